@@ -1,0 +1,37 @@
+export interface UrlParts {
+  path: string | null;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+}
+
+const EMPTY: UrlParts = {
+  path: null,
+  utm_source: null,
+  utm_medium: null,
+  utm_campaign: null,
+  utm_term: null,
+  utm_content: null,
+};
+
+/** Splits the path and UTM parameters out of a page URL; a relative or unparsable URL yields what it can. */
+export function splitUrl(url: string | null): UrlParts {
+  if (!url) return EMPTY;
+  let parsed: URL;
+  try {
+    parsed = new URL(url, 'http://relative.invalid');
+  } catch {
+    return EMPTY;
+  }
+  const q = parsed.searchParams;
+  return {
+    path: parsed.pathname,
+    utm_source: q.get('utm_source'),
+    utm_medium: q.get('utm_medium'),
+    utm_campaign: q.get('utm_campaign'),
+    utm_term: q.get('utm_term'),
+    utm_content: q.get('utm_content'),
+  };
+}

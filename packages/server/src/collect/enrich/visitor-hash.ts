@@ -1,0 +1,50 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const DAY_MS = 86_400_000;
+const SALT_FILE = /^(\d{4}-\d{2}-\d{2})\.salt$/;
+
+/**
+ * Replaces the raw IP with hash(daily salt, site, IP, user agent). Each UTC day gets a new random
+ * salt; salts older than 48 hours are deleted, so a hash can no longer be tied back to an IP.
+ */
+export function createVisitorHasher(options: { dir: string; now?: () => number }) {
+  const now = options.now ?? Date.now;
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  let day = '';
+  let salt = Buffer.alloc(0);
+
+  const rotate = (today: string, at: number) => {
+    const path = join(options.dir, `${today}.salt`);
+    try {
+      salt = readFileSync(path);
+    } catch {
+      salt = randomBytes(32);
+      // 'wx' so two processes sharing a data directory agree on one salt.
+      try {
+        writeFileSync(path, salt, { mode: 0o600, flag: 'wx' });
+      } catch {
+        salt = readFileSync(path);
+      }
+    }
+    for (const name of readdirSync(options.dir)) {
+      const match = SALT_FILE.exec(name);
+      if (match && at - Date.parse(`${match[1]}T00:00:00Z`) > 2 * DAY_MS)
+        rmSync(join(options.dir, name), { force: true });
+    }
+    day = today;
+  };
+
+  return (site: string, ip: string | undefined, userAgent: string | undefined): string | null => {
+    if (!ip) return null;
+    const at = now();
+    const today = new Date(at).toISOString().slice(0, 10);
+    if (today !== day) rotate(today, at);
+    return createHash('sha256')
+      .update(salt)
+      .update(`${site}\0${ip}\0${userAgent ?? ''}`)
+      .digest('hex')
+      .slice(0, 16);
+  };
+}

@@ -1,0 +1,40 @@
+import { InletError } from '../errors/index.ts';
+
+// Small parsers that turn untrusted JSON into typed values and name the exact field when they cannot.
+
+export type Json = Record<string, unknown>;
+
+export function fail(field: string, problem: string): never {
+  throw new InletError('INVALID_FIELD', `${field}: ${problem}`, { details: { field } });
+}
+
+export function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function optionalObject(value: unknown, field: string): Json {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) fail(field, 'must be a JSON object');
+  return value;
+}
+
+export function optionalString(value: unknown, field: string, max = 8192): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') fail(field, 'must be a string');
+  if (value.length > max) fail(field, `is longer than ${max} characters`);
+  return value;
+}
+
+/** Accepts ISO 8601 strings and epoch milliseconds; returns epoch milliseconds. */
+export function optionalTime(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  let ms: number;
+  if (typeof value === 'number') ms = value;
+  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) ms = Date.parse(value);
+  else fail(field, 'must be an ISO 8601 date string such as 2026-11-22T09:30:00.000Z, or epoch milliseconds');
+  // Years 1970 to 2200: anything else is a client bug that would create nonsense partitions.
+  if (!Number.isFinite(ms) || ms < 0 || ms > 7_258_118_400_000)
+    fail(field, 'is not a valid date between 1970 and 2200');
+  return ms;
+}

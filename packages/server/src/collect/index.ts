@@ -1,0 +1,9 @@
+/** @module collect: protocol adapters (Segment, inlet, pixel), enrichment, limits and the shared intake path. */
+export { createEnricher, type Enricher } from './enrich/index.ts';
+export type { IncomingEvent, RequestMeta } from './incoming.ts';
+export { createIntake, type Intake } from './intake.ts';
+export { parseInletBatch } from './protocols/inlet.ts';
+export { parsePixel } from './protocols/pixel.ts';
+export { parseSegment } from './protocols/segment.ts';
+export type { ParsedIntake } from './protocols/types.ts';
+export { createRateLimiter } from './rate-limit.ts';

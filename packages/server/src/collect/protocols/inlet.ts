@@ -1,0 +1,48 @@
+import { fail, isObject, optionalObject, optionalString, optionalTime } from '../fields.ts';
+import type { IncomingEvent } from '../incoming.ts';
+import type { ParsedIntake } from './types.ts';
+
+// inlet's compact batch format, sent by the browser tracker (see docs/collector.md):
+// { "k": writeKey, "sa": sentAt ms, "e": [ { "id", "t", "n", "ts", "a", "u", "s", "url", "ref", "ti", "p", "c" } ] }
+
+const TYPES = { page: 'page', track: 'track', identify: 'identify' } as const;
+const MAX_EVENTS = 500;
+
+function parseEvent(raw: unknown, field: string, sentAt: number | undefined): IncomingEvent {
+  if (!isObject(raw)) fail(field, 'must be a JSON object');
+  const type = TYPES[raw.t as keyof typeof TYPES];
+  if (!type) fail(`${field}.t`, 'must be "page", "track" or "identify"');
+  const name = optionalString(raw.n, `${field}.n`, 200);
+  if (type === 'track' && !name) fail(`${field}.n`, 'is required for a track event');
+  const anonymousId = optionalString(raw.a, `${field}.a`, 200);
+  const userId = optionalString(raw.u, `${field}.u`, 200);
+  if (!anonymousId && !userId) fail(`${field}.a`, 'an anonymous id (a) or user id (u) is required');
+  return {
+    eventId: optionalString(raw.id, `${field}.id`, 200),
+    type,
+    name,
+    timestamp: optionalTime(raw.ts, `${field}.ts`),
+    sentAt,
+    anonymousId,
+    userId,
+    sessionId: optionalString(raw.s, `${field}.s`, 200),
+    url: optionalString(raw.url, `${field}.url`),
+    referrer: optionalString(raw.ref, `${field}.ref`),
+    title: optionalString(raw.ti, `${field}.ti`, 2000),
+    campaign: {},
+    properties: optionalObject(raw.p, `${field}.p`),
+    context: optionalObject(raw.c, `${field}.c`),
+    userAgent: undefined,
+    ip: undefined,
+  };
+}
+
+export function parseInletBatch(body: unknown): ParsedIntake {
+  if (!isObject(body)) fail('body', 'must be a JSON object');
+  const writeKey = optionalString(body.k, 'k', 200) ?? undefined;
+  const sentAt = optionalTime(body.sa, 'sa');
+  if (!Array.isArray(body.e)) fail('e', 'must be an array of events');
+  if (body.e.length === 0) fail('e', 'is empty; send at least one event');
+  if (body.e.length > MAX_EVENTS) fail('e', `has more than ${MAX_EVENTS} events; split it`);
+  return { writeKey, events: body.e.map((raw, i) => parseEvent(raw, `e[${i}]`, sentAt)) };
+}

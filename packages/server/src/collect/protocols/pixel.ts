@@ -1,0 +1,48 @@
+import { fail, optionalString, optionalTime } from '../fields.ts';
+import type { ParsedIntake } from './types.ts';
+
+// GET /p.gif?k=<write key>&t=page|track&n=<name>&url=…&ref=…&ti=…&a=…&u=…&id=…&ts=…&p=<JSON properties>
+// For pages without JavaScript (url falls back to the Referer header) and for e-mail opens.
+
+export function parsePixel(
+  query: Record<string, string | undefined>,
+  referer: string | undefined,
+): ParsedIntake {
+  const type = query.t ?? (query.n ? 'track' : 'page');
+  if (type !== 'page' && type !== 'track') fail('t', 'must be "page" or "track"');
+  let properties: Record<string, unknown> = {};
+  if (query.p) {
+    try {
+      properties = JSON.parse(query.p);
+    } catch {
+      fail('p', 'must be a JSON object, URL-encoded');
+    }
+    if (typeof properties !== 'object' || properties === null || Array.isArray(properties))
+      fail('p', 'must be a JSON object');
+  }
+  const name = optionalString(query.n, 'n', 200);
+  if (type === 'track' && !name) fail('n', 'is required when t=track');
+  return {
+    writeKey: query.k,
+    events: [
+      {
+        eventId: optionalString(query.id, 'id', 200),
+        type,
+        name,
+        timestamp: optionalTime(query.ts ? Number(query.ts) || query.ts : undefined, 'ts'),
+        sentAt: undefined,
+        anonymousId: optionalString(query.a, 'a', 200),
+        userId: optionalString(query.u, 'u', 200),
+        sessionId: optionalString(query.s, 's', 200),
+        url: optionalString(query.url, 'url') ?? referer ?? null,
+        referrer: optionalString(query.ref, 'ref'),
+        title: optionalString(query.ti, 'ti', 2000),
+        campaign: {},
+        properties,
+        context: { protocol: 'pixel' },
+        userAgent: undefined,
+        ip: undefined,
+      },
+    ],
+  };
+}

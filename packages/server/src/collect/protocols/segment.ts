@@ -1,0 +1,82 @@
+import { EVENT_TYPES, type EventType } from '../../events/index.ts';
+import { fail, isObject, type Json, optionalObject, optionalString, optionalTime } from '../fields.ts';
+import type { IncomingEvent } from '../incoming.ts';
+import type { ParsedIntake } from './types.ts';
+
+// Segment's HTTP tracking API (also what RudderStack SDKs send): /v1/batch and one route per type.
+
+const MAX_BATCH = 2500;
+
+function parseMessage(
+  raw: unknown,
+  field: string,
+  fixedType: EventType | undefined,
+  shared: Json,
+  sentAt: number | undefined,
+): IncomingEvent {
+  if (!isObject(raw)) fail(field, 'must be a JSON object');
+  const type = (fixedType ?? raw.type) as EventType;
+  if (!EVENT_TYPES.includes(type)) fail(`${field}.type`, `must be one of ${EVENT_TYPES.join(', ')}`);
+  const context = { ...shared, ...optionalObject(raw.context, `${field}.context`) };
+  const page = optionalObject(context.page, `${field}.context.page`);
+  const properties = optionalObject(raw.properties, `${field}.properties`);
+  const traits = optionalObject(raw.traits, `${field}.traits`);
+  const anonymousId = optionalString(raw.anonymousId, `${field}.anonymousId`, 200);
+  const userId = optionalString(raw.userId, `${field}.userId`, 200);
+  if (!anonymousId && !userId) fail(`${field}.userId`, 'userId or anonymousId is required');
+
+  let name: string | null;
+  let props: Json;
+  if (type === 'track') {
+    name = optionalString(raw.event, `${field}.event`, 200);
+    if (!name) fail(`${field}.event`, 'is required for a track call');
+    props = properties;
+  } else if (type === 'page' || type === 'screen') {
+    name = optionalString(raw.name, `${field}.name`, 200);
+    props = properties;
+  } else if (type === 'group') {
+    name = null;
+    props = { ...traits, group_id: optionalString(raw.groupId, `${field}.groupId`, 200) };
+  } else if (type === 'alias') {
+    name = null;
+    props = { previous_id: optionalString(raw.previousId, `${field}.previousId`, 200) };
+  } else {
+    name = null;
+    props = traits;
+  }
+  const sessionId = context.sessionId ?? properties.session_id;
+  return {
+    eventId: optionalString(raw.messageId, `${field}.messageId`, 200),
+    type,
+    name,
+    timestamp: optionalTime(raw.timestamp ?? raw.originalTimestamp, `${field}.timestamp`),
+    sentAt: optionalTime(raw.sentAt, `${field}.sentAt`) ?? sentAt,
+    anonymousId,
+    userId,
+    sessionId: optionalString(sessionId, `${field}.context.sessionId`, 200),
+    url: optionalString(properties.url ?? page.url, `${field}.properties.url`),
+    referrer: optionalString(properties.referrer ?? page.referrer, `${field}.properties.referrer`),
+    title: optionalString(properties.title ?? page.title, `${field}.properties.title`, 2000),
+    campaign: optionalObject(context.campaign, `${field}.context.campaign`),
+    properties: props,
+    context,
+    userAgent: optionalString(context.userAgent, `${field}.context.userAgent`, 2000) ?? undefined,
+    ip: optionalString(context.ip, `${field}.context.ip`, 100) ?? undefined,
+  };
+}
+
+/** Parses a Segment request body; type is fixed by the route except for /v1/batch. */
+export function parseSegment(body: unknown, fixedType: EventType | undefined): ParsedIntake {
+  if (!isObject(body)) fail('body', 'must be a JSON object');
+  const writeKey = optionalString(body.writeKey, 'writeKey', 200) ?? undefined;
+  const sentAt = optionalTime(body.sentAt, 'sentAt');
+  if (fixedType) return { writeKey, events: [parseMessage(body, 'body', fixedType, {}, sentAt)] };
+  if (!Array.isArray(body.batch)) fail('batch', 'must be an array of messages');
+  if (body.batch.length === 0) fail('batch', 'is empty; send at least one message');
+  if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
+  const shared = optionalObject(body.context, 'context');
+  return {
+    writeKey,
+    events: body.batch.map((raw, i) => parseMessage(raw, `batch[${i}]`, undefined, shared, sentAt)),
+  };
+}

@@ -1,0 +1,3 @@
+/** @module config: the inlet.yaml schema, ${ENV} expansion and validation; nothing else reads process.env. */
+export { type Env, expandEnv, type InletConfig, loadConfig, parseConfig } from './load.ts';
+export { configSchema, type InletConfigInput } from './schema.ts';

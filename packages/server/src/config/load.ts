@@ -1,0 +1,110 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { InletError } from '../errors/index.ts';
+import { configSchema, type ParsedConfig } from './schema.ts';
+
+/** The validated configuration with paths made absolute and environment-derived secrets resolved. */
+export interface InletConfig extends ParsedConfig {
+  /** Absolute path of the file it came from, or undefined when running on defaults. */
+  configPath: string | undefined;
+  /** Admin API token from INLET_API_TOKEN; undefined means one is generated into the data directory. */
+  apiToken: string | undefined;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Replaces ${NAME} (and ${NAME:-default}) references with values from env; a missing one is an error naming it. */
+export function expandEnv(text: string, env: Env, file: string): string {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_match, name: string, fallback?: string) => {
+      const value = env[name];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      throw new InletError(
+        'CONFIG_INVALID',
+        `${file}: environment variable ${name} is referenced but not set. Set it, or write \${${name}:-default}.`,
+      );
+    },
+  );
+}
+
+function issuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path)
+    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  return out || '(top level)';
+}
+
+function describeIssues(issues: z.core.$ZodIssue[], file: string): string {
+  const lines = issues.slice(0, 5).map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return `${issuePath(issue.path)}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in README.md`;
+    }
+    return `${issuePath(issue.path)}: ${issue.message}`;
+  });
+  return `${file} is not valid:\n  ${lines.join('\n  ')}`;
+}
+
+/** Validates an already-parsed YAML value; used by loadConfig and by tests. */
+export function parseConfig(
+  raw: unknown,
+  options: { file?: string; env?: Env; baseDir?: string } = {},
+): InletConfig {
+  const file = options.file ?? 'inlet.yaml';
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) throw new InletError('CONFIG_INVALID', describeIssues(result.error.issues, file));
+  const config = result.data;
+  const keys = new Set<string>();
+  const ids = new Set<string>();
+  config.sites.forEach((site, i) => {
+    if (ids.has(site.id))
+      throw new InletError(
+        'CONFIG_INVALID',
+        `${file} is not valid:\n  sites[${i}].id: "${site.id}" is used twice; site ids must be unique`,
+      );
+    if (keys.has(site.write_key))
+      throw new InletError(
+        'CONFIG_INVALID',
+        `${file} is not valid:\n  sites[${i}].write_key: used by another site; each site needs its own write key`,
+      );
+    ids.add(site.id);
+    keys.add(site.write_key);
+  });
+  const env = options.env ?? {};
+  return {
+    ...config,
+    data_dir: resolve(options.baseDir ?? process.cwd(), config.data_dir),
+    configPath: options.file ? resolve(options.file) : undefined,
+    apiToken: env.INLET_API_TOKEN || undefined,
+  };
+}
+
+/** Reads inlet.yaml (or runs on defaults when the default file is absent), expands ${ENV} and validates it once. */
+export function loadConfig(options: { path?: string; env: Env; cwd?: string }): InletConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.path !== undefined;
+  const path = resolve(cwd, options.path ?? 'inlet.yaml');
+  if (!existsSync(path)) {
+    if (explicit)
+      throw new InletError(
+        'CONFIG_NOT_FOUND',
+        `Config file ${path} does not exist. Create it or drop --config to run on defaults.`,
+      );
+    return parseConfig({}, { env: options.env, baseDir: cwd });
+  }
+  const text = expandEnv(readFileSync(path, 'utf8'), options.env, path);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${path} is not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  return { ...parseConfig(raw, { file: path, env: options.env, baseDir: dirname(path) }), configPath: path };
+}

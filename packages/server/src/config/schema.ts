@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not an IANA time zone such as UTC or Asia/Tokyo' },
+);
+
+const origin = z.string().refine((value) => /^https?:\/\/[^/]+$/.test(value) || value === '*', {
+  message: 'must be a scheme and host such as https://docs.example.com, without a path',
+});
+
+const site = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _'),
+  write_key: z.string().min(8, 'must be at least 8 characters'),
+  origins: z.array(origin).optional(),
+  honor_dnt: z.boolean().default(false),
+});
+
+const bytes = z.number().int().positive();
+
+/** The one schema for inlet.yaml; defaults here are the embedded defaults. */
+export const configSchema = z.strictObject({
+  data_dir: z.string().default('./data'),
+  timezone: timezone.default('UTC'),
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      trust_proxy: z.boolean().default(false),
+    })
+    .prefault({}),
+  sites: z.array(site).default([]),
+  limits: z
+    .strictObject({
+      request_bytes: bytes.default(500 * 1024),
+      event_bytes: bytes.default(32 * 1024),
+      per_ip_per_second: z.number().int().nonnegative().default(1000),
+      per_write_key_per_second: z.number().int().nonnegative().default(50_000),
+    })
+    .prefault({}),
+  wal: z
+    .strictObject({
+      segment_bytes: bytes.default(64 * 1024 * 1024),
+      seal_after_ms: z.number().int().positive().default(10_000),
+      max_bytes: bytes.default(2 * 1024 * 1024 * 1024),
+    })
+    .prefault({}),
+  loader: z
+    .strictObject({
+      interval_ms: z.number().int().positive().default(1000),
+      compact_min_files: z.number().int().min(2).default(8),
+      dedup_window_hours: z.number().int().min(24).default(48),
+    })
+    .prefault({}),
+  query: z
+    .strictObject({
+      timeout_ms: z.number().int().positive().default(60_000),
+      memory_limit: z.string().default('1GB'),
+      threads: z.number().int().positive().default(2),
+      max_concurrent: z.number().int().positive().default(4),
+      max_rows: z.number().int().positive().default(100_000),
+    })
+    .prefault({}),
+});
+
+export type InletConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

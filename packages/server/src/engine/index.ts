@@ -1,0 +1,9 @@
+/** @module engine: the sandboxed DuckDB that runs people's SQL over views of the lake. */
+export {
+  createQueryEngine,
+  type QueryColumn,
+  type QueryEngine,
+  type QueryResult,
+  type QueryStats,
+} from './query-engine.ts';
+export { prepareReadOnly } from './sandbox.ts';

@@ -1,0 +1,95 @@
+import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
+import { InletError } from '../errors/index.ts';
+
+// People's SQL is judged by DuckDB's own parser and binder, never by a regex over the text:
+// one statement, of type SELECT or EXPLAIN, whose parse tree reads no files directly. The engine's
+// configuration (no external access, allowed directories, locked settings) is the second wall.
+
+const BLOCKED_FUNCTION =
+  /^(read_|parquet_|sniff_|glob$|query$|query_table$|iceberg_|delta_|sqlite_|postgres_|mysql_|pragma_|duckdb_secrets$|which_secret$|getenv$|checkpoint$|force_checkpoint$|load_|install_)/;
+const ALLOWED_HINT = 'Only SELECT, WITH, EXPLAIN, DESCRIBE, SHOW and SUMMARIZE are allowed.';
+
+function describeType(type: StatementType): string {
+  return (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replaceAll('_', ' ');
+}
+
+function* functionNames(node: unknown): Generator<string> {
+  if (Array.isArray(node)) {
+    for (const item of node) yield* functionNames(item);
+  } else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'function_name' && typeof value === 'string') yield value.toLowerCase();
+      else yield* functionNames(value);
+    }
+  }
+}
+
+async function checkSelectTree(connection: DuckDBConnection, sql: string): Promise<void> {
+  const reader = await connection.runAndReadAll(`SELECT json_serialize_sql('${sql.replaceAll("'", "''")}')`);
+  const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as {
+    error: boolean;
+    error_message?: string;
+    statements?: unknown;
+  };
+  if (tree.error) throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
+  for (const name of functionNames(tree.statements)) {
+    if (BLOCKED_FUNCTION.test(name)) {
+      throw new InletError(
+        'QUERY_NOT_ALLOWED',
+        `${name}() reads files or settings directly and is not allowed; query the tables and views instead (SHOW TABLES lists them).`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks that sql is one read-only statement and returns it prepared. Parse and bind errors become
+ * QUERY_INVALID with DuckDB's message; anything that is not a read becomes QUERY_NOT_ALLOWED.
+ */
+export async function prepareReadOnly(
+  connection: DuckDBConnection,
+  sql: string,
+): Promise<DuckDBPreparedStatement> {
+  let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
+  try {
+    extracted = await connection.extractStatements(sql);
+  } catch (error) {
+    throw new InletError('QUERY_INVALID', (error as Error).message);
+  }
+  if (extracted.count === 0)
+    throw new InletError('QUERY_INVALID', 'The query is empty; send one SELECT statement.');
+  if (extracted.count > 1)
+    throw new InletError(
+      'QUERY_NOT_ALLOWED',
+      `Send one statement at a time; this text holds ${extracted.count}.`,
+    );
+  let prepared: DuckDBPreparedStatement;
+  try {
+    prepared = await extracted.prepare(0);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/Permission Error|disabled by configuration|locked/.test(message)) {
+      throw new InletError(
+        'QUERY_NOT_ALLOWED',
+        `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
+      );
+    }
+    throw new InletError('QUERY_INVALID', message);
+  }
+  const type = prepared.statementType;
+  if (type === StatementType.SELECT) {
+    await checkSelectTree(connection, sql);
+  } else if (type === StatementType.EXPLAIN) {
+    // EXPLAIN ANALYZE runs its statement, so the statement inside must pass the same check.
+    const inner = sql.replace(/^\s*explain(\s+analy[sz]e)?\b/i, '');
+    if (inner === sql)
+      throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
+    await prepareReadOnly(connection, inner);
+  } else {
+    throw new InletError(
+      'QUERY_NOT_ALLOWED',
+      `${describeType(type)} statements are not allowed. ${ALLOWED_HINT}`,
+    );
+  }
+  return prepared;
+}

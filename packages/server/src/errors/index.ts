@@ -1,0 +1,60 @@
+/**
+ * @module errors: every error inlet reports on purpose, with a stable code and an HTTP status.
+ * The registry below is the one place codes are defined; docs/errors.md documents each one.
+ */
+
+export const errorRegistry = {
+  CONFIG_INVALID: 1,
+  CONFIG_NOT_FOUND: 1,
+  BAD_REQUEST: 400,
+  INVALID_JSON: 400,
+  INVALID_FIELD: 400,
+  EVENT_TOO_LARGE: 400,
+  MISSING_WRITE_KEY: 401,
+  UNKNOWN_WRITE_KEY: 401,
+  UNAUTHORIZED: 401,
+  ORIGIN_NOT_ALLOWED: 403,
+  NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_CONTENT_TYPE: 415,
+  UNSUPPORTED_ENCODING: 415,
+  RATE_LIMITED: 429,
+  WAL_FULL: 503,
+  WAL_UNAVAILABLE: 503,
+  QUERY_INVALID: 400,
+  QUERY_NOT_ALLOWED: 400,
+  QUERY_TIMEOUT: 408,
+  QUERY_CANCELLED: 499,
+  QUERY_BUSY: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorRegistry;
+
+/** An error meant for the person who caused it: a stable code, a status, a message that says what to do. */
+export class InletError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'InletError';
+    this.code = code;
+    this.status = errorRegistry[code];
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+}
+
+export function isInletError(error: unknown): error is InletError {
+  return error instanceof InletError;
+}

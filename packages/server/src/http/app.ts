@@ -1,0 +1,74 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Intake } from '../collect/index.ts';
+import type { InletConfig } from '../config/index.ts';
+import type { QueryEngine } from '../engine/index.ts';
+import { InletError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { WalWriter } from '../wal/index.ts';
+import { registerCollectRoutes } from './collect-routes.ts';
+import { createErrorHandler } from './error-handler.ts';
+import { registerOpsRoutes } from './ops-routes.ts';
+import { registerQueryRoutes } from './query-routes.ts';
+
+export interface HttpAppOptions {
+  config: InletConfig;
+  logger: Logger;
+  metrics: Metrics;
+  intake?: Intake;
+  wal?: WalWriter;
+  engine?: QueryEngine;
+  apiToken: string;
+}
+
+const parseJson = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
+  }
+};
+
+/** The Fastify app: collector routes when this process collects, the query API when it serves queries. */
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const { config, metrics } = options;
+  const app = Fastify({
+    bodyLimit: config.limits.request_bytes,
+    trustProxy: config.server.trust_proxy,
+    return503OnClosing: true,
+  });
+  app.removeAllContentTypeParsers();
+  // text/plain carries JSON too: it is what navigator.sendBeacon and analytics.js send without a CORS preflight.
+  app.addContentTypeParser(
+    ['application/json', 'text/plain'],
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        done(null, parseJson(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
+  app.setErrorHandler(createErrorHandler(options.logger));
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(
+        new InletError(
+          'NOT_FOUND',
+          `No route ${request.method} ${request.url.split('?')[0]}; see the HTTP API in README.md.`,
+        ).toJSON(),
+      ),
+  );
+
+  const requests = metrics.counter('inlet_http_requests_total', 'HTTP requests by route and status');
+  app.addHook('onResponse', async (request, reply) => {
+    requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  registerOpsRoutes(app, { wal: options.wal, metrics });
+  if (options.intake) registerCollectRoutes(app, { config, intake: options.intake });
+  if (options.engine) registerQueryRoutes(app, { engine: options.engine, apiToken: options.apiToken });
+  return app;
+}

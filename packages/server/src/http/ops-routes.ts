@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../metrics/index.ts';
+import type { WalWriter } from '../wal/index.ts';
+
+/** GET /healthz (is the WAL writable) and GET /metrics (Prometheus text). */
+export function registerOpsRoutes(
+  app: FastifyInstance,
+  options: { wal: WalWriter | undefined; metrics: Metrics },
+) {
+  app.get('/healthz', async (_request, reply) => {
+    const writable = options.wal ? options.wal.writable() : null;
+    return reply.code(writable === false ? 503 : 200).send({
+      status: writable === false ? 'degraded' : 'ok',
+      wal: { writable, bytes: options.wal?.bytes() ?? null },
+    });
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8').send(options.metrics.render()),
+  );
+}

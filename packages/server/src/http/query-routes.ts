@@ -1,0 +1,87 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { QueryEngine } from '../engine/index.ts';
+import { InletError } from '../errors/index.ts';
+import { csvLine } from './csv.ts';
+
+function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefined; id: string | undefined } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new InletError('INVALID_FIELD', 'body: must be a JSON object such as {"sql": "SELECT 1"}', {
+      details: { field: 'body' },
+    });
+  const { sql, max_rows: maxRows, query_id: id } = body as Record<string, unknown>;
+  if (typeof sql !== 'string' || sql.trim() === '')
+    throw new InletError('INVALID_FIELD', 'sql: must be a non-empty string', { details: { field: 'sql' } });
+  if (maxRows !== undefined && (typeof maxRows !== 'number' || !Number.isInteger(maxRows) || maxRows < 0)) {
+    throw new InletError('INVALID_FIELD', 'max_rows: must be a non-negative integer', {
+      details: { field: 'max_rows' },
+    });
+  }
+  if (id !== undefined && (typeof id !== 'string' || id.length > 100))
+    throw new InletError('INVALID_FIELD', 'query_id: must be a string of at most 100 characters', {
+      details: { field: 'query_id' },
+    });
+  return { sql, maxRows: maxRows as number | undefined, id: id as string | undefined };
+}
+
+/** A bearer-token check in constant time. */
+export function createTokenCheck(token: string) {
+  const expected = Buffer.from(token);
+  return async (request: FastifyRequest) => {
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new InletError(
+        'UNAUTHORIZED',
+        'Missing or wrong API token; send Authorization: Bearer <INLET_API_TOKEN>.',
+      );
+    }
+  };
+}
+
+/** POST /api/query (JSON, or CSV streamed with ?format=csv) and DELETE /api/query/:id to cancel. */
+export function registerQueryRoutes(
+  app: FastifyInstance,
+  options: { engine: QueryEngine; apiToken: string },
+) {
+  const { engine } = options;
+  app.register(async (scope) => {
+    scope.addHook('onRequest', createTokenCheck(options.apiToken));
+
+    scope.post('/api/query', async (request, reply) => {
+      const { sql, maxRows, id } = parseQueryBody(request.body);
+      const format = (request.query as Record<string, string | undefined>).format ?? 'json';
+      if (format !== 'json' && format !== 'csv')
+        throw new InletError('INVALID_FIELD', 'format: must be json or csv', {
+          details: { field: 'format' },
+        });
+      // A client that goes away stops its query.
+      const abort = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+      if (format === 'json') return engine.query(sql, { id, maxRows, signal: abort.signal });
+      return engine.stream(sql, { id, signal: abort.signal }, async ({ columns, chunks }) => {
+        async function* lines() {
+          yield csvLine(columns.map((c) => c.name));
+          for await (const chunk of chunks) {
+            let out = '';
+            for (const row of chunk) out += csvLine(row);
+            yield out;
+          }
+        }
+        reply.header('Content-Type', 'text/csv; charset=utf-8');
+        await reply.send(Readable.from(lines()));
+        // Keep the connection (and the query's slot) until the stream has been written out.
+        await new Promise<void>((resolve) => reply.raw.once('close', resolve));
+      });
+    });
+
+    scope.delete('/api/query/:id', async (request, reply) => {
+      const { id } = request.params as { id: string };
+      if (!engine.cancel(id)) throw new InletError('NOT_FOUND', `No running query has id ${id}.`);
+      return reply.code(202).send({ cancelled: id });
+    });
+  });
+}

@@ -1,0 +1,60 @@
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { type PartitionFile, partitionFiles, publish, syncPath } from './files.ts';
+import { sqlString } from './layout.ts';
+
+const TARGET_BYTES = 128 * 1024 * 1024;
+const MANIFEST = /^\.compact-(.+)\.inputs$/;
+
+/**
+ * Finishes or abandons a compaction that a crash interrupted. The manifest is written before the
+ * merged file appears, so: merged file present → its inputs must go; absent → nothing happened.
+ */
+export function recoverCompaction(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const match = MANIFEST.exec(name);
+    if (!match) continue;
+    const manifest = join(dir, name);
+    const output = join(dir, `${match[1]}.parquet`);
+    if (existsSync(output)) {
+      for (const input of JSON.parse(readFileSync(manifest, 'utf8')) as string[])
+        rmSync(join(dir, input), { force: true });
+    }
+    rmSync(join(dir, `.${match[1]}.parquet.tmp`), { force: true });
+    rmSync(manifest, { force: true });
+  }
+}
+
+/**
+ * Merges the small files of one partition into one (deduplicated on event_id, sorted by ts), when at
+ * least minFiles of them have piled up; files already at the target size are left alone, so each
+ * byte is rewritten a bounded number of times.
+ */
+export async function compactPartition(
+  connection: DuckDBConnection,
+  dir: string,
+  minFiles: number,
+): Promise<{ inputs: number; rows: number } | undefined> {
+  recoverCompaction(dir);
+  const small = partitionFiles(dir).filter((f: PartitionFile) => f.bytes < TARGET_BYTES);
+  if (small.length < minFiles) return undefined;
+  const last = small
+    .map((f) => f.name.replace(/^(part|c)-/, '').replace(/\.parquet$/, ''))
+    .sort()
+    .at(-1) as string;
+  const outName = `c-${last}`;
+  const manifest = join(dir, `.compact-${outName}.inputs`);
+  const tmp = join(dir, `.${outName}.parquet.tmp`);
+  writeFileSync(manifest, JSON.stringify(small.map((f) => f.name).filter((n) => n !== `${outName}.parquet`)));
+  syncPath(dir);
+  const reader = await connection.runAndReadAll(
+    `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true) ` +
+      'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1 ORDER BY ts) ' +
+      `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+  );
+  publish(tmp, join(dir, `${outName}.parquet`), dir);
+  recoverCompaction(dir);
+  return { inputs: small.length, rows: Number(reader.getRows()[0]?.[0] ?? 0) };
+}

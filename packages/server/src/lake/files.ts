@@ -1,0 +1,49 @@
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** fsyncs a file or directory by path. */
+export function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a finished temporary file visible under its final name, durably: fsync, rename, fsync the directory. */
+export function publish(tmpPath: string, finalPath: string, dir: string): void {
+  syncPath(tmpPath);
+  renameSync(tmpPath, finalPath);
+  syncPath(dir);
+}
+
+export interface PartitionFile {
+  name: string;
+  path: string;
+  bytes: number;
+}
+
+/** Visible Parquet files of one Hive partition directory (temporaries start with a dot and are skipped). */
+export function partitionFiles(dir: string): PartitionFile[] {
+  if (!existsSync(dir)) return [];
+  const out: PartitionFile[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('.') || !name.endsWith('.parquet')) continue;
+    const path = join(dir, name);
+    try {
+      out.push({ name, path, bytes: statSync(path).size });
+    } catch {
+      // Compacted away between the listing and the stat.
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Partition directories (dt=…) under a table directory. */
+export function partitions(tableDir: string): string[] {
+  if (!existsSync(tableDir)) return [];
+  return readdirSync(tableDir)
+    .filter((name) => name.startsWith('dt='))
+    .sort();
+}

@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { InletConfig } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { WalWriter } from '../wal/index.ts';
+import { compactPartition, recoverCompaction } from './compactor.ts';
+import { loaderLagSeconds, loadSegment, type SegmentLoadResult } from './event-loader.ts';
+import { partitions } from './files.ts';
+import type { DataLayout } from './layout.ts';
+
+export interface Loader {
+  /** Seals a WAL segment that is old enough, loads every sealed segment, compacts what piled up. */
+  runOnce(options?: { sealNow?: boolean }): Promise<SegmentLoadResult[]>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** The in-process loader: its own DuckDB instance, which never sees people's SQL. */
+export async function createLoader(options: {
+  config: InletConfig;
+  layout: DataLayout;
+  wal: WalWriter;
+  logger: Logger;
+  metrics: Metrics;
+}): Promise<Loader> {
+  const { config, layout, wal, logger, metrics } = options;
+  mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(Math.max(1, config.query.threads)),
+    memory_limit: '1GB',
+    temp_directory: join(layout.tmp, 'loader'),
+    autoload_known_extensions: 'false',
+    autoinstall_known_extensions: 'false',
+  });
+  const connection = await instance.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  const loadedRows = metrics.counter('inlet_loader_rows_total', 'Event rows written to the lake');
+  const corrupt = metrics.counter(
+    'inlet_wal_corrupt_records_total',
+    'WAL records skipped for a bad checksum or framing',
+  );
+  const duplicates = metrics.counter(
+    'inlet_loader_duplicates_total',
+    'Events dropped as repeats of an event_id',
+  );
+  metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
+    loaderLagSeconds(layout, wal.sealedSegments()),
+  );
+  for (const partition of partitions(layout.events)) recoverCompaction(join(layout.events, partition));
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<SegmentLoadResult[]> | undefined;
+  const touched = new Set<string>();
+
+  const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
+    if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
+    const results: SegmentLoadResult[] = [];
+    for (const segment of wal.sealedSegments()) {
+      const result = await loadSegment({
+        connection,
+        layout,
+        segment,
+        dedupWindowHours: config.loader.dedup_window_hours,
+        logger,
+      });
+      results.push(result);
+      loadedRows.inc(undefined, result.rows);
+      corrupt.inc(undefined, result.corrupt);
+      duplicates.inc(undefined, result.duplicates);
+      for (const dt of result.partitions) touched.add(dt);
+      wal.refresh();
+    }
+    for (const dt of touched) {
+      const compacted = await compactPartition(
+        connection,
+        join(layout.events, `dt=${dt}`),
+        config.loader.compact_min_files,
+      );
+      if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
+    }
+    touched.clear();
+    return results;
+  };
+
+  const runOnce = (opts: { sealNow?: boolean } = {}) => {
+    const next = (running ?? Promise.resolve([])).then(() => work(opts.sealNow ?? false));
+    running = next.catch(() => []);
+    return next;
+  };
+
+  const tick = async () => {
+    try {
+      await runOnce();
+    } catch (error) {
+      // The segment stays in the WAL and is retried on the next tick; nothing is lost.
+      logger.error({ err: error }, 'loading the WAL into the lake failed; will retry');
+    }
+    if (timer) timer = setTimeout(tick, config.loader.interval_ms);
+  };
+
+  return {
+    runOnce,
+    start() {
+      timer = setTimeout(tick, config.loader.interval_ms);
+    },
+    async stop() {
+      const t = timer;
+      timer = undefined;
+      if (t) clearTimeout(t);
+      await running;
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

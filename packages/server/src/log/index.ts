@@ -1,0 +1,21 @@
+/** @module log: the pino logger, created once by the entry point and passed down. */
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
+  return pino({
+    level: options.level ?? 'info',
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['*.password', '*.token', '*.authorization', 'req.headers.authorization'],
+      remove: true,
+    },
+  });
+}
+
+/** A logger that drops everything, for tests and for CLI commands that print their own output. */
+export function createSilentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

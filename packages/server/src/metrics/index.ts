@@ -1,0 +1,77 @@
+/** @module metrics: counters, gauges and histograms rendered in the Prometheus text format. */
+
+type Labels = Record<string, string>;
+
+const labelKey = (labels: Labels | undefined): string =>
+  labels
+    ? Object.entries(labels)
+        .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
+        .join(',')
+    : '';
+
+interface Metric {
+  render(): string;
+}
+
+export interface Counter {
+  inc(labels?: Labels, by?: number): void;
+  get(labels?: Labels): number;
+}
+
+export interface Histogram {
+  observe(value: number): void;
+}
+
+/** A small metrics registry; the HTTP layer serves render() at /metrics. */
+export function createMetrics() {
+  const metrics: Metric[] = [];
+
+  const counter = (name: string, help: string): Counter => {
+    const values = new Map<string, number>();
+    metrics.push({
+      render: () =>
+        `# HELP ${name} ${help}\n# TYPE ${name} counter\n` +
+        [...values].map(([k, v]) => `${name}${k ? `{${k}}` : ''} ${v}\n`).join(''),
+    });
+    return {
+      inc(labels, by = 1) {
+        const key = labelKey(labels);
+        values.set(key, (values.get(key) ?? 0) + by);
+      },
+      get(labels) {
+        return values.get(labelKey(labels)) ?? 0;
+      },
+    };
+  };
+
+  const gauge = (name: string, help: string, read: () => number) => {
+    metrics.push({ render: () => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${read()}\n` });
+  };
+
+  const histogram = (name: string, help: string, buckets: number[]): Histogram => {
+    const counts = new Array<number>(buckets.length).fill(0);
+    let sum = 0;
+    let count = 0;
+    metrics.push({
+      render: () => {
+        let out = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
+        buckets.forEach((le, i) => {
+          out += `${name}_bucket{le="${le}"} ${counts[i]}\n`;
+        });
+        return `${out}${name}_bucket{le="+Inf"} ${count}\n${name}_sum ${sum}\n${name}_count ${count}\n`;
+      },
+    });
+    return {
+      observe(value) {
+        sum += value;
+        count++;
+        for (let i = 0; i < buckets.length; i++)
+          if (value <= (buckets[i] as number)) counts[i] = (counts[i] as number) + 1;
+      },
+    };
+  };
+
+  return { counter, gauge, histogram, render: () => metrics.map((m) => m.render()).join('') };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
