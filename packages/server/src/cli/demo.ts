@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { startInlet } from '../app.ts';
+import type { InletConfig } from '../config/index.ts';
+import { DEMO_SITE, generateDemo, sendBatches } from '../demo/index.ts';
+import type { Logger } from '../log/index.ts';
+import { ExitCode } from './exit-codes.ts';
+import { createProgress, type Output } from './output.ts';
+import { untilSignal } from './start.ts';
+
+export const demoHelp = `inlet demo [--days 30] [--force] [--exit]
+  Starts inlet with a "demo" site (write key ${DEMO_SITE.write_key}) and sends it a realistic
+  synthetic month through the collector: page views, logins per account, feature events,
+  help-centre searches (some with no result) and lecture heartbeats. Then keeps serving,
+  unless --exit. Skips sending when the demo site already has events, unless --force.`;
+
+export async function demoCommand(
+  args: string[],
+  baseConfig: InletConfig,
+  logger: Logger,
+  output: Output,
+): Promise<ExitCode> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      days: { type: 'string', default: '30' },
+      force: { type: 'boolean', default: false },
+      exit: { type: 'boolean', default: false },
+    },
+  });
+  const days = Number(values.days);
+  if (!Number.isInteger(days) || days < 1 || days > 366) {
+    output.err('--days must be a whole number from 1 to 366\n');
+    return ExitCode.USAGE;
+  }
+  const site = baseConfig.sites.find((s) => s.id === DEMO_SITE.id) ?? DEMO_SITE;
+  const config: InletConfig = {
+    ...baseConfig,
+    sites: baseConfig.sites.some((s) => s.id === site.id) ? baseConfig.sites : [...baseConfig.sites, site],
+  };
+  const inlet = await startInlet({ config, logger });
+  try {
+    const existing = await inlet.engine.query(`SELECT count(*) FROM events WHERE site = '${site.id}'`);
+    if (Number(existing.rows[0]?.[0]) > 0 && !values.force) {
+      output.err(
+        `The demo site already has ${existing.rows[0]?.[0]} events; not sending more (use --force to add another month).\n`,
+      );
+    } else {
+      const now = Date.now();
+      const batches = [...generateDemo({ now, days, timezone: config.timezone })];
+      const total = batches.reduce((sum, b) => sum + b.length, 0);
+      const progress = createProgress(output, 'Sending demo events', total);
+      const sent = await sendBatches({
+        url: inlet.url,
+        writeKey: site.write_key,
+        messages: batches,
+        onProgress: progress.update,
+      });
+      progress.done(sent);
+      await inlet.loader.runOnce({ sealNow: true });
+      output.err(
+        `Sent ${sent.toLocaleString('en-US')} events for ${days} days to site "${site.id}" and loaded them into the lake.\n`,
+      );
+    }
+    output.err(
+      [
+        '',
+        `inlet is running at ${inlet.url}`,
+        `  API token: ${inlet.apiToken}`,
+        '  Try:',
+        `    npx inlet query "SELECT name, count(*) AS events FROM events WHERE type = 'track' GROUP BY ALL ORDER BY 2 DESC"`,
+        `    curl -s ${inlet.url}/api/query -H 'Authorization: Bearer ${inlet.apiToken}' -H 'Content-Type: application/json' \\`,
+        `      -d '{"sql": "SELECT properties->>'"'"'query'"'"' AS query, count(*) FROM events WHERE name = '"'"'search'"'"' AND (properties->>'"'"'results'"'"')::INT = 0 GROUP BY ALL"}'`,
+        '',
+      ].join('\n'),
+    );
+    if (values.exit) return ExitCode.OK;
+    output.err('Press Ctrl-C to stop.\n');
+    await untilSignal();
+    return ExitCode.OK;
+  } finally {
+    await inlet.close();
+  }
+}

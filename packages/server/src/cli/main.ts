@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { type InletConfig, loadConfig } from '../config/index.ts';
+import { isInletError } from '../errors/index.ts';
+import { createLogger } from '../log/index.ts';
+import { demoCommand, demoHelp } from './demo.ts';
+import { ExitCode } from './exit-codes.ts';
+import { type Output, processOutput } from './output.ts';
+import { queryCommand, queryHelp } from './query.ts';
+import { startCommand, startHelp } from './start.ts';
+
+const HELP = `inlet: collect product events into a Parquet lake and query them with SQL.
+
+Usage: inlet <command> [--config inlet.yaml] [options]
+
+Commands:
+${[startHelp, queryHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 query refused or failed.
+`;
+
+/** Entry point of the inlet command; returns the exit code. */
+export async function main(
+  argv: string[],
+  output: Output = processOutput(),
+  env: Record<string, string | undefined> = process.env,
+): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    output.out(HELP);
+    return command ? ExitCode.OK : ExitCode.USAGE;
+  }
+  // --config may appear anywhere after the command; everything else belongs to the command.
+  const { values, tokens } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string', short: 'c' } },
+    strict: false,
+    tokens: true,
+  });
+  const args = rest.filter(
+    (_arg, i) =>
+      !tokens.some(
+        (t) =>
+          t.kind === 'option' &&
+          t.name === 'config' &&
+          (t.index === i || (t.inlineValue === false && t.index + 1 === i)),
+      ),
+  );
+  let config: InletConfig;
+  try {
+    config = loadConfig({ path: typeof values.config === 'string' ? values.config : undefined, env });
+  } catch (error) {
+    output.err(`${(error as Error).message}\n`);
+    return ExitCode.CONFIG;
+  }
+  const logger = createLogger({ level: env.INLET_LOG_LEVEL ?? 'info' });
+  try {
+    switch (command) {
+      case 'start':
+        return await startCommand(config, logger);
+      case 'query':
+        return await queryCommand(args, config, output);
+      case 'demo':
+        return await demoCommand(
+          args,
+          config,
+          createLogger({ level: env.INLET_LOG_LEVEL ?? 'warn' }),
+          output,
+        );
+      default:
+        output.err(`Unknown command "${command}". Run inlet help for the list.\n`);
+        return ExitCode.USAGE;
+    }
+  } catch (error) {
+    if (isInletError(error)) {
+      output.err(`${error.code}: ${error.message}\n`);
+      return error.code.startsWith('QUERY') ? ExitCode.QUERY : ExitCode.FAILURE;
+    }
+    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      output.err(`${(error as Error).message}\n`);
+      return ExitCode.USAGE;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,69 @@
+import type { Json } from '@duckdb/node-api';
+import { csvLine } from '../http/index.ts';
+
+/** Where a command writes: a terminal gets tables and progress bars, a pipe gets NDJSON or CSV. */
+export interface Output {
+  isTty: boolean;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export function processOutput(): Output {
+  return {
+    isTty: Boolean(process.stdout.isTTY),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  };
+}
+
+export type Format = 'table' | 'json' | 'csv';
+
+const cell = (value: Json): string =>
+  value === null ? 'NULL' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+
+/** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth. */
+export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): string {
+  const cells = rows.map((row) =>
+    row.map((v) => {
+      const text = cell(v).replaceAll('\n', ' ');
+      return text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text;
+    }),
+  );
+  const widths = columns.map((name, i) =>
+    Math.max(name.length, ...cells.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join(' │ ')
+      .trimEnd();
+  return [line(columns), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...cells.map(line)].join('\n') + '\n';
+}
+
+/** Rows in the chosen format: a table, NDJSON (one object a line) or CSV with a header. */
+export function renderRows(format: Format, columns: string[], rows: Json[][]): string {
+  if (format === 'table') return renderTable(columns, rows);
+  if (format === 'csv') return csvLine(columns) + rows.map(csvLine).join('');
+  return rows
+    .map((row) => `${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])))}\n`)
+    .join('');
+}
+
+/** A progress bar on a terminal (redrawn at most 10 times a second), nothing on a pipe. */
+export function createProgress(output: Output, label: string, total: number) {
+  let last = 0;
+  const started = Date.now();
+  const draw = (done: number, final = false) => {
+    if (!output.isTty) return;
+    const now = Date.now();
+    if (!final && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const filled = Math.round((done / Math.max(total, 1)) * width);
+    const rate = Math.round(done / Math.max((now - started) / 1000, 0.001));
+    output.err(
+      `\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${rate.toLocaleString('en-US')}/s${final ? '\n' : ''}`,
+    );
+  };
+  return { update: (done: number) => draw(done), done: (done: number) => draw(done, true) };
+}
