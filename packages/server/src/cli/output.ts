@@ -37,7 +37,7 @@ export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): s
       .map((v, i) => v.padEnd(widths[i] ?? 0))
       .join(' │ ')
       .trimEnd();
-  return [line(columns), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...cells.map(line)].join('\n') + '\n';
+  return `${[line(columns), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...cells.map(line)].join('\n')}\n`;
 }
 
 /** Rows in the chosen format: a table, NDJSON (one object a line) or CSV with a header. */

@@ -1,0 +1,131 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.ts';
+import type { IncomingEvent } from '../incoming.ts';
+import { createEnricher, createUserAgentParser, createVisitorHasher, splitUrl } from './index.ts';
+
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+
+const incoming = (overrides: Partial<IncomingEvent> = {}): IncomingEvent => ({
+  eventId: 'e1',
+  type: 'page',
+  name: null,
+  timestamp: undefined,
+  sentAt: undefined,
+  anonymousId: 'a1',
+  userId: null,
+  sessionId: null,
+  url: null,
+  referrer: null,
+  title: null,
+  campaign: {},
+  properties: {},
+  context: {},
+  userAgent: undefined,
+  ip: undefined,
+  ...overrides,
+});
+
+describe('user agent', () => {
+  const parse = createUserAgentParser();
+  it('finds browser, OS and device type', () => {
+    expect(parse(IPHONE)).toEqual({
+      browser: 'Mobile Safari',
+      os: 'iOS',
+      device_type: 'mobile',
+      is_bot: false,
+    });
+    expect(
+      parse(
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      ),
+    ).toMatchObject({ browser: 'Chrome', os: 'Windows', device_type: 'desktop' });
+  });
+  it('flags bots', () => {
+    expect(parse('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)')).toMatchObject({
+      is_bot: true,
+      device_type: 'bot',
+    });
+    expect(parse('curl/8.5.0').is_bot).toBe(true);
+  });
+});
+
+describe('url', () => {
+  it('splits path and UTM parameters', () => {
+    expect(
+      splitUrl('https://docs.example.com/guide?utm_source=news&utm_medium=email&utm_campaign=launch&x=1'),
+    ).toEqual({
+      path: '/guide',
+      utm_source: 'news',
+      utm_medium: 'email',
+      utm_campaign: 'launch',
+      utm_term: null,
+      utm_content: null,
+    });
+    expect(splitUrl('/relative?utm_term=sql').utm_term).toBe('sql');
+    expect(splitUrl(null).path).toBeNull();
+  });
+});
+
+describe('visitor hash', () => {
+  it('is stable within a day, differs across days and sites, and deletes salts older than 48 hours', () => {
+    const { dir, cleanup } = tempDir();
+    let now = Date.parse('2026-11-20T10:00:00Z');
+    writeFileSync(join(dir, '2026-11-10.salt'), 'old');
+    const hash = createVisitorHasher({ dir, now: () => now });
+    const first = hash('docs', '203.0.113.7', IPHONE);
+    expect(first).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash('docs', '203.0.113.7', IPHONE)).toBe(first);
+    expect(hash('shop', '203.0.113.7', IPHONE)).not.toBe(first);
+    expect(existsSync(join(dir, '2026-11-10.salt'))).toBe(false);
+    now += 24 * 3600_000;
+    expect(hash('docs', '203.0.113.7', IPHONE)).not.toBe(first);
+    now += 3 * 24 * 3600_000;
+    hash('docs', '203.0.113.7', IPHONE);
+    expect(readdirSync(dir).sort()).toEqual(['2026-11-24.salt']);
+    cleanup();
+  });
+});
+
+describe('enrich', () => {
+  it('corrects clock skew with sentAt, keeps no raw IP and derives dt from ts', () => {
+    const { dir, cleanup } = tempDir();
+    const enrich = createEnricher({ saltDir: dir });
+    const receivedAt = Date.parse('2026-11-22T00:00:10Z');
+    // The client clock is 1 hour slow: it sent at 23:00:10 its time, the event happened 5 s before.
+    const record = enrich(
+      'docs',
+      incoming({
+        timestamp: Date.parse('2026-11-21T23:00:05Z'),
+        sentAt: Date.parse('2026-11-21T23:00:10Z'),
+        context: { ip: '203.0.113.9', locale: 'ja-JP' },
+        url: 'https://d.example/x?utm_source=a',
+      }),
+      { receivedAt, ip: '127.0.0.1', userAgent: IPHONE, origin: undefined },
+    );
+    expect(record.ts).toBe('2026-11-22T00:00:05.000Z');
+    expect(record.dt).toBe('2026-11-22');
+    expect(record.received_at).toBe('2026-11-22T00:00:10.000Z');
+    expect(record.context).toEqual({ locale: 'ja-JP' });
+    expect(JSON.stringify(record)).not.toContain('203.0.113.9');
+    expect(record.visitor_hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(record).toMatchObject({ path: '/x', utm_source: 'a', device_type: 'mobile' });
+    cleanup();
+  });
+
+  it('gives a message without an id a stable id, so an exact retry collapses', () => {
+    const { dir, cleanup } = tempDir();
+    const enrich = createEnricher({ saltDir: dir });
+    const meta = { receivedAt: Date.now(), ip: undefined, userAgent: undefined, origin: undefined };
+    const a = enrich('docs', incoming({ eventId: null, timestamp: 1_700_000_000_000 }), meta);
+    const b = enrich('docs', incoming({ eventId: null, timestamp: 1_700_000_000_000 }), {
+      ...meta,
+      receivedAt: meta.receivedAt + 5000,
+    });
+    expect(a.event_id).toBe(b.event_id);
+    expect(a.event_id).toMatch(/^h-/);
+    cleanup();
+  });
+});

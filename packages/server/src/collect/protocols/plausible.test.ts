@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { InletError } from '../../errors/index.ts';
+import { parsePlausible } from './plausible.ts';
+
+const only = (body: unknown) => {
+  const parsed = parsePlausible(body);
+  expect(parsed.events).toHaveLength(1);
+  return { writeKey: parsed.writeKey, event: parsed.events[0] as (typeof parsed.events)[number] };
+};
+
+const invalidField = (body: unknown, field: string) => {
+  try {
+    parsePlausible(body);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InletError);
+    expect((error as InletError).code).toBe('INVALID_FIELD');
+    expect((error as InletError).details).toEqual({ field });
+    return;
+  }
+  throw new Error(`expected ${field} to be refused`);
+};
+
+describe('parsePlausible', () => {
+  it('maps a pageview from the Plausible script to a page event, with the domain in context', () => {
+    const { writeKey, event } = only({
+      n: 'pageview',
+      u: 'https://www.docs.example.com/guide?utm_source=news',
+      d: 'docs.example.com',
+      r: 'https://search.example.org/',
+    });
+    expect(writeKey).toBeUndefined();
+    expect(event).toMatchObject({
+      type: 'page',
+      name: null,
+      url: 'https://www.docs.example.com/guide?utm_source=news',
+      referrer: 'https://search.example.org/',
+      anonymousId: null,
+      userId: null,
+      properties: {},
+      context: { protocol: 'plausible', domain: 'docs.example.com' },
+    });
+  });
+
+  it('maps a custom event with props given as a JSON string, as older scripts send them', () => {
+    const { event } = only({
+      n: 'Signup',
+      u: 'https://app.example.com/pricing',
+      d: 'app.example.com',
+      p: '{"plan":"pro","seats":3}',
+    });
+    expect(event).toMatchObject({ type: 'track', name: 'Signup', properties: { plan: 'pro', seats: 3 } });
+  });
+
+  it('accepts the long field names of the documented Events API', () => {
+    const { event } = only({
+      name: 'Download',
+      url: 'https://example.com/files',
+      domain: 'example.com',
+      referrer: 'https://ref.example.org/',
+      props: { file: 'report.pdf' },
+      revenue: { amount: '9.50', currency: 'EUR' },
+    });
+    expect(event).toMatchObject({
+      type: 'track',
+      name: 'Download',
+      referrer: 'https://ref.example.org/',
+      properties: { file: 'report.pdf', revenue: { amount: '9.50', currency: 'EUR' } },
+    });
+  });
+
+  it('drops prop values Plausible does not keep: empty, null, objects and lists', () => {
+    const { event } = only({
+      n: 'x',
+      u: 'https://example.com/',
+      d: 'example.com',
+      p: { ok: 'yes', n: 1, flag: true, empty: '', none: null, list: [1], map: { a: 1 } },
+    });
+    expect(event?.properties).toEqual({ ok: 'yes', n: 1, flag: true });
+  });
+
+  it('keeps hash mode and non-interactive flags, and every domain of a roll-up', () => {
+    const { event } = only({
+      n: 'pageview',
+      u: 'https://example.com/#/settings',
+      d: 'www.example.com, rollup.example.com',
+      h: 1,
+      i: false,
+    });
+    expect(event?.context).toEqual({
+      protocol: 'plausible',
+      domain: 'example.com',
+      domains: ['example.com', 'rollup.example.com'],
+      hash_routing: true,
+      interactive: false,
+    });
+  });
+
+  it('takes the domain from the URL when d is absent', () => {
+    expect(only({ n: 'pageview', u: 'https://www.shop.example.com/' }).event?.context.domain).toBe(
+      'shop.example.com',
+    );
+  });
+
+  it('gives each event its own id, since identical page views from two visitors are two events', () => {
+    const body = { n: 'pageview', u: 'https://example.com/', d: 'example.com' };
+    expect(only(body).event?.eventId).not.toBe(only(body).event?.eventId);
+  });
+
+  it('carries scroll depth and engaged time of engagement events', () => {
+    const { event } = only({
+      n: 'engagement',
+      u: 'https://example.com/',
+      d: 'example.com',
+      sd: 80,
+      e: 12000,
+    });
+    expect(event).toMatchObject({ type: 'track', properties: { scroll_depth: 80, engagement_ms: 12000 } });
+  });
+
+  it('refuses bodies it cannot map, naming the field', () => {
+    invalidField([], 'body');
+    invalidField({ u: 'https://example.com/', d: 'example.com' }, 'name');
+    invalidField({ n: 'pageview', d: 'example.com' }, 'url');
+    invalidField({ n: 'pageview', u: '/relative', d: 'example.com' }, 'url');
+    invalidField({ n: 'pageview', u: 'data:text/html,hi', d: 'example.com' }, 'url');
+    invalidField({ n: 'pageview', u: 'https://example.com/', d: ' , ' }, 'domain');
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: '{oops' }, 'props');
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: [1] }, 'props');
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', $: 'lots' }, 'revenue');
+  });
+});

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { fail, isObject, type Json, optionalString } from '../fields.ts';
+import type { ParsedIntake } from './types.ts';
+
+// Plausible's Events API, POST /api/event, as sent by its script and documented for servers:
+// { n|name, u|url, d|domain, r|referrer, p|props|m|meta, h|hashMode, $|revenue, i|interactive }.
+// Sites are named by domain, not by write key, so the domain goes to context.domain for the route to map.
+
+const MAX_PROPS = 30;
+
+/** Plausible keeps only scalar props, given as an object or as a JSON string; the rest it drops, and so do we. */
+function parseProps(raw: unknown): Json {
+  if (raw === undefined || raw === null || raw === '') return {};
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      fail('props', 'must be a JSON object or a string holding one');
+    }
+  }
+  if (!isObject(value)) fail('props', 'must be a JSON object');
+  const props: Json = {};
+  for (const [key, prop] of Object.entries(value)) {
+    if (prop === '' || prop === null || typeof prop === 'object') continue;
+    if (Object.keys(props).length === MAX_PROPS) fail('props', `has more than ${MAX_PROPS} properties`);
+    props[key.slice(0, 300)] = typeof prop === 'string' ? prop.slice(0, 2000) : prop;
+  }
+  return props;
+}
+
+/** The hosts named by `d` (comma-separated for roll-up sites), without "www."; the URL's host when absent. */
+function parseDomains(raw: unknown, url: string): string[] {
+  const text = optionalString(raw, 'domain', 2000) ?? new URL(url).hostname;
+  const domains = text
+    .split(',')
+    .map((domain) => domain.trim().replace(/^www\./, ''))
+    .filter(Boolean);
+  if (domains.length === 0) fail('domain', 'is empty; send the site domain registered in inlet.yaml');
+  return domains;
+}
+
+/** Parses a Plausible event; writeKey is undefined because Plausible names the site by domain. */
+export function parsePlausible(body: unknown): ParsedIntake {
+  if (!isObject(body)) fail('body', 'must be a JSON object such as {"n":"pageview","u":"https://…","d":"…"}');
+  const rawName = optionalString(body.n ?? body.name, 'name', 200);
+  if (!rawName) fail('name', 'is required; "pageview" for a page view, or a custom event name');
+  const url = optionalString(body.u ?? body.url, 'url');
+  if (!url) fail('url', 'is required; send the full page URL');
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    fail('url', 'must be an absolute http(s) URL');
+  }
+  const domains = parseDomains(body.d ?? body.domain, url);
+  const properties = parseProps(body.p ?? body.props ?? body.m ?? body.meta);
+  const revenue = body.$ ?? body.revenue;
+  if (revenue !== undefined && revenue !== null) {
+    if (!isObject(revenue))
+      fail('revenue', 'must be a JSON object such as {"amount": 9.5, "currency": "EUR"}');
+    properties.revenue = { amount: revenue.amount, currency: revenue.currency };
+  }
+  const name = rawName === 'pageview' ? null : rawName;
+  // The newer Plausible script reports scroll depth and engaged time in "engagement" events.
+  if (name === 'engagement') {
+    if (typeof body.sd === 'number') properties.scroll_depth = body.sd;
+    if (typeof body.e === 'number') properties.engagement_ms = body.e;
+  }
+
+  const context: Json = { protocol: 'plausible', domain: domains[0] };
+  if (domains.length > 1) context.domains = domains;
+  const hash = body.h ?? body.hashMode;
+  if (hash === 1 || hash === true) context.hash_routing = true;
+  const interactive = body.i ?? body.interactive;
+  if (interactive === false) context.interactive = false;
+
+  return {
+    writeKey: undefined,
+    events: [
+      {
+        // Plausible sends no event id and never retries, so every request is a distinct event.
+        eventId: randomUUID(),
+        type: name ? 'track' : 'page',
+        name,
+        timestamp: undefined,
+        sentAt: undefined,
+        anonymousId: null,
+        userId: null,
+        sessionId: null,
+        url,
+        referrer: optionalString(body.r ?? body.referrer, 'referrer', 2000),
+        title: null,
+        campaign: {},
+        properties,
+        context,
+        userAgent: undefined,
+        ip: undefined,
+      },
+    ],
+  };
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { parseInletBatch } from './inlet.ts';
+import { parsePixel } from './pixel.ts';
+import { parseSegment } from './segment.ts';
+
+describe('Segment protocol', () => {
+  it('maps every call type onto events', () => {
+    const { events, writeKey } = parseSegment(
+      {
+        writeKey: 'wk_x',
+        sentAt: '2026-11-22T00:00:00Z',
+        batch: [
+          { type: 'track', event: 'Signed Up', userId: 'u1', properties: { plan: 'pro' }, messageId: 'm1' },
+          {
+            type: 'page',
+            name: 'Home',
+            anonymousId: 'a1',
+            context: {
+              page: { url: 'https://x.example/?utm_source=s', referrer: 'https://g.example/', title: 'Home' },
+            },
+          },
+          { type: 'identify', userId: 'u1', traits: { email: 'a@example.com' } },
+          { type: 'group', userId: 'u1', groupId: 'g1', traits: { name: 'Acme' } },
+          { type: 'alias', userId: 'u1', previousId: 'a1' },
+          { type: 'screen', name: 'Settings', userId: 'u1' },
+        ],
+      },
+      undefined,
+    );
+    expect(writeKey).toBe('wk_x');
+    expect(events.map((e) => [e.type, e.name])).toEqual([
+      ['track', 'Signed Up'],
+      ['page', 'Home'],
+      ['identify', null],
+      ['group', null],
+      ['alias', null],
+      ['screen', 'Settings'],
+    ]);
+    expect(events[1]).toMatchObject({
+      url: 'https://x.example/?utm_source=s',
+      referrer: 'https://g.example/',
+      title: 'Home',
+    });
+    expect(events[2]?.properties).toEqual({ email: 'a@example.com' });
+    expect(events[3]?.properties).toEqual({ name: 'Acme', group_id: 'g1' });
+    expect(events[4]?.properties).toEqual({ previous_id: 'a1' });
+    expect(events[0]?.sentAt).toBe(Date.parse('2026-11-22T00:00:00Z'));
+  });
+
+  it('names the first bad field', () => {
+    expect(() => parseSegment({ batch: [{ type: 'track', userId: 'u' }] }, undefined)).toThrow(
+      'batch[0].event: is required for a track call',
+    );
+    expect(() => parseSegment({ batch: [{ type: 'track', event: 'x' }] }, undefined)).toThrow(
+      'batch[0].userId: userId or anonymousId is required',
+    );
+    expect(() => parseSegment({ batch: [{ type: 'bogus', userId: 'u' }] }, undefined)).toThrow(
+      /batch\[0\]\.type: must be one of/,
+    );
+    expect(() =>
+      parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp: 'yesterday' }] }, undefined),
+    ).toThrow(/batch\[0\]\.timestamp: must be an ISO 8601/);
+    expect(() => parseSegment({ batch: 'x' }, undefined)).toThrow('batch: must be an array of messages');
+    expect(() => parseSegment({ batch: [] }, undefined)).toThrow('batch: is empty');
+    expect(() => parseSegment([], 'track')).toThrow('body: must be a JSON object');
+    expect(() => parseSegment({ userId: 'u', event: 'x', properties: 'no' }, 'track')).toThrow(
+      'body.properties: must be a JSON object',
+    );
+  });
+});
+
+describe('inlet batch protocol', () => {
+  it('parses the compact format', () => {
+    const parsed = parseInletBatch({
+      k: 'wk',
+      sa: 1_700_000_001_000,
+      e: [
+        {
+          id: 'x',
+          t: 'track',
+          n: 'search',
+          ts: 1_700_000_000_000,
+          a: 'a',
+          s: 's1',
+          p: { query: 'sso', results: 0 },
+        },
+      ],
+    });
+    expect(parsed.writeKey).toBe('wk');
+    expect(parsed.events[0]).toMatchObject({
+      eventId: 'x',
+      type: 'track',
+      name: 'search',
+      sessionId: 's1',
+      timestamp: 1_700_000_000_000,
+      sentAt: 1_700_000_001_000,
+    });
+  });
+  it('names bad fields', () => {
+    expect(() => parseInletBatch({ k: 'wk', e: [{ t: 'track', a: 'a' }] })).toThrow(
+      'e[0].n: is required for a track event',
+    );
+    expect(() => parseInletBatch({ k: 'wk', e: [{ t: 'nope', a: 'a' }] })).toThrow(/e\[0\]\.t/);
+    expect(() => parseInletBatch({ k: 'wk' })).toThrow('e: must be an array of events');
+  });
+});
+
+describe('pixel', () => {
+  it('falls back to the Referer for the page URL and parses JSON properties', () => {
+    const parsed = parsePixel({ k: 'wk', a: 'a', p: '{"campaign":"nov"}' }, 'https://docs.example.com/page');
+    expect(parsed.events[0]).toMatchObject({
+      type: 'page',
+      url: 'https://docs.example.com/page',
+      properties: { campaign: 'nov' },
+    });
+    expect(parsePixel({ k: 'wk', n: 'email_open', u: 'u1' }, undefined).events[0]).toMatchObject({
+      type: 'track',
+      name: 'email_open',
+      userId: 'u1',
+    });
+    expect(() => parsePixel({ k: 'wk', p: '{' }, undefined)).toThrow('p: must be a JSON object, URL-encoded');
+  });
+});

@@ -1,0 +1,69 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expandEnv, loadConfig, parseConfig } from './index.ts';
+
+const write = (text: string) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inlet-config-'));
+  const path = join(dir, 'inlet.yaml');
+  writeFileSync(path, text);
+  return { dir, path };
+};
+
+describe('config', () => {
+  it('runs on defaults when there is no inlet.yaml', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inlet-config-'));
+    const config = loadConfig({ env: {}, cwd: dir });
+    expect(config.data_dir).toBe(join(dir, 'data'));
+    expect(config.timezone).toBe('UTC');
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trust_proxy: false });
+    expect(config.sites).toEqual([]);
+  });
+
+  it('reads the documented example, expands ${ENV} and resolves data_dir next to the file', () => {
+    const { dir, path } = write(
+      'data_dir: ./d\ntimezone: Asia/Tokyo\nserver: { host: 127.0.0.1, port: 9090 }\nsites:\n  - id: docs\n    write_key: ${DOCS_KEY}\n    origins: [https://docs.example.com]\n',
+    );
+    const config = loadConfig({ path, env: { DOCS_KEY: 'wk_docs_9f3a', INLET_API_TOKEN: 'secret' } });
+    expect(config.data_dir).toBe(join(dir, 'd'));
+    expect(config.sites[0]).toMatchObject({
+      id: 'docs',
+      write_key: 'wk_docs_9f3a',
+      origins: ['https://docs.example.com'],
+    });
+    expect(config.apiToken).toBe('secret');
+  });
+
+  it('names a missing environment variable', () => {
+    expect(() => expandEnv('key: ${NOPE}', {}, 'inlet.yaml')).toThrow(/NOPE is referenced but not set/);
+    expect(expandEnv('key: ${NOPE:-fallback}', {}, 'inlet.yaml')).toBe('key: fallback');
+  });
+
+  it('names the key and the problem', () => {
+    expect(() => parseConfig({ timezone: 'Mars/Base' })).toThrow(/timezone: is not an IANA time zone/);
+    expect(() => parseConfig({ server: { port: 'x' } })).toThrow(/server\.port:/);
+    expect(() => parseConfig({ sites: [{ id: 'docs' }] })).toThrow(/sites\[0\]\.write_key:/);
+    expect(() => parseConfig({ colour: 'red' })).toThrow(/unknown key "colour"/);
+    expect(() =>
+      parseConfig({
+        sites: [
+          { id: 'a', write_key: 'wk_same_key' },
+          { id: 'b', write_key: 'wk_same_key' },
+        ],
+      }),
+    ).toThrow(/sites\[1\]\.write_key: used by another site/);
+    expect(() =>
+      parseConfig({ sites: [{ id: 'a', write_key: 'wk_123456', origins: ['https://x.com/path'] }] }),
+    ).toThrow(/origins\[0\]/);
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    const { path } = write('server:\n  port: [1,\n');
+    expect(() => loadConfig({ path, env: {} })).toThrow(/not valid YAML at line/);
+  });
+
+  it('refuses an explicit --config that does not exist', () => {
+    expect(() => loadConfig({ path: '/nonexistent/inlet.yaml', env: {} })).toThrow(/does not exist/);
+  });
+});

@@ -1,0 +1,102 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createQueryEngine, type QueryEngine } from './index.ts';
+
+let engine: QueryEngine;
+let outside: string;
+const temp = tempDir();
+
+beforeAll(async () => {
+  const config = testConfig(join(temp.dir, 'data'));
+  mkdirSync(dataLayout(config.data_dir).events, { recursive: true });
+  outside = join(temp.dir, 'secret.csv');
+  writeFileSync(outside, 'password\nhunter2\n');
+  engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+});
+afterAll(() => {
+  engine.close();
+  temp.cleanup();
+});
+
+describe('sandbox', () => {
+  const lake = () => join(temp.dir, 'data', 'lake');
+  const hostile = () => [
+    `SELECT * FROM read_csv('${outside}')`,
+    `SELECT * FROM '${outside}'`,
+    "SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM read_blob('/etc/passwd')",
+    "SELECT * FROM glob('/etc/*')",
+    `SELECT * FROM glob('${lake()}/**')`,
+    `COPY (SELECT 1) TO '${lake()}/x.csv'`,
+    `COPY (SELECT 1) TO '/tmp/inlet-x.csv'`,
+    `EXPORT DATABASE '${lake()}/export'`,
+    "ATTACH ':memory:' AS other",
+    "ATTACH '/tmp/inlet-x.duckdb' AS other",
+    'INSTALL httpfs',
+    'LOAD httpfs',
+    'SET threads = 64',
+    "SET memory_limit = '100GB'",
+    'RESET enable_external_access',
+    'PRAGMA database_list',
+    "PRAGMA enable_profiling='json'",
+    'CREATE TABLE t AS SELECT 1',
+    'CREATE VIEW v AS SELECT 1',
+    'DROP VIEW events',
+    "INSERT INTO events (event_id) VALUES ('x')",
+    'SELECT 1; SELECT 2',
+    "SELECT * FROM query('SELECT 1')",
+    "SELECT getenv('HOME')",
+    'CALL pragma_version()',
+    "EXPLAIN ANALYZE SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM read_parquet('https://example.com/x.parquet')",
+    'CHECKPOINT',
+  ];
+
+  it('refuses every hostile statement with a clear 400', async () => {
+    for (const sql of hostile()) {
+      const error = await engine.query(sql).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, sql).toMatchObject({ status: 400 });
+      expect((error as { code: string }).code, sql).toMatch(/QUERY_NOT_ALLOWED|QUERY_INVALID/);
+    }
+  });
+
+  it('allows reads: SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE', async () => {
+    for (const sql of [
+      'SELECT 1',
+      'WITH a AS (SELECT 1 x) SELECT * FROM a',
+      'EXPLAIN SELECT * FROM events',
+      'DESCRIBE events',
+      'SHOW TABLES',
+      'SUMMARIZE SELECT 1 AS x',
+      'FROM range(3)',
+    ]) {
+      await expect(engine.query(sql), sql).resolves.toMatchObject({ columns: expect.any(Array) });
+    }
+  });
+
+  it('returns DuckDB’s message for a bad query', async () => {
+    await expect(engine.query('SELECT nope FROM events')).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringContaining('nope'),
+    });
+    await expect(engine.query('SELEC 1')).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringContaining('syntax error'),
+    });
+  });
+
+  it('stops a query at its time limit and on cancel', async () => {
+    const slow = 'SELECT count(*) FROM range(100000000000) a';
+    const running = engine.query(slow, { id: 'q1' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(engine.cancel('q1')).toBe(true);
+    await expect(running).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
+    expect(engine.cancel('q1')).toBe(false);
+  });
+});

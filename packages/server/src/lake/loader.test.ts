@@ -1,0 +1,147 @@
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { createQueryEngine } from '../engine/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createMetrics } from '../metrics/index.ts';
+import { createWalWriter, encodeRecord, listSegments, segmentPath } from '../wal/index.ts';
+import { createLoader, dataLayout, partitionFiles, recoverCompaction } from './index.ts';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function record(id: string, ts = '2026-11-20T10:00:00.000Z') {
+  return encodeRecord(
+    JSON.stringify({
+      event_id: id,
+      site: 'docs',
+      type: 'track',
+      name: 'signup',
+      ts,
+      received_at: new Date().toISOString(),
+      anonymous_id: 'a',
+      user_id: null,
+      session_id: null,
+      url: null,
+      path: null,
+      referrer: null,
+      title: null,
+      utm_source: null,
+      utm_medium: null,
+      utm_campaign: null,
+      utm_term: null,
+      utm_content: null,
+      browser: null,
+      os: null,
+      device_type: 'desktop',
+      is_bot: false,
+      visitor_hash: null,
+      properties: { n: id },
+      context: {},
+      dt: ts.slice(0, 10),
+    }),
+  );
+}
+
+async function setup(overrides = {}) {
+  const temp = tempDir();
+  const config = testConfig(temp.dir, overrides);
+  const layout = dataLayout(config.data_dir);
+  const metrics = createMetrics();
+  const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+  const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics });
+  const engine = await createQueryEngine({ config, layout });
+  cleanups.push(temp.cleanup, async () => {
+    await loader.stop();
+    await wal.close();
+    engine.close();
+  });
+  const ids = async () =>
+    (await engine.query('SELECT event_id FROM events ORDER BY event_id')).rows.map((r) => r[0]);
+  return { config, layout, metrics, wal, loader, engine, ids };
+}
+
+describe('loader', () => {
+  it('moves sealed segments into dt partitions and deletes them', async () => {
+    const { layout, wal, loader, ids } = await setup();
+    await wal.append(record('a') + record('b', '2026-11-21T00:00:01.000Z'));
+    expect(await ids()).toEqual(['a', 'b']);
+    await loader.runOnce({ sealNow: true });
+    expect(readdirSync(layout.events).sort()).toEqual(['dt=2026-11-20', 'dt=2026-11-21']);
+    expect(listSegments(layout.walEvents).length).toBe(1);
+    expect(await ids()).toEqual(['a', 'b']);
+  });
+
+  it('keeps one copy of a repeated event id within a segment, across segments and in the view before loading', async () => {
+    const { wal, loader, ids, metrics } = await setup();
+    await wal.append(record('a') + record('a'));
+    expect(await ids()).toEqual(['a']);
+    await loader.runOnce({ sealNow: true });
+    await wal.append(record('a') + record('c'));
+    expect(await ids()).toEqual(['a', 'c']);
+    await loader.runOnce({ sealNow: true });
+    expect(await ids()).toEqual(['a', 'c']);
+    expect(metrics.render()).toContain('inlet_loader_duplicates_total 2');
+  });
+
+  it('loading the same segment twice (a crash before its deletion) duplicates nothing', async () => {
+    const { layout, wal, loader, ids } = await setup();
+    await wal.append(record('a') + record('b'));
+    await wal.seal();
+    const [segment] = wal.sealedSegments();
+    const saved = join(layout.dataDir, 'saved.log');
+    copyFileSync(segmentPath(layout.walEvents, segment as number), saved);
+    await loader.runOnce();
+    copyFileSync(saved, segmentPath(layout.walEvents, segment as number));
+    await loader.runOnce();
+    expect(await ids()).toEqual(['a', 'b']);
+    expect(partitionFiles(join(layout.events, 'dt=2026-11-20'))).toHaveLength(1);
+  });
+
+  it('skips a corrupt record, keeps it in lake/_rejects and counts it', async () => {
+    const { layout, wal, loader, ids, metrics } = await setup();
+    await wal.append(record('a') + record('b').replace('"n":"b"', '"n":"X"') + record('c'));
+    await loader.runOnce({ sealNow: true });
+    expect(await ids()).toEqual(['a', 'c']);
+    const rejectDir = join(layout.rejects, 'events');
+    const [partition] = readdirSync(rejectDir);
+    const [file] = readdirSync(join(rejectDir, partition as string));
+    const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, file as string), 'utf8'));
+    expect(reject).toMatchObject({ reason: 'checksum mismatch', raw: expect.stringContaining('"n":"X"') });
+    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 1');
+  });
+
+  it('compacts small files of a partition into one, without losing or repeating rows', async () => {
+    const { layout, wal, loader, ids } = await setup({ loader: { compact_min_files: 3 } });
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await wal.append(record(id) + record('a'));
+      await loader.runOnce({ sealNow: true });
+    }
+    const files = partitionFiles(join(layout.events, 'dt=2026-11-20'));
+    expect(files.length).toBeLessThanOrEqual(2);
+    expect(files.some((f) => f.name.startsWith('c-'))).toBe(true);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('finishes a compaction a crash interrupted after the merged file appeared', () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    writeFileSync(join(temp.dir, 'part-1.parquet'), 'x');
+    writeFileSync(join(temp.dir, 'part-2.parquet'), 'x');
+    writeFileSync(join(temp.dir, 'c-2.parquet'), 'merged');
+    writeFileSync(
+      join(temp.dir, '.compact-c-2.inputs'),
+      JSON.stringify(['part-1.parquet', 'part-2.parquet']),
+    );
+    recoverCompaction(temp.dir);
+    expect(readdirSync(temp.dir)).toEqual(['c-2.parquet']);
+    writeFileSync(join(temp.dir, 'part-3.parquet'), 'x');
+    writeFileSync(join(temp.dir, '.compact-c-3.inputs'), JSON.stringify(['c-2.parquet', 'part-3.parquet']));
+    recoverCompaction(temp.dir);
+    expect(readdirSync(temp.dir).sort()).toEqual(['c-2.parquet', 'part-3.parquet']);
+    expect(existsSync(join(temp.dir, '.compact-c-3.inputs'))).toBe(false);
+  });
+});

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningInlet, startInlet } from '../src/app.ts';
+import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
+import { createSilentLogger } from '../src/log/index.ts';
+
+export const WRITE_KEY = 'wk_docs_9f3a';
+export const API_TOKEN = 'test-token-0123456789';
+
+export function tempDir(prefix = 'inlet-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(dataDir: string, overrides: Partial<InletConfigInput> = {}): InletConfig {
+  return parseConfig(
+    {
+      data_dir: dataDir,
+      server: { host: '127.0.0.1', port: 0 },
+      sites: [{ id: 'docs', write_key: WRITE_KEY, origins: ['https://docs.example.com'] }],
+      ...overrides,
+    },
+    { env: { INLET_API_TOKEN: API_TOKEN } },
+  );
+}
+
+export async function startTestInlet(
+  overrides: Partial<InletConfigInput> = {},
+): Promise<RunningInlet & { dataDir: string; cleanup: () => Promise<void> }> {
+  const { dir, cleanup } = tempDir();
+  const inlet = await startInlet({ config: testConfig(dir, overrides), logger: createSilentLogger() });
+  return {
+    ...inlet,
+    dataDir: dir,
+    async cleanup() {
+      await inlet.close();
+      cleanup();
+    },
+  };
+}
+
+export const basicAuth = (key = WRITE_KEY) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+/** Runs SQL through the HTTP query API and returns rows as objects. */
+export async function queryApi(
+  url: string,
+  sql: string,
+  token = API_TOKEN,
+): Promise<Record<string, unknown>[]> {
+  const response = await fetch(`${url}/api/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ sql }),
+  });
+  const body = (await response.json()) as { columns: { name: string }[]; rows: unknown[][]; error?: unknown };
+  if (!response.ok) throw new Error(`query failed with ${response.status}: ${JSON.stringify(body)}`);
+  return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])));
+}
+
+export function segmentMessage(id: string, overrides: Record<string, unknown> = {}) {
+  return {
+    type: 'track',
+    event: 'signup',
+    messageId: id,
+    anonymousId: 'anon-1',
+    timestamp: new Date().toISOString(),
+    ...overrides,
+  };
+}
