@@ -21,8 +21,10 @@ describe('config', () => {
     expect(config.sites).toEqual([]);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('reads the documented example, expands ${ENV} and resolves data_dir next to the file', () => {
     const { dir, path } = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
       'data_dir: ./d\ntimezone: Asia/Tokyo\nserver: { host: 127.0.0.1, port: 9090 }\nsites:\n  - id: docs\n    write_key: ${DOCS_KEY}\n    origins: [https://docs.example.com]\n',
     );
     const config = loadConfig({ path, env: { DOCS_KEY: 'wk_docs_9f3a', INLET_API_TOKEN: 'secret' } });
@@ -36,7 +38,9 @@ describe('config', () => {
   });
 
   it('names a missing environment variable', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     expect(() => expandEnv('key: ${NOPE}', {}, 'inlet.yaml')).toThrow(/NOPE is referenced but not set/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     expect(expandEnv('key: ${NOPE:-fallback}', {}, 'inlet.yaml')).toBe('key: fallback');
   });
 
