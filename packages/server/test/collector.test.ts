@@ -1,0 +1,367 @@
+import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet, WRITE_KEY } from './helpers.ts';
+
+type TestInlet = Awaited<ReturnType<typeof startTestInlet>>;
+let inlet: TestInlet;
+
+beforeAll(async () => {
+  inlet = await startTestInlet({
+    limits: {
+      request_bytes: 64 * 1024,
+      event_bytes: 4 * 1024,
+      per_ip_per_second: 0,
+      per_write_key_per_second: 0,
+    },
+  });
+});
+afterAll(async () => inlet.cleanup());
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${inlet.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basicAuth(), ...headers },
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+
+describe('collector over HTTP', () => {
+  it('accepts a Segment batch and the query API sees the rows at once', async () => {
+    const response = await post('/v1/batch', {
+      batch: [
+        segmentMessage('seg-1'),
+        segmentMessage('seg-2', {
+          type: 'page',
+          properties: { url: 'https://docs.example.com/a?utm_source=news' },
+        }),
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ success: true });
+    const rows = await queryApi(
+      inlet.url,
+      "SELECT event_id, type, path, utm_source FROM events WHERE event_id LIKE 'seg-%' ORDER BY 1",
+    );
+    expect(rows).toEqual([
+      { event_id: 'seg-1', type: 'track', path: null, utm_source: null },
+      { event_id: 'seg-2', type: 'page', path: '/a', utm_source: 'news' },
+    ]);
+  });
+
+  it('accepts single calls with writeKey in the body, and a gzip body', async () => {
+    expect(
+      (await post('/v1/track', { ...segmentMessage('single-1'), writeKey: WRITE_KEY }, { authorization: '' }))
+        .status,
+    ).toBe(200);
+    const gz = gzipSync(JSON.stringify({ batch: [segmentMessage('gz-1')] }));
+    expect((await post('/v1/batch', gz, { 'content-encoding': 'gzip' })).status).toBe(200);
+    const rows = await queryApi(
+      inlet.url,
+      "SELECT event_id FROM events WHERE event_id IN ('single-1', 'gz-1') ORDER BY 1",
+    );
+    expect(rows.map((r) => r.event_id)).toEqual(['gz-1', 'single-1']);
+  });
+
+  it('a retried request never counts twice', async () => {
+    for (let i = 0; i < 3; i++)
+      expect((await post('/v1/batch', { batch: [segmentMessage('retry-1')] })).status).toBe(200);
+    await inlet.loader.runOnce({ sealNow: true });
+    expect((await post('/v1/batch', { batch: [segmentMessage('retry-1')] })).status).toBe(200);
+    expect(
+      await queryApi(inlet.url, "SELECT count(*)::INT AS n FROM events WHERE event_id = 'retry-1'"),
+    ).toEqual([{ n: 1 }]);
+    await inlet.loader.runOnce({ sealNow: true });
+    expect(
+      await queryApi(inlet.url, "SELECT count(*)::INT AS n FROM events WHERE event_id = 'retry-1'"),
+    ).toEqual([{ n: 1 }]);
+  });
+
+  it('takes the browser batch format as text/plain with CORS, and answers preflight', async () => {
+    const body = JSON.stringify({
+      k: WRITE_KEY,
+      sa: Date.now(),
+      e: [
+        { id: 'col-1', t: 'track', n: 'search', ts: Date.now(), a: 'anon', p: { query: 'sso', results: 0 } },
+      ],
+    });
+    const response = await post('/collect', body, {
+      'content-type': 'text/plain;charset=UTF-8',
+      origin: 'https://docs.example.com',
+      authorization: '',
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://docs.example.com');
+    const preflight = await fetch(`${inlet.url}/collect`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://docs.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    const rows = await queryApi(
+      inlet.url,
+      "SELECT properties->>'query' AS q, (properties->>'results')::INT AS results FROM events WHERE event_id = 'col-1'",
+    );
+    expect(rows).toEqual([{ q: 'sso', results: 0 }]);
+  });
+
+  it('records a pixel view and answers with a GIF', async () => {
+    const response = await fetch(
+      `${inlet.url}/p.gif?k=${WRITE_KEY}&n=email_open&u=user-9&id=px-1&p=${encodeURIComponent('{"campaign":"nov"}')}`,
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/gif');
+    expect(
+      Buffer.from(await response.arrayBuffer())
+        .subarray(0, 6)
+        .toString(),
+    ).toBe('GIF89a');
+    expect(await queryApi(inlet.url, "SELECT name, user_id FROM events WHERE event_id = 'px-1'")).toEqual([
+      { name: 'email_open', user_id: 'user-9' },
+    ]);
+  });
+
+  it('stores no raw IP anywhere on disk', async () => {
+    await post('/v1/batch', { batch: [segmentMessage('ip-1', { context: { ip: '203.0.113.77' } })] });
+    await inlet.loader.runOnce({ sealNow: true });
+    const rows = await queryApi(
+      inlet.url,
+      "SELECT visitor_hash, context::VARCHAR AS context FROM events WHERE event_id = 'ip-1'",
+    );
+    expect(rows[0]?.visitor_hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(String(rows[0]?.context)).not.toContain('203.0.113.77');
+  });
+});
+
+describe('collector refusals', () => {
+  const expectError = async (response: Response, status: number, code: string, text?: string) => {
+    expect(response.status).toBe(status);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe(code);
+    if (text) expect(body.error.message).toContain(text);
+  };
+
+  it('400 names the first bad field, or the broken JSON', async () => {
+    await expectError(
+      await post('/v1/batch', { batch: [segmentMessage('x'), { type: 'track', userId: 'u' }] }),
+      400,
+      'INVALID_FIELD',
+      'batch[1].event',
+    );
+    await expectError(await post('/v1/batch', '{"batch": ['), 400, 'INVALID_JSON');
+    await expectError(
+      await post('/v1/batch', { batch: [segmentMessage('big', { properties: { blob: 'x'.repeat(8000) } })] }),
+      400,
+      'EVENT_TOO_LARGE',
+    );
+    await expectError(
+      await post('/v1/batch', Buffer.from('not gzip'), { 'content-encoding': 'gzip' }),
+      400,
+      'BAD_REQUEST',
+      'gzip',
+    );
+  });
+
+  it('401 without a write key or with an unknown one; 403 from an origin not allowed', async () => {
+    await expectError(
+      await post('/v1/batch', { batch: [segmentMessage('x')] }, { authorization: '' }),
+      401,
+      'MISSING_WRITE_KEY',
+    );
+    await expectError(
+      await post('/v1/batch', { batch: [segmentMessage('x')] }, { authorization: basicAuth('wk_unknown_1') }),
+      401,
+      'UNKNOWN_WRITE_KEY',
+    );
+    await expectError(
+      await post('/v1/batch', { batch: [segmentMessage('x')] }, { origin: 'https://evil.example.com' }),
+      403,
+      'ORIGIN_NOT_ALLOWED',
+      'https://evil.example.com',
+    );
+  });
+
+  it('413 for a body over the limit, refused before the whole body is read', async () => {
+    await expectError(
+      await post('/v1/batch', JSON.stringify({ batch: [], pad: 'x'.repeat(70 * 1024) })),
+      413,
+      'BODY_TOO_LARGE',
+    );
+    // Announce 50 MB but send only 1 KB: the answer must come without waiting for the rest.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        `${inlet.url}/v1/batch`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(50 * 1024 * 1024),
+            authorization: basicAuth(),
+          },
+        },
+        (res) => {
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
+      req.on('error', reject);
+      req.write('x'.repeat(1024));
+    });
+    expect(status).toBe(413);
+    const bomb = gzipSync(JSON.stringify({ batch: [], pad: 'x'.repeat(10 * 1024 * 1024) }));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    await expectError(await post('/v1/batch', bomb, { 'content-encoding': 'gzip' }), 413, 'BODY_TOO_LARGE');
+  });
+
+  it('415 for a content type or encoding it does not speak', async () => {
+    await expectError(
+      await post('/v1/batch', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'UNSUPPORTED_CONTENT_TYPE',
+    );
+    await expectError(
+      await post('/v1/batch', '{}', { 'content-encoding': 'br' }),
+      415,
+      'UNSUPPORTED_ENCODING',
+    );
+  });
+
+  it('404 for an unknown route, as JSON', async () => {
+    await expectError(await fetch(`${inlet.url}/v2/nothing`), 404, 'NOT_FOUND');
+  });
+});
+
+describe('limits and a full WAL', () => {
+  it('429 per client IP and per write key, with Retry-After', async () => {
+    const limited = await startTestInlet({
+      limits: { per_ip_per_second: 3, per_write_key_per_second: 1000 },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await fetch(`${limited.url}/v1/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify(segmentMessage(`rl-${i}`)),
+      });
+      statuses.push(r.status);
+      if (r.status === 429) expect(r.headers.get('retry-after')).toBe('1');
+    }
+    expect(statuses.filter((s) => s === 200).length).toBe(3);
+    expect(statuses.filter((s) => s === 429).length).toBe(3);
+    await limited.cleanup();
+
+    const perKey = await startTestInlet({ limits: { per_ip_per_second: 0, per_write_key_per_second: 5 } });
+    const batch = (n: number) =>
+      JSON.stringify({ batch: Array.from({ length: n }, (_, i) => segmentMessage(`k-${n}-${i}`)) });
+    const first = await fetch(`${perKey.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth() },
+      body: batch(5),
+    });
+    const second = await fetch(`${perKey.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth() },
+      body: batch(3),
+    });
+    expect([first.status, second.status]).toEqual([200, 429]);
+    await perKey.cleanup();
+  });
+
+  it('503 with Retry-After when the WAL is full, and accepts again once the loader caught up', async () => {
+    const full = await startTestInlet({ wal: { max_bytes: 4096 }, loader: { interval_ms: 3_600_000 } });
+    const send = (i: number) =>
+      fetch(`${full.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify({ batch: [segmentMessage(`full-${i}`)] }),
+      });
+    let response = await send(0);
+    for (let i = 1; response.status === 200 && i < 50; i++) response = await send(i);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBeTruthy();
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('WAL_FULL');
+    await full.loader.runOnce({ sealNow: true });
+    expect((await send(999)).status).toBe(200);
+    await full.cleanup();
+  });
+});
+
+describe('operations and the query API', () => {
+  it('serves /healthz and Prometheus /metrics', async () => {
+    const health = await fetch(`${inlet.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', wal: { writable: true } });
+    const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+    for (const name of [
+      'inlet_http_requests_total',
+      'inlet_events_accepted_total',
+      'inlet_events_rejected_total',
+      'inlet_wal_bytes',
+      'inlet_wal_fsync_seconds_bucket',
+      'inlet_loader_lag_seconds',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+    expect(metrics).toMatch(/inlet_events_rejected_total\{reason="UNKNOWN_WRITE_KEY"\} \d+/);
+  });
+
+  it('requires the API token, returns columns, rows and stats, streams CSV and refuses writes', async () => {
+    const noToken = await fetch(`${inlet.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"sql":"SELECT 1"}',
+    });
+    expect(noToken.status).toBe(401);
+    const response = await fetch(`${inlet.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: "SELECT 1 AS n, 'a,b' AS s" }),
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      columns: [
+        { name: 'n', type: 'INTEGER' },
+        { name: 's', type: 'VARCHAR' },
+      ],
+      rows: [[1, 'a,b']],
+      stats: { rows: 1 },
+    });
+    expect(body.stats).toHaveProperty('elapsed_ms');
+    expect(body.stats).toHaveProperty('bytes_scanned');
+    const csv = await fetch(`${inlet.url}/api/query?format=csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: "SELECT range AS n, 'x\"y' AS s FROM range(3)" }),
+    });
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(await csv.text()).toBe('n,s\r\n0,"x""y"\r\n1,"x""y"\r\n2,"x""y"\r\n');
+    const bad = await fetch(`${inlet.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: 'SELECT nope' }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('nope');
+    const write = await fetch(`${inlet.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: "COPY (SELECT 1) TO '/tmp/x.csv'" }),
+    });
+    expect(write.status).toBe(400);
+  });
+
+  it('cancels a running query by id', async () => {
+    const running = fetch(`${inlet.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: 'SELECT count(*) FROM range(100000000000)', query_id: 'slow-1' }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancel = await fetch(`${inlet.url}/api/query/slow-1`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(cancel.status).toBe(202);
+    const response = await running;
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('QUERY_CANCELLED');
+  });
+});

@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir, WRITE_KEY } from './helpers.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'inlet.js');
+const temp = tempDir('inlet-crash-');
+afterAll(() => temp.cleanup());
+
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function startChild(config: string, url: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
+    env: { ...process.env, INLET_API_TOKEN: API_TOKEN, INLET_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`inlet exited: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`inlet did not start: ${stderr}`);
+}
+
+describe('crash safety', () => {
+  it('after SIGKILL right after acknowledgements, every acknowledged event is in events exactly once', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const config = join(temp.dir, 'inlet.yaml');
+    writeFileSync(
+      config,
+      `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\nwal: { seal_after_ms: 300 }\nloader: { interval_ms: 100, compact_min_files: 3 }\n`,
+    );
+    let child = await startChild(config, url);
+    const acknowledged = new Set<string>();
+    let stop = false;
+    let sent = 0;
+    const worker = async (w: number) => {
+      while (!stop) {
+        const ids = Array.from({ length: 20 }, (_, i) => `w${w}-${sent}-${i}`);
+        sent++;
+        try {
+          const response = await fetch(`${url}/v1/batch`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: basicAuth() },
+            body: JSON.stringify({ batch: ids.map((id) => segmentMessage(id)) }),
+          });
+          if (response.status === 200) for (const id of ids) acknowledged.add(id);
+        } catch {
+          // The process was killed mid-request: not acknowledged, so the client would retry.
+        }
+      }
+    };
+    const workers = Array.from({ length: 8 }, (_, w) => worker(w));
+    // Let the loader and compaction run while traffic flows, then kill without warning.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(workers);
+    await exited(child);
+    expect(acknowledged.size).toBeGreaterThan(200);
+
+    child = await startChild(config, url);
+    try {
+      const rows = await queryApi(
+        url,
+        "SELECT event_id, count(*)::INT AS n FROM events GROUP BY ALL HAVING n > 1 OR event_id LIKE 'w%'",
+      );
+      const counts = new Map(rows.map((r) => [String(r.event_id), Number(r.n)]));
+      const missing = [...acknowledged].filter((id) => !counts.has(id));
+      const repeated = [...counts].filter(([, n]) => n > 1);
+      expect(missing).toEqual([]);
+      expect(repeated).toEqual([]);
+      // And again once everything has been loaded into Parquet.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const total = await queryApi(
+        url,
+        'SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS d FROM events',
+      );
+      expect(total[0]?.n).toBe(total[0]?.d);
+      expect(Number(total[0]?.n)).toBeGreaterThanOrEqual(acknowledged.size);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  }, 60_000);
+});
