@@ -6,33 +6,37 @@
 export const EVENT_TYPES = ['page', 'track', 'identify', 'screen', 'group', 'alias'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** One row of the events table, as serialized into the WAL (timestamps as ISO 8601 strings in UTC). */
+/**
+ * One row of the events table, as serialized into the WAL (timestamps as ISO 8601 strings in UTC).
+ * Absent values are left out rather than written as null: records stay small, and DuckDB reads a
+ * missing key as NULL.
+ */
 export interface EventRecord {
   event_id: string;
   site: string;
   type: EventType;
-  name: string | null;
+  name?: string;
   ts: string;
   received_at: string;
-  anonymous_id: string | null;
-  user_id: string | null;
-  session_id: string | null;
-  url: string | null;
-  path: string | null;
-  referrer: string | null;
-  title: string | null;
-  utm_source: string | null;
-  utm_medium: string | null;
-  utm_campaign: string | null;
-  utm_term: string | null;
-  utm_content: string | null;
-  browser: string | null;
-  os: string | null;
+  anonymous_id?: string;
+  user_id?: string;
+  session_id?: string;
+  url?: string;
+  path?: string;
+  referrer?: string;
+  title?: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_term?: string;
+  utm_content?: string;
+  browser?: string;
+  os?: string;
   device_type: string;
   is_bot: boolean;
-  visitor_hash: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown>;
+  visitor_hash?: string;
+  properties?: Record<string, unknown>;
+  context?: Record<string, unknown>;
   /** UTC date of ts, the Hive partition. */
   dt: string;
 }

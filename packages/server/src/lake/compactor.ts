@@ -28,9 +28,9 @@ export function recoverCompaction(dir: string): void {
 }
 
 /**
- * Merges the small files of one partition into one (deduplicated on event_id, sorted by ts), when at
- * least minFiles of them have piled up; files already at the target size are left alone, so each
- * byte is rewritten a bounded number of times.
+ * Merges the small files of one partition into one when at least minFiles of them have piled up;
+ * files already at the target size are left alone, so each byte is rewritten a bounded number of
+ * times. The loader already removed repeats, so this is a plain streaming merge.
  */
 export async function compactPartition(
   connection: DuckDBConnection,
@@ -50,8 +50,7 @@ export async function compactPartition(
   writeFileSync(manifest, JSON.stringify(small.map((f) => f.name).filter((n) => n !== `${outName}.parquet`)));
   syncPath(dir);
   const reader = await connection.runAndReadAll(
-    `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true) ` +
-      'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1 ORDER BY ts) ' +
+    `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
       `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
   );
   publish(tmp, join(dir, `${outName}.parquet`), dir);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
@@ -17,16 +17,14 @@ export interface SegmentLoadResult {
 
 const pad = (segment: number) => String(segment).padStart(16, '0');
 
-/** The Parquet name a segment's rows get in each partition: derived from the segment, so a retried load overwrites. */
-export const partName = (segment: number) => `part-${pad(segment)}.parquet`;
-
 /** Source SQL that reads one framed WAL file as event rows. */
 export function walReadSql(path: string, ignoreErrors = false): string {
   return `SELECT e.* FROM read_json(${sqlString(path)}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'${ignoreErrors ? ', ignore_errors=true' : ''})`;
 }
 
 /**
- * Moves one sealed segment into lake/events/dt=…/part-<segment>.parquet. Rows are deduplicated on
+ * Moves one sealed segment into lake/events/dt=…/part-<segment>.parquet (the name comes from the
+ * segment, so a retried load overwrites instead of adding). Rows are deduplicated on
  * event_id within the segment and against what the lake received in the dedup window; each file is
  * written under a temporary name and renamed; only then is the segment deleted. A crash at any
  * point leaves either the segment (loaded again, overwriting the same names) or the finished files.
@@ -39,9 +37,9 @@ export async function loadSegment(options: {
   logger: Logger;
 }): Promise<SegmentLoadResult> {
   const { connection, layout, segment } = options;
-  const source = segmentPath(layout.walEvents, segment);
-  const data = readFileSync(source);
-  let readPath = source;
+  const segmentFile = segmentPath(layout.walEvents, segment);
+  const data = readFileSync(segmentFile);
+  let readPath = segmentFile;
   const bad: string[] = [];
   const good: Buffer[] = [];
   for (const line of scanLines(data)) {
@@ -71,52 +69,56 @@ export async function loadSegment(options: {
   }
   const result: SegmentLoadResult = { segment, rows: 0, duplicates: 0, corrupt: bad.length, partitions: [] };
   if (good.length > 0) {
-    await connection.run(
-      `CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM (${walReadSql(readPath)}) QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1`,
-    );
-    const stats = (
-      await connection.runAndReadAll('SELECT count(*)::INTEGER, min(received_at)::VARCHAR FROM batch')
-    ).getRows()[0];
-    const unique = Number(stats?.[0] ?? 0);
-    const dts = (await connection.runAndReadAll('SELECT DISTINCT dt::VARCHAR FROM batch ORDER BY 1'))
-      .getRows()
-      .map((r) => String(r[0]));
-    const own = partName(segment);
-    const earlier = dts.flatMap((dt) =>
+    const source = `(${walReadSql(readPath)})`;
+    // One cheap pass over three columns decides which dedup work is needed at all; the rows then go
+    // from the segment to Parquet in one streaming COPY, never materialised.
+    const [total, distinct, firstReceived, dtList] = (
+      await connection.runAndReadAll(
+        `SELECT count(*)::INTEGER, count(DISTINCT event_id)::INTEGER, min(received_at)::VARCHAR, string_agg(DISTINCT dt::VARCHAR, ',') FROM ${source}`,
+      )
+    ).getRows()[0] as [number, number, string, string];
+    const own = `part-${pad(segment)}`;
+    const earlier = dtList.split(',').flatMap((dt) =>
       partitionFiles(join(layout.events, `dt=${dt}`))
-        .filter((f) => f.name !== own)
+        .filter((f) => !f.name.startsWith(own))
         .map((f) => f.path),
     );
+    let filter = '';
     if (earlier.length > 0) {
       // A retry that arrived after its original was loaded: drop it here so the lake holds one copy.
       await connection.run(
-        `DELETE FROM batch WHERE event_id IN (SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
-          `WHERE received_at >= ${sqlString(String(stats?.[1]))}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR)`,
+        `CREATE OR REPLACE TEMP TABLE seen AS SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
+          `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR ` +
+          `INTERSECT SELECT event_id FROM ${source}`,
       );
+      filter = ' WHERE event_id NOT IN (SELECT event_id FROM seen)';
     }
-    for (const dt of dts) {
-      const dir = join(layout.events, `dt=${dt}`);
+    const qualify =
+      distinct < total ? ' QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1' : '';
+    const staging = join(layout.tmp, 'load', pad(segment));
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(join(layout.tmp, 'load'), { recursive: true });
+    const reader = await connection.runAndReadAll(
+      `COPY (SELECT * FROM ${source}${filter}${qualify}) TO ${sqlString(staging)} ` +
+        '(FORMAT parquet, PARTITION_BY (dt), COMPRESSION zstd, ROW_GROUP_SIZE 122880)',
+    );
+    result.rows = Number(reader.getRows()[0]?.[0] ?? 0);
+    for (const partition of existsSync(staging) ? readdirSync(staging).sort() : []) {
+      const dir = join(layout.events, partition);
       mkdirSync(dir, { recursive: true });
-      const tmp = join(dir, `.${own}.tmp`);
-      const reader = await connection.runAndReadAll(
-        `COPY (SELECT * EXCLUDE (dt) FROM batch WHERE dt = ${sqlString(dt)}::DATE ORDER BY ts) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
-      );
-      const written = Number(reader.getRows()[0]?.[0] ?? 0);
-      if (written === 0) {
-        rmSync(tmp, { force: true });
-        continue;
-      }
-      publish(tmp, join(dir, own), dir);
-      result.rows += written;
-      result.partitions.push(dt);
+      readdirSync(join(staging, partition))
+        .sort()
+        .forEach((file, i) => {
+          publish(join(staging, partition, file), join(dir, `${own}${i === 0 ? '' : `-${i}`}.parquet`), dir);
+        });
+      result.partitions.push(partition.slice(3));
     }
+    rmSync(staging, { recursive: true, force: true });
     result.duplicates = good.length - result.rows;
-    if (unique < good.length)
-      options.logger.debug({ segment, repeated: good.length - unique }, 'repeated event ids in one segment');
-    await connection.run('DROP TABLE IF EXISTS batch');
+    if (earlier.length > 0) await connection.run('DROP TABLE IF EXISTS seen');
   }
-  if (readPath !== source) rmSync(readPath, { force: true });
-  rmSync(source);
+  if (readPath !== segmentFile) rmSync(readPath, { force: true });
+  rmSync(segmentFile);
   return result;
 }
 

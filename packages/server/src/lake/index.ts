@@ -1,6 +1,6 @@
 /** @module lake: the Parquet lake layout, the WAL → Parquet loader and per-partition compaction. */
 export { compactPartition, recoverCompaction } from './compactor.ts';
-export { loadSegment, partName, type SegmentLoadResult, walReadSql } from './event-loader.ts';
+export { loadSegment, type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export { partitionFiles, partitions } from './files.ts';
 export { type DataLayout, dataLayout, sqlString } from './layout.ts';
 export { createLoader, type Loader } from './loader.ts';

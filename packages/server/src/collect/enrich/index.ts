@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventRecord } from '../../events/index.ts';
+import type { Json } from '../fields.ts';
 import type { IncomingEvent, RequestMeta } from '../incoming.ts';
 import { splitUrl } from './url.ts';
 import { createUserAgentParser } from './user-agent.ts';
@@ -9,56 +10,82 @@ export { splitUrl } from './url.ts';
 export { createUserAgentParser } from './user-agent.ts';
 export { createVisitorHasher } from './visitor-hash.ts';
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+const some = (value: string | null | undefined): string | undefined => value ?? undefined;
+const nonEmpty = (value: Json): Json | undefined => {
+  for (const _ in value) return value;
+  return undefined;
+};
 
-/** Builds enrich(): received_at, skew-corrected ts, user agent and bot flags, visitor hash, UTM split. */
+/**
+ * Builds enrich(): received_at, skew-corrected ts, user agent and bot flags, visitor hash, UTM split.
+ * It runs once per event on the hot path, so what a whole request shares is computed once per request.
+ */
 export function createEnricher(options: { saltDir: string; now?: () => number }) {
   const parseUserAgent = createUserAgentParser();
   const visitorHash = createVisitorHasher({ dir: options.saltDir, now: options.now });
+  let lastMeta: RequestMeta | undefined;
+  let receivedIso = '';
+  let lastVisitorKey = '';
+  let lastVisitor: string | null = null;
 
   return (site: string, event: IncomingEvent, meta: RequestMeta): EventRecord => {
+    if (meta !== lastMeta) {
+      lastMeta = meta;
+      receivedIso = new Date(meta.receivedAt).toISOString();
+    }
     let ts = event.timestamp ?? meta.receivedAt;
     if (event.timestamp !== undefined && event.sentAt !== undefined) ts += meta.receivedAt - event.sentAt;
     const userAgent = event.userAgent ?? meta.userAgent;
     const ip = event.ip ?? meta.ip;
+    const visitorKey = `${site}\0${ip}\0${userAgent}`;
+    if (visitorKey !== lastVisitorKey) {
+      lastVisitorKey = visitorKey;
+      lastVisitor = visitorHash(site, ip, userAgent);
+    }
     const ua = parseUserAgent(userAgent);
     const url = splitUrl(event.url);
-    const { ip: _dropped, ...context } = event.context;
-    const eventId =
-      event.eventId ??
-      `h-${createHash('sha256')
-        .update(
-          `${site}\0${JSON.stringify([event.type, event.name, event.timestamp, event.anonymousId, event.userId, event.properties])}`,
-        )
-        .digest('hex')
-        .slice(0, 32)}`;
-    const tsIso = new Date(ts).toISOString();
+    let context = event.context;
+    if ('ip' in context) {
+      // The raw IP never reaches the disk: it only feeds the visitor hash.
+      const { ip: _dropped, ...rest } = context;
+      context = rest;
+    }
+    const tsIso = ts === meta.receivedAt ? receivedIso : new Date(ts).toISOString();
     return {
-      event_id: eventId,
+      event_id:
+        event.eventId ??
+        `h-${createHash('sha256')
+          .update(
+            `${site}\0${JSON.stringify([event.type, event.name, event.timestamp, event.anonymousId, event.userId, event.properties])}`,
+          )
+          .digest('hex')
+          .slice(0, 32)}`,
       site,
       type: event.type,
-      name: event.name,
+      name: some(event.name),
       ts: tsIso,
-      received_at: new Date(meta.receivedAt).toISOString(),
-      anonymous_id: event.anonymousId,
-      user_id: event.userId,
-      session_id: event.sessionId,
-      url: event.url,
-      path: url.path,
-      referrer: event.referrer,
-      title: event.title,
-      utm_source: url.utm_source ?? text(event.campaign.source),
-      utm_medium: url.utm_medium ?? text(event.campaign.medium),
-      utm_campaign: url.utm_campaign ?? text(event.campaign.name) ?? text(event.campaign.campaign),
-      utm_term: url.utm_term ?? text(event.campaign.term),
-      utm_content: url.utm_content ?? text(event.campaign.content),
-      browser: ua.browser,
-      os: ua.os,
+      received_at: receivedIso,
+      anonymous_id: some(event.anonymousId),
+      user_id: some(event.userId),
+      session_id: some(event.sessionId),
+      url: some(event.url),
+      path: some(url.path),
+      referrer: some(event.referrer),
+      title: some(event.title),
+      utm_source: some(url.utm_source) ?? text(event.campaign.source),
+      utm_medium: some(url.utm_medium) ?? text(event.campaign.medium),
+      utm_campaign: some(url.utm_campaign) ?? text(event.campaign.name) ?? text(event.campaign.campaign),
+      utm_term: some(url.utm_term) ?? text(event.campaign.term),
+      utm_content: some(url.utm_content) ?? text(event.campaign.content),
+      browser: some(ua.browser),
+      os: some(ua.os),
       device_type: ua.device_type,
       is_bot: ua.is_bot,
-      visitor_hash: visitorHash(site, ip, userAgent),
-      properties: event.properties,
-      context,
+      visitor_hash: some(lastVisitor),
+      properties: nonEmpty(event.properties),
+      context: nonEmpty(context),
       dt: tsIso.slice(0, 10),
     };
   };

@@ -1,0 +1,205 @@
+// npm run bench:ingest: inlet's collector against a bare Node http server under the same load,
+// then the loader (WAL → Parquet) on its own. Prints figures; it asserts nothing.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createEnricher } from '../src/collect/index.ts';
+import { parseConfig } from '../src/config/index.ts';
+import { createLoader, dataLayout } from '../src/lake/index.ts';
+import { createSilentLogger } from '../src/log/index.ts';
+import { createMetrics } from '../src/metrics/index.ts';
+import { createWalWriter, encodeRecord } from '../src/wal/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+const KEY = 'wk_bench_0001';
+const AUTH = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`;
+const UA =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+const message = (i: number) => ({
+  type: 'track',
+  event: 'heartbeat',
+  messageId: `bench-${i}`,
+  anonymousId: '5f0c8a1e-3b7d-4c1a-9f2e-7a6b5c4d3e2f',
+  timestamp: new Date().toISOString(),
+  properties: { content_id: 'intro-to-sql', position: 120, duration: 900, interval: 15 },
+  context: { page: { url: 'https://learn.example.com/lectures/intro-to-sql?utm_source=news' } },
+});
+
+function waitForLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk) => {
+      buffer += chunk;
+      if (buffer.includes('\n')) resolve(buffer.split('\n')[0] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`process exited with ${code}`)));
+  });
+}
+
+/** Samples a process's RSS while fn runs; returns fn's result and the peak in MB. */
+async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number]> {
+  let peak = 0;
+  const sample = () => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb / 1024);
+    } catch {
+      // gone
+    }
+  };
+  const timer = setInterval(sample, 100);
+  try {
+    return [await fn(), peak];
+  } finally {
+    clearInterval(timer);
+    sample();
+  }
+}
+
+async function load(url: string, path: string, body: string) {
+  const result = await autocannon({
+    url: `${url}${path}`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: DURATION,
+    headers: { 'content-type': 'application/json', authorization: AUTH },
+    body,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+async function startInletChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  writeFileSync(
+    join(dir, 'inlet.yaml'),
+    `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: bench\n    write_key: ${KEY}\nlimits: { per_ip_per_second: 0, per_write_key_per_second: 0 }\nloader: { interval_ms: ${process.env.BENCH_LOADER_INTERVAL_MS ?? 1000} }\n`,
+  );
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin', 'inlet.js'), 'start', '--config', join(dir, 'inlet.yaml')],
+    {
+      env: { ...process.env, INLET_API_TOKEN: 'bench-token', INLET_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error('inlet did not start');
+}
+
+async function benchLoader(events: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-loader-'));
+  const config = parseConfig({ data_dir: dir, sites: [{ id: 'bench', write_key: KEY }] }, { env: {} });
+  const layout = dataLayout(config.data_dir);
+  const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 64 * 1024 * 1024, maxBytes: 2 ** 40 });
+  const enrich = createEnricher({ saltDir: layout.salts });
+  const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: undefined };
+  const { parseSegment } = await import('../src/collect/index.ts');
+  for (let start = 0; start < events; start += 2_000) {
+    const batch = Array.from({ length: Math.min(2_000, events - start) }, (_, i) => ({
+      ...message(start + i),
+      messageId: `load-${start + i}`,
+    }));
+    const parsed = parseSegment({ batch }, undefined);
+    await wal.append(
+      parsed.events.map((e) => encodeRecord(JSON.stringify(enrich('bench', e, meta)))).join(''),
+    );
+  }
+  await wal.seal();
+  const walBytes = wal.bytes();
+  const loader = await createLoader({
+    config,
+    layout,
+    wal,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+  });
+  const started = performance.now();
+  const results = await loader.runOnce();
+  const seconds = (performance.now() - started) / 1000;
+  await loader.stop();
+  await wal.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { rows: results.reduce((sum, r) => sum + r.rows, 0), seconds, walBytes };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main() {
+  console.log(
+    `inlet bench:ingest — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+  console.log(`autocannon: ${CONNECTIONS} connections, keep-alive, no pipelining, ${DURATION} s a run\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-'));
+  const bare = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-server.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const barePort = JSON.parse(await waitForLine(bare)).port as number;
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const { child, url } = await startInletChild(dir);
+  const single = JSON.stringify(message(1));
+  const batch = JSON.stringify({ batch: Array.from({ length: 100 }, (_, i) => message(i)) });
+
+  const rows: string[][] = [];
+  let peakRss = 0;
+  for (const [label, path, body, events] of [
+    ['single event', '/v1/track', single, 1],
+    ['100-event batch', '/v1/batch', batch, 100],
+  ] as const) {
+    const base = await load(bareUrl, path, body);
+    const [ours, rss] = await withRss(child.pid as number, () => load(url, path, body));
+    peakRss = Math.max(peakRss, rss);
+    rows.push([
+      label,
+      'bare node',
+      fmt(base.rps * events),
+      `${base.p50}`,
+      `${base.p99}`,
+      '',
+      `${base.errors}`,
+    ]);
+    rows.push([
+      label,
+      'inlet (fsync)',
+      fmt(ours.rps * events),
+      `${ours.p50}`,
+      `${ours.p99}`,
+      (ours.rps / base.rps).toFixed(2),
+      `${ours.errors}`,
+    ]);
+  }
+  const header = ['load', 'server', 'events/s', 'p50 ms', 'p99 ms', 'inlet ÷ bare', 'errors'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
+  console.log(`\ninlet collector peak RSS under load: ${fmt(peakRss)} MB`);
+  child.kill('SIGTERM');
+  bare.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+
+  const events = Number(process.env.BENCH_LOADER_EVENTS ?? 1_000_000);
+  const loaded = await benchLoader(events);
+  console.log(
+    `loader: ${fmt(loaded.rows)} events (${fmt(loaded.walBytes / 2 ** 20)} MB of WAL) → Parquet in ${loaded.seconds.toFixed(2)} s = ${fmt(loaded.rows / loaded.seconds)} events/s`,
+  );
+}
+
+await main();
+process.exit(0);
