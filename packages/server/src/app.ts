@@ -8,6 +8,7 @@ import { createHttpApp } from './http/index.ts';
 import { createLoader, dataLayout, type Loader } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics } from './metrics/index.ts';
+import { openStateStore, type StateStore } from './state/index.ts';
 import { createWalWriter, type WalWriter } from './wal/index.ts';
 
 export interface RunningInlet {
@@ -16,6 +17,7 @@ export interface RunningInlet {
   wal: WalWriter;
   loader: Loader;
   engine: QueryEngine;
+  state: StateStore;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startInlet(options: { config: InletConfig; logger: Logger 
   for (const dir of [layout.lake, layout.events, layout.walEvents, layout.state, layout.tmp])
     mkdirSync(dir, { recursive: true });
   const metrics = createMetrics();
+  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
   const fsync = metrics.histogram(
     'inlet_wal_fsync_seconds',
     'fdatasync latency of WAL group commits',
@@ -72,11 +75,13 @@ export async function startInlet(options: { config: InletConfig; logger: Logger 
     wal,
     loader,
     engine,
+    state,
     async close() {
       await app.close();
       await loader.stop();
       await wal.close();
       engine.close();
+      state.close();
     },
   };
 }

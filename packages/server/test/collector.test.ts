@@ -22,7 +22,12 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
   fetch(`${inlet.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: basicAuth(), ...headers },
-    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+    body:
+      typeof body === 'string'
+        ? body
+        : body instanceof Uint8Array
+          ? new Blob([new Uint8Array(body)])
+          : JSON.stringify(body),
   });
 
 describe('collector over HTTP', () => {

@@ -5,7 +5,7 @@ import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import { sqlString } from '../lake/index.ts';
 import { prepareReadOnly } from './sandbox.ts';
-import { eventsViewSql } from './views.ts';
+import { discoverViews, viewStatements } from './views.ts';
 
 export interface QueryColumn {
   name: string;
@@ -71,12 +71,23 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
   await admin.run('SET enable_external_access = false');
   await admin.run('SET lock_configuration = true');
 
-  let shape = '';
+  // View name → shape of the definition it was created from; rebuilt when files appear or change.
+  let views = new Map<string, string>();
+  let refreshing: Promise<void> | undefined;
   const refreshViews = async () => {
-    const view = eventsViewSql(layout);
-    if (view.shape === shape) return;
-    await admin.run(view.sql);
-    shape = view.shape;
+    while (refreshing) await refreshing;
+    const wanted = discoverViews(layout);
+    const statements = viewStatements(views, wanted);
+    if (statements.length === 0) return;
+    refreshing = (async () => {
+      for (const statement of statements) await admin.run(statement);
+      views = new Map(wanted.map((v) => [v.name, v.shape]));
+    })();
+    try {
+      await refreshing;
+    } finally {
+      refreshing = undefined;
+    }
   };
 
   const running = new Map<string, () => void>();
@@ -147,7 +158,7 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
         const message = (error as Error).message;
         // The loader removed a WAL segment between planning and reading: the rows are in the lake now.
         if (attempt === 0 && FILE_RACE.test(message)) {
-          shape = '';
+          views = new Map();
           continue;
         }
         if (message.includes('INTERRUPT')) throw error;

@@ -4,3 +4,11 @@ export { loadSegment, type SegmentLoadResult, walReadSql } from './event-loader.
 export { partitionFiles, partitions } from './files.ts';
 export { type DataLayout, dataLayout, sqlString } from './layout.ts';
 export { createLoader, type Loader } from './loader.ts';
+export {
+  hasParquetFiles,
+  type LakeTable,
+  listLakeTables,
+  readLakeTable,
+  TABLE_MANIFEST,
+  writeLakeTable,
+} from './tables.ts';

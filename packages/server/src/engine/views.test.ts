@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { dataLayout, writeLakeTable } from '../lake/index.ts';
+import { createQueryEngine } from './index.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+
+describe('lake table views', () => {
+  it('turns manifests into views: hive partitions, schema-qualified names, merge with deletes', async () => {
+    const config = testConfig(join(temp.dir, 'data'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const logs = join(layout.lake, 'access_logs');
+    mkdirSync(join(logs, 'dt=2026-11-21'), { recursive: true });
+    await writer.run(`COPY (SELECT '/a' AS path, 200 AS status) TO '${logs}/dt=2026-11-21/part-1.parquet'`);
+    writeLakeTable(logs, {
+      name: 'access_logs',
+      kind: 'logs',
+      files: 'dt=*/*.parquet',
+      hive_partitioning: true,
+    });
+    const customers = join(layout.lake, 'sources', 'crm', 'customers');
+    mkdirSync(customers, { recursive: true });
+    await writer.run(
+      `COPY (SELECT * FROM (VALUES (1, 'Aoki', 1, NULL), (2, 'Baba', 1, NULL)) t(id, name, _synced, deleted_at)) TO '${customers}/run-1.parquet'`,
+    );
+    await writer.run(
+      `COPY (SELECT * FROM (VALUES (1, 'Aoki Co.', 2, NULL), (2, 'Baba', 2, TIMESTAMP '2026-11-22')) t(id, name, _synced, deleted_at)) TO '${customers}/run-2.parquet'`,
+    );
+    writeLakeTable(customers, {
+      name: 'crm.customers',
+      kind: 'source',
+      files: '*.parquet',
+      merge: { key: ['id'], order_by: '_synced', deleted_column: 'deleted_at' },
+    });
+    mkdirSync(join(layout.lake, 'marts', 'empty'), { recursive: true });
+    writeLakeTable(join(layout.lake, 'marts', 'empty'), {
+      name: 'empty_mart',
+      kind: 'mart',
+      files: '*.parquet',
+    });
+
+    const engine = await createQueryEngine({ config, layout });
+    try {
+      expect((await engine.query('SELECT dt::VARCHAR, path, status FROM access_logs')).rows).toEqual([
+        ['2026-11-21', '/a', 200],
+      ]);
+      expect((await engine.query('SELECT id, name FROM crm.customers ORDER BY id')).rows).toEqual([
+        [1, 'Aoki Co.'],
+      ]);
+      await expect(engine.query('SELECT * FROM empty_mart')).rejects.toMatchObject({ code: 'QUERY_INVALID' });
+      const tables = (
+        await engine.query(
+          "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1",
+        )
+      ).rows.map((r) => r[0]);
+      expect(tables).toEqual(['crm.customers', 'main.access_logs', 'main.events']);
+    } finally {
+      engine.close();
+    }
+  });
+});

@@ -1,0 +1,81 @@
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { syncPath } from './files.ts';
+
+/**
+ * How to read one table of the lake, kept beside its files as _table.json so the lake describes
+ * itself: the engine turns each manifest into a view, the catalog lists them, and other engines
+ * (Athena, BigQuery) can be pointed at the same files.
+ */
+export interface LakeTable {
+  /** The view name in the engine: a plain name (access_logs) or schema.name (crm.customers). */
+  name: string;
+  kind: 'logs' | 'source' | 'mart';
+  /** Glob of the Parquet files, relative to the table directory. */
+  files: string;
+  /** The files sit in Hive partitions (dt=YYYY-MM-DD/…); dt becomes a DATE column. */
+  hive_partitioning?: boolean;
+  /** The files hold increments; the view keeps the newest row per key and hides deleted rows. */
+  merge?: { key: string[]; order_by: string; deleted_column?: string };
+  description?: string;
+  /** Column descriptions by column name. */
+  columns?: Record<string, string>;
+  /** What the table is built from, for lineage: other table names or source names. */
+  depends_on?: string[];
+}
+
+export const TABLE_MANIFEST = '_table.json';
+
+/** Writes (or atomically replaces) a table's manifest. */
+export function writeLakeTable(dir: string, table: LakeTable): void {
+  const tmp = join(dir, `.${TABLE_MANIFEST}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(table, null, 2)}\n`);
+  syncPath(tmp);
+  renameSync(tmp, join(dir, TABLE_MANIFEST));
+  syncPath(dir);
+}
+
+export function readLakeTable(dir: string): LakeTable | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, TABLE_MANIFEST), 'utf8')) as LakeTable;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every table manifest under the lake (up to three levels down, e.g. lake/sources/crm/customers), with its directory. */
+export function listLakeTables(lakeRoot: string): Array<{ dir: string; table: LakeTable }> {
+  const out: Array<{ dir: string; table: LakeTable }> = [];
+  const walk = (dir: string, depth: number) => {
+    if (!existsSync(dir)) return;
+    const table = readLakeTable(dir);
+    if (table) {
+      out.push({ dir, table });
+      return;
+    }
+    if (depth === 0) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (
+        entry.isDirectory() &&
+        !entry.name.startsWith('_') &&
+        !entry.name.startsWith('.') &&
+        !entry.name.startsWith('dt=')
+      ) {
+        walk(join(dir, entry.name), depth - 1);
+      }
+    }
+  };
+  walk(lakeRoot, 3);
+  return out.sort((a, b) => a.table.name.localeCompare(b.table.name));
+}
+
+/** True when the directory holds at least one visible Parquet file, at any depth. */
+export function hasParquetFiles(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+    if (entry.isFile() && entry.name.endsWith('.parquet')) return true;
+    if (entry.isDirectory() && hasParquetFiles(join(dir, entry.name))) return true;
+  }
+  return false;
+}
