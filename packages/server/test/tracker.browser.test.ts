@@ -17,8 +17,8 @@ import { type RunningInlet, startInlet } from '../src/app.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 
-// The browser tracker end to end: Chromium loads a page from one origin, inlet.js from the collector,
-// and every assertion reads rows back through the query API, as a user of inlet would.
+// The browser tracker end to end: Chromium loads a page from one origin that sends to the collector on
+// another, and every assertion reads rows back through the query API, as a user of inlet would.
 // In-page code lives in fixtures/tracker/*.js and is called by name, because this package's
 // TypeScript build has no DOM types.
 

@@ -7,13 +7,14 @@ import { ExitCode } from './exit-codes.ts';
 import { type Output, processOutput } from './output.ts';
 import { queryCommand, queryHelp } from './query.ts';
 import { startCommand, startHelp } from './start.ts';
+import { syncCommand, syncHelp } from './sync.ts';
 
 const HELP = `inlet: collect product events into a Parquet lake and query them with SQL.
 
 Usage: inlet <command> [--config inlet.yaml] [options]
 
 Commands:
-${[startHelp, queryHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
+${[startHelp, queryHelp, syncHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 query refused or failed.
 `;
@@ -59,6 +60,8 @@ export async function main(
         return await startCommand(config, logger);
       case 'query':
         return await queryCommand(args, config, output);
+      case 'sync':
+        return await syncCommand(args, config, logger, output);
       case 'demo':
         return await demoCommand(
           args,

@@ -62,6 +62,15 @@ describe('config', () => {
     ).toThrow(/origins\[0\]/);
   });
 
+  it('checks sources: names, duplicates and known types', () => {
+    expect(() => parseConfig({ sources: [{ name: 'Bad Name', type: 'file' }] })).toThrow(
+      /sources\[0\]\.name:/,
+    );
+    expect(() => parseConfig({ sources: [{ name: 'crm', type: 'nope' }] })).toThrow(
+      /sources\[0\]\.type: "nope" is not a source type/,
+    );
+  });
+
   it('reports YAML syntax errors with the line', () => {
     const { path } = write('server:\n  port: [1,\n');
     expect(() => loadConfig({ path, env: {} })).toThrow(/not valid YAML at line/);

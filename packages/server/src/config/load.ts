@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
+import { createSources } from '../sources/index.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
 
 /** The validated configuration with paths made absolute and environment-derived secrets resolved. */
@@ -73,6 +74,8 @@ export function parseConfig(
     ids.add(site.id);
     keys.add(site.write_key);
   });
+  // Source options are checked here too, so a bad source fails start-up with the key named.
+  createSources(config, file);
   const env = options.env ?? {};
   return {
     ...config,

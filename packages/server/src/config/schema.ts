@@ -25,6 +25,17 @@ const site = z.strictObject({
 
 const bytes = z.number().int().positive();
 
+// Each source kind validates its own options (sources/kinds.ts); here only what every source has.
+const source = z.looseObject({
+  name: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9_]{0,62}$/,
+      'must start with a letter and hold only lower-case letters, digits and _',
+    ),
+  type: z.string().min(1),
+});
+
 /** The one schema for inlet.yaml; defaults here are the embedded defaults. */
 export const configSchema = z.strictObject({
   data_dir: z.string().default('./data'),
@@ -37,6 +48,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   sites: z.array(site).default([]),
+  sources: z.array(source).default([]),
   limits: z
     .strictObject({
       request_bytes: bytes.default(500 * 1024),

@@ -1,0 +1,4 @@
+/** @module sources: logs, databases and file exports copied into the lake; one folder per kind. */
+export { SOURCE_KINDS } from './kinds.ts';
+export { createSources, findSource } from './registry.ts';
+export type { Source, SourceContext, SourceKind, SyncResult } from './types.ts';

@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import { SOURCE_KINDS } from './kinds.ts';
+import type { Source } from './types.ts';
+
+function issuePath(prefix: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : `${out}.${String(part)}`),
+    prefix,
+  );
+}
+
+/** Validates every `sources:` entry against its kind's schema and builds the sources, once at start-up. */
+export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inlet.yaml'): Source[] {
+  const names = new Set<string>();
+  return config.sources.map((entry, i) => {
+    const { name, type, ...options } = entry;
+    if (names.has(name))
+      throw new InletError(
+        'CONFIG_INVALID',
+        `${file} is not valid:\n  sources[${i}].name: "${name}" is used twice; source names must be unique`,
+      );
+    names.add(name);
+    const kind = SOURCE_KINDS[type];
+    if (!kind) {
+      const known = Object.keys(SOURCE_KINDS).sort().join(', ') || '(none)';
+      throw new InletError(
+        'CONFIG_INVALID',
+        `${file} is not valid:\n  sources[${i}].type: "${type}" is not a source type; use one of ${known}`,
+      );
+    }
+    const parsed = kind.options.safeParse(options);
+    if (!parsed.success) {
+      const lines = (parsed.error as z.ZodError).issues
+        .slice(0, 5)
+        .map((issue) => `${issuePath(`sources[${i}]`, issue.path)}: ${issue.message}`);
+      throw new InletError('CONFIG_INVALID', `${file} is not valid:\n  ${lines.join('\n  ')}`);
+    }
+    return kind.create(name, parsed.data);
+  });
+}
+
+/** The source with this name, or an error that lists the configured ones. */
+export function findSource(sources: Source[], name: string): Source {
+  const source = sources.find((s) => s.name === name);
+  if (!source) {
+    const known = sources.map((s) => s.name).join(', ') || '(none configured)';
+    throw new InletError(
+      'NOT_FOUND',
+      `No source named "${name}" in the configuration; configured sources: ${known}.`,
+    );
+  }
+  return source;
+}

@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+import type { InletConfig } from '../config/index.ts';
+import type { DataLayout } from '../lake/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { StateStore } from '../state/index.ts';
+
+/** What a source gets to do its work: where the lake is, where to keep checkpoints, how to report. */
+export interface SourceContext {
+  config: InletConfig;
+  layout: DataLayout;
+  state: StateStore;
+  logger: Logger;
+  metrics: Metrics;
+  /** Aborted when inlet stops or the user presses Ctrl-C; a source stops at a safe point. */
+  signal: AbortSignal;
+  /** Rows done so far (and the total when known), for the CLI's progress bar. */
+  onProgress?: (rows: number, total?: number) => void;
+}
+
+export interface SyncResult {
+  source: string;
+  rows: number;
+  tables: Array<{ table: string; rows: number }>;
+}
+
+/** One configured source: a log tail, a database, a CSV export. */
+export interface Source {
+  name: string;
+  type: string;
+  /** Runs once now: a database copy, a file import, or a catch-up read of log files. */
+  sync(context: SourceContext): Promise<SyncResult>;
+  /** Follows the source continuously under `inlet start` (log tails); one-shot sources leave it out. */
+  follow?(context: SourceContext): { stop(): Promise<void> };
+}
+
+/** A kind of source (file, postgres, mysql, csv…): its options schema and how to build one. */
+export interface SourceKind<Schema extends z.ZodType = z.ZodType> {
+  /** Validates the options of one `sources:` entry (everything but name and type). */
+  options: Schema;
+  create(name: string, options: z.output<Schema>): Source;
+}
