@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet, WRITE_KEY } from './helpers.ts';
@@ -123,6 +125,87 @@ describe('collector over HTTP', () => {
     expect(await queryApi(inlet.url, "SELECT name, user_id FROM events WHERE event_id = 'px-1'")).toEqual([
       { name: 'email_open', user_id: 'user-9' },
     ]);
+  });
+
+  it('takes Plausible and Umami payloads unchanged', async () => {
+    const plausible = await post(
+      '/api/event',
+      {
+        n: 'pageview',
+        u: 'https://docs.example.com/guide?utm_source=pl',
+        d: 'docs.example.com',
+        r: 'https://www.google.com/',
+      },
+      { authorization: '' },
+    );
+    expect(plausible.status).toBe(202);
+    expect(await plausible.text()).toBe('ok');
+    const unknown = await post(
+      '/api/event',
+      { n: 'pageview', u: 'https://other.example.com/', d: 'other.example.com' },
+      { authorization: '' },
+    );
+    expect(unknown.status).toBe(401);
+    const umami = await post(
+      '/api/send',
+      {
+        type: 'event',
+        payload: {
+          website: WRITE_KEY,
+          hostname: 'docs.example.com',
+          url: '/pricing',
+          title: 'Pricing',
+          language: 'ja-JP',
+          screen: '1280x800',
+        },
+      },
+      { authorization: '' },
+    );
+    expect(umami.status).toBe(200);
+    expect(await umami.json()).toEqual({});
+    const rows = await queryApi(
+      inlet.url,
+      "SELECT context->>'protocol' AS protocol, type, path, utm_source FROM events WHERE context->>'protocol' IN ('plausible', 'umami') ORDER BY 1",
+    );
+    expect(rows).toEqual([
+      { protocol: 'plausible', type: 'page', path: '/guide', utm_source: 'pl' },
+      { protocol: 'umami', type: 'page', path: '/pricing', utm_source: null },
+    ]);
+  });
+
+  it('keeps hash routes in the path when the page uses hash routing', async () => {
+    const body = JSON.stringify({
+      k: WRITE_KEY,
+      e: [
+        {
+          id: 'hash-1',
+          t: 'page',
+          a: 'anon',
+          url: 'https://docs.example.com/app#/settings/team?tab=2',
+          c: { hash_routing: true },
+        },
+      ],
+    });
+    expect((await post('/collect', body, { 'content-type': 'text/plain', authorization: '' })).status).toBe(
+      204,
+    );
+    expect(await queryApi(inlet.url, "SELECT path FROM events WHERE event_id = 'hash-1'")).toEqual([
+      { path: '/app#/settings/team' },
+    ]);
+  });
+
+  it('serves the tracker at /inlet.js and at its immutable hashed name', async () => {
+    const current = await fetch(`${inlet.url}/inlet.js`);
+    expect(current.status).toBe(200);
+    expect(current.headers.get('content-type')).toContain('javascript');
+    const code = await current.text();
+    const manifest = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'tracker', 'dist', 'manifest.json'), 'utf8'),
+    );
+    const hashed = await fetch(`${inlet.url}/${manifest.hashed}`);
+    expect(hashed.headers.get('cache-control')).toContain('immutable');
+    expect(await hashed.text()).toBe(code);
+    expect((await fetch(`${inlet.url}/inlet.00000000.js`)).status).toBe(404);
   });
 
   it('stores no raw IP anywhere on disk', async () => {

@@ -18,7 +18,14 @@ export function testConfig(dataDir: string, overrides: Partial<InletConfigInput>
     {
       data_dir: dataDir,
       server: { host: '127.0.0.1', port: 0 },
-      sites: [{ id: 'docs', write_key: WRITE_KEY, origins: ['https://docs.example.com'] }],
+      sites: [
+        {
+          id: 'docs',
+          write_key: WRITE_KEY,
+          origins: ['https://docs.example.com'],
+          domains: ['docs.example.com'],
+        },
+      ],
       ...overrides,
     },
     { env: { INLET_API_TOKEN: API_TOKEN } },

@@ -414,8 +414,7 @@ describe('browser tracker', () => {
     expect(rows.map((row) => row.name)).toEqual(['after_opt_in']);
   });
 
-  // Skipped until the collector serves GET /inlet.js from packages/tracker/dist (docs/tracker.md, "Serving inlet.js").
-  it.skip('loads inlet.js from the collector and sends to that origin without data-api', async () => {
+  it('loads inlet.js from the collector and sends to that origin without data-api', async () => {
     const context = await newContext();
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));

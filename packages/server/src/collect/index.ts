@@ -4,6 +4,8 @@ export type { IncomingEvent, RequestMeta } from './incoming.ts';
 export { createIntake, type Intake } from './intake.ts';
 export { parseInletBatch } from './protocols/inlet.ts';
 export { parsePixel } from './protocols/pixel.ts';
+export { parsePlausible } from './protocols/plausible.ts';
 export { parseSegment } from './protocols/segment.ts';
 export type { ParsedIntake } from './protocols/types.ts';
+export { parseUmami } from './protocols/umami.ts';
 export { createRateLimiter } from './rate-limit.ts';

@@ -18,6 +18,9 @@ export function createIntake(options: {
 }) {
   const { config, wal, enrich, metrics } = options;
   const sites = new Map<string, Site>(config.sites.map((site) => [site.write_key, site]));
+  const byDomain = new Map<string, Site>(
+    config.sites.flatMap((site) => (site.domains ?? []).map((domain) => [domain, site] as const)),
+  );
   const keyLimit = createRateLimiter(config.limits.per_write_key_per_second);
   const accepted = metrics.counter('inlet_events_accepted_total', 'Events durably written to the WAL');
   const rejected = metrics.counter('inlet_events_rejected_total', 'Events refused, by reason');
@@ -60,48 +63,78 @@ export function createIntake(options: {
     return site;
   };
 
-  return {
-    siteFor,
-    /** Writes the events durably; resolves with how many were accepted once they are fsynced. */
-    async accept(
-      parsed: ParsedIntake,
-      meta: RequestMeta,
-      headerWriteKey: string | undefined,
-    ): Promise<number> {
-      const count = parsed.events.length;
-      const site = siteFor(headerWriteKey || parsed.writeKey, meta.origin, count);
-      if (!keyLimit(site.write_key, count)) {
+  /** Writes events for one site durably; resolves once they are fsynced. */
+  const write = async (site: Site, parsed: ParsedIntake, meta: RequestMeta): Promise<number> => {
+    const count = parsed.events.length;
+    if (!keyLimit(site.write_key, count)) {
+      reject(
+        new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
+          retryAfterSeconds: 1,
+        }),
+        count,
+      );
+    }
+    let lines = '';
+    for (let i = 0; i < count; i++) {
+      const body = JSON.stringify(enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta));
+      if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
         reject(
-          new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
-            retryAfterSeconds: 1,
-          }),
+          new InletError(
+            'EVENT_TOO_LARGE',
+            `event ${i} is larger than ${maxEvent} bytes; send less in properties.`,
+            { details: { field: `[${i}]` } },
+          ),
           count,
         );
       }
-      let lines = '';
-      for (let i = 0; i < count; i++) {
-        const body = JSON.stringify(
-          enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta),
+      lines += encodeRecord(body);
+    }
+    try {
+      await wal.append(lines);
+    } catch (error) {
+      if (error instanceof InletError) reject(error, count);
+      throw error;
+    }
+    accepted.inc({ site: site.id }, count);
+    return count;
+  };
+
+  return {
+    siteFor,
+    /** Writes the events for the site their write key names; resolves with how many were accepted. */
+    accept(parsed: ParsedIntake, meta: RequestMeta, headerWriteKey: string | undefined): Promise<number> {
+      return write(
+        siteFor(headerWriteKey || parsed.writeKey, meta.origin, parsed.events.length),
+        parsed,
+        meta,
+      );
+    },
+    /**
+     * Writes events that name their site by domain (Plausible). A roll-up names several domains;
+     * each site gets its own copy, with an event id of its own so the copies are not taken for repeats.
+     */
+    async acceptByDomain(parsed: ParsedIntake, meta: RequestMeta, domains: string[]): Promise<number> {
+      const targets = [...new Set(domains.map((domain) => byDomain.get(domain)))].filter(
+        (site): site is Site => site !== undefined,
+      );
+      if (targets.length === 0) {
+        return reject(
+          new InletError(
+            'UNKNOWN_DOMAIN',
+            `No site has domain ${domains.join(', ')}; add it to sites[].domains in inlet.yaml.`,
+          ),
+          parsed.events.length,
         );
-        if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
-          reject(
-            new InletError(
-              'EVENT_TOO_LARGE',
-              `event ${i} is larger than ${maxEvent} bytes; send less in properties.`,
-              { details: { field: `[${i}]` } },
-            ),
-            count,
-          );
-        }
-        lines += encodeRecord(body);
       }
-      try {
-        await wal.append(lines);
-      } catch (error) {
-        if (error instanceof InletError) reject(error, count);
-        throw error;
+      let count = 0;
+      for (const [i, site] of targets.entries()) {
+        siteFor(site.write_key, meta.origin, parsed.events.length);
+        const events =
+          i === 0
+            ? parsed.events
+            : parsed.events.map((e) => ({ ...e, eventId: e.eventId && `${e.eventId}:${site.id}` }));
+        count += await write(site, { ...parsed, events }, meta);
       }
-      accepted.inc({ site: site.id }, count);
       return count;
     },
   };

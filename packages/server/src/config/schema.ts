@@ -20,6 +20,10 @@ const site = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _'),
   write_key: z.string().min(8, 'must be at least 8 characters'),
   origins: z.array(origin).optional(),
+  /** Hosts that name this site in Plausible-style requests, which carry a domain instead of a key. */
+  domains: z
+    .array(z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name such as docs.example.com'))
+    .optional(),
   honor_dnt: z.boolean().default(false),
 });
 

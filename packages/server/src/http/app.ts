@@ -10,6 +10,7 @@ import { registerCollectRoutes } from './collect-routes.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerQueryRoutes } from './query-routes.ts';
+import { registerTrackerRoutes } from './tracker-routes.ts';
 
 export interface HttpAppOptions {
   config: InletConfig;
@@ -68,7 +69,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   registerOpsRoutes(app, { wal: options.wal, metrics });
-  if (options.intake) registerCollectRoutes(app, { config, intake: options.intake });
+  if (options.intake) {
+    registerCollectRoutes(app, { config, intake: options.intake });
+    registerTrackerRoutes(app);
+  }
   if (options.engine) registerQueryRoutes(app, { engine: options.engine, apiToken: options.apiToken });
   return app;
 }

@@ -7,7 +7,9 @@ import {
   type ParsedIntake,
   parseInletBatch,
   parsePixel,
+  parsePlausible,
   parseSegment,
+  parseUmami,
 } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
@@ -82,7 +84,11 @@ export function registerCollectRoutes(
     });
     scope.options('/*', async (_request, reply) => {
       reply.header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-      reply.header('Access-Control-Allow-Headers', 'Content-Type, Authorization, Content-Encoding');
+      // x-umami-cache: Umami's script sends it on every request.
+      reply.header(
+        'Access-Control-Allow-Headers',
+        'Content-Type, Authorization, Content-Encoding, x-umami-cache',
+      );
       reply.header('Access-Control-Max-Age', '86400');
       return reply.code(204).send();
     });
@@ -99,6 +105,20 @@ export function registerCollectRoutes(
     scope.post('/collect', async (request, reply) => {
       await accept(request, parseInletBatch(request.body));
       return reply.code(204).send();
+    });
+    // Plausible's and Umami's endpoints, so sites with those snippets can point them at inlet unchanged.
+    scope.post('/api/event', async (request, reply) => {
+      const parsed = parsePlausible(request.body);
+      const context = parsed.events[0]?.context ?? {};
+      const domains = Array.isArray(context.domains)
+        ? (context.domains as string[])
+        : [String(context.domain)];
+      await intake.acceptByDomain(parsed, metaOf(request), domains);
+      return reply.code(202).type('text/plain').send('ok');
+    });
+    scope.post('/api/send', async (request, reply) => {
+      await accept(request, parseUmami(request.body));
+      return reply.code(200).send({});
     });
     scope.get('/p.gif', async (request, reply) => {
       await accept(

@@ -19,6 +19,28 @@ const nonEmpty = (value: Json): Json | undefined => {
 };
 
 /**
+ * An id for a message that came without one. An exact retry (same client timestamp) still gets the
+ * same id; without a client timestamp either, the receive time makes each hit its own event.
+ */
+function fallbackId(site: string, event: IncomingEvent, receivedAt: number, visitorKey: string): string {
+  const identity = [
+    event.type,
+    event.name,
+    event.timestamp ?? receivedAt,
+    event.anonymousId,
+    event.userId,
+    event.sessionId,
+    event.url,
+    visitorKey,
+    event.properties,
+  ];
+  return `h-${createHash('sha256')
+    .update(`${site}\0${JSON.stringify(identity)}`)
+    .digest('hex')
+    .slice(0, 32)}`;
+}
+
+/**
  * Builds enrich(): received_at, skew-corrected ts, user agent and bot flags, visitor hash, UTM split.
  * It runs once per event on the hot path, so what a whole request shares is computed once per request.
  */
@@ -45,7 +67,7 @@ export function createEnricher(options: { saltDir: string; now?: () => number })
       lastVisitor = visitorHash(site, ip, userAgent);
     }
     const ua = parseUserAgent(userAgent);
-    const url = splitUrl(event.url);
+    const url = splitUrl(event.url, event.context.hash_routing === true);
     let context = event.context;
     if ('ip' in context) {
       // The raw IP never reaches the disk: it only feeds the visitor hash.
@@ -54,14 +76,7 @@ export function createEnricher(options: { saltDir: string; now?: () => number })
     }
     const tsIso = ts === meta.receivedAt ? receivedIso : new Date(ts).toISOString();
     return {
-      event_id:
-        event.eventId ??
-        `h-${createHash('sha256')
-          .update(
-            `${site}\0${JSON.stringify([event.type, event.name, event.timestamp, event.anonymousId, event.userId, event.properties])}`,
-          )
-          .digest('hex')
-          .slice(0, 32)}`,
+      event_id: event.eventId ?? fallbackId(site, event, meta.receivedAt, visitorKey),
       site,
       type: event.type,
       name: some(event.name),

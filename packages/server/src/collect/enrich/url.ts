@@ -16,8 +16,11 @@ const EMPTY: UrlParts = {
   utm_content: null,
 };
 
-/** Splits the path and UTM parameters out of a page URL; a relative or unparsable URL yields what it can. */
-export function splitUrl(url: string | null): UrlParts {
+/**
+ * Splits the path and UTM parameters out of a page URL; a relative or unparsable URL yields what it
+ * can. With hash routing the route lives in the fragment, so it becomes part of the path.
+ */
+export function splitUrl(url: string | null, hashRouting = false): UrlParts {
   if (!url) return EMPTY;
   let parsed: URL;
   try {
@@ -27,7 +30,10 @@ export function splitUrl(url: string | null): UrlParts {
   }
   const q = parsed.searchParams;
   return {
-    path: parsed.pathname,
+    path:
+      hashRouting && parsed.hash.length > 1
+        ? `${parsed.pathname}${parsed.hash.split('?')[0]}`
+        : parsed.pathname,
     utm_source: q.get('utm_source'),
     utm_medium: q.get('utm_medium'),
     utm_campaign: q.get('utm_campaign'),

@@ -1,0 +1,57 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { InletError } from '../errors/index.ts';
+
+const DIST = join(import.meta.dirname, '..', '..', '..', 'tracker', 'dist');
+
+interface Bundle {
+  mtimeMs: number;
+  code: Buffer;
+  hashed: string;
+}
+
+/** The built tracker, re-read when a new build replaces it. */
+function createBundleReader(dist: string) {
+  let cached: Bundle | undefined;
+  return (): Bundle => {
+    const path = join(dist, 'inlet.js');
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(path).mtimeMs;
+    } catch {
+      throw new InletError('NOT_FOUND', 'The browser tracker is not built; run npm run build.');
+    }
+    if (cached?.mtimeMs !== mtimeMs) {
+      const manifest = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8')) as { hashed: string };
+      cached = { mtimeMs, code: readFileSync(path), hashed: manifest.hashed };
+    }
+    return cached;
+  };
+}
+
+/** GET /inlet.js (short cache) and GET /inlet.<hash>.js (immutable), the tracker for the snippet. */
+export function registerTrackerRoutes(app: FastifyInstance, dist = DIST) {
+  const bundle = createBundleReader(dist);
+  app.get('/inlet.js', async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('Cache-Control', 'public, max-age=300')
+      .header('Access-Control-Allow-Origin', '*')
+      .send(bundle().code),
+  );
+  app.get<{ Params: { hash: string } }>('/inlet.:hash', async (request, reply) => {
+    const current = bundle();
+    if (`inlet.${request.params.hash}` !== current.hashed) {
+      throw new InletError(
+        'NOT_FOUND',
+        `No tracker build ${request.params.hash}; the current one is /${current.hashed}.`,
+      );
+    }
+    return reply
+      .type('text/javascript; charset=utf-8')
+      .header('Cache-Control', 'public, max-age=31536000, immutable')
+      .header('Access-Control-Allow-Origin', '*')
+      .send(current.code);
+  });
+}

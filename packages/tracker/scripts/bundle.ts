@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+/** The script tag must stay cheap for every page that carries it. */
+export const GZIP_BUDGET = 4096;
+
+const src = (file: string): string => fileURLToPath(new URL(`../src/${file}`, import.meta.url));
+
+export interface Bundle {
+  /** The IIFE for the script tag, minified. */
+  iife: string;
+  /** The ES module build, for bundlers. */
+  esm: string;
+  minBytes: number;
+  gzipBytes: number;
+  /** First 8 hex digits of the IIFE's SHA-256, for the immutable `inlet.<hash>.js` URL. */
+  hash: string;
+  /** Subresource Integrity value of the IIFE. */
+  integrity: string;
+}
+
+/** Builds both bundles in memory. */
+export async function bundle(): Promise<Bundle> {
+  const shared = {
+    bundle: true,
+    write: false,
+    target: 'es2020',
+    legalComments: 'none',
+    charset: 'utf8',
+  } as const;
+  const [iife, esm] = await Promise.all([
+    build({ ...shared, entryPoints: [src('snippet.ts')], format: 'iife', minify: true }),
+    build({ ...shared, entryPoints: [src('index.ts')], format: 'esm' }),
+  ]);
+  const iifeText = iife.outputFiles[0]?.text ?? '';
+  const bytes = Buffer.from(iifeText);
+  return {
+    iife: iifeText,
+    esm: esm.outputFiles[0]?.text ?? '',
+    minBytes: bytes.length,
+    gzipBytes: gzipSync(bytes, { level: 9 }).length,
+    hash: createHash('sha256').update(bytes).digest('hex').slice(0, 8),
+    integrity: `sha384-${createHash('sha384').update(bytes).digest('base64')}`,
+  };
+}

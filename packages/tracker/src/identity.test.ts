@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createIdentity, SESSION_TIMEOUT_MS } from './identity.ts';
+import { createStore } from './store.ts';
+
+const memory = () => {
+  const data = new Map<string, string>();
+  return createStore({
+    getItem: (key) => data.get(key) ?? null,
+    setItem: (key, value) => void data.set(key, value),
+    removeItem: (key) => void data.delete(key),
+  });
+};
+
+describe('createIdentity', () => {
+  it('keeps one anonymous id across page loads', () => {
+    const store = memory();
+    const first = createIdentity(store).anonymousId();
+    expect(createIdentity(store).anonymousId()).toBe(first);
+  });
+
+  it('keeps the session while events keep coming, and starts a new one after 30 idle minutes', () => {
+    const ids = createIdentity(memory());
+    const start = 1_800_000_000_000;
+    const session = ids.sessionId(start);
+    expect(ids.sessionId(start + SESSION_TIMEOUT_MS - 1)).toBe(session);
+    // Activity rolls the window forward: 50 minutes after the start, but 20 after the last event.
+    expect(ids.sessionId(start + 50 * 60_000)).toBe(session);
+    const next = ids.sessionId(start + 50 * 60_000 + SESSION_TIMEOUT_MS);
+    expect(next).not.toBe(session);
+  });
+
+  it('forgets user, anonymous id and session on clear', () => {
+    const ids = createIdentity(memory());
+    const anonymous = ids.anonymousId();
+    const session = ids.sessionId(1);
+    ids.setUserId('user-1');
+    expect(ids.userId()).toBe('user-1');
+    ids.clear();
+    expect(ids.userId()).toBeNull();
+    expect(ids.anonymousId()).not.toBe(anonymous);
+    expect(ids.sessionId(2)).not.toBe(session);
+  });
+});

@@ -1,0 +1,52 @@
+import type { Props, WatchOptions } from './types.ts';
+import { isVisible, onVisibilityChange } from './visibility.ts';
+
+const round = (seconds: number): number => Math.round(seconds * 10) / 10;
+
+/**
+ * Reports play, pause and end of a media element, and a `heartbeat` every `interval` seconds while it
+ * plays in a visible tab, so watch time is the number of heartbeats times the interval.
+ */
+export function watchMedia(
+  media: HTMLMediaElement,
+  options: WatchOptions,
+  track: (name: string, props: Props) => void,
+): () => void {
+  const interval = options.interval && options.interval > 0 ? options.interval : 15;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  // Read at event time: the source is often attached after watch() is called.
+  const props = (): Props => ({
+    content_id: options.contentId || media.id || media.currentSrc || null,
+    position: round(media.currentTime),
+    duration: Number.isFinite(media.duration) ? round(media.duration) : null,
+    interval,
+    kind: 'media',
+  });
+  const playing = (): boolean => !media.paused && !media.ended;
+  const sync = (): void => {
+    clearInterval(timer);
+    if (playing() && isVisible()) {
+      timer = setInterval(() => playing() && track('heartbeat', props()), interval * 1000);
+    }
+  };
+  const handlers: Record<string, () => void> = {
+    play: () => track('media_play', props()),
+    // At the end the browser fires pause then ended; one event for it is enough.
+    pause: () => media.ended || track('media_pause', props()),
+    ended: () => track('media_ended', props()),
+  };
+  for (const type in handlers) {
+    media.addEventListener(type, handlers[type] as () => void);
+    media.addEventListener(type, sync);
+  }
+  const unwatchVisibility = onVisibilityChange(sync);
+  sync();
+  return () => {
+    unwatchVisibility();
+    clearInterval(timer);
+    for (const type in handlers) {
+      media.removeEventListener(type, handlers[type] as () => void);
+      media.removeEventListener(type, sync);
+    }
+  };
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { createOutbox, OUTBOX_LIMIT } from './outbox.ts';
+import { createStore } from './store.ts';
+import type { WireEvent } from './types.ts';
+
+const event = (id: string): WireEvent => ({
+  id,
+  t: 'track',
+  n: 'x',
+  ts: 1,
+  a: 'anon',
+  s: 'session',
+  url: 'https://example.com/',
+  c: { sw: 1, sh: 1, lang: 'en', library: 'inlet.js' },
+});
+
+describe('createOutbox', () => {
+  it('keeps only the newest events beyond the limit', () => {
+    const outbox = createOutbox(createStore(null), 'q.wk');
+    outbox.add(Array.from({ length: OUTBOX_LIMIT + 20 }, (_, i) => event(`e${i}`)));
+    const kept = outbox.read();
+    expect(kept).toHaveLength(OUTBOX_LIMIT);
+    expect(kept[0]?.id).toBe('e20');
+  });
+
+  it('removes delivered events by id and tolerates corrupt storage', () => {
+    const store = createStore(null);
+    const outbox = createOutbox(store, 'q.wk');
+    outbox.add([event('a'), event('b'), event('c')]);
+    outbox.remove(['a', 'c']);
+    expect(outbox.read().map((e) => e.id)).toEqual(['b']);
+    store.set('q.wk', '{not json');
+    expect(outbox.read()).toEqual([]);
+  });
+});

@@ -1,0 +1,22 @@
+import { isVisible, onVisibilityChange } from './visibility.ts';
+
+/** A tab left open and untouched stops counting as time on page after this long. */
+const IDLE_MS = 30 * 60 * 1000;
+const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll', 'touchstart'];
+
+/** Calls `beat` every `seconds` while the tab is visible and someone used the page in the last 30 minutes. */
+export function startPageHeartbeat(seconds: number, beat: () => void): void {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let lastInput = Date.now();
+  const sync = (): void => {
+    clearInterval(timer);
+    if (!isVisible()) return;
+    lastInput = Date.now();
+    timer = setInterval(() => Date.now() - lastInput < IDLE_MS && beat(), seconds * 1000);
+  };
+  for (const type of INPUT_EVENTS) {
+    addEventListener(type, () => (lastInput = Date.now()), { capture: true, passive: true });
+  }
+  onVisibilityChange(sync);
+  sync();
+}

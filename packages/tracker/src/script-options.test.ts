@@ -1,0 +1,54 @@
+import { describe, expect, it, vi } from 'vitest';
+import { readScriptOptions } from './script-options.ts';
+
+const SRC = 'https://collect.example.com/inlet.js';
+
+describe('readScriptOptions', () => {
+  it('defaults the collector to the script origin, heartbeat to 15 s and page views to on', () => {
+    expect(readScriptOptions({ writeKey: 'wk_1' }, SRC)).toEqual({
+      writeKey: 'wk_1',
+      api: 'https://collect.example.com',
+      hashRouting: false,
+      respectDnt: false,
+      heartbeat: 15,
+      autoPageview: true,
+    });
+  });
+
+  it('reads every data-* option', () => {
+    const options = readScriptOptions(
+      {
+        writeKey: 'wk_1',
+        api: 'https://inlet.example.com/prefix',
+        hashRouting: '',
+        respectDnt: 'true',
+        heartbeat: '30',
+        autoPageview: 'false',
+      },
+      SRC,
+    );
+    expect(options).toEqual({
+      writeKey: 'wk_1',
+      api: 'https://inlet.example.com/prefix',
+      hashRouting: true,
+      respectDnt: true,
+      heartbeat: 30,
+      autoPageview: false,
+    });
+  });
+
+  it.each(['off', 'false', '0', '-5'])('turns the page heartbeat off with data-heartbeat="%s"', (value) => {
+    expect(readScriptOptions({ writeKey: 'wk_1', heartbeat: value }, SRC)?.heartbeat).toBe(0);
+  });
+
+  it('treats data-hash-routing="false" as off', () => {
+    expect(readScriptOptions({ writeKey: 'wk_1', hashRouting: 'false' }, SRC)?.hashRouting).toBe(false);
+  });
+
+  it('warns and tracks nothing without a write key', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(readScriptOptions({}, SRC)).toBeUndefined();
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('data-write-key'));
+    warn.mockRestore();
+  });
+});

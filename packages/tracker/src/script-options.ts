@@ -1,0 +1,28 @@
+import type { TrackerOptions } from './types.ts';
+
+/** A boolean attribute: present means on, unless it says "false". */
+const flag = (value: string | undefined): boolean => value !== undefined && value !== 'false';
+
+/**
+ * Reads the tracker options from the script tag's `data-*` attributes (its `dataset`); `src` is the
+ * script's own URL, whose origin is the default collector. Undefined when the write key is missing.
+ */
+export function readScriptOptions(
+  data: Record<string, string | undefined>,
+  src: string,
+): TrackerOptions | undefined {
+  if (!data.writeKey) {
+    console.warn('inlet: add data-write-key="wk_…" to the script tag; nothing is tracked without it.');
+    return undefined;
+  }
+  const heartbeat = data.heartbeat;
+  return {
+    writeKey: data.writeKey,
+    api: data.api || new URL(src).origin,
+    hashRouting: flag(data.hashRouting),
+    respectDnt: flag(data.respectDnt),
+    // "off", "false" and "0" turn the page heartbeat off; an empty attribute keeps the default.
+    heartbeat: heartbeat ? Math.max(0, Number(heartbeat) || 0) : 15,
+    autoPageview: data.autoPageview !== 'false',
+  };
+}

@@ -1,0 +1,236 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSender } from './sender.ts';
+import { createStore, type Store } from './store.ts';
+import type { WireBatch, WireEvent } from './types.ts';
+
+// The sender against a real HTTP server; the browser-only parts (navigator.onLine, sendBeacon)
+// are given in the shape browsers have, and the whole tracker runs in Chromium in packages/server/test.
+
+interface Received {
+  contentType: string | undefined;
+  batch: WireBatch;
+}
+
+let server: Server;
+let endpoint: string;
+let received: Received[] = [];
+/** Status codes to answer with, in order; 204 once they run out. */
+let statuses: number[] = [];
+/** The status each request in `received` was answered with. */
+let answered: number[] = [];
+
+const event = (id: string): WireEvent => ({
+  id,
+  t: 'track',
+  n: 'clicked',
+  ts: Date.now(),
+  a: 'anon-1',
+  s: 'session-1',
+  url: 'https://docs.example.com/',
+  c: { sw: 1280, sh: 800, lang: 'en-US', library: 'inlet.js' },
+});
+
+const memoryStore = (): Store => {
+  const data = new Map<string, string>();
+  return createStore({
+    getItem: (key) => data.get(key) ?? null,
+    setItem: (key, value) => void data.set(key, value),
+    removeItem: (key) => void data.delete(key),
+  });
+};
+
+/** Ids the server answered 2xx for, in order. */
+const delivered = (): string[] =>
+  received.filter((_, i) => (answered[i] ?? 204) < 300).flatMap((r) => r.batch.e.map((e) => e.id));
+
+const until = async (check: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+const navigatorLike = { onLine: true, sendBeacon: vi.fn<(url: string, data: Blob) => boolean>() };
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      const status = statuses.shift() ?? 204;
+      received.push({ contentType: request.headers['content-type'], batch: JSON.parse(body) });
+      answered.push(status);
+      response.writeHead(status, { 'Content-Type': 'application/json' });
+      response.end(status === 204 ? undefined : '{"error":{"code":"X","message":"x"}}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/collect`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  received = [];
+  answered = [];
+  statuses = [];
+  navigatorLike.onLine = true;
+  // A real beacon is a POST the page does not wait for; this one is too.
+  navigatorLike.sendBeacon.mockReset().mockImplementation((url, data) => {
+    void data
+      .text()
+      .then((body) => fetch(url, { method: 'POST', body, headers: { 'Content-Type': data.type } }));
+    return true;
+  });
+  vi.stubGlobal('navigator', navigatorLike);
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('createSender', () => {
+  it('sends 20 events as one text/plain batch at once, with key and sentAt', async () => {
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    for (let i = 0; i < 20; i++) sender.add(event(`e${i}`));
+    await until(() => received.length === 1);
+    const [first] = received;
+    expect(first?.contentType).toBe('text/plain');
+    expect(first?.batch.k).toBe('wk_test');
+    expect(Math.abs((first?.batch.sa ?? 0) - Date.now())).toBeLessThan(2000);
+    expect(first?.batch.e.map((e) => e.id)).toEqual(Array.from({ length: 20 }, (_, i) => `e${i}`));
+  });
+
+  it('sends fewer events after about a second, together', async () => {
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const start = Date.now();
+    sender.add(event('a'));
+    sender.add(event('b'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(received).toHaveLength(0);
+    await until(() => received.length === 1);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(900);
+    expect(received[0]?.batch.e.map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('retries 503 and 429 with backoff until the server takes the events, and then stops', async () => {
+    statuses = [503, 429, 503];
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    sender.add(event('a'));
+    sender.flush();
+    await until(() => delivered().length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered).toEqual([503, 429, 503, 204]);
+    expect(delivered()).toEqual(['a']);
+    expect(store.get('q.wk_test')).toBeNull();
+  });
+
+  it('drops a batch the server refuses with a 400: a retry cannot fix it', async () => {
+    statuses = [400];
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    sender.add(event('bad'));
+    sender.flush();
+    await until(() => received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received).toHaveLength(1);
+    expect(store.get('q.wk_test')).toBeNull();
+  });
+
+  it('keeps events from a failed send for the next page load, which delivers them once', async () => {
+    const store = memoryStore();
+    const down = createSender({
+      endpoint: 'http://127.0.0.1:1/collect',
+      writeKey: 'wk_test',
+      store,
+      retryBaseMs: 60_000,
+    });
+    down.add(event('a'));
+    down.add(event('b'));
+    down.flush();
+    await until(() => store.get('q.wk_test') !== null);
+
+    createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    await until(() => delivered().length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(delivered().sort()).toEqual(['a', 'b']);
+    expect(store.get('q.wk_test')).toBeNull();
+  });
+
+  it('stores events instead of beaconing them while offline, and retry() on the online event sends them', async () => {
+    navigatorLike.onLine = false;
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    sender.add(event('a'));
+    sender.add(event('b'));
+    sender.flush(true);
+    expect(navigatorLike.sendBeacon).not.toHaveBeenCalled();
+    expect(JSON.parse(store.get('q.wk_test') ?? '[]')).toHaveLength(2);
+
+    navigatorLike.onLine = true;
+    await sender.retry();
+    expect(delivered().sort()).toEqual(['a', 'b']);
+    expect(store.get('q.wk_test')).toBeNull();
+  });
+
+  it('sizes batches in UTF-8 bytes, so multi-byte text stays under the beacon limit', async () => {
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    for (let i = 0; i < 15; i++) sender.add({ ...event(`j${i}`), ti: '日本語のタイトル'.repeat(250) });
+    sender.flush(true);
+    expect(navigatorLike.sendBeacon.mock.calls.length).toBeGreaterThan(1);
+    for (const [, blob] of navigatorLike.sendBeacon.mock.calls) expect(blob.size).toBeLessThan(64 * 1024);
+    await until(() => delivered().length === 15);
+  });
+
+  it('uses sendBeacon with a text/plain blob when the page goes away', async () => {
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    sender.add(event('a'));
+    sender.flush(true);
+    expect(navigatorLike.sendBeacon).toHaveBeenCalledTimes(1);
+    const [url, blob] = navigatorLike.sendBeacon.mock.calls[0] ?? [];
+    expect(url).toBe(endpoint);
+    expect(blob?.type).toBe('text/plain');
+    await until(() => received.length === 1);
+    expect(received[0]?.batch.e.map((e) => e.id)).toEqual(['a']);
+  });
+
+  it('stores what sendBeacon refuses, so the next page load sends it', async () => {
+    navigatorLike.sendBeacon.mockReset().mockReturnValue(false);
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    sender.add(event('a'));
+    sender.flush(true);
+    expect(JSON.parse(store.get('q.wk_test') ?? '[]')).toHaveLength(1);
+  });
+
+  it('splits a large flush into requests under the 64 KiB beacon limit', async () => {
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const big = (id: string): WireEvent => ({ ...event(id), p: { text: 'x'.repeat(5000) } });
+    for (let i = 0; i < 19; i++) sender.add(big(`e${i}`));
+    sender.flush(true);
+    expect(navigatorLike.sendBeacon.mock.calls.length).toBeGreaterThan(1);
+    for (const [, blob] of navigatorLike.sendBeacon.mock.calls) expect(blob.size).toBeLessThan(64 * 1024);
+    await until(() => delivered().length === 19);
+  });
+
+  it('clear() drops buffered and stored events', async () => {
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    navigatorLike.onLine = false;
+    sender.add(event('a'));
+    sender.flush(true);
+    sender.add(event('b'));
+    sender.clear();
+    navigatorLike.onLine = true;
+    await sender.retry();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(received).toHaveLength(0);
+    expect(store.get('q.wk_test')).toBeNull();
+  });
+});

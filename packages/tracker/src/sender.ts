@@ -1,0 +1,148 @@
+import { createOutbox } from './outbox.ts';
+import type { Store } from './store.ts';
+import type { WireEvent } from './types.ts';
+
+const BATCH_EVENTS = 20;
+const BATCH_MS = 1000;
+/** sendBeacon and keepalive fetch refuse bodies over 64 KiB, so batches stay under it. */
+const MAX_BODY = 60_000;
+const MAX_EVENTS = 500;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+export interface SenderOptions {
+  /** `{api}/collect` */
+  endpoint: string;
+  writeKey: string;
+  store: Store;
+  /** First retry delay; doubles on each failure. Default 1 s. */
+  retryBaseMs?: number;
+}
+
+/** UTF-8 size: the browser limits are in bytes, and a Japanese title is three bytes a character. */
+const byteLength = (text: string): number => new Blob([text]).size;
+
+/** Splits events into request-sized batches. */
+function split(events: WireEvent[]): WireEvent[][] {
+  const batches: WireEvent[][] = [];
+  let batch: WireEvent[] = [];
+  let size = 0;
+  for (const event of events) {
+    const bytes = byteLength(JSON.stringify(event)) + 1;
+    if (batch.length && (size + bytes > MAX_BODY || batch.length >= MAX_EVENTS)) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(event);
+    size += bytes;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
+
+/** Batches events, posts them, and keeps what fails in the outbox for retries with backoff. */
+export function createSender(options: SenderOptions) {
+  const { endpoint, writeKey } = options;
+  const base = options.retryBaseMs ?? 1000;
+  const outbox = createOutbox(options.store, `q.${writeKey}`);
+  let buffer: WireEvent[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+  let retrying = false;
+
+  const body = (events: WireEvent[]): string => JSON.stringify({ k: writeKey, sa: Date.now(), e: events });
+
+  /** True when the server took the events, or refused them in a way a retry cannot fix. */
+  const post = async (events: WireEvent[]): Promise<boolean> => {
+    const text = body(events);
+    try {
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        body: text,
+        keepalive: byteLength(text) < MAX_BODY,
+        // text/plain keeps the request "simple", so browsers skip the CORS preflight.
+        headers: { 'Content-Type': 'text/plain' },
+      });
+      return res.ok || (res.status < 500 && res.status !== 408 && res.status !== 429);
+    } catch {
+      return false;
+    }
+  };
+
+  const schedule = (delay?: number): void => {
+    if (delay === undefined) {
+      if (retryTimer) return;
+      delay = Math.min(base * 2 ** failures++, MAX_BACKOFF_MS) * (0.5 + Math.random() / 2);
+    }
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(retry, delay);
+  };
+
+  const retry = async (): Promise<void> => {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+    if (retrying) return;
+    retrying = true;
+    let ok = true;
+    // Events stay in the outbox until the server has them, so a page closed mid-request loses nothing.
+    for (const batch of split(outbox.read())) {
+      ok = await post(batch);
+      if (!ok) break;
+      failures = 0;
+      outbox.remove(batch.map((event) => event.id));
+    }
+    retrying = false;
+    // Events that failed while this loop ran were stored but not scheduled.
+    if (!ok || outbox.read().length) schedule();
+  };
+
+  const send = async (events: WireEvent[]): Promise<void> => {
+    if (await post(events)) {
+      failures = 0;
+      if (outbox.read().length) schedule(0);
+    } else {
+      outbox.add(events);
+      schedule();
+    }
+  };
+
+  const flush = (beacon?: boolean): void => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const events = buffer;
+    buffer = [];
+    for (const batch of split(events)) {
+      if (!beacon) void send(batch);
+      // The page may be gone before a fetch settles, so what the beacon cannot take is stored now;
+      // offline, sendBeacon would accept the data and then drop it.
+      else if (
+        !navigator.onLine ||
+        !navigator.sendBeacon(endpoint, new Blob([body(batch)], { type: 'text/plain' }))
+      ) {
+        outbox.add(batch);
+      }
+    }
+  };
+
+  if (outbox.read().length) schedule(base);
+
+  return {
+    add(event: WireEvent): void {
+      buffer.push(event);
+      if (buffer.length >= BATCH_EVENTS) flush();
+      else flushTimer ??= setTimeout(flush, BATCH_MS);
+    },
+    /** Sends what is buffered; with `beacon`, through sendBeacon because the page is going away. */
+    flush,
+    /** Retries the outbox now, e.g. when the browser comes back online. */
+    retry,
+    /** Drops buffered and stored events (opt-out). */
+    clear(): void {
+      buffer = [];
+      outbox.clear();
+    },
+  };
+}
+
+export type Sender = ReturnType<typeof createSender>;

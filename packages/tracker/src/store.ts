@@ -1,0 +1,47 @@
+/** The key-value store the tracker keeps ids, the opt-out flag and unsent events in. */
+export interface Store {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  del(key: string): void;
+}
+
+/** The subset of the Web Storage API the store uses. */
+export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/**
+ * Wraps localStorage under the `inlet.` prefix. Storage can be blocked, full or
+ * missing (privacy modes, sandboxed iframes), so every call falls back to memory for this page.
+ */
+export function createStore(storage: StorageLike | null): Store {
+  const memory: Record<string, string> = {};
+  return {
+    get(key) {
+      try {
+        const value = storage?.getItem(`inlet.${key}`);
+        if (value != null) return value;
+      } catch {}
+      return memory[key] ?? null;
+    },
+    set(key, value) {
+      memory[key] = value;
+      try {
+        storage?.setItem(`inlet.${key}`, value);
+      } catch {}
+    },
+    del(key) {
+      delete memory[key];
+      try {
+        storage?.removeItem(`inlet.${key}`);
+      } catch {}
+    },
+  };
+}
+
+/** `window.localStorage`, or null where reading the property itself throws (blocked storage). */
+export function browserStorage(): StorageLike | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}

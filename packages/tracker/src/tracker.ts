@@ -1,0 +1,123 @@
+import { createIdentity } from './identity.ts';
+import { watchMedia } from './media-watch.ts';
+import { onNavigate } from './navigation.ts';
+import { startPageHeartbeat } from './page-heartbeat.ts';
+import { doNotTrack } from './privacy.ts';
+import { createSender } from './sender.ts';
+import { browserStorage, createStore } from './store.ts';
+import type { Inlet, Props, TrackerOptions, WireEvent } from './types.ts';
+import { uuid } from './uuid.ts';
+
+/** Cut strings to the collector's field limits, so one long title cannot get a whole batch refused. */
+const cut = (text: string, max: number): string | undefined => text.slice(0, max) || undefined;
+const asProps = (value: unknown): Props | undefined =>
+  value && typeof value === 'object' && !Array.isArray(value) ? (value as Props) : undefined;
+
+/**
+ * Starts tracking this page. The first page view waits for a microtask, so calls made right after
+ * (or queued by the snippet stub before the script loaded), such as identify(), come first.
+ */
+export function createTracker(options: TrackerOptions): Inlet {
+  const store = createStore(browserStorage());
+  const ids = createIdentity(store);
+  const sender = createSender({
+    endpoint: `${options.api.replace(/\/+$/, '')}/collect`,
+    writeKey: options.writeKey,
+    store,
+  });
+  const dnt = options.respectDnt && doNotTrack();
+  const hashRouting = options.hashRouting === true;
+  const blocked = (): boolean => dnt || store.get('optout') === '1';
+  // The URL of the current page view, and its referrer: document.referrer first, then the previous SPA page.
+  let href = '';
+  let referrer = document.referrer;
+  let pageKey = '';
+  const currentKey = (): string => location.pathname + location.search + (hashRouting ? location.hash : '');
+
+  const send = (type: WireEvent['t'], name?: string, props?: unknown): void => {
+    if (blocked()) return;
+    const ts = Date.now();
+    sender.add({
+      id: uuid(),
+      t: type,
+      n: name && cut(name, 200),
+      ts,
+      a: ids.anonymousId(),
+      u: ids.userId() ?? undefined,
+      s: ids.sessionId(ts),
+      url: location.href.slice(0, 8192),
+      ref: cut(referrer, 8192),
+      ti: cut(document.title, 2000),
+      p: asProps(props),
+      c: {
+        sw: screen.width,
+        sh: screen.height,
+        lang: navigator.language,
+        library: 'inlet.js',
+        hash_routing: hashRouting || undefined,
+      },
+    });
+  };
+
+  const inlet: Inlet = {
+    page(props) {
+      if (href) referrer = href;
+      href = location.href;
+      pageKey = currentKey();
+      send('page', undefined, props);
+    },
+    track(name, props) {
+      if (typeof name === 'string' && name) send('track', name, props);
+    },
+    identify(userId, traits) {
+      if (!userId || blocked()) return;
+      ids.setUserId(String(userId));
+      send('identify', undefined, traits);
+    },
+    login(userId, traits) {
+      // After identify() with the same id a second identify event would say nothing new.
+      if (traits || ids.userId() !== String(userId)) inlet.identify(userId, traits);
+      inlet.track('login');
+    },
+    search(query, resultsCount) {
+      inlet.track('search', { query: String(query), results: Number(resultsCount) });
+    },
+    watch(media, watchOptions = {}) {
+      return watchMedia(media, watchOptions, inlet.track);
+    },
+    reset() {
+      ids.clear();
+    },
+    optOut() {
+      store.set('optout', '1');
+      sender.clear();
+      ids.clear();
+    },
+    optIn() {
+      store.del('optout');
+    },
+    flush() {
+      sender.flush();
+    },
+  };
+
+  // Hidden is the last moment a mobile browser reliably runs code; pagehide covers bfcache and closing.
+  document.addEventListener(
+    'visibilitychange',
+    () => document.visibilityState === 'hidden' && sender.flush(true),
+  );
+  addEventListener('pagehide', () => sender.flush(true));
+  addEventListener('online', () => sender.retry());
+
+  if (options.autoPageview !== false) {
+    queueMicrotask(() => inlet.page());
+    // A page restored from the back-forward cache runs no script again, but it is a new view.
+    addEventListener('pageshow', (event) => event.persisted && inlet.page());
+    // Deferred a task so the app can set the new document.title first.
+    onNavigate(() => setTimeout(() => currentKey() !== pageKey && inlet.page()), hashRouting);
+  }
+  const heartbeat = options.heartbeat ?? 15;
+  if (heartbeat > 0)
+    startPageHeartbeat(heartbeat, () => send('track', 'heartbeat', { kind: 'page', interval: heartbeat }));
+  return inlet;
+}
