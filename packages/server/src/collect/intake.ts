@@ -1,7 +1,7 @@
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { encodeRecord, type WalWriter } from '../wal/index.ts';
+import { encodeRecords, type WalWriter } from '../wal/index.ts';
 import type { Enricher } from './enrich/index.ts';
 import type { RequestMeta } from './incoming.ts';
 import type { ParsedIntake } from './protocols/types.ts';
@@ -74,7 +74,7 @@ export function createIntake(options: {
         count,
       );
     }
-    let lines = '';
+    const bodies = new Array<string>(count);
     for (let i = 0; i < count; i++) {
       const body = JSON.stringify(enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta));
       if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
@@ -87,10 +87,10 @@ export function createIntake(options: {
           count,
         );
       }
-      lines += encodeRecord(body);
+      bodies[i] = body;
     }
     try {
-      await wal.append(lines);
+      await wal.append(encodeRecords(bodies));
     } catch (error) {
       if (error instanceof InletError) reject(error, count);
       throw error;

@@ -7,11 +7,40 @@ const PREFIX = '{"c":"';
 const MIDDLE = '","e":';
 const SUFFIX = '}\n';
 const BODY_START = PREFIX.length + 8 + MIDDLE.length;
+const FRAMING = BODY_START + SUFFIX.length;
 const NEWLINE = 0x0a;
 
 /** Frames an already-serialized JSON body as one WAL line. */
 export function encodeRecord(body: string): string {
   return PREFIX + (crc32(body) >>> 0).toString(16).padStart(8, '0') + MIDDLE + body + SUFFIX;
+}
+
+/**
+ * Frames many JSON bodies into one buffer, encoding each body to UTF-8 exactly once: the hot path
+ * for a request's events, which would otherwise be encoded for the checksum and again for the write.
+ */
+export function encodeRecords(bodies: readonly string[]): Buffer {
+  let total = 0;
+  const lengths = bodies.map((body) => {
+    const length = Buffer.byteLength(body);
+    total += length + FRAMING;
+    return length;
+  });
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  bodies.forEach((body, i) => {
+    const length = lengths[i] as number;
+    out.write(PREFIX, offset, 'latin1');
+    out.write(body, offset + BODY_START, length, 'utf8');
+    const crc = (crc32(out.subarray(offset + BODY_START, offset + BODY_START + length)) >>> 0)
+      .toString(16)
+      .padStart(8, '0');
+    out.write(crc, offset + PREFIX.length, 'latin1');
+    out.write(MIDDLE, offset + PREFIX.length + 8, 'latin1');
+    out.write(SUFFIX, offset + BODY_START + length, 'latin1');
+    offset += length + FRAMING;
+  });
+  return out;
 }
 
 export type LineCheck = { ok: true; body: Buffer } | { ok: false; reason: string };

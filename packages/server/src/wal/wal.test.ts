@@ -5,6 +5,7 @@ import {
   checkLine,
   createWalWriter,
   encodeRecord,
+  encodeRecords,
   listSegments,
   recoverSegment,
   scanLines,
@@ -112,5 +113,13 @@ describe('WAL writer', () => {
     expect(statSync(path).size).toBe(Buffer.byteLength(line(1)));
     await reopened.close();
     cleanup();
+  });
+});
+
+describe('encodeRecords', () => {
+  it('frames many bodies, with Japanese and emoji, exactly as encodeRecord does one by one', () => {
+    const bodies = ['{"a":1}', '{"t":"講義を視聴 🎬"}', '{}'];
+    expect(encodeRecords(bodies).toString('utf8')).toBe(bodies.map(encodeRecord).join(''));
+    expect([...scanLines(encodeRecords(bodies))].every((l) => l.check.ok)).toBe(true);
   });
 });

@@ -22,18 +22,34 @@ const EMPTY: UrlParts = {
  */
 export function splitUrl(url: string | null, hashRouting = false): UrlParts {
   if (!url) return EMPTY;
+  // Heartbeats and batches repeat the same URL many times in a row.
+  if (url === last.url && hashRouting === last.hashRouting) return last.parts;
+  const parts = parse(url, hashRouting);
+  last = { url, hashRouting, parts };
+  return parts;
+}
+
+let last: { url: string; hashRouting: boolean; parts: UrlParts } = {
+  url: '',
+  hashRouting: false,
+  parts: EMPTY,
+};
+
+function parse(url: string, hashRouting: boolean): UrlParts {
   let parsed: URL;
   try {
     parsed = new URL(url, 'http://relative.invalid');
   } catch {
     return EMPTY;
   }
+  const path =
+    hashRouting && parsed.hash.length > 1
+      ? `${parsed.pathname}${parsed.hash.split('?')[0]}`
+      : parsed.pathname;
+  if (!parsed.search.includes('utm_')) return { ...EMPTY, path };
   const q = parsed.searchParams;
   return {
-    path:
-      hashRouting && parsed.hash.length > 1
-        ? `${parsed.pathname}${parsed.hash.split('?')[0]}`
-        : parsed.pathname,
+    path,
     utm_source: q.get('utm_source'),
     utm_medium: q.get('utm_medium'),
     utm_campaign: q.get('utm_campaign'),
