@@ -144,6 +144,7 @@ async function benchLoader(events: number) {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main() {
+  if (process.env.BENCH_ONLY === 'loader') return reportLoader();
   console.log(
     `inlet bench:ingest — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
@@ -194,6 +195,10 @@ async function main() {
   bare.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 
+  await reportLoader();
+}
+
+async function reportLoader() {
   const events = Number(process.env.BENCH_LOADER_EVENTS ?? 1_000_000);
   const loaded = await benchLoader(events);
   console.log(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
-import { scanLines, segmentPath } from '../wal/index.ts';
+import { type BadRecord, findBadRecords, segmentPath } from '../wal/index.ts';
 import { partitionFiles, publish } from './files.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 
@@ -16,6 +16,25 @@ export interface SegmentLoadResult {
 }
 
 const pad = (segment: number) => String(segment).padStart(16, '0');
+
+/** Complete lines (ending in a newline) in data. */
+function countLines(data: Buffer): number {
+  let count = 0;
+  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) count++;
+  return count;
+}
+
+/** data with the given byte ranges cut out. */
+function withoutRanges(data: Buffer, ranges: BadRecord[]): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const range of ranges) {
+    parts.push(data.subarray(at, range.start));
+    at = range.end;
+  }
+  parts.push(data.subarray(at));
+  return Buffer.concat(parts);
+}
 
 /** Source SQL that reads one framed WAL file as event rows. */
 export function walReadSql(path: string, ignoreErrors = false): string {
@@ -40,21 +59,16 @@ export async function loadSegment(options: {
   const segmentFile = segmentPath(layout.walEvents, segment);
   const data = readFileSync(segmentFile);
   let readPath = segmentFile;
-  const bad: string[] = [];
-  const good: Buffer[] = [];
-  for (const line of scanLines(data)) {
-    const bytes = data.subarray(line.start, line.end);
-    if (line.check.ok) good.push(bytes);
-    else
-      bad.push(
-        JSON.stringify({
-          segment,
-          offset: line.start,
-          reason: line.check.reason,
-          raw: bytes.toString('utf8').replace(/\n$/, ''),
-        }),
-      );
-  }
+  const badRecords = findBadRecords(data);
+  const bad = badRecords.map((r) =>
+    JSON.stringify({
+      segment,
+      offset: r.start,
+      reason: r.reason,
+      raw: data.toString('utf8', r.start, r.end).replace(/\n$/, ''),
+    }),
+  );
+  const goodCount = countLines(data) - badRecords.filter((r) => r.reason !== 'torn').length;
   if (bad.length > 0) {
     const rejectDir = join(layout.rejects, 'events', `dt=${new Date().toISOString().slice(0, 10)}`);
     mkdirSync(rejectDir, { recursive: true });
@@ -65,10 +79,10 @@ export async function loadSegment(options: {
     );
     readPath = join(layout.tmp, `segment-${pad(segment)}.clean`);
     mkdirSync(layout.tmp, { recursive: true });
-    writeFileSync(readPath, Buffer.concat(good));
+    writeFileSync(readPath, withoutRanges(data, badRecords));
   }
   const result: SegmentLoadResult = { segment, rows: 0, duplicates: 0, corrupt: bad.length, partitions: [] };
-  if (good.length > 0) {
+  if (goodCount > 0) {
     const source = `(${walReadSql(readPath)})`;
     // One cheap pass over three columns decides which dedup work is needed at all; the rows then go
     // from the segment to Parquet in one streaming COPY, never materialised.
@@ -83,16 +97,13 @@ export async function loadSegment(options: {
         .filter((f) => !f.name.startsWith(own))
         .map((f) => f.path),
     );
-    let filter = '';
-    if (earlier.length > 0) {
-      // A retry that arrived after its original was loaded: drop it here so the lake holds one copy.
-      await connection.run(
-        `CREATE OR REPLACE TEMP TABLE seen AS SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
-          `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR ` +
-          `INTERSECT SELECT event_id FROM ${source}`,
-      );
-      filter = ' WHERE event_id NOT IN (SELECT event_id FROM seen)';
-    }
+    // A retry that arrived after its original was loaded is dropped here, so the lake holds one copy.
+    // DuckDB runs the NOT IN as a hash anti-join inside the same streaming pass over the segment.
+    const filter =
+      earlier.length === 0
+        ? ''
+        : ` WHERE event_id NOT IN (SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
+          `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR)`;
     const qualify =
       distinct < total ? ' QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1' : '';
     const staging = join(layout.tmp, 'load', pad(segment));
@@ -114,8 +125,7 @@ export async function loadSegment(options: {
       result.partitions.push(partition.slice(3));
     }
     rmSync(staging, { recursive: true, force: true });
-    result.duplicates = good.length - result.rows;
-    if (earlier.length > 0) await connection.run('DROP TABLE IF EXISTS seen');
+    result.duplicates = goodCount - result.rows;
   }
   if (readPath !== segmentFile) rmSync(readPath, { force: true });
   rmSync(segmentFile);

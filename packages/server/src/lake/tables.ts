@@ -22,6 +22,11 @@ export interface LakeTable {
   columns?: Record<string, string>;
   /** What the table is built from, for lineage: other table names or source names. */
   depends_on?: string[];
+  /**
+   * A view over other tables instead of files (a model materialized as a view); files is then
+   * empty and depends_on names the tables the SQL reads, which must exist before it is created.
+   */
+  sql?: string;
 }
 
 export const TABLE_MANIFEST = '_table.json';

@@ -1,5 +1,13 @@
 /** @module wal: segmented append-only log with per-record checksums, group-committed fsync and crash recovery. */
-export { checkLine, encodeRecord, encodeRecords, type LineCheck, scanLines } from './record.ts';
+export {
+  type BadRecord,
+  checkLine,
+  encodeRecord,
+  encodeRecords,
+  findBadRecords,
+  type LineCheck,
+  scanLines,
+} from './record.ts';
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { listSegments, segmentName, segmentPath } from './segment-files.ts';
 export { createWalWriter, type WalWriter, type WalWriterOptions } from './segment-writer.ts';

@@ -45,21 +45,74 @@ export function encodeRecords(bodies: readonly string[]): Buffer {
 
 export type LineCheck = { ok: true; body: Buffer } | { ok: false; reason: string };
 
+const PREFIX_BYTES = Buffer.from(PREFIX, 'latin1');
+const MIDDLE_BYTES = Buffer.from(MIDDLE, 'latin1');
+
+/** The value of 8 lower-case hex digits at offset, or -1; byte arithmetic, as this runs once per record. */
+function hex8(data: Buffer, offset: number): number {
+  let value = 0;
+  for (let i = offset; i < offset + 8; i++) {
+    const c = data[i] as number;
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+function framed(data: Buffer, start: number): boolean {
+  for (let i = 0; i < PREFIX_BYTES.length; i++) if (data[start + i] !== PREFIX_BYTES[i]) return false;
+  const middle = start + PREFIX.length + 8;
+  for (let i = 0; i < MIDDLE_BYTES.length; i++) if (data[middle + i] !== MIDDLE_BYTES[i]) return false;
+  return true;
+}
+
+/** Why the record in data[start, end) (without its newline) is bad, or undefined when it is good. */
+function problem(data: Buffer, start: number, end: number): string | undefined {
+  if (end - start < BODY_START + 2) return 'record too short';
+  if (!framed(data, start)) return 'bad record framing';
+  if (data[end - 1] !== 0x7d) return 'record not terminated';
+  const expected = hex8(data, start + PREFIX.length);
+  if (expected < 0 || crc32(data.subarray(start + BODY_START, end - 1)) >>> 0 !== expected)
+    return 'checksum mismatch';
+  return undefined;
+}
+
+function checkRange(data: Buffer, start: number, end: number): LineCheck {
+  const reason = problem(data, start, end);
+  return reason ? { ok: false, reason } : { ok: true, body: data.subarray(start + BODY_START, end - 1) };
+}
+
+export interface BadRecord {
+  /** Byte range of the line, newline included. */
+  start: number;
+  end: number;
+  reason: string;
+}
+
+/**
+ * The records of a segment that fail their framing or checksum (a final line without a newline is
+ * 'torn'). Allocates nothing for good records: the loader runs this over every byte it loads.
+ */
+export function findBadRecords(data: Buffer): BadRecord[] {
+  const bad: BadRecord[] = [];
+  let start = 0;
+  while (start < data.length) {
+    const nl = data.indexOf(NEWLINE, start);
+    if (nl === -1) {
+      bad.push({ start, end: data.length, reason: 'torn' });
+      break;
+    }
+    const reason = problem(data, start, nl);
+    if (reason) bad.push({ start, end: nl + 1, reason });
+    start = nl + 1;
+  }
+  return bad;
+}
+
 /** Checks one line (without its newline): framing and checksum. */
 export function checkLine(line: Buffer): LineCheck {
-  if (line.length < BODY_START + 2) return { ok: false, reason: 'record too short' };
-  if (
-    line.toString('latin1', 0, PREFIX.length) !== PREFIX ||
-    line.toString('latin1', PREFIX.length + 8, BODY_START) !== MIDDLE
-  ) {
-    return { ok: false, reason: 'bad record framing' };
-  }
-  if (line[line.length - 1] !== 0x7d) return { ok: false, reason: 'record not terminated' };
-  const body = line.subarray(BODY_START, line.length - 1);
-  const expected = Number.parseInt(line.toString('latin1', PREFIX.length, PREFIX.length + 8), 16);
-  if (Number.isNaN(expected) || crc32(body) >>> 0 !== expected)
-    return { ok: false, reason: 'checksum mismatch' };
-  return { ok: true, body };
+  return checkRange(line, 0, line.length);
 }
 
 export interface ScannedLine {
@@ -69,15 +122,17 @@ export interface ScannedLine {
 }
 
 /** Splits a segment's bytes into lines; a final line without a newline is reported with reason 'torn'. */
-export function* scanLines(data: Buffer): Generator<ScannedLine> {
+export function scanLines(data: Buffer): ScannedLine[] {
+  const lines: ScannedLine[] = [];
   let start = 0;
   while (start < data.length) {
     const nl = data.indexOf(NEWLINE, start);
     if (nl === -1) {
-      yield { start, end: data.length, check: { ok: false, reason: 'torn' } };
-      return;
+      lines.push({ start, end: data.length, check: { ok: false, reason: 'torn' } });
+      break;
     }
-    yield { start, end: nl + 1, check: checkLine(data.subarray(start, nl)) };
+    lines.push({ start, end: nl + 1, check: checkRange(data, start, nl) });
     start = nl + 1;
   }
+  return lines;
 }
