@@ -88,7 +88,7 @@ async function startInletChild(dir: string): Promise<{ child: ChildProcess; url:
   );
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin', 'inlet.js'), 'start', '--config', join(dir, 'inlet.yaml')],
+    [join(ROOT, 'packages', 'server', 'bin', 'inlet.js'), 'start', '--config', join(dir, 'inlet.yaml')],
     {
       env: { ...process.env, INLET_API_TOKEN: 'bench-token', INLET_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],

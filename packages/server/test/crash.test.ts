@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir, WRITE_KEY } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'inlet.js');
+const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.js');
 const temp = tempDir('inlet-crash-');
 afterAll(() => temp.cleanup());
 

@@ -29,7 +29,8 @@ export async function createLoader(options: {
   mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(Math.max(1, config.query.threads)),
-    memory_limit: '1GB',
+    // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS low.
+    memory_limit: '256MB',
     temp_directory: join(layout.tmp, 'loader'),
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
