@@ -7,3 +7,4 @@ export {
   type QueryStats,
 } from './query-engine.ts';
 export { prepareReadOnly } from './sandbox.ts';
+export { applyViews, discoverViews, lakeTableSql, type ViewDefinition, viewStatements } from './views.ts';

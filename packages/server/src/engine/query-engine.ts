@@ -5,7 +5,7 @@ import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import { sqlString } from '../lake/index.ts';
 import { prepareReadOnly } from './sandbox.ts';
-import { discoverViews, viewStatements } from './views.ts';
+import { applyViews, discoverViews, viewStatements } from './views.ts';
 
 export interface QueryColumn {
   name: string;
@@ -77,11 +77,9 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
   const refreshViews = async () => {
     while (refreshing) await refreshing;
     const wanted = discoverViews(layout);
-    const statements = viewStatements(views, wanted);
-    if (statements.length === 0) return;
+    if (viewStatements(views, wanted).length === 0) return;
     refreshing = (async () => {
-      for (const statement of statements) await admin.run(statement);
-      views = new Map(wanted.map((v) => [v.name, v.shape]));
+      views = await applyViews((sql) => admin.run(sql), views, wanted);
     })();
     try {
       await refreshing;

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENT_COLUMNS } from '../events/index.ts';
 import {
@@ -16,6 +16,8 @@ export interface ViewDefinition {
   /** Changes whenever the SQL must be rebuilt. */
   shape: string;
   sql: string;
+  /** A failure to create it leaves the view out instead of failing every query (views defined by SQL). */
+  optional?: boolean;
 }
 
 const quoteName = (name: string) =>
@@ -24,8 +26,31 @@ const quoteName = (name: string) =>
     .map((part) => `"${part.replaceAll('"', '""')}"`)
     .join('.');
 
-function hasSegments(dir: string): boolean {
-  return existsSync(dir) && readdirSync(dir).some((name) => name.endsWith('.log'));
+const HOUR_MS = 3_600_000;
+
+/**
+ * A time no WAL record can be older than, minus the dedup window, floored to the hour; undefined
+ * when the WAL is empty. As a literal in the view, it lets DuckDB skip every Parquet row group
+ * received before it (min/max statistics), so deduplicating the WAL against the lake reads only
+ * recent row groups instead of every event id ever received.
+ */
+function walLowerBound(dir: string, windowHours: number): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.log')) continue;
+    try {
+      const stat = statSync(join(dir, name));
+      // A segment's records arrived after it was created; without a birth time, an hour of margin
+      // covers a segment's life (it is sealed after seconds).
+      oldest = Math.min(oldest, stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs - HOUR_MS);
+    } catch {
+      // Loaded and deleted between the listing and the stat.
+    }
+  }
+  if (oldest === Number.POSITIVE_INFINITY) return undefined;
+  const bound = Math.floor((oldest - windowHours * HOUR_MS - HOUR_MS) / HOUR_MS) * HOUR_MS;
+  return new Date(bound).toISOString();
 }
 
 const EMPTY_EVENTS = `SELECT ${EVENT_COLUMNS.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} WHERE false`;
@@ -34,23 +59,26 @@ const EMPTY_EVENTS = `SELECT ${EVENT_COLUMNS.map(([name, type]) => `NULL::${type
  * The events view over the Parquet lake and the WAL segments not loaded yet. DuckDB fails on a
  * glob that matches nothing, so each half is only referenced once files exist.
  */
-export function eventsView(layout: DataLayout): ViewDefinition {
+export function eventsView(layout: DataLayout, dedupWindowHours = 48): ViewDefinition {
   const lake = hasParquetFiles(layout.events);
-  const wal = hasSegments(layout.walEvents);
+  const bound = walLowerBound(layout.walEvents, dedupWindowHours);
+  const files = `read_parquet(${sqlString(join(layout.events, '*', '*.parquet'))}, hive_partitioning=true, hive_types={'dt': 'DATE'}, union_by_name=true)`;
   const lakeSql = lake
-    ? `SELECT * REPLACE (properties::JSON AS properties, context::JSON AS context) FROM read_parquet(${sqlString(join(layout.events, '*', '*.parquet'))}, hive_partitioning=true, hive_types={'dt': 'DATE'}, union_by_name=true)`
+    ? `SELECT * REPLACE (properties::JSON AS properties, context::JSON AS context) FROM ${files}`
     : EMPTY_EVENTS;
-  let sql = lakeSql;
-  if (wal) {
-    // Rows still in the WAL, once each, minus any the lake already holds (a segment loaded but not yet
-    // deleted, or a client retry whose first copy was loaded earlier).
-    const walSql = walReadSql(join(layout.walEvents, '*.log'), true);
-    sql =
-      `WITH lake AS (${lakeSql}), wal AS (SELECT * FROM (${walSql}) QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1) ` +
-      'SELECT * FROM lake UNION ALL BY NAME SELECT * FROM wal WHERE NOT EXISTS (SELECT 1 FROM lake WHERE lake.event_id = wal.event_id ' +
-      'AND lake.received_at >= (SELECT min(received_at) FROM wal) - INTERVAL 48 HOUR)';
-  }
-  return { name: 'events', shape: `${lake}:${wal}`, sql };
+  if (!bound) return { name: 'events', shape: `${lake}:`, sql: lakeSql };
+  // Rows still in the WAL, once each, minus any the lake already holds (a segment loaded but not yet
+  // deleted, or a client retry whose first copy was loaded earlier). The lake side is a separate,
+  // narrow scan so DuckDB reads two columns of recent row groups, not whole files.
+  const walSql = `SELECT * FROM (${walReadSql(join(layout.walEvents, '*.log'), true)}) QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1`;
+  const seen = lake
+    ? ` WHERE event_id NOT IN (SELECT event_id FROM ${files} WHERE received_at >= ${sqlString(bound)}::TIMESTAMPTZ)`
+    : '';
+  return {
+    name: 'events',
+    shape: `${lake}:${bound}`,
+    sql: `${lakeSql} UNION ALL BY NAME SELECT * FROM (${walSql})${seen}`,
+  };
 }
 
 /** The SELECT that reads one manifest-described table. */
@@ -67,28 +95,78 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
     : latest;
 }
 
-/** Every view the engine should have now: events, and each lake table that has files. */
+/**
+ * Every view the engine should have now: events, each lake table that has files, then the views
+ * defined by SQL. DuckDB binds a view when it is created, so those come last, in dependency order,
+ * and only once every table they read exists.
+ */
 export function discoverViews(layout: DataLayout): ViewDefinition[] {
   const views = [eventsView(layout)];
+  let pending: LakeTable[] = [];
   for (const { dir, table } of listLakeTables(layout.lake)) {
+    if (table.sql !== undefined) {
+      pending.push(table);
+      continue;
+    }
     if (!hasParquetFiles(dir)) continue;
     const sql = lakeTableSql(dir, table);
     views.push({ name: table.name, shape: sql, sql });
   }
+  const names = new Set(views.map((v) => v.name));
+  for (let progress = true; progress; ) {
+    progress = false;
+    pending = pending.filter((table) => {
+      if (!(table.depends_on ?? []).every((dep) => names.has(dep))) return true;
+      views.push({ name: table.name, shape: table.sql ?? '', sql: table.sql ?? '', optional: true });
+      names.add(table.name);
+      progress = true;
+      return false;
+    });
+  }
   return views;
+}
+
+/**
+ * Brings a DuckDB's views from `before` to `after` through run() and returns the new name → shape
+ * map. An optional view that fails to bind (an upstream column went away) is left out, so it is
+ * tried again next time, and no other view or query suffers for it.
+ */
+export async function applyViews(
+  run: (sql: string) => Promise<unknown>,
+  before: Map<string, string>,
+  after: ViewDefinition[],
+): Promise<Map<string, string>> {
+  const applied = new Map(after.map((v) => [v.name, v.shape]));
+  for (const change of viewChanges(before, after)) {
+    try {
+      await run(change.sql);
+    } catch (error) {
+      if (!change.view?.optional) throw error;
+      // A shape no definition has: tried again next time, dropped once it is no longer wanted.
+      applied.set(change.view.name, `failed:${change.view.shape}`);
+    }
+  }
+  return applied;
 }
 
 /** The statements that bring the engine's views from `before` to `after`. */
 export function viewStatements(before: Map<string, string>, after: ViewDefinition[]): string[] {
-  const statements: string[] = [];
+  return viewChanges(before, after).map((change) => change.sql);
+}
+
+function viewChanges(
+  before: Map<string, string>,
+  after: ViewDefinition[],
+): Array<{ sql: string; view?: ViewDefinition }> {
+  const changes: Array<{ sql: string; view?: ViewDefinition }> = [];
   const names = new Set(after.map((v) => v.name));
   for (const name of before.keys())
-    if (!names.has(name)) statements.push(`DROP VIEW IF EXISTS ${quoteName(name)}`);
+    if (!names.has(name)) changes.push({ sql: `DROP VIEW IF EXISTS ${quoteName(name)}` });
   for (const view of after) {
     if (before.get(view.name) === view.shape) continue;
     const schema = view.name.includes('.') ? view.name.split('.')[0] : undefined;
-    if (schema) statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`);
-    statements.push(`CREATE OR REPLACE VIEW ${quoteName(view.name)} AS ${view.sql}`);
+    if (schema) changes.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}` });
+    changes.push({ sql: `CREATE OR REPLACE VIEW ${quoteName(view.name)} AS ${view.sql}`, view });
   }
-  return statements;
+  return changes;
 }

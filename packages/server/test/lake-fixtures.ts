@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { EVENT_STRUCT_SQL, type EventRecord } from '../src/events/index.ts';
+import { type DataLayout, sqlString, writeLakeTable } from '../src/lake/index.ts';
+
+export type FixtureEvent = Partial<EventRecord> & { ts: string };
+
+/**
+ * Writes hand-made events into lake/events as the loader would (Parquet in dt= partitions), so
+ * models read them through the real events view. Defaults: site docs, a track event, not a bot.
+ */
+export async function writeEvents(
+  layout: DataLayout,
+  events: FixtureEvent[],
+  batch = randomUUID().slice(0, 8),
+) {
+  const records: EventRecord[] = events.map((e) => ({
+    event_id: randomUUID(),
+    site: 'docs',
+    type: 'track',
+    received_at: e.ts,
+    device_type: 'desktop',
+    is_bot: false,
+    dt: new Date(e.ts).toISOString().slice(0, 10),
+    ...e,
+  }));
+  mkdirSync(layout.tmp, { recursive: true });
+  mkdirSync(layout.events, { recursive: true });
+  const file = join(layout.tmp, `fixture-${batch}.ndjson`);
+  writeFileSync(file, records.map((r) => JSON.stringify({ e: r })).join('\n'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    await connection.run(
+      `COPY (SELECT e.* FROM read_json(${sqlString(file)}, columns={e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited')) ` +
+        `TO ${sqlString(layout.events)} (FORMAT parquet, PARTITION_BY (dt), FILENAME_PATTERN 'part-fixture-${batch}-{i}', OVERWRITE_OR_IGNORE true)`,
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Writes an access_logs table the way a log source would: Parquet in dt= partitions with a manifest. */
+export async function writeAccessLogs(
+  layout: DataLayout,
+  rows: Array<{ ts: string; path: string; status: number; bytes?: number }>,
+) {
+  const dir = join(layout.lake, 'access_logs');
+  const values = rows
+    .map((r) => `(TIMESTAMPTZ ${sqlString(r.ts)}, ${sqlString(r.path)}, ${r.status}, ${r.bytes ?? 100})`)
+    .join(', ');
+  mkdirSync(dir, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run(
+      `COPY (SELECT ts, path, status, bytes, ts::DATE AS dt FROM (VALUES ${values}) t(ts, path, status, bytes)) ` +
+        `TO ${sqlString(dir)} (FORMAT parquet, PARTITION_BY (dt), FILENAME_PATTERN 'part-fixture-{i}', OVERWRITE_OR_IGNORE true)`,
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  writeLakeTable(dir, {
+    name: 'access_logs',
+    kind: 'logs',
+    files: 'dt=*/*.parquet',
+    hive_partitioning: true,
+  });
+}
+
+/** Writes a project file (models/x.sql, seeds/y.csv, workflows/z.yaml…) under a project directory. */
+export function writeProjectFile(projectDir: string, path: string, text: string): void {
+  const full = join(projectDir, path);
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, text);
+}
