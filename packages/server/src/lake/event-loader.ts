@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
-import { type BadRecord, findBadRecords, segmentPath } from '../wal/index.ts';
+import { type BadRecord, segmentPath, verifySegmentFile } from '../wal/index.ts';
 import { partitionFiles, publish } from './files.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 
@@ -16,13 +16,6 @@ export interface SegmentLoadResult {
 }
 
 const pad = (segment: number) => String(segment).padStart(16, '0');
-
-/** Complete lines (ending in a newline) in data. */
-function countLines(data: Buffer): number {
-  let count = 0;
-  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) count++;
-  return count;
-}
 
 /** data with the given byte ranges cut out. */
 function withoutRanges(data: Buffer, ranges: BadRecord[]): Buffer {
@@ -57,19 +50,20 @@ export async function loadSegment(options: {
 }): Promise<SegmentLoadResult> {
   const { connection, layout, segment } = options;
   const segmentFile = segmentPath(layout.walEvents, segment);
-  const data = readFileSync(segmentFile);
   let readPath = segmentFile;
-  const badRecords = findBadRecords(data);
-  const bad = badRecords.map((r) =>
-    JSON.stringify({
-      segment,
-      offset: r.start,
-      reason: r.reason,
-      raw: data.toString('utf8', r.start, r.end).replace(/\n$/, ''),
-    }),
-  );
-  const goodCount = countLines(data) - badRecords.filter((r) => r.reason !== 'torn').length;
-  if (bad.length > 0) {
+  const verified = verifySegmentFile(segmentFile);
+  const goodCount = verified.lines - verified.bad.filter((r) => r.reason !== 'torn').length;
+  if (verified.bad.length > 0) {
+    // Corruption is rare, so only then is the whole segment read, to keep the bad lines and load the rest.
+    const data = readFileSync(segmentFile);
+    const bad = verified.bad.map((r) =>
+      JSON.stringify({
+        segment,
+        offset: r.start,
+        reason: r.reason,
+        raw: data.toString('utf8', r.start, r.end).replace(/\n$/, ''),
+      }),
+    );
     const rejectDir = join(layout.rejects, 'events', `dt=${new Date().toISOString().slice(0, 10)}`);
     mkdirSync(rejectDir, { recursive: true });
     writeFileSync(join(rejectDir, `segment-${pad(segment)}.ndjson`), `${bad.join('\n')}\n`);
@@ -79,9 +73,15 @@ export async function loadSegment(options: {
     );
     readPath = join(layout.tmp, `segment-${pad(segment)}.clean`);
     mkdirSync(layout.tmp, { recursive: true });
-    writeFileSync(readPath, withoutRanges(data, badRecords));
+    writeFileSync(readPath, withoutRanges(data, verified.bad));
   }
-  const result: SegmentLoadResult = { segment, rows: 0, duplicates: 0, corrupt: bad.length, partitions: [] };
+  const result: SegmentLoadResult = {
+    segment,
+    rows: 0,
+    duplicates: 0,
+    corrupt: verified.bad.length,
+    partitions: [],
+  };
   if (goodCount > 0) {
     const source = `(${walReadSql(readPath)})`;
     // One cheap pass over three columns decides which dedup work is needed at all; the rows then go

@@ -29,8 +29,10 @@ export async function createLoader(options: {
   mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(Math.max(1, config.query.threads)),
-    // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS low.
+    // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS
+    // low (128 MB is too small for a full 64 MB segment); row order within a file does not matter.
     memory_limit: '256MB',
+    preserve_insertion_order: 'false',
     temp_directory: join(layout.tmp, 'loader'),
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',

@@ -7,6 +7,7 @@ export {
   findBadRecords,
   type LineCheck,
   scanLines,
+  verifySegmentFile,
 } from './record.ts';
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { listSegments, segmentName, segmentPath } from './segment-files.ts';

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 
 // A record is one line that is itself valid JSON: {"c":"<crc32 hex of body>","e":<body>}\n.
@@ -91,23 +92,59 @@ export interface BadRecord {
 }
 
 /**
- * The records of a segment that fail their framing or checksum (a final line without a newline is
- * 'torn'). Allocates nothing for good records: the loader runs this over every byte it loads.
+ * Checks the complete lines of data, reporting bad ones with offsets shifted by base; returns where
+ * the first incomplete line starts. Allocates nothing for good records.
  */
-export function findBadRecords(data: Buffer): BadRecord[] {
-  const bad: BadRecord[] = [];
+function checkLines(data: Buffer, base: number, bad: BadRecord[]): { next: number; lines: number } {
   let start = 0;
-  while (start < data.length) {
-    const nl = data.indexOf(NEWLINE, start);
-    if (nl === -1) {
-      bad.push({ start, end: data.length, reason: 'torn' });
-      break;
-    }
+  let lines = 0;
+  for (let nl = data.indexOf(NEWLINE); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
     const reason = problem(data, start, nl);
-    if (reason) bad.push({ start, end: nl + 1, reason });
+    if (reason) bad.push({ start: base + start, end: base + nl + 1, reason });
+    lines++;
     start = nl + 1;
   }
+  return { next: start, lines };
+}
+
+/** The records of a segment in memory that fail their framing or checksum (a final line without a newline is 'torn'). */
+export function findBadRecords(data: Buffer): BadRecord[] {
+  const bad: BadRecord[] = [];
+  const { next } = checkLines(data, 0, bad);
+  if (next < data.length) bad.push({ start: next, end: data.length, reason: 'torn' });
   return bad;
+}
+
+/**
+ * Verifies a segment file a few megabytes at a time, so the loader never holds a whole segment in
+ * memory: the complete lines it holds and the bad records among them (a torn last line included).
+ */
+export function verifySegmentFile(path: string, chunkBytes = 4 << 20): { lines: number; bad: BadRecord[] } {
+  const fd = openSync(path, 'r');
+  const bad: BadRecord[] = [];
+  let lines = 0;
+  let carry = Buffer.alloc(0);
+  let base = 0;
+  try {
+    const chunk = Buffer.allocUnsafe(chunkBytes);
+    for (
+      let read = readSync(fd, chunk, 0, chunkBytes, null);
+      read > 0;
+      read = readSync(fd, chunk, 0, chunkBytes, null)
+    ) {
+      const data =
+        carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+      const checked = checkLines(data, base, bad);
+      lines += checked.lines;
+      // The chunk buffer is reused, so the incomplete tail is copied out.
+      carry = Buffer.from(data.subarray(checked.next));
+      base += checked.next;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (carry.length > 0) bad.push({ start: base, end: base + carry.length, reason: 'torn' });
+  return { lines, bad };
 }
 
 /** Checks one line (without its newline): framing and checksum. */

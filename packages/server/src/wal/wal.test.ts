@@ -6,10 +6,12 @@ import {
   createWalWriter,
   encodeRecord,
   encodeRecords,
+  findBadRecords,
   listSegments,
   recoverSegment,
   scanLines,
   segmentPath,
+  verifySegmentFile,
 } from './index.ts';
 
 const line = (n: number) => encodeRecord(JSON.stringify({ event_id: `e${n}`, n }));
@@ -121,5 +123,20 @@ describe('encodeRecords', () => {
     const bodies = ['{"a":1}', '{"t":"講義を視聴 🎬"}', '{}'];
     expect(encodeRecords(bodies).toString('utf8')).toBe(bodies.map(encodeRecord).join(''));
     expect([...scanLines(encodeRecords(bodies))].every((l) => l.check.ok)).toBe(true);
+  });
+});
+
+describe('verifySegmentFile', () => {
+  it('finds the same bad records reading in small chunks as in one piece', () => {
+    const { dir, cleanup } = tempDir();
+    const path = `${dir}/seg.log`;
+    const bad = line(2).replace('"n":2', '"n":9');
+    const content = line(1) + bad + line(3) + line(4).slice(0, 25);
+    writeFileSync(path, content);
+    const whole = findBadRecords(Buffer.from(content));
+    expect(whole.map((r) => r.reason)).toEqual(['checksum mismatch', 'torn']);
+    for (const chunk of [7, 64, 1 << 20])
+      expect(verifySegmentFile(path, chunk)).toEqual({ lines: 3, bad: whole });
+    cleanup();
   });
 });
