@@ -59,7 +59,8 @@ export function createProgress(output: Output, label: string, total: number) {
     if (!final && now - last < 100) return;
     last = now;
     const width = 30;
-    const filled = Math.round((done / Math.max(total, 1)) * width);
+    // A total is often an estimate (a database's row count), so done can pass it.
+    const filled = Math.min(width, Math.round((done / Math.max(total, 1)) * width));
     const rate = Math.round(done / Math.max((now - started) / 1000, 0.001));
     output.err(
       `\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${rate.toLocaleString('en-US')}/s${final ? '\n' : ''}`,

@@ -27,6 +27,22 @@ export const errorRegistry = {
   QUERY_TIMEOUT: 408,
   QUERY_CANCELLED: 499,
   QUERY_BUSY: 503,
+  MODEL_INVALID: 400,
+  MODEL_CYCLE: 400,
+  MODEL_REF_MISSING: 400,
+  MODEL_NOT_FOUND: 404,
+  MODEL_BUILD_FAILED: 422,
+  DATA_TEST_FAILED: 422,
+  WORKFLOW_INVALID: 400,
+  WORKFLOW_TIMEOUT: 408,
+  // Database and file sources (sources/postgres, sources/mysql, sources/csv).
+  SOURCE_CONNECTION_FAILED: 502,
+  SOURCE_QUERY_FAILED: 502,
+  SOURCE_SCHEMA_INVALID: 400,
+  SOURCE_DATA_INVALID: 422,
+  SOURCE_FILE_NOT_FOUND: 404,
+  SYNC_BUSY: 409,
+  SYNC_CANCELLED: 499,
 } as const;
 
 export type ErrorCode = keyof typeof errorRegistry;

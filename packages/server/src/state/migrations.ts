@@ -14,4 +14,39 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       PRIMARY KEY (scope, key)
     )`,
   },
+  {
+    id: 20,
+    name: 'scheduler: workflow runs and their steps',
+    // UNIQUE (workflow, scheduled_for) is what lets a scheduled time run at most once, however many
+    // schedulers share this store; manual runs have no scheduled time (NULLs never collide).
+    sql: `CREATE TABLE workflow_runs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      workflow TEXT NOT NULL,
+      scheduled_for TEXT,
+      trigger TEXT NOT NULL,
+      status TEXT NOT NULL,
+      owner TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      started_at TEXT,
+      finished_at TEXT,
+      duration_ms INTEGER,
+      heartbeat_at TEXT,
+      error TEXT,
+      UNIQUE (workflow, scheduled_for)
+    );
+    CREATE INDEX workflow_runs_by_time ON workflow_runs (created_at);
+    CREATE TABLE workflow_run_steps (
+      run_id INTEGER NOT NULL REFERENCES workflow_runs (id),
+      position INTEGER NOT NULL,
+      step TEXT NOT NULL,
+      status TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      started_at TEXT,
+      finished_at TEXT,
+      duration_ms INTEGER,
+      log TEXT NOT NULL DEFAULT '',
+      error TEXT,
+      PRIMARY KEY (run_id, position)
+    )`,
+  },
 ];

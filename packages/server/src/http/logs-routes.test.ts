@@ -1,0 +1,185 @@
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { basicAuth, queryApi, startTestInlet, tempDir, testConfig, WRITE_KEY } from '../../test/helpers.ts';
+import { createQueryEngine } from '../engine/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createMetrics } from '../metrics/index.ts';
+import { createLogIntake } from '../sources/file-log/index.ts';
+import { createHttpApp } from './index.ts';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const NGINX_LINE =
+  '198.51.100.4 - - [10/Oct/2026:13:55:36 +0900] "GET /pricing?plan=pro HTTP/1.1" 200 812 "https://www.google.com/" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15" 0.031';
+
+async function setup() {
+  const temp = tempDir();
+  const config = testConfig(temp.dir);
+  const layout = dataLayout(config.data_dir);
+  const logs = createLogIntake({ config, layout, logger: createSilentLogger(), metrics: createMetrics() });
+  const app = createHttpApp({
+    config,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+    logs,
+    apiToken: 'x',
+  });
+  const engine = await createQueryEngine({ config, layout });
+  cleanups.push(async () => {
+    await app.close();
+    await logs.stop();
+    engine.close();
+    temp.cleanup();
+  });
+  const post = (body: string | Buffer, headers: Record<string, string> = {}, query = '') =>
+    app.inject({
+      method: 'POST',
+      url: `/logs${query}`,
+      headers: { 'content-type': 'application/json', authorization: basicAuth(), ...headers },
+      payload: body,
+    });
+  const query = async (sql: string) => {
+    await logs.runOnce({ sealNow: true });
+    return (await engine.query(sql)).rows;
+  };
+  return { layout, post, query };
+}
+
+describe('POST /logs (Fluent Bit http output)', () => {
+  it('takes format json with a double json_date_key, gzip, and sorts access lines from app records', async () => {
+    const { post, query } = await setup();
+    const records = [
+      { date: 1791608136.25, level: 'info', message: 'user signed in', user_id: 42, ip: '203.0.113.1' },
+      { date: 1791608137.5, log: NGINX_LINE },
+      {
+        date: '2026-10-10T04:55:38Z',
+        remote: '198.51.100.9',
+        host: 'shop.example.com',
+        method: 'POST',
+        path: '/cart?x=1',
+        code: '201',
+        size: '5',
+        referer: '-',
+        agent: 'curl/8.5.0',
+      },
+    ];
+    const response = await post(
+      gzipSync(JSON.stringify(records)),
+      { 'content-encoding': 'gzip' },
+      '?source=shop',
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ accepted: 3, rejected: 0 });
+    expect(await query('SELECT ts::VARCHAR, level, message, fields::VARCHAR, source FROM app_logs')).toEqual([
+      ['2026-10-10 04:55:36.25+00', 'info', 'user signed in', '{"user_id":42}', 'shop'],
+    ]);
+    expect(
+      await query(
+        'SELECT ts::VARCHAR, host, method, path, query, status, browser, response_time_ms, is_bot, visitor_hash IS NOT NULL FROM access_logs ORDER BY ts',
+      ),
+    ).toEqual([
+      ['2026-10-10 04:55:36+00', null, 'GET', '/pricing', 'plan=pro', 200, 'Safari', 31, false, true],
+      ['2026-10-10 04:55:38+00', 'shop.example.com', 'POST', '/cart', 'x=1', 201, null, null, true, true],
+    ]);
+  });
+
+  it('takes json_lines, keeps a bad line as a reject and still answers 200', async () => {
+    const { post, query, layout } = await setup();
+    const body = `{"date":"2026-10-10T00:00:00Z","msg":"a"}\nnot json\n[1]\n{"time":"2026-10-10 09:00:00+09:00","msg":"b"}\n`;
+    const response = await post(body, { 'content-type': 'application/x-ndjson' });
+    expect(response.json()).toEqual({ accepted: 2, rejected: 2 });
+    expect(await query('SELECT message FROM app_logs ORDER BY message')).toEqual([['a'], ['b']]);
+    const dir = join(layout.rejects, 'http_logs');
+    const [partition] = readdirSync(dir);
+    const [file] = readdirSync(join(dir, partition as string));
+    const rejects = readFileSync(join(dir, partition as string, file as string), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rejects.map((r) => [r.reason.slice(0, 14), r.raw])).toEqual([
+      ['not valid JSON', 'not json'],
+      ['record is not ', '[1]'],
+    ]);
+  });
+
+  it('accepts the write key as Basic user, Bearer, X-Inlet-Key or ?key= and refuses others', async () => {
+    const { post } = await setup();
+    const one = JSON.stringify([{ msg: 'x' }]);
+    expect((await post(one)).statusCode).toBe(200);
+    expect((await post(one, { authorization: `Bearer ${WRITE_KEY}` })).statusCode).toBe(200);
+    expect((await post(one, { authorization: '', 'x-inlet-key': WRITE_KEY })).statusCode).toBe(200);
+    expect((await post(one, { authorization: '' }, `?key=${WRITE_KEY}`)).statusCode).toBe(200);
+    const missing = await post(one, { authorization: '' });
+    expect([missing.statusCode, missing.json().error.code]).toEqual([401, 'MISSING_WRITE_KEY']);
+    const wrong = await post(one, { authorization: basicAuth('wk_wrong_key') });
+    expect([wrong.statusCode, wrong.json().error.code]).toEqual([401, 'UNKNOWN_WRITE_KEY']);
+  });
+
+  it('refuses bodies it cannot read with a 4xx that names the problem', async () => {
+    const { post } = await setup();
+    const invalid = await post('{"msg":');
+    expect([invalid.statusCode, invalid.json().error.code]).toEqual([400, 'INVALID_JSON']);
+    const scalar = await post('42');
+    expect([scalar.statusCode, scalar.json().error.code]).toEqual([400, 'INVALID_FIELD']);
+    const source = await post('[]', {}, '?source=Bad-Name');
+    expect([source.statusCode, source.json().error.code]).toEqual([400, 'INVALID_FIELD']);
+    const gzip = await post('not gzip', { 'content-encoding': 'gzip' });
+    expect([gzip.statusCode, gzip.json().error.code]).toEqual([400, 'BAD_REQUEST']);
+    const msgpack = await post('x', { 'content-type': 'application/msgpack' });
+    expect([msgpack.statusCode, msgpack.json().error.code]).toEqual([415, 'UNSUPPORTED_CONTENT_TYPE']);
+    expect((await post('[]')).json()).toEqual({ accepted: 0, rejected: 0 });
+  });
+});
+
+describe('inlet start with log sources', () => {
+  it('tails a configured file and takes /logs over a real socket, both queryable', async () => {
+    const files = tempDir();
+    cleanups.push(files.cleanup);
+    const path = join(files.dir, 'access.log');
+    writeFileSync(path, `${NGINX_LINE}\n`);
+    const inlet = await startTestInlet({
+      sources: [
+        { name: 'web', type: 'file', path, format: 'nginx_combined', poll_ms: 50, batch_seconds: 0.1 },
+      ] as never,
+      wal: { seal_after_ms: 100 },
+      loader: { interval_ms: 100 },
+    });
+    cleanups.push(inlet.cleanup);
+    appendFileSync(path, `${NGINX_LINE.replace('/pricing', '/docs')}\n`);
+    const response = await fetch(`${inlet.url}/logs?source=api`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth() },
+      body: JSON.stringify([{ date: 1791608136, level: 'error', msg: 'payment failed' }]),
+    });
+    expect(response.status).toBe(200);
+    const rows = async () => {
+      try {
+        return [
+          await queryApi(inlet.url, 'SELECT path, source FROM access_logs ORDER BY path'),
+          await queryApi(inlet.url, 'SELECT message, source FROM app_logs'),
+        ];
+      } catch {
+        return [[], []];
+      }
+    };
+    let seen = await rows();
+    for (let i = 0; i < 200 && (seen[0]?.length !== 2 || seen[1]?.length !== 1); i++) {
+      await sleep(50);
+      seen = await rows();
+    }
+    expect(seen).toEqual([
+      [
+        { path: '/docs', source: 'web' },
+        { path: '/pricing', source: 'web' },
+      ],
+      [{ message: 'payment failed', source: 'api' }],
+    ]);
+  });
+});

@@ -1,0 +1,72 @@
+import { createGunzip, createInflate } from 'node:zlib';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InletError } from '../errors/index.ts';
+import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
+
+// Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.
+export const LOG_BODY_BYTES = 16 * 1024 * 1024;
+const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+/**
+ * The write key, from the first of: HTTP Basic user (Fluent Bit http_User; the password is
+ * ignored), Authorization: Bearer, an X-Inlet-Key header (Fluent Bit `Header`), or ?key=.
+ */
+function writeKeyOf(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization ?? '';
+  if (auth.startsWith('Basic ')) {
+    const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
+    const user = decoded.slice(0, decoded.includes(':') ? decoded.indexOf(':') : undefined);
+    if (user) return user;
+  }
+  if (auth.startsWith('Bearer ')) return auth.slice(7).trim() || undefined;
+  const header = request.headers['x-inlet-key'];
+  if (typeof header === 'string' && header) return header;
+  const key = (request.query as Record<string, unknown>).key;
+  return typeof key === 'string' && key ? key : undefined;
+}
+
+/** POST /logs: Fluent Bit's `http` output (format json or json_lines, gzip or not) into access_logs/app_logs. */
+export function registerLogRoutes(app: FastifyInstance, options: { logs: LogIntake }) {
+  const { logs } = options;
+  app.register(async (scope) => {
+    scope.addContentTypeParser(
+      ['application/x-ndjson', 'application/jsonl', 'application/json-lines'],
+      { parseAs: 'string' },
+      (_request, body, done) => done(null, body),
+    );
+    // The size limit applies to the decompressed body too (Fastify counts the decoder's output).
+    scope.addHook('preParsing', async (request, _reply, payload) => {
+      const encoding = request.headers['content-encoding']?.toLowerCase();
+      if (!encoding || encoding === 'identity') return payload;
+      if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate')
+        throw new InletError(
+          'UNSUPPORTED_ENCODING',
+          `Content-Encoding ${encoding} is not supported; send gzip, deflate or no encoding.`,
+        );
+      const decoder = Object.assign(encoding === 'deflate' ? createInflate() : createGunzip(), {
+        receivedEncodedLength: 0,
+      });
+      payload.on('data', (chunk: Buffer) => {
+        decoder.receivedEncodedLength += chunk.length;
+      });
+      payload.on('error', (error) => decoder.destroy(error));
+      return payload.pipe(decoder);
+    });
+
+    scope.post('/logs', { bodyLimit: LOG_BODY_BYTES }, async (request, reply) => {
+      const site = logs.siteFor(writeKeyOf(request));
+      const source = (request.query as Record<string, unknown>).source ?? 'http';
+      if (typeof source !== 'string' || !SOURCE_NAME.test(source))
+        throw new InletError(
+          'INVALID_FIELD',
+          'source: must be lower-case letters, digits and _, starting with a letter',
+          {
+            details: { field: 'source' },
+          },
+        );
+      const items = typeof request.body === 'string' ? parseJsonLines(request.body) : recordsOf(request.body);
+      // Answered only once every record is fsynced in the log WAL.
+      return reply.code(200).send(await logs.accept(items, { site, source }));
+    });
+  });
+}

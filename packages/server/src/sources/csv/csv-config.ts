@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import {
+  checkModeOptions,
+  checkUniqueNames,
+  deriveTableName,
+  type TableTarget,
+  tableModeFields,
+  tableTarget,
+} from '../extractor/index.ts';
+import { CSV_FORMATS, type CsvFormat, formatOf, isKnownEncoding, LAKE_TYPE } from './csv-type-mapping.ts';
+
+/** One file import: a file (or a * pattern in the file name) read into one lake table. */
+export interface CsvTable extends TableTarget {
+  path: string;
+  format: CsvFormat;
+  encoding: string;
+  header: boolean;
+  delimiter?: string | undefined;
+  types?: Record<string, string> | undefined;
+}
+
+const baseName = (path: string) => (path.split('/').at(-1) ?? '').replace(/\.[^.]*$/, '');
+const nameOf = (entry: { name?: string | undefined; path: string }) =>
+  entry.name ?? (/[*?]/.test(entry.path) ? undefined : deriveTableName(baseName(entry.path)));
+
+const csvTable = z
+  .strictObject({
+    path: z.string().min(1),
+    format: z.enum(CSV_FORMATS).optional(),
+    encoding: z
+      .string()
+      .refine(isKnownEncoding, {
+        message: 'is not an encoding inlet can read; use utf-8, shift_jis, cp932 or euc-jp',
+      })
+      .default('utf-8'),
+    header: z.boolean().default(true),
+    delimiter: z.string().length(1, 'must be one character').optional(),
+    types: z
+      .record(
+        z.string(),
+        z.string().regex(LAKE_TYPE, 'must be a DuckDB type such as VARCHAR, BIGINT or DECIMAL(12,2)'),
+      )
+      .optional(),
+    ...tableModeFields,
+  })
+  .superRefine((entry, ctx) => {
+    if (!nameOf(entry))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message:
+          'the file name does not make a lake table name; add name: with lower-case letters, digits and _',
+      });
+    if (!entry.format && !formatOf(entry.path))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message: `cannot tell the format from "${entry.path}"; add format: ${CSV_FORMATS.join(' | ')}`,
+      });
+    if (entry.cursor && entry.mode !== 'merge')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cursor'],
+        message: 'files are imported whole; cursor only orders the versions of a row in mode merge',
+      });
+    checkModeOptions(entry, ctx, { incrementalNeedsCursor: false });
+  })
+  .transform(
+    (entry): CsvTable => ({
+      ...tableTarget({ ...entry, name: nameOf(entry) ?? '' }),
+      path: entry.path,
+      format: entry.format ?? formatOf(entry.path) ?? 'csv',
+      encoding: entry.encoding,
+      header: entry.header,
+      delimiter: entry.delimiter,
+      types: entry.types,
+    }),
+  );
+
+/**
+ * Options of a `type: csv` source: `tables`, each a file (or `*` pattern) relative to inlet.yaml
+ * with its format, encoding and mode. See docs/csv.md.
+ */
+export const csvOptionsSchema = z.strictObject({
+  tables: z.array(csvTable).min(1).superRefine(checkUniqueNames),
+});
+
+export type CsvOptions = z.output<typeof csvOptionsSchema>;

@@ -1,0 +1,192 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.ts';
+import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
+import { parseConfig } from '../../config/index.ts';
+
+let harness: SourceHarness | undefined;
+let exports: { dir: string; cleanup(): void } | undefined;
+afterEach(() => {
+  harness?.close();
+  exports?.cleanup();
+  harness = undefined;
+  exports = undefined;
+});
+
+/** Export files in a directory of their own, and a csv source reading them by absolute path. */
+async function setup(tables: Array<Record<string, unknown>>, files: Record<string, string | Buffer>) {
+  exports = tempDir('inlet-exports-');
+  const { dir } = exports;
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  harness = await createSourceHarness([
+    { name: 'crm', type: 'csv', tables: tables.map((t) => ({ ...t, path: join(dir, String(t.path)) })) },
+  ]);
+  return { h: harness, dir };
+}
+
+const describeTypes = async (h: SourceHarness, table: string) =>
+  Object.fromEntries((await h.query(`DESCRIBE ${table}`)).map((r) => [r.column_name, r.column_type]));
+
+describe('csv source', () => {
+  it('reads a header and infers types from every row; leading zeros, Japanese, emoji and quoted newlines survive', async () => {
+    const { h } = await setup([{ path: 'Accounts.csv' }], {
+      'Accounts.csv':
+        '\uFEFFId,会社名,郵便番号,売上,登録日,更新日時,有効,メモ\n' +
+        '1,株式会社テスト🍣,0123456,1200.50,2026/11/20,2026-11-20 10:11:12,true,"カンマ, ""引用""\n改行"\n' +
+        '2,,1000001,,2026/01/05,2026-01-05 00:00:00,false,""\n' +
+        // A late row that only fits a wider type: inference sees every row.
+        '3,三番,0000001,99999999999.25,2026/12/31,2026-12-31 23:59:59,true,x\n',
+    });
+    const result = await h.sync('crm');
+    expect(result.tables).toEqual([{ table: 'accounts', rows: 3 }]);
+    expect(await describeTypes(h, 'crm.accounts')).toEqual({
+      Id: 'BIGINT',
+      会社名: 'VARCHAR',
+      郵便番号: 'VARCHAR',
+      売上: 'DOUBLE',
+      登録日: 'DATE',
+      更新日時: 'TIMESTAMP',
+      有効: 'BOOLEAN',
+      メモ: 'VARCHAR',
+    });
+    expect(await h.query('SELECT * FROM crm.accounts ORDER BY Id')).toEqual([
+      {
+        Id: '1',
+        会社名: '株式会社テスト🍣',
+        郵便番号: '0123456',
+        売上: 1200.5,
+        登録日: '2026-11-20',
+        更新日時: '2026-11-20 10:11:12',
+        有効: true,
+        メモ: 'カンマ, "引用"\n改行',
+      },
+      {
+        Id: '2',
+        会社名: null,
+        郵便番号: '1000001',
+        売上: null,
+        登録日: '2026-01-05',
+        更新日時: '2026-01-05 00:00:00',
+        有効: false,
+        メモ: null,
+      },
+      {
+        Id: '3',
+        会社名: '三番',
+        郵便番号: '0000001',
+        売上: 99999999999.25,
+        登録日: '2026-12-31',
+        更新日時: '2026-12-31 23:59:59',
+        有効: true,
+        メモ: 'x',
+      },
+    ]);
+  });
+
+  it('reads TSV, and types: forces a column type while parsing', async () => {
+    const { h } = await setup([{ path: 'deals.tsv', types: { amount: 'DECIMAL(12,2)', code: 'VARCHAR' } }], {
+      'deals.tsv': 'code\tamount\tname\n007\t1234.50\tA, B\n010\t0.10\t"quoted"\n',
+    });
+    await h.sync('crm');
+    expect(await describeTypes(h, 'crm.deals')).toEqual({
+      code: 'VARCHAR',
+      amount: 'DECIMAL(12,2)',
+      name: 'VARCHAR',
+    });
+    expect(
+      await h.query('SELECT code, amount::VARCHAR AS amount, name FROM crm.deals ORDER BY code'),
+    ).toEqual([
+      { code: '007', amount: '1234.50', name: 'A, B' },
+      { code: '010', amount: '0.10', name: 'quoted' },
+    ]);
+  });
+
+  it('decodes a Shift_JIS (CP932) export from Excel with Japanese, half-width kana and ①', async () => {
+    const text = '顧客ID,会社名,担当者\r\n1,㈱テスト①,ﾔﾏﾀﾞ ﾀﾛｳ\r\n2,"東京都, 千代田区",鈴木 一郎\r\n';
+    const { h } = await setup([{ path: 'customers_sjis.csv', name: 'customers', encoding: 'shift_jis' }], {
+      'customers_sjis.csv': iconv.encode(text, 'cp932'),
+    });
+    await h.sync('crm');
+    expect(await h.query('SELECT * FROM crm.customers ORDER BY 顧客ID')).toEqual([
+      { 顧客ID: '1', 会社名: '㈱テスト①', 担当者: 'ﾔﾏﾀﾞ ﾀﾛｳ' },
+      { 顧客ID: '2', 会社名: '東京都, 千代田区', 担当者: '鈴木 一郎' },
+    ]);
+  });
+
+  // BIGINT values come back from the engine as strings (JSON numbers cannot hold them all).
+  it('reads JSON lines and JSON arrays, nested values included', async () => {
+    const { h } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
+      'events.ndjson':
+        '{"id":1,"name":"日本 😀","tags":["a","b"],"at":"2026-11-20T10:00:00Z"}\n{"id":2,"name":null,"extra":{"k":1}}\n',
+      'users.json': '[{"id": 1, "plan": "pro"}, {"id": 2, "plan": "free", "seats": 3}]',
+    });
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'events', rows: 2 },
+      { table: 'users', rows: 2 },
+    ]);
+    expect(await h.query('SELECT id, name, tags, extra FROM crm.events ORDER BY id')).toEqual([
+      { id: '1', name: '日本 😀', tags: ['a', 'b'], extra: null },
+      { id: '2', name: null, tags: null, extra: { k: '1' } },
+    ]);
+    expect(await h.query('SELECT id, plan, seats FROM crm.users ORDER BY id')).toEqual([
+      { id: '1', plan: 'pro', seats: null },
+      { id: '2', plan: 'free', seats: '3' },
+    ]);
+  });
+
+  it('incremental imports each new file once; full replaces; merge keeps the latest row per key', async () => {
+    const { h, dir } = await setup(
+      [
+        { path: 'orders_*.csv', name: 'orders', mode: 'incremental' },
+        { path: 'orders_*.csv', name: 'orders_all' },
+        { path: 'orders_*.csv', name: 'orders_latest', mode: 'merge', primary_key: 'id', cursor: 'updated' },
+      ],
+      { 'orders_20261120.csv': 'id,status,updated\n1,new,2026-11-20 09:00:00\n2,new,2026-11-20 09:30:00\n' },
+    );
+    expect((await h.sync('crm')).rows).toBe(6);
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'orders', rows: 0 },
+      { table: 'orders_all', rows: 2 },
+      { table: 'orders_latest', rows: 0 },
+    ]);
+    writeFileSync(
+      join(dir, 'orders_20261121.csv'),
+      'id,status,updated,note\n2,paid,2026-11-21 08:00:00,済\n3,new,2026-11-21 09:00:00,\n',
+    );
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'orders', rows: 2 },
+      { table: 'orders_all', rows: 4 },
+      { table: 'orders_latest', rows: 2 },
+    ]);
+    expect(await h.query('SELECT count(*)::INT AS n, count(note)::INT AS notes FROM crm.orders')).toEqual([
+      { n: 4, notes: 1 },
+    ]);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.orders_all')).toEqual([{ n: 4 }]);
+    expect(await h.query('SELECT id, status FROM crm.orders_latest ORDER BY id')).toEqual([
+      { id: '1', status: 'new' },
+      { id: '2', status: 'paid' },
+      { id: '3', status: 'new' },
+    ]);
+  });
+
+  it('names a missing file and a bad option', async () => {
+    const { h } = await setup([{ path: 'nothing_*.csv', name: 'nothing' }], {});
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_FILE_NOT_FOUND',
+      message: expect.stringContaining('nothing_*.csv'),
+    });
+    expect(() =>
+      parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'a.xlsx' }] }] }),
+    ).toThrow(/sources\[0\]\.tables\[0\]\.format: cannot tell the format/);
+    expect(() =>
+      parseConfig({
+        sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'a.csv', encoding: 'klingon' }] }],
+      }),
+    ).toThrow(/sources\[0\]\.tables\[0\]\.encoding:/);
+    expect(() =>
+      parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'x_*.csv' }] }] }),
+    ).toThrow(/sources\[0\]\.tables\[0\]\.name:/);
+  });
+});

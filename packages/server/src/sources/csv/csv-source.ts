@@ -1,0 +1,118 @@
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import iconv from 'iconv-lite';
+import { InletError, isInletError } from '../../errors/index.ts';
+import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
+import type { Source } from '../types.ts';
+import type { CsvOptions, CsvTable } from './csv-config.ts';
+import { decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
+
+/** What an incremental or merge import remembers: each imported file with its size and mtime. */
+interface FilesPosition {
+  files: Record<string, string>;
+}
+
+interface MatchedFile {
+  path: string;
+  stamp: string;
+}
+
+/** Files matching a path whose last segment may hold * and ?, in name order. */
+export function matchFiles(pattern: string): MatchedFile[] {
+  const dir = dirname(pattern);
+  const name = basename(pattern);
+  const stamp = (path: string) => {
+    const stat = statSync(path);
+    return stat.isFile() ? { path, stamp: `${stat.size}:${Math.trunc(stat.mtimeMs)}` } : undefined;
+  };
+  if (!/[*?]/.test(name)) return existsSync(pattern) ? [stamp(pattern)].filter((f) => f !== undefined) : [];
+  if (!existsSync(dir)) return [];
+  const regex = new RegExp(
+    `^${name
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
+  return readdirSync(dir)
+    .filter((entry) => regex.test(entry))
+    .sort()
+    .map((entry) => stamp(join(dir, entry)))
+    .filter((f) => f !== undefined);
+}
+
+async function decodeToUtf8(from: string, to: string, encoding: string): Promise<void> {
+  await pipeline(createReadStream(from), iconv.decodeStream(decoderName(encoding)), createWriteStream(to));
+}
+
+function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
+  const pattern = isAbsolute(table.path) ? table.path : resolve(baseDir, table.path);
+  const where = `${source}.${table.name}`;
+  return {
+    target: table,
+    async extract(run) {
+      const files = matchFiles(pattern);
+      if (files.length === 0)
+        throw new InletError(
+          'SOURCE_FILE_NOT_FOUND',
+          `${where}: no file matches ${pattern}; check path: (it is relative to inlet.yaml).`,
+        );
+      const imported =
+        table.mode === 'full' ? {} : ((run.position as FilesPosition | undefined)?.files ?? {});
+      // Keyed relative to inlet.yaml, so moving the project does not import everything again.
+      const key = (file: MatchedFile) => relative(baseDir, file.path);
+      const todo = files.filter((file) => imported[key(file)] !== file.stamp);
+      const position: FilesPosition | undefined =
+        table.mode === 'full'
+          ? undefined
+          : { files: { ...imported, ...Object.fromEntries(todo.map((f) => [key(f), f.stamp])) } };
+      if (todo.length === 0) return { rows: 0, position };
+      try {
+        let readable = todo.map((file) => file.path);
+        if (needsDecoding(table.encoding)) {
+          mkdirSync(run.tmpDir, { recursive: true });
+          readable = [];
+          for (const [i, file] of todo.entries()) {
+            if (run.signal.aborted) throw new Error('cancelled');
+            const utf8 = join(run.tmpDir, `${i}-${basename(file.path)}`);
+            await decodeToUtf8(file.path, utf8, table.encoding);
+            readable.push(utf8);
+          }
+        }
+        const select = readSql(readable, table);
+        // Describing costs DuckDB one more pass over the files; only merge options need it.
+        if (table.cursor || table.primaryKey || table.deletedColumn) {
+          const columns = await run.writer.describe(select);
+          checkTableColumns(
+            source,
+            table,
+            columns.map((c) => ({ name: c.name, sourceType: c.type, csvType: c.type })),
+          );
+        }
+        const rows = await run.writer.writeSelect(select, run.nextPart());
+        run.progress(rows);
+        return { rows, position };
+      } catch (error) {
+        if (isInletError(error)) throw error;
+        // DuckDB names the file and line; the temporary UTF-8 copy is named after the original.
+        throw new InletError(
+          'SOURCE_DATA_INVALID',
+          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding}): ${(error as Error).message}`,
+        );
+      }
+    },
+  };
+}
+
+/** A `type: csv` source: CSV, TSV and JSON exports imported into the lake, types inferred by DuckDB. */
+export function createCsvSource(name: string, options: CsvOptions): Source {
+  return {
+    name,
+    type: 'csv',
+    sync(context) {
+      // Relative paths are read next to inlet.yaml, like data_dir.
+      const baseDir = context.config.configPath ? dirname(context.config.configPath) : process.cwd();
+      return syncTables({ source: name, context, jobs: options.tables.map((t) => csvJob(name, t, baseDir)) });
+    },
+  };
+}

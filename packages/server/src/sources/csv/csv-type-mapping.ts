@@ -1,0 +1,77 @@
+import iconv from 'iconv-lite';
+import { sqlString } from '../../lake/index.ts';
+
+export const CSV_FORMATS = ['csv', 'tsv', 'json', 'ndjson'] as const;
+export type CsvFormat = (typeof CSV_FORMATS)[number];
+
+/** A DuckDB type name a user may force a column to (VARCHAR, BIGINT, DECIMAL(12,2), VARCHAR[]…). */
+export const LAKE_TYPE = /^[A-Za-z][A-Za-z0-9_ ]*(\(\d+(,\s*\d+)?\))?(\[\])?$/;
+
+const EXTENSIONS: Record<string, CsvFormat> = {
+  csv: 'csv',
+  tsv: 'tsv',
+  tab: 'tsv',
+  json: 'json',
+  ndjson: 'ndjson',
+  jsonl: 'ndjson',
+};
+
+/** The format a file's extension implies, if any. */
+export function formatOf(path: string): CsvFormat | undefined {
+  const extension = /\.([A-Za-z]+)$/.exec(path)?.[1]?.toLowerCase();
+  return extension ? EXTENSIONS[extension] : undefined;
+}
+
+const isUtf8 = (encoding: string) => /^utf-?8$/i.test(encoding);
+
+/** True for UTF-8 (read directly) and every encoding iconv-lite can decode (Shift_JIS, CP932, EUC-JP…). */
+export function isKnownEncoding(encoding: string): boolean {
+  return isUtf8(encoding) || iconv.encodingExists(encoding);
+}
+
+/** Whether a file must be decoded to UTF-8 before DuckDB reads it. */
+export const needsDecoding = (encoding: string) => !isUtf8(encoding);
+
+/**
+ * Shift_JIS exports from Excel and Salesforce are really Windows-31J (CP932: NEC and IBM extensions
+ * such as ① and ㈱), a superset, so they are decoded as that.
+ */
+export const decoderName = (encoding: string) =>
+  /^(shift[-_]?jis|sjis|ms_?kanji)$/i.test(encoding) ? 'cp932' : encoding;
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const MAX_ROW_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The DuckDB reader over a table's files (all UTF-8 by now). Column types are inferred from every
+ * row (sample_size=-1), so a value late in a file cannot contradict the type picked from the first
+ * rows; a code with leading zeros stays text. `types` forces a column's type: for CSV while parsing (so
+ * 00123 can stay 00123), for JSON with a cast after reading.
+ */
+export function readSql(
+  paths: string[],
+  table: {
+    format: CsvFormat;
+    header: boolean;
+    delimiter?: string | undefined;
+    types?: Record<string, string> | undefined;
+  },
+): string {
+  const files = `[${paths.map(sqlString).join(', ')}]`;
+  const types = Object.entries(table.types ?? {});
+  if (table.format === 'json' || table.format === 'ndjson') {
+    const format = table.format === 'ndjson' ? 'newline_delimited' : 'auto';
+    const from = `read_json(${files}, format='${format}', union_by_name=true, sample_size=-1)`;
+    if (types.length === 0) return `SELECT * FROM ${from}`;
+    const casts = types.map(([name, type]) => `CAST(${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`);
+    return `SELECT * REPLACE (${casts.join(', ')}) FROM ${from}`;
+  }
+  const delimiter = table.delimiter ?? (table.format === 'tsv' ? '\t' : ',');
+  const forced = types.length
+    ? `, types={${types.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ')}}`
+    : '';
+  return (
+    `SELECT * FROM read_csv(${files}, header=${table.header}, delim=${sqlString(delimiter)}, ` +
+    `sample_size=-1, union_by_name=true, max_line_size=${MAX_ROW_BYTES}, buffer_size=${MAX_ROW_BYTES * 2}${forced})`
+  );
+}

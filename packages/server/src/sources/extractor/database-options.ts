@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import {
+  checkModeOptions,
+  checkUniqueNames,
+  deriveTableName,
+  type TableTarget,
+  tableModeFields,
+  tableTarget,
+} from './table-options.ts';
+
+/** One table of a database source: a table to copy, or a query whose rows become the table. */
+export interface DatabaseTable extends TableTarget {
+  /** schema.table (or table) exactly as the database spells it. */
+  table?: string | undefined;
+  query?: string | undefined;
+}
+
+const nameOf = (entry: { name?: string | undefined; table?: string | undefined }) =>
+  entry.name ?? (entry.table ? deriveTableName(entry.table.split('.').at(-1) ?? '') : undefined);
+
+const databaseTable = z
+  .strictObject({
+    table: z.string().min(1).optional(),
+    query: z.string().min(1).optional(),
+    ...tableModeFields,
+  })
+  .superRefine((entry, ctx) => {
+    if (!entry.table === !entry.query)
+      ctx.addIssue({ code: 'custom', path: ['table'], message: 'give either table or query, not both' });
+    else if (!nameOf(entry))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: entry.query
+          ? 'a query needs a name for its table in the lake'
+          : `"${entry.table}" does not make a lake table name; add name: with lower-case letters, digits and _`,
+      });
+    checkModeOptions(entry, ctx);
+  })
+  .transform(
+    (entry): DatabaseTable => ({
+      ...tableTarget({ ...entry, name: nameOf(entry) ?? '' }),
+      table: entry.table,
+      query: entry.query?.trim().replace(/;+\s*$/, ''),
+    }),
+  );
+
+/** The options PostgreSQL and MySQL share; each kind adds its URL scheme check. */
+export function databaseOptionsSchema(url: { schemes: string[]; example: string }) {
+  return z.strictObject({
+    url: z.string().refine((value) => url.schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
+      message: `must be a connection URL such as ${url.example}, usually from an environment variable`,
+    }),
+    tables: z.array(databaseTable).min(1).superRefine(checkUniqueNames),
+    /** Every statement inlet runs on the source is stopped after this long. */
+    statement_timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60 * 1000),
+    /** Rows are written to Parquet in parts of about this much source data (the spool on disk, not memory). */
+    part_size_mb: z.number().int().min(1).max(4096).default(128),
+  });
+}
+
+export type DatabaseOptions = z.output<ReturnType<typeof databaseOptionsSchema>>;

@@ -1,0 +1,22 @@
+/**
+ * @module sources/extractor: what database and file sources share — copying a table into
+ * lake/sources/<source>/<table>/ in full, incremental or merge mode, crash-safely, through a
+ * dedicated DuckDB that writes the Parquet.
+ */
+export { type ColumnPlan, duplicateColumn } from './column-plan.ts';
+export { type DatabaseOptions, type DatabaseTable, databaseOptionsSchema } from './database-options.ts';
+export { createParquetWriter, type ParquetWriter } from './parquet-writer.ts';
+export { describeUrl, redactSecrets, safeMessage } from './redact.ts';
+export { syncCancelled, syncTables } from './source-sync.ts';
+export { copyCsvStream } from './spool-copy.ts';
+export { checkTableColumns, cursorCondition } from './table-columns.ts';
+export {
+  checkModeOptions,
+  checkUniqueNames,
+  deriveTableName,
+  type SyncMode,
+  type TableTarget,
+  tableModeFields,
+  tableTarget,
+} from './table-options.ts';
+export type { TableJob, TableRun } from './table-sync.ts';

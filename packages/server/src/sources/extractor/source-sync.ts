@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { InletError, isInletError } from '../../errors/index.ts';
+import type { SourceContext, SyncResult } from '../types.ts';
+import { createParquetWriter } from './parquet-writer.ts';
+import { acquireSyncLock } from './sync-lock.ts';
+import { checkpointScope, syncTable, type TableJob } from './table-sync.ts';
+
+/** The error for a sync stopped by Ctrl-C or shutdown. */
+export const syncCancelled = (source: string) =>
+  new InletError(
+    'SYNC_CANCELLED',
+    `Sync of "${source}" was stopped; tables finished before it are kept, the rest is copied next time.`,
+  );
+
+/**
+ * Runs the tables of one source in order under the source's sync lock, with one Parquet writer,
+ * reporting progress over all of them. A table that fails stops the run; tables before it stay
+ * committed.
+ */
+export async function syncTables(options: {
+  source: string;
+  context: SourceContext;
+  jobs: TableJob[];
+}): Promise<SyncResult> {
+  const { source, context, jobs } = options;
+  const { layout, logger, signal } = context;
+  const lock = acquireSyncLock(join(layout.lake, 'sources', source), source);
+  const writer = await createParquetWriter({ tmpDir: join(layout.tmp, 'duckdb', source) });
+  try {
+    let total = 0;
+    for (const job of jobs) {
+      const position = context.state.getCheckpoint<{ position?: unknown }>(
+        checkpointScope(source),
+        job.target.name,
+      )?.position;
+      total += (await job.estimate?.(position).catch(() => undefined)) ?? 0;
+    }
+    const result: SyncResult = { source, rows: 0, tables: [] };
+    for (const job of jobs) {
+      if (signal.aborted) throw syncCancelled(source);
+      const started = performance.now();
+      const done = result.rows;
+      try {
+        const table = await syncTable({
+          source,
+          job,
+          context,
+          writer,
+          onRows: (rows) => context.onProgress?.(done + rows, Math.max(total, done + rows)),
+        });
+        result.tables.push(table);
+        result.rows += table.rows;
+        context.onProgress?.(result.rows, Math.max(total, result.rows));
+        logger.info(
+          { source, table: table.table, rows: table.rows, ms: Math.round(performance.now() - started) },
+          'table synced',
+        );
+      } catch (error) {
+        if (signal.aborted) throw syncCancelled(source);
+        if (isInletError(error)) throw error;
+        throw new InletError(
+          'SOURCE_DATA_INVALID',
+          `${source}.${job.target.name}: ${(error as Error).message}`,
+        );
+      }
+    }
+    // The estimate was only an estimate; the last report is exact.
+    context.onProgress?.(result.rows, result.rows);
+    return result;
+  } finally {
+    writer.close();
+    lock.release();
+  }
+}

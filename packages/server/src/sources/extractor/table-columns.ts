@@ -1,0 +1,42 @@
+import { InletError } from '../../errors/index.ts';
+import { type ColumnPlan, duplicateColumn } from './column-plan.ts';
+import type { TableTarget } from './table-options.ts';
+
+/**
+ * Checks a table's columns against its configuration before any row is copied, so a typo in a
+ * cursor or key fails with the column list instead of an empty or wrong table.
+ */
+export function checkTableColumns(source: string, table: TableTarget, columns: ColumnPlan[]): void {
+  const where = `${source}.${table.name}`;
+  const fail = (message: string) => new InletError('SOURCE_SCHEMA_INVALID', `${where}: ${message}`);
+  const twice = duplicateColumn(columns);
+  if (twice !== undefined)
+    throw fail(`the column "${twice}" appears twice; give one of them another name with AS in a query`);
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const known = columns.map((c) => c.name).join(', ');
+  const need = (column: string, key: string) => {
+    const found = byName.get(column);
+    if (!found) throw fail(`${key} "${column}" is not a column of the result; its columns are: ${known}`);
+    return found;
+  };
+  if (table.cursor) need(table.cursor, 'cursor');
+  for (const column of table.primaryKey ?? []) need(column, 'primary_key');
+  if (table.deletedColumn) {
+    const deleted = need(table.deletedColumn, 'deleted_column');
+    // The merged view hides rows whose deleted column is not NULL; a false flag is not NULL.
+    if (deleted.csvType === 'BOOLEAN')
+      throw fail(
+        `deleted_column "${table.deletedColumn}" is a boolean; it must be NULL for live rows (a deleted_at time). ` +
+          `Use a query with CASE WHEN ${table.deletedColumn} THEN now() END AS deleted_at.`,
+      );
+  }
+}
+
+/** ` WHERE <cursor> > <saved value>` once a cursor was saved, else nothing (the first run copies all rows). */
+export function cursorCondition(
+  table: TableTarget,
+  position: unknown,
+  compare: (column: string, value: string) => string,
+): string {
+  return table.cursor && typeof position === 'string' ? ` WHERE ${compare(table.cursor, position)}` : '';
+}

@@ -1,0 +1,146 @@
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../test/helpers.ts';
+import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
+import { createSilentLogger } from '../../log/index.ts';
+import { createMetrics } from '../../metrics/index.ts';
+import type { SourceContext } from '../types.ts';
+import { syncTables, type TableJob, type TableTarget } from './index.ts';
+
+let h: SourceHarness | undefined;
+afterEach(() => {
+  h?.close();
+  h = undefined;
+});
+
+/** A table whose rows are ids from..to-1, written by DuckDB, with the cursor saved as the max id. */
+function rangeJob(target: TableTarget, rows: { from: number; to: number }): TableJob {
+  return {
+    target,
+    async extract(run) {
+      const from = typeof run.position === 'string' ? Number(run.position) + 1 : rows.from;
+      if (from >= rows.to && !run.writeEmpty) return { rows: 0, position: run.position };
+      const n = await run.writer.writeSelect(
+        `SELECT range AS id FROM range(${from}, ${rows.to})`,
+        run.nextPart(),
+      );
+      return { rows: n, position: target.cursor ? ((await run.maxOf('id')) ?? run.position) : undefined };
+    },
+  };
+}
+
+async function setup() {
+  h = await createSourceHarness([]);
+  const harness = h;
+  const context = (signal = new AbortController().signal): SourceContext => ({
+    config: testConfig(harness.dir),
+    layout: harness.layout,
+    state: harness.state,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+    signal,
+  });
+  const tableDir = (name: string) => join(harness.layout.lake, 'sources', 'src', name);
+  return { harness, context, tableDir };
+}
+
+const incremental: TableTarget = { name: 'ids', mode: 'incremental', cursor: 'id' };
+
+describe('table sync', () => {
+  it('removes what an interrupted incremental run published before its cursor was saved', async () => {
+    const { harness, context, tableDir } = await setup();
+    await syncTables({
+      source: 'src',
+      context: context(),
+      jobs: [rangeJob(incremental, { from: 0, to: 100 })],
+    });
+    // As if run 2 had published a file and a staging directory, then died before saving its cursor.
+    copyFileSync(
+      join(tableDir('ids'), 'part-00000001-00000.parquet'),
+      join(tableDir('ids'), 'part-00000002-00000.parquet'),
+    );
+    mkdirSync(join(tableDir('ids'), '.run-00000002'));
+    writeFileSync(join(tableDir('ids'), '.run-00000002', 'part-00000002-00001.parquet'), 'half');
+    const result = await syncTables({
+      source: 'src',
+      context: context(),
+      jobs: [rangeJob(incremental, { from: 0, to: 150 })],
+    });
+    expect(result.rows).toBe(50);
+    expect(readdirSync(tableDir('ids')).sort()).toEqual([
+      '_table.json',
+      'part-00000001-00000.parquet',
+      'part-00000002-00000.parquet',
+    ]);
+    expect(
+      await harness.query(
+        'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, max(id)::INT AS top FROM src.ids',
+      ),
+    ).toEqual([{ n: 150, ids: 150, top: 149 }]);
+  });
+
+  it('starts a table over when its mode changes, and keeps an empty table visible with its columns', async () => {
+    const { harness, context, tableDir } = await setup();
+    await syncTables({
+      source: 'src',
+      context: context(),
+      jobs: [rangeJob(incremental, { from: 0, to: 10 })],
+    });
+    await syncTables({
+      source: 'src',
+      context: context(),
+      jobs: [rangeJob({ name: 'ids', mode: 'full' }, { from: 0, to: 0 })],
+    });
+    expect(readdirSync(tableDir('ids')).sort()).toEqual(['_table.json', 'snapshot-00000001']);
+    expect(await harness.query('SELECT count(*)::INT AS n FROM src.ids')).toEqual([{ n: 0 }]);
+    // The same options again are not a change: the next snapshot follows the last one.
+    await syncTables({
+      source: 'src',
+      context: context(),
+      jobs: [rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })],
+    });
+    await syncTables({
+      source: 'src',
+      context: context(),
+      jobs: [rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })],
+    });
+    expect(readdirSync(tableDir('ids')).sort()).toEqual(['_table.json', 'snapshot-00000003']);
+  });
+
+  it('refuses a second sync of the same source while one runs, and stops at a safe point when cancelled', async () => {
+    const { harness, context } = await setup();
+    const abort = new AbortController();
+    let release = () => {};
+    const slow: TableJob = {
+      target: { name: 'slow', mode: 'full' },
+      async extract(run) {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return { rows: await run.writer.writeSelect('SELECT 1 AS id', run.nextPart()) };
+      },
+    };
+    const running = syncTables({
+      source: 'src',
+      context: context(abort.signal),
+      jobs: [slow, rangeJob(incremental, { from: 0, to: 5 })],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(syncTables({ source: 'src', context: context(), jobs: [] })).rejects.toMatchObject({
+      code: 'SYNC_BUSY',
+    });
+    abort.abort();
+    release();
+    await expect(running).rejects.toMatchObject({ code: 'SYNC_CANCELLED' });
+    // The table finished before the cancel is kept; the next one was not started.
+    expect(await harness.query('SELECT count(*)::INT AS n FROM src.slow')).toEqual([{ n: 1 }]);
+    expect(harness.state.getCheckpoint('source:src', 'ids')).toBeUndefined();
+    // The lock went with the run.
+    await syncTables({
+      source: 'src',
+      context: context(),
+      jobs: [rangeJob(incremental, { from: 0, to: 5 })],
+    });
+  });
+});

@@ -1,0 +1,167 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LakeTable, readLakeTable, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
+import type { Logger } from '../../log/index.ts';
+import type { SourceContext } from '../types.ts';
+import type { ParquetWriter } from './parquet-writer.ts';
+import {
+  highestRun,
+  partFileName,
+  publishParts,
+  publishSnapshot,
+  removeTableFiles,
+  removeUncommitted,
+  stagedFiles,
+  stagingDirName,
+} from './run-files.ts';
+import type { SyncMode, TableTarget } from './table-options.ts';
+
+/** One run of one table, as the source kind sees it. */
+export interface TableRun {
+  run: number;
+  /** What the last committed run saved (a cursor, the files imported); undefined on the first run. */
+  position: unknown;
+  /** Write a Parquet file even for zero rows: a full snapshot, or a table's first run (its view gets columns). */
+  writeEmpty: boolean;
+  /** Path for this run's next Parquet file, inside its hidden staging directory. */
+  nextPart(): string;
+  /** A scratch directory for this run (spool files), removed afterwards. */
+  tmpDir: string;
+  writer: ParquetWriter;
+  signal: AbortSignal;
+  logger: Logger;
+  /** The greatest value of column in the files this run wrote, as text; undefined when none. */
+  maxOf(column: string): Promise<string | undefined>;
+  /** Rows of this table written so far, for progress. */
+  progress(rows: number): void;
+}
+
+/** One table of a source: its target in the lake and how to read it. */
+export interface TableJob {
+  target: TableTarget;
+  /** Writes the run's rows with run.nextPart(); returns the rows and the position to save. */
+  extract(run: TableRun): Promise<{ rows: number; position?: unknown }>;
+  /** How many rows the run will probably copy, for the progress bar. */
+  estimate?(position: unknown): Promise<number | undefined>;
+}
+
+interface Checkpoint {
+  mode: SyncMode;
+  cursor?: string | undefined;
+  key?: string[] | undefined;
+  run: number;
+  position?: unknown;
+}
+
+export const checkpointScope = (source: string) => `source:${source}`;
+
+// A full copy does not depend on cursor or key, so only the mode matters for it.
+const sameShape = (saved: Checkpoint, target: TableTarget) =>
+  saved.mode === target.mode &&
+  (target.mode === 'full' ||
+    (saved.cursor === target.cursor &&
+      JSON.stringify(saved.key ?? null) === JSON.stringify(target.primaryKey ?? null)));
+
+function manifest(source: string, target: TableTarget, files: string): LakeTable {
+  const table: LakeTable = { name: `${source}.${target.name}`, kind: 'source', files, depends_on: [source] };
+  if (target.mode === 'merge' && target.primaryKey && target.cursor)
+    table.merge = {
+      key: target.primaryKey,
+      order_by: target.cursor,
+      ...(target.deletedColumn ? { deleted_column: target.deletedColumn } : {}),
+    };
+  return table;
+}
+
+/**
+ * Copies one table into lake/sources/<source>/<table>/ in its mode, crash-safely:
+ * - full: the run writes a hidden directory that becomes snapshot-<run> by one rename, then the
+ *   manifest switches to it, then older snapshots go;
+ * - incremental and merge: the run's part files are published (fsync + rename) and only then is
+ *   the position saved, so an interrupted run is repeated from the same position under the same
+ *   run number, and its leftovers are removed first.
+ */
+export async function syncTable(options: {
+  source: string;
+  job: TableJob;
+  context: SourceContext;
+  writer: ParquetWriter;
+  onRows(rows: number): void;
+}): Promise<{ table: string; rows: number }> {
+  const { source, job, context, writer } = options;
+  const { target } = job;
+  const { state, logger } = context;
+  const scope = checkpointScope(source);
+  const sourceDir = join(context.layout.lake, 'sources', source);
+  const tableDir = join(sourceDir, target.name);
+  if (!existsSync(tableDir)) {
+    mkdirSync(tableDir, { recursive: true });
+    syncPath(sourceDir);
+  }
+  let saved = state.getCheckpoint<Checkpoint>(scope, target.name);
+  if (saved && !sameShape(saved, target)) {
+    logger.warn(
+      { source, table: target.name, was: saved.mode, now: target.mode },
+      'the mode, cursor or primary key of this table changed; copying it again from the start',
+    );
+    removeTableFiles(tableDir);
+    state.deleteCheckpoint(scope, target.name);
+    saved = undefined;
+  }
+  const full = target.mode === 'full';
+  const current = readLakeTable(tableDir)?.files.split('/')[0];
+  removeUncommitted(tableDir, full ? 0 : (saved?.run ?? 0), full ? current : undefined);
+  const run = full ? Math.max(highestRun(tableDir), saved?.run ?? 0) + 1 : (saved?.run ?? 0) + 1;
+  const staging = join(tableDir, stagingDirName(run));
+  const tmpDir = join(context.layout.tmp, 'sources', source, target.name);
+  rmSync(tmpDir, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  let seq = 0;
+  try {
+    const result = await job.extract({
+      run,
+      position: saved?.position,
+      writeEmpty: full || saved === undefined,
+      nextPart: () => join(staging, partFileName(run, seq++)),
+      tmpDir,
+      writer,
+      signal: context.signal,
+      logger,
+      async maxOf(column) {
+        const files = stagedFiles(staging);
+        if (files.length === 0) return undefined;
+        return writer.scalar(
+          `SELECT max("${column.replaceAll('"', '""')}")::VARCHAR FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+        );
+      },
+      progress: options.onRows,
+    });
+    if (full) {
+      const snapshot = publishSnapshot(staging, tableDir, run);
+      writeLakeTable(tableDir, manifest(source, target, `${snapshot}/*.parquet`));
+      state.setCheckpoint(scope, target.name, {
+        mode: target.mode,
+        cursor: target.cursor,
+        key: target.primaryKey,
+        run,
+      } satisfies Checkpoint);
+      removeUncommitted(tableDir, 0, snapshot);
+    } else {
+      const published = publishParts(staging, tableDir);
+      if (published > 0) writeLakeTable(tableDir, manifest(source, target, 'part-*.parquet'));
+      const position = result.position ?? saved?.position;
+      if (published > 0 || JSON.stringify(position) !== JSON.stringify(saved?.position))
+        state.setCheckpoint(scope, target.name, {
+          mode: target.mode,
+          cursor: target.cursor,
+          key: target.primaryKey,
+          run: published > 0 ? run : (saved?.run ?? 0),
+          position,
+        } satisfies Checkpoint);
+    }
+    return { table: target.name, rows: result.rows };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { createAccessLogParser, splitRequestLine, unescapeLogField } from './access-log-parser.ts';
+
+const UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+describe('nginx_combined', () => {
+  const parse = createAccessLogParser('nginx_combined');
+
+  it('takes a line apart and honours the timestamp offset', () => {
+    const result = parse(
+      `203.0.113.7 - alice [10/Oct/2026:13:55:36 +0900] "GET /docs/intro?lang=ja&x=1 HTTP/2.0" 200 5120 "https://example.com/" "${UA}"`,
+    );
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        tsMs: Date.parse('2026-10-10T04:55:36Z'),
+        remoteAddr: '203.0.113.7',
+        host: null,
+        method: 'GET',
+        path: '/docs/intro',
+        query: 'lang=ja&x=1',
+        protocol: 'HTTP/2.0',
+        status: 200,
+        bytes: 5120,
+        referrer: 'https://example.com/',
+        userAgent: UA,
+        responseTimeMs: null,
+      },
+    });
+  });
+
+  it('reads negative offsets and the optional trailing $request_time in seconds', () => {
+    const result = parse(
+      `::1 - - [31/Dec/2026:23:30:00 -0130] "POST /api HTTP/1.1" 201 0 "-" "curl/8.5.0" 0.250`,
+    );
+    expect(result.ok && result.value).toMatchObject({
+      tsMs: Date.parse('2027-01-01T01:00:00Z'),
+      remoteAddr: '::1',
+      referrer: null,
+      responseTimeMs: 250,
+    });
+  });
+
+  it('ignores other trailing fields such as the main format\'s "$http_x_forwarded_for"', () => {
+    const result = parse(
+      `10.0.0.1 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-" "198.51.100.2"`,
+    );
+    expect(result.ok && result.value).toMatchObject({ userAgent: null, responseTimeMs: null });
+  });
+
+  it("decodes nginx's \\xHH escapes, quotes and UTF-8 included", () => {
+    const result = parse(
+      String.raw`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /search?q=\xE6\x97\xA5\xE6\x9C\xAC HTTP/1.1" 200 10 "-" "say \x22hi\x22\x5C"`,
+    );
+    expect(result.ok && result.value).toMatchObject({ query: 'q=日本', userAgent: 'say "hi"\\' });
+  });
+
+  it('keeps a malformed request line (a TLS handshake on the HTTP port) with no method or path', () => {
+    const result = parse(
+      String.raw`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "\x16\x03\x01\x02\x00\x01\x00\x01\xFC\x03\x03" 400 157 "-" "-"`,
+    );
+    expect(result.ok && result.value).toMatchObject({ method: null, path: null, status: 400, bytes: 157 });
+  });
+
+  it('refuses lines that are not the format, and bad timestamps, with a reason', () => {
+    expect(parse('hello world')).toEqual({ ok: false, reason: 'does not match the nginx_combined format' });
+    expect(parse(`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 1`)).toMatchObject({
+      ok: false,
+    });
+    expect(parse(`1.2.3.4 - - [10/Foo/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-"`)).toEqual({
+      ok: false,
+      reason: 'bad timestamp [10/Foo/2026:13:55:36 +0000]',
+    });
+    expect(parse(`1.2.3.4 - - [10/Oct/2026:25:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-"`).ok).toBe(false);
+  });
+
+  it('does not stall on a long line of quotes and backslashes', () => {
+    const evil = `1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "${'\\"'.repeat(20_000)}`;
+    const started = performance.now();
+    expect(parse(evil).ok).toBe(false);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});
+
+describe('apache formats', () => {
+  it('apache_combined reads \\" escapes, "-" bytes as 0 and a trailing %D in microseconds', () => {
+    const parse = createAccessLogParser('apache_combined');
+    const result = parse(
+      String.raw`192.0.2.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 304 - "http://www.example.com/start.html" "Mozilla/4.08 \"quoted\" [en]" 1500`,
+    );
+    expect(result.ok && result.value).toMatchObject({
+      tsMs: Date.parse('2000-10-10T20:55:36Z'),
+      status: 304,
+      bytes: 0,
+      userAgent: 'Mozilla/4.08 "quoted" [en]',
+      responseTimeMs: 1.5,
+    });
+  });
+
+  it('apache_common has no referrer or user agent', () => {
+    const parse = createAccessLogParser('apache_common');
+    const result = parse('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326');
+    expect(result.ok && result.value).toMatchObject({
+      path: '/a.gif',
+      bytes: 2326,
+      referrer: null,
+      userAgent: null,
+    });
+  });
+});
+
+describe('helpers', () => {
+  it('splits request lines, with or without a protocol', () => {
+    expect(splitRequestLine('OPTIONS * HTTP/1.1')).toEqual({
+      method: 'OPTIONS',
+      path: '*',
+      query: null,
+      protocol: 'HTTP/1.1',
+    });
+    expect(splitRequestLine('GET /a b?c HTTP/1.0')).toMatchObject({ path: '/a b', query: 'c' });
+    expect(splitRequestLine('GET /old')).toMatchObject({ method: 'GET', path: '/old', protocol: null });
+    expect(splitRequestLine('garbage')).toMatchObject({ method: null, path: null });
+  });
+
+  it('unescapes Apache sequences and leaves unknown ones alone', () => {
+    expect(unescapeLogField(String.raw`a\tb\nc\\d\qe`)).toBe('a\tb\nc\\d\\qe');
+    expect(unescapeLogField(String.raw`\xZZ`)).toBe(String.raw`\xZZ`);
+  });
+});

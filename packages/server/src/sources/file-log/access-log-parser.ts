@@ -1,0 +1,137 @@
+import { parseClfTime } from './log-timestamp.ts';
+
+/** An access log line taken apart, before enrichment; `remoteAddr` never leaves the process. */
+export interface AccessFields {
+  /** Undefined when the line carries no time (a regex without a ts group); the read time is used. */
+  tsMs: number | undefined;
+  remoteAddr: string | null;
+  host: string | null;
+  method: string | null;
+  path: string | null;
+  query: string | null;
+  protocol: string | null;
+  status: number | null;
+  bytes: number | null;
+  referrer: string | null;
+  userAgent: string | null;
+  responseTimeMs: number | null;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export type AccessFormat = 'nginx_combined' | 'apache_combined' | 'apache_common';
+
+// A quoted field: anything but a quote or backslash, or a backslash and the character it escapes
+// (Apache writes \" and \\, nginx writes \x22). The alternatives never overlap, so matching stays linear.
+const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
+const COMMON = `^(\\S+) \\S+ \\S+ \\[([^\\]]{26})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
+const COMBINED = new RegExp(`${COMMON} ${QUOTED} ${QUOTED}(.*)$`);
+const COMMON_ONLY = new RegExp(`${COMMON}(.*)$`);
+const TRAILING_NUMBER = /^\s+(\d+(?:\.\d+)?)(?:\s|$)/;
+
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t' };
+
+/**
+ * Undoes the escaping both servers apply inside quoted fields: nginx's \xHH for bytes outside
+ * printable ASCII (a run of them is one UTF-8 sequence) and Apache's \" \\ \n \t.
+ */
+export function unescapeLogField(text: string): string {
+  if (!text.includes('\\')) return text;
+  let out = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length > 0) {
+      out += Buffer.from(bytes).toString('utf8');
+      bytes = [];
+    }
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch === '\\' && i + 1 < text.length) {
+      const next = text[i + 1] as string;
+      if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+        bytes.push(Number.parseInt(text.slice(i + 2, i + 4), 16));
+        i += 3;
+        continue;
+      }
+      const simple = SIMPLE_ESCAPES[next];
+      if (simple !== undefined) {
+        flush();
+        out += simple;
+        i += 1;
+        continue;
+      }
+    }
+    flush();
+    out += ch;
+  }
+  flush();
+  return out;
+}
+
+const dash = (value: string | undefined): string | null =>
+  value === undefined || value === '-' || value === '' ? null : unescapeLogField(value);
+
+/** Splits `GET /a?b=1 HTTP/1.1`; a request line that is not three parts keeps no method or path. */
+export function splitRequestLine(
+  request: string | null,
+): Pick<AccessFields, 'method' | 'path' | 'query' | 'protocol'> {
+  const none = { method: null, path: null, query: null, protocol: null };
+  if (!request) return none;
+  const first = request.indexOf(' ');
+  if (first <= 0) return none;
+  const method = request.slice(0, first);
+  if (!/^[A-Z][A-Z0-9_-]{0,19}$/.test(method)) return none;
+  const last = request.lastIndexOf(' ');
+  const hasProtocol = last > first && request.startsWith('HTTP/', last + 1);
+  const target = hasProtocol ? request.slice(first + 1, last) : request.slice(first + 1);
+  const q = target.indexOf('?');
+  return {
+    method,
+    path: q === -1 ? target : target.slice(0, q),
+    query: q === -1 ? null : target.slice(q + 1),
+    protocol: hasProtocol ? request.slice(last + 1) : null,
+  };
+}
+
+/**
+ * A parser for one of the standard access log formats. Combined formats may carry extra fields
+ * after the user agent: the first unquoted number there is the response time, in seconds for
+ * nginx ($request_time) and in microseconds for Apache (%D).
+ */
+export function createAccessLogParser(format: AccessFormat): (line: string) => ParseResult<AccessFields> {
+  const pattern = format === 'apache_common' ? COMMON_ONLY : COMBINED;
+  const timeScale = format === 'nginx_combined' ? 1000 : 0.001;
+  let lastTime = '';
+  let lastMs = 0;
+  return (line) => {
+    const m = pattern.exec(line);
+    if (!m) return { ok: false, reason: `does not match the ${format} format` };
+    const time = m[2] as string;
+    if (time !== lastTime) {
+      const ms = parseClfTime(time);
+      if (ms === undefined) return { ok: false, reason: `bad timestamp [${time}]` };
+      lastTime = time;
+      lastMs = ms;
+    }
+    const combined = format !== 'apache_common';
+    const trailing = combined ? m[8] : m[6];
+    const number = trailing ? TRAILING_NUMBER.exec(trailing) : null;
+    const status = m[4] as string;
+    const bytes = m[5] as string;
+    return {
+      ok: true,
+      value: {
+        tsMs: lastMs,
+        remoteAddr: dash(m[1]),
+        host: null,
+        ...splitRequestLine(dash(m[3])),
+        status: status === '-' ? null : Number(status),
+        bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
+        referrer: combined ? dash(m[6]) : null,
+        userAgent: combined ? dash(m[7]) : null,
+        responseTimeMs: number ? Number(number[1]) * timeScale : null,
+      },
+    };
+  };
+}

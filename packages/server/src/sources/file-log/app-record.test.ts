@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { parseJsonLine } from './app-record.ts';
+import { createRegexAccessParser, createRegexAppParser } from './regex-log-parser.ts';
+
+describe('json_lines', () => {
+  it('takes the known keys into columns, keeps the rest as fields and drops client IPs', () => {
+    const result = parseJsonLine(
+      JSON.stringify({
+        time: '2026-10-10T13:55:36.123+09:00',
+        level: 'WARN',
+        msg: 'slow query',
+        logger: 'db',
+        service: { name: 'billing' },
+        hostname: 'web-1',
+        trace_id: 'abc',
+        duration_ms: 1234,
+        user: { id: 7 },
+        remote_addr: '203.0.113.5',
+      }),
+    );
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        tsMs: Date.parse('2026-10-10T04:55:36.123Z'),
+        level: 'warn',
+        message: 'slow query',
+        logger: 'db',
+        service: 'billing',
+        host: 'web-1',
+        traceId: 'abc',
+        spanId: null,
+        fields: { duration_ms: 1234, user: { id: 7 } },
+      },
+    });
+  });
+
+  it("maps pino's numeric levels and epoch milliseconds", () => {
+    const result = parseJsonLine('{"level":50,"time":1791608136000,"pid":1,"msg":"boom"}');
+    expect(result.ok && result.value).toMatchObject({
+      level: 'error',
+      tsMs: 1791608136000,
+      message: 'boom',
+      fields: { pid: 1 },
+    });
+  });
+
+  it('keeps a record without a time (the reader supplies one) and escaped characters intact', () => {
+    const result = parseJsonLine(String.raw`{"message":"line1\nline2 \"q\" \u65e5"}`);
+    expect(result.ok && result.value).toMatchObject({
+      tsMs: undefined,
+      message: 'line1\nline2 "q" 日',
+      fields: null,
+    });
+  });
+
+  it('refuses bad JSON, non-objects and unreadable times with a reason', () => {
+    expect(parseJsonLine('{"a":')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^not valid JSON/),
+    });
+    expect(parseJsonLine('[1,2]')).toEqual({ ok: false, reason: 'JSON line is not an object' });
+    expect(parseJsonLine('"text"')).toEqual({ ok: false, reason: 'JSON line is not an object' });
+    expect(parseJsonLine('{"ts":"last tuesday"}')).toEqual({
+      ok: false,
+      reason: 'unrecognised timestamp "last tuesday"',
+    });
+  });
+});
+
+describe('regex', () => {
+  it('fills access columns from named groups, request line included', () => {
+    const parse = createRegexAccessParser(
+      String.raw`^(?<host>\S+) (?<remote_addr>\S+) \[(?<ts>[^\]]+)\] "(?<request>[^"]*)" (?<status>\d+) (?<bytes>\d+) (?<request_time_us>\d+)$`,
+      'UTC',
+    );
+    const result = parse(
+      'docs.example.com 198.51.100.3 [2026-10-10T13:55:36+09:00] "GET /a?x=1 HTTP/1.1" 404 12 2500',
+    );
+    expect(result.ok && result.value).toMatchObject({
+      host: 'docs.example.com',
+      remoteAddr: '198.51.100.3',
+      tsMs: Date.parse('2026-10-10T04:55:36Z'),
+      method: 'GET',
+      path: '/a',
+      query: 'x=1',
+      status: 404,
+      bytes: 12,
+      responseTimeMs: 2.5,
+    });
+    expect(parse('nope')).toEqual({ ok: false, reason: 'does not match the pattern' });
+  });
+
+  it('turns groups into an app record with schema: app', () => {
+    const parse = createRegexAppParser(
+      String.raw`^(?<ts>\S+ \S+) \[(?<level>\w+)\] (?<module>\w+): (?<message>.*)$`,
+      'Asia/Tokyo',
+    );
+    const result = parse('2026-10-10 13:55:36,001 [ERROR] payments: card declined');
+    expect(result.ok && result.value).toMatchObject({
+      tsMs: Date.parse('2026-10-10T04:55:36.001Z'),
+      level: 'error',
+      message: 'card declined',
+      fields: { module: 'payments' },
+    });
+  });
+});

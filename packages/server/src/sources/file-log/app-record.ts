@@ -1,0 +1,107 @@
+import type { ParseResult } from './access-log-parser.ts';
+import { parseLogTime } from './log-timestamp.ts';
+
+/** An application log record taken apart; `tsMs` is undefined when the record carries no time. */
+export interface AppFields {
+  tsMs: number | undefined;
+  level: string | null;
+  message: string | null;
+  logger: string | null;
+  service: string | null;
+  host: string | null;
+  traceId: string | null;
+  spanId: string | null;
+  fields: Record<string, unknown> | null;
+}
+
+type Json = Record<string, unknown>;
+
+// Which keys fill which column, first match wins. `date` is where Fluent Bit puts the record time
+// (json_date_key); a record's own time key is preferred over it.
+const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp', 'date'];
+const KEYS = {
+  level: ['level', 'severity', 'lvl', 'loglevel', 'severity_text', 'log.level'],
+  message: ['msg', 'message', 'log'],
+  logger: ['logger', 'logger_name'],
+  service: ['service', 'service.name', 'app', 'application'],
+  host: ['host', 'hostname'],
+  traceId: ['trace_id', 'traceId'],
+  spanId: ['span_id', 'spanId'],
+} as const;
+
+// Client addresses are never stored (see visitor_hash in access_logs): these keys are dropped.
+const IP_KEYS = ['ip', 'remote_addr', 'remote_ip', 'client_ip', 'x_forwarded_for'];
+
+// pino's numeric levels.
+const PINO_LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
+
+const text = (value: unknown): string | null => {
+  if (value === undefined || value === null || value === '') return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+};
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Splits a parsed JSON record into the app_logs columns and the rest. */
+export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFields> {
+  const rest: Json = { ...record };
+  const take = (keys: readonly string[]): unknown => {
+    for (const key of keys) {
+      if (rest[key] !== undefined && rest[key] !== null) {
+        const value = rest[key];
+        delete rest[key];
+        return value;
+      }
+    }
+    return undefined;
+  };
+  let tsMs: number | undefined;
+  const timeValue = take(TIME_KEYS);
+  if (timeValue !== undefined) {
+    tsMs = parseLogTime(timeValue, timeZone);
+    if (tsMs === undefined)
+      return { ok: false, reason: `unrecognised timestamp ${JSON.stringify(timeValue).slice(0, 60)}` };
+  }
+  // The Fluent Bit date is only a fallback; once a record's own time was used it is noise.
+  if (typeof rest.date === 'number') delete rest.date;
+  for (const key of IP_KEYS) delete rest[key];
+  const level = take(KEYS.level);
+  const service = take(KEYS.service);
+  return {
+    ok: true,
+    value: {
+      tsMs,
+      level:
+        typeof level === 'number'
+          ? (PINO_LEVELS[level] ?? String(level))
+          : (text(level)?.toLowerCase() ?? null),
+      message: text(take(KEYS.message)),
+      logger: text(take(KEYS.logger)),
+      service: isObject(service) && typeof service.name === 'string' ? service.name : text(service),
+      host: text(take(KEYS.host)),
+      traceId: text(take(KEYS.traceId)),
+      spanId: text(take(KEYS.spanId)),
+      fields: Object.keys(rest).length > 0 ? rest : null,
+    },
+  };
+}
+
+/** Parses one JSON line into app fields; a line that is not a JSON object is refused with the reason. */
+export function parseJsonLine(line: string, timeZone = 'UTC'): ParseResult<AppFields> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, reason: `not valid JSON: ${(error as Error).message}` };
+  }
+  if (!isObject(parsed)) return { ok: false, reason: 'JSON line is not an object' };
+  return appFieldsOf(parsed, timeZone);
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { ACCESS_GROUPS, groupNames } from './regex-log-parser.ts';
+
+export const LOG_FORMATS = [
+  'nginx_combined',
+  'apache_combined',
+  'apache_common',
+  'json_lines',
+  'regex',
+] as const;
+
+const RESERVED_TABLES = new Set(['events', 'sources', 'marts']);
+
+const glob = z.string().min(1, 'must not be empty');
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not an IANA time zone such as UTC or Asia/Tokyo' },
+);
+
+/** The options of a `type: file` source in inlet.yaml (everything but name and type). */
+export const fileOptionsSchema = z
+  .strictObject({
+    /** A glob or a list of globs; relative paths are resolved from inlet.yaml's directory. */
+    path: z.union([glob, z.array(glob).min(1, 'must list at least one path')]),
+    format: z.enum(LOG_FORMATS),
+    /** For format: regex — a JavaScript regular expression with named groups. */
+    pattern: z.string().optional(),
+    /** For format: regex — which table shape the groups fill. */
+    schema: z.enum(['access', 'app']).default('access'),
+    /** The lake table (and view) to write; access_logs or app_logs by default. */
+    table: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9_]{0,62}$/,
+        'must start with a letter and hold only lower-case letters, digits and _',
+      )
+      .refine((name) => !RESERVED_TABLES.has(name), { message: 'is reserved; choose another table name' })
+      .optional(),
+    /** Also read rotated files next to each path (<path>.1, <path>.2.gz, <path>-20261010.gz …). */
+    rotated: z.boolean().default(true),
+    /** On the first run, read what the files already hold (and rotated files); false starts at their end. */
+    backfill: z.boolean().default(true),
+    /** Value of the host column when the format does not log one. */
+    host: z.string().optional(),
+    /** Site id mixed into visitor_hash (as for events, so the two join); defaults to the source name. */
+    site: z.string().optional(),
+    /** Zone of timestamps written without an offset. */
+    timezone: timeZone.default('UTC'),
+    max_line_bytes: z
+      .number()
+      .int()
+      .min(256)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    batch_rows: z.number().int().min(1).max(10_000_000).default(100_000),
+    batch_seconds: z.number().positive().max(3600).default(30),
+    poll_ms: z.number().int().min(50).max(60_000).default(1000),
+  })
+  .superRefine((options, ctx) => {
+    if (options.format !== 'regex') {
+      if (options.pattern !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'is only used with format: regex' });
+      return;
+    }
+    if (options.pattern === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'is required with format: regex' });
+      return;
+    }
+    try {
+      new RegExp(options.pattern);
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pattern'],
+        message: `is not a valid regular expression: ${(error as Error).message}`,
+      });
+      return;
+    }
+    const groups = groupNames(options.pattern);
+    if (groups.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pattern'],
+        message: 'needs named groups such as (?<status>\\d{3})',
+      });
+    const known = new Set<string>(ACCESS_GROUPS);
+    const unknown = groups.filter((g) => !known.has(g));
+    if (options.schema === 'access' && unknown.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pattern'],
+        message: `has groups ${unknown.join(', ')} that access_logs has no column for; use ${ACCESS_GROUPS.join(', ')} (or schema: app)`,
+      });
+  });
+
+export type FileOptions = z.output<typeof fileOptionsSchema>;

@@ -1,0 +1,168 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { type Candidate, hashHead, type ReadTask, type TrackedFile } from './file-tracker.ts';
+import { createLineSplitter, type SplitLine } from './line-splitter.ts';
+
+// Parsing one chunk holds the event loop (the collector may share it): 256 KiB is a few ms.
+const CHUNK_BYTES = 256 * 1024;
+
+export interface ReadOptions {
+  maxLineBytes: number;
+  signal: AbortSignal;
+  /** Takes each chunk's complete lines in order and advances file.offset past those it consumed. */
+  onLines(lines: SplitLine[], file: TrackedFile): Promise<void>;
+  /** Bytes read from disk, for progress. */
+  onBytes?(bytes: number): void;
+}
+
+/** How a read ended: `corrupt` says why a .gz could not be read to its end, `unreadable` why a file could not be opened. */
+export type ReadOutcome =
+  | { status: 'read' | 'gone' | 'stopped' }
+  | { status: 'corrupt' | 'unreadable'; message: string };
+
+async function openSame(candidate: Candidate): Promise<FileHandle | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(candidate.path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  // Rotated between the scan and the open: the path now names another file, which the next scan plans.
+  const stat = await handle.stat();
+  if (stat.ino !== candidate.ino || stat.dev !== candidate.dev) {
+    await handle.close();
+    return undefined;
+  }
+  return handle;
+}
+
+/** Reads a plain file from the tracked offset up to its size at the scan; a last line without a newline waits. */
+async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOptions): Promise<ReadOutcome> {
+  const { file, candidate } = task;
+  // Truncated (and written again) since the plan, or while a chunk was read: the offset belongs to
+  // other content then. The first bytes are checked before and after each read, so a chunk is only
+  // used when it certainly came from the content the offset counts.
+  const head = Buffer.alloc(file.headBytes);
+  const sameFile = async () => {
+    if (file.headBytes === 0) return true;
+    const { bytesRead } = await handle.read(head, 0, file.headBytes, 0);
+    return bytesRead === file.headBytes && hashHead(head) === file.head;
+  };
+  if (!(await sameFile())) return { status: 'gone' };
+  const splitter = createLineSplitter(options.maxLineBytes);
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  let position = file.offset;
+  while (position < candidate.size) {
+    if (options.signal.aborted) return { status: 'stopped' };
+    const { bytesRead } = await handle.read(
+      buffer,
+      0,
+      Math.min(CHUNK_BYTES, candidate.size - position),
+      position,
+    );
+    if (bytesRead === 0) break;
+    if (!(await sameFile())) return { status: 'gone' };
+    const lines = splitter.push(buffer.subarray(0, bytesRead), position);
+    position += bytesRead;
+    options.onBytes?.(bytesRead);
+    if (lines.length > 0) await options.onLines(lines, file);
+  }
+  return { status: 'read' };
+}
+
+/** The gzip trailer's ISIZE: the uncompressed size modulo 2^32 (of the last member). */
+async function gzipSize(handle: FileHandle, size: number): Promise<number | undefined> {
+  if (size < 18) return undefined;
+  const trailer = Buffer.alloc(4);
+  await handle.read(trailer, 0, 4, size - 4);
+  return trailer.readUInt32LE(0);
+}
+
+/** Decompresses a .gz, skipping the content already consumed; at its end the file is done. */
+async function readGzip(handle: FileHandle, task: ReadTask, options: ReadOptions): Promise<ReadOutcome> {
+  const { file, candidate } = task;
+  // A .gz of a file read to its end holds nothing new: its trailer says so without decompressing.
+  if (file.offset > 0 && (await gzipSize(handle, candidate.size)) === file.offset % 2 ** 32) {
+    file.done = true;
+    options.onBytes?.(candidate.size);
+    return { status: 'read' };
+  }
+  const input = handle.createReadStream({ autoClose: false, start: 0, highWaterMark: CHUNK_BYTES });
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  input.on('error', (error) => gunzip.destroy(error));
+  input.on('data', (chunk) => options.onBytes?.(chunk.length));
+  input.pipe(gunzip);
+  const splitter = createLineSplitter(options.maxLineBytes);
+  let position = 0;
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      if (options.signal.aborted) return { status: 'stopped' };
+      const skip = Math.min(Math.max(0, file.offset - position), chunk.length);
+      const lines = skip < chunk.length ? splitter.push(chunk.subarray(skip), position + skip) : [];
+      position += chunk.length;
+      if (lines.length > 0) await options.onLines(lines, file);
+    }
+  } catch (error) {
+    return { status: 'corrupt', message: (error as Error).message };
+  } finally {
+    input.unpipe(gunzip);
+    input.destroy();
+    gunzip.destroy();
+  }
+  const last = splitter.finish(position);
+  if (last) await options.onLines([last], file);
+  file.done = true;
+  return { status: 'read' };
+}
+
+/** Reads what is new in one planned file. */
+export async function readTask(task: ReadTask, options: ReadOptions): Promise<ReadOutcome> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await openSame(task.candidate);
+  } catch (error) {
+    return { status: 'unreadable', message: (error as Error).message };
+  }
+  if (!handle) return { status: 'gone' };
+  try {
+    return await (task.candidate.gz ? readGzip(handle, task, options) : readPlain(handle, task, options));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Up to `bytes` bytes of a file's content from its start (decompressed for a .gz); undefined when the path now names another file or none. */
+export async function readHead(candidate: Candidate, bytes: number): Promise<Buffer | undefined> {
+  const handle = await openSame(candidate).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    if (!candidate.gz) {
+      const buffer = Buffer.alloc(bytes);
+      const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+      return buffer.subarray(0, bytesRead);
+    }
+    const input = handle.createReadStream({ autoClose: false, start: 0, highWaterMark: 64 * 1024 });
+    const gunzip = createGunzip();
+    input.on('error', (error) => gunzip.destroy(error));
+    input.pipe(gunzip);
+    const parts: Buffer[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+        parts.push(chunk);
+        total += chunk.length;
+        if (total >= bytes) break;
+      }
+    } catch {
+      // A truncated or corrupt .gz gives what it has.
+    } finally {
+      input.unpipe(gunzip);
+      input.destroy();
+      gunzip.destroy();
+    }
+    return Buffer.concat(parts).subarray(0, bytes);
+  } finally {
+    await handle.close();
+  }
+}

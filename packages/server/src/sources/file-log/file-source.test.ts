@@ -1,0 +1,460 @@
+import {
+  appendFileSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../../test/helpers.ts';
+import { createQueryEngine } from '../../engine/index.ts';
+import { dataLayout } from '../../lake/index.ts';
+import { createSilentLogger } from '../../log/index.ts';
+import { createMetrics } from '../../metrics/index.ts';
+import { openStateStore } from '../../state/index.ts';
+import { createSources } from '../registry.ts';
+import type { SourceContext } from '../types.ts';
+import { createFileSource } from './file-source.ts';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const UA =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+
+/** One nginx line per request id, each with a unique path so counting rows per path finds repeats. */
+const access = (from: number, to: number, ip = '203.0.113.9') =>
+  Array.from(
+    { length: to - from },
+    (_, i) =>
+      `${ip} - - [10/Oct/2026:13:55:${String((from + i) % 60).padStart(2, '0')} +0900] "GET /r/${from + i}?q=1 HTTP/1.1" 200 ${from + i} "-" "${UA}" 0.004\n`,
+  ).join('');
+
+async function setup(sources: Array<Record<string, unknown>>, overrides: Record<string, unknown> = {}) {
+  const temp = tempDir();
+  const logs = join(temp.dir, 'logs');
+  mkdirSync(logs);
+  const config = testConfig(join(temp.dir, 'data'), {
+    sources: sources.map((s) => ({
+      ...s,
+      path: typeof s.path === 'string' ? join(logs, s.path) : s.path,
+    })) as never,
+    ...overrides,
+  });
+  const layout = dataLayout(config.data_dir);
+  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+  const engine = await createQueryEngine({ config, layout });
+  const built = createSources(config);
+  cleanups.push(() => {
+    engine.close();
+    state.close();
+    temp.cleanup();
+  });
+  const abort = new AbortController();
+  const context: SourceContext = {
+    config,
+    layout,
+    state,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+    signal: abort.signal,
+  };
+  const source = (name = built[0]?.name) => {
+    const found = built.find((s) => s.name === name);
+    if (!found) throw new Error(`no source ${name}`);
+    return found;
+  };
+  const sync = (name?: string) => source(name).sync(context);
+  const query = async (sql: string) => (await engine.query(sql)).rows;
+  /** Request ids in access_logs with how often each appears. */
+  const counts = async () => {
+    const rows = await query(
+      "SELECT split_part(path, '/', 3)::INTEGER AS id, count(*)::INTEGER FROM access_logs GROUP BY 1 ORDER BY 1",
+    ).catch(() => []);
+    return new Map(rows.map((r) => [Number(r[0]), Number(r[1])]));
+  };
+  const expectEachOnce = async (n: number) => {
+    const seen = await counts();
+    const wrong = [...Array(n).keys()].filter((id) => seen.get(id) !== 1);
+    expect(
+      wrong,
+      `ids missing or repeated: ${wrong.slice(0, 10).map((id) => `${id}×${seen.get(id) ?? 0}`)}`,
+    ).toEqual([]);
+    expect(seen.size).toBe(n);
+  };
+  return { temp, logs, config, layout, state, context, source, sync, query, counts, expectEachOnce, abort };
+}
+
+const log = (logs: string, name: string) => join(logs, name);
+
+describe('file source: sync', () => {
+  it('reads nginx lines into access_logs with enrichment and no raw IP anywhere on disk', async () => {
+    const { logs, sync, query, layout } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', host: 'docs.example.com' },
+    ]);
+    writeFileSync(log(logs, 'access.log'), access(0, 20));
+    const result = await sync();
+    expect(result).toEqual({ source: 'web', rows: 20, tables: [{ table: 'access_logs', rows: 20 }] });
+    const [row] = await query(
+      "SELECT ts::VARCHAR, host, method, path, query, status, bytes::INTEGER, browser, os, device_type, is_bot, length(visitor_hash)::INTEGER, response_time_ms, source, dt::VARCHAR FROM access_logs WHERE path = '/r/3'",
+    );
+    expect(row).toEqual([
+      '2026-10-10 04:55:03+00',
+      'docs.example.com',
+      'GET',
+      '/r/3',
+      'q=1',
+      200,
+      3,
+      'Mobile Safari',
+      'iOS',
+      'mobile',
+      false,
+      16,
+      4,
+      'web',
+      '2026-10-10',
+    ]);
+    const manifest = JSON.parse(readFileSync(join(layout.lake, 'access_logs', '_table.json'), 'utf8'));
+    expect(manifest).toMatchObject({
+      name: 'access_logs',
+      kind: 'logs',
+      files: 'dt=*/*.parquet',
+      hive_partitioning: true,
+    });
+    const lakeBytes = readdirSync(join(layout.lake, 'access_logs', 'dt=2026-10-10')).map((f) =>
+      readFileSync(join(layout.lake, 'access_logs', 'dt=2026-10-10', f)),
+    );
+    expect(lakeBytes.some((b) => b.includes('203.0.113.9'))).toBe(false);
+    // Nothing new: nothing read, nothing written.
+    expect((await sync()).rows).toBe(0);
+  });
+
+  it('sends bad and over-long lines to lake/_rejects with the reason, and goes on', async () => {
+    const { logs, sync, query, layout } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', max_line_bytes: 1024 },
+    ]);
+    writeFileSync(
+      log(logs, 'access.log'),
+      `${access(0, 2)}this is not a log line\n${'A'.repeat(5000)}\n\n${access(2, 4)}`,
+    );
+    const result = await sync();
+    expect(result.rows).toBe(4);
+    expect(result.tables[1]).toEqual({ table: '_rejects/web (rejected lines)', rows: 2 });
+    expect(await query('SELECT count(*)::INTEGER FROM access_logs')).toEqual([[4]]);
+    const dir = join(layout.rejects, 'web');
+    const [partition] = readdirSync(dir);
+    const rejects = readdirSync(join(dir, partition as string)).flatMap((f) =>
+      readFileSync(join(dir, partition as string, f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
+    expect(rejects).toEqual([
+      expect.objectContaining({
+        reason: 'does not match the nginx_combined format',
+        raw: 'this is not a log line',
+      }),
+      expect.objectContaining({
+        reason: expect.stringContaining('longer than max_line_bytes (1024)'),
+        raw: 'A'.repeat(1024),
+        truncated: true,
+        bytes: 5000,
+      }),
+    ]);
+  });
+
+  it('follows a rename rotation, reads the rotated tail, never repeats a line', async () => {
+    const { logs, sync, expectEachOnce } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
+    ]);
+    writeFileSync(log(logs, 'access.log'), access(0, 100));
+    await sync();
+    // Written after the read, then rotated away before the next one: found under its new name.
+    appendFileSync(log(logs, 'access.log'), access(100, 150));
+    renameSync(log(logs, 'access.log'), log(logs, 'access.log.1'));
+    writeFileSync(log(logs, 'access.log'), access(150, 160));
+    // A line still being written is left for later.
+    appendFileSync(log(logs, 'access.log'), access(160, 161).slice(0, 30));
+    await sync();
+    await expectEachOnce(160);
+    appendFileSync(log(logs, 'access.log'), access(160, 161).slice(30));
+    await sync();
+    await expectEachOnce(161);
+  });
+
+  it('follows copytruncate, whether the copy is seen before or after the truncate', async () => {
+    const { logs, sync, expectEachOnce } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
+    ]);
+    writeFileSync(log(logs, 'access.log'), access(0, 100));
+    await sync();
+    appendFileSync(log(logs, 'access.log'), access(100, 120));
+    copyFileSync(log(logs, 'access.log'), log(logs, 'access.log.1'));
+    await sync(); // between copy and truncate
+    truncateSync(log(logs, 'access.log'), 0);
+    appendFileSync(log(logs, 'access.log'), access(120, 130));
+    await sync();
+    await expectEachOnce(130);
+    // Second rotation, the copy seen only after the truncate, with unread lines in it.
+    appendFileSync(log(logs, 'access.log'), access(130, 140));
+    rmSync(log(logs, 'access.log.1'));
+    copyFileSync(log(logs, 'access.log'), log(logs, 'access.log.1'));
+    truncateSync(log(logs, 'access.log'), 0);
+    appendFileSync(log(logs, 'access.log'), access(140, 145));
+    await sync();
+    await expectEachOnce(145);
+  });
+
+  it('backfills rotated .gz files once, and recognises a .gz of lines it already read', async () => {
+    const { logs, sync, expectEachOnce, state } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
+    ]);
+    writeFileSync(log(logs, 'access.log.3.gz'), gzipSync(access(0, 50)));
+    // A .gz whose last line has no newline still yields it.
+    writeFileSync(log(logs, 'access.log.2.gz'), gzipSync(access(50, 100).slice(0, -1)));
+    writeFileSync(log(logs, 'access.log.1'), access(100, 150));
+    writeFileSync(log(logs, 'access.log'), access(150, 200));
+    expect((await sync()).rows).toBe(200);
+    expect((await sync()).rows).toBe(0);
+    await expectEachOnce(200);
+    // logrotate (compress, delaycompress): .1 → .2.gz, the live file → .1, a new live file;
+    // the live file got more lines before the rename that no read saw yet.
+    appendFileSync(log(logs, 'access.log'), access(200, 210));
+    renameSync(log(logs, 'access.log.3.gz'), log(logs, 'access.log.4.gz'));
+    renameSync(log(logs, 'access.log.2.gz'), log(logs, 'access.log.3.gz'));
+    writeFileSync(log(logs, 'access.log.2.gz'), gzipSync(readFileSync(log(logs, 'access.log.1'))));
+    unlinkSync(log(logs, 'access.log.1'));
+    renameSync(log(logs, 'access.log'), log(logs, 'access.log.1'));
+    writeFileSync(log(logs, 'access.log'), access(210, 220));
+    expect((await sync()).rows).toBe(20);
+    // compress without delaycompress: the file with unread lines goes straight into a .gz.
+    appendFileSync(log(logs, 'access.log'), access(220, 230));
+    writeFileSync(log(logs, 'access.log.1.gz'), gzipSync(readFileSync(log(logs, 'access.log'))));
+    unlinkSync(log(logs, 'access.log'));
+    writeFileSync(log(logs, 'access.log'), access(230, 231));
+    expect((await sync()).rows).toBe(11);
+    await expectEachOnce(231);
+    const checkpoint = state.getCheckpoint<{ files: Array<{ path: string; done: boolean }> }>(
+      'file-log',
+      'web',
+    );
+    expect(checkpoint?.files.filter((f) => f.path.endsWith('.gz')).every((f) => f.done)).toBe(true);
+  });
+
+  it('with backfill: false starts at the end of what exists', async () => {
+    const { logs, sync, counts } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', backfill: false },
+    ]);
+    writeFileSync(log(logs, 'access.log.2.gz'), gzipSync(access(0, 10)));
+    writeFileSync(log(logs, 'access.log'), access(10, 20));
+    expect((await sync()).rows).toBe(0);
+    appendFileSync(log(logs, 'access.log'), access(20, 25));
+    expect((await sync()).rows).toBe(5);
+    expect([...(await counts()).keys()]).toEqual([20, 21, 22, 23, 24]);
+  });
+
+  it('undoes a batch that was published but not checkpointed, instead of keeping it twice', async () => {
+    const { logs, sync, state, layout, expectEachOnce } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
+    ]);
+    writeFileSync(log(logs, 'access.log'), access(0, 10));
+    await sync();
+    appendFileSync(log(logs, 'access.log'), access(10, 20));
+    await sync();
+    // Rewind to the first checkpoint and mark the second batch's file as pending: a crash between
+    // publishing it and saving the checkpoint that covers it.
+    const dir = join(layout.lake, 'access_logs', 'dt=2026-10-10');
+    const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
+    const checkpoint = state.getCheckpoint<{ files: Array<{ offset: number }>; batches: number }>(
+      'file-log',
+      'web',
+    );
+    expect(checkpoint?.batches).toBe(2);
+    const first = access(0, 10).length;
+    state.setCheckpoint('file-log', 'web', {
+      version: 1,
+      files: checkpoint?.files.map((f) => ({ ...f, offset: first, mtimeMs: 0 })),
+      batches: 1,
+      pending: [join(dir, 'web-00000002-elsewhere.parquet')],
+    });
+    // Named unlike the retry's own file, as when a batch is cut at another line the second time.
+    renameSync(join(dir, files[1] as string), join(dir, 'web-00000002-elsewhere.parquet'));
+    await sync();
+    await expectEachOnce(20);
+    expect(existsSync(join(dir, 'web-00000002-elsewhere.parquet'))).toBe(false);
+  });
+
+  it('merges its small files once enough have piled up, keeping every row once', async () => {
+    const { logs, sync, layout, expectEachOnce } = await setup(
+      [{ name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' }],
+      { loader: { compact_min_files: 3 } },
+    );
+    writeFileSync(log(logs, 'access.log'), '');
+    for (let i = 0; i < 7; i++) {
+      appendFileSync(log(logs, 'access.log'), access(i * 10, i * 10 + 10));
+      await sync();
+    }
+    const files = readdirSync(join(layout.lake, 'access_logs', 'dt=2026-10-10'));
+    expect(files.length).toBeLessThan(4);
+    expect(files.some((f) => /^web-\d{8}-c\.parquet$/.test(f))).toBe(true);
+    await expectEachOnce(70);
+  });
+
+  it('reads JSON lines into app_logs, with unknown keys queryable as JSON', async () => {
+    const { logs, sync, query } = await setup([
+      { name: 'api', type: 'file', path: 'app-*.log', format: 'json_lines' },
+    ]);
+    writeFileSync(
+      log(logs, 'app-1.log'),
+      [
+        { ts: '2026-10-10T13:55:36.5+09:00', level: 'info', msg: 'started', port: 8080 },
+        { time: 1791608137000, level: 40, message: 'slow', route: { path: '/x' }, trace_id: 't1' },
+        'not json',
+      ]
+        .map((r) => (typeof r === 'string' ? r : JSON.stringify(r)))
+        .join('\n')
+        .concat('\n'),
+    );
+    expect((await sync()).rows).toBe(2);
+    const rows = await query(
+      "SELECT ts::VARCHAR, level, message, trace_id, fields->>'port', fields->'route'->>'path', source FROM app_logs ORDER BY ts",
+    );
+    expect(rows).toEqual([
+      ['2026-10-10 04:55:36.5+00', 'info', 'started', null, '8080', null, 'api'],
+      ['2026-10-10 04:55:37+00', 'warn', 'slow', 't1', null, '/x', 'api'],
+    ]);
+  });
+
+  it('refuses a second reader of the same source, and a path that matches nothing', async () => {
+    const { logs, source, context } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
+    ]);
+    await expect(source().sync(context)).rejects.toMatchObject({ code: 'SOURCE_FILE_NOT_FOUND' });
+    writeFileSync(log(logs, 'access.log'), access(0, 1));
+    const follower = source().follow?.({ ...context });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(source().sync(context)).rejects.toMatchObject({ code: 'SYNC_BUSY' });
+    await follower?.stop();
+    expect((await source().sync(context)).rows).toBe(0);
+  });
+
+  it('follow() tails new lines, writes them every batch_seconds and flushes on stop', async () => {
+    const { logs, source, context, counts } = await setup([
+      {
+        name: 'web',
+        type: 'file',
+        path: 'access.log',
+        format: 'nginx_combined',
+        poll_ms: 50,
+        batch_seconds: 0.2,
+      },
+    ]);
+    writeFileSync(log(logs, 'access.log'), access(0, 5));
+    const follower = source().follow?.(context);
+    const until = async (n: number) => {
+      for (let i = 0; i < 200 && (await counts()).size < n; i++) await new Promise((r) => setTimeout(r, 50));
+      return (await counts()).size;
+    };
+    expect(await until(5)).toBe(5);
+    appendFileSync(log(logs, 'access.log'), access(5, 8));
+    expect(await until(8)).toBe(8);
+    appendFileSync(log(logs, 'access.log'), access(8, 9));
+    await new Promise((r) => setTimeout(r, 100));
+    await follower?.stop();
+    expect((await counts()).size).toBe(9);
+  });
+});
+
+describe('file source: follow() while files rotate under it', () => {
+  it('keeps every line exactly once through copytruncate, rename, .gz and restarts racing with reads', async () => {
+    const { logs, source, context, counts, expectEachOnce } = await setup([
+      {
+        name: 'web',
+        type: 'file',
+        path: 'access.log',
+        format: 'nginx_combined',
+        poll_ms: 50,
+        batch_seconds: 0.1,
+      },
+    ]);
+    const live = log(logs, 'access.log');
+    let fd = openSync(live, 'a');
+    let follower = source().follow?.(context);
+    let n = 0;
+    let gz = 0;
+    const TOTAL = 6000;
+    // Writes (like nginx: whole lines, O_APPEND) interleave with rotations; reads run concurrently.
+    const writer = (async () => {
+      while (n < TOTAL) {
+        writeSync(fd, access(n, n + 1));
+        n++;
+        if (n % 7 === 0) await sleep(0);
+      }
+    })();
+    const compressOldest = () => {
+      if (!existsSync(`${live}.2`)) return;
+      writeFileSync(`${live}.${String(gz++).padStart(3, '0')}.gz`, gzipSync(readFileSync(`${live}.2`)));
+      rmSync(`${live}.2`);
+    };
+    for (let round = 0; round < 90 && n < TOTAL; round++) {
+      await sleep(3 + ((round * 7) % 12));
+      compressOldest();
+      if (existsSync(`${live}.1`)) renameSync(`${live}.1`, `${live}.2`);
+      if (round % 3 === 0) {
+        copyFileSync(live, `${live}.1`);
+        truncateSync(live, 0);
+      } else if (round % 3 === 1) {
+        renameSync(live, `${live}.1`);
+        await sleep(round % 10);
+        closeSync(fd);
+        fd = openSync(live, 'a');
+      } else {
+        await follower?.stop();
+        follower = source().follow?.(context);
+      }
+    }
+    await writer;
+    closeSync(fd);
+    for (let i = 0; i < 200 && (await counts()).size < TOTAL; i++) await sleep(50);
+    await follower?.stop();
+    await expectEachOnce(TOTAL);
+  }, 30_000);
+});
+
+describe('file source: configuration', () => {
+  const parse = (options: Record<string, unknown>) => () =>
+    createSources({ sources: [{ name: 'web', type: 'file', ...options }] } as never);
+
+  it('names the key that is wrong', () => {
+    expect(parse({ path: 'a.log', format: 'regex' })).toThrow(
+      /sources\[0\]\.pattern: is required with format: regex/,
+    );
+    expect(parse({ path: 'a.log', format: 'regex', pattern: '(?<stat>\\d+)' })).toThrow(
+      /sources\[0\]\.pattern: has groups stat that access_logs has no column for/,
+    );
+    expect(parse({ path: 'a.log', format: 'regex', pattern: '(' })).toThrow(/not a valid regular expression/);
+    expect(parse({ path: 'a.log', format: 'csv' })).toThrow(/sources\[0\]\.format/);
+    expect(parse({ path: 'a.log', format: 'json_lines', table: 'events' })).toThrow(
+      /sources\[0\]\.table: is reserved/,
+    );
+    expect(parse({ path: [], format: 'json_lines' })).toThrow(/sources\[0\]\.path/);
+    expect(parse({ path: 'a.log', format: 'json_lines', tail: true })).toThrow(/sources\[0\]/);
+    expect(createFileSource('web', { path: 'a.log' } as never).type).toBe('file');
+  });
+});

@@ -1,0 +1,104 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InletError, isInletError } from '../../errors/index.ts';
+import type { Source, SourceContext } from '../types.ts';
+import type { FileOptions } from './file-config.ts';
+import { type FileTailer, openFileTailer } from './file-tailer.ts';
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Tails the files until stopped: a scan every poll_ms, a batch written every batch_seconds (or
+ * batch_rows). A failure is logged and reading resumes from the last checkpoint, so nothing is
+ * skipped or written twice; the process never goes down for a bad file.
+ */
+function followFiles(name: string, options: FileOptions, context: SourceContext): { stop(): Promise<void> } {
+  const { logger } = context;
+  const stopping = new AbortController();
+  const signal = AbortSignal.any([context.signal, stopping.signal]);
+  const running = (async () => {
+    let tailer: FileTailer | undefined;
+    let failures = 0;
+    let quietAbout = '';
+    while (!signal.aborted) {
+      try {
+        tailer ??= await openFileTailer(name, options, { ...context, signal, onProgress: undefined });
+        const found = await tailer.catchUp();
+        if (found === 0 && quietAbout !== 'no files') {
+          quietAbout = 'no files';
+          logger.warn(
+            { source: name, path: options.path },
+            'no log file matches the path yet; waiting for one',
+          );
+        } else if (found > 0) quietAbout = '';
+        if (tailer.batchAgeMs() === 0 || tailer.batchAgeMs() >= options.batch_seconds * 1000)
+          await tailer.flush();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        const code = isInletError(error) ? error.code : 'error';
+        if (code !== 'SYNC_BUSY' || quietAbout !== code)
+          logger.error(
+            { err: error, source: name },
+            'reading log files failed; retrying from the last checkpoint',
+          );
+        quietAbout = code;
+        try {
+          tailer?.reset();
+        } catch (resetError) {
+          logger.error({ err: resetError, source: name }, 'could not return to the last checkpoint');
+        }
+      }
+      const wait =
+        failures === 0 ? options.poll_ms : Math.min(MAX_BACKOFF_MS, options.poll_ms * 2 ** failures);
+      await sleep(wait, undefined, { signal }).catch(() => undefined);
+    }
+    if (!tailer) return;
+    try {
+      await tailer.flush();
+    } catch (error) {
+      // Not lost: the checkpoint still points before these rows, so the next start reads them again.
+      logger.error({ err: error, source: name }, 'could not write the last log rows before stopping');
+    }
+    await tailer.close();
+  })();
+  return {
+    async stop() {
+      stopping.abort();
+      await running;
+    },
+  };
+}
+
+/** A `type: file` source: nginx/Apache access logs, JSON lines or regex-described logs, tailed with a checkpoint. */
+export function createFileSource(name: string, options: FileOptions): Source {
+  return {
+    name,
+    type: 'file',
+    async sync(context) {
+      const tailer = await openFileTailer(name, options, context);
+      try {
+        const found = await tailer.catchUp();
+        if (found === 0) {
+          throw new InletError(
+            'SOURCE_FILE_NOT_FOUND',
+            `No file matches sources "${name}" path ${JSON.stringify(options.path)}; relative paths start at the directory of inlet.yaml.`,
+            { details: { source: name } },
+          );
+        }
+        await tailer.flush();
+        const { rows, rejects } = tailer.totals();
+        return {
+          source: name,
+          rows,
+          tables: [
+            { table: tailer.table, rows },
+            ...(rejects > 0 ? [{ table: `_rejects/${name} (rejected lines)`, rows: rejects }] : []),
+          ],
+        };
+      } finally {
+        await tailer.close();
+      }
+    },
+    follow: (context) => followFiles(name, options, context),
+  };
+}

@@ -1,0 +1,265 @@
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { SourceContext } from '../types.ts';
+import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
+import type { FileOptions } from './file-config.ts';
+import { globFiles } from './file-glob.ts';
+import { readHead, readTask } from './file-reader.ts';
+import { type Candidate, HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
+import type { SplitLine } from './line-splitter.ts';
+import { createLogLakeWriter } from './log-lake-writer.ts';
+import { createLineParser } from './log-line-parser.ts';
+import { logMetrics } from './log-metrics.ts';
+import { createLogRowBuilder, rowJson } from './log-rows.ts';
+import { DEFAULT_TABLE } from './log-tables.ts';
+import { acquireSourceLock } from './source-lock.ts';
+
+export type TailerContext = Pick<
+  SourceContext,
+  'config' | 'layout' | 'state' | 'logger' | 'metrics' | 'signal' | 'onProgress'
+>;
+
+export interface FileTailer {
+  /** The lake table rows go to. */
+  table: string;
+  /** Scans the globs once and reads every file to its size now, writing full batches on the way; returns how many files matched. */
+  catchUp(): Promise<number>;
+  /** Writes the rows gathered so far and then the checkpoint that covers them. */
+  flush(): Promise<void>;
+  /** Milliseconds since the oldest unwritten row was read; 0 when none waits. */
+  batchAgeMs(): number;
+  /** After a failure: drops unwritten rows and returns to the last checkpoint. */
+  reset(): void;
+  totals(): { rows: number; rejects: number };
+  close(): Promise<void>;
+}
+
+// Compressed files other than gzip would only fill the rejects with binary.
+const SKIPPED = /\.(bz2|xz|zst|lz4|zip|7z|tmp|swp)$/;
+// A .gz this young that ends early is probably still being written by logrotate.
+const GZIP_SETTLE_MS = 120_000;
+
+const clone = (files: readonly TrackedFile[]) => files.map((f) => ({ ...f }));
+
+/**
+ * Reads one `type: file` source: plans which files hold new lines (rotation, truncation, .gz),
+ * parses them into rows, and writes batches to the lake, saving the checkpoint only after the
+ * rows it covers are durable. Holds the source's lock until closed.
+ */
+export async function openFileTailer(
+  name: string,
+  options: FileOptions,
+  context: TailerContext,
+): Promise<FileTailer> {
+  const { config, layout, state, logger, signal } = context;
+  const lock = acquireSourceLock(join(layout.state, 'locks'), name);
+  const writer = await createLogLakeWriter({
+    layout,
+    logger,
+    compactMinFiles: config.loader.compact_min_files,
+  }).catch((error) => {
+    lock.release();
+    throw error;
+  });
+  const parser = createLineParser(options);
+  const table = options.table ?? DEFAULT_TABLE[parser.kind];
+  const site = options.site ?? name;
+  const host = options.host ?? null;
+  const rows = createLogRowBuilder({ saltDir: layout.salts });
+  const metrics = logMetrics(context.metrics);
+  const baseDir = config.configPath ? dirname(config.configPath) : process.cwd();
+  const patterns = typeof options.path === 'string' ? [options.path] : options.path;
+  const globs = options.rotated ? patterns.flatMap((p) => [p, `${p}.*`, `${p}-*`]) : patterns;
+  const toRow = (text: string): { row: string } | { reason: string } => {
+    const now = Date.now();
+    if (parser.kind === 'access') {
+      const parsed = parser.parse(text);
+      return parsed.ok ? { row: rowJson(rows.access(parsed.value, name, site, host, now)) } : parsed;
+    }
+    const parsed = parser.parse(text);
+    return parsed.ok ? { row: rowJson(rows.app(parsed.value, name, now)) } : parsed;
+  };
+
+  let committed: FileCheckpoint | undefined = recoverCheckpoint(state, name);
+  let firstRun = committed === undefined;
+  let files: TrackedFile[] = clone(committed?.files ?? []);
+  let batch = { base: '', startedAt: 0, rows: [] as string[], rejects: [] as string[] };
+  const totals = { rows: 0, rejects: 0 };
+  const warned = new Set<string>();
+  let linesRead = 0;
+
+  const startBatch = (file: TrackedFile, offset: number) => {
+    if (batch.rows.length > 0 || batch.rejects.length > 0) return;
+    // Named after the batch number and where it starts: a retry after a crash (same checkpoint)
+    // replaces its own files, and a truncated file starting at 0 again gets new names.
+    batch.base = `${name}-${String((committed?.batches ?? 0) + 1).padStart(8, '0')}-${file.ino}-${offset}`;
+    batch.startedAt = Date.now();
+  };
+
+  const reject = (file: TrackedFile, offset: number, reason: string, raw: string, bytes?: number) => {
+    startBatch(file, offset);
+    batch.rejects.push(
+      JSON.stringify({
+        source: name,
+        file: file.path,
+        offset,
+        reason,
+        raw,
+        ...(bytes === undefined ? {} : { truncated: true, bytes }),
+        rejected_at: new Date().toISOString(),
+      }),
+    );
+  };
+
+  const saveCommitted = (batches = committed?.batches ?? 0) => {
+    committed = { version: 1, files: clone(files), batches };
+    saveCheckpoint(state, name, committed);
+  };
+
+  const flush = async () => {
+    if (batch.rows.length === 0 && batch.rejects.length === 0) {
+      // Nothing unwritten, so what is in memory is durable: keep new files, finished .gz, pruning.
+      if (JSON.stringify(files) !== JSON.stringify(committed?.files)) saveCommitted();
+      return;
+    }
+    const prepared = await writer.prepare({
+      base: batch.base,
+      tables: [{ kind: parser.kind, name: table, rows: batch.rows }],
+      rejects: { stream: name, lines: batch.rejects },
+    });
+    try {
+      saveCheckpoint(state, name, {
+        version: 1,
+        files: committed?.files ?? [],
+        batches: committed?.batches ?? 0,
+        pending: prepared.paths,
+      });
+      prepared.publish();
+    } catch (error) {
+      prepared.discard();
+      throw error;
+    }
+    saveCommitted((committed?.batches ?? 0) + 1);
+    await writer.compact(prepared.paths, `${name}-`);
+    totals.rows += batch.rows.length;
+    totals.rejects += batch.rejects.length;
+    metrics.lines.inc({ source: name }, batch.rows.length);
+    if (batch.rejects.length > 0) {
+      metrics.rejects.inc({ source: name }, batch.rejects.length);
+      logger.warn(
+        { source: name, rejected: batch.rejects.length },
+        `log lines rejected; they are kept with the reason in lake/_rejects/${name}`,
+      );
+    }
+    batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+  };
+
+  const onLines = async (lines: SplitLine[], file: TrackedFile) => {
+    linesRead += lines.length;
+    for (const line of lines) {
+      startBatch(file, line.start);
+      if (line.tooLongBytes !== undefined) {
+        reject(
+          file,
+          line.start,
+          `line is ${line.tooLongBytes} bytes, longer than max_line_bytes (${options.max_line_bytes}); raw holds its start`,
+          line.text,
+          line.tooLongBytes,
+        );
+      } else if (line.text !== '') {
+        // A byte order mark some editors and Windows tools put at the start of a file.
+        const text = line.start === 0 && line.text.charCodeAt(0) === 0xfeff ? line.text.slice(1) : line.text;
+        const result = toRow(text);
+        if ('row' in result) batch.rows.push(result.row);
+        else reject(file, line.start, result.reason, line.text);
+      }
+      file.offset = line.end;
+      if (batch.rows.length + batch.rejects.length >= options.batch_rows) await flush();
+    }
+  };
+
+  const candidates = (): Candidate[] => {
+    const seen = new Set<string>();
+    const out: Candidate[] = [];
+    for (const path of new Set(globs.flatMap((g) => globFiles(g, baseDir)))) {
+      if (SKIPPED.test(path)) continue;
+      try {
+        const stat = statSync(path);
+        const key = `${stat.dev}:${stat.ino}`;
+        if (!stat.isFile() || seen.has(key)) continue;
+        seen.add(key);
+        out.push({
+          path,
+          dev: stat.dev,
+          ino: stat.ino,
+          size: stat.size,
+          mtimeMs: stat.mtimeMs,
+          gz: path.endsWith('.gz'),
+        });
+      } catch {
+        // Rotated away between the listing and the stat; the next scan sees where it went.
+      }
+    }
+    return out;
+  };
+
+  return {
+    table,
+    async catchUp() {
+      const found = candidates();
+      const plan = await planReads(files, found, {
+        now: Date.now(),
+        readHead: (c) => readHead(c, HEAD_BYTES),
+        startAtEnd: firstRun && !options.backfill,
+      });
+      files = plan.files;
+      // Pinned at once: a restart before the first batch must not start at the (later) end again.
+      if (firstRun && !options.backfill) saveCommitted();
+      firstRun = false;
+      let total = 0;
+      for (const { candidate, file } of plan.tasks)
+        total += candidate.gz ? candidate.size : candidate.size - file.offset;
+      let done = 0;
+      for (const task of plan.tasks) {
+        if (signal.aborted) break;
+        const outcome = await readTask(task, {
+          maxLineBytes: options.max_line_bytes,
+          signal,
+          onLines,
+          onBytes: (bytes) => {
+            done += bytes;
+            // Lines are what a user counts; their total is estimated from the bytes still to read.
+            if (linesRead > 0)
+              context.onProgress?.(linesRead, Math.max(linesRead, Math.round((linesRead * total) / done)));
+          },
+        });
+        if (outcome.status === 'unreadable' && !warned.has(task.candidate.path)) {
+          warned.add(task.candidate.path);
+          logger.warn(
+            { source: name, path: task.candidate.path, err: outcome.message },
+            'cannot read a log file',
+          );
+        }
+        if (outcome.status === 'corrupt' && Date.now() - task.candidate.mtimeMs > GZIP_SETTLE_MS) {
+          reject(task.file, task.file.offset, `gzip data ends early or is corrupt: ${outcome.message}`, '');
+          task.file.done = true;
+        }
+      }
+      return found.length;
+    },
+    flush,
+    batchAgeMs() {
+      return batch.rows.length + batch.rejects.length === 0 ? 0 : Date.now() - batch.startedAt;
+    },
+    reset() {
+      batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+      committed = recoverCheckpoint(state, name);
+      files = clone(committed?.files ?? []);
+    },
+    totals: () => ({ ...totals }),
+    async close() {
+      writer.close();
+      lock.release();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import {
+  appendFileSync,
+  copyFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.ts';
+import { readHead } from './file-reader.ts';
+import { type Candidate, HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function setup() {
+  const temp = tempDir();
+  cleanups.push(temp.cleanup);
+  const path = (name: string) => join(temp.dir, name);
+  const candidate = (name: string): Candidate => {
+    const s = statSync(path(name));
+    return {
+      path: path(name),
+      dev: s.dev,
+      ino: s.ino,
+      size: s.size,
+      mtimeMs: s.mtimeMs,
+      gz: name.endsWith('.gz'),
+    };
+  };
+  let known: TrackedFile[] = [];
+  const plan = async (names: string[], now?: number) => {
+    const result = await planReads(known, names.map(candidate), {
+      now: now ?? Date.now(),
+      readHead: (c) => readHead(c, HEAD_BYTES),
+      startAtEnd: false,
+    });
+    known = result.files;
+    const out = result.tasks.map((t) => `${t.candidate.path.slice(temp.dir.length + 1)}@${t.file.offset}`);
+    // Pretend each task was read to its end, as the reader would.
+    for (const task of result.tasks) {
+      task.file.offset = task.candidate.size;
+      if (task.candidate.gz) task.file.done = true;
+    }
+    return out;
+  };
+  return { path, plan, known: () => known };
+}
+
+const lines = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => `line ${from + i} ${'x'.repeat(40)}\n`).join('');
+
+describe('planning reads across rotation', () => {
+  it('follows a rename (same inode) and reads the new file from the start', async () => {
+    const { path, plan } = setup();
+    writeFileSync(path('a.log'), lines(0, 10));
+    expect(await plan(['a.log'])).toEqual(['a.log@0']);
+    expect(await plan(['a.log'])).toEqual([]);
+    appendFileSync(path('a.log'), lines(10, 12));
+    const size = statSync(path('a.log')).size - lines(10, 12).length;
+    renameSync(path('a.log'), path('a.log.1'));
+    writeFileSync(path('a.log'), lines(12, 13));
+    expect((await plan(['a.log', 'a.log.1'])).sort()).toEqual([`a.log.1@${size}`, 'a.log@0'].sort());
+  });
+
+  it('copytruncate: a copy of a file still intact is left alone; after the truncate it continues the old offset', async () => {
+    const { path, plan } = setup();
+    writeFileSync(path('a.log'), lines(0, 50));
+    await plan(['a.log']);
+    const read = statSync(path('a.log')).size;
+    appendFileSync(path('a.log'), lines(50, 55));
+    copyFileSync(path('a.log'), path('a.log.1'));
+    // Scanned between copy and truncate: only the original is read on.
+    expect(await plan(['a.log', 'a.log.1'])).toEqual([`a.log@${read}`]);
+    const after = statSync(path('a.log')).size;
+    truncateSync(path('a.log'), 0);
+    appendFileSync(path('a.log'), lines(55, 56));
+    // The copy holds nothing unread (its size equals what was read), the truncated file starts again.
+    expect(await plan(['a.log', 'a.log.1'])).toEqual(['a.log@0']);
+    expect(statSync(path('a.log.1')).size).toBe(after);
+  });
+
+  it('copytruncate seen only after the truncate: the copy is read on from where the original stopped', async () => {
+    const { path, plan } = setup();
+    writeFileSync(path('a.log'), lines(0, 50));
+    await plan(['a.log']);
+    const read = statSync(path('a.log')).size;
+    appendFileSync(path('a.log'), lines(50, 55));
+    copyFileSync(path('a.log'), path('a.log.1'));
+    truncateSync(path('a.log'), 0);
+    expect((await plan(['a.log', 'a.log.1'])).sort()).toEqual([`a.log.1@${read}`]);
+    appendFileSync(path('a.log'), lines(55, 56));
+    expect(await plan(['a.log', 'a.log.1'])).toEqual(['a.log@0']);
+  });
+
+  it('a .gz of a file already read continues at its offset; an unknown .gz is read once from the start', async () => {
+    const { path, plan } = setup();
+    writeFileSync(path('a.log.3.gz'), gzipSync(lines(0, 5)));
+    writeFileSync(path('a.log'), lines(5, 40));
+    expect((await plan(['a.log', 'a.log.3.gz'])).sort()).toEqual(['a.log.3.gz@0', 'a.log@0']);
+    expect(await plan(['a.log', 'a.log.3.gz'])).toEqual([]);
+    const read = statSync(path('a.log')).size;
+    // logrotate with compress: a.log → a.log.1 → a.log.1.gz, a.log recreated.
+    renameSync(path('a.log'), path('a.log.1'));
+    writeFileSync(path('a.log.1.gz'), gzipSync(lines(5, 40)));
+    unlinkSync(path('a.log.1'));
+    writeFileSync(path('a.log'), '');
+    renameSync(path('a.log.3.gz'), path('a.log.4.gz'));
+    expect((await plan(['a.log', 'a.log.1.gz', 'a.log.4.gz'])).sort()).toEqual([`a.log.1.gz@${read}`]);
+    expect(await plan(['a.log', 'a.log.1.gz', 'a.log.4.gz'])).toEqual([]);
+  });
+
+  it('an inode reused for other content is a new file', async () => {
+    const { path, plan, known } = setup();
+    writeFileSync(path('a.log'), lines(0, 30));
+    await plan(['a.log']);
+    writeFileSync(path('a.log'), `${'other content '.repeat(200)}\n`);
+    expect(await plan(['a.log'])).toEqual(['a.log@0']);
+    expect(known()).toHaveLength(2);
+  });
+
+  it('forgets a file gone for a week', async () => {
+    const { path, plan, known } = setup();
+    writeFileSync(path('a.log'), lines(0, 3));
+    writeFileSync(path('b.log'), lines(3, 6));
+    await plan(['a.log', 'b.log']);
+    await plan(['a.log'], Date.now() + 24 * 3600_000);
+    expect(known()).toHaveLength(2);
+    await plan(['a.log'], Date.now() + 8 * 24 * 3600_000);
+    expect(known().map((f) => f.path.endsWith('a.log'))).toEqual([true]);
+  });
+});

@@ -1,0 +1,128 @@
+import { InletError } from '../../errors/index.ts';
+import { type AccessFields, createAccessLogParser, splitRequestLine } from './access-log-parser.ts';
+import { appFieldsOf } from './app-record.ts';
+import type { LogRowBuilder } from './log-rows.ts';
+import { rowJson } from './log-rows.ts';
+import type { LogKind } from './log-tables.ts';
+import { parseLogTime } from './log-timestamp.ts';
+
+/** Records bigger than this (as JSON) are refused one by one, like over-long file lines. */
+export const MAX_RECORD_BYTES = 64 * 1024;
+
+type Json = Record<string, unknown>;
+export type MappedRecord = { kind: LogKind; row: string } | { reason: string; raw: string };
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** One record of a request body, or a line of it that was not JSON. */
+export type IntakeItem = { record: unknown } | { reason: string; raw: string };
+
+/**
+ * The records of a Fluent Bit `http` output body with `format json`: a JSON array (an object is
+ * taken as one record).
+ */
+export function recordsOf(body: unknown): IntakeItem[] {
+  if (Array.isArray(body)) return body.map((record) => ({ record }));
+  if (isObject(body)) return [{ record: body }];
+  throw new InletError('INVALID_FIELD', 'body: send a JSON array of log records, or JSON lines', {
+    details: { field: 'body' },
+  });
+}
+
+/**
+ * The records of a `format json_lines` body, one JSON value a line. A line that is not JSON is
+ * kept as a reject, so one bad record does not make Fluent Bit retry the whole chunk forever.
+ */
+export function parseJsonLines(text: string): IntakeItem[] {
+  const out: IntakeItem[] = [];
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    try {
+      out.push({ record: JSON.parse(trimmed) });
+    } catch (error) {
+      out.push({
+        reason: `not valid JSON: ${(error as Error).message}`,
+        raw: trimmed.slice(0, MAX_RECORD_BYTES),
+      });
+    }
+  }
+  return out;
+}
+
+const first = (record: Json, keys: string[]): unknown => {
+  for (const key of keys)
+    if (record[key] !== undefined && record[key] !== null && record[key] !== '') return record[key];
+  return undefined;
+};
+const text = (value: unknown): string | null =>
+  value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
+const count = (value: unknown): number | null => {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isFinite(n) ? n : null;
+};
+
+const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp', 'date'];
+
+/** A record with the fields of Fluent Bit's nginx/apache parsers (method, path, code…) as access fields. */
+function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefined {
+  const method = first(record, ['method']);
+  const target = first(record, ['path', 'uri', 'request_uri']);
+  const status = first(record, ['code', 'status']);
+  const request = first(record, ['request']);
+  if ((typeof method !== 'string' || typeof target !== 'string') && typeof request !== 'string')
+    return undefined;
+  if (status === undefined) return undefined;
+  const split =
+    typeof request === 'string' && typeof target !== 'string'
+      ? splitRequestLine(request)
+      : splitRequestLine(`${String(method)} ${String(target)}`);
+  const seconds = count(first(record, ['request_time']));
+  const ms = count(first(record, ['response_time_ms', 'duration_ms']));
+  return {
+    tsMs: parseLogTime(first(record, TIME_KEYS), timeZone),
+    remoteAddr: text(first(record, ['remote', 'remote_addr', 'client_ip', 'ip'])),
+    host: text(first(record, ['host', 'server_name', 'vhost'])),
+    ...split,
+    protocol: text(first(record, ['protocol'])) ?? split.protocol,
+    status: count(status),
+    bytes: count(first(record, ['size', 'bytes', 'body_bytes_sent'])),
+    referrer: text(first(record, ['referer', 'referrer', 'http_referer'])),
+    userAgent: text(first(record, ['agent', 'user_agent', 'http_user_agent'])),
+    responseTimeMs: seconds !== null ? seconds * 1000 : ms,
+  };
+}
+
+/**
+ * Decides where each intake record goes, keeping it simple: a record whose `log` is an nginx/Apache
+ * combined line, or that has method, path and code/status (Fluent Bit's nginx and apache parsers),
+ * is an access log; everything else is an application log.
+ */
+export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC') {
+  const combined = createAccessLogParser('nginx_combined');
+  return (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
+    if ('reason' in item) return item;
+    const { record } = item;
+    if (!isObject(record)) return { reason: 'record is not a JSON object', raw: text(record) ?? 'null' };
+    const raw = JSON.stringify(record);
+    if (raw.length > MAX_RECORD_BYTES)
+      return {
+        reason: `record is ${raw.length} bytes of JSON, more than ${MAX_RECORD_BYTES}`,
+        raw: raw.slice(0, MAX_RECORD_BYTES),
+      };
+    if (typeof record.log === 'string') {
+      const line = combined(record.log.trimEnd());
+      if (line.ok) {
+        const fields = line.value;
+        if (fields.host === null) fields.host = text(first(record, ['host', 'hostname']));
+        return { kind: 'access', row: rowJson(rows.access(fields, source, site, null, nowMs)) };
+      }
+    }
+    const access = accessFieldsOf(record, timeZone);
+    if (access) return { kind: 'access', row: rowJson(rows.access(access, source, site, null, nowMs)) };
+    const app = appFieldsOf(record, timeZone);
+    if (!app.ok) return { reason: app.reason, raw };
+    return { kind: 'app', row: rowJson(rows.app(app.value, source, nowMs)) };
+  };
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { createLineSplitter } from './line-splitter.ts';
+
+describe('line splitter', () => {
+  it('joins lines across chunks, reports byte offsets and drops \\r', () => {
+    const split = createLineSplitter(100);
+    const a = split.push(Buffer.from('one\r\ntw'), 10);
+    const b = split.push(Buffer.from('o\nthr'), 17);
+    expect(a).toEqual([{ text: 'one', start: 10, end: 15 }]);
+    expect(b).toEqual([{ text: 'two', start: 15, end: 19 }]);
+    // The unfinished line is not consumed until its newline comes (or a .gz ends).
+    expect(split.finish(22)).toEqual({ text: 'thr', start: 19, end: 22 });
+  });
+
+  it('keeps a multi-byte character split between chunks whole', () => {
+    const split = createLineSplitter(100);
+    const bytes = Buffer.from('日本\n');
+    expect(split.push(bytes.subarray(0, 4), 0)).toEqual([]);
+    expect(split.push(bytes.subarray(4), 4)).toEqual([{ text: '日本', start: 0, end: 7 }]);
+  });
+
+  it('keeps only the head of a line over the limit, however many chunks it spans', () => {
+    const split = createLineSplitter(8);
+    expect(split.push(Buffer.from('abcdefghij\nok\n'), 0)).toEqual([
+      { text: 'abcdefgh', start: 0, end: 11, tooLongBytes: 10 },
+      { text: 'ok', start: 11, end: 14 },
+    ]);
+    expect(split.push(Buffer.from('x'.repeat(5)), 14)).toEqual([]);
+    expect(split.push(Buffer.from('y'.repeat(50)), 19)).toEqual([]);
+    expect(split.push(Buffer.from('z\n'), 69)).toEqual([
+      { text: 'xxxxxyyy', start: 14, end: 71, tooLongBytes: 56 },
+    ]);
+  });
+});

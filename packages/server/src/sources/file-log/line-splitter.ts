@@ -1,0 +1,98 @@
+/** One complete line: its text without the line break, or only its head when it was too long. */
+export interface SplitLine {
+  text: string;
+  /** Byte offset of the line's first byte. */
+  start: number;
+  /** Byte offset just past its newline: where reading resumes. */
+  end: number;
+  /** Set when the line was longer than the limit; `text` then holds only its first bytes. */
+  tooLongBytes?: number;
+}
+
+export interface LineSplitter {
+  /** Feeds the bytes that start at `offset`; returns the lines they completed. */
+  push(chunk: Buffer, offset: number): SplitLine[];
+  /** The last line when the input ended without a newline (a finished .gz file), or undefined. */
+  finish(end: number): SplitLine | undefined;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Splits bytes into lines without ever holding more than `maxLineBytes` of one line: a longer
+ * line is kept as its head plus a byte count, so one runaway line cannot exhaust memory.
+ */
+export function createLineSplitter(maxLineBytes: number): LineSplitter {
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
+  let carryStart = 0;
+  let overflow = 0;
+
+  const textOf = (buffer: Buffer, start: number, end: number): string => {
+    const stop = end > start && buffer[end - 1] === 0x0d ? end - 1 : end;
+    return buffer.toString('utf8', start, stop);
+  };
+
+  const hold = (bytes: Buffer, offset: number) => {
+    if (carryBytes === 0 && overflow === 0) carryStart = offset;
+    const room = maxLineBytes - carryBytes;
+    if (bytes.length > room) {
+      if (room > 0) carry.push(Buffer.from(bytes.subarray(0, room)));
+      carryBytes += Math.max(room, 0);
+      overflow += bytes.length - Math.max(room, 0);
+    } else {
+      // Copied: the caller reuses its read buffer.
+      carry.push(Buffer.from(bytes));
+      carryBytes += bytes.length;
+    }
+  };
+
+  const complete = (end: number): SplitLine => {
+    const joined = Buffer.concat(carry, carryBytes);
+    const total = carryBytes + overflow;
+    const line: SplitLine =
+      total > maxLineBytes
+        ? { text: joined.toString('utf8'), start: carryStart, end, tooLongBytes: total }
+        : { text: textOf(joined, 0, joined.length), start: carryStart, end };
+    carry = [];
+    carryBytes = 0;
+    overflow = 0;
+    return line;
+  };
+
+  return {
+    push(chunk, offset) {
+      const lines: SplitLine[] = [];
+      let pos = 0;
+      while (pos < chunk.length) {
+        const nl = chunk.indexOf(NEWLINE, pos);
+        if (nl === -1) {
+          hold(chunk.subarray(pos), offset + pos);
+          break;
+        }
+        if (carryBytes === 0 && overflow === 0) {
+          const length = nl - pos;
+          lines.push(
+            length > maxLineBytes
+              ? {
+                  text: chunk.toString('utf8', pos, pos + maxLineBytes),
+                  start: offset + pos,
+                  end: offset + nl + 1,
+                  tooLongBytes: length,
+                }
+              : { text: textOf(chunk, pos, nl), start: offset + pos, end: offset + nl + 1 },
+          );
+        } else {
+          hold(chunk.subarray(pos, nl), offset + pos);
+          lines.push(complete(offset + nl + 1));
+        }
+        pos = nl + 1;
+      }
+      return lines;
+    },
+    finish(end) {
+      if (carryBytes === 0 && overflow === 0) return undefined;
+      return complete(end);
+    },
+  };
+}

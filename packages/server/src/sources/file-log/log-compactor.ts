@@ -1,0 +1,61 @@
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { partitionFiles, publish, sqlString, syncPath } from '../../lake/index.ts';
+
+// Files at this size are left alone, so each byte is rewritten a bounded number of times.
+const TARGET_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Finishes or abandons a compaction of `prefix` files that a crash interrupted. The list of inputs
+ * is written before the merged file appears: merged file present → the inputs go; absent → nothing
+ * happened. Only this writer's own prefix is touched, since other sources share the partition.
+ */
+export function recoverLogCompaction(dir: string, prefix: string): void {
+  if (!existsSync(dir)) return;
+  const marker = `.compact-${prefix}`;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(marker) || !/^\d/.test(name.slice(marker.length)) || !name.endsWith('.inputs'))
+      continue;
+    const output = name.slice('.compact-'.length, -'.inputs'.length);
+    if (existsSync(join(dir, `${output}.parquet`))) {
+      for (const input of JSON.parse(readFileSync(join(dir, name), 'utf8')) as string[])
+        if (input !== `${output}.parquet`) rmSync(join(dir, input), { force: true });
+    }
+    rmSync(join(dir, `.${output}.parquet.tmp`), { force: true });
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+/**
+ * Merges one writer's small files in a partition (files named `<prefix><number>-…`) once minFiles
+ * have piled up, into `<prefix><last number>-c.parquet`, which sorts after its inputs and before
+ * the next batch. Runs only after the batches involved are checkpointed, so none is retried later.
+ */
+export async function compactLogPartition(
+  connection: DuckDBConnection,
+  dir: string,
+  prefix: string,
+  minFiles: number,
+): Promise<{ inputs: number } | undefined> {
+  recoverLogCompaction(dir, prefix);
+  // The number right after the prefix keeps `web-` from taking `web-intake-…` or another writer's files.
+  const own = (name: string) => name.startsWith(prefix) && /^\d/.test(name.slice(prefix.length));
+  const small = partitionFiles(dir).filter((f) => own(f.name) && f.bytes < TARGET_BYTES);
+  if (small.length < minFiles) return undefined;
+  const last = small
+    .map((f) => f.name.slice(prefix.length).split('-')[0] as string)
+    .sort()
+    .at(-1);
+  const output = `${prefix}${last}-c`;
+  const tmp = join(dir, `.${output}.parquet.tmp`);
+  writeFileSync(join(dir, `.compact-${output}.inputs`), JSON.stringify(small.map((f) => f.name)));
+  syncPath(dir);
+  await connection.run(
+    `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
+      `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+  );
+  publish(tmp, join(dir, `${output}.parquet`), dir);
+  recoverLogCompaction(dir, prefix);
+  return { inputs: small.length };
+}

@@ -1,0 +1,195 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InletConfig } from '../../config/index.ts';
+import { InletError } from '../../errors/index.ts';
+import { type DataLayout, syncPath } from '../../lake/index.ts';
+import type { Logger } from '../../log/index.ts';
+import type { Metrics } from '../../metrics/index.ts';
+import { createWalWriter, encodeRecord, scanLines, segmentPath } from '../../wal/index.ts';
+import { createHttpRecordMapper, type IntakeItem } from './http-log-records.ts';
+import { createLogLakeWriter, type LogLakeWriter } from './log-lake-writer.ts';
+import { logMetrics } from './log-metrics.ts';
+import { createLogRowBuilder } from './log-rows.ts';
+import { DEFAULT_TABLE } from './log-tables.ts';
+
+export interface LogIntake {
+  /** The site id of a write key; a missing or unknown key is a 401 naming the problem. */
+  siteFor(writeKey: string | undefined): string;
+  /** Maps the records to rows and resolves once they are fsynced in the log WAL (never before). */
+  accept(
+    items: IntakeItem[],
+    options: { site: string; source: string },
+  ): Promise<{ accepted: number; rejected: number }>;
+  /** Seals the WAL segment when it is old enough (or now) and writes every sealed one to the lake. */
+  runOnce(options?: { sealNow?: boolean }): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+// Each WAL record is {"k":<kind>,"r":<row>}; the row is written as serialized, never parsed again.
+const PREFIXES = {
+  access: '{"k":"access","r":',
+  app: '{"k":"app","r":',
+  reject: '{"k":"reject","r":',
+} as const;
+const REJECTS_STREAM = 'http_logs';
+const FILE_PREFIX = 'http-intake-';
+
+/**
+ * The HTTP log intake (Fluent Bit's `http` output): records are mapped to access_logs/app_logs rows
+ * at once (so no raw IP is ever written), made durable in their own WAL (data/wal/logs, group
+ * commit) before the request is answered, and moved to Parquet by a small loader, named after the
+ * segment so a retried load overwrites instead of adding.
+ */
+export function createLogIntake(options: {
+  config: InletConfig;
+  layout: DataLayout;
+  logger: Logger;
+  metrics: Metrics;
+}): LogIntake {
+  const { config, layout, logger } = options;
+  const dir = join(layout.dataDir, 'wal', 'logs');
+  const wal = createWalWriter({
+    dir,
+    segmentBytes: config.wal.segment_bytes,
+    maxBytes: config.wal.max_bytes,
+  });
+  const sites = new Map(config.sites.map((site) => [site.write_key, site.id]));
+  const map = createHttpRecordMapper(createLogRowBuilder({ saltDir: layout.salts }), config.timezone);
+  const metrics = logMetrics(options.metrics);
+  let writer: LogLakeWriter | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const loadSegment = async (segment: number) => {
+    const path = segmentPath(dir, segment);
+    const data = readFileSync(path);
+    const rows = { access: [] as string[], app: [] as string[] };
+    const rejects: string[] = [];
+    let tag = '0';
+    for (const line of scanLines(data)) {
+      if (tag === '0') tag = data.toString('latin1', line.start + 6, line.start + 14);
+      if (!line.check.ok) {
+        const raw = data.toString('utf8', line.start, line.end).trimEnd();
+        rejects.push(JSON.stringify({ reason: `log WAL record: ${line.check.reason}`, raw, segment }));
+        continue;
+      }
+      const body = line.check.body.toString('utf8');
+      const kind = (Object.keys(PREFIXES) as Array<keyof typeof PREFIXES>).find((k) =>
+        body.startsWith(PREFIXES[k]),
+      );
+      const value = kind ? body.slice(PREFIXES[kind].length, -1) : body;
+      if (kind === 'access' || kind === 'app') rows[kind].push(value);
+      else
+        rejects.push(kind ? value : JSON.stringify({ reason: 'unknown log WAL record', raw: body, segment }));
+    }
+    if (rows.access.length + rows.app.length + rejects.length === 0) {
+      // The empty segment a previous run left open: nothing to write, no DuckDB to start.
+      rmSync(path);
+      syncPath(dir);
+      return;
+    }
+    writer ??= await createLogLakeWriter({
+      layout,
+      logger,
+      compactMinFiles: config.loader.compact_min_files,
+    });
+    const prepared = await writer.prepare({
+      // The segment id and its first checksum: stable for this segment, new if the WAL is ever reset.
+      // (No source name holds a '-', so this prefix is no file source's own.)
+      base: `${FILE_PREFIX}${String(segment).padStart(16, '0')}-${tag}`,
+      tables: [
+        { kind: 'access', name: DEFAULT_TABLE.access, rows: rows.access },
+        { kind: 'app', name: DEFAULT_TABLE.app, rows: rows.app },
+      ],
+      rejects: { stream: REJECTS_STREAM, lines: rejects },
+    });
+    prepared.publish();
+    rmSync(path);
+    syncPath(dir);
+    await writer.compact(prepared.paths, FILE_PREFIX);
+  };
+
+  const work = async (sealNow: boolean) => {
+    if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
+    for (const segment of wal.sealedSegments()) {
+      await loadSegment(segment);
+      wal.refresh();
+    }
+  };
+
+  const runOnce = (opts: { sealNow?: boolean } = {}) => {
+    const next = running.then(() => work(opts.sealNow ?? false));
+    running = next.catch(() => undefined);
+    return next;
+  };
+
+  const tick = async () => {
+    try {
+      await runOnce();
+    } catch (error) {
+      // The segment stays in the WAL and is loaded again on the next tick; nothing is lost.
+      logger.error({ err: error }, 'writing received log records to the lake failed; will retry');
+    }
+    if (timer) timer = setTimeout(tick, config.loader.interval_ms);
+  };
+
+  return {
+    siteFor(writeKey) {
+      if (!writeKey)
+        throw new InletError(
+          'MISSING_WRITE_KEY',
+          'No write key: send it as the HTTP Basic user name, as Authorization: Bearer <key>, as an X-Inlet-Key header or as ?key=.',
+        );
+      const site = sites.get(writeKey);
+      if (!site)
+        throw new InletError(
+          'UNKNOWN_WRITE_KEY',
+          'Unknown write key; check the key against the sites in inlet.yaml.',
+        );
+      return site;
+    },
+    async accept(items, { site, source }) {
+      const now = Date.now();
+      let out = '';
+      let accepted = 0;
+      let rejected = 0;
+      for (const item of items) {
+        const mapped = map(item, source, site, now);
+        if ('row' in mapped) {
+          out += encodeRecord(`${PREFIXES[mapped.kind]}${mapped.row}}`);
+          accepted++;
+        } else {
+          const reject = JSON.stringify({
+            source,
+            reason: mapped.reason,
+            raw: mapped.raw,
+            rejected_at: new Date(now).toISOString(),
+          });
+          out += encodeRecord(`${PREFIXES.reject}${reject}}`);
+          rejected++;
+        }
+      }
+      if (out !== '') await wal.append(out);
+      metrics.lines.inc({ source }, accepted);
+      if (rejected > 0) metrics.rejects.inc({ source }, rejected);
+      return { accepted, rejected };
+    },
+    runOnce,
+    start() {
+      timer = setTimeout(tick, config.loader.interval_ms);
+    },
+    async stop() {
+      const t = timer;
+      timer = undefined;
+      if (t) clearTimeout(t);
+      try {
+        await runOnce({ sealNow: true });
+      } catch (error) {
+        logger.error({ err: error }, 'could not write the last received log records; they stay in the WAL');
+      }
+      await wal.close();
+      writer?.close();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import {
+  type DataLayout,
+  publish,
+  readLakeTable,
+  sqlString,
+  syncPath,
+  writeLakeTable,
+} from '../../lake/index.ts';
+import type { Logger } from '../../log/index.ts';
+import { compactLogPartition } from './log-compactor.ts';
+import { type LogKind, logTableManifest, readJsonColumns } from './log-tables.ts';
+
+export interface LogBatch {
+  /** Names every file the batch writes, so writing the same batch again overwrites instead of adding. */
+  base: string;
+  tables: Array<{ kind: LogKind; name: string; rows: string[] }>;
+  /** NDJSON reject records for lake/_rejects/<stream>/dt=<today>/. */
+  rejects?: { stream: string; lines: string[] };
+}
+
+export interface PreparedLogWrite {
+  /** Where the files will appear; recorded before publish() so a crash in between can be undone. */
+  paths: string[];
+  /** fsyncs each file and renames it into the lake. */
+  publish(): void;
+  discard(): void;
+}
+
+export interface LogLakeWriter {
+  prepare(batch: LogBatch): Promise<PreparedLogWrite>;
+  /** Merges the small files named `<prefix>…` in the partition directories of `paths`; failures are only logged. */
+  compact(paths: string[], prefix: string): Promise<void>;
+  close(): void;
+}
+
+/** Creates a directory and fsyncs its parent, so a new partition survives a power cut with its files. */
+function ensureDir(dir: string): void {
+  if (existsSync(dir)) return;
+  ensureDir(dirname(dir));
+  mkdirSync(dir);
+  syncPath(dirname(dir));
+}
+
+/**
+ * Writes log rows (NDJSON strings) as Hive-partitioned Parquet with a dedicated DuckDB, never the
+ * sandboxed query engine. Files are staged under data/tmp and appear in the lake by atomic rename.
+ */
+export async function createLogLakeWriter(options: {
+  layout: DataLayout;
+  logger: Logger;
+  /** Small files of one writer in a partition that trigger a merge (loader.compact_min_files). */
+  compactMinFiles: number;
+  now?: () => number;
+}): Promise<LogLakeWriter> {
+  const { layout, logger } = options;
+  const now = options.now ?? Date.now;
+  const tmpRoot = join(layout.tmp, 'logs');
+  mkdirSync(join(tmpRoot, 'duckdb'), { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    // One thread: one output file per partition, and a tailer should not take the machine's cores.
+    threads: '1',
+    memory_limit: '512MB',
+    temp_directory: join(tmpRoot, 'duckdb'),
+    autoload_known_extensions: 'false',
+    autoinstall_known_extensions: 'false',
+  });
+  const connection = await instance.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  const manifests = new Set<string>();
+
+  const ensureManifest = (kind: LogKind, name: string, dir: string) => {
+    if (manifests.has(dir)) return;
+    const wanted = logTableManifest(kind, name);
+    ensureDir(dir);
+    if (JSON.stringify(readLakeTable(dir)) !== JSON.stringify(wanted)) writeLakeTable(dir, wanted);
+    manifests.add(dir);
+  };
+
+  return {
+    async prepare(batch) {
+      const staging = join(tmpRoot, batch.base);
+      rmSync(staging, { recursive: true, force: true });
+      mkdirSync(staging, { recursive: true });
+      const moves: Array<{ from: string; to: string; dir: string }> = [];
+      try {
+        for (const table of batch.tables) {
+          if (table.rows.length === 0) continue;
+          const tableDir = join(layout.lake, table.name);
+          ensureManifest(table.kind, table.name, tableDir);
+          const input = join(staging, `${table.name}.ndjson`);
+          const output = join(staging, table.name);
+          await writeFile(input, `${table.rows.join('\n')}\n`);
+          await connection.run(
+            `COPY (SELECT * FROM read_json(${sqlString(input)}, columns=${readJsonColumns(table.kind)}, ` +
+              `format='newline_delimited', maximum_object_size=67108864)) TO ${sqlString(output)} ` +
+              '(FORMAT parquet, PARTITION_BY (dt), COMPRESSION zstd, ROW_GROUP_SIZE 122880)',
+          );
+          for (const partition of readdirSync(output).sort()) {
+            readdirSync(join(output, partition))
+              .sort()
+              .forEach((file, i) => {
+                const dir = join(tableDir, partition);
+                const name = `${batch.base}${i === 0 ? '' : `-${i}`}.parquet`;
+                moves.push({ from: join(output, partition, file), to: join(dir, name), dir });
+              });
+          }
+        }
+        if (batch.rejects && batch.rejects.lines.length > 0) {
+          const dir = join(
+            layout.rejects,
+            batch.rejects.stream,
+            `dt=${new Date(now()).toISOString().slice(0, 10)}`,
+          );
+          const from = join(staging, 'rejects.ndjson');
+          writeFileSync(from, `${batch.rejects.lines.join('\n')}\n`);
+          moves.push({ from, to: join(dir, `${batch.base}.ndjson`), dir });
+        }
+      } catch (error) {
+        rmSync(staging, { recursive: true, force: true });
+        throw error;
+      }
+      return {
+        paths: moves.map((m) => m.to),
+        publish() {
+          for (const move of moves) {
+            ensureDir(move.dir);
+            publish(move.from, move.to, move.dir);
+          }
+          rmSync(staging, { recursive: true, force: true });
+        },
+        discard() {
+          rmSync(staging, { recursive: true, force: true });
+        },
+      };
+    },
+    async compact(paths, prefix) {
+      const dirs = new Set(paths.filter((p) => p.endsWith('.parquet')).map((p) => dirname(p)));
+      for (const dir of dirs) {
+        try {
+          const merged = await compactLogPartition(connection, dir, prefix, options.compactMinFiles);
+          if (merged) logger.debug({ dir, prefix, ...merged }, 'compacted log files');
+        } catch (error) {
+          // The batch is already durable; the merge is tried again after the next one.
+          logger.warn({ err: error, dir }, 'compacting log files failed; will retry');
+        }
+      }
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

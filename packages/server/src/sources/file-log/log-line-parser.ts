@@ -1,0 +1,35 @@
+import { type AccessFields, createAccessLogParser, type ParseResult } from './access-log-parser.ts';
+import { type AppFields, parseJsonLine } from './app-record.ts';
+import type { FileOptions } from './file-config.ts';
+import type { LogKind } from './log-tables.ts';
+import { createRegexAccessParser, createRegexAppParser } from './regex-log-parser.ts';
+
+export type LineParser =
+  | { kind: 'access'; parse: (line: string) => ParseResult<AccessFields> }
+  | { kind: 'app'; parse: (line: string) => ParseResult<AppFields> };
+
+/** The table shape a source's format produces. */
+export function logKindOf(options: Pick<FileOptions, 'format' | 'schema'>): LogKind {
+  if (options.format === 'json_lines') return 'app';
+  if (options.format === 'regex') return options.schema;
+  return 'access';
+}
+
+/** The parser for a source's configured format. */
+export function createLineParser(
+  options: Pick<FileOptions, 'format' | 'schema' | 'pattern' | 'timezone'>,
+): LineParser {
+  const { format, timezone } = options;
+  switch (format) {
+    case 'json_lines':
+      return { kind: 'app', parse: (line) => parseJsonLine(line, timezone) };
+    case 'regex': {
+      const pattern = options.pattern ?? '';
+      return options.schema === 'app'
+        ? { kind: 'app', parse: createRegexAppParser(pattern, timezone) }
+        : { kind: 'access', parse: createRegexAccessParser(pattern, timezone) };
+    }
+    default:
+      return { kind: 'access', parse: createAccessLogParser(format) };
+  }
+}

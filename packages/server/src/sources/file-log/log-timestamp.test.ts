@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseClfTime, parseIsoTime, parseLogTime } from './log-timestamp.ts';
+
+describe('log timestamps', () => {
+  it('reads Common Log Format times with their offsets', () => {
+    expect(parseClfTime('10/Oct/2026:13:55:36 +0900')).toBe(Date.parse('2026-10-10T04:55:36Z'));
+    expect(parseClfTime('10/Oct/2026:13:55:36 -0530')).toBe(Date.parse('2026-10-10T19:25:36Z'));
+    expect(parseClfTime('10/Oct/2026:13:55:36 0900')).toBeUndefined();
+    expect(parseClfTime('10/oct/2026:13:55:36 +0900')).toBeUndefined();
+    expect(parseLogTime('[01/Jan/2027:00:00:00 +0000]')).toBe(Date.parse('2027-01-01T00:00:00Z'));
+  });
+
+  it('reads ISO 8601 with Z, offsets, fractions, a space or a comma', () => {
+    expect(parseIsoTime('2026-10-10T13:55:36.123+09:00')).toBe(Date.parse('2026-10-10T04:55:36.123Z'));
+    expect(parseIsoTime('2026-10-10T13:55:36Z')).toBe(Date.parse('2026-10-10T13:55:36Z'));
+    expect(parseIsoTime('2026-10-10 13:55:36,5 +0100')).toBe(Date.parse('2026-10-10T12:55:36.500Z'));
+    expect(parseIsoTime('2026-10-10T13:55:36.123456789Z')).toBe(Date.parse('2026-10-10T13:55:36.123Z'));
+    expect(parseIsoTime('2026-13-10T13:55:36Z')).toBeUndefined();
+  });
+
+  it('reads a time without an offset in the configured zone, across a DST change', () => {
+    expect(parseIsoTime('2026-10-10 13:55:36', 'Asia/Tokyo')).toBe(Date.parse('2026-10-10T04:55:36Z'));
+    expect(parseIsoTime('2026-10-10 13:55:36')).toBe(Date.parse('2026-10-10T13:55:36Z'));
+    // Berlin: CEST (+2) in July, CET (+1) in December.
+    expect(parseIsoTime('2026-07-01T12:00:00', 'Europe/Berlin')).toBe(Date.parse('2026-07-01T10:00:00Z'));
+    expect(parseIsoTime('2026-12-01T12:00:00', 'Europe/Berlin')).toBe(Date.parse('2026-12-01T11:00:00Z'));
+  });
+
+  it('tells epoch seconds, milliseconds and microseconds apart, as numbers or strings', () => {
+    const ms = Date.parse('2026-10-10T04:55:36.250Z');
+    expect(parseLogTime(ms / 1000)).toBe(ms);
+    expect(parseLogTime(ms)).toBe(ms);
+    expect(parseLogTime(ms * 1000)).toBe(ms);
+    expect(parseLogTime(String(ms / 1000))).toBe(ms);
+    expect(parseLogTime(true)).toBeUndefined();
+    expect(parseLogTime('yesterday')).toBeUndefined();
+    expect(parseLogTime(-5)).toBeUndefined();
+  });
+});

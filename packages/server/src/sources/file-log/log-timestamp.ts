@@ -1,0 +1,145 @@
+// Log timestamps come in a handful of shapes: Common Log Format with its offset, ISO 8601 with or
+// without one, epoch numbers in seconds, milliseconds or microseconds. All become epoch milliseconds.
+
+const MONTHS: Record<string, number> = {
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
+};
+
+// Years outside this range are typing errors or garbage, not log times.
+const MIN_MS = Date.UTC(1970, 0, 1);
+const MAX_MS = Date.UTC(2200, 0, 1);
+
+const digits = (text: string, start: number, end: number): number => {
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    value = value * 10 + d;
+  }
+  return value;
+};
+
+const inRange = (ms: number): number | undefined =>
+  Number.isFinite(ms) && ms >= MIN_MS && ms < MAX_MS ? ms : undefined;
+
+/** `10/Oct/2026:13:55:36 +0900` (nginx $time_local, Apache %t) to epoch ms; undefined when malformed. */
+export function parseClfTime(text: string): number | undefined {
+  if (text.length !== 26 || text[2] !== '/' || text[6] !== '/' || text[11] !== ':' || text[20] !== ' ')
+    return undefined;
+  const month = MONTHS[text.slice(3, 6)];
+  const day = digits(text, 0, 2);
+  const year = digits(text, 7, 11);
+  const hour = digits(text, 12, 14);
+  const minute = digits(text, 15, 17);
+  const second = digits(text, 18, 20);
+  const sign = text[21] === '+' ? 1 : text[21] === '-' ? -1 : 0;
+  const offset = digits(text, 22, 24) * 60 + digits(text, 24, 26);
+  if (month === undefined || sign === 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return undefined;
+  return inRange(Date.UTC(year, month, day, hour, minute, second) - sign * offset * 60_000);
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How far the zone's wall clock is ahead of UTC at the instant `utcMs`, in ms. */
+export function zoneOffsetMs(timeZone: string, utcMs: number): number {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, format);
+  }
+  const parts: Record<string, number> = {};
+  for (const part of format.formatToParts(new Date(utcMs))) parts[part.type] = Number(part.value);
+  const wall = Date.UTC(
+    parts.year ?? 1970,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
+  return wall - (utcMs - (utcMs % 1000));
+}
+
+/** ISO 8601 (`2026-10-10T13:55:36.123+09:00`, `2026-10-10 13:55:36,123`) to epoch ms; no offset means `timeZone`. */
+export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined {
+  const m = ISO.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+  const fractionMs = frac ? Number(`0.${frac}`) * 1000 : 0;
+  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23)
+    return undefined;
+  let utc: number;
+  if (zone === undefined) {
+    // Wall-clock time in a named zone: guess, then correct once for a DST change between guess and answer.
+    const guess = wall - zoneOffsetMs(timeZone, wall);
+    utc = wall - zoneOffsetMs(timeZone, guess);
+  } else if (zone === 'Z' || zone === 'z') {
+    utc = wall;
+  } else {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const rest = zone.slice(1).replace(':', '');
+    utc = wall - sign * (Number(rest.slice(0, 2)) * 60 + Number(rest.slice(2) || '0')) * 60_000;
+  }
+  return inRange(utc + Math.floor(fractionMs));
+}
+
+/** Epoch seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude. */
+export function parseEpoch(value: number): number | undefined {
+  const abs = Math.abs(value);
+  if (abs < 1e11) return inRange(Math.round(value * 1000));
+  if (abs < 1e14) return inRange(Math.round(value));
+  if (abs < 1e17) return inRange(Math.round(value / 1000));
+  return inRange(Math.round(value / 1e6));
+}
+
+const NUMERIC = /^\d{9,19}(?:\.\d+)?$/;
+
+/** Any supported log time (number or string) to epoch ms; undefined when it is none of them. */
+export function parseLogTime(value: unknown, timeZone = 'UTC'): number | undefined {
+  if (typeof value === 'number') return parseEpoch(value);
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text.length === 26 && text[2] === '/') return parseClfTime(text);
+  if (text.length === 28 && text[0] === '[') return parseClfTime(text.slice(1, 27));
+  if (NUMERIC.test(text)) return parseEpoch(Number(text));
+  return parseIsoTime(text, timeZone);
+}
+
+/** ISO strings for epoch ms, remembering the last one: consecutive log lines mostly share their second. */
+export function createIsoFormatter(): (ms: number) => string {
+  let lastMs = Number.NaN;
+  let last = '';
+  return (ms) => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      last = new Date(ms).toISOString();
+    }
+    return last;
+  };
+}

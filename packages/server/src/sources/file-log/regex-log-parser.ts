@@ -1,0 +1,97 @@
+import {
+  type AccessFields,
+  type ParseResult,
+  splitRequestLine,
+  unescapeLogField,
+} from './access-log-parser.ts';
+import { type AppFields, appFieldsOf } from './app-record.ts';
+import { parseLogTime } from './log-timestamp.ts';
+
+/** Named groups a `format: regex` pattern may use for access_logs rows. */
+export const ACCESS_GROUPS = [
+  'ts',
+  'remote_addr',
+  'host',
+  'method',
+  'path',
+  'query',
+  'protocol',
+  'request',
+  'status',
+  'bytes',
+  'referrer',
+  'user_agent',
+  'request_time',
+  'request_time_ms',
+  'request_time_us',
+] as const;
+
+/** The named groups of a pattern, in order. */
+export function groupNames(pattern: string): string[] {
+  return [...pattern.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1] as string);
+}
+
+const value = (groups: Record<string, string | undefined>, name: string): string | null => {
+  const v = groups[name];
+  return v === undefined || v === '' || v === '-' ? null : unescapeLogField(v);
+};
+
+const number = (text: string | null): number | null => {
+  if (text === null) return null;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : null;
+};
+
+/** A parser for access lines described by a regex with named groups (see ACCESS_GROUPS). */
+export function createRegexAccessParser(
+  pattern: string,
+  timeZone: string,
+): (line: string) => ParseResult<AccessFields> {
+  const re = new RegExp(pattern);
+  return (line) => {
+    const groups = re.exec(line)?.groups;
+    if (!groups) return { ok: false, reason: 'does not match the pattern' };
+    const time = value(groups, 'ts');
+    const tsMs = time === null ? undefined : parseLogTime(time, timeZone);
+    if (time !== null && tsMs === undefined) return { ok: false, reason: `bad timestamp ${time}` };
+    const request = splitRequestLine(value(groups, 'request'));
+    const rawPath = value(groups, 'path');
+    const q = rawPath?.indexOf('?') ?? -1;
+    const seconds = number(value(groups, 'request_time'));
+    const ms = number(value(groups, 'request_time_ms'));
+    const us = number(value(groups, 'request_time_us'));
+    return {
+      ok: true,
+      value: {
+        tsMs,
+        remoteAddr: value(groups, 'remote_addr'),
+        host: value(groups, 'host'),
+        method: value(groups, 'method') ?? request.method,
+        path: rawPath === null ? request.path : q === -1 ? rawPath : rawPath.slice(0, q),
+        query:
+          value(groups, 'query') ?? (rawPath !== null && q !== -1 ? rawPath.slice(q + 1) : request.query),
+        protocol: value(groups, 'protocol') ?? request.protocol,
+        status: number(value(groups, 'status')),
+        bytes: number(value(groups, 'bytes')),
+        referrer: value(groups, 'referrer'),
+        userAgent: value(groups, 'user_agent'),
+        responseTimeMs: seconds !== null ? seconds * 1000 : (ms ?? (us !== null ? us / 1000 : null)),
+      },
+    };
+  };
+}
+
+/** A parser for application lines described by a regex: groups become a record, as for JSON lines. */
+export function createRegexAppParser(
+  pattern: string,
+  timeZone: string,
+): (line: string) => ParseResult<AppFields> {
+  const re = new RegExp(pattern);
+  return (line) => {
+    const groups = re.exec(line)?.groups;
+    if (!groups) return { ok: false, reason: 'does not match the pattern' };
+    const record: Record<string, unknown> = {};
+    for (const [name, v] of Object.entries(groups)) if (v !== undefined && v !== '') record[name] = v;
+    return appFieldsOf(record, timeZone);
+  };
+}

@@ -1,0 +1,188 @@
+import type { MysqlField, MysqlRead } from './mysql-type-mapping.ts';
+
+/**
+ * The part of a MySQL client the source uses, declared here so the rest of the source does not
+ * depend on mysql2's types.
+ */
+export interface MysqlConnection {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Describes the columns a query returns without running it to completion. */
+  describe(sql: string): Promise<MysqlField[]>;
+  /** Streams the rows of a query in batches, as text values (bytes as hex), pausing the server while the reader is busy. */
+  rows(sql: string, reads: Map<string, MysqlRead>): AsyncIterable<Array<Array<string | null>>>;
+  /** Quotes a value as a SQL literal. */
+  escape(value: string): string;
+  close(): Promise<void>;
+}
+
+interface Mysql2Field {
+  name: string;
+  columnType: number;
+  columnLength: number;
+  decimals: number;
+  flags: number;
+  characterSet: number;
+  extendedFormat?: string;
+  extendedTypeName?: string;
+}
+
+interface CastField {
+  name: string;
+  type: string;
+  string(encoding?: string): string | null;
+  buffer(): Buffer | null;
+}
+
+interface RowEvents {
+  on(event: 'result', listener: (row: Array<string | null>) => void): RowEvents;
+  on(event: 'error', listener: (error: Error) => void): RowEvents;
+  on(event: 'end', listener: () => void): RowEvents;
+}
+
+const BATCH_ROWS = 1000;
+const MAX_BATCHES = 4;
+
+/**
+ * A query's rows in batches. Handing over rows one by one through an async iterator costs a
+ * promise per row; batches cost one per thousand. The connection is paused while batches wait, so
+ * memory stays bounded.
+ */
+async function* rowBatches(
+  query: unknown,
+  connection: { pause(): void; resume(): void },
+): AsyncIterable<Array<Array<string | null>>> {
+  const ready: Array<Array<Array<string | null>>> = [];
+  let batch: Array<Array<string | null>> = [];
+  let done = false;
+  let failure: Error | undefined;
+  let paused = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  (query as RowEvents)
+    .on('result', (row) => {
+      batch.push(row);
+      if (batch.length < BATCH_ROWS) return;
+      ready.push(batch);
+      batch = [];
+      if (ready.length >= MAX_BATCHES && !paused) {
+        paused = true;
+        connection.pause();
+      }
+      notify();
+    })
+    .on('error', (error) => {
+      failure = error;
+      notify();
+    })
+    .on('end', () => {
+      if (batch.length > 0) ready.push(batch);
+      done = true;
+      notify();
+    });
+  while (true) {
+    if (failure) throw failure;
+    const next = ready.shift();
+    if (next) {
+      if (paused && ready.length < MAX_BATCHES / 2) {
+        paused = false;
+        connection.resume();
+      }
+      yield next;
+    } else if (done) return;
+    else
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+  }
+}
+
+/** Connects with mysql2 (loaded on first use): LOCAL INFILE off, read-only, UTC, with a statement timeout. */
+export async function connectMysql(options: {
+  url: string;
+  statementTimeoutMs: number;
+}): Promise<MysqlConnection> {
+  const { default: mysql } = await import('mysql2');
+  const connection = mysql.createConnection({
+    uri: options.url,
+    // The server cannot ask for files from this machine.
+    flags: ['-LOCAL_FILES'],
+    multipleStatements: false,
+    charset: 'UTF8MB4_UNICODE_CI',
+    connectTimeout: 15_000,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+  });
+  const run = <Row>(sql: string, params: unknown[] = []) =>
+    new Promise<{ rows: Row[]; fields: Mysql2Field[] }>((resolve, reject) => {
+      connection.query(sql, params, (error, rows, fields) => {
+        if (error) reject(error);
+        else resolve({ rows: rows as Row[], fields: (fields ?? []) as unknown as Mysql2Field[] });
+      });
+    });
+  connection.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) =>
+    connection.connect((error) => (error ? reject(error) : resolve())),
+  );
+  try {
+    const [version] = (await run<{ v: string }>('SELECT VERSION() AS v')).rows;
+    const seconds = Math.max(1, Math.ceil(options.statementTimeoutMs / 1000));
+    // MariaDB and MySQL name their statement timeouts differently.
+    await run(
+      /mariadb/i.test(version?.v ?? '')
+        ? `SET SESSION max_statement_time = ${seconds}`
+        : `SET SESSION max_execution_time = ${options.statementTimeoutMs}`,
+    );
+    await run("SET SESSION time_zone = '+00:00'");
+    await run('SET SESSION TRANSACTION READ ONLY');
+    // The reader pauses the stream while a part is converted; the server must wait that long.
+    await run('SET SESSION net_write_timeout = 600');
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      return (await run<Row>(sql, params)).rows;
+    },
+    async describe(sql) {
+      const { fields } = await run(`SELECT * FROM (${sql}) AS q LIMIT 0`);
+      return fields.map((f) => ({
+        name: f.name,
+        type: f.columnType,
+        length: f.columnLength,
+        decimals: f.decimals,
+        flags: f.flags,
+        charset: f.characterSet,
+        extendedType: f.extendedFormat ?? f.extendedTypeName,
+      }));
+    },
+    rows(sql, reads) {
+      const special = new Map([...reads].filter(([, read]) => read !== 'text'));
+      const query = connection.query({
+        sql,
+        rowsAsArray: true,
+        // Values stay text: no Date objects, no float rounding, no JSON parsing on the way.
+        typeCast: (field: CastField) => {
+          const read = special.size === 0 ? undefined : special.get(field.name);
+          if (read === 'hex') return field.buffer()?.toString('hex') ?? null;
+          if (read === 'json') return field.string('utf8');
+          return field.string();
+        },
+      });
+      return rowBatches(query, connection);
+    },
+    escape: (value) => connection.escape(value),
+    async close() {
+      // end() waits for the server; a connection stuck mid-result is dropped instead.
+      await Promise.race([
+        new Promise<void>((resolve) => connection.end(() => resolve())),
+        new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
+      connection.destroy();
+    },
+  };
+}

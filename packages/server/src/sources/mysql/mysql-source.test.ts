@@ -1,0 +1,207 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSourceHarness, TEST_MYSQL_URL, uniqueName } from '../../../test/source-harness.ts';
+import { connectMysql } from './mysql-client.ts';
+
+const db = uniqueName('inlet_t');
+let conn: mysql.Connection;
+const sql = async (text: string) => {
+  await conn.query(text);
+};
+
+beforeAll(async () => {
+  conn = await mysql.createConnection({ uri: TEST_MYSQL_URL, charset: 'UTF8MB4_UNICODE_CI' });
+  await sql(`CREATE DATABASE ${db} CHARACTER SET utf8mb4`);
+  await sql(`USE ${db}`);
+  // Zero dates are what legacy MySQL data holds; strict mode would refuse to insert one.
+  await sql("SET SESSION sql_mode = ''");
+  await sql(`CREATE TABLE types (
+    id INT PRIMARY KEY, tiny TINYINT, flag BOOLEAN, small SMALLINT, med MEDIUMINT, big BIGINT,
+    ubig BIGINT UNSIGNED, amount DECIMAL(12,2), wide DECIMAL(65,10), d DOUBLE, name TEXT, code VARCHAR(20),
+    day DATE, dt DATETIME(6), ts TIMESTAMP(3) NULL, t TIME, doc JSON, raw BLOB, mood ENUM('happy','sad'),
+    bits BIT(10), uid CHAR(36)) CHARACTER SET utf8mb4`);
+  // The session's zone is +09:00: a TIMESTAMP is stored in UTC and must arrive in the lake as UTC.
+  await sql("SET time_zone = '+09:00'");
+  await sql(`INSERT INTO types VALUES
+    (1, -128, TRUE, -32768, 8388607, 9223372036854775807, 18446744073709551615, -1234567890.12,
+     12345678901234567890.0123456789, 0.1, '日本語テキスト 🎉 "quoted", comma\\nnewline', '', '2026-11-20',
+     '2026-11-20 10:11:12.123456', '2026-11-20 10:11:12.654', '-838:59:59', '{"a": "日本"}', X'00FF10',
+     'happy', b'1000000001', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+    (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '0000-00-00', NULL, NULL, NULL, NULL,
+     NULL, NULL, NULL, NULL)`);
+  await sql('CREATE TABLE events (id BIGINT PRIMARY KEY, kind VARCHAR(20))');
+  await sql("INSERT INTO events SELECT seq, 'view' FROM seq_1_to_500");
+  await sql(`CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(50), plan VARCHAR(10),
+    updated_at DATETIME(3) NOT NULL, deleted_at DATETIME NULL) CHARACTER SET utf8mb4`);
+  await sql(`INSERT INTO customers VALUES (1, '佐藤', 'free', '2026-11-01 00:00:00', NULL),
+    (2, '鈴木', 'pro', '2026-11-01 00:00:01', NULL), (3, '高橋', 'free', '2026-11-01 00:00:02', NULL)`);
+});
+
+afterAll(async () => {
+  await sql(`DROP DATABASE IF EXISTS ${db}`);
+  await conn.end();
+});
+
+const source = (tables: unknown[], extra: Record<string, unknown> = {}) => ({
+  name: 'shop',
+  type: 'mysql',
+  url: TEST_MYSQL_URL,
+  tables,
+  ...extra,
+});
+
+describe('mysql source', () => {
+  it('copies every type faithfully, with Japanese and emoji, bytes, JSON, UTC times and NULL', async () => {
+    const h = await createSourceHarness([source([{ table: `${db}.types` }])]);
+    try {
+      expect((await h.sync('shop')).rows).toBe(2);
+      const types = Object.fromEntries(
+        (await h.query('DESCRIBE shop.types')).map((r) => [r.column_name, r.column_type]),
+      );
+      expect(types).toEqual({
+        id: 'INTEGER',
+        tiny: 'TINYINT',
+        flag: 'BOOLEAN',
+        small: 'SMALLINT',
+        med: 'INTEGER',
+        big: 'BIGINT',
+        ubig: 'UBIGINT',
+        amount: 'DECIMAL(12,2)',
+        wide: 'VARCHAR',
+        d: 'DOUBLE',
+        name: 'VARCHAR',
+        code: 'VARCHAR',
+        day: 'DATE',
+        dt: 'TIMESTAMP',
+        ts: 'TIMESTAMP WITH TIME ZONE',
+        t: 'VARCHAR',
+        doc: 'JSON',
+        raw: 'BLOB',
+        mood: 'VARCHAR',
+        bits: 'UBIGINT',
+        uid: 'VARCHAR',
+      });
+      const [row, empty] = await h.query('SELECT * REPLACE (hex(raw) AS raw) FROM shop.types ORDER BY id');
+      expect(row).toEqual({
+        id: 1,
+        tiny: -128,
+        flag: true,
+        small: -32768,
+        med: 8388607,
+        big: '9223372036854775807',
+        ubig: '18446744073709551615',
+        amount: '-1234567890.12',
+        wide: '12345678901234567890.0123456789',
+        d: 0.1,
+        name: '日本語テキスト 🎉 "quoted", comma\nnewline',
+        code: '',
+        day: '2026-11-20',
+        dt: '2026-11-20 10:11:12.123456',
+        ts: '2026-11-20 01:11:12.654+00',
+        t: '-838:59:59',
+        doc: '{"a": "日本"}',
+        raw: '00FF10',
+        mood: 'happy',
+        bits: '513',
+        uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      });
+      // The zero date became NULL like the rest of the empty row.
+      expect(Object.values(empty ?? {}).filter((v) => v !== null)).toEqual([2]);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('full replaces, incremental appends past the cursor, and a new column is picked up', async () => {
+    const h = await createSourceHarness([
+      source([
+        { table: `${db}.events`, name: 'events_full' },
+        { table: `${db}.events`, mode: 'incremental', cursor: 'id' },
+      ]),
+    ]);
+    try {
+      expect((await h.sync('shop')).tables).toEqual([
+        { table: 'events_full', rows: 500 },
+        { table: 'events', rows: 500 },
+      ]);
+      await sql(`ALTER TABLE ${db}.events ADD COLUMN note VARCHAR(20)`);
+      await sql(`INSERT INTO ${db}.events SELECT seq, 'click', CONCAT('メモ', seq) FROM seq_501_to_700`);
+      expect((await h.sync('shop')).tables).toEqual([
+        { table: 'events_full', rows: 700 },
+        { table: 'events', rows: 200 },
+      ]);
+      for (const table of ['events', 'events_full'])
+        expect(
+          await h.query(
+            `SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, count(note)::INT AS notes FROM shop.${table}`,
+          ),
+        ).toEqual([{ n: 700, ids: 700, notes: 200 }]);
+      expect(readdirSync(join(h.layout.lake, 'sources', 'shop', 'events_full')).sort()).toEqual([
+        '_table.json',
+        'snapshot-00000002',
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
+    const h = await createSourceHarness([
+      source([
+        {
+          table: `${db}.customers`,
+          mode: 'merge',
+          primary_key: ['id'],
+          cursor: 'updated_at',
+          deleted_column: 'deleted_at',
+        },
+      ]),
+    ]);
+    try {
+      expect((await h.sync('shop')).rows).toBe(3);
+      await sql(`UPDATE ${db}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00.5' WHERE id = 1`);
+      await sql(
+        `UPDATE ${db}.customers SET deleted_at = '2026-11-02', updated_at = '2026-11-02 00:00:01' WHERE id = 3`,
+      );
+      await sql(`INSERT INTO ${db}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02', NULL)`);
+      expect((await h.sync('shop')).rows).toBe(3);
+      expect((await h.sync('shop')).rows).toBe(0);
+      expect(await h.query('SELECT id, name, plan FROM shop.customers ORDER BY id')).toEqual([
+        { id: 1, name: '佐藤', plan: 'pro' },
+        { id: 2, name: '鈴木', plan: 'pro' },
+        { id: 4, name: '田中 😀', plan: 'free' },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('never shows the password and refuses LOCAL INFILE', async () => {
+    const url = 'mysql://root:s3cret-Pa55@127.0.0.1:1/test';
+    const h = await createSourceHarness([source([{ table: 'x' }], { url })]);
+    try {
+      const error = await h.sync('shop').then(
+        () => new Error('the sync should have failed'),
+        (e: unknown) => e as Error,
+      );
+      expect(error).toMatchObject({ code: 'SOURCE_CONNECTION_FAILED' });
+      expect(error.message).toContain('mysql://root@127.0.0.1:1/test');
+      expect(JSON.stringify(error)).not.toContain('s3cret');
+    } finally {
+      h.close();
+    }
+    // The server may ask the client for a file with LOAD DATA LOCAL; inlet's connections refuse.
+    const connection = await connectMysql({ url: TEST_MYSQL_URL, statementTimeoutMs: 10_000 });
+    try {
+      await expect(
+        connection.query(`LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE ${db}.events`),
+      ).rejects.toThrow(/local infile/i);
+      // Every session is read-only.
+      await expect(connection.query(`DELETE FROM ${db}.events`)).rejects.toThrow(/READ ONLY/);
+    } finally {
+      await connection.close();
+    }
+  });
+});

@@ -1,0 +1,157 @@
+import { InletError, isInletError } from '../../errors/index.ts';
+import {
+  checkTableColumns,
+  copyCsvStream,
+  cursorCondition,
+  type DatabaseTable,
+  describeUrl,
+  safeMessage,
+  syncTables,
+  type TableJob,
+} from '../extractor/index.ts';
+import type { Source } from '../types.ts';
+import { connectMysql, type MysqlConnection } from './mysql-client.ts';
+import type { MysqlOptions } from './mysql-config.ts';
+import { createCsvEncoder, type MysqlColumn, planMysqlColumns } from './mysql-type-mapping.ts';
+
+const quoteIdent = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+const NUMBER = /^-?\d+(\.\d+)?$/;
+const CHUNK_CHARS = 1 << 20;
+
+const baseQuery = (table: DatabaseTable) =>
+  table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
+
+/**
+ * The query's rows past the saved cursor. Numbers are compared as numbers: MySQL compares an
+ * integer with a string as doubles, which would lose large ids.
+ */
+function rowsQuery(table: DatabaseTable, position: unknown, connection: MysqlConnection): string {
+  const where = cursorCondition(table, position, (column, value) => {
+    // The lake keeps a TIMESTAMP cursor with its UTC offset; the session is UTC, MySQL wants none.
+    const literal = NUMBER.test(value) ? value : connection.escape(value.replace(/\+00(:00)?$/, ''));
+    return `q.${quoteIdent(column)} > ${literal}`;
+  });
+  return `SELECT * FROM (${baseQuery(table)}) AS q${where}`;
+}
+
+/** The rows as CSV text in chunks of about a megabyte. */
+async function* csvChunks(
+  batches: AsyncIterable<Array<Array<string | null>>>,
+  encode: (row: ReadonlyArray<string | null>) => string,
+): AsyncIterable<Buffer> {
+  let text = '';
+  for await (const rows of batches) {
+    for (const row of rows) text += encode(row);
+    if (text.length >= CHUNK_CHARS) {
+      yield Buffer.from(text);
+      text = '';
+    }
+  }
+  if (text) yield Buffer.from(text);
+}
+
+const isServerError = (error: unknown) =>
+  typeof (error as { sqlState?: unknown })?.sqlState === 'string' ||
+  /^(ER_|PROTOCOL_|ECONNRESET)/.test(String((error as { code?: unknown })?.code ?? ''));
+
+function sourceError(
+  source: string,
+  table: DatabaseTable,
+  error: unknown,
+  options: MysqlOptions,
+): InletError {
+  if (isInletError(error)) return error;
+  const where = `${source}.${table.name}`;
+  const message = safeMessage(error, options.url);
+  const code = String((error as { code?: unknown })?.code ?? '');
+  if (code === 'ER_STATEMENT_TIMEOUT' || /max_statement_time|max_execution_time/i.test(message))
+    return new InletError(
+      'SOURCE_QUERY_FAILED',
+      `${where}: the server stopped the query after statement_timeout_ms (${options.statement_timeout_ms} ms); raise it for this source or copy less (mode incremental).`,
+    );
+  if (isServerError(error))
+    return new InletError(
+      'SOURCE_QUERY_FAILED',
+      `${where}: the server refused or broke off the query: ${message}`,
+    );
+  return new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: a value could not be written to the lake: ${message}`,
+  );
+}
+
+function mysqlJob(
+  source: string,
+  table: DatabaseTable,
+  connection: MysqlConnection,
+  options: MysqlOptions,
+): TableJob {
+  return {
+    target: table,
+    async estimate(position) {
+      const plan = await connection.query<{ rows?: number | string }>(
+        `EXPLAIN ${rowsQuery(table, position, connection)}`,
+      );
+      return plan.length === 1 ? Number(plan[0]?.rows ?? 0) || undefined : undefined;
+    },
+    async extract(run) {
+      try {
+        const columns: MysqlColumn[] = planMysqlColumns(await connection.describe(baseQuery(table)));
+        checkTableColumns(
+          source,
+          table,
+          columns.map((c) => c.plan),
+        );
+        const reads = new Map(columns.map((c) => [c.plan.name, c.read]));
+        const rows = await copyCsvStream(
+          run,
+          columns.map((c) => c.plan),
+          csvChunks(
+            connection.rows(rowsQuery(table, run.position, connection), reads),
+            createCsvEncoder(columns),
+          ),
+          options.part_size_mb * 1024 * 1024,
+        );
+        if (run.signal.aborted) throw new Error('cancelled');
+        const position = table.cursor ? ((await run.maxOf(table.cursor)) ?? run.position) : undefined;
+        return { rows, position };
+      } catch (error) {
+        throw sourceError(source, table, error, options);
+      }
+    },
+  };
+}
+
+/** A `type: mysql` source (MySQL or MariaDB): streams tables and query results into the lake. */
+export function createMysqlSource(name: string, options: MysqlOptions): Source {
+  return {
+    name,
+    type: 'mysql',
+    async sync(context) {
+      let connection: MysqlConnection;
+      try {
+        connection = await connectMysql({
+          url: options.url,
+          statementTimeoutMs: options.statement_timeout_ms,
+        });
+      } catch (error) {
+        throw new InletError(
+          'SOURCE_CONNECTION_FAILED',
+          `Source "${name}" could not connect to ${describeUrl(options.url)}: ${safeMessage(error, options.url)}. Check the url and that the server accepts this machine.`,
+        );
+      }
+      const stop = () => void connection.close();
+      context.signal.addEventListener('abort', stop, { once: true });
+      try {
+        return await syncTables({
+          source: name,
+          context,
+          jobs: options.tables.map((table) => mysqlJob(name, table, connection, options)),
+        });
+      } finally {
+        context.signal.removeEventListener('abort', stop);
+        await connection.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import type { ColumnPlan } from '../extractor/index.ts';
+
+/** A result column as the MySQL protocol describes it. */
+export interface MysqlField {
+  name: string;
+  /** Protocol type code (MYSQL_TYPE_*). */
+  type: number;
+  length: number;
+  decimals: number;
+  flags: number;
+  charset: number;
+  /** MariaDB's extended metadata: the real type behind a string column (json, uuid, inet6…). */
+  extendedType?: string | undefined;
+}
+
+/** How the client must hand over a column's value: as text, or as hex for bytes that are not text. */
+export type MysqlRead = 'text' | 'hex' | 'json';
+
+export interface MysqlColumn {
+  read: MysqlRead;
+  plan: ColumnPlan;
+}
+
+const T = {
+  DECIMAL: 0,
+  TINY: 1,
+  SHORT: 2,
+  LONG: 3,
+  FLOAT: 4,
+  DOUBLE: 5,
+  TIMESTAMP: 7,
+  LONGLONG: 8,
+  INT24: 9,
+  DATE: 10,
+  TIME: 11,
+  DATETIME: 12,
+  YEAR: 13,
+  NEWDATE: 14,
+  BIT: 16,
+  JSON: 245,
+  NEWDECIMAL: 246,
+  ENUM: 247,
+  SET: 248,
+  GEOMETRY: 255,
+} as const;
+const UNSIGNED = 32;
+const ENUM_FLAG = 256;
+const SET_FLAG = 2048;
+const BINARY_CHARSET = 63;
+
+const INTEGERS: Record<number, [string, string, string]> = {
+  [T.TINY]: ['tinyint', 'TINYINT', 'UTINYINT'],
+  [T.SHORT]: ['smallint', 'SMALLINT', 'USMALLINT'],
+  [T.INT24]: ['mediumint', 'INTEGER', 'UINTEGER'],
+  [T.LONG]: ['int', 'INTEGER', 'UINTEGER'],
+  [T.LONGLONG]: ['bigint', 'BIGINT', 'UBIGINT'],
+};
+
+// MySQL's zero dates ('0000-00-00') have no equivalent; they become NULL.
+const zeroDateNull = (cast: string) => `CASE WHEN starts_with({}, '0000-00-00') THEN NULL ELSE ${cast} END`;
+
+/** DECIMAL(p,s) when DuckDB holds it exactly (p ≤ 38), from the protocol's display length. */
+export function mysqlDecimal(field: MysqlField): string | undefined {
+  const scale = field.decimals;
+  const precision = field.length - (scale > 0 ? 1 : 0) - (field.flags & UNSIGNED ? 0 : 1);
+  return precision >= 1 && precision <= 38 && scale <= precision
+    ? `DECIMAL(${precision},${scale})`
+    : undefined;
+}
+
+/**
+ * Plans how each column is copied faithfully: how the client reads the value, the DuckDB type the
+ * CSV field is parsed as, and the conversion that rebuilds the value (JSON, bytes, UTC times).
+ */
+export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
+  return fields.map((field) => {
+    const unsigned = (field.flags & UNSIGNED) !== 0;
+    const column = (read: MysqlRead, sourceType: string, csvType: string, convert?: string): MysqlColumn => ({
+      read,
+      plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}) },
+    });
+    const integer = INTEGERS[field.type];
+    if (integer) {
+      const [name, signed, unsignedType] = integer;
+      // BOOLEAN is tinyint(1) in MySQL; any non-zero value is true.
+      if (field.type === T.TINY && field.length === 1)
+        return column('text', 'tinyint(1)', 'TINYINT', '{} <> 0');
+      return column('text', `${name}${unsigned ? ' unsigned' : ''}`, unsigned ? unsignedType : signed);
+    }
+    switch (field.type) {
+      case T.FLOAT:
+        return column('text', 'float', 'FLOAT');
+      case T.DOUBLE:
+        return column('text', 'double', 'DOUBLE');
+      case T.DECIMAL:
+      case T.NEWDECIMAL: {
+        const decimal = mysqlDecimal(field);
+        return column('text', decimal?.toLowerCase() ?? 'decimal', decimal ?? 'VARCHAR');
+      }
+      case T.YEAR:
+        return column('text', 'year', 'SMALLINT');
+      case T.DATE:
+      case T.NEWDATE:
+        return column('text', 'date', 'VARCHAR', zeroDateNull('CAST({} AS DATE)'));
+      case T.DATETIME:
+        return column('text', 'datetime', 'VARCHAR', zeroDateNull('CAST({} AS TIMESTAMP)'));
+      case T.TIMESTAMP:
+        // The session runs in UTC, so a TIMESTAMP arrives as UTC wall time.
+        return column('text', 'timestamp', 'VARCHAR', zeroDateNull("CAST({} || '+00' AS TIMESTAMPTZ)"));
+      case T.TIME:
+        // TIME spans -838:59:59…838:59:59, beyond a time of day; kept as text.
+        return column('text', 'time', 'VARCHAR');
+      case T.BIT:
+        return field.length === 1
+          ? column('hex', 'bit(1)', 'VARCHAR', "CAST('0x' || {} AS UBIGINT) <> 0")
+          : column('hex', `bit(${field.length})`, 'VARCHAR', "CAST('0x' || {} AS UBIGINT)");
+      case T.JSON:
+        return column('json', 'json', 'VARCHAR', '{}::JSON');
+      case T.GEOMETRY:
+        return column('hex', 'geometry', 'VARCHAR', 'unhex({})');
+    }
+    if (field.extendedType === 'json') return column('text', 'json', 'VARCHAR', '{}::JSON');
+    if (field.extendedType === 'uuid') return column('text', 'uuid', 'UUID');
+    if (field.type === T.ENUM || field.flags & ENUM_FLAG) return column('text', 'enum', 'VARCHAR');
+    if (field.type === T.SET || field.flags & SET_FLAG) return column('text', 'set', 'VARCHAR');
+    if (field.charset === BINARY_CHARSET) return column('hex', 'binary', 'VARCHAR', 'unhex({})');
+    return column('text', field.extendedType ?? 'text', 'VARCHAR');
+  });
+}
+
+const NEEDS_QUOTES = /[",\n\r]/;
+
+/**
+ * Turns rows into CSV lines in the form the extractor's reader expects (NULL empty, '' quoted).
+ * Only free text is checked for quoting: numbers, dates, hex and UUIDs never need it, and skipping
+ * the check for them is a good part of the client's time per row.
+ */
+export function createCsvEncoder(columns: MysqlColumn[]): (row: ReadonlyArray<string | null>) => string {
+  const text = columns.map((c) => c.read === 'json' || (c.plan.csvType === 'VARCHAR' && !c.plan.convert));
+  return (row) => {
+    let line = '';
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) line += ',';
+      const value = row[i];
+      if (value === null || value === undefined) continue;
+      line +=
+        text[i] && (value === '' || NEEDS_QUOTES.test(value)) ? `"${value.replaceAll('"', '""')}"` : value;
+    }
+    return `${line}\n`;
+  };
+}

@@ -1,0 +1,111 @@
+import type { PostgresField, PostgresType } from './postgres-type-mapping.ts';
+
+/**
+ * The part of a PostgreSQL client the source uses, declared here so the rest of the source does not
+ * depend on pg's types (and a test or another driver can provide the same shape).
+ */
+export interface PostgresConnection {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Describes the columns a query returns without running it to completion. */
+  describe(sql: string): Promise<PostgresField[]>;
+  /** pg_type rows for these oids. */
+  types(oids: number[]): Promise<PostgresType[]>;
+  /**
+   * Streams the output of COPY … TO STDOUT. rowCount() (after the chunks end) is what the server
+   * says it sent, so a stream cut short cannot pass for a finished one.
+   */
+  copyOut(sql: string): { chunks: AsyncIterable<Buffer>; rowCount(): Promise<number> };
+  close(): Promise<void>;
+}
+
+// Every session is read-only, stopped after the statement timeout, and prints values in the forms
+// the type mapping expects (UTC, ISO dates, hex bytea) whatever the server's defaults are.
+const sessionSettings = (statementTimeoutMs: number) =>
+  [
+    `SET statement_timeout = ${statementTimeoutMs}`,
+    `SET idle_in_transaction_session_timeout = ${statementTimeoutMs}`,
+    'SET default_transaction_read_only = on',
+    "SET TimeZone = 'UTC'",
+    "SET DateStyle = 'ISO, YMD'",
+    "SET IntervalStyle = 'postgres'",
+    'SET extra_float_digits = 3',
+    "SET client_encoding = 'UTF8'",
+    "SET bytea_output = 'hex'",
+    'SET standard_conforming_strings = on',
+  ].join('; ');
+
+/** Connects with pg (loaded on first use, so configuring a source costs nothing until it syncs). */
+export async function connectPostgres(options: {
+  url: string;
+  statementTimeoutMs: number;
+}): Promise<PostgresConnection> {
+  const { default: pg } = await import('pg');
+  const { to: copyTo } = await import('pg-copy-streams');
+  const client = new pg.Client({
+    connectionString: options.url,
+    application_name: 'inlet',
+    connectionTimeoutMillis: 15_000,
+    keepAlive: true,
+  });
+  // An idle client reports a dropped connection as an event; the next call fails with it instead.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(sessionSettings(options.statementTimeoutMs));
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  const copies = new Set<{ destroy(): void }>();
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      return (await client.query(sql, params)).rows as Row[];
+    },
+    async describe(sql) {
+      const result = await client.query(`SELECT * FROM (${sql}) AS q LIMIT 0`);
+      const oids = result.fields.map((f) => f.dataTypeID);
+      const mods = result.fields.map((f) => f.dataTypeModifier);
+      const declared = (
+        await client.query<{ t: string }>(
+          'SELECT format_type(f.oid, f.typmod) AS t FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS f(oid, typmod, n) ORDER BY n',
+          [oids, mods],
+        )
+      ).rows.map((r) => r.t);
+      return result.fields.map((f, i) => ({
+        name: f.name,
+        typeOid: f.dataTypeID,
+        typmod: f.dataTypeModifier,
+        declared: declared[i] ?? String(f.dataTypeID),
+      }));
+    },
+    async types(oids) {
+      const rows = await client.query<PostgresType>(
+        'SELECT oid::int AS oid, typname AS name, typtype AS kind, typcategory AS category, ' +
+          'typelem::int AS elem, typbasetype::int AS base, typtypmod AS "baseTypmod" FROM pg_type WHERE oid = ANY($1::oid[])',
+        [oids],
+      );
+      return rows.rows;
+    },
+    copyOut(sql) {
+      const stream = client.query(copyTo(sql));
+      copies.add(stream);
+      stream.once('close', () => copies.delete(stream));
+      return {
+        chunks: stream,
+        async rowCount() {
+          // Queries run in order, so once this answers, COPY's completion message has been read.
+          await client.query('SELECT 1');
+          return stream.rowCount;
+        },
+      };
+    },
+    async close() {
+      for (const stream of copies) stream.destroy();
+      // end() waits for the server; a connection stuck mid-COPY is dropped instead.
+      await Promise.race([
+        client.end().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
+    },
+  };
+}

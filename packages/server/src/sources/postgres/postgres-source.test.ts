@@ -1,0 +1,267 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSourceHarness, TEST_PG_URL, uniqueName } from '../../../test/source-harness.ts';
+import { parseConfig } from '../../config/index.ts';
+
+const schema = uniqueName('inlet_t');
+const client = new pg.Client({ connectionString: TEST_PG_URL });
+const sql = (text: string) => client.query(text);
+
+beforeAll(async () => {
+  await client.connect();
+  await sql(`CREATE SCHEMA ${schema}`);
+  await sql(`SET search_path = ${schema}`);
+  await sql("CREATE TYPE mood AS ENUM ('happy', 'sad')");
+  await sql(`CREATE TABLE types (
+    id int PRIMARY KEY, small smallint, big bigint, amount numeric(12,2), exact numeric, flag boolean,
+    name text, code varchar(10), day date, ts timestamp, tstz timestamptz, doc json, docb jsonb, uid uuid,
+    tags text[], nums int[], prices numeric(8,3)[], raw bytea, mood mood, span interval, score float8, addr inet)`);
+  await sql(`INSERT INTO types VALUES
+    (1, -32768, 9223372036854775807, -1234567890.12, 3.141592653589793238462643383279502884197, true,
+     E'日本語テキスト 🎉 "quoted", comma\nnewline', '', '2026-11-20', '2026-11-20 10:11:12.123456',
+     '2026-11-20 10:11:12.654321+09', '{"a": "日本"}', '{"b": [1, 2]}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+     ARRAY['東京', 'a"b', NULL, ''], ARRAY[1, 2, 3], ARRAY[1.5, 12345.678], '\\x00ff10', 'happy',
+     '1 year 2 mons -3 days 04:05:06.5', 0.1, '192.168.0.1'),
+    (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+  await sql('CREATE TABLE orders (id bigint PRIMARY KEY, customer text, total numeric(10,2))');
+  await sql("INSERT INTO orders SELECT i, 'お客様' || i, i * 1.25 FROM generate_series(1, 1000) AS i");
+  await sql(`CREATE TABLE customers (id int PRIMARY KEY, name text, plan text,
+    updated_at timestamptz NOT NULL, deleted_at timestamptz, is_deleted boolean DEFAULT false)`);
+  await sql(`INSERT INTO customers VALUES
+    (1, '佐藤', 'free', '2026-11-01 00:00:00+00', NULL), (2, '鈴木', 'pro', '2026-11-01 00:00:01+00', NULL),
+    (3, '高橋', 'free', '2026-11-01 00:00:02+00', NULL)`);
+});
+
+afterAll(async () => {
+  await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
+
+const source = (tables: unknown[], extra: Record<string, unknown> = {}) => ({
+  name: 'app',
+  type: 'postgres',
+  url: TEST_PG_URL,
+  tables,
+  ...extra,
+});
+
+describe('postgres source', () => {
+  it('copies every type faithfully: numbers, decimals, text with Japanese and emoji, times, json, uuid, arrays, bytes, enums, NULL', async () => {
+    const h = await createSourceHarness([source([{ table: `${schema}.types` }])]);
+    try {
+      const result = await h.sync('app');
+      expect(result).toEqual({ source: 'app', rows: 2, tables: [{ table: 'types', rows: 2 }] });
+      const types = Object.fromEntries(
+        (await h.query('DESCRIBE app.types')).map((r) => [r.column_name, r.column_type]),
+      );
+      expect(types).toEqual({
+        id: 'INTEGER',
+        small: 'SMALLINT',
+        big: 'BIGINT',
+        amount: 'DECIMAL(12,2)',
+        exact: 'VARCHAR',
+        flag: 'BOOLEAN',
+        name: 'VARCHAR',
+        code: 'VARCHAR',
+        day: 'DATE',
+        ts: 'TIMESTAMP',
+        tstz: 'TIMESTAMP WITH TIME ZONE',
+        doc: 'JSON',
+        docb: 'JSON',
+        uid: 'UUID',
+        tags: 'VARCHAR[]',
+        nums: 'INTEGER[]',
+        prices: 'DECIMAL(8,3)[]',
+        raw: 'BLOB',
+        mood: 'VARCHAR',
+        span: 'VARCHAR',
+        score: 'DOUBLE',
+        addr: 'VARCHAR',
+      });
+      const [row, empty] = await h.query(
+        'SELECT * REPLACE (hex(raw) AS raw, span::INTERVAL::VARCHAR AS span) FROM app.types ORDER BY id',
+      );
+      expect(row).toEqual({
+        id: 1,
+        small: -32768,
+        big: '9223372036854775807',
+        amount: '-1234567890.12',
+        exact: '3.141592653589793238462643383279502884197',
+        flag: true,
+        name: '日本語テキスト 🎉 "quoted", comma\nnewline',
+        code: '',
+        day: '2026-11-20',
+        ts: '2026-11-20 10:11:12.123456',
+        tstz: '2026-11-20 01:11:12.654321+00',
+        doc: '{"a": "日本"}',
+        docb: '{"b": [1, 2]}',
+        uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+        tags: ['東京', 'a"b', null, ''],
+        nums: [1, 2, 3],
+        prices: ['1.500', '12345.678'],
+        raw: '00FF10',
+        mood: 'happy',
+        span: '1 year 2 months -3 days 04:05:06.5',
+        score: 0.1,
+        addr: '192.168.0.1',
+      });
+      expect(Object.values(empty ?? {}).filter((v) => v !== null)).toEqual([2]);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('full mode replaces the snapshot atomically and removes the old one', async () => {
+    const h = await createSourceHarness([source([{ table: `${schema}.orders`, name: 'orders_full' }])]);
+    try {
+      await h.sync('app');
+      const dir = join(h.layout.lake, 'sources', 'app', 'orders_full');
+      expect(readdirSync(dir).sort()).toEqual(['_table.json', 'snapshot-00000001']);
+      expect(
+        await h.query('SELECT count(*)::INT AS n, sum(total)::VARCHAR AS s FROM app.orders_full'),
+      ).toEqual([{ n: 1000, s: '625625.00' }]);
+      await sql(`DELETE FROM ${schema}.orders WHERE id > 900`);
+      await h.sync('app');
+      expect(readdirSync(dir).sort()).toEqual(['_table.json', 'snapshot-00000002']);
+      expect(await h.query('SELECT count(*)::INT AS n FROM app.orders_full')).toEqual([{ n: 900 }]);
+      expect(h.progress.at(-1)).toEqual([900, 900]);
+    } finally {
+      await sql(
+        `INSERT INTO ${schema}.orders SELECT i, 'お客様' || i, i * 1.25 FROM generate_series(901, 1000) AS i`,
+      );
+      h.close();
+    }
+  });
+
+  it('incremental mode appends only rows past the saved cursor, and picks up a new column', async () => {
+    await sql(`CREATE TABLE ${schema}.events (id bigint PRIMARY KEY, kind text)`);
+    await sql(`INSERT INTO ${schema}.events SELECT i, 'view' FROM generate_series(1, 500) AS i`);
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.events`, mode: 'incremental', cursor: 'id' }]),
+    ]);
+    try {
+      expect((await h.sync('app')).rows).toBe(500);
+      expect((await h.sync('app')).rows).toBe(0);
+      await sql(`ALTER TABLE ${schema}.events ADD COLUMN note text`);
+      await sql(
+        `INSERT INTO ${schema}.events SELECT i, 'click', 'メモ' || i FROM generate_series(501, 700) AS i`,
+      );
+      expect((await h.sync('app')).rows).toBe(200);
+      expect(
+        await h.query(
+          'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, max(id)::INT AS top, count(note)::INT AS notes FROM app.events',
+        ),
+      ).toEqual([{ n: 700, ids: 700, top: 700, notes: 200 }]);
+      expect(await h.query('SELECT note FROM app.events WHERE id = 650')).toEqual([{ note: 'メモ650' }]);
+      const files = readdirSync(join(h.layout.lake, 'sources', 'app', 'events')).filter((f) =>
+        f.endsWith('.parquet'),
+      );
+      expect(files).toEqual(['part-00000001-00000.parquet', 'part-00000002-00000.parquet']);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
+    const h = await createSourceHarness([
+      source([
+        {
+          table: `${schema}.customers`,
+          mode: 'merge',
+          primary_key: 'id',
+          cursor: 'updated_at',
+          deleted_column: 'deleted_at',
+        },
+      ]),
+    ]);
+    try {
+      expect((await h.sync('app')).rows).toBe(3);
+      await sql(
+        `UPDATE ${schema}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00+00' WHERE id = 1`,
+      );
+      await sql(
+        `UPDATE ${schema}.customers SET deleted_at = '2026-11-02 00:00:01+00', updated_at = '2026-11-02 00:00:01+00' WHERE id = 3`,
+      );
+      await sql(
+        `INSERT INTO ${schema}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02+00', NULL)`,
+      );
+      expect((await h.sync('app')).rows).toBe(3);
+      // The saved cursor is a timestamptz with microseconds; nothing newer, nothing copied.
+      expect((await h.sync('app')).rows).toBe(0);
+      expect(await h.query('SELECT id, name, plan FROM app.customers ORDER BY id')).toEqual([
+        { id: 1, name: '佐藤', plan: 'pro' },
+        { id: 2, name: '鈴木', plan: 'pro' },
+        { id: 4, name: '田中 😀', plan: 'free' },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('refuses a boolean deleted_column and a cursor that is not a column, naming the columns', async () => {
+    const h = await createSourceHarness([
+      source([
+        {
+          table: `${schema}.customers`,
+          name: 'flagged',
+          mode: 'merge',
+          primary_key: 'id',
+          cursor: 'updated_at',
+          deleted_column: 'is_deleted',
+        },
+      ]),
+      { ...source([{ table: `${schema}.orders`, mode: 'incremental', cursor: 'created' }]), name: 'typo' },
+    ]);
+    try {
+      await expect(h.sync('app')).rejects.toMatchObject({
+        code: 'SOURCE_SCHEMA_INVALID',
+        message: expect.stringMatching(/deleted_column "is_deleted" is a boolean/),
+      });
+      await expect(h.sync('typo')).rejects.toMatchObject({
+        code: 'SOURCE_SCHEMA_INVALID',
+        message: expect.stringMatching(/cursor "created" is not a column.*id, customer, total/),
+      });
+    } finally {
+      h.close();
+    }
+  });
+
+  it('copies a custom query under its name, visible as <source>.<name>', async () => {
+    const h = await createSourceHarness([
+      source([{ query: `SELECT customer, total FROM ${schema}.orders WHERE id <= 10;`, name: 'top_orders' }]),
+    ]);
+    try {
+      await h.sync('app');
+      expect(await h.query('SELECT count(*)::INT AS n, min(customer) AS c FROM app.top_orders')).toEqual([
+        { n: 10, c: 'お客様1' },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('never shows the password: connection errors and config errors are redacted', async () => {
+    const url = 'postgres://postgres:s3cret-Pa55@127.0.0.1:1/test';
+    const h = await createSourceHarness([source([{ table: 'x' }], { url })]);
+    try {
+      const error = await h.sync('app').then(
+        () => new Error('the sync should have failed'),
+        (e: unknown) => e as Error,
+      );
+      expect(error).toMatchObject({ code: 'SOURCE_CONNECTION_FAILED' });
+      expect(error.message).toContain('postgres://postgres@127.0.0.1:1/test');
+      expect(JSON.stringify(error)).not.toContain('s3cret');
+      expect(String(error.message)).not.toContain('s3cret');
+    } finally {
+      h.close();
+    }
+    expect(() =>
+      parseConfig({ sources: [{ name: 'app', type: 'postgres', url: 'mysql://u:s3cret@h/db', tables: [] }] }),
+    ).toThrow(/sources\[0\]\.url: must be a connection URL/);
+    expect(() =>
+      parseConfig({ sources: [source([{ query: 'SELECT 1' }, { table: 'a', mode: 'merge' }])] }),
+    ).toThrow(/sources\[0\]\.tables\[0\]\.name: a query needs a name[\s\S]*tables\[1\]\.primary_key/);
+  });
+});

@@ -1,0 +1,156 @@
+import { InletError, isInletError } from '../../errors/index.ts';
+import {
+  checkTableColumns,
+  copyCsvStream,
+  cursorCondition,
+  type DatabaseTable,
+  describeUrl,
+  safeMessage,
+  syncTables,
+  type TableJob,
+} from '../extractor/index.ts';
+import type { Source } from '../types.ts';
+import { connectPostgres, type PostgresConnection } from './postgres-client.ts';
+import type { PostgresOptions } from './postgres-config.ts';
+import { type PostgresColumn, type PostgresType, planPostgresColumns } from './postgres-type-mapping.ts';
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+/** The rows of one configured table as a query: the table itself, or the user's query. */
+const baseQuery = (table: DatabaseTable) =>
+  table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
+
+/** The query's rows past the saved cursor (all rows on the first run). */
+function rowsQuery(table: DatabaseTable, position: unknown): string {
+  const where = cursorCondition(
+    table,
+    position,
+    (column, value) => `q.${quoteIdent(column)} > ${quoteLiteral(value)}`,
+  );
+  return `SELECT * FROM (${baseQuery(table)}) AS q${where}`;
+}
+
+async function planColumns(connection: PostgresConnection, sql: string): Promise<PostgresColumn[]> {
+  const fields = await connection.describe(sql);
+  const types = new Map<number, PostgresType>();
+  // Domains and arrays point at further types (a domain over an array of an enum needs three lookups).
+  let wanted = [...new Set(fields.map((f) => f.typeOid))];
+  for (let round = 0; round < 4 && wanted.length > 0; round++) {
+    for (const type of await connection.types(wanted)) types.set(type.oid, type);
+    wanted = [...types.values()].flatMap((t) => [t.elem, t.base]).filter((oid) => oid > 0 && !types.has(oid));
+  }
+  return planPostgresColumns(fields, types);
+}
+
+/** A PostgreSQL error (it carries a SQLSTATE) told apart from a DuckDB or file-system one. */
+const isServerError = (error: unknown): error is { code: string; message: string } =>
+  typeof (error as { code?: unknown })?.code === 'string' &&
+  /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+
+function sourceError(
+  source: string,
+  table: DatabaseTable,
+  error: unknown,
+  options: PostgresOptions,
+): InletError {
+  if (isInletError(error)) return error;
+  const where = `${source}.${table.name}`;
+  const message = safeMessage(error, options.url);
+  if (isServerError(error) && error.code === '57014')
+    return new InletError(
+      'SOURCE_QUERY_FAILED',
+      `${where}: PostgreSQL stopped the query after statement_timeout_ms (${options.statement_timeout_ms} ms); raise it for this source or copy less (mode incremental).`,
+    );
+  if (isServerError(error) || (error as { code?: unknown })?.code === 'ECONNRESET')
+    return new InletError(
+      'SOURCE_QUERY_FAILED',
+      `${where}: PostgreSQL refused or broke off the query: ${message}`,
+    );
+  return new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: a value could not be written to the lake: ${message}`,
+  );
+}
+
+function postgresJob(
+  source: string,
+  table: DatabaseTable,
+  connection: PostgresConnection,
+  options: PostgresOptions,
+): TableJob {
+  return {
+    target: table,
+    async estimate(position) {
+      const plan = await connection.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+        `EXPLAIN (FORMAT JSON) ${rowsQuery(table, position)}`,
+      );
+      return plan[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'];
+    },
+    async extract(run) {
+      try {
+        const columns = await planColumns(connection, baseQuery(table));
+        checkTableColumns(
+          source,
+          table,
+          columns.map((c) => c.plan),
+        );
+        const select = columns.map((c) => `${c.select} AS ${quoteIdent(c.plan.name)}`).join(', ');
+        const copy = connection.copyOut(
+          `COPY (SELECT ${select} FROM (${rowsQuery(table, run.position)}) AS q) TO STDOUT WITH (FORMAT csv)`,
+        );
+        const rows = await copyCsvStream(
+          run,
+          columns.map((c) => c.plan),
+          copy.chunks,
+          options.part_size_mb * 1024 * 1024,
+        );
+        if (run.signal.aborted) throw new Error('cancelled');
+        const sent = await copy.rowCount();
+        if (sent !== rows)
+          throw new InletError(
+            'SOURCE_QUERY_FAILED',
+            `${source}.${table.name}: PostgreSQL sent ${sent} rows but ${rows} arrived; nothing was kept, run the sync again.`,
+          );
+        const position = table.cursor ? ((await run.maxOf(table.cursor)) ?? run.position) : undefined;
+        return { rows, position };
+      } catch (error) {
+        throw sourceError(source, table, error, options);
+      }
+    },
+  };
+}
+
+/** A `type: postgres` source: copies tables and query results into the lake with COPY … TO STDOUT. */
+export function createPostgresSource(name: string, options: PostgresOptions): Source {
+  return {
+    name,
+    type: 'postgres',
+    async sync(context) {
+      let connection: PostgresConnection;
+      try {
+        connection = await connectPostgres({
+          url: options.url,
+          statementTimeoutMs: options.statement_timeout_ms,
+        });
+      } catch (error) {
+        throw new InletError(
+          'SOURCE_CONNECTION_FAILED',
+          `Source "${name}" could not connect to ${describeUrl(options.url)}: ${safeMessage(error, options.url)}. Check the url and that the server accepts this machine.`,
+        );
+      }
+      const stop = () => void connection.close();
+      context.signal.addEventListener('abort', stop, { once: true });
+      try {
+        return await syncTables({
+          source: name,
+          context,
+          jobs: options.tables.map((table) => postgresJob(name, table, connection, options)),
+        });
+      } finally {
+        context.signal.removeEventListener('abort', stop);
+        await connection.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { ColumnPlan } from '../extractor/index.ts';
+
+/** A result column as PostgreSQL describes it. */
+export interface PostgresField {
+  name: string;
+  typeOid: number;
+  typmod: number;
+  /** format_type(): the declared type, e.g. numeric(12,2). */
+  declared: string;
+}
+
+/** A row of pg_type, enough to follow domains and arrays to the type they hold. */
+export interface PostgresType {
+  oid: number;
+  name: string;
+  /** typtype: b base, d domain, e enum, c composite, r range… */
+  kind: string;
+  /** typcategory: A for arrays. */
+  category: string;
+  elem: number;
+  base: number;
+  baseTypmod: number;
+}
+
+/** A column to copy: the expression COPY writes for it, and how DuckDB reads it back. */
+export interface PostgresColumn {
+  select: string;
+  plan: ColumnPlan;
+}
+
+// Types whose CSV text DuckDB reads directly as the lake type.
+const DIRECT: Record<string, string> = {
+  bool: 'BOOLEAN',
+  int2: 'SMALLINT',
+  int4: 'INTEGER',
+  int8: 'BIGINT',
+  oid: 'UINTEGER',
+  float4: 'FLOAT',
+  float8: 'DOUBLE',
+  date: 'DATE',
+  time: 'TIME',
+  timetz: 'TIMETZ',
+  timestamp: 'TIMESTAMP',
+  timestamptz: 'TIMESTAMPTZ',
+  uuid: 'UUID',
+};
+
+// Element types an array keeps as a typed DuckDB list; other arrays stay JSON.
+const LIST_ELEMENTS: Record<string, string> = {
+  bool: 'BOOLEAN',
+  int2: 'SMALLINT',
+  int4: 'INTEGER',
+  int8: 'BIGINT',
+  float4: 'FLOAT',
+  float8: 'DOUBLE',
+  text: 'VARCHAR',
+  varchar: 'VARCHAR',
+  bpchar: 'VARCHAR',
+  name: 'VARCHAR',
+  uuid: 'UUID',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  timestamptz: 'TIMESTAMPTZ',
+};
+
+/** DECIMAL(p,s) for numeric(p,s) when DuckDB can hold it exactly, else undefined (kept as text). */
+export function numericType(typmod: number): string | undefined {
+  if (typmod < 4) return undefined;
+  const precision = ((typmod - 4) >> 16) & 0xffff;
+  // PostgreSQL 15 stores the scale as an 11-bit signed number (negative scales round to tens).
+  const rawScale = (typmod - 4) & 0x7ff;
+  const scale = rawScale >= 1024 ? rawScale - 2048 : rawScale;
+  if (precision < 1 || precision > 38 || scale < 0 || scale > precision) return undefined;
+  return `DECIMAL(${precision},${scale})`;
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** Follows domains down to the type they are built on. */
+function resolve(types: Map<number, PostgresType>, oid: number, typmod: number) {
+  let type = types.get(oid);
+  let mod = typmod;
+  for (let depth = 0; type?.kind === 'd' && depth < 10; depth++) {
+    if (mod < 0) mod = type.baseTypmod;
+    type = types.get(type.base);
+  }
+  return { type, typmod: mod };
+}
+
+function listType(types: Map<number, PostgresType>, elemOid: number, typmod: number) {
+  const { type, typmod: mod } = resolve(types, elemOid, typmod);
+  if (!type) return undefined;
+  if (type.kind === 'e') return { element: 'VARCHAR', asText: false };
+  if (type.name === 'numeric') return { element: numericType(mod) ?? 'VARCHAR', asText: true };
+  const element = LIST_ELEMENTS[type.name];
+  return element ? { element, asText: false } : undefined;
+}
+
+/**
+ * Plans how each column of a query result is copied faithfully: the SELECT expression COPY writes
+ * (text that DuckDB can parse) and the DuckDB type and conversion that rebuild the value. Unknown
+ * types (ranges, composites, network addresses, …) keep their PostgreSQL text form.
+ */
+export function planPostgresColumns(
+  fields: PostgresField[],
+  types: Map<number, PostgresType>,
+): PostgresColumn[] {
+  return fields.map((field) => {
+    const ref = `q.${quoteIdent(field.name)}`;
+    const sourceType = field.declared;
+    const column = (csvType: string, select = ref, convert?: string): PostgresColumn => ({
+      select,
+      plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}) },
+    });
+    const { type, typmod } = resolve(types, field.typeOid, field.typmod);
+    if (!type) return column('VARCHAR');
+    const direct = DIRECT[type.name];
+    if (direct) return column(direct);
+    if (type.kind === 'e') return column('VARCHAR');
+    switch (type.name) {
+      case 'numeric': {
+        const decimal = numericType(typmod);
+        return decimal ? column(decimal) : column('VARCHAR');
+      }
+      case 'json':
+      case 'jsonb':
+        return column('VARCHAR', ref, '{}::JSON');
+      case 'bytea':
+        // COPY writes bytea as \x followed by hex digits.
+        return column('VARCHAR', ref, 'unhex(substr({}, 3))');
+      case 'interval':
+        // Parquet cannot store a negative interval, so it stays text, in the form DuckDB casts with
+        // ::INTERVAL (PostgreSQL's own text except the + before a positive time part).
+        return column('VARCHAR', `replace(${ref}::text, '+', '')`);
+    }
+    if (type.category === 'A') {
+      const list = listType(types, type.elem, typmod);
+      if (!list) return column('VARCHAR', `array_to_json(${ref})`, '{}::JSON');
+      // Strict: a value that does not fit (a multi-dimensional array) fails the sync instead of
+      // turning into NULLs. numeric goes through text so no digit is lost to a double.
+      const select = list.asText ? `array_to_json(${ref}::text[])` : `array_to_json(${ref})`;
+      return column('VARCHAR', select, `from_json_strict({}, '["${list.element}"]')`);
+    }
+    return column('VARCHAR');
+  });
+}

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createQueryEngine } from '../src/engine/index.ts';
+import { dataLayout } from '../src/lake/index.ts';
+import { createSilentLogger } from '../src/log/index.ts';
+import { createMetrics } from '../src/metrics/index.ts';
+import { createSources, findSource, type SyncResult } from '../src/sources/index.ts';
+import { openStateStore } from '../src/state/index.ts';
+import { tempDir, testConfig } from './helpers.ts';
+
+/** The database URLs the source tests run against (real servers on this machine). */
+export const TEST_PG_URL = process.env.INLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_MYSQL_URL = process.env.INLET_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** A name no parallel test run uses, for schemas and databases. */
+export const uniqueName = (prefix: string) =>
+  `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * A data directory with the given sources configured, syncing them in-process and querying the
+ * result through the real sandboxed engine, as `inlet sync` and `inlet query` do.
+ */
+export async function createSourceHarness(sources: Array<Record<string, unknown>>) {
+  const temp = tempDir('inlet-sources-');
+  const config = testConfig(temp.dir, { sources: sources as Array<{ name: string; type: string }> });
+  const layout = dataLayout(config.data_dir);
+  const state = openStateStore(join(temp.dir, 'state.sqlite'));
+  const engine = await createQueryEngine({ config, layout });
+  const progress: Array<[number, number | undefined]> = [];
+  return {
+    dir: temp.dir,
+    layout,
+    state,
+    progress,
+    sync(name: string, signal = new AbortController().signal): Promise<SyncResult> {
+      return findSource(createSources(config), name).sync({
+        config,
+        layout,
+        state,
+        logger: createSilentLogger(),
+        metrics: createMetrics(),
+        signal,
+        onProgress: (rows, total) => progress.push([rows, total]),
+      });
+    },
+    /** Rows of a query as objects. */
+    async query(sql: string): Promise<Array<Record<string, unknown>>> {
+      const result = await engine.query(sql);
+      return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])));
+    },
+    close() {
+      engine.close();
+      state.close();
+      temp.cleanup();
+    },
+  };
+}
+
+export type SourceHarness = Awaited<ReturnType<typeof createSourceHarness>>;
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.js');
+
+/** Parquet files a run has staged (not yet published) for one table. */
+export function stagedParts(lakeDir: string, source: string, table: string): number {
+  const dir = join(lakeDir, 'sources', source, table);
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir)
+    .filter((name) => name.startsWith('.run-'))
+    .reduce((n, run) => n + readdirSync(join(dir, run)).filter((f) => f.endsWith('.parquet')).length, 0);
+}
+
+/**
+ * Runs `inlet sync <source>` in a child process, as a user would, and SIGKILLs it once `midway()`
+ * holds. Resolves to true when the kill landed mid-sync, false when the sync finished first.
+ */
+export async function killSyncMidway(options: {
+  configPath: string;
+  source: string;
+  env: Record<string, string>;
+  midway: () => boolean;
+}): Promise<boolean> {
+  const child = spawn(process.execPath, [BIN, 'sync', options.source, '--config', options.configPath], {
+    env: { ...process.env, ...options.env, INLET_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let i = 0; i < 6000; i++) {
+    if (child.exitCode !== null) break;
+    if (options.midway()) {
+      child.kill('SIGKILL');
+      await exited;
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  if (child.exitCode !== 0 && child.signalCode === null) throw new Error(`inlet sync failed: ${stderr}`);
+  return false;
+}
