@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Catalog, createCatalog } from './catalog/index.ts';
 import { createEnricher, createIntake } from './collect/index.ts';
 import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
@@ -8,6 +9,16 @@ import { createHttpApp } from './http/index.ts';
 import { createLoader, dataLayout, type Loader } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics } from './metrics/index.ts';
+import {
+  createRunHistory,
+  createScheduler,
+  createStepHandlers,
+  loadWorkflows,
+  type RunHistory,
+  type Scheduler,
+} from './scheduler/index.ts';
+import { createLogIntake } from './sources/file-log/index.ts';
+import { createSources } from './sources/index.ts';
 import { openStateStore, type StateStore } from './state/index.ts';
 import { createWalWriter, type WalWriter } from './wal/index.ts';
 
@@ -18,6 +29,9 @@ export interface RunningInlet {
   loader: Loader;
   engine: QueryEngine;
   state: StateStore;
+  scheduler: Scheduler;
+  runs: RunHistory;
+  catalog: Catalog;
   close(): Promise<void>;
 }
 
@@ -38,6 +52,8 @@ export function resolveApiToken(config: InletConfig): { token: string; generated
 /** Starts collector, loader and query API in one process (the embedded default). */
 export async function startInlet(options: { config: InletConfig; logger: Logger }): Promise<RunningInlet> {
   const { config, logger } = options;
+  // Before anything starts: a bad workflow should stop start-up with its file named.
+  const workflows = loadWorkflows(config);
   const layout = dataLayout(config.data_dir);
   for (const dir of [layout.lake, layout.events, layout.walEvents, layout.state, layout.tmp])
     mkdirSync(dir, { recursive: true });
@@ -65,9 +81,38 @@ export async function startInlet(options: { config: InletConfig; logger: Logger 
   const engine = await createQueryEngine({ config, layout });
   const { token, generated, path } = resolveApiToken(config);
   if (generated) logger.info({ path }, 'generated an API token because INLET_API_TOKEN is not set');
-  const app = createHttpApp({ config, logger, metrics, intake, wal, engine, apiToken: token });
+  const runs = createRunHistory(state);
+  const scheduler = createScheduler({
+    workflows,
+    state,
+    history: runs,
+    handlers: createStepHandlers({ config, state, logger, metrics }),
+    logger,
+  });
+  const catalog = createCatalog({ config, logger });
+  const logs = createLogIntake({ config, layout, logger, metrics });
+  const app = createHttpApp({
+    config,
+    logger,
+    metrics,
+    intake,
+    wal,
+    engine,
+    catalog,
+    runs,
+    logs,
+    apiToken: token,
+  });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   loader.start();
+  scheduler.start();
+  logs.start();
+  // Log tails (sources with follow()) run for as long as the server does.
+  const stopSources = new AbortController();
+  const followers = createSources(config).flatMap((source) => {
+    const context = { config, layout, state, metrics, logger: logger.child({ source: source.name }) };
+    return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
+  });
   logger.info({ url: address, data_dir: config.data_dir }, 'inlet is listening');
   return {
     url: address,
@@ -76,8 +121,16 @@ export async function startInlet(options: { config: InletConfig; logger: Logger 
     loader,
     engine,
     state,
+    scheduler,
+    runs,
+    catalog,
     async close() {
       await app.close();
+      stopSources.abort();
+      await Promise.all(followers.map((follower) => follower.stop()));
+      await logs.stop();
+      await scheduler.stop();
+      catalog.close();
       await loader.stop();
       await wal.close();
       engine.close();

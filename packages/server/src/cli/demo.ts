@@ -1,8 +1,11 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startInlet } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
-import { DEMO_SITE, generateDemo, sendBatches } from '../demo/index.ts';
+import { DEMO_SITE, FEATURES, generateDemo, sendBatches } from '../demo/index.ts';
 import type { Logger } from '../log/index.ts';
+import { runModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress, type Output } from './output.ts';
 import { untilSignal } from './start.ts';
@@ -61,6 +64,24 @@ export async function demoCommand(
         `Sent ${sent.toLocaleString('en-US')} events for ${days} days to site "${site.id}" and loaded them into the lake.\n`,
       );
     }
+    if (!existsSync(config.project_dir)) {
+      // The demo product's features, plus two nobody uses, so features_unused has a story to tell.
+      const seeds = join(config.project_dir, 'seeds');
+      mkdirSync(seeds, { recursive: true });
+      const features = [...FEATURES.map(([name]) => name), 'gantt_view', 'slack_alert_created'];
+      writeFileSync(join(seeds, 'features.csv'), `feature\n${features.join('\n')}\n`);
+      output.err(
+        `Wrote ${join(seeds, 'features.csv')}, the demo's list of features; edit it for your product.\n`,
+      );
+    }
+    const built = await runModels({ config, logger });
+    const skipped = built.models.filter((m) => m.status === 'skipped').map((m) => m.name);
+    const failed = built.models.filter((m) => m.status === 'failed' || m.status === 'test_failed');
+    output.err(
+      `Built ${built.models.length - skipped.length - failed.length} marts in ${(built.ms / 1000).toFixed(1)} s` +
+        `${skipped.length > 0 ? ` (waiting for their input: ${skipped.join(', ')})` : ''}.\n`,
+    );
+    for (const model of failed) output.err(`  ${model.name} failed: ${model.message}\n`);
     output.err(
       [
         '',
@@ -68,6 +89,9 @@ export async function demoCommand(
         `  API token: ${inlet.apiToken}`,
         '  Try:',
         `    npx inlet query "SELECT name, count(*) AS events FROM events WHERE type = 'track' GROUP BY ALL ORDER BY 2 DESC"`,
+        '    npx inlet query "SELECT * FROM daily_active_users ORDER BY dt DESC LIMIT 7"',
+        '    npx inlet query "SELECT * FROM searches_without_results"',
+        '    npx inlet catalog',
         `    curl -s ${inlet.url}/api/query -H 'Authorization: Bearer ${inlet.apiToken}' -H 'Content-Type: application/json' \\`,
         `      -d '{"sql": "SELECT properties->>'"'"'query'"'"' AS query, count(*) FROM events WHERE name = '"'"'search'"'"' AND (properties->>'"'"'results'"'"')::INT = 0 GROUP BY ALL"}'`,
         '',

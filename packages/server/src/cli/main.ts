@@ -2,19 +2,24 @@ import { parseArgs } from 'node:util';
 import { type InletConfig, loadConfig } from '../config/index.ts';
 import { isInletError } from '../errors/index.ts';
 import { createLogger } from '../log/index.ts';
+import { catalogCommand, catalogHelp } from './catalog.ts';
 import { demoCommand, demoHelp } from './demo.ts';
+import { docsCommand, docsHelp } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Output, processOutput } from './output.ts';
 import { queryCommand, queryHelp } from './query.ts';
+import { runCommand, runHelp } from './run.ts';
+import { runsCommand, runsHelp } from './runs.ts';
 import { startCommand, startHelp } from './start.ts';
 import { syncCommand, syncHelp } from './sync.ts';
+import { testCommand, testHelp } from './test.ts';
 
 const HELP = `inlet: collect product events into a Parquet lake and query them with SQL.
 
 Usage: inlet <command> [--config inlet.yaml] [options]
 
 Commands:
-${[startHelp, queryHelp, syncHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
+${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, docsHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 query refused or failed.
 `;
@@ -54,6 +59,8 @@ export async function main(
     return ExitCode.CONFIG;
   }
   const logger = createLogger({ level: env.INLET_LOG_LEVEL ?? 'info' });
+  // Commands that print their own results log only warnings, so the log does not mix into them.
+  const quiet = () => createLogger({ level: env.INLET_LOG_LEVEL ?? 'warn' });
   try {
     switch (command) {
       case 'start':
@@ -62,6 +69,16 @@ export async function main(
         return await queryCommand(args, config, output);
       case 'sync':
         return await syncCommand(args, config, logger, output);
+      case 'run':
+        return await runCommand(args, config, quiet(), output);
+      case 'test':
+        return await testCommand(args, config, output);
+      case 'runs':
+        return await runsCommand(args, config, quiet(), output);
+      case 'catalog':
+        return await catalogCommand(args, config, quiet(), output);
+      case 'docs':
+        return await docsCommand(args, config, quiet(), output);
       case 'demo':
         return await demoCommand(
           args,

@@ -80,6 +80,7 @@ export function parseConfig(
   return {
     ...config,
     data_dir: resolve(options.baseDir ?? process.cwd(), config.data_dir),
+    project_dir: resolve(options.baseDir ?? process.cwd(), config.project_dir),
     configPath: options.file ? resolve(options.file) : undefined,
     apiToken: env.INLET_API_TOKEN || undefined,
   };

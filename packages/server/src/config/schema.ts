@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { workflowSchema } from './workflow-schema.ts';
 
 const timezone = z.string().refine(
   (tz) => {
@@ -43,6 +44,8 @@ const source = z.looseObject({
 /** The one schema for inlet.yaml; defaults here are the embedded defaults. */
 export const configSchema = z.strictObject({
   data_dir: z.string().default('./data'),
+  /** The SQL models project (models/, seeds/, workflows/); relative paths are resolved like data_dir. */
+  project_dir: z.string().default('./project'),
   timezone: timezone.default('UTC'),
   server: z
     .strictObject({
@@ -84,6 +87,14 @@ export const configSchema = z.strictObject({
       max_rows: z.number().int().positive().default(100_000),
     })
     .prefault({}),
+  models: z
+    .strictObject({
+      /** Build inlet's built-in product marts alongside the project's own models. */
+      builtin: z.boolean().default(true),
+      memory_limit: z.string().default('1GB'),
+    })
+    .prefault({}),
+  workflows: z.array(workflowSchema).default([]),
 });
 
 export type InletConfigInput = z.input<typeof configSchema>;

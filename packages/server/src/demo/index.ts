@@ -1,4 +1,6 @@
 /** @module demo: a realistic synthetic month for a demo site, sent through the real intake path. */
+
+export { FEATURES } from './catalog.ts';
 export { type DemoMessage, type DemoOptions, generateDemo, zoneOffsetMinutes } from './generator.ts';
 
 export const DEMO_SITE = { id: 'demo', write_key: 'wk_demo_public', honor_dnt: false } as const;

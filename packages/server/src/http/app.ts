@@ -1,15 +1,22 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Catalog } from '../catalog/index.ts';
 import type { Intake } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
+import type { RunHistory } from '../scheduler/index.ts';
+import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
-import { registerCollectRoutes } from './collect-routes.ts';
+import { registerCatalogRoutes } from './catalog-routes.ts';
 import { createErrorHandler } from './error-handler.ts';
+import { createIntakeHandler } from './intake-handler.ts';
+import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerQueryRoutes } from './query-routes.ts';
+import { registerRunsRoutes } from './runs-routes.ts';
 import { registerTrackerRoutes } from './tracker-routes.ts';
 
 export interface HttpAppOptions {
@@ -19,6 +26,10 @@ export interface HttpAppOptions {
   intake?: Intake;
   wal?: WalWriter;
   engine?: QueryEngine;
+  /** The HTTP log intake (POST /logs, Fluent Bit's http output). */
+  logs?: LogIntake;
+  catalog?: Catalog;
+  runs?: RunHistory;
   apiToken: string;
 }
 
@@ -33,10 +44,19 @@ const parseJson = (body: string): unknown => {
 /** The Fastify app: collector routes when this process collects, the query API when it serves queries. */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, metrics } = options;
+  const requests = metrics.counter('inlet_http_requests_total', 'HTTP requests by route and status');
+  const collect = options.intake
+    ? createIntakeHandler({ config, intake: options.intake, requests, logger: options.logger })
+    : undefined;
   const app = Fastify({
     bodyLimit: config.limits.request_bytes,
     trustProxy: config.server.trust_proxy,
     return503OnClosing: true,
+    // The collector's routes answer on the raw server before Fastify (see intake-handler.ts).
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        if (!collect?.(request, response)) handler(request, response);
+      }),
   });
   app.removeAllContentTypeParsers();
   // text/plain carries JSON too: it is what navigator.sendBeacon and analytics.js send without a CORS preflight.
@@ -63,16 +83,15 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       ),
   );
 
-  const requests = metrics.counter('inlet_http_requests_total', 'HTTP requests by route and status');
   app.addHook('onResponse', async (request, reply) => {
     requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
   registerOpsRoutes(app, { wal: options.wal, metrics });
-  if (options.intake) {
-    registerCollectRoutes(app, { config, intake: options.intake });
-    registerTrackerRoutes(app);
-  }
+  if (options.intake) registerTrackerRoutes(app);
+  if (options.logs) registerLogRoutes(app, { logs: options.logs });
   if (options.engine) registerQueryRoutes(app, { engine: options.engine, apiToken: options.apiToken });
+  if (options.catalog) registerCatalogRoutes(app, { catalog: options.catalog, apiToken: options.apiToken });
+  if (options.runs) registerRunsRoutes(app, { runs: options.runs, apiToken: options.apiToken });
   return app;
 }

@@ -1,0 +1,143 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
+import type { InletConfig } from '../config/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createMetrics } from '../metrics/index.ts';
+import { runModels } from '../models/index.ts';
+import { createSources, findSource } from '../sources/index.ts';
+import { openStateStore } from '../state/index.ts';
+import { type Catalog, createCatalog } from './index.ts';
+
+const temp = tempDir();
+const logger = createSilentLogger();
+let config: InletConfig;
+let catalog: Catalog;
+
+beforeAll(async () => {
+  const csv = join(temp.dir, 'customers.csv');
+  writeFileSync(csv, 'id,name,account_id\n1,Aoki Co.,acct_1\n2,Baba Ltd.,acct_2\n');
+  config = testConfig(join(temp.dir, 'data'), {
+    project_dir: join(temp.dir, 'project'),
+    models: { builtin: false },
+    sources: [{ name: 'crm', type: 'csv', tables: [{ path: csv, name: 'customers' }] }],
+  });
+  const layout = dataLayout(config.data_dir);
+  await writeEvents(layout, [
+    { ts: '2026-11-20T10:00:00Z', name: 'login', properties: { account_id: 'acct_1' } },
+    { ts: '2026-11-21T10:00:00Z', name: 'login', properties: { account_id: 'acct_1' } },
+    { ts: '2026-11-21T11:00:00Z', name: 'login', properties: { account_id: 'acct_2' } },
+  ]);
+  // A real sync through the sources contract writes crm.customers.
+  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+  await findSource(createSources(config), 'crm').sync({
+    config,
+    layout,
+    state,
+    logger,
+    metrics: createMetrics(),
+    signal: new AbortController().signal,
+  });
+  state.close();
+  const project = (path: string, text: string) => writeProjectFile(config.project_dir, path, text);
+  project(
+    'models/account_events.sql',
+    "/*---\nmaterialized: view\n---*/\nSELECT event_id, properties->>'account_id' AS account_id, dt FROM events",
+  );
+  project(
+    'models/accounts_activity.sql',
+    `/*---
+description: Logins per customer account, with its name from the CRM.
+owner: success@example.com
+columns:
+  account_id: { description: "The customer account.", tests: [not_null, unique] }
+  logins: Login events.
+---*/
+SELECT c.account_id, c.name, count(e.event_id)::INT AS logins
+FROM crm.customers AS c LEFT JOIN {{ ref('account_events') }} AS e USING (account_id)
+GROUP BY ALL`,
+  );
+  project('models/later.sql', "SELECT * FROM {{ ref('accounts_activity') }}");
+  const result = await runModels({ config, logger, selectors: ['+accounts_activity'] });
+  expect(result.ok).toBe(true);
+  catalog = createCatalog({ config, logger });
+});
+afterAll(() => {
+  catalog?.close();
+  temp.cleanup();
+});
+
+describe('catalog', () => {
+  it('lists every table and view the engine knows with kind, rows, size, partitions and freshness', async () => {
+    const tables = await catalog.tables();
+    expect(tables.map((t) => [t.name, t.kind, t.materialized ?? null, t.rows])).toEqual([
+      ['account_events', 'mart', 'view', null],
+      ['accounts_activity', 'mart', 'table', 2],
+      ['crm.customers', 'source', null, 2],
+      ['events', 'events', null, 3],
+    ]);
+    const events = tables.find((t) => t.name === 'events');
+    expect(events).toMatchObject({
+      partitions: { count: 2, first: '2026-11-20', last: '2026-11-21' },
+      description: expect.stringContaining('Every event the collector accepted'),
+    });
+    expect(events?.bytes).toBeGreaterThan(0);
+    expect(events?.files).toBe(2);
+    expect(Date.parse(events?.updated_at ?? '')).toBeGreaterThan(Date.now() - 120_000);
+    expect(events?.columns.find((c) => c.name === 'ts')).toEqual({
+      name: 'ts',
+      type: 'TIMESTAMP WITH TIME ZONE',
+      description: 'When it happened, client time corrected for clock skew.',
+    });
+  });
+
+  it('describes one table: columns with own or inherited descriptions, tests, owner, lineage', async () => {
+    const mart = await catalog.table('accounts_activity');
+    expect(mart).toMatchObject({
+      description: 'Logins per customer account, with its name from the CRM.',
+      owner: 'success@example.com',
+      tests: ['not_null(account_id)', 'unique(account_id)'],
+      depends_on: ['account_events', 'crm.customers'],
+      upstream: ['account_events', 'crm.customers', 'events', 'source:crm'],
+      downstream: ['later'],
+    });
+    expect(mart.columns).toEqual([
+      { name: 'account_id', type: 'VARCHAR', description: 'The customer account.' },
+      { name: 'name', type: 'VARCHAR', description: null },
+      { name: 'logins', type: 'INTEGER', description: 'Login events.' },
+    ]);
+    const view = await catalog.table('account_events');
+    expect(view.sql).toContain('FROM events');
+    expect(view.updated_at).toBe((await catalog.table('events')).updated_at);
+    expect(view.columns.find((c) => c.name === 'dt')).toMatchObject({
+      description: 'UTC day of ts; the partition.',
+      description_from: 'events',
+    });
+    await expect(catalog.table('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('draws lineage from the source through its table to models, unbuilt models included', async () => {
+    const lineage = await catalog.lineage();
+    expect(lineage.edges).toEqual([
+      { from: 'account_events', to: 'accounts_activity' },
+      { from: 'accounts_activity', to: 'later' },
+      { from: 'crm.customers', to: 'accounts_activity' },
+      { from: 'events', to: 'account_events' },
+      { from: 'source:crm', to: 'crm.customers' },
+    ]);
+    expect(lineage.nodes).toContainEqual({ id: 'later', kind: 'model', built: false });
+    expect(lineage.nodes).toContainEqual({ id: 'source:crm', kind: 'source', built: true });
+  });
+
+  it('lists marts and columns without a description', async () => {
+    expect(await catalog.docsCheck()).toEqual([
+      { table: 'account_events' },
+      { table: 'account_events', column: 'account_id' },
+      { table: 'accounts_activity', column: 'name' },
+      { table: 'later' },
+    ]);
+  });
+});

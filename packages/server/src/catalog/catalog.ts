@@ -1,0 +1,258 @@
+import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import { dataLayout, type LakeTable, listLakeTables } from '../lake/index.ts';
+import type { Logger } from '../log/index.ts';
+import {
+  type BuildEngine,
+  columnDescriptions,
+  createBuildEngine,
+  openProject,
+  type Project,
+  quoteName,
+} from '../models/index.ts';
+import { type DocsGap, docsGaps } from './docs-check.ts';
+import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
+import { buildLineage, type Lineage } from './lineage.ts';
+import { addStats, fileStats, globRoot, NO_FILES } from './table-files.ts';
+
+export interface CatalogColumn {
+  name: string;
+  type: string;
+  description: string | null;
+  /** The table a description was taken from when the column has none of its own (same name upstream). */
+  description_from?: string;
+}
+
+export interface CatalogTable {
+  name: string;
+  kind: 'events' | 'logs' | 'source' | 'mart';
+  /** For marts: how the model is written (seed for a CSV seed). */
+  materialized?: 'view' | 'table' | 'incremental' | 'seed';
+  description: string | null;
+  owner: string | null;
+  /** Rows now; null for views, which have none of their own. */
+  rows: number | null;
+  bytes: number;
+  files: number;
+  partitions: { count: number; first: string | null; last: string | null };
+  /** When its data last changed (newest file; for a view, the newest of what it reads). */
+  updated_at: string | null;
+  depends_on: string[];
+  columns: CatalogColumn[];
+}
+
+export interface CatalogTableDetail extends CatalogTable {
+  partition_list: string[];
+  /** The view's SQL, for views. */
+  sql?: string;
+  tests: string[];
+  upstream: string[];
+  downstream: string[];
+}
+
+export interface Catalog {
+  tables(): Promise<CatalogTable[]>;
+  table(name: string): Promise<CatalogTableDetail>;
+  lineage(): Promise<Lineage>;
+  /** Marts and columns without a description. */
+  docsCheck(): Promise<DocsGap[]>;
+  close(): void;
+}
+
+interface Snapshot {
+  tables: Map<string, CatalogTableDetail>;
+  project: Project | undefined;
+  sources: string[];
+}
+
+/**
+ * The catalog: every table and view the engine knows, with columns and types from DuckDB, rows,
+ * size, partitions, freshness and descriptions (manifests, model YAML, inherited by column name),
+ * and the lineage between them. It keeps its own DuckDB, opened on first use.
+ */
+export function createCatalog(options: { config: InletConfig; logger: Logger }): Catalog {
+  const { config, logger } = options;
+  const layout = dataLayout(config.data_dir);
+  let engine: Promise<BuildEngine> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  // One look at a time: the snapshot uses one DuckDB connection.
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const describe = async (
+    db: BuildEngine,
+    name: string,
+    listed: { dir: string; table: LakeTable } | undefined,
+  ): Promise<CatalogTableDetail> => {
+    const table = listed?.table;
+    const columns = (await db.rows(`DESCRIBE ${quoteName(name)}`)).map((row) => ({
+      name: String(row.column_name),
+      type: String(row.column_type),
+      description: null,
+    }));
+    const isView = table?.sql !== undefined;
+    const stats =
+      name === 'events'
+        ? addStats(fileStats(layout.events), fileStats(layout.walEvents, ['.log']))
+        : listed && !isView
+          ? fileStats(globRoot(listed.dir, listed.table.files))
+          : NO_FILES;
+    const rows = isView
+      ? null
+      : Number((await db.rows(`SELECT count(*)::BIGINT AS n FROM ${quoteName(name)}`))[0]?.n ?? 0);
+    return {
+      name,
+      kind: name === 'events' ? 'events' : (table?.kind ?? 'mart'),
+      description: name === 'events' ? EVENTS_DESCRIPTION : (table?.description ?? null),
+      owner: null,
+      rows,
+      bytes: stats.bytes,
+      files: stats.files,
+      partitions: {
+        count: stats.partitions.length,
+        first: stats.partitions[0] ?? null,
+        last: stats.partitions.at(-1) ?? null,
+      },
+      partition_list: stats.partitions,
+      updated_at: stats.updatedAt,
+      depends_on: table?.depends_on ?? [],
+      columns,
+      ...(isView ? { sql: table?.sql } : {}),
+      tests: [],
+      upstream: [],
+      downstream: [],
+    };
+  };
+
+  const snapshot = async (): Promise<Snapshot> => {
+    engine ??= createBuildEngine({ config, layout });
+    const db = await engine;
+    await db.refreshViews();
+    const listed = new Map(listLakeTables(layout.lake).map((entry) => [entry.table.name, entry]));
+    let project: Project | undefined;
+    try {
+      project = openProject(config).project;
+    } catch (error) {
+      logger.warn({ err: error }, 'the models project could not be read; the catalog shows the lake only');
+    }
+    const tables = new Map<string, CatalogTableDetail>();
+    for (const name of [...db.viewNames()].sort())
+      tables.set(name, await describe(db, name, listed.get(name)));
+    for (const [name, entry] of tables) {
+      const node = project?.nodes.get(name);
+      if (!node) continue;
+      entry.materialized = node.kind === 'seed' ? 'seed' : node.config.materialized;
+      entry.owner = node.config.owner ?? null;
+      entry.description ??= node.config.description ?? null;
+      entry.tests = [
+        ...Object.entries(node.config.columns).flatMap(([column, value]) =>
+          typeof value === 'string'
+            ? []
+            : value.tests.map((t) => `${typeof t === 'string' ? t : Object.keys(t)[0]}(${column})`),
+        ),
+        ...node.config.tests.map((t, i) =>
+          'unique' in t ? `unique(${t.unique.join(', ')})` : (t.name ?? `sql_${i + 1}`),
+        ),
+      ];
+    }
+    const own = new Map<string, Record<string, string>>();
+    for (const name of tables.keys()) {
+      const node = project?.nodes.get(name);
+      own.set(name, {
+        ...(name === 'events' ? EVENT_COLUMN_DESCRIPTIONS : {}),
+        ...listed.get(name)?.table.columns,
+        ...(node ? columnDescriptions(node.config) : {}),
+      });
+    }
+    resolveDescriptions(tables, own);
+    return { tables, project, sources: config.sources.map((s) => s.name) };
+  };
+
+  return {
+    tables: () => serial(async () => [...(await snapshot()).tables.values()].map(summary)),
+    table: (name) =>
+      serial(async () => {
+        const snap = await snapshot();
+        const entry = snap.tables.get(name) ?? snap.tables.get(name.toLowerCase());
+        if (!entry)
+          throw new InletError(
+            'NOT_FOUND',
+            `No table or view named "${name}"; inlet catalog lists them (views appear once built).`,
+          );
+        const lineage = buildLineage(snap.tables, snap.project, snap.sources);
+        return {
+          ...entry,
+          upstream: lineage.upstream(entry.name),
+          downstream: lineage.downstream(entry.name),
+        };
+      }),
+    lineage: () =>
+      serial(async () => {
+        const snap = await snapshot();
+        const { nodes, edges } = buildLineage(snap.tables, snap.project, snap.sources);
+        return { nodes, edges };
+      }),
+    docsCheck: () =>
+      serial(async () => {
+        const snap = await snapshot();
+        return docsGaps([...snap.tables.values()], snap.project);
+      }),
+    close() {
+      void engine?.then((db) => db.close());
+      engine = undefined;
+    },
+  };
+}
+
+/** A table without the detail fields, for lists. */
+function summary(entry: CatalogTableDetail): CatalogTable {
+  const { partition_list: _p, sql: _s, tests: _t, upstream: _u, downstream: _d, ...rest } = entry;
+  return rest;
+}
+
+/**
+ * Fills descriptions from manifests and model YAML, then lets a column without one inherit it from
+ * the same column upstream, and gives a view the freshness of the newest table it reads.
+ */
+function resolveDescriptions(
+  tables: Map<string, CatalogTableDetail>,
+  own: Map<string, Record<string, string>>,
+): void {
+  const lookup = (
+    table: string,
+    column: string,
+    seen: Set<string>,
+  ): { text: string; from: string } | undefined => {
+    // Only a table that has the column can pass its description on: a same-named column elsewhere
+    // upstream is a different thing.
+    const entry = tables.get(table);
+    if (seen.has(table) || (entry && !entry.columns.some((c) => c.name === column))) return undefined;
+    seen.add(table);
+    const text = own.get(table)?.[column];
+    if (text) return { text, from: table };
+    for (const dep of entry?.depends_on ?? []) {
+      const found = lookup(dep, column, seen);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const freshness = (table: string, seen: Set<string>): string | null => {
+    const entry = tables.get(table);
+    if (!entry || seen.has(table)) return null;
+    seen.add(table);
+    if (entry.sql === undefined) return entry.updated_at;
+    const times = entry.depends_on.map((dep) => freshness(dep, seen)).filter((t): t is string => t !== null);
+    return times.sort().at(-1) ?? null;
+  };
+  for (const [name, entry] of tables) {
+    for (const column of entry.columns) {
+      const found = lookup(name, column.name, new Set());
+      column.description = found?.text ?? null;
+      if (found && found.from !== name) column.description_from = found.from;
+    }
+    if (entry.sql !== undefined) entry.updated_at = freshness(name, new Set());
+  }
+}

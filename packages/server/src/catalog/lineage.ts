@@ -1,0 +1,91 @@
+import type { Project } from '../models/index.ts';
+
+export interface LineageNode {
+  /** A table or view name, or source:<name> for a configured source (a database, a log). */
+  id: string;
+  kind: 'source' | 'events' | 'logs' | 'source_table' | 'seed' | 'model';
+  /** False for a model of the project that has not been built yet. */
+  built: boolean;
+}
+
+export interface Lineage {
+  nodes: LineageNode[];
+  edges: Array<{ from: string; to: string }>;
+}
+
+/** Only what lineage needs to know about each table the engine has. */
+interface TableFacts {
+  kind: 'events' | 'logs' | 'source' | 'mart';
+  depends_on: string[];
+}
+
+/**
+ * Edges source → table → model → model: from each table's depends_on (what a model read when it was
+ * built, what a source wrote), from the refs of project models not built yet, and from a source
+ * table's schema to the configured source of that name.
+ */
+export function buildLineage(
+  tables: Map<string, TableFacts>,
+  project: Project | undefined,
+  sources: string[],
+): Lineage & { upstream(name: string): string[]; downstream(name: string): string[] } {
+  const nodes = new Map<string, LineageNode>();
+  const edges = new Map<string, { from: string; to: string }>();
+  const sourceIds = new Set(sources.map((s) => `source:${s}`));
+  const edge = (from: string, to: string) => edges.set(`${from}\u0000${to}`, { from, to });
+  for (const source of sources)
+    nodes.set(`source:${source}`, { id: `source:${source}`, kind: 'source', built: true });
+  for (const [name, table] of tables) {
+    const node = project?.nodes.get(name);
+    const kind: LineageNode['kind'] =
+      table.kind === 'mart'
+        ? node?.kind === 'seed'
+          ? 'seed'
+          : 'model'
+        : table.kind === 'source'
+          ? 'source_table'
+          : table.kind;
+    nodes.set(name, { id: name, kind, built: true });
+    for (const dep of table.depends_on)
+      edge(sourceIds.has(`source:${dep}`) && !tables.has(dep) ? `source:${dep}` : dep, name);
+    const schema = name.includes('.') ? name.split('.')[0] : undefined;
+    if (
+      table.kind === 'source' &&
+      table.depends_on.length === 0 &&
+      schema &&
+      sourceIds.has(`source:${schema}`)
+    )
+      edge(`source:${schema}`, name);
+  }
+  for (const node of project?.nodes.values() ?? []) {
+    if (!nodes.has(node.name)) nodes.set(node.name, { id: node.name, kind: node.kind, built: false });
+    for (const ref of node.refs) edge(ref, node.name);
+  }
+  // An input that is neither a table nor a model (a table since removed) still shows as a node.
+  for (const { from } of edges.values())
+    if (!nodes.has(from))
+      nodes.set(from, { id: from, kind: from === 'events' ? 'events' : 'source_table', built: false });
+
+  const list = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  const walk = (start: string, forward: boolean) => {
+    const out = new Set<string>();
+    const stack = [start];
+    while (stack.length > 0) {
+      const at = stack.pop() as string;
+      for (const e of list) {
+        const next = forward ? (e.from === at ? e.to : undefined) : e.to === at ? e.from : undefined;
+        if (next && !out.has(next)) {
+          out.add(next);
+          stack.push(next);
+        }
+      }
+    }
+    return [...out].sort();
+  };
+  return {
+    nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    edges: list,
+    upstream: (name) => walk(name, false),
+    downstream: (name) => walk(name, true),
+  };
+}

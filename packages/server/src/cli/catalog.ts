@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { type CatalogTable, createCatalog } from '../catalog/index.ts';
+import type { InletConfig } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import { ExitCode } from './exit-codes.ts';
+import { type Format, type Output, renderRows, renderTable } from './output.ts';
+
+export const catalogHelp = `inlet catalog [table] [--format table|json|csv]
+  Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
+  last update and description; with a table name, its columns, tests and lineage.`;
+
+const size = (bytes: number) =>
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 ** 2
+      ? `${(bytes / 1024).toFixed(1)} KB`
+      : bytes < 1024 ** 3
+        ? `${(bytes / 1024 ** 2).toFixed(1)} MB`
+        : `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+
+const row = (t: CatalogTable) => [
+  t.name,
+  t.kind,
+  t.materialized ?? null,
+  t.rows,
+  size(t.bytes),
+  t.partitions.count > 0 ? `${t.partitions.count} (${t.partitions.first} … ${t.partitions.last})` : null,
+  t.updated_at,
+  t.description,
+];
+
+/** inlet catalog: the same catalog as GET /api/catalog, opened in this process. */
+export async function catalogCommand(
+  args: string[],
+  config: InletConfig,
+  logger: Logger,
+  output: Output,
+): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: 'string' } },
+  });
+  const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
+  if (!['table', 'json', 'csv'].includes(format) || positionals.length > 1) {
+    output.err(`${catalogHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  const catalog = createCatalog({ config, logger });
+  try {
+    const name = positionals[0];
+    if (!name) {
+      const columns = [
+        'name',
+        'kind',
+        'materialized',
+        'rows',
+        'size',
+        'partitions',
+        'updated_at',
+        'description',
+      ];
+      output.out(renderRows(format, columns, (await catalog.tables()).map(row)));
+      return ExitCode.OK;
+    }
+    const table = await catalog.table(name);
+    if (format !== 'table') {
+      output.out(`${JSON.stringify(table)}\n`);
+      return ExitCode.OK;
+    }
+    const [, kind, materialized, rows, bytes, partitions, updated] = row(table);
+    output.out(
+      [
+        `${table.name} (${[kind, materialized].filter(Boolean).join(', ')})`,
+        table.description ? `  ${table.description}` : '  (no description)',
+        `  rows ${rows ?? '-'} · ${bytes} · partitions ${partitions ?? '-'} · updated ${updated ?? '-'}${table.owner ? ` · owner ${table.owner}` : ''}`,
+        `  upstream: ${table.upstream.join(', ') || '-'}`,
+        `  downstream: ${table.downstream.join(', ') || '-'}`,
+        `  tests: ${table.tests.join(', ') || '-'}`,
+        '',
+        '',
+      ].join('\n') +
+        renderTable(
+          ['column', 'type', 'description'],
+          table.columns.map((c) => [
+            c.name,
+            c.type,
+            c.description
+              ? `${c.description}${c.description_from ? ` (from ${c.description_from})` : ''}`
+              : null,
+          ]),
+          80,
+        ),
+    );
+    return ExitCode.OK;
+  } finally {
+    catalog.close();
+  }
+}

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { createQueryEngine } from '../engine/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { demoCommand } from './demo.ts';
+import type { Output } from './output.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+
+describe('inlet demo', () => {
+  it('builds the built-in marts right after loading, with the demo features as the features seed', async () => {
+    const config = testConfig(join(temp.dir, 'data'), { project_dir: join(temp.dir, 'project') });
+    let err = '';
+    const output: Output = {
+      isTty: false,
+      out: () => undefined,
+      err: (text) => {
+        err += text;
+      },
+    };
+    expect(await demoCommand(['--days', '3', '--exit'], config, createSilentLogger(), output)).toBe(0);
+    expect(err).toMatch(/Built 20 marts in [\d.]+ s \(waiting for their input: access_log_traffic_daily\)/);
+    expect(existsSync(join(config.project_dir, 'seeds', 'features.csv'))).toBe(true);
+    const engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+    try {
+      const [[days, users]] = (
+        await engine.query(
+          "SELECT count(*)::INT, sum(users)::INT FROM daily_active_users WHERE site = 'demo'",
+        )
+      ).rows as [[number, number]];
+      expect(days).toBeGreaterThanOrEqual(2);
+      expect(users).toBeGreaterThan(0);
+      // Never sent by the demo, so unused whatever day of the week the test runs on.
+      const unused = (
+        await engine.query("SELECT feature FROM features_unused WHERE site = 'demo'")
+      ).rows.flat();
+      expect(unused).toEqual(expect.arrayContaining(['gantt_view', 'slack_alert_created']));
+    } finally {
+      engine.close();
+    }
+  });
+});

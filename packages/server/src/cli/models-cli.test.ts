@@ -1,0 +1,134 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
+import { dataLayout } from '../lake/index.ts';
+import { main } from './main.ts';
+import type { Output } from './output.ts';
+
+const temp = tempDir();
+const configPath = join(temp.dir, 'inlet.yaml');
+const project = join(temp.dir, 'project');
+
+/** Runs the inlet command in-process and captures what it prints. */
+async function inlet(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const output: Output = {
+    isTty: false,
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+  };
+  const code = await main([...argv, '--config', configPath], output, { INLET_LOG_LEVEL: 'silent' });
+  return {
+    code,
+    out,
+    err,
+    lines: out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+beforeAll(async () => {
+  writeFileSync(
+    configPath,
+    [
+      'data_dir: ./data',
+      'models:',
+      '  builtin: false',
+      'workflows:',
+      '  - name: nightly',
+      '    cron: "0 5 * * *"',
+      '    steps: [run daily+, test]',
+    ].join('\n'),
+  );
+  await writeEvents(dataLayout(join(temp.dir, 'data')), [
+    { ts: '2026-11-20T10:00:00Z', name: 'export' },
+    { ts: '2026-11-21T10:00:00Z', name: 'export' },
+  ]);
+  writeProjectFile(
+    project,
+    'models/daily.sql',
+    '/*---\nmaterialized: incremental\ndescription: Events per day.\ncolumns:\n  dt: { tests: [unique] }\n---*/\nSELECT dt, count(*)::INT AS events FROM events WHERE dt BETWEEN {{ from_dt }} AND {{ to_dt }} GROUP BY ALL',
+  );
+  writeProjectFile(project, 'models/weekly.sql', "SELECT sum(events)::INT AS events FROM {{ ref('daily') }}");
+});
+afterAll(() => temp.cleanup());
+
+describe('inlet run, test, catalog, docs check, runs', () => {
+  it('inlet run builds and prints one result per model; a failure exits 1', async () => {
+    const built = await inlet('run');
+    expect(built.code).toBe(0);
+    expect(built.lines.map((l) => [l.name, l.status, l.mode])).toEqual([
+      ['daily', 'success', 'full'],
+      ['weekly', 'success', 'full'],
+    ]);
+    expect(built.err).toMatch(/Done: 2 built, 0 failed, 0 skipped/);
+    const backfill = await inlet('run', 'daily', '--from', '2026-11-20', '--to', '2026-11-20');
+    expect(backfill.lines[0]).toMatchObject({
+      name: 'daily',
+      mode: 'partitions',
+      partitions: ['2026-11-20'],
+    });
+    const bad = await inlet('run', '--from', '2026-11-20');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^A backfill needs both --from and --to, as YYYY-MM-DD/);
+    const unknown = await inlet('run', 'dailyy');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);
+  });
+
+  it('inlet test runs the data tests', async () => {
+    const tested = await inlet('test');
+    expect(tested.code).toBe(0);
+    expect(tested.lines).toEqual([
+      { model: 'daily', name: 'unique(dt)', status: 'pass', failures: 0, sample: [] },
+    ]);
+  });
+
+  it('inlet catalog lists tables, describes one; inlet docs check lists gaps and exits 0', async () => {
+    const list = await inlet('catalog');
+    expect(list.lines.map((l) => [l.name, l.kind, l.materialized, l.rows])).toEqual([
+      ['daily', 'mart', 'incremental', 2],
+      ['events', 'events', null, 2],
+      ['weekly', 'mart', 'table', 1],
+    ]);
+    const one = await inlet('catalog', 'weekly');
+    expect(one.lines[0]).toMatchObject({ name: 'weekly', upstream: ['daily', 'events'] });
+    const docs = await inlet('docs', 'check');
+    expect(docs.code).toBe(0);
+    expect(docs.lines).toEqual([
+      { table: 'daily', column: 'events' },
+      { table: 'weekly' },
+      { table: 'weekly', column: 'events' },
+    ]);
+    expect(docs.err).toMatch(/3 missing descriptions/);
+  });
+
+  it('inlet runs start runs a workflow now; inlet runs lists and shows it', async () => {
+    const started = await inlet('runs', 'start', 'nightly');
+    expect(started.code).toBe(0);
+    expect(started.lines[0]).toMatchObject({ workflow: 'nightly', trigger: 'manual', status: 'success' });
+    const list = await inlet('runs');
+    expect(list.lines).toMatchObject([{ workflow: 'nightly', status: 'success', trigger: 'manual' }]);
+    const shown = await inlet('runs', String(list.lines[0]?.id));
+    expect(shown.lines[0]).toMatchObject({
+      steps: [
+        {
+          step: 'run daily+',
+          status: 'success',
+          log: expect.stringMatching(/ok {10}daily \(\d+ partitions\)[\s\S]*ok {10}weekly/),
+        },
+        { step: 'test', status: 'success' },
+      ],
+    });
+  });
+});

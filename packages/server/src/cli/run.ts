@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import type { InletConfig } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import { runModels, summarizeModel, summarizeTest } from '../models/index.ts';
+import { ExitCode } from './exit-codes.ts';
+import type { Output } from './output.ts';
+
+export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD]
+  Builds the project's models (and inlet's built-in marts) in dependency order, testing each
+  before it is published. Selectors: model, +model (with upstream), model+ (with downstream).
+  --from/--to rebuild exactly those days of incremental models (a backfill). Ctrl-C stops it.`;
+
+/** inlet run: builds models in this process; a terminal gets a line per model, a pipe NDJSON. */
+export async function runCommand(
+  args: string[],
+  config: InletConfig,
+  logger: Logger,
+  output: Output,
+): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'full-refresh': { type: 'boolean', default: false },
+      from: { type: 'string' },
+      to: { type: 'string' },
+    },
+  });
+  const date = /^\d{4}-\d{2}-\d{2}$/;
+  if (
+    (values.from === undefined) !== (values.to === undefined) ||
+    [values.from, values.to].some((d) => d !== undefined && !date.test(d))
+  ) {
+    output.err(`A backfill needs both --from and --to, as YYYY-MM-DD.\n${runHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  try {
+    const result = await runModels({
+      config,
+      logger,
+      selectors: positionals,
+      fullRefresh: values['full-refresh'],
+      from: values.from,
+      to: values.to,
+      signal: abort.signal,
+      onResult: (model) =>
+        output.out(output.isTty ? `${summarizeModel(model)}\n` : `${JSON.stringify(model)}\n`),
+    });
+    for (const test of result.tests)
+      output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
+    const count = (status: string) => result.models.filter((m) => m.status === status).length;
+    output.err(
+      `${result.ok ? 'Done' : 'Failed'}: ${count('success')} built, ${count('failed') + count('test_failed')} failed, ${count('skipped')} skipped in ${(result.ms / 1000).toFixed(1)} s.\n`,
+    );
+    return result.ok ? ExitCode.OK : ExitCode.FAILURE;
+  } finally {
+    process.off('SIGINT', stop);
+  }
+}

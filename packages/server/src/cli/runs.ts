@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import {
+  createRunHistory,
+  createScheduler,
+  createStepHandlers,
+  loadWorkflows,
+  type RunHistory,
+} from '../scheduler/index.ts';
+import { openStateStore } from '../state/index.ts';
+import { ExitCode } from './exit-codes.ts';
+import { type Format, type Output, renderRows } from './output.ts';
+
+export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit 20] [--format table|json|csv]
+inlet runs <id>
+inlet runs start <workflow>
+  Lists workflow runs, newest first; shows one run with the log of each step; or runs a
+  workflow now, in this process, outside its schedule (it is recorded like the others).`;
+
+const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
+
+function showRun(history: RunHistory, id: number, output: Output): ExitCode {
+  const run = history.get(id);
+  if (!run) throw new InletError('NOT_FOUND', `No run has id ${id}; inlet runs lists them.`);
+  if (!output.isTty) {
+    output.out(`${JSON.stringify(run)}\n`);
+    return ExitCode.OK;
+  }
+  output.out(
+    `Run ${run.id} of ${run.workflow}: ${run.status}${run.duration_ms !== null ? ` in ${seconds(run.duration_ms)} s` : ''}\n` +
+      `  ${run.trigger}${run.scheduled_for ? ` for ${run.scheduled_for}` : ''}, by ${run.owner}, started ${run.started_at ?? '-'}\n` +
+      (run.error ? `  error: ${run.error}\n` : ''),
+  );
+  for (const step of run.steps) {
+    output.out(
+      `\n[${step.status}] ${step.step}${step.attempts > 1 ? ` (${step.attempts} attempts)` : ''}${step.duration_ms !== null ? ` ${seconds(step.duration_ms)} s` : ''}\n`,
+    );
+    if (step.log) output.out(`${step.log.replace(/^/gm, '  ')}\n`);
+  }
+  return ExitCode.OK;
+}
+
+/** inlet runs: the run history in the state store, read in this process (no server needed). */
+export async function runsCommand(
+  args: string[],
+  config: InletConfig,
+  logger: Logger,
+  output: Output,
+): Promise<ExitCode> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      workflow: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string', default: '20' },
+      format: { type: 'string' },
+    },
+  });
+  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+  const history = createRunHistory(state);
+  try {
+    if (positionals[0] === 'start') {
+      const name = positionals[1];
+      if (!name || positionals.length > 2) {
+        output.err(`${runsHelp}\n`);
+        return ExitCode.USAGE;
+      }
+      const scheduler = createScheduler({
+        workflows: loadWorkflows(config),
+        state,
+        history,
+        handlers: createStepHandlers({ config, state, logger }),
+        logger,
+      });
+      const id = scheduler.trigger(name);
+      const stop = () => void scheduler.stop();
+      process.once('SIGINT', stop);
+      try {
+        await scheduler.idle();
+      } finally {
+        process.off('SIGINT', stop);
+      }
+      showRun(history, id, output);
+      return history.get(id)?.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
+    }
+    if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
+      return showRun(history, Number(positionals[0]), output);
+    if (positionals.length > 0) {
+      output.err(`${runsHelp}\n`);
+      return ExitCode.USAGE;
+    }
+    const limit = Number(values.limit);
+    const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
+    if (!Number.isInteger(limit) || limit < 1 || !['table', 'json', 'csv'].includes(format)) {
+      output.err(`${runsHelp}\n`);
+      return ExitCode.USAGE;
+    }
+    const runs = history.list({ workflow: values.workflow, status: values.status, limit });
+    const columns = [
+      'id',
+      'workflow',
+      'scheduled_for',
+      'trigger',
+      'status',
+      'started_at',
+      'seconds',
+      'error',
+    ];
+    output.out(
+      renderRows(
+        format,
+        columns,
+        runs.map((r) => [
+          r.id,
+          r.workflow,
+          r.scheduled_for,
+          r.trigger,
+          r.status,
+          r.started_at,
+          seconds(r.duration_ms),
+          r.error,
+        ]),
+      ),
+    );
+    if (output.isTty && runs.length === 0)
+      output.err('No runs yet. Workflows run on their schedule under inlet start.\n');
+    return ExitCode.OK;
+  } finally {
+    state.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration as seconds (a number) or text such as 500ms, 30s, 5m, 2h; parsed to milliseconds. */
+export const durationMs = z
+  .union([
+    z.number().positive(),
+    z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'must be a duration such as 30s, 5m or 2h'),
+  ])
+  .transform((value) => {
+    if (typeof value === 'number') return Math.round(value * 1000);
+    const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(value) ?? [];
+    return Math.round(Number(amount) * (UNITS[unit ?? 's'] ?? 1000));
+  });
+
+export type WorkflowStep =
+  | { kind: 'sync'; source: string; text: string }
+  | { kind: 'run'; selectors: string[]; fullRefresh: boolean; text: string }
+  | { kind: 'test'; selectors: string[]; text: string }
+  | { kind: 'report'; report: string; text: string };
+
+const STEP_HINT =
+  'use "sync <source>", "run [selector…] [--full-refresh]", "test [selector…]" or "report <name>"';
+
+/** One step as written in YAML ("run +daily_active_users"), parsed into a typed step. */
+const step = z.string().transform((text, ctx): WorkflowStep => {
+  const [verb, ...words] = text.trim().split(/\s+/);
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message: `"${text}" ${message}` });
+    return z.NEVER;
+  };
+  switch (verb) {
+    case 'sync':
+      return words.length === 1 && words[0]
+        ? { kind: 'sync', source: words[0], text }
+        : fail('needs one source name');
+    case 'run': {
+      const fullRefresh = words.includes('--full-refresh');
+      const selectors = words.filter((w) => w !== '--full-refresh');
+      if (selectors.some((w) => w.startsWith('-'))) return fail('takes selectors and --full-refresh only');
+      return { kind: 'run', selectors, fullRefresh, text };
+    }
+    case 'test':
+      return { kind: 'test', selectors: words, text };
+    case 'report':
+      return words.length === 1 && words[0]
+        ? { kind: 'report', report: words[0], text }
+        : fail('needs one report name');
+    default:
+      return fail(`is not a step; ${STEP_HINT}`);
+  }
+});
+
+const cron = z.string().refine(
+  (expression) => {
+    try {
+      CronExpressionParser.parse(expression);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not a cron expression such as "0 5 * * *" (minute hour day month weekday)' },
+);
+
+/**
+ * One workflow, in inlet.yaml under workflows: or as project/workflows/<name>.yaml. The time zone
+ * defaults to the top-level timezone; catch-up decides what happens to times missed while down.
+ */
+export const workflowSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a letter: lower-case letters, digits, - or _'),
+  cron,
+  timezone: z
+    .string()
+    .refine(
+      (tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'is not an IANA time zone such as UTC or Asia/Tokyo' },
+    )
+    .optional(),
+  steps: z.array(step).min(1, 'needs at least one step'),
+  catchup: z.enum(['latest', 'all', 'none']).default('latest'),
+  /** With catchup: all, at most this many missed times are run (the most recent ones). */
+  catchup_limit: z.number().int().positive().max(1000).default(24),
+  /** Extra attempts of a failing step; the wait doubles after each one. */
+  retries: z.number().int().min(0).max(10).default(0),
+  retry_backoff: durationMs.default(30),
+  /** The whole run is stopped after this long. */
+  timeout: durationMs.default(3600),
+  enabled: z.boolean().default(true),
+});
+
+export type WorkflowConfig = z.output<typeof workflowSchema>;

@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_TOKEN, tempDir, testConfig } from '../../test/helpers.ts';
+import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
+import { createCatalog } from '../catalog/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createMetrics } from '../metrics/index.ts';
+import { runModels } from '../models/index.ts';
+import { createRunHistory } from '../scheduler/index.ts';
+import { openStateStore } from '../state/index.ts';
+import { createHttpApp } from './index.ts';
+
+const temp = tempDir();
+const logger = createSilentLogger();
+const config = testConfig(join(temp.dir, 'data'), {
+  project_dir: join(temp.dir, 'project'),
+  models: { builtin: false },
+});
+const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+const runs = createRunHistory(state);
+const catalog = createCatalog({ config, logger });
+const app = createHttpApp({ config, logger, metrics: createMetrics(), catalog, runs, apiToken: API_TOKEN });
+const get = (url: string, token: string | null = API_TOKEN) =>
+  app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+beforeAll(async () => {
+  await writeEvents(dataLayout(config.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+  writeProjectFile(
+    config.project_dir,
+    'models/logins.sql',
+    "/*---\ndescription: Logins.\n---*/\nSELECT dt, count(*)::INT AS n FROM events WHERE name = 'login' GROUP BY ALL",
+  );
+  expect((await runModels({ config, logger })).ok).toBe(true);
+  const id = runs.claim({
+    workflow: 'nightly',
+    scheduledFor: '2026-11-21T20:00:00.000Z',
+    trigger: 'schedule',
+    owner: 'test',
+  }) as number;
+  runs.start(id);
+  runs.startStep(id, 0, 'run +logins');
+  runs.updateStep(id, 0, { attempts: 1, log: 'ok logins', status: 'success' });
+  runs.finish(id, 'success');
+});
+afterAll(async () => {
+  await app.close();
+  catalog.close();
+  state.close();
+  temp.cleanup();
+});
+
+describe('catalog and runs over HTTP', () => {
+  it('needs the API token', async () => {
+    for (const url of ['/api/catalog', '/api/catalog/events', '/api/lineage', '/api/runs', '/api/runs/1']) {
+      const response = await get(url, null);
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error.code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it('serves the catalog, one table, and the lineage', async () => {
+    const list = await get('/api/catalog');
+    expect(list.statusCode).toBe(200);
+    expect(
+      list.json().tables.map((t: { name: string; kind: string; rows: number }) => [t.name, t.kind, t.rows]),
+    ).toEqual([
+      ['events', 'events', 1],
+      ['logins', 'mart', 1],
+    ]);
+    const table = await get('/api/catalog/logins');
+    expect(table.json()).toMatchObject({
+      name: 'logins',
+      materialized: 'table',
+      description: 'Logins.',
+      upstream: ['events'],
+      columns: [
+        {
+          name: 'dt',
+          type: 'DATE',
+          description: 'UTC day of ts; the partition.',
+          description_from: 'events',
+        },
+        { name: 'n', type: 'INTEGER', description: null },
+      ],
+    });
+    const missing = await get('/api/catalog/nope');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('NOT_FOUND');
+    expect((await get('/api/lineage')).json().edges).toEqual([{ from: 'events', to: 'logins' }]);
+  });
+
+  it('serves the run history and one run with its steps', async () => {
+    const list = await get('/api/runs?workflow=nightly&limit=5');
+    expect(list.json().runs).toMatchObject([
+      { workflow: 'nightly', status: 'success', scheduled_for: '2026-11-21T20:00:00.000Z' },
+    ]);
+    const id = list.json().runs[0].id;
+    expect((await get(`/api/runs/${id}`)).json()).toMatchObject({
+      id,
+      steps: [{ position: 0, step: 'run +logins', status: 'success', attempts: 1, log: 'ok logins' }],
+    });
+    expect((await get('/api/runs/999')).statusCode).toBe(404);
+    const bad = await get('/api/runs?limit=0');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('INVALID_FIELD');
+  });
+});

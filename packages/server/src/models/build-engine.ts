@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, type Json } from '@duckdb/node-api';
+import type { InletConfig } from '../config/index.ts';
+import { applyViews, discoverViews } from '../engine/index.ts';
+import { type DataLayout, sqlString } from '../lake/index.ts';
+import { quoteName } from './sql-names.ts';
+
+/**
+ * The DuckDB that builds models: its own in-memory instance, never the sandboxed one that runs
+ * people's SQL, because building means writing Parquet. It has the same views over the lake.
+ */
+export interface BuildEngine {
+  connection: DuckDBConnection;
+  /** Brings the views in line with the lake's manifests (after a model is published, for one). */
+  refreshViews(): Promise<void>;
+  /** Points one view somewhere else until the next refresh (a model's unpublished files, for its tests). */
+  overrideView(name: string, sql: string): Promise<void>;
+  /** Names of every view over the lake right now. */
+  viewNames(): Set<string>;
+  rows(sql: string): Promise<Record<string, Json>[]>;
+  close(): void;
+}
+
+/** The loader deleted a WAL segment between the events view's glob and the read: the rows are in the lake now. */
+export const FILE_RACE = /No files found|Cannot open file|No such file/;
+
+export async function createBuildEngine(options: {
+  config: InletConfig;
+  layout: DataLayout;
+}): Promise<BuildEngine> {
+  const { config, layout } = options;
+  const temp = join(layout.tmp, 'models');
+  mkdirSync(temp, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(Math.max(1, config.query.threads)),
+    memory_limit: config.models.memory_limit,
+    temp_directory: temp,
+    autoload_known_extensions: 'false',
+    autoinstall_known_extensions: 'false',
+  });
+  const connection = await instance.connect();
+  // Models see times in the configured zone, as people do in the SQL editor.
+  await connection.run(`SET TimeZone = ${sqlString(config.timezone)}`);
+  let views = new Map<string, string>();
+  return {
+    connection,
+    async refreshViews() {
+      views = await applyViews((sql) => connection.run(sql), views, discoverViews(layout));
+    },
+    async overrideView(name, sql) {
+      await connection.run(`CREATE OR REPLACE VIEW ${quoteName(name)} AS ${sql}`);
+      // A shape no manifest produces, so the next refresh puts the published definition back.
+      views.set(name, `override:${sql}`);
+    },
+    viewNames() {
+      return new Set([...views].filter(([, shape]) => !shape.startsWith('failed:')).map(([name]) => name));
+    },
+    async rows(sql) {
+      try {
+        return (await connection.runAndReadAll(sql)).getRowObjectsJson();
+      } catch (error) {
+        if (!FILE_RACE.test((error as Error).message)) throw error;
+        return (await connection.runAndReadAll(sql)).getRowObjectsJson();
+      }
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

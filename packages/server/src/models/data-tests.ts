@@ -1,0 +1,115 @@
+import type { Json } from '@duckdb/node-api';
+import { sqlString } from '../lake/index.ts';
+import type { BuildEngine } from './build-engine.ts';
+import type { ColumnTest, ModelConfig } from './model-config.ts';
+import { asSubquery } from './model-template.ts';
+import { quoteName } from './sql-names.ts';
+
+/** One data test as SQL that selects the rows breaking it: none means it passes. */
+export interface DataTest {
+  model: string;
+  name: string;
+  sql: string;
+}
+
+export interface DataTestResult {
+  model: string;
+  name: string;
+  status: 'pass' | 'fail' | 'error';
+  /** Rows that break the test. */
+  failures: number;
+  /** Up to five of them, to show. */
+  sample: Record<string, Json>[];
+  /** DuckDB's message when the test could not run. */
+  message?: string;
+}
+
+function columnTestSql(
+  relation: string,
+  column: string,
+  test: ColumnTest,
+  resolve: (name: string) => string,
+) {
+  const col = quoteName(column);
+  if (test === 'not_null')
+    return { name: `not_null(${column})`, sql: `SELECT * FROM ${relation} WHERE ${col} IS NULL` };
+  if (test === 'unique')
+    return {
+      name: `unique(${column})`,
+      sql: `SELECT ${col}, count(*) AS n FROM ${relation} WHERE ${col} IS NOT NULL GROUP BY ALL HAVING count(*) > 1`,
+    };
+  if ('accepted_values' in test) {
+    const values = test.accepted_values.values.map((v) => sqlString(String(v))).join(', ');
+    return {
+      name: `accepted_values(${column})`,
+      sql: `SELECT ${col}, count(*) AS n FROM ${relation} WHERE ${col} IS NOT NULL AND ${col}::VARCHAR NOT IN (${values}) GROUP BY ALL`,
+    };
+  }
+  const { to, field } = test.relationships;
+  return {
+    name: `relationships(${column} → ${to}.${field})`,
+    sql: `SELECT DISTINCT c.${col} FROM ${relation} c WHERE c.${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${resolve(to)} p WHERE p.${quoteName(field)} = c.${col})`,
+  };
+}
+
+/**
+ * The tests a model's configuration declares, against relation (its published view, or its staged
+ * files before they are published). resolve turns a model or table name into a relation; render
+ * turns a custom test's template into SQL.
+ */
+export function modelTests(
+  model: string,
+  config: ModelConfig,
+  relation: string,
+  resolve: (name: string) => string,
+  render: (sql: string) => string,
+): DataTest[] {
+  const tests: DataTest[] = [];
+  for (const [column, value] of Object.entries(config.columns)) {
+    if (typeof value === 'string') continue;
+    for (const test of value.tests) tests.push({ model, ...columnTestSql(relation, column, test, resolve) });
+  }
+  config.tests.forEach((test, i) => {
+    if ('unique' in test) {
+      const columns = test.unique.map(quoteName).join(', ');
+      tests.push({
+        model,
+        name: `unique(${test.unique.join(', ')})`,
+        sql: `SELECT ${columns}, count(*) AS n FROM ${relation} GROUP BY ALL HAVING count(*) > 1`,
+      });
+    } else {
+      tests.push({ model, name: test.name ?? `sql_${i + 1}`, sql: render(test.sql) });
+    }
+  });
+  return tests;
+}
+
+/** Runs each test; a test that cannot run is an error, which fails like a failing test. */
+export async function runDataTests(engine: BuildEngine, tests: DataTest[]): Promise<DataTestResult[]> {
+  const results: DataTestResult[] = [];
+  for (const test of tests) {
+    try {
+      const count = await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${asSubquery(test.sql)} AS failing`);
+      const failures = Number(count[0]?.n ?? 0);
+      const sample =
+        failures > 0 ? await engine.rows(`SELECT * FROM ${asSubquery(test.sql)} AS failing LIMIT 5`) : [];
+      results.push({
+        model: test.model,
+        name: test.name,
+        status: failures > 0 ? 'fail' : 'pass',
+        failures,
+        sample,
+      });
+    } catch (error) {
+      results.push({
+        model: test.model,
+        name: test.name,
+        status: 'error',
+        failures: 0,
+        sample: [],
+        message: (error as Error).message.split('\n')[0],
+      });
+    }
+  }
+  return results;
+}

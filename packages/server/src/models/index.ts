@@ -1,0 +1,18 @@
+/** @module models: SQL models and seeds in a project folder, their graph, builds, incremental writes and data tests. */
+export { type BuildEngine, createBuildEngine } from './build-engine.ts';
+export type { DataTestResult } from './data-tests.ts';
+export { columnDescriptions, type ModelConfig } from './model-config.ts';
+export { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
+export { openProject, type RunOptions, type RunResult, runModels } from './model-runner.ts';
+export type { ModelResult } from './node-builder.ts';
+export {
+  BUILTIN_PROJECT_DIR,
+  loadProject,
+  type Project,
+  type ProjectNode,
+  type SingularTest,
+} from './project-loader.ts';
+export { summarizeModel, summarizeTest } from './run-summary.ts';
+export { quoteName } from './sql-names.ts';
+export { analyzeSelect } from './sql-references.ts';
+export { testModels } from './test-runner.ts';

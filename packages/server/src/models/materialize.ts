@@ -1,0 +1,121 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InletError } from '../errors/index.ts';
+import { sqlString } from '../lake/index.ts';
+import type { BuildEngine } from './build-engine.ts';
+import { uniqueKey } from './model-config.ts';
+import { asSubquery } from './model-template.ts';
+import type { ProjectNode } from './project-loader.ts';
+import { quoteName } from './sql-names.ts';
+import { linkPartitions, partitionDirs } from './table-versions.ts';
+
+/** How one build writes: a view, the whole table, some dt partitions, or new rows merged by key. */
+export type BuildMode = 'view' | 'full' | 'partitions' | 'merge';
+
+export interface Window {
+  from: string;
+  to: string;
+}
+
+export const FULL_WINDOW: Window = { from: '1900-01-01', to: '9999-12-31' };
+
+const PARQUET = 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880';
+
+/** dt partitions are by date; a model written that way must say which date each row belongs to. */
+export const partitionedByDt = (node: ProjectNode) =>
+  node.config.materialized === 'incremental' && uniqueKey(node.config) === undefined;
+
+/** Column names and types of a SELECT, from DuckDB's binder, without running it. */
+export async function describeSelect(engine: BuildEngine, sql: string): Promise<Map<string, string>> {
+  const rows = await engine.rows(`DESCRIBE SELECT * FROM ${asSubquery(sql)}`);
+  return new Map(rows.map((row) => [String(row.column_name), String(row.column_type)]));
+}
+
+/** Fails when an incremental model lacks the columns its increments are keyed on. */
+export function checkIncrementalColumns(node: ProjectNode, columns: Map<string, string>): void {
+  if (node.config.materialized !== 'incremental') return;
+  const key = uniqueKey(node.config);
+  if (key) {
+    const absent = key.filter((column) => !columns.has(column));
+    if (absent.length > 0)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${node.name}: unique_key names ${absent.join(', ')}, which the SELECT does not output.`,
+      );
+  } else if (columns.get('dt') !== 'DATE') {
+    throw new InletError(
+      'MODEL_INVALID',
+      `${node.name} is incremental by partition, so it must output a dt column of type DATE (it has ${columns.has('dt') ? columns.get('dt') : 'none'}); or set unique_key to merge by key instead.`,
+    );
+  }
+}
+
+const hasFiles = (dir: string): boolean =>
+  existsSync(dir) &&
+  readdirSync(dir, { withFileTypes: true }).some(
+    (entry) => entry.name.endsWith('.parquet') || (entry.isDirectory() && hasFiles(join(dir, entry.name))),
+  );
+
+/**
+ * Writes one build into a staging directory and returns the partitions it wrote (for dt models).
+ * The table keeps a schema even when empty: an empty result still writes one file with no rows.
+ */
+export async function writeStaging(options: {
+  engine: BuildEngine;
+  node: ProjectNode;
+  sql: string;
+  mode: Exclude<BuildMode, 'view'>;
+  window: Window;
+  staging: string;
+  current: string | undefined;
+}): Promise<string[]> {
+  const { engine, node, mode, window, staging, current } = options;
+  const select = asSubquery(options.sql);
+  const run = (sql: string) => engine.connection.run(sql);
+  if (partitionedByDt(node)) {
+    const inWindow = (dt: string) => dt >= window.from && dt <= window.to;
+    const filter =
+      mode === 'partitions'
+        ? ` WHERE dt BETWEEN DATE ${sqlString(window.from)} AND DATE ${sqlString(window.to)}`
+        : '';
+    await run(
+      `COPY (SELECT * FROM ${select} AS model${filter}) TO ${sqlString(staging)} ` +
+        `(${PARQUET}, PARTITION_BY (dt), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE true)`,
+    );
+    const written = partitionDirs(staging).map((p) => p.slice(3));
+    if (mode === 'partitions' && current) linkPartitions(current, staging, (dt) => !inWindow(dt));
+    if (!hasFiles(staging))
+      await run(
+        `COPY (SELECT * FROM ${select} AS model LIMIT 0) TO ${sqlString(join(staging, 'empty.parquet'))} (${PARQUET})`,
+      );
+    return written;
+  }
+  const target = sqlString(join(staging, 'data.parquet'));
+  if (mode === 'merge') {
+    // New rows win over old rows with the same key; the rest of the old table is carried over.
+    const key = uniqueKey(node.config) ?? [];
+    const same = key.map((k) => `n.${quoteName(k)} IS NOT DISTINCT FROM old.${quoteName(k)}`).join(' AND ');
+    await run(`CREATE OR REPLACE TEMP TABLE __increment AS SELECT * FROM ${select} AS model`);
+    try {
+      await run(
+        `COPY (SELECT * FROM __increment UNION ALL BY NAME SELECT * FROM ${quoteName(node.name)} AS old ` +
+          `WHERE NOT EXISTS (SELECT 1 FROM __increment AS n WHERE ${same})) TO ${target} (${PARQUET})`,
+      );
+    } finally {
+      await run('DROP TABLE IF EXISTS __increment');
+    }
+    return [];
+  }
+  await run(`COPY (SELECT * FROM ${select} AS model) TO ${target} (${PARQUET})`);
+  return [];
+}
+
+/** The SELECT that loads a seed: its CSV file, types detected by DuckDB. */
+export function seedSql(node: ProjectNode): string {
+  return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true)`;
+}
+
+/** The view that reads a staging directory, so tests see a build before anyone else does. */
+export function stagingViewSql(staging: string): string {
+  return `SELECT * FROM read_parquet(${sqlString(join(staging, '**', '*.parquet'))}, hive_partitioning = false, union_by_name = true)`;
+}

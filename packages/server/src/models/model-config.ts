@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name of letters, digits and _');
+const literal = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A test on one column, dbt style: `not_null`, `unique`, `{accepted_values: …}`, `{relationships: …}`. */
+const columnTest = z.union([
+  z.literal('not_null'),
+  z.literal('unique'),
+  z.strictObject({ accepted_values: z.strictObject({ values: z.array(literal).min(1) }) }),
+  z.strictObject({
+    relationships: z.strictObject({
+      /** The model or table whose `field` every non-null value must appear in. */
+      to: z.string().min(1),
+      field: name,
+    }),
+  }),
+]);
+
+/** A test on the whole model: a combination of columns that is unique, or SQL that must return no rows. */
+const modelTest = z.union([
+  z.strictObject({ unique: z.array(name).min(1) }),
+  z.strictObject({ name: name.optional(), sql: z.string().min(1) }),
+]);
+
+const column = z.union([
+  z.string(),
+  z.strictObject({
+    description: z.string().optional(),
+    tests: z.array(columnTest).default([]),
+  }),
+]);
+
+/** What a model's front matter or sibling .yaml may say. */
+export const modelConfigSchema = z.strictObject({
+  materialized: z.enum(['view', 'table', 'incremental']).default('table'),
+  description: z.string().optional(),
+  owner: z.string().optional(),
+  /** Incremental by key: new rows replace old rows with the same key. Without it, incremental is by dt partition. */
+  unique_key: z.union([name, z.array(name).min(1)]).optional(),
+  /** Incremental by dt: each run rebuilds the newest partition and this many days before it (late events). */
+  lookback_days: z.number().int().min(0).max(366).default(1),
+  /** Tables that may not exist yet (access_logs before any log is ingested): the model is skipped, not failed. */
+  skip_when_missing: z.array(z.string()).default([]),
+  columns: z.record(name, column).default({}),
+  tests: z.array(modelTest).default([]),
+});
+
+export type ModelConfig = z.output<typeof modelConfigSchema>;
+export type ColumnTest = z.output<typeof columnTest>;
+export type ModelTest = z.output<typeof modelTest>;
+
+/** Column name → description, for manifests and the catalog. */
+export function columnDescriptions(config: ModelConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [column, value] of Object.entries(config.columns)) {
+    const description = typeof value === 'string' ? value : value.description;
+    if (description) out[column] = description;
+  }
+  return out;
+}
+
+/** The unique key as a list of columns, or undefined for dt-partitioned increments. */
+export function uniqueKey(config: ModelConfig): string[] | undefined {
+  if (config.unique_key === undefined) return undefined;
+  return typeof config.unique_key === 'string' ? [config.unique_key] : config.unique_key;
+}

@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { writeProjectFile } from '../../test/lake-fixtures.ts';
+import { buildGraph, loadProject, selectNodes } from './index.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+let n = 0;
+
+/** A project of models whose SQL is just their refs. */
+function project(models: Record<string, string[]>, extra: Record<string, string> = {}) {
+  const dir = join(temp.dir, `p${n++}`);
+  for (const [name, refs] of Object.entries(models))
+    writeProjectFile(
+      dir,
+      `models/${name}.sql`,
+      refs.length === 0
+        ? 'SELECT 1 AS x'
+        : `SELECT * FROM ${refs.map((r) => `{{ ref('${r}') }}`).join(', ')}`,
+    );
+  for (const [path, text] of Object.entries(extra)) writeProjectFile(dir, path, text);
+  return loadProject({ projectDir: dir, builtin: false });
+}
+
+describe('model graph', () => {
+  const graph = buildGraph(project({ a: [], b: ['a'], c: ['b'], d: ['a'], e: [], f: ['c', 'e'] }).nodes);
+
+  it('orders models so every ref is built first', () => {
+    expect(graph.order).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('selects a model, +model with upstream, model+ with downstream, and unions several', () => {
+    expect(selectNodes(graph, ['c'])).toEqual(['c']);
+    expect(selectNodes(graph, ['+c'])).toEqual(['a', 'b', 'c']);
+    expect(selectNodes(graph, ['b+'])).toEqual(['b', 'c', 'f']);
+    expect(selectNodes(graph, ['+f'])).toEqual(['a', 'b', 'c', 'e', 'f']);
+    expect(selectNodes(graph, ['d', 'e+'])).toEqual(['d', 'e', 'f']);
+    expect(selectNodes(graph, [])).toEqual(graph.order);
+  });
+
+  it('names a selector that matches nothing, with close names', () => {
+    expect(() => selectNodes(graph, ['cc'])).toThrow(/No model or seed matches "cc"; did you mean c\?/);
+  });
+
+  it('reports a cycle with the models in it', () => {
+    const cyclic = project({ start: [], x: ['start', 'z'], y: ['x'], z: ['y'], after: ['z'] });
+    expect(() => buildGraph(cyclic.nodes)).toThrow(
+      expect.objectContaining({
+        code: 'MODEL_CYCLE',
+        message: expect.stringMatching(/x → y → z → x|y → z → x → y|z → x → y → z/),
+      }),
+    );
+  });
+
+  it('reports every ref to a model that does not exist, with the file', () => {
+    const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
+    expect(() => buildGraph(broken.nodes)).toThrow(
+      expect.objectContaining({
+        code: 'MODEL_REF_MISSING',
+        message: expect.stringMatching(
+          /a \(.*a\.sql\) refers to ref\('nothing'\)[\s\S]*b \(.*b\.sql\) refers to ref\('ghost'\)/,
+        ),
+      }),
+    );
+  });
+
+  it('reads front matter and sibling YAML, and refuses unknown tags and keys', () => {
+    const p = project(
+      {},
+      {
+        'models/daily.sql':
+          '/*---\nmaterialized: incremental\ndescription: Daily counts\ncolumns:\n  dt: The day\n---*/\nSELECT 1',
+        'models/other.sql': 'SELECT 2',
+        'models/other.yaml': 'materialized: view\nowner: growth@example.com\n',
+        'seeds/features.csv': 'feature\nexport\n',
+      },
+    );
+    expect(p.nodes.get('daily')?.config).toMatchObject({
+      materialized: 'incremental',
+      description: 'Daily counts',
+      columns: { dt: 'The day' },
+    });
+    expect(p.nodes.get('other')?.config).toMatchObject({ materialized: 'view', owner: 'growth@example.com' });
+    expect(p.nodes.get('features')?.kind).toBe('seed');
+    expect(() => project({}, { 'models/bad.sql': 'SELECT {{ var("x") }}' })).toThrow(
+      /bad\.sql line 1: \{\{ var\("x"\) \}\} is not a template tag/,
+    );
+    expect(() =>
+      project({}, { 'models/bad.sql': 'SELECT 1', 'models/bad.yaml': 'materialised: view' }),
+    ).toThrow(
+      /bad\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "materialised"/,
+    );
+    expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(/raw lake table/);
+  });
+
+  it('lets a project model replace a built-in one of the same name, and a project seed keep its YAML', () => {
+    const dir = join(temp.dir, 'override');
+    writeProjectFile(dir, 'models/daily_active_users.sql', 'SELECT 1 AS mine');
+    writeProjectFile(dir, 'seeds/features.csv', 'feature\nexport\n');
+    const p = loadProject({ projectDir: dir, builtin: true });
+    // A project's own CSV for a built-in seed keeps the built-in descriptions and tests.
+    expect(p.nodes.get('features')).toMatchObject({
+      origin: 'project',
+      config: {
+        description: expect.stringContaining('features_unused'),
+        columns: { feature: { tests: ['not_null', 'unique'] } },
+      },
+    });
+    expect(p.nodes.get('daily_active_users')).toMatchObject({ origin: 'project', sql: 'SELECT 1 AS mine' });
+    expect([...p.nodes.values()].some((node) => node.origin === 'builtin')).toBe(true);
+  });
+});

@@ -1,0 +1,230 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
+import type { InletConfig } from '../config/index.ts';
+import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
+import { dataLayout, readLakeTable } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { type RunOptions, runModels, testModels } from './index.ts';
+
+const temp = tempDir();
+const logger = createSilentLogger();
+let config: InletConfig;
+let engine: QueryEngine;
+const project = (path: string, text: string) => writeProjectFile(config.project_dir, path, text);
+const run = (options: Partial<RunOptions> = {}) => runModels({ config, logger, ...options });
+const rows = async (sql: string) => (await engine.query(sql)).rows;
+const statuses = (result: Awaited<ReturnType<typeof run>>) =>
+  Object.fromEntries(result.models.map((m) => [m.name, m.status]));
+
+beforeAll(async () => {
+  config = testConfig(join(temp.dir, 'data'), {
+    project_dir: join(temp.dir, 'project'),
+    models: { builtin: false },
+  });
+  const layout = dataLayout(config.data_dir);
+  await writeEvents(layout, [
+    { ts: '2026-10-01T10:00:00Z', name: 'report_created', user_id: 'u1' },
+    { ts: '2026-10-01T11:00:00Z', name: 'report_created', user_id: 'u2' },
+    { ts: '2026-10-02T10:00:00Z', name: 'report_created', user_id: 'u1' },
+    { ts: '2026-10-03T10:00:00Z', name: 'filter_applied', user_id: 'u3' },
+  ]);
+  project(
+    'models/feature_daily.sql',
+    `/*---
+materialized: incremental
+description: Uses of each feature per day
+columns:
+  dt: { description: The UTC day, tests: [not_null] }
+  feature: { description: Track event name, tests: [not_null] }
+tests:
+  - unique: [dt, feature]
+---*/
+SELECT dt, name AS feature, count(*)::INT AS uses
+FROM events
+WHERE type = 'track' AND dt BETWEEN {{ from_dt }} AND {{ to_dt }}
+GROUP BY ALL`,
+  );
+  project(
+    'models/feature_totals.sql',
+    "SELECT feature, sum(uses)::INT AS uses FROM {{ ref('feature_daily') }} GROUP BY ALL",
+  );
+  project('models/feature_totals.yaml', 'materialized: view\ncolumns:\n  feature:\n    tests: [unique]\n');
+  project('models/users.sql', 'SELECT DISTINCT user_id FROM events WHERE user_id IS NOT NULL');
+  project(
+    'models/users.yaml',
+    'columns:\n  user_id:\n    tests: [not_null, unique, {accepted_values: {values: [u1, u2, u3]}}]\n',
+  );
+  engine = await createQueryEngine({ config, layout });
+});
+afterAll(() => {
+  engine?.close();
+  temp.cleanup();
+});
+
+describe('running models', () => {
+  it('builds tables and views in dependency order; the query engine serves them', async () => {
+    const result = await run();
+    expect(result.ok).toBe(true);
+    expect(result.models.map((m) => [m.name, m.status, m.mode])).toEqual([
+      ['feature_daily', 'success', 'full'],
+      ['feature_totals', 'success', 'view'],
+      ['users', 'success', 'full'],
+    ]);
+    expect(result.models[0]).toMatchObject({
+      rows: 3,
+      partitions: ['2026-10-01', '2026-10-02', '2026-10-03'],
+    });
+    expect(result.models[0]?.tests.map((t) => [t.name, t.status])).toEqual([
+      ['not_null(dt)', 'pass'],
+      ['not_null(feature)', 'pass'],
+      ['unique(dt, feature)', 'pass'],
+    ]);
+    expect(await rows('SELECT feature, uses FROM feature_totals ORDER BY 1')).toEqual([
+      ['filter_applied', 1],
+      ['report_created', 3],
+    ]);
+    const manifest = readLakeTable(join(config.data_dir, 'lake', 'marts', 'feature_daily'));
+    expect(manifest).toMatchObject({
+      name: 'feature_daily',
+      kind: 'mart',
+      description: 'Uses of each feature per day',
+      columns: { dt: 'The UTC day', feature: 'Track event name' },
+      depends_on: ['events'],
+    });
+    expect(readLakeTable(join(config.data_dir, 'lake', 'marts', 'feature_totals'))).toMatchObject({
+      sql: expect.stringContaining('"feature_daily"'),
+      depends_on: ['feature_daily'],
+    });
+  });
+
+  it('an incremental run rebuilds only the newest partitions; a backfill or full refresh reaches older ones', async () => {
+    const layout = dataLayout(config.data_dir);
+    // A late event for an old day, and a new day.
+    await writeEvents(layout, [
+      { ts: '2026-10-01T12:00:00Z', name: 'report_created', user_id: 'u3' },
+      { ts: '2026-10-03T12:00:00Z', name: 'filter_applied', user_id: 'u1' },
+      { ts: '2026-10-04T09:00:00Z', name: 'csv_uploaded', user_id: 'u2' },
+    ]);
+    const daily = () => rows('SELECT dt::VARCHAR, feature, uses FROM feature_daily ORDER BY 1, 2');
+    const incremental = await run({ selectors: ['feature_daily'] });
+    expect(incremental.models[0]).toMatchObject({
+      mode: 'partitions',
+      partitions: ['2026-10-02', '2026-10-03', '2026-10-04'],
+    });
+    expect(await daily()).toEqual([
+      ['2026-10-01', 'report_created', 2],
+      ['2026-10-02', 'report_created', 1],
+      ['2026-10-03', 'filter_applied', 2],
+      ['2026-10-04', 'csv_uploaded', 1],
+    ]);
+    const backfill = await run({ selectors: ['feature_daily'], from: '2026-10-01', to: '2026-10-01' });
+    expect(backfill.models[0]).toMatchObject({ mode: 'partitions', partitions: ['2026-10-01'], rows: 4 });
+    expect((await daily())[0]).toEqual(['2026-10-01', 'report_created', 3]);
+    const full = await run({ selectors: ['feature_daily+'], fullRefresh: true });
+    expect(full.models.map((m) => [m.name, m.mode])).toEqual([
+      ['feature_daily', 'full'],
+      ['feature_totals', 'view'],
+    ]);
+    expect(await rows('SELECT sum(uses)::INT FROM feature_totals')).toEqual([[7]]);
+  });
+
+  it('merges an incremental model by unique_key: new rows replace old ones with the same key', async () => {
+    project(
+      'models/last_seen.sql',
+      `/*---
+materialized: incremental
+unique_key: user_id
+---*/
+SELECT user_id, max(ts) AS last_ts, count(*)::INT AS events FROM events
+WHERE user_id IS NOT NULL
+{% if is_incremental %} AND ts > (SELECT max(last_ts) FROM {{ this }}) {% endif %}
+GROUP BY ALL`,
+    );
+    expect((await run({ selectors: ['last_seen'] })).models[0]).toMatchObject({ mode: 'full', rows: 3 });
+    await writeEvents(dataLayout(config.data_dir), [
+      { ts: '2026-10-05T09:00:00Z', name: 'login', user_id: 'u1' },
+    ]);
+    expect((await run({ selectors: ['last_seen'] })).models[0]).toMatchObject({ mode: 'merge', rows: 3 });
+    expect(await rows('SELECT user_id, last_ts::VARCHAR, events FROM last_seen ORDER BY 1')).toEqual([
+      ['u1', '2026-10-05 09:00:00+00', 1],
+      ['u2', '2026-10-04 09:00:00+00', 2],
+      ['u3', '2026-10-03 10:00:00+00', 2],
+    ]);
+  });
+
+  it('a failing model skips what is downstream of it and nothing else; the run fails', async () => {
+    project('models/broken.sql', 'SELECT no_such_column FROM events');
+    project('models/after_broken.sql', "SELECT * FROM {{ ref('broken') }}");
+    const result = await run();
+    expect(result.ok).toBe(false);
+    expect(statuses(result)).toMatchObject({
+      broken: 'failed',
+      after_broken: 'skipped',
+      feature_daily: 'success',
+      feature_totals: 'success',
+      users: 'success',
+    });
+    expect(result.models.find((m) => m.name === 'broken')?.message).toMatch(/no_such_column/);
+    expect(result.models.find((m) => m.name === 'after_broken')?.message).toBe('upstream broken failed');
+    project('models/broken.sql', 'SELECT 1 AS fixed;');
+    project('models/not_select.sql', 'CREATE TABLE x AS SELECT 1');
+    const again = await run({ selectors: ['broken+', 'not_select'] });
+    expect(statuses(again)).toEqual({ broken: 'success', after_broken: 'success', not_select: 'failed' });
+    expect(again.models.find((m) => m.name === 'not_select')?.message).toMatch(/one SELECT statement/);
+    project('models/not_select.sql', 'SELECT 1 AS x');
+  });
+
+  it('a model whose tests fail is not published: readers keep the last good version', async () => {
+    const before = await rows('SELECT user_id FROM users ORDER BY 1');
+    await writeEvents(dataLayout(config.data_dir), [
+      { ts: '2026-10-06T09:00:00Z', name: 'login', user_id: 'intruder' },
+    ]);
+    const result = await run({ selectors: ['users'] });
+    expect(result.ok).toBe(false);
+    expect(result.models[0]).toMatchObject({ status: 'test_failed' });
+    expect(result.models[0]?.message).toMatch(/not published: accepted_values\(user_id\) found 1 row/);
+    expect(result.models[0]?.tests.find((t) => t.status === 'fail')?.sample).toEqual([
+      { user_id: 'intruder', n: '1' },
+    ]);
+    expect(await rows('SELECT user_id FROM users ORDER BY 1')).toEqual(before);
+    const tested = await testModels({ config, selectors: ['users'] });
+    expect(tested.ok).toBe(true);
+    const staging = readdirSync(join(config.data_dir, 'lake', 'marts', 'users')).filter((f) =>
+      f.startsWith('.staging'),
+    );
+    expect(staging).toEqual([]);
+  });
+
+  it('inlet test checks what is published, including SQL files under tests/', async () => {
+    project('tests/totals_match.sql', "SELECT * FROM {{ ref('feature_totals') }} WHERE uses > 2");
+    const result = await testModels({ config, selectors: ['feature_totals'] });
+    expect(result.ok).toBe(false);
+    expect(result.tests.map((t) => [t.name, t.status, t.failures])).toEqual([
+      ['unique(feature)', 'pass', 0],
+      ['totals_match', 'fail', 1],
+    ]);
+  });
+
+  it('a model that reads a table not in the lake yet is skipped when it says so, failed otherwise', async () => {
+    project('models/traffic.sql', 'SELECT path, count(*) AS hits FROM access_logs GROUP BY ALL');
+    project('models/traffic.yaml', 'skip_when_missing: [access_logs]');
+    project('models/typo.sql', 'SELECT * FROM evnets');
+    project('models/never_built.sql', 'SELECT 1 AS x');
+    project('models/reads_unbuilt.sql', "SELECT * FROM {{ ref('never_built') }}");
+    const result = await run({ selectors: ['traffic', 'typo', 'reads_unbuilt'] });
+    expect(statuses(result)).toEqual({ traffic: 'skipped', typo: 'failed', reads_unbuilt: 'failed' });
+    expect(result.models.find((m) => m.name === 'traffic')?.message).toBe(
+      'access_logs is not in the lake yet, so traffic waits for it',
+    );
+    expect(result.models.find((m) => m.name === 'typo')?.message).toMatch(
+      /reads evnets, which is not a table or view in the lake/,
+    );
+    expect(result.models.find((m) => m.name === 'reads_unbuilt')?.message).toBe(
+      'reads_unbuilt needs never_built, which has not been built yet (run inlet run +reads_unbuilt to build it too)',
+    );
+    expect(existsSync(join(config.data_dir, 'lake', 'marts', 'traffic'))).toBe(false);
+  });
+});

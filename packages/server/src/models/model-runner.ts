@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import type { Logger } from '../log/index.ts';
+import { createBuildEngine, FILE_RACE } from './build-engine.ts';
+import { type DataTestResult, runDataTests } from './data-tests.ts';
+import { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
+import { publishedValues, renderTemplate } from './model-template.ts';
+import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
+import { loadProject, type Project } from './project-loader.ts';
+
+export interface RunOptions {
+  config: InletConfig;
+  logger: Logger;
+  /** Selectors as on the command line; none builds everything. */
+  selectors?: string[];
+  fullRefresh?: boolean;
+  /** Backfill: incremental models rebuild exactly these dt partitions (YYYY-MM-DD, inclusive). */
+  from?: string;
+  to?: string;
+  signal?: AbortSignal;
+  /** Called as each model finishes, for progress output. */
+  onResult?: (result: ModelResult) => void;
+  /** How long a replaced version stays readable; by default twice the query timeout. */
+  retainVersionsMs?: number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  models: ModelResult[];
+  /** Tests under tests/ that read the models built. */
+  tests: DataTestResult[];
+  ms: number;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The project and its graph, read fresh: models may have changed since the last run. */
+export function openProject(config: InletConfig): { project: Project; graph: ModelGraph } {
+  const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin });
+  return { project, graph: buildGraph(project.nodes) };
+}
+
+/**
+ * Builds the selected models in dependency order. A model that fails (or whose tests fail) stops
+ * the models downstream of it; unrelated branches carry on. ok is false when anything failed.
+ */
+export async function runModels(options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const { config, logger } = options;
+  for (const [flag, value] of [
+    ['--from', options.from],
+    ['--to', options.to],
+  ] as const)
+    if (value !== undefined && !DATE.test(value))
+      throw new InletError('MODEL_INVALID', `${flag} must be a date as YYYY-MM-DD, not "${value}".`);
+  if ((options.from === undefined) !== (options.to === undefined))
+    throw new InletError('MODEL_INVALID', 'A backfill needs both --from and --to.');
+  if (options.from && options.fullRefresh)
+    throw new InletError(
+      'MODEL_INVALID',
+      'Use --full-refresh to rebuild everything, or --from/--to to rebuild some days, not both.',
+    );
+  if (options.from && options.to && options.from > options.to)
+    throw new InletError('MODEL_INVALID', `--from ${options.from} is after --to ${options.to}.`);
+
+  const { project, graph } = openProject(config);
+  const selected = selectNodes(graph, options.selectors ?? []);
+  const layout = dataLayout(config.data_dir);
+  const engine = await createBuildEngine({ config, layout });
+  const interrupt = () => engine.connection.interrupt();
+  options.signal?.addEventListener('abort', interrupt);
+  const results = new Map<string, ModelResult>();
+  try {
+    await engine.refreshViews();
+    for (const name of selected) {
+      const node = project.nodes.get(name);
+      if (!node) continue;
+      const blocked = graph.parents(name).find((p) => results.has(p) && results.get(p)?.status !== 'success');
+      let result: ModelResult;
+      if (options.signal?.aborted) {
+        result = {
+          name,
+          kind: node.kind,
+          status: 'failed',
+          message: 'the run was stopped first',
+          tests: [],
+          ms: 0,
+        };
+      } else if (blocked) {
+        const status = results.get(blocked)?.status;
+        result = {
+          name,
+          kind: node.kind,
+          status: 'skipped',
+          message: `upstream ${blocked} ${status === 'skipped' ? 'was skipped' : 'failed'}`,
+          tests: [],
+          ms: 0,
+        };
+      } else {
+        const step: BuildStep = {
+          engine,
+          node,
+          marts: join(layout.lake, 'marts'),
+          fullRefresh: options.fullRefresh ?? false,
+          window: options.from && options.to ? { from: options.from, to: options.to } : undefined,
+          timezone: config.timezone,
+          retainVersionsMs: options.retainVersionsMs ?? Math.max(60_000, 2 * config.query.timeout_ms),
+          isNode: (n) => project.nodes.has(n),
+        };
+        result = await buildNode(step);
+        // A WAL segment loaded into the lake mid-build is not the model's fault: build it again.
+        for (
+          let retry = 0;
+          retry < 2 && result.status === 'failed' && FILE_RACE.test(result.message ?? '');
+          retry++
+        )
+          result = await buildNode(step);
+      }
+      results.set(name, result);
+      const level = result.status === 'success' || result.status === 'skipped' ? 'info' : 'error';
+      logger[level](
+        { model: name, status: result.status, rows: result.rows, ms: result.ms, message: result.message },
+        'model built',
+      );
+      options.onResult?.(result);
+    }
+    const built = new Set([...results].filter(([, r]) => r.status === 'success').map(([n]) => n));
+    const views = engine.viewNames();
+    const tests = await runDataTests(
+      engine,
+      project.tests
+        .filter((t) => t.refs.some((r) => built.has(r)) && t.refs.every((r) => views.has(r)))
+        .map((t) => ({
+          model: t.refs.join(', '),
+          name: t.name,
+          sql: renderTemplate(t.sql, publishedValues(config.timezone, '')),
+        })),
+    );
+    const models = [...results.values()];
+    // A skipped model (an optional input is missing, or something upstream failed) is not itself a
+    // failure; the failure it stems from already is.
+    const ok =
+      models.every((r) => r.status === 'success' || r.status === 'skipped') &&
+      tests.every((t) => t.status === 'pass');
+    return { ok: ok && !options.signal?.aborted, models, tests, ms: Math.round(performance.now() - started) };
+  } finally {
+    options.signal?.removeEventListener('abort', interrupt);
+    engine.close();
+  }
+}

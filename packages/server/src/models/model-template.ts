@@ -1,0 +1,90 @@
+import { InletError } from '../errors/index.ts';
+import { sqlString } from '../lake/index.ts';
+import { quoteName } from './sql-names.ts';
+
+// The few template tags a model may use. Deliberately not Jinja: each tag is something the runner
+// must know about (a ref is an edge of the graph, from_dt/to_dt are the incremental window), and
+// anything else is an error rather than text that silently passes through.
+
+/** What the tags of one model turn into for one build. */
+export interface TemplateValues {
+  /** The relation a ref names (a quoted view name). */
+  ref(model: string): string;
+  /** The model's own published relation, for incremental models that read what they built before. */
+  self: string;
+  /** The window of an incremental build, inclusive, as YYYY-MM-DD. */
+  fromDt: string;
+  toDt: string;
+  timezone: string;
+  /** True when an incremental model adds to what it built before. */
+  incremental: boolean;
+}
+
+const EXPRESSION = /\{\{\s*(.*?)\s*\}\}/g;
+const REF = /^ref\(\s*(?:'([^']+)'|"([^"]+)")\s*\)$/;
+const BLOCK = /\{%\s*if\s+is_incremental\s*%\}([\s\S]*?)(?:\{%\s*else\s*%\}([\s\S]*?))?\{%\s*endif\s*%\}/g;
+const HINT =
+  "use ref('model'), this, from_dt, to_dt, timezone, or {% if is_incremental %}…{% else %}…{% endif %}";
+
+const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
+
+/** Every model named by ref() in the text, in order of first mention (both branches of an if count). */
+export function templateRefs(sql: string): string[] {
+  const refs: string[] = [];
+  for (const match of sql.matchAll(EXPRESSION)) {
+    const ref = REF.exec(match[1] ?? '');
+    const model = ref?.[1] ?? ref?.[2];
+    if (model && !refs.includes(model)) refs.push(model);
+  }
+  return refs;
+}
+
+/** Fails with the file and line of the first tag that is not one of ours. */
+export function checkTemplate(sql: string, file: string): void {
+  const withoutBlocks = sql.replace(BLOCK, (whole) => ' '.repeat(whole.length));
+  const stray = /\{%.*?%\}/.exec(withoutBlocks);
+  if (stray)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${file} line ${lineOf(sql, stray.index)}: ${stray[0]} is not a template tag inlet knows; ${HINT}.`,
+    );
+  for (const match of sql.matchAll(EXPRESSION)) {
+    const expression = match[1] ?? '';
+    if (REF.test(expression) || ['this', 'from_dt', 'to_dt', 'timezone'].includes(expression)) continue;
+    throw new InletError(
+      'MODEL_INVALID',
+      `${file} line ${lineOf(sql, match.index)}: {{ ${expression} }} is not a template tag inlet knows; ${HINT}.`,
+    );
+  }
+}
+
+/** The SQL of one build: if-blocks resolved, then every {{ … }} replaced by its value. */
+export function renderTemplate(sql: string, values: TemplateValues): string {
+  const resolved = sql.replace(BLOCK, (_whole, then: string, otherwise: string | undefined) =>
+    values.incremental ? then : (otherwise ?? ''),
+  );
+  return resolved.replace(EXPRESSION, (_whole, expression: string) => {
+    const ref = REF.exec(expression);
+    if (ref) return values.ref(ref[1] ?? ref[2] ?? '');
+    switch (expression) {
+      case 'this':
+        return values.self;
+      case 'from_dt':
+        return `DATE ${sqlString(values.fromDt)}`;
+      case 'to_dt':
+        return `DATE ${sqlString(values.toDt)}`;
+      default:
+        return sqlString(values.timezone);
+    }
+  });
+}
+
+/** SQL ready to sit inside parentheses: no trailing semicolon, and a line break so a trailing -- comment ends. */
+export function asSubquery(sql: string): string {
+  return `(${sql.trim().replace(/;+\s*$/, '')}\n)`;
+}
+
+/** Tag values for SQL that reads what is published (data tests): refs are views, the window is everything. */
+export function publishedValues(timezone: string, self: string): TemplateValues {
+  return { ref: quoteName, self, fromDt: '1900-01-01', toDt: '9999-12-31', timezone, incremental: false };
+}

@@ -1,0 +1,220 @@
+import { join } from 'node:path';
+import { isInletError } from '../errors/index.ts';
+import type { LakeTable } from '../lake/index.ts';
+import type { BuildEngine } from './build-engine.ts';
+import { type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
+import {
+  type BuildMode,
+  checkIncrementalColumns,
+  describeSelect,
+  FULL_WINDOW,
+  partitionedByDt,
+  seedSql,
+  stagingViewSql,
+  type Window,
+  writeStaging,
+} from './materialize.ts';
+import { columnDescriptions } from './model-config.ts';
+import { renderTemplate } from './model-template.ts';
+import type { ProjectNode } from './project-loader.ts';
+import { quoteName } from './sql-names.ts';
+import { analyzeSelect } from './sql-references.ts';
+import { partitionDirs, tableVersions } from './table-versions.ts';
+
+export interface ModelResult {
+  name: string;
+  kind: ProjectNode['kind'];
+  /** skipped: an optional input is missing, or something upstream did not build. */
+  status: 'success' | 'failed' | 'test_failed' | 'skipped';
+  mode?: BuildMode;
+  /** Rows in the table after the build; views have none of their own. */
+  rows?: number;
+  /** dt partitions written by this build (partitioned models). */
+  partitions?: string[];
+  /** Tables and views the SQL reads. */
+  inputs?: string[];
+  message?: string;
+  tests: DataTestResult[];
+  ms: number;
+}
+
+/** Everything one node's build needs from the run. */
+export interface BuildStep {
+  engine: BuildEngine;
+  node: ProjectNode;
+  /** lake/marts */
+  marts: string;
+  fullRefresh: boolean;
+  /** A backfill window, when given. */
+  window: Window | undefined;
+  timezone: string;
+  retainVersionsMs: number;
+  isNode(name: string): boolean;
+}
+
+const daysBefore = (dt: string, days: number) =>
+  new Date(Date.parse(`${dt}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+
+/** Which way this build writes, over which dt window, and whether it adds to what exists. */
+function plan(
+  step: BuildStep,
+  current: string | undefined,
+): { mode: BuildMode; window: Window; incremental: boolean } {
+  const { node } = step;
+  const existing = step.fullRefresh ? undefined : current;
+  if (node.kind === 'seed' || node.config.materialized === 'table')
+    return { mode: 'full', window: FULL_WINDOW, incremental: false };
+  if (node.config.materialized === 'view') return { mode: 'view', window: FULL_WINDOW, incremental: false };
+  if (!partitionedByDt(node))
+    return existing
+      ? { mode: 'merge', window: step.window ?? FULL_WINDOW, incremental: true }
+      : { mode: 'full', window: step.window ?? FULL_WINDOW, incremental: false };
+  if (step.window) return { mode: 'partitions', window: step.window, incremental: existing !== undefined };
+  const newest = existing ? partitionDirs(existing).at(-1)?.slice(3) : undefined;
+  if (!newest) return { mode: 'full', window: FULL_WINDOW, incremental: false };
+  return {
+    mode: 'partitions',
+    window: { from: daysBefore(newest, node.config.lookback_days), to: FULL_WINDOW.to },
+    incremental: true,
+  };
+}
+
+/** The table names a reader means, whatever the spelling: main.events and Events are events. */
+const canonical = (name: string) => name.toLowerCase().replace(/^main\./, '');
+
+const firstLines = (message: string) => message.split('\n').slice(0, 3).join(' ').trim();
+
+/**
+ * Builds one model or seed: checks it is one SELECT over things that exist, writes it to a staging
+ * directory (or defines the view), runs its tests against that, and only then publishes it.
+ */
+export async function buildNode(step: BuildStep): Promise<ModelResult> {
+  const { engine, node } = step;
+  const started = performance.now();
+  const versions = tableVersions(join(step.marts, node.name));
+  const current = versions.current();
+  const { mode, window, incremental } = plan(step, current);
+  const done = (
+    result: Omit<ModelResult, 'name' | 'kind' | 'ms' | 'mode' | 'tests'> & { tests?: DataTestResult[] },
+  ) => ({
+    name: node.name,
+    kind: node.kind,
+    mode,
+    tests: [],
+    ...result,
+    ms: Math.round(performance.now() - started),
+  });
+  const sql =
+    node.kind === 'seed'
+      ? seedSql(node)
+      : renderTemplate(node.sql, {
+          ref: quoteName,
+          self: quoteName(node.name),
+          fromDt: window.from,
+          toDt: window.to,
+          timezone: step.timezone,
+          incremental,
+        });
+  const analysis = await analyzeSelect(engine.connection, sql);
+  if (!analysis.ok) return done({ status: 'failed', message: `${node.path}: ${analysis.reason}` });
+  const inputs = analysis.tables;
+  const views = new Set([...engine.viewNames()].map(canonical));
+  const missing = inputs.filter((table) => !views.has(canonical(table)));
+  if (missing.length > 0) {
+    const optional = new Set(node.config.skip_when_missing.map(canonical));
+    if (missing.every((table) => optional.has(canonical(table))))
+      return done({
+        status: 'skipped',
+        inputs,
+        message: `${missing.join(', ')} is not in the lake yet, so ${node.name} waits for it`,
+      });
+    const reasons = missing.map((table) =>
+      step.isNode(table)
+        ? `needs ${table}, which has not been built yet (run inlet run +${node.name} to build it too)`
+        : `reads ${table}, which is not a table or view in the lake (SHOW TABLES lists them)`,
+    );
+    return done({ status: 'failed', inputs, message: `${node.name} ${reasons.join('; ')}` });
+  }
+
+  let staging: string | undefined;
+  try {
+    checkIncrementalColumns(node, await describeSelect(engine, sql));
+    const manifest: Omit<LakeTable, 'files'> = {
+      name: node.name,
+      kind: 'mart',
+      ...(node.config.description ? { description: node.config.description } : {}),
+      columns: columnDescriptions(node.config),
+      depends_on: [...new Set(inputs.map(canonical))],
+    };
+    let partitions: string[] = [];
+    if (mode === 'view') {
+      await engine.overrideView(node.name, sql);
+    } else {
+      staging = versions.stage();
+      partitions = await writeStaging({
+        engine,
+        node,
+        sql,
+        mode,
+        window,
+        staging,
+        current: step.fullRefresh ? undefined : current,
+      });
+      await engine.overrideView(node.name, stagingViewSql(staging));
+    }
+    const tests = await runDataTests(
+      engine,
+      modelTests(node.name, node.config, quoteName(node.name), quoteName, (text) =>
+        renderTemplate(text, {
+          ref: quoteName,
+          self: quoteName(node.name),
+          fromDt: window.from,
+          toDt: window.to,
+          timezone: step.timezone,
+          incremental: false,
+        }),
+      ),
+    );
+    const failed = tests.filter((t) => t.status !== 'pass');
+    if (failed.length > 0) {
+      if (staging) versions.discard(staging);
+      await engine.refreshViews();
+      return done({
+        status: 'test_failed',
+        inputs,
+        tests,
+        message: `not published: ${failed.map((t) => `${t.name} ${t.status === 'error' ? `could not run (${t.message})` : `found ${t.failures} row${t.failures === 1 ? '' : 's'}`}`).join('; ')}`,
+      });
+    }
+    if (staging) versions.publish(staging, manifest);
+    else versions.publishView({ ...manifest, sql });
+    staging = undefined;
+    await engine.refreshViews();
+    const rows =
+      mode === 'view'
+        ? undefined
+        : Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${quoteName(node.name)}`))[0]?.n ?? 0);
+    return done({
+      status: 'success',
+      inputs,
+      rows,
+      partitions: partitionedByDt(node) ? partitions : undefined,
+      tests,
+    });
+  } catch (error) {
+    if (staging) versions.discard(staging);
+    await engine.refreshViews().catch(() => undefined);
+    const message = (error as Error).message;
+    return done({
+      status: 'failed',
+      inputs,
+      message: isInletError(error)
+        ? message
+        : message.includes('INTERRUPT')
+          ? 'stopped'
+          : `${node.name}: ${firstLines(message)}`,
+    });
+  } finally {
+    versions.cleanup(step.retainVersionsMs);
+  }
+}

@@ -1,0 +1,201 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { InletError } from '../errors/index.ts';
+import { type ModelConfig, modelConfigSchema } from './model-config.ts';
+import { checkTemplate, templateRefs } from './model-template.ts';
+
+/** The project that ships with inlet: the built-in product marts. */
+export const BUILTIN_PROJECT_DIR = resolve(import.meta.dirname, '../../project');
+
+/** One node of the graph: a SQL model, or a seed (a CSV file loaded as a table). */
+export interface ProjectNode {
+  name: string;
+  kind: 'model' | 'seed';
+  /** The model's SQL as written, template tags included; empty for a seed. */
+  sql: string;
+  /** The .sql or .csv file, absolute. */
+  path: string;
+  config: ModelConfig;
+  /** Models and seeds named by ref(), in order of first mention. */
+  refs: string[];
+  origin: 'builtin' | 'project';
+  /** False when no front matter or YAML file configures it (all defaults). */
+  configured: boolean;
+}
+
+/** A SQL file under tests/ that must return no rows; it may ref() models. */
+export interface SingularTest {
+  name: string;
+  path: string;
+  sql: string;
+  refs: string[];
+}
+
+export interface Project {
+  /** The user's project directory, when it exists. */
+  dir: string | undefined;
+  nodes: Map<string, ProjectNode>;
+  tests: SingularTest[];
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/** Names the lake already uses for raw data; a model by that name would hide it. */
+const RESERVED = new Set(['events', 'access_logs', 'app_logs']);
+const FRONT_MATTER = /^\s*\/\*\s*---[ \t]*\r?\n([\s\S]*?)\r?\n\s*---\s*\*\//;
+
+function filesUnder(dir: string, extension: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(path, extension));
+    else if (entry.name.endsWith(extension)) out.push(path);
+  }
+  return out.sort();
+}
+
+function parseModelConfig(raw: unknown, file: string): ModelConfig {
+  const result = modelConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = (result.error as z.ZodError).issues.slice(0, 5).map((issue) => {
+    const path = issue.path.map(String).join('.') || '(top level)';
+    return `${path}: ${issue.message}`;
+  });
+  throw new InletError(
+    'MODEL_INVALID',
+    `${file} is not a valid model configuration:\n  ${lines.join('\n  ')}`,
+  );
+}
+
+function readYaml(path: string, shown: string): unknown {
+  try {
+    return parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InletError(
+      'MODEL_INVALID',
+      `${shown} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+/** The configuration beside a file: <name>.yaml or <name>.yml, if present. */
+function siblingYaml(path: string, shown: string): unknown | undefined {
+  const stem = path.replace(/\.(sql|csv)$/, '');
+  for (const extension of ['.yaml', '.yml'])
+    if (existsSync(stem + extension))
+      return readYaml(stem + extension, shown.replace(/\.(sql|csv)$/, extension));
+  return undefined;
+}
+
+function checkName(name: string, shown: string): void {
+  if (!NAME.test(name))
+    throw new InletError(
+      'MODEL_INVALID',
+      `${shown}: "${name}" is not a model name; use lower-case letters, digits and _, starting with a letter.`,
+    );
+  if (RESERVED.has(name))
+    throw new InletError(
+      'MODEL_INVALID',
+      `${shown}: "${name}" is the name of a raw lake table; rename the model.`,
+    );
+}
+
+function readDir(
+  root: string,
+  origin: ProjectNode['origin'],
+): { nodes: ProjectNode[]; tests: SingularTest[] } {
+  const nodes: ProjectNode[] = [];
+  const shownPath = (path: string) => (origin === 'builtin' ? `(built-in) ${relative(root, path)}` : path);
+  for (const path of filesUnder(join(root, 'models'), '.sql')) {
+    const shown = shownPath(path);
+    const name = basename(path, '.sql');
+    checkName(name, shown);
+    const text = readFileSync(path, 'utf8');
+    const front = FRONT_MATTER.exec(text);
+    const sibling = siblingYaml(path, shown);
+    if (front && sibling !== undefined)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shown} is configured twice, in its front matter and in ${name}.yaml; keep one of them.`,
+      );
+    let raw = sibling;
+    if (front) {
+      try {
+        raw = parseYaml(front[1] ?? '');
+      } catch (error) {
+        throw new InletError(
+          'MODEL_INVALID',
+          `${shown}: the front matter is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+        );
+      }
+    }
+    const sql = front ? text.slice(front[0].length) : text;
+    checkTemplate(sql, shown);
+    nodes.push({
+      name,
+      kind: 'model',
+      sql,
+      path,
+      config: parseModelConfig(raw, shown),
+      refs: templateRefs(sql),
+      origin,
+      configured: raw !== undefined,
+    });
+  }
+  for (const path of filesUnder(join(root, 'seeds'), '.csv')) {
+    const shown = shownPath(path);
+    const name = basename(path, '.csv');
+    checkName(name, shown);
+    const raw = siblingYaml(path, shown);
+    const config = parseModelConfig(raw, shown);
+    nodes.push({
+      name,
+      kind: 'seed',
+      sql: '',
+      path,
+      config: { ...config, materialized: 'table' },
+      refs: [],
+      origin,
+      configured: raw !== undefined,
+    });
+  }
+  const tests = filesUnder(join(root, 'tests'), '.sql').map((path) => {
+    const sql = readFileSync(path, 'utf8');
+    checkTemplate(sql, shownPath(path));
+    return { name: basename(path, '.sql'), path, sql, refs: templateRefs(sql) };
+  });
+  return { nodes, tests };
+}
+
+/**
+ * Reads the project: the built-in marts (unless turned off) and then the user's project, whose
+ * models replace built-in ones of the same name. Two files defining one name is an error.
+ */
+export function loadProject(options: { projectDir: string; builtin: boolean }): Project {
+  const nodes = new Map<string, ProjectNode>();
+  const tests: SingularTest[] = [];
+  const add = (found: ReturnType<typeof readDir>) => {
+    const seen = new Map<string, string>();
+    for (const node of found.nodes) {
+      const other = seen.get(node.name);
+      if (other)
+        throw new InletError(
+          'MODEL_INVALID',
+          `Two files define "${node.name}": ${other} and ${node.path}; rename one.`,
+        );
+      seen.set(node.name, node.path);
+      // A project's own CSV for a built-in seed (features.csv) keeps the built-in descriptions and tests.
+      const builtin = nodes.get(node.name);
+      const inherit = node.kind === 'seed' && !node.configured && builtin?.kind === 'seed';
+      nodes.set(node.name, inherit ? { ...node, config: builtin.config } : node);
+    }
+    tests.push(...found.tests);
+  };
+  if (options.builtin) add(readDir(BUILTIN_PROJECT_DIR, 'builtin'));
+  const dir = existsSync(options.projectDir) ? options.projectDir : undefined;
+  if (dir) add(readDir(dir, 'project'));
+  return { dir, nodes, tests };
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { type LakeTable, readLakeTable, writeLakeTable } from '../lake/index.ts';
+
+// A mart directory holds immutable versions (v-<id>/…) and a manifest naming the current one. A
+// build writes a hidden staging directory, renames it to a version, then replaces the manifest in
+// one rename: a reader that planned against the old version keeps reading its files, which stay
+// until they have been retired for longer than any query may run.
+
+const VERSION = /^v-\d+-[0-9a-f]+$/;
+const RETIRED = '.retired';
+const ORPHAN_MS = 3_600_000;
+
+export interface TableVersions {
+  dir: string;
+  /** The directory of the published version, or undefined for a view or a table never built. */
+  current(): string | undefined;
+  /** A new empty staging directory for a build. */
+  stage(): string;
+  /** Makes a staging directory the current version, atomically. */
+  publish(staging: string, manifest: Omit<LakeTable, 'files'>): void;
+  /** Replaces the manifest with a view definition (no files). */
+  publishView(manifest: Omit<LakeTable, 'files'>): void;
+  discard(staging: string): void;
+  /** Deletes versions retired longer than graceMs ago, and leftovers of builds that crashed. */
+  cleanup(graceMs: number): void;
+}
+
+/** dt=YYYY-MM-DD directories in a version (or staging) directory. */
+export function partitionDirs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.startsWith('dt='))
+    .sort();
+}
+
+/** Carries the partitions that keep(dt) accepts from one version into a staging directory, by hard link. */
+export function linkPartitions(from: string, to: string, keep: (dt: string) => boolean): number {
+  let linked = 0;
+  for (const partition of partitionDirs(from)) {
+    if (!keep(partition.slice(3))) continue;
+    mkdirSync(join(to, partition), { recursive: true });
+    for (const file of readdirSync(join(from, partition))) {
+      if (file.startsWith('.')) continue;
+      try {
+        linkSync(join(from, partition, file), join(to, partition, file));
+      } catch {
+        // Some file systems have no hard links; a copy is slower but the same.
+        copyFileSync(join(from, partition, file), join(to, partition, file));
+      }
+      linked++;
+    }
+  }
+  return linked;
+}
+
+export function tableVersions(dir: string): TableVersions {
+  const currentName = () => {
+    const files = readLakeTable(dir)?.files ?? '';
+    const name = files.split('/')[0] ?? '';
+    return VERSION.test(name) ? name : undefined;
+  };
+  const retire = (name: string | undefined, keep: string | undefined) => {
+    if (name && name !== keep && existsSync(join(dir, name))) writeFileSync(join(dir, name, RETIRED), '');
+  };
+  return {
+    dir,
+    current() {
+      const name = currentName();
+      return name && existsSync(join(dir, name)) ? join(dir, name) : undefined;
+    },
+    stage() {
+      mkdirSync(dir, { recursive: true });
+      const staging = join(dir, `.staging-${Date.now()}-${randomBytes(3).toString('hex')}`);
+      mkdirSync(staging);
+      return staging;
+    },
+    publish(staging, manifest) {
+      const before = currentName();
+      const version = `v-${Date.now()}-${randomBytes(3).toString('hex')}`;
+      renameSync(staging, join(dir, version));
+      writeLakeTable(dir, { ...manifest, files: `${version}/**/*.parquet`, hive_partitioning: false });
+      retire(before, version);
+    },
+    publishView(manifest) {
+      mkdirSync(dir, { recursive: true });
+      const before = currentName();
+      writeLakeTable(dir, { ...manifest, files: '' });
+      retire(before, undefined);
+    },
+    discard(staging) {
+      rmSync(staging, { recursive: true, force: true });
+    },
+    cleanup(graceMs) {
+      if (!existsSync(dir)) return;
+      const now = Date.now();
+      const current = currentName();
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        const age = (file: string) => now - statSync(file).mtimeMs;
+        try {
+          if (name.startsWith('.staging-') && age(path) > ORPHAN_MS)
+            rmSync(path, { recursive: true, force: true });
+          if (!VERSION.test(name) || name === current) continue;
+          const retired = join(path, RETIRED);
+          if (existsSync(retired) ? age(retired) > graceMs : age(path) > ORPHAN_MS)
+            rmSync(path, { recursive: true, force: true });
+        } catch {
+          // Removed by another process meanwhile.
+        }
+      }
+    },
+  };
+}

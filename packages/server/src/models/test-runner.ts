@@ -1,0 +1,59 @@
+import type { InletConfig } from '../config/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createBuildEngine } from './build-engine.ts';
+import { type DataTest, type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
+import { selectNodes } from './model-graph.ts';
+import { openProject } from './model-runner.ts';
+import { publishedValues, renderTemplate } from './model-template.ts';
+import { quoteName } from './sql-names.ts';
+
+/** Runs the data tests of the selected models (and tests/ files that read them) against what is published. */
+export async function testModels(options: {
+  config: InletConfig;
+  selectors?: string[];
+}): Promise<{ ok: boolean; tests: DataTestResult[] }> {
+  const { config } = options;
+  const { project, graph } = openProject(config);
+  const selected = new Set(selectNodes(graph, options.selectors ?? []));
+  const engine = await createBuildEngine({ config, layout: dataLayout(config.data_dir) });
+  try {
+    await engine.refreshViews();
+    const values = (self: string) => publishedValues(config.timezone, self);
+    const views = engine.viewNames();
+    const tests: DataTest[] = [];
+    const missing: DataTestResult[] = [];
+    for (const name of selected) {
+      const node = project.nodes.get(name);
+      if (!node) continue;
+      if (!views.has(name)) {
+        // A model skipped by design (its optional input is absent) has nothing to test yet.
+        if (node.config.skip_when_missing.length === 0)
+          missing.push({
+            model: name,
+            name: 'built',
+            status: 'error',
+            failures: 0,
+            sample: [],
+            message: `${name} has not been built; run inlet run ${name} first`,
+          });
+        continue;
+      }
+      tests.push(
+        ...modelTests(name, node.config, quoteName(name), quoteName, (sql) =>
+          renderTemplate(sql, values(quoteName(name))),
+        ),
+      );
+    }
+    for (const test of project.tests)
+      if (test.refs.some((r) => selected.has(r)))
+        tests.push({
+          model: test.refs.join(', '),
+          name: test.name,
+          sql: renderTemplate(test.sql, values('')),
+        });
+    const results = [...missing, ...(await runDataTests(engine, tests))];
+    return { ok: results.every((r) => r.status === 'pass'), tests: results };
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,12 @@
+/** @module scheduler: workflows on cron schedules (sync, run, test steps), retries, catch-up and run history. */
+export { cronTimes, dueTimes, nextTime } from './cron-schedule.ts';
+export {
+  createRunHistory,
+  type RunHistory,
+  type RunRecord,
+  type RunStatus,
+  type StepRecord,
+} from './run-history.ts';
+export { createScheduler, type Scheduler } from './scheduler.ts';
+export { createStepHandlers, type StepContext, type StepHandlers } from './step-handlers.ts';
+export { loadWorkflows, type Workflow } from './workflow-loader.ts';

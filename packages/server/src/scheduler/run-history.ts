@@ -1,0 +1,158 @@
+import type { StateStore } from '../state/index.ts';
+
+export type RunStatus = 'running' | 'success' | 'failed' | 'timed_out' | 'abandoned';
+export type StepStatus = 'running' | 'success' | 'failed' | 'timed_out' | 'skipped';
+
+export interface RunRecord {
+  id: number;
+  workflow: string;
+  /** The cron time this run is for (ISO, UTC); null for a run started by hand. */
+  scheduled_for: string | null;
+  trigger: 'schedule' | 'catchup' | 'manual';
+  status: RunStatus;
+  /** The process that runs it (host:pid). */
+  owner: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  error: string | null;
+}
+
+export interface StepRecord {
+  position: number;
+  step: string;
+  status: StepStatus;
+  attempts: number;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  log: string;
+  error: string | null;
+}
+
+export interface RunHistory {
+  /** Claims (workflow, scheduled time) for this process; undefined when someone already has it. */
+  claim(run: {
+    workflow: string;
+    scheduledFor: string | null;
+    trigger: RunRecord['trigger'];
+    owner: string;
+  }): number | undefined;
+  start(id: number): void;
+  heartbeat(id: number): void;
+  finish(id: number, status: RunStatus, error?: string): void;
+  startStep(id: number, position: number, step: string): void;
+  updateStep(
+    id: number,
+    position: number,
+    update: { status?: StepStatus; attempts?: number; log?: string; error?: string },
+  ): void;
+  /** Marks runs whose process stopped sending heartbeats as abandoned; returns how many. */
+  abandonStale(olderThanMs: number): number;
+  list(filter?: { workflow?: string; status?: string; limit?: number }): RunRecord[];
+  get(id: number): (RunRecord & { steps: StepRecord[] }) | undefined;
+}
+
+const iso = () => new Date().toISOString();
+const RUN_COLUMNS =
+  'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error';
+
+/** Run history in the state store (tables from migration 20). */
+export function createRunHistory(state: StateStore): RunHistory {
+  const { db } = state;
+  const insert = db.prepare(
+    'INSERT INTO workflow_runs (workflow, scheduled_for, trigger, status, owner, created_at, heartbeat_at) ' +
+      "VALUES (?, ?, ?, 'running', ?, ?, ?) ON CONFLICT (workflow, scheduled_for) DO NOTHING",
+  );
+  const finishStep = (status: StepStatus) =>
+    status === 'running'
+      ? ''
+      : ', finished_at = @now, duration_ms = CAST((julianday(@now) - julianday(started_at)) * 86400000 AS INTEGER)';
+  return {
+    claim({ workflow, scheduledFor, trigger, owner }) {
+      const now = iso();
+      const result = insert.run(workflow, scheduledFor, trigger, owner, now, now);
+      return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
+    },
+    start(id) {
+      db.prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?').run(
+        iso(),
+        iso(),
+        id,
+      );
+    },
+    heartbeat(id) {
+      db.prepare("UPDATE workflow_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'").run(
+        iso(),
+        id,
+      );
+    },
+    finish(id, status, error) {
+      const now = iso();
+      db.prepare(
+        'UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, ' +
+          'duration_ms = CAST((julianday(?) - julianday(coalesce(started_at, created_at))) * 86400000 AS INTEGER) WHERE id = ?',
+      ).run(status, error ?? null, now, now, id);
+    },
+    startStep(id, position, step) {
+      db.prepare(
+        "INSERT INTO workflow_run_steps (run_id, position, step, status, started_at) VALUES (?, ?, ?, 'running', ?) " +
+          "ON CONFLICT (run_id, position) DO UPDATE SET status = 'running', started_at = excluded.started_at",
+      ).run(id, position, step, iso());
+    },
+    updateStep(id, position, update) {
+      const sets: string[] = [];
+      const params: Record<string, unknown> = { id, position, now: iso() };
+      for (const key of ['status', 'attempts', 'log', 'error'] as const) {
+        if (update[key] === undefined) continue;
+        sets.push(`${key} = @${key}`);
+        params[key] = update[key];
+      }
+      if (sets.length === 0) return;
+      db.prepare(
+        `UPDATE workflow_run_steps SET ${sets.join(', ')}${update.status ? finishStep(update.status) : ''} WHERE run_id = @id AND position = @position`,
+      ).run(params);
+    },
+    abandonStale(olderThanMs) {
+      const cutoff = new Date(Date.now() - olderThanMs).toISOString();
+      const now = iso();
+      return db
+        .prepare(
+          "UPDATE workflow_runs SET status = 'abandoned', finished_at = ?, error = 'the process running it stopped before it finished' " +
+            "WHERE status = 'running' AND heartbeat_at < ?",
+        )
+        .run(now, cutoff).changes;
+    },
+    list(filter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.workflow) {
+        where.push('workflow = ?');
+        params.push(filter.workflow);
+      }
+      if (filter.status) {
+        where.push('status = ?');
+        params.push(filter.status);
+      }
+      params.push(filter.limit ?? 50);
+      return db
+        .prepare(
+          `SELECT ${RUN_COLUMNS} FROM workflow_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+        )
+        .all(...params) as RunRecord[];
+    },
+    get(id) {
+      const run = db.prepare(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id = ?`).get(id) as
+        | RunRecord
+        | undefined;
+      if (!run) return undefined;
+      const steps = db
+        .prepare(
+          'SELECT position, step, status, attempts, started_at, finished_at, duration_ms, log, error FROM workflow_run_steps WHERE run_id = ? ORDER BY position',
+        )
+        .all(id) as StepRecord[];
+      return { ...run, steps };
+    },
+  };
+}

@@ -1,0 +1,329 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
+import { parseConfig, workflowSchema } from '../config/index.ts';
+import { createQueryEngine } from '../engine/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import type { Source } from '../sources/index.ts';
+import { openStateStore } from '../state/index.ts';
+import {
+  createRunHistory,
+  createScheduler,
+  createStepHandlers,
+  dueTimes,
+  loadWorkflows,
+  type Workflow,
+} from './index.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+const logger = createSilentLogger();
+const HOUR = 3_600_000;
+let n = 0;
+
+const workflow = (input: Record<string, unknown>): Workflow => ({
+  ...workflowSchema.parse({ name: 'hourly', cron: '0 * * * *', steps: ['sync counter'], ...input }),
+  timezone: String(input.timezone ?? 'UTC'),
+  origin: 'test',
+});
+
+/**
+ * A real source through the sources contract: each sync records the moment it ran; it can be made
+ * to fail its first attempts, or to hang until the run is stopped.
+ */
+function counterSource(behaviour: { failFirst?: number; hang?: boolean } = {}) {
+  const syncs: number[] = [];
+  let attempts = 0;
+  const source: Source = {
+    name: 'counter',
+    type: 'test',
+    async sync(context) {
+      attempts++;
+      if (behaviour.hang)
+        await new Promise((_, reject) =>
+          context.signal.addEventListener('abort', () => reject(new Error('stopped'))),
+        );
+      if (attempts <= (behaviour.failFirst ?? 0))
+        throw new Error(`the database is not reachable (attempt ${attempts})`);
+      syncs.push(Date.now());
+      return { source: 'counter', rows: 1, tables: [{ table: 'counter.ticks', rows: 1 }] };
+    },
+  };
+  return { source, syncs };
+}
+
+function setup(options: { source?: Source; statePath?: string } = {}) {
+  const dataDir = join(temp.dir, `d${n++}`);
+  const config = testConfig(dataDir, { project_dir: join(dataDir, 'project'), models: { builtin: false } });
+  const state = openStateStore(options.statePath ?? join(dataDir, 'state.sqlite'));
+  const history = createRunHistory(state);
+  const handlers = createStepHandlers({
+    config,
+    state,
+    logger,
+    sources: options.source ? [options.source] : [],
+  });
+  return { config, state, history, handlers };
+}
+
+describe('due times', () => {
+  const t0 = Date.parse('2026-11-20T00:30:00Z');
+  const due = (catchup: 'all' | 'latest' | 'none', now: number, limit = 24) =>
+    dueTimes({ cron: '0 * * * *', timezone: 'UTC', after: t0, now, catchup, limit }).map((t) =>
+      new Date(t).toISOString().slice(11, 16),
+    );
+
+  it('catch-up after downtime: all missed times (bounded), only the latest, or none unless on time', () => {
+    const later = t0 + 5 * HOUR;
+    expect(due('all', later)).toEqual(['01:00', '02:00', '03:00', '04:00', '05:00']);
+    expect(due('all', later, 2)).toEqual(['04:00', '05:00']);
+    expect(due('latest', later)).toEqual(['05:00']);
+    expect(due('none', later)).toEqual([]);
+    expect(due('none', Date.parse('2026-11-20T05:00:30Z'))).toEqual(['05:00']);
+  });
+
+  it('reads the cron in the workflow time zone', () => {
+    const times = dueTimes({
+      cron: '0 5 * * *',
+      timezone: 'Asia/Tokyo',
+      after: t0,
+      now: t0 + 48 * HOUR,
+      catchup: 'all',
+      limit: 10,
+    });
+    expect(times.map((t) => new Date(t).toISOString())).toEqual([
+      '2026-11-20T20:00:00.000Z',
+      '2026-11-21T20:00:00.000Z',
+    ]);
+  });
+});
+
+describe('scheduler', () => {
+  it('runs each scheduled time at most once with two schedulers on one state store', async () => {
+    const { source, syncs } = counterSource();
+    const a = setup({ source });
+    const b = setup({ source, statePath: join(a.config.data_dir, 'state.sqlite') });
+    let clock = Date.parse('2026-11-20T00:30:00Z');
+    const wf = workflow({ catchup: 'all' });
+    const make = (s: ReturnType<typeof setup>, owner: string) =>
+      createScheduler({
+        workflows: [wf],
+        state: s.state,
+        history: s.history,
+        handlers: s.handlers,
+        logger,
+        now: () => clock,
+        owner,
+      });
+    const one = make(a, 'process-a');
+    const two = make(b, 'process-b');
+    await Promise.all([one.tick(), two.tick()]);
+    for (let hour = 0; hour < 6; hour++) {
+      clock += HOUR;
+      // Both look at the same moment, in both orders.
+      const claimed =
+        hour % 2 === 0
+          ? await Promise.all([one.tick(), two.tick()])
+          : await Promise.all([two.tick(), one.tick()]);
+      expect(claimed.flat()).toHaveLength(1);
+    }
+    await Promise.all([one.idle(), two.idle()]);
+    expect(syncs).toHaveLength(6);
+    const runs = a.history.list({ workflow: 'hourly' });
+    expect(new Set(runs.map((r) => r.scheduled_for)).size).toBe(6);
+    expect(new Set(runs.map((r) => r.owner))).toEqual(new Set(['process-a', 'process-b']));
+    expect(runs.every((r) => r.status === 'success')).toBe(true);
+    // A restart of either does not run those times again.
+    const restarted = make(b, 'process-b-restarted');
+    expect(await restarted.tick()).toEqual([]);
+    await Promise.all([one.stop(), two.stop(), restarted.stop()]);
+    a.state.close();
+    b.state.close();
+  });
+
+  it('catches up after downtime as the workflow says: all (bounded), latest, none', async () => {
+    const outcomes: Record<string, string[]> = {};
+    for (const catchup of ['all', 'latest', 'none'] as const) {
+      const { source } = counterSource();
+      const s = setup({ source });
+      const wf = workflow({ catchup, catchup_limit: 3 });
+      let clock = Date.parse('2026-11-20T00:30:00Z');
+      const make = () =>
+        createScheduler({
+          workflows: [wf],
+          state: s.state,
+          history: s.history,
+          handlers: s.handlers,
+          logger,
+          now: () => clock,
+        });
+      const before = make();
+      await before.tick();
+      await before.stop();
+      clock += 5 * HOUR; // down from 00:30 to 05:30
+      const after = make();
+      await after.tick();
+      await after.idle();
+      outcomes[catchup] = s.history
+        .list()
+        .map((r) => `${r.scheduled_for?.slice(11, 16)} ${r.trigger}`)
+        .reverse();
+      await after.stop();
+      s.state.close();
+    }
+    expect(outcomes).toEqual({
+      all: ['03:00 catchup', '04:00 catchup', '05:00 catchup'],
+      latest: ['05:00 catchup'],
+      none: [],
+    });
+  });
+
+  it('retries a failing step with doubling waits, and logs each attempt', async () => {
+    const { source, syncs } = counterSource({ failFirst: 2 });
+    const s = setup({ source });
+    const scheduler = createScheduler({
+      workflows: [workflow({ retries: 2, retry_backoff: '20ms', steps: ['sync counter'] })],
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+    });
+    const started = Date.now();
+    const id = scheduler.trigger('hourly');
+    await scheduler.idle();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+    const run = s.history.get(id);
+    expect(run).toMatchObject({ status: 'success', trigger: 'manual', scheduled_for: null });
+    expect(run?.steps[0]).toMatchObject({ step: 'sync counter', status: 'success', attempts: 3 });
+    expect(run?.steps[0]?.log).toMatch(
+      /attempt 1 failed: the database is not reachable \(attempt 1\)\n.*retrying in 0.02 s\n.*attempt 2 failed.*\n.*retrying in 0.04 s\n.*counter.ticks: 1 rows\n.*synced 1 rows from counter/,
+    );
+    expect(syncs).toHaveLength(1);
+    await scheduler.stop();
+    s.state.close();
+  });
+
+  it('fails the run when retries run out, skipping the steps after it; a timeout stops a hung step', async () => {
+    const failing = counterSource({ failFirst: 5 });
+    const s = setup({ source: failing.source });
+    const scheduler = createScheduler({
+      workflows: [workflow({ retries: 1, retry_backoff: '10ms', steps: ['sync counter', 'test'] })],
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+    });
+    const id = scheduler.trigger('hourly');
+    await scheduler.idle();
+    const run = s.history.get(id);
+    expect(run).toMatchObject({
+      status: 'failed',
+      error: 'sync counter: the database is not reachable (attempt 2)',
+    });
+    expect(run?.steps.map((step) => [step.step, step.status, step.attempts])).toEqual([
+      ['sync counter', 'failed', 2],
+      ['test', 'skipped', 0],
+    ]);
+    await scheduler.stop();
+
+    const hung = counterSource({ hang: true });
+    const t = setup({ source: hung.source });
+    const slow = createScheduler({
+      workflows: [workflow({ timeout: '150ms', steps: ['sync counter'] })],
+      state: t.state,
+      history: t.history,
+      handlers: t.handlers,
+      logger,
+    });
+    const timedOut = slow.trigger('hourly');
+    await slow.idle();
+    expect(t.history.get(timedOut)).toMatchObject({
+      status: 'timed_out',
+      error: 'sync counter: the run took longer than its timeout of 150 ms and was stopped',
+    });
+    await slow.stop();
+    s.state.close();
+    t.state.close();
+  });
+
+  it('runs models and their tests as steps, with each model in the step log', async () => {
+    const s = setup();
+    writeProjectFile(
+      s.config.project_dir,
+      'models/daily.sql',
+      'SELECT dt, count(*)::INT AS events FROM events GROUP BY ALL',
+    );
+    writeProjectFile(
+      s.config.project_dir,
+      'models/daily.yaml',
+      'columns:\n  dt:\n    tests: [unique, not_null]\n',
+    );
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/nightly.yaml',
+      'cron: "0 5 * * *"\nsteps:\n  - run +daily\n  - test daily\n',
+    );
+    await writeEvents(dataLayout(s.config.data_dir), [
+      { ts: '2026-11-20T10:00:00Z' },
+      { ts: '2026-11-21T10:00:00Z' },
+    ]);
+    const workflows = loadWorkflows(s.config);
+    expect(workflows.map((w) => [w.name, w.timezone, w.steps.map((step) => step.kind)])).toEqual([
+      ['nightly', 'UTC', ['run', 'test']],
+    ]);
+    const scheduler = createScheduler({
+      workflows,
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+    });
+    const id = scheduler.trigger('nightly');
+    await scheduler.idle();
+    const run = s.history.get(id);
+    expect(run?.status).toBe('success');
+    expect(run?.steps[0]?.log).toMatch(/ok {10}daily \(full\) 2 rows 2 tests passed/);
+    expect(run?.steps[1]?.log).toMatch(/pass {2}daily: unique\(dt\)/);
+    const engine = await createQueryEngine({ config: s.config, layout: dataLayout(s.config.data_dir) });
+    expect((await engine.query('SELECT sum(events)::INT FROM daily')).rows).toEqual([[2]]);
+    engine.close();
+    await scheduler.stop();
+    s.state.close();
+  });
+
+  it('refuses workflows that name unknown sources, report steps, or clash', () => {
+    const s = setup();
+    const config = {
+      ...s.config,
+      workflows: [workflowSchema.parse({ name: 'w', cron: '* * * * *', steps: ['sync crm'] })],
+    };
+    expect(() => loadWorkflows(config)).toThrow(/"sync crm" names no configured source/);
+    const parse = (w: Record<string, unknown>) => () =>
+      parseConfig({ workflows: [{ name: 'w', cron: '* * * * *', steps: ['test'], ...w }] });
+    expect(parse({ cron: '61 * * * *' })).toThrow(/workflows\[0\]\.cron: is not a cron expression/);
+    expect(parse({ steps: ['deploy'] })).toThrow(
+      /workflows\[0\]\.steps\[0\]: "deploy" is not a step; use "sync <source>"/,
+    );
+    expect(parse({ timezone: 'Mars/Olympus' })).toThrow(/workflows\[0\]\.timezone: is not an IANA time zone/);
+    writeProjectFile(s.config.project_dir, 'workflows/w.yaml', 'cron: "0 5 * * *"\nsteps: [test]\n');
+    const clash = {
+      ...s.config,
+      workflows: [workflowSchema.parse({ name: 'w', cron: '* * * * *', steps: ['test'] })],
+    };
+    expect(() => loadWorkflows(clash)).toThrow(
+      /Workflow "w" is defined twice: in .* and in .*workflows\/w\.yaml/,
+    );
+    expect(() =>
+      createScheduler({
+        workflows: [workflow({ steps: ['report daily_kpis'] })],
+        state: s.state,
+        history: s.history,
+        handlers: s.handlers,
+        logger,
+      }),
+    ).toThrow(/needs the reports module/);
+    s.state.close();
+  });
+});

@@ -1,0 +1,159 @@
+import { hostname } from 'node:os';
+import { InletError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { StateStore } from '../state/index.ts';
+import { dueTimes } from './cron-schedule.ts';
+import type { RunHistory } from './run-history.ts';
+import type { StepHandlers } from './step-handlers.ts';
+import { executeRun, HEARTBEAT_MS } from './workflow-executor.ts';
+import type { Workflow } from './workflow-loader.ts';
+
+export interface Scheduler {
+  start(): void;
+  /** Stops ticking, stops the runs in progress at a safe point and waits for them. */
+  stop(): Promise<void>;
+  /** Looks at the clock once: claims and starts every run that is due; returns the ids it claimed. */
+  tick(): Promise<number[]>;
+  /** Starts a run of a workflow now, outside its schedule; returns its id. */
+  trigger(workflow: string): number;
+  /** Resolves when no run started by this scheduler is still going. */
+  idle(): Promise<void>;
+}
+
+const CURSOR_SCOPE = 'scheduler:cursor';
+
+/**
+ * The scheduler: on each tick, for each workflow, the cron times since it last looked are due
+ * (per the workflow's catchup), and each is claimed in the run history first. The claim is a
+ * unique key in the state store, so a time runs at most once across restarts and across every
+ * process sharing the store. Runs of one workflow go one after another; workflows run side by side.
+ */
+export function createScheduler(options: {
+  workflows: Workflow[];
+  state: StateStore;
+  history: RunHistory;
+  handlers: StepHandlers;
+  logger: Logger;
+  /** The clock, replaceable so tests can jump across a downtime. */
+  now?: () => number;
+  tickMs?: number;
+  owner?: string;
+}): Scheduler {
+  const { workflows, state, history, handlers } = options;
+  const logger = options.logger.child({ module: 'scheduler' });
+  const now = options.now ?? Date.now;
+  const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  for (const workflow of workflows)
+    for (const step of workflow.steps)
+      if (step.kind === 'report' && !handlers.report)
+        throw new InletError(
+          'WORKFLOW_INVALID',
+          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" needs the reports module, which this inlet does not have yet.`,
+        );
+  const shutdown = new AbortController();
+  const chains = new Map<string, Promise<unknown>>();
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<number[]> | undefined;
+
+  const enqueue = (workflow: Workflow, id: number) => {
+    const previous = chains.get(workflow.name) ?? Promise.resolve();
+    const next = previous
+      .then(() => executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal }))
+      .catch((error: unknown) => logger.error({ err: error, run: id }, 'a workflow run failed to run'));
+    chains.set(workflow.name, next);
+  };
+
+  const tickOnce = async (): Promise<number[]> => {
+    const at = now();
+    history.abandonStale(HEARTBEAT_MS * 8);
+    const claimed: number[] = [];
+    for (const workflow of workflows) {
+      if (!workflow.enabled) continue;
+      const cursor = state.getCheckpoint<{ at: number }>(CURSOR_SCOPE, workflow.name);
+      const advance = () =>
+        state.setCheckpoint(CURSOR_SCOPE, workflow.name, { at: Math.max(at, cursor?.at ?? 0) });
+      // The first time a workflow is seen, nothing before now is owed to it.
+      if (!cursor) {
+        advance();
+        continue;
+      }
+      const times = dueTimes({
+        cron: workflow.cron,
+        timezone: workflow.timezone,
+        after: cursor.at,
+        now: at,
+        catchup: workflow.catchup,
+        limit: workflow.catchup_limit,
+      });
+      for (const time of times) {
+        const trigger = at - time > 90_000 ? 'catchup' : 'schedule';
+        const id = history.claim({
+          workflow: workflow.name,
+          scheduledFor: new Date(time).toISOString(),
+          trigger,
+          owner,
+        });
+        if (id === undefined) continue;
+        claimed.push(id);
+        logger.info(
+          { workflow: workflow.name, run: id, scheduled_for: new Date(time).toISOString(), trigger },
+          'workflow run claimed',
+        );
+        enqueue(workflow, id);
+      }
+      // Only after the claims: a crash in between makes the next tick look again, and the claims
+      // already made keep those times from running twice.
+      advance();
+    }
+    return claimed;
+  };
+
+  const loop = async () => {
+    try {
+      await scheduler.tick();
+    } catch (error) {
+      logger.error({ err: error }, 'scheduler tick failed; trying again on the next one');
+    }
+    if (timer) timer = setTimeout(loop, options.tickMs ?? 15_000);
+  };
+
+  const scheduler: Scheduler = {
+    start() {
+      if (workflows.length === 0 || timer) return;
+      timer = setTimeout(loop, 0);
+    },
+    async stop() {
+      const t = timer;
+      timer = undefined;
+      if (t) clearTimeout(t);
+      await ticking;
+      shutdown.abort();
+      await scheduler.idle();
+    },
+    tick() {
+      // One tick at a time: two overlapping ticks would read the same cursor.
+      const next = (ticking ?? Promise.resolve([])).then(tickOnce, tickOnce);
+      ticking = next;
+      return next;
+    },
+    trigger(name) {
+      const workflow = workflows.find((w) => w.name === name);
+      if (!workflow)
+        throw new InletError(
+          'NOT_FOUND',
+          `No workflow named "${name}"; workflows: ${workflows.map((w) => w.name).join(', ') || '(none)'}.`,
+        );
+      const id = history.claim({ workflow: name, scheduledFor: null, trigger: 'manual', owner }) as number;
+      enqueue(workflow, id);
+      return id;
+    },
+    async idle() {
+      for (;;) {
+        const pending = [...chains.values()];
+        await Promise.all(pending);
+        if ([...chains.values()].every((p, i) => p === pending[i]) && chains.size === pending.length) return;
+      }
+    },
+  };
+  return scheduler;
+}

@@ -1,0 +1,94 @@
+import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import type { Logger } from '../log/index.ts';
+import { createMetrics, type Metrics } from '../metrics/index.ts';
+import { runModels, summarizeModel, summarizeTest, testModels } from '../models/index.ts';
+import { createSources, findSource, type Source } from '../sources/index.ts';
+import type { StateStore } from '../state/index.ts';
+
+/** What a step gets: a signal that stops it (timeout, shutdown) and a log kept with the run. */
+export interface StepContext {
+  signal: AbortSignal;
+  log(line: string): void;
+}
+
+/**
+ * How each kind of step is carried out. A step fails by throwing. `report` stays unset until the
+ * reports module exists; workflows with report steps are refused until then.
+ */
+export interface StepHandlers {
+  sync(source: string, context: StepContext): Promise<void>;
+  run(selectors: string[], fullRefresh: boolean, context: StepContext): Promise<void>;
+  test(selectors: string[], context: StepContext): Promise<void>;
+  report?: (name: string, context: StepContext) => Promise<void>;
+}
+
+/** The real steps: sources sync through their contract; run and test build and test models. */
+export function createStepHandlers(options: {
+  config: InletConfig;
+  state: StateStore;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Defaults to the configured sources. */
+  sources?: Source[];
+}): StepHandlers {
+  const { config, state, logger } = options;
+  const layout = dataLayout(config.data_dir);
+  const metrics = options.metrics ?? createMetrics();
+  let sources = options.sources;
+  return {
+    async sync(name, context) {
+      sources ??= createSources(config);
+      const result = await findSource(sources, name).sync({
+        config,
+        layout,
+        state,
+        logger,
+        metrics,
+        signal: context.signal,
+      });
+      for (const table of result.tables)
+        context.log(`${table.table}: ${table.rows.toLocaleString('en-US')} rows`);
+      context.log(`synced ${result.rows.toLocaleString('en-US')} rows from ${name}`);
+    },
+    async run(selectors, fullRefresh, context) {
+      const result = await runModels({
+        config,
+        logger,
+        selectors,
+        fullRefresh,
+        signal: context.signal,
+        onResult: (model) => context.log(summarizeModel(model)),
+      });
+      for (const test of result.tests) context.log(summarizeTest(test));
+      if (!result.ok) {
+        const failed = result.models
+          .filter((m) => m.status === 'failed' || m.status === 'test_failed')
+          .map((m) => m.name);
+        const tests = result.tests.filter((t) => t.status !== 'pass').map((t) => t.name);
+        throw new InletError(
+          'MODEL_BUILD_FAILED',
+          [
+            failed.length > 0 ? `models failed: ${failed.join(', ')}` : '',
+            tests.length > 0 ? `tests failed: ${tests.join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ') || 'the run was stopped',
+        );
+      }
+    },
+    async test(selectors, context) {
+      const result = await testModels({ config, selectors });
+      for (const test of result.tests) context.log(summarizeTest(test));
+      if (!result.ok)
+        throw new InletError(
+          'DATA_TEST_FAILED',
+          `tests failed: ${result.tests
+            .filter((t) => t.status !== 'pass')
+            .map((t) => `${t.model}: ${t.name}`)
+            .join(', ')}`,
+        );
+    },
+  };
+}

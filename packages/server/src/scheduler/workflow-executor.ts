@@ -1,0 +1,133 @@
+import type { WorkflowStep } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { RunHistory, RunStatus } from './run-history.ts';
+import type { StepContext, StepHandlers } from './step-handlers.ts';
+import type { Workflow } from './workflow-loader.ts';
+
+/** How often a running run tells the store it is alive; a run silent for long is abandoned. */
+export const HEARTBEAT_MS = 15_000;
+
+function runStep(step: WorkflowStep, handlers: StepHandlers, context: StepContext): Promise<void> {
+  switch (step.kind) {
+    case 'sync':
+      return handlers.sync(step.source, context);
+    case 'run':
+      return handlers.run(step.selectors, step.fullRefresh, context);
+    case 'test':
+      return handlers.test(step.selectors, context);
+    case 'report':
+      if (!handlers.report)
+        throw new InletError(
+          'WORKFLOW_INVALID',
+          'report steps need the reports module, which this inlet does not have yet.',
+        );
+      return handlers.report(step.report, context);
+  }
+}
+
+/** Settles with the step, or rejects as soon as the signal aborts (a step that ignores it is left behind). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+const formatDuration = (ms: number) =>
+  ms < 1000 ? `${ms} ms` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  untilAborted(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal);
+
+/**
+ * Runs one claimed run: its steps in order, each retried with doubling waits, the whole run under
+ * the workflow's timeout; every step's log and outcome goes to the run history as it happens.
+ */
+export async function executeRun(options: {
+  id: number;
+  workflow: Workflow;
+  history: RunHistory;
+  handlers: StepHandlers;
+  logger: Logger;
+  /** Aborted when inlet stops. */
+  shutdown: AbortSignal;
+}): Promise<RunStatus> {
+  const { id, workflow, history, handlers } = options;
+  const logger = options.logger.child({ workflow: workflow.name, run: id });
+  history.start(id);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new InletError(
+          'WORKFLOW_TIMEOUT',
+          `the run took longer than its timeout of ${formatDuration(workflow.timeout)} and was stopped`,
+        ),
+      ),
+    workflow.timeout,
+  );
+  const onShutdown = () => controller.abort(new Error('inlet stopped while the run was going'));
+  options.shutdown.addEventListener('abort', onShutdown, { once: true });
+  if (options.shutdown.aborted) onShutdown();
+  const beat = setInterval(() => history.heartbeat(id), HEARTBEAT_MS);
+  let status: RunStatus = 'success';
+  let error: string | undefined;
+  try {
+    for (const [position, step] of workflow.steps.entries()) {
+      history.startStep(id, position, step.text);
+      if (status !== 'success') {
+        history.updateStep(id, position, { status: 'skipped' });
+        continue;
+      }
+      const lines: string[] = [];
+      const log = (line: string) => {
+        lines.push(`${new Date().toISOString()} ${line}`);
+        history.updateStep(id, position, { log: lines.join('\n') });
+      };
+      for (let attempt = 1; ; attempt++) {
+        history.updateStep(id, position, { attempts: attempt });
+        try {
+          await untilAborted(
+            Promise.resolve().then(() => runStep(step, handlers, { signal: controller.signal, log })),
+            controller.signal,
+          );
+          history.updateStep(id, position, { status: 'success' });
+          break;
+        } catch (thrown) {
+          const aborted = controller.signal.aborted;
+          const message = ((aborted ? controller.signal.reason : thrown) as Error).message;
+          log(`attempt ${attempt} failed: ${message}`);
+          if (!aborted && attempt <= workflow.retries) {
+            const wait = workflow.retry_backoff * 2 ** (attempt - 1);
+            log(`retrying in ${wait / 1000} s`);
+            try {
+              await sleep(wait, controller.signal);
+              continue;
+            } catch {
+              // Timed out or stopped while waiting: fall through as a failure.
+            }
+          }
+          const timedOut =
+            controller.signal.reason instanceof InletError &&
+            controller.signal.reason.code === 'WORKFLOW_TIMEOUT';
+          status = timedOut ? 'timed_out' : 'failed';
+          error = `${step.text}: ${controller.signal.aborted ? (controller.signal.reason as Error).message : message}`;
+          history.updateStep(id, position, { status: timedOut ? 'timed_out' : 'failed', error });
+          logger.warn({ step: step.text, attempt, err: message }, 'workflow step failed');
+          break;
+        }
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    clearInterval(beat);
+    options.shutdown.removeEventListener('abort', onShutdown);
+    history.finish(id, status, error);
+  }
+  logger.info({ status }, 'workflow run finished');
+  return status;
+}

@@ -1,0 +1,75 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { type InletConfig, type WorkflowConfig, workflowSchema } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+
+/** A workflow ready to schedule: its time zone resolved, and where it was defined. */
+export interface Workflow extends WorkflowConfig {
+  timezone: string;
+  /** inlet.yaml or the workflows/<name>.yaml file. */
+  origin: string;
+}
+
+function parseWorkflowFile(path: string): WorkflowConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InletError(
+      'WORKFLOW_INVALID',
+      `${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  // The file name is the workflow's name unless the file says otherwise.
+  const withName =
+    raw && typeof raw === 'object' && !Array.isArray(raw)
+      ? { name: basename(path).replace(/\.ya?ml$/, ''), ...raw }
+      : raw;
+  const result = workflowSchema.safeParse(withName);
+  if (result.success) return result.data;
+  const lines = (result.error as z.ZodError).issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
+  throw new InletError('WORKFLOW_INVALID', `${path} is not a valid workflow:\n  ${lines.join('\n  ')}`);
+}
+
+/**
+ * Every workflow: those under workflows: in inlet.yaml and those in the project's workflows/
+ * folder. Names must be unique, and each sync step must name a configured source.
+ */
+export function loadWorkflows(config: InletConfig): Workflow[] {
+  const found: Workflow[] = config.workflows.map((w) => ({
+    ...w,
+    timezone: w.timezone ?? config.timezone,
+    origin: config.configPath ?? 'inlet.yaml',
+  }));
+  const dir = join(config.project_dir, 'workflows');
+  if (existsSync(dir)) {
+    for (const name of readdirSync(dir).sort()) {
+      if (!/\.ya?ml$/.test(name) || name.startsWith('.')) continue;
+      const path = join(dir, name);
+      const workflow = parseWorkflowFile(path);
+      found.push({ ...workflow, timezone: workflow.timezone ?? config.timezone, origin: path });
+    }
+  }
+  const sources = new Set(config.sources.map((s) => s.name));
+  const seen = new Map<string, string>();
+  for (const workflow of found) {
+    const other = seen.get(workflow.name);
+    if (other)
+      throw new InletError(
+        'WORKFLOW_INVALID',
+        `Workflow "${workflow.name}" is defined twice: in ${other} and in ${workflow.origin}.`,
+      );
+    seen.set(workflow.name, workflow.origin);
+    for (const step of workflow.steps)
+      if (step.kind === 'sync' && !sources.has(step.source))
+        throw new InletError(
+          'WORKFLOW_INVALID',
+          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}.`,
+        );
+  }
+  return found;
+}
