@@ -1,17 +1,6 @@
 import { z } from 'zod';
+import { timeZoneSchema } from './time-zone.ts';
 import { workflowSchema } from './workflow-schema.ts';
-
-const timezone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'is not an IANA time zone such as UTC or Asia/Tokyo' },
-);
 
 const origin = z.string().refine((value) => /^https?:\/\/[^/]+$/.test(value) || value === '*', {
   message: 'must be a scheme and host such as https://docs.example.com, without a path',
@@ -46,7 +35,7 @@ export const configSchema = z.strictObject({
   data_dir: z.string().default('./data'),
   /** The SQL models project (models/, seeds/, workflows/); relative paths are resolved like data_dir. */
   project_dir: z.string().default('./project'),
-  timezone: timezone.default('UTC'),
+  timezone: timeZoneSchema.default('UTC'),
   server: z
     .strictObject({
       host: z.string().default('127.0.0.1'),

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { timeZoneSchema } from './time-zone.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -74,20 +75,7 @@ export const workflowSchema = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a letter: lower-case letters, digits, - or _'),
   cron,
-  timezone: z
-    .string()
-    .refine(
-      (tz) => {
-        try {
-          new Intl.DateTimeFormat('en-US', { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'is not an IANA time zone such as UTC or Asia/Tokyo' },
-    )
-    .optional(),
+  timezone: timeZoneSchema.optional(),
   steps: z.array(step).min(1, 'needs at least one step'),
   catchup: z.enum(['latest', 'all', 'none']).default('latest'),
   /** With catchup: all, at most this many missed times are run (the most recent ones). */

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { InletError, isInletError } from '../../errors/index.ts';
+import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import { createParquetWriter } from './parquet-writer.ts';
-import { acquireSyncLock } from './sync-lock.ts';
 import { checkpointScope, syncTable, type TableJob } from './table-sync.ts';
 
 /** The error for a sync stopped by Ctrl-C or shutdown. */
@@ -24,7 +24,7 @@ export async function syncTables(options: {
 }): Promise<SyncResult> {
   const { source, context, jobs } = options;
   const { layout, logger, signal } = context;
-  const lock = acquireSyncLock(join(layout.lake, 'sources', source), source);
+  const lock = acquireSourceLock(join(layout.lake, 'sources', source, '.sync.lock'), source, 'synced');
   const writer = await createParquetWriter({ tmpDir: join(layout.tmp, 'duckdb', source) });
   try {
     let total = 0;

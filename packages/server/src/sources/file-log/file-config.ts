@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timeZoneSchema } from '../../config/time-zone.ts';
 import { ACCESS_GROUPS, groupNames } from './regex-log-parser.ts';
 
 export const LOG_FORMATS = [
@@ -12,18 +13,6 @@ export const LOG_FORMATS = [
 const RESERVED_TABLES = new Set(['events', 'sources', 'marts']);
 
 const glob = z.string().min(1, 'must not be empty');
-
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'is not an IANA time zone such as UTC or Asia/Tokyo' },
-);
 
 /** The options of a `type: file` source in inlet.yaml (everything but name and type). */
 export const fileOptionsSchema = z
@@ -53,7 +42,7 @@ export const fileOptionsSchema = z
     /** Site id mixed into visitor_hash (as for events, so the two join); defaults to the source name. */
     site: z.string().optional(),
     /** Zone of timestamps written without an offset. */
-    timezone: timeZone.default('UTC'),
+    timezone: timeZoneSchema.default('UTC'),
     max_line_bytes: z
       .number()
       .int()

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
 import type { FileOptions } from './file-config.ts';
@@ -12,7 +13,6 @@ import { createLineParser } from './log-line-parser.ts';
 import { logMetrics } from './log-metrics.ts';
 import { createLogRowBuilder, rowJson } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
-import { acquireSourceLock } from './source-lock.ts';
 
 export type TailerContext = Pick<
   SourceContext,
@@ -52,7 +52,7 @@ export async function openFileTailer(
   context: TailerContext,
 ): Promise<FileTailer> {
   const { config, layout, state, logger, signal } = context;
-  const lock = acquireSourceLock(join(layout.state, 'locks'), name);
+  const lock = acquireSourceLock(join(layout.state, 'locks', `source-${name}.lock`), name, 'read');
   const writer = await createLogLakeWriter({
     layout,
     logger,

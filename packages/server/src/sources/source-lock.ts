@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { InletError } from '../../errors/index.ts';
+import { dirname } from 'node:path';
+import { InletError } from '../errors/index.ts';
 
 // Locks this process holds, so a lock file naming our own pid is told apart from one left behind
 // by an earlier process that had the same pid (pid 1 in every container start).
@@ -20,13 +20,12 @@ export interface SourceLock {
 }
 
 /**
- * Makes sure only one reader (inlet start, or inlet sync in another terminal) works on a source at a
- * time: two would read from the same checkpoint and write the same rows twice. A lock whose process
- * is gone is taken over.
+ * Lets one process at a time work on a source (a database sync staging into its run directory, or
+ * a log tail reading from its checkpoint): two would write the same rows twice. A lock whose
+ * process is gone is taken over, so a crash never needs manual cleanup.
  */
-export function acquireSourceLock(dir: string, source: string): SourceLock {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `source-${source}.lock`);
+export function acquireSourceLock(path: string, source: string, activity: 'synced' | 'read'): SourceLock {
+  mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
@@ -47,13 +46,20 @@ export function acquireSourceLock(dir: string, source: string): SourceLock {
       // Released between the two calls.
     }
     const stale = Number.isNaN(pid) || (pid === process.pid ? !held.has(path) : !alive(pid));
-    if (!stale)
+    if (!stale) {
+      const who = pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`;
       throw new InletError(
         'SYNC_BUSY',
-        `Source ${source} is being read by ${pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`}; stop that one first, or let it do the reading.`,
-        { details: { source, pid } },
+        `Source "${source}" is being ${activity} by ${who}; wait for it to finish, or stop it.`,
+        {
+          details: { source, pid },
+        },
       );
+    }
     rmSync(path, { force: true });
   }
-  throw new InletError('SYNC_BUSY', `Source ${source} is being locked by another process right now; retry.`);
+  throw new InletError(
+    'SYNC_BUSY',
+    `Source "${source}" is being locked by another process right now; retry.`,
+  );
 }
