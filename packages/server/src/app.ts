@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
-import { createEnricher, createIntake } from './collect/index.ts';
+import { createEnricher, createIntake, type Intake } from './collect/index.ts';
 import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
 import { createHttpApp } from './http/index.ts';
@@ -17,10 +17,10 @@ import {
   type RunHistory,
   type Scheduler,
 } from './scheduler/index.ts';
-import { createLogIntake } from './sources/file-log/index.ts';
+import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
 import { openStateStore, type StateStore } from './state/index.ts';
-import { createWalWriter, type WalWriter } from './wal/index.ts';
+import { createSealedSegments, createWalWriter, type WalWriter } from './wal/index.ts';
 
 export interface RunningInlet {
   url: string;
@@ -49,74 +49,157 @@ export function resolveApiToken(config: InletConfig): { token: string; generated
   }
 }
 
-/** Starts collector, loader and query API in one process (the embedded default). */
+/** What one inlet process runs; `inlet start` without --role runs them all. */
+export const ROLES = ['collector', 'loader', 'web', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The parts a set of roles started; a part its roles do not need is absent. */
+export type RunningRoles = Partial<Omit<RunningInlet, 'state' | 'close'>> &
+  Pick<RunningInlet, 'state' | 'close'>;
+
+/** Starts collector, loader, query API and scheduler in one process (the embedded default). */
 export async function startInlet(options: { config: InletConfig; logger: Logger }): Promise<RunningInlet> {
+  const parts = await startRoles({ ...options, roles: ROLES });
+  const { url, apiToken, wal, loader, engine, scheduler, runs, catalog } = parts;
+  if (!url || !apiToken || !wal || !loader || !engine || !scheduler || !runs || !catalog) {
+    throw new Error('startRoles left out a part although every role was asked for');
+  }
+  return { ...parts, url, apiToken, wal, loader, engine, scheduler, runs, catalog };
+}
+
+/**
+ * Starts the given roles over one data directory. collector: the WAL, intake routes, log intake
+ * and log tails; loader: WAL → lake; web: query, catalog and runs API; scheduler: workflows.
+ * Processes with different roles share the data directory (and the state store) on one machine.
+ */
+export async function startRoles(options: {
+  config: InletConfig;
+  logger: Logger;
+  roles: readonly Role[];
+}): Promise<RunningRoles> {
   const { config, logger } = options;
+  const has = (role: Role) => options.roles.includes(role);
   // Before anything starts: a bad workflow should stop start-up with its file named.
-  const workflows = loadWorkflows(config);
+  const workflows = has('scheduler') ? loadWorkflows(config) : [];
   const layout = dataLayout(config.data_dir);
   for (const dir of [layout.lake, layout.events, layout.walEvents, layout.state, layout.tmp])
     mkdirSync(dir, { recursive: true });
   const metrics = createMetrics();
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
-  const fsync = metrics.histogram(
-    'inlet_wal_fsync_seconds',
-    'fdatasync latency of WAL group commits',
-    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
-  );
-  const recovered = metrics.counter('inlet_wal_recovered_segments_total', 'Segments repaired at start-up');
-  const wal = createWalWriter({
-    dir: layout.walEvents,
-    segmentBytes: config.wal.segment_bytes,
-    maxBytes: config.wal.max_bytes,
-    onFsync: (seconds) => fsync.observe(seconds),
-    onRecovered: (segment, result) => {
-      recovered.inc();
-      logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
-    },
-  });
-  metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => wal.bytes());
-  const intake = createIntake({ config, wal, enrich: createEnricher({ saltDir: layout.salts }), metrics });
-  const loader = await createLoader({ config, layout, wal, logger, metrics });
-  const engine = await createQueryEngine({ config, layout });
-  const { token, generated, path } = resolveApiToken(config);
-  if (generated) logger.info({ path }, 'generated an API token because INLET_API_TOKEN is not set');
-  const runs = createRunHistory(state);
-  const scheduler = createScheduler({
-    workflows,
-    state,
-    history: runs,
-    handlers: createStepHandlers({ config, state, logger, metrics }),
-    logger,
-  });
-  const catalog = createCatalog({ config, logger });
-  const logs = createLogIntake({ config, layout, logger, metrics });
-  const app = createHttpApp({
-    config,
-    logger,
-    metrics,
-    intake,
-    wal,
-    engine,
-    catalog,
-    runs,
-    logs,
-    apiToken: token,
-  });
-  const address = await app.listen({ host: config.server.host, port: config.server.port });
-  loader.start();
-  scheduler.start();
-  logs.start();
-  // Log tails (sources with follow()) run for as long as the server does.
+  const stoppers: Array<() => unknown> = [];
+
+  let wal: WalWriter | undefined;
+  let intake: Intake | undefined;
+  let logs: LogIntake | undefined;
+  if (has('collector')) {
+    const fsync = metrics.histogram(
+      'inlet_wal_fsync_seconds',
+      'fdatasync latency of WAL group commits',
+      [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    );
+    const recovered = metrics.counter('inlet_wal_recovered_segments_total', 'Segments repaired at start-up');
+    const writer = createWalWriter({
+      dir: layout.walEvents,
+      segmentBytes: config.wal.segment_bytes,
+      maxBytes: config.wal.max_bytes,
+      onFsync: (seconds) => fsync.observe(seconds),
+      onRecovered: (segment, result) => {
+        recovered.inc();
+        logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
+      },
+    });
+    wal = writer;
+    metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => writer.bytes());
+    intake = createIntake({
+      config,
+      wal: writer,
+      enrich: createEnricher({ saltDir: layout.salts }),
+      metrics,
+    });
+    logs = createLogIntake({ config, layout, logger, metrics });
+    stoppers.push(() => writer.close());
+    if (!has('loader')) {
+      // With the loader in another process, the collector seals by age itself and re-reads what the
+      // loader has removed, for the WAL-full check.
+      const timer = setInterval(
+        () => {
+          writer.refresh();
+          if (writer.currentAgeMs() >= config.wal.seal_after_ms) void writer.seal();
+        },
+        Math.min(1000, config.wal.seal_after_ms),
+      );
+      stoppers.unshift(() => clearInterval(timer));
+    }
+  }
+
+  let loader: Loader | undefined;
+  if (has('loader')) {
+    loader = await createLoader({
+      config,
+      layout,
+      wal: wal ?? createSealedSegments(layout.walEvents),
+      logger,
+      metrics,
+    });
+  }
+
+  let engine: QueryEngine | undefined;
+  let catalog: Catalog | undefined;
+  if (has('web')) {
+    engine = await createQueryEngine({ config, layout });
+    catalog = createCatalog({ config, logger });
+  }
+  const runs = has('web') || has('scheduler') ? createRunHistory(state) : undefined;
+  const scheduler =
+    has('scheduler') && runs
+      ? createScheduler({
+          workflows,
+          state,
+          history: runs,
+          handlers: createStepHandlers({ config, state, logger, metrics }),
+          logger,
+        })
+      : undefined;
+
+  let url: string | undefined;
+  let apiToken: string | undefined;
+  let app: ReturnType<typeof createHttpApp> | undefined;
+  if (has('collector') || has('web')) {
+    const { token, generated, path } = resolveApiToken(config);
+    if (generated) logger.info({ path }, 'generated an API token because INLET_API_TOKEN is not set');
+    apiToken = token;
+    app = createHttpApp({
+      config,
+      logger,
+      metrics,
+      intake,
+      wal,
+      engine,
+      catalog,
+      runs: has('web') ? runs : undefined,
+      logs,
+      apiToken: token,
+    });
+    url = await app.listen({ host: config.server.host, port: config.server.port });
+  }
+  loader?.start();
+  scheduler?.start();
+  logs?.start();
+  // Log tails (sources with follow()) run with the collector, for as long as it does.
   const stopSources = new AbortController();
-  const followers = createSources(config).flatMap((source) => {
-    const context = { config, layout, state, metrics, logger: logger.child({ source: source.name }) };
-    return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
-  });
-  logger.info({ url: address, data_dir: config.data_dir }, 'inlet is listening');
+  const followers = has('collector')
+    ? createSources(config).flatMap((source) => {
+        const context = { config, layout, state, metrics, logger: logger.child({ source: source.name }) };
+        return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
+      })
+    : [];
+  logger.info(
+    { url, roles: options.roles, data_dir: config.data_dir },
+    url ? 'inlet is listening' : 'inlet is running',
+  );
   return {
-    url: address,
-    apiToken: token,
+    url,
+    apiToken,
     wal,
     loader,
     engine,
@@ -125,15 +208,15 @@ export async function startInlet(options: { config: InletConfig; logger: Logger 
     runs,
     catalog,
     async close() {
-      await app.close();
+      await app?.close();
       stopSources.abort();
       await Promise.all(followers.map((follower) => follower.stop()));
-      await logs.stop();
-      await scheduler.stop();
-      catalog.close();
-      await loader.stop();
-      await wal.close();
-      engine.close();
+      await logs?.stop();
+      await scheduler?.stop();
+      catalog?.close();
+      await loader?.stop();
+      for (const stop of stoppers) await stop();
+      engine?.close();
       state.close();
     },
   };

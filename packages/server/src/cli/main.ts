@@ -64,7 +64,7 @@ export async function main(
   try {
     switch (command) {
       case 'start':
-        return await startCommand(config, logger);
+        return await startCommand(args, config, logger, output);
       case 'query':
         return await queryCommand(args, config, output);
       case 'sync':

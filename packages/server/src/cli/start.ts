@@ -1,10 +1,15 @@
-import { startInlet } from '../app.ts';
+import { parseArgs } from 'node:util';
+import { ROLES, type Role, startRoles } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { ExitCode } from './exit-codes.ts';
+import type { Output } from './output.ts';
 
-export const startHelp = `inlet start [--config inlet.yaml]
-  Runs the collector, the loader and the API in one process until SIGINT or SIGTERM.`;
+export const startHelp = `inlet start [--config inlet.yaml] [--role collector|loader|web|scheduler …]
+  Runs inlet until SIGINT or SIGTERM. Without --role, everything in one process: the collector
+  (intake, WAL, log tails), the loader (WAL → lake), the web API and the scheduler. With --role
+  (repeated or comma-separated), only those, so they can run as separate processes on one data
+  directory; the HTTP server starts with collector or web.`;
 
 /** Resolves when the process has been asked to stop (SIGINT or SIGTERM). */
 export function untilSignal(): Promise<string> {
@@ -14,8 +19,20 @@ export function untilSignal(): Promise<string> {
   });
 }
 
-export async function startCommand(config: InletConfig, logger: Logger): Promise<ExitCode> {
-  const inlet = await startInlet({ config, logger });
+export async function startCommand(
+  args: string[],
+  config: InletConfig,
+  logger: Logger,
+  output: Output,
+): Promise<ExitCode> {
+  const { values } = parseArgs({ args, options: { role: { type: 'string', multiple: true } } });
+  const roles = (values.role ?? []).flatMap((value) => value.split(',')).map((role) => role.trim());
+  const unknown = roles.filter((role) => !ROLES.includes(role as Role));
+  if (unknown.length > 0) {
+    output.err(`Unknown role ${unknown.map((r) => `"${r}"`).join(', ')}; use ${ROLES.join(', ')}.\n`);
+    return ExitCode.USAGE;
+  }
+  const inlet = await startRoles({ config, logger, roles: roles.length > 0 ? (roles as Role[]) : ROLES });
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping; acknowledged events are in the WAL and load on the next start');
   await inlet.close();

@@ -4,7 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import type { WalWriter } from '../wal/index.ts';
+import type { WalSegments } from '../wal/index.ts';
 import { compactPartition, recoverCompaction } from './compactor.ts';
 import { loaderLagSeconds, loadSegment, type SegmentLoadResult } from './event-loader.ts';
 import { partitions } from './files.ts';
@@ -21,7 +21,7 @@ export interface Loader {
 export async function createLoader(options: {
   config: InletConfig;
   layout: DataLayout;
-  wal: WalWriter;
+  wal: WalSegments;
   logger: Logger;
   metrics: Metrics;
 }): Promise<Loader> {

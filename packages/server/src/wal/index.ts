@@ -10,5 +10,6 @@ export {
   verifySegmentFile,
 } from './record.ts';
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
+export { createSealedSegments, type WalSegments } from './sealed-segments.ts';
 export { listSegments, segmentName, segmentPath } from './segment-files.ts';
 export { createWalWriter, type WalWriter, type WalWriterOptions } from './segment-writer.ts';

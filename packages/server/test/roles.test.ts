@@ -1,0 +1,54 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startRoles } from '../src/app.ts';
+import { main } from '../src/cli/main.ts';
+import { createSilentLogger } from '../src/log/index.ts';
+import { basicAuth, queryApi, segmentMessage, tempDir, testConfig } from './helpers.ts';
+
+describe('roles', () => {
+  it('a collector and a separate loader share one data directory; the web role queries what they wrote', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir, { wal: { seal_after_ms: 200 }, loader: { interval_ms: 100 } });
+    const collector = await startRoles({ config, logger: createSilentLogger(), roles: ['collector', 'web'] });
+    const loader = await startRoles({
+      config: { ...config, server: { ...config.server, port: 0 } },
+      logger: createSilentLogger(),
+      roles: ['loader'],
+    });
+    try {
+      expect(collector.loader).toBeUndefined();
+      expect(loader.url).toBeUndefined();
+      const url = collector.url as string;
+      const response = await fetch(`${url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify({ batch: [segmentMessage('role-1'), segmentMessage('role-2')] }),
+      });
+      expect(response.status).toBe(200);
+      // The collector seals by age on its own; the other process loads the sealed segment.
+      const partitions = join(temp.dir, 'lake', 'events');
+      for (let i = 0; i < 100 && !(existsSync(partitions) && readdirSync(partitions).length > 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(readdirSync(partitions).length).toBeGreaterThan(0);
+      const rows = await queryApi(url, "SELECT event_id FROM events WHERE event_id LIKE 'role-%' ORDER BY 1");
+      expect(rows.map((r) => r.event_id)).toEqual(['role-1', 'role-2']);
+    } finally {
+      await collector.close();
+      await loader.close();
+      temp.cleanup();
+    }
+  });
+
+  it('refuses an unknown role with a usage error', async () => {
+    const errors: string[] = [];
+    const code = await main(
+      ['start', '--role', 'janitor'],
+      { isTty: false, out: () => {}, err: (text) => errors.push(text) },
+      {},
+    );
+    expect(code).toBe(2);
+    expect(errors.join('')).toContain('Unknown role "janitor"');
+  });
+});
