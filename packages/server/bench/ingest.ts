@@ -80,24 +80,39 @@ async function load(url: string, path: string, body: string) {
   };
 }
 
-async function startInletChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
+// BENCH_SPLIT=1 runs the loader as its own process (inlet start --role loader), so the RSS printed is
+// the collector's alone; by default everything runs in one process, inlet's embedded default.
+const SPLIT = process.env.BENCH_SPLIT === '1';
+
+async function startInletChild(
+  dir: string,
+): Promise<{ child: ChildProcess; url: string; loader?: ChildProcess }> {
   const port = 18000 + Math.floor(Math.random() * 1000);
   writeFileSync(
     join(dir, 'inlet.yaml'),
     `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: bench\n    write_key: ${KEY}\nlimits: { per_ip_per_second: 0, per_write_key_per_second: 0 }\nloader: { interval_ms: ${process.env.BENCH_LOADER_INTERVAL_MS ?? 1000} }\n`,
   );
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'packages', 'server', 'bin', 'inlet.js'), 'start', '--config', join(dir, 'inlet.yaml')],
-    {
-      env: { ...process.env, INLET_API_TOKEN: 'bench-token', INLET_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const start = (roles: string[]) =>
+    spawn(
+      process.execPath,
+      [
+        join(ROOT, 'packages', 'server', 'bin', 'inlet.js'),
+        'start',
+        '--config',
+        join(dir, 'inlet.yaml'),
+        ...roles,
+      ],
+      {
+        env: { ...process.env, INLET_API_TOKEN: 'bench-token', INLET_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+  const child = start(SPLIT ? ['--role', 'collector,web,scheduler'] : []);
+  const loader = SPLIT ? start(['--role', 'loader']) : undefined;
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url, loader };
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -155,7 +170,12 @@ async function main() {
   });
   const barePort = JSON.parse(await waitForLine(bare)).port as number;
   const bareUrl = `http://127.0.0.1:${barePort}`;
-  const { child, url } = await startInletChild(dir);
+  const { child, url, loader } = await startInletChild(dir);
+  console.log(
+    SPLIT
+      ? 'inlet: collector, web and scheduler in one process, the loader in another\n'
+      : 'inlet: every role in one process (the embedded default)\n',
+  );
   const single = JSON.stringify(message(1));
   const batch = JSON.stringify({ batch: Array.from({ length: 100 }, (_, i) => message(i)) });
 
@@ -190,8 +210,9 @@ async function main() {
   const header = ['load', 'server', 'events/s', 'p50 ms', 'p99 ms', 'inlet ÷ bare', 'errors'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
-  console.log(`\ninlet collector peak RSS under load: ${fmt(peakRss)} MB`);
+  console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
   child.kill('SIGTERM');
+  loader?.kill('SIGTERM');
   bare.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 
