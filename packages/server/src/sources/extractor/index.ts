@@ -7,7 +7,7 @@ export { type ColumnPlan, duplicateColumn } from './column-plan.ts';
 export { type DatabaseOptions, type DatabaseTable, databaseOptionsSchema } from './database-options.ts';
 export { createParquetWriter, type ParquetWriter } from './parquet-writer.ts';
 export { describeUrl, redactSecrets, safeMessage } from './redact.ts';
-export { syncCancelled, syncTables } from './source-sync.ts';
+export { syncCancelled, syncDatabase, syncTables } from './source-sync.ts';
 export { copyCsvStream } from './spool-copy.ts';
 export { checkTableColumns, cursorCondition } from './table-columns.ts';
 export {

@@ -3,6 +3,7 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import { createParquetWriter } from './parquet-writer.ts';
+import { describeUrl, safeMessage } from './redact.ts';
 import { checkpointScope, syncTable, type TableJob } from './table-sync.ts';
 
 /** The error for a sync stopped by Ctrl-C or shutdown. */
@@ -70,5 +71,36 @@ export async function syncTables(options: {
   } finally {
     writer.close();
     lock.release();
+  }
+}
+
+/**
+ * A database sync: connects once, runs every table job over that connection and closes it. Ctrl-C
+ * (the context's signal) closes the connection at once, so a long query stops where it is.
+ */
+export async function syncDatabase<Connection extends { close(): Promise<void> }>(options: {
+  source: string;
+  url: string;
+  context: SourceContext;
+  connect: () => Promise<Connection>;
+  jobs: (connection: Connection) => TableJob[];
+}): Promise<SyncResult> {
+  const { source, url, context } = options;
+  let connection: Connection;
+  try {
+    connection = await options.connect();
+  } catch (error) {
+    throw new InletError(
+      'SOURCE_CONNECTION_FAILED',
+      `Source "${source}" could not connect to ${describeUrl(url)}: ${safeMessage(error, url)}. Check the url and that the server accepts this machine.`,
+    );
+  }
+  const stop = () => void connection.close();
+  context.signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await syncTables({ source, context, jobs: options.jobs(connection) });
+  } finally {
+    context.signal.removeEventListener('abort', stop);
+    await connection.close();
   }
 }

@@ -4,9 +4,8 @@ import {
   copyCsvStream,
   cursorCondition,
   type DatabaseTable,
-  describeUrl,
   safeMessage,
-  syncTables,
+  syncDatabase,
   type TableJob,
 } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
@@ -127,31 +126,13 @@ export function createMysqlSource(name: string, options: MysqlOptions): Source {
   return {
     name,
     type: 'mysql',
-    async sync(context) {
-      let connection: MysqlConnection;
-      try {
-        connection = await connectMysql({
-          url: options.url,
-          statementTimeoutMs: options.statement_timeout_ms,
-        });
-      } catch (error) {
-        throw new InletError(
-          'SOURCE_CONNECTION_FAILED',
-          `Source "${name}" could not connect to ${describeUrl(options.url)}: ${safeMessage(error, options.url)}. Check the url and that the server accepts this machine.`,
-        );
-      }
-      const stop = () => void connection.close();
-      context.signal.addEventListener('abort', stop, { once: true });
-      try {
-        return await syncTables({
-          source: name,
-          context,
-          jobs: options.tables.map((table) => mysqlJob(name, table, connection, options)),
-        });
-      } finally {
-        context.signal.removeEventListener('abort', stop);
-        await connection.close();
-      }
-    },
+    sync: (context) =>
+      syncDatabase({
+        source: name,
+        url: options.url,
+        context,
+        connect: () => connectMysql({ url: options.url, statementTimeoutMs: options.statement_timeout_ms }),
+        jobs: (connection) => options.tables.map((table) => mysqlJob(name, table, connection, options)),
+      }),
   };
 }
