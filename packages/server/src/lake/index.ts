@@ -4,6 +4,7 @@ export { loadSegment, type SegmentLoadResult, walReadSql } from './event-loader.
 export { partitionFiles, partitions, publish, syncPath } from './files.ts';
 export { type DataLayout, dataLayout, sqlString } from './layout.ts';
 export { createLoader, type Loader } from './loader.ts';
+export { createPeriodicLoad, type PeriodicLoad } from './periodic-load.ts';
 export {
   hasParquetFiles,
   type LakeTable,

@@ -9,6 +9,7 @@ import { compactPartition, recoverCompaction } from './compactor.ts';
 import { loaderLagSeconds, loadSegment, type SegmentLoadResult } from './event-loader.ts';
 import { partitions } from './files.ts';
 import type { DataLayout } from './layout.ts';
+import { createPeriodicLoad } from './periodic-load.ts';
 
 export interface Loader {
   /** Seals a WAL segment that is old enough, loads every sealed segment, compacts what piled up. */
@@ -53,8 +54,6 @@ export async function createLoader(options: {
   );
   for (const partition of partitions(layout.events)) recoverCompaction(join(layout.events, partition));
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<SegmentLoadResult[]> | undefined;
   const touched = new Set<string>();
 
   const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
@@ -87,32 +86,18 @@ export async function createLoader(options: {
     return results;
   };
 
-  const runOnce = (opts: { sealNow?: boolean } = {}) => {
-    const next = (running ?? Promise.resolve([])).then(() => work(opts.sealNow ?? false));
-    running = next.catch(() => []);
-    return next;
-  };
-
-  const tick = async () => {
-    try {
-      await runOnce();
-    } catch (error) {
-      // The segment stays in the WAL and is retried on the next tick; nothing is lost.
-      logger.error({ err: error }, 'loading the WAL into the lake failed; will retry');
-    }
-    if (timer) timer = setTimeout(tick, config.loader.interval_ms);
-  };
+  const periodic = createPeriodicLoad({
+    intervalMs: config.loader.interval_ms,
+    logger,
+    failure: 'loading the WAL into the lake failed; will retry',
+    pass: work,
+  });
 
   return {
-    runOnce,
-    start() {
-      timer = setTimeout(tick, config.loader.interval_ms);
-    },
+    runOnce: periodic.runOnce,
+    start: periodic.start,
     async stop() {
-      const t = timer;
-      timer = undefined;
-      if (t) clearTimeout(t);
-      await running;
+      await periodic.stop();
       connection.closeSync();
       instance.closeSync();
     },

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InletConfig } from '../../config/index.ts';
 import { InletError } from '../../errors/index.ts';
-import { type DataLayout, syncPath } from '../../lake/index.ts';
+import { createPeriodicLoad, type DataLayout, syncPath } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import { createWalWriter, encodeRecord, scanLines, segmentPath } from '../../wal/index.ts';
@@ -58,8 +58,6 @@ export function createLogIntake(options: {
   const map = createHttpRecordMapper(createLogRowBuilder({ saltDir: layout.salts }), config.timezone);
   const metrics = logMetrics(options.metrics);
   let writer: LogLakeWriter | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
 
   const loadSegment = async (segment: number) => {
     const path = segmentPath(dir, segment);
@@ -118,21 +116,12 @@ export function createLogIntake(options: {
     }
   };
 
-  const runOnce = (opts: { sealNow?: boolean } = {}) => {
-    const next = running.then(() => work(opts.sealNow ?? false));
-    running = next.catch(() => undefined);
-    return next;
-  };
-
-  const tick = async () => {
-    try {
-      await runOnce();
-    } catch (error) {
-      // The segment stays in the WAL and is loaded again on the next tick; nothing is lost.
-      logger.error({ err: error }, 'writing received log records to the lake failed; will retry');
-    }
-    if (timer) timer = setTimeout(tick, config.loader.interval_ms);
-  };
+  const periodic = createPeriodicLoad({
+    intervalMs: config.loader.interval_ms,
+    logger,
+    failure: 'writing received log records to the lake failed; will retry',
+    pass: work,
+  });
 
   return {
     siteFor(writeKey) {
@@ -175,16 +164,12 @@ export function createLogIntake(options: {
       if (rejected > 0) metrics.rejects.inc({ source }, rejected);
       return { accepted, rejected };
     },
-    runOnce,
-    start() {
-      timer = setTimeout(tick, config.loader.interval_ms);
-    },
+    runOnce: periodic.runOnce,
+    start: periodic.start,
     async stop() {
-      const t = timer;
-      timer = undefined;
-      if (t) clearTimeout(t);
+      await periodic.stop();
       try {
-        await runOnce({ sealNow: true });
+        await periodic.runOnce({ sealNow: true });
       } catch (error) {
         logger.error({ err: error }, 'could not write the last received log records; they stay in the WAL');
       }
