@@ -10,6 +10,7 @@ export { describeUrl, redactSecrets, safeMessage } from './redact.ts';
 export { syncCancelled, syncDatabase, syncTables } from './source-sync.ts';
 export { copyCsvStream } from './spool-copy.ts';
 export { checkTableColumns, cursorCondition } from './table-columns.ts';
+export { type DriverFailure, tableSyncError } from './table-errors.ts';
 export {
   checkModeOptions,
   checkUniqueNames,
@@ -19,4 +20,4 @@ export {
   tableModeFields,
   tableTarget,
 } from './table-options.ts';
-export type { TableJob, TableRun } from './table-sync.ts';
+export { positionAfter, type TableJob, type TableRun } from './table-sync.ts';

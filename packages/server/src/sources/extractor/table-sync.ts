@@ -165,3 +165,8 @@ export async function syncTable(options: {
     rmSync(tmpDir, { recursive: true, force: true });
   }
 }
+
+/** Where the next incremental run starts: the largest cursor value copied, or where this run began. */
+export async function positionAfter(run: TableRun, cursor: string | undefined): Promise<unknown> {
+  return cursor ? ((await run.maxOf(cursor)) ?? run.position) : undefined;
+}

@@ -1,12 +1,13 @@
-import { InletError, isInletError } from '../../errors/index.ts';
 import {
   checkTableColumns,
   copyCsvStream,
   cursorCondition,
   type DatabaseTable,
-  safeMessage,
+  type DriverFailure,
+  positionAfter,
   syncDatabase,
   type TableJob,
+  tableSyncError,
 } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import { connectMysql, type MysqlConnection } from './mysql-client.ts';
@@ -49,34 +50,21 @@ async function* csvChunks(
   if (text) yield Buffer.from(text);
 }
 
-const isServerError = (error: unknown) =>
-  typeof (error as { sqlState?: unknown })?.sqlState === 'string' ||
-  /^(ER_|PROTOCOL_|ECONNRESET)/.test(String((error as { code?: unknown })?.code ?? ''));
-
-function sourceError(
-  source: string,
-  table: DatabaseTable,
-  error: unknown,
-  options: MysqlOptions,
-): InletError {
-  if (isInletError(error)) return error;
-  const where = `${source}.${table.name}`;
-  const message = safeMessage(error, options.url);
+/** MySQL errors carry a SQLSTATE or an ER_/PROTOCOL_ code; anything else came from DuckDB or the disk. */
+function classifyMysqlFailure(error: unknown): DriverFailure {
   const code = String((error as { code?: unknown })?.code ?? '');
-  if (code === 'ER_STATEMENT_TIMEOUT' || /max_statement_time|max_execution_time/i.test(message))
-    return new InletError(
-      'SOURCE_QUERY_FAILED',
-      `${where}: the server stopped the query after statement_timeout_ms (${options.statement_timeout_ms} ms); raise it for this source or copy less (mode incremental).`,
-    );
-  if (isServerError(error))
-    return new InletError(
-      'SOURCE_QUERY_FAILED',
-      `${where}: the server refused or broke off the query: ${message}`,
-    );
-  return new InletError(
-    'SOURCE_DATA_INVALID',
-    `${where}: a value could not be written to the lake: ${message}`,
-  );
+  if (
+    code === 'ER_STATEMENT_TIMEOUT' ||
+    /max_statement_time|max_execution_time/i.test(String((error as Error)?.message))
+  ) {
+    return 'timeout';
+  }
+  if (
+    typeof (error as { sqlState?: unknown })?.sqlState === 'string' ||
+    /^(ER_|PROTOCOL_|ECONNRESET)/.test(code)
+  )
+    return 'server';
+  return undefined;
 }
 
 function mysqlJob(
@@ -112,10 +100,16 @@ function mysqlJob(
           options.part_size_mb * 1024 * 1024,
         );
         if (run.signal.aborted) throw new Error('cancelled');
-        const position = table.cursor ? ((await run.maxOf(table.cursor)) ?? run.position) : undefined;
-        return { rows, position };
+        return { rows, position: await positionAfter(run, table.cursor) };
       } catch (error) {
-        throw sourceError(source, table, error, options);
+        throw tableSyncError(error, {
+          source,
+          table,
+          url: options.url,
+          statementTimeoutMs: options.statement_timeout_ms,
+          server: 'MySQL',
+          classify: classifyMysqlFailure,
+        });
       }
     },
   };

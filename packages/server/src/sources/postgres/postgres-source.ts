@@ -1,12 +1,14 @@
-import { InletError, isInletError } from '../../errors/index.ts';
+import { InletError } from '../../errors/index.ts';
 import {
   checkTableColumns,
   copyCsvStream,
   cursorCondition,
   type DatabaseTable,
-  safeMessage,
+  type DriverFailure,
+  positionAfter,
   syncDatabase,
   type TableJob,
+  tableSyncError,
 } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import { connectPostgres, type PostgresConnection } from './postgres-client.ts';
@@ -42,34 +44,11 @@ async function planColumns(connection: PostgresConnection, sql: string): Promise
   return planPostgresColumns(fields, types);
 }
 
-/** A PostgreSQL error (it carries a SQLSTATE) told apart from a DuckDB or file-system one. */
-const isServerError = (error: unknown): error is { code: string; message: string } =>
-  typeof (error as { code?: unknown })?.code === 'string' &&
-  /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
-
-function sourceError(
-  source: string,
-  table: DatabaseTable,
-  error: unknown,
-  options: PostgresOptions,
-): InletError {
-  if (isInletError(error)) return error;
-  const where = `${source}.${table.name}`;
-  const message = safeMessage(error, options.url);
-  if (isServerError(error) && error.code === '57014')
-    return new InletError(
-      'SOURCE_QUERY_FAILED',
-      `${where}: PostgreSQL stopped the query after statement_timeout_ms (${options.statement_timeout_ms} ms); raise it for this source or copy less (mode incremental).`,
-    );
-  if (isServerError(error) || (error as { code?: unknown })?.code === 'ECONNRESET')
-    return new InletError(
-      'SOURCE_QUERY_FAILED',
-      `${where}: PostgreSQL refused or broke off the query: ${message}`,
-    );
-  return new InletError(
-    'SOURCE_DATA_INVALID',
-    `${where}: a value could not be written to the lake: ${message}`,
-  );
+/** A PostgreSQL error carries a SQLSTATE (57014: statement timeout); anything else came from DuckDB or the disk. */
+function classifyPostgresFailure(error: unknown): DriverFailure {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code === '57014' ? 'timeout' : 'server';
+  return code === 'ECONNRESET' ? 'server' : undefined;
 }
 
 function postgresJob(
@@ -111,10 +90,16 @@ function postgresJob(
             'SOURCE_QUERY_FAILED',
             `${source}.${table.name}: PostgreSQL sent ${sent} rows but ${rows} arrived; nothing was kept, run the sync again.`,
           );
-        const position = table.cursor ? ((await run.maxOf(table.cursor)) ?? run.position) : undefined;
-        return { rows, position };
+        return { rows, position: await positionAfter(run, table.cursor) };
       } catch (error) {
-        throw sourceError(source, table, error, options);
+        throw tableSyncError(error, {
+          source,
+          table,
+          url: options.url,
+          statementTimeoutMs: options.statement_timeout_ms,
+          server: 'PostgreSQL',
+          classify: classifyPostgresFailure,
+        });
       }
     },
   };
