@@ -6,6 +6,7 @@ import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath, verifySegmentFile } from '../wal/index.ts';
 import { partitionFiles, publish } from './files.ts';
 import { type DataLayout, sqlString } from './layout.ts';
+import { createSegmentStats, type SegmentStats } from './segment-stats.ts';
 
 export interface SegmentLoadResult {
   segment: number;
@@ -29,29 +30,46 @@ function withoutRanges(data: Buffer, ranges: BadRecord[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The same stats DuckDB's way, for a segment whose records the byte scan could not read. */
+async function segmentStatsFromSql(connection: DuckDBConnection, source: string): Promise<SegmentStats> {
+  const [rows, distinctIds, firstReceived, dts] = (
+    await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER, count(DISTINCT event_id)::INTEGER, min(received_at)::VARCHAR, string_agg(DISTINCT dt::VARCHAR, ',') FROM ${source}`,
+    )
+  ).getRows()[0] as [number, number, string, string];
+  return { rows, distinctIds, firstReceived, dts: dts.split(',') };
+}
+
 /** Source SQL that reads one framed WAL file as event rows. */
 export function walReadSql(path: string, ignoreErrors = false): string {
   return `SELECT e.* FROM read_json(${sqlString(path)}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'${ignoreErrors ? ', ignore_errors=true' : ''})`;
 }
 
+/** A sealed segment whose checksums were verified: what to read, and what is known of it already. */
+export interface CheckedSegment {
+  segment: number;
+  segmentFile: string;
+  /** The segment itself, or a copy without its corrupt records. */
+  readPath: string;
+  goodCount: number;
+  corrupt: number;
+  stats: SegmentStats | undefined;
+}
+
 /**
- * Moves one sealed segment into lake/events/dt=…/part-<segment>.parquet (the name comes from the
- * segment, so a retried load overwrites instead of adding). Rows are deduplicated on
- * event_id within the segment and against what the lake received in the dedup window; each file is
- * written under a temporary name and renamed; only then is the segment deleted. A crash at any
- * point leaves either the segment (loaded again, overwriting the same names) or the finished files.
+ * Verifies a sealed segment's checksums in JavaScript, gathering its stats on the way. Corrupt
+ * records go to lake/_rejects/events with the reason, and the rest to a clean copy for DuckDB.
  */
-export async function loadSegment(options: {
-  connection: DuckDBConnection;
+export function checkSegment(options: {
   layout: DataLayout;
   segment: number;
-  dedupWindowHours: number;
   logger: Logger;
-}): Promise<SegmentLoadResult> {
-  const { connection, layout, segment } = options;
+}): CheckedSegment {
+  const { layout, segment } = options;
   const segmentFile = segmentPath(layout.walEvents, segment);
   let readPath = segmentFile;
-  const verified = verifySegmentFile(segmentFile);
+  const gathered = createSegmentStats();
+  const verified = verifySegmentFile(segmentFile, { visit: gathered.visit });
   const goodCount = verified.lines - verified.bad.filter((r) => r.reason !== 'torn').length;
   if (verified.bad.length > 0) {
     // Corruption is rare, so only then is the whole segment read, to keep the bad lines and load the rest.
@@ -75,24 +93,48 @@ export async function loadSegment(options: {
     mkdirSync(layout.tmp, { recursive: true });
     writeFileSync(readPath, withoutRanges(data, verified.bad));
   }
+  return {
+    segment,
+    segmentFile,
+    readPath,
+    goodCount,
+    corrupt: verified.bad.length,
+    stats: gathered.result(),
+  };
+}
+
+/**
+ * Moves one checked segment into lake/events/dt=…/part-<segment>.parquet (the name comes from the
+ * segment, so a retried load overwrites instead of adding). Rows are deduplicated on
+ * event_id within the segment and against what the lake received in the dedup window; each file is
+ * written under a temporary name and renamed; only then is the segment deleted. A crash at any
+ * point leaves either the segment (loaded again, overwriting the same names) or the finished files.
+ */
+export async function copySegment(options: {
+  connection: DuckDBConnection;
+  layout: DataLayout;
+  checked: CheckedSegment;
+  dedupWindowHours: number;
+}): Promise<SegmentLoadResult> {
+  const { connection, layout } = options;
+  const { segment, segmentFile, readPath, goodCount } = options.checked;
   const result: SegmentLoadResult = {
     segment,
     rows: 0,
     duplicates: 0,
-    corrupt: verified.bad.length,
+    corrupt: options.checked.corrupt,
     partitions: [],
   };
   if (goodCount > 0) {
     const source = `(${walReadSql(readPath)})`;
-    // One cheap pass over three columns decides which dedup work is needed at all; the rows then go
-    // from the segment to Parquet in one streaming COPY, never materialised.
-    const [total, distinct, firstReceived, dtList] = (
-      await connection.runAndReadAll(
-        `SELECT count(*)::INTEGER, count(DISTINCT event_id)::INTEGER, min(received_at)::VARCHAR, string_agg(DISTINCT dt::VARCHAR, ',') FROM ${source}`,
-      )
-    ).getRows()[0] as [number, number, string, string];
+    const {
+      rows: total,
+      distinctIds,
+      firstReceived,
+      dts,
+    } = options.checked.stats ?? (await segmentStatsFromSql(connection, source));
     const own = `part-${pad(segment)}`;
-    const earlier = dtList.split(',').flatMap((dt) =>
+    const earlier = dts.flatMap((dt) =>
       partitionFiles(join(layout.events, `dt=${dt}`))
         .filter((f) => !f.name.startsWith(own))
         .map((f) => f.path),
@@ -105,7 +147,9 @@ export async function loadSegment(options: {
         : ` WHERE event_id NOT IN (SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
           `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR)`;
     const qualify =
-      distinct < total ? ' QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1' : '';
+      distinctIds < total
+        ? ' QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1'
+        : '';
     const staging = join(layout.tmp, 'load', pad(segment));
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(join(layout.tmp, 'load'), { recursive: true });

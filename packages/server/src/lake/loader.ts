@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { WalSegments } from '../wal/index.ts';
 import { compactPartition, recoverCompaction } from './compactor.ts';
-import { loaderLagSeconds, loadSegment, type SegmentLoadResult } from './event-loader.ts';
+import { checkSegment, copySegment, loaderLagSeconds, type SegmentLoadResult } from './event-loader.ts';
 import { partitions } from './files.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
@@ -59,14 +59,22 @@ export async function createLoader(options: {
   const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
     const results: SegmentLoadResult[] = [];
-    for (const segment of wal.sealedSegments()) {
-      const result = await loadSegment({
-        connection,
-        layout,
-        segment,
-        dedupWindowHours: config.loader.dedup_window_hours,
-        logger,
-      });
+    const sealed = wal.sealedSegments();
+    const check = (segment: number | undefined) =>
+      segment === undefined ? undefined : checkSegment({ layout, segment, logger });
+    let checked = check(sealed[0]);
+    for (let i = 0; checked; i++) {
+      // The next segment's checksums are verified in JavaScript while DuckDB copies this one on its threads.
+      const [result, following] = await Promise.all([
+        copySegment({
+          connection,
+          layout,
+          checked,
+          dedupWindowHours: config.loader.dedup_window_hours,
+        }),
+        Promise.resolve(sealed[i + 1]).then(check),
+      ]);
+      checked = following;
       results.push(result);
       loadedRows.inc(undefined, result.rows);
       corrupt.inc(undefined, result.corrupt);

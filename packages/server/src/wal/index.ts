@@ -1,6 +1,7 @@
 /** @module wal: segmented append-only log with per-record checksums, group-committed fsync and crash recovery. */
 export {
   type BadRecord,
+  type BodyVisitor,
   checkLine,
   encodeRecord,
   encodeRecords,

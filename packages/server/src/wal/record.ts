@@ -91,16 +91,25 @@ export interface BadRecord {
   reason: string;
 }
 
+/** Called with each good record's body, data[start, end), while a segment is verified. */
+export type BodyVisitor = (data: Buffer, start: number, end: number) => void;
+
 /**
  * Checks the complete lines of data, reporting bad ones with offsets shifted by base; returns where
  * the first incomplete line starts. Allocates nothing for good records.
  */
-function checkLines(data: Buffer, base: number, bad: BadRecord[]): { next: number; lines: number } {
+function checkLines(
+  data: Buffer,
+  base: number,
+  bad: BadRecord[],
+  visit?: BodyVisitor,
+): { next: number; lines: number } {
   let start = 0;
   let lines = 0;
   for (let nl = data.indexOf(NEWLINE); nl !== -1; nl = data.indexOf(NEWLINE, start)) {
     const reason = problem(data, start, nl);
     if (reason) bad.push({ start: base + start, end: base + nl + 1, reason });
+    else visit?.(data, start + BODY_START, nl - 1);
     lines++;
     start = nl + 1;
   }
@@ -118,32 +127,41 @@ export function findBadRecords(data: Buffer): BadRecord[] {
 /**
  * Verifies a segment file a few megabytes at a time, so the loader never holds a whole segment in
  * memory: the complete lines it holds and the bad records among them (a torn last line included).
+ * visit sees every good record's body on the way, so a caller can gather what it needs in the same pass.
  */
-export function verifySegmentFile(path: string, chunkBytes = 4 << 20): { lines: number; bad: BadRecord[] } {
+export function verifySegmentFile(
+  path: string,
+  options: { chunkBytes?: number; visit?: BodyVisitor } = {},
+): { lines: number; bad: BadRecord[] } {
+  const chunkBytes = options.chunkBytes ?? 4 << 20;
   const fd = openSync(path, 'r');
   const bad: BadRecord[] = [];
   let lines = 0;
-  let carry = Buffer.alloc(0);
+  let buffer = Buffer.allocUnsafe(chunkBytes);
+  // Bytes of an incomplete last line, kept at the front of the buffer for the next read to complete.
+  let carry = 0;
   let base = 0;
   try {
-    const chunk = Buffer.allocUnsafe(chunkBytes);
-    for (
-      let read = readSync(fd, chunk, 0, chunkBytes, null);
-      read > 0;
-      read = readSync(fd, chunk, 0, chunkBytes, null)
-    ) {
-      const data =
-        carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
-      const checked = checkLines(data, base, bad);
+    for (;;) {
+      if (carry === buffer.length) {
+        // One record longer than the buffer: grow it rather than split the record.
+        const grown = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(grown, 0, 0, carry);
+        buffer = grown;
+      }
+      const read = readSync(fd, buffer, carry, buffer.length - carry, null);
+      if (read === 0) break;
+      const filled = carry + read;
+      const checked = checkLines(buffer.subarray(0, filled), base, bad, options.visit);
       lines += checked.lines;
-      // The chunk buffer is reused, so the incomplete tail is copied out.
-      carry = Buffer.from(data.subarray(checked.next));
+      buffer.copyWithin(0, checked.next, filled);
+      carry = filled - checked.next;
       base += checked.next;
     }
   } finally {
     closeSync(fd);
   }
-  if (carry.length > 0) bad.push({ start: base, end: base + carry.length, reason: 'torn' });
+  if (carry > 0) bad.push({ start: base, end: base + carry, reason: 'torn' });
   return { lines, bad };
 }
 

@@ -136,7 +136,7 @@ describe('verifySegmentFile', () => {
     const whole = findBadRecords(Buffer.from(content));
     expect(whole.map((r) => r.reason)).toEqual(['checksum mismatch', 'torn']);
     for (const chunk of [7, 64, 1 << 20])
-      expect(verifySegmentFile(path, chunk)).toEqual({ lines: 3, bad: whole });
+      expect(verifySegmentFile(path, { chunkBytes: chunk })).toEqual({ lines: 3, bad: whole });
     cleanup();
   });
 });

@@ -1,0 +1,55 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { encodeRecord, verifySegmentFile } from '../wal/index.ts';
+import { createSegmentStats } from './segment-stats.ts';
+
+const body = (id: string, ts: string) =>
+  JSON.stringify({
+    event_id: id,
+    site: 'docs',
+    type: 'track',
+    name: 'signup',
+    ts,
+    received_at: ts,
+    properties: { note: '"dt":"1999-01-01"}' },
+    dt: ts.slice(0, 10),
+  });
+
+function statsOf(lines: string[]) {
+  const { dir, cleanup } = tempDir();
+  const path = join(dir, 'segment.log');
+  writeFileSync(path, lines.join(''));
+  const stats = createSegmentStats();
+  verifySegmentFile(path, { visit: stats.visit, chunkBytes: 97 });
+  cleanup();
+  return stats.result();
+}
+
+describe('segment stats gathered during verification', () => {
+  it('counts rows, distinct ids, partitions and the first receive time without DuckDB', () => {
+    const stats = statsOf([
+      encodeRecord(body('a', '2026-11-20T10:00:00.000Z')),
+      encodeRecord(body('b', '2026-11-21T10:00:00.000Z')),
+      encodeRecord(body('a', '2026-11-20T10:00:00.000Z')),
+      encodeRecord(body('日本語-id', '2026-11-21T11:00:00.000Z')),
+    ]);
+    expect(stats).toEqual({
+      rows: 4,
+      distinctIds: 3,
+      firstReceived: '2026-11-20T10:00:00.000Z',
+      dts: ['2026-11-20', '2026-11-21'],
+    });
+  });
+
+  it('skips bad records and leaves the work to DuckDB when an id has escapes', () => {
+    const good = encodeRecord(body('a', '2026-11-20T10:00:00.000Z'));
+    const corrupt = good.replace('signup', 'signuq');
+    expect(statsOf([good, corrupt])?.rows).toBe(1);
+    expect(statsOf([good, encodeRecord(body('quote"d', '2026-11-20T10:00:00.000Z'))])).toBeUndefined();
+    expect(
+      statsOf([encodeRecord(JSON.stringify({ site: 'docs', event_id: 'x', dt: '2026-11-20' }))]),
+    ).toBeUndefined();
+  });
+});
