@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listSegments, segmentPath } from '../src/wal/index.ts';
 import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet, WRITE_KEY } from './helpers.ts';
 
 type TestInlet = Awaited<ReturnType<typeof startTestInlet>>;
@@ -370,6 +371,36 @@ describe('limits and a full WAL', () => {
     await full.loader.runOnce({ sealNow: true });
     expect((await send(999)).status).toBe(200);
     await full.cleanup();
+  });
+
+  it('503 with Retry-After and an unhealthy /healthz when the disk refuses a write; nothing acknowledged is lost', async () => {
+    const disk = await startTestInlet({ loader: { interval_ms: 3_600_000 } });
+    const send = (id: string) =>
+      fetch(`${disk.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify({ batch: [segmentMessage(id)] }),
+      });
+    expect((await send('disk-before')).status).toBe(200);
+    // The next segment the WAL opens is /dev/full, where every write fails with ENOSPC.
+    const walDir = join(disk.dataDir, 'wal', 'events');
+    const next = segmentPath(walDir, Math.max(...listSegments(walDir)) + 1);
+    symlinkSync('/dev/full', next);
+    await disk.loader.runOnce({ sealNow: true });
+    const refused = await send('disk-refused');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('WAL_UNAVAILABLE');
+    expect((await fetch(`${disk.url}/healthz`)).status).toBe(503);
+    // The writer leaves the failed segment for a fresh one, so the disk's next good write succeeds.
+    expect((await send('disk-after')).status).toBe(200);
+    expect((await fetch(`${disk.url}/healthz`)).status).toBe(200);
+    rmSync(next);
+    await disk.loader.runOnce({ sealNow: true });
+    expect(
+      await queryApi(disk.url, "SELECT event_id FROM events WHERE event_id LIKE 'disk-%' ORDER BY 1"),
+    ).toEqual([{ event_id: 'disk-after' }, { event_id: 'disk-before' }]);
+    await disk.cleanup();
   });
 });
 
