@@ -115,6 +115,27 @@ describe('enrich', () => {
     cleanup();
   });
 
+  it('gives a returning visitor a new hash on a new day, with no hash kept across midnight', () => {
+    const { dir, cleanup } = tempDir();
+    let now = Date.parse('2026-11-21T23:59:59Z');
+    const enrich = createEnricher({ saltDir: dir, now: () => now });
+    const visit = () =>
+      enrich('docs', incoming({}), {
+        receivedAt: now,
+        ip: '203.0.113.9',
+        userAgent: IPHONE,
+        origin: undefined,
+      }).visitor_hash;
+    const lateEvening = visit();
+    expect(visit()).toBe(lateEvening);
+    now += 2000;
+    const afterMidnight = visit();
+    expect(afterMidnight).not.toBe(lateEvening);
+    now += 3600_000;
+    expect(visit()).toBe(afterMidnight);
+    cleanup();
+  });
+
   it('gives a message without an id a stable id, so an exact retry collapses', () => {
     const { dir, cleanup } = tempDir();
     const enrich = createEnricher({ saltDir: dir });

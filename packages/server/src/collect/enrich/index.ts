@@ -47,23 +47,31 @@ function fallbackId(site: string, event: IncomingEvent, receivedAt: number, visi
 export function createEnricher(options: { saltDir: string; now?: () => number }) {
   const parseUserAgent = createUserAgentParser();
   const visitorHash = createVisitorHasher({ dir: options.saltDir, now: options.now });
-  let lastMeta: RequestMeta | undefined;
+  // Requests arrive many to a millisecond, and from the same visitor many in a row: the last values
+  // are kept, so most events format no date and hash nothing.
+  let receivedAt = Number.NaN;
   let receivedIso = '';
-  let lastVisitorKey = '';
+  let lastSite = '';
+  let lastIp: string | undefined;
+  let lastUserAgent: string | undefined;
   let lastVisitor: string | null = null;
 
   return (site: string, event: IncomingEvent, meta: RequestMeta): EventRecord => {
-    if (meta !== lastMeta) {
-      lastMeta = meta;
-      receivedIso = new Date(meta.receivedAt).toISOString();
+    if (meta.receivedAt !== receivedAt) {
+      receivedAt = meta.receivedAt;
+      const iso = new Date(receivedAt).toISOString();
+      // A new day brings a new salt, so yesterday's hash is not reused.
+      if (iso.slice(0, 10) !== receivedIso.slice(0, 10)) lastVisitor = null;
+      receivedIso = iso;
     }
     let ts = event.timestamp ?? meta.receivedAt;
     if (event.timestamp !== undefined && event.sentAt !== undefined) ts += meta.receivedAt - event.sentAt;
     const userAgent = event.userAgent ?? meta.userAgent;
     const ip = event.ip ?? meta.ip;
-    const visitorKey = `${site}\0${ip}\0${userAgent}`;
-    if (visitorKey !== lastVisitorKey) {
-      lastVisitorKey = visitorKey;
+    if (site !== lastSite || ip !== lastIp || userAgent !== lastUserAgent || lastVisitor === null) {
+      lastSite = site;
+      lastIp = ip;
+      lastUserAgent = userAgent;
       lastVisitor = visitorHash(site, ip, userAgent);
     }
     const ua = parseUserAgent(userAgent);
@@ -76,7 +84,7 @@ export function createEnricher(options: { saltDir: string; now?: () => number })
     }
     const tsIso = ts === meta.receivedAt ? receivedIso : new Date(ts).toISOString();
     return {
-      event_id: event.eventId ?? fallbackId(site, event, meta.receivedAt, visitorKey),
+      event_id: event.eventId ?? fallbackId(site, event, meta.receivedAt, `${site}\0${ip}\0${userAgent}`),
       site,
       type: event.type,
       name: some(event.name),
