@@ -19,9 +19,9 @@ afterEach(async () => {
 const NGINX_LINE =
   '198.51.100.4 - - [10/Oct/2026:13:55:36 +0900] "GET /pricing?plan=pro HTTP/1.1" 200 812 "https://www.google.com/" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15" 0.031';
 
-async function setup() {
+async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
   const temp = tempDir();
-  const config = testConfig(temp.dir);
+  const config = testConfig(temp.dir, overrides);
   const layout = dataLayout(config.data_dir);
   const logs = createLogIntake({ config, layout, logger: createSilentLogger(), metrics: createMetrics() });
   const app = createHttpApp({
@@ -53,6 +53,21 @@ async function setup() {
 }
 
 describe('POST /logs (Fluent Bit http output)', () => {
+  it('limits records per write key and requests per address, with Retry-After', async () => {
+    const { post } = await setup({ limits: { per_ip_per_second: 0, per_write_key_per_second: 3 } });
+    const lines = (n: number) =>
+      Array.from({ length: n }, (_, i) => JSON.stringify({ message: `line ${i}` })).join('\n');
+    const ndjson = { 'content-type': 'application/x-ndjson' };
+    expect((await post(lines(2), ndjson)).statusCode).toBe(200);
+    const limited = await post(lines(2), ndjson);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(limited.json().error.code).toBe('RATE_LIMITED');
+    const perIp = await setup({ limits: { per_ip_per_second: 1, per_write_key_per_second: 0 } });
+    expect((await perIp.post(lines(1), ndjson)).statusCode).toBe(200);
+    expect((await perIp.post(lines(1), ndjson)).statusCode).toBe(429);
+  });
+
   it('takes format json with a double json_date_key, gzip, and sorts access lines from app records', async () => {
     const { post, query } = await setup();
     const records = [

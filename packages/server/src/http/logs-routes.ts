@@ -1,5 +1,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createRateLimiter } from '../collect/index.ts';
+import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
 
@@ -26,8 +28,17 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
 }
 
 /** POST /logs: Fluent Bit's `http` output (format json or json_lines, gzip or not) into access_logs/app_logs. */
-export function registerLogRoutes(app: FastifyInstance, options: { logs: LogIntake }) {
+export function registerLogRoutes(
+  app: FastifyInstance,
+  options: { logs: LogIntake; limits: InletConfig['limits'] },
+) {
   const { logs } = options;
+  // Write keys are public, so the same limits as the event intake hold here: requests per client
+  // address, and records per write key (counted apart from its events).
+  const ipLimit = createRateLimiter(options.limits.per_ip_per_second);
+  const keyLimit = createRateLimiter(options.limits.per_write_key_per_second);
+  const rateLimited = (what: string) =>
+    new InletError('RATE_LIMITED', `Too many ${what}; slow down and retry.`, { retryAfterSeconds: 1 });
   app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/x-ndjson', 'application/jsonl', 'application/json-lines'],
@@ -54,7 +65,9 @@ export function registerLogRoutes(app: FastifyInstance, options: { logs: LogInta
     });
 
     scope.post('/logs', { bodyLimit: LOG_BODY_BYTES }, async (request, reply) => {
-      const site = logs.siteFor(writeKeyOf(request));
+      if (!ipLimit(request.ip)) throw rateLimited('requests from this address');
+      const writeKey = writeKeyOf(request);
+      const site = logs.siteFor(writeKey);
       const source = (request.query as Record<string, unknown>).source ?? 'http';
       if (typeof source !== 'string' || !SOURCE_NAME.test(source))
         throw new InletError(
@@ -65,6 +78,7 @@ export function registerLogRoutes(app: FastifyInstance, options: { logs: LogInta
           },
         );
       const items = typeof request.body === 'string' ? parseJsonLines(request.body) : recordsOf(request.body);
+      if (!keyLimit(writeKey as string, items.length)) throw rateLimited(`log records for site ${site}`);
       // Answered only once every record is fsynced in the log WAL.
       return reply.code(200).send(await logs.accept(items, { site, source }));
     });
