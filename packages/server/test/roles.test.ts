@@ -50,5 +50,14 @@ describe('roles', () => {
     );
     expect(code).toBe(2);
     expect(errors.join('')).toContain('Unknown role "janitor"');
+    errors.length = 0;
+    expect(
+      await main(
+        ['start', '--role', 'web', '--port', '80000'],
+        { isTty: false, out: () => {}, err: (text) => errors.push(text) },
+        {},
+      ),
+    ).toBe(2);
+    expect(errors.join('')).toContain('--port 80000 is not a port number');
   });
 });

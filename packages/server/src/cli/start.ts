@@ -5,11 +5,12 @@ import type { Logger } from '../log/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
 
-export const startHelp = `inlet start [--config inlet.yaml] [--role collector|loader|web|scheduler …]
+export const startHelp = `inlet start [--config inlet.yaml] [--role collector|loader|web|scheduler …] [--port N]
   Runs inlet until SIGINT or SIGTERM. Without --role, everything in one process: the collector
   (intake, WAL, log tails), the loader (WAL → lake), the web API and the scheduler. With --role
   (repeated or comma-separated), only those, so they can run as separate processes on one data
-  directory; the HTTP server starts with collector or web.`;
+  directory; the HTTP server starts with collector or web. --port overrides server.port, so a
+  collector and a web process can share one inlet.yaml.`;
 
 /** Resolves when the process has been asked to stop (SIGINT or SIGTERM). */
 export function untilSignal(): Promise<string> {
@@ -25,14 +26,26 @@ export async function startCommand(
   logger: Logger,
   output: Output,
 ): Promise<ExitCode> {
-  const { values } = parseArgs({ args, options: { role: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    args,
+    options: { role: { type: 'string', multiple: true }, port: { type: 'string' } },
+  });
+  const port = values.port === undefined ? config.server.port : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    output.err(`--port ${values.port} is not a port number; give one from 0 to 65535.\n`);
+    return ExitCode.USAGE;
+  }
   const roles = (values.role ?? []).flatMap((value) => value.split(',')).map((role) => role.trim());
   const unknown = roles.filter((role) => !ROLES.includes(role as Role));
   if (unknown.length > 0) {
     output.err(`Unknown role ${unknown.map((r) => `"${r}"`).join(', ')}; use ${ROLES.join(', ')}.\n`);
     return ExitCode.USAGE;
   }
-  const inlet = await startRoles({ config, logger, roles: roles.length > 0 ? (roles as Role[]) : ROLES });
+  const inlet = await startRoles({
+    config: { ...config, server: { ...config.server, port } },
+    logger,
+    roles: roles.length > 0 ? (roles as Role[]) : ROLES,
+  });
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping; acknowledged events are in the WAL and load on the next start');
   await inlet.close();
