@@ -1,5 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
@@ -175,6 +177,23 @@ GROUP BY ALL`,
     expect(statuses(again)).toEqual({ broken: 'success', after_broken: 'success', not_select: 'failed' });
     expect(again.models.find((m) => m.name === 'not_select')?.message).toMatch(/one SELECT statement/);
     project('models/not_select.sql', 'SELECT 1 AS x');
+  });
+
+  it('a model another process is building fails with MODEL_BUSY; a lock its dead holder left is taken over', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
+    const lock = join(config.data_dir, 'state', 'locks', 'model-feature_daily.lock');
+    mkdirSync(dirname(lock), { recursive: true });
+    writeFileSync(lock, `${other.pid}\n`);
+    const busy = await run({ selectors: ['feature_daily+'] });
+    expect(statuses(busy)).toEqual({ feature_daily: 'failed', feature_totals: 'skipped' });
+    expect(busy.models[0]?.message).toBe(
+      `feature_daily is being built by another inlet process (pid ${other.pid}); run it again once that build is done.`,
+    );
+    other.kill('SIGKILL');
+    await once(other, 'exit');
+    const after = await run({ selectors: ['feature_daily+'] });
+    expect(statuses(after)).toEqual({ feature_daily: 'success', feature_totals: 'success' });
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('a model whose tests fail is not published: readers keep the last good version', async () => {

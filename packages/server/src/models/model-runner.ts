@@ -3,6 +3,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
+import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
 import { createBuildEngine, FILE_RACE } from './build-engine.ts';
 import { type DataTestResult, runDataTests } from './data-tests.ts';
 import { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
@@ -40,6 +41,26 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export function openProject(config: InletConfig): { project: Project; graph: ModelGraph } {
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin });
   return { project, graph: buildGraph(project.nodes) };
+}
+
+/**
+ * Takes the model's build lock, or returns why not: two processes building one model at once could
+ * append an incremental model's new rows twice.
+ */
+function lockModel(stateDir: string, name: string): ProcessLock | InletError {
+  try {
+    return acquireProcessLock(
+      join(stateDir, 'locks', `model-${name}.lock`),
+      (holder) =>
+        new InletError(
+          'MODEL_BUSY',
+          `${name} is being built by ${holder}; run it again once that build is done.`,
+        ),
+    );
+  } catch (error) {
+    if (error instanceof InletError) return error;
+    throw error;
+  }
 }
 
 /**
@@ -109,14 +130,23 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
           retainVersionsMs: options.retainVersionsMs ?? Math.max(60_000, 2 * config.query.timeout_ms),
           isNode: (n) => project.nodes.has(n),
         };
-        result = await buildNode(step);
-        // A WAL segment loaded into the lake mid-build is not the model's fault: build it again.
-        for (
-          let retry = 0;
-          retry < 2 && result.status === 'failed' && FILE_RACE.test(result.message ?? '');
-          retry++
-        )
-          result = await buildNode(step);
+        const lock = lockModel(layout.state, name);
+        if (lock instanceof InletError) {
+          result = { name, kind: node.kind, status: 'failed', message: lock.message, tests: [], ms: 0 };
+        } else {
+          try {
+            result = await buildNode(step);
+            // A WAL segment loaded into the lake mid-build is not the model's fault: build it again.
+            for (
+              let retry = 0;
+              retry < 2 && result.status === 'failed' && FILE_RACE.test(result.message ?? '');
+              retry++
+            )
+              result = await buildNode(step);
+          } finally {
+            lock.release();
+          }
+        }
       }
       results.set(name, result);
       const level = result.status === 'success' || result.status === 'skipped' ? 'info' : 'error';

@@ -1,4 +1,8 @@
-/** @module state: small operational state (checkpoints, cursors, run history) in data/state.sqlite. */
+/**
+ * @module state: small operational state (checkpoints, cursors, run history) in data/state.sqlite,
+ * and the lock files that keep processes sharing a data directory from doing the same work twice.
+ */
 export { MIGRATIONS } from './migrations.ts';
+export { acquireProcessLock, type ProcessLock } from './process-lock.ts';
 export type { SqlDatabase, SqlStatement } from './sql-database.ts';
 export { openStateStore, type StateStore } from './state-store.ts';

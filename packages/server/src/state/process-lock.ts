@@ -1,0 +1,54 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+// Locks this process holds, so a lock file naming our own pid is told apart from one left behind
+// by an earlier process that had the same pid (pid 1 in every container start).
+const held = new Set<string>();
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+export interface ProcessLock {
+  release(): void;
+}
+
+/**
+ * Lets one process at a time hold the lock file at path: inlet processes that share a data
+ * directory use it so two of them never do the same work at once. A lock whose process is gone is
+ * taken over, so a crash never needs manual cleanup. busy builds the error thrown while another
+ * holds it, from a description of the holder and its pid (NaN when the file went away meanwhile).
+ */
+export function acquireProcessLock(path: string, busy: (holder: string, pid: number) => Error): ProcessLock {
+  mkdirSync(dirname(path), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      held.add(path);
+      return {
+        release() {
+          if (!held.delete(path)) return;
+          rmSync(path, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let pid = Number.NaN;
+    try {
+      pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    } catch {
+      // Released between the two calls.
+    }
+    const stale = Number.isNaN(pid) || (pid === process.pid ? !held.has(path) : !alive(pid));
+    if (!stale)
+      throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
+    rmSync(path, { force: true });
+  }
+  throw busy('another process right now', Number.NaN);
+}
