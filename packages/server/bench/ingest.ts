@@ -41,6 +41,20 @@ function waitForLine(child: ChildProcess): Promise<string> {
   });
 }
 
+/** CPU seconds (user + system, every thread) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs fn and returns its result with the CPU microseconds the process spent per event meanwhile. */
+async function withCpu<T extends { ok: number }>(pid: number, events: number, fn: () => Promise<T>) {
+  const before = cpuSeconds(pid);
+  const result = await fn();
+  return { ...result, cpuPerEvent: ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, result.ok * events) };
+}
+
 /** Samples a process's RSS while fn runs; returns fn's result and the peak in MB. */
 async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number]> {
   let peak = 0;
@@ -185,8 +199,10 @@ async function main() {
     ['single event', '/v1/track', single, 1],
     ['100-event batch', '/v1/batch', batch, 100],
   ] as const) {
-    const base = await load(bareUrl, path, body);
-    const [ours, rss] = await withRss(child.pid as number, () => load(url, path, body));
+    const base = await withCpu(bare.pid as number, events, () => load(bareUrl, path, body));
+    const [ours, rss] = await withRss(child.pid as number, () =>
+      withCpu(child.pid as number, events, () => load(url, path, body)),
+    );
     peakRss = Math.max(peakRss, rss);
     rows.push([
       label,
@@ -195,6 +211,7 @@ async function main() {
       `${base.p50}`,
       `${base.p99}`,
       '',
+      base.cpuPerEvent.toFixed(1),
       `${base.errors}`,
     ]);
     rows.push([
@@ -204,10 +221,11 @@ async function main() {
       `${ours.p50}`,
       `${ours.p99}`,
       (ours.rps / base.rps).toFixed(2),
+      ours.cpuPerEvent.toFixed(1),
       `${ours.errors}`,
     ]);
   }
-  const header = ['load', 'server', 'events/s', 'p50 ms', 'p99 ms', 'inlet ÷ bare', 'errors'];
+  const header = ['load', 'server', 'events/s', 'p50 ms', 'p99 ms', 'inlet ÷ bare', 'CPU µs/event', 'errors'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
   console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
