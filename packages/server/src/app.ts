@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
-import { createEnricher, createIntake, type Intake } from './collect/index.ts';
+import {
+  createEnricher,
+  createIntake,
+  createIntakeWorkers,
+  type Intake,
+  type IntakeWorkers,
+} from './collect/index.ts';
 import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
 import { createHttpApp } from './http/index.ts';
@@ -49,6 +56,12 @@ export function resolveApiToken(config: InletConfig): { token: string; generated
   }
 }
 
+/** Intake workers when collector.workers is not set: one per core, at most 4; none on one core. */
+function defaultIntakeWorkers(): number {
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(4, cores);
+}
+
 /** What one inlet process runs; `inlet start` without --role runs them all. */
 export const ROLES = ['collector', 'loader', 'web', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -90,6 +103,7 @@ export async function startRoles(options: {
 
   let wal: WalWriter | undefined;
   let intake: Intake | undefined;
+  let workers: IntakeWorkers | undefined;
   let logs: LogIntake | undefined;
   if (has('collector')) {
     const fsync = metrics.histogram(
@@ -116,6 +130,16 @@ export async function startRoles(options: {
       enrich: createEnricher({ saltDir: layout.salts }),
       metrics,
     });
+    const workerCount = config.collector.workers ?? defaultIntakeWorkers();
+    if (workerCount > 0) {
+      const pool = createIntakeWorkers({
+        size: workerCount,
+        data: { config, saltDir: layout.salts },
+        logger,
+      });
+      workers = pool;
+      stoppers.push(() => pool.close());
+    }
     logs = createLogIntake({ config, layout, logger, metrics });
     stoppers.push(() => writer.close());
     if (!has('loader')) {
@@ -173,6 +197,7 @@ export async function startRoles(options: {
       logger,
       metrics,
       intake,
+      workers,
       wal,
       engine,
       catalog,

@@ -404,6 +404,67 @@ describe('limits and a full WAL', () => {
   });
 });
 
+describe('intake workers', () => {
+  it('parse large bodies off the main thread with the same rows, refusals and counts', async () => {
+    const pooled = await startTestInlet({
+      collector: { workers: 1, worker_min_bytes: 1024 },
+      limits: { per_ip_per_second: 0, per_write_key_per_second: 0 },
+    });
+    const send = (path: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${pooled.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth(), ...headers },
+        body,
+      });
+    const messages = (prefix: string) =>
+      Array.from({ length: 40 }, (_, i) =>
+        segmentMessage(`${prefix}-${i}`, {
+          properties: { url: `https://docs.example.com/p/${i}?utm_source=w` },
+        }),
+      );
+    expect((await send('/v1/batch', JSON.stringify({ batch: messages('w') }))).status).toBe(200);
+    const tracker = JSON.stringify({
+      k: WRITE_KEY,
+      e: Array.from({ length: 40 }, (_, i) => ({
+        id: `wc-${i}`,
+        t: 'page',
+        ts: Date.now(),
+        a: 'anon',
+        url: `https://docs.example.com/c/${i}`,
+      })),
+    });
+    expect(
+      (await send('/collect', tracker, { 'content-type': 'text/plain', authorization: '' })).status,
+    ).toBe(204);
+    expect(
+      await queryApi(
+        pooled.url,
+        "SELECT count(*)::INT AS n, count(DISTINCT path)::INT AS paths, min(utm_source) AS utm FROM events WHERE event_id LIKE 'w-%'",
+      ),
+    ).toEqual([{ n: 40, paths: 40, utm: 'w' }]);
+    expect(
+      await queryApi(pooled.url, "SELECT count(*)::INT AS n FROM events WHERE event_id LIKE 'wc-%'"),
+    ).toEqual([{ n: 40 }]);
+
+    const bad = messages('bad');
+    bad[27] = { ...bad[27], type: 'purchase' };
+    const invalid = await send('/v1/batch', JSON.stringify({ batch: bad }));
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_FIELD', field: 'batch[27].type' } });
+    const notJson = await send('/v1/batch', `{"batch": [${'1,'.repeat(800)}`);
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
+    const unknownKey = await send('/v1/batch', JSON.stringify({ batch: messages('k') }), {
+      authorization: basicAuth('wk_nobody_0000'),
+    });
+    expect(unknownKey.status).toBe(401);
+    const metrics = await (await fetch(`${pooled.url}/metrics`)).text();
+    expect(metrics).toContain('inlet_events_rejected_total{reason="UNKNOWN_WRITE_KEY"} 40');
+    expect(metrics).toContain('inlet_events_accepted_total{site="docs"} 80');
+    expect(metrics).toContain('inlet_intake_worker_requests_total 5');
+    await pooled.cleanup();
+  });
+});
+
 describe('operations and the query API', () => {
   it('serves /healthz and Prometheus /metrics', async () => {
     const health = await fetch(`${inlet.url}/healthz`);

@@ -1,7 +1,16 @@
 /** @module collect: protocol adapters (Segment, inlet, pixel), enrichment, limits and the shared intake path. */
 export { createEnricher, type Enricher } from './enrich/index.ts';
 export type { IncomingEvent, RequestMeta } from './incoming.ts';
-export { createIntake, type Intake } from './intake.ts';
+export {
+  createIntake,
+  createRecordEncoder,
+  type Intake,
+  type PreparedWrite,
+  type RecordEncoder,
+} from './intake.ts';
+export type { IntakeJobResult } from './intake-worker.ts';
+export { createIntakeWorkers, type IntakeWorkers } from './intake-workers.ts';
+export { parseJsonBody } from './json-body.ts';
 export { parseInletBatch } from './protocols/inlet.ts';
 export { parsePixel } from './protocols/pixel.ts';
 export { parsePlausible } from './protocols/plausible.ts';

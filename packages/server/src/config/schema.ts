@@ -53,6 +53,14 @@ export const configSchema = z.strictObject({
       per_write_key_per_second: z.number().int().nonnegative().default(50_000),
     })
     .prefault({}),
+  collector: z
+    .strictObject({
+      /** Threads that parse and encode large request bodies; absent: one per CPU core, at most 4 (none on one core). */
+      workers: z.number().int().min(0).max(64).optional(),
+      /** Bodies from this size (after decompression) go to a worker; smaller ones cost less than the hand-over. */
+      worker_min_bytes: bytes.default(16 * 1024),
+    })
+    .prefault({}),
   wal: z
     .strictObject({
       segment_bytes: bytes.default(64 * 1024 * 1024),

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/index.ts';
-import type { Intake } from '../collect/index.ts';
+import type { Intake, IntakeWorkers } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
@@ -24,6 +24,8 @@ export interface HttpAppOptions {
   logger: Logger;
   metrics: Metrics;
   intake?: Intake;
+  /** Threads for large intake bodies (collector.workers). */
+  workers?: IntakeWorkers;
   wal?: WalWriter;
   engine?: QueryEngine;
   /** The HTTP log intake (POST /logs, Fluent Bit's http output). */
@@ -46,7 +48,14 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, metrics } = options;
   const requests = metrics.counter('inlet_http_requests_total', 'HTTP requests by route and status');
   const collect = options.intake
-    ? createIntakeHandler({ config, intake: options.intake, requests, logger: options.logger })
+    ? createIntakeHandler({
+        config,
+        intake: options.intake,
+        workers: options.workers,
+        requests,
+        metrics,
+        logger: options.logger,
+      })
     : undefined;
   const app = Fastify({
     bodyLimit: config.limits.request_bytes,

@@ -4,8 +4,11 @@ import { createGunzip, createInflate } from 'node:zlib';
 import {
   createRateLimiter,
   type Intake,
+  type IntakeJobResult,
+  type IntakeWorkers,
   type ParsedIntake,
   parseInletBatch,
+  parseJsonBody,
   parsePixel,
   parsePlausible,
   parseSegment,
@@ -16,7 +19,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { Counter } from '../metrics/index.ts';
+import type { Counter, Metrics } from '../metrics/index.ts';
 import { toInletError } from './error-handler.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
@@ -44,8 +47,8 @@ function basicUser(header: string | undefined): string | undefined {
 }
 let lastBasic = { header: '', user: '' };
 
-/** Reads a JSON body: content type and declared size checked before reading, decompressed, size-limited. */
-async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
+/** Reads a body: content type and declared size checked before reading, decompressed, size-limited. */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const type = request.headers['content-type']?.toLowerCase() ?? '';
   if (!type.startsWith('application/json') && !type.startsWith('text/plain')) {
     throw new InletError(
@@ -66,14 +69,12 @@ async function readJson(request: IncomingMessage, limit: number): Promise<unknow
   }
   if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks = await collect(stream, limit);
-  const text =
-    chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-  if (text.length === 0) throw new InletError('INVALID_JSON', 'The body is empty; send a JSON object.');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
-  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
+/** Reads a JSON body and parses it. */
+async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
+  return parseJsonBody(await readBody(request, limit));
 }
 
 /** The body's chunks, refused past limit bytes; plain events, as async iteration costs more per request. */
@@ -118,10 +119,17 @@ const SEGMENT_ROUTES: Array<[string, EventType | undefined]> = [
 export function createIntakeHandler(options: {
   config: InletConfig;
   intake: Intake;
+  workers?: IntakeWorkers;
   requests: Counter;
+  metrics: Metrics;
   logger: Logger;
 }) {
-  const { config, intake, requests, logger } = options;
+  const { config, intake, workers, requests, metrics, logger } = options;
+  const workerMinBytes = config.collector.worker_min_bytes;
+  const workerRequests = metrics.counter(
+    'inlet_intake_worker_requests_total',
+    'Requests whose bodies an intake worker parsed and encoded',
+  );
   const ipLimit = createRateLimiter(config.limits.per_ip_per_second);
   const limit = config.limits.request_bytes;
 
@@ -142,12 +150,51 @@ export function createIntakeHandler(options: {
   const accept = (request: IncomingMessage, parsed: ParsedIntake) =>
     intake.accept(parsed, metaOf(request), basicUser(request.headers.authorization));
 
+  /** A worker's answer as the main thread's own: refusals counted and thrown, records committed. */
+  const settleWorkerResult = (result: IntakeJobResult) => {
+    if (result.ok) {
+      const { records } = result;
+      return intake.commit({
+        site: result.site,
+        count: result.count,
+        records: Buffer.from(records.buffer, records.byteOffset, records.byteLength),
+      });
+    }
+    const { code, message, details, retryAfterSeconds } = result.error;
+    if (code === undefined) throw new Error(message);
+    if (result.count !== undefined) intake.countRejected(code, result.count);
+    throw new InletError(code, message, { details, retryAfterSeconds });
+  };
+
+  /**
+   * Parses and accepts a Segment or inlet batch body: a large one in an intake worker, so the main
+   * thread keeps serving connections; a small one here, where the hand-over would cost more.
+   */
+  const acceptBody = async (
+    request: IncomingMessage,
+    body: Buffer,
+    protocol: 'segment' | 'inlet',
+    fixedType: EventType | undefined,
+  ) => {
+    if (!workers || body.length < workerMinBytes) {
+      const json = parseJsonBody(body);
+      return accept(request, protocol === 'segment' ? parseSegment(json, fixedType) : parseInletBatch(json));
+    }
+    // A copy the worker can own: the body's memory may be shared with other buffers.
+    const owned = new Uint8Array(body.length);
+    owned.set(body);
+    const meta = metaOf(request);
+    const headerWriteKey = basicUser(request.headers.authorization);
+    workerRequests.inc();
+    return settleWorkerResult(await workers.run({ protocol, fixedType, body: owned, meta, headerWriteKey }));
+  };
+
   const routes = new Map<string, Route>();
   for (const [name, type] of SEGMENT_ROUTES) {
     routes.set(`/v1/${name}`, {
       method: 'POST',
       handle: async (request) => {
-        await accept(request, parseSegment(await readJson(request, limit), type));
+        await acceptBody(request, await readBody(request, limit), 'segment', type);
         return { status: 200, body: SUCCESS, type: 'application/json; charset=utf-8' };
       },
     });
@@ -155,7 +202,7 @@ export function createIntakeHandler(options: {
   routes.set('/collect', {
     method: 'POST',
     handle: async (request) => {
-      await accept(request, parseInletBatch(await readJson(request, limit)));
+      await acceptBody(request, await readBody(request, limit), 'inlet', undefined);
       return { status: 204 };
     },
   });
