@@ -104,7 +104,7 @@ async function startInletChild(
   const port = 18000 + Math.floor(Math.random() * 1000);
   writeFileSync(
     join(dir, 'inlet.yaml'),
-    `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: bench\n    write_key: ${KEY}\nlimits: { per_ip_per_second: 0, per_write_key_per_second: 0 }\nloader: { interval_ms: ${process.env.BENCH_LOADER_INTERVAL_MS ?? 1000} }\n`,
+    `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: bench\n    write_key: ${KEY}\nlimits: { per_ip_per_second: 0, per_write_key_per_second: 0 }\nloader: { interval_ms: ${process.env.BENCH_LOADER_INTERVAL_MS ?? 1000} }\n${process.env.BENCH_WORKERS ? `collector: { workers: ${Number(process.env.BENCH_WORKERS)} }\n` : ''}`,
   );
   const start = (roles: string[]) =>
     spawn(
@@ -187,9 +187,10 @@ async function main() {
   const { child, url, loader } = await startInletChild(dir);
   console.log(
     SPLIT
-      ? 'inlet: collector, web and scheduler in one process, the loader in another\n'
-      : 'inlet: every role in one process (the embedded default)\n',
+      ? 'inlet: collector, web and scheduler in one process, the loader in another'
+      : 'inlet: every role in one process (the embedded default)',
   );
+  console.log(`intake workers: ${process.env.BENCH_WORKERS ?? 'default (cores beyond two)'}\n`);
   const single = JSON.stringify(message(1));
   const batch = JSON.stringify({ batch: Array.from({ length: 100 }, (_, i) => message(i)) });
 

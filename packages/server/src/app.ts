@@ -56,10 +56,12 @@ export function resolveApiToken(config: InletConfig): { token: string; generated
   }
 }
 
-/** Intake workers when collector.workers is not set: one per core, at most 4; none on one core. */
+/**
+ * Intake workers when collector.workers is not set: a core for the main thread and one for the
+ * loader's DuckDB come first, so one per core beyond two, at most 4. Each costs about 50 MB.
+ */
 function defaultIntakeWorkers(): number {
-  const cores = availableParallelism();
-  return cores < 2 ? 0 : Math.min(4, cores);
+  return Math.min(4, Math.max(0, availableParallelism() - 2));
 }
 
 /** What one inlet process runs; `inlet start` without --role runs them all. */

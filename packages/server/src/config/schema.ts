@@ -55,7 +55,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   collector: z
     .strictObject({
-      /** Threads that parse and encode large request bodies; absent: one per CPU core, at most 4 (none on one core). */
+      /** Threads that parse and encode large request bodies; absent: one per CPU core beyond two, at most 4. */
       workers: z.number().int().min(0).max(64).optional(),
       /** Bodies from this size (after decompression) go to a worker; smaller ones cost less than the hand-over. */
       worker_min_bytes: bytes.default(16 * 1024),
