@@ -94,12 +94,17 @@ export function createIntake(options: {
   const accepted = metrics.counter('inlet_events_accepted_total', 'Events durably written to the WAL');
   const rejected = metrics.counter('inlet_events_rejected_total', 'Events refused, by reason');
 
-  /** Counts the events an InletError refused, by its code, and passes the error on. */
+  const refuse = (error: InletError, count: number): never => {
+    rejected.inc({ reason: error.code }, count);
+    throw error;
+  };
+
+  /** Runs work, counting the events an InletError from it refused, by its code. */
   const counted = <T>(count: number, work: () => T): T => {
     try {
       return work();
     } catch (error) {
-      if (error instanceof InletError) rejected.inc({ reason: error.code }, count);
+      if (error instanceof InletError) refuse(error, count);
       throw error;
     }
   };
@@ -107,12 +112,14 @@ export function createIntake(options: {
   /** Appends prepared records durably; resolves with their count once they are fsynced. */
   const commit = async (prepared: PreparedWrite): Promise<number> => {
     const { site, count } = prepared;
-    counted(count, () => {
-      if (!keyLimit(site.write_key, count))
-        throw new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
+    if (!keyLimit(site.write_key, count)) {
+      refuse(
+        new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
           retryAfterSeconds: 1,
-        });
-    });
+        }),
+        count,
+      );
+    }
     try {
       await wal.append(prepared.records);
     } catch (error) {
@@ -142,13 +149,15 @@ export function createIntake(options: {
       const targets = [...new Set(domains.map((domain) => byDomain.get(domain)))].filter(
         (site): site is Site => site !== undefined,
       );
-      counted(count, () => {
-        if (targets.length === 0)
-          throw new InletError(
+      if (targets.length === 0) {
+        refuse(
+          new InletError(
             'UNKNOWN_DOMAIN',
             `No site has domain ${domains.join(', ')}; add it to sites[].domains in inlet.yaml.`,
-          );
-      });
+          ),
+          count,
+        );
+      }
       let total = 0;
       for (const [i, site] of targets.entries()) {
         const events =
