@@ -60,16 +60,16 @@ export interface CheckedSegment {
  * Verifies a sealed segment's checksums in JavaScript, gathering its stats on the way. Corrupt
  * records go to lake/_rejects/events with the reason, and the rest to a clean copy for DuckDB.
  */
-export function checkSegment(options: {
+export async function checkSegment(options: {
   layout: DataLayout;
   segment: number;
   logger: Logger;
-}): CheckedSegment {
+}): Promise<CheckedSegment> {
   const { layout, segment } = options;
   const segmentFile = segmentPath(layout.walEvents, segment);
   let readPath = segmentFile;
   const gathered = createSegmentStats();
-  const verified = verifySegmentFile(segmentFile, { visit: gathered.visit });
+  const verified = await verifySegmentFile(segmentFile, { visit: gathered.visit });
   const goodCount = verified.lines - verified.bad.filter((r) => r.reason !== 'torn').length;
   if (verified.bad.length > 0) {
     // Corruption is rare, so only then is the whole segment read, to keep the bad lines and load the rest.

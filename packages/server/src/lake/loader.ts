@@ -60,9 +60,9 @@ export async function createLoader(options: {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
     const results: SegmentLoadResult[] = [];
     const sealed = wal.sealedSegments();
-    const check = (segment: number | undefined) =>
+    const check = async (segment: number | undefined) =>
       segment === undefined ? undefined : checkSegment({ layout, segment, logger });
-    let checked = check(sealed[0]);
+    let checked = await check(sealed[0]);
     for (let i = 0; checked; i++) {
       // The next segment's checksums are verified in JavaScript while DuckDB copies this one on its threads.
       const [result, following] = await Promise.all([
@@ -72,7 +72,7 @@ export async function createLoader(options: {
           checked,
           dedupWindowHours: config.loader.dedup_window_hours,
         }),
-        Promise.resolve(sealed[i + 1]).then(check),
+        check(sealed[i + 1]),
       ]);
       checked = following;
       results.push(result);

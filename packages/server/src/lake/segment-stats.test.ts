@@ -17,19 +17,19 @@ const body = (id: string, ts: string) =>
     dt: ts.slice(0, 10),
   });
 
-function statsOf(lines: string[]) {
+async function statsOf(lines: string[]) {
   const { dir, cleanup } = tempDir();
   const path = join(dir, 'segment.log');
   writeFileSync(path, lines.join(''));
   const stats = createSegmentStats();
-  verifySegmentFile(path, { visit: stats.visit, chunkBytes: 97 });
+  await verifySegmentFile(path, { visit: stats.visit, chunkBytes: 97 });
   cleanup();
   return stats.result();
 }
 
 describe('segment stats gathered during verification', () => {
-  it('counts rows, distinct ids, partitions and the first receive time without DuckDB', () => {
-    const stats = statsOf([
+  it('counts rows, distinct ids, partitions and the first receive time without DuckDB', async () => {
+    const stats = await statsOf([
       encodeRecord(body('a', '2026-11-20T10:00:00.000Z')),
       encodeRecord(body('b', '2026-11-21T10:00:00.000Z')),
       encodeRecord(body('a', '2026-11-20T10:00:00.000Z')),
@@ -43,13 +43,13 @@ describe('segment stats gathered during verification', () => {
     });
   });
 
-  it('skips bad records and leaves the work to DuckDB when an id has escapes', () => {
+  it('skips bad records and leaves the work to DuckDB when an id has escapes', async () => {
     const good = encodeRecord(body('a', '2026-11-20T10:00:00.000Z'));
     const corrupt = good.replace('signup', 'signuq');
-    expect(statsOf([good, corrupt])?.rows).toBe(1);
-    expect(statsOf([good, encodeRecord(body('quote"d', '2026-11-20T10:00:00.000Z'))])).toBeUndefined();
+    expect((await statsOf([good, corrupt]))?.rows).toBe(1);
+    expect(await statsOf([good, encodeRecord(body('quote"d', '2026-11-20T10:00:00.000Z'))])).toBeUndefined();
     expect(
-      statsOf([encodeRecord(JSON.stringify({ site: 'docs', event_id: 'x', dt: '2026-11-20' }))]),
+      await statsOf([encodeRecord(JSON.stringify({ site: 'docs', event_id: 'x', dt: '2026-11-20' }))]),
     ).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
 // A record is one line that is itself valid JSON: {"c":"<crc32 hex of body>","e":<body>}\n.
@@ -125,16 +125,18 @@ export function findBadRecords(data: Buffer): BadRecord[] {
 }
 
 /**
- * Verifies a segment file a few megabytes at a time, so the loader never holds a whole segment in
- * memory: the complete lines it holds and the bad records among them (a torn last line included).
- * visit sees every good record's body on the way, so a caller can gather what it needs in the same pass.
+ * Verifies a segment file a megabyte at a time, so the loader never holds a whole segment in
+ * memory and, awaiting each read, never holds the event loop for more than a chunk's checks (the
+ * collector may share the thread): the complete lines it holds and the bad records among them (a
+ * torn last line included). visit sees every good record's body on the way, so a caller can gather
+ * what it needs in the same pass.
  */
-export function verifySegmentFile(
+export async function verifySegmentFile(
   path: string,
   options: { chunkBytes?: number; visit?: BodyVisitor } = {},
-): { lines: number; bad: BadRecord[] } {
-  const chunkBytes = options.chunkBytes ?? 4 << 20;
-  const fd = openSync(path, 'r');
+): Promise<{ lines: number; bad: BadRecord[] }> {
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  const file = await open(path, 'r');
   const bad: BadRecord[] = [];
   let lines = 0;
   let buffer = Buffer.allocUnsafe(chunkBytes);
@@ -149,9 +151,9 @@ export function verifySegmentFile(
         buffer.copy(grown, 0, 0, carry);
         buffer = grown;
       }
-      const read = readSync(fd, buffer, carry, buffer.length - carry, null);
-      if (read === 0) break;
-      const filled = carry + read;
+      const { bytesRead } = await file.read(buffer, carry, buffer.length - carry, null);
+      if (bytesRead === 0) break;
+      const filled = carry + bytesRead;
       const checked = checkLines(buffer.subarray(0, filled), base, bad, options.visit);
       lines += checked.lines;
       buffer.copyWithin(0, checked.next, filled);
@@ -159,7 +161,7 @@ export function verifySegmentFile(
       base += checked.next;
     }
   } finally {
-    closeSync(fd);
+    await file.close();
   }
   if (carry > 0) bad.push({ start: base, end: base + carry, reason: 'torn' });
   return { lines, bad };

@@ -127,7 +127,7 @@ describe('encodeRecords', () => {
 });
 
 describe('verifySegmentFile', () => {
-  it('finds the same bad records reading in small chunks as in one piece', () => {
+  it('finds the same bad records reading in small chunks as in one piece', async () => {
     const { dir, cleanup } = tempDir();
     const path = `${dir}/seg.log`;
     const bad = line(2).replace('"n":2', '"n":9');
@@ -136,7 +136,7 @@ describe('verifySegmentFile', () => {
     const whole = findBadRecords(Buffer.from(content));
     expect(whole.map((r) => r.reason)).toEqual(['checksum mismatch', 'torn']);
     for (const chunk of [7, 64, 1 << 20])
-      expect(verifySegmentFile(path, { chunkBytes: chunk })).toEqual({ lines: 3, bad: whole });
+      expect(await verifySegmentFile(path, { chunkBytes: chunk })).toEqual({ lines: 3, bad: whole });
     cleanup();
   });
 });
