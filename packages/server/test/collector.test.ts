@@ -478,6 +478,7 @@ describe('operations and the query API', () => {
       'inlet_wal_bytes',
       'inlet_wal_fsync_seconds_bucket',
       'inlet_loader_lag_seconds',
+      'inlet_loader_seconds_total',
     ]) {
       expect(metrics).toContain(name);
     }

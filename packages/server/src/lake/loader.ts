@@ -49,6 +49,10 @@ export async function createLoader(options: {
     'inlet_loader_duplicates_total',
     'Events dropped as repeats of an event_id',
   );
+  const busy = metrics.counter(
+    'inlet_loader_seconds_total',
+    'Time the loader spent, by phase: load (WAL to Parquet) and compact',
+  );
   metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
     loaderLagSeconds(layout, wal.sealedSegments()),
   );
@@ -62,6 +66,7 @@ export async function createLoader(options: {
     const sealed = wal.sealedSegments();
     const check = async (segment: number | undefined) =>
       segment === undefined ? undefined : checkSegment({ layout, segment, logger });
+    const loadStarted = performance.now();
     let checked = await check(sealed[0]);
     for (let i = 0; checked; i++) {
       // The next segment's checksums are verified in JavaScript while DuckDB copies this one on its threads.
@@ -82,6 +87,8 @@ export async function createLoader(options: {
       for (const dt of result.partitions) touched.add(dt);
       wal.refresh();
     }
+    const compactStarted = performance.now();
+    busy.inc({ phase: 'load' }, (compactStarted - loadStarted) / 1000);
     for (const dt of touched) {
       const compacted = await compactPartition(
         connection,
@@ -91,6 +98,7 @@ export async function createLoader(options: {
       if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
     }
     touched.clear();
+    busy.inc({ phase: 'compact' }, (performance.now() - compactStarted) / 1000);
     return results;
   };
 
