@@ -4,7 +4,6 @@ import { createGunzip, createInflate } from 'node:zlib';
 import {
   createRateLimiter,
   type Intake,
-  type IntakeJobResult,
   type IntakeWorkers,
   type ParsedIntake,
   parseInletBatch,
@@ -150,22 +149,6 @@ export function createIntakeHandler(options: {
   const accept = (request: IncomingMessage, parsed: ParsedIntake) =>
     intake.accept(parsed, metaOf(request), basicUser(request.headers.authorization));
 
-  /** A worker's answer as the main thread's own: refusals counted and thrown, records committed. */
-  const settleWorkerResult = (result: IntakeJobResult) => {
-    if (result.ok) {
-      const { records } = result;
-      return intake.commit({
-        site: result.site,
-        count: result.count,
-        records: Buffer.from(records.buffer, records.byteOffset, records.byteLength),
-      });
-    }
-    const { code, message, details, retryAfterSeconds } = result.error;
-    if (code === undefined) throw new Error(message);
-    if (result.count !== undefined) intake.countRejected(code, result.count);
-    throw new InletError(code, message, { details, retryAfterSeconds });
-  };
-
   /**
    * Parses and accepts a Segment or inlet batch body: a large one in an intake worker, so the main
    * thread keeps serving connections; a small one here, where the hand-over would cost more.
@@ -176,17 +159,34 @@ export function createIntakeHandler(options: {
     protocol: 'segment' | 'inlet',
     fixedType: EventType | undefined,
   ) => {
-    if (!workers || body.length < workerMinBytes) {
-      const json = parseJsonBody(body);
-      return accept(request, protocol === 'segment' ? parseSegment(json, fixedType) : parseInletBatch(json));
+    if (workers && body.length >= workerMinBytes) {
+      // A copy the worker can own: the body's memory may be shared with other buffers.
+      const owned = new Uint8Array(body.length);
+      owned.set(body);
+      const meta = metaOf(request);
+      const headerWriteKey = basicUser(request.headers.authorization);
+      const job = workers.run({ protocol, fixedType, body: owned, meta, headerWriteKey });
+      if (job) {
+        workerRequests.inc();
+        const result = await job;
+        if (result.ok) {
+          const { site, count, records } = result;
+          const bytes = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+          return intake.commit({ site, count, records: bytes });
+        }
+        const { code, message, details, retryAfterSeconds } = result.error;
+        if (code !== undefined) {
+          // The worker's refusal, counted and answered as this thread's own would be.
+          if (result.count !== undefined) intake.countRejected(code, result.count);
+          throw new InletError(code, message, { details, retryAfterSeconds });
+        }
+        // The worker died or failed on its own account: this thread still has the body, so the
+        // client gets its answer rather than an error it did not cause.
+        logger.warn({ reason: message }, 'an intake worker failed a request; parsing it here');
+      }
     }
-    // A copy the worker can own: the body's memory may be shared with other buffers.
-    const owned = new Uint8Array(body.length);
-    owned.set(body);
-    const meta = metaOf(request);
-    const headerWriteKey = basicUser(request.headers.authorization);
-    workerRequests.inc();
-    return settleWorkerResult(await workers.run({ protocol, fixedType, body: owned, meta, headerWriteKey }));
+    const json = parseJsonBody(body);
+    return accept(request, protocol === 'segment' ? parseSegment(json, fixedType) : parseInletBatch(json));
   };
 
   const routes = new Map<string, Route>();
