@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type PartitionFile, partitionFiles, publish, syncPath } from './files.ts';
+import { mergeIdFilters, readIdFilter, removeIdFilter, writeIdFilter } from './id-filter.ts';
 import { sqlString } from './layout.ts';
 
 const TARGET_BYTES = 128 * 1024 * 1024;
@@ -19,8 +20,12 @@ export function recoverCompaction(dir: string): void {
     const manifest = join(dir, name);
     const output = join(dir, `${match[1]}.parquet`);
     if (existsSync(output)) {
-      for (const input of JSON.parse(readFileSync(manifest, 'utf8')) as string[])
+      for (const input of JSON.parse(readFileSync(manifest, 'utf8')) as string[]) {
         rmSync(join(dir, input), { force: true });
+        removeIdFilter(join(dir, input));
+      }
+    } else {
+      removeIdFilter(output);
     }
     rmSync(join(dir, `.${match[1]}.parquet.tmp`), { force: true });
     rmSync(manifest, { force: true });
@@ -44,16 +49,23 @@ export async function compactPartition(
     .map((f) => f.name.replace(/^(part|c)-/, '').replace(/\.parquet$/, ''))
     .sort()
     .at(-1) as string;
-  const outName = `c-${last}`;
+  // The output needs a name no file has yet: recovery takes an existing output for a finished merge.
+  let outName = `c-${last}`;
+  for (let n = 1; existsSync(join(dir, `${outName}.parquet`)); n++) outName = `c-${last}-${n}`;
   const manifest = join(dir, `.compact-${outName}.inputs`);
   const tmp = join(dir, `.${outName}.parquet.tmp`);
-  writeFileSync(manifest, JSON.stringify(small.map((f) => f.name).filter((n) => n !== `${outName}.parquet`)));
+  writeFileSync(manifest, JSON.stringify(small.map((f) => f.name)));
   syncPath(dir);
+  // The merged file's id filter is the union of its inputs', when each has one (see id-filter.ts).
+  const filters = small.map((f) => readIdFilter(f.path));
+  const output = join(dir, `${outName}.parquet`);
+  if (filters.every((f) => f !== undefined)) writeIdFilter(output, mergeIdFilters(filters));
+  else removeIdFilter(output);
   const reader = await connection.runAndReadAll(
     `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
       `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
   );
-  publish(tmp, join(dir, `${outName}.parquet`), dir);
+  publish(tmp, output, dir);
   recoverCompaction(dir);
   return { inputs: small.length, rows: Number(reader.getRows()[0]?.[0] ?? 0) };
 }

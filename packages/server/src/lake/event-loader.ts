@@ -5,6 +5,7 @@ import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath, verifySegmentFile } from '../wal/index.ts';
 import { partitionFiles, publish } from './files.ts';
+import { readIdFilter, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 import { createSegmentStats, type SegmentStats } from './segment-stats.ts';
 
@@ -132,6 +133,7 @@ export async function copySegment(options: {
       distinctIds,
       firstReceived,
       dts,
+      idHashes,
     } = options.checked.stats ?? (await segmentStatsFromSql(connection, source));
     const own = `part-${pad(segment)}`;
     const earlier = dts.flatMap((dt) =>
@@ -140,12 +142,19 @@ export async function copySegment(options: {
         .map((f) => f.path),
     );
     // A retry that arrived after its original was loaded is dropped here, so the lake holds one copy.
-    // DuckDB runs the NOT IN as a hash anti-join inside the same streaming pass over the segment.
-    const filter =
-      earlier.length === 0
-        ? ''
-        : ` WHERE event_id NOT IN (SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
-          `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR)`;
+    // The id filters rule most segments out at once; otherwise DuckDB runs the NOT IN as a hash
+    // anti-join inside the same streaming pass over the segment.
+    const mayRepeat =
+      earlier.length > 0 &&
+      (idHashes === undefined ||
+        earlier.some((path) => {
+          const seen = readIdFilter(path);
+          return seen === undefined || sharesAny(idHashes, seen);
+        }));
+    const filter = !mayRepeat
+      ? ''
+      : ` WHERE event_id NOT IN (SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
+        `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR)`;
     const qualify =
       distinctIds < total
         ? ' QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1'
@@ -164,7 +173,11 @@ export async function copySegment(options: {
       readdirSync(join(staging, partition))
         .sort()
         .forEach((file, i) => {
-          publish(join(staging, partition, file), join(dir, `${own}${i === 0 ? '' : `-${i}`}.parquet`), dir);
+          const target = join(dir, `${own}${i === 0 ? '' : `-${i}`}.parquet`);
+          // The filter first: a Parquet file is never visible with a filter that misses its ids.
+          if (idHashes) writeIdFilter(target, idHashes);
+          else removeIdFilter(target);
+          publish(join(staging, partition, file), target, dir);
         });
       result.partitions.push(partition.slice(3));
     }

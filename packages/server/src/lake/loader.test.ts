@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
@@ -6,6 +6,7 @@ import { createQueryEngine } from '../engine/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createWalWriter, encodeRecord, listSegments, segmentPath } from '../wal/index.ts';
+import { idFilterPath, readIdFilter } from './id-filter.ts';
 import { createLoader, dataLayout, partitionFiles, recoverCompaction } from './index.ts';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -99,6 +100,24 @@ describe('loader', () => {
     await loader.runOnce();
     expect(await ids()).toEqual(['a', 'b']);
     expect(partitionFiles(join(layout.events, 'dt=2026-11-20'))).toHaveLength(1);
+  });
+
+  it('drops a repeat of a loaded id whether its file has a good, damaged or no id filter', async () => {
+    const { layout, wal, loader, ids } = await setup();
+    await wal.append(record('a') + record('b'));
+    await loader.runOnce({ sealNow: true });
+    const [first] = partitionFiles(join(layout.events, 'dt=2026-11-20'));
+    const filter = idFilterPath((first as { path: string }).path);
+    expect(readIdFilter((first as { path: string }).path)).toHaveLength(2);
+    await wal.append(record('a') + record('c'));
+    await loader.runOnce({ sealNow: true });
+    writeFileSync(filter, 'IDF1 damaged');
+    await wal.append(record('b') + record('d'));
+    await loader.runOnce({ sealNow: true });
+    rmSync(filter);
+    await wal.append(record('a') + record('e'));
+    await loader.runOnce({ sealNow: true });
+    expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('skips a corrupt record, keeps it in lake/_rejects and counts it', async () => {

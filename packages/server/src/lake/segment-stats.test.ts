@@ -35,12 +35,15 @@ describe('segment stats gathered during verification', () => {
       encodeRecord(body('a', '2026-11-20T10:00:00.000Z')),
       encodeRecord(body('日本語-id', '2026-11-21T11:00:00.000Z')),
     ]);
-    expect(stats).toEqual({
+    expect(stats).toMatchObject({
       rows: 4,
       distinctIds: 3,
       firstReceived: '2026-11-20T10:00:00.000Z',
       dts: ['2026-11-20', '2026-11-21'],
     });
+    const hashes = [...(stats?.idHashes ?? [])];
+    expect(hashes).toHaveLength(3);
+    expect(hashes).toEqual([...hashes].sort((a, b) => a - b));
   });
 
   it('skips bad records and leaves the work to DuckDB when an id has escapes', async () => {

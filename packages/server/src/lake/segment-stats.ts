@@ -8,6 +8,8 @@ export interface SegmentStats {
   firstReceived: string;
   /** The dt partitions the segment's events fall into. */
   dts: string[];
+  /** Sorted 52-bit hashes of the distinct event ids; absent when DuckDB gathered the stats. */
+  idHashes?: Float64Array;
 }
 
 // An event record body as the collector serializes it: event_id is its first key and dt its last,
@@ -55,6 +57,13 @@ function createIdCounter() {
       }
     },
     size: () => size,
+    /** The distinct hashes, sorted: the segment's id filter (see id-filter.ts). */
+    sorted(): Float64Array {
+      const out = new Float64Array(size);
+      let at = 0;
+      for (const hash of table) if (hash !== 0) out[at++] = hash;
+      return out.sort();
+    },
   };
 }
 
@@ -115,7 +124,7 @@ export function createSegmentStats(): { visit: BodyVisitor; result(): SegmentSta
     visit,
     result() {
       if (!readable || rows === 0 || firstReceived === undefined) return undefined;
-      return { rows, distinctIds: ids.size(), firstReceived, dts: [...dts] };
+      return { rows, distinctIds: ids.size(), firstReceived, dts: [...dts], idHashes: ids.sorted() };
     },
   };
 }
