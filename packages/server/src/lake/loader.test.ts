@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { createQueryEngine } from '../engine/index.ts';
@@ -7,7 +8,7 @@ import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createWalWriter, encodeRecord, listSegments, segmentPath } from '../wal/index.ts';
 import { idFilterPath, readIdFilter } from './id-filter.ts';
-import { createLoader, dataLayout, partitionFiles, recoverCompaction } from './index.ts';
+import { compactPartition, createLoader, dataLayout, partitionFiles, recoverCompaction } from './index.ts';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -143,6 +144,26 @@ describe('loader', () => {
     expect(files.length).toBeLessThanOrEqual(2);
     expect(files.some((f) => f.name.startsWith('c-'))).toBe(true);
     expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('merges compacted files again under a new name, so a crash mid-merge loses none of them', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    cleanups.push(() => {
+      connection.closeSync();
+      instance.closeSync();
+    });
+    for (const [name, id] of [
+      ['c-0003', 'x'],
+      ['c-0005', 'y'],
+    ])
+      await connection.run(
+        `COPY (SELECT '${id}' AS event_id) TO '${join(temp.dir, `${name}.parquet`)}' (FORMAT parquet)`,
+      );
+    expect(await compactPartition(connection, temp.dir, 2)).toEqual({ inputs: 2, rows: 2 });
+    expect(readdirSync(temp.dir)).toEqual(['c-0005-1.parquet']);
   });
 
   it('finishes a compaction a crash interrupted after the merged file appeared', () => {
