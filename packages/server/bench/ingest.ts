@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createEnricher } from '../src/collect/index.ts';
 import { parseConfig } from '../src/config/index.ts';
+import { serializeEventRecord } from '../src/events/index.ts';
 import { createLoader, dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
@@ -149,7 +150,7 @@ async function benchLoader(events: number) {
     }));
     const parsed = parseSegment({ batch }, undefined);
     await wal.append(
-      parsed.events.map((e) => encodeRecord(JSON.stringify(enrich('bench', e, meta)))).join(''),
+      parsed.events.map((e) => encodeRecord(serializeEventRecord(enrich('bench', e, meta)))).join(''),
     );
   }
   await wal.seal();

@@ -1,5 +1,6 @@
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
+import { serializeEventRecord } from '../events/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { encodeRecords, type WalWriter } from '../wal/index.ts';
 import type { Enricher } from './enrich/index.ts';
@@ -52,7 +53,9 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
     const count = parsed.events.length;
     const bodies = new Array<string>(count);
     for (let i = 0; i < count; i++) {
-      const body = JSON.stringify(enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta));
+      const body = serializeEventRecord(
+        enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta),
+      );
       if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
         throw new InletError(
           'EVENT_TOO_LARGE',

@@ -12,8 +12,8 @@ export interface SegmentStats {
   idHashes?: Float64Array;
 }
 
-// An event record body as the collector serializes it: event_id is its first key and dt its last,
-// so both sit at fixed places and are read without parsing the JSON.
+// An event record body as the collector serializes it (events/record-json.ts): event_id is its
+// first key and dt its last, so both sit at fixed places and are read without parsing the JSON.
 const ID_PREFIX = Buffer.from('{"event_id":"', 'latin1');
 const DT_PREFIX = Buffer.from(',"dt":"', 'latin1');
 const RECEIVED_PREFIX = Buffer.from('"received_at":"', 'latin1');
