@@ -2,11 +2,13 @@ import type { EventRecord } from './index.ts';
 
 // An event record as one line of JSON, byte for byte what JSON.stringify(record) gives, built by
 // hand: the collector does this for every event, and string building on the record's known shape
-// costs about a third less than the generic walk. The key order is fixed here, event_id first and
+// costs about a sixth less than the generic walk (1.45 against 1.75 µs an event here). The key order is fixed here, event_id first and
 // dt last, which the loader's segment scan reads by position (lake/segment-stats.ts).
 
-// Strings without quotes, backslashes, control characters or surrogates need no escaping; the rest
-// go through JSON.stringify, which also writes lone surrogates as \u escapes.
+// Strings without a quote, backslash, control character or surrogate need no escaping; the rest go
+// through JSON.stringify, which also writes lone surrogates as \u escapes. A regular expression is
+// the fastest test here (a charCodeAt loop made the whole serializer no faster than JSON.stringify).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must be found
 const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 const text = (value: string): string => (PLAIN.test(value) ? `"${value}"` : JSON.stringify(value));
