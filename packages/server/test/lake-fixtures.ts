@@ -2,10 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { EVENT_STRUCT_SQL, type EventRecord } from '../src/events/index.ts';
+import { EVENT_STRUCT_SQL, type EventRecord, serializeEventRecord } from '../src/events/index.ts';
 import { type DataLayout, sqlString, writeLakeTable } from '../src/lake/index.ts';
+import { encodeRecord } from '../src/wal/index.ts';
 
 export type FixtureEvent = Partial<EventRecord> & { ts: string };
+
+/**
+ * One event as a framed WAL line, serialized as the collector does. Defaults: site docs, a track
+ * event "signup" received now, dt from ts.
+ */
+export function walRecord(fields: Partial<EventRecord> & { event_id: string; ts: string }): string {
+  return encodeRecord(
+    serializeEventRecord({
+      site: 'docs',
+      type: 'track',
+      name: 'signup',
+      received_at: new Date().toISOString(),
+      device_type: 'desktop',
+      is_bot: false,
+      dt: fields.ts.slice(0, 10),
+      ...fields,
+    }),
+  );
+}
 
 /**
  * Writes hand-made events into lake/events as the loader would (Parquet in dt= partitions), so

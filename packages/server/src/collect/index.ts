@@ -18,3 +18,4 @@ export { parseSegment } from './protocols/segment.ts';
 export type { ParsedIntake } from './protocols/types.ts';
 export { parseUmami } from './protocols/umami.ts';
 export { createRateLimiter } from './rate-limit.ts';
+export { createSiteKeys, type Site } from './site-keys.ts';

@@ -7,8 +7,7 @@ import type { Enricher } from './enrich/index.ts';
 import type { RequestMeta } from './incoming.ts';
 import type { ParsedIntake } from './protocols/types.ts';
 import { createRateLimiter } from './rate-limit.ts';
-
-type Site = InletConfig['sites'][number];
+import { createSiteKeys, type Site } from './site-keys.ts';
 
 /** A request's events as WAL records, ready to append: the part of intake that is pure CPU. */
 export interface PreparedWrite {
@@ -24,22 +23,14 @@ export interface PreparedWrite {
  */
 export function createRecordEncoder(options: { config: InletConfig; enrich: Enricher }) {
   const { config, enrich } = options;
-  const sites = new Map<string, Site>(config.sites.map((site) => [site.write_key, site]));
+  const siteOfKey = createSiteKeys(
+    config.sites,
+    'as the HTTP Basic user name, as writeKey in the body, or as k',
+  );
   const maxEvent = config.limits.event_bytes;
 
   const siteFor = (writeKey: string | undefined, origin: string | undefined): Site => {
-    if (!writeKey) {
-      throw new InletError(
-        'MISSING_WRITE_KEY',
-        'No write key: send it as the HTTP Basic user name, as writeKey in the body, or as k.',
-      );
-    }
-    const site = sites.get(writeKey);
-    if (!site)
-      throw new InletError(
-        'UNKNOWN_WRITE_KEY',
-        'Unknown write key; check the key against the sites in inlet.yaml.',
-      );
+    const site = siteOfKey(writeKey);
     if (origin && site.origins && !site.origins.includes('*') && !site.origins.includes(origin)) {
       throw new InletError(
         'ORIGIN_NOT_ALLOWED',

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
+import { walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
-import { createWalWriter, encodeRecord, listSegments, segmentPath } from '../wal/index.ts';
+import { createWalWriter, listSegments, segmentPath } from '../wal/index.ts';
 import { idFilterPath, readIdFilter } from './id-filter.ts';
 import { compactPartition, createLoader, dataLayout, partitionFiles, recoverCompaction } from './index.ts';
 
@@ -15,38 +16,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function record(id: string, ts = '2026-11-20T10:00:00.000Z') {
-  return encodeRecord(
-    JSON.stringify({
-      event_id: id,
-      site: 'docs',
-      type: 'track',
-      name: 'signup',
-      ts,
-      received_at: new Date().toISOString(),
-      anonymous_id: 'a',
-      user_id: null,
-      session_id: null,
-      url: null,
-      path: null,
-      referrer: null,
-      title: null,
-      utm_source: null,
-      utm_medium: null,
-      utm_campaign: null,
-      utm_term: null,
-      utm_content: null,
-      browser: null,
-      os: null,
-      device_type: 'desktop',
-      is_bot: false,
-      visitor_hash: null,
-      properties: { n: id },
-      context: {},
-      dt: ts.slice(0, 10),
-    }),
-  );
-}
+const record = (id: string, ts = '2026-11-20T10:00:00.000Z') =>
+  walRecord({ event_id: id, ts, anonymous_id: 'a', properties: { n: id } });
 
 async function setup(overrides = {}) {
   const temp = tempDir();

@@ -2,20 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
+import { walRecord } from '../../test/lake-fixtures.ts';
 import { encodeRecord, verifySegmentFile } from '../wal/index.ts';
 import { createSegmentStats } from './segment-stats.ts';
 
-const body = (id: string, ts: string) =>
-  JSON.stringify({
-    event_id: id,
-    site: 'docs',
-    type: 'track',
-    name: 'signup',
-    ts,
-    received_at: ts,
-    properties: { note: '"dt":"1999-01-01"}' },
-    dt: ts.slice(0, 10),
-  });
+// A property that looks like the record's tail, to show dt is read from the record's own end.
+const line = (id: string, ts: string) =>
+  walRecord({ event_id: id, ts, received_at: ts, properties: { note: '"dt":"1999-01-01"}' } });
 
 async function statsOf(lines: string[]) {
   const { dir, cleanup } = tempDir();
@@ -30,10 +23,10 @@ async function statsOf(lines: string[]) {
 describe('segment stats gathered during verification', () => {
   it('counts rows, distinct ids, partitions and the first receive time without DuckDB', async () => {
     const stats = await statsOf([
-      encodeRecord(body('a', '2026-11-20T10:00:00.000Z')),
-      encodeRecord(body('b', '2026-11-21T10:00:00.000Z')),
-      encodeRecord(body('a', '2026-11-20T10:00:00.000Z')),
-      encodeRecord(body('日本語-id', '2026-11-21T11:00:00.000Z')),
+      line('a', '2026-11-20T10:00:00.000Z'),
+      line('b', '2026-11-21T10:00:00.000Z'),
+      line('a', '2026-11-20T10:00:00.000Z'),
+      line('日本語-id', '2026-11-21T11:00:00.000Z'),
     ]);
     expect(stats).toMatchObject({
       rows: 4,
@@ -47,10 +40,10 @@ describe('segment stats gathered during verification', () => {
   });
 
   it('skips bad records and leaves the work to DuckDB when an id has escapes', async () => {
-    const good = encodeRecord(body('a', '2026-11-20T10:00:00.000Z'));
+    const good = line('a', '2026-11-20T10:00:00.000Z');
     const corrupt = good.replace('signup', 'signuq');
     expect((await statsOf([good, corrupt]))?.rows).toBe(1);
-    expect(await statsOf([good, encodeRecord(body('quote"d', '2026-11-20T10:00:00.000Z'))])).toBeUndefined();
+    expect(await statsOf([good, line('quote"d', '2026-11-20T10:00:00.000Z')])).toBeUndefined();
     expect(
       await statsOf([encodeRecord(JSON.stringify({ site: 'docs', event_id: 'x', dt: '2026-11-20' }))]),
     ).toBeUndefined();

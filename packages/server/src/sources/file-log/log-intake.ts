@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSiteKeys } from '../../collect/index.ts';
 import type { InletConfig } from '../../config/index.ts';
-import { InletError } from '../../errors/index.ts';
 import { createPeriodicLoad, type DataLayout, syncPath } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
@@ -54,7 +54,10 @@ export function createLogIntake(options: {
     segmentBytes: config.wal.segment_bytes,
     maxBytes: config.wal.max_bytes,
   });
-  const sites = new Map(config.sites.map((site) => [site.write_key, site.id]));
+  const siteOfKey = createSiteKeys(
+    config.sites,
+    'as the HTTP Basic user name, as Authorization: Bearer <key>, as an X-Inlet-Key header or as ?key=',
+  );
   const map = createHttpRecordMapper(createLogRowBuilder({ saltDir: layout.salts }), config.timezone);
   const metrics = logMetrics(options.metrics);
   let writer: LogLakeWriter | undefined;
@@ -125,18 +128,7 @@ export function createLogIntake(options: {
 
   return {
     siteFor(writeKey) {
-      if (!writeKey)
-        throw new InletError(
-          'MISSING_WRITE_KEY',
-          'No write key: send it as the HTTP Basic user name, as Authorization: Bearer <key>, as an X-Inlet-Key header or as ?key=.',
-        );
-      const site = sites.get(writeKey);
-      if (!site)
-        throw new InletError(
-          'UNKNOWN_WRITE_KEY',
-          'Unknown write key; check the key against the sites in inlet.yaml.',
-        );
-      return site;
+      return siteOfKey(writeKey).id;
     },
     async accept(items, { site, source }) {
       const now = Date.now();

@@ -1,0 +1,22 @@
+import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+
+export type Site = InletConfig['sites'][number];
+
+/**
+ * Resolves a write key to its site, for every intake that takes write keys (events and logs);
+ * throws 401 errors naming the problem. howToSend tells a client without a key where to put it.
+ */
+export function createSiteKeys(sites: readonly Site[], howToSend: string) {
+  const byKey = new Map<string, Site>(sites.map((site) => [site.write_key, site]));
+  return (writeKey: string | undefined): Site => {
+    if (!writeKey) throw new InletError('MISSING_WRITE_KEY', `No write key: send it ${howToSend}.`);
+    const site = byKey.get(writeKey);
+    if (!site)
+      throw new InletError(
+        'UNKNOWN_WRITE_KEY',
+        'Unknown write key; check the key against the sites in inlet.yaml.',
+      );
+    return site;
+  };
+}
