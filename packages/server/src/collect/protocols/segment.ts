@@ -6,6 +6,7 @@ import type { ParsedIntake } from './types.ts';
 // Segment's HTTP tracking API (also what RudderStack SDKs send): /v1/batch and one route per type.
 
 const MAX_BATCH = 2500;
+const EMPTY: Json = {};
 
 function parseMessage(
   raw: unknown,
@@ -17,7 +18,10 @@ function parseMessage(
   if (!isObject(raw)) fail(field, 'must be a JSON object');
   const type = (fixedType ?? raw.type) as EventType;
   if (!EVENT_TYPES.includes(type)) fail(`${field}.type`, `must be one of ${EVENT_TYPES.join(', ')}`);
-  const context = { ...shared, ...optionalObject(raw.context, `${field}.context`) };
+  const own = optionalObject(raw.context, `${field}.context`);
+  // A batch-wide context is rare; without one the message's own object is used as it is (nothing
+  // downstream changes it).
+  const context = shared === EMPTY ? own : { ...shared, ...own };
   const page = optionalObject(context.page, `${field}.context.page`);
   const properties = optionalObject(raw.properties, `${field}.properties`);
   const traits = optionalObject(raw.traits, `${field}.traits`);
@@ -70,11 +74,12 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
   if (!isObject(body)) fail('body', 'must be a JSON object');
   const writeKey = optionalString(body.writeKey, 'writeKey', 200) ?? undefined;
   const sentAt = optionalTime(body.sentAt, 'sentAt');
-  if (fixedType) return { writeKey, events: [parseMessage(body, 'body', fixedType, {}, sentAt)] };
+  if (fixedType) return { writeKey, events: [parseMessage(body, 'body', fixedType, EMPTY, sentAt)] };
   if (!Array.isArray(body.batch)) fail('batch', 'must be an array of messages');
   if (body.batch.length === 0) fail('batch', 'is empty; send at least one message');
   if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
-  const shared = optionalObject(body.context, 'context');
+  const shared =
+    body.context === undefined || body.context === null ? EMPTY : optionalObject(body.context, 'context');
   return {
     writeKey,
     events: body.batch.map((raw, i) => parseMessage(raw, `batch[${i}]`, undefined, shared, sentAt)),
