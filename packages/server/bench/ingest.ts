@@ -157,8 +157,10 @@ async function benchLoader(events: number) {
   const walBytes = wal.bytes();
   const metrics = createMetrics();
   const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics });
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
+  const baseRss = rss();
   const started = performance.now();
-  const results = await loader.runOnce();
+  const [results, peakRss] = await withRss(process.pid, () => loader.runOnce());
   const seconds = (performance.now() - started) / 1000;
   const phase = (name: string) =>
     Number(
@@ -174,6 +176,7 @@ async function benchLoader(events: number) {
     loadSeconds: phase('load'),
     compactSeconds: phase('compact'),
     walBytes,
+    rssGrowth: peakRss - baseRss,
   };
 }
 
@@ -250,7 +253,8 @@ async function reportLoader() {
   const loaded = await benchLoader(events);
   console.log(
     `loader: ${fmt(loaded.rows)} events (${fmt(loaded.walBytes / 2 ** 20)} MB of WAL) → Parquet in ${loaded.seconds.toFixed(2)} s = ${fmt(loaded.rows / loaded.seconds)} events/s` +
-      ` (WAL → Parquet ${loaded.loadSeconds.toFixed(2)} s = ${fmt(loaded.rows / loaded.loadSeconds)} events/s, then compaction ${loaded.compactSeconds.toFixed(2)} s)`,
+      ` (WAL → Parquet ${loaded.loadSeconds.toFixed(2)} s = ${fmt(loaded.rows / loaded.loadSeconds)} events/s, then compaction ${loaded.compactSeconds.toFixed(2)} s); ` +
+      `its peak RSS ${fmt(loaded.rssGrowth)} MB above the process's before it ran`,
   );
 }
 

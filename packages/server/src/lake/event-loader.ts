@@ -17,6 +17,9 @@ export interface SegmentLoadResult {
   partitions: string[];
 }
 
+/** Rows per row group in the files a segment load writes (compaction writes larger ones). */
+export const LOAD_ROW_GROUP = 10_240;
+
 const pad = (segment: number) => String(segment).padStart(16, '0');
 
 /** data with the given byte ranges cut out. */
@@ -164,7 +167,7 @@ export async function copySegment(options: {
     mkdirSync(join(layout.tmp, 'load'), { recursive: true });
     const reader = await connection.runAndReadAll(
       `COPY (SELECT * FROM ${source}${filter}${qualify}) TO ${sqlString(staging)} ` +
-        '(FORMAT parquet, PARTITION_BY (dt), COMPRESSION zstd, ROW_GROUP_SIZE 122880)',
+        `(FORMAT parquet, PARTITION_BY (dt), COMPRESSION zstd, ROW_GROUP_SIZE ${LOAD_ROW_GROUP})`,
     );
     result.rows = Number(reader.getRows()[0]?.[0] ?? 0);
     for (const partition of existsSync(staging) ? readdirSync(staging).sort() : []) {
