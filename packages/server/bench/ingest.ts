@@ -42,6 +42,14 @@ function waitForLine(child: ChildProcess): Promise<string> {
   });
 }
 
+/** Sends SIGTERM and resolves once the process has exited. */
+function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  return exited;
+}
+
 /** CPU seconds (user + system, every thread) a process has used so far. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -139,7 +147,8 @@ async function benchLoader(events: number) {
   const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-loader-'));
   const config = parseConfig({ data_dir: dir, sites: [{ id: 'bench', write_key: KEY }] }, { env: {} });
   const layout = dataLayout(config.data_dir);
-  const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 64 * 1024 * 1024, maxBytes: 2 ** 40 });
+  const segmentBytes = Number(process.env.BENCH_SEGMENT_MB ?? 64) * 2 ** 20;
+  const wal = createWalWriter({ dir: layout.walEvents, segmentBytes, maxBytes: 2 ** 40 });
   const enrich = createEnricher({ saltDir: layout.salts });
   const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: undefined };
   const { parseSegment } = await import('../src/collect/index.ts');
@@ -240,9 +249,8 @@ async function main() {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
   console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
-  child.kill('SIGTERM');
-  loader?.kill('SIGTERM');
-  bare.kill('SIGTERM');
+  // Each exits once it has finished writing, so the directory is removed after the last write.
+  await Promise.all([child, loader, bare].map((process) => process && stopped(process)));
   rmSync(dir, { recursive: true, force: true });
 
   await reportLoader();
