@@ -301,6 +301,30 @@ describe('collector refusals', () => {
     await expectError(await post('/v1/batch', bomb, { 'content-encoding': 'gzip' }), 413, 'BODY_TOO_LARGE');
   });
 
+  it('a client that hangs up mid-body is counted as 499, never as a server error', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(inlet.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nAuthorization: ${basicAuth()}\r\n\r\n{"batch":[`,
+        );
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+      socket.on('error', reject);
+    });
+    let metrics = '';
+    for (let i = 0; i < 50 && !metrics.includes('status="499"'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+    }
+    expect(metrics).toMatch(/inlet_http_requests_total\{route="\/v1\/batch",status="499"\} 1/);
+    expect(metrics).not.toContain('status="500"');
+  });
+
   it('415 for a content type or encoding it does not speak', async () => {
     await expectError(
       await post('/v1/batch', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }),

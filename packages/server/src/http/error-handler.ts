@@ -29,6 +29,11 @@ export function toInletError(error: unknown): InletError | undefined {
   const e = error as FastifyError & { code?: string; errno?: number };
   const mapped = e.code ? FASTIFY_ERRORS[e.code] : undefined;
   if (mapped) return new InletError(mapped[0], mapped[1]);
+  if (e.code === 'ECONNRESET' || e.code === 'ECONNABORTED')
+    return new InletError(
+      'REQUEST_ABORTED',
+      'The client closed the connection before its request body was complete; nothing of it was written.',
+    );
   if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR')
     return new InletError(
       'BAD_REQUEST',
