@@ -24,7 +24,9 @@ const UA =
 const message = (i: number) => ({
   type: 'track',
   event: 'heartbeat',
-  messageId: `bench-${i}`,
+  // Every request gets a new id in place of [<id>] (see load), so no event repeats an earlier one:
+  // repeats would be deduplicated, and the loader would write almost nothing.
+  messageId: `bench-[<id>]-${i}`,
   anonymousId: '5f0c8a1e-3b7d-4c1a-9f2e-7a6b5c4d3e2f',
   timestamp: new Date().toISOString(),
   properties: { content_id: 'intro-to-sql', position: 120, duration: 900, interval: 15 },
@@ -84,15 +86,30 @@ async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number
   }
 }
 
+/** The body with a new id in place of each [<id>], per call. */
+function uniqueBodies(template: string): () => string {
+  const parts = template.split('[<id>]');
+  let sequence = 0;
+  return () => parts.join(`r${(sequence++).toString(36)}`);
+}
+
 async function load(url: string, path: string, body: string) {
+  // A request is built afresh for every call: autocannon's own idReplacement gets Content-Length
+  // wrong for its URL-safe ids. The same requests go to the bare server, so both pay the cost.
+  const nextBody = uniqueBodies(body);
   const result = await autocannon({
-    url: `${url}${path}`,
-    method: 'POST',
+    url,
     connections: CONNECTIONS,
     pipelining: 1,
     duration: DURATION,
-    headers: { 'content-type': 'application/json', authorization: AUTH },
-    body,
+    requests: [
+      {
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', authorization: AUTH },
+        setupRequest: (request) => ({ ...request, body: nextBody() }),
+      },
+    ],
   });
   return {
     rps: result.requests.average,
@@ -249,6 +266,17 @@ async function main() {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
   console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
+  if (!SPLIT) {
+    // Whether the loader kept up: what reached the lake by the end of the runs, and the WAL still waiting.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metric = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    console.log(
+      `loader meanwhile: ${fmt(metric('inlet_loader_rows_total'))} of ${fmt(metric('inlet_events_accepted_total'))} ` +
+        `accepted events in the lake when the runs ended, ${fmt(metric('inlet_wal_bytes') / 2 ** 20)} MB of WAL waiting`,
+    );
+  }
+
   // Each exits once it has finished writing, so the directory is removed after the last write.
   await Promise.all([child, loader, bare].map((process) => process && stopped(process)));
   rmSync(dir, { recursive: true, force: true });

@@ -90,6 +90,12 @@ describe('loader', () => {
     await wal.append(record('a') + record('e'));
     await loader.runOnce({ sealNow: true });
     expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // A segment of nothing but repeats leaves no file behind.
+    const files = partitionFiles(join(layout.events, 'dt=2026-11-20')).length;
+    await wal.append(record('c') + record('d'));
+    await loader.runOnce({ sealNow: true });
+    expect(partitionFiles(join(layout.events, 'dt=2026-11-20'))).toHaveLength(files);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('skips a corrupt record, keeps it in lake/_rejects and counts it', async () => {
