@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
-import { type BadRecord, segmentPath, verifySegmentFile } from '../wal/index.ts';
+import { type BadRecord, segmentPath } from '../wal/index.ts';
 import { partitionFiles, publish } from './files.ts';
 import { readIdFilter, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
-import { createSegmentStats, type SegmentStats } from './segment-stats.ts';
+import { checkSegmentHere, type SegmentCheck } from './segment-checker.ts';
+import type { SegmentStats } from './segment-stats.ts';
 
 export interface SegmentLoadResult {
   segment: number;
@@ -68,12 +69,13 @@ export async function checkSegment(options: {
   layout: DataLayout;
   segment: number;
   logger: Logger;
+  /** Verifies the file and gathers its stats: on the loader's check thread, or here by default. */
+  check?: (path: string) => Promise<SegmentCheck>;
 }): Promise<CheckedSegment> {
   const { layout, segment } = options;
   const segmentFile = segmentPath(layout.walEvents, segment);
   let readPath = segmentFile;
-  const gathered = createSegmentStats();
-  const verified = await verifySegmentFile(segmentFile, { visit: gathered.visit });
+  const verified = await (options.check ?? checkSegmentHere)(segmentFile);
   const goodCount = verified.lines - verified.bad.filter((r) => r.reason !== 'torn').length;
   if (verified.bad.length > 0) {
     // Corruption is rare, so only then is the whole segment read, to keep the bad lines and load the rest.
@@ -103,7 +105,7 @@ export async function checkSegment(options: {
     readPath,
     goodCount,
     corrupt: verified.bad.length,
-    stats: gathered.result(),
+    stats: verified.stats,
   };
 }
 

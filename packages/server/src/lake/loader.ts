@@ -16,6 +16,7 @@ import {
 import { partitions } from './files.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
+import { createSegmentChecker } from './segment-checker.ts';
 
 export interface Loader {
   /** Seals a WAL segment that is old enough, loads every sealed segment, compacts what piled up. */
@@ -69,17 +70,18 @@ export async function createLoader(options: {
   for (const partition of partitions(layout.events)) recoverCompaction(join(layout.events, partition));
 
   const touched = new Set<string>();
+  const checker = createSegmentChecker({ logger });
 
   const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
     const results: SegmentLoadResult[] = [];
     const sealed = wal.sealedSegments();
     const check = async (segment: number | undefined) =>
-      segment === undefined ? undefined : checkSegment({ layout, segment, logger });
+      segment === undefined ? undefined : checkSegment({ layout, segment, logger, check: checker.check });
     const loadStarted = performance.now();
     let checked = await check(sealed[0]);
     for (let i = 0; checked; i++) {
-      // The next segment's checksums are verified in JavaScript while DuckDB copies this one on its threads.
+      // The next segment's checksums are verified on the check thread while DuckDB copies this one.
       const [result, following] = await Promise.all([
         copySegment({
           connection,
@@ -124,6 +126,7 @@ export async function createLoader(options: {
     start: periodic.start,
     async stop() {
       await periodic.stop();
+      await checker.close();
       connection.closeSync();
       instance.closeSync();
     },
