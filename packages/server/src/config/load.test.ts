@@ -49,6 +49,7 @@ describe('config', () => {
     expect(() => parseConfig({ server: { port: 'x' } })).toThrow(/server\.port:/);
     expect(() => parseConfig({ sites: [{ id: 'docs' }] })).toThrow(/sites\[0\]\.write_key:/);
     expect(() => parseConfig({ colour: 'red' })).toThrow(/unknown key "colour"/);
+    expect(() => parseConfig({ loader: { threads: 0 } })).toThrow(/loader\.threads:/);
     expect(() =>
       parseConfig({
         sites: [

@@ -73,6 +73,8 @@ export const configSchema = z.strictObject({
       interval_ms: z.number().int().positive().default(1000),
       compact_min_files: z.number().int().min(2).default(8),
       dedup_window_hours: z.number().int().min(24).default(48),
+      /** DuckDB threads for the loader's copies; unset: one per core beyond the first, at most 4. */
+      threads: z.number().int().min(1).max(64).optional(),
     })
     .prefault({}),
   query: z

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
@@ -25,6 +26,16 @@ export interface Loader {
   stop(): Promise<void>;
 }
 
+/**
+ * DuckDB threads for the loader when loader.threads is not set: one per core beyond the first, at
+ * most 4. The first core is the collector's main thread, and the segment check thread needs some
+ * of it too; on 2 cores, one DuckDB thread loaded more and let the collector answer more than two
+ * did (docs/benchmarks.md).
+ */
+function defaultLoaderThreads(): number {
+  return Math.min(4, Math.max(1, availableParallelism() - 1));
+}
+
 /** The in-process loader: its own DuckDB instance, which never sees people's SQL. */
 export async function createLoader(options: {
   config: InletConfig;
@@ -36,7 +47,7 @@ export async function createLoader(options: {
   const { config, layout, wal, logger, metrics } = options;
   mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
-    threads: String(Math.max(1, config.query.threads)),
+    threads: String(config.loader.threads ?? defaultLoaderThreads()),
     // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS
     // low (128 MB is too small for a full 64 MB segment); row order within a file does not matter.
     memory_limit: '256MB',
