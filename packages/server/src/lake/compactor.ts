@@ -32,10 +32,19 @@ export function recoverCompaction(dir: string): void {
   }
 }
 
+/** How many merges a file's rows went through: 0 for a segment's part-, 1 for c-, n for c<n>-. */
+function levelOf(name: string): number {
+  const match = /^c(\d*)-/.exec(name);
+  return match ? Number(match[1] || 1) : 0;
+}
+
 /**
- * Merges the small files of one partition into one when at least minFiles of them have piled up;
- * files already at the target size are left alone, so each byte is rewritten a bounded number of
- * times. The loader already removed repeats, so this is a plain streaming merge.
+ * Merges small files of one partition, level by level: when minFiles files of the lowest level
+ * have piled up, those (and only those) become one file of the next level. A merged file is not
+ * merged again with each new segment's file, which under steady traffic rewrote the day's growing
+ * file over and over (its time and memory grew through the day); each row is rewritten once per
+ * level instead, and a partition keeps fewer than minFiles files a level. Files at the target size
+ * are left alone. The loader already removed repeats, so this is a plain streaming merge.
  */
 export async function compactPartition(
   connection: DuckDBConnection,
@@ -43,15 +52,25 @@ export async function compactPartition(
   minFiles: number,
 ): Promise<{ inputs: number; rows: number } | undefined> {
   recoverCompaction(dir);
-  const small = partitionFiles(dir).filter((f: PartitionFile) => f.bytes < TARGET_BYTES);
-  if (small.length < minFiles) return undefined;
+  const levels = new Map<number, PartitionFile[]>();
+  for (const file of partitionFiles(dir)) {
+    if (file.bytes >= TARGET_BYTES) continue;
+    const level = levelOf(file.name);
+    levels.set(level, [...(levels.get(level) ?? []), file]);
+  }
+  const level = [...levels.keys()]
+    .sort((a, b) => a - b)
+    .find((l) => (levels.get(l)?.length ?? 0) >= minFiles);
+  if (level === undefined) return undefined;
+  const small = levels.get(level) as PartitionFile[];
   const last = small
-    .map((f) => f.name.replace(/^(part|c)-/, '').replace(/\.parquet$/, ''))
+    .map((f) => f.name.replace(/^(part|c\d*)-/, '').replace(/\.parquet$/, ''))
     .sort()
     .at(-1) as string;
   // The output needs a name no file has yet: recovery takes an existing output for a finished merge.
-  let outName = `c-${last}`;
-  for (let n = 1; existsSync(join(dir, `${outName}.parquet`)); n++) outName = `c-${last}-${n}`;
+  const prefix = level === 0 ? 'c' : `c${level + 1}`;
+  let outName = `${prefix}-${last}`;
+  for (let n = 1; existsSync(join(dir, `${outName}.parquet`)); n++) outName = `${prefix}-${last}-${n}`;
   const manifest = join(dir, `.compact-${outName}.inputs`);
   const tmp = join(dir, `.${outName}.parquet.tmp`);
   writeFileSync(manifest, JSON.stringify(small.map((f) => f.name)));

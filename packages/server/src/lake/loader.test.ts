@@ -123,7 +123,7 @@ describe('loader', () => {
     expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('merges compacted files again under a new name, so a crash mid-merge loses none of them', async () => {
+  it('merges compacted files into the next level under a new name, so a crash mid-merge loses none of them', async () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
     const instance = await DuckDBInstance.create(':memory:');
@@ -140,7 +140,39 @@ describe('loader', () => {
         `COPY (SELECT '${id}' AS event_id) TO '${join(temp.dir, `${name}.parquet`)}' (FORMAT parquet)`,
       );
     expect(await compactPartition(connection, temp.dir, 2)).toEqual({ inputs: 2, rows: 2 });
-    expect(readdirSync(temp.dir)).toEqual(['c-0005-1.parquet']);
+    expect(readdirSync(temp.dir)).toEqual(['c2-0005.parquet']);
+  });
+
+  it('merges level by level: a merged file waits for others of its level, not for each new part', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    cleanups.push(() => {
+      connection.closeSync();
+      instance.closeSync();
+    });
+    const part = (n: number) =>
+      connection.run(
+        `COPY (SELECT 'e${n}' AS event_id) TO '${join(temp.dir, `part-${String(n).padStart(4, '0')}.parquet`)}' (FORMAT parquet)`,
+      );
+    const names = () => readdirSync(temp.dir).sort();
+    for (const n of [1, 2, 3]) await part(n);
+    expect(await compactPartition(connection, temp.dir, 3)).toEqual({ inputs: 3, rows: 3 });
+    for (const n of [4, 5]) await part(n);
+    // Two new parts and one merged file: nothing to do yet (the merged file is not merged again).
+    expect(await compactPartition(connection, temp.dir, 3)).toBeUndefined();
+    await part(6);
+    expect(await compactPartition(connection, temp.dir, 3)).toEqual({ inputs: 3, rows: 3 });
+    for (const n of [7, 8, 9]) await part(n);
+    expect(await compactPartition(connection, temp.dir, 3)).toEqual({ inputs: 3, rows: 3 });
+    expect(names()).toEqual(['c-0003.parquet', 'c-0006.parquet', 'c-0009.parquet']);
+    expect(await compactPartition(connection, temp.dir, 3)).toEqual({ inputs: 3, rows: 9 });
+    expect(names()).toEqual(['c2-0009.parquet']);
+    const rows = await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER, count(DISTINCT event_id)::INTEGER FROM '${temp.dir}/*.parquet'`,
+    );
+    expect(rows.getRows()[0]).toEqual([9, 9]);
   });
 
   it('finishes a compaction a crash interrupted after the merged file appeared', () => {
