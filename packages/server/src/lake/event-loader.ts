@@ -5,7 +5,7 @@ import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath } from '../wal/index.ts';
 import { partitionFiles, publish } from './files.ts';
-import { readIdFilter, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
+import { type IdFilterCache, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 import { checkSegmentHere, type SegmentCheck } from './segment-checker.ts';
 import type { SegmentStats } from './segment-stats.ts';
@@ -121,6 +121,8 @@ export async function copySegment(options: {
   layout: DataLayout;
   checked: CheckedSegment;
   dedupWindowHours: number;
+  /** The lake's id filters, read through the loader's cache. */
+  filters: IdFilterCache;
 }): Promise<SegmentLoadResult> {
   const { connection, layout } = options;
   const { segment, segmentFile, readPath, goodCount } = options.checked;
@@ -153,7 +155,7 @@ export async function copySegment(options: {
       earlier.length > 0 &&
       (idHashes === undefined ||
         earlier.some((path) => {
-          const seen = readIdFilter(path);
+          const seen = options.filters.get(path);
           return seen === undefined || sharesAny(idHashes, seen);
         }));
     const filter = !mayRepeat

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -54,8 +54,96 @@ export function removeIdFilter(parquetPath: string): void {
   rmSync(idFilterPath(parquetPath), { force: true });
 }
 
-/** Whether two sorted hash lists share a value: one merge walk. */
+/**
+ * Id filters kept in memory between segments, up to budgetBytes (least recently used first out).
+ * Every segment is checked against the filters of its day's files, which grow with the day's
+ * traffic: read from disk each time (with their checksums) they cost ~40 ms a million ids, more
+ * than the segment's own copy once a day passes a few million events. A cached filter is used only
+ * while its file is the same one (inode, size, modification time); a filter that no longer fits
+ * the budget is read from disk each time, as without the cache.
+ */
+export function createIdFilterCache(budgetBytes: number) {
+  const entries = new Map<string, { ino: number; size: number; mtimeMs: number; hashes: Float64Array }>();
+  let bytes = 0;
+  const drop = (path: string) => {
+    const entry = entries.get(path);
+    if (entry) bytes -= entry.hashes.byteLength;
+    entries.delete(path);
+  };
+  return {
+    /** The file's filter, as readIdFilter gives it. */
+    get(parquetPath: string): Float64Array | undefined {
+      const path = idFilterPath(parquetPath);
+      let stat: { ino: number; size: number; mtimeMs: number };
+      try {
+        stat = statSync(path);
+      } catch {
+        drop(path);
+        return undefined;
+      }
+      const hit = entries.get(path);
+      if (hit && hit.ino === stat.ino && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs) {
+        // Moved to the end: the Map's order is the use order.
+        entries.delete(path);
+        entries.set(path, hit);
+        return hit.hashes;
+      }
+      drop(path);
+      const hashes = readIdFilter(parquetPath);
+      if (hashes && hashes.byteLength <= budgetBytes) {
+        for (const [oldest] of entries) {
+          if (bytes + hashes.byteLength <= budgetBytes) break;
+          drop(oldest);
+        }
+        entries.set(path, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, hashes });
+        bytes += hashes.byteLength;
+      }
+      return hashes;
+    },
+    /** Bytes of filters held. */
+    bytes: () => bytes,
+  };
+}
+
+export type IdFilterCache = ReturnType<typeof createIdFilterCache>;
+
+/**
+ * The first index of sorted at or after from whose value is ≥ value: a galloping search, which
+ * steps 1, 2, 4… ahead of from and then halves, so consecutive lookups of increasing values touch
+ * memory near each other instead of jumping across the whole list.
+ */
+function seek(sorted: Float64Array, value: number, from: number): number {
+  let step = 1;
+  let lo = from;
+  while (lo + step < sorted.length && (sorted[lo + step] as number) < value) {
+    lo += step;
+    step *= 2;
+  }
+  let hi = Math.min(lo + step, sorted.length);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Whether two sorted hash lists share a value. One merge walk when they are of a size; when one is
+ * far longer (a segment against a day's file), a search in it for each value of the other, so
+ * the cost follows the shorter list.
+ */
 export function sharesAny(a: Float64Array, b: Float64Array): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  if (long.length > 16 * short.length) {
+    let from = 0;
+    for (const value of short) {
+      from = seek(long, value, from);
+      if (from === long.length) return false;
+      if (long[from] === value) return true;
+    }
+    return false;
+  }
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {

@@ -15,6 +15,7 @@ import {
   type SegmentLoadResult,
 } from './event-loader.ts';
 import { partitions } from './files.ts';
+import { createIdFilterCache } from './id-filter.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
 import { createSegmentChecker } from './segment-checker.ts';
@@ -25,6 +26,9 @@ export interface Loader {
   start(): void;
   stop(): Promise<void>;
 }
+
+/** Memory for id filters between segments: 8 bytes an event, so the ids of 8 million events. */
+const ID_FILTER_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * DuckDB threads for the loader when loader.threads is not set: one per core beyond the first, at
@@ -82,6 +86,7 @@ export async function createLoader(options: {
 
   const touched = new Set<string>();
   const checker = createSegmentChecker({ logger });
+  const filters = createIdFilterCache(ID_FILTER_CACHE_BYTES);
 
   const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
@@ -99,6 +104,7 @@ export async function createLoader(options: {
           layout,
           checked,
           dedupWindowHours: config.loader.dedup_window_hours,
+          filters,
         }),
         check(sealed[i + 1]),
       ]);
