@@ -15,7 +15,7 @@ import { createQueryEngine, type QueryEngine } from './engine/index.ts';
 import { createHttpApp } from './http/index.ts';
 import { createLoader, dataLayout, type Loader } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
-import { createMetrics } from './metrics/index.ts';
+import { createMetrics, type Metrics } from './metrics/index.ts';
 import {
   createRunHistory,
   createScheduler,
@@ -64,6 +64,21 @@ function defaultIntakeWorkers(): number {
   return Math.min(4, Math.max(0, availableParallelism() - 2));
 }
 
+/** The process's memory, under the names Prometheus' Node.js exporters use. */
+function registerProcessMetrics(metrics: Metrics): void {
+  metrics.gauge('process_resident_memory_bytes', 'Resident memory of this process', () =>
+    process.memoryUsage.rss(),
+  );
+  const memory = (key: 'heapUsed' | 'heapTotal' | 'external') => () => process.memoryUsage()[key];
+  metrics.gauge('nodejs_heap_size_used_bytes', 'V8 heap in use', memory('heapUsed'));
+  metrics.gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved', memory('heapTotal'));
+  metrics.gauge(
+    'nodejs_external_memory_bytes',
+    'Memory of buffers and other objects outside the V8 heap',
+    memory('external'),
+  );
+}
+
 /** What one inlet process runs; `inlet start` without --role runs them all. */
 export const ROLES = ['collector', 'loader', 'web', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -100,6 +115,7 @@ export async function startRoles(options: {
   for (const dir of [layout.lake, layout.events, layout.walEvents, layout.state, layout.tmp])
     mkdirSync(dir, { recursive: true });
   const metrics = createMetrics();
+  registerProcessMetrics(metrics);
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
   const stoppers: Array<() => unknown> = [];
 

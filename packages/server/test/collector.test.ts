@@ -507,6 +507,10 @@ describe('operations and the query API', () => {
       expect(metrics).toContain(name);
     }
     expect(metrics).toMatch(/inlet_events_rejected_total\{reason="UNKNOWN_WRITE_KEY"\} \d+/);
+    const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
+    expect(rss).toBeGreaterThan(10 * 2 ** 20);
+    expect(metrics).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
+    expect(metrics).toMatch(/^nodejs_external_memory_bytes \d+$/m);
   });
 
   it('requires the API token, returns columns, rows and stats, streams CSV and refuses writes', async () => {
