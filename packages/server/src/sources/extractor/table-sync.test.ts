@@ -112,11 +112,16 @@ describe('table sync', () => {
     const { harness, context } = await setup();
     const abort = new AbortController();
     let release = () => {};
+    let started = () => {};
+    const extracting = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     const slow: TableJob = {
       target: { name: 'slow', mode: 'full' },
       async extract(run) {
         await new Promise<void>((resolve) => {
           release = resolve;
+          started();
         });
         return { rows: await run.writer.writeSelect('SELECT 1 AS id', run.nextPart()) };
       },
@@ -126,7 +131,8 @@ describe('table sync', () => {
       context: context(abort.signal),
       jobs: [slow, rangeJob(incremental, { from: 0, to: 5 })],
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Until the first table is being extracted (a fixed wait was too short on a slow machine).
+    await extracting;
     await expect(syncTables({ source: 'src', context: context(), jobs: [] })).rejects.toMatchObject({
       code: 'SYNC_BUSY',
     });
