@@ -110,7 +110,7 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
   /** Runs fn with a fresh connection that a timeout, an abort signal or cancel(id) interrupts. */
   const withConnection = async <T>(
     opts: QueryOptions,
-    fn: (connection: DuckDBConnection) => Promise<T>,
+    fn: (connection: DuckDBConnection, stopped: () => InletError | undefined) => Promise<T>,
   ): Promise<T> => {
     await acquire();
     const connection = await instance.connect();
@@ -133,7 +133,7 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
     opts.signal?.addEventListener('abort', onAbort);
     if (opts.id) running.set(opts.id, onAbort);
     try {
-      return await fn(connection);
+      return await fn(connection, () => reason);
     } catch (error) {
       if (reason) throw reason;
       throw error;
@@ -146,12 +146,24 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
     }
   };
 
-  const start = async (connection: DuckDBConnection, sql: string): Promise<DuckDBResult> => {
+  /**
+   * Prepares and starts a statement. A cancel or timeout that lands while it is still being planned
+   * would interrupt nothing, so stopped() is asked again once it runs, and interrupts it then.
+   */
+  const start = async (
+    connection: DuckDBConnection,
+    sql: string,
+    stopped: () => InletError | undefined,
+  ): Promise<DuckDBResult> => {
     for (let attempt = 0; ; attempt++) {
       await refreshViews();
       const prepared = await prepareReadOnly(connection, sql);
+      const early = stopped();
+      if (early) throw early;
       try {
-        return await prepared.stream();
+        const result = await prepared.stream();
+        if (stopped()) connection.interrupt();
+        return result;
       } catch (error) {
         const message = (error as Error).message;
         // The loader removed a WAL segment between planning and reading: the rows are in the lake now.
@@ -172,10 +184,10 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
     /** Runs one read-only statement and returns up to maxRows rows. */
     query(sql: string, opts: QueryOptions = {}): Promise<QueryResult> {
       const maxRows = opts.maxRows ?? config.query.max_rows;
-      return withConnection(opts, async (connection) => {
+      return withConnection(opts, async (connection, stopped) => {
         const started = performance.now();
         const readBefore = bytesRead();
-        const result = await start(connection, sql);
+        const result = await start(connection, sql, stopped);
         const rows: Json[][] = [];
         let truncated = false;
         for await (const chunk of result.yieldRowsJson()) {
@@ -206,8 +218,8 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
       opts: QueryOptions,
       consume: (stream: QueryStream) => Promise<T>,
     ): Promise<T> {
-      return withConnection(opts, async (connection) => {
-        const result = await start(connection, sql);
+      return withConnection(opts, async (connection, stopped) => {
+        const result = await start(connection, sql, stopped);
         return consume({ columns: columnsOf(result), chunks: result.yieldRowsJson() });
       });
     },

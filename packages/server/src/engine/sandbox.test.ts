@@ -98,5 +98,9 @@ describe('sandbox', () => {
     expect(engine.cancel('q1')).toBe(true);
     await expect(running).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
     expect(engine.cancel('q1')).toBe(false);
+    // A cancel that lands the moment the query is registered, before it runs, still stops it.
+    const early = engine.query(slow, { id: 'q2' });
+    while (!engine.cancel('q2')) await new Promise((resolve) => setImmediate(resolve));
+    await expect(early).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
   });
 });
