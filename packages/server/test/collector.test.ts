@@ -564,12 +564,16 @@ describe('operations and the query API', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
       body: JSON.stringify({ sql: 'SELECT count(*) FROM range(100000000000)', query_id: 'slow-1' }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const cancel = await fetch(`${inlet.url}/api/query/slow-1`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${API_TOKEN}` },
-    });
-    expect(cancel.status).toBe(202);
+    // Asked until the query is known (404 before it registers), however slow the machine.
+    let cancel: Response | undefined;
+    for (let i = 0; i < 500 && cancel?.status !== 202; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      cancel = await fetch(`${inlet.url}/api/query/slow-1`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
+    }
+    expect(cancel?.status).toBe(202);
     const response = await running;
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('QUERY_CANCELLED');
   });
