@@ -123,7 +123,8 @@ describe('loader', () => {
     expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('merges compacted files into the next level under a new name, so a crash mid-merge loses none of them', async () => {
+  /** An empty partition directory and a DuckDB connection to write files into it, both cleaned up. */
+  const partitionDir = async () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
     const instance = await DuckDBInstance.create(':memory:');
@@ -132,6 +133,11 @@ describe('loader', () => {
       connection.closeSync();
       instance.closeSync();
     });
+    return { temp, connection };
+  };
+
+  it('merges compacted files into the next level under a new name, so a crash mid-merge loses none of them', async () => {
+    const { temp, connection } = await partitionDir();
     for (const [name, id] of [
       ['c-0003', 'x'],
       ['c-0005', 'y'],
@@ -144,14 +150,7 @@ describe('loader', () => {
   });
 
   it('merges level by level: a merged file waits for others of its level, not for each new part', async () => {
-    const temp = tempDir();
-    cleanups.push(temp.cleanup);
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
-    cleanups.push(() => {
-      connection.closeSync();
-      instance.closeSync();
-    });
+    const { temp, connection } = await partitionDir();
     const part = (n: number) =>
       connection.run(
         `COPY (SELECT 'e${n}' AS event_id) TO '${join(temp.dir, `part-${String(n).padStart(4, '0')}.parquet`)}' (FORMAT parquet)`,
