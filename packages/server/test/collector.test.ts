@@ -301,6 +301,23 @@ describe('collector refusals', () => {
     await expectError(await post('/v1/batch', bomb, { 'content-encoding': 'gzip' }), 413, 'BODY_TOO_LARGE');
   });
 
+  it('a gzip body announced larger than the limit is refused, and the server keeps serving', async () => {
+    // Not gzip at all, so the decoder would fail on the first bytes if anything fed it.
+    const oversized = `{"batch":[],"pad":"${'x'.repeat(70 * 1024)}"}`;
+    await expectError(
+      await post('/v1/batch', oversized, { 'content-encoding': 'gzip' }),
+      413,
+      'BODY_TOO_LARGE',
+    );
+    await expectError(
+      await post('/api/send', oversized, { 'content-encoding': 'gzip' }),
+      413,
+      'BODY_TOO_LARGE',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await fetch(`${inlet.url}/healthz`)).status).toBe(200);
+  });
+
   it('a client that hangs up mid-body is counted as 499, never as a server error', async () => {
     const { connect } = await import('node:net');
     const { port } = new URL(inlet.url);
@@ -323,6 +340,55 @@ describe('collector refusals', () => {
     }
     expect(metrics).toMatch(/inlet_http_requests_total\{route="\/v1\/batch",status="499"\} 1/);
     expect(metrics).not.toContain('status="500"');
+  });
+
+  it('a client that hangs up mid-way through a gzip body is counted as 499 too', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(inlet.url);
+    const gz = gzipSync(JSON.stringify({ batch: [segmentMessage('cut-gz')] }));
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${gz.length}\r\nAuthorization: ${basicAuth()}\r\n\r\n`,
+        );
+        socket.write(gz.subarray(0, 10));
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+      socket.on('error', reject);
+    });
+    let metrics = '';
+    for (let i = 0; i < 50 && !metrics.includes('route="/v1/track",status="499"'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+    }
+    expect(metrics).toMatch(/inlet_http_requests_total\{route="\/v1\/track",status="499"\} 1/);
+  });
+
+  it('answers bytes that are not HTTP, and oversized headers, with an inlet error naming the problem', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(inlet.url);
+    const raw = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        let answer = '';
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+        socket.on('data', (chunk) => {
+          answer += chunk.toString();
+        });
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const garbage = await raw('HELLO /v1/batch HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(garbage.split('\r\n\r\n')[1] ?? '')).toMatchObject({
+      error: { code: 'BAD_REQUEST', message: expect.stringContaining('HPE_INVALID_METHOD') },
+    });
+    const cookies = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`);
+    expect(cookies).toMatch(/^HTTP\/1\.1 431 /);
+    expect(cookies).toContain('"code":"HEADERS_TOO_LARGE"');
+    expect((await fetch(`${inlet.url}/healthz`)).status).toBe(200);
   });
 
   it('415 for a content type or encoding it does not speak', async () => {

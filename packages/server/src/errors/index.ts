@@ -17,6 +17,8 @@ export const errorRegistry = {
   ORIGIN_NOT_ALLOWED: 403,
   NOT_FOUND: 404,
   BODY_TOO_LARGE: 413,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   // The client went away mid-request (nginx's 499): nobody reads the answer, but the request log does.
   REQUEST_ABORTED: 499,
   UNSUPPORTED_CONTENT_TYPE: 415,

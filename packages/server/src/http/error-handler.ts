@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -59,4 +61,35 @@ export function createErrorHandler(logger: Logger) {
       error: { code: 'INTERNAL', message: 'inlet failed to handle this request; the error is in its log.' },
     });
   };
+}
+
+/**
+ * Answers a request Node's HTTP parser could not read (Fastify's clientErrorHandler) in inlet's error
+ * shape, naming the parser's complaint, then closes the connection: after a parse error nothing
+ * more can be read from it.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new InletError(
+          'REQUEST_TIMEOUT',
+          'The request was not complete within the server’s time limit; send the whole body at once.',
+        )
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new InletError(
+            'HEADERS_TOO_LARGE',
+            'The request headers are larger than 16 KB; send fewer or smaller headers.',
+          )
+        : new InletError(
+            'BAD_REQUEST',
+            `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}: ${error.message}); check the client that sent it.`,
+          );
+  const body = JSON.stringify(known.toJSON());
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${known.status} ${STATUS_CODES[known.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy();
 }

@@ -56,17 +56,22 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     );
   }
   const encoding = request.headers['content-encoding']?.toLowerCase();
-  let stream: Readable = request;
-  if (encoding && encoding !== 'identity') {
-    if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate') {
-      throw new InletError(
-        'UNSUPPORTED_ENCODING',
-        `Content-Encoding ${encoding} is not supported; send gzip, deflate or no encoding.`,
-      );
-    }
-    stream = request.pipe(encoding === 'deflate' ? createInflate() : createGunzip());
+  const encoded = encoding !== undefined && encoding !== 'identity';
+  if (encoded && encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate') {
+    throw new InletError(
+      'UNSUPPORTED_ENCODING',
+      `Content-Encoding ${encoding} is not supported; send gzip, deflate or no encoding.`,
+    );
   }
+  // Before any decoder exists: a decoder fed a body that no one reads fails with no one listening.
   if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge();
+  let stream: Readable = request;
+  if (encoded) {
+    const decoder = encoding === 'deflate' ? createInflate() : createGunzip();
+    // A client that hangs up mid-body fails the decoder too, rather than leave it waiting for an end.
+    request.on('error', (error) => decoder.destroy(error));
+    stream = request.pipe(decoder);
+  }
   const chunks = await collect(stream, limit);
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }

@@ -1,5 +1,6 @@
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createLogIntake } from '../sources/file-log/index.ts';
 import { createHttpApp } from './index.ts';
+import { LOG_BODY_BYTES } from './logs-routes.ts';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -38,7 +40,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
     engine.close();
     temp.cleanup();
   });
-  const post = (body: string | Buffer, headers: Record<string, string> = {}, query = '') =>
+  const post = (body: string | Buffer | Readable, headers: Record<string, string> = {}, query = '') =>
     app.inject({
       method: 'POST',
       url: `/logs${query}`,
@@ -147,6 +149,20 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect([source.statusCode, source.json().error.code]).toEqual([400, 'INVALID_FIELD']);
     const gzip = await post('not gzip', { 'content-encoding': 'gzip' });
     expect([gzip.statusCode, gzip.json().error.code]).toEqual([400, 'BAD_REQUEST']);
+    // Announced larger than the limit and not gzip: refused before anything decodes it.
+    const oversized = await post(Buffer.alloc(LOG_BODY_BYTES + 1, 'x'), { 'content-encoding': 'gzip' });
+    expect([oversized.statusCode, oversized.json().error.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    // Past the limit once decoded, then broken: the decoder's late error must not go unheard.
+    const bomb = Readable.from(
+      (async function* () {
+        yield gzipSync(Buffer.alloc(LOG_BODY_BYTES + 1024, ' '));
+        await sleep(50);
+        yield Buffer.from('garbage');
+      })(),
+    );
+    const bombed = await post(bomb, { 'content-encoding': 'gzip' });
+    expect([bombed.statusCode, bombed.json().error.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    await sleep(100);
     const msgpack = await post('x', { 'content-type': 'application/msgpack' });
     expect([msgpack.statusCode, msgpack.json().error.code]).toEqual([415, 'UNSUPPORTED_CONTENT_TYPE']);
     expect((await post('[]')).json()).toEqual({ accepted: 0, rejected: 0 });

@@ -54,9 +54,18 @@ export function registerLogRoutes(
           'UNSUPPORTED_ENCODING',
           `Content-Encoding ${encoding} is not supported; send gzip, deflate or no encoding.`,
         );
+      // Before any decoder exists: Fastify refuses such a body without reading it, and a decoder
+      // fed by it would fail with no one listening.
+      if (Number(request.headers['content-length'] ?? 0) > LOG_BODY_BYTES)
+        throw new InletError(
+          'BODY_TOO_LARGE',
+          `The request body is larger than ${LOG_BODY_BYTES} bytes; send smaller requests.`,
+        );
       const decoder = Object.assign(encoding === 'deflate' ? createInflate() : createGunzip(), {
         receivedEncodedLength: 0,
       });
+      // Fastify stops listening once a body is past its limit; the rest of it may still fail to decode.
+      decoder.on('error', () => {});
       payload.on('data', (chunk: Buffer) => {
         decoder.receivedEncodedLength += chunk.length;
       });
