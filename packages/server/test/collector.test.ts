@@ -624,6 +624,38 @@ describe('operations and the query API', () => {
     expect(write.status).toBe(400);
   });
 
+  it('gives the query slot of a CSV export back once it is written', async () => {
+    // More exports one after another than there are query slots: each must answer, and so must
+    // a query after them.
+    for (let i = 0; i < 10; i++) {
+      const csv = await fetch(`${inlet.url}/api/query?format=csv`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${API_TOKEN}`,
+          connection: 'close',
+        },
+        body: JSON.stringify({ sql: `SELECT ${i} AS n` }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(await csv.text()).toBe(`n\r\n${i}\r\n`);
+    }
+    expect(await queryApi(inlet.url, 'SELECT 42 AS n')).toEqual([{ n: 42 }]);
+    // Clients that go away in the middle of long exports give their slots back too.
+    for (let i = 0; i < 6; i++) {
+      const abort = new AbortController();
+      const long = await fetch(`${inlet.url}/api/query?format=csv`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+        body: JSON.stringify({ sql: "SELECT range AS n, repeat('x', 100) AS pad FROM range(50000000)" }),
+        signal: abort.signal,
+      });
+      await long.body?.getReader().read();
+      abort.abort();
+    }
+    expect(await queryApi(inlet.url, 'SELECT 43 AS n')).toEqual([{ n: 43 }]);
+  });
+
   it('cancels a running query by id', async () => {
     const running = fetch(`${inlet.url}/api/query`, {
       method: 'POST',

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
@@ -73,8 +74,10 @@ export function registerQueryRoutes(
         }
         reply.header('Content-Type', 'text/csv; charset=utf-8');
         await reply.send(Readable.from(lines()));
-        // Keep the connection (and the query's slot) until the stream has been written out.
-        await new Promise<void>((resolve) => reply.raw.once('close', resolve));
+        // Keep the connection (and the query's slot) until the stream has been written out, or the
+        // client went away. finished() also settles when that happened before this line: a short
+        // export is often written by now, and waiting for its 'close' event held the slot forever.
+        await finished(reply.raw).catch(() => {});
       });
     });
 
