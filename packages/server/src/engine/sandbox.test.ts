@@ -75,6 +75,7 @@ describe('sandbox', () => {
       'SHOW TABLES',
       'SUMMARIZE SELECT 1 AS x',
       'FROM range(3)',
+      "PIVOT (SELECT 1 AS a, 'x' AS b) ON b IN ('x') USING sum(a)",
     ]) {
       await expect(engine.query(sql), sql).resolves.toMatchObject({ columns: expect.any(Array) });
     }
@@ -88,6 +89,16 @@ describe('sandbox', () => {
     await expect(engine.query('SELEC 1')).rejects.toMatchObject({
       code: 'QUERY_INVALID',
       message: expect.stringContaining('syntax error'),
+    });
+    for (const sql of ['-- only a comment', ' ; ; ', '/* nothing */'])
+      await expect(engine.query(sql), sql).rejects.toMatchObject({
+        code: 'QUERY_INVALID',
+        message: expect.stringContaining('The query is empty'),
+      });
+    // DuckDB turns a PIVOT without an IN list into two statements; the message says what to write.
+    await expect(engine.query("PIVOT (SELECT 1 AS a, 'x' AS b) ON b USING sum(a)")).rejects.toMatchObject({
+      code: 'QUERY_NOT_ALLOWED',
+      message: expect.stringContaining("ON col IN ('a', 'b')"),
     });
   });
 

@@ -9,6 +9,12 @@ const BLOCKED_FUNCTION =
   /^(read_|parquet_|sniff_|glob$|query$|query_table$|iceberg_|delta_|sqlite_|postgres_|mysql_|pragma_|duckdb_secrets$|which_secret$|getenv$|checkpoint$|force_checkpoint$|load_|install_)/;
 const ALLOWED_HINT = 'Only SELECT, WITH, EXPLAIN, DESCRIBE, SHOW and SUMMARIZE are allowed.';
 
+const empty = () =>
+  new InletError(
+    'QUERY_INVALID',
+    'The query is empty (only comments or semicolons); send one SELECT statement.',
+  );
+
 function describeType(type: StatementType): string {
   return (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replaceAll('_', ' ');
 }
@@ -54,15 +60,22 @@ export async function prepareReadOnly(
   try {
     extracted = await connection.extractStatements(sql);
   } catch (error) {
-    throw new InletError('QUERY_INVALID', (error as Error).message);
+    const message = (error as Error).message;
+    // What the bindings say for text with no statement in it (only comments or semicolons).
+    if (message === 'Error in native callback') throw empty();
+    throw new InletError('QUERY_INVALID', message);
   }
-  if (extracted.count === 0)
-    throw new InletError('QUERY_INVALID', 'The query is empty; send one SELECT statement.');
-  if (extracted.count > 1)
+  if (extracted.count === 0) throw empty();
+  if (extracted.count > 1) {
+    // DuckDB runs a PIVOT without an IN list as two statements: one creates a type of the values.
+    const pivot = /^\s*(UN)?PIVOT\b/i.test(sql) || /\bPIVOT\s*\(/i.test(sql);
     throw new InletError(
       'QUERY_NOT_ALLOWED',
-      `Send one statement at a time; this text holds ${extracted.count}.`,
+      pivot
+        ? "A PIVOT without an IN list runs as two statements here (DuckDB first creates a type of the pivoted values); name the values: PIVOT … ON col IN ('a', 'b') USING …."
+        : `Send one statement at a time; this text holds ${extracted.count}.`,
     );
+  }
   let prepared: DuckDBPreparedStatement;
   try {
     prepared = await extracted.prepare(0);
