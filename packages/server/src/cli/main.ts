@@ -30,7 +30,15 @@ export async function main(
   output: Output = processOutput(),
   env: Record<string, string | undefined> = process.env,
 ): Promise<ExitCode> {
-  const [command, ...rest] = argv;
+  // --config may also come before the command (inlet --config x.yaml query …), as git's -C does.
+  const leading: string[] = [];
+  while (argv[0] === '--config' || argv[0] === '-c' || argv[0]?.startsWith('--config=')) {
+    const taken = argv[0].includes('=') ? 1 : 2;
+    leading.push(...argv.slice(0, taken));
+    argv = argv.slice(taken);
+  }
+  const [command, ...commandArgs] = argv;
+  const rest = [...commandArgs, ...leading];
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     output.out(HELP);
     return command ? ExitCode.OK : ExitCode.USAGE;
@@ -95,7 +103,8 @@ export async function main(
       output.err(`${error.code}: ${error.message}\n`);
       return error.code.startsWith('QUERY') ? ExitCode.QUERY : ExitCode.FAILURE;
     }
-    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
       output.err(`${(error as Error).message}\n`);
       return ExitCode.USAGE;
     }

@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { ExitCode } from './exit-codes.ts';
+import { main } from './main.ts';
+import type { Output } from './output.ts';
+
+const temp = tempDir();
+const configPath = join(temp.dir, 'inlet.yaml');
+writeFileSync(configPath, 'data_dir: ./data\n');
+afterAll(() => temp.cleanup());
+
+async function inlet(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const output: Output = {
+    isTty: false,
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+  };
+  const code = await main(argv, output, { INLET_LOG_LEVEL: 'silent' });
+  return { code, out, err };
+}
+
+describe('inlet command line', () => {
+  it('takes --config before the command as well as after it', async () => {
+    for (const argv of [
+      ['--config', configPath, 'query', 'SELECT 41 + 1 AS n'],
+      [`--config=${configPath}`, 'query', 'SELECT 41 + 1 AS n'],
+      ['-c', configPath, 'query', 'SELECT 41 + 1 AS n'],
+      ['query', 'SELECT 41 + 1 AS n', '--config', configPath],
+    ]) {
+      const run = await inlet(...argv);
+      expect([run.code, run.out.trim(), run.err], argv.join(' ')).toEqual([ExitCode.OK, '{"n":42}', '']);
+    }
+  });
+
+  it('answers an option without a usable value with a usage error, not a stack trace', async () => {
+    const negative = await inlet('query', 'SELECT 1', '--max-rows', '-5', '--config', configPath);
+    expect(negative.code).toBe(ExitCode.USAGE);
+    expect(negative.err).toContain("'--max-rows");
+    const missing = await inlet('query', 'SELECT 1', '--config', configPath, '--format');
+    expect(missing.code).toBe(ExitCode.USAGE);
+    expect(missing.err).toContain('--format');
+  });
+});
