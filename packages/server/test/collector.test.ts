@@ -676,3 +676,32 @@ describe('operations and the query API', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('QUERY_CANCELLED');
   });
 });
+
+describe('request time limit', () => {
+  it('answers a body that never arrives whole with a 408 once server.request_timeout_ms passes', async () => {
+    const slow = await startTestInlet({ server: { host: '127.0.0.1', port: 0, request_timeout_ms: 300 } });
+    try {
+      const { connect } = await import('node:net');
+      const { port } = new URL(slow.url);
+      const started = Date.now();
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            `POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nAuthorization: ${basicAuth()}\r\n\r\n{"batch":[`,
+          ),
+        );
+        socket.on('data', (chunk) => {
+          text += chunk.toString();
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    } finally {
+      await slow.cleanup();
+    }
+  });
+});

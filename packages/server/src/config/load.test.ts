@@ -17,7 +17,12 @@ describe('config', () => {
     const config = loadConfig({ env: {}, cwd: dir });
     expect(config.data_dir).toBe(join(dir, 'data'));
     expect(config.timezone).toBe('UTC');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trust_proxy: false });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      trust_proxy: false,
+      request_timeout_ms: 60_000,
+    });
     expect(config.sites).toEqual([]);
   });
 

@@ -41,6 +41,9 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       trust_proxy: z.boolean().default(false),
+      // A request (headers and body) must arrive whole within this, or it gets a 408 and the
+      // connection is closed: nginx's client_body_timeout is 60 s; Node's own default is 5 minutes.
+      request_timeout_ms: z.number().int().min(100).max(3_600_000).default(60_000),
     })
     .prefault({}),
   sites: z.array(site).default([]),

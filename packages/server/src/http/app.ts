@@ -64,9 +64,17 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     clientErrorHandler: handleClientError,
     // The collector's routes answer on the raw server before Fastify (see intake-handler.ts).
     serverFactory: (handler) =>
-      createServer((request, response) => {
-        if (!collect?.(request, response)) handler(request, response);
-      }),
+      createServer(
+        {
+          requestTimeout: config.server.request_timeout_ms,
+          // Node looks for overdue requests on this interval (30 s by default, too coarse for a
+          // short timeout).
+          connectionsCheckingInterval: Math.min(30_000, Math.max(50, config.server.request_timeout_ms / 4)),
+        },
+        (request, response) => {
+          if (!collect?.(request, response)) handler(request, response);
+        },
+      ),
   });
   app.removeAllContentTypeParsers();
   // text/plain carries JSON too: it is what navigator.sendBeacon and analytics.js send without a CORS preflight.
