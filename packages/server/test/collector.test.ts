@@ -367,7 +367,7 @@ describe('collector refusals', () => {
     expect(metrics).toMatch(/inlet_http_requests_total\{route="\/v1\/track",status="499"\} 1/);
   });
 
-  it('answers bytes that are not HTTP, and oversized headers, with an inlet error naming the problem', async () => {
+  it('answers bytes that are not HTTP, oversized headers and unusable URLs with an inlet error naming the problem', async () => {
     const { connect } = await import('node:net');
     const { port } = new URL(inlet.url);
     const raw = (bytes: string) =>
@@ -388,6 +388,17 @@ describe('collector refusals', () => {
     const cookies = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`);
     expect(cookies).toMatch(/^HTTP\/1\.1 431 /);
     expect(cookies).toContain('"code":"HEADERS_TOO_LARGE"');
+    const auth = { authorization: `Bearer ${API_TOKEN}` };
+    const badPath = await fetch(`${inlet.url}/api/catalog/%E0%A4%A`, { headers: auth });
+    expect([badPath.status, ((await badPath.json()) as { error: { code: string } }).error.code]).toEqual([
+      400,
+      'BAD_REQUEST',
+    ]);
+    const longPath = await fetch(`${inlet.url}/api/catalog/${'t'.repeat(300)}`, { headers: auth });
+    expect([longPath.status, ((await longPath.json()) as { error: { code: string } }).error.code]).toEqual([
+      414,
+      'URL_TOO_LONG',
+    ]);
     expect((await fetch(`${inlet.url}/healthz`)).status).toBe(200);
   });
 

@@ -18,6 +18,7 @@ export const errorRegistry = {
   NOT_FOUND: 404,
   BODY_TOO_LARGE: 413,
   HEADERS_TOO_LARGE: 431,
+  URL_TOO_LONG: 414,
   REQUEST_TIMEOUT: 408,
   // The client went away mid-request (nginx's 499): nobody reads the answer, but the request log does.
   REQUEST_ABORTED: 499,

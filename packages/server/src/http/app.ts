@@ -11,7 +11,7 @@ import type { RunHistory } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
 import { registerCatalogRoutes } from './catalog-routes.ts';
-import { createErrorHandler, handleClientError } from './error-handler.ts';
+import { createErrorHandler, handleClientError, handleFrameworkError } from './error-handler.ts';
 import { createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
@@ -62,6 +62,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     trustProxy: config.server.trust_proxy,
     return503OnClosing: true,
     clientErrorHandler: handleClientError,
+    frameworkErrors: handleFrameworkError,
     // The collector's routes answer on the raw server before Fastify (see intake-handler.ts).
     serverFactory: (handler) =>
       createServer(

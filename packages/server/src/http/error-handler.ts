@@ -93,3 +93,21 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
     );
   socket.destroy();
 }
+
+/**
+ * Fastify's own refusals of a URL before any route runs (Fastify's frameworkErrors): a path
+ * parameter that is not valid percent-encoding, or longer than Fastify's limit.
+ */
+export function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const known =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new InletError(
+          'URL_TOO_LONG',
+          'A part of the URL path is longer than 100 characters; no table, run or query id is that long.',
+        )
+      : new InletError(
+          'BAD_REQUEST',
+          'The URL path is not valid percent-encoding; encode it with encodeURIComponent.',
+        );
+  return reply.code(known.status).send(known.toJSON());
+}
