@@ -13,7 +13,7 @@ import {
 import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
 import { createHttpApp } from './http/index.ts';
-import { createLoader, dataLayout, type Loader } from './lake/index.ts';
+import { createLoader, createReadLeases, dataLayout, type Loader } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import {
@@ -174,6 +174,8 @@ export async function startRoles(options: {
     }
   }
 
+  // The loader and the query engine of one process: loaded segments outlive the queries reading them.
+  const leases = createReadLeases();
   let loader: Loader | undefined;
   if (has('loader')) {
     loader = await createLoader({
@@ -182,13 +184,14 @@ export async function startRoles(options: {
       wal: wal ?? createSealedSegments(layout.walEvents),
       logger,
       metrics,
+      leases,
     });
   }
 
   let engine: QueryEngine | undefined;
   let catalog: Catalog | undefined;
   if (has('web')) {
-    engine = await createQueryEngine({ config, layout });
+    engine = await createQueryEngine({ config, layout, leases });
     catalog = createCatalog({ config, logger });
   }
   const runs = has('web') || has('scheduler') ? createRunHistory(state) : undefined;

@@ -665,6 +665,24 @@ describe('operations and the query API', () => {
       abort.abort();
     }
     expect(await queryApi(inlet.url, 'SELECT 43 AS n')).toEqual([{ n: 43 }]);
+    // A query that fails part-way: JSON gets DuckDB's message, a CSV export is cut off, not ended.
+    const late =
+      "SELECT CASE WHEN range = 299999 THEN error('late failure') ELSE range END AS x FROM range(300000)";
+    const json = await fetch(`${inlet.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: late, max_rows: 1_000_000 }),
+    });
+    expect(json.status).toBe(400);
+    expect(await json.text()).toContain('late failure');
+    const cut = await fetch(`${inlet.url}/api/query?format=csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: late }),
+    });
+    expect(cut.status).toBe(200);
+    await expect(cut.text()).rejects.toThrow();
+    expect(await queryApi(inlet.url, 'SELECT 44 AS n')).toEqual([{ n: 44 }]);
   });
 
   it('cancels a running query by id', async () => {

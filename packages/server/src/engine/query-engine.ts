@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type Json } from '@duckdb/node-api';
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBPreparedStatement,
+  type DuckDBResult,
+  type DuckDBResultReader,
+  type Json,
+  ResultReturnType,
+} from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
-import { sqlString } from '../lake/index.ts';
+import { type ReadLeases, sqlString } from '../lake/index.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { applyViews, discoverViews, viewStatements } from './views.ts';
 
@@ -47,13 +55,32 @@ function bytesRead(): number {
   }
 }
 
+/** A streamed result that ended because it failed, not because it was read to the end. */
+class StreamFailed extends Error {}
+
+/**
+ * The rows of a streamed result, chunk by chunk. DuckDB's Node bindings end a stream that fails
+ * part-way exactly like one read to the end (both fetch NULL, and the error is not passed on), so
+ * a result whose return type turned INVALID is a failure here, never a quietly shorter result.
+ */
+async function* streamedRows(result: DuckDBResult): AsyncGenerator<Json[][]> {
+  yield* result.yieldRowsJson();
+  if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
+}
+
 const FILE_RACE = /No files found|Cannot open file|No such file/;
+const FILE_RACE_RETRIES = 3;
 
 /**
  * The sandboxed engine for people's SQL: an in-memory DuckDB that reads only the lake and the WAL,
  * cannot write, attach, install, load or change settings, with memory, thread and time limits.
  */
-export async function createQueryEngine(options: { config: InletConfig; layout: DataLayout }) {
+export async function createQueryEngine(options: {
+  config: InletConfig;
+  layout: DataLayout;
+  /** Shared with this process's loader, so a segment a query may read is not deleted under it. */
+  leases?: ReadLeases;
+}) {
   const { config, layout } = options;
   const instance = await DuckDBInstance.create(':memory:', {
     autoload_known_extensions: 'false',
@@ -113,6 +140,7 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
     fn: (connection: DuckDBConnection, stopped: () => InletError | undefined) => Promise<T>,
   ): Promise<T> => {
     await acquire();
+    const endLease = options.leases?.begin();
     const connection = await instance.connect();
     let reason: InletError | undefined;
     const interrupt = (error: InletError) => {
@@ -142,6 +170,7 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
       opts.signal?.removeEventListener('abort', onAbort);
       if (opts.id) running.delete(opts.id);
       connection.closeSync();
+      endLease?.();
       release();
     }
   };
@@ -154,7 +183,7 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
     connection: DuckDBConnection,
     sql: string,
     stopped: () => InletError | undefined,
-  ): Promise<DuckDBResult> => {
+  ): Promise<{ prepared: DuckDBPreparedStatement; result: DuckDBResult }> => {
     for (let attempt = 0; ; attempt++) {
       await refreshViews();
       const prepared = await prepareReadOnly(connection, sql);
@@ -163,11 +192,13 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
       try {
         const result = await prepared.stream();
         if (stopped()) connection.interrupt();
-        return result;
+        return { prepared, result };
       } catch (error) {
         const message = (error as Error).message;
-        // The loader removed a WAL segment between planning and reading: the rows are in the lake now.
-        if (attempt === 0 && FILE_RACE.test(message)) {
+        // A file went between planning and reading: a WAL segment the loader of another process
+        // loaded (the rows are in the lake now), or Parquet files compaction merged. Planned again,
+        // the query sees the files that replaced them.
+        if (attempt < FILE_RACE_RETRIES && FILE_RACE.test(message)) {
           views = new Map();
           continue;
         }
@@ -187,18 +218,36 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
       return withConnection(opts, async (connection, stopped) => {
         const started = performance.now();
         const readBefore = bytesRead();
-        const result = await start(connection, sql, stopped);
-        const rows: Json[][] = [];
+        const { prepared, result } = await start(connection, sql, stopped);
+        let rows: Json[][] = [];
         let truncated = false;
-        for await (const chunk of result.yieldRowsJson()) {
-          for (const row of chunk) {
-            if (rows.length >= maxRows) {
-              truncated = true;
-              break;
+        try {
+          for await (const chunk of streamedRows(result)) {
+            for (const row of chunk) {
+              if (rows.length >= maxRows) {
+                truncated = true;
+                break;
+              }
+              rows.push(row);
             }
-            rows.push(row);
+            if (truncated) break;
           }
-          if (truncated) break;
+        } catch (error) {
+          if (!(error instanceof StreamFailed)) throw error;
+          const reason = stopped();
+          if (reason) throw reason;
+          // Run once more whole: a materialized result reports DuckDB's error, or holds the rows
+          // when the failure was passing (a file the loader moved meanwhile).
+          let whole: DuckDBResultReader;
+          try {
+            whole = await prepared.runAndReadAll();
+          } catch (rerun) {
+            if ((rerun as Error).message.includes('INTERRUPT')) throw rerun;
+            throw new InletError('QUERY_INVALID', (rerun as Error).message);
+          }
+          const all = whole.getRowsJson();
+          truncated = all.length > maxRows;
+          rows = all.slice(0, maxRows);
         }
         return {
           columns: columnsOf(result),
@@ -219,8 +268,40 @@ export async function createQueryEngine(options: { config: InletConfig; layout: 
       consume: (stream: QueryStream) => Promise<T>,
     ): Promise<T> {
       return withConnection(opts, async (connection, stopped) => {
-        const result = await start(connection, sql, stopped);
-        return consume({ columns: columnsOf(result), chunks: result.yieldRowsJson() });
+        const { result } = await start(connection, sql, stopped);
+        const rows = streamedRows(result);
+        // The first chunk before anything is sent, so a query that fails early (most do) gets a
+        // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
+        let first: IteratorResult<Json[][]>;
+        try {
+          first = await rows.next();
+        } catch (error) {
+          if (!(error instanceof StreamFailed)) throw error;
+          throw (
+            stopped() ??
+            new InletError(
+              'QUERY_INVALID',
+              "DuckDB stopped the query before its first rows without passing on why (its Node bindings drop a streamed result's error); run it without format=csv to see DuckDB's message.",
+            )
+          );
+        }
+        async function* chunks() {
+          if (first.done) return;
+          yield first.value;
+          try {
+            yield* rows;
+          } catch (error) {
+            if (!(error instanceof StreamFailed)) throw error;
+            throw (
+              stopped() ??
+              new InletError(
+                'QUERY_INVALID',
+                'The query failed part-way through its rows; the export is incomplete.',
+              )
+            );
+          }
+        }
+        return consume({ columns: columnsOf(result), chunks: chunks() });
       });
     },
     /** Interrupts a running query by the id it was started with; false when no such query runs. */

@@ -102,6 +102,26 @@ describe('sandbox', () => {
     });
   });
 
+  it('reports a query that fails part-way through its rows, never a shorter result', async () => {
+    // DuckDB's bindings end a failing stream like a finished one; the engine must notice.
+    const late =
+      "SELECT CASE WHEN range = 299999 THEN error('late failure') ELSE range END AS x FROM range(300000)";
+    await expect(engine.query(late, { maxRows: 1_000_000 })).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringContaining('late failure'),
+    });
+    let streamed = 0;
+    const exported = engine.stream(late, {}, async ({ chunks }) => {
+      for await (const chunk of chunks) streamed += chunk.length;
+    });
+    await expect(exported).rejects.toMatchObject({ code: 'QUERY_INVALID' });
+    expect(streamed).toBeLessThan(300_000);
+    // Under maxRows the failing row is never reached, so the first rows come back.
+    await expect(engine.query(late, { maxRows: 10 })).resolves.toMatchObject({
+      stats: { rows: 10, truncated: true },
+    });
+  });
+
   it('stops a query at its time limit and on cancel', async () => {
     const slow = 'SELECT count(*) FROM range(100000000000) a';
     const running = engine.query(slow, { id: 'q1' });

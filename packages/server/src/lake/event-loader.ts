@@ -123,6 +123,8 @@ export async function copySegment(options: {
   dedupWindowHours: number;
   /** The lake's id filters, read through the loader's cache. */
   filters: IdFilterCache;
+  /** Deletes the loaded segment; by default at once (the loader defers it while queries run). */
+  remove?: (path: string) => void;
 }): Promise<SegmentLoadResult> {
   const { connection, layout } = options;
   const { segment, segmentFile, readPath, goodCount } = options.checked;
@@ -201,7 +203,7 @@ export async function copySegment(options: {
     result.duplicates = goodCount - result.rows;
   }
   if (readPath !== segmentFile) rmSync(readPath, { force: true });
-  rmSync(segmentFile);
+  (options.remove ?? rmSync)(segmentFile);
   return result;
 }
 

@@ -5,6 +5,7 @@ export { partitionFiles, partitions, publish, syncPath } from './files.ts';
 export { type DataLayout, dataLayout, sqlString } from './layout.ts';
 export { createLoader, type Loader } from './loader.ts';
 export { createPeriodicLoad, type PeriodicLoad } from './periodic-load.ts';
+export { createReadLeases, type ReadLeases } from './read-leases.ts';
 export {
   hasParquetFiles,
   type LakeTable,

@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import type { WalSegments } from '../wal/index.ts';
+import { segmentPath, type WalSegments } from '../wal/index.ts';
 import { compactPartition, recoverCompaction } from './compactor.ts';
 import {
   checkSegment,
@@ -18,6 +18,7 @@ import { partitions } from './files.ts';
 import { createIdFilterCache } from './id-filter.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
+import type { ReadLeases } from './read-leases.ts';
 import { createSegmentChecker } from './segment-checker.ts';
 
 export interface Loader {
@@ -47,8 +48,13 @@ export async function createLoader(options: {
   wal: WalSegments;
   logger: Logger;
   metrics: Metrics;
+  /** The queries of this process: a loaded segment is deleted once none that may read it runs. */
+  leases?: ReadLeases;
 }): Promise<Loader> {
-  const { config, layout, wal, logger, metrics } = options;
+  const { config, layout, wal, logger, metrics, leases } = options;
+  // Sealed segments still to load: not those loaded already and waiting for queries to finish.
+  const toLoad = () =>
+    wal.sealedSegments().filter((segment) => !leases?.retiring(segmentPath(layout.walEvents, segment)));
   mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(config.loader.threads ?? defaultLoaderThreads()),
@@ -80,7 +86,7 @@ export async function createLoader(options: {
     'Time the loader spent, by phase: load (WAL to Parquet) and compact',
   );
   metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
-    loaderLagSeconds(layout, wal.sealedSegments()),
+    loaderLagSeconds(layout, toLoad()),
   );
   for (const partition of partitions(layout.events)) recoverCompaction(join(layout.events, partition));
 
@@ -91,7 +97,7 @@ export async function createLoader(options: {
   const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
     const results: SegmentLoadResult[] = [];
-    const sealed = wal.sealedSegments();
+    const sealed = toLoad();
     const check = async (segment: number | undefined) =>
       segment === undefined ? undefined : checkSegment({ layout, segment, logger, check: checker.check });
     const loadStarted = performance.now();
@@ -105,6 +111,7 @@ export async function createLoader(options: {
           checked,
           dedupWindowHours: config.loader.dedup_window_hours,
           filters,
+          remove: leases?.retire,
         }),
         check(sealed[i + 1]),
       ]);

@@ -1,0 +1,54 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { createReadLeases } from './read-leases.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+const file = (name: string) => {
+  const path = join(temp.dir, name);
+  writeFileSync(path, 'x');
+  return path;
+};
+
+describe('read leases', () => {
+  it('deletes a retired file at once when no query runs', () => {
+    const leases = createReadLeases();
+    const path = file('a.log');
+    leases.retire(path);
+    expect(existsSync(path)).toBe(false);
+    expect(leases.retiring(path)).toBe(false);
+  });
+
+  it('keeps a retired file until every query that began before has finished', () => {
+    const leases = createReadLeases();
+    const path = file('b.log');
+    const first = leases.begin();
+    const second = leases.begin();
+    leases.retire(path);
+    // A query that begins after the retirement never listed the file, so it does not hold it.
+    const later = leases.begin();
+    expect([existsSync(path), leases.retiring(path)]).toEqual([true, true]);
+    first();
+    expect(existsSync(path)).toBe(true);
+    second();
+    expect([existsSync(path), leases.retiring(path)]).toEqual([false, false]);
+    later();
+    second(); // ending twice changes nothing
+  });
+
+  it('releases files retired at different times as their own readers finish', () => {
+    const leases = createReadLeases();
+    const early = file('c.log');
+    const late = file('d.log');
+    const old = leases.begin();
+    leases.retire(early);
+    const newer = leases.begin();
+    leases.retire(late);
+    old();
+    expect([existsSync(early), existsSync(late)]).toEqual([false, true]);
+    newer();
+    expect(existsSync(late)).toBe(false);
+  });
+});

@@ -1,0 +1,54 @@
+import { rmSync } from 'node:fs';
+
+/**
+ * Deletion of loaded WAL segments, deferred while queries that may read them still run.
+ *
+ * The events view lists the WAL's segments when a query is planned and opens each as the scan
+ * reaches it; a segment the loader deleted in between failed the query ("Cannot open file"), which
+ * a busy loader (a backlog after a restart, or a segment sealed every second) made common for any
+ * query longer than a segment's load. A loaded segment may stay a while: the view leaves out WAL
+ * rows the lake already holds. So the loader retires a segment here instead of deleting it, and it
+ * is deleted once every query that began before is done. Within one process only; a web role in
+ * another process retries instead.
+ */
+export interface ReadLeases {
+  /** A query that may list WAL segments begins; call the returned function when it has finished. */
+  begin(): () => void;
+  /** Deletes the file once no query that began before this call is still running. */
+  retire(path: string): void;
+  /** Whether the file waits to be deleted (so it must not be loaded again). */
+  retiring(path: string): boolean;
+}
+
+export function createReadLeases(): ReadLeases {
+  // Each retirement moves the epoch on; a query that began at an earlier epoch may have listed it.
+  let epoch = 0;
+  let nextReader = 0;
+  const readers = new Map<number, number>();
+  const waiting = new Map<string, number>();
+
+  const flush = () => {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const began of readers.values()) oldest = Math.min(oldest, began);
+    for (const [path, retiredAt] of waiting) {
+      if (oldest < retiredAt) continue;
+      rmSync(path, { force: true });
+      waiting.delete(path);
+    }
+  };
+
+  return {
+    begin() {
+      const reader = nextReader++;
+      readers.set(reader, epoch);
+      return () => {
+        if (readers.delete(reader)) flush();
+      };
+    },
+    retire(path) {
+      waiting.set(path, ++epoch);
+      flush();
+    },
+    retiring: (path) => waiting.has(path),
+  };
+}
