@@ -116,6 +116,19 @@ describe('sandbox', () => {
     });
     await expect(exported).rejects.toMatchObject({ code: 'QUERY_INVALID' });
     expect(streamed).toBeLessThan(300_000);
+    // Cancelled mid-way through an export: reported as cancelled, not as an export that ended.
+    let seen = 0;
+    const cancelled = engine.stream(
+      'SELECT range AS x FROM range(1000000000)',
+      { id: 's1' },
+      async ({ chunks }) => {
+        for await (const chunk of chunks) {
+          seen += chunk.length;
+          if (seen > 10_000) engine.cancel('s1');
+        }
+      },
+    );
+    await expect(cancelled).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
     // Under maxRows the failing row is never reached, so the first rows come back.
     await expect(engine.query(late, { maxRows: 10 })).resolves.toMatchObject({
       stats: { rows: 10, truncated: true },
