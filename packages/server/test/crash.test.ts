@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,4 +106,67 @@ describe('crash safety', () => {
       await exited(child);
     }
   }, 60_000);
+
+  it('killed again and again mid-load and mid-compaction, with clients retrying, keeps every acknowledged event once', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const dir = join(temp.dir, 'repeated');
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'inlet.yaml');
+    // Small segments and eager compaction, so kills land in every phase of the loader.
+    writeFileSync(
+      config,
+      `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\n` +
+        'limits: { per_ip_per_second: 0, per_write_key_per_second: 0 }\n' +
+        'wal: { segment_bytes: 262144, seal_after_ms: 200 }\nloader: { interval_ms: 50, compact_min_files: 2 }\nmodels: { builtin: false }\n',
+    );
+    const acknowledged: string[] = [];
+    let next = 0;
+    for (let round = 0; round < 5; round++) {
+      const child = await startChild(config, url);
+      let stop = false;
+      const worker = async () => {
+        while (!stop) {
+          const ids = Array.from({ length: 50 }, () => `r-${next++}`);
+          // A client retrying a batch that was acknowledged before: it must not count twice.
+          if (acknowledged.length > 0) ids.push(acknowledged[(next * 7919) % acknowledged.length] as string);
+          try {
+            const response = await fetch(`${url}/v1/batch`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: basicAuth() },
+              body: JSON.stringify({
+                batch: ids.map((id) => segmentMessage(id, { properties: { pad: 'x'.repeat(300) } })),
+              }),
+            });
+            if (response.status === 200) acknowledged.push(...ids);
+          } catch {
+            // Killed mid-request: not acknowledged.
+          }
+        }
+      };
+      const workers = Array.from({ length: 4 }, () => worker());
+      await new Promise((resolve) => setTimeout(resolve, 400 + round * 250));
+      child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      await exited(child);
+    }
+    const expected = new Set(acknowledged);
+    expect(expected.size).toBeGreaterThan(1000);
+
+    // Queried at once, while the restarted loader drains the backlog the kills left.
+    const child = await startChild(config, url);
+    try {
+      const rows = await queryApi(
+        url,
+        "SELECT event_id, count(*)::INT AS n FROM events WHERE event_id LIKE 'r-%' GROUP BY ALL",
+      );
+      const counts = new Map(rows.map((r) => [String(r.event_id), Number(r.n)]));
+      expect([...expected].filter((id) => !counts.has(id))).toEqual([]);
+      expect([...counts].filter(([, n]) => n > 1)).toEqual([]);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  }, 120_000);
 });

@@ -9,7 +9,14 @@ import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createWalWriter, listSegments, segmentPath } from '../wal/index.ts';
 import { idFilterPath, readIdFilter } from './id-filter.ts';
-import { compactPartition, createLoader, dataLayout, partitionFiles, recoverCompaction } from './index.ts';
+import {
+  compactPartition,
+  createLoader,
+  createReadLeases,
+  dataLayout,
+  partitionFiles,
+  recoverCompaction,
+} from './index.ts';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -25,8 +32,9 @@ async function setup(overrides = {}) {
   const layout = dataLayout(config.data_dir);
   const metrics = createMetrics();
   const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
-  const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics });
-  const engine = await createQueryEngine({ config, layout });
+  const leases = createReadLeases();
+  const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics, leases });
+  const engine = await createQueryEngine({ config, layout, leases });
   cleanups.push(temp.cleanup, async () => {
     await loader.stop();
     await wal.close();
@@ -34,7 +42,7 @@ async function setup(overrides = {}) {
   });
   const ids = async () =>
     (await engine.query('SELECT event_id FROM events ORDER BY event_id')).rows.map((r) => r[0]);
-  return { config, layout, metrics, wal, loader, engine, ids };
+  return { config, layout, metrics, wal, loader, engine, ids, leases };
 }
 
 describe('loader', () => {
@@ -58,6 +66,23 @@ describe('loader', () => {
     await loader.runOnce({ sealNow: true });
     expect(await ids()).toEqual(['a', 'c']);
     expect(metrics.render()).toContain('inlet_loader_duplicates_total 2');
+  });
+
+  it('keeps a loaded segment while a query that may read it runs, and does not load it again', async () => {
+    const { layout, wal, loader, ids, leases, metrics } = await setup();
+    await wal.append(record('a') + record('b'));
+    await wal.seal();
+    const [segment] = wal.sealedSegments();
+    const file = segmentPath(layout.walEvents, segment as number);
+    const query = leases.begin(); // a query planned before the load, still reading
+    await loader.runOnce();
+    expect(existsSync(file)).toBe(true);
+    expect(await ids()).toEqual(['a', 'b']); // the view leaves out what the lake already holds
+    expect(await loader.runOnce()).toEqual([]);
+    expect(metrics.render()).toContain('inlet_loader_rows_total 2');
+    query();
+    expect(existsSync(file)).toBe(false);
+    expect(await ids()).toEqual(['a', 'b']);
   });
 
   it('loading the same segment twice (a crash before its deletion) duplicates nothing', async () => {
