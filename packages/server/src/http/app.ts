@@ -109,7 +109,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   registerOpsRoutes(app, { wal: options.wal, metrics });
   if (options.intake) registerTrackerRoutes(app);
   if (options.logs) registerLogRoutes(app, { logs: options.logs, limits: config.limits });
-  if (options.engine) registerQueryRoutes(app, { engine: options.engine, apiToken: options.apiToken });
+  if (options.engine)
+    registerQueryRoutes(app, { engine: options.engine, apiToken: options.apiToken, logger: options.logger });
   if (options.catalog) registerCatalogRoutes(app, { catalog: options.catalog, apiToken: options.apiToken });
   if (options.runs) registerRunsRoutes(app, { runs: options.runs, apiToken: options.apiToken });
   return app;

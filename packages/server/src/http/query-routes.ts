@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
 import { csvLine } from './csv.ts';
 
 function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefined; id: string | undefined } {
@@ -44,7 +45,7 @@ export function createTokenCheck(token: string) {
 /** POST /api/query (JSON, or CSV streamed with ?format=csv) and DELETE /api/query/:id to cancel. */
 export function registerQueryRoutes(
   app: FastifyInstance,
-  options: { engine: QueryEngine; apiToken: string },
+  options: { engine: QueryEngine; apiToken: string; logger?: Logger },
 ) {
   const { engine } = options;
   app.register(async (scope) => {
@@ -66,10 +67,23 @@ export function registerQueryRoutes(
       return engine.stream(sql, { id, signal: abort.signal }, async ({ columns, chunks }) => {
         async function* lines() {
           yield csvLine(columns.map((c) => c.name));
-          for await (const chunk of chunks) {
-            let out = '';
-            for (const row of chunk) out += csvLine(row);
-            yield out;
+          let rows = 0;
+          try {
+            for await (const chunk of chunks) {
+              let out = '';
+              for (const row of chunk) out += csvLine(row);
+              rows += chunk.length;
+              yield out;
+            }
+          } catch (error) {
+            // The client only sees the export cut off; the reason is here (a client that went
+            // away, which cancels its query, is no cause for a warning).
+            const cancelled = (error as { code?: string }).code === 'QUERY_CANCELLED';
+            options.logger?.[cancelled ? 'info' : 'warn'](
+              { err: error, rows, query_id: id },
+              'a CSV export stopped part-way; its response was cut off',
+            );
+            throw error;
           }
         }
         reply.header('Content-Type', 'text/csv; charset=utf-8');
