@@ -318,14 +318,14 @@ describe('collector refusals', () => {
     expect((await fetch(`${inlet.url}/healthz`)).status).toBe(200);
   });
 
-  it('a client that hangs up mid-body is counted as 499, never as a server error', async () => {
+  /** Sends a request's head and the start of its body over a raw socket, then hangs up. */
+  const hangUpMidBody = async (head: string, start: string | Buffer) => {
     const { connect } = await import('node:net');
     const { port } = new URL(inlet.url);
     await new Promise<void>((resolve, reject) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
-        socket.write(
-          `POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nAuthorization: ${basicAuth()}\r\n\r\n{"batch":[`,
-        );
+        socket.write(head);
+        socket.write(start);
         setTimeout(() => {
           socket.destroy();
           resolve();
@@ -333,38 +333,36 @@ describe('collector refusals', () => {
       });
       socket.on('error', reject);
     });
+  };
+  /** /metrics once it counts a 499 for the route. */
+  const metricsWith499 = async (route: string) => {
     let metrics = '';
-    for (let i = 0; i < 50 && !metrics.includes('status="499"'); i++) {
+    for (let i = 0; i < 50 && !metrics.includes(`route="${route}",status="499"`); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       metrics = await (await fetch(`${inlet.url}/metrics`)).text();
     }
+    return metrics;
+  };
+
+  it('a client that hangs up mid-body is counted as 499, never as a server error', async () => {
+    await hangUpMidBody(
+      `POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nAuthorization: ${basicAuth()}\r\n\r\n`,
+      '{"batch":[',
+    );
+    const metrics = await metricsWith499('/v1/batch');
     expect(metrics).toMatch(/inlet_http_requests_total\{route="\/v1\/batch",status="499"\} 1/);
     expect(metrics).not.toContain('status="500"');
   });
 
   it('a client that hangs up mid-way through a gzip body is counted as 499 too', async () => {
-    const { connect } = await import('node:net');
-    const { port } = new URL(inlet.url);
     const gz = gzipSync(JSON.stringify({ batch: [segmentMessage('cut-gz')] }));
-    await new Promise<void>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => {
-        socket.write(
-          `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${gz.length}\r\nAuthorization: ${basicAuth()}\r\n\r\n`,
-        );
-        socket.write(gz.subarray(0, 10));
-        setTimeout(() => {
-          socket.destroy();
-          resolve();
-        }, 50);
-      });
-      socket.on('error', reject);
-    });
-    let metrics = '';
-    for (let i = 0; i < 50 && !metrics.includes('route="/v1/track",status="499"'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      metrics = await (await fetch(`${inlet.url}/metrics`)).text();
-    }
-    expect(metrics).toMatch(/inlet_http_requests_total\{route="\/v1\/track",status="499"\} 1/);
+    await hangUpMidBody(
+      `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${gz.length}\r\nAuthorization: ${basicAuth()}\r\n\r\n`,
+      gz.subarray(0, 10),
+    );
+    expect(await metricsWith499('/v1/track')).toMatch(
+      /inlet_http_requests_total\{route="\/v1\/track",status="499"\} 1/,
+    );
   });
 
   it('answers bytes that are not HTTP, oversized headers and unusable URLs with an inlet error naming the problem', async () => {

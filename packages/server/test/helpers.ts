@@ -75,3 +75,24 @@ export function segmentMessage(id: string, overrides: Record<string, unknown> = 
     ...overrides,
   };
 }
+
+/** Runs the inlet command line in this process and captures what it prints. */
+export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../src/cli/main.ts');
+  let out = '';
+  let err = '';
+  const code = await main(
+    argv,
+    {
+      isTty: false,
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+    },
+    { INLET_LOG_LEVEL: 'silent' },
+  );
+  return { code, out, err };
+}

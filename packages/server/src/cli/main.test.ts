@@ -1,31 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.ts';
+import { runCli, tempDir } from '../../test/helpers.ts';
 import { ExitCode } from './exit-codes.ts';
-import { main } from './main.ts';
-import type { Output } from './output.ts';
 
 const temp = tempDir();
 const configPath = join(temp.dir, 'inlet.yaml');
 writeFileSync(configPath, 'data_dir: ./data\n');
 afterAll(() => temp.cleanup());
 
-async function inlet(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const output: Output = {
-    isTty: false,
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-  };
-  const code = await main(argv, output, { INLET_LOG_LEVEL: 'silent' });
-  return { code, out, err };
-}
+const inlet = (...argv: string[]) => runCli(argv);
 
 describe('inlet command line', () => {
   it('takes --config before the command as well as after it', async () => {

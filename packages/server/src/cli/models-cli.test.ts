@@ -1,35 +1,20 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.ts';
+import { runCli, tempDir } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
-import { main } from './main.ts';
-import type { Output } from './output.ts';
 
 const temp = tempDir();
 const configPath = join(temp.dir, 'inlet.yaml');
 const project = join(temp.dir, 'project');
 
-/** Runs the inlet command in-process and captures what it prints. */
+/** Runs the inlet command in-process with this test's config; NDJSON output parsed too. */
 async function inlet(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const output: Output = {
-    isTty: false,
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-  };
-  const code = await main([...argv, '--config', configPath], output, { INLET_LOG_LEVEL: 'silent' });
+  const run = await runCli([...argv, '--config', configPath]);
   return {
-    code,
-    out,
-    err,
-    lines: out
+    ...run,
+    lines: run.out
       .trim()
       .split('\n')
       .filter(Boolean)

@@ -272,17 +272,17 @@ export async function createQueryEngine(options: {
         const rows = streamedRows(result);
         // The first chunk before anything is sent, so a query that fails early (most do) gets a
         // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
+        // A failed stream says nothing of why: a cancel or a time-out is reported as such, the rest
+        // with what is known.
+        const failure = (error: unknown, message: string) =>
+          error instanceof StreamFailed ? (stopped() ?? new InletError('QUERY_INVALID', message)) : error;
         let first: IteratorResult<Json[][]>;
         try {
           first = await rows.next();
         } catch (error) {
-          if (!(error instanceof StreamFailed)) throw error;
-          throw (
-            stopped() ??
-            new InletError(
-              'QUERY_INVALID',
-              "DuckDB stopped the query before its first rows without passing on why (its Node bindings drop a streamed result's error); run it without format=csv to see DuckDB's message.",
-            )
+          throw failure(
+            error,
+            "DuckDB stopped the query before its first rows without passing on why (its Node bindings drop a streamed result's error); run it without format=csv to see DuckDB's message.",
           );
         }
         async function* chunks() {
@@ -291,14 +291,7 @@ export async function createQueryEngine(options: {
           try {
             yield* rows;
           } catch (error) {
-            if (!(error instanceof StreamFailed)) throw error;
-            throw (
-              stopped() ??
-              new InletError(
-                'QUERY_INVALID',
-                'The query failed part-way through its rows; the export is incomplete.',
-              )
-            );
+            throw failure(error, 'The query failed part-way through its rows; the export is incomplete.');
           }
         }
         return consume({ columns: columnsOf(result), chunks: chunks() });
