@@ -162,7 +162,12 @@ async function startInletChild(
 
 async function benchLoader(events: number) {
   const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-loader-'));
-  const config = parseConfig({ data_dir: dir, sites: [{ id: 'bench', write_key: KEY }] }, { env: {} });
+  // BENCH_LOADER_THREADS sets loader.threads, e.g. for a loader role that has the machine to itself.
+  const threads = process.env.BENCH_LOADER_THREADS ? Number(process.env.BENCH_LOADER_THREADS) : undefined;
+  const config = parseConfig(
+    { data_dir: dir, sites: [{ id: 'bench', write_key: KEY }], loader: { threads } },
+    { env: {} },
+  );
   const layout = dataLayout(config.data_dir);
   const segmentBytes = Number(process.env.BENCH_SEGMENT_MB ?? 64) * 2 ** 20;
   const wal = createWalWriter({ dir: layout.walEvents, segmentBytes, maxBytes: 2 ** 40 });
