@@ -32,8 +32,12 @@ export function createReadLeases(): ReadLeases {
     for (const began of readers.values()) oldest = Math.min(oldest, began);
     for (const [path, retiredAt] of waiting) {
       if (oldest < retiredAt) continue;
-      rmSync(path, { force: true });
-      waiting.delete(path);
+      try {
+        rmSync(path, { force: true });
+        waiting.delete(path);
+      } catch {
+        // Tried again at the next flush; a query that ends here must not fail for it.
+      }
     }
   };
 
