@@ -185,6 +185,7 @@ export async function startRoles(options: {
       logger,
       metrics,
       leases,
+      checkThread: has('collector'),
     });
   }
 

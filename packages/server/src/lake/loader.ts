@@ -50,6 +50,13 @@ export async function createLoader(options: {
   metrics: Metrics;
   /** The queries of this process: a loaded segment is deleted once none that may read it runs. */
   leases?: ReadLeases;
+  /**
+   * Verifies segments on a thread of its own: for a process whose main thread also serves the
+   * collector. A loader without the collector checks on its main thread, which is idle meanwhile:
+   * the thread's start (~0.4 s, tsx compiling the check in a second isolate) and memory (35–70 MB)
+   * then buy nothing (docs/benchmarks.md).
+   */
+  checkThread?: boolean;
 }): Promise<Loader> {
   const { config, layout, wal, logger, metrics, leases } = options;
   // Sealed segments still to load: not those loaded already and waiting for queries to finish.
@@ -91,7 +98,7 @@ export async function createLoader(options: {
   for (const partition of partitions(layout.events)) recoverCompaction(join(layout.events, partition));
 
   const touched = new Set<string>();
-  const checker = createSegmentChecker({ logger });
+  const checker = options.checkThread ? createSegmentChecker({ logger }) : undefined;
   const filters = createIdFilterCache(ID_FILTER_CACHE_BYTES);
 
   const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
@@ -99,7 +106,7 @@ export async function createLoader(options: {
     const results: SegmentLoadResult[] = [];
     const sealed = toLoad();
     const check = async (segment: number | undefined) =>
-      segment === undefined ? undefined : checkSegment({ layout, segment, logger, check: checker.check });
+      segment === undefined ? undefined : checkSegment({ layout, segment, logger, check: checker?.check });
     const loadStarted = performance.now();
     let checked = await check(sealed[0]);
     for (let i = 0; checked; i++) {
@@ -150,7 +157,7 @@ export async function createLoader(options: {
     start: periodic.start,
     async stop() {
       await periodic.stop();
-      await checker.close();
+      await checker?.close();
       connection.closeSync();
       instance.closeSync();
     },

@@ -60,6 +60,10 @@ export function createSegmentChecker(options: { logger: Logger; script?: URL }):
     return started;
   };
 
+  // Started now rather than at the first check: booting the thread takes ~0.4 s, which the first
+  // load after a restart (often a backlog) would otherwise wait for.
+  worker = start();
+
   return {
     async check(path) {
       worker ??= start();
