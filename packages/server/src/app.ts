@@ -27,7 +27,7 @@ import {
 import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
 import { openStateStore, type StateStore } from './state/index.ts';
-import { createSealedSegments, createWalWriter, type WalWriter } from './wal/index.ts';
+import { createSealedSegments, createWalWriter, type WalWriter, walWritableLogger } from './wal/index.ts';
 
 export interface RunningInlet {
   url: string;
@@ -134,11 +134,13 @@ export async function startRoles(options: {
       dir: layout.walEvents,
       segmentBytes: config.wal.segment_bytes,
       maxBytes: config.wal.max_bytes,
+      minFreeBytes: config.wal.min_free_bytes,
       onFsync: (seconds) => fsync.observe(seconds),
       onRecovered: (segment, result) => {
         recovered.inc();
         logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
       },
+      onWritableChange: walWritableLogger(logger, 'events'),
     });
     wal = writer;
     metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => writer.bytes());

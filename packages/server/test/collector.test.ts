@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -481,20 +481,28 @@ describe('limits and a full WAL', () => {
         body: JSON.stringify({ batch: [segmentMessage(id)] }),
       });
     expect((await send('disk-before')).status).toBe(200);
-    // The next segment the WAL opens is /dev/full, where every write fails with ENOSPC.
+    // The next segment the WAL opens is /dev/full, where every write fails with ENOSPC, and so is
+    // the small file /healthz writes to see whether the disk takes writes again.
     const walDir = join(disk.dataDir, 'wal', 'events');
     const next = segmentPath(walDir, Math.max(...listSegments(walDir)) + 1);
     symlinkSync('/dev/full', next);
+    symlinkSync('/dev/full', join(walDir, '.probe'));
     await disk.loader.runOnce({ sealNow: true });
     const refused = await send('disk-refused');
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('WAL_UNAVAILABLE');
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'WAL_UNAVAILABLE', message: expect.stringContaining('the disk is full') },
+    });
     expect((await fetch(`${disk.url}/healthz`)).status).toBe(503);
-    // The writer leaves the failed segment for a fresh one, so the disk's next good write succeeds.
-    expect((await send('disk-after')).status).toBe(200);
+    // With no traffic at all, as when a load balancer took the node out on that 503, /healthz
+    // finds out by itself once the disk takes writes again (here: the probe's file is a plain file
+    // from the second probe on, a second later).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await fetch(`${disk.url}/healthz`)).status).toBe(200);
-    rmSync(next);
+    // The writer leaves the refusing segment for a fresh one, and removes it as it held nothing.
+    expect((await send('disk-after')).status).toBe(200);
+    expect(existsSync(next)).toBe(false);
     await disk.loader.runOnce({ sealNow: true });
     expect(
       await queryApi(disk.url, "SELECT event_id FROM events WHERE event_id LIKE 'disk-%' ORDER BY 1"),

@@ -69,6 +69,15 @@ export const configSchema = z.strictObject({
       segment_bytes: bytes.default(64 * 1024 * 1024),
       seal_after_ms: z.number().int().positive().default(10_000),
       max_bytes: bytes.default(2 * 1024 * 1024 * 1024),
+      /**
+       * Refuse events (503) before the WAL's disk has less free space than this, so the loader keeps
+       * room to turn the WAL into Parquet, which frees it; 0 turns the check off.
+       */
+      min_free_bytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(64 * 1024 * 1024),
     })
     .prefault({}),
   loader: z

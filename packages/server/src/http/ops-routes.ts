@@ -8,7 +8,9 @@ export function registerOpsRoutes(
   options: { wal: WalWriter | undefined; metrics: Metrics },
 ) {
   app.get('/healthz', async (_request, reply) => {
-    const writable = options.wal ? options.wal.writable() : null;
+    // While writes fail, a small probe write tells whether the disk takes writes again: a load
+    // balancer that took this node out on a 503 sends no traffic that could show it.
+    const writable = options.wal ? options.wal.probe() : null;
     return reply.code(writable === false ? 503 : 200).send({
       status: writable === false ? 'degraded' : 'ok',
       wal: { writable, bytes: options.wal?.bytes() ?? null },

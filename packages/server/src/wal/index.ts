@@ -13,4 +13,9 @@ export {
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { createSealedSegments, type WalSegments } from './sealed-segments.ts';
 export { listSegments, segmentName, segmentPath } from './segment-files.ts';
-export { createWalWriter, type WalWriter, type WalWriterOptions } from './segment-writer.ts';
+export {
+  createWalWriter,
+  type WalWriter,
+  type WalWriterOptions,
+  walWritableLogger,
+} from './segment-writer.ts';

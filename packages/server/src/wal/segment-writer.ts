@@ -1,5 +1,20 @@
-import { close, closeSync, fdatasync, fsyncSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { InletError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
 import { recoverSegment } from './recovery.ts';
 import { listSegments, segmentPath } from './segment-files.ts';
 
@@ -7,10 +22,19 @@ export interface WalWriterOptions {
   dir: string;
   segmentBytes: number;
   maxBytes: number;
+  /** Appends that would leave less free space than this on the WAL's disk are refused; 0 or absent: no check. */
+  minFreeBytes?: number;
+  /** Free bytes on the WAL's disk; statfs of dir by default. */
+  freeBytes?: (dir: string) => number;
   /** Called with the seconds each fdatasync took, for the latency histogram. */
   onFsync?: (seconds: number) => void;
   /** Called once per segment that recovery repaired at open. */
   onRecovered?: (segment: number, result: ReturnType<typeof recoverSegment>) => void;
+  /**
+   * Called when writing starts to fail (with the error) and when it works again (undefined), once
+   * each: for a log line per outage rather than one per refused request.
+   */
+  onWritableChange?: (error: unknown) => void;
 }
 
 export interface WalWriter {
@@ -26,7 +50,14 @@ export interface WalWriter {
   refresh(): void;
   /** Milliseconds since the current segment got its first record, or 0 when empty. */
   currentAgeMs(): number;
+  /** False from a failed write or sync until one succeeds again (or a probe shows the disk takes writes). */
   writable(): boolean;
+  /**
+   * While writes fail: writes and syncs a small file beside the segments, at most once a second, and
+   * when that works, the writer counts as writable again. Lets /healthz recover with no traffic, as
+   * a load balancer that took the node out sends none. Resolves with writable().
+   */
+  probe(): boolean;
   close(): Promise<void>;
 }
 
@@ -44,11 +75,82 @@ function syncDir(dir: string): void {
   }
 }
 
+/** Free space beyond wal.min_free_bytes a probe wants before it calls the WAL writable again. */
+const PROBE_ROOM = 1024 * 1024;
+
+/** The code of the refusal the writer makes itself when the disk is nearly full. */
+const LOW_SPACE = 'INLET_DISK_LOW';
+
+function diskFree(dir: string): number {
+  const stats = statfsSync(dir);
+  return stats.bavail * stats.bsize;
+}
+
+/** What went wrong, in words a client can pass on; the log has the whole error. */
+function reason(error: unknown): string {
+  switch ((error as { code?: string } | undefined)?.code) {
+    case 'ENOSPC':
+      return 'the disk is full';
+    case LOW_SPACE:
+      return 'the disk is nearly full';
+    case 'EDQUOT':
+      return 'the disk quota is used up';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'EFBIG':
+      return 'a segment file reached the file size limit';
+    case 'EIO':
+      return 'the disk reported an I/O error';
+    case 'EACCES':
+    case 'EPERM':
+      return 'the WAL directory is not writable';
+    default:
+      return 'the disk refused the write';
+  }
+}
+
 const unavailable = (cause: unknown) =>
-  new InletError('WAL_UNAVAILABLE', 'The write-ahead log cannot be written right now; retry shortly.', {
-    retryAfterSeconds: 5,
-    cause,
-  });
+  new InletError(
+    'WAL_UNAVAILABLE',
+    `The write-ahead log cannot be written right now (${reason(cause)}); retry shortly.`,
+    {
+      retryAfterSeconds: 5,
+      cause,
+    },
+  );
+
+/** How often an outage that keeps coming back (a disk hovering at its limit) is logged again. */
+const OUTAGE_LOG_MS = 60_000;
+
+/**
+ * onWritableChange for a WAL: an error line when writing starts to fail, and an info line when it
+ * works again. A disk that hovers at wal.min_free_bytes, refused and freed by the loader in turn,
+ * is logged once a minute with how often it happened, not at every turn.
+ */
+export function walWritableLogger(logger: Logger, wal: string): (error: unknown) => void {
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  let loggedReason = '';
+  let outages = 0;
+  let open = false;
+  return (error) => {
+    if (error === undefined) {
+      if (open) logger.info({ wal }, 'the write-ahead log takes writes again');
+      open = false;
+      return;
+    }
+    outages += 1;
+    const why = reason(error);
+    if (why === loggedReason && Date.now() - loggedAt < OUTAGE_LOG_MS) return;
+    logger.error(
+      { wal, code: (error as { code?: string }).code, detail: (error as Error).message, outages },
+      `the write-ahead log cannot be written (${why}): events get 503 until it can; free space or fix the disk`,
+    );
+    loggedAt = Date.now();
+    loggedReason = why;
+    outages = 0;
+    open = true;
+  };
+}
 
 /**
  * Opens the WAL: repairs the segments a crash left, then starts a fresh segment after them.
@@ -81,19 +183,74 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   let writeScheduled = false;
   let syncing = false;
   let sealWaiters: Waiter[] = [];
+  // A failure that leaves the current segment's end unknown (a failed sync, a partial write that
+  // could not be cut back): the next write goes to a new segment.
   let broken: unknown;
+  // Set from a failed write or sync until one succeeds, for writable() and /healthz.
+  let failing: unknown;
+  let lastProbe = 0;
+  // The current segment holds bytes of a refused write that could not be cut back.
+  let tornTail = false;
+  // Successful writes so far, and their count at the last failure: a sync clears `failing` only if
+  // it covers a write made after that failure.
+  let writes = 0;
+  let writesAtFailure = 0;
   let closed = false;
   let idle: (() => void) | undefined;
 
-  /** Starts a new segment for the writes that follow; the old descriptor is returned for its last sync. */
+  // Free space on the WAL's disk when last asked, and the bytes accepted since.
+  let freeBytes = Number.POSITIVE_INFINITY;
+  let freeCheckedAt = 0;
+  let acceptedSinceCheck = 0;
+  /** Whether bytes more would leave at least minFreeBytes free; asks the disk every second, or when close. */
+  const roomFor = (bytes: number, fresh = false): boolean => {
+    const min = options.minFreeBytes ?? 0;
+    if (min <= 0) return true;
+    const now = Date.now();
+    if (fresh || now - freeCheckedAt >= 1000 || freeBytes - acceptedSinceCheck - bytes < min) {
+      try {
+        freeBytes = (options.freeBytes ?? diskFree)(options.dir);
+      } catch {
+        // Cannot tell: the write itself will say.
+        freeBytes = Number.POSITIVE_INFINITY;
+      }
+      freeCheckedAt = now;
+      acceptedSinceCheck = 0;
+    }
+    return freeBytes - acceptedSinceCheck - bytes >= min;
+  };
+
+  const fail = (error: unknown) => {
+    if (failing === undefined) options.onWritableChange?.(error);
+    failing = error;
+    writesAtFailure = writes;
+  };
+  const works = () => {
+    if (failing === undefined) return;
+    failing = undefined;
+    options.onWritableChange?.(undefined);
+  };
+
+  /**
+   * Starts a new segment for the writes that follow; the old descriptor is returned for its last
+   * sync. Nothing changes if the new segment cannot be made, so a retry takes the same name.
+   */
   const rotate = (): number => {
+    const next = openSync(segmentPath(options.dir, id + 1), 'a');
+    try {
+      syncDir(options.dir);
+    } catch (error) {
+      closeSync(next);
+      throw error;
+    }
     const old = fd;
-    sealedBytes += size;
+    fd = next;
     id += 1;
-    fd = openSync(segmentPath(options.dir, id), 'a');
-    syncDir(options.dir);
+    sealedBytes += size;
     size = 0;
     firstWriteAt = 0;
+    broken = undefined;
+    tornTail = false;
     return old;
   };
 
@@ -115,6 +272,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     unsynced = [];
     sealWaiters = [];
     const target = fd;
+    const covered = writes;
     let rotated = false;
     if ((seals.length > 0 && size > 0) || size >= options.segmentBytes) {
       try {
@@ -127,12 +285,22 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     const started = performance.now();
     fdatasync(target, (error) => {
       options.onFsync?.((performance.now() - started) / 1000);
-      // A failed fdatasync may have dropped dirty pages: continue in a new segment, never after them.
-      if (error) broken = error;
       if (rotated) close(target, () => {});
+      if (error) {
+        // A failed fdatasync may have dropped dirty pages, also those of writes made while it ran:
+        // those are refused too, and writing goes on in a new segment, never after them.
+        fail(error);
+        if (!rotated) {
+          broken = error;
+          settle(unsynced, error);
+          unsynced = [];
+        }
+      } else if (covered > writesAtFailure) works();
       settle(batch, error);
       settle(seals, error);
       syncing = false;
+      // Writes held back while this sync ran on a segment that must be left (see writeOut).
+      if (pending.length > 0) schedule();
       sync();
     });
   };
@@ -140,25 +308,45 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   const writeOut = () => {
     writeScheduled = false;
     if (pending.length === 0) return sync();
+    // Leaving a broken segment closes it, which must wait for a sync still running on it.
+    if (broken !== undefined && syncing) return;
     const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
     const waiters = pendingWaiters;
     pending = [];
     pendingBytes = 0;
     pendingWaiters = [];
+    let written = 0;
     try {
       if (broken !== undefined) {
-        // The last write or sync failed part-way: continue in a new segment so no torn bytes precede good ones.
+        // Continue in a new segment, so no torn bytes precede good ones and a file that refuses
+        // writes (too large, say) is left behind. One that holds nothing is removed: a full disk
+        // refusing request after request must not leave a file for each.
+        const left = id;
+        const empty = size === 0 && !tornTail;
         closeSync(rotate());
-        broken = undefined;
+        if (empty) rmSync(segmentPath(options.dir, left), { force: true });
       }
-      for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset);
-      if (size === 0) firstWriteAt = Date.now();
-      size += data.length;
-      unsynced.push(...waiters);
+      while (written < data.length) written += writeSync(fd, data, written);
     } catch (error) {
+      // A write refused part-way (the disk filled up during it) is cut back, so the segment ends
+      // with its last whole record: nothing of a refused request is left to load.
+      if (written > 0) {
+        try {
+          ftruncateSync(fd, size);
+        } catch {
+          tornTail = true;
+        }
+      }
       broken = error;
+      fail(error);
       settle(waiters, error);
+      sync();
+      return;
     }
+    if (size === 0) firstWriteAt = Date.now();
+    size += data.length;
+    writes += 1;
+    unsynced.push(...waiters);
     sync();
   };
 
@@ -187,6 +375,15 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         );
       }
       const data = typeof records === 'string' ? Buffer.from(records) : records;
+      if (!roomFor(data.length)) {
+        const error = Object.assign(
+          new Error(`less than wal.min_free_bytes (${options.minFreeBytes} bytes) free on the WAL's disk`),
+          { code: LOW_SPACE },
+        );
+        fail(error);
+        return Promise.reject(unavailable(error));
+      }
+      acceptedSinceCheck += data.length;
       return new Promise<void>((resolve, reject) => {
         pending.push(data);
         pendingBytes += data.length;
@@ -223,7 +420,28 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       return firstWriteAt === 0 ? 0 : Date.now() - firstWriteAt;
     },
     writable() {
-      return broken === undefined && !closed;
+      return failing === undefined && !closed;
+    },
+    probe() {
+      if (closed || failing === undefined || Date.now() - lastProbe < 1000) return this.writable();
+      lastProbe = Date.now();
+      // Room for a request or two of the largest kind, asked of the disk now.
+      if (!roomFor(PROBE_ROOM, true)) return false;
+      const path = join(options.dir, '.probe');
+      try {
+        const probeFd = openSync(path, 'w');
+        try {
+          writeSync(probeFd, Buffer.alloc(4096));
+          fdatasyncSync(probeFd);
+        } finally {
+          closeSync(probeFd);
+        }
+        works();
+      } catch {
+        // Still refused: stays unwritable.
+      }
+      rmSync(path, { force: true });
+      return this.writable();
     },
     async close() {
       closed = true;

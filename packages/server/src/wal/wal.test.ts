@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
 import {
@@ -12,6 +16,7 @@ import {
   scanLines,
   segmentPath,
   verifySegmentFile,
+  walWritableLogger,
 } from './index.ts';
 
 const line = (n: number) => encodeRecord(JSON.stringify({ event_id: `e${n}`, n }));
@@ -115,6 +120,124 @@ describe('WAL writer', () => {
     expect(statSync(path).size).toBe(Buffer.byteLength(line(1)));
     await reopened.close();
     cleanup();
+  });
+});
+
+/** Runs test/fixtures/wal/refused-writes.ts under a file size limit in KB (ulimit -f), SIGXFSZ ignored. */
+function underFileSizeLimit(kb: number, appends: number) {
+  const { dir, cleanup } = tempDir();
+  const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'wal', 'refused-writes.ts');
+  try {
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `trap '' XFSZ; ulimit -f ${kb}; exec "$0" --import tsx "$@"`,
+        process.execPath,
+        script,
+        join(dir, 'wal'),
+        String(appends),
+      ],
+      { encoding: 'utf8', cwd: join(import.meta.dirname, '..', '..') },
+    );
+    return JSON.parse(out) as {
+      acknowledged: string[];
+      refused: string[];
+      changes: string[];
+      probe: boolean;
+      segments: Array<{ id: number; bad: number; ids: string[] }>;
+      files: string[];
+    };
+  } finally {
+    cleanup();
+  }
+}
+
+describe('WAL writer when the disk refuses writes', () => {
+  it('cuts a write refused part-way back to whole records, and goes on in a new segment', () => {
+    // 64 KB a file: the tenth append of ten ~700-byte records crosses it part-way through a record.
+    const run = underFileSizeLimit(64, 20);
+    expect(run.refused.length).toBeGreaterThan(0);
+    expect(run.refused[0]).toContain('WAL_UNAVAILABLE');
+    expect(run.refused[0]).toContain('file size limit');
+    expect(run.segments.length).toBeGreaterThan(1);
+    // No torn or partial record anywhere, and exactly the acknowledged records: nothing of a refused append.
+    expect(run.segments.every((segment) => segment.bad === 0)).toBe(true);
+    expect(run.segments.flatMap((segment) => segment.ids)).toEqual(run.acknowledged);
+    expect(run.changes.slice(0, 2)).toEqual(['EFBIG', 'works']);
+  });
+
+  it('leaves one segment file, not one per refused append, when every write is refused; the probe says so', () => {
+    const run = underFileSizeLimit(0, 30);
+    expect(run.acknowledged).toEqual([]);
+    expect(run.refused).toHaveLength(30);
+    expect(run.files.filter((name) => name.endsWith('.log'))).toHaveLength(1);
+    expect(run.files).not.toContain('.probe');
+    expect(run.probe).toBe(false);
+    // One change reported for the whole outage, for one log line.
+    expect(run.changes).toEqual(['EFBIG']);
+  });
+
+  it('refuses appends that would leave less than min_free_bytes free, until space returns', async () => {
+    const { dir, cleanup } = tempDir();
+    const MB = 1024 * 1024;
+    let free = 70 * MB;
+    const changes: unknown[] = [];
+    const wal = createWalWriter({
+      dir,
+      segmentBytes: 64 * MB,
+      maxBytes: 2 ** 40,
+      minFreeBytes: 64 * MB,
+      freeBytes: () => free,
+      onWritableChange: (error) =>
+        changes.push(error === undefined ? 'works' : (error as { code: string }).code),
+    });
+    const chunk = encodeRecord(JSON.stringify({ event_id: 'big', pad: 'x'.repeat(4 * MB) }));
+    await wal.append(chunk);
+    free -= Buffer.byteLength(chunk);
+    await expect(wal.append(chunk)).rejects.toMatchObject({
+      code: 'WAL_UNAVAILABLE',
+      message: expect.stringContaining('the disk is nearly full'),
+    });
+    expect(wal.writable()).toBe(false);
+    // Other files took the rest meanwhile: the probe asks the disk, and there is no room.
+    free = 64 * MB + 1000;
+    expect(wal.probe()).toBe(false);
+    // The loader turned segments into Parquet and deleted them.
+    free = 200 * MB;
+    await wal.append(chunk);
+    expect(wal.writable()).toBe(true);
+    expect(changes).toEqual(['INLET_DISK_LOW', 'works']);
+    await wal.close();
+    cleanup();
+  });
+});
+
+describe('walWritableLogger', () => {
+  it('logs an outage and its end once, and one that comes back within a minute not again', () => {
+    const lines: Array<{ level: number; msg: string; outages: number }> = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
+    const change = walWritableLogger(logger, 'events');
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    change(full);
+    change(undefined);
+    change(full);
+    change(undefined);
+    change(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+    expect(lines.map((line) => [line.level, line.msg])).toEqual([
+      [50, expect.stringContaining('(the disk is full)')],
+      [30, 'the write-ahead log takes writes again'],
+      [50, expect.stringContaining('(the disk reported an I/O error)')],
+    ]);
+    expect(lines[2]?.outages).toBe(2);
   });
 });
 

@@ -5,7 +5,7 @@ import type { InletConfig } from '../../config/index.ts';
 import { createPeriodicLoad, type DataLayout, syncPath } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
-import { createWalWriter, encodeRecord, scanLines, segmentPath } from '../../wal/index.ts';
+import { createWalWriter, encodeRecord, scanLines, segmentPath, walWritableLogger } from '../../wal/index.ts';
 import { createHttpRecordMapper, type IntakeItem } from './http-log-records.ts';
 import { createLogLakeWriter, type LogLakeWriter } from './log-lake-writer.ts';
 import { logMetrics } from './log-metrics.ts';
@@ -53,6 +53,8 @@ export function createLogIntake(options: {
     dir,
     segmentBytes: config.wal.segment_bytes,
     maxBytes: config.wal.max_bytes,
+    minFreeBytes: config.wal.min_free_bytes,
+    onWritableChange: walWritableLogger(logger, 'logs'),
   });
   const siteOfKey = createSiteKeys(
     config.sites,
