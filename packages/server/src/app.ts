@@ -13,7 +13,7 @@ import {
 import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
 import { createHttpApp } from './http/index.ts';
-import { createLoader, createReadLeases, dataLayout, type Loader } from './lake/index.ts';
+import { createLoader, createReadLeases, damagedFileMessage, dataLayout, type Loader } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import {
@@ -194,7 +194,19 @@ export async function startRoles(options: {
   let engine: QueryEngine | undefined;
   let catalog: Catalog | undefined;
   if (has('web')) {
-    engine = await createQueryEngine({ config, layout, leases });
+    const damaged = metrics.counter(
+      'inlet_lake_damaged_files_total',
+      'Parquet files that were not readable and were moved to lake/_rejects/damaged',
+    );
+    engine = await createQueryEngine({
+      config,
+      layout,
+      leases,
+      onDamagedFile: (moved, detail) => {
+        damaged.inc();
+        logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));
+      },
+    });
     catalog = createCatalog({ config, logger });
   }
   const runs = has('web') || has('scheduler') ? createRunHistory(state) : undefined;

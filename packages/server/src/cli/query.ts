@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { InletConfig } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
-import { dataLayout } from '../lake/index.ts';
+import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
@@ -31,7 +31,11 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     output.err('--max-rows must be a non-negative integer\n');
     return ExitCode.USAGE;
   }
-  const engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+  const engine = await createQueryEngine({
+    config,
+    layout: dataLayout(config.data_dir),
+    onDamagedFile: (moved) => output.err(`warning: ${damagedFileMessage(moved)}\n`),
+  });
   try {
     const result = await engine.query(sql, {
       maxRows: maxRows ?? (format === 'table' ? 1000 : Number.MAX_SAFE_INTEGER),

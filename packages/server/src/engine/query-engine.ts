@@ -11,7 +11,7 @@ import {
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
-import { type ReadLeases, sqlString } from '../lake/index.ts';
+import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { applyViews, discoverViews, viewStatements } from './views.ts';
 
@@ -70,6 +70,15 @@ async function* streamedRows(result: DuckDBResult): AsyncGenerator<Json[][]> {
 
 const FILE_RACE = /No files found|Cannot open file|No such file/;
 const FILE_RACE_RETRIES = 3;
+/**
+ * DuckDB's words for damage inside a Parquet file (its metadata or pages), which name no file:
+ * its Thrift decoder's errors come as "Invalid Error: …" ("TProtocolException: Invalid data",
+ * "don't know what type", "Variable-length int over 10 bytes").
+ */
+const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-length int over 10 bytes/m;
+
+/** Damaged files a query may move out of the lake before it gives up (each is one more attempt). */
+const DAMAGED_FILES_PER_QUERY = 10;
 
 /**
  * The sandboxed engine for people's SQL: an in-memory DuckDB that reads only the lake and the WAL,
@@ -80,6 +89,8 @@ export async function createQueryEngine(options: {
   layout: DataLayout;
   /** Shared with this process's loader, so a segment a query may read is not deleted under it. */
   leases?: ReadLeases;
+  /** Told of each damaged Parquet file a query found and moved out of the lake (see lake/damaged.ts). */
+  onDamagedFile?: (moved: MovedFile, detail: string) => void;
 }) {
   const { config, layout } = options;
   const instance = await DuckDBInstance.create(':memory:', {
@@ -113,6 +124,17 @@ export async function createQueryEngine(options: {
     } finally {
       refreshing = undefined;
     }
+  };
+
+  const unreadable = (error: unknown) => {
+    const detail = (error as Error).message.split('\n')[0];
+    return new InletError(
+      'LAKE_UNREADABLE',
+      DAMAGED_INSIDE.test(detail)
+        ? `A Parquet file of the lake is damaged inside and DuckDB does not say which (${detail}); queries of its table fail until it is moved out of the lake or restored from a backup. A file that is not Parquet at all is moved aside by itself.`
+        : `The lake's tables cannot be read, so no query can run (${detail}); the log has the whole error.`,
+      { cause: error },
+    );
   };
 
   const running = new Map<string, () => void>();
@@ -184,9 +206,31 @@ export async function createQueryEngine(options: {
     sql: string,
     stopped: () => InletError | undefined,
   ): Promise<{ prepared: DuckDBPreparedStatement; result: DuckDBResult }> => {
+    let moved = 0;
     for (let attempt = 0; ; attempt++) {
-      await refreshViews();
-      const prepared = await prepareReadOnly(connection, sql);
+      // A Parquet file of the lake that is not one (empty, cut short) fails every query of its
+      // table, and the building of the views: it is moved aside and the query planned again.
+      const healed = (message: string) => {
+        if (moved >= DAMAGED_FILES_PER_QUERY) return false;
+        const file = moveDamagedFile(layout, message);
+        if (!file) return false;
+        moved++;
+        options.onDamagedFile?.(file, message);
+        views = new Map();
+        return true;
+      };
+      try {
+        await refreshViews();
+      } catch (error) {
+        const message = (error as Error).message;
+        if (healed(message)) continue;
+        throw unreadable(error);
+      }
+      const prepared = await prepareReadOnly(connection, sql).catch((error: Error) => {
+        if (healed(error.message)) return undefined;
+        throw error;
+      });
+      if (!prepared) continue;
       const early = stopped();
       if (early) throw early;
       try {
@@ -195,6 +239,7 @@ export async function createQueryEngine(options: {
         return { prepared, result };
       } catch (error) {
         const message = (error as Error).message;
+        if (healed(message)) continue;
         // A file went between planning and reading: a WAL segment the loader of another process
         // loaded (the rows are in the lake now), or Parquet files compaction merged. Planned again,
         // the query sees the files that replaced them.
@@ -203,6 +248,7 @@ export async function createQueryEngine(options: {
           continue;
         }
         if (message.includes('INTERRUPT')) throw error;
+        if (DAMAGED_INSIDE.test(message)) throw unreadable(error);
         throw new InletError('QUERY_INVALID', message);
       }
     }

@@ -32,6 +32,8 @@ export const errorRegistry = {
   QUERY_TIMEOUT: 408,
   QUERY_CANCELLED: 499,
   QUERY_BUSY: 503,
+  // A file of the lake DuckDB cannot read and inlet cannot tell which (damage inside a file).
+  LAKE_UNREADABLE: 503,
   MODEL_INVALID: 400,
   MODEL_CYCLE: 400,
   MODEL_REF_MISSING: 400,

@@ -7,6 +7,7 @@ import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { segmentPath, type WalSegments } from '../wal/index.ts';
 import { compactPartition, recoverCompaction } from './compactor.ts';
+import { damagedFileMessage, moveDamagedFile } from './damaged.ts';
 import {
   checkSegment,
   copySegment,
@@ -97,6 +98,25 @@ export async function createLoader(options: {
   );
   for (const partition of partitions(layout.events)) recoverCompaction(join(layout.events, partition));
 
+  const damaged = metrics.counter(
+    'inlet_lake_damaged_files_total',
+    'Parquet files that were not readable and were moved to lake/_rejects/damaged',
+  );
+  /** Runs fn again after moving aside a damaged lake file its error names (lake/damaged.ts). */
+  const healing = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let moved = 0; ; moved++) {
+      try {
+        return await fn();
+      } catch (error) {
+        const detail = (error as Error).message;
+        const file = moved < 10 ? moveDamagedFile(layout, detail) : undefined;
+        if (!file) throw error;
+        damaged.inc();
+        logger.error({ file: file.file, moved_to: file.movedTo, detail }, damagedFileMessage(file));
+      }
+    }
+  };
+
   const touched = new Set<string>();
   const checker = options.checkThread ? createSegmentChecker({ logger }) : undefined;
   const filters = createIdFilterCache(ID_FILTER_CACHE_BYTES);
@@ -110,16 +130,19 @@ export async function createLoader(options: {
     const loadStarted = performance.now();
     let checked = await check(sealed[0]);
     for (let i = 0; checked; i++) {
+      const current = checked;
       // The next segment's checksums are verified on the check thread while DuckDB copies this one.
       const [result, following] = await Promise.all([
-        copySegment({
-          connection,
-          layout,
-          checked,
-          dedupWindowHours: config.loader.dedup_window_hours,
-          filters,
-          remove: leases?.retire,
-        }),
+        healing(() =>
+          copySegment({
+            connection,
+            layout,
+            checked: current,
+            dedupWindowHours: config.loader.dedup_window_hours,
+            filters,
+            remove: leases?.retire,
+          }),
+        ),
         check(sealed[i + 1]),
       ]);
       checked = following;
@@ -133,10 +156,8 @@ export async function createLoader(options: {
     const compactStarted = performance.now();
     busy.inc({ phase: 'load' }, (compactStarted - loadStarted) / 1000);
     for (const dt of touched) {
-      const compacted = await compactPartition(
-        connection,
-        join(layout.events, `dt=${dt}`),
-        config.loader.compact_min_files,
+      const compacted = await healing(() =>
+        compactPartition(connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
       );
       if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
     }

@@ -30,15 +30,19 @@ export interface Histogram {
 /** A small metrics registry; the HTTP layer serves render() at /metrics. */
 export function createMetrics() {
   const metrics: Metric[] = [];
+  // A counter asked for again by name (two parts of one process count the same thing) is the same one.
+  const counters = new Map<string, Counter>();
 
   const counter = (name: string, help: string): Counter => {
+    const known = counters.get(name);
+    if (known) return known;
     const values = new Map<string, number>();
     metrics.push({
       render: () =>
         `# HELP ${name} ${help}\n# TYPE ${name} counter\n` +
         [...values].map(([k, v]) => `${name}${k ? `{${k}}` : ''} ${v}\n`).join(''),
     });
-    return {
+    const made: Counter = {
       inc(labels, by = 1) {
         const key = labelKey(labels);
         values.set(key, (values.get(key) ?? 0) + by);
@@ -47,6 +51,8 @@ export function createMetrics() {
         return values.get(labelKey(labels)) ?? 0;
       },
     };
+    counters.set(name, made);
+    return made;
   };
 
   const gauge = (name: string, help: string, read: () => number) => {
