@@ -5,13 +5,11 @@
 // event must be in `events` exactly once. Prints what it did and exits 1 if any event is missing or
 // repeated, so it can run as a nightly job. CHAOS_KILLS (12), CHAOS_SEED (random, printed) and
 // CHAOS_CLIENTS (8) change the run; CHAOS_KEEP=1 keeps its data directory.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exited, freePort, startInletProcess } from '../test/inlet-process.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.js');
 const KEY = 'wk_chaos_0001';
 const TOKEN = 'chaos-token';
 const KILLS = Number(process.env.CHAOS_KILLS ?? 12);
@@ -27,41 +25,6 @@ function random(seed: number): () => number {
     x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-
-async function start(config: string, url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
-    env: { ...process.env, INLET_API_TOKEN: TOKEN, INLET_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`inlet exited at start:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`inlet did not start:\n${stderr}`);
 }
 
 /** Every event id in `events` with how often it is there, through the CSV export (no row cap). */
@@ -127,7 +90,7 @@ async function main() {
   let retried = 0;
   const started = performance.now();
   for (let round = 0; round < KILLS; round++) {
-    const child = await start(config, url);
+    const child = await startInletProcess(config, url, TOKEN);
     let stop = false;
     const client = async () => {
       while (!stop) {
@@ -183,7 +146,7 @@ async function main() {
       `${acknowledged.size.toLocaleString('en-US')} distinct acknowledged`,
   );
 
-  const child = await start(config, url);
+  const child = await startInletProcess(config, url, TOKEN);
   let ok = false;
   try {
     const backlog = await walWaitingBytes(url);

@@ -1,48 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir, WRITE_KEY } from './helpers.ts';
+import { exited, freePort, startInletProcess } from './inlet-process.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.js');
 const temp = tempDir('inlet-crash-');
 afterAll(() => temp.cleanup());
 
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-async function startChild(config: string, url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
-    env: { ...process.env, INLET_API_TOKEN: API_TOKEN, INLET_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`inlet exited: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`inlet did not start: ${stderr}`);
-}
+const startChild = (config: string, url: string) => startInletProcess(config, url, API_TOKEN);
 
 describe('crash safety', () => {
   it('after SIGKILL right after acknowledgements, every acknowledged event is in events exactly once', async () => {

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { type RunningInlet, startInlet } from '../src/app.ts';
 import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
@@ -95,4 +97,19 @@ export async function runCli(argv: string[]): Promise<{ code: number; out: strin
     { INLET_LOG_LEVEL: 'silent' },
   );
   return { code, out, err };
+}
+
+/** A logger that keeps every line it writes, parsed, for a test to look at; Fields types what else it reads. */
+export function capturingLogger<Fields extends object = object>(level = 'info') {
+  const lines: Array<Fields & { level: number; msg: string }> = [];
+  const logger = pino(
+    { level },
+    new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    }),
+  );
+  return { logger, lines };
 }

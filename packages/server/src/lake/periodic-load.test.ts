@@ -1,25 +1,10 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../test/helpers.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
-
-function capturingLogger() {
-  const lines: Array<{ level: number; msg: string; failedPasses?: number }> = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 describe('periodic load', () => {
   it('logs a failure that repeats once, a new one again, and says when passes work again', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = capturingLogger<{ failedPasses?: number }>();
     const outcomes = ['disk full', 'disk full', 'disk full', 'disk full', 'bad file', 'bad file', 'ok'];
     let passes = 0;
     let done: () => void = () => {};

@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.ts';
+import { capturingLogger, tempDir } from '../../test/helpers.ts';
 import {
   checkLine,
   createWalWriter,
@@ -215,16 +213,7 @@ describe('WAL writer when the disk refuses writes', () => {
 
 describe('walWritableLogger', () => {
   it('logs an outage and its end once, and one that comes back within a minute not again', () => {
-    const lines: Array<{ level: number; msg: string; outages: number }> = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(JSON.parse(String(chunk)));
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger<{ outages?: number }>();
     const change = walWritableLogger(logger, 'events');
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     change(full);

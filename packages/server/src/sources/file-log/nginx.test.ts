@@ -10,12 +10,12 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../../test/helpers.ts';
+import { freePort } from '../../../test/inlet-process.ts';
 import { createQueryEngine, type QueryEngine } from '../../engine/index.ts';
 import { dataLayout } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
@@ -27,16 +27,6 @@ import type { SourceContext } from '../types.ts';
 // A real nginx from Debian's package (apt-get install nginx), run under its own prefix, config,
 // pid and logs in a temp dir on a free loopback port: never the system nginx.
 const NGINX = '/usr/sbin/nginx';
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 function nginxConfig(prefix: string, port: number): string {
   const p = (name: string) => join(prefix, name);
