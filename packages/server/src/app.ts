@@ -12,6 +12,7 @@ import {
 } from './collect/index.ts';
 import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
+import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
 import { createLoader, createReadLeases, damagedFileMessage, dataLayout, type Loader } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
@@ -26,7 +27,7 @@ import {
 } from './scheduler/index.ts';
 import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
-import { openStateStore, type StateStore } from './state/index.ts';
+import { acquireProcessLock, openStateStore, type StateStore } from './state/index.ts';
 import { createSealedSegments, createWalWriter, type WalWriter, walWritableLogger } from './wal/index.ts';
 
 export interface RunningInlet {
@@ -116,6 +117,20 @@ export async function startRoles(options: {
     mkdirSync(dir, { recursive: true });
   const metrics = createMetrics();
   registerProcessMetrics(metrics);
+  // One collector and one loader a data directory: a second collector would recover (truncate)
+  // the first one's open WAL segment as if it had crashed, and a second loader would load and
+  // delete segments the first is writing or loading, losing acknowledged events.
+  const roleLocks = (['collector', 'loader'] as const).filter(has).map((role) => {
+    const path = join(layout.state, `${role}.lock`);
+    return acquireProcessLock(
+      path,
+      (holder) =>
+        new InletError(
+          'DATA_DIR_IN_USE',
+          `${holder} runs the ${role} role on ${config.data_dir}, and one data directory takes one ${role}. Stop that process, give this one another data_dir, or start it with --role for what the other does not run (lock file: ${path}).`,
+        ),
+    );
+  });
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
   const stoppers: Array<() => unknown> = [];
 
@@ -279,6 +294,7 @@ export async function startRoles(options: {
       for (const stop of stoppers) await stop();
       engine?.close();
       state.close();
+      for (const lock of roleLocks) lock.release();
     },
   };
 }

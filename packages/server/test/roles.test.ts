@@ -41,6 +41,31 @@ describe('roles', () => {
     }
   });
 
+  it('refuses a second collector or loader on one data directory, and takes one once the first stopped', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const other = { ...config, server: { ...config.server, port: 0 } };
+    const first = await startRoles({ config, logger: createSilentLogger(), roles: ['collector', 'loader'] });
+    try {
+      for (const role of ['collector', 'loader'] as const) {
+        await expect(
+          startRoles({ config: other, logger: createSilentLogger(), roles: [role] }),
+        ).rejects.toMatchObject({
+          code: 'DATA_DIR_IN_USE',
+          message: expect.stringContaining(`runs the ${role} role on ${config.data_dir}`),
+        });
+      }
+      // A role the first does not run shares the directory.
+      const web = await startRoles({ config: other, logger: createSilentLogger(), roles: ['web'] });
+      await web.close();
+    } finally {
+      await first.close();
+    }
+    const again = await startRoles({ config: other, logger: createSilentLogger(), roles: ['collector'] });
+    await again.close();
+    temp.cleanup();
+  });
+
   it('refuses an unknown role with a usage error', async () => {
     const errors: string[] = [];
     const code = await main(

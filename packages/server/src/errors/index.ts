@@ -6,6 +6,8 @@
 export const errorRegistry = {
   CONFIG_INVALID: 1,
   CONFIG_NOT_FOUND: 1,
+  // Another process runs the same role on the data directory (inlet start).
+  DATA_DIR_IN_USE: 1,
   BAD_REQUEST: 400,
   INVALID_JSON: 400,
   INVALID_FIELD: 400,
