@@ -239,6 +239,21 @@ export async function startRoles(options: {
   let url: string | undefined;
   let apiToken: string | undefined;
   let app: ReturnType<typeof createHttpApp> | undefined;
+  const stopSources = new AbortController();
+  let followers: Array<{ stop(): Promise<void> }> = [];
+  const close = async () => {
+    await app?.close();
+    stopSources.abort();
+    await Promise.all(followers.map((follower) => follower.stop()));
+    await logs?.stop();
+    await scheduler?.stop();
+    catalog?.close();
+    await loader?.stop();
+    for (const stop of stoppers) await stop();
+    engine?.close();
+    state.close();
+    for (const lock of roleLocks) lock.release();
+  };
   if (has('collector') || has('web')) {
     const { token, generated, path } = resolveApiToken(config);
     if (generated) logger.info({ path }, 'generated an API token because INLET_API_TOKEN is not set');
@@ -256,14 +271,18 @@ export async function startRoles(options: {
       logs,
       apiToken: token,
     });
-    url = await app.listen({ host: config.server.host, port: config.server.port });
+    try {
+      url = await app.listen({ host: config.server.host, port: config.server.port });
+    } catch (error) {
+      await close();
+      throw listenFailed(error, config.server.host, config.server.port);
+    }
   }
   loader?.start();
   scheduler?.start();
   logs?.start();
   // Log tails (sources with follow()) run with the collector, for as long as it does.
-  const stopSources = new AbortController();
-  const followers = has('collector')
+  followers = has('collector')
     ? createSources(config).flatMap((source) => {
         const context = { config, layout, state, metrics, logger: logger.child({ source: source.name }) };
         return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
@@ -283,18 +302,31 @@ export async function startRoles(options: {
     scheduler,
     runs,
     catalog,
-    async close() {
-      await app?.close();
-      stopSources.abort();
-      await Promise.all(followers.map((follower) => follower.stop()));
-      await logs?.stop();
-      await scheduler?.stop();
-      catalog?.close();
-      await loader?.stop();
-      for (const stop of stoppers) await stop();
-      engine?.close();
-      state.close();
-      for (const lock of roleLocks) lock.release();
-    },
+    close,
   };
+}
+
+/** The HTTP server could not listen: what is wrong with server.host or server.port, in words. */
+function listenFailed(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: string }).code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE')
+    return new InletError(
+      'SERVER_CANNOT_LISTEN',
+      `Another program already listens on ${where}; stop it, or give inlet another server.port in inlet.yaml (or --port N).`,
+      { cause: error },
+    );
+  if (code === 'EACCES')
+    return new InletError(
+      'SERVER_CANNOT_LISTEN',
+      `This user may not listen on ${where} (ports below 1024 need privileges); use a port from 1024 up in server.port, or --port N.`,
+      { cause: error },
+    );
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new InletError(
+      'SERVER_CANNOT_LISTEN',
+      `server.host ${host} is not an address of this machine; use 127.0.0.1, 0.0.0.0 (every interface) or one of its addresses.`,
+      { cause: error },
+    );
+  return error;
 }

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRoles } from '../src/app.ts';
@@ -64,6 +66,31 @@ describe('roles', () => {
     const again = await startRoles({ config: other, logger: createSilentLogger(), roles: ['collector'] });
     await again.close();
     temp.cleanup();
+  });
+
+  it('says so when server.port is taken, and leaves the data directory free', async () => {
+    const temp = tempDir();
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as { port: number }).port;
+    const config = testConfig(temp.dir);
+    try {
+      await expect(
+        startRoles({
+          config: { ...config, server: { ...config.server, port } },
+          logger: createSilentLogger(),
+          roles: ['collector'],
+        }),
+      ).rejects.toMatchObject({
+        code: 'SERVER_CANNOT_LISTEN',
+        message: expect.stringContaining(`Another program already listens on 127.0.0.1:${port}`),
+      });
+      const next = await startRoles({ config, logger: createSilentLogger(), roles: ['collector'] });
+      await next.close();
+    } finally {
+      blocker.close();
+      temp.cleanup();
+    }
   });
 
   it('refuses an unknown role with a usage error', async () => {
