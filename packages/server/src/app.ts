@@ -113,8 +113,18 @@ export async function startRoles(options: {
   // Before anything starts: a bad workflow should stop start-up with its file named.
   const workflows = has('scheduler') ? loadWorkflows(config) : [];
   const layout = dataLayout(config.data_dir);
-  for (const dir of [layout.lake, layout.events, layout.walEvents, layout.state, layout.tmp])
-    mkdirSync(dir, { recursive: true });
+  for (const dir of [layout.lake, layout.events, layout.walEvents, layout.state, layout.tmp]) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      throw new InletError(
+        'DATA_DIR_UNUSABLE',
+        `data_dir ${config.data_dir} cannot be used: making ${dir} failed with ${code ?? message}${code === 'EROFS' ? ' (a read-only file system)' : code === 'EACCES' || code === 'EPERM' ? ' (no permission)' : code === 'ENOTDIR' ? ' (a file stands where a directory should)' : ''}. Set data_dir in inlet.yaml to a directory this user can write.`,
+        { cause: error },
+      );
+    }
+  }
   const metrics = createMetrics();
   registerProcessMetrics(metrics);
   // One collector and one loader a data directory: a second collector would recover (truncate)

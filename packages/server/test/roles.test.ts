@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -89,6 +89,26 @@ describe('roles', () => {
       await next.close();
     } finally {
       blocker.close();
+      temp.cleanup();
+    }
+  });
+
+  it('names a data_dir it cannot make, and what to do', async () => {
+    const temp = tempDir();
+    const file = join(temp.dir, 'a-file');
+    writeFileSync(file, '');
+    try {
+      await expect(
+        startRoles({
+          config: testConfig(join(file, 'data')),
+          logger: createSilentLogger(),
+          roles: ['collector'],
+        }),
+      ).rejects.toMatchObject({
+        code: 'DATA_DIR_UNUSABLE',
+        message: expect.stringMatching(/ENOTDIR \(a file stands where a directory should\)\. Set data_dir/),
+      });
+    } finally {
       temp.cleanup();
     }
   });

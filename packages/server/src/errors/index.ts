@@ -8,6 +8,8 @@ export const errorRegistry = {
   CONFIG_NOT_FOUND: 1,
   // Another process runs the same role on the data directory (inlet start).
   DATA_DIR_IN_USE: 1,
+  // data_dir cannot be created or written (inlet start).
+  DATA_DIR_UNUSABLE: 1,
   // server.host / server.port cannot be listened on (inlet start).
   SERVER_CANNOT_LISTEN: 1,
   BAD_REQUEST: 400,
