@@ -115,6 +115,19 @@ describe('enrich', () => {
     cleanup();
   });
 
+  it('takes the arrival time for an event time more than a day ahead of it', () => {
+    const { dir, cleanup } = tempDir();
+    const enrich = createEnricher({ saltDir: dir });
+    const receivedAt = Date.parse('2026-11-22T00:00:10Z');
+    const meta = { receivedAt, ip: '127.0.0.1', userAgent: IPHONE, origin: undefined };
+    const at = (timestamp: string) => enrich('docs', incoming({ timestamp: Date.parse(timestamp) }), meta).ts;
+    expect(at('2026-11-22T23:00:00Z')).toBe('2026-11-22T23:00:00.000Z');
+    expect(at('2031-01-01T00:00:00Z')).toBe('2026-11-22T00:00:10.000Z');
+    // The past stays as sent: imports of old events are real.
+    expect(at('2019-05-01T00:00:00Z')).toBe('2019-05-01T00:00:00.000Z');
+    cleanup();
+  });
+
   it('gives a returning visitor a new hash on a new day, with no hash kept across midnight', () => {
     const { dir, cleanup } = tempDir();
     let now = Date.parse('2026-11-21T23:59:59Z');

@@ -10,6 +10,9 @@ export { splitUrl } from './url.ts';
 export { createUserAgentParser } from './user-agent.ts';
 export { createVisitorHasher } from './visitor-hash.ts';
 
+/** How far ahead of its arrival an event's time may be. */
+const FUTURE_LIMIT_MS = 24 * 3_600_000;
+
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
 const some = (value: string | null | undefined): string | undefined => value ?? undefined;
@@ -66,6 +69,10 @@ export function createEnricher(options: { saltDir: string; now?: () => number })
     }
     let ts = event.timestamp ?? meta.receivedAt;
     if (event.timestamp !== undefined && event.sentAt !== undefined) ts += meta.receivedAt - event.sentAt;
+    // More than a day ahead of its arrival, even after the skew correction, is a broken client
+    // clock rather than an event time: the arrival is taken instead (as PostHog does), so such
+    // clocks cannot file events under days that have not come yet.
+    if (ts > meta.receivedAt + FUTURE_LIMIT_MS) ts = meta.receivedAt;
     const userAgent = event.userAgent ?? meta.userAgent;
     const ip = event.ip ?? meta.ip;
     if (site !== lastSite || ip !== lastIp || userAgent !== lastUserAgent || lastVisitor === null) {
