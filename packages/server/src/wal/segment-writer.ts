@@ -55,7 +55,7 @@ export interface WalWriter {
   /**
    * While writes fail: writes and syncs a small file beside the segments, at most once a second, and
    * when that works, the writer counts as writable again. Lets /healthz recover with no traffic, as
-   * a load balancer that took the node out sends none. Resolves with writable().
+   * a load balancer that took the node out sends none. Returns writable().
    */
   probe(): boolean;
   close(): Promise<void>;
