@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir, testConfig } from '../../test/helpers.ts';
+import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -271,5 +271,49 @@ describe('a Parquet file damaged inside', () => {
       message: expect.stringContaining('damaged inside'),
     });
     expect(existsSync(file?.path as string)).toBe(true);
+  });
+});
+
+describe("the loader's DuckDB instance", () => {
+  it('is replaced by a new one at an idle pass once it has loaded enough, and the new one loads as well', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const layout = dataLayout(config.data_dir);
+    const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+    const { logger, lines } = capturingLogger('debug');
+    const loader = await createLoader({
+      config,
+      layout,
+      wal,
+      logger,
+      metrics: createMetrics(),
+      recycleAfterRows: 2,
+    });
+    const engine = await createQueryEngine({ config, layout });
+    cleanups.push(temp.cleanup, async () => {
+      await loader.stop();
+      await wal.close();
+      engine.close();
+    });
+    const recycled = () => lines.filter((line) => line.msg.startsWith('opened a new DuckDB instance')).length;
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    await loader.runOnce();
+    expect(recycled()).toBe(0);
+    await wal.append(record('b') + record('c', '2026-11-21T23:30:00.000Z'));
+    await loader.runOnce({ sealNow: true });
+    expect(recycled()).toBe(0);
+    await loader.runOnce();
+    expect(recycled()).toBe(1);
+    // The new instance has the loader's settings: UTC partitions, and it loads and dedups as before.
+    await wal.append(record('d', '2026-11-21T23:59:59.000Z') + record('a'));
+    await loader.runOnce({ sealNow: true });
+    expect(readdirSync(layout.events).sort()).toEqual(['dt=2026-11-20', 'dt=2026-11-21']);
+    expect((await engine.query('SELECT event_id FROM events ORDER BY 1')).rows.flat()).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
   });
 });

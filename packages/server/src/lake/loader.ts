@@ -38,6 +38,9 @@ const ID_FILTER_CACHE_BYTES = 64 * 1024 * 1024;
  * of it too; on 2 cores, one DuckDB thread loaded more and let the collector answer more than two
  * did (docs/benchmarks.md).
  */
+/** Rows an instance of the loader's DuckDB loads before it is replaced at the next idle pass. */
+const RECYCLE_AFTER_ROWS = 500_000;
+
 function defaultLoaderThreads(): number {
   return Math.min(4, Math.max(1, availableParallelism() - 1));
 }
@@ -58,28 +61,49 @@ export async function createLoader(options: {
    * then buy nothing (docs/benchmarks.md).
    */
   checkThread?: boolean;
+  /** Rows its DuckDB instance loads before a new one replaces it at an idle pass (default 500,000). */
+  recycleAfterRows?: number;
 }): Promise<Loader> {
   const { config, layout, wal, logger, metrics, leases } = options;
   // Sealed segments still to load: not those loaded already and waiting for queries to finish.
   const toLoad = () =>
     wal.sealedSegments().filter((segment) => !leases?.retiring(segmentPath(layout.walEvents, segment)));
   mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:', {
-    threads: String(config.loader.threads ?? defaultLoaderThreads()),
-    // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS
-    // low (128 MB is too small for a full 64 MB segment); row order within a file does not matter.
-    memory_limit: '256MB',
-    preserve_insertion_order: 'false',
-    temp_directory: join(layout.tmp, 'loader'),
-    autoload_known_extensions: 'false',
-    autoinstall_known_extensions: 'false',
-  });
-  const connection = await instance.connect();
-  await connection.run("SET TimeZone = 'UTC'");
-  // A segment's rows go out to Parquet in row groups of LOAD_ROW_GROUP rows instead of being held
-  // until the whole segment is in memory: a third less time and half the memory for a 64 MB segment
-  // (docs/benchmarks.md). Compaction rewrites a day's files with full-size row groups.
-  await connection.run(`SET partitioned_write_flush_threshold = ${LOAD_ROW_GROUP}`);
+  const open = async () => {
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: String(config.loader.threads ?? defaultLoaderThreads()),
+      // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS
+      // low (128 MB is too small for a full 64 MB segment); row order within a file does not matter.
+      memory_limit: '256MB',
+      preserve_insertion_order: 'false',
+      temp_directory: join(layout.tmp, 'loader'),
+      autoload_known_extensions: 'false',
+      autoinstall_known_extensions: 'false',
+    });
+    const connection = await instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    // A segment's rows go out to Parquet in row groups of LOAD_ROW_GROUP rows instead of being held
+    // until the whole segment is in memory: a third less time and half the memory for a 64 MB segment
+    // (docs/benchmarks.md). Compaction rewrites a day's files with full-size row groups.
+    await connection.run(`SET partitioned_write_flush_threshold = ${LOAD_ROW_GROUP}`);
+    return { instance, connection, rows: 0 };
+  };
+  let duck = await open();
+  /**
+   * DuckDB's instance keeps ~175 MB it does not account for once read_json and the Parquet writer
+   * have run, and gives it back only when closed (docs/benchmarks.md). So when the loader has
+   * nothing to do and its instance has loaded recycleAfterRows since it was opened, it opens a
+   * new one: an idle server does not sit on a busy hour's memory. The next load pays DuckDB's
+   * first-query start once (~0.2 s).
+   */
+  const recycleIfIdle = async () => {
+    if (duck.rows < (options.recycleAfterRows ?? RECYCLE_AFTER_ROWS)) return;
+    const old = duck;
+    duck = await open();
+    old.connection.closeSync();
+    old.instance.closeSync();
+    logger.debug({ rows: old.rows }, 'opened a new DuckDB instance for the loader to give memory back');
+  };
   const loadedRows = metrics.counter('inlet_loader_rows_total', 'Event rows written to the lake');
   const corrupt = metrics.counter(
     'inlet_wal_corrupt_records_total',
@@ -135,7 +159,7 @@ export async function createLoader(options: {
       const [result, following] = await Promise.all([
         healing(() =>
           copySegment({
-            connection,
+            connection: duck.connection,
             layout,
             checked: current,
             dedupWindowHours: config.loader.dedup_window_hours,
@@ -147,6 +171,7 @@ export async function createLoader(options: {
       ]);
       checked = following;
       results.push(result);
+      duck.rows += result.rows;
       loadedRows.inc(undefined, result.rows);
       corrupt.inc(undefined, result.corrupt);
       duplicates.inc(undefined, result.duplicates);
@@ -157,12 +182,14 @@ export async function createLoader(options: {
     busy.inc({ phase: 'load' }, (compactStarted - loadStarted) / 1000);
     for (const dt of touched) {
       const compacted = await healing(() =>
-        compactPartition(connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
+        compactPartition(duck.connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
       );
       if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
     }
+    const compacted = touched.size > 0;
     touched.clear();
     busy.inc({ phase: 'compact' }, (performance.now() - compactStarted) / 1000);
+    if (results.length === 0 && !compacted) await recycleIfIdle();
     return results;
   };
 
@@ -179,8 +206,8 @@ export async function createLoader(options: {
     async stop() {
       await periodic.stop();
       await checker?.close();
-      connection.closeSync();
-      instance.closeSync();
+      duck.connection.closeSync();
+      duck.instance.closeSync();
     },
   };
 }
