@@ -8,13 +8,14 @@ import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress, type Output } from './output.ts';
-import { untilSignal } from './start.ts';
+import { portOption, untilSignal } from './start.ts';
 
-export const demoHelp = `inlet demo [--days 30] [--force] [--exit]
+export const demoHelp = `inlet demo [--days 30] [--force] [--exit] [--port N]
   Starts inlet with a "demo" site (write key ${DEMO_SITE.write_key}) and sends it a realistic
   synthetic month through the collector: page views, logins per account, feature events,
   help-centre searches (some with no result) and lecture heartbeats. Then keeps serving,
-  unless --exit. Skips sending when the demo site already has events, unless --force.`;
+  unless --exit. Skips sending when the demo site already has events, unless --force. --port
+  overrides server.port.`;
 
 export async function demoCommand(
   args: string[],
@@ -28,8 +29,11 @@ export async function demoCommand(
       days: { type: 'string', default: '30' },
       force: { type: 'boolean', default: false },
       exit: { type: 'boolean', default: false },
+      port: { type: 'string' },
     },
   });
+  const port = portOption(values.port, baseConfig, output);
+  if (port === undefined) return ExitCode.USAGE;
   const days = Number(values.days);
   if (!Number.isInteger(days) || days < 1 || days > 366) {
     output.err('--days must be a whole number from 1 to 366\n');
@@ -38,6 +42,7 @@ export async function demoCommand(
   const site = baseConfig.sites.find((s) => s.id === DEMO_SITE.id) ?? DEMO_SITE;
   const config: InletConfig = {
     ...baseConfig,
+    server: { ...baseConfig.server, port },
     sites: baseConfig.sites.some((s) => s.id === site.id) ? baseConfig.sites : [...baseConfig.sites, site],
   };
   const inlet = await startInlet({ config, logger });

@@ -31,5 +31,10 @@ describe('inlet command line', () => {
     const missing = await inlet('query', 'SELECT 1', '--config', configPath, '--format');
     expect(missing.code).toBe(ExitCode.USAGE);
     expect(missing.err).toContain('--format');
+    for (const command of ['start', 'demo']) {
+      const port = await inlet(command, '--port', '70000', '--config', configPath);
+      expect([command, port.code]).toEqual([command, ExitCode.USAGE]);
+      expect(port.err).toContain('--port 70000 is not a port number; give one from 0 to 65535.');
+    }
   });
 });

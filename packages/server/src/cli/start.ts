@@ -12,6 +12,18 @@ export const startHelp = `inlet start [--config inlet.yaml] [--role collector|lo
   directory; the HTTP server starts with collector or web. --port overrides server.port, so a
   collector and a web process can share one inlet.yaml.`;
 
+/** The port --port asks for, else server.port; undefined (after saying why) when it is not one. */
+export function portOption(
+  value: string | undefined,
+  config: InletConfig,
+  output: Output,
+): number | undefined {
+  const port = value === undefined ? config.server.port : Number(value);
+  if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
+  output.err(`--port ${value} is not a port number; give one from 0 to 65535.\n`);
+  return undefined;
+}
+
 /** Resolves when the process has been asked to stop (SIGINT or SIGTERM). */
 export function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -30,11 +42,8 @@ export async function startCommand(
     args,
     options: { role: { type: 'string', multiple: true }, port: { type: 'string' } },
   });
-  const port = values.port === undefined ? config.server.port : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    output.err(`--port ${values.port} is not a port number; give one from 0 to 65535.\n`);
-    return ExitCode.USAGE;
-  }
+  const port = portOption(values.port, config, output);
+  if (port === undefined) return ExitCode.USAGE;
   const roles = (values.role ?? []).flatMap((value) => value.split(',')).map((role) => role.trim());
   const unknown = roles.filter((role) => !ROLES.includes(role as Role));
   if (unknown.length > 0) {
