@@ -6,9 +6,12 @@ import {
   hasParquetFiles,
   type LakeTable,
   listLakeTables,
+  partitionFiles,
+  partitions,
   sqlString,
   walReadSql,
 } from '../lake/index.ts';
+import { listSegments, segmentPath } from '../wal/index.ts';
 
 export interface ViewDefinition {
   /** The view's name, possibly schema-qualified. */
@@ -56,29 +59,35 @@ function walLowerBound(dir: string, windowHours: number): string | undefined {
 const EMPTY_EVENTS = `SELECT ${EVENT_COLUMNS.map(([name, type]) => `NULL::${type} AS "${name}"`).join(', ')} WHERE false`;
 
 /**
- * The events view over the Parquet lake and the WAL segments not loaded yet. DuckDB fails on a
- * glob that matches nothing, so each half is only referenced once files exist.
+ * The events view over the Parquet lake and the WAL segments not loaded yet. Both halves name their
+ * files, listed here, rather than globs: the lake's rows and the check that leaves out WAL rows the
+ * lake holds must read the same files. With globs, DuckDB listed each scan's files on its own, so a
+ * segment's file the loader published between the two listings was in the check but not in the
+ * rows, and a query that ran while the loader drained a backlog missed that segment's events. The
+ * view's shape is its SQL, so it is built again whenever a file comes or goes.
  */
 export function eventsView(layout: DataLayout, dedupWindowHours = 48): ViewDefinition {
-  const lake = hasParquetFiles(layout.events);
-  const bound = walLowerBound(layout.walEvents, dedupWindowHours);
-  const files = `read_parquet(${sqlString(join(layout.events, '*', '*.parquet'))}, hive_partitioning=true, hive_types={'dt': 'DATE'}, union_by_name=true)`;
-  const lakeSql = lake
-    ? `SELECT * REPLACE (properties::JSON AS properties, context::JSON AS context) FROM ${files}`
-    : EMPTY_EVENTS;
-  if (!bound) return { name: 'events', shape: `${lake}:`, sql: lakeSql };
+  const lakeFiles = partitions(layout.events).flatMap((partition) =>
+    partitionFiles(join(layout.events, partition)).map((file) => file.path),
+  );
+  const walFiles = listSegments(layout.walEvents).map((segment) => segmentPath(layout.walEvents, segment));
+  const bound = walFiles.length > 0 ? walLowerBound(layout.walEvents, dedupWindowHours) : undefined;
+  const files = `read_parquet([${lakeFiles.map(sqlString).join(', ')}], hive_partitioning=true, hive_types={'dt': 'DATE'}, union_by_name=true)`;
+  const lakeSql =
+    lakeFiles.length > 0
+      ? `SELECT * REPLACE (properties::JSON AS properties, context::JSON AS context) FROM ${files}`
+      : EMPTY_EVENTS;
+  if (!bound) return { name: 'events', shape: lakeSql, sql: lakeSql };
   // Rows still in the WAL, once each, minus any the lake already holds (a segment loaded but not yet
   // deleted, or a client retry whose first copy was loaded earlier). The lake side is a separate,
   // narrow scan so DuckDB reads two columns of recent row groups, not whole files.
-  const walSql = `SELECT * FROM (${walReadSql(join(layout.walEvents, '*.log'), true)}) QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1`;
-  const seen = lake
-    ? ` WHERE event_id NOT IN (SELECT event_id FROM ${files} WHERE received_at >= ${sqlString(bound)}::TIMESTAMPTZ)`
-    : '';
-  return {
-    name: 'events',
-    shape: `${lake}:${bound}`,
-    sql: `${lakeSql} UNION ALL BY NAME SELECT * FROM (${walSql})${seen}`,
-  };
+  const walSql = `SELECT * FROM (${walReadSql(walFiles, true)}) QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1`;
+  const seen =
+    lakeFiles.length > 0
+      ? ` WHERE event_id NOT IN (SELECT event_id FROM ${files} WHERE received_at >= ${sqlString(bound)}::TIMESTAMPTZ)`
+      : '';
+  const sql = `${lakeSql} UNION ALL BY NAME SELECT * FROM (${walSql})${seen}`;
+  return { name: 'events', shape: sql, sql };
 }
 
 /** The SELECT that reads one manifest-described table. */

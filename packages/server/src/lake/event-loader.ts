@@ -45,9 +45,10 @@ async function segmentStatsFromSql(connection: DuckDBConnection, source: string)
   return { rows, distinctIds, firstReceived, dts: dts.split(',') };
 }
 
-/** Source SQL that reads one framed WAL file as event rows. */
-export function walReadSql(path: string, ignoreErrors = false): string {
-  return `SELECT e.* FROM read_json(${sqlString(path)}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'${ignoreErrors ? ', ignore_errors=true' : ''})`;
+/** Source SQL that reads framed WAL files (one path, or a list) as event rows. */
+export function walReadSql(path: string | string[], ignoreErrors = false): string {
+  const paths = Array.isArray(path) ? `[${path.map(sqlString).join(', ')}]` : sqlString(path);
+  return `SELECT e.* FROM read_json(${paths}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'${ignoreErrors ? ', ignore_errors=true' : ''})`;
 }
 
 /** A sealed segment whose checksums were verified: what to read, and what is known of it already. */
