@@ -114,7 +114,7 @@ export async function createQueryEngine(options: {
   let refreshing: Promise<void> | undefined;
   const refreshViews = async () => {
     while (refreshing) await refreshing;
-    const wanted = discoverViews(layout);
+    const wanted = discoverViews(layout, { skipWal: options.leases?.retiring });
     if (viewStatements(views, wanted).length === 0) return;
     refreshing = (async () => {
       views = await applyViews((sql) => admin.run(sql), views, wanted);

@@ -64,13 +64,21 @@ const EMPTY_EVENTS = `SELECT ${EVENT_COLUMNS.map(([name, type]) => `NULL::${type
  * lake holds must read the same files. With globs, DuckDB listed each scan's files on its own, so a
  * segment's file the loader published between the two listings was in the check but not in the
  * rows, and a query that ran while the loader drained a backlog missed that segment's events. The
- * view's shape is its SQL, so it is built again whenever a file comes or goes.
+ * view's shape is its SQL, so it is built again whenever a file comes or goes. Segments skipWal
+ * names (loaded, and retired for deletion: their rows are in the lake) are left out, so a query
+ * never lists a file that is deleted before the scan reaches it.
  */
-export function eventsView(layout: DataLayout, dedupWindowHours = 48): ViewDefinition {
+export function eventsView(
+  layout: DataLayout,
+  dedupWindowHours = 48,
+  skipWal: (path: string) => boolean = () => false,
+): ViewDefinition {
   const lakeFiles = partitions(layout.events).flatMap((partition) =>
     partitionFiles(join(layout.events, partition)).map((file) => file.path),
   );
-  const walFiles = listSegments(layout.walEvents).map((segment) => segmentPath(layout.walEvents, segment));
+  const walFiles = listSegments(layout.walEvents)
+    .map((segment) => segmentPath(layout.walEvents, segment))
+    .filter((path) => !skipWal(path));
   const bound = walFiles.length > 0 ? walLowerBound(layout.walEvents, dedupWindowHours) : undefined;
   const files = `read_parquet([${lakeFiles.map(sqlString).join(', ')}], hive_partitioning=true, hive_types={'dt': 'DATE'}, union_by_name=true)`;
   const lakeSql =
@@ -109,8 +117,11 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
  * defined by SQL. DuckDB binds a view when it is created, so those come last, in dependency order,
  * and only once every table they read exists.
  */
-export function discoverViews(layout: DataLayout): ViewDefinition[] {
-  const views = [eventsView(layout)];
+export function discoverViews(
+  layout: DataLayout,
+  options: { skipWal?: (path: string) => boolean } = {},
+): ViewDefinition[] {
+  const views = [eventsView(layout, undefined, options.skipWal)];
   let pending: LakeTable[] = [];
   for (const { dir, table } of listLakeTables(layout.lake)) {
     if (table.sql !== undefined) {

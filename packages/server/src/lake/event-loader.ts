@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
@@ -125,7 +126,7 @@ export async function copySegment(options: {
   /** The lake's id filters, read through the loader's cache. */
   filters: IdFilterCache;
   /** Deletes the loaded segment; by default at once (the loader defers it while queries run). */
-  remove?: (path: string) => void;
+  remove?: (path: string) => Promise<void>;
 }): Promise<SegmentLoadResult> {
   const { connection, layout } = options;
   const { segment, segmentFile, readPath, goodCount } = options.checked;
@@ -204,7 +205,8 @@ export async function copySegment(options: {
     result.duplicates = goodCount - result.rows;
   }
   if (readPath !== segmentFile) rmSync(readPath, { force: true });
-  (options.remove ?? rmSync)(segmentFile);
+  // Off the event loop when there is no lease keeper to do it (see read-leases.ts).
+  await (options.remove ?? rm)(segmentFile);
   return result;
 }
 
