@@ -120,6 +120,16 @@ async function load(url: string, path: string, body: string) {
   };
 }
 
+/** inlet's event loop delay figures from /metrics: the longest since the previous scrape, and the histogram. */
+async function loopDelay(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
+  const over = (le: string) =>
+    read('inlet_event_loop_delay_seconds_count') -
+    read(`inlet_event_loop_delay_seconds_bucket\\{le="${le}"\\}`);
+  return { max: read('inlet_event_loop_delay_max_seconds'), over25: over('0.025'), over100: over('0.1') };
+}
+
 // BENCH_SPLIT=1 runs the loader as its own process (inlet start --role loader), so the RSS printed is
 // the collector's alone; by default everything runs in one process, inlet's embedded default.
 const SPLIT = process.env.BENCH_SPLIT === '1';
@@ -251,14 +261,21 @@ async function main() {
   const batch = JSON.stringify({ batch: Array.from({ length: 100 }, (_, i) => message(i)) });
 
   const rows: string[][] = [];
+  const stalls: string[] = [];
   let peakRss = 0;
   for (const [label, path, body, events] of [
     ['single event', '/v1/track', single, 1],
     ['100-event batch', '/v1/batch', batch, 100],
   ] as const) {
     const base = await withCpu(bare.pid as number, events, () => load(bareUrl, path, body));
+    const delayBefore = await loopDelay(url);
     const [ours, rss] = await withRss(child.pid as number, () =>
       withCpu(child.pid as number, events, () => load(url, path, body)),
+    );
+    const delay = await loopDelay(url);
+    stalls.push(
+      `${label}: longest ${fmt(delay.max * 1000)} ms, ${fmt(delay.over25 - delayBefore.over25)} over 25 ms, ` +
+        `${fmt(delay.over100 - delayBefore.over100)} over 100 ms`,
     );
     peakRss = Math.max(peakRss, rss);
     rows.push([
@@ -286,6 +303,7 @@ async function main() {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
   console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
+  console.log(`inlet's event loop delay (a 10 ms timer's lateness) — ${stalls.join('; ')}`);
   if (!SPLIT) {
     // Whether the loader kept up: what reached the lake by the end of the runs, and the WAL still waiting.
     const metrics = await (await fetch(`${url}/metrics`)).text();

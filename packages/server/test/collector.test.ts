@@ -596,6 +596,30 @@ describe('operations and the query API', () => {
     expect(metrics).toMatch(/^nodejs_external_memory_bytes \d+$/m);
   });
 
+  it('reports how long the event loop stalled since the previous scrape', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${inlet.url}/metrics`)).text();
+      const read = (name: string) => Number(new RegExp(`^${name} ([\\d.e-]+)$`, 'm').exec(text)?.[1]);
+      return {
+        max: read('inlet_event_loop_delay_max_seconds'),
+        over100ms:
+          read('inlet_event_loop_delay_seconds_count') -
+          read('inlet_event_loop_delay_seconds_bucket\\{le="0.1"\\}'),
+      };
+    };
+    const before = await scrape();
+    // inlet runs in this process: hold its event loop for 150 ms, straight after the scrape.
+    const until = performance.now() + 150;
+    while (performance.now() < until);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const stalled = await scrape();
+    expect(stalled.max).toBeGreaterThanOrEqual(0.13);
+    expect(stalled.over100ms).toBe(before.over100ms + 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The maximum is since the previous scrape: the stall is not reported again.
+    expect((await scrape()).max).toBeLessThan(0.13);
+  });
+
   it('requires the API token, returns columns, rows and stats, streams CSV and refuses writes', async () => {
     const noToken = await fetch(`${inlet.url}/api/query`, {
       method: 'POST',
