@@ -5,7 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath } from '../wal/index.ts';
-import { partitionFiles, publish } from './files.ts';
+import { partitionFiles, publishAsync } from './files.ts';
 import { type IdFilterCache, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 import { checkSegmentHere, type SegmentCheck } from './segment-checker.ts';
@@ -190,15 +190,13 @@ export async function copySegment(options: {
     for (const partition of existsSync(staging) ? readdirSync(staging).sort() : []) {
       const dir = join(layout.events, partition);
       mkdirSync(dir, { recursive: true });
-      readdirSync(join(staging, partition))
-        .sort()
-        .forEach((file, i) => {
-          const target = join(dir, `${own}${i === 0 ? '' : `-${i}`}.parquet`);
-          // The filter first: a Parquet file is never visible with a filter that misses its ids.
-          if (idHashes) writeIdFilter(target, idHashes);
-          else removeIdFilter(target);
-          publish(join(staging, partition, file), target, dir);
-        });
+      for (const [i, file] of readdirSync(join(staging, partition)).sort().entries()) {
+        const target = join(dir, `${own}${i === 0 ? '' : `-${i}`}.parquet`);
+        // The filter first: a Parquet file is never visible with a filter that misses its ids.
+        if (idHashes) writeIdFilter(target, idHashes);
+        else removeIdFilter(target);
+        await publishAsync(join(staging, partition, file), target, dir);
+      }
       result.partitions.push(partition.slice(3));
     }
     rmSync(staging, { recursive: true, force: true });
