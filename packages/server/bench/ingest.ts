@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { createEnricher } from '../src/collect/index.ts';
 import { parseConfig } from '../src/config/index.ts';
@@ -220,7 +221,11 @@ async function benchLoader(events: number) {
   await fill(events, 'load', 0);
   const walBytes = wal.bytes() - walBefore;
   const started = performance.now();
+  // How long the loader holds the event loop at a time: in one process, the collector's requests wait as long.
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const [results, peakRss] = await withRss(process.pid, () => loader.runOnce());
+  delay.disable();
   const seconds = (performance.now() - started) / 1000;
   await loader.stop();
   await wal.close();
@@ -233,6 +238,8 @@ async function benchLoader(events: number) {
     compactSeconds: phase('compact') - compactBefore,
     walBytes,
     rssGrowth: Math.max(warmPeak, peakRss) - baseRss,
+    loopMaxMs: delay.max / 1e6,
+    loopP99Ms: delay.percentile(99) / 1e6,
   };
 }
 
@@ -329,7 +336,8 @@ async function reportLoader() {
     `loader: ${fmt(loaded.rows)} events (${fmt(loaded.walBytes / 2 ** 20)} MB of WAL) → Parquet in ${loaded.seconds.toFixed(2)} s = ${fmt(loaded.rows / loaded.seconds)} events/s` +
       ` (WAL → Parquet ${loaded.loadSeconds.toFixed(2)} s = ${fmt(loaded.rows / loaded.loadSeconds)} events/s, then compaction ${loaded.compactSeconds.toFixed(2)} s); ` +
       `its peak RSS ${fmt(loaded.rssGrowth)} MB above the process's before it ran; ` +
-      `the 20,000-event warm-up before it took ${loaded.warmSeconds.toFixed(2)} s`,
+      `the 20,000-event warm-up before it took ${loaded.warmSeconds.toFixed(2)} s; ` +
+      `it held the event loop at most ${loaded.loopMaxMs.toFixed(0)} ms at a time (p99 of a 1 ms timer's delay ${loaded.loopP99Ms.toFixed(1)} ms)`,
   );
 }
 

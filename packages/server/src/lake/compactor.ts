@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type PartitionFile, partitionFiles, publish, syncPath } from './files.ts';
-import { mergeIdFilters, readIdFilter, removeIdFilter, writeIdFilter } from './id-filter.ts';
+import { type PartitionFile, partitionFiles, publishAsync, syncPath } from './files.ts';
+import { mergeIdFilters, readIdFilterAsync, removeIdFilter, writeIdFilterAsync } from './id-filter.ts';
 import { sqlString } from './layout.ts';
 
 const TARGET_BYTES = 128 * 1024 * 1024;
@@ -76,15 +76,20 @@ export async function compactPartition(
   writeFileSync(manifest, JSON.stringify(small.map((f) => f.name)));
   syncPath(dir);
   // The merged file's id filter is the union of its inputs', when each has one (see id-filter.ts).
-  const filters = small.map((f) => readIdFilter(f.path));
+  const filters = await Promise.all(small.map((f) => readIdFilterAsync(f.path)));
   const output = join(dir, `${outName}.parquet`);
-  if (filters.every((f) => f !== undefined)) writeIdFilter(output, mergeIdFilters(filters));
-  else removeIdFilter(output);
-  const reader = await connection.runAndReadAll(
-    `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
-      `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
-  );
-  publish(tmp, output, dir);
+  // Merged while DuckDB copies on its own threads; the filter is in place before the file appears.
+  const filterWritten = filters.every((f) => f !== undefined)
+    ? mergeIdFilters(filters).then((merged) => writeIdFilterAsync(output, merged))
+    : Promise.resolve(removeIdFilter(output));
+  const [reader] = await Promise.all([
+    connection.runAndReadAll(
+      `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
+        `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+    ),
+    filterWritten,
+  ]);
+  await publishAsync(tmp, output, dir);
   recoverCompaction(dir);
   return { inputs: small.length, rows: Number(reader.getRows()[0]?.[0] ?? 0) };
 }

@@ -29,12 +29,32 @@ describe('id filters', () => {
     cleanup();
   });
 
-  it('finds a shared hash in sorted lists and merges them without repeats', () => {
+  it('finds a shared hash in sorted lists and merges them without repeats', async () => {
     const a = new Float64Array([1, 5, 9]);
     expect(sharesAny(a, new Float64Array([2, 4, 6, 10]))).toBe(false);
     expect(sharesAny(a, new Float64Array([2, 9]))).toBe(true);
     expect(sharesAny(a, new Float64Array([]))).toBe(false);
-    expect([...mergeIdFilters([a, new Float64Array([2, 5, 11])])]).toEqual([1, 2, 5, 9, 11]);
+    expect([...(await mergeIdFilters([a, new Float64Array([2, 5, 11])]))]).toEqual([1, 2, 5, 9, 11]);
+  });
+
+  it('merges lists longer than a step, of uneven lengths and with shared values, as a sorted set union', async () => {
+    // Steps hold 32,768 values of a list: these span several, and share values across step ends.
+    const list = (length: number, stride: number, offset: number) =>
+      Float64Array.from({ length }, (_, i) => offset + i * stride);
+    const lists = [
+      list(100_000, 3, 0),
+      list(70_000, 2, 1),
+      list(5, 50_000, 7),
+      list(0, 1, 0),
+      list(40_000, 7, 2),
+    ];
+    const expected = [...new Set(lists.flatMap((l) => [...l]))].sort((x, y) => x - y);
+    const merged = await mergeIdFilters(lists);
+    expect(merged.length).toBe(expected.length);
+    expect([...merged]).toEqual(expected);
+    // A value repeated past a whole step (never written by inlet, but the walk must still end).
+    const runs = await mergeIdFilters([new Float64Array(40_000).fill(5), Float64Array.from([1, 5, 9])]);
+    expect([...runs]).toEqual([1, 5, 9]);
   });
 
   it('searches a far longer list instead of walking it, with the same answers', () => {
