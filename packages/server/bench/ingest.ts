@@ -202,7 +202,15 @@ async function benchLoader(events: number) {
     await wal.seal();
   };
   const metrics = createMetrics();
-  const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics });
+  const loader = await createLoader({
+    config,
+    layout,
+    wal,
+    logger: createSilentLogger(),
+    metrics,
+    // BENCH_CHECK_THREAD=1: checksums on their own thread, as where the collector shares the process.
+    checkThread: process.env.BENCH_CHECK_THREAD === '1',
+  });
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
   const baseRss = rss();
   const phase = (name: string) =>

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -24,24 +24,38 @@ export function idFilterPath(parquetPath: string): string {
  */
 export function writeIdFilter(parquetPath: string, hashes: Float64Array): void {
   const path = idFilterPath(parquetPath);
-  writeFileSync(`${path}.tmp`, encodeIdFilter(hashes));
+  writeFileSync(`${path}.tmp`, Buffer.concat(encodeIdFilter(hashes)));
   renameSync(`${path}.tmp`, path);
 }
 
 /** writeIdFilter with the file work on libuv's thread pool (a compaction's filter is megabytes). */
 export async function writeIdFilterAsync(parquetPath: string, hashes: Float64Array): Promise<void> {
   const path = idFilterPath(parquetPath);
-  await writeFile(`${path}.tmp`, encodeIdFilter(hashes));
+  const file = await open(`${path}.tmp`, 'w');
+  try {
+    // Header, then the hashes from the array's own memory: no copy of megabytes into one buffer.
+    let at = 0;
+    for (const part of encodeIdFilter(hashes)) {
+      for (let done = 0; done < part.length; ) {
+        const { bytesWritten } = await file.write(part, done, part.length - done, at);
+        done += bytesWritten;
+        at += bytesWritten;
+      }
+    }
+  } finally {
+    await file.close();
+  }
   await rename(`${path}.tmp`, path);
 }
 
-function encodeIdFilter(hashes: Float64Array): Buffer {
+/** The header and the hashes, as two buffers; the hashes are the array's own memory. */
+function encodeIdFilter(hashes: Float64Array): [Buffer, Buffer] {
   const body = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
   const header = Buffer.alloc(HEADER);
   header.write(MAGIC, 0, 'latin1');
   header.writeUInt32LE(crc32(body) >>> 0, 4);
   header.writeUInt32LE(hashes.length, 8);
-  return Buffer.concat([header, body]);
+  return [header, body];
 }
 
 /** The file's filter, or undefined when it has none or it does not check out (then the exact path runs). */
