@@ -38,7 +38,7 @@ describe('id filters', () => {
   });
 
   it('merges lists longer than a step, of uneven lengths and with shared values, as a sorted set union', async () => {
-    // Steps hold 32,768 values of a list: these span several, and share values across step ends.
+    // Steps hold 8,192 values of a list: these span several, and share values across step ends.
     const list = (length: number, stride: number, offset: number) =>
       Float64Array.from({ length }, (_, i) => offset + i * stride);
     const lists = [
