@@ -57,6 +57,22 @@ describe('id filters', () => {
     expect([...runs]).toEqual([1, 5, 9]);
   });
 
+  it('lets the event loop run while it merges long lists (the collector answers on the same loop)', async () => {
+    const long = (offset: number) => Float64Array.from({ length: 100_000 }, (_, i) => offset + 2 * i);
+    let turns = 0;
+    let finished = false;
+    const tick = () => {
+      turns++;
+      if (!finished) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const merged = await mergeIdFilters([long(0), long(1)]);
+    finished = true;
+    expect(merged.length).toBe(200_000);
+    // 200,000 values in steps of at most 8,192 of each list: the loop turned at every step.
+    expect(turns).toBeGreaterThanOrEqual(10);
+  });
+
   it('searches a far longer list instead of walking it, with the same answers', () => {
     const long = new Float64Array(Array.from({ length: 1000 }, (_, i) => 10 * (i + 1)));
     for (const [short, shared] of [
