@@ -253,10 +253,15 @@ export async function startRoles(options: {
       'inlet_lake_damaged_files_total',
       'Parquet files that were not readable and were moved to lake/_rejects/damaged',
     );
+    const fileRaces = metrics.counter(
+      'inlet_query_file_races_total',
+      'Queries planned again because a file they listed went away (a WAL segment loaded by another process, Parquet files compacted)',
+    );
     engine = await createQueryEngine({
       config,
       layout,
       leases,
+      onFileRace: () => fileRaces.inc(),
       onDamagedFile: (moved, detail) => {
         damaged.inc();
         logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));

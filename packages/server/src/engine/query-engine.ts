@@ -91,6 +91,8 @@ export async function createQueryEngine(options: {
   leases?: ReadLeases;
   /** Told of each damaged Parquet file a query found and moved out of the lake (see lake/damaged.ts). */
   onDamagedFile?: (moved: MovedFile, detail: string) => void;
+  /** Told each time a query is planned again because a file it listed went away meanwhile. */
+  onFileRace?: (detail: string) => void;
 }) {
   const { config, layout } = options;
   const instance = await DuckDBInstance.create(':memory:', {
@@ -219,15 +221,27 @@ export async function createQueryEngine(options: {
         views = new Map();
         return true;
       };
+      // A file went between listing and reading: a WAL segment the loader of another process
+      // loaded and deleted (the rows are in the lake now), or Parquet files compaction merged.
+      // DuckDB finds out when it binds the views or the query, or when its scan opens the file;
+      // planned again a moment later, the query sees the files that replaced them.
+      const raced = async (message: string) => {
+        if (attempt >= FILE_RACE_RETRIES || !FILE_RACE.test(message)) return false;
+        options.onFileRace?.(message);
+        views = new Map();
+        // A deletion still under way in the other process would be listed again at once.
+        await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+        return true;
+      };
       try {
         await refreshViews();
       } catch (error) {
         const message = (error as Error).message;
-        if (healed(message)) continue;
+        if (healed(message) || (await raced(message))) continue;
         throw unreadable(error);
       }
-      const prepared = await prepareReadOnly(connection, sql).catch((error: Error) => {
-        if (healed(error.message)) return undefined;
+      const prepared = await prepareReadOnly(connection, sql).catch(async (error: Error) => {
+        if (healed(error.message) || (await raced(error.message))) return undefined;
         throw error;
       });
       if (!prepared) continue;
@@ -239,14 +253,7 @@ export async function createQueryEngine(options: {
         return { prepared, result };
       } catch (error) {
         const message = (error as Error).message;
-        if (healed(message)) continue;
-        // A file went between planning and reading: a WAL segment the loader of another process
-        // loaded (the rows are in the lake now), or Parquet files compaction merged. Planned again,
-        // the query sees the files that replaced them.
-        if (attempt < FILE_RACE_RETRIES && FILE_RACE.test(message)) {
-          views = new Map();
-          continue;
-        }
+        if (healed(message) || (await raced(message))) continue;
         if (message.includes('INTERRUPT')) throw error;
         if (DAMAGED_INSIDE.test(message)) throw unreadable(error);
         throw new InletError('QUERY_INVALID', message);

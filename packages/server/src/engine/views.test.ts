@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
+import { walRecord } from '../../test/lake-fixtures.ts';
 import { dataLayout, writeLakeTable } from '../lake/index.ts';
+import { segmentPath } from '../wal/index.ts';
 import { createQueryEngine } from './index.ts';
 
 const temp = tempDir();
@@ -59,6 +61,37 @@ describe('lake table views', () => {
         )
       ).rows.map((r) => r[0]);
       expect(tables).toEqual(['crm.customers', 'main.access_logs', 'main.events']);
+    } finally {
+      engine.close();
+    }
+  });
+});
+
+describe('the events view and files that go away', () => {
+  it('plans a query again when a WAL segment it listed is gone before DuckDB binds it (a loader in another process)', async () => {
+    const config = testConfig(join(temp.dir, 'race'));
+    const layout = dataLayout(config.data_dir);
+    mkdirSync(layout.walEvents, { recursive: true });
+    writeFileSync(
+      segmentPath(layout.walEvents, 1),
+      walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
+    );
+    // Listed, but not there when DuckDB looks: a segment whose deletion finished in between.
+    const gone = segmentPath(layout.walEvents, 2);
+    symlinkSync(join(temp.dir, 'nowhere.log'), gone);
+    const races: string[] = [];
+    const engine = await createQueryEngine({
+      config,
+      layout,
+      onFileRace: (detail) => {
+        races.push(detail);
+        rmSync(gone);
+      },
+    });
+    try {
+      expect((await engine.query('SELECT event_id FROM events')).rows).toEqual([['kept']]);
+      expect(races).toHaveLength(1);
+      expect(races[0]).toContain('0000000000000002.log');
     } finally {
       engine.close();
     }
