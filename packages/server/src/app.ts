@@ -276,7 +276,13 @@ export async function startRoles(options: {
           workflows,
           state,
           history: runs,
-          handlers: createStepHandlers({ config, state, logger, metrics }),
+          handlers: createStepHandlers({
+            config,
+            state,
+            logger,
+            metrics,
+            leases,
+          }),
           logger,
         })
       : undefined;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type Json } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import { applyViews, discoverViews } from '../engine/index.ts';
-import { type DataLayout, sqlString } from '../lake/index.ts';
+import { type DataLayout, type ReadLeases, sqlString } from '../lake/index.ts';
 import { quoteName } from './sql-names.ts';
 
 /**
@@ -28,8 +28,13 @@ export const FILE_RACE = /No files found|Cannot open file|No such file/;
 export async function createBuildEngine(options: {
   config: InletConfig;
   layout: DataLayout;
+  /**
+   * Shared with this process's loader, as the query engine's are: while the engine is open, no
+   * WAL segment its views may list is deleted, and its views leave out segments already loaded.
+   */
+  leases?: ReadLeases;
 }): Promise<BuildEngine> {
-  const { config, layout } = options;
+  const { config, layout, leases } = options;
   const temp = join(layout.tmp, 'models');
   mkdirSync(temp, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
@@ -43,10 +48,15 @@ export async function createBuildEngine(options: {
   // Models see times in the configured zone, as people do in the SQL editor.
   await connection.run(`SET TimeZone = ${sqlString(config.timezone)}`);
   let views = new Map<string, string>();
+  const endLease = leases?.begin();
   return {
     connection,
     async refreshViews() {
-      views = await applyViews((sql) => connection.run(sql), views, discoverViews(layout));
+      views = await applyViews(
+        (sql) => connection.run(sql),
+        views,
+        discoverViews(layout, { skipWal: leases?.retiring }),
+      );
     },
     async overrideView(name, sql) {
       await connection.run(`CREATE OR REPLACE VIEW ${quoteName(name)} AS ${sql}`);
@@ -67,6 +77,7 @@ export async function createBuildEngine(options: {
     close() {
       connection.closeSync();
       instance.closeSync();
+      endLease?.();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { dataLayout } from '../lake/index.ts';
+import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
 import { createBuildEngine, FILE_RACE } from './build-engine.ts';
@@ -25,6 +25,8 @@ export interface RunOptions {
   onResult?: (result: ModelResult) => void;
   /** How long a replaced version stays readable; by default twice the query timeout. */
   retainVersionsMs?: number;
+  /** This process's loader's, when it has one: see createBuildEngine. */
+  leases?: ReadLeases;
 }
 
 export interface RunResult {
@@ -89,7 +91,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   const { project, graph } = openProject(config);
   const selected = selectNodes(graph, options.selectors ?? []);
   const layout = dataLayout(config.data_dir);
-  const engine = await createBuildEngine({ config, layout });
+  const engine = await createBuildEngine({ config, layout, leases: options.leases });
   const interrupt = () => engine.connection.interrupt();
   options.signal?.addEventListener('abort', interrupt);
   const results = new Map<string, ModelResult>();

@@ -1,5 +1,5 @@
 import type { InletConfig } from '../config/index.ts';
-import { dataLayout } from '../lake/index.ts';
+import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import { createBuildEngine } from './build-engine.ts';
 import { type DataTest, type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
 import { selectNodes } from './model-graph.ts';
@@ -11,11 +11,17 @@ import { quoteName } from './sql-names.ts';
 export async function testModels(options: {
   config: InletConfig;
   selectors?: string[];
+  /** This process's loader's, when it has one: see createBuildEngine. */
+  leases?: ReadLeases;
 }): Promise<{ ok: boolean; tests: DataTestResult[] }> {
   const { config } = options;
   const { project, graph } = openProject(config);
   const selected = new Set(selectNodes(graph, options.selectors ?? []));
-  const engine = await createBuildEngine({ config, layout: dataLayout(config.data_dir) });
+  const engine = await createBuildEngine({
+    config,
+    layout: dataLayout(config.data_dir),
+    leases: options.leases,
+  });
   try {
     await engine.refreshViews();
     const values = (self: string) => publishedValues(config.timezone, self);

@@ -1,6 +1,6 @@
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { dataLayout } from '../lake/index.ts';
+import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createMetrics, type Metrics } from '../metrics/index.ts';
 import { runModels, summarizeModel, summarizeTest, testModels } from '../models/index.ts';
@@ -32,6 +32,8 @@ export function createStepHandlers(options: {
   metrics?: Metrics;
   /** Defaults to the configured sources. */
   sources?: Source[];
+  /** This process's loader's, when it has one: models built here then never lose a segment mid-build. */
+  leases?: ReadLeases;
 }): StepHandlers {
   const { config, state, logger } = options;
   const layout = dataLayout(config.data_dir);
@@ -60,6 +62,7 @@ export function createStepHandlers(options: {
         fullRefresh,
         signal: context.signal,
         onResult: (model) => context.log(summarizeModel(model)),
+        leases: options.leases,
       });
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok) {
@@ -79,7 +82,7 @@ export function createStepHandlers(options: {
       }
     },
     async test(selectors, context) {
-      const result = await testModels({ config, selectors });
+      const result = await testModels({ config, selectors, leases: options.leases });
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok)
         throw new InletError(
