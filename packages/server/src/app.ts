@@ -173,6 +173,9 @@ export async function startRoles(options: {
   });
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
   const stoppers: Array<() => unknown> = [registerProcessMetrics(metrics)];
+  // The loader, the query engine and model builds of one process: loaded segments outlive the
+  // queries and builds reading them.
+  const leases = createReadLeases();
 
   let wal: WalWriter | undefined;
   let intake: Intake | undefined;
@@ -196,6 +199,8 @@ export async function startRoles(options: {
         logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
       },
       onWritableChange: walWritableLogger(logger, 'events'),
+      // Loaded, and kept only for readers still running: not the loader falling behind.
+      loaded: leases.retiring,
     });
     wal = writer;
     metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => writer.bytes());
@@ -231,8 +236,6 @@ export async function startRoles(options: {
     }
   }
 
-  // The loader and the query engine of one process: loaded segments outlive the queries reading them.
-  const leases = createReadLeases();
   let loader: Loader | undefined;
   if (has('loader')) {
     loader = await createLoader({

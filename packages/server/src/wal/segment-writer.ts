@@ -35,6 +35,8 @@ export interface WalWriterOptions {
    * each: for a log line per outage rather than one per refused request.
    */
   onWritableChange?: (error: unknown) => void;
+  /** Sealed segments already loaded and kept for readers: they do not count toward maxBytes. */
+  loaded?: (path: string) => boolean;
 }
 
 export interface WalWriter {
@@ -44,7 +46,7 @@ export interface WalWriter {
   seal(): Promise<void>;
   /** Ids of segments that are complete and may be loaded. */
   sealedSegments(): number[];
-  /** Bytes in all segments, sealed and current. */
+  /** Bytes in all segments, sealed and current, but those loaded and kept for readers (loaded). */
   bytes(): number;
   /** Re-reads the size of sealed segments after the loader removed some. */
   refresh(): void;
@@ -407,7 +409,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     refresh() {
       let total = 0;
       for (const segment of listSegments(options.dir)) {
-        if (segment >= id) continue;
+        if (segment >= id || options.loaded?.(segmentPath(options.dir, segment))) continue;
         try {
           total += statSync(segmentPath(options.dir, segment)).size;
         } catch {

@@ -99,6 +99,22 @@ describe('WAL writer', () => {
     cleanup();
   });
 
+  it('does not count loaded segments kept for readers toward max_bytes: the loader is not behind', async () => {
+    const { dir, cleanup } = tempDir();
+    const loaded = new Set<string>();
+    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 300, loaded: (p) => loaded.has(p) });
+    await wal.append(`${'y'.repeat(199)}\n`);
+    await wal.seal();
+    await expect(wal.append('x'.repeat(200))).rejects.toMatchObject({ code: 'WAL_FULL' });
+    // The loader has loaded the sealed segment; a long query or model build still reads it.
+    for (const segment of wal.sealedSegments()) loaded.add(segmentPath(dir, segment));
+    wal.refresh();
+    expect(wal.bytes()).toBe(0);
+    await wal.append('x'.repeat(200));
+    await wal.close();
+    cleanup();
+  });
+
   it('repairs a torn segment on open', async () => {
     const { dir, cleanup } = tempDir();
     const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
