@@ -1,5 +1,6 @@
 // npm run bench:ingest: inlet's collector against a bare Node http server under the same load,
 // then the loader (WAL → Parquet) on its own. Prints figures; it asserts nothing.
+import '../bin/duckdb-memory.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
