@@ -1,6 +1,6 @@
 // npm run bench:ingest: inlet's collector against a bare Node http server under the same load,
 // then the loader (WAL → Parquet) on its own. Prints figures; it asserts nothing.
-import '../bin/duckdb-memory.js';
+import '../bin/environment.cjs';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -148,7 +148,7 @@ async function startInletChild(
     spawn(
       process.execPath,
       [
-        join(ROOT, 'packages', 'server', 'bin', 'inlet.js'),
+        join(ROOT, 'packages', 'server', 'bin', 'inlet.cjs'),
         'start',
         '--config',
         join(dir, 'inlet.yaml'),

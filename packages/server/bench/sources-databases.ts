@@ -21,7 +21,7 @@ const TABLE = `rows_${ROWS}`;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.js');
+const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
 
 /** Peak RSS (VmHWM) and CPU seconds of a running process, from /proc. */
 function processStats(pid: number): { peak: number; cpu: number } | undefined {

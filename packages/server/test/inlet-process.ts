@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.js');
+const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
 
 /** A TCP port nothing listens on right now. */
 export const freePort = () =>

@@ -59,7 +59,7 @@ export async function createSourceHarness(sources: Array<Record<string, unknown>
 
 export type SourceHarness = Awaited<ReturnType<typeof createSourceHarness>>;
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.js');
+const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
 
 /** Parquet files a run has staged (not yet published) for one table. */
 export function stagedParts(lakeDir: string, source: string, table: string): number {

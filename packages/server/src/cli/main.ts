@@ -72,7 +72,7 @@ export async function main(
   try {
     switch (command) {
       case 'start':
-        return await startCommand(args, config, logger, output);
+        return await startCommand(args, config, logger, output, env);
       case 'query':
         return await queryCommand(args, config, output);
       case 'sync':

@@ -32,11 +32,44 @@ export function untilSignal(): Promise<string> {
   });
 }
 
+/** libuv's own pool size, when UV_THREADPOOL_SIZE does not set one. */
+const LIBUV_DEFAULT_POOL = 4;
+/** Threads of the pool kept for files (the WAL's fsyncs above all) while DuckDB holds the rest. */
+const POOL_FOR_FILES = 4;
+
+/**
+ * Why libuv's thread pool is too small for a process with these roles, or undefined when it is not.
+ * DuckDB runs each query, load, model build and table copy on a thread of the pool until it ends;
+ * when they hold every thread, the WAL's fsyncs wait for them, and so does every acknowledgement.
+ */
+export function threadPoolWarning(
+  config: InletConfig,
+  roles: readonly Role[],
+  poolSize: string | undefined,
+): string | undefined {
+  if (!roles.includes('collector')) return undefined;
+  const duckdb =
+    (roles.includes('web') ? config.query.max_concurrent : 0) +
+    (roles.includes('loader') ? 1 : 0) +
+    // A model build and a table copy.
+    (roles.includes('scheduler') ? 2 : 0);
+  if (duckdb === 0) return undefined;
+  const size = Number(poolSize) || LIBUV_DEFAULT_POOL;
+  const needed = duckdb + POOL_FOR_FILES;
+  if (size >= needed) return undefined;
+  return (
+    `UV_THREADPOOL_SIZE is ${size}: DuckDB's queries (query.max_concurrent: ${config.query.max_concurrent}), ` +
+    `loads and builds can hold every thread of libuv's pool, and then acknowledgements wait for them; ` +
+    `set UV_THREADPOOL_SIZE to at least ${needed}, or run the collector as its own process (--role).`
+  );
+}
+
 export async function startCommand(
   args: string[],
   config: InletConfig,
   logger: Logger,
   output: Output,
+  env: Record<string, string | undefined> = {},
 ): Promise<ExitCode> {
   const { values } = parseArgs({
     args,
@@ -50,10 +83,13 @@ export async function startCommand(
     output.err(`Unknown role ${unknown.map((r) => `"${r}"`).join(', ')}; use ${ROLES.join(', ')}.\n`);
     return ExitCode.USAGE;
   }
+  const started = roles.length > 0 ? (roles as Role[]) : ROLES;
+  const poolWarning = threadPoolWarning(config, started, env.UV_THREADPOOL_SIZE);
+  if (poolWarning) logger.warn(poolWarning);
   const inlet = await startRoles({
     config: { ...config, server: { ...config.server, port } },
     logger,
-    roles: roles.length > 0 ? (roles as Role[]) : ROLES,
+    roles: started,
   });
   const signal = await untilSignal();
   logger.info({ signal }, 'stopping; acknowledged events are in the WAL and load on the next start');

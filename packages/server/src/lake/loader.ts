@@ -92,7 +92,7 @@ export async function createLoader(options: {
   /**
    * DuckDB's instance keeps memory its buffer manager does not account for (duckdb_memory() shows
    * none) once read_json and the Parquet writer have run, and gives it back only when closed: even
-   * with jemalloc's freed pages returned (bin/duckdb-memory.js), a one-process server idle after a
+   * with jemalloc's freed pages returned (bin/environment.cjs), a one-process server idle after a
    * busy spell sat at 390–450 MB without this, 265–315 MB with it (docs/benchmarks.md). So when
    * the loader has nothing to do and its instance has loaded recycleAfterRows since it was opened, it opens a
    * new one: an idle server does not sit on a busy hour's memory. The next load pays DuckDB's

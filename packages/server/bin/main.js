@@ -1,7 +1,6 @@
-#!/usr/bin/env node
-// The inlet command. It runs a bundle of inlet's TypeScript that it builds itself when the sources
-// are newer (bundle.js), so there is no build step between a checkout and a running server.
-import './duckdb-memory.js';
+// The inlet command, after inlet.cjs has set up the environment. It runs a bundle of inlet's
+// TypeScript that it builds itself when the sources are newer (bundle.js), so there is no build
+// step between a checkout and a running server.
 import { pathToFileURL } from 'node:url';
 import { ensureBundle } from './bundle.js';
 

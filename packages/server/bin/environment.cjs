@@ -1,0 +1,18 @@
+// What native code in the inlet process reads from the environment once, when it starts: set here,
+// before Node reads any module on libuv's thread pool and before DuckDB's library loads. A value
+// already in the environment wins. CommonJS, so that requiring it reads no file on the pool.
+
+// libuv's thread pool runs the WAL's fsyncs (and every other file operation), and DuckDB runs each
+// query, load and model build on one of its threads until it ends. At libuv's default of 4 threads,
+// four dashboard queries (query.max_concurrent) held all of them, and every acknowledgement waited
+// up to 17 s for the queries to finish. 16 leaves room for the defaults' DuckDB work (4 queries, a
+// load, a model build, a table copy) and 4 threads for files; `inlet start` warns when
+// UV_THREADPOOL_SIZE is too small for the configured query.max_concurrent.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+// DuckDB allocates through a jemalloc of its own, which by default keeps the pages it frees for
+// reuse instead of returning them: after the loader's read_json and Parquet writer had run, the
+// process sat on 100–175 MB DuckDB no longer used, and the peak grew from one segment to the next.
+// Pages returned at once (decay 0) hold a loaded segment's cost to its own copy, at no measured
+// cost to intake or query speed and ~15 % to the loader's (docs/benchmarks.md).
+process.env.DUCKDB_JE_MALLOC_CONF ??= 'dirty_decay_ms:0,muzzy_decay_ms:0';
