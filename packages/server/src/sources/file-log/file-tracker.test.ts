@@ -5,6 +5,7 @@ import {
   statSync,
   truncateSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -97,6 +98,26 @@ describe('planning reads across rotation', () => {
     expect((await plan(['a.log', 'a.log.1'])).sort()).toEqual([`a.log.1@${read}`]);
     appendFileSync(path('a.log'), lines(55, 56));
     expect(await plan(['a.log', 'a.log.1'])).toEqual(['a.log@0']);
+  });
+
+  it('copytruncate refilled to the same size within one tick of the file clock is still seen', async () => {
+    const { path, plan } = setup();
+    // Linux stamps mtime from a coarse clock (a jiffy, 1–10 ms): writes within one tick leave it as
+    // it was. Whole seconds here, so the stamp set again below is exactly the one planned with.
+    const tick = 1_800_000_000;
+    writeFileSync(path('a.log'), lines(100, 150));
+    utimesSync(path('a.log'), tick, tick);
+    expect(await plan(['a.log'])).toEqual(['a.log@0']);
+    const size = statSync(path('a.log')).size;
+    copyFileSync(path('a.log'), path('a.log.1'));
+    truncateSync(path('a.log'), 0);
+    // Lines as long as those before: the same size again, and in the same tick, the same mtime.
+    appendFileSync(path('a.log'), lines(200, 250));
+    utimesSync(path('a.log'), tick, tick);
+    expect(statSync(path('a.log')).size).toBe(size);
+    // The new lines are read; the copy holds only lines read already.
+    expect((await plan(['a.log', 'a.log.1'])).sort()).toEqual(['a.log@0']);
+    expect(await plan(['a.log', 'a.log.1'])).toEqual([]);
   });
 
   it('a .gz of a file already read continues at its offset; an unknown .gz is read once from the start', async () => {

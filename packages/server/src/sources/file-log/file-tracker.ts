@@ -102,10 +102,9 @@ export async function planReads(
       else detach(f);
       continue;
     }
-    if (c.size === f.size && c.mtimeMs === f.mtimeMs) {
-      bind(c, f);
-      continue;
-    }
+    // Not taken as unchanged for the same size and mtime without looking: mtime comes from a coarse
+    // clock (a jiffy), so a copytruncate refilled to the same size within one tick looked unchanged,
+    // and its new lines waited for the next write. Reading up to HEAD_BYTES a scan costs little.
     if (c.size < f.offset) {
       detach(f);
       continue;
