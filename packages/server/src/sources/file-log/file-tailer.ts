@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
@@ -40,6 +40,8 @@ const SKIPPED = /\.(bz2|xz|zst|lz4|zip|7z|tmp|swp)$/;
 const GZIP_SETTLE_MS = 120_000;
 
 const clone = (files: readonly TrackedFile[]) => files.map((f) => ({ ...f }));
+/** A tracked file in a debug line: name, inode and offset. */
+const describe = (f: TrackedFile) => `${basename(f.path)}#${f.ino}@${f.offset}`;
 
 /**
  * Reads one `type: file` source: plans which files hold new lines (rotation, truncation, .gz),
@@ -122,6 +124,11 @@ export async function openFileTailer(
       if (JSON.stringify(files) !== JSON.stringify(committed?.files)) saveCommitted();
       return;
     }
+    if (logger.isLevelEnabled('debug'))
+      logger.debug(
+        { source: name, batch: batch.base, rows: batch.rows.length, files: files.map(describe) },
+        'writing a log batch',
+      );
     const prepared = await writer.prepare({
       base: batch.base,
       tables: [{ kind: parser.kind, name: table, rows: batch.rows }],
@@ -213,6 +220,15 @@ export async function openFileTailer(
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;
+      if (logger.isLevelEnabled('debug'))
+        logger.debug(
+          {
+            source: name,
+            tasks: plan.tasks.map((t) => `${describe(t.file)}→${t.candidate.size}`),
+            files: files.map(describe),
+          },
+          'planned log reads',
+        );
       // Pinned at once: a restart before the first batch must not start at the (later) end again.
       if (firstRun && !options.backfill) saveCommitted();
       firstRun = false;
