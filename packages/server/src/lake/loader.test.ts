@@ -320,4 +320,43 @@ describe("the loader's DuckDB instance", () => {
       'd',
     ]);
   });
+
+  it('is replaced after a busy pass too once it has loaded recycleBusyAfterRows, and loads on', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const layout = dataLayout(config.data_dir);
+    const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+    const { logger, lines } = capturingLogger('debug');
+    const loader = await createLoader({
+      config,
+      layout,
+      wal,
+      logger,
+      metrics: createMetrics(),
+      recycleBusyAfterRows: 3,
+    });
+    const engine = await createQueryEngine({ config, layout });
+    cleanups.push(temp.cleanup, async () => {
+      await loader.stop();
+      await wal.close();
+      engine.close();
+    });
+    const recycled = () => lines.filter((line) => line.msg.startsWith('opened a new DuckDB instance')).length;
+    await wal.append(record('a') + record('b'));
+    await loader.runOnce({ sealNow: true });
+    expect(recycled()).toBe(0);
+    // A pass that loads (never idle) and brings the instance to 3 rows replaces it at its end.
+    await wal.append(record('c'));
+    await loader.runOnce({ sealNow: true });
+    expect(recycled()).toBe(1);
+    // The new instance dedups against what the old one wrote.
+    await wal.append(record('d') + record('a'));
+    await loader.runOnce({ sealNow: true });
+    expect((await engine.query('SELECT event_id FROM events ORDER BY 1')).rows.flat()).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
+  });
 });

@@ -32,15 +32,17 @@ export interface Loader {
 /** Memory for id filters between segments: 8 bytes an event, so the ids of 8 million events. */
 const ID_FILTER_CACHE_BYTES = 64 * 1024 * 1024;
 
+/** Rows an instance of the loader's DuckDB loads before it is replaced at the next idle pass. */
+const RECYCLE_AFTER_ROWS = 500_000;
+/** …and before it is replaced after a pass even when the loader is never idle (sustained load). */
+const RECYCLE_BUSY_AFTER_ROWS = 2_000_000;
+
 /**
  * DuckDB threads for the loader when loader.threads is not set: one per core beyond the first, at
  * most 4. The first core is the collector's main thread, and the segment check thread needs some
  * of it too; on 2 cores, one DuckDB thread loaded more and let the collector answer more than two
  * did (docs/benchmarks.md).
  */
-/** Rows an instance of the loader's DuckDB loads before it is replaced at the next idle pass. */
-const RECYCLE_AFTER_ROWS = 500_000;
-
 function defaultLoaderThreads(): number {
   return Math.min(4, Math.max(1, availableParallelism() - 1));
 }
@@ -63,6 +65,8 @@ export async function createLoader(options: {
   checkThread?: boolean;
   /** Rows its DuckDB instance loads before a new one replaces it at an idle pass (default 500,000). */
   recycleAfterRows?: number;
+  /** Rows before a new instance replaces it after any pass, idle or not (default 2,000,000). */
+  recycleBusyAfterRows?: number;
 }): Promise<Loader> {
   const { config, layout, wal, logger, metrics, leases } = options;
   // Sealed segments still to load: not those loaded already and waiting for queries to finish.
@@ -93,13 +97,13 @@ export async function createLoader(options: {
    * DuckDB's instance keeps memory its buffer manager does not account for (duckdb_memory() shows
    * none) once read_json and the Parquet writer have run, and gives it back only when closed: even
    * with jemalloc's freed pages returned (bin/environment.cjs), a one-process server idle after a
-   * busy spell sat at 390–450 MB without this, 265–315 MB with it (docs/benchmarks.md). So when
-   * the loader has nothing to do and its instance has loaded recycleAfterRows since it was opened, it opens a
-   * new one: an idle server does not sit on a busy hour's memory. The next load pays DuckDB's
-   * first-query start once (~0.2 s).
+   * busy spell sat at 390–450 MB without this, 265–315 MB with it (docs/benchmarks.md). So once
+   * its instance has loaded afterRows since it was opened, the loader opens a new one: an idle
+   * server does not sit on a busy hour's memory. The next load pays DuckDB's first-query start
+   * once (~0.2 s).
    */
-  const recycleIfIdle = async () => {
-    if (duck.rows < (options.recycleAfterRows ?? RECYCLE_AFTER_ROWS)) return;
+  const recycle = async (afterRows: number) => {
+    if (duck.rows < afterRows) return;
     const old = duck;
     duck = await open();
     old.connection.closeSync();
@@ -191,7 +195,15 @@ export async function createLoader(options: {
     const compacted = touched.size > 0;
     touched.clear();
     busy.inc({ phase: 'compact' }, (performance.now() - compactStarted) / 1000);
-    if (results.length === 0 && !compacted) await recycleIfIdle();
+    // Under sustained load there is no idle pass, and the instance's memory grew with every
+    // segment and compaction: in one process over 70 s of batches, a peak of 876–933 MB, against
+    // 670–726 MB when replaced every 2 M rows, at the same rate (docs/benchmarks.md).
+    const idle = results.length === 0 && !compacted;
+    await recycle(
+      idle
+        ? (options.recycleAfterRows ?? RECYCLE_AFTER_ROWS)
+        : (options.recycleBusyAfterRows ?? RECYCLE_BUSY_AFTER_ROWS),
+    );
     return results;
   };
 
