@@ -4,8 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript, the inlet command's own module
 import { ensureBundle } from '../bin/bundle.js';
-import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir, WRITE_KEY } from './helpers.ts';
-import { exited, freePort, startInletProcess } from './inlet-process.ts';
+import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir } from './helpers.ts';
+import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -64,13 +64,9 @@ describe('the bundle the inlet command runs', () => {
   });
 
   it("runs inlet's intake workers from the bundle", async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const config = join(temp.dir, 'inlet.yaml');
-    writeFileSync(
-      config,
-      `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\n` +
-        'collector: { workers: 1, worker_min_bytes: 1 }\n',
+    const { config, url } = await inletConfigFile(
+      temp.dir,
+      'collector: { workers: 1, worker_min_bytes: 1 }\n',
     );
     const child = await startInletProcess(config, url, API_TOKEN);
     try {

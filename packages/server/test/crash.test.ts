@@ -1,8 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir, WRITE_KEY } from './helpers.ts';
-import { exited, freePort, startInletProcess } from './inlet-process.ts';
+import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir } from './helpers.ts';
+import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir('inlet-crash-');
 afterAll(() => temp.cleanup());
@@ -25,12 +24,9 @@ async function queryColumn(url: string, sql: string): Promise<string[]> {
 
 describe('crash safety', () => {
   it('after SIGKILL right after acknowledgements, every acknowledged event is in events exactly once', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const config = join(temp.dir, 'inlet.yaml');
-    writeFileSync(
-      config,
-      `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\nwal: { seal_after_ms: 300 }\nloader: { interval_ms: 100, compact_min_files: 3 }\n`,
+    const { config, url } = await inletConfigFile(
+      temp.dir,
+      'wal: { seal_after_ms: 300 }\nloader: { interval_ms: 100, compact_min_files: 3 }\n',
     );
     let child = await startChild(config, url);
     const acknowledged = new Set<string>();
@@ -85,16 +81,10 @@ describe('crash safety', () => {
   }, 60_000);
 
   it('killed again and again mid-load and mid-compaction, with clients retrying, keeps every acknowledged event once', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const dir = join(temp.dir, 'repeated');
-    mkdirSync(dir, { recursive: true });
-    const config = join(dir, 'inlet.yaml');
     // Small segments and eager compaction, so kills land in every phase of the loader.
-    writeFileSync(
-      config,
-      `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\n` +
-        'limits: { per_ip_per_second: 0, per_write_key_per_second: 0 }\n' +
+    const { config, url } = await inletConfigFile(
+      join(temp.dir, 'repeated'),
+      'limits: { per_ip_per_second: 0, per_write_key_per_second: 0 }\n' +
         'wal: { segment_bytes: 262144, seal_after_ms: 200 }\nloader: { interval_ms: 50, compact_min_files: 2 }\nmodels: { builtin: false }\n',
     );
     const acknowledged: string[] = [];

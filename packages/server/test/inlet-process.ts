@@ -1,7 +1,9 @@
 // `inlet start` as a child process, for tests and scripts that kill it (crash.test.ts, bench/chaos.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { WRITE_KEY } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
 
@@ -15,6 +17,21 @@ export const freePort = () =>
       server.close(() => resolve(port));
     });
   });
+
+/**
+ * Writes dir/inlet.yaml for an inlet on a free port (data in dir/data, the `docs` site with the
+ * tests' write key), with extra YAML after it; returns the file and the server's URL.
+ */
+export async function inletConfigFile(dir: string, extra = ''): Promise<{ config: string; url: string }> {
+  const port = await freePort();
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'inlet.yaml');
+  writeFileSync(
+    config,
+    `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\n${extra}`,
+  );
+  return { config, url: `http://127.0.0.1:${port}` };
+}
 
 /** Resolves once the process has exited (at once if it has). */
 export const exited = (child: ChildProcess) =>

@@ -1,22 +1,14 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { threadPoolWarning } from '../src/cli/start.ts';
-import { API_TOKEN, basicAuth, segmentMessage, tempDir, testConfig, WRITE_KEY } from './helpers.ts';
-import { exited, freePort, startInletProcess } from './inlet-process.ts';
+import { API_TOKEN, basicAuth, segmentMessage, tempDir, testConfig } from './helpers.ts';
+import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 
 describe("libuv's thread pool, which DuckDB's work and the WAL's fsyncs share", () => {
   it('is set large enough by the inlet command that acknowledgements do not wait for long queries', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const config = join(temp.dir, 'inlet.yaml');
-    writeFileSync(
-      config,
-      `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\n`,
-    );
+    const { config, url } = await inletConfigFile(temp.dir);
     const child = await startInletProcess(config, url, API_TOKEN);
     const api = (path: string, init: RequestInit) =>
       fetch(`${url}${path}`, {

@@ -279,7 +279,8 @@ describe('a Parquet file damaged inside', () => {
 });
 
 describe("the loader's DuckDB instance", () => {
-  it('is replaced by a new one at an idle pass once it has loaded enough, and the new one loads as well', async () => {
+  /** A loader with the given recycling thresholds, an engine over its lake, and how often it recycled. */
+  const recyclingLoader = async (recycling: { recycleAfterRows?: number; recycleBusyAfterRows?: number }) => {
     const temp = tempDir();
     const config = testConfig(temp.dir);
     const layout = dataLayout(config.data_dir);
@@ -291,7 +292,7 @@ describe("the loader's DuckDB instance", () => {
       wal,
       logger,
       metrics: createMetrics(),
-      recycleAfterRows: 2,
+      ...recycling,
     });
     const engine = await createQueryEngine({ config, layout });
     cleanups.push(temp.cleanup, async () => {
@@ -300,6 +301,11 @@ describe("the loader's DuckDB instance", () => {
       engine.close();
     });
     const recycled = () => lines.filter((line) => line.msg.startsWith('opened a new DuckDB instance')).length;
+    return { layout, wal, loader, engine, recycled };
+  };
+
+  it('is replaced by a new one at an idle pass once it has loaded enough, and the new one loads as well', async () => {
+    const { layout, wal, loader, engine, recycled } = await recyclingLoader({ recycleAfterRows: 2 });
     await wal.append(record('a'));
     await loader.runOnce({ sealNow: true });
     await loader.runOnce();
@@ -322,26 +328,7 @@ describe("the loader's DuckDB instance", () => {
   });
 
   it('is replaced after a busy pass too once it has loaded recycleBusyAfterRows, and loads on', async () => {
-    const temp = tempDir();
-    const config = testConfig(temp.dir);
-    const layout = dataLayout(config.data_dir);
-    const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
-    const { logger, lines } = capturingLogger('debug');
-    const loader = await createLoader({
-      config,
-      layout,
-      wal,
-      logger,
-      metrics: createMetrics(),
-      recycleBusyAfterRows: 3,
-    });
-    const engine = await createQueryEngine({ config, layout });
-    cleanups.push(temp.cleanup, async () => {
-      await loader.stop();
-      await wal.close();
-      engine.close();
-    });
-    const recycled = () => lines.filter((line) => line.msg.startsWith('opened a new DuckDB instance')).length;
+    const { wal, loader, engine, recycled } = await recyclingLoader({ recycleBusyAfterRows: 3 });
     await wal.append(record('a') + record('b'));
     await loader.runOnce({ sealNow: true });
     expect(recycled()).toBe(0);
