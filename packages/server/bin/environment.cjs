@@ -10,9 +10,7 @@
 // UV_THREADPOOL_SIZE is too small for the configured query.max_concurrent.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-// DuckDB allocates through a jemalloc of its own, which by default keeps the pages it frees for
-// reuse instead of returning them: after the loader's read_json and Parquet writer had run, the
-// process sat on 100–175 MB DuckDB no longer used, and the peak grew from one segment to the next.
-// Pages returned at once (decay 0) hold a loaded segment's cost to its own copy, at no measured
-// cost to intake or query speed and ~15 % to the loader's (docs/benchmarks.md).
-process.env.DUCKDB_JE_MALLOC_CONF ??= 'dirty_decay_ms:0,muzzy_decay_ms:0';
+// DuckDB allocates through a jemalloc of its own, which by default keeps freed pages for reuse and
+// then only marks them free, still counted in RSS. Here a freed page waits a second for reuse, then
+// goes back to the system; src/engine/allocator.ts has why, and the background threads this needs.
+process.env.DUCKDB_JE_MALLOC_CONF ??= 'dirty_decay_ms:1000,muzzy_decay_ms:0';

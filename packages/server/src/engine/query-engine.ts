@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
   type DuckDBConnection,
-  DuckDBInstance,
   type DuckDBPreparedStatement,
   type DuckDBResult,
   type DuckDBResultReader,
@@ -12,6 +11,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
+import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { applyViews, discoverViews, viewStatements } from './views.ts';
 
@@ -95,7 +95,7 @@ export async function createQueryEngine(options: {
   onFileRace?: (detail: string) => void;
 }) {
   const { config, layout } = options;
-  const instance = await DuckDBInstance.create(':memory:', {
+  const instance = await openDuckDB({
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
     threads: String(config.query.threads),
@@ -358,7 +358,7 @@ export async function createQueryEngine(options: {
     },
     close() {
       admin.closeSync();
-      instance.closeSync();
+      closeDuckDB(instance);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
+import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { segmentPath, type WalSegments } from '../wal/index.ts';
@@ -74,7 +74,7 @@ export async function createLoader(options: {
     wal.sealedSegments().filter((segment) => !leases?.retiring(segmentPath(layout.walEvents, segment)));
   mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
   const open = async () => {
-    const instance = await DuckDBInstance.create(':memory:', {
+    const instance = await openDuckDB({
       threads: String(config.loader.threads ?? defaultLoaderThreads()),
       // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS
       // low (128 MB is too small for a full 64 MB segment); row order within a file does not matter.
@@ -107,7 +107,7 @@ export async function createLoader(options: {
     const old = duck;
     duck = await open();
     old.connection.closeSync();
-    old.instance.closeSync();
+    closeDuckDB(old.instance);
     logger.debug({ rows: old.rows }, 'opened a new DuckDB instance for the loader to give memory back');
   };
   const loadedRows = metrics.counter('inlet_loader_rows_total', 'Event rows written to the lake');
@@ -221,7 +221,7 @@ export async function createLoader(options: {
       await periodic.stop();
       await checker?.close();
       duck.connection.closeSync();
-      duck.instance.closeSync();
+      closeDuckDB(duck.instance);
     },
   };
 }

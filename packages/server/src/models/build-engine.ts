@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, type Json } from '@duckdb/node-api';
+import type { DuckDBConnection, Json } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
+import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import { applyViews, discoverViews } from '../engine/index.ts';
 import { type DataLayout, type ReadLeases, sqlString } from '../lake/index.ts';
 import { quoteName } from './sql-names.ts';
@@ -37,7 +38,7 @@ export async function createBuildEngine(options: {
   const { config, layout, leases } = options;
   const temp = join(layout.tmp, 'models');
   mkdirSync(temp, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:', {
+  const instance = await openDuckDB({
     threads: String(Math.max(1, config.query.threads)),
     memory_limit: config.models.memory_limit,
     temp_directory: temp,
@@ -76,7 +77,7 @@ export async function createBuildEngine(options: {
     },
     close() {
       connection.closeSync();
-      instance.closeSync();
+      closeDuckDB(instance);
       endLease?.();
     },
   };

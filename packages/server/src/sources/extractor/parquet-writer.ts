@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { closeDuckDB, openDuckDB } from '../../engine/allocator.ts';
 import { sqlString } from '../../lake/index.ts';
 import type { ColumnPlan } from './column-plan.ts';
 
@@ -51,7 +51,7 @@ export async function createParquetWriter(options: {
   threads?: number;
 }): Promise<ParquetWriter> {
   mkdirSync(options.tmpDir, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:', {
+  const instance = await openDuckDB({
     threads: String(options.threads ?? 2),
     memory_limit: options.memoryLimit ?? '192MB',
     preserve_insertion_order: 'false',
@@ -79,7 +79,7 @@ export async function createParquetWriter(options: {
     },
     close() {
       connection.closeSync();
-      instance.closeSync();
+      closeDuckDB(instance);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { closeDuckDB, openDuckDB } from '../../engine/allocator.ts';
 import {
   type DataLayout,
   publish,
@@ -60,7 +60,7 @@ export async function createLogLakeWriter(options: {
   const now = options.now ?? Date.now;
   const tmpRoot = join(layout.tmp, 'logs');
   mkdirSync(join(tmpRoot, 'duckdb'), { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:', {
+  const instance = await openDuckDB({
     // One thread: one output file per partition, and a tailer should not take the machine's cores.
     threads: '1',
     memory_limit: '512MB',
@@ -151,7 +151,7 @@ export async function createLogLakeWriter(options: {
     },
     close() {
       connection.closeSync();
-      instance.closeSync();
+      closeDuckDB(instance);
     },
   };
 }
