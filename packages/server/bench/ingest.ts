@@ -68,16 +68,20 @@ async function withCpu<T extends { ok: number }>(pid: number, events: number, fn
   return { ...result, cpuPerEvent: ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, result.ok * events) };
 }
 
+/** A process's RSS in MB; 0 once it is gone. */
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** Samples a process's RSS while fn runs; returns fn's result and the peak in MB. */
 async function withRss<T>(pid: number, fn: () => Promise<T>): Promise<[T, number]> {
   let peak = 0;
   const sample = () => {
-    try {
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      peak = Math.max(peak, kb / 1024);
-    } catch {
-      // gone
-    }
+    peak = Math.max(peak, rssMb(pid));
   };
   const timer = setInterval(sample, 100);
   try {
@@ -212,7 +216,7 @@ async function benchLoader(events: number) {
     // BENCH_CHECK_THREAD=1: checksums on their own thread, as where the collector shares the process.
     checkThread: process.env.BENCH_CHECK_THREAD === '1',
   });
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
+  const rss = () => rssMb(process.pid);
   const baseRss = rss();
   const phase = (name: string) =>
     Number(
@@ -253,6 +257,37 @@ async function benchLoader(events: number) {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+// After the runs, the process is watched idle for BENCH_IDLE_SECONDS: what its RSS comes back to once
+// the loader has caught up and DuckDB has given back what it freed.
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
+
+/** inlet's RSS each few seconds after the load stopped, and when the loader had loaded every sealed segment. */
+async function idleTimeline(pid: number, url: string): Promise<string> {
+  const started = performance.now();
+  const marks = [1, 5, 10, 20, 30, 60, 120].filter((s) => s < IDLE_SECONDS).concat(IDLE_SECONDS);
+  const seen: string[] = [];
+  let caughtUp: number | undefined;
+  let peak = 0;
+  for (const mark of marks) {
+    while ((performance.now() - started) / 1000 < mark) {
+      peak = Math.max(peak, rssMb(pid));
+      if (caughtUp === undefined && !SPLIT) {
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        const lag = /^inlet_loader_lag_seconds ([\d.e+-]+)$/m.exec(metrics)?.[1];
+        if (lag !== undefined && Number(lag) === 0) caughtUp = (performance.now() - started) / 1000;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    seen.push(`${mark} s ${fmt(rssMb(pid))} MB`);
+  }
+  const loaderLine = SPLIT
+    ? ''
+    : caughtUp === undefined
+      ? `; the loader had not loaded every sealed segment after ${IDLE_SECONDS} s`
+      : `; the loader had loaded every sealed segment after ${caughtUp.toFixed(1)} s`;
+  return `inlet ${SPLIT ? 'collector process' : 'process'} idle after the runs: RSS at ${seen.join(', ')} (peak meanwhile ${fmt(peak)} MB)${loaderLine}`;
+}
 
 async function main() {
   if (process.env.BENCH_ONLY === 'loader') return reportLoader();
@@ -330,6 +365,8 @@ async function main() {
         `accepted events in the lake when the runs ended, ${fmt(metric('inlet_wal_bytes') / 2 ** 20)} MB of WAL waiting`,
     );
   }
+
+  if (IDLE_SECONDS > 0) console.log(await idleTimeline(child.pid as number, url));
 
   // Each exits once it has finished writing, so the directory is removed after the last write.
   await Promise.all([child, loader, bare].map((process) => process && stopped(process)));

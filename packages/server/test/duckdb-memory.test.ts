@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.ts';
 
-const FIXTURE = join(import.meta.dirname, 'fixtures', 'duckdb-memory', 'copies.ts');
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'duckdb-memory');
+const FIXTURE = join(FIXTURES, 'copies.ts');
 
 /**
  * How many MB a process's RSS kept after four copies and 2.5 s idle: DuckDB opened as inlet opens
@@ -30,5 +31,17 @@ describe("DuckDB's allocator in the inlet command", () => {
     const defaults = keptMb('defaults');
     expect(defaults).toBeGreaterThan(40);
     expect(keptMb('inlet')).toBeLessThan(defaults / 2);
+  });
+
+  it('lives through instances closed back to back (turning the threads on again never races a close)', () => {
+    // A connection to another instance of the app, closed a moment later, crashed the process (SIGSEGV).
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(FIXTURES, 'churn.ts')], {
+      encoding: 'utf8',
+    });
+    expect({ signal: run.signal, status: run.status, out: run.stdout.trim() }).toEqual({
+      signal: null,
+      status: 0,
+      out: 'ok',
+    });
   });
 });
