@@ -6,6 +6,14 @@ import { mergeIdFilters, readIdFilterAsync, removeIdFilter, writeIdFilterAsync }
 import { sqlString } from './layout.ts';
 
 const TARGET_BYTES = 128 * 1024 * 1024;
+/**
+ * A merged file's row groups: up to DuckDB's default of 122,880 rows, but at most 32 MB of data each
+ * (DuckDB honours the bytes only without preserve_insertion_order, as the loader runs). The writer
+ * holds a whole row group in memory: merging 1.2 M varied events (12 files), 122,880-row groups
+ * peaked at +286–300 MB and took 10.6–12.3 s; 32 MB groups (~30,000 rows) +122–126 MB and
+ * 5.4–5.8 s, for the same file size and the same query times (docs/benchmarks.md).
+ */
+export const COMPACT_ROW_GROUPS = "ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '32MB'";
 const MANIFEST = /^\.compact-(.+)\.inputs$/;
 
 /**
@@ -85,7 +93,7 @@ export async function compactPartition(
   const [reader] = await Promise.all([
     connection.runAndReadAll(
       `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
-        `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+        `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ${COMPACT_ROW_GROUPS})`,
     ),
     filterWritten,
   ]);

@@ -156,7 +156,8 @@ describe('loader', () => {
   const partitionDir = async () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
-    const instance = await DuckDBInstance.create(':memory:');
+    // As the loader's instance: without insertion order, which lets row groups be capped in bytes.
+    const instance = await DuckDBInstance.create(':memory:', { preserve_insertion_order: 'false' });
     const connection = await instance.connect();
     cleanups.push(() => {
       connection.closeSync();
@@ -176,6 +177,24 @@ describe('loader', () => {
       );
     expect(await compactPartition(connection, temp.dir, 2)).toEqual({ inputs: 2, rows: 2 });
     expect(readdirSync(temp.dir)).toEqual(['c2-0005.parquet']);
+  });
+
+  it('writes merged files in row groups of at most 32 MB, so a merge of wide rows holds no 122,880-row group', async () => {
+    const { temp, connection } = await partitionDir();
+    // 120,000 rows of ~1 KB: below 122,880 rows, so without the cap the merge is one 120 MB row group.
+    for (const n of [1, 2, 3])
+      await connection.run(
+        `COPY (SELECT 'e${n}-' || i AS event_id, repeat(md5(i::VARCHAR), 32) AS payload FROM range(40000) t(i)) ` +
+          `TO '${join(temp.dir, `part-000${n}.parquet`)}' (FORMAT parquet)`,
+      );
+    expect(await compactPartition(connection, temp.dir, 3)).toEqual({ inputs: 3, rows: 120_000 });
+    const groups = (
+      await connection.runAndReadAll(
+        `SELECT DISTINCT row_group_id, row_group_num_rows::INTEGER FROM parquet_metadata('${join(temp.dir, 'c-0003.parquet')}')`,
+      )
+    ).getRows() as [number, number][];
+    expect(groups.length).toBeGreaterThan(2);
+    expect(Math.max(...groups.map(([, rows]) => rows))).toBeLessThan(60_000);
   });
 
   it('merges level by level: a merged file waits for others of its level, not for each new part', async () => {
