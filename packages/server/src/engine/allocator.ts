@@ -28,7 +28,13 @@ const keeperConnection = () =>
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
     ...BACKGROUND_THREADS,
-  }).then((instance) => instance.connect()));
+  })
+    .then((instance) => instance.connect())
+    .catch((error: unknown) => {
+      // Tried again at the next open rather than failing every open after this one.
+      keeper = undefined;
+      throw error;
+    }));
 
 /** An in-memory DuckDB instance with the given options and jemalloc's background threads on. */
 export async function openDuckDB(options: Record<string, string>): Promise<DuckDBInstance> {
@@ -43,6 +49,6 @@ export function closeDuckDB(instance: DuckDBInstance): void {
   const connection = keeperConnection();
   turningOn = turningOn
     .then(() => connection)
-    .then((keeperConnection) => keeperConnection.run('SET allocator_background_threads = true'))
+    .then((kept) => kept.run('SET allocator_background_threads = true'))
     .catch(() => undefined);
 }

@@ -13,7 +13,7 @@ const TARGET_BYTES = 128 * 1024 * 1024;
  * peaked at +286–300 MB and took 10.6–12.3 s; 32 MB groups (~30,000 rows) +122–126 MB and
  * 5.4–5.8 s, for the same file size and the same query times (docs/benchmarks.md).
  */
-export const COMPACT_ROW_GROUPS = "ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '32MB'";
+const COMPACT_ROW_GROUPS = "ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '32MB'";
 const MANIFEST = /^\.compact-(.+)\.inputs$/;
 
 /**
