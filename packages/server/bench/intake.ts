@@ -7,20 +7,20 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEnricher, createRecordEncoder, parseJsonBody, parseSegment } from '../src/collect/index.ts';
 import { parseConfig } from '../src/config/index.ts';
+import { benchMessage } from './events.ts';
 
 const KEY = 'wk_bench_0001';
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20_000);
 const UA =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
+// The events bench:ingest sends (varied as real traffic; BENCH_ALIKE=1 for the alike ones), each
+// with its own id and a timestamp 15 s apart.
+const ALIKE = process.env.BENCH_ALIKE === '1';
 const message = (i: number) => ({
-  type: 'track',
-  event: 'heartbeat',
+  ...benchMessage(i, ALIKE),
   messageId: `bench-${i}`,
-  anonymousId: '5f0c8a1e-3b7d-4c1a-9f2e-7a6b5c4d3e2f',
   timestamp: new Date(Date.now() - i * 15_000).toISOString(),
-  properties: { content_id: 'intro-to-sql', position: 120 + i * 15, duration: 900, interval: 15 },
-  context: { page: { url: 'https://learn.example.com/lectures/intro-to-sql?utm_source=news' } },
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-intake-'));
