@@ -1,8 +1,12 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
+import { dataLayout } from '../../lake/index.ts';
+import { createSilentLogger } from '../../log/index.ts';
 import { recoverLogCompaction } from './log-compactor.ts';
+import { createLogLakeWriter } from './log-lake-writer.ts';
 
 describe('log compaction recovery', () => {
   it('finishes a merge whose output appeared, abandons one whose output did not, and leaves other writers alone', () => {
@@ -38,6 +42,52 @@ describe('log compaction recovery', () => {
     recoverLogCompaction(dir, 'web-');
     expect(existsSync(join(dir, 'web-00000003-5-20.parquet'))).toBe(true);
     expect(existsSync(join(dir, '.web-00000003-c.parquet.tmp'))).toBe(false);
+    cleanup();
+  });
+});
+
+describe('log compaction', () => {
+  it('merges files of long lines (stack traces) within the writer memory limit, in row groups of at most 32 MB', async () => {
+    const { dir, cleanup } = tempDir();
+    const layout = dataLayout(dir);
+    const partition = join(layout.lake, 'app_logs', 'dt=2026-12-01');
+    mkdirSync(partition, { recursive: true });
+    // 16 files of 8,000 error lines of ~2.2 KB each; 122,880-row groups made this merge fail with
+    // "Out of Memory Error: failed to allocate data of size 100.3 MiB" on every try.
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    for (let f = 0; f < 16; f++)
+      await connection.run(
+        `COPY (SELECT TIMESTAMPTZ '2026-12-01 00:00:00+00' + (i || ' seconds')::INTERVAL AS ts, 'error' AS level, ` +
+          `'Error: failed ' || i || chr(10) || repeat('    at handler (/srv/app/src/routes/' || md5(i::VARCHAR) || ` +
+          `'.js:' || (i % 900) || ':17)' || chr(10), 30) AS message FROM range(${f * 8000}, ${(f + 1) * 8000}) t(i)) ` +
+          `TO '${join(partition, `app-${String(f + 1).padStart(8, '0')}-1-0.parquet`)}' (FORMAT parquet)`,
+      );
+    const warnings: unknown[] = [];
+    const logger = createSilentLogger();
+    logger.warn = ((...args: unknown[]) => warnings.push(args)) as typeof logger.warn;
+    const writer = await createLogLakeWriter({ layout, logger, compactMinFiles: 16 });
+    try {
+      await writer.compact([join(partition, 'app-00000016-1-0.parquet')], 'app-');
+    } finally {
+      writer.close();
+    }
+    expect(warnings).toEqual([]);
+    const merged = join(partition, 'app-00000016-c.parquet');
+    expect(readdirSync(partition).filter((name) => !name.startsWith('.'))).toEqual([
+      'app-00000016-c.parquet',
+    ]);
+    const [rows, distinct, groups, largest] = (
+      await connection.runAndReadAll(
+        `SELECT (SELECT count(*)::INTEGER FROM '${merged}'), (SELECT count(DISTINCT message)::INTEGER FROM '${merged}'), ` +
+          `count(DISTINCT row_group_id)::INTEGER, max(row_group_num_rows)::INTEGER FROM parquet_metadata('${merged}')`,
+      )
+    ).getRows()[0] as number[];
+    expect([rows, distinct]).toEqual([128_000, 128_000]);
+    expect(groups).toBeGreaterThan(4);
+    expect(largest).toBeLessThan(30_000);
+    connection.closeSync();
+    duck.closeSync();
     cleanup();
   });
 });

@@ -7,6 +7,16 @@ import { partitionFiles, publish, sqlString, syncPath } from '../../lake/index.t
 const TARGET_BYTES = 128 * 1024 * 1024;
 
 /**
+ * How log tables are written: row groups of up to 122,880 rows but at most 32 MB of data each (DuckDB
+ * honours the bytes only without preserve_insertion_order, as the log writer's instance runs). The
+ * writer holds a whole row group and then a buffer as large as a column's chunk: merging 160,000
+ * error lines with stack traces (~2 KB each) failed under the 512 MB limit with "Out of Memory" on
+ * every try, and the merge was retried after every batch; 32 MB groups: +22–33 MB (docs/benchmarks.md).
+ */
+export const LOG_PARQUET =
+  "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '32MB'";
+
+/**
  * Finishes or abandons a compaction of `prefix` files that a crash interrupted. The list of inputs
  * is written before the merged file appears: merged file present → the inputs go; absent → nothing
  * happened. Only this writer's own prefix is touched, since other sources share the partition.
@@ -53,7 +63,7 @@ export async function compactLogPartition(
   syncPath(dir);
   await connection.run(
     `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
-      `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+      `TO ${sqlString(tmp)} (${LOG_PARQUET})`,
   );
   publish(tmp, join(dir, `${output}.parquet`), dir);
   recoverLogCompaction(dir, prefix);

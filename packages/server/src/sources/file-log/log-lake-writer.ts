@@ -11,7 +11,7 @@ import {
   writeLakeTable,
 } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
-import { compactLogPartition } from './log-compactor.ts';
+import { compactLogPartition, LOG_PARQUET } from './log-compactor.ts';
 import { type LogKind, logTableManifest, readJsonColumns } from './log-tables.ts';
 
 export interface LogBatch {
@@ -64,6 +64,8 @@ export async function createLogLakeWriter(options: {
     // One thread: one output file per partition, and a tailer should not take the machine's cores.
     threads: '1',
     memory_limit: '512MB',
+    // Lets row groups be capped in bytes (LOG_PARQUET); on one thread, rows keep their order anyway.
+    preserve_insertion_order: 'false',
     temp_directory: join(tmpRoot, 'duckdb'),
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
@@ -97,7 +99,7 @@ export async function createLogLakeWriter(options: {
           await connection.run(
             `COPY (SELECT * FROM read_json(${sqlString(input)}, columns=${readJsonColumns(table.kind)}, ` +
               `format='newline_delimited', maximum_object_size=67108864)) TO ${sqlString(output)} ` +
-              '(FORMAT parquet, PARTITION_BY (dt), COMPRESSION zstd, ROW_GROUP_SIZE 122880)',
+              `(${LOG_PARQUET}, PARTITION_BY (dt))`,
           );
           for (const partition of readdirSync(output).sort()) {
             readdirSync(join(output, partition))
