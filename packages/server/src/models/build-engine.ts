@@ -41,6 +41,9 @@ export async function createBuildEngine(options: {
   const instance = await openDuckDB({
     threads: String(Math.max(1, config.query.threads)),
     memory_limit: config.models.memory_limit,
+    // Rows of a model without ORDER BY may be written in any order (as SQL allows), which lets a
+    // mart's row groups be capped in bytes (materialize.ts); an ORDER BY is still kept.
+    preserve_insertion_order: 'false',
     temp_directory: temp,
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',

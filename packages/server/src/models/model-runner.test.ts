@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
@@ -245,5 +246,38 @@ GROUP BY ALL`,
       'reads_unbuilt needs never_built, which has not been built yet (run inlet run +reads_unbuilt to build it too)',
     );
     expect(existsSync(join(config.data_dir, 'lake', 'marts', 'traffic'))).toBe(false);
+  });
+  it('writes a wide table mart in row groups of at most 32 MB, and keeps the order of one with ORDER BY', async () => {
+    // 150,000 rows of ~650 bytes: two row groups of up to 122,880 rows without the byte cap.
+    const wide =
+      'SELECT i AS id, (i * 7919) % 1000 AS k, repeat(md5(i::VARCHAR), 20) AS body FROM range(150000) t(i)';
+    project('models/wide_rows.sql', wide);
+    project('models/wide_sorted.sql', `${wide} ORDER BY k, id`);
+    const result = await run({ selectors: ['wide_rows', 'wide_sorted'] });
+    expect(statuses(result)).toEqual({ wide_rows: 'success', wide_sorted: 'success' });
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    const files = (name: string) => `'${join(config.data_dir, 'lake', 'marts', name)}/**/*.parquet'`;
+    const [groups, largest, count] = (
+      await connection.runAndReadAll(
+        `SELECT count(DISTINCT (file_name, row_group_id))::INTEGER, max(row_group_num_rows)::INTEGER, ` +
+          `(SELECT count(DISTINCT id)::INTEGER FROM read_parquet(${files('wide_rows')})) ` +
+          `FROM parquet_metadata(${files('wide_rows')})`,
+      )
+    ).getRows()[0] as number[];
+    expect(count).toBe(150_000);
+    expect(groups).toBeGreaterThan(2);
+    expect(largest).toBeLessThan(100_000);
+    // Read back in file order: no row comes before one it sorts after.
+    const [outOfOrder, sortedCount] = (
+      await connection.runAndReadAll(
+        'SELECT count(*) FILTER (WHERE prev_k IS NOT NULL AND (k, id) < (prev_k, prev_id))::INTEGER, count(*)::INTEGER FROM (' +
+          'SELECT k, id, lag(k) OVER w AS prev_k, lag(id) OVER w AS prev_id ' +
+          `FROM read_parquet(${files('wide_sorted')}, filename = true, file_row_number = true) WINDOW w AS (ORDER BY filename, file_row_number))`,
+      )
+    ).getRows()[0] as number[];
+    expect([outOfOrder, sortedCount]).toEqual([0, 150_000]);
+    connection.closeSync();
+    duck.closeSync();
   });
 });
