@@ -26,12 +26,12 @@ afterEach(async () => {
 const record = (id: string, ts = '2026-11-20T10:00:00.000Z') =>
   walRecord({ event_id: id, ts, anonymous_id: 'a', properties: { n: id } });
 
-async function setup(overrides = {}) {
+async function setup(overrides = {}, segmentBytes = 1 << 20) {
   const temp = tempDir();
   const config = testConfig(temp.dir, overrides);
   const layout = dataLayout(config.data_dir);
   const metrics = createMetrics();
-  const wal = createWalWriter({ dir: layout.walEvents, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+  const wal = createWalWriter({ dir: layout.walEvents, segmentBytes, maxBytes: 1 << 30 });
   const leases = createReadLeases();
   const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics, leases });
   const engine = await createQueryEngine({ config, layout, leases });
@@ -195,6 +195,36 @@ describe('loader', () => {
     ).getRows() as [number, number][];
     expect(groups.length).toBeGreaterThan(2);
     expect(Math.max(...groups.map(([, rows]) => rows))).toBeLessThan(60_000);
+  });
+
+  it('loads a segment of events near the 32 KB limit (DuckDB parses 2,048 of them at a time)', async () => {
+    // One 64 MB segment, as the WAL's default: the failure needs 2,048 large events in one read.
+    const { layout, wal, loader, engine, metrics } = await setup({}, 64 << 20);
+    // 2,100 events with 30 KB of properties each: under the old 256 MB limit this load failed with
+    // "Out of Memory" on every pass, and the segment never reached the lake.
+    const blob = (i: number) =>
+      Array.from({ length: 750 }, (_, k) => String(i * 1_000 + k).padStart(39, 'x')).join(' ');
+    for (let start = 0; start < 2_100; start += 100)
+      await wal.append(
+        Array.from({ length: 100 }, (_, i) =>
+          walRecord({
+            event_id: `big-${start + i}`,
+            ts: '2026-11-20T10:00:00.000Z',
+            properties: { blob: blob(start + i) },
+          }),
+        ).join(''),
+      );
+    // Queryable from the WAL before the load, as every acknowledged event is.
+    expect((await engine.query('SELECT count(*)::INTEGER FROM events')).rows).toEqual([[2_100]]);
+    await loader.runOnce({ sealNow: true });
+    expect(listSegments(layout.walEvents).length).toBe(1);
+    expect(metrics.render()).toMatch(/^inlet_loader_rows_total 2100$/m);
+    const [row] = (
+      await engine.query(
+        "SELECT count(*)::INTEGER, count(DISTINCT properties->>'blob')::INTEGER, min(length(properties->>'blob'))::INTEGER FROM events",
+      )
+    ).rows;
+    expect(row).toEqual([2_100, 2_100, 29_999]);
   });
 
   it('merges level by level: a merged file waits for others of its level, not for each new part', async () => {

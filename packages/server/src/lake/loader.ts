@@ -47,6 +47,19 @@ function defaultLoaderThreads(): number {
   return Math.min(4, Math.max(1, availableParallelism() - 1));
 }
 
+/**
+ * The loader's DuckDB memory limit: 256 MB, or more where events may be large. DuckDB's JSON reader
+ * parses 2,048 records at a time and holds them with their strings: a segment of 30 KB events (under
+ * Segment's 32 KB limit) failed with "Out of Memory" under 256 MB, and the loader retried it on every
+ * pass and never got past it; 10 KB events peaked at 394 MB of RSS. So the limit leaves room for
+ * 2,048 of the largest events limits.event_bytes lets in (with their enrichment), five times over:
+ * 424 MB for the default 32 KB. It is a cap, not an allocation: small events use what they did.
+ */
+export function loaderMemoryLimit(eventBytes: number): string {
+  const largestRecord = eventBytes + 4096;
+  return `${Math.max(256, Math.ceil(64 + (5 * 2048 * largestRecord) / 2 ** 20))}MB`;
+}
+
 /** The in-process loader: its own DuckDB instance, which never sees people's SQL. */
 export async function createLoader(options: {
   config: InletConfig;
@@ -78,7 +91,7 @@ export async function createLoader(options: {
       threads: String(config.loader.threads ?? defaultLoaderThreads()),
       // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS
       // low (128 MB is too small for a full 64 MB segment); row order within a file does not matter.
-      memory_limit: '256MB',
+      memory_limit: loaderMemoryLimit(config.limits.event_bytes),
       preserve_insertion_order: 'false',
       temp_directory: join(layout.tmp, 'loader'),
       autoload_known_extensions: 'false',
