@@ -6,7 +6,7 @@ import { tempDir } from '../../../test/helpers.ts';
 import { dataLayout } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
 import { recoverLogCompaction } from './log-compactor.ts';
-import { createLogLakeWriter } from './log-lake-writer.ts';
+import { chunksOf, createLogLakeWriter } from './log-lake-writer.ts';
 
 describe('log compaction recovery', () => {
   it('finishes a merge whose output appeared, abandons one whose output did not, and leaves other writers alone', () => {
@@ -86,6 +86,57 @@ describe('log compaction', () => {
     expect([rows, distinct]).toEqual([128_000, 128_000]);
     expect(groups).toBeGreaterThan(4);
     expect(largest).toBeLessThan(30_000);
+    connection.closeSync();
+    duck.closeSync();
+    cleanup();
+  });
+});
+
+describe('log writer', () => {
+  it('cuts rows into runs of about maxChars, keeping every row once and in order', () => {
+    const rows = ['a'.repeat(5), 'b'.repeat(5), 'c'.repeat(20), 'd', 'e'];
+    expect(chunksOf(rows, 12)).toEqual([[rows[0], rows[1]], [rows[2]], [rows[3], rows[4]]]);
+    expect(chunksOf([], 12)).toEqual([]);
+  });
+
+  it('writes a batch of records of 64 KB within its memory limit, and the same batch again over its own files', async () => {
+    const { dir, cleanup } = tempDir();
+    const layout = dataLayout(dir);
+    // 2,500 records with 64 KB messages: read as one file, DuckDB's JSON reader held 2,048 of them
+    // at once, and this failed with "Out of Memory Error: failed to pin block of size 256.0 KiB".
+    const rows = Array.from({ length: 2_500 }, (_, i) =>
+      JSON.stringify({
+        ts: '2026-12-01T10:00:00.000Z',
+        level: 'error',
+        message: `Error ${i}\n${Array.from({ length: 1_600 }, (_, k) => String(i * 10_000 + k).padStart(39, 'x')).join('\n')}`,
+        fields: { request: i },
+        source: 'app',
+        dt: '2026-12-01',
+      }),
+    );
+    const batch = { base: 'app-00000001-7-0', tables: [{ kind: 'app' as const, name: 'app_logs', rows }] };
+    const writer = await createLogLakeWriter({ layout, logger: createSilentLogger(), compactMinFiles: 100 });
+    const partition = join(layout.lake, 'app_logs', 'dt=2026-12-01');
+    let names: string[] = [];
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        (await writer.prepare(batch)).publish();
+        const now = readdirSync(partition).sort();
+        if (attempt === 1) expect(now).toEqual(names);
+        names = now;
+      }
+    } finally {
+      writer.close();
+    }
+    expect(names.length).toBeGreaterThan(1);
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    const [count, distinct] = (
+      await connection.runAndReadAll(
+        `SELECT count(*)::INTEGER, count(DISTINCT message)::INTEGER FROM '${partition}/*.parquet'`,
+      )
+    ).getRows()[0] as number[];
+    expect([count, distinct]).toEqual([2_500, 2_500]);
     connection.closeSync();
     duck.closeSync();
     cleanup();

@@ -37,6 +37,31 @@ export interface LogLakeWriter {
   close(): void;
 }
 
+/**
+ * A batch's rows go to DuckDB in files of about this many characters. Its JSON reader parses 2,048
+ * records at a time and holds them: one batch of 3,000 records with 60 KB messages failed with "Out
+ * of Memory" under the writer's 512 MB, and the tailer retried it for ever (docs/benchmarks.md).
+ */
+const CHUNK_CHARS = 32 * 1024 * 1024;
+
+/** rows cut into runs of about maxChars each (a row longer than that is a run of its own). */
+export function chunksOf(rows: string[], maxChars: number): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    if (current.length > 0 && chars + row.length > maxChars) {
+      chunks.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(row);
+    chars += row.length + 1;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** Creates a directory and fsyncs its parent, so a new partition survives a power cut with its files. */
 function ensureDir(dir: string): void {
   if (existsSync(dir)) return;
@@ -93,22 +118,27 @@ export async function createLogLakeWriter(options: {
           if (table.rows.length === 0) continue;
           const tableDir = join(layout.lake, table.name);
           ensureManifest(table.kind, table.name, tableDir);
-          const input = join(staging, `${table.name}.ndjson`);
-          const output = join(staging, table.name);
-          await writeFile(input, `${table.rows.join('\n')}\n`);
-          await connection.run(
-            `COPY (SELECT * FROM read_json(${sqlString(input)}, columns=${readJsonColumns(table.kind)}, ` +
-              `format='newline_delimited', maximum_object_size=67108864)) TO ${sqlString(output)} ` +
-              `(${LOG_PARQUET}, PARTITION_BY (dt))`,
-          );
-          for (const partition of readdirSync(output).sort()) {
-            readdirSync(join(output, partition))
-              .sort()
-              .forEach((file, i) => {
+          // Files written so far per partition: the next one's name is numbered after them.
+          const written = new Map<string, number>();
+          for (const [part, rows] of chunksOf(table.rows, CHUNK_CHARS).entries()) {
+            const input = join(staging, `${table.name}-${part}.ndjson`);
+            const output = join(staging, `${table.name}-${part}`);
+            await writeFile(input, `${rows.join('\n')}\n`);
+            await connection.run(
+              `COPY (SELECT * FROM read_json(${sqlString(input)}, columns=${readJsonColumns(table.kind)}, ` +
+                `format='newline_delimited', maximum_object_size=67108864)) TO ${sqlString(output)} ` +
+                `(${LOG_PARQUET}, PARTITION_BY (dt))`,
+            );
+            rmSync(input, { force: true });
+            for (const partition of readdirSync(output).sort()) {
+              for (const file of readdirSync(join(output, partition)).sort()) {
+                const n = written.get(partition) ?? 0;
+                written.set(partition, n + 1);
                 const dir = join(tableDir, partition);
-                const name = `${batch.base}${i === 0 ? '' : `-${i}`}.parquet`;
+                const name = `${batch.base}${n === 0 ? '' : `-${n}`}.parquet`;
                 moves.push({ from: join(output, partition, file), to: join(dir, name), dir });
-              });
+              }
+            }
           }
         }
         if (batch.rejects && batch.rejects.lines.length > 0) {
