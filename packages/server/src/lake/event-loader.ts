@@ -6,13 +6,16 @@ import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath } from '../wal/index.ts';
 import { partitionFiles, publishAsync } from './files.ts';
-import { type IdFilterCache, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
+import { type IdFilterCache, mergeIdFilters, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 import { checkSegmentHere, type SegmentCheck } from './segment-checker.ts';
 import type { SegmentStats } from './segment-stats.ts';
 
 export interface SegmentLoadResult {
+  /** The first of the segments loaded together, which names their files. */
   segment: number;
+  /** Every segment loaded together, in order. */
+  segments: number[];
   rows: number;
   duplicates: number;
   corrupt: number;
@@ -111,17 +114,38 @@ export async function checkSegment(options: {
   };
 }
 
+/** The stats of segments loaded together, from each one's; undefined when one's are unknown. */
+async function groupStats(group: CheckedSegment[]): Promise<SegmentStats | undefined> {
+  const each = group.map((c) => c.stats);
+  if (each.some((stats) => stats === undefined)) return undefined;
+  const known = each as SegmentStats[];
+  if (known.length === 1) return known[0];
+  const hashes = known.map((stats) => stats.idHashes);
+  const idHashes = hashes.every((h) => h !== undefined) ? await mergeIdFilters(hashes) : undefined;
+  return {
+    rows: known.reduce((sum, stats) => sum + stats.rows, 0),
+    // An id repeated across two of the segments counts once, so the copy's QUALIFY drops the repeat.
+    distinctIds: idHashes?.length ?? 0,
+    firstReceived: known.map((stats) => stats.firstReceived).sort()[0] as string,
+    dts: [...new Set(known.flatMap((stats) => stats.dts))],
+    idHashes,
+  };
+}
+
 /**
- * Moves one checked segment into lake/events/dt=…/part-<segment>.parquet (the name comes from the
- * segment, so a retried load overwrites instead of adding). Rows are deduplicated on
- * event_id within the segment and against what the lake received in the dedup window; each file is
- * written under a temporary name and renamed; only then is the segment deleted. A crash at any
- * point leaves either the segment (loaded again, overwriting the same names) or the finished files.
+ * Moves checked segments, loaded together, into lake/events/dt=…/part-<first segment>.parquet (the
+ * name comes from the first segment, so a retried load overwrites instead of adding). Rows are
+ * deduplicated on event_id within the group and against what the lake received in the dedup
+ * window; each file is written under a temporary name and renamed; only then are the segments
+ * deleted, in order. A crash at any point leaves either all the segments (loaded again, overwriting
+ * the same names, whatever the group then) or the finished files and the segments from some point
+ * on, whose rows the dedup against those files then drops.
  */
 export async function copySegment(options: {
   connection: DuckDBConnection;
   layout: DataLayout;
-  checked: CheckedSegment;
+  /** One segment, or several in order: a loader that is behind loads them in one copy (loader.ts). */
+  checked: CheckedSegment[];
   dedupWindowHours: number;
   /** The lake's id filters, read through the loader's cache. */
   filters: IdFilterCache;
@@ -129,23 +153,27 @@ export async function copySegment(options: {
   remove?: (path: string) => Promise<void>;
 }): Promise<SegmentLoadResult> {
   const { connection, layout } = options;
-  const { segment, segmentFile, readPath, goodCount } = options.checked;
+  const group = options.checked;
+  const segment = (group[0] as CheckedSegment).segment;
+  const goodCount = group.reduce((sum, c) => sum + c.goodCount, 0);
   const result: SegmentLoadResult = {
     segment,
+    segments: group.map((c) => c.segment),
     rows: 0,
     duplicates: 0,
-    corrupt: options.checked.corrupt,
+    corrupt: group.reduce((sum, c) => sum + c.corrupt, 0),
     partitions: [],
   };
   if (goodCount > 0) {
-    const source = `(${walReadSql(readPath)})`;
+    const readPaths = group.filter((c) => c.goodCount > 0).map((c) => c.readPath);
+    const source = `(${walReadSql(readPaths.length === 1 ? (readPaths[0] as string) : readPaths)})`;
     const {
       rows: total,
       distinctIds,
       firstReceived,
       dts,
       idHashes,
-    } = options.checked.stats ?? (await segmentStatsFromSql(connection, source));
+    } = (await groupStats(group)) ?? (await segmentStatsFromSql(connection, source));
     const own = `part-${pad(segment)}`;
     const earlier = dts.flatMap((dt) =>
       partitionFiles(join(layout.events, `dt=${dt}`))
@@ -202,9 +230,12 @@ export async function copySegment(options: {
     rmSync(staging, { recursive: true, force: true });
     result.duplicates = goodCount - result.rows;
   }
-  if (readPath !== segmentFile) rmSync(readPath, { force: true });
-  // Off the event loop when there is no lease keeper to do it (see read-leases.ts).
-  await (options.remove ?? rm)(segmentFile);
+  // In order: a crash between two deletions leaves the later segments, whose rows the files hold.
+  for (const { readPath, segmentFile } of group) {
+    if (readPath !== segmentFile) rmSync(readPath, { force: true });
+    // Off the event loop when there is no lease keeper to do it (see read-leases.ts).
+    await (options.remove ?? rm)(segmentFile);
+  }
   return result;
 }
 

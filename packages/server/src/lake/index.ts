@@ -4,7 +4,7 @@ export { damagedFileMessage, failsParquetFraming, type MovedFile, moveDamagedFil
 export { type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export { partitionFiles, partitions, publish, syncPath } from './files.ts';
 export { type DataLayout, dataLayout, sqlString } from './layout.ts';
-export { createLoader, type Loader } from './loader.ts';
+export { createLoader, type Loader, loadGroups } from './loader.ts';
 export { createPeriodicLoad, type PeriodicLoad } from './periodic-load.ts';
 export { createReadLeases, type ReadLeases } from './read-leases.ts';
 export {

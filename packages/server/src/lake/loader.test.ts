@@ -14,6 +14,7 @@ import {
   createLoader,
   createReadLeases,
   dataLayout,
+  loadGroups,
   partitionFiles,
   recoverCompaction,
 } from './index.ts';
@@ -101,6 +102,63 @@ describe('loader', () => {
     await loader.runOnce();
     expect(await ids()).toEqual(['a', 'b']);
     expect(partitionFiles(join(layout.events, 'dt=2026-11-20'))).toHaveLength(1);
+  });
+
+  it('loads segments that piled up in groups, one file a group, ids repeated across them once', async () => {
+    const { layout, wal, loader, ids, metrics } = await setup();
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      // z is new in the last group, and in both of its segments.
+      await wal.append(record(id) + record('a') + (id >= 'd' ? record('z') : ''));
+      await wal.seal();
+    }
+    const results = await loader.runOnce();
+    expect(results.map((r) => r.segments.length)).toEqual([1, 2, 2]);
+    expect(partitionFiles(join(layout.events, 'dt=2026-11-20'))).toHaveLength(3);
+    expect(wal.sealedSegments()).toEqual([]);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'e', 'z']);
+    expect(metrics.render()).toContain('inlet_loader_duplicates_total 6');
+  });
+
+  it("a crash between a group's deletions, or before them with other groups, loses and repeats nothing", async () => {
+    const { layout, wal, loader, ids } = await setup();
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await wal.append(record(id) + record(`${id}2`));
+      await wal.seal();
+    }
+    const segments = wal.sealedSegments();
+    const saved = segments.map((segment) => {
+      const copy = join(layout.dataDir, `saved-${segment}.log`);
+      copyFileSync(segmentPath(layout.walEvents, segment), copy);
+      return copy;
+    });
+    const restore = (from: number) => {
+      for (const [i, segment] of segments.entries())
+        if (i >= from) copyFileSync(saved[i] as string, segmentPath(layout.walEvents, segment));
+      wal.refresh();
+    };
+    const all = ['a', 'a2', 'b', 'b2', 'c', 'c2', 'd', 'd2'];
+    // Groups [1], [2, 3], [4]: the crash came after the second group's first segment was deleted.
+    expect((await loader.runOnce()).map((r) => r.segments.length)).toEqual([1, 2, 1]);
+    restore(2);
+    expect((await loader.runOnce()).map((r) => r.rows)).toEqual([0, 2]); // the second group's own file, rewritten
+    expect(await ids()).toEqual(all);
+    // Before any deletion: the same segments again, now grouped [2], [3, 4].
+    restore(1);
+    await loader.runOnce();
+    expect(await ids()).toEqual(all);
+    expect(wal.sealedSegments()).toEqual([]);
+  });
+
+  it('groups sealed segments one, then doubling up to compact_min_files', () => {
+    expect(loadGroups([], 8)).toEqual([]);
+    expect(loadGroups([7], 8)).toEqual([[7]]);
+    const groups = loadGroups(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+      8,
+    );
+    expect(groups.map((g) => g.length)).toEqual([1, 2, 4, 8, 5]);
+    expect(groups.flat()).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(loadGroups([1, 2, 3, 4], 2).map((g) => g.length)).toEqual([1, 2, 1]);
   });
 
   it('drops a repeat of a loaded id whether its file has a good, damaged or no id filter', async () => {
