@@ -4,7 +4,9 @@
 // once, while its loader drains the backlog, and again once the WAL is empty. Every acknowledged
 // event must be in `events` exactly once. Prints what it did and exits 1 if any event is missing or
 // repeated, so it can run as a nightly job. CHAOS_KILLS (12), CHAOS_SEED (random, printed) and
-// CHAOS_CLIENTS (8) change the run; CHAOS_KEEP=1 keeps its data directory.
+// CHAOS_CLIENTS (8) change the run; CHAOS_KEEP=1 keeps its data directory. CHAOS_READERS (1) clients
+// query `events` all along, so the loader defers deleting loaded segments while they read, and
+// deletions then run in any order.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ const KEY = 'wk_chaos_0001';
 const TOKEN = 'chaos-token';
 const KILLS = Number(process.env.CHAOS_KILLS ?? 12);
 const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 8);
+const READERS = Number(process.env.CHAOS_READERS ?? 1);
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31) + 1);
 
 /** xorshift32: the same seed gives the same kill times and retries. */
@@ -81,7 +84,9 @@ async function main() {
       'wal: { segment_bytes: 1048576, seal_after_ms: 300 }\nloader: { interval_ms: 100, compact_min_files: 3 }\n' +
       'models: { builtin: false }\n',
   );
-  console.log(`inlet chaos: ${KILLS} SIGKILLs, ${CLIENTS} clients, seed ${SEED}, data in ${dir}`);
+  console.log(
+    `inlet chaos: ${KILLS} SIGKILLs, ${CLIENTS} clients, ${READERS} readers, seed ${SEED}, data in ${dir}`,
+  );
 
   const acknowledged = new Set<string>();
   const ackList: string[] = [];
@@ -129,7 +134,24 @@ async function main() {
         }
       }
     };
-    const clients = Array.from({ length: CLIENTS }, () => client());
+    const reader = async () => {
+      while (!stop) {
+        try {
+          const response = await fetch(`${url}/api/query`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+            body: JSON.stringify({ sql: "SELECT count(*) FROM events WHERE event_id LIKE 'k-%'" }),
+          });
+          await response.arrayBuffer();
+        } catch {
+          // Killed mid-query.
+        }
+      }
+    };
+    const clients = [
+      ...Array.from({ length: CLIENTS }, () => client()),
+      ...Array.from({ length: READERS }, () => reader()),
+    ];
     const runMs = 300 + Math.floor(rand() * 2200);
     await new Promise((resolve) => setTimeout(resolve, runMs));
     child.kill('SIGKILL');

@@ -111,7 +111,18 @@ describe('crash safety', () => {
           }
         }
       };
-      const workers = Array.from({ length: 4 }, () => worker());
+      // A reader querying all along: loaded segments then wait for its queries before they are
+      // deleted, and those deletions run in any order (grouped loads once lost rows that way).
+      const reader = async () => {
+        while (!stop) {
+          try {
+            await queryApi(url, "SELECT count(*) FROM events WHERE event_id LIKE 'r-%'");
+          } catch {
+            // Killed mid-query.
+          }
+        }
+      };
+      const workers = [...Array.from({ length: 4 }, () => worker()), reader()];
       await new Promise((resolve) => setTimeout(resolve, 400 + round * 250));
       child.kill('SIGKILL');
       stop = true;

@@ -114,6 +114,14 @@ export async function checkSegment(options: {
   };
 }
 
+/** File names in dir that no Parquet file has: base.parquet, then base-1.parquet, base-2.parquet… */
+function* freeNames(dir: string, base: string): Generator<string> {
+  for (let i = 0; ; i++) {
+    const name = `${base}${i === 0 ? '' : `-${i}`}.parquet`;
+    if (!existsSync(join(dir, name))) yield name;
+  }
+}
+
 /** The stats of segments loaded together, from each one's; undefined when one's are unknown. */
 async function groupStats(group: CheckedSegment[]): Promise<SegmentStats | undefined> {
   const each = group.map((c) => c.stats);
@@ -133,13 +141,15 @@ async function groupStats(group: CheckedSegment[]): Promise<SegmentStats | undef
 }
 
 /**
- * Moves checked segments, loaded together, into lake/events/dt=…/part-<first segment>.parquet (the
- * name comes from the first segment, so a retried load overwrites instead of adding). Rows are
- * deduplicated on event_id within the group and against what the lake received in the dedup
- * window; each file is written under a temporary name and renamed; only then are the segments
- * deleted, in order. A crash at any point leaves either all the segments (loaded again, overwriting
- * the same names, whatever the group then) or the finished files and the segments from some point
- * on, whose rows the dedup against those files then drops.
+ * Moves checked segments, loaded together, into lake/events/dt=…/part-<first segment>.parquet.
+ * Rows are deduplicated on event_id within the group and against every file the lake holds from
+ * the dedup window, so a load writes only rows the lake does not have yet; each file is written
+ * under a temporary name and renamed to a name no file has, never over one; only then are the
+ * segments deleted. A crash at any point leaves the segments, or some of them, whose rows are in
+ * the lake or not: loaded again, whatever the groups then, those already in a file are dropped and
+ * the rest written once. A load never replaces a file: a group of one segment writing over the file
+ * of an earlier group that began with it, after a crash that had deleted that group's later
+ * segments but not its first (deletions deferred for queries run in any order), lost their rows.
  */
 export async function copySegment(options: {
   connection: DuckDBConnection;
@@ -174,12 +184,7 @@ export async function copySegment(options: {
       dts,
       idHashes,
     } = (await groupStats(group)) ?? (await segmentStatsFromSql(connection, source));
-    const own = `part-${pad(segment)}`;
-    const earlier = dts.flatMap((dt) =>
-      partitionFiles(join(layout.events, `dt=${dt}`))
-        .filter((f) => !f.name.startsWith(own))
-        .map((f) => f.path),
-    );
+    const earlier = dts.flatMap((dt) => partitionFiles(join(layout.events, `dt=${dt}`)).map((f) => f.path));
     // A retry that arrived after its original was loaded is dropped here, so the lake holds one copy.
     // The id filters rule most segments out at once; otherwise DuckDB runs the NOT IN as a hash
     // anti-join inside the same streaming pass over the segment.
@@ -218,8 +223,9 @@ export async function copySegment(options: {
     for (const partition of existsSync(staging) ? readdirSync(staging).sort() : []) {
       const dir = join(layout.events, partition);
       mkdirSync(dir, { recursive: true });
-      for (const [i, file] of readdirSync(join(staging, partition)).sort().entries()) {
-        const target = join(dir, `${own}${i === 0 ? '' : `-${i}`}.parquet`);
+      const names = freeNames(dir, `part-${pad(segment)}`);
+      for (const file of readdirSync(join(staging, partition)).sort()) {
+        const target = join(dir, names.next().value as string);
         // The filter first: a Parquet file is never visible with a filter that misses its ids.
         if (idHashes) writeIdFilter(target, idHashes);
         else removeIdFilter(target);
@@ -230,7 +236,6 @@ export async function copySegment(options: {
     rmSync(staging, { recursive: true, force: true });
     result.duplicates = goodCount - result.rows;
   }
-  // In order: a crash between two deletions leaves the later segments, whose rows the files hold.
   for (const { readPath, segmentFile } of group) {
     if (readPath !== segmentFile) rmSync(readPath, { force: true });
     // Off the event loop when there is no lease keeper to do it (see read-leases.ts).

@@ -131,21 +131,30 @@ describe('loader', () => {
       copyFileSync(segmentPath(layout.walEvents, segment), copy);
       return copy;
     });
-    const restore = (from: number) => {
-      for (const [i, segment] of segments.entries())
-        if (i >= from) copyFileSync(saved[i] as string, segmentPath(layout.walEvents, segment));
+    const restore = (...indexes: number[]) => {
+      for (const i of indexes)
+        copyFileSync(saved[i] as string, segmentPath(layout.walEvents, segments[i] as number));
       wal.refresh();
     };
     const all = ['a', 'a2', 'b', 'b2', 'c', 'c2', 'd', 'd2'];
-    // Groups [1], [2, 3], [4]: the crash came after the second group's first segment was deleted.
+    const files = () => partitionFiles(join(layout.events, 'dt=2026-11-20')).map((f) => f.name);
+    // Groups [1], [2, 3], [4].
     expect((await loader.runOnce()).map((r) => r.segments.length)).toEqual([1, 2, 1]);
-    restore(2);
-    expect((await loader.runOnce()).map((r) => r.rows)).toEqual([0, 2]); // the second group's own file, rewritten
+    const loaded = files();
+    // A crash after the second group's first segment was deleted: its second is loaded again.
+    restore(2, 3);
+    expect((await loader.runOnce()).map((r) => r.rows)).toEqual([0, 0]);
+    expect(await ids()).toEqual(all);
+    // A crash after the group's second segment was deleted but not its first (deletions that wait
+    // for queries run in any order): that first segment alone must not replace the group's file.
+    restore(1);
+    expect((await loader.runOnce()).map((r) => r.rows)).toEqual([0]);
     expect(await ids()).toEqual(all);
     // Before any deletion: the same segments again, now grouped [2], [3, 4].
-    restore(1);
+    restore(1, 2, 3);
     await loader.runOnce();
     expect(await ids()).toEqual(all);
+    expect(files()).toEqual(loaded);
     expect(wal.sealedSegments()).toEqual([]);
   });
 
