@@ -158,6 +158,16 @@ describe('loader', () => {
     expect(wal.sealedSegments()).toEqual([]);
   });
 
+  it('loads large segments one at a time: a group holds at most 512 MB of WAL', async () => {
+    const { wal, loader, ids } = await setup({ wal: { segment_bytes: 300 * 2 ** 20 } });
+    for (const id of ['a', 'b', 'c']) {
+      await wal.append(record(id));
+      await wal.seal();
+    }
+    expect((await loader.runOnce()).map((r) => r.segments.length)).toEqual([1, 1, 1]);
+    expect(await ids()).toEqual(['a', 'b', 'c']);
+  });
+
   it('groups sealed segments one, then doubling up to compact_min_files', () => {
     expect(loadGroups([], 8)).toEqual([]);
     expect(loadGroups([7], 8)).toEqual([[7]]);

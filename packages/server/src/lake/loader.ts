@@ -61,6 +61,9 @@ export function loaderMemoryLimit(eventBytes: number): string {
   return `${Math.max(256, Math.ceil(64 + (5 * 2048 * largestRecord) / 2 ** 20))}MB`;
 }
 
+/** WAL bytes a group of segments loaded together may hold at most (eight default segments). */
+const GROUP_BYTES = 512 * 1024 * 1024;
+
 /**
  * Sealed segments in the groups the loader copies together: one segment, then groups doubling up
  * to maxGroup (compact_min_files, the number a first-level merge would combine). A loader that is
@@ -178,6 +181,12 @@ export async function createLoader(options: {
     }
   };
 
+  // Segments a group may hold: compact_min_files, and no more than GROUP_BYTES of WAL, so that large
+  // segments (wal.segment_bytes) are not held back for one long copy before any is deleted.
+  const maxGroup = Math.max(
+    1,
+    Math.min(config.loader.compact_min_files, Math.floor(GROUP_BYTES / config.wal.segment_bytes)),
+  );
   const touched = new Set<string>();
   const checker = options.checkThread ? createSegmentChecker({ logger }) : undefined;
   const filters = createIdFilterCache(ID_FILTER_CACHE_BYTES);
@@ -186,7 +195,7 @@ export async function createLoader(options: {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
     const results: SegmentLoadResult[] = [];
     const sealed = toLoad();
-    const groups = loadGroups(sealed, config.loader.compact_min_files);
+    const groups = loadGroups(sealed, maxGroup);
     const check = async (group: number[] | undefined) => {
       if (group === undefined) return undefined;
       const checked: CheckedSegment[] = [];
