@@ -67,6 +67,19 @@ describe('url', () => {
     expect(splitUrl('/relative?utm_term=sql').utm_term).toBe('sql');
     expect(splitUrl(null).path).toBeNull();
   });
+
+  it('gives the same parts for a URL seen before, with or without hash routing, past the cache', () => {
+    const url = (n: number) => `https://app.example.com/p/${n}?utm_campaign=c${n}#/route/${n}?x=1`;
+    const first = { path: '/p/0', utm_campaign: 'c0' };
+    expect(splitUrl(url(0))).toMatchObject(first);
+    expect(splitUrl(url(0), true)).toMatchObject({ path: '/p/0#/route/0', utm_campaign: 'c0' });
+    expect(splitUrl(url(0))).toMatchObject(first);
+    for (let n = 1; n <= 3000; n++) expect(splitUrl(url(n)).utm_campaign).toBe(`c${n}`);
+    expect(splitUrl(url(0))).toMatchObject(first);
+    expect(splitUrl(url(0), true).path).toBe('/p/0#/route/0');
+    const long = `https://app.example.com/${'x'.repeat(5000)}?utm_source=s`;
+    expect(splitUrl(long)).toMatchObject({ path: `/${'x'.repeat(5000)}`, utm_source: 's' });
+  });
 });
 
 describe('visitor hash', () => {

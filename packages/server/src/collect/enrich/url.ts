@@ -22,18 +22,25 @@ const EMPTY: UrlParts = {
  */
 export function splitUrl(url: string | null, hashRouting = false): UrlParts {
   if (!url) return EMPTY;
-  // Heartbeats and batches repeat the same URL many times in a row.
-  if (url === last.url && hashRouting === last.hashRouting) return last.parts;
+  // Pages repeat: heartbeats and batches send the same URL many times in a row, and visitors the
+  // same pages. URL's parser is a fifth of enrichment, so recent URLs' parts are kept.
+  const cache = hashRouting ? hashCache : plainCache;
+  const hit = cache.get(url);
+  if (hit !== undefined) return hit;
   const parts = parse(url, hashRouting);
-  last = { url, hashRouting, parts };
+  if (url.length <= CACHED_URL_CHARS) {
+    // The oldest entry goes first (a Map iterates in insertion order).
+    if (cache.size >= CACHED_URLS) cache.delete(cache.keys().next().value as string);
+    cache.set(url, parts);
+  }
   return parts;
 }
 
-let last: { url: string; hashRouting: boolean; parts: UrlParts } = {
-  url: '',
-  hashRouting: false,
-  parts: EMPTY,
-};
+/** URLs whose parts are kept, and the longest kept: at most ~2 MB of keys. */
+const CACHED_URLS = 1024;
+const CACHED_URL_CHARS = 2048;
+const plainCache = new Map<string, UrlParts>();
+const hashCache = new Map<string, UrlParts>();
 
 function parse(url: string, hashRouting: boolean): UrlParts {
   let parsed: URL;
