@@ -66,13 +66,13 @@ const GROUP_BYTES = 512 * 1024 * 1024;
 
 /**
  * Sealed segments in the groups the loader copies together: one segment, then groups doubling up
- * to maxGroup (compact_min_files, the number a first-level merge would combine). A loader that is
- * behind (a burst, a restart after downtime) so writes a file for up to maxGroup segments at once
- * instead of maxGroup files that compaction must read and write again: 1 M varied events waiting
- * took 16 copies and two merges, 5.1 s and +333 MB, one segment at a time; 5 copies, 3.2 s and
- * +218 MB in groups (docs/benchmarks.md). The first group is one
- * segment, and each group is checked while the one before is copied, so the checks (a third of a
- * copy's time) wait for nothing. A loader that keeps up finds one segment a pass, as before.
+ * to maxGroup (compact_min_files, the number a first-level merge would combine, within 512 MB). A
+ * loader that is behind (a burst, a restart after downtime) so writes a file for up to maxGroup
+ * segments at once instead of maxGroup files that compaction must read and write again: 1 M varied
+ * events waiting took 16 copies and two merges, 5.1 s and +333 MB, one segment at a time; 5
+ * copies, 3.2 s and +218 MB in groups (docs/benchmarks.md). The first group is one segment, and
+ * each group is checked while the one before is copied, so the checks (a third of a copy's time)
+ * wait for nothing. A loader that keeps up finds one segment a pass, as before.
  */
 export function loadGroups(sealed: readonly number[], maxGroup: number): number[][] {
   const groups: number[][] = [];
