@@ -158,6 +158,31 @@ describe('loader', () => {
     expect(wal.sealedSegments()).toEqual([]);
   });
 
+  it('writes a group that spans two days into both partitions, and its retry adds nothing', async () => {
+    const { layout, wal, loader, ids } = await setup();
+    const day2 = '2026-11-21T00:00:01.000Z';
+    for (const records of [record('a'), record('b') + record('x', day2), record('c', day2) + record('b')]) {
+      await wal.append(records);
+      await wal.seal();
+    }
+    const [, second] = wal.sealedSegments();
+    const saved = join(layout.dataDir, 'saved.log');
+    copyFileSync(segmentPath(layout.walEvents, second as number), saved);
+    expect((await loader.runOnce()).map((r) => r.partitions)).toEqual([
+      ['2026-11-20'],
+      ['2026-11-20', '2026-11-21'],
+    ]);
+    const files = (dt: string) => partitionFiles(join(layout.events, `dt=${dt}`)).map((f) => f.name);
+    expect(files('2026-11-21')).toEqual([`part-${String(second).padStart(16, '0')}.parquet`]);
+    // The group's first segment again, as after a crash that deleted only its second.
+    copyFileSync(saved, segmentPath(layout.walEvents, second as number));
+    wal.refresh();
+    expect((await loader.runOnce()).map((r) => r.rows)).toEqual([0]);
+    expect(files('2026-11-20')).toHaveLength(2);
+    expect(files('2026-11-21')).toHaveLength(1);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'x']);
+  });
+
   it('loads large segments one at a time: a group holds at most 512 MB of WAL', async () => {
     const { wal, loader, ids } = await setup({ wal: { segment_bytes: 300 * 2 ** 20 } });
     for (const id of ['a', 'b', 'c']) {
