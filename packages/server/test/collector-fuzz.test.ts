@@ -12,6 +12,7 @@ import { API_TOKEN, basicAuth, tempDir, testConfig } from './helpers.ts';
 const LIMIT = 16 * 1024;
 const errors: string[] = [];
 let url: URL;
+let inlet: Awaited<ReturnType<typeof startInlet>>;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const config = testConfig(temp.dir, {
     limits: { request_bytes: LIMIT, event_bytes: 4096, per_ip_per_second: 0, per_write_key_per_second: 0 },
   });
-  const inlet = await startInlet({ config, logger });
+  inlet = await startInlet({ config, logger });
   url = new URL(inlet.url);
   close = async () => {
     await inlet.close();
@@ -126,6 +127,10 @@ function hostileRequest(g: ReturnType<typeof generator>) {
     event: 'x',
     messageId: `fuzz-${g.next()}`,
     anonymousId: 'a',
+    // Properties a client may send, hostile strings in keys and values included.
+    properties: Object.fromEntries(
+      Array.from({ length: g.next() * 3 }, () => [g.pick([...KEYS, ...STRINGS]), value(2)]),
+    ),
     ...(g.next() < 0.5 ? (value(2) as object) : {}),
   });
   const [method, route] = g.pick(ROUTES);
@@ -237,6 +242,45 @@ describe('collector fuzz', () => {
     expect(unexpected).toEqual([]);
     expect((await fetch(`${url.origin}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${url.origin}/metrics`)).text()).not.toMatch(/status="5\d\d"/);
+    expect(errors).toEqual([]);
+  });
+
+  it('loads every event it accepted into the lake, hostile strings in texts and properties included', async () => {
+    // What the collector accepts, the loader must load, or it would stop at that segment for good
+    // (a lone surrogate in a property did, before wal/record.ts replaced it).
+    const g = generator(20261202);
+    const short = STRINGS.filter((text) => text.length < 100);
+    let accepted = 0;
+    for (let i = 0; i < 40; i++) {
+      const batch = Array.from({ length: 5 }, (_, j) => ({
+        type: 'track',
+        event: 'x',
+        messageId: `hostile-${i}-${j}`,
+        anonymousId: g.pick(short) || 'a',
+        properties: {
+          [g.pick([...KEYS, ...short])]: g.pick(short),
+          nested: { [g.pick(short)]: [g.pick(short)] },
+        },
+        context: { page: { title: g.pick(short), url: g.pick(short), referrer: g.pick(short) } },
+      }));
+      const outcome = await send({
+        method: 'POST',
+        path: '/v1/batch',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: Buffer.from(JSON.stringify({ batch })),
+      });
+      if (outcome === 200) accepted += batch.length;
+    }
+    expect(accepted).toBeGreaterThan(100);
+    const count = async () =>
+      Number(
+        (await inlet.engine.query("SELECT count(*) FROM events WHERE event_id LIKE 'hostile-%'"))
+          .rows[0]?.[0],
+      );
+    await inlet.wal.seal();
+    await inlet.loader.runOnce();
+    expect(inlet.wal.sealedSegments()).toEqual([]);
+    expect(await count()).toBe(accepted);
     expect(errors).toEqual([]);
   });
 });

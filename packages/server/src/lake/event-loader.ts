@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
-import { type BadRecord, segmentPath } from '../wal/index.ts';
+import { type BadRecord, segmentPath, withoutLoneSurrogates } from '../wal/index.ts';
 import { partitionFiles, publishAsync } from './files.ts';
 import { type IdFilterCache, mergeIdFilters, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
@@ -93,9 +93,7 @@ export async function checkSegment(options: {
         raw: data.toString('utf8', r.start, r.end).replace(/\n$/, ''),
       }),
     );
-    const rejectDir = join(layout.rejects, 'events', `dt=${new Date().toISOString().slice(0, 10)}`);
-    mkdirSync(rejectDir, { recursive: true });
-    writeFileSync(join(rejectDir, `segment-${pad(segment)}.ndjson`), `${bad.join('\n')}\n`);
+    keepRejected(layout, `segment-${pad(segment)}.ndjson`, bad);
     options.logger.warn(
       { segment, corrupt: bad.length },
       'corrupt WAL records skipped and kept in lake/_rejects/events',
@@ -112,6 +110,102 @@ export async function checkSegment(options: {
     corrupt: verified.bad.length,
     stats: verified.stats,
   };
+}
+
+/** Writes rejected records, one JSON line each, to lake/_rejects/events/dt=<today>/<name>. */
+function keepRejected(layout: DataLayout, name: string, lines: string[]): void {
+  const rejectDir = join(layout.rejects, 'events', `dt=${new Date().toISOString().slice(0, 10)}`);
+  mkdirSync(rejectDir, { recursive: true });
+  writeFileSync(join(rejectDir, name), `${lines.join('\n')}\n`);
+}
+
+/** Whether a load failed on a record DuckDB cannot parse as JSON, though its checksum is good. */
+export const isUnreadableRecord = (error: unknown): boolean =>
+  error instanceof Error && error.message.includes('Malformed JSON');
+
+/**
+ * Rewrites segments that DuckDB could not read, so that one record cannot stop the loader for good:
+ * a lone surrogate escape becomes U+FFFD (a WAL written before the collector did so itself, see
+ * wal/record.ts), and a record DuckDB still cannot parse goes to lake/_rejects/events with the
+ * line it was on. Returns the group reading the repaired copies, or undefined when nothing needed
+ * repair (the failure is then another one).
+ */
+export async function repairSegments(options: {
+  connection: DuckDBConnection;
+  layout: DataLayout;
+  checked: CheckedSegment[];
+  logger: Logger;
+}): Promise<CheckedSegment[] | undefined> {
+  const { connection, layout } = options;
+  let repairs = 0;
+  const repaired: CheckedSegment[] = [];
+  for (const checked of options.checked) {
+    const { segment } = checked;
+    const lines = readFileSync(checked.readPath, 'utf8').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    let longest = 0;
+    const fixed = lines.map((line) => {
+      const out = line.includes('\\ud') ? withoutLoneSurrogates(line) : line;
+      if (out !== line) repairs++;
+      longest = Math.max(longest, Buffer.byteLength(out));
+      return out;
+    });
+    // DuckDB's own judgement of each line, read as text with its number (JSON escapes \u0001).
+    const numbered = join(layout.tmp, `segment-${pad(segment)}.lines`);
+    mkdirSync(layout.tmp, { recursive: true });
+    writeFileSync(numbered, fixed.map((line, i) => `${i}\u0001${line}\n`).join(''));
+    const unreadable = new Set(
+      (
+        await connection.runAndReadAll(
+          `SELECT n FROM read_csv(${sqlString(numbered)}, columns={'n': 'BIGINT', 'line': 'VARCHAR'}, ` +
+            `delim='\u0001', quote='', escape='', header=false, auto_detect=false, ` +
+            `max_line_size=${Math.max(2 ** 21, 2 * longest + 64)}) WHERE NOT json_valid(line)`,
+        )
+      )
+        .getRows()
+        .map((row) => Number(row[0])),
+    );
+    rmSync(numbered, { force: true });
+    if (unreadable.size > 0) {
+      const kept = [...unreadable]
+        .sort((a, b) => a - b)
+        .map((n) =>
+          JSON.stringify({ segment, line: n + 1, reason: 'DuckDB cannot parse it as JSON', raw: fixed[n] }),
+        );
+      keepRejected(layout, `segment-${pad(segment)}.unreadable.ndjson`, kept);
+      options.logger.warn(
+        { segment, unreadable: unreadable.size },
+        'WAL records DuckDB cannot parse skipped and kept in lake/_rejects/events',
+      );
+      repairs += unreadable.size;
+    }
+    const readPath = join(layout.tmp, `segment-${pad(segment)}.repaired`);
+    writeFileSync(
+      readPath,
+      fixed
+        .filter((_, i) => !unreadable.has(i))
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
+    if (checked.readPath !== checked.segmentFile) rmSync(checked.readPath, { force: true });
+    repaired.push({
+      ...checked,
+      readPath,
+      goodCount: checked.goodCount - unreadable.size,
+      corrupt: checked.corrupt + unreadable.size,
+      // Ids may have changed with their surrogates, so the checker's stats and id hashes no longer hold.
+      stats: undefined,
+    });
+  }
+  if (repairs === 0) {
+    for (const c of repaired) rmSync(c.readPath, { force: true });
+    return undefined;
+  }
+  options.logger.warn(
+    { segments: repaired.map((c) => c.segment), repairs },
+    'repaired WAL segments DuckDB could not read',
+  );
+  return repaired;
 }
 
 /** File names in dir that no Parquet file has: base.parquet, then base-1.parquet, base-2.parquet… */

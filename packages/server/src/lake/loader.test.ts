@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
@@ -240,6 +241,62 @@ describe('loader', () => {
     const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, file as string), 'utf8'));
     expect(reject).toMatchObject({ reason: 'checksum mismatch', raw: expect.stringContaining('"n":"X"') });
     expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 1');
+  });
+
+  it('loads events whose texts, property keys and values hold lone surrogates, as U+FFFD', async () => {
+    const { wal, loader, engine } = await setup();
+    // JSON.parse accepts "\ud800" in any client's body; DuckDB's JSON reader refuses it.
+    await wal.append(
+      walRecord({
+        event_id: 'lone',
+        ts: '2026-11-20T10:00:00.000Z',
+        title: 'a\ud800',
+        properties: { '\udc00': 'b\udbff', pair: '😀' },
+      }) + record('next'),
+    );
+    const read = async () =>
+      (await engine.query('SELECT event_id, title, properties::VARCHAR FROM events ORDER BY event_id')).rows;
+    const expected = [
+      ['lone', 'a\ufffd', '{"\ufffd":"b\ufffd","pair":"😀"}'],
+      ['next', null, '{"n":"next"}'],
+    ];
+    expect(await read()).toEqual(expected);
+    await loader.runOnce({ sealNow: true });
+    expect(await read()).toEqual(expected);
+  });
+
+  it('repairs a segment DuckDB cannot read: lone surrogates become U+FFFD, unparsable records go to _rejects', async () => {
+    const { layout, wal, loader, ids, metrics } = await setup();
+    // Records as a WAL written before the collector replaced lone surrogates holds them, and one
+    // whose checksum is good but which is not JSON: neither may stop the loader for good.
+    const frame = (body: string) =>
+      `{"c":"${(crc32(body) >>> 0).toString(16).padStart(8, '0')}","e":${body}}\n`;
+    const body = (id: string, extra: string) =>
+      `{"event_id":"${id}","site":"docs","type":"track","ts":"2026-11-20T10:00:00.000Z","received_at":"2026-11-20T10:00:00.000Z","device_type":"desktop","is_bot":false${extra},"dt":"2026-11-20"}`;
+    await wal.append(
+      record('a') +
+        frame(body('old', ',"properties":{"k":"x\\ud800"}')) +
+        frame(body('broken', ',"properties":{"k" 1}')) +
+        record('c'),
+    );
+    await loader.runOnce({ sealNow: true });
+    expect(await ids()).toEqual(['a', 'c', 'old']);
+    expect(wal.sealedSegments()).toEqual([]);
+    const rejectDir = join(layout.rejects, 'events');
+    const [partition] = readdirSync(rejectDir);
+    const files = readdirSync(join(rejectDir, partition as string));
+    expect(files).toEqual(['segment-0000000000000001.unreadable.ndjson']);
+    const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, files[0] as string), 'utf8'));
+    expect(reject).toMatchObject({
+      line: 3,
+      reason: 'DuckDB cannot parse it as JSON',
+      raw: expect.stringContaining('"k" 1'),
+    });
+    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 1');
+    // The next segment loads as usual.
+    await wal.append(record('d'));
+    await loader.runOnce({ sealNow: true });
+    expect(await ids()).toEqual(['a', 'c', 'd', 'old']);
   });
 
   it('compacts small files of a partition into one, without losing or repeating rows', async () => {

@@ -12,8 +12,10 @@ import {
   type CheckedSegment,
   checkSegment,
   copySegment,
+  isUnreadableRecord,
   LOAD_ROW_GROUP,
   loaderLagSeconds,
+  repairSegments,
   type SegmentLoadResult,
 } from './event-loader.ts';
 import { partitions } from './files.ts';
@@ -209,16 +211,31 @@ export async function createLoader(options: {
       const current = checked;
       // The next group's checksums are verified on the check thread while DuckDB copies this one.
       const [result, following] = await Promise.all([
-        healing(() =>
-          copySegment({
-            connection: duck.connection,
-            layout,
-            checked: current,
-            dedupWindowHours: config.loader.dedup_window_hours,
-            filters,
-            remove: leases?.retire,
-          }),
-        ),
+        healing(async () => {
+          const copy = (group: CheckedSegment[]) =>
+            copySegment({
+              connection: duck.connection,
+              layout,
+              checked: group,
+              dedupWindowHours: config.loader.dedup_window_hours,
+              filters,
+              remove: leases?.retire,
+            });
+          try {
+            return await copy(current);
+          } catch (error) {
+            // A record DuckDB cannot parse would fail this load on every pass: repaired once, then retried.
+            if (!isUnreadableRecord(error)) throw error;
+            const repaired = await repairSegments({
+              connection: duck.connection,
+              layout,
+              checked: current,
+              logger,
+            });
+            if (!repaired) throw error;
+            return copy(repaired);
+          }
+        }),
         check(groups[i + 1]),
       ]);
       checked = following;

@@ -9,6 +9,7 @@ export {
   type LineCheck,
   scanLines,
   verifySegmentFile,
+  withoutLoneSurrogates,
 } from './record.ts';
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { createSealedSegments, type WalSegments } from './sealed-segments.ts';

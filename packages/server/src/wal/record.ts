@@ -10,8 +10,24 @@ const SUFFIX = '}\n';
 const BODY_START = PREFIX.length + 8 + MIDDLE.length;
 const NEWLINE = 0x0a;
 
+// DuckDB's JSON reader refuses a string with a lone surrogate ("\ud800" with no low half after it),
+// and a record it cannot read stops the loader at its segment. JSON.parse accepts one in any
+// client's body, and JSON.stringify writes it back as that escape (a valid pair it writes as the
+// character itself). So a record's lone surrogates become U+FFFD, as a UTF-8 decoder does with
+// bytes it cannot read. An escape counts only after an odd run of backslashes: "\\ud800" is text.
+const SURROGATE_ESCAPE = /(\\+)u[dD][89a-fA-F][0-9a-fA-F]{2}/g;
+const SURROGATE_ESCAPE_BYTES = Buffer.from('\\ud', 'latin1');
+
+/** JSON text with every lone-surrogate escape written as \ufffd (see above). */
+export function withoutLoneSurrogates(json: string): string {
+  return json.replace(SURROGATE_ESCAPE, (match: string, slashes: string) =>
+    slashes.length % 2 === 1 ? `${slashes}ufffd` : match,
+  );
+}
+
 /** Frames an already-serialized JSON body as one WAL line. */
-export function encodeRecord(body: string): string {
+export function encodeRecord(json: string): string {
+  const body = json.includes('\\ud') ? withoutLoneSurrogates(json) : json;
   return PREFIX + (crc32(body) >>> 0).toString(16).padStart(8, '0') + MIDDLE + body + SUFFIX;
 }
 
@@ -30,7 +46,10 @@ const HEX = Buffer.from(
 export function encodeRecords(bodies: readonly string[]): Buffer {
   let text = '';
   for (const body of bodies) text += `${PREFIX}00000000${MIDDLE}${body}${SUFFIX}`;
-  const out = Buffer.from(text, 'utf8');
+  let out = Buffer.from(text, 'utf8');
+  // One scan of the bytes for a surrogate escape; a request's records rarely hold one (JSON.stringify,
+  // which wrote them, writes the escape in lower case).
+  if (out.includes(SURROGATE_ESCAPE_BYTES)) out = Buffer.from(withoutLoneSurrogates(text), 'utf8');
   let records = 0;
   let start = 0;
   for (let nl = out.indexOf(NEWLINE); nl !== -1; nl = out.indexOf(NEWLINE, start)) {

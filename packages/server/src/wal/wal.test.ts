@@ -15,6 +15,7 @@ import {
   segmentPath,
   verifySegmentFile,
   walWritableLogger,
+  withoutLoneSurrogates,
 } from './index.ts';
 
 const line = (n: number) => encodeRecord(JSON.stringify({ event_id: `e${n}`, n }));
@@ -251,6 +252,30 @@ describe('encodeRecords', () => {
     const bodies = ['{"a":1}', '{"t":"講義を視聴 🎬"}', '{}'];
     expect(encodeRecords(bodies).toString('utf8')).toBe(bodies.map(encodeRecord).join(''));
     expect([...scanLines(encodeRecords(bodies))].every((l) => l.check.ok)).toBe(true);
+  });
+
+  it('writes lone surrogates as U+FFFD, which DuckDB reads, and leaves pairs and escaped backslashes alone', () => {
+    // What JSON.stringify makes of strings a client's JSON.parse'd body can hold.
+    const body = JSON.stringify({
+      '\ud800': 'a\udc00b',
+      pair: '😀',
+      text: '\\ud800 typed',
+      both: '\\\ud800',
+      twice: '\udbff\udbff',
+    });
+    expect(body).toContain('"\\ud800":"a\\udc00b"');
+    const expected = JSON.stringify({
+      '\ufffd': 'a\ufffdb',
+      pair: '😀',
+      text: '\\ud800 typed',
+      both: '\\\ufffd',
+      twice: '\ufffd\ufffd',
+    });
+    expect(JSON.parse(withoutLoneSurrogates(body))).toEqual(JSON.parse(expected));
+    const framed = encodeRecords(['{"a":1}', body]).toString('utf8');
+    expect(framed).toBe(encodeRecord('{"a":1}') + encodeRecord(body));
+    expect(JSON.parse(framed.split('\n')[1] as string).e).toEqual(JSON.parse(expected));
+    expect([...scanLines(Buffer.from(framed))].every((l) => l.check.ok)).toBe(true);
   });
 });
 
