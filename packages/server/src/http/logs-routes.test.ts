@@ -126,6 +126,20 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('loads records with lone surrogates in field names and values, as U+FFFD', async () => {
+    // JSON.parse accepts "\ud800"; DuckDB refuses it, and a refused row held back its whole batch.
+    const { post, query } = await setup();
+    const body = `{"date":"2026-10-10T00:00:00Z","msg":"a\\ud800","\\udc00":"x\\udbff","ok":"😀"}\n{"date":"2026-10-10T00:00:01Z","msg":"b"}\n`;
+    expect((await post(body, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 2,
+      rejected: 0,
+    });
+    expect(await query('SELECT message, fields::VARCHAR FROM app_logs ORDER BY message')).toEqual([
+      ['a\ufffd', '{"\ufffd":"x\ufffd","ok":"😀"}'],
+      ['b', null],
+    ]);
+  });
+
   it('accepts the write key as Basic user, Bearer, X-Inlet-Key or ?key= and refuses others', async () => {
     const { post } = await setup();
     const one = JSON.stringify([{ msg: 'x' }]);

@@ -346,6 +346,22 @@ describe('file source: sync', () => {
     ]);
   });
 
+  it('reads JSON lines with lone surrogates in keys and values, as U+FFFD', async () => {
+    // JSON.parse accepts "\ud800"; DuckDB refuses it, and the batch holding it was retried for good.
+    const { logs, sync, query } = await setup([
+      { name: 'api', type: 'file', path: 'app-*.log', format: 'json_lines' },
+    ]);
+    writeFileSync(
+      log(logs, 'app-1.log'),
+      '{"ts":"2026-10-10T00:00:00Z","msg":"a\\ud800","\\udc00":"x\\udbff","ok":"😀"}\n{"ts":"2026-10-10T00:00:01Z","msg":"b"}\n',
+    );
+    expect((await sync()).rows).toBe(2);
+    expect(await query('SELECT message, fields::VARCHAR FROM app_logs ORDER BY ts')).toEqual([
+      ['a\ufffd', '{"\ufffd":"x\ufffd","ok":"😀"}'],
+      ['b', null],
+    ]);
+  });
+
   it('refuses a second reader of the same source, and a path that matches nothing', async () => {
     const { logs, source, context } = await setup([
       { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },

@@ -1,4 +1,5 @@
 import { createUserAgentParser, createVisitorHasher } from '../../collect/enrich/index.ts';
+import { withoutLoneSurrogates } from '../../wal/index.ts';
 import type { AccessFields } from './access-log-parser.ts';
 import type { AppFields } from './app-record.ts';
 import type { AccessRow, AppRow } from './log-tables.ts';
@@ -82,15 +83,12 @@ export function createLogRowBuilder(options: { saltDir: string; now?: () => numb
   };
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const wellFormed = (_key: string, value: unknown) =>
-  typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value;
-
 /**
- * One NDJSON line for the lake writer. JSON input can carry lone surrogates ("\ud800"), which
- * DuckDB refuses, and one refused row would hold back its whole batch; they become U+FFFD.
+ * One NDJSON line for the lake writer. JSON input can carry lone surrogates ("\ud800"), in keys as
+ * well as values, which DuckDB refuses, and one refused row would hold back its whole batch; they
+ * become U+FFFD (wal/record.ts).
  */
 export function rowJson(row: AccessRow | AppRow): string {
   const json = JSON.stringify(row);
-  return json.includes('\\ud') ? JSON.stringify(row, wellFormed) : json;
+  return json.includes('\\ud') ? withoutLoneSurrogates(json) : json;
 }
