@@ -150,21 +150,23 @@ export async function repairSegments(options: {
       longest = Math.max(longest, Buffer.byteLength(out));
       return out;
     });
-    // DuckDB's own judgement of each line, read as text with its number (JSON escapes \u0001).
+    // DuckDB's own judgement of each line, read as text with its number (JSON escapes \u0001); a
+    // line the CSV reader skips (a stray \u0001 in a record that is not JSON) is unreadable too.
     const numbered = join(layout.tmp, `segment-${pad(segment)}.lines`);
     mkdirSync(layout.tmp, { recursive: true });
     writeFileSync(numbered, fixed.map((line, i) => `${i}\u0001${line}\n`).join(''));
-    const unreadable = new Set(
+    const readable = new Set(
       (
         await connection.runAndReadAll(
           `SELECT n FROM read_csv(${sqlString(numbered)}, columns={'n': 'BIGINT', 'line': 'VARCHAR'}, ` +
-            `delim='\u0001', quote='', escape='', header=false, auto_detect=false, ` +
-            `max_line_size=${Math.max(2 ** 21, 2 * longest + 64)}) WHERE NOT json_valid(line)`,
+            `delim='\u0001', quote='', escape='', header=false, auto_detect=false, ignore_errors=true, ` +
+            `max_line_size=${Math.max(2 ** 21, 2 * longest + 64)}) WHERE json_valid(line)`,
         )
       )
         .getRows()
         .map((row) => Number(row[0])),
     );
+    const unreadable = new Set([...fixed.keys()].filter((i) => !readable.has(i)));
     rmSync(numbered, { force: true });
     if (unreadable.size > 0) {
       const kept = [...unreadable]

@@ -277,6 +277,7 @@ describe('loader', () => {
       record('a') +
         frame(body('old', ',"properties":{"k":"x\\ud800"}')) +
         frame(body('broken', ',"properties":{"k" 1}')) +
+        frame(body('control', ',"properties":{"k":"a\u0001b"}')) +
         record('c'),
     );
     await loader.runOnce({ sealNow: true });
@@ -286,13 +287,16 @@ describe('loader', () => {
     const [partition] = readdirSync(rejectDir);
     const files = readdirSync(join(rejectDir, partition as string));
     expect(files).toEqual(['segment-0000000000000001.unreadable.ndjson']);
-    const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, files[0] as string), 'utf8'));
-    expect(reject).toMatchObject({
-      line: 3,
-      reason: 'DuckDB cannot parse it as JSON',
-      raw: expect.stringContaining('"k" 1'),
-    });
-    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 1');
+    const rejects = readFileSync(join(rejectDir, partition as string, files[0] as string), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(rejects).toMatchObject([
+      { line: 3, reason: 'DuckDB cannot parse it as JSON', raw: expect.stringContaining('"k" 1') },
+      // A raw control character: not JSON, and a field separator to the CSV reader the repair uses.
+      { line: 4, reason: 'DuckDB cannot parse it as JSON', raw: expect.stringContaining('"a\u0001b"') },
+    ]);
+    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 2');
     // The next segment loads as usual.
     await wal.append(record('d'));
     await loader.runOnce({ sealNow: true });
