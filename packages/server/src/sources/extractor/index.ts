@@ -3,7 +3,7 @@
  * lake/sources/<source>/<table>/ in full, incremental or merge mode, crash-safely, through a
  * dedicated DuckDB that writes the Parquet.
  */
-export { type ColumnPlan, duplicateColumn } from './column-plan.ts';
+export { type ColumnPlan, duplicateColumn, JSON_FROM_TEXT } from './column-plan.ts';
 export { type DatabaseOptions, type DatabaseTable, databaseOptionsSchema } from './database-options.ts';
 export { createParquetWriter, type ParquetWriter } from './parquet-writer.ts';
 export { describeUrl, redactSecrets, safeMessage } from './redact.ts';

@@ -1,4 +1,4 @@
-import type { ColumnPlan } from '../extractor/index.ts';
+import { type ColumnPlan, JSON_FROM_TEXT } from '../extractor/index.ts';
 
 /** A result column as the MySQL protocol describes it. */
 export interface MysqlField {
@@ -115,11 +115,11 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
           ? column('hex', 'bit(1)', 'VARCHAR', "CAST('0x' || {} AS UBIGINT) <> 0")
           : column('hex', `bit(${field.length})`, 'VARCHAR', "CAST('0x' || {} AS UBIGINT)");
       case T.JSON:
-        return column('json', 'json', 'VARCHAR', '{}::JSON');
+        return column('json', 'json', 'VARCHAR', JSON_FROM_TEXT);
       case T.GEOMETRY:
         return column('hex', 'geometry', 'VARCHAR', 'unhex({})');
     }
-    if (field.extendedType === 'json') return column('text', 'json', 'VARCHAR', '{}::JSON');
+    if (field.extendedType === 'json') return column('text', 'json', 'VARCHAR', JSON_FROM_TEXT);
     if (field.extendedType === 'uuid') return column('text', 'uuid', 'UUID');
     if (field.type === T.ENUM || field.flags & ENUM_FLAG) return column('text', 'enum', 'VARCHAR');
     if (field.type === T.SET || field.flags & SET_FLAG) return column('text', 'set', 'VARCHAR');

@@ -113,6 +113,31 @@ describe('postgres source', () => {
     }
   });
 
+  it('copies json values with lone surrogate escapes as U+FFFD, keeping escaped pairs and escaped backslashes', async () => {
+    // PostgreSQL's json type keeps "\ud800" as written (jsonb refuses it); DuckDB refuses it, and
+    // one such value failed the whole table.
+    await sql(`CREATE TABLE ${schema}.docs (id int PRIMARY KEY, doc json, docs json[])`);
+    await sql(`INSERT INTO ${schema}.docs VALUES
+      (1, '{"a": "x\\ud800", "\\udc00": 1}', ARRAY['{"b": "\\udbff"}']::json[]),
+      (2, '{"a": "\\ud83d\\ude00 and \\\\ud800 typed"}', NULL),
+      (3, '{"a": "plain"}', NULL)`);
+    const h = await createSourceHarness([source([{ table: `${schema}.docs` }])]);
+    try {
+      expect((await h.sync('app')).rows).toBe(3);
+      expect(
+        await h.query(
+          "SELECT id, doc->>'a' AS a, json_keys(doc) AS keys, docs::VARCHAR AS docs FROM app.docs ORDER BY id",
+        ),
+      ).toEqual([
+        { id: 1, a: 'x\ufffd', keys: ['a', '\ufffd'], docs: '[{"b": "\\ufffd"}]' },
+        { id: 2, a: '😀 and \\ud800 typed', keys: ['a'], docs: null },
+        { id: 3, a: 'plain', keys: ['a'], docs: null },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('full mode replaces the snapshot atomically and removes the old one', async () => {
     const h = await createSourceHarness([source([{ table: `${schema}.orders`, name: 'orders_full' }])]);
     try {

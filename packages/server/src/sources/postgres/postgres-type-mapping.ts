@@ -1,4 +1,4 @@
-import type { ColumnPlan } from '../extractor/index.ts';
+import { type ColumnPlan, JSON_FROM_TEXT } from '../extractor/index.ts';
 
 /** A result column as PostgreSQL describes it. */
 export interface PostgresField {
@@ -124,7 +124,7 @@ export function planPostgresColumns(
       }
       case 'json':
       case 'jsonb':
-        return column('VARCHAR', ref, '{}::JSON');
+        return column('VARCHAR', ref, JSON_FROM_TEXT);
       case 'bytea':
         // COPY writes bytea as \x followed by hex digits.
         return column('VARCHAR', ref, 'unhex(substr({}, 3))');
@@ -135,7 +135,7 @@ export function planPostgresColumns(
     }
     if (type.category === 'A') {
       const list = listType(types, type.elem, typmod);
-      if (!list) return column('VARCHAR', `array_to_json(${ref})`, '{}::JSON');
+      if (!list) return column('VARCHAR', `array_to_json(${ref})`, JSON_FROM_TEXT);
       // Strict: a value that does not fit (a multi-dimensional array) fails the sync instead of
       // turning into NULLs. numeric goes through text so no digit is lost to a double.
       const select = list.asText ? `array_to_json(${ref}::text[])` : `array_to_json(${ref})`;
