@@ -171,6 +171,23 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says to set encoding when a file is not UTF-8, and reads it once set', async () => {
+    const latin = Buffer.from('id,name\n1,caf\xe9\n2,ok\n', 'latin1');
+    const { h } = await setup([{ path: 'clients.csv' }], { 'clients.csv': latin });
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_DATA_INVALID',
+      message: expect.stringContaining('The file is not UTF-8: set encoding for this table in inlet.yaml'),
+    });
+    harness?.close();
+    exports?.cleanup();
+    const again = await setup([{ path: 'clients.csv', encoding: 'windows-1252' }], { 'clients.csv': latin });
+    await again.h.sync('crm');
+    expect(await again.h.query('SELECT name FROM crm.clients ORDER BY id')).toEqual([
+      { name: 'café' },
+      { name: 'ok' },
+    ]);
+  });
+
   it('names a missing file and a bad option', async () => {
     const { h } = await setup([{ path: 'nothing_*.csv', name: 'nothing' }], {});
     await expect(h.sync('crm')).rejects.toMatchObject({

@@ -97,11 +97,21 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         // DuckDB names the file and line; the temporary UTF-8 copy is named after the original.
         throw new InletError(
           'SOURCE_DATA_INVALID',
-          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding}): ${(error as Error).message}`,
+          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint((error as Error).message, table.encoding)}: ${(error as Error).message}`,
         );
       }
     },
   };
+}
+
+/**
+ * What to do about DuckDB's failure, in inlet's terms: its own advice names its options
+ * (`encoding='UTF-16'`, `ignore_errors`), which a table in inlet.yaml does not have.
+ */
+function readHint(message: string, encoding: string): string {
+  return !needsDecoding(encoding) && /not utf-8 encoded|Invalid unicode/i.test(message)
+    ? '. The file is not UTF-8: set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)'
+    : '';
 }
 
 /** A `type: csv` source: CSV, TSV and JSON exports imported into the lake, types inferred by DuckDB. */
