@@ -188,6 +188,14 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says what a lone surrogate escape in a JSON export is and what to do', async () => {
+    const { h } = await setup([{ path: 'dump.ndjson' }], { 'dump.ndjson': '{"id":1,"a":"cut \\ud83d"}\n' });
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_DATA_INVALID',
+      message: expect.stringContaining('lone surrogate escape such as \\ud83d'),
+    });
+  });
+
   it('names a missing file and a bad option', async () => {
     const { h } = await setup([{ path: 'nothing_*.csv', name: 'nothing' }], {});
     await expect(h.sync('crm')).rejects.toMatchObject({

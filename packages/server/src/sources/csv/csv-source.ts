@@ -109,9 +109,11 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
  * (`encoding='UTF-16'`, `ignore_errors`), which a table in inlet.yaml does not have.
  */
 function readHint(message: string, encoding: string): string {
-  return !needsDecoding(encoding) && /not utf-8 encoded|Invalid unicode/i.test(message)
-    ? '. The file is not UTF-8: set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)'
-    : '';
+  if (!needsDecoding(encoding) && /not utf-8 encoded|Invalid unicode/i.test(message))
+    return '. The file is not UTF-8: set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)';
+  if (/Malformed JSON.*surrogate/s.test(message))
+    return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
+  return '';
 }
 
 /** A `type: csv` source: CSV, TSV and JSON exports imported into the lake, types inferred by DuckDB. */
