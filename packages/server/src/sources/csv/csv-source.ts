@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { createInterface } from 'node:readline';
+import { finished, pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
@@ -45,6 +47,29 @@ async function decodeToUtf8(from: string, to: string, encoding: string): Promise
   await pipeline(createReadStream(from), iconv.decodeStream(decoderName(encoding)), createWriteStream(to));
 }
 
+/**
+ * A lone surrogate escape in JSON text ("\ud83d" with no low half after it, or a low half alone),
+ * not one of an escaped pair and not text after an escaped backslash ("\\ud83d").
+ */
+const LONE_SURROGATE_ESCAPE =
+  /(?<=(?:^|[^\\])(?:\\\\)*)(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})/g;
+
+/**
+ * A copy of a JSON export with its lone surrogate escapes written as \ufffd (U+FFFD), which DuckDB
+ * can read; a line at a time, as JSON strings hold no raw newline, so memory holds one line.
+ */
+async function withoutLoneSurrogateEscapes(from: string, to: string): Promise<void> {
+  const out = createWriteStream(to);
+  const lines = createInterface({
+    input: createReadStream(from, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of lines)
+    if (!out.write(`${line.replace(LONE_SURROGATE_ESCAPE, '\\ufffd')}\n`)) await once(out, 'drain');
+  out.end();
+  await finished(out);
+}
+
 function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
   const pattern = isAbsolute(table.path) ? table.path : resolve(baseDir, table.path);
   const where = `${source}.${table.name}`;
@@ -79,17 +104,36 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             readable.push(utf8);
           }
         }
-        const select = readSql(readable, table);
-        // Describing costs DuckDB one more pass over the files; only merge options need it.
-        if (table.cursor || table.primaryKey || table.deletedColumn) {
-          const columns = await run.writer.describe(select);
-          checkTableColumns(
-            source,
-            table,
-            columns.map((c) => ({ name: c.name, sourceType: c.type, csvType: c.type })),
-          );
+        const write = async (paths: string[]) => {
+          const select = readSql(paths, table);
+          // Describing costs DuckDB one more pass over the files; only merge options need it.
+          if (table.cursor || table.primaryKey || table.deletedColumn) {
+            const columns = await run.writer.describe(select);
+            checkTableColumns(
+              source,
+              table,
+              columns.map((c) => ({ name: c.name, sourceType: c.type, csvType: c.type })),
+            );
+          }
+          return run.writer.writeSelect(select, run.nextPart());
+        };
+        let rows: number;
+        try {
+          rows = await write(readable);
+        } catch (error) {
+          // A JSON export from a program that cut a string inside an emoji: DuckDB refuses the
+          // half it kept. The files are read again with those halves as U+FFFD, as the collector does.
+          if (isInletError(error) || !/Malformed JSON.*surrogate/s.test((error as Error).message))
+            throw error;
+          mkdirSync(run.tmpDir, { recursive: true });
+          const repaired: string[] = [];
+          for (const [i, path] of readable.entries()) {
+            const copy = join(run.tmpDir, `repaired-${i}-${basename(path)}`);
+            await withoutLoneSurrogateEscapes(path, copy);
+            repaired.push(copy);
+          }
+          rows = await write(repaired);
         }
-        const rows = await run.writer.writeSelect(select, run.nextPart());
         run.progress(rows);
         return { rows, position };
       } catch (error) {
