@@ -250,6 +250,52 @@ describe('collector refusals', () => {
     );
   });
 
+  it('400 for properties or context nested deeper than 64 levels, which JSON.stringify cannot write back', async () => {
+    // 5,000 levels in 10 KB: JSON.parse takes them, JSON.stringify overflows the stack (a 500 before).
+    const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const message = (id: string, field: string, levels: number) =>
+      `{"batch":[{"type":"track","event":"deep","messageId":"${id}","userId":"u","${field}":{"x":${nested(levels)}}}]}`;
+    await expectError(
+      await post('/v1/batch', message('deep-1', 'properties', 5000)),
+      400,
+      'INVALID_FIELD',
+      'batch[0].properties: nests objects or arrays more than 64 levels deep',
+    );
+    await expectError(
+      await post('/v1/batch', message('deep-2', 'context', 64)),
+      400,
+      'INVALID_FIELD',
+      'batch[0].context',
+    );
+    await expectError(
+      await post('/v1/identify', `{"userId":"u","traits":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`),
+      400,
+      'INVALID_FIELD',
+      'body.traits',
+    );
+    await expectError(
+      await post(
+        '/collect',
+        `{"k":"${WRITE_KEY}","e":[{"id":"deep-3","t":"track","n":"x","a":"a","p":{"x":${nested(5000)}}}]}`,
+        { 'content-type': 'text/plain' },
+      ),
+      400,
+      'INVALID_FIELD',
+      'e[0].p',
+    );
+    const pixel = await fetch(
+      `${inlet.url}/p.gif?k=${WRITE_KEY}&a=a&p=${encodeURIComponent(`{"x":${nested(1000)}}`)}`,
+    );
+    await expectError(pixel, 400, 'INVALID_FIELD', 'p: nests objects or arrays');
+    // 64 levels, the properties object itself counted, are kept whole.
+    expect((await post('/v1/batch', message('deep-ok', 'properties', 63))).status).toBe(200);
+    const [row] = await queryApi(
+      inlet.url,
+      "SELECT length(properties::VARCHAR)::INT AS n FROM events WHERE event_id = 'deep-ok'",
+    );
+    expect(row).toEqual({ n: `{"x":`.length + 63 * 2 + 1 });
+  });
+
   it('401 without a write key or with an unknown one; 403 from an origin not allowed', async () => {
     await expectError(
       await post('/v1/batch', { batch: [segmentMessage('x')] }, { authorization: '' }),
@@ -558,6 +604,16 @@ describe('intake workers', () => {
     const invalid = await send('/v1/batch', JSON.stringify({ batch: bad }));
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_FIELD', field: 'batch[27].type' } });
+    const deep = bad.slice(0, 30).map((m, i) => ({ ...m, messageId: `deep-${i}` }));
+    const deepBody = JSON.stringify({ batch: deep }).replace(
+      '"properties":{',
+      `"properties":{"x":${'['.repeat(5000)}${']'.repeat(5000)},`,
+    );
+    const tooDeep = await send('/v1/batch', deepBody);
+    expect(tooDeep.status).toBe(400);
+    expect(await tooDeep.json()).toMatchObject({
+      error: { code: 'INVALID_FIELD', field: 'batch[0].properties' },
+    });
     const notJson = await send('/v1/batch', `{"batch": [${'1,'.repeat(800)}`);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
     const unknownKey = await send('/v1/batch', JSON.stringify({ batch: messages('k') }), {
@@ -567,7 +623,7 @@ describe('intake workers', () => {
     const metrics = await (await fetch(`${pooled.url}/metrics`)).text();
     expect(metrics).toContain('inlet_events_rejected_total{reason="UNKNOWN_WRITE_KEY"} 40');
     expect(metrics).toContain('inlet_events_accepted_total{site="docs"} 80');
-    expect(metrics).toContain('inlet_intake_worker_requests_total 5');
+    expect(metrics).toContain('inlet_intake_worker_requests_total 6');
     await pooled.cleanup();
   });
 });

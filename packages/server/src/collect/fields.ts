@@ -1,4 +1,5 @@
 import { InletError } from '../errors/index.ts';
+import { deeperThan, MAX_JSON_DEPTH } from '../events/index.ts';
 
 // Small parsers that turn untrusted JSON into typed values and name the exact field when they cannot.
 
@@ -16,6 +17,14 @@ export function optionalObject(value: unknown, field: string): Json {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) fail(field, 'must be a JSON object');
   return value;
+}
+
+/** An object the event keeps as JSON (properties, traits, context): optionalObject, nested at most MAX_JSON_DEPTH levels. */
+export function optionalJsonObject(value: unknown, field: string): Json {
+  const object = optionalObject(value, field);
+  if (deeperThan(object))
+    fail(field, `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
+  return object;
 }
 
 export function optionalString(value: unknown, field: string, max = 8192): string | null {

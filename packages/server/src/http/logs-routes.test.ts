@@ -126,6 +126,35 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('keeps a record nested thousands of levels deep as a reject, not a 500, in a JSON array or JSON lines', async () => {
+    // JSON.parse takes 5,000 levels; JSON.stringify of them overflowed the stack.
+    const { post, query, layout } = await setup();
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const array = `[{"date":"2026-10-10T00:00:00Z","msg":"deep","x":${deep}},{"date":"2026-10-10T00:00:01Z","msg":"a"}]`;
+    expect((await post(array)).json()).toEqual({ accepted: 1, rejected: 1 });
+    const lines = `{"date":"2026-10-10T00:00:02Z","msg":"deep","x":${deep}}\n${deep}\n{"date":"2026-10-10T00:00:03Z","msg":"b"}\n`;
+    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 1,
+      rejected: 2,
+    });
+    expect(await query('SELECT message FROM app_logs ORDER BY message')).toEqual([['a'], ['b']]);
+    const dir = join(layout.rejects, 'http_logs');
+    const rejects = readdirSync(dir).flatMap((partition) =>
+      readdirSync(join(dir, partition)).flatMap((file) =>
+        readFileSync(join(dir, partition, file), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { reason: string; raw: string }),
+      ),
+    );
+    expect(rejects.map((r) => r.reason)).toEqual(
+      Array(3).fill('record nests objects or arrays more than 64 levels deep'),
+    );
+    // What is kept of a record is cut at 64 levels, so the reject file can be written and read.
+    expect(rejects.map((r) => r.raw.includes('"msg":"deep"'))).toEqual([true, true, false]);
+    expect(rejects[0]?.raw).toContain('"[nested too deeply]"');
+  });
+
   it('loads records with lone surrogates in field names and values, as U+FFFD', async () => {
     // JSON.parse accepts "\ud800"; DuckDB refuses it, and a refused row held back its whole batch.
     const { post, query } = await setup();

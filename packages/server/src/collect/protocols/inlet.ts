@@ -1,4 +1,4 @@
-import { fail, isObject, optionalObject, optionalString, optionalTime } from '../fields.ts';
+import { fail, isObject, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
 import type { ParsedIntake } from './types.ts';
 
@@ -30,8 +30,8 @@ function parseEvent(raw: unknown, field: string, sentAt: number | undefined): In
     referrer: optionalString(raw.ref, `${field}.ref`),
     title: optionalString(raw.ti, `${field}.ti`, 2000),
     campaign: {},
-    properties: optionalObject(raw.p, `${field}.p`),
-    context: optionalObject(raw.c, `${field}.c`),
+    properties: optionalJsonObject(raw.p, `${field}.p`),
+    context: optionalJsonObject(raw.c, `${field}.c`),
     userAgent: undefined,
     ip: undefined,
   };

@@ -1,4 +1,4 @@
-import { fail, optionalString, optionalTime } from '../fields.ts';
+import { fail, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
 import type { ParsedIntake } from './types.ts';
 
 // GET /p.gif?k=<write key>&t=page|track&n=<name>&url=…&ref=…&ti=…&a=…&u=…&id=…&ts=…&p=<JSON properties>
@@ -12,13 +12,14 @@ export function parsePixel(
   if (type !== 'page' && type !== 'track') fail('t', 'must be "page" or "track"');
   let properties: Record<string, unknown> = {};
   if (query.p) {
+    let parsed: unknown;
     try {
-      properties = JSON.parse(query.p);
+      parsed = JSON.parse(query.p);
     } catch {
       fail('p', 'must be a JSON object, URL-encoded');
     }
-    if (typeof properties !== 'object' || properties === null || Array.isArray(properties))
-      fail('p', 'must be a JSON object');
+    if (parsed === null) fail('p', 'must be a JSON object');
+    properties = optionalJsonObject(parsed, 'p');
   }
   const name = optionalString(query.n, 'n', 200);
   if (type === 'track' && !name) fail('n', 'is required when t=track');

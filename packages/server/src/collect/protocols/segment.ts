@@ -1,5 +1,13 @@
 import { EVENT_TYPES, type EventType } from '../../events/index.ts';
-import { fail, isObject, type Json, optionalObject, optionalString, optionalTime } from '../fields.ts';
+import {
+  fail,
+  isObject,
+  type Json,
+  optionalJsonObject,
+  optionalObject,
+  optionalString,
+  optionalTime,
+} from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
 import type { ParsedIntake } from './types.ts';
 
@@ -18,13 +26,13 @@ function parseMessage(
   if (!isObject(raw)) fail(field, 'must be a JSON object');
   const type = (fixedType ?? raw.type) as EventType;
   if (!EVENT_TYPES.includes(type)) fail(`${field}.type`, `must be one of ${EVENT_TYPES.join(', ')}`);
-  const own = optionalObject(raw.context, `${field}.context`);
+  const own = optionalJsonObject(raw.context, `${field}.context`);
   // A batch-wide context is rare; without one the message's own object is used as it is (nothing
   // downstream changes it).
   const context = shared === EMPTY ? own : { ...shared, ...own };
   const page = optionalObject(context.page, `${field}.context.page`);
-  const properties = optionalObject(raw.properties, `${field}.properties`);
-  const traits = optionalObject(raw.traits, `${field}.traits`);
+  const properties = optionalJsonObject(raw.properties, `${field}.properties`);
+  const traits = optionalJsonObject(raw.traits, `${field}.traits`);
   const anonymousId = optionalString(raw.anonymousId, `${field}.anonymousId`, 200);
   const userId = optionalString(raw.userId, `${field}.userId`, 200);
   if (!anonymousId && !userId) fail(`${field}.userId`, 'userId or anonymousId is required');
@@ -79,7 +87,7 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
   if (body.batch.length === 0) fail('batch', 'is empty; send at least one message');
   if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
   const shared =
-    body.context === undefined || body.context === null ? EMPTY : optionalObject(body.context, 'context');
+    body.context === undefined || body.context === null ? EMPTY : optionalJsonObject(body.context, 'context');
   return {
     writeKey,
     events: body.batch.map((raw, i) => parseMessage(raw, `batch[${i}]`, undefined, shared, sentAt)),

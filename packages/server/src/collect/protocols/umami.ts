@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fail, isObject, type Json, optionalObject, optionalString } from '../fields.ts';
+import { fail, isObject, type Json, optionalJsonObject, optionalString } from '../fields.ts';
 import type { ParsedIntake } from './types.ts';
 
 // Umami's collection API, POST /api/send, as sent by its script:
@@ -28,7 +28,7 @@ export function parseUmami(body: unknown): ParsedIntake {
   if (!website) fail('payload.website', 'is required; use the site write key as the website id');
   const hostname = optionalString(payload.hostname, 'payload.hostname', 500);
   const name = optionalString(payload.name, 'payload.name', 200);
-  const data = optionalObject(payload.data, 'payload.data');
+  const data = optionalJsonObject(payload.data, 'payload.data');
 
   const context: Json = { protocol: 'umami' };
   if (hostname) context.hostname = hostname;

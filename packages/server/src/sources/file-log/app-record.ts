@@ -1,3 +1,4 @@
+import { deeperThan, MAX_JSON_DEPTH } from '../../events/index.ts';
 import type { ParseResult } from './access-log-parser.ts';
 import { parseLogTime } from './log-timestamp.ts';
 
@@ -52,6 +53,9 @@ const isObject = (value: unknown): value is Json =>
 
 /** Splits a parsed JSON record into the app_logs columns and the rest. */
 export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFields> {
+  // Written back out as JSON (the fields column), which fails on values nested thousands deep.
+  if (deeperThan(record))
+    return { ok: false, reason: `record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep` };
   const rest: Json = { ...record };
   const take = (keys: readonly string[]): unknown => {
     for (const key of keys) {

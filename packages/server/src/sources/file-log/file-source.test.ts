@@ -362,6 +362,29 @@ describe('file source: sync', () => {
     ]);
   });
 
+  it('rejects a JSON line nested thousands of levels deep and goes on with the lines after it', async () => {
+    // JSON.stringify of 5,000 levels overflowed the stack, and the source stopped at that line for good.
+    const { logs, sync, query, layout } = await setup([
+      { name: 'api', type: 'file', path: 'app-*.log', format: 'json_lines' },
+    ]);
+    const deep = `{"ts":"2026-10-10T00:00:00Z","msg":"deep","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    writeFileSync(log(logs, 'app-1.log'), `${deep}\n{"ts":"2026-10-10T00:00:01Z","msg":"b"}\n`);
+    expect((await sync()).rows).toBe(1);
+    expect(await query('SELECT message FROM app_logs')).toEqual([['b']]);
+    const dir = join(layout.rejects, 'api');
+    const [partition] = readdirSync(dir);
+    const [file] = readdirSync(join(dir, partition as string));
+    const [reject] = readFileSync(join(dir, partition as string, file as string), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(reject).toMatchObject({
+      reason: 'record nests objects or arrays more than 64 levels deep',
+      raw: deep,
+      offset: 0,
+    });
+  });
+
   it('refuses a second reader of the same source, and a path that matches nothing', async () => {
     const { logs, source, context } = await setup([
       { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },

@@ -74,12 +74,18 @@ export async function openFileTailer(
   const globs = options.rotated ? patterns.flatMap((p) => [p, `${p}.*`, `${p}-*`]) : patterns;
   const toRow = (text: string): { row: string } | { reason: string } => {
     const now = Date.now();
-    if (parser.kind === 'access') {
+    try {
+      if (parser.kind === 'access') {
+        const parsed = parser.parse(text);
+        return parsed.ok ? { row: rowJson(rows.access(parsed.value, name, site, host, now)) } : parsed;
+      }
       const parsed = parser.parse(text);
-      return parsed.ok ? { row: rowJson(rows.access(parsed.value, name, site, host, now)) } : parsed;
+      return parsed.ok ? { row: rowJson(rows.app(parsed.value, name, now)) } : parsed;
+    } catch (error) {
+      // inlet's own failure on a line must not stop this source at that line for good: the line is
+      // kept with the reason, like any line inlet cannot read, and the lines after it go on.
+      return { reason: `inlet failed on this line (${(error as Error).message}); please report it` };
     }
-    const parsed = parser.parse(text);
-    return parsed.ok ? { row: rowJson(rows.app(parsed.value, name, now)) } : parsed;
   };
 
   let committed: FileCheckpoint | undefined = recoverCheckpoint(state, name);

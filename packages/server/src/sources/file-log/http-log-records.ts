@@ -1,4 +1,5 @@
 import { InletError } from '../../errors/index.ts';
+import { deeperThan, MAX_JSON_DEPTH, stringifyShallow } from '../../events/index.ts';
 import { type AccessFields, createAccessLogParser, splitRequestLine } from './access-log-parser.ts';
 import { appFieldsOf } from './app-record.ts';
 import type { LogRowBuilder } from './log-rows.ts';
@@ -101,9 +102,14 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
  */
 export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC') {
   const combined = createAccessLogParser('nginx_combined');
-  return (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
+  const mapRecord = (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
     if ('reason' in item) return item;
     const { record } = item;
+    if (deeperThan(record))
+      return {
+        reason: `record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`,
+        raw: stringifyShallow(record).slice(0, MAX_RECORD_BYTES),
+      };
     if (!isObject(record)) return { reason: 'record is not a JSON object', raw: text(record) ?? 'null' };
     const raw = JSON.stringify(record);
     if (raw.length > MAX_RECORD_BYTES)
@@ -124,5 +130,18 @@ export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC') {
     const app = appFieldsOf(record, timeZone);
     if (!app.ok) return { reason: app.reason, raw };
     return { kind: 'app', row: rowJson(rows.app(app.value, source, nowMs)) };
+  };
+  return (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
+    try {
+      return mapRecord(item, source, site, nowMs);
+    } catch (error) {
+      // inlet's own failure on a record: kept as a reject rather than fail the request, which the
+      // sender would retry with the same record forever.
+      const reason = `inlet failed on this record (${(error as Error).message}); please report it`;
+      return {
+        reason,
+        raw: 'record' in item ? stringifyShallow(item.record).slice(0, MAX_RECORD_BYTES) : '',
+      };
+    }
   };
 }
