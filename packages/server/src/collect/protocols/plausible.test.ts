@@ -51,6 +51,11 @@ describe('parsePlausible', () => {
     expect(event).toMatchObject({ type: 'track', name: 'Signup', properties: { plan: 'pro', seats: 3 } });
   });
 
+  it('keeps a prop named __proto__ as a prop', () => {
+    const { event } = only({ n: 'x', u: 'https://a.example/', d: 'a.example', p: '{"__proto__":"p","k":1}' });
+    expect(JSON.stringify(event.properties)).toBe('{"__proto__":"p","k":1}');
+  });
+
   it('accepts the long field names of the documented Events API', () => {
     const { event } = only({
       name: 'Download',

@@ -20,11 +20,17 @@ function parseProps(raw: unknown): Json {
     }
   }
   if (!isObject(value)) fail('props', 'must be a JSON object');
+  // Defined, not assigned: a prop named __proto__ is a prop like any other, not the object's prototype.
   const props: Json = {};
   for (const [key, prop] of Object.entries(value)) {
     if (prop === '' || prop === null || typeof prop === 'object') continue;
     if (Object.keys(props).length === MAX_PROPS) fail('props', `has more than ${MAX_PROPS} properties`);
-    props[key.slice(0, 300)] = typeof prop === 'string' ? prop.slice(0, 2000) : prop;
+    Object.defineProperty(props, key.slice(0, 300), {
+      value: typeof prop === 'string' ? prop.slice(0, 2000) : prop,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return props;
 }
