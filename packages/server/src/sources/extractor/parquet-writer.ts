@@ -35,8 +35,36 @@ export function spoolReadSql(csvPath: string, columns: ColumnPlan[]): string {
   const types = columns.map((c, i) => `'c${i}': ${sqlString(c.csvType)}`).join(', ');
   return (
     `read_csv(${sqlString(csvPath)}, columns={${types}}, header=false, auto_detect=false, ` +
-    `delim=',', quote='"', escape='"', nullstr='', allow_quoted_nulls=false, ` +
+    // new_line fixed: guessed, a carriage return inside a quoted value (text typed on Windows) made
+    // DuckDB take \r\n for the row end, and the file failed as an unterminated quote.
+    `delim=',', quote='"', escape='"', new_line='\\n', nullstr='', allow_quoted_nulls=false, ` +
     `max_line_size=${MAX_ROW_BYTES}, buffer_size=${MAX_ROW_BYTES * 2})`
+  );
+}
+
+// DuckDB's words for a field the CSV reader could not parse as its column's type.
+const CONVERSION = /Could not convert string "([\s\S]*?)" to '([^']+)'/;
+const SPOOL_COLUMN = /column "c(\d+)"/;
+
+/**
+ * A failed spool conversion in the source's terms: DuckDB names the spool's field (c3) and dumps its
+ * CSV reader's options, which say nothing to someone who configured a table. The column, its source
+ * type and the value are what they need, and a way to copy such values anyway.
+ */
+export function spoolError(error: unknown, columns: ColumnPlan[]): Error {
+  const message = (error as Error)?.message ?? String(error);
+  // A column's own conversion that refused a value (error() in its plan) already says it all.
+  const own = /^Invalid Input Error: (column [\s\S]*)$/.exec(message);
+  if (own) return new Error(own[1], { cause: error });
+  const field = SPOOL_COLUMN.exec(message);
+  const column = field ? columns[Number(field[1])] : undefined;
+  const conversion = CONVERSION.exec(message);
+  if (!column || !conversion) return error instanceof Error ? error : new Error(message);
+  const value = (conversion[1] ?? '').slice(0, 200);
+  return new Error(
+    `column ${column.name} (${column.sourceType}) holds "${value}", which the lake's ${conversion[2]} cannot hold; ` +
+      `copy that column as text with a query: for this table (e.g. SELECT …, ${column.name}::text AS ${column.name} FROM …)`,
+    { cause: error },
   );
 }
 
@@ -73,8 +101,16 @@ export async function createParquetWriter(options: {
     return Number(reader.getRows()[0]?.[0] ?? 0);
   };
   return {
-    writeCsv: (csvPath, columns, outPath) =>
-      copy(`SELECT ${spoolSelectList(columns)} FROM ${spoolReadSql(csvPath, columns)}`, outPath),
+    async writeCsv(csvPath, columns, outPath) {
+      try {
+        return await copy(
+          `SELECT ${spoolSelectList(columns)} FROM ${spoolReadSql(csvPath, columns)}`,
+          outPath,
+        );
+      } catch (error) {
+        throw spoolError(error, columns);
+      }
+    },
     writeSelect: copy,
     async describe(select) {
       const rows = (await connection.runAndReadAll(`DESCRIBE ${select}`)).getRows();

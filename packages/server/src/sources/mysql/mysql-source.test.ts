@@ -114,6 +114,27 @@ describe('mysql source', () => {
     }
   });
 
+  it('copies text with carriage returns as they are', async () => {
+    // A \r inside a quoted field made DuckDB guess \r\n as the row end and fail the whole table.
+    await sql('CREATE TABLE notes (id INT PRIMARY KEY, note TEXT)');
+    await sql(
+      "INSERT INTO notes VALUES (1, 'typed on Windows\\r\\nsecond line\\r'), (2, 'a\\rb'), (3, 'plain')",
+    );
+    const h = await createSourceHarness([
+      { name: 'shop', type: 'mysql', url: TEST_MYSQL_URL, tables: [{ table: `${db}.notes` }] },
+    ]);
+    try {
+      expect((await h.sync('shop')).rows).toBe(3);
+      expect(await h.query('SELECT note FROM shop.notes ORDER BY id')).toEqual([
+        { note: 'typed on Windows\r\nsecond line\r' },
+        { note: 'a\rb' },
+        { note: 'plain' },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('full replaces, incremental appends past the cursor, and a new column is picked up', async () => {
     const h = await createSourceHarness([
       source([

@@ -138,6 +138,54 @@ describe('postgres source', () => {
     }
   });
 
+  it('copies text with carriage returns and NaN in numeric(p,s) as NULL, and names a column whose values the lake cannot hold', async () => {
+    // A \r inside a quoted field made DuckDB guess \r\n as the row end and fail the whole table;
+    // DECIMAL has no NaN; DuckDB's TIMESTAMP ends in 294247 and its lists have one dimension.
+    await sql(`CREATE TABLE ${schema}.edges (id int PRIMARY KEY, note text, price numeric(8,2))`);
+    await sql(`INSERT INTO ${schema}.edges VALUES
+      (1, E'typed on Windows\r\nsecond line\r', 'NaN'), (2, E'a\rb', 12.5), (3, NULL, NULL)`);
+    await sql(`CREATE TABLE ${schema}.far (id int PRIMARY KEY, seen_at timestamp)`);
+    await sql(`INSERT INTO ${schema}.far VALUES (1, '2026-11-20 10:00'), (2, '294276-12-31 23:59:59')`);
+    await sql(`CREATE TABLE ${schema}.grid (id int PRIMARY KEY, cells int[])`);
+    await sql(`INSERT INTO ${schema}.grid VALUES (1, '{1,2}'), (2, '{{1,2},{3,4}}')`);
+    const named = (name: string, tables: unknown[]) => ({ ...source(tables), name });
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.edges` }]),
+      named('far', [{ table: `${schema}.far` }]),
+      named('grid', [{ table: `${schema}.grid` }]),
+      named('fixed', [
+        { name: 'far_text', query: `SELECT id, seen_at::text AS seen_at FROM ${schema}.far` },
+        { name: 'grid_json', query: `SELECT id, array_to_json(cells) AS cells FROM ${schema}.grid` },
+      ]),
+    ]);
+    try {
+      expect((await h.sync('app')).rows).toBe(3);
+      expect(await h.query('SELECT id, note, price::VARCHAR AS price FROM app.edges ORDER BY id')).toEqual([
+        { id: 1, note: 'typed on Windows\r\nsecond line\r', price: null },
+        { id: 2, note: 'a\rb', price: '12.50' },
+        { id: 3, note: null, price: null },
+      ]);
+      await expect(h.sync('far')).rejects.toThrow(
+        'far.far: a value could not be written to the lake: column seen_at (timestamp without time zone) holds "294276-12-31 23:59:59", which the lake\'s TIMESTAMP cannot hold; copy that column as text with a query: for this table (e.g. SELECT …, seen_at::text AS seen_at FROM …)',
+      );
+      await expect(h.sync('grid')).rejects.toThrow(
+        'grid.grid: a value could not be written to the lake: column cells (integer[]) holds a multi-dimensional array, and the lake keeps arrays as lists of one dimension; copy it as JSON with a query: for this table (e.g. SELECT …, array_to_json(cells) AS cells FROM …)',
+      );
+      // What the messages advise works.
+      expect((await h.sync('fixed')).rows).toBe(4);
+      expect(await h.query('SELECT seen_at FROM fixed.far_text ORDER BY id')).toEqual([
+        { seen_at: '2026-11-20 10:00:00' },
+        { seen_at: '294276-12-31 23:59:59' },
+      ]);
+      expect(await h.query('SELECT cells::VARCHAR AS cells FROM fixed.grid_json ORDER BY id')).toEqual([
+        { cells: '[1,2]' },
+        { cells: '[[1,2],[3,4]]' },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('full mode replaces the snapshot atomically and removes the old one', async () => {
     const h = await createSourceHarness([source([{ table: `${schema}.orders`, name: 'orders_full' }])]);
     try {

@@ -119,8 +119,10 @@ export function planPostgresColumns(
     if (type.kind === 'e') return column('VARCHAR');
     switch (type.name) {
       case 'numeric': {
+        // DuckDB's DECIMAL has no NaN, which numeric(p,s) allows: a NaN is copied as NULL rather than
+        // fail its table. Unconstrained numeric stays text and keeps it.
         const decimal = numericType(typmod);
-        return decimal ? column(decimal) : column('VARCHAR');
+        return decimal ? column(decimal, `NULLIF(${ref}, 'NaN')`) : column('VARCHAR');
       }
       case 'json':
       case 'jsonb':
@@ -136,10 +138,19 @@ export function planPostgresColumns(
     if (type.category === 'A') {
       const list = listType(types, type.elem, typmod);
       if (!list) return column('VARCHAR', `array_to_json(${ref})`, JSON_FROM_TEXT);
-      // Strict: a value that does not fit (a multi-dimensional array) fails the sync instead of
-      // turning into NULLs. numeric goes through text so no digit is lost to a double.
+      // Strict: a value that does not fit fails the sync instead of turning into NULLs, and a
+      // multi-dimensional array (its JSON starts [[) says so by name. numeric goes through text so
+      // no digit is lost to a double.
       const select = list.asText ? `array_to_json(${ref}::text[])` : `array_to_json(${ref})`;
-      return column('VARCHAR', select, `from_json_strict({}, '["${list.element}"]')`);
+      const name = field.name.replaceAll("'", "''");
+      const multi =
+        `column ${name} (${sourceType.replaceAll("'", "''")}) holds a multi-dimensional array, and the lake keeps arrays ` +
+        `as lists of one dimension; copy it as JSON with a query: for this table (e.g. SELECT …, array_to_json(${name}) AS ${name} FROM …)`;
+      return column(
+        'VARCHAR',
+        select,
+        `CASE WHEN starts_with({}, '[[') THEN error('${multi}') ELSE from_json_strict({}, '["${list.element}"]') END`,
+      );
     }
     return column('VARCHAR');
   });
