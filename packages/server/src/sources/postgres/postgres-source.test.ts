@@ -138,12 +138,16 @@ describe('postgres source', () => {
     }
   });
 
-  it('copies text with carriage returns and NaN in numeric(p,s) as NULL, and names a column whose values the lake cannot hold', async () => {
+  it('copies text with carriage returns, dates before Christ, and NaN in numeric(p,s) as NULL, and names a column whose values the lake cannot hold', async () => {
     // A \r inside a quoted field made DuckDB guess \r\n as the row end and fail the whole table;
     // DECIMAL has no NaN; DuckDB's TIMESTAMP ends in 294247 and its lists have one dimension.
-    await sql(`CREATE TABLE ${schema}.edges (id int PRIMARY KEY, note text, price numeric(8,2))`);
+    await sql(
+      `CREATE TABLE ${schema}.edges (id int PRIMARY KEY, note text, price numeric(8,2), day date, at timestamp, tz timestamptz)`,
+    );
     await sql(`INSERT INTO ${schema}.edges VALUES
-      (1, E'typed on Windows\r\nsecond line\r', 'NaN'), (2, E'a\rb', 12.5), (3, NULL, NULL)`);
+      (1, E'typed on Windows\r\nsecond line\r', 'NaN', '0044-03-15 BC', '4713-01-01 12:30:00 BC', '0001-06-01 00:00:00+00 BC'),
+      (2, E'a\rb', 12.5, '2026-11-20', '2026-11-20 10:00', 'infinity'),
+      (3, NULL, NULL, NULL, NULL, NULL)`);
     await sql(`CREATE TABLE ${schema}.far (id int PRIMARY KEY, seen_at timestamp)`);
     await sql(`INSERT INTO ${schema}.far VALUES (1, '2026-11-20 10:00'), (2, '294276-12-31 23:59:59')`);
     await sql(`CREATE TABLE ${schema}.grid (id int PRIMARY KEY, cells int[])`);
@@ -160,10 +164,31 @@ describe('postgres source', () => {
     ]);
     try {
       expect((await h.sync('app')).rows).toBe(3);
-      expect(await h.query('SELECT id, note, price::VARCHAR AS price FROM app.edges ORDER BY id')).toEqual([
-        { id: 1, note: 'typed on Windows\r\nsecond line\r', price: null },
-        { id: 2, note: 'a\rb', price: '12.50' },
-        { id: 3, note: null, price: null },
+      expect(
+        await h.query(
+          'SELECT id, note, price::VARCHAR AS price, year(day) AS y, day::VARCHAR AS day, "at"::VARCHAR AS "at", tz::VARCHAR AS tz FROM app.edges ORDER BY id',
+        ),
+      ).toEqual([
+        {
+          id: 1,
+          note: 'typed on Windows\r\nsecond line\r',
+          price: null,
+          // DuckDB counts years astronomically: 44 BC is year -43.
+          y: '-43',
+          day: '0044-03-15 (BC)',
+          at: '4713-01-01 (BC) 12:30:00',
+          tz: '0001-06-01 (BC) 00:00:00+00',
+        },
+        {
+          id: 2,
+          note: 'a\rb',
+          price: '12.50',
+          y: '2026',
+          day: '2026-11-20',
+          at: '2026-11-20 10:00:00',
+          tz: 'infinity',
+        },
+        { id: 3, note: null, price: null, y: null, day: null, at: null, tz: null },
       ]);
       await expect(h.sync('far')).rejects.toThrow(
         'far.far: a value could not be written to the lake: column seen_at (timestamp without time zone) holds "294276-12-31 23:59:59", which the lake\'s TIMESTAMP cannot hold; copy that column as text with a query: for this table (e.g. SELECT …, seen_at::text AS seen_at FROM …)',

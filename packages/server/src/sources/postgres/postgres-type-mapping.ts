@@ -76,6 +76,16 @@ export function numericType(typmod: number): string | undefined {
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+const BC_TYPES = new Set(['date', 'timestamp', 'timestamptz']);
+
+/**
+ * PostgreSQL writes a date before year 1 as "0044-03-15 BC" (a time after the date part); DuckDB
+ * reads "0044-03-15 (BC)", and took "0044-03-15 BC" for 44 AD without a word. Only values before
+ * year 1 pay for the rewrite.
+ */
+const beforeChrist = (ref: string) =>
+  `CASE WHEN ${ref} < '0001-01-01' THEN regexp_replace(${ref}::text, '^(\\S+)(.*) BC$', '\\1 (BC)\\2') ELSE ${ref}::text END`;
+
 /** Follows domains down to the type they are built on. */
 function resolve(types: Map<number, PostgresType>, oid: number, typmod: number) {
   let type = types.get(oid);
@@ -115,6 +125,7 @@ export function planPostgresColumns(
     const { type, typmod } = resolve(types, field.typeOid, field.typmod);
     if (!type) return column('VARCHAR');
     const direct = DIRECT[type.name];
+    if (direct && BC_TYPES.has(type.name)) return column(direct, beforeChrist(ref));
     if (direct) return column(direct);
     if (type.kind === 'e') return column('VARCHAR');
     switch (type.name) {
