@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,39 @@ describe('inlet command line', () => {
       const run = await inlet(...argv);
       expect([run.code, run.out.trim(), run.err], argv.join(' ')).toEqual([ExitCode.OK, '{"n":42}', '']);
     }
+  });
+
+  it("prints a command's usage for --help or -h after it", async () => {
+    for (const flag of ['--help', '-h']) {
+      const help = await inlet('query', flag);
+      expect([help.code, help.err]).toEqual([ExitCode.OK, '']);
+      expect(help.out).toContain('inlet query "<sql>" [--format table|json|csv]');
+    }
+    expect((await inlet('sync', 'crm', '--help')).out).toContain('inlet sync <source>');
+  });
+
+  it('stops quietly when the reader of its output goes away (inlet query … | head)', async () => {
+    // The first write after the pipe closed failed with EPIPE, thrown as an unhandled error.
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', '..', 'bin', 'inlet.cjs'),
+        'query',
+        'SELECT * FROM range(2000000)',
+        '--format',
+        'csv',
+        '--config',
+        configPath,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect([code, err]).toEqual([0, '']);
   });
 
   it('answers an option without a usable value with a usage error, not a stack trace', async () => {

@@ -24,6 +24,18 @@ ${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, doc
 Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 query refused or failed.
 `;
 
+const COMMAND_HELP: Record<string, string> = {
+  start: startHelp,
+  query: queryHelp,
+  sync: syncHelp,
+  run: runHelp,
+  test: testHelp,
+  runs: runsHelp,
+  catalog: catalogHelp,
+  docs: docsHelp,
+  demo: demoHelp,
+};
+
 /** Entry point of the inlet command; returns the exit code. */
 export async function main(
   argv: string[],
@@ -42,6 +54,12 @@ export async function main(
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     output.out(HELP);
     return command ? ExitCode.OK : ExitCode.USAGE;
+  }
+  // inlet <command> --help: that command's usage, whatever else is on the line.
+  const help = COMMAND_HELP[command];
+  if (help && (commandArgs.includes('--help') || commandArgs.includes('-h'))) {
+    output.out(`${help}\n`);
+    return ExitCode.OK;
   }
   // --config may appear anywhere after the command; everything else belongs to the command.
   const { values, tokens } = parseArgs({

@@ -8,7 +8,19 @@ export interface Output {
   err(text: string): void;
 }
 
+/**
+ * A reader that stops early (inlet query … | head) closes the pipe, and the next write fails with
+ * EPIPE, which Node throws as an unhandled error with a stack trace. The reader has what it wanted:
+ * inlet stops quietly, as Unix tools do. Other write errors still surface.
+ */
+function quietOnClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+}
+
 export function processOutput(): Output {
+  if (!process.stdout.listeners('error').includes(quietOnClosedPipe))
+    process.stdout.on('error', quietOnClosedPipe);
   return {
     isTty: Boolean(process.stdout.isTTY),
     out: (text) => process.stdout.write(text),
