@@ -14,6 +14,16 @@ function labelKey(labels: Labels | undefined): string {
   return key;
 }
 
+/**
+ * Label sets a counter keeps apart. Some label values come from clients (POST /logs?source= names
+ * any source), and each new one would be a series held forever and served at every scrape; past
+ * this many, further new label sets are counted together under the value "_other".
+ */
+export const MAX_SERIES = 1000;
+
+const otherKey = (labels: Labels | undefined): string =>
+  labelKey(Object.fromEntries(Object.keys(labels ?? {}).map((name) => [name, '_other'])));
+
 interface Metric {
   render(): string;
 }
@@ -44,8 +54,13 @@ export function createMetrics() {
     });
     const made: Counter = {
       inc(labels, by = 1) {
-        const key = labelKey(labels);
-        values.set(key, (values.get(key) ?? 0) + by);
+        let key = labelKey(labels);
+        let value = values.get(key);
+        if (value === undefined && values.size >= MAX_SERIES) {
+          key = otherKey(labels);
+          value = values.get(key);
+        }
+        values.set(key, (value ?? 0) + by);
       },
       get(labels) {
         return values.get(labelKey(labels)) ?? 0;
