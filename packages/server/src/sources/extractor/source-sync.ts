@@ -15,8 +15,9 @@ export const syncCancelled = (source: string) =>
 
 /**
  * Runs the tables of one source in order under the source's sync lock, with one Parquet writer,
- * reporting progress over all of them. A table that fails stops the run; tables before it stay
- * committed.
+ * reporting progress over all of them. A table that fails does not hold back the others, as a
+ * failing dbt model does not hold back the models that do not need it: every table is tried, each
+ * one copied is committed, and then the run fails naming every table that did not copy.
  */
 export async function syncTables(options: {
   source: string;
@@ -37,6 +38,7 @@ export async function syncTables(options: {
       total += (await job.estimate?.(position).catch(() => undefined)) ?? 0;
     }
     const result: SyncResult = { source, rows: 0, tables: [] };
+    const failures: InletError[] = [];
     for (const job of jobs) {
       if (signal.aborted) throw syncCancelled(source);
       const started = performance.now();
@@ -58,16 +60,30 @@ export async function syncTables(options: {
         );
       } catch (error) {
         if (signal.aborted) throw syncCancelled(source);
-        if (isInletError(error)) throw error;
-        throw new InletError(
-          'SOURCE_DATA_INVALID',
-          `${source}.${job.target.name}: ${(error as Error).message}`,
+        const failure = isInletError(error)
+          ? error
+          : new InletError(
+              'SOURCE_DATA_INVALID',
+              `${source}.${job.target.name}: ${(error as Error).message}`,
+            );
+        logger.error(
+          { source, table: job.target.name, code: failure.code, err: failure },
+          'table not synced',
         );
+        failures.push(failure);
       }
     }
     // The estimate was only an estimate; the last report is exact.
     context.onProgress?.(result.rows, result.rows);
-    return result;
+    const [first] = failures;
+    if (!first) return result;
+    if (failures.length === 1 && result.tables.length === 0) throw first;
+    const copied = result.tables.map((t) => `${t.table} (${t.rows} rows)`).join(', ') || 'none';
+    throw new InletError(
+      first.code,
+      `${failures.length} of ${jobs.length} tables of "${source}" were not copied: ${failures.map((f) => f.message).join(' ')} Copied: ${copied}.`,
+      { details: { copied: result.tables } },
+    );
   } finally {
     writer.close();
     lock.release();

@@ -211,6 +211,27 @@ describe('postgres source', () => {
     }
   });
 
+  it('copies the other tables of a source when one fails, then fails naming it', async () => {
+    await sql(`CREATE TABLE ${schema}.beyond (id int PRIMARY KEY, seen_at timestamp)`);
+    await sql(`INSERT INTO ${schema}.beyond VALUES (1, '294276-12-31 23:59:59')`);
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.beyond` }, { table: `${schema}.orders` }, { table: `${schema}.nowhere` }]),
+    ]);
+    try {
+      const failed = h.sync('app');
+      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+      const message = await failed.catch((error: Error) => error.message);
+      expect(message).toMatch(
+        /^2 of 3 tables of "app" were not copied: app\.beyond: a value could not be written/,
+      );
+      expect(message).toContain('app.nowhere: PostgreSQL refused or broke off the query');
+      expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
+      expect(await h.query('SELECT count(*)::INT AS n FROM app.orders')).toEqual([{ n: 1000 }]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('full mode replaces the snapshot atomically and removes the old one', async () => {
     const h = await createSourceHarness([source([{ table: `${schema}.orders`, name: 'orders_full' }])]);
     try {
