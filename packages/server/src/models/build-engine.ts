@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection, Json } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import { applyViews, discoverViews } from '../engine/index.ts';
 import { type DataLayout, type ReadLeases, sqlString } from '../lake/index.ts';
+import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
 import { quoteName } from './sql-names.ts';
 
 /**
@@ -51,6 +52,14 @@ export async function createBuildEngine(options: {
   const connection = await instance.connect();
   // Models see times in the configured zone, as people do in the SQL editor.
   await connection.run(`SET TimeZone = ${sqlString(config.timezone)}`);
+  // A model is SQL too: it reads the lake (and the WAL under the events view) and its project's
+  // seeds, writes its own files in the lake, and reaches nothing else on the machine or the network.
+  const reachable = [layout.lake, layout.walEvents, temp, resolve(config.project_dir), BUILTIN_PROJECT_DIR];
+  await connection.run(
+    `SET allowed_directories = [${reachable.map((dir) => sqlString(`${dir}/`)).join(', ')}]`,
+  );
+  await connection.run('SET enable_external_access = false');
+  await connection.run('SET lock_configuration = true');
   let views = new Map<string, string>();
   const endLease = leases?.begin();
   return {

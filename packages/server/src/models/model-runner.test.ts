@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,6 +178,28 @@ GROUP BY ALL`,
     expect(statuses(again)).toEqual({ broken: 'success', after_broken: 'success', not_select: 'failed' });
     expect(again.models.find((m) => m.name === 'not_select')?.message).toMatch(/one SELECT statement/);
     project('models/not_select.sql', 'SELECT 1 AS x');
+  });
+
+  it('a model reads the lake and its project, and no other file or the network', async () => {
+    const outside = join(temp.dir, 'outside.csv');
+    writeFileSync(outside, 'secret\nx\n');
+    project('models/reads_outside.sql', `SELECT * FROM read_csv('${outside}')`);
+    project('models/reads_text.sql', "SELECT * FROM read_text('/etc/hostname')");
+    project('models/reads_web.sql', "SELECT * FROM read_csv('https://example.com/x.csv')");
+    project('inside.csv', 'kept\ny\n');
+    project('models/reads_inside.sql', `SELECT * FROM read_csv('${join(config.project_dir, 'inside.csv')}')`);
+    const result = await run({ selectors: ['reads_outside', 'reads_text', 'reads_web', 'reads_inside'] });
+    expect(statuses(result)).toEqual({
+      reads_outside: 'failed',
+      reads_text: 'failed',
+      reads_web: 'failed',
+      reads_inside: 'success',
+    });
+    for (const name of ['reads_outside', 'reads_text', 'reads_web'])
+      expect(result.models.find((m) => m.name === name)?.message).toMatch(/Permission Error/);
+    expect(await rows('SELECT kept FROM reads_inside')).toEqual([['y']]);
+    for (const name of ['reads_outside', 'reads_text', 'reads_web', 'reads_inside'])
+      rmSync(join(config.project_dir, 'models', `${name}.sql`));
   });
 
   it('a model another process is building fails with MODEL_BUSY; a lock its dead holder left is taken over', async () => {
