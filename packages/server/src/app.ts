@@ -207,7 +207,7 @@ export async function startRoles(options: {
     intake = createIntake({
       config,
       wal: writer,
-      enrich: createEnricher({ saltDir: layout.salts }),
+      enrich: createEnricher({ saltDir: layout.salts, maxEventAgeDays: config.limits.max_event_age_days }),
       metrics,
     });
     const workerCount = config.collector.workers ?? defaultIntakeWorkers();

@@ -39,6 +39,13 @@ export async function demoCommand(
     output.err('--days must be a whole number from 1 to 366\n');
     return ExitCode.USAGE;
   }
+  const maxAge = baseConfig.limits.max_event_age_days;
+  if (maxAge > 0 && days >= maxAge) {
+    output.err(
+      `--days ${days} goes back as far as limits.max_event_age_days (${maxAge}) or further, and older events are filed at their arrival; use --days ${maxAge - 1} or less, or raise the limit in inlet.yaml\n`,
+    );
+    return ExitCode.USAGE;
+  }
   const site = baseConfig.sites.find((s) => s.id === DEMO_SITE.id) ?? DEMO_SITE;
   const config: InletConfig = {
     ...baseConfig,

@@ -54,6 +54,12 @@ export const configSchema = z.strictObject({
       event_bytes: bytes.default(32 * 1024),
       per_ip_per_second: z.number().int().nonnegative().default(1000),
       per_write_key_per_second: z.number().int().nonnegative().default(50_000),
+      /**
+       * An event whose time is further back than this many days is filed at its arrival instead; 0
+       * keeps any time (for a backfill). Each day is a partition of the lake: unbounded, one client
+       * could spread a few requests over thousands of them.
+       */
+      max_event_age_days: z.number().int().nonnegative().default(365),
     })
     .prefault({}),
   collector: z

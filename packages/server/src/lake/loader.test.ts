@@ -184,6 +184,26 @@ describe('loader', () => {
     expect(await ids()).toEqual(['a', 'b', 'c', 'x']);
   });
 
+  it('loads a segment whose events span 1,000 days, 64 days a copy, every event once in its partition', async () => {
+    // One PARTITION_BY over 800 days or more ran DuckDB out of memory on every pass, so that segment
+    // and every later one stayed out of the lake (a backfill does this; so could any client).
+    const { layout, wal, loader, engine } = await setup({}, 8 << 20);
+    const day = (i: number) => new Date(Date.UTC(2023, 0, 1) + i * 86_400_000).toISOString();
+    let records = '';
+    for (let i = 0; i < 1000; i++)
+      records += record(`d${i}`, day(i)) + (i % 10 === 0 ? record(`e${i}`, day(i)) : '');
+    await wal.append(records + record('d0', day(0)));
+    await loader.runOnce({ sealNow: true });
+    expect(listSegments(layout.walEvents).length).toBe(1);
+    expect(readdirSync(layout.events)).toHaveLength(1000);
+    const [row] = (
+      await engine.query(
+        'SELECT count(*)::INT, count(DISTINCT event_id)::INT, count(DISTINCT dt)::INT, count(*) FILTER (WHERE dt <> ts::DATE)::INT FROM events',
+      )
+    ).rows;
+    expect(row).toEqual([1100, 1100, 1000, 0]);
+  });
+
   it('loads large segments one at a time: a group holds at most 512 MB of WAL', async () => {
     const { wal, loader, ids } = await setup({ wal: { segment_bytes: 300 * 2 ** 20 } });
     for (const id of ['a', 'b', 'c']) {

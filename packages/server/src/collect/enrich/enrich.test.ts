@@ -128,6 +128,23 @@ describe('enrich', () => {
     cleanup();
   });
 
+  it('takes the arrival time for an event time further back than limits.max_event_age_days', () => {
+    const { dir, cleanup } = tempDir();
+    const receivedAt = Date.parse('2026-11-22T00:00:10Z');
+    const meta = { receivedAt, ip: '127.0.0.1', userAgent: IPHONE, origin: undefined };
+    const at = (enrich: ReturnType<typeof createEnricher>, timestamp: string) =>
+      enrich('docs', incoming({ timestamp: Date.parse(timestamp) }), meta).ts;
+    const limited = createEnricher({ saltDir: dir, maxEventAgeDays: 365 });
+    expect(at(limited, '2025-11-22T00:00:11Z')).toBe('2025-11-22T00:00:11.000Z');
+    expect(at(limited, '2025-11-22T00:00:09Z')).toBe('2026-11-22T00:00:10.000Z');
+    expect(at(limited, '1970-01-01T00:00:00Z')).toBe('2026-11-22T00:00:10.000Z');
+    // 0: any time is kept, for a backfill.
+    expect(at(createEnricher({ saltDir: dir, maxEventAgeDays: 0 }), '1970-01-01T00:00:00Z')).toBe(
+      '1970-01-01T00:00:00.000Z',
+    );
+    cleanup();
+  });
+
   it('takes the arrival time for an event time more than a day ahead of it', () => {
     const { dir, cleanup } = tempDir();
     const enrich = createEnricher({ saltDir: dir });

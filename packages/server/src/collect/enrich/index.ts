@@ -47,7 +47,13 @@ function fallbackId(site: string, event: IncomingEvent, receivedAt: number, visi
  * Builds enrich(): received_at, skew-corrected ts, user agent and bot flags, visitor hash, UTM split.
  * It runs once per event on the hot path, so what a whole request shares is computed once per request.
  */
-export function createEnricher(options: { saltDir: string; now?: () => number }) {
+export function createEnricher(options: {
+  saltDir: string;
+  now?: () => number;
+  /** limits.max_event_age_days: older event times are replaced by the arrival; 0 or absent keeps any. */
+  maxEventAgeDays?: number;
+}) {
+  const maxAgeMs = (options.maxEventAgeDays ?? 0) * 86_400_000;
   const parseUserAgent = createUserAgentParser();
   const visitorHash = createVisitorHasher({ dir: options.saltDir, now: options.now });
   // Requests arrive many to a millisecond, and from the same visitor many in a row: the last values
@@ -73,6 +79,9 @@ export function createEnricher(options: { saltDir: string; now?: () => number })
     // clock rather than an event time: the arrival is taken instead (as PostHog does), so such
     // clocks cannot file events under days that have not come yet.
     if (ts > meta.receivedAt + FUTURE_LIMIT_MS) ts = meta.receivedAt;
+    // Further back than limits.max_event_age_days: filed at its arrival too, so that no client can
+    // spread its events over thousands of days, each a partition (and a file a load) of its own.
+    else if (maxAgeMs > 0 && ts < meta.receivedAt - maxAgeMs) ts = meta.receivedAt;
     const userAgent = event.userAgent ?? meta.userAgent;
     const ip = event.ip ?? meta.ip;
     if (site !== lastSite || ip !== lastIp || userAgent !== lastUserAgent || lastVisitor === null) {
