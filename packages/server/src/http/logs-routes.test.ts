@@ -155,6 +155,38 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(rejects[0]?.raw).toContain('"[nested too deeply]"');
   });
 
+  it('writes records spanning 1,000 days, each into its day, a bounded number of days a copy', async () => {
+    // One PARTITION_BY over 800 days or more ran DuckDB out of memory, and the log loader retried
+    // that segment forever: nothing sent after it reached the lake. (A backfill: no age limit.)
+    const { post, query } = await setup({ limits: { max_event_age_days: 0 } });
+    const day = (i: number) => new Date(Date.UTC(2023, 0, 1) + i * 86_400_000).toISOString();
+    const records = Array.from({ length: 1000 }, (_, i) => ({ ts: day(i), msg: `m${i}` }));
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 1000, rejected: 0 });
+    expect(
+      await query(
+        'SELECT count(*)::INT, count(DISTINCT dt)::INT, count(*) FILTER (WHERE dt <> ts::DATE)::INT FROM app_logs',
+      ),
+    ).toEqual([[1000, 1000, 0]]);
+  });
+
+  it('files a record older than limits.max_event_age_days at its arrival', async () => {
+    const { post, query } = await setup({ limits: { max_event_age_days: 30 } });
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const recent = new Date(Date.now() - 20 * 86_400_000).toISOString();
+    const body = JSON.stringify([
+      { ts: old, msg: 'old' },
+      { ts: recent, msg: 'recent' },
+    ]);
+    expect((await post(body)).json()).toEqual({ accepted: 2, rejected: 0 });
+    const rows = await query(
+      'SELECT message, ts > now() - INTERVAL 1 HOUR AS arrival FROM app_logs ORDER BY message',
+    );
+    expect(rows).toEqual([
+      ['old', true],
+      ['recent', false],
+    ]);
+  });
+
   it('loads records with lone surrogates in field names and values, as U+FFFD', async () => {
     // JSON.parse accepts "\ud800"; DuckDB refuses it, and a refused row held back its whole batch.
     const { post, query } = await setup();

@@ -1,19 +1,11 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath, withoutLoneSurrogates } from '../wal/index.ts';
+import { copyByDay } from './copy-by-day.ts';
 import { partitionFiles, publishAsync } from './files.ts';
 import { type IdFilterCache, mergeIdFilters, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
@@ -33,15 +25,6 @@ export interface SegmentLoadResult {
 
 /** Rows per row group in the files a segment load writes (compaction writes larger ones). */
 export const LOAD_ROW_GROUP = 10_240;
-
-/**
- * Days one partitioned COPY writes at most. A load's events span as many days as their clients'
- * timestamps do, and DuckDB's PARTITION_BY holds buffers for every partition at once: 10,000 events
- * on 10,000 different days (four requests from anyone with a write key) ran the loader out of
- * memory on every pass, so no segment after them was ever loaded. A load over more days than this
- * reads its rows once into a temporary table and writes them this many days at a time.
- */
-export const LOAD_DAYS_PER_COPY = 64;
 
 const pad = (segment: number) => String(segment).padStart(16, '0');
 
@@ -331,13 +314,8 @@ export async function copySegment(options: {
         `COPY (SELECT * EXCLUDE (dt) FROM (${rows})) TO ${sqlString(join(staging, `dt=${onlyDt}`, 'data_0.parquet'))} (${format})`,
       );
       result.rows = Number(reader.getRows()[0]?.[0] ?? 0);
-    } else if (dts.length <= LOAD_DAYS_PER_COPY) {
-      const reader = await connection.runAndReadAll(
-        `COPY (${rows}) TO ${sqlString(staging)} (${format}, PARTITION_BY (dt))`,
-      );
-      result.rows = Number(reader.getRows()[0]?.[0] ?? 0);
     } else {
-      result.rows = await copyManyDays(connection, rows, dts, staging, format);
+      result.rows = await copyByDay(connection, { select: rows, out: staging, format, days: dts });
     }
     // Every row was a repeat: no file, as PARTITION_BY would have written none.
     if (result.rows === 0) rmSync(staging, { recursive: true, force: true });
@@ -363,42 +341,6 @@ export async function copySegment(options: {
     await (options.remove ?? rm)(segmentFile);
   }
   return result;
-}
-
-/**
- * The rows of a load that spans more than LOAD_DAYS_PER_COPY days, written to staging/dt=…/ as
- * PARTITION_BY would: read once into a temporary table (which spills to the loader's temp
- * directory rather than fail), then copied LOAD_DAYS_PER_COPY days at a time, each copy into a
- * directory of its own whose day directories then move into staging.
- */
-async function copyManyDays(
-  connection: DuckDBConnection,
-  rows: string,
-  dts: string[],
-  staging: string,
-  format: string,
-): Promise<number> {
-  await connection.run(`CREATE OR REPLACE TEMP TABLE load_rows AS ${rows}`);
-  try {
-    let written = 0;
-    mkdirSync(staging, { recursive: true });
-    for (let i = 0; i < dts.length; i += LOAD_DAYS_PER_COPY) {
-      const days = dts.slice(i, i + LOAD_DAYS_PER_COPY);
-      const part = `${staging}.${i / LOAD_DAYS_PER_COPY}`;
-      rmSync(part, { recursive: true, force: true });
-      const reader = await connection.runAndReadAll(
-        `COPY (SELECT * FROM load_rows WHERE dt IN (${days.map((dt) => `DATE ${sqlString(dt)}`).join(', ')})) ` +
-          `TO ${sqlString(part)} (${format}, PARTITION_BY (dt))`,
-      );
-      written += Number(reader.getRows()[0]?.[0] ?? 0);
-      for (const partition of existsSync(part) ? readdirSync(part) : [])
-        renameSync(join(part, partition), join(staging, partition));
-      rmSync(part, { recursive: true, force: true });
-    }
-    return written;
-  } finally {
-    await connection.run('DROP TABLE IF EXISTS load_rows');
-  }
 }
 
 /** Seconds since the oldest segment waiting to be loaded was sealed, 0 when none waits. */

@@ -1,5 +1,6 @@
 /** @module lake: the Parquet lake layout, the WAL → Parquet loader and per-partition compaction. */
 export { compactPartition, recoverCompaction } from './compactor.ts';
+export { copyByDay, DAYS_PER_COPY } from './copy-by-day.ts';
 export { damagedFileMessage, failsParquetFraming, type MovedFile, moveDamagedFile } from './damaged.ts';
 export { type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export { partitionFiles, partitions, publish, syncPath } from './files.ts';

@@ -100,8 +100,15 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
  * combined line, or that has method, path and code/status (Fluent Bit's nginx and apache parsers),
  * is an access log; everything else is an application log.
  */
-export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC') {
+export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', maxAgeDays = 0) {
   const combined = createAccessLogParser('nginx_combined');
+  // As for events (limits.max_event_age_days): a record further back is filed at its arrival, so
+  // that no sender can spread a few requests over thousands of daily partitions.
+  const maxAgeMs = maxAgeDays * 86_400_000;
+  const recent = <T extends { tsMs: number | undefined }>(fields: T, nowMs: number): T => {
+    if (maxAgeMs > 0 && fields.tsMs !== undefined && fields.tsMs < nowMs - maxAgeMs) fields.tsMs = nowMs;
+    return fields;
+  };
   const mapRecord = (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
     if ('reason' in item) return item;
     const { record } = item;
@@ -122,14 +129,18 @@ export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC') {
       if (line.ok) {
         const fields = line.value;
         if (fields.host === null) fields.host = text(first(record, ['host', 'hostname']));
-        return { kind: 'access', row: rowJson(rows.access(fields, source, site, null, nowMs)) };
+        return {
+          kind: 'access',
+          row: rowJson(rows.access(recent(fields, nowMs), source, site, null, nowMs)),
+        };
       }
     }
     const access = accessFieldsOf(record, timeZone);
-    if (access) return { kind: 'access', row: rowJson(rows.access(access, source, site, null, nowMs)) };
+    if (access)
+      return { kind: 'access', row: rowJson(rows.access(recent(access, nowMs), source, site, null, nowMs)) };
     const app = appFieldsOf(record, timeZone);
     if (!app.ok) return { reason: app.reason, raw };
-    return { kind: 'app', row: rowJson(rows.app(app.value, source, nowMs)) };
+    return { kind: 'app', row: rowJson(rows.app(recent(app.value, nowMs), source, nowMs)) };
   };
   return (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
     try {

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { closeDuckDB, openDuckDB } from '../../engine/allocator.ts';
 import {
+  copyByDay,
   type DataLayout,
   publish,
   readLakeTable,
@@ -124,11 +125,15 @@ export async function createLogLakeWriter(options: {
             const input = join(staging, `${table.name}-${part}.ndjson`);
             const output = join(staging, `${table.name}-${part}`);
             await writeFile(input, `${rows.join('\n')}\n`);
-            await connection.run(
-              `COPY (SELECT * FROM read_json(${sqlString(input)}, columns=${readJsonColumns(table.kind)}, ` +
-                `format='newline_delimited', maximum_object_size=67108864)) TO ${sqlString(output)} ` +
-                `(${LOG_PARQUET}, PARTITION_BY (dt))`,
-            );
+            // Log times span any days (a backfill of old logs, or POST /logs from anyone with a
+            // write key): copyByDay writes them a bounded number of days at a time.
+            await copyByDay(connection, {
+              select:
+                `SELECT * FROM read_json(${sqlString(input)}, columns=${readJsonColumns(table.kind)}, ` +
+                `format='newline_delimited', maximum_object_size=67108864)`,
+              out: output,
+              format: LOG_PARQUET,
+            });
             rmSync(input, { force: true });
             for (const partition of readdirSync(output).sort()) {
               for (const file of readdirSync(join(output, partition)).sort()) {
