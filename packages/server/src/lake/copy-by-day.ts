@@ -38,10 +38,11 @@ export async function copyByDay(
     let written = 0;
     mkdirSync(out, { recursive: true });
     for (let i = 0; i < days.length; i += DAYS_PER_COPY) {
-      const chunk = days.slice(i, i + DAYS_PER_COPY).map((dt) => `DATE ${sqlString(dt)}`);
+      // Compared as text: the events' dt is a DATE, the logs' a VARCHAR.
+      const chunk = days.slice(i, i + DAYS_PER_COPY).map(sqlString);
       const part = `${out}.${i / DAYS_PER_COPY}`;
       rmSync(part, { recursive: true, force: true });
-      written += await copy(`SELECT * FROM copy_by_day WHERE dt IN (${chunk.join(', ')})`, part);
+      written += await copy(`SELECT * FROM copy_by_day WHERE dt::VARCHAR IN (${chunk.join(', ')})`, part);
       for (const partition of existsSync(part) ? readdirSync(part) : [])
         renameSync(`${part}/${partition}`, `${out}/${partition}`);
       rmSync(part, { recursive: true, force: true });
