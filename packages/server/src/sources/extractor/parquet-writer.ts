@@ -16,7 +16,8 @@ export interface ParquetWriter {
   close(): void;
 }
 
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** Quotes one column name for SQL. */
+export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 // A row longer than this fails loudly instead of being split. The reader's buffer must hold two rows;
 // it is most of the writer's memory (32 MB buffers cost ~120 MB more at peak than 16 MB ones).

@@ -4,8 +4,11 @@ import { publish, syncPath } from '../../lake/index.ts';
 
 // Every file a sync writes is named after the run that wrote it, so a retried run (same number)
 // replaces what an interrupted attempt left instead of adding to it.
-const PART = /^part-(\d{8})-\d{5}\.parquet$/;
+// A run's own files are part-<run>-<seq>; a file compaction merged is part-<last run>-m<seq>.
+const PART = /^part-(\d{8})-(?:\d{5}|m\d{4})\.parquet$/;
 const SNAPSHOT = /^snapshot-(\d{8})$/;
+// Increments live at the table directory's top, and after their first compaction in files-<n>.
+const FILES_DIR = /^files-\d{8}$/;
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
@@ -13,6 +16,17 @@ export const partFileName = (run: number, seq: number) => `part-${pad(run, 8)}-$
 export const snapshotDirName = (run: number) => `snapshot-${pad(run, 8)}`;
 /** The hidden directory a run writes into; the engine and other readers skip names starting with a dot. */
 export const stagingDirName = (run: number) => `.run-${pad(run, 8)}`;
+/** A directory of an incremental or merge table's files, made by compaction (table-compaction.ts). */
+export const filesDirName = (generation: number) => `files-${pad(generation, 8)}`;
+export const mergedFileName = (run: number, seq: number) => `part-${pad(run, 8)}-m${pad(seq, 4)}.parquet`;
+export const isPartFile = (name: string) => PART.test(name);
+export const runOfPart = (name: string): number => Number(PART.exec(name)?.[1] ?? 0);
+
+/** The directory, relative to the table's, that an incremental or merge table's manifest glob reads. */
+export function partsDirOf(files: string | undefined): string {
+  const dir = files?.split('/')[0] ?? '';
+  return FILES_DIR.test(dir) ? dir : '';
+}
 
 const runOf = (name: string): number | undefined => {
   const match = PART.exec(name) ?? SNAPSHOT.exec(name);
@@ -41,6 +55,28 @@ export function removeUncommitted(tableDir: string, committedRun: number, keepSn
   }
 }
 
+/**
+ * removeUncommitted for an incremental or merge table whose files are in partsDir ('' for the table
+ * directory itself): also removes what an interrupted compaction left, a files-<n> directory the
+ * manifest does not point at (hidden or not) or top-level files that one replaced.
+ */
+export function removeUncommittedParts(tableDir: string, committedRun: number, partsDir: string): void {
+  if (!existsSync(tableDir)) return;
+  for (const name of readdirSync(tableDir)) {
+    const stale =
+      name.startsWith('.run-') ||
+      name.startsWith('.files-') ||
+      (FILES_DIR.test(name) && name !== partsDir) ||
+      SNAPSHOT.test(name) ||
+      (PART.test(name) && partsDir !== '');
+    if (stale) rmSync(join(tableDir, name), { recursive: true, force: true });
+  }
+  const dir = join(tableDir, partsDir);
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir))
+    if (PART.test(name) && runOfPart(name) > committedRun) rmSync(join(dir, name), { force: true });
+}
+
 /** Removes every file of the table, for a table whose mode or keys changed. */
 export function removeTableFiles(tableDir: string): void {
   rmSync(tableDir, { recursive: true, force: true });
@@ -59,10 +95,17 @@ export function stagedFiles(stagingDir: string): string[] {
   return parquetIn(stagingDir).map((name) => join(stagingDir, name));
 }
 
-/** Moves each staged file into the table directory durably (fsync, rename, fsync), then drops the staging directory. */
-export function publishParts(stagingDir: string, tableDir: string): number {
+/**
+ * Moves each staged file into partsDir durably (fsync, rename, fsync), then drops the staging
+ * directory. partsDir is the table directory or one of its files-<n> directories.
+ */
+export function publishParts(stagingDir: string, partsDir: string, tableDir: string): number {
   const names = parquetIn(stagingDir);
-  for (const name of names) publish(join(stagingDir, name), join(tableDir, name), tableDir);
+  if (names.length > 0 && !existsSync(partsDir)) {
+    mkdirSync(partsDir);
+    syncPath(tableDir);
+  }
+  for (const name of names) publish(join(stagingDir, name), join(partsDir, name), partsDir);
   rmSync(stagingDir, { recursive: true, force: true });
   return names.length;
 }

@@ -7,13 +7,16 @@ import type { ParquetWriter } from './parquet-writer.ts';
 import {
   highestRun,
   partFileName,
+  partsDirOf,
   publishParts,
   publishSnapshot,
   removeTableFiles,
   removeUncommitted,
+  removeUncommittedParts,
   stagedFiles,
   stagingDirName,
 } from './run-files.ts';
+import { compactTable } from './table-compaction.ts';
 import type { SyncMode, TableTarget } from './table-options.ts';
 
 /** One run of one table, as the source kind sees it. */
@@ -109,8 +112,11 @@ export async function syncTable(options: {
     saved = undefined;
   }
   const full = target.mode === 'full';
-  const current = readLakeTable(tableDir)?.files.split('/')[0];
-  removeUncommitted(tableDir, full ? 0 : (saved?.run ?? 0), full ? current : undefined);
+  const current = readLakeTable(tableDir)?.files;
+  // Increments go where the manifest reads them: the table directory, or files-<n> once compacted.
+  const partsDir = full ? '' : partsDirOf(current);
+  if (full) removeUncommitted(tableDir, 0, current?.split('/')[0]);
+  else removeUncommittedParts(tableDir, saved?.run ?? 0, partsDir);
   const run = full ? Math.max(highestRun(tableDir), saved?.run ?? 0) + 1 : (saved?.run ?? 0) + 1;
   const staging = join(tableDir, stagingDirName(run));
   const tmpDir = join(context.layout.tmp, 'sources', source, target.name);
@@ -147,8 +153,9 @@ export async function syncTable(options: {
       } satisfies Checkpoint);
       removeUncommitted(tableDir, 0, snapshot);
     } else {
-      const published = publishParts(staging, tableDir);
-      if (published > 0) writeLakeTable(tableDir, manifest(source, target, 'part-*.parquet'));
+      const published = publishParts(staging, join(tableDir, partsDir), tableDir);
+      const table = manifest(source, target, partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet');
+      if (published > 0) writeLakeTable(tableDir, table);
       const position = result.position ?? saved?.position;
       if (published > 0 || JSON.stringify(position) !== JSON.stringify(saved?.position))
         state.setCheckpoint(scope, target.name, {
@@ -158,11 +165,28 @@ export async function syncTable(options: {
           run: published > 0 ? run : (saved?.run ?? 0),
           position,
         } satisfies Checkpoint);
+      if (published > 0 && !context.signal.aborted) await compact(tableDir, table, writer, logger);
     }
     return { table: target.name, rows: result.rows };
   } finally {
     rmSync(staging, { recursive: true, force: true });
     rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Merges the table's small increment files once there are enough of them. The rows are committed
+ * already, so a compaction that fails is logged and left for a later run.
+ */
+async function compact(tableDir: string, table: LakeTable, writer: ParquetWriter, logger: Logger) {
+  try {
+    const done = await compactTable({ tableDir, manifest: table, writer });
+    if (done) logger.info({ table: table.name, ...done }, "compacted the table's increments");
+  } catch (error) {
+    logger.warn(
+      { table: table.name, err: error },
+      "compacting the table's increments failed; its files stay as they are and the next run tries again",
+    );
   }
 }
 

@@ -1,0 +1,221 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../test/helpers.ts';
+import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
+import { readLakeTable } from '../../lake/index.ts';
+import { createSilentLogger } from '../../log/index.ts';
+import { createMetrics } from '../../metrics/index.ts';
+import type { SourceContext } from '../types.ts';
+import { syncTables, type TableJob, type TableTarget } from './index.ts';
+import { createParquetWriter } from './parquet-writer.ts';
+import { compactTable } from './table-compaction.ts';
+
+let h: SourceHarness | undefined;
+afterEach(() => {
+  h?.close();
+  h = undefined;
+});
+
+interface Row {
+  id: number;
+  version: number;
+  deleted_at?: string;
+}
+
+/** A table whose source is `rows`: each run copies the rows whose version is above the saved cursor. */
+function versionsJob(target: TableTarget, rows: Row[]): TableJob {
+  return {
+    target,
+    async extract(run) {
+      const after = typeof run.position === 'string' ? Number(run.position) : -1;
+      const fresh = rows.filter((r) => r.version > after);
+      if (fresh.length === 0) return { rows: 0, position: run.position };
+      const values = fresh
+        .map(
+          (r) =>
+            `(${r.id}, ${r.version}, ${r.deleted_at ? `TIMESTAMP '${r.deleted_at}'` : 'NULL::TIMESTAMP'})`,
+        )
+        .join(', ');
+      const n = await run.writer.writeSelect(
+        `SELECT * FROM (VALUES ${values}) t(id, version, deleted_at)`,
+        run.nextPart(),
+      );
+      return { rows: n, position: (await run.maxOf('version')) ?? run.position };
+    },
+  };
+}
+
+async function setup() {
+  h = await createSourceHarness([]);
+  const harness = h;
+  const context: SourceContext = {
+    config: testConfig(harness.dir),
+    layout: harness.layout,
+    state: harness.state,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+    signal: new AbortController().signal,
+  };
+  const tableDir = join(harness.layout.lake, 'sources', 'src', 'items');
+  const sync = (job: TableJob) => syncTables({ source: 'src', context, jobs: [job] });
+  /** Every Parquet file of the table, relative to its directory. */
+  const files = () =>
+    readdirSync(tableDir, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.parquet'))
+      .sort();
+  return { harness, tableDir, sync, files };
+}
+
+const incremental: TableTarget = { name: 'items', mode: 'incremental', cursor: 'version' };
+const merge: TableTarget = {
+  name: 'items',
+  mode: 'merge',
+  cursor: 'version',
+  primaryKey: ['id'],
+  deletedColumn: 'deleted_at',
+};
+
+describe('compaction of increments', () => {
+  it("merges an incremental table's small files once there are eight, without losing or repeating a row", async () => {
+    const { harness, tableDir, sync, files } = await setup();
+    const rows: Row[] = [];
+    for (let run = 1; run <= 10; run++) {
+      for (let i = 0; i < 5; i++) rows.push({ id: rows.length, version: rows.length });
+      await sync(versionsJob(incremental, rows));
+      if (run === 7) expect(files()).toHaveLength(7);
+    }
+    // Runs 1–8 became one file at run 8; runs 9 and 10 came after it.
+    expect(files()).toEqual([
+      'files-00000001/part-00000008-m0000.parquet',
+      'files-00000001/part-00000009-00000.parquet',
+      'files-00000001/part-00000010-00000.parquet',
+    ]);
+    expect(readLakeTable(tableDir)?.files).toBe('files-00000001/part-*.parquet');
+    expect(
+      await harness.query(
+        'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, max(id)::INT AS top FROM src.items',
+      ),
+    ).toEqual([{ n: 50, ids: 50, top: 49 }]);
+    // A run with nothing new adds nothing.
+    await sync(versionsJob(incremental, rows));
+    expect(files()).toHaveLength(3);
+  });
+
+  it('keeps the newest version per key of a merge table, and what the view shows is unchanged', async () => {
+    const { harness, sync, files } = await setup();
+    const rows: Row[] = [];
+    let version = 0;
+    const change = (id: number, deleted_at?: string) => {
+      const at = rows.findIndex((r) => r.id === id);
+      const row = { id, version: ++version, ...(deleted_at ? { deleted_at } : {}) };
+      if (at >= 0) rows[at] = row;
+      else rows.push(row);
+    };
+    for (let id = 1; id <= 20; id++) change(id);
+    await sync(versionsJob(merge, rows));
+    const shown: Array<Array<Record<string, unknown>>> = [];
+    for (let run = 2; run <= 9; run++) {
+      change(1);
+      change(run + 10);
+      if (run === 5) change(3, '2026-01-01 00:00:00');
+      await sync(versionsJob(merge, rows));
+      shown.push(await harness.query('SELECT id, version FROM src.items ORDER BY id'));
+    }
+    expect(files()).toEqual([
+      'files-00000001/part-00000008-m0000.parquet',
+      'files-00000001/part-00000009-00000.parquet',
+    ]);
+    const live = rows.filter((r) => !r.deleted_at).map((r) => ({ id: r.id, version: r.version }));
+    expect(shown.at(-1)).toEqual(live.sort((a, b) => a.id - b.id));
+    // 20 keys merged into 20 rows (the deleted one's newest version kept), then run 9's two changes.
+    const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
+    try {
+      const dir = join(harness.layout.lake, 'sources', 'src', 'items', 'files-00000001');
+      expect(await writer.scalar(`SELECT count(*) FROM read_parquet('${dir}/*.parquet')`)).toBe('22');
+    } finally {
+      writer.close();
+    }
+  });
+
+  it("keeps a deleted row's newest version when an older one sits in a file that is not merged", async () => {
+    const { harness, tableDir, sync, files } = await setup();
+    const rows: Row[] = [];
+    for (let id = 1; id <= 1000; id++) rows.push({ id, version: id });
+    await sync(versionsJob({ ...merge }, rows));
+    // Three more runs: row 1 changes, row 2 is deleted, row 1 changes again.
+    let version = 1000;
+    for (const [id, deleted] of [
+      [1, false],
+      [2, true],
+      [1, false],
+    ] as const) {
+      const row = rows[id - 1] as Row;
+      row.version = ++version;
+      if (deleted) row.deleted_at = '2026-01-01 00:00:00';
+      await sync(versionsJob({ ...merge }, rows));
+    }
+    expect(files()).toHaveLength(4);
+    // The first file counts as large here, so only the three increments are merged.
+    const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
+    try {
+      const manifest = readLakeTable(tableDir);
+      if (!manifest) throw new Error('no manifest');
+      const first = statSync(join(tableDir, 'part-00000001-00000.parquet')).size;
+      const done = await compactTable({ tableDir, manifest, writer, minFiles: 3, smallFileBytes: first });
+      expect(done).toMatchObject({ merged: 3, rows: 2 });
+    } finally {
+      writer.close();
+    }
+    expect(files()).toEqual([
+      'files-00000001/part-00000001-00000.parquet',
+      'files-00000001/part-00000004-m0000.parquet',
+    ]);
+    expect(
+      await harness.query(
+        'SELECT count(*)::INT AS n, max(version)::INT AS top, count(*) FILTER (id = 2)::INT AS two FROM src.items',
+      ),
+    ).toEqual([{ n: 999, top: 1003, two: 0 }]);
+  });
+
+  it('clears what an interrupted compaction or run left, and the next runs add to the compacted files', async () => {
+    const { harness, tableDir, sync, files } = await setup();
+    const rows: Row[] = [];
+    for (let run = 1; run <= 8; run++) {
+      rows.push({ id: run, version: run });
+      await sync(versionsJob(incremental, rows));
+    }
+    const current = join(tableDir, 'files-00000001');
+    expect(readdirSync(current)).toEqual(['part-00000008-m0000.parquet']);
+    // A compaction that died before its rename, one that died before the manifest switch, a top-level
+    // file the switch had yet to remove, and a run 9 that published but did not save its cursor.
+    mkdirSync(join(tableDir, '.files-00000003'));
+    writeFileSync(join(tableDir, '.files-00000003', 'part-00000008-m0000.parquet'), 'half');
+    mkdirSync(join(tableDir, 'files-00000002'));
+    copyFileSync(
+      join(current, 'part-00000008-m0000.parquet'),
+      join(tableDir, 'files-00000002', 'part-00000008-m0000.parquet'),
+    );
+    copyFileSync(join(current, 'part-00000008-m0000.parquet'), join(tableDir, 'part-00000007-00000.parquet'));
+    copyFileSync(join(current, 'part-00000008-m0000.parquet'), join(current, 'part-00000009-00000.parquet'));
+    rows.push({ id: 9, version: 9 });
+    await sync(versionsJob(incremental, rows));
+    expect(existsSync(join(tableDir, '.files-00000003'))).toBe(false);
+    expect(files()).toEqual([
+      'files-00000001/part-00000008-m0000.parquet',
+      'files-00000001/part-00000009-00000.parquet',
+    ]);
+    expect(
+      await harness.query('SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM src.items'),
+    ).toEqual([{ n: 9, ids: 9 }]);
+    // Six more runs make eight small files again: merged into the next directory.
+    for (let run = 10; run <= 15; run++) {
+      rows.push({ id: run, version: run });
+      await sync(versionsJob(incremental, rows));
+    }
+    expect(files()).toEqual(['files-00000002/part-00000015-m0000.parquet']);
+    expect(
+      await harness.query('SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM src.items'),
+    ).toEqual([{ n: 15, ids: 15 }]);
+  });
+});

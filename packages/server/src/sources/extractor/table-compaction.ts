@@ -1,0 +1,112 @@
+import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LakeTable, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
+import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
+import { filesDirName, isPartFile, mergedFileName, partsDirOf, runOfPart } from './run-files.ts';
+
+/**
+ * Compaction of an incremental or merge table's increments.
+ *
+ * Every run that copies rows adds files, so a table synced every hour held 8,760 files a year and
+ * its view opened each one. Once a table's current directory holds `minFiles` small files (under
+ * SMALL_FILE_BYTES), up to MERGE_INPUT_BYTES of them, oldest first, become one file. In merge mode
+ * the versions of a key that a newer version among those files supersedes are dropped on the way
+ * (the view keeps the newest per key, so what it shows is the same); a deleted row's newest version
+ * is kept, as it may hide an older version in a file that was not merged.
+ *
+ * The switch is atomic for readers: the merged file and hard links to the files kept go into a new
+ * hidden directory, which is renamed into place as files-<n>, and then the manifest points at it,
+ * so a query sees the old files or the new ones, never both. The old directory goes last. A crash
+ * at any point leaves the manifest on a complete set; what the crash left is removed at the next
+ * run (removeUncommitted).
+ */
+
+/** Files at least this large are left as they are. */
+export const SMALL_FILE_BYTES = 16 * 1024 * 1024;
+/** At most this much Parquet goes into one merge. */
+export const MERGE_INPUT_BYTES = 128 * 1024 * 1024;
+/** A table is compacted once its current directory holds this many small files. */
+export const COMPACT_MIN_FILES = 8;
+
+export interface Compacted {
+  /** How many files were merged into one. */
+  merged: number;
+  rows: number;
+  /** The manifest's new files glob. */
+  files: string;
+}
+
+export async function compactTable(options: {
+  tableDir: string;
+  manifest: LakeTable;
+  writer: ParquetWriter;
+  minFiles?: number;
+  smallFileBytes?: number;
+}): Promise<Compacted | undefined> {
+  const { tableDir, manifest, writer } = options;
+  const minFiles = options.minFiles ?? COMPACT_MIN_FILES;
+  const smallFileBytes = options.smallFileBytes ?? SMALL_FILE_BYTES;
+  const current = partsDirOf(manifest.files);
+  const currentDir = join(tableDir, current);
+  const parts = readdirSync(currentDir)
+    .filter(isPartFile)
+    .sort((a, b) => runOfPart(a) - runOfPart(b) || a.localeCompare(b))
+    .map((name) => ({ name, bytes: statSync(join(currentDir, name)).size }));
+  const small = parts.filter((p) => p.bytes < smallFileBytes);
+  if (small.length < minFiles) return undefined;
+  const inputs: typeof small = [];
+  let bytes = 0;
+  for (const part of small) {
+    if (inputs.length >= 2 && bytes + part.bytes > MERGE_INPUT_BYTES) break;
+    inputs.push(part);
+    bytes += part.bytes;
+  }
+  const merging = new Set(inputs.map((p) => p.name));
+
+  const generation = nextGeneration(tableDir);
+  const staging = join(tableDir, `.${filesDirName(generation)}`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging);
+  try {
+    for (const part of parts)
+      if (!merging.has(part.name)) linkSync(join(currentDir, part.name), join(staging, part.name));
+    const lastRun = Math.max(...inputs.map((p) => runOfPart(p.name)));
+    let seq = 0;
+    while (existsSync(join(staging, mergedFileName(lastRun, seq)))) seq++;
+    const output = join(staging, mergedFileName(lastRun, seq));
+    const files = inputs.map((p) => sqlString(join(currentDir, p.name))).join(', ');
+    let select = `SELECT * FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`;
+    if (manifest.merge) {
+      const key = manifest.merge.key.map(quoteIdent).join(', ');
+      select += ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteIdent(manifest.merge.order_by)} DESC) = 1`;
+    }
+    const rows = await writer.writeSelect(select, output);
+    for (const name of readdirSync(staging)) syncPath(join(staging, name));
+    syncPath(staging);
+    const dirName = filesDirName(generation);
+    renameSync(staging, join(tableDir, dirName));
+    syncPath(tableDir);
+    const glob = `${dirName}/part-*.parquet`;
+    writeLakeTable(tableDir, { ...manifest, files: glob });
+    if (current === '') {
+      for (const part of parts) rmSync(join(tableDir, part.name), { force: true });
+    } else {
+      rmSync(currentDir, { recursive: true, force: true });
+    }
+    return { merged: inputs.length, rows, files: glob };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+const FILES_DIR = /^\.?files-(\d{8})$/;
+
+/** A number above every files-<n> directory's, hidden or not. */
+function nextGeneration(tableDir: string): number {
+  let highest = 0;
+  for (const name of readdirSync(tableDir)) {
+    const match = FILES_DIR.exec(name);
+    if (match) highest = Math.max(highest, Number(match[1]));
+  }
+  return highest + 1;
+}
