@@ -287,6 +287,7 @@ export async function startRoles(options: {
             leases,
           }),
           logger,
+          metrics,
         })
       : undefined;
 

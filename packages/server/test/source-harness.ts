@@ -28,18 +28,21 @@ export async function createSourceHarness(sources: Array<Record<string, unknown>
   const state = openStateStore(join(temp.dir, 'state.sqlite'));
   const engine = await createQueryEngine({ config, layout });
   const progress: Array<[number, number | undefined]> = [];
+  const metrics = createMetrics();
   return {
     dir: temp.dir,
     layout,
     state,
     progress,
+    /** What the syncs counted, as /metrics would show it. */
+    metrics,
     sync(name: string, signal = new AbortController().signal): Promise<SyncResult> {
       return findSource(createSources(config), name).sync({
         config,
         layout,
         state,
         logger: createSilentLogger(),
-        metrics: createMetrics(),
+        metrics,
         signal,
         onProgress: (rows, total) => progress.push([rows, total]),
       });

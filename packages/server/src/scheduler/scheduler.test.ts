@@ -6,6 +6,7 @@ import { parseConfig, workflowSchema } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
+import { createMetrics } from '../metrics/index.ts';
 import type { Source } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
 import {
@@ -208,12 +209,14 @@ describe('scheduler', () => {
   it('fails the run when retries run out, skipping the steps after it; a timeout stops a hung step', async () => {
     const failing = counterSource({ failFirst: 5 });
     const s = setup({ source: failing.source });
+    const metrics = createMetrics();
     const scheduler = createScheduler({
       workflows: [workflow({ retries: 1, retry_backoff: '10ms', steps: ['sync counter', 'test'] })],
       state: s.state,
       history: s.history,
       handlers: s.handlers,
       logger,
+      metrics,
     });
     const id = scheduler.trigger('hourly');
     await scheduler.idle();
@@ -236,9 +239,14 @@ describe('scheduler', () => {
       history: t.history,
       handlers: t.handlers,
       logger,
+      metrics,
     });
     const timedOut = slow.trigger('hourly');
     await slow.idle();
+    const runs = metrics.counter('inlet_workflow_runs_total', '');
+    expect(runs.get({ workflow: 'hourly', status: 'failed' })).toBe(1);
+    expect(runs.get({ workflow: 'hourly', status: 'timed_out' })).toBe(1);
+    expect(runs.get({ workflow: 'hourly', status: 'success' })).toBe(0);
     expect(t.history.get(timedOut)).toMatchObject({
       status: 'timed_out',
       error: 'sync counter: the run took longer than its timeout of 150 ms and was stopped',

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { Metrics } from '../metrics/index.ts';
 import type { StateStore } from '../state/index.ts';
 import { dueTimes } from './cron-schedule.ts';
 import type { RunHistory } from './run-history.ts';
@@ -34,6 +35,8 @@ export function createScheduler(options: {
   history: RunHistory;
   handlers: StepHandlers;
   logger: Logger;
+  /** Where finished runs are counted (inlet_workflow_runs_total), when the process serves /metrics. */
+  metrics?: Metrics;
   /** The clock, replaceable so tests can jump across a downtime. */
   now?: () => number;
   tickMs?: number;
@@ -42,6 +45,10 @@ export function createScheduler(options: {
   const { workflows, state, history, handlers } = options;
   const logger = options.logger.child({ module: 'scheduler' });
   const now = options.now ?? Date.now;
+  const finished = options.metrics?.counter(
+    'inlet_workflow_runs_total',
+    'Workflow runs finished, by workflow and status (success, failed, timed_out)',
+  );
   const owner = options.owner ?? `${hostname()}:${process.pid}`;
   for (const workflow of workflows)
     for (const step of workflow.steps)
@@ -59,6 +66,7 @@ export function createScheduler(options: {
     const previous = chains.get(workflow.name) ?? Promise.resolve();
     const next = previous
       .then(() => executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal }))
+      .then((status) => finished?.inc({ workflow: workflow.name, status }))
       .catch((error: unknown) => logger.error({ err: error, run: id }, 'a workflow run failed to run'));
     chains.set(workflow.name, next);
   };

@@ -25,7 +25,15 @@ export async function syncTables(options: {
   jobs: TableJob[];
 }): Promise<SyncResult> {
   const { source, context, jobs } = options;
-  const { layout, logger, signal } = context;
+  const { layout, logger, signal, metrics } = context;
+  const rowsCopied = metrics.counter(
+    'inlet_source_rows_total',
+    'Rows copied from database and file sources into the lake, by source and table',
+  );
+  const tableFailures = metrics.counter(
+    'inlet_source_table_failures_total',
+    'Source tables whose copy failed (nothing of that table committed), by source and table',
+  );
   const lock = acquireSourceLock(join(layout.lake, 'sources', source, '.sync.lock'), source, 'synced');
   const writer = await createParquetWriter({ tmpDir: join(layout.tmp, 'duckdb', source) });
   try {
@@ -53,6 +61,7 @@ export async function syncTables(options: {
         });
         result.tables.push(table);
         result.rows += table.rows;
+        rowsCopied.inc({ source, table: table.table }, table.rows);
         context.onProgress?.(result.rows, Math.max(total, result.rows));
         logger.info(
           { source, table: table.table, rows: table.rows, ms: Math.round(performance.now() - started) },
@@ -71,6 +80,7 @@ export async function syncTables(options: {
           'table not synced',
         );
         failures.push(failure);
+        tableFailures.inc({ source, table: job.target.name });
       }
     }
     // The estimate was only an estimate; the last report is exact.

@@ -227,6 +227,10 @@ describe('postgres source', () => {
       expect(message).toContain('app.nowhere: PostgreSQL refused or broke off the query');
       expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
       expect(await h.query('SELECT count(*)::INT AS n FROM app.orders')).toEqual([{ n: 1000 }]);
+      const text = h.metrics.render();
+      expect(text).toContain('inlet_source_rows_total{source="app",table="orders"} 1000\n');
+      expect(text).toContain('inlet_source_table_failures_total{source="app",table="beyond"} 1\n');
+      expect(text).toContain('inlet_source_table_failures_total{source="app",table="nowhere"} 1\n');
     } finally {
       h.close();
     }
