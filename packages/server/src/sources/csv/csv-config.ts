@@ -3,6 +3,7 @@ import {
   checkModeOptions,
   checkUniqueNames,
   deriveTableName,
+  sourceMemoryLimit,
   type TableTarget,
   tableModeFields,
   tableTarget,
@@ -83,6 +84,7 @@ const csvTable = z
  */
 export const csvOptionsSchema = z.strictObject({
   tables: z.array(csvTable).min(1).superRefine(checkUniqueNames),
+  memory_limit: sourceMemoryLimit,
 });
 
 export type CsvOptions = z.output<typeof csvOptionsSchema>;

@@ -16,12 +16,21 @@ afterEach(() => {
 });
 
 /** Export files in a directory of their own, and a csv source reading them by absolute path. */
-async function setup(tables: Array<Record<string, unknown>>, files: Record<string, string | Buffer>) {
+async function setup(
+  tables: Array<Record<string, unknown>>,
+  files: Record<string, string | Buffer>,
+  options: Record<string, unknown> = {},
+) {
   exports = tempDir('inlet-exports-');
   const { dir } = exports;
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   harness = await createSourceHarness([
-    { name: 'crm', type: 'csv', tables: tables.map((t) => ({ ...t, path: join(dir, String(t.path)) })) },
+    {
+      name: 'crm',
+      type: 'csv',
+      tables: tables.map((t) => ({ ...t, path: join(dir, String(t.path)) })),
+      ...options,
+    },
   ]);
   return { h: harness, dir };
 }
@@ -188,6 +197,32 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says to raise memory_limit when a wide export does not fit, and reads it once raised', async () => {
+    // 800 columns (a survey export): DuckDB's CSV reader and Parquet writer hold buffers per column.
+    const columns = Array.from({ length: 800 }, (_, i) => i);
+    const lines = [columns.map((i) => `q${i}`).join(',')];
+    for (let row = 0; row < 2000; row++) lines.push(columns.map((i) => row * i).join(','));
+    const files = { 'survey.csv': `${lines.join('\n')}\n` };
+    const { h } = await setup([{ path: 'survey.csv' }], files, { memory_limit: '64MB' });
+    const failed = h.sync('crm');
+    await expect(failed).rejects.toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    const message = await failed.catch((error: Error) => error.message);
+    expect(message).toMatch(
+      /^crm\.survey: could not read survey\.csv as csv \(utf-8\): Out of Memory Error: /,
+    );
+    expect(message).toContain(
+      'ran out of its memory_limit of 64MB; a table with thousands of columns needs more: set memory_limit (e.g. 1GB) on source "crm" in inlet.yaml',
+    );
+    expect(message).not.toContain('SET threads');
+    harness?.close();
+    exports?.cleanup();
+    const again = await setup([{ path: 'survey.csv' }], files, { memory_limit: '512MB' });
+    await again.h.sync('crm');
+    expect(await again.h.query('SELECT count(*)::INT AS n, max(q799)::INT AS top FROM crm.survey')).toEqual([
+      { n: 2000, top: 1999 * 799 },
+    ]);
+  });
+
   it('imports a JSON export with lone surrogate escapes as U+FFFD, keeping escaped pairs and backslashes', async () => {
     // A program that cut a string inside an emoji wrote half of it; DuckDB refuses the half.
     const lines = [
@@ -224,5 +259,10 @@ describe('csv source', () => {
     expect(() =>
       parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'x_*.csv' }] }] }),
     ).toThrow(/sources\[0\]\.tables\[0\]\.name:/);
+    const withMemory = (memory_limit: string) => () =>
+      parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'a.csv' }], memory_limit }] });
+    expect(withMemory('lots')).toThrow(/sources\[0\]\.memory_limit: must be a size such as 512MB or 2GB/);
+    expect(withMemory('16MB')).toThrow(/sources\[0\]\.memory_limit: must be at least 64MB/);
+    expect(withMemory('1.5GiB')).not.toThrow();
   });
 });

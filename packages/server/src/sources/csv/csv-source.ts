@@ -168,7 +168,12 @@ export function createCsvSource(name: string, options: CsvOptions): Source {
     sync(context) {
       // Relative paths are read next to inlet.yaml, like data_dir.
       const baseDir = context.config.configPath ? dirname(context.config.configPath) : process.cwd();
-      return syncTables({ source: name, context, jobs: options.tables.map((t) => csvJob(name, t, baseDir)) });
+      return syncTables({
+        source: name,
+        context,
+        jobs: options.tables.map((t) => csvJob(name, t, baseDir)),
+        memoryLimit: options.memory_limit,
+      });
     },
   };
 }

@@ -4,7 +4,12 @@
  * dedicated DuckDB that writes the Parquet.
  */
 export { type ColumnPlan, duplicateColumn, JSON_FROM_TEXT } from './column-plan.ts';
-export { type DatabaseOptions, type DatabaseTable, databaseOptionsSchema } from './database-options.ts';
+export {
+  type DatabaseOptions,
+  type DatabaseTable,
+  databaseOptionsSchema,
+  sourceMemoryLimit,
+} from './database-options.ts';
 export { createParquetWriter, type ParquetWriter } from './parquet-writer.ts';
 export { describeUrl, redactSecrets, safeMessage } from './redact.ts';
 export { syncCancelled, syncDatabase, syncTables } from './source-sync.ts';

@@ -23,8 +23,11 @@ export async function syncTables(options: {
   source: string;
   context: SourceContext;
   jobs: TableJob[];
+  /** The Parquet writer's DuckDB memory (the source's memory_limit). */
+  memoryLimit?: string;
 }): Promise<SyncResult> {
   const { source, context, jobs } = options;
+  const memoryLimit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
   const { layout, logger, signal, metrics } = context;
   const rowsCopied = metrics.counter(
     'inlet_source_rows_total',
@@ -35,7 +38,7 @@ export async function syncTables(options: {
     'Source tables whose copy failed (nothing of that table committed), by source and table',
   );
   const lock = acquireSourceLock(join(layout.lake, 'sources', source, '.sync.lock'), source, 'synced');
-  const writer = await createParquetWriter({ tmpDir: join(layout.tmp, 'duckdb', source) });
+  const writer = await createParquetWriter({ tmpDir: join(layout.tmp, 'duckdb', source), memoryLimit });
   try {
     let total = 0;
     for (const job of jobs) {
@@ -69,12 +72,16 @@ export async function syncTables(options: {
         );
       } catch (error) {
         if (signal.aborted) throw syncCancelled(source);
-        const failure = isInletError(error)
-          ? error
-          : new InletError(
-              'SOURCE_DATA_INVALID',
-              `${source}.${job.target.name}: ${(error as Error).message}`,
-            );
+        const failure = withMemoryAdvice(
+          isInletError(error)
+            ? error
+            : new InletError(
+                'SOURCE_DATA_INVALID',
+                `${source}.${job.target.name}: ${(error as Error).message}`,
+              ),
+          source,
+          memoryLimit,
+        );
         logger.error(
           { source, table: job.target.name, code: failure.code, err: failure },
           'table not synced',
@@ -100,6 +107,24 @@ export async function syncTables(options: {
   }
 }
 
+const DEFAULT_MEMORY_LIMIT = '192MB';
+
+/**
+ * DuckDB's out-of-memory error in a source's terms. Its advice (SET threads, SET memory_limit) names
+ * settings an inlet.yaml does not have; a table of thousands of columns (a survey export) is what
+ * usually needs more than the default.
+ */
+function withMemoryAdvice(error: InletError, source: string, memoryLimit: string): InletError {
+  const at = error.message.indexOf('Out of Memory Error');
+  if (at < 0) return error;
+  const detail = error.message.slice(0, at) + (error.message.slice(at).split('\n')[0] ?? '');
+  return new InletError(
+    error.code,
+    `${detail}. The source's DuckDB ran out of its memory_limit of ${memoryLimit}; a table with thousands of columns needs more: set memory_limit (e.g. 1GB) on source "${source}" in inlet.yaml, or copy fewer columns.`,
+    { cause: error, ...(error.details ? { details: error.details } : {}) },
+  );
+}
+
 /**
  * A database sync: connects once, runs every table job over that connection and closes it. Ctrl-C
  * (the context's signal) closes the connection at once, so a long query stops where it is.
@@ -110,6 +135,7 @@ export async function syncDatabase<Connection extends { close(): Promise<void> }
   context: SourceContext;
   connect: () => Promise<Connection>;
   jobs: (connection: Connection) => TableJob[];
+  memoryLimit?: string;
 }): Promise<SyncResult> {
   const { source, url, context } = options;
   let connection: Connection;
@@ -124,7 +150,12 @@ export async function syncDatabase<Connection extends { close(): Promise<void> }
   const stop = () => void connection.close();
   context.signal.addEventListener('abort', stop, { once: true });
   try {
-    return await syncTables({ source, context, jobs: options.jobs(connection) });
+    return await syncTables({
+      source,
+      context,
+      jobs: options.jobs(connection),
+      memoryLimit: options.memoryLimit,
+    });
   } finally {
     context.signal.removeEventListener('abort', stop);
     await connection.close();

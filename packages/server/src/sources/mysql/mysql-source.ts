@@ -125,6 +125,7 @@ export function createMysqlSource(name: string, options: MysqlOptions): Source {
         source: name,
         url: options.url,
         context,
+        memoryLimit: options.memory_limit,
         connect: () => connectMysql({ url: options.url, statementTimeoutMs: options.statement_timeout_ms }),
         jobs: (connection) => options.tables.map((table) => mysqlJob(name, table, connection, options)),
       }),

@@ -115,6 +115,7 @@ export function createPostgresSource(name: string, options: PostgresOptions): So
         source: name,
         url: options.url,
         context,
+        memoryLimit: options.memory_limit,
         connect: () =>
           connectPostgres({ url: options.url, statementTimeoutMs: options.statement_timeout_ms }),
         jobs: (connection) => options.tables.map((table) => postgresJob(name, table, connection, options)),
