@@ -148,13 +148,21 @@ describe('postgres source', () => {
       (1, E'typed on Windows\r\nsecond line\r', 'NaN', '0044-03-15 BC', '4713-01-01 12:30:00 BC', '0001-06-01 00:00:00+00 BC'),
       (2, E'a\rb', 12.5, '2026-11-20', '2026-11-20 10:00', 'infinity'),
       (3, NULL, NULL, NULL, NULL, NULL)`);
+    await sql(
+      `CREATE TABLE ${schema}.eras (id int PRIMARY KEY, days date[], ats timestamp[], tzs timestamptz[], prices numeric(6,2)[], amounts numeric[])`,
+    );
+    await sql(`INSERT INTO ${schema}.eras VALUES
+      (1, ARRAY['0044-03-15 BC', '2026-11-20']::date[], ARRAY['4713-01-01 12:30:00.5 BC', 'infinity']::timestamp[],
+          ARRAY['0001-06-01 00:00:00+00 BC', '2026-11-20 10:00:00+09']::timestamptz[], ARRAY[1.5, 'NaN']::numeric(6,2)[],
+          ARRAY[1, 'NaN']::numeric[]),
+      (2, ARRAY['2026-11-20']::date[], ARRAY[]::timestamp[], NULL, ARRAY[2.25]::numeric(6,2)[], ARRAY[3.5]::numeric[])`);
     await sql(`CREATE TABLE ${schema}.far (id int PRIMARY KEY, seen_at timestamp)`);
     await sql(`INSERT INTO ${schema}.far VALUES (1, '2026-11-20 10:00'), (2, '294276-12-31 23:59:59')`);
     await sql(`CREATE TABLE ${schema}.grid (id int PRIMARY KEY, cells int[])`);
     await sql(`INSERT INTO ${schema}.grid VALUES (1, '{1,2}'), (2, '{{1,2},{3,4}}')`);
     const named = (name: string, tables: unknown[]) => ({ ...source(tables), name });
     const h = await createSourceHarness([
-      source([{ table: `${schema}.edges` }]),
+      source([{ table: `${schema}.edges` }, { table: `${schema}.eras` }]),
       named('far', [{ table: `${schema}.far` }]),
       named('grid', [{ table: `${schema}.grid` }]),
       named('fixed', [
@@ -163,7 +171,23 @@ describe('postgres source', () => {
       ]),
     ]);
     try {
-      expect((await h.sync('app')).rows).toBe(3);
+      expect((await h.sync('app')).rows).toBe(5);
+      // The same in arrays: eras kept, and a NaN in numeric(p,s)[] is NULL (numeric[] keeps its text).
+      expect(
+        await h.query(
+          'SELECT id, days::VARCHAR AS days, ats::VARCHAR AS ats, tzs::VARCHAR AS tzs, prices::VARCHAR AS prices, amounts::VARCHAR AS amounts FROM app.eras ORDER BY id',
+        ),
+      ).toEqual([
+        {
+          id: 1,
+          days: "['0044-03-15 (BC)', 2026-11-20]",
+          ats: "['4713-01-01 (BC) 12:30:00.5', infinity]",
+          tzs: "['0001-06-01 (BC) 00:00:00+00', '2026-11-20 01:00:00+00']",
+          prices: '[1.50, NULL]',
+          amounts: '[1, NaN]',
+        },
+        { id: 2, days: '[2026-11-20]', ats: '[]', tzs: null, prices: '[2.25]', amounts: '[3.5]' },
+      ]);
       expect(
         await h.query(
           'SELECT id, note, price::VARCHAR AS price, year(day) AS y, day::VARCHAR AS day, "at"::VARCHAR AS "at", tz::VARCHAR AS tz FROM app.edges ORDER BY id',

@@ -100,11 +100,20 @@ function resolve(types: Map<number, PostgresType>, oid: number, typmod: number) 
 function listType(types: Map<number, PostgresType>, elemOid: number, typmod: number) {
   const { type, typmod: mod } = resolve(types, elemOid, typmod);
   if (!type) return undefined;
-  if (type.kind === 'e') return { element: 'VARCHAR', asText: false };
-  if (type.name === 'numeric') return { element: numericType(mod) ?? 'VARCHAR', asText: true };
+  if (type.kind === 'e') return { element: 'VARCHAR', asText: false, bc: false };
+  if (type.name === 'numeric') return { element: numericType(mod) ?? 'VARCHAR', asText: true, bc: false };
   const element = LIST_ELEMENTS[type.name];
-  return element ? { element, asText: false } : undefined;
+  return element ? { element, asText: false, bc: BC_TYPES.has(type.name) } : undefined;
 }
+
+/**
+ * A list of dates or times read from array_to_json, whose elements before year 1 end in " BC"
+ * ("0044-03-15 BC", "0010-01-01T00:00:00+00:00 BC"). Only values that hold one take the slow way:
+ * each element as text, the era moved where DuckDB reads it, then cast (strictly, as the rest).
+ */
+const listBeforeChrist = (element: string) =>
+  `WHEN contains({}, ' BC"') THEN list_transform(from_json_strict({}, '["VARCHAR"]'), ` +
+  `x -> CAST(regexp_replace(x, '^(\\d+-\\d\\d-\\d\\d)T?(.*) BC$', '\\1 (BC) \\2') AS ${element})) `;
 
 /**
  * Plans how each column of a query result is copied faithfully: the SELECT expression COPY writes
@@ -152,7 +161,12 @@ export function planPostgresColumns(
       // Strict: a value that does not fit fails the sync instead of turning into NULLs, and a
       // multi-dimensional array (its JSON starts [[) says so by name. numeric goes through text so
       // no digit is lost to a double.
-      const select = list.asText ? `array_to_json(${ref}::text[])` : `array_to_json(${ref})`;
+      // A NaN in numeric(p,s)[] becomes NULL, as a lone numeric(p,s) NaN does (DECIMAL has none).
+      const select = !list.asText
+        ? `array_to_json(${ref})`
+        : list.element === 'VARCHAR'
+          ? `array_to_json(${ref}::text[])`
+          : `array_to_json(array_replace(${ref}::text[], 'NaN', NULL))`;
       const name = field.name.replaceAll("'", "''");
       const multi =
         `column ${name} (${sourceType.replaceAll("'", "''")}) holds a multi-dimensional array, and the lake keeps arrays ` +
@@ -160,7 +174,8 @@ export function planPostgresColumns(
       return column(
         'VARCHAR',
         select,
-        `CASE WHEN starts_with({}, '[[') THEN error('${multi}') ELSE from_json_strict({}, '["${list.element}"]') END`,
+        `CASE WHEN starts_with({}, '[[') THEN error('${multi}') ${list.bc ? listBeforeChrist(list.element) : ''}` +
+          `ELSE from_json_strict({}, '["${list.element}"]') END`,
       );
     }
     return column('VARCHAR');
