@@ -62,6 +62,14 @@ export const configSchema = z.strictObject({
       max_event_age_days: z.number().int().nonnegative().default(365),
     })
     .prefault({}),
+  /** Days of each kind of data the lake keeps (lake/retention.ts); 0 keeps every day. */
+  retention: z
+    .strictObject({
+      events_days: z.number().int().nonnegative().default(0),
+      logs_days: z.number().int().nonnegative().default(0),
+      rejects_days: z.number().int().nonnegative().default(30),
+    })
+    .prefault({}),
   collector: z
     .strictObject({
       /** Threads that parse and encode large request bodies; absent: one per CPU core beyond two, at most 4. */

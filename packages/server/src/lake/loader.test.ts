@@ -48,6 +48,23 @@ async function setup(overrides = {}, segmentBytes = 1 << 20) {
 }
 
 describe('loader', () => {
+  it('deletes event partitions older than retention.events_days after its first load, then hourly', async () => {
+    const { layout, wal, loader, ids } = await setup({ retention: { events_days: 30 } });
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    await wal.append(
+      record('old', `${day(31)}T12:00:00.000Z`) +
+        record('kept', `${day(29)}T12:00:00.000Z`) +
+        record('new', `${day(0)}T00:00:00.000Z`),
+    );
+    await loader.runOnce({ sealNow: true });
+    expect(readdirSync(layout.events).sort()).toEqual([`dt=${day(29)}`, `dt=${day(0)}`]);
+    expect(await ids()).toEqual(['kept', 'new']);
+    // Within the hour the next passes leave what ages out meanwhile.
+    await wal.append(record('late', `${day(40)}T12:00:00.000Z`));
+    await loader.runOnce({ sealNow: true });
+    expect(readdirSync(layout.events)).toContain(`dt=${day(40)}`);
+  });
+
   it('moves sealed segments into dt partitions and deletes them', async () => {
     const { layout, wal, loader, ids } = await setup();
     await wal.append(record('a') + record('b', '2026-11-21T00:00:01.000Z'));

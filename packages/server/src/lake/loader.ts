@@ -23,6 +23,7 @@ import { createIdFilterCache } from './id-filter.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
 import type { ReadLeases } from './read-leases.ts';
+import { applyRetention } from './retention.ts';
 import { createSegmentChecker } from './segment-checker.ts';
 
 export interface Loader {
@@ -34,6 +35,9 @@ export interface Loader {
 
 /** Memory for id filters between segments: 8 bytes an event, so the ids of 8 million events. */
 const ID_FILTER_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** How often the loader deletes partitions past their retention. */
+const RETENTION_EVERY_MS = 3_600_000;
 
 /** Rows an instance of the loader's DuckDB loads before it is replaced at the next idle pass. */
 const RECYCLE_AFTER_ROWS = 500_000;
@@ -193,6 +197,25 @@ export async function createLoader(options: {
   const checker = options.checkThread ? createSegmentChecker({ logger }) : undefined;
   const filters = createIdFilterCache(ID_FILTER_CACHE_BYTES);
 
+  // Retention runs between loads, so no load or compaction of this loader is writing a partition
+  // it deletes: at the first pass, then once an hour.
+  let expiredAt = Number.NEGATIVE_INFINITY;
+  const expire = async () => {
+    if (Date.now() - expiredAt < RETENTION_EVERY_MS) return;
+    expiredAt = Date.now();
+    const { retention } = config;
+    try {
+      const { removed } = await applyRetention(layout, {
+        events: retention.events_days,
+        logs: retention.logs_days,
+        rejects: retention.rejects_days,
+      });
+      if (removed.length > 0) logger.info({ removed }, 'deleted partitions older than their retention');
+    } catch (error) {
+      logger.warn({ err: error }, 'deleting partitions past their retention failed; trying again in an hour');
+    }
+  };
+
   const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
     const results: SegmentLoadResult[] = [];
@@ -258,6 +281,7 @@ export async function createLoader(options: {
     const compacted = touched.size > 0;
     touched.clear();
     busy.inc({ phase: 'compact' }, (performance.now() - compactStarted) / 1000);
+    await expire();
     // Under sustained load there is no idle pass, and the instance's memory grew with every
     // segment and compaction: in one process over 70 s of batches, a peak of 876–933 MB, against
     // 670–726 MB when replaced every 2 M rows, at the same rate (docs/benchmarks.md).
