@@ -22,6 +22,21 @@ export const mergedFileName = (run: number, seq: number) => `part-${pad(run, 8)}
 export const isPartFile = (name: string) => PART.test(name);
 export const runOfPart = (name: string): number => Number(PART.exec(name)?.[1] ?? 0);
 
+/**
+ * The files-<n> directory with the highest n, or '' when there is none. Each one is complete when
+ * it appears (compaction renames it into place whole), and any of them holds every row of the table
+ * when it was made; the newest is what the manifest pointed at or was about to.
+ */
+export function newestFilesDir(tableDir: string): string {
+  if (!existsSync(tableDir)) return '';
+  return (
+    readdirSync(tableDir)
+      .filter((name) => FILES_DIR.test(name))
+      .sort()
+      .at(-1) ?? ''
+  );
+}
+
 /** The directory, relative to the table's, that an incremental or merge table's manifest glob reads. */
 export function partsDirOf(files: string | undefined): string {
   const dir = files?.split('/')[0] ?? '';

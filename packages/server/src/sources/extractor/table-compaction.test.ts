@@ -208,8 +208,17 @@ describe('compaction of increments', () => {
     expect(
       await harness.query('SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM src.items'),
     ).toEqual([{ n: 9, ids: 9 }]);
-    // Six more runs make eight small files again: merged into the next directory.
-    for (let run = 10; run <= 15; run++) {
+    // A manifest lost or damaged (a disk error, a hand edit) does not lose the compacted files.
+    writeFileSync(join(tableDir, '_table.json'), '{"name": "src.it');
+    rows.push({ id: 10, version: 10 });
+    await sync(versionsJob(incremental, rows));
+    expect(files()).toEqual([
+      'files-00000001/part-00000008-m0000.parquet',
+      'files-00000001/part-00000009-00000.parquet',
+      'files-00000001/part-00000010-00000.parquet',
+    ]);
+    // Five more runs make eight small files again: merged into the next directory.
+    for (let run = 11; run <= 15; run++) {
       rows.push({ id: run, version: run });
       await sync(versionsJob(incremental, rows));
     }

@@ -6,6 +6,7 @@ import type { SourceContext } from '../types.ts';
 import type { ParquetWriter } from './parquet-writer.ts';
 import {
   highestRun,
+  newestFilesDir,
   partFileName,
   partsDirOf,
   publishParts,
@@ -114,7 +115,8 @@ export async function syncTable(options: {
   const full = target.mode === 'full';
   const current = readLakeTable(tableDir)?.files;
   // Increments go where the manifest reads them: the table directory, or files-<n> once compacted.
-  const partsDir = full ? '' : partsDirOf(current);
+  // Without a manifest (lost or damaged), the newest complete files-<n> directory is the table.
+  const partsDir = full ? '' : current !== undefined ? partsDirOf(current) : newestFilesDir(tableDir);
   if (full) removeUncommitted(tableDir, 0, current?.split('/')[0]);
   else removeUncommittedParts(tableDir, saved?.run ?? 0, partsDir);
   const run = full ? Math.max(highestRun(tableDir), saved?.run ?? 0) + 1 : (saved?.run ?? 0) + 1;
