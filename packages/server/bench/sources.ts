@@ -12,6 +12,7 @@ import { createFileSource, fileOptionsSchema } from '../src/sources/file-log/ind
 import { createLogRowBuilder, rowJson } from '../src/sources/file-log/log-rows.ts';
 import { openStateStore } from '../src/state/index.ts';
 import { mysqlSection, postgresSection } from './sources-databases.ts';
+import { mergeSection } from './sources-increments.ts';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -129,6 +130,7 @@ const SECTIONS: Array<{ title: string; run: () => Promise<void> }> = [
     run: postgresSection,
   },
   { title: 'mysql table → Parquet (target ≥ 100,000 rows/s)', run: mysqlSection },
+  { title: 'merge table synced again and again: files kept and its view queried', run: mergeSection },
 ];
 
 const only = process.argv[2];
