@@ -9,6 +9,11 @@ export interface ParquetWriter {
   writeCsv(csvPath: string, columns: ColumnPlan[], outPath: string): Promise<number>;
   /** Writes the rows of a DuckDB SELECT to a Parquet file; returns its rows. */
   writeSelect(select: string, outPath: string): Promise<number>;
+  /**
+   * Writes the rows of a DuckDB SELECT into a new directory as Parquet files of about fileBytes each
+   * (data_0.parquet, data_1.parquet, …; none for no rows); returns the rows.
+   */
+  writeSelectFiles(select: string, outDir: string, fileBytes: number): Promise<number>;
   /** The columns a DuckDB SELECT returns, with their types. */
   describe(select: string): Promise<Array<{ name: string; type: string }>>;
   /** The first value of a query as text, or undefined when it is NULL or there is no row. */
@@ -97,8 +102,10 @@ export async function createParquetWriter(options: {
   const connection = await instance.connect();
   // Timestamps with a time zone are written and compared in UTC whatever the machine's zone.
   await connection.run("SET TimeZone = 'UTC'");
-  const copy = async (select: string, outPath: string) => {
-    const reader = await connection.runAndReadAll(`COPY (${select}) TO ${sqlString(outPath)} (${PARQUET})`);
+  const copy = async (select: string, outPath: string, options = '') => {
+    const reader = await connection.runAndReadAll(
+      `COPY (${select}) TO ${sqlString(outPath)} (${PARQUET}${options})`,
+    );
     return Number(reader.getRows()[0]?.[0] ?? 0);
   };
   return {
@@ -113,6 +120,8 @@ export async function createParquetWriter(options: {
       }
     },
     writeSelect: copy,
+    writeSelectFiles: (select, outDir, fileBytes) =>
+      copy(select, outDir, `, FILE_SIZE_BYTES ${Math.max(1, Math.floor(fileBytes))}`),
     async describe(select) {
       const rows = (await connection.runAndReadAll(`DESCRIBE ${select}`)).getRows();
       return rows.map((row) => ({ name: String(row[0]), type: String(row[1]) }));

@@ -4,8 +4,9 @@ import { publish, syncPath } from '../../lake/index.ts';
 
 // Every file a sync writes is named after the run that wrote it, so a retried run (same number)
 // replaces what an interrupted attempt left instead of adding to it.
-// A run's own files are part-<run>-<seq>; a file compaction merged is part-<last run>-m<seq>.
-const PART = /^part-(\d{8})-(?:\d{5}|m\d{4})\.parquet$/;
+// A run's own files are part-<run>-<seq>; a file compaction merged is part-<last run>-m<seq>, and
+// one a fold of a whole merge table wrote part-<last run>-f<seq> (table-compaction.ts).
+const PART = /^part-(\d{8})-(?:\d{5}|[mf]\d{4})\.parquet$/;
 const SNAPSHOT = /^snapshot-(\d{8})$/;
 // Increments live at the table directory's top, and after their first compaction in files-<n>.
 const FILES_DIR = /^files-\d{8}$/;
@@ -19,7 +20,10 @@ export const stagingDirName = (run: number) => `.run-${pad(run, 8)}`;
 /** A directory of an incremental or merge table's files, made by compaction (table-compaction.ts). */
 export const filesDirName = (generation: number) => `files-${pad(generation, 8)}`;
 export const mergedFileName = (run: number, seq: number) => `part-${pad(run, 8)}-m${pad(seq, 4)}.parquet`;
+export const foldedFileName = (run: number, seq: number) => `part-${pad(run, 8)}-f${pad(seq, 4)}.parquet`;
 export const isPartFile = (name: string) => PART.test(name);
+/** A merge table's file that holds one version per key: a fold's, or the table's first copy (run 1). */
+export const isFoldedFile = (name: string) => /-f\d{4}\.parquet$/.test(name) || runOfPart(name) === 1;
 export const runOfPart = (name: string): number => Number(PART.exec(name)?.[1] ?? 0);
 
 /**

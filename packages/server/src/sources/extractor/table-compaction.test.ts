@@ -178,6 +178,60 @@ describe('compaction of increments', () => {
     ).toEqual([{ n: 999, top: 1003, two: 0 }]);
   });
 
+  it('folds a merge table whole once its history outgrows it: one row per live key, deleted rows gone', async () => {
+    const { harness, tableDir, sync, files } = await setup();
+    const rows: Row[] = [];
+    for (let id = 1; id <= 10; id++) rows.push({ id, version: id });
+    await sync(versionsJob(merge, rows));
+    let version = 10;
+    for (const [id, deleted] of [
+      [1, false],
+      [2, true],
+      [1, false],
+      [3, false],
+    ] as const) {
+      const row = rows[id - 1] as Row;
+      row.version = ++version;
+      if (deleted) row.deleted_at = '2026-01-01 00:00:00';
+      await sync(versionsJob(merge, rows));
+    }
+    const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
+    const compact = () => {
+      const manifest = readLakeTable(tableDir);
+      if (!manifest) throw new Error('no manifest');
+      return compactTable({ tableDir, manifest, writer, foldMinBytes: 1 });
+    };
+    try {
+      // Four files since the first copy hold more bytes than it: folded.
+      expect(await compact()).toMatchObject({ kind: 'fold', merged: 5, rows: 9 });
+      expect(files()).toEqual(['files-00000001/part-00000005-f0000.parquet']);
+      expect(await harness.query('SELECT id, version FROM src.items WHERE id <= 3 ORDER BY id')).toEqual([
+        { id: 1, version: 13 },
+        { id: 3, version: 14 },
+      ]);
+      expect(await harness.query('SELECT count(*)::INT AS n FROM src.items')).toEqual([{ n: 9 }]);
+      // A folded table is not folded again until new files outweigh it.
+      expect(await compact()).toBeUndefined();
+      // Every row deleted: the fold keeps an empty file, so the table and its columns stay.
+      for (const row of rows) {
+        row.version = ++version;
+        row.deleted_at = '2026-01-02 00:00:00';
+      }
+      await sync(versionsJob(merge, rows));
+      await sync(versionsJob(merge, rows));
+      expect(await compact()).toMatchObject({ kind: 'fold', rows: 0 });
+      expect(files()).toEqual(['files-00000002/part-00000006-f0000.parquet']);
+      expect(await harness.query('SELECT count(*)::INT AS n FROM src.items')).toEqual([{ n: 0 }]);
+      expect((await harness.query('DESCRIBE src.items')).map((c) => c.column_name)).toEqual([
+        'id',
+        'version',
+        'deleted_at',
+      ]);
+    } finally {
+      writer.close();
+    }
+  });
+
   it('clears what an interrupted compaction or run left, and the next runs add to the compacted files', async () => {
     const { harness, tableDir, sync, files } = await setup();
     const rows: Row[] = [];

@@ -2,7 +2,15 @@ import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statS
 import { join } from 'node:path';
 import { type LakeTable, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
-import { filesDirName, isPartFile, mergedFileName, partsDirOf, runOfPart } from './run-files.ts';
+import {
+  filesDirName,
+  foldedFileName,
+  isFoldedFile,
+  isPartFile,
+  mergedFileName,
+  partsDirOf,
+  runOfPart,
+} from './run-files.ts';
 
 /**
  * Compaction of an incremental or merge table's increments.
@@ -12,7 +20,8 @@ import { filesDirName, isPartFile, mergedFileName, partsDirOf, runOfPart } from 
  * SMALL_FILE_BYTES), up to MERGE_INPUT_BYTES of them, oldest first, become one file. In merge mode
  * the versions of a key that a newer version among those files supersedes are dropped on the way
  * (the view keeps the newest per key, so what it shows is the same); a deleted row's newest version
- * is kept, as it may hide an older version in a file that was not merged.
+ * is kept, as it may hide an older version in a file that was not merged. A merge table whose
+ * files since its first copy or last fold outweigh it is folded whole instead (FOLD_MIN_BYTES).
  *
  * The switch is atomic for readers: the merged file and hard links to the files kept go into a new
  * hidden directory, which is renamed into place as files-<n>, and then the manifest points at it,
@@ -29,12 +38,23 @@ export const MERGE_INPUT_BYTES = 128 * 1024 * 1024;
 export const COMPACT_MIN_FILES = 8;
 
 export interface Compacted {
-  /** How many files were merged into one. */
+  /** merge: small files into one; fold: a merge table's every file into one version per live key. */
+  kind: 'merge' | 'fold';
+  /** How many files were read. */
   merged: number;
+  /** Rows written. */
   rows: number;
   /** The manifest's new files glob. */
   files: string;
 }
+
+/**
+ * A merge table is folded whole once the files written since its last fold (or first copy) hold as
+ * many bytes as the folded ones, and at least this many.
+ */
+export const FOLD_MIN_BYTES = MERGE_INPUT_BYTES;
+/** A fold writes files of about this size. */
+export const FOLD_FILE_BYTES = 64 * 1024 * 1024;
 
 export async function compactTable(options: {
   tableDir: string;
@@ -42,6 +62,7 @@ export async function compactTable(options: {
   writer: ParquetWriter;
   minFiles?: number;
   smallFileBytes?: number;
+  foldMinBytes?: number;
 }): Promise<Compacted | undefined> {
   const { tableDir, manifest, writer } = options;
   const minFiles = options.minFiles ?? COMPACT_MIN_FILES;
@@ -52,14 +73,28 @@ export async function compactTable(options: {
     .filter(isPartFile)
     .sort((a, b) => runOfPart(a) - runOfPart(b) || a.localeCompare(b))
     .map((name) => ({ name, bytes: statSync(join(currentDir, name)).size }));
+  const sum = (files: typeof parts) => files.reduce((total, p) => total + p.bytes, 0);
+
+  // A merge table's history grows in files a merge of small ones never reads again (16 MB and up):
+  // every version of every key stays, and its view ranks them all. Folded, each live key has one row.
+  const folded = sum(parts.filter((p) => isFoldedFile(p.name)));
+  const since = sum(parts.filter((p) => !isFoldedFile(p.name)));
+  const fold =
+    manifest.merge !== undefined &&
+    parts.length > 1 &&
+    since >= Math.max(options.foldMinBytes ?? FOLD_MIN_BYTES, folded);
+
   const small = parts.filter((p) => p.bytes < smallFileBytes);
-  if (small.length < minFiles) return undefined;
+  if (!fold && small.length < minFiles) return undefined;
   const inputs: typeof small = [];
-  let bytes = 0;
-  for (const part of small) {
-    if (inputs.length >= 2 && bytes + part.bytes > MERGE_INPUT_BYTES) break;
-    inputs.push(part);
-    bytes += part.bytes;
+  if (fold) inputs.push(...parts);
+  else {
+    let bytes = 0;
+    for (const part of small) {
+      if (inputs.length >= 2 && bytes + part.bytes > MERGE_INPUT_BYTES) break;
+      inputs.push(part);
+      bytes += part.bytes;
+    }
   }
   const merging = new Set(inputs.map((p) => p.name));
 
@@ -71,16 +106,32 @@ export async function compactTable(options: {
     for (const part of parts)
       if (!merging.has(part.name)) linkSync(join(currentDir, part.name), join(staging, part.name));
     const lastRun = Math.max(...inputs.map((p) => runOfPart(p.name)));
-    let seq = 0;
-    while (existsSync(join(staging, mergedFileName(lastRun, seq)))) seq++;
-    const output = join(staging, mergedFileName(lastRun, seq));
     const files = inputs.map((p) => sqlString(join(currentDir, p.name))).join(', ');
     let select = `SELECT * FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`;
     if (manifest.merge) {
       const key = manifest.merge.key.map(quoteIdent).join(', ');
       select += ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteIdent(manifest.merge.order_by)} DESC) = 1`;
+      // With every file read, a deleted row hides nothing any more: it goes.
+      if (fold && manifest.merge.deleted_column)
+        select = `SELECT * FROM (${select}) WHERE ${quoteIdent(manifest.merge.deleted_column)} IS NULL`;
     }
-    const rows = await writer.writeSelect(select, output);
+    let rows: number;
+    if (fold) {
+      const out = join(staging, '.fold');
+      rows = await writer.writeSelectFiles(select, out, FOLD_FILE_BYTES);
+      const written = existsSync(out) ? readdirSync(out).filter((name) => name.endsWith('.parquet')) : [];
+      // data_0, data_1, … in order; none when no row is left, and then one empty file keeps the columns.
+      written.sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
+      for (const [seq, name] of written.entries())
+        renameSync(join(out, name), join(staging, foldedFileName(lastRun, seq)));
+      rmSync(out, { recursive: true, force: true });
+      if (written.length === 0)
+        await writer.writeSelect(`${select} LIMIT 0`, join(staging, foldedFileName(lastRun, 0)));
+    } else {
+      let seq = 0;
+      while (existsSync(join(staging, mergedFileName(lastRun, seq)))) seq++;
+      rows = await writer.writeSelect(select, join(staging, mergedFileName(lastRun, seq)));
+    }
     for (const name of readdirSync(staging)) syncPath(join(staging, name));
     syncPath(staging);
     const dirName = filesDirName(generation);
@@ -93,7 +144,7 @@ export async function compactTable(options: {
     } else {
       rmSync(currentDir, { recursive: true, force: true });
     }
-    return { merged: inputs.length, rows, files: glob };
+    return { kind: fold ? 'fold' : 'merge', merged: inputs.length, rows, files: glob };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
