@@ -207,7 +207,11 @@ export async function startRoles(options: {
     intake = createIntake({
       config,
       wal: writer,
-      enrich: createEnricher({ saltDir: layout.salts, maxEventAgeDays: config.limits.max_event_age_days }),
+      enrich: createEnricher({
+        saltDir: layout.salts,
+        maxEventAgeDays: config.limits.max_event_age_days,
+        sites: config.sites,
+      }),
       metrics,
     });
     const workerCount = config.collector.workers ?? defaultIntakeWorkers();

@@ -47,7 +47,11 @@ export type IntakeJobResult =
 function createJobRunner(data: IntakeWorkerData) {
   const encoder = createRecordEncoder({
     config: data.config,
-    enrich: createEnricher({ saltDir: data.saltDir, maxEventAgeDays: data.config.limits.max_event_age_days }),
+    enrich: createEnricher({
+      saltDir: data.saltDir,
+      maxEventAgeDays: data.config.limits.max_event_age_days,
+      sites: data.config.sites,
+    }),
   });
   return (job: IntakeJob): IntakeJobResult => {
     let count: number | undefined;

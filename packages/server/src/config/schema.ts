@@ -15,6 +15,8 @@ const site = z.strictObject({
     .array(z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name such as docs.example.com'))
     .optional(),
   honor_dnt: z.boolean().default(false),
+  /** limits.max_event_age_days for this site alone: a site that imports history sets 0 (any age). */
+  max_event_age_days: z.number().int().nonnegative().optional(),
 });
 
 const bytes = z.number().int().positive();

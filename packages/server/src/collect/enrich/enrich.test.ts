@@ -142,6 +142,14 @@ describe('enrich', () => {
     expect(at(createEnricher({ saltDir: dir, maxEventAgeDays: 0 }), '1970-01-01T00:00:00Z')).toBe(
       '1970-01-01T00:00:00.000Z',
     );
+    // A site's own limit wins over the global one: an import site takes any time, the rest do not.
+    const perSite = createEnricher({
+      saltDir: dir,
+      maxEventAgeDays: 365,
+      sites: [{ id: 'docs', max_event_age_days: 0 }, { id: 'shop' }],
+    });
+    expect(at(perSite, '1970-01-01T00:00:00Z')).toBe('1970-01-01T00:00:00.000Z');
+    expect(perSite('shop', incoming({ timestamp: 0 }), meta).ts).toBe('2026-11-22T00:00:10.000Z');
     cleanup();
   });
 

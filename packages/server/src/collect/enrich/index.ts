@@ -52,8 +52,15 @@ export function createEnricher(options: {
   now?: () => number;
   /** limits.max_event_age_days: older event times are replaced by the arrival; 0 or absent keeps any. */
   maxEventAgeDays?: number;
+  /** Sites with a max_event_age_days of their own, which wins over the global one. */
+  sites?: ReadonlyArray<{ id: string; max_event_age_days?: number | undefined }>;
 }) {
-  const maxAgeMs = (options.maxEventAgeDays ?? 0) * 86_400_000;
+  const globalMaxAgeMs = (options.maxEventAgeDays ?? 0) * 86_400_000;
+  const siteMaxAgeMs = new Map(
+    (options.sites ?? []).flatMap((s) =>
+      s.max_event_age_days === undefined ? [] : [[s.id, s.max_event_age_days * 86_400_000] as const],
+    ),
+  );
   const parseUserAgent = createUserAgentParser();
   const visitorHash = createVisitorHasher({ dir: options.saltDir, now: options.now });
   // Requests arrive many to a millisecond, and from the same visitor many in a row: the last values
@@ -81,7 +88,10 @@ export function createEnricher(options: {
     if (ts > meta.receivedAt + FUTURE_LIMIT_MS) ts = meta.receivedAt;
     // Further back than limits.max_event_age_days: filed at its arrival too, so that no client can
     // spread its events over thousands of days, each a partition (and a file a load) of its own.
-    else if (maxAgeMs > 0 && ts < meta.receivedAt - maxAgeMs) ts = meta.receivedAt;
+    else {
+      const maxAgeMs = siteMaxAgeMs.size === 0 ? globalMaxAgeMs : (siteMaxAgeMs.get(site) ?? globalMaxAgeMs);
+      if (maxAgeMs > 0 && ts < meta.receivedAt - maxAgeMs) ts = meta.receivedAt;
+    }
     const userAgent = event.userAgent ?? meta.userAgent;
     const ip = event.ip ?? meta.ip;
     if (site !== lastSite || ip !== lastIp || userAgent !== lastUserAgent || lastVisitor === null) {
