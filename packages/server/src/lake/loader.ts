@@ -210,7 +210,14 @@ export async function createLoader(options: {
         logs: retention.logs_days,
         rejects: retention.rejects_days,
       });
-      if (removed.length > 0) logger.info({ removed }, 'deleted partitions older than their retention');
+      // Retention switched on over a lake of years deletes hundreds of days at once: counted, not listed.
+      if (removed.length > 0)
+        logger.info(
+          removed.length <= 20
+            ? { removed }
+            : { partitions: removed.length, first: removed[0], last: removed.at(-1) },
+          'deleted partitions older than their retention',
+        );
     } catch (error) {
       logger.warn({ err: error }, 'deleting partitions past their retention failed; trying again in an hour');
     }

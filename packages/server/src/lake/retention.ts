@@ -72,5 +72,5 @@ export async function applyRetention(
   if (days.rejects > 0)
     expired.push(...expiredPartitions(layout.rejects, firstKeptDay(days.rejects, now), 4));
   for (const dir of expired) await rm(dir, { recursive: true, force: true });
-  return { removed: expired.map((dir) => relative(layout.lake, dir)) };
+  return { removed: expired.map((dir) => relative(layout.lake, dir)).sort() };
 }
