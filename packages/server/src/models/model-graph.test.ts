@@ -92,6 +92,14 @@ describe('model graph', () => {
       /bad\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "materialised"/,
     );
     expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(/raw lake table/);
+    // Markdown-style front matter is SQL to DuckDB; the error says where front matter goes.
+    expect(() =>
+      project({}, { 'models/md.sql': '---\nmaterialized: table\ndescription: x\n---\nSELECT 1' }),
+    ).toThrow(
+      /md\.sql: front matter between --- lines is read as SQL; put it in a comment that starts with \/\*---/,
+    );
+    // A comment of dashes before plain SQL is not front matter.
+    expect(project({}, { 'models/dashes.sql': '---\n-- counts\nSELECT 1' }).nodes.has('dashes')).toBe(true);
   });
 
   it('lets a project model replace a built-in one of the same name, and a project seed keep its YAML', () => {

@@ -44,6 +44,9 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** Names the lake already uses for raw data; a model by that name would hide it. */
 const RESERVED = new Set(['events', 'access_logs', 'app_logs']);
 const FRONT_MATTER = /^\s*\/\*\s*---[ \t]*\r?\n([\s\S]*?)\r?\n\s*---\s*\*\//;
+/** --- alone on the first line and again on a later one, with a YAML key between. */
+const BARE_FRONT_MATTER =
+  /^\s*---[ \t]*\r?\n(?:[ \t]*[A-Za-z_][\w-]*[ \t]*:.*\r?\n|[ \t]*(?:#.*)?\r?\n|[ \t]+.*\r?\n)+[ \t]*---[ \t]*(?:\r?\n|$)/;
 
 function filesUnder(dir: string, extension: string): string[] {
   if (!existsSync(dir)) return [];
@@ -115,6 +118,13 @@ function readDir(
     checkName(name, shown);
     const text = readFileSync(path, 'utf8');
     const front = FRONT_MATTER.exec(text);
+    // Markdown-style front matter (--- lines) is a SQL comment and then YAML as SQL: DuckDB would
+    // answer "syntax error at or near materialized", which says nothing about what to write instead.
+    if (!front && BARE_FRONT_MATTER.test(text))
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shown}: front matter between --- lines is read as SQL; put it in a comment that starts with /*--- and ends with ---*/ (docs/models.md).`,
+      );
     const sibling = siblingYaml(path, shown);
     if (front && sibling !== undefined)
       throw new InletError(
