@@ -116,9 +116,13 @@ export async function writeStaging(options: {
   return [];
 }
 
-/** The SELECT that loads a seed: its CSV file, types detected by DuckDB. */
+/**
+ * The SELECT that loads a seed: a comma-separated CSV file with a header, as dbt's seeds are, types
+ * detected by DuckDB. The dialect is fixed: left to guess, DuckDB read a file with an unterminated
+ * quote as one column named "id,name" and built it without a word.
+ */
 export function seedSql(node: ProjectNode): string {
-  return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true)`;
+  return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true, delim = ',', quote = '"', escape = '"')`;
 }
 
 /** The view that reads a staging directory, so tests see a build before anyone else does. */

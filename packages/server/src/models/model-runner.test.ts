@@ -178,6 +178,16 @@ GROUP BY ALL`,
     expect(statuses(again)).toEqual({ broken: 'success', after_broken: 'success', not_select: 'failed' });
     expect(again.models.find((m) => m.name === 'not_select')?.message).toMatch(/one SELECT statement/);
     project('models/not_select.sql', 'SELECT 1 AS x');
+    // A seed whose quote never closes was read as one column named "id,name"; now it fails by name.
+    project('seeds/plans.csv', 'id,name\n1,free\n"unterminated\n');
+    const seeds = await run({ selectors: ['plans'] });
+    expect(statuses(seeds)).toEqual({ plans: 'failed' });
+    expect(seeds.models[0]?.message).toMatch(
+      /plans\.csv: not a CSV file a seed can be \(comma-separated, a header row, every row as many fields as the header, every quote closed\)/,
+    );
+    project('seeds/plans.csv', 'id,name,note\n1,free,"a, b"\n2,team,\n');
+    expect(statuses(await run({ selectors: ['plans'] }))).toEqual({ plans: 'success' });
+    rmSync(join(temp.dir, 'project', 'seeds', 'plans.csv'));
   });
 
   it('a model reads the lake and its project, and no other file or the network', async () => {

@@ -212,7 +212,9 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
         ? message
         : message.includes('INTERRUPT')
           ? 'stopped'
-          : `${node.name}: ${firstLines(message)}`,
+          : node.kind === 'seed' && /sniffing file|CSV Error/i.test(message)
+            ? `${node.path}: not a CSV file a seed can be (comma-separated, a header row, every row as many fields as the header, every quote closed); DuckDB says: ${firstLines(message).replace(/ The search space used was:.*$/, '')}`
+            : `${node.name}: ${firstLines(message)}`,
     });
   } finally {
     versions.cleanup(step.retainVersionsMs);
