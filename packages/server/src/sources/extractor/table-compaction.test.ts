@@ -46,6 +46,21 @@ function versionsJob(target: TableTarget, rows: Row[]): TableJob {
   };
 }
 
+/** One merge run after each change: the row's version goes past every other, and it is deleted where asked. */
+async function syncChanges(
+  sync: (job: TableJob) => Promise<unknown>,
+  rows: Row[],
+  changes: ReadonlyArray<readonly [id: number, deleted: boolean]>,
+) {
+  let version = Math.max(...rows.map((r) => r.version));
+  for (const [id, deleted] of changes) {
+    const row = rows[id - 1] as Row;
+    row.version = ++version;
+    if (deleted) row.deleted_at = '2026-01-01 00:00:00';
+    await sync(versionsJob(merge, rows));
+  }
+}
+
 async function setup() {
   h = await createSourceHarness([]);
   const harness = h;
@@ -142,19 +157,13 @@ describe('compaction of increments', () => {
     const { harness, tableDir, sync, files } = await setup();
     const rows: Row[] = [];
     for (let id = 1; id <= 1000; id++) rows.push({ id, version: id });
-    await sync(versionsJob({ ...merge }, rows));
+    await sync(versionsJob(merge, rows));
     // Three more runs: row 1 changes, row 2 is deleted, row 1 changes again.
-    let version = 1000;
-    for (const [id, deleted] of [
+    await syncChanges(sync, rows, [
       [1, false],
       [2, true],
       [1, false],
-    ] as const) {
-      const row = rows[id - 1] as Row;
-      row.version = ++version;
-      if (deleted) row.deleted_at = '2026-01-01 00:00:00';
-      await sync(versionsJob({ ...merge }, rows));
-    }
+    ]);
     expect(files()).toHaveLength(4);
     // The first file counts as large here, so only the three increments are merged.
     const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
@@ -183,18 +192,13 @@ describe('compaction of increments', () => {
     const rows: Row[] = [];
     for (let id = 1; id <= 10; id++) rows.push({ id, version: id });
     await sync(versionsJob(merge, rows));
-    let version = 10;
-    for (const [id, deleted] of [
+    await syncChanges(sync, rows, [
       [1, false],
       [2, true],
       [1, false],
       [3, false],
-    ] as const) {
-      const row = rows[id - 1] as Row;
-      row.version = ++version;
-      if (deleted) row.deleted_at = '2026-01-01 00:00:00';
-      await sync(versionsJob(merge, rows));
-    }
+    ]);
+    let version = 14;
     const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
     const compact = () => {
       const manifest = readLakeTable(tableDir);
