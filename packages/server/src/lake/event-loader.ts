@@ -6,7 +6,7 @@ import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath, withoutLoneSurrogates } from '../wal/index.ts';
 import { copyByDay } from './copy-by-day.ts';
-import { partitionFiles, publishAsync } from './files.ts';
+import { partitionFiles, partitionsChangedSince, publishAsync } from './files.ts';
 import { type IdFilterCache, mergeIdFilters, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 import { checkSegmentHere, type SegmentCheck } from './segment-checker.ts';
@@ -25,6 +25,8 @@ export interface SegmentLoadResult {
 
 /** Rows per row group in the files a segment load writes (compaction writes larger ones). */
 export const LOAD_ROW_GROUP = 10_240;
+
+const HOUR_MS = 3_600_000;
 
 const pad = (segment: number) => String(segment).padStart(16, '0');
 
@@ -281,7 +283,15 @@ export async function copySegment(options: {
       dts,
       idHashes,
     } = (await groupStats(group)) ?? (await segmentStatsFromSql(connection, source));
-    const earlier = dts.flatMap((dt) => partitionFiles(join(layout.events, `dt=${dt}`)).map((f) => f.path));
+    // The first copy of a retried event is most often in the retry's own day, but not always: the
+    // time of each copy is corrected for its own clock skew, so two copies can fall on either side
+    // of midnight. Any partition a file entered within the window may hold it.
+    const windowStart = Date.parse(firstReceived) - options.dedupWindowHours * HOUR_MS;
+    const days = new Set(dts.map((dt) => `dt=${dt}`));
+    for (const partition of partitionsChangedSince(layout.events, windowStart || 0)) days.add(partition);
+    const earlier = [...days].flatMap((partition) =>
+      partitionFiles(join(layout.events, partition)).map((f) => f.path),
+    );
     // A retry that arrived after its original was loaded is dropped here, so the lake holds one copy.
     // The id filters rule most segments out at once; otherwise DuckDB runs the NOT IN as a hash
     // anti-join inside the same streaming pass over the segment.

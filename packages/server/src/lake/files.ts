@@ -61,6 +61,21 @@ export function partitionFiles(dir: string): PartitionFile[] {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Partition directories (dt=…) under a table directory that a file entered or left at sinceMs or
+ * later. Files enter by a rename into the directory after they are written, so a directory last
+ * changed before sinceMs holds no file written after it.
+ */
+export function partitionsChangedSince(tableDir: string, sinceMs: number): string[] {
+  return partitions(tableDir).filter((partition) => {
+    try {
+      return statSync(join(tableDir, partition)).mtimeMs >= sinceMs;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Partition directories (dt=…) under a table directory. */
 export function partitions(tableDir: string): string[] {
   if (!existsSync(tableDir)) return [];

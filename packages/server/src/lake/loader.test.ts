@@ -87,6 +87,18 @@ describe('loader', () => {
     expect(metrics.render()).toContain('inlet_loader_duplicates_total 2');
   });
 
+  it("drops a retry whose corrected time fell on the other side of midnight from its first copy's", async () => {
+    const { layout, wal, loader, ids } = await setup();
+    await wal.append(record('a', '2026-11-20T23:59:59.900Z') + record('b', '2026-11-22T12:00:00.000Z'));
+    await loader.runOnce({ sealNow: true });
+    await wal.append(record('a', '2026-11-21T00:00:00.200Z') + record('b', '2026-11-21T12:00:00.000Z'));
+    expect(await ids()).toEqual(['a', 'b']);
+    const [result] = await loader.runOnce({ sealNow: true });
+    expect(result?.duplicates).toBe(2);
+    expect(readdirSync(layout.events).sort()).toEqual(['dt=2026-11-20', 'dt=2026-11-22']);
+    expect(await ids()).toEqual(['a', 'b']);
+  });
+
   it('keeps a loaded segment while a query that may read it runs, and does not load it again', async () => {
     const { layout, wal, loader, ids, leases, metrics, engine } = await setup();
     await wal.append(record('a') + record('b'));
