@@ -295,6 +295,7 @@ export async function copySegment(options: {
     // A retry that arrived after its original was loaded is dropped here, so the lake holds one copy.
     // The id filters rule most segments out at once; otherwise DuckDB runs the NOT IN as a hash
     // anti-join inside the same streaming pass over the segment.
+    options.filters.startPass();
     const mayRepeat =
       earlier.length > 0 &&
       (idHashes === undefined ||

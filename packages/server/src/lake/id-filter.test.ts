@@ -97,7 +97,8 @@ describe('id filters', () => {
     expect(cache.get(one)).toEqual(new Float64Array([1, 2]));
     expect(cache.get(one)).toBe(cache.get(one));
     expect(cache.bytes()).toBe(16);
-    // Both do not fit in 32 bytes: the least recently used one goes.
+    // Both do not fit in 32 bytes: the least recently used one goes, as another pass began.
+    cache.startPass();
     expect(cache.get(two)).toEqual(new Float64Array([3, 4, 5]));
     expect(cache.bytes()).toBe(24);
     // A rewritten, damaged or removed filter is read again, never served from memory.
@@ -110,6 +111,26 @@ describe('id filters', () => {
     rmSync(idFilterPath(one));
     expect(cache.get(one)).toBeUndefined();
     expect(cache.bytes()).toBe(0);
+    cleanup();
+  });
+
+  it('keeps the filters a pass used first when a pass needs more than its budget, instead of none', () => {
+    const { dir, cleanup } = tempDir();
+    const files = [1, 2, 3].map((n) => join(dir, `part-${n}.parquet`));
+    for (const [i, file] of files.entries()) writeIdFilter(file, new Float64Array([i * 2, i * 2 + 1]));
+    // Room for two of the three 16-byte filters.
+    const cache = createIdFilterCache(40);
+    const pass = () => {
+      cache.startPass();
+      return files.map((file) => cache.get(file));
+    };
+    const [first, second, third] = pass();
+    const again = pass();
+    expect(again[0]).toBe(first);
+    expect(again[1]).toBe(second);
+    expect(again[2]).not.toBe(third);
+    expect(again[2]).toEqual(new Float64Array([4, 5]));
+    expect(cache.bytes()).toBe(32);
     cleanup();
   });
 });

@@ -91,22 +91,43 @@ export function removeIdFilter(parquetPath: string): void {
 }
 
 /**
- * Id filters kept in memory between segments, up to budgetBytes (least recently used first out).
- * Every segment is checked against the filters of its day's files, which grow with the day's
- * traffic: read from disk each time (with their checksums) they cost ~40 ms a million ids, more
- * than the segment's own copy once a day passes a few million events. A cached filter is used only
- * while its file is the same one (inode, size, modification time); a filter that no longer fits
- * the budget is read from disk each time, as without the cache.
+ * Id filters kept in memory between segments, up to budgetBytes. Every segment is checked against
+ * the filters of the files it might repeat (its day's, and those of the days before that are still
+ * in the dedup window), which grow with the traffic: read from disk each time (with their
+ * checksums) they cost ~40 ms a million ids, more than the segment's own copy once a day passes a
+ * few million events. A cached filter is used only while its file is the same one (inode, size,
+ * modification time). Each segment's check is a pass (startPass): a filter that does not fit goes
+ * out least recently used first, but never one the current pass used. A segment's filters that
+ * outgrow the budget then keep the first ones in memory and read the rest from disk, instead of
+ * each pushing out the one the next segment needs first (least-recently-used alone would read them
+ * all from disk).
  */
 export function createIdFilterCache(budgetBytes: number) {
-  const entries = new Map<string, { ino: number; size: number; mtimeMs: number; hashes: Float64Array }>();
+  const entries = new Map<
+    string,
+    { ino: number; size: number; mtimeMs: number; hashes: Float64Array; pass: number }
+  >();
   let bytes = 0;
+  let pass = 0;
   const drop = (path: string) => {
     const entry = entries.get(path);
     if (entry) bytes -= entry.hashes.byteLength;
     entries.delete(path);
   };
+  /** Makes room for more bytes from entries the current pass has not used; whether it could. */
+  const makeRoom = (more: number): boolean => {
+    if (more > budgetBytes) return false;
+    for (const [path, entry] of entries) {
+      if (bytes + more <= budgetBytes) break;
+      if (entry.pass !== pass) drop(path);
+    }
+    return bytes + more <= budgetBytes;
+  };
   return {
+    /** Begins the checks of another segment. */
+    startPass(): void {
+      pass++;
+    },
     /** The file's filter, as readIdFilter gives it. */
     get(parquetPath: string): Float64Array | undefined {
       const path = idFilterPath(parquetPath);
@@ -121,17 +142,13 @@ export function createIdFilterCache(budgetBytes: number) {
       if (hit && hit.ino === stat.ino && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs) {
         // Moved to the end: the Map's order is the use order.
         entries.delete(path);
-        entries.set(path, hit);
+        entries.set(path, { ...hit, pass });
         return hit.hashes;
       }
       drop(path);
       const hashes = readIdFilter(parquetPath);
-      if (hashes && hashes.byteLength <= budgetBytes) {
-        for (const [oldest] of entries) {
-          if (bytes + hashes.byteLength <= budgetBytes) break;
-          drop(oldest);
-        }
-        entries.set(path, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, hashes });
+      if (hashes && makeRoom(hashes.byteLength)) {
+        entries.set(path, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, hashes, pass });
         bytes += hashes.byteLength;
       }
       return hashes;
