@@ -168,7 +168,8 @@ async function startInletChild(
   throw new Error('inlet did not start');
 }
 
-async function benchLoader(events: number) {
+/** A loader of its own over a new data directory, and a way to fill its WAL with bench events. */
+async function loaderBench() {
   const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-loader-'));
   // BENCH_LOADER_THREADS sets loader.threads, e.g. for a loader role that has the machine to itself.
   const threads = process.env.BENCH_LOADER_THREADS ? Number(process.env.BENCH_LOADER_THREADS) : undefined;
@@ -208,6 +209,16 @@ async function benchLoader(events: number) {
     // BENCH_CHECK_THREAD=1: checksums on their own thread, as where the collector shares the process.
     checkThread: process.env.BENCH_CHECK_THREAD === '1',
   });
+  const close = async () => {
+    await loader.stop();
+    await wal.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { wal, fill, metrics, loader, close };
+}
+
+async function benchLoader(events: number) {
+  const { wal, fill, metrics, loader, close } = await loaderBench();
   const rss = () => rssMb(process.pid);
   const baseRss = rss();
   const phase = (name: string) =>
@@ -232,9 +243,7 @@ async function benchLoader(events: number) {
   const [results, peakRss] = await withRss(process.pid, () => loader.runOnce());
   delay.disable();
   const seconds = (performance.now() - started) / 1000;
-  await loader.stop();
-  await wal.close();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
   return {
     rows: results.reduce((sum, r) => sum + r.rows, 0),
     seconds,
@@ -281,8 +290,37 @@ async function idleTimeline(pid: number, url: string): Promise<string> {
   return `inlet ${SPLIT ? 'collector process' : 'process'} idle after the runs: RSS at ${seen.join(', ')} (peak meanwhile ${fmt(peak)} MB)${loaderLine}`;
 }
 
+/**
+ * BENCH_ONLY=dedup: what a small load pays for checking the days before it in the dedup window. Each
+ * of the two days before today gets BENCH_DAY_EVENTS events, then 12 loads of 10,000 of today's
+ * events are timed (the first two, which read the filters from disk, left out).
+ */
+async function reportDedupDays() {
+  const perDay = Number(process.env.BENCH_DAY_EVENTS ?? 3_000_000);
+  const { fill, loader, close } = await loaderBench();
+  for (const daysAgo of [2, 1]) {
+    for (let done = 0; done < perDay; done += 500_000)
+      await fill(Math.min(500_000, perDay - done), `d${daysAgo}-${done}`, daysAgo);
+    await loader.runOnce();
+  }
+  const times: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    await fill(10_000, `today-${i}`, 0);
+    const started = performance.now();
+    await loader.runOnce();
+    times.push(performance.now() - started);
+  }
+  await close();
+  const timed = times.slice(2).sort((a, b) => a - b);
+  console.log(
+    `loads of 10,000 of today's events with ${fmt(perDay)} events on each of the two days before: ` +
+      `median ${fmt(timed[timed.length >> 1] as number)} ms (${fmt(timed[0] as number)}–${fmt(timed.at(-1) as number)} ms, compactions included)`,
+  );
+}
+
 async function main() {
   if (process.env.BENCH_ONLY === 'loader') return reportLoader();
+  if (process.env.BENCH_ONLY === 'dedup') return reportDedupDays();
   console.log(
     `inlet bench:ingest — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );

@@ -7,7 +7,7 @@ import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath, withoutLoneSurrogates } from '../wal/index.ts';
 import { copyByDay } from './copy-by-day.ts';
 import { partitionFiles, partitionsChangedSince, publishAsync } from './files.ts';
-import { type IdFilterCache, mergeIdFilters, removeIdFilter, sharesAny, writeIdFilter } from './id-filter.ts';
+import { type IdFilterCache, mergeIdFilters, removeIdFilter, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 import { checkSegmentHere, type SegmentCheck } from './segment-checker.ts';
 import type { SegmentStats } from './segment-stats.ts';
@@ -298,11 +298,7 @@ export async function copySegment(options: {
     options.filters.startPass();
     const mayRepeat =
       earlier.length > 0 &&
-      (idHashes === undefined ||
-        earlier.some((path) => {
-          const seen = options.filters.get(path);
-          return seen === undefined || sharesAny(idHashes, seen);
-        }));
+      (idHashes === undefined || earlier.some((path) => options.filters.mayShare(path, idHashes)));
     const filter = !mayRepeat
       ? ''
       : ` WHERE event_id NOT IN (SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
@@ -8,6 +8,7 @@ import {
   mergeIdFilters,
   readIdFilter,
   sharesAny,
+  sharesAnyInFile,
   writeIdFilter,
 } from './id-filter.ts';
 
@@ -88,49 +89,90 @@ describe('id filters', () => {
     }
   });
 
+  /** Rewrites a filter in place (same inode, size and time), so only a read from disk sees the change. */
+  const rewriteInPlace = (parquet: string, hashes: number[]) => {
+    const path = idFilterPath(parquet);
+    const { mtime } = statSync(path);
+    writeIdFilter(`${parquet}.new`, new Float64Array(hashes));
+    writeFileSync(path, readFileSync(idFilterPath(`${parquet}.new`)));
+    utimesSync(path, mtime, mtime);
+  };
+  /** A filter whose time is a whole second, which utimes can set again exactly. */
+  const writeFilter = (parquet: string, hashes: number[]) => {
+    writeIdFilter(parquet, new Float64Array(hashes));
+    utimesSync(idFilterPath(parquet), 1_700_000_000, 1_700_000_000);
+  };
+  const h = (...values: number[]) => new Float64Array(values);
+
   it('keeps filters in memory while their files stay the same, within its budget', () => {
     const { dir, cleanup } = tempDir();
-    const [one, two] = [join(dir, 'part-1.parquet'), join(dir, 'part-2.parquet')];
-    writeIdFilter(one, new Float64Array([1, 2]));
-    writeIdFilter(two, new Float64Array([3, 4, 5]));
+    const [one, two] = [join(dir, 'part-1.parquet'), join(dir, 'part-2.parquet')] as [string, string];
+    writeFilter(one, [1, 2]);
+    writeFilter(two, [3, 4, 5]);
     const cache = createIdFilterCache(32);
-    expect(cache.get(one)).toEqual(new Float64Array([1, 2]));
-    expect(cache.get(one)).toBe(cache.get(one));
+    expect(cache.mayShare(one, h(2, 9))).toBe(true);
+    expect(cache.mayShare(one, h(9))).toBe(false);
     expect(cache.bytes()).toBe(16);
+    // Served from memory: a change that keeps inode, size and time goes unseen.
+    rewriteInPlace(one, [8, 9]);
+    expect(cache.mayShare(one, h(9))).toBe(false);
     // Both do not fit in 32 bytes: the least recently used one goes, as another pass began.
     cache.startPass();
-    expect(cache.get(two)).toEqual(new Float64Array([3, 4, 5]));
+    expect(cache.mayShare(two, h(5))).toBe(true);
     expect(cache.bytes()).toBe(24);
+    expect(cache.mayShare(one, h(9))).toBe(true);
     // A rewritten, damaged or removed filter is read again, never served from memory.
     writeIdFilter(two, new Float64Array([6]));
-    expect(cache.get(two)).toEqual(new Float64Array([6]));
+    expect(cache.mayShare(two, h(5))).toBe(false);
     writeFileSync(idFilterPath(two), 'IDF1 damaged');
-    expect(cache.get(two)).toBeUndefined();
-    writeIdFilter(one, new Float64Array([7, 8]));
-    expect(cache.get(one)).toEqual(new Float64Array([7, 8]));
+    expect(cache.mayShare(two, h(5))).toBe(true);
     rmSync(idFilterPath(one));
-    expect(cache.get(one)).toBeUndefined();
+    expect(cache.mayShare(one, h(1))).toBe(true);
     expect(cache.bytes()).toBe(0);
     cleanup();
   });
 
-  it('keeps the filters a pass used first when a pass needs more than its budget, instead of none', () => {
+  it('keeps the filters a pass used first when a pass needs more than its budget, and reads the rest from disk', () => {
     const { dir, cleanup } = tempDir();
     const files = [1, 2, 3].map((n) => join(dir, `part-${n}.parquet`));
-    for (const [i, file] of files.entries()) writeIdFilter(file, new Float64Array([i * 2, i * 2 + 1]));
+    for (const [i, file] of files.entries()) writeFilter(file, [i * 10, i * 10 + 1]);
     // Room for two of the three 16-byte filters.
     const cache = createIdFilterCache(40);
     const pass = () => {
       cache.startPass();
-      return files.map((file) => cache.get(file));
+      return files.map((file, i) => cache.mayShare(file, h(i * 10)));
     };
-    const [first, second, third] = pass();
-    const again = pass();
-    expect(again[0]).toBe(first);
-    expect(again[1]).toBe(second);
-    expect(again[2]).not.toBe(third);
-    expect(again[2]).toEqual(new Float64Array([4, 5]));
+    expect(pass()).toEqual([true, true, true]);
+    for (const [i, file] of files.entries()) rewriteInPlace(file, [i * 10 + 5, i * 10 + 6]);
+    // The first two from memory (the old ids), the third from disk (the new ones).
+    expect(pass()).toEqual([true, true, false]);
     expect(cache.bytes()).toBe(32);
+    cleanup();
+  });
+
+  it('checks hashes against a filter on disk chunk by chunk, and trusts no filter that does not check out', () => {
+    const { dir, cleanup } = tempDir();
+    const parquet = join(dir, 'part-1.parquet');
+    // Even numbers 0…198, read three at a time: matches at chunk starts, ends and in between.
+    writeIdFilter(parquet, new Float64Array(Array.from({ length: 100 }, (_, i) => i * 2)));
+    for (const [hashes, shared] of [
+      [[1, 3, 5, 197, 199, 1001], false],
+      [[-1, 0], true],
+      [[5, 6], true],
+      [[11, 198], true],
+      [[198], true],
+      [[], false],
+    ] as const) {
+      expect(sharesAnyInFile(new Float64Array(hashes), parquet, 3)).toBe(shared);
+      expect(sharesAnyInFile(new Float64Array(hashes), parquet)).toBe(shared);
+    }
+    const bytes = readFileSync(idFilterPath(parquet));
+    bytes[bytes.length - 8] ^= 1;
+    writeFileSync(idFilterPath(parquet), bytes);
+    expect(sharesAnyInFile(h(1, 3), parquet, 3)).toBeUndefined();
+    writeFileSync(idFilterPath(parquet), bytes.subarray(0, 40));
+    expect(sharesAnyInFile(h(1, 3), parquet, 3)).toBeUndefined();
+    expect(sharesAnyInFile(h(1), join(dir, 'part-2.parquet'))).toBeUndefined();
     cleanup();
   });
 });

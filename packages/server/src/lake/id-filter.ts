@@ -1,5 +1,14 @@
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -58,32 +67,117 @@ function encodeIdFilter(hashes: Float64Array): [Buffer, Buffer] {
   return [header, body];
 }
 
+/**
+ * Room for a filter's bytes, placed so that its hashes start 8-byte aligned: a Float64Array can then
+ * be the filter's own memory. A copy to align them cost as much as the read (fresh pages, ~3 ms a MB).
+ */
+function alignedBytes(size: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(size + 4), 4, size);
+}
+
+/** The hashes of a filter's bytes (from alignedBytes), or undefined when they do not check out. */
+function decodeIdFilter(data: Uint8Array): Float64Array | undefined {
+  const header = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, HEADER));
+  if (data.length < HEADER || header.toString('latin1', 0, 4) !== MAGIC) return undefined;
+  const count = header.readUInt32LE(8);
+  if (data.length !== HEADER + count * 8) return undefined;
+  const body = data.subarray(HEADER);
+  if (crc32(body) >>> 0 !== header.readUInt32LE(4)) return undefined;
+  return new Float64Array(body.buffer, body.byteOffset, count);
+}
+
+/** Reads the whole of an open file into buffer from position at, as far as it goes; the bytes read. */
+function readFully(fd: number, buffer: Uint8Array, at: number): number {
+  let done = 0;
+  while (done < buffer.length) {
+    const n = readSync(fd, buffer, done, buffer.length - done, at + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
 /** The file's filter, or undefined when it has none or it does not check out (then the exact path runs). */
 export function readIdFilter(parquetPath: string): Float64Array | undefined {
+  let fd: number | undefined;
   try {
-    return decodeIdFilter(readFileSync(idFilterPath(parquetPath)));
+    fd = openSync(idFilterPath(parquetPath), 'r');
+    const data = alignedBytes(fstatSync(fd).size);
+    return readFully(fd, data, 0) === data.length ? decodeIdFilter(data) : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
 /** readIdFilter with the read on libuv's thread pool. */
 export async function readIdFilterAsync(parquetPath: string): Promise<Float64Array | undefined> {
   try {
-    return decodeIdFilter(await readFile(idFilterPath(parquetPath)));
+    const file = await open(idFilterPath(parquetPath), 'r');
+    try {
+      const data = alignedBytes((await file.stat()).size);
+      for (let done = 0; done < data.length; ) {
+        const { bytesRead } = await file.read(data, done, data.length - done, done);
+        if (bytesRead === 0) return undefined;
+        done += bytesRead;
+      }
+      return decodeIdFilter(data);
+    } finally {
+      await file.close();
+    }
   } catch {
     return undefined;
   }
 }
 
-function decodeIdFilter(data: Buffer): Float64Array | undefined {
-  if (data.length < HEADER || data.toString('latin1', 0, 4) !== MAGIC) return undefined;
-  const count = data.readUInt32LE(8);
-  if (data.length !== HEADER + count * 8) return undefined;
-  const body = data.subarray(HEADER);
-  if (crc32(body) >>> 0 !== data.readUInt32LE(4)) return undefined;
-  // Copied so the values are 8-byte aligned.
-  return new Float64Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length));
+/** Hashes read at a time by sharesAnyInFile: 1 MB, reused, so the check allocates nothing. */
+const CHUNK_HASHES = 1 << 17;
+let chunkBuffer: ArrayBuffer | undefined;
+
+/**
+ * Whether sorted hashes share a value with a file's filter, read in chunks into one reused buffer
+ * rather than whole: for a filter the cache has no room for, reading 40 MB into new memory cost
+ * ~250 ms, most of it the pages' first touch. Undefined when the file has no filter that checks out
+ * (a match found before the end needs no checksum: the exact anti-join runs either way).
+ */
+export function sharesAnyInFile(
+  hashes: Float64Array,
+  parquetPath: string,
+  chunkHashes = CHUNK_HASHES,
+): boolean | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(idFilterPath(parquetPath), 'r');
+    const header = Buffer.alloc(HEADER);
+    if (readFully(fd, header, 0) < HEADER || header.toString('latin1', 0, 4) !== MAGIC) return undefined;
+    const count = header.readUInt32LE(8);
+    if (fstatSync(fd).size !== HEADER + count * 8) return undefined;
+    const buffer =
+      chunkHashes === CHUNK_HASHES
+        ? (chunkBuffer ??= new ArrayBuffer(CHUNK_HASHES * 8))
+        : new ArrayBuffer(chunkHashes * 8);
+    const chunk = new Float64Array(buffer);
+    const bytes = new Uint8Array(buffer);
+    let crc = 0;
+    let from = 0;
+    for (let read = 0; read < count; ) {
+      const n = Math.min(chunkHashes, count - read);
+      if (readFully(fd, bytes.subarray(0, n * 8), HEADER + read * 8) < n * 8) return undefined;
+      read += n;
+      crc = crc32(bytes.subarray(0, n * 8), crc);
+      const values = chunk.subarray(0, n);
+      const lo = bound(hashes, values[0] as number, from);
+      const hi = bound(hashes, values[n - 1] as number, lo, true);
+      if (hi > lo && sharesAny(hashes.subarray(lo, hi), values)) return true;
+      from = hi;
+    }
+    return crc >>> 0 === header.readUInt32LE(4) ? false : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 export function removeIdFilter(parquetPath: string): void {
@@ -98,9 +192,9 @@ export function removeIdFilter(parquetPath: string): void {
  * few million events. A cached filter is used only while its file is the same one (inode, size,
  * modification time). Each segment's check is a pass (startPass): a filter that does not fit goes
  * out least recently used first, but never one the current pass used. A segment's filters that
- * outgrow the budget then keep the first ones in memory and read the rest from disk, instead of
- * each pushing out the one the next segment needs first (least-recently-used alone would read them
- * all from disk).
+ * outgrow the budget then keep the first ones in memory, instead of each pushing out the one the
+ * next segment needs first (least-recently-used alone would read them all from disk); those left
+ * over are read in chunks into one small buffer (sharesAnyInFile).
  */
 export function createIdFilterCache(budgetBytes: number) {
   const entries = new Map<
@@ -128,30 +222,33 @@ export function createIdFilterCache(budgetBytes: number) {
     startPass(): void {
       pass++;
     },
-    /** The file's filter, as readIdFilter gives it. */
-    get(parquetPath: string): Float64Array | undefined {
+    /**
+     * Whether sorted hashes may share a value with a Parquet file's ids: true when its filter holds
+     * one of them, or the file has no filter that checks out (then only the exact anti-join can tell).
+     */
+    mayShare(parquetPath: string, hashes: Float64Array): boolean {
       const path = idFilterPath(parquetPath);
       let stat: { ino: number; size: number; mtimeMs: number };
       try {
         stat = statSync(path);
       } catch {
         drop(path);
-        return undefined;
+        return true;
       }
       const hit = entries.get(path);
       if (hit && hit.ino === stat.ino && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs) {
         // Moved to the end: the Map's order is the use order.
         entries.delete(path);
         entries.set(path, { ...hit, pass });
-        return hit.hashes;
+        return sharesAny(hashes, hit.hashes);
       }
       drop(path);
-      const hashes = readIdFilter(parquetPath);
-      if (hashes && makeRoom(hashes.byteLength)) {
-        entries.set(path, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, hashes, pass });
-        bytes += hashes.byteLength;
-      }
-      return hashes;
+      if (!makeRoom(Math.max(0, stat.size - HEADER))) return sharesAnyInFile(hashes, parquetPath) ?? true;
+      const read = readIdFilter(parquetPath);
+      if (read === undefined) return true;
+      entries.set(path, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, hashes: read, pass });
+      bytes += read.byteLength;
+      return sharesAny(hashes, read);
     },
     /** Bytes of filters held. */
     bytes: () => bytes,
