@@ -153,10 +153,8 @@ export function sharesAnyInFile(
     if (readFully(fd, header, 0) < HEADER || header.toString('latin1', 0, 4) !== MAGIC) return undefined;
     const count = header.readUInt32LE(8);
     if (fstatSync(fd).size !== HEADER + count * 8) return undefined;
-    const buffer =
-      chunkHashes === CHUNK_HASHES
-        ? (chunkBuffer ??= new ArrayBuffer(CHUNK_HASHES * 8))
-        : new ArrayBuffer(chunkHashes * 8);
+    if (chunkBuffer === undefined) chunkBuffer = new ArrayBuffer(CHUNK_HASHES * 8);
+    const buffer = chunkHashes === CHUNK_HASHES ? chunkBuffer : new ArrayBuffer(chunkHashes * 8);
     const chunk = new Float64Array(buffer);
     const bytes = new Uint8Array(buffer);
     let crc = 0;
