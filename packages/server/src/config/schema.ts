@@ -101,6 +101,15 @@ export const configSchema = z.strictObject({
       interval_ms: z.number().int().positive().default(1000),
       compact_min_files: z.number().int().min(2).default(8),
       dedup_window_hours: z.number().int().min(24).default(48),
+      /**
+       * Memory for the id filters of the files a load checks (8 bytes an event); filters past it are
+       * read from disk at each load. 0 keeps none in memory.
+       */
+      id_filter_bytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(64 * 1024 * 1024),
       /** DuckDB threads for the loader's copies; unset: one per core beyond the first, at most 4. */
       threads: z.number().int().min(1).max(64).optional(),
     })

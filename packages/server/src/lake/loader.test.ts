@@ -99,6 +99,23 @@ describe('loader', () => {
     expect(await ids()).toEqual(['a', 'b']);
   });
 
+  it('drops retries as well with no id filter in memory (loader.id_filter_bytes: 0), reading them from disk', async () => {
+    for (const [budget, held] of [
+      [0, 0],
+      // The first load's file, its three ids.
+      [undefined, 24],
+    ] as const) {
+      const { wal, loader, ids, metrics } = await setup({ loader: { id_filter_bytes: budget } });
+      await wal.append(record('a', '2026-11-20T23:59:59.900Z') + record('b') + record('c'));
+      await loader.runOnce({ sealNow: true });
+      await wal.append(record('a', '2026-11-21T00:00:00.200Z') + record('b') + record('d'));
+      const [result] = await loader.runOnce({ sealNow: true });
+      expect(result?.duplicates).toBe(2);
+      expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
+      expect(metrics.render()).toMatch(new RegExp(`^inlet_loader_id_filter_bytes ${held}$`, 'm'));
+    }
+  });
+
   it('keeps a loaded segment while a query that may read it runs, and does not load it again', async () => {
     const { layout, wal, loader, ids, leases, metrics, engine } = await setup();
     await wal.append(record('a') + record('b'));

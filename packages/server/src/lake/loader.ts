@@ -33,9 +33,6 @@ export interface Loader {
   stop(): Promise<void>;
 }
 
-/** Memory for id filters between segments: 8 bytes an event, so the ids of 8 million events. */
-const ID_FILTER_CACHE_BYTES = 64 * 1024 * 1024;
-
 /** How often the loader deletes partitions past their retention. */
 const RETENTION_EVERY_MS = 3_600_000;
 
@@ -195,7 +192,12 @@ export async function createLoader(options: {
   );
   const touched = new Set<string>();
   const checker = options.checkThread ? createSegmentChecker({ logger }) : undefined;
-  const filters = createIdFilterCache(ID_FILTER_CACHE_BYTES);
+  const filters = createIdFilterCache(config.loader.id_filter_bytes);
+  metrics.gauge(
+    'inlet_loader_id_filter_bytes',
+    'Bytes of id filters the loader holds in memory (loader.id_filter_bytes is the most)',
+    () => filters.bytes(),
+  );
 
   // Retention runs between loads, so no load or compaction of this loader is writing a partition
   // it deletes: at the first pass, then once an hour.
