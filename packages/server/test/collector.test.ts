@@ -105,6 +105,25 @@ describe('collector over HTTP', () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
+    // The headers a browser asks for are allowed (RudderStack's SDK adds AnonymousId); a list
+    // that is not header names gets the known ones.
+    for (const [asked, allowed] of [
+      ['authorization,anonymousid,content-type', 'authorization,anonymousid,content-type'],
+      ['x-a, x-b', 'x-a, x-b'],
+      ['bad header (', 'Content-Type, Authorization, Content-Encoding, AnonymousId, x-umami-cache'],
+    ]) {
+      const answer = await fetch(`${inlet.url}/v1/track`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://docs.example.com',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': asked as string,
+        },
+      });
+      expect(answer.headers.get('access-control-allow-headers')).toBe(allowed);
+      expect(answer.headers.get('vary')).toBe('Origin, Access-Control-Request-Headers');
+    }
     const rows = await queryApi(
       inlet.url,
       "SELECT properties->>'query' AS q, (properties->>'results')::INT AS results FROM events WHERE event_id = 'col-1'",

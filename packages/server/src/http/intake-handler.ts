@@ -19,6 +19,7 @@ import { InletError } from '../errors/index.ts';
 import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Counter, Metrics } from '../metrics/index.ts';
+import { preflightHeaders } from './cors.ts';
 import { toInletError } from './error-handler.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
@@ -35,7 +36,7 @@ type Answer = { status: number; body?: Buffer | string; type?: string; headers?:
 type Route = { method: 'GET' | 'POST'; handle: (request: IncomingMessage, url: URL) => Promise<Answer> };
 
 /** The HTTP Basic user name, which Segment's SDKs use for the write key. */
-function basicUser(header: string | undefined): string | undefined {
+export function basicUser(header: string | undefined): string | undefined {
   if (!header?.startsWith('Basic ')) return undefined;
   // A collector sees the same few write keys over and over.
   if (header === lastBasic.header) return lastBasic.user;
@@ -105,14 +106,16 @@ const tooLarge = () =>
     'The request body is larger than limits.request_bytes; send smaller batches.',
   );
 
-const SEGMENT_ROUTES: Array<[string, EventType | undefined]> = [
-  ['batch', undefined],
-  ['track', 'track'],
-  ['page', 'page'],
-  ['identify', 'identify'],
-  ['screen', 'screen'],
-  ['group', 'group'],
-  ['alias', 'alias'],
+// Segment's tracking API under /v1/: the HTTP API's names, and the one-letter names analytics.js
+// (Segment's browser SDK) posts to, one event a request, or /v1/b with its batching delivery.
+const SEGMENT_ROUTES: Array<[string[], EventType | undefined]> = [
+  [['batch', 'b'], undefined],
+  [['track', 't'], 'track'],
+  [['page', 'p'], 'page'],
+  [['identify', 'i'], 'identify'],
+  [['screen', 's'], 'screen'],
+  [['group', 'g'], 'group'],
+  [['alias', 'a'], 'alias'],
 ];
 
 /**
@@ -195,14 +198,15 @@ export function createIntakeHandler(options: {
   };
 
   const routes = new Map<string, Route>();
-  for (const [name, type] of SEGMENT_ROUTES) {
-    routes.set(`/v1/${name}`, {
+  for (const [names, type] of SEGMENT_ROUTES) {
+    const route: Route = {
       method: 'POST',
       handle: async (request) => {
         await acceptBody(request, await readBody(request, limit), 'segment', type);
         return { status: 200, body: SUCCESS, type: 'application/json; charset=utf-8' };
       },
-    });
+    };
+    for (const name of names) routes.set(`/v1/${name}`, route);
   }
   routes.set('/collect', {
     method: 'POST',
@@ -243,7 +247,7 @@ export function createIntakeHandler(options: {
     const origin = request.headers.origin;
     if (origin) {
       headers['Access-Control-Allow-Origin'] = origin;
-      headers.Vary = 'Origin';
+      headers.Vary = headers.Vary ? `Origin, ${headers.Vary}` : 'Origin';
     }
     if (answer.type) headers['Content-Type'] = answer.type;
     // A body refused unread would otherwise be parsed as the next request on this connection.
@@ -278,12 +282,7 @@ export function createIntakeHandler(options: {
     if (request.method === 'OPTIONS') {
       respond(request, response, path, {
         status: 204,
-        headers: {
-          'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-          // x-umami-cache: Umami's script sends it on every request.
-          'Access-Control-Allow-Headers': 'Content-Type, Authorization, Content-Encoding, x-umami-cache',
-          'Access-Control-Max-Age': '86400',
-        },
+        headers: preflightHeaders(request, 'GET, POST, OPTIONS'),
       });
       return true;
     }

@@ -47,6 +47,29 @@ describe('Segment protocol', () => {
     expect(events[0]?.sentAt).toBe(Date.parse('2026-11-22T00:00:00Z'));
   });
 
+  it("reads RudderStack's variants: identify traits in context.traits, and $direct for no referrer", () => {
+    const { events } = parseSegment(
+      {
+        batch: [
+          { type: 'identify', userId: 'u1', context: { traits: { plan: 'pro' } } },
+          { type: 'identify', userId: 'u1', traits: { plan: 'team' }, context: { traits: { plan: 'pro' } } },
+          {
+            type: 'page',
+            anonymousId: 'a1',
+            context: { page: { url: 'https://x.example/', referrer: '$direct' } },
+          },
+        ],
+      },
+      undefined,
+    );
+    expect(events[0]?.properties).toEqual({ plan: 'pro' });
+    expect(events[1]?.properties).toEqual({ plan: 'team' });
+    expect(events[2]?.referrer).toBeNull();
+    expect(() =>
+      parseSegment({ type: 'identify', userId: 'u1', context: { traits: ['x'] } }, 'identify'),
+    ).toThrow('body.context.traits: must be a JSON object');
+  });
+
   it('names the first bad field', () => {
     expect(() => parseSegment({ batch: [{ type: 'track', userId: 'u' }] }, undefined)).toThrow(
       'batch[0].event: is required for a track call',

@@ -16,6 +16,9 @@ import type { ParsedIntake } from './types.ts';
 const MAX_BATCH = 2500;
 const EMPTY: Json = {};
 
+/** RudderStack's browser SDK sends "$direct" as the referrer of a visit that has none. */
+const noDirect = (referrer: string | null): string | null => (referrer === '$direct' ? null : referrer);
+
 function parseMessage(
   raw: unknown,
   field: string,
@@ -54,7 +57,8 @@ function parseMessage(
     props = { previous_id: optionalString(raw.previousId, `${field}.previousId`, 200) };
   } else {
     name = null;
-    props = traits;
+    // RudderStack's SDKs send an identify call's traits in context.traits.
+    props = raw.traits === undefined ? optionalJsonObject(context.traits, `${field}.context.traits`) : traits;
   }
   const sessionId = context.sessionId ?? properties.session_id;
   return {
@@ -67,7 +71,7 @@ function parseMessage(
     userId,
     sessionId: optionalString(sessionId, `${field}.context.sessionId`, 200),
     url: optionalString(properties.url ?? page.url, `${field}.properties.url`),
-    referrer: optionalString(properties.referrer ?? page.referrer, `${field}.properties.referrer`),
+    referrer: noDirect(optionalString(properties.referrer ?? page.referrer, `${field}.properties.referrer`)),
     title: optionalString(properties.title ?? page.title, `${field}.properties.title`, 2000),
     campaign: optionalObject(context.campaign, `${field}.context.campaign`),
     properties: props,

@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Analytics } from '@segment/analytics-node';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { queryApi, startTestInlet } from './helpers.ts';
+
+// Segment's and RudderStack's own SDKs, unchanged, sending to inlet: analytics-node from this
+// process; in Chromium, analytics.js (@segment/analytics-next), which loads its source settings from
+// inlet (cdnURL) and posts to the one-letter routes (/v1/t, /v1/p, …) or, batching, to /v1/b, and
+// RudderStack's JavaScript SDK, which loads its source config from inlet (configUrl) and posts with
+// its write key and anonymous id in headers. Every assertion reads the rows back through the query API.
+
+const WRITE_KEY = 'wk_segment_sdks_test';
+const require = createRequire(import.meta.url);
+const ANALYTICS_JS = readFileSync(require.resolve('@segment/analytics-next/dist/umd/index.js'));
+// The build with its plugins inside (the plain one fetches them from RudderStack's CDN), as a script.
+const RUDDERSTACK_JS = readFileSync(
+  join(dirname(require.resolve('@rudderstack/analytics-js/bundled')), '..', 'umd', 'index.js'),
+);
+
+let inlet: Awaited<ReturnType<typeof startTestInlet>>;
+let browser: Browser;
+let pageServer: Server;
+let pageOrigin: string;
+const pageErrors: string[] = [];
+const pages: Page[] = [];
+
+type Row = Record<string, unknown>;
+
+/** The rows `sql` returns once `ready` holds for them (an SDK may still be sending). */
+async function rowsWhen(sql: string, ready: (rows: Row[]) => boolean): Promise<Row[]> {
+  const deadline = Date.now() + 15_000;
+  let rows: Row[] = [];
+  while (Date.now() < deadline) {
+    rows = await queryApi(inlet.url, sql);
+    if (ready(rows)) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${sql}; have ${JSON.stringify(rows, null, 2)}`);
+}
+
+const EVENT_COLUMNS =
+  "type, name, user_id, anonymous_id IS NOT NULL AS has_anonymous_id, path, title, utm_source, browser, properties->>'format' AS format, properties->>'plan' AS plan";
+
+beforeAll(async () => {
+  pageServer = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://page').pathname;
+    if (path === '/analytics-next.js' || path === '/rudderstack.js') {
+      response
+        .writeHead(200, { 'Content-Type': 'text/javascript' })
+        .end(path === '/rudderstack.js' ? RUDDERSTACK_JS : ANALYTICS_JS);
+      return;
+    }
+    response
+      .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+      .end(
+        '<!doctype html><html><head><meta charset="utf-8"><title>Pricing</title>' +
+          `<script src="/${path.startsWith('/rudder') ? 'rudderstack' : 'analytics-next'}.js"></script>` +
+          '</head><body><h1>Pricing</h1></body></html>',
+      );
+  });
+  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+  pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+  inlet = await startTestInlet({
+    sites: [{ id: 'web', write_key: WRITE_KEY, origins: [pageOrigin] }],
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+});
+
+afterEach(async () => {
+  await Promise.all(pages.splice(0).map((page) => page.context().close()));
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await inlet?.cleanup();
+  await new Promise((resolve) => pageServer?.close(resolve));
+});
+
+/** A page on the page server with analytics.js loaded from it, and the requests it makes. */
+async function openPage(path: string): Promise<{ page: Page; requests: string[] }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  pages.push(page);
+  const requests: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
+  page.on('response', (response) => {
+    if (!response.ok()) pageErrors.push(`${response.status()} from ${response.url()}`);
+  });
+  await page.goto(`${pageOrigin}${path}`);
+  return { page, requests };
+}
+
+describe('Segment and RudderStack SDKs, unchanged', () => {
+  it("analytics.js loads its settings from inlet and sends page, identify and track to inlet's /v1/p, /v1/i, /v1/t", async () => {
+    const { page, requests } = await openPage('/pricing?utm_source=newsletter');
+    await page.evaluate(`(async () => {
+      const analytics = AnalyticsNext.AnalyticsBrowser.load({ writeKey: '${WRITE_KEY}', cdnURL: '${inlet.url}' });
+      await analytics.page();
+      await analytics.identify('user-7', { plan: 'pro' });
+      await analytics.track('report_exported', { format: 'csv' });
+    })()`);
+    const rows = await rowsWhen(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE site = 'web' AND path = '/pricing' ORDER BY ts`,
+      (rows) => rows.length >= 3,
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({
+        type: 'page',
+        user_id: null,
+        has_anonymous_id: true,
+        title: 'Pricing',
+        utm_source: 'newsletter',
+        browser: 'Chrome Headless',
+      }),
+      expect.objectContaining({ type: 'identify', user_id: 'user-7', plan: 'pro' }),
+      expect.objectContaining({ type: 'track', name: 'report_exported', user_id: 'user-7', format: 'csv' }),
+    ]);
+    // Everything went to inlet, nothing to Segment (its telemetry is off in the settings).
+    const elsewhere = requests.filter((r) => !r.includes(inlet.url) && !r.includes(pageOrigin));
+    expect(elsewhere).toEqual([]);
+    expect(requests).toContain(`GET ${inlet.url}/v1/projects/${WRITE_KEY}/settings`);
+    expect(requests).toEqual(expect.arrayContaining([`POST ${inlet.url}/v1/p`, `POST ${inlet.url}/v1/t`]));
+  });
+
+  it('analytics.js with its batching delivery posts to /v1/b', async () => {
+    const { page, requests } = await openPage('/batched');
+    await page.evaluate(`(async () => {
+      const analytics = AnalyticsNext.AnalyticsBrowser.load(
+        { writeKey: '${WRITE_KEY}', cdnURL: '${inlet.url}' },
+        { integrations: { 'Segment.io': { deliveryStrategy: { strategy: 'batching', config: { size: 3, timeout: 100 } } } } },
+      );
+      await analytics.track('a', { format: 'pdf' });
+      await analytics.track('b');
+      await analytics.track('c');
+    })()`);
+    const rows = await rowsWhen(
+      `SELECT name FROM events WHERE site = 'web' AND path = '/batched' ORDER BY name`,
+      (rows) => rows.length >= 3,
+    );
+    expect(rows.map((row) => row.name)).toEqual(['a', 'b', 'c']);
+    expect(requests).toContain(`POST ${inlet.url}/v1/b`);
+  });
+
+  it("RudderStack's JavaScript SDK loads its source config from inlet and sends page, identify and track", async () => {
+    const { page, requests } = await openPage('/rudder/pricing?utm_source=newsletter');
+    await page.evaluate(`new Promise((resolve) => {
+      const analytics = new rudderanalytics.RudderAnalytics();
+      analytics.load('${WRITE_KEY}', '${inlet.url}', { configUrl: '${inlet.url}' });
+      analytics.ready(() => {
+        analytics.page();
+        analytics.identify('user-8', { plan: 'pro' });
+        analytics.track('report_exported', { format: 'csv' });
+        resolve();
+      });
+    })`);
+    const rows = await rowsWhen(
+      `SELECT ${EVENT_COLUMNS}, session_id IS NOT NULL AS has_session, referrer FROM events WHERE site = 'web' AND path = '/rudder/pricing' ORDER BY type`,
+      (rows) => rows.length >= 3,
+    );
+    expect(rows).toEqual([
+      // RudderStack sends an identify call's traits in context.traits.
+      expect.objectContaining({ type: 'identify', user_id: 'user-8', plan: 'pro' }),
+      // …and "$direct" as the referrer of a visit that has none.
+      expect.objectContaining({
+        type: 'page',
+        user_id: null,
+        has_anonymous_id: true,
+        title: 'Pricing',
+        utm_source: 'newsletter',
+        browser: 'Chrome Headless',
+        has_session: true,
+        referrer: null,
+      }),
+      expect.objectContaining({ type: 'track', name: 'report_exported', user_id: 'user-8', format: 'csv' }),
+    ]);
+    // Its write key and anonymous id travel in headers, so each post needs a CORS preflight.
+    const elsewhere = requests.filter((r) => !r.includes(inlet.url) && !r.includes(pageOrigin));
+    expect(elsewhere).toEqual([]);
+    expect(requests).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^GET ${inlet.url}/sourceConfig/\\?.*writeKey=${WRITE_KEY}`)),
+        `POST ${inlet.url}/v1/page`,
+        `POST ${inlet.url}/v1/identify`,
+        `POST ${inlet.url}/v1/track`,
+      ]),
+    );
+  });
+
+  it('analytics-node sends every call type in batches', async () => {
+    const analytics = new Analytics({ writeKey: WRITE_KEY, host: inlet.url, flushAt: 4, maxRetries: 0 });
+    const errors: unknown[] = [];
+    analytics.on('error', (error) => errors.push(error));
+    analytics.identify({ userId: 'server-1', traits: { plan: 'team' } });
+    analytics.track({ userId: 'server-1', event: 'invoice_paid', properties: { format: 'pdf' } });
+    analytics.page({ userId: 'server-1', name: 'Billing', properties: { path: '/billing' } });
+    analytics.group({ userId: 'server-1', groupId: 'acme', traits: { plan: 'team' } });
+    analytics.screen({ userId: 'server-1', name: 'Settings' });
+    analytics.alias({ userId: 'server-1', previousId: 'anon-9' });
+    await analytics.closeAndFlush();
+    expect(errors).toEqual([]);
+    const rows = await rowsWhen(
+      `SELECT type, name, properties::VARCHAR AS props FROM events WHERE user_id = 'server-1' ORDER BY type`,
+      (rows) => rows.length >= 6,
+    );
+    expect(rows.map((row) => [row.type, row.name])).toEqual([
+      ['alias', null],
+      ['group', null],
+      ['identify', null],
+      ['page', 'Billing'],
+      ['screen', 'Settings'],
+      ['track', 'invoice_paid'],
+    ]);
+    expect(JSON.parse(String(rows[1]?.props))).toEqual({ plan: 'team', group_id: 'acme' });
+  });
+
+  it('settings point the SDKs at the host they asked, or behind a proxy at the one it forwards', async () => {
+    const settings = async (url: string, headers: Record<string, string> = {}) =>
+      (await (await fetch(`${url}/v1/projects/${WRITE_KEY}/settings`, { headers })).json()) as {
+        integrations: Record<string, { apiHost: string; protocol: string }>;
+      };
+    const direct = await settings(inlet.url, {
+      'X-Forwarded-Host': 'evil.example',
+      'X-Forwarded-Proto': 'https',
+    });
+    expect(direct.integrations['Segment.io']).toMatchObject({
+      apiHost: `${new URL(inlet.url).host}/v1`,
+      protocol: 'http',
+    });
+    const proxied = await startTestInlet({
+      server: { host: '127.0.0.1', port: 0, trust_proxy: true },
+      sites: [{ id: 'web', write_key: WRITE_KEY }],
+    });
+    try {
+      const behind = await settings(proxied.url, {
+        'X-Forwarded-Host': 'collect.example.com',
+        'X-Forwarded-Proto': 'https',
+      });
+      expect(behind.integrations['Segment.io']).toMatchObject({
+        apiHost: 'collect.example.com/v1',
+        protocol: 'https',
+      });
+      const rudder = await fetch(`${proxied.url}/sourceConfig/?writeKey=${WRITE_KEY}`);
+      expect(await rudder.json()).toMatchObject({
+        source: { id: 'web', enabled: true, destinations: [] },
+      });
+    } finally {
+      await proxied.cleanup();
+    }
+  });
+
+  it('settings for an unknown write key are a 401 a browser can read', async () => {
+    const response = await fetch(`${inlet.url}/v1/projects/wk_nobody/settings`, {
+      headers: { Origin: pageOrigin },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await response.json()).toMatchObject({ error: { code: 'UNKNOWN_WRITE_KEY' } });
+    const rudder = await fetch(`${inlet.url}/sourceConfig/?p=npm&v=3.34.1`);
+    expect(rudder.status).toBe(401);
+    expect(await rudder.json()).toMatchObject({ error: { code: 'MISSING_WRITE_KEY' } });
+  });
+});
