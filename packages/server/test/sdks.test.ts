@@ -55,11 +55,13 @@ beforeAll(async () => {
         .end(path === '/rudderstack.js' ? RUDDERSTACK_JS : ANALYTICS_JS);
       return;
     }
+    const head = path.startsWith('/snippet')
+      ? snippet()
+      : `<script src="/${path.startsWith('/rudder') ? 'rudderstack' : 'analytics-next'}.js"></script>`;
     response
       .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
       .end(
-        '<!doctype html><html><head><meta charset="utf-8"><title>Pricing</title>' +
-          `<script src="/${path.startsWith('/rudder') ? 'rudderstack' : 'analytics-next'}.js"></script>` +
+        `<!doctype html><html><head><meta charset="utf-8"><title>Pricing</title>${head}` +
           '</head><body><h1>Pricing</h1></body></html>',
       );
   });
@@ -84,6 +86,24 @@ afterAll(async () => {
   await inlet?.cleanup();
   await new Promise((resolve) => pageServer?.close(resolve));
 });
+
+/**
+ * Segment's snippet as a site has it, with analytics.js loaded from inlet instead of Segment's CDN:
+ * a stub that queues calls until analytics.js has loaded, then the script tag. `_cdn` names where
+ * analytics.js loads its settings and chunks from; over https it is read off the script's address.
+ */
+const snippet = () => `<script>
+  window.analytics = [];
+  analytics._writeKey = '${WRITE_KEY}';
+  analytics._cdn = '${inlet.url}';
+  for (const method of ['page', 'identify', 'track']) {
+    analytics[method] = (...args) => { analytics.push([method, ...args]); return analytics; };
+  }
+  analytics.page();
+  analytics.identify('user-9', { plan: 'pro' });
+  analytics.track('report_exported', { format: 'csv' });
+</script>
+<script async src="${inlet.url}/analytics.js/v1/${WRITE_KEY}/analytics.min.js"></script>`;
 
 /** A page on the page server with analytics.js loaded from it, and the requests it makes. */
 async function openPage(path: string): Promise<{ page: Page; requests: string[] }> {
@@ -130,6 +150,34 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     expect(elsewhere).toEqual([]);
     expect(requests).toContain(`GET ${inlet.url}/v1/projects/${WRITE_KEY}/settings`);
     expect(requests).toEqual(expect.arrayContaining([`POST ${inlet.url}/v1/p`, `POST ${inlet.url}/v1/t`]));
+  });
+
+  it("Segment's snippet loads analytics.js, its settings and its chunks from inlet", async () => {
+    const { requests } = await openPage('/snippet?utm_source=newsletter&ajs_event=from_link');
+    const rows = await rowsWhen(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE site = 'web' AND path = '/snippet' ORDER BY type, name`,
+      (rows) => rows.length >= 4,
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ type: 'identify', user_id: 'user-9', plan: 'pro' }),
+      expect.objectContaining({
+        type: 'page',
+        has_anonymous_id: true,
+        title: 'Pricing',
+        utm_source: 'newsletter',
+      }),
+      // ajs_event in the address makes analytics.js load its queryString chunk, which tracks it.
+      expect.objectContaining({ type: 'track', name: 'from_link' }),
+      expect.objectContaining({ type: 'track', name: 'report_exported', user_id: 'user-9', format: 'csv' }),
+    ]);
+    const elsewhere = requests.filter((r) => !r.includes(inlet.url) && !r.includes(pageOrigin));
+    expect(elsewhere).toEqual([]);
+    expect(requests).toEqual(
+      expect.arrayContaining([
+        `GET ${inlet.url}/analytics.js/v1/${WRITE_KEY}/analytics.min.js`,
+        expect.stringMatching(new RegExp(`^GET ${inlet.url}/analytics-next/bundles/queryString\\.bundle\\.`)),
+      ]),
+    );
   });
 
   it('analytics.js with its batching delivery posts to /v1/b', async () => {
@@ -258,7 +306,7 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     }
   });
 
-  it('settings for an unknown write key are a 401 a browser can read', async () => {
+  it('settings and analytics.js for an unknown write key are a 401, a chunk that is not one a 404', async () => {
     const response = await fetch(`${inlet.url}/v1/projects/wk_nobody/settings`, {
       headers: { Origin: pageOrigin },
     });
@@ -268,5 +316,11 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     const rudder = await fetch(`${inlet.url}/sourceConfig/?p=npm&v=3.34.1`);
     expect(rudder.status).toBe(401);
     expect(await rudder.json()).toMatchObject({ error: { code: 'MISSING_WRITE_KEY' } });
+    expect((await fetch(`${inlet.url}/analytics.js/v1/wk_nobody/analytics.min.js`)).status).toBe(401);
+    for (const file of ['..%2F..%2Fpackage.json', 'index.js', 'queryString.bundle.0000000000.js']) {
+      const chunk = await fetch(`${inlet.url}/analytics-next/bundles/${file}`);
+      expect(chunk.status).toBe(404);
+      expect(await chunk.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    }
   });
 });

@@ -17,7 +17,7 @@ import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerQueryRoutes } from './query-routes.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
-import { registerSdkSettingsRoutes } from './sdk-settings-routes.ts';
+import { registerSdkRoutes } from './sdk-routes.ts';
 import { registerTrackerRoutes } from './tracker-routes.ts';
 
 export interface HttpAppOptions {
@@ -110,7 +110,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   registerOpsRoutes(app, { wal: options.wal, metrics });
   if (options.intake) {
     registerTrackerRoutes(app);
-    registerSdkSettingsRoutes(app, config);
+    registerSdkRoutes(app, config);
   }
   if (options.logs) registerLogRoutes(app, { logs: options.logs, limits: config.limits });
   if (options.engine)

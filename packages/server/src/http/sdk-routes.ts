@@ -1,13 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createSiteKeys, type Site } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
 import { preflightHeaders } from './cors.ts';
 import { basicUser } from './intake-handler.ts';
 
-// The settings the browser SDKs of Segment and RudderStack fetch before they send anything, so that
-// pointing their settings URL at inlet (Segment's cdnURL, RudderStack's configUrl) is all they need.
-// The settings name no destination but the collector and turn off the SDKs' own telemetry and error
-// reports to their vendors: with inlet, a page's events go nowhere else.
+// What the browser SDKs of Segment and RudderStack fetch before they send anything, so that pointing
+// them at inlet is all they need: their settings (Segment's cdnURL, RudderStack's configUrl), which
+// name no destination but the collector and turn off the SDKs' own telemetry and error reports to
+// their vendors, so a page's events go nowhere else; and for Segment's snippet, analytics.js itself,
+// which it would otherwise load from Segment's CDN.
 
 /** The write key of a settings request: the path's, the query's writeKey, or the Basic user name. */
 function writeKeyOf(request: FastifyRequest): string | undefined {
@@ -46,7 +51,25 @@ function rudderStackSourceConfig(site: Site) {
   };
 }
 
-export function registerSdkSettingsRoutes(app: FastifyInstance, config: InletConfig) {
+/** Segment's analytics.js as its snippet loads it, and the chunks it loads later, from the npm package. */
+function createAnalyticsJs() {
+  let dir: string | undefined;
+  const files = new Map<string, Buffer>();
+  return (name: string): Buffer => {
+    dir ??= dirname(createRequire(import.meta.url).resolve('@segment/analytics-next/dist/umd/standalone.js'));
+    let code = files.get(name);
+    if (!code) {
+      code = readFileSync(join(dir, name));
+      files.set(name, code);
+    }
+    return code;
+  };
+}
+
+/** The names of analytics.js's chunks: webpack's name, "bundle" and a content hash. */
+const CHUNK = /^[\w-]+\.bundle\.[0-9a-f]{8,}\.js$/;
+
+export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
   const siteOfKey = createSiteKeys(
     config.sites,
     "in the path (Segment's /v1/projects/<write key>/settings) or as writeKey in the query",
@@ -62,6 +85,35 @@ export function registerSdkSettingsRoutes(app: FastifyInstance, config: InletCon
     };
 
   app.get('/v1/projects/:writeKey/settings', answer(segmentSettings));
+
+  // Segment's snippet: <script src="https://<cdn>/analytics.js/v1/<write key>/analytics.min.js">,
+  // which then loads chunks from <cdn>/analytics-next/bundles/ (its _cdn).
+  const analyticsJs = createAnalyticsJs();
+  const script = (reply: FastifyReply, code: Buffer, maxAge: string) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('Cache-Control', `public, max-age=${maxAge}`)
+      .header('Access-Control-Allow-Origin', '*')
+      .send(code);
+  app.get<{ Params: { writeKey: string } }>(
+    '/analytics.js/v1/:writeKey/analytics.min.js',
+    async (request, reply) => {
+      siteOfKey(request.params.writeKey);
+      return script(reply, analyticsJs('standalone.js'), '300');
+    },
+  );
+  app.get<{ Params: { file: string } }>('/analytics-next/bundles/:file', async (request, reply) => {
+    const { file } = request.params;
+    if (!CHUNK.test(file)) throw new InletError('NOT_FOUND', `analytics.js has no chunk ${file}.`);
+    let code: Buffer;
+    try {
+      code = analyticsJs(file);
+    } catch {
+      throw new InletError('NOT_FOUND', `analytics.js has no chunk ${file}.`);
+    }
+    // Chunks are named by their content: a new analytics.js names new ones.
+    return script(reply, code, '31536000, immutable');
+  });
   for (const url of ['/sourceConfig', '/sourceConfig/']) {
     app.get(url, answer(rudderStackSourceConfig));
     // RudderStack's SDK sends its write key in an Authorization header, which needs a preflight.
