@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
+import { Umami } from '@umami/node';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queryApi, startTestInlet } from './helpers.ts';
@@ -17,6 +18,7 @@ import { queryApi, startTestInlet } from './helpers.ts';
 const WRITE_KEY = 'wk_segment_sdks_test';
 const require = createRequire(import.meta.url);
 const ANALYTICS_JS = readFileSync(require.resolve('@segment/analytics-next/dist/umd/index.js'));
+const PLAUSIBLE_JS = readFileSync(require.resolve('@plausible-analytics/tracker'));
 // The build with its plugins inside (the plain one fetches them from RudderStack's CDN), as a script.
 const RUDDERSTACK_JS = readFileSync(
   join(dirname(require.resolve('@rudderstack/analytics-js/bundled')), '..', 'umd', 'index.js'),
@@ -49,15 +51,25 @@ const EVENT_COLUMNS =
 beforeAll(async () => {
   pageServer = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://page').pathname;
-    if (path === '/analytics-next.js' || path === '/rudderstack.js') {
-      response
-        .writeHead(200, { 'Content-Type': 'text/javascript' })
-        .end(path === '/rudderstack.js' ? RUDDERSTACK_JS : ANALYTICS_JS);
+    const script = {
+      '/analytics-next.js': ANALYTICS_JS,
+      '/rudderstack.js': RUDDERSTACK_JS,
+      '/plausible.js': PLAUSIBLE_JS,
+    }[path];
+    if (script) {
+      response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
       return;
     }
     const head = path.startsWith('/snippet')
       ? snippet()
-      : `<script src="/${path.startsWith('/rudder') ? 'rudderstack' : 'analytics-next'}.js"></script>`;
+      : path.startsWith('/plausible')
+        ? // Plausible's tracker as its README shows it; 127.0.0.1 counts as localhost, which it skips unless told.
+          `<script type="module">
+            import { init, track } from '/plausible.js';
+            init({ domain: 'web.example.com', endpoint: '${inlet.url}/api/event', captureOnLocalhost: true });
+            window.plausibleTrack = track;
+          </script>`
+        : `<script src="/${path.startsWith('/rudder') ? 'rudderstack' : 'analytics-next'}.js"></script>`;
     response
       .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
       .end(
@@ -68,7 +80,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
   pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
   inlet = await startTestInlet({
-    sites: [{ id: 'web', write_key: WRITE_KEY, origins: [pageOrigin] }],
+    sites: [{ id: 'web', write_key: WRITE_KEY, origins: [pageOrigin], domains: ['web.example.com'] }],
   });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -322,5 +334,48 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
       expect(chunk.status).toBe(404);
       expect(await chunk.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
     }
+  });
+});
+
+describe('Plausible and Umami trackers, unchanged', () => {
+  it("Plausible's tracker sends its page view and a custom event with props", async () => {
+    const { page } = await openPage('/plausible/pricing?utm_source=newsletter');
+    await page.waitForFunction('typeof window.plausibleTrack === "function"');
+    await page.evaluate(`window.plausibleTrack('signup', { props: { plan: 'pro' } })`);
+    const rows = await rowsWhen(
+      `SELECT ${EVENT_COLUMNS}, context->>'domain' AS domain FROM events
+       WHERE (context->>'protocol') = 'plausible' AND path = '/plausible/pricing' ORDER BY type`,
+      (rows) => rows.length >= 2,
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({
+        type: 'page',
+        name: null,
+        utm_source: 'newsletter',
+        browser: 'Chrome Headless',
+        domain: 'web.example.com',
+      }),
+      expect.objectContaining({ type: 'track', name: 'signup', plan: 'pro' }),
+    ]);
+  });
+
+  it("Umami's Node client sends events and identify calls with the website id as write key", async () => {
+    const umami = new Umami({ websiteId: WRITE_KEY, hostUrl: inlet.url });
+    const answers = [
+      await umami.track({ url: '/checkout', hostname: 'web.example.com', title: 'Checkout' }),
+      await umami.track('report_exported', { format: 'csv' }),
+      await umami.identify({ plan: 'pro' }),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    const rows = await rowsWhen(
+      `SELECT type, name, url, properties::VARCHAR AS props FROM events
+       WHERE site = 'web' AND (context->>'protocol') = 'umami' ORDER BY type`,
+      (rows) => rows.length >= 3,
+    );
+    expect(rows).toEqual([
+      { type: 'identify', name: null, url: null, props: '{"plan":"pro"}' },
+      { type: 'page', name: null, url: 'https://web.example.com/checkout', props: null },
+      { type: 'track', name: 'report_exported', url: null, props: '{"format":"csv"}' },
+    ]);
   });
 });

@@ -7,4 +7,5 @@ export {
   type QueryStats,
 } from './query-engine.ts';
 export { prepareReadOnly } from './sandbox.ts';
+export { withSqlHint } from './sql-hints.ts';
 export { applyViews, discoverViews, lakeTableSql, type ViewDefinition, viewStatements } from './views.ts';

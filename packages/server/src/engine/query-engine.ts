@@ -13,6 +13,7 @@ import type { DataLayout } from '../lake/index.ts';
 import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { prepareReadOnly } from './sandbox.ts';
+import { withSqlHint } from './sql-hints.ts';
 import { applyViews, discoverViews, viewStatements } from './views.ts';
 
 export interface QueryColumn {
@@ -256,7 +257,7 @@ export async function createQueryEngine(options: {
         if (healed(message) || (await raced(message))) continue;
         if (message.includes('INTERRUPT')) throw error;
         if (DAMAGED_INSIDE.test(message)) throw unreadable(error);
-        throw new InletError('QUERY_INVALID', message);
+        throw new InletError('QUERY_INVALID', withSqlHint(message, sql));
       }
     }
   };
@@ -296,7 +297,7 @@ export async function createQueryEngine(options: {
             whole = await prepared.runAndReadAll();
           } catch (rerun) {
             if ((rerun as Error).message.includes('INTERRUPT')) throw rerun;
-            throw new InletError('QUERY_INVALID', (rerun as Error).message);
+            throw new InletError('QUERY_INVALID', withSqlHint((rerun as Error).message, sql));
           }
           const all = whole.getRowsJson();
           truncated = all.length > maxRows;

@@ -102,6 +102,29 @@ describe('sandbox', () => {
     });
   });
 
+  it("adds a hint where DuckDB's JSON arrows bind otherwise than people expect", async () => {
+    const from = `FROM (SELECT 'track' AS type, '{"plan":"pro","n":3}'::JSON AS properties)`;
+    for (const where of [
+      "type = 'track' AND properties->>'plan' = 'pro'",
+      "type = 'x' OR properties->'plan' = '\"pro\"'",
+      "NOT properties->'n'",
+      "properties->>'n'::INT > 1",
+    ]) {
+      await expect(engine.query(`SELECT count(*) ${from} WHERE ${where}`), where).rejects.toMatchObject({
+        code: 'QUERY_INVALID',
+        message: expect.stringContaining('Hint: DuckDB binds -> and ->> more loosely'),
+      });
+    }
+    // Written as the hint says, they run; a cast that fails for other reasons gets no hint.
+    const fixed = await engine.query(
+      `SELECT count(*) AS n ${from} WHERE type = 'track' AND (properties->>'plan') = 'pro' AND (properties->>'n')::INT > 1`,
+    );
+    expect(fixed.rows).toEqual([['1']]);
+    const other = await engine.query(`SELECT (properties->>'plan')::INT ${from}`).catch((error) => error);
+    expect(other).toMatchObject({ code: 'QUERY_INVALID', message: expect.stringContaining("'pro'") });
+    expect(other.message).not.toContain('Hint:');
+  });
+
   it('reports a query that fails part-way through its rows, never a shorter result', async () => {
     // DuckDB's bindings end a failing stream like a finished one; the engine must notice.
     const late =

@@ -178,6 +178,17 @@ GROUP BY ALL`,
     expect(statuses(again)).toEqual({ broken: 'success', after_broken: 'success', not_select: 'failed' });
     expect(again.models.find((m) => m.name === 'not_select')?.message).toMatch(/one SELECT statement/);
     project('models/not_select.sql', 'SELECT 1 AS x');
+    // DuckDB binds its JSON arrows more loosely than AND: the message says how to write it.
+    project(
+      'models/arrows.sql',
+      `SELECT count(*) AS n FROM (SELECT type, '{"plan":"pro"}'::JSON AS properties FROM events)
+       WHERE type = 'track' AND properties->>'plan' = 'pro'`,
+    );
+    const arrows = await run({ selectors: ['arrows'] });
+    expect(arrows.models.find((m) => m.name === 'arrows')?.message).toMatch(
+      /^arrows: Conversion Error.*\nHint: DuckDB binds -> and ->> more loosely/s,
+    );
+    rmSync(join(temp.dir, 'project', 'models', 'arrows.sql'));
     // A seed whose quote never closes was read as one column named "id,name"; now it fails by name.
     project('seeds/plans.csv', 'id,name\n1,free\n"unterminated\n');
     const seeds = await run({ selectors: ['plans'] });

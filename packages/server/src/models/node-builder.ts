@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { withSqlHint } from '../engine/index.ts';
 import { isInletError } from '../errors/index.ts';
 import type { LakeTable } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
@@ -214,7 +215,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
           ? 'stopped'
           : node.kind === 'seed' && /sniffing file|CSV Error/i.test(message)
             ? `${node.path}: not a CSV file a seed can be (comma-separated, a header row, every row as many fields as the header, every quote closed); DuckDB says: ${firstLines(message).replace(/ The search space used was:.*$/, '')}`
-            : `${node.name}: ${firstLines(message)}`,
+            : `${node.name}: ${withSqlHint(firstLines(message), sql)}`,
     });
   } finally {
     versions.cleanup(step.retainVersionsMs);

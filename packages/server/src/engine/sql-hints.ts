@@ -1,0 +1,22 @@
+// Hints for DuckDB's messages that do not say what went wrong in people's SQL.
+
+const ARROW_HINT =
+  "DuckDB binds -> and ->> more loosely than AND, OR, NOT and comparisons, and :: to the key beside them: put each extraction in parentheses, as in (properties->>'plan') = 'pro' or (properties->>'n')::INT, or write json_extract_string(properties, 'plan').";
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * DuckDB's message, with a hint when the SQL fell into DuckDB's precedence of JSON arrows (fixed
+ * only in DuckDB 2.0): `type = 'track' AND properties->>'plan' = 'pro'` runs as
+ * `(type = 'track' AND properties) ->> ('plan' = 'pro')` and fails with "Failed to cast value to
+ * numerical", and `properties->>'n'::INT` casts the key 'n'. properties and context are JSON, so
+ * everyone who queries events meets this.
+ */
+export function withSqlHint(message: string, sql: string): string {
+  if (!sql.includes('->')) return message;
+  const castKey = /Could not convert string '([^']*)' to/.exec(message)?.[1];
+  const arrows =
+    /Failed to cast value to numerical|json_extract(_string)?\([^)]*BOOLEAN/.test(message) ||
+    (castKey !== undefined && new RegExp(`->>?\\s*'${escapeRegExp(castKey)}'\\s*::`).test(sql));
+  return arrows ? `${message}\nHint: ${ARROW_HINT}` : message;
+}
