@@ -288,6 +288,8 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
       (await (await fetch(`${url}/v1/projects/${WRITE_KEY}/settings`, { headers })).json()) as {
         integrations: Record<string, { apiHost: string; protocol: string }>;
       };
+    const headers = (await fetch(`${inlet.url}/v1/projects/${WRITE_KEY}/settings`)).headers;
+    expect(headers.get('vary')).toBe('Host, X-Forwarded-Host, X-Forwarded-Proto');
     const direct = await settings(inlet.url, {
       'X-Forwarded-Host': 'evil.example',
       'X-Forwarded-Proto': 'https',

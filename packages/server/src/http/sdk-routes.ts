@@ -81,7 +81,11 @@ export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
       reply.header('Access-Control-Allow-Origin', '*');
       const { writeKey } = request.params as { writeKey?: string };
       const site = siteOfKey(writeKey ?? writeKeyOf(request));
-      return reply.header('Cache-Control', 'public, max-age=300').send(settings(site, request));
+      // Segment's settings name the host asked for: a cache in front must keep one copy per host.
+      return reply
+        .header('Cache-Control', 'public, max-age=300')
+        .header('Vary', 'Host, X-Forwarded-Host, X-Forwarded-Proto')
+        .send(settings(site, request));
     };
 
   app.get('/v1/projects/:writeKey/settings', answer(segmentSettings));
