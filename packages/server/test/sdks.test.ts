@@ -256,6 +256,32 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     );
   });
 
+  it("RudderStack's JavaScript SDK with useBeacon sends batches by sendBeacon, its write key in the query", async () => {
+    const { page, requests } = await openPage('/rudder/beacon');
+    await page.evaluate(`new Promise((resolve) => {
+      const analytics = new rudderanalytics.RudderAnalytics();
+      analytics.load('${WRITE_KEY}', '${inlet.url}', {
+        configUrl: '${inlet.url}',
+        useBeacon: true,
+        beaconQueueOptions: { maxItems: 2, flushQueueInterval: 200 },
+      });
+      analytics.ready(() => {
+        analytics.track('beacon_a');
+        analytics.track('beacon_b', { format: 'pdf' });
+        resolve();
+      });
+    })`);
+    const rows = await rowsWhen(
+      `SELECT name, format FROM (SELECT ${EVENT_COLUMNS} FROM events WHERE site = 'web' AND path = '/rudder/beacon') ORDER BY name`,
+      (rows) => rows.length >= 2,
+    );
+    expect(rows).toEqual([
+      { name: 'beacon_a', format: null },
+      { name: 'beacon_b', format: 'pdf' },
+    ]);
+    expect(requests).toContain(`POST ${inlet.url}/beacon/v1/batch?writeKey=${WRITE_KEY}`);
+  });
+
   it('analytics-node sends every call type in batches', async () => {
     const analytics = new Analytics({ writeKey: WRITE_KEY, host: inlet.url, flushAt: 4, maxRetries: 0 });
     const errors: unknown[] = [];

@@ -33,7 +33,11 @@ const SUCCESS = Buffer.from('{"success":true}');
 const EMPTY_OBJECT = Buffer.from('{}');
 
 type Answer = { status: number; body?: Buffer | string; type?: string; headers?: Record<string, string> };
-type Route = { method: 'GET' | 'POST'; handle: (request: IncomingMessage, url: URL) => Promise<Answer> };
+/** A collector route; url is the request's address when it has a query string, or is a GET. */
+type Route = {
+  method: 'GET' | 'POST';
+  handle: (request: IncomingMessage, url: URL | undefined) => Promise<Answer>;
+};
 
 /** The HTTP Basic user name, which Segment's SDKs use for the write key. */
 export function basicUser(header: string | undefined): string | undefined {
@@ -154,8 +158,11 @@ export function createIntakeHandler(options: {
     userAgent: request.headers['user-agent'],
     origin: request.headers.origin,
   });
-  const accept = (request: IncomingMessage, parsed: ParsedIntake) =>
-    intake.accept(parsed, metaOf(request), basicUser(request.headers.authorization));
+  /** The write key a request carries outside its body: the Basic user name, else the query's (beacons). */
+  const requestWriteKey = (request: IncomingMessage, queryWriteKey: string | undefined) =>
+    basicUser(request.headers.authorization) ?? queryWriteKey;
+  const accept = (request: IncomingMessage, parsed: ParsedIntake, queryWriteKey?: string) =>
+    intake.accept(parsed, metaOf(request), requestWriteKey(request, queryWriteKey));
 
   /**
    * Parses and accepts a Segment or inlet batch body: a large one in an intake worker, so the main
@@ -166,13 +173,14 @@ export function createIntakeHandler(options: {
     body: Buffer,
     protocol: 'segment' | 'inlet',
     fixedType: EventType | undefined,
+    queryWriteKey?: string,
   ) => {
     if (workers && body.length >= workerMinBytes) {
       // A copy the worker can own: the body's memory may be shared with other buffers.
       const owned = new Uint8Array(body.length);
       owned.set(body);
       const meta = metaOf(request);
-      const headerWriteKey = basicUser(request.headers.authorization);
+      const headerWriteKey = requestWriteKey(request, queryWriteKey);
       const job = workers.run({ protocol, fixedType, body: owned, meta, headerWriteKey });
       if (job) {
         workerRequests.inc();
@@ -194,7 +202,11 @@ export function createIntakeHandler(options: {
       }
     }
     const json = parseJsonBody(body);
-    return accept(request, protocol === 'segment' ? parseSegment(json, fixedType) : parseInletBatch(json));
+    return accept(
+      request,
+      protocol === 'segment' ? parseSegment(json, fixedType) : parseInletBatch(json),
+      queryWriteKey,
+    );
   };
 
   const routes = new Map<string, Route>();
@@ -208,6 +220,16 @@ export function createIntakeHandler(options: {
     };
     for (const name of names) routes.set(`/v1/${name}`, route);
   }
+  // RudderStack's browser SDK with useBeacon: a Segment batch by navigator.sendBeacon, which can send
+  // no Authorization header, so the write key comes in the query.
+  routes.set('/beacon/v1/batch', {
+    method: 'POST',
+    handle: async (request, url) => {
+      const writeKey = url?.searchParams.get('writeKey') ?? undefined;
+      await acceptBody(request, await readBody(request, limit), 'segment', undefined, writeKey);
+      return { status: 200, body: SUCCESS, type: 'application/json; charset=utf-8' };
+    },
+  });
   routes.set('/collect', {
     method: 'POST',
     handle: async (request) => {
@@ -218,7 +240,7 @@ export function createIntakeHandler(options: {
   routes.set('/p.gif', {
     method: 'GET',
     handle: async (request, url) => {
-      await accept(request, parsePixel(Object.fromEntries(url.searchParams), request.headers.referer));
+      await accept(request, parsePixel(Object.fromEntries(url?.searchParams ?? []), request.headers.referer));
       return { status: 200, body: PIXEL, type: 'image/gif', headers: { 'Cache-Control': 'no-store' } };
     },
   });
@@ -298,8 +320,8 @@ export function createIntakeHandler(options: {
       );
       return true;
     }
-    const url = route.method === 'GET' ? new URL(raw, 'http://collector.invalid') : undefined;
-    route.handle(request, url as URL).then(
+    const url = route.method === 'GET' || query !== -1 ? new URL(raw, 'http://collector.invalid') : undefined;
+    route.handle(request, url).then(
       (answer) => respond(request, response, path, answer),
       (error: unknown) => fail(request, response, path, error),
     );
