@@ -344,6 +344,20 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     } finally {
       await proxied.cleanup();
     }
+    // Under a path behind a proxy, server.public_url says where; it wins over any header.
+    const mounted = await startTestInlet({
+      server: { host: '127.0.0.1', port: 0, public_url: 'https://example.com/inlet/' },
+      sites: [{ id: 'web', write_key: WRITE_KEY }],
+    });
+    try {
+      const under = await settings(mounted.url, { 'X-Forwarded-Host': 'collect.example.com' });
+      expect(under.integrations['Segment.io']).toMatchObject({
+        apiHost: 'example.com/inlet/v1',
+        protocol: 'https',
+      });
+    } finally {
+      await mounted.cleanup();
+    }
   });
 
   it('settings and analytics.js for an unknown write key are a 401, a chunk that is not one a 404', async () => {

@@ -55,6 +55,13 @@ describe('config', () => {
     expect(() => parseConfig({ sites: [{ id: 'docs' }] })).toThrow(/sites\[0\]\.write_key:/);
     expect(() => parseConfig({ colour: 'red' })).toThrow(/unknown key "colour"/);
     expect(() => parseConfig({ loader: { threads: 0 } })).toThrow(/loader\.threads:/);
+    for (const public_url of ['ftp://example.com', 'example.com/inlet', 'https://example.com/?a=1'])
+      expect(() => parseConfig({ server: { public_url } }), public_url).toThrow(
+        /server\.public_url: must be an http\(s\) address/,
+      );
+    expect(parseConfig({ server: { public_url: 'https://example.com/inlet/' } }).server.public_url).toBe(
+      'https://example.com/inlet',
+    );
     expect(() =>
       parseConfig({
         sites: [

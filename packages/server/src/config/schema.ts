@@ -43,6 +43,17 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       trust_proxy: z.boolean().default(false),
+      /**
+       * The address browsers and SDKs reach this server at, when a proxy serves it under a path
+       * (https://example.com/inlet); absent: the host and scheme each request arrived with.
+       */
+      public_url: z
+        .string()
+        .refine((value) => /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(value), {
+          message: 'must be an http(s) address such as https://example.com/inlet, without a query',
+        })
+        .transform((value) => value.replace(/\/+$/, ''))
+        .optional(),
       // A request (headers and body) must arrive whole within this, or it gets a 408 and the
       // connection is closed: nginx's client_body_timeout is 60 s; Node's own default is 5 minutes.
       request_timeout_ms: z.number().int().min(100).max(3_600_000).default(60_000),

@@ -23,13 +23,16 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
 
 /**
  * Segment's source settings (GET /v1/projects/<write key>/settings on its CDN): the Segment.io
- * destination is this collector, at the host and scheme the SDK asked for (behind a proxy with
- * server.trust_proxy, the ones it forwards).
+ * destination is this collector, at server.public_url, else at the host and scheme the SDK asked
+ * for (behind a proxy with server.trust_proxy, the ones it forwards).
  */
-function segmentSettings(site: Site, request: FastifyRequest) {
+function segmentSettings(site: Site, request: FastifyRequest, publicUrl: string | undefined) {
+  const [protocol, address] = publicUrl
+    ? (publicUrl.split('://') as [string, string])
+    : [request.protocol, request.host];
   return {
     integrations: {
-      'Segment.io': { apiKey: site.write_key, apiHost: `${request.host}/v1`, protocol: request.protocol },
+      'Segment.io': { apiKey: site.write_key, apiHost: `${address}/v1`, protocol },
     },
     metrics: { sampleRate: 0 },
     remotePlugins: [],
@@ -75,7 +78,7 @@ export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
     "in the path (Segment's /v1/projects/<write key>/settings) or as writeKey in the query",
   );
   const answer =
-    (settings: (site: Site, request: FastifyRequest) => unknown) =>
+    (settings: (site: Site, request: FastifyRequest, publicUrl: string | undefined) => unknown) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       // Any page may load settings, and a browser shows it an error's message only with this header.
       reply.header('Access-Control-Allow-Origin', '*');
@@ -85,7 +88,7 @@ export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
       return reply
         .header('Cache-Control', 'public, max-age=300')
         .header('Vary', 'Host, X-Forwarded-Host, X-Forwarded-Proto')
-        .send(settings(site, request));
+        .send(settings(site, request, config.server.public_url));
     };
 
   app.get('/v1/projects/:writeKey/settings', answer(segmentSettings));
