@@ -385,22 +385,27 @@ async function main() {
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
   console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
   console.log(`inlet's event loop delay (a 10 ms timer's lateness) — ${stalls.join('; ')}`);
-  if (!SPLIT) {
-    // Whether the loader kept up: what reached the lake by the end of the runs, and the WAL still waiting.
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    const metric = (name: string) =>
-      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? 0);
-    console.log(
-      `loader meanwhile: ${fmt(metric('inlet_loader_rows_total'))} of ${fmt(metric('inlet_events_accepted_total'))} ` +
-        `accepted events in the lake when the runs ended, ${fmt(metric('inlet_wal_bytes') / 2 ** 20)} MB of WAL waiting`,
-    );
-  }
+  // Whether the loader kept up: what reached the lake by the end of the runs (counted where the loader
+  // shares the collector's process), and the WAL still waiting.
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metric = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? 0);
+  const waiting = `${fmt(metric('inlet_wal_bytes') / 2 ** 20)} MB of WAL waiting`;
+  console.log(
+    SPLIT
+      ? `loader process meanwhile: ${waiting} when the runs ended`
+      : `loader meanwhile: ${fmt(metric('inlet_loader_rows_total'))} of ${fmt(metric('inlet_events_accepted_total'))} ` +
+          `accepted events in the lake when the runs ended, ${waiting}`,
+  );
+  // A loader that died leaves the collector both cores: the figures would not be a split setup's.
+  const loaderExit = loader ? (loader.exitCode ?? loader.signalCode) : null;
 
   if (IDLE_SECONDS > 0) console.log(await idleTimeline(child.pid as number, url));
 
   // Each exits once it has finished writing, so the directory is removed after the last write.
   await Promise.all([child, loader, bare].map((process) => process && stopped(process)));
   rmSync(dir, { recursive: true, force: true });
+  if (loaderExit !== null) throw new Error(`the loader process exited during the runs (${loaderExit})`);
 
   await reportLoader();
 }

@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
-import { openStateStore } from './index.ts';
+import { MIGRATIONS, openStateStore } from './index.ts';
+
+const execFileAsync = promisify(execFile);
 
 describe('state store', () => {
   it('keeps checkpoints across reopen and shares them between two handles', () => {
@@ -20,4 +24,28 @@ describe('state store', () => {
     c.close();
     temp.cleanup();
   });
+});
+
+describe('state store shared by processes', () => {
+  it('opens in two processes that create it at the same moment, and migrates it once', async () => {
+    const temp = tempDir();
+    const dirs = Array.from({ length: 20 }, (_, i) => join(temp.dir, String(i)));
+    const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'open-at.ts');
+    const start = String(Date.now() + 2_000); // after both processes have loaded
+    const run = () =>
+      execFileAsync(process.execPath, ['--import', 'tsx', script, start, '40', ...dirs], {
+        cwd: join(import.meta.dirname, '..', '..'),
+        encoding: 'utf8',
+      });
+    const outputs = await Promise.all([run(), run()]);
+    for (const { stdout } of outputs) expect(stdout.trim().split('\n')).toEqual(dirs.map(() => 'ok'));
+    for (const dir of dirs) {
+      const store = openStateStore(join(dir, 'state.sqlite'));
+      expect(store.db.prepare('SELECT id FROM _migrations ORDER BY id').all()).toEqual(
+        MIGRATIONS.map((m) => ({ id: m.id })),
+      );
+      store.close();
+    }
+    temp.cleanup();
+  }, 20_000);
 });

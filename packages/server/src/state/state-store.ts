@@ -14,12 +14,33 @@ export interface StateStore {
   close(): void;
 }
 
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** Runs work again while SQLite answers SQLITE_BUSY, for up to the busy timeout. */
+function untilNotBusy(work: () => void): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      work();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 10); // opening the store is synchronous; a 10 ms pause before trying again
+    }
+  }
+}
+
 /** Opens data/state.sqlite (WAL mode, so several inlet processes can share it) and migrates it. */
 export function openStateStore(path: string): StateStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path) as unknown as SqlDatabase & { pragma(sql: string): unknown };
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 10000');
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  // WAL mode is kept in the file, so only a new store's first open switches it. Two processes that
+  // create the store at once (`--role loader` started beside `--role collector`) race for that
+  // switch, and SQLite answers the loser SQLITE_BUSY at once instead of waiting, so wait here.
+  untilNotBusy(() => {
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+  });
   db.pragma('synchronous = FULL');
   db.exec(
     'CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
@@ -27,7 +48,9 @@ export function openStateStore(path: string): StateStore {
   const applied = new Set(
     (db.prepare('SELECT id FROM _migrations').all() as Array<{ id: number }>).map((r) => r.id),
   );
+  const isApplied = db.prepare('SELECT 1 FROM _migrations WHERE id = ?');
   const apply = db.transaction((migration: (typeof MIGRATIONS)[number]) => {
+    if (isApplied.get(migration.id)) return; // another process sharing the store applied it first
     db.exec(migration.sql);
     db.prepare('INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)').run(
       migration.id,
@@ -37,12 +60,9 @@ export function openStateStore(path: string): StateStore {
   });
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.id)) continue;
-    try {
-      apply(migration);
-    } catch (error) {
-      // Another process sharing the store applied it first.
-      if (!String(error).includes('already exists')) throw error;
-    }
+    // BEGIN IMMEDIATE takes the write lock first (waiting up to the busy timeout), so two processes
+    // migrating at once apply each migration once, one after the other.
+    apply.immediate(migration);
   }
   const get = db.prepare('SELECT value FROM checkpoints WHERE scope = ? AND key = ?');
   const set = db.prepare(
@@ -50,7 +70,7 @@ export function openStateStore(path: string): StateStore {
   );
   const remove = db.prepare('DELETE FROM checkpoints WHERE scope = ? AND key = ?');
   return {
-    db,
+    db: db as unknown as SqlDatabase,
     getCheckpoint<T>(scope: string, key: string) {
       const row = get.get(scope, key) as { value: string } | undefined;
       return row ? (JSON.parse(row.value) as T) : undefined;
