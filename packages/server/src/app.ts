@@ -349,7 +349,12 @@ export async function startRoles(options: {
       })
     : [];
   logger.info(
-    { url, roles: options.roles, data_dir: config.data_dir },
+    {
+      url,
+      roles: options.roles,
+      data_dir: config.data_dir,
+      ...(scheduler ? { workflows: workflows.map((w) => w.name) } : {}),
+    },
     url ? 'inlet is listening' : 'inlet is running',
   );
   return {

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WRITE_KEY } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
+/** The inlet command, as `npx inlet` runs it. */
+export const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
 
 /** A TCP port nothing listens on right now. */
 export const freePort = () =>

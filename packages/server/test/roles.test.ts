@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,6 +8,7 @@ import { startRoles } from '../src/app.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { basicAuth, queryApi, segmentMessage, tempDir, testConfig } from './helpers.ts';
+import { BIN, exited, inletConfigFile } from './inlet-process.ts';
 
 describe('roles', () => {
   it('a collector and a separate loader share one data directory; the web role queries what they wrote', async () => {
@@ -131,5 +133,32 @@ describe('roles', () => {
       ),
     ).toBe(2);
     expect(errors.join('')).toContain('--port 80000 is not a port number');
+  });
+
+  it('a role with nothing scheduled (a scheduler without workflows) runs until it is stopped', async () => {
+    const temp = tempDir();
+    const { config } = await inletConfigFile(temp.dir);
+    const child = spawn(process.execPath, [BIN, 'start', '--config', config, '--role', 'scheduler'], {
+      env: { ...process.env, INLET_API_TOKEN: 'roles-token', INLET_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let log = '';
+      child.stdout?.on('data', (chunk) => {
+        log += chunk;
+      });
+      for (let i = 0; i < 200 && !log.includes('inlet is running'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(JSON.parse(log.split('\n')[0] as string)).toMatchObject({ roles: ['scheduler'], workflows: [] });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(child.exitCode).toBeNull(); // before: exited with 0 right after saying it runs
+      child.kill('SIGTERM');
+      await exited(child);
+      expect(child.exitCode).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      temp.cleanup();
+    }
   });
 });

@@ -26,9 +26,18 @@ export function portOption(
 
 /** Resolves when the process has been asked to stop (SIGINT or SIGTERM). */
 export function untilSignal(): Promise<string> {
+  // Signal listeners keep no process alive, so a role with nothing to wait on (a scheduler without
+  // workflows) would end here at once, with 0, as if it had been stopped. This timer keeps it up.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    const stop = (signal: string) => {
+      clearInterval(keepAlive);
+      process.removeListener('SIGINT', onInt).removeListener('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.once('SIGINT', onInt).once('SIGTERM', onTerm);
   });
 }
 
