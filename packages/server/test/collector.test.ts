@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +146,14 @@ describe('collector over HTTP', () => {
     expect(await queryApi(inlet.url, "SELECT name, user_id FROM events WHERE event_id = 'px-1'")).toEqual([
       { name: 'email_open', user_id: 'user-9' },
     ]);
+    // HEAD, as link checkers and image proxies send it: the GIF's headers, and no event.
+    const head = await fetch(`${inlet.url}/p.gif?k=${WRITE_KEY}&n=email_open&id=px-head`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('image/gif');
+    expect(head.headers.get('content-length')).toBe(response.headers.get('content-length'));
+    expect(
+      await queryApi(inlet.url, "SELECT count(*)::INT AS n FROM events WHERE event_id = 'px-head'"),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('takes Plausible and Umami payloads unchanged', async () => {
@@ -476,6 +485,42 @@ describe('collector refusals', () => {
       415,
       'UNSUPPORTED_ENCODING',
     );
+  });
+
+  it('keeps a connection open after answers given at once, and closes it after a body refused unread', async () => {
+    // Requests written back to back on one connection; the answers, until the server closes it.
+    const exchange = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const { hostname, port } = new URL(inlet.url);
+        let answer = '';
+        const socket = connect(Number(port), hostname, () => socket.write(text));
+        socket.setTimeout(5_000, () => socket.destroy(new Error(`no close after: ${answer}`)));
+        socket.on('data', (chunk) => {
+          answer += chunk.toString('latin1');
+        });
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const pixel = `/p.gif?k=${WRITE_KEY}&n=email_open&id=px-pipe`;
+    const kept = await exchange(
+      'OPTIONS /v1/track HTTP/1.1\r\nHost: x\r\nOrigin: https://docs.example.com\r\nAccess-Control-Request-Method: POST\r\n\r\n' +
+        `HEAD ${pixel} HTTP/1.1\r\nHost: x\r\n\r\n` +
+        `GET ${pixel} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    // A preflight and a HEAD answered before Node had parsed past their headers closed the
+    // connection, and the requests after them went unanswered.
+    expect(kept.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 204', 'HTTP/1.1 200', 'HTTP/1.1 200']);
+    expect(kept.match(/^Connection: \S+/gm)).toEqual([
+      'Connection: keep-alive',
+      'Connection: keep-alive',
+      'Connection: close',
+    ]);
+    const refused = await exchange(
+      `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 50\r\nAuthorization: ${basicAuth()}\r\n\r\n` +
+        'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.padEnd(50, ' '),
+    );
+    expect(refused.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 415']);
+    expect(refused).toMatch(/^Connection: close/m);
   });
 
   it('404 for an unknown route, as JSON', async () => {

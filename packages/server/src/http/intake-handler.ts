@@ -37,7 +37,20 @@ type Answer = { status: number; body?: Buffer | string; type?: string; headers?:
 type Route = {
   method: 'GET' | 'POST';
   handle: (request: IncomingMessage, url: URL | undefined) => Promise<Answer>;
+  /** The answer to HEAD on a GET route: the GET answer's headers (Node sends no body), with nothing recorded. */
+  head?: Answer;
 };
+
+/**
+ * Whether the request has a body not read to its end. One without a length or chunks has none, but is
+ * complete only once Node has parsed past its headers, after an answer given at once (a preflight, a
+ * HEAD) was written: that answer must not close the connection.
+ */
+function bodyUnread(request: IncomingMessage): boolean {
+  if (request.complete) return false;
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
+}
 
 /** The HTTP Basic user name, which Segment's SDKs use for the write key. */
 export function basicUser(header: string | undefined): string | undefined {
@@ -243,6 +256,8 @@ export function createIntakeHandler(options: {
       await accept(request, parsePixel(Object.fromEntries(url?.searchParams ?? []), request.headers.referer));
       return { status: 200, body: PIXEL, type: 'image/gif', headers: { 'Cache-Control': 'no-store' } };
     },
+    // Link checkers and mail clients' image proxies may ask with HEAD first; that is no view.
+    head: { status: 200, body: PIXEL, type: 'image/gif', headers: { 'Cache-Control': 'no-store' } },
   });
   routes.set('/api/event', {
     method: 'POST',
@@ -272,8 +287,11 @@ export function createIntakeHandler(options: {
       headers.Vary = headers.Vary ? `Origin, ${headers.Vary}` : 'Origin';
     }
     if (answer.type) headers['Content-Type'] = answer.type;
+    // writeHead sends the headers as they are, so without a length Node would frame a body of a few
+    // bytes as chunks; a HEAD answer carries its GET's length and no body.
+    if (answer.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(answer.body));
     // A body refused unread would otherwise be parsed as the next request on this connection.
-    if (!request.complete) headers.Connection = 'close';
+    if (bodyUnread(request)) headers.Connection = 'close';
     response.writeHead(answer.status, headers);
     response.end(answer.body);
     requests.inc({ route: path, status: String(answer.status) });
@@ -306,6 +324,10 @@ export function createIntakeHandler(options: {
         status: 204,
         headers: preflightHeaders(request, 'GET, POST, OPTIONS'),
       });
+      return true;
+    }
+    if (request.method === 'HEAD' && route.head) {
+      respond(request, response, path, route.head);
       return true;
     }
     if (request.method !== route.method) return false;
