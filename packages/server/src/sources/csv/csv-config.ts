@@ -17,6 +17,8 @@ export interface CsvTable extends TableTarget {
   encoding: string;
   header: boolean;
   delimiter?: string | undefined;
+  /** Lines above the header (or the first row) that are not data: a title, an export date. */
+  skip: number;
   types?: Record<string, string> | undefined;
 }
 
@@ -36,6 +38,7 @@ const csvTable = z
       .default('utf-8'),
     header: z.boolean().default(true),
     delimiter: z.string().length(1, 'must be one character').optional(),
+    skip: z.number().int().min(0).default(0),
     types: z
       .record(
         z.string(),
@@ -74,6 +77,7 @@ const csvTable = z
       encoding: entry.encoding,
       header: entry.header,
       delimiter: entry.delimiter,
+      skip: entry.skip,
       types: entry.types,
     }),
   );

@@ -197,6 +197,44 @@ describe('csv source', () => {
     ]);
   });
 
+  it('names the line whose field count differs from the header, never taking a wide last line for the header', async () => {
+    const rows = Array.from({ length: 100 }, (_, i) => `${i},n${i}\n`).join('');
+    // DuckDB guessed lines to skip and took the last, wider line for the header: 0 rows, no error.
+    const { h } = await setup([{ path: 'wide_end.csv' }], { 'wide_end.csv': `id,name\n${rows}101,a,b,c\n` });
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_DATA_INVALID',
+      message:
+        'crm.wide_end: line 102 of wide_end.csv has 4 fields where the header has 2; every line needs as many ' +
+        '(a field that holds "," must be in double quotes). If the file uses another delimiter, set delimiter: ' +
+        'for this table in inlet.yaml; if lines above the header are not data, set skip: (docs/csv.md).',
+    });
+    harness?.close();
+    exports?.cleanup();
+    const short = await setup([{ path: 'short.csv', encoding: 'shift_jis' }], {
+      'short.csv': iconv.encode(`id,名前,x\n1,一,1\n2,二\n`, 'shift_jis'),
+    });
+    await expect(short.h.sync('crm')).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /^crm\.short: line 3 of short\.csv has 2 fields where the header has 3;/,
+      ),
+    });
+  });
+
+  it('skip: passes over lines above the header', async () => {
+    const { h } = await setup([{ path: 'report.csv', skip: 2 }], {
+      'report.csv': '売上レポート\n出力日: 2026/12/01, 全店\nid,amount\n1,100\n2,250\n',
+    });
+    await h.sync('crm');
+    expect(await describeTypes(h, 'crm.report')).toEqual({ id: 'BIGINT', amount: 'BIGINT' });
+    expect(await h.query('SELECT id, amount FROM crm.report ORDER BY id')).toEqual([
+      { id: '1', amount: '100' },
+      { id: '2', amount: '250' },
+    ]);
+    expect(() =>
+      parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'a.csv', skip: -1 }] }] }),
+    ).toThrow(/sources\[0\]\.tables\[0\]\.skip:/);
+  });
+
   it('says to raise memory_limit when a wide export does not fit, and reads it once raised', async () => {
     // 800 columns (a survey export): DuckDB's CSV reader and Parquet writer hold buffers per column.
     const columns = Array.from({ length: 800 }, (_, i) => i);

@@ -8,7 +8,8 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
-import { decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
+import { findRaggedRecord } from './csv-shape.ts';
+import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
 
 /** What an incremental or merge import remembers: each imported file with its size and mtime. */
 interface FilesPosition {
@@ -92,8 +93,8 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           ? undefined
           : { files: { ...imported, ...Object.fromEntries(todo.map((f) => [key(f), f.stamp])) } };
       if (todo.length === 0) return { rows: 0, position };
+      let readable = todo.map((file) => file.path);
       try {
-        let readable = todo.map((file) => file.path);
         if (needsDecoding(table.encoding)) {
           mkdirSync(run.tmpDir, { recursive: true });
           readable = [];
@@ -138,10 +139,23 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         return { rows, position };
       } catch (error) {
         if (isInletError(error)) throw error;
+        const message = (error as Error).message;
+        if (table.format === 'csv' || table.format === 'tsv') {
+          const ragged = await firstRaggedRecord(readable, table).catch(() => undefined);
+          if (ragged) {
+            const { file, line, fields, expected } = ragged;
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: line ${line} of ${basename(todo[file]?.path ?? '')} has ${fields} fields where ${table.header ? 'the header' : 'the first line'} has ${expected}; ` +
+                `every line needs as many (a field that holds "${csvDelimiter(table)}" must be in double quotes). ` +
+                'If the file uses another delimiter, set delimiter: for this table in inlet.yaml; if lines above the header are not data, set skip: (docs/csv.md).',
+            );
+          }
+        }
         // DuckDB names the file and line; the temporary UTF-8 copy is named after the original.
         throw new InletError(
           'SOURCE_DATA_INVALID',
-          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint((error as Error).message, table.encoding)}: ${(error as Error).message}`,
+          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table.encoding)}: ${withoutDuckDbAdvice(message)}`,
         );
       }
     },
@@ -157,7 +171,24 @@ function readHint(message: string, encoding: string): string {
     return '. The file is not UTF-8: set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)';
   if (/Malformed JSON.*surrogate/s.test(message))
     return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
+  if (/not possible to automatically detect the CSV parsing dialect/.test(message))
+    return ". Check this table's delimiter:, header:, skip: (lines above the header) and encoding: in inlet.yaml (docs/csv.md)";
   return '';
+}
+
+/** DuckDB's message without its list of fixes, which name read_csv options inlet.yaml does not have. */
+function withoutDuckDbAdvice(message: string): string {
+  const cut = message.search(/\n(?:The search space used was:|Possible fixes:)/);
+  return cut === -1 ? message : message.slice(0, cut);
+}
+
+/** The first file (by index) with a record of another field count than its first, and that record. */
+async function firstRaggedRecord(paths: string[], table: CsvTable) {
+  for (const [file, path] of paths.entries()) {
+    const ragged = await findRaggedRecord(path, { delimiter: csvDelimiter(table), skip: table.skip });
+    if (ragged) return { file, ...ragged };
+  }
+  return undefined;
 }
 
 /** A `type: csv` source: CSV, TSV and JSON exports imported into the lake, types inferred by DuckDB. */

@@ -42,6 +42,10 @@ export const decoderName = (encoding: string) =>
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const MAX_ROW_BYTES = 8 * 1024 * 1024;
 
+/** A CSV or TSV table's field delimiter: its own, else comma or tab by format. */
+export const csvDelimiter = (table: { format: CsvFormat; delimiter?: string | undefined }): string =>
+  table.delimiter ?? (table.format === 'tsv' ? '\t' : ',');
+
 /**
  * The DuckDB reader over a table's files (all UTF-8 by now). Column types are inferred from every
  * row (sample_size=-1), so a value late in a file cannot contradict the type picked from the first
@@ -54,6 +58,7 @@ export function readSql(
     format: CsvFormat;
     header: boolean;
     delimiter?: string | undefined;
+    skip?: number;
     types?: Record<string, string> | undefined;
   },
 ): string {
@@ -66,12 +71,14 @@ export function readSql(
     const casts = types.map(([name, type]) => `CAST(${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`);
     return `SELECT * REPLACE (${casts.join(', ')}) FROM ${from}`;
   }
-  const delimiter = table.delimiter ?? (table.format === 'tsv' ? '\t' : ',');
+  const delimiter = csvDelimiter(table);
   const forced = types.length
     ? `, types={${types.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ')}}`
     : '';
   return (
-    `SELECT * FROM read_csv(${files}, header=${table.header}, delim=${sqlString(delimiter)}, ` +
+    // skip is always given: left out, DuckDB guesses how many lines to skip, and for a file with a
+    // wider line at its end it took that line for the header and read no rows at all.
+    `SELECT * FROM read_csv(${files}, header=${table.header}, delim=${sqlString(delimiter)}, skip=${table.skip ?? 0}, ` +
     `sample_size=-1, union_by_name=true, max_line_size=${MAX_ROW_BYTES}, buffer_size=${MAX_ROW_BYTES * 2}${forced})`
   );
 }
