@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
 import {
   createEnricher,
@@ -47,15 +56,51 @@ export interface RunningInlet {
 export function resolveApiToken(config: InletConfig): { token: string; generated: boolean; path: string } {
   const path = join(dataLayout(config.data_dir).state, 'api-token');
   if (config.apiToken) return { token: config.apiToken, generated: false, path };
+  const saved = readSavedToken(path);
+  if (saved !== undefined) return { token: saved, generated: false, path };
+  // Written whole to a file of this process's, then linked to its name: never seen half written
+  // (an empty token would let every request in), and of two processes starting at once the second's
+  // link fails and it takes the first one's token.
+  const token = `inlet_${randomBytes(24).toString('base64url')}`;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const draft = `${path}.${process.pid}.tmp`;
+  const fd = openSync(draft, 'w', 0o600);
   try {
-    return { token: readFileSync(path, 'utf8').trim(), generated: false, path };
-  } catch {
-    const token = `inlet_${randomBytes(24).toString('base64url')}`;
-    mkdirSync(dataLayout(config.data_dir).state, { recursive: true, mode: 0o700 });
-    writeFileSync(path, `${token}\n`, { mode: 0o600 });
-    return { token, generated: true, path };
+    writeFileSync(fd, `${token}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
+  try {
+    linkSync(draft, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { token: readSavedToken(path) ?? token, generated: false, path };
+  } finally {
+    rmSync(draft, { force: true });
+  }
+  return { token, generated: true, path };
 }
+
+/** The token kept in data/state/api-token, undefined when there is none; refuses an unusable one. */
+function readSavedToken(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const token = text.trim();
+  if (token.length >= MIN_TOKEN_LENGTH) return token;
+  throw new InletError(
+    'CONFIG_INVALID',
+    `${path} holds ${token.length === 0 ? 'no API token' : 'an API token shorter than 16 characters'}. ` +
+      'Delete the file to have inlet generate a new one, or set INLET_API_TOKEN.',
+  );
+}
+
+const MIN_TOKEN_LENGTH = 16;
 
 /**
  * Intake workers when collector.workers is not set: a core for the main thread and one for the
@@ -156,6 +201,10 @@ export async function startRoles(options: {
       );
     }
   }
+  // Before anything is opened, so a token file that stops the start leaves nothing to close.
+  const resolvedToken = has('collector') || has('web') ? resolveApiToken(config) : undefined;
+  if (resolvedToken?.generated)
+    logger.info({ path: resolvedToken.path }, 'generated an API token because INLET_API_TOKEN is not set');
   const metrics = createMetrics();
   // One collector and one loader a data directory: a second collector would recover (truncate)
   // the first one's open WAL segment as if it had crashed, and a second loader would load and
@@ -314,10 +363,8 @@ export async function startRoles(options: {
     state.close();
     for (const lock of roleLocks) lock.release();
   };
-  if (has('collector') || has('web')) {
-    const { token, generated, path } = resolveApiToken(config);
-    if (generated) logger.info({ path }, 'generated an API token because INLET_API_TOKEN is not set');
-    apiToken = token;
+  if (resolvedToken) {
+    apiToken = resolvedToken.token;
     app = createHttpApp({
       config,
       logger,
@@ -329,7 +376,7 @@ export async function startRoles(options: {
       catalog,
       runs: has('web') ? runs : undefined,
       logs,
-      apiToken: token,
+      apiToken: resolvedToken.token,
     });
     try {
       url = await app.listen({ host: config.server.host, port: config.server.port });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -89,6 +89,15 @@ describe('roles', () => {
       });
       const next = await startRoles({ config, logger: createSilentLogger(), roles: ['collector'] });
       await next.close();
+      // inlet start says so and exits 3, the configuration code the README and docs/errors.md give.
+      const { config: file } = await inletConfigFile(temp.dir, '');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/port: \d+/, `port: ${port}`));
+      const errors: string[] = [];
+      const output = { isTty: false, out: () => {}, err: (text: string) => errors.push(text) };
+      expect(
+        await main(['start', '--config', file, '--role', 'web'], output, { INLET_API_TOKEN: 'x'.repeat(16) }),
+      ).toBe(3);
+      expect(errors.join('')).toMatch(/^SERVER_CANNOT_LISTEN: /);
     } finally {
       blocker.close();
       temp.cleanup();

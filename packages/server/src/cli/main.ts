@@ -119,7 +119,7 @@ export async function main(
   } catch (error) {
     if (isInletError(error)) {
       output.err(`${error.code}: ${error.message}\n`);
-      return error.code.startsWith('QUERY') ? ExitCode.QUERY : ExitCode.FAILURE;
+      return exitCodeOf(error.code);
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
@@ -128,4 +128,12 @@ export async function main(
     }
     throw error;
   }
+}
+
+/** Configuration, data directory and port problems (docs/errors.md's first section) exit 3. */
+const CONFIGURATION_CODES = new Set(['DATA_DIR_IN_USE', 'DATA_DIR_UNUSABLE', 'SERVER_CANNOT_LISTEN']);
+
+function exitCodeOf(code: string): ExitCode {
+  if (code.startsWith('CONFIG_') || CONFIGURATION_CODES.has(code)) return ExitCode.CONFIG;
+  return code.startsWith('QUERY') ? ExitCode.QUERY : ExitCode.FAILURE;
 }
