@@ -1,14 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
@@ -36,7 +27,7 @@ import {
 } from './scheduler/index.ts';
 import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
-import { acquireProcessLock, openStateStore, type StateStore } from './state/index.ts';
+import { acquireProcessLock, createOnce, openStateStore, type StateStore } from './state/index.ts';
 import { createSealedSegments, createWalWriter, type WalWriter, walWritableLogger } from './wal/index.ts';
 
 export interface RunningInlet {
@@ -58,27 +49,11 @@ export function resolveApiToken(config: InletConfig): { token: string; generated
   if (config.apiToken) return { token: config.apiToken, generated: false, path };
   const saved = readSavedToken(path);
   if (saved !== undefined) return { token: saved, generated: false, path };
-  // Written whole to a file of this process's, then linked to its name: never seen half written
-  // (an empty token would let every request in), and of two processes starting at once the second's
-  // link fails and it takes the first one's token.
   const token = `inlet_${randomBytes(24).toString('base64url')}`;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const draft = `${path}.${process.pid}.tmp`;
-  const fd = openSync(draft, 'w', 0o600);
-  try {
-    writeFileSync(fd, `${token}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(draft, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  // Of two processes starting at once, the second takes the first one's token.
+  if (!createOnce(path, `${token}\n`))
     return { token: readSavedToken(path) ?? token, generated: false, path };
-  } finally {
-    rmSync(draft, { force: true });
-  }
   return { token, generated: true, path };
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
@@ -98,6 +99,23 @@ describe('visitor hash', () => {
     now += 3 * 24 * 3600_000;
     hash('docs', '203.0.113.7', IPHONE);
     expect(readdirSync(dir).sort()).toEqual(['2026-11-24.salt']);
+    cleanup();
+  });
+
+  it('never hashes with a salt cut short, and two hashers of one directory agree on the salt', () => {
+    const { dir, cleanup } = tempDir();
+    const now = () => Date.parse('2026-11-20T10:00:00Z');
+    // What a crash between creating the file and writing it left: an empty salt hashes nothing away.
+    writeFileSync(join(dir, '2026-11-20.salt'), '');
+    const first = createVisitorHasher({ dir, now });
+    const second = createVisitorHasher({ dir, now });
+    const hash = first('docs', '203.0.113.7', IPHONE);
+    expect(readFileSync(join(dir, '2026-11-20.salt'))).toHaveLength(32);
+    expect(hash).not.toBe(
+      createHash('sha256').update(`docs\u0000203.0.113.7\u0000${IPHONE}`).digest('hex').slice(0, 16),
+    );
+    expect(second('docs', '203.0.113.7', IPHONE)).toBe(hash);
+    expect(readdirSync(dir)).toEqual(['2026-11-20.salt']);
     cleanup();
   });
 });

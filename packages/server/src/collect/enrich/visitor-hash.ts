@@ -1,9 +1,26 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createOnce } from '../../state/index.ts';
 
 const DAY_MS = 86_400_000;
 const SALT_FILE = /^(\d{4}-\d{2}-\d{2})\.salt$/;
+
+const SALT_BYTES = 32;
+
+/** A day's salt, undefined when there is none yet; one cut short (by a crash of an older inlet) is removed. */
+function readSalt(path: string): Buffer | undefined {
+  let salt: Buffer;
+  try {
+    salt = readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  if (salt.length === SALT_BYTES) return salt;
+  rmSync(path, { force: true });
+  return undefined;
+}
 
 /**
  * Replaces the raw IP with hash(daily salt, site, IP, user agent). Each UTC day gets a new random
@@ -13,20 +30,17 @@ export function createVisitorHasher(options: { dir: string; now?: () => number }
   const now = options.now ?? Date.now;
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   let day = '';
-  let salt = Buffer.alloc(0);
+  let salt: Buffer = Buffer.alloc(0);
 
   const rotate = (today: string, at: number) => {
     const path = join(options.dir, `${today}.salt`);
-    try {
-      salt = readFileSync(path);
-    } catch {
-      salt = randomBytes(32);
-      // 'wx' so two processes sharing a data directory agree on one salt.
-      try {
-        writeFileSync(path, salt, { mode: 0o600, flag: 'wx' });
-      } catch {
-        salt = readFileSync(path);
-      }
+    const saved = readSalt(path);
+    if (saved) salt = saved;
+    else {
+      // Created whole or not at all, so two processes sharing a data directory agree on one salt
+      // and none hashes with an empty one (an unsalted hash of an IP can be reversed).
+      salt = randomBytes(SALT_BYTES);
+      if (!createOnce(path, salt)) salt = readSalt(path) ?? salt;
     }
     for (const name of readdirSync(options.dir)) {
       const match = SALT_FILE.exec(name);
