@@ -82,6 +82,8 @@ export async function compactPartition(
   const manifest = join(dir, `.compact-${outName}.inputs`);
   const tmp = join(dir, `.${outName}.parquet.tmp`);
   writeFileSync(manifest, JSON.stringify(small.map((f) => f.name)));
+  // Its content too, not only its name: after a power cut, recovery must read the inputs to remove.
+  syncPath(manifest);
   syncPath(dir);
   // The merged file's id filter is the union of its inputs', when each has one (see id-filter.ts).
   const filters = await Promise.all(small.map((f) => readIdFilterAsync(f.path)));

@@ -59,7 +59,10 @@ export async function compactLogPartition(
     .at(-1);
   const output = `${prefix}${last}-c`;
   const tmp = join(dir, `.${output}.parquet.tmp`);
-  writeFileSync(join(dir, `.compact-${output}.inputs`), JSON.stringify(small.map((f) => f.name)));
+  const manifest = join(dir, `.compact-${output}.inputs`);
+  writeFileSync(manifest, JSON.stringify(small.map((f) => f.name)));
+  // Its content too, not only its name: after a power cut, recovery must read the inputs to remove.
+  syncPath(manifest);
   syncPath(dir);
   await connection.run(
     `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
