@@ -164,10 +164,30 @@ export async function createQueryEngine(options: {
     opts: QueryOptions,
     fn: (connection: DuckDBConnection, stopped: () => InletError | undefined) => Promise<T>,
   ): Promise<T> => {
-    await acquire();
+    const { id } = opts;
+    let reason: InletError | undefined;
+    if (id !== undefined) {
+      // Two queries under one id: the second took the first's entry, and on ending removed it, so
+      // the first could no longer be cancelled.
+      if (running.has(id))
+        throw new InletError(
+          'INVALID_FIELD',
+          `query_id: "${id}" is already running; give each query an id of its own (a UUID, say).`,
+          { details: { field: 'query_id' } },
+        );
+      // Cancelled while it waits for a slot: it stops as soon as it has one.
+      running.set(id, () => {
+        reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
+      });
+    }
+    try {
+      await acquire();
+    } catch (error) {
+      if (id !== undefined) running.delete(id);
+      throw error;
+    }
     const endLease = options.leases?.begin();
     const connection = await instance.connect();
-    let reason: InletError | undefined;
     const interrupt = (error: InletError) => {
       reason ??= error;
       connection.interrupt();
@@ -184,8 +204,9 @@ export async function createQueryEngine(options: {
     );
     const onAbort = () => interrupt(new InletError('QUERY_CANCELLED', 'The query was cancelled.'));
     opts.signal?.addEventListener('abort', onAbort);
-    if (opts.id) running.set(opts.id, onAbort);
+    if (id !== undefined) running.set(id, onAbort);
     try {
+      if (reason) throw reason;
       return await fn(connection, () => reason);
     } catch (error) {
       if (reason) throw reason;
@@ -193,7 +214,7 @@ export async function createQueryEngine(options: {
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      if (opts.id) running.delete(opts.id);
+      if (id !== undefined) running.delete(id);
       connection.closeSync();
       endLease?.();
       release();

@@ -171,4 +171,33 @@ describe('sandbox', () => {
     while (!engine.cancel('q2')) await new Promise((resolve) => setImmediate(resolve));
     await expect(early).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
   });
+
+  it('refuses a second query under a running query id, so the first stays cancellable', async () => {
+    const first = engine.query('SELECT count(*) FROM range(100000000000) a', { id: 'dup' });
+    await expect(engine.query('SELECT 1', { id: 'dup' })).rejects.toMatchObject({
+      code: 'INVALID_FIELD',
+      message: 'query_id: "dup" is already running; give each query an id of its own (a UUID, say).',
+    });
+    // Before, the second query took the id and removed it when it ended: no cancel reached the first.
+    expect(engine.cancel('dup')).toBe(true);
+    await expect(first).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
+    await expect(engine.query('SELECT 1 AS one', { id: 'dup' })).resolves.toMatchObject({ rows: [[1]] });
+  });
+
+  it('cancels a query still waiting for a slot', async () => {
+    const config = testConfig(join(temp.dir, 'data'), { query: { max_concurrent: 1 } });
+    const one = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+    try {
+      const slow = one.query('SELECT count(*) FROM range(100000000000) a', { id: 'running' });
+      const queued = one.query('SELECT 1', { id: 'queued' });
+      expect(one.cancel('queued')).toBe(true);
+      expect(one.cancel('running')).toBe(true);
+      await Promise.all([
+        expect(queued).rejects.toMatchObject({ code: 'QUERY_CANCELLED' }),
+        expect(slow).rejects.toMatchObject({ code: 'QUERY_CANCELLED' }),
+      ]);
+    } finally {
+      one.close();
+    }
+  });
 });
