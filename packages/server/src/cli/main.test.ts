@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../test/helpers.ts';
 import { ExitCode } from './exit-codes.ts';
+import { startHelp } from './start.ts';
 
 const temp = tempDir();
 const configPath = join(temp.dir, 'inlet.yaml');
@@ -32,6 +33,9 @@ describe('inlet command line', () => {
       expect(help.out).toContain('inlet query "<sql>" [--format table|json|csv]');
     }
     expect((await inlet('sync', 'crm', '--help')).out).toContain('inlet sync <source>');
+    // inlet help <command>, as git help takes one.
+    const start = await inlet('help', 'start');
+    expect([start.code, start.out.split('\n')[0]]).toEqual([ExitCode.OK, startHelp.split('\n')[0]]);
   });
 
   it('stops quietly when the reader of its output goes away (inlet query … | head)', async () => {

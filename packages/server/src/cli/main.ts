@@ -51,6 +51,12 @@ export async function main(
   }
   const [command, ...commandArgs] = argv;
   const rest = [...commandArgs, ...leading];
+  // inlet help <command>: that command's usage, as git help does.
+  const asked = command === 'help' ? COMMAND_HELP[commandArgs[0] ?? ''] : undefined;
+  if (asked) {
+    output.out(`${asked}\n`);
+    return ExitCode.OK;
+  }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     output.out(HELP);
     return command ? ExitCode.OK : ExitCode.USAGE;
