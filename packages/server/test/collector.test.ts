@@ -621,6 +621,58 @@ describe('limits and a full WAL', () => {
   });
 });
 
+describe('events refused, by reason', () => {
+  // Each refused request's events count once in inlet_events_rejected_total: a batch's messages
+  // when its list can be read, one event otherwise, on the main thread as in an intake worker.
+  it.each([
+    ['on the main thread', 0],
+    ['in an intake worker', 1],
+  ])('counts every refused request %s', async (_, workers) => {
+    const server = await startTestInlet({
+      collector: { workers, worker_min_bytes: 64 },
+      limits: { per_ip_per_second: 0, per_write_key_per_second: 0 },
+    });
+    const send = (path: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth(), ...headers },
+        body,
+      });
+    const batch = (prefix: string) => Array.from({ length: 40 }, (_, i) => segmentMessage(`${prefix}-${i}`));
+    const invalid = batch('bad');
+    invalid[27] = { ...invalid[27], type: 'purchase' };
+    expect((await send('/v1/batch', JSON.stringify({ batch: invalid }))).status).toBe(400);
+    expect((await send('/v1/track', JSON.stringify({ event: 'x', messageId: 'no-user' }))).status).toBe(400);
+    expect(
+      (await send('/collect', JSON.stringify({ e: [{ t: 'page', a: 'x' }, { t: 'nope' }] }))).status,
+    ).toBe(400);
+    expect((await send('/v1/batch', `{"batch": [${'1,'.repeat(80)}`)).status).toBe(400);
+    expect((await send('/v1/batch', JSON.stringify({ batch: 'none' }))).status).toBe(400);
+    const unknownKey = { authorization: basicAuth('wk_nobody_0000') };
+    expect((await send('/v1/batch', JSON.stringify({ batch: batch('k') }), unknownKey)).status).toBe(401);
+    expect((await send('/v1/batch', '{}', { 'content-type': 'text/html' })).status).toBe(415);
+    expect((await fetch(`${server.url}/p.gif?n=open`)).status).toBe(401);
+    expect((await send('/v1/batch', JSON.stringify({ batch: batch('ok') }))).status).toBe(200);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const rejected = Object.fromEntries(
+      [...metrics.matchAll(/^inlet_events_rejected_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [
+        m[1],
+        Number(m[2]),
+      ]),
+    );
+    expect(rejected).toEqual({
+      INVALID_FIELD: 40 + 1 + 2 + 1,
+      INVALID_JSON: 1,
+      UNKNOWN_WRITE_KEY: 40,
+      UNSUPPORTED_CONTENT_TYPE: 1,
+      MISSING_WRITE_KEY: 1,
+    });
+    expect(metrics).toContain('inlet_events_accepted_total{site="docs"} 40');
+    if (workers) expect(metrics).toMatch(/^inlet_intake_worker_requests_total [1-9]/m);
+    await server.cleanup();
+  });
+});
+
 describe('intake workers', () => {
   it('parse large bodies off the main thread with the same rows, refusals and counts', async () => {
     const pooled = await startTestInlet({

@@ -6,8 +6,7 @@ import { createEnricher } from './enrich/index.ts';
 import type { RequestMeta } from './incoming.ts';
 import { createRecordEncoder } from './intake.ts';
 import { parseJsonBody } from './json-body.ts';
-import { parseInletBatch } from './protocols/inlet.ts';
-import { parseSegment } from './protocols/segment.ts';
+import { type BatchProtocol, eventsIn, parseBatch } from './protocols/batch.ts';
 
 // An intake worker: a thread that turns large request bodies into WAL records (JSON parsing,
 // checks, enrichment, encoding), so one collector uses more than one core. The main thread keeps
@@ -20,7 +19,7 @@ export interface IntakeWorkerData {
 
 export interface IntakeJob {
   id: number;
-  protocol: 'segment' | 'inlet';
+  protocol: BatchProtocol;
   /** For Segment's per-type routes; undefined for /v1/batch. */
   fixedType: EventType | undefined;
   body: Uint8Array;
@@ -33,7 +32,7 @@ export type IntakeJobResult =
   | {
       id: number;
       ok: false;
-      /** Events the refusal covers, once the body parsed; they count as rejected. */
+      /** Events the refusal covers, once the body is JSON (eventsIn); they count as rejected. */
       count: number | undefined;
       /** An InletError's fields, or code undefined for a failure of inlet's own. */
       error: {
@@ -57,8 +56,8 @@ function createJobRunner(data: IntakeWorkerData) {
     let count: number | undefined;
     try {
       const body = parseJsonBody(Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength));
-      const parsed = job.protocol === 'segment' ? parseSegment(body, job.fixedType) : parseInletBatch(body);
-      count = parsed.events.length;
+      count = eventsIn(body, job.protocol, job.fixedType);
+      const parsed = parseBatch(body, job.protocol, job.fixedType);
       const prepared = encoder.prepare(parsed, job.meta, job.headerWriteKey);
       const { id, write_key } = prepared.site;
       return { id: job.id, ok: true, site: { id, write_key }, count, records: prepared.records };

@@ -88,8 +88,16 @@ export function createIntake(options: {
   const accepted = metrics.counter('inlet_events_accepted_total', 'Events durably written to the WAL');
   const rejected = metrics.counter('inlet_events_rejected_total', 'Events refused, by reason');
 
+  // Refusals already counted, so the HTTP layer counts each refused request once whatever refused it.
+  const countedErrors = new WeakSet<object>();
+  /** Counts a refusal's events under its code, once per error. */
+  const countRefusal = (error: InletError, count: number) => {
+    if (countedErrors.has(error)) return;
+    countedErrors.add(error);
+    if (count > 0) rejected.inc({ reason: error.code }, count);
+  };
   const refuse = (error: InletError, count: number): never => {
-    rejected.inc({ reason: error.code }, count);
+    countRefusal(error, count);
     throw error;
   };
 
@@ -117,7 +125,7 @@ export function createIntake(options: {
     try {
       await wal.append(prepared.records);
     } catch (error) {
-      if (error instanceof InletError) rejected.inc({ reason: error.code }, count);
+      if (error instanceof InletError) countRefusal(error, count);
       throw error;
     }
     accepted.inc({ site: site.id }, count);
@@ -126,9 +134,15 @@ export function createIntake(options: {
 
   return {
     commit,
-    /** Counts events refused elsewhere (in an intake worker) as this intake's own refusals. */
-    countRejected(code: string, count: number) {
-      rejected.inc({ reason: code }, count);
+    counted,
+    /**
+     * Counts the events of a refused request, unless the refusal was counted already (by counted,
+     * commit or an earlier call): count is what the request held, as far as it could be read.
+     */
+    countRefusal,
+    /** Counts a request that failed on inlet's own account (a 500): its events were refused too. */
+    countFailure(count: number) {
+      rejected.inc({ reason: 'INTERNAL' }, count);
     },
     /** Writes the events for the site their write key names; resolves with how many were accepted. */
     accept(parsed: ParsedIntake, meta: RequestMeta, headerWriteKey: string | undefined): Promise<number> {

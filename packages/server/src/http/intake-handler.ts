@@ -2,15 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import {
+  type BatchProtocol,
   createRateLimiter,
+  eventsIn,
   type Intake,
   type IntakeWorkers,
   type ParsedIntake,
-  parseInletBatch,
+  parseBatch,
   parseJsonBody,
   parsePixel,
   parsePlausible,
-  parseSegment,
   parseUmami,
   type RequestMeta,
 } from '../collect/index.ts';
@@ -184,7 +185,7 @@ export function createIntakeHandler(options: {
   const acceptBody = async (
     request: IncomingMessage,
     body: Buffer,
-    protocol: 'segment' | 'inlet',
+    protocol: BatchProtocol,
     fixedType: EventType | undefined,
     queryWriteKey?: string,
   ) => {
@@ -206,8 +207,9 @@ export function createIntakeHandler(options: {
         const { code, message, details, retryAfterSeconds } = result.error;
         if (code !== undefined) {
           // The worker's refusal, counted and answered as this thread's own would be.
-          if (result.count !== undefined) intake.countRejected(code, result.count);
-          throw new InletError(code, message, { details, retryAfterSeconds });
+          const error = new InletError(code, message, { details, retryAfterSeconds });
+          if (result.count !== undefined) intake.countRefusal(error, result.count);
+          throw error;
         }
         // The worker died or failed on its own account: this thread still has the body, so the
         // client gets its answer rather than an error it did not cause.
@@ -215,11 +217,10 @@ export function createIntakeHandler(options: {
       }
     }
     const json = parseJsonBody(body);
-    return accept(
-      request,
-      protocol === 'segment' ? parseSegment(json, fixedType) : parseInletBatch(json),
-      queryWriteKey,
+    const parsed = intake.counted(eventsIn(json, protocol, fixedType), () =>
+      parseBatch(json, protocol, fixedType),
     );
+    return accept(request, parsed, queryWriteKey);
   };
 
   const routes = new Map<string, Route>();
@@ -299,11 +300,16 @@ export function createIntakeHandler(options: {
 
   const fail = (request: IncomingMessage, response: ServerResponse, path: string, error: unknown) => {
     const known = toInletError(error);
-    if (!known)
+    // A refusal not counted where its events were known (a body that is no JSON, one refused
+    // unread, a rate limit) counts as one event.
+    if (known) intake.countRefusal(known, 1);
+    else {
+      intake.countFailure(1);
       logger.error(
         { err: error, url: request.url, method: request.method },
         'unexpected error while collecting',
       );
+    }
     const status = known?.status ?? 500;
     const body = known
       ? JSON.stringify(known.toJSON())
