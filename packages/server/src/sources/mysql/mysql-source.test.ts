@@ -135,6 +135,25 @@ describe('mysql source', () => {
     }
   });
 
+  it('keeps an empty binary value empty, apart from NULL', async () => {
+    // Bytes travel as hex, and the hex of no bytes went out as an unquoted empty field: NULL.
+    await sql('CREATE TABLE blobs (id INT PRIMARY KEY, raw VARBINARY(8), doc BLOB)');
+    await sql("INSERT INTO blobs VALUES (1, '', ''), (2, NULL, NULL), (3, X'00', X'FF')");
+    const h = await createSourceHarness([source([{ table: `${db}.blobs` }])]);
+    try {
+      expect((await h.sync('shop')).rows).toBe(3);
+      expect(
+        await h.query('SELECT id, hex(raw) AS raw, hex(doc) AS doc FROM shop.blobs ORDER BY id'),
+      ).toEqual([
+        { id: 1, raw: '', doc: '' },
+        { id: 2, raw: null, doc: null },
+        { id: 3, raw: '00', doc: 'FF' },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('full replaces, incremental appends past the cursor, and a new column is picked up', async () => {
     const h = await createSourceHarness([
       source([

@@ -133,7 +133,8 @@ const NEEDS_QUOTES = /[",\n\r]/;
 /**
  * Turns rows into CSV lines in the form the extractor's reader expects (NULL empty, '' quoted).
  * Only free text is checked for quoting: numbers, dates, hex and UUIDs never need it, and skipping
- * the check for them is a good part of the client's time per row.
+ * the check for them is a good part of the client's time per row. Any column's '' is quoted: the hex
+ * of an empty binary value is '', and unquoted it would read as NULL.
  */
 export function createCsvEncoder(columns: MysqlColumn[]): (row: ReadonlyArray<string | null>) => string {
   const text = columns.map((c) => c.read === 'json' || (c.plan.csvType === 'VARCHAR' && !c.plan.convert));
@@ -144,7 +145,11 @@ export function createCsvEncoder(columns: MysqlColumn[]): (row: ReadonlyArray<st
       const value = row[i];
       if (value === null || value === undefined) continue;
       line +=
-        text[i] && (value === '' || NEEDS_QUOTES.test(value)) ? `"${value.replaceAll('"', '""')}"` : value;
+        value === ''
+          ? '""'
+          : text[i] && NEEDS_QUOTES.test(value)
+            ? `"${value.replaceAll('"', '""')}"`
+            : value;
     }
     return `${line}\n`;
   };
