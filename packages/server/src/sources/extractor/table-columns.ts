@@ -9,6 +9,11 @@ import type { TableTarget } from './table-options.ts';
 export function checkTableColumns(source: string, table: TableTarget, columns: ColumnPlan[]): void {
   const where = `${source}.${table.name}`;
   const fail = (message: string) => new InletError('SOURCE_SCHEMA_INVALID', `${where}: ${message}`);
+  // PostgreSQL allows a table of no columns; Parquet does not.
+  if (columns.length === 0)
+    throw fail(
+      'the result has no columns, and a lake table needs at least one; add a column to it or copy it with a query: that selects one',
+    );
   const twice = duplicateColumn(columns);
   if (twice !== undefined)
     throw fail(`the column "${twice}" appears twice; give one of them another name with AS in a query`);

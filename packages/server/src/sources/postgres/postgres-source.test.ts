@@ -375,6 +375,26 @@ describe('postgres source', () => {
     }
   });
 
+  it('refuses a table without columns by name, and copies the other tables of the source', async () => {
+    // PostgreSQL allows a table of no columns; the spool reader was then handed columns={} and
+    // failed with a DuckDB parser error about its own SQL.
+    await sql(`CREATE TABLE ${schema}.nothing ()`);
+    await sql(`INSERT INTO ${schema}.nothing DEFAULT VALUES`);
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.nothing` }, { table: `${schema}.orders` }]),
+    ]);
+    try {
+      const failed = h.sync('app');
+      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_SCHEMA_INVALID' });
+      const message = await failed.catch((error: Error) => error.message);
+      expect(message).toContain('app.nothing: the result has no columns');
+      expect(message).not.toMatch(/Parser Error/);
+      expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
+    } finally {
+      h.close();
+    }
+  });
+
   it('copies a custom query under its name, visible as <source>.<name>', async () => {
     const h = await createSourceHarness([
       source([{ query: `SELECT customer, total FROM ${schema}.orders WHERE id <= 10;`, name: 'top_orders' }]),
