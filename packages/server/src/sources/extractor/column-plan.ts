@@ -11,7 +11,38 @@ export interface ColumnPlan {
   csvType: string;
   /** A DuckDB expression over the field, written {} (e.g. unhex({})); the field itself when absent. */
   convert?: string;
+  /**
+   * A DuckDB expression over the lake value, written {}, that orders values as the source does where
+   * the lake type does not (numbers kept as text); a cursor's greatest value is taken by it.
+   */
+  order?: string;
 }
+
+/**
+ * Numbers kept as text (numeric wider than DECIMAL(38,s), or without precision) ordered as numbers,
+ * by a text key: as text '99' > '100', and an incremental sync that saved 99 as its cursor copied
+ * 100 again. The key is a class (-Infinity, negative, other, Infinity, NaN, as PostgreSQL orders
+ * them), the count of integer digits, then the digits; a negative number's digits are complemented
+ * (9 - d) and closed with ':' (above every digit), so a greater magnitude sorts lower.
+ */
+function numericTextOrder(): string {
+  const magnitude = (text: string) => {
+    const whole = `ltrim(split_part(${text}, '.', 1), '0')`;
+    const digits = `${whole} || '.' || rtrim(split_part(${text}, '.', 2), '0')`;
+    return { width: `length(${whole})`, digits };
+  };
+  const other = magnitude('{}');
+  const negative = magnitude('substr({}, 2)');
+  return (
+    `CASE WHEN {} = 'NaN' THEN '4' WHEN {} = 'Infinity' THEN '3' WHEN {} = '-Infinity' THEN '0' ` +
+    `WHEN starts_with({}, '-') THEN '1' || lpad((1000000000 - ${negative.width})::VARCHAR, 10, '0') || ` +
+    `translate(${negative.digits}, '0123456789', '9876543210') || ':' ` +
+    `ELSE '2' || lpad(${other.width}::VARCHAR, 10, '0') || ${other.digits} END`
+  );
+}
+
+/** The order of a column of numbers kept as text; see numericTextOrder. */
+export const NUMERIC_TEXT_ORDER = numericTextOrder();
 
 /**
  * JSON text as DuckDB's JSON type. DuckDB refuses a lone surrogate escape ("\ud800", half of a

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { type LakeTable, readLakeTable, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { SourceContext } from '../types.ts';
-import type { ParquetWriter } from './parquet-writer.ts';
+import type { ColumnPlan } from './column-plan.ts';
+import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 import {
   highestRun,
   newestFilesDir,
@@ -34,8 +35,11 @@ export interface TableRun {
   writer: ParquetWriter;
   signal: AbortSignal;
   logger: Logger;
-  /** The greatest value of column in the files this run wrote, as text; undefined when none. */
-  maxOf(column: string): Promise<string | undefined>;
+  /**
+   * The greatest value of column in the files this run wrote, as text; undefined when none. order
+   * (a ColumnPlan's) ranks the values where the lake type's own order is not the source's.
+   */
+  maxOf(column: string, order?: string): Promise<string | undefined>;
   /** Rows of this table written so far, for progress. */
   progress(rows: number): void;
 }
@@ -135,11 +139,13 @@ export async function syncTable(options: {
       writer,
       signal: context.signal,
       logger,
-      async maxOf(column) {
+      async maxOf(column, order) {
         const files = stagedFiles(staging);
         if (files.length === 0) return undefined;
+        const ref = quoteIdent(column);
+        const greatest = order ? `arg_max(${ref}, ${order.replaceAll('{}', ref)})` : `max(${ref})`;
         return writer.scalar(
-          `SELECT max("${column.replaceAll('"', '""')}")::VARCHAR FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+          `SELECT ${greatest}::VARCHAR FROM read_parquet([${files.map(sqlString).join(', ')}])`,
         );
       },
       progress: options.onRows,
@@ -193,6 +199,12 @@ async function compact(tableDir: string, table: LakeTable, writer: ParquetWriter
 }
 
 /** Where the next incremental run starts: the largest cursor value copied, or where this run began. */
-export async function positionAfter(run: TableRun, cursor: string | undefined): Promise<unknown> {
-  return cursor ? ((await run.maxOf(cursor)) ?? run.position) : undefined;
+export async function positionAfter(
+  run: TableRun,
+  cursor: string | undefined,
+  columns: ColumnPlan[],
+): Promise<unknown> {
+  if (!cursor) return undefined;
+  const order = columns.find((column) => column.name === cursor)?.order;
+  return (await run.maxOf(cursor, order)) ?? run.position;
 }

@@ -187,6 +187,27 @@ describe('mysql source', () => {
     }
   });
 
+  it('incremental mode orders a decimal cursor wider than DECIMAL(38) by number, copying no row twice', async () => {
+    // decimal(50,0) is text in the lake, where '99' > '100': the sync that copied 99 and 100 saved
+    // 99, and the next one copied 100 again.
+    await sql('CREATE TABLE ledger (seq DECIMAL(50,0) PRIMARY KEY, note VARCHAR(10))');
+    await sql("INSERT INTO ledger SELECT seq, CONCAT('n', seq) FROM seq_1_to_9");
+    const h = await createSourceHarness([
+      source([{ table: `${db}.ledger`, mode: 'incremental', cursor: 'seq' }]),
+    ]);
+    try {
+      expect((await h.sync('shop')).rows).toBe(9);
+      await sql("INSERT INTO ledger VALUES (99, 'a'), (100, 'b')");
+      expect((await h.sync('shop')).rows).toBe(2);
+      expect((await h.sync('shop')).rows).toBe(0);
+      expect(
+        await h.query('SELECT count(*)::INT AS n, count(DISTINCT seq)::INT AS distinct_seq FROM shop.ledger'),
+      ).toEqual([{ n: 11, distinct_seq: 11 }]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
     const h = await createSourceHarness([
       source([

@@ -100,7 +100,14 @@ function mysqlJob(
           options.part_size_mb * 1024 * 1024,
         );
         if (run.signal.aborted) throw new Error('cancelled');
-        return { rows, position: await positionAfter(run, table.cursor) };
+        return {
+          rows,
+          position: await positionAfter(
+            run,
+            table.cursor,
+            columns.map((c) => c.plan),
+          ),
+        };
       } catch (error) {
         throw tableSyncError(error, {
           source,

@@ -1,4 +1,4 @@
-import { type ColumnPlan, JSON_FROM_TEXT } from '../extractor/index.ts';
+import { type ColumnPlan, JSON_FROM_TEXT, NUMERIC_TEXT_ORDER } from '../extractor/index.ts';
 
 /** A result column as the MySQL protocol describes it. */
 export interface MysqlField {
@@ -95,7 +95,14 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
       case T.DECIMAL:
       case T.NEWDECIMAL: {
         const decimal = mysqlDecimal(field);
-        return column('text', decimal?.toLowerCase() ?? 'decimal', decimal ?? 'VARCHAR');
+        if (decimal) return column('text', decimal.toLowerCase(), decimal);
+        const plan = {
+          name: field.name,
+          sourceType: 'decimal',
+          csvType: 'VARCHAR',
+          order: NUMERIC_TEXT_ORDER,
+        };
+        return { read: 'text', plan };
       }
       case T.YEAR:
         return column('text', 'year', 'SMALLINT');

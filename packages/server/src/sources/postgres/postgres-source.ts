@@ -90,7 +90,14 @@ function postgresJob(
             'SOURCE_QUERY_FAILED',
             `${source}.${table.name}: PostgreSQL sent ${sent} rows but ${rows} arrived; nothing was kept, run the sync again.`,
           );
-        return { rows, position: await positionAfter(run, table.cursor) };
+        return {
+          rows,
+          position: await positionAfter(
+            run,
+            table.cursor,
+            columns.map((c) => c.plan),
+          ),
+        };
       } catch (error) {
         throw tableSyncError(error, {
           source,

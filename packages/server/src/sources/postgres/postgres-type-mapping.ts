@@ -1,4 +1,4 @@
-import { type ColumnPlan, JSON_FROM_TEXT } from '../extractor/index.ts';
+import { type ColumnPlan, JSON_FROM_TEXT, NUMERIC_TEXT_ORDER } from '../extractor/index.ts';
 
 /** A result column as PostgreSQL describes it. */
 export interface PostgresField {
@@ -142,7 +142,11 @@ export function planPostgresColumns(
         // DuckDB's DECIMAL has no NaN, which numeric(p,s) allows: a NaN is copied as NULL rather than
         // fail its table. Unconstrained numeric stays text and keeps it.
         const decimal = numericType(typmod);
-        return decimal ? column(decimal, `NULLIF(${ref}, 'NaN')`) : column('VARCHAR');
+        if (decimal) return column(decimal, `NULLIF(${ref}, 'NaN')`);
+        return {
+          select: ref,
+          plan: { name: field.name, sourceType, csvType: 'VARCHAR', order: NUMERIC_TEXT_ORDER },
+        };
       }
       case 'json':
       case 'jsonb':
