@@ -180,6 +180,31 @@ describe('csv source', () => {
     ]);
   });
 
+  it('refuses a new file whose column type the rows imported before cannot share, keeping the table readable', async () => {
+    // Each run infers its own files' types: day was a DATE, then a number. The run was committed and
+    // every query of the table failed from then on (BIGINT -> DATE cannot be cast).
+    const { h, dir } = await setup([{ path: 'orders_*.csv', name: 'orders', mode: 'incremental' }], {
+      'orders_1.csv': 'id,flag,day\n1,true,2026-11-20\n',
+    });
+    expect((await h.sync('crm')).rows).toBe(1);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,flag,day\n2,1,20261121\n');
+    for (let attempt = 0; attempt < 2; attempt++)
+      await expect(h.sync('crm')).rejects.toMatchObject({
+        code: 'SOURCE_SCHEMA_INVALID',
+        message: expect.stringMatching(
+          /^crm\.orders: column "day" is DATE in the rows copied before and BIGINT in this run's.*types: \{ day: DATE \}/,
+        ),
+      });
+    expect(await h.query('SELECT id, day FROM crm.orders')).toEqual([{ id: '1', day: '2026-11-20' }]);
+    // A column whose types do convert (BOOLEAN and BIGINT) is no reason to refuse.
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,flag,day\n2,1,2026-11-21\n');
+    expect((await h.sync('crm')).rows).toBe(1);
+    expect(await h.query('SELECT id, flag, day FROM crm.orders ORDER BY id')).toEqual([
+      { id: '1', flag: '1', day: '2026-11-20' },
+      { id: '2', flag: '1', day: '2026-11-21' },
+    ]);
+  });
+
   it('says to set encoding when a file is not UTF-8, and reads it once set', async () => {
     const latin = Buffer.from('id,name\n1,caf\xe9\n2,ok\n', 'latin1');
     const { h } = await setup([{ path: 'clients.csv' }], { 'clients.csv': latin });

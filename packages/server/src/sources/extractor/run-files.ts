@@ -109,6 +109,13 @@ const parquetIn = (dir: string) =>
         .sort()
     : [];
 
+/** The part files of an incremental or merge table's current directory (the table's or a files-<n>). */
+export function committedParts(partsDir: string): string[] {
+  return parquetIn(partsDir)
+    .filter(isPartFile)
+    .map((name) => join(partsDir, name));
+}
+
 /** The Parquet files a run has staged so far. */
 export function stagedFiles(stagingDir: string): string[] {
   return parquetIn(stagingDir).map((name) => join(stagingDir, name));

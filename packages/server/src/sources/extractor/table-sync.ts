@@ -6,6 +6,7 @@ import type { SourceContext } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 import {
+  committedParts,
   highestRun,
   newestFilesDir,
   partFileName,
@@ -20,6 +21,7 @@ import {
 } from './run-files.ts';
 import { compactTable } from './table-compaction.ts';
 import type { SyncMode, TableTarget } from './table-options.ts';
+import { checkTypeChange } from './type-change.ts';
 
 /** One run of one table, as the source kind sees it. */
 export interface TableRun {
@@ -161,6 +163,11 @@ export async function syncTable(options: {
       } satisfies Checkpoint);
       removeUncommitted(tableDir, 0, snapshot);
     } else {
+      await checkTypeChange(writer, {
+        where: `${source}.${target.name}`,
+        committed: committedParts(join(tableDir, partsDir)),
+        staged: stagedFiles(staging),
+      });
       const published = publishParts(staging, join(tableDir, partsDir), tableDir);
       const table = manifest(source, target, partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet');
       if (published > 0) writeLakeTable(tableDir, table);

@@ -1,0 +1,49 @@
+import { InletError } from '../../errors/index.ts';
+import { sqlString } from '../../lake/index.ts';
+import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
+
+const read = (files: string[]) => `read_parquet([${files.map(sqlString).join(', ')}], union_by_name=true)`;
+
+/**
+ * Refuses a run whose files the table's view cannot read together with the files committed before.
+ * The view reads all of them as one table, each column cast to a type common to every file; a
+ * column whose type changed in a way DuckDB cannot cast (an integer column that became a date, a
+ * CSV column inferred as a date in one export and as a number in the next) was committed, and from
+ * then on every query of the table failed. Only the columns whose type differs are read.
+ */
+export async function checkTypeChange(
+  writer: ParquetWriter,
+  options: { where: string; committed: string[]; staged: string[] },
+): Promise<void> {
+  const { where, committed, staged } = options;
+  if (committed.length === 0 || staged.length === 0) return;
+  const typesOf = async (files: string[]) =>
+    new Map((await writer.describe(`SELECT * FROM ${read(files)}`)).map((c) => [c.name, c.type]));
+  const before = await typesOf(committed);
+  const added = await typesOf(staged);
+  const after = await typesOf([...committed, ...staged]);
+  for (const [files, own] of [
+    [staged, added],
+    [committed, before],
+  ] as const) {
+    for (const [name, type] of own) {
+      const common = after.get(name);
+      if (common === undefined || common === type) continue;
+      try {
+        await writer.scalar(`SELECT count(CAST(${quoteIdent(name)} AS ${common})) FROM ${read(files)}`);
+      } catch (error) {
+        // Only a value that does not convert is the data's fault; anything else is this check's.
+        if (!/^Conversion Error/.test((error as Error).message ?? '')) continue;
+        const reason = ((error as Error).message ?? '').split('\n')[0];
+        throw new InletError(
+          'SOURCE_SCHEMA_INVALID',
+          `${where}: column "${name}" is ${before.get(name)} in the rows copied before and ${added.get(name)} in this run's, ` +
+            `and the lake cannot read both as one column (${reason}); nothing of this run was committed. ` +
+            `Keep the column's type (a file: types: { ${name}: ${before.get(name)} } or VARCHAR; a database table: a query: that casts it), ` +
+            'or copy the table again from the start (docs/databases.md, "New columns are picked up").',
+          { cause: error },
+        );
+      }
+    }
+  }
+}
