@@ -106,7 +106,9 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
   const base = `SELECT * FROM read_parquet(${sqlString(join(dir, table.files))}${options}, union_by_name=true)`;
   if (!table.merge) return base;
   const key = table.merge.key.map((k) => quoteName(k)).join(', ');
-  const latest = `${base} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteName(table.merge.order_by)} DESC) = 1`;
+  // Versions with the same cursor value (a merge run reads the last one again): the one copied last
+  // wins, by its file's name (part-<run>-…, runs zero-padded).
+  const latest = `${base} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteName(table.merge.order_by)} DESC, filename DESC) = 1`;
   return table.merge.deleted_column
     ? `SELECT * FROM (${latest}) WHERE ${quoteName(table.merge.deleted_column)} IS NULL`
     : latest;

@@ -37,11 +37,17 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
   }
 }
 
-/** ` WHERE <cursor> > <saved value>` once a cursor was saved, else nothing (the first run copies all rows). */
+/**
+ * ` WHERE <cursor> > <saved value>` once a cursor was saved, else nothing (the first run copies all
+ * rows). merge reads `>=`: a row that commits after a run with the cursor value the run saved last
+ * (several rows updated in one second of a DATETIME) would otherwise never be copied. The rows read
+ * again are versions the table has, and the view keeps the one copied last.
+ */
 export function cursorCondition(
   table: TableTarget,
   position: unknown,
-  compare: (column: string, value: string) => string,
+  compare: (column: string, operator: '>' | '>=', value: string) => string,
 ): string {
-  return table.cursor && typeof position === 'string' ? ` WHERE ${compare(table.cursor, position)}` : '';
+  if (!table.cursor || typeof position !== 'string') return '';
+  return ` WHERE ${compare(table.cursor, table.mode === 'merge' ? '>=' : '>', position)}`;
 }

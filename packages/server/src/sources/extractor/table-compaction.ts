@@ -110,7 +110,8 @@ export async function compactTable(options: {
     let select = `SELECT * FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`;
     if (manifest.merge) {
       const key = manifest.merge.key.map(quoteIdent).join(', ');
-      select += ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteIdent(manifest.merge.order_by)} DESC) = 1`;
+      // As the view does (lakeTableSql): the latest cursor, then the version copied last.
+      select += ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteIdent(manifest.merge.order_by)} DESC, filename DESC) = 1`;
       // With every file read, a deleted row hides nothing any more: it goes.
       if (fold && manifest.merge.deleted_column)
         select = `SELECT * FROM (${select}) WHERE ${quoteIdent(manifest.merge.deleted_column)} IS NULL`;

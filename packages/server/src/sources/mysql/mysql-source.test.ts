@@ -228,11 +228,17 @@ describe('mysql source', () => {
       );
       await sql(`INSERT INTO ${db}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02', NULL)`);
       expect((await h.sync('shop')).rows).toBe(3);
-      expect((await h.sync('shop')).rows).toBe(0);
+      expect((await h.sync('shop')).rows).toBe(1);
+      // Rows that share the last cursor value copied (times of whole seconds or milliseconds tie) are not
+      // missed, and a change within that second shows.
+      await sql(`INSERT INTO ${db}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02', NULL)`);
+      await sql(`UPDATE ${db}.customers SET plan = 'team' WHERE id = 4`);
+      expect((await h.sync('shop')).rows).toBe(2);
       expect(await h.query('SELECT id, name, plan FROM shop.customers ORDER BY id')).toEqual([
         { id: 1, name: '佐藤', plan: 'pro' },
         { id: 2, name: '鈴木', plan: 'pro' },
-        { id: 4, name: '田中 😀', plan: 'free' },
+        { id: 4, name: '田中 😀', plan: 'team' },
+        { id: 5, name: '伊藤', plan: 'free' },
       ]);
     } finally {
       h.close();

@@ -359,12 +359,19 @@ describe('postgres source', () => {
         `INSERT INTO ${schema}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02+00', NULL)`,
       );
       expect((await h.sync('app')).rows).toBe(3);
-      // The saved cursor is a timestamptz with microseconds; nothing newer, nothing copied.
-      expect((await h.sync('app')).rows).toBe(0);
+      // The saved cursor is a timestamptz with microseconds; nothing newer: only the row at the
+      // last value copied is read again.
+      expect((await h.sync('app')).rows).toBe(1);
+      // A row committed after that run with the same cursor value, and a change to the row at it that
+      // left the cursor as it was: both are copied, and the view shows the version copied last.
+      await sql(`INSERT INTO ${schema}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02+00', NULL)`);
+      await sql(`UPDATE ${schema}.customers SET plan = 'team' WHERE id = 4`);
+      expect((await h.sync('app')).rows).toBe(2);
       expect(await h.query('SELECT id, name, plan FROM app.customers ORDER BY id')).toEqual([
         { id: 1, name: '佐藤', plan: 'pro' },
         { id: 2, name: '鈴木', plan: 'pro' },
-        { id: 4, name: '田中 😀', plan: 'free' },
+        { id: 4, name: '田中 😀', plan: 'team' },
+        { id: 5, name: '伊藤', plan: 'free' },
       ]);
     } finally {
       h.close();

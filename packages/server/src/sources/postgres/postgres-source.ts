@@ -22,12 +22,12 @@ const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const baseQuery = (table: DatabaseTable) =>
   table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
 
-/** The query's rows past the saved cursor (all rows on the first run). */
+/** The query's rows past the saved cursor (all rows on the first run; see cursorCondition). */
 function rowsQuery(table: DatabaseTable, position: unknown): string {
   const where = cursorCondition(
     table,
     position,
-    (column, value) => `q.${quoteIdent(column)} > ${quoteLiteral(value)}`,
+    (column, operator, value) => `q.${quoteIdent(column)} ${operator} ${quoteLiteral(value)}`,
   );
   return `SELECT * FROM (${baseQuery(table)}) AS q${where}`;
 }
