@@ -18,6 +18,22 @@ describe('log timestamps', () => {
     expect(parseIsoTime('2026-13-10T13:55:36Z')).toBeUndefined();
   });
 
+  it('rejects dates and times that do not exist instead of rolling them over', () => {
+    // 31 Feb was stored as 3 March, 13:99 as 14:39: a garbled time landed on another day.
+    expect(parseClfTime('31/Feb/2026:13:55:39 +0000')).toBeUndefined();
+    expect(parseClfTime('29/Feb/2026:13:55:39 +0000')).toBeUndefined();
+    expect(parseClfTime('29/Feb/2028:13:55:39 +0000')).toBe(Date.parse('2028-02-29T13:55:39Z'));
+    expect(parseClfTime('10/Oct/2026:13:55:36 +0999')).toBeUndefined();
+    expect(parseIsoTime('2026-04-31T10:00:00Z')).toBeUndefined();
+    expect(parseIsoTime('2026-10-10T13:99:00Z')).toBeUndefined();
+    expect(parseIsoTime('2026-10-10T13:55:61Z')).toBeUndefined();
+    expect(parseIsoTime('2026-10-10T13:55:36+25:00')).toBeUndefined();
+    expect(parseIsoTime('2026-10-10T13:55:36+09:75')).toBeUndefined();
+    expect(parseLogTime('2026-02-30 08:00:00', 'Asia/Tokyo')).toBeUndefined();
+    // A leap second is written as :60 and kept as the next second.
+    expect(parseIsoTime('2026-12-31T23:59:60Z')).toBe(Date.parse('2027-01-01T00:00:00Z'));
+  });
+
   it('reads a time without an offset in the configured zone, across a DST change', () => {
     expect(parseIsoTime('2026-10-10 13:55:36', 'Asia/Tokyo')).toBe(Date.parse('2026-10-10T04:55:36Z'));
     expect(parseIsoTime('2026-10-10 13:55:36')).toBe(Date.parse('2026-10-10T13:55:36Z'));

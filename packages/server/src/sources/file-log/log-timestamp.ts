@@ -33,6 +33,23 @@ const digits = (text: string, start: number, end: number): number => {
 const inRange = (ms: number): number | undefined =>
   Number.isFinite(ms) && ms >= MIN_MS && ms < MAX_MS ? ms : undefined;
 
+/**
+ * Epoch ms of a UTC wall-clock time, or undefined when no such time exists: Date.UTC rolls 31 Feb
+ * over to 3 March and 13:99 to 14:39, which filed a garbled line under another day. A leap second
+ * (:60) is kept, as the next second.
+ */
+function utcOf(year: number, month: number, day: number, hour: number, minute: number, second: number) {
+  if (!(hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 60))
+    return undefined;
+  const date = new Date(Date.UTC(year, month, day));
+  if (date.getUTCMonth() !== month || date.getUTCDate() !== day) return undefined;
+  return Date.UTC(year, month, day, hour, minute, second);
+}
+
+/** Minutes east of UTC of a `+hhmm` offset's digits; undefined past 23:59. */
+const offsetMinutes = (hours: number, minutes: number): number | undefined =>
+  hours >= 0 && hours <= 23 && minutes >= 0 && minutes <= 59 ? hours * 60 + minutes : undefined;
+
 /** `10/Oct/2026:13:55:36 +0900` (nginx $time_local, Apache %t) to epoch ms; undefined when malformed. */
 export function parseClfTime(text: string): number | undefined {
   if (text.length !== 26 || text[2] !== '/' || text[6] !== '/' || text[11] !== ':' || text[20] !== ' ')
@@ -44,10 +61,10 @@ export function parseClfTime(text: string): number | undefined {
   const minute = digits(text, 15, 17);
   const second = digits(text, 18, 20);
   const sign = text[21] === '+' ? 1 : text[21] === '-' ? -1 : 0;
-  const offset = digits(text, 22, 24) * 60 + digits(text, 24, 26);
-  if (month === undefined || sign === 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return undefined;
-  return inRange(Date.UTC(year, month, day, hour, minute, second) - sign * offset * 60_000);
+  const offset = offsetMinutes(digits(text, 22, 24), digits(text, 24, 26));
+  if (month === undefined || sign === 0 || offset === undefined) return undefined;
+  const wall = utcOf(year, month, day, hour, minute, second);
+  return wall === undefined ? undefined : inRange(wall - sign * offset * 60_000);
 }
 
 const ISO =
@@ -91,9 +108,8 @@ export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
   const fractionMs = frac ? Number(`0.${frac}`) * 1000 : 0;
-  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23)
-    return undefined;
+  const wall = utcOf(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (wall === undefined) return undefined;
   let utc: number;
   if (zone === undefined) {
     // Wall-clock time in a named zone: guess, then correct once for a DST change between guess and answer.
@@ -104,7 +120,9 @@ export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined
   } else {
     const sign = zone[0] === '-' ? -1 : 1;
     const rest = zone.slice(1).replace(':', '');
-    utc = wall - sign * (Number(rest.slice(0, 2)) * 60 + Number(rest.slice(2) || '0')) * 60_000;
+    const offset = offsetMinutes(Number(rest.slice(0, 2)), Number(rest.slice(2) || '0'));
+    if (offset === undefined) return undefined;
+    utc = wall - sign * offset * 60_000;
   }
   return inRange(utc + Math.floor(fractionMs));
 }
