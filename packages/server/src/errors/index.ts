@@ -55,6 +55,8 @@ export const errorRegistry = {
   SOURCE_SCHEMA_INVALID: 400,
   SOURCE_DATA_INVALID: 422,
   SOURCE_FILE_NOT_FOUND: 404,
+  // A log source's path leads only to files or directories inlet may not read.
+  SOURCE_FILE_UNREADABLE: 403,
   SYNC_BUSY: 409,
   SYNC_CANCELLED: 499,
 } as const;

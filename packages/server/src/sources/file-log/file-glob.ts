@@ -27,10 +27,22 @@ function partRegex(part: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-const isFile = (path: string): boolean => {
+/** Why a path cannot be looked into: `permission denied` and the like; undefined when it is simply not there. */
+const failure = (error: unknown): string | undefined => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message;
+};
+
+/** Called with each path a glob could not look into, and why. */
+export type OnUnreadable = (path: string, reason: string) => void;
+
+const isFile = (path: string, onUnreadable?: OnUnreadable): boolean => {
   try {
     return statSync(path).isFile();
-  } catch {
+  } catch (error) {
+    const reason = failure(error);
+    if (reason) onUnreadable?.(path, reason);
     return false;
   }
 };
@@ -40,8 +52,12 @@ export function isGlob(pattern: string): boolean {
   return hasMagic(pattern);
 }
 
-/** Regular files (or links to them) matching a glob, absolute or relative to baseDir, sorted; a wildcard skips dot-names. */
-export function globFiles(pattern: string, baseDir: string): string[] {
+/**
+ * Regular files (or links to them) matching a glob, absolute or relative to baseDir, sorted; a
+ * wildcard skips dot-names. A directory that may not be listed, or a path that may not be looked
+ * up, is reported to onUnreadable: to the user it is not the same as a path that matches nothing.
+ */
+export function globFiles(pattern: string, baseDir: string, onUnreadable?: OnUnreadable): string[] {
   const absolute = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
   const parts = absolute.split(sep);
   const fixed: string[] = [];
@@ -54,7 +70,9 @@ export function globFiles(pattern: string, baseDir: string): string[] {
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
+    } catch (error) {
+      const reason = failure(error);
+      if (reason) onUnreadable?.(dir, reason);
       return;
     }
     if (part === '**') {
@@ -73,14 +91,15 @@ export function globFiles(pattern: string, baseDir: string): string[] {
         continue;
       const path = join(dir, entry.name);
       if (tail.length === 0) {
-        if (entry.isFile() || (entry.isSymbolicLink() && isFile(path))) out.push(path);
+        if (entry.isFile() || (entry.isSymbolicLink() && isFile(path, onUnreadable))) out.push(path);
       } else if (entry.isDirectory()) walk(path, tail);
     }
   };
   if (parts.length === 0) {
-    // No wildcard: the path itself, when it is a file.
-    const parent = fixed.slice(0, -1).join(sep) || sep;
-    walk(parent, [fixed.at(-1) as string]);
+    // No wildcard: the path itself, when it is a file. Looked up, not listed from its directory,
+    // which a log directory such as drwx--x--x allows to anyone who may read the file.
+    const path = resolve(absolute);
+    if (isFile(path, onUnreadable)) out.push(path);
   } else walk(root, parts);
   return [...new Set(out)].sort();
 }

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
+  chmodSync,
   closeSync,
   copyFileSync,
   existsSync,
@@ -514,4 +516,79 @@ describe('file source: configuration', () => {
     expect(parse({ path: 'a.log', format: 'json_lines', tail: true })).toThrow(/sources\[0\]/);
     expect(createFileSource('web', { path: 'a.log' } as never).type).toBe('file');
   });
+});
+
+describe('file source: permissions', () => {
+  // Root reads any file, so the sync runs as nobody (or as this user, when it is not root).
+  const asReader = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const FIXTURE = join(
+    import.meta.dirname,
+    '..',
+    '..',
+    '..',
+    'test',
+    'fixtures',
+    'file-log',
+    'sync-source.ts',
+  );
+
+  /** Syncs one json_lines source over `path` in another process; what it printed. */
+  const syncAsReader = (dir: string, name: string, path: string) => {
+    const dataDir = join(dir, `data-${name}`);
+    mkdirSync(dataDir, { mode: 0o777 });
+    chmodSync(dataDir, 0o777);
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        FIXTURE,
+        dataDir,
+        JSON.stringify({ name, type: 'file', path, format: 'json_lines' }),
+      ],
+      { ...asReader, encoding: 'utf8', env: { ...process.env, HOME: dir } },
+    );
+    return JSON.parse(out) as {
+      result?: { rows: number };
+      error?: { code: string; message: string };
+      warnings: Array<{ msg: string; path?: string }>;
+    };
+  };
+
+  it('says which file or directory it may not read, instead of that nothing matches or nothing', () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    chmodSync(temp.dir, 0o755);
+    const line = '{"msg":"hello"}\n';
+    // A directory that may not be listed: "No file matches" sent the user looking for a typo.
+    const closed = join(temp.dir, 'closed');
+    mkdirSync(closed);
+    writeFileSync(join(closed, 'app.log'), line);
+    chmodSync(closed, 0o700);
+    if (process.getuid?.() !== 0) chmodSync(closed, 0o000);
+    for (const [name, path] of [
+      ['one', join(closed, 'app.log')],
+      ['glob', join(closed, '*.log')],
+    ] as const) {
+      const { error } = syncAsReader(temp.dir, name, path);
+      expect(error?.code).toBe('SOURCE_FILE_UNREADABLE');
+      expect(error?.message).toContain(closed);
+      expect(error?.message).toMatch(/permission/);
+    }
+    // One file of a glob that may not be read: it was skipped without a word, for good.
+    const open = join(temp.dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o755);
+    writeFileSync(join(open, 'a.log'), line);
+    writeFileSync(join(open, 'b.log'), line);
+    chmodSync(join(open, 'a.log'), 0o644);
+    chmodSync(join(open, 'b.log'), 0o000);
+    const partly = syncAsReader(temp.dir, 'partly', join(open, '*.log'));
+    expect(partly.result?.rows).toBe(1);
+    expect(partly.warnings).toContainEqual({
+      msg: expect.stringMatching(/cannot read a log file.*permission/),
+      path: join(open, 'b.log'),
+    });
+    chmodSync(closed, 0o755);
+  }, 60_000);
 });

@@ -22,8 +22,9 @@ function followFiles(name: string, options: FileOptions, context: SourceContext)
     while (!signal.aborted) {
       try {
         tailer ??= await openFileTailer(name, options, { ...context, signal, onProgress: undefined });
-        const found = await tailer.catchUp();
-        if (found === 0 && quietAbout !== 'no files') {
+        const { found, unreadable } = await tailer.catchUp();
+        // Paths inlet may not read were named by catchUp already.
+        if (found === 0 && unreadable.length === 0 && quietAbout !== 'no files') {
           quietAbout = 'no files';
           logger.warn(
             { source: name, path: options.path },
@@ -77,7 +78,16 @@ export function createFileSource(name: string, options: FileOptions): Source {
     async sync(context) {
       const tailer = await openFileTailer(name, options, context);
       try {
-        const found = await tailer.catchUp();
+        const { found, unreadable } = await tailer.catchUp();
+        if (found === 0 && unreadable.length > 0) {
+          const named = unreadable.slice(0, 3).map((u) => `${u.path} (${u.reason})`);
+          if (unreadable.length > 3) named.push(`${unreadable.length - 3} more`);
+          throw new InletError(
+            'SOURCE_FILE_UNREADABLE',
+            `sources "${name}" path ${JSON.stringify(options.path)}: inlet may not read ${named.join(', ')}; give the user inlet runs as read permission on the log files and their directories.`,
+            { details: { source: name } },
+          );
+        }
         if (found === 0) {
           throw new InletError(
             'SOURCE_FILE_NOT_FOUND',

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
@@ -19,11 +19,20 @@ export type TailerContext = Pick<
   'config' | 'layout' | 'state' | 'logger' | 'metrics' | 'signal' | 'onProgress'
 >;
 
+/** A file or directory the globs lead to that inlet may not read, and why. */
+export interface Unreadable {
+  path: string;
+  reason: string;
+}
+
 export interface FileTailer {
   /** The lake table rows go to. */
   table: string;
-  /** Scans the globs once and reads every file to its size now, writing full batches on the way; returns how many files matched. */
-  catchUp(): Promise<number>;
+  /**
+   * Scans the globs once and reads every file to its size now, writing full batches on the way;
+   * returns how many files matched, and the paths inlet may not read (each also logged once).
+   */
+  catchUp(): Promise<{ found: number; unreadable: Unreadable[] }>;
   /** Writes the rows gathered so far and then the checkpoint that covers them. */
   flush(): Promise<void>;
   /** Milliseconds since the oldest unwritten row was read; 0 when none waits. */
@@ -191,15 +200,21 @@ export async function openFileTailer(
     }
   };
 
-  const candidates = (): Candidate[] => {
+  /** The files the globs match now that inlet may read, and the paths it may not (with why). */
+  const candidates = (): { found: Candidate[]; unreadable: Unreadable[] } => {
     const seen = new Set<string>();
     const out: Candidate[] = [];
-    for (const path of new Set(globs.flatMap((g) => globFiles(g, baseDir)))) {
+    const unreadable = new Map<string, string>();
+    const onUnreadable = (path: string, reason: string) => unreadable.set(path, reason);
+    for (const path of new Set(globs.flatMap((g) => globFiles(g, baseDir, onUnreadable)))) {
       if (SKIPPED.test(path)) continue;
       try {
         const stat = statSync(path);
         const key = `${stat.dev}:${stat.ino}`;
         if (!stat.isFile() || seen.has(key)) continue;
+        // A file inlet may not open was planned as "moved while looked at", again every scan, and
+        // never read nor mentioned.
+        accessSync(path, constants.R_OK);
         seen.add(key);
         out.push({
           path,
@@ -209,17 +224,27 @@ export async function openFileTailer(
           mtimeMs: stat.mtimeMs,
           gz: path.endsWith('.gz'),
         });
-      } catch {
-        // Rotated away between the listing and the stat; the next scan sees where it went.
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EPERM') unreadable.set(path, 'permission denied');
+        // Otherwise rotated away between the listing and the stat; the next scan sees where it went.
       }
     }
-    return out;
+    return { found: out, unreadable: [...unreadable].map(([path, reason]) => ({ path, reason })) };
   };
 
   return {
     table,
     async catchUp() {
-      const found = candidates();
+      const { found, unreadable } = candidates();
+      for (const { path, reason } of unreadable) {
+        if (warned.has(path)) continue;
+        warned.add(path);
+        logger.warn(
+          { source: name, path },
+          `cannot read a log file or directory (${reason}); give the user inlet runs as read permission on it`,
+        );
+      }
       const plan = await planReads(files, found, {
         now: Date.now(),
         readHead: (c) => readHead(c, HEAD_BYTES),
@@ -267,7 +292,7 @@ export async function openFileTailer(
           task.file.done = true;
         }
       }
-      return found.length;
+      return { found: found.length, unreadable };
     },
     flush,
     batchAgeMs() {
