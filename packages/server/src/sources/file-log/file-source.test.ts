@@ -427,6 +427,37 @@ describe('file source: sync', () => {
   });
 });
 
+describe('file source: idle', () => {
+  it('does not write its checkpoint again while no file changes', async () => {
+    // Every scan moved each file's seenAt, so an idle tail rewrote its whole checkpoint every
+    // poll_ms: 225 KB a second into state.sqlite for a glob of 1,000 quiet files.
+    const { logs, source, context, query } = await setup([
+      { name: 'app', type: 'file', path: '*.log', format: 'json_lines', poll_ms: 50, batch_seconds: 0.1 },
+    ]);
+    for (const name of ['a.log', 'b.log', 'c.log']) writeFileSync(log(logs, name), '{"msg":"x"}\n');
+    const saved: string[] = [];
+    const state = {
+      ...context.state,
+      setCheckpoint(scope: string, key: string, value: unknown) {
+        saved.push(JSON.stringify(value));
+        context.state.setCheckpoint(scope, key, value);
+      },
+    };
+    expect((await source().sync({ ...context, state })).rows).toBe(3);
+    const afterSync = saved.length;
+    expect((await source().sync({ ...context, state })).rows).toBe(0);
+    expect(saved.length).toBe(afterSync);
+    const follower = source().follow?.({ ...context, state });
+    await sleep(500);
+    expect(saved.length).toBe(afterSync);
+    appendFileSync(log(logs, 'b.log'), '{"msg":"y"}\n');
+    for (let i = 0; i < 100 && saved.length === afterSync; i++) await sleep(50);
+    await follower?.stop();
+    expect(saved.length).toBeGreaterThan(afterSync);
+    expect(await query('SELECT count(*)::INTEGER FROM app_logs')).toEqual([[4]]);
+  });
+});
+
 describe('file source: follow() while files rotate under it', () => {
   it('keeps every line exactly once through copytruncate, rename, .gz and restarts racing with reads', async () => {
     // The tailer's plans and batches, shown if a line is missing or repeated (it failed once on CI).
