@@ -55,6 +55,9 @@ export async function ensureBundle(server = join(import.meta.dirname, '..')) {
   if (builtFrom(out) >= inputs) return main;
   const { build } = await import('esbuild');
   const tmp = join(server, 'dist', `.bundle-${process.pid}-${Date.now()}`);
+  // Made here, not by esbuild, whose error for a directory it may not create carries no code: a
+  // user who may not write the checkout then gets EACCES, and main.js runs the sources instead.
+  mkdirSync(tmp, { recursive: true });
   try {
     await build({
       entryPoints: Object.fromEntries(

@@ -1,4 +1,5 @@
-import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,24 @@ describe('the bundle the inlet command runs', () => {
     await ensureBundle(server);
     expect(statSync(main).mtimeMs).toBeGreaterThan(built);
     expect(await runMain(main)).toBe(42);
+  });
+
+  // A user who may not write the checkout (root installed it) must get EACCES, on which the inlet
+  // command runs the sources through tsx; esbuild's own error for the directory carried no code.
+  // Root writes anywhere, so nobody tries; skipped where nobody may not run this Node or read bin/.
+  it.skipIf(process.getuid?.() !== 0)('fails with EACCES where it may not write its build', () => {
+    const server = fakeServer('read-only');
+    chmodSync(temp.dir, 0o755);
+    const script = `import(${JSON.stringify(pathToFileURL(join(import.meta.dirname, '..', 'bin', 'bundle.js')).href)})
+      .then((m) => m.ensureBundle(${JSON.stringify(server)}))
+      .then(() => console.log('built'), (e) => console.log(e.code ?? e.message))`;
+    let printed: string;
+    try {
+      printed = execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    } catch {
+      return; // nobody may not run this Node (scripts/test-node.sh keeps it under ~/.cache)
+    }
+    expect(printed.trim()).toBe('EACCES');
   });
 
   it('names the source and the line when a source does not compile', async () => {
