@@ -1,3 +1,4 @@
+import type { EventType } from '../../events/index.ts';
 import { fail, isObject, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
 import type { ParsedIntake } from './types.ts';
@@ -5,12 +6,17 @@ import type { ParsedIntake } from './types.ts';
 // inlet's compact batch format, sent by the browser tracker (see docs/collector.md):
 // { "k": writeKey, "sa": sentAt ms, "e": [ { "id", "t", "n", "ts", "a", "u", "s", "url", "ref", "ti", "p", "c" } ] }
 
-const TYPES = { page: 'page', track: 'track', identify: 'identify' } as const;
+// A Map, not an object literal: "toString" or "__proto__" would find what every object inherits.
+const TYPES = new Map<unknown, EventType>([
+  ['page', 'page'],
+  ['track', 'track'],
+  ['identify', 'identify'],
+]);
 const MAX_EVENTS = 500;
 
 function parseEvent(raw: unknown, field: string, sentAt: number | undefined): IncomingEvent {
   if (!isObject(raw)) fail(field, 'must be a JSON object');
-  const type = TYPES[raw.t as keyof typeof TYPES];
+  const type = TYPES.get(raw.t);
   if (!type) fail(`${field}.t`, 'must be "page", "track" or "identify"');
   const name = optionalString(raw.n, `${field}.n`, 200);
   if (type === 'track' && !name) fail(`${field}.n`, 'is required for a track event');

@@ -124,6 +124,12 @@ describe('inlet batch protocol', () => {
       'e[0].n: is required for a track event',
     );
     expect(() => parseInletBatch({ k: 'wk', e: [{ t: 'nope', a: 'a' }] })).toThrow(/e\[0\]\.t/);
+    // Names every object inherits are no event types either.
+    for (const t of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(() => parseInletBatch({ k: 'wk', e: [{ t, a: 'a' }] })).toThrow(
+        'e[0].t: must be "page", "track" or "identify"',
+      );
+    }
     expect(() => parseInletBatch({ k: 'wk' })).toThrow('e: must be an array of events');
   });
 });
