@@ -375,6 +375,30 @@ describe('collector refusals', () => {
     await expectError(await post('/v1/batch', bomb, { 'content-encoding': 'gzip' }), 413, 'BODY_TOO_LARGE');
   });
 
+  it('413 for a chunked body over the limit, an answer the client can read', async () => {
+    // No Content-Length to refuse it by: the limit is found while reading, and the client, still
+    // sending, must get the 413 rather than a connection reset.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        `${inlet.url}/v1/batch`,
+        { method: 'POST', headers: { 'content-type': 'application/json', authorization: basicAuth() } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{"batch":[],"pad":"');
+      for (let i = 0; i < 100; i++) req.write('x'.repeat(1024));
+      req.end('"}');
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'BODY_TOO_LARGE' } });
+  });
+
   it('a gzip body announced larger than the limit is refused, and the server keeps serving', async () => {
     // Not gzip at all, so the decoder would fail on the first bytes if anything fed it.
     const oversized = `{"batch":[],"pad":"${'x'.repeat(70 * 1024)}"}`;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import {
@@ -109,7 +109,13 @@ function collect(stream: Readable, limit: number): Promise<Buffer[]> {
       size += chunk.length;
       // Counted after decompression too, so a small gzip bomb is refused like a large body.
       if (size > limit) {
-        stream.destroy();
+        // A decoder is destroyed; the request itself is read on and dropped, as destroying it
+        // would close the connection before the client could read its 413.
+        if (stream instanceof IncomingMessage) {
+          stream.removeAllListeners('data');
+          stream.resume();
+        } else stream.destroy();
+        chunks.length = 0;
         reject(tooLarge());
       } else chunks.push(chunk);
     });
