@@ -13,7 +13,9 @@ export function createRateLimiter(perSecond: number, now: () => number = Date.no
     }
     bucket.tokens = Math.min(perSecond, bucket.tokens + ((t - bucket.at) / 1000) * perSecond);
     bucket.at = t;
-    if (bucket.tokens < cost) return false;
+    // A request costing more than the whole bucket passes once the bucket is full and leaves it in
+    // debt: refused, it could never pass, and its client would retry it forever.
+    if (bucket.tokens < Math.min(cost, perSecond)) return false;
     bucket.tokens -= cost;
     return true;
   };

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { createRateLimiter } from './rate-limit.ts';
+
+describe('createRateLimiter', () => {
+  it('refills a key at its rate and keeps keys apart', () => {
+    let t = 0;
+    const limit = createRateLimiter(10, () => t);
+    expect(limit('a', 10)).toBe(true);
+    expect(limit('a')).toBe(false);
+    expect(limit('b', 10)).toBe(true);
+    t = 500;
+    expect(limit('a', 5)).toBe(true);
+    expect(limit('a')).toBe(false);
+  });
+
+  it('takes a request larger than the whole bucket once the bucket is full, then holds the rate', () => {
+    // A 2,500-event batch under a limit of 1,000 events a second: refused for good, the client
+    // would retry it after each Retry-After forever.
+    let t = 0;
+    const limit = createRateLimiter(1000, () => t);
+    expect(limit('k', 2500)).toBe(true);
+    // The 1,500 taken beyond the bucket are paid back before anything else passes.
+    t = 1000;
+    expect(limit('k', 1)).toBe(false);
+    t = 1502;
+    expect(limit('k', 1)).toBe(true);
+    expect(limit('k', 2500)).toBe(false);
+    t = 2600;
+    expect(limit('k', 2500)).toBe(true);
+  });
+
+  it('a rate of 0 takes everything', () => {
+    const limit = createRateLimiter(0, () => 0);
+    expect(limit('k', 1_000_000)).toBe(true);
+  });
+});
