@@ -83,6 +83,16 @@ describe('Segment protocol', () => {
     expect(() =>
       parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp: 'yesterday' }] }, undefined),
     ).toThrow(/batch\[0\]\.timestamp: must be an ISO 8601/);
+    // Days a month does not have, which Date.parse would move into the next month.
+    for (const timestamp of ['2026-02-30T10:00:00Z', '2026-02-29', '2026-04-31T00:00:00+09:00']) {
+      expect(() => parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp }] }, undefined)).toThrow(
+        `batch[0].timestamp: ${timestamp.slice(0, 10)} is not a day of the calendar`,
+      );
+    }
+    expect(
+      parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp: '2028-02-29T10:00:00Z' }] }, undefined)
+        .events[0]?.timestamp,
+    ).toBe(Date.parse('2028-02-29T10:00:00Z'));
     expect(() => parseSegment({ batch: 'x' }, undefined)).toThrow('batch: must be an array of messages');
     expect(() => parseSegment({ batch: [] }, undefined)).toThrow('batch: is empty');
     expect(() => parseSegment([], 'track')).toThrow('body: must be a JSON object');
