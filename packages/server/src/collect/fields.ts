@@ -29,7 +29,13 @@ export function optionalJsonObject(value: unknown, field: string): Json {
 
 export function optionalString(value: unknown, field: string, max = 8192): string | null {
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    // JSON.parse has already rounded an integer beyond 2^53 (a 64-bit id 1234567890123456789 reads
+    // as 1234567890123456800), so two ids would become one: refused rather than stored wrong.
+    if (Number.isInteger(value) && !Number.isSafeInteger(value))
+      fail(field, 'is a number too large to keep exactly (beyond 2^53); send it as a string');
+    return String(value);
+  }
   if (typeof value !== 'string') fail(field, 'must be a string');
   if (value.length > max) fail(field, `is longer than ${max} characters`);
   return value;

@@ -70,6 +70,17 @@ describe('Segment protocol', () => {
     ).toThrow('body.context.traits: must be a JSON object');
   });
 
+  it('keeps numeric ids as text, and refuses one too large for a JSON number to hold exactly', () => {
+    const message = (userId: unknown) => ({ batch: [{ type: 'track', event: 'e', userId }] });
+    expect(parseSegment(message(9_007_199_254_740_991), undefined).events[0]?.userId).toBe(
+      '9007199254740991',
+    );
+    // The body's 1234567890123456789 as JSON.parse reads it: 1234567890123456800.
+    expect(() =>
+      parseSegment(JSON.parse(JSON.stringify(message(0)).replace('0', '1234567890123456789')), undefined),
+    ).toThrow('batch[0].userId: is a number too large to keep exactly (beyond 2^53); send it as a string');
+  });
+
   it('names the first bad field', () => {
     expect(() => parseSegment({ batch: [{ type: 'track', userId: 'u' }] }, undefined)).toThrow(
       'batch[0].event: is required for a track call',
