@@ -219,6 +219,24 @@ describe('createSender', () => {
     await until(() => delivered().length === 19);
   });
 
+  it('leaves out, with a warning, an event whose properties are not JSON, and sends the others', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    sender.add(event('before'));
+    sender.add({ ...event('circular'), p: circular });
+    sender.add({ ...event('bigint'), p: { n: 10n } });
+    sender.add(event('after'));
+    // Sending them threw in the page's timer and lost every event of the batch.
+    sender.flush();
+    await until(() => delivered().length === 2);
+    expect(delivered()).toEqual(['before', 'after']);
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/^inlet: event "clicked" not sent: its properties/);
+    warn.mockRestore();
+  });
+
   it('clear() drops buffered and stored events', async () => {
     const store = memoryStore();
     const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });

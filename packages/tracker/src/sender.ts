@@ -129,6 +129,14 @@ export function createSender(options: SenderOptions) {
 
   return {
     add(event: WireEvent): void {
+      // Properties that are not JSON (a cycle, a BigInt) would throw when the batch is sent, in a
+      // timer, and take the batch's other events with them: this event alone is left out.
+      try {
+        JSON.stringify(event);
+      } catch (error) {
+        console.warn(`inlet: event "${event.n ?? event.t}" not sent: its properties are not JSON (${error})`);
+        return;
+      }
       buffer.push(event);
       if (buffer.length >= BATCH_EVENTS) flush();
       else flushTimer ??= setTimeout(flush, BATCH_MS);
