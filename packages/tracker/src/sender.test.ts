@@ -20,6 +20,8 @@ let received: Received[] = [];
 let statuses: number[] = [];
 /** The status each request in `received` was answered with. */
 let answered: number[] = [];
+/** Error bodies for the refusals in `statuses`, in order; a generic one once they run out. */
+let errors: string[] = [];
 
 const event = (id: string): WireEvent => ({
   id,
@@ -64,7 +66,7 @@ beforeAll(async () => {
       received.push({ contentType: request.headers['content-type'], batch: JSON.parse(body) });
       answered.push(status);
       response.writeHead(status, { 'Content-Type': 'application/json' });
-      response.end(status === 204 ? undefined : '{"error":{"code":"X","message":"x"}}');
+      response.end(status === 204 ? undefined : (errors.shift() ?? '{"error":{"code":"X","message":"x"}}'));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -79,6 +81,7 @@ beforeEach(() => {
   received = [];
   answered = [];
   statuses = [];
+  errors = [];
   navigatorLike.onLine = true;
   // A real beacon is a POST the page does not wait for; this one is too.
   navigatorLike.sendBeacon.mockReset().mockImplementation((url, data) => {
@@ -141,6 +144,32 @@ describe('createSender', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received).toHaveLength(1);
     expect(store.get('q.wk_test')).toBeNull();
+  });
+
+  it('sends the rest of a batch again without the one event a 400 names, saying why in the console', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const refusal = (field: string, message: string) =>
+      JSON.stringify({ error: { code: 'INVALID_FIELD', message: `${field}: ${message}`, field } });
+    // What the collector answers for properties nested too deep, and for an event over limits.event_bytes.
+    statuses = [400, 400];
+    errors = [refusal('e[1].p', 'nests objects too deep'), refusal('[1]', 'is too large')];
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    for (const id of ['page', 'deep', 'huge', 'after']) sender.add(event(id));
+    sender.flush();
+    await until(() => delivered().length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.map((r) => r.batch.e.map((e) => e.id))).toEqual([
+      ['page', 'deep', 'huge', 'after'],
+      ['page', 'huge', 'after'],
+      ['page', 'after'],
+    ]);
+    expect(store.get('q.wk_test')).toBeNull();
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      'inlet: the collector refused event "clicked": e[1].p: nests objects too deep',
+      'inlet: the collector refused event "clicked": [1]: is too large',
+    ]);
+    warn.mockRestore();
   });
 
   it('keeps events from a failed send for the next page load, which delivers them once', async () => {

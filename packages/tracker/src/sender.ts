@@ -64,10 +64,26 @@ export function createSender(options: SenderOptions) {
         // text/plain keeps the request "simple", so browsers skip the CORS preflight.
         headers: { 'Content-Type': 'text/plain' },
       });
-      return res.ok || (res.status < 500 && res.status !== 408 && res.status !== 429);
+      if (res.ok || res.status >= 500 || res.status === 408 || res.status === 429) return res.ok;
+      return await refused(events, res);
     } catch {
       return false;
     }
+  };
+
+  /**
+   * A refusal a retry cannot fix, said in the console. When it names one event (`e[2].p`, `[2]`),
+   * as for properties nested too deep or too large, the others are sent without it.
+   */
+  const refused = async (events: WireEvent[], res: Response): Promise<boolean> => {
+    const { error }: { error?: { message?: string; field?: string } } = await res.json().catch(() => ({}));
+    const at = /^e?\[(\d+)\]/.exec(error?.field ?? '')?.[1];
+    const bad = at === undefined ? undefined : events[+at];
+    console.warn(
+      `inlet: the collector refused ${bad ? `event "${bad.n ?? bad.t}"` : `${events.length} events`}: ${error?.message ?? res.status}`,
+    );
+    const rest = events.filter((event) => event !== bad);
+    return !bad || !rest.length || post(rest);
   };
 
   const schedule = (delay?: number): void => {
