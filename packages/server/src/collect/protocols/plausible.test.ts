@@ -100,6 +100,13 @@ describe('parsePlausible', () => {
     });
   });
 
+  it('reads the domain in lower case, as inlet.yaml must list it', () => {
+    // data-domain="Docs.Example.com" names the same host; inlet.yaml refuses capitals in domains.
+    expect(
+      only({ n: 'pageview', u: 'https://docs.example.com/', d: 'WWW.Docs.Example.com' }).event?.context,
+    ).toMatchObject({ domain: 'docs.example.com' });
+  });
+
   it('takes the domain from the URL when d is absent', () => {
     expect(only({ n: 'pageview', u: 'https://www.shop.example.com/' }).event?.context.domain).toBe(
       'shop.example.com',

@@ -35,12 +35,18 @@ function parseProps(raw: unknown): Json {
   return props;
 }
 
-/** The hosts named by `d` (comma-separated for roll-up sites), without "www."; the URL's host when absent. */
+/** The hosts named by `d` (comma-separated for roll-up sites), lower case, without "www."; the URL's host when absent. */
 function parseDomains(raw: unknown, url: string): string[] {
   const text = optionalString(raw, 'domain', 2000) ?? new URL(url).hostname;
   const domains = text
     .split(',')
-    .map((domain) => domain.trim().replace(/^www\./, ''))
+    // Host names are case-insensitive, and inlet.yaml lists them in lower case.
+    .map((domain) =>
+      domain
+        .trim()
+        .toLowerCase()
+        .replace(/^www\./, ''),
+    )
     .filter(Boolean);
   if (domains.length === 0) fail('domain', 'is empty; send the site domain registered in inlet.yaml');
   return domains;
