@@ -75,6 +75,26 @@ describe('config', () => {
     ).toThrow(/origins\[0\]/);
   });
 
+  it('writes origins as browsers send them, and takes null for file:// pages', () => {
+    // A capital or a default port would never match a browser's Origin, so every request got a 403
+    // telling the user to add the origin the config already listed.
+    const site = { id: 'a', write_key: 'wk_123456' };
+    const origins = [
+      'https://Docs.Example.com:443',
+      'http://localhost:8080',
+      'HTTP://x.example:80',
+      'null',
+      '*',
+    ];
+    expect(parseConfig({ sites: [{ ...site, origins }] }).sites[0]?.origins).toEqual([
+      'https://docs.example.com',
+      'http://localhost:8080',
+      'http://x.example',
+      'null',
+      '*',
+    ]);
+  });
+
   it('checks sources: names, duplicates and known types', () => {
     expect(() => parseConfig({ sources: [{ name: 'Bad Name', type: 'file' }] })).toThrow(
       /sources\[0\]\.name:/,

@@ -2,9 +2,14 @@ import { z } from 'zod';
 import { timeZoneSchema } from './time-zone.ts';
 import { workflowSchema } from './workflow-schema.ts';
 
-const origin = z.string().refine((value) => /^https?:\/\/[^/]+$/.test(value) || value === '*', {
-  message: 'must be a scheme and host such as https://docs.example.com, without a path',
-});
+const origin = z
+  .string()
+  .refine((value) => /^https?:\/\/[^/]+$/i.test(value) || value === '*' || value === 'null', {
+    message:
+      'must be a scheme and host such as https://docs.example.com, without a path (null for file:// pages, * for any)',
+  })
+  // As browsers send it, host in lower case and no default port: otherwise it could never match.
+  .transform((value) => (URL.canParse(value) ? new URL(value).origin : value));
 
 const site = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _'),
