@@ -151,23 +151,33 @@ describe('createSender', () => {
     const refusal = (field: string, message: string) =>
       JSON.stringify({ error: { code: 'INVALID_FIELD', message: `${field}: ${message}`, field } });
     // What the collector answers for properties nested too deep, and for an event over limits.event_bytes.
-    statuses = [400, 400];
-    errors = [refusal('e[1].p', 'nests objects too deep'), refusal('[1]', 'is too large')];
+    statuses = [400, 400, 204, 400];
+    errors = [
+      refusal('e[1].p', 'nests objects too deep'),
+      refusal('[1]', 'is too large'),
+      // A field every event shares: sending them one fewer at a time would be refused each time.
+      refusal('e[0].u', 'is longer than 200 characters'),
+    ];
     const store = memoryStore();
     const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
     for (const id of ['page', 'deep', 'huge', 'after']) sender.add(event(id));
     sender.flush();
     await until(() => delivered().length === 2);
+    for (const id of ['long-user-1', 'long-user-2']) sender.add(event(id));
+    sender.flush();
+    await until(() => received.length === 4);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.map((r) => r.batch.e.map((e) => e.id))).toEqual([
       ['page', 'deep', 'huge', 'after'],
       ['page', 'huge', 'after'],
       ['page', 'after'],
+      ['long-user-1', 'long-user-2'],
     ]);
     expect(store.get('q.wk_test')).toBeNull();
     expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
       'inlet: the collector refused event "clicked": e[1].p: nests objects too deep',
       'inlet: the collector refused event "clicked": [1]: is too large',
+      'inlet: the collector refused 2 events: e[0].u: is longer than 200 characters',
     ]);
     warn.mockRestore();
   });

@@ -72,12 +72,13 @@ export function createSender(options: SenderOptions) {
   };
 
   /**
-   * A refusal a retry cannot fix, said in the console. When it names one event (`e[2].p`, `[2]`),
-   * as for properties nested too deep or too large, the others are sent without it.
+   * A refusal a retry cannot fix, said in the console. When it names one event's properties or the
+   * event as a whole (`e[2].p`, `[2]`: nested too deep, too large), the others are sent without it.
+   * Other fields, such as a user id, are the same in every event: each would be refused in turn.
    */
   const refused = async (events: WireEvent[], res: Response): Promise<boolean> => {
     const { error }: { error?: { message?: string; field?: string } } = await res.json().catch(() => ({}));
-    const at = /^e?\[(\d+)\]/.exec(error?.field ?? '')?.[1];
+    const at = /^e?\[(\d+)\](\.p)?$/.exec(error?.field ?? '')?.[1];
     const bad = at === undefined ? undefined : events[+at];
     console.warn(
       `inlet: the collector refused ${bad ? `event "${bad.n ?? bad.t}"` : `${events.length} events`}: ${error?.message ?? res.status}`,
