@@ -309,6 +309,25 @@ describe('browser tracker', () => {
     expect(after).toMatchObject([{ name: 'after_reset', user_id: null }]);
   });
 
+  it('ignores, with a warning, a user id longer than the collector takes', async () => {
+    const context = await newContext();
+    const page = await open(context, '/token-as-id');
+    const anonymousId = await anonymousIdOf(page);
+    const warnings: string[] = [];
+    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    // Kept, it went with every later event of this browser, and the collector refused each one.
+    await page.evaluate(`inlet.identify('eyJ${'x'.repeat(300)}'); inlet.track('after_identify')`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after_identify').length > 0);
+    expect(rows.map((row) => [row.name ?? row.type, row.user_id])).toEqual([
+      ['page', null],
+      ['after_identify', null],
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^inlet: identify\(\) ignored: the user id is longer than 200/),
+    ]);
+  });
+
   it('records a search that found nothing', async () => {
     const context = await newContext();
     const page = await open(context, '/help');

@@ -71,6 +71,11 @@ export function createTracker(options: TrackerOptions): Inlet {
     },
     identify(userId, traits) {
       if (!userId || blocked()) return;
+      // The collector refuses a longer id, and a kept one goes with every later event of this browser.
+      if (String(userId).length > 200)
+        return console.warn(
+          'inlet: identify() ignored: the user id is longer than 200 characters; use your own short user id.',
+        );
       ids.setUserId(String(userId));
       send('identify', undefined, traits);
     },
