@@ -4,7 +4,11 @@ import { timeZoneSchema } from './time-zone.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** A duration as seconds (a number) or text such as 500ms, 30s, 5m, 2h; parsed to milliseconds. */
+/**
+ * A duration as seconds (a number) or text such as 500ms, 30s, 5m, 2h; parsed to milliseconds.
+ * A default goes through prefault, not default: zod hands a default back as it is, without the
+ * transform, and 3600 (seconds) became a timeout of 3.6 s.
+ */
 export const durationMs = z
   .union([
     z.number().positive(),
@@ -82,9 +86,9 @@ export const workflowSchema = z.strictObject({
   catchup_limit: z.number().int().positive().max(1000).default(24),
   /** Extra attempts of a failing step; the wait doubles after each one. */
   retries: z.number().int().min(0).max(10).default(0),
-  retry_backoff: durationMs.default(30),
+  retry_backoff: durationMs.prefault('30s'),
   /** The whole run is stopped after this long. */
-  timeout: durationMs.default(3600),
+  timeout: durationMs.prefault('1h'),
   enabled: z.boolean().default(true),
 });
 

@@ -301,6 +301,16 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('defaults to a timeout of an hour and a first retry after 30 s, as written', () => {
+    const parsed = parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: ['test'] }] })
+      .workflows[0];
+    expect(parsed).toMatchObject({ timeout: 3_600_000, retry_backoff: 30_000 });
+    const written = parseConfig({
+      workflows: [{ name: 'w', cron: '0 5 * * *', steps: ['test'], timeout: '1h', retry_backoff: 30 }],
+    }).workflows[0];
+    expect(written).toMatchObject({ timeout: 3_600_000, retry_backoff: 30_000 });
+  });
+
   it('refuses workflows that name unknown sources, report steps, or clash', () => {
     const s = setup();
     const config = {
