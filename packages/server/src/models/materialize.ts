@@ -56,6 +56,25 @@ export function checkIncrementalColumns(node: ProjectNode, columns: Map<string, 
   }
 }
 
+/**
+ * Fails when an incremental build would add rows of another shape to the published table: the
+ * parts carried over keep the old columns, so a renamed column would come out as two half-empty ones.
+ */
+export function checkSameColumns(
+  node: ProjectNode,
+  published: Map<string, string>,
+  built: Map<string, string>,
+): void {
+  const shape = (columns: Map<string, string>) => [...columns].map(([name, type]) => `${name} ${type}`);
+  const before = shape(published);
+  const after = shape(built);
+  if (before.length === after.length && before.every((column) => after.includes(column))) return;
+  throw new InletError(
+    'MODEL_INVALID',
+    `${node.name}: its columns changed since it was published (now ${after.join(', ')}; published ${before.join(', ')}), and an incremental build keeps the published rows as they are. Run inlet run ${node.name} --full-refresh to rebuild it whole.`,
+  );
+}
+
 const hasFiles = (dir: string): boolean =>
   existsSync(dir) &&
   readdirSync(dir, { withFileTypes: true }).some(

@@ -158,6 +158,28 @@ GROUP BY ALL`,
     ]);
   });
 
+  it('an incremental build whose columns changed fails and says to rebuild whole, rather than mixing shapes', async () => {
+    const daily = (count: string) =>
+      `/*---\nmaterialized: incremental\n---*/\nSELECT dt, count(*)::INT AS ${count} FROM events WHERE dt BETWEEN {{ from_dt }} AND {{ to_dt }} GROUP BY ALL`;
+    project('models/daily_count.sql', daily('n'));
+    expect((await run({ selectors: ['daily_count'] })).models[0]).toMatchObject({ status: 'success' });
+    project('models/daily_count.sql', daily('events'));
+    const renamed = await run({ selectors: ['daily_count'] });
+    expect(renamed.models[0]?.status).toBe('failed');
+    expect(renamed.models[0]?.message).toBe(
+      'daily_count: its columns changed since it was published (now dt DATE, events INTEGER; published dt DATE, n INTEGER), and an incremental build keeps the published rows as they are. Run inlet run daily_count --full-refresh to rebuild it whole.',
+    );
+    expect(await rows('SELECT column_name FROM (DESCRIBE daily_count)')).toEqual([['dt'], ['n']]);
+    const full = await run({ selectors: ['daily_count'], fullRefresh: true });
+    expect(full.models[0]).toMatchObject({ status: 'success', mode: 'full' });
+    expect(await rows('SELECT count(*)::INT, count(events)::INT FROM daily_count')).toEqual([[5, 5]]);
+    expect((await run({ selectors: ['daily_count'] })).models[0]).toMatchObject({
+      status: 'success',
+      mode: 'partitions',
+    });
+    rmSync(join(config.project_dir, 'models', 'daily_count.sql'));
+  });
+
   it('a failing model skips what is downstream of it and nothing else; the run fails', async () => {
     project('models/broken.sql', 'SELECT no_such_column FROM events');
     project('models/after_broken.sql', "SELECT * FROM {{ ref('broken') }}");

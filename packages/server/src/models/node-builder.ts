@@ -7,6 +7,7 @@ import { type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
 import {
   type BuildMode,
   checkIncrementalColumns,
+  checkSameColumns,
   describeSelect,
   FULL_WINDOW,
   partitionedByDt,
@@ -139,7 +140,10 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
 
   let staging: string | undefined;
   try {
-    checkIncrementalColumns(node, await describeSelect(engine, sql));
+    const columns = await describeSelect(engine, sql);
+    checkIncrementalColumns(node, columns);
+    if (incremental)
+      checkSameColumns(node, await describeSelect(engine, `SELECT * FROM ${quoteName(node.name)}`), columns);
     const manifest: Omit<LakeTable, 'files'> = {
       name: node.name,
       kind: 'mart',
