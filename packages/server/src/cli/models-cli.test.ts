@@ -66,6 +66,17 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const bad = await inlet('run', '--from', '2026-11-20');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^A backfill needs both --from and --to, as YYYY-MM-DD/);
+    for (const [from, to] of [
+      ['2026-02-30', '2026-03-01'],
+      ['2026-11-20', '2026-13-01'],
+    ]) {
+      const impossible = await inlet('run', 'daily', '--from', from, '--to', to);
+      expect(impossible.code).toBe(1);
+      expect(impossible.lines).toEqual([]);
+      expect(impossible.err).toMatch(
+        /MODEL_INVALID: --(from|to) must be a day as YYYY-MM-DD, and "2026-(02-30|13-01)" is no day of the calendar/,
+      );
+    }
     const unknown = await inlet('run', 'dailyy');
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);

@@ -39,6 +39,12 @@ export interface RunResult {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A real day as YYYY-MM-DD: 2026-02-30 has the shape but is no day (Date rolls it over to March 2). */
+const isDay = (value: string) => {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return DATE.test(value) && !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+};
+
 /** The project and its graph, read fresh: models may have changed since the last run. */
 export function openProject(config: InletConfig): { project: Project; graph: ModelGraph } {
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin });
@@ -76,8 +82,11 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
     ['--from', options.from],
     ['--to', options.to],
   ] as const)
-    if (value !== undefined && !DATE.test(value))
-      throw new InletError('MODEL_INVALID', `${flag} must be a date as YYYY-MM-DD, not "${value}".`);
+    if (value !== undefined && !isDay(value))
+      throw new InletError(
+        'MODEL_INVALID',
+        `${flag} must be a day as YYYY-MM-DD, and "${value}" is ${DATE.test(value) ? 'no day of the calendar' : 'not one'}.`,
+      );
   if ((options.from === undefined) !== (options.to === undefined))
     throw new InletError('MODEL_INVALID', 'A backfill needs both --from and --to.');
   if (options.from && options.fullRefresh)
