@@ -92,6 +92,14 @@ describe('model graph', () => {
       /bad\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "materialised"/,
     );
     expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(/raw lake table/);
+    // A name of the right letters that is too long says so, not that its letters are wrong.
+    const long = `m${'x'.repeat(69)}`;
+    expect(() => project({}, { [`models/${long}.sql`]: 'SELECT 1' })).toThrow(
+      `"${long}" is 70 characters long; a model name has at most 63.`,
+    );
+    expect(() => project({}, { 'models/Daily-Users.sql': 'SELECT 1' })).toThrow(
+      /"Daily-Users" is not a model name; use lower-case letters, digits and _, starting with a letter/,
+    );
     // Markdown-style front matter is SQL to DuckDB; the error says where front matter goes.
     expect(() =>
       project({}, { 'models/md.sql': '---\nmaterialized: table\ndescription: x\n---\nSELECT 1' }),

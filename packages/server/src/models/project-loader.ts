@@ -94,6 +94,11 @@ function siblingYaml(path: string, shown: string): unknown | undefined {
 }
 
 function checkName(name: string, shown: string): void {
+  if (name.length > 63 && /^[a-z][a-z0-9_]*$/.test(name))
+    throw new InletError(
+      'MODEL_INVALID',
+      `${shown}: "${name}" is ${name.length} characters long; a model name has at most 63.`,
+    );
   if (!NAME.test(name))
     throw new InletError(
       'MODEL_INVALID',
