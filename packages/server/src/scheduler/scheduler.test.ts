@@ -181,6 +181,30 @@ describe('scheduler', () => {
     });
   });
 
+  it('a run waiting behind a long run of its workflow stays alive, and is not abandoned', async () => {
+    const { source } = counterSource({ hang: true });
+    const s = setup({ source });
+    const heartbeatMs = 50;
+    const scheduler = createScheduler({
+      workflows: [workflow({ steps: ['sync counter'] })],
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+      heartbeatMs,
+    });
+    const first = scheduler.trigger('hourly');
+    const waiting = scheduler.trigger('hourly');
+    // Long past the silence after which a run counts as abandoned (eight heartbeats).
+    await new Promise((resolve) => setTimeout(resolve, heartbeatMs * 20));
+    await scheduler.tick();
+    expect(s.history.get(first)?.status).toBe('running');
+    expect(s.history.get(waiting)).toMatchObject({ status: 'running', started_at: null });
+    await scheduler.stop();
+    expect(s.history.get(waiting)?.status).toBe('failed');
+    s.state.close();
+  });
+
   it('retries a failing step with doubling waits, and logs each attempt', async () => {
     const { source, syncs } = counterSource({ failFirst: 2 });
     const s = setup({ source });

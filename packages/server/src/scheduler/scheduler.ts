@@ -6,7 +6,7 @@ import type { StateStore } from '../state/index.ts';
 import { dueTimes } from './cron-schedule.ts';
 import type { RunHistory } from './run-history.ts';
 import type { StepHandlers } from './step-handlers.ts';
-import { executeRun, HEARTBEAT_MS } from './workflow-executor.ts';
+import { executeRun } from './workflow-executor.ts';
 import type { Workflow } from './workflow-loader.ts';
 
 export interface Scheduler {
@@ -22,6 +22,8 @@ export interface Scheduler {
 }
 
 const CURSOR_SCOPE = 'scheduler:cursor';
+/** How often a claimed run tells the store it is alive; one silent for eight of these is abandoned. */
+const HEARTBEAT_MS = 15_000;
 
 /**
  * The scheduler: on each tick, for each workflow, the cron times since it last looked are due
@@ -40,6 +42,7 @@ export function createScheduler(options: {
   /** The clock, replaceable so tests can jump across a downtime. */
   now?: () => number;
   tickMs?: number;
+  heartbeatMs?: number;
   owner?: string;
 }): Scheduler {
   const { workflows, state, history, handlers } = options;
@@ -50,6 +53,7 @@ export function createScheduler(options: {
     'Workflow runs finished, by workflow and status (success, failed, timed_out)',
   );
   const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   for (const workflow of workflows)
     for (const step of workflow.steps)
       if (step.kind === 'report' && !handlers.report)
@@ -63,17 +67,21 @@ export function createScheduler(options: {
   let ticking: Promise<number[]> | undefined;
 
   const enqueue = (workflow: Workflow, id: number) => {
+    // From its claim on, not from its start: a run waiting behind a long run of its workflow was
+    // marked abandoned after two minutes of silence, and then run all the same.
+    const beat = setInterval(() => history.heartbeat(id), heartbeatMs);
     const previous = chains.get(workflow.name) ?? Promise.resolve();
     const next = previous
       .then(() => executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal }))
       .then((status) => finished?.inc({ workflow: workflow.name, status }))
-      .catch((error: unknown) => logger.error({ err: error, run: id }, 'a workflow run failed to run'));
+      .catch((error: unknown) => logger.error({ err: error, run: id }, 'a workflow run failed to run'))
+      .finally(() => clearInterval(beat));
     chains.set(workflow.name, next);
   };
 
   const tickOnce = async (): Promise<number[]> => {
     const at = now();
-    history.abandonStale(HEARTBEAT_MS * 8);
+    history.abandonStale(heartbeatMs * 8);
     const claimed: number[] = [];
     for (const workflow of workflows) {
       if (!workflow.enabled) continue;

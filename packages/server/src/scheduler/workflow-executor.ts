@@ -5,9 +5,6 @@ import type { RunHistory, RunStatus } from './run-history.ts';
 import type { StepContext, StepHandlers } from './step-handlers.ts';
 import type { Workflow } from './workflow-loader.ts';
 
-/** How often a running run tells the store it is alive; a run silent for long is abandoned. */
-export const HEARTBEAT_MS = 15_000;
-
 function runStep(step: WorkflowStep, handlers: StepHandlers, context: StepContext): Promise<void> {
   switch (step.kind) {
     case 'sync':
@@ -73,7 +70,6 @@ export async function executeRun(options: {
   const onShutdown = () => controller.abort(new Error('inlet stopped while the run was going'));
   options.shutdown.addEventListener('abort', onShutdown, { once: true });
   if (options.shutdown.aborted) onShutdown();
-  const beat = setInterval(() => history.heartbeat(id), HEARTBEAT_MS);
   let status: RunStatus = 'success';
   let error: string | undefined;
   try {
@@ -124,7 +120,6 @@ export async function executeRun(options: {
     }
   } finally {
     clearTimeout(timer);
-    clearInterval(beat);
     options.shutdown.removeEventListener('abort', onShutdown);
     history.finish(id, status, error);
   }
