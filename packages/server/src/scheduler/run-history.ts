@@ -55,6 +55,7 @@ export interface RunHistory {
 }
 
 const iso = () => new Date().toISOString();
+const ABANDONED = 'the process running it stopped before it finished';
 const RUN_COLUMNS =
   'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error';
 
@@ -115,14 +116,25 @@ export function createRunHistory(state: StateStore): RunHistory {
       ).run(params);
     },
     abandonStale(olderThanMs) {
-      const cutoff = new Date(Date.now() - olderThanMs).toISOString();
-      const now = iso();
-      return db
-        .prepare(
-          "UPDATE workflow_runs SET status = 'abandoned', finished_at = ?, error = 'the process running it stopped before it finished' " +
-            "WHERE status = 'running' AND heartbeat_at < ?",
-        )
-        .run(now, cutoff).changes;
+      const params = {
+        cutoff: new Date(Date.now() - olderThanMs).toISOString(),
+        now: iso(),
+        error: ABANDONED,
+      };
+      const stale = "SELECT id FROM workflow_runs WHERE status = 'running' AND heartbeat_at < @cutoff";
+      // The step the process was in would otherwise show as running for ever under inlet runs <id>.
+      return db.transaction(() => {
+        db.prepare(
+          `UPDATE workflow_run_steps SET status = 'failed', error = @error${finishStep('failed')} ` +
+            `WHERE status = 'running' AND run_id IN (${stale})`,
+        ).run(params);
+        return db
+          .prepare(
+            "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error " +
+              "WHERE status = 'running' AND heartbeat_at < @cutoff",
+          )
+          .run(params).changes;
+      })();
     },
     list(filter = {}) {
       const where: string[] = [];

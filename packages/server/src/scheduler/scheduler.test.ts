@@ -205,6 +205,47 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('marks the run of a process that died abandoned, and the step it was in failed', async () => {
+    const s = setup();
+    // What a scheduler killed with SIGKILL in the middle of a step leaves in the store.
+    const id = s.history.claim({
+      workflow: 'hourly',
+      scheduledFor: '2026-11-20T01:00:00.000Z',
+      trigger: 'schedule',
+      owner: 'dead-host:1',
+    }) as number;
+    s.history.start(id);
+    s.history.startStep(id, 0, 'sync counter');
+    s.history.updateStep(id, 0, { attempts: 1, log: 'started' });
+    const heartbeatMs = 20;
+    const scheduler = createScheduler({
+      workflows: [workflow({})],
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+      heartbeatMs,
+      now: () => Date.parse('2026-11-20T01:00:30Z'),
+    });
+    await new Promise((resolve) => setTimeout(resolve, heartbeatMs * 20));
+    expect(await scheduler.tick()).toEqual([]);
+    const run = s.history.get(id);
+    expect(run).toMatchObject({
+      status: 'abandoned',
+      error: 'the process running it stopped before it finished',
+    });
+    expect(run?.steps).toMatchObject([
+      {
+        step: 'sync counter',
+        status: 'failed',
+        error: 'the process running it stopped before it finished',
+        finished_at: run?.finished_at,
+      },
+    ]);
+    await scheduler.stop();
+    s.state.close();
+  });
+
   it('retries a failing step with doubling waits, and logs each attempt', async () => {
     const { source, syncs } = counterSource({ failFirst: 2 });
     const s = setup({ source });
