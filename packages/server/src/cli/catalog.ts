@@ -7,7 +7,8 @@ import { type Format, type Output, renderRows, renderTable } from './output.ts';
 
 export const catalogHelp = `inlet catalog [table] [--format table|json|csv]
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
-  last update and description; with a table name, its columns, tests and lineage.`;
+  last update and description; with a table name, its columns, tests and lineage (as CSV: its
+  columns, with their types and descriptions).`;
 
 const size = (bytes: number) =>
   bytes < 1024
@@ -64,8 +65,19 @@ export async function catalogCommand(
       return ExitCode.OK;
     }
     const table = await catalog.table(name);
-    if (format !== 'table') {
+    if (format === 'json') {
       output.out(`${JSON.stringify(table)}\n`);
+      return ExitCode.OK;
+    }
+    // A table has one row per column: what a spreadsheet of one table's documentation holds.
+    if (format === 'csv') {
+      output.out(
+        renderRows(
+          'csv',
+          ['column', 'type', 'description', 'description_from'],
+          table.columns.map((c) => [c.name, c.type, c.description, c.description_from ?? null]),
+        ),
+      );
       return ExitCode.OK;
     }
     const [, kind, materialized, rows, bytes, partitions, updated] = row(table);

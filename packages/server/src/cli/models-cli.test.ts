@@ -17,7 +17,7 @@ async function inlet(...argv: string[]) {
     lines: run.out
       .trim()
       .split('\n')
-      .filter(Boolean)
+      .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
@@ -99,6 +99,13 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     ]);
     const one = await inlet('catalog', 'weekly');
     expect(one.lines[0]).toMatchObject({ name: 'weekly', upstream: ['daily', 'events'] });
+    const csv = await inlet('catalog', 'daily', '--format', 'csv');
+    expect(csv.code).toBe(0);
+    expect(csv.out).toBe(
+      'column,type,description,description_from\r\n' +
+        'dt,DATE,UTC day of ts; the partition.,events\r\n' +
+        'events,INTEGER,,\r\n',
+    );
     const docs = await inlet('docs', 'check');
     expect(docs.code).toBe(0);
     expect(docs.lines).toEqual([
