@@ -122,6 +122,11 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(started.lines[0]).toMatchObject({ workflow: 'nightly', trigger: 'manual', status: 'success' });
     const list = await inlet('runs');
     expect(list.lines).toMatchObject([{ workflow: 'nightly', status: 'success', trigger: 'manual' }]);
+    const misspelt = await inlet('runs', '--status', 'sucess');
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.err).toBe(
+      '--status sucess is not a run status; use one of running, success, failed, timed_out, abandoned.\n',
+    );
     const shown = await inlet('runs', String(list.lines[0]?.id));
     expect(shown.lines[0]).toMatchObject({
       steps: [

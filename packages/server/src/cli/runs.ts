@@ -8,6 +8,7 @@ import {
   createScheduler,
   createStepHandlers,
   loadWorkflows,
+  RUN_STATUSES,
   type RunHistory,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
@@ -97,6 +98,11 @@ export async function runsCommand(
     const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
     if (!Number.isInteger(limit) || limit < 1 || !['table', 'json', 'csv'].includes(format)) {
       output.err(`${runsHelp}\n`);
+      return ExitCode.USAGE;
+    }
+    const statuses: readonly string[] = RUN_STATUSES;
+    if (values.status !== undefined && !statuses.includes(values.status)) {
+      output.err(`--status ${values.status} is not a run status; use one of ${statuses.join(', ')}.\n`);
       return ExitCode.USAGE;
     }
     const runs = history.list({ workflow: values.workflow, status: values.status, limit });

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { InletError } from '../errors/index.ts';
-import type { RunHistory } from '../scheduler/index.ts';
+import { RUN_STATUSES, type RunHistory } from '../scheduler/index.ts';
 import { createTokenCheck } from './query-routes.ts';
 
-const STATUSES = ['running', 'success', 'failed', 'timed_out', 'abandoned'];
+const STATUSES: readonly string[] = RUN_STATUSES;
 
 function parseListQuery(query: Record<string, string | undefined>) {
   const limit = query.limit === undefined ? 50 : Number(query.limit);

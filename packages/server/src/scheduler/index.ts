@@ -2,6 +2,7 @@
 export { cronTimes, dueTimes, nextTime } from './cron-schedule.ts';
 export {
   createRunHistory,
+  RUN_STATUSES,
   type RunHistory,
   type RunRecord,
   type RunStatus,

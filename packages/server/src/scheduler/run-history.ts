@@ -1,6 +1,8 @@
 import type { StateStore } from '../state/index.ts';
 
-export type RunStatus = 'running' | 'success' | 'failed' | 'timed_out' | 'abandoned';
+/** Every status a run can have, for checking a filter before it silently matches nothing. */
+export const RUN_STATUSES = ['running', 'success', 'failed', 'timed_out', 'abandoned'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StepStatus = 'running' | 'success' | 'failed' | 'timed_out' | 'skipped';
 
 export interface RunRecord {
