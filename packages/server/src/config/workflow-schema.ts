@@ -58,17 +58,26 @@ const step = z.string().transform((text, ctx): WorkflowStep => {
   }
 });
 
-const cron = z.string().refine(
-  (expression) => {
-    try {
-      CronExpressionParser.parse(expression);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'is not a cron expression such as "0 5 * * *" (minute hour day month weekday)' },
-);
+const cron = z.string().superRefine((expression, ctx) => {
+  // cron-parser fills in fields that are missing, so "0 5 * *" (one * forgotten) would run every
+  // minute past midnight on the 5th of the month; an @alias (@daily) is one word.
+  const fields = expression.trim().split(/\s+/).filter(Boolean).length;
+  if (!expression.trim().startsWith('@') && (fields < 5 || fields > 6)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `has ${fields} fields; a cron expression has five (minute hour day month weekday), or six with seconds first`,
+    });
+    return;
+  }
+  try {
+    CronExpressionParser.parse(expression);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'is not a cron expression such as "0 5 * * *" (minute hour day month weekday)',
+    });
+  }
+});
 
 /**
  * One workflow, in inlet.yaml under workflows: or as project/workflows/<name>.yaml. The time zone

@@ -386,6 +386,17 @@ describe('scheduler', () => {
     const parse = (w: Record<string, unknown>) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '* * * * *', steps: ['test'], ...w }] });
     expect(parse({ cron: '61 * * * *' })).toThrow(/workflows\[0\]\.cron: is not a cron expression/);
+    // cron-parser fills in missing fields: "0 5 * *" would run every minute past midnight on the 5th.
+    for (const [cron, fields] of [
+      ['0 5 * *', 4],
+      ['5 * * *', 4],
+      ['', 0],
+    ] as const)
+      expect(parse({ cron })).toThrow(
+        `workflows[0].cron: has ${fields} fields; a cron expression has five (minute hour day month weekday), or six with seconds first`,
+      );
+    for (const cron of ['0 5 * * *', '0 0 5 * * *', '@daily'])
+      expect(parse({ cron })().workflows[0]?.cron).toBe(cron);
     expect(parse({ steps: ['deploy'] })).toThrow(
       /workflows\[0\]\.steps\[0\]: "deploy" is not a step; use "sync <source>"/,
     );
