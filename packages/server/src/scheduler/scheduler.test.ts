@@ -122,6 +122,8 @@ describe('scheduler', () => {
     const two = make(b, 'process-b');
     await Promise.all([one.tick(), two.tick()]);
     for (let hour = 0; hour < 6; hour++) {
+      // An hour passes: the last hour's run is over (a process does not claim while one is going).
+      await Promise.all([one.idle(), two.idle()]);
       clock += HOUR;
       // Both look at the same moment, in both orders.
       const claimed =
@@ -179,6 +181,53 @@ describe('scheduler', () => {
       latest: ['05:00 catchup'],
       none: [],
     });
+  });
+
+  it('times that come due while a run of the workflow is going are caught up after it, not queued', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const source: Source = {
+      name: 'counter',
+      type: 'test',
+      async sync() {
+        await gate;
+        return { source: 'counter', rows: 1, tables: [] };
+      },
+    };
+    const s = setup({ source });
+    let clock = Date.parse('2026-11-20T00:00:30Z');
+    const scheduler = createScheduler({
+      workflows: [workflow({ cron: '* * * * *' })],
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+      now: () => clock,
+    });
+    await scheduler.tick();
+    clock += 60_000;
+    expect(await scheduler.tick()).toHaveLength(1);
+    for (let minute = 0; minute < 5; minute++) {
+      clock += 60_000;
+      expect(await scheduler.tick()).toEqual([]);
+    }
+    release();
+    await scheduler.idle();
+    await scheduler.tick();
+    await scheduler.idle();
+    expect(
+      s.history
+        .list()
+        .map((r) => [r.scheduled_for?.slice(11, 16), r.trigger, r.status])
+        .reverse(),
+    ).toEqual([
+      ['00:01', 'schedule', 'success'],
+      ['00:06', 'schedule', 'success'],
+    ]);
+    await scheduler.stop();
+    s.state.close();
   });
 
   it('a run waiting behind a long run of its workflow stays alive, and is not abandoned', async () => {

@@ -63,6 +63,8 @@ export function createScheduler(options: {
         );
   const shutdown = new AbortController();
   const chains = new Map<string, Promise<unknown>>();
+  /** Runs claimed by this process and not finished yet, per workflow. */
+  const unfinished = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<number[]> | undefined;
 
@@ -70,12 +72,16 @@ export function createScheduler(options: {
     // From its claim on, not from its start: a run waiting behind a long run of its workflow was
     // marked abandoned after two minutes of silence, and then run all the same.
     const beat = setInterval(() => history.heartbeat(id), heartbeatMs);
+    unfinished.set(workflow.name, (unfinished.get(workflow.name) ?? 0) + 1);
     const previous = chains.get(workflow.name) ?? Promise.resolve();
     const next = previous
       .then(() => executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal }))
       .then((status) => finished?.inc({ workflow: workflow.name, status }))
       .catch((error: unknown) => logger.error({ err: error, run: id }, 'a workflow run failed to run'))
-      .finally(() => clearInterval(beat));
+      .finally(() => {
+        clearInterval(beat);
+        unfinished.set(workflow.name, (unfinished.get(workflow.name) ?? 1) - 1);
+      });
     chains.set(workflow.name, next);
   };
 
@@ -93,6 +99,10 @@ export function createScheduler(options: {
         advance();
         continue;
       }
+      // While a run of it is going, the times that come due wait as missed ones do, and its catchup
+      // decides once the run ends: a run longer than the cron's period queued a run every period
+      // behind it, a backlog without end.
+      if ((unfinished.get(workflow.name) ?? 0) > 0) continue;
       const times = dueTimes({
         cron: workflow.cron,
         timezone: workflow.timezone,
