@@ -311,6 +311,16 @@ GROUP BY ALL`,
       'reads_unbuilt needs never_built, which has not been built yet (run inlet run +reads_unbuilt to build it too)',
     );
     expect(existsSync(join(config.data_dir, 'lake', 'marts', 'traffic'))).toBe(false);
+    // {{ this }} outside {% if is_incremental %}: building it first would not help.
+    project(
+      'models/reads_itself.sql',
+      "/*---\nmaterialized: incremental\nunique_key: user_id\n---*/\nSELECT user_id, max(ts) AS last_ts FROM events WHERE ts > (SELECT coalesce(max(last_ts), TIMESTAMPTZ '2000-01-01') FROM {{ this }}) GROUP BY ALL",
+    );
+    const itself = await run({ selectors: ['reads_itself'] });
+    expect(itself.models[0]?.message).toBe(
+      'reads_itself reads {{ this }}, its own table, which does not exist before its first build; put what reads it inside {% if is_incremental %}…{% endif %}',
+    );
+    rmSync(join(config.project_dir, 'models', 'reads_itself.sql'));
   });
   it('writes a wide table mart in row groups of at most 32 MB, and keeps the order of one with ORDER BY', async () => {
     // 150,000 rows of ~650 bytes: two row groups of up to 122,880 rows without the byte cap.

@@ -131,9 +131,11 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
         message: `${missing.join(', ')} is not in the lake yet, so ${node.name} waits for it`,
       });
     const reasons = missing.map((table) =>
-      step.isNode(table)
-        ? `needs ${table}, which has not been built yet (run inlet run +${node.name} to build it too)`
-        : `reads ${table}, which is not a table or view in the lake (SHOW TABLES lists them)`,
+      canonical(table) === node.name
+        ? 'reads {{ this }}, its own table, which does not exist before its first build; put what reads it inside {% if is_incremental %}…{% endif %}'
+        : step.isNode(table)
+          ? `needs ${table}, which has not been built yet (run inlet run +${node.name} to build it too)`
+          : `reads ${table}, which is not a table or view in the lake (SHOW TABLES lists them)`,
     );
     return done({ status: 'failed', inputs, message: `${node.name} ${reasons.join('; ')}` });
   }
