@@ -92,6 +92,17 @@ describe('model graph', () => {
       /bad\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "materialised"/,
     );
     expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(/raw lake table/);
+    // The SQL of a test in the configuration is a template too: a typo there was replaced by the
+    // time zone, so the test compared 'UTC' and passed whatever the data.
+    expect(() =>
+      project(
+        {},
+        {
+          'models/checked.sql': 'SELECT 1 AS x',
+          'models/checked.yaml': 'tests:\n  - sql: SELECT * FROM {{ this }} WHERE {{ tihs }} IS NULL\n',
+        },
+      ),
+    ).toThrow(/checked\.sql tests\[0\]\.sql line 1: \{\{ tihs \}\} is not a template tag inlet knows/);
     // A name of the right letters that is too long says so, not that its letters are wrong.
     const long = `m${'x'.repeat(69)}`;
     expect(() => project({}, { [`models/${long}.sql`]: 'SELECT 1' })).toThrow(

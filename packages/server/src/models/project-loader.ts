@@ -62,7 +62,13 @@ function filesUnder(dir: string, extension: string): string[] {
 
 function parseModelConfig(raw: unknown, file: string): ModelConfig {
   const result = modelConfigSchema.safeParse(raw ?? {});
-  if (result.success) return result.data;
+  if (result.success) {
+    // A test's SQL is a template as the model's is, so a typo in a tag fails here, not as text.
+    result.data.tests.forEach((test, i) => {
+      if ('sql' in test) checkTemplate(test.sql, `${file} tests[${i}].sql`);
+    });
+    return result.data;
+  }
   const lines = (result.error as z.ZodError).issues.slice(0, 5).map((issue) => {
     const path = issue.path.map(String).join('.') || '(top level)';
     return `${path}: ${issue.message}`;
