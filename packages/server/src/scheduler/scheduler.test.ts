@@ -458,6 +458,15 @@ describe('scheduler', () => {
     expect(() => loadWorkflows(clash)).toThrow(
       /Workflow "w" is defined twice: in .* and in .*workflows\/w\.yaml/,
     );
+    // The name comes from the file name unless the file says name:; the error says so.
+    writeProjectFile(
+      join(s.config.data_dir, 'named'),
+      'workflows/Nightly Sync.yaml',
+      'cron: "0 5 * * *"\nsteps: [test]\n',
+    );
+    expect(() => loadWorkflows({ ...s.config, project_dir: join(s.config.data_dir, 'named') })).toThrow(
+      /Nightly Sync\.yaml is not a valid workflow:\n {2}name: "Nightly Sync", the file's name, must start with a letter: lower-case letters, digits, - or _; rename the file or give the workflow a name:/,
+    );
     expect(() =>
       createScheduler({
         workflows: [workflow({ steps: ['report daily_kpis'] })],

@@ -23,15 +23,18 @@ function parseWorkflowFile(path: string): WorkflowConfig {
     );
   }
   // The file name is the workflow's name unless the file says otherwise.
-  const withName =
-    raw && typeof raw === 'object' && !Array.isArray(raw)
-      ? { name: basename(path).replace(/\.ya?ml$/, ''), ...raw }
-      : raw;
+  const fileName = basename(path).replace(/\.ya?ml$/, '');
+  const named = raw && typeof raw === 'object' && !Array.isArray(raw) && 'name' in raw;
+  const withName = raw && typeof raw === 'object' && !Array.isArray(raw) ? { name: fileName, ...raw } : raw;
   const result = workflowSchema.safeParse(withName);
   if (result.success) return result.data;
-  const lines = (result.error as z.ZodError).issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
+  const lines = (result.error as z.ZodError).issues.slice(0, 5).map((issue) => {
+    const key = issue.path.map(String).join('.') || '(top level)';
+    // A name nobody wrote in the file: say where it came from and how to change it.
+    return key === 'name' && !named
+      ? `name: "${fileName}", the file's name, ${issue.message}; rename the file or give the workflow a name:`
+      : `${key}: ${issue.message}`;
+  });
   throw new InletError('WORKFLOW_INVALID', `${path} is not a valid workflow:\n  ${lines.join('\n  ')}`);
 }
 
