@@ -230,6 +230,41 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('a run still waiting when inlet stops fails without starting its steps', async () => {
+    const started: number[] = [];
+    const source: Source = {
+      name: 'counter',
+      type: 'test',
+      sync: (context) =>
+        new Promise((_, reject) => {
+          started.push(Date.now());
+          context.signal.addEventListener('abort', () => reject(new Error('stopped')));
+        }),
+    };
+    const s = setup({ source });
+    let clock = Date.parse('2026-11-20T00:30:00Z');
+    const scheduler = createScheduler({
+      workflows: [workflow({ catchup: 'all' })],
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+      now: () => clock,
+    });
+    await scheduler.tick();
+    clock += 2 * HOUR;
+    const [first, second] = await scheduler.tick();
+    await scheduler.stop();
+    expect(started).toHaveLength(1);
+    for (const id of [first, second])
+      expect(s.history.get(id as number)).toMatchObject({
+        status: 'failed',
+        error: 'sync counter: inlet stopped while the run was going',
+      });
+    expect(s.history.get(second as number)?.steps[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    s.state.close();
+  });
+
   it('a run waiting behind a long run of its workflow stays alive, and is not abandoned', async () => {
     const { source } = counterSource({ hang: true });
     const s = setup({ source });

@@ -88,7 +88,11 @@ export async function executeRun(options: {
         history.updateStep(id, position, { attempts: attempt });
         try {
           await untilAborted(
-            Promise.resolve().then(() => runStep(step, handlers, { signal: controller.signal, log })),
+            Promise.resolve().then(() => {
+              // A run that was still waiting when inlet stopped must not begin a sync nobody waits for.
+              controller.signal.throwIfAborted();
+              return runStep(step, handlers, { signal: controller.signal, log });
+            }),
             controller.signal,
           );
           history.updateStep(id, position, { status: 'success' });
