@@ -23,10 +23,13 @@ const modelTest = z.union([
   z.strictObject({ name: name.optional(), sql: z.string().min(1) }),
 ]);
 
+/** YAML's folded `>` keeps a final line break; a description is shown on one line or in a CSV cell. */
+const text = z.string().trim();
+
 const column = z.union([
-  z.string(),
+  text,
   z.strictObject({
-    description: z.string().optional(),
+    description: text.optional(),
     tests: z.array(columnTest).default([]),
   }),
 ]);
@@ -34,7 +37,7 @@ const column = z.union([
 /** What a model's front matter or sibling .yaml may say. */
 export const modelConfigSchema = z.strictObject({
   materialized: z.enum(['view', 'table', 'incremental']).default('table'),
-  description: z.string().optional(),
+  description: text.optional(),
   owner: z.string().optional(),
   /** Incremental by key: new rows replace old rows with the same key. Without it, incremental is by dt partition. */
   unique_key: z.union([name, z.array(name).min(1)]).optional(),

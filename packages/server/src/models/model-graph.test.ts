@@ -82,6 +82,19 @@ describe('model graph', () => {
       columns: { dt: 'The day' },
     });
     expect(p.nodes.get('other')?.config).toMatchObject({ materialized: 'view', owner: 'growth@example.com' });
+    // YAML's folded > keeps a final line break, which became a line break inside a CSV cell.
+    const folded = project(
+      {},
+      {
+        'models/folded.sql': 'SELECT 1 AS x',
+        'models/folded.yaml':
+          'description: >\n  Two lines,\n  folded.\ncolumns:\n  x: >\n    One.\n  y: { description: "  Two.\\n" }\n',
+      },
+    );
+    expect(folded.nodes.get('folded')?.config).toMatchObject({
+      description: 'Two lines, folded.',
+      columns: { x: 'One.', y: { description: 'Two.' } },
+    });
     expect(p.nodes.get('features')?.kind).toBe('seed');
     expect(() => project({}, { 'models/bad.sql': 'SELECT {{ var("x") }}' })).toThrow(
       /bad\.sql line 1: \{\{ var\("x"\) \}\} is not a template tag/,
