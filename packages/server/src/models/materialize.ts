@@ -19,6 +19,9 @@ export interface Window {
 
 export const FULL_WINDOW: Window = { from: '1900-01-01', to: '9999-12-31' };
 
+/** The value of a dt partition that holds a day. */
+export const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
 /**
  * Row groups of up to 122,880 rows and at most 32 MB each. DuckDB holds a row group a thread while
  * it writes: a table mart of 600,000 rows of ~600 bytes peaked at +578 MB (default 1 GB limit) with
@@ -108,6 +111,12 @@ export async function writeStaging(options: {
         `(${PARQUET}, PARTITION_BY (dt), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE true)`,
     );
     const written = partitionDirs(staging).map((p) => p.slice(3));
+    // DuckDB files a NULL dt under dt=__HIVE_DEFAULT_PARTITION__, a partition no window ever reaches.
+    if (written.some((dt) => !DAY.test(dt)))
+      throw new InletError(
+        'MODEL_INVALID',
+        `${node.name} outputs rows whose dt is NULL, and an incremental model by dt keeps each row in the partition of its day; leave them out (WHERE dt IS NOT NULL) or give them a day.`,
+      );
     if (mode === 'partitions' && current) linkPartitions(current, staging, (dt) => !inWindow(dt));
     if (!hasFiles(staging))
       await run(

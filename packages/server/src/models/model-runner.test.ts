@@ -180,6 +180,36 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'daily_count.sql'));
   });
 
+  it('an incremental model by dt that outputs rows without a dt fails by name, and never crashes the run', async () => {
+    const model = (where: string) =>
+      `/*---\nmaterialized: incremental\n---*/\nSELECT CASE WHEN ${where} THEN NULL ELSE dt END AS dt, count(*)::INT AS n FROM events GROUP BY ALL`;
+    project('models/undated.sql', model("name = 'filter_applied'"));
+    const first = await run({ selectors: ['undated'] });
+    expect(first.models[0]).toMatchObject({
+      status: 'failed',
+      message:
+        'undated outputs rows whose dt is NULL, and an incremental model by dt keeps each row in the partition of its day; leave them out (WHERE dt IS NOT NULL) or give them a day.',
+    });
+    expect(existsSync(join(config.data_dir, 'lake', 'marts', 'undated', '_table.json'))).toBe(false);
+    // A version published before inlet refused them has a partition of NULL days; runs go on.
+    project('models/undated.sql', model('false'));
+    expect((await run({ selectors: ['undated'] })).models[0]).toMatchObject({ status: 'success' });
+    const current =
+      readLakeTable(join(config.data_dir, 'lake', 'marts', 'undated'))?.files.split('/')[0] ?? '';
+    const nulls = join(config.data_dir, 'lake', 'marts', 'undated', current, 'dt=__HIVE_DEFAULT_PARTITION__');
+    mkdirSync(nulls);
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    await connection.run(
+      `COPY (SELECT NULL::DATE AS dt, 1 AS n) TO '${join(nulls, 'part_0.parquet')}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    duck.closeSync();
+    const again = await run({ selectors: ['undated'] });
+    expect(again.models[0]).toMatchObject({ status: 'success', mode: 'partitions' });
+    rmSync(join(config.project_dir, 'models', 'undated.sql'));
+  });
+
   it('a failing model skips what is downstream of it and nothing else; the run fails', async () => {
     project('models/broken.sql', 'SELECT no_such_column FROM events');
     project('models/after_broken.sql', "SELECT * FROM {{ ref('broken') }}");

@@ -8,6 +8,7 @@ import {
   type BuildMode,
   checkIncrementalColumns,
   checkSameColumns,
+  DAY,
   describeSelect,
   FULL_WINDOW,
   partitionedByDt,
@@ -72,7 +73,13 @@ function plan(
       ? { mode: 'merge', window: step.window ?? FULL_WINDOW, incremental: true }
       : { mode: 'full', window: step.window ?? FULL_WINDOW, incremental: false };
   if (step.window) return { mode: 'partitions', window: step.window, incremental: existing !== undefined };
-  const newest = existing ? partitionDirs(existing).at(-1)?.slice(3) : undefined;
+  // Days only: a version published before NULL days were refused has dt=__HIVE_DEFAULT_PARTITION__.
+  const newest = existing
+    ? partitionDirs(existing)
+        .map((p) => p.slice(3))
+        .filter((dt) => DAY.test(dt))
+        .at(-1)
+    : undefined;
   if (!newest) return { mode: 'full', window: FULL_WINDOW, incremental: false };
   return {
     mode: 'partitions',
