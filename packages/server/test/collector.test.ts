@@ -509,6 +509,21 @@ describe('collector refusals', () => {
       415,
       'UNSUPPORTED_ENCODING',
     );
+    // Read as UTF-8, a Latin-1 café was stored as caf\ufffd: another charset is refused by name.
+    const latin1 = await fetch(`${inlet.url}/v1/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=ISO-8859-1', authorization: basicAuth() },
+      body: Buffer.from(JSON.stringify(segmentMessage('latin1-1', { event: 'café' })), 'latin1'),
+    });
+    expect(latin1.status).toBe(415);
+    expect(((await latin1.json()) as { error: { message: string } }).error.message).toContain(
+      'charset=iso-8859-1; send the body as UTF-8',
+    );
+    // sendBeacon's own type, and a quoted UTF-8, are read.
+    for (const type of ['text/plain;charset=UTF-8', 'application/json; charset="utf-8"'])
+      expect(
+        (await post('/v1/track', segmentMessage(`utf8-${type.length}`), { 'content-type': type })).status,
+      ).toBe(200);
   });
 
   it('keeps a connection open after answers given at once, and closes it after a body refused unread', async () => {

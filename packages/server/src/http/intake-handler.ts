@@ -74,6 +74,17 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
       'Unsupported Content-Type; send application/json or text/plain.',
     );
   }
+  // Bodies are read as UTF-8 (as Segment's API requires); one declared in another charset was
+  // stored with its letters broken (café as caf\ufffd), so it is refused instead.
+  if (type.includes('charset')) {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/.exec(type)?.[1];
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+      throw new InletError(
+        'UNSUPPORTED_CONTENT_TYPE',
+        `Content-Type declares charset=${charset}; send the body as UTF-8 (charset=utf-8).`,
+      );
+    }
+  }
   const encoding = request.headers['content-encoding']?.toLowerCase();
   const encoded = encoding !== undefined && encoding !== 'identity';
   if (encoded && encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate') {
