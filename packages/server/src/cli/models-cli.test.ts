@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
+import { createRunHistory } from '../scheduler/index.ts';
+import { openStateStore } from '../state/index.ts';
 
 const temp = tempDir();
 const configPath = join(temp.dir, 'inlet.yaml');
@@ -137,6 +139,32 @@ describe('inlet run, test, catalog, docs check, runs', () => {
         },
         { step: 'test', status: 'success' },
       ],
+    });
+    // --format is kept for one run too: it printed JSON to every pipe.
+    const text = await inlet('runs', String(list.lines[0]?.id), '--format', 'table');
+    expect(text.out).toMatch(/^Run \d+ of nightly: success in [\d.]+ s\n[\s\S]*\[success\] run daily\+/);
+    const csv = await inlet('runs', String(list.lines[0]?.id), '--format', 'csv');
+    expect(csv.out.split('\r\n')[0]).toBe('run,position,step,status,attempts,seconds,error,log');
+    expect(csv.out).toMatch(/^\d+,1,test,success,1,/m);
+  });
+
+  it('inlet runs shows the run of a process that died as abandoned, with no scheduler running', async () => {
+    // What inlet runs start killed with SIGKILL leaves, long ago: a run that never finished.
+    const state = openStateStore(join(temp.dir, 'data', 'state.sqlite'));
+    const history = createRunHistory(state);
+    const id = history.claim({ workflow: 'nightly', scheduledFor: null, trigger: 'manual', owner: 'gone:1' });
+    history.start(id as number);
+    history.startStep(id as number, 0, 'run daily+');
+    const then = new Date(Date.now() - 3_600_000).toISOString();
+    state.db
+      .prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?')
+      .run(then, then, id);
+    state.close();
+    const shown = await inlet('runs', String(id));
+    expect(shown.lines[0]).toMatchObject({
+      status: 'abandoned',
+      duration_ms: 0,
+      steps: [{ step: 'run daily+', status: 'failed' }],
     });
   });
 });

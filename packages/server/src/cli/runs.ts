@@ -10,24 +10,41 @@ import {
   loadWorkflows,
   RUN_STATUSES,
   type RunHistory,
+  STALE_RUN_MS,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
 export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit 20] [--format table|json|csv]
-inlet runs <id>
+inlet runs <id> [--format table|json|csv]
 inlet runs start <workflow>
   Lists workflow runs, newest first; shows one run with the log of each step; or runs a
   workflow now, in this process, outside its schedule (it is recorded like the others).`;
 
 const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
 
-function showRun(history: RunHistory, id: number, output: Output): ExitCode {
+/** One run: its steps' logs as text (table), the run as JSON, or its steps as CSV. */
+function showRun(history: RunHistory, id: number, output: Output, format: Format): ExitCode {
   const run = history.get(id);
   if (!run) throw new InletError('NOT_FOUND', `No run has id ${id}; inlet runs lists them.`);
-  if (!output.isTty) {
+  if (format === 'json') {
     output.out(`${JSON.stringify(run)}\n`);
+    return ExitCode.OK;
+  }
+  if (format === 'csv') {
+    const columns = ['run', 'position', 'step', 'status', 'attempts', 'seconds', 'error', 'log'];
+    const rows = run.steps.map((s) => [
+      run.id,
+      s.position,
+      s.step,
+      s.status,
+      s.attempts,
+      seconds(s.duration_ms),
+      s.error,
+      s.log,
+    ]);
+    output.out(renderRows('csv', columns, rows));
     return ExitCode.OK;
   }
   output.out(
@@ -61,6 +78,11 @@ export async function runsCommand(
       format: { type: 'string' },
     },
   });
+  const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
+  if (!['table', 'json', 'csv'].includes(format)) {
+    output.err(`${runsHelp}\n`);
+    return ExitCode.USAGE;
+  }
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
   const history = createRunHistory(state);
   try {
@@ -85,18 +107,19 @@ export async function runsCommand(
       } finally {
         process.off('SIGINT', stop);
       }
-      showRun(history, id, output);
+      showRun(history, id, output, format);
       return history.get(id)?.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
     }
+    // A run whose process died shows as such even when no scheduler runs to notice it.
+    history.abandonStale(STALE_RUN_MS);
     if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
-      return showRun(history, Number(positionals[0]), output);
+      return showRun(history, Number(positionals[0]), output, format);
     if (positionals.length > 0) {
       output.err(`${runsHelp}\n`);
       return ExitCode.USAGE;
     }
     const limit = Number(values.limit);
-    const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
-    if (!Number.isInteger(limit) || limit < 1 || !['table', 'json', 'csv'].includes(format)) {
+    if (!Number.isInteger(limit) || limit < 1) {
       output.err(`${runsHelp}\n`);
       return ExitCode.USAGE;
     }

@@ -8,6 +8,6 @@ export {
   type RunStatus,
   type StepRecord,
 } from './run-history.ts';
-export { createScheduler, type Scheduler } from './scheduler.ts';
+export { createScheduler, type Scheduler, STALE_RUN_MS } from './scheduler.ts';
 export { createStepHandlers, type StepContext, type StepHandlers } from './step-handlers.ts';
 export { loadWorkflows, type Workflow } from './workflow-loader.ts';

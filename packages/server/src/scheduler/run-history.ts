@@ -132,7 +132,9 @@ export function createRunHistory(state: StateStore): RunHistory {
         ).run(params);
         return db
           .prepare(
-            "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error " +
+            // Its duration runs to its last heartbeat, the last time it was known to be running.
+            "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error, " +
+              'duration_ms = CAST((julianday(heartbeat_at) - julianday(started_at)) * 86400000 AS INTEGER) ' +
               "WHERE status = 'running' AND heartbeat_at < @cutoff",
           )
           .run(params).changes;

@@ -24,6 +24,8 @@ export interface Scheduler {
 const CURSOR_SCOPE = 'scheduler:cursor';
 /** How often a claimed run tells the store it is alive; one silent for eight of these is abandoned. */
 const HEARTBEAT_MS = 15_000;
+/** A run whose process sent no heartbeat for this long is abandoned (eight heartbeats missed). */
+export const STALE_RUN_MS = 8 * HEARTBEAT_MS;
 
 /**
  * The scheduler: on each tick, for each workflow, the cron times since it last looked are due
