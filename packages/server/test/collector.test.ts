@@ -85,6 +85,48 @@ describe('collector over HTTP', () => {
     ).toEqual([{ n: 1 }]);
   });
 
+  it('dedups ids per site: the same id from two sites is two events', async () => {
+    // Ids are the client's: two sites may both send "order-1001". Keyed on the id alone, the
+    // second site's event was dropped as the first one's repeat, in the view and in the loader.
+    const two = await startTestInlet({
+      sites: [
+        { id: 'docs', write_key: WRITE_KEY },
+        { id: 'shop', write_key: 'wk_shop_7c1e' },
+      ],
+    });
+    const send = (key: string, id: string) =>
+      fetch(`${two.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth(key) },
+        body: JSON.stringify({ batch: [segmentMessage(id)] }),
+      });
+    const counts = () =>
+      queryApi(
+        two.url,
+        "SELECT event_id, site, count(*)::INT AS n FROM events WHERE event_id LIKE 'order-%' GROUP BY ALL ORDER BY ALL",
+      );
+    const both = (id: string) => [
+      { event_id: id, site: 'docs', n: 1 },
+      { event_id: id, site: 'shop', n: 1 },
+    ];
+    // In one segment, retried on each site: in the WAL, then loaded.
+    for (const key of [WRITE_KEY, 'wk_shop_7c1e', WRITE_KEY, 'wk_shop_7c1e'])
+      expect((await send(key, 'order-1')).status).toBe(200);
+    expect(await counts()).toEqual(both('order-1'));
+    await two.loader.runOnce({ sealNow: true });
+    expect(await counts()).toEqual(both('order-1'));
+    // The second site's copy arriving after the first one's was loaded, then a retry of it.
+    expect((await send(WRITE_KEY, 'order-2')).status).toBe(200);
+    await two.loader.runOnce({ sealNow: true });
+    expect((await send('wk_shop_7c1e', 'order-2')).status).toBe(200);
+    expect(await counts()).toEqual([...both('order-1'), ...both('order-2')]);
+    await two.loader.runOnce({ sealNow: true });
+    expect((await send('wk_shop_7c1e', 'order-2')).status).toBe(200);
+    await two.loader.runOnce({ sealNow: true });
+    expect(await counts()).toEqual([...both('order-1'), ...both('order-2')]);
+    await two.cleanup();
+  });
+
   it('takes the browser batch format as text/plain with CORS, and answers preflight', async () => {
     const body = JSON.stringify({
       k: WRITE_KEY,

@@ -88,11 +88,11 @@ export function eventsView(
   if (!bound) return { name: 'events', shape: lakeSql, sql: lakeSql };
   // Rows still in the WAL, once each, minus any the lake already holds (a segment loaded but not yet
   // deleted, or a client retry whose first copy was loaded earlier). The lake side is a separate,
-  // narrow scan so DuckDB reads two columns of recent row groups, not whole files.
-  const walSql = `SELECT * FROM (${walReadSql(walFiles, true)}) QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1`;
+  // narrow scan so DuckDB reads three columns of recent row groups, not whole files.
+  const walSql = `SELECT * FROM (${walReadSql(walFiles, true)}) QUALIFY row_number() OVER (PARTITION BY site, event_id ORDER BY received_at) = 1`;
   const seen =
     lakeFiles.length > 0
-      ? ` WHERE event_id NOT IN (SELECT event_id FROM ${files} WHERE received_at >= ${sqlString(bound)}::TIMESTAMPTZ)`
+      ? ` WHERE (site, event_id) NOT IN (SELECT site, event_id FROM ${files} WHERE received_at >= ${sqlString(bound)}::TIMESTAMPTZ)`
       : '';
   const sql = `${lakeSql} UNION ALL BY NAME SELECT * FROM (${walSql})${seen}`;
   return { name: 'events', shape: sql, sql };

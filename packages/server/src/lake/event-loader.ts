@@ -241,7 +241,7 @@ async function groupStats(group: CheckedSegment[]): Promise<SegmentStats | undef
 
 /**
  * Moves checked segments, loaded together, into lake/events/dt=…/part-<first segment>.parquet.
- * Rows are deduplicated on event_id within the group and against every file the lake holds from
+ * Rows are deduplicated on (site, event_id) within the group and against every file the lake holds from
  * the dedup window, so a load writes only rows the lake does not have yet; each file is written
  * under a temporary name and renamed to a name no file has, never over one; only then are the
  * segments deleted. A crash at any point leaves the segments, or some of them, whose rows are in
@@ -301,11 +301,11 @@ export async function copySegment(options: {
       (idHashes === undefined || earlier.some((path) => options.filters.mayShare(path, idHashes)));
     const filter = !mayRepeat
       ? ''
-      : ` WHERE event_id NOT IN (SELECT event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
+      : ` WHERE (site, event_id) NOT IN (SELECT site, event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
         `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR)`;
     const qualify =
       distinctIds < total
-        ? ' QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at) = 1'
+        ? ' QUALIFY row_number() OVER (PARTITION BY site, event_id ORDER BY received_at) = 1'
         : '';
     const staging = join(layout.tmp, 'load', pad(segment));
     rmSync(staging, { recursive: true, force: true });
