@@ -658,7 +658,14 @@ describe('limits and a full WAL', () => {
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBeTruthy();
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('WAL_FULL');
+    // Healthy (a restart would not help), and says the WAL is full until the loader made room.
+    const health = async () => {
+      const answer = await fetch(`${full.url}/healthz`);
+      return [answer.status, ((await answer.json()) as { wal: { full: boolean } }).wal.full];
+    };
+    expect(await health()).toEqual([200, true]);
     await full.loader.runOnce({ sealNow: true });
+    expect(await health()).toEqual([200, false]);
     expect((await send(999)).status).toBe(200);
     await full.cleanup();
   });

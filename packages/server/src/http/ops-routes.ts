@@ -11,9 +11,11 @@ export function registerOpsRoutes(
     // While writes fail, a small probe write tells whether the disk takes writes again: a load
     // balancer that took this node out on a 503 sends no traffic that could show it.
     const writable = options.wal ? options.wal.probe() : null;
+    // A full WAL is no fault of this process (the loader is behind) and a restart would not help,
+    // so it stays 200 with full: true, for monitoring; requests get WAL_FULL meanwhile.
     return reply.code(writable === false ? 503 : 200).send({
       status: writable === false ? 'degraded' : 'ok',
-      wal: { writable, bytes: options.wal?.bytes() ?? null },
+      wal: { writable, full: options.wal?.full() ?? null, bytes: options.wal?.bytes() ?? null },
     });
   });
   app.get('/metrics', async (_request, reply) =>

@@ -60,6 +60,11 @@ export interface WalWriter {
    * a load balancer that took the node out sends none. Returns writable().
    */
   probe(): boolean;
+  /**
+   * Whether the last request refused as WAL_FULL would still be refused: true from that refusal
+   * until the loader has freed room for it (or a write was taken since).
+   */
+  full(): boolean;
   close(): Promise<void>;
 }
 
@@ -167,6 +172,8 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   mkdirSync(options.dir, { recursive: true });
   const existing = listSegments(options.dir);
   let sealedBytes = 0;
+  /** Size of the last append refused as WAL_FULL, 0 once one was taken (full()). */
+  let refusedFull = 0;
   for (const id of existing) {
     const result = recoverSegment(segmentPath(options.dir, id));
     if (result.truncatedBytes > 0 || result.corruptRecords > 0) options.onRecovered?.(id, result);
@@ -368,6 +375,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
           }),
         );
       if (sealedBytes + size + pendingBytes + records.length > options.maxBytes) {
+        refusedFull = records.length;
         return Promise.reject(
           new InletError(
             'WAL_FULL',
@@ -376,6 +384,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
           ),
         );
       }
+      refusedFull = 0;
       const data = typeof records === 'string' ? Buffer.from(records) : records;
       if (!roomFor(data.length)) {
         const error = Object.assign(
@@ -405,6 +414,9 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     },
     bytes() {
       return sealedBytes + size;
+    },
+    full() {
+      return refusedFull > 0 && sealedBytes + size + pendingBytes + refusedFull > options.maxBytes;
     },
     refresh() {
       let total = 0;
