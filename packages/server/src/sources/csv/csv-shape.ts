@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 
 /** The first record of a CSV file whose number of fields differs from the first record's. */
 export interface RaggedRecord {
@@ -53,4 +53,30 @@ export async function findRaggedRecord(
   if (recordLine > skip && !empty && expected !== undefined && fields !== expected)
     return { line: recordLine, fields, expected };
   return undefined;
+}
+
+/**
+ * Whether a file holds nothing but white space (or nothing at all): an export cut short or failed
+ * upstream. DuckDB reads such a file as a table of one column "column0" and no rows, or one row of
+ * NULLs, which would replace a full table's rows. Reads until the first other byte, so a file with
+ * content costs one small read.
+ */
+export function isBlankFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    for (let at = 0; ; ) {
+      const read = readSync(fd, buffer, 0, buffer.length, at);
+      if (read === 0) return true;
+      for (let i = 0; i < read; i++) {
+        const byte = buffer[i] as number;
+        // Space, tab, CR, LF, and the bytes of a UTF-8 byte order mark (EF BB BF) at the start.
+        const bom = at + i < 3 && byte === [0xef, 0xbb, 0xbf][at + i];
+        if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a && !bom) return false;
+      }
+      at += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -245,6 +245,30 @@ describe('csv source', () => {
     });
   });
 
+  it('refuses an empty export by name, keeping the rows a full table had', async () => {
+    // DuckDB read a 0-byte file as a table of one column "column0" and no rows, and blank lines as
+    // one row of NULLs: a failed export wiped the table it replaced.
+    const { h, dir } = await setup([{ path: 'plans.csv' }], { 'plans.csv': 'id,name\n1,free\n2,pro\n' });
+    expect((await h.sync('crm')).rows).toBe(2);
+    for (const empty of ['', '\r\n\n  \n', '\ufeff\n']) {
+      writeFileSync(join(dir, 'plans.csv'), empty);
+      await expect(h.sync('crm')).rejects.toMatchObject({
+        code: 'SOURCE_DATA_INVALID',
+        message: expect.stringMatching(
+          /^crm\.plans: plans\.csv is empty \(no header, no rows\).*the table keeps its rows/,
+        ),
+      });
+      expect(await h.query('SELECT id, name FROM crm.plans ORDER BY id')).toEqual([
+        { id: '1', name: 'free' },
+        { id: '2', name: 'pro' },
+      ]);
+    }
+    // Its header alone is a table of no rows, as before.
+    writeFileSync(join(dir, 'plans.csv'), 'id,name\n');
+    expect((await h.sync('crm')).rows).toBe(0);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.plans')).toEqual([{ n: 0 }]);
+  });
+
   it('skip: passes over lines above the header', async () => {
     const { h } = await setup([{ path: 'report.csv', skip: 2 }], {
       'report.csv': '売上レポート\n出力日: 2026/12/01, 全店\nid,amount\n1,100\n2,250\n',

@@ -8,7 +8,7 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
-import { findRaggedRecord } from './csv-shape.ts';
+import { findRaggedRecord, isBlankFile } from './csv-shape.ts';
 import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
 
 /** What an incremental or merge import remembers: each imported file with its size and mtime. */
@@ -105,6 +105,16 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             readable.push(utf8);
           }
         }
+        // A delimited file always has its header (JSON lines may have no line at all).
+        const delimited = table.format === 'csv' || table.format === 'tsv';
+        const blank = delimited ? todo.filter((_, i) => isBlankFile(readable[i] as string)) : [];
+        if (blank.length > 0)
+          throw new InletError(
+            'SOURCE_DATA_INVALID',
+            `${where}: ${blank.map((f) => basename(f.path)).join(', ')} ${blank.length === 1 ? 'is' : 'are'} empty (no header, no rows), ` +
+              'as an export cut short or failed upstream leaves it; nothing was imported and the table keeps its rows. ' +
+              'Write the file again; a file with only its header line imports as a table of no rows.',
+          );
         const write = async (paths: string[]) => {
           const select = readSql(paths, table);
           // Describing costs DuckDB one more pass over the files; only merge options need it.
