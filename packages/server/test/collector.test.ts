@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSegments, segmentPath } from '../src/wal/index.ts';
@@ -21,6 +23,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => inlet.cleanup());
+
+const execFileAsync = promisify(execFile);
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${inlet.url}${path}`, {
@@ -417,6 +421,28 @@ describe('collector refusals', () => {
     await expectError(await post('/v1/batch', bomb, { 'content-encoding': 'gzip' }), 413, 'BODY_TOO_LARGE');
   });
 
+  it('413 that a client writing its whole body first can read', async () => {
+    // fetch sends all of a 5 MB body before it reads: with the connection closed on the unread
+    // rest, it got EPIPE instead of the answer, four times in five. From another process, as a
+    // client in this one cannot fall behind the server.
+    const script = `
+      for (let i = 0; i < 5; i++) {
+        const answer = await fetch(process.argv[1], { method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: process.argv[2] },
+          body: '{"batch":[],"pad":"' + 'x'.repeat(5 * 1024 * 1024) + '"}' })
+          .then(async (r) => r.status + ' ' + (await r.json()).error.code, (e) => e.cause?.code ?? e.message);
+        console.log(answer);
+      }`;
+    const { stdout } = await execFileAsync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      script,
+      `${inlet.url}/v1/batch`,
+      basicAuth(),
+    ]);
+    expect(stdout.trim().split('\n')).toEqual(Array(5).fill('413 BODY_TOO_LARGE'));
+  });
+
   it('413 for a chunked body over the limit, an answer the client can read', async () => {
     // No Content-Length to refuse it by: the limit is found while reading, and the client, still
     // sending, must get the 413 rather than a connection reset.
@@ -568,7 +594,7 @@ describe('collector refusals', () => {
       ).toBe(200);
   });
 
-  it('keeps a connection open after answers given at once, and closes it after a body refused unread', async () => {
+  it('keeps a connection open after answers given at once, and after a body refused unread, which it drops', async () => {
     // Requests written back to back on one connection; the answers, until the server closes it.
     const exchange = (text: string) =>
       new Promise<string>((resolve, reject) => {
@@ -596,12 +622,26 @@ describe('collector refusals', () => {
       'Connection: keep-alive',
       'Connection: close',
     ]);
+    // The refused body is read as a body and dropped, never parsed as the request it looks like;
+    // the request after it is answered on the same connection.
     const refused = await exchange(
       `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 50\r\nAuthorization: ${basicAuth()}\r\n\r\n` +
-        'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.padEnd(50, ' '),
+        'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.padEnd(50, ' ') +
+        `GET ${pixel} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
     );
-    expect(refused.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 415']);
-    expect(refused).toMatch(/^Connection: close/m);
+    // (An answer's status line follows the body before it, with no line break between.)
+    expect(refused.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 415', 'HTTP/1.1 200']);
+    expect(refused.match(/^Content-Type: \S+/gm)).toEqual([
+      'Content-Type: application/json;',
+      'Content-Type: image/gif',
+    ]);
+    // Announced larger than inlet reads on (16 MB), the body is not waited for: the answer comes
+    // at once and the connection closes.
+    const huge = await exchange(
+      `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${32 * 1024 * 1024}\r\n\r\n{`,
+    );
+    expect(huge.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 415']);
+    expect(huge).toMatch(/^Connection: close/m);
   });
 
   it('404 for an unknown route, as JSON', async () => {

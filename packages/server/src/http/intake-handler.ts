@@ -53,6 +53,22 @@ function bodyUnread(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
 }
 
+/** The most of a refused body read on and dropped before the connection is closed instead. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+
+/** Reads the rest of a refused body and drops it; past DRAIN_BYTES in all, closes the connection. */
+function drain(request: IncomingMessage): void {
+  let read = 0;
+  request.removeAllListeners('data');
+  request.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DRAIN_BYTES) request.socket.destroy();
+  });
+  // A client that goes away meanwhile leaves nothing to answer.
+  request.on('error', () => {});
+  request.resume();
+}
+
 /** The HTTP Basic user name, which Segment's SDKs use for the write key. */
 export function basicUser(header: string | undefined): string | undefined {
   if (!header?.startsWith('Basic ')) return undefined;
@@ -308,8 +324,15 @@ export function createIntakeHandler(options: {
     // writeHead sends the headers as they are, so without a length Node would frame a body of a few
     // bytes as chunks; a HEAD answer carries its GET's length and no body.
     if (answer.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(answer.body));
-    // A body refused unread would otherwise be parsed as the next request on this connection.
-    if (bodyUnread(request)) headers.Connection = 'close';
+    if (bodyUnread(request)) {
+      // A body refused unread is read on and dropped, so the answer reaches a client that sends its
+      // whole body before it reads (Node's fetch and http), and the connection stays usable: closed
+      // with the body still coming in, it was reset, and such clients saw EPIPE, never the 413. A
+      // body announced larger than DRAIN_BYTES is not waited for: the connection is closed, so
+      // nothing of it can be parsed as the next request.
+      if (Number(request.headers['content-length'] ?? 0) > DRAIN_BYTES) headers.Connection = 'close';
+      else drain(request);
+    }
     response.writeHead(answer.status, headers);
     response.end(answer.body);
     requests.inc({ route: path, status: String(answer.status) });
