@@ -5,7 +5,15 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript, the inlet command's own module
 import { ensureBundle } from '../bin/bundle.js';
-import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir } from './helpers.ts';
+import {
+  API_TOKEN,
+  AS_NOBODY,
+  basicAuth,
+  nobodyCanRun,
+  queryApi,
+  segmentMessage,
+  tempDir,
+} from './helpers.ts';
 import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir();
@@ -60,21 +68,20 @@ describe('the bundle the inlet command runs', () => {
 
   // A user who may not write the checkout (root installed it) must get EACCES, on which the inlet
   // command runs the sources through tsx; esbuild's own error for the directory carried no code.
-  // Root writes anywhere, so nobody tries; skipped where nobody may not run this Node or read bin/.
-  it.skipIf(process.getuid?.() !== 0)('fails with EACCES where it may not write its build', () => {
-    const server = fakeServer('read-only');
-    chmodSync(temp.dir, 0o755);
-    const script = `import(${JSON.stringify(pathToFileURL(join(import.meta.dirname, '..', 'bin', 'bundle.js')).href)})
-      .then((m) => m.ensureBundle(${JSON.stringify(server)}))
-      .then(() => console.log('built'), (e) => console.log(e.code ?? e.message))`;
-    let printed: string;
-    try {
-      printed = execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
-    } catch {
-      return; // nobody may not run this Node (scripts/test-node.sh keeps it under ~/.cache)
-    }
-    expect(printed.trim()).toBe('EACCES');
-  });
+  // Root writes anywhere, so nobody tries.
+  const BUNDLE_JS = join(import.meta.dirname, '..', 'bin', 'bundle.js');
+  it.skipIf(process.getuid?.() !== 0 || !nobodyCanRun(BUNDLE_JS))(
+    'fails with EACCES where it may not write its build',
+    () => {
+      const server = fakeServer('read-only');
+      chmodSync(temp.dir, 0o755);
+      const script = `import(${JSON.stringify(pathToFileURL(BUNDLE_JS).href)})
+        .then((m) => m.ensureBundle(${JSON.stringify(server)}))
+        .then(() => console.log('built'), (e) => console.log(e.code ?? e.message))`;
+      const printed = execFileSync(process.execPath, ['-e', script], { ...AS_NOBODY, encoding: 'utf8' });
+      expect(printed.trim()).toBe('EACCES');
+    },
+  );
 
   it('names the source and the line when a source does not compile', async () => {
     const server = fakeServer('broken');

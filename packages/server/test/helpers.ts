@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,4 +113,27 @@ export function capturingLogger<Fields extends object = object>(level = 'info') 
     }),
   );
   return { logger, lines };
+}
+
+/**
+ * Options to run a process as nobody (uid 65534) when this is root, who may read and write anything,
+ * so permission tests can see a refusal; as this user otherwise.
+ */
+export const AS_NOBODY = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+/**
+ * Whether nobody may run this Node and read path. Not where they sit in a directory only root may
+ * enter: scripts/test-node.sh clones into a private temporary directory and runs a Node kept under
+ * ~/.cache, so those runs skip the tests that need it, which the run on the machine's Node makes.
+ */
+export function nobodyCanRun(path: string): boolean {
+  try {
+    execFileSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(path)})`], {
+      ...AS_NOBODY,
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }

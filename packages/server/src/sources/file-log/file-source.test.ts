@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { capturingLogger, tempDir, testConfig } from '../../../test/helpers.ts';
+import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir, testConfig } from '../../../test/helpers.ts';
 import { createQueryEngine } from '../../engine/index.ts';
 import { dataLayout } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
@@ -549,25 +549,10 @@ describe('file source: configuration', () => {
   });
 });
 
-// Root reads any file, so the sync runs as nobody (or as this user, when it is not root).
-const asReader = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+// Root reads any file, so the sync runs as nobody.
+const asReader = AS_NOBODY;
 const FIXTURE = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'file-log', 'sync-source.ts');
-/**
- * Whether nobody may run this Node and read this checkout. Not where they sit in a directory only
- * root may enter: scripts/test-node.sh clones into a private temporary directory and runs a Node
- * kept under ~/.cache, so those runs skip these tests, which the run on the machine's Node makes.
- */
-const readerCanRun = (() => {
-  try {
-    execFileSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(FIXTURE)})`], {
-      ...asReader,
-      stdio: 'ignore',
-    });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const readerCanRun = nobodyCanRun(FIXTURE);
 
 describe.skipIf(!readerCanRun)('file source: permissions', () => {
   /** Syncs one json_lines source over `path` in another process; what it printed. */
