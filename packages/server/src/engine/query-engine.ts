@@ -4,6 +4,7 @@ import {
   type DuckDBPreparedStatement,
   type DuckDBResult,
   type DuckDBResultReader,
+  DuckDBTypeId,
   type Json,
   ResultReturnType,
 } from '@duckdb/node-api';
@@ -65,8 +66,35 @@ class StreamFailed extends Error {}
  * a result whose return type turned INVALID is a failure here, never a quietly shorter result.
  */
 async function* streamedRows(result: DuckDBResult): AsyncGenerator<Json[][]> {
-  yield* result.yieldRowsJson();
+  const dates = dateColumns(result);
+  for await (const rows of result.yieldRowsJson())
+    yield dates.length > 0 ? withInfiniteDates(rows, dates) : rows;
   if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
+}
+
+// DuckDB's Node bindings write DATE 'infinity' and '-infinity' (PostgreSQL's open-ended dates, which
+// database sources copy as they are) as the day after the greatest date and the day before the
+// least one, which no date can be: they are written as PostgreSQL and DuckDB write them.
+const INFINITE_DATES = new Map<Json, Json>([
+  ['5881580-07-11', 'infinity'],
+  ['5877642-06-24 (BC)', '-infinity'],
+]);
+
+/** The positions of a result's DATE columns. */
+function dateColumns(result: { columnCount: number; columnType(index: number): { typeId: DuckDBTypeId } }) {
+  const out: number[] = [];
+  for (let i = 0; i < result.columnCount; i++)
+    if (result.columnType(i).typeId === DuckDBTypeId.DATE) out.push(i);
+  return out;
+}
+
+function withInfiniteDates(rows: Json[][], dates: number[]): Json[][] {
+  for (const row of rows)
+    for (const i of dates) {
+      const infinite = INFINITE_DATES.get(row[i] as Json);
+      if (infinite !== undefined) row[i] = infinite;
+    }
+  return rows;
 }
 
 const FILE_RACE = /No files found|Cannot open file|No such file/;
@@ -320,7 +348,7 @@ export async function createQueryEngine(options: {
             if ((rerun as Error).message.includes('INTERRUPT')) throw rerun;
             throw new InletError('QUERY_INVALID', withSqlHint((rerun as Error).message, sql));
           }
-          const all = whole.getRowsJson();
+          const all = withInfiniteDates(whole.getRowsJson(), dateColumns(whole));
           truncated = all.length > maxRows;
           rows = all.slice(0, maxRows);
         }

@@ -81,6 +81,22 @@ describe('sandbox', () => {
     }
   });
 
+  it("writes DATE 'infinity' and '-infinity' as such, not as days no date can be", async () => {
+    // PostgreSQL's open-ended dates, which database sources copy: the Node bindings wrote them as
+    // 5881580-07-11 and 5877642-06-24 (BC), the days just past DuckDB's greatest and least dates.
+    const sql =
+      "SELECT DATE 'infinity' AS a, DATE '-infinity' AS b, DATE '5881580-07-10' AS c, DATE '2026-12-03' AS d, 'x' AS e";
+    expect((await engine.query(sql)).rows).toEqual([
+      ['infinity', '-infinity', '5881580-07-10', '2026-12-03', 'x'],
+    ]);
+    const streamed = await engine.stream(sql, {}, async ({ chunks }) => {
+      const all: unknown[] = [];
+      for await (const chunk of chunks) all.push(...chunk);
+      return all;
+    });
+    expect(streamed).toEqual([['infinity', '-infinity', '5881580-07-10', '2026-12-03', 'x']]);
+  });
+
   it('returns DuckDB’s message for a bad query', async () => {
     await expect(engine.query('SELECT nope FROM events')).rejects.toMatchObject({
       code: 'QUERY_INVALID',
