@@ -34,6 +34,19 @@ describe('json_lines', () => {
     });
   });
 
+  it('takes a known key holding null or "" for absent, and keeps the rest of a service object', () => {
+    const result = parseJsonLine(
+      '{"ts":"","time":null,"timestamp":"2026-10-10T04:55:36Z","level":null,"msg":"","service":{"name":"billing","version":"1.4.2"}}',
+    );
+    expect(result.ok && result.value).toMatchObject({
+      tsMs: Date.parse('2026-10-10T04:55:36Z'),
+      level: null,
+      message: null,
+      service: 'billing',
+      fields: { service: { version: '1.4.2' } },
+    });
+  });
+
   it("maps pino's numeric levels and epoch milliseconds", () => {
     const result = parseJsonLine('{"level":50,"time":1791608136000,"pid":1,"msg":"boom"}');
     expect(result.ok && result.value).toMatchObject({

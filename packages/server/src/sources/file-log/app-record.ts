@@ -57,13 +57,14 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
   if (deeperThan(record))
     return { ok: false, reason: `record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep` };
   const rest: Json = { ...record };
+  // A known key holding null or "" is as good as absent: it fills no column and is no field either
+  // ("time": null stayed in fields, "ts": "" refused the record as an unreadable time).
   const take = (keys: readonly string[]): unknown => {
     for (const key of keys) {
-      if (rest[key] !== undefined && rest[key] !== null) {
-        const value = rest[key];
-        delete rest[key];
-        return value;
-      }
+      const value = rest[key];
+      if (value === undefined) continue;
+      delete rest[key];
+      if (value !== null && value !== '') return value;
     }
     return undefined;
   };
@@ -78,7 +79,13 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
   if (typeof rest.date === 'number') delete rest.date;
   for (const key of IP_KEYS) delete rest[key];
   const level = take(KEYS.level);
-  const service = take(KEYS.service);
+  let service = take(KEYS.service);
+  if (isObject(service) && typeof service.name === 'string') {
+    // OpenTelemetry's service object: its name is the column, the rest (version…) stays a field.
+    const { name, ...others } = service;
+    if (Object.keys(others).length > 0) rest.service = others;
+    service = name;
+  }
   return {
     ok: true,
     value: {
@@ -89,7 +96,7 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
           : (text(level)?.toLowerCase() ?? null),
       message: text(take(KEYS.message)),
       logger: text(take(KEYS.logger)),
-      service: isObject(service) && typeof service.name === 'string' ? service.name : text(service),
+      service: text(service),
       host: text(take(KEYS.host)),
       traceId: text(take(KEYS.traceId)),
       spanId: text(take(KEYS.spanId)),
