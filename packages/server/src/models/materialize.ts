@@ -102,9 +102,11 @@ export async function writeStaging(options: {
   const run = (sql: string) => engine.connection.run(sql);
   if (partitionedByDt(node)) {
     const inWindow = (dt: string) => dt >= window.from && dt <= window.to;
+    // Rows with a NULL dt are kept in, so an incremental run refuses them as a full build does
+    // (below) rather than drop them in silence: no window holds them.
     const filter =
       mode === 'partitions'
-        ? ` WHERE dt BETWEEN DATE ${sqlString(window.from)} AND DATE ${sqlString(window.to)}`
+        ? ` WHERE dt BETWEEN DATE ${sqlString(window.from)} AND DATE ${sqlString(window.to)} OR dt IS NULL`
         : '';
     await run(
       `COPY (SELECT * FROM ${select} AS model${filter}) TO ${sqlString(staging)} ` +

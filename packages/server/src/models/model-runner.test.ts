@@ -207,6 +207,13 @@ GROUP BY ALL`,
     duck.closeSync();
     const again = await run({ selectors: ['undated'] });
     expect(again.models[0]).toMatchObject({ status: 'success', mode: 'partitions' });
+    // An incremental run refuses them too: its window used to drop them without a word.
+    project('models/undated.sql', model("name = 'filter_applied'"));
+    expect((await run({ selectors: ['undated'] })).models[0]).toMatchObject({
+      status: 'failed',
+      mode: 'partitions',
+      message: expect.stringContaining('undated outputs rows whose dt is NULL'),
+    });
     rmSync(join(config.project_dir, 'models', 'undated.sql'));
   });
 
