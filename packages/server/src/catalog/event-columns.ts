@@ -2,10 +2,10 @@ import type { EventRecord } from '../events/index.ts';
 
 /** What each column of the events table means, for the catalog (the events table has no manifest). */
 export const EVENTS_DESCRIPTION =
-  'Every event the collector accepted (page views, track events, identify calls…), one row each, deduplicated on event_id.';
+  'Every event the collector accepted (page views, track events, identify calls…), one row each, deduplicated on event_id within each site.';
 
 export const EVENT_COLUMN_DESCRIPTIONS: Record<keyof EventRecord, string> = {
-  event_id: 'Client message id; the key repeats are dropped on.',
+  event_id: 'Client message id; with site, the key repeats are dropped on.',
   site: 'Site id the write key belongs to.',
   type: 'page, track, identify, screen, group or alias.',
   name: 'Event name for track events (login, search, heartbeat, your features…), screen name for screens.',
