@@ -66,7 +66,11 @@ function setup(options: { source?: Source; statePath?: string } = {}) {
     logger,
     sources: options.source ? [options.source] : [],
   });
-  return { config, state, history, handlers };
+  /** A scheduler over this setup's store, history and step handlers. */
+  const scheduler = (
+    more: Omit<Parameters<typeof createScheduler>[0], 'state' | 'history' | 'handlers' | 'logger'>,
+  ) => createScheduler({ state, history, handlers, logger, ...more });
+  return { config, state, history, handlers, scheduler };
 }
 
 describe('due times', () => {
@@ -109,12 +113,8 @@ describe('scheduler', () => {
     let clock = Date.parse('2026-11-20T00:30:00Z');
     const wf = workflow({ catchup: 'all' });
     const make = (s: ReturnType<typeof setup>, owner: string) =>
-      createScheduler({
+      s.scheduler({
         workflows: [wf],
-        state: s.state,
-        history: s.history,
-        handlers: s.handlers,
-        logger,
         now: () => clock,
         owner,
       });
@@ -154,12 +154,8 @@ describe('scheduler', () => {
       const wf = workflow({ catchup, catchup_limit: 3 });
       let clock = Date.parse('2026-11-20T00:30:00Z');
       const make = () =>
-        createScheduler({
+        s.scheduler({
           workflows: [wf],
-          state: s.state,
-          history: s.history,
-          handlers: s.handlers,
-          logger,
           now: () => clock,
         });
       const before = make();
@@ -198,12 +194,8 @@ describe('scheduler', () => {
     };
     const s = setup({ source });
     let clock = Date.parse('2026-11-20T00:00:30Z');
-    const scheduler = createScheduler({
+    const scheduler = s.scheduler({
       workflows: [workflow({ cron: '* * * * *' })],
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      logger,
       now: () => clock,
     });
     await scheduler.tick();
@@ -243,12 +235,8 @@ describe('scheduler', () => {
     };
     const s = setup({ source });
     let clock = Date.parse('2026-11-20T00:30:00Z');
-    const scheduler = createScheduler({
+    const scheduler = s.scheduler({
       workflows: [workflow({ catchup: 'all' })],
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      logger,
       now: () => clock,
     });
     await scheduler.tick();
@@ -269,12 +257,8 @@ describe('scheduler', () => {
     const { source } = counterSource({ hang: true });
     const s = setup({ source });
     const heartbeatMs = 50;
-    const scheduler = createScheduler({
+    const scheduler = s.scheduler({
       workflows: [workflow({ steps: ['sync counter'] })],
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      logger,
       heartbeatMs,
     });
     const first = scheduler.trigger('hourly');
@@ -302,12 +286,8 @@ describe('scheduler', () => {
     s.history.startStep(id, 0, 'sync counter');
     s.history.updateStep(id, 0, { attempts: 1, log: 'started' });
     const heartbeatMs = 20;
-    const scheduler = createScheduler({
+    const scheduler = s.scheduler({
       workflows: [workflow({})],
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      logger,
       heartbeatMs,
       now: () => Date.parse('2026-11-20T01:00:30Z'),
     });
@@ -333,12 +313,8 @@ describe('scheduler', () => {
   it('retries a failing step with doubling waits, and logs each attempt', async () => {
     const { source, syncs } = counterSource({ failFirst: 2 });
     const s = setup({ source });
-    const scheduler = createScheduler({
+    const scheduler = s.scheduler({
       workflows: [workflow({ retries: 2, retry_backoff: '20ms', steps: ['sync counter'] })],
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      logger,
     });
     const started = Date.now();
     const id = scheduler.trigger('hourly');
@@ -359,12 +335,8 @@ describe('scheduler', () => {
     const failing = counterSource({ failFirst: 5 });
     const s = setup({ source: failing.source });
     const metrics = createMetrics();
-    const scheduler = createScheduler({
+    const scheduler = s.scheduler({
       workflows: [workflow({ retries: 1, retry_backoff: '10ms', steps: ['sync counter', 'test'] })],
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      logger,
       metrics,
     });
     const id = scheduler.trigger('hourly');
@@ -382,12 +354,8 @@ describe('scheduler', () => {
 
     const hung = counterSource({ hang: true });
     const t = setup({ source: hung.source });
-    const slow = createScheduler({
+    const slow = t.scheduler({
       workflows: [workflow({ timeout: '150ms', steps: ['sync counter'] })],
-      state: t.state,
-      history: t.history,
-      handlers: t.handlers,
-      logger,
       metrics,
     });
     const timedOut = slow.trigger('hourly');
@@ -430,13 +398,7 @@ describe('scheduler', () => {
     expect(workflows.map((w) => [w.name, w.timezone, w.steps.map((step) => step.kind)])).toEqual([
       ['nightly', 'UTC', ['run', 'test']],
     ]);
-    const scheduler = createScheduler({
-      workflows,
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      logger,
-    });
+    const scheduler = s.scheduler({ workflows });
     const id = scheduler.trigger('nightly');
     await scheduler.idle();
     const run = s.history.get(id);
@@ -503,12 +465,8 @@ describe('scheduler', () => {
       /Nightly Sync\.yaml is not a valid workflow:\n {2}name: "Nightly Sync", the file's name, must start with a letter: lower-case letters, digits, - or _; rename the file or give the workflow a name:/,
     );
     expect(() =>
-      createScheduler({
+      s.scheduler({
         workflows: [workflow({ steps: ['report daily_kpis'] })],
-        state: s.state,
-        history: s.history,
-        handlers: s.handlers,
-        logger,
       }),
     ).toThrow(/needs the reports module/);
     s.state.close();

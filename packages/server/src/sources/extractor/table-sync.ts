@@ -209,9 +209,9 @@ async function compact(tableDir: string, table: LakeTable, writer: ParquetWriter
 export async function positionAfter(
   run: TableRun,
   cursor: string | undefined,
-  columns: ColumnPlan[],
+  columns: ReadonlyArray<{ plan: ColumnPlan }>,
 ): Promise<unknown> {
   if (!cursor) return undefined;
-  const order = columns.find((column) => column.name === cursor)?.order;
+  const order = columns.find((column) => column.plan.name === cursor)?.plan.order;
   return (await run.maxOf(cursor, order)) ?? run.position;
 }

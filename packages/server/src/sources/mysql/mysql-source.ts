@@ -102,11 +102,7 @@ function mysqlJob(
         if (run.signal.aborted) throw new Error('cancelled');
         return {
           rows,
-          position: await positionAfter(
-            run,
-            table.cursor,
-            columns.map((c) => c.plan),
-          ),
+          position: await positionAfter(run, table.cursor, columns),
         };
       } catch (error) {
         throw tableSyncError(error, {

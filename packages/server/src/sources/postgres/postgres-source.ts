@@ -92,11 +92,7 @@ function postgresJob(
           );
         return {
           rows,
-          position: await positionAfter(
-            run,
-            table.cursor,
-            columns.map((c) => c.plan),
-          ),
+          position: await positionAfter(run, table.cursor, columns),
         };
       } catch (error) {
         throw tableSyncError(error, {
