@@ -963,6 +963,13 @@ describe('operations and the query API', () => {
       body: JSON.stringify({ sql: "COPY (SELECT 1) TO '/tmp/x.csv'" }),
     });
     expect(write.status).toBe(400);
+    const long = await fetch(`${inlet.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: `SELECT 1 -- ${'x'.repeat(70_000)}` }),
+    });
+    expect(long.status).toBe(413);
+    expect(((await long.json()) as { error: { message: string } }).error.message).toContain('shorter request');
   });
 
   it('gives the query slot of a CSV export back once it is written', async () => {

@@ -3,13 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import { logBodyTooLarge } from './logs-routes.ts';
 
 // Fastify's own errors for things a client sent, mapped onto inlet's codes and messages.
 const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [
-    'BODY_TOO_LARGE',
-    'The request body is larger than limits.request_bytes; send smaller batches.',
-  ],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [
     'UNSUPPORTED_CONTENT_TYPE',
     'Unsupported Content-Type; send application/json or text/plain.',
@@ -25,12 +22,22 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   ],
 };
 
+/** A 413 that says what the endpoint a client sent to accepts. */
+function bodyTooLarge(url: string): InletError {
+  if (url.startsWith('/logs')) return logBodyTooLarge();
+  const advice = url.startsWith('/api/')
+    ? 'send a shorter request or raise limits.request_bytes'
+    : 'send smaller batches';
+  return new InletError('BODY_TOO_LARGE', `The request body is larger than limits.request_bytes; ${advice}.`);
+}
+
 /** Maps every error to a JSON body with a code; only a real fault of inlet's becomes a 500. */
-export function toInletError(error: unknown): InletError | undefined {
+export function toInletError(error: unknown, url = ''): InletError | undefined {
   if (isInletError(error)) return error;
   const e = error as FastifyError & { code?: string; errno?: number };
   const mapped = e.code ? FASTIFY_ERRORS[e.code] : undefined;
   if (mapped) return new InletError(mapped[0], mapped[1]);
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(url);
   if (e.code === 'ECONNRESET' || e.code === 'ECONNABORTED')
     return new InletError(
       'REQUEST_ABORTED',
@@ -48,7 +55,7 @@ export function toInletError(error: unknown): InletError | undefined {
 
 export function createErrorHandler(logger: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toInletError(error);
+    const known = toInletError(error, request.url);
     if (known) {
       if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds));
       return reply.code(known.status).send(known.toJSON());

@@ -227,6 +227,12 @@ describe('POST /logs (Fluent Bit http output)', () => {
     // Announced larger than the limit and not gzip: refused before anything decodes it.
     const oversized = await post(Buffer.alloc(LOG_BODY_BYTES + 1, 'x'), { 'content-encoding': 'gzip' });
     expect([oversized.statusCode, oversized.json().error.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    expect(oversized.json().error.message).toContain('16 MB a log request');
+    const plain = await post(Buffer.alloc(LOG_BODY_BYTES + 1, 'x'));
+    expect([plain.statusCode, plain.json().error.message]).toEqual([
+      413,
+      expect.stringContaining('16 MB a log request'),
+    ]);
     // Past the limit once decoded, then broken: the decoder's late error must not go unheard.
     const bomb = Readable.from(
       (async function* () {

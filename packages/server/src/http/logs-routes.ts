@@ -7,6 +7,12 @@ import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/i
 
 // Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.
 export const LOG_BODY_BYTES = 16 * 1024 * 1024;
+
+export const logBodyTooLarge = () =>
+  new InletError(
+    'BODY_TOO_LARGE',
+    `The request body is larger than the ${LOG_BODY_BYTES / 1024 / 1024} MB a log request may carry; send fewer records a request.`,
+  );
 const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /**
@@ -56,11 +62,7 @@ export function registerLogRoutes(
         );
       // Before any decoder exists: Fastify refuses such a body without reading it, and a decoder
       // fed by it would fail with no one listening.
-      if (Number(request.headers['content-length'] ?? 0) > LOG_BODY_BYTES)
-        throw new InletError(
-          'BODY_TOO_LARGE',
-          `The request body is larger than ${LOG_BODY_BYTES} bytes; send smaller requests.`,
-        );
+      if (Number(request.headers['content-length'] ?? 0) > LOG_BODY_BYTES) throw logBodyTooLarge();
       const decoder = Object.assign(encoding === 'deflate' ? createInflate() : createGunzip(), {
         receivedEncodedLength: 0,
       });

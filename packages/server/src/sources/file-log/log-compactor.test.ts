@@ -140,5 +140,5 @@ describe('log writer', () => {
     connection.closeSync();
     duck.closeSync();
     cleanup();
-  });
+  }, 120_000);
 });
