@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,24 @@ import { MIGRATIONS, openStateStore } from './index.ts';
 const execFileAsync = promisify(execFile);
 
 describe('state store', () => {
+  it('refuses a state store that is a folder or not a database, naming the file and what to do', () => {
+    const temp = tempDir();
+    const folder = join(temp.dir, 'a', 'state.sqlite');
+    mkdirSync(folder, { recursive: true });
+    expect(() => openStateStore(folder)).toThrow(
+      expect.objectContaining({ code: 'DATA_DIR_UNUSABLE', message: expect.stringContaining(folder) }),
+    );
+    const garbage = join(temp.dir, 'state.sqlite');
+    writeFileSync(garbage, 'not a database, but long enough to be read as a header: '.repeat(20));
+    expect(() => openStateStore(garbage)).toThrow(
+      expect.objectContaining({
+        code: 'DATA_DIR_UNUSABLE',
+        message: expect.stringContaining('restore it from a backup'),
+      }),
+    );
+    temp.cleanup();
+  });
+
   it('keeps checkpoints across reopen and shares them between two handles', () => {
     const temp = tempDir();
     const path = join(temp.dir, 'state.sqlite');

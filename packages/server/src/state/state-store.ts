@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { InletError } from '../errors/index.ts';
 import { MIGRATIONS } from './migrations.ts';
 import type { SqlDatabase } from './sql-database.ts';
 
@@ -34,7 +35,33 @@ function untilNotBusy(work: () => void): void {
 /** Opens data/state.sqlite (WAL mode, so several inlet processes can share it) and migrates it. */
 export function openStateStore(path: string): StateStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    migrate(db);
+  } catch (error) {
+    db?.close();
+    throw unusableStore(path, error);
+  }
+  return storeOver(db);
+}
+
+/** A state store SQLite cannot open, as an error that says what is wrong with the file. */
+function unusableStore(path: string, error: unknown): unknown {
+  const { code, message } = error as { code?: string; message?: string };
+  if (!code?.startsWith('SQLITE_') || code === 'SQLITE_BUSY') return error;
+  const advice =
+    code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+      ? 'restore it from a backup, or move it aside and inlet starts a new one (without its sync cursors and run history)'
+      : 'make it a file (or no file at all) that inlet may read and write, in a folder it may write';
+  return new InletError(
+    'DATA_DIR_UNUSABLE',
+    `The state store ${path} cannot be opened (${code}: ${message}); ${advice}.`,
+    { cause: error },
+  );
+}
+
+function migrate(db: Database.Database): void {
   // WAL mode is kept in the file, so only a new store's first open switches it. Two processes that
   // create the store at once (`--role loader` started beside `--role collector`) race for that
   // switch, and SQLite answers the loser SQLITE_BUSY at once instead of waiting, so wait here.
@@ -64,6 +91,9 @@ export function openStateStore(path: string): StateStore {
     // migrating at once apply each migration once, one after the other.
     apply.immediate(migration);
   }
+}
+
+function storeOver(db: Database.Database): StateStore {
   const get = db.prepare('SELECT value FROM checkpoints WHERE scope = ? AND key = ?');
   const set = db.prepare(
     'INSERT INTO checkpoints (scope, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
