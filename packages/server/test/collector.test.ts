@@ -969,7 +969,9 @@ describe('operations and the query API', () => {
       body: JSON.stringify({ sql: `SELECT 1 -- ${'x'.repeat(70_000)}` }),
     });
     expect(long.status).toBe(413);
-    expect(((await long.json()) as { error: { message: string } }).error.message).toContain('shorter request');
+    expect(((await long.json()) as { error: { message: string } }).error.message).toContain(
+      'shorter request',
+    );
   });
 
   it('gives the query slot of a CSV export back once it is written', async () => {

@@ -20,7 +20,7 @@ describe('config', () => {
     expect(config.server).toEqual({
       host: '127.0.0.1',
       port: 8080,
-      trust_proxy: false,
+      trust_proxy: 0,
       request_timeout_ms: 60_000,
     });
     expect(config.sites).toEqual([]);

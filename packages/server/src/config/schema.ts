@@ -47,7 +47,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
-      trust_proxy: z.boolean().default(false),
+      /**
+       * How many proxies in front of inlet append to X-Forwarded-For (true: one); the client is the
+       * address that many entries from the right, so an address a client sends itself is never taken.
+       */
+      trust_proxy: z
+        .union([z.boolean(), z.number().int().min(1).max(16)])
+        .default(false)
+        .transform((value) => (value === true ? 1 : value === false ? 0 : value)),
       /**
        * The address browsers and SDKs reach this server at, when a proxy serves it under a path
        * (https://example.com/inlet); absent: the host and scheme each request arrived with.

@@ -60,7 +60,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     : undefined;
   const app = Fastify({
     bodyLimit: config.limits.request_bytes,
-    trustProxy: config.server.trust_proxy,
+    // proxy-addr's trust by hop: the socket's peer is hop 0, then X-Forwarded-For from the right.
+    trustProxy: (_address: string, hop: number) => hop < config.server.trust_proxy,
     return503OnClosing: true,
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,

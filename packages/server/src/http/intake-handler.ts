@@ -151,6 +151,19 @@ function collect(stream: Readable, limit: number): Promise<Buffer[]> {
   });
 }
 
+/**
+ * The client address in X-Forwarded-For behind `proxies` proxies that each append the address they
+ * saw: that many entries from the right. Entries further left came from the client and are not taken.
+ */
+export function forwardedClient(header: string | string[] | undefined, proxies: number): string | undefined {
+  if (header === undefined) return undefined;
+  const entries = (Array.isArray(header) ? header.join(',') : header)
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return entries[Math.max(0, entries.length - proxies)];
+}
+
 const tooLarge = () =>
   new InletError(
     'BODY_TOO_LARGE',
@@ -191,14 +204,10 @@ export function createIntakeHandler(options: {
   const ipLimit = createRateLimiter(config.limits.per_ip_per_second);
   const limit = config.limits.request_bytes;
 
-  const clientIp = (request: IncomingMessage): string | undefined => {
-    if (config.server.trust_proxy) {
-      const forwarded = request.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
-    }
-    return request.socket.remoteAddress;
-  };
+  const proxies = config.server.trust_proxy;
+  const clientIp = (request: IncomingMessage): string | undefined =>
+    (proxies > 0 ? forwardedClient(request.headers['x-forwarded-for'], proxies) : undefined) ??
+    request.socket.remoteAddress;
   const metaOf = (request: IncomingMessage): RequestMeta => ({
     receivedAt: Date.now(),
     ip: clientIp(request),
