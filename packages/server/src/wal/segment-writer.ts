@@ -374,6 +374,13 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
             retryAfterSeconds: 2,
           }),
         );
+      if (records.length > options.maxBytes)
+        return Promise.reject(
+          new InletError(
+            'BODY_TOO_LARGE',
+            `This request's events take ${records.length} bytes in the write-ahead log, more than all of wal.max_bytes (${options.maxBytes}); send smaller batches, or raise wal.max_bytes.`,
+          ),
+        );
       if (sealedBytes + size + pendingBytes + records.length > options.maxBytes) {
         refusedFull = records.length;
         return Promise.reject(

@@ -100,6 +100,15 @@ describe('WAL writer', () => {
     cleanup();
   });
 
+  it('refuses a request larger than all of max_bytes as too large, not as full: waiting would not help', async () => {
+    const { dir, cleanup } = tempDir();
+    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 300 });
+    await expect(wal.append('x'.repeat(301))).rejects.toMatchObject({ code: 'BODY_TOO_LARGE', status: 413 });
+    await wal.append(line(1));
+    await wal.close();
+    cleanup();
+  });
+
   it('does not count loaded segments kept for readers toward max_bytes: the loader is not behind', async () => {
     const { dir, cleanup } = tempDir();
     const loaded = new Set<string>();
