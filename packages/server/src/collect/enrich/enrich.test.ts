@@ -146,6 +146,19 @@ describe('enrich', () => {
     cleanup();
   });
 
+  it('files an event stamped after its own sentAt at its arrival, not in the future', () => {
+    const { dir, cleanup } = tempDir();
+    const enrich = createEnricher({ saltDir: dir });
+    const receivedAt = Date.parse('2026-11-22T00:00:10Z');
+    const record = enrich(
+      'docs',
+      incoming({ timestamp: Date.parse('2026-11-22T20:00:00Z'), sentAt: Date.parse('2026-11-22T00:00:00Z') }),
+      { receivedAt, ip: '127.0.0.1', userAgent: IPHONE, origin: undefined },
+    );
+    expect(record.ts).toBe('2026-11-22T00:00:10.000Z');
+    cleanup();
+  });
+
   it('takes the arrival time for an event time further back than limits.max_event_age_days', () => {
     const { dir, cleanup } = tempDir();
     const receivedAt = Date.parse('2026-11-22T00:00:10Z');

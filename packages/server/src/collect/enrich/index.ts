@@ -81,7 +81,11 @@ export function createEnricher(options: {
       receivedIso = iso;
     }
     let ts = event.timestamp ?? meta.receivedAt;
-    if (event.timestamp !== undefined && event.sentAt !== undefined) ts += meta.receivedAt - event.sentAt;
+    if (event.timestamp !== undefined && event.sentAt !== undefined) {
+      ts += meta.receivedAt - event.sentAt;
+      // Stamped after it was sent: the two clocks disagree, and the event cannot be later than its arrival.
+      if (ts > meta.receivedAt) ts = meta.receivedAt;
+    }
     // More than a day ahead of its arrival, even after the skew correction, is a broken client
     // clock rather than an event time: the arrival is taken instead (as PostHog does), so such
     // clocks cannot file events under days that have not come yet.
