@@ -179,6 +179,32 @@ describe('scheduler', () => {
     });
   });
 
+  it('owes nothing for the times that came due while a workflow was disabled', async () => {
+    const { source } = counterSource();
+    const s = setup({ source });
+    let clock = 0;
+    const ticks: Array<[string, boolean]> = [
+      ['00:30', true],
+      ['02:30', false],
+      ['04:30', false],
+      ['06:20', false],
+      ['06:30', true],
+      ['07:00:30', true],
+    ];
+    for (const [time, enabled] of ticks) {
+      clock = Date.parse(`2026-11-20T${time}Z`);
+      const scheduler = s.scheduler({ workflows: [workflow({ catchup: 'all', enabled })], now: () => clock });
+      await scheduler.tick();
+      await scheduler.idle();
+      await scheduler.stop();
+    }
+    // Disabled from 02:30 to 06:20: nothing of 01:00 to 06:00 runs once it is enabled again.
+    expect(s.history.list().map((r) => `${r.scheduled_for?.slice(11, 16)} ${r.trigger}`)).toEqual([
+      '07:00 schedule',
+    ]);
+    s.state.close();
+  });
+
   it('times that come due while a run of the workflow is going are caught up after it, not queued', async () => {
     let release = () => {};
     const gate = new Promise<void>((resolve) => {

@@ -92,12 +92,12 @@ export function createScheduler(options: {
     history.abandonStale(heartbeatMs * 8);
     const claimed: number[] = [];
     for (const workflow of workflows) {
-      if (!workflow.enabled) continue;
       const cursor = state.getCheckpoint<{ at: number }>(CURSOR_SCOPE, workflow.name);
       const advance = () =>
         state.setCheckpoint(CURSOR_SCOPE, workflow.name, { at: Math.max(at, cursor?.at ?? 0) });
-      // The first time a workflow is seen, nothing before now is owed to it.
-      if (!cursor) {
+      // The first time a workflow is seen, nothing before now is owed to it; nor is anything that
+      // came due while it was disabled, once it is enabled again.
+      if (!cursor || !workflow.enabled) {
         advance();
         continue;
       }
