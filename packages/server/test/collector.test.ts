@@ -644,8 +644,17 @@ describe('collector refusals', () => {
     expect(huge).toMatch(/^Connection: close/m);
   });
 
-  it('404 for an unknown route, as JSON', async () => {
+  it('404 for an unknown route, 405 naming the methods for a known one asked with another, as JSON', async () => {
     await expectError(await fetch(`${inlet.url}/v2/nothing`), 404, 'NOT_FOUND');
+    const batch = await fetch(`${inlet.url}/v1/batch`);
+    expect(batch.headers.get('allow')).toBe('POST, OPTIONS');
+    await expectError(batch, 405, 'METHOD_NOT_ALLOWED');
+    const pixel = await fetch(`${inlet.url}/p.gif`, { method: 'POST', body: '' });
+    expect(pixel.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    await expectError(pixel, 405, 'METHOD_NOT_ALLOWED');
+    const query = await fetch(`${inlet.url}/api/query`);
+    expect(query.headers.get('allow')).toBe('POST');
+    await expectError(query, 405, 'METHOD_NOT_ALLOWED');
   });
 });
 

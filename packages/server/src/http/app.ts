@@ -11,7 +11,7 @@ import type { RunHistory } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
 import { registerCatalogRoutes } from './catalog-routes.ts';
-import { createErrorHandler, handleClientError, handleFrameworkError } from './error-handler.ts';
+import { createErrorHandler, handleClientError, handleFrameworkError, wrongMethod } from './error-handler.ts';
 import { createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
@@ -35,6 +35,8 @@ export interface HttpAppOptions {
   runs?: RunHistory;
   apiToken: string;
 }
+
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 const parseJson = (body: string): unknown => {
   try {
@@ -93,16 +95,23 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     },
   );
   app.setErrorHandler(createErrorHandler(options.logger));
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allowed.length > 0)
+      return reply
+        .code(405)
+        .header('Allow', allowed.join(', '))
+        .send(wrongMethod(request.method, path, allowed).toJSON());
+    return reply
       .code(404)
       .send(
         new InletError(
           'NOT_FOUND',
-          `No route ${request.method} ${request.url.split('?')[0]}; see the HTTP API in README.md.`,
+          `No route ${request.method} ${path}; see the HTTP API in README.md.`,
         ).toJSON(),
-      ),
-  );
+      );
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });

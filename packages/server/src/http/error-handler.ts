@@ -22,6 +22,18 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   ],
 };
 
+/** A request whose path exists for other methods only: the 405 names the ones it takes. */
+export function wrongMethod(
+  method: string | undefined,
+  path: string,
+  allowed: readonly string[],
+): InletError {
+  return new InletError(
+    'METHOD_NOT_ALLOWED',
+    `${path} does not take ${method}; send ${allowed.join(' or ')} (see the HTTP API in README.md).`,
+  );
+}
+
 /** A 413 that says what the endpoint a client sent to accepts. */
 function bodyTooLarge(url: string): InletError {
   if (url.startsWith('/logs')) return logBodyTooLarge();

@@ -21,7 +21,7 @@ import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Counter, Metrics } from '../metrics/index.ts';
 import { preflightHeaders } from './cors.ts';
-import { toInletError } from './error-handler.ts';
+import { toInletError, wrongMethod } from './error-handler.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
 // request: they are the hot path (tens of thousands of requests a second), and Fastify's routing,
@@ -385,7 +385,16 @@ export function createIntakeHandler(options: {
       respond(request, response, path, route.head);
       return true;
     }
-    if (request.method !== route.method) return false;
+    if (request.method !== route.method) {
+      const allowed = route.head ? [route.method, 'HEAD'] : [route.method];
+      respond(request, response, path, {
+        status: 405,
+        body: JSON.stringify(wrongMethod(request.method, path, allowed).toJSON()),
+        type: 'application/json; charset=utf-8',
+        headers: { Allow: [...allowed, 'OPTIONS'].join(', ') },
+      });
+      return true;
+    }
     if (!ipLimit(clientIp(request) ?? '')) {
       fail(
         request,
