@@ -1,4 +1,13 @@
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -45,12 +54,37 @@ export interface PartitionFile {
   bytes: number;
 }
 
-/** Visible Parquet files of one Hive partition directory (temporaries start with a dot and are skipped). */
+const MERGE_MANIFEST = /^\.compact-(.+)\.inputs$/;
+
+/**
+ * Inputs of merges that finished (their merged file is there) but were not removed yet: between the
+ * merged file's rename and its inputs' removal, or after a crash there. Their rows are in the merged file.
+ */
+function mergedInputs(dir: string, names: readonly string[]): Set<string> {
+  const merged = new Set<string>();
+  for (const name of names) {
+    const output = MERGE_MANIFEST.exec(name)?.[1];
+    if (output === undefined || !names.includes(`${output}.parquet`)) continue;
+    try {
+      for (const input of JSON.parse(readFileSync(join(dir, name), 'utf8')) as string[]) merged.add(input);
+    } catch {
+      // Its merge's inputs were removed and the manifest with them since the listing.
+    }
+  }
+  return merged;
+}
+
+/**
+ * Visible Parquet files of one Hive partition directory: temporaries (their names start with a dot)
+ * and the inputs of a finished merge are skipped, so no reader counts a merged row twice.
+ */
 export function partitionFiles(dir: string): PartitionFile[] {
   if (!existsSync(dir)) return [];
   const out: PartitionFile[] = [];
-  for (const name of readdirSync(dir)) {
-    if (name.startsWith('.') || !name.endsWith('.parquet')) continue;
+  const names = readdirSync(dir);
+  const merged = mergedInputs(dir, names);
+  for (const name of names) {
+    if (name.startsWith('.') || !name.endsWith('.parquet') || merged.has(name)) continue;
     const path = join(dir, name);
     try {
       out.push({ name, path, bytes: statSync(path).size });

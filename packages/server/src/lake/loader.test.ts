@@ -625,3 +625,27 @@ describe("the loader's DuckDB instance", () => {
     ]);
   });
 });
+
+describe('a finished merge whose inputs are still on disk', () => {
+  it('is read without its inputs, so the events view counts each event once', async () => {
+    const { layout, wal, loader, engine } = await setup({ loader: { compact_min_files: 100 } });
+    for (const id of ['a', 'b', 'c']) {
+      await wal.append(record(id));
+      await loader.runOnce({ sealNow: true });
+    }
+    const dir = join(layout.events, 'dt=2026-11-20');
+    const inputs = partitionFiles(dir).map((f) => f.name);
+    expect(inputs).toHaveLength(3);
+    // The moment between the merged file's rename and the removal of its inputs.
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(
+      `COPY (SELECT * FROM read_parquet([${inputs.map((name) => `'${join(dir, name)}'`).join(', ')}])) TO '${join(dir, 'c-9.parquet')}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    instance.closeSync();
+    writeFileSync(join(dir, '.compact-c-9.inputs'), JSON.stringify(inputs));
+    expect(partitionFiles(dir).map((f) => f.name)).toEqual(['c-9.parquet']);
+    expect((await engine.query('SELECT count(*)::INTEGER FROM events')).rows).toEqual([[3]]);
+  });
+});
