@@ -56,6 +56,21 @@ describe('WAL recovery', () => {
     expect([...scanLines(readFileSync(path))].map((l) => l.check.ok)).toEqual([true, false, true]);
     cleanup();
   });
+
+  it('keeps a complete record with a bad checksum at the end, and truncates only a torn line after it', () => {
+    const { dir, cleanup } = tempDir();
+    const path = `${dir}/seg.log`;
+    const bad = line(2).replace('"n":2', '"n":9');
+    writeFileSync(path, line(1) + bad + line(3).slice(0, 20));
+    expect(recoverSegment(path)).toEqual({ goodRecords: 1, truncatedBytes: 20, corruptRecords: 1 });
+    expect(readFileSync(path, 'utf8')).toBe(line(1) + bad);
+    writeFileSync(path, line(1) + bad);
+    expect(recoverSegment(path)).toEqual({ goodRecords: 1, truncatedBytes: 0, corruptRecords: 1 });
+    expect(findBadRecords(readFileSync(path))).toEqual([
+      { start: line(1).length, end: line(1).length + bad.length, reason: 'checksum mismatch' },
+    ]);
+    cleanup();
+  });
 });
 
 describe('WAL writer', () => {
