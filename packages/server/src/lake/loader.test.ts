@@ -1,4 +1,12 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -28,14 +36,26 @@ afterEach(async () => {
 const record = (id: string, ts = '2026-11-20T10:00:00.000Z') =>
   walRecord({ event_id: id, ts, anonymous_id: 'a', properties: { n: id } });
 
-async function setup(overrides = {}, segmentBytes = 1 << 20) {
+async function setup(
+  overrides = {},
+  segmentBytes = 1 << 20,
+  options: Partial<Parameters<typeof createLoader>[0]> = {},
+) {
   const temp = tempDir();
   const config = testConfig(temp.dir, overrides);
   const layout = dataLayout(config.data_dir);
   const metrics = createMetrics();
   const wal = createWalWriter({ dir: layout.walEvents, segmentBytes, maxBytes: 1 << 30 });
   const leases = createReadLeases();
-  const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics, leases });
+  const loader = await createLoader({
+    config,
+    layout,
+    wal,
+    logger: createSilentLogger(),
+    metrics,
+    leases,
+    ...options,
+  });
   const engine = await createQueryEngine({ config, layout, leases });
   cleanups.push(temp.cleanup, async () => {
     await loader.stop();
@@ -647,5 +667,50 @@ describe('a finished merge whose inputs are still on disk', () => {
     writeFileSync(join(dir, '.compact-c-9.inputs'), JSON.stringify(inputs));
     expect(partitionFiles(dir).map((f) => f.name)).toEqual(['c-9.parquet']);
     expect((await engine.query('SELECT count(*)::INTEGER FROM events')).rows).toEqual([[3]]);
+  });
+});
+
+describe('a compaction that fails', () => {
+  it('is logged and tried again later while loading goes on', async () => {
+    const { logger, lines } = capturingLogger();
+    const { layout, wal, loader, ids } = await setup({ loader: { compact_min_files: 2 } }, 1 << 20, {
+      logger,
+      compactRetryMs: 0,
+    });
+    const dir = join(layout.events, 'dt=2026-11-20');
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const [first] = partitionFiles(dir).map((f) => f.name);
+    // Where the merge of the next two files would write: a directory there fails it.
+    const blocker = join(
+      dir,
+      `.c-${String(Number(/\d+/.exec(first as string)?.[0]) + 1).padStart(16, '0')}.parquet.tmp`,
+    );
+    mkdirSync(blocker);
+    await wal.append(record('b'));
+    await loader.runOnce({ sealNow: true });
+    expect(partitionFiles(dir)).toHaveLength(2);
+    expect(lines.some((l) => l.level === 50 && l.msg.startsWith('compacting a partition failed'))).toBe(true);
+    expect(await ids()).toEqual(['a', 'b']);
+    rmSync(blocker, { recursive: true });
+    await wal.append(record('x', '2026-11-21T10:00:00.000Z'));
+    await loader.runOnce({ sealNow: true });
+    expect(partitionFiles(dir).map((f) => f.name)).toEqual([expect.stringMatching(/^c-/)]);
+    expect(await ids()).toEqual(['a', 'b', 'x']);
+  });
+
+  it('a failed load pass still deletes partitions past their retention', async () => {
+    const { layout, wal, loader } = await setup({ retention: { events_days: 30 } });
+    const old = join(
+      layout.events,
+      `dt=${new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10)}`,
+    );
+    mkdirSync(old, { recursive: true });
+    writeFileSync(join(old, 'part-1.parquet'), 'x');
+    // A file where the load must make a partition directory fails every load into it.
+    writeFileSync(join(layout.events, 'dt=2026-11-20'), 'not a directory');
+    await wal.append(record('a'));
+    await expect(loader.runOnce({ sealNow: true })).rejects.toThrow();
+    expect(existsSync(old)).toBe(false);
   });
 });

@@ -36,6 +36,9 @@ export interface Loader {
 /** How often the loader deletes partitions past their retention. */
 const RETENTION_EVERY_MS = 3_600_000;
 
+/** How long a partition whose compaction failed waits before it is tried again. */
+const COMPACT_RETRY_MS = 60_000;
+
 /** Rows an instance of the loader's DuckDB loads before it is replaced at the next idle pass. */
 const RECYCLE_AFTER_ROWS = 500_000;
 /** …and before it is replaced after a pass even when the loader is never idle (sustained load). */
@@ -104,6 +107,8 @@ export async function createLoader(options: {
   recycleAfterRows?: number;
   /** Rows before a new instance replaces it after any pass, idle or not (default 2,000,000). */
   recycleBusyAfterRows?: number;
+  /** How long a partition whose compaction failed waits before it is tried again (default a minute). */
+  compactRetryMs?: number;
 }): Promise<Loader> {
   const { config, layout, wal, logger, metrics, leases } = options;
   // Sealed segments still to load: not those loaded already and waiting for queries to finish.
@@ -225,7 +230,29 @@ export async function createLoader(options: {
     }
   };
 
-  const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
+  // Partitions whose compaction failed, with when to try again. A merge that fails (memory, disk)
+  // leaves its inputs as they were, so loading goes on and the partition is merged later.
+  const compactAfter = new Map<string, number>();
+  const compactRetryMs = options.compactRetryMs ?? COMPACT_RETRY_MS;
+  const compact = async (dt: string) => {
+    if ((compactAfter.get(dt) ?? 0) > Date.now()) return;
+    try {
+      const compacted = await healing(() =>
+        compactPartition(duck.connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
+      );
+      compactAfter.delete(dt);
+      if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
+    } catch (error) {
+      compactAfter.set(dt, Date.now() + compactRetryMs);
+      logger.error(
+        { err: error, dt, retry_in_ms: compactRetryMs },
+        'compacting a partition failed; its files stay as they are, loading goes on and the merge is tried again later',
+      );
+    }
+  };
+
+  /** Loads every sealed segment, then compacts the partitions it touched; whether it compacted any. */
+  const load = async (sealNow: boolean): Promise<{ results: SegmentLoadResult[]; compacted: boolean }> => {
     if (sealNow || wal.currentAgeMs() >= config.wal.seal_after_ms) await wal.seal();
     const results: SegmentLoadResult[] = [];
     const sealed = toLoad();
@@ -281,19 +308,26 @@ export async function createLoader(options: {
     }
     const compactStarted = performance.now();
     busy.inc({ phase: 'load' }, (compactStarted - loadStarted) / 1000);
-    for (const dt of touched) {
-      const compacted = await healing(() =>
-        compactPartition(duck.connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
-      );
-      if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
-    }
+    for (const [dt, at] of compactAfter) if (at <= Date.now()) touched.add(dt);
+    for (const dt of touched) await compact(dt);
     const compacted = touched.size > 0;
     touched.clear();
     busy.inc({ phase: 'compact' }, (performance.now() - compactStarted) / 1000);
-    await expire();
+    return { results, compacted };
+  };
+
+  const work = async (sealNow: boolean): Promise<SegmentLoadResult[]> => {
+    let loaded: Awaited<ReturnType<typeof load>>;
+    try {
+      loaded = await load(sealNow);
+    } finally {
+      // A pass that failed (a full disk, say) is when deleting old partitions matters most.
+      await expire();
+    }
     // Under sustained load there is no idle pass, and the instance's memory grew with every
     // segment and compaction: in one process over 70 s of batches, a peak of 876–933 MB, against
     // 670–726 MB when replaced every 2 M rows, at the same rate (docs/benchmarks.md).
+    const { results, compacted } = loaded;
     const idle = results.length === 0 && !compacted;
     await recycle(
       idle
