@@ -1,7 +1,9 @@
 import {
   closeSync,
+  existsSync,
   fstatSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
@@ -180,6 +182,13 @@ export function sharesAnyInFile(
 
 export function removeIdFilter(parquetPath: string): void {
   rmSync(idFilterPath(parquetPath), { force: true });
+}
+
+/** Removes the filters of a partition directory that a crash left half-written under their temporary name. */
+export function removeIdFilterTemps(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir))
+    if (name.startsWith('.') && name.endsWith('.ids.tmp')) rmSync(join(dir, name), { force: true });
 }
 
 /**

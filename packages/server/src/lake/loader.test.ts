@@ -714,3 +714,19 @@ describe('a compaction that fails', () => {
     expect(existsSync(old)).toBe(false);
   });
 });
+
+describe('id filters a crash left half-written', () => {
+  it('are removed when the loader starts', async () => {
+    const { config, layout, wal, loader, metrics } = await setup();
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const dir = join(layout.events, 'dt=2026-11-20');
+    const [file] = partitionFiles(dir);
+    const half = `${idFilterPath(file?.path as string)}.tmp`;
+    writeFileSync(half, 'IDF1');
+    const restarted = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics });
+    await restarted.stop();
+    expect(existsSync(half)).toBe(false);
+    expect(readIdFilter(file?.path as string)).toBeDefined();
+  });
+});

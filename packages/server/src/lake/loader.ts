@@ -19,7 +19,7 @@ import {
   type SegmentLoadResult,
 } from './event-loader.ts';
 import { partitions } from './files.ts';
-import { createIdFilterCache } from './id-filter.ts';
+import { createIdFilterCache, removeIdFilterTemps } from './id-filter.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
 import type { ReadLeases } from './read-leases.ts';
@@ -168,7 +168,10 @@ export async function createLoader(options: {
   metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
     loaderLagSeconds(layout, toLoad()),
   );
-  for (const partition of partitions(layout.events)) recoverCompaction(join(layout.events, partition));
+  for (const partition of partitions(layout.events)) {
+    recoverCompaction(join(layout.events, partition));
+    removeIdFilterTemps(join(layout.events, partition));
+  }
 
   const damaged = metrics.counter(
     'inlet_lake_damaged_files_total',
