@@ -82,7 +82,7 @@ function syncDir(dir: string): void {
   }
 }
 
-/** Free space beyond wal.min_free_bytes a probe wants before it calls the WAL writable again. */
+/** Free space beyond wal.min_free_bytes (0 or not) a probe wants before it calls the WAL writable again. */
 const PROBE_ROOM = 1024 * 1024;
 
 /** The code of the refusal the writer makes itself when the disk is nearly full. */
@@ -211,10 +211,13 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   let freeBytes = Number.POSITIVE_INFINITY;
   let freeCheckedAt = 0;
   let acceptedSinceCheck = 0;
-  /** Whether bytes more would leave at least minFreeBytes free; asks the disk every second, or when close. */
+  /**
+   * Whether bytes more would leave at least minFreeBytes free; asks the disk every second, when
+   * close, or when fresh (which asks even with minFreeBytes off).
+   */
   const roomFor = (bytes: number, fresh = false): boolean => {
     const min = options.minFreeBytes ?? 0;
-    if (min <= 0) return true;
+    if (min <= 0 && !fresh) return true;
     const now = Date.now();
     if (fresh || now - freeCheckedAt >= 1000 || freeBytes - acceptedSinceCheck - bytes < min) {
       try {

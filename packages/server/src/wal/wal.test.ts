@@ -163,7 +163,7 @@ describe('WAL writer', () => {
 });
 
 /** Runs test/fixtures/wal/refused-writes.ts under a file size limit in KB (ulimit -f), SIGXFSZ ignored. */
-function underFileSizeLimit(kb: number, appends: number) {
+function underFileSizeLimit(kb: number, appends: number, freeBytes?: number) {
   const { dir, cleanup } = tempDir();
   const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'wal', 'refused-writes.ts');
   try {
@@ -176,6 +176,7 @@ function underFileSizeLimit(kb: number, appends: number) {
         script,
         join(dir, 'wal'),
         String(appends),
+        ...(freeBytes === undefined ? [] : [String(freeBytes)]),
       ],
       { encoding: 'utf8', cwd: join(import.meta.dirname, '..', '..') },
     );
@@ -215,6 +216,12 @@ describe('WAL writer when the disk refuses writes', () => {
     expect(run.probe).toBe(false);
     // One change reported for the whole outage, for one log line.
     expect(run.changes).toEqual(['EFBIG']);
+  });
+
+  it('probes its way back only with 1 MB free, even with wal.min_free_bytes off', () => {
+    // A probe's 4 KB fit under the limit of 64 KB a file; the disk it is told of has 512 KB free.
+    expect(underFileSizeLimit(64, 20, 512 * 1024).probe).toBe(false);
+    expect(underFileSizeLimit(64, 20, 2 * 1024 * 1024).probe).toBe(true);
   });
 
   it('refuses appends that would leave less than min_free_bytes free, until space returns', async () => {
