@@ -85,8 +85,10 @@ export function createIntake(options: {
     config.sites.flatMap((site) => (site.domains ?? []).map((domain) => [domain, site] as const)),
   );
   const keyLimit = createRateLimiter(config.limits.per_write_key_per_second);
-  const accepted = metrics.counter('inlet_events_accepted_total', 'Events durably written to the WAL');
-  const rejected = metrics.counter('inlet_events_rejected_total', 'Events refused, by reason');
+  const accepted = metrics.counter('inlet_events_accepted_total', 'Events durably written to the WAL', [
+    'site',
+  ]);
+  const rejected = metrics.counter('inlet_events_rejected_total', 'Events refused, by reason', ['reason']);
 
   // Refusals already counted, so the HTTP layer counts each refused request once whatever refused it.
   const countedErrors = new WeakSet<object>();

@@ -49,7 +49,10 @@ const parseJson = (body: string): unknown => {
 /** The Fastify app: collector routes when this process collects, the query API when it serves queries. */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, metrics } = options;
-  const requests = metrics.counter('inlet_http_requests_total', 'HTTP requests by route and status');
+  const requests = metrics.counter('inlet_http_requests_total', 'HTTP requests by route and status', [
+    'route',
+    'status',
+  ]);
   const collect = options.intake
     ? createIntakeHandler({
         config,

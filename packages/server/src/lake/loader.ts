@@ -164,6 +164,7 @@ export async function createLoader(options: {
   const busy = metrics.counter(
     'inlet_loader_seconds_total',
     'Time the loader spent, by phase: load (WAL to Parquet) and compact',
+    ['phase'],
   );
   metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
     loaderLagSeconds(layout, toLoad()),

@@ -43,10 +43,14 @@ export function createMetrics() {
   // A counter asked for again by name (two parts of one process count the same thing) is the same one.
   const counters = new Map<string, Counter>();
 
-  const counter = (name: string, help: string): Counter => {
+  /**
+   * A counter. One without labelNames is served at 0 from the start, so a rate or an alert on it
+   * works before its first count; one with labels has a series for each label set once counted.
+   */
+  const counter = (name: string, help: string, labelNames: readonly string[] = []): Counter => {
     const known = counters.get(name);
     if (known) return known;
-    const values = new Map<string, number>();
+    const values = new Map<string, number>(labelNames.length === 0 ? [['', 0]] : []);
     metrics.push({
       render: () =>
         `# HELP ${name} ${help}\n# TYPE ${name} counter\n` +

@@ -53,6 +53,7 @@ export function createScheduler(options: {
   const finished = options.metrics?.counter(
     'inlet_workflow_runs_total',
     'Workflow runs finished, by workflow and status (success, failed, timed_out)',
+    ['workflow', 'status'],
   );
   const owner = options.owner ?? `${hostname()}:${process.pid}`;
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;

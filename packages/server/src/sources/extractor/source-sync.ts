@@ -32,10 +32,12 @@ export async function syncTables(options: {
   const rowsCopied = metrics.counter(
     'inlet_source_rows_total',
     'Rows copied from database and file sources into the lake, by source and table',
+    ['source', 'table'],
   );
   const tableFailures = metrics.counter(
     'inlet_source_table_failures_total',
     'Source tables whose copy failed (nothing of that table committed), by source and table',
+    ['source', 'table'],
   );
   const lock = acquireSourceLock(join(layout.lake, 'sources', source, '.sync.lock'), source, 'synced');
   const writer = await createParquetWriter({ tmpDir: join(layout.tmp, 'duckdb', source), memoryLimit });

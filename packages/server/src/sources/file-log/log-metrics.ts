@@ -13,10 +13,13 @@ export function logMetrics(metrics: Metrics): LogMetrics {
   let found = registered.get(metrics);
   if (!found) {
     found = {
-      lines: metrics.counter('inlet_log_rows_total', 'Log lines and records written to the lake, by source'),
+      lines: metrics.counter('inlet_log_rows_total', 'Log lines and records written to the lake, by source', [
+        'source',
+      ]),
       rejects: metrics.counter(
         'inlet_log_rejects_total',
         'Log lines and records refused (kept in lake/_rejects), by source',
+        ['source'],
       ),
     };
     registered.set(metrics, found);
