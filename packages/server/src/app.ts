@@ -14,7 +14,14 @@ import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
 import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
-import { createLoader, createReadLeases, damagedFileMessage, dataLayout, type Loader } from './lake/index.ts';
+import {
+  createLoader,
+  createReadLeases,
+  damagedFileMessage,
+  dataLayout,
+  type Loader,
+  loaderLagSeconds,
+} from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import {
@@ -261,6 +268,10 @@ export async function startRoles(options: {
         Math.min(1000, config.wal.seal_after_ms),
       );
       stoppers.unshift(() => clearInterval(timer));
+      // The loader's process may serve no /metrics at all: its lag is read here, where the WAL is.
+      metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
+        loaderLagSeconds(layout, writer.sealedSegments()),
+      );
     }
   }
 

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRoles } from '../src/app.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
+import { encodeRecord, segmentPath } from '../src/wal/index.ts';
 import { basicAuth, queryApi, segmentMessage, tempDir, testConfig } from './helpers.ts';
 import { BIN, exited, inletConfigFile } from './inlet-process.ts';
 
@@ -41,6 +42,26 @@ describe('roles', () => {
     } finally {
       await collector.close();
       await loader.close();
+      temp.cleanup();
+    }
+  });
+
+  it("a collector without the loader serves the loader's lag from the WAL's oldest sealed segment", async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const wal = join(temp.dir, 'wal', 'events');
+    mkdirSync(wal, { recursive: true });
+    const waiting = segmentPath(wal, 1);
+    writeFileSync(waiting, encodeRecord(JSON.stringify({ event_id: 'waiting' })));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(waiting, hourAgo, hourAgo);
+    const collector = await startRoles({ config, logger: createSilentLogger(), roles: ['collector'] });
+    try {
+      const text = await (await fetch(`${collector.url}/metrics`)).text();
+      const lag = Number(/^inlet_loader_lag_seconds (\S+)$/m.exec(text)?.[1]);
+      expect(lag).toBeGreaterThanOrEqual(3600);
+    } finally {
+      await collector.close();
       temp.cleanup();
     }
   });

@@ -2,7 +2,7 @@
 export { compactPartition, recoverCompaction } from './compactor.ts';
 export { copyByDay, DAYS_PER_COPY } from './copy-by-day.ts';
 export { damagedFileMessage, failsParquetFraming, type MovedFile, moveDamagedFile } from './damaged.ts';
-export { type SegmentLoadResult, walReadSql } from './event-loader.ts';
+export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export { partitionFiles, partitions, publish, syncPath } from './files.ts';
 export { type DataLayout, dataLayout, sqlString } from './layout.ts';
 export { createLoader, type Loader, loadGroups } from './loader.ts';
