@@ -15,6 +15,12 @@ const TARGET_BYTES = 128 * 1024 * 1024;
  */
 const COMPACT_ROW_GROUPS = "ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '32MB'";
 const MANIFEST = /^\.compact-(.+)\.inputs$/;
+/**
+ * The most files one merge reads: DuckDB holds a reader, its buffers and an open file for each, and
+ * the id filters of all are merged in memory. A backlog of more (a lake from before compaction, a
+ * low compact_min_files) is merged 128 at a time, oldest first.
+ */
+export const MAX_MERGE_FILES = 128;
 
 /**
  * Finishes or abandons a compaction that a crash interrupted. The manifest is written before the
@@ -52,7 +58,8 @@ function levelOf(name: string): number {
  * merged again with each new segment's file, which under steady traffic rewrote the day's growing
  * file over and over (its time and memory grew through the day); each row is rewritten once per
  * level instead, and a partition keeps fewer than minFiles files a level. Files at the target size
- * are left alone. The loader already removed repeats, so this is a plain streaming merge.
+ * are left alone. At most MAX_MERGE_FILES are merged at a time. The loader already removed repeats,
+ * so this is a plain streaming merge.
  */
 export async function compactPartition(
   connection: DuckDBConnection,
@@ -70,7 +77,7 @@ export async function compactPartition(
     .sort((a, b) => a - b)
     .find((l) => (levels.get(l)?.length ?? 0) >= minFiles);
   if (level === undefined) return undefined;
-  const small = levels.get(level) as PartitionFile[];
+  const small = (levels.get(level) as PartitionFile[]).slice(0, MAX_MERGE_FILES);
   const last = small
     .map((f) => f.name.replace(/^(part|c\d*)-/, '').replace(/\.parquet$/, ''))
     .sort()

@@ -501,6 +501,18 @@ describe('loader', () => {
     expect(rows.getRows()[0]).toEqual([9, 9]);
   });
 
+  it('merges at most 128 files at a time, the oldest first, and the rest at the next merge', async () => {
+    const { temp, connection } = await partitionDir();
+    const name = (n: number) => `part-${String(n).padStart(4, '0')}.parquet`;
+    for (let n = 1; n <= 130; n++)
+      await connection.run(
+        `COPY (SELECT 'e${n}' AS event_id) TO '${join(temp.dir, name(n))}' (FORMAT parquet)`,
+      );
+    expect(await compactPartition(connection, temp.dir, 2)).toEqual({ inputs: 128, rows: 128 });
+    expect(readdirSync(temp.dir).sort()).toEqual(['c-0128.parquet', name(129), name(130)]);
+    expect(await compactPartition(connection, temp.dir, 2)).toEqual({ inputs: 2, rows: 2 });
+  });
+
   it('finishes a compaction a crash interrupted after the merged file appeared', () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);

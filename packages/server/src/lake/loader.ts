@@ -6,7 +6,7 @@ import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { segmentPath, type WalSegments } from '../wal/index.ts';
-import { compactPartition, recoverCompaction } from './compactor.ts';
+import { compactPartition, MAX_MERGE_FILES, recoverCompaction } from './compactor.ts';
 import { damagedFileMessage, moveDamagedFile } from './damaged.ts';
 import {
   type CheckedSegment,
@@ -241,11 +241,15 @@ export async function createLoader(options: {
   const compact = async (dt: string) => {
     if ((compactAfter.get(dt) ?? 0) > Date.now()) return;
     try {
-      const compacted = await healing(() =>
-        compactPartition(duck.connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
-      );
+      // A merge that took the most files it may has left more behind: on with them now.
+      for (let full = true; full; ) {
+        const compacted = await healing(() =>
+          compactPartition(duck.connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
+        );
+        if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
+        full = compacted?.inputs === MAX_MERGE_FILES;
+      }
       compactAfter.delete(dt);
-      if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
     } catch (error) {
       compactAfter.set(dt, Date.now() + compactRetryMs);
       logger.error(
