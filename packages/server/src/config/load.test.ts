@@ -42,6 +42,20 @@ describe('config', () => {
     expect(config.apiToken).toBe('secret');
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+  it('expands ${ENV} inside values, so a value with ": #" or a newline stays one value', () => {
+    const { path } = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      '# ${UNSET_IN_A_COMMENT}\nserver: { port: ${PORT}, trust_proxy: ${PROXY} }\nsites:\n  - id: docs\n    write_key: ${DOCS_KEY}\n    domains: ["${HOST}"]\n',
+    );
+    const env = { PORT: '9090', PROXY: 'true', DOCS_KEY: 'wk: a #b\nc: d', HOST: '12' };
+    const config = loadConfig({ path, env });
+    expect(config.server.port).toBe(9090);
+    expect(config.server.trust_proxy).toBe(true);
+    expect(config.sites[0]?.write_key).toBe('wk: a #b\nc: d');
+    expect(config.sites[0]?.domains).toEqual(['12']);
+  });
+
   it('names a missing environment variable', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     expect(() => expandEnv('key: ${NOPE}', {}, 'inlet.yaml')).toThrow(/NOPE is referenced but not set/);

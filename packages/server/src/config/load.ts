@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { type Document, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
@@ -16,20 +17,51 @@ export interface InletConfig extends ParsedConfig {
 
 export type Env = Record<string, string | undefined>;
 
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
 /** Replaces ${NAME} (and ${NAME:-default}) references with values from env; a missing one is an error naming it. */
 export function expandEnv(text: string, env: Env, file: string): string {
-  return text.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-    (_match, name: string, fallback?: string) => {
-      const value = env[name];
-      if (value !== undefined && value !== '') return value;
-      if (fallback !== undefined) return fallback;
-      throw new InletError(
-        'CONFIG_INVALID',
-        `${file}: environment variable ${name} is referenced but not set. Set it, or write \${${name}:-default}.`,
-      );
-    },
+  return text.replace(REFERENCE, (_match, name: string, fallback?: string) => {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${file}: environment variable ${name} is referenced but not set. Set it, or write \${${name}:-default}.`,
+    );
+  });
+}
+
+/**
+ * Parses the YAML with each ${ENV} reference standing in as a plain word, then expands references
+ * in the values only: a value holding ": ", "#" or a newline stays one value, and a reference may
+ * sit in a flow map ({ port: ${PORT} }), where "{" would otherwise open one.
+ */
+function parseWithEnv(text: string, env: Env, file: string): Document {
+  const references: string[] = [];
+  const marker = `inlet_env_${randomBytes(6).toString('hex')}_`;
+  const document = parseDocument(
+    text.replace(REFERENCE, (reference) => `${marker}${references.push(reference) - 1}_`),
   );
+  if (document.errors.length > 0) return document;
+  const token = new RegExp(`${marker}(\\d+)_`, 'g');
+  const whole = new RegExp(`^${marker}\\d+_$`);
+  visit(document, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes(marker)) return;
+      const source = node.value.replace(token, (_match, i: string) => references[Number(i)] ?? '');
+      const expanded = expandEnv(source, env, file);
+      node.value = node.type === 'PLAIN' && whole.test(node.value) ? typedScalar(expanded) : expanded;
+    },
+  });
+  return document;
+}
+
+/** A number or true/false when the text reads as exactly one (port: ${PORT}), else the text itself. */
+function typedScalar(text: string): unknown {
+  const value: unknown = parseYaml(text);
+  const typed = typeof value === 'number' || typeof value === 'boolean';
+  return typed && String(value) === text.trim() ? value : text;
 }
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -99,16 +131,15 @@ export function loadConfig(options: { path?: string; env: Env; cwd?: string }): 
       );
     return parseConfig({}, { env: options.env, baseDir: cwd });
   }
-  const text = expandEnv(readFileSync(path, 'utf8'), options.env, path);
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+  const document = parseWithEnv(readFileSync(path, 'utf8'), options.env, path);
+  const error = document.errors[0];
+  if (error) {
+    const where = error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw new InletError(
       'CONFIG_INVALID',
-      `${path} is not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`,
+      `${path} is not valid YAML${where}: ${error.message.split('\n')[0]}`,
     );
   }
+  const raw: unknown = document.toJS();
   return { ...parseConfig(raw, { file: path, env: options.env, baseDir: dirname(path) }), configPath: path };
 }
