@@ -63,6 +63,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         logger: options.logger,
       })
     : undefined;
+  let closing = false;
   const app = Fastify({
     bodyLimit: config.limits.request_bytes,
     // proxy-addr's trust by hop: the socket's peer is hop 0, then X-Forwarded-For from the right.
@@ -80,9 +81,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
           connectionsCheckingInterval: Math.min(30_000, Math.max(50, config.server.request_timeout_ms / 4)),
         },
         (request, response) => {
+          // While stopping, each answer closes its connection: a keep-alive client that never paused
+          // kept the server, and so the shutdown, waiting for as long as it sent.
+          if (closing) response.setHeader('Connection', 'close');
           if (!collect?.(request, response)) handler(request, response);
         },
       ),
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    app.server.closeIdleConnections();
   });
   app.removeAllContentTypeParsers();
   // text/plain carries JSON too: it is what navigator.sendBeacon and analytics.js send without a CORS preflight.
