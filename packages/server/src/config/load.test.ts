@@ -89,6 +89,24 @@ describe('config', () => {
     ).toThrow(/origins\[0\]/);
   });
 
+  it('refuses sizes DuckDB cannot run with, timers Node cannot hold and absurd thread counts, naming the key', () => {
+    for (const memory_limit of ['lots', '1', '10MB', '63MB'])
+      expect(() => parseConfig({ query: { memory_limit } }), memory_limit).toThrow(
+        /query\.memory_limit: must be/,
+      );
+    expect(() => parseConfig({ models: { memory_limit: '1KB' } })).toThrow(
+      /models\.memory_limit: must be at least 64MB/,
+    );
+    expect(parseConfig({ query: { memory_limit: '512MiB' } }).query.memory_limit).toBe('512MiB');
+    const tooLong = 2 ** 31;
+    expect(() => parseConfig({ query: { timeout_ms: tooLong } })).toThrow(
+      /query\.timeout_ms: must be at most/,
+    );
+    expect(() => parseConfig({ wal: { seal_after_ms: tooLong } })).toThrow(/wal\.seal_after_ms:/);
+    expect(() => parseConfig({ loader: { interval_ms: tooLong } })).toThrow(/loader\.interval_ms:/);
+    expect(() => parseConfig({ query: { threads: 100_000 } })).toThrow(/query\.threads:/);
+  });
+
   it('writes origins as browsers send them, and takes null for file:// pages', () => {
     // A capital or a default port would never match a browser's Origin, so every request got a 403
     // telling the user to add the origin the config already listed.

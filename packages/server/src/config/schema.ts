@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { memorySize } from './memory-size.ts';
 import { timeZoneSchema } from './time-zone.ts';
 import { workflowSchema } from './workflow-schema.ts';
 
@@ -25,6 +26,14 @@ const site = z.strictObject({
 });
 
 const bytes = z.number().int().positive();
+
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const milliseconds = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_TIMER_MS, 'must be at most 2147483647 (about 24.8 days)');
 
 // Each source kind validates its own options (sources/kinds.ts); here only what every source has.
 const source = z.looseObject({
@@ -106,7 +115,7 @@ export const configSchema = z.strictObject({
   wal: z
     .strictObject({
       segment_bytes: bytes.default(64 * 1024 * 1024),
-      seal_after_ms: z.number().int().positive().default(10_000),
+      seal_after_ms: milliseconds.default(10_000),
       max_bytes: bytes.default(2 * 1024 * 1024 * 1024),
       /**
        * Refuse events (503) before the WAL's disk has less free space than this, so the loader keeps
@@ -121,7 +130,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   loader: z
     .strictObject({
-      interval_ms: z.number().int().positive().default(1000),
+      interval_ms: milliseconds.default(1000),
       compact_min_files: z.number().int().min(2).default(8),
       dedup_window_hours: z.number().int().min(24).default(48),
       /**
@@ -139,9 +148,9 @@ export const configSchema = z.strictObject({
     .prefault({}),
   query: z
     .strictObject({
-      timeout_ms: z.number().int().positive().default(60_000),
-      memory_limit: z.string().default('1GB'),
-      threads: z.number().int().positive().default(2),
+      timeout_ms: milliseconds.default(60_000),
+      memory_limit: memorySize('1GB'),
+      threads: z.number().int().min(1).max(64).default(2),
       max_concurrent: z.number().int().positive().default(4),
       max_rows: z.number().int().positive().default(100_000),
     })
@@ -150,7 +159,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Build inlet's built-in product marts alongside the project's own models. */
       builtin: z.boolean().default(true),
-      memory_limit: z.string().default('1GB'),
+      memory_limit: memorySize('1GB'),
     })
     .prefault({}),
   workflows: z.array(workflowSchema).default([]),

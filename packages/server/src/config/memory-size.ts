@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+const UNITS: Record<string, number> = {
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** Below this DuckDB cannot even take its first block: every query, load or copy would fail. */
+const MIN_MEMORY_BYTES = 64 * 1000 ** 2;
+
+/** Bytes of a size as DuckDB writes it (512MB, 1.5GiB), or undefined when it is not one. */
+function sizeBytes(value: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b)$/i.exec(value.trim());
+  const unit = match && UNITS[(match[2] ?? '').toLowerCase()];
+  return match && unit ? Number(match[1]) * unit : undefined;
+}
+
+/** A DuckDB memory_limit: a size such as 512MB or 2GB, at least 64MB. */
+export function memorySize(fallback: string) {
+  return z
+    .string()
+    .refine((value) => sizeBytes(value) !== undefined, 'must be a size such as 512MB or 2GB')
+    .refine(
+      (value) => (sizeBytes(value) ?? Number.POSITIVE_INFINITY) >= MIN_MEMORY_BYTES,
+      'must be at least 64MB',
+    )
+    .default(fallback);
+}
