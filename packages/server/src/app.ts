@@ -34,7 +34,13 @@ import {
 } from './scheduler/index.ts';
 import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
-import { acquireProcessLock, createOnce, openStateStore, type StateStore } from './state/index.ts';
+import {
+  acquireProcessLock,
+  createOnce,
+  openStateStore,
+  type ProcessLock,
+  type StateStore,
+} from './state/index.ts';
 import { createSealedSegments, createWalWriter, type WalWriter, walWritableLogger } from './wal/index.ts';
 
 export interface RunningInlet {
@@ -191,150 +197,27 @@ export async function startRoles(options: {
   // One collector and one loader a data directory: a second collector would recover (truncate)
   // the first one's open WAL segment as if it had crashed, and a second loader would load and
   // delete segments the first is writing or loading, losing acknowledged events.
-  const roleLocks = (['collector', 'loader'] as const).filter(has).map((role) => {
-    const path = join(layout.state, `${role}.lock`);
-    return acquireProcessLock(
-      path,
-      (holder) =>
-        new InletError(
-          'DATA_DIR_IN_USE',
-          `${holder} runs the ${role} role on ${config.data_dir}, and one data directory takes one ${role}. Stop that process, give this one another data_dir, or start it with --role for what the other does not run (lock file: ${path}).`,
-        ),
-    );
-  });
-  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
-  const stoppers: Array<() => unknown> = [registerProcessMetrics(metrics)];
+  const roleLocks: ProcessLock[] = [];
+  const stoppers: Array<() => unknown> = [];
   // The loader, the query engine and model builds of one process: loaded segments outlive the
   // queries and builds reading them.
   const leases = createReadLeases();
-
+  let state: StateStore | undefined;
   let wal: WalWriter | undefined;
   let intake: Intake | undefined;
   let workers: IntakeWorkers | undefined;
   let logs: LogIntake | undefined;
-  if (has('collector')) {
-    const fsync = metrics.histogram(
-      'inlet_wal_fsync_seconds',
-      'fdatasync latency of WAL group commits',
-      [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
-    );
-    const recovered = metrics.counter('inlet_wal_recovered_segments_total', 'Segments repaired at start-up');
-    const writer = createWalWriter({
-      dir: layout.walEvents,
-      segmentBytes: config.wal.segment_bytes,
-      maxBytes: config.wal.max_bytes,
-      minFreeBytes: config.wal.min_free_bytes,
-      onFsync: (seconds) => fsync.observe(seconds),
-      onRecovered: (segment, result) => {
-        recovered.inc();
-        logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
-      },
-      onWritableChange: walWritableLogger(logger, 'events'),
-      // Loaded, and kept only for readers still running: not the loader falling behind.
-      loaded: leases.retiring,
-    });
-    wal = writer;
-    metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => writer.bytes());
-    intake = createIntake({
-      config,
-      wal: writer,
-      enrich: createEnricher({
-        saltDir: layout.salts,
-        maxEventAgeDays: config.limits.max_event_age_days,
-        sites: config.sites,
-      }),
-      metrics,
-    });
-    const workerCount = config.collector.workers ?? defaultIntakeWorkers();
-    if (workerCount > 0) {
-      const pool = createIntakeWorkers({
-        size: workerCount,
-        data: { config, saltDir: layout.salts },
-        logger,
-      });
-      workers = pool;
-      stoppers.push(() => pool.close());
-    }
-    logs = createLogIntake({ config, layout, logger, metrics });
-    stoppers.push(() => writer.close());
-    if (!has('loader')) {
-      // With the loader in another process, the collector seals by age itself and re-reads what the
-      // loader has removed, for the WAL-full check.
-      const timer = setInterval(
-        () => {
-          writer.refresh();
-          if (writer.currentAgeMs() >= config.wal.seal_after_ms) void writer.seal();
-        },
-        Math.min(1000, config.wal.seal_after_ms),
-      );
-      stoppers.unshift(() => clearInterval(timer));
-      // The loader's process may serve no /metrics at all: its lag is read here, where the WAL is.
-      metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
-        loaderLagSeconds(layout, writer.sealedSegments()),
-      );
-    }
-  }
-
   let loader: Loader | undefined;
-  if (has('loader')) {
-    loader = await createLoader({
-      config,
-      layout,
-      wal: wal ?? createSealedSegments(layout.walEvents),
-      logger,
-      metrics,
-      leases,
-      checkThread: has('collector'),
-    });
-  }
-
   let engine: QueryEngine | undefined;
   let catalog: Catalog | undefined;
-  if (has('web')) {
-    const damaged = metrics.counter(
-      'inlet_lake_damaged_files_total',
-      'Parquet files that were not readable and were moved to lake/_rejects/damaged',
-    );
-    const fileRaces = metrics.counter(
-      'inlet_query_file_races_total',
-      'Queries planned again because a file they listed went away (a WAL segment loaded by another process, Parquet files compacted)',
-    );
-    engine = await createQueryEngine({
-      config,
-      layout,
-      leases,
-      onFileRace: () => fileRaces.inc(),
-      onDamagedFile: (moved, detail) => {
-        damaged.inc();
-        logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));
-      },
-    });
-    catalog = createCatalog({ config, logger });
-  }
-  const runs = has('web') || has('scheduler') ? createRunHistory(state) : undefined;
-  const scheduler =
-    has('scheduler') && runs
-      ? createScheduler({
-          workflows,
-          state,
-          history: runs,
-          handlers: createStepHandlers({
-            config,
-            state,
-            logger,
-            metrics,
-            leases,
-          }),
-          logger,
-          metrics,
-        })
-      : undefined;
-
+  let runs: RunHistory | undefined;
+  let scheduler: Scheduler | undefined;
   let url: string | undefined;
   let apiToken: string | undefined;
   let app: ReturnType<typeof createHttpApp> | undefined;
   const stopSources = new AbortController();
   let followers: Array<{ stop(): Promise<void> }> = [];
+  // Also what a start that fails part-way calls: it stops what had started, and frees the locks.
   const close = async () => {
     await app?.close();
     stopSources.abort();
@@ -346,41 +229,187 @@ export async function startRoles(options: {
     await leases.settled();
     for (const stop of stoppers) await stop();
     engine?.close();
-    state.close();
+    state?.close();
     for (const lock of roleLocks) lock.release();
   };
-  if (resolvedToken) {
-    apiToken = resolvedToken.token;
-    app = createHttpApp({
-      config,
-      logger,
-      metrics,
-      intake,
-      workers,
-      wal,
-      engine,
-      catalog,
-      runs: has('web') ? runs : undefined,
-      logs,
-      apiToken: resolvedToken.token,
-    });
-    try {
-      url = await app.listen({ host: config.server.host, port: config.server.port });
-    } catch (error) {
-      await close();
-      throw listenFailed(error, config.server.host, config.server.port);
+  try {
+    for (const role of (['collector', 'loader'] as const).filter(has)) {
+      const path = join(layout.state, `${role}.lock`);
+      roleLocks.push(
+        acquireProcessLock(
+          path,
+          (holder) =>
+            new InletError(
+              'DATA_DIR_IN_USE',
+              `${holder} runs the ${role} role on ${config.data_dir}, and one data directory takes one ${role}. Stop that process, give this one another data_dir, or start it with --role for what the other does not run (lock file: ${path}).`,
+            ),
+        ),
+      );
     }
+    state = openStateStore(join(config.data_dir, 'state.sqlite'));
+    stoppers.push(registerProcessMetrics(metrics));
+
+    if (has('collector')) {
+      const fsync = metrics.histogram(
+        'inlet_wal_fsync_seconds',
+        'fdatasync latency of WAL group commits',
+        [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      );
+      const recovered = metrics.counter(
+        'inlet_wal_recovered_segments_total',
+        'Segments repaired at start-up',
+      );
+      const writer = createWalWriter({
+        dir: layout.walEvents,
+        segmentBytes: config.wal.segment_bytes,
+        maxBytes: config.wal.max_bytes,
+        minFreeBytes: config.wal.min_free_bytes,
+        onFsync: (seconds) => fsync.observe(seconds),
+        onRecovered: (segment, result) => {
+          recovered.inc();
+          logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
+        },
+        onWritableChange: walWritableLogger(logger, 'events'),
+        // Loaded, and kept only for readers still running: not the loader falling behind.
+        loaded: leases.retiring,
+      });
+      wal = writer;
+      metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => writer.bytes());
+      intake = createIntake({
+        config,
+        wal: writer,
+        enrich: createEnricher({
+          saltDir: layout.salts,
+          maxEventAgeDays: config.limits.max_event_age_days,
+          sites: config.sites,
+        }),
+        metrics,
+      });
+      const workerCount = config.collector.workers ?? defaultIntakeWorkers();
+      if (workerCount > 0) {
+        const pool = createIntakeWorkers({
+          size: workerCount,
+          data: { config, saltDir: layout.salts },
+          logger,
+        });
+        workers = pool;
+        stoppers.push(() => pool.close());
+      }
+      logs = createLogIntake({ config, layout, logger, metrics });
+      stoppers.push(() => writer.close());
+      if (!has('loader')) {
+        // With the loader in another process, the collector seals by age itself and re-reads what the
+        // loader has removed, for the WAL-full check.
+        const timer = setInterval(
+          () => {
+            writer.refresh();
+            if (writer.currentAgeMs() >= config.wal.seal_after_ms) void writer.seal();
+          },
+          Math.min(1000, config.wal.seal_after_ms),
+        );
+        stoppers.unshift(() => clearInterval(timer));
+        // The loader's process may serve no /metrics at all: its lag is read here, where the WAL is.
+        metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
+          loaderLagSeconds(layout, writer.sealedSegments()),
+        );
+      }
+    }
+
+    if (has('loader')) {
+      loader = await createLoader({
+        config,
+        layout,
+        wal: wal ?? createSealedSegments(layout.walEvents),
+        logger,
+        metrics,
+        leases,
+        checkThread: has('collector'),
+      });
+    }
+
+    if (has('web')) {
+      const damaged = metrics.counter(
+        'inlet_lake_damaged_files_total',
+        'Parquet files that were not readable and were moved to lake/_rejects/damaged',
+      );
+      const fileRaces = metrics.counter(
+        'inlet_query_file_races_total',
+        'Queries planned again because a file they listed went away (a WAL segment loaded by another process, Parquet files compacted)',
+      );
+      engine = await createQueryEngine({
+        config,
+        layout,
+        leases,
+        onFileRace: () => fileRaces.inc(),
+        onDamagedFile: (moved, detail) => {
+          damaged.inc();
+          logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));
+        },
+      });
+      catalog = createCatalog({ config, logger });
+    }
+    runs = has('web') || has('scheduler') ? createRunHistory(state) : undefined;
+    scheduler =
+      has('scheduler') && runs
+        ? createScheduler({
+            workflows,
+            state,
+            history: runs,
+            handlers: createStepHandlers({
+              config,
+              state,
+              logger,
+              metrics,
+              leases,
+            }),
+            logger,
+            metrics,
+          })
+        : undefined;
+
+    if (resolvedToken) {
+      apiToken = resolvedToken.token;
+      app = createHttpApp({
+        config,
+        logger,
+        metrics,
+        intake,
+        workers,
+        wal,
+        engine,
+        catalog,
+        runs: has('web') ? runs : undefined,
+        logs,
+        apiToken: resolvedToken.token,
+      });
+      const { host, port } = config.server;
+      url = await app.listen({ host, port }).catch((error: unknown) => {
+        throw listenFailed(error, host, port);
+      });
+    }
+    loader?.start();
+    scheduler?.start();
+    logs?.start();
+    // Log tails (sources with follow()) run with the collector, for as long as it does.
+    const store = state;
+    followers = has('collector')
+      ? createSources(config).flatMap((source) => {
+          const context = {
+            config,
+            layout,
+            state: store,
+            metrics,
+            logger: logger.child({ source: source.name }),
+          };
+          return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
+        })
+      : [];
+  } catch (error) {
+    await close().catch((closeError: unknown) =>
+      logger.error({ err: closeError }, 'stopping the parts that had started failed'),
+    );
+    throw error;
   }
-  loader?.start();
-  scheduler?.start();
-  logs?.start();
-  // Log tails (sources with follow()) run with the collector, for as long as it does.
-  followers = has('collector')
-    ? createSources(config).flatMap((source) => {
-        const context = { config, layout, state, metrics, logger: logger.child({ source: source.name }) };
-        return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
-      })
-    : [];
   logger.info(
     {
       url,

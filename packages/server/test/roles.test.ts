@@ -125,6 +125,28 @@ describe('roles', () => {
     }
   });
 
+  it('a start that fails part-way stops the parts it had started and frees their locks', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const other = { ...config, server: { ...config.server, port: 0 } };
+    const loader = await startRoles({ config: other, logger: createSilentLogger(), roles: ['loader'] });
+    try {
+      // The collector's lock is taken before the loader's is refused.
+      await expect(
+        startRoles({ config: other, logger: createSilentLogger(), roles: ['collector', 'loader'] }),
+      ).rejects.toMatchObject({ code: 'DATA_DIR_IN_USE' });
+      const collector = await startRoles({
+        config: other,
+        logger: createSilentLogger(),
+        roles: ['collector'],
+      });
+      await collector.close();
+    } finally {
+      await loader.close();
+      temp.cleanup();
+    }
+  });
+
   it('names a data_dir it cannot make, and what to do', async () => {
     const temp = tempDir();
     const file = join(temp.dir, 'a-file');
