@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../test/helpers.ts';
 import { ExitCode } from './exit-codes.ts';
+import { main } from './main.ts';
 import { startHelp } from './start.ts';
 
 const temp = tempDir();
@@ -73,6 +74,38 @@ describe('inlet command line', () => {
       const port = await inlet(command, '--port', '70000', '--config', configPath);
       expect([command, port.code]).toEqual([command, ExitCode.USAGE]);
       expect(port.err).toContain('--port 70000 is not a port number; give one from 0 to 65535.');
+    }
+  });
+
+  it('answers an unknown command with usage and exit 2, before reading the configuration', async () => {
+    const err: string[] = [];
+    const output = { isTty: false, out: () => {}, err: (text: string) => err.push(text) };
+    const code = await main(['strat', '--config', '/nonexistent/inlet.yaml'], output, {});
+    expect([code, err.join('')]).toEqual([
+      ExitCode.USAGE,
+      expect.stringContaining('Unknown command "strat"'),
+    ]);
+    expect(err.join('')).toContain('Usage: inlet <command>');
+  });
+
+  it('says so when --config names a directory, or the file leaves data_dir or server.host empty', async () => {
+    const run = async (config: string) => {
+      const err: string[] = [];
+      const output = { isTty: false, out: () => {}, err: (text: string) => err.push(text) };
+      return { code: await main(['query', 'SELECT 1', '--config', config], output, {}), err: err.join('') };
+    };
+    expect(await run(temp.dir)).toEqual({
+      code: ExitCode.CONFIG,
+      err: expect.stringContaining(`Config file ${temp.dir} is a directory`),
+    });
+    for (const [yaml, key] of [
+      ["data_dir: ''\n", 'data_dir:'],
+      ['server: { host: "" }\n', 'server.host:'],
+    ] as const) {
+      const file = join(temp.dir, 'empty.yaml');
+      writeFileSync(file, yaml);
+      const result = await run(file);
+      expect([result.code, result.err], yaml).toEqual([ExitCode.CONFIG, expect.stringContaining(key)]);
     }
   });
 });

@@ -61,9 +61,14 @@ export async function main(
     output.out(HELP);
     return command ? ExitCode.OK : ExitCode.USAGE;
   }
-  // inlet <command> --help: that command's usage, whatever else is on the line.
+  // Before the configuration is read: a mistyped command is a usage error whatever the file holds.
   const help = COMMAND_HELP[command];
-  if (help && (commandArgs.includes('--help') || commandArgs.includes('-h'))) {
+  if (!help) {
+    output.err(`Unknown command "${command}".\n\n${HELP}`);
+    return ExitCode.USAGE;
+  }
+  // inlet <command> --help: that command's usage, whatever else is on the line.
+  if (commandArgs.includes('--help') || commandArgs.includes('-h')) {
     output.out(`${help}\n`);
     return ExitCode.OK;
   }
@@ -119,7 +124,7 @@ export async function main(
           output,
         );
       default:
-        output.err(`Unknown command "${command}". Run inlet help for the list.\n`);
+        output.err(`Unknown command "${command}".\n\n${HELP}`);
         return ExitCode.USAGE;
     }
   } catch (error) {

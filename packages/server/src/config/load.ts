@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type Document, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
@@ -118,6 +118,25 @@ export function parseConfig(
   };
 }
 
+/** The file's text; a directory or an unreadable file is an error that says which. */
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR')
+      throw new InletError(
+        'CONFIG_NOT_FOUND',
+        `Config file ${path} is a directory; give the path of the file itself, such as ${join(path, 'inlet.yaml')}.`,
+      );
+    throw new InletError(
+      'CONFIG_NOT_FOUND',
+      `Config file ${path} cannot be read (${code ?? (error as Error).message}); check its permissions.`,
+      { cause: error },
+    );
+  }
+}
+
 /** Reads inlet.yaml (or runs on defaults when the default file is absent), expands ${ENV} and validates it once. */
 export function loadConfig(options: { path?: string; env: Env; cwd?: string }): InletConfig {
   const cwd = options.cwd ?? process.cwd();
@@ -131,7 +150,7 @@ export function loadConfig(options: { path?: string; env: Env; cwd?: string }): 
       );
     return parseConfig({}, { env: options.env, baseDir: cwd });
   }
-  const document = parseWithEnv(readFileSync(path, 'utf8'), options.env, path);
+  const document = parseWithEnv(readConfigFile(path), options.env, path);
   const error = document.errors[0];
   if (error) {
     const where = error.linePos ? ` at line ${error.linePos[0].line}` : '';

@@ -27,6 +27,9 @@ const site = z.strictObject({
 
 const bytes = z.number().int().positive();
 
+// An empty path would resolve to the directory inlet.yaml is in, and fill it with inlet's files.
+const path = z.string().trim().min(1, 'must be a directory path such as ./data, not empty');
+
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const milliseconds = z
@@ -48,13 +51,17 @@ const source = z.looseObject({
 
 /** The one schema for inlet.yaml; defaults here are the embedded defaults. */
 export const configSchema = z.strictObject({
-  data_dir: z.string().default('./data'),
+  data_dir: path.default('./data'),
   /** The SQL models project (models/, seeds/, workflows/); relative paths are resolved like data_dir. */
-  project_dir: z.string().default('./project'),
+  project_dir: path.default('./project'),
   timezone: timeZoneSchema.default('UTC'),
   server: z
     .strictObject({
-      host: z.string().default('127.0.0.1'),
+      host: z
+        .string()
+        .trim()
+        .min(1, 'must be an address such as 127.0.0.1, or 0.0.0.0 for every interface')
+        .default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       /**
        * How many proxies in front of inlet append to X-Forwarded-For (true: one); the client is the
