@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
@@ -17,6 +17,7 @@ import { createHttpApp } from './http/index.ts';
 import {
   createLoader,
   createReadLeases,
+  type DataLayout,
   damagedFileMessage,
   dataLayout,
   type Loader,
@@ -144,6 +145,44 @@ function registerProcessMetrics(metrics: Metrics): () => void {
   return () => clearInterval(timer);
 }
 
+const ERRNO_HINTS: Record<string, string> = {
+  EROFS: ' (a read-only file system)',
+  EACCES: ' (no permission)',
+  EPERM: ' (no permission)',
+  ENOTDIR: ' (a file stands where a directory should)',
+};
+
+/**
+ * Makes the data directory's folders and checks this user can write in each: one left by another
+ * user (a start as root, then as a service user) otherwise failed later with a bare EACCES.
+ */
+function prepareDataDir(layout: DataLayout): void {
+  const { dataDir } = layout;
+  for (const dir of [
+    dataDir,
+    layout.lake,
+    layout.events,
+    layout.walEvents,
+    layout.state,
+    layout.salts,
+    layout.tmp,
+  ]) {
+    let doing = 'making';
+    try {
+      mkdirSync(dir, { recursive: true });
+      doing = 'writing in';
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      throw new InletError(
+        'DATA_DIR_UNUSABLE',
+        `data_dir ${dataDir} cannot be used: ${doing} ${dir} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user that folder (chown -R).`,
+        { cause: error },
+      );
+    }
+  }
+}
+
 /** What one inlet process runs; `inlet start` without --role runs them all. */
 export const ROLES = ['collector', 'loader', 'web', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
@@ -177,18 +216,7 @@ export async function startRoles(options: {
   // Before anything starts: a bad workflow should stop start-up with its file named.
   const workflows = has('scheduler') ? loadWorkflows(config) : [];
   const layout = dataLayout(config.data_dir);
-  for (const dir of [layout.lake, layout.events, layout.walEvents, layout.state, layout.tmp]) {
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      const { code, message } = error as NodeJS.ErrnoException;
-      throw new InletError(
-        'DATA_DIR_UNUSABLE',
-        `data_dir ${config.data_dir} cannot be used: making ${dir} failed with ${code ?? message}${code === 'EROFS' ? ' (a read-only file system)' : code === 'EACCES' || code === 'EPERM' ? ' (no permission)' : code === 'ENOTDIR' ? ' (a file stands where a directory should)' : ''}. Set data_dir in inlet.yaml to a directory this user can write.`,
-        { cause: error },
-      );
-    }
-  }
+  prepareDataDir(layout);
   // Before anything is opened, so a token file that stops the start leaves nothing to close.
   const resolvedToken = has('collector') || has('web') ? resolveApiToken(config) : undefined;
   if (resolvedToken?.generated)

@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -166,6 +174,50 @@ describe('roles', () => {
       temp.cleanup();
     }
   });
+
+  // Only root can leave a folder another user may not write in, as a first start as root does.
+  it.skipIf(process.getuid?.() !== 0)(
+    'names a data_dir folder this user may not write in (data/wal/events owned by root, run as nobody)',
+    async () => {
+      const temp = tempDir();
+      try {
+        const { config } = await inletConfigFile(temp.dir);
+        const events = join(temp.dir, 'data', 'wal', 'events');
+        mkdirSync(events, { recursive: true });
+        for (const dir of [temp.dir, join(temp.dir, 'data'), join(temp.dir, 'data', 'wal')])
+          chmodSync(dir, 0o777);
+        const child = spawn(
+          'setpriv',
+          [
+            '--reuid=nobody',
+            '--regid=nogroup',
+            '--clear-groups',
+            process.execPath,
+            BIN,
+            'start',
+            '--config',
+            config,
+          ],
+          { env: { ...process.env, INLET_API_TOKEN: 'x'.repeat(16) }, stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let err = '';
+        child.stderr.on('data', (chunk) => {
+          err += chunk;
+        });
+        const [code] = await once(child, 'exit');
+        expect([code, err]).toEqual([
+          3,
+          expect.stringContaining(
+            `DATA_DIR_UNUSABLE: data_dir ${join(temp.dir, 'data')} cannot be used: writing in ${events} failed with EACCES`,
+          ),
+        ]);
+        expect(err).not.toContain('    at ');
+      } finally {
+        temp.cleanup();
+      }
+    },
+    30_000,
+  );
 
   it('refuses an unknown role with a usage error', async () => {
     const errors: string[] = [];
