@@ -99,8 +99,9 @@ export function* generateDemo(options: DemoOptions): Generator<DemoMessage[]> {
 
   for (let day = 0; day < options.days; day++) {
     const dayStart = firstDay + day * DAY;
+    // The day generated is this calendar date in the zone: its midnight there is dayStart - offset.
     const offset = zoneOffsetMinutes(dayStart + 12 * HOUR, options.timezone) * 60_000;
-    const weekday = new Date(dayStart + offset).getUTCDay();
+    const weekday = new Date(dayStart).getUTCDay();
     const weekend = weekday === 0 || weekday === 6;
     const messages: DemoMessage[] = [];
 
@@ -135,6 +136,8 @@ export function* generateDemo(options: DemoOptions): Generator<DemoMessage[]> {
         context,
       };
       const push = (message: Record<string, unknown> & { type: string }) => {
+        // A session that began shortly before now would otherwise run on into the future.
+        if (t > options.now) return;
         messages.push({
           ...base,
           ...message,
