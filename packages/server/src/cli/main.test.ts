@@ -108,4 +108,16 @@ describe('inlet command line', () => {
       expect([result.code, result.err], yaml).toEqual([ExitCode.CONFIG, expect.stringContaining(key)]);
     }
   });
+
+  it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {
+    const err: string[] = [];
+    const output = { isTty: false, out: () => {}, err: (text: string) => err.push(text) };
+    const code = await main(['query', 'SELECT 1', '--config', configPath], output, {
+      INLET_LOG_LEVEL: 'verbose',
+    });
+    expect([code, err.join('')]).toEqual([
+      ExitCode.CONFIG,
+      expect.stringContaining('INLET_LOG_LEVEL is "verbose", not a log level; set it to one of trace, debug'),
+    ]);
+  });
 });

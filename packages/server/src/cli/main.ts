@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type InletConfig, loadConfig } from '../config/index.ts';
 import { isInletError } from '../errors/index.ts';
-import { createLogger } from '../log/index.ts';
+import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
@@ -95,9 +95,16 @@ export async function main(
     output.err(`${(error as Error).message}\n`);
     return ExitCode.CONFIG;
   }
-  const logger = createLogger({ level: env.INLET_LOG_LEVEL ?? 'info' });
+  const level = env.INLET_LOG_LEVEL || undefined;
+  if (level !== undefined && !isLogLevel(level)) {
+    output.err(
+      `INLET_LOG_LEVEL is "${level}", not a log level; set it to one of ${LOG_LEVELS.join(', ')}, or unset it.\n`,
+    );
+    return ExitCode.CONFIG;
+  }
+  const logger = createLogger({ level: level ?? 'info' });
   // Commands that print their own results log only warnings, so the log does not mix into them.
-  const quiet = () => createLogger({ level: env.INLET_LOG_LEVEL ?? 'warn' });
+  const quiet = () => createLogger({ level: level ?? 'warn' });
   try {
     switch (command) {
       case 'start':
@@ -117,12 +124,7 @@ export async function main(
       case 'docs':
         return await docsCommand(args, config, quiet(), output);
       case 'demo':
-        return await demoCommand(
-          args,
-          config,
-          createLogger({ level: env.INLET_LOG_LEVEL ?? 'warn' }),
-          output,
-        );
+        return await demoCommand(args, config, quiet(), output);
       default:
         output.err(`Unknown command "${command}".\n\n${HELP}`);
         return ExitCode.USAGE;

@@ -3,6 +3,13 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
+/** The levels INLET_LOG_LEVEL takes, most verbose first. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const isLogLevel = (value: string): value is LogLevel =>
+  (LOG_LEVELS as readonly string[]).includes(value);
+
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
   return pino({
     level: options.level ?? 'info',
