@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startInlet } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
-import { DEMO_SITE, FEATURES, generateDemo, sendBatches } from '../demo/index.ts';
+import { DEMO_SITE, FEATURES, planDemoSend, sendDemo, unfinishedDemoSend } from '../demo/index.ts';
 import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -14,8 +14,9 @@ export const demoHelp = `inlet demo [--days 30] [--force] [--exit] [--port N]
   Starts inlet with a "demo" site (write key ${DEMO_SITE.write_key}) and sends it a realistic
   synthetic month through the collector: page views, logins per account, feature events,
   help-centre searches (some with no result) and lecture heartbeats. Then keeps serving,
-  unless --exit. Skips sending when the demo site already has events, unless --force. --port
-  overrides server.port.`;
+  unless --exit. Skips sending when the demo site already has events, unless --force (another
+  month, with new events). A send cut short (Ctrl-C) resumes where it stopped on the next run.
+  --port overrides server.port.`;
 
 export async function demoCommand(
   args: string[],
@@ -55,25 +56,34 @@ export async function demoCommand(
   const inlet = await startInlet({ config, logger });
   try {
     const existing = await inlet.engine.query(`SELECT count(*) FROM events WHERE site = '${site.id}'`);
-    if (Number(existing.rows[0]?.[0]) > 0 && !values.force) {
+    const unfinished = unfinishedDemoSend(inlet.state, site.id);
+    if (unfinished)
+      output.err(
+        `Resuming the demo month a previous run left after ${unfinished.sentDays} of its ${unfinished.days} days.\n`,
+      );
+    const firstMonth = Number(existing.rows[0]?.[0]) === 0;
+    if (!unfinished && !firstMonth && !values.force) {
       output.err(
         `The demo site already has ${existing.rows[0]?.[0]} events; not sending more (use --force to add another month).\n`,
       );
     } else {
-      const now = Date.now();
-      const batches = [...generateDemo({ now, days, timezone: config.timezone })];
-      const total = batches.reduce((sum, b) => sum + b.length, 0);
-      const progress = createProgress(output, 'Sending demo events', total);
-      const sent = await sendBatches({
+      const send = unfinished ?? planDemoSend({ days, timezone: config.timezone, firstMonth });
+      let progress: ReturnType<typeof createProgress> | undefined;
+      const sent = await sendDemo({
+        state: inlet.state,
+        site: site.id,
         url: inlet.url,
         writeKey: site.write_key,
-        messages: batches,
-        onProgress: progress.update,
+        send,
+        onStart: (total) => {
+          progress = createProgress(output, 'Sending demo events', total);
+        },
+        onProgress: (n) => progress?.update(n),
       });
-      progress.done(sent);
+      progress?.done(sent);
       await inlet.loader.runOnce({ sealNow: true });
       output.err(
-        `Sent ${sent.toLocaleString('en-US')} events for ${days} days to site "${site.id}" and loaded them into the lake.\n`,
+        `Sent ${sent.toLocaleString('en-US')} events for ${send.days - send.sentDays} days to site "${site.id}" and loaded them into the lake.\n`,
       );
     }
     if (!existsSync(config.project_dir)) {

@@ -33,6 +33,9 @@ interface Person {
   activity: number;
 }
 
+/** The seed of a first demo month; later ones (inlet demo --force) take a new one. */
+export const FIRST_DEMO_SEED = 20261122;
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const HEARTBEAT = 15;
@@ -91,7 +94,7 @@ function people(random: Random): Person[] {
  * searches find nothing) and watching lectures with a heartbeat every 15 seconds.
  */
 export function* generateDemo(options: DemoOptions): Generator<DemoMessage[]> {
-  const random = createRandom(options.seed ?? 20261122);
+  const random = createRandom(options.seed ?? FIRST_DEMO_SEED);
   const host = options.host ?? 'https://learn.example.com';
   const everyone = people(random);
   const identified = new Set<string>();

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { generateDemo } from '../demo/index.ts';
+import { createQueryEngine } from '../engine/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { openStateStore } from '../state/index.ts';
+import { demoCommand } from './demo.ts';
+import type { Output } from './output.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+
+const config = testConfig(join(temp.dir, 'data'), {
+  project_dir: join(temp.dir, 'project'),
+  models: { builtin: false },
+});
+const output: Output = { isTty: false, out: () => undefined, err: () => undefined };
+const demo = (...args: string[]) => demoCommand([...args, '--exit'], config, createSilentLogger(), output);
+
+async function demoEvents(): Promise<number> {
+  const engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+  try {
+    const result = await engine.query("SELECT count(DISTINCT event_id)::INT FROM events WHERE site = 'demo'");
+    return Number(result.rows[0]?.[0]);
+  } finally {
+    engine.close();
+  }
+}
+
+describe('inlet demo, sent again', () => {
+  it('--force adds another month of new events, and a send cut short resumes where it stopped', async () => {
+    expect(await demo('--days', '2')).toBe(0);
+    const first = await demoEvents();
+    expect(first).toBeGreaterThan(0);
+    expect(await demo('--days', '2', '--force')).toBe(0);
+    const second = await demoEvents();
+    // The same seed again made the same event ids, which the loader dropped as repeats.
+    expect(second - first).toBeGreaterThan(first / 2);
+
+    // A run stopped after the first of two days of a month: the next run sends the second day only.
+    const send = { seed: 99, now: Date.now(), days: 2, timezone: 'UTC', sentDays: 1 };
+    const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+    state.setCheckpoint('demo_send', 'demo', send);
+    state.close();
+    expect(await demo('--days', '2')).toBe(0);
+    const [, secondDay] = [...generateDemo({ ...send })];
+    expect((await demoEvents()) - second).toBe(secondDay?.length);
+    const after = openStateStore(join(config.data_dir, 'state.sqlite'));
+    expect(after.getCheckpoint('demo_send', 'demo')).toBeUndefined();
+    after.close();
+  }, 60_000);
+});

@@ -1,0 +1,44 @@
+/** Sends messages to a collector as Segment batches, a few requests at a time; resolves with how many were accepted. */
+export async function sendBatches(options: {
+  url: string;
+  writeKey: string;
+  messages: Iterable<Record<string, unknown>[]>;
+  batchSize?: number;
+  concurrency?: number;
+  onProgress?: (sent: number) => void;
+}): Promise<number> {
+  const batchSize = options.batchSize ?? 500;
+  const auth = `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`;
+  let sent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const post = async (batch: Record<string, unknown>[]) => {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(`${options.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: auth },
+        body: JSON.stringify({ batch, sentAt: new Date().toISOString() }),
+      });
+      if (response.ok) break;
+      // 429 and 503 say when to come back; anything else is a bug in the demo itself.
+      if ((response.status !== 429 && response.status !== 503) || attempt >= 20) {
+        throw new Error(
+          `The collector refused a demo batch with ${response.status}: ${await response.text()}`,
+        );
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, Number(response.headers.get('retry-after') ?? 1) * 1000),
+      );
+    }
+    sent += batch.length;
+    options.onProgress?.(sent);
+  };
+  for (const group of options.messages) {
+    for (let i = 0; i < group.length; i += batchSize) {
+      const request = post(group.slice(i, i + batchSize)).finally(() => inFlight.delete(request));
+      inFlight.add(request);
+      if (inFlight.size >= (options.concurrency ?? 4)) await Promise.race(inFlight);
+    }
+  }
+  await Promise.all(inFlight);
+  return sent;
+}
