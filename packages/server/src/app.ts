@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
@@ -158,7 +158,15 @@ const ERRNO_HINTS: Record<string, string> = {
  */
 function prepareDataDir(layout: DataLayout): void {
   const { dataDir } = layout;
-  for (const dir of [
+  const unusable = (path: string, doing: string, error: unknown) => {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return new InletError(
+      'DATA_DIR_UNUSABLE',
+      `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
+      { cause: error },
+    );
+  };
+  const folders = [
     dataDir,
     layout.lake,
     layout.events,
@@ -166,19 +174,32 @@ function prepareDataDir(layout: DataLayout): void {
     layout.state,
     layout.salts,
     layout.tmp,
-  ]) {
-    let doing = 'making';
+  ];
+  for (const dir of folders) {
     try {
       mkdirSync(dir, { recursive: true });
-      doing = 'writing in';
+    } catch (error) {
+      throw unusable(dir, 'making', error);
+    }
+    try {
       accessSync(dir, constants.W_OK | constants.X_OK);
     } catch (error) {
-      const { code, message } = error as NodeJS.ErrnoException;
-      throw new InletError(
-        'DATA_DIR_UNUSABLE',
-        `data_dir ${dataDir} cannot be used: ${doing} ${dir} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user that folder (chown -R).`,
-        { cause: error },
-      );
+      throw unusable(dir, 'writing in', error);
+    }
+  }
+  // The files inlet writes in place: the state store, and the WAL segments it recovers and appends to.
+  const state = join(dataDir, 'state.sqlite');
+  const files = [
+    state,
+    `${state}-wal`,
+    `${state}-shm`,
+    ...readdirSync(layout.walEvents).map((name) => join(layout.walEvents, name)),
+  ];
+  for (const file of files) {
+    try {
+      accessSync(file, constants.W_OK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unusable(file, 'writing', error);
     }
   }
 }

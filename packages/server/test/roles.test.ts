@@ -177,7 +177,7 @@ describe('roles', () => {
 
   // Only root can leave a folder another user may not write in, as a first start as root does.
   it.skipIf(process.getuid?.() !== 0)(
-    'names a data_dir folder this user may not write in (data/wal/events owned by root, run as nobody)',
+    'names a data_dir folder or file this user may not write in (left by root, run as nobody)',
     async () => {
       const temp = tempDir();
       try {
@@ -186,30 +186,42 @@ describe('roles', () => {
         mkdirSync(events, { recursive: true });
         for (const dir of [temp.dir, join(temp.dir, 'data'), join(temp.dir, 'data', 'wal')])
           chmodSync(dir, 0o777);
-        const child = spawn(
-          'setpriv',
-          [
-            '--reuid=nobody',
-            '--regid=nogroup',
-            '--clear-groups',
-            process.execPath,
-            BIN,
-            'start',
-            '--config',
-            config,
-          ],
-          { env: { ...process.env, INLET_API_TOKEN: 'x'.repeat(16) }, stdio: ['ignore', 'ignore', 'pipe'] },
-        );
-        let err = '';
-        child.stderr.on('data', (chunk) => {
-          err += chunk;
-        });
-        const [code] = await once(child, 'exit');
-        expect([code, err]).toEqual([
+        const startAsNobody = async () => {
+          const child = spawn(
+            'setpriv',
+            [
+              '--reuid=nobody',
+              '--regid=nogroup',
+              '--clear-groups',
+              process.execPath,
+              BIN,
+              'start',
+              '--config',
+              config,
+            ],
+            { env: { ...process.env, INLET_API_TOKEN: 'x'.repeat(16) }, stdio: ['ignore', 'ignore', 'pipe'] },
+          );
+          let err = '';
+          child.stderr.on('data', (chunk) => {
+            err += chunk;
+          });
+          const [code] = await once(child, 'exit');
+          return [code, err];
+        };
+        const data = join(temp.dir, 'data');
+        expect(await startAsNobody()).toEqual([
           3,
           expect.stringContaining(
-            `DATA_DIR_UNUSABLE: data_dir ${join(temp.dir, 'data')} cannot be used: writing in ${events} failed with EACCES`,
+            `DATA_DIR_UNUSABLE: data_dir ${data} cannot be used: writing in ${events} failed with EACCES`,
           ),
+        ]);
+        // A file inlet writes in place, left by root, is named too.
+        chmodSync(events, 0o777);
+        writeFileSync(join(data, 'state.sqlite'), '');
+        const [code, err] = await startAsNobody();
+        expect([code, err]).toEqual([
+          3,
+          expect.stringContaining(`writing ${join(data, 'state.sqlite')} failed with EACCES`),
         ]);
         expect(err).not.toContain('    at ');
       } finally {
