@@ -105,6 +105,10 @@ describe('config', () => {
     expect(() => parseConfig({ wal: { seal_after_ms: tooLong } })).toThrow(/wal\.seal_after_ms:/);
     expect(() => parseConfig({ loader: { interval_ms: tooLong } })).toThrow(/loader\.interval_ms:/);
     expect(() => parseConfig({ query: { threads: 100_000 } })).toThrow(/query\.threads:/);
+    const workflow = { name: 'nightly', cron: '0 3 * * *', steps: ['run'] };
+    expect(() => parseConfig({ workflows: [{ ...workflow, timeout: '1000h' }] })).toThrow(
+      /workflows\[0\]\.timeout: must be at most 596h/,
+    );
   });
 
   it('writes origins as browsers send them, and takes null for file:// pages', () => {

@@ -18,7 +18,9 @@ export const durationMs = z
     if (typeof value === 'number') return Math.round(value * 1000);
     const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(value) ?? [];
     return Math.round(Number(amount) * (UNITS[unit ?? 's'] ?? 1000));
-  });
+  })
+  // Node's timers hold at most 2^31-1 ms; a longer one fires at once.
+  .refine((ms) => ms <= 2 ** 31 - 1, 'must be at most 596h (about 24.8 days)');
 
 export type WorkflowStep =
   | { kind: 'sync'; source: string; text: string }
