@@ -51,7 +51,7 @@ describe('config', () => {
     const env = { PORT: '9090', PROXY: 'true', DOCS_KEY: 'wk: a #b\nc: d', HOST: '12' };
     const config = loadConfig({ path, env });
     expect(config.server.port).toBe(9090);
-    expect(config.server.trust_proxy).toBe(true);
+    expect(config.server.trust_proxy).toBe(1);
     expect(config.sites[0]?.write_key).toBe('wk: a #b\nc: d');
     expect(config.sites[0]?.domains).toEqual(['12']);
   });
