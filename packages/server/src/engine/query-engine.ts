@@ -4,7 +4,7 @@ import {
   type DuckDBPreparedStatement,
   type DuckDBResult,
   type DuckDBResultReader,
-  DuckDBTypeId,
+  type DuckDBValueConverter,
   type Json,
   ResultReturnType,
 } from '@duckdb/node-api';
@@ -13,6 +13,7 @@ import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
+import { createValueConverter } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { withSqlHint } from './sql-hints.ts';
 import { applyViews, discoverViews, viewStatements } from './views.ts';
@@ -65,36 +66,12 @@ class StreamFailed extends Error {}
  * part-way exactly like one read to the end (both fetch NULL, and the error is not passed on), so
  * a result whose return type turned INVALID is a failure here, never a quietly shorter result.
  */
-async function* streamedRows(result: DuckDBResult): AsyncGenerator<Json[][]> {
-  const dates = dateColumns(result);
-  for await (const rows of result.yieldRowsJson())
-    yield dates.length > 0 ? withInfiniteDates(rows, dates) : rows;
+async function* streamedRows(
+  result: DuckDBResult,
+  convert: DuckDBValueConverter<Json>,
+): AsyncGenerator<Json[][]> {
+  yield* result.yieldConvertedRows(convert);
   if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
-}
-
-// DuckDB's Node bindings write DATE 'infinity' and '-infinity' (PostgreSQL's open-ended dates, which
-// database sources copy as they are) as the day after the greatest date and the day before the
-// least one, which no date can be: they are written as PostgreSQL and DuckDB write them.
-const INFINITE_DATES = new Map<Json, Json>([
-  ['5881580-07-11', 'infinity'],
-  ['5877642-06-24 (BC)', '-infinity'],
-]);
-
-/** The positions of a result's DATE columns. */
-function dateColumns(result: { columnCount: number; columnType(index: number): { typeId: DuckDBTypeId } }) {
-  const out: number[] = [];
-  for (let i = 0; i < result.columnCount; i++)
-    if (result.columnType(i).typeId === DuckDBTypeId.DATE) out.push(i);
-  return out;
-}
-
-function withInfiniteDates(rows: Json[][], dates: number[]): Json[][] {
-  for (const row of rows)
-    for (const i of dates) {
-      const infinite = INFINITE_DATES.get(row[i] as Json);
-      if (infinite !== undefined) row[i] = infinite;
-    }
-  return rows;
 }
 
 const FILE_RACE = /No files found|Cannot open file|No such file/;
@@ -131,8 +108,10 @@ export async function createQueryEngine(options: {
     memory_limit: config.query.memory_limit,
   });
   const admin = await instance.connect();
-  // TimeZone belongs to the icu extension, so it can only be set once the instance is up.
-  await admin.run(`SET TimeZone = ${sqlString(config.timezone)}`);
+  // TimeZone belongs to the icu extension, so it can only be set once the instance is up; GLOBAL,
+  // or only this connection would have it, not the one each query gets.
+  await admin.run(`SET GLOBAL TimeZone = ${sqlString(config.timezone)}`);
+  const convert = createValueConverter(config.timezone);
   await admin.run(
     `SET allowed_directories = [${[`${layout.lake}/`, `${layout.walEvents}/`].map(sqlString).join(', ')}]`,
   );
@@ -325,7 +304,7 @@ export async function createQueryEngine(options: {
         let rows: Json[][] = [];
         let truncated = false;
         try {
-          for await (const chunk of streamedRows(result)) {
+          for await (const chunk of streamedRows(result, convert)) {
             for (const row of chunk) {
               if (rows.length >= maxRows) {
                 truncated = true;
@@ -348,7 +327,7 @@ export async function createQueryEngine(options: {
             if ((rerun as Error).message.includes('INTERRUPT')) throw rerun;
             throw new InletError('QUERY_INVALID', withSqlHint((rerun as Error).message, sql));
           }
-          const all = withInfiniteDates(whole.getRowsJson(), dateColumns(whole));
+          const all = whole.convertRows(convert);
           truncated = all.length > maxRows;
           rows = all.slice(0, maxRows);
         }
@@ -372,7 +351,7 @@ export async function createQueryEngine(options: {
     ): Promise<T> {
       return withConnection(opts, async (connection, stopped) => {
         const { result } = await start(connection, sql, stopped);
-        const rows = streamedRows(result);
+        const rows = streamedRows(result, convert);
         // The first chunk before anything is sent, so a query that fails early (most do) gets a
         // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
         // A failed stream says nothing of why: a cancel or a time-out is reported as such, the rest

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, testConfig } from '../../test/helpers.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createQueryEngine, type QueryEngine } from './index.ts';
+
+let engine: QueryEngine;
+const temp = tempDir();
+
+beforeAll(async () => {
+  const config = testConfig(join(temp.dir, 'data'), { timezone: 'Asia/Tokyo' });
+  mkdirSync(dataLayout(config.data_dir).events, { recursive: true });
+  engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+});
+afterAll(() => {
+  engine.close();
+  temp.cleanup();
+});
+
+const streamed = (sql: string) =>
+  engine.stream(sql, {}, async ({ chunks }) => {
+    const all: unknown[] = [];
+    for await (const chunk of chunks) all.push(...chunk);
+    return all;
+  });
+
+describe('query results', () => {
+  it('follow the configured time zone, and write TIMESTAMPTZ values in it with their offset', async () => {
+    const sql = `SELECT current_setting('TimeZone') AS tz,
+      date_trunc('day', TIMESTAMPTZ '2026-12-03 20:00:00+00') AS day,
+      TIMESTAMPTZ '2026-12-03 20:00:00.5+00' AS at,
+      [TIMESTAMPTZ '2026-01-01 00:00:00+00'] AS list`;
+    const expected = [
+      'Asia/Tokyo',
+      '2026-12-04 00:00:00+09',
+      '2026-12-04 05:00:00.5+09',
+      ['2026-01-01 09:00:00+09'],
+    ];
+    expect((await engine.query(sql)).rows).toEqual([expected]);
+    expect(await streamed(sql)).toEqual([expected]);
+  });
+});

@@ -1,0 +1,82 @@
+import {
+  type DuckDBDateValue,
+  type DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTypeId,
+  type DuckDBValueConverter,
+  type Json,
+  JsonDuckDBValueConverter,
+} from '@duckdb/node-api';
+
+// DuckDB's Node bindings write DATE 'infinity' and '-infinity' (PostgreSQL's open-ended dates, which
+// database sources copy as they are) as the day after the greatest date and the day before the
+// least one, which no date can be: they are written as PostgreSQL and DuckDB write them.
+const INFINITE_DATES = new Map<string, string>([
+  ['5881580-07-11', 'infinity'],
+  ['5877642-06-24 (BC)', '-infinity'],
+]);
+
+const HOUR_MS = 3_600_000;
+/** The range of a JavaScript Date; instants beyond it are written in UTC. */
+const DATE_LIMIT_MS = 8.64e15;
+
+/**
+ * The UTC offset of a time zone at an instant, in seconds. Asking Intl costs ~17 µs, so offsets are
+ * kept per hour of UTC in which the zone's offset does not change.
+ */
+function createOffsetFinder(timeZone: string): (ms: number) => number {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+  const exact = (ms: number): number => {
+    if (Math.abs(ms) > DATE_LIMIT_MS) return 0;
+    const name = format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value ?? '';
+    const match = /GMT([+-])(\d\d):(\d\d)(?::(\d\d))?/.exec(name);
+    if (!match) return 0;
+    const seconds = Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4] ?? 0);
+    return match[1] === '-' ? -seconds : seconds;
+  };
+  const hours = new Map<number, number>();
+  return (ms) => {
+    const hour = Math.floor(ms / HOUR_MS);
+    let offset = hours.get(hour);
+    if (offset === undefined) {
+      const start = exact(hour * HOUR_MS);
+      offset = start === exact(hour * HOUR_MS + HOUR_MS - 1) ? start : Number.NaN;
+      if (hours.size >= 10_000) hours.clear();
+      hours.set(hour, offset);
+    }
+    return Number.isNaN(offset) ? exact(ms) : offset;
+  };
+}
+
+/** An offset as DuckDB writes it: +09, -03:30, +09:18:59. */
+function offsetText(seconds: number): string {
+  const abs = Math.abs(seconds);
+  const parts = [Math.floor(abs / 3600), Math.floor((abs % 3600) / 60), abs % 60];
+  while (parts.length > 1 && parts.at(-1) === 0) parts.pop();
+  return `${seconds < 0 ? '-' : '+'}${parts.map((part) => String(part).padStart(2, '0')).join(':')}`;
+}
+
+/**
+ * How the engine writes a result's values into JSON and CSV: as DuckDB's JSON converter does, but
+ * TIMESTAMPTZ values in the configured time zone with its offset (the bindings use the process's),
+ * and infinite dates as such.
+ */
+export function createValueConverter(timeZone: string): DuckDBValueConverter<Json> {
+  const offsetAt = createOffsetFinder(timeZone);
+  const zoned = (value: DuckDBTimestampTZValue): string => {
+    if (!value.isFinite) return value.micros > 0n ? 'infinity' : '-infinity';
+    const offset = offsetAt(Number(value.micros / 1000n));
+    const local = new DuckDBTimestampValue(value.micros + BigInt(offset) * 1_000_000n);
+    return `${local.toString()}${offsetText(offset)}`;
+  };
+  const convert: DuckDBValueConverter<Json> = (value, type, self) => {
+    if (value === null) return null;
+    if (type.typeId === DuckDBTypeId.TIMESTAMP_TZ) return zoned(value as DuckDBTimestampTZValue);
+    if (type.typeId === DuckDBTypeId.DATE) {
+      const text = (value as DuckDBDateValue).toString();
+      return INFINITE_DATES.get(text) ?? text;
+    }
+    return JsonDuckDBValueConverter(value, type, self);
+  };
+  return convert;
+}
