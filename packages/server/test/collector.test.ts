@@ -1016,10 +1016,13 @@ describe('operations and the query API', () => {
     // A query that fails part-way: JSON gets DuckDB's message, a CSV export is cut off, not ended.
     const late =
       "SELECT CASE WHEN range = 299999 THEN error('late failure') ELSE range END AS x FROM range(300000)";
+    // Its last row is the 100,000th, within query.max_rows, which a request cannot raise.
+    const lateJson =
+      "SELECT CASE WHEN range = 99999 THEN error('late failure') ELSE range END AS x FROM range(100000)";
     const json = await fetch(`${inlet.url}/api/query`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
-      body: JSON.stringify({ sql: late, max_rows: 1_000_000 }),
+      body: JSON.stringify({ sql: lateJson }),
     });
     expect(json.status).toBe(400);
     expect(await json.text()).toContain('late failure');

@@ -40,6 +40,8 @@ export interface QueryOptions {
   /** Lets a caller cancel the query later with cancel(id). */
   id?: string;
   maxRows?: number;
+  /** Rows stop (truncated) before their JSON would pass this many characters. */
+  maxBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -72,6 +74,16 @@ async function* streamedRows(
 ): AsyncGenerator<Json[][]> {
   yield* result.yieldConvertedRows(convert);
   if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
+}
+
+/** Whether one more row keeps a result's JSON within maxBytes characters (always, without a limit). */
+function createSizeLimit(maxBytes: number | undefined): (row: Json[]) => boolean {
+  if (maxBytes === undefined) return () => true;
+  let size = 0;
+  return (row) => {
+    size += JSON.stringify(row).length + 1;
+    return size <= maxBytes;
+  };
 }
 
 const FILE_RACE = /No files found|Cannot open file|No such file/;
@@ -303,10 +315,11 @@ export async function createQueryEngine(options: {
         const { prepared, result } = await start(connection, sql, stopped);
         let rows: Json[][] = [];
         let truncated = false;
+        const fits = createSizeLimit(opts.maxBytes);
         try {
           for await (const chunk of streamedRows(result, convert)) {
             for (const row of chunk) {
-              if (rows.length >= maxRows) {
+              if (rows.length >= maxRows || !fits(row)) {
                 truncated = true;
                 break;
               }
@@ -328,8 +341,10 @@ export async function createQueryEngine(options: {
             throw new InletError('QUERY_INVALID', withSqlHint((rerun as Error).message, sql));
           }
           const all = whole.convertRows(convert);
-          truncated = all.length > maxRows;
-          rows = all.slice(0, maxRows);
+          const fitsWhole = createSizeLimit(opts.maxBytes);
+          const fitting = all.slice(0, maxRows).findIndex((row) => !fitsWhole(row));
+          rows = all.slice(0, fitting === -1 ? maxRows : fitting);
+          truncated = rows.length < all.length;
         }
         return {
           columns: columnsOf(result),

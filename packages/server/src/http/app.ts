@@ -135,7 +135,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   }
   if (options.logs) registerLogRoutes(app, { logs: options.logs, limits: config.limits });
   if (options.engine)
-    registerQueryRoutes(app, { engine: options.engine, apiToken: options.apiToken, logger: options.logger });
+    registerQueryRoutes(app, {
+      engine: options.engine,
+      apiToken: options.apiToken,
+      maxRows: config.query.max_rows,
+      logger: options.logger,
+    });
   if (options.catalog) registerCatalogRoutes(app, { catalog: options.catalog, apiToken: options.apiToken });
   if (options.runs) registerRunsRoutes(app, { runs: options.runs, apiToken: options.apiToken });
   return app;

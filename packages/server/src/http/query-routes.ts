@@ -27,6 +27,9 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
   return { sql, maxRows: maxRows as number | undefined, id: id as string | undefined };
 }
 
+/** About the most JSON one answer holds; a larger result is cut off and marked truncated (use CSV). */
+const JSON_ANSWER_BYTES = 100 * 1024 * 1024;
+
 /** A bearer-token check in constant time. */
 export function createTokenCheck(token: string) {
   // An empty token would equal the empty one of a request without Authorization.
@@ -47,9 +50,11 @@ export function createTokenCheck(token: string) {
 /** POST /api/query (JSON, or CSV streamed with ?format=csv) and DELETE /api/query/:id to cancel. */
 export function registerQueryRoutes(
   app: FastifyInstance,
-  options: { engine: QueryEngine; apiToken: string; logger?: Logger },
+  options: { engine: QueryEngine; apiToken: string; maxRows: number; logger?: Logger },
 ) {
   const { engine } = options;
+  // The request's max_rows can only lower query.max_rows.
+  const rowLimit = (asked: number | undefined) => Math.min(asked ?? options.maxRows, options.maxRows);
   app.register(async (scope) => {
     scope.addHook('onRequest', createTokenCheck(options.apiToken));
 
@@ -65,7 +70,13 @@ export function registerQueryRoutes(
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) abort.abort();
       });
-      if (format === 'json') return engine.query(sql, { id, maxRows, signal: abort.signal });
+      if (format === 'json')
+        return engine.query(sql, {
+          id,
+          maxRows: rowLimit(maxRows),
+          maxBytes: JSON_ANSWER_BYTES,
+          signal: abort.signal,
+        });
       return engine.stream(sql, { id, signal: abort.signal }, async ({ columns, chunks }) => {
         async function* lines() {
           yield csvLine(columns.map((c) => c.name));

@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { API_TOKEN, tempDir, testConfig } from '../../test/helpers.ts';
+import { createQueryEngine } from '../engine/index.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createMetrics } from '../metrics/index.ts';
+import { createHttpApp } from './index.ts';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
+  const temp = tempDir();
+  const config = testConfig(temp.dir, overrides);
+  const layout = dataLayout(config.data_dir);
+  mkdirSync(layout.events, { recursive: true });
+  const engine = await createQueryEngine({ config, layout });
+  const app = createHttpApp({
+    config,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+    engine,
+    apiToken: API_TOKEN,
+  });
+  cleanups.push(async () => {
+    await app.close();
+    engine.close();
+    temp.cleanup();
+  });
+  const query = (body: Record<string, unknown>) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/query',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      payload: JSON.stringify(body),
+    });
+  return { engine, query };
+}
+
+describe('POST /api/query', () => {
+  it('answers at most query.max_rows rows, whatever max_rows the request asks for', async () => {
+    const { query } = await setup({ query: { max_rows: 5 } });
+    const response = await query({ sql: 'FROM range(100)', max_rows: 50 });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ stats: { rows: 5, truncated: true } });
+    const fewer = await query({ sql: 'FROM range(100)', max_rows: 3 });
+    expect(fewer.json()).toMatchObject({ stats: { rows: 3, truncated: true } });
+  });
+
+  it('stops a JSON answer at its byte limit, marked truncated', async () => {
+    const { engine } = await setup();
+    const result = await engine.query("SELECT repeat('x', 1000) AS text FROM range(100)", {
+      maxBytes: 10_000,
+    });
+    expect(result.stats).toMatchObject({ truncated: true });
+    expect(result.rows.length).toBeGreaterThan(0);
+    expect(JSON.stringify(result.rows).length).toBeLessThanOrEqual(10_000);
+  });
+});
