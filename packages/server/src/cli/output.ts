@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Json } from '@duckdb/node-api';
 import { csvLine } from '../http/index.ts';
 
@@ -6,6 +7,8 @@ export interface Output {
   isTty: boolean;
   out(text: string): void;
   err(text: string): void;
+  /** Resolves once out() can take more: a reader slower than a query would otherwise fill memory. */
+  drained?(): Promise<void>;
 }
 
 /**
@@ -25,6 +28,9 @@ export function processOutput(): Output {
     isTty: Boolean(process.stdout.isTTY),
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    drained: async () => {
+      if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+    },
   };
 }
 
@@ -52,13 +58,20 @@ export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): s
   return `${[line(columns), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...cells.map(line)].join('\n')}\n`;
 }
 
+/** Rows in a format that can be written piece by piece: its header (CSV's), and rows as lines. */
+export function streamedFormat(format: 'json' | 'csv', columns: string[]) {
+  if (format === 'csv')
+    return { header: csvLine(columns), lines: (rows: Json[][]) => rows.map(csvLine).join('') };
+  const line = (row: Json[]) =>
+    `${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])))}\n`;
+  return { header: '', lines: (rows: Json[][]) => rows.map(line).join('') };
+}
+
 /** Rows in the chosen format: a table, NDJSON (one object a line) or CSV with a header. */
 export function renderRows(format: Format, columns: string[], rows: Json[][]): string {
   if (format === 'table') return renderTable(columns, rows);
-  if (format === 'csv') return csvLine(columns) + rows.map(csvLine).join('');
-  return rows
-    .map((row) => `${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])))}\n`)
-    .join('');
+  const { header, lines } = streamedFormat(format, columns);
+  return header + lines(rows);
 }
 
 /** A progress bar on a terminal (redrawn at most 10 times a second), nothing on a pipe. */

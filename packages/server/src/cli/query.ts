@@ -1,13 +1,59 @@
 import { parseArgs } from 'node:util';
 import type { InletConfig } from '../config/index.ts';
-import { createQueryEngine } from '../engine/index.ts';
+import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Format, type Output, renderRows } from './output.ts';
+import { type Format, type Output, renderTable, streamedFormat } from './output.ts';
 
 export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N]
   Runs one read-only SQL statement over the lake in this process (no server needed).
   A terminal gets a table; a pipe gets NDJSON unless --format says otherwise.`;
+
+const TABLE_ROWS = 1000;
+
+function summary(rows: number, elapsedMs: number, truncated: boolean): string {
+  const more = truncated ? ' (more rows not shown; use --max-rows or --format csv)' : '';
+  return `${rows} row${rows === 1 ? '' : 's'} in ${elapsedMs} ms${more}\n`;
+}
+
+async function printTable(engine: QueryEngine, sql: string, maxRows: number, output: Output) {
+  const result = await engine.query(sql, { maxRows });
+  output.out(
+    renderTable(
+      result.columns.map((c) => c.name),
+      result.rows,
+    ),
+  );
+  if (output.isTty) output.err(summary(result.stats.rows, result.stats.elapsed_ms, result.stats.truncated));
+}
+
+/** CSV or NDJSON written chunk by chunk as DuckDB hands the rows over, so no result is held whole. */
+async function printStreamed(
+  engine: QueryEngine,
+  sql: string,
+  format: 'json' | 'csv',
+  maxRows: number,
+  output: Output,
+) {
+  const started = performance.now();
+  const { rows, truncated } = await engine.stream(sql, {}, async ({ columns, chunks }) => {
+    const { header, lines } = streamedFormat(
+      format,
+      columns.map((c) => c.name),
+    );
+    if (header) output.out(header);
+    let written = 0;
+    for await (const chunk of chunks) {
+      const room = maxRows - written;
+      output.out(lines(chunk.length > room ? chunk.slice(0, room) : chunk));
+      written += Math.min(chunk.length, room);
+      if (chunk.length > room) return { rows: written, truncated: true };
+      await output.drained?.();
+    }
+    return { rows: written, truncated: false };
+  });
+  if (output.isTty) output.err(summary(rows, Math.round(performance.now() - started), truncated));
+}
 
 /** inlet query: the same sandboxed engine as the HTTP API, opened in this process. */
 export async function queryCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
@@ -37,22 +83,8 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     onDamagedFile: (moved) => output.err(`warning: ${damagedFileMessage(moved)}\n`),
   });
   try {
-    const result = await engine.query(sql, {
-      maxRows: maxRows ?? (format === 'table' ? 1000 : Number.MAX_SAFE_INTEGER),
-    });
-    output.out(
-      renderRows(
-        format,
-        result.columns.map((c) => c.name),
-        result.rows,
-      ),
-    );
-    if (output.isTty) {
-      const more = result.stats.truncated ? ' (more rows not shown; use --max-rows or --format csv)' : '';
-      output.err(
-        `${result.stats.rows} row${result.stats.rows === 1 ? '' : 's'} in ${result.stats.elapsed_ms} ms${more}\n`,
-      );
-    }
+    if (format === 'table') await printTable(engine, sql, maxRows ?? TABLE_ROWS, output);
+    else await printStreamed(engine, sql, format, maxRows ?? Number.POSITIVE_INFINITY, output);
     return ExitCode.OK;
   } finally {
     engine.close();

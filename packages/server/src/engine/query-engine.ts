@@ -379,7 +379,7 @@ export async function createQueryEngine(options: {
         } catch (error) {
           throw failure(
             error,
-            "DuckDB stopped the query before its first rows without passing on why (its Node bindings drop a streamed result's error); run it without format=csv to see DuckDB's message.",
+            "DuckDB stopped the query before its first rows without passing on why (its Node bindings drop a streamed result's error); run it as a JSON query (POST /api/query without format=csv, or inlet query --format table) to see DuckDB's message.",
           );
         }
         async function* chunks() {

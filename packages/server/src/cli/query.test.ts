@@ -1,0 +1,50 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { ExitCode } from './exit-codes.ts';
+import { main } from './main.ts';
+
+const temp = tempDir();
+const configPath = join(temp.dir, 'inlet.yaml');
+writeFileSync(configPath, 'data_dir: ./data\n');
+mkdirSync(join(temp.dir, 'data'), { recursive: true });
+afterAll(() => temp.cleanup());
+
+/** Runs inlet query and keeps each write apart. */
+async function query(...args: string[]) {
+  const writes: string[] = [];
+  let err = '';
+  const code = await main(
+    ['query', ...args, '--config', configPath],
+    {
+      isTty: false,
+      out: (text) => {
+        writes.push(text);
+      },
+      err: (text) => {
+        err += text;
+      },
+    },
+    { INLET_LOG_LEVEL: 'silent' },
+  );
+  return { code, writes, out: writes.join(''), err };
+}
+
+describe('inlet query', () => {
+  it('streams CSV and NDJSON as the rows come, rather than building the whole output first', async () => {
+    const rows = 100_000;
+    const csv = await query(`SELECT range AS n FROM range(${rows})`, '--format', 'csv');
+    expect([csv.code, csv.err]).toEqual([ExitCode.OK, '']);
+    expect(csv.writes.length).toBeGreaterThan(10);
+    const lines = csv.out.split('\r\n');
+    expect(lines.slice(0, 3)).toEqual(['n', '0', '1']);
+    expect(lines).toHaveLength(rows + 2);
+    const json = await query(`SELECT range AS n FROM range(${rows})`, '--format', 'json');
+    expect(json.writes.length).toBeGreaterThan(10);
+    expect(json.out.split('\n').slice(0, 2)).toEqual(['{"n":"0"}', '{"n":"1"}']);
+    expect(json.out.split('\n')).toHaveLength(rows + 1);
+    const limited = await query('SELECT range AS n FROM range(100000)', '--format', 'csv', '--max-rows', '3');
+    expect(limited.out).toBe('n\r\n0\r\n1\r\n2\r\n');
+  });
+});
