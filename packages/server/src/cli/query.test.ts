@@ -47,4 +47,9 @@ describe('inlet query', () => {
     const limited = await query('SELECT range AS n FROM range(100000)', '--format', 'csv', '--max-rows', '3');
     expect(limited.out).toBe('n\r\n0\r\n1\r\n2\r\n');
   });
+
+  it('keeps every column of a result whose names repeat', async () => {
+    const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
+    expect(json.out).toBe('{"a":1,"a:1":2}\n');
+  });
 });

@@ -86,6 +86,24 @@ function createSizeLimit(maxBytes: number | undefined): (row: Json[]) => boolean
   };
 }
 
+/**
+ * Column names made distinct (SELECT 1 a, 2 a gives a and a:1), so that NDJSON objects and
+ * anything else keyed by name keep every column.
+ */
+function distinctNames(names: string[]): string[] {
+  const given = new Set(names);
+  const used = new Set<string>();
+  return names.map((name) => {
+    let distinct = name;
+    for (let n = 1; used.has(distinct); n++) {
+      distinct = `${name}:${n}`;
+      if (given.has(distinct)) distinct = name;
+    }
+    used.add(distinct);
+    return distinct;
+  });
+}
+
 const FILE_RACE = /No files found|Cannot open file|No such file/;
 const FILE_RACE_RETRIES = 3;
 /**
@@ -303,7 +321,7 @@ export async function createQueryEngine(options: {
   };
 
   const columnsOf = (result: DuckDBResult): QueryColumn[] =>
-    result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
+    distinctNames(result.columnNames()).map((name, i) => ({ name, type: result.columnType(i).toString() }));
 
   return {
     /** Runs one read-only statement and returns up to maxRows rows. */

@@ -40,4 +40,13 @@ describe('query results', () => {
     expect((await engine.query(sql)).rows).toEqual([expected]);
     expect(await streamed(sql)).toEqual([expected]);
   });
+
+  it('name repeated columns apart, so no output keyed by name loses one', async () => {
+    const result = await engine.query('SELECT 1 AS a, 2 AS a, 3 AS "a:1", 4 AS a');
+    expect(result.columns.map((c) => c.name)).toEqual(['a', 'a:2', 'a:1', 'a:3']);
+    const names = await engine.stream('SELECT 1 AS a, 2 AS a', {}, async ({ columns }) =>
+      columns.map((c) => c.name),
+    );
+    expect(names).toEqual(['a', 'a:1']);
+  });
 });
