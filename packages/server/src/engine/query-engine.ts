@@ -104,6 +104,8 @@ function distinctNames(names: string[]): string[] {
   });
 }
 
+const OUT_OF_MEMORY = /^Out of Memory Error/;
+
 const FILE_RACE = /No files found|Cannot open file|No such file/;
 const FILE_RACE_RETRIES = 3;
 /**
@@ -177,15 +179,26 @@ export async function createQueryEngine(options: {
     );
   };
 
+  /** DuckDB's error for a statement that failed as it ran: out of memory, or with its message. */
+  const failed = (message: string, sql: string) =>
+    OUT_OF_MEMORY.test(message)
+      ? new InletError(
+          'QUERY_OUT_OF_MEMORY',
+          `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in inlet.yaml.`,
+        )
+      : new InletError('QUERY_INVALID', withSqlHint(message, sql));
+
   const running = new Map<string, () => void>();
   let active = 0;
   const waiting: Array<() => void> = [];
   const acquire = async () => {
     if (active >= config.query.max_concurrent) {
       if (waiting.length >= config.query.max_concurrent * 4) {
-        throw new InletError('QUERY_BUSY', 'Too many queries are running; retry in a moment.', {
-          retryAfterSeconds: 2,
-        });
+        throw new InletError(
+          'QUERY_BUSY',
+          `Too many queries are running (query.max_concurrent is ${config.query.max_concurrent}, and ${waiting.length} more wait); retry in a moment, or raise query.max_concurrent in inlet.yaml.`,
+          { retryAfterSeconds: 2 },
+        );
       }
       await new Promise<void>((resolve) => waiting.push(resolve));
     }
@@ -234,7 +247,7 @@ export async function createQueryEngine(options: {
         interrupt(
           new InletError(
             'QUERY_TIMEOUT',
-            `The query ran longer than ${config.query.timeout_ms} ms and was stopped; narrow it (a date filter on dt helps) or query a mart.`,
+            `The query ran longer than query.timeout_ms (${config.query.timeout_ms} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in inlet.yaml.`,
           ),
         ),
       config.query.timeout_ms,
@@ -315,7 +328,7 @@ export async function createQueryEngine(options: {
         if (healed(message) || (await raced(message))) continue;
         if (message.includes('INTERRUPT')) throw error;
         if (DAMAGED_INSIDE.test(message)) throw unreadable(error);
-        throw new InletError('QUERY_INVALID', withSqlHint(message, sql));
+        throw failed(message, sql);
       }
     }
   };
@@ -356,7 +369,7 @@ export async function createQueryEngine(options: {
             whole = await prepared.runAndReadAll();
           } catch (rerun) {
             if ((rerun as Error).message.includes('INTERRUPT')) throw rerun;
-            throw new InletError('QUERY_INVALID', withSqlHint((rerun as Error).message, sql));
+            throw failed((rerun as Error).message, sql);
           }
           const all = whole.convertRows(convert);
           const fitsWhole = createSizeLimit(opts.maxBytes);

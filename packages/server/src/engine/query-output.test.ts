@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
+import type { InletConfigInput } from '../config/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createQueryEngine, type QueryEngine } from './index.ts';
 
@@ -48,5 +49,41 @@ describe('query results', () => {
       columns.map((c) => c.name),
     );
     expect(names).toEqual(['a', 'a:1']);
+  });
+
+  it('say which setting to change when a query runs out of memory, time or slots', async () => {
+    const limited = async (query: Partial<InletConfigInput>['query']) => {
+      const config = testConfig(join(temp.dir, 'data'), { query });
+      return createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+    };
+    const small = await limited({ memory_limit: '20MB', threads: 1 });
+    const hungry = 'SELECT range % 3000000 AS k, count(*) FROM range(3000000) GROUP BY k';
+    try {
+      for (const run of [() => small.query(hungry), () => small.stream(hungry, {}, async () => undefined)])
+        await expect(run()).rejects.toMatchObject({
+          code: 'QUERY_OUT_OF_MEMORY',
+          status: 422,
+          message: expect.stringContaining('query.memory_limit (20MB)'),
+        });
+    } finally {
+      small.close();
+    }
+    const quick = await limited({ timeout_ms: 50, max_concurrent: 1 });
+    try {
+      await expect(quick.query('SELECT count(*) FROM range(100000000000) a')).rejects.toMatchObject({
+        code: 'QUERY_TIMEOUT',
+        message: expect.stringContaining('query.timeout_ms'),
+      });
+      const slow = Array.from({ length: 5 }, () =>
+        quick.query('SELECT count(*) FROM range(100000000000) a').catch((error) => error),
+      );
+      await expect(quick.query('SELECT 1')).rejects.toMatchObject({
+        code: 'QUERY_BUSY',
+        message: expect.stringContaining('query.max_concurrent'),
+      });
+      await Promise.all(slow);
+    } finally {
+      quick.close();
+    }
   });
 });

@@ -37,6 +37,8 @@ export const errorRegistry = {
   QUERY_INVALID: 400,
   QUERY_NOT_ALLOWED: 400,
   QUERY_TIMEOUT: 408,
+  // The query needed more than query.memory_limit.
+  QUERY_OUT_OF_MEMORY: 422,
   QUERY_CANCELLED: 499,
   QUERY_BUSY: 503,
   // A file of the lake DuckDB cannot read and inlet cannot tell which (damage inside a file).
