@@ -57,6 +57,13 @@ export async function prepareReadOnly(
   connection: DuckDBConnection,
   sql: string,
 ): Promise<DuckDBPreparedStatement> {
+  const nul = sql.indexOf('\0');
+  // DuckDB reads SQL as a C string: the text would end at the NUL, or its parser fail on it.
+  if (nul !== -1)
+    throw new InletError(
+      'QUERY_INVALID',
+      `The query holds a NUL character (U+0000) at offset ${nul}; remove it (a string that needs one can write chr(0)).`,
+    );
   let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
   try {
     extracted = await connection.extractStatements(sql);

@@ -59,4 +59,17 @@ describe('POST /api/query', () => {
     expect(result.rows.length).toBeGreaterThan(0);
     expect(JSON.stringify(result.rows).length).toBeLessThanOrEqual(10_000);
   });
+
+  it('answers SQL holding a NUL character with a 400 that says so', async () => {
+    const { query } = await setup();
+    for (const sql of ['SELECT 1\u0000', "SELECT '\u0000'", '\u0000']) {
+      const response = await query({ sql });
+      expect(response.statusCode, JSON.stringify(sql)).toBe(400);
+      expect(response.json().error, JSON.stringify(sql)).toMatchObject({
+        code: 'QUERY_INVALID',
+        message: expect.stringContaining('NUL'),
+      });
+    }
+    expect((await query({ sql: 'SELECT 1 AS one' })).json()).toMatchObject({ rows: [[1]] });
+  });
 });
