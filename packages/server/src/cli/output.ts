@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Json } from '@duckdb/node-api';
 import { csvLine } from '../http/index.ts';
+import { displayWidth, fitWidth, padWidth } from './text-width.ts';
 
 /** Where a command writes: a terminal gets tables and progress bars, a pipe gets NDJSON or CSV. */
 export interface Output {
@@ -39,23 +40,23 @@ export type Format = 'table' | 'json' | 'csv';
 const cell = (value: Json): string =>
   value === null ? 'NULL' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
-/** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth. */
+/** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth columns. */
 export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): string {
-  const cells = rows.map((row) =>
-    row.map((v) => {
-      const text = cell(v).replaceAll('\n', ' ');
-      return text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text;
-    }),
-  );
-  const widths = columns.map((name, i) =>
-    Math.max(name.length, ...cells.map((row) => (row[i] ?? '').length)),
-  );
+  const cells = rows.map((row) => row.map((v) => fitWidth(cell(v).replaceAll('\n', ' '), maxWidth)));
+  // A loop, not Math.max(...): spread over hundreds of thousands of rows overflows the stack.
+  const widths = columns.map(displayWidth);
+  for (const row of cells)
+    row.forEach((text, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, displayWidth(text));
+    });
   const line = (values: string[]) =>
     values
-      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .map((v, i) => padWidth(v, widths[i] ?? 0))
       .join(' │ ')
       .trimEnd();
-  return `${[line(columns), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...cells.map(line)].join('\n')}\n`;
+  const lines = [line(columns), widths.map((w) => '─'.repeat(w)).join('─┼─')];
+  for (const row of cells) lines.push(line(row));
+  return `${lines.join('\n')}\n`;
 }
 
 /** Rows in a format that can be written piece by piece: its header (CSV's), and rows as lines. */
