@@ -13,7 +13,7 @@ import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
-import { createValueConverter } from './result-values.ts';
+import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { withSqlHint } from './sql-hints.ts';
 import { applyViews, discoverViews, viewStatements } from './views.ts';
@@ -72,7 +72,8 @@ async function* streamedRows(
   result: DuckDBResult,
   convert: DuckDBValueConverter<Json>,
 ): AsyncGenerator<Json[][]> {
-  yield* result.yieldConvertedRows(convert);
+  const parseJson = createJsonParser(result.columnTypes());
+  for await (const rows of result.yieldConvertedRows(convert)) yield parseJson ? parseJson(rows) : rows;
   if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
 }
 
@@ -334,7 +335,7 @@ export async function createQueryEngine(options: {
   };
 
   const columnsOf = (result: DuckDBResult): QueryColumn[] =>
-    distinctNames(result.columnNames()).map((name, i) => ({ name, type: result.columnType(i).toString() }));
+    distinctNames(result.columnNames()).map((name, i) => ({ name, type: typeName(result.columnType(i)) }));
 
   return {
     /** Runs one read-only statement and returns up to maxRows rows. */
@@ -371,7 +372,9 @@ export async function createQueryEngine(options: {
             if ((rerun as Error).message.includes('INTERRUPT')) throw rerun;
             throw failed((rerun as Error).message, sql);
           }
-          const all = whole.convertRows(convert);
+          const parseJson = createJsonParser(whole.columnTypes());
+          const converted = whole.convertRows(convert);
+          const all = parseJson ? parseJson(converted) : converted;
           const fitsWhole = createSizeLimit(opts.maxBytes);
           const fitting = all.slice(0, maxRows).findIndex((row) => !fitsWhole(row));
           rows = all.slice(0, fitting === -1 ? maxRows : fitting);

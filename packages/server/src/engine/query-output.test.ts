@@ -86,4 +86,12 @@ describe('query results', () => {
       quick.close();
     }
   });
+
+  it('give JSON columns as JSON: typed so, and their values parsed', async () => {
+    const sql = `SELECT '{"plan":"pro","n":3}'::JSON AS properties, ['[1,2]'::JSON] AS list, NULL::JSON AS none`;
+    const result = await engine.query(sql);
+    expect(result.columns.map((c) => c.type)).toEqual(['JSON', 'JSON[]', 'JSON']);
+    expect(result.rows).toEqual([[{ plan: 'pro', n: 3 }, [[1, 2]], null]]);
+    expect(await streamed(sql)).toEqual(result.rows);
+  });
 });

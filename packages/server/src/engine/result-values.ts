@@ -1,7 +1,11 @@
 import {
+  DuckDBArrayType,
   type DuckDBDateValue,
+  DuckDBListType,
+  DuckDBStructType,
   type DuckDBTimestampTZValue,
   DuckDBTimestampValue,
+  type DuckDBType,
   DuckDBTypeId,
   type DuckDBValueConverter,
   type Json,
@@ -56,10 +60,67 @@ function offsetText(seconds: number): string {
   return `${seconds < 0 ? '-' : '+'}${parts.map((part) => String(part).padStart(2, '0')).join(':')}`;
 }
 
+/** A JSON value as itself; DuckDB checked it is JSON, but text that is not stays text. */
+function parsedJson(text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return text;
+  }
+}
+
+type Parse = (value: Json) => Json;
+
+/** What parses the JSON values inside a value of this type; undefined when it holds none. */
+function jsonParser(type: DuckDBType): Parse | undefined {
+  if (type.alias === 'JSON') return (value) => (typeof value === 'string' ? parsedJson(value) : value);
+  if (type instanceof DuckDBListType || type instanceof DuckDBArrayType) {
+    const item = jsonParser(type.valueType);
+    return item && ((value) => (Array.isArray(value) ? value.map(item) : value));
+  }
+  if (type instanceof DuckDBStructType) {
+    const fields = type.entryNames.flatMap((name, i) => {
+      const entry = type.entryTypes[i];
+      const parse = entry && jsonParser(entry);
+      return parse ? [[name, parse] as const] : [];
+    });
+    if (fields.length === 0) return undefined;
+    return (value) => {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+      for (const [name, parse] of fields) value[name] = parse(value[name] ?? null);
+      return value;
+    };
+  }
+  return undefined;
+}
+
+/**
+ * What parses the JSON values of a result's rows in place, or undefined when it has none. The
+ * bindings hand a converter each value's type without its JSON alias, so the result's columns say.
+ */
+export function createJsonParser(types: DuckDBType[]): ((rows: Json[][]) => Json[][]) | undefined {
+  const columns = types.flatMap((type, i) => {
+    const parse = jsonParser(type);
+    return parse ? [[i, parse] as const] : [];
+  });
+  if (columns.length === 0) return undefined;
+  return (rows) => {
+    for (const row of rows) for (const [i, parse] of columns) row[i] = parse(row[i] ?? null);
+    return rows;
+  };
+}
+
+/** A column's type as people know it: JSON where DuckDB's bindings say VARCHAR with an alias. */
+export function typeName(type: DuckDBType): string {
+  if (type.alias === 'JSON') return 'JSON';
+  if (type instanceof DuckDBListType) return `${typeName(type.valueType)}[]`;
+  return type.toString();
+}
+
 /**
  * How the engine writes a result's values into JSON and CSV: as DuckDB's JSON converter does, but
  * TIMESTAMPTZ values in the configured time zone with its offset (the bindings use the process's),
- * and infinite dates as such.
+ * JSON values parsed, and infinite dates as such.
  */
 export function createValueConverter(timeZone: string): DuckDBValueConverter<Json> {
   const offsetAt = createOffsetFinder(timeZone);
