@@ -180,14 +180,24 @@ export async function createQueryEngine(options: {
     );
   };
 
-  /** DuckDB's error for a statement that failed as it ran: out of memory, or with its message. */
-  const failed = (message: string, sql: string) =>
-    OUT_OF_MEMORY.test(message)
-      ? new InletError(
-          'QUERY_OUT_OF_MEMORY',
-          `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in inlet.yaml.`,
-        )
-      : new InletError('QUERY_INVALID', withSqlHint(message, sql));
+  /** Files went away between listing and reading on every attempt: the lake is being rewritten. */
+  const filesChanged = (message: string) =>
+    new InletError(
+      'QUERY_BUSY',
+      `Files of the lake went away while the query read them (compaction or a loader replaced them: ${message.split('\n')[0]}); retry in a moment.`,
+      { retryAfterSeconds: 1 },
+    );
+
+  /** DuckDB's error for a statement that failed as it ran. */
+  const failed = (message: string, sql: string) => {
+    if (FILE_RACE.test(message)) return filesChanged(message);
+    if (OUT_OF_MEMORY.test(message))
+      return new InletError(
+        'QUERY_OUT_OF_MEMORY',
+        `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in inlet.yaml.`,
+      );
+    return new InletError('QUERY_INVALID', withSqlHint(message, sql));
+  };
 
   const running = new Map<string, () => void>();
   let active = 0;
@@ -311,11 +321,11 @@ export async function createQueryEngine(options: {
       } catch (error) {
         const message = (error as Error).message;
         if (healed(message) || (await raced(message))) continue;
-        throw unreadable(error);
+        throw FILE_RACE.test(message) ? filesChanged(message) : unreadable(error);
       }
       const prepared = await prepareReadOnly(connection, sql).catch(async (error: Error) => {
         if (healed(error.message) || (await raced(error.message))) return undefined;
-        throw error;
+        throw FILE_RACE.test(error.message) ? filesChanged(error.message) : error;
       });
       if (!prepared) continue;
       const early = stopped();

@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_TOKEN, tempDir, testConfig } from '../../test/helpers.ts';
+import { walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -37,7 +39,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
       payload: JSON.stringify(body),
     });
-  return { engine, query };
+  return { engine, query, layout };
 }
 
 describe('POST /api/query', () => {
@@ -71,5 +73,24 @@ describe('POST /api/query', () => {
       });
     }
     expect((await query({ sql: 'SELECT 1 AS one' })).json()).toMatchObject({ rows: [[1]] });
+  });
+
+  it('answers a query whose files keep going away under it with a retryable 503', async () => {
+    const { query, layout } = await setup();
+    mkdirSync(layout.walEvents, { recursive: true });
+    writeFileSync(
+      join(layout.walEvents, '0000000000000001.log'),
+      walRecord({ event_id: 'e1', ts: '2026-12-01T00:00:00Z' }),
+    );
+    // Listed, and gone by the time DuckDB opens it, every time it is planned again: a segment the
+    // loader of another process deletes, as compaction deletes the Parquet files it merged.
+    symlinkSync(join(layout.walEvents, 'gone'), join(layout.walEvents, '0000000000000002.log'));
+    const response = await query({ sql: 'SELECT count(*) AS n FROM events' });
+    expect(response.statusCode, response.body).toBe(503);
+    expect(response.headers['retry-after']).toBeDefined();
+    expect(response.json().error).toMatchObject({
+      code: 'QUERY_BUSY',
+      message: expect.stringContaining('retry'),
+    });
   });
 });
