@@ -12,6 +12,7 @@ import { createFileSource, fileOptionsSchema } from '../src/sources/file-log/ind
 import { createLogRowBuilder, rowJson } from '../src/sources/file-log/log-rows.ts';
 import { openStateStore } from '../src/state/index.ts';
 import { mysqlSection, postgresSection } from './sources-databases.ts';
+import { foldSection } from './sources-fold.ts';
 import { mergeSection } from './sources-increments.ts';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -131,6 +132,7 @@ const SECTIONS: Array<{ title: string; run: () => Promise<void> }> = [
   },
   { title: 'mysql table → Parquet (target ≥ 100,000 rows/s)', run: mysqlSection },
   { title: 'merge table synced again and again: files kept and its view queried', run: mergeSection },
+  { title: 'fold of a wide merge table under the 192 MB memory_limit', run: foldSection },
 ];
 
 const only = process.argv[2];

@@ -11,6 +11,7 @@ import {
   partsDirOf,
   runOfPart,
 } from './run-files.ts';
+import { foldTable, freeName } from './table-fold.ts';
 
 /**
  * Compaction of an incremental or merge table's increments.
@@ -63,6 +64,8 @@ export async function compactTable(options: {
   minFiles?: number;
   smallFileBytes?: number;
   foldMinBytes?: number;
+  /** Rows a fold copies per pass (FOLD_BATCH_ROWS). */
+  foldBatchRows?: number;
 }): Promise<Compacted | undefined> {
   const { tableDir, manifest, writer } = options;
   const minFiles = options.minFiles ?? COMPACT_MIN_FILES;
@@ -106,33 +109,22 @@ export async function compactTable(options: {
     for (const part of parts)
       if (!merging.has(part.name)) linkSync(join(currentDir, part.name), join(staging, part.name));
     const lastRun = Math.max(...inputs.map((p) => runOfPart(p.name)));
-    const files = inputs.map((p) => sqlString(join(currentDir, p.name))).join(', ');
-    let select = `SELECT * FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`;
-    if (manifest.merge) {
-      const key = manifest.merge.key.map(quoteIdent).join(', ');
-      // As the view does (lakeTableSql): the latest cursor, then the version copied last.
-      select += ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteIdent(manifest.merge.order_by)} DESC, filename DESC) = 1`;
-      // With every file read, a deleted row hides nothing any more: it goes.
-      if (fold && manifest.merge.deleted_column)
-        select = `SELECT * FROM (${select}) WHERE ${quoteIdent(manifest.merge.deleted_column)} IS NULL`;
-    }
-    let rows: number;
-    if (fold) {
-      const out = join(staging, '.fold');
-      rows = await writer.writeSelectFiles(select, out, FOLD_FILE_BYTES);
-      const written = existsSync(out) ? readdirSync(out).filter((name) => name.endsWith('.parquet')) : [];
-      // data_0, data_1, … in order; none when no row is left, and then one empty file keeps the columns.
-      written.sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
-      for (const [seq, name] of written.entries())
-        renameSync(join(out, name), join(staging, foldedFileName(lastRun, seq)));
-      rmSync(out, { recursive: true, force: true });
-      if (written.length === 0)
-        await writer.writeSelect(`${select} LIMIT 0`, join(staging, foldedFileName(lastRun, 0)));
-    } else {
-      let seq = 0;
-      while (existsSync(join(staging, mergedFileName(lastRun, seq)))) seq++;
-      rows = await writer.writeSelect(select, join(staging, mergedFileName(lastRun, seq)));
-    }
+    const paths = inputs.map((p) => join(currentDir, p.name));
+    const rows =
+      fold && manifest.merge
+        ? await foldTable({
+            writer,
+            files: paths,
+            merge: manifest.merge,
+            outDir: staging,
+            fileName: (seq) => foldedFileName(lastRun, seq),
+            fileBytes: FOLD_FILE_BYTES,
+            batchRows: options.foldBatchRows,
+          })
+        : await writer.writeSelect(
+            await mergeSelect(writer, paths, manifest.merge),
+            join(staging, freeMergedName(staging, lastRun)),
+          );
     for (const name of readdirSync(staging)) syncPath(join(staging, name));
     syncPath(staging);
     const dirName = filesDirName(generation);
@@ -149,6 +141,36 @@ export async function compactTable(options: {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * The rows of small files merged into one; a merge table's keep the newest version per key among
+ * them, ranked as the view does (lakeTableSql): the latest cursor, then the version copied last.
+ */
+async function mergeSelect(
+  writer: ParquetWriter,
+  paths: string[],
+  merge: LakeTable['merge'],
+): Promise<string> {
+  const files = paths.map(sqlString).join(', ');
+  if (!merge) return `SELECT * FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`;
+  // A table's own column named filename would take the place of the reader's.
+  const columns = await writer.describe(
+    `SELECT * FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`,
+  );
+  const file = freeName(new Set(columns.map((c) => c.name.toLowerCase())), 'inlet_file');
+  const key = merge.key.map(quoteIdent).join(', ');
+  return (
+    `SELECT * EXCLUDE (${quoteIdent(file)}) FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true, filename=${sqlString(file)})` +
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteIdent(merge.order_by)} DESC, ${quoteIdent(file)} DESC) = 1`
+  );
+}
+
+/** The first merged file name not in the staging directory yet. */
+function freeMergedName(staging: string, run: number): string {
+  let seq = 0;
+  while (existsSync(join(staging, mergedFileName(run, seq)))) seq++;
+  return mergedFileName(run, seq);
 }
 
 const FILES_DIR = /^\.?files-(\d{8})$/;

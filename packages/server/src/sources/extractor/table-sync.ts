@@ -180,7 +180,8 @@ export async function syncTable(options: {
           run: published > 0 ? run : (saved?.run ?? 0),
           position,
         } satisfies Checkpoint);
-      if (published > 0 && !context.signal.aborted) await compact(tableDir, table, writer, logger);
+      if (published > 0 && !context.signal.aborted)
+        await compact({ source, tableDir, table, writer, logger });
     }
     return { table: target.name, rows: result.rows };
   } finally {
@@ -191,16 +192,27 @@ export async function syncTable(options: {
 
 /**
  * Merges the table's small increment files once there are enough of them. The rows are committed
- * already, so a compaction that fails is logged and left for a later run.
+ * already, so a compaction that fails is logged and left for a later run; one that ran out of the
+ * writer's memory says which setting gives it more, as it will run out again on the next run.
  */
-async function compact(tableDir: string, table: LakeTable, writer: ParquetWriter, logger: Logger) {
+async function compact(options: {
+  source: string;
+  tableDir: string;
+  table: LakeTable;
+  writer: ParquetWriter;
+  logger: Logger;
+}) {
+  const { source, table, logger } = options;
   try {
-    const done = await compactTable({ tableDir, manifest: table, writer });
+    const done = await compactTable({ tableDir: options.tableDir, manifest: table, writer: options.writer });
     if (done) logger.info({ table: table.name, ...done }, "compacted the table's increments");
   } catch (error) {
+    const outOfMemory = String((error as Error)?.message).includes('Out of Memory Error');
     logger.warn(
       { table: table.name, err: error },
-      "compacting the table's increments failed; its files stay as they are and the next run tries again",
+      outOfMemory
+        ? `compacting the table's increments ran out of the source's memory_limit; its files stay as they are: set a larger memory_limit (e.g. 1GB) on source "${source}" in inlet.yaml`
+        : "compacting the table's increments failed; its files stay as they are and the next run tries again",
     );
   }
 }
