@@ -439,7 +439,8 @@ export async function startRoles(options: {
     loader?.start();
     scheduler?.start();
     logs?.start();
-    // Log tails (sources with follow()) run with the collector, for as long as it does.
+    // Log tails (sources with follow()) run with the collector, for as long as it does. Each line a
+    // source logs names it already; a child logger bound to it too wrote the key twice.
     const store = state;
     followers = has('collector')
       ? createSources(config).flatMap((source) => {
@@ -448,7 +449,7 @@ export async function startRoles(options: {
             layout,
             state: store,
             metrics,
-            logger: logger.child({ source: source.name }),
+            logger,
           };
           return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
         })

@@ -17,10 +17,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir, testConfig } from '../../../test/helpers.ts';
+import { startInlet } from '../../app.ts';
 import { createQueryEngine } from '../../engine/index.ts';
 import { dataLayout } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
@@ -424,6 +427,37 @@ describe('file source: sync', () => {
     await new Promise((r) => setTimeout(r, 100));
     await follower?.stop();
     expect((await counts()).size).toBe(9);
+  });
+
+  it('names its source once in each line it logs while inlet runs it', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const lines: string[] = [];
+    const logger = pino(
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const config = testConfig(join(temp.dir, 'data'), {
+      sources: [
+        {
+          name: 'web',
+          type: 'file',
+          path: join(temp.dir, 'none-*.log'),
+          format: 'nginx_combined',
+          poll_ms: 50,
+        },
+      ] as never,
+    });
+    const inlet = await startInlet({ config, logger });
+    cleanups.push(() => inlet.close());
+    for (let i = 0; i < 200 && !lines.some((l) => l.includes('no log file matches')); i++) await sleep(25);
+    const waiting = lines.find((l) => l.includes('no log file matches'));
+    expect(waiting?.match(/"source":/g)).toHaveLength(1);
+    expect(JSON.parse(waiting ?? '{}')).toMatchObject({ source: 'web' });
   });
 });
 
