@@ -69,6 +69,29 @@ describe('url', () => {
     expect(splitUrl(null).path).toBeNull();
   });
 
+  it('splits UTM parameters out of a hash route, whatever their case, and leaves empty ones out', () => {
+    expect(splitUrl('https://app.example.com/#/pricing?utm_source=a&utm_medium=cpc', true)).toMatchObject({
+      path: '/#/pricing',
+      utm_source: 'a',
+      utm_medium: 'cpc',
+    });
+    expect(splitUrl('https://app.example.com/#/pricing?utm_campaign=spring').utm_campaign).toBe('spring');
+    // The page's own query string comes first.
+    expect(splitUrl('https://x.example/?utm_source=page#/p?utm_source=route', true).utm_source).toBe('page');
+    expect(splitUrl('https://x.example/p?UTM_SOURCE=News&Utm_Medium=email')).toMatchObject({
+      utm_source: 'News',
+      utm_medium: 'email',
+    });
+    expect(splitUrl('https://x.example/p?utm_source=&utm_medium=email&utm_term=')).toEqual({
+      path: '/p',
+      utm_source: null,
+      utm_medium: 'email',
+      utm_campaign: null,
+      utm_term: null,
+      utm_content: null,
+    });
+  });
+
   it('gives the same parts for a URL seen before, with or without hash routing, past the cache', () => {
     const url = (n: number) => `https://app.example.com/p/${n}?utm_campaign=c${n}#/route/${n}?x=1`;
     const first = { path: '/p/0', utm_campaign: 'c0' };

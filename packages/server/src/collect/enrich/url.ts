@@ -42,6 +42,10 @@ const CACHED_URL_CHARS = 2048;
 const plainCache = new Map<string, UrlParts>();
 const hashCache = new Map<string, UrlParts>();
 
+type UtmKey = Exclude<keyof UrlParts, 'path'>;
+const UTM_KEYS = new Set<string>(['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content']);
+const isUtmKey = (key: string): key is UtmKey => UTM_KEYS.has(key);
+
 function parse(url: string, hashRouting: boolean): UrlParts {
   let parsed: URL;
   try {
@@ -49,18 +53,17 @@ function parse(url: string, hashRouting: boolean): UrlParts {
   } catch {
     return EMPTY;
   }
-  const path =
-    hashRouting && parsed.hash.length > 1
-      ? `${parsed.pathname}${parsed.hash.split('?')[0]}`
-      : parsed.pathname;
-  if (!parsed.search.includes('utm_')) return { ...EMPTY, path };
-  const q = parsed.searchParams;
-  return {
-    path,
-    utm_source: q.get('utm_source'),
-    utm_medium: q.get('utm_medium'),
-    utm_campaign: q.get('utm_campaign'),
-    utm_term: q.get('utm_term'),
-    utm_content: q.get('utm_content'),
-  };
+  const [route = '', routeQuery = ''] = parsed.hash.split(/\?(.*)/s);
+  const path = hashRouting && parsed.hash.length > 1 ? `${parsed.pathname}${route}` : parsed.pathname;
+  // A hash-routed page carries its campaign in the route's query (/#/pricing?utm_source=…), which
+  // URL leaves inside the fragment. Link builders and ad platforms write the keys in capitals too.
+  if (!/utm_/i.test(parsed.search) && !/utm_/i.test(routeQuery)) return { ...EMPTY, path };
+  const parts: UrlParts = { ...EMPTY, path };
+  for (const query of [parsed.searchParams, new URLSearchParams(routeQuery)])
+    for (const [key, value] of query) {
+      const name = key.toLowerCase();
+      // The first non-empty value counts: utm_source= says nothing, and the page's query comes first.
+      if (isUtmKey(name) && parts[name] === null && value !== '') parts[name] = value;
+    }
+  return parts;
 }
