@@ -9,6 +9,7 @@ import {
   createIntakeWorkers,
   type Intake,
   type IntakeWorkers,
+  startSaltExpiry,
 } from './collect/index.ts';
 import type { InletConfig } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
@@ -324,6 +325,8 @@ export async function startRoles(options: {
       });
       wal = writer;
       metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => writer.bytes());
+      const saltExpiry = startSaltExpiry({ dir: layout.salts, logger });
+      stoppers.push(() => saltExpiry.stop());
       intake = createIntake({
         config,
         wal: writer,

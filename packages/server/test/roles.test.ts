@@ -54,6 +54,23 @@ describe('roles', () => {
     }
   });
 
+  it('a collector deletes visitor-hash salts older than 48 hours as it starts, before any event', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const salts = join(temp.dir, 'state', 'salts');
+    mkdirSync(salts, { recursive: true });
+    const today = new Date().toISOString().slice(0, 10);
+    writeFileSync(join(salts, '2020-01-01.salt'), 'x'.repeat(32));
+    writeFileSync(join(salts, `${today}.salt`), 'x'.repeat(32));
+    const collector = await startRoles({ config, logger: createSilentLogger(), roles: ['collector'] });
+    try {
+      expect(readdirSync(salts)).toEqual([`${today}.salt`]);
+    } finally {
+      await collector.close();
+      temp.cleanup();
+    }
+  });
+
   it("a collector without the loader serves the loader's lag from the WAL's oldest sealed segment", async () => {
     const temp = tempDir();
     const config = testConfig(temp.dir);

@@ -1,5 +1,5 @@
 /** @module collect: protocol adapters (Segment, inlet, pixel), enrichment, limits and the shared intake path. */
-export { createEnricher, type Enricher } from './enrich/index.ts';
+export { createEnricher, type Enricher, startSaltExpiry } from './enrich/index.ts';
 export type { IncomingEvent, RequestMeta } from './incoming.ts';
 export {
   createIntake,

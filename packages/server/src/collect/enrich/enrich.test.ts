@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
 import type { IncomingEvent } from '../incoming.ts';
-import { createEnricher, createUserAgentParser, createVisitorHasher, splitUrl } from './index.ts';
+import {
+  createEnricher,
+  createUserAgentParser,
+  createVisitorHasher,
+  splitUrl,
+  startSaltExpiry,
+} from './index.ts';
 
 const IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
@@ -123,6 +129,27 @@ describe('visitor hash', () => {
     hash('docs', '203.0.113.7', IPHONE);
     expect(readdirSync(dir).sort()).toEqual(['2026-11-24.salt']);
     cleanup();
+  });
+
+  it('deletes salts older than 48 hours when it starts and every hour after, with no event hashed', () => {
+    const { dir, cleanup } = tempDir();
+    vi.useFakeTimers({
+      now: Date.parse('2026-11-20T10:00:00Z'),
+      toFake: ['Date', 'setInterval', 'clearInterval'],
+    });
+    try {
+      for (const day of ['2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20'])
+        writeFileSync(join(dir, `${day}.salt`), 'x'.repeat(32));
+      const expiry = startSaltExpiry({ dir });
+      expect(readdirSync(dir).sort()).toEqual(['2026-11-19.salt', '2026-11-20.salt']);
+      // The 19th's salt turns 48 hours old at midnight; the hour after, it is gone.
+      vi.advanceTimersByTime(15 * 3600_000);
+      expect(readdirSync(dir).sort()).toEqual(['2026-11-20.salt']);
+      expiry.stop();
+    } finally {
+      vi.useRealTimers();
+      cleanup();
+    }
   });
 
   it('never hashes with a salt cut short, and two hashers of one directory agree on the salt', () => {

@@ -8,7 +8,7 @@ import { createVisitorHasher } from './visitor-hash.ts';
 
 export { splitUrl } from './url.ts';
 export { createUserAgentParser } from './user-agent.ts';
-export { createVisitorHasher } from './visitor-hash.ts';
+export { createVisitorHasher, startSaltExpiry } from './visitor-hash.ts';
 
 /** How far ahead of its arrival an event's time may be. */
 const FUTURE_LIMIT_MS = 24 * 3_600_000;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from '../../log/index.ts';
 import { createOnce } from '../../state/index.ts';
 
 const DAY_MS = 86_400_000;
@@ -20,6 +21,41 @@ function readSalt(path: string): Buffer | undefined {
   if (salt.length === SALT_BYTES) return salt;
   rmSync(path, { force: true });
   return undefined;
+}
+
+/** Deletes the salts of days that began more than 48 hours before `at`. */
+function removeExpiredSalts(dir: string, at: number): void {
+  for (const name of readdirSync(dir)) {
+    const match = SALT_FILE.exec(name);
+    if (match && at - Date.parse(`${match[1]}T00:00:00Z`) > 2 * DAY_MS)
+      rmSync(join(dir, name), { force: true });
+  }
+}
+
+const EXPIRY_EVERY_MS = 3_600_000;
+
+/**
+ * Deletes salts older than 48 hours now and every hour. A hasher deletes them only when its day
+ * turns, on the first IP it hashes, so with no traffic for days a salt that ties hashes to IPs stayed.
+ */
+export function startSaltExpiry(options: { dir: string; logger?: Logger; now?: () => number }): {
+  stop(): void;
+} {
+  const now = options.now ?? Date.now;
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  removeExpiredSalts(options.dir, now());
+  const timer = setInterval(() => {
+    try {
+      removeExpiredSalts(options.dir, now());
+    } catch (error) {
+      options.logger?.error(
+        { err: error, dir: options.dir },
+        'deleting visitor-hash salts older than 48 hours failed; check that inlet may write this directory',
+      );
+    }
+  }, EXPIRY_EVERY_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /**
@@ -42,11 +78,7 @@ export function createVisitorHasher(options: { dir: string; now?: () => number }
       salt = randomBytes(SALT_BYTES);
       if (!createOnce(path, salt)) salt = readSalt(path) ?? salt;
     }
-    for (const name of readdirSync(options.dir)) {
-      const match = SALT_FILE.exec(name);
-      if (match && at - Date.parse(`${match[1]}T00:00:00Z`) > 2 * DAY_MS)
-        rmSync(join(options.dir, name), { force: true });
-    }
+    removeExpiredSalts(options.dir, at);
     day = today;
   };
 
