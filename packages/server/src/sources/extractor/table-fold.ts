@@ -54,14 +54,22 @@ export async function foldTable(options: FoldOptions): Promise<number> {
   const positions = `read_parquet(${sqlString(winners)})`;
   try {
     await writer.writeSelect(ranked, winners);
-    const starts = await batchStarts(writer, positions, position, options.batchRows ?? FOLD_BATCH_ROWS);
+    const batches = await foldBatches(writer, positions, position, options.batchRows ?? FOLD_BATCH_ROWS);
     let rows = 0;
     let seq = 0;
-    for (const [batch, from] of starts.entries()) {
-      const to = starts[batch + 1];
-      const range = `${quoteIdent(position)} >= ${from}${to === undefined ? '' : ` AND ${quoteIdent(position)} < ${to}`}`;
-      const files = `file_index BETWEEN ${from} >> 40 AND ${to ?? '9223372036854775807'} >> 40`;
-      const select = `SELECT * FROM ${reader} WHERE ${files} AND ${packed} IN (SELECT ${quoteIdent(position)} FROM ${positions} WHERE ${range})`;
+    for (const [batch, segments] of batches.entries()) {
+      // Per file its rows from..to: the reader opens that file only and skips the row groups outside.
+      const select = segments
+        .map(({ file, from, to }) => {
+          const rowRange = `file_row_number >= ${from}${to === undefined ? '' : ` AND file_row_number < ${to}`}`;
+          const low = (BigInt(file) << 40n) | BigInt(from);
+          const high = to === undefined ? (BigInt(file) + 1n) << 40n : (BigInt(file) << 40n) | BigInt(to);
+          return (
+            `SELECT * FROM ${reader} WHERE file_index = ${file} AND ${rowRange} AND ${packed} IN ` +
+            `(SELECT ${quoteIdent(position)} FROM ${positions} WHERE ${quoteIdent(position)} >= ${low} AND ${quoteIdent(position)} < ${high})`
+          );
+        })
+        .join(' UNION ALL ');
       const out = join(options.outDir, `.fold-${batch}`);
       rows += await writer.writeSelectFiles(select, out, options.fileBytes);
       for (const name of writtenFiles(out))
@@ -77,18 +85,49 @@ export async function foldTable(options: FoldOptions): Promise<number> {
   }
 }
 
-/** The first position of each batch of `batchRows` winners, in order; none when there is no winner. */
-async function batchStarts(
+/** Rows of one file that hold winners: from (inclusive) to (exclusive; the file's end when undefined). */
+interface Segment {
+  file: number;
+  from: number;
+  to: number | undefined;
+  winners: number;
+}
+
+/** The winners in batches of at most `batchRows`, each a list of files' row ranges, in order. */
+async function foldBatches(
   writer: ParquetWriter,
   positions: string,
   column: string,
   batchRows: number,
-): Promise<string[]> {
+): Promise<Segment[][]> {
   const p = quoteIdent(column);
+  const chunks = `SELECT ${p} >> 40 AS f, (row_number() OVER (PARTITION BY ${p} >> 40 ORDER BY ${p}) - 1) // ${batchRows} AS chunk, ${p} FROM ${positions}`;
   const list = await writer.scalar(
-    `SELECT string_agg(${p}::VARCHAR, ',' ORDER BY ${p}) FROM (SELECT ${p}, row_number() OVER (ORDER BY ${p}) AS n FROM ${positions}) WHERE n % ${batchRows} = 1`,
+    `SELECT string_agg(first || ':' || winners, ',' ORDER BY first) FROM (SELECT min(${p}) AS first, count(*) AS winners FROM (${chunks}) GROUP BY f, chunk)`,
   );
-  return list ? list.split(',') : [];
+  const starts = (list ? list.split(',') : []).map((entry) => {
+    const [first = '0', winners = '0'] = entry.split(':');
+    return {
+      file: Number(BigInt(first) >> 40n),
+      row: Number(BigInt(first) & ((1n << 40n) - 1n)),
+      winners: Number(winners),
+    };
+  });
+  const batches: Segment[][] = [];
+  let batch: Segment[] = [];
+  let size = 0;
+  for (const [i, { file, row, winners }] of starts.entries()) {
+    const next = starts[i + 1];
+    if (batch.length > 0 && size + winners > batchRows) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push({ file, from: row, to: next?.file === file ? next.row : undefined, winners });
+    size += winners;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 /**
