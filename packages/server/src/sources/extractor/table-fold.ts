@@ -43,10 +43,9 @@ export async function foldTable(options: FoldOptions): Promise<number> {
 
   const { writer, merge } = options;
   const position = freeName(taken, 'inlet_position');
-  const packed = '(file_index::BIGINT << 40) | file_row_number::BIGINT';
   const keep = [...merge.key, merge.order_by, ...(merge.deleted_column ? [merge.deleted_column] : [])];
   let ranked =
-    `SELECT ${quoteIdent(position)} FROM (SELECT ${keep.map(quoteIdent).join(', ')}, ${packed} AS ${quoteIdent(position)} FROM ${reader})` +
+    `SELECT ${quoteIdent(position)} FROM (SELECT ${keep.map(quoteIdent).join(', ')}, ${PACKED} AS ${quoteIdent(position)} FROM ${reader})` +
     ` QUALIFY row_number() OVER (PARTITION BY ${merge.key.map(quoteIdent).join(', ')} ORDER BY ${quoteIdent(merge.order_by)} DESC, ${quoteIdent(position)} DESC) = 1`;
   if (merge.deleted_column) ranked += ` AND ${quoteIdent(merge.deleted_column)} IS NULL`;
 
@@ -58,17 +57,8 @@ export async function foldTable(options: FoldOptions): Promise<number> {
     let rows = 0;
     let seq = 0;
     for (const [batch, segments] of batches.entries()) {
-      // Per file its rows from..to: the reader opens that file only and skips the row groups outside.
       const select = segments
-        .map(({ file, from, to }) => {
-          const rowRange = `file_row_number >= ${from}${to === undefined ? '' : ` AND file_row_number < ${to}`}`;
-          const low = (BigInt(file) << 40n) | BigInt(from);
-          const high = to === undefined ? (BigInt(file) + 1n) << 40n : (BigInt(file) << 40n) | BigInt(to);
-          return (
-            `SELECT * FROM ${reader} WHERE file_index = ${file} AND ${rowRange} AND ${packed} IN ` +
-            `(SELECT ${quoteIdent(position)} FROM ${positions} WHERE ${quoteIdent(position)} >= ${low} AND ${quoteIdent(position)} < ${high})`
-          );
-        })
+        .map((segment) => segmentSelect(reader, positions, position, segment))
         .join(' UNION ALL ');
       const out = join(options.outDir, `.fold-${batch}`);
       rows += await writer.writeSelectFiles(select, out, options.fileBytes);
@@ -83,6 +73,22 @@ export async function foldTable(options: FoldOptions): Promise<number> {
   } finally {
     rmSync(winners, { force: true });
   }
+}
+
+/** A row's position: its file's index in the reader's list, and its row in that file. */
+const PACKED = '(file_index::BIGINT << 40) | file_row_number::BIGINT';
+
+/** The winning rows of one segment; the reader opens its file only and skips the row groups outside. */
+function segmentSelect(reader: string, positions: string, column: string, segment: Segment): string {
+  const { file, from, to } = segment;
+  const rows = `file_row_number >= ${from}${to === undefined ? '' : ` AND file_row_number < ${to}`}`;
+  const low = (BigInt(file) << 40n) | BigInt(from);
+  const high = to === undefined ? (BigInt(file) + 1n) << 40n : (BigInt(file) << 40n) | BigInt(to);
+  const p = quoteIdent(column);
+  return (
+    `SELECT * FROM ${reader} WHERE file_index = ${file} AND ${rows} AND ${PACKED} IN ` +
+    `(SELECT ${p} FROM ${positions} WHERE ${p} >= ${low} AND ${p} < ${high})`
+  );
 }
 
 /** Rows of one file that hold winners: from (inclusive) to (exclusive; the file's end when undefined). */
