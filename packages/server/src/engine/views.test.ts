@@ -28,10 +28,12 @@ describe('lake table views', () => {
     const customers = join(layout.lake, 'sources', 'crm', 'customers');
     mkdirSync(customers, { recursive: true });
     await writer.run(
-      `COPY (SELECT * FROM (VALUES (1, 'Aoki', 1, NULL), (2, 'Baba', 1, NULL)) t(id, name, _synced, deleted_at)) TO '${customers}/run-1.parquet'`,
+      `COPY (SELECT * FROM (VALUES (1, 'Aoki', 1, NULL, 'z'), (2, 'Baba', 1, NULL, 'z'), (3, 'Chiba', 1, NULL, 'z')) t(id, name, _synced, deleted_at, filename)) TO '${customers}/run-1.parquet'`,
     );
+    // Customer 3 read again at the same cursor value: the later run's version wins, whatever the
+    // table's own filename column says.
     await writer.run(
-      `COPY (SELECT * FROM (VALUES (1, 'Aoki Co.', 2, NULL), (2, 'Baba', 2, TIMESTAMP '2026-11-22')) t(id, name, _synced, deleted_at)) TO '${customers}/run-2.parquet'`,
+      `COPY (SELECT * FROM (VALUES (1, 'Aoki Co.', 2, NULL, 'a'), (2, 'Baba', 2, TIMESTAMP '2026-11-22', 'a'), (3, 'Chiba Ltd.', 1, NULL, 'a')) t(id, name, _synced, deleted_at, filename)) TO '${customers}/run-2.parquet'`,
     );
     writeLakeTable(customers, {
       name: 'crm.customers',
@@ -51,8 +53,9 @@ describe('lake table views', () => {
       expect((await engine.query('SELECT dt::VARCHAR, path, status FROM access_logs')).rows).toEqual([
         ['2026-11-21', '/a', 200],
       ]);
-      expect((await engine.query('SELECT id, name FROM crm.customers ORDER BY id')).rows).toEqual([
-        [1, 'Aoki Co.'],
+      expect((await engine.query('SELECT id, name, filename FROM crm.customers ORDER BY id')).rows).toEqual([
+        [1, 'Aoki Co.', 'a'],
+        [3, 'Chiba Ltd.', 'a'],
       ]);
       await expect(engine.query('SELECT * FROM empty_mart')).rejects.toMatchObject({ code: 'QUERY_INVALID' });
       const tables = (

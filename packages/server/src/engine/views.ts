@@ -98,17 +98,23 @@ export function eventsView(
   return { name: 'events', shape: sql, sql };
 }
 
+/** The column a merge table's view reads each row's file name into; no source names one so. */
+const FILE_COLUMN = '__inlet_file';
+
 /** The SELECT that reads one manifest-described table. */
 export function lakeTableSql(dir: string, table: LakeTable): string {
   const options = table.hive_partitioning
     ? ", hive_partitioning=true, hive_types={'dt': 'DATE'}"
     : ', hive_partitioning=false';
-  const base = `SELECT * FROM read_parquet(${sqlString(join(dir, table.files))}${options}, union_by_name=true)`;
-  if (!table.merge) return base;
+  const files = `read_parquet(${sqlString(join(dir, table.files))}${options}, union_by_name=true`;
+  if (!table.merge) return `SELECT * FROM ${files})`;
   const key = table.merge.key.map((k) => quoteName(k)).join(', ');
   // Versions with the same cursor value (a merge run reads the last one again): the one copied last
-  // wins, by its file's name (part-<run>-…, runs zero-padded).
-  const latest = `${base} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteName(table.merge.order_by)} DESC, filename DESC) = 1`;
+  // wins, by its file's name (part-<run>-…, runs zero-padded). The name is read under a column name of
+  // its own: a table's own column named filename would take the place of DuckDB's.
+  const latest =
+    `SELECT * EXCLUDE (${FILE_COLUMN}) FROM ${files}, filename=${sqlString(FILE_COLUMN)})` +
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteName(table.merge.order_by)} DESC, ${FILE_COLUMN} DESC) = 1`;
   return table.merge.deleted_column
     ? `SELECT * FROM (${latest}) WHERE ${quoteName(table.merge.deleted_column)} IS NULL`
     : latest;
