@@ -151,7 +151,7 @@ async function startInletChild(
         ...roles,
       ],
       {
-        env: { ...process.env, INLET_API_TOKEN: 'bench-token', INLET_LOG_LEVEL: 'warn' },
+        env: { ...process.env, INLET_API_TOKEN: 'bench-token-0123456789', INLET_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'inherit'],
       },
     );

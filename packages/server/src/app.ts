@@ -11,7 +11,7 @@ import {
   type IntakeWorkers,
   startSaltExpiry,
 } from './collect/index.ts';
-import type { InletConfig } from './config/index.ts';
+import { type InletConfig, MIN_API_TOKEN_LENGTH } from './config/index.ts';
 import { createQueryEngine, type QueryEngine } from './engine/index.ts';
 import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
@@ -82,15 +82,13 @@ function readSavedToken(path: string): string | undefined {
     throw error;
   }
   const token = text.trim();
-  if (token.length >= MIN_TOKEN_LENGTH) return token;
+  if (token.length >= MIN_API_TOKEN_LENGTH) return token;
   throw new InletError(
     'CONFIG_INVALID',
     `${path} holds ${token.length === 0 ? 'no API token' : 'an API token shorter than 16 characters'}. ` +
       'Delete the file to have inlet generate a new one, or set INLET_API_TOKEN.',
   );
 }
-
-const MIN_TOKEN_LENGTH = 16;
 
 /**
  * Intake workers when collector.workers is not set: a core for the main thread and one for the

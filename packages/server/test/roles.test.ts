@@ -272,7 +272,7 @@ describe('roles', () => {
     const temp = tempDir();
     const { config } = await inletConfigFile(temp.dir);
     const child = spawn(process.execPath, [BIN, 'start', '--config', config, '--role', 'scheduler'], {
-      env: { ...process.env, INLET_API_TOKEN: 'roles-token', INLET_LOG_LEVEL: 'info' },
+      env: { ...process.env, INLET_API_TOKEN: 'roles-token-0123456789', INLET_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {

@@ -1,4 +1,11 @@
 /** @module config: the inlet.yaml schema, ${ENV} expansion and validation; nothing else reads process.env. */
-export { type Env, expandEnv, type InletConfig, loadConfig, parseConfig } from './load.ts';
+export {
+  type Env,
+  expandEnv,
+  type InletConfig,
+  loadConfig,
+  MIN_API_TOKEN_LENGTH,
+  parseConfig,
+} from './load.ts';
 export { configSchema, type InletConfigInput } from './schema.ts';
 export { durationMs, type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';

@@ -32,14 +32,23 @@ describe('config', () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
       'data_dir: ./d\ntimezone: Asia/Tokyo\nserver: { host: 127.0.0.1, port: 9090 }\nsites:\n  - id: docs\n    write_key: ${DOCS_KEY}\n    origins: [https://docs.example.com]\n',
     );
-    const config = loadConfig({ path, env: { DOCS_KEY: 'wk_docs_9f3a', INLET_API_TOKEN: 'secret' } });
+    const config = loadConfig({
+      path,
+      env: { DOCS_KEY: 'wk_docs_9f3a', INLET_API_TOKEN: 'secret-0123456789' },
+    });
     expect(config.data_dir).toBe(join(dir, 'd'));
     expect(config.sites[0]).toMatchObject({
       id: 'docs',
       write_key: 'wk_docs_9f3a',
       origins: ['https://docs.example.com'],
     });
-    expect(config.apiToken).toBe('secret');
+    expect(config.apiToken).toBe('secret-0123456789');
+    expect(() => loadConfig({ path, env: { DOCS_KEY: 'wk_docs_9f3a', INLET_API_TOKEN: 'secret' } })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('INLET_API_TOKEN is shorter'),
+      }),
+    );
   });
 
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template

@@ -17,6 +17,9 @@ export interface InletConfig extends ParsedConfig {
 
 export type Env = Record<string, string | undefined>;
 
+/** The shortest admin token inlet takes, from INLET_API_TOKEN or data/state/api-token. */
+export const MIN_API_TOKEN_LENGTH = 16;
+
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Replaces ${NAME} (and ${NAME:-default}) references with values from env; a missing one is an error naming it. */
@@ -109,6 +112,11 @@ export function parseConfig(
   // Source options are checked here too, so a bad source fails start-up with the key named.
   createSources(config, file);
   const env = options.env ?? {};
+  if (env.INLET_API_TOKEN && env.INLET_API_TOKEN.length < MIN_API_TOKEN_LENGTH)
+    throw new InletError(
+      'CONFIG_INVALID',
+      `INLET_API_TOKEN is shorter than ${MIN_API_TOKEN_LENGTH} characters, short enough to guess; set a longer one (openssl rand -hex 24), or unset it and inlet generates one.`,
+    );
   return {
     ...config,
     data_dir: resolve(options.baseDir ?? process.cwd(), config.data_dir),
