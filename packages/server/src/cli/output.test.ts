@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTable } from './output.ts';
+import { createProgress, type Output, processOutput, renderTable } from './output.ts';
 import { displayWidth } from './text-width.ts';
 
 describe('renderTable', () => {
@@ -28,5 +28,25 @@ describe('renderTable', () => {
   it('renders many rows (inlet query --max-rows 300000)', () => {
     const rows = Array.from({ length: 300_000 }, (_, i) => [i]);
     expect(renderTable(['n'], rows).split('\n')).toHaveLength(300_003);
+  });
+});
+
+describe('progress bars', () => {
+  it('are drawn on a terminal only, and not under CI even when stdout is a terminal', () => {
+    const drawn = (output: Omit<Output, 'out' | 'err'>) => {
+      let err = '';
+      const progress = createProgress(
+        { ...output, out: () => {}, err: (text) => (err += text) },
+        'Sending',
+        10,
+      );
+      progress.update(5);
+      progress.done(10);
+      return err;
+    };
+    expect(drawn({ isTty: true, progress: true })).toContain('10/10');
+    expect(drawn({ isTty: true, progress: false })).toBe('');
+    expect(drawn({ isTty: true })).toBe('');
+    expect(processOutput({ CI: 'true' }).progress).toBe(false);
   });
 });

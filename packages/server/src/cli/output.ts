@@ -6,6 +6,8 @@ import { displayWidth, fitWidth, padWidth } from './text-width.ts';
 /** Where a command writes: a terminal gets tables and progress bars, a pipe gets NDJSON or CSV. */
 export interface Output {
   isTty: boolean;
+  /** Whether progress bars are drawn: stderr is a terminal and no CI runner is recording it. */
+  progress?: boolean;
   out(text: string): void;
   err(text: string): void;
   /** Resolves once out() can take more: a reader slower than a query would otherwise fill memory. */
@@ -22,11 +24,12 @@ function quietOnClosedPipe(error: NodeJS.ErrnoException): void {
   throw error;
 }
 
-export function processOutput(): Output {
+export function processOutput(env: Record<string, string | undefined> = process.env): Output {
   if (!process.stdout.listeners('error').includes(quietOnClosedPipe))
     process.stdout.on('error', quietOnClosedPipe);
   return {
     isTty: Boolean(process.stdout.isTTY),
+    progress: Boolean(process.stderr.isTTY) && !underCi(env),
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     drained: async () => {
@@ -34,6 +37,10 @@ export function processOutput(): Output {
     },
   };
 }
+
+/** CI=true (or 1, or any value but false/0), as CI runners set it: a log, not a terminal to redraw. */
+const underCi = (env: Record<string, string | undefined>): boolean =>
+  env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
 
 export type Format = 'table' | 'json' | 'csv';
 
@@ -75,12 +82,12 @@ export function renderRows(format: Format, columns: string[], rows: Json[][]): s
   return header + lines(rows);
 }
 
-/** A progress bar on a terminal (redrawn at most 10 times a second), nothing on a pipe. */
+/** A progress bar on a terminal (redrawn at most 10 times a second), nothing on a pipe or under CI. */
 export function createProgress(output: Output, label: string, total: number) {
   let last = 0;
   const started = Date.now();
   const draw = (done: number, final = false) => {
-    if (!output.isTty) return;
+    if (!output.progress) return;
     const now = Date.now();
     if (!final && now - last < 100) return;
     last = now;
