@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
@@ -43,7 +43,13 @@ import {
   type ProcessLock,
   type StateStore,
 } from './state/index.ts';
-import { createSealedSegments, createWalWriter, type WalWriter, walWritableLogger } from './wal/index.ts';
+import {
+  createSealedSegments,
+  createWalWriter,
+  segmentId,
+  type WalWriter,
+  walWritableLogger,
+} from './wal/index.ts';
 
 export interface RunningInlet {
   url: string;
@@ -192,9 +198,16 @@ function prepareDataDir(layout: DataLayout): void {
     state,
     `${state}-wal`,
     `${state}-shm`,
-    ...readdirSync(layout.walEvents).map((name) => join(layout.walEvents, name)),
+    ...readdirSync(layout.walEvents)
+      .filter((name) => segmentId(name) !== undefined)
+      .map((name) => join(layout.walEvents, name)),
   ];
   for (const file of files) {
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory())
+      throw new InletError(
+        'DATA_DIR_UNUSABLE',
+        `data_dir ${dataDir} cannot be used: ${file} is a directory where inlet keeps a file. Move it out of the data directory.`,
+      );
     try {
       accessSync(file, constants.W_OK);
     } catch (error) {

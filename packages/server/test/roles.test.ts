@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { startRoles } from '../src/app.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
-import { encodeRecord, segmentPath } from '../src/wal/index.ts';
+import { encodeRecord, segmentName, segmentPath } from '../src/wal/index.ts';
 import { basicAuth, queryApi, segmentMessage, tempDir, testConfig } from './helpers.ts';
 import { BIN, exited, inletConfigFile } from './inlet-process.ts';
 
@@ -189,6 +189,25 @@ describe('roles', () => {
       });
     } finally {
       temp.cleanup();
+    }
+  });
+
+  it('names a directory standing where a WAL segment or the state store should be', async () => {
+    for (const place of [join('wal', 'events', segmentName(1)), 'state.sqlite']) {
+      const temp = tempDir();
+      mkdirSync(join(temp.dir, place), { recursive: true });
+      try {
+        await expect(
+          startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
+        ).rejects.toMatchObject({
+          code: 'DATA_DIR_UNUSABLE',
+          message: expect.stringContaining(
+            `${join(temp.dir, place)} is a directory where inlet keeps a file`,
+          ),
+        });
+      } finally {
+        temp.cleanup();
+      }
     }
   });
 

@@ -13,7 +13,7 @@ export {
 } from './record.ts';
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { createSealedSegments, type WalSegments } from './sealed-segments.ts';
-export { listSegments, segmentName, segmentPath } from './segment-files.ts';
+export { listSegments, segmentId, segmentName, segmentPath } from './segment-files.ts';
 export {
   createWalWriter,
   type WalWriter,
