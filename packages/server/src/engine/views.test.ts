@@ -70,6 +70,39 @@ describe('lake table views', () => {
   });
 });
 
+describe('log table views', () => {
+  it("leave out a finished compaction's inputs still on disk, so each line counts once", async () => {
+    const config = testConfig(join(temp.dir, 'logs-merge'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const logs = join(layout.lake, 'app_logs');
+    const partition = join(logs, 'dt=2026-11-21');
+    mkdirSync(partition, { recursive: true });
+    for (const n of [1, 2])
+      await writer.run(`COPY (SELECT ${n} AS line) TO '${partition}/app-0000000${n}.parquet'`);
+    writeLakeTable(logs, {
+      name: 'app_logs',
+      kind: 'logs',
+      files: 'dt=*/*.parquet',
+      hive_partitioning: true,
+    });
+    // The moment between a log compaction's rename of its merged file and the removal of its inputs.
+    await writer.run(`COPY (SELECT * FROM range(1, 3) t(line)) TO '${partition}/app-00000002-c.parquet'`);
+    writeFileSync(
+      join(partition, '.compact-app-00000002-c.inputs'),
+      JSON.stringify(['app-00000001.parquet', 'app-00000002.parquet']),
+    );
+    const engine = await createQueryEngine({ config, layout });
+    try {
+      expect((await engine.query('SELECT count(*)::INTEGER, sum(line)::INTEGER FROM app_logs')).rows).toEqual(
+        [[2, 3]],
+      );
+    } finally {
+      engine.close();
+    }
+  });
+});
+
 describe('the events view and files that go away', () => {
   it('plans a query again when a WAL segment it listed is gone before DuckDB binds it (a loader in another process)', async () => {
     const config = testConfig(join(temp.dir, 'race'));

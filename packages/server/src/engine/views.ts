@@ -98,6 +98,22 @@ export function eventsView(
   return { name: 'events', shape: sql, sql };
 }
 
+/**
+ * The files of a table, as read_parquet's first argument. Hive-partitioned tables (log tables) are
+ * listed file by file, as the events view is, so a compaction's inputs are left out from the moment
+ * its merged file appears (partitionFiles); a glob saw both until the inputs were removed, and
+ * counted their rows twice. The view's shape is its SQL, so it is built again when files change.
+ */
+function tableFilesSql(dir: string, pattern: string): string {
+  if (pattern !== PARTITIONED_FILES) return sqlString(join(dir, pattern));
+  const listed = partitions(dir).flatMap((partition) =>
+    partitionFiles(join(dir, partition)).map((file) => file.path),
+  );
+  return listed.length > 0 ? `[${listed.map(sqlString).join(', ')}]` : sqlString(join(dir, pattern));
+}
+
+const PARTITIONED_FILES = 'dt=*/*.parquet';
+
 /** The column a merge table's view reads each row's file name into; no source names one so. */
 const FILE_COLUMN = '__inlet_file';
 
@@ -106,7 +122,7 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
   const options = table.hive_partitioning
     ? ", hive_partitioning=true, hive_types={'dt': 'DATE'}"
     : ', hive_partitioning=false';
-  const files = `read_parquet(${sqlString(join(dir, table.files))}${options}, union_by_name=true`;
+  const files = `read_parquet(${tableFilesSql(dir, table.files)}${options}, union_by_name=true`;
   if (!table.merge) return `SELECT * FROM ${files})`;
   const key = table.merge.key.map((k) => quoteName(k)).join(', ');
   // Versions with the same cursor value (a merge run reads the last one again): the one copied last
