@@ -56,14 +56,14 @@ describe('query results', () => {
       const config = testConfig(join(temp.dir, 'data'), { query });
       return createQueryEngine({ config, layout: dataLayout(config.data_dir) });
     };
-    const small = await limited({ memory_limit: '20MB', threads: 1 });
-    const hungry = 'SELECT range % 3000000 AS k, count(*) FROM range(3000000) GROUP BY k';
+    const small = await limited({ memory_limit: '64MB', threads: 1 });
+    const hungry = 'SELECT range AS k, count(*) FROM range(10000000) GROUP BY k';
     try {
       for (const run of [() => small.query(hungry), () => small.stream(hungry, {}, async () => undefined)])
         await expect(run()).rejects.toMatchObject({
           code: 'QUERY_OUT_OF_MEMORY',
           status: 422,
-          message: expect.stringContaining('query.memory_limit (20MB)'),
+          message: expect.stringContaining('query.memory_limit (64MB)'),
         });
     } finally {
       small.close();
