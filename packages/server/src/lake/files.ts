@@ -66,7 +66,8 @@ function mergedInputs(dir: string, names: readonly string[]): Set<string> {
     const output = MERGE_MANIFEST.exec(name)?.[1];
     if (output === undefined || !names.includes(`${output}.parquet`)) continue;
     try {
-      for (const input of JSON.parse(readFileSync(join(dir, name), 'utf8')) as string[]) merged.add(input);
+      for (const input of JSON.parse(readFileSync(join(dir, name), 'utf8')) as string[])
+        if (input !== `${output}.parquet`) merged.add(input);
     } catch {
       // Its merge's inputs were removed and the manifest with them since the listing.
     }

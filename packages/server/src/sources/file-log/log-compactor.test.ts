@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { dataLayout } from '../../lake/index.ts';
+import { dataLayout, partitionFiles } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
-import { recoverLogCompaction } from './log-compactor.ts';
+import { compactLogPartition, recoverLogCompaction } from './log-compactor.ts';
 import { chunksOf, createLogLakeWriter } from './log-lake-writer.ts';
 
 describe('log compaction recovery', () => {
@@ -47,6 +47,37 @@ describe('log compaction recovery', () => {
 });
 
 describe('log compaction', () => {
+  it('names its output anew when the newest input is an earlier merge, so readers never skip rows', async () => {
+    const { dir, cleanup } = tempDir();
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    await connection.run('SET preserve_insertion_order = false'); // as the log writer's own DuckDB
+    for (const [name, line] of [
+      ['web-00000001-5-0', 1],
+      ['web-00000002-5-9', 2],
+      ['web-00000003-c', 3],
+    ] as const)
+      await connection.run(
+        `COPY (SELECT ${line} AS line) TO '${join(dir, `${name}.parquet`)}' (FORMAT parquet)`,
+      );
+    // While a merge runs, its manifest is there: an output named like an input read as finished.
+    writeFileSync(
+      join(dir, '.compact-web-00000003-c.inputs'),
+      JSON.stringify(['web-00000001-5-0.parquet', 'web-00000003-c.parquet']),
+    );
+    expect(partitionFiles(dir).map((f) => f.name)).toContain('web-00000003-c.parquet');
+    rmSync(join(dir, '.compact-web-00000003-c.inputs'));
+    expect(await compactLogPartition(connection, dir, 'web-', 2)).toEqual({ inputs: 3 });
+    expect(partitionFiles(dir).map((f) => f.name)).toEqual(['web-00000003-c1.parquet']);
+    const sum = (
+      await connection.runAndReadAll(`SELECT sum(line)::INTEGER FROM '${dir}/*.parquet'`)
+    ).getRows();
+    expect(sum).toEqual([[6]]);
+    connection.closeSync();
+    duck.closeSync();
+    cleanup();
+  });
+
   it('merges files of long lines (stack traces) within the writer memory limit, in row groups of at most 32 MB', async () => {
     const { dir, cleanup } = tempDir();
     const layout = dataLayout(dir);

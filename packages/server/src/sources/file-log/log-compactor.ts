@@ -57,7 +57,10 @@ export async function compactLogPartition(
     .map((f) => f.name.slice(prefix.length).split('-')[0] as string)
     .sort()
     .at(-1);
-  const output = `${prefix}${last}-c`;
+  // A name no file has yet (a merge's own small output can be the newest input): a manifest whose
+  // output exists reads as a finished merge, and readers would skip its inputs while it still runs.
+  let output = `${prefix}${last}-c`;
+  for (let n = 1; existsSync(join(dir, `${output}.parquet`)); n++) output = `${prefix}${last}-c${n}`;
   const tmp = join(dir, `.${output}.parquet.tmp`);
   const manifest = join(dir, `.compact-${output}.inputs`);
   writeFileSync(manifest, JSON.stringify(small.map((f) => f.name)));
