@@ -1,5 +1,5 @@
 /** @module lake: the Parquet lake layout, the WAL → Parquet loader and per-partition compaction. */
-export { compactPartition, recoverCompaction } from './compactor.ts';
+export { compactPartition, MAX_MERGE_FILES, recoverCompaction } from './compactor.ts';
 export { copyByDay, DAYS_PER_COPY } from './copy-by-day.ts';
 export { damagedFileMessage, failsParquetFraming, type MovedFile, moveDamagedFile } from './damaged.ts';
 export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +47,29 @@ describe('log compaction recovery', () => {
 });
 
 describe('log compaction', () => {
+  it('merges at most 128 files at a time, oldest first', async () => {
+    const { dir, cleanup } = tempDir();
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    await connection.run('SET preserve_insertion_order = false');
+    const name = (n: number) => `web-${String(n).padStart(8, '0')}-1-0.parquet`;
+    await connection.run(`COPY (SELECT 1 AS line) TO '${join(dir, name(1))}' (FORMAT parquet)`);
+    for (let n = 2; n <= 130; n++) copyFileSync(join(dir, name(1)), join(dir, name(n)));
+    expect(await compactLogPartition(connection, dir, 'web-', 2)).toEqual({ inputs: 128 });
+    expect(
+      partitionFiles(dir)
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(['web-00000128-c.parquet', name(129), name(130)]);
+    const count = (
+      await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM '${dir}/*.parquet'`)
+    ).getRows();
+    expect(count).toEqual([[130]]);
+    connection.closeSync();
+    duck.closeSync();
+    cleanup();
+  });
+
   it('names its output anew when the newest input is an earlier merge, so readers never skip rows', async () => {
     const { dir, cleanup } = tempDir();
     const duck = await DuckDBInstance.create(':memory:');

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { partitionFiles, publish, sqlString, syncPath } from '../../lake/index.ts';
+import { MAX_MERGE_FILES, partitionFiles, publish, sqlString, syncPath } from '../../lake/index.ts';
 
 // Files at this size are left alone, so each byte is rewritten a bounded number of times.
 const TARGET_BYTES = 128 * 1024 * 1024;
@@ -51,8 +51,10 @@ export async function compactLogPartition(
   recoverLogCompaction(dir, prefix);
   // The number right after the prefix keeps `web-` from taking `web-intake-…` or another writer's files.
   const own = (name: string) => name.startsWith(prefix) && /^\d/.test(name.slice(prefix.length));
-  const small = partitionFiles(dir).filter((f) => own(f.name) && f.bytes < TARGET_BYTES);
-  if (small.length < minFiles) return undefined;
+  const candidates = partitionFiles(dir).filter((f) => own(f.name) && f.bytes < TARGET_BYTES);
+  if (candidates.length < minFiles) return undefined;
+  // Oldest first, at most MAX_MERGE_FILES a merge, as the events' compaction: a backlog is merged in turns.
+  const small = candidates.sort((a, b) => (a.name < b.name ? -1 : 1)).slice(0, MAX_MERGE_FILES);
   const last = small
     .map((f) => f.name.slice(prefix.length).split('-')[0] as string)
     .sort()
