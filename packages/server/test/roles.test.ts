@@ -16,7 +16,7 @@ import { startRoles } from '../src/app.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { encodeRecord, segmentName, segmentPath } from '../src/wal/index.ts';
-import { basicAuth, queryApi, segmentMessage, tempDir, testConfig } from './helpers.ts';
+import { basicAuth, nobodyCanRun, queryApi, segmentMessage, tempDir, testConfig } from './helpers.ts';
 import { BIN, exited, inletConfigFile } from './inlet-process.ts';
 
 describe('roles', () => {
@@ -212,7 +212,7 @@ describe('roles', () => {
   });
 
   // Only root can leave a folder another user may not write in, as a first start as root does.
-  it.skipIf(process.getuid?.() !== 0)(
+  it.skipIf(process.getuid?.() !== 0 || !nobodyCanRun(BIN))(
     'names a data_dir folder or file this user may not write in (left by root, run as nobody)',
     async () => {
       const temp = tempDir();
