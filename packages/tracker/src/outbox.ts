@@ -3,28 +3,44 @@ import type { WireEvent } from './types.ts';
 
 /** Unsent events kept per browser; beyond this the oldest go, so storage cannot fill up. */
 export const OUTBOX_LIMIT = 500;
+/**
+ * How long a beaconed event is sent again. The collector drops a repeated event id only within its
+ * dedup window (at least 24 hours), so a later copy of an event the beacon did deliver would count twice.
+ */
+export const BEACON_RESEND_MS = 24 * 60 * 60 * 1000;
 
-/** Events that failed to send, persisted so the next attempt, or the next page load, can retry them. */
+/** A stored event; `b` is when it went out by sendBeacon, which says nothing of whether it arrived. */
+type Entry = WireEvent & { b?: number };
+
+/**
+ * Events not known to have arrived, persisted so the next attempt, or the next page load, can send
+ * them: those that failed to send, and those handed to sendBeacon, which the browser drops when the
+ * collector is down.
+ */
 export function createOutbox(store: Store, key: string) {
-  const read = (): WireEvent[] => {
+  const entries = (): Entry[] => {
+    const now = Date.now();
+    const due = (event: Entry | null): boolean => !!event && (!event.b || now - event.b < BEACON_RESEND_MS);
     try {
       const events: unknown = JSON.parse(store.get(key) ?? '[]');
-      return Array.isArray(events) ? events : [];
+      return Array.isArray(events) ? events.filter(due) : [];
     } catch {
       return [];
     }
   };
-  const write = (events: WireEvent[]): void => {
+  const write = (events: Entry[]): void => {
     if (events.length) store.set(key, JSON.stringify(events.slice(-OUTBOX_LIMIT)));
     else store.del(key);
   };
   return {
-    read,
-    add(events: WireEvent[]): void {
-      write(read().concat(events));
+    read: (): WireEvent[] => entries().map(({ b: _, ...event }) => event),
+    /** Stores events; with `beaconed`, as handed to sendBeacon, so they are sent again only for a day. */
+    add(events: WireEvent[], beaconed?: boolean): void {
+      const b = beaconed ? Date.now() : undefined;
+      write(entries().concat(b ? events.map((event) => ({ ...event, b })) : events));
     },
     remove(ids: string[]): void {
-      write(read().filter((event) => !ids.includes(event.id)));
+      write(entries().filter((event) => !ids.includes(event.id)));
     },
     clear(): void {
       store.del(key);

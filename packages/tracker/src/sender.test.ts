@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BEACON_RESEND_MS } from './outbox.ts';
 import { createSender } from './sender.ts';
 import { createStore, type Store } from './store.ts';
 import type { WireBatch, WireEvent } from './types.ts';
@@ -246,6 +247,43 @@ describe('createSender', () => {
     sender.add(event('a'));
     sender.flush(true);
     expect(JSON.parse(store.get('q.wk_test') ?? '[]')).toHaveLength(1);
+  });
+
+  it('sends beaconed events again on the next page load, since a beacon to a collector that is down is lost', async () => {
+    // The browser accepts the beacon and drops it when the collector does not answer.
+    navigatorLike.sendBeacon.mockReset().mockReturnValue(true);
+    const store = memoryStore();
+    const leaving = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    leaving.add(event('a'));
+    leaving.add(event('b'));
+    leaving.flush(true);
+
+    createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    await until(() => delivered().length === 2);
+    expect(delivered().sort()).toEqual(['a', 'b']);
+    expect(received[0]?.batch.e[0]).not.toHaveProperty('b');
+    await until(() => store.get('q.wk_test') === null);
+  });
+
+  it('drops beaconed events after a day instead of sending them again, but still sends failed ones', async () => {
+    navigatorLike.sendBeacon.mockReset().mockReturnValue(true);
+    const store = memoryStore();
+    const leaving = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    leaving.add(event('beaconed'));
+    leaving.flush(true);
+    navigatorLike.onLine = false;
+    leaving.add(event('offline'));
+    leaving.flush(true);
+    navigatorLike.onLine = true;
+
+    // Past the collector's shortest dedup window a repeat would be stored twice.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + BEACON_RESEND_MS + 60_000);
+    const next = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    await next.retry();
+    clock.mockRestore();
+    expect(delivered()).toEqual(['offline']);
+    expect(store.get('q.wk_test')).toBeNull();
   });
 
   it('splits a large flush into requests under the 64 KiB beacon limit', async () => {

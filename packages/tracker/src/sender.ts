@@ -139,6 +139,8 @@ export function createSender(options: SenderOptions) {
       ) {
         outbox.add(batch);
       }
+      // A beacon the collector never got is lost without a trace, so the next page load sends it again.
+      else outbox.add(batch, true);
     }
   };
 
