@@ -40,4 +40,26 @@ describe('createIdentity', () => {
     expect(ids.anonymousId()).not.toBe(anonymous);
     expect(ids.sessionId(2)).not.toBe(session);
   });
+
+  it('keeps the session and the new user id while localStorage is full, rather than its last stored values', () => {
+    const data = new Map<string, string>();
+    const store = createStore({
+      getItem: (key) => data.get(key) ?? null,
+      setItem: (key, value) => {
+        if (data.size >= 2) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        data.set(key, value);
+      },
+      removeItem: (key) => void data.delete(key),
+    });
+    const ids = createIdentity(store);
+    const start = 1_800_000_000_000;
+    const first = ids.sessionId(start);
+    ids.setUserId('user-a');
+    // The site's own data fills the origin's quota; events keep coming a minute apart.
+    const later = Array.from({ length: 40 }, (_, i) => ids.sessionId(start + (i + 1) * 60_000));
+    expect(new Set(later)).toEqual(new Set([first]));
+    // Another user logs in on this browser: their events must not carry the first user's id.
+    ids.setUserId('user-b');
+    expect(ids.userId()).toBe('user-b');
+  });
 });

@@ -26,7 +26,12 @@ export function createStore(storage: StorageLike | null): Store {
       memory[key] = value;
       try {
         storage?.setItem(`inlet.${key}`, value);
-      } catch {}
+      } catch {
+        // Full storage keeps the old value, which get() would return instead of this one.
+        try {
+          storage?.removeItem(`inlet.${key}`);
+        } catch {}
+      }
     },
     del(key) {
       delete memory[key];
