@@ -328,6 +328,18 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('records no login for a user id it refuses, rather than one for the user identified before', async () => {
+    const context = await newContext();
+    const page = await open(context, '/shared-computer');
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(
+      `inlet.login('user-a'); inlet.login('eyJ${'x'.repeat(300)}'); inlet.track('after_login')`,
+    );
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after_login').length > 0);
+    expect(named(rows, 'login').map((row) => row.user_id)).toEqual(['user-a']);
+  });
+
   it('records a search that found nothing', async () => {
     const context = await newContext();
     const page = await open(context, '/help');

@@ -82,7 +82,8 @@ export function createTracker(options: TrackerOptions): Inlet {
     login(userId, traits) {
       // After identify() with the same id a second identify event would say nothing new.
       if (traits || ids.userId() !== String(userId)) inlet.identify(userId, traits);
-      inlet.track('login');
+      // An id identify() refused would leave this login to the user identified before.
+      if (ids.userId() === String(userId)) inlet.track('login');
     },
     search(query, resultsCount) {
       inlet.track('search', { query: String(query), results: Number(resultsCount) });
