@@ -392,6 +392,28 @@ describe('browser tracker', () => {
     expect(pageBeats[0]?.props).toEqual({ kind: 'page', interval: 1 });
   });
 
+  it('keeps the page heartbeat going past 30 minutes without input while a watched video plays', async () => {
+    const context = await newContext();
+    await context.clock.install();
+    const page = await open(context, '/lectures/long', { attrs: { 'data-heartbeat': '60' } });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate('makeVideo(2)');
+    await page.evaluate(`
+      const video = document.getElementById('lecture');
+      video.loop = true;
+      inlet.watch(video, { contentId: 'lecture-long', interval: 60 });
+      video.play();
+    `);
+    await page.waitForFunction(`!document.getElementById('lecture').paused`);
+    // Forty minutes of a lecture, watched without touching the page.
+    await page.clock.runFor(40 * 60_000);
+
+    const pageBeats = (rows: EventRow[]) =>
+      named(rows, 'heartbeat').filter((row) => row.props.kind === 'page');
+    const rows = await eventsOf(anonymousId, (all) => pageBeats(all).length > 30);
+    expect(pageBeats(rows).length).toBeGreaterThan(30);
+  });
+
   it('sends what is buffered through sendBeacon when the tab closes', async () => {
     const context = await newContext();
     const page = await open(context, '/article');

@@ -4,8 +4,11 @@ import { isVisible, onVisibilityChange } from './visibility.ts';
 const IDLE_MS = 30 * 60 * 1000;
 const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll', 'touchstart'];
 
-/** Calls `beat` every `seconds` while the tab is visible and someone used the page in the last 30 minutes. */
-export function startPageHeartbeat(seconds: number, beat: () => void): void {
+/**
+ * Calls `beat` every `seconds` while the tab is visible and someone used the page in the last 30 minutes;
+ * returns a function that counts as use, for what is not input (watching a video).
+ */
+export function startPageHeartbeat(seconds: number, beat: () => void): () => void {
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastInput = Date.now();
   const sync = (): void => {
@@ -19,4 +22,7 @@ export function startPageHeartbeat(seconds: number, beat: () => void): void {
   }
   onVisibilityChange(sync);
   sync();
+  return () => {
+    lastInput = Date.now();
+  };
 }

@@ -27,6 +27,7 @@ export function createTracker(options: TrackerOptions): Inlet {
   });
   const dnt = options.respectDnt && doNotTrack();
   const hashRouting = options.hashRouting === true;
+  let used = (): void => {};
   const blocked = (): boolean => dnt || store.get('optout') === '1';
   // The URL of the current page view, and its referrer: document.referrer first, then the previous SPA page.
   let href = '';
@@ -89,7 +90,11 @@ export function createTracker(options: TrackerOptions): Inlet {
       inlet.track('search', { query: String(query), results: Number(resultsCount) });
     },
     watch(media, watchOptions = {}) {
-      return watchMedia(media, watchOptions, inlet.track);
+      // Someone watching a lecture without touching the page is still on it.
+      return watchMedia(media, watchOptions, (name, props) => {
+        used();
+        inlet.track(name, props);
+      });
     },
     reset() {
       ids.clear();
@@ -124,6 +129,8 @@ export function createTracker(options: TrackerOptions): Inlet {
   }
   const heartbeat = options.heartbeat ?? 15;
   if (heartbeat > 0)
-    startPageHeartbeat(heartbeat, () => send('track', 'heartbeat', { kind: 'page', interval: heartbeat }));
+    used = startPageHeartbeat(heartbeat, () =>
+      send('track', 'heartbeat', { kind: 'page', interval: heartbeat }),
+    );
   return inlet;
 }
