@@ -32,4 +32,21 @@ describe('createOutbox', () => {
     store.set('q.wk', '{not json');
     expect(outbox.read()).toEqual([]);
   });
+
+  it('drops heartbeats before other events beyond the limit, so hours offline keep the page views', () => {
+    const outbox = createOutbox(createStore(null), 'q.wk');
+    const beat = (id: string): WireEvent => ({
+      ...event(id),
+      n: 'heartbeat',
+      p: { kind: 'media', interval: 15 },
+    });
+    outbox.add([event('signup')]);
+    for (let i = 0; i < OUTBOX_LIMIT + 100; i++) outbox.add([beat(`beat${i}`)]);
+    outbox.add([event('page')]);
+    const kept = outbox.read().map((e) => e.id);
+    expect(kept).toHaveLength(OUTBOX_LIMIT);
+    expect(kept[0]).toBe('signup');
+    expect(kept.at(-2)).toBe(`beat${OUTBOX_LIMIT + 99}`);
+    expect(kept.at(-1)).toBe('page');
+  });
 });

@@ -1,7 +1,7 @@
 import type { Store } from './store.ts';
 import type { WireEvent } from './types.ts';
 
-/** Unsent events kept per browser; beyond this the oldest go, so storage cannot fill up. */
+/** Unsent events kept per browser; beyond this heartbeats go, then the oldest, so storage cannot fill up. */
 export const OUTBOX_LIMIT = 500;
 /**
  * How long a beaconed event is sent again. The collector drops a repeated event id only within its
@@ -29,7 +29,11 @@ export function createOutbox(store: Store, key: string) {
     }
   };
   const write = (events: Entry[]): void => {
-    if (events.length) store.set(key, JSON.stringify(events.slice(-OUTBOX_LIMIT)));
+    // A long time offline with a video playing is mostly heartbeats: a lost one costs seconds of
+    // watch time, a lost page view or signup costs more.
+    let excess = events.length - OUTBOX_LIMIT;
+    const kept = events.filter((event) => !(excess > 0 && event.n === 'heartbeat' && excess--));
+    if (kept.length) store.set(key, JSON.stringify(kept.slice(-OUTBOX_LIMIT)));
     else store.del(key);
   };
   return {
