@@ -328,6 +328,25 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('ignores, with a warning, a user object given instead of its id', async () => {
+    const context = await newContext();
+    const page = await open(context, '/user-object');
+    const anonymousId = await anonymousIdOf(page);
+    const warnings: string[] = [];
+    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    // As "[object Object]" every user of the site became one user.
+    await page.evaluate(`inlet.identify({ id: 42, plan: 'pro' }); inlet.track('after_identify')`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after_identify').length > 0);
+    expect(rows.map((row) => [row.name ?? row.type, row.user_id])).toEqual([
+      ['page', null],
+      ['after_identify', null],
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^inlet: identify\(\) ignored: the user id must be a string/),
+    ]);
+  });
+
   it('records no login for a user id it refuses, rather than one for the user identified before', async () => {
     const context = await newContext();
     const page = await open(context, '/shared-computer');

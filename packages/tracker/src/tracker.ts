@@ -72,6 +72,11 @@ export function createTracker(options: TrackerOptions): Inlet {
     },
     identify(userId, traits) {
       if (!userId || blocked()) return;
+      // The user object instead of its id became "[object Object]", one user id for every user.
+      if (typeof userId !== 'string' && typeof userId !== 'number')
+        return console.warn(
+          'inlet: identify() ignored: the user id must be a string or a number, such as user.id.',
+        );
       // The collector refuses a longer id, and a kept one goes with every later event of this browser.
       if (String(userId).length > 200)
         return console.warn(
