@@ -6,7 +6,7 @@ import { InletError } from '../errors/index.ts';
 const DIST = join(import.meta.dirname, '..', '..', '..', 'tracker', 'dist');
 
 interface Bundle {
-  mtimeMs: number;
+  version: string;
   code: Buffer;
   hashed: string;
 }
@@ -16,15 +16,18 @@ function createBundleReader(dist: string) {
   let cached: Bundle | undefined;
   return (): Bundle => {
     const path = join(dist, 'inlet.js');
-    let mtimeMs: number;
+    const manifestPath = join(dist, 'manifest.json');
+    // Both files: a build writes inlet.js before the manifest, and a request in between must not
+    // keep the new code paired with the old hash.
+    let version: string;
     try {
-      mtimeMs = statSync(path).mtimeMs;
+      version = `${statSync(path).mtimeMs} ${statSync(manifestPath).mtimeMs}`;
     } catch {
       throw new InletError('NOT_FOUND', 'The browser tracker is not built; run npm run build.');
     }
-    if (cached?.mtimeMs !== mtimeMs) {
-      const manifest = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8')) as { hashed: string };
-      cached = { mtimeMs, code: readFileSync(path), hashed: manifest.hashed };
+    if (cached?.version !== version) {
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { hashed: string };
+      cached = { version, code: readFileSync(path), hashed: manifest.hashed };
     }
     return cached;
   };

@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { afterEach, expect, it } from 'vitest';
+import { registerTrackerRoutes } from './tracker-routes.ts';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+it('serves a new build under its hash when /inlet.js was asked for while the build was being written', async () => {
+  const dist = mkdtempSync(join(tmpdir(), 'inlet-tracker-dist-'));
+  const app = Fastify();
+  registerTrackerRoutes(app, dist);
+  cleanups.push(() => app.close());
+  cleanups.push(() => rmSync(dist, { recursive: true, force: true }));
+  /** Writes a file the way the build does, with its own modification time (builds are seconds apart). */
+  const write = (file: string, text: string, seconds: number): void => {
+    writeFileSync(join(dist, file), text);
+    utimesSync(join(dist, file), seconds, seconds);
+  };
+  const build = (code: string, hash: string, seconds: number, midway: () => Promise<unknown>) => {
+    write('inlet.js', code, seconds);
+    return midway().then(() => {
+      write(`inlet.${hash}.js`, code, seconds);
+      write('manifest.json', JSON.stringify({ hashed: `inlet.${hash}.js` }), seconds);
+    });
+  };
+  await build('/* v1 */', 'aaaaaaaa', 1_000, async () => {});
+  expect((await app.inject('/inlet.js')).body).toBe('/* v1 */');
+
+  // The build writes inlet.js first and the manifest last; a request in between came first.
+  await build('/* v2 */', 'bbbbbbbb', 2_000, () => app.inject('/inlet.js'));
+  const pinned = await app.inject('/inlet.bbbbbbbb.js');
+  expect(pinned.statusCode).toBe(200);
+  expect(pinned.body).toBe('/* v2 */');
+  expect((await app.inject('/inlet.aaaaaaaa.js')).statusCode).not.toBe(200);
+});
