@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
@@ -22,6 +22,7 @@ it('serves a new build under its hash when /inlet.js was asked for while the bui
     utimesSync(join(dist, file), seconds, seconds);
   };
   const build = (code: string, hash: string, seconds: number, midway: () => Promise<unknown>) => {
+    for (const file of readdirSync(dist)) if (/^inlet\.[0-9a-f]{8}\.js$/.test(file)) rmSync(join(dist, file));
     write('inlet.js', code, seconds);
     return midway().then(() => {
       write(`inlet.${hash}.js`, code, seconds);
@@ -37,4 +38,23 @@ it('serves a new build under its hash when /inlet.js was asked for while the bui
   expect(pinned.statusCode).toBe(200);
   expect(pinned.body).toBe('/* v2 */');
   expect((await app.inject('/inlet.aaaaaaaa.js')).statusCode).not.toBe(200);
+});
+
+it('never serves the next build under the previous hash, which caches keep for a year', async () => {
+  const dist = mkdtempSync(join(tmpdir(), 'inlet-tracker-dist-'));
+  const app = Fastify();
+  registerTrackerRoutes(app, dist);
+  cleanups.push(() => app.close());
+  cleanups.push(() => rmSync(dist, { recursive: true, force: true }));
+  writeFileSync(join(dist, 'inlet.aaaaaaaa.js'), '/* v1 */');
+  writeFileSync(join(dist, 'manifest.json'), JSON.stringify({ hashed: 'inlet.aaaaaaaa.js' }));
+  writeFileSync(join(dist, 'inlet.js'), '/* v1 */');
+  utimesSync(join(dist, 'inlet.js'), 1_000, 1_000);
+  expect((await app.inject('/inlet.aaaaaaaa.js')).body).toBe('/* v1 */');
+
+  // Mid-build: inlet.js is the next version, the manifest still names the previous one.
+  writeFileSync(join(dist, 'inlet.js'), '/* v2 */');
+  utimesSync(join(dist, 'inlet.js'), 2_000, 2_000);
+  const stale = await app.inject('/inlet.aaaaaaaa.js');
+  expect(stale.body).not.toBe('/* v2 */');
 });

@@ -9,7 +9,17 @@ interface Bundle {
   version: string;
   code: Buffer;
   hashed: string;
+  /** The hashed file's own bytes; mid-build, inlet.js may already be the next build. */
+  hashedCode: Buffer | undefined;
 }
+
+const readIfThere = (path: string): Buffer | undefined => {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+};
 
 /** The built tracker, re-read when a new build replaces it. */
 function createBundleReader(dist: string) {
@@ -27,7 +37,12 @@ function createBundleReader(dist: string) {
     }
     if (cached?.version !== version) {
       const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { hashed: string };
-      cached = { version, code: readFileSync(path), hashed: manifest.hashed };
+      cached = {
+        version,
+        code: readFileSync(path),
+        hashed: manifest.hashed,
+        hashedCode: readIfThere(join(dist, manifest.hashed)),
+      };
     }
     return cached;
   };
@@ -45,7 +60,7 @@ export function registerTrackerRoutes(app: FastifyInstance, dist = DIST) {
   );
   app.get<{ Params: { hash: string } }>('/inlet.:hash', async (request, reply) => {
     const current = bundle();
-    if (`inlet.${request.params.hash}` !== current.hashed) {
+    if (`inlet.${request.params.hash}` !== current.hashed || !current.hashedCode) {
       throw new InletError(
         'NOT_FOUND',
         `No tracker build ${request.params.hash}; the current one is /${current.hashed}.`,
@@ -55,6 +70,6 @@ export function registerTrackerRoutes(app: FastifyInstance, dist = DIST) {
       .type('text/javascript; charset=utf-8')
       .header('Cache-Control', 'public, max-age=31536000, immutable')
       .header('Access-Control-Allow-Origin', '*')
-      .send(current.code);
+      .send(current.hashedCode);
   });
 }
