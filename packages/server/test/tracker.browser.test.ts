@@ -486,6 +486,27 @@ describe('browser tracker', () => {
     expect(rows.map((row) => row.name)).toEqual(['after_opt_in']);
   });
 
+  it('sends nothing on the next page load after optOut(), not even events another tab stored', async () => {
+    const context = await newContext();
+    const page = await open(context, '/opted-out');
+    const stored = await page.evaluate(`
+      inlet.optOut();
+      // What a second tab, still open, stored when its send failed after the opt-out.
+      const event = { id: 'stored-after-opt-out', t: 'track', n: 'from_other_tab', ts: Date.now(), a: 'anon', s: 'session', url: location.href, c: {} };
+      localStorage.setItem('inlet.q.${WRITE_KEY}', JSON.stringify([event]));
+      localStorage.getItem('inlet.q.${WRITE_KEY}') !== null;
+    `);
+    expect(stored).toBe(true);
+    const collects: string[] = [];
+    context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
+    await page.reload();
+    await page.evaluate('window.inletReady()');
+    // The outbox is retried a second after load.
+    await page.waitForTimeout(2000);
+    expect(collects).toEqual([]);
+    expect(await page.evaluate(`localStorage.getItem('inlet.q.${WRITE_KEY}')`)).toBeNull();
+  });
+
   it('loads inlet.js from the collector and sends to that origin without data-api', async () => {
     const context = await newContext();
     const page = await context.newPage();

@@ -29,6 +29,8 @@ export function createTracker(options: TrackerOptions): Inlet {
   const hashRouting = options.hashRouting === true;
   let used = (): void => {};
   const blocked = (): boolean => dnt || store.get('optout') === '1';
+  // Another tab may have stored events after this browser opted out; they are not sent either.
+  if (blocked()) sender.clear();
   // The URL of the current page view, and its referrer: document.referrer first, then the previous SPA page.
   let href = '';
   let referrer = document.referrer;
