@@ -84,10 +84,18 @@ export function modelTests(
   return tests;
 }
 
-/** Runs each test; a test that cannot run is an error, which fails like a failing test. */
-export async function runDataTests(engine: BuildEngine, tests: DataTest[]): Promise<DataTestResult[]> {
+/**
+ * Runs each test; a test that cannot run is an error, which fails like a failing test. Once signal
+ * aborts, the tests not yet run are left out.
+ */
+export async function runDataTests(
+  engine: BuildEngine,
+  tests: DataTest[],
+  signal?: AbortSignal,
+): Promise<DataTestResult[]> {
   const results: DataTestResult[] = [];
   for (const test of tests) {
+    if (signal?.aborted) break;
     try {
       const count = await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${asSubquery(test.sql)} AS failing`);
       const failures = Number(count[0]?.n ?? 0);

@@ -330,6 +330,21 @@ GROUP BY ALL`,
     ]);
   });
 
+  it('inlet test stops its running test when its signal aborts (a workflow timed out), rather than leave it running', async () => {
+    project('models/endless.sql', 'SELECT 1 AS x');
+    expect((await run({ selectors: ['endless'] })).ok).toBe(true);
+    project(
+      'models/endless.yaml',
+      'tests:\n  - name: never_ends\n    sql: SELECT x FROM {{ this }}, range(1000000000000) AS r WHERE random() < 0\n',
+    );
+    const abort = new AbortController();
+    const tested = testModels({ config, selectors: ['endless'], signal: abort.signal });
+    setTimeout(() => abort.abort(new Error('the run took longer than its timeout')), 300);
+    await expect(tested).rejects.toThrow('the run took longer than its timeout');
+    rmSync(join(config.project_dir, 'models', 'endless.sql'));
+    rmSync(join(config.project_dir, 'models', 'endless.yaml'));
+  });
+
   it('a model that reads a table not in the lake yet is skipped when it says so, failed otherwise', async () => {
     project('models/traffic.sql', 'SELECT path, count(*) AS hits FROM access_logs GROUP BY ALL');
     project('models/traffic.yaml', 'skip_when_missing: [access_logs]');

@@ -178,6 +178,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
           name: t.name,
           sql: renderTemplate(t.sql, publishedValues(config.timezone, '')),
         })),
+      options.signal,
     );
     const models = [...results.values()];
     // A skipped model (an optional input is missing, or something upstream failed) is not itself a

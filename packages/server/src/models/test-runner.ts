@@ -13,6 +13,8 @@ export async function testModels(options: {
   selectors?: string[];
   /** This process's loader's, when it has one: see createBuildEngine. */
   leases?: ReadLeases;
+  /** Stops the test running (a workflow's timeout, inlet stopping); the tests then reject with its reason. */
+  signal?: AbortSignal;
 }): Promise<{ ok: boolean; tests: DataTestResult[] }> {
   const { config } = options;
   const { project, graph } = openProject(config);
@@ -22,7 +24,10 @@ export async function testModels(options: {
     layout: dataLayout(config.data_dir),
     leases: options.leases,
   });
+  const interrupt = () => engine.connection.interrupt();
+  options.signal?.addEventListener('abort', interrupt);
   try {
+    options.signal?.throwIfAborted();
     await engine.refreshViews();
     const values = (self: string) => publishedValues(config.timezone, self);
     const views = engine.viewNames();
@@ -57,9 +62,11 @@ export async function testModels(options: {
           name: test.name,
           sql: renderTemplate(test.sql, values('')),
         });
-    const results = [...missing, ...(await runDataTests(engine, tests))];
+    const results = [...missing, ...(await runDataTests(engine, tests, options.signal))];
+    options.signal?.throwIfAborted();
     return { ok: results.every((r) => r.status === 'pass'), tests: results };
   } finally {
+    options.signal?.removeEventListener('abort', interrupt);
     engine.close();
   }
 }

@@ -82,7 +82,7 @@ export function createStepHandlers(options: {
       }
     },
     async test(selectors, context) {
-      const result = await testModels({ config, selectors, leases: options.leases });
+      const result = await testModels({ config, selectors, leases: options.leases, signal: context.signal });
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok)
         throw new InletError(
