@@ -374,6 +374,33 @@ GROUP BY ALL`,
     );
     rmSync(join(config.project_dir, 'models', 'reads_itself.sql'));
   });
+  it('a CTE named after the table it reads still counts that table as an input', async () => {
+    project(
+      'models/server_errors.sql',
+      'WITH access_logs AS (SELECT * FROM access_logs WHERE status >= 500) SELECT path, count(*) AS errors FROM access_logs GROUP BY ALL',
+    );
+    project('models/server_errors.yaml', 'skip_when_missing: [access_logs]');
+    project(
+      'models/signed_in.sql',
+      'WITH events AS (SELECT * FROM events WHERE user_id IS NOT NULL), counted AS (SELECT count(*) AS n FROM events) SELECT n FROM counted',
+    );
+    project(
+      'models/countdown.sql',
+      'WITH RECURSIVE countdown(n) AS (SELECT 3 UNION ALL SELECT n - 1 FROM countdown WHERE n > 1) SELECT n FROM countdown',
+    );
+    const result = await run({ selectors: ['countdown', 'server_errors', 'signed_in'] });
+    expect(result.models.map((m) => [m.name, m.status, m.inputs])).toEqual([
+      ['countdown', 'success', []],
+      ['server_errors', 'skipped', ['access_logs']],
+      ['signed_in', 'success', ['events']],
+    ]);
+    expect(readLakeTable(join(config.data_dir, 'lake', 'marts', 'signed_in'))?.depends_on).toEqual([
+      'events',
+    ]);
+    for (const file of ['countdown.sql', 'server_errors.sql', 'server_errors.yaml', 'signed_in.sql'])
+      rmSync(join(config.project_dir, 'models', file));
+  });
+
   it('writes a wide table mart in row groups of at most 32 MB, and keeps the order of one with ORDER BY', async () => {
     // 150,000 rows of ~650 bytes: two row groups of up to 122,880 rows without the byte cap.
     const wide =

@@ -3,21 +3,37 @@ import { sqlString } from '../lake/index.ts';
 
 export type SelectAnalysis = { ok: true; tables: string[] } | { ok: false; reason: string };
 
-function collect(node: unknown, tables: Set<string>, ctes: Set<string>): void {
+interface CteEntry {
+  key?: string;
+  value?: { query?: { node?: { type?: string } } };
+}
+
+/**
+ * Adds the tables the tree reads to tables. A name in ctes is a CTE, not a table; a CTE's own query
+ * sees the CTEs before it and, only when recursive, itself: in WITH events AS (SELECT … FROM events)
+ * the inner events is the table.
+ */
+function collect(node: unknown, tables: Set<string>, ctes: ReadonlySet<string>): void {
   if (Array.isArray(node)) {
     for (const item of node) collect(item, tables, ctes);
     return;
   }
   if (!node || typeof node !== 'object') return;
   const record = node as Record<string, unknown>;
-  const map = (record.cte_map as { map?: Array<{ key?: string }> } | undefined)?.map;
-  for (const entry of map ?? []) if (entry.key) ctes.add(entry.key.toLowerCase());
+  let visible = ctes;
+  for (const entry of (record.cte_map as { map?: CteEntry[] } | undefined)?.map ?? []) {
+    const key = entry.key?.toLowerCase();
+    const recursive = entry.value?.query?.node?.type === 'RECURSIVE_CTE_NODE';
+    collect(entry.value, tables, recursive && key ? new Set([...visible, key]) : visible);
+    if (key) visible = new Set([...visible, key]);
+  }
   if (record.type === 'BASE_TABLE' && typeof record.table_name === 'string') {
     const schema =
       typeof record.schema_name === 'string' && record.schema_name ? `${record.schema_name}.` : '';
-    tables.add(`${schema}${record.table_name}`);
+    if (schema || !visible.has(record.table_name.toLowerCase())) tables.add(`${schema}${record.table_name}`);
   }
-  for (const value of Object.values(record)) collect(value, tables, ctes);
+  for (const [field, value] of Object.entries(record))
+    if (field !== 'cte_map') collect(value, tables, visible);
 }
 
 /**
@@ -42,7 +58,6 @@ export async function analyzeSelect(connection: DuckDBConnection, sql: string): 
   if ((tree.statements?.length ?? 0) !== 1)
     return { ok: false, reason: `a model must be one SELECT statement, not ${tree.statements?.length ?? 0}` };
   const tables = new Set<string>();
-  const ctes = new Set<string>();
-  collect(tree.statements, tables, ctes);
-  return { ok: true, tables: [...tables].filter((t) => !ctes.has(t.toLowerCase())).sort() };
+  collect(tree.statements, tables, new Set());
+  return { ok: true, tables: [...tables].sort() };
 }
