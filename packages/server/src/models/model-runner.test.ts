@@ -401,6 +401,33 @@ GROUP BY ALL`,
       rmSync(join(config.project_dir, 'models', file));
   });
 
+  it('an incremental model by key whose first build found no rows builds whole next time, not against an empty table', async () => {
+    project(
+      'models/last_export.sql',
+      `/*---
+materialized: incremental
+unique_key: user_id
+---*/
+SELECT user_id, max(ts) AS last_ts FROM events WHERE name = 'report_exported'
+{% if is_incremental %} AND ts > (SELECT max(last_ts) FROM {{ this }}) {% endif %}
+GROUP BY ALL`,
+    );
+    expect((await run({ selectors: ['last_export'] })).models[0]).toMatchObject({
+      status: 'success',
+      rows: 0,
+    });
+    await writeEvents(dataLayout(config.data_dir), [
+      { ts: '2026-10-07T09:00:00Z', name: 'report_exported', user_id: 'u2' },
+    ]);
+    expect((await run({ selectors: ['last_export'] })).models[0]).toMatchObject({
+      status: 'success',
+      mode: 'full',
+      rows: 1,
+    });
+    expect((await run({ selectors: ['last_export'] })).models[0]).toMatchObject({ mode: 'merge', rows: 1 });
+    rmSync(join(config.project_dir, 'models', 'last_export.sql'));
+  });
+
   it('writes a wide table mart in row groups of at most 32 MB, and keeps the order of one with ORDER BY', async () => {
     // 150,000 rows of ~650 bytes: two row groups of up to 122,880 rows without the byte cap.
     const wide =

@@ -88,6 +88,19 @@ function plan(
   };
 }
 
+/**
+ * The published version a build by key adds to: none when it holds no rows, as for a model by dt.
+ * A first build that found nothing left is_incremental filters such as ts > (SELECT max(ts) FROM
+ * {{ this }}) comparing with NULL, and every later build added nothing.
+ */
+async function mergeTarget(step: BuildStep, current: string | undefined): Promise<string | undefined> {
+  const { engine, node } = step;
+  if (!current || node.config.materialized !== 'incremental' || partitionedByDt(node)) return current;
+  if (!engine.viewNames().has(node.name)) return current;
+  const [row] = await engine.rows(`SELECT EXISTS (SELECT 1 FROM ${quoteName(node.name)}) AS found`);
+  return row?.found === true ? current : undefined;
+}
+
 /** The table names a reader means, whatever the spelling: main.events and Events are events. */
 const canonical = (name: string) => name.toLowerCase().replace(/^main\./, '');
 
@@ -102,7 +115,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
   const started = performance.now();
   const versions = tableVersions(join(step.marts, node.name));
   const current = versions.current();
-  const { mode, window, incremental } = plan(step, current);
+  const { mode, window, incremental } = plan(step, await mergeTarget(step, current));
   const done = (
     result: Omit<ModelResult, 'name' | 'kind' | 'ms' | 'mode' | 'tests'> & { tests?: DataTestResult[] },
   ) => ({
