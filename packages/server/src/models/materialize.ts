@@ -155,6 +155,20 @@ export function seedSql(node: ProjectNode): string {
   return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true, delim = ',', quote = '"', escape = '"')`;
 }
 
+/**
+ * Fails when a seed came out as one column whose name holds another separator: with the dialect
+ * fixed, a spreadsheet's semicolon- or tab-separated export reads as one column named "id;name".
+ */
+export function checkSeedColumns(node: ProjectNode, columns: Map<string, string>): void {
+  const [header] = [...columns.keys()];
+  const separator = columns.size === 1 ? [';', '\t', '|'].find((s) => header?.includes(s)) : undefined;
+  if (separator === undefined) return;
+  throw new InletError(
+    'MODEL_INVALID',
+    `${node.path}: its header "${header}" is one column with ${separator === '\t' ? 'a tab' : separator} in it; a seed is comma-separated, so export it as CSV with commas (or replace each ${separator === '\t' ? 'tab' : separator} with a comma).`,
+  );
+}
+
 /** The view that reads a staging directory, so tests see a build before anyone else does. */
 export function stagingViewSql(staging: string): string {
   return `SELECT * FROM read_parquet(${sqlString(join(staging, '**', '*.parquet'))}, hive_partitioning = false, union_by_name = true)`;

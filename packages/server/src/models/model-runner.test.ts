@@ -257,6 +257,16 @@ GROUP BY ALL`,
     );
     project('seeds/plans.csv', 'id,name,note\n1,free,"a, b"\n2,team,\n');
     expect(statuses(await run({ selectors: ['plans'] }))).toEqual({ plans: 'success' });
+    // A spreadsheet's semicolon-separated export came out as one column named "id;name".
+    project('seeds/plans.csv', 'id;name\r\n1;free\r\n2;team\r\n');
+    const semicolons = await run({ selectors: ['plans'] });
+    expect(semicolons.models[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(
+        /plans\.csv: its header "id;name" is one column with ; in it; a seed is comma-separated/,
+      ),
+    });
+    expect(await rows('SELECT column_name FROM (DESCRIBE plans)')).toEqual([['id'], ['name'], ['note']]);
     rmSync(join(temp.dir, 'project', 'seeds', 'plans.csv'));
   });
 

@@ -8,6 +8,7 @@ import {
   type BuildMode,
   checkIncrementalColumns,
   checkSameColumns,
+  checkSeedColumns,
   DAY,
   describeSelect,
   FULL_WINDOW,
@@ -163,6 +164,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
   let staging: string | undefined;
   try {
     const columns = await describeSelect(engine, sql);
+    if (node.kind === 'seed') checkSeedColumns(node, columns);
     checkIncrementalColumns(node, columns);
     if (incremental)
       checkSameColumns(node, await describeSelect(engine, `SELECT * FROM ${quoteName(node.name)}`), columns);
