@@ -340,6 +340,21 @@ GROUP BY ALL`,
     ]);
   });
 
+  it('inlet test runs a tests/ file that reads tables without ref() too, when it tests everything', async () => {
+    project('tests/no_anonymous_logins.sql', "SELECT * FROM events WHERE name = 'login' AND user_id IS NULL");
+    project('tests/known_users.sql', "SELECT * FROM events WHERE user_id NOT IN ('u1', 'u2', 'u3')");
+    const all = await testModels({ config });
+    expect(all.tests.filter((t) => t.model === '').map((t) => [t.name, t.status, t.failures])).toEqual([
+      ['known_users', 'fail', 1],
+      ['no_anonymous_logins', 'pass', 0],
+    ]);
+    expect(all.ok).toBe(false);
+    const one = await testModels({ config, selectors: ['users'] });
+    expect(one.tests.map((t) => t.name)).not.toContain('known_users');
+    rmSync(join(config.project_dir, 'tests', 'no_anonymous_logins.sql'));
+    rmSync(join(config.project_dir, 'tests', 'known_users.sql'));
+  });
+
   it('inlet test stops its running test when its signal aborts (a workflow timed out), rather than leave it running', async () => {
     project('models/endless.sql', 'SELECT 1 AS x');
     expect((await run({ selectors: ['endless'] })).ok).toBe(true);

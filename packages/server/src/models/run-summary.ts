@@ -26,7 +26,7 @@ export function summarizeModel(result: ModelResult): string {
 
 /** One line per data test. */
 export function summarizeTest(result: DataTestResult): string {
-  const head = `${result.status === 'pass' ? 'pass' : result.status === 'fail' ? 'FAIL' : 'ERROR'}  ${result.model}: ${result.name}`;
+  const head = `${result.status === 'pass' ? 'pass' : result.status === 'fail' ? 'FAIL' : 'ERROR'}  ${result.model ? `${result.model}: ` : ''}${result.name}`;
   if (result.status === 'fail')
     return `${head} — ${result.failures} row${result.failures === 1 ? '' : 's'}, e.g. ${JSON.stringify(result.sample[0] ?? {})}`;
   return result.status === 'error' ? `${head} — ${result.message}` : head;

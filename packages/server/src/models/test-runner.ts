@@ -55,8 +55,11 @@ export async function testModels(options: {
         ),
       );
     }
+    // A test that refs no model (it reads events, a source table) belongs to no selector: it runs
+    // when everything is tested, not never.
+    const everything = (options.selectors ?? []).length === 0;
     for (const test of project.tests)
-      if (test.refs.some((r) => selected.has(r)))
+      if (test.refs.length === 0 ? everything : test.refs.some((r) => selected.has(r)))
         tests.push({
           model: test.refs.join(', '),
           name: test.name,

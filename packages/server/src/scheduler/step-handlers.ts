@@ -89,7 +89,7 @@ export function createStepHandlers(options: {
           'DATA_TEST_FAILED',
           `tests failed: ${result.tests
             .filter((t) => t.status !== 'pass')
-            .map((t) => `${t.model}: ${t.name}`)
+            .map((t) => (t.model ? `${t.model}: ${t.name}` : t.name))
             .join(', ')}`,
         );
     },
