@@ -6,15 +6,37 @@ export type Catchup = 'latest' | 'all' | 'none';
 export const ON_TIME_MS = 90_000;
 // A per-second cron over a long downtime could enumerate millions of times; this bounds the walk.
 const MAX_WALK = 100_000;
+/**
+ * cron-parser answers by where it starts: started inside the hour that repeats when clocks go back,
+ * "30 1 * * *" came due again at 01:30 EST after 01:30 EDT; started just before clocks went forward,
+ * "30 2 * * *" skipped the day. Walked across the change from earlier, it runs the first of a
+ * repeated time and a missing one an hour later, so a walk near a change starts this long before.
+ */
+const LEAD_MS = 3 * 3_600_000;
+
+const offsetAt = (timezone: string, time: number) =>
+  new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' })
+    .formatToParts(time)
+    .find((part) => part.type === 'timeZoneName')?.value;
+
+/**
+ * Where a walk to the times after `after` starts: there, or LEAD_MS before when the zone's clocks
+ * change near it (always starting early cost a per-second cron 10,800 steps, 0.6 s, every tick).
+ */
+const walkStart = (timezone: string, after: number) =>
+  offsetAt(timezone, after - LEAD_MS) === offsetAt(timezone, after + LEAD_MS) ? after : after - LEAD_MS;
 
 /** Cron times in (after, now], oldest first, in the workflow's time zone. */
 export function cronTimes(cron: string, timezone: string, after: number, now: number): number[] {
-  const expression = CronExpressionParser.parse(cron, { currentDate: new Date(after), tz: timezone });
+  const expression = CronExpressionParser.parse(cron, {
+    currentDate: new Date(walkStart(timezone, after)),
+    tz: timezone,
+  });
   const out: number[] = [];
   for (let i = 0; i < MAX_WALK; i++) {
     const next = expression.next().getTime();
     if (next > now) break;
-    out.push(next);
+    if (next > after) out.push(next);
   }
   return out;
 }
@@ -41,7 +63,12 @@ export function dueTimes(options: {
 
 /** The next time the cron fires after now. */
 export function nextTime(cron: string, timezone: string, now: number): number {
-  return CronExpressionParser.parse(cron, { currentDate: new Date(now), tz: timezone })
-    .next()
-    .getTime();
+  const expression = CronExpressionParser.parse(cron, {
+    currentDate: new Date(walkStart(timezone, now)),
+    tz: timezone,
+  });
+  for (;;) {
+    const next = expression.next().getTime();
+    if (next > now) return next;
+  }
 }

@@ -103,6 +103,25 @@ describe('due times', () => {
       '2026-11-21T20:00:00.000Z',
     ]);
   });
+  it('runs each time once on the nights clocks change, as the scheduler ticks across them', () => {
+    const ticked = (cron: string, timezone: string, from: string, hours: number) => {
+      const times: number[] = [];
+      const start = Date.parse(from);
+      for (let after = start; after < start + hours * HOUR; after += 300_000)
+        times.push(...dueTimes({ cron, timezone, after, now: after + 300_000, catchup: 'all', limit: 24 }));
+      return times.map((t) => new Date(t).toISOString().slice(0, 16));
+    };
+    // Back: 01:30 comes twice (EDT, then EST); it runs the first time only.
+    expect(ticked('30 1 * * *', 'America/New_York', '2026-11-01T04:00:00Z', 4)).toEqual(['2026-11-01T05:30']);
+    expect(ticked('30 2 * * *', 'Europe/Berlin', '2026-10-24T23:00:00Z', 4)).toEqual(['2026-10-25T00:30']);
+    expect(ticked('0 * * * *', 'America/New_York', '2026-11-01T04:30:00Z', 3)).toEqual([
+      '2026-11-01T05:00',
+      '2026-11-01T06:00',
+      '2026-11-01T07:00',
+    ]);
+    // Forward: 02:30 does not exist that night; it runs at 03:30 EDT rather than not at all.
+    expect(ticked('30 2 * * *', 'America/New_York', '2026-03-08T05:00:00Z', 4)).toEqual(['2026-03-08T07:30']);
+  });
 });
 
 describe('scheduler', () => {
