@@ -105,4 +105,24 @@ describe('catalog and runs over HTTP', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('INVALID_FIELD');
   });
+
+  it('shows a run whose process died as abandoned without a scheduler, as inlet runs does', async () => {
+    const id = runs.claim({
+      workflow: 'killed',
+      scheduledFor: null,
+      trigger: 'manual',
+      owner: 'gone:1',
+    }) as number;
+    runs.start(id);
+    runs.startStep(id, 0, 'sync crm');
+    // Its process was killed ten minutes ago: its last heartbeat is that old.
+    state.db
+      .prepare('UPDATE workflow_runs SET heartbeat_at = ? WHERE id = ?')
+      .run(new Date(Date.now() - 600_000).toISOString(), id);
+    expect((await get('/api/runs?workflow=killed')).json().runs).toMatchObject([{ id, status: 'abandoned' }]);
+    expect((await get(`/api/runs/${id}`)).json()).toMatchObject({
+      status: 'abandoned',
+      steps: [{ step: 'sync crm', status: 'failed' }],
+    });
+  });
 });

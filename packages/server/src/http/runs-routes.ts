@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { InletError } from '../errors/index.ts';
-import { RUN_STATUSES, type RunHistory } from '../scheduler/index.ts';
+import { RUN_STATUSES, type RunHistory, STALE_RUN_MS } from '../scheduler/index.ts';
 import { createTokenCheck } from './query-routes.ts';
 
 const STATUSES: readonly string[] = RUN_STATUSES;
@@ -23,6 +23,10 @@ export function registerRunsRoutes(app: FastifyInstance, options: { runs: RunHis
   const { runs } = options;
   app.register(async (scope) => {
     scope.addHook('onRequest', createTokenCheck(options.apiToken));
+    // A run whose process died shows as such in a process without a scheduler (--role web) too.
+    scope.addHook('preHandler', async () => {
+      runs.abandonStale(STALE_RUN_MS);
+    });
     scope.get('/api/runs', async (request) => ({
       runs: runs.list(parseListQuery(request.query as Record<string, string | undefined>)),
     }));
