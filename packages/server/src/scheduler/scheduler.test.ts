@@ -198,6 +198,24 @@ describe('scheduler', () => {
     });
   });
 
+  it('a workflow whose times cannot be worked out fails alone; the others still run', async () => {
+    const { source } = counterSource();
+    const s = setup({ source });
+    // cron-parser gives up on an hourly cron on Lord Howe Island after its clocks go back.
+    const broken = { ...workflow({ name: 'island' }), timezone: 'Australia/Lord_Howe' };
+    let clock = Date.parse('2026-04-04T13:30:00Z');
+    const scheduler = s.scheduler({ workflows: [broken, workflow({ name: 'hourly' })], now: () => clock });
+    await scheduler.tick();
+    clock += HOUR;
+    await scheduler.tick();
+    await scheduler.idle();
+    expect(s.history.list().map((r) => [r.workflow, r.scheduled_for])).toEqual([
+      ['hourly', '2026-04-04T14:00:00.000Z'],
+    ]);
+    await scheduler.stop();
+    s.state.close();
+  });
+
   it('owes nothing for the times that came due while a workflow was disabled', async () => {
     const { source } = counterSource();
     const s = setup({ source });

@@ -106,14 +106,25 @@ export function createScheduler(options: {
       // decides once the run ends: a run longer than the cron's period queued a run every period
       // behind it, a backlog without end.
       if ((unfinished.get(workflow.name) ?? 0) > 0) continue;
-      const times = dueTimes({
-        cron: workflow.cron,
-        timezone: workflow.timezone,
-        after: cursor.at,
-        now: at,
-        catchup: workflow.catchup,
-        limit: workflow.catchup_limit,
-      });
+      let times: number[];
+      try {
+        times = dueTimes({
+          cron: workflow.cron,
+          timezone: workflow.timezone,
+          after: cursor.at,
+          now: at,
+          catchup: workflow.catchup,
+          limit: workflow.catchup_limit,
+        });
+      } catch (error) {
+        // cron-parser can give up on a cron in a zone whose clocks just changed (Lord Howe Island's
+        // half hour): that workflow waits for a later tick, the others run; its cursor stays put.
+        logger.error(
+          { err: error, workflow: workflow.name },
+          'the next times of this workflow could not be worked out',
+        );
+        continue;
+      }
       for (const time of times) {
         const trigger = at - time > 90_000 ? 'catchup' : 'schedule';
         const id = history.claim({
