@@ -11,6 +11,8 @@ export interface ColumnPlan {
   csvType: string;
   /** A DuckDB expression over the field, written {} (e.g. unhex({})); the field itself when absent. */
   convert?: string;
+  /** The lake type where convert makes it another than csvType (a BOOLEAN from MySQL's tinyint(1)). */
+  lakeType?: string;
   /**
    * A DuckDB expression over the lake value, written {}, that orders values as the source does where
    * the lake type does not (numbers kept as text); a cursor's greatest value is taken by it.

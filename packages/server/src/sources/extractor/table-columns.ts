@@ -29,7 +29,7 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
   if (table.deletedColumn) {
     const deleted = need(table.deletedColumn, 'deleted_column');
     // The merged view hides rows whose deleted column is not NULL; a false flag is not NULL.
-    if (deleted.csvType === 'BOOLEAN')
+    if ((deleted.lakeType ?? deleted.csvType) === 'BOOLEAN')
       throw fail(
         `deleted_column "${table.deletedColumn}" is a boolean; it must be NULL for live rows (a deleted_at time). ` +
           `Use a query with CASE WHEN ${table.deletedColumn} THEN now() END AS deleted_at.`,

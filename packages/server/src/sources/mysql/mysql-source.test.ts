@@ -245,6 +245,30 @@ describe('mysql source', () => {
     }
   });
 
+  it('refuses a BOOLEAN or BIT(1) deleted_column, whose false is not NULL and would hide every row', async () => {
+    await sql(
+      'CREATE TABLE flagged (id INT PRIMARY KEY, updated_at DATETIME, is_deleted BOOLEAN, gone BIT(1))',
+    );
+    await sql("INSERT INTO flagged VALUES (1, '2026-11-01', FALSE, b'0'), (2, '2026-11-01', TRUE, b'1')");
+    const merge = { table: `${db}.flagged`, mode: 'merge', primary_key: 'id', cursor: 'updated_at' };
+    const h = await createSourceHarness([
+      source([{ ...merge, deleted_column: 'is_deleted' }]),
+      { ...source([{ ...merge, deleted_column: 'gone' }]), name: 'bits' },
+    ]);
+    try {
+      await expect(h.sync('shop')).rejects.toMatchObject({
+        code: 'SOURCE_SCHEMA_INVALID',
+        message: expect.stringMatching(/deleted_column "is_deleted" is a boolean/),
+      });
+      await expect(h.sync('bits')).rejects.toMatchObject({
+        code: 'SOURCE_SCHEMA_INVALID',
+        message: expect.stringMatching(/deleted_column "gone" is a boolean/),
+      });
+    } finally {
+      h.close();
+    }
+  });
+
   it('never shows the password and refuses LOCAL INFILE', async () => {
     const url = 'mysql://root:s3cret-Pa55@127.0.0.1:1/test';
     const h = await createSourceHarness([source([{ table: 'x' }], { url })]);

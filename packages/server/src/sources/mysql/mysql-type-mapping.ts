@@ -79,12 +79,16 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
       read,
       plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}) },
     });
+    const boolean = (read: MysqlRead, sourceType: string, csvType: string, convert: string): MysqlColumn => ({
+      read,
+      plan: { name: field.name, sourceType, csvType, convert, lakeType: 'BOOLEAN' },
+    });
     const integer = INTEGERS[field.type];
     if (integer) {
       const [name, signed, unsignedType] = integer;
       // BOOLEAN is tinyint(1) in MySQL; any non-zero value is true.
       if (field.type === T.TINY && field.length === 1)
-        return column('text', 'tinyint(1)', 'TINYINT', '{} <> 0');
+        return boolean('text', 'tinyint(1)', 'TINYINT', '{} <> 0');
       return column('text', `${name}${unsigned ? ' unsigned' : ''}`, unsigned ? unsignedType : signed);
     }
     switch (field.type) {
@@ -119,7 +123,7 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
         return column('text', 'time', 'VARCHAR');
       case T.BIT:
         return field.length === 1
-          ? column('hex', 'bit(1)', 'VARCHAR', "CAST('0x' || {} AS UBIGINT) <> 0")
+          ? boolean('hex', 'bit(1)', 'VARCHAR', "CAST('0x' || {} AS UBIGINT) <> 0")
           : column('hex', `bit(${field.length})`, 'VARCHAR', "CAST('0x' || {} AS UBIGINT)");
       case T.JSON:
         return column('json', 'json', 'VARCHAR', JSON_FROM_TEXT);
