@@ -41,13 +41,17 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
  * ` WHERE <cursor> > <saved value>` once a cursor was saved, else nothing (the first run copies all
  * rows). merge reads `>=`: a row that commits after a run with the cursor value the run saved last
  * (several rows updated in one second of a DATETIME) would otherwise never be copied. The rows read
- * again are versions the table has, and the view keeps the one copied last.
+ * again are versions the table has, and the view keeps the one copied last. A saved null means the
+ * rows copied so far all had a NULL cursor: only rows with one are new.
  */
 export function cursorCondition(
   table: TableTarget,
   position: unknown,
-  compare: (column: string, operator: '>' | '>=', value: string) => string,
+  sql: { column(name: string): string; literal(value: string): string },
 ): string {
-  if (!table.cursor || typeof position !== 'string') return '';
-  return ` WHERE ${compare(table.cursor, table.mode === 'merge' ? '>=' : '>', position)}`;
+  if (!table.cursor) return '';
+  const column = sql.column(table.cursor);
+  if (position === null) return ` WHERE ${column} IS NOT NULL`;
+  if (typeof position !== 'string') return '';
+  return ` WHERE ${column} ${table.mode === 'merge' ? '>=' : '>'} ${sql.literal(position)}`;
 }

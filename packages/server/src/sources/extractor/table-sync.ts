@@ -171,7 +171,7 @@ export async function syncTable(options: {
       const published = publishParts(staging, join(tableDir, partsDir), tableDir);
       const table = manifest(source, target, partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet');
       if (published > 0) writeLakeTable(tableDir, table);
-      const position = result.position ?? saved?.position;
+      const position = result.position !== undefined ? result.position : saved?.position;
       if (published > 0 || JSON.stringify(position) !== JSON.stringify(saved?.position))
         state.setCheckpoint(scope, target.name, {
           mode: target.mode,
@@ -217,13 +217,19 @@ async function compact(options: {
   }
 }
 
-/** Where the next incremental run starts: the largest cursor value copied, or where this run began. */
+/**
+ * Where the next incremental run starts: the largest cursor value copied, or where this run began.
+ * A first run whose rows all had a NULL cursor saves null, so those rows are not copied again.
+ */
 export async function positionAfter(
   run: TableRun,
   cursor: string | undefined,
   columns: ReadonlyArray<{ plan: ColumnPlan }>,
+  rows: number,
 ): Promise<unknown> {
   if (!cursor) return undefined;
   const order = columns.find((column) => column.plan.name === cursor)?.plan.order;
-  return (await run.maxOf(cursor, order)) ?? run.position;
+  const greatest = await run.maxOf(cursor, order);
+  if (greatest !== undefined) return greatest;
+  return run.position === undefined && rows > 0 ? null : run.position;
 }

@@ -26,10 +26,10 @@ const baseQuery = (table: DatabaseTable) =>
  * integer with a string as doubles, which would lose large ids.
  */
 function rowsQuery(table: DatabaseTable, position: unknown, connection: MysqlConnection): string {
-  const where = cursorCondition(table, position, (column, operator, value) => {
+  const where = cursorCondition(table, position, {
+    column: (name) => `q.${quoteIdent(name)}`,
     // The lake keeps a TIMESTAMP cursor with its UTC offset; the session is UTC, MySQL wants none.
-    const literal = NUMBER.test(value) ? value : connection.escape(value.replace(/\+00(:00)?$/, ''));
-    return `q.${quoteIdent(column)} ${operator} ${literal}`;
+    literal: (value) => (NUMBER.test(value) ? value : connection.escape(value.replace(/\+00(:00)?$/, ''))),
   });
   return `SELECT * FROM (${baseQuery(table)}) AS q${where}`;
 }
@@ -102,7 +102,7 @@ function mysqlJob(
         if (run.signal.aborted) throw new Error('cancelled');
         return {
           rows,
-          position: await positionAfter(run, table.cursor, columns),
+          position: await positionAfter(run, table.cursor, columns, rows),
         };
       } catch (error) {
         throw tableSyncError(error, {

@@ -335,6 +335,29 @@ describe('postgres source', () => {
     }
   });
 
+  it('incremental mode copies rows whose cursor is NULL once, also when the first run has no other', async () => {
+    // With every cursor NULL nothing was saved, and each run copied the whole table again.
+    await sql(`CREATE TABLE ${schema}.imports (id int, batch_no int)`);
+    await sql(`INSERT INTO ${schema}.imports VALUES (1, NULL), (2, NULL)`);
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.imports`, mode: 'incremental', cursor: 'batch_no' }]),
+    ]);
+    try {
+      expect((await h.sync('app')).rows).toBe(2);
+      expect((await h.sync('app')).rows).toBe(0);
+      await sql(`INSERT INTO ${schema}.imports VALUES (3, 7), (4, NULL)`);
+      expect((await h.sync('app')).rows).toBe(1);
+      expect((await h.sync('app')).rows).toBe(0);
+      expect(await h.query('SELECT id FROM app.imports ORDER BY id')).toEqual([
+        { id: 1 },
+        { id: 2 },
+        { id: 3 },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
     const h = await createSourceHarness([
       source([

@@ -24,11 +24,10 @@ const baseQuery = (table: DatabaseTable) =>
 
 /** The query's rows past the saved cursor (all rows on the first run; see cursorCondition). */
 function rowsQuery(table: DatabaseTable, position: unknown): string {
-  const where = cursorCondition(
-    table,
-    position,
-    (column, operator, value) => `q.${quoteIdent(column)} ${operator} ${quoteLiteral(value)}`,
-  );
+  const where = cursorCondition(table, position, {
+    column: (name) => `q.${quoteIdent(name)}`,
+    literal: quoteLiteral,
+  });
   return `SELECT * FROM (${baseQuery(table)}) AS q${where}`;
 }
 
@@ -92,7 +91,7 @@ function postgresJob(
           );
         return {
           rows,
-          position: await positionAfter(run, table.cursor, columns),
+          position: await positionAfter(run, table.cursor, columns, rows),
         };
       } catch (error) {
         throw tableSyncError(error, {
