@@ -41,7 +41,9 @@ const databaseTable = z
     (entry): DatabaseTable => ({
       ...tableTarget({ ...entry, name: nameOf(entry) ?? '' }),
       table: entry.table,
-      query: entry.query?.trim().replace(/;+\s*$/, ''),
+      // Ends with a line break: inlet wraps it in SELECT * FROM (…) AS q, and a comment on its last
+      // line (-- or #) swallowed the closing part.
+      query: entry.query === undefined ? undefined : `${entry.query.trim().replace(/;+\s*$/, '')}\n`,
     }),
   );
 

@@ -269,6 +269,30 @@ describe('mysql source', () => {
     }
   });
 
+  it('copies a query whose last line ends in a comment', async () => {
+    // inlet wraps the query in SELECT * FROM (…) AS q, and the comment swallowed the closing part.
+    const h = await createSourceHarness([
+      source([
+        { query: `SELECT id, kind FROM ${db}.events WHERE id <= 3 # the first only`, name: 'hash_comment' },
+        {
+          query: `SELECT id FROM ${db}.events\nWHERE id <= 2 -- the first only\n`,
+          name: 'dash_comment',
+          mode: 'incremental',
+          cursor: 'id',
+        },
+      ]),
+    ]);
+    try {
+      expect((await h.sync('shop')).tables).toEqual([
+        { table: 'hash_comment', rows: 3 },
+        { table: 'dash_comment', rows: 2 },
+      ]);
+      expect((await h.sync('shop')).rows).toBe(3);
+    } finally {
+      h.close();
+    }
+  });
+
   it('never shows the password and refuses LOCAL INFILE', async () => {
     const url = 'mysql://root:s3cret-Pa55@127.0.0.1:1/test';
     const h = await createSourceHarness([source([{ table: 'x' }], { url })]);

@@ -463,6 +463,26 @@ describe('postgres source', () => {
     }
   });
 
+  it('copies a query whose last line ends in a comment', async () => {
+    // inlet wraps the query in SELECT * FROM (…) AS q, and the comment swallowed the closing part.
+    const h = await createSourceHarness([
+      source([
+        {
+          query: `SELECT id, total FROM ${schema}.orders\nWHERE id <= 3 -- the first orders only\n`,
+          name: 'first_orders',
+          mode: 'incremental',
+          cursor: 'id',
+        },
+      ]),
+    ]);
+    try {
+      expect((await h.sync('app')).rows).toBe(3);
+      expect((await h.sync('app')).rows).toBe(0);
+    } finally {
+      h.close();
+    }
+  });
+
   it('never shows the password: connection errors and config errors are redacted', async () => {
     const url = 'postgres://postgres:s3cret-Pa55@127.0.0.1:1/test';
     const h = await createSourceHarness([source([{ table: 'x' }], { url })]);
