@@ -6,6 +6,7 @@ import {
   hasParquetFiles,
   type LakeTable,
   listLakeTables,
+  mergeOrderSql,
   partitionFiles,
   partitions,
   sqlString,
@@ -130,7 +131,7 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
   // its own: a table's own column named filename would take the place of DuckDB's.
   const latest =
     `SELECT * EXCLUDE (${FILE_COLUMN}) FROM ${files}, filename=${sqlString(FILE_COLUMN)})` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteName(table.merge.order_by)} DESC, ${FILE_COLUMN} DESC) = 1`;
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(table.merge, quoteName)} DESC, ${FILE_COLUMN} DESC) = 1`;
   return table.merge.deleted_column
     ? `SELECT * FROM (${latest}) WHERE ${quoteName(table.merge.deleted_column)} IS NULL`
     : latest;

@@ -12,6 +12,7 @@ export {
   hasParquetFiles,
   type LakeTable,
   listLakeTables,
+  mergeOrderSql,
   readLakeTable,
   TABLE_MANIFEST,
   writeLakeTable,

@@ -16,7 +16,16 @@ export interface LakeTable {
   /** The files sit in Hive partitions (dt=YYYY-MM-DD/…); dt becomes a DATE column. */
   hive_partitioning?: boolean;
   /** The files hold increments; the view keeps the newest row per key and hides deleted rows. */
-  merge?: { key: string[]; order_by: string; deleted_column?: string };
+  merge?: {
+    key: string[];
+    order_by: string;
+    /**
+     * A DuckDB expression over order_by, written {}, that ranks its values where the column's own
+     * order does not (numbers kept as text, where '99' > '100').
+     */
+    order?: string;
+    deleted_column?: string;
+  };
   description?: string;
   /** Column descriptions by column name. */
   columns?: Record<string, string>;
@@ -30,6 +39,15 @@ export interface LakeTable {
 }
 
 export const TABLE_MANIFEST = '_table.json';
+
+/** The expression a merge table's versions of one key are ranked by (highest first). */
+export function mergeOrderSql(
+  merge: NonNullable<LakeTable['merge']>,
+  quote: (name: string) => string,
+): string {
+  const column = quote(merge.order_by);
+  return merge.order ? merge.order.replaceAll('{}', column) : column;
+}
 
 /** Writes (or atomically replaces) a table's manifest. */
 export function writeLakeTable(dir: string, table: LakeTable): void {

@@ -25,4 +25,4 @@ export {
   tableModeFields,
   tableTarget,
 } from './table-options.ts';
-export { positionAfter, type TableJob, type TableRun } from './table-sync.ts';
+export { cursorOrder, positionAfter, type TableJob, type TableRun } from './table-sync.ts';

@@ -1,6 +1,6 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LakeTable, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
+import { type LakeTable, mergeOrderSql, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 import {
   filesDirName,
@@ -162,7 +162,7 @@ async function mergeSelect(
   const key = merge.key.map(quoteIdent).join(', ');
   return (
     `SELECT * EXCLUDE (${quoteIdent(file)}) FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true, filename=${sqlString(file)})` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${quoteIdent(merge.order_by)} DESC, ${quoteIdent(file)} DESC) = 1`
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(merge, quoteIdent)} DESC, ${quoteIdent(file)} DESC) = 1`
   );
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LakeTable, sqlString } from '../../lake/index.ts';
+import { type LakeTable, mergeOrderSql, sqlString } from '../../lake/index.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 
 /**
@@ -46,7 +46,7 @@ export async function foldTable(options: FoldOptions): Promise<number> {
   const keep = [...merge.key, merge.order_by, ...(merge.deleted_column ? [merge.deleted_column] : [])];
   let ranked =
     `SELECT ${quoteIdent(position)} FROM (SELECT ${keep.map(quoteIdent).join(', ')}, ${PACKED} AS ${quoteIdent(position)} FROM ${reader})` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${merge.key.map(quoteIdent).join(', ')} ORDER BY ${quoteIdent(merge.order_by)} DESC, ${quoteIdent(position)} DESC) = 1`;
+    ` QUALIFY row_number() OVER (PARTITION BY ${merge.key.map(quoteIdent).join(', ')} ORDER BY ${mergeOrderSql(merge, quoteIdent)} DESC, ${quoteIdent(position)} DESC) = 1`;
   if (merge.deleted_column) ranked += ` AND ${quoteIdent(merge.deleted_column)} IS NULL`;
 
   const winners = join(options.outDir, '.fold-winners.parquet');
@@ -146,7 +146,7 @@ async function foldWhole(options: FoldOptions, files: string[], columns: string[
   const reader = `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning=false, union_by_name=true, filename=${sqlString(file)})`;
   let select =
     `SELECT * EXCLUDE (${quoteIdent(file)}) FROM ${reader}` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${merge.key.map(quoteIdent).join(', ')} ORDER BY ${quoteIdent(merge.order_by)} DESC, ${quoteIdent(file)} DESC) = 1`;
+    ` QUALIFY row_number() OVER (PARTITION BY ${merge.key.map(quoteIdent).join(', ')} ORDER BY ${mergeOrderSql(merge, quoteIdent)} DESC, ${quoteIdent(file)} DESC) = 1`;
   if (merge.deleted_column) select += ` AND ${quoteIdent(merge.deleted_column)} IS NULL`;
   const out = join(options.outDir, '.fold');
   const rows = await writer.writeSelectFiles(select, out, options.fileBytes);

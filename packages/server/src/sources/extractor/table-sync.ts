@@ -49,8 +49,11 @@ export interface TableRun {
 /** One table of a source: its target in the lake and how to read it. */
 export interface TableJob {
   target: TableTarget;
-  /** Writes the run's rows with run.nextPart(); returns the rows and the position to save. */
-  extract(run: TableRun): Promise<{ rows: number; position?: unknown }>;
+  /**
+   * Writes the run's rows with run.nextPart(); returns the rows, the position to save, and how the
+   * cursor's values order where the lake type does not (a ColumnPlan's order), for the merge view.
+   */
+  extract(run: TableRun): Promise<{ rows: number; position?: unknown; cursorOrder?: string | undefined }>;
   /** How many rows the run will probably copy, for the progress bar. */
   estimate?(position: unknown): Promise<number | undefined>;
 }
@@ -72,12 +75,13 @@ const sameShape = (saved: Checkpoint, target: TableTarget) =>
     (saved.cursor === target.cursor &&
       JSON.stringify(saved.key ?? null) === JSON.stringify(target.primaryKey ?? null)));
 
-function manifest(source: string, target: TableTarget, files: string): LakeTable {
+function manifest(source: string, target: TableTarget, files: string, cursorOrder?: string): LakeTable {
   const table: LakeTable = { name: `${source}.${target.name}`, kind: 'source', files, depends_on: [source] };
   if (target.mode === 'merge' && target.primaryKey && target.cursor)
     table.merge = {
       key: target.primaryKey,
       order_by: target.cursor,
+      ...(cursorOrder ? { order: cursorOrder } : {}),
       ...(target.deletedColumn ? { deleted_column: target.deletedColumn } : {}),
     };
   return table;
@@ -169,7 +173,12 @@ export async function syncTable(options: {
         staged: stagedFiles(staging),
       });
       const published = publishParts(staging, join(tableDir, partsDir), tableDir);
-      const table = manifest(source, target, partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet');
+      const table = manifest(
+        source,
+        target,
+        partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet',
+        result.cursorOrder,
+      );
       if (published > 0) writeLakeTable(tableDir, table);
       const position = result.position !== undefined ? result.position : saved?.position;
       if (published > 0 || JSON.stringify(position) !== JSON.stringify(saved?.position))
@@ -217,6 +226,14 @@ async function compact(options: {
   }
 }
 
+/** How the cursor's values order where the lake type does not (numbers kept as text); see ColumnPlan. */
+export function cursorOrder(
+  cursor: string | undefined,
+  columns: ReadonlyArray<{ plan: ColumnPlan }>,
+): string | undefined {
+  return columns.find((column) => column.plan.name === cursor)?.plan.order;
+}
+
 /**
  * Where the next incremental run starts: the largest cursor value copied, or where this run began.
  * A first run whose rows all had a NULL cursor saves null, so those rows are not copied again.
@@ -228,8 +245,7 @@ export async function positionAfter(
   rows: number,
 ): Promise<unknown> {
   if (!cursor) return undefined;
-  const order = columns.find((column) => column.plan.name === cursor)?.plan.order;
-  const greatest = await run.maxOf(cursor, order);
+  const greatest = await run.maxOf(cursor, cursorOrder(cursor, columns));
   if (greatest !== undefined) return greatest;
   return run.position === undefined && rows > 0 ? null : run.position;
 }

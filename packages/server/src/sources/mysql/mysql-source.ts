@@ -2,6 +2,7 @@ import {
   checkTableColumns,
   copyCsvStream,
   cursorCondition,
+  cursorOrder,
   type DatabaseTable,
   type DriverFailure,
   positionAfter,
@@ -103,6 +104,7 @@ function mysqlJob(
         return {
           rows,
           position: await positionAfter(run, table.cursor, columns, rows),
+          cursorOrder: cursorOrder(table.cursor, columns),
         };
       } catch (error) {
         throw tableSyncError(error, {

@@ -401,6 +401,31 @@ describe('postgres source', () => {
     }
   });
 
+  it('merge mode ranks versions by a numeric cursor kept as text by number', async () => {
+    // numeric without precision is text in the lake, where '99' > '100': the view showed version 99.
+    await sql(`CREATE TABLE ${schema}.documents (id int PRIMARY KEY, version numeric, title text)`);
+    await sql(`INSERT INTO ${schema}.documents VALUES (1, 99, 'draft'), (2, 5, 'old')`);
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.documents`, mode: 'merge', primary_key: 'id', cursor: 'version' }]),
+    ]);
+    try {
+      await h.sync('app');
+      await sql(`UPDATE ${schema}.documents SET version = 100, title = 'final' WHERE id = 1`);
+      // Eight runs: the eighth merges the files, keeping one version per key ranked the same way.
+      for (let run = 2; run <= 8; run++) {
+        await h.sync('app');
+        expect(await h.query('SELECT id, title FROM app.documents ORDER BY id')).toEqual([
+          { id: 1, title: 'final' },
+          { id: 2, title: 'old' },
+        ]);
+      }
+      const files = readdirSync(join(h.layout.lake, 'sources', 'app', 'documents'), { recursive: true });
+      expect(files.filter((f) => String(f).endsWith('.parquet'))).toHaveLength(1);
+    } finally {
+      h.close();
+    }
+  });
+
   it('refuses a boolean deleted_column and a cursor that is not a column, naming the columns', async () => {
     const h = await createSourceHarness([
       source([

@@ -3,6 +3,7 @@ import {
   checkTableColumns,
   copyCsvStream,
   cursorCondition,
+  cursorOrder,
   type DatabaseTable,
   type DriverFailure,
   positionAfter,
@@ -92,6 +93,7 @@ function postgresJob(
         return {
           rows,
           position: await positionAfter(run, table.cursor, columns, rows),
+          cursorOrder: cursorOrder(table.cursor, columns),
         };
       } catch (error) {
         throw tableSyncError(error, {
