@@ -61,12 +61,15 @@ export const JSON_FROM_TEXT =
   "'\\\\u([dD][89abAB][0-9a-fA-F]{2})\\\\u([dD][c-fC-F][0-9a-fA-F]{2})', chr(2) || '\\1' || chr(2) || '\\2', 'g'), " +
   "'\\\\u[dD][89a-fA-F][0-9a-fA-F]{2}', '\\\\ufffd', 'g'), chr(2), '\\u'), chr(1), '\\\\')::JSON)";
 
-/** Names a column twice (Parquet cannot hold that), or undefined. */
+/**
+ * A column named twice (Parquet cannot hold that), or undefined. Names that differ only in case
+ * count as the same: the lake's SQL does not tell them apart, and DuckDB renamed the second.
+ */
 export function duplicateColumn(columns: Array<{ name: string }>): string | undefined {
   const seen = new Set<string>();
   for (const { name } of columns) {
-    if (seen.has(name)) return name;
-    seen.add(name);
+    if (seen.has(name.toLowerCase())) return name;
+    seen.add(name.toLowerCase());
   }
   return undefined;
 }

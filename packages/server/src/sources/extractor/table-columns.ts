@@ -16,7 +16,9 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
     );
   const twice = duplicateColumn(columns);
   if (twice !== undefined)
-    throw fail(`the column "${twice}" appears twice; give one of them another name with AS in a query`);
+    throw fail(
+      `the column "${twice}" appears twice (names that differ only in case are one column in the lake); give one of them another name with AS in a query`,
+    );
   const byName = new Map(columns.map((c) => [c.name, c]));
   const known = columns.map((c) => c.name).join(', ');
   const need = (column: string, key: string) => {

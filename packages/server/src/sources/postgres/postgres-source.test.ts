@@ -474,6 +474,23 @@ describe('postgres source', () => {
     }
   });
 
+  it('refuses columns whose names differ only in case, which the lake takes for one', async () => {
+    // DuckDB renamed the second to ID_1 without a word, and a primary_key "ID" ranked by "id".
+    await sql(`CREATE TABLE ${schema}.cased (id int, "ID" int, updated_at timestamptz)`);
+    await sql(`INSERT INTO ${schema}.cased VALUES (1, 10, now())`);
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.cased`, mode: 'merge', primary_key: 'ID', cursor: 'updated_at' }]),
+    ]);
+    try {
+      await expect(h.sync('app')).rejects.toMatchObject({
+        code: 'SOURCE_SCHEMA_INVALID',
+        message: expect.stringMatching(/app\.cased: the column "ID" appears twice .*differ only in case/),
+      });
+    } finally {
+      h.close();
+    }
+  });
+
   it('copies a custom query under its name, visible as <source>.<name>', async () => {
     const h = await createSourceHarness([
       source([{ query: `SELECT customer, total FROM ${schema}.orders WHERE id <= 10;`, name: 'top_orders' }]),
