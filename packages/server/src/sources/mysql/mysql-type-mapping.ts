@@ -144,11 +144,16 @@ const NEEDS_QUOTES = /[",\n\r]/;
 /**
  * Turns rows into CSV lines in the form the extractor's reader expects (NULL empty, '' quoted).
  * Only free text is checked for quoting: numbers, dates, hex and UUIDs never need it, and skipping
- * the check for them is a good part of the client's time per row. Any column's '' is quoted: the hex
- * of an empty binary value is '', and unquoted it would read as NULL.
+ * the check for them is a good part of the client's time per row. JSON is free text too, also
+ * MariaDB's (text tagged json, read as text). Any column's '' is quoted: the hex of an empty binary
+ * value is '', and unquoted it would read as NULL.
  */
 export function createCsvEncoder(columns: MysqlColumn[]): (row: ReadonlyArray<string | null>) => string {
-  const text = columns.map((c) => c.read === 'json' || (c.plan.csvType === 'VARCHAR' && !c.plan.convert));
+  const text = columns.map(
+    (c) =>
+      c.read === 'json' ||
+      (c.plan.csvType === 'VARCHAR' && (!c.plan.convert || c.plan.convert === JSON_FROM_TEXT)),
+  );
   return (row) => {
     let line = '';
     for (let i = 0; i < row.length; i++) {
