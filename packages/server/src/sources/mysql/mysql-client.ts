@@ -45,24 +45,32 @@ const MAX_BATCHES = 4;
 /**
  * A query's rows in batches. Handing over rows one by one through an async iterator costs a
  * promise per row; batches cost one per thousand. The connection is paused while batches wait, so
- * memory stays bounded.
+ * memory stays bounded. A reader that stops early (a part that failed to convert) stops the query
+ * and waits for its end: left paused mid-result, it held every later query on the connection.
  */
 async function* rowBatches(
   query: unknown,
   connection: { pause(): void; resume(): void },
+  stopQuery: () => Promise<void>,
 ): AsyncIterable<Array<Array<string | null>>> {
   const ready: Array<Array<Array<string | null>>> = [];
   let batch: Array<Array<string | null>> = [];
   let done = false;
   let failure: Error | undefined;
   let paused = false;
+  let discarding = false;
   let wake: (() => void) | undefined;
+  let ended: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
   const notify = () => {
     wake?.();
     wake = undefined;
   };
   (query as RowEvents)
     .on('result', (row) => {
+      if (discarding) return;
       batch.push(row);
       if (batch.length < BATCH_ROWS) return;
       ready.push(batch);
@@ -75,27 +83,55 @@ async function* rowBatches(
     })
     .on('error', (error) => {
       failure = error;
+      ended();
       notify();
     })
     .on('end', () => {
       if (batch.length > 0) ready.push(batch);
       done = true;
+      ended();
       notify();
     });
-  while (true) {
-    if (failure) throw failure;
-    const next = ready.shift();
-    if (next) {
-      if (paused && ready.length < MAX_BATCHES / 2) {
-        paused = false;
-        connection.resume();
-      }
-      yield next;
-    } else if (done) return;
-    else
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
+  try {
+    while (true) {
+      if (failure) throw failure;
+      const next = ready.shift();
+      if (next) {
+        if (paused && ready.length < MAX_BATCHES / 2) {
+          paused = false;
+          connection.resume();
+        }
+        yield next;
+      } else if (done) return;
+      else
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+    }
+  } finally {
+    if (!done && !failure) {
+      discarding = true;
+      ready.length = 0;
+      connection.resume();
+      // Killed, the query ends with an error; without the privilege, its rows are read and dropped.
+      await stopQuery().catch(() => undefined);
+      await finished;
+    }
+  }
+}
+
+/** Stops the statement a connection runs, from a connection of its own: that one is busy streaming. */
+async function killQuery(url: string, threadId: number | null): Promise<void> {
+  if (threadId === null) return;
+  const { default: mysql } = await import('mysql2');
+  const killer = mysql.createConnection({ uri: url, flags: ['-LOCAL_FILES'], connectTimeout: 15_000 });
+  killer.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve, reject) =>
+      killer.query(`KILL QUERY ${Number(threadId)}`, (error) => (error ? reject(error) : resolve())),
+    );
+  } finally {
+    killer.destroy();
   }
 }
 
@@ -173,7 +209,7 @@ export async function connectMysql(options: {
           return field.string();
         },
       });
-      return rowBatches(query, connection);
+      return rowBatches(query, connection, () => killQuery(options.url, connection.threadId));
     },
     escape: (value) => connection.escape(value),
     async close() {

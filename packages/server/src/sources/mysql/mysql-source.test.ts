@@ -161,6 +161,29 @@ describe('mysql source', () => {
     }
   });
 
+  it('copies the next table after one whose value failed to convert while rows were still streaming', async () => {
+    // The reader stopped taking rows with the connection paused mid-result, and the next table's
+    // query waited behind it for good.
+    await sql("SET SESSION sql_mode = 'ALLOW_INVALID_DATES'");
+    await sql('CREATE TABLE visits (id INT PRIMARY KEY, day DATE, pad VARCHAR(200))');
+    await sql(
+      "INSERT INTO visits SELECT seq, IF(seq = 10, '2026-02-31', '2026-02-01'), REPEAT('x', 200) FROM seq_1_to_30000",
+    );
+    await sql("SET SESSION sql_mode = ''");
+    const h = await createSourceHarness([
+      source([{ table: `${db}.visits` }, { table: `${db}.events` }], { part_size_mb: 1 }),
+    ]);
+    try {
+      const failed = h.sync('shop');
+      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+      const message = await failed.catch((error: Error) => error.message);
+      expect(message).toMatch(/shop\.visits: .*2026-02-31/);
+      expect(message).toMatch(/Copied: events \(500 rows\)\.$/);
+    } finally {
+      h.close();
+    }
+  });
+
   it('keeps an empty binary value empty, apart from NULL', async () => {
     // Bytes travel as hex, and the hex of no bytes went out as an unquoted empty field: NULL.
     await sql('CREATE TABLE blobs (id INT PRIMARY KEY, raw VARBINARY(8), doc BLOB)');
