@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { PostgresField, PostgresType } from './postgres-type-mapping.ts';
 
 /**
@@ -33,6 +35,49 @@ const sessionSettings = (statementTimeoutMs: number) =>
     "SET bytea_output = 'hex'",
     'SET standard_conforming_strings = on',
   ].join('; ');
+
+/** Cancels the statement a session runs, from a session of its own: that one is busy sending COPY. */
+async function cancelBackend(url: string, pid: number | null | undefined): Promise<void> {
+  if (!pid) return;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'inlet',
+    connectionTimeoutMillis: 15_000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // Only inlet's own COPY: behind a pooler (pgbouncer) the pid the session was given is not a backend's.
+    await client.query(
+      "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND application_name = 'inlet' AND query LIKE 'COPY %'",
+      [pid],
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * COPY's chunks. A reader that stops early (a part that failed to convert) cancels the COPY and
+ * reads what is left until its end: the stream destroyed mid-copy stopped the connection reading,
+ * and every later query of the source waited behind it.
+ */
+async function* copyChunks(stream: Readable, cancel: () => Promise<void>): AsyncIterable<Buffer> {
+  let ended = false;
+  stream.once('end', () => {
+    ended = true;
+  });
+  try {
+    yield* stream.iterator({ destroyOnReturn: false });
+  } finally {
+    if (!ended && !stream.destroyed) {
+      await cancel().catch(() => undefined);
+      stream.resume();
+      await finished(stream).catch(() => undefined);
+    }
+  }
+}
 
 /** Connects with pg (loaded on first use, so configuring a source costs nothing until it syncs). */
 export async function connectPostgres(options: {
@@ -90,8 +135,9 @@ export async function connectPostgres(options: {
       const stream = client.query(copyTo(sql));
       copies.add(stream);
       stream.once('close', () => copies.delete(stream));
+      const pid = (client as unknown as { processID?: number | null }).processID;
       return {
-        chunks: stream,
+        chunks: copyChunks(stream, () => cancelBackend(options.url, pid)),
         async rowCount() {
           // Queries run in order, so once this answers, COPY's completion message has been read.
           await client.query('SELECT 1');

@@ -260,6 +260,26 @@ describe('postgres source', () => {
     }
   });
 
+  it('copies the next table after one whose value failed to convert while COPY was still sending', async () => {
+    // The failed table's COPY stream was destroyed mid-copy, the connection stopped reading, and
+    // the next table's query waited behind it for good.
+    await sql(
+      `CREATE TABLE ${schema}.visits AS SELECT i AS id, CASE WHEN i = 10 THEN '294250-01-01'::timestamp ELSE '2026-01-01'::timestamp END AS ts, repeat('x', 200) AS pad FROM generate_series(1, 30000) AS i`,
+    );
+    const h = await createSourceHarness([
+      source([{ table: `${schema}.visits` }, { table: `${schema}.orders` }], { part_size_mb: 1 }),
+    ]);
+    try {
+      const failed = h.sync('app');
+      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+      const message = await failed.catch((error: Error) => error.message);
+      expect(message).toMatch(/app\.visits: .*294250/);
+      expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
+    } finally {
+      h.close();
+    }
+  });
+
   it('full mode replaces the snapshot atomically and removes the old one', async () => {
     const h = await createSourceHarness([source([{ table: `${schema}.orders`, name: 'orders_full' }])]);
     try {
