@@ -126,10 +126,17 @@ async function killQuery(url: string, threadId: number | null): Promise<void> {
   const { default: mysql } = await import('mysql2');
   const killer = mysql.createConnection({ uri: url, flags: ['-LOCAL_FILES'], connectTimeout: 15_000 });
   killer.on('error', () => undefined);
-  try {
-    await new Promise<void>((resolve, reject) =>
-      killer.query(`KILL QUERY ${Number(threadId)}`, (error) => (error ? reject(error) : resolve())),
+  const run = (sql: string, params: unknown[] = []) =>
+    new Promise<unknown[]>((resolve, reject) =>
+      killer.query(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as unknown[]))),
     );
+  try {
+    // Only inlet's own query: behind a proxy (ProxySQL) the id the session was given is not the server's.
+    const ours = await run(
+      "SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO LIKE 'SELECT * FROM (%'",
+      [threadId],
+    );
+    if (ours.length > 0) await run(`KILL QUERY ${Number(threadId)}`);
   } finally {
     killer.destroy();
   }
