@@ -13,6 +13,8 @@ export interface ColumnPlan {
   convert?: string;
   /** The lake type where convert makes it another than csvType (a BOOLEAN from MySQL's tinyint(1)). */
   lakeType?: string;
+  /** The source's SQL that reads the column as text, written {}, for advice; PostgreSQL's {}::text when absent. */
+  asText?: string;
   /**
    * A DuckDB expression over the lake value, written {}, that orders values as the source does where
    * the lake type does not (numbers kept as text); a cursor's greatest value is taken by it.

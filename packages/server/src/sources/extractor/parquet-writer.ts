@@ -51,6 +51,11 @@ export function spoolReadSql(csvPath: string, columns: ColumnPlan[]): string {
 // DuckDB's words for a field the CSV reader could not parse as its column's type.
 const CONVERSION = /Could not convert string "([\s\S]*?)" to '([^']+)'/;
 const SPOOL_COLUMN = /column "c(\d+)"/;
+// DuckDB's words for a value a column's convert (a CAST) refused, e.g. MySQL's DATE '2026-02-31'.
+const CAST_FAILURE = /Conversion Error: ([^\n"]*?): "([\s\S]*?)" when casting from source column c(\d+)/;
+
+const asTextAdvice = (column: ColumnPlan) =>
+  `copy that column as text with a query: for this table (e.g. SELECT …, ${(column.asText ?? '{}::text').replaceAll('{}', column.name)} AS ${column.name} FROM …)`;
 
 /**
  * A failed spool conversion in the source's terms: DuckDB names the spool's field (c3) and dumps its
@@ -62,14 +67,20 @@ export function spoolError(error: unknown, columns: ColumnPlan[]): Error {
   // A column's own conversion that refused a value (error() in its plan) already says it all.
   const own = /^Invalid Input Error: (column [\s\S]*)$/.exec(message);
   if (own) return new Error(own[1], { cause: error });
+  const cast = CAST_FAILURE.exec(message);
+  const castColumn = cast ? columns[Number(cast[3])] : undefined;
+  if (cast && castColumn)
+    return new Error(
+      `column ${castColumn.name} (${castColumn.sourceType}) holds "${(cast[2] ?? '').slice(0, 200)}", which the lake cannot hold (${cast[1]}); ${asTextAdvice(castColumn)}`,
+      { cause: error },
+    );
   const field = SPOOL_COLUMN.exec(message);
   const column = field ? columns[Number(field[1])] : undefined;
   const conversion = CONVERSION.exec(message);
   if (!column || !conversion) return error instanceof Error ? error : new Error(message);
   const value = (conversion[1] ?? '').slice(0, 200);
   return new Error(
-    `column ${column.name} (${column.sourceType}) holds "${value}", which the lake's ${conversion[2]} cannot hold; ` +
-      `copy that column as text with a query: for this table (e.g. SELECT …, ${column.name}::text AS ${column.name} FROM …)`,
+    `column ${column.name} (${column.sourceType}) holds "${value}", which the lake's ${conversion[2]} cannot hold; ${asTextAdvice(column)}`,
     { cause: error },
   );
 }

@@ -56,6 +56,9 @@ const INTEGERS: Record<number, [string, string, string]> = {
   [T.LONGLONG]: ['bigint', 'BIGINT', 'UBIGINT'],
 };
 
+// MySQL has no ::text; CAST AS TEXT is PostgreSQL's.
+const AS_TEXT = 'CAST({} AS CHAR)';
+
 // MySQL's zero dates ('0000-00-00') have no equivalent; they become NULL.
 const zeroDateNull = (cast: string) => `CASE WHEN starts_with({}, '0000-00-00') THEN NULL ELSE ${cast} END`;
 
@@ -77,11 +80,11 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
     const unsigned = (field.flags & UNSIGNED) !== 0;
     const column = (read: MysqlRead, sourceType: string, csvType: string, convert?: string): MysqlColumn => ({
       read,
-      plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}) },
+      plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}), asText: AS_TEXT },
     });
     const boolean = (read: MysqlRead, sourceType: string, csvType: string, convert: string): MysqlColumn => ({
       read,
-      plan: { name: field.name, sourceType, csvType, convert, lakeType: 'BOOLEAN' },
+      plan: { name: field.name, sourceType, csvType, convert, lakeType: 'BOOLEAN', asText: AS_TEXT },
     });
     const integer = INTEGERS[field.type];
     if (integer) {
@@ -105,6 +108,7 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
           sourceType: 'decimal',
           csvType: 'VARCHAR',
           order: NUMERIC_TEXT_ORDER,
+          asText: AS_TEXT,
         };
         return { read: 'text', plan };
       }
