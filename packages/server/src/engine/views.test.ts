@@ -70,6 +70,31 @@ describe('lake table views', () => {
   });
 });
 
+describe('merge table views', () => {
+  it('read key, cursor and deleted columns whose names hold a dot', async () => {
+    const config = testConfig(join(temp.dir, 'dotted'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const table = join(layout.lake, 'sources', 'crm', 'orders');
+    mkdirSync(table, { recursive: true });
+    await writer.run(
+      `COPY (SELECT * FROM (VALUES (1, 'old', 1, NULL), (1, 'new', 2, NULL), (2, 'gone', 2, TIMESTAMP '2026-11-22')) t("order.id", status, "sync.at", "deleted.at")) TO '${table}/run-1.parquet'`,
+    );
+    writeLakeTable(table, {
+      name: 'crm.orders',
+      kind: 'source',
+      files: '*.parquet',
+      merge: { key: ['order.id'], order_by: 'sync.at', deleted_column: 'deleted.at' },
+    });
+    const engine = await createQueryEngine({ config, layout });
+    try {
+      expect((await engine.query('SELECT "order.id", status FROM crm.orders')).rows).toEqual([[1, 'new']]);
+    } finally {
+      engine.close();
+    }
+  });
+});
+
 describe('log table views', () => {
   it("leave out a finished compaction's inputs still on disk, so each line counts once", async () => {
     const config = testConfig(join(temp.dir, 'logs-merge'));

@@ -24,6 +24,10 @@ export interface ViewDefinition {
   optional?: boolean;
 }
 
+/** A column's name quoted whole: a source's column may hold a dot, which is no schema separator there. */
+const quoteColumn = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** A view's name, possibly schema-qualified (crm.customers). */
 const quoteName = (name: string) =>
   name
     .split('.')
@@ -125,15 +129,15 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
     : ', hive_partitioning=false';
   const files = `read_parquet(${tableFilesSql(dir, table.files)}${options}, union_by_name=true`;
   if (!table.merge) return `SELECT * FROM ${files})`;
-  const key = table.merge.key.map((k) => quoteName(k)).join(', ');
+  const key = table.merge.key.map(quoteColumn).join(', ');
   // Versions with the same cursor value (a merge run reads the last one again): the one copied last
   // wins, by its file's name (part-<run>-…, runs zero-padded). The name is read under a column name of
   // its own: a table's own column named filename would take the place of DuckDB's.
   const latest =
     `SELECT * EXCLUDE (${FILE_COLUMN}) FROM ${files}, filename=${sqlString(FILE_COLUMN)})` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(table.merge, quoteName)} DESC, ${FILE_COLUMN} DESC) = 1`;
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(table.merge, quoteColumn)} DESC, ${FILE_COLUMN} DESC) = 1`;
   return table.merge.deleted_column
-    ? `SELECT * FROM (${latest}) WHERE ${quoteName(table.merge.deleted_column)} IS NULL`
+    ? `SELECT * FROM (${latest}) WHERE ${quoteColumn(table.merge.deleted_column)} IS NULL`
     : latest;
 }
 
