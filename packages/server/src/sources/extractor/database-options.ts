@@ -1,4 +1,6 @@
 import { z } from 'zod';
+// The module itself, not config/index.ts: that one loads the sources, which load this file.
+import { memorySize } from '../../config/memory-size.ts';
 import {
   checkModeOptions,
   checkUniqueNames,
@@ -51,33 +53,7 @@ const databaseTable = z
  * The memory of the DuckDB that writes a source's Parquet (and compacts its increments). Its default
  * holds tables of a few hundred columns; a CSV export of thousands needs more (docs/csv.md).
  */
-export const sourceMemoryLimit = z
-  .string()
-  .refine((value) => sizeBytes(value) !== undefined, 'must be a size such as 512MB or 2GB')
-  // Below this DuckDB cannot even take its first block: every copy would fail.
-  .refine(
-    (value) => (sizeBytes(value) ?? Number.POSITIVE_INFINITY) >= 64 * 1000 ** 2,
-    'must be at least 64MB',
-  )
-  .default('192MB');
-
-const UNITS: Record<string, number> = {
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-};
-
-/** Bytes of a size as DuckDB writes it (512MB, 1.5GiB), or undefined when it is not one. */
-function sizeBytes(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b)$/i.exec(value.trim());
-  const unit = match && UNITS[(match[2] ?? '').toLowerCase()];
-  return match && unit ? Number(match[1]) * unit : undefined;
-}
+export const sourceMemoryLimit = memorySize('192MB');
 
 /** The options PostgreSQL and MySQL share; each kind adds its URL scheme check. */
 export function databaseOptionsSchema(url: { schemes: string[]; example: string }) {
