@@ -360,7 +360,13 @@ describe('collector refusals', () => {
     const pixel = await fetch(
       `${inlet.url}/p.gif?k=${WRITE_KEY}&a=a&p=${encodeURIComponent(`{"x":${nested(1000)}}`)}`,
     );
-    await expectError(pixel, 400, 'INVALID_FIELD', 'p: nests objects or arrays');
+    // The pixel's refusal is the pixel itself, the reason in headers (an <img> draws no JSON).
+    expect(pixel.status).toBe(400);
+    expect(pixel.headers.get('content-type')).toBe('image/gif');
+    expect(pixel.headers.get('x-inlet-error')).toBe('INVALID_FIELD');
+    expect(decodeURIComponent(pixel.headers.get('x-inlet-error-message') ?? '')).toContain(
+      'p: nests objects or arrays',
+    );
     // 64 levels, the properties object itself counted, are kept whole.
     expect((await post('/v1/batch', message('deep-ok', 'properties', 63))).status).toBe(200);
     const [row] = await queryApi(
@@ -675,6 +681,13 @@ describe('limits and a full WAL', () => {
     }
     expect(statuses.filter((s) => s === 200).length).toBe(3);
     expect(statuses.filter((s) => s === 429).length).toBe(3);
+    // The pixel, with the bucket still empty: the GIF with its 429.
+    const pixel = await fetch(`${limited.url}/p.gif?k=${WRITE_KEY}&n=email_open&u=1`);
+    expect([pixel.status, pixel.headers.get('content-type')]).toEqual([429, 'image/gif']);
+    expect([pixel.headers.get('x-inlet-error'), pixel.headers.get('retry-after')]).toEqual([
+      'RATE_LIMITED',
+      '1',
+    ]);
     await limited.cleanup();
 
     const perKey = await startTestInlet({ limits: { per_ip_per_second: 0, per_write_key_per_second: 5 } });

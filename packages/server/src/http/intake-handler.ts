@@ -40,7 +40,24 @@ type Route = {
   handle: (request: IncomingMessage, url: URL | undefined) => Promise<Answer>;
   /** The answer to HEAD on a GET route: the GET answer's headers (Node sends no body), with nothing recorded. */
   head?: Answer;
+  /** The route is an image: a refusal is the same image with the error's status, not JSON. */
+  image?: true;
 };
+
+/**
+ * A message as a header value: the UTF-8 bytes a header cannot carry (non-ASCII, control characters)
+ * and % are percent-encoded, as a message may quote what the client sent; decodeURIComponent reads it.
+ */
+function headerText(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text.slice(0, 1000))) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
 
 /**
  * Whether the request has a body not read to its end. One without a length or chunks has none, but is
@@ -301,6 +318,7 @@ export function createIntakeHandler(options: {
     },
     // Link checkers and mail clients' image proxies may ask with HEAD first; that is no view.
     head: { status: 200, body: PIXEL, type: 'image/gif', headers: { 'Cache-Control': 'no-store' } },
+    image: true,
   });
   routes.set('/api/event', {
     method: 'POST',
@@ -348,6 +366,7 @@ export function createIntakeHandler(options: {
   };
 
   const fail = (request: IncomingMessage, response: ServerResponse, path: string, error: unknown) => {
+    const route = routes.get(path);
     const known = toInletError(error);
     // A refusal not counted where its events were known (a body that is no JSON, one refused
     // unread, a rate limit) counts as one event.
@@ -365,6 +384,19 @@ export function createIntakeHandler(options: {
       : '{"error":{"code":"INTERNAL","message":"inlet failed to handle this request; the error is in its log."}}';
     const headers: Record<string, string> =
       known?.retryAfterSeconds !== undefined ? { 'Retry-After': String(known.retryAfterSeconds) } : {};
+    if (route?.image) {
+      // An <img> in a page or an e-mail shows a JSON body as a broken image; browsers draw an image
+      // body whatever the status, so the refusal is the pixel itself and the reason is in headers.
+      const { code, message } = known ?? {
+        code: 'INTERNAL',
+        message: 'inlet failed to handle this request.',
+      };
+      headers['X-Inlet-Error'] = code;
+      headers['X-Inlet-Error-Message'] = headerText(message);
+      headers['Cache-Control'] = 'no-store';
+      respond(request, response, path, { status, body: PIXEL, type: 'image/gif', headers });
+      return;
+    }
     respond(request, response, path, { status, body, type: 'application/json; charset=utf-8', headers });
   };
 
