@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../test/helpers.ts';
+import { BIN, inletConfigFile } from '../../test/inlet-process.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 import { startHelp } from './start.ts';
@@ -119,5 +120,41 @@ describe('inlet command line', () => {
       ExitCode.CONFIG,
       expect.stringContaining('INLET_LOG_LEVEL is "verbose", not a log level; set it to one of trace, debug'),
     ]);
+  });
+
+  it('says in one line what failed when start fails in a way inlet did not foresee, the stack at debug', async () => {
+    // A folder where inlet keeps the API token it generated: reading it fails with EISDIR, which
+    // no check foresees. It printed Node's stack trace and exited 1, like any other failure.
+    const dir = join(temp.dir, 'unforeseen');
+    const { config } = await inletConfigFile(dir);
+    mkdirSync(join(dir, 'data', 'state', 'api-token'), { recursive: true });
+    const start = (level: string | undefined) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const { INLET_API_TOKEN: _token, INLET_LOG_LEVEL: _level, ...env } = process.env;
+        if (level !== undefined) env.INLET_LOG_LEVEL = level;
+        const child = execFile(
+          process.execPath,
+          [BIN, 'start', '--config', config],
+          { env },
+          (_e, out, err) => resolve({ code: child.exitCode, out, err }),
+        );
+      });
+    const plain = await start(undefined);
+    expect(plain.code).toBe(ExitCode.INTERNAL);
+    expect(plain.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^inlet start failed with an error inlet did not foresee: EISDIR/),
+    ]);
+    expect(plain.err).toContain('INLET_LOG_LEVEL=debug');
+    expect(plain.out).not.toMatch(/^\s+at /m);
+    const debug = await start('debug');
+    expect(debug.code).toBe(ExitCode.INTERNAL);
+    expect(debug.err.trim().split('\n')).toHaveLength(1);
+    // The log (standard output) has the whole error, stack and all.
+    const logged = debug.out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { err?: { code?: string; stack?: string } })
+      .find((line) => line.err?.code === 'EISDIR');
+    expect(logged?.err?.stack).toMatch(/\n\s+at /);
   });
 });

@@ -21,7 +21,8 @@ Usage: inlet <command> [--config inlet.yaml] [options]
 Commands:
 ${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, docsHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 query refused or failed.
+Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 query refused or failed, 5 an error inlet
+did not foresee (its stack is logged at INLET_LOG_LEVEL=debug).
 `;
 
 const COMMAND_HELP: Record<string, string> = {
@@ -139,8 +140,24 @@ export async function main(
       output.err(`${(error as Error).message}\n`);
       return ExitCode.USAGE;
     }
-    throw error;
+    // Node's stack trace, printed as it was, buried what failed under lines only a developer reads:
+    // one line says what, and the whole error goes to the log, seen at INLET_LOG_LEVEL=debug.
+    logger.debug({ err: error }, `inlet ${command} failed with an error inlet did not foresee`);
+    output.err(
+      `inlet ${command} failed with an error inlet did not foresee: ${describeUnforeseen(error)}. ` +
+        'Run it again with INLET_LOG_LEVEL=debug to log the whole error with its stack (on standard output), and report it.\n',
+    );
+    return ExitCode.INTERNAL;
   }
+}
+
+/** An error's code, message and the file it names, on one line. */
+function describeUnforeseen(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).split('\n')[0] ?? '';
+  const { code, path } = error as NodeJS.ErrnoException;
+  const message = error.message.split('\n')[0] ?? '';
+  const named = code && !message.startsWith(code) ? `${code}: ${message}` : message;
+  return path && !named.includes(path) ? `${named} (${path})` : named;
 }
 
 /** Configuration, data directory and port problems (docs/errors.md's first section) exit 3. */
