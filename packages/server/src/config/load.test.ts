@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -156,5 +157,32 @@ describe('config', () => {
 
   it('refuses an explicit --config that does not exist', () => {
     expect(() => loadConfig({ path: '/nonexistent/inlet.yaml', env: {} })).toThrow(/does not exist/);
+  });
+
+  it('resolves relative paths in the working directory when the config is no file in a folder', () => {
+    // --config /dev/null resolved data_dir next to it, as /dev/data: for root a folder in memory,
+    // gone at the next boot with every event in it. A shell's <(…) is /dev/fd/63 in the same way.
+    const cwd = mkdtempSync(join(tmpdir(), 'inlet-config-'));
+    const empty = loadConfig({ path: '/dev/null', env: {}, cwd });
+    expect([empty.data_dir, empty.project_dir]).toEqual([join(cwd, 'data'), join(cwd, 'project')]);
+    expect(empty.configPath).toBe('/dev/null');
+    // A named pipe is read whole, its paths resolved in the working directory too.
+    const pipes = join(cwd, 'pipes');
+    mkdirSync(pipes);
+    const fifo = join(pipes, 'inlet.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `printf 'data_dir: ./piped\\n' > '${fifo}'`]);
+    const piped = loadConfig({ path: fifo, env: {}, cwd });
+    writer.kill();
+    expect(piped.data_dir).toBe(join(cwd, 'piped'));
+    // A file handed over open (inlet start --config /dev/stdin < inlet.yaml): a regular file, but
+    // named under /dev/fd or /proc, no folder of the user's.
+    const { path } = write('data_dir: ./handed\n');
+    const fd = openSync(path, 'r');
+    try {
+      expect(loadConfig({ path: `/proc/self/fd/${fd}`, env: {}, cwd }).data_dir).toBe(join(cwd, 'handed'));
+    } finally {
+      closeSync(fd);
+    }
   });
 });

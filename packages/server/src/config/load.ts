@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Document, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
@@ -145,6 +145,17 @@ function readConfigFile(path: string): string {
   }
 }
 
+/**
+ * The folder a config file's relative paths are resolved in: the file's own, so a config in
+ * /etc/inlet keeps ./data beside it whatever the working directory; the working directory for a
+ * config that is no file in a folder (/dev/null, a named pipe, a shell's <(…) as /dev/fd/63,
+ * /dev/stdin), whose folder is no place for data: /dev/data is memory, gone at the next boot.
+ */
+function baseDirOf(path: string, cwd: string): string {
+  if (/^\/(dev|proc)\//.test(path)) return cwd;
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ? dirname(path) : cwd;
+}
+
 /** Reads inlet.yaml (or runs on defaults when the default file is absent), expands ${ENV} and validates it once. */
 export function loadConfig(options: { path?: string; env: Env; cwd?: string }): InletConfig {
   const cwd = options.cwd ?? process.cwd();
@@ -168,5 +179,6 @@ export function loadConfig(options: { path?: string; env: Env; cwd?: string }): 
     );
   }
   const raw: unknown = document.toJS();
-  return { ...parseConfig(raw, { file: path, env: options.env, baseDir: dirname(path) }), configPath: path };
+  const baseDir = baseDirOf(path, cwd);
+  return { ...parseConfig(raw, { file: path, env: options.env, baseDir }), configPath: path };
 }
