@@ -41,13 +41,23 @@ export function optionalString(value: unknown, field: string, max = 8192): strin
   return value;
 }
 
+/** The end of a time that names its offset: Z, +09:00, +0900, -05. */
+const ZONED = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
+
 /** Accepts ISO 8601 strings and epoch milliseconds; returns epoch milliseconds. */
 export function optionalTime(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   let ms: number;
   if (typeof value === 'number') ms = value;
   else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
-    ms = Date.parse(value);
+    // Date.parse reads a date and time with no offset in the server's time zone (a date alone in
+    // UTC), so the same event moved with the TZ of the machine: without an offset it is UTC.
+    ms = Date.parse(value.length > 10 && !ZONED.test(value) ? `${value}Z` : value);
+    if (Number.isNaN(ms))
+      fail(
+        field,
+        `"${value.slice(0, 40)}" is not a date and time inlet can read; send ISO 8601 such as 2026-11-22T09:30:00.000Z, or epoch milliseconds`,
+      );
     // Date.parse rolls a day the month does not have over into the next month (2026-02-30 is 2 March).
     // Only days past the 28th can be missing: the rest pass without more work (this runs per event).
     const day = (value.charCodeAt(8) - 48) * 10 + (value.charCodeAt(9) - 48);

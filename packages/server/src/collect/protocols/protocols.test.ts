@@ -104,6 +104,34 @@ describe('Segment protocol', () => {
       parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp: '2028-02-29T10:00:00Z' }] }, undefined)
         .events[0]?.timestamp,
     ).toBe(Date.parse('2028-02-29T10:00:00Z'));
+    // A time with no offset is UTC, as a date alone is: Date.parse read it in the server's time zone,
+    // so the same event was filed nine hours apart on a server with TZ=Asia/Tokyo.
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      for (const timestamp of ['2026-12-03T10:00:00', '2026-12-03 10:00:00.5', '2026-12-03T10:00']) {
+        const [event] = parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp }] }, undefined).events;
+        expect([timestamp, event?.timestamp]).toEqual([
+          timestamp,
+          Date.parse(`${timestamp.slice(0, 10)}T10:00:00.${timestamp.endsWith('.5') ? 5 : 0}Z`),
+        ]);
+      }
+      const [offset] = parseSegment(
+        { batch: [{ type: 'page', userId: 'u', timestamp: '2026-12-03 10:00:00+0900' }] },
+        undefined,
+      ).events;
+      expect(offset?.timestamp).toBe(Date.parse('2026-12-03T01:00:00Z'));
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+    // One that starts as a date but cannot be read is named as unreadable, not as out of range.
+    expect(() =>
+      parseSegment(
+        { batch: [{ type: 'page', userId: 'u', timestamp: '2026-12-03T10:00:00,5Z' }] },
+        undefined,
+      ),
+    ).toThrow('batch[0].timestamp: "2026-12-03T10:00:00,5Z" is not a date and time inlet can read');
     expect(() => parseSegment({ batch: 'x' }, undefined)).toThrow('batch: must be an array of messages');
     expect(() => parseSegment({ batch: [] }, undefined)).toThrow('batch: is empty');
     expect(() => parseSegment([], 'track')).toThrow('body: must be a JSON object');
