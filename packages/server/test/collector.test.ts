@@ -89,6 +89,28 @@ describe('collector over HTTP', () => {
     ).toEqual([{ n: 1 }]);
   });
 
+  it("reads a Segment message's device from context.userAgent, else from a browser's request only", async () => {
+    const iphone =
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+    const send = (id: string, headers: Record<string, string>, context?: object) =>
+      post('/v1/track', { ...segmentMessage(id), context }, headers);
+    expect((await send('ua-server', { 'user-agent': 'okhttp/4.12.0' })).status).toBe(200);
+    expect(
+      (await send('ua-browser', { 'user-agent': iphone, origin: 'https://docs.example.com' })).status,
+    ).toBe(200);
+    expect((await send('ua-context', { 'user-agent': 'node' }, { userAgent: iphone })).status).toBe(200);
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT event_id, is_bot, device_type, os FROM events WHERE event_id LIKE 'ua-%' ORDER BY event_id",
+      ),
+    ).toEqual([
+      { event_id: 'ua-browser', is_bot: false, device_type: 'mobile', os: 'iOS' },
+      { event_id: 'ua-context', is_bot: false, device_type: 'mobile', os: 'iOS' },
+      { event_id: 'ua-server', is_bot: false, device_type: 'unknown', os: null },
+    ]);
+  });
+
   it('dedups ids per site: the same id from two sites is two events', async () => {
     // Ids are the client's: two sites may both send "order-1001". Keyed on the id alone, the
     // second site's event was dropped as the first one's repeat, in the view and in the loader.

@@ -299,6 +299,15 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
       ['track', 'invoice_paid'],
     ]);
     expect(JSON.parse(String(rows[1]?.props))).toEqual({ plan: 'team', group_id: 'acme' });
+    // The request's User-Agent is the SDK's HTTP client, which the isbot list flags: taken for the
+    // visitor's, it made every server-side event a bot, and the built-in marts (which leave bots
+    // out) lost them all, every login a backend reported among them.
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT DISTINCT is_bot, device_type, browser FROM events WHERE user_id = 'server-1'",
+      ),
+    ).toEqual([{ is_bot: false, device_type: 'unknown', browser: null }]);
   });
 
   it('settings point the SDKs at the host they asked, or behind a proxy at the one it forwards', async () => {

@@ -20,8 +20,12 @@ export interface IncomingEvent {
   campaign: Json;
   properties: Json;
   context: Json;
-  /** Set when a server-side SDK forwards the end user's values instead of its own. */
-  userAgent: string | undefined;
+  /**
+   * Set when a server-side SDK forwards the end user's values instead of its own. Undefined takes
+   * the request's; null (a Segment message without context.userAgent) takes it only from a browser
+   * (a request with an Origin), as an SDK's request carries its HTTP client's (okhttp, node).
+   */
+  userAgent: string | null | undefined;
   ip: string | undefined;
 }
 

@@ -96,7 +96,12 @@ export function createEnricher(options: {
       const maxAgeMs = siteMaxAgeMs.size === 0 ? globalMaxAgeMs : (siteMaxAgeMs.get(site) ?? globalMaxAgeMs);
       if (maxAgeMs > 0 && ts < meta.receivedAt - maxAgeMs) ts = meta.receivedAt;
     }
-    const userAgent = event.userAgent ?? meta.userAgent;
+    // A Segment message says whose user agent it is in context.userAgent (every browser SDK sets
+    // it); without one, the request's is a browser's only when a browser sent it, with an Origin.
+    // Segment's server and mobile SDKs send none, and their HTTP clients' (analytics-node, okhttp)
+    // are on the isbot list: taken, every server-side event was a bot.
+    const userAgent =
+      event.userAgent ?? (event.userAgent === null && meta.origin === undefined ? undefined : meta.userAgent);
     const ip = event.ip ?? meta.ip;
     if (site !== lastSite || ip !== lastIp || userAgent !== lastUserAgent || lastVisitor === null) {
       lastSite = site;

@@ -76,7 +76,7 @@ function parseMessage(
     campaign: optionalObject(context.campaign, `${field}.context.campaign`),
     properties: props,
     context,
-    userAgent: optionalString(context.userAgent, `${field}.context.userAgent`, 2000) ?? undefined,
+    userAgent: optionalString(context.userAgent, `${field}.context.userAgent`, 2000),
     ip: optionalString(context.ip, `${field}.context.ip`, 100) ?? undefined,
   };
 }
