@@ -595,10 +595,23 @@ describe('collector refusals', () => {
   });
 
   it('415 for a content type or encoding it does not speak', async () => {
+    // curl -d sends a form's type: the message names the type it got and the header to send.
     await expectError(
       await post('/v1/batch', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }),
       415,
       'UNSUPPORTED_CONTENT_TYPE',
+      'Content-Type application/x-www-form-urlencoded is not read here; send Content-Type: application/json',
+    );
+    // fetch sends bytes with no Content-Type at all.
+    await expectError(
+      await fetch(`${inlet.url}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: basicAuth() },
+        body: new TextEncoder().encode(JSON.stringify(segmentMessage('untyped'))),
+      }),
+      415,
+      'UNSUPPORTED_CONTENT_TYPE',
+      'The request has no Content-Type header; send Content-Type: application/json',
     );
     await expectError(
       await post('/v1/batch', '{}', { 'content-encoding': 'br' }),
