@@ -166,6 +166,8 @@ describe('config', () => {
     const empty = loadConfig({ path: '/dev/null', env: {}, cwd });
     expect([empty.data_dir, empty.project_dir]).toEqual([join(cwd, 'data'), join(cwd, 'project')]);
     expect(empty.configPath).toBe('/dev/null');
+    // Sources' relative paths (a CSV table's, a log's) are resolved in the same folder.
+    expect(empty.baseDir).toBe(cwd);
     // A named pipe is read whole, its paths resolved in the working directory too.
     const pipes = join(cwd, 'pipes');
     mkdirSync(pipes);

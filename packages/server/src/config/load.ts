@@ -13,6 +13,8 @@ export interface InletConfig extends ParsedConfig {
   configPath: string | undefined;
   /** Admin API token from INLET_API_TOKEN; undefined means one is generated into the data directory. */
   apiToken: string | undefined;
+  /** The folder relative paths (data_dir, a source's files) are resolved in: the file's, or the working directory. */
+  baseDir: string;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -117,12 +119,14 @@ export function parseConfig(
       'CONFIG_INVALID',
       `INLET_API_TOKEN is shorter than ${MIN_API_TOKEN_LENGTH} characters, short enough to guess; set a longer one (openssl rand -hex 24), or unset it and inlet generates one.`,
     );
+  const baseDir = resolve(options.baseDir ?? process.cwd());
   return {
     ...config,
-    data_dir: resolve(options.baseDir ?? process.cwd(), config.data_dir),
-    project_dir: resolve(options.baseDir ?? process.cwd(), config.project_dir),
+    data_dir: resolve(baseDir, config.data_dir),
+    project_dir: resolve(baseDir, config.project_dir),
     configPath: options.file ? resolve(options.file) : undefined,
     apiToken: env.INLET_API_TOKEN || undefined,
+    baseDir,
   };
 }
 

@@ -207,8 +207,8 @@ export function createCsvSource(name: string, options: CsvOptions): Source {
     name,
     type: 'csv',
     sync(context) {
-      // Relative paths are read next to inlet.yaml, like data_dir.
-      const baseDir = context.config.configPath ? dirname(context.config.configPath) : process.cwd();
+      // Relative paths are read where data_dir's are: next to inlet.yaml, or in the working directory.
+      const baseDir = context.config.baseDir;
       return syncTables({
         source: name,
         context,

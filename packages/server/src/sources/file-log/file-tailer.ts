@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
@@ -78,7 +78,7 @@ export async function openFileTailer(
   const host = options.host ?? null;
   const rows = createLogRowBuilder({ saltDir: layout.salts });
   const metrics = logMetrics(context.metrics);
-  const baseDir = config.configPath ? dirname(config.configPath) : process.cwd();
+  const baseDir = config.baseDir;
   const patterns = typeof options.path === 'string' ? [options.path] : options.path;
   const globs = options.rotated ? patterns.flatMap((p) => [p, `${p}.*`, `${p}-*`]) : patterns;
   const toRow = (text: string): { row: string } | { reason: string } => {
