@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandEnv, loadConfig, parseConfig } from './index.ts';
@@ -186,5 +186,16 @@ describe('config', () => {
     } finally {
       closeSync(fd);
     }
+  });
+
+  it('reads ~ in data_dir and project_dir as the home directory, as a shell would', () => {
+    // ~/inlet-data made a folder named ~ beside inlet.yaml, and the data went there.
+    const { path } = write('data_dir: ~/inlet-data\nproject_dir: "~"\n');
+    const config = loadConfig({ path, env: {} });
+    expect([config.data_dir, config.project_dir]).toEqual([join(homedir(), 'inlet-data'), homedir()]);
+    const other = write('data_dir: ~inlet/data\n');
+    expect(() => loadConfig({ path: other.path, env: {} })).toThrow(
+      "data_dir: ~inlet/data names another user's home, which inlet does not look up; write the absolute path",
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type Document, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
@@ -86,6 +87,20 @@ function describeIssues(issues: z.core.$ZodIssue[], file: string): string {
   return `${file} is not valid:\n  ${lines.join('\n  ')}`;
 }
 
+/**
+ * ~ and ~/… as the home directory, as a shell reads them: taken literally, ~/inlet-data made a
+ * folder named ~ beside inlet.yaml. ~name (another user's home) is refused rather than guessed.
+ */
+function expandHome(path: string, key: string, file: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  if (path.startsWith('~'))
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${file} is not valid:\n  ${key}: ${path} names another user's home, which inlet does not look up; write the absolute path`,
+    );
+  return path;
+}
+
 /** Validates an already-parsed YAML value; used by loadConfig and by tests. */
 export function parseConfig(
   raw: unknown,
@@ -122,8 +137,8 @@ export function parseConfig(
   const baseDir = resolve(options.baseDir ?? process.cwd());
   return {
     ...config,
-    data_dir: resolve(baseDir, config.data_dir),
-    project_dir: resolve(baseDir, config.project_dir),
+    data_dir: resolve(baseDir, expandHome(config.data_dir, 'data_dir', file)),
+    project_dir: resolve(baseDir, expandHome(config.project_dir, 'project_dir', file)),
     configPath: options.file ? resolve(options.file) : undefined,
     apiToken: env.INLET_API_TOKEN || undefined,
     baseDir,
