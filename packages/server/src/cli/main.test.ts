@@ -76,6 +76,12 @@ describe('inlet command line', () => {
       expect([command, port.code]).toEqual([command, ExitCode.USAGE]);
       expect(port.err).toContain('--port 70000 is not a port number; give one from 0 to 65535.');
     }
+    // Number() reads these as 80, 1000 and 0 (any free port): inlet listened where nobody asked.
+    for (const value of ['0x50', '1e3', '', ' 8080']) {
+      const port = await inlet('start', '--port', value, '--config', configPath);
+      expect([value, port.code]).toEqual([value, ExitCode.USAGE]);
+      expect(port.err).toContain(`--port ${value} is not a port number`);
+    }
   });
 
   it('answers an unknown command with usage and exit 2, before reading the configuration', async () => {

@@ -18,7 +18,9 @@ export function portOption(
   config: InletConfig,
   output: Output,
 ): number | undefined {
-  const port = value === undefined ? config.server.port : Number(value);
+  // Digits only: Number() reads 0x50 as 80, 1e3 as 1000 and an empty value as 0 (any free port).
+  const port =
+    value === undefined ? config.server.port : /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
   output.err(`--port ${value} is not a port number; give one from 0 to 65535.\n`);
   return undefined;
