@@ -474,6 +474,11 @@ export async function startRoles(options: {
     );
     throw error;
   }
+  // The defaults (inlet start with no inlet.yaml) list no site: said here, not only in each 401.
+  if (has('collector') && config.sites.length === 0)
+    logger.warn(
+      'no site is set up in inlet.yaml, so the collector refuses every event (401 UNKNOWN_WRITE_KEY); add one under sites: with an id and a write_key, and restart',
+    );
   logger.info(
     {
       url,

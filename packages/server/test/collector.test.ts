@@ -6,8 +6,19 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInlet } from '../src/app.ts';
 import { listSegments, segmentPath } from '../src/wal/index.ts';
-import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet, WRITE_KEY } from './helpers.ts';
+import {
+  API_TOKEN,
+  basicAuth,
+  capturingLogger,
+  queryApi,
+  segmentMessage,
+  startTestInlet,
+  tempDir,
+  testConfig,
+  WRITE_KEY,
+} from './helpers.ts';
 
 type TestInlet = Awaited<ReturnType<typeof startTestInlet>>;
 let inlet: TestInlet;
@@ -396,6 +407,28 @@ describe('collector refusals', () => {
       "SELECT length(properties::VARCHAR)::INT AS n FROM events WHERE event_id = 'deep-ok'",
     );
     expect(row).toEqual({ n: `{"x":`.length + 63 * 2 + 1 });
+  });
+
+  it('says at start and in each 401 when no site is set up, so no write key can be known', async () => {
+    // inlet start with no inlet.yaml runs on the defaults, which list no site: every event got
+    // "Unknown write key; check the key against the sites", with no site to check it against.
+    const { dir, cleanup } = tempDir();
+    const { logger, lines } = capturingLogger();
+    const bare = await startInlet({ config: testConfig(dir, { sites: [] }), logger });
+    try {
+      expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
+        expect.stringContaining('no site is set up in inlet.yaml'),
+      ]);
+      const refused = await fetch(`${bare.url}/v1/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify(segmentMessage('no-site')),
+      });
+      await expectError(refused, 401, 'UNKNOWN_WRITE_KEY', 'No site is set up in inlet.yaml');
+    } finally {
+      await bare.close();
+      cleanup();
+    }
   });
 
   it('401 without a write key or with an unknown one; 403 from an origin not allowed', async () => {

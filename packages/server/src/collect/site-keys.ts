@@ -15,7 +15,9 @@ export function createSiteKeys(sites: readonly Site[], howToSend: string) {
     if (!site)
       throw new InletError(
         'UNKNOWN_WRITE_KEY',
-        'Unknown write key; check the key against the sites in inlet.yaml.',
+        byKey.size === 0
+          ? 'No site is set up in inlet.yaml, so no write key is known; add one under sites: (an id and a write_key) and restart inlet.'
+          : 'Unknown write key; check the key against the sites in inlet.yaml.',
       );
     return site;
   };
