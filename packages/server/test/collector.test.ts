@@ -225,6 +225,14 @@ describe('collector over HTTP', () => {
     expect(await queryApi(inlet.url, "SELECT name, user_id FROM events WHERE event_id = 'px-1'")).toEqual([
       { name: 'email_open', user_id: 'user-9' },
     ]);
+    // An e-mail template that escaped the URL twice sends &amp;n=…: the keys are read without amp;.
+    const escaped = await fetch(
+      `${inlet.url}/p.gif?k=${WRITE_KEY}&amp;n=email_open&amp;u=user-9&amp;id=px-amp`,
+    );
+    expect(escaped.status).toBe(200);
+    expect(
+      await queryApi(inlet.url, "SELECT type, name, user_id FROM events WHERE event_id = 'px-amp'"),
+    ).toEqual([{ type: 'track', name: 'email_open', user_id: 'user-9' }]);
     // HEAD, as link checkers and image proxies send it: the GIF's headers, and no event.
     const head = await fetch(`${inlet.url}/p.gif?k=${WRITE_KEY}&n=email_open&id=px-head`, { method: 'HEAD' });
     expect(head.status).toBe(200);

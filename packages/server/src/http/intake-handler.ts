@@ -86,6 +86,18 @@ function drain(request: IncomingMessage): void {
   request.resume();
 }
 
+/**
+ * The pixel's query parameters. An e-mail template that escapes its HTML twice sends &amp;n=open,
+ * whose key reads as "amp;n": the event was filed as a nameless page view, so amp; is dropped.
+ */
+function pixelQuery(url: URL | undefined): Record<string, string> {
+  // No prototype: a key such as __proto__ is then a plain key, as in Object.fromEntries.
+  const query: Record<string, string> = Object.create(null);
+  for (const [key, value] of url?.searchParams ?? [])
+    query[key.startsWith('amp;') ? key.slice(4) : key] = value;
+  return query;
+}
+
 /** The HTTP Basic user name, which Segment's SDKs use for the write key. */
 export function basicUser(header: string | undefined): string | undefined {
   if (!header?.startsWith('Basic ')) return undefined;
@@ -317,7 +329,7 @@ export function createIntakeHandler(options: {
   routes.set('/p.gif', {
     method: 'GET',
     handle: async (request, url) => {
-      await accept(request, parsePixel(Object.fromEntries(url?.searchParams ?? []), request.headers.referer));
+      await accept(request, parsePixel(pixelQuery(url), request.headers.referer));
       return { status: 200, body: PIXEL, type: 'image/gif', headers: { 'Cache-Control': 'no-store' } };
     },
     // Link checkers and mail clients' image proxies may ask with HEAD first; that is no view.
