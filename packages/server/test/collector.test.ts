@@ -72,6 +72,28 @@ describe('collector over HTTP', () => {
     ]);
   });
 
+  it("takes a batch at /v1/import, where Segment's Ruby and Java SDKs post theirs", async () => {
+    // analytics-ruby's Defaults::Request::PATH and analytics-java's SegmentService are /v1/import,
+    // Segment's older name for /v1/batch: it was a 404, and every event of such a backend was lost.
+    const response = await post('/v1/import', {
+      batch: [
+        segmentMessage('import-1', { userId: 'ruby-1' }),
+        segmentMessage('import-2', { type: 'identify' }),
+      ],
+      sentAt: new Date().toISOString(),
+    });
+    expect([response.status, await response.json()]).toEqual([200, { success: true }]);
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT event_id, type FROM events WHERE event_id LIKE 'import-%' ORDER BY 1",
+      ),
+    ).toEqual([
+      { event_id: 'import-1', type: 'track' },
+      { event_id: 'import-2', type: 'identify' },
+    ]);
+  });
+
   it('accepts single calls with writeKey in the body, and a gzip body', async () => {
     expect(
       (await post('/v1/track', { ...segmentMessage('single-1'), writeKey: WRITE_KEY }, { authorization: '' }))

@@ -205,8 +205,9 @@ const tooLarge = () =>
 
 // Segment's tracking API under /v1/: the HTTP API's names, and the one-letter names analytics.js
 // (Segment's browser SDK) posts to, one event a request, or /v1/b with its batching delivery.
+// /v1/import is the batch's older name, where Segment's Ruby and Java SDKs still post.
 const SEGMENT_ROUTES: Array<[string[], EventType | undefined]> = [
-  [['batch', 'b'], undefined],
+  [['batch', 'b', 'import'], undefined],
   [['track', 't'], 'track'],
   [['page', 'p'], 'page'],
   [['identify', 'i'], 'identify'],
