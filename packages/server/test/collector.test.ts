@@ -571,6 +571,16 @@ describe('collector refusals', () => {
       413,
       'BODY_TOO_LARGE',
     );
+    // A gzip bomb: 1 KB on the wire, 1 MB unpacked. The message says the limit counts what came
+    // out of the gzip, as the client sent far less than the limit it was told of.
+    const bomb = gzipSync(`{"batch":[${' '.repeat(1024 * 1024)}]}`);
+    expect(bomb.length).toBeLessThan(2048);
+    await expectError(
+      await post('/v1/batch', bomb, { 'content-encoding': 'gzip' }),
+      413,
+      'BODY_TOO_LARGE',
+      'larger than limits.request_bytes (65536 bytes, counted after decompression)',
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await fetch(`${inlet.url}/healthz`)).status).toBe(200);
   });

@@ -143,7 +143,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     );
   }
   // Before any decoder exists: a decoder fed a body that no one reads fails with no one listening.
-  if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge();
+  if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge(limit);
   let stream: Readable = request;
   if (encoded) {
     const decoder = encoding === 'deflate' ? createInflate() : createGunzip();
@@ -176,7 +176,7 @@ function collect(stream: Readable, limit: number): Promise<Buffer[]> {
           stream.resume();
         } else stream.destroy();
         chunks.length = 0;
-        reject(tooLarge());
+        reject(tooLarge(limit));
       } else chunks.push(chunk);
     });
     stream.on('end', () => resolve(chunks));
@@ -197,10 +197,11 @@ export function forwardedClient(header: string | string[] | undefined, proxies: 
   return entries[Math.max(0, entries.length - proxies)];
 }
 
-const tooLarge = () =>
+// The limit in the message: a gzip bomb's client sent a few KB, and learns the limit counts what it unpacks to.
+const tooLarge = (limit: number) =>
   new InletError(
     'BODY_TOO_LARGE',
-    'The request body is larger than limits.request_bytes; send smaller batches.',
+    `The request body is larger than limits.request_bytes (${limit} bytes, counted after decompression); send smaller batches.`,
   );
 
 // Segment's tracking API under /v1/: the HTTP API's names, and the one-letter names analytics.js
