@@ -39,9 +39,13 @@ export interface TableRun {
   logger: Logger;
   /**
    * The greatest value of column in the files this run wrote, as text; undefined when none. order
-   * (a ColumnPlan's) ranks the values where the lake type's own order is not the source's.
+   * (a ColumnPlan's) ranks the values where the lake type's own order is not the source's; text,
+   * written {}, turns the value into text where ::VARCHAR would not give it exactly.
    */
-  maxOf(column: string, order?: string): Promise<string | undefined>;
+  maxOf(
+    column: string,
+    options?: { order?: string | undefined; text?: string | undefined },
+  ): Promise<string | undefined>;
   /** Rows of this table written so far, for progress. */
   progress(rows: number): void;
 }
@@ -145,13 +149,13 @@ export async function syncTable(options: {
       writer,
       signal: context.signal,
       logger,
-      async maxOf(column, order) {
+      async maxOf(column, { order, text = '{}::VARCHAR' } = {}) {
         const files = stagedFiles(staging);
         if (files.length === 0) return undefined;
         const ref = quoteIdent(column);
         const greatest = order ? `arg_max(${ref}, ${order.replaceAll('{}', ref)})` : `max(${ref})`;
         return writer.scalar(
-          `SELECT ${greatest}::VARCHAR FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+          `SELECT ${text.replaceAll('{}', greatest)} FROM read_parquet([${files.map(sqlString).join(', ')}])`,
         );
       },
       progress: options.onRows,
@@ -245,7 +249,12 @@ export async function positionAfter(
   rows: number,
 ): Promise<unknown> {
   if (!cursor) return undefined;
-  const greatest = await run.maxOf(cursor, cursorOrder(cursor, columns));
+  const plan = columns.find((column) => column.plan.name === cursor)?.plan;
+  // A FLOAT's shortest text (1.1) is another number than the float itself (1.100000023841858…),
+  // and MySQL compares the column as a double, so a cursor saved as 1.1 matched its own row again.
+  // As a DOUBLE the text reads back as exactly that float, in MySQL and in PostgreSQL alike.
+  const text = plan && (plan.lakeType ?? plan.csvType) === 'FLOAT' ? '{}::DOUBLE::VARCHAR' : undefined;
+  const greatest = await run.maxOf(cursor, { order: plan?.order, text });
   if (greatest !== undefined) return greatest;
   return run.position === undefined && rows > 0 ? null : run.position;
 }

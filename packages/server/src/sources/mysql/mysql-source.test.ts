@@ -257,6 +257,37 @@ describe('mysql source', () => {
     }
   });
 
+  it('incremental mode copies each row once with a FLOAT, DOUBLE or DECIMAL cursor', async () => {
+    // 1.1 is not exact as a FLOAT: MySQL compares the column as a double, 1.100000023841858 > 1.1,
+    // so a cursor saved as '1.1' copied the greatest row again on every run.
+    await sql('CREATE TABLE readings (f FLOAT, d DOUBLE, m DECIMAL(10,3), note VARCHAR(10))');
+    await sql("INSERT INTO readings VALUES (0.5, 0.5, 0.5, 'a'), (1.1, 0.1, 1.105, 'b')");
+    const tables = ['f', 'd', 'm'].map((cursor) => ({
+      table: `${db}.readings`,
+      name: `by_${cursor}`,
+      mode: 'incremental',
+      cursor,
+    }));
+    const h = await createSourceHarness([source(tables)]);
+    try {
+      expect((await h.sync('shop')).rows).toBe(6);
+      expect((await h.sync('shop')).tables).toEqual([
+        { table: 'by_f', rows: 0 },
+        { table: 'by_d', rows: 0 },
+        { table: 'by_m', rows: 0 },
+      ]);
+      await sql("INSERT INTO readings VALUES (3.3, 0.7, 2.5, 'c')");
+      expect((await h.sync('shop')).rows).toBe(3);
+      expect((await h.sync('shop')).rows).toBe(0);
+      for (const name of ['by_f', 'by_d', 'by_m'])
+        expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM shop.${name}`)).toEqual([
+          { notes: ['a', 'b', 'c'] },
+        ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
     const h = await createSourceHarness([
       source([

@@ -355,6 +355,34 @@ describe('postgres source', () => {
     }
   });
 
+  it('incremental mode copies each row once with a real or double precision cursor', async () => {
+    await sql(`CREATE TABLE ${schema}.gauges (r real, d double precision, note text)`);
+    await sql(`INSERT INTO ${schema}.gauges VALUES (0.5, 0.5, 'a'), (1.1, 0.1, 'b')`);
+    const h = await createSourceHarness([
+      source(
+        ['r', 'd'].map((cursor) => ({
+          table: `${schema}.gauges`,
+          name: `by_${cursor}`,
+          mode: 'incremental',
+          cursor,
+        })),
+      ),
+    ]);
+    try {
+      expect((await h.sync('app')).rows).toBe(4);
+      expect((await h.sync('app')).rows).toBe(0);
+      await sql(`INSERT INTO ${schema}.gauges VALUES (3.4e38, 1e300, 'c'), ('Infinity', 'NaN', 'd')`);
+      expect((await h.sync('app')).rows).toBe(4);
+      expect((await h.sync('app')).rows).toBe(0);
+      for (const name of ['by_r', 'by_d'])
+        expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
+          { notes: ['a', 'b', 'c', 'd'] },
+        ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('incremental mode copies rows whose cursor is NULL once, also when the first run has no other', async () => {
     // With every cursor NULL nothing was saved, and each run copied the whole table again.
     await sql(`CREATE TABLE ${schema}.imports (id int, batch_no int)`);
