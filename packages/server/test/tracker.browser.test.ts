@@ -474,6 +474,58 @@ describe('browser tracker', () => {
     expect(await page.evaluate(`localStorage.getItem('inlet.q.${WRITE_KEY}')`)).toBeNull();
   });
 
+  it('keeps events while the collector answers with a redirect, warns, and delivers them once it stops', async () => {
+    // A POST redirected by 301/302 is followed as a GET: the events never reach the collector,
+    // while the tracker took the GET's answer (a page, or a 405 it thought a refusal) as the end.
+    let redirecting = true;
+    const gets: string[] = [];
+    const proxy = createServer(async (request, response) => {
+      const cors = { 'Access-Control-Allow-Origin': request.headers.origin ?? '*' };
+      if (request.method !== 'POST') {
+        gets.push(request.url ?? '');
+        response.writeHead(200, { ...cors, 'Content-Type': 'text/html' }).end('<p>moved</p>');
+      } else if (redirecting) {
+        response.writeHead(301, { ...cors, Location: '/moved' }).end();
+      } else {
+        const chunks: Buffer[] = [];
+        for await (const chunk of request) chunks.push(chunk as Buffer);
+        const answer = await fetch(`${inlet.url}/collect`, {
+          method: 'POST',
+          body: Buffer.concat(chunks),
+          headers: { 'Content-Type': 'text/plain', Origin: request.headers.origin ?? '' },
+        });
+        response.writeHead(answer.status, cors).end(await answer.text());
+      }
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const context = await newContext();
+      const warnings: string[] = [];
+      context.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+      const page = await open(context, '/redirected', {
+        attrs: { 'data-api': `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+      });
+      const anonymousId = await anonymousIdOf(page);
+      await page.evaluate(`inlet.track('while_redirected'); inlet.flush()`);
+      const stored = () =>
+        page.evaluate<number>(`(JSON.parse(localStorage.getItem('inlet.q.${WRITE_KEY}') || '[]')).length`);
+      // Until the events are stored for a retry, or went off as a GET.
+      await expect
+        .poll(async () => gets.length > 0 || (await stored()) === 2, { timeout: 10_000 })
+        .toBe(true);
+      expect(gets).toEqual([]);
+      expect(await stored()).toBe(2);
+      expect(warnings.some((text) => text.includes('redirect'))).toBe(true);
+
+      redirecting = false;
+      const rows = await eventsOf(anonymousId, (all) => all.length >= 2);
+      expect(rows.map((row) => row.name ?? row.type).sort()).toEqual(['page', 'while_redirected']);
+      await page.waitForFunction(`localStorage.getItem('inlet.q.${WRITE_KEY}') === null`);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('sends nothing after optOut() until optIn()', async () => {
     const context = await newContext();
     const page = await open(context, '/privacy');

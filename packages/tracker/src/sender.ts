@@ -50,6 +50,7 @@ export function createSender(options: SenderOptions) {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let retrying = false;
+  let redirectWarned = false;
 
   const body = (events: WireEvent[]): string => JSON.stringify({ k: writeKey, sa: Date.now(), e: events });
 
@@ -63,7 +64,18 @@ export function createSender(options: SenderOptions) {
         keepalive: byteLength(text) < MAX_BODY,
         // text/plain keeps the request "simple", so browsers skip the CORS preflight.
         headers: { 'Content-Type': 'text/plain' },
+        // A 301 or 302 turns the POST into a GET without the events, whose answer would be taken
+        // for the collector's; a redirect is not followed, and the events stay for a retry.
+        redirect: 'manual',
       });
+      if (res.type === 'opaqueredirect') {
+        if (!redirectWarned)
+          console.warn(
+            `inlet: ${endpoint} answered with a redirect, so events are kept and retried; set data-api to the address it redirects to`,
+          );
+        redirectWarned = true;
+        return false;
+      }
       if (res.ok || res.status >= 500 || res.status === 408 || res.status === 429) return res.ok;
       return await refused(events, res);
     } catch {
