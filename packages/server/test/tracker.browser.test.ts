@@ -237,6 +237,31 @@ describe('browser tracker', () => {
     expect(view?.session_id).toMatch(UUID);
   });
 
+  it('records nothing while the page is prerendered, and the page view once it is shown', async () => {
+    // A page the browser prerenders (speculation rules, the address bar) may never be shown.
+    const context = await newContext();
+    await context.addInitScript(`
+      window.__prerendering = true;
+      Object.defineProperty(document, 'prerendering', { configurable: true, get: () => window.__prerendering });
+    `);
+    const collects: string[] = [];
+    context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
+    const page = await open(context, '/prerendered', { title: 'Prerendered' });
+    await page.evaluate(`inlet.track('while_prerendered')`);
+    // Past the one-second batch window, in which a page view made at load would have been sent.
+    await page.waitForTimeout(2000);
+    expect(collects).toEqual([]);
+
+    await page.evaluate(
+      `window.__prerendering = false; document.dispatchEvent(new Event('prerenderingchange'))`,
+    );
+    // The visitor's id too is made only for a page someone saw.
+    const anonymousId = await anonymousIdOf(page);
+    const rows = await eventsOf(anonymousId, (all) => all.length >= 2);
+    expect(rows.map((row) => row.name ?? row.type)).toEqual(['page', 'while_prerendered']);
+    expect(rows[0]).toMatchObject({ path: '/prerendered', title: 'Prerendered' });
+  });
+
   it('records SPA navigation: pushState and back are page views, replaceState to the same URL is not', async () => {
     const context = await newContext();
     const page = await open(context, '/app/inbox', { title: 'Inbox' });

@@ -2,6 +2,7 @@ import { createIdentity } from './identity.ts';
 import { watchMedia } from './media-watch.ts';
 import { onNavigate } from './navigation.ts';
 import { startPageHeartbeat } from './page-heartbeat.ts';
+import { whenShown } from './prerender.ts';
 import { doNotTrack } from './privacy.ts';
 import { createSender } from './sender.ts';
 import { browserStorage, createStore } from './store.ts';
@@ -37,7 +38,10 @@ export function createTracker(options: TrackerOptions): Inlet {
   let pageKey = '';
   const currentKey = (): string => location.pathname + location.search + (hashRouting ? location.hash : '');
 
-  const send = (type: WireEvent['t'], name?: string, props?: unknown): void => {
+  // Events of a prerendered page wait until it is shown, and are dropped with it if it never is.
+  const send = (type: WireEvent['t'], name?: string, props?: unknown): void =>
+    whenShown(() => record(type, name, props));
+  const record = (type: WireEvent['t'], name?: string, props?: unknown): void => {
     if (blocked()) return;
     const ts = Date.now();
     sender.add({
