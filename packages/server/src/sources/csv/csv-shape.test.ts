@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { findRaggedRecord } from './csv-shape.ts';
+import { findRaggedRecord, firstRecordFields } from './csv-shape.ts';
 
 describe('findRaggedRecord', () => {
   const ragged = (text: string, options = { delimiter: ',', skip: 0 }) => {
@@ -33,5 +33,25 @@ describe('findRaggedRecord', () => {
       fields: 3,
       expected: 2,
     });
+  });
+});
+
+describe('firstRecordFields', () => {
+  it('counts the fields of the first record after the lines skipped, quoted line breaks included', () => {
+    const temp = tempDir();
+    const fields = (text: string, skip = 0) => {
+      const path = join(temp.dir, 'f.csv');
+      writeFileSync(path, text);
+      return firstRecordFields(path, { delimiter: ',', skip });
+    };
+    try {
+      expect(fields('\uFEFFemail\r\na@x\r\n')).toBe(1);
+      expect(fields('\n\n"a\nb, c",d\n1,2\n')).toBe(2);
+      expect(fields('Export, 2026-12-01\nemail\n', 1)).toBe(1);
+      expect(fields('email')).toBe(1);
+      expect(fields('\n\n')).toBeUndefined();
+    } finally {
+      temp.cleanup();
+    }
   });
 });

@@ -80,3 +80,48 @@ export function isBlankFile(path: string): boolean {
     closeSync(fd);
   }
 }
+
+/**
+ * The number of fields of a CSV file's first record after `skip` lines (its header, when it has
+ * one), read from the file's first 64 KiB; undefined for a first record longer than that, or none.
+ */
+export function firstRecordFields(
+  path: string,
+  options: { delimiter: string; skip: number },
+): number | undefined {
+  const fd = openSync(path, 'r');
+  let text: string;
+  let whole: boolean;
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    text = buffer.toString('utf8', 0, read);
+    whole = read < buffer.length;
+  } finally {
+    closeSync(fd);
+  }
+  let line = 1;
+  let recordLine = 1;
+  let fields = 1;
+  let empty = true;
+  let quoted = false;
+  for (const c of text) {
+    if (c === '\n') {
+      line += 1;
+      if (quoted) continue;
+      if (recordLine > options.skip && !empty) return fields;
+      recordLine = line;
+      fields = 1;
+      empty = true;
+    } else if (c === '"') {
+      quoted = !quoted;
+      empty = false;
+    } else if (c === options.delimiter && !quoted) {
+      fields += 1;
+      empty = false;
+    } else if (c !== '\r' && c !== '\uFEFF') {
+      empty = false;
+    }
+  }
+  return whole && recordLine > options.skip && !empty ? fields : undefined;
+}

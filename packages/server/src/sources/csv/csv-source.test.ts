@@ -269,6 +269,28 @@ describe('csv source', () => {
     expect(await h.query('SELECT count(*)::INT AS n FROM crm.plans')).toEqual([{ n: 0 }]);
   });
 
+  it('passes over blank lines in a one-column export, as in a wider one, instead of adding empty rows', async () => {
+    // DuckDB reads a blank line of a one-column file as a row whose value is NULL: a list of e-mail
+    // addresses with a blank line in it and two at its end (as Excel leaves them) had three rows too many.
+    const { h } = await setup(
+      [{ path: 'emails.csv' }, { path: 'codes.tsv', header: false }, { path: 'pairs.csv' }],
+      {
+        'emails.csv': '\uFEFFemail\r\na@example.com\r\n\r\nb@example.com\r\n\r\n\r\n',
+        'codes.tsv': '0012\n\n0034\n\n',
+        'pairs.csv': 'a,b\n1,\n,\n\n2,3\n',
+      },
+    );
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'emails', rows: 2 },
+      { table: 'codes', rows: 2 },
+      { table: 'pairs', rows: 3 },
+    ]);
+    expect(await h.query('SELECT email FROM crm.emails')).toEqual([
+      { email: 'a@example.com' },
+      { email: 'b@example.com' },
+    ]);
+  });
+
   it('skip: passes over lines above the header', async () => {
     const { h } = await setup([{ path: 'report.csv', skip: 2 }], {
       'report.csv': '売上レポート\n出力日: 2026/12/01, 全店\nid,amount\n1,100\n2,250\n',

@@ -8,7 +8,7 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
-import { findRaggedRecord, isBlankFile } from './csv-shape.ts';
+import { findRaggedRecord, firstRecordFields, isBlankFile } from './csv-shape.ts';
 import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
 
 /** What an incremental or merge import remembers: each imported file with its size and mtime. */
@@ -116,7 +116,13 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
               'Write the file again; a file with only its header line imports as a table of no rows.',
           );
         const write = async (paths: string[]) => {
-          const select = readSql(paths, table);
+          // A wider file passes over blank lines itself; its rows of NULL (",,") are rows of the export.
+          const oneColumn =
+            delimited &&
+            paths.every(
+              (path) => firstRecordFields(path, { delimiter: csvDelimiter(table), skip: table.skip }) === 1,
+            );
+          const select = readSql(paths, { ...table, oneColumn });
           // Describing costs DuckDB one more pass over the files; only merge options need it.
           if (table.cursor || table.primaryKey || table.deletedColumn) {
             const columns = await run.writer.describe(select);

@@ -60,6 +60,8 @@ export function readSql(
     delimiter?: string | undefined;
     skip?: number;
     types?: Record<string, string> | undefined;
+    /** Every file has one column: DuckDB reads its blank lines as rows of NULL, which are left out. */
+    oneColumn?: boolean;
   },
 ): string {
   const files = `[${paths.map(sqlString).join(', ')}]`;
@@ -79,6 +81,7 @@ export function readSql(
     // skip is always given: left out, DuckDB guesses how many lines to skip, and for a file with a
     // wider line at its end it took that line for the header and read no rows at all.
     `SELECT * FROM read_csv(${files}, header=${table.header}, delim=${sqlString(delimiter)}, skip=${table.skip ?? 0}, ` +
-    `sample_size=-1, union_by_name=true, max_line_size=${MAX_ROW_BYTES}, buffer_size=${MAX_ROW_BYTES * 2}${forced})`
+    `sample_size=-1, union_by_name=true, max_line_size=${MAX_ROW_BYTES}, buffer_size=${MAX_ROW_BYTES * 2}${forced})` +
+    (table.oneColumn ? ' WHERE COLUMNS(*) IS NOT NULL' : '')
   );
 }
