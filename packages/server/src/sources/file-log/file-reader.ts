@@ -8,6 +8,11 @@ const CHUNK_BYTES = 256 * 1024;
 
 export interface ReadOptions {
   maxLineBytes: number;
+  /**
+   * The file gets no more bytes (rotated away, untouched for minutes): a last line without a
+   * newline is read as it is, where it would otherwise wait for a newline that never comes.
+   */
+  finishLastLine?: boolean;
   signal: AbortSignal;
   /** Takes each chunk's complete lines in order and advances file.offset past those it consumed. */
   onLines(lines: SplitLine[], file: TrackedFile): Promise<void>;
@@ -68,6 +73,8 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
     options.onBytes?.(bytesRead);
     if (lines.length > 0) await options.onLines(lines, file);
   }
+  const last = options.finishLastLine && position === candidate.size ? splitter.finish(position) : undefined;
+  if (last) await options.onLines([last], file);
   return { status: 'read' };
 }
 

@@ -13,6 +13,7 @@ import {
   rmSync,
   truncateSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -205,6 +206,33 @@ describe('file source: sync', () => {
     appendFileSync(log(logs, 'access.log'), access(160, 161).slice(30));
     await sync();
     await expectEachOnce(161);
+  });
+
+  it('reads the last line of a rotated file that never got its newline, once nothing has written to it for minutes', async () => {
+    // The writer died mid-line, or wrote its last line without one, and then the file was rotated
+    // away: no newline will ever come, and the line waited for one for good.
+    const { logs, sync, expectEachOnce, counts } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
+    ]);
+    writeFileSync(log(logs, 'access.log'), access(0, 10).slice(0, -1));
+    await sync();
+    await expectEachOnce(9);
+    renameSync(log(logs, 'access.log'), log(logs, 'access.log.1'));
+    writeFileSync(log(logs, 'access.log'), access(10, 20).slice(0, -1));
+    const ids = async () => [...(await counts()).keys()].sort((a, b) => a - b);
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    // Rotated a moment ago: its writer may still be finishing the line.
+    await sync();
+    expect(await ids()).toEqual([...range(0, 9), ...range(10, 19)]);
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(log(logs, 'access.log.1'), old, old);
+    utimesSync(log(logs, 'access.log'), old, old);
+    await sync();
+    // The live file's last line still waits: its writer may go on with it.
+    expect(await ids()).toEqual(range(0, 19));
+    appendFileSync(log(logs, 'access.log'), '\n');
+    await sync();
+    await expectEachOnce(20);
   });
 
   it('follows copytruncate, whether the copy is seen before or after the truncate', async () => {

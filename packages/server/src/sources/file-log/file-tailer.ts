@@ -47,6 +47,8 @@ export interface FileTailer {
 const SKIPPED = /\.(bz2|xz|zst|lz4|zip|7z|tmp|swp)$/;
 // A .gz this young that ends early is probably still being written by logrotate.
 const GZIP_SETTLE_MS = 120_000;
+// A rotated file untouched this long gets no more bytes: a last line without its newline is whole.
+const ROTATED_SETTLE_MS = 120_000;
 
 const clone = (files: readonly TrackedFile[]) => files.map((f) => ({ ...f }));
 /** A tracked file in a debug line: name, inode and offset. */
@@ -80,7 +82,7 @@ export async function openFileTailer(
   const metrics = logMetrics(context.metrics);
   const baseDir = config.baseDir;
   const patterns = typeof options.path === 'string' ? [options.path] : options.path;
-  const globs = options.rotated ? patterns.flatMap((p) => [p, `${p}.*`, `${p}-*`]) : patterns;
+  const rotatedGlobs = options.rotated ? patterns.flatMap((p) => [`${p}.*`, `${p}-*`]) : [];
   const toRow = (text: string): { row: string } | { reason: string } => {
     const now = Date.now();
     try {
@@ -104,6 +106,8 @@ export async function openFileTailer(
   const totals = { rows: 0, rejects: 0 };
   const warned = new Set<string>();
   let linesRead = 0;
+  /** The files the configured paths name now, as opposed to rotated files next to them. */
+  let livePaths = new Set<string>();
 
   const startBatch = (file: TrackedFile, offset: number) => {
     if (batch.rows.length > 0 || batch.rejects.length > 0) return;
@@ -206,7 +210,9 @@ export async function openFileTailer(
     const out: Candidate[] = [];
     const unreadable = new Map<string, string>();
     const onUnreadable = (path: string, reason: string) => unreadable.set(path, reason);
-    for (const path of new Set(globs.flatMap((g) => globFiles(g, baseDir, onUnreadable)))) {
+    livePaths = new Set(patterns.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
+    const rotated = rotatedGlobs.flatMap((g) => globFiles(g, baseDir, onUnreadable));
+    for (const path of new Set([...livePaths, ...rotated])) {
       if (SKIPPED.test(path)) continue;
       try {
         const stat = statSync(path);
@@ -271,6 +277,8 @@ export async function openFileTailer(
         if (signal.aborted) break;
         const outcome = await readTask(task, {
           maxLineBytes: options.max_line_bytes,
+          finishLastLine:
+            !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS,
           signal,
           onLines,
           onBytes: (bytes) => {
