@@ -125,3 +125,21 @@ export function firstRecordFields(
   }
   return whole && recordLine > options.skip && !empty ? fields : undefined;
 }
+
+/**
+ * The UTF-16 encoding a file's byte order mark names (Excel's "Unicode Text" export is UTF-16LE
+ * with one), or undefined. Read as UTF-8, such a file is a NUL byte in every other place, and
+ * DuckDB's complaint about it was of lines with too few fields.
+ */
+export function utf16Encoding(path: string): 'utf-16le' | 'utf-16be' | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    if (readSync(fd, head, 0, 2, 0) < 2) return undefined;
+    if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+    if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -222,6 +222,25 @@ describe('csv source', () => {
     ]);
   });
 
+  it("says a UTF-16 export (Excel's Unicode Text) is UTF-16 and to set encoding, not that a line is short, and reads it once set", async () => {
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      iconv.encode('id\tname\r\n1\t日本\r\n2\tcafé\r\n', 'utf-16le'),
+    ]);
+    const { h } = await setup([{ path: 'report.tsv' }], { 'report.tsv': utf16 });
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toMatch(/^crm\.report: report\.tsv is UTF-16.*set encoding: utf-16le/);
+    harness?.close();
+    exports?.cleanup();
+    const again = await setup([{ path: 'report.tsv', encoding: 'utf-16le' }], { 'report.tsv': utf16 });
+    await again.h.sync('crm');
+    expect(await again.h.query('SELECT id, name FROM crm.report ORDER BY id')).toEqual([
+      { id: '1', name: '日本' },
+      { id: '2', name: 'café' },
+    ]);
+  });
+
   it('names the line whose field count differs from the header, never taking a wide last line for the header', async () => {
     const rows = Array.from({ length: 100 }, (_, i) => `${i},n${i}\n`).join('');
     // DuckDB guessed lines to skip and took the last, wider line for the header: 0 rows, no error.
