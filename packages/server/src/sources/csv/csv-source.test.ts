@@ -180,6 +180,28 @@ describe('csv source', () => {
     ]);
   });
 
+  it('types the columns by the rows once an export with rows follows one with only its header', async () => {
+    // The header-only export of a day without orders was copied as a table of no rows with every
+    // column VARCHAR, and read together with it, every later file's numbers and dates were text too.
+    const { h, dir } = await setup(
+      [
+        { path: 'orders_*.csv', name: 'orders', mode: 'incremental' },
+        { path: 'orders_*.csv', name: 'orders_latest', mode: 'merge', primary_key: 'id', cursor: 'day' },
+      ],
+      { 'orders_1.csv': 'id,day,amount\n' },
+    );
+    expect((await h.sync('crm')).rows).toBe(0);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.orders')).toEqual([{ n: 0 }]);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,day,amount\n1,2026-11-20,1.5\n');
+    expect((await h.sync('crm')).rows).toBe(2);
+    for (const table of ['crm.orders', 'crm.orders_latest']) {
+      expect(await describeTypes(h, table)).toEqual({ id: 'BIGINT', day: 'DATE', amount: 'DOUBLE' });
+      expect(await h.query(`SELECT id, day, amount FROM ${table}`)).toEqual([
+        { id: '1', day: '2026-11-20', amount: 1.5 },
+      ]);
+    }
+  });
+
   it('refuses a new file whose column type the rows imported before cannot share, keeping the table readable', async () => {
     // Each run infers its own files' types: day was a DATE, then a number. The run was committed and
     // every query of the table failed from then on (BIGINT -> DATE cannot be cast).

@@ -193,6 +193,7 @@ export async function syncTable(options: {
           run: published > 0 ? run : (saved?.run ?? 0),
           position,
         } satisfies Checkpoint);
+      if (published > 0) await removeEmptyParts(writer, join(tableDir, partsDir));
       if (published > 0 && !context.signal.aborted)
         await compact({ source, tableDir, table, writer, logger });
     }
@@ -201,6 +202,23 @@ export async function syncTable(options: {
     rmSync(staging, { recursive: true, force: true });
     rmSync(tmpDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Removes the committed files of no rows once another file holds rows. A table's first run writes
+ * a file even for no rows, so its view has columns; but a CSV export of only its header has every
+ * column VARCHAR, and read with it, every later file's numbers and dates were text too. A file of
+ * no rows takes no row with it. Called after the checkpoint, so a crash leaves it for the next run.
+ */
+async function removeEmptyParts(writer: ParquetWriter, partsDir: string): Promise<void> {
+  const files = committedParts(partsDir);
+  if (files.length < 2) return;
+  const list = `[${files.map(sqlString).join(', ')}]`;
+  const empty = await writer.scalar(
+    `SELECT CASE WHEN bool_or(num_rows > 0) THEN string_agg(file_name, chr(10)) FILTER (WHERE num_rows = 0) END ` +
+      `FROM parquet_file_metadata(${list})`,
+  );
+  for (const file of empty?.split('\n') ?? []) rmSync(file, { force: true });
 }
 
 /**
