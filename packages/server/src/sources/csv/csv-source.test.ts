@@ -310,6 +310,31 @@ describe('csv source', () => {
     expect(await h.query('SELECT count(*)::INT AS n FROM crm.plans')).toEqual([{ n: 0 }]);
   });
 
+  it('refuses an empty JSON export in full mode, and passes over an empty JSON lines file of a directory', async () => {
+    // DuckDB read an empty JSON file as a table of one column "json" and no rows: a failed export
+    // replaced a full table with it, and an empty day file added a column "json" to an incremental one.
+    const { h, dir } = await setup(
+      [{ path: 'plans.ndjson' }, { path: 'day_*.ndjson', name: 'events', mode: 'incremental' }],
+      { 'plans.ndjson': '{"id":1,"name":"free"}\n', 'day_1.ndjson': '{"id":1,"kind":"view"}\n' },
+    );
+    expect((await h.sync('crm')).rows).toBe(2);
+    writeFileSync(join(dir, 'plans.ndjson'), '\n');
+    writeFileSync(join(dir, 'day_2.ndjson'), '');
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toMatch(/crm\.plans: plans\.ndjson is empty.*the table keeps its rows/);
+    expect((error as Error).message).toMatch(/Copied: events \(0 rows\)/);
+    expect(await h.query('SELECT id, name FROM crm.plans')).toEqual([{ id: '1', name: 'free' }]);
+    writeFileSync(join(dir, 'day_3.ndjson'), '{"id":3,"kind":"click"}\n');
+    writeFileSync(join(dir, 'plans.ndjson'), '{"id":2,"name":"pro"}\n');
+    expect((await h.sync('crm')).rows).toBe(2);
+    expect(await describeTypes(h, 'crm.events')).toEqual({ id: 'BIGINT', kind: 'VARCHAR' });
+    expect(await h.query('SELECT id, kind FROM crm.events ORDER BY id')).toEqual([
+      { id: '1', kind: 'view' },
+      { id: '3', kind: 'click' },
+    ]);
+  });
+
   it('passes over blank lines in a one-column export, as in a wider one, instead of adding empty rows', async () => {
     // DuckDB reads a blank line of a one-column file as a row whose value is NULL: a list of e-mail
     // addresses with a blank line in it and two at its end (as Excel leaves them) had three rows too many.

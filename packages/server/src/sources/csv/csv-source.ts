@@ -115,16 +115,25 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             readable.push(utf8);
           }
         }
-        // A delimited file always has its header (JSON lines may have no line at all).
         const delimited = table.format === 'csv' || table.format === 'tsv';
-        const blank = delimited ? todo.filter((_, i) => isBlankFile(readable[i] as string)) : [];
-        if (blank.length > 0)
+        const isBlank = readable.map((path) => isBlankFile(path));
+        const blank = todo.filter((_, i) => isBlank[i]);
+        // A delimited file always has its header. A JSON lines file of a day without events may
+        // have no line at all, and adds no row; but a full table's files hold all its rows, so an
+        // empty one is an export cut short. DuckDB read either as a column "json" of no rows.
+        if (blank.length > 0 && (delimited || table.mode === 'full'))
           throw new InletError(
             'SOURCE_DATA_INVALID',
-            `${where}: ${blank.map((f) => basename(f.path)).join(', ')} ${blank.length === 1 ? 'is' : 'are'} empty (no header, no rows), ` +
+            `${where}: ${blank.map((f) => basename(f.path)).join(', ')} ${blank.length === 1 ? 'is' : 'are'} empty (${delimited ? 'no header, no rows' : 'no records'}), ` +
               'as an export cut short or failed upstream leaves it; nothing was imported and the table keeps its rows. ' +
-              'Write the file again; a file with only its header line imports as a table of no rows.',
+              (delimited
+                ? 'Write the file again; a file with only its header line imports as a table of no rows.'
+                : 'Write the file again.'),
           );
+        if (blank.length > 0) {
+          readable = readable.filter((_, i) => !isBlank[i]);
+          if (readable.length === 0) return { rows: 0, position };
+        }
         const write = async (paths: string[]) => {
           // A wider file passes over blank lines itself; its rows of NULL (",,") are rows of the export.
           const oneColumn =
