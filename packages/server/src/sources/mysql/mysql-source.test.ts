@@ -288,6 +288,37 @@ describe('mysql source', () => {
     }
   });
 
+  it('copies a FLOAT as the value the column holds, not the six digits MySQL shows of it', async () => {
+    // As text, MySQL and MariaDB write a FLOAT to six significant digits: 123456.78 (held as
+    // 123456.78125) arrived as 123457. As a cursor it then skipped 123456.9, a row added later.
+    await sql('CREATE TABLE floats (id INT, f FLOAT)');
+    await sql('INSERT INTO floats VALUES (1, 123456.78), (2, 16777217), (3, 0.1), (4, NULL)');
+    await sql('CREATE TABLE gauges (id INT, f FLOAT)');
+    await sql('INSERT INTO gauges VALUES (1, 123456.78), (2, NULL)');
+    const h = await createSourceHarness([
+      source([{ table: `${db}.floats` }, { table: `${db}.gauges`, mode: 'incremental', cursor: 'f' }]),
+    ]);
+    try {
+      expect((await h.sync('shop')).rows).toBe(6);
+      expect(await h.query('SELECT id, f::DOUBLE AS f FROM shop.floats ORDER BY id')).toEqual([
+        { id: 1, f: 123456.78125 },
+        { id: 2, f: 16777216 },
+        { id: 3, f: 0.10000000149011612 },
+        { id: 4, f: null },
+      ]);
+      await sql('INSERT INTO gauges VALUES (3, 123456.9)');
+      expect((await h.sync('shop')).tables).toContainEqual({ table: 'gauges', rows: 1 });
+      expect((await h.sync('shop')).tables).toContainEqual({ table: 'gauges', rows: 0 });
+      expect(await h.query('SELECT id FROM shop.gauges ORDER BY id')).toEqual([
+        { id: 1 },
+        { id: 2 },
+        { id: 3 },
+      ]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
     const h = await createSourceHarness([
       source([

@@ -23,16 +23,30 @@ const baseQuery = (table: DatabaseTable) =>
   table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
 
 /**
- * The query's rows past the saved cursor. Numbers are compared as numbers: MySQL compares an
- * integer with a string as doubles, which would lose large ids.
+ * The query's rows past the saved cursor, each column read as its plan says (all as they are when
+ * columns is absent). Numbers are compared as numbers: MySQL compares an integer with a string as
+ * doubles, which would lose large ids.
  */
-function rowsQuery(table: DatabaseTable, position: unknown, connection: MysqlConnection): string {
+function rowsQuery(
+  table: DatabaseTable,
+  position: unknown,
+  connection: MysqlConnection,
+  columns?: MysqlColumn[],
+): string {
   const where = cursorCondition(table, position, {
     column: (name) => `q.${quoteIdent(name)}`,
     // The lake keeps a TIMESTAMP cursor with its UTC offset; the session is UTC, MySQL wants none.
     literal: (value) => (NUMBER.test(value) ? value : connection.escape(value.replace(/\+00(:00)?$/, ''))),
   });
-  return `SELECT * FROM (${baseQuery(table)}) AS q${where}`;
+  const list = columns?.some((c) => c.select)
+    ? columns
+        .map(({ plan, select }) => {
+          const ref = `q.${quoteIdent(plan.name)}`;
+          return select ? `${select.replaceAll('{}', ref)} AS ${quoteIdent(plan.name)}` : ref;
+        })
+        .join(', ')
+    : '*';
+  return `SELECT ${list} FROM (${baseQuery(table)}) AS q${where}`;
 }
 
 /** The rows as CSV text in chunks of about a megabyte. */
@@ -95,7 +109,7 @@ function mysqlJob(
           run,
           columns.map((c) => c.plan),
           csvChunks(
-            connection.rows(rowsQuery(table, run.position, connection), reads),
+            connection.rows(rowsQuery(table, run.position, connection, columns), reads),
             createCsvEncoder(columns),
           ),
           options.part_size_mb * 1024 * 1024,

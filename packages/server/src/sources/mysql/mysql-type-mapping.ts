@@ -19,6 +19,8 @@ export type MysqlRead = 'text' | 'hex' | 'json';
 export interface MysqlColumn {
   read: MysqlRead;
   plan: ColumnPlan;
+  /** The expression the query reads the column by, written {}; the column itself when absent. */
+  select?: string;
 }
 
 const T = {
@@ -96,7 +98,9 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
     }
     switch (field.type) {
       case T.FLOAT:
-        return column('text', 'float', 'FLOAT');
+        // As text a FLOAT is written to six significant digits (123456.78125 as 123457); as a
+        // DOUBLE (+ 0e0, which MySQL 5.7 takes too, unlike CAST AS DOUBLE) every digit it holds.
+        return { ...column('text', 'float', 'FLOAT'), select: '{} + 0e0' };
       case T.DOUBLE:
         return column('text', 'double', 'DOUBLE');
       case T.DECIMAL:
