@@ -258,6 +258,24 @@ describe('file source: sync', () => {
     await expectEachOnce(145);
   });
 
+  it('reads the lines after the zero bytes a writer without O_APPEND leaves at the start of a file copytruncate emptied', async () => {
+    // The writer goes on at its own offset, so the emptied file starts with a hole of zero bytes as
+    // long as what was there: read as the start of the first new line, it took that line with it.
+    const { logs, sync, expectEachOnce } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', max_line_bytes: 1024 },
+    ]);
+    const path = log(logs, 'access.log');
+    const writer = openSync(path, 'w');
+    let at = writeSync(writer, access(0, 20), 0);
+    await sync();
+    copyFileSync(path, log(logs, 'access.log.1'));
+    truncateSync(path, 0);
+    at += writeSync(writer, access(20, 30), at);
+    closeSync(writer);
+    await sync();
+    await expectEachOnce(30);
+  });
+
   it('backfills rotated .gz files once, and recognises a .gz of lines it already read', async () => {
     const { logs, sync, expectEachOnce, state } = await setup([
       { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },

@@ -31,4 +31,13 @@ describe('line splitter', () => {
       { text: 'xxxxxyyy', start: 14, end: 71, tooLongBytes: 56 },
     ]);
   });
+
+  it('passes over zero bytes before a line, across chunks, and keeps those inside one', () => {
+    const split = createLineSplitter(8);
+    expect(split.push(Buffer.alloc(20), 0)).toEqual([]);
+    expect(split.push(Buffer.concat([Buffer.alloc(30), Buffer.from('ok\na\0b\n')]), 20)).toEqual([
+      { text: 'ok', start: 50, end: 53 },
+      { text: 'a\0b', start: 53, end: 57 },
+    ]);
+  });
 });

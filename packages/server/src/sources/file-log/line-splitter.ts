@@ -65,6 +65,10 @@ export function createLineSplitter(maxLineBytes: number): LineSplitter {
       const lines: SplitLine[] = [];
       let pos = 0;
       while (pos < chunk.length) {
+        // Zero bytes before a line are no text: a writer without O_APPEND goes on at its own offset
+        // in a file copytruncate emptied, and the hole up to there reads as zero bytes.
+        if (carryBytes === 0 && overflow === 0) while (chunk[pos] === 0) pos++;
+        if (pos === chunk.length) break;
         const nl = chunk.indexOf(NEWLINE, pos);
         if (nl === -1) {
           hold(chunk.subarray(pos), offset + pos);
