@@ -404,6 +404,8 @@ export async function startRoles(options: {
         layout,
         leases,
         onFileRace: () => fileRaces.inc(),
+        onViewFailed: (name, detail) =>
+          logger.error({ table: name, detail }, `${name} is left out of queries: its view cannot be built`),
         onDamagedFile: (moved, detail) => {
           damaged.inc();
           logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));

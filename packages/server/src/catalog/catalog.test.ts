@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
-import { dataLayout } from '../lake/index.ts';
+import { dataLayout, writeLakeTable } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { runModels } from '../models/index.ts';
@@ -139,5 +140,37 @@ describe('catalog', () => {
       { table: 'accounts_activity', column: 'name' },
       { table: 'later' },
     ]);
+  });
+});
+
+describe('a table whose view cannot be built', () => {
+  it('is listed with the reason, and every other table is described', async () => {
+    const broken = testConfig(join(temp.dir, 'broken'), { models: { builtin: false } });
+    const layout = dataLayout(broken.data_dir);
+    await writeEvents(layout, [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+    const dir = join(layout.lake, 'sources', 'crm', 'customers');
+    mkdirSync(dir, { recursive: true });
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    await writer.run(`COPY (SELECT 1 AS id, 'Aoki' AS name) TO '${dir}/run-1.parquet'`);
+    writer.closeSync();
+    writeLakeTable(dir, {
+      name: 'crm.customers',
+      kind: 'source',
+      files: '*.parquet',
+      merge: { key: ['customer_id'], order_by: 'id' },
+    });
+    const own = createCatalog({ config: broken, logger });
+    try {
+      const tables = await own.tables();
+      expect(tables.map((t) => [t.name, t.rows, t.unavailable ?? null])).toEqual([
+        ['crm.customers', null, expect.stringContaining('customer_id')],
+        ['events', 1, null],
+      ]);
+      const customers = await own.table('crm.customers');
+      expect(customers).toMatchObject({ kind: 'source', files: 1, columns: [] });
+      expect(customers.unavailable).toContain('_table.json');
+    } finally {
+      own.close();
+    }
   });
 });

@@ -39,6 +39,8 @@ export interface CatalogTable {
   updated_at: string | null;
   depends_on: string[];
   columns: CatalogColumn[];
+  /** Why it cannot be queried now (its view cannot be built); absent when it can. */
+  unavailable?: string;
 }
 
 export interface CatalogTableDetail extends CatalogTable {
@@ -86,13 +88,17 @@ export function createCatalog(options: { config: InletConfig; logger: Logger }):
     db: BuildEngine,
     name: string,
     listed: { dir: string; table: LakeTable } | undefined,
+    unavailable: string | undefined,
   ): Promise<CatalogTableDetail> => {
     const table = listed?.table;
-    const columns = (await db.rows(`DESCRIBE ${quoteName(name)}`)).map((row) => ({
-      name: String(row.column_name),
-      type: String(row.column_type),
-      description: null,
-    }));
+    // A table left out of the engine has no columns to ask DuckDB about, nor rows to count.
+    const columns = unavailable
+      ? []
+      : (await db.rows(`DESCRIBE ${quoteName(name)}`)).map((row) => ({
+          name: String(row.column_name),
+          type: String(row.column_type),
+          description: null,
+        }));
     const isView = table?.sql !== undefined;
     const stats =
       name === 'events'
@@ -100,9 +106,10 @@ export function createCatalog(options: { config: InletConfig; logger: Logger }):
         : listed && !isView
           ? fileStats(globRoot(listed.dir, listed.table.files))
           : NO_FILES;
-    const rows = isView
-      ? null
-      : Number((await db.rows(`SELECT count(*)::BIGINT AS n FROM ${quoteName(name)}`))[0]?.n ?? 0);
+    const rows =
+      isView || unavailable
+        ? null
+        : Number((await db.rows(`SELECT count(*)::BIGINT AS n FROM ${quoteName(name)}`))[0]?.n ?? 0);
     return {
       name,
       kind: name === 'events' ? 'events' : (table?.kind ?? 'mart'),
@@ -121,6 +128,7 @@ export function createCatalog(options: { config: InletConfig; logger: Logger }):
       depends_on: table?.depends_on ?? [],
       columns,
       ...(isView ? { sql: table?.sql } : {}),
+      ...(unavailable ? { unavailable } : {}),
       tests: [],
       upstream: [],
       downstream: [],
@@ -139,8 +147,9 @@ export function createCatalog(options: { config: InletConfig; logger: Logger }):
       logger.warn({ err: error }, 'the models project could not be read; the catalog shows the lake only');
     }
     const tables = new Map<string, CatalogTableDetail>();
-    for (const name of [...db.viewNames()].sort())
-      tables.set(name, await describe(db, name, listed.get(name)));
+    const unavailable = db.unavailable();
+    for (const name of [...db.viewNames(), ...unavailable.keys()].sort())
+      tables.set(name, await describe(db, name, listed.get(name), unavailable.get(name)));
     for (const [name, entry] of tables) {
       const node = project?.nodes.get(name);
       if (!node) continue;

@@ -7,7 +7,7 @@ import { type Format, type Output, renderRows, renderTable } from './output.ts';
 
 export const catalogHelp = `inlet catalog [table] [--format table|json|csv]
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
-  last update and description; with a table name, its columns, tests and lineage (as CSV: its
+  last update and description (and why a table cannot be queried, when it cannot); with a table name, its columns, tests and lineage (as CSV: its
   columns, with their types and descriptions).`;
 
 const size = (bytes: number) =>
@@ -28,6 +28,7 @@ const row = (t: CatalogTable) => [
   t.partitions.count > 0 ? `${t.partitions.count} (${t.partitions.first} … ${t.partitions.last})` : null,
   t.updated_at,
   t.description,
+  t.unavailable ?? null,
 ];
 
 /** inlet catalog: the same catalog as GET /api/catalog, opened in this process. */
@@ -60,6 +61,7 @@ export async function catalogCommand(
         'partitions',
         'updated_at',
         'description',
+        'unavailable',
       ];
       output.out(renderRows(format, columns, (await catalog.tables()).map(row)));
       return ExitCode.OK;
@@ -85,6 +87,7 @@ export async function catalogCommand(
       [
         `${table.name} (${[kind, materialized].filter(Boolean).join(', ')})`,
         table.description ? `  ${table.description}` : '  (no description)',
+        ...(table.unavailable ? [`  UNAVAILABLE: ${table.unavailable}`] : []),
         `  rows ${rows ?? '-'} · ${bytes} · partitions ${partitions ?? '-'} · updated ${updated ?? '-'}${table.owner ? ` · owner ${table.owner}` : ''}`,
         `  upstream: ${table.upstream.join(', ') || '-'}`,
         `  downstream: ${table.downstream.join(', ') || '-'}`,

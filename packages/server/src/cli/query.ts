@@ -81,6 +81,8 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     config,
     layout: dataLayout(config.data_dir),
     onDamagedFile: (moved) => output.err(`warning: ${damagedFileMessage(moved)}\n`),
+    onViewFailed: (name, detail) =>
+      output.err(`warning: ${name} is left out: its view cannot be built (${detail.split('\n')[0]})\n`),
   });
   try {
     if (format === 'table') await printTable(engine, sql, maxRows ?? TABLE_ROWS, output);

@@ -8,4 +8,12 @@ export {
 } from './query-engine.ts';
 export { prepareReadOnly } from './sandbox.ts';
 export { withSqlHint } from './sql-hints.ts';
-export { applyViews, discoverViews, lakeTableSql, type ViewDefinition, viewStatements } from './views.ts';
+export {
+  applyViews,
+  discoverViews,
+  failedViews,
+  lakeTableSql,
+  unavailableMessage,
+  type ViewDefinition,
+  viewStatements,
+} from './views.ts';

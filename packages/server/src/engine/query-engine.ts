@@ -16,7 +16,14 @@ import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { withSqlHint } from './sql-hints.ts';
-import { applyViews, discoverViews, viewStatements } from './views.ts';
+import {
+  applyViews,
+  discoverViews,
+  FILE_RACE,
+  failedViews,
+  unavailableMessage,
+  viewStatements,
+} from './views.ts';
 
 export interface QueryColumn {
   name: string;
@@ -59,6 +66,9 @@ function bytesRead(): number {
     return 0;
   }
 }
+
+/** A view's build found a damaged file and moved it: the query is planned again. */
+class Healed extends Error {}
 
 /** A streamed result that ended because it failed, not because it was read to the end. */
 class StreamFailed extends Error {}
@@ -107,7 +117,6 @@ function distinctNames(names: string[]): string[] {
 
 const OUT_OF_MEMORY = /^Out of Memory Error/;
 
-const FILE_RACE = /No files found|Cannot open file|No such file/;
 const FILE_RACE_RETRIES = 3;
 /**
  * DuckDB's words for damage inside a Parquet file (its metadata or pages), which name no file:
@@ -118,6 +127,15 @@ const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-length int 
 
 /** Damaged files a query may move out of the lake before it gives up (each is one more attempt). */
 const DAMAGED_FILES_PER_QUERY = 10;
+
+/**
+ * Every view to be built again at the next refresh, by a shape none has; the names stay, so one no
+ * longer wanted is still dropped.
+ */
+const stale = (views: Map<string, string>) => new Map([...views.keys()].map((name) => [name, 'stale']));
+
+/** DuckDB's words for a table a query names that has no view (schema-qualified, or not). */
+const NO_SUCH_TABLE = /Table with name "?([^"!]+?)"? does not exist/;
 
 /**
  * The sandboxed engine for people's SQL: an in-memory DuckDB that reads only the lake and the WAL,
@@ -132,6 +150,8 @@ export async function createQueryEngine(options: {
   onDamagedFile?: (moved: MovedFile, detail: string) => void;
   /** Told each time a query is planned again because a file it listed went away meanwhile. */
   onFileRace?: (detail: string) => void;
+  /** Told when a table's or view's view cannot be built and is left out (once until its error changes). */
+  onViewFailed?: (name: string, detail: string) => void;
 }) {
   const { config, layout } = options;
   const instance = await openDuckDB({
@@ -154,13 +174,31 @@ export async function createQueryEngine(options: {
 
   // View name → shape of the definition it was created from; rebuilt when files appear or change.
   let views = new Map<string, string>();
+  /** Views left out because they failed to build: name → why they cannot be queried. */
+  const unavailable = new Map<string, string>();
   let refreshing: Promise<void> | undefined;
-  const refreshViews = async () => {
-    while (refreshing) await refreshing;
+  /** heal(message) moves a damaged file the message names; true stops the refresh to plan again. */
+  const refreshViews = async (heal: (message: string) => boolean) => {
+    // Another query's refresh failing is that query's to handle; this one looks again.
+    while (refreshing) await refreshing.catch(() => undefined);
     const wanted = discoverViews(layout, { skipWal: options.leases?.retiring });
     if (viewStatements(views, wanted).length === 0) return;
     refreshing = (async () => {
-      views = await applyViews((sql) => admin.run(sql), views, wanted);
+      const reasons = new Map<string, string>();
+      views = await applyViews(
+        (sql) => admin.run(sql),
+        views,
+        wanted,
+        (view, error) => {
+          if (heal(error.message)) throw new Healed(error.message);
+          const message = unavailableMessage(view, error);
+          if (unavailable.get(view.name) !== message) options.onViewFailed?.(view.name, error.message);
+          reasons.set(view.name, message);
+        },
+      );
+      // Views built this time, or no longer wanted, are available or gone; the rest failed before.
+      for (const name of unavailable.keys()) if (!failedViews(views).includes(name)) unavailable.delete(name);
+      for (const [name, message] of reasons) unavailable.set(name, message);
     })();
     try {
       await refreshing;
@@ -197,6 +235,18 @@ export async function createQueryEngine(options: {
         `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in inlet.yaml.`,
       );
     return new InletError('QUERY_INVALID', withSqlHint(message, sql));
+  };
+
+  /** A query that names a view left out of the engine: why that view cannot be queried. */
+  const leftOut = (error: Error): InletError | undefined => {
+    const named = NO_SUCH_TABLE.exec(error.message)?.[1]?.toLowerCase();
+    if (named === undefined) return undefined;
+    for (const [name, message] of unavailable) {
+      const lower = name.toLowerCase();
+      if (named === lower || named === `main.${lower}` || lower.endsWith(`.${named}`))
+        return new InletError('TABLE_UNAVAILABLE', message, { cause: error });
+    }
+    return undefined;
   };
 
   const running = new Map<string, () => void>();
@@ -301,7 +351,7 @@ export async function createQueryEngine(options: {
         if (!file) return false;
         moved++;
         options.onDamagedFile?.(file, message);
-        views = new Map();
+        views = stale(views);
         return true;
       };
       // A file went between listing and reading: a WAL segment the loader of another process
@@ -311,21 +361,23 @@ export async function createQueryEngine(options: {
       const raced = async (message: string) => {
         if (attempt >= FILE_RACE_RETRIES || !FILE_RACE.test(message)) return false;
         options.onFileRace?.(message);
-        views = new Map();
+        views = stale(views);
         // A deletion still under way in the other process would be listed again at once.
         await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
         return true;
       };
       try {
-        await refreshViews();
+        await refreshViews(healed);
       } catch (error) {
+        if (error instanceof Healed) continue;
         const message = (error as Error).message;
         if (healed(message) || (await raced(message))) continue;
         throw FILE_RACE.test(message) ? filesChanged(message) : unreadable(error);
       }
       const prepared = await prepareReadOnly(connection, sql).catch(async (error: Error) => {
         if (healed(error.message) || (await raced(error.message))) return undefined;
-        throw FILE_RACE.test(error.message) ? filesChanged(error.message) : error;
+        if (FILE_RACE.test(error.message)) throw filesChanged(error.message);
+        throw leftOut(error) ?? error;
       });
       if (!prepared) continue;
       const early = stopped();

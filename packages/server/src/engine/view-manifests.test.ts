@@ -31,7 +31,11 @@ describe('views defined by SQL in a manifest (view models)', () => {
       await expect(engine.query('SELECT * FROM waits_for_logs')).rejects.toMatchObject({
         code: 'QUERY_INVALID',
       });
-      await expect(engine.query('SELECT * FROM broken')).rejects.toMatchObject({ code: 'QUERY_INVALID' });
+      // Named, with why: its SQL no longer binds.
+      await expect(engine.query('SELECT * FROM broken')).rejects.toMatchObject({
+        code: 'TABLE_UNAVAILABLE',
+        message: expect.stringContaining('no_such_column'),
+      });
       const views = (
         await engine.query('SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1')
       ).rows.flat();

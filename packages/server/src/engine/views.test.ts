@@ -158,3 +158,53 @@ describe('the events view and files that go away', () => {
     }
   });
 });
+
+describe('a lake table whose view cannot be built', () => {
+  it('is left out and named, and every other query runs', async () => {
+    const config = testConfig(join(temp.dir, 'broken-table'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const good = join(layout.lake, 'sources', 'crm', 'plans');
+    mkdirSync(good, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS id, 'pro' AS plan) TO '${good}/run-1.parquet'`);
+    writeLakeTable(good, { name: 'crm.plans', kind: 'source', files: '*.parquet' });
+    // Its manifest names a merge key its files do not have: DuckDB refuses the view's SQL.
+    const broken = join(layout.lake, 'sources', 'crm', 'customers');
+    mkdirSync(broken, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS id, 'Aoki' AS name) TO '${broken}/run-1.parquet'`);
+    writeLakeTable(broken, {
+      name: 'crm.customers',
+      kind: 'source',
+      files: '*.parquet',
+      merge: { key: ['customer_id'], order_by: 'id' },
+    });
+    const failed: Array<[string, string]> = [];
+    const engine = await createQueryEngine({
+      config,
+      layout,
+      onViewFailed: (name, detail) => failed.push([name, detail]),
+    });
+    try {
+      expect((await engine.query('SELECT id, plan FROM crm.plans')).rows).toEqual([[1, 'pro']]);
+      expect((await engine.query('SELECT count(*)::INT FROM events')).rows).toEqual([[0]]);
+      const error = await engine.query('SELECT * FROM crm.Customers').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
+      expect((error as Error).message).toContain('crm.customers');
+      expect((error as Error).message).toContain('customer_id');
+      // Logged once, not once per query.
+      await engine.query('SELECT 1');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.[0]).toBe('crm.customers');
+      // Fixed (the manifest names a key the files have), it is back at the next query.
+      writeLakeTable(broken, {
+        name: 'crm.customers',
+        kind: 'source',
+        files: '*.parquet',
+        merge: { key: ['id'], order_by: 'id' },
+      });
+      expect((await engine.query('SELECT name FROM crm.customers')).rows).toEqual([['Aoki']]);
+    } finally {
+      engine.close();
+    }
+  });
+});

@@ -20,8 +20,8 @@ export interface ViewDefinition {
   /** Changes whenever the SQL must be rebuilt. */
   shape: string;
   sql: string;
-  /** A failure to create it leaves the view out instead of failing every query (views defined by SQL). */
-  optional?: boolean;
+  /** Defined by SQL (a model's view), not over files of the lake. */
+  definedBySql?: boolean;
 }
 
 /** A column's name quoted whole: a source's column may hold a dot, which is no schema separator there. */
@@ -166,7 +166,7 @@ export function discoverViews(
     progress = false;
     pending = pending.filter((table) => {
       if (!(table.depends_on ?? []).every((dep) => names.has(dep))) return true;
-      views.push({ name: table.name, shape: table.sql ?? '', sql: table.sql ?? '', optional: true });
+      views.push({ name: table.name, shape: table.sql ?? '', sql: table.sql ?? '', definedBySql: true });
       names.add(table.name);
       progress = true;
       return false;
@@ -176,23 +176,51 @@ export function discoverViews(
 }
 
 /**
+ * DuckDB's words for a file that went away between a view's listing and its reading: a WAL segment
+ * loaded and deleted, or Parquet files compaction merged. Not the table's fault: planned again.
+ */
+export const FILE_RACE = /No files found|Cannot open file|No such file/;
+
+/** The shape of a view left out because it failed to build: never any definition's own shape. */
+const FAILED = 'failed:';
+
+/** The names of views left out of a name → shape map because they failed to build. */
+export function failedViews(applied: Map<string, string>): string[] {
+  return [...applied].filter(([, shape]) => shape.startsWith(FAILED)).map(([name]) => name);
+}
+
+/** Why a view left out of the engine cannot be queried, and what to do about it. */
+export function unavailableMessage(view: ViewDefinition, error: Error): string {
+  const detail = error.message.split('\n')[0];
+  return view.definedBySql
+    ? `"${view.name}" cannot be queried now: its SQL no longer runs over what it reads (${detail}). Every other table can still be queried; fix the model and run inlet run ${view.name} again.`
+    : `"${view.name}" cannot be queried now: DuckDB cannot build its view over the table's files (${detail}). Every other table can still be queried. Check the table's files and its _table.json in the lake (a merge key, cursor or deleted column it names must be a column of the files), or sync or load it again; the log has the whole error.`;
+}
+
+/**
  * Brings a DuckDB's views from `before` to `after` through run() and returns the new name → shape
- * map. An optional view that fails to bind (an upstream column went away) is left out, so it is
- * tried again next time, and no other view or query suffers for it.
+ * map. A view that fails to build (an upstream column went away, a manifest names a column its
+ * files lack, files DuckDB refuses) is dropped and left out, so it is tried again next time, and
+ * no other view or query suffers for it; failed() hears why, and may throw to stop everything
+ * instead. A file that went away meanwhile (FILE_RACE) is no fault of the view: that throws.
  */
 export async function applyViews(
   run: (sql: string) => Promise<unknown>,
   before: Map<string, string>,
   after: ViewDefinition[],
+  failed?: (view: ViewDefinition, error: Error) => void,
 ): Promise<Map<string, string>> {
   const applied = new Map(after.map((v) => [v.name, v.shape]));
   for (const change of viewChanges(before, after)) {
     try {
       await run(change.sql);
     } catch (error) {
-      if (!change.view?.optional) throw error;
+      if (!change.view || FILE_RACE.test((error as Error).message)) throw error;
+      failed?.(change.view, error as Error);
+      // A view of the same name from before would read what its definition no longer says.
+      await run(`DROP VIEW IF EXISTS ${quoteName(change.view.name)}`);
       // A shape no definition has: tried again next time, dropped once it is no longer wanted.
-      applied.set(change.view.name, `failed:${change.view.shape}`);
+      applied.set(change.view.name, `${FAILED}${change.view.shape}`);
     }
   }
   return applied;

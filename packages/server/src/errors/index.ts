@@ -43,6 +43,8 @@ export const errorRegistry = {
   QUERY_BUSY: 503,
   // A file of the lake DuckDB cannot read and inlet cannot tell which (damage inside a file).
   LAKE_UNREADABLE: 503,
+  // One table's or view's view cannot be built (its files or its manifest); the others still run.
+  TABLE_UNAVAILABLE: 503,
   MODEL_INVALID: 400,
   MODEL_CYCLE: 400,
   MODEL_REF_MISSING: 400,

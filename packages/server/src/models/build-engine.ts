@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { DuckDBConnection, Json } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
-import { applyViews, discoverViews } from '../engine/index.ts';
+import { applyViews, discoverViews, failedViews, unavailableMessage } from '../engine/index.ts';
 import { type DataLayout, type ReadLeases, sqlString } from '../lake/index.ts';
 import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
 import { quoteName } from './sql-names.ts';
@@ -20,6 +20,8 @@ export interface BuildEngine {
   overrideView(name: string, sql: string): Promise<void>;
   /** Names of every view over the lake right now. */
   viewNames(): Set<string>;
+  /** Tables and views left out because their view cannot be built: name → why, and what to do. */
+  unavailable(): Map<string, string>;
   rows(sql: string): Promise<Record<string, Json>[]>;
   close(): void;
 }
@@ -61,21 +63,28 @@ export async function createBuildEngine(options: {
   await connection.run('SET enable_external_access = false');
   await connection.run('SET lock_configuration = true');
   let views = new Map<string, string>();
+  let reasons = new Map<string, string>();
   const endLease = leases?.begin();
   return {
     connection,
     async refreshViews() {
+      const failed = new Map<string, string>();
       views = await applyViews(
         (sql) => connection.run(sql),
         views,
         discoverViews(layout, { skipWal: leases?.retiring }),
+        (view, error) => failed.set(view.name, unavailableMessage(view, error)),
       );
+      // A view that failed before and was not tried again this time failed for the same reason.
+      const left = failedViews(views);
+      reasons = new Map(left.map((name) => [name, failed.get(name) ?? reasons.get(name) ?? '']));
     },
     async overrideView(name, sql) {
       await connection.run(`CREATE OR REPLACE VIEW ${quoteName(name)} AS ${sql}`);
       // A shape no manifest produces, so the next refresh puts the published definition back.
       views.set(name, `override:${sql}`);
     },
+    unavailable: () => reasons,
     viewNames() {
       return new Set([...views].filter(([, shape]) => !shape.startsWith('failed:')).map(([name]) => name));
     },

@@ -487,3 +487,38 @@ GROUP BY ALL`,
     duck.closeSync();
   });
 });
+
+describe('a model over a table whose view cannot be built', () => {
+  it('fails with why that table cannot be read, and the other models build', async () => {
+    const own = testConfig(join(temp.dir, 'broken-input'), {
+      project_dir: join(temp.dir, 'broken-project'),
+      models: { builtin: false },
+    });
+    const layout = dataLayout(own.data_dir);
+    await writeEvents(layout, [{ ts: '2026-10-01T10:00:00Z', name: 'login' }]);
+    const dir = join(layout.lake, 'sources', 'crm', 'customers');
+    mkdirSync(dir, { recursive: true });
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    await writer.run(`COPY (SELECT 1 AS id) TO '${dir}/run-1.parquet'`);
+    writer.closeSync();
+    writeFileSync(
+      join(dir, '_table.json'),
+      JSON.stringify({
+        name: 'crm.customers',
+        kind: 'source',
+        files: '*.parquet',
+        merge: { key: ['customer_id'], order_by: 'id' },
+      }),
+    );
+    writeProjectFile(own.project_dir, 'models/logins.sql', 'SELECT count(*)::INT AS n FROM events');
+    writeProjectFile(own.project_dir, 'models/customers_copy.sql', 'SELECT * FROM crm.customers');
+    const result = await runModels({ config: own, logger });
+    expect(Object.fromEntries(result.models.map((m) => [m.name, m.status]))).toEqual({
+      customers_copy: 'failed',
+      logins: 'success',
+    });
+    const failed = result.models.find((m) => m.name === 'customers_copy');
+    expect(failed?.message).toContain('customer_id');
+    expect(failed?.message).not.toContain('is not a table or view in the lake');
+  });
+});

@@ -151,12 +151,15 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
         inputs,
         message: `${missing.join(', ')} is not in the lake yet, so ${node.name} waits for it`,
       });
+    const unavailable = new Map([...engine.unavailable()].map(([name, why]) => [canonical(name), why]));
     const reasons = missing.map((table) =>
-      canonical(table) === node.name
-        ? 'reads {{ this }}, its own table, which does not exist before its first build; put what reads it inside {% if is_incremental %}…{% endif %}'
-        : step.isNode(table)
-          ? `needs ${table}, which has not been built yet (run inlet run +${node.name} to build it too)`
-          : `reads ${table}, which is not a table or view in the lake (SHOW TABLES lists them)`,
+      unavailable.has(canonical(table))
+        ? `reads ${table}, which cannot be read now: ${unavailable.get(canonical(table))}`
+        : canonical(table) === node.name
+          ? 'reads {{ this }}, its own table, which does not exist before its first build; put what reads it inside {% if is_incremental %}…{% endif %}'
+          : step.isNode(table)
+            ? `needs ${table}, which has not been built yet (run inlet run +${node.name} to build it too)`
+            : `reads ${table}, which is not a table or view in the lake (SHOW TABLES lists them)`,
     );
     return done({ status: 'failed', inputs, message: `${node.name} ${reasons.join('; ')}` });
   }
