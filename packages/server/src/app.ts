@@ -397,7 +397,7 @@ export async function startRoles(options: {
       );
       const fileRaces = metrics.counter(
         'inlet_query_file_races_total',
-        'Queries planned again because a file they listed went away (a WAL segment loaded by another process, Parquet files compacted)',
+        'Queries (and catalog looks) planned again because a file they listed went away (a WAL segment loaded by another process, Parquet files compacted)',
       );
       engine = await createQueryEngine({
         config,
@@ -411,7 +411,7 @@ export async function startRoles(options: {
           logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));
         },
       });
-      catalog = createCatalog({ config, logger });
+      catalog = createCatalog({ config, logger, leases, onFileRace: () => fileRaces.inc() });
     }
     runs = has('web') || has('scheduler') ? createRunHistory(state) : undefined;
     scheduler =

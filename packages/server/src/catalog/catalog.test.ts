@@ -1,16 +1,17 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
-import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
+import { walRecord, writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
-import { dataLayout, writeLakeTable } from '../lake/index.ts';
+import { createReadLeases, dataLayout, writeLakeTable } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { runModels } from '../models/index.ts';
 import { createSources, findSource } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
+import { segmentPath } from '../wal/index.ts';
 import { type Catalog, createCatalog } from './index.ts';
 
 const temp = tempDir();
@@ -169,6 +170,67 @@ describe('a table whose view cannot be built', () => {
       const customers = await own.table('crm.customers');
       expect(customers).toMatchObject({ kind: 'source', files: 1, columns: [] });
       expect(customers.unavailable).toContain('_table.json');
+    } finally {
+      own.close();
+    }
+  });
+});
+
+describe('files that go away under the catalog', () => {
+  it('reads again when a WAL segment it listed is gone before DuckDB reads it (a loader in another process)', async () => {
+    const racing = testConfig(join(temp.dir, 'race'), { models: { builtin: false } });
+    const layout = dataLayout(racing.data_dir);
+    mkdirSync(layout.walEvents, { recursive: true });
+    writeFileSync(
+      segmentPath(layout.walEvents, 1),
+      walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
+    );
+    // Listed, but not there when DuckDB looks: a segment whose deletion finished in between.
+    const gone = segmentPath(layout.walEvents, 2);
+    symlinkSync(join(temp.dir, 'nowhere.log'), gone);
+    const races: string[] = [];
+    const own = createCatalog({
+      config: racing,
+      logger,
+      onFileRace: (detail) => {
+        races.push(detail);
+        rmSync(gone, { force: true });
+      },
+    });
+    try {
+      expect((await own.tables()).map((t) => [t.name, t.rows])).toEqual([['events', 1]]);
+      expect(races.length).toBeGreaterThan(0);
+      expect(races[0]).toContain('0000000000000002.log');
+    } finally {
+      own.close();
+    }
+  });
+
+  it('answers QUERY_BUSY when files keep going away, and leaves out segments the loader retired', async () => {
+    const racing = testConfig(join(temp.dir, 'leases'), { models: { builtin: false } });
+    const layout = dataLayout(racing.data_dir);
+    mkdirSync(layout.walEvents, { recursive: true });
+    writeFileSync(
+      segmentPath(layout.walEvents, 1),
+      walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
+    );
+    const retired = segmentPath(layout.walEvents, 2);
+    writeFileSync(retired, walRecord({ event_id: 'loaded', ts: '2026-11-20T10:00:00.000Z' }));
+    const leases = createReadLeases();
+    // A query still running holds the loaded segment on disk; nothing may list it any more.
+    const query = leases.begin();
+    void leases.retire(retired);
+    const gone = segmentPath(layout.walEvents, 3);
+    symlinkSync(join(temp.dir, 'nowhere.log'), gone);
+    const own = createCatalog({ config: racing, logger, leases });
+    try {
+      await expect(own.tables()).rejects.toMatchObject({ code: 'QUERY_BUSY', status: 503 });
+      rmSync(gone);
+      expect((await own.tables()).map((t) => [t.name, t.rows])).toEqual([['events', 1]]);
+      // The catalog, open still, holds no lease between looks: the segment is deleted once the query ends.
+      query();
+      await leases.settled();
+      expect(existsSync(retired)).toBe(false);
     } finally {
       own.close();
     }

@@ -1,6 +1,7 @@
 import type { InletConfig } from '../config/index.ts';
+import { FILE_RACE } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
-import { dataLayout, type LakeTable, listLakeTables } from '../lake/index.ts';
+import { dataLayout, type LakeTable, listLakeTables, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import {
   type BuildEngine,
@@ -67,13 +68,27 @@ interface Snapshot {
   sources: string[];
 }
 
+/** Looks the catalog may take again because a file they listed went away meanwhile. */
+const FILE_RACE_RETRIES = 3;
+
 /**
  * The catalog: every table and view the engine knows, with columns and types from DuckDB, rows,
  * size, partitions, freshness and descriptions (manifests, model YAML, inherited by column name),
  * and the lineage between them. It keeps its own DuckDB, opened on first use.
  */
-export function createCatalog(options: { config: InletConfig; logger: Logger }): Catalog {
-  const { config, logger } = options;
+export function createCatalog(options: {
+  config: InletConfig;
+  logger: Logger;
+  /** This process's loader's, as the query engine's: no WAL segment a look may read is deleted under it. */
+  leases?: ReadLeases;
+  /** Told each time a look is taken again because a file it listed went away meanwhile. */
+  onFileRace?: (detail: string) => void;
+}): Catalog {
+  const { config, logger, leases } = options;
+  // The catalog's DuckDB lives as long as the catalog, so it must not hold a lease all that time
+  // (no loaded segment would ever be deleted): each look takes one of its own, and the DuckDB only
+  // leaves out the segments being retired.
+  const viewLeases: ReadLeases | undefined = leases && { ...leases, begin: () => () => undefined };
   const layout = dataLayout(config.data_dir);
   let engine: Promise<BuildEngine> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -135,8 +150,36 @@ export function createCatalog(options: { config: InletConfig; logger: Logger }):
     };
   };
 
+  /**
+   * One look, as the query engine runs a query: under a read lease, and taken again a moment later
+   * when a file it listed went away before DuckDB read it (a WAL segment another process's loader
+   * loaded and deleted, Parquet files compaction merged): the new listing has what replaced them.
+   */
   const snapshot = async (): Promise<Snapshot> => {
-    engine ??= createBuildEngine({ config, layout });
+    for (let attempt = 0; ; attempt++) {
+      const endLease = leases?.begin();
+      try {
+        return await look();
+      } catch (error) {
+        const message = (error as Error).message;
+        if (!FILE_RACE.test(message)) throw error;
+        if (attempt >= FILE_RACE_RETRIES)
+          throw new InletError(
+            'QUERY_BUSY',
+            `Files of the lake went away while the catalog read them (compaction or a loader replaced them: ${message.split('\n')[0]}); retry in a moment.`,
+            { retryAfterSeconds: 1, cause: error },
+          );
+        options.onFileRace?.(message);
+      } finally {
+        endLease?.();
+      }
+      // A deletion still under way would be listed again at once.
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
+  };
+
+  const look = async (): Promise<Snapshot> => {
+    engine ??= createBuildEngine({ config, layout, leases: viewLeases });
     const db = await engine;
     await db.refreshViews();
     const listed = new Map(listLakeTables(layout.lake).map((entry) => [entry.table.name, entry]));

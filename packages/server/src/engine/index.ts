@@ -11,6 +11,7 @@ export { withSqlHint } from './sql-hints.ts';
 export {
   applyViews,
   discoverViews,
+  FILE_RACE,
   failedViews,
   lakeTableSql,
   unavailableMessage,
