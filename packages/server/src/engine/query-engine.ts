@@ -406,52 +406,64 @@ export async function createQueryEngine(options: {
       return withConnection(opts, async (connection, stopped) => {
         const started = performance.now();
         const readBefore = bytesRead();
-        const { prepared, result } = await start(connection, sql, stopped);
-        let rows: Json[][] = [];
-        let truncated = false;
-        const fits = createSizeLimit(opts.maxBytes);
-        try {
-          for await (const chunk of streamedRows(result, convert)) {
-            for (const row of chunk) {
-              if (rows.length >= maxRows || !fits(row)) {
-                truncated = true;
-                break;
-              }
-              rows.push(row);
-            }
-            if (truncated) break;
-          }
-        } catch (error) {
-          if (!(error instanceof StreamFailed)) throw error;
-          const reason = stopped();
-          if (reason) throw reason;
-          // Run once more whole: a materialized result reports DuckDB's error, or holds the rows
-          // when the failure was passing (a file the loader moved meanwhile).
-          let whole: DuckDBResultReader;
+        // Nothing is sent before the whole result is in hand, so a query whose files went away
+        // part-way through its rows is planned and run again from the start, as one whose files
+        // went before its first rows is (start()); a read-only statement runs again harmlessly.
+        for (let replanned = 0; ; replanned++) {
+          const { prepared, result } = await start(connection, sql, stopped);
+          let rows: Json[][] = [];
+          let truncated = false;
+          const fits = createSizeLimit(opts.maxBytes);
           try {
-            whole = await prepared.runAndReadAll();
-          } catch (rerun) {
-            if ((rerun as Error).message.includes('INTERRUPT')) throw rerun;
-            throw failed((rerun as Error).message, sql);
+            for await (const chunk of streamedRows(result, convert)) {
+              for (const row of chunk) {
+                if (rows.length >= maxRows || !fits(row)) {
+                  truncated = true;
+                  break;
+                }
+                rows.push(row);
+              }
+              if (truncated) break;
+            }
+          } catch (error) {
+            if (!(error instanceof StreamFailed)) throw error;
+            const reason = stopped();
+            if (reason) throw reason;
+            // Run once more whole: a materialized result reports DuckDB's error, or holds the rows
+            // when the failure was passing.
+            let whole: DuckDBResultReader;
+            try {
+              whole = await prepared.runAndReadAll();
+            } catch (rerun) {
+              const message = (rerun as Error).message;
+              if (message.includes('INTERRUPT')) throw rerun;
+              if (FILE_RACE.test(message) && replanned < FILE_RACE_RETRIES) {
+                options.onFileRace?.(message);
+                views = stale(views);
+                await new Promise((resolve) => setTimeout(resolve, 20 * (replanned + 1)));
+                continue;
+              }
+              throw failed(message, sql);
+            }
+            const parseJson = createJsonParser(whole.columnTypes());
+            const converted = whole.convertRows(convert);
+            const all = parseJson ? parseJson(converted) : converted;
+            const fitsWhole = createSizeLimit(opts.maxBytes);
+            const fitting = all.slice(0, maxRows).findIndex((row) => !fitsWhole(row));
+            rows = all.slice(0, fitting === -1 ? maxRows : fitting);
+            truncated = rows.length < all.length;
           }
-          const parseJson = createJsonParser(whole.columnTypes());
-          const converted = whole.convertRows(convert);
-          const all = parseJson ? parseJson(converted) : converted;
-          const fitsWhole = createSizeLimit(opts.maxBytes);
-          const fitting = all.slice(0, maxRows).findIndex((row) => !fitsWhole(row));
-          rows = all.slice(0, fitting === -1 ? maxRows : fitting);
-          truncated = rows.length < all.length;
+          return {
+            columns: columnsOf(result),
+            rows,
+            stats: {
+              elapsed_ms: Math.round(performance.now() - started),
+              rows: rows.length,
+              bytes_scanned: bytesRead() - readBefore,
+              truncated,
+            },
+          };
         }
-        return {
-          columns: columnsOf(result),
-          rows,
-          stats: {
-            elapsed_ms: Math.round(performance.now() - started),
-            rows: rows.length,
-            bytes_scanned: bytesRead() - readBefore,
-            truncated,
-          },
-        };
       });
     },
     /** Runs one read-only statement and hands its rows over chunk by chunk, for CSV export. */

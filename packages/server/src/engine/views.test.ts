@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -203,6 +203,42 @@ describe('a lake table whose view cannot be built', () => {
         merge: { key: ['id'], order_by: 'id' },
       });
       expect((await engine.query('SELECT name FROM crm.customers')).rows).toEqual([['Aoki']]);
+    } finally {
+      engine.close();
+    }
+  });
+});
+
+describe('a query whose files go away after its first rows', () => {
+  it('is planned and run again, so the caller gets every row rather than QUERY_BUSY', async () => {
+    const config = testConfig(join(temp.dir, 'mid-stream'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const marks = join(layout.lake, 'marts', 'marks');
+    mkdirSync(marks, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-1.parquet'`);
+    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+    const gone = join(marks, 'part-0.parquet');
+    // DuckDB's own words when a scan reaches a file compaction (in another process) removed after the
+    // query was planned, part-way through its rows: the first run over one file of marks fails so.
+    const sql = `SELECT i::INT FROM range(300000) t(i) WHERE CASE WHEN i = 299900 AND (SELECT count(*) FROM marks) = 1 THEN error('IO Error: Cannot open file "${gone}": No such file or directory') ELSE true END`;
+    const races: string[] = [];
+    const engine = await createQueryEngine({
+      config,
+      layout,
+      // The compaction's merged file is in place when the query is planned again.
+      onFileRace: (detail) => {
+        races.push(detail);
+        copyFileSync(join(marks, 'part-1.parquet'), join(marks, 'part-2.parquet'));
+      },
+    });
+    try {
+      const result = await engine.query(sql);
+      expect(result.rows).toHaveLength(100_000);
+      expect(result.rows.at(-1)).toEqual([99_999]);
+      expect(result.stats.truncated).toBe(true);
+      expect(races).toHaveLength(1);
+      expect(races[0]).toContain('part-0.parquet');
     } finally {
       engine.close();
     }
