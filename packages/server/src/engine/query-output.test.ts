@@ -95,3 +95,24 @@ describe('query results', () => {
     expect(await streamed(sql)).toEqual(result.rows);
   });
 });
+
+describe('infinite timestamps', () => {
+  it('of every precision are written infinity and -infinity, not as dates far off', async () => {
+    const sql = `SELECT '-infinity'::TIMESTAMP_NS AS ns, 'infinity'::TIMESTAMP_NS AS ns2,
+      'infinity'::TIMESTAMP_MS AS ms, '-infinity'::TIMESTAMP_MS AS ms2,
+      'infinity'::TIMESTAMP_S AS s, '-infinity'::TIMESTAMP_S AS s2,
+      ['infinity'::TIMESTAMP_NS] AS list, TIMESTAMP_NS '2026-01-01 00:00:00.123456789' AS finite`;
+    const expected = [
+      '-infinity',
+      'infinity',
+      'infinity',
+      '-infinity',
+      'infinity',
+      '-infinity',
+      ['infinity'],
+      '2026-01-01 00:00:00.123456789',
+    ];
+    expect((await engine.query(sql)).rows).toEqual([expected]);
+    expect(await streamed(sql)).toEqual([expected]);
+  });
+});

@@ -3,6 +3,9 @@ import {
   type DuckDBDateValue,
   DuckDBListType,
   DuckDBStructType,
+  type DuckDBTimestampMillisecondsValue,
+  type DuckDBTimestampNanosecondsValue,
+  type DuckDBTimestampSecondsValue,
   type DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   type DuckDBType,
@@ -19,6 +22,18 @@ const INFINITE_DATES = new Map<string, string>([
   ['5881580-07-11', 'infinity'],
   ['5877642-06-24 (BC)', '-infinity'],
 ]);
+
+/**
+ * Timestamps of a precision other than microseconds, whose infinities the bindings write as the
+ * instant their stored number would be ('infinity'::TIMESTAMP_S as the year 292277026596): written
+ * as DuckDB writes them instead, infinity and -infinity.
+ */
+const OTHER_PRECISIONS = new Map<DuckDBTypeId, (value: unknown) => bigint>([
+  [DuckDBTypeId.TIMESTAMP_S, (value) => (value as DuckDBTimestampSecondsValue).seconds],
+  [DuckDBTypeId.TIMESTAMP_MS, (value) => (value as DuckDBTimestampMillisecondsValue).millis],
+  [DuckDBTypeId.TIMESTAMP_NS, (value) => (value as DuckDBTimestampNanosecondsValue).nanos],
+]);
+const INFINITY = 2n ** 63n - 1n;
 
 const HOUR_MS = 3_600_000;
 /** The range of a JavaScript Date; instants beyond it are written in UTC. */
@@ -120,7 +135,7 @@ export function typeName(type: DuckDBType): string {
 /**
  * How the engine writes a result's values into JSON and CSV: as DuckDB's JSON converter does, but
  * TIMESTAMPTZ values in the configured time zone with its offset (the bindings use the process's),
- * JSON values parsed, and infinite dates as such.
+ * JSON values parsed, and infinite dates and timestamps as such.
  */
 export function createValueConverter(timeZone: string): DuckDBValueConverter<Json> {
   const offsetAt = createOffsetFinder(timeZone);
@@ -133,6 +148,9 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
   const convert: DuckDBValueConverter<Json> = (value, type, self) => {
     if (value === null) return null;
     if (type.typeId === DuckDBTypeId.TIMESTAMP_TZ) return zoned(value as DuckDBTimestampTZValue);
+    const stored = OTHER_PRECISIONS.get(type.typeId)?.(value);
+    if (stored === INFINITY) return 'infinity';
+    if (stored === -INFINITY) return '-infinity';
     if (type.typeId === DuckDBTypeId.DATE) {
       const text = (value as DuckDBDateValue).toString();
       return INFINITE_DATES.get(text) ?? text;
