@@ -1,10 +1,14 @@
 import type { Json } from '@duckdb/node-api';
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; nested values as JSON. */
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; nested values as
+ * JSON. NULL is an empty field and an empty string a quoted one (""), as PostgreSQL's COPY writes
+ * them, so a reader that honours quotes (COPY … FROM, Python's csv module) can tell them apart.
+ */
 export function csvField(value: Json): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return text === '' || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export function csvLine(values: readonly Json[]): string {

@@ -32,10 +32,10 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
     engine.close();
     temp.cleanup();
   });
-  const query = (body: Record<string, unknown>) =>
+  const query = (body: Record<string, unknown>, search = '') =>
     app.inject({
       method: 'POST',
-      url: '/api/query',
+      url: `/api/query${search}`,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
       payload: JSON.stringify(body),
     });
@@ -73,6 +73,16 @@ describe('POST /api/query', () => {
       });
     }
     expect((await query({ sql: 'SELECT 1 AS one' })).json()).toMatchObject({ rows: [[1]] });
+  });
+
+  it('writes an empty string in CSV as "" and NULL as nothing, so the two stay apart', async () => {
+    const { query } = await setup();
+    const response = await query(
+      { sql: "SELECT '' AS empty, NULL::VARCHAR AS none, 'a' AS text" },
+      '?format=csv',
+    );
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.body).toBe('empty,none,text\r\n"",,a\r\n');
   });
 
   it('answers a query whose files keep going away under it with a retryable 503', async () => {
