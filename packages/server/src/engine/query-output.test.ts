@@ -116,3 +116,13 @@ describe('infinite timestamps', () => {
     expect(await streamed(sql)).toEqual([expected]);
   });
 });
+
+describe('intervals', () => {
+  it('are written as DuckDB writes them (1 day, -00:05:00), not as an object of months, days and micros', async () => {
+    const sql = `SELECT INTERVAL 1 DAY AS a, INTERVAL '1 year 2 months 3 seconds' AS b, INTERVAL (-5) MINUTE AS c,
+      [INTERVAL 90 MINUTE] AS list, age(TIMESTAMP '2026-12-04', TIMESTAMP '2026-12-01 12:00') AS d`;
+    const expected = ['1 day', '1 year 2 months 00:00:03', '-00:05:00', ['01:30:00'], '2 days 12:00:00'];
+    expect((await engine.query(sql)).rows).toEqual([expected]);
+    expect(await streamed(sql)).toEqual([expected]);
+  });
+});

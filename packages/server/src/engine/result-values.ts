@@ -135,7 +135,7 @@ export function typeName(type: DuckDBType): string {
 /**
  * How the engine writes a result's values into JSON and CSV: as DuckDB's JSON converter does, but
  * TIMESTAMPTZ values in the configured time zone with its offset (the bindings use the process's),
- * JSON values parsed, and infinite dates and timestamps as such.
+ * JSON values parsed, intervals as DuckDB's text, and infinite dates and timestamps as such.
  */
 export function createValueConverter(timeZone: string): DuckDBValueConverter<Json> {
   const offsetAt = createOffsetFinder(timeZone);
@@ -151,6 +151,9 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
     const stored = OTHER_PRECISIONS.get(type.typeId)?.(value);
     if (stored === INFINITY) return 'infinity';
     if (stored === -INFINITY) return '-infinity';
+    // The bindings' JSON for an interval is an object of its parts ({"months":0,"days":1,"micros":"0"}),
+    // which a CSV cell or a chart cannot show; DuckDB's own text is what people write in SQL.
+    if (type.typeId === DuckDBTypeId.INTERVAL) return String(value);
     if (type.typeId === DuckDBTypeId.DATE) {
       const text = (value as DuckDBDateValue).toString();
       return INFINITE_DATES.get(text) ?? text;
