@@ -39,7 +39,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
       payload: JSON.stringify(body),
     });
-  return { engine, query, layout };
+  return { engine, query, layout, app };
 }
 
 describe('POST /api/query', () => {
@@ -83,6 +83,33 @@ describe('POST /api/query', () => {
     );
     expect(response.statusCode, response.body).toBe(200);
     expect(response.body).toBe('empty,none,text\r\n"",,a\r\n');
+  });
+
+  it('takes the API token under any spelling of the Bearer scheme, and nothing else', async () => {
+    const { app } = await setup();
+    const asking = (authorization: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/query',
+        headers: { 'content-type': 'application/json', authorization },
+        payload: JSON.stringify({ sql: 'SELECT 1' }),
+      });
+    // The scheme is case-insensitive (RFC 9110 §11.1), and spaces around the token are no part of it.
+    for (const header of [
+      `bearer ${API_TOKEN}`,
+      `BEARER ${API_TOKEN}`,
+      `Bearer  ${API_TOKEN}`,
+      `Bearer ${API_TOKEN} `,
+    ])
+      expect((await asking(header)).statusCode, JSON.stringify(header)).toBe(200);
+    for (const header of [
+      `Bearer${API_TOKEN}`,
+      `Basic ${API_TOKEN}`,
+      `Bearer ${API_TOKEN}x`,
+      'Bearer ',
+      `${API_TOKEN}`,
+    ])
+      expect((await asking(header)).statusCode, JSON.stringify(header)).toBe(401);
   });
 
   it('answers a query whose files keep going away under it with a retryable 503', async () => {

@@ -36,8 +36,9 @@ export function createTokenCheck(token: string) {
   if (token.length === 0) throw new Error('the API token is empty');
   const expected = Buffer.from(token);
   return async (request: FastifyRequest) => {
-    const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    // The scheme's name is case-insensitive (RFC 9110 §11.1): some clients send "bearer".
+    const bearer = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+    const given = Buffer.from(bearer?.[1] ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new InletError(
         'UNAUTHORIZED',
