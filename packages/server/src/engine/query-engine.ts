@@ -252,7 +252,11 @@ export async function createQueryEngine(options: {
   const running = new Map<string, () => void>();
   let active = 0;
   const waiting: Array<() => void> = [];
-  const acquire = async () => {
+  /**
+   * Takes a slot, waiting in line for one when all are taken. place.leave() leaves the line at once
+   * (a cancel, a client gone): such a query ran later for nobody, and held a slot meanwhile.
+   */
+  const acquire = async (place: { leave?: () => void }) => {
     if (active >= config.query.max_concurrent) {
       if (waiting.length >= config.query.max_concurrent * 4) {
         throw new InletError(
@@ -261,7 +265,18 @@ export async function createQueryEngine(options: {
           { retryAfterSeconds: 2 },
         );
       }
-      await new Promise<void>((resolve) => waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const turn = () => resolve();
+        waiting.push(turn);
+        place.leave = () => {
+          const at = waiting.indexOf(turn);
+          if (at === -1) return;
+          waiting.splice(at, 1);
+          reject(new InletError('QUERY_CANCELLED', 'The query was cancelled.'));
+        };
+      }).finally(() => {
+        place.leave = undefined;
+      });
     }
     active++;
   };
@@ -277,6 +292,7 @@ export async function createQueryEngine(options: {
   ): Promise<T> => {
     const { id } = opts;
     let reason: InletError | undefined;
+    const place: { leave?: () => void } = {};
     if (id !== undefined) {
       // Two queries under one id: the second took the first's entry, and on ending removed it, so
       // the first could no longer be cancelled.
@@ -286,16 +302,27 @@ export async function createQueryEngine(options: {
           `query_id: "${id}" is already running; give each query an id of its own (a UUID, say).`,
           { details: { field: 'query_id' } },
         );
-      // Cancelled while it waits for a slot: it stops as soon as it has one.
+      // Cancelled while it waits for a slot: it leaves the line at once.
       running.set(id, () => {
         reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
+        place.leave?.();
       });
     }
+    // A client that went away while its query waited for a slot: it leaves the line too.
+    const gone = () => {
+      reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
+      place.leave?.();
+    };
+    opts.signal?.addEventListener('abort', gone);
     try {
-      await acquire();
+      if (opts.signal?.aborted) gone();
+      if (reason) throw reason;
+      await acquire(place);
     } catch (error) {
       if (id !== undefined) running.delete(id);
       throw error;
+    } finally {
+      opts.signal?.removeEventListener('abort', gone);
     }
     const endLease = options.leases?.begin();
     const connection = await instance.connect();
@@ -315,6 +342,8 @@ export async function createQueryEngine(options: {
     );
     const onAbort = () => interrupt(new InletError('QUERY_CANCELLED', 'The query was cancelled.'));
     opts.signal?.addEventListener('abort', onAbort);
+    // Gone while this connection opened: the listener came too late to hear it.
+    if (opts.signal?.aborted) reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
     if (id !== undefined) running.set(id, onAbort);
     try {
       if (reason) throw reason;

@@ -216,4 +216,21 @@ describe('sandbox', () => {
       one.close();
     }
   });
+
+  it('gives up the place in line of a query whose client went away while it waited for a slot', async () => {
+    const config = testConfig(join(temp.dir, 'data'), { query: { max_concurrent: 1 } });
+    const one = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+    try {
+      const slow = one.query('SELECT count(*) FROM range(100000000000) a', { id: 'running' });
+      const gone = new AbortController();
+      const queued = one.query('SELECT 1', { signal: gone.signal });
+      gone.abort();
+      // Stopped while the slow query still runs: it never takes a slot for nobody.
+      await expect(queued).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
+      expect(one.cancel('running')).toBe(true);
+      await expect(slow).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
+    } finally {
+      one.close();
+    }
+  });
 });
