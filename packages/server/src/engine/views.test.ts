@@ -191,6 +191,8 @@ describe('a lake table whose view cannot be built', () => {
       expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
       expect((error as Error).message).toContain('crm.customers');
       expect((error as Error).message).toContain('customer_id');
+      // DuckDB's sentence quoted without its full stop, so none is doubled.
+      expect((error as Error).message).toContain("can't find in alias map). Every other table");
       // Logged once, not once per query.
       await engine.query('SELECT 1');
       expect(failed).toHaveLength(1);

@@ -191,7 +191,7 @@ export function failedViews(applied: Map<string, string>): string[] {
 
 /** Why a view left out of the engine cannot be queried, and what to do about it. */
 export function unavailableMessage(view: ViewDefinition, error: Error): string {
-  const detail = error.message.split('\n')[0];
+  const detail = (error.message.split('\n')[0] ?? '').replace(/\.$/, '');
   return view.definedBySql
     ? `"${view.name}" cannot be queried now: its SQL no longer runs over what it reads (${detail}). Every other table can still be queried; fix the model and run inlet run ${view.name} again.`
     : `"${view.name}" cannot be queried now: DuckDB cannot build its view over the table's files (${detail}). Every other table can still be queried. Check the table's files and its _table.json in the lake (a merge key, cursor or deleted column it names must be a column of the files), or sync or load it again; the log has the whole error.`;
