@@ -112,6 +112,13 @@ describe('POST /api/query', () => {
       expect((await asking(header)).statusCode, JSON.stringify(header)).toBe(401);
   });
 
+  it('refuses an empty query_id, which no DELETE /api/query/:id could name to cancel', async () => {
+    const { query } = await setup();
+    const response = await query({ sql: 'SELECT 1', query_id: '' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'INVALID_FIELD', field: 'query_id' });
+  });
+
   it('answers a query whose files keep going away under it with a retryable 503', async () => {
     const { query, layout } = await setup();
     mkdirSync(layout.walEvents, { recursive: true });

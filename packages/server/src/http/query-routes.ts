@@ -20,8 +20,9 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
       details: { field: 'max_rows' },
     });
   }
-  if (id !== undefined && (typeof id !== 'string' || id.length > 100))
-    throw new InletError('INVALID_FIELD', 'query_id: must be a string of at most 100 characters', {
+  // An empty id could be given, but never named in DELETE /api/query/:id to cancel the query.
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 100))
+    throw new InletError('INVALID_FIELD', 'query_id: must be a string of 1 to 100 characters (a UUID, say)', {
       details: { field: 'query_id' },
     });
   return { sql, maxRows: maxRows as number | undefined, id: id as string | undefined };
