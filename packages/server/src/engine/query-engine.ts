@@ -18,6 +18,7 @@ import { prepareReadOnly } from './sandbox.ts';
 import { withSqlHint } from './sql-hints.ts';
 import {
   applyViews,
+  DAMAGED_INSIDE,
   discoverViews,
   FILE_RACE,
   failedViews,
@@ -118,12 +119,6 @@ function distinctNames(names: string[]): string[] {
 const OUT_OF_MEMORY = /^Out of Memory Error/;
 
 const FILE_RACE_RETRIES = 3;
-/**
- * DuckDB's words for damage inside a Parquet file (its metadata or pages), which name no file:
- * its Thrift decoder's errors come as "Invalid Error: …" ("TProtocolException: Invalid data",
- * "don't know what type", "Variable-length int over 10 bytes").
- */
-const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-length int over 10 bytes/m;
 
 /** Damaged files a query may move out of the lake before it gives up (each is one more attempt). */
 const DAMAGED_FILES_PER_QUERY = 10;
@@ -175,7 +170,7 @@ export async function createQueryEngine(options: {
   // View name → shape of the definition it was created from; rebuilt when files appear or change.
   let views = new Map<string, string>();
   /** Views left out because they failed to build: name → why they cannot be queried. */
-  const unavailable = new Map<string, string>();
+  const unavailable = new Map<string, { message: string; damaged: boolean }>();
   let refreshing: Promise<void> | undefined;
   /** heal(message) moves a damaged file the message names; true stops the refresh to plan again. */
   const refreshViews = async (heal: (message: string) => boolean) => {
@@ -184,7 +179,7 @@ export async function createQueryEngine(options: {
     const wanted = discoverViews(layout, { skipWal: options.leases?.retiring });
     if (viewStatements(views, wanted).length === 0) return;
     refreshing = (async () => {
-      const reasons = new Map<string, string>();
+      const reasons = new Map<string, { message: string; damaged: boolean }>();
       views = await applyViews(
         (sql) => admin.run(sql),
         views,
@@ -192,8 +187,9 @@ export async function createQueryEngine(options: {
         (view, error) => {
           if (heal(error.message)) throw new Healed(error.message);
           const message = unavailableMessage(view, error);
-          if (unavailable.get(view.name) !== message) options.onViewFailed?.(view.name, error.message);
-          reasons.set(view.name, message);
+          if (unavailable.get(view.name)?.message !== message)
+            options.onViewFailed?.(view.name, error.message);
+          reasons.set(view.name, { message, damaged: DAMAGED_INSIDE.test(error.message) });
         },
       );
       // Views built this time, or no longer wanted, are available or gone; the rest failed before.
@@ -241,10 +237,11 @@ export async function createQueryEngine(options: {
   const leftOut = (error: Error): InletError | undefined => {
     const named = NO_SUCH_TABLE.exec(error.message)?.[1]?.toLowerCase();
     if (named === undefined) return undefined;
-    for (const [name, message] of unavailable) {
+    for (const [name, { message, damaged }] of unavailable) {
       const lower = name.toLowerCase();
+      // Damage inside a file keeps its own code, as when a query finds it.
       if (named === lower || named === `main.${lower}` || lower.endsWith(`.${named}`))
-        return new InletError('TABLE_UNAVAILABLE', message, { cause: error });
+        return new InletError(damaged ? 'LAKE_UNREADABLE' : 'TABLE_UNAVAILABLE', message, { cause: error });
     }
     return undefined;
   };

@@ -181,6 +181,13 @@ export function discoverViews(
  */
 export const FILE_RACE = /No files found|Cannot open file|No such file/;
 
+/**
+ * DuckDB's words for damage inside a Parquet file (its metadata or pages), which name no file:
+ * its Thrift decoder's errors come as "Invalid Error: …" ("TProtocolException: Invalid data",
+ * "don't know what type", "Variable-length int over 10 bytes").
+ */
+export const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-length int over 10 bytes/m;
+
 /** The shape of a view left out because it failed to build: never any definition's own shape. */
 const FAILED = 'failed:';
 
@@ -192,6 +199,8 @@ export function failedViews(applied: Map<string, string>): string[] {
 /** Why a view left out of the engine cannot be queried, and what to do about it. */
 export function unavailableMessage(view: ViewDefinition, error: Error): string {
   const detail = (error.message.split('\n')[0] ?? '').replace(/\.$/, '');
+  if (DAMAGED_INSIDE.test(detail))
+    return `"${view.name}" cannot be queried now: a Parquet file of it is damaged inside and DuckDB does not say which (${detail}); it fails until that file is moved out of the lake or restored from a backup. Every other table can still be queried.`;
   return view.definedBySql
     ? `"${view.name}" cannot be queried now: its SQL no longer runs over what it reads (${detail}). Every other table can still be queried; fix the model and run inlet run ${view.name} again.`
     : `"${view.name}" cannot be queried now: DuckDB cannot build its view over the table's files (${detail}). Every other table can still be queried. Check the table's files and its _table.json in the lake (a merge key, cursor or deleted column it names must be a column of the files), or sync or load it again; the log has the whole error.`;
