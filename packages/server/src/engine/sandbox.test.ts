@@ -217,6 +217,14 @@ describe('sandbox', () => {
     }
   });
 
+  it('says to nest less, not to SET a setting it refuses, when an expression nests too deep', async () => {
+    const error = await engine.query(`SELECT ${'1+'.repeat(2000)}1`).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'QUERY_INVALID' });
+    expect((error as Error).message).toContain('Max expression depth limit of 1000 exceeded');
+    expect((error as Error).message).not.toContain('SET max_expression_depth');
+    expect((error as Error).message).toContain('nest');
+  });
+
   it('gives up the place in line of a query whose client went away while it waited for a slot', async () => {
     const config = testConfig(join(temp.dir, 'data'), { query: { max_concurrent: 1 } });
     const one = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });

@@ -10,6 +10,14 @@ const BLOCKED_FUNCTION =
   /^(read_|parquet_|sniff_|glob$|query$|query_table$|iceberg_|delta_|sqlite_|postgres_|mysql_|pragma_|duckdb_secrets$|which_secret$|getenv$|checkpoint$|force_checkpoint$|load_|install_)/;
 const ALLOWED_HINT = 'Only SELECT, WITH, EXPLAIN, DESCRIBE, SHOW and SUMMARIZE are allowed.';
 
+/** DuckDB's advice for an expression nested too deep is a setting queries may not change. */
+const DEPTH_ADVICE = /Use "SET max_expression_depth TO x" to increase the maximum expression depth\./;
+const withoutSettingAdvice = (message: string) =>
+  message.replace(
+    DEPTH_ADVICE,
+    'Write it with less nesting: a CTE for a part of it, or a list function (list_sum, list_reduce) for a long chain of + or of nested calls; settings cannot be changed here.',
+  );
+
 const empty = () =>
   new InletError(
     'QUERY_INVALID',
@@ -71,7 +79,7 @@ export async function prepareReadOnly(
     const message = (error as Error).message;
     // What the bindings say for text with no statement in it (only comments or semicolons).
     if (message === 'Error in native callback') throw empty();
-    throw new InletError('QUERY_INVALID', message);
+    throw new InletError('QUERY_INVALID', withoutSettingAdvice(message));
   }
   if (extracted.count === 0) throw empty();
   if (extracted.count > 1) {
@@ -95,7 +103,7 @@ export async function prepareReadOnly(
         `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
       );
     }
-    throw new InletError('QUERY_INVALID', withSqlHint(message, sql));
+    throw new InletError('QUERY_INVALID', withSqlHint(withoutSettingAdvice(message), sql));
   }
   const type = prepared.statementType;
   if (type === StatementType.SELECT) {
