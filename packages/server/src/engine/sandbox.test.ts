@@ -51,6 +51,9 @@ describe('sandbox', () => {
     "SELECT getenv('HOME')",
     'CALL pragma_version()',
     "EXPLAIN ANALYZE SELECT * FROM read_text('/etc/passwd')",
+    '/* header */ EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1',
+    "-- header\nEXPLAIN ANALYZE SELECT * FROM read_text('/etc/passwd')",
+    '-- a\rEXPLAIN ANALYZE CREATE TABLE t AS\nSELECT 1',
     "SELECT * FROM read_parquet('https://example.com/x.parquet')",
     'CHECKPOINT',
   ];
@@ -76,6 +79,9 @@ describe('sandbox', () => {
       'SUMMARIZE SELECT 1 AS x',
       'FROM range(3)',
       "PIVOT (SELECT 1 AS a, 'x' AS b) ON b IN ('x') USING sum(a)",
+      // An editor's header comment before EXPLAIN.
+      '/* weekly report */ EXPLAIN SELECT * FROM events',
+      '-- why is this slow?\n  EXPLAIN ANALYZE SELECT count(*) FROM events',
     ]) {
       await expect(engine.query(sql), sql).resolves.toMatchObject({ columns: expect.any(Array) });
     }

@@ -18,6 +18,14 @@ const withoutSettingAdvice = (message: string) =>
     'Write it with less nesting: a CTE for a part of it, or a list function (list_sum, list_reduce) for a long chain of + or of nested calls; settings cannot be changed here.',
   );
 
+/**
+ * Whitespace and comments before a statement (an editor's header), read as DuckDB reads them: only
+ * comments whose end no reading can dispute, a line comment without a carriage return and a block
+ * comment without another opening inside (DuckDB nests them); any other text is left whole, and an
+ * EXPLAIN after it is refused.
+ */
+const LEADING_COMMENTS = /^(?:\s|--[^\r\n]*\n|\/\*(?:(?!\/\*|\*\/)[\s\S])*\*\/)*/;
+
 const empty = () =>
   new InletError(
     'QUERY_INVALID',
@@ -110,9 +118,10 @@ export async function prepareReadOnly(
     await checkSelectTree(connection, sql);
   } else if (type === StatementType.EXPLAIN) {
     // EXPLAIN ANALYZE runs its statement, so the statement inside must pass the same check.
-    const inner = sql.replace(/^\s*explain(\s+analy[sz]e)?\b/i, '');
-    if (inner === sql)
-      throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
+    const text = sql.replace(LEADING_COMMENTS, '');
+    const explain = /^explain(\s+analy[sz]e)?\b/i.exec(text);
+    if (!explain) throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
+    const inner = text.slice(explain[0].length);
     await prepareReadOnly(connection, inner);
   } else {
     throw new InletError(
