@@ -8,7 +8,8 @@ import type { Output } from './output.ts';
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD]
   Builds the project's models (and inlet's built-in marts) in dependency order, testing each
   before it is published. Selectors: model, +model (with upstream), model+ (with downstream).
-  --from/--to rebuild exactly those days of incremental models (a backfill). Ctrl-C stops it.`;
+  --from/--to rebuild exactly those days of incremental models (a backfill); one never built is
+  built whole. Ctrl-C stops it.`;
 
 /** inlet run: builds models in this process; a terminal gets a line per model, a pipe NDJSON. */
 export async function runCommand(

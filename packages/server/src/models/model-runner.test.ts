@@ -180,6 +180,44 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'daily_count.sql'));
   });
 
+  it('a backfill of an incremental model that was never built builds it whole, and says so', async () => {
+    project(
+      'models/first_backfill.sql',
+      '/*---\nmaterialized: incremental\n---*/\nSELECT dt, count(*)::INT AS n FROM events WHERE dt BETWEEN {{ from_dt }} AND {{ to_dt }} GROUP BY ALL',
+    );
+    project(
+      'models/first_seen.sql',
+      '/*---\nmaterialized: incremental\nunique_key: user_id\n---*/\nSELECT user_id, min(dt) AS first_dt FROM events WHERE user_id IS NOT NULL AND dt BETWEEN {{ from_dt }} AND {{ to_dt }} GROUP BY ALL',
+    );
+    const window = { from: '2026-10-03', to: '2026-10-03' };
+    const days = (await rows('SELECT DISTINCT dt::VARCHAR FROM events ORDER BY 1')).map(([dt]) => dt);
+    expect(days.length).toBeGreaterThan(1);
+    const first = await run({ selectors: ['first_backfill', 'first_seen'], ...window });
+    expect(first.models).toMatchObject([
+      {
+        name: 'first_backfill',
+        status: 'success',
+        mode: 'full',
+        partitions: days,
+        message: 'never built: building whole',
+      },
+      { name: 'first_seen', status: 'success', mode: 'full', message: 'never built: building whole' },
+    ]);
+    expect(await rows('SELECT user_id, first_dt::VARCHAR FROM first_seen ORDER BY 1')).toEqual(
+      await rows(
+        'SELECT user_id, min(dt)::VARCHAR FROM events WHERE user_id IS NOT NULL GROUP BY ALL ORDER BY 1',
+      ),
+    );
+    // Once built, a backfill rebuilds exactly the days given.
+    const again = await run({ selectors: ['first_backfill', 'first_seen'], ...window });
+    expect(again.models.map((m) => [m.name, m.status, m.mode, m.partitions, m.message])).toEqual([
+      ['first_backfill', 'success', 'partitions', ['2026-10-03'], undefined],
+      ['first_seen', 'success', 'merge', undefined, undefined],
+    ]);
+    rmSync(join(config.project_dir, 'models', 'first_backfill.sql'));
+    rmSync(join(config.project_dir, 'models', 'first_seen.sql'));
+  });
+
   it('an incremental model by dt that outputs rows without a dt fails by name, and never crashes the run', async () => {
     const model = (where: string) =>
       `/*---\nmaterialized: incremental\n---*/\nSELECT CASE WHEN ${where} THEN NULL ELSE dt END AS dt, count(*)::INT AS n FROM events GROUP BY ALL`;

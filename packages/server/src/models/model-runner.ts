@@ -17,7 +17,7 @@ export interface RunOptions {
   /** Selectors as on the command line; none builds everything. */
   selectors?: string[];
   fullRefresh?: boolean;
-  /** Backfill: incremental models rebuild exactly these dt partitions (YYYY-MM-DD, inclusive). */
+  /** Backfill: incremental models rebuild exactly these days (YYYY-MM-DD, inclusive); one never built is built whole. */
   from?: string;
   to?: string;
   signal?: AbortSignal;
