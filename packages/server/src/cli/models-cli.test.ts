@@ -167,4 +167,20 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       steps: [{ step: 'run daily+', status: 'failed' }],
     });
   });
+
+  it('inlet runs pages to older runs with --before, and says how to see more', async () => {
+    const all = await inlet('runs', '--workflow', 'nightly');
+    expect(all.lines.length).toBe(2);
+    const [newest, oldest] = all.lines.map((l) => l.id);
+    expect(all.err).toBe('');
+    const first = await inlet('runs', '--workflow', 'nightly', '--limit', '1');
+    expect(first.lines.map((l) => l.id)).toEqual([newest]);
+    expect(first.err).toBe(`More: inlet runs --workflow nightly --limit 1 --before ${newest}\n`);
+    const second = await inlet('runs', '--workflow', 'nightly', '--limit', '1', '--before', String(newest));
+    expect(second.lines.map((l) => l.id)).toEqual([oldest]);
+    expect(second.err).toBe('');
+    const bad = await inlet('runs', '--before', 'last');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe('--before last is not a run id; give the id of a run (a whole number above 0).\n');
+  });
 });

@@ -16,10 +16,10 @@ import { openStateStore } from '../state/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
-export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit 20] [--format table|json|csv]
+export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit 20] [--before ID] [--format table|json|csv]
 inlet runs <id> [--format table|json|csv]
 inlet runs start <workflow>
-  Lists workflow runs, newest first; shows one run with the log of each step; or runs a
+  Lists workflow runs, newest first (--before: older than run ID, to page on); shows one run with the log of each step; or runs a
   workflow now, in this process, outside its schedule (it is recorded like the others).`;
 
 const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
@@ -75,6 +75,7 @@ export async function runsCommand(
       workflow: { type: 'string' },
       status: { type: 'string' },
       limit: { type: 'string', default: '20' },
+      before: { type: 'string' },
       format: { type: 'string' },
     },
   });
@@ -128,7 +129,24 @@ export async function runsCommand(
       output.err(`--status ${values.status} is not a run status; use one of ${statuses.join(', ')}.\n`);
       return ExitCode.USAGE;
     }
-    const runs = history.list({ workflow: values.workflow, status: values.status, limit });
+    const before = values.before === undefined ? undefined : Number(values.before);
+    if (
+      before !== undefined &&
+      (!/^\d+$/.test(values.before ?? '') || !Number.isSafeInteger(before) || before < 1)
+    ) {
+      output.err(
+        `--before ${values.before} is not a run id; give the id of a run (a whole number above 0).\n`,
+      );
+      return ExitCode.USAGE;
+    }
+    // One more than asked for says whether there are older runs to page on to.
+    const found = history.list({
+      workflow: values.workflow,
+      status: values.status,
+      limit: limit + 1,
+      before,
+    });
+    const runs = found.slice(0, limit);
     const columns = [
       'id',
       'workflow',
@@ -155,6 +173,16 @@ export async function runsCommand(
         ]),
       ),
     );
+    const oldest = runs.at(-1);
+    if (found.length > limit && oldest) {
+      const filters = [
+        ...(values.workflow !== undefined ? ['--workflow', values.workflow] : []),
+        ...(values.status !== undefined ? ['--status', values.status] : []),
+      ];
+      output.err(
+        `More: inlet runs ${[...filters, '--limit', String(limit), '--before', String(oldest.id)].join(' ')}\n`,
+      );
+    }
     if (output.isTty && runs.length === 0)
       output.err('No runs yet. Workflows run on their schedule under inlet start.\n');
     return ExitCode.OK;

@@ -106,6 +106,53 @@ describe('catalog and runs over HTTP', () => {
     expect(bad.json().error.code).toBe('INVALID_FIELD');
   });
 
+  it('pages through more runs than one answer holds with ?before= and the next link; bad values are 400s', async () => {
+    const ids = state.db.transaction(() =>
+      Array.from({ length: 1_205 }, (_, i) => {
+        const id = runs.claim({
+          workflow: 'busy',
+          scheduledFor: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+          trigger: 'schedule',
+          owner: 'test',
+        }) as number;
+        runs.finish(id, i % 2 === 0 ? 'success' : 'failed');
+        return id;
+      }),
+    )();
+    const first = await get('/api/runs?workflow=busy&limit=1000');
+    expect(first.statusCode).toBe(200);
+    expect(first.json().runs).toHaveLength(1000);
+    const oldestShown = first.json().runs.at(-1).id;
+    expect(first.json().next).toBe(`/api/runs?workflow=busy&limit=1000&before=${oldestShown}`);
+    const second = await get(first.json().next);
+    expect(second.json().runs).toHaveLength(205);
+    expect(second.json().next).toBeNull();
+    const seen = [...first.json().runs, ...second.json().runs].map((r: { id: number }) => r.id);
+    expect(seen).toEqual([...ids].reverse());
+    // Filters carry over to the next page.
+    const failed = await get('/api/runs?workflow=busy&status=failed&limit=600');
+    expect(failed.json().runs).toHaveLength(600);
+    const rest = await get(failed.json().next);
+    expect(rest.json().runs.map((r: { status: string }) => r.status)).toEqual(Array(2).fill('failed'));
+    for (const [query, message] of [
+      ['limit=1001', 'limit: must be a whole number from 1 to 1000'],
+      ['limit=ten', 'limit: must be a whole number from 1 to 1000'],
+      [
+        'before=abc',
+        'before: must be a run id (a whole number above 0), such as the id of the oldest run of the page before',
+      ],
+      [
+        'before=0',
+        'before: must be a run id (a whole number above 0), such as the id of the oldest run of the page before',
+      ],
+      ['workflow=busy&workflow=nightly', 'workflow: give one workflow name, once'],
+    ]) {
+      const bad = await get(`/api/runs?${query}`);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error).toMatchObject({ code: 'INVALID_FIELD', message });
+    }
+  });
+
   it('shows a run whose process died as abandoned without a scheduler, as inlet runs does', async () => {
     const id = runs.claim({
       workflow: 'killed',

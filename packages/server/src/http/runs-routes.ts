@@ -5,20 +5,60 @@ import { createTokenCheck } from './query-routes.ts';
 
 const STATUSES: readonly string[] = RUN_STATUSES;
 
-function parseListQuery(query: Record<string, string | undefined>) {
-  const limit = query.limit === undefined ? 50 : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new InletError('INVALID_FIELD', 'limit: must be a whole number from 1 to 1000', {
-      details: { field: 'limit' },
-    });
-  if (query.status !== undefined && !STATUSES.includes(query.status))
-    throw new InletError('INVALID_FIELD', `status: must be one of ${STATUSES.join(', ')}`, {
-      details: { field: 'status' },
-    });
-  return { limit, workflow: query.workflow, status: query.status };
+interface ListQuery {
+  limit: number;
+  workflow: string | undefined;
+  status: string | undefined;
+  before: number | undefined;
 }
 
-/** GET /api/runs (newest first; ?workflow=&status=&limit=) and /api/runs/:id with each step's log. */
+const invalid = (field: string, message: string) =>
+  new InletError('INVALID_FIELD', `${field}: ${message}`, { details: { field } });
+
+function parseListQuery(query: Record<string, string | string[] | undefined>): ListQuery {
+  // ?workflow=a&workflow=b arrives as a list, which SQLite cannot compare with a name.
+  const one = (field: string) => {
+    const value = query[field];
+    if (Array.isArray(value))
+      throw invalid(field, `give one ${field === 'workflow' ? 'workflow name' : 'value'}, once`);
+    return value;
+  };
+  const [workflow, status, limitText, beforeText] = ['workflow', 'status', 'limit', 'before'].map(one);
+  const limit = limitText === undefined ? 50 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw invalid('limit', 'must be a whole number from 1 to 1000');
+  if (status !== undefined && !STATUSES.includes(status))
+    throw invalid('status', `must be one of ${STATUSES.join(', ')}`);
+  const before = beforeText === undefined ? undefined : Number(beforeText);
+  if (
+    before !== undefined &&
+    (!/^\d+$/.test(beforeText ?? '') || !Number.isSafeInteger(before) || before < 1)
+  )
+    throw invalid(
+      'before',
+      'must be a run id (a whole number above 0), such as the id of the oldest run of the page before',
+    );
+  return { limit, workflow, status, before };
+}
+
+/**
+ * One page of runs, newest first, and the link to the next (older) one while there is more: the
+ * cursor is a run id, so runs that start meanwhile never shift a page as an offset would.
+ */
+function listPage(runs: RunHistory, filter: ListQuery) {
+  const found = runs.list({ ...filter, limit: filter.limit + 1 });
+  const page = found.slice(0, filter.limit);
+  const oldest = page.at(-1);
+  if (found.length <= filter.limit || !oldest) return { runs: page, next: null };
+  const params = new URLSearchParams();
+  if (filter.workflow !== undefined) params.set('workflow', filter.workflow);
+  if (filter.status !== undefined) params.set('status', filter.status);
+  params.set('limit', String(filter.limit));
+  params.set('before', String(oldest.id));
+  return { runs: page, next: `/api/runs?${params}` };
+}
+
+/** GET /api/runs (newest first; ?workflow=&status=&limit=&before=) and /api/runs/:id with each step's log. */
 export function registerRunsRoutes(app: FastifyInstance, options: { runs: RunHistory; apiToken: string }) {
   const { runs } = options;
   app.register(async (scope) => {
@@ -27,9 +67,9 @@ export function registerRunsRoutes(app: FastifyInstance, options: { runs: RunHis
     scope.addHook('preHandler', async () => {
       runs.abandonStale(STALE_RUN_MS);
     });
-    scope.get('/api/runs', async (request) => ({
-      runs: runs.list(parseListQuery(request.query as Record<string, string | undefined>)),
-    }));
+    scope.get('/api/runs', async (request) =>
+      listPage(runs, parseListQuery(request.query as Record<string, string | string[] | undefined>)),
+    );
     scope.get('/api/runs/:id', async (request) => {
       const { id } = request.params as { id: string };
       const run = /^\d+$/.test(id) ? runs.get(Number(id)) : undefined;

@@ -52,7 +52,8 @@ export interface RunHistory {
   ): void;
   /** Marks runs whose process stopped sending heartbeats as abandoned; returns how many. */
   abandonStale(olderThanMs: number): number;
-  list(filter?: { workflow?: string; status?: string; limit?: number }): RunRecord[];
+  /** Newest first; before: only runs with a lower id, to page on from the oldest of the last page. */
+  list(filter?: { workflow?: string; status?: string; limit?: number; before?: number }): RunRecord[];
   get(id: number): (RunRecord & { steps: StepRecord[] }) | undefined;
 }
 
@@ -150,6 +151,10 @@ export function createRunHistory(state: StateStore): RunHistory {
       if (filter.status) {
         where.push('status = ?');
         params.push(filter.status);
+      }
+      if (filter.before !== undefined) {
+        where.push('id < ?');
+        params.push(filter.before);
       }
       params.push(filter.limit ?? 50);
       return db
