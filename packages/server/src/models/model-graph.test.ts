@@ -53,6 +53,20 @@ describe('model graph', () => {
     );
   });
 
+  it('orders a model after what its tests read, unless that makes a cycle: then refs alone decide', () => {
+    const tested = project(
+      { a_orders: [], m_accounts: ['z_customers'], z_customers: [] },
+      {
+        'models/a_orders.yaml':
+          'columns:\n  customer_id:\n    tests: [{ relationships: { to: z_customers, field: id } }, { relationships: { to: crm.customers, field: id } }]\n',
+        // z_customers's test reads m_accounts, which refs z_customers: a cycle only through a test.
+        'models/z_customers.yaml':
+          'columns:\n  id:\n    tests: [{ relationships: { to: m_accounts, field: id } }]\n',
+      },
+    );
+    expect(buildGraph(tested.nodes).order).toEqual(['z_customers', 'a_orders', 'm_accounts']);
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(

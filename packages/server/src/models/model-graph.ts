@@ -1,4 +1,5 @@
 import { InletError } from '../errors/index.ts';
+import { templateRefs } from './model-template.ts';
 import type { ProjectNode } from './project-loader.ts';
 
 /** The dependency graph of a project's models and seeds, checked for missing refs and cycles. */
@@ -31,6 +32,39 @@ function findCycle(remaining: Set<string>, parents: (name: string) => string[]):
   }
 }
 
+/**
+ * The models a node's data tests read (relationships' to, ref() in a SQL test): not edges of the
+ * graph, since a model that fails does not stop them, but it is built after them when it can be,
+ * so its tests do not read a table the same run has not built yet.
+ */
+function testReads(node: ProjectNode, nodes: Map<string, ProjectNode>): string[] {
+  const names = [
+    ...Object.values(node.config.columns).flatMap((column) =>
+      typeof column === 'string'
+        ? []
+        : column.tests.flatMap((test) =>
+            typeof test === 'object' && 'relationships' in test ? [test.relationships.to] : [],
+          ),
+    ),
+    ...node.config.tests.flatMap((test) => ('sql' in test ? templateRefs(test.sql) : [])),
+  ];
+  return [...new Set(names)].filter((name) => name !== node.name && nodes.has(name));
+}
+
+/** Whether name reaches itself through the parents given, among the names still left. */
+function inCycle(name: string, parents: (name: string) => string[], left: Set<string>): boolean {
+  const seen = new Set<string>();
+  const stack = parents(name).filter((p) => left.has(p));
+  while (stack.length > 0) {
+    const next = stack.pop() as string;
+    if (next === name) return true;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...parents(next).filter((p) => left.has(p)));
+  }
+  return false;
+}
+
 /** Builds the graph; a ref to nothing or a cycle is an error that names the models involved. */
 export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
   const missing: string[] = [];
@@ -46,21 +80,41 @@ export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
   const parents = (name: string) => nodes.get(name)?.refs ?? [];
   const children = (name: string) => childMap.get(name) ?? [];
 
-  const waiting = new Map([...nodes.values()].map((node) => [node.name, new Set(node.refs).size]));
-  const ready = [...waiting].filter(([, n]) => n === 0).map(([name]) => name);
+  // Build order follows refs and, where they make no cycle, what each model's tests read.
+  const before = new Map(
+    [...nodes.values()].map((node) => [node.name, [...new Set([...node.refs, ...testReads(node, nodes)])]]),
+  );
+  const after = new Map<string, string[]>([...nodes.keys()].map((name) => [name, []]));
+  for (const [name, first] of before) for (const parent of first) after.get(parent)?.push(name);
+  const waiting = new Map([...before].map(([name, first]) => [name, first.length]));
+  const queued = new Set([...waiting].filter(([, n]) => n === 0).map(([name]) => name));
+  const ready = [...queued];
   const order: string[] = [];
-  while (ready.length > 0) {
+  const left = new Set(nodes.keys());
+  while (order.length < nodes.size) {
+    if (ready.length === 0) {
+      // Stuck: a cycle. One only a test's read closes is broken at a model whose refs are all built.
+      const free = [...left].filter((name) => parents(name).every((p) => !left.has(p))).sort();
+      const next = free.find((name) => inCycle(name, (n) => before.get(n) ?? [], left)) ?? free[0];
+      if (next === undefined) break;
+      queued.add(next);
+      ready.push(next);
+    }
     ready.sort();
     const name = ready.shift() as string;
     order.push(name);
-    for (const child of new Set(children(name))) {
-      const left = (waiting.get(child) ?? 0) - 1;
-      waiting.set(child, left);
-      if (left === 0) ready.push(child);
+    left.delete(name);
+    for (const child of after.get(name) ?? []) {
+      const count = (waiting.get(child) ?? 0) - 1;
+      waiting.set(child, count);
+      if (count <= 0 && !queued.has(child)) {
+        queued.add(child);
+        ready.push(child);
+      }
     }
   }
   if (order.length < nodes.size) {
-    const remaining = new Set([...nodes.keys()].filter((name) => !order.includes(name)));
+    const remaining = new Set(left);
     const cycle = findCycle(remaining, parents);
     throw new InletError(
       'MODEL_CYCLE',

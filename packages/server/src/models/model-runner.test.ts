@@ -368,6 +368,31 @@ GROUP BY ALL`,
     expect(staging).toEqual([]);
   });
 
+  it('a model whose tests read another model is built after it, so a first run passes them', async () => {
+    // By name, a_orders comes first; its relationships and SQL tests read z_customers and y_plans.
+    project(
+      'models/a_orders.sql',
+      `/*---
+columns:
+  customer_id: { tests: [{ relationships: { to: z_customers, field: id } }] }
+tests:
+  - name: known_plan
+    sql: "SELECT * FROM {{ this }} WHERE plan NOT IN (SELECT plan FROM {{ ref('y_plans') }})"
+---*/
+SELECT * FROM (VALUES (1, 'free'), (2, 'team')) t(customer_id, plan)`,
+    );
+    project('models/z_customers.sql', 'SELECT * FROM (VALUES (1), (2), (3)) t(id)');
+    project('models/y_plans.sql', "SELECT * FROM (VALUES ('free'), ('team')) t(plan)");
+    const result = await run({ selectors: ['a_orders', 'y_plans', 'z_customers'] });
+    expect(result.models.map((m) => [m.name, m.status, m.tests.map((t) => t.status)])).toEqual([
+      ['y_plans', 'success', []],
+      ['z_customers', 'success', []],
+      ['a_orders', 'success', ['pass', 'pass']],
+    ]);
+    for (const name of ['a_orders', 'y_plans', 'z_customers'])
+      rmSync(join(config.project_dir, 'models', `${name}.sql`));
+  });
+
   it('inlet test checks what is published, including SQL files under tests/', async () => {
     project('tests/totals_match.sql', "SELECT * FROM {{ ref('feature_totals') }} WHERE uses > 2");
     const result = await testModels({ config, selectors: ['feature_totals'] });
