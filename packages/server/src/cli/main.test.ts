@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../test/helpers.ts';
 import { BIN, inletConfigFile } from '../../test/inlet-process.ts';
+import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 import { startHelp } from './start.ts';
@@ -62,6 +63,39 @@ describe('inlet command line', () => {
     child.stdout.once('data', () => child.stdout.destroy());
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect([code, err]).toEqual([0, '']);
+  });
+
+  it('keeps its log out of the results a pipe reads: inlet run with a failing model prints one line per model', async () => {
+    const dir = join(temp.dir, 'failing');
+    writeProjectFile(join(dir, 'project'), 'models/broken.sql', 'SELECT no_such_column FROM events');
+    writeProjectFile(join(dir, 'project'), 'models/fine.sql', 'SELECT 1 AS x');
+    writeFileSync(join(dir, 'inlet.yaml'), 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', '..', 'bin', 'inlet.cjs'), 'run', '--config', join(dir, 'inlet.yaml')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(ExitCode.FAILURE);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((l) => [l.name, l.status])).toEqual([
+      ['broken', 'failed'],
+      ['fine', 'success'],
+    ]);
+    // The log line about the failure goes with the other messages, to stderr.
+    expect(err).toMatch(/"model":"broken","status":"failed"/);
+    expect(err).toMatch(/Failed: 1 built, 1 failed, 0 skipped/);
   });
 
   it('answers an option without a usable value with a usage error, not a stack trace', async () => {

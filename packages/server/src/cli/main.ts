@@ -104,8 +104,9 @@ export async function main(
     return ExitCode.CONFIG;
   }
   const logger = createLogger({ level: level ?? 'info' });
-  // Commands that print their own results log only warnings, so the log does not mix into them.
-  const quiet = () => createLogger({ level: level ?? 'warn' });
+  // Commands that print their own results log only warnings, and to stderr: on stdout a failed
+  // model's log line came between the result lines a pipe reads.
+  const quiet = () => createLogger({ level: level ?? 'warn', stderr: true });
   try {
     switch (command) {
       case 'start':
