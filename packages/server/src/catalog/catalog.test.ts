@@ -142,6 +142,28 @@ describe('catalog', () => {
       { table: 'later' },
     ]);
   });
+
+  it('lists columns the YAML documents that the mart does not have, as a typo would leave them', async () => {
+    writeProjectFile(
+      config.project_dir,
+      'models/misdocumented.sql',
+      `/*---
+description: Columns documented under other names.
+columns:
+  account: The account (the column is account_id).
+  LOGINS: Login events.
+  dt: { tests: [] }
+---*/
+SELECT account_id, logins FROM {{ ref('accounts_activity') }}`,
+    );
+    expect((await runModels({ config, logger, selectors: ['misdocumented'] })).ok).toBe(true);
+    const gaps = (await catalog.docsCheck()).filter((gap) => gap.table === 'misdocumented');
+    expect(gaps).toEqual([
+      { table: 'misdocumented', column: 'account', problem: 'not_a_column' },
+      { table: 'misdocumented', column: 'dt', problem: 'not_a_column' },
+      { table: 'misdocumented', column: 'LOGINS', problem: 'not_a_column', did_you_mean: 'logins' },
+    ]);
+  });
 });
 
 describe('a table whose view cannot be built', () => {

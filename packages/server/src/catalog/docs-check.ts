@@ -1,16 +1,21 @@
 import type { Project } from '../models/index.ts';
 import type { CatalogTable } from './catalog.ts';
 
-/** A mart, or a column of one, that nobody has described. */
+/** A mart, or a column of one, that nobody has described; or a column documented that it does not have. */
 export interface DocsGap {
   table: string;
   /** Absent when the table itself has no description. */
   column?: string;
+  /** not_a_column: the model's YAML names a column the mart does not output (a typo, or one since renamed). */
+  problem?: 'not_a_column';
+  /** The mart's column that differs from it only in case. */
+  did_you_mean?: string;
 }
 
 /**
  * Marts and mart columns without a description (own or inherited from the same column upstream),
- * and project models without one that are not built yet. A lint: the caller reports, never fails.
+ * project models without one that are not built yet, and columns a model's YAML documents that its
+ * mart does not have. A lint: the caller reports, never fails.
  */
 export function docsGaps(tables: CatalogTable[], project: Project | undefined): DocsGap[] {
   const gaps: DocsGap[] = [];
@@ -20,6 +25,18 @@ export function docsGaps(tables: CatalogTable[], project: Project | undefined): 
     if (!table.description) gaps.push({ table: table.name });
     for (const column of table.columns)
       if (!column.description) gaps.push({ table: table.name, column: column.name });
+    // The catalog shows a description only under the column's exact name; any other is lost.
+    const documented = Object.keys(project?.nodes.get(table.name)?.config.columns ?? {});
+    const names = new Set(table.columns.map((c) => c.name));
+    for (const column of documented.filter((name) => !names.has(name))) {
+      const close = table.columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
+      gaps.push({
+        table: table.name,
+        column,
+        problem: 'not_a_column',
+        ...(close ? { did_you_mean: close.name } : {}),
+      });
+    }
   }
   for (const node of project?.nodes.values() ?? [])
     if (!built.has(node.name) && !node.config.description) gaps.push({ table: node.name });

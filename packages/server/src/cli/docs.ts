@@ -7,7 +7,8 @@ import type { Output } from './output.ts';
 
 export const docsHelp = `inlet docs check
   Lists marts and mart columns that have no description (in the model's YAML, or inherited
-  from the same column upstream). A lint: it always exits 0.`;
+  from the same column upstream), and columns the YAML documents that the mart does not have.
+  A lint: it always exits 0.`;
 
 /** inlet docs check: what the catalog cannot describe yet. */
 export async function docsCommand(
@@ -26,14 +27,27 @@ export async function docsCommand(
     const gaps = await catalog.docsCheck();
     for (const gap of gaps)
       output.out(
-        output.isTty
-          ? `${gap.column ? `${gap.table}.${gap.column}: column` : `${gap.table}: table`} has no description\n`
-          : `${JSON.stringify(gap)}\n`,
+        !output.isTty
+          ? `${JSON.stringify(gap)}\n`
+          : gap.problem === 'not_a_column'
+            ? `${gap.table}.${gap.column}: documented, but ${gap.table} has no such column${gap.did_you_mean ? `; did you mean ${gap.did_you_mean}?` : ''}\n`
+            : `${gap.column ? `${gap.table}.${gap.column}: column` : `${gap.table}: table`} has no description\n`,
       );
+    const missing = gaps.filter((gap) => gap.problem === undefined).length;
+    const strays = gaps.length - missing;
     output.err(
-      gaps.length === 0
-        ? 'Every mart and column has a description.\n'
-        : `${gaps.length} missing description${gaps.length === 1 ? '' : 's'}; add them to the models' YAML (description:, columns:).\n`,
+      [
+        gaps.length === 0 ? 'Every mart and column has a description.' : '',
+        missing > 0
+          ? `${missing} missing description${missing === 1 ? '' : 's'}; add them to the models' YAML (description:, columns:).`
+          : '',
+        strays > 0
+          ? `${strays} documented column${strays === 1 ? ' is' : 's are'} not in ${strays === 1 ? 'its mart' : 'their marts'}; fix the name${strays === 1 ? '' : 's'} under columns: or remove ${strays === 1 ? 'it' : 'them'}.`
+          : '',
+      ]
+        .filter(Boolean)
+        .map((line) => `${line}\n`)
+        .join(''),
     );
     return ExitCode.OK;
   } finally {
