@@ -67,6 +67,16 @@ describe('model graph', () => {
     expect(buildGraph(tested.nodes).order).toEqual(['z_customers', 'a_orders', 'm_accounts']);
   });
 
+  it("says a model that refs itself should read {{ this }}, as dbt's own-table reference", () => {
+    const itself = project({ base: [], grows: ['base', 'grows'] });
+    expect(() => buildGraph(itself.nodes)).toThrow(
+      expect.objectContaining({
+        code: 'MODEL_CYCLE',
+        message: `grows refers to itself with ref('grows'); to read what it built before, use {{ this }} inside {% if is_incremental %}…{% endif %}.`,
+      }),
+    );
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(

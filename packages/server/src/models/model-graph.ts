@@ -114,6 +114,13 @@ export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
     }
   }
   if (order.length < nodes.size) {
+    const itself = [...left].sort().find((name) => parents(name).includes(name));
+    if (itself)
+      throw new InletError(
+        'MODEL_CYCLE',
+        `${itself} refers to itself with ref('${itself}'); to read what it built before, use {{ this }} inside {% if is_incremental %}…{% endif %}.`,
+        { details: { cycle: [itself, itself] } },
+      );
     const remaining = new Set(left);
     const cycle = findCycle(remaining, parents);
     throw new InletError(
