@@ -534,4 +534,26 @@ describe('scheduler', () => {
     ).toThrow(/needs the reports module/);
     s.state.close();
   });
+
+  it('refuses a workflow whose run or test step names a model the project does not have', () => {
+    const s = setup();
+    writeProjectFile(s.config.project_dir, 'models/daily.sql', 'SELECT 1 AS n');
+    const withSteps = (...steps: string[]) => ({
+      ...s.config,
+      workflows: [workflowSchema.parse({ name: 'nightly', cron: '0 5 * * *', steps })],
+    });
+    expect(loadWorkflows(withSteps('run +daily+', 'test daily', 'run', 'test'))).toHaveLength(1);
+    for (const step of ['run +dailyy', 'test daily dialy', 'run daily+ weekly --full-refresh'])
+      expect(() => loadWorkflows(withSteps(step)), step).toThrow(
+        expect.objectContaining({
+          code: 'WORKFLOW_INVALID',
+          message: expect.stringMatching(
+            new RegExp(
+              `^Workflow "nightly" \\(.*\\): "${step.replace(/[+]/g, '\\+')}" names no model or seed: No model or seed matches "(\\+dailyy|dialy|weekly)"`,
+            ),
+          ),
+        }),
+      );
+    s.state.close();
+  });
 });

@@ -3,7 +3,8 @@ import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { type InletConfig, type WorkflowConfig, workflowSchema } from '../config/index.ts';
-import { InletError } from '../errors/index.ts';
+import { InletError, isInletError } from '../errors/index.ts';
+import { type ModelGraph, openProject, selectNodes } from '../models/index.ts';
 
 /** A workflow ready to schedule: its time zone resolved, and where it was defined. */
 export interface Workflow extends WorkflowConfig {
@@ -39,8 +40,22 @@ function parseWorkflowFile(path: string): WorkflowConfig {
 }
 
 /**
+ * The project's graph, to check run and test steps against; undefined when the project cannot be
+ * read now, since each run reads it afresh and says what is wrong with it.
+ */
+function projectGraph(config: InletConfig): ModelGraph | undefined {
+  try {
+    return openProject(config).graph;
+  } catch (error) {
+    if (isInletError(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Every workflow: those under workflows: in inlet.yaml and those in the project's workflows/
- * folder. Names must be unique, and each sync step must name a configured source.
+ * folder. Names must be unique, each sync step must name a configured source, and each run or test
+ * step's selectors a model or seed of the project (when it can be read).
  */
 export function loadWorkflows(config: InletConfig): Workflow[] {
   const found: Workflow[] = config.workflows.map((w) => ({
@@ -58,6 +73,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
     }
   }
   const sources = new Set(config.sources.map((s) => s.name));
+  const graph = projectGraph(config);
   const seen = new Map<string, string>();
   for (const workflow of found) {
     const other = seen.get(workflow.name);
@@ -73,6 +89,17 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
           'WORKFLOW_INVALID',
           `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}.`,
         );
+      else if ((step.kind === 'run' || step.kind === 'test') && graph)
+        for (const selector of step.selectors)
+          try {
+            selectNodes(graph, [selector]);
+          } catch (error) {
+            if (!isInletError(error)) throw error;
+            throw new InletError(
+              'WORKFLOW_INVALID',
+              `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no model or seed: ${error.message}`,
+            );
+          }
   }
   return found;
 }
