@@ -39,10 +39,17 @@ function columnTestSql(
       sql: `SELECT ${col}, count(*) AS n FROM ${relation} WHERE ${col} IS NOT NULL GROUP BY ALL HAVING count(*) > 1`,
     };
   if ('accepted_values' in test) {
-    const values = test.accepted_values.values.map((v) => sqlString(String(v))).join(', ');
+    const { values } = test.accepted_values;
+    const texts = values.map((v) => sqlString(String(v))).join(', ');
+    // A number in the YAML also matches by value: as text alone, 1 refused a DECIMAL's 1.0.
+    const numbers = values.filter((v): v is number => typeof v === 'number');
+    const numeric =
+      numbers.length > 0
+        ? ` OR coalesce(TRY_CAST(${col}::VARCHAR AS DOUBLE) IN (${numbers.map((v) => `${sqlString(String(v))}::DOUBLE`).join(', ')}), false)`
+        : '';
     return {
       name: `accepted_values(${column})`,
-      sql: `SELECT ${col}, count(*) AS n FROM ${relation} WHERE ${col} IS NOT NULL AND ${col}::VARCHAR NOT IN (${values}) GROUP BY ALL`,
+      sql: `SELECT ${col}, count(*) AS n FROM ${relation} WHERE ${col} IS NOT NULL AND NOT (${col}::VARCHAR IN (${texts})${numeric}) GROUP BY ALL`,
     };
   }
   const { to, field } = test.relationships;

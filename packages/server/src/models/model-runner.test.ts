@@ -393,6 +393,47 @@ SELECT * FROM (VALUES (1, 'free'), (2, 'team')) t(customer_id, plan)`,
       rmSync(join(config.project_dir, 'models', `${name}.sql`));
   });
 
+  it('accepted_values compares numbers as numbers: 1 accepts a DECIMAL 1.0, as it accepts an INTEGER 1', async () => {
+    project(
+      'models/ratings.sql',
+      `/*---
+columns:
+  score: { tests: [{ accepted_values: { values: [1, 2.5, 3] } }] }
+  stars: { tests: [{ accepted_values: { values: [1, 2] } }] }
+  label: { tests: [{ accepted_values: { values: [low, high, 1] } }] }
+---*/
+SELECT * FROM (VALUES (1.0::DECIMAL(3,1), 1.0::DOUBLE, 'low'), (2.5, 2, '1.0'), (3, 1, 'high')) t(score, stars, label)`,
+    );
+    const ok = await run({ selectors: ['ratings'] });
+    expect(ok.models[0]?.tests.map((t) => [t.name, t.status])).toEqual([
+      ['accepted_values(score)', 'pass'],
+      ['accepted_values(stars)', 'pass'],
+      ['accepted_values(label)', 'pass'],
+    ]);
+    project(
+      'models/ratings.sql',
+      `/*---
+columns:
+  score: { tests: [{ accepted_values: { values: [1, 3] } }] }
+  label: { tests: [{ accepted_values: { values: [low, 1] } }] }
+---*/
+SELECT * FROM (VALUES (1.0::DECIMAL(3,1), 'low'), (2.5, 'mid'), (3, 'x1')) t(score, label)`,
+    );
+    const bad = await run({ selectors: ['ratings'] });
+    expect(bad.models[0]?.tests.map((t) => [t.name, t.status, t.sample])).toEqual([
+      ['accepted_values(score)', 'fail', [{ score: '2.5', n: '1' }]],
+      [
+        'accepted_values(label)',
+        'fail',
+        expect.arrayContaining([
+          { label: 'mid', n: '1' },
+          { label: 'x1', n: '1' },
+        ]),
+      ],
+    ]);
+    rmSync(join(config.project_dir, 'models', 'ratings.sql'));
+  });
+
   it('inlet test checks what is published, including SQL files under tests/', async () => {
     project('tests/totals_match.sql', "SELECT * FROM {{ ref('feature_totals') }} WHERE uses > 2");
     const result = await testModels({ config, selectors: ['feature_totals'] });
