@@ -218,6 +218,23 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'first_seen.sql'));
   });
 
+  it('a backfill of a model just made incremental builds it whole, not only the days given', async () => {
+    const sql =
+      "SELECT * FROM (VALUES (DATE '2026-01-01', 1), (DATE '2026-01-02', 2), (DATE '2026-01-03', 3)) t(dt, n) WHERE dt BETWEEN {{ from_dt }} AND {{ to_dt }}";
+    project('models/was_table.sql', sql);
+    expect((await run({ selectors: ['was_table'] })).models[0]).toMatchObject({ status: 'success', rows: 3 });
+    project('models/was_table.sql', `/*---\nmaterialized: incremental\n---*/\n${sql}`);
+    const backfill = await run({ selectors: ['was_table'], from: '2026-01-02', to: '2026-01-02' });
+    expect(backfill.models[0]).toMatchObject({
+      status: 'success',
+      mode: 'full',
+      rows: 3,
+      message: 'its published table has no dt partitions yet: building whole',
+    });
+    expect(await rows('SELECT n FROM was_table ORDER BY dt')).toEqual([[1], [2], [3]]);
+    rmSync(join(config.project_dir, 'models', 'was_table.sql'));
+  });
+
   it('an incremental model by dt that outputs rows without a dt fails by name, and never crashes the run', async () => {
     const model = (where: string) =>
       `/*---\nmaterialized: incremental\n---*/\nSELECT CASE WHEN ${where} THEN NULL ELSE dt END AS dt, count(*)::INT AS n FROM events GROUP BY ALL`;

@@ -75,8 +75,8 @@ function plan(
     return existing
       ? { mode: 'merge', window: step.window ?? FULL_WINDOW, incremental: true }
       : { mode: 'full', window: FULL_WINDOW, incremental: false };
-  if (step.window && existing) return { mode: 'partitions', window: step.window, incremental: true };
   // Days only: a version published before NULL days were refused has dt=__HIVE_DEFAULT_PARTITION__.
+  // None: it found no rows, or it was a table until now; its rows would not be carried over.
   const newest = existing
     ? partitionDirs(existing)
         .map((p) => p.slice(3))
@@ -84,6 +84,7 @@ function plan(
         .at(-1)
     : undefined;
   if (!newest) return { mode: 'full', window: FULL_WINDOW, incremental: false };
+  if (step.window) return { mode: 'partitions', window: step.window, incremental: true };
   return {
     mode: 'partitions',
     window: { from: daysBefore(newest, node.config.lookback_days), to: FULL_WINDOW.to },
@@ -122,9 +123,11 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
   // Said on the line of a model built whole where days were asked for, so nobody wonders why.
   const note =
     step.window && node.config.materialized === 'incremental' && !incremental && !step.fullRefresh
-      ? current
-        ? 'its published table is empty: building whole'
-        : 'never built: building whole'
+      ? current === undefined
+        ? 'never built: building whole'
+        : partitionedByDt(node)
+          ? 'its published table has no dt partitions yet: building whole'
+          : 'its published table is empty: building whole'
       : undefined;
   const done = (
     result: Omit<ModelResult, 'name' | 'kind' | 'ms' | 'mode' | 'tests'> & { tests?: DataTestResult[] },
