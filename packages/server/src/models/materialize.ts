@@ -78,6 +78,26 @@ export function checkSameColumns(
   );
 }
 
+/**
+ * Fails when rows share a unique_key: a merge keeps every row it is given, so two new rows for one
+ * key were both published, and stayed side by side through every later merge.
+ */
+async function checkKeyUnique(engine: BuildEngine, node: ProjectNode, relation: string): Promise<void> {
+  const key = uniqueKey(node.config) ?? [];
+  const columns = key.map(quoteName).join(', ');
+  const [twice] = await engine.rows(
+    `SELECT ${key.map((k, i) => `${quoteName(k)}::VARCHAR AS k${i}`).join(', ')}, count(*)::BIGINT AS n ` +
+      `FROM ${relation} GROUP BY ${columns} HAVING count(*) > 1 LIMIT 1`,
+  );
+  if (!twice) return;
+  const values = key.map((_, i) => (twice[`k${i}`] === null ? 'NULL' : String(twice[`k${i}`])));
+  const list = (items: string[]) => (items.length === 1 ? items[0] : `(${items.join(', ')})`);
+  throw new InletError(
+    'MODEL_INVALID',
+    `${node.name} outputs ${twice.n} rows for unique_key ${list(key)} = ${list(values)}, and new rows replace old ones by that key; make the SELECT output one row per key (GROUP BY it, or QUALIFY row_number() OVER (PARTITION BY ${key.join(', ')} ORDER BY …) = 1).`,
+  );
+}
+
 const hasFiles = (dir: string): boolean =>
   existsSync(dir) &&
   readdirSync(dir, { withFileTypes: true }).some(
@@ -133,6 +153,7 @@ export async function writeStaging(options: {
     const same = key.map((k) => `n.${quoteName(k)} IS NOT DISTINCT FROM old.${quoteName(k)}`).join(' AND ');
     await run(`CREATE OR REPLACE TEMP TABLE __increment AS SELECT * FROM ${select} AS model`);
     try {
+      await checkKeyUnique(engine, node, '__increment');
       await run(
         `COPY (SELECT * FROM __increment UNION ALL BY NAME SELECT * FROM ${quoteName(node.name)} AS old ` +
           `WHERE NOT EXISTS (SELECT 1 FROM __increment AS n WHERE ${same})) TO ${target} (${PARQUET})`,
@@ -143,6 +164,9 @@ export async function writeStaging(options: {
     return [];
   }
   await run(`COPY (SELECT * FROM ${select} AS model) TO ${target} (${PARQUET})`);
+  // The written file, not the SELECT again: a model may be slow, or read what changes meanwhile.
+  if (node.config.materialized === 'incremental')
+    await checkKeyUnique(engine, node, `read_parquet(${target})`);
   return [];
 }
 

@@ -158,6 +158,26 @@ GROUP BY ALL`,
     ]);
   });
 
+  it('an incremental model by unique_key whose SELECT outputs a key twice fails by name, rather than keep both', async () => {
+    const model = (rows: string) =>
+      `/*---\nmaterialized: incremental\nunique_key: [id, kind]\n---*/\nSELECT * FROM (VALUES ${rows}) t(id, kind, v)`;
+    project('models/keyed.sql', model("(1, 'a', 'x'), (1, 'a', 'y'), (2, 'a', 'z')"));
+    const expected =
+      'keyed outputs 2 rows for unique_key (id, kind) = (1, a), and new rows replace old ones by that key; make the SELECT output one row per key (GROUP BY it, or QUALIFY row_number() OVER (PARTITION BY id, kind ORDER BY …) = 1).';
+    const first = await run({ selectors: ['keyed'] });
+    expect(first.models[0]).toMatchObject({ status: 'failed', mode: 'full', message: expected });
+    project('models/keyed.sql', model("(1, 'a', 'x'), (2, 'a', 'z')"));
+    expect((await run({ selectors: ['keyed'] })).models[0]).toMatchObject({ status: 'success', rows: 2 });
+    project('models/keyed.sql', model("(1, 'a', 'x'), (1, 'a', 'y')"));
+    const merge = await run({ selectors: ['keyed'] });
+    expect(merge.models[0]).toMatchObject({ status: 'failed', mode: 'merge', message: expected });
+    expect(await rows('SELECT id, kind, v FROM keyed ORDER BY id')).toEqual([
+      [1, 'a', 'x'],
+      [2, 'a', 'z'],
+    ]);
+    rmSync(join(config.project_dir, 'models', 'keyed.sql'));
+  });
+
   it('an incremental build whose columns changed fails and says to rebuild whole, rather than mixing shapes', async () => {
     const daily = (count: string) =>
       `/*---\nmaterialized: incremental\n---*/\nSELECT dt, count(*)::INT AS ${count} FROM events WHERE dt BETWEEN {{ from_dt }} AND {{ to_dt }} GROUP BY ALL`;
