@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,38 @@ describe('catalog', () => {
       { table: 'accounts_activity', column: 'name' },
       { table: 'later' },
     ]);
+  });
+
+  it('an incremental model that reads {{ this }} is not its own upstream or downstream', async () => {
+    writeProjectFile(
+      config.project_dir,
+      'models/growing.sql',
+      `/*---
+materialized: incremental
+unique_key: account_id
+---*/
+SELECT account_id, logins FROM {{ ref('accounts_activity') }}
+{% if is_incremental %} WHERE account_id NOT IN (SELECT account_id FROM {{ this }}) {% endif %}`,
+    );
+    for (const mode of ['full', 'merge'])
+      expect((await runModels({ config, logger, selectors: ['growing'] })).models[0]).toMatchObject({
+        status: 'success',
+        mode,
+      });
+    expect(await catalog.table('growing')).toMatchObject({
+      depends_on: ['accounts_activity'],
+      upstream: ['account_events', 'accounts_activity', 'crm.customers', 'events', 'source:crm'],
+      downstream: [],
+    });
+    expect((await catalog.lineage()).edges.filter((e) => e.from === e.to)).toEqual([]);
+    // A manifest an older build wrote names the model among its inputs; the catalog leaves it out.
+    const manifest = join(config.data_dir, 'lake', 'marts', 'growing', '_table.json');
+    const table = JSON.parse(readFileSync(manifest, 'utf8'));
+    writeFileSync(manifest, JSON.stringify({ ...table, depends_on: ['accounts_activity', 'growing'] }));
+    expect(await catalog.table('growing')).toMatchObject({
+      depends_on: ['accounts_activity'],
+      downstream: [],
+    });
   });
 
   it('lists columns the YAML documents that the mart does not have, as a typo would leave them', async () => {

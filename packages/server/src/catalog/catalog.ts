@@ -140,7 +140,8 @@ export function createCatalog(options: {
       },
       partition_list: stats.partitions,
       updated_at: stats.updatedAt,
-      depends_on: table?.depends_on ?? [],
+      // A manifest written before builds left {{ this }} out lists the model as its own input.
+      depends_on: (table?.depends_on ?? []).filter((dep) => dep !== name),
       columns,
       ...(isView ? { sql: table?.sql } : {}),
       ...(unavailable ? { unavailable } : {}),

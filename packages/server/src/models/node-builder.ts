@@ -189,7 +189,8 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
       kind: 'mart',
       ...(node.config.description ? { description: node.config.description } : {}),
       columns: columnDescriptions(node.config),
-      depends_on: [...new Set(inputs.map(canonical))],
+      // Its own table, read through {{ this }}, is not an input: lineage showed it as its own parent.
+      depends_on: [...new Set(inputs.map(canonical))].filter((input) => input !== node.name),
     };
     let partitions: string[] = [];
     if (mode === 'view') {
