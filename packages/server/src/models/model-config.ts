@@ -4,35 +4,54 @@ const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name
 const literal = z.union([z.string(), z.number(), z.boolean()]);
 
 /** A test on one column, dbt style: `not_null`, `unique`, `{accepted_values: …}`, `{relationships: …}`. */
-const columnTest = z.union([
-  z.literal('not_null'),
-  z.literal('unique'),
-  z.strictObject({ accepted_values: z.strictObject({ values: z.array(literal).min(1) }) }),
-  z.strictObject({
-    relationships: z.strictObject({
-      /** The model or table whose `field` every non-null value must appear in. */
-      to: z.string().min(1),
-      field: name,
+const columnTest = z.union(
+  [
+    z.literal('not_null'),
+    z.literal('unique'),
+    z.strictObject({ accepted_values: z.strictObject({ values: z.array(literal).min(1) }) }),
+    z.strictObject({
+      relationships: z.strictObject({
+        /** The model or table whose `field` every non-null value must appear in. */
+        to: z.string().min(1),
+        field: name,
+      }),
     }),
-  }),
-]);
+  ],
+  {
+    error:
+      'is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }',
+  },
+);
 
 /** A test on the whole model: a combination of columns that is unique, or SQL that must return no rows. */
-const modelTest = z.union([
-  z.strictObject({ unique: z.array(name).min(1) }),
-  z.strictObject({ name: name.optional(), sql: z.string().min(1) }),
-]);
+const modelTest = z.union(
+  [
+    z.strictObject({
+      unique: z
+        .array(name, { error: 'must be a list of columns, e.g. [a, b]; one column is tested under columns:' })
+        .min(1),
+    }),
+    z.strictObject({ name: name.optional(), sql: z.string().min(1) }),
+  ],
+  {
+    error:
+      'is not a model test; use { unique: [<column>, …] } or { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }',
+  },
+);
 
 /** YAML's folded `>` keeps a final line break; a description is shown on one line or in a CSV cell. */
 const text = z.string().trim();
 
-const column = z.union([
-  text,
-  z.strictObject({
-    description: text.optional(),
-    tests: z.array(columnTest).default([]),
-  }),
-]);
+const column = z.union(
+  [
+    text,
+    z.strictObject({
+      description: text.optional(),
+      tests: z.array(columnTest).default([]),
+    }),
+  ],
+  { error: 'is not a column entry; give its description as text, or { description: …, tests: [...] }' },
+);
 
 /** What a model's front matter or sibling .yaml may say. */
 export const modelConfigSchema = z.strictObject({
@@ -40,12 +59,21 @@ export const modelConfigSchema = z.strictObject({
   description: text.optional(),
   owner: z.string().optional(),
   /** Incremental by key: new rows replace old rows with the same key. Without it, incremental is by dt partition. */
-  unique_key: z.union([name, z.array(name).min(1)]).optional(),
+  unique_key: z
+    .union([name, z.array(name).min(1)], { error: 'must be a column name or a list of them' })
+    .optional(),
   /** Incremental by dt: each run rebuilds the newest partition and this many days before it (late events). */
   lookback_days: z.number().int().min(0).max(366).default(1),
   /** Tables that may not exist yet (access_logs before any log is ingested): the model is skipped, not failed. */
   skip_when_missing: z.array(z.string()).default([]),
-  columns: z.record(name, column).default({}),
+  columns: z
+    .record(name, column, {
+      error: (issue) =>
+        Array.isArray(issue.input)
+          ? 'is a list, as in dbt; inlet takes a map of column name to its description or { description: …, tests: [...] }, e.g. columns: { x: The x. }'
+          : undefined,
+    })
+    .default({}),
   tests: z.array(modelTest).default([]),
 });
 

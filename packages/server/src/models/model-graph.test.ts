@@ -77,6 +77,40 @@ describe('model graph', () => {
     );
   });
 
+  it('says what a column, a test or a key may be when the YAML gives something else, not "Invalid input"', () => {
+    const fails = (yaml: string) => () =>
+      project({}, { 'models/m.sql': 'SELECT 1 AS x', 'models/m.yaml': yaml });
+    const cases: Array<[string, string]> = [
+      [
+        'columns:\n  x: { tests: [not_nul] }\n',
+        'columns.x.tests.0: is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }',
+      ],
+      [
+        'columns:\n  x: { tests: [{ relationships: { to: y } }] }\n',
+        'columns.x.tests.0.relationships.field: Invalid input: expected string, received undefined',
+      ],
+      [
+        'columns:\n  x:\n',
+        'columns.x: is not a column entry; give its description as text, or { description: …, tests: [...] }',
+      ],
+      [
+        'columns:\n  - name: x\n    description: The x.\n',
+        'columns: is a list, as in dbt; inlet takes a map of column name to its description or { description: …, tests: [...] }, e.g. columns: { x: The x. }',
+      ],
+      [
+        'tests:\n  - unique: x\n',
+        'tests.0.unique: must be a list of columns, e.g. [a, b]; one column is tested under columns:',
+      ],
+      [
+        'tests:\n  - not_null: x\n',
+        'tests.0: is not a model test; use { unique: [<column>, …] } or { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }',
+      ],
+      ['materialized: incremental\nunique_key: 3\n', 'unique_key: must be a column name or a list of them'],
+    ];
+    for (const [yaml, message] of cases)
+      expect(fails(yaml), yaml).toThrow(`m.sql is not a valid model configuration:\n  ${message}`);
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(

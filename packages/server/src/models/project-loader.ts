@@ -60,6 +60,24 @@ function filesUnder(dir: string, extension: string): string[] {
   return out.sort();
 }
 
+/**
+ * What to say about an issue: for a union none of whose shapes fit, the issue of the one shape that
+ * fit in part (a relationships test without its field), else the union's own message.
+ */
+function closestIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'invalid_union') {
+    const partial = issue.errors.find(
+      (branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0),
+    );
+    const inner = partial?.[0];
+    if (inner) {
+      const found = closestIssue(inner);
+      return { path: [...issue.path, ...found.path], message: found.message };
+    }
+  }
+  return { path: issue.path, message: issue.message };
+}
+
 function parseModelConfig(raw: unknown, file: string): ModelConfig {
   const result = modelConfigSchema.safeParse(raw ?? {});
   if (result.success) {
@@ -69,7 +87,8 @@ function parseModelConfig(raw: unknown, file: string): ModelConfig {
     });
     return result.data;
   }
-  const lines = (result.error as z.ZodError).issues.slice(0, 5).map((issue) => {
+  const lines = (result.error as z.ZodError).issues.slice(0, 5).map((union) => {
+    const issue = closestIssue(union);
     const path = issue.path.map(String).join('.') || '(top level)';
     return `${path}: ${issue.message}`;
   });
