@@ -111,6 +111,24 @@ describe('model graph', () => {
       expect(fails(yaml), yaml).toThrow(`m.sql is not a valid model configuration:\n  ${message}`);
   });
 
+  it("takes dbt's {% if is_incremental() %}, and says where dbt's config() and source() go", () => {
+    const dbt = project(
+      {},
+      {
+        'models/grows.sql':
+          '/*---\nmaterialized: incremental\nunique_key: id\n---*/\nSELECT 1 AS id {% if is_incremental() %}WHERE 1 > (SELECT max(id) FROM {{ this }}){% else %}{% endif %}',
+      },
+    );
+    expect(dbt.nodes.has('grows')).toBe(true);
+    const fails = (sql: string) => () => project({}, { 'models/m.sql': sql });
+    expect(fails("{{ config(materialized='table') }}\nSELECT 1")).toThrow(
+      "m.sql line 1: {{ config(materialized='table') }} is not a template tag inlet knows; a model's configuration goes in front matter (/*--- materialized: table ---*/) or m.yaml.",
+    );
+    expect(fails("SELECT * FROM {{ source('crm', 'customers') }}")).toThrow(
+      "m.sql line 1: {{ source('crm', 'customers') }} is not a template tag inlet knows; a source's table is read by its name, e.g. crm.customers.",
+    );
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import { sqlString } from '../lake/index.ts';
 import { quoteName } from './sql-names.ts';
@@ -22,7 +23,10 @@ export interface TemplateValues {
 
 const EXPRESSION = /\{\{\s*(.*?)\s*\}\}/g;
 const REF = /^ref\(\s*(?:'([^']+)'|"([^"]+)")\s*\)$/;
-const BLOCK = /\{%\s*if\s+is_incremental\s*%\}([\s\S]*?)(?:\{%\s*else\s*%\}([\s\S]*?))?\{%\s*endif\s*%\}/g;
+// dbt's spelling too: is_incremental() with its parentheses, and {%- -%} (whitespace does not matter to SQL).
+const BLOCK =
+  /\{%-?\s*if\s+is_incremental(?:\(\s*\))?\s*-?%\}([\s\S]*?)(?:\{%-?\s*else\s*-?%\}([\s\S]*?))?\{%-?\s*endif\s*-?%\}/g;
+const SOURCE = /^source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$/;
 const HINT =
   "use ref('model'), this, from_dt, to_dt, timezone, or {% if is_incremental %}…{% else %}…{% endif %}";
 
@@ -51,9 +55,16 @@ export function checkTemplate(sql: string, file: string): void {
   for (const match of sql.matchAll(EXPRESSION)) {
     const expression = match[1] ?? '';
     if (REF.test(expression) || ['this', 'from_dt', 'to_dt', 'timezone'].includes(expression)) continue;
+    // What dbt's config() and source() are in inlet, for who writes a model as in dbt.
+    const source = SOURCE.exec(expression);
+    const hint = expression.startsWith('config(')
+      ? `a model's configuration goes in front matter (/*--- materialized: table ---*/) or ${basename(file).replace(/\.sql.*$/, '')}.yaml`
+      : source
+        ? `a source's table is read by its name, e.g. ${source[1]}.${source[2]}`
+        : HINT;
     throw new InletError(
       'MODEL_INVALID',
-      `${file} line ${lineOf(sql, match.index)}: {{ ${expression} }} is not a template tag inlet knows; ${HINT}.`,
+      `${file} line ${lineOf(sql, match.index)}: {{ ${expression} }} is not a template tag inlet knows; ${hint}.`,
     );
   }
 }
