@@ -179,6 +179,11 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const second = await inlet('runs', '--workflow', 'nightly', '--limit', '1', '--before', String(newest));
     expect(second.lines.map((l) => l.id)).toEqual([oldest]);
     expect(second.err).toBe('');
+    const misspelt = await inlet('runs', '--workflow', 'nighly');
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.err).toBe(
+      '--workflow nighly names no workflow that is configured or has runs; workflows: nightly.\n',
+    );
     const bad = await inlet('runs', '--before', 'last');
     expect(bad.code).toBe(2);
     expect(bad.err).toBe('--before last is not a run id; give the id of a run (a whole number above 0).\n');

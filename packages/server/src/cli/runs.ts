@@ -61,6 +61,18 @@ function showRun(history: RunHistory, id: number, output: Output, format: Format
   return ExitCode.OK;
 }
 
+/** The workflows configured now and those with runs in the history (one since removed, say). */
+function workflowNames(config: InletConfig, history: RunHistory): string[] {
+  let configured: string[];
+  try {
+    configured = loadWorkflows(config).map((w) => w.name);
+  } catch {
+    // A workflow file that does not load: inlet start says why; here, the ones in inlet.yaml.
+    configured = config.workflows.map((w) => w.name);
+  }
+  return [...new Set([...configured, ...history.workflowNames()])].sort();
+}
+
 /** inlet runs: the run history in the state store, read in this process (no server needed). */
 export async function runsCommand(
   args: string[],
@@ -147,6 +159,16 @@ export async function runsCommand(
       before,
     });
     const runs = found.slice(0, limit);
+    // A misspelt workflow lists nothing, which looked like a workflow that never ran.
+    if (values.workflow !== undefined && found.length === 0) {
+      const known = workflowNames(config, history);
+      if (!known.includes(values.workflow)) {
+        output.err(
+          `--workflow ${values.workflow} names no workflow that is configured or has runs; workflows: ${known.join(', ') || '(none)'}.\n`,
+        );
+        return ExitCode.USAGE;
+      }
+    }
     const columns = [
       'id',
       'workflow',

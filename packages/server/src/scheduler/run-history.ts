@@ -55,6 +55,8 @@ export interface RunHistory {
   /** Newest first; before: only runs with a lower id, to page on from the oldest of the last page. */
   list(filter?: { workflow?: string; status?: string; limit?: number; before?: number }): RunRecord[];
   get(id: number): (RunRecord & { steps: StepRecord[] }) | undefined;
+  /** Every workflow that has a run, by name. */
+  workflowNames(): string[];
 }
 
 const iso = () => new Date().toISOString();
@@ -162,6 +164,13 @@ export function createRunHistory(state: StateStore): RunHistory {
           `SELECT ${RUN_COLUMNS} FROM workflow_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
         )
         .all(...params) as RunRecord[];
+    },
+    workflowNames() {
+      return (
+        db.prepare('SELECT DISTINCT workflow FROM workflow_runs ORDER BY workflow').all() as Array<{
+          workflow: string;
+        }>
+      ).map((row) => row.workflow);
     },
     get(id) {
       const run = db.prepare(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE id = ?`).get(id) as
