@@ -40,6 +40,31 @@ export async function describeSelect(engine: BuildEngine, sql: string): Promise<
   return new Map(rows.map((row) => [String(row.column_name), String(row.column_type)]));
 }
 
+/**
+ * Fails when the SELECT outputs two columns of one name (in any case): read as a table, DuckDB
+ * renames the second a_1, and the mart was published with a column nobody wrote.
+ */
+export async function checkColumnNames(engine: BuildEngine, node: ProjectNode, sql: string): Promise<void> {
+  let rows: Awaited<ReturnType<BuildEngine['rows']>>;
+  try {
+    // The query itself, not SELECT * FROM it, which has already renamed them.
+    rows = await engine.rows(`DESCRIBE ${sql.trim().replace(/;+\s*$/, '')}\n`);
+  } catch {
+    return;
+  }
+  const byName = new Map<string, string[]>();
+  for (const row of rows) {
+    const name = String(row.column_name);
+    byName.set(name.toLowerCase(), [...(byName.get(name.toLowerCase()) ?? []), name]);
+  }
+  const twice = [...byName.values()].filter((names) => names.length > 1);
+  if (twice.length === 0) return;
+  throw new InletError(
+    'MODEL_INVALID',
+    `${node.name} outputs more than one column named ${twice.map((names) => `${names[0]} (${names.join(', ')})`).join(' and ')}, which DuckDB would rename a_1 and so on; give each its own name with AS.`,
+  );
+}
+
 /** Fails when an incremental model lacks the columns its increments are keyed on. */
 export function checkIncrementalColumns(node: ProjectNode, columns: Map<string, string>): void {
   if (node.config.materialized !== 'incremental') return;

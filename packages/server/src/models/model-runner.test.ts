@@ -345,6 +345,22 @@ GROUP BY ALL`,
     rmSync(join(temp.dir, 'project', 'seeds', 'plans.csv'));
   });
 
+  it('a model that outputs two columns of one name fails by name, rather than publish one renamed a_1', async () => {
+    project(
+      'models/twice.sql',
+      'WITH t AS (SELECT 1 AS a, 2 AS b)\nSELECT a, b AS A, b, a, b FROM t -- two of each',
+    );
+    const result = await run({ selectors: ['twice'] });
+    expect(result.models[0]).toMatchObject({
+      status: 'failed',
+      message:
+        'twice outputs more than one column named a (a, A, a) and b (b, b), which DuckDB would rename a_1 and so on; give each its own name with AS.',
+    });
+    project('models/twice.sql', 'SELECT 1 AS a, 2 AS b;');
+    expect((await run({ selectors: ['twice'] })).models[0]).toMatchObject({ status: 'success' });
+    rmSync(join(config.project_dir, 'models', 'twice.sql'));
+  });
+
   it('a model reads the lake and its project, and no other file or the network', async () => {
     const outside = join(temp.dir, 'outside.csv');
     writeFileSync(outside, 'secret\nx\n');

@@ -6,6 +6,7 @@ import type { BuildEngine } from './build-engine.ts';
 import { type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
 import {
   type BuildMode,
+  checkColumnNames,
   checkIncrementalColumns,
   checkSameColumns,
   checkSeedColumns,
@@ -181,6 +182,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
   try {
     const columns = await describeSelect(engine, sql);
     if (node.kind === 'seed') checkSeedColumns(node, columns);
+    else await checkColumnNames(engine, node, sql);
     checkIncrementalColumns(node, columns);
     if (incremental)
       checkSameColumns(node, await describeSelect(engine, `SELECT * FROM ${quoteName(node.name)}`), columns);
