@@ -99,6 +99,8 @@ export async function runDataTests(
   engine: BuildEngine,
   tests: DataTest[],
   signal?: AbortSignal,
+  /** Whether a name is a model or seed of the project, to say to build one a test reads. */
+  isNode: (name: string) => boolean = () => false,
 ): Promise<DataTestResult[]> {
   const results: DataTestResult[] = [];
   for (const test of tests) {
@@ -116,13 +118,18 @@ export async function runDataTests(
         sample,
       });
     } catch (error) {
+      const message = (error as Error).message.split('\n')[0] ?? '';
+      const absent = /Table with name (\S+) does not exist/.exec(message)?.[1];
       results.push({
         model: test.model,
         name: test.name,
         status: 'error',
         failures: 0,
         sample: [],
-        message: (error as Error).message.split('\n')[0],
+        message:
+          absent && isNode(absent)
+            ? `${absent}, which this test reads, has not been built; run inlet run ${absent} first`
+            : message,
       });
     }
   }

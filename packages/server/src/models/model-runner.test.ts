@@ -442,6 +442,12 @@ SELECT * FROM (VALUES (1, 'free'), (2, 'team')) t(customer_id, plan)`,
       ['z_customers', 'success', []],
       ['a_orders', 'success', ['pass', 'pass']],
     ]);
+    // Alone on a lake without the model its test reads, the test says to build that model.
+    rmSync(join(config.data_dir, 'lake', 'marts', 'z_customers'), { recursive: true });
+    const alone = await run({ selectors: ['a_orders'] });
+    expect(alone.models[0]?.tests.find((t) => t.status === 'error')?.message).toBe(
+      'z_customers, which this test reads, has not been built; run inlet run z_customers first',
+    );
     for (const name of ['a_orders', 'y_plans', 'z_customers'])
       rmSync(join(config.project_dir, 'models', `${name}.sql`));
   });

@@ -179,6 +179,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
           sql: renderTemplate(t.sql, publishedValues(config.timezone, '')),
         })),
       options.signal,
+      (name) => project.nodes.has(name),
     );
     const models = [...results.values()];
     // A skipped model (an optional input is missing, or something upstream failed) is not itself a

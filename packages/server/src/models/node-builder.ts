@@ -222,6 +222,8 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
           incremental: false,
         }),
       ),
+      undefined,
+      step.isNode,
     );
     const failed = tests.filter((t) => t.status !== 'pass');
     if (failed.length > 0) {

@@ -65,7 +65,10 @@ export async function testModels(options: {
           name: test.name,
           sql: renderTemplate(test.sql, values('')),
         });
-    const results = [...missing, ...(await runDataTests(engine, tests, options.signal))];
+    const results = [
+      ...missing,
+      ...(await runDataTests(engine, tests, options.signal, (name) => project.nodes.has(name))),
+    ];
     options.signal?.throwIfAborted();
     return { ok: results.every((r) => r.status === 'pass'), tests: results };
   } finally {
