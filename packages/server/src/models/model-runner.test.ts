@@ -560,6 +560,11 @@ SELECT * FROM (VALUES (1.0::DECIMAL(3,1), 'low'), (2.5, 'mid'), (3, 'x1')) t(sco
     expect(itself.models[0]?.message).toBe(
       'reads_itself reads {{ this }}, its own table, which does not exist before its first build; put what reads it inside {% if is_incremental %}…{% endif %}',
     );
+    // A table model is never incremental: that advice would drop the read on every build.
+    project('models/reads_itself.sql', 'SELECT * FROM {{ this }}');
+    expect((await run({ selectors: ['reads_itself'] })).models[0]?.message).toBe(
+      'reads_itself reads {{ this }}, its own table, which does not exist before its first build; a table model is built whole each time, so make it materialized: incremental to add to what it built before',
+    );
     rmSync(join(config.project_dir, 'models', 'reads_itself.sql'));
   });
   it('a CTE named after the table it reads still counts that table as an input', async () => {

@@ -170,7 +170,11 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
       unavailable.has(canonical(table))
         ? `reads ${table}, which cannot be read now: ${unavailable.get(canonical(table))}`
         : canonical(table) === node.name
-          ? 'reads {{ this }}, its own table, which does not exist before its first build; put what reads it inside {% if is_incremental %}…{% endif %}'
+          ? `reads {{ this }}, its own table, which does not exist before its first build; ${
+              node.config.materialized === 'incremental'
+                ? 'put what reads it inside {% if is_incremental %}…{% endif %}'
+                : `a ${node.config.materialized} model is built whole each time, so make it materialized: incremental to add to what it built before`
+            }`
           : step.isNode(table)
             ? `needs ${table}, which has not been built yet (run inlet run +${node.name} to build it too)`
             : `reads ${table}, which is not a table or view in the lake (SHOW TABLES lists them)`,
