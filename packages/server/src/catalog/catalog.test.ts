@@ -175,6 +175,22 @@ SELECT account_id, logins FROM {{ ref('accounts_activity') }}
     });
   });
 
+  it('shows a model whose mart was deleted, still read by a built one, as a model, not a source table', async () => {
+    writeProjectFile(config.project_dir, 'models/short_lived.sql', 'SELECT 1 AS n');
+    writeProjectFile(config.project_dir, 'models/keeps_copy.sql', "SELECT n FROM {{ ref('short_lived') }}");
+    expect((await runModels({ config, logger, selectors: ['short_lived', 'keeps_copy'] })).ok).toBe(true);
+    rmSync(join(config.project_dir, 'models', 'short_lived.sql'));
+    rmSync(join(config.project_dir, 'models', 'keeps_copy.sql'));
+    rmSync(join(config.data_dir, 'lake', 'marts', 'short_lived'), { recursive: true });
+    const lineage = await catalog.lineage();
+    expect(lineage.nodes.find((n) => n.id === 'short_lived')).toEqual({
+      id: 'short_lived',
+      kind: 'model',
+      built: false,
+    });
+    rmSync(join(config.data_dir, 'lake', 'marts', 'keeps_copy'), { recursive: true });
+  });
+
   it('lists columns the YAML documents that the mart does not have, as a typo would leave them', async () => {
     writeProjectFile(
       config.project_dir,

@@ -61,10 +61,18 @@ export function buildLineage(
     if (!nodes.has(node.name)) nodes.set(node.name, { id: node.name, kind: node.kind, built: false });
     for (const ref of node.refs) edge(ref, node.name);
   }
-  // An input that is neither a table nor a model (a table since removed) still shows as a node.
+  // An input that is neither a table nor a model (a table since removed) still shows as a node: a
+  // source's tables are schema.name, the raw ones have their kinds, and the rest were marts.
+  const kindOf = (name: string): LineageNode['kind'] =>
+    name === 'events'
+      ? 'events'
+      : name === 'access_logs' || name === 'app_logs'
+        ? 'logs'
+        : name.includes('.')
+          ? 'source_table'
+          : 'model';
   for (const { from } of edges.values())
-    if (!nodes.has(from))
-      nodes.set(from, { id: from, kind: from === 'events' ? 'events' : 'source_table', built: false });
+    if (!nodes.has(from)) nodes.set(from, { id: from, kind: kindOf(from), built: false });
 
   const list = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   const walk = (start: string, forward: boolean) => {
