@@ -1,6 +1,11 @@
 import { z } from 'zod';
 
-const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name of letters, digits and _');
+const name = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'must be a column name of letters, digits and _ (give the column such a name with AS in the SELECT)',
+  );
 const literal = z.union([z.string(), z.number(), z.boolean()]);
 
 /** A test on one column, dbt style: `not_null`, `unique`, `{accepted_values: …}`, `{relationships: …}`. */

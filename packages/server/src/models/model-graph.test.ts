@@ -106,6 +106,10 @@ describe('model graph', () => {
         'tests.0: is not a model test; use { unique: [<column>, …] } or { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }',
       ],
       ['materialized: incremental\nunique_key: 3\n', 'unique_key: must be a column name or a list of them'],
+      [
+        'columns:\n  weird col: A column with a space.\n',
+        'columns.weird col: must be a column name of letters, digits and _ (give the column such a name with AS in the SELECT)',
+      ],
     ];
     for (const [yaml, message] of cases)
       expect(fails(yaml), yaml).toThrow(`m.sql is not a valid model configuration:\n  ${message}`);

@@ -65,6 +65,9 @@ function filesUnder(dir: string, extension: string): string[] {
  * fit in part (a relationships test without its field), else the union's own message.
  */
 function closestIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  // A record's key (a column name under columns:) says "Invalid key in record"; its own issue says why.
+  const [keyIssue] = issue.code === 'invalid_key' ? issue.issues : [];
+  if (keyIssue) return { path: issue.path, message: keyIssue.message };
   if (issue.code === 'invalid_union') {
     const partial = issue.errors.find(
       (branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0),
