@@ -191,6 +191,23 @@ SELECT account_id, logins FROM {{ ref('accounts_activity') }}
     rmSync(join(config.data_dir, 'lake', 'marts', 'keeps_copy'), { recursive: true });
   });
 
+  it('docs check names a mart no model defines any more (a model renamed), instead of its missing descriptions', async () => {
+    writeProjectFile(config.project_dir, 'models/old_name.sql', 'SELECT 1 AS n');
+    expect((await runModels({ config, logger, selectors: ['old_name'] })).ok).toBe(true);
+    rmSync(join(config.project_dir, 'models', 'old_name.sql'));
+    writeProjectFile(
+      config.project_dir,
+      'models/new_name.sql',
+      '/*---\ndescription: Renamed.\ncolumns:\n  n: One.\n---*/\nSELECT 1 AS n',
+    );
+    expect((await runModels({ config, logger, selectors: ['new_name'] })).ok).toBe(true);
+    const gaps = (await catalog.docsCheck()).filter((gap) => gap.table.endsWith('_name'));
+    expect(gaps).toEqual([{ table: 'old_name', problem: 'no_model' }]);
+    rmSync(join(config.data_dir, 'lake', 'marts', 'old_name'), { recursive: true });
+    rmSync(join(config.data_dir, 'lake', 'marts', 'new_name'), { recursive: true });
+    rmSync(join(config.project_dir, 'models', 'new_name.sql'));
+  });
+
   it('lists columns the YAML documents that the mart does not have, as a typo would leave them', async () => {
     writeProjectFile(
       config.project_dir,

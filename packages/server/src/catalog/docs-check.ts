@@ -6,22 +6,30 @@ export interface DocsGap {
   table: string;
   /** Absent when the table itself has no description. */
   column?: string;
-  /** not_a_column: the model's YAML names a column the mart does not output (a typo, or one since renamed). */
-  problem?: 'not_a_column';
+  /**
+   * not_a_column: the model's YAML names a column the mart does not output (a typo, or one since
+   * renamed). no_model: no model defines the mart any more (renamed or removed); its file stays.
+   */
+  problem?: 'not_a_column' | 'no_model';
   /** The mart's column that differs from it only in case. */
   did_you_mean?: string;
 }
 
 /**
  * Marts and mart columns without a description (own or inherited from the same column upstream),
- * project models without one that are not built yet, and columns a model's YAML documents that its
- * mart does not have. A lint: the caller reports, never fails.
+ * project models without one that are not built yet, columns a model's YAML documents that its
+ * mart does not have, and marts no model defines any more. A lint: the caller reports, never fails.
  */
 export function docsGaps(tables: CatalogTable[], project: Project | undefined): DocsGap[] {
   const gaps: DocsGap[] = [];
   const built = new Set(tables.map((t) => t.name));
   for (const table of tables) {
     if (table.kind !== 'mart') continue;
+    // Its missing descriptions are noise: nobody will describe a model that is gone.
+    if (project && !project.nodes.has(table.name)) {
+      gaps.push({ table: table.name, problem: 'no_model' });
+      continue;
+    }
     if (!table.description) gaps.push({ table: table.name });
     for (const column of table.columns)
       if (!column.description) gaps.push({ table: table.name, column: column.name });

@@ -7,8 +7,8 @@ import type { Output } from './output.ts';
 
 export const docsHelp = `inlet docs check
   Lists marts and mart columns that have no description (in the model's YAML, or inherited
-  from the same column upstream), and columns the YAML documents that the mart does not have.
-  A lint: it always exits 0.`;
+  from the same column upstream), columns the YAML documents that the mart does not have, and
+  marts no model defines any more. A lint: it always exits 0.`;
 
 /** inlet docs check: what the catalog cannot describe yet. */
 export async function docsCommand(
@@ -29,12 +29,15 @@ export async function docsCommand(
       output.out(
         !output.isTty
           ? `${JSON.stringify(gap)}\n`
-          : gap.problem === 'not_a_column'
-            ? `${gap.table}.${gap.column}: documented, but ${gap.table} has no such column${gap.did_you_mean ? `; did you mean ${gap.did_you_mean}?` : ''}\n`
-            : `${gap.column ? `${gap.table}.${gap.column}: column` : `${gap.table}: table`} has no description\n`,
+          : gap.problem === 'no_model'
+            ? `${gap.table}: no model defines it any more (renamed or removed); delete lake/marts/${gap.table}/ once nothing reads it\n`
+            : gap.problem === 'not_a_column'
+              ? `${gap.table}.${gap.column}: documented, but ${gap.table} has no such column${gap.did_you_mean ? `; did you mean ${gap.did_you_mean}?` : ''}\n`
+              : `${gap.column ? `${gap.table}.${gap.column}: column` : `${gap.table}: table`} has no description\n`,
       );
     const missing = gaps.filter((gap) => gap.problem === undefined).length;
-    const strays = gaps.length - missing;
+    const strays = gaps.filter((gap) => gap.problem === 'not_a_column').length;
+    const orphans = gaps.filter((gap) => gap.problem === 'no_model').length;
     output.err(
       [
         gaps.length === 0 ? 'Every mart and column has a description.' : '',
@@ -43,6 +46,9 @@ export async function docsCommand(
           : '',
         strays > 0
           ? `${strays} documented column${strays === 1 ? ' is' : 's are'} not in ${strays === 1 ? 'its mart' : 'their marts'}; fix the name${strays === 1 ? '' : 's'} under columns: or remove ${strays === 1 ? 'it' : 'them'}.`
+          : '',
+        orphans > 0
+          ? `${orphans} mart${orphans === 1 ? '' : 's'} no model defines any more; delete ${orphans === 1 ? 'its folder' : 'their folders'} under lake/marts/ once nothing reads ${orphans === 1 ? 'it' : 'them'}.`
           : '',
       ]
         .filter(Boolean)
