@@ -112,7 +112,7 @@ describe('model graph', () => {
       ],
     ];
     for (const [yaml, message] of cases)
-      expect(fails(yaml), yaml).toThrow(`m.sql is not a valid model configuration:\n  ${message}`);
+      expect(fails(yaml), yaml).toThrow(`m.yaml is not a valid model configuration:\n  ${message}`);
   });
 
   it("takes dbt's {% if is_incremental() %}, and says where dbt's config() and source() go", () => {
@@ -182,7 +182,14 @@ describe('model graph', () => {
     expect(() =>
       project({}, { 'models/bad.sql': 'SELECT 1', 'models/bad.yaml': 'materialised: view' }),
     ).toThrow(
-      /bad\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "materialised"/,
+      /bad\.yaml is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "materialised"/,
+    );
+    // In front matter, the .sql file is where to look; a seed's .yml is named as it is spelt.
+    expect(() => project({}, { 'models/front.sql': '/*---\nmaterialised: view\n---*/\nSELECT 1' })).toThrow(
+      /front\.sql is not a valid model configuration:/,
+    );
+    expect(() => project({}, { 'seeds/plans.csv': 'id\n1\n', 'seeds/plans.yml': 'colums: {}' })).toThrow(
+      /seeds\/plans\.yml is not a valid model configuration:/,
     );
     expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(/raw lake table/);
     // The SQL of a test in the configuration is a template too: a typo there was replaced by the
@@ -195,7 +202,7 @@ describe('model graph', () => {
           'models/checked.yaml': 'tests:\n  - sql: SELECT * FROM {{ this }} WHERE {{ tihs }} IS NULL\n',
         },
       ),
-    ).toThrow(/checked\.sql tests\[0\]\.sql line 1: \{\{ tihs \}\} is not a template tag inlet knows/);
+    ).toThrow(/checked\.yaml tests\[0\]\.sql line 1: \{\{ tihs \}\} is not a template tag inlet knows/);
     // A name of the right letters that is too long says so, not that its letters are wrong.
     const long = `m${'x'.repeat(69)}`;
     expect(() => project({}, { [`models/${long}.sql`]: 'SELECT 1' })).toThrow(

@@ -112,12 +112,14 @@ function readYaml(path: string, shown: string): unknown {
   }
 }
 
-/** The configuration beside a file: <name>.yaml or <name>.yml, if present. */
-function siblingYaml(path: string, shown: string): unknown | undefined {
+/** The configuration beside a file: <name>.yaml or <name>.yml, if present, and how to name that file. */
+function siblingYaml(path: string, shown: string): { raw: unknown; shown: string } | undefined {
   const stem = path.replace(/\.(sql|csv)$/, '');
   for (const extension of ['.yaml', '.yml'])
-    if (existsSync(stem + extension))
-      return readYaml(stem + extension, shown.replace(/\.(sql|csv)$/, extension));
+    if (existsSync(stem + extension)) {
+      const file = shown.replace(/\.(sql|csv)$/, extension);
+      return { raw: readYaml(stem + extension, file), shown: file };
+    }
   return undefined;
 }
 
@@ -159,12 +161,12 @@ function readDir(
         `${shown}: front matter between --- lines is read as SQL; put it in a comment that starts with /*--- and ends with ---*/ (docs/models.md).`,
       );
     const sibling = siblingYaml(path, shown);
-    if (front && sibling !== undefined)
+    if (front && sibling?.raw !== undefined)
       throw new InletError(
         'MODEL_INVALID',
         `${shown} is configured twice, in its front matter and in ${name}.yaml; keep one of them.`,
       );
-    let raw = sibling;
+    let raw = sibling?.raw;
     if (front) {
       try {
         raw = parseYaml(front[1] ?? '');
@@ -182,7 +184,8 @@ function readDir(
       kind: 'model',
       sql,
       path,
-      config: parseModelConfig(raw, shown),
+      // The file that holds the configuration is where to look for what is wrong with it.
+      config: parseModelConfig(raw, sibling?.shown ?? shown),
       refs: templateRefs(sql),
       origin,
       configured: raw !== undefined,
@@ -192,8 +195,9 @@ function readDir(
     const shown = shownPath(path);
     const name = basename(path, '.csv');
     checkName(name, shown);
-    const raw = siblingYaml(path, shown);
-    const config = parseModelConfig(raw, shown);
+    const sibling = siblingYaml(path, shown);
+    const raw = sibling?.raw;
+    const config = parseModelConfig(raw, sibling?.shown ?? shown);
     nodes.push({
       name,
       kind: 'seed',
