@@ -203,6 +203,12 @@ describe('model graph', () => {
         },
       ),
     ).toThrow(/checked\.yaml tests\[0\]\.sql line 1: \{\{ tihs \}\} is not a template tag inlet knows/);
+    // {{ this }} in a tests/ file has no model to stand for: it became empty SQL, a syntax error.
+    expect(() =>
+      project({}, { 'tests/no_dupes.sql': 'SELECT id FROM {{ this }} GROUP BY id HAVING count(*) > 1' }),
+    ).toThrow(
+      /tests\/no_dupes\.sql line 1: \{\{ this \}\} is a model's own table, and a file under tests\/ belongs to no model; name the model with \{\{ ref\('model'\) \}\}\./,
+    );
     // A name of the right letters that is too long says so, not that its letters are wrong.
     const long = `m${'x'.repeat(69)}`;
     expect(() => project({}, { [`models/${long}.sql`]: 'SELECT 1' })).toThrow(

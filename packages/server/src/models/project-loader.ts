@@ -212,6 +212,12 @@ function readDir(
   const tests = filesUnder(join(root, 'tests'), '.sql').map((path) => {
     const sql = readFileSync(path, 'utf8');
     checkTemplate(sql, shownPath(path));
+    const self = /\{\{\s*this\s*\}\}/.exec(sql);
+    if (self)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shownPath(path)} line ${sql.slice(0, self.index).split('\n').length}: {{ this }} is a model's own table, and a file under tests/ belongs to no model; name the model with {{ ref('model') }}.`,
+      );
     return { name: basename(path, '.sql'), path, sql, refs: templateRefs(sql) };
   });
   return { nodes, tests };
