@@ -493,6 +493,30 @@ SELECT * FROM (VALUES (1.0::DECIMAL(3,1), 'low'), (2.5, 'mid'), (3, 'x1')) t(sco
     rmSync(join(config.project_dir, 'models', 'ratings.sql'));
   });
 
+  it('a relationships test between a text column and a number column finds the values that are no key, not a conversion error', async () => {
+    project('models/rel_accounts.sql', 'SELECT * FROM (VALUES (1), (2)) t(id)');
+    project(
+      'models/rel_events.sql',
+      `/*---
+columns:
+  account_id: { tests: [{ relationships: { to: rel_accounts, field: id } }] }
+---*/
+SELECT * FROM (VALUES ('1'), ('2'), ('acct_9'), ('3')) t(account_id)`,
+    );
+    const result = await run({ selectors: ['rel_accounts', 'rel_events'] });
+    expect(result.models[1]?.tests).toEqual([
+      {
+        model: 'rel_events',
+        name: 'relationships(account_id → rel_accounts.id)',
+        status: 'fail',
+        failures: 2,
+        sample: expect.arrayContaining([{ account_id: 'acct_9' }, { account_id: '3' }]),
+      },
+    ]);
+    rmSync(join(config.project_dir, 'models', 'rel_accounts.sql'));
+    rmSync(join(config.project_dir, 'models', 'rel_events.sql'));
+  });
+
   it('inlet test checks what is published, including SQL files under tests/', async () => {
     project('tests/totals_match.sql', "SELECT * FROM {{ ref('feature_totals') }} WHERE uses > 2");
     const result = await testModels({ config, selectors: ['feature_totals'] });
