@@ -111,6 +111,20 @@ describe('model graph', () => {
         'columns.weird col: must be a column name of letters, digits and _ (give the column such a name with AS in the SELECT)',
       ],
     ];
+    cases.push(
+      [
+        'materialized: table\nunique_key: id\n',
+        'unique_key: is for incremental models, and this one is materialized: table; set materialized: incremental to merge by it, or remove it',
+      ],
+      [
+        'materialized: incremental\nunique_key: id\nlookback_days: 3\n',
+        'lookback_days: is for incremental models by dt, and this one merges by unique_key; remove it',
+      ],
+      [
+        'lookback_days: 3\n',
+        'lookback_days: is for incremental models by dt, and this one is materialized: table; remove it',
+      ],
+    );
     for (const [yaml, message] of cases)
       expect(fails(yaml), yaml).toThrow(`m.yaml is not a valid model configuration:\n  ${message}`);
   });

@@ -84,6 +84,17 @@ function closestIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: 
 function parseModelConfig(raw: unknown, file: string): ModelConfig {
   const result = modelConfigSchema.safeParse(raw ?? {});
   if (result.success) {
+    // Keys another materialization would use did nothing here, without a word.
+    const { materialized, unique_key } = result.data;
+    const given = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+    const misplaced =
+      unique_key !== undefined && materialized !== 'incremental'
+        ? `unique_key: is for incremental models, and this one is materialized: ${materialized}; set materialized: incremental to merge by it, or remove it`
+        : given.lookback_days !== undefined && (materialized !== 'incremental' || unique_key !== undefined)
+          ? `lookback_days: is for incremental models by dt, and this one ${materialized === 'incremental' ? 'merges by unique_key' : `is materialized: ${materialized}`}; remove it`
+          : undefined;
+    if (misplaced)
+      throw new InletError('MODEL_INVALID', `${file} is not a valid model configuration:\n  ${misplaced}`);
     // A test's SQL is a template as the model's is, so a typo in a tag fails here, not as text.
     result.data.tests.forEach((test, i) => {
       if ('sql' in test) checkTemplate(test.sql, `${file} tests[${i}].sql`);
