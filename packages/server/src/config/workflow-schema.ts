@@ -85,22 +85,36 @@ const cron = z.string().superRefine((expression, ctx) => {
  * One workflow, in inlet.yaml under workflows: or as project/workflows/<name>.yaml. The time zone
  * defaults to the top-level timezone; catch-up decides what happens to times missed while down.
  */
-export const workflowSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a letter: lower-case letters, digits, - or _'),
-  cron,
-  timezone: timeZoneSchema.optional(),
-  steps: z.array(step).min(1, 'needs at least one step'),
-  catchup: z.enum(['latest', 'all', 'none']).default('latest'),
-  /** With catchup: all, at most this many missed times are run (the most recent ones). */
-  catchup_limit: z.number().int().positive().max(1000).default(24),
-  /** Extra attempts of a failing step; the wait doubles after each one. */
-  retries: z.number().int().min(0).max(10).default(0),
-  retry_backoff: durationMs.prefault('30s'),
-  /** The whole run is stopped after this long. */
-  timeout: durationMs.prefault('1h'),
-  enabled: z.boolean().default(true),
-});
+export const workflowSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a letter: lower-case letters, digits, - or _'),
+    cron,
+    timezone: timeZoneSchema.optional(),
+    steps: z.array(step).min(1, 'needs at least one step'),
+    catchup: z.enum(['latest', 'all', 'none']).default('latest'),
+    /** With catchup: all, at most this many missed times are run (the most recent ones). */
+    catchup_limit: z.number().int().positive().max(1000).default(24),
+    /** Extra attempts of a failing step; the wait doubles after each one. */
+    retries: z.number().int().min(0).max(10).default(0),
+    retry_backoff: durationMs.prefault('30s'),
+    /** The whole run is stopped after this long. */
+    timeout: durationMs.prefault('1h'),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((workflow, ctx) => {
+    // The wait doubles after each attempt; a last wait past what a Node timer holds fired at once,
+    // so a step meant to wait 600h was tried again straight away.
+    const last = workflow.retry_backoff * 2 ** (workflow.retries - 1);
+    if (workflow.retries > 0 && last > 2 ** 31 - 1) {
+      const hours = Math.round((last / 3_600_000) * 10) / 10;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retry_backoff'],
+        message: `with retries: ${workflow.retries} the last wait is ${hours}h, past the 596h a wait can last; lower retry_backoff or retries`,
+      });
+    }
+  });
 
 export type WorkflowConfig = z.output<typeof workflowSchema>;

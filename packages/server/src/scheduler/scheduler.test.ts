@@ -485,6 +485,18 @@ describe('scheduler', () => {
     expect(written).toMatchObject({ timeout: 3_600_000, retry_backoff: 30_000 });
   });
 
+  it('refuses retries whose last wait is longer than a timer can hold, which Node fired at once', () => {
+    const parse = (w: Record<string, unknown>) => () =>
+      parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: ['test'], ...w }] });
+    // 300h, then 600h: past 2^31 ms, so the second retry came at once instead of after 600h.
+    expect(parse({ retries: 2, retry_backoff: '300h' })).toThrow(
+      /workflows\[0\]\.retry_backoff: with retries: 2 the last wait is 600h, past the 596h a wait can last; lower retry_backoff or retries/,
+    );
+    expect(parse({ retries: 10, retry_backoff: '2h' })).toThrow(/the last wait is 1024h/);
+    expect(parse({ retries: 1, retry_backoff: '596h' })).not.toThrow();
+    expect(parse({ retries: 10, retry_backoff: '1h' })).not.toThrow();
+  });
+
   it('refuses workflows that name unknown sources, report steps, or clash', () => {
     const s = setup();
     const config = {
