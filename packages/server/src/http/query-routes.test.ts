@@ -85,6 +85,19 @@ describe('POST /api/query', () => {
     expect(response.body).toBe('empty,none,text\r\n"",,a\r\n');
   });
 
+  it('takes ?format= in any case, and names the formats when it is neither', async () => {
+    const { query } = await setup();
+    const upper = await query({ sql: 'SELECT 1 AS one' }, '?format=CSV');
+    expect(upper.statusCode, upper.body).toBe(200);
+    expect(upper.body).toBe('one\r\n1\r\n');
+    const bad = await query({ sql: 'SELECT 1 AS one' }, '?format=xlsx');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({
+      code: 'INVALID_FIELD',
+      message: expect.stringContaining('"xlsx"'),
+    });
+  });
+
   it('takes the API token under any spelling of the Bearer scheme, and nothing else', async () => {
     const { app } = await setup();
     const asking = (authorization: string) =>

@@ -62,9 +62,10 @@ export function registerQueryRoutes(
 
     scope.post('/api/query', async (request, reply) => {
       const { sql, maxRows, id } = parseQueryBody(request.body);
-      const format = (request.query as Record<string, string | undefined>).format ?? 'json';
+      const asked = (request.query as Record<string, unknown>).format ?? 'json';
+      const format = typeof asked === 'string' ? asked.toLowerCase() : asked;
       if (format !== 'json' && format !== 'csv')
-        throw new InletError('INVALID_FIELD', 'format: must be json or csv', {
+        throw new InletError('INVALID_FIELD', `format: must be json or csv, not ${JSON.stringify(asked)}`, {
           details: { field: 'format' },
         });
       // A client that goes away stops its query.
