@@ -206,6 +206,9 @@ describe('POST /logs (Fluent Bit http output)', () => {
     const one = JSON.stringify([{ msg: 'x' }]);
     expect((await post(one)).statusCode).toBe(200);
     expect((await post(one, { authorization: `Bearer ${WRITE_KEY}` })).statusCode).toBe(200);
+    // Schemes are case-insensitive (RFC 9110): curl users write bearer and basic too.
+    expect((await post(one, { authorization: `bearer  ${WRITE_KEY}` })).statusCode).toBe(200);
+    expect((await post(one, { authorization: basicAuth().replace('Basic', 'basic') })).statusCode).toBe(200);
     expect((await post(one, { authorization: '', 'x-inlet-key': WRITE_KEY })).statusCode).toBe(200);
     expect((await post(one, { authorization: '' }, `?key=${WRITE_KEY}`)).statusCode).toBe(200);
     const missing = await post(one, { authorization: '' });

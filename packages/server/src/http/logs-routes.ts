@@ -21,12 +21,14 @@ const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
  */
 function writeKeyOf(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization ?? '';
-  if (auth.startsWith('Basic ')) {
-    const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
+  // Schemes are case-insensitive (RFC 9110 §11.1): curl users write basic and bearer too.
+  const [, scheme = '', credentials = ''] = /^(\S+) +(.*)$/.exec(auth.trim()) ?? [];
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
     const user = decoded.slice(0, decoded.includes(':') ? decoded.indexOf(':') : undefined);
     if (user) return user;
   }
-  if (auth.startsWith('Bearer ')) return auth.slice(7).trim() || undefined;
+  if (scheme.toLowerCase() === 'bearer') return credentials.trim() || undefined;
   const header = request.headers['x-inlet-key'];
   if (typeof header === 'string' && header) return header;
   const key = (request.query as Record<string, unknown>).key;
