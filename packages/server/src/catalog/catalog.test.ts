@@ -134,6 +134,26 @@ describe('catalog', () => {
     expect(lineage.nodes).toContainEqual({ id: 'source:crm', kind: 'source', built: true });
   });
 
+  it("shows a built model's refs as its SQL has them now, not the ones it was built with", async () => {
+    const model = (name: string, sql: string) =>
+      writeProjectFile(config.project_dir, `models/${name}.sql`, sql);
+    model('old_input', 'SELECT 1 AS n');
+    model('new_input', 'SELECT 2 AS n');
+    model('edited', "SELECT n FROM {{ ref('old_input') }}");
+    expect((await runModels({ config, logger, selectors: ['+edited'] })).ok).toBe(true);
+    model('edited', "SELECT n FROM {{ ref('new_input') }}");
+    const lineage = await catalog.lineage();
+    expect(lineage.edges.filter((e) => e.to === 'edited')).toEqual([{ from: 'new_input', to: 'edited' }]);
+    expect(await catalog.table('edited')).toMatchObject({ upstream: ['new_input'] });
+    expect(await catalog.table('old_input')).toMatchObject({ downstream: [] });
+    // What a model reads by name (events, a source's table) is still known from its build.
+    expect(lineage.edges).toContainEqual({ from: 'events', to: 'account_events' });
+    for (const name of ['old_input', 'new_input', 'edited']) {
+      rmSync(join(config.project_dir, 'models', `${name}.sql`));
+      rmSync(join(config.data_dir, 'lake', 'marts', name), { recursive: true, force: true });
+    }
+  });
+
   it('lists marts and columns without a description', async () => {
     expect(await catalog.docsCheck()).toEqual([
       { table: 'account_events' },

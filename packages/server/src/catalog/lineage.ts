@@ -20,9 +20,9 @@ interface TableFacts {
 }
 
 /**
- * Edges source → table → model → model: from each table's depends_on (what a model read when it was
- * built, what a source wrote), from the refs of project models not built yet, and from a source
- * table's schema to the configured source of that name.
+ * Edges source → table → model → model: from the refs of the project's models as written now, from
+ * each table's depends_on (the other tables a model read when it was built, what a source wrote),
+ * and from a source table's schema to the configured source of that name.
  */
 export function buildLineage(
   tables: Map<string, TableFacts>,
@@ -46,8 +46,13 @@ export function buildLineage(
           ? 'source_table'
           : table.kind;
     nodes.set(name, { id: name, kind, built: true });
+    // A project model's models and seeds are its refs as written now (below), as in dbt: what it
+    // read when last built may be a ref its SQL no longer has. The rest (events, a source's table)
+    // only a build knows.
+    const current = node?.kind === 'model';
     for (const dep of table.depends_on)
-      edge(sourceIds.has(`source:${dep}`) && !tables.has(dep) ? `source:${dep}` : dep, name);
+      if (!(current && project?.nodes.has(dep)))
+        edge(sourceIds.has(`source:${dep}`) && !tables.has(dep) ? `source:${dep}` : dep, name);
     const schema = name.includes('.') ? name.split('.')[0] : undefined;
     if (
       table.kind === 'source' &&
