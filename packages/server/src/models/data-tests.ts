@@ -3,7 +3,7 @@ import { sqlString } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
 import type { ColumnTest, ModelConfig } from './model-config.ts';
 import { asSubquery } from './model-template.ts';
-import { quoteName } from './sql-names.ts';
+import { quoteColumn } from './sql-names.ts';
 
 /** One data test as SQL that selects the rows breaking it: none means it passes. */
 export interface DataTest {
@@ -32,7 +32,7 @@ function columnTestSql(
   test: ColumnTest,
   resolve: (name: string) => string,
 ) {
-  const col = quoteName(column);
+  const col = quoteColumn(column);
   if (test === 'not_null')
     return { name: `not_null(${column})`, sql: `SELECT * FROM ${relation} WHERE ${col} IS NULL` };
   if (test === 'unique')
@@ -59,9 +59,9 @@ function columnTestSql(
     `SELECT DISTINCT c.${col} FROM ${relation} c WHERE c.${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${resolve(to)} p WHERE ${left} = ${right})`;
   return {
     name: `relationships(${column} → ${to}.${field})`,
-    sql: check(`p.${quoteName(field)}`, `c.${col}`),
+    sql: check(`p.${quoteColumn(field)}`, `c.${col}`),
     // A text id ('acct_9') against a number key failed the cast instead of the test.
-    textSql: check(`p.${quoteName(field)}::VARCHAR`, `c.${col}::VARCHAR`),
+    textSql: check(`p.${quoteColumn(field)}::VARCHAR`, `c.${col}::VARCHAR`),
   };
 }
 
@@ -84,7 +84,7 @@ export function modelTests(
   }
   config.tests.forEach((test, i) => {
     if ('unique' in test) {
-      const columns = test.unique.map(quoteName).join(', ');
+      const columns = test.unique.map(quoteColumn).join(', ');
       tests.push({
         model,
         name: `unique(${test.unique.join(', ')})`,

@@ -6,7 +6,7 @@ import type { BuildEngine } from './build-engine.ts';
 import { uniqueKey } from './model-config.ts';
 import { asSubquery } from './model-template.ts';
 import type { ProjectNode } from './project-loader.ts';
-import { quoteName } from './sql-names.ts';
+import { quoteColumn, quoteName } from './sql-names.ts';
 import { linkPartitions, partitionDirs } from './table-versions.ts';
 
 /** How one build writes: a view, the whole table, some dt partitions, or new rows merged by key. */
@@ -109,9 +109,9 @@ export function checkSameColumns(
  */
 async function checkKeyUnique(engine: BuildEngine, node: ProjectNode, relation: string): Promise<void> {
   const key = uniqueKey(node.config) ?? [];
-  const columns = key.map(quoteName).join(', ');
+  const columns = key.map(quoteColumn).join(', ');
   const [twice] = await engine.rows(
-    `SELECT ${key.map((k, i) => `${quoteName(k)}::VARCHAR AS k${i}`).join(', ')}, count(*)::BIGINT AS n ` +
+    `SELECT ${key.map((k, i) => `${quoteColumn(k)}::VARCHAR AS k${i}`).join(', ')}, count(*)::BIGINT AS n ` +
       `FROM ${relation} GROUP BY ${columns} HAVING count(*) > 1 LIMIT 1`,
   );
   if (!twice) return;
@@ -175,7 +175,9 @@ export async function writeStaging(options: {
   if (mode === 'merge') {
     // New rows win over old rows with the same key; the rest of the old table is carried over.
     const key = uniqueKey(node.config) ?? [];
-    const same = key.map((k) => `n.${quoteName(k)} IS NOT DISTINCT FROM old.${quoteName(k)}`).join(' AND ');
+    const same = key
+      .map((k) => `n.${quoteColumn(k)} IS NOT DISTINCT FROM old.${quoteColumn(k)}`)
+      .join(' AND ');
     await run(`CREATE OR REPLACE TEMP TABLE __increment AS SELECT * FROM ${select} AS model`);
     try {
       await checkKeyUnique(engine, node, '__increment');

@@ -1,11 +1,9 @@
 import { z } from 'zod';
 
-const name = z
-  .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_]*$/,
-    'must be a column name of letters, digits and _ (give the column such a name with AS in the SELECT)',
-  );
+/** A column as the SELECT names it, spaces and dots included ("Order ID", "utm.source"): it is quoted whole. */
+const name = z.string().min(1, 'must be a column name, not empty');
+/** A custom test's name is shown in results and logs, so it stays a plain word. */
+const testName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a test name of letters, digits and _');
 const literal = z.union([z.string(), z.number(), z.boolean()]);
 
 /** A test on one column, dbt style: `not_null`, `unique`, `{accepted_values: …}`, `{relationships: …}`. */
@@ -36,7 +34,7 @@ const modelTest = z.union(
         .array(name, { error: 'must be a list of columns, e.g. [a, b]; one column is tested under columns:' })
         .min(1),
     }),
-    z.strictObject({ name: name.optional(), sql: z.string().min(1) }),
+    z.strictObject({ name: testName.optional(), sql: z.string().min(1) }),
   ],
   {
     error:

@@ -107,8 +107,8 @@ describe('model graph', () => {
       ],
       ['materialized: incremental\nunique_key: 3\n', 'unique_key: must be a column name or a list of them'],
       [
-        'columns:\n  weird col: A column with a space.\n',
-        'columns.weird col: must be a column name of letters, digits and _ (give the column such a name with AS in the SELECT)',
+        'tests:\n  - { name: no such test, sql: "SELECT 1" }\n',
+        'tests.0.name: must be a test name of letters, digits and _',
       ],
     ];
     cases.push(

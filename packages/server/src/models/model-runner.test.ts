@@ -517,6 +517,63 @@ SELECT * FROM (VALUES ('1'), ('2'), ('acct_9'), ('3')) t(account_id)`,
     rmSync(join(config.project_dir, 'models', 'rel_events.sql'));
   });
 
+  it('tests and merges columns named with a space or a dot, as CSV sources name them ("Order ID", "utm.source")', async () => {
+    project('models/dotted_keys.sql', `SELECT * FROM (VALUES (1), (2)) t("Order ID")`);
+    project(
+      'models/dotted.sql',
+      `/*---
+materialized: incremental
+unique_key: Order ID
+columns:
+  Order ID:
+    tests: [not_null, unique, { relationships: { to: dotted_keys, field: Order ID } }]
+  utm.source: { tests: [not_null, { accepted_values: { values: [google, (direct)] } }] }
+tests:
+  - unique: [Order ID, utm.source]
+---*/
+SELECT * FROM (VALUES (1, 'google'), (2, NULL), (3, 'bing')) t("Order ID", "utm.source")`,
+    );
+    const result = await run({ selectors: ['dotted_keys', 'dotted'] });
+    expect(result.models[1]?.tests?.map((t) => [t.name, t.status, t.failures, t.message])).toEqual([
+      ['not_null(Order ID)', 'pass', 0, undefined],
+      ['unique(Order ID)', 'pass', 0, undefined],
+      ['relationships(Order ID → dotted_keys.Order ID)', 'fail', 1, undefined],
+      ['not_null(utm.source)', 'fail', 1, undefined],
+      ['accepted_values(utm.source)', 'fail', 1, undefined],
+      ['unique(Order ID, utm.source)', 'pass', 0, undefined],
+    ]);
+    project(
+      'models/dotted.sql',
+      `/*---
+materialized: incremental
+unique_key: Order ID
+---*/
+SELECT * FROM (VALUES (1, 'google'), (2, 'bing')) t("Order ID", "utm.source")`,
+    );
+    expect((await run({ selectors: ['dotted'] })).models[0]).toMatchObject({
+      status: 'success',
+      mode: 'full',
+    });
+    project(
+      'models/dotted.sql',
+      `/*---
+materialized: incremental
+unique_key: Order ID
+---*/
+SELECT * FROM (VALUES (2, '(direct)')) t("Order ID", "utm.source")`,
+    );
+    expect((await run({ selectors: ['dotted'] })).models[0]).toMatchObject({
+      status: 'success',
+      mode: 'merge',
+    });
+    expect(await rows('SELECT "Order ID", "utm.source" FROM dotted ORDER BY 1')).toEqual([
+      [1, 'google'],
+      [2, '(direct)'],
+    ]);
+    rmSync(join(config.project_dir, 'models', 'dotted.sql'));
+    rmSync(join(config.project_dir, 'models', 'dotted_keys.sql'));
+  });
+
   it('inlet test checks what is published, including SQL files under tests/', async () => {
     project('tests/totals_match.sql', "SELECT * FROM {{ ref('feature_totals') }} WHERE uses > 2");
     const result = await testModels({ config, selectors: ['feature_totals'] });

@@ -5,3 +5,8 @@ export function quoteName(name: string): string {
     .map((part) => `"${part.replaceAll('"', '""')}"`)
     .join('.');
 }
+
+/** Quotes a column name whole: a CSV's "utm.source" or "Order ID" is one column, never schema.name. */
+export function quoteColumn(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
