@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import { sqlString } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
@@ -202,8 +202,56 @@ export async function writeStaging(options: {
  * detected by DuckDB. The dialect is fixed: left to guess, DuckDB read a file with an unterminated
  * quote as one column named "id,name" and built it without a word.
  */
-export function seedSql(node: ProjectNode): string {
-  return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true, delim = ',', quote = '"', escape = '"')`;
+export function seedSql(node: ProjectNode, typed = true): string {
+  const entries = typed ? Object.entries(node.config.column_types) : [];
+  const types =
+    entries.length > 0
+      ? `, types = {${entries.map(([column, type]) => `${sqlString(column)}: ${sqlString(type)}`).join(', ')}}`
+      : '';
+  return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true, delim = ',', quote = '"', escape = '"'${types})`;
+}
+
+/** Where a seed's column_types are written, for errors to name. */
+const typesFile = (node: ProjectNode) => node.configFile ?? node.path.replace(/\.csv$/, '.yaml');
+
+/**
+ * Fails, naming the seed's YAML, when column_types names a column the CSV lacks or a type DuckDB
+ * does not know: DuckDB's own errors name neither the file nor, for a type, the column.
+ */
+export async function checkSeedTypes(engine: BuildEngine, node: ProjectNode): Promise<void> {
+  const entries = Object.entries(node.config.column_types);
+  if (entries.length === 0) return;
+  const columns = [...(await describeSelect(engine, seedSql(node, false))).keys()];
+  const absent = entries.map(([column]) => column).filter((column) => !columns.includes(column));
+  if (absent.length > 0)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${typesFile(node)}: column_types names ${absent.join(', ')}, which ${basename(node.path)} has no column of; its columns are ${columns.join(', ')}.`,
+    );
+  for (const [column, type] of entries) {
+    const one = { ...node, config: { ...node.config, column_types: { [column]: type } } };
+    try {
+      await describeSelect(engine, seedSql(one));
+    } catch (error) {
+      const said = (error as Error).message.split('\n');
+      const hint = said.find((line) => /Did you mean/.test(line))?.trim();
+      throw new InletError(
+        'MODEL_INVALID',
+        `${typesFile(node)}: column_types: ${column}: "${type}" is not a DuckDB type (${hint ?? 'e.g. varchar, integer, bigint, double, decimal(10,2), date, timestamp, boolean'}).`,
+      );
+    }
+  }
+}
+
+/** What to say when a value of a seed does not convert to the type column_types gives its column. */
+export function seedConversionMessage(node: ProjectNode, message: string): string | undefined {
+  const found =
+    /CSV Error on Line: (\d+)[\s\S]*?converting column "(.*?)"\. Could not convert string "(.*?)" to '(.+?)'/.exec(
+      message,
+    );
+  if (!found || !Object.hasOwn(node.config.column_types, found[2] ?? '')) return undefined;
+  const [, line, column, value, type] = found;
+  return `${node.path} line ${line}: "${value}" in column ${column} is not a ${type}, as column_types in ${basename(typesFile(node))} has it; correct the value or the type.`;
 }
 
 /**

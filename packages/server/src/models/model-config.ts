@@ -78,6 +78,12 @@ export const modelConfigSchema = z.strictObject({
     })
     .default({}),
   tests: z.array(modelTest).default([]),
+  /** A seed's types by column, as dbt has them (zip: varchar keeps 01234); the rest are detected. */
+  column_types: z
+    .record(z.string().min(1), z.string().trim().min(1), {
+      error: 'must be a map of column name to type, e.g. column_types: { zip: varchar }',
+    })
+    .default({}),
 });
 
 export type ModelConfig = z.output<typeof modelConfigSchema>;

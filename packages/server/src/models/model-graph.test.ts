@@ -206,6 +206,20 @@ describe('model graph', () => {
       /seeds\/plans\.yml is not a valid model configuration:/,
     );
     expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(/raw lake table/);
+    // column_types is a seed's: a model casts in its SELECT.
+    expect(() =>
+      project(
+        {},
+        { 'models/typed.sql': 'SELECT 1 AS x', 'models/typed.yaml': 'column_types: { x: varchar }' },
+      ),
+    ).toThrow(
+      /typed\.yaml is not a valid model configuration:\n {2}column_types: is for seeds; a model casts in its SELECT \(x::VARCHAR\)/,
+    );
+    expect(() =>
+      project({}, { 'seeds/typed.csv': 'x\n1\n', 'seeds/typed.yaml': 'column_types: [x]' }),
+    ).toThrow(
+      /typed\.yaml is not a valid model configuration:\n {2}column_types: must be a map of column name to type/,
+    );
     // The SQL of a test in the configuration is a template too: a typo there was replaced by the
     // time zone, so the test compared 'UTC' and passed whatever the data.
     expect(() =>

@@ -345,6 +345,40 @@ GROUP BY ALL`,
     rmSync(join(temp.dir, 'project', 'seeds', 'plans.csv'));
   });
 
+  it("a seed's column_types keep a zip code's leading zero, and a wrong column or type fails by name", async () => {
+    project('seeds/offices.csv', 'zip,city,staff\n01234,Aoba,3\n98765,Kita,12\n');
+    project('seeds/offices.yaml', 'column_types: { zip: varchar, staff: smallint }\n');
+    expect(statuses(await run({ selectors: ['offices'] }))).toEqual({ offices: 'success' });
+    expect(await rows('SELECT zip, city, staff FROM offices ORDER BY zip')).toEqual([
+      ['01234', 'Aoba', 3],
+      ['98765', 'Kita', 12],
+    ]);
+    expect(await rows("SELECT column_type FROM (DESCRIBE offices) WHERE column_name = 'staff'")).toEqual([
+      ['SMALLINT'],
+    ]);
+    const fails = async (yaml: string, message: RegExp) => {
+      project('seeds/offices.yaml', yaml);
+      const result = await run({ selectors: ['offices'] });
+      expect(result.models[0]).toMatchObject({ status: 'failed', message: expect.stringMatching(message) });
+    };
+    await fails(
+      'column_types: { zipcode: varchar }\n',
+      /offices\.yaml: column_types names zipcode, which offices\.csv has no column of; its columns are zip, city, staff/,
+    );
+    await fails(
+      'column_types: { zip: varchr }\n',
+      /offices\.yaml: column_types: zip: "varchr" is not a DuckDB type \(Did you mean "varchar"\?\)/,
+    );
+    await fails(
+      'column_types: { city: integer }\n',
+      /offices\.csv line 2: "Aoba" in column city is not a INTEGER, as column_types in offices\.yaml has it; correct the value or the type/,
+    );
+    // The last good version is what readers keep.
+    expect(await rows("SELECT zip FROM offices WHERE city = 'Aoba'")).toEqual([['01234']]);
+    rmSync(join(temp.dir, 'project', 'seeds', 'offices.csv'));
+    rmSync(join(temp.dir, 'project', 'seeds', 'offices.yaml'));
+  });
+
   it('a model that outputs two columns of one name fails by name, rather than publish one renamed a_1', async () => {
     project(
       'models/twice.sql',

@@ -10,10 +10,12 @@ import {
   checkIncrementalColumns,
   checkSameColumns,
   checkSeedColumns,
+  checkSeedTypes,
   DAY,
   describeSelect,
   FULL_WINDOW,
   partitionedByDt,
+  seedConversionMessage,
   seedSql,
   stagingViewSql,
   type Window,
@@ -184,6 +186,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
 
   let staging: string | undefined;
   try {
+    if (node.kind === 'seed') await checkSeedTypes(engine, node);
     const columns = await describeSelect(engine, sql);
     if (node.kind === 'seed') checkSeedColumns(node, columns);
     else await checkColumnNames(engine, node, sql);
@@ -259,6 +262,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
     if (staging) versions.discard(staging);
     await engine.refreshViews().catch(() => undefined);
     const message = (error as Error).message;
+    const conversion = node.kind === 'seed' ? seedConversionMessage(node, message) : undefined;
     return done({
       status: 'failed',
       inputs,
@@ -266,9 +270,11 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
         ? message
         : message.includes('INTERRUPT')
           ? 'stopped'
-          : node.kind === 'seed' && /sniffing file|CSV Error/i.test(message)
-            ? `${node.path}: not a CSV file a seed can be (comma-separated, a header row, every row as many fields as the header, every quote closed); DuckDB says: ${firstLines(message).replace(/ The search space used was:.*$/, '')}`
-            : `${node.name}: ${withSqlHint(firstLines(message), sql)}`,
+          : conversion
+            ? conversion
+            : node.kind === 'seed' && /sniffing file|CSV Error/i.test(message)
+              ? `${node.path}: not a CSV file a seed can be (comma-separated, a header row, every row as many fields as the header, every quote closed); DuckDB says: ${firstLines(message).replace(/ The search space used was:.*$/, '')}`
+              : `${node.name}: ${withSqlHint(firstLines(message), sql)}`,
     });
   } finally {
     versions.cleanup(step.retainVersionsMs);

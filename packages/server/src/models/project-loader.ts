@@ -23,6 +23,8 @@ export interface ProjectNode {
   origin: 'builtin' | 'project';
   /** False when no front matter or YAML file configures it (all defaults). */
   configured: boolean;
+  /** The file its configuration is in, as errors name it: its .yaml, or the .sql with front matter. */
+  configFile?: string;
 }
 
 /** A SQL file under tests/ that must return no rows; it may ref() models. */
@@ -81,18 +83,20 @@ function closestIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: 
   return { path: issue.path, message: issue.message };
 }
 
-function parseModelConfig(raw: unknown, file: string): ModelConfig {
+function parseModelConfig(raw: unknown, file: string, kind: ProjectNode['kind']): ModelConfig {
   const result = modelConfigSchema.safeParse(raw ?? {});
   if (result.success) {
     // Keys another materialization would use did nothing here, without a word.
     const { materialized, unique_key } = result.data;
     const given = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
     const misplaced =
-      unique_key !== undefined && materialized !== 'incremental'
-        ? `unique_key: is for incremental models, and this one is materialized: ${materialized}; set materialized: incremental to merge by it, or remove it`
-        : given.lookback_days !== undefined && (materialized !== 'incremental' || unique_key !== undefined)
-          ? `lookback_days: is for incremental models by dt, and this one ${materialized === 'incremental' ? 'merges by unique_key' : `is materialized: ${materialized}`}; remove it`
-          : undefined;
+      kind === 'model' && given.column_types !== undefined
+        ? 'column_types: is for seeds; a model casts in its SELECT (x::VARCHAR)'
+        : unique_key !== undefined && materialized !== 'incremental'
+          ? `unique_key: is for incremental models, and this one is materialized: ${materialized}; set materialized: incremental to merge by it, or remove it`
+          : given.lookback_days !== undefined && (materialized !== 'incremental' || unique_key !== undefined)
+            ? `lookback_days: is for incremental models by dt, and this one ${materialized === 'incremental' ? 'merges by unique_key' : `is materialized: ${materialized}`}; remove it`
+            : undefined;
     if (misplaced)
       throw new InletError('MODEL_INVALID', `${file} is not a valid model configuration:\n  ${misplaced}`);
     // A test's SQL is a template as the model's is, so a typo in a tag fails here, not as text.
@@ -196,10 +200,11 @@ function readDir(
       sql,
       path,
       // The file that holds the configuration is where to look for what is wrong with it.
-      config: parseModelConfig(raw, sibling?.shown ?? shown),
+      config: parseModelConfig(raw, sibling?.shown ?? shown, 'model'),
       refs: templateRefs(sql),
       origin,
       configured: raw !== undefined,
+      configFile: sibling?.shown ?? shown,
     });
   }
   for (const path of filesUnder(join(root, 'seeds'), '.csv')) {
@@ -208,7 +213,7 @@ function readDir(
     checkName(name, shown);
     const sibling = siblingYaml(path, shown);
     const raw = sibling?.raw;
-    const config = parseModelConfig(raw, sibling?.shown ?? shown);
+    const config = parseModelConfig(raw, sibling?.shown ?? shown, 'seed');
     nodes.push({
       name,
       kind: 'seed',
@@ -218,6 +223,7 @@ function readDir(
       refs: [],
       origin,
       configured: raw !== undefined,
+      ...(sibling ? { configFile: sibling.shown } : {}),
     });
   }
   const tests = filesUnder(join(root, 'tests'), '.sql').map((path) => {
