@@ -65,7 +65,7 @@ export const modelConfigSchema = z.strictObject({
   unique_key: z
     .union([name, z.array(name).min(1)], { error: 'must be a column name or a list of them' })
     .optional(),
-  /** Incremental by dt: each run rebuilds the newest partition and this many days before it (late events). */
+  /** Incremental by dt: each run rebuilds this many days before the newest partition (or today, if earlier) and all after. */
   lookback_days: z.number().int().min(0).max(366).default(1),
   /** Tables that may not exist yet (access_logs before any log is ingested): the model is skipped, not failed. */
   skip_when_missing: z.array(z.string()).default([]),

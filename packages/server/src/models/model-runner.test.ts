@@ -805,3 +805,42 @@ describe('a model over a table whose view cannot be built', () => {
     expect(failed?.message).not.toContain('is not a table or view in the lake');
   });
 });
+
+describe('an incremental model by dt that outputs days after today', () => {
+  it("still rebuilds today's partition, rather than only the days from its newest one (a due date) on", async () => {
+    const own = testConfig(join(temp.dir, 'future-data'), {
+      project_dir: join(temp.dir, 'future-project'),
+      models: { builtin: false },
+    });
+    const layout = dataLayout(own.data_dir);
+    const now = new Date().toISOString();
+    const today = now.slice(0, 10);
+    await writeEvents(layout, [{ ts: now, name: 'order_placed' }]);
+    // Orders by the day they were placed and by the day they are due, a week later.
+    writeProjectFile(
+      own.project_dir,
+      'models/order_days.sql',
+      `/*---
+materialized: incremental
+---*/
+SELECT dt, 'placed' AS what, count(*)::INT AS orders FROM events WHERE name = 'order_placed' GROUP BY ALL
+UNION ALL
+SELECT (dt + 7)::DATE AS dt, 'due' AS what, count(*)::INT AS orders FROM events WHERE name = 'order_placed' GROUP BY ALL`,
+    );
+    const first = await runModels({ config: own, logger });
+    expect(first.models[0]).toMatchObject({ status: 'success', mode: 'full' });
+    await writeEvents(layout, [{ ts: now, name: 'order_placed' }]);
+    const second = await runModels({ config: own, logger });
+    expect(second.models[0]).toMatchObject({ status: 'success', mode: 'partitions' });
+    expect(second.models[0]?.partitions).toContain(today);
+    const query = await createQueryEngine({ config: own, layout });
+    try {
+      expect((await query.query('SELECT what, orders FROM order_days ORDER BY dt')).rows).toEqual([
+        ['placed', 2],
+        ['due', 2],
+      ]);
+    } finally {
+      query.close();
+    }
+  });
+});

@@ -88,11 +88,23 @@ function plan(
     : undefined;
   if (!newest) return { mode: 'full', window: FULL_WINDOW, incremental: false };
   if (step.window) return { mode: 'partitions', window: step.window, incremental: true };
-  return {
-    mode: 'partitions',
-    window: { from: daysBefore(newest, node.config.lookback_days), to: FULL_WINDOW.to },
-    incremental: true,
-  };
+  // A model that outputs days still to come (a due date) has its newest partition ahead of today:
+  // counted from there, today's partition would never be rebuilt again.
+  const from = daysBefore([newest, today(step.timezone)].sort()[0] ?? newest, node.config.lookback_days);
+  return { mode: 'partitions', window: { from, to: FULL_WINDOW.to }, incremental: true };
+}
+
+/** Today, the earlier of the UTC day (the lake's dt) and the day in the model's time zone. */
+function today(timezone: string): string {
+  const now = new Date();
+  const local = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now);
+  const utc = now.toISOString().slice(0, 10);
+  return [local, utc].sort()[0] ?? utc;
 }
 
 /**
