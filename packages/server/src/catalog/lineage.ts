@@ -19,10 +19,16 @@ interface TableFacts {
   depends_on: string[];
 }
 
+/** Whether SQL has the table's name (its last part: customers of crm.customers) as a word. */
+function namesTable(sql: string, table: string): boolean {
+  const last = (table.split('.').at(-1) ?? table).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w$])${last}(?![\\w$])`, 'i').test(sql);
+}
+
 /**
  * Edges source → table → model → model: from the refs of the project's models as written now, from
- * each table's depends_on (the other tables a model read when it was built, what a source wrote),
- * and from a source table's schema to the configured source of that name.
+ * each table's depends_on (the other tables a model read when it was built and still names, what a
+ * source wrote), and from a source table's schema to the configured source of that name.
  */
 export function buildLineage(
   tables: Map<string, TableFacts>,
@@ -46,12 +52,12 @@ export function buildLineage(
           ? 'source_table'
           : table.kind;
     nodes.set(name, { id: name, kind, built: true });
-    // A project model's models and seeds are its refs as written now (below), as in dbt: what it
-    // read when last built may be a ref its SQL no longer has. The rest (events, a source's table)
-    // only a build knows.
-    const current = node?.kind === 'model';
+    // A project model's refs are its inputs as its SQL has them now (below), as in dbt. What else it
+    // read when last built (events, a source's table, a model read by name) only a build knows, and
+    // is shown while its SQL still names it: an edit may have taken it out.
+    const sql = node?.kind === 'model' ? node.sql : undefined;
     for (const dep of table.depends_on)
-      if (!(current && project?.nodes.has(dep)))
+      if (sql === undefined || namesTable(sql, dep))
         edge(sourceIds.has(`source:${dep}`) && !tables.has(dep) ? `source:${dep}` : dep, name);
     const schema = name.includes('.') ? name.split('.')[0] : undefined;
     if (
