@@ -147,6 +147,26 @@ describe('model graph', () => {
     );
   });
 
+  it("takes dbt 1.8's data_tests: as tests:, for the model and its columns, and refuses both at once", () => {
+    const yaml = (key: string) =>
+      `columns:\n  id: { description: The id., ${key}: [not_null, unique] }\n${key}:\n  - unique: [id, name]\n`;
+    const config = (key: string) =>
+      project({}, { 'models/m.sql': 'SELECT 1 AS id', 'models/m.yaml': yaml(key) }).nodes.get('m')?.config;
+    expect(config('data_tests')).toEqual(config('tests'));
+    expect(config('data_tests')?.tests).toEqual([{ unique: ['id', 'name'] }]);
+    expect(() =>
+      project(
+        {},
+        {
+          'models/m.sql': 'SELECT 1 AS id',
+          'models/m.yaml': 'columns:\n  id: { tests: [not_null], data_tests: [unique] }\n',
+        },
+      ),
+    ).toThrow(
+      /m\.yaml is not a valid model configuration:\n {2}columns\.id: has both tests: and data_tests: \(dbt's newer name for tests:\); put them in one list/,
+    );
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(

@@ -83,7 +83,38 @@ function closestIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: 
   return { path: issue.path, message: issue.message };
 }
 
-function parseModelConfig(raw: unknown, file: string, kind: ProjectNode['kind']): ModelConfig {
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * dbt 1.8 renamed tests: to data_tests: (for a model and for each column); either is read as
+ * tests:, and both in one place is refused rather than one list silently winning.
+ */
+function dbtTestsName(raw: unknown, file: string): unknown {
+  const rename = (entry: Record<string, unknown>, where: string) => {
+    if (!('data_tests' in entry)) return entry;
+    if ('tests' in entry)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${file} is not a valid model configuration:\n  ${where}: has both tests: and data_tests: (dbt's newer name for tests:); put them in one list`,
+      );
+    const { data_tests, ...rest } = entry;
+    return { ...rest, tests: data_tests };
+  };
+  if (!isMap(raw)) return raw;
+  const top = rename(raw, '(top level)');
+  if (!isMap(top.columns)) return top;
+  const columns = Object.fromEntries(
+    Object.entries(top.columns).map(([name, column]) => [
+      name,
+      isMap(column) ? rename(column, `columns.${name}`) : column,
+    ]),
+  );
+  return { ...top, columns };
+}
+
+function parseModelConfig(input: unknown, file: string, kind: ProjectNode['kind']): ModelConfig {
+  const raw = dbtTestsName(input, file);
   const result = modelConfigSchema.safeParse(raw ?? {});
   if (result.success) {
     // Keys another materialization would use did nothing here, without a word.
