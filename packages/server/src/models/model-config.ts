@@ -4,6 +4,17 @@ import { z } from 'zod';
 const name = z.string().min(1, 'must be a column name, not empty');
 /** A custom test's name is shown in results and logs, so it stays a plain word. */
 const testName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a test name of letters, digits and _');
+/** dbt writes a relationships test's to: as ref('customers') or source('crm', 'customers'). */
+function dbtRelation(to: string): string {
+  const quoted = `\\s*['"]([^'"]+)['"]\\s*`;
+  const ref = new RegExp(`^\\s*(?:\\{\\{)?\\s*ref\\(${quoted}\\)\\s*(?:\\}\\})?\\s*$`).exec(to);
+  if (ref) return ref[1] ?? to;
+  const source = new RegExp(`^\\s*(?:\\{\\{)?\\s*source\\(${quoted},${quoted}\\)\\s*(?:\\}\\})?\\s*$`).exec(
+    to,
+  );
+  return source ? `${source[1]}.${source[2]}` : to;
+}
+
 const literal = z.union([z.string(), z.number(), z.boolean()]);
 
 /** A test on one column, dbt style: `not_null`, `unique`, `{accepted_values: …}`, `{relationships: …}`. */
@@ -15,7 +26,7 @@ const columnTest = z.union(
     z.strictObject({
       relationships: z.strictObject({
         /** The model or table whose `field` every non-null value must appear in. */
-        to: z.string().min(1),
+        to: z.string().min(1).transform(dbtRelation),
         field: name,
       }),
     }),

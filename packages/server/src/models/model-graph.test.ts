@@ -167,6 +167,24 @@ describe('model graph', () => {
     );
   });
 
+  it("takes dbt's to: ref('model') and to: source('crm', 'customers') in a relationships test", () => {
+    const dbt = project(
+      { z_customers: [] },
+      {
+        'models/a_orders.sql': 'SELECT 1 AS customer_id',
+        'models/a_orders.yaml':
+          "columns:\n  customer_id:\n    tests:\n      - relationships: { to: ref('z_customers'), field: id }\n      - relationships: { to: \"source('crm', 'customers')\", field: id }\n",
+      },
+    );
+    const column = dbt.nodes.get('a_orders')?.config.columns.customer_id;
+    expect(typeof column === 'object' && column.tests).toEqual([
+      { relationships: { to: 'z_customers', field: 'id' } },
+      { relationships: { to: 'crm.customers', field: 'id' } },
+    ]);
+    // Built after the model its test reads, as with to: z_customers.
+    expect(buildGraph(dbt.nodes).order).toEqual(['z_customers', 'a_orders']);
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(
