@@ -84,6 +84,19 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);
   });
 
+  it("inlet run and inlet test take dbt's --select / -s, with one or more selectors in each", async () => {
+    const selected = await inlet('run', '--select', 'daily');
+    expect(selected.code).toBe(0);
+    expect(selected.lines.map((l) => l.name)).toEqual(['daily']);
+    const both = await inlet('run', '-s', 'weekly daily');
+    expect(both.lines.map((l) => l.name)).toEqual(['daily', 'weekly']);
+    const plus = await inlet('run', '--select', 'daily+');
+    expect(plus.lines.map((l) => l.name)).toEqual(['daily', 'weekly']);
+    const tested = await inlet('test', '-s', 'daily');
+    expect(tested.code).toBe(0);
+    expect(tested.lines.map((l) => l.name)).toEqual(['unique(dt)']);
+  });
+
   it('inlet test runs the data tests', async () => {
     const tested = await inlet('test');
     expect(tested.code).toBe(0);

@@ -4,10 +4,12 @@ import type { Logger } from '../log/index.ts';
 import { runModels, summarizeModel, summarizeTest } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
+import { selectOption, selectorsOf } from './selectors.ts';
 
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD]
   Builds the project's models (and inlet's built-in marts) in dependency order, testing each
-  before it is published. Selectors: model, +model (with upstream), model+ (with downstream).
+  before it is published. Selectors: model, +model (with upstream), model+ (with downstream);
+  dbt's --select / -s "a b+" takes them too.
   --from/--to rebuild exactly those days of incremental models (a backfill); one never built is
   built whole. Ctrl-C stops it.`;
 
@@ -25,6 +27,7 @@ export async function runCommand(
       'full-refresh': { type: 'boolean', default: false },
       from: { type: 'string' },
       to: { type: 'string' },
+      ...selectOption,
     },
   });
   const date = /^\d{4}-\d{2}-\d{2}$/;
@@ -42,7 +45,7 @@ export async function runCommand(
     const result = await runModels({
       config,
       logger,
-      selectors: positionals,
+      selectors: selectorsOf(positionals, values.select),
       fullRefresh: values['full-refresh'],
       from: values.from,
       to: values.to,

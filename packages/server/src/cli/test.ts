@@ -3,15 +3,17 @@ import type { InletConfig } from '../config/index.ts';
 import { summarizeTest, testModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
+import { selectOption, selectorsOf } from './selectors.ts';
 
 export const testHelp = `inlet test [selector…]
-  Runs the data tests of the selected models (all by default) against what is published:
-  not_null, unique, accepted_values, relationships and SQL tests. Exits 1 when one fails.`;
+  Runs the data tests of the selected models (all by default; dbt's --select / -s works too)
+  against what is published: not_null, unique, accepted_values, relationships and SQL tests.
+  Exits 1 when one fails.`;
 
 /** inlet test: data tests in this process; a terminal gets a line per test, a pipe NDJSON. */
 export async function testCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const result = await testModels({ config, selectors: positionals });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: selectOption });
+  const result = await testModels({ config, selectors: selectorsOf(positionals, values.select) });
   for (const test of result.tests)
     output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
   const failed = result.tests.filter((t) => t.status !== 'pass').length;
