@@ -84,7 +84,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);
   });
 
-  it("inlet run and inlet test take dbt's --select / -s, with one or more selectors in each", async () => {
+  it("inlet run and inlet test take dbt's --select / -s and --exclude, with one or more selectors in each", async () => {
     const selected = await inlet('run', '--select', 'daily');
     expect(selected.code).toBe(0);
     expect(selected.lines.map((l) => l.name)).toEqual(['daily']);
@@ -95,6 +95,10 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const tested = await inlet('test', '-s', 'daily');
     expect(tested.code).toBe(0);
     expect(tested.lines.map((l) => l.name)).toEqual(['unique(dt)']);
+    const excluded = await inlet('run', '--exclude', 'daily');
+    expect(excluded.lines.map((l) => l.name)).toEqual(['weekly']);
+    const none = await inlet('test', '--exclude', 'daily');
+    expect(none.lines).toEqual([]);
   });
 
   it('inlet test runs the data tests', async () => {

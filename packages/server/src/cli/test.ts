@@ -6,14 +6,14 @@ import type { Output } from './output.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
 
 export const testHelp = `inlet test [selector…]
-  Runs the data tests of the selected models (all by default; dbt's --select / -s works too)
+  Runs the data tests of the selected models (all by default; dbt's --select / -s and --exclude work too)
   against what is published: not_null, unique, accepted_values, relationships and SQL tests.
   Exits 1 when one fails.`;
 
 /** inlet test: data tests in this process; a terminal gets a line per test, a pipe NDJSON. */
 export async function testCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: selectOption });
-  const result = await testModels({ config, selectors: selectorsOf(positionals, values.select) });
+  const result = await testModels({ config, ...selectorsOf(positionals, values) });
   for (const test of result.tests)
     output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
   const failed = result.tests.filter((t) => t.status !== 'pass').length;

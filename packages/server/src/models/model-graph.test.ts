@@ -39,6 +39,12 @@ describe('model graph', () => {
     expect(selectNodes(graph, [])).toEqual(graph.order);
   });
 
+  it("leaves out what dbt's --exclude selects, from the selection or from everything", () => {
+    expect(selectNodes(graph, ['+f'], ['b+'])).toEqual(['a', 'e']);
+    expect(selectNodes(graph, [], ['a', 'd'])).toEqual(graph.order.filter((n) => n !== 'a' && n !== 'd'));
+    expect(() => selectNodes(graph, [], ['cc'])).toThrow(/No model or seed matches "cc"; did you mean c\?/);
+  });
+
   it('names a selector that matches nothing, with close names', () => {
     expect(() => selectNodes(graph, ['cc'])).toThrow(/No model or seed matches "cc"; did you mean c\?/);
   });

@@ -152,10 +152,16 @@ export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
 
 /**
  * The nodes a selector list picks, in build order: `name`, `+name` (with everything upstream),
- * `name+` (with everything downstream), `+name+`. No selector picks everything.
+ * `name+` (with everything downstream), `+name+`. No selector picks everything. What the exclude
+ * selectors pick is left out, as dbt's --exclude.
  */
-export function selectNodes(graph: ModelGraph, selectors: string[]): string[] {
-  if (selectors.length === 0) return graph.order;
+export function selectNodes(graph: ModelGraph, selectors: string[], exclude: string[] = []): string[] {
+  const picked = selectors.length === 0 ? new Set(graph.order) : pick(graph, selectors);
+  const dropped = exclude.length === 0 ? new Set<string>() : pick(graph, exclude);
+  return graph.order.filter((name) => picked.has(name) && !dropped.has(name));
+}
+
+function pick(graph: ModelGraph, selectors: string[]): Set<string> {
   const picked = new Set<string>();
   for (const selector of selectors) {
     const match = /^(\+?)([^+]+)(\+?)$/.exec(selector.trim());
@@ -171,5 +177,5 @@ export function selectNodes(graph: ModelGraph, selectors: string[]): string[] {
     if (match[1]) for (const up of graph.upstream(name)) picked.add(up);
     if (match[3]) for (const down of graph.downstream(name)) picked.add(down);
   }
-  return graph.order.filter((name) => picked.has(name));
+  return picked;
 }

@@ -16,6 +16,8 @@ export interface RunOptions {
   logger: Logger;
   /** Selectors as on the command line; none builds everything. */
   selectors?: string[];
+  /** Selectors whose nodes are left out (dbt's --exclude). */
+  exclude?: string[];
   fullRefresh?: boolean;
   /** Backfill: incremental models rebuild exactly these days (YYYY-MM-DD, inclusive); one never built is built whole. */
   from?: string;
@@ -98,7 +100,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
     throw new InletError('MODEL_INVALID', `--from ${options.from} is after --to ${options.to}.`);
 
   const { project, graph } = openProject(config);
-  const selected = selectNodes(graph, options.selectors ?? []);
+  const selected = selectNodes(graph, options.selectors ?? [], options.exclude);
   const layout = dataLayout(config.data_dir);
   const engine = await createBuildEngine({ config, layout, leases: options.leases });
   const interrupt = () => engine.connection.interrupt();

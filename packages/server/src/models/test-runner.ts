@@ -11,6 +11,8 @@ import { quoteName } from './sql-names.ts';
 export async function testModels(options: {
   config: InletConfig;
   selectors?: string[];
+  /** Selectors whose nodes' tests are left out (dbt's --exclude). */
+  exclude?: string[];
   /** This process's loader's, when it has one: see createBuildEngine. */
   leases?: ReadLeases;
   /** Stops the test running (a workflow's timeout, inlet stopping); the tests then reject with its reason. */
@@ -18,7 +20,7 @@ export async function testModels(options: {
 }): Promise<{ ok: boolean; tests: DataTestResult[] }> {
   const { config } = options;
   const { project, graph } = openProject(config);
-  const selected = new Set(selectNodes(graph, options.selectors ?? []));
+  const selected = new Set(selectNodes(graph, options.selectors ?? [], options.exclude));
   const engine = await createBuildEngine({
     config,
     layout: dataLayout(config.data_dir),
