@@ -6,9 +6,9 @@ import type { Output } from './output.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
 
 export const testHelp = `inlet test [selector…]
-  Runs the data tests of the selected models (all by default; dbt's --select / -s and --exclude work too)
-  against what is published: not_null, unique, accepted_values, relationships and SQL tests.
-  Exits 1 when one fails.`;
+  Runs the data tests of the selected models (all by default) against what is published:
+  not_null, unique, accepted_values, relationships and SQL tests. Exits 1 when one fails.
+  dbt's --select / -s and --exclude take selectors too.`;
 
 /** inlet test: data tests in this process; a terminal gets a line per test, a pipe NDJSON. */
 export async function testCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
