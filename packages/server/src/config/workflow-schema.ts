@@ -24,12 +24,43 @@ export const durationMs = z
 
 export type WorkflowStep =
   | { kind: 'sync'; source: string; text: string }
-  | { kind: 'run'; selectors: string[]; fullRefresh: boolean; text: string }
-  | { kind: 'test'; selectors: string[]; text: string }
+  | { kind: 'run'; selectors: string[]; exclude: string[]; fullRefresh: boolean; text: string }
+  | { kind: 'test'; selectors: string[]; exclude: string[]; text: string }
   | { kind: 'report'; report: string; text: string };
 
 const STEP_HINT =
   'use "sync <source>", "run [selector…] [--full-refresh]", "test [selector…]" or "report <name>"';
+
+/**
+ * A run or test step's words, as inlet run and inlet test take them: selectors, also after dbt's
+ * --select / -s, and those after --exclude left out; --full-refresh for run only.
+ */
+function selection(
+  words: string[],
+  withFullRefresh: boolean,
+): { selectors: string[]; exclude: string[]; fullRefresh: boolean } | string {
+  const picked = { selectors: [] as string[], exclude: [] as string[], fullRefresh: false };
+  let into = picked.selectors;
+  // The flag still waiting for its first selector.
+  let waiting: string | undefined;
+  for (const word of words) {
+    if (waiting && word.startsWith('-')) return `${waiting} needs a selector after it`;
+    if (word === '--select' || word === '-s' || word === '--exclude') {
+      waiting = word;
+      into = word === '--exclude' ? picked.exclude : picked.selectors;
+    } else if (word === '--full-refresh' && withFullRefresh) picked.fullRefresh = true;
+    else if (word.startsWith('-'))
+      return withFullRefresh
+        ? 'takes selectors, --select / -s, --exclude and --full-refresh only'
+        : 'takes selectors, --select / -s and --exclude only';
+    else {
+      into.push(word);
+      waiting = undefined;
+    }
+  }
+  if (waiting) return `${waiting} needs a selector after it`;
+  return picked;
+}
 
 /** One step as written in YAML ("run +daily_active_users"), parsed into a typed step. */
 const step = z.string().transform((text, ctx): WorkflowStep => {
@@ -44,13 +75,14 @@ const step = z.string().transform((text, ctx): WorkflowStep => {
         ? { kind: 'sync', source: words[0], text }
         : fail('needs one source name');
     case 'run': {
-      const fullRefresh = words.includes('--full-refresh');
-      const selectors = words.filter((w) => w !== '--full-refresh');
-      if (selectors.some((w) => w.startsWith('-'))) return fail('takes selectors and --full-refresh only');
-      return { kind: 'run', selectors, fullRefresh, text };
+      const picked = selection(words, true);
+      return typeof picked === 'string' ? fail(picked) : { kind: 'run', ...picked, text };
     }
-    case 'test':
-      return { kind: 'test', selectors: words, text };
+    case 'test': {
+      const picked = selection(words, false);
+      if (typeof picked === 'string') return fail(picked);
+      return { kind: 'test', selectors: picked.selectors, exclude: picked.exclude, text };
+    }
     case 'report':
       return words.length === 1 && words[0]
         ? { kind: 'report', report: words[0], text }

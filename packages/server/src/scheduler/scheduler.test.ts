@@ -475,6 +475,52 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it("takes dbt's --select / -s and --exclude in run and test steps, as inlet run and inlet test do", async () => {
+    const s = setup();
+    writeProjectFile(s.config.project_dir, 'models/kept.sql', 'SELECT 1 AS n');
+    writeProjectFile(s.config.project_dir, 'models/kept.yaml', 'columns:\n  n:\n    tests: [not_null]\n');
+    writeProjectFile(s.config.project_dir, 'models/slow.sql', 'SELECT 2 AS n');
+    writeProjectFile(s.config.project_dir, 'models/slow.yaml', 'columns:\n  n:\n    tests: [not_null]\n');
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/nightly.yaml',
+      'cron: "0 5 * * *"\nsteps:\n  - run --select kept slow --exclude slow --full-refresh\n  - test -s kept\n',
+    );
+    const workflows = loadWorkflows(s.config);
+    expect(workflows[0]?.steps).toMatchObject([
+      { kind: 'run', selectors: ['kept', 'slow'], exclude: ['slow'], fullRefresh: true },
+      { kind: 'test', selectors: ['kept'], exclude: [] },
+    ]);
+    const scheduler = s.scheduler({ workflows });
+    const id = scheduler.trigger('nightly');
+    await scheduler.idle();
+    const run = s.history.get(id);
+    expect(run?.status, JSON.stringify(run)).toBe('success');
+    expect(run?.steps[0]?.log).toMatch(/kept/);
+    expect(run?.steps[0]?.log).not.toMatch(/slow/);
+    expect(run?.steps[1]?.log).toMatch(/pass {2}kept: not_null\(n\)/);
+    expect(run?.steps[1]?.log).not.toMatch(/slow/);
+    await scheduler.stop();
+
+    const parse = (step: string) => () =>
+      parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: [step] }] });
+    expect(parse('run --exclude')).toThrow(/"run --exclude" --exclude needs a selector after it/);
+    expect(parse('test --full-refresh')).toThrow(
+      /"test --full-refresh" takes selectors, --select \/ -s and --exclude only/,
+    );
+    expect(parse('run --threads 4')).toThrow(
+      /takes selectors, --select \/ -s, --exclude and --full-refresh only/,
+    );
+    const withSteps = (...steps: string[]) => ({
+      ...s.config,
+      workflows: [workflowSchema.parse({ name: 'nightly', cron: '0 5 * * *', steps })],
+    });
+    expect(() => loadWorkflows(withSteps('run --exclude slw'))).toThrow(
+      /names no model or seed: No model or seed matches "slw"/,
+    );
+    s.state.close();
+  });
+
   it('defaults to a timeout of an hour and a first retry after 30 s, as written', () => {
     const parsed = parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: ['test'] }] })
       .workflows[0];

@@ -19,8 +19,9 @@ export interface StepContext {
  */
 export interface StepHandlers {
   sync(source: string, context: StepContext): Promise<void>;
-  run(selectors: string[], fullRefresh: boolean, context: StepContext): Promise<void>;
-  test(selectors: string[], context: StepContext): Promise<void>;
+  /** exclude: selectors whose models are left out (dbt's --exclude). */
+  run(selectors: string[], fullRefresh: boolean, context: StepContext, exclude?: string[]): Promise<void>;
+  test(selectors: string[], context: StepContext, exclude?: string[]): Promise<void>;
   report?: (name: string, context: StepContext) => Promise<void>;
 }
 
@@ -54,11 +55,12 @@ export function createStepHandlers(options: {
         context.log(`${table.table}: ${table.rows.toLocaleString('en-US')} rows`);
       context.log(`synced ${result.rows.toLocaleString('en-US')} rows from ${name}`);
     },
-    async run(selectors, fullRefresh, context) {
+    async run(selectors, fullRefresh, context, exclude) {
       const result = await runModels({
         config,
         logger,
         selectors,
+        exclude,
         fullRefresh,
         signal: context.signal,
         onResult: (model) => context.log(summarizeModel(model)),
@@ -81,8 +83,14 @@ export function createStepHandlers(options: {
         );
       }
     },
-    async test(selectors, context) {
-      const result = await testModels({ config, selectors, leases: options.leases, signal: context.signal });
+    async test(selectors, context, exclude) {
+      const result = await testModels({
+        config,
+        selectors,
+        exclude,
+        leases: options.leases,
+        signal: context.signal,
+      });
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok)
         throw new InletError(

@@ -10,9 +10,9 @@ function runStep(step: WorkflowStep, handlers: StepHandlers, context: StepContex
     case 'sync':
       return handlers.sync(step.source, context);
     case 'run':
-      return handlers.run(step.selectors, step.fullRefresh, context);
+      return handlers.run(step.selectors, step.fullRefresh, context, step.exclude);
     case 'test':
-      return handlers.test(step.selectors, context);
+      return handlers.test(step.selectors, context, step.exclude);
     case 'report':
       if (!handlers.report)
         throw new InletError(

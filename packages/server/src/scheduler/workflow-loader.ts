@@ -90,7 +90,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
           `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}.`,
         );
       else if ((step.kind === 'run' || step.kind === 'test') && graph)
-        for (const selector of step.selectors)
+        for (const selector of [...step.selectors, ...step.exclude])
           try {
             selectNodes(graph, [selector]);
           } catch (error) {
