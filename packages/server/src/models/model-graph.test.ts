@@ -100,9 +100,10 @@ describe('model graph', () => {
         'columns.x: is not a column entry; give its description as text, or { description: …, tests: [...] }',
       ],
       [
-        'columns:\n  - name: x\n    description: The x.\n',
-        'columns: is a list, as in dbt; inlet takes a map of column name to its description or { description: …, tests: [...] }, e.g. columns: { x: The x. }',
+        'columns:\n  - description: The x.\n',
+        'columns.0: has no name:; in a list, each column is { name: <column>, description: …, tests: [...] }',
       ],
+      ['columns:\n  - name: x\n  - name: x\n', 'columns.1: names x a second time; give each column once'],
       [
         'tests:\n  - unique: x\n',
         'tests.0.unique: must be a list of columns, e.g. [a, b]; one column is tested under columns:',
@@ -171,6 +172,20 @@ describe('model graph', () => {
     ).toThrow(
       /m\.yaml is not a valid model configuration:\n {2}columns\.id: has both tests: and data_tests: \(dbt's newer name for tests:\); put them in one list/,
     );
+  });
+
+  it("takes dbt's list of columns ({ name, description, tests | data_tests }) as the map it stands for", () => {
+    const config = (yaml: string) =>
+      project({}, { 'models/m.sql': 'SELECT 1 AS id, 2 AS plan', 'models/m.yaml': yaml }).nodes.get('m')
+        ?.config;
+    const listed = config(
+      'columns:\n  - name: id\n    description: The id.\n    data_tests: [not_null, unique]\n  - name: plan\n    description: The plan.\n  - name: note\n',
+    );
+    const mapped = config(
+      'columns:\n  id: { description: The id., tests: [not_null, unique] }\n  plan: { description: The plan. }\n  note: {}\n',
+    );
+    expect(listed?.columns).toEqual(mapped?.columns);
+    expect(listed?.columns.id).toEqual({ description: 'The id.', tests: ['not_null', 'unique'] });
   });
 
   it("takes dbt's to: ref('model') and to: source('crm', 'customers') in a relationships test", () => {

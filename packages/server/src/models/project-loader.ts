@@ -102,7 +102,7 @@ function dbtTestsName(raw: unknown, file: string): unknown {
     return { ...rest, tests: data_tests };
   };
   if (!isMap(raw)) return raw;
-  const top = rename(raw, '(top level)');
+  const top = fromDbtList(rename(raw, '(top level)'), file);
   if (!isMap(top.columns)) return top;
   const columns = Object.fromEntries(
     Object.entries(top.columns).map(([name, column]) => [
@@ -111,6 +111,25 @@ function dbtTestsName(raw: unknown, file: string): unknown {
     ]),
   );
   return { ...top, columns };
+}
+
+/** dbt's columns: as a list of { name, description, tests } is the map of name to the rest. */
+function fromDbtList(config: Record<string, unknown>, file: string): Record<string, unknown> {
+  if (!Array.isArray(config.columns)) return config;
+  const invalid = (message: string) =>
+    new InletError('MODEL_INVALID', `${file} is not a valid model configuration:\n  ${message}`);
+  const columns: Record<string, unknown> = {};
+  config.columns.forEach((entry: unknown, i) => {
+    if (!isMap(entry) || typeof entry.name !== 'string' || entry.name === '')
+      throw invalid(
+        `columns.${i}: has no name:; in a list, each column is { name: <column>, description: …, tests: [...] }`,
+      );
+    const { name, ...rest } = entry;
+    if (Object.hasOwn(columns, name))
+      throw invalid(`columns.${i}: names ${name} a second time; give each column once`);
+    columns[name] = rest;
+  });
+  return { ...config, columns };
 }
 
 function parseModelConfig(input: unknown, file: string, kind: ProjectNode['kind']): ModelConfig {
