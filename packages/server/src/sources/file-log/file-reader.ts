@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { type Candidate, hashHead, type ReadTask, type TrackedFile } from './file-tracker.ts';
+import { type Candidate, type Head, hashHead, type ReadTask, type TrackedFile } from './file-tracker.ts';
 import { createLineSplitter, type SplitLine } from './line-splitter.ts';
 
 // Parsing one chunk holds the event loop (the collector may share it): 256 KiB is a few ms.
@@ -51,7 +51,7 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
   const head = Buffer.alloc(file.headBytes);
   const sameFile = async () => {
     if (file.headBytes === 0) return true;
-    const { bytesRead } = await handle.read(head, 0, file.headBytes, 0);
+    const { bytesRead } = await handle.read(head, 0, file.headBytes, file.headAt ?? 0);
     return bytesRead === file.headBytes && hashHead(head) === file.head;
   };
   if (!(await sameFile())) return { status: 'gone' };
@@ -139,28 +139,80 @@ export async function readTask(task: ReadTask, options: ReadOptions): Promise<Re
   }
 }
 
-/** Up to `bytes` bytes of a file's content from its start (decompressed for a .gz); undefined when the path now names another file or none. */
-export async function readHead(candidate: Candidate, bytes: number): Promise<Buffer | undefined> {
+/** The first non-zero byte of `chunk`, or -1. */
+const firstNonZero = (chunk: Buffer): number => {
+  for (let i = 0; i < chunk.length; i++) if (chunk[i] !== 0) return i;
+  return -1;
+};
+
+/**
+ * Takes up to `bytes` bytes of content from `at`, or (without `at`) from the first byte that is not
+ * zero, out of chunks fed in order; `done` once it has them.
+ */
+function createHeadTaker(bytes: number, at: number | undefined) {
+  const parts: Buffer[] = [];
+  let taken = 0;
+  let position = 0;
+  let start = at;
+  return {
+    push(chunk: Buffer): boolean {
+      let from = 0;
+      if (start === undefined) {
+        const i = firstNonZero(chunk);
+        if (i === -1) {
+          position += chunk.length;
+          return false;
+        }
+        start = position + i;
+      }
+      from = Math.max(0, start - position);
+      position += chunk.length;
+      if (from < chunk.length) {
+        const part = chunk.subarray(from, from + bytes - taken);
+        // Copied: the caller reuses its buffer.
+        parts.push(Buffer.from(part));
+        taken += part.length;
+      }
+      return taken >= bytes;
+    },
+    head: (): Head => ({ at: start ?? position, bytes: Buffer.concat(parts, taken) }),
+  };
+}
+
+/**
+ * Up to `bytes` bytes of a file's content (decompressed for a .gz) from byte `at`, or without `at`
+ * from its first byte that is not zero; undefined when the path now names another file or none.
+ */
+export async function readHead(candidate: Candidate, bytes: number, at?: number): Promise<Head | undefined> {
   const handle = await openSame(candidate).catch(() => undefined);
   if (!handle) return undefined;
+  const taker = createHeadTaker(bytes, at);
   try {
     if (!candidate.gz) {
-      const buffer = Buffer.alloc(bytes);
-      const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-      return buffer.subarray(0, bytesRead);
+      if (at !== undefined) {
+        const buffer = Buffer.alloc(bytes);
+        const { bytesRead } = await handle.read(buffer, 0, bytes, at);
+        return { at, bytes: buffer.subarray(0, bytesRead) };
+      }
+      // The zero bytes a writer without O_APPEND left can be as long as the file was: reads grow
+      // to large chunks while they find only zeros, and stop once the head is taken.
+      let buffer = Buffer.allocUnsafe(bytes);
+      let position = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0 || taker.push(buffer.subarray(0, bytesRead))) break;
+        position += bytesRead;
+        if (buffer.length < CHUNK_BYTES)
+          buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, buffer.length * 4));
+      }
+      return taker.head();
     }
     const input = handle.createReadStream({ autoClose: false, start: 0, highWaterMark: 64 * 1024 });
     const gunzip = createGunzip();
     input.on('error', (error) => gunzip.destroy(error));
     input.pipe(gunzip);
-    const parts: Buffer[] = [];
-    let total = 0;
     try {
-      for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-        parts.push(chunk);
-        total += chunk.length;
-        if (total >= bytes) break;
-      }
+      for await (const chunk of gunzip as AsyncIterable<Buffer>) if (taker.push(chunk)) break;
     } catch {
       // A truncated or corrupt .gz gives what it has.
     } finally {
@@ -168,7 +220,7 @@ export async function readHead(candidate: Candidate, bytes: number): Promise<Buf
       input.destroy();
       gunzip.destroy();
     }
-    return Buffer.concat(parts).subarray(0, bytes);
+    return taker.head();
   } finally {
     await handle.close();
   }

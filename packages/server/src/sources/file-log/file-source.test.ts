@@ -276,6 +276,45 @@ describe('file source: sync', () => {
     await expectEachOnce(30);
   });
 
+  it('keeps the lines only the copy holds when copytruncate empties again a file that starts with zero bytes', async () => {
+    // After the first copytruncate the file's first KiB is zero bytes, and so is its copy's after
+    // the second: the copy was taken as a copy of a file still being read, and lines 40–44, written
+    // after the last read and before the truncate, were in no file read again.
+    const { logs, sync, expectEachOnce } = await setup([
+      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
+    ]);
+    const path = log(logs, 'access.log');
+    const writer = openSync(path, 'w');
+    let at = writeSync(writer, access(0, 20), 0);
+    await sync();
+    const copytruncate = () => {
+      rmSync(log(logs, 'access.log.1'), { force: true });
+      copyFileSync(path, log(logs, 'access.log.1'));
+      truncateSync(path, 0);
+    };
+    copytruncate();
+    at += writeSync(writer, access(20, 30), at);
+    await sync();
+    at += writeSync(writer, access(30, 40), at);
+    await sync();
+    await expectEachOnce(40);
+    at += writeSync(writer, access(40, 45), at);
+    copytruncate();
+    at += writeSync(writer, access(45, 50), at);
+    await sync();
+    await expectEachOnce(50);
+    // And once more, the copy seen before the truncate this time.
+    at += writeSync(writer, access(50, 55), at);
+    rmSync(log(logs, 'access.log.1'));
+    copyFileSync(path, log(logs, 'access.log.1'));
+    await sync();
+    truncateSync(path, 0);
+    at += writeSync(writer, access(55, 60), at);
+    closeSync(writer);
+    await sync();
+    await expectEachOnce(60);
+  });
+
   it('backfills rotated .gz files once, and recognises a .gz of lines it already read', async () => {
     const { logs, sync, expectEachOnce, state } = await setup([
       { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },

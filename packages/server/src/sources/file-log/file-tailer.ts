@@ -253,7 +253,7 @@ export async function openFileTailer(
       }
       const plan = await planReads(files, found, {
         now: Date.now(),
-        readHead: (c) => readHead(c, HEAD_BYTES),
+        readHead: (c, at) => readHead(c, HEAD_BYTES, at),
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;

@@ -1,19 +1,23 @@
 import {
   appendFileSync,
+  closeSync,
   copyFileSync,
+  openSync,
+  readFileSync,
   renameSync,
   statSync,
   truncateSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
 import { readHead } from './file-reader.ts';
-import { type Candidate, HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
+import { type Candidate, HEAD_BYTES, hashHead, planReads, type TrackedFile } from './file-tracker.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -39,7 +43,7 @@ function setup() {
   const plan = async (names: string[], now?: number) => {
     const result = await planReads(known, names.map(candidate), {
       now: now ?? Date.now(),
-      readHead: (c) => readHead(c, HEAD_BYTES),
+      readHead: (c, at) => readHead(c, HEAD_BYTES, at),
       startAtEnd: false,
     });
     known = result.files;
@@ -51,7 +55,10 @@ function setup() {
     }
     return out;
   };
-  return { path, plan, known: () => known };
+  const seed = (files: TrackedFile[]) => {
+    known = files;
+  };
+  return { path, plan, known: () => known, seed };
 }
 
 const lines = (from: number, to: number) =>
@@ -135,6 +142,43 @@ describe('planning reads across rotation', () => {
     renameSync(path('a.log.3.gz'), path('a.log.4.gz'));
     expect((await plan(['a.log', 'a.log.1.gz', 'a.log.4.gz'])).sort()).toEqual([`a.log.1.gz@${read}`]);
     expect(await plan(['a.log', 'a.log.1.gz', 'a.log.4.gz'])).toEqual([]);
+  });
+
+  it('a checkpoint whose heads were hashed from byte 0 still knows its files, and learns where zero bytes end', async () => {
+    const { path, plan, known, seed } = setup();
+    // A writer without O_APPEND, after a first copytruncate: zero bytes, then its lines.
+    const writer = openSync(path('a.log'), 'w');
+    const hole = lines(0, 40).length;
+    let at = hole + writeSync(writer, lines(40, 50), hole);
+    writeFileSync(path('b.log'), lines(0, 30));
+    // What an older version saved after reading both to their end: no headAt, heads from byte 0.
+    const legacy = (name: string): TrackedFile => {
+      const s = statSync(path(name));
+      return {
+        dev: s.dev,
+        ino: s.ino,
+        gz: false,
+        head: hashHead(readFileSync(path(name)).subarray(0, HEAD_BYTES)),
+        headBytes: HEAD_BYTES,
+        offset: s.size,
+        done: false,
+        size: s.size,
+        mtimeMs: s.mtimeMs,
+        path: path(name),
+        seenAt: Date.now(),
+      };
+    };
+    seed([legacy('a.log'), legacy('b.log')]);
+    expect(await plan(['a.log', 'b.log'])).toEqual([]);
+    expect(known().map((f) => f.headAt)).toEqual([hole, 0]);
+    // The next copytruncate: the lines written since the last read are only in the copy.
+    const read = at;
+    at += writeSync(writer, lines(50, 55), at);
+    copyFileSync(path('a.log'), path('a.log.1'));
+    truncateSync(path('a.log'), 0);
+    writeSync(writer, lines(55, 56), at);
+    closeSync(writer);
+    expect((await plan(['a.log', 'a.log.1', 'b.log'])).sort()).toEqual([`a.log.1@${read}`, `a.log@${at}`]);
   });
 
   it('an inode reused for other content is a new file', async () => {

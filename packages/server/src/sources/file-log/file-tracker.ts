@@ -9,9 +9,16 @@ export interface TrackedFile {
   dev: number;
   ino: number;
   gz: boolean;
-  /** Hash of the first `headBytes` bytes of content (grows to HEAD_BYTES as the file does). */
+  /** Hash of the `headBytes` bytes of content from `headAt` (grows to HEAD_BYTES as the file does). */
   head: string;
   headBytes: number;
+  /**
+   * Where the content starts: after the zero bytes a writer without O_APPEND leaves when it goes on
+   * at its old offset in a file copytruncate emptied. Hashed from byte 0, every such file had the
+   * same head (zeros), so the next copy was taken for the file still being read and its unread
+   * lines were lost. Absent in checkpoints saved before: their head was hashed from byte 0.
+   */
+  headAt?: number;
   /** Content bytes consumed: everything before it is in the lake or in the rejects. */
   offset: number;
   /** A .gz read to its end: never read again while its inode holds this size. */
@@ -49,13 +56,20 @@ const SEEN_EVERY_MS = 3600_000;
 export const hashHead = (bytes: Buffer): string =>
   createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 
+/** Up to HEAD_BYTES of a file's content from `at`. */
+export interface Head {
+  at: number;
+  bytes: Buffer;
+}
+
 export interface PlanOptions {
   now: number;
   /**
-   * Up to HEAD_BYTES of the candidate's content (decompressed for a .gz), or undefined when the
-   * path no longer names that file (renamed or deleted since the scan listed it).
+   * Up to HEAD_BYTES of the candidate's content (decompressed for a .gz) from byte `at`, or without
+   * `at` from its first byte that is not zero; undefined when the path no longer names that file
+   * (renamed or deleted since the scan listed it).
    */
-  readHead(candidate: Candidate): Promise<Buffer | undefined>;
+  readHead(candidate: Candidate, at?: number): Promise<Head | undefined>;
   /** No checkpoint existed and backfill is off: existing files start at their end. */
   startAtEnd: boolean;
 }
@@ -64,6 +78,7 @@ export interface PlanOptions {
  * Matches the files present now against what the checkpoint knows, and says what to read:
  * 1. same inode and the same first bytes → the same file (renamed or not); a file shorter than its
  *    offset or with other first bytes was truncated (copytruncate) and starts again at 0;
+ *    "first bytes" are those from where the content starts, after any leading zero bytes;
  * 2. a file nobody claims whose first bytes are those of a file that lost its inode → that file's
  *    content under a new inode (the copy of copytruncate, or its .gz): continue at its offset;
  * 3. anything else is new and read from the start (on the first run, that is the backfill).
@@ -78,13 +93,29 @@ export async function planReads(
 ): Promise<{ files: TrackedFile[]; tasks: ReadTask[] }> {
   const files = known.map((f) => ({ ...f }));
   const byInode = new Map(files.map((f) => [`${f.dev}:${f.ino}`, f]));
-  const heads = new Map<Candidate, Buffer | undefined>();
-  const headOf = async (c: Candidate) => {
-    if (!heads.has(c)) heads.set(c, await options.readHead(c));
-    return heads.get(c);
+  const heads = new Map<Candidate, Map<number | 'first', Head | undefined>>();
+  /** The candidate's head from `at`, or from its first byte that is not zero. */
+  const headOf = async (c: Candidate, at: number | 'first' = 'first') => {
+    const mine = heads.get(c) ?? new Map<number | 'first', Head | undefined>();
+    heads.set(c, mine);
+    if (!mine.has(at)) {
+      const head = await options.readHead(c, at === 'first' ? undefined : at);
+      mine.set(at, head);
+      // Found from the first byte that is not zero, it is also the head from there.
+      if (at === 'first' && head) mine.set(head.at, head);
+    }
+    return mine.get(at);
   };
-  const sameStart = (head: Buffer, f: TrackedFile) =>
-    f.headBytes > 0 && head.length >= f.headBytes && hashHead(head.subarray(0, f.headBytes)) === f.head;
+  const sameStart = (head: Head, f: TrackedFile) =>
+    f.headBytes > 0 &&
+    head.at === (f.headAt ?? 0) &&
+    head.bytes.length >= f.headBytes &&
+    hashHead(head.bytes.subarray(0, f.headBytes)) === f.head;
+  /** Whether the candidate's content from where f's starts is f's: undefined when it moved. */
+  const startsAs = async (c: Candidate, f: TrackedFile) => {
+    const head = await headOf(c, f.headAt ?? 0);
+    return head && sameStart(head, f);
+  };
   const bound = new Map<Candidate, TrackedFile>();
   const claimed = new Set<TrackedFile>();
   const later = new Set<Candidate>();
@@ -112,55 +143,80 @@ export async function planReads(
       detach(f);
       continue;
     }
-    const head = f.headBytes > 0 ? await headOf(c) : Buffer.alloc(0);
-    if (!head) {
+    const same = f.headBytes > 0 ? await startsAs(c, f) : true;
+    if (same === undefined) {
       // Moved while looked at: keep what is known as it is, and look again next scan.
       claimed.add(f);
       later.add(c);
-    } else if (f.headBytes > 0 && !sameStart(head, f)) detach(f);
+    } else if (!same) detach(f);
     else bind(c, f);
   }
 
   const orphans = files.filter((f) => !claimed.has(f) && !f.done && f.headBytes > 0);
   const reading = [...bound.keys()].filter((c) => !c.gz);
-  const beginsOneBeingRead = async (head: Buffer) => {
+  const beginsOneBeingRead = async (head: Head) => {
     for (const other of reading) {
-      const theirs = await headOf(other);
-      const n = Math.min(head.length, theirs?.length ?? 0);
-      if (n > 0 && head.subarray(0, n).equals(theirs?.subarray(0, n) ?? Buffer.alloc(0))) return true;
+      const f = bound.get(other);
+      const theirs = f && f.headBytes > 0 ? await headOf(other, f.headAt ?? 0) : await headOf(other);
+      if (!theirs || theirs.at !== head.at) continue;
+      const n = Math.min(head.bytes.length, theirs.bytes.length);
+      if (n > 0 && head.bytes.subarray(0, n).equals(theirs.bytes.subarray(0, n))) return true;
     }
     return false;
   };
+  /** The first of `among` whose content the candidate holds from where theirs starts. */
+  const findStartingAs = async (c: Candidate, among: readonly TrackedFile[]) => {
+    for (const f of among) {
+      const same = await startsAs(c, f);
+      if (same === undefined) return 'wait';
+      if (same) return f;
+    }
+    return undefined;
+  };
   for (const c of candidates) {
     if (bound.has(c) || later.has(c)) continue;
-    const head = c.size === 0 ? undefined : await headOf(c);
-    if (!head || head.length === 0) {
+    const found = c.size === 0 ? 'wait' : await findStartingAs(c, orphans);
+    if (found === 'wait') {
       later.add(c);
       continue;
     }
-    const i = orphans.findIndex((f) => sameStart(head, f));
-    if (i !== -1) {
-      const f = orphans.splice(i, 1)[0] as TrackedFile;
+    if (found) {
+      orphans.splice(orphans.indexOf(found), 1);
       // A copy can be shorter than what was read from the original: all of it was read then.
-      const offset = c.gz ? f.offset : Math.min(f.offset, c.size);
-      Object.assign(f, { dev: c.dev, ino: c.ino, gz: c.gz, done: false, offset });
-      bind(c, f);
-    } else if (files.some((f) => claimed.has(f) && sameStart(head, f)) || (await beginsOneBeingRead(head))) {
-      // A copy (or .gz) of a file still being read, or one that moved while looked at: its content
-      // arrives through the original; once that is gone or truncated, an orphan match takes it.
+      const offset = c.gz ? found.offset : Math.min(found.offset, c.size);
+      Object.assign(found, { dev: c.dev, ino: c.ino, gz: c.gz, done: false, offset });
+      bind(c, found);
+      continue;
+    }
+    const head = await headOf(c);
+    if (
+      !head ||
+      head.bytes.length === 0 ||
+      (await findStartingAs(
+        c,
+        files.filter((f) => claimed.has(f)),
+      )) !== undefined ||
+      (await beginsOneBeingRead(head))
+    ) {
+      // Empty (or only zero bytes so far), moved while looked at, or a copy (or .gz) of a file still
+      // being read: its content arrives through the original; once that is gone or truncated, an
+      // orphan match takes it.
       later.add(c);
     }
   }
 
   for (const c of candidates) {
     if (bound.has(c) || later.has(c)) continue;
+    // The zero bytes before the content hold no line: a plain file is read from where it starts.
+    const start = c.gz ? 0 : ((await headOf(c))?.at ?? 0);
     const f: TrackedFile = {
       dev: c.dev,
       ino: c.ino,
       gz: c.gz,
       head: '',
       headBytes: 0,
-      offset: options.startAtEnd && !c.gz ? c.size : 0,
+      headAt: start,
+      offset: options.startAtEnd && !c.gz ? c.size : start,
       done: options.startAtEnd && c.gz,
       size: -1,
       mtimeMs: 0,
@@ -173,12 +229,18 @@ export async function planReads(
 
   const tasks: ReadTask[] = [];
   for (const [c, f] of bound) {
-    if (!c.gz && f.headBytes < Math.min(HEAD_BYTES, c.size)) {
-      const head = await headOf(c);
+    // A head hashed from byte 0 by an older version is hashed again from where the content starts,
+    // once the file is known to be the same; a head not taken yet is looked for there too.
+    const rehash = f.headBytes === 0 || f.headAt === undefined;
+    if (!c.gz && c.size > 0 && (rehash || f.headBytes < Math.min(HEAD_BYTES, c.size - (f.headAt ?? 0)))) {
+      const head = rehash ? await headOf(c) : await headOf(c, f.headAt ?? 0);
       // Vanished, or not the content the offset belongs to: the next scan sorts it out.
-      if (!head || (f.headBytes > 0 && !sameStart(head, f))) continue;
-      f.headBytes = Math.min(head.length, HEAD_BYTES);
-      f.head = hashHead(head.subarray(0, f.headBytes));
+      if (!head || (f.headBytes > 0 && !rehash && !sameStart(head, f))) continue;
+      if (head.bytes.length > 0) {
+        f.headAt = head.at;
+        f.headBytes = Math.min(head.bytes.length, HEAD_BYTES);
+        f.head = hashHead(head.bytes.subarray(0, f.headBytes));
+      }
     }
     Object.assign(f, { path: c.path, size: c.size, mtimeMs: c.mtimeMs });
     if (options.now - f.seenAt >= SEEN_EVERY_MS) f.seenAt = options.now;
