@@ -202,6 +202,34 @@ describe('csv source', () => {
     }
   });
 
+  it('types a column by the files that hold values in it, not by a file where it is empty in every row', async () => {
+    // closed_on was empty in every row of the first export, so DuckDB typed it VARCHAR, and read with
+    // that file, the dates of every later export were text too; an export where amount is empty in
+    // every row made the numbers imported before text the same way.
+    const { h, dir } = await setup(
+      [
+        { path: 'orders_*.csv', name: 'orders', mode: 'incremental' },
+        { path: 'orders_*.csv', name: 'orders_latest', mode: 'merge', primary_key: 'id', cursor: 'id' },
+      ],
+      { 'orders_1.csv': 'id,closed_on,amount\n1,,1.5\n2,,2.5\n' },
+    );
+    expect((await h.sync('crm')).rows).toBe(4);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,closed_on,amount\n3,2026-11-20,\n4,,\n');
+    expect((await h.sync('crm')).rows).toBe(4);
+    writeFileSync(join(dir, 'orders_3.csv'), 'id,closed_on,amount\n5,2026-11-21,7.25\n');
+    expect((await h.sync('crm')).rows).toBe(2);
+    for (const table of ['crm.orders', 'crm.orders_latest']) {
+      expect(await describeTypes(h, table)).toEqual({ id: 'BIGINT', closed_on: 'DATE', amount: 'DOUBLE' });
+      expect(await h.query(`SELECT id, closed_on, amount FROM ${table} ORDER BY id`)).toEqual([
+        { id: '1', closed_on: null, amount: 1.5 },
+        { id: '2', closed_on: null, amount: 2.5 },
+        { id: '3', closed_on: '2026-11-20', amount: null },
+        { id: '4', closed_on: null, amount: null },
+        { id: '5', closed_on: '2026-11-21', amount: 7.25 },
+      ]);
+    }
+  });
+
   it('refuses a new file whose column type the rows imported before cannot share, keeping the table readable', async () => {
     // Each run infers its own files' types: day was a DATE, then a number. The run was committed and
     // every query of the table failed from then on (BIGINT -> DATE cannot be cast).

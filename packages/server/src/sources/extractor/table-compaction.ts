@@ -176,7 +176,7 @@ function freeMergedName(staging: string, run: number): string {
 const FILES_DIR = /^\.?files-(\d{8})$/;
 
 /** A number above every files-<n> directory's, hidden or not. */
-function nextGeneration(tableDir: string): number {
+export function nextGeneration(tableDir: string): number {
   let highest = 0;
   for (const name of readdirSync(tableDir)) {
     const match = FILES_DIR.exec(name);

@@ -4,6 +4,7 @@ import { type LakeTable, readLakeTable, sqlString, syncPath, writeLakeTable } fr
 import type { Logger } from '../../log/index.ts';
 import type { SourceContext } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
+import { retypeNullColumns } from './null-column-types.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 import {
   committedParts,
@@ -194,8 +195,20 @@ export async function syncTable(options: {
           position,
         } satisfies Checkpoint);
       if (published > 0) await removeEmptyParts(writer, join(tableDir, partsDir));
+      // Before any compaction, which would write the text type into its merged file for good.
+      const retyped =
+        published > 0
+          ? await retypeNullColumns({ tableDir, manifest: table, writer }).catch((error) => {
+              // The rows are committed; the types are set right by the next run that copies rows.
+              logger.warn(
+                { source, table: target.name, err: error },
+                'could not give columns empty in a file the type of their values',
+              );
+              return table;
+            })
+          : table;
       if (published > 0 && !context.signal.aborted)
-        await compact({ source, tableDir, table, writer, logger });
+        await compact({ source, tableDir, table: retyped, writer, logger });
     }
     return { table: target.name, rows: result.rows };
   } finally {
