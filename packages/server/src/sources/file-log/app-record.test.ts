@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseJsonLine } from './app-record.ts';
+import { parseLogTime } from './log-timestamp.ts';
 import { createRegexAccessParser, createRegexAppParser } from './regex-log-parser.ts';
 
 describe('json_lines', () => {
@@ -115,5 +116,24 @@ describe('regex', () => {
       message: 'card declined',
       fields: { module: 'payments' },
     });
+  });
+
+  it("reads nginx's error log, whose times are written with slashes (as Go's log package writes them)", () => {
+    // Every line was rejected as an unrecognised timestamp: only 2026-10-10 was read as a date.
+    const parse = createRegexAppParser(
+      String.raw`^(?<ts>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(?<level>\w+)\] (?<pid>\d+)#\d+: (?:\*\d+ )?(?<message>.*)$`,
+      'Asia/Tokyo',
+    );
+    const result = parse(
+      '2026/10/10 13:55:36 [error] 1234#0: *5 open() "/srv/www/favicon.ico" failed (2: No such file or directory), client: 203.0.113.9',
+    );
+    expect(result.ok && result.value).toMatchObject({
+      tsMs: Date.parse('2026-10-10T04:55:36Z'),
+      level: 'error',
+      message: expect.stringMatching(/^open\(\) "\/srv\/www\/favicon.ico" failed/),
+      fields: { pid: '1234' },
+    });
+    // One separator throughout: a mixed date is no date.
+    expect(parseLogTime('2026/10-10 13:55:36')).toBeUndefined();
   });
 });

@@ -67,8 +67,9 @@ export function parseClfTime(text: string): number | undefined {
   return wall === undefined ? undefined : inRange(wall - sign * offset * 60_000);
 }
 
+// Dates with slashes too: nginx's error log and Go's log package write 2026/10/10 13:55:36.
 const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})([-/])(\d{2})\2(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -102,11 +103,11 @@ export function zoneOffsetMs(timeZone: string, utcMs: number): number {
   return wall - (utcMs - (utcMs % 1000));
 }
 
-/** ISO 8601 (`2026-10-10T13:55:36.123+09:00`, `2026-10-10 13:55:36,123`) to epoch ms; no offset means `timeZone`. */
+/** ISO 8601 (`2026-10-10T13:55:36.123+09:00`, `2026-10-10 13:55:36,123`, `2026/10/10 13:55:36`) to epoch ms; no offset means `timeZone`. */
 export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined {
   const m = ISO.exec(text);
   if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+  const [, y, , mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
   const fractionMs = frac ? Number(`0.${frac}`) * 1000 : 0;
   const wall = utcOf(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   if (wall === undefined) return undefined;
