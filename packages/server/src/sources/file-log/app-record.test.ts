@@ -35,6 +35,37 @@ describe('json_lines', () => {
     });
   });
 
+  it('drops client addresses nested in a record too: pino-http, Elastic Common Schema, forwarded headers', () => {
+    // Only top-level keys were dropped, so pino-http's req.remoteAddress and an x-forwarded-for
+    // header kept the raw client IP in fields, where access_logs never stores one.
+    const record = {
+      time: 1791608136000,
+      msg: 'request completed',
+      req: {
+        method: 'GET',
+        url: '/a',
+        remoteAddress: '::ffff:203.0.113.5',
+        remotePort: 51234,
+        headers: {
+          host: 'docs.example.com',
+          'x-forwarded-for': '203.0.113.5, 10.0.0.1',
+          'X-Real-IP': '203.0.113.5',
+        },
+      },
+      'client.ip': '203.0.113.5',
+      source: { ip: '2001:db8::5', port: 443 },
+      http: { request: { headers: [{ 'true-client-ip': '203.0.113.5' }] } },
+      res: { statusCode: 200 },
+    };
+    const result = parseJsonLine(JSON.stringify(record));
+    expect(result.ok && result.value.fields).toEqual({
+      req: { method: 'GET', url: '/a', remotePort: 51234, headers: { host: 'docs.example.com' } },
+      source: { port: 443 },
+      http: { request: { headers: [{}] } },
+      res: { statusCode: 200 },
+    });
+  });
+
   it('takes a known key holding null or "" for absent, and keeps the rest of a service object', () => {
     const result = parseJsonLine(
       '{"ts":"","time":null,"timestamp":"2026-10-10T04:55:36Z","level":null,"msg":"","service":{"name":"billing","version":"1.4.2"}}',

@@ -30,8 +30,23 @@ const KEYS = {
   spanId: ['span_id', 'spanId'],
 } as const;
 
-// Client addresses are never stored (see visitor_hash in access_logs): these keys are dropped.
-const IP_KEYS = ['ip', 'remote_addr', 'remote_ip', 'client_ip', 'x_forwarded_for'];
+// Client addresses are never stored (see visitor_hash in access_logs): keys that hold one are
+// dropped wherever they are in a record (pino-http's req.remoteAddress, a request's x-forwarded-for
+// header, ECS client.ip), compared without case, '-', '_' or '.'.
+const ADDRESS_KEYS = new Set([
+  'ip',
+  'remoteaddr',
+  'remoteip',
+  'remoteaddress',
+  'clientip',
+  'clientaddress',
+  'sourceip',
+  'xforwardedfor',
+  'xrealip',
+  'trueclientip',
+  'cfconnectingip',
+]);
+const isAddressKey = (key: string) => ADDRESS_KEYS.has(key.toLowerCase().replace(/[-_.]/g, ''));
 
 // pino's numeric levels.
 const PINO_LEVELS: Record<number, string> = {
@@ -50,6 +65,16 @@ const text = (value: unknown): string | null => {
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Deletes the keys that hold a client address, at any depth (bounded by MAX_JSON_DEPTH). */
+function dropAddresses(value: unknown): void {
+  if (Array.isArray(value)) for (const item of value) dropAddresses(item);
+  else if (isObject(value))
+    for (const key of Object.keys(value)) {
+      if (isAddressKey(key)) delete value[key];
+      else dropAddresses(value[key]);
+    }
+}
 
 /** Splits a parsed JSON record into the app_logs columns and the rest. */
 export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFields> {
@@ -77,7 +102,7 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
   }
   // The Fluent Bit date is only a fallback; once a record's own time was used it is noise.
   if (typeof rest.date === 'number') delete rest.date;
-  for (const key of IP_KEYS) delete rest[key];
+  dropAddresses(rest);
   const level = take(KEYS.level);
   let service = take(KEYS.service);
   if (isObject(service) && typeof service.name === 'string') {
