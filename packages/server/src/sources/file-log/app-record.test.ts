@@ -66,6 +66,44 @@ describe('json_lines', () => {
     });
   });
 
+  it('reads Elastic Common Schema records, dotted keys flat or nested: log.level, log.logger, host.hostname, trace.id', () => {
+    // Python's ecs-logging nests log.logger, ecs-pino-format nests host.hostname: the logger was left
+    // in fields, and the host column held the host object as JSON text.
+    const result = parseJsonLine(
+      JSON.stringify({
+        '@timestamp': '2026-10-10T04:55:36.123Z',
+        'log.level': 'info',
+        message: 'hi',
+        log: { logger: 'app.db', origin: { function: 'main' } },
+        host: { hostname: 'web-1', architecture: 'x86_64' },
+        'trace.id': 't1',
+        span: { id: 's1' },
+        ecs: { version: '1.6.0' },
+      }),
+    );
+    expect(result.ok && result.value).toEqual({
+      tsMs: Date.parse('2026-10-10T04:55:36.123Z'),
+      level: 'info',
+      message: 'hi',
+      logger: 'app.db',
+      service: null,
+      host: 'web-1',
+      traceId: 't1',
+      spanId: 's1',
+      fields: {
+        log: { origin: { function: 'main' } },
+        host: { architecture: 'x86_64' },
+        ecs: { version: '1.6.0' },
+      },
+    });
+    // A host object without a name is no host name: it stays a field.
+    const other = parseJsonLine('{"msg":"x","host":{"architecture":"arm64"}}');
+    expect(other.ok && [other.value.host, other.value.fields]).toEqual([
+      null,
+      { host: { architecture: 'arm64' } },
+    ]);
+  });
+
   it('takes a known key holding null or "" for absent, and keeps the rest of a service object', () => {
     const result = parseJsonLine(
       '{"ts":"","time":null,"timestamp":"2026-10-10T04:55:36Z","level":null,"msg":"","service":{"name":"billing","version":"1.4.2"}}',

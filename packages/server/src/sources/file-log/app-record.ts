@@ -23,11 +23,11 @@ const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp', 'date'];
 const KEYS = {
   level: ['level', 'severity', 'lvl', 'loglevel', 'severity_text', 'log.level'],
   message: ['msg', 'message', 'log'],
-  logger: ['logger', 'logger_name'],
+  logger: ['logger', 'logger_name', 'log.logger'],
   service: ['service', 'service.name', 'app', 'application'],
-  host: ['host', 'hostname'],
-  traceId: ['trace_id', 'traceId'],
-  spanId: ['span_id', 'spanId'],
+  host: ['host.name', 'host.hostname', 'host', 'hostname'],
+  traceId: ['trace_id', 'traceId', 'trace.id'],
+  spanId: ['span_id', 'spanId', 'span.id'],
 } as const;
 
 // Client addresses are never stored (see visitor_hash in access_logs): keys that hold one are
@@ -84,11 +84,19 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
   const rest: Json = { ...record };
   // A known key holding null or "" is as good as absent: it fills no column and is no field either
   // ("time": null stayed in fields, "ts": "" refused the record as an unreadable time).
-  const take = (keys: readonly string[]): unknown => {
+  // A dotted key (Elastic Common Schema's log.logger) is looked for as it is, then nested
+  // ({"log": {"logger": …}}), as ECS libraries write either; a nested object left empty goes too.
+  // With `objects: false` an object is no value for the column and stays a field.
+  const take = (keys: readonly string[], objects = true): unknown => {
     for (const key of keys) {
-      const value = rest[key];
-      if (value === undefined) continue;
-      delete rest[key];
+      const dot = key.indexOf('.');
+      const parent = dot === -1 || key in rest ? rest : rest[key.slice(0, dot)];
+      const name = parent === rest ? key : key.slice(dot + 1);
+      if (!isObject(parent)) continue;
+      const value = parent[name];
+      if (value === undefined || (!objects && isObject(value))) continue;
+      delete parent[name];
+      if (parent !== rest && Object.keys(parent).length === 0) delete rest[key.slice(0, dot)];
       if (value !== null && value !== '') return value;
     }
     return undefined;
@@ -122,7 +130,7 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
       message: text(take(KEYS.message)),
       logger: text(take(KEYS.logger)),
       service: text(service),
-      host: text(take(KEYS.host)),
+      host: text(take(KEYS.host, false)),
       traceId: text(take(KEYS.traceId)),
       spanId: text(take(KEYS.spanId)),
       fields: Object.keys(rest).length > 0 ? rest : null,
