@@ -18,6 +18,16 @@ describe('log timestamps', () => {
     expect(parseIsoTime('2026-13-10T13:55:36Z')).toBeUndefined();
   });
 
+  it('reads a time that names UTC or GMT after it, as PostgreSQL and Ruby write them', () => {
+    // PostgreSQL's %m ("2026-10-10 04:55:36.123 UTC") and Ruby's Time#utc.to_s were rejected.
+    expect(parseLogTime('2026-10-10 04:55:36.123 UTC', 'Asia/Tokyo')).toBe(
+      Date.parse('2026-10-10T04:55:36.123Z'),
+    );
+    expect(parseLogTime('2026-10-10 04:55:36 GMT', 'Asia/Tokyo')).toBe(Date.parse('2026-10-10T04:55:36Z'));
+    // Other zone abbreviations name no one offset (CST is three of them): still rejected.
+    expect(parseLogTime('2026-10-10 13:55:36 CST')).toBeUndefined();
+  });
+
   it('rejects dates and times that do not exist instead of rolling them over', () => {
     // 31 Feb was stored as 3 March, 13:99 as 14:39: a garbled time landed on another day.
     expect(parseClfTime('31/Feb/2026:13:55:39 +0000')).toBeUndefined();

@@ -69,7 +69,7 @@ export function parseClfTime(text: string): number | undefined {
 
 // Dates with slashes too: nginx's error log and Go's log package write 2026/10/10 13:55:36.
 const ISO =
-  /^(\d{4})([-/])(\d{2})\2(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})([-/])(\d{2})\2(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -116,7 +116,7 @@ export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined
     // Wall-clock time in a named zone: guess, then correct once for a DST change between guess and answer.
     const guess = wall - zoneOffsetMs(timeZone, wall);
     utc = wall - zoneOffsetMs(timeZone, guess);
-  } else if (zone === 'Z' || zone === 'z') {
+  } else if (/^(z|utc|gmt)$/i.test(zone)) {
     utc = wall;
   } else {
     const sign = zone[0] === '-' ? -1 : 1;
