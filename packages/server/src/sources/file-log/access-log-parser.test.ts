@@ -49,6 +49,19 @@ describe('nginx_combined', () => {
     expect(result.ok && result.value).toMatchObject({ userAgent: null, responseTimeMs: null });
   });
 
+  it('reads a first field of X-Forwarded-For addresses (a server behind a proxy), taking the client, the first', () => {
+    // log_format with $http_x_forwarded_for (Apache: %{X-Forwarded-For}i) in place of
+    // $remote_addr writes "client, proxy": every line went to the rejects.
+    for (const first of [
+      '203.0.113.7, 10.0.0.2',
+      '203.0.113.7,10.0.0.2',
+      '2001:db8::7, 10.0.0.2, 10.0.0.3',
+    ]) {
+      const result = parse(`${first} - - [10/Oct/2026:13:55:36 +0900] "GET /a HTTP/1.1" 200 5 "-" "${UA}"`);
+      expect(result.ok && [result.value.remoteAddr, result.value.path]).toEqual([first.split(',')[0], '/a']);
+    }
+  });
+
   it("decodes nginx's \\xHH escapes, quotes and UTF-8 included", () => {
     const result = parse(
       String.raw`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /search?q=\xE6\x97\xA5\xE6\x9C\xAC HTTP/1.1" 200 10 "-" "say \x22hi\x22\x5C"`,

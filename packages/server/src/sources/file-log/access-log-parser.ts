@@ -24,7 +24,9 @@ export type AccessFormat = 'nginx_combined' | 'apache_combined' | 'apache_common
 // A quoted field: anything but a quote or backslash, or a backslash and the character it escapes
 // (Apache writes \" and \\, nginx writes \x22). The alternatives never overlap, so matching stays linear.
 const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
-const COMMON = `^(\\S+) \\S+ \\S+ \\[([^\\]]{26})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
+// The first field may be a list of addresses, "client, proxy": a log_format that writes
+// $http_x_forwarded_for (Apache: %{X-Forwarded-For}i) in its place, behind a load balancer.
+const COMMON = `^([^\\s,]+(?:, ?[^\\s,]+)*) \\S+ \\S+ \\[([^\\]]{26})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
 const COMBINED = new RegExp(`${COMMON} ${QUOTED} ${QUOTED}(.*)$`);
 const COMMON_ONLY = new RegExp(`${COMMON}(.*)$`);
 const TRAILING_NUMBER = /^\s+(\d+(?:\.\d+)?)(?:\s|$)/;
@@ -123,7 +125,8 @@ export function createAccessLogParser(format: AccessFormat): (line: string) => P
       ok: true,
       value: {
         tsMs: lastMs,
-        remoteAddr: dash(m[1]),
+        // The client is the first address of a forwarded list.
+        remoteAddr: dash((m[1] as string).split(',')[0]),
         host: null,
         ...splitRequestLine(dash(m[3])),
         status: status === '-' ? null : Number(status),
