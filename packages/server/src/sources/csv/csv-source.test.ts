@@ -230,6 +230,23 @@ describe('csv source', () => {
     }
   });
 
+  it('types a column empty in one file by what the files with values share, when they differ (BIGINT and DOUBLE)', async () => {
+    const { h, dir } = await setup([{ path: 'orders_*.csv', name: 'orders', mode: 'incremental' }], {
+      'orders_1.csv': 'id,amount\n1,5\n',
+    });
+    await h.sync('crm');
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,amount\n2,7.25\n');
+    await h.sync('crm');
+    writeFileSync(join(dir, 'orders_3.csv'), 'id,amount\n3,\n');
+    await h.sync('crm');
+    expect(await describeTypes(h, 'crm.orders')).toEqual({ id: 'BIGINT', amount: 'DOUBLE' });
+    expect(await h.query('SELECT id, amount FROM crm.orders ORDER BY id')).toEqual([
+      { id: '1', amount: 5 },
+      { id: '2', amount: 7.25 },
+      { id: '3', amount: null },
+    ]);
+  });
+
   it('refuses a new file whose column type the rows imported before cannot share, keeping the table readable', async () => {
     // Each run infers its own files' types: day was a DATE, then a number. The run was committed and
     // every query of the table failed from then on (BIGINT -> DATE cannot be cast).

@@ -49,12 +49,28 @@ export async function retypeNullColumns(options: {
         ).map((c) => [c.name, c.type]),
       ),
     );
-  // The one type the files holding values in a column give it; none when they differ or none holds any.
-  const valueType = new Map<string, string | undefined>();
+  // The type the files holding values in a column give it: theirs, or when they differ (BIGINT in
+  // one, DOUBLE in another) the one the lake reads them all as. None when no file holds a value.
+  const valueTypes = new Map<string, Set<string>>();
+  const valueFiles = new Map<string, string[]>();
   for (const path of paths)
     for (const [column, type] of types.get(path) ?? [])
-      if (holds.get(path)?.get(column) === true)
-        valueType.set(column, valueType.has(column) && valueType.get(column) !== type ? undefined : type);
+      if (holds.get(path)?.get(column) === true) {
+        valueTypes.set(column, (valueTypes.get(column) ?? new Set()).add(type));
+        valueFiles.set(column, [...(valueFiles.get(column) ?? []), path]);
+      }
+  const valueType = new Map<string, string>();
+  for (const [column, seen] of valueTypes) {
+    if (seen.size === 1) {
+      valueType.set(column, [...seen][0] as string);
+      continue;
+    }
+    const files = (valueFiles.get(column) ?? []).map(sqlString).join(', ');
+    const [common] = await writer.describe(
+      `SELECT ${quoteIdent(column)} FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`,
+    );
+    if (common) valueType.set(column, common.type);
+  }
   const casts = new Map<string, Array<[string, string]>>();
   for (const path of paths)
     for (const [column, type] of types.get(path) ?? []) {
