@@ -181,6 +181,24 @@ describe('planning reads across rotation', () => {
     expect((await plan(['a.log', 'a.log.1', 'b.log'])).sort()).toEqual([`a.log.1@${read}`, `a.log@${at}`]);
   });
 
+  it('a .gz of a copy that starts with zero bytes is recognised by the content after them', async () => {
+    const { path, plan } = setup();
+    const writer = openSync(path('a.log'), 'w');
+    const hole = lines(0, 40).length;
+    let at = hole + writeSync(writer, lines(40, 50), hole);
+    expect(await plan(['a.log'])).toEqual([`a.log@${hole}`]);
+    at += writeSync(writer, lines(50, 55), at);
+    copyFileSync(path('a.log'), path('a.log.1'));
+    truncateSync(path('a.log'), 0);
+    closeSync(writer);
+    const read = hole + lines(40, 50).length;
+    expect(await plan(['a.log', 'a.log.1'])).toEqual([`a.log.1@${read}`]);
+    // compress: a.log.1 → a.log.1.gz; nothing in it is unread, so it is only checked to its end.
+    writeFileSync(path('a.log.1.gz'), gzipSync(readFileSync(path('a.log.1'))));
+    unlinkSync(path('a.log.1'));
+    expect(await plan(['a.log', 'a.log.1.gz'])).toEqual([`a.log.1.gz@${at}`]);
+  });
+
   it('an inode reused for other content is a new file', async () => {
     const { path, plan, known } = setup();
     writeFileSync(path('a.log'), lines(0, 30));
