@@ -28,6 +28,36 @@ describe('log timestamps', () => {
     expect(parseLogTime('2026-10-10 13:55:36 CST')).toBeUndefined();
   });
 
+  it('reads the Apache error log, RFC 1123 and syslog times, a syslog time in the year that puts it in the past', () => {
+    // Apache's error log ([Sat Oct 10 13:55:36.123456 2026]) and syslog write the server's wall clock.
+    expect(parseLogTime('[Sat Oct 10 13:55:36.123456 2026]', 'Asia/Tokyo')).toBe(
+      Date.parse('2026-10-10T04:55:36.123Z'),
+    );
+    expect(parseLogTime('Sat Oct  3 13:55:36 2026')).toBe(Date.parse('2026-10-03T13:55:36Z'));
+    expect(parseLogTime('Sat, 10 Oct 2026 13:55:36 GMT', 'Asia/Tokyo')).toBe(
+      Date.parse('2026-10-10T13:55:36Z'),
+    );
+    expect(parseLogTime('Sat, 10 Oct 2026 13:55:36 +0900')).toBe(Date.parse('2026-10-10T04:55:36Z'));
+    expect(parseLogTime('10 Oct 2026 13:55:36 -0130')).toBe(Date.parse('2026-10-10T15:25:36Z'));
+    // Syslog has no year: the one that puts the time at most a day ahead of now (December's lines
+    // read in January are last year's).
+    const month = (m: number) =>
+      ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m];
+    const syslog = (d: Date) =>
+      `${month(d.getUTCMonth())} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+    const hourAgo = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
+    expect(parseLogTime(syslog(hourAgo))).toBe(hourAgo.getTime());
+    const inAWeek = new Date(Math.floor(Date.now() / 1000) * 1000 + 7 * 86_400_000);
+    const yearBefore = new Date(inAWeek);
+    yearBefore.setUTCFullYear(inAWeek.getUTCFullYear() - 1);
+    if (!(inAWeek.getUTCMonth() === 1 && inAWeek.getUTCDate() === 29))
+      expect(parseLogTime(syslog(inAWeek))).toBe(yearBefore.getTime());
+    // Still refused: a day that does not exist, a weekday without its date, a month not in English.
+    expect(parseLogTime('Sat Feb 30 13:55:36 2026')).toBeUndefined();
+    expect(parseLogTime('Sat 13:55:36 2026')).toBeUndefined();
+    expect(parseLogTime('10 Okt 2026 13:55:36 GMT')).toBeUndefined();
+  });
+
   it('rejects dates and times that do not exist instead of rolling them over', () => {
     // 31 Feb was stored as 3 March, 13:99 as 14:39: a garbled time landed on another day.
     expect(parseClfTime('31/Feb/2026:13:55:39 +0000')).toBeUndefined();

@@ -1,5 +1,6 @@
 // Log timestamps come in a handful of shapes: Common Log Format with its offset, ISO 8601 with or
-// without one, epoch numbers in seconds, milliseconds or microseconds. All become epoch milliseconds.
+// without one, RFC 1123, ctime (Apache's error log) and syslog's, epoch numbers in seconds,
+// milliseconds or microseconds. All become epoch milliseconds.
 
 const MONTHS: Record<string, number> = {
   Jan: 0,
@@ -108,9 +109,18 @@ export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined
   const m = ISO.exec(text);
   if (!m) return undefined;
   const [, y, , mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
-  const fractionMs = frac ? Number(`0.${frac}`) * 1000 : 0;
   const wall = utcOf(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  if (wall === undefined) return undefined;
+  return wall === undefined ? undefined : fromWall(wall, frac, zone, timeZone);
+}
+
+/** Epoch ms of a wall-clock time (as UTC ms) and its fraction, in `zone` (Z, UTC, GMT, ±hh[:]mm) or else `timeZone`. */
+function fromWall(
+  wall: number,
+  frac: string,
+  zone: string | undefined,
+  timeZone: string,
+): number | undefined {
+  const fractionMs = frac ? Number(`0.${frac}`) * 1000 : 0;
   let utc: number;
   if (zone === undefined) {
     // Wall-clock time in a named zone: guess, then correct once for a DST change between guess and answer.
@@ -126,6 +136,36 @@ export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined
     utc = wall - sign * offset * 60_000;
   }
   return inRange(utc + Math.floor(fractionMs));
+}
+
+// RFC 1123 (`Sat, 10 Oct 2026 13:55:36 GMT`), and ctime as Apache's error log writes it (`Sat Oct 10
+// 13:55:36.123456 2026`) or syslog without the year (`Oct 10 13:55:36`). Month names in English.
+const TEXTUAL =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+)?(?:(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{4})|([A-Z][a-z]{2})\s+(\d{1,2}))\s+(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:\s+(\d{4}))?(?:\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}))?$/;
+
+/** A time written with an English month name (see TEXTUAL); no offset means `timeZone`. */
+export function parseTextualTime(text: string, timeZone = 'UTC', nowMs = Date.now()): number | undefined {
+  const m = TEXTUAL.exec(text);
+  if (!m) return undefined;
+  const [, rfcDay, rfcMonth, rfcYear, cMonth, cDay, h, mi, s, frac = '', cYear, zone] = m;
+  if (rfcYear !== undefined && cYear !== undefined) return undefined;
+  const month = MONTHS[(rfcMonth ?? cMonth) as string];
+  if (month === undefined) return undefined;
+  const day = Number(rfcDay ?? cDay);
+  const at = (year: number) => {
+    const wall = utcOf(year, month, day, Number(h), Number(mi), Number(s));
+    return wall === undefined ? undefined : fromWall(wall, frac, zone, timeZone);
+  };
+  const year = rfcYear ?? cYear;
+  if (year !== undefined) return at(Number(year));
+  // Syslog has no year: the latest that puts the time at most a day ahead of now, so December's
+  // lines read in January are last year's (29 Feb finds its leap year).
+  const thisYear = new Date(nowMs).getUTCFullYear();
+  for (let y = thisYear + 1; y >= thisYear - 4; y--) {
+    const ms = at(y);
+    if (ms !== undefined && ms <= nowMs + 86_400_000) return ms;
+  }
+  return undefined;
 }
 
 /** Epoch seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude. */
@@ -147,7 +187,8 @@ export function parseLogTime(value: unknown, timeZone = 'UTC'): number | undefin
   if (text.length === 26 && text[2] === '/') return parseClfTime(text);
   if (text.length === 28 && text[0] === '[') return parseClfTime(text.slice(1, 27));
   if (NUMERIC.test(text)) return parseEpoch(Number(text));
-  return parseIsoTime(text, timeZone);
+  if (text[0] === '[' && text.endsWith(']')) return parseLogTime(text.slice(1, -1), timeZone);
+  return parseIsoTime(text, timeZone) ?? parseTextualTime(text, timeZone);
 }
 
 /** ISO strings for epoch ms, remembering the last one: consecutive log lines mostly share their second. */
