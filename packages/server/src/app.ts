@@ -48,6 +48,7 @@ import {
   createWalWriter,
   segmentId,
   type WalWriter,
+  walDeletedLogger,
   walWritableLogger,
 } from './wal/index.ts';
 
@@ -331,6 +332,7 @@ export async function startRoles(options: {
           logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
         },
         onWritableChange: walWritableLogger(logger, 'events'),
+        onSegmentDeleted: walDeletedLogger(logger, 'events'),
         // Loaded, and kept only for readers still running: not the loader falling behind.
         loaded: leases.retiring,
       });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -876,6 +876,43 @@ describe('limits and a full WAL', () => {
       await queryApi(disk.url, "SELECT event_id FROM events WHERE event_id LIKE 'disk-%' ORDER BY 1"),
     ).toEqual([{ event_id: 'disk-after' }, { event_id: 'disk-before' }]);
     await disk.cleanup();
+  });
+  it('keeps every event it acknowledges when data/wal/events is deleted while it runs, logs it once and /healthz says so', async () => {
+    const dir = tempDir();
+    const { logger, lines } = capturingLogger<{ segment?: number }>();
+    const gone = await startInlet({
+      config: testConfig(dir.dir, { loader: { interval_ms: 3_600_000 } }),
+      logger,
+    });
+    const send = (id: string) =>
+      fetch(`${gone.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify({ batch: [segmentMessage(id)] }),
+      });
+    try {
+      expect((await send('gone-before')).status).toBe(200);
+      // rm -rf data/wal/events, as a clean-up by hand might: the open segment goes with it. The
+      // next events were acknowledged into the deleted file and never loaded, with nothing logged.
+      rmSync(join(dir.dir, 'wal', 'events'), { recursive: true, force: true });
+      const health = await fetch(`${gone.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { wal: { deleted: unknown } }).wal.deleted).toMatchObject({
+        segment: expect.any(Number),
+        at: expect.any(String),
+      });
+      for (const id of ['gone-1', 'gone-2']) expect((await send(id)).status).toBe(200);
+      await gone.loader.runOnce({ sealNow: true });
+      expect(
+        await queryApi(gone.url, "SELECT event_id FROM events WHERE event_id LIKE 'gone-%' ORDER BY 1"),
+      ).toEqual([{ event_id: 'gone-1' }, { event_id: 'gone-2' }, { event_id: 'gone-before' }]);
+      expect(lines.filter((line) => line.level >= 50).map((line) => line.msg)).toEqual([
+        expect.stringContaining('was deleted while inlet wrote it'),
+      ]);
+    } finally {
+      await gone.close();
+      dir.cleanup();
+    }
   });
 });
 

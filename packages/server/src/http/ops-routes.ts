@@ -15,7 +15,14 @@ export function registerOpsRoutes(
     // so it stays 200 with full: true, for monitoring; requests get WAL_FULL meanwhile.
     return reply.code(writable === false ? 503 : 200).send({
       status: writable === false ? 'degraded' : 'ok',
-      wal: { writable, full: options.wal?.full() ?? null, bytes: options.wal?.bytes() ?? null },
+      wal: {
+        writable,
+        full: options.wal?.full() ?? null,
+        bytes: options.wal?.bytes() ?? null,
+        // A segment found deleted while open (its folder removed by hand), and written again: the
+        // WAL works, but segments removed with it may have held events not yet loaded.
+        deleted: options.wal ? (options.wal.deletedSegment() ?? null) : null,
+      },
     });
   });
   app.get('/metrics', async (_request, reply) =>

@@ -16,7 +16,9 @@ export { createSealedSegments, type WalSegments } from './sealed-segments.ts';
 export { listSegments, segmentId, segmentName, segmentPath } from './segment-files.ts';
 export {
   createWalWriter,
+  type DeletedSegment,
   type WalWriter,
   type WalWriterOptions,
+  walDeletedLogger,
   walWritableLogger,
 } from './segment-writer.ts';

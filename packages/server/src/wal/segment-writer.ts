@@ -3,7 +3,6 @@ import {
   closeSync,
   fdatasync,
   fdatasyncSync,
-  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -17,6 +16,7 @@ import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { recoverSegment } from './recovery.ts';
 import { listSegments, segmentPath } from './segment-files.ts';
+import { ensureDir, rewriteSegment, SEGMENT_DELETED, segmentGone, syncDir } from './segment-rewrite.ts';
 
 export interface WalWriterOptions {
   dir: string;
@@ -37,6 +37,21 @@ export interface WalWriterOptions {
   onWritableChange?: (error: unknown) => void;
   /** Sealed segments already loaded and kept for readers: they do not count toward maxBytes. */
   loaded?: (path: string) => boolean;
+  /**
+   * Called when a segment's file was found deleted or moved away while open (its folder removed
+   * by hand, say) and its acknowledged bytes were written to its name again.
+   */
+  onSegmentDeleted?: (deleted: DeletedSegment) => void;
+}
+
+/** A segment whose file went away while open, and was written again from what inlet held open. */
+export interface DeletedSegment {
+  segment: number;
+  path: string;
+  /** Bytes written again: every record of it that was acknowledged, and those being written. */
+  bytes: number;
+  /** When it was noticed (ISO 8601). */
+  at: string;
 }
 
 export interface WalWriter {
@@ -65,21 +80,14 @@ export interface WalWriter {
    * until the loader has freed room for it (or a write was taken since).
    */
   full(): boolean;
+  /** The last segment found deleted while open and written again, for /healthz; undefined if none. */
+  deletedSegment(): DeletedSegment | undefined;
   close(): Promise<void>;
 }
 
 interface Waiter {
   resolve: () => void;
   reject: (error: Error) => void;
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Free space beyond wal.min_free_bytes (0 or not) a probe wants before it calls the WAL writable again. */
@@ -111,8 +119,28 @@ function reason(error: unknown): string {
     case 'EACCES':
     case 'EPERM':
       return 'the WAL directory is not writable';
+    case 'ENOENT':
+    case SEGMENT_DELETED:
+      return 'its folder or open segment was deleted while inlet ran, and cannot be made again';
+    case 'ENOTDIR':
+      return 'a file stands where its folder should be';
     default:
       return 'the disk refused the write';
+  }
+}
+
+/** What an operator should do about it, for the log line. */
+function remedy(error: unknown): string {
+  switch ((error as { code?: string } | undefined)?.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case SEGMENT_DELETED:
+      return 'make the WAL folder a writable folder again (do not delete it while inlet runs)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'give this user the WAL folder';
+    default:
+      return 'free space or fix the disk';
   }
 }
 
@@ -150,13 +178,25 @@ export function walWritableLogger(logger: Logger, wal: string): (error: unknown)
     if (why === loggedReason && Date.now() - loggedAt < OUTAGE_LOG_MS) return;
     logger.error(
       { wal, code: (error as { code?: string }).code, detail: (error as Error).message, outages },
-      `the write-ahead log cannot be written (${why}): events get 503 until it can; free space or fix the disk`,
+      `the write-ahead log cannot be written (${why}): events get 503 until it can; ${remedy(error)}`,
     );
     loggedAt = Date.now();
     loggedReason = why;
     outages = 0;
     open = true;
   };
+}
+
+/**
+ * onSegmentDeleted for a WAL: an error line, once per segment found deleted. Its acknowledged
+ * records were saved; those of sealed segments removed with it, not yet loaded, were not.
+ */
+export function walDeletedLogger(logger: Logger, wal: string): (deleted: DeletedSegment) => void {
+  return (deleted) =>
+    logger.error(
+      { wal, segment: deleted.segment, path: deleted.path, bytes: deleted.bytes },
+      `WAL segment ${deleted.path} was deleted while inlet wrote it (its folder removed by hand or by a clean-up job?): inlet wrote what it held, ${deleted.bytes} bytes, to it again, so no event it acknowledged there is lost; segments removed with it that the loader had not loaded yet are. Do not delete the WAL folder while inlet runs`,
+    );
 }
 
 /**
@@ -180,9 +220,12 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     sealedBytes += statSync(segmentPath(options.dir, id)).size;
   }
   let id = (existing.at(-1) ?? 0) + 1;
-  let fd = openSync(segmentPath(options.dir, id), 'a');
+  // Open for reading too: a segment whose file is deleted while open is read back through it.
+  let fd = openSync(segmentPath(options.dir, id), 'a+');
   syncDir(options.dir);
   let size = 0;
+  // Bytes of the current segment an fdatasync has covered (the rest are not acknowledged yet).
+  let syncedSize = 0;
   let firstWriteAt = 0;
   // Stage 1: accepted, not yet written. Stage 2: written, waiting for an fdatasync that starts after the write.
   let pending: Buffer[] = [];
@@ -206,6 +249,10 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   let writesAtFailure = 0;
   let closed = false;
   let idle: (() => void) | undefined;
+  // Segments whose files went away while open and could not be written again yet: descriptor and
+  // the bytes of them that were acknowledged, kept open until they can (see rescue).
+  const orphans = new Map<number, { fd: number; bytes: number }>();
+  let lastDeleted: DeletedSegment | undefined;
 
   // Free space on the WAL's disk when last asked, and the bytes accepted since.
   let freeBytes = Number.POSITIVE_INFINITY;
@@ -248,7 +295,8 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
    * sync. Nothing changes if the new segment cannot be made, so a retry takes the same name.
    */
   const rotate = (): number => {
-    const next = openSync(segmentPath(options.dir, id + 1), 'a');
+    ensureDir(options.dir);
+    const next = openSync(segmentPath(options.dir, id + 1), 'a+');
     try {
       syncDir(options.dir);
     } catch (error) {
@@ -260,10 +308,51 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     id += 1;
     sealedBytes += size;
     size = 0;
+    syncedSize = 0;
     firstWriteAt = 0;
     broken = undefined;
     tornTail = false;
     return old;
+  };
+
+  /** Closes a descriptor left behind, unless its file is gone and must still be written again. */
+  const release = (old: number) => {
+    for (const orphan of orphans.values()) if (orphan.fd === old) return;
+    closeSync(old);
+  };
+
+  /**
+   * Writes segments whose files went away while open to their names again, so the loader finds
+   * them: the current one when it is gone (data/wal/events removed by hand: every write and sync
+   * still succeeds, into a file no loader will see), and with retry those that could not be
+   * before. Returns the error of one that still cannot be.
+   */
+  const rescue = (retry: boolean): unknown => {
+    if (!orphans.has(id) && segmentGone(options.dir, id, fd)) orphans.set(id, { fd, bytes: size });
+    let failure: unknown;
+    for (const [segment, orphan] of orphans) {
+      if (!retry && segment !== id) continue;
+      const current = segment === id && orphan.fd === fd;
+      try {
+        const fresh = rewriteSegment(options.dir, segment, orphan.fd, orphan.bytes);
+        orphans.delete(segment);
+        closeSync(orphan.fd);
+        if (current) fd = fresh;
+        else closeSync(fresh);
+        lastDeleted = {
+          segment,
+          path: segmentPath(options.dir, segment),
+          bytes: orphan.bytes,
+          at: new Date().toISOString(),
+        };
+        options.onSegmentDeleted?.(lastDeleted);
+      } catch (error) {
+        failure = error;
+        // What was written to it from now on is refused: only what was acknowledged is kept.
+        if (current) orphan.bytes = Math.min(orphan.bytes, syncedSize);
+      }
+    }
+    return failure;
   };
 
   const settle = (waiters: Waiter[], error: unknown) => {
@@ -283,8 +372,21 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     const seals = sealWaiters;
     unsynced = [];
     sealWaiters = [];
+    const lost = rescue(false);
+    if (orphans.has(id)) {
+      // The current segment's file is gone and cannot be made again: what it holds since the last
+      // sync is refused, and writing goes on in a new segment once the folder can be made.
+      broken = lost;
+      fail(lost);
+      settle(batch, lost);
+      settle(seals, lost);
+      syncing = false;
+      if (pending.length > 0) schedule();
+      return sync();
+    }
     const target = fd;
     const covered = writes;
+    const coveredSize = size;
     let rotated = false;
     if ((seals.length > 0 && size > 0) || size >= options.segmentBytes) {
       try {
@@ -293,6 +395,8 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       } catch (error) {
         broken = error;
       }
+      // The folder takes files: segments that could not be written to it before can be now.
+      if (rotated && orphans.size > 0) rescue(true);
     }
     const started = performance.now();
     fdatasync(target, (error) => {
@@ -307,7 +411,10 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
           settle(unsynced, error);
           unsynced = [];
         }
-      } else if (covered > writesAtFailure) works();
+      } else {
+        if (!rotated && target === fd) syncedSize = coveredSize;
+        if (covered > writesAtFailure) works();
+      }
       settle(batch, error);
       settle(seals, error);
       syncing = false;
@@ -335,8 +442,10 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         // refusing request after request must not leave a file for each.
         const left = id;
         const empty = size === 0 && !tornTail;
-        closeSync(rotate());
-        if (empty) rmSync(segmentPath(options.dir, left), { force: true });
+        release(rotate());
+        if (empty && !orphans.has(left)) rmSync(segmentPath(options.dir, left), { force: true });
+        // The folder takes files again: segments that could not be written to it before can be.
+        if (orphans.size > 0) rescue(true);
       }
       while (written < data.length) written += writeSync(fd, data, written);
     } catch (error) {
@@ -425,6 +534,9 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     bytes() {
       return sealedBytes + size;
     },
+    deletedSegment() {
+      return lastDeleted;
+    },
     full() {
       return refusedFull > 0 && sealedBytes + size + pendingBytes + refusedFull > options.maxBytes;
     },
@@ -447,12 +559,23 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       return failing === undefined && !closed;
     },
     probe() {
-      if (closed || failing === undefined || Date.now() - lastProbe < 1000) return this.writable();
+      if (closed) return false;
+      // With no traffic, a deleted folder is noticed here (for /healthz) rather than at the next request.
+      if (!syncing && failing === undefined) {
+        const lost = rescue(false);
+        if (orphans.has(id)) {
+          broken = lost;
+          fail(lost);
+        }
+      }
+      if (failing === undefined || Date.now() - lastProbe < 1000) return this.writable();
       lastProbe = Date.now();
+      if (orphans.size > 0) rescue(true);
       // Room for a request or two of the largest kind, asked of the disk now.
       if (!roomFor(PROBE_ROOM, true)) return false;
       const path = join(options.dir, '.probe');
       try {
+        ensureDir(options.dir);
         const probeFd = openSync(path, 'w');
         try {
           writeSync(probeFd, Buffer.alloc(4096));
@@ -471,6 +594,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       closed = true;
       if (writeScheduled || syncing || unsynced.length > 0)
         await new Promise<void>((resolve) => (idle = resolve));
+      for (const orphan of orphans.values()) if (orphan.fd !== fd) closeSync(orphan.fd);
       closeSync(fd);
     },
   };

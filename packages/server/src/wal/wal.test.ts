@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { capturingLogger, tempDir } from '../../test/helpers.ts';
@@ -322,5 +322,123 @@ describe('verifySegmentFile', () => {
     for (const chunk of [7, 64, 1 << 20])
       expect(await verifySegmentFile(path, { chunkBytes: chunk })).toEqual({ lines: 3, bad: whole });
     cleanup();
+  });
+});
+
+describe('WAL writer when its folder or open segment is deleted while it runs', () => {
+  const idsIn = (dir: string) =>
+    listSegments(dir).flatMap((segment) =>
+      [...scanLines(readFileSync(segmentPath(dir, segment)))].map((l) =>
+        l.check.ok ? (JSON.parse(l.check.body.toString()) as { event_id: string }).event_id : 'bad',
+      ),
+    );
+
+  it('writes the open segment again when the folder is removed (rm -rf), keeping what it held and what comes after', async () => {
+    const { dir: root, cleanup } = tempDir();
+    const dir = join(root, 'wal');
+    const deleted: unknown[] = [];
+    const wal = createWalWriter({
+      dir,
+      segmentBytes: 1 << 20,
+      maxBytes: 1 << 30,
+      onSegmentDeleted: (info) => deleted.push(info),
+    });
+    await wal.append(line(1));
+    await wal.append(line(2));
+    rmSync(dir, { recursive: true, force: true });
+    // Acknowledged only once they are in a file the loader can find.
+    await wal.append(line(3));
+    await wal.append(line(4));
+    expect(idsIn(dir)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    expect(deleted).toEqual([
+      expect.objectContaining({ segment: expect.any(Number), bytes: 3 * line(1).length }),
+    ]);
+    expect(wal.writable()).toBe(true);
+    await wal.seal();
+    expect(wal.sealedSegments()).toHaveLength(1);
+    await wal.close();
+    cleanup();
+  });
+
+  it('writes the open segment again when it alone is unlinked', async () => {
+    const { dir, cleanup } = tempDir();
+    const deleted: unknown[] = [];
+    const wal = createWalWriter({
+      dir,
+      segmentBytes: 1 << 20,
+      maxBytes: 1 << 30,
+      onSegmentDeleted: (info) => deleted.push(info),
+    });
+    await wal.append(line(1));
+    const [open] = listSegments(dir);
+    unlinkSync(segmentPath(dir, open as number));
+    await Promise.all([wal.append(line(2)), wal.append(line(3))]);
+    expect(idsIn(dir)).toEqual(['e1', 'e2', 'e3']);
+    expect(deleted).toHaveLength(1);
+    await wal.close();
+    cleanup();
+  });
+
+  it('notices a deleted folder with no traffic when probed, for /healthz', async () => {
+    const { dir: root, cleanup } = tempDir();
+    const dir = join(root, 'wal');
+    const deleted: unknown[] = [];
+    const wal = createWalWriter({
+      dir,
+      segmentBytes: 1 << 20,
+      maxBytes: 1 << 30,
+      onSegmentDeleted: (info) => deleted.push(info),
+    });
+    await wal.append(line(1));
+    rmSync(dir, { recursive: true, force: true });
+    expect(wal.probe()).toBe(true);
+    expect(deleted).toHaveLength(1);
+    expect(wal.deletedSegment()).toMatchObject({ at: expect.any(String), bytes: line(1).length });
+    expect(idsIn(dir)).toEqual(['e1']);
+    await wal.close();
+    cleanup();
+  });
+
+  it('refuses, naming the deletion, when the folder cannot be made again; nothing is acknowledged', async () => {
+    const { dir: root, cleanup } = tempDir();
+    const dir = join(root, 'wal');
+    const changes: string[] = [];
+    const wal = createWalWriter({
+      dir,
+      segmentBytes: 1 << 20,
+      maxBytes: 1 << 30,
+      onWritableChange: (error) => changes.push(error === undefined ? 'works' : (error as Error).message),
+    });
+    await wal.append(line(1));
+    rmSync(dir, { recursive: true, force: true });
+    // A file where the folder was: nothing can be written there.
+    writeFileSync(dir, 'not a folder');
+    const refused = wal.append(line(2));
+    await expect(refused).rejects.toMatchObject({
+      code: 'WAL_UNAVAILABLE',
+      message: expect.stringContaining('deleted'),
+    });
+    await expect(refused).rejects.toMatchObject({ message: expect.not.stringContaining('disk') });
+    expect(wal.writable()).toBe(false);
+    await expect(wal.append(line(3))).rejects.toMatchObject({ code: 'WAL_UNAVAILABLE' });
+    expect(changes).toHaveLength(1);
+    // Put right: the folder can be made again, and writing resumes.
+    rmSync(dir);
+    await wal.append(line(4));
+    expect(wal.writable()).toBe(true);
+    // Both what it had acknowledged before the folder went, and what came after.
+    expect(idsIn(dir)).toEqual(['e1', 'e4']);
+    await wal.close();
+    cleanup();
+  });
+
+  it('says the WAL folder is gone, not that the disk refused, for ENOENT', () => {
+    const { logger, lines } = capturingLogger();
+    walWritableLogger(
+      logger,
+      'events',
+    )(Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: 'ENOENT' }));
+    expect(lines[0]?.msg).toContain('deleted');
+    expect(lines[0]?.msg).not.toContain('disk');
   });
 });

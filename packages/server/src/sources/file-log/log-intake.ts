@@ -5,7 +5,14 @@ import type { InletConfig } from '../../config/index.ts';
 import { createPeriodicLoad, type DataLayout, syncPath } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
-import { createWalWriter, encodeRecord, scanLines, segmentPath, walWritableLogger } from '../../wal/index.ts';
+import {
+  createWalWriter,
+  encodeRecord,
+  scanLines,
+  segmentPath,
+  walDeletedLogger,
+  walWritableLogger,
+} from '../../wal/index.ts';
 import { createHttpRecordMapper, type IntakeItem } from './http-log-records.ts';
 import { createLogLakeWriter, type LogLakeWriter } from './log-lake-writer.ts';
 import { logMetrics } from './log-metrics.ts';
@@ -55,6 +62,7 @@ export function createLogIntake(options: {
     maxBytes: config.wal.max_bytes,
     minFreeBytes: config.wal.min_free_bytes,
     onWritableChange: walWritableLogger(logger, 'logs'),
+    onSegmentDeleted: walDeletedLogger(logger, 'logs'),
   });
   const siteOfKey = createSiteKeys(
     config.sites,
