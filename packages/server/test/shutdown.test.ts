@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/cli/exit-codes.ts';
 import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir } from './helpers.ts';
-import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
+import { BIN, exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -63,4 +66,77 @@ describe('shutdown', () => {
       await exited(child);
     }
   }, 30_000);
+
+  it.each([
+    ['an uncaught exception', 'exception'],
+    ['an unhandled rejection', 'rejection'],
+  ])(
+    'on %s, logs it as one line with its stack, stops as on SIGTERM and exits 5, keeping what it acknowledged',
+    async (_, fault) => {
+      const { config, url } = await inletConfigFile(
+        join(temp.dir, fault),
+        'loader: { interval_ms: 3600000 }\n',
+      );
+      // The fault comes from a file preloaded for this test (test/fixtures/fault-on-signal.cjs), as a
+      // bug in any part of inlet would throw it: Node printed its stack and exited 1 at once.
+      const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
+        env: {
+          ...process.env,
+          INLET_API_TOKEN: API_TOKEN,
+          INLET_LOG_LEVEL: 'info',
+          INLET_TEST_FAULT: fault,
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(import.meta.dirname, 'fixtures', 'fault-on-signal.cjs')}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        err += chunk;
+      });
+      const exit = exited(child);
+      while (!out.includes('inlet is listening')) {
+        if (child.exitCode !== null) throw new Error(`inlet exited at start:\n${err}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const ids = ['f-1', 'f-2', 'f-3'].map((id) => `${fault}-${id}`);
+      const response = await fetch(`${url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify({ batch: ids.map((id) => segmentMessage(id)) }),
+      });
+      expect(response.status).toBe(200);
+      child.kill('SIGUSR2');
+      await exit;
+      expect(child.exitCode).toBe(ExitCode.INTERNAL);
+      // No raw stack on stderr: the log has it, in one record.
+      expect(err).not.toMatch(/^\s+at /m);
+      const records = out
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { stack?: string } });
+      const faults = records.filter((record) => record.err?.stack?.includes('test fault'));
+      expect(faults).toHaveLength(1);
+      expect(faults[0]?.level).toBeGreaterThanOrEqual(50);
+      expect(faults[0]?.err?.stack).toMatch(/\n\s+at /);
+      expect(faults[0]?.msg).toContain('did not foresee');
+
+      const again = await startInletProcess(config, url, API_TOKEN);
+      try {
+        await fetch(`${url}/healthz`);
+        const rows = await queryApi(
+          url,
+          `SELECT event_id FROM events WHERE event_id LIKE '${fault}-%' ORDER BY 1`,
+        );
+        expect(rows.map((row) => row.event_id)).toEqual(ids);
+      } finally {
+        again.kill('SIGTERM');
+        await exited(again);
+      }
+    },
+    30_000,
+  );
 });

@@ -8,7 +8,7 @@ import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress, type Output } from './output.ts';
-import { portOption, untilSignal } from './start.ts';
+import { portOption, stopAfterFault, untilStopped } from './start.ts';
 
 export const demoHelp = `inlet demo [--days 30] [--force] [--exit] [--port N]
   Starts inlet with a "demo" site (write key ${DEMO_SITE.write_key}) and sends it a realistic
@@ -54,6 +54,7 @@ export async function demoCommand(
     sites: baseConfig.sites.some((s) => s.id === site.id) ? baseConfig.sites : [...baseConfig.sites, site],
   };
   const inlet = await startInlet({ config, logger });
+  let closed = false;
   try {
     const existing = await inlet.engine.query(`SELECT count(*) FROM events WHERE site = '${site.id}'`);
     const unfinished = unfinishedDemoSend(inlet.state, site.id);
@@ -121,9 +122,13 @@ export async function demoCommand(
     );
     if (values.exit) return ExitCode.OK;
     output.err('Press Ctrl-C to stop.\n');
-    await untilSignal();
+    const reason = await untilStopped();
+    if ('fault' in reason) {
+      closed = true;
+      return await stopAfterFault(reason, inlet, logger);
+    }
     return ExitCode.OK;
   } finally {
-    await inlet.close();
+    if (!closed) await inlet.close();
   }
 }

@@ -26,21 +26,80 @@ export function portOption(
   return undefined;
 }
 
-/** Resolves when the process has been asked to stop (SIGINT or SIGTERM). */
-export function untilSignal(): Promise<string> {
+/** Why the process stops: a signal, or an error no code caught (after start-up). */
+export type StopReason =
+  | { signal: string }
+  | { fault: 'uncaughtException' | 'unhandledRejection'; error: unknown };
+
+/**
+ * Resolves when the process has been asked to stop (SIGINT or SIGTERM), or when an error escaped
+ * every handler: an exception nobody caught or a rejected promise nobody awaited. Node printed
+ * those with their stack and ended the process at once with 1; here they end it as a signal does.
+ */
+export function untilStopped(): Promise<StopReason> {
   // Signal listeners keep no process alive, so a role with nothing to wait on (a scheduler without
   // workflows) would end here at once, with 0, as if it had been stopped. This timer keeps it up.
   const keepAlive = setInterval(() => {}, 2 ** 30);
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
+    const stop = (reason: StopReason) => {
       clearInterval(keepAlive);
       process.removeListener('SIGINT', onInt).removeListener('SIGTERM', onTerm);
-      resolve(signal);
+      resolve(reason);
     };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop({ signal: 'SIGINT' });
+    const onTerm = () => stop({ signal: 'SIGTERM' });
+    const onException = (error: unknown) => stop({ fault: 'uncaughtException', error });
+    const onRejection = (error: unknown) => stop({ fault: 'unhandledRejection', error });
     process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+    // Kept after the first: a second fault while stopping is logged (see startCommand), never printed raw.
+    process.on('uncaughtException', onException).on('unhandledRejection', onRejection);
   });
+}
+
+/** How long stopping after a fault may take before the process ends without waiting further. */
+const FAULT_STOP_MS = 30_000;
+
+/**
+ * Stops after a fault: logs it as one error line with its stack, closes what runs as SIGTERM
+ * does (acknowledged events are in the WAL already), and makes sure the process ends, with
+ * INTERNAL, even if what failed left something that keeps it up or makes closing hang.
+ */
+export async function stopAfterFault(
+  reason: Extract<StopReason, { fault: string }>,
+  inlet: { close(): Promise<void> },
+  logger: Logger,
+): Promise<ExitCode> {
+  const what =
+    reason.fault === 'uncaughtException'
+      ? 'an exception nobody caught'
+      : 'a promise rejection nobody handled';
+  logger.fatal(
+    { err: reason.error, fault: reason.fault },
+    `inlet hit an error it did not foresee (${what}); stopping as on SIGTERM: acknowledged events are in the WAL and load on the next start. Please report it with this line`,
+  );
+  let later = 0;
+  const onLater = (error: unknown) => {
+    later += 1;
+    if (later <= 10) logger.error({ err: error }, 'another error inlet did not foresee, while stopping');
+  };
+  process.removeAllListeners('uncaughtException').removeAllListeners('unhandledRejection');
+  process.on('uncaughtException', onLater).on('unhandledRejection', onLater);
+  const deadline = setTimeout(() => {
+    logger.fatal(
+      { after_ms: FAULT_STOP_MS },
+      'stopping after the error takes too long; ending the process now',
+    );
+    process.exit(ExitCode.INTERNAL);
+  }, FAULT_STOP_MS);
+  try {
+    await inlet.close();
+  } catch (error) {
+    logger.error({ err: error }, 'stopping after the error failed part-way');
+  }
+  // What failed may have left a handle that keeps the process up: it ends all the same.
+  deadline.refresh();
+  deadline.unref();
+  return ExitCode.INTERNAL;
 }
 
 /** libuv's own pool size, when UV_THREADPOOL_SIZE does not set one. */
@@ -102,8 +161,12 @@ export async function startCommand(
     logger,
     roles: started,
   });
-  const signal = await untilSignal();
-  logger.info({ signal }, 'stopping; acknowledged events are in the WAL and load on the next start');
+  const reason = await untilStopped();
+  if ('fault' in reason) return stopAfterFault(reason, inlet, logger);
+  logger.info(
+    { signal: reason.signal },
+    'stopping; acknowledged events are in the WAL and load on the next start',
+  );
   await inlet.close();
   return ExitCode.OK;
 }
