@@ -368,7 +368,9 @@ export async function startRoles(options: {
         const timer = setInterval(
           () => {
             writer.refresh();
-            if (writer.currentAgeMs() >= config.wal.seal_after_ms) void writer.seal();
+            // A refused seal (the disk, or the WAL folder deleted) is logged by the writer, and
+            // tried again at the next tick: it must not end the collector.
+            if (writer.currentAgeMs() >= config.wal.seal_after_ms) writer.seal().catch(() => {});
           },
           Math.min(1000, config.wal.seal_after_ms),
         );

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -52,6 +53,51 @@ describe('roles', () => {
       await loader.close();
       temp.cleanup();
     }
+  });
+
+  it('a collector on its own keeps running when the segment it seals by age cannot be written, and takes events again once it can', async () => {
+    const temp = tempDir();
+    const { config, url } = await inletConfigFile(temp.dir, 'wal: { seal_after_ms: 200 }\n');
+    const child = spawn(process.execPath, [BIN, 'start', '--role', 'collector', '--config', config], {
+      env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    const until = async (text: string) => {
+      while (!out.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`inlet exited with ${child.exitCode}:\n${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const send = (id: string) =>
+      fetch(`${url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify({ batch: [segmentMessage(id)] }),
+      });
+    try {
+      await until('inlet is listening');
+      expect((await send('seal-1')).status).toBe(200);
+      // The WAL folder deleted, and a file where it was: the open segment cannot be written again,
+      // so the seal by age is refused. That refusal was a promise nobody handled, which ended the
+      // process (with Node's stack, exit 1) instead of answering 503 until the folder is back.
+      const walDir = join(temp.dir, 'data', 'wal', 'events');
+      rmSync(walDir, { recursive: true, force: true });
+      writeFileSync(walDir, 'not a folder');
+      await until('the write-ahead log cannot be written');
+      expect((await fetch(`${url}/healthz`)).status).toBe(503);
+      rmSync(walDir);
+      expect((await send('seal-2')).status).toBe(200);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+      temp.cleanup();
+    }
+    expect(child.exitCode).toBe(0);
   });
 
   it('a collector deletes visitor-hash salts older than 48 hours as it starts, before any event', async () => {

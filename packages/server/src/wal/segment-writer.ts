@@ -587,7 +587,11 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       } catch {
         // Still refused: stays unwritable.
       }
-      rmSync(path, { force: true });
+      try {
+        rmSync(path, { force: true });
+      } catch {
+        // The folder is gone or a file stands in its place (ENOTDIR): no probe file to remove.
+      }
       return this.writable();
     },
     async close() {

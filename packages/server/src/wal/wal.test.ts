@@ -420,6 +420,8 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
     });
     await expect(refused).rejects.toMatchObject({ message: expect.not.stringContaining('disk') });
     expect(wal.writable()).toBe(false);
+    // /healthz's probe says so too, and does not throw on the file in the folder's place.
+    expect(wal.probe()).toBe(false);
     await expect(wal.append(line(3))).rejects.toMatchObject({ code: 'WAL_UNAVAILABLE' });
     expect(changes).toHaveLength(1);
     // Put right: the folder can be made again, and writing resumes.
