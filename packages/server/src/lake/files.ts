@@ -77,7 +77,8 @@ function mergedInputs(dir: string, names: readonly string[]): Set<string> {
 
 /**
  * Visible Parquet files of one Hive partition directory: temporaries (their names start with a dot)
- * and the inputs of a finished merge are skipped, so no reader counts a merged row twice.
+ * and the inputs of a finished merge are skipped, so no reader counts a merged row twice, and so is
+ * anything that is not a file.
  */
 export function partitionFiles(dir: string): PartitionFile[] {
   if (!existsSync(dir)) return [];
@@ -88,7 +89,10 @@ export function partitionFiles(dir: string): PartitionFile[] {
     if (name.startsWith('.') || !name.endsWith('.parquet') || merged.has(name)) continue;
     const path = join(dir, name);
     try {
-      out.push({ name, path, bytes: statSync(path).size });
+      const stats = statSync(path);
+      // A folder under a file's name (made by hand where a file was) is no file to read: DuckDB
+      // finds no file at its path, and every query of the table failed with it, for good.
+      if (stats.isFile()) out.push({ name, path, bytes: stats.size });
     } catch {
       // Compacted away between the listing and the stat.
     }

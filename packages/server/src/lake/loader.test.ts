@@ -570,6 +570,31 @@ describe('a damaged Parquet file in the lake', () => {
   });
 });
 
+describe('a directory where a Parquet file of the lake was', () => {
+  it('is left out of queries, loads and merges, which read the rest', async () => {
+    const { layout, wal, loader, ids } = await setup({ loader: { compact_min_files: 3 } });
+    for (const id of ['a', 'b']) {
+      await wal.append(record(id));
+      await loader.runOnce({ sealNow: true });
+    }
+    const dir = join(layout.events, 'dt=2026-11-20');
+    const [first] = partitionFiles(dir);
+    // A file moved away by hand and a folder made under its name: every query of events failed
+    // with QUERY_BUSY ("files of the lake went away … retry in a moment"), for good.
+    rmSync(first?.path as string);
+    mkdirSync(first?.path as string);
+    expect(await ids()).toEqual(['b']);
+    for (const id of ['c', 'd']) {
+      await wal.append(record(id));
+      await loader.runOnce({ sealNow: true });
+    }
+    expect(await ids()).toEqual(['b', 'c', 'd']);
+    // Merged without it: the three files became one, and the folder stays as it was.
+    expect(partitionFiles(dir).map((f) => f.name.slice(0, 2))).toEqual(['c-']);
+    expect(existsSync(first?.path as string)).toBe(true);
+  });
+});
+
 describe('a Parquet file damaged inside', () => {
   it('fails queries of its table with LAKE_UNREADABLE and stays where it is, as DuckDB names no file', async () => {
     const { layout, wal, loader, ids } = await setup();
