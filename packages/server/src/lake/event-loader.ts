@@ -52,10 +52,15 @@ async function segmentStatsFromSql(connection: DuckDBConnection, source: string)
   return { rows, distinctIds, firstReceived, dts: dts.split(',') };
 }
 
-/** Source SQL that reads framed WAL files (one path, or a list) as event rows. */
+/**
+ * Source SQL that reads framed WAL files (one path, or a list) as event rows. ignoreErrors is for
+ * segments read before the loader checked them (the events view): a line it cannot parse is
+ * skipped, and so is one of JSON that is no record (garbage appended by hand), which read_json
+ * turned into a row of NULLs.
+ */
 export function walReadSql(path: string | string[], ignoreErrors = false): string {
   const paths = Array.isArray(path) ? `[${path.map(sqlString).join(', ')}]` : sqlString(path);
-  return `SELECT e.* FROM read_json(${paths}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'${ignoreErrors ? ', ignore_errors=true' : ''})`;
+  return `SELECT e.* FROM read_json(${paths}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'${ignoreErrors ? ', ignore_errors=true) WHERE e IS NOT NULL' : ')'}`;
 }
 
 /** A sealed segment whose checksums were verified: what to read, and what is known of it already. */

@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -327,6 +328,19 @@ describe('loader', () => {
     const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, file as string), 'utf8'));
     expect(reject).toMatchObject({ reason: 'checksum mismatch', raw: expect.stringContaining('"n":"X"') });
     expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 1');
+  });
+
+  it('shows no row for a line of JSON that is no WAL record (garbage appended to a segment) before loading, nor after', async () => {
+    const { layout, wal, loader, ids, engine } = await setup();
+    await wal.append(record('a'));
+    await wal.seal();
+    const [segment] = listSegments(layout.walEvents);
+    appendFileSync(segmentPath(layout.walEvents, segment as number), '{"x":1}\n[2]\n');
+    // Each was a row of NULLs in events until the loader skipped it.
+    expect(await ids()).toEqual(['a']);
+    expect((await engine.query('SELECT count(*)::INTEGER FROM events')).rows).toEqual([[1]]);
+    await loader.runOnce();
+    expect(await ids()).toEqual(['a']);
   });
 
   it('loads events whose texts, property keys and values hold lone surrogates, as U+FFFD', async () => {
