@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
@@ -748,6 +748,35 @@ describe('a compaction that fails', () => {
     await loader.runOnce({ sealNow: true });
     expect(partitionFiles(dir).map((f) => f.name)).toEqual([expect.stringMatching(/^c-/)]);
     expect(await ids()).toEqual(['a', 'b', 'x']);
+  });
+
+  it('is tried again after its wait by the time that passed, when the clock jumped back meanwhile', async () => {
+    const { layout, wal, loader } = await setup({ loader: { compact_min_files: 2 } }, 1 << 20, {
+      compactRetryMs: 200,
+    });
+    const dir = join(layout.events, 'dt=2026-11-20');
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const [first] = partitionFiles(dir).map((f) => f.name);
+    const blocker = join(
+      dir,
+      `.c-${String(Number(/\d+/.exec(first as string)?.[0]) + 1).padStart(16, '0')}.parquet.tmp`,
+    );
+    mkdirSync(blocker);
+    await wal.append(record('b'));
+    await loader.runOnce({ sealNow: true });
+    expect(partitionFiles(dir)).toHaveLength(2);
+    rmSync(blocker, { recursive: true });
+    // NTP steps the clock back an hour: the retry waited for the wall clock to reach it again.
+    const wall = Date.now;
+    const back = vi.spyOn(Date, 'now').mockImplementation(() => wall() - 3_600_000);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await loader.runOnce();
+      expect(partitionFiles(dir).map((f) => f.name)).toEqual([expect.stringMatching(/^c-/)]);
+    } finally {
+      back.mockRestore();
+    }
   });
 
   it('a failed load pass still deletes partitions past their retention', async () => {

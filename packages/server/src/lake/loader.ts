@@ -33,6 +33,12 @@ export interface Loader {
   stop(): Promise<void>;
 }
 
+/**
+ * Milliseconds on a clock that never jumps, for waits between passes: by the wall clock, a step back
+ * by NTP held a compaction retry and the hourly retention back for as long as the step.
+ */
+const monotonicMs = () => performance.now();
+
 /** How often the loader deletes partitions past their retention. */
 const RETENTION_EVERY_MS = 3_600_000;
 
@@ -212,8 +218,8 @@ export async function createLoader(options: {
   // it deletes: at the first pass, then once an hour.
   let expiredAt = Number.NEGATIVE_INFINITY;
   const expire = async () => {
-    if (Date.now() - expiredAt < RETENTION_EVERY_MS) return;
-    expiredAt = Date.now();
+    if (monotonicMs() - expiredAt < RETENTION_EVERY_MS) return;
+    expiredAt = monotonicMs();
     const { retention } = config;
     try {
       const { removed } = await applyRetention(layout, {
@@ -239,7 +245,7 @@ export async function createLoader(options: {
   const compactAfter = new Map<string, number>();
   const compactRetryMs = options.compactRetryMs ?? COMPACT_RETRY_MS;
   const compact = async (dt: string) => {
-    if ((compactAfter.get(dt) ?? 0) > Date.now()) return;
+    if ((compactAfter.get(dt) ?? Number.NEGATIVE_INFINITY) > monotonicMs()) return;
     try {
       // A merge that took the most files it may has left more behind: on with them now.
       for (let full = true; full; ) {
@@ -251,7 +257,7 @@ export async function createLoader(options: {
       }
       compactAfter.delete(dt);
     } catch (error) {
-      compactAfter.set(dt, Date.now() + compactRetryMs);
+      compactAfter.set(dt, monotonicMs() + compactRetryMs);
       logger.error(
         { err: error, dt, retry_in_ms: compactRetryMs },
         'compacting a partition failed; its files stay as they are, loading goes on and the merge is tried again later',
@@ -316,7 +322,7 @@ export async function createLoader(options: {
     }
     const compactStarted = performance.now();
     busy.inc({ phase: 'load' }, (compactStarted - loadStarted) / 1000);
-    for (const [dt, at] of compactAfter) if (at <= Date.now()) touched.add(dt);
+    for (const [dt, at] of compactAfter) if (at <= monotonicMs()) touched.add(dt);
     for (const dt of touched) await compact(dt);
     const compacted = touched.size > 0;
     touched.clear();

@@ -48,10 +48,11 @@ export function createPeriodicLoad<T>(options: {
     } catch (error) {
       failures += 1;
       const message = (error as Error)?.message ?? String(error);
-      if (message !== lastMessage || Date.now() - lastLoggedAt >= REPEAT_LOG_MS) {
+      if (message !== lastMessage || performance.now() - lastLoggedAt >= REPEAT_LOG_MS) {
         options.logger.error({ err: error, failedPasses: failures }, options.failure);
         lastMessage = message;
-        lastLoggedAt = Date.now();
+        // Monotonic: a step back of the wall clock silenced a failure that kept on for the step.
+        lastLoggedAt = performance.now();
       }
     }
     const wait =

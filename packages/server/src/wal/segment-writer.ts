@@ -154,6 +154,13 @@ const unavailable = (cause: unknown) =>
     },
   );
 
+/**
+ * Milliseconds on a clock that never jumps: ages and intervals measured by the wall clock (Date.now)
+ * went negative when NTP stepped it back, and a segment was not sealed by age, nor a refusing disk
+ * probed again, for as long as the step.
+ */
+const monotonicMs = () => performance.now();
+
 /** How often an outage that keeps coming back (a disk hovering at its limit) is logged again. */
 const OUTAGE_LOG_MS = 60_000;
 
@@ -175,12 +182,12 @@ export function walWritableLogger(logger: Logger, wal: string): (error: unknown)
     }
     outages += 1;
     const why = reason(error);
-    if (why === loggedReason && Date.now() - loggedAt < OUTAGE_LOG_MS) return;
+    if (why === loggedReason && monotonicMs() - loggedAt < OUTAGE_LOG_MS) return;
     logger.error(
       { wal, code: (error as { code?: string }).code, detail: (error as Error).message, outages },
       `the write-ahead log cannot be written (${why}): events get 503 until it can; ${remedy(error)}`,
     );
-    loggedAt = Date.now();
+    loggedAt = monotonicMs();
     loggedReason = why;
     outages = 0;
     open = true;
@@ -240,7 +247,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   let broken: unknown;
   // Set from a failed write or sync until one succeeds, for writable() and /healthz.
   let failing: unknown;
-  let lastProbe = 0;
+  let lastProbe = Number.NEGATIVE_INFINITY;
   // The current segment holds bytes of a refused write that could not be cut back.
   let tornTail = false;
   // Successful writes so far, and their count at the last failure: a sync clears `failing` only if
@@ -256,7 +263,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
 
   // Free space on the WAL's disk when last asked, and the bytes accepted since.
   let freeBytes = Number.POSITIVE_INFINITY;
-  let freeCheckedAt = 0;
+  let freeCheckedAt = Number.NEGATIVE_INFINITY;
   let acceptedSinceCheck = 0;
   /**
    * Whether bytes more would leave at least minFreeBytes free; asks the disk every second, when
@@ -265,7 +272,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   const roomFor = (bytes: number, fresh = false): boolean => {
     const min = options.minFreeBytes ?? 0;
     if (min <= 0 && !fresh) return true;
-    const now = Date.now();
+    const now = monotonicMs();
     if (fresh || now - freeCheckedAt >= 1000 || freeBytes - acceptedSinceCheck - bytes < min) {
       try {
         freeBytes = (options.freeBytes ?? diskFree)(options.dir);
@@ -464,7 +471,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       sync();
       return;
     }
-    if (size === 0) firstWriteAt = Date.now();
+    if (size === 0) firstWriteAt = monotonicMs();
     size += data.length;
     writes += 1;
     unsynced.push(...waiters);
@@ -553,7 +560,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       sealedBytes = total;
     },
     currentAgeMs() {
-      return firstWriteAt === 0 ? 0 : Date.now() - firstWriteAt;
+      return firstWriteAt === 0 ? 0 : monotonicMs() - firstWriteAt;
     },
     writable() {
       return failing === undefined && !closed;
@@ -568,8 +575,8 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
           fail(lost);
         }
       }
-      if (failing === undefined || Date.now() - lastProbe < 1000) return this.writable();
-      lastProbe = Date.now();
+      if (failing === undefined || monotonicMs() - lastProbe < 1000) return this.writable();
+      lastProbe = monotonicMs();
       if (orphans.size > 0) rescue(true);
       // Room for a request or two of the largest kind, asked of the disk now.
       if (!roomFor(PROBE_ROOM, true)) return false;

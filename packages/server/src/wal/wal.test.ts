@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { capturingLogger, tempDir } from '../../test/helpers.ts';
 import {
   checkLine,
@@ -442,5 +442,39 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
     )(Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: 'ENOENT' }));
     expect(lines[0]?.msg).toContain('deleted');
     expect(lines[0]?.msg).not.toContain('disk');
+  });
+});
+
+describe('WAL writer when the clock jumps back', () => {
+  it("keeps counting a segment's age and probing once a second, by the time that passed", async () => {
+    const { dir, cleanup } = tempDir();
+    const MB = 1024 * 1024;
+    let free = 0;
+    const wal = createWalWriter({
+      dir,
+      segmentBytes: 1 << 20,
+      maxBytes: 1 << 30,
+      minFreeBytes: 64 * MB,
+      freeBytes: () => free,
+    });
+    free = 64 * MB + 200;
+    await wal.append(line(1));
+    free = 10 * MB;
+    await expect(wal.append(`${'x'.repeat(300)}\n`)).rejects.toMatchObject({ code: 'WAL_UNAVAILABLE' });
+    expect(wal.probe()).toBe(false);
+    // NTP steps the clock back an hour: the segment's age was negative for that hour, so it was
+    // not sealed by age, and the probe waited an hour for its next second.
+    const wall = Date.now;
+    const back = vi.spyOn(Date, 'now').mockImplementation(() => wall() - 3_600_000);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(wal.currentAgeMs()).toBeGreaterThan(0);
+      free = 200 * MB;
+      expect(wal.probe()).toBe(true);
+    } finally {
+      back.mockRestore();
+    }
+    await wal.close();
+    cleanup();
   });
 });
