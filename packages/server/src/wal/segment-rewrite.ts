@@ -6,14 +6,16 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
+  renameSync,
   rmSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { segmentName, segmentPath } from './segment-files.ts';
+import { listSegments, segmentName, segmentPath } from './segment-files.ts';
 
 /** The code of the refusal made when a segment's file or the WAL folder went away and cannot be made again. */
 export const SEGMENT_DELETED = 'INLET_SEGMENT_DELETED';
@@ -102,6 +104,31 @@ export function rewriteSegment(dir: string, segment: number, fd: number, bytes: 
       error,
     );
   }
+}
+
+const REWRITE = /^\.(\d{16})\.log\.rewrite$/;
+
+/**
+ * Finishes what a crash interrupted in rewriteSegment, before the WAL opens: a copy not yet under
+ * its segment's name is all that is left of that segment, and takes the name (recovery then cuts a
+ * torn tail); a copy already linked under it is the same file twice, and its extra name goes.
+ */
+export function recoverRewrites(dir: string): void {
+  let changed = false;
+  for (const name of readdirSync(dir)) {
+    const match = REWRITE.exec(name);
+    if (!match) continue;
+    const copy = join(dir, name);
+    const segment = Number(match[1]);
+    const named = statSync(segmentPath(dir, segment), { throwIfNoEntry: false, bigint: true });
+    const own = statSync(copy, { bigint: true });
+    if (named === undefined) renameSync(copy, segmentPath(dir, segment));
+    else if (named.ino === own.ino && named.dev === own.dev) unlinkSync(copy);
+    // Another file took the name meanwhile: the copy goes after every segment, so neither is lost.
+    else renameSync(copy, segmentPath(dir, (listSegments(dir).at(-1) ?? segment) + 1));
+    changed = true;
+  }
+  if (changed) syncDir(dir);
 }
 
 function deletedError(message: string, cause: unknown): Error {

@@ -16,7 +16,14 @@ import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { recoverSegment } from './recovery.ts';
 import { listSegments, segmentPath } from './segment-files.ts';
-import { ensureDir, rewriteSegment, SEGMENT_DELETED, segmentGone, syncDir } from './segment-rewrite.ts';
+import {
+  ensureDir,
+  recoverRewrites,
+  rewriteSegment,
+  SEGMENT_DELETED,
+  segmentGone,
+  syncDir,
+} from './segment-rewrite.ts';
 
 export interface WalWriterOptions {
   dir: string;
@@ -217,6 +224,7 @@ export function walDeletedLogger(logger: Logger, wal: string): (deleted: Deleted
  */
 export function createWalWriter(options: WalWriterOptions): WalWriter {
   mkdirSync(options.dir, { recursive: true });
+  recoverRewrites(options.dir);
   const existing = listSegments(options.dir);
   let sealedBytes = 0;
   /** Size of the last append refused as WAL_FULL, 0 once one was taken (full()). */

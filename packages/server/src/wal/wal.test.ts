@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  linkSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { capturingLogger, tempDir } from '../../test/helpers.ts';
@@ -431,6 +440,22 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
     // Both what it had acknowledged before the folder went, and what came after.
     expect(idsIn(dir)).toEqual(['e1', 'e4']);
     await wal.close();
+    cleanup();
+  });
+
+  it('keeps the copy of a segment a crash left while it was being written again, and removes one already in place', async () => {
+    const { dir, cleanup } = tempDir();
+    // Killed between the copy and its link: the copy is all that is left of the segment.
+    writeFileSync(join(dir, '.0000000000000003.log.rewrite'), line(1) + line(2));
+    // Killed between the link and the removal of the copy's name: the same file twice.
+    writeFileSync(segmentPath(dir, 4), line(3));
+    linkSync(segmentPath(dir, 4), join(dir, '.0000000000000004.log.rewrite'));
+    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+    await wal.close();
+    expect(readdirSync(dir).filter((name) => name.endsWith('.rewrite'))).toEqual([]);
+    expect(listSegments(dir).slice(0, 2)).toEqual([3, 4]);
+    expect(readFileSync(segmentPath(dir, 3), 'utf8')).toBe(line(1) + line(2));
+    expect(readFileSync(segmentPath(dir, 4), 'utf8')).toBe(line(3));
     cleanup();
   });
 
