@@ -3,6 +3,7 @@ import {
   closeSync,
   fdatasync,
   fdatasyncSync,
+  fstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -99,6 +100,9 @@ interface Waiter {
 
 /** Free space beyond wal.min_free_bytes (0 or not) a probe wants before it calls the WAL writable again. */
 const PROBE_ROOM = 1024 * 1024;
+
+/** Why the writer left a segment another program wrote to (no refusal: the writes go on). */
+const FOREIGN_BYTES = 'INLET_FOREIGN_BYTES';
 
 /** The code of the refusal the writer makes itself when the disk is nearly full. */
 const LOW_SPACE = 'INLET_DISK_LOW';
@@ -442,6 +446,15 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   const writeOut = () => {
     writeScheduled = false;
     if (pending.length === 0) return sync();
+    // Something else wrote to the open segment (echo >> by hand) or cut it: its bytes would run into
+    // the next record, a line without its newline spoiling it. The writes go to a new segment, and
+    // the loader skips the stray bytes in this one.
+    if (broken === undefined && !orphans.has(id) && fstatSync(fd).size !== size) {
+      broken = Object.assign(new Error('the open segment was changed by another program'), {
+        code: FOREIGN_BYTES,
+      });
+      tornTail = true;
+    }
     // Leaving a broken segment closes it, which must wait for a sync still running on it.
     if (broken !== undefined && syncing) return;
     const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);

@@ -459,6 +459,20 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
     cleanup();
   });
 
+  it('goes on in a new segment when something else wrote to the open one, so its bytes spoil no record of inlet', async () => {
+    const { dir, cleanup } = tempDir();
+    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+    await wal.append(line(1));
+    const [open] = listSegments(dir);
+    // echo -n >> by hand, or a second program: a line with no newline, which the next record joined.
+    appendFileSync(segmentPath(dir, open as number), '{"stray":');
+    await wal.append(line(2));
+    await wal.append(line(3));
+    expect(idsIn(dir).filter((id) => id !== 'bad')).toEqual(['e1', 'e2', 'e3']);
+    await wal.close();
+    cleanup();
+  });
+
   it('says the WAL folder is gone, not that the disk refused, for ENOENT', () => {
     const { logger, lines } = capturingLogger();
     walWritableLogger(
