@@ -44,6 +44,8 @@ export function untilStopped(): Promise<StopReason> {
     const stop = (reason: StopReason) => {
       clearInterval(keepAlive);
       process.removeListener('SIGINT', onInt).removeListener('SIGTERM', onTerm);
+      process.removeListener('uncaughtException', onException);
+      process.removeListener('unhandledRejection', onRejection);
       resolve(reason);
     };
     const onInt = () => stop({ signal: 'SIGINT' });
@@ -51,7 +53,6 @@ export function untilStopped(): Promise<StopReason> {
     const onException = (error: unknown) => stop({ fault: 'uncaughtException', error });
     const onRejection = (error: unknown) => stop({ fault: 'unhandledRejection', error });
     process.once('SIGINT', onInt).once('SIGTERM', onTerm);
-    // Kept after the first: a second fault while stopping is logged (see startCommand), never printed raw.
     process.on('uncaughtException', onException).on('unhandledRejection', onRejection);
   });
 }
@@ -82,7 +83,7 @@ export async function stopAfterFault(
     later += 1;
     if (later <= 10) logger.error({ err: error }, 'another error inlet did not foresee, while stopping');
   };
-  process.removeAllListeners('uncaughtException').removeAllListeners('unhandledRejection');
+  // Another fault while stopping is logged too, never printed raw.
   process.on('uncaughtException', onLater).on('unhandledRejection', onLater);
   const deadline = setTimeout(() => {
     logger.fatal(
