@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
@@ -333,6 +334,30 @@ describe('scheduler', () => {
     expect(s.history.get(waiting)).toMatchObject({ status: 'running', started_at: null });
     await scheduler.stop();
     expect(s.history.get(waiting)?.status).toBe('failed');
+    s.state.close();
+  });
+
+  it('a heartbeat the state store refuses (a full disk) is logged, not thrown from a timer that would stop inlet', async () => {
+    const { source } = counterSource({ hang: true });
+    const s = setup({ source });
+    const warnings: string[] = [];
+    const heartbeatMs = 20;
+    s.history.heartbeat = () => {
+      throw new Error('SQLITE_FULL: database or disk is full');
+    };
+    const scheduler = createScheduler({
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) }),
+      workflows: [workflow({ steps: ['sync counter'] })],
+      heartbeatMs,
+    });
+    const id = scheduler.trigger('hourly');
+    await new Promise((resolve) => setTimeout(resolve, heartbeatMs * 5));
+    expect(s.history.get(id)?.status).toBe('running');
+    expect(warnings).toContain('a workflow run could not record its heartbeat');
+    await scheduler.stop();
     s.state.close();
   });
 

@@ -74,7 +74,15 @@ export function createScheduler(options: {
   const enqueue = (workflow: Workflow, id: number) => {
     // From its claim on, not from its start: a run waiting behind a long run of its workflow was
     // marked abandoned after two minutes of silence, and then run all the same.
-    const beat = setInterval(() => history.heartbeat(id), heartbeatMs);
+    // A state store that refuses the write (a full disk) is logged, not thrown from a timer, which
+    // would stop inlet; the run is marked abandoned by others if the heartbeats stay missing.
+    const beat = setInterval(() => {
+      try {
+        history.heartbeat(id);
+      } catch (error) {
+        logger.warn({ err: error, run: id }, 'a workflow run could not record its heartbeat');
+      }
+    }, heartbeatMs);
     unfinished.set(workflow.name, (unfinished.get(workflow.name) ?? 0) + 1);
     const previous = chains.get(workflow.name) ?? Promise.resolve();
     const next = previous
