@@ -254,7 +254,8 @@ export function createCatalog(options: {
         return docsGaps([...snap.tables.values()], snap.project);
       }),
     close() {
-      void engine?.then((db) => db.close());
+      // An engine that failed to open has nothing to close; its rejection must not end the process.
+      engine?.then((db) => db.close()).catch(() => undefined);
       engine = undefined;
     },
   };
