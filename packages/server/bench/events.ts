@@ -6,6 +6,13 @@
 // ids, which DuckDB held so compactly that the loader's memory and speed flattered real traffic.
 // BENCH_ALIKE=1 sends those alike events again, to compare with figures from before that date.
 
+/**
+ * The page the events come from, sent as the requests' Origin: analytics.js runs in a browser, and
+ * a message without context.userAgent takes the request's user agent only from a browser (since
+ * 2026-12-04; without an Origin, the bench skipped user-agent parsing and flattered the figures).
+ */
+export const BENCH_ORIGIN = 'https://learn.example.com';
+
 /** The i-th event; its messageId holds [<id>], which bench:ingest replaces with a new id a request. */
 export function benchMessage(i: number, alike: boolean): Record<string, unknown> {
   if (alike)

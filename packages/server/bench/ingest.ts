@@ -14,7 +14,7 @@ import { createLoader, dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
 import { createWalWriter, encodeRecord } from '../src/wal/index.ts';
-import { benchMessage } from './events.ts';
+import { benchMessage, BENCH_ORIGIN as ORIGIN } from './events.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -104,7 +104,7 @@ async function load(url: string, path: string, body: string) {
       {
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/json', authorization: AUTH },
+        headers: { 'content-type': 'application/json', authorization: AUTH, origin: ORIGIN },
         setupRequest: (request) => ({ ...request, body: nextBody() }),
       },
     ],
@@ -181,7 +181,7 @@ async function loaderBench() {
   const segmentBytes = Number(process.env.BENCH_SEGMENT_MB ?? 64) * 2 ** 20;
   const wal = createWalWriter({ dir: layout.walEvents, segmentBytes, maxBytes: 2 ** 40 });
   const enrich = createEnricher({ saltDir: layout.salts });
-  const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: undefined };
+  const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: ORIGIN };
   const { parseSegment } = await import('../src/collect/index.ts');
   /** Appends count events to the WAL, client timestamps daysAgo days back, and seals the segment. */
   const fill = async (count: number, prefix: string, daysAgo: number) => {

@@ -7,7 +7,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEnricher, createRecordEncoder, parseJsonBody, parseSegment } from '../src/collect/index.ts';
 import { parseConfig } from '../src/config/index.ts';
-import { benchMessage } from './events.ts';
+import { benchMessage, BENCH_ORIGIN as ORIGIN } from './events.ts';
 
 const KEY = 'wk_bench_0001';
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20_000);
@@ -36,7 +36,7 @@ const run = (batches: number) => {
     const t0 = performance.now();
     const parsed = parseSegment(parseJsonBody(body), undefined);
     const t1 = performance.now();
-    const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: undefined };
+    const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: ORIGIN };
     recordBytes += encoder.prepare(parsed, meta, KEY).records.length;
     encodeMs += performance.now() - t1;
     parseMs += t1 - t0;
