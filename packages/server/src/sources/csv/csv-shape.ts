@@ -19,40 +19,64 @@ export async function findRaggedRecord(
   path: string,
   options: { delimiter: string; skip: number },
 ): Promise<RaggedRecord | undefined> {
+  const walker = recordWalker(options);
+  let expected: number | undefined;
+  const check = (record: { line: number; fields: number }): RaggedRecord | undefined => {
+    if (expected === undefined) expected = record.fields;
+    else if (record.fields !== expected) return { ...record, expected };
+    return undefined;
+  };
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' }) as AsyncIterable<string>)
+    for (const record of walker.push(chunk)) {
+      const ragged = check(record);
+      if (ragged) return ragged;
+    }
+  const last = walker.end();
+  return last && expected !== undefined ? check(last) : undefined;
+}
+
+/**
+ * Walks CSV text fed in chunks and hands back each record after `skip` lines with the line it
+ * starts on and its number of fields. Quoted fields may hold the delimiter, doubled quotes and line
+ * breaks; blank lines are passed over, as DuckDB passes over them.
+ */
+function recordWalker(options: { delimiter: string; skip: number }) {
   const { delimiter, skip } = options;
   let line = 1;
   let recordLine = 1;
   let fields = 1;
   let empty = true;
   let quoted = false;
-  let expected: number | undefined;
-  for await (const chunk of createReadStream(path, { encoding: 'utf8' }) as AsyncIterable<string>) {
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i];
-      if (c === '\n') {
-        line += 1;
-        if (quoted) continue;
-        if (recordLine > skip && !empty) {
-          if (expected === undefined) expected = fields;
-          else if (fields !== expected) return { line: recordLine, fields, expected };
+  return {
+    /** The records the text completes. */
+    push(text: string): Array<{ line: number; fields: number }> {
+      const records: Array<{ line: number; fields: number }> = [];
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (c === '\n') {
+          line += 1;
+          if (quoted) continue;
+          if (recordLine > skip && !empty) records.push({ line: recordLine, fields });
+          recordLine = line;
+          fields = 1;
+          empty = true;
+        } else if (c === '"') {
+          quoted = !quoted;
+          empty = false;
+        } else if (c === delimiter && !quoted) {
+          fields += 1;
+          empty = false;
+        } else if (c !== '\r' && c !== '\uFEFF') {
+          empty = false;
         }
-        recordLine = line;
-        fields = 1;
-        empty = true;
-      } else if (c === '"') {
-        quoted = !quoted;
-        empty = false;
-      } else if (c === delimiter && !quoted) {
-        fields += 1;
-        empty = false;
-      } else if (c !== '\r' && c !== '\uFEFF') {
-        empty = false;
       }
-    }
-  }
-  if (recordLine > skip && !empty && expected !== undefined && fields !== expected)
-    return { line: recordLine, fields, expected };
-  return undefined;
+      return records;
+    },
+    /** The last record, when the text ends without a line break after it. */
+    end(): { line: number; fields: number } | undefined {
+      return recordLine > skip && !empty ? { line: recordLine, fields } : undefined;
+    },
+  };
 }
 
 /**
@@ -100,30 +124,10 @@ export function firstRecordFields(
   } finally {
     closeSync(fd);
   }
-  let line = 1;
-  let recordLine = 1;
-  let fields = 1;
-  let empty = true;
-  let quoted = false;
-  for (const c of text) {
-    if (c === '\n') {
-      line += 1;
-      if (quoted) continue;
-      if (recordLine > options.skip && !empty) return fields;
-      recordLine = line;
-      fields = 1;
-      empty = true;
-    } else if (c === '"') {
-      quoted = !quoted;
-      empty = false;
-    } else if (c === options.delimiter && !quoted) {
-      fields += 1;
-      empty = false;
-    } else if (c !== '\r' && c !== '\uFEFF') {
-      empty = false;
-    }
-  }
-  return whole && recordLine > options.skip && !empty ? fields : undefined;
+  const walker = recordWalker(options);
+  const [first] = walker.push(text);
+  if (first) return first.fields;
+  return whole ? walker.end()?.fields : undefined;
 }
 
 /**
