@@ -14,6 +14,39 @@ const RESERVED_TABLES = new Set(['events', 'sources', 'marts']);
 
 const glob = z.string().min(1, 'must not be empty');
 
+/** Refuses a `multiline` that cannot work: a bad `start`, one every line matches, an access format. */
+function checkMultiline(
+  options: { format: (typeof LOG_FORMATS)[number]; schema: string; multiline?: { start: string } },
+  ctx: z.RefinementCtx,
+) {
+  if (options.format !== 'json_lines' && !(options.format === 'regex' && options.schema === 'app'))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['multiline'],
+      message:
+        'is for application logs: use it with format: json_lines, or format: regex with schema: app (an access log has one line a request)',
+    });
+  const start = options.multiline?.start ?? '';
+  let re: RegExp;
+  try {
+    re = new RegExp(start);
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['multiline', 'start'],
+      message: `is not a valid regular expression: ${(error as Error).message}`,
+    });
+    return;
+  }
+  if (re.test(''))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['multiline', 'start'],
+      message:
+        "matches every line (even an empty one), so no line would be joined; match what only a record's first line starts with, such as '^\\d{4}-\\d{2}-\\d{2} '",
+    });
+}
+
 /** The options of a `type: file` source in inlet.yaml (everything but name and type). */
 export const fileOptionsSchema = z
   .strictObject({
@@ -52,8 +85,20 @@ export const fileOptionsSchema = z
     batch_rows: z.number().int().min(1).max(10_000_000).default(100_000),
     batch_seconds: z.number().positive().max(3600).default(30),
     poll_ms: z.number().int().min(50).max(60_000).default(1000),
+    /** Records of several lines (stack traces): a line not matching `start` joins the record before it. */
+    multiline: z
+      .strictObject({
+        /** A JavaScript regular expression a record's first line matches. */
+        start: z.string().min(1, 'must not be empty'),
+        /** The last record of a file is written once the file has been idle this long. */
+        flush_seconds: z.number().positive().max(3600).default(5),
+        /** A record's lines beyond this many are dropped (the row says so). */
+        max_lines: z.number().int().min(2).max(100_000).default(500),
+      })
+      .optional(),
   })
   .superRefine((options, ctx) => {
+    if (options.multiline) checkMultiline(options, ctx);
     if (options.format !== 'regex') {
       if (options.pattern !== undefined)
         ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'is only used with format: regex' });

@@ -646,6 +646,199 @@ describe('file source: follow() while files rotate under it', () => {
   }, 30_000);
 });
 
+const PY_PATTERN = '^(?<ts>\\S+ \\S+) (?<level>[A-Z]+) (?<logger>[^:]+): (?<message>.*)$';
+/** A Python logging record; `trace` adds a traceback after it, as logger.exception() writes. */
+const pyRecord = (n: number, trace = false) =>
+  `2026-10-10 13:55:${String(n % 60).padStart(2, '0')},123 ${trace ? 'ERROR' : 'INFO'} app: job ${n}\n${
+    trace
+      ? `Traceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(${n})\nValueError: bad input ${n}\n`
+      : ''
+  }`;
+const JAVA_TRACE = [
+  '2026-10-10 13:55:40.001 ERROR [main] com.example.Api - request failed',
+  'java.lang.IllegalStateException: boom',
+  '\tat com.example.Api.handle(Api.java:42)',
+  '\tat com.example.Server.run(Server.java:7)',
+  'Caused by: java.io.IOException: disk full',
+  '\tat com.example.Store.write(Store.java:99)',
+  '\t... 2 more',
+].join('\n');
+
+describe('file source: multi-line records', () => {
+  const python = (extra: Record<string, unknown> = {}) => ({
+    name: 'app',
+    type: 'file',
+    path: 'app.log',
+    format: 'regex',
+    schema: 'app',
+    pattern: PY_PATTERN,
+    ...extra,
+    multiline: { start: '^\\d{4}-\\d{2}-\\d{2} ', flush_seconds: 600, ...(extra.multiline as object) },
+  });
+  const age = (path: string) => {
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(path, old, old);
+  };
+  /** message of each app_logs row, in file order. */
+  const messages = async (query: (sql: string) => Promise<unknown[][]>) =>
+    (await query('SELECT message FROM app_logs ORDER BY ts, message').catch(() => [])).map((r) => r[0]);
+
+  it('joins a Python traceback and a Java stack trace to the line before them, into one row each', async () => {
+    const { logs, sync, query } = await setup([
+      python(),
+      {
+        name: 'java',
+        type: 'file',
+        path: 'java.log',
+        format: 'regex',
+        schema: 'app',
+        pattern:
+          '^(?<ts>\\S+ \\S+) (?<level>[A-Z]+) \\[(?<thread>[^\\]]+)\\] (?<logger>\\S+) - (?<message>.*)$',
+        multiline: { start: '^\\d{4}-\\d{2}-\\d{2} ', flush_seconds: 600 },
+      },
+    ]);
+    writeFileSync(log(logs, 'app.log'), `${pyRecord(1)}${pyRecord(2, true)}${pyRecord(3)}`);
+    writeFileSync(log(logs, 'java.log'), `${JAVA_TRACE}\n`);
+    // The last record may still get lines: it waits while the file is written to.
+    expect((await sync('app')).rows).toBe(2);
+    expect((await sync('java')).rows).toBe(0);
+    expect(await messages(query)).toEqual([
+      'job 1',
+      'job 2\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2',
+    ]);
+    // Idle for longer than flush_seconds: the last record is complete.
+    age(log(logs, 'app.log'));
+    age(log(logs, 'java.log'));
+    expect((await sync('app')).rows).toBe(1);
+    expect((await sync('java')).rows).toBe(1);
+    const rows = await query(
+      "SELECT source, level, logger, fields->>'thread', message FROM app_logs WHERE level = 'error' ORDER BY source",
+    );
+    expect(rows).toEqual([
+      ['app', 'error', 'app', null, expect.stringMatching(/^job 2\nTraceback/)],
+      [
+        'java',
+        'error',
+        'com.example.Api',
+        'main',
+        `request failed\n${JAVA_TRACE.split('\n').slice(1).join('\n')}`,
+      ],
+    ]);
+    expect(
+      await query("SELECT message FROM app_logs WHERE source = 'app' AND message LIKE 'job 3%'"),
+    ).toEqual([['job 3']]);
+  });
+
+  it('keeps a record whose lines arrive over several reads whole, across restarts, and never past its start in the checkpoint', async () => {
+    const { logs, sync, query, state } = await setup([python({ batch_rows: 1 })]);
+    const path = log(logs, 'app.log');
+    const first = pyRecord(1);
+    // The traceback of record 2 is written in three steps, with a sync (a new reader, as after a
+    // restart or crash) after each.
+    const two = pyRecord(2, true).split('\n');
+    writeFileSync(path, `${first}${two.slice(0, 2).join('\n')}\n`);
+    expect((await sync()).rows).toBe(1);
+    const offset = () =>
+      state.getCheckpoint<{ files: Array<{ offset: number }> }>('file-log', 'app')?.files[0]?.offset;
+    expect(offset()).toBe(Buffer.byteLength(first));
+    appendFileSync(path, `${two.slice(2, 4).join('\n')}\n`);
+    expect((await sync()).rows).toBe(0);
+    expect(offset()).toBe(Buffer.byteLength(first));
+    appendFileSync(path, `${two.slice(4).join('\n')}${pyRecord(3)}`);
+    expect((await sync()).rows).toBe(1);
+    expect(offset()).toBe(Buffer.byteLength(first + pyRecord(2, true)));
+    age(path);
+    expect((await sync()).rows).toBe(1);
+    expect(await messages(query)).toEqual([
+      'job 1',
+      'job 2\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2',
+      'job 3',
+    ]);
+    expect(offset()).toBe(Buffer.byteLength(first + pyRecord(2, true) + pyRecord(3)));
+  });
+
+  it('under follow(), writes the last record once the file is idle for flush_seconds, and leaves a pending one for the next start', async () => {
+    const { logs, source, context, query } = await setup([python({ poll_ms: 50, batch_seconds: 0.1 })]);
+    const path = log(logs, 'app.log');
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
+    const follower = source().follow?.(context);
+    const until = async (n: number) => {
+      for (let i = 0; i < 200 && (await messages(query)).length < n; i++) await sleep(50);
+      return messages(query);
+    };
+    expect(await until(1)).toEqual(['job 1']);
+    // No start line follows the traceback, and the file was written a moment ago.
+    age(path);
+    expect(await until(2)).toEqual([
+      'job 1',
+      expect.stringMatching(/^job 2\nTraceback.*\nValueError: bad input 2$/s),
+    ]);
+    appendFileSync(path, `${pyRecord(3, true)}`);
+    await follower?.stop();
+    // Stopped while record 3 was (maybe) gathering: not lost, and written once by the next reader.
+    age(path);
+    await source().sync(context);
+    expect(await messages(query)).toEqual([
+      'job 1',
+      expect.stringMatching(/^job 2\n/),
+      expect.stringMatching(/^job 3\nTraceback.*\nValueError: bad input 3$/s),
+    ]);
+  });
+
+  it('cuts a record at max_lines, says so in the row, drops its further lines, and goes on with the next record, after a restart too', async () => {
+    const { logs, sync, query } = await setup([python({ multiline: { max_lines: 3 }, batch_rows: 1 })]);
+    const path = log(logs, 'app.log');
+    writeFileSync(path, `${pyRecord(1, true)}`);
+    expect((await sync()).rows).toBe(1);
+    // Still lines of the record that was cut: dropped by the next reader too, not a record of their own.
+    appendFileSync(path, '  more\n  and more\n');
+    expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 0 }]);
+    appendFileSync(path, `${pyRecord(2)}${pyRecord(3)}`);
+    age(path);
+    expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 2 }]);
+    expect(await query("SELECT message, fields->>'multiline_truncated' FROM app_logs ORDER BY ts")).toEqual([
+      ['job 1\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run', 'true'],
+      ['job 2', null],
+      ['job 3', null],
+    ]);
+  });
+
+  it("ends a rotated file's last record when it is compressed (or idle), and starts the new file's records apart", async () => {
+    const { logs, sync, query } = await setup([python()]);
+    const path = log(logs, 'app.log');
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
+    expect((await sync()).rows).toBe(1);
+    // logrotate renames the file: the app may still be finishing record 2 there until it reopens.
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, `${pyRecord(3)}`);
+    expect((await sync()).rows).toBe(0);
+    // Then compresses it: a .gz gets no more lines, so its last record is complete.
+    writeFileSync(`${path}.1.gz`, gzipSync(readFileSync(`${path}.1`)));
+    unlinkSync(`${path}.1`);
+    expect((await sync()).rows).toBe(1);
+    age(path);
+    expect((await sync()).rows).toBe(1);
+    expect(await messages(query)).toEqual([
+      'job 1',
+      'job 2\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2',
+      'job 3',
+    ]);
+  });
+
+  it('joins pretty-printed JSON objects with format: json_lines', async () => {
+    const { logs, sync, query } = await setup([
+      { name: 'api', type: 'file', path: 'app.log', format: 'json_lines', multiline: { start: '^\\{' } },
+    ]);
+    writeFileSync(
+      log(logs, 'app.log'),
+      '{\n  "msg": "a",\n  "ts": 1791608137000\n}\n{"msg": "b", "ts": 1791608138000}\n',
+    );
+    age(log(logs, 'app.log'));
+    expect((await sync()).rows).toBe(2);
+    expect(await messages(query)).toEqual(['a', 'b']);
+  });
+});
+
 describe('file source: configuration', () => {
   const parse = (options: Record<string, unknown>) => () =>
     createSources({ sources: [{ name: 'web', type: 'file', ...options }] } as never);
@@ -665,6 +858,18 @@ describe('file source: configuration', () => {
     expect(parse({ path: [], format: 'json_lines' })).toThrow(/sources\[0\]\.path/);
     expect(parse({ path: 'a.log', format: 'json_lines', tail: true })).toThrow(/sources\[0\]/);
     expect(createFileSource('web', { path: 'a.log' } as never).type).toBe('file');
+    expect(parse({ path: 'a.log', format: 'json_lines', multiline: { start: '(' } })).toThrow(
+      /sources\[0\]\.multiline\.start: is not a valid regular expression/,
+    );
+    expect(parse({ path: 'a.log', format: 'json_lines', multiline: { start: '^\\s*' } })).toThrow(
+      /sources\[0\]\.multiline\.start: matches every line/,
+    );
+    expect(parse({ path: 'a.log', format: 'nginx_combined', multiline: { start: '^\\d' } })).toThrow(
+      /sources\[0\]\.multiline: is for application logs/,
+    );
+    expect(parse({ path: 'a.log', format: 'json_lines', multiline: { begin: '^\\d' } })).toThrow(
+      /sources\[0\]\.multiline/,
+    );
   });
 });
 

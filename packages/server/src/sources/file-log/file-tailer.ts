@@ -13,6 +13,7 @@ import { createLineParser } from './log-line-parser.ts';
 import { logMetrics } from './log-metrics.ts';
 import { createLogRowBuilder, rowJson } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
+import { createRecordJoiner, type JoinedRecord, type RecordJoiner } from './record-joiner.ts';
 
 export type TailerContext = Pick<
   SourceContext,
@@ -83,7 +84,8 @@ export async function openFileTailer(
   const baseDir = config.baseDir;
   const patterns = typeof options.path === 'string' ? [options.path] : options.path;
   const rotatedGlobs = options.rotated ? patterns.flatMap((p) => [`${p}.*`, `${p}-*`]) : [];
-  const toRow = (text: string): { row: string } | { reason: string } => {
+  const recordStart = options.multiline ? new RegExp(options.multiline.start) : undefined;
+  const toRow = (text: string, truncated = false): { row: string } | { reason: string } => {
     const now = Date.now();
     try {
       if (parser.kind === 'access') {
@@ -91,7 +93,9 @@ export async function openFileTailer(
         return parsed.ok ? { row: rowJson(rows.access(parsed.value, name, site, host, now)) } : parsed;
       }
       const parsed = parser.parse(text);
-      return parsed.ok ? { row: rowJson(rows.app(parsed.value, name, now)) } : parsed;
+      if (!parsed.ok) return parsed;
+      const fields = truncated ? { ...parsed.value.fields, multiline_truncated: true } : parsed.value.fields;
+      return { row: rowJson(rows.app({ ...parsed.value, fields }, name, now)) };
     } catch (error) {
       // inlet's own failure on a line must not stop this source at that line for good: the line is
       // kept with the reason, like any line inlet cannot read, and the lines after it go on.
@@ -180,26 +184,67 @@ export async function openFileTailer(
     batch = { base: '', startedAt: 0, rows: [], rejects: [] };
   };
 
-  const onLines = async (lines: SplitLine[], file: TrackedFile) => {
+  const tooLong = (bytes: number) =>
+    `line is ${bytes} bytes, longer than max_line_bytes (${options.max_line_bytes}); raw holds its start`;
+  let warnedCut = false;
+
+  /** Adds one multi-line record to the batch, as a row or a reject. */
+  const addRecord = (file: TrackedFile, record: JoinedRecord) => {
+    startBatch(file, record.start);
+    if (record.tooLongBytes !== undefined) {
+      reject(
+        file,
+        record.start,
+        `${tooLong(record.tooLongBytes)}; it is a record's first line, and the record's further lines are dropped`,
+        record.text,
+        record.tooLongBytes,
+      );
+      return;
+    }
+    const result = toRow(record.text, record.truncated);
+    if ('row' in result) batch.rows.push(result.row);
+    else
+      reject(
+        file,
+        record.start,
+        record.truncated ? `${result.reason} (the record was cut to its first lines)` : result.reason,
+        record.text,
+      );
+    if (record.truncated && !warnedCut) {
+      warnedCut = true;
+      logger.warn(
+        { source: name, file: file.path, offset: record.start },
+        `a multi-line record grew past multiline.max_lines (${options.multiline?.max_lines}) or max_line_bytes (${options.max_line_bytes}): it is kept cut, with fields.multiline_truncated, and its further lines are dropped. If records are not that long, check that multiline.start matches their first lines only`,
+      );
+    }
+  };
+
+  const onLines = async (lines: SplitLine[], file: TrackedFile, joiner?: RecordJoiner) => {
     linesRead += lines.length;
-    for (const line of lines) {
-      startBatch(file, line.start);
-      if (line.tooLongBytes !== undefined) {
-        reject(
-          file,
-          line.start,
-          `line is ${line.tooLongBytes} bytes, longer than max_line_bytes (${options.max_line_bytes}); raw holds its start`,
-          line.text,
-          line.tooLongBytes,
-        );
-      } else if (line.text !== '') {
-        // A byte order mark some editors and Windows tools put at the start of a file.
-        const text = line.start === 0 && line.text.charCodeAt(0) === 0xfeff ? line.text.slice(1) : line.text;
-        const result = toRow(text);
-        if ('row' in result) batch.rows.push(result.row);
-        else reject(file, line.start, result.reason, line.text);
+    for (const split of lines) {
+      // A byte order mark some editors and Windows tools put at the start of a file.
+      const line =
+        split.start === 0 && split.text.charCodeAt(0) === 0xfeff
+          ? { ...split, text: split.text.slice(1) }
+          : split;
+      if (joiner) {
+        for (const record of joiner.push(line)) addRecord(file, record);
+        // Never past the start of a record still gathering lines: after a restart it is read again
+        // whole, so none of its lines is lost or written twice.
+        file.offset = joiner.pendingStart() ?? line.end;
+        if (joiner.skipping()) file.skipping = true;
+        else delete file.skipping;
+      } else {
+        startBatch(file, line.start);
+        if (line.tooLongBytes !== undefined) {
+          reject(file, line.start, tooLong(line.tooLongBytes), line.text, line.tooLongBytes);
+        } else if (line.text !== '') {
+          const result = toRow(line.text);
+          if ('row' in result) batch.rows.push(result.row);
+          else reject(file, line.start, result.reason, split.text);
+        }
+        file.offset = line.end;
       }
-      file.offset = line.end;
       if (batch.rows.length + batch.rejects.length >= options.batch_rows) await flush();
     }
   };
@@ -275,12 +320,22 @@ export async function openFileTailer(
       let done = 0;
       for (const task of plan.tasks) {
         if (signal.aborted) break;
+        const finishLastLine =
+          !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS;
+        // Made for each read: the record a read ends inside is read again next time, from its start.
+        const joiner =
+          recordStart &&
+          createRecordJoiner({
+            start: recordStart,
+            maxLines: options.multiline?.max_lines ?? 1,
+            maxBytes: options.max_line_bytes,
+            skipping: task.file.skipping,
+          });
         const outcome = await readTask(task, {
           maxLineBytes: options.max_line_bytes,
-          finishLastLine:
-            !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS,
+          finishLastLine,
           signal,
-          onLines,
+          onLines: (lines, file) => onLines(lines, file, joiner),
           onBytes: (bytes) => {
             done += bytes;
             // Lines are what a user counts; their total is estimated from the bytes still to read.
@@ -295,7 +350,23 @@ export async function openFileTailer(
             'cannot read a log file',
           );
         }
-        if (outcome.status === 'corrupt' && Date.now() - task.candidate.mtimeMs > GZIP_SETTLE_MS) {
+        const settled = Date.now() - task.candidate.mtimeMs > GZIP_SETTLE_MS;
+        // The last record of a file ends when no more lines can come (a .gz, a rotated file at rest)
+        // or none came for flush_seconds; otherwise it waits, and the checkpoint with it.
+        const last =
+          joiner &&
+          ((outcome.status === 'read' &&
+            (task.candidate.gz ||
+              finishLastLine ||
+              Date.now() - task.candidate.mtimeMs >= (options.multiline?.flush_seconds ?? 0) * 1000)) ||
+            (outcome.status === 'corrupt' && settled))
+            ? joiner.finish()
+            : undefined;
+        if (last) {
+          addRecord(task.file, last);
+          task.file.offset = last.end;
+        }
+        if (outcome.status === 'corrupt' && settled) {
           reject(task.file, task.file.offset, `gzip data ends early or is corrupt: ${outcome.message}`, '');
           task.file.done = true;
         }

@@ -21,6 +21,11 @@ export interface TrackedFile {
   headAt?: number;
   /** Content bytes consumed: everything before it is in the lake or in the rejects. */
   offset: number;
+  /**
+   * The offset is inside a multi-line record that was cut off (multiline.max_lines): its lines up
+   * to the next record's first line are dropped, after a restart too.
+   */
+  skipping?: boolean;
   /** A .gz read to its end: never read again while its inode holds this size. */
   done: boolean;
   /** Last size and mtime seen (compressed size for a .gz). */

@@ -17,7 +17,7 @@ export function logKindOf(options: Pick<FileOptions, 'format' | 'schema'>): LogK
 
 /** The parser for a source's configured format. */
 export function createLineParser(
-  options: Pick<FileOptions, 'format' | 'schema' | 'pattern' | 'timezone'>,
+  options: Pick<FileOptions, 'format' | 'schema' | 'pattern' | 'timezone' | 'multiline'>,
 ): LineParser {
   const { format, timezone } = options;
   switch (format) {
@@ -26,7 +26,7 @@ export function createLineParser(
     case 'regex': {
       const pattern = options.pattern ?? '';
       return options.schema === 'app'
-        ? { kind: 'app', parse: createRegexAppParser(pattern, timezone) }
+        ? { kind: 'app', parse: createRegexAppParser(pattern, timezone, options.multiline !== undefined) }
         : { kind: 'access', parse: createRegexAccessParser(pattern, timezone) };
     }
     default:

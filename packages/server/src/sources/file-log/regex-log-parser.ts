@@ -81,12 +81,16 @@ export function createRegexAccessParser(
   };
 }
 
-/** A parser for application lines described by a regex: groups become a record, as for JSON lines. */
+/**
+ * A parser for application lines described by a regex: groups become a record, as for JSON lines.
+ * For multi-line records `.` matches line breaks too (dotAll), so `(?<message>.*)$` takes the trace.
+ */
 export function createRegexAppParser(
   pattern: string,
   timeZone: string,
+  multiline = false,
 ): (line: string) => ParseResult<AppFields> {
-  const re = new RegExp(pattern);
+  const re = new RegExp(pattern, multiline ? 's' : '');
   return (line) => {
     const groups = re.exec(line)?.groups;
     if (!groups) return { ok: false, reason: 'does not match the pattern' };
