@@ -62,6 +62,18 @@ describe('nginx_combined', () => {
     }
   });
 
+  it('reads a line whose remote user holds spaces (a Basic auth user name), in all three formats', () => {
+    const line = `203.0.113.7 - john q doe [10/Oct/2026:13:55:36 +0900] "GET /a HTTP/1.1" 200 5 "-" "${UA}"`;
+    for (const format of ['nginx_combined', 'apache_combined', 'apache_common'] as const) {
+      const result = createAccessLogParser(format)(line);
+      expect(result.ok && [result.value.remoteAddr, result.value.path, result.value.status]).toEqual([
+        '203.0.113.7',
+        '/a',
+        200,
+      ]);
+    }
+  });
+
   it("decodes nginx's \\xHH escapes, quotes and UTF-8 included", () => {
     const result = parse(
       String.raw`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /search?q=\xE6\x97\xA5\xE6\x9C\xAC HTTP/1.1" 200 10 "-" "say \x22hi\x22\x5C"`,

@@ -26,7 +26,9 @@ export type AccessFormat = 'nginx_combined' | 'apache_combined' | 'apache_common
 const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
 // The first field may be a list of addresses, "client, proxy": a log_format that writes
 // $http_x_forwarded_for (Apache: %{X-Forwarded-For}i) in its place, behind a load balancer.
-const COMMON = `^([^\\s,]+(?:, ?[^\\s,]+)*) \\S+ \\S+ \\[([^\\]]{26})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
+// The user (%u, $remote_user) is logged as sent, spaces included ("john doe" from Basic auth):
+// ident and user are taken as anything up to the bracketed time, and neither is kept.
+const COMMON = `^([^\\s,]+(?:, ?[^\\s,]+)*) \\S+ .+? \\[([^\\]]{26})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
 const COMBINED = new RegExp(`${COMMON} ${QUOTED} ${QUOTED}(.*)$`);
 const COMMON_ONLY = new RegExp(`${COMMON}(.*)$`);
 const TRAILING_NUMBER = /^\s+(\d+(?:\.\d+)?)(?:\s|$)/;
