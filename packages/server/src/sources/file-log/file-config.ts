@@ -66,8 +66,15 @@ export const fileOptionsSchema = z
       )
       .refine((name) => !RESERVED_TABLES.has(name), { message: 'is reserved; choose another table name' })
       .optional(),
-    /** Also read rotated files next to each path (<path>.1, <path>.2.gz, <path>-20261010.gz …). */
-    rotated: z.boolean().default(true),
+    /**
+     * Also read rotated files next to each path (<path>.1, <path>.2.gz, <path>-20261010.gz …); a glob
+     * or a list of globs also reads the rotated files there (logrotate's olddir).
+     */
+    rotated: z
+      .union([z.boolean(), glob, z.array(glob).min(1, 'must list at least one path')], {
+        error: 'must be true, false, a glob or a list of globs',
+      })
+      .default(true),
     /** On the first run, read what the files already hold (and rotated files); false starts at their end. */
     backfill: z.boolean().default(true),
     /** Value of the host column when the format does not log one. */

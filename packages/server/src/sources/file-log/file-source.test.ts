@@ -62,6 +62,7 @@ async function setup(
     sources: sources.map((s) => ({
       ...s,
       path: typeof s.path === 'string' ? join(logs, s.path) : s.path,
+      ...(typeof s.rotated === 'string' ? { rotated: join(logs, s.rotated) } : {}),
     })) as never,
     ...overrides,
   });
@@ -206,6 +207,37 @@ describe('file source: sync', () => {
     appendFileSync(log(logs, 'access.log'), access(160, 161).slice(30));
     await sync();
     await expectEachOnce(161);
+  });
+
+  it('reads the tail of a file logrotate moved to another directory when rotated names it, and says what was missed when nothing does', async () => {
+    // logrotate's olddir: access.log → archive/access.log.1, which <path>.* does not match. The
+    // lines written after the last read went unread without a word.
+    for (const rotated of ['archive/access.log.*', true]) {
+      const { logger, lines } = capturingLogger<{ path?: string }>();
+      const { logs, sync, counts } = await setup(
+        [{ name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', rotated }],
+        {},
+        logger,
+      );
+      mkdirSync(log(logs, 'archive'));
+      writeFileSync(log(logs, 'access.log'), access(0, 10));
+      await sync();
+      appendFileSync(log(logs, 'access.log'), access(10, 15));
+      renameSync(log(logs, 'access.log'), log(logs, 'archive/access.log.1'));
+      writeFileSync(log(logs, 'access.log'), access(15, 20));
+      await sync();
+      await sync();
+      const ids = [...(await counts()).entries()].filter(([, n]) => n === 1).map(([id]) => id);
+      const warnings = lines.filter((l) => l.msg.includes('rotated where the rotated patterns do not look'));
+      if (rotated === true) {
+        expect(ids).toHaveLength(15);
+        expect(warnings.map((w) => w.path)).toEqual([log(logs, 'access.log')]);
+        expect(warnings[0]?.msg).toMatch(/set rotated to a glob of where the rotated files go/);
+      } else {
+        expect(ids).toHaveLength(20);
+        expect(warnings).toEqual([]);
+      }
+    }
   });
 
   it('reads the last line of a rotated file that never got its newline, once nothing has written to it for minutes', async () => {
@@ -858,6 +890,9 @@ describe('file source: configuration', () => {
     expect(parse({ path: [], format: 'json_lines' })).toThrow(/sources\[0\]\.path/);
     expect(parse({ path: 'a.log', format: 'json_lines', tail: true })).toThrow(/sources\[0\]/);
     expect(createFileSource('web', { path: 'a.log' } as never).type).toBe('file');
+    expect(parse({ path: 'a.log', format: 'json_lines', rotated: 5 })).toThrow(
+      /sources\[0\]\.rotated: must be true, false, a glob or a list of globs/,
+    );
     expect(parse({ path: 'a.log', format: 'json_lines', multiline: { start: '(' } })).toThrow(
       /sources\[0\]\.multiline\.start: is not a valid regular expression/,
     );

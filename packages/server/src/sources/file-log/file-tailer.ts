@@ -83,7 +83,13 @@ export async function openFileTailer(
   const metrics = logMetrics(context.metrics);
   const baseDir = config.baseDir;
   const patterns = typeof options.path === 'string' ? [options.path] : options.path;
-  const rotatedGlobs = options.rotated ? patterns.flatMap((p) => [`${p}.*`, `${p}-*`]) : [];
+  const rotatedGlobs =
+    options.rotated === false
+      ? []
+      : [
+          ...patterns.flatMap((p) => [`${p}.*`, `${p}-*`]),
+          ...(options.rotated === true ? [] : [options.rotated].flat()),
+        ];
   const recordStart = options.multiline ? new RegExp(options.multiline.start) : undefined;
   const toRow = (text: string, truncated = false): { row: string } | { reason: string } => {
     const now = Date.now();
@@ -284,10 +290,31 @@ export async function openFileTailer(
     return { found: out, unreadable: [...unreadable].map(([path, reason]) => ({ path, reason })) };
   };
 
+  /**
+   * Warns when a path now names another file and the file it named is nowhere the globs look: it
+   * was rotated somewhere the `rotated` patterns miss, or deleted, and the lines written to it after
+   * the last read are not read. The file is then known by its first bytes only (as a copy is), so
+   * it is named once, and still found if it turns up where the globs look.
+   */
+  const warnMovedAway = (found: readonly Candidate[]) => {
+    const present = new Set(found.map((c) => `${c.dev}:${c.ino}`));
+    for (const f of files) {
+      if (f.ino === -1 || f.gz || !livePaths.has(f.path) || present.has(`${f.dev}:${f.ino}`)) continue;
+      f.ino = -1;
+      logger.warn(
+        { source: name, path: f.path },
+        options.rotated === false
+          ? 'a log file was rotated (renamed or deleted) and rotated is false: the lines written to it after inlet last read it are not read; set rotated: true, or a glob of where the rotated files go'
+          : 'a log file was rotated where the rotated patterns do not look (or deleted): the lines written to it after inlet last read it are not read; if logrotate moves it elsewhere (olddir), set rotated to a glob of where the rotated files go, such as /var/log/app/archive/app.log.*',
+      );
+    }
+  };
+
   return {
     table,
     async catchUp() {
       const { found, unreadable } = candidates();
+      warnMovedAway(found);
       for (const { path, reason } of unreadable) {
         if (warned.has(path)) continue;
         warned.add(path);
