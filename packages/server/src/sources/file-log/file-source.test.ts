@@ -871,6 +871,79 @@ describe('file source: multi-line records', () => {
   });
 });
 
+describe('file source: multi-line records while files rotate under follow()', () => {
+  it('keeps every record whole and exactly once through copytruncate, rename, .gz and restarts racing with reads', async () => {
+    const { logs, source, context, query, layout } = await setup([
+      {
+        name: 'app',
+        type: 'file',
+        path: 'app.log',
+        format: 'regex',
+        schema: 'app',
+        pattern: '^(?<ts>\\S+) (?<id>\\d+) (?<message>.*)$',
+        multiline: { start: '^\\d{4}-', flush_seconds: 0.2 },
+        poll_ms: 50,
+        batch_seconds: 0.1,
+      },
+    ]);
+    // Record n: a first line and n % 4 more lines, written at once (as an app writes one record).
+    const record = (id: number) =>
+      `2026-10-10T13:55:00Z ${id} m${id}${Array.from({ length: id % 4 }, (_, j) => `\n  at frame ${j}`).join('')}\n`;
+    const live = log(logs, 'app.log');
+    let fd = openSync(live, 'a');
+    let follower = source().follow?.(context);
+    let n = 0;
+    let gz = 0;
+    const TOTAL = 3000;
+    const writer = (async () => {
+      while (n < TOTAL) {
+        writeSync(fd, record(n));
+        n++;
+        if (n % 7 === 0) await sleep(0);
+      }
+    })();
+    const compressOldest = () => {
+      if (!existsSync(`${live}.2`)) return;
+      writeFileSync(`${live}.${String(gz++).padStart(3, '0')}.gz`, gzipSync(readFileSync(`${live}.2`)));
+      rmSync(`${live}.2`);
+    };
+    for (let round = 0; round < 60 && n < TOTAL; round++) {
+      await sleep(3 + ((round * 7) % 12));
+      compressOldest();
+      if (existsSync(`${live}.1`)) renameSync(`${live}.1`, `${live}.2`);
+      if (round % 3 === 0) {
+        copyFileSync(live, `${live}.1`);
+        truncateSync(live, 0);
+      } else if (round % 3 === 1) {
+        renameSync(live, `${live}.1`);
+        await sleep(round % 10);
+        closeSync(fd);
+        fd = openSync(live, 'a');
+      } else {
+        await follower?.stop();
+        follower = source().follow?.(context);
+      }
+    }
+    await writer;
+    closeSync(fd);
+    const rows = async () =>
+      (
+        await query(
+          "SELECT (fields->>'id')::INTEGER AS id, count(*)::INTEGER, min(message) FROM app_logs GROUP BY 1 ORDER BY 1",
+        ).catch(() => [])
+      ).map((r) => [Number(r[0]), Number(r[1]), String(r[2])]);
+    for (let i = 0; i < 300 && (await rows()).length < TOTAL; i++) await sleep(50);
+    await follower?.stop();
+    const wrong = (await rows()).filter(
+      ([id, count, message]) =>
+        count !== 1 || message !== record(Number(id)).trimEnd().split(' ').slice(2).join(' '),
+    );
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect((await rows()).length).toBe(TOTAL);
+    expect(existsSync(join(layout.lake, '_rejects', 'app'))).toBe(false);
+  }, 60_000);
+});
+
 describe('file source: configuration', () => {
   const parse = (options: Record<string, unknown>) => () =>
     createSources({ sources: [{ name: 'web', type: 'file', ...options }] } as never);
