@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timeZoneSchema } from '../../config/time-zone.ts';
+import { MULTILINE_PARSERS } from './multiline-parsers.ts';
 import { ACCESS_GROUPS, groupNames } from './regex-log-parser.ts';
 
 export const LOG_FORMATS = [
@@ -16,7 +17,11 @@ const glob = z.string().min(1, 'must not be empty');
 
 /** Refuses a `multiline` that cannot work: a bad `start`, one every line matches, an access format. */
 function checkMultiline(
-  options: { format: (typeof LOG_FORMATS)[number]; schema: string; multiline?: { start: string } },
+  options: {
+    format: (typeof LOG_FORMATS)[number];
+    schema: string;
+    multiline?: { start?: string; parser?: string };
+  },
   ctx: z.RefinementCtx,
 ) {
   if (options.format !== 'json_lines' && !(options.format === 'regex' && options.schema === 'app'))
@@ -26,7 +31,16 @@ function checkMultiline(
       message:
         'is for application logs: use it with format: json_lines, or format: regex with schema: app (an access log has one line a request)',
     });
-  const start = options.multiline?.start ?? '';
+  const { start, parser } = options.multiline ?? {};
+  if ((start === undefined) === (parser === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['multiline'],
+      message: `needs ${start === undefined ? '' : 'only '}one of start (a regular expression a record's first line matches) or parser (${MULTILINE_PARSERS.join(', ')})`,
+    });
+    return;
+  }
+  if (start === undefined) return;
   let re: RegExp;
   try {
     re = new RegExp(start);
@@ -96,7 +110,9 @@ export const fileOptionsSchema = z
     multiline: z
       .strictObject({
         /** A JavaScript regular expression a record's first line matches. */
-        start: z.string().min(1, 'must not be empty'),
+        start: z.string().min(1, 'must not be empty').optional(),
+        /** Or a built-in one that joins that language's stack traces (Fluent Bit's names). */
+        parser: z.enum(MULTILINE_PARSERS).optional(),
         /** The last record of a file is written once the file has been idle this long. */
         flush_seconds: z.number().positive().max(3600).default(5),
         /** A record's lines beyond this many are dropped (the row says so). */

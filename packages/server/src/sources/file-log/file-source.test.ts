@@ -857,6 +857,32 @@ describe('file source: multi-line records', () => {
     ]);
   });
 
+  it('joins a traceback with parser: python, where log lines share no prefix to match', async () => {
+    const { logs, sync, query } = await setup([
+      {
+        name: 'app',
+        type: 'file',
+        path: 'app.log',
+        format: 'regex',
+        schema: 'app',
+        // Python's logging.basicConfig() default: LEVEL:logger:message, no time.
+        pattern: '^(?<level>[A-Z]+):(?<logger>[^:]+):(?<message>.*)$',
+        multiline: { parser: 'python' },
+      },
+    ]);
+    writeFileSync(
+      log(logs, 'app.log'),
+      'INFO:root:started\nERROR:root:failed\nTraceback (most recent call last):\n  File "a.py", line 1, in <module>\nZeroDivisionError: division by zero\nINFO:root:next\n',
+    );
+    age(log(logs, 'app.log'));
+    expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 3 }]);
+    expect((await query('SELECT level, message FROM app_logs ORDER BY message')).map((r) => r[1])).toEqual([
+      'failed\nTraceback (most recent call last):\n  File "a.py", line 1, in <module>\nZeroDivisionError: division by zero',
+      'next',
+      'started',
+    ]);
+  });
+
   it('joins pretty-printed JSON objects with format: json_lines', async () => {
     const { logs, sync, query } = await setup([
       { name: 'api', type: 'file', path: 'app.log', format: 'json_lines', multiline: { start: '^\\{' } },
@@ -974,6 +1000,15 @@ describe('file source: configuration', () => {
     );
     expect(parse({ path: 'a.log', format: 'nginx_combined', multiline: { start: '^\\d' } })).toThrow(
       /sources\[0\]\.multiline: is for application logs/,
+    );
+    expect(parse({ path: 'a.log', format: 'json_lines', multiline: {} })).toThrow(
+      /sources\[0\]\.multiline: needs one of start \(.*\) or parser \(java, python, go\)/,
+    );
+    expect(
+      parse({ path: 'a.log', format: 'json_lines', multiline: { start: '^\\d', parser: 'go' } }),
+    ).toThrow(/sources\[0\]\.multiline: needs only one of start/);
+    expect(parse({ path: 'a.log', format: 'json_lines', multiline: { parser: 'ruby' } })).toThrow(
+      /sources\[0\]\.multiline\.parser/,
     );
     expect(parse({ path: 'a.log', format: 'json_lines', multiline: { begin: '^\\d' } })).toThrow(
       /sources\[0\]\.multiline/,

@@ -13,6 +13,7 @@ import { createLineParser } from './log-line-parser.ts';
 import { logMetrics } from './log-metrics.ts';
 import { createLogRowBuilder, rowJson } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
+import { createFirstLineTest } from './multiline-parsers.ts';
 import { createRecordJoiner, type JoinedRecord, type RecordJoiner } from './record-joiner.ts';
 
 export type TailerContext = Pick<
@@ -90,7 +91,6 @@ export async function openFileTailer(
           ...patterns.flatMap((p) => [`${p}.*`, `${p}-*`]),
           ...(options.rotated === true ? [] : [options.rotated].flat()),
         ];
-  const recordStart = options.multiline ? new RegExp(options.multiline.start) : undefined;
   const toRow = (text: string, truncated = false): { row: string } | { reason: string } => {
     const now = Date.now();
     try {
@@ -351,10 +351,10 @@ export async function openFileTailer(
           !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS;
         // Made for each read: the record a read ends inside is read again next time, from its start.
         const joiner =
-          recordStart &&
+          options.multiline &&
           createRecordJoiner({
-            start: recordStart,
-            maxLines: options.multiline?.max_lines ?? 1,
+            isFirst: createFirstLineTest(options.multiline),
+            maxLines: options.multiline.max_lines,
             maxBytes: options.max_line_bytes,
             skipping: task.file.skipping,
           });

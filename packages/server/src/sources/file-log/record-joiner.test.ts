@@ -14,9 +14,10 @@ const split = (...texts: string[]): SplitLine[] => {
 
 describe('record joiner', () => {
   const start = /^\d{4}-/;
+  const isFirst = (line: string) => start.test(line);
 
   it('joins lines to the record before them, keeps blank lines inside a record and drops them at its end', () => {
-    const join = createRecordJoiner({ start, maxLines: 100, maxBytes: 1000 });
+    const join = createRecordJoiner({ isFirst, maxLines: 100, maxBytes: 1000 });
     const lines = split('  orphan', '2026- a', 'x', '', 'y', '', '', '2026- b');
     const out = lines.flatMap((l) => join.push(l));
     expect(out).toEqual([
@@ -29,7 +30,7 @@ describe('record joiner', () => {
   });
 
   it('cuts a record at maxBytes as at maxLines, and drops its lines until the next first line', () => {
-    const join = createRecordJoiner({ start, maxLines: 100, maxBytes: 12 });
+    const join = createRecordJoiner({ isFirst, maxLines: 100, maxBytes: 12 });
     const out = split('2026- a', 'bcd', 'efgh', 'ijk', '2026- b').flatMap((l) => join.push(l));
     expect(out).toEqual([{ text: '2026- a\nbcd', start: 0, end: 17, truncated: true }]);
     expect(join.skipping()).toBe(false);
@@ -37,7 +38,7 @@ describe('record joiner', () => {
   });
 
   it('refuses a first line too long on its own and drops the lines of its record', () => {
-    const join = createRecordJoiner({ start, maxLines: 100, maxBytes: 12 });
+    const join = createRecordJoiner({ isFirst, maxLines: 100, maxBytes: 12 });
     const [a, b, c] = split('2026- aaaaaa', '  at x', '2026- b');
     const long = { ...(a as SplitLine), tooLongBytes: 5000 };
     expect(join.push(long)).toEqual([{ ...long, truncated: true }]);

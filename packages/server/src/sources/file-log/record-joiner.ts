@@ -1,4 +1,5 @@
 import type { SplitLine } from './line-splitter.ts';
+import type { FirstLineTest } from './multiline-parsers.ts';
 
 /** One multi-line record: its lines joined with "\n", and the bytes of the file it covers. */
 export interface JoinedRecord {
@@ -25,8 +26,8 @@ export interface RecordJoiner {
 }
 
 export interface JoinOptions {
-  /** A record's first line matches it; any other line belongs to the record before it. */
-  start: RegExp;
+  /** Whether a line is a record's first line; any other line belongs to the record before it. */
+  isFirst: FirstLineTest;
   maxLines: number;
   maxBytes: number;
   /** The reader stopped inside a record that was cut off: its further lines are still dropped. */
@@ -35,12 +36,12 @@ export interface JoinOptions {
 
 /**
  * Gathers lines into records as Filebeat's `multiline` (negate: true, match: after) does: a line
- * that does not match `start` is joined to the record before it. A record over `maxLines` lines or
+ * that is not a first line is joined to the record before it. A record over `maxLines` lines or
  * `maxBytes` bytes is returned at once, cut, so that a `start` that never matches can neither
  * exhaust memory nor hold the checkpoint back for good.
  */
 export function createRecordJoiner(options: JoinOptions): RecordJoiner {
-  const { start, maxLines, maxBytes } = options;
+  const { isFirst, maxLines, maxBytes } = options;
   let skip = options.skipping ?? false;
   let pending: { lines: string[]; bytes: number; start: number; end: number } | undefined;
 
@@ -74,7 +75,7 @@ export function createRecordJoiner(options: JoinOptions): RecordJoiner {
           tooLongBytes: line.tooLongBytes,
         };
       };
-      if (start.test(line.text)) {
+      if (isFirst(line.text)) {
         skip = false;
         const done = take(false);
         if (tooLong) return done ? [done, refused()] : [refused()];

@@ -1,0 +1,58 @@
+/** Built-in ways to tell a record's first line, named as Fluent Bit's multiline parsers are. */
+export const MULTILINE_PARSERS = ['java', 'python', 'go'] as const;
+export type MultilineParser = (typeof MULTILINE_PARSERS)[number];
+
+/** Says whether a line is the first line of a record; it may remember the lines before it. */
+export type FirstLineTest = (line: string) => boolean;
+
+// Lines a trace holds that no log line starts with: indented frames (`\tat …`, `  File "…"`,
+// `\t/src/main.go:8 +0x1d`) and blank lines (between chained Python exceptions, after a Go panic).
+const INDENTED_OR_BLANK = /^(\s|$)/;
+// `Caused by: …`, and the exception line right after the log line: `java.lang.IllegalStateException: boom`.
+const JAVA = /^(Caused by: |([A-Za-z_$][\w$]*\.)+[\w$]*(Exception|Error|Throwable)(: |$))/;
+const PY_TRACEBACK = /^Traceback \(most recent call last\):$/;
+const PY_CHAINED =
+  /^(During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)$/;
+const GO_GOROUTINE = /^goroutine \d+ \[[^\]]*\]:$/;
+const GO_FRAME = /^([\w.\-/*()[\]]+\(.*\)|created by .+|exit status \d+|\[signal .+\])$/;
+
+/** A fresh first-line test for one read (each starts at a record's first line). */
+export function createFirstLineTest(multiline: { start?: string; parser?: MultilineParser }): FirstLineTest {
+  if (multiline.start !== undefined) {
+    const start = new RegExp(multiline.start);
+    return (line) => start.test(line);
+  }
+  switch (multiline.parser) {
+    case 'java':
+      return (line) => !INDENTED_OR_BLANK.test(line) && !JAVA.test(line);
+    case 'python': {
+      // The exception line (`ValueError: bad`) is known by where it is: the first unindented line
+      // after a traceback's frames.
+      let inTraceback = false;
+      return (line) => {
+        if (PY_TRACEBACK.test(line)) inTraceback = true;
+        else if (INDENTED_OR_BLANK.test(line) || PY_CHAINED.test(line)) return false;
+        else if (inTraceback) inTraceback = false;
+        else return true;
+        return false;
+      };
+    }
+    case 'go': {
+      // A panic's goroutine dumps: the header, then function lines and their indented file lines.
+      let inGoroutine = false;
+      return (line) => {
+        if (GO_GOROUTINE.test(line)) inGoroutine = true;
+        // (A frame line is short: the length check keeps a long line of parentheses from backtracking.)
+        else if (INDENTED_OR_BLANK.test(line) || (inGoroutine && line.length <= 4096 && GO_FRAME.test(line)))
+          return false;
+        else {
+          inGoroutine = false;
+          return true;
+        }
+        return false;
+      };
+    }
+    default:
+      return () => true;
+  }
+}
