@@ -212,30 +212,47 @@ describe('file source: sync', () => {
   it('reads the tail of a file logrotate moved to another directory when rotated names it, and says what was missed when nothing does', async () => {
     // logrotate's olddir: access.log → archive/access.log.1, which <path>.* does not match. The
     // lines written after the last read went unread without a word.
-    for (const rotated of ['archive/access.log.*', true]) {
+    for (const scenario of ['olddir named', 'olddir missed', 'compressed at once'] as const) {
       const { logger, lines } = capturingLogger<{ path?: string }>();
       const { logs, sync, counts } = await setup(
-        [{ name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', rotated }],
+        [
+          {
+            name: 'web',
+            type: 'file',
+            path: 'access.log',
+            format: 'nginx_combined',
+            rotated: scenario === 'olddir named' ? 'archive/access.log.*' : true,
+          },
+        ],
         {},
         logger,
       );
       mkdirSync(log(logs, 'archive'));
-      writeFileSync(log(logs, 'access.log'), access(0, 10));
+      const live = log(logs, 'access.log');
+      writeFileSync(live, access(0, 10));
       await sync();
-      appendFileSync(log(logs, 'access.log'), access(10, 15));
-      renameSync(log(logs, 'access.log'), log(logs, 'archive/access.log.1'));
-      writeFileSync(log(logs, 'access.log'), access(15, 20));
+      appendFileSync(live, access(10, 15));
+      if (scenario === 'compressed at once') {
+        // compress without delaycompress: the plain access.log.1 is gone before the next scan.
+        renameSync(live, `${live}.1`);
+        writeFileSync(live, access(15, 20));
+        writeFileSync(`${live}.1.gz`, gzipSync(readFileSync(`${live}.1`)));
+        unlinkSync(`${live}.1`);
+      } else {
+        renameSync(live, log(logs, 'archive/access.log.1'));
+        writeFileSync(live, access(15, 20));
+      }
       await sync();
       await sync();
       const ids = [...(await counts()).entries()].filter(([, n]) => n === 1).map(([id]) => id);
       const warnings = lines.filter((l) => l.msg.includes('rotated where the rotated patterns do not look'));
-      if (rotated === true) {
+      if (scenario === 'olddir missed') {
         expect(ids).toHaveLength(15);
-        expect(warnings.map((w) => w.path)).toEqual([log(logs, 'access.log')]);
+        expect(warnings.map((w) => w.path)).toEqual([live]);
         expect(warnings[0]?.msg).toMatch(/set rotated to a glob of where the rotated files go/);
       } else {
-        expect(ids).toHaveLength(20);
-        expect(warnings).toEqual([]);
+        expect(ids, scenario).toHaveLength(20);
+        expect(warnings, scenario).toEqual([]);
       }
     }
   });

@@ -291,10 +291,11 @@ export async function openFileTailer(
   };
 
   /**
-   * Warns when a path now names another file and the file it named is nowhere the globs look: it
-   * was rotated somewhere the `rotated` patterns miss, or deleted, and the lines written to it after
-   * the last read are not read. The file is then known by its first bytes only (as a copy is), so
-   * it is named once, and still found if it turns up where the globs look.
+   * Warns when a path now names another file and the file it named is nowhere the globs look, not
+   * even as a copy or .gz (and none is still being written): it was rotated somewhere the `rotated`
+   * patterns miss, or deleted, and the lines written to it after the last read are not read. The
+   * file is then known by its first bytes only (as a copy is), so it is named once, and still found
+   * if it turns up where the globs look.
    */
   const warnMovedAway = (found: readonly Candidate[]) => {
     const present = new Set(found.map((c) => `${c.dev}:${c.ino}`));
@@ -314,7 +315,6 @@ export async function openFileTailer(
     table,
     async catchUp() {
       const { found, unreadable } = candidates();
-      warnMovedAway(found);
       for (const { path, reason } of unreadable) {
         if (warned.has(path)) continue;
         warned.add(path);
@@ -329,6 +329,7 @@ export async function openFileTailer(
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;
+      if (plan.deferred === 0) warnMovedAway(found);
       if (logger.isLevelEnabled('debug'))
         logger.debug(
           {

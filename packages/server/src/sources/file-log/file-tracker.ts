@@ -95,7 +95,7 @@ export async function planReads(
   known: readonly TrackedFile[],
   candidates: readonly Candidate[],
   options: PlanOptions,
-): Promise<{ files: TrackedFile[]; tasks: ReadTask[] }> {
+): Promise<{ files: TrackedFile[]; tasks: ReadTask[]; deferred: number }> {
   const files = known.map((f) => ({ ...f }));
   const byInode = new Map(files.map((f) => [`${f.dev}:${f.ino}`, f]));
   const heads = new Map<Candidate, Map<number | 'first', Head | undefined>>();
@@ -258,5 +258,7 @@ export async function planReads(
   return {
     files: files.filter((f) => claimed.has(f) || options.now - f.seenAt < FORGET_AFTER_MS),
     tasks,
+    /** Candidates left for the next scan (moved while looked at, a copy or .gz in progress). */
+    deferred: later.size,
   };
 }
