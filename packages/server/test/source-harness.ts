@@ -62,6 +62,26 @@ export async function createSourceHarness(sources: Array<Record<string, unknown>
 
 export type SourceHarness = Awaited<ReturnType<typeof createSourceHarness>>;
 
+/** Runs `use` with a harness for the given sources, and closes the harness after, passed or failed. */
+export async function withSourceHarness<T>(
+  sources: Array<Record<string, unknown>>,
+  use: (h: SourceHarness) => Promise<T>,
+): Promise<T> {
+  const h = await createSourceHarness(sources);
+  try {
+    return await use(h);
+  } finally {
+    h.close();
+  }
+}
+
+/** The error a sync of `name` fails with; a sync that succeeds gives an error saying it should have failed. */
+export const syncError = (h: SourceHarness, name: string): Promise<Error> =>
+  h.sync(name).then(
+    () => new Error('the sync should have failed'),
+    (e: unknown) => e as Error,
+  );
+
 const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
 
 /** Parquet files a run has staged (not yet published) for one table. */

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSourceHarness, TEST_MYSQL_URL, uniqueName } from '../../../test/source-harness.ts';
+import { syncError, TEST_MYSQL_URL, uniqueName, withSourceHarness } from '../../../test/source-harness.ts';
 import { connectMysql } from './mysql-client.ts';
 
 const db = uniqueName('inlet_t');
@@ -54,8 +54,7 @@ const source = (tables: unknown[], extra: Record<string, unknown> = {}) => ({
 
 describe('mysql source', () => {
   it('copies every type faithfully, with Japanese and emoji, bytes, JSON, UTC times and NULL', async () => {
-    const h = await createSourceHarness([source([{ table: `${db}.types` }])]);
-    try {
+    await withSourceHarness([source([{ table: `${db}.types` }])], async (h) => {
       expect((await h.sync('shop')).rows).toBe(2);
       const types = Object.fromEntries(
         (await h.query('DESCRIBE shop.types')).map((r) => [r.column_name, r.column_type]),
@@ -109,9 +108,7 @@ describe('mysql source', () => {
       });
       // The zero date became NULL like the rest of the empty row.
       expect(Object.values(empty ?? {}).filter((v) => v !== null)).toEqual([2]);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it('copies text with carriage returns as they are', async () => {
@@ -120,19 +117,14 @@ describe('mysql source', () => {
     await sql(
       "INSERT INTO notes VALUES (1, 'typed on Windows\\r\\nsecond line\\r'), (2, 'a\\rb'), (3, 'plain')",
     );
-    const h = await createSourceHarness([
-      { name: 'shop', type: 'mysql', url: TEST_MYSQL_URL, tables: [{ table: `${db}.notes` }] },
-    ]);
-    try {
+    await withSourceHarness([source([{ table: `${db}.notes` }])], async (h) => {
       expect((await h.sync('shop')).rows).toBe(3);
       expect(await h.query('SELECT note FROM shop.notes ORDER BY id')).toEqual([
         { note: 'typed on Windows\r\nsecond line\r' },
         { note: 'a\rb' },
         { note: 'plain' },
       ]);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it('copies JSON values holding commas and quotes, from a JSON column and from JSON functions', async () => {
@@ -140,25 +132,25 @@ describe('mysql source', () => {
     // object of two keys failed the table as a CSV line with an unterminated quote.
     await sql('CREATE TABLE docs (id INT PRIMARY KEY, doc JSON)');
     await sql(`INSERT INTO docs VALUES (1, '{"a": 1, "b": [1, 2], "c": "x, y"}'), (2, '"a,b"')`);
-    const h = await createSourceHarness([
-      source([
-        { table: `${db}.docs` },
-        { name: 'built', query: `SELECT id, JSON_OBJECT('k', 'v,"w"', 'n', id) AS o FROM ${db}.docs` },
-      ]),
-    ]);
-    try {
-      expect((await h.sync('shop')).rows).toBe(4);
-      expect(await h.query('SELECT id, doc FROM shop.docs ORDER BY id')).toEqual([
-        { id: 1, doc: { a: 1, b: [1, 2], c: 'x, y' } },
-        { id: 2, doc: 'a,b' },
-      ]);
-      expect(await h.query("SELECT id, o->>'k' AS k FROM shop.built ORDER BY id")).toEqual([
-        { id: 1, k: 'v,"w"' },
-        { id: 2, k: 'v,"w"' },
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          { table: `${db}.docs` },
+          { name: 'built', query: `SELECT id, JSON_OBJECT('k', 'v,"w"', 'n', id) AS o FROM ${db}.docs` },
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('shop')).rows).toBe(4);
+        expect(await h.query('SELECT id, doc FROM shop.docs ORDER BY id')).toEqual([
+          { id: 1, doc: { a: 1, b: [1, 2], c: 'x, y' } },
+          { id: 2, doc: 'a,b' },
+        ]);
+        expect(await h.query("SELECT id, o->>'k' AS k FROM shop.built ORDER BY id")).toEqual([
+          { id: 1, k: 'v,"w"' },
+          { id: 2, k: 'v,"w"' },
+        ]);
+      },
+    );
   });
 
   it('copies the next table after one whose value failed to convert while rows were still streaming', async () => {
@@ -170,26 +162,23 @@ describe('mysql source', () => {
       "INSERT INTO visits SELECT seq, IF(seq = 10, '2026-02-31', '2026-02-01'), REPEAT('x', 200) FROM seq_1_to_30000",
     );
     await sql("SET SESSION sql_mode = ''");
-    const h = await createSourceHarness([
-      source([{ table: `${db}.visits` }, { table: `${db}.events` }], { part_size_mb: 1 }),
-    ]);
-    try {
-      const failed = h.sync('shop');
-      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-      const message = await failed.catch((error: Error) => error.message);
-      expect(message).toMatch(/shop\.visits: .*2026-02-31.*SELECT …, CAST\(day AS CHAR\) AS day FROM/);
-      expect(message).toMatch(/Copied: events \(500 rows\)\.$/);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${db}.visits` }, { table: `${db}.events` }], { part_size_mb: 1 })],
+      async (h) => {
+        const error = await syncError(h, 'shop');
+        expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+        const message = error.message;
+        expect(message).toMatch(/shop\.visits: .*2026-02-31.*SELECT …, CAST\(day AS CHAR\) AS day FROM/);
+        expect(message).toMatch(/Copied: events \(500 rows\)\.$/);
+      },
+    );
   });
 
   it('keeps an empty binary value empty, apart from NULL', async () => {
     // Bytes travel as hex, and the hex of no bytes went out as an unquoted empty field: NULL.
     await sql('CREATE TABLE blobs (id INT PRIMARY KEY, raw VARBINARY(8), doc BLOB)');
     await sql("INSERT INTO blobs VALUES (1, '', ''), (2, NULL, NULL), (3, X'00', X'FF')");
-    const h = await createSourceHarness([source([{ table: `${db}.blobs` }])]);
-    try {
+    await withSourceHarness([source([{ table: `${db}.blobs` }])], async (h) => {
       expect((await h.sync('shop')).rows).toBe(3);
       expect(
         await h.query('SELECT id, hex(raw) AS raw, hex(doc) AS doc FROM shop.blobs ORDER BY id'),
@@ -198,42 +187,40 @@ describe('mysql source', () => {
         { id: 2, raw: null, doc: null },
         { id: 3, raw: '00', doc: 'FF' },
       ]);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it('full replaces, incremental appends past the cursor, and a new column is picked up', async () => {
-    const h = await createSourceHarness([
-      source([
-        { table: `${db}.events`, name: 'events_full' },
-        { table: `${db}.events`, mode: 'incremental', cursor: 'id' },
-      ]),
-    ]);
-    try {
-      expect((await h.sync('shop')).tables).toEqual([
-        { table: 'events_full', rows: 500 },
-        { table: 'events', rows: 500 },
-      ]);
-      await sql(`ALTER TABLE ${db}.events ADD COLUMN note VARCHAR(20)`);
-      await sql(`INSERT INTO ${db}.events SELECT seq, 'click', CONCAT('メモ', seq) FROM seq_501_to_700`);
-      expect((await h.sync('shop')).tables).toEqual([
-        { table: 'events_full', rows: 700 },
-        { table: 'events', rows: 200 },
-      ]);
-      for (const table of ['events', 'events_full'])
-        expect(
-          await h.query(
-            `SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, count(note)::INT AS notes FROM shop.${table}`,
-          ),
-        ).toEqual([{ n: 700, ids: 700, notes: 200 }]);
-      expect(readdirSync(join(h.layout.lake, 'sources', 'shop', 'events_full')).sort()).toEqual([
-        '_table.json',
-        'snapshot-00000002',
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          { table: `${db}.events`, name: 'events_full' },
+          { table: `${db}.events`, mode: 'incremental', cursor: 'id' },
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('shop')).tables).toEqual([
+          { table: 'events_full', rows: 500 },
+          { table: 'events', rows: 500 },
+        ]);
+        await sql(`ALTER TABLE ${db}.events ADD COLUMN note VARCHAR(20)`);
+        await sql(`INSERT INTO ${db}.events SELECT seq, 'click', CONCAT('メモ', seq) FROM seq_501_to_700`);
+        expect((await h.sync('shop')).tables).toEqual([
+          { table: 'events_full', rows: 700 },
+          { table: 'events', rows: 200 },
+        ]);
+        for (const table of ['events', 'events_full'])
+          expect(
+            await h.query(
+              `SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, count(note)::INT AS notes FROM shop.${table}`,
+            ),
+          ).toEqual([{ n: 700, ids: 700, notes: 200 }]);
+        expect(readdirSync(join(h.layout.lake, 'sources', 'shop', 'events_full')).sort()).toEqual([
+          '_table.json',
+          'snapshot-00000002',
+        ]);
+      },
+    );
   });
 
   it('incremental mode orders a decimal cursor wider than DECIMAL(38) by number, copying no row twice', async () => {
@@ -241,20 +228,20 @@ describe('mysql source', () => {
     // 99, and the next one copied 100 again.
     await sql('CREATE TABLE ledger (seq DECIMAL(50,0) PRIMARY KEY, note VARCHAR(10))');
     await sql("INSERT INTO ledger SELECT seq, CONCAT('n', seq) FROM seq_1_to_9");
-    const h = await createSourceHarness([
-      source([{ table: `${db}.ledger`, mode: 'incremental', cursor: 'seq' }]),
-    ]);
-    try {
-      expect((await h.sync('shop')).rows).toBe(9);
-      await sql("INSERT INTO ledger VALUES (99, 'a'), (100, 'b')");
-      expect((await h.sync('shop')).rows).toBe(2);
-      expect((await h.sync('shop')).rows).toBe(0);
-      expect(
-        await h.query('SELECT count(*)::INT AS n, count(DISTINCT seq)::INT AS distinct_seq FROM shop.ledger'),
-      ).toEqual([{ n: 11, distinct_seq: 11 }]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${db}.ledger`, mode: 'incremental', cursor: 'seq' }])],
+      async (h) => {
+        expect((await h.sync('shop')).rows).toBe(9);
+        await sql("INSERT INTO ledger VALUES (99, 'a'), (100, 'b')");
+        expect((await h.sync('shop')).rows).toBe(2);
+        expect((await h.sync('shop')).rows).toBe(0);
+        expect(
+          await h.query(
+            'SELECT count(*)::INT AS n, count(DISTINCT seq)::INT AS distinct_seq FROM shop.ledger',
+          ),
+        ).toEqual([{ n: 11, distinct_seq: 11 }]);
+      },
+    );
   });
 
   it('incremental mode copies each row once with a FLOAT, DOUBLE or DECIMAL cursor', async () => {
@@ -268,8 +255,7 @@ describe('mysql source', () => {
       mode: 'incremental',
       cursor,
     }));
-    const h = await createSourceHarness([source(tables)]);
-    try {
+    await withSourceHarness([source(tables)], async (h) => {
       expect((await h.sync('shop')).rows).toBe(6);
       expect((await h.sync('shop')).tables).toEqual([
         { table: 'by_f', rows: 0 },
@@ -283,9 +269,7 @@ describe('mysql source', () => {
         expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM shop.${name}`)).toEqual([
           { notes: ['a', 'b', 'c'] },
         ]);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it('copies a FLOAT as the value the column holds, not the six digits MySQL shows of it', async () => {
@@ -295,65 +279,65 @@ describe('mysql source', () => {
     await sql('INSERT INTO floats VALUES (1, 123456.78), (2, 16777217), (3, 0.1), (4, NULL)');
     await sql('CREATE TABLE gauges (id INT, f FLOAT)');
     await sql('INSERT INTO gauges VALUES (1, 123456.78), (2, NULL)');
-    const h = await createSourceHarness([
-      source([{ table: `${db}.floats` }, { table: `${db}.gauges`, mode: 'incremental', cursor: 'f' }]),
-    ]);
-    try {
-      expect((await h.sync('shop')).rows).toBe(6);
-      expect(await h.query('SELECT id, f::DOUBLE AS f FROM shop.floats ORDER BY id')).toEqual([
-        { id: 1, f: 123456.78125 },
-        { id: 2, f: 16777216 },
-        { id: 3, f: 0.10000000149011612 },
-        { id: 4, f: null },
-      ]);
-      await sql('INSERT INTO gauges VALUES (3, 123456.9)');
-      expect((await h.sync('shop')).tables).toContainEqual({ table: 'gauges', rows: 1 });
-      expect((await h.sync('shop')).tables).toContainEqual({ table: 'gauges', rows: 0 });
-      expect(await h.query('SELECT id FROM shop.gauges ORDER BY id')).toEqual([
-        { id: 1 },
-        { id: 2 },
-        { id: 3 },
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${db}.floats` }, { table: `${db}.gauges`, mode: 'incremental', cursor: 'f' }])],
+      async (h) => {
+        expect((await h.sync('shop')).rows).toBe(6);
+        expect(await h.query('SELECT id, f::DOUBLE AS f FROM shop.floats ORDER BY id')).toEqual([
+          { id: 1, f: 123456.78125 },
+          { id: 2, f: 16777216 },
+          { id: 3, f: 0.10000000149011612 },
+          { id: 4, f: null },
+        ]);
+        await sql('INSERT INTO gauges VALUES (3, 123456.9)');
+        expect((await h.sync('shop')).tables).toContainEqual({ table: 'gauges', rows: 1 });
+        expect((await h.sync('shop')).tables).toContainEqual({ table: 'gauges', rows: 0 });
+        expect(await h.query('SELECT id FROM shop.gauges ORDER BY id')).toEqual([
+          { id: 1 },
+          { id: 2 },
+          { id: 3 },
+        ]);
+      },
+    );
   });
 
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
-    const h = await createSourceHarness([
-      source([
-        {
-          table: `${db}.customers`,
-          mode: 'merge',
-          primary_key: ['id'],
-          cursor: 'updated_at',
-          deleted_column: 'deleted_at',
-        },
-      ]),
-    ]);
-    try {
-      expect((await h.sync('shop')).rows).toBe(3);
-      await sql(`UPDATE ${db}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00.5' WHERE id = 1`);
-      await sql(
-        `UPDATE ${db}.customers SET deleted_at = '2026-11-02', updated_at = '2026-11-02 00:00:01' WHERE id = 3`,
-      );
-      await sql(`INSERT INTO ${db}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02', NULL)`);
-      expect((await h.sync('shop')).rows).toBe(3);
-      expect((await h.sync('shop')).rows).toBe(1);
-      // Rows that share the last cursor value copied (times of whole seconds or milliseconds tie) are not
-      // missed, and a change within that second shows.
-      await sql(`INSERT INTO ${db}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02', NULL)`);
-      await sql(`UPDATE ${db}.customers SET plan = 'team' WHERE id = 4`);
-      expect((await h.sync('shop')).rows).toBe(2);
-      expect(await h.query('SELECT id, name, plan FROM shop.customers ORDER BY id')).toEqual([
-        { id: 1, name: '佐藤', plan: 'pro' },
-        { id: 2, name: '鈴木', plan: 'pro' },
-        { id: 4, name: '田中 😀', plan: 'team' },
-        { id: 5, name: '伊藤', plan: 'free' },
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          {
+            table: `${db}.customers`,
+            mode: 'merge',
+            primary_key: ['id'],
+            cursor: 'updated_at',
+            deleted_column: 'deleted_at',
+          },
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('shop')).rows).toBe(3);
+        await sql(
+          `UPDATE ${db}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00.5' WHERE id = 1`,
+        );
+        await sql(
+          `UPDATE ${db}.customers SET deleted_at = '2026-11-02', updated_at = '2026-11-02 00:00:01' WHERE id = 3`,
+        );
+        await sql(`INSERT INTO ${db}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02', NULL)`);
+        expect((await h.sync('shop')).rows).toBe(3);
+        expect((await h.sync('shop')).rows).toBe(1);
+        // Rows that share the last cursor value copied (times of whole seconds or milliseconds tie) are not
+        // missed, and a change within that second shows.
+        await sql(`INSERT INTO ${db}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02', NULL)`);
+        await sql(`UPDATE ${db}.customers SET plan = 'team' WHERE id = 4`);
+        expect((await h.sync('shop')).rows).toBe(2);
+        expect(await h.query('SELECT id, name, plan FROM shop.customers ORDER BY id')).toEqual([
+          { id: 1, name: '佐藤', plan: 'pro' },
+          { id: 2, name: '鈴木', plan: 'pro' },
+          { id: 4, name: '田中 😀', plan: 'team' },
+          { id: 5, name: '伊藤', plan: 'free' },
+        ]);
+      },
+    );
   });
 
   it('refuses a BOOLEAN or BIT(1) deleted_column, whose false is not NULL and would hide every row', async () => {
@@ -362,62 +346,56 @@ describe('mysql source', () => {
     );
     await sql("INSERT INTO flagged VALUES (1, '2026-11-01', FALSE, b'0'), (2, '2026-11-01', TRUE, b'1')");
     const merge = { table: `${db}.flagged`, mode: 'merge', primary_key: 'id', cursor: 'updated_at' };
-    const h = await createSourceHarness([
-      source([{ ...merge, deleted_column: 'is_deleted' }]),
-      { ...source([{ ...merge, deleted_column: 'gone' }]), name: 'bits' },
-    ]);
-    try {
-      await expect(h.sync('shop')).rejects.toMatchObject({
-        code: 'SOURCE_SCHEMA_INVALID',
-        message: expect.stringMatching(/deleted_column "is_deleted" is a boolean/),
-      });
-      await expect(h.sync('bits')).rejects.toMatchObject({
-        code: 'SOURCE_SCHEMA_INVALID',
-        message: expect.stringMatching(/deleted_column "gone" is a boolean/),
-      });
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([{ ...merge, deleted_column: 'is_deleted' }]),
+        { ...source([{ ...merge, deleted_column: 'gone' }]), name: 'bits' },
+      ],
+      async (h) => {
+        await expect(h.sync('shop')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringMatching(/deleted_column "is_deleted" is a boolean/),
+        });
+        await expect(h.sync('bits')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringMatching(/deleted_column "gone" is a boolean/),
+        });
+      },
+    );
   });
 
   it('copies a query whose last line ends in a comment', async () => {
     // inlet wraps the query in SELECT * FROM (…) AS q, and the comment swallowed the closing part.
-    const h = await createSourceHarness([
-      source([
-        { query: `SELECT id, kind FROM ${db}.events WHERE id <= 3 # the first only`, name: 'hash_comment' },
-        {
-          query: `SELECT id FROM ${db}.events\nWHERE id <= 2 -- the first only\n`,
-          name: 'dash_comment',
-          mode: 'incremental',
-          cursor: 'id',
-        },
-      ]),
-    ]);
-    try {
-      expect((await h.sync('shop')).tables).toEqual([
-        { table: 'hash_comment', rows: 3 },
-        { table: 'dash_comment', rows: 2 },
-      ]);
-      expect((await h.sync('shop')).rows).toBe(3);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          { query: `SELECT id, kind FROM ${db}.events WHERE id <= 3 # the first only`, name: 'hash_comment' },
+          {
+            query: `SELECT id FROM ${db}.events\nWHERE id <= 2 -- the first only\n`,
+            name: 'dash_comment',
+            mode: 'incremental',
+            cursor: 'id',
+          },
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('shop')).tables).toEqual([
+          { table: 'hash_comment', rows: 3 },
+          { table: 'dash_comment', rows: 2 },
+        ]);
+        expect((await h.sync('shop')).rows).toBe(3);
+      },
+    );
   });
 
   it('never shows the password and refuses LOCAL INFILE', async () => {
     const url = 'mysql://root:s3cret-Pa55@127.0.0.1:1/test';
-    const h = await createSourceHarness([source([{ table: 'x' }], { url })]);
-    try {
-      const error = await h.sync('shop').then(
-        () => new Error('the sync should have failed'),
-        (e: unknown) => e as Error,
-      );
+    await withSourceHarness([source([{ table: 'x' }], { url })], async (h) => {
+      const error = await syncError(h, 'shop');
       expect(error).toMatchObject({ code: 'SOURCE_CONNECTION_FAILED' });
       expect(error.message).toContain('mysql://root@127.0.0.1:1/test');
       expect(JSON.stringify(error)).not.toContain('s3cret');
-    } finally {
-      h.close();
-    }
+    });
     // The server may ask the client for a file with LOAD DATA LOCAL; inlet's connections refuse.
     const connection = await connectMysql({ url: TEST_MYSQL_URL, statementTimeoutMs: 10_000 });
     try {

@@ -2,7 +2,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSourceHarness, TEST_PG_URL, uniqueName } from '../../../test/source-harness.ts';
+import {
+  createSourceHarness,
+  syncError,
+  TEST_PG_URL,
+  uniqueName,
+  withSourceHarness,
+} from '../../../test/source-harness.ts';
 import { parseConfig } from '../../config/index.ts';
 
 const schema = uniqueName('inlet_t');
@@ -49,8 +55,7 @@ const source = (tables: unknown[], extra: Record<string, unknown> = {}) => ({
 
 describe('postgres source', () => {
   it('copies every type faithfully: numbers, decimals, text with Japanese and emoji, times, json, uuid, arrays, bytes, enums, NULL', async () => {
-    const h = await createSourceHarness([source([{ table: `${schema}.types` }])]);
-    try {
+    await withSourceHarness([source([{ table: `${schema}.types` }])], async (h) => {
       const result = await h.sync('app');
       expect(result).toEqual({ source: 'app', rows: 2, tables: [{ table: 'types', rows: 2 }] });
       const types = Object.fromEntries(
@@ -108,9 +113,7 @@ describe('postgres source', () => {
         addr: '192.168.0.1',
       });
       expect(Object.values(empty ?? {}).filter((v) => v !== null)).toEqual([2]);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it('copies json values with lone surrogate escapes as U+FFFD, keeping escaped pairs and escaped backslashes', async () => {
@@ -121,8 +124,7 @@ describe('postgres source', () => {
       (1, '{"a": "x\\ud800", "\\udc00": 1}', ARRAY['{"b": "\\udbff"}']::json[]),
       (2, '{"a": "\\ud83d\\ude00 and \\\\ud800 typed"}', NULL),
       (3, '{"a": "plain"}', NULL)`);
-    const h = await createSourceHarness([source([{ table: `${schema}.docs` }])]);
-    try {
+    await withSourceHarness([source([{ table: `${schema}.docs` }])], async (h) => {
       expect((await h.sync('app')).rows).toBe(3);
       expect(
         await h.query(
@@ -133,9 +135,7 @@ describe('postgres source', () => {
         { id: 2, a: '😀 and \\ud800 typed', keys: ['a'], docs: null },
         { id: 3, a: 'plain', keys: ['a'], docs: null },
       ]);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it('copies text with carriage returns, dates before Christ, and NaN in numeric(p,s) as NULL, and names a column whose values the lake cannot hold', async () => {
@@ -161,103 +161,107 @@ describe('postgres source', () => {
     await sql(`CREATE TABLE ${schema}.grid (id int PRIMARY KEY, cells int[])`);
     await sql(`INSERT INTO ${schema}.grid VALUES (1, '{1,2}'), (2, '{{1,2},{3,4}}')`);
     const named = (name: string, tables: unknown[]) => ({ ...source(tables), name });
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.edges` }, { table: `${schema}.eras` }]),
-      named('far', [{ table: `${schema}.far` }]),
-      named('grid', [{ table: `${schema}.grid` }]),
-      named('fixed', [
-        { name: 'far_text', query: `SELECT id, seen_at::text AS seen_at FROM ${schema}.far` },
-        { name: 'grid_json', query: `SELECT id, array_to_json(cells) AS cells FROM ${schema}.grid` },
-      ]),
-    ]);
-    try {
-      expect((await h.sync('app')).rows).toBe(5);
-      // The same in arrays: eras kept, and a NaN in numeric(p,s)[] is NULL (numeric[] keeps its text).
-      expect(
-        await h.query(
-          'SELECT id, days::VARCHAR AS days, ats::VARCHAR AS ats, tzs::VARCHAR AS tzs, prices::VARCHAR AS prices, amounts::VARCHAR AS amounts FROM app.eras ORDER BY id',
-        ),
-      ).toEqual([
-        {
-          id: 1,
-          days: "['0044-03-15 (BC)', 2026-11-20]",
-          ats: "['4713-01-01 (BC) 12:30:00.5', infinity]",
-          tzs: "['0001-06-01 (BC) 00:00:00+00', '2026-11-20 01:00:00+00']",
-          prices: '[1.50, NULL]',
-          amounts: '[1, NaN]',
-        },
-        { id: 2, days: '[2026-11-20]', ats: '[]', tzs: null, prices: '[2.25]', amounts: '[3.5]' },
-      ]);
-      expect(
-        await h.query(
-          'SELECT id, note, price::VARCHAR AS price, year(day) AS y, day::VARCHAR AS day, "at"::VARCHAR AS "at", tz::VARCHAR AS tz FROM app.edges ORDER BY id',
-        ),
-      ).toEqual([
-        {
-          id: 1,
-          note: 'typed on Windows\r\nsecond line\r',
-          price: null,
-          // DuckDB counts years astronomically: 44 BC is year -43.
-          y: '-43',
-          day: '0044-03-15 (BC)',
-          at: '4713-01-01 (BC) 12:30:00',
-          tz: '0001-06-01 (BC) 00:00:00+00',
-        },
-        {
-          id: 2,
-          note: 'a\rb',
-          price: '12.50',
-          y: '2026',
-          day: '2026-11-20',
-          at: '2026-11-20 10:00:00',
-          tz: 'infinity',
-        },
-        { id: 3, note: null, price: null, y: null, day: null, at: null, tz: null },
-      ]);
-      await expect(h.sync('far')).rejects.toThrow(
-        'far.far: a value could not be written to the lake: column seen_at (timestamp without time zone) holds "294276-12-31 23:59:59", which the lake\'s TIMESTAMP cannot hold; copy that column as text with a query: for this table (e.g. SELECT …, seen_at::text AS seen_at FROM …)',
-      );
-      await expect(h.sync('grid')).rejects.toThrow(
-        'grid.grid: a value could not be written to the lake: column cells (integer[]) holds a multi-dimensional array, and the lake keeps arrays as lists of one dimension; copy it as JSON with a query: for this table (e.g. SELECT …, array_to_json(cells) AS cells FROM …)',
-      );
-      // What the messages advise works.
-      expect((await h.sync('fixed')).rows).toBe(4);
-      expect(await h.query('SELECT seen_at FROM fixed.far_text ORDER BY id')).toEqual([
-        { seen_at: '2026-11-20 10:00:00' },
-        { seen_at: '294276-12-31 23:59:59' },
-      ]);
-      expect(await h.query('SELECT cells::VARCHAR AS cells FROM fixed.grid_json ORDER BY id')).toEqual([
-        { cells: '[1,2]' },
-        { cells: '[[1,2],[3,4]]' },
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([{ table: `${schema}.edges` }, { table: `${schema}.eras` }]),
+        named('far', [{ table: `${schema}.far` }]),
+        named('grid', [{ table: `${schema}.grid` }]),
+        named('fixed', [
+          { name: 'far_text', query: `SELECT id, seen_at::text AS seen_at FROM ${schema}.far` },
+          { name: 'grid_json', query: `SELECT id, array_to_json(cells) AS cells FROM ${schema}.grid` },
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(5);
+        // The same in arrays: eras kept, and a NaN in numeric(p,s)[] is NULL (numeric[] keeps its text).
+        expect(
+          await h.query(
+            'SELECT id, days::VARCHAR AS days, ats::VARCHAR AS ats, tzs::VARCHAR AS tzs, prices::VARCHAR AS prices, amounts::VARCHAR AS amounts FROM app.eras ORDER BY id',
+          ),
+        ).toEqual([
+          {
+            id: 1,
+            days: "['0044-03-15 (BC)', 2026-11-20]",
+            ats: "['4713-01-01 (BC) 12:30:00.5', infinity]",
+            tzs: "['0001-06-01 (BC) 00:00:00+00', '2026-11-20 01:00:00+00']",
+            prices: '[1.50, NULL]',
+            amounts: '[1, NaN]',
+          },
+          { id: 2, days: '[2026-11-20]', ats: '[]', tzs: null, prices: '[2.25]', amounts: '[3.5]' },
+        ]);
+        expect(
+          await h.query(
+            'SELECT id, note, price::VARCHAR AS price, year(day) AS y, day::VARCHAR AS day, "at"::VARCHAR AS "at", tz::VARCHAR AS tz FROM app.edges ORDER BY id',
+          ),
+        ).toEqual([
+          {
+            id: 1,
+            note: 'typed on Windows\r\nsecond line\r',
+            price: null,
+            // DuckDB counts years astronomically: 44 BC is year -43.
+            y: '-43',
+            day: '0044-03-15 (BC)',
+            at: '4713-01-01 (BC) 12:30:00',
+            tz: '0001-06-01 (BC) 00:00:00+00',
+          },
+          {
+            id: 2,
+            note: 'a\rb',
+            price: '12.50',
+            y: '2026',
+            day: '2026-11-20',
+            at: '2026-11-20 10:00:00',
+            tz: 'infinity',
+          },
+          { id: 3, note: null, price: null, y: null, day: null, at: null, tz: null },
+        ]);
+        await expect(h.sync('far')).rejects.toThrow(
+          'far.far: a value could not be written to the lake: column seen_at (timestamp without time zone) holds "294276-12-31 23:59:59", which the lake\'s TIMESTAMP cannot hold; copy that column as text with a query: for this table (e.g. SELECT …, seen_at::text AS seen_at FROM …)',
+        );
+        await expect(h.sync('grid')).rejects.toThrow(
+          'grid.grid: a value could not be written to the lake: column cells (integer[]) holds a multi-dimensional array, and the lake keeps arrays as lists of one dimension; copy it as JSON with a query: for this table (e.g. SELECT …, array_to_json(cells) AS cells FROM …)',
+        );
+        // What the messages advise works.
+        expect((await h.sync('fixed')).rows).toBe(4);
+        expect(await h.query('SELECT seen_at FROM fixed.far_text ORDER BY id')).toEqual([
+          { seen_at: '2026-11-20 10:00:00' },
+          { seen_at: '294276-12-31 23:59:59' },
+        ]);
+        expect(await h.query('SELECT cells::VARCHAR AS cells FROM fixed.grid_json ORDER BY id')).toEqual([
+          { cells: '[1,2]' },
+          { cells: '[[1,2],[3,4]]' },
+        ]);
+      },
+    );
   });
 
   it('copies the other tables of a source when one fails, then fails naming it', async () => {
     await sql(`CREATE TABLE ${schema}.beyond (id int PRIMARY KEY, seen_at timestamp)`);
     await sql(`INSERT INTO ${schema}.beyond VALUES (1, '294276-12-31 23:59:59')`);
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.beyond` }, { table: `${schema}.orders` }, { table: `${schema}.nowhere` }]),
-    ]);
-    try {
-      const failed = h.sync('app');
-      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-      const message = await failed.catch((error: Error) => error.message);
-      expect(message).toMatch(
-        /^2 of 3 tables of "app" were not copied: app\.beyond: a value could not be written/,
-      );
-      expect(message).toContain('app.nowhere: PostgreSQL refused or broke off the query');
-      expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
-      expect(await h.query('SELECT count(*)::INT AS n FROM app.orders')).toEqual([{ n: 1000 }]);
-      const text = h.metrics.render();
-      expect(text).toContain('inlet_source_rows_total{source="app",table="orders"} 1000\n');
-      expect(text).toContain('inlet_source_table_failures_total{source="app",table="beyond"} 1\n');
-      expect(text).toContain('inlet_source_table_failures_total{source="app",table="nowhere"} 1\n');
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          { table: `${schema}.beyond` },
+          { table: `${schema}.orders` },
+          { table: `${schema}.nowhere` },
+        ]),
+      ],
+      async (h) => {
+        const error = await syncError(h, 'app');
+        expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+        const message = error.message;
+        expect(message).toMatch(
+          /^2 of 3 tables of "app" were not copied: app\.beyond: a value could not be written/,
+        );
+        expect(message).toContain('app.nowhere: PostgreSQL refused or broke off the query');
+        expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
+        expect(await h.query('SELECT count(*)::INT AS n FROM app.orders')).toEqual([{ n: 1000 }]);
+        const text = h.metrics.render();
+        expect(text).toContain('inlet_source_rows_total{source="app",table="orders"} 1000\n');
+        expect(text).toContain('inlet_source_table_failures_total{source="app",table="beyond"} 1\n');
+        expect(text).toContain('inlet_source_table_failures_total{source="app",table="nowhere"} 1\n');
+      },
+    );
   });
 
   it('copies the next table after one whose value failed to convert while COPY was still sending', async () => {
@@ -266,18 +270,16 @@ describe('postgres source', () => {
     await sql(
       `CREATE TABLE ${schema}.visits AS SELECT i AS id, CASE WHEN i = 10 THEN '294250-01-01'::timestamp ELSE '2026-01-01'::timestamp END AS ts, repeat('x', 200) AS pad FROM generate_series(1, 30000) AS i`,
     );
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.visits` }, { table: `${schema}.orders` }], { part_size_mb: 1 }),
-    ]);
-    try {
-      const failed = h.sync('app');
-      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-      const message = await failed.catch((error: Error) => error.message);
-      expect(message).toMatch(/app\.visits: .*294250/);
-      expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${schema}.visits` }, { table: `${schema}.orders` }], { part_size_mb: 1 })],
+      async (h) => {
+        const error = await syncError(h, 'app');
+        expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+        const message = error.message;
+        expect(message).toMatch(/app\.visits: .*294250/);
+        expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
+      },
+    );
   });
 
   it('full mode replaces the snapshot atomically and removes the old one', async () => {
@@ -305,30 +307,28 @@ describe('postgres source', () => {
   it('incremental mode appends only rows past the saved cursor, and picks up a new column', async () => {
     await sql(`CREATE TABLE ${schema}.events (id bigint PRIMARY KEY, kind text)`);
     await sql(`INSERT INTO ${schema}.events SELECT i, 'view' FROM generate_series(1, 500) AS i`);
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.events`, mode: 'incremental', cursor: 'id' }]),
-    ]);
-    try {
-      expect((await h.sync('app')).rows).toBe(500);
-      expect((await h.sync('app')).rows).toBe(0);
-      await sql(`ALTER TABLE ${schema}.events ADD COLUMN note text`);
-      await sql(
-        `INSERT INTO ${schema}.events SELECT i, 'click', 'メモ' || i FROM generate_series(501, 700) AS i`,
-      );
-      expect((await h.sync('app')).rows).toBe(200);
-      expect(
-        await h.query(
-          'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, max(id)::INT AS top, count(note)::INT AS notes FROM app.events',
-        ),
-      ).toEqual([{ n: 700, ids: 700, top: 700, notes: 200 }]);
-      expect(await h.query('SELECT note FROM app.events WHERE id = 650')).toEqual([{ note: 'メモ650' }]);
-      const files = readdirSync(join(h.layout.lake, 'sources', 'app', 'events')).filter((f) =>
-        f.endsWith('.parquet'),
-      );
-      expect(files).toEqual(['part-00000001-00000.parquet', 'part-00000002-00000.parquet']);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${schema}.events`, mode: 'incremental', cursor: 'id' }])],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(500);
+        expect((await h.sync('app')).rows).toBe(0);
+        await sql(`ALTER TABLE ${schema}.events ADD COLUMN note text`);
+        await sql(
+          `INSERT INTO ${schema}.events SELECT i, 'click', 'メモ' || i FROM generate_series(501, 700) AS i`,
+        );
+        expect((await h.sync('app')).rows).toBe(200);
+        expect(
+          await h.query(
+            'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, max(id)::INT AS top, count(note)::INT AS notes FROM app.events',
+          ),
+        ).toEqual([{ n: 700, ids: 700, top: 700, notes: 200 }]);
+        expect(await h.query('SELECT note FROM app.events WHERE id = 650')).toEqual([{ note: 'メモ650' }]);
+        const files = readdirSync(join(h.layout.lake, 'sources', 'app', 'events')).filter((f) =>
+          f.endsWith('.parquet'),
+        );
+        expect(files).toEqual(['part-00000001-00000.parquet', 'part-00000002-00000.parquet']);
+      },
+    );
   });
 
   it('incremental mode orders a numeric cursor kept as text by number, copying no row twice', async () => {
@@ -336,170 +336,168 @@ describe('postgres source', () => {
     // and 100 saved 99, and the next one copied 100 again.
     await sql(`CREATE TABLE ${schema}.ledger (seq numeric, note text)`);
     await sql(`INSERT INTO ${schema}.ledger SELECT i, 'n' || i FROM generate_series(1, 9) AS i`);
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.ledger`, mode: 'incremental', cursor: 'seq' }]),
-    ]);
-    try {
-      expect((await h.sync('app')).rows).toBe(9);
-      await sql(`INSERT INTO ${schema}.ledger VALUES (99, 'a'), (100, 'b'), (-5, 'c'), (99.5, 'd')`);
-      expect((await h.sync('app')).rows).toBe(3);
-      expect((await h.sync('app')).rows).toBe(0);
-      await sql(`INSERT INTO ${schema}.ledger VALUES (100.25, 'e'), (1e30, 'f')`);
-      expect((await h.sync('app')).rows).toBe(2);
-      expect((await h.sync('app')).rows).toBe(0);
-      expect(
-        await h.query('SELECT count(*)::INT AS n, count(DISTINCT seq)::INT AS distinct_seq FROM app.ledger'),
-      ).toEqual([{ n: 14, distinct_seq: 14 }]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${schema}.ledger`, mode: 'incremental', cursor: 'seq' }])],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(9);
+        await sql(`INSERT INTO ${schema}.ledger VALUES (99, 'a'), (100, 'b'), (-5, 'c'), (99.5, 'd')`);
+        expect((await h.sync('app')).rows).toBe(3);
+        expect((await h.sync('app')).rows).toBe(0);
+        await sql(`INSERT INTO ${schema}.ledger VALUES (100.25, 'e'), (1e30, 'f')`);
+        expect((await h.sync('app')).rows).toBe(2);
+        expect((await h.sync('app')).rows).toBe(0);
+        expect(
+          await h.query(
+            'SELECT count(*)::INT AS n, count(DISTINCT seq)::INT AS distinct_seq FROM app.ledger',
+          ),
+        ).toEqual([{ n: 14, distinct_seq: 14 }]);
+      },
+    );
   });
 
   it('incremental mode copies each row once with a real or double precision cursor', async () => {
     await sql(`CREATE TABLE ${schema}.gauges (r real, d double precision, note text)`);
     await sql(`INSERT INTO ${schema}.gauges VALUES (0.5, 0.5, 'a'), (1.1, 0.1, 'b')`);
-    const h = await createSourceHarness([
-      source(
-        ['r', 'd'].map((cursor) => ({
-          table: `${schema}.gauges`,
-          name: `by_${cursor}`,
-          mode: 'incremental',
-          cursor,
-        })),
-      ),
-    ]);
-    try {
-      expect((await h.sync('app')).rows).toBe(4);
-      expect((await h.sync('app')).rows).toBe(0);
-      await sql(`INSERT INTO ${schema}.gauges VALUES (3.4e38, 1e300, 'c'), ('Infinity', 'NaN', 'd')`);
-      expect((await h.sync('app')).rows).toBe(4);
-      expect((await h.sync('app')).rows).toBe(0);
-      for (const name of ['by_r', 'by_d'])
-        expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
-          { notes: ['a', 'b', 'c', 'd'] },
-        ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source(
+          ['r', 'd'].map((cursor) => ({
+            table: `${schema}.gauges`,
+            name: `by_${cursor}`,
+            mode: 'incremental',
+            cursor,
+          })),
+        ),
+      ],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(4);
+        expect((await h.sync('app')).rows).toBe(0);
+        await sql(`INSERT INTO ${schema}.gauges VALUES (3.4e38, 1e300, 'c'), ('Infinity', 'NaN', 'd')`);
+        expect((await h.sync('app')).rows).toBe(4);
+        expect((await h.sync('app')).rows).toBe(0);
+        for (const name of ['by_r', 'by_d'])
+          expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
+            { notes: ['a', 'b', 'c', 'd'] },
+          ]);
+      },
+    );
   });
 
   it('incremental mode copies rows whose cursor is NULL once, also when the first run has no other', async () => {
     // With every cursor NULL nothing was saved, and each run copied the whole table again.
     await sql(`CREATE TABLE ${schema}.imports (id int, batch_no int)`);
     await sql(`INSERT INTO ${schema}.imports VALUES (1, NULL), (2, NULL)`);
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.imports`, mode: 'incremental', cursor: 'batch_no' }]),
-    ]);
-    try {
-      expect((await h.sync('app')).rows).toBe(2);
-      expect((await h.sync('app')).rows).toBe(0);
-      await sql(`INSERT INTO ${schema}.imports VALUES (3, 7), (4, NULL)`);
-      expect((await h.sync('app')).rows).toBe(1);
-      expect((await h.sync('app')).rows).toBe(0);
-      expect(await h.query('SELECT id FROM app.imports ORDER BY id')).toEqual([
-        { id: 1 },
-        { id: 2 },
-        { id: 3 },
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${schema}.imports`, mode: 'incremental', cursor: 'batch_no' }])],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(2);
+        expect((await h.sync('app')).rows).toBe(0);
+        await sql(`INSERT INTO ${schema}.imports VALUES (3, 7), (4, NULL)`);
+        expect((await h.sync('app')).rows).toBe(1);
+        expect((await h.sync('app')).rows).toBe(0);
+        expect(await h.query('SELECT id FROM app.imports ORDER BY id')).toEqual([
+          { id: 1 },
+          { id: 2 },
+          { id: 3 },
+        ]);
+      },
+    );
   });
 
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
-    const h = await createSourceHarness([
-      source([
-        {
-          table: `${schema}.customers`,
-          mode: 'merge',
-          primary_key: 'id',
-          cursor: 'updated_at',
-          deleted_column: 'deleted_at',
-        },
-      ]),
-    ]);
-    try {
-      expect((await h.sync('app')).rows).toBe(3);
-      await sql(
-        `UPDATE ${schema}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00+00' WHERE id = 1`,
-      );
-      await sql(
-        `UPDATE ${schema}.customers SET deleted_at = '2026-11-02 00:00:01+00', updated_at = '2026-11-02 00:00:01+00' WHERE id = 3`,
-      );
-      await sql(
-        `INSERT INTO ${schema}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02+00', NULL)`,
-      );
-      expect((await h.sync('app')).rows).toBe(3);
-      // The saved cursor is a timestamptz with microseconds; nothing newer: only the row at the
-      // last value copied is read again.
-      expect((await h.sync('app')).rows).toBe(1);
-      // A row committed after that run with the same cursor value, and a change to the row at it that
-      // left the cursor as it was: both are copied, and the view shows the version copied last.
-      await sql(`INSERT INTO ${schema}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02+00', NULL)`);
-      await sql(`UPDATE ${schema}.customers SET plan = 'team' WHERE id = 4`);
-      expect((await h.sync('app')).rows).toBe(2);
-      expect(await h.query('SELECT id, name, plan FROM app.customers ORDER BY id')).toEqual([
-        { id: 1, name: '佐藤', plan: 'pro' },
-        { id: 2, name: '鈴木', plan: 'pro' },
-        { id: 4, name: '田中 😀', plan: 'team' },
-        { id: 5, name: '伊藤', plan: 'free' },
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          {
+            table: `${schema}.customers`,
+            mode: 'merge',
+            primary_key: 'id',
+            cursor: 'updated_at',
+            deleted_column: 'deleted_at',
+          },
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(3);
+        await sql(
+          `UPDATE ${schema}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00+00' WHERE id = 1`,
+        );
+        await sql(
+          `UPDATE ${schema}.customers SET deleted_at = '2026-11-02 00:00:01+00', updated_at = '2026-11-02 00:00:01+00' WHERE id = 3`,
+        );
+        await sql(
+          `INSERT INTO ${schema}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02+00', NULL)`,
+        );
+        expect((await h.sync('app')).rows).toBe(3);
+        // The saved cursor is a timestamptz with microseconds; nothing newer: only the row at the
+        // last value copied is read again.
+        expect((await h.sync('app')).rows).toBe(1);
+        // A row committed after that run with the same cursor value, and a change to the row at it that
+        // left the cursor as it was: both are copied, and the view shows the version copied last.
+        await sql(
+          `INSERT INTO ${schema}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02+00', NULL)`,
+        );
+        await sql(`UPDATE ${schema}.customers SET plan = 'team' WHERE id = 4`);
+        expect((await h.sync('app')).rows).toBe(2);
+        expect(await h.query('SELECT id, name, plan FROM app.customers ORDER BY id')).toEqual([
+          { id: 1, name: '佐藤', plan: 'pro' },
+          { id: 2, name: '鈴木', plan: 'pro' },
+          { id: 4, name: '田中 😀', plan: 'team' },
+          { id: 5, name: '伊藤', plan: 'free' },
+        ]);
+      },
+    );
   });
 
   it('merge mode ranks versions by a numeric cursor kept as text by number', async () => {
     // numeric without precision is text in the lake, where '99' > '100': the view showed version 99.
     await sql(`CREATE TABLE ${schema}.documents (id int PRIMARY KEY, version numeric, title text)`);
     await sql(`INSERT INTO ${schema}.documents VALUES (1, 99, 'draft'), (2, 5, 'old')`);
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.documents`, mode: 'merge', primary_key: 'id', cursor: 'version' }]),
-    ]);
-    try {
-      await h.sync('app');
-      await sql(`UPDATE ${schema}.documents SET version = 100, title = 'final' WHERE id = 1`);
-      // Eight runs: the eighth merges the files, keeping one version per key ranked the same way.
-      for (let run = 2; run <= 8; run++) {
+    await withSourceHarness(
+      [source([{ table: `${schema}.documents`, mode: 'merge', primary_key: 'id', cursor: 'version' }])],
+      async (h) => {
         await h.sync('app');
-        expect(await h.query('SELECT id, title FROM app.documents ORDER BY id')).toEqual([
-          { id: 1, title: 'final' },
-          { id: 2, title: 'old' },
-        ]);
-      }
-      const files = readdirSync(join(h.layout.lake, 'sources', 'app', 'documents'), { recursive: true });
-      expect(files.filter((f) => String(f).endsWith('.parquet'))).toHaveLength(1);
-    } finally {
-      h.close();
-    }
+        await sql(`UPDATE ${schema}.documents SET version = 100, title = 'final' WHERE id = 1`);
+        // Eight runs: the eighth merges the files, keeping one version per key ranked the same way.
+        for (let run = 2; run <= 8; run++) {
+          await h.sync('app');
+          expect(await h.query('SELECT id, title FROM app.documents ORDER BY id')).toEqual([
+            { id: 1, title: 'final' },
+            { id: 2, title: 'old' },
+          ]);
+        }
+        const files = readdirSync(join(h.layout.lake, 'sources', 'app', 'documents'), { recursive: true });
+        expect(files.filter((f) => String(f).endsWith('.parquet'))).toHaveLength(1);
+      },
+    );
   });
 
   it('refuses a boolean deleted_column and a cursor that is not a column, naming the columns', async () => {
-    const h = await createSourceHarness([
-      source([
-        {
-          table: `${schema}.customers`,
-          name: 'flagged',
-          mode: 'merge',
-          primary_key: 'id',
-          cursor: 'updated_at',
-          deleted_column: 'is_deleted',
-        },
-      ]),
-      { ...source([{ table: `${schema}.orders`, mode: 'incremental', cursor: 'created' }]), name: 'typo' },
-    ]);
-    try {
-      await expect(h.sync('app')).rejects.toMatchObject({
-        code: 'SOURCE_SCHEMA_INVALID',
-        message: expect.stringMatching(/deleted_column "is_deleted" is a boolean/),
-      });
-      await expect(h.sync('typo')).rejects.toMatchObject({
-        code: 'SOURCE_SCHEMA_INVALID',
-        message: expect.stringMatching(/cursor "created" is not a column.*id, customer, total/),
-      });
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          {
+            table: `${schema}.customers`,
+            name: 'flagged',
+            mode: 'merge',
+            primary_key: 'id',
+            cursor: 'updated_at',
+            deleted_column: 'is_deleted',
+          },
+        ]),
+        { ...source([{ table: `${schema}.orders`, mode: 'incremental', cursor: 'created' }]), name: 'typo' },
+      ],
+      async (h) => {
+        await expect(h.sync('app')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringMatching(/deleted_column "is_deleted" is a boolean/),
+        });
+        await expect(h.sync('typo')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringMatching(/cursor "created" is not a column.*id, customer, total/),
+        });
+      },
+    );
   });
 
   it('refuses a table without columns by name, and copies the other tables of the source', async () => {
@@ -507,87 +505,79 @@ describe('postgres source', () => {
     // failed with a DuckDB parser error about its own SQL.
     await sql(`CREATE TABLE ${schema}.nothing ()`);
     await sql(`INSERT INTO ${schema}.nothing DEFAULT VALUES`);
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.nothing` }, { table: `${schema}.orders` }]),
-    ]);
-    try {
-      const failed = h.sync('app');
-      await expect(failed).rejects.toMatchObject({ code: 'SOURCE_SCHEMA_INVALID' });
-      const message = await failed.catch((error: Error) => error.message);
-      expect(message).toContain('app.nothing: the result has no columns');
-      expect(message).not.toMatch(/Parser Error/);
-      expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${schema}.nothing` }, { table: `${schema}.orders` }])],
+      async (h) => {
+        const error = await syncError(h, 'app');
+        expect(error).toMatchObject({ code: 'SOURCE_SCHEMA_INVALID' });
+        const message = error.message;
+        expect(message).toContain('app.nothing: the result has no columns');
+        expect(message).not.toMatch(/Parser Error/);
+        expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
+      },
+    );
   });
 
   it('refuses columns whose names differ only in case, which the lake takes for one', async () => {
     // DuckDB renamed the second to ID_1 without a word, and a primary_key "ID" ranked by "id".
     await sql(`CREATE TABLE ${schema}.cased (id int, "ID" int, updated_at timestamptz)`);
     await sql(`INSERT INTO ${schema}.cased VALUES (1, 10, now())`);
-    const h = await createSourceHarness([
-      source([{ table: `${schema}.cased`, mode: 'merge', primary_key: 'ID', cursor: 'updated_at' }]),
-    ]);
-    try {
-      await expect(h.sync('app')).rejects.toMatchObject({
-        code: 'SOURCE_SCHEMA_INVALID',
-        message: expect.stringMatching(/app\.cased: the column "ID" appears twice .*differ only in case/),
-      });
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [source([{ table: `${schema}.cased`, mode: 'merge', primary_key: 'ID', cursor: 'updated_at' }])],
+      async (h) => {
+        await expect(h.sync('app')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringMatching(/app\.cased: the column "ID" appears twice .*differ only in case/),
+        });
+      },
+    );
   });
 
   it('copies a custom query under its name, visible as <source>.<name>', async () => {
-    const h = await createSourceHarness([
-      source([{ query: `SELECT customer, total FROM ${schema}.orders WHERE id <= 10;`, name: 'top_orders' }]),
-    ]);
-    try {
-      await h.sync('app');
-      expect(await h.query('SELECT count(*)::INT AS n, min(customer) AS c FROM app.top_orders')).toEqual([
-        { n: 10, c: 'お客様1' },
-      ]);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          { query: `SELECT customer, total FROM ${schema}.orders WHERE id <= 10;`, name: 'top_orders' },
+        ]),
+      ],
+      async (h) => {
+        await h.sync('app');
+        expect(await h.query('SELECT count(*)::INT AS n, min(customer) AS c FROM app.top_orders')).toEqual([
+          { n: 10, c: 'お客様1' },
+        ]);
+      },
+    );
   });
 
   it('copies a query whose last line ends in a comment', async () => {
     // inlet wraps the query in SELECT * FROM (…) AS q, and the comment swallowed the closing part.
-    const h = await createSourceHarness([
-      source([
-        {
-          query: `SELECT id, total FROM ${schema}.orders\nWHERE id <= 3 -- the first orders only\n`,
-          name: 'first_orders',
-          mode: 'incremental',
-          cursor: 'id',
-        },
-      ]),
-    ]);
-    try {
-      expect((await h.sync('app')).rows).toBe(3);
-      expect((await h.sync('app')).rows).toBe(0);
-    } finally {
-      h.close();
-    }
+    await withSourceHarness(
+      [
+        source([
+          {
+            query: `SELECT id, total FROM ${schema}.orders\nWHERE id <= 3 -- the first orders only\n`,
+            name: 'first_orders',
+            mode: 'incremental',
+            cursor: 'id',
+          },
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(3);
+        expect((await h.sync('app')).rows).toBe(0);
+      },
+    );
   });
 
   it('never shows the password: connection errors and config errors are redacted', async () => {
     const url = 'postgres://postgres:s3cret-Pa55@127.0.0.1:1/test';
-    const h = await createSourceHarness([source([{ table: 'x' }], { url })]);
-    try {
-      const error = await h.sync('app').then(
-        () => new Error('the sync should have failed'),
-        (e: unknown) => e as Error,
-      );
+    await withSourceHarness([source([{ table: 'x' }], { url })], async (h) => {
+      const error = await syncError(h, 'app');
       expect(error).toMatchObject({ code: 'SOURCE_CONNECTION_FAILED' });
       expect(error.message).toContain('postgres://postgres@127.0.0.1:1/test');
       expect(JSON.stringify(error)).not.toContain('s3cret');
       expect(String(error.message)).not.toContain('s3cret');
-    } finally {
-      h.close();
-    }
+    });
     expect(() =>
       parseConfig({ sources: [{ name: 'app', type: 'postgres', url: 'mysql://u:s3cret@h/db', tables: [] }] }),
     ).toThrow(/sources\[0\]\.url: must be a connection URL/);
