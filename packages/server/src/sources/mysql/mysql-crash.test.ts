@@ -1,14 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSourceHarness,
-  killSyncMidway,
-  stagedParts,
-  TEST_MYSQL_URL,
-  uniqueName,
-} from '../../../test/source-harness.ts';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { expectSyncSurvivesKills, TEST_MYSQL_URL, uniqueName } from '../../../test/source-harness.ts';
 
 const db = uniqueName('inlet_crash');
 let conn: mysql.Connection;
@@ -46,54 +38,13 @@ const lake = (table: string) =>
 
 describe('mysql sync killed with SIGKILL', () => {
   it('loses and repeats nothing, and a full snapshot never shows half a copy', async () => {
-    const sources = [
-      {
-        name: 'crash',
-        type: 'mysql',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
-        url: '${INLET_CRASH_URL}',
-        part_size_mb: 1,
-        tables: [
-          { table: `${db}.big`, name: 'big_inc', mode: 'incremental', cursor: 'id' },
-          { table: `${db}.big`, name: 'big_full' },
-        ],
-      },
-    ];
-    const h = await createSourceHarness(sources.map((s) => ({ ...s, url: TEST_MYSQL_URL })));
-    const configPath = join(h.dir, 'inlet.yaml');
-    writeFileSync(configPath, JSON.stringify({ data_dir: h.dir, sources }));
-    const env = { INLET_CRASH_URL: TEST_MYSQL_URL };
-    try {
-      const first = await killSyncMidway({
-        configPath,
-        source: 'crash',
-        env,
-        midway: () => stagedParts(h.layout.lake, 'crash', 'big_inc') >= 2,
-      });
-      expect(first, 'the sync finished before it could be killed; make the table bigger').toBe(true);
-      expect(h.state.getCheckpoint('source:crash', 'big_inc')).toBeUndefined();
-      await h.sync('crash');
-      const before = await expected();
-      expect(await h.query(lake('crash.big_inc'))).toEqual([before]);
-      expect(await h.query(lake('crash.big_full'))).toEqual([before]);
-
-      await insertRows(ROWS + 1, ROWS + 30_000);
-      const second = await killSyncMidway({
-        configPath,
-        source: 'crash',
-        env,
-        midway: () => stagedParts(h.layout.lake, 'crash', 'big_full') >= 2,
-      });
-      expect(second, 'the sync finished before it could be killed; make the table bigger').toBe(true);
-      expect(await h.query(lake('crash.big_full'))).toEqual([before]);
-      const after = await expected();
-      expect(await h.query(lake('crash.big_inc'))).toEqual([after]);
-
-      await h.sync('crash');
-      expect(await h.query(lake('crash.big_inc'))).toEqual([after]);
-      expect(await h.query(lake('crash.big_full'))).toEqual([after]);
-    } finally {
-      h.close();
-    }
+    await expectSyncSurvivesKills({
+      type: 'mysql',
+      url: TEST_MYSQL_URL,
+      table: `${db}.big`,
+      fingerprint: expected,
+      lakeFingerprint: lake,
+      addRows: () => insertRows(ROWS + 1, ROWS + 30_000),
+    });
   });
 });

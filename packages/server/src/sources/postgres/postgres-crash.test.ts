@@ -1,14 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSourceHarness,
-  killSyncMidway,
-  stagedParts,
-  TEST_PG_URL,
-  uniqueName,
-} from '../../../test/source-harness.ts';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { expectSyncSurvivesKills, TEST_PG_URL, uniqueName } from '../../../test/source-harness.ts';
 
 const schema = uniqueName('inlet_crash');
 const client = new pg.Client({ connectionString: TEST_PG_URL });
@@ -38,57 +30,13 @@ const FINGERPRINT = (table: string) =>
 
 describe('postgres sync killed with SIGKILL', () => {
   it('loses and repeats nothing: the retried sync leaves exact counts and values, and a full snapshot never shows half a copy', async () => {
-    const sources = [
-      {
-        name: 'crash',
-        type: 'postgres',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
-        url: '${INLET_CRASH_URL}',
-        part_size_mb: 1,
-        tables: [
-          { table: `${schema}.big`, name: 'big_inc', mode: 'incremental', cursor: 'id' },
-          { table: `${schema}.big`, name: 'big_full' },
-        ],
-      },
-    ];
-    const h = await createSourceHarness(sources.map((s) => ({ ...s, url: TEST_PG_URL })));
-    const configPath = join(h.dir, 'inlet.yaml');
-    writeFileSync(configPath, JSON.stringify({ data_dir: h.dir, sources }));
-    const env = { INLET_CRASH_URL: TEST_PG_URL };
-    const expected = async () => (await client.query(FINGERPRINT(`${schema}.big`))).rows[0];
-    try {
-      // Killed while the incremental table is half staged: nothing of it is committed.
-      const first = await killSyncMidway({
-        configPath,
-        source: 'crash',
-        env,
-        midway: () => stagedParts(h.layout.lake, 'crash', 'big_inc') >= 2,
-      });
-      expect(first, 'the sync finished before it could be killed; make the table bigger').toBe(true);
-      expect(h.state.getCheckpoint('source:crash', 'big_inc')).toBeUndefined();
-      await h.sync('crash');
-      const before = await expected();
-      expect(await h.query(FINGERPRINT('crash.big_inc'))).toEqual([before]);
-      expect(await h.query(FINGERPRINT('crash.big_full'))).toEqual([before]);
-
-      // More rows, then killed while the full snapshot is being rewritten: the old snapshot stays whole.
-      await client.query(insertRows(ROWS + 1, ROWS + 50_000));
-      const second = await killSyncMidway({
-        configPath,
-        source: 'crash',
-        env,
-        midway: () => stagedParts(h.layout.lake, 'crash', 'big_full') >= 2,
-      });
-      expect(second, 'the sync finished before it could be killed; make the table bigger').toBe(true);
-      expect(await h.query(FINGERPRINT('crash.big_full'))).toEqual([before]);
-      const after = await expected();
-      expect(await h.query(FINGERPRINT('crash.big_inc'))).toEqual([after]);
-
-      await h.sync('crash');
-      expect(await h.query(FINGERPRINT('crash.big_inc'))).toEqual([after]);
-      expect(await h.query(FINGERPRINT('crash.big_full'))).toEqual([after]);
-    } finally {
-      h.close();
-    }
+    await expectSyncSurvivesKills({
+      type: 'postgres',
+      url: TEST_PG_URL,
+      table: `${schema}.big`,
+      fingerprint: async () => (await client.query(FINGERPRINT(`${schema}.big`))).rows[0],
+      lakeFingerprint: FINGERPRINT,
+      addRows: () => client.query(insertRows(ROWS + 1, ROWS + 50_000)),
+    });
   });
 });
