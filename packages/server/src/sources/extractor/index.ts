@@ -5,6 +5,12 @@
  */
 export { type ColumnPlan, duplicateColumn, JSON_FROM_TEXT, NUMERIC_TEXT_ORDER } from './column-plan.ts';
 export {
+  createDatabaseSource,
+  type DatabaseTableDriver,
+  databaseTableJob,
+  tableQuery,
+} from './database-job.ts';
+export {
   type DatabaseOptions,
   type DatabaseTable,
   databaseOptionsSchema,

@@ -1,14 +1,11 @@
 import {
-  checkTableColumns,
-  copyCsvStream,
+  createDatabaseSource,
   cursorCondition,
-  cursorOrder,
   type DatabaseTable,
   type DriverFailure,
-  positionAfter,
-  syncDatabase,
+  databaseTableJob,
   type TableJob,
-  tableSyncError,
+  tableQuery,
 } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import { connectMysql, type MysqlConnection } from './mysql-client.ts';
@@ -19,8 +16,7 @@ const quoteIdent = (name: string) => `\`${name.replaceAll('`', '``')}\``;
 const NUMBER = /^-?\d+(\.\d+)?$/;
 const CHUNK_CHARS = 1 << 20;
 
-const baseQuery = (table: DatabaseTable) =>
-  table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
+const baseQuery = (table: DatabaseTable) => tableQuery(table, quoteIdent);
 
 /**
  * The query's rows past the saved cursor, each column read as its plan says (all as they are when
@@ -88,65 +84,30 @@ function mysqlJob(
   connection: MysqlConnection,
   options: MysqlOptions,
 ): TableJob {
-  return {
-    target: table,
+  return databaseTableJob(source, table, options, {
+    server: 'MySQL',
+    classify: classifyMysqlFailure,
     async estimate(position) {
       const plan = await connection.query<{ rows?: number | string }>(
         `EXPLAIN ${rowsQuery(table, position, connection)}`,
       );
       return plan.length === 1 ? Number(plan[0]?.rows ?? 0) || undefined : undefined;
     },
-    async extract(run) {
-      try {
-        const columns: MysqlColumn[] = planMysqlColumns(await connection.describe(baseQuery(table)));
-        checkTableColumns(
-          source,
-          table,
-          columns.map((c) => c.plan),
-        );
-        const reads = new Map(columns.map((c) => [c.plan.name, c.read]));
-        const rows = await copyCsvStream(
-          run,
-          columns.map((c) => c.plan),
-          csvChunks(
-            connection.rows(rowsQuery(table, run.position, connection, columns), reads),
-            createCsvEncoder(columns),
-          ),
-          options.part_size_mb * 1024 * 1024,
-        );
-        if (run.signal.aborted) throw new Error('cancelled');
-        return {
-          rows,
-          position: await positionAfter(run, table.cursor, columns, rows),
-          cursorOrder: cursorOrder(table.cursor, columns),
-        };
-      } catch (error) {
-        throw tableSyncError(error, {
-          source,
-          table,
-          url: options.url,
-          statementTimeoutMs: options.statement_timeout_ms,
-          server: 'MySQL',
-          classify: classifyMysqlFailure,
-        });
-      }
-    },
-  };
+    columns: async () => planMysqlColumns(await connection.describe(baseQuery(table))),
+    rows: (run, columns) => ({
+      chunks: csvChunks(
+        connection.rows(
+          rowsQuery(table, run.position, connection, columns),
+          new Map(columns.map((c) => [c.plan.name, c.read])),
+        ),
+        createCsvEncoder(columns),
+      ),
+    }),
+  });
 }
 
 /** A `type: mysql` source (MySQL or MariaDB): streams tables and query results into the lake. */
-export function createMysqlSource(name: string, options: MysqlOptions): Source {
-  return {
-    name,
-    type: 'mysql',
-    sync: (context) =>
-      syncDatabase({
-        source: name,
-        url: options.url,
-        context,
-        memoryLimit: options.memory_limit,
-        connect: () => connectMysql({ url: options.url, statementTimeoutMs: options.statement_timeout_ms }),
-        jobs: (connection) => options.tables.map((table) => mysqlJob(name, table, connection, options)),
-      }),
-  };
-}
+export const createMysqlSource = (name: string, options: MysqlOptions): Source =>
+  createDatabaseSource(name, 'mysql', options, connectMysql, (table, connection) =>
+    mysqlJob(name, table, connection, options),
+  );

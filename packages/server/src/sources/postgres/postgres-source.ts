@@ -1,15 +1,12 @@
 import { InletError } from '../../errors/index.ts';
 import {
-  checkTableColumns,
-  copyCsvStream,
+  createDatabaseSource,
   cursorCondition,
-  cursorOrder,
   type DatabaseTable,
   type DriverFailure,
-  positionAfter,
-  syncDatabase,
+  databaseTableJob,
   type TableJob,
-  tableSyncError,
+  tableQuery,
 } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import { connectPostgres, type PostgresConnection } from './postgres-client.ts';
@@ -20,8 +17,7 @@ const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /** The rows of one configured table as a query: the table itself, or the user's query. */
-const baseQuery = (table: DatabaseTable) =>
-  table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
+const baseQuery = (table: DatabaseTable) => tableQuery(table, quoteIdent);
 
 /** The query's rows past the saved cursor (all rows on the first run; see cursorCondition). */
 function rowsQuery(table: DatabaseTable, position: unknown): string {
@@ -57,72 +53,38 @@ function postgresJob(
   connection: PostgresConnection,
   options: PostgresOptions,
 ): TableJob {
-  return {
-    target: table,
+  return databaseTableJob(source, table, options, {
+    server: 'PostgreSQL',
+    classify: classifyPostgresFailure,
     async estimate(position) {
       const plan = await connection.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
         `EXPLAIN (FORMAT JSON) ${rowsQuery(table, position)}`,
       );
       return plan[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'];
     },
-    async extract(run) {
-      try {
-        const columns = await planColumns(connection, baseQuery(table));
-        checkTableColumns(
-          source,
-          table,
-          columns.map((c) => c.plan),
-        );
-        const select = columns.map((c) => `${c.select} AS ${quoteIdent(c.plan.name)}`).join(', ');
-        const copy = connection.copyOut(
-          `COPY (SELECT ${select} FROM (${rowsQuery(table, run.position)}) AS q) TO STDOUT WITH (FORMAT csv)`,
-        );
-        const rows = await copyCsvStream(
-          run,
-          columns.map((c) => c.plan),
-          copy.chunks,
-          options.part_size_mb * 1024 * 1024,
-        );
-        if (run.signal.aborted) throw new Error('cancelled');
-        const sent = await copy.rowCount();
-        if (sent !== rows)
-          throw new InletError(
-            'SOURCE_QUERY_FAILED',
-            `${source}.${table.name}: PostgreSQL sent ${sent} rows but ${rows} arrived; nothing was kept, run the sync again.`,
-          );
-        return {
-          rows,
-          position: await positionAfter(run, table.cursor, columns, rows),
-          cursorOrder: cursorOrder(table.cursor, columns),
-        };
-      } catch (error) {
-        throw tableSyncError(error, {
-          source,
-          table,
-          url: options.url,
-          statementTimeoutMs: options.statement_timeout_ms,
-          server: 'PostgreSQL',
-          classify: classifyPostgresFailure,
-        });
-      }
+    columns: () => planColumns(connection, baseQuery(table)),
+    rows(run, columns) {
+      const select = columns.map((c) => `${c.select} AS ${quoteIdent(c.plan.name)}`).join(', ');
+      const copy = connection.copyOut(
+        `COPY (SELECT ${select} FROM (${rowsQuery(table, run.position)}) AS q) TO STDOUT WITH (FORMAT csv)`,
+      );
+      return {
+        chunks: copy.chunks,
+        async check(rows) {
+          const sent = await copy.rowCount();
+          if (sent !== rows)
+            throw new InletError(
+              'SOURCE_QUERY_FAILED',
+              `${source}.${table.name}: PostgreSQL sent ${sent} rows but ${rows} arrived; nothing was kept, run the sync again.`,
+            );
+        },
+      };
     },
-  };
+  });
 }
 
 /** A `type: postgres` source: copies tables and query results into the lake with COPY … TO STDOUT. */
-export function createPostgresSource(name: string, options: PostgresOptions): Source {
-  return {
-    name,
-    type: 'postgres',
-    sync: (context) =>
-      syncDatabase({
-        source: name,
-        url: options.url,
-        context,
-        memoryLimit: options.memory_limit,
-        connect: () =>
-          connectPostgres({ url: options.url, statementTimeoutMs: options.statement_timeout_ms }),
-        jobs: (connection) => options.tables.map((table) => postgresJob(name, table, connection, options)),
-      }),
-  };
-}
+export const createPostgresSource = (name: string, options: PostgresOptions): Source =>
+  createDatabaseSource(name, 'postgres', options, connectPostgres, (table, connection) =>
+    postgresJob(name, table, connection, options),
+  );

@@ -1,0 +1,91 @@
+import type { Source } from '../types.ts';
+import type { ColumnPlan } from './column-plan.ts';
+import type { DatabaseOptions, DatabaseTable } from './database-options.ts';
+import { syncDatabase } from './source-sync.ts';
+import { copyCsvStream } from './spool-copy.ts';
+import { checkTableColumns } from './table-columns.ts';
+import { type DriverFailure, tableSyncError } from './table-errors.ts';
+import { cursorOrder, positionAfter, type TableJob, type TableRun } from './table-sync.ts';
+
+/** The rows of one configured table as a query: the table itself (each part of its name quoted), or the user's query. */
+export const tableQuery = (table: DatabaseTable, quoteIdent: (name: string) => string) =>
+  table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
+
+/** What a database driver does for one table; databaseTableJob does the rest, the same for every database. */
+export interface DatabaseTableDriver<Column extends { plan: ColumnPlan }> {
+  /** The database's name in messages, e.g. PostgreSQL. */
+  server: string;
+  classify: (error: unknown) => DriverFailure;
+  estimate: (position: unknown) => Promise<number | undefined>;
+  /** The columns of the table's rows, each with its plan for the lake. */
+  columns: () => Promise<Column[]>;
+  /** The run's rows as CSV; check, when given, is called with the rows that arrived once all are written. */
+  rows: (
+    run: TableRun,
+    columns: Column[],
+  ) => { chunks: AsyncIterable<Buffer>; check?: (rows: number) => Promise<void> };
+}
+
+/**
+ * One table of a database source: checks its columns against the configuration, streams its rows
+ * into Parquet parts and saves where the next run starts; a failure is worded by tableSyncError.
+ */
+export function databaseTableJob<Column extends { plan: ColumnPlan }>(
+  source: string,
+  table: DatabaseTable,
+  options: DatabaseOptions,
+  driver: DatabaseTableDriver<Column>,
+): TableJob {
+  return {
+    target: table,
+    estimate: driver.estimate,
+    async extract(run) {
+      try {
+        const columns = await driver.columns();
+        const plans = columns.map((c) => c.plan);
+        checkTableColumns(source, table, plans);
+        const stream = driver.rows(run, columns);
+        const rows = await copyCsvStream(run, plans, stream.chunks, options.part_size_mb * 1024 * 1024);
+        if (run.signal.aborted) throw new Error('cancelled');
+        await stream.check?.(rows);
+        return {
+          rows,
+          position: await positionAfter(run, table.cursor, columns, rows),
+          cursorOrder: cursorOrder(table.cursor, columns),
+        };
+      } catch (error) {
+        throw tableSyncError(error, {
+          source,
+          table,
+          url: options.url,
+          statementTimeoutMs: options.statement_timeout_ms,
+          server: driver.server,
+          classify: driver.classify,
+        });
+      }
+    },
+  };
+}
+
+/** A database source: one connection per sync, one job per configured table over it. */
+export function createDatabaseSource<Connection extends { close(): Promise<void> }>(
+  name: string,
+  type: string,
+  options: DatabaseOptions,
+  connect: (options: { url: string; statementTimeoutMs: number }) => Promise<Connection>,
+  job: (table: DatabaseTable, connection: Connection) => TableJob,
+): Source {
+  return {
+    name,
+    type,
+    sync: (context) =>
+      syncDatabase({
+        source: name,
+        url: options.url,
+        context,
+        memoryLimit: options.memory_limit,
+        connect: () => connect({ url: options.url, statementTimeoutMs: options.statement_timeout_ms }),
+        jobs: (connection) => options.tables.map((table) => job(table, connection)),
+      }),
+  };
+}
