@@ -15,6 +15,7 @@ import { capturingLogger, tempDir } from '../../test/helpers.ts';
 import {
   checkLine,
   createWalWriter,
+  type DeletedSegment,
   encodeRecord,
   encodeRecords,
   findBadRecords,
@@ -23,11 +24,32 @@ import {
   scanLines,
   segmentPath,
   verifySegmentFile,
+  type WalWriterOptions,
   walWritableLogger,
   withoutLoneSurrogates,
 } from './index.ts';
 
 const line = (n: number) => encodeRecord(JSON.stringify({ event_id: `e${n}`, n }));
+
+/**
+ * A WAL writer in a new temporary folder (its wal/ subfolder with inFolder, for the tests that
+ * remove the folder), of 1 MB segments and 1 GB in all unless options say otherwise; the deleted
+ * segments it reports are collected in deleted.
+ */
+function openWal(options: Partial<WalWriterOptions> & { inFolder?: boolean } = {}) {
+  const { inFolder, ...writer } = options;
+  const temp = tempDir();
+  const dir = inFolder ? join(temp.dir, 'wal') : temp.dir;
+  const deleted: DeletedSegment[] = [];
+  const wal = createWalWriter({
+    dir,
+    segmentBytes: 1 << 20,
+    maxBytes: 1 << 30,
+    onSegmentDeleted: (info) => deleted.push(info),
+    ...writer,
+  });
+  return { dir, wal, deleted, cleanup: temp.cleanup };
+}
 
 describe('WAL records', () => {
   it('round-trips a record and detects a flipped byte', () => {
@@ -84,9 +106,8 @@ describe('WAL recovery', () => {
 
 describe('WAL writer', () => {
   it('shares one fsync among appends that arrive together', async () => {
-    const { dir, cleanup } = tempDir();
     let fsyncs = 0;
-    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 1 << 30, onFsync: () => fsyncs++ });
+    const { dir, wal, cleanup } = openWal({ onFsync: () => fsyncs++ });
     await Promise.all(Array.from({ length: 200 }, (_, i) => wal.append(line(i))));
     expect(fsyncs).toBeLessThan(200);
     expect(fsyncs).toBeGreaterThan(0);
@@ -99,8 +120,7 @@ describe('WAL writer', () => {
   });
 
   it('rotates segments by size and on seal, and starts after existing ones when reopened', async () => {
-    const { dir, cleanup } = tempDir();
-    const wal = createWalWriter({ dir, segmentBytes: 200, maxBytes: 1 << 30 });
+    const { dir, wal, cleanup } = openWal({ segmentBytes: 200 });
     for (let i = 0; i < 12; i++) await wal.append(line(i));
     expect(wal.sealedSegments().length).toBeGreaterThanOrEqual(2);
     await wal.append(line(99));
@@ -115,8 +135,7 @@ describe('WAL writer', () => {
   });
 
   it('refuses with WAL_FULL once max_bytes is reached', async () => {
-    const { dir, cleanup } = tempDir();
-    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 300 });
+    const { wal, cleanup } = openWal({ maxBytes: 300 });
     await wal.append(line(1));
     await wal.append(line(2));
     await expect(wal.append('x'.repeat(300))).rejects.toMatchObject({ code: 'WAL_FULL', status: 503 });
@@ -125,8 +144,7 @@ describe('WAL writer', () => {
   });
 
   it('refuses a request larger than all of max_bytes as too large, not as full: waiting would not help', async () => {
-    const { dir, cleanup } = tempDir();
-    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 300 });
+    const { wal, cleanup } = openWal({ maxBytes: 300 });
     await expect(wal.append('x'.repeat(301))).rejects.toMatchObject({ code: 'BODY_TOO_LARGE', status: 413 });
     await wal.append(line(1));
     await wal.close();
@@ -134,9 +152,8 @@ describe('WAL writer', () => {
   });
 
   it('does not count loaded segments kept for readers toward max_bytes: the loader is not behind', async () => {
-    const { dir, cleanup } = tempDir();
     const loaded = new Set<string>();
-    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 300, loaded: (p) => loaded.has(p) });
+    const { dir, wal, cleanup } = openWal({ maxBytes: 300, loaded: (p) => loaded.has(p) });
     await wal.append(`${'y'.repeat(199)}\n`);
     await wal.seal();
     await expect(wal.append('x'.repeat(200))).rejects.toMatchObject({ code: 'WAL_FULL' });
@@ -150,8 +167,7 @@ describe('WAL writer', () => {
   });
 
   it('repairs a torn segment on open', async () => {
-    const { dir, cleanup } = tempDir();
-    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+    const { dir, wal, cleanup } = openWal();
     await wal.append(line(1));
     await wal.close();
     const [segment] = listSegments(dir);
@@ -234,12 +250,10 @@ describe('WAL writer when the disk refuses writes', () => {
   });
 
   it('refuses appends that would leave less than min_free_bytes free, until space returns', async () => {
-    const { dir, cleanup } = tempDir();
     const MB = 1024 * 1024;
     let free = 70 * MB;
     const changes: unknown[] = [];
-    const wal = createWalWriter({
-      dir,
+    const { wal, cleanup } = openWal({
       segmentBytes: 64 * MB,
       maxBytes: 2 ** 40,
       minFreeBytes: 64 * MB,
@@ -343,15 +357,7 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
     );
 
   it('writes the open segment again when the folder is removed (rm -rf), keeping what it held and what comes after', async () => {
-    const { dir: root, cleanup } = tempDir();
-    const dir = join(root, 'wal');
-    const deleted: unknown[] = [];
-    const wal = createWalWriter({
-      dir,
-      segmentBytes: 1 << 20,
-      maxBytes: 1 << 30,
-      onSegmentDeleted: (info) => deleted.push(info),
-    });
+    const { dir, wal, deleted, cleanup } = openWal({ inFolder: true });
     await wal.append(line(1));
     await wal.append(line(2));
     rmSync(dir, { recursive: true, force: true });
@@ -370,14 +376,7 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
   });
 
   it('writes the open segment again when it alone is unlinked', async () => {
-    const { dir, cleanup } = tempDir();
-    const deleted: unknown[] = [];
-    const wal = createWalWriter({
-      dir,
-      segmentBytes: 1 << 20,
-      maxBytes: 1 << 30,
-      onSegmentDeleted: (info) => deleted.push(info),
-    });
+    const { dir, wal, deleted, cleanup } = openWal();
     await wal.append(line(1));
     const [open] = listSegments(dir);
     unlinkSync(segmentPath(dir, open as number));
@@ -389,15 +388,7 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
   });
 
   it('notices a deleted folder with no traffic when probed, for /healthz', async () => {
-    const { dir: root, cleanup } = tempDir();
-    const dir = join(root, 'wal');
-    const deleted: unknown[] = [];
-    const wal = createWalWriter({
-      dir,
-      segmentBytes: 1 << 20,
-      maxBytes: 1 << 30,
-      onSegmentDeleted: (info) => deleted.push(info),
-    });
+    const { dir, wal, deleted, cleanup } = openWal({ inFolder: true });
     await wal.append(line(1));
     rmSync(dir, { recursive: true, force: true });
     expect(wal.probe()).toBe(true);
@@ -409,13 +400,9 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
   });
 
   it('refuses, naming the deletion, when the folder cannot be made again; nothing is acknowledged', async () => {
-    const { dir: root, cleanup } = tempDir();
-    const dir = join(root, 'wal');
     const changes: string[] = [];
-    const wal = createWalWriter({
-      dir,
-      segmentBytes: 1 << 20,
-      maxBytes: 1 << 30,
+    const { dir, wal, cleanup } = openWal({
+      inFolder: true,
       onWritableChange: (error) => changes.push(error === undefined ? 'works' : (error as Error).message),
     });
     await wal.append(line(1));
@@ -460,8 +447,7 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
   });
 
   it('goes on in a new segment when something else wrote to the open one, so its bytes spoil no record of inlet', async () => {
-    const { dir, cleanup } = tempDir();
-    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+    const { dir, wal, cleanup } = openWal();
     await wal.append(line(1));
     const [open] = listSegments(dir);
     // echo -n >> by hand, or a second program: a line with no newline, which the next record joined.
@@ -486,16 +472,9 @@ describe('WAL writer when its folder or open segment is deleted while it runs', 
 
 describe('WAL writer when the clock jumps back', () => {
   it("keeps counting a segment's age and probing once a second, by the time that passed", async () => {
-    const { dir, cleanup } = tempDir();
     const MB = 1024 * 1024;
     let free = 0;
-    const wal = createWalWriter({
-      dir,
-      segmentBytes: 1 << 20,
-      maxBytes: 1 << 30,
-      minFreeBytes: 64 * MB,
-      freeBytes: () => free,
-    });
+    const { wal, cleanup } = openWal({ minFreeBytes: 64 * MB, freeBytes: () => free });
     free = 64 * MB + 200;
     await wal.append(line(1));
     free = 10 * MB;
