@@ -721,26 +721,36 @@ describe('a finished merge whose inputs are still on disk', () => {
   });
 });
 
+/**
+ * Loads a, then b, into the partition of 2026-11-20 with the merge of the two blocked by a
+ * directory where it would write; returns the partition and the blocker, to remove to let it run.
+ */
+async function loadWithMergeBlocked({ layout, wal, loader }: Awaited<ReturnType<typeof setup>>) {
+  const dir = join(layout.events, 'dt=2026-11-20');
+  await wal.append(record('a'));
+  await loader.runOnce({ sealNow: true });
+  const [first] = partitionFiles(dir).map((f) => f.name);
+  // Where the merge of the next two files would write: a directory there fails it.
+  const blocker = join(
+    dir,
+    `.c-${String(Number(/\d+/.exec(first as string)?.[0]) + 1).padStart(16, '0')}.parquet.tmp`,
+  );
+  mkdirSync(blocker);
+  await wal.append(record('b'));
+  await loader.runOnce({ sealNow: true });
+  expect(partitionFiles(dir)).toHaveLength(2);
+  return { dir, blocker };
+}
+
 describe('a compaction that fails', () => {
   it('is logged and tried again later while loading goes on', async () => {
     const { logger, lines } = capturingLogger();
-    const { layout, wal, loader, ids } = await setup({ loader: { compact_min_files: 2 } }, 1 << 20, {
+    const loading = await setup({ loader: { compact_min_files: 2 } }, 1 << 20, {
       logger,
       compactRetryMs: 0,
     });
-    const dir = join(layout.events, 'dt=2026-11-20');
-    await wal.append(record('a'));
-    await loader.runOnce({ sealNow: true });
-    const [first] = partitionFiles(dir).map((f) => f.name);
-    // Where the merge of the next two files would write: a directory there fails it.
-    const blocker = join(
-      dir,
-      `.c-${String(Number(/\d+/.exec(first as string)?.[0]) + 1).padStart(16, '0')}.parquet.tmp`,
-    );
-    mkdirSync(blocker);
-    await wal.append(record('b'));
-    await loader.runOnce({ sealNow: true });
-    expect(partitionFiles(dir)).toHaveLength(2);
+    const { wal, loader, ids } = loading;
+    const { dir, blocker } = await loadWithMergeBlocked(loading);
     expect(lines.some((l) => l.level === 50 && l.msg.startsWith('compacting a partition failed'))).toBe(true);
     expect(await ids()).toEqual(['a', 'b']);
     rmSync(blocker, { recursive: true });
@@ -751,28 +761,15 @@ describe('a compaction that fails', () => {
   });
 
   it('is tried again after its wait by the time that passed, when the clock jumped back meanwhile', async () => {
-    const { layout, wal, loader } = await setup({ loader: { compact_min_files: 2 } }, 1 << 20, {
-      compactRetryMs: 200,
-    });
-    const dir = join(layout.events, 'dt=2026-11-20');
-    await wal.append(record('a'));
-    await loader.runOnce({ sealNow: true });
-    const [first] = partitionFiles(dir).map((f) => f.name);
-    const blocker = join(
-      dir,
-      `.c-${String(Number(/\d+/.exec(first as string)?.[0]) + 1).padStart(16, '0')}.parquet.tmp`,
-    );
-    mkdirSync(blocker);
-    await wal.append(record('b'));
-    await loader.runOnce({ sealNow: true });
-    expect(partitionFiles(dir)).toHaveLength(2);
+    const loading = await setup({ loader: { compact_min_files: 2 } }, 1 << 20, { compactRetryMs: 200 });
+    const { dir, blocker } = await loadWithMergeBlocked(loading);
     rmSync(blocker, { recursive: true });
     // NTP steps the clock back an hour: the retry waited for the wall clock to reach it again.
     const wall = Date.now;
     const back = vi.spyOn(Date, 'now').mockImplementation(() => wall() - 3_600_000);
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
-      await loader.runOnce();
+      await loading.loader.runOnce();
       expect(partitionFiles(dir).map((f) => f.name)).toEqual([expect.stringMatching(/^c-/)]);
     } finally {
       back.mockRestore();
