@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL, type EventRecord, serializeEventRecord } from '../src/events/index.ts';
 import { type DataLayout, sqlString, writeLakeTable } from '../src/lake/index.ts';
-import { encodeRecord } from '../src/wal/index.ts';
+import { encodeRecord, segmentPath } from '../src/wal/index.ts';
 
 export type FixtureEvent = Partial<EventRecord> & { ts: string };
 
@@ -98,4 +98,20 @@ export function writeProjectFile(projectDir: string, path: string, text: string)
   const full = join(projectDir, path);
   mkdirSync(dirname(full), { recursive: true });
   writeFileSync(full, text);
+}
+
+/**
+ * WAL segment 1 holding the event "kept", and segment `gone` listed but not there when DuckDB
+ * reads it (a link to a file that does not exist): a segment whose deletion finished in between,
+ * as a loader in another process leaves it. Returns the path of the missing segment.
+ */
+export function walWithMissingSegment(layout: DataLayout, gone: number): string {
+  mkdirSync(layout.walEvents, { recursive: true });
+  writeFileSync(
+    segmentPath(layout.walEvents, 1),
+    walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
+  );
+  const path = segmentPath(layout.walEvents, gone);
+  symlinkSync(join(dirname(layout.walEvents), 'nowhere.log'), path);
+  return path;
 }

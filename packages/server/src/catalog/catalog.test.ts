@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
-import { walRecord, writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
+import { walRecord, walWithMissingSegment, writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
 import { createReadLeases, dataLayout, writeLakeTable } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -294,15 +294,7 @@ describe('a table whose view cannot be built', () => {
 describe('files that go away under the catalog', () => {
   it('reads again when a WAL segment it listed is gone before DuckDB reads it (a loader in another process)', async () => {
     const racing = testConfig(join(temp.dir, 'race'), { models: { builtin: false } });
-    const layout = dataLayout(racing.data_dir);
-    mkdirSync(layout.walEvents, { recursive: true });
-    writeFileSync(
-      segmentPath(layout.walEvents, 1),
-      walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
-    );
-    // Listed, but not there when DuckDB looks: a segment whose deletion finished in between.
-    const gone = segmentPath(layout.walEvents, 2);
-    symlinkSync(join(temp.dir, 'nowhere.log'), gone);
+    const gone = walWithMissingSegment(dataLayout(racing.data_dir), 2);
     const races: string[] = [];
     const own = createCatalog({
       config: racing,
@@ -324,19 +316,13 @@ describe('files that go away under the catalog', () => {
   it('answers QUERY_BUSY when files keep going away, and leaves out segments the loader retired', async () => {
     const racing = testConfig(join(temp.dir, 'leases'), { models: { builtin: false } });
     const layout = dataLayout(racing.data_dir);
-    mkdirSync(layout.walEvents, { recursive: true });
-    writeFileSync(
-      segmentPath(layout.walEvents, 1),
-      walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
-    );
+    const gone = walWithMissingSegment(layout, 3);
     const retired = segmentPath(layout.walEvents, 2);
     writeFileSync(retired, walRecord({ event_id: 'loaded', ts: '2026-11-20T10:00:00.000Z' }));
     const leases = createReadLeases();
     // A query still running holds the loaded segment on disk; nothing may list it any more.
     const query = leases.begin();
     void leases.retire(retired);
-    const gone = segmentPath(layout.walEvents, 3);
-    symlinkSync(join(temp.dir, 'nowhere.log'), gone);
     const own = createCatalog({ config: racing, logger, leases });
     try {
       await expect(own.tables()).rejects.toMatchObject({ code: 'QUERY_BUSY', status: 503 });
