@@ -21,12 +21,12 @@ const run = (options: Partial<RunOptions> = {}) => runModels({ config, logger, .
 const rows = async (sql: string) => (await engine.query(sql)).rows;
 const statuses = (result: Awaited<ReturnType<typeof run>>) =>
   Object.fromEntries(result.models.map((m) => [m.name, m.status]));
+/** A config of its own under temp.dir (data in <data>, models in <projectDir>), without the built-in models. */
+const configIn = (data: string, projectDir: string) =>
+  testConfig(join(temp.dir, data), { project_dir: join(temp.dir, projectDir), models: { builtin: false } });
 
 beforeAll(async () => {
-  config = testConfig(join(temp.dir, 'data'), {
-    project_dir: join(temp.dir, 'project'),
-    models: { builtin: false },
-  });
+  config = configIn('data', 'project');
   const layout = dataLayout(config.data_dir);
   await writeEvents(layout, [
     { ts: '2026-10-01T10:00:00Z', name: 'report_created', user_id: 'u1' },
@@ -773,10 +773,7 @@ GROUP BY ALL`,
 
 describe('a model over a table whose view cannot be built', () => {
   it('fails with why that table cannot be read, and the other models build', async () => {
-    const own = testConfig(join(temp.dir, 'broken-input'), {
-      project_dir: join(temp.dir, 'broken-project'),
-      models: { builtin: false },
-    });
+    const own = configIn('broken-input', 'broken-project');
     const layout = dataLayout(own.data_dir);
     await writeEvents(layout, [{ ts: '2026-10-01T10:00:00Z', name: 'login' }]);
     const dir = join(layout.lake, 'sources', 'crm', 'customers');
@@ -796,7 +793,7 @@ describe('a model over a table whose view cannot be built', () => {
     writeProjectFile(own.project_dir, 'models/logins.sql', 'SELECT count(*)::INT AS n FROM events');
     writeProjectFile(own.project_dir, 'models/customers_copy.sql', 'SELECT * FROM crm.customers');
     const result = await runModels({ config: own, logger });
-    expect(Object.fromEntries(result.models.map((m) => [m.name, m.status]))).toEqual({
+    expect(statuses(result)).toEqual({
       customers_copy: 'failed',
       logins: 'success',
     });
@@ -808,10 +805,7 @@ describe('a model over a table whose view cannot be built', () => {
 
 describe('an incremental model by dt that outputs days after today', () => {
   it("still rebuilds today's partition, rather than only the days from its newest one (a due date) on", async () => {
-    const own = testConfig(join(temp.dir, 'future-data'), {
-      project_dir: join(temp.dir, 'future-project'),
-      models: { builtin: false },
-    });
+    const own = configIn('future-data', 'future-project');
     const layout = dataLayout(own.data_dir);
     const now = new Date().toISOString();
     const today = now.slice(0, 10);
