@@ -3,7 +3,6 @@
 // 5,000,000); INLET_TEST_PG_URL and INLET_TEST_MYSQL_URL point at the servers. The 10-column bench
 // tables are kept in the schema/database inlet_bench between runs, since filling them takes longer
 // than the copy (DROP SCHEMA inlet_bench CASCADE / DROP DATABASE inlet_bench to remove them).
-import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import mysqlStream from 'mysql2';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { spawnInlet } from '../test/inlet-process.ts';
 
 const ROWS = Number(process.env.BENCH_DB_ROWS ?? 5_000_000);
 const PG_URL = process.env.INLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -20,8 +20,6 @@ const TABLE = `rows_${ROWS}`;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
-
-const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
 
 /** Peak RSS (VmHWM) and CPU seconds of a running process, from /proc. */
 function processStats(pid: number): { peak: number; cpu: number } | undefined {
@@ -45,29 +43,22 @@ async function timeSync(source: Record<string, unknown>, env: Record<string, str
     const config = join(temp, 'inlet.yaml');
     writeFileSync(config, JSON.stringify({ data_dir: join(temp, 'data'), sources: [source] }));
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, 'sync', String(source.name), '--config', config], {
-      env: { ...process.env, ...env, INLET_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    let errors = '';
-    child.stdout.on('data', (chunk) => {
-      log += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      errors += chunk;
+    const sync = spawnInlet(['sync', String(source.name), '--config', config], {
+      ...process.env,
+      ...env,
+      INLET_LOG_LEVEL: 'info',
     });
     let stats = { peak: 0, cpu: 0 };
     const poll = setInterval(() => {
       // A process that has exited but is not reaped yet reads as zero: keep the highest values.
-      const now = processStats(child.pid ?? 0);
+      const now = processStats(sync.child.pid ?? 0);
       if (now) stats = { peak: Math.max(stats.peak, now.peak), cpu: Math.max(stats.cpu, now.cpu) };
     }, 20);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const code = await sync.exit;
     clearInterval(poll);
     const wall = (performance.now() - started) / 1000;
-    if (code !== 0) throw new Error(`inlet sync failed: ${errors}`);
-    const synced = log
+    if (code !== 0) throw new Error(`inlet sync failed: ${sync.err}`);
+    const synced = sync.out
       .split('\n')
       .filter((line) => line.includes('"table synced"'))
       .map((line) => JSON.parse(line) as { rows: number; ms: number });

@@ -1,4 +1,4 @@
-// `inlet start` as a child process, for tests and scripts that kill it (crash.test.ts, bench/chaos.ts).
+// inlet as a child process, for tests and scripts that run it as a user would or kill it (crash.test.ts, bench/chaos.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -65,4 +65,46 @@ export async function startInletProcess(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`inlet did not start:\n${stderr}`);
+}
+
+/** A running `inlet` child process and what it has written so far. */
+export interface InletProcess {
+  child: ChildProcess;
+  /** Its stdout so far. */
+  readonly out: string;
+  /** Its stderr so far. */
+  readonly err: string;
+  /** Resolves to its exit code once it has exited (null when a signal ended it). */
+  exit: Promise<number | null>;
+  /** Resolves once its stdout holds text; rejects with its stderr if it exits first. */
+  waitForOutput(text: string): Promise<void>;
+}
+
+/** Runs `inlet <args>` (stdin closed) with env, capturing its stdout and stderr. */
+export function spawnInlet(args: string[], env: NodeJS.ProcessEnv = process.env): InletProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    err += chunk;
+  });
+  return {
+    child,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    exit: new Promise((resolve) => child.once('exit', resolve)),
+    async waitForOutput(text) {
+      while (!out.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`inlet exited at start:\n${err}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
 }

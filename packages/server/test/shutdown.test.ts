@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.ts';
 import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir } from './helpers.ts';
-import { BIN, exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
+import { exited, inletConfigFile, spawnInlet, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -79,29 +78,14 @@ describe('shutdown', () => {
       );
       // The fault comes from a file preloaded for this test (test/fixtures/fault-on-signal.cjs), as a
       // bug in any part of inlet would throw it: Node printed its stack and exited 1 at once.
-      const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
-        env: {
-          ...process.env,
-          INLET_API_TOKEN: API_TOKEN,
-          INLET_LOG_LEVEL: 'info',
-          INLET_TEST_FAULT: fault,
-          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(import.meta.dirname, 'fixtures', 'fault-on-signal.cjs')}`,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const inlet = spawnInlet(['start', '--config', config], {
+        ...process.env,
+        INLET_API_TOKEN: API_TOKEN,
+        INLET_LOG_LEVEL: 'info',
+        INLET_TEST_FAULT: fault,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(import.meta.dirname, 'fixtures', 'fault-on-signal.cjs')}`,
       });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        err += chunk;
-      });
-      const exit = exited(child);
-      while (!out.includes('inlet is listening')) {
-        if (child.exitCode !== null) throw new Error(`inlet exited at start:\n${err}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await inlet.waitForOutput('inlet is listening');
       const ids = ['f-1', 'f-2', 'f-3'].map((id) => `${fault}-${id}`);
       const response = await fetch(`${url}/v1/batch`, {
         method: 'POST',
@@ -109,12 +93,11 @@ describe('shutdown', () => {
         body: JSON.stringify({ batch: ids.map((id) => segmentMessage(id)) }),
       });
       expect(response.status).toBe(200);
-      child.kill('SIGUSR2');
-      await exit;
-      expect(child.exitCode).toBe(ExitCode.INTERNAL);
+      inlet.child.kill('SIGUSR2');
+      expect(await inlet.exit).toBe(ExitCode.INTERNAL);
       // No raw stack on stderr: the log has it, in one record.
-      expect(err).not.toMatch(/^\s+at /m);
-      const records = out
+      expect(inlet.err).not.toMatch(/^\s+at /m);
+      const records = inlet.out
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { stack?: string } });

@@ -1,9 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../test/helpers.ts';
-import { BIN, inletConfigFile } from '../../test/inlet-process.ts';
+import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
@@ -43,26 +43,16 @@ describe('inlet command line', () => {
 
   it('stops quietly when the reader of its output goes away (inlet query … | head)', async () => {
     // The first write after the pipe closed failed with EPIPE, thrown as an unhandled error.
-    const child = spawn(
-      process.execPath,
-      [
-        join(import.meta.dirname, '..', '..', 'bin', 'inlet.cjs'),
-        'query',
-        'SELECT * FROM range(2000000)',
-        '--format',
-        'csv',
-        '--config',
-        configPath,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let err = '';
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect([code, err]).toEqual([0, '']);
+    const query = spawnInlet([
+      'query',
+      'SELECT * FROM range(2000000)',
+      '--format',
+      'csv',
+      '--config',
+      configPath,
+    ]);
+    query.child.stdout?.once('data', () => query.child.stdout?.destroy());
+    expect([await query.exit, query.err]).toEqual([0, '']);
   });
 
   it('keeps its log out of the results a pipe reads: inlet run with a failing model prints one line per model', async () => {
@@ -70,22 +60,9 @@ describe('inlet command line', () => {
     writeProjectFile(join(dir, 'project'), 'models/broken.sql', 'SELECT no_such_column FROM events');
     writeProjectFile(join(dir, 'project'), 'models/fine.sql', 'SELECT 1 AS x');
     writeFileSync(join(dir, 'inlet.yaml'), 'data_dir: ./data\nmodels:\n  builtin: false\n');
-    const child = spawn(
-      process.execPath,
-      [join(import.meta.dirname, '..', '..', 'bin', 'inlet.cjs'), 'run', '--config', join(dir, 'inlet.yaml')],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect(code).toBe(ExitCode.FAILURE);
-    const lines = out
+    const run = spawnInlet(['run', '--config', join(dir, 'inlet.yaml')]);
+    expect(await run.exit).toBe(ExitCode.FAILURE);
+    const lines = run.out
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -94,8 +71,8 @@ describe('inlet command line', () => {
       ['fine', 'success'],
     ]);
     // The log line about the failure goes with the other messages, to stderr.
-    expect(err).toMatch(/"model":"broken","status":"failed"/);
-    expect(err).toMatch(/Failed: 1 built, 1 failed, 0 skipped/);
+    expect(run.err).toMatch(/"model":"broken","status":"failed"/);
+    expect(run.err).toMatch(/Failed: 1 built, 1 failed, 0 skipped/);
   });
 
   it('answers an option without a usable value with a usage error, not a stack trace', async () => {
