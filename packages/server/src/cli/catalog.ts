@@ -1,9 +1,7 @@
-import { parseArgs } from 'node:util';
 import { type CatalogTable, createCatalog } from '../catalog/index.ts';
-import type { InletConfig } from '../config/index.ts';
-import type { Logger } from '../log/index.ts';
+import { type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Format, type Output, renderRows, renderTable } from './output.ts';
+import { renderRows, renderTable } from './output.ts';
 
 export const catalogHelp = `inlet catalog [table] [--format table|json|csv]
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
@@ -32,19 +30,10 @@ const row = (t: CatalogTable) => [
 ];
 
 /** inlet catalog: the same catalog as GET /api/catalog, opened in this process. */
-export async function catalogCommand(
-  args: string[],
-  config: InletConfig,
-  logger: Logger,
-  output: Output,
-): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { format: { type: 'string' } },
-  });
-  const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
-  if (!['table', 'json', 'csv'].includes(format) || positionals.length > 1) {
+export const catalogCommand: Command = async (args, config, logger, output) => {
+  const { values, positionals } = commandArgs(args, { format: { type: 'string' } });
+  const format = outputFormat(values.format, output);
+  if (!format || positionals.length > 1) {
     output.err(`${catalogHelp}\n`);
     return ExitCode.USAGE;
   }
@@ -111,4 +100,4 @@ export async function catalogCommand(
   } finally {
     catalog.close();
   }
-}
+};

@@ -1,9 +1,6 @@
-import { parseArgs } from 'node:util';
 import { createCatalog } from '../catalog/index.ts';
-import type { InletConfig } from '../config/index.ts';
-import type { Logger } from '../log/index.ts';
+import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import type { Output } from './output.ts';
 
 export const docsHelp = `inlet docs check
   Lists marts and mart columns that have no description (in the model's YAML, or inherited
@@ -11,13 +8,8 @@ export const docsHelp = `inlet docs check
   marts no model defines any more. A lint: it always exits 0.`;
 
 /** inlet docs check: what the catalog cannot describe yet. */
-export async function docsCommand(
-  args: string[],
-  config: InletConfig,
-  logger: Logger,
-  output: Output,
-): Promise<ExitCode> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+export const docsCommand: Command = async (args, config, logger, output) => {
+  const { positionals } = commandArgs(args, {});
   if (positionals.length !== 1 || positionals[0] !== 'check') {
     output.err(`${docsHelp}\n`);
     return ExitCode.USAGE;
@@ -59,4 +51,4 @@ export async function docsCommand(
   } finally {
     catalog.close();
   }
-}
+};

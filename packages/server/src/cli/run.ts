@@ -1,9 +1,6 @@
-import { parseArgs } from 'node:util';
-import type { InletConfig } from '../config/index.ts';
-import type { Logger } from '../log/index.ts';
 import { runModels, summarizeModel, summarizeTest } from '../models/index.ts';
+import { type Command, commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import type { Output } from './output.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
 
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD]
@@ -14,21 +11,12 @@ export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM
   built whole. Ctrl-C stops it.`;
 
 /** inlet run: builds models in this process; a terminal gets a line per model, a pipe NDJSON. */
-export async function runCommand(
-  args: string[],
-  config: InletConfig,
-  logger: Logger,
-  output: Output,
-): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'full-refresh': { type: 'boolean', default: false },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      ...selectOption,
-    },
+export const runCommand: Command = async (args, config, logger, output) => {
+  const { values, positionals } = commandArgs(args, {
+    'full-refresh': { type: 'boolean', default: false },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    ...selectOption,
   });
   const date = /^\d{4}-\d{2}-\d{2}$/;
   if (
@@ -38,10 +26,7 @@ export async function runCommand(
     output.err(`A backfill needs both --from and --to, as YYYY-MM-DD.\n${runHelp}\n`);
     return ExitCode.USAGE;
   }
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  try {
+  return whileInterruptible(async (signal) => {
     const result = await runModels({
       config,
       logger,
@@ -49,7 +34,7 @@ export async function runCommand(
       fullRefresh: values['full-refresh'],
       from: values.from,
       to: values.to,
-      signal: abort.signal,
+      signal,
       onResult: (model) =>
         output.out(output.isTty ? `${summarizeModel(model)}\n` : `${JSON.stringify(model)}\n`),
     });
@@ -60,7 +45,5 @@ export async function runCommand(
       `${result.ok ? 'Done' : 'Failed'}: ${count('success')} built, ${count('failed') + count('test_failed')} failed, ${count('skipped')} skipped in ${(result.ms / 1000).toFixed(1)} s.\n`,
     );
     return result.ok ? ExitCode.OK : ExitCode.FAILURE;
-  } finally {
-    process.off('SIGINT', stop);
-  }
-}
+  });
+};

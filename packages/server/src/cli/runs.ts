@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
 import {
   createRunHistory,
   createScheduler,
@@ -13,6 +11,7 @@ import {
   STALE_RUN_MS,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
+import { type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
@@ -74,25 +73,16 @@ function workflowNames(config: InletConfig, history: RunHistory): string[] {
 }
 
 /** inlet runs: the run history in the state store, read in this process (no server needed). */
-export async function runsCommand(
-  args: string[],
-  config: InletConfig,
-  logger: Logger,
-  output: Output,
-): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      workflow: { type: 'string' },
-      status: { type: 'string' },
-      limit: { type: 'string', default: '20' },
-      before: { type: 'string' },
-      format: { type: 'string' },
-    },
+export const runsCommand: Command = async (args, config, logger, output) => {
+  const { values, positionals } = commandArgs(args, {
+    workflow: { type: 'string' },
+    status: { type: 'string' },
+    limit: { type: 'string', default: '20' },
+    before: { type: 'string' },
+    format: { type: 'string' },
   });
-  const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
-  if (!['table', 'json', 'csv'].includes(format)) {
+  const format = outputFormat(values.format, output);
+  if (!format) {
     output.err(`${runsHelp}\n`);
     return ExitCode.USAGE;
   }
@@ -211,4 +201,4 @@ export async function runsCommand(
   } finally {
     state.close();
   }
-}
+};
