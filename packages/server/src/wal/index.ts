@@ -1,4 +1,6 @@
 /** @module wal: segmented append-only log with per-record checksums, group-committed fsync and crash recovery. */
+
+export { type DeletedSegment, walDeletedLogger } from './deleted-segments.ts';
 export {
   type BadRecord,
   type BodyVisitor,
@@ -14,11 +16,5 @@ export {
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { createSealedSegments, type WalSegments } from './sealed-segments.ts';
 export { listSegments, segmentId, segmentName, segmentPath } from './segment-files.ts';
-export {
-  createWalWriter,
-  type DeletedSegment,
-  type WalWriter,
-  type WalWriterOptions,
-  walDeletedLogger,
-  walWritableLogger,
-} from './segment-writer.ts';
+export { createWalWriter, type WalWriter, type WalWriterOptions } from './segment-writer.ts';
+export { walWritableLogger } from './write-failures.ts';

@@ -2,29 +2,22 @@ import {
   close,
   closeSync,
   fdatasync,
-  fdatasyncSync,
   fstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   rmSync,
-  statfsSync,
   statSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
 import { InletError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
+import { createDeletedSegments, type DeletedSegment } from './deleted-segments.ts';
+import { createRoomCheck, PROBE_ROOM, probeWrites } from './disk-space.ts';
+import { monotonicMs } from './monotonic-clock.ts';
 import { recoverSegment } from './recovery.ts';
 import { listSegments, segmentPath } from './segment-files.ts';
-import {
-  ensureDir,
-  recoverRewrites,
-  rewriteSegment,
-  SEGMENT_DELETED,
-  segmentGone,
-  syncDir,
-} from './segment-rewrite.ts';
+import { ensureDir, recoverRewrites, syncDir } from './segment-rewrite.ts';
+import { LOW_SPACE, unavailable } from './write-failures.ts';
 
 export interface WalWriterOptions {
   dir: string;
@@ -50,16 +43,6 @@ export interface WalWriterOptions {
    * by hand, say) and its acknowledged bytes were written to its name again.
    */
   onSegmentDeleted?: (deleted: DeletedSegment) => void;
-}
-
-/** A segment whose file went away while open, and was written again from what inlet held open. */
-export interface DeletedSegment {
-  segment: number;
-  path: string;
-  /** Bytes written again: every record of it that was acknowledged, and those being written. */
-  bytes: number;
-  /** When it was noticed (ISO 8601). */
-  at: string;
 }
 
 export interface WalWriter {
@@ -98,124 +81,8 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-/** Free space beyond wal.min_free_bytes (0 or not) a probe wants before it calls the WAL writable again. */
-const PROBE_ROOM = 1024 * 1024;
-
 /** Why the writer left a segment another program wrote to (no refusal: the writes go on). */
 const FOREIGN_BYTES = 'INLET_FOREIGN_BYTES';
-
-/** The code of the refusal the writer makes itself when the disk is nearly full. */
-const LOW_SPACE = 'INLET_DISK_LOW';
-
-function diskFree(dir: string): number {
-  const stats = statfsSync(dir);
-  return stats.bavail * stats.bsize;
-}
-
-/** What went wrong, in words a client can pass on; the log has the whole error. */
-function reason(error: unknown): string {
-  switch ((error as { code?: string } | undefined)?.code) {
-    case 'ENOSPC':
-      return 'the disk is full';
-    case LOW_SPACE:
-      return 'the disk is nearly full';
-    case 'EDQUOT':
-      return 'the disk quota is used up';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'EFBIG':
-      return 'a segment file reached the file size limit';
-    case 'EIO':
-      return 'the disk reported an I/O error';
-    case 'EACCES':
-    case 'EPERM':
-      return 'the WAL directory is not writable';
-    case 'ENOENT':
-    case SEGMENT_DELETED:
-      return 'its folder or open segment was deleted while inlet ran, and cannot be made again';
-    case 'ENOTDIR':
-      return 'a file stands where its folder should be';
-    default:
-      return 'the disk refused the write';
-  }
-}
-
-/** What an operator should do about it, for the log line. */
-function remedy(error: unknown): string {
-  switch ((error as { code?: string } | undefined)?.code) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-    case SEGMENT_DELETED:
-      return 'make the WAL folder a writable folder again (do not delete it while inlet runs)';
-    case 'EACCES':
-    case 'EPERM':
-      return 'give this user the WAL folder';
-    default:
-      return 'free space or fix the disk';
-  }
-}
-
-const unavailable = (cause: unknown) =>
-  new InletError(
-    'WAL_UNAVAILABLE',
-    `The write-ahead log cannot be written right now (${reason(cause)}); retry shortly.`,
-    {
-      retryAfterSeconds: 5,
-      cause,
-    },
-  );
-
-/**
- * Milliseconds on a clock that never jumps: ages and intervals measured by the wall clock (Date.now)
- * went negative when NTP stepped it back, and a segment was not sealed by age, nor a refusing disk
- * probed again, for as long as the step.
- */
-const monotonicMs = () => performance.now();
-
-/** How often an outage that keeps coming back (a disk hovering at its limit) is logged again. */
-const OUTAGE_LOG_MS = 60_000;
-
-/**
- * onWritableChange for a WAL: an error line when writing starts to fail, and an info line when it
- * works again. A disk that hovers at wal.min_free_bytes, refused and freed by the loader in turn,
- * is logged once a minute with how often it happened, not at every turn.
- */
-export function walWritableLogger(logger: Logger, wal: string): (error: unknown) => void {
-  let loggedAt = Number.NEGATIVE_INFINITY;
-  let loggedReason = '';
-  let outages = 0;
-  let open = false;
-  return (error) => {
-    if (error === undefined) {
-      if (open) logger.info({ wal }, 'the write-ahead log takes writes again');
-      open = false;
-      return;
-    }
-    outages += 1;
-    const why = reason(error);
-    if (why === loggedReason && monotonicMs() - loggedAt < OUTAGE_LOG_MS) return;
-    logger.error(
-      { wal, code: (error as { code?: string }).code, detail: (error as Error).message, outages },
-      `the write-ahead log cannot be written (${why}): events get 503 until it can; ${remedy(error)}`,
-    );
-    loggedAt = monotonicMs();
-    loggedReason = why;
-    outages = 0;
-    open = true;
-  };
-}
-
-/**
- * onSegmentDeleted for a WAL: an error line, once per segment found deleted. Its acknowledged
- * records were saved; those of sealed segments removed with it, not yet loaded, were not.
- */
-export function walDeletedLogger(logger: Logger, wal: string): (deleted: DeletedSegment) => void {
-  return (deleted) =>
-    logger.error(
-      { wal, segment: deleted.segment, path: deleted.path, bytes: deleted.bytes },
-      `WAL segment ${deleted.path} was deleted while inlet wrote it (its folder removed by hand or by a clean-up job?): inlet wrote what it held, ${deleted.bytes} bytes, to it again, so no event it acknowledged there is lost; segments removed with it that the loader had not loaded yet are. Do not delete the WAL folder while inlet runs`,
-    );
-}
 
 /**
  * Opens the WAL: repairs the segments a crash left, then starts a fresh segment after them.
@@ -268,35 +135,9 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   let writesAtFailure = 0;
   let closed = false;
   let idle: (() => void) | undefined;
-  // Segments whose files went away while open and could not be written again yet: descriptor and
-  // the bytes of them that were acknowledged, kept open until they can (see rescue).
-  const orphans = new Map<number, { fd: number; bytes: number }>();
-  let lastDeleted: DeletedSegment | undefined;
+  const orphans = createDeletedSegments(options.dir, options.onSegmentDeleted);
 
-  // Free space on the WAL's disk when last asked, and the bytes accepted since.
-  let freeBytes = Number.POSITIVE_INFINITY;
-  let freeCheckedAt = Number.NEGATIVE_INFINITY;
-  let acceptedSinceCheck = 0;
-  /**
-   * Whether bytes more would leave at least minFreeBytes free; asks the disk every second, when
-   * close, or when fresh (which asks even with minFreeBytes off).
-   */
-  const roomFor = (bytes: number, fresh = false): boolean => {
-    const min = options.minFreeBytes ?? 0;
-    if (min <= 0 && !fresh) return true;
-    const now = monotonicMs();
-    if (fresh || now - freeCheckedAt >= 1000 || freeBytes - acceptedSinceCheck - bytes < min) {
-      try {
-        freeBytes = (options.freeBytes ?? diskFree)(options.dir);
-      } catch {
-        // Cannot tell: the write itself will say.
-        freeBytes = Number.POSITIVE_INFINITY;
-      }
-      freeCheckedAt = now;
-      acceptedSinceCheck = 0;
-    }
-    return freeBytes - acceptedSinceCheck - bytes >= min;
-  };
+  const space = createRoomCheck(options);
 
   const fail = (error: unknown) => {
     if (failing === undefined) options.onWritableChange?.(error);
@@ -336,42 +177,14 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
 
   /** Closes a descriptor left behind, unless its file is gone and must still be written again. */
   const release = (old: number) => {
-    for (const orphan of orphans.values()) if (orphan.fd === old) return;
-    closeSync(old);
+    if (!orphans.holds(old)) closeSync(old);
   };
 
-  /**
-   * Writes segments whose files went away while open to their names again, so the loader finds
-   * them: the current one when it is gone (data/wal/events removed by hand: every write and sync
-   * still succeeds, into a file no loader will see), and with retry those that could not be
-   * before. Returns the error of one that still cannot be.
-   */
+  /** Writes the open segment again when its file is gone, and with retry those that could not be before (see deleted-segments.ts). */
   const rescue = (retry: boolean): unknown => {
-    if (!orphans.has(id) && segmentGone(options.dir, id, fd)) orphans.set(id, { fd, bytes: size });
-    let failure: unknown;
-    for (const [segment, orphan] of orphans) {
-      if (!retry && segment !== id) continue;
-      const current = segment === id && orphan.fd === fd;
-      try {
-        const fresh = rewriteSegment(options.dir, segment, orphan.fd, orphan.bytes);
-        orphans.delete(segment);
-        closeSync(orphan.fd);
-        if (current) fd = fresh;
-        else closeSync(fresh);
-        lastDeleted = {
-          segment,
-          path: segmentPath(options.dir, segment),
-          bytes: orphan.bytes,
-          at: new Date().toISOString(),
-        };
-        options.onSegmentDeleted?.(lastDeleted);
-      } catch (error) {
-        failure = error;
-        // What was written to it from now on is refused: only what was acknowledged is kept.
-        if (current) orphan.bytes = Math.min(orphan.bytes, syncedSize);
-      }
-    }
-    return failure;
+    const rescued = orphans.rescue({ id, fd, size, syncedSize }, retry);
+    fd = rescued.fd;
+    return rescued.failure;
   };
 
   const settle = (waiters: Waiter[], error: unknown) => {
@@ -415,7 +228,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         broken = error;
       }
       // The folder takes files: segments that could not be written to it before can be now.
-      if (rotated && orphans.size > 0) rescue(true);
+      if (rotated && orphans.any()) rescue(true);
     }
     const started = performance.now();
     fdatasync(target, (error) => {
@@ -473,7 +286,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         release(rotate());
         if (empty && !orphans.has(left)) rmSync(segmentPath(options.dir, left), { force: true });
         // The folder takes files again: segments that could not be written to it before can be.
-        if (orphans.size > 0) rescue(true);
+        if (orphans.any()) rescue(true);
       }
       while (written < data.length) written += writeSync(fd, data, written);
     } catch (error) {
@@ -533,7 +346,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       }
       refusedFull = 0;
       const data = typeof records === 'string' ? Buffer.from(records) : records;
-      if (!roomFor(data.length)) {
+      if (!space.roomFor(data.length)) {
         const error = Object.assign(
           new Error(`less than wal.min_free_bytes (${options.minFreeBytes} bytes) free on the WAL's disk`),
           { code: LOW_SPACE },
@@ -541,7 +354,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         fail(error);
         return Promise.reject(unavailable(error));
       }
-      acceptedSinceCheck += data.length;
+      space.accepted(data.length);
       return new Promise<void>((resolve, reject) => {
         pending.push(data);
         pendingBytes += data.length;
@@ -563,7 +376,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       return sealedBytes + size;
     },
     deletedSegment() {
-      return lastDeleted;
+      return orphans.last();
     },
     full() {
       return refusedFull > 0 && sealedBytes + size + pendingBytes + refusedFull > options.maxBytes;
@@ -598,35 +411,17 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       }
       if (failing === undefined || monotonicMs() - lastProbe < 1000) return this.writable();
       lastProbe = monotonicMs();
-      if (orphans.size > 0) rescue(true);
+      if (orphans.any()) rescue(true);
       // Room for a request or two of the largest kind, asked of the disk now.
-      if (!roomFor(PROBE_ROOM, true)) return false;
-      const path = join(options.dir, '.probe');
-      try {
-        ensureDir(options.dir);
-        const probeFd = openSync(path, 'w');
-        try {
-          writeSync(probeFd, Buffer.alloc(4096));
-          fdatasyncSync(probeFd);
-        } finally {
-          closeSync(probeFd);
-        }
-        works();
-      } catch {
-        // Still refused: stays unwritable.
-      }
-      try {
-        rmSync(path, { force: true });
-      } catch {
-        // The folder is gone or a file stands in its place (ENOTDIR): no probe file to remove.
-      }
+      if (!space.roomFor(PROBE_ROOM, true)) return false;
+      if (probeWrites(options.dir)) works();
       return this.writable();
     },
     async close() {
       closed = true;
       if (writeScheduled || syncing || unsynced.length > 0)
         await new Promise<void>((resolve) => (idle = resolve));
-      for (const orphan of orphans.values()) if (orphan.fd !== fd) closeSync(orphan.fd);
+      orphans.close(fd);
       closeSync(fd);
     },
   };
