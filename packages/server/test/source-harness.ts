@@ -163,15 +163,19 @@ export async function expectSyncSurvivesKills(options: {
   writeFileSync(configPath, JSON.stringify({ data_dir: h.dir, sources }));
   const env = { INLET_CRASH_URL: options.url };
   const lake = async (table: string) => h.query(options.lakeFingerprint(table));
-  try {
-    // Killed while the incremental table is half staged: nothing of it is committed.
-    const first = await killSyncMidway({
+  /** Runs `inlet sync crash` and kills it once table has two parts staged, which it must reach. */
+  const killWhileStaging = async (table: string) => {
+    const killed = await killSyncMidway({
       configPath,
       source: 'crash',
       env,
-      midway: () => stagedParts(h.layout.lake, 'crash', 'big_inc') >= 2,
+      midway: () => stagedParts(h.layout.lake, 'crash', table) >= 2,
     });
-    expect(first, 'the sync finished before it could be killed; make the table bigger').toBe(true);
+    expect(killed, 'the sync finished before it could be killed; make the table bigger').toBe(true);
+  };
+  try {
+    // Killed while the incremental table is half staged: nothing of it is committed.
+    await killWhileStaging('big_inc');
     expect(h.state.getCheckpoint('source:crash', 'big_inc')).toBeUndefined();
     await h.sync('crash');
     const before = await options.fingerprint();
@@ -180,13 +184,7 @@ export async function expectSyncSurvivesKills(options: {
 
     // More rows, then killed while the full snapshot is being rewritten: the old snapshot stays whole.
     await options.addRows();
-    const second = await killSyncMidway({
-      configPath,
-      source: 'crash',
-      env,
-      midway: () => stagedParts(h.layout.lake, 'crash', 'big_full') >= 2,
-    });
-    expect(second, 'the sync finished before it could be killed; make the table bigger').toBe(true);
+    await killWhileStaging('big_full');
     expect(await lake('crash.big_full')).toEqual([before]);
     const after = await options.fingerprint();
     expect(await lake('crash.big_inc')).toEqual([after]);
