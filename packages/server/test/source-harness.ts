@@ -18,6 +18,11 @@ export const TEST_MYSQL_URL = process.env.INLET_TEST_MYSQL_URL ?? 'mysql://root@
 export const uniqueName = (prefix: string) =>
   `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 
+/** A source's entry in inlet.yaml: the given name, type and url with these tables, and extra fields over them. */
+export const sourceEntry =
+  (base: { name: string; type: string; url: string }) =>
+  (tables: unknown[], extra: Record<string, unknown> = {}) => ({ ...base, tables, ...extra });
+
 /**
  * A data directory with the given sources configured, syncing them in-process and querying the
  * result through the real sandboxed engine, as `inlet sync` and `inlet query` do.

@@ -2,7 +2,13 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncError, TEST_MYSQL_URL, uniqueName, withSourceHarness } from '../../../test/source-harness.ts';
+import {
+  sourceEntry,
+  syncError,
+  TEST_MYSQL_URL,
+  uniqueName,
+  withSourceHarness,
+} from '../../../test/source-harness.ts';
 import { connectMysql } from './mysql-client.ts';
 
 const db = uniqueName('inlet_t');
@@ -44,13 +50,7 @@ afterAll(async () => {
   await conn.end();
 });
 
-const source = (tables: unknown[], extra: Record<string, unknown> = {}) => ({
-  name: 'shop',
-  type: 'mysql',
-  url: TEST_MYSQL_URL,
-  tables,
-  ...extra,
-});
+const source = sourceEntry({ name: 'shop', type: 'mysql', url: TEST_MYSQL_URL });
 
 describe('mysql source', () => {
   it('copies every type faithfully, with Japanese and emoji, bytes, JSON, UTC times and NULL', async () => {

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSourceHarness,
+  sourceEntry,
   syncError,
   TEST_PG_URL,
   uniqueName,
@@ -45,13 +46,7 @@ afterAll(async () => {
   await client.end();
 });
 
-const source = (tables: unknown[], extra: Record<string, unknown> = {}) => ({
-  name: 'app',
-  type: 'postgres',
-  url: TEST_PG_URL,
-  tables,
-  ...extra,
-});
+const source = sourceEntry({ name: 'app', type: 'postgres', url: TEST_PG_URL });
 
 describe('postgres source', () => {
   it('copies every type faithfully: numbers, decimals, text with Japanese and emoji, times, json, uuid, arrays, bytes, enums, NULL', async () => {
