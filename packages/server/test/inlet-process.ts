@@ -74,7 +74,7 @@ export interface InletProcess {
   readonly out: string;
   /** Its stderr so far. */
   readonly err: string;
-  /** Resolves to its exit code once it has exited (null when a signal ended it). */
+  /** Resolves to its exit code once it has exited and its output is all read (null when a signal ended it). */
   exit: Promise<number | null>;
   /** Resolves once its stdout holds text; rejects with its stderr if it exits first. */
   waitForOutput(text: string): Promise<void>;
@@ -99,7 +99,8 @@ export function spawnInlet(args: string[], env: NodeJS.ProcessEnv = process.env)
     get err() {
       return err;
     },
-    exit: new Promise((resolve) => child.once('exit', resolve)),
+    // 'close', not 'exit': a child's last output can still be in its pipes when it has exited.
+    exit: new Promise((resolve) => child.once('close', resolve)),
     async waitForOutput(text) {
       while (!out.includes(text)) {
         if (child.exitCode !== null) throw new Error(`inlet exited at start:\n${err}`);
