@@ -13,6 +13,7 @@ import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
+import { createQuerySlots } from './query-slots.ts';
 import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { withSqlHint } from './sql-hints.ts';
@@ -247,40 +248,7 @@ export async function createQueryEngine(options: {
   };
 
   const running = new Map<string, () => void>();
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  /**
-   * Takes a slot, waiting in line for one when all are taken. place.leave() leaves the line at once
-   * (a cancel, a client gone): such a query ran later for nobody, and held a slot meanwhile.
-   */
-  const acquire = async (place: { leave?: () => void }) => {
-    if (active >= config.query.max_concurrent) {
-      if (waiting.length >= config.query.max_concurrent * 4) {
-        throw new InletError(
-          'QUERY_BUSY',
-          `Too many queries are running (query.max_concurrent is ${config.query.max_concurrent}, and ${waiting.length} more wait); retry in a moment, or raise query.max_concurrent in inlet.yaml.`,
-          { retryAfterSeconds: 2 },
-        );
-      }
-      await new Promise<void>((resolve, reject) => {
-        const turn = () => resolve();
-        waiting.push(turn);
-        place.leave = () => {
-          const at = waiting.indexOf(turn);
-          if (at === -1) return;
-          waiting.splice(at, 1);
-          reject(new InletError('QUERY_CANCELLED', 'The query was cancelled.'));
-        };
-      }).finally(() => {
-        place.leave = undefined;
-      });
-    }
-    active++;
-  };
-  const release = () => {
-    active--;
-    waiting.shift()?.();
-  };
+  const slots = createQuerySlots(config.query.max_concurrent);
 
   /** Runs fn with a fresh connection that a timeout, an abort signal or cancel(id) interrupts. */
   const withConnection = async <T>(
@@ -314,7 +282,7 @@ export async function createQueryEngine(options: {
     try {
       if (opts.signal?.aborted) gone();
       if (reason) throw reason;
-      await acquire(place);
+      await slots.acquire(place);
     } catch (error) {
       if (id !== undefined) running.delete(id);
       throw error;
@@ -354,7 +322,7 @@ export async function createQueryEngine(options: {
       if (id !== undefined) running.delete(id);
       connection.closeSync();
       endLease?.();
-      release();
+      slots.release();
     }
   };
 
