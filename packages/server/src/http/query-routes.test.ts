@@ -142,12 +142,14 @@ describe('POST /api/query', () => {
     // Listed, and gone by the time DuckDB opens it, every time it is planned again: a segment the
     // loader of another process deletes, as compaction deletes the Parquet files it merged.
     symlinkSync(join(layout.walEvents, 'gone'), join(layout.walEvents, '0000000000000002.log'));
-    const response = await query({ sql: 'SELECT count(*) AS n FROM events' });
-    expect(response.statusCode, response.body).toBe(503);
-    expect(response.headers['retry-after']).toBeDefined();
-    expect(response.json().error).toMatchObject({
-      code: 'QUERY_BUSY',
-      message: expect.stringContaining('retry'),
-    });
+    for (const search of ['', '?format=csv']) {
+      const response = await query({ sql: 'SELECT count(*) AS n FROM events' }, search);
+      expect(response.statusCode, response.body).toBe(503);
+      expect(response.headers['retry-after']).toBeDefined();
+      expect(response.json().error).toMatchObject({
+        code: 'QUERY_BUSY',
+        message: expect.stringContaining('retry'),
+      });
+    }
   });
 });
