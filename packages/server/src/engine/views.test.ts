@@ -6,7 +6,7 @@ import { tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
 import { dataLayout, writeLakeTable } from '../lake/index.ts';
 import { segmentPath } from '../wal/index.ts';
-import { createQueryEngine } from './index.ts';
+import { applyViews, createQueryEngine, discoverViews, failedViews, viewStatements } from './index.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -208,6 +208,57 @@ describe('a lake table whose view cannot be built', () => {
     } finally {
       engine.close();
     }
+  });
+});
+
+describe('a lake table whose view DuckDB refuses', () => {
+  it('is tried again only once its files change, not at every query', async () => {
+    const config = testConfig(join(temp.dir, 'refused-table'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const broken = join(layout.lake, 'sources', 'crm', 'customers');
+    mkdirSync(broken, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS id, 'Aoki' AS name) TO '${broken}/run-1.parquet'`);
+    writeLakeTable(broken, {
+      name: 'crm.customers',
+      kind: 'source',
+      files: '*.parquet',
+      merge: { key: ['customer_id'], order_by: 'id' },
+    });
+    const failed: string[] = [];
+    const applied = await applyViews(
+      (sql) => db.run(sql),
+      new Map(),
+      discoverViews(layout),
+      (view) => failed.push(view.name),
+    );
+    expect(failed).toEqual(['crm.customers']);
+    expect(failedViews(applied)).toEqual(['crm.customers']);
+    // Nothing changed: building it again (a footer read of each file) would fail the same way.
+    expect(viewStatements(applied, discoverViews(layout))).toEqual([]);
+    // Another table's view changing leaves it failed, not taken for built.
+    const plans = join(layout.lake, 'sources', 'crm', 'plans');
+    mkdirSync(plans, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS id) TO '${plans}/run-1.parquet'`);
+    writeLakeTable(plans, { name: 'crm.plans', kind: 'source', files: '*.parquet' });
+    const still = await applyViews((sql) => db.run(sql), applied, discoverViews(layout));
+    expect(failedViews(still)).toEqual(['crm.customers']);
+    expect(viewStatements(still, discoverViews(layout))).toEqual([]);
+    // A file with the key arrives: it is tried again, and built.
+    await writer.run(`COPY (SELECT 1 AS customer_id, 1 AS id, 'Aoki' AS name) TO '${broken}/run-2.parquet'`);
+    rmSync(join(broken, 'run-1.parquet'));
+    const statements = viewStatements(still, discoverViews(layout));
+    expect(statements.some((sql) => sql.includes('VIEW "crm"."customers"'))).toBe(true);
+    const rebuilt = await applyViews(
+      (sql) => db.run(sql),
+      applied,
+      discoverViews(layout),
+      (view) => failed.push(view.name),
+    );
+    expect(failedViews(rebuilt)).toEqual([]);
+    expect(failed).toHaveLength(1);
+    expect((await db.runAndReadAll('SELECT name FROM crm.customers')).getRows()).toEqual([['Aoki']]);
   });
 });
 

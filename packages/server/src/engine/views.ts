@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EVENT_COLUMNS } from '../events/index.ts';
 import {
@@ -22,6 +23,39 @@ export interface ViewDefinition {
   sql: string;
   /** Defined by SQL (a model's view), not over files of the lake. */
   definedBySql?: boolean;
+  /** The names, sizes and times of the files it reads, when its SQL does not name them (a glob). */
+  files?: string;
+}
+
+/**
+ * The names, sizes and modification times of every file under a table's folder (those being
+ * written, under a name that starts with a dot, left out): it changes whenever a file the table's
+ * view reads could have.
+ */
+function filesKey(dir: string): string {
+  const listed: string[] = [];
+  const walk = (at: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(at, { withFileTypes: true });
+    } catch {
+      return; // removed meanwhile: the key differs from the last, and the view is tried again
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else
+        try {
+          const stats = statSync(path);
+          listed.push(`${path}\t${stats.size}\t${stats.mtimeMs}`);
+        } catch {
+          // Gone between the listing and the stat.
+        }
+    }
+  };
+  walk(dir);
+  return listed.sort().join('\n');
 }
 
 /** A column's name quoted whole: a source's column may hold a dot, which is no schema separator there. */
@@ -159,7 +193,7 @@ export function discoverViews(
     }
     if (!hasParquetFiles(dir)) continue;
     const sql = lakeTableSql(dir, table);
-    views.push({ name: table.name, shape: sql, sql });
+    views.push({ name: table.name, shape: sql, sql, files: filesKey(dir) });
   }
   const names = new Set(views.map((v) => v.name));
   for (let progress = true; progress; ) {
@@ -191,6 +225,24 @@ export const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-leng
 /** The shape of a view left out because it failed to build: never any definition's own shape. */
 const FAILED = 'failed:';
 
+/**
+ * What a view that failed to build is remembered by: its SQL, the files it reads, and for a view
+ * defined by SQL, the views before it (what it may read). Until one of those changes it would fail
+ * the same way, so it is not tried again: building a table's view reads the footer of each of its
+ * files, and every query did that again for a table DuckDB refuses.
+ */
+function failedShapes(after: ViewDefinition[]): Map<string, string> {
+  const shapes = new Map<string, string>();
+  const before = createHash('sha256');
+  for (const view of after) {
+    const hash = view.definedBySql ? before.copy() : createHash('sha256');
+    hash.update(`${view.shape}\0${view.files ?? ''}`);
+    shapes.set(view.name, `${FAILED}${hash.digest('hex')}`);
+    before.update(`${view.name}\0${view.shape}\0${view.files ?? ''}\0`);
+  }
+  return shapes;
+}
+
 /** The names of views left out of a name → shape map because they failed to build. */
 export function failedViews(applied: Map<string, string>): string[] {
   return [...applied].filter(([, shape]) => shape.startsWith(FAILED)).map(([name]) => name);
@@ -219,7 +271,14 @@ export async function applyViews(
   after: ViewDefinition[],
   failed?: (view: ViewDefinition, error: Error) => void,
 ): Promise<Map<string, string>> {
-  const applied = new Map(after.map((v) => [v.name, v.shape]));
+  const failedShape = failedShapes(after);
+  // A view that failed before and is not tried again stays failed.
+  const applied = new Map(
+    after.map((v) => {
+      const shape = before.get(v.name);
+      return [v.name, shape !== undefined && shape === failedShape.get(v.name) ? shape : v.shape];
+    }),
+  );
   for (const change of viewChanges(before, after)) {
     try {
       await run(change.sql);
@@ -228,8 +287,9 @@ export async function applyViews(
       failed?.(change.view, error as Error);
       // A view of the same name from before would read what its definition no longer says.
       await run(`DROP VIEW IF EXISTS ${quoteName(change.view.name)}`);
-      // A shape no definition has: tried again next time, dropped once it is no longer wanted.
-      applied.set(change.view.name, `${FAILED}${change.view.shape}`);
+      // A shape no definition has: tried again once what it is built from changes, dropped once it
+      // is no longer wanted.
+      applied.set(change.view.name, failedShape.get(change.view.name) ?? FAILED);
     }
   }
   return applied;
@@ -246,10 +306,12 @@ function viewChanges(
 ): Array<{ sql: string; view?: ViewDefinition }> {
   const changes: Array<{ sql: string; view?: ViewDefinition }> = [];
   const names = new Set(after.map((v) => v.name));
+  const failedShape = failedShapes(after);
   for (const name of before.keys())
     if (!names.has(name)) changes.push({ sql: `DROP VIEW IF EXISTS ${quoteName(name)}` });
   for (const view of after) {
-    if (before.get(view.name) === view.shape) continue;
+    const applied = before.get(view.name);
+    if (applied === view.shape || applied === failedShape.get(view.name)) continue;
     const schema = view.name.includes('.') ? view.name.split('.')[0] : undefined;
     if (schema) changes.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}` });
     changes.push({ sql: `CREATE OR REPLACE VIEW ${quoteName(view.name)} AS ${view.sql}`, view });
