@@ -56,6 +56,13 @@ describe('sandbox', () => {
     '-- a\rEXPLAIN ANALYZE CREATE TABLE t AS\nSELECT 1',
     "SELECT * FROM read_parquet('https://example.com/x.parquet')",
     'CHECKPOINT',
+    // EXPLAIN's options before a statement that is not a read.
+    `EXPLAIN (ANALYZE, FORMAT JSON) COPY (SELECT 1) TO '${lake()}/x.csv'`,
+    "EXPLAIN (FORMAT JSON, ANALYZE) SELECT * FROM read_text('/etc/passwd')",
+    // A string in the list whose ")" would end it for a regex but not for DuckDB, which ignores
+    // ANALYZE's value and would run the COPY.
+    `EXPLAIN (ANALYZE 'x) SELECT 1 --') COPY (SELECT 1) TO '${lake()}/x.csv'`,
+    `EXPLAIN (ANALYZE /* ) SELECT 1 -- */) COPY (SELECT 1) TO '${lake()}/x.csv'`,
   ];
 
   it('refuses every hostile statement with a clear 400', async () => {
@@ -82,9 +89,27 @@ describe('sandbox', () => {
       // An editor's header comment before EXPLAIN.
       '/* weekly report */ EXPLAIN SELECT * FROM events',
       '-- why is this slow?\n  EXPLAIN ANALYZE SELECT count(*) FROM events',
+      // Options, as Metabase and plan visualisers send them.
+      'EXPLAIN (FORMAT JSON) SELECT * FROM events',
+      "explain (format 'json') select 1",
+      'EXPLAIN (ANALYZE, FORMAT JSON) SELECT count(*) FROM events',
+      'EXPLAIN (FORMAT JSON) (SELECT 1)',
+      'EXPLAIN (SELECT 1)',
     ]) {
       await expect(engine.query(sql), sql).resolves.toMatchObject({ columns: expect.any(Array) });
     }
+  });
+
+  it('answers EXPLAIN (FORMAT JSON) with the plan as JSON, and says how to write options it cannot read', async () => {
+    const plan = await engine.query('EXPLAIN (FORMAT JSON) SELECT count(*) FROM events');
+    expect(plan.rows[0]?.[0]).toBe('physical_plan');
+    expect(JSON.parse(String(plan.rows[0]?.[1]))).toEqual(expect.any(Array));
+    await expect(
+      engine.query('EXPLAIN (FORMAT JSON /* for the visualiser */) SELECT 1'),
+    ).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringContaining('EXPLAIN (FORMAT JSON) SELECT'),
+    });
   });
 
   it("writes DATE 'infinity' and '-infinity' as such, not as days no date can be", async () => {

@@ -121,7 +121,20 @@ export async function prepareReadOnly(
     const text = sql.replace(LEADING_COMMENTS, '');
     const explain = /^explain(\s+analy[sz]e)?\b/i.exec(text);
     if (!explain) throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
-    const inner = text.slice(explain[0].length);
+    let inner = text.slice(explain[0].length);
+    // EXPLAIN (FORMAT JSON) and EXPLAIN (ANALYZE, FORMAT JSON): options before the statement.
+    // Read only as words, never strings or comments, so that where the statement starts is where
+    // DuckDB starts it (DuckDB ignores an ANALYZE option's value, and a string there could hide
+    // a ")" that ends the list for a regex but not for DuckDB).
+    if (/^\s*\(\s*(?:analy[sz]e|format)\b/i.test(inner)) {
+      const options = /^\s*\((?:[\s,]|\w|'\w*')*\)/.exec(inner);
+      if (!options)
+        throw new InletError(
+          'QUERY_INVALID',
+          "EXPLAIN's options are read here as words only, such as EXPLAIN (FORMAT JSON) SELECT … or EXPLAIN (ANALYZE, FORMAT JSON) SELECT …; write them so (no comments or other strings in the list).",
+        );
+      inner = inner.slice(options[0].length);
+    }
     await prepareReadOnly(connection, inner);
   } else {
     throw new InletError(
