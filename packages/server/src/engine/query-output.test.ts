@@ -126,3 +126,22 @@ describe('intervals', () => {
     expect(await streamed(sql)).toEqual([expected]);
   });
 });
+
+describe('struct fields named __proto__', () => {
+  it('are kept as fields of the answer, or refused with why, never dropped or a crash', async () => {
+    // A source's JSON turned into a struct can hold any key; the bindings gather fields in a
+    // plain object, where this name sets the object's prototype.
+    const sql = `SELECT {'__proto__': {'a': 1}, 'b': 2} AS s, {'__proto__': NULL::INT, 'c': 3} AS n,
+      [{'__proto__': [1, 2]}] AS list, '{"__proto__": {"x": 1}}'::JSON AS j`;
+    const result = await engine.query(sql);
+    expect(JSON.stringify(result.rows)).toBe(
+      '[[{"__proto__":{"a":1},"b":2},{"__proto__":null,"c":3},[{"__proto__":[1,2]}],{"__proto__":{"x":1}}]]',
+    );
+    expect(JSON.stringify(await streamed(sql))).toBe(JSON.stringify(result.rows));
+    // A number or text under that name is dropped by the bindings before inlet sees it.
+    await expect(engine.query(`SELECT {'__proto__': 1, 'b': 2} AS s`)).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringContaining('__proto__'),
+    });
+  });
+});

@@ -3,6 +3,7 @@ import {
   type DuckDBDateValue,
   DuckDBListType,
   DuckDBStructType,
+  type DuckDBStructValue,
   type DuckDBTimestampMillisecondsValue,
   type DuckDBTimestampNanosecondsValue,
   type DuckDBTimestampSecondsValue,
@@ -10,10 +11,12 @@ import {
   DuckDBTimestampValue,
   type DuckDBType,
   DuckDBTypeId,
+  type DuckDBValue,
   type DuckDBValueConverter,
   type Json,
   JsonDuckDBValueConverter,
 } from '@duckdb/node-api';
+import { InletError } from '../errors/index.ts';
 
 // DuckDB's Node bindings write DATE 'infinity' and '-infinity' (PostgreSQL's open-ended dates, which
 // database sources copy as they are) as the day after the greatest date and the day before the
@@ -133,6 +136,41 @@ export function typeName(type: DuckDBType): string {
 }
 
 /**
+ * A STRUCT value as an object of its fields, in the type's order. The bindings gather a struct's
+ * fields in a plain object, where a field named __proto__ becomes the object's prototype when it
+ * holds a struct, list or NULL, and is dropped when it holds a number or text: their converter then
+ * failed on the prototype's own fields (a 500), or the field was left out of the answer.
+ */
+function structObject(
+  value: DuckDBStructValue,
+  type: DuckDBStructType,
+  convert: DuckDBValueConverter<Json>,
+): Json {
+  const out: { [name: string]: Json } = {};
+  type.entryNames.forEach((name, i) => {
+    const entryType = type.entryTypes[i] as DuckDBType;
+    if (name !== '__proto__') {
+      out[name] = convert(value.entries[name] ?? null, entryType, convert);
+      return;
+    }
+    const held = Object.getPrototypeOf(value.entries) as DuckDBValue | typeof Object.prototype;
+    if (held === Object.prototype)
+      throw new InletError(
+        'QUERY_INVALID',
+        `A struct field named "__proto__" (in ${type.toString()}) cannot be read through DuckDB's Node bindings when it holds a value of type ${entryType.toString()}; name it otherwise in the query ({'proto': …}, or struct_pack(proto := …)).`,
+      );
+    // An own field, not the prototype of the answer's object.
+    Object.defineProperty(out, name, {
+      value: convert(held as DuckDBValue, entryType, convert),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  });
+  return out;
+}
+
+/**
  * How the engine writes a result's values into JSON and CSV: as DuckDB's JSON converter does, but
  * TIMESTAMPTZ values in the configured time zone with its offset (the bindings use the process's),
  * JSON values parsed, intervals as DuckDB's text, and infinite dates and timestamps as such.
@@ -158,6 +196,7 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
       const text = (value as DuckDBDateValue).toString();
       return INFINITE_DATES.get(text) ?? text;
     }
+    if (type instanceof DuckDBStructType) return structObject(value as DuckDBStructValue, type, self);
     return JsonDuckDBValueConverter(value, type, self);
   };
   return convert;
