@@ -149,6 +149,15 @@ describe('sandbox', () => {
     });
   });
 
+  it('says a query takes no parameters when it holds ? or $1, as a database driver sends them', async () => {
+    for (const sql of ['SELECT ? AS x', 'SELECT * FROM events WHERE dt >= $1', 'SELECT $day AS x']) {
+      const error = await engine.query(sql).catch((e: unknown) => e);
+      expect(error, sql).toMatchObject({ code: 'QUERY_INVALID', status: 400 });
+      expect((error as Error).message, sql).toContain('takes no parameters');
+    }
+    expect((await engine.query("SELECT '?' AS q, '$1' AS d")).rows).toEqual([['?', '$1']]);
+  });
+
   it("adds a hint where DuckDB's JSON arrows bind otherwise than people expect", async () => {
     const from = `FROM (SELECT 'track' AS type, '{"plan":"pro","n":3}'::JSON AS properties)`;
     for (const where of [

@@ -3,6 +3,9 @@
 const ARROW_HINT =
   "DuckDB binds -> and ->> more loosely than AND, OR, NOT and comparisons, and :: to the key beside them: put each extraction in parentheses, as in (properties->>'plan') = 'pro' or (properties->>'n')::INT, or write json_extract_string(properties, 'plan').";
 
+const PARAMETER_HINT =
+  "a query takes no parameters: write each value into the SQL (WHERE dt >= '2026-12-01', not ? or $1); a ? or $1 inside a string is only text.";
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -13,6 +16,10 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * everyone who queries events meets this.
  */
 export function withSqlHint(message: string, sql: string): string {
+  // A client that sends parameters the way its database driver does (? or $1): they are prepared
+  // as placeholders, and DuckDB's message says values are missing, not that none can be sent.
+  if (/Values were not provided for the following prepared statement parameters/.test(message))
+    return `${message}\nHint: ${PARAMETER_HINT}`;
   if (!sql.includes('->')) return message;
   const castKey = /Could not convert string '([^']*)' to/.exec(message)?.[1];
   const arrows =
