@@ -260,6 +260,29 @@ describe('a lake table whose view DuckDB refuses', () => {
     expect(failed).toHaveLength(1);
     expect((await db.runAndReadAll('SELECT name FROM crm.customers')).getRows()).toEqual([['Aoki']]);
   });
+
+  it('is tried again at the next refresh when it failed for want of memory, files unchanged', async () => {
+    const config = testConfig(join(temp.dir, 'passing-failure'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const marks = join(layout.lake, 'marts', 'marks');
+    mkdirSync(marks, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-1.parquet'`);
+    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+    // Other queries held the memory while the view was built: DuckDB's words then.
+    const short = (sql: string) =>
+      sql.includes('VIEW "marks"')
+        ? Promise.reject(
+            new Error('Out of Memory Error: failed to allocate data of size 2.0 MiB (1.0 GiB/1.0 GiB used)'),
+          )
+        : writer.run(sql);
+    const applied = await applyViews(short, new Map(), discoverViews(layout));
+    expect(failedViews(applied)).toEqual(['marks']);
+    const again = viewStatements(applied, discoverViews(layout));
+    expect(again.some((sql) => sql.includes('VIEW "marks"'))).toBe(true);
+    const built = await applyViews((sql) => writer.run(sql), applied, discoverViews(layout));
+    expect(failedViews(built)).toEqual([]);
+  });
 });
 
 describe('a query whose files go away after its first rows', () => {

@@ -226,6 +226,12 @@ export const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-leng
 const FAILED = 'failed:';
 
 /**
+ * DuckDB's words for a failure of the moment, not of the view: memory other queries held, files the
+ * process could not open then, an interrupt. Such a view is tried again at the next refresh.
+ */
+const PASSING_FAILURE = /^(Out of Memory Error|IO Error|INTERRUPT)|Interrupted|Too many open files/m;
+
+/**
  * What a view that failed to build is remembered by: its SQL, the files it reads, and for a view
  * defined by SQL, the views before it (what it may read). Until one of those changes it would fail
  * the same way, so it is not tried again: building a table's view reads the footer of each of its
@@ -287,9 +293,10 @@ export async function applyViews(
       failed?.(change.view, error as Error);
       // A view of the same name from before would read what its definition no longer says.
       await run(`DROP VIEW IF EXISTS ${quoteName(change.view.name)}`);
-      // A shape no definition has: tried again once what it is built from changes, dropped once it
-      // is no longer wanted.
-      applied.set(change.view.name, failedShape.get(change.view.name) ?? FAILED);
+      // A shape no definition has: tried again once what it is built from changes (at the next
+      // refresh after a failure of the moment), dropped once it is no longer wanted.
+      const passing = PASSING_FAILURE.test((error as Error).message);
+      applied.set(change.view.name, (!passing && failedShape.get(change.view.name)) || FAILED);
     }
   }
   return applied;
