@@ -85,6 +85,18 @@ describe('POST /api/query', () => {
     expect(response.body).toBe('empty,none,text\r\n"",,a\r\n');
   });
 
+  it("exports every row as CSV, or as many as the request's max_rows says", async () => {
+    const { query } = await setup({ query: { max_rows: 5 } });
+    const all = await query({ sql: 'SELECT i FROM range(10000) t(i)' }, '?format=csv');
+    expect(all.statusCode, all.body).toBe(200);
+    expect(all.body.split('\r\n').slice(-2)).toEqual(['9999', '']);
+    const few = await query({ sql: 'SELECT i FROM range(10000) t(i)', max_rows: 3 }, '?format=csv');
+    expect(few.statusCode, few.body).toBe(200);
+    expect(few.body).toBe('i\r\n0\r\n1\r\n2\r\n');
+    const none = await query({ sql: 'SELECT i FROM range(10000) t(i)', max_rows: 0 }, '?format=csv');
+    expect(none.body).toBe('i\r\n');
+  });
+
   it('takes ?format= in any case, and names the formats when it is neither', async () => {
     const { query } = await setup();
     const upper = await query({ sql: 'SELECT 1 AS one' }, '?format=CSV');

@@ -80,15 +80,20 @@ export function registerQueryRoutes(
           maxBytes: JSON_ANSWER_BYTES,
           signal: abort.signal,
         });
+      // An export holds every row unless the request's max_rows says fewer (query.max_rows is the
+      // JSON answer's limit, not an export's): asked for 10, a client got the whole table.
+      const wanted = maxRows ?? Number.POSITIVE_INFINITY;
       return engine.stream(sql, { id, signal: abort.signal }, async ({ columns, chunks }) => {
         async function* lines() {
           yield csvLine(columns.map((c) => c.name));
           let rows = 0;
           try {
             for await (const chunk of chunks) {
+              if (rows >= wanted) break;
+              const taken = chunk.length > wanted - rows ? chunk.slice(0, wanted - rows) : chunk;
               let out = '';
-              for (const row of chunk) out += csvLine(row);
-              rows += chunk.length;
+              for (const row of taken) out += csvLine(row);
+              rows += taken.length;
               yield out;
             }
           } catch (error) {
