@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
-import { dataLayout } from '../lake/index.ts';
+import { dataLayout, writeLakeTable } from '../lake/index.ts';
 import { createQueryEngine, type QueryEngine } from './index.ts';
 
 let engine: QueryEngine;
@@ -156,6 +157,20 @@ describe('sandbox', () => {
       expect((error as Error).message, sql).toContain('takes no parameters');
     }
     expect((await engine.query("SELECT '?' AS q, '$1' AS d")).rows).toEqual([['?', '$1']]);
+  });
+
+  it('points a query that reads files to a listing that holds every table, schema-qualified ones too', async () => {
+    const error = await engine.query("SELECT * FROM query('SELECT 1')").catch((e: unknown) => e);
+    const listing = /\(([A-Z ]+) lists them/.exec((error as Error).message)?.[1];
+    expect(listing, (error as Error).message).toBeDefined();
+    const dir = join(temp.dir, 'data', 'lake', 'sources', 'crm', 'plans');
+    mkdirSync(dir, { recursive: true });
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    await writer.run(`COPY (SELECT 1 AS id) TO '${dir}/run-1.parquet'`);
+    writer.closeSync();
+    writeLakeTable(dir, { name: 'crm.plans', kind: 'source', files: '*.parquet' });
+    const listed = JSON.stringify((await engine.query(String(listing))).rows);
+    expect(listed).toContain('plans');
   });
 
   it("adds a hint where DuckDB's JSON arrows bind otherwise than people expect", async () => {

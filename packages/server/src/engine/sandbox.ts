@@ -59,7 +59,7 @@ async function checkSelectTree(connection: DuckDBConnection, sql: string): Promi
     if (BLOCKED_FUNCTION.test(name)) {
       throw new InletError(
         'QUERY_NOT_ALLOWED',
-        `${name}() reads files or settings directly and is not allowed; query the tables and views instead (SHOW TABLES lists them).`,
+        `${name}() reads files or settings directly and is not allowed; query the tables and views instead (SHOW ALL TABLES lists them, with their schemas: a source's tables are crm.customers and the like, which SHOW TABLES leaves out).`,
       );
     }
   }
