@@ -23,8 +23,11 @@ export interface ViewDefinition {
   sql: string;
   /** Defined by SQL (a model's view), not over files of the lake. */
   definedBySql?: boolean;
-  /** The names, sizes and times of the files it reads, when its SQL does not name them (a glob). */
-  files?: string;
+  /**
+   * The names, sizes and times of the files it reads, which its SQL may not name (a glob): asked
+   * only of a view that failed to build, to know whether to try it again.
+   */
+  files?: () => string;
 }
 
 /**
@@ -193,7 +196,7 @@ export function discoverViews(
     }
     if (!hasParquetFiles(dir)) continue;
     const sql = lakeTableSql(dir, table);
-    views.push({ name: table.name, shape: sql, sql, files: filesKey(dir) });
+    views.push({ name: table.name, shape: sql, sql, files: () => filesKey(dir) });
   }
   const names = new Set(views.map((v) => v.name));
   for (let progress = true; progress; ) {
@@ -242,11 +245,29 @@ function failedShapes(after: ViewDefinition[]): Map<string, string> {
   const before = createHash('sha256');
   for (const view of after) {
     const hash = view.definedBySql ? before.copy() : createHash('sha256');
-    hash.update(`${view.shape}\0${view.files ?? ''}`);
+    const files = view.files?.() ?? '';
+    hash.update(`${view.shape}\0${files}`);
     shapes.set(view.name, `${FAILED}${hash.digest('hex')}`);
-    before.update(`${view.name}\0${view.shape}\0${view.files ?? ''}\0`);
+    before.update(`${view.name}\0${view.shape}\0${files}\0`);
   }
   return shapes;
+}
+
+/**
+ * A view's failed shape by name, worked out at the first asking, and only when a view failed
+ * before or fails now (always): every other refresh lists no table's files for it.
+ */
+function failedShapesOf(
+  before: Map<string, string>,
+  after: ViewDefinition[],
+): (name: string, always?: boolean) => string | undefined {
+  let shapes: Map<string, string> | undefined;
+  const anyFailed = [...before.values()].some((shape) => shape.startsWith(FAILED));
+  return (name, always = false) => {
+    if (!anyFailed && !always) return undefined;
+    shapes ??= failedShapes(after);
+    return shapes.get(name);
+  };
 }
 
 /** The names of views left out of a name → shape map because they failed to build. */
@@ -277,12 +298,12 @@ export async function applyViews(
   after: ViewDefinition[],
   failed?: (view: ViewDefinition, error: Error) => void,
 ): Promise<Map<string, string>> {
-  const failedShape = failedShapes(after);
+  const failedShape = failedShapesOf(before, after);
   // A view that failed before and is not tried again stays failed.
   const applied = new Map(
     after.map((v) => {
       const shape = before.get(v.name);
-      return [v.name, shape !== undefined && shape === failedShape.get(v.name) ? shape : v.shape];
+      return [v.name, shape?.startsWith(FAILED) && shape === failedShape(v.name) ? shape : v.shape];
     }),
   );
   for (const change of viewChanges(before, after)) {
@@ -296,7 +317,7 @@ export async function applyViews(
       // A shape no definition has: tried again once what it is built from changes (at the next
       // refresh after a failure of the moment), dropped once it is no longer wanted.
       const passing = PASSING_FAILURE.test((error as Error).message);
-      applied.set(change.view.name, (!passing && failedShape.get(change.view.name)) || FAILED);
+      applied.set(change.view.name, (!passing && failedShape(change.view.name, true)) || FAILED);
     }
   }
   return applied;
@@ -313,12 +334,13 @@ function viewChanges(
 ): Array<{ sql: string; view?: ViewDefinition }> {
   const changes: Array<{ sql: string; view?: ViewDefinition }> = [];
   const names = new Set(after.map((v) => v.name));
-  const failedShape = failedShapes(after);
+  const failedShape = failedShapesOf(before, after);
   for (const name of before.keys())
     if (!names.has(name)) changes.push({ sql: `DROP VIEW IF EXISTS ${quoteName(name)}` });
   for (const view of after) {
     const applied = before.get(view.name);
-    if (applied === view.shape || applied === failedShape.get(view.name)) continue;
+    if (applied === view.shape || (applied?.startsWith(FAILED) && applied === failedShape(view.name)))
+      continue;
     const schema = view.name.includes('.') ? view.name.split('.')[0] : undefined;
     if (schema) changes.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}` });
     changes.push({ sql: `CREATE OR REPLACE VIEW ${quoteName(view.name)} AS ${view.sql}`, view });
