@@ -94,6 +94,22 @@ describe('query results', () => {
     expect(result.rows).toEqual([[{ plan: 'pro', n: 3 }, [[1, 2]], null]]);
     expect(await streamed(sql)).toEqual(result.rows);
   });
+
+  it('give JSON inside structs, arrays and maps as JSON too, typed as DuckDB types them', async () => {
+    const sql = `SELECT {'p': '{"plan":"pro"}'::JSON, 'n': 1} AS s, ['[1]'::JSON, NULL]::JSON[2] AS a,
+      MAP {'k': '{"a":1}'::JSON} AS m, {'x': ['2'::JSON]} AS deep`;
+    const result = await engine.query(sql);
+    expect(result.columns.map((c) => c.type)).toEqual([
+      'STRUCT("p" JSON, "n" INTEGER)',
+      'JSON[2]',
+      'MAP(VARCHAR, JSON)',
+      'STRUCT("x" JSON[])',
+    ]);
+    expect(result.rows).toEqual([
+      [{ p: { plan: 'pro' }, n: 1 }, [[1], null], [{ key: 'k', value: { a: 1 } }], { x: [2] }],
+    ]);
+    expect(await streamed(sql)).toEqual(result.rows);
+  });
 });
 
 describe('infinite timestamps', () => {

@@ -2,6 +2,7 @@ import {
   DuckDBArrayType,
   type DuckDBDateValue,
   DuckDBListType,
+  DuckDBMapType,
   DuckDBStructType,
   type DuckDBStructValue,
   type DuckDBTimestampMillisecondsValue,
@@ -96,6 +97,21 @@ function jsonParser(type: DuckDBType): Parse | undefined {
     const item = jsonParser(type.valueType);
     return item && ((value) => (Array.isArray(value) ? value.map(item) : value));
   }
+  if (type instanceof DuckDBMapType) {
+    const key = jsonParser(type.keyType);
+    const entry = jsonParser(type.valueType);
+    if (!key && !entry) return undefined;
+    // A map comes as a list of {key, value} objects.
+    return (value) => {
+      if (!Array.isArray(value)) return value;
+      for (const pair of value) {
+        if (pair === null || typeof pair !== 'object' || Array.isArray(pair)) continue;
+        if (key) pair.key = key(pair.key ?? null);
+        if (entry) pair.value = entry(pair.value ?? null);
+      }
+      return value;
+    };
+  }
   if (type instanceof DuckDBStructType) {
     const fields = type.entryNames.flatMap((name, i) => {
       const entry = type.entryTypes[i];
@@ -128,10 +144,29 @@ export function createJsonParser(types: DuckDBType[]): ((rows: Json[][]) => Json
   };
 }
 
-/** A column's type as people know it: JSON where DuckDB's bindings say VARCHAR with an alias. */
+/** Whether a type is JSON or holds JSON anywhere inside. */
+function holdsJson(type: DuckDBType): boolean {
+  if (type.alias === 'JSON') return true;
+  if (type instanceof DuckDBListType || type instanceof DuckDBArrayType) return holdsJson(type.valueType);
+  if (type instanceof DuckDBStructType) return type.entryTypes.some(holdsJson);
+  if (type instanceof DuckDBMapType) return holdsJson(type.keyType) || holdsJson(type.valueType);
+  return false;
+}
+
+const quoteField = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * A column's type as people know it: JSON where DuckDB's bindings say VARCHAR with an alias, at any
+ * depth (a struct's JSON field, whose values come parsed, is JSON, not VARCHAR).
+ */
 export function typeName(type: DuckDBType): string {
   if (type.alias === 'JSON') return 'JSON';
+  if (!holdsJson(type)) return type.toString();
   if (type instanceof DuckDBListType) return `${typeName(type.valueType)}[]`;
+  if (type instanceof DuckDBArrayType) return `${typeName(type.valueType)}[${type.length}]`;
+  if (type instanceof DuckDBStructType)
+    return `STRUCT(${type.entryNames.map((name, i) => `${quoteField(name)} ${typeName(type.entryTypes[i] as DuckDBType)}`).join(', ')})`;
+  if (type instanceof DuckDBMapType) return `MAP(${typeName(type.keyType)}, ${typeName(type.valueType)})`;
   return type.toString();
 }
 
