@@ -159,6 +159,18 @@ describe('sandbox', () => {
     expect((await engine.query("SELECT '?' AS q, '$1' AS d")).rows).toEqual([['?', '$1']]);
   });
 
+  it('names a USE or RESET statement as written when it refuses it, not as SET', async () => {
+    for (const [sql, word] of [
+      ['USE memory', 'USE'],
+      ['-- switch\nreset threads', 'RESET'],
+      ['SET threads = 1', 'SET'],
+    ]) {
+      const error = await engine.query(String(sql)).catch((e: unknown) => e);
+      expect(error, sql).toMatchObject({ code: 'QUERY_NOT_ALLOWED' });
+      expect((error as Error).message, sql).toMatch(new RegExp(`^${word} statements are not allowed`));
+    }
+  });
+
   it('points a query that reads files to a listing that holds every table, schema-qualified ones too', async () => {
     const error = await engine.query("SELECT * FROM query('SELECT 1')").catch((e: unknown) => e);
     const listing = /\(([A-Z ]+) lists them/.exec((error as Error).message)?.[1];

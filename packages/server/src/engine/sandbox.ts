@@ -32,7 +32,10 @@ const empty = () =>
     'The query is empty (only comments or semicolons); send one SELECT statement.',
   );
 
-function describeType(type: StatementType): string {
+/** A statement's kind as its author wrote it: DuckDB types USE and RESET as SET statements. */
+function describeType(type: StatementType, sql: string): string {
+  const keyword = /^(use|reset)\b/i.exec(sql.replace(LEADING_COMMENTS, ''))?.[1];
+  if (type === StatementType.SET && keyword) return keyword.toUpperCase();
   return (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replaceAll('_', ' ');
 }
 
@@ -139,7 +142,7 @@ export async function prepareReadOnly(
   } else {
     throw new InletError(
       'QUERY_NOT_ALLOWED',
-      `${describeType(type)} statements are not allowed. ${ALLOWED_HINT}`,
+      `${describeType(type, sql)} statements are not allowed. ${ALLOWED_HINT}`,
     );
   }
   return prepared;
