@@ -226,6 +226,13 @@ export async function createQueryEngine(options: {
   /** DuckDB's error for a statement that failed as it ran. */
   const failed = (message: string, sql: string) => {
     if (FILE_RACE.test(message)) return filesChanged(message);
+    // Refused by the engine's configuration as it ran (duckdb_extensions() lists a directory), as
+    // prepareReadOnly refuses what is found while planning.
+    if (/^Permission Error|disabled by configuration/.test(message))
+      return new InletError(
+        'QUERY_NOT_ALLOWED',
+        `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
+      );
     if (OUT_OF_MEMORY.test(message))
       return new InletError(
         'QUERY_OUT_OF_MEMORY',

@@ -159,6 +159,14 @@ describe('sandbox', () => {
     expect((await engine.query("SELECT '?' AS q, '$1' AS d")).rows).toEqual([['?', '$1']]);
   });
 
+  it('refuses what the configuration stops as it runs as not allowed, not as an invalid query', async () => {
+    await expect(engine.query('SELECT * FROM duckdb_extensions()')).rejects.toMatchObject({
+      code: 'QUERY_NOT_ALLOWED',
+      status: 400,
+      message: expect.stringContaining("read only the lake's tables and views"),
+    });
+  });
+
   it('names a USE or RESET statement as written when it refuses it, not as SET', async () => {
     for (const [sql, word] of [
       ['USE memory', 'USE'],
