@@ -144,6 +144,18 @@ describe('POST /api/query', () => {
     expect(response.json().error).toMatchObject({ code: 'INVALID_FIELD', field: 'query_id' });
   });
 
+  it('refuses . and .. as a query_id, which a URL takes as its own path segments', async () => {
+    // What a client's URL parser makes of DELETE /api/query/.. (escaped or not): never this query.
+    expect(new URL('http://inlet/api/query/%2E%2E').pathname).toBe('/api/');
+    const { query } = await setup();
+    for (const id of ['.', '..']) {
+      const response = await query({ sql: 'SELECT 1', query_id: id });
+      expect(response.statusCode, id).toBe(400);
+      expect(response.json().error, id).toMatchObject({ code: 'INVALID_FIELD', field: 'query_id' });
+    }
+    expect((await query({ sql: 'SELECT 1 AS one', query_id: '...' })).statusCode).toBe(200);
+  });
+
   it('answers a query whose files keep going away under it with a retryable 503', async () => {
     const { query, layout } = await setup();
     mkdirSync(layout.walEvents, { recursive: true });

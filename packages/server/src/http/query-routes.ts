@@ -25,6 +25,16 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
     throw new InletError('INVALID_FIELD', 'query_id: must be a string of 1 to 100 characters (a UUID, say)', {
       details: { field: 'query_id' },
     });
+  // Nor could . or ..: URL parsers (fetch, browsers, curl) take them, escaped or not, as the path's
+  // own segments, and DELETE /api/query/.. reaches /api/.
+  if (id === '.' || id === '..')
+    throw new InletError(
+      'INVALID_FIELD',
+      `query_id: "${id}" cannot be named in a URL to cancel the query; give an id such as a UUID`,
+      {
+        details: { field: 'query_id' },
+      },
+    );
   return { sql, maxRows: maxRows as number | undefined, id: id as string | undefined };
 }
 
