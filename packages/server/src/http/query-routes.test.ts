@@ -62,6 +62,16 @@ describe('POST /api/query', () => {
     expect(JSON.stringify(result.rows).length).toBeLessThanOrEqual(10_000);
   });
 
+  it('counts the byte limit in bytes as sent, so text outside ASCII does not pass it', async () => {
+    const { engine } = await setup();
+    const result = await engine.query("SELECT repeat('日', 1000) AS text FROM range(100)", {
+      maxBytes: 10_000,
+    });
+    expect(result.stats).toMatchObject({ truncated: true });
+    expect(result.rows.length).toBeGreaterThan(0);
+    expect(Buffer.byteLength(JSON.stringify(result.rows))).toBeLessThanOrEqual(10_000);
+  });
+
   it('answers SQL holding a NUL character with a 400 that says so', async () => {
     const { query } = await setup();
     for (const sql of ['SELECT 1\u0000', "SELECT '\u0000'", '\u0000']) {
