@@ -261,6 +261,33 @@ describe('a lake table whose view DuckDB refuses', () => {
     expect((await db.runAndReadAll('SELECT name FROM crm.customers')).getRows()).toEqual([['Aoki']]);
   });
 
+  it('is tried again at the next query while it holds damaged files, more than one query moves', async () => {
+    const config = testConfig(join(temp.dir, 'many-damaged'));
+    const layout = dataLayout(config.data_dir);
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const marks = join(layout.lake, 'marts', 'marks');
+    mkdirSync(marks, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-00.parquet'`);
+    // Cut short to nothing (a disk that filled): more than the ten a query moves aside.
+    for (let i = 1; i <= 12; i++)
+      writeFileSync(join(marks, `part-${String(i).padStart(2, '0')}.parquet`), '');
+    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+    const moved: string[] = [];
+    const engine = await createQueryEngine({
+      config,
+      layout,
+      onDamagedFile: (file) => moved.push(file.file),
+    });
+    try {
+      await engine.query('SELECT 1').catch(() => undefined);
+      expect(moved.length).toBeLessThan(12);
+      expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
+      expect(moved).toHaveLength(12);
+    } finally {
+      engine.close();
+    }
+  });
+
   it('is tried again at the next refresh when it failed for want of memory, files unchanged', async () => {
     const config = testConfig(join(temp.dir, 'passing-failure'));
     const layout = dataLayout(config.data_dir);

@@ -230,9 +230,11 @@ const FAILED = 'failed:';
 
 /**
  * DuckDB's words for a failure of the moment, not of the view: memory other queries held, files the
- * process could not open then, an interrupt. Such a view is tried again at the next refresh.
+ * process could not open then, an interrupt, or a damaged file a query moves out of the lake (up to
+ * ten a query, so the next query moves the rest). Such a view is tried again at the next refresh.
  */
-const PASSING_FAILURE = /^(Out of Memory Error|IO Error|INTERRUPT)|Interrupted|Too many open files/m;
+const PASSING_FAILURE =
+  /^(Out of Memory Error|IO Error|INTERRUPT)|Interrupted|Too many open files|too small to be a Parquet file|No magic bytes found|Footer length error/m;
 
 /**
  * What a view that failed to build is remembered by: its SQL, the files it reads, and for a view
