@@ -95,6 +95,25 @@ describe('query results', () => {
     expect(await streamed(sql)).toEqual(result.rows);
   });
 
+  it('give a number inside JSON that a JavaScript number cannot hold as a string of its digits', async () => {
+    const sql = `SELECT '{"order_id": 9007199254740993, "big": -1e400, "n": 1.10, "safe": 9007199254740991,
+      "text": "12345678901234567890", "list": [12345678901234567890, 0.12345678901234567]}'::JSON AS j,
+      '12345678901234567890'::JSON AS top`;
+    const expected = [
+      {
+        order_id: '9007199254740993',
+        big: '-1e400',
+        n: 1.1,
+        safe: 9007199254740991,
+        text: '12345678901234567890',
+        list: ['12345678901234567890', 0.12345678901234567],
+      },
+      '12345678901234567890',
+    ];
+    expect((await engine.query(sql)).rows).toEqual([expected]);
+    expect(await streamed(sql)).toEqual([expected]);
+  });
+
   it('give JSON inside structs, arrays and maps as JSON too, typed as DuckDB types them', async () => {
     const sql = `SELECT {'p': '{"plan":"pro"}'::JSON, 'n': 1} AS s, ['[1]'::JSON, NULL]::JSON[2] AS a,
       MAP {'k': '{"a":1}'::JSON} AS m, {'x': ['2'::JSON]} AS deep`;

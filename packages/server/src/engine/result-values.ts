@@ -79,10 +79,41 @@ function offsetText(seconds: number): string {
   return `${seconds < 0 ? '-' : '+'}${parts.map((part) => String(part).padStart(2, '0')).join(':')}`;
 }
 
+/** Where a JSON text may hold a number a JavaScript number cannot: 16 digits, or a 3-digit exponent. */
+const MAYBE_UNSAFE_NUMBER = /\d{16}|[eE][+-]?\d{3}/;
+
+/**
+ * The JSON text with each number a JavaScript number cannot hold as written (an integer past 2^53,
+ * such as a 64-bit id, or one past a double's range) made a string of its digits: parsed as a
+ * number, order_id 9007199254740993 became 9007199254740992, and 1e400 null.
+ */
+function quoteUnsafeNumbers(text: string): string {
+  let out = '';
+  let copied = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      continue;
+    }
+    if (c !== 45 /* - */ && (c < 48 || c > 57)) continue;
+    let end = i + 1;
+    while (end < text.length && /[0-9eE+.-]/.test(text.charAt(end))) end++;
+    const token = text.slice(i, end);
+    const value = Number(token);
+    if (!Number.isFinite(value) || (/^-?\d+$/.test(token) && !Number.isSafeInteger(value))) {
+      out += `${text.slice(copied, i)}"${token}"`;
+      copied = end;
+    }
+    i = end - 1;
+  }
+  return out + text.slice(copied);
+}
+
 /** A JSON value as itself; DuckDB checked it is JSON, but text that is not stays text. */
 function parsedJson(text: string): Json {
   try {
-    return JSON.parse(text) as Json;
+    return JSON.parse(MAYBE_UNSAFE_NUMBER.test(text) ? quoteUnsafeNumbers(text) : text) as Json;
   } catch {
     return text;
   }
