@@ -6,7 +6,7 @@ import type { BuildEngine } from './build-engine.ts';
 import { uniqueKey } from './model-config.ts';
 import { asSubquery } from './model-template.ts';
 import type { ProjectNode } from './project-loader.ts';
-import { quoteColumn, quoteName } from './sql-names.ts';
+import { matchColumn, quoteColumn, quoteName } from './sql-names.ts';
 import { linkPartitions, partitionDirs } from './table-versions.ts';
 
 /** How one build writes: a view, the whole table, some dt partitions, or new rows merged by key. */
@@ -70,7 +70,7 @@ export function checkIncrementalColumns(node: ProjectNode, columns: Map<string, 
   if (node.config.materialized !== 'incremental') return;
   const key = uniqueKey(node.config);
   if (key) {
-    const absent = key.filter((column) => !columns.has(column));
+    const absent = key.filter((column) => matchColumn(columns.keys(), column) === undefined);
     if (absent.length > 0)
       throw new InletError(
         'MODEL_INVALID',
@@ -222,12 +222,23 @@ export async function checkSeedTypes(engine: BuildEngine, node: ProjectNode): Pr
   const entries = Object.entries(node.config.column_types);
   if (entries.length === 0) return;
   const columns = [...(await describeSelect(engine, seedSql(node, false))).keys()];
-  const absent = entries.map(([column]) => column).filter((column) => !columns.includes(column));
+  const absent = entries.map(([column]) => column).filter((column) => !matchColumn(columns, column));
   if (absent.length > 0)
     throw new InletError(
       'MODEL_INVALID',
       `${typesFile(node)}: column_types names ${absent.join(', ')}, which ${basename(node.path)} has no column of; its columns are ${columns.join(', ')}.`,
     );
+  // DuckDB reads zip and Zip as one column, so two types for it would leave one of them unused.
+  const seen = new Map<string, string>();
+  for (const [column] of entries) {
+    const other = seen.get(column.toLowerCase());
+    if (other !== undefined)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${typesFile(node)}: column_types names column ${matchColumn(columns, column)} twice (${other} and ${column}); column names match whatever their case, so give it once.`,
+      );
+    seen.set(column.toLowerCase(), column);
+  }
   for (const [column, type] of entries) {
     const one = { ...node, config: { ...node.config, column_types: { [column]: type } } };
     try {
@@ -249,7 +260,7 @@ export function seedConversionMessage(node: ProjectNode, message: string): strin
     /CSV Error on Line: (\d+)[\s\S]*?converting column "(.*?)"\. Could not convert string "(.*?)" to '(.+?)'/.exec(
       message,
     );
-  if (!found || !Object.hasOwn(node.config.column_types, found[2] ?? '')) return undefined;
+  if (!found || !matchColumn(Object.keys(node.config.column_types), found[2] ?? '')) return undefined;
   const [, line, column, value, type] = found;
   return `${node.path} line ${line}: "${value}" in column ${column} is not a ${type}, as column_types in ${basename(typesFile(node))} has it; correct the value or the type.`;
 }

@@ -379,6 +379,38 @@ GROUP BY ALL`,
     rmSync(join(temp.dir, 'project', 'seeds', 'offices.yaml'));
   });
 
+  it("a seed's column_types and a model's unique_key name columns in any case, as DuckDB matches them", async () => {
+    project('seeds/branches.csv', 'Zip,City\n01234,Aoba\n');
+    project('seeds/branches.yaml', 'column_types: { zip: varchar }\n');
+    expect(statuses(await run({ selectors: ['branches'] }))).toEqual({ branches: 'success' });
+    expect(await rows('SELECT "Zip", City FROM branches')).toEqual([['01234', 'Aoba']]);
+    project('seeds/branches.yaml', 'column_types: { zip: varchar, city: integer }\n');
+    expect((await run({ selectors: ['branches'] })).models[0]?.message).toMatch(
+      /branches\.csv line 2: "Aoba" in column City is not a INTEGER, as column_types in branches\.yaml has it/,
+    );
+    project('seeds/branches.yaml', 'column_types: { zip: varchar, ZIP: integer }\n');
+    expect((await run({ selectors: ['branches'] })).models[0]?.message).toMatch(
+      /branches\.yaml: column_types names column Zip twice \(zip and ZIP\)/,
+    );
+    rmSync(join(config.project_dir, 'seeds', 'branches.csv'));
+    rmSync(join(config.project_dir, 'seeds', 'branches.yaml'));
+
+    const model = (values: string) =>
+      `/*---\nmaterialized: incremental\nunique_key: [User_ID]\n---*/\nSELECT * FROM (VALUES ${values}) t(user_id, plan)`;
+    project('models/plans_by_user.sql', model("('u1', 'free'), ('u2', 'team')"));
+    expect((await run({ selectors: ['plans_by_user'] })).models[0]).toMatchObject({ status: 'success' });
+    project('models/plans_by_user.sql', model("('u1', 'business')"));
+    expect((await run({ selectors: ['plans_by_user'] })).models[0]).toMatchObject({
+      status: 'success',
+      mode: 'merge',
+    });
+    expect(await rows('SELECT user_id, plan FROM plans_by_user ORDER BY 1')).toEqual([
+      ['u1', 'business'],
+      ['u2', 'team'],
+    ]);
+    rmSync(join(config.project_dir, 'models', 'plans_by_user.sql'));
+  });
+
   it('a model that outputs two columns of one name fails by name, rather than publish one renamed a_1', async () => {
     project(
       'models/twice.sql',
