@@ -153,6 +153,12 @@ describe('catalog', () => {
       { from: 'events', to: 'by_name' },
       { from: 'old_input', to: 'by_name' },
     ]);
+    // Named only in a comment or a string, it is read no more.
+    model(
+      'by_name',
+      "-- was: FROM old_input\nSELECT 'events' AS n, $$old_input$$ AS m /* old_input /* events */ */ -- events",
+    );
+    expect((await catalog.lineage()).edges.filter((e) => e.to === 'by_name')).toEqual([]);
     model('by_name', 'SELECT 1 AS n');
     expect((await catalog.lineage()).edges.filter((e) => e.to === 'by_name')).toEqual([]);
     expect(await catalog.table('old_input')).toMatchObject({ downstream: [] });

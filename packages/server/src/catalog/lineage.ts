@@ -1,4 +1,5 @@
 import type { Project } from '../models/index.ts';
+import { sqlCode } from './sql-code.ts';
 
 export interface LineageNode {
   /** A table or view name, or source:<name> for a configured source (a database, a log). */
@@ -54,8 +55,9 @@ export function buildLineage(
     nodes.set(name, { id: name, kind, built: true });
     // A project model's refs are its inputs as its SQL has them now (below), as in dbt. What else it
     // read when last built (events, a source's table, a model read by name) only a build knows, and
-    // is shown while its SQL still names it: an edit may have taken it out.
-    const sql = node?.kind === 'model' ? node.sql : undefined;
+    // is shown while its SQL still names it: an edit may have taken it out, or left it only in a
+    // comment or a string ('events'), where it reads nothing.
+    const sql = node?.kind === 'model' ? sqlCode(node.sql) : undefined;
     for (const dep of table.depends_on)
       if (sql === undefined || namesTable(sql, dep))
         edge(sourceIds.has(`source:${dep}`) && !tables.has(dep) ? `source:${dep}` : dep, name);
