@@ -44,11 +44,24 @@ export function optionalString(value: unknown, field: string, max = 8192): strin
 /** The end of a time that names its offset: Z, +09:00, +0900, -05. */
 const ZONED = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
 
-/** Accepts ISO 8601 strings and epoch milliseconds; returns epoch milliseconds. */
+/**
+ * An epoch number in seconds, milliseconds, microseconds or nanoseconds, told apart by size as log
+ * times are: server SDKs and hand-made clients send seconds (1733300000), which read as
+ * milliseconds fell in January 1970. Below 1e11 is seconds (as milliseconds that is 1973).
+ */
+function epochMs(value: number): number {
+  const abs = Math.abs(value);
+  if (abs < 1e11) return Math.round(value * 1000);
+  if (abs < 1e14) return value;
+  if (abs < 1e17) return Math.round(value / 1000);
+  return Math.round(value / 1e6);
+}
+
+/** Accepts ISO 8601 strings and epoch numbers (epochMs); returns epoch milliseconds. */
 export function optionalTime(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   let ms: number;
-  if (typeof value === 'number') ms = value;
+  if (typeof value === 'number') ms = epochMs(value);
   else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
     // Date.parse reads a date and time with no offset in the server's time zone (a date alone in
     // UTC), so the same event moved with the TZ of the machine: without an offset it is UTC.
@@ -56,7 +69,7 @@ export function optionalTime(value: unknown, field: string): number | undefined 
     if (Number.isNaN(ms))
       fail(
         field,
-        `"${value.slice(0, 40)}" is not a date and time inlet can read; send ISO 8601 such as 2026-11-22T09:30:00.000Z, or epoch milliseconds`,
+        `"${value.slice(0, 40)}" is not a date and time inlet can read; send ISO 8601 such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds`,
       );
     // Date.parse rolls a day the month does not have over into the next month (2026-02-30 is 2 March).
     // Only days past the 28th can be missing: the rest pass without more work (this runs per event).
@@ -67,7 +80,10 @@ export function optionalTime(value: unknown, field: string): number | undefined 
         fail(field, `${value.slice(0, 10)} is not a day of the calendar; send the day the event happened`);
     }
   } else
-    fail(field, 'must be an ISO 8601 date string such as 2026-11-22T09:30:00.000Z, or epoch milliseconds');
+    fail(
+      field,
+      'must be an ISO 8601 date string such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds',
+    );
   // Years 1970 to 2200: anything else is a client bug that would create nonsense partitions.
   if (!Number.isFinite(ms) || ms < 0 || ms > 7_258_118_400_000)
     fail(field, 'is not a valid date between 1970 and 2200');

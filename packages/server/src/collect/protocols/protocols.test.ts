@@ -70,6 +70,30 @@ describe('Segment protocol', () => {
     ).toThrow('body.context.traits: must be a JSON object');
   });
 
+  it('reads a numeric time in seconds as seconds, not as milliseconds in January 1970', () => {
+    const at = Date.parse('2024-12-04T08:13:20Z');
+    const { events } = parseSegment(
+      {
+        sentAt: 1_733_300_000,
+        batch: [
+          { type: 'track', event: 'e', userId: 'u', timestamp: 1_733_300_000 },
+          { type: 'track', event: 'e', userId: 'u', originalTimestamp: 1_733_300_000.25 },
+          { type: 'track', event: 'e', userId: 'u', timestamp: at, sentAt: at * 1000 },
+        ],
+      },
+      undefined,
+    );
+    expect(events.map((e) => [e.timestamp, e.sentAt])).toEqual([
+      [at, at],
+      [at + 250, at],
+      [at, at],
+    ]);
+    expect(parsePixel({ k: 'wk', a: 'a', ts: '1733300000' }, undefined).events[0]?.timestamp).toBe(at);
+    expect(
+      parseInletBatch({ k: 'wk', e: [{ t: 'page', a: 'a', ts: 1_733_300_000 }] }).events[0]?.timestamp,
+    ).toBe(at);
+  });
+
   it('keeps numeric ids as text, and refuses one too large for a JSON number to hold exactly', () => {
     const message = (userId: unknown) => ({ batch: [{ type: 'track', event: 'e', userId }] });
     expect(parseSegment(message(9_007_199_254_740_991), undefined).events[0]?.userId).toBe(
