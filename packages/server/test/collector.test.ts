@@ -72,6 +72,31 @@ describe('collector over HTTP', () => {
     ]);
   });
 
+  it('stores an integer beyond 2^53 in properties with all its digits, and a 64-bit numeric userId', async () => {
+    // As a body has them: JSON.stringify of a JavaScript number could not write these digits.
+    const body = JSON.stringify({
+      batch: [
+        segmentMessage('big-1', { userId: 'ID', properties: { order_id: 'ORDER', items: [1, 'ITEM'] } }),
+      ],
+    })
+      .replace('"ID"', '1234567890123456789')
+      .replace('"ORDER"', '9007199254740993')
+      .replace('"ITEM"', '-18446744073709551615');
+    expect((await post('/v1/batch', body)).status).toBe(200);
+    const rows = await queryApi(
+      inlet.url,
+      "SELECT user_id, properties->>'order_id' AS order_id, (properties->>'order_id')::HUGEINT::VARCHAR AS n, properties->'items'->>1 AS item FROM events WHERE event_id = 'big-1'",
+    );
+    expect(rows).toEqual([
+      {
+        user_id: '1234567890123456789',
+        order_id: '9007199254740993',
+        n: '9007199254740993',
+        item: '-18446744073709551615',
+      },
+    ]);
+  });
+
   it("takes a batch at /v1/import, where Segment's Ruby and Java SDKs post theirs", async () => {
     // analytics-ruby's Defaults::Request::PATH and analytics-java's SegmentService are /v1/import,
     // Segment's older name for /v1/batch: it was a 404, and every event of such a backend was lost.

@@ -31,7 +31,8 @@ export function optionalString(value: unknown, field: string, max = 8192): strin
   if (value === undefined || value === null || value === '') return null;
   if (typeof value === 'number' && Number.isFinite(value)) {
     // JSON.parse has already rounded an integer beyond 2^53 (a 64-bit id 1234567890123456789 reads
-    // as 1234567890123456800), so two ids would become one: refused rather than stored wrong.
+    // as 1234567890123456800), so two ids would become one: refused rather than stored wrong. A
+    // request body read by parseJson has such integers as strings already.
     if (Number.isInteger(value) && !Number.isSafeInteger(value))
       fail(field, 'is a number too large to keep exactly (beyond 2^53); send it as a string');
     return String(value);
@@ -40,6 +41,9 @@ export function optionalString(value: unknown, field: string, max = 8192): strin
   if (value.length > max) fail(field, `is longer than ${max} characters`);
   return value;
 }
+
+/** An epoch number written as text: 1733300000, 1733300000.25. */
+const EPOCH_TEXT = /^\d{9,19}(?:\.\d+)?$/;
 
 /** The end of a time that names its offset: Z, +09:00, +0900, -05. */
 const ZONED = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
@@ -62,6 +66,8 @@ export function optionalTime(value: unknown, field: string): number | undefined 
   if (value === undefined || value === null || value === '') return undefined;
   let ms: number;
   if (typeof value === 'number') ms = epochMs(value);
+  // Digits as text: what some clients send, and a nanosecond time beyond 2^53 as parseJson keeps it.
+  else if (typeof value === 'string' && EPOCH_TEXT.test(value)) ms = epochMs(Number(value));
   else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
     // Date.parse reads a date and time with no offset in the server's time zone (a date alone in
     // UTC), so the same event moved with the TZ of the machine: without an offset it is UTC.

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseJsonBody } from './json-body.ts';
+import { parseJson, parseJsonBody } from './json-body.ts';
 
 describe('parseJsonBody', () => {
   it('reads a body that starts with a UTF-8 byte order mark, as some Windows clients write', () => {
@@ -17,5 +17,22 @@ describe('parseJsonBody', () => {
   it('names an empty body and invalid JSON', () => {
     expect(() => parseJsonBody(Buffer.alloc(0))).toThrow('The body is empty; send a JSON object.');
     expect(() => parseJsonBody(Buffer.from('{"a":'))).toThrow(/^The body is not valid JSON: /);
+  });
+
+  it('keeps integers beyond 2^53 as strings of their digits, where JSON.parse rounded them', () => {
+    const text =
+      '{"id":1234567890123456789,"n":[-9007199254740993,9007199254740991,1.2345678901234567e25],' +
+      '"s":"12345678901234567890 \\" 1234567890123456789","t":12345678901234567.5}';
+    expect(parseJson(text)).toEqual({
+      id: '1234567890123456789',
+      n: ['-9007199254740993', 9007199254740991, Number('1.2345678901234567e25')],
+      s: '12345678901234567890 " 1234567890123456789',
+      // Numbers that are not integers stay numbers, rounded as JSON.parse rounds them.
+      t: Number('12345678901234567.5'),
+    });
+    // An error names the place in the text as it was sent.
+    expect(() => parseJsonBody(Buffer.from('{"id":1234567890123456789,}'))).toThrow(
+      /^The body is not valid JSON: .*position 26/,
+    );
   });
 });

@@ -1,5 +1,54 @@
 import { InletError } from '../errors/index.ts';
 
+/** An integer JSON.parse cannot hold exactly (beyond 2^53) has at least 16 digits. */
+const LONG_DIGITS = /\d{16}/;
+const LONG_INTEGER = /^-?\d{16,}$/;
+
+/**
+ * The text with each integer beyond 2^53 outside a string put in quotes: JSON.parse rounds
+ * 1234567890123456789 to 1234567890123456800, so two ids in properties became one, with no word.
+ * As a string it keeps its digits.
+ */
+function quoteLongIntegers(text: string): string {
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip to its closing quote, past escaped characters.
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+      i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      i++;
+      while (i < text.length && /[\d.eE+-]/.test(text.charAt(i))) i++;
+      const token = text.slice(start, i);
+      if (LONG_INTEGER.test(token) && !Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(copied, start)}"${token}"`;
+        copied = i;
+      }
+    } else i++;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * JSON.parse, with integers beyond 2^53 kept as strings of their digits. Only text with 16 digits
+ * in a row is scanned for them; a parse error names the place in the text as sent.
+ */
+export function parseJson(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  const quoted = quoteLongIntegers(text);
+  if (quoted === text) return JSON.parse(text);
+  try {
+    return JSON.parse(quoted);
+  } catch {
+    return JSON.parse(text);
+  }
+}
+
 /** Parses a request body as JSON, with the errors a client is told (empty body, invalid JSON). */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw new InletError('INVALID_JSON', 'The body is empty; send a JSON object.');
@@ -13,7 +62,7 @@ export function parseJsonBody(body: Buffer): unknown {
     // A byte order mark, which JSON.parse refuses as an invisible "unexpected token" (RFC 8259 lets a
     // parser ignore it).
     const start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-    return JSON.parse(body.toString('utf8', start));
+    return parseJson(body.toString('utf8', start));
   } catch (error) {
     throw new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
   }

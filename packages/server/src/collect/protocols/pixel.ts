@@ -1,4 +1,5 @@
 import { fail, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
+import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
 
 // GET /p.gif?k=<write key>&t=page|track&n=<name>&url=…&ref=…&ti=…&a=…&u=…&id=…&ts=…&p=<JSON properties>
@@ -14,7 +15,7 @@ export function parsePixel(
   if (query.p) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(query.p);
+      parsed = parseJson(query.p);
     } catch {
       fail('p', 'must be a JSON object, URL-encoded');
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fail, isObject, type Json, optionalString } from '../fields.ts';
+import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
 
 // Plausible's Events API, POST /api/event, as sent by its script and documented for servers:
@@ -11,10 +12,10 @@ const MAX_PROPS = 30;
 /** Plausible keeps only scalar props, given as an object or as a JSON string; the rest it drops, and so do we. */
 function parseProps(raw: unknown): Json {
   if (raw === undefined || raw === null || raw === '') return {};
-  let value = raw;
+  let value: unknown = raw;
   if (typeof raw === 'string') {
     try {
-      value = JSON.parse(raw);
+      value = parseJson(raw);
     } catch {
       fail('props', 'must be a JSON object or a string holding one');
     }

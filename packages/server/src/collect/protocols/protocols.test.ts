@@ -79,6 +79,8 @@ describe('Segment protocol', () => {
           { type: 'track', event: 'e', userId: 'u', timestamp: 1_733_300_000 },
           { type: 'track', event: 'e', userId: 'u', originalTimestamp: 1_733_300_000.25 },
           { type: 'track', event: 'e', userId: 'u', timestamp: at, sentAt: at * 1000 },
+          // Digits as text, as some clients send them and as a body's nanoseconds beyond 2^53 are read.
+          { type: 'track', event: 'e', userId: 'u', timestamp: '1733300000', sentAt: `${at}000000` },
         ],
       },
       undefined,
@@ -86,6 +88,7 @@ describe('Segment protocol', () => {
     expect(events.map((e) => [e.timestamp, e.sentAt])).toEqual([
       [at, at],
       [at + 250, at],
+      [at, at],
       [at, at],
     ]);
     expect(parsePixel({ k: 'wk', a: 'a', ts: '1733300000' }, undefined).events[0]?.timestamp).toBe(at);
