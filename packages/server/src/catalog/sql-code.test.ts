@@ -9,6 +9,7 @@ describe('sqlCode', () => {
     expect(sqlCode("SELECT E'a\\' events', $$ events $$, $q$ 'x $q$, $1, a$b FROM \"odd--name\"")).toBe(
       "SELECT E'', '', '', $1, a$b FROM \"odd--name\"",
     );
+    expect(sqlCode('{# FROM events #}SELECT 1 FROM t')).toBe(' SELECT 1 FROM t');
     // Unterminated text ends the code rather than run on forever.
     expect(sqlCode("SELECT 'events")).toBe("SELECT ''");
     expect(sqlCode('SELECT 1 /* events')).toBe('SELECT 1  ');

@@ -1,7 +1,7 @@
 /**
  * SQL with its comments and the insides of its string literals blanked out, as DuckDB's tokenizer
  * tells them apart: -- to the end of the line, nested block comments, '…' with '' inside,
- * E'…' with backslash escapes, and $tag$…$tag$. A "quoted identifier" is kept, since it names a
+ * E'…' with backslash escapes, $tag$…$tag$, and a model's {# … #}. A "quoted identifier" is kept, since it names a
  * table. What is left is the code, where a word names a table; in a comment or a string it does not.
  */
 export function sqlCode(sql: string): string {
@@ -27,6 +27,11 @@ export function sqlCode(sql: string): string {
           i += 2;
         } else i++;
       }
+      out += ' ';
+    } else if (c === '{' && next === '#') {
+      // A model's Jinja comment, {# … #}, which its build drops.
+      const end = sql.indexOf('#}', i + 2);
+      i = end === -1 ? n : end + 2;
       out += ' ';
     } else if (c === "'") {
       // E'it\'s' escapes with a backslash; a plain string only with ''.

@@ -154,6 +154,21 @@ describe('model graph', () => {
     );
   });
 
+  it("drops dbt's {# comments #}, refs in them included, and reads {{- ref('x') -}} as {{ ref('x') }}", () => {
+    const dbt = project(
+      { orders: [] },
+      {
+        'models/m.sql':
+          "{# Orders per status.\n   Was {{ ref('old') }}; {{ config(materialized='view') }} #}\nSELECT * FROM {{- ref('orders') -}} {# {% if x %} #}",
+      },
+    );
+    expect(dbt.nodes.get('m')?.refs).toEqual(['orders']);
+    const fails = (sql: string) => () => project({}, { 'models/m.sql': sql });
+    expect(fails('SELECT 1\n{# never closed\nFROM t')).toThrow(
+      'm.sql line 2: {# starts a comment that no #} ends; close it, or write the text as a SQL comment (-- …).',
+    );
+  });
+
   it("takes dbt 1.8's data_tests: as tests:, for the model and its columns, and refuses both at once", () => {
     const yaml = (key: string) =>
       `columns:\n  id: { description: The id., ${key}: [not_null, unique] }\n${key}:\n  - unique: [id, name]\n`;

@@ -21,7 +21,10 @@ export interface TemplateValues {
   incremental: boolean;
 }
 
-const EXPRESSION = /\{\{\s*(.*?)\s*\}\}/g;
+// {{- … -}} as dbt writes it too: whitespace does not matter to SQL.
+const EXPRESSION = /\{\{-?\s*(.*?)\s*-?\}\}/g;
+/** A Jinja comment, {# … #}, as dbt models have them: it is dropped, whatever it holds. */
+const COMMENT = /\{#[\s\S]*?#\}/g;
 const REF = /^ref\(\s*(?:'([^']+)'|"([^"]+)")\s*\)$/;
 // dbt's spelling too: is_incremental() with its parentheses, and {%- -%} (whitespace does not matter to SQL).
 const BLOCK =
@@ -32,10 +35,14 @@ const HINT =
 
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
+/** The text with each {# … #} blanked, its line breaks kept so lines are still counted right. */
+const withoutComments = (sql: string) =>
+  sql.includes('{#') ? sql.replace(COMMENT, (comment) => comment.replace(/[^\n]/g, ' ')) : sql;
+
 /** Every model named by ref() in the text, in order of first mention (both branches of an if count). */
 export function templateRefs(sql: string): string[] {
   const refs: string[] = [];
-  for (const match of sql.matchAll(EXPRESSION)) {
+  for (const match of withoutComments(sql).matchAll(EXPRESSION)) {
     const ref = REF.exec(match[1] ?? '');
     const model = ref?.[1] ?? ref?.[2];
     if (model && !refs.includes(model)) refs.push(model);
@@ -44,7 +51,14 @@ export function templateRefs(sql: string): string[] {
 }
 
 /** Fails with the file and line of the first tag that is not one of ours. */
-export function checkTemplate(sql: string, file: string): void {
+export function checkTemplate(text: string, file: string): void {
+  const sql = withoutComments(text);
+  const open = sql.indexOf('{#');
+  if (open !== -1)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${file} line ${lineOf(sql, open)}: {# starts a comment that no #} ends; close it, or write the text as a SQL comment (-- …).`,
+    );
   const withoutBlocks = sql.replace(BLOCK, (whole) => ' '.repeat(whole.length));
   const stray = /\{%.*?%\}/.exec(withoutBlocks);
   if (stray)
@@ -71,8 +85,9 @@ export function checkTemplate(sql: string, file: string): void {
 
 /** The SQL of one build: if-blocks resolved, then every {{ … }} replaced by its value. */
 export function renderTemplate(sql: string, values: TemplateValues): string {
-  const resolved = sql.replace(BLOCK, (_whole, then: string, otherwise: string | undefined) =>
-    values.incremental ? then : (otherwise ?? ''),
+  const resolved = withoutComments(sql).replace(
+    BLOCK,
+    (_whole, then: string, otherwise: string | undefined) => (values.incremental ? then : (otherwise ?? '')),
   );
   return resolved.replace(EXPRESSION, (_whole, expression: string) => {
     const ref = REF.exec(expression);
