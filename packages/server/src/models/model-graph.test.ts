@@ -169,6 +169,57 @@ describe('model graph', () => {
     );
   });
 
+  it("reads dbt's properties files (schema.yml, _models.yml): each model's and seed's entry is its configuration", () => {
+    const schema = `version: 2
+models:
+  - name: orders
+    description: One row per order.
+    config: { materialized: incremental, unique_key: id }
+    columns:
+      - name: id
+        data_tests: [unique, not_null]
+      - name: status
+        tests: [{ accepted_values: { values: [placed, shipped] } }]
+`;
+    const dbt = project(
+      { orders: [], customers: [] },
+      {
+        'models/marts/_marts__models.yml': schema,
+        'models/marts/more.yml': 'version: 2\nmodels:\n  - name: customers\n    description: Who buys.\n',
+        'seeds/plans.csv': 'plan,price\nfree,0\n',
+        'seeds/properties.yml':
+          'version: 2\nseeds:\n  - name: plans\n    config: { column_types: { price: integer } }\n',
+      },
+    );
+    expect(dbt.nodes.get('orders')?.config).toMatchObject({
+      materialized: 'incremental',
+      unique_key: 'id',
+      description: 'One row per order.',
+      columns: { id: { tests: ['unique', 'not_null'] }, status: { tests: [{ accepted_values: {} }] } },
+    });
+    expect(dbt.nodes.get('customers')?.config.description).toBe('Who buys.');
+    expect(dbt.nodes.get('plans')?.config.column_types).toEqual({ price: 'integer' });
+    const fails = (files: Record<string, string>) => () => project({ orders: [] }, files);
+    expect(fails({ 'models/schema.yml': 'version: 2\nsources:\n  - name: crm\n' })).toThrow(
+      /schema\.yml: sources: inlet has no sources to declare: a source's table is read by its name \(crm\.customers\)/,
+    );
+    expect(fails({ 'models/schema.yml': 'version: 2\nmodels:\n  - name: order\n' })).toThrow(
+      /schema\.yml \(model order\): there is no such model \(no \.sql file under models\/ by that name\)/,
+    );
+    expect(fails({ 'models/schema.yml': schema, 'models/orders.yaml': 'description: x\n' })).toThrow(
+      /orders\.sql is configured twice, in its own file and in .*schema\.yml \(model orders\); keep one of them\./,
+    );
+    expect(fails({ 'models/order.yaml': 'materialized: view\n' })).toThrow(
+      /order\.yaml: configures no model: there is no order\.sql or \.csv beside it/,
+    );
+    expect(
+      fails({
+        'models/schema.yml':
+          'version: 2\nmodels:\n  - name: orders\n    config: { materialized: ephemeral }\n',
+      }),
+    ).toThrow(/schema\.yml \(model orders\) is not a valid model configuration:\n {2}materialized: /);
+  });
+
   it("takes dbt 1.8's data_tests: as tests:, for the model and its columns, and refuses both at once", () => {
     const yaml = (key: string) =>
       `columns:\n  id: { description: The id., ${key}: [not_null, unique] }\n${key}:\n  - unique: [id, name]\n`;

@@ -3,6 +3,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
+import { type PropertiesEntry, readProperties } from './dbt-properties.ts';
 import { type ModelConfig, modelConfigSchema } from './model-config.ts';
 import { checkTemplate, templateRefs } from './model-template.ts';
 
@@ -212,6 +213,23 @@ function readDir(
 ): { nodes: ProjectNode[]; tests: SingularTest[] } {
   const nodes: ProjectNode[] = [];
   const shownPath = (path: string) => (origin === 'builtin' ? `(built-in) ${relative(root, path)}` : path);
+  const properties = readProperties(root, shownPath);
+  /** A node's entry in a properties file, refused when its own file configures it too. */
+  const entryFor = (
+    kind: 'models' | 'seeds',
+    name: string,
+    shown: string,
+    own: boolean,
+  ): PropertiesEntry | undefined => {
+    const entry = properties[kind].get(name);
+    properties[kind].delete(name);
+    if (entry && own)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shown} is configured twice, in its own file and in ${entry.shown}; keep one of them.`,
+      );
+    return entry;
+  };
   for (const path of filesUnder(join(root, 'models'), '.sql')) {
     const shown = shownPath(path);
     const name = basename(path, '.sql');
@@ -231,7 +249,8 @@ function readDir(
         'MODEL_INVALID',
         `${shown} is configured twice, in its front matter and in ${name}.yaml; keep one of them.`,
       );
-    let raw = sibling?.raw;
+    const entry = entryFor('models', name, shown, front !== null || sibling?.raw !== undefined);
+    let raw = entry?.raw ?? sibling?.raw;
     if (front) {
       try {
         raw = parseYaml(front[1] ?? '');
@@ -250,11 +269,11 @@ function readDir(
       sql,
       path,
       // The file that holds the configuration is where to look for what is wrong with it.
-      config: parseModelConfig(raw, sibling?.shown ?? shown, 'model'),
+      config: parseModelConfig(raw, entry?.shown ?? sibling?.shown ?? shown, 'model'),
       refs: templateRefs(sql),
       origin,
       configured: raw !== undefined,
-      configFile: sibling?.shown ?? shown,
+      configFile: entry?.shown ?? sibling?.shown ?? shown,
     });
   }
   for (const path of filesUnder(join(root, 'seeds'), '.csv')) {
@@ -262,8 +281,10 @@ function readDir(
     const name = basename(path, '.csv');
     checkName(name, shown);
     const sibling = siblingYaml(path, shown);
-    const raw = sibling?.raw;
-    const config = parseModelConfig(raw, sibling?.shown ?? shown, 'seed');
+    const entry = entryFor('seeds', name, shown, sibling?.raw !== undefined);
+    const raw = entry?.raw ?? sibling?.raw;
+    const configFile = entry?.shown ?? sibling?.shown;
+    const config = parseModelConfig(raw, configFile ?? shown, 'seed');
     nodes.push({
       name,
       kind: 'seed',
@@ -273,9 +294,15 @@ function readDir(
       refs: [],
       origin,
       configured: raw !== undefined,
-      ...(sibling ? { configFile: sibling.shown } : {}),
+      ...(configFile ? { configFile } : {}),
     });
   }
+  for (const [kind, entries] of Object.entries(properties))
+    for (const entry of entries.values())
+      throw new InletError(
+        'MODEL_INVALID',
+        `${entry.shown}: there is no such ${kind === 'models' ? 'model (no .sql file under models/ by that name)' : 'seed (no .csv file under seeds/ by that name)'}; correct the name, or remove the entry.`,
+      );
   const tests = filesUnder(join(root, 'tests'), '.sql').map((path) => {
     const sql = readFileSync(path, 'utf8');
     checkTemplate(sql, shownPath(path));

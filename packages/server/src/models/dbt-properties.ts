@@ -1,0 +1,94 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InletError } from '../errors/index.ts';
+
+/** One model's or seed's entry of a dbt properties file, as a configuration to parse. */
+export interface PropertiesEntry {
+  raw: Record<string, unknown>;
+  /** The file and the entry, as errors name them. */
+  shown: string;
+}
+
+/** What each kind of node a properties file configures, by name. */
+export interface Properties {
+  models: Map<string, PropertiesEntry>;
+  seeds: Map<string, PropertiesEntry>;
+}
+
+/** What dbt's other keys are, for who ports a project: none of them does anything in inlet. */
+const NOT_HERE: Record<string, string> = {
+  sources:
+    "inlet has no sources to declare: a source's table is read by its name (crm.customers), and its tests go on a model that reads it",
+  snapshots: 'inlet has no snapshots; an incremental model by unique_key keeps the latest row of each key',
+  macros: 'inlet has no macros; a model is plain SQL with the tags of docs/models.md',
+};
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** YAML files under dir, _-prefixed ones too (dbt's style: models/_orders__models.yml). */
+function yamlFilesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!entry.name.startsWith('_')) out.push(...yamlFilesUnder(path));
+    } else if (/\.ya?ml$/.test(entry.name)) out.push(path);
+  }
+  return out.sort();
+}
+
+/**
+ * Reads dbt's properties files (schema.yml: version: 2, models: and seeds: lists of { name, … }) under
+ * models/ and seeds/: every YAML file that is not the configuration beside a .sql or .csv. Each
+ * entry becomes that node's configuration, dbt's config: { materialized: … } read as its own keys.
+ * A YAML file that is neither fails by name: left unread, its tests would never run.
+ */
+export function readProperties(root: string, shownPath: (path: string) => string): Properties {
+  const properties: Properties = { models: new Map(), seeds: new Map() };
+  const files = [...yamlFilesUnder(join(root, 'models')), ...yamlFilesUnder(join(root, 'seeds'))];
+  for (const path of files) {
+    const stem = path.replace(/\.ya?ml$/, '');
+    if (existsSync(`${stem}.sql`) || existsSync(`${stem}.csv`)) continue;
+    const shown = shownPath(path);
+    const invalid = (message: string) => new InletError('MODEL_INVALID', `${shown}: ${message}`);
+    let raw: unknown;
+    try {
+      raw = parseYaml(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw invalid(`is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
+    if (!isMap(raw) || !('models' in raw || 'seeds' in raw || 'version' in raw))
+      throw invalid(
+        `configures no model: there is no ${stem.split('/').at(-1)}.sql or .csv beside it, and it is no dbt properties file (version: 2 with models: or seeds:); rename it after its model, or remove it.`,
+      );
+    for (const [key, value] of Object.entries(raw)) {
+      if (key === 'version') continue;
+      if (key !== 'models' && key !== 'seeds')
+        throw invalid(
+          `${key}: ${NOT_HERE[key] ?? 'is not read by inlet, which takes models: and seeds: from a properties file'}; remove it.`,
+        );
+      if (value === null) continue;
+      if (!Array.isArray(value))
+        throw invalid(`${key}: must be a list of { name: …, description: …, columns: … }`);
+      value.forEach((entry: unknown, i) => {
+        if (!isMap(entry) || typeof entry.name !== 'string' || entry.name === '')
+          throw invalid(`${key}[${i}]: has no name:; each entry is { name: <${key.slice(0, -1)}>, … }`);
+        const { name, config, ...rest } = entry;
+        if (config !== undefined && !isMap(config))
+          throw invalid(`${key}[${i}] (${name}): config: must be a map such as { materialized: table }`);
+        const twice = Object.keys(config ?? {}).find((k) => k in rest);
+        if (twice)
+          throw invalid(`${key}[${i}] (${name}): gives ${twice} both under config: and beside it; keep one`);
+        const map = properties[key];
+        const other = map.get(name);
+        if (other) throw invalid(`${key}[${i}] names ${name}, which ${other.shown} configures too; keep one`);
+        map.set(name, { raw: { ...rest, ...config }, shown: `${shown} (${key.slice(0, -1)} ${name})` });
+      });
+    }
+  }
+  return properties;
+}
