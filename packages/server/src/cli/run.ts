@@ -5,8 +5,9 @@ import { selectOption, selectorsOf } from './selectors.ts';
 
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD]
   Builds the project's models (and inlet's built-in marts) in dependency order, testing each
-  before it is published. Selectors: model, +model (with upstream), model+ (with downstream);
-  dbt's --select / -s "a b+" takes them too, and --exclude leaves some out.
+  before it is published. Selectors: model, +model (with upstream), model+ (with downstream),
+  2+model or model+1 (that many steps), @model (model+ with their upstream); dbt's
+  --select / -s "a b+" takes them too, and --exclude leaves some out.
   --from/--to rebuild exactly those days of incremental models (a backfill); one never built is
   built whole. Ctrl-C stops it.`;
 

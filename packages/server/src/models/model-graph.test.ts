@@ -39,6 +39,22 @@ describe('model graph', () => {
     expect(selectNodes(graph, [])).toEqual(graph.order);
   });
 
+  it("takes dbt's depth-limited 2+name and name+1, and @name; names its selector methods as not inlet's", () => {
+    // a → b → c → f ← e, a → d
+    expect(selectNodes(graph, ['1+c'])).toEqual(['b', 'c']);
+    expect(selectNodes(graph, ['2+f'])).toEqual(['b', 'c', 'e', 'f']);
+    expect(selectNodes(graph, ['a+1'])).toEqual(['a', 'b', 'd']);
+    expect(selectNodes(graph, ['0+c+1'])).toEqual(['c', 'f']);
+    expect(selectNodes(graph, ['@c'])).toEqual(['a', 'b', 'c', 'e', 'f']);
+    expect(selectNodes(graph, ['@e'])).toEqual(['a', 'b', 'c', 'e', 'f']);
+    expect(() => selectNodes(graph, ['tag:nightly'])).toThrow(
+      /"tag:nightly" is dbt's tag: selector method, which inlet does not have; name the models/,
+    );
+    expect(() => selectNodes(graph, ['c+,e'])).toThrow(
+      /dbt's intersection \(a,b\), which inlet does not have/,
+    );
+  });
+
   it("leaves out what dbt's --exclude selects, from the selection or from everything", () => {
     expect(selectNodes(graph, ['+f'], ['b+'])).toEqual(['a', 'e']);
     expect(selectNodes(graph, [], ['a', 'd'])).toEqual(graph.order.filter((n) => n !== 'a' && n !== 'd'));

@@ -152,8 +152,9 @@ export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
 
 /**
  * The nodes a selector list picks, in build order: `name`, `+name` (with everything upstream),
- * `name+` (with everything downstream), `+name+`. No selector picks everything. What the exclude
- * selectors pick is left out, as dbt's --exclude.
+ * `name+` (with everything downstream), `+name+`; as dbt, `2+name` and `name+1` go that many steps,
+ * and `@name` is name+ with everything upstream of those. No selector picks everything. What the
+ * exclude selectors pick is left out, as dbt's --exclude.
  */
 export function selectNodes(graph: ModelGraph, selectors: string[], exclude: string[] = []): string[] {
   const picked = selectors.length === 0 ? new Set(graph.order) : pick(graph, selectors);
@@ -161,21 +162,48 @@ export function selectNodes(graph: ModelGraph, selectors: string[], exclude: str
   return graph.order.filter((name) => picked.has(name) && !dropped.has(name));
 }
 
+const SELECTORS =
+  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream).';
+
+/** The nodes up to depth steps from start along next, start left out; any depth when undefined. */
+function near(start: string, next: (name: string) => string[], depth: number | undefined): string[] {
+  const seen = new Set<string>([start]);
+  let frontier = [start];
+  for (let step = 0; frontier.length > 0 && (depth === undefined || step < depth); step++) {
+    frontier = frontier.flatMap(next).filter((name) => !seen.has(name) && seen.add(name));
+  }
+  seen.delete(start);
+  return [...seen];
+}
+
 function pick(graph: ModelGraph, selectors: string[]): Set<string> {
   const picked = new Set<string>();
   for (const selector of selectors) {
-    const match = /^(\+?)([^+]+)(\+?)$/.exec(selector.trim());
-    const name = match?.[2] ?? selector;
+    const text = selector.trim();
+    // dbt's selector methods (tag:, path:, config.materialized:) and set operators have no inlet meaning.
+    const method = /^([a-z_.]+):/.exec(text)?.[1];
+    if (method || text.includes(','))
+      throw new InletError(
+        'MODEL_NOT_FOUND',
+        `"${selector}" is ${method ? `dbt's ${method}: selector method` : "dbt's intersection (a,b)"}, which inlet does not have; name the models, with their graph operators. ${SELECTORS}`,
+      );
+    const match = /^(?:(@)|(\d*)(\+))?([^+@]+?)(?:(\+)(\d*))?$/.exec(text);
+    const name = match?.[4] ?? selector;
     if (!match || !graph.order.includes(name)) {
       const close = graph.order.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);
       throw new InletError(
         'MODEL_NOT_FOUND',
-        `No model or seed matches "${selector}"${close.length > 0 ? `; did you mean ${close.join(', ')}?` : '.'} Selectors are name, +name (with upstream), name+ (with downstream).`,
+        `No model or seed matches "${selector}"${close.length > 0 ? `; did you mean ${close.join(', ')}?` : '.'} ${SELECTORS}`,
       );
     }
+    const [, at, upDepth, up, , down, downDepth] = match;
+    const steps = (digits: string | undefined) => (digits ? Number(digits) : undefined);
     picked.add(name);
-    if (match[1]) for (const up of graph.upstream(name)) picked.add(up);
-    if (match[3]) for (const down of graph.downstream(name)) picked.add(down);
+    if (up) for (const node of near(name, graph.parents, steps(upDepth))) picked.add(node);
+    if (down || at) for (const node of near(name, graph.children, steps(downDepth))) picked.add(node);
+    if (at)
+      for (const node of [...picked].filter((n) => n === name || graph.downstream(name).has(n)))
+        for (const ancestor of graph.upstream(node)) picked.add(ancestor);
   }
   return picked;
 }
