@@ -211,6 +211,34 @@ export function seedSql(node: ProjectNode, typed = true): string {
   return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true, delim = ',', quote = '"', escape = '"'${types})`;
 }
 
+/**
+ * Fails when a seed's header names a column twice (in any case: to DuckDB id and ID are one name) or
+ * leaves one unnamed: DuckDB published them as ID_1 and column2, columns nobody wrote.
+ */
+export async function checkSeedHeader(engine: BuildEngine, node: ProjectNode): Promise<void> {
+  const [header] = await engine.rows(
+    `SELECT * FROM read_csv(${sqlString(node.path)}, header = false, all_varchar = true, delim = ',', quote = '"', escape = '"') LIMIT 1`,
+  );
+  if (!header) return;
+  const names = Object.values(header).map((value) => (value === null ? '' : String(value)));
+  const blank = names.findIndex((name) => name.trim() === '');
+  if (blank !== -1 && names.length > 1)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${node.path}: field ${blank + 1} of its header is empty, so the column has no name; give it one in the header row.`,
+    );
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${node.path}: its header names the column ${other === name ? name : `${other} (and ${name})`} twice, and column names match whatever their case; give each column its own name.`,
+      );
+    seen.set(name.toLowerCase(), name);
+  }
+}
+
 /** Where a seed's column_types are written, for errors to name. */
 const typesFile = (node: ProjectNode) => node.configFile ?? node.path.replace(/\.csv$/, '.yaml');
 

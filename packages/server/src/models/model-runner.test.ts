@@ -411,6 +411,28 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'plans_by_user.sql'));
   });
 
+  it('a seed whose header names a column twice, in any case, or leaves one unnamed fails by name', async () => {
+    const fails = async (csv: string, message: string) => {
+      project('seeds/twice.csv', csv);
+      const [model] = (await run({ selectors: ['twice'] })).models;
+      expect(model).toMatchObject({
+        status: 'failed',
+        message: `${join(config.project_dir, 'seeds', 'twice.csv')}: ${message}`,
+      });
+    };
+    await fails(
+      'id,name,ID\n1,a,2\n',
+      'its header names the column id (and ID) twice, and column names match whatever their case; give each column its own name.',
+    );
+    await fails(
+      'id,,name\n1,2,3\n',
+      'field 2 of its header is empty, so the column has no name; give it one in the header row.',
+    );
+    project('seeds/twice.csv', 'id,name\n1,a\n');
+    expect(statuses(await run({ selectors: ['twice'] }))).toEqual({ twice: 'success' });
+    rmSync(join(config.project_dir, 'seeds', 'twice.csv'));
+  });
+
   it('a model that outputs two columns of one name fails by name, rather than publish one renamed a_1', async () => {
     project(
       'models/twice.sql',

@@ -10,6 +10,7 @@ import {
   checkIncrementalColumns,
   checkSameColumns,
   checkSeedColumns,
+  checkSeedHeader,
   checkSeedTypes,
   DAY,
   describeSelect,
@@ -198,7 +199,10 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
 
   let staging: string | undefined;
   try {
-    if (node.kind === 'seed') await checkSeedTypes(engine, node);
+    if (node.kind === 'seed') {
+      await checkSeedHeader(engine, node);
+      await checkSeedTypes(engine, node);
+    }
     const columns = await describeSelect(engine, sql);
     if (node.kind === 'seed') checkSeedColumns(node, columns);
     else await checkColumnNames(engine, node, sql);
