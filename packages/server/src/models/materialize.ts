@@ -77,9 +77,13 @@ export function checkIncrementalColumns(node: ProjectNode, columns: Map<string, 
         `${node.name}: unique_key names ${absent.join(', ')}, which the SELECT does not output.`,
       );
   } else if (columns.get('dt') !== 'DATE') {
+    // Its partitions are folders named dt=…, which every reader of the lake looks for in lower case.
+    const other = matchColumn(columns.keys(), 'dt');
     throw new InletError(
       'MODEL_INVALID',
-      `${node.name} is incremental by partition, so it must output a dt column of type DATE (it has ${columns.has('dt') ? columns.get('dt') : 'none'}); or set unique_key to merge by key instead.`,
+      other !== undefined && other !== 'dt'
+        ? `${node.name} is incremental by partition, and its partitions are by a column named dt in lower case; it outputs ${other}, so write AS dt.`
+        : `${node.name} is incremental by partition, so it must output a dt column of type DATE (it has ${columns.has('dt') ? columns.get('dt') : 'none'}); or set unique_key to merge by key instead.`,
     );
   }
 }

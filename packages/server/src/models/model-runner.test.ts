@@ -411,6 +411,19 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'plans_by_user.sql'));
   });
 
+  it('an incremental model by dt that outputs DT is told to name it dt, not that it has no dt', async () => {
+    project(
+      'models/upper_dt.sql',
+      "/*---\nmaterialized: incremental\n---*/\nSELECT DATE '2026-10-01' AS DT, 1 AS n",
+    );
+    expect((await run({ selectors: ['upper_dt'] })).models[0]).toMatchObject({
+      status: 'failed',
+      message:
+        'upper_dt is incremental by partition, and its partitions are by a column named dt in lower case; it outputs DT, so write AS dt.',
+    });
+    rmSync(join(config.project_dir, 'models', 'upper_dt.sql'));
+  });
+
   it('a seed whose header names a column twice, in any case, or leaves one unnamed fails by name', async () => {
     const fails = async (csv: string, message: string) => {
       project('seeds/twice.csv', csv);
