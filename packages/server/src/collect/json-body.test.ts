@@ -30,6 +30,9 @@ describe('parseJsonBody', () => {
       // Numbers that are not integers stay numbers, rounded as JSON.parse rounds them.
       t: Number('12345678901234567.5'),
     });
+    expect(parseJson('{\n  "id": [\n    1234567890123456789\n  ]\n}')).toEqual({
+      id: ['1234567890123456789'],
+    });
     // An error names the place in the text as it was sent.
     expect(() => parseJsonBody(Buffer.from('{"id":1234567890123456789,}'))).toThrow(
       /^The body is not valid JSON: .*position 26/,

