@@ -1,5 +1,4 @@
-import type { Project } from '../models/index.ts';
-import { sqlCode } from './sql-code.ts';
+import { type Project, sqlCode } from '../models/index.ts';
 
 export interface LineageNode {
   /** A table or view name, or source:<name> for a configured source (a database, a log). */

@@ -13,6 +13,7 @@ export {
   type SingularTest,
 } from './project-loader.ts';
 export { summarizeModel, summarizeTest } from './run-summary.ts';
+export { sqlCode } from './sql-code.ts';
 export { quoteName } from './sql-names.ts';
 export { analyzeSelect } from './sql-references.ts';
 export { testModels } from './test-runner.ts';

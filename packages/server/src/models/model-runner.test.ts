@@ -411,6 +411,21 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'plans_by_user.sql'));
   });
 
+  it('a PIVOT that DuckDB runs as more than one statement is told to list its values; one that does builds', async () => {
+    const input = "(SELECT * FROM (VALUES ('free', 1), ('team', 2)) t(plan, n))";
+    project('models/pivoted.sql', `-- plans as columns\nSELECT * FROM (PIVOT ${input} ON plan USING sum(n))`);
+    expect((await run({ selectors: ['pivoted'] })).models[0]?.message).toMatch(
+      /pivoted\.sql: a model must be one SELECT, and DuckDB runs a PIVOT without IN \(…\) as more than one statement; list the values it pivots on/,
+    );
+    project('models/pivoted.sql', `PIVOT ${input} ON plan IN ('free', 'team') USING sum(n)`);
+    expect((await run({ selectors: ['pivoted'] })).models[0]).toMatchObject({ status: 'success', rows: 1 });
+    project('models/pivoted.sql', '-- a pivot table, later\nCREATE TABLE x AS SELECT 1');
+    expect((await run({ selectors: ['pivoted'] })).models[0]?.message).toMatch(
+      /pivoted\.sql: a model must be one SELECT statement$/,
+    );
+    rmSync(join(config.project_dir, 'models', 'pivoted.sql'));
+  });
+
   it('an incremental model by dt that outputs DT is told to name it dt, not that it has no dt', async () => {
     project(
       'models/upper_dt.sql',

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../lake/index.ts';
+import { sqlCode } from './sql-code.ts';
 
 export type SelectAnalysis = { ok: true; tables: string[] } | { ok: false; reason: string };
 
@@ -50,10 +51,15 @@ export async function analyzeSelect(connection: DuckDBConnection, sql: string): 
   };
   if (tree.error) {
     const message = tree.error_message ?? '';
-    return {
-      ok: false,
-      reason: /Only SELECT/i.test(message) ? 'a model must be one SELECT statement' : message,
-    };
+    if (!/Only SELECT/i.test(message)) return { ok: false, reason: message };
+    // A PIVOT that must first find its columns' values is run by DuckDB as more than one statement.
+    if (/(?<![\w$])pivot(?![\w$])/i.test(sqlCode(sql)))
+      return {
+        ok: false,
+        reason:
+          "a model must be one SELECT, and DuckDB runs a PIVOT without IN (…) as more than one statement; list the values it pivots on: PIVOT … ON k IN ('a', 'b') USING …",
+      };
+    return { ok: false, reason: 'a model must be one SELECT statement' };
   }
   if ((tree.statements?.length ?? 0) !== 1)
     return { ok: false, reason: `a model must be one SELECT statement, not ${tree.statements?.length ?? 0}` };
