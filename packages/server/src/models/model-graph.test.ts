@@ -288,6 +288,25 @@ models:
     expect(buildGraph(dbt.nodes).order).toEqual(['z_customers', 'a_orders']);
   });
 
+  it('says a ref to a lake or source table is read by name, and suggests a model for a typo', () => {
+    const broken = project({ orders: [], a: ['events'], b: ['crm.customers'], c: ['ordrs'], d: ['Orders'] });
+    const error = (() => {
+      try {
+        buildGraph(broken.nodes);
+      } catch (caught) {
+        return (caught as Error).message;
+      }
+    })();
+    expect(error).toContain(
+      "refers to ref('events'), which no model or seed defines; events is a table of the lake, not a model, so read it by its name: FROM events",
+    );
+    expect(error).toContain(
+      "refers to ref('crm.customers'), which no model or seed defines; crm.customers is a source's table, not a model, so read it by its name: FROM crm.customers",
+    );
+    expect(error).toContain("refers to ref('ordrs'), which no model or seed defines; did you mean orders?");
+    expect(error).toContain("refers to ref('Orders'), which no model or seed defines; did you mean orders?");
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(

@@ -65,13 +65,45 @@ function inCycle(name: string, parents: (name: string) => string[], left: Set<st
   return false;
 }
 
+/** Raw lake tables, which are read by name, not through ref(). */
+const RAW_TABLES = new Set(['events', 'access_logs', 'app_logs']);
+
+/** What a ref to nothing most likely meant: a table read by name (events, crm.customers), or a typo. */
+function refHint(ref: string, nodes: Map<string, ProjectNode>): string {
+  if (RAW_TABLES.has(ref) || ref.includes('.'))
+    return `; ${ref} is ${ref.includes('.') ? "a source's table" : 'a table of the lake'}, not a model, so read it by its name: FROM ${ref}`;
+  const lower = ref.toLowerCase();
+  const close = [...nodes.keys()].filter(
+    (name) => name === lower || (Math.abs(name.length - ref.length) <= 2 && editDistance(name, lower) <= 2),
+  );
+  return close.length > 0 ? `; did you mean ${close.slice(0, 3).join(', ')}?` : '';
+}
+
+/** Levenshtein distance, for names a few characters long. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
 /** Builds the graph; a ref to nothing or a cycle is an error that names the models involved. */
 export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
   const missing: string[] = [];
   for (const node of nodes.values())
     for (const ref of node.refs)
       if (!nodes.has(ref))
-        missing.push(`${node.name} (${node.path}) refers to ref('${ref}'), which no model or seed defines`);
+        missing.push(
+          `${node.name} (${node.path}) refers to ref('${ref}'), which no model or seed defines${refHint(ref, nodes)}`,
+        );
   if (missing.length > 0)
     throw new InletError('MODEL_REF_MISSING', `${missing.join('\n')}.`, { details: { missing } });
 
