@@ -351,7 +351,15 @@ models:
     });
     expect(p.nodes.get('features')?.kind).toBe('seed');
     expect(() => project({}, { 'models/bad.sql': 'SELECT {{ var("x") }}' })).toThrow(
-      /bad\.sql line 1: \{\{ var\("x"\) \}\} is not a template tag/,
+      /bad\.sql line 1: \{\{ var\("x"\) \}\} is not a template tag inlet knows; a model has no variables: write the value in its SQL/,
+    );
+    expect(() =>
+      project({}, { 'models/bad.sql': "SELECT {{ dbt_utils.generate_surrogate_key(['a']) }} AS k" }),
+    ).toThrow(
+      /is not a template tag inlet knows; inlet has no macros, so write what it makes as SQL; the tags are ref\('model'\)/,
+    );
+    expect(() => project({}, { 'models/bad.sql': "SELECT * FROM {{ ref('pkg', 'orders') }}" })).toThrow(
+      /is not a template tag inlet knows; ref\(\) takes one model's name in quotes/,
     );
     expect(() =>
       project({}, { 'models/bad.sql': 'SELECT 1', 'models/bad.yaml': 'materialised: view' }),

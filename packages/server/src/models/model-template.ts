@@ -75,7 +75,13 @@ export function checkTemplate(text: string, file: string): void {
       ? `a model's configuration goes in front matter (/*--- materialized: table ---*/) or ${basename(file).replace(/\.sql.*$/, '')}.yaml`
       : source
         ? `a source's table is read by its name, e.g. ${source[1]}.${source[2]}`
-        : HINT;
+        : /^ref\s*\(/.test(expression)
+          ? "ref() takes one model's name in quotes, {{ ref('model') }} (inlet has no packages or model versions)"
+          : /^(?:var|env_var)\s*\(/.test(expression)
+            ? 'a model has no variables: write the value in its SQL (for a window of days, {{ from_dt }} and {{ to_dt }} are what inlet run --from/--to gives)'
+            : /^[A-Za-z_][\w.]*\s*\(/.test(expression)
+              ? `inlet has no macros, so write what it makes as SQL; the tags are ${HINT.replace(/^use /, '')}`
+              : HINT;
     throw new InletError(
       'MODEL_INVALID',
       `${file} line ${lineOf(sql, match.index)}: {{ ${expression} }} is not a template tag inlet knows; ${hint}.`,
