@@ -216,6 +216,9 @@ models:
     expect(dbt.nodes.get('customers')?.config.description).toBe('Who buys.');
     expect(dbt.nodes.get('plans')?.config.column_types).toEqual({ price: 'integer' });
     const fails = (files: Record<string, string>) => () => project({ orders: [] }, files);
+    expect(fails({ 'snapshots/customers_snapshot.sql': '{% snapshot customers_snapshot %}…' })).toThrow(
+      /customers_snapshot\.sql: inlet has no snapshots, so it would never run\. To keep a copy a day, make a model incremental by unique_key: \[snapshot_dt, id\]/,
+    );
     expect(fails({ 'models/schema.yml': 'version: 2\nsources:\n  - name: crm\n' })).toThrow(
       /schema\.yml: sources: inlet has no sources to declare: a source's table is read by its name \(crm\.customers\)/,
     );

@@ -213,6 +213,13 @@ function readDir(
 ): { nodes: ProjectNode[]; tests: SingularTest[] } {
   const nodes: ProjectNode[] = [];
   const shownPath = (path: string) => (origin === 'builtin' ? `(built-in) ${relative(root, path)}` : path);
+  // dbt's snapshots/ would never run here, and whoever wrote them expects a history they do not get.
+  const [snapshot] = filesUnder(join(root, 'snapshots'), '.sql');
+  if (snapshot)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${shownPath(snapshot)}: inlet has no snapshots, so it would never run. To keep a copy a day, make a model incremental by unique_key: [snapshot_dt, id] selecting current_date AS snapshot_dt, * FROM the table; then remove the snapshots folder.`,
+    );
   const properties = readProperties(root, shownPath);
   /** A node's entry in a properties file, refused when its own file configures it too. */
   const entryFor = (
