@@ -361,6 +361,17 @@ models:
     ).toThrow(
       /is not a template tag inlet knows; inlet has no macros, so write what it makes as SQL; the tags are ref\('model'\)/,
     );
+    expect(() => project({}, { 'models/bad.sql': "{% set plans = ['free', 'team'] %}\nSELECT 1" })).toThrow(
+      "bad.sql line 1: {% set plans = ['free', 'team'] %} is not a template tag inlet knows; a model has no variables: write the value in its SQL",
+    );
+    expect(() =>
+      project(
+        {},
+        { 'tests/generic/positive.sql': '{% test positive(model, column_name) %}\nSELECT 1\n{% endtest %}' },
+      ),
+    ).toThrow(
+      /is not a template tag inlet knows; inlet has no custom generic tests: write the check as a sql: test/,
+    );
     expect(() => project({}, { 'models/bad.sql': "SELECT * FROM {{ ref('pkg', 'orders') }}" })).toThrow(
       /is not a template tag inlet knows; ref\(\) takes one model's name in quotes/,
     );

@@ -60,12 +60,21 @@ export function checkTemplate(text: string, file: string): void {
       `${file} line ${lineOf(sql, open)}: {# starts a comment that no #} ends; close it, or write the text as a SQL comment (-- …).`,
     );
   const withoutBlocks = sql.replace(BLOCK, (whole) => ' '.repeat(whole.length));
-  const stray = /\{%.*?%\}/.exec(withoutBlocks);
-  if (stray)
+  const stray = /\{%-?\s*(\w*).*?%\}/.exec(withoutBlocks);
+  if (stray) {
+    // dbt's Jinja statements a ported project has, and what inlet has instead.
+    const instead: Record<string, string> = {
+      set: 'a model has no variables: write the value in its SQL, or name it in a CTE (WITH params AS (SELECT … AS x))',
+      for: 'a model has no loops: write the SQL out, or let DuckDB repeat it (UNNEST, PIVOT, COLUMNS(…))',
+      macro: 'inlet has no macros: write what it makes as SQL',
+      test: "inlet has no custom generic tests: write the check as a sql: test in the model's configuration, or a file under tests/",
+      snapshot: 'inlet has no snapshots (docs/models.md says how to keep a copy a day)',
+    };
     throw new InletError(
       'MODEL_INVALID',
-      `${file} line ${lineOf(sql, stray.index)}: ${stray[0]} is not a template tag inlet knows; ${HINT}.`,
+      `${file} line ${lineOf(sql, stray.index)}: ${stray[0]} is not a template tag inlet knows; ${instead[stray[1] ?? ''] ?? HINT}.`,
     );
+  }
   for (const match of sql.matchAll(EXPRESSION)) {
     const expression = match[1] ?? '';
     if (REF.test(expression) || ['this', 'from_dt', 'to_dt', 'timezone'].includes(expression)) continue;
