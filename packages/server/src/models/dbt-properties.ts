@@ -92,3 +92,28 @@ export function readProperties(root: string, shownPath: (path: string) => string
   }
   return properties;
 }
+
+/** What inlet does instead of the dbt configuration keys a ported project has. */
+const DBT_KEYS: Record<string, string> = {
+  data_type: 'a column has the type its SELECT gives it; cast there (x::INTEGER)',
+  constraints: 'check a column with tests: [not_null, unique] instead',
+  contract: 'check columns with tests: instead',
+  meta: "dbt's; inlet does nothing with it",
+  tags: 'inlet selects models by name, not tag',
+  docs: 'descriptions are always in the catalog',
+  persist_docs: 'descriptions are always in the catalog',
+  quote: 'inlet quotes every column name as written',
+  incremental_strategy: 'an incremental model merges by unique_key, or replaces dt partitions without one',
+  on_schema_change: 'an incremental model whose columns change fails and says to run it with --full-refresh',
+  enabled: 'leave a model out by removing its file, or starting its name with _',
+  alias: "a model's table is named after its file",
+  schema: "a model's table is named after its file",
+  database: "a model's table is named after its file",
+};
+
+/** The message for keys a configuration does not take, with what to do for dbt's own. */
+export function unknownKeysMessage(message: string): string {
+  const keys = [...message.matchAll(/"([^"]+)"/g)].map((found) => found[1] ?? '');
+  const hints = keys.filter((key) => DBT_KEYS[key]).map((key) => `${key}: ${DBT_KEYS[key]}`);
+  return hints.length > 0 ? `${message} (dbt's ${hints.join('; ')}; remove it)` : message;
+}

@@ -237,6 +237,14 @@ models:
           'version: 2\nmodels:\n  - name: orders\n    config: { materialized: ephemeral }\n',
       }),
     ).toThrow(/schema\.yml \(model orders\) is not a valid model configuration:\n {2}materialized: /);
+    expect(
+      fails({
+        'models/schema.yml':
+          'version: 2\nmodels:\n  - name: orders\n    config: { incremental_strategy: merge }\n    columns:\n      - name: id\n        data_type: integer\n',
+      }),
+    ).toThrow(
+      /columns\.id: Unrecognized key: "data_type" \(dbt's data_type: a column has the type its SELECT gives it; cast there \(x::INTEGER\); remove it\)\n {2}\(top level\): Unrecognized key: "incremental_strategy" \(dbt's incremental_strategy: an incremental model merges by unique_key, or replaces dt partitions without one; remove it\)/,
+    );
   });
 
   it("takes dbt 1.8's data_tests: as tests:, for the model and its columns, and refuses both at once", () => {

@@ -3,7 +3,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
-import { type PropertiesEntry, readProperties } from './dbt-properties.ts';
+import { type PropertiesEntry, readProperties, unknownKeysMessage } from './dbt-properties.ts';
 import { type ModelConfig, modelConfigSchema } from './model-config.ts';
 import { checkTemplate, templateRefs } from './model-template.ts';
 
@@ -159,7 +159,7 @@ function parseModelConfig(input: unknown, file: string, kind: ProjectNode['kind'
   const lines = (result.error as z.ZodError).issues.slice(0, 5).map((union) => {
     const issue = closestIssue(union);
     const path = issue.path.map(String).join('.') || '(top level)';
-    return `${path}: ${issue.message}`;
+    return `${path}: ${/^Unrecognized key/.test(issue.message) ? unknownKeysMessage(issue.message) : issue.message}`;
   });
   throw new InletError(
     'MODEL_INVALID',
