@@ -70,6 +70,28 @@ describe('Segment protocol', () => {
     ).toThrow('body.context.traits: must be a JSON object');
   });
 
+  it("takes a page's location from its path and search when it gives no url, as server SDKs' page calls do", () => {
+    const { events } = parseSegment(
+      {
+        batch: [
+          { type: 'page', userId: 'u', properties: { path: '/pricing', search: '?utm_source=news' } },
+          { type: 'page', userId: 'u', context: { page: { path: '/docs' } } },
+          { type: 'page', userId: 'u', properties: { path: '/a', url: 'https://x.example/b' } },
+          { type: 'track', event: 'Exported', userId: 'u', properties: { path: '/tmp/report.csv' } },
+          { type: 'page', userId: 'u', properties: { path: 'relative/no-slash' } },
+        ],
+      },
+      undefined,
+    );
+    expect(events.map((e) => e.url)).toEqual([
+      '/pricing?utm_source=news',
+      '/docs',
+      'https://x.example/b',
+      null,
+      null,
+    ]);
+  });
+
   it('reads a numeric time in seconds as seconds, not as milliseconds in January 1970', () => {
     const at = Date.parse('2024-12-04T08:13:20Z');
     const { events } = parseSegment(

@@ -19,6 +19,20 @@ const EMPTY: Json = {};
 /** RudderStack's browser SDK sends "$direct" as the referrer of a visit that has none. */
 const noDirect = (referrer: string | null): string | null => (referrer === '$direct' ? null : referrer);
 
+/**
+ * A page's location when it gives no url, from the path and search of Segment's page spec (a server
+ * SDK's page call often has only these): /pricing?utm_source=news, read as a relative URL. Without
+ * it the page had no path, and the marts by path counted it under none.
+ */
+function pagePath(properties: Json, page: Json): string | null {
+  const path = properties.path ?? page.path;
+  if (typeof path !== 'string' || !path.startsWith('/') || path.length > 8192) return null;
+  const search = properties.search ?? page.search;
+  return typeof search === 'string' && search.startsWith('?') && path.length + search.length <= 8192
+    ? `${path}${search}`
+    : path;
+}
+
 function parseMessage(
   raw: unknown,
   field: string,
@@ -61,6 +75,7 @@ function parseMessage(
     props = raw.traits === undefined ? optionalJsonObject(context.traits, `${field}.context.traits`) : traits;
   }
   const sessionId = context.sessionId ?? properties.session_id;
+  const url = optionalString(properties.url ?? page.url, `${field}.properties.url`);
   return {
     eventId: optionalString(raw.messageId, `${field}.messageId`, 200),
     type,
@@ -70,7 +85,7 @@ function parseMessage(
     anonymousId,
     userId,
     sessionId: optionalString(sessionId, `${field}.context.sessionId`, 200),
-    url: optionalString(properties.url ?? page.url, `${field}.properties.url`),
+    url: url ?? pagePath(type === 'page' ? properties : EMPTY, page),
     referrer: noDirect(optionalString(properties.referrer ?? page.referrer, `${field}.properties.referrer`)),
     title: optionalString(properties.title ?? page.title, `${field}.properties.title`, 2000),
     campaign: optionalObject(context.campaign, `${field}.context.campaign`),
