@@ -162,11 +162,49 @@ describe('model graph', () => {
     );
     expect(dbt.nodes.has('grows')).toBe(true);
     const fails = (sql: string) => () => project({}, { 'models/m.sql': sql });
-    expect(fails("{{ config(materialized='table') }}\nSELECT 1")).toThrow(
-      "m.sql line 1: {{ config(materialized='table') }} is not a template tag inlet knows; a model's configuration goes in front matter (/*--- materialized: table ---*/) or m.yaml.",
+    expect(fails("{{ config(materialized=var('m')) }}\nSELECT 1")).toThrow(
+      /m\.sql line 1: config\(materialized=var\('m'\)\) has a value that is not a literal at "var\('m'\)"; config\(\) takes name='value' pairs/,
     );
     expect(fails("SELECT * FROM {{ source('crm', 'customers') }}")).toThrow(
       "m.sql line 1: {{ source('crm', 'customers') }} is not a template tag inlet knows; a source's table is read by its name, e.g. crm.customers.",
+    );
+  });
+
+  it("reads dbt's {{ config(…) }} as the model's configuration, with what its properties file adds", () => {
+    const dbt = project(
+      { customers: [] },
+      {
+        'models/orders.sql':
+          "{{\n  config(\n    materialized = 'incremental',\n    unique_key = [\"id\", 'kind'],\n    skip_when_missing = [],\n  )\n}}\nSELECT 1 AS id, 'a' AS kind",
+        'models/schema.yml':
+          'version: 2\nmodels:\n  - name: orders\n    description: Orders.\n    columns:\n      - name: id\n        tests: [not_null]\n',
+        'models/plain.sql': "{{ config(materialized='view') }}\nSELECT * FROM {{ ref('customers') }}",
+      },
+    );
+    expect(dbt.nodes.get('orders')?.config).toMatchObject({
+      materialized: 'incremental',
+      unique_key: ['id', 'kind'],
+      description: 'Orders.',
+      columns: { id: { tests: ['not_null'] } },
+    });
+    expect(dbt.nodes.get('plain')).toMatchObject({ config: { materialized: 'view' }, refs: ['customers'] });
+    // The SQL keeps its lines, so an error's line number is still the file's.
+    expect(dbt.nodes.get('orders')?.sql.split('\n')[7]).toBe("SELECT 1 AS id, 'a' AS kind");
+  });
+
+  it("refuses a dbt config() that says what the YAML says too, or that DuckDB's model cannot take", () => {
+    const fails = (files: Record<string, string>) => () => project({}, files);
+    expect(
+      fails({
+        'models/m.sql': "{{ config(materialized='view') }}\nSELECT 1",
+        'models/m.yaml': 'materialized: table\n',
+      }),
+    ).toThrow(/m\.sql gives materialized in its config\(\) and in .*m\.yaml; keep one of them\./);
+    expect(fails({ 'models/m.sql': "{{ config(partition_by={'field': 'dt'}) }}\nSELECT 1" })).toThrow(
+      /config\(partition_by=\{'field': 'dt'\}\) has a value that is not a literal/,
+    );
+    expect(fails({ 'models/m.sql': "{{ config(incremental_strategy='merge') }}\nSELECT 1" })).toThrow(
+      /Unrecognized key: "incremental_strategy" \(dbt's incremental_strategy: an incremental model merges by unique_key/,
     );
   });
 

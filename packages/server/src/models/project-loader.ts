@@ -3,6 +3,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
+import { takeConfigCall } from './dbt-config.ts';
 import { type PropertiesEntry, readProperties, unknownKeysMessage } from './dbt-properties.ts';
 import { type ModelConfig, modelConfigSchema } from './model-config.ts';
 import { checkTemplate, templateRefs } from './model-template.ts';
@@ -268,7 +269,19 @@ function readDir(
         );
       }
     }
-    const sql = front ? text.slice(front[0].length) : text;
+    // dbt's {{ config(…) }} adds to what its YAML says (as dbt reads a model's properties file too).
+    const called = takeConfigCall(front ? text.slice(front[0].length) : text, shown);
+    const sql = called.sql;
+    if (called.config) {
+      const other = isMap(raw) ? raw : {};
+      const twice = Object.keys(called.config).find((key) => key in other);
+      if (twice)
+        throw new InletError(
+          'MODEL_INVALID',
+          `${shown} gives ${twice} in its config() and in ${entry?.shown ?? sibling?.shown ?? 'its front matter'}; keep one of them.`,
+        );
+      raw = { ...other, ...called.config };
+    }
     checkTemplate(sql, shown);
     nodes.push({
       name,
