@@ -217,6 +217,8 @@ describe('model graph', () => {
       },
     );
     expect(dbt.nodes.get('m')?.refs).toEqual(['orders']);
+    const lines = project({ orders: [] }, { 'models/n.sql': "SELECT * FROM {{ ref(\n  'orders'\n) }}" });
+    expect(lines.nodes.get('n')?.refs).toEqual(['orders']);
     const fails = (sql: string) => () => project({}, { 'models/m.sql': sql });
     expect(fails('SELECT 1\n{# never closed\nFROM t')).toThrow(
       'm.sql line 2: {# starts a comment that no #} ends; close it, or write the text as a SQL comment (-- …).',

@@ -21,8 +21,9 @@ export interface TemplateValues {
   incremental: boolean;
 }
 
-// {{- … -}} as dbt writes it too: whitespace does not matter to SQL.
-const EXPRESSION = /\{\{-?\s*(.*?)\s*-?\}\}/g;
+// {{- … -}} as dbt writes it too: whitespace does not matter to SQL. A tag's call may span lines
+// ({{ ref(\n 'orders'\n) }}): one that did reached DuckDB as text and failed at "{".
+const EXPRESSION = /\{\{-?\s*([\s\S]*?)\s*-?\}\}/g;
 /** A Jinja comment, {# … #}, as dbt models have them: it is dropped, whatever it holds. */
 const COMMENT = /\{#[\s\S]*?#\}/g;
 const REF = /^ref\(\s*(?:'([^']+)'|"([^"]+)")\s*\)$/;
