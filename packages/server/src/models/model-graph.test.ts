@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { buildGraph, loadProject, selectNodes } from './index.ts';
+import { publishedValues, renderTemplate } from './model-template.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -161,6 +162,10 @@ describe('model graph', () => {
       },
     );
     expect(dbt.nodes.has('grows')).toBe(true);
+    const sql = 'SELECT 1 {%- if not is_incremental() -%} AS whole {%- else -%} AS added {%- endif -%}';
+    const values = { ...publishedValues('UTC', '"m"'), incremental: true };
+    expect(renderTemplate(sql, values)).toBe('SELECT 1  AS added ');
+    expect(renderTemplate(sql, { ...values, incremental: false })).toBe('SELECT 1  AS whole ');
     const fails = (sql: string) => () => project({}, { 'models/m.sql': sql });
     expect(fails("{{ config(materialized=var('m')) }}\nSELECT 1")).toThrow(
       /m\.sql line 1: config\(materialized=var\('m'\)\) has a value that is not a literal at "var\('m'\)"; config\(\) takes name='value' pairs/,

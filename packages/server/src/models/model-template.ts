@@ -27,9 +27,10 @@ const EXPRESSION = /\{\{-?\s*([\s\S]*?)\s*-?\}\}/g;
 /** A Jinja comment, {# … #}, as dbt models have them: it is dropped, whatever it holds. */
 const COMMENT = /\{#[\s\S]*?#\}/g;
 const REF = /^ref\(\s*(?:'([^']+)'|"([^"]+)")\s*\)$/;
-// dbt's spelling too: is_incremental() with its parentheses, and {%- -%} (whitespace does not matter to SQL).
+// dbt's spelling too: is_incremental() with its parentheses, {% if not is_incremental() %}, and
+// {%- -%} (whitespace does not matter to SQL).
 const BLOCK =
-  /\{%-?\s*if\s+is_incremental(?:\(\s*\))?\s*-?%\}([\s\S]*?)(?:\{%-?\s*else\s*-?%\}([\s\S]*?))?\{%-?\s*endif\s*-?%\}/g;
+  /\{%-?\s*if\s+(not\s+)?is_incremental(?:\(\s*\))?\s*-?%\}([\s\S]*?)(?:\{%-?\s*else\s*-?%\}([\s\S]*?))?\{%-?\s*endif\s*-?%\}/g;
 const SOURCE = /^source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$/;
 const HINT =
   "use ref('model'), this, from_dt, to_dt, timezone, or {% if is_incremental %}…{% else %}…{% endif %}";
@@ -103,7 +104,8 @@ export function checkTemplate(text: string, file: string): void {
 export function renderTemplate(sql: string, values: TemplateValues): string {
   const resolved = withoutComments(sql).replace(
     BLOCK,
-    (_whole, then: string, otherwise: string | undefined) => (values.incremental ? then : (otherwise ?? '')),
+    (_whole, not: string | undefined, then: string, otherwise: string | undefined) =>
+      values.incremental !== (not !== undefined) ? then : (otherwise ?? ''),
   );
   return resolved.replace(EXPRESSION, (_whole, expression: string) => {
     const ref = REF.exec(expression);
