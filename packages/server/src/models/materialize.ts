@@ -145,6 +145,11 @@ export async function writeStaging(options: {
   window: Window;
   staging: string;
   current: string | undefined;
+  /**
+   * Keep the current version of a day in the window that the build outputs no row for, as dbt's
+   * insert_overwrite does: a scheduled run. A backfill of days asked for replaces each of them.
+   */
+  keepDaysNotOutput?: boolean;
 }): Promise<string[]> {
   const { engine, node, mode, window, staging, current } = options;
   const select = asSubquery(options.sql);
@@ -168,7 +173,14 @@ export async function writeStaging(options: {
         'MODEL_INVALID',
         `${node.name} outputs rows whose dt is NULL, and an incremental model by dt keeps each row in the partition of its day; leave them out (WHERE dt IS NOT NULL) or give them a day.`,
       );
-    if (mode === 'partitions' && current) linkPartitions(current, staging, (dt) => !inWindow(dt));
+    if (mode === 'partitions' && current) {
+      const output = new Set(written);
+      linkPartitions(
+        current,
+        staging,
+        (dt) => !inWindow(dt) || (options.keepDaysNotOutput === true && !output.has(dt)),
+      );
+    }
     if (!hasFiles(staging))
       await run(
         `COPY (SELECT * FROM ${select} AS model LIMIT 0) TO ${sqlString(join(staging, 'empty.parquet'))} (${PARQUET})`,

@@ -922,3 +922,36 @@ SELECT (dt + 7)::DATE AS dt, 'due' AS what, count(*)::INT AS orders FROM placed 
     }
   });
 });
+
+describe('an incremental model by dt that outputs no row for a day in its window', () => {
+  it("keeps that day's rows on a scheduled run, as dbt's insert_overwrite does; a backfill of that day empties it", async () => {
+    const own = configIn('snapshot-data', 'snapshot-project');
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    // A copy of a table a day: each run outputs today's copy only (as SELECT current_date AS dt would).
+    const model = (dt: string, n: number) =>
+      writeProjectFile(
+        own.project_dir,
+        'models/daily_copy.sql',
+        `/*---\nmaterialized: incremental\nlookback_days: 0\n---*/\nSELECT DATE '${dt}' AS dt, ${n} AS n`,
+      );
+    model(day(-1), 1);
+    expect((await runModels({ config: own, logger })).models[0]).toMatchObject({ mode: 'full' });
+    model(day(0), 2);
+    expect((await runModels({ config: own, logger })).models[0]).toMatchObject({
+      mode: 'partitions',
+      partitions: [day(0)],
+    });
+    const query = await createQueryEngine({ config: own, layout: dataLayout(own.data_dir) });
+    const copies = async () => (await query.query('SELECT dt::VARCHAR, n FROM daily_copy ORDER BY dt')).rows;
+    try {
+      expect(await copies()).toEqual([
+        [day(-1), 1],
+        [day(0), 2],
+      ]);
+      await runModels({ config: own, logger, from: day(-1), to: day(0) });
+      expect(await copies()).toEqual([[day(0), 2]]);
+    } finally {
+      query.close();
+    }
+  });
+});

@@ -230,6 +230,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
         window,
         staging,
         current: step.fullRefresh ? undefined : current,
+        keepDaysNotOutput: !step.window,
       });
       await engine.overrideView(node.name, stagingViewSql(staging));
     }
