@@ -412,6 +412,35 @@ describe('collector refusals', () => {
     );
   });
 
+  it('a batch keeps its valid messages and answers 400 naming the first invalid one, as Segment drops only those', async () => {
+    const big = segmentMessage('kept-big', { properties: { blob: 'x'.repeat(40_000) } });
+    const response = await post('/v1/batch', {
+      batch: [segmentMessage('kept-1'), { type: 'track', userId: 'u' }, big, segmentMessage('kept-2')],
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: Record<string, unknown> };
+    expect(error).toMatchObject({ code: 'INVALID_FIELD', field: 'batch[1].event', accepted: 2, refused: 2 });
+    expect(error.message).toContain(
+      "(and 1 more invalid message); the batch's 2 other messages were accepted",
+    );
+    const tracker = await post(
+      '/collect',
+      {
+        k: WRITE_KEY,
+        e: [{ id: 'kept-3', t: 'page', a: 'anon', url: 'https://docs.example.com/' }, { t: 'nope' }],
+      },
+      { authorization: '' },
+    );
+    expect(tracker.status).toBe(400);
+    expect(await tracker.json()).toMatchObject({ error: { field: 'e[1].t', accepted: 1, refused: 1 } });
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT list(event_id ORDER BY event_id) AS ids FROM events WHERE event_id LIKE 'kept-%'",
+      ),
+    ).toEqual([{ ids: ['kept-1', 'kept-2', 'kept-3'] }]);
+  });
+
   it('400 for properties or context nested deeper than 64 levels, which JSON.stringify cannot write back', async () => {
     // 5,000 levels in 10 KB: JSON.parse takes them, JSON.stringify overflows the stack (a 500 before).
     const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
@@ -961,7 +990,10 @@ describe('events refused, by reason', () => {
     const batch = (prefix: string) => Array.from({ length: 40 }, (_, i) => segmentMessage(`${prefix}-${i}`));
     const invalid = batch('bad');
     invalid[27] = { ...invalid[27], type: 'purchase' };
-    expect((await send('/v1/batch', JSON.stringify({ batch: invalid }))).status).toBe(400);
+    // The invalid message is refused; the batch's other 39 are kept.
+    const partly = await send('/v1/batch', JSON.stringify({ batch: invalid }));
+    expect(partly.status).toBe(400);
+    expect((await partly.json()).error).toMatchObject({ field: 'batch[27].type', accepted: 39, refused: 1 });
     expect((await send('/v1/track', JSON.stringify({ event: 'x', messageId: 'no-user' }))).status).toBe(400);
     expect(
       (await send('/collect', JSON.stringify({ e: [{ t: 'page', a: 'x' }, { t: 'nope' }] }))).status,
@@ -981,13 +1013,13 @@ describe('events refused, by reason', () => {
       ]),
     );
     expect(rejected).toEqual({
-      INVALID_FIELD: 40 + 1 + 2 + 1,
+      INVALID_FIELD: 1 + 1 + 1 + 1,
       INVALID_JSON: 1,
       UNKNOWN_WRITE_KEY: 40,
       UNSUPPORTED_CONTENT_TYPE: 1,
       MISSING_WRITE_KEY: 1,
     });
-    expect(metrics).toContain('inlet_events_accepted_total{site="docs"} 40');
+    expect(metrics).toContain('inlet_events_accepted_total{site="docs"} 80');
     if (workers) expect(metrics).toMatch(/^inlet_intake_worker_requests_total [1-9]/m);
     await server.cleanup();
   });
@@ -1039,7 +1071,12 @@ describe('intake workers', () => {
     bad[27] = { ...bad[27], type: 'purchase' };
     const invalid = await send('/v1/batch', JSON.stringify({ batch: bad }));
     expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_FIELD', field: 'batch[27].type' } });
+    expect(await invalid.json()).toMatchObject({
+      error: { code: 'INVALID_FIELD', field: 'batch[27].type', accepted: 39, refused: 1 },
+    });
+    expect(
+      await queryApi(pooled.url, "SELECT count(*)::INT AS n FROM events WHERE event_id LIKE 'bad-%'"),
+    ).toEqual([{ n: 39 }]);
     const deep = bad.slice(0, 30).map((m, i) => ({ ...m, messageId: `deep-${i}` }));
     const deepBody = JSON.stringify({ batch: deep }).replace(
       '"properties":{',
@@ -1047,8 +1084,9 @@ describe('intake workers', () => {
     );
     const tooDeep = await send('/v1/batch', deepBody);
     expect(tooDeep.status).toBe(400);
+    // Its first message nests too deep and bad[27] is still no type: both out, the 28 others kept.
     expect(await tooDeep.json()).toMatchObject({
-      error: { code: 'INVALID_FIELD', field: 'batch[0].properties' },
+      error: { code: 'INVALID_FIELD', field: 'batch[0].properties', accepted: 28, refused: 2 },
     });
     const notJson = await send('/v1/batch', `{"batch": [${'1,'.repeat(800)}`);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
@@ -1058,7 +1096,8 @@ describe('intake workers', () => {
     expect(unknownKey.status).toBe(401);
     const metrics = await (await fetch(`${pooled.url}/metrics`)).text();
     expect(metrics).toContain('inlet_events_rejected_total{reason="UNKNOWN_WRITE_KEY"} 40');
-    expect(metrics).toContain('inlet_events_accepted_total{site="docs"} 80');
+    expect(metrics).toContain('inlet_events_accepted_total{site="docs"} 147');
+    expect(metrics).toContain('inlet_events_rejected_total{reason="INVALID_FIELD"} 3');
     expect(metrics).toContain('inlet_intake_worker_requests_total 6');
     await pooled.cleanup();
   });

@@ -28,20 +28,31 @@ export interface IntakeJob {
 }
 
 export type IntakeJobResult =
-  | { id: number; ok: true; site: { id: string; write_key: string }; count: number; records: Uint8Array }
+  | {
+      id: number;
+      ok: true;
+      site: { id: string; write_key: string };
+      count: number;
+      records: Uint8Array;
+      /** Messages of the batch left out as invalid: the first one's error, and how many. */
+      refused?: { error: RefusalFields; count: number };
+    }
   | {
       id: number;
       ok: false;
       /** Events the refusal covers, once the body is JSON (eventsIn); they count as rejected. */
       count: number | undefined;
       /** An InletError's fields, or code undefined for a failure of inlet's own. */
-      error: {
-        code: ErrorCode | undefined;
-        message: string;
-        details?: Record<string, unknown>;
-        retryAfterSeconds?: number;
-      };
+      error: RefusalFields;
     };
+
+/** An InletError's fields, as they cross to the main thread. */
+export interface RefusalFields {
+  code: ErrorCode | undefined;
+  message: string;
+  details?: Record<string, unknown>;
+  retryAfterSeconds?: number;
+}
 
 function createJobRunner(data: IntakeWorkerData) {
   const encoder = createRecordEncoder({
@@ -60,7 +71,17 @@ function createJobRunner(data: IntakeWorkerData) {
       const parsed = parseBatch(body, job.protocol, job.fixedType);
       const prepared = encoder.prepare(parsed, job.meta, job.headerWriteKey);
       const { id, write_key } = prepared.site;
-      return { id: job.id, ok: true, site: { id, write_key }, count, records: prepared.records };
+      const { records, refused } = prepared;
+      const result = {
+        id: job.id,
+        ok: true as const,
+        site: { id, write_key },
+        count: prepared.count,
+        records,
+      };
+      if (!refused) return result;
+      const { code, message, details } = refused.error;
+      return { ...result, refused: { error: { code, message, details }, count: refused.count } };
     } catch (error) {
       if (error instanceof InletError) {
         const { code, message, details, retryAfterSeconds } = error;

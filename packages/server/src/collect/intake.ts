@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics/index.ts';
 import { encodeRecords, type WalWriter } from '../wal/index.ts';
 import type { Enricher } from './enrich/index.ts';
 import type { RequestMeta } from './incoming.ts';
-import type { ParsedIntake } from './protocols/types.ts';
+import type { ParsedIntake, Refused } from './protocols/types.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createSiteKeys, type Site } from './site-keys.ts';
 
@@ -14,6 +14,8 @@ export interface PreparedWrite {
   site: Pick<Site, 'id' | 'write_key'>;
   count: number;
   records: Buffer;
+  /** Messages of the batch left out as invalid; the request is answered 400 once the rest is written. */
+  refused?: Refused;
 }
 
 /**
@@ -40,23 +42,30 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
     return site;
   };
 
-  const encode = (site: Site, parsed: ParsedIntake, meta: RequestMeta): Buffer => {
+  /** The events as WAL records; an event too large is left out of a batch with other events. */
+  const encode = (site: Site, parsed: ParsedIntake, meta: RequestMeta): PreparedWrite => {
     const count = parsed.events.length;
-    const bodies = new Array<string>(count);
+    const bodies: string[] = [];
+    let refused = parsed.refused;
     for (let i = 0; i < count; i++) {
       const body = serializeEventRecord(
         enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta),
       );
       if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
-        throw new InletError(
+        const error = new InletError(
           'EVENT_TOO_LARGE',
           `event ${i} is larger than ${maxEvent} bytes; send less in properties.`,
           { details: { field: `[${i}]` } },
         );
+        if (count === 1) throw error;
+        refused = refused ? { ...refused, count: refused.count + 1 } : { error, count: 1 };
+        continue;
       }
-      bodies[i] = body;
+      bodies.push(body);
     }
-    return encodeRecords(bodies);
+    if (bodies.length === 0 && refused) throw refused.error;
+    const prepared = { site, count: bodies.length, records: encodeRecords(bodies) };
+    return refused ? { ...prepared, refused } : prepared;
   };
 
   return {
@@ -64,13 +73,27 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
     encode,
     /** The records for the site the request's write key names (headerWriteKey, else the payload's). */
     prepare(parsed: ParsedIntake, meta: RequestMeta, headerWriteKey: string | undefined): PreparedWrite {
-      const site = siteFor(headerWriteKey || parsed.writeKey, meta.origin);
-      return { site, count: parsed.events.length, records: encode(site, parsed, meta) };
+      return encode(siteFor(headerWriteKey || parsed.writeKey, meta.origin), parsed, meta);
     },
   };
 }
 
 export type RecordEncoder = ReturnType<typeof createRecordEncoder>;
+
+/**
+ * The answer to a batch whose invalid messages were left out once the others were written: the
+ * first one's error, saying the rest were kept, so a client that sends the batch again (a 400 is
+ * not retried by Segment's SDKs) knows its messages are deduplicated by their ids.
+ */
+function partly(refused: Refused, accepted: number): InletError {
+  const { error, count } = refused;
+  const others = count > 1 ? ` (and ${count - 1} more invalid message${count > 2 ? 's' : ''})` : '';
+  return new InletError(
+    error.code,
+    `${error.message}${others}; the batch's ${accepted} other message${accepted === 1 ? ' was' : 's were'} accepted. Fix the message named and send it again; sending the whole batch again counts nothing twice when its messages carry their ids (messageId).`,
+    { details: { ...error.details, accepted, refused: count } },
+  );
+}
 
 /** The path every protocol shares once its payload is parsed: key, origin, limits, enrichment, WAL. */
 export function createIntake(options: {
@@ -131,6 +154,7 @@ export function createIntake(options: {
       throw error;
     }
     accepted.inc({ site: site.id }, count);
+    if (prepared.refused) refuse(partly(prepared.refused, count), prepared.refused.count);
     return count;
   };
 
@@ -176,7 +200,7 @@ export function createIntake(options: {
             : parsed.events.map((e) => ({ ...e, eventId: e.eventId && `${e.eventId}:${site.id}` }));
         const prepared = counted(count, () => {
           encoder.siteFor(site.write_key, meta.origin);
-          return { site, count, records: encoder.encode(site, { ...parsed, events }, meta) };
+          return encoder.encode(site, { ...parsed, events }, meta);
         });
         total += await commit(prepared);
       }

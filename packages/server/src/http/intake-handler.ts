@@ -277,9 +277,12 @@ export function createIntakeHandler(options: {
         workerRequests.inc();
         const result = await job;
         if (result.ok) {
-          const { site, count, records } = result;
+          const { site, count, records, refused } = result;
           const bytes = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
-          return intake.commit({ site, count, records: bytes });
+          if (!refused) return intake.commit({ site, count, records: bytes });
+          const { code = 'INVALID_FIELD', message, details } = refused.error;
+          const error = new InletError(code, message, { details });
+          return intake.commit({ site, count, records: bytes, refused: { error, count: refused.count } });
         }
         const { code, message, details, retryAfterSeconds } = result.error;
         if (code !== undefined) {

@@ -1,7 +1,7 @@
 import type { EventType } from '../../events/index.ts';
 import { fail, isObject, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
-import type { ParsedIntake } from './types.ts';
+import { type ParsedIntake, parseEach } from './types.ts';
 
 // inlet's compact batch format, sent by the browser tracker (see docs/collector.md):
 // { "k": writeKey, "sa": sentAt ms, "e": [ { "id", "t", "n", "ts", "a", "u", "s", "url", "ref", "ti", "p", "c" } ] }
@@ -50,5 +50,6 @@ export function parseInletBatch(body: unknown): ParsedIntake {
   if (!Array.isArray(body.e)) fail('e', 'must be an array of events');
   if (body.e.length === 0) fail('e', 'is empty; send at least one event');
   if (body.e.length > MAX_EVENTS) fail('e', `has more than ${MAX_EVENTS} events; split it`);
-  return { writeKey, events: body.e.map((raw, i) => parseEvent(raw, `e[${i}]`, sentAt)) };
+  const { items, refused } = parseEach(body.e, (raw, i) => parseEvent(raw, `e[${i}]`, sentAt));
+  return { writeKey, events: items, refused };
 }

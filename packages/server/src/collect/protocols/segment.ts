@@ -9,7 +9,7 @@ import {
   optionalTime,
 } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
-import type { ParsedIntake } from './types.ts';
+import { type ParsedIntake, parseEach } from './types.ts';
 
 // Segment's HTTP tracking API (also what RudderStack SDKs send): /v1/batch and one route per type.
 
@@ -107,8 +107,8 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
   if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
   const shared =
     body.context === undefined || body.context === null ? EMPTY : optionalJsonObject(body.context, 'context');
-  return {
-    writeKey,
-    events: body.batch.map((raw, i) => parseMessage(raw, `batch[${i}]`, undefined, shared, sentAt)),
-  };
+  const { items, refused } = parseEach(body.batch, (raw, i) =>
+    parseMessage(raw, `batch[${i}]`, undefined, shared, sentAt),
+  );
+  return { writeKey, events: items, refused };
 }

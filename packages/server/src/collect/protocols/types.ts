@@ -1,7 +1,40 @@
+import { InletError } from '../../errors/index.ts';
 import type { IncomingEvent } from '../incoming.ts';
 
 /** What every protocol adapter returns: the write key if the payload carries one, and the events. */
 export interface ParsedIntake {
   writeKey: string | undefined;
   events: IncomingEvent[];
+  /** Messages of a batch left out as invalid: the first one's error, and how many there were. */
+  refused?: Refused;
+}
+
+/** The invalid messages of a batch whose other messages are kept. */
+export interface Refused {
+  error: InletError;
+  count: number;
+}
+
+/**
+ * Parses each message of a batch, leaving out the invalid ones, as Segment's API does: one bad
+ * message must not lose the rest of a batch (SDKs drop a batch answered 400, and a server SDK's
+ * batch holds many users' events). A batch with no valid message is refused whole by its first error.
+ */
+export function parseEach<T>(
+  list: readonly unknown[],
+  parse: (raw: unknown, i: number) => T,
+): { items: T[]; refused?: Refused } {
+  const items: T[] = [];
+  let refused: Refused | undefined;
+  for (let i = 0; i < list.length; i++) {
+    try {
+      items.push(parse(list[i], i));
+    } catch (error) {
+      if (!(error instanceof InletError)) throw error;
+      if (refused) refused.count++;
+      else refused = { error, count: 1 };
+    }
+  }
+  if (refused && items.length === 0) throw refused.error;
+  return refused ? { items, refused } : { items };
 }
