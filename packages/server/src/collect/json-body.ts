@@ -6,6 +6,12 @@ import { InletError } from '../errors/index.ts';
  * 500 KB batch; /\d{16}/ alone cost two thirds, trying each digit of every 13-digit timestamp.
  */
 const LONG_DIGITS = /[:,[]\s*-?\d{16}/;
+/**
+ * Sixteen digits in a row anywhere, written out: V8 looks for this fixed run many times faster than
+ * for \d{16} (7 against 60 µs on a 58 KB batch, whose JSON.parse takes 200), so most bodies, which
+ * hold none, are passed over at that cost.
+ */
+const SIXTEEN_DIGITS = /\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d\d/;
 const LONG_INTEGER = /^-?\d{16,}$/;
 
 /**
@@ -43,7 +49,7 @@ function quoteLongIntegers(text: string): string {
  * 16 digits is scanned for them; a parse error names the place in the text as sent.
  */
 export function parseJson(text: string): unknown {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  if (!SIXTEEN_DIGITS.test(text) || !LONG_DIGITS.test(text)) return JSON.parse(text);
   const quoted = quoteLongIntegers(text);
   if (quoted === text) return JSON.parse(text);
   try {
