@@ -48,6 +48,29 @@ describe('inlet query', () => {
     expect(limited.out).toBe('n\r\n0\r\n1\r\n2\r\n');
   });
 
+  it('--timeout-ms stops a query in place of query.timeout_ms, and takes digits only', async () => {
+    const slow = await query(
+      'SELECT count(*) FROM range(10000000000000)',
+      '--format',
+      'csv',
+      '--timeout-ms',
+      '200',
+    );
+    expect(slow.code).not.toBe(ExitCode.OK);
+    expect(slow.err).toContain('(200 ms)');
+    expect(slow.err).toContain('For this run alone, pass --timeout-ms.');
+    for (const bad of ['0', '1e3', '0x10', '2147483648']) {
+      const refused = await query('SELECT 1', '--timeout-ms', bad);
+      expect([refused.code, refused.err]).toEqual([
+        ExitCode.USAGE,
+        `--timeout-ms must be a whole number of milliseconds from 1 to 2147483647 (about 24.8 days), not "${bad}"\n`,
+      ]);
+    }
+    expect((await query('SELECT 1 AS one', '--format', 'csv', '--timeout-ms', '60000')).out).toBe(
+      'one\r\n1\r\n',
+    );
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
 import type { InletConfig } from '../config/index.ts';
 import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
+import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderTable, streamedFormat } from './output.ts';
 
-export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N]
+export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N] [--timeout-ms N]
   Runs one read-only SQL statement over the lake in this process (no server needed).
-  A terminal gets a table; a pipe gets NDJSON unless --format says otherwise.`;
+  A terminal gets a table; a pipe gets NDJSON unless --format says otherwise.
+  --timeout-ms stops it after N ms, in place of query.timeout_ms (a long export wants more).`;
 
 const TABLE_ROWS = 1000;
 
@@ -60,7 +62,7 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string' }, 'max-rows': { type: 'string' } },
+    options: { format: { type: 'string' }, 'max-rows': { type: 'string' }, 'timeout-ms': { type: 'string' } },
   });
   const sql = positionals.join(' ').trim();
   if (!sql) {
@@ -77,8 +79,20 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     output.err('--max-rows must be a non-negative integer\n');
     return ExitCode.USAGE;
   }
+  const timeout = values['timeout-ms'];
+  // Digits only, as --port: Number() would take 0x10 or 1e3, and a timer takes at most 2^31 - 1 ms.
+  if (
+    timeout !== undefined &&
+    (!/^\d+$/.test(timeout) || Number(timeout) < 1 || Number(timeout) > 2 ** 31 - 1)
+  ) {
+    output.err(
+      `--timeout-ms must be a whole number of milliseconds from 1 to 2147483647 (about 24.8 days), not "${timeout}"\n`,
+    );
+    return ExitCode.USAGE;
+  }
   const engine = await createQueryEngine({
-    config,
+    config:
+      timeout === undefined ? config : { ...config, query: { ...config.query, timeout_ms: Number(timeout) } },
     layout: dataLayout(config.data_dir),
     onDamagedFile: (moved) => output.err(`warning: ${damagedFileMessage(moved)}\n`),
     onViewFailed: (name, detail) =>
@@ -88,6 +102,10 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     if (format === 'table') await printTable(engine, sql, maxRows ?? TABLE_ROWS, output);
     else await printStreamed(engine, sql, format, maxRows ?? Number.POSITIVE_INFINITY, output);
     return ExitCode.OK;
+  } catch (error) {
+    if (error instanceof InletError && error.code === 'QUERY_TIMEOUT')
+      throw new InletError('QUERY_TIMEOUT', `${error.message} For this run alone, pass --timeout-ms.`);
+    throw error;
   } finally {
     engine.close();
   }
