@@ -147,6 +147,34 @@ describe('createSender', () => {
     expect(store.get('q.wk_test')).toBeNull();
   });
 
+  it("sends nothing again when a 400 says the batch's other events were accepted", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    statuses = [400];
+    errors = [
+      JSON.stringify({
+        error: {
+          code: 'INVALID_FIELD',
+          message: 'e[1].p: nests objects too deep',
+          field: 'e[1].p',
+          accepted: 2,
+          refused: 1,
+        },
+      }),
+    ];
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    for (const id of ['page', 'deep', 'after']) sender.add(event(id));
+    sender.flush();
+    await until(() => received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received).toHaveLength(1);
+    expect(store.get('q.wk_test')).toBeNull();
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      'inlet: the collector refused event "clicked": e[1].p: nests objects too deep',
+    ]);
+    warn.mockRestore();
+  });
+
   it('sends the rest of a batch again without the one event a 400 names, saying why in the console', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const refusal = (field: string, message: string) =>

@@ -84,17 +84,22 @@ export function createSender(options: SenderOptions) {
   };
 
   /**
-   * A refusal a retry cannot fix, said in the console. When it names one event's properties or the
-   * event as a whole (`e[2].p`, `[2]`: nested too deep, too large), the others are sent without it.
+   * A refusal a retry cannot fix, said in the console. A collector that kept the batch's other events
+   * says so (`accepted`); an older one refused them all, so when it names one event's properties or
+   * the event as a whole (`e[2].p`, `[2]`: nested too deep, too large), the others are sent without it.
    * Other fields, such as a user id, are the same in every event: each would be refused in turn.
    */
   const refused = async (events: WireEvent[], res: Response): Promise<boolean> => {
-    const { error }: { error?: { message?: string; field?: string } } = await res.json().catch(() => ({}));
+    const { error }: { error?: { message?: string; field?: string; accepted?: number } } = await res
+      .json()
+      .catch(() => ({}));
     const at = /^e?\[(\d+)\](\.p)?$/.exec(error?.field ?? '')?.[1];
     const bad = at === undefined ? undefined : events[+at];
     console.warn(
       `inlet: the collector refused ${bad ? `event "${bad.n ?? bad.t}"` : `${events.length} events`}: ${error?.message ?? res.status}`,
     );
+    // The collector kept the batch's other events (it says how many): nothing to send again.
+    if (error?.accepted) return true;
     const rest = events.filter((event) => event !== bad);
     return !bad || !rest.length || post(rest);
   };
