@@ -36,7 +36,7 @@ export const errorRegistry = {
   WAL_UNAVAILABLE: 503,
   QUERY_INVALID: 400,
   QUERY_NOT_ALLOWED: 400,
-  QUERY_TIMEOUT: 408,
+  QUERY_TIMEOUT: 422,
   // The query needed more than query.memory_limit.
   QUERY_OUT_OF_MEMORY: 422,
   QUERY_CANCELLED: 499,

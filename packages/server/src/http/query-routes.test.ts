@@ -52,6 +52,13 @@ describe('POST /api/query', () => {
     expect(fewer.json()).toMatchObject({ stats: { rows: 3, truncated: true } });
   });
 
+  it('answers a query stopped at query.timeout_ms with a 422, not a 408 that clients send again on their own', async () => {
+    const { query } = await setup({ query: { timeout_ms: 200 } });
+    const response = await query({ sql: 'SELECT count(*) FROM range(10000000000000)' });
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toMatchObject({ error: { code: 'QUERY_TIMEOUT' } });
+  });
+
   it('stops a JSON answer at its byte limit, marked truncated', async () => {
     const { engine } = await setup();
     const result = await engine.query("SELECT repeat('x', 1000) AS text FROM range(100)", {
