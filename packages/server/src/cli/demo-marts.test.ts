@@ -39,6 +39,14 @@ describe('inlet demo', () => {
         await engine.query("SELECT feature FROM features_unused WHERE site = 'demo'")
       ).rows.flat();
       expect(unused).toEqual(expect.arrayContaining(['gantt_view', 'slack_alert_created']));
+      // The seed has the columns the built-in features.yaml documents, so `inlet docs check` is clean.
+      const [[features, undescribed]] = (
+        await engine.query(
+          "SELECT count(*)::INT, count(*) FILTER (WHERE coalesce(description, '') = '')::INT FROM features",
+        )
+      ).rows as [[number, number]];
+      expect(features).toBe(9);
+      expect(undescribed).toBe(0);
     } finally {
       engine.close();
     }

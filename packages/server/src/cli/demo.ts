@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startInlet } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
-import { DEMO_SITE, FEATURES, planDemoSend, sendDemo, unfinishedDemoSend } from '../demo/index.ts';
+import {
+  DEMO_SITE,
+  FEATURE_DESCRIPTIONS,
+  planDemoSend,
+  sendDemo,
+  unfinishedDemoSend,
+} from '../demo/index.ts';
 import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -91,8 +97,8 @@ export async function demoCommand(
       // The demo product's features, plus two nobody uses, so features_unused has a story to tell.
       const seeds = join(config.project_dir, 'seeds');
       mkdirSync(seeds, { recursive: true });
-      const features = [...FEATURES.map(([name]) => name), 'gantt_view', 'slack_alert_created'];
-      writeFileSync(join(seeds, 'features.csv'), `feature\n${features.join('\n')}\n`);
+      const rows = FEATURE_DESCRIPTIONS.map(([name, description]) => `${name},${description}\n`);
+      writeFileSync(join(seeds, 'features.csv'), `feature,description\n${rows.join('')}`);
       output.err(
         `Wrote ${join(seeds, 'features.csv')}, the demo's list of features; edit it for your product.\n`,
       );

@@ -65,6 +65,23 @@ export const FEATURES: ReadonlyArray<readonly [string, number]> = [
   ['csv_uploaded', 4],
 ];
 
+/**
+ * What each demo feature is, for the features seed the demo writes (as its features.csv has
+ * feature,description): the two nobody uses are there so that features_unused lists something.
+ * No commas or quotes, so each is a CSV field as it is.
+ */
+export const FEATURE_DESCRIPTIONS: ReadonlyArray<readonly [string, string]> = [
+  ['report_created', 'Creating a report'],
+  ['report_exported', 'Exporting a report as CSV or PDF'],
+  ['dashboard_shared', 'Sharing a dashboard with a link'],
+  ['filter_applied', 'Filtering a report or dashboard'],
+  ['project_created', 'Creating a project'],
+  ['teammate_invited', 'Inviting a teammate to the account'],
+  ['csv_uploaded', 'Uploading a CSV file'],
+  ['gantt_view', 'Showing a project as a Gantt chart'],
+  ['slack_alert_created', 'Sending an alert to Slack'],
+];
+
 /** Searches in the help centre: [query, results]; some find nothing. */
 export const SEARCHES: ReadonlyArray<readonly [string, number, number]> = [
   ['export csv', 12, 20],

@@ -1,6 +1,6 @@
 /** @module demo: a realistic synthetic month for a demo site, sent through the real intake path. */
 
-export { FEATURES } from './catalog.ts';
+export { FEATURE_DESCRIPTIONS, FEATURES } from './catalog.ts';
 export { type DemoSend, planDemoSend, sendDemo, unfinishedDemoSend } from './demo-send.ts';
 export {
   type DemoMessage,
