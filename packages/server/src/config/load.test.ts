@@ -79,6 +79,11 @@ describe('config', () => {
     expect(() => parseConfig({ sites: [{ id: 'docs' }] })).toThrow(/sites\[0\]\.write_key:/);
     expect(() => parseConfig({ colour: 'red' })).toThrow(/unknown key "colour"/);
     expect(() => parseConfig({ loader: { threads: 0 } })).toThrow(/loader\.threads:/);
+    // A value outside a list of choices: the choices in words, and the value given.
+    const workflows = [{ name: 'n', cron: '0 5 * * *', steps: ['run'], catchup: 'sometimes' }];
+    expect(() => parseConfig({ workflows })).toThrow(
+      'workflows[0].catchup: must be "latest", "all" or "none", not "sometimes"',
+    );
     for (const public_url of ['ftp://example.com', 'example.com/inlet', 'https://example.com/?a=1'])
       expect(() => parseConfig({ server: { public_url } }), public_url).toThrow(
         /server\.public_url: must be an http\(s\) address/,

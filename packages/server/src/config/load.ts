@@ -77,10 +77,32 @@ function issuePath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-function describeIssues(issues: z.core.$ZodIssue[], file: string): string {
+/** The value at a path of the parsed file, or undefined. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
+}
+
+/** "a", "b" or "c": zod's own words were `Invalid option: expected one of "a"|"b"|"c"`. */
+function choices(values: readonly unknown[]): string {
+  const quoted = values.map((value) => JSON.stringify(value));
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : quoted.join('');
+}
+
+function describeIssues(issues: z.core.$ZodIssue[], file: string, raw: unknown): string {
   const lines = issues.slice(0, 5).map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return `${issuePath(issue.path)}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in README.md`;
+    }
+    if (issue.code === 'invalid_value') {
+      // A short text given is shown back; a long one could be a secret put in the wrong key.
+      const given = valueAt(raw, issue.path);
+      const shown = typeof given === 'string' && given.length <= 40 ? `, not ${JSON.stringify(given)}` : '';
+      return `${issuePath(issue.path)}: must be ${choices(issue.values)}${shown}`;
     }
     return `${issuePath(issue.path)}: ${issue.message}`;
   });
@@ -108,7 +130,8 @@ export function parseConfig(
 ): InletConfig {
   const file = options.file ?? 'inlet.yaml';
   const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) throw new InletError('CONFIG_INVALID', describeIssues(result.error.issues, file));
+  if (!result.success)
+    throw new InletError('CONFIG_INVALID', describeIssues(result.error.issues, file, raw ?? {}));
   const config = result.data;
   const keys = new Set<string>();
   const ids = new Set<string>();
