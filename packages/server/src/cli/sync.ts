@@ -39,12 +39,16 @@ export const syncCommand: Command = async (args, config, logger, output) => {
         },
       });
       progress?.done(done);
-      for (const table of result.tables)
-        output.err(`${table.table}: ${table.rows.toLocaleString('en-US')} rows\n`);
-      output.err(`Synced ${result.rows.toLocaleString('en-US')} rows from ${name}.\n`);
+      for (const table of result.tables) output.err(`${table.table}: ${rows(table.rows)}\n`);
+      output.err(`Synced ${rows(result.rows)} from ${name}.\n`);
       return ExitCode.OK;
     });
   } finally {
     state.close();
   }
 };
+
+/** 1 row, 2 rows, 12,345 rows. */
+function rows(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'row' : 'rows'}`;
+}
