@@ -412,7 +412,7 @@ describe('scheduler', () => {
     expect(run).toMatchObject({ status: 'success', trigger: 'manual', scheduled_for: null });
     expect(run?.steps[0]).toMatchObject({ step: 'sync counter', status: 'success', attempts: 3 });
     expect(run?.steps[0]?.log).toMatch(
-      /attempt 1 failed: the database is not reachable \(attempt 1\)\n.*retrying in 0.02 s\n.*attempt 2 failed.*\n.*retrying in 0.04 s\n.*counter.ticks: 1 rows\n.*synced 1 rows from counter/,
+      /attempt 1 failed: the database is not reachable \(attempt 1\)\n.*retrying in 0.02 s\n.*attempt 2 failed.*\n.*retrying in 0.04 s\n.*counter.ticks: 1 row\n.*synced 1 row from counter/,
     );
     expect(syncs).toHaveLength(1);
     await scheduler.stop();

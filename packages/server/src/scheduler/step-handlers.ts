@@ -51,9 +51,8 @@ export function createStepHandlers(options: {
         metrics,
         signal: context.signal,
       });
-      for (const table of result.tables)
-        context.log(`${table.table}: ${table.rows.toLocaleString('en-US')} rows`);
-      context.log(`synced ${result.rows.toLocaleString('en-US')} rows from ${name}`);
+      for (const table of result.tables) context.log(`${table.table}: ${rowCount(table.rows)}`);
+      context.log(`synced ${rowCount(result.rows)} from ${name}`);
     },
     async run(selectors, fullRefresh, context, exclude) {
       const result = await runModels({
@@ -102,4 +101,9 @@ export function createStepHandlers(options: {
         );
     },
   };
+}
+
+/** 1 row, 2 rows, 12,345 rows. */
+function rowCount(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'row' : 'rows'}`;
 }
