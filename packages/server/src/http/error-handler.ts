@@ -48,6 +48,12 @@ export function toInletError(error: unknown, url = ''): InletError | undefined {
   if (isInletError(error)) return error;
   const e = error as FastifyError & { code?: string; errno?: number };
   const mapped = e.code ? FASTIFY_ERRORS[e.code] : undefined;
+  // /logs also takes JSON lines, which the event intake does not: its answer says so.
+  if (mapped?.[0] === 'UNSUPPORTED_CONTENT_TYPE' && url.startsWith('/logs'))
+    return new InletError(
+      'UNSUPPORTED_CONTENT_TYPE',
+      `${e.code === 'FST_ERR_CTP_EMPTY_TYPE' ? 'Content-Type is empty' : 'Unsupported Content-Type'} for /logs; send application/json (format json), application/x-ndjson (format json_lines) or text/plain.`,
+    );
   if (mapped) return new InletError(mapped[0], mapped[1]);
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(url);
   if (e.code === 'ECONNRESET' || e.code === 'ECONNABORTED')

@@ -249,6 +249,10 @@ describe('POST /logs (Fluent Bit http output)', () => {
     await sleep(100);
     const msgpack = await post('x', { 'content-type': 'application/msgpack' });
     expect([msgpack.statusCode, msgpack.json().error.code]).toEqual([415, 'UNSUPPORTED_CONTENT_TYPE']);
+    // It names the types /logs takes, JSON lines among them (Fluent Bit's format json_lines).
+    expect(msgpack.json().error.message).toBe(
+      'Unsupported Content-Type for /logs; send application/json (format json), application/x-ndjson (format json_lines) or text/plain.',
+    );
     expect((await post('[]')).json()).toEqual({ accepted: 0, rejected: 0 });
   });
 });
