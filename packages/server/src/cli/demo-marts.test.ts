@@ -25,6 +25,11 @@ describe('inlet demo', () => {
     expect(await demoCommand(['--days', '3', '--exit'], config, createSilentLogger(), output)).toBe(0);
     expect(err).toMatch(/Built 20 marts in [\d.]+ s \(waiting for their input: access_log_traffic_daily\)/);
     expect(existsSync(join(config.project_dir, 'seeds', 'features.csv'))).toBe(true);
+    // With --exit nothing keeps serving, so nothing says it is running or offers a curl to it.
+    expect(err).not.toContain('inlet is running');
+    expect(err).not.toContain('curl');
+    expect(err).toContain(`The demo data is in ${config.data_dir}; inlet stopped, as --exit asks.`);
+    expect(err).toContain('npx inlet query "SELECT * FROM daily_active_users ORDER BY dt DESC LIMIT 7"');
     const engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
     try {
       const [[days, users]] = (

@@ -111,18 +111,24 @@ export async function demoCommand(
         `${skipped.length > 0 ? ` (waiting for their input: ${skipped.join(', ')})` : ''}.\n`,
     );
     for (const model of failed) output.err(`  ${model.name} failed: ${model.message}\n`);
+    // With --exit the server stops here: no "running at", and no curl to a server that is gone.
+    const serving = [
+      `    curl -s ${inlet.url}/api/query -H 'Authorization: Bearer ${inlet.apiToken}' -H 'Content-Type: application/json' \\`,
+      `      -d '{"sql": "SELECT properties->>'"'"'query'"'"' AS query, count(*) FROM events WHERE name = '"'"'search'"'"' AND (properties->>'"'"'results'"'"')::INT = 0 GROUP BY ALL"}'`,
+    ];
     output.err(
       [
         '',
-        `inlet is running at ${inlet.url}`,
+        values.exit
+          ? `The demo data is in ${config.data_dir}; inlet stopped, as --exit asks.`
+          : `inlet is running at ${inlet.url}`,
         `  API token: ${inlet.apiToken}`,
         '  Try:',
         `    npx inlet query "SELECT name, count(*) AS events FROM events WHERE type = 'track' GROUP BY ALL ORDER BY 2 DESC"`,
         '    npx inlet query "SELECT * FROM daily_active_users ORDER BY dt DESC LIMIT 7"',
         '    npx inlet query "SELECT * FROM searches_without_results"',
         '    npx inlet catalog',
-        `    curl -s ${inlet.url}/api/query -H 'Authorization: Bearer ${inlet.apiToken}' -H 'Content-Type: application/json' \\`,
-        `      -d '{"sql": "SELECT properties->>'"'"'query'"'"' AS query, count(*) FROM events WHERE name = '"'"'search'"'"' AND (properties->>'"'"'results'"'"')::INT = 0 GROUP BY ALL"}'`,
+        ...(values.exit ? [] : serving),
         '',
       ].join('\n'),
     );
