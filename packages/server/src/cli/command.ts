@@ -23,7 +23,10 @@ const FORMATS: readonly string[] = ['table', 'json', 'csv'] satisfies Format[];
 /** --format as given, else a table for a terminal and JSON for a pipe; undefined when it names no format. */
 export function outputFormat(given: string | undefined, output: Output): Format | undefined {
   const format = given ?? (output.isTty ? 'table' : 'json');
-  return FORMATS.includes(format) ? (format as Format) : undefined;
+  if (FORMATS.includes(format)) return format as Format;
+  // Said before the command's usage, which alone left the mistake to be guessed.
+  output.err(`--format must be table, json or csv, not ${JSON.stringify(format)}\n`);
+  return undefined;
 }
 
 /** Runs work with a signal that Ctrl-C (SIGINT) aborts while it runs; after it, Ctrl-C exits as usual. */

@@ -93,6 +93,12 @@ describe('inlet command line', () => {
       expect([value, port.code]).toEqual([value, ExitCode.USAGE]);
       expect(port.err).toContain(`--port ${value} is not a port number`);
     }
+    // catalog and runs printed only their usage, which left the mistake to be guessed.
+    for (const command of ['catalog', 'runs']) {
+      const format = await inlet(command, '--format', 'xml', '--config', configPath);
+      expect([command, format.code]).toEqual([command, ExitCode.USAGE]);
+      expect(format.err).toContain('--format must be table, json or csv, not "xml"');
+    }
   });
 
   it('answers an unknown command with usage and exit 2, before reading the configuration', async () => {
