@@ -99,6 +99,11 @@ describe('inlet command line', () => {
       expect([command, format.code]).toEqual([command, ExitCode.USAGE]);
       expect(format.err).toContain('--format must be table, json or csv, not "xml"');
     }
+    for (const value of ['0', 'abc', '2.5']) {
+      const limit = await inlet('runs', '--limit', value, '--config', configPath);
+      expect([value, limit.code]).toEqual([value, ExitCode.USAGE]);
+      expect(limit.err).toContain(`--limit ${value} is not a number of runs; give a whole number from 1 up.`);
+    }
   });
 
   it('answers an unknown command with usage and exit 2, before reading the configuration', async () => {

@@ -122,8 +122,8 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       return ExitCode.USAGE;
     }
     const limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) {
-      output.err(`${runsHelp}\n`);
+    if (!/^\d+$/.test(values.limit) || !Number.isSafeInteger(limit) || limit < 1) {
+      output.err(`--limit ${values.limit} is not a number of runs; give a whole number from 1 up.\n`);
       return ExitCode.USAGE;
     }
     const statuses: readonly string[] = RUN_STATUSES;
