@@ -1,25 +1,9 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncPath } from '../fsync.ts';
 
-/** fsyncs a file or directory by path. */
-export function syncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
+export { syncPath };
 
 /** Makes a finished temporary file visible under its final name, durably: fsync, rename, fsync the directory. */
 export function publish(tmpPath: string, finalPath: string, dir: string): void {

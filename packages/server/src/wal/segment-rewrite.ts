@@ -2,7 +2,6 @@ import {
   closeSync,
   fdatasyncSync,
   fstatSync,
-  fsyncSync,
   linkSync,
   mkdirSync,
   openSync,
@@ -15,20 +14,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { syncPath } from '../fsync.ts';
 import { listSegments, segmentName, segmentPath } from './segment-files.ts';
 
 /** The code of the refusal made when a segment's file or the WAL folder went away and cannot be made again. */
 export const SEGMENT_DELETED = 'INLET_SEGMENT_DELETED';
-
-/** fsyncs a directory, so a file made or renamed in it survives a power cut. */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Makes dir if it is gone (data/wal/events removed while inlet runs), durably: each folder made
@@ -43,7 +33,7 @@ export function ensureDir(dir: string): void {
   }
   if (created === undefined) return;
   for (let made = dir; ; made = dirname(made)) {
-    syncDir(dirname(made));
+    syncPath(dirname(made));
     if (made === created) break;
   }
 }
@@ -89,7 +79,7 @@ export function rewriteSegment(dir: string, segment: number, fd: number, bytes: 
     fdatasyncSync(fresh);
     linkSync(tmp, path);
     unlinkSync(tmp);
-    syncDir(dir);
+    syncPath(dir);
     return fresh;
   } catch (error) {
     if (fresh !== undefined) closeSync(fresh);
@@ -128,7 +118,7 @@ export function recoverRewrites(dir: string): void {
     else renameSync(copy, segmentPath(dir, (listSegments(dir).at(-1) ?? segment) + 1));
     changed = true;
   }
-  if (changed) syncDir(dir);
+  if (changed) syncPath(dir);
 }
 
 function deletedError(message: string, cause: unknown): Error {

@@ -11,12 +11,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { InletError } from '../errors/index.ts';
+import { syncPath } from '../fsync.ts';
 import { createDeletedSegments, type DeletedSegment } from './deleted-segments.ts';
 import { createRoomCheck, PROBE_ROOM, probeWrites } from './disk-space.ts';
 import { monotonicMs } from './monotonic-clock.ts';
 import { recoverSegment } from './recovery.ts';
 import { listSegments, segmentPath } from './segment-files.ts';
-import { ensureDir, recoverRewrites, syncDir } from './segment-rewrite.ts';
+import { ensureDir, recoverRewrites } from './segment-rewrite.ts';
 import { LOW_SPACE, unavailable } from './write-failures.ts';
 
 export interface WalWriterOptions {
@@ -108,7 +109,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   let id = (existing.at(-1) ?? 0) + 1;
   // Open for reading too: a segment whose file is deleted while open is read back through it.
   let fd = openSync(segmentPath(options.dir, id), 'a+');
-  syncDir(options.dir);
+  syncPath(options.dir);
   let size = 0;
   // Bytes of the current segment an fdatasync has covered (the rest are not acknowledged yet).
   let syncedSize = 0;
@@ -158,7 +159,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     ensureDir(options.dir);
     const next = openSync(segmentPath(options.dir, id + 1), 'a+');
     try {
-      syncDir(options.dir);
+      syncPath(options.dir);
     } catch (error) {
       closeSync(next);
       throw error;

@@ -1,0 +1,14 @@
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+
+/**
+ * fsyncs a file or directory by path: a directory so a file made or renamed in it survives a
+ * power cut. Its own module so the WAL and the lake, which imports the WAL, can both use it.
+ */
+export function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
