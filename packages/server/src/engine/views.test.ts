@@ -1,21 +1,74 @@
-import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
-import { walRecord } from '../../test/lake-fixtures.ts';
-import { dataLayout, writeLakeTable } from '../lake/index.ts';
-import { segmentPath } from '../wal/index.ts';
-import { applyViews, createQueryEngine, discoverViews, failedViews, viewStatements } from './index.ts';
+import { walWithMissingSegment } from '../../test/lake-fixtures.ts';
+import { type DataLayout, dataLayout, writeLakeTable } from '../lake/index.ts';
+import {
+  applyViews,
+  createQueryEngine,
+  discoverViews,
+  failedViews,
+  type QueryEngine,
+  viewStatements,
+} from './index.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 
+/** The config and layout of a data dir under the test's temp folder, and a DuckDB connection to write its Parquet files. */
+async function lake(name: string) {
+  const config = testConfig(join(temp.dir, name));
+  const layout = dataLayout(config.data_dir);
+  const writer = await (await DuckDBInstance.create(':memory:')).connect();
+  return { config, layout, writer };
+}
+
+type Writer = Awaited<ReturnType<typeof lake>>['writer'];
+
+/**
+ * The source table crm.customers whose manifest names a merge key (customer_id) its one file
+ * (id 1, name Aoki) does not have, so DuckDB refuses its view's SQL. Returns its folder.
+ */
+async function customersWithoutKey(layout: DataLayout, writer: Writer): Promise<string> {
+  const broken = join(layout.lake, 'sources', 'crm', 'customers');
+  mkdirSync(broken, { recursive: true });
+  await writer.run(`COPY (SELECT 1 AS id, 'Aoki' AS name) TO '${broken}/run-1.parquet'`);
+  writeLakeTable(broken, {
+    name: 'crm.customers',
+    kind: 'source',
+    files: '*.parquet',
+    merge: { key: ['customer_id'], order_by: 'id' },
+  });
+  return broken;
+}
+
+/** The mart marks: one file, part-1.parquet, holding n = 1. Returns its folder. */
+async function marksMart(layout: DataLayout, writer: Writer): Promise<string> {
+  const marks = join(layout.lake, 'marts', 'marks');
+  mkdirSync(marks, { recursive: true });
+  await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-1.parquet'`);
+  writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+  return marks;
+}
+
+/** Runs check against a query engine made with options, and closes the engine after. */
+async function withEngine(
+  options: Parameters<typeof createQueryEngine>[0],
+  check: (engine: QueryEngine) => Promise<void>,
+): Promise<void> {
+  const engine = await createQueryEngine(options);
+  try {
+    await check(engine);
+  } finally {
+    engine.close();
+  }
+}
+
 describe('lake table views', () => {
   it('turns manifests into views: hive partitions, schema-qualified names, merge with deletes', async () => {
-    const config = testConfig(join(temp.dir, 'data'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const { config, layout, writer } = await lake('data');
     const logs = join(layout.lake, 'access_logs');
     mkdirSync(join(logs, 'dt=2026-11-21'), { recursive: true });
     await writer.run(`COPY (SELECT '/a' AS path, 200 AS status) TO '${logs}/dt=2026-11-21/part-1.parquet'`);
@@ -48,8 +101,7 @@ describe('lake table views', () => {
       files: '*.parquet',
     });
 
-    const engine = await createQueryEngine({ config, layout });
-    try {
+    await withEngine({ config, layout }, async (engine) => {
       expect((await engine.query('SELECT dt::VARCHAR, path, status FROM access_logs')).rows).toEqual([
         ['2026-11-21', '/a', 200],
       ]);
@@ -64,17 +116,13 @@ describe('lake table views', () => {
         )
       ).rows.map((r) => r[0]);
       expect(tables).toEqual(['crm.customers', 'main.access_logs', 'main.events']);
-    } finally {
-      engine.close();
-    }
+    });
   });
 });
 
 describe('merge table views', () => {
   it('read key, cursor and deleted columns whose names hold a dot', async () => {
-    const config = testConfig(join(temp.dir, 'dotted'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const { config, layout, writer } = await lake('dotted');
     const table = join(layout.lake, 'sources', 'crm', 'orders');
     mkdirSync(table, { recursive: true });
     await writer.run(
@@ -86,20 +134,15 @@ describe('merge table views', () => {
       files: '*.parquet',
       merge: { key: ['order.id'], order_by: 'sync.at', deleted_column: 'deleted.at' },
     });
-    const engine = await createQueryEngine({ config, layout });
-    try {
+    await withEngine({ config, layout }, async (engine) => {
       expect((await engine.query('SELECT "order.id", status FROM crm.orders')).rows).toEqual([[1, 'new']]);
-    } finally {
-      engine.close();
-    }
+    });
   });
 });
 
 describe('log table views', () => {
   it("leave out a finished compaction's inputs still on disk, so each line counts once", async () => {
-    const config = testConfig(join(temp.dir, 'logs-merge'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const { config, layout, writer } = await lake('logs-merge');
     const logs = join(layout.lake, 'app_logs');
     const partition = join(logs, 'dt=2026-11-21');
     mkdirSync(partition, { recursive: true });
@@ -117,14 +160,11 @@ describe('log table views', () => {
       join(partition, '.compact-app-00000002-c.inputs'),
       JSON.stringify(['app-00000001.parquet', 'app-00000002.parquet']),
     );
-    const engine = await createQueryEngine({ config, layout });
-    try {
+    await withEngine({ config, layout }, async (engine) => {
       expect((await engine.query('SELECT count(*)::INTEGER, sum(line)::INTEGER FROM app_logs')).rows).toEqual(
         [[2, 3]],
       );
-    } finally {
-      engine.close();
-    }
+    });
   });
 });
 
@@ -132,100 +172,74 @@ describe('the events view and files that go away', () => {
   it('plans a query again when a WAL segment it listed is gone before DuckDB binds it (a loader in another process)', async () => {
     const config = testConfig(join(temp.dir, 'race'));
     const layout = dataLayout(config.data_dir);
-    mkdirSync(layout.walEvents, { recursive: true });
-    writeFileSync(
-      segmentPath(layout.walEvents, 1),
-      walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
-    );
     // Listed, but not there when DuckDB looks: a segment whose deletion finished in between.
-    const gone = segmentPath(layout.walEvents, 2);
-    symlinkSync(join(temp.dir, 'nowhere.log'), gone);
+    const gone = walWithMissingSegment(layout, 2);
     const races: string[] = [];
-    const engine = await createQueryEngine({
-      config,
-      layout,
-      onFileRace: (detail) => {
-        races.push(detail);
-        rmSync(gone);
+    await withEngine(
+      {
+        config,
+        layout,
+        onFileRace: (detail) => {
+          races.push(detail);
+          rmSync(gone);
+        },
       },
-    });
-    try {
-      expect((await engine.query('SELECT event_id FROM events')).rows).toEqual([['kept']]);
-      expect(races).toHaveLength(1);
-      expect(races[0]).toContain('0000000000000002.log');
-    } finally {
-      engine.close();
-    }
+      async (engine) => {
+        expect((await engine.query('SELECT event_id FROM events')).rows).toEqual([['kept']]);
+        expect(races).toHaveLength(1);
+        expect(races[0]).toContain('0000000000000002.log');
+      },
+    );
   });
 });
 
 describe('a lake table whose view cannot be built', () => {
   it('is left out and named, and every other query runs', async () => {
-    const config = testConfig(join(temp.dir, 'broken-table'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const { config, layout, writer } = await lake('broken-table');
     const good = join(layout.lake, 'sources', 'crm', 'plans');
     mkdirSync(good, { recursive: true });
     await writer.run(`COPY (SELECT 1 AS id, 'pro' AS plan) TO '${good}/run-1.parquet'`);
     writeLakeTable(good, { name: 'crm.plans', kind: 'source', files: '*.parquet' });
     // Its manifest names a merge key its files do not have: DuckDB refuses the view's SQL.
-    const broken = join(layout.lake, 'sources', 'crm', 'customers');
-    mkdirSync(broken, { recursive: true });
-    await writer.run(`COPY (SELECT 1 AS id, 'Aoki' AS name) TO '${broken}/run-1.parquet'`);
-    writeLakeTable(broken, {
-      name: 'crm.customers',
-      kind: 'source',
-      files: '*.parquet',
-      merge: { key: ['customer_id'], order_by: 'id' },
-    });
+    const broken = await customersWithoutKey(layout, writer);
     const failed: Array<[string, string]> = [];
-    const engine = await createQueryEngine({
-      config,
-      layout,
-      onViewFailed: (name, detail) => failed.push([name, detail]),
-    });
-    try {
-      expect((await engine.query('SELECT id, plan FROM crm.plans')).rows).toEqual([[1, 'pro']]);
-      expect((await engine.query('SELECT count(*)::INT FROM events')).rows).toEqual([[0]]);
-      const error = await engine.query('SELECT * FROM crm.Customers').catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
-      expect((error as Error).message).toContain('crm.customers');
-      expect((error as Error).message).toContain('customer_id');
-      // DuckDB's sentence quoted without its full stop, so none is doubled.
-      expect((error as Error).message).toContain("can't find in alias map). Every other table");
-      // Logged once, not once per query.
-      await engine.query('SELECT 1');
-      expect(failed).toHaveLength(1);
-      expect(failed[0]?.[0]).toBe('crm.customers');
-      // Fixed (the manifest names a key the files have), it is back at the next query.
-      writeLakeTable(broken, {
-        name: 'crm.customers',
-        kind: 'source',
-        files: '*.parquet',
-        merge: { key: ['id'], order_by: 'id' },
-      });
-      expect((await engine.query('SELECT name FROM crm.customers')).rows).toEqual([['Aoki']]);
-    } finally {
-      engine.close();
-    }
+    await withEngine(
+      {
+        config,
+        layout,
+        onViewFailed: (name, detail) => failed.push([name, detail]),
+      },
+      async (engine) => {
+        expect((await engine.query('SELECT id, plan FROM crm.plans')).rows).toEqual([[1, 'pro']]);
+        expect((await engine.query('SELECT count(*)::INT FROM events')).rows).toEqual([[0]]);
+        const error = await engine.query('SELECT * FROM crm.Customers').catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
+        expect((error as Error).message).toContain('crm.customers');
+        expect((error as Error).message).toContain('customer_id');
+        // DuckDB's sentence quoted without its full stop, so none is doubled.
+        expect((error as Error).message).toContain("can't find in alias map). Every other table");
+        // Logged once, not once per query.
+        await engine.query('SELECT 1');
+        expect(failed).toHaveLength(1);
+        expect(failed[0]?.[0]).toBe('crm.customers');
+        // Fixed (the manifest names a key the files have), it is back at the next query.
+        writeLakeTable(broken, {
+          name: 'crm.customers',
+          kind: 'source',
+          files: '*.parquet',
+          merge: { key: ['id'], order_by: 'id' },
+        });
+        expect((await engine.query('SELECT name FROM crm.customers')).rows).toEqual([['Aoki']]);
+      },
+    );
   });
 });
 
 describe('a lake table whose view DuckDB refuses', () => {
   it('is tried again only once its files change, not at every query', async () => {
-    const config = testConfig(join(temp.dir, 'refused-table'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const { layout, writer } = await lake('refused-table');
     const db = await (await DuckDBInstance.create(':memory:')).connect();
-    const broken = join(layout.lake, 'sources', 'crm', 'customers');
-    mkdirSync(broken, { recursive: true });
-    await writer.run(`COPY (SELECT 1 AS id, 'Aoki' AS name) TO '${broken}/run-1.parquet'`);
-    writeLakeTable(broken, {
-      name: 'crm.customers',
-      kind: 'source',
-      files: '*.parquet',
-      merge: { key: ['customer_id'], order_by: 'id' },
-    });
+    const broken = await customersWithoutKey(layout, writer);
     const failed: string[] = [];
     const applied = await applyViews(
       (sql) => db.run(sql),
@@ -262,9 +276,7 @@ describe('a lake table whose view DuckDB refuses', () => {
   });
 
   it('is tried again at the next query while it holds damaged files, more than one query moves', async () => {
-    const config = testConfig(join(temp.dir, 'many-damaged'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    const { config, layout, writer } = await lake('many-damaged');
     const marks = join(layout.lake, 'marts', 'marks');
     mkdirSync(marks, { recursive: true });
     await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-00.parquet'`);
@@ -273,29 +285,24 @@ describe('a lake table whose view DuckDB refuses', () => {
       writeFileSync(join(marks, `part-${String(i).padStart(2, '0')}.parquet`), '');
     writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
     const moved: string[] = [];
-    const engine = await createQueryEngine({
-      config,
-      layout,
-      onDamagedFile: (file) => moved.push(file.file),
-    });
-    try {
-      await engine.query('SELECT 1').catch(() => undefined);
-      expect(moved.length).toBeLessThan(12);
-      expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
-      expect(moved).toHaveLength(12);
-    } finally {
-      engine.close();
-    }
+    await withEngine(
+      {
+        config,
+        layout,
+        onDamagedFile: (file) => moved.push(file.file),
+      },
+      async (engine) => {
+        await engine.query('SELECT 1').catch(() => undefined);
+        expect(moved.length).toBeLessThan(12);
+        expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
+        expect(moved).toHaveLength(12);
+      },
+    );
   });
 
   it('is tried again at the next refresh when it failed for want of memory, files unchanged', async () => {
-    const config = testConfig(join(temp.dir, 'passing-failure'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
-    const marks = join(layout.lake, 'marts', 'marks');
-    mkdirSync(marks, { recursive: true });
-    await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-1.parquet'`);
-    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+    const { layout, writer } = await lake('passing-failure');
+    await marksMart(layout, writer);
     // Other queries held the memory while the view was built: DuckDB's words then.
     const short = (sql: string) =>
       sql.includes('VIEW "marks"')
@@ -314,36 +321,31 @@ describe('a lake table whose view DuckDB refuses', () => {
 
 describe('a query whose files go away after its first rows', () => {
   it('is planned and run again, so the caller gets every row rather than QUERY_BUSY', async () => {
-    const config = testConfig(join(temp.dir, 'mid-stream'));
-    const layout = dataLayout(config.data_dir);
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
-    const marks = join(layout.lake, 'marts', 'marks');
-    mkdirSync(marks, { recursive: true });
-    await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-1.parquet'`);
-    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+    const { config, layout, writer } = await lake('mid-stream');
+    const marks = await marksMart(layout, writer);
     const gone = join(marks, 'part-0.parquet');
     // DuckDB's own words when a scan reaches a file compaction (in another process) removed after the
     // query was planned, part-way through its rows: the first run over one file of marks fails so.
     const sql = `SELECT i::INT FROM range(300000) t(i) WHERE CASE WHEN i = 299900 AND (SELECT count(*) FROM marks) = 1 THEN error('IO Error: Cannot open file "${gone}": No such file or directory') ELSE true END`;
     const races: string[] = [];
-    const engine = await createQueryEngine({
-      config,
-      layout,
-      // The compaction's merged file is in place when the query is planned again.
-      onFileRace: (detail) => {
-        races.push(detail);
-        copyFileSync(join(marks, 'part-1.parquet'), join(marks, 'part-2.parquet'));
+    await withEngine(
+      {
+        config,
+        layout,
+        // The compaction's merged file is in place when the query is planned again.
+        onFileRace: (detail) => {
+          races.push(detail);
+          copyFileSync(join(marks, 'part-1.parquet'), join(marks, 'part-2.parquet'));
+        },
       },
-    });
-    try {
-      const result = await engine.query(sql);
-      expect(result.rows).toHaveLength(100_000);
-      expect(result.rows.at(-1)).toEqual([99_999]);
-      expect(result.stats.truncated).toBe(true);
-      expect(races).toHaveLength(1);
-      expect(races[0]).toContain('part-0.parquet');
-    } finally {
-      engine.close();
-    }
+      async (engine) => {
+        const result = await engine.query(sql);
+        expect(result.rows).toHaveLength(100_000);
+        expect(result.rows.at(-1)).toEqual([99_999]);
+        expect(result.stats.truncated).toBe(true);
+        expect(races).toHaveLength(1);
+        expect(races[0]).toContain('part-0.parquet');
+      },
+    );
   });
 });
