@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InletError } from '../../errors/index.ts';
+import { expectInvalidField, parseOne } from '../../../test/intake-parsers.ts';
 import { parsePlausible } from './plausible.ts';
 
-const only = (body: unknown) => {
-  const parsed = parsePlausible(body);
-  expect(parsed.events).toHaveLength(1);
-  return { writeKey: parsed.writeKey, event: parsed.events[0] as (typeof parsed.events)[number] };
-};
+const only = (body: unknown) => parseOne(parsePlausible, body);
 
-const invalidField = (body: unknown, field: string) => {
-  try {
-    parsePlausible(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InletError);
-    expect((error as InletError).code).toBe('INVALID_FIELD');
-    expect((error as InletError).details).toEqual({ field });
-    return;
-  }
-  throw new Error(`expected ${field} to be refused`);
-};
+const invalidField = (body: unknown, field: string) => expectInvalidField(parsePlausible, body, field);
 
 describe('parsePlausible', () => {
   it('maps a pageview from the Plausible script to a page event, with the domain in context', () => {

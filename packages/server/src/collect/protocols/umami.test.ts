@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InletError } from '../../errors/index.ts';
+import { expectInvalidField, parseOne } from '../../../test/intake-parsers.ts';
 import { parseUmami } from './umami.ts';
 
 const WEBSITE = '4fb7fa4c-5b46-438d-94b3-3a8fb9bc2e8b';
 
-const only = (body: unknown) => {
-  const parsed = parseUmami(body);
-  expect(parsed.events).toHaveLength(1);
-  return { writeKey: parsed.writeKey, event: parsed.events[0] as (typeof parsed.events)[number] };
-};
+const only = (body: unknown) => parseOne(parseUmami, body);
 
 const payload = (extra: Record<string, unknown> = {}) => ({
   website: WEBSITE,
@@ -21,17 +17,7 @@ const payload = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const invalidField = (body: unknown, field: string) => {
-  try {
-    parseUmami(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InletError);
-    expect((error as InletError).code).toBe('INVALID_FIELD');
-    expect((error as InletError).details).toEqual({ field });
-    return;
-  }
-  throw new Error(`expected ${field} to be refused`);
-};
+const invalidField = (body: unknown, field: string) => expectInvalidField(parseUmami, body, field);
 
 describe('parseUmami', () => {
   it('maps an event without a name to a page view, with the website id as the write key', () => {
