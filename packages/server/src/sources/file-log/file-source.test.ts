@@ -42,6 +42,56 @@ afterEach(async () => {
 const UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
 
+/**
+ * Writes line(0) … line(total - 1) to live as an app does (whole lines, O_APPEND) while, for up to
+ * rounds rounds, the file is rotated by copytruncate or by rename (the oldest rotation gzipped) or
+ * the follower is restarted; reads run concurrently. Returns the follower running at the end.
+ */
+async function writeWhileRotating<F extends { stop(): Promise<void> }>(
+  live: string,
+  total: number,
+  rounds: number,
+  line: (n: number) => string,
+  follow: () => F | undefined,
+): Promise<F | undefined> {
+  let fd = openSync(live, 'a');
+  let follower = follow();
+  let n = 0;
+  let gz = 0;
+  const writer = (async () => {
+    while (n < total) {
+      writeSync(fd, line(n));
+      n++;
+      if (n % 7 === 0) await sleep(0);
+    }
+  })();
+  const compressOldest = () => {
+    if (!existsSync(`${live}.2`)) return;
+    writeFileSync(`${live}.${String(gz++).padStart(3, '0')}.gz`, gzipSync(readFileSync(`${live}.2`)));
+    rmSync(`${live}.2`);
+  };
+  for (let round = 0; round < rounds && n < total; round++) {
+    await sleep(3 + ((round * 7) % 12));
+    compressOldest();
+    if (existsSync(`${live}.1`)) renameSync(`${live}.1`, `${live}.2`);
+    if (round % 3 === 0) {
+      copyFileSync(live, `${live}.1`);
+      truncateSync(live, 0);
+    } else if (round % 3 === 1) {
+      renameSync(live, `${live}.1`);
+      await sleep(round % 10);
+      closeSync(fd);
+      fd = openSync(live, 'a');
+    } else {
+      await follower?.stop();
+      follower = follow();
+    }
+  }
+  await writer;
+  closeSync(fd);
+  return follower;
+}
+
 /** One nginx line per request id, each with a unique path so counting rows per path finds repeats. */
 const access = (from: number, to: number, ip = '203.0.113.9') =>
   Array.from(
@@ -652,43 +702,14 @@ describe('file source: follow() while files rotate under it', () => {
         )
         .join('\n')}`;
     const live = log(logs, 'access.log');
-    let fd = openSync(live, 'a');
-    let follower = source().follow?.(context);
-    let n = 0;
-    let gz = 0;
     const TOTAL = 6000;
-    // Writes (like nginx: whole lines, O_APPEND) interleave with rotations; reads run concurrently.
-    const writer = (async () => {
-      while (n < TOTAL) {
-        writeSync(fd, access(n, n + 1));
-        n++;
-        if (n % 7 === 0) await sleep(0);
-      }
-    })();
-    const compressOldest = () => {
-      if (!existsSync(`${live}.2`)) return;
-      writeFileSync(`${live}.${String(gz++).padStart(3, '0')}.gz`, gzipSync(readFileSync(`${live}.2`)));
-      rmSync(`${live}.2`);
-    };
-    for (let round = 0; round < 90 && n < TOTAL; round++) {
-      await sleep(3 + ((round * 7) % 12));
-      compressOldest();
-      if (existsSync(`${live}.1`)) renameSync(`${live}.1`, `${live}.2`);
-      if (round % 3 === 0) {
-        copyFileSync(live, `${live}.1`);
-        truncateSync(live, 0);
-      } else if (round % 3 === 1) {
-        renameSync(live, `${live}.1`);
-        await sleep(round % 10);
-        closeSync(fd);
-        fd = openSync(live, 'a');
-      } else {
-        await follower?.stop();
-        follower = source().follow?.(context);
-      }
-    }
-    await writer;
-    closeSync(fd);
+    const follower = await writeWhileRotating(
+      live,
+      TOTAL,
+      90,
+      (n) => access(n, n + 1),
+      () => source().follow?.(context),
+    );
     for (let i = 0; i < 200 && (await counts()).size < TOTAL; i++) await sleep(50);
     await follower?.stop();
     await expectEachOnce(TOTAL, trace);
@@ -933,42 +954,8 @@ describe('file source: multi-line records while files rotate under follow()', ()
     const record = (id: number) =>
       `2026-10-10T13:55:00Z ${id} m${id}${Array.from({ length: id % 4 }, (_, j) => `\n  at frame ${j}`).join('')}\n`;
     const live = log(logs, 'app.log');
-    let fd = openSync(live, 'a');
-    let follower = source().follow?.(context);
-    let n = 0;
-    let gz = 0;
     const TOTAL = 3000;
-    const writer = (async () => {
-      while (n < TOTAL) {
-        writeSync(fd, record(n));
-        n++;
-        if (n % 7 === 0) await sleep(0);
-      }
-    })();
-    const compressOldest = () => {
-      if (!existsSync(`${live}.2`)) return;
-      writeFileSync(`${live}.${String(gz++).padStart(3, '0')}.gz`, gzipSync(readFileSync(`${live}.2`)));
-      rmSync(`${live}.2`);
-    };
-    for (let round = 0; round < 60 && n < TOTAL; round++) {
-      await sleep(3 + ((round * 7) % 12));
-      compressOldest();
-      if (existsSync(`${live}.1`)) renameSync(`${live}.1`, `${live}.2`);
-      if (round % 3 === 0) {
-        copyFileSync(live, `${live}.1`);
-        truncateSync(live, 0);
-      } else if (round % 3 === 1) {
-        renameSync(live, `${live}.1`);
-        await sleep(round % 10);
-        closeSync(fd);
-        fd = openSync(live, 'a');
-      } else {
-        await follower?.stop();
-        follower = source().follow?.(context);
-      }
-    }
-    await writer;
-    closeSync(fd);
+    const follower = await writeWhileRotating(live, TOTAL, 60, record, () => source().follow?.(context));
     const rows = async () =>
       (
         await query(
