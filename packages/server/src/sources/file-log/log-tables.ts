@@ -45,6 +45,16 @@ interface Column {
   description: string;
 }
 
+/** The last columns of every log table: where each row came from, and its partition. */
+const PROVENANCE_COLUMNS: Column[] = [
+  {
+    name: 'source',
+    type: 'VARCHAR',
+    description: 'The inlet.yaml source (or HTTP intake source) the row came from',
+  },
+  { name: 'dt', type: 'VARCHAR', description: 'UTC date of ts (the Hive partition)' },
+];
+
 const ACCESS_COLUMNS: Column[] = [
   {
     name: 'ts',
@@ -78,12 +88,7 @@ const ACCESS_COLUMNS: Column[] = [
     type: 'DOUBLE',
     description: 'Time to serve the request in ms, when the format logs it ($request_time, %D)',
   },
-  {
-    name: 'source',
-    type: 'VARCHAR',
-    description: 'The inlet.yaml source (or HTTP intake source) the row came from',
-  },
-  { name: 'dt', type: 'VARCHAR', description: 'UTC date of ts (the Hive partition)' },
+  ...PROVENANCE_COLUMNS,
 ];
 
 const APP_COLUMNS: Column[] = [
@@ -100,12 +105,7 @@ const APP_COLUMNS: Column[] = [
   { name: 'trace_id', type: 'VARCHAR', description: 'trace_id or traceId' },
   { name: 'span_id', type: 'VARCHAR', description: 'span_id or spanId' },
   { name: 'fields', type: 'JSON', description: 'Every other key of the record, as JSON' },
-  {
-    name: 'source',
-    type: 'VARCHAR',
-    description: 'The inlet.yaml source (or HTTP intake source) the row came from',
-  },
-  { name: 'dt', type: 'VARCHAR', description: 'UTC date of ts (the Hive partition)' },
+  ...PROVENANCE_COLUMNS,
 ];
 
 export const LOG_COLUMNS: Record<LogKind, Column[]> = { access: ACCESS_COLUMNS, app: APP_COLUMNS };
