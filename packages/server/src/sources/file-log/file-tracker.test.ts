@@ -64,6 +64,22 @@ function setup() {
 const lines = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `line ${from + i} ${'x'.repeat(40)}\n`).join('');
 
+/**
+ * a.log with 50 lines, all read; then 5 more written and the whole file copied to a.log.1, as
+ * logrotate's copytruncate does before it truncates. Returns the offset read up to.
+ */
+async function readThenCopy(
+  path: (name: string) => string,
+  plan: (names: string[]) => Promise<string[]>,
+): Promise<number> {
+  writeFileSync(path('a.log'), lines(0, 50));
+  await plan(['a.log']);
+  const read = statSync(path('a.log')).size;
+  appendFileSync(path('a.log'), lines(50, 55));
+  copyFileSync(path('a.log'), path('a.log.1'));
+  return read;
+}
+
 describe('planning reads across rotation', () => {
   it('follows a rename (same inode) and reads the new file from the start', async () => {
     const { path, plan } = setup();
@@ -79,11 +95,7 @@ describe('planning reads across rotation', () => {
 
   it('copytruncate: a copy of a file still intact is left alone; after the truncate it continues the old offset', async () => {
     const { path, plan } = setup();
-    writeFileSync(path('a.log'), lines(0, 50));
-    await plan(['a.log']);
-    const read = statSync(path('a.log')).size;
-    appendFileSync(path('a.log'), lines(50, 55));
-    copyFileSync(path('a.log'), path('a.log.1'));
+    const read = await readThenCopy(path, plan);
     // Scanned between copy and truncate: only the original is read on.
     expect(await plan(['a.log', 'a.log.1'])).toEqual([`a.log@${read}`]);
     const after = statSync(path('a.log')).size;
@@ -96,11 +108,7 @@ describe('planning reads across rotation', () => {
 
   it('copytruncate seen only after the truncate: the copy is read on from where the original stopped', async () => {
     const { path, plan } = setup();
-    writeFileSync(path('a.log'), lines(0, 50));
-    await plan(['a.log']);
-    const read = statSync(path('a.log')).size;
-    appendFileSync(path('a.log'), lines(50, 55));
-    copyFileSync(path('a.log'), path('a.log.1'));
+    const read = await readThenCopy(path, plan);
     truncateSync(path('a.log'), 0);
     expect((await plan(['a.log', 'a.log.1'])).sort()).toEqual([`a.log.1@${read}`]);
     appendFileSync(path('a.log'), lines(55, 56));
