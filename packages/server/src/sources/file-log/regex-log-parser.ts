@@ -42,15 +42,24 @@ const number = (text: string | null): number | null => {
   return Number.isFinite(n) ? n : null;
 };
 
+/** A parser that hands the named groups of a line re matches to build, and refuses a line it does not. */
+function matching<T>(
+  re: RegExp,
+  build: (groups: Record<string, string | undefined>) => ParseResult<T>,
+): (line: string) => ParseResult<T> {
+  return (line) => {
+    const groups = re.exec(line)?.groups;
+    if (!groups) return { ok: false, reason: 'does not match the pattern' };
+    return build(groups);
+  };
+}
+
 /** A parser for access lines described by a regex with named groups (see ACCESS_GROUPS). */
 export function createRegexAccessParser(
   pattern: string,
   timeZone: string,
 ): (line: string) => ParseResult<AccessFields> {
-  const re = new RegExp(pattern);
-  return (line) => {
-    const groups = re.exec(line)?.groups;
-    if (!groups) return { ok: false, reason: 'does not match the pattern' };
+  return matching(new RegExp(pattern), (groups) => {
     const time = value(groups, 'ts');
     const tsMs = time === null ? undefined : parseLogTime(time, timeZone);
     if (time !== null && tsMs === undefined) return { ok: false, reason: `bad timestamp ${time}` };
@@ -78,7 +87,7 @@ export function createRegexAccessParser(
         responseTimeMs: seconds !== null ? seconds * 1000 : (ms ?? (us !== null ? us / 1000 : null)),
       },
     };
-  };
+  });
 }
 
 /**
@@ -90,12 +99,9 @@ export function createRegexAppParser(
   timeZone: string,
   multiline = false,
 ): (line: string) => ParseResult<AppFields> {
-  const re = new RegExp(pattern, multiline ? 's' : '');
-  return (line) => {
-    const groups = re.exec(line)?.groups;
-    if (!groups) return { ok: false, reason: 'does not match the pattern' };
+  return matching(new RegExp(pattern, multiline ? 's' : ''), (groups) => {
     const record: Record<string, unknown> = {};
     for (const [name, v] of Object.entries(groups)) if (v !== undefined && v !== '') record[name] = v;
     return appFieldsOf(record, timeZone);
-  };
+  });
 }
