@@ -412,6 +412,34 @@ describe('collector refusals', () => {
     );
   });
 
+  it('a batch whose messages are all invalid, one too large, is refused by the first of them, named by its place in the batch', async () => {
+    const big = segmentMessage('all-bad-big', { properties: { blob: 'x'.repeat(40_000) } });
+    const first = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u' }, big] });
+    expect(first.status).toBe(400);
+    expect((await first.json()).error).toMatchObject({ code: 'INVALID_FIELD', field: 'batch[0].event' });
+    const second = await post('/v1/batch', { batch: [big, { type: 'track', userId: 'u' }] });
+    expect(second.status).toBe(400);
+    expect((await second.json()).error).toMatchObject({ code: 'EVENT_TOO_LARGE', field: '[0]' });
+    const third = await post('/v1/batch', {
+      batch: [{ type: 'track', userId: 'u' }, segmentMessage('ok-before-big'), big],
+    });
+    expect(third.status).toBe(400);
+    expect((await third.json()).error).toMatchObject({ code: 'INVALID_FIELD', accepted: 1, refused: 2 });
+    const fourth = await post('/v1/batch', {
+      batch: [segmentMessage('ok-then-big'), big, { type: 'track', userId: 'u' }],
+    });
+    expect((await fourth.json()).error).toMatchObject({
+      code: 'EVENT_TOO_LARGE',
+      field: '[1]',
+      accepted: 1,
+      refused: 2,
+    });
+    const fifth = await post('/v1/batch', {
+      batch: [{ type: 'track', userId: 'u' }, segmentMessage('ok-then-big-2'), big],
+    });
+    expect((await fifth.json()).error.message).toContain('(and 1 more invalid message)');
+  });
+
   it('a batch keeps its valid messages and answers 400 naming the first invalid one, as Segment drops only those', async () => {
     const big = segmentMessage('kept-big', { properties: { blob: 'x'.repeat(40_000) } });
     const response = await post('/v1/batch', {
@@ -1000,6 +1028,11 @@ describe('events refused, by reason', () => {
     ).toBe(400);
     expect((await send('/v1/batch', `{"batch": [${'1,'.repeat(80)}`)).status).toBe(400);
     expect((await send('/v1/batch', JSON.stringify({ batch: 'none' }))).status).toBe(400);
+    // Refused whole: an invalid message, and one too large.
+    const big = segmentMessage('big', { properties: { blob: 'x'.repeat(40_000) } });
+    expect((await send('/v1/batch', JSON.stringify({ batch: [{ type: 'purchase' }, big] }))).status).toBe(
+      400,
+    );
     const unknownKey = { authorization: basicAuth('wk_nobody_0000') };
     expect((await send('/v1/batch', JSON.stringify({ batch: batch('k') }), unknownKey)).status).toBe(401);
     expect((await send('/v1/batch', '{}', { 'content-type': 'text/html' })).status).toBe(415);
@@ -1013,7 +1046,7 @@ describe('events refused, by reason', () => {
       ]),
     );
     expect(rejected).toEqual({
-      INVALID_FIELD: 1 + 1 + 1 + 1,
+      INVALID_FIELD: 1 + 1 + 1 + 1 + 2,
       INVALID_JSON: 1,
       UNKNOWN_WRITE_KEY: 40,
       UNSUPPORTED_CONTENT_TYPE: 1,

@@ -52,13 +52,18 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
         enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta),
       );
       if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
+        const at = parsed.positions?.[i] ?? i;
         const error = new InletError(
           'EVENT_TOO_LARGE',
-          `event ${i} is larger than ${maxEvent} bytes; send less in properties.`,
-          { details: { field: `[${i}]` } },
+          `event ${at} is larger than ${maxEvent} bytes; send less in properties.`,
+          { details: { field: `[${at}]` } },
         );
-        if (count === 1) throw error;
-        refused = refused ? { ...refused, count: refused.count + 1 } : { error, count: 1 };
+        if (count === 1 && !refused) throw error;
+        // The answer names the batch's first invalid message, whichever check found it.
+        refused =
+          refused && (refused.index ?? 0) < at
+            ? { ...refused, count: refused.count + 1 }
+            : { error, count: (refused?.count ?? 0) + 1, index: at };
         continue;
       }
       bodies.push(body);
@@ -172,7 +177,9 @@ export function createIntake(options: {
     },
     /** Writes the events for the site their write key names; resolves with how many were accepted. */
     accept(parsed: ParsedIntake, meta: RequestMeta, headerWriteKey: string | undefined): Promise<number> {
-      return commit(counted(parsed.events.length, () => encoder.prepare(parsed, meta, headerWriteKey)));
+      // A batch refused whole counts its messages left out as invalid too, as an intake worker does.
+      const count = parsed.events.length + (parsed.refused?.count ?? 0);
+      return commit(counted(count, () => encoder.prepare(parsed, meta, headerWriteKey)));
     },
     /**
      * Writes events that name their site by domain (Plausible). A roll-up names several domains;

@@ -50,6 +50,6 @@ export function parseInletBatch(body: unknown): ParsedIntake {
   if (!Array.isArray(body.e)) fail('e', 'must be an array of events');
   if (body.e.length === 0) fail('e', 'is empty; send at least one event');
   if (body.e.length > MAX_EVENTS) fail('e', `has more than ${MAX_EVENTS} events; split it`);
-  const { items, refused } = parseEach(body.e, (raw, i) => parseEvent(raw, `e[${i}]`, sentAt));
-  return { writeKey, events: items, refused };
+  const { items, refused, positions } = parseEach(body.e, (raw, i) => parseEvent(raw, `e[${i}]`, sentAt));
+  return { writeKey, events: items, refused, positions };
 }

@@ -107,8 +107,8 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
   if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
   const shared =
     body.context === undefined || body.context === null ? EMPTY : optionalJsonObject(body.context, 'context');
-  const { items, refused } = parseEach(body.batch, (raw, i) =>
+  const { items, refused, positions } = parseEach(body.batch, (raw, i) =>
     parseMessage(raw, `batch[${i}]`, undefined, shared, sentAt),
   );
-  return { writeKey, events: items, refused };
+  return { writeKey, events: items, refused, positions };
 }

@@ -7,12 +7,16 @@ export interface ParsedIntake {
   events: IncomingEvent[];
   /** Messages of a batch left out as invalid: the first one's error, and how many there were. */
   refused?: Refused;
+  /** Where each event stood in the batch, when invalid messages were left out from between them. */
+  positions?: number[];
 }
 
 /** The invalid messages of a batch whose other messages are kept. */
 export interface Refused {
   error: InletError;
   count: number;
+  /** Where the message `error` names stood in the batch (the first invalid one); 0 if unknown. */
+  index?: number;
 }
 
 /**
@@ -23,18 +27,20 @@ export interface Refused {
 export function parseEach<T>(
   list: readonly unknown[],
   parse: (raw: unknown, i: number) => T,
-): { items: T[]; refused?: Refused } {
+): { items: T[]; refused?: Refused; positions?: number[] } {
   const items: T[] = [];
+  const positions: number[] = [];
   let refused: Refused | undefined;
   for (let i = 0; i < list.length; i++) {
     try {
       items.push(parse(list[i], i));
+      positions.push(i);
     } catch (error) {
       if (!(error instanceof InletError)) throw error;
       if (refused) refused.count++;
-      else refused = { error, count: 1 };
+      else refused = { error, count: 1, index: i };
     }
   }
   if (refused && items.length === 0) throw refused.error;
-  return refused ? { items, refused } : { items };
+  return refused ? { items, refused, positions } : { items };
 }
