@@ -56,16 +56,25 @@ const modelTest = z.union(
 /** YAML's folded `>` keeps a final line break; a description is shown on one line or in a CSV cell. */
 const text = z.string().trim();
 
-const column = z.union(
-  [
-    text,
-    z.strictObject({
-      description: text.optional(),
-      tests: z.array(columnTest).default([]),
-    }),
-  ],
-  { error: 'is not a column entry; give its description as text, or { description: …, tests: [...] }' },
-);
+const columnEntry = z.strictObject({
+  description: text.optional(),
+  tests: z.array(columnTest).default([]),
+});
+
+// An entry given as a map is checked as one, so each of its mistakes is named (a key dbt has, a
+// test inlet has not), where a union of text and map said only that it was neither.
+const column = z
+  .union([text, z.record(z.string(), z.unknown())], {
+    error: 'is not a column entry; give its description as text, or { description: …, tests: [...] }',
+  })
+  .transform((value, ctx): string | z.output<typeof columnEntry> => {
+    if (typeof value === 'string') return value;
+    const parsed = columnEntry.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues)
+      ctx.issues.push({ ...issue, input: value } as (typeof ctx.issues)[number]);
+    return z.NEVER;
+  });
 
 /** What a model's front matter or sibling .yaml may say. */
 export const modelConfigSchema = z.strictObject({

@@ -113,6 +113,11 @@ describe('model graph', () => {
         'columns.x.tests.0.relationships.field: Invalid input: expected string, received undefined',
       ],
       [
+        // Two mistakes in one column: each named, not "is not a column entry".
+        'columns:\n  x: { data_type: int, tests: [not_nul] }\n',
+        'columns.x.tests.0: is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }\n  columns.x: Unrecognized key: "data_type"',
+      ],
+      [
         'columns:\n  x:\n',
         'columns.x: is not a column entry; give its description as text, or { description: …, tests: [...] }',
       ],
