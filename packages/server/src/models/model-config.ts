@@ -32,8 +32,14 @@ const columnTest = z.union(
     }),
   ],
   {
-    error:
-      'is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }',
+    error: (issue) => {
+      // dbt's `- not_null: { config: { severity: warn } }`: inlet's tests take no arguments, and always hold back the model.
+      const input = issue.input;
+      const key = input && typeof input === 'object' && !Array.isArray(input) ? Object.keys(input) : [];
+      if (key.length === 1 && (key[0] === 'not_null' || key[0] === 'unique'))
+        return `is ${key[0]} with arguments, as dbt writes a test's config: (severity, where); inlet's ${key[0]} takes none (a failing test always keeps the model from being published): write just ${key[0]}`;
+      return 'is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }';
+    },
   },
 );
 

@@ -113,6 +113,10 @@ describe('model graph', () => {
         'columns.x.tests.0.relationships.field: Invalid input: expected string, received undefined',
       ],
       [
+        'columns:\n  x: { tests: [{ not_null: { config: { severity: warn } } }] }\n',
+        "columns.x.tests.0: is not_null with arguments, as dbt writes a test's config: (severity, where); inlet's not_null takes none (a failing test always keeps the model from being published): write just not_null",
+      ],
+      [
         // Two mistakes in one column: each named, not "is not a column entry".
         'columns:\n  x: { data_type: int, tests: [not_nul] }\n',
         'columns.x.tests.0: is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }\n  columns.x: Unrecognized key: "data_type"',
