@@ -894,6 +894,15 @@ describe('limits and a full WAL', () => {
       body: batch(3),
     });
     expect([first.status, second.status]).toEqual([200, 429]);
+    // A batch with an invalid message, refused whole by the limit: all its messages count as refused.
+    const third = await fetch(`${perKey.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth() },
+      body: JSON.stringify({ batch: [segmentMessage('k-a'), { type: 'purchase' }, segmentMessage('k-b')] }),
+    });
+    expect(third.status).toBe(429);
+    const metrics = await (await fetch(`${perKey.url}/metrics`)).text();
+    expect(metrics).toMatch(/^inlet_events_rejected_total\{reason="RATE_LIMITED"\} 6$/m);
     await perKey.cleanup();
   });
 

@@ -144,18 +144,20 @@ export function createIntake(options: {
   /** Appends prepared records durably; resolves with their count once they are fsynced. */
   const commit = async (prepared: PreparedWrite): Promise<number> => {
     const { site, count } = prepared;
+    // Refused whole (by the limit or the WAL), a batch's invalid messages are refused with the rest.
+    const all = count + (prepared.refused?.count ?? 0);
     if (!keyLimit(site.write_key, count)) {
       refuse(
         new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
           retryAfterSeconds: 1,
         }),
-        count,
+        all,
       );
     }
     try {
       await wal.append(prepared.records);
     } catch (error) {
-      if (error instanceof InletError) countRefusal(error, count);
+      if (error instanceof InletError) countRefusal(error, all);
       throw error;
     }
     accepted.inc({ site: site.id }, count);
