@@ -48,7 +48,7 @@ function checkMultiline(
     ctx.addIssue({
       code: 'custom',
       path: ['multiline', 'start'],
-      message: `is not a valid regular expression: ${(error as Error).message}`,
+      message: invalidRegex(start, error),
     });
     return;
   }
@@ -59,6 +59,18 @@ function checkMultiline(
       message:
         "matches every line (even an empty one), so no line would be joined; match what only a record's first line starts with, such as '^\\d{4}-\\d{2}-\\d{2} '",
     });
+}
+
+/**
+ * What a regex JavaScript refuses is told; one with an inline flag such as (?i), which Filebeat's
+ * (Go) and Fluent Bit's patterns may hold and JavaScript has not, is told what to write instead.
+ */
+function invalidRegex(source: string, error: unknown): string {
+  const flag = /\(\?[imsx]+\)/.exec(source);
+  const hint = flag
+    ? `; JavaScript has no inline flags such as ${flag[0]}: write the cases out ([Ee]rror) or, for (?s), [\\s\\S] for any character`
+    : '';
+  return `is not a valid regular expression: ${(error as Error).message}${hint}`;
 }
 
 /** The options of a `type: file` source in inlet.yaml (everything but name and type). */
@@ -137,7 +149,7 @@ export const fileOptionsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['pattern'],
-        message: `is not a valid regular expression: ${(error as Error).message}`,
+        message: invalidRegex(options.pattern, error),
       });
       return;
     }

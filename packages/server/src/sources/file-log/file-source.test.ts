@@ -999,6 +999,12 @@ describe('file source: configuration', () => {
     expect(parse({ path: 'a.log', format: 'json_lines', multiline: { start: '(' } })).toThrow(
       /sources\[0\]\.multiline\.start: is not a valid regular expression/,
     );
+    expect(parse({ path: 'a.log', format: 'json_lines', multiline: { start: '(?i)^error' } })).toThrow(
+      /sources\[0\]\.multiline\.start: is not a valid regular expression: .*JavaScript has no inline flags such as \(\?i\)/,
+    );
+    expect(parse({ path: 'a.log', format: 'regex', schema: 'app', pattern: '(?i)(?<level>error)' })).toThrow(
+      /sources\[0\]\.pattern: is not a valid regular expression: .*JavaScript has no inline flags such as \(\?i\)/,
+    );
     expect(parse({ path: 'a.log', format: 'json_lines', multiline: { start: '^\\s*' } })).toThrow(
       /sources\[0\]\.multiline\.start: matches every line/,
     );
