@@ -72,6 +72,11 @@ describe('multiline parsers', () => {
       '\t/usr/local/go/src/net/http/server.go:2009 +0x5f4',
       'created by net/http.(*Server).Serve in goroutine 1',
       '\t/usr/local/go/src/net/http/server.go:3285 +0x4b4',
+      '',
+      // As Go 1.23 and later write a header with GOTRACEBACK=system.
+      'goroutine 18 gp=0xc000002380 m=nil [GC worker (idle)]:',
+      'runtime.gopark(0x0?, 0x0?, 0x0?, 0x0?, 0x0?)',
+      '\t/usr/local/go/src/runtime/proc.go:424 +0xce fp=0xc000051f38 sp=0xc000051f18 pc=0x46e0ee',
       'exit status 2',
     ].join('\n');
     expect(records('go', `2026/10/10 13:55:36 serving\n${panic}\n2026/10/10 13:55:40 started`)).toEqual([

@@ -13,7 +13,8 @@ const JAVA = /^(Caused by: |([A-Za-z_$][\w$]*\.)+[\w$]*(Exception|Error|Throwabl
 const PY_TRACEBACK = /^Traceback \(most recent call last\):$/;
 const PY_CHAINED =
   /^(During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)$/;
-const GO_GOROUTINE = /^goroutine \d+ \[[^\]]*\]:$/;
+// Go 1.23 and later with GOTRACEBACK=system or crash add the goroutine's g and m: `goroutine 1 gp=0xc000002380 m=0 mp=0x5b6e80 [running]:`.
+const GO_GOROUTINE = /^goroutine \d+(?: [a-z]+=\w+)* \[[^\]]*\]:$/;
 const GO_FRAME = /^([\w.\-/*()[\]]+\(.*\)|created by .+|exit status \d+|\[signal .+\])$/;
 
 /** A fresh first-line test for one read (each starts at a record's first line). */
