@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { type RunningInlet, startInlet } from '../src/app.ts';
+import type { Output } from '../src/cli/output.ts';
 import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 
@@ -79,25 +80,41 @@ export function segmentMessage(id: string, overrides: Record<string, unknown> = 
   };
 }
 
-/** Runs the inlet command line in this process and captures what it prints. */
-export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { main } = await import('../src/cli/main.ts');
-  let out = '';
+/** An Output for a CLI command (not a terminal) that keeps what it prints: stdout write by write, and stderr. */
+export function capturedOutput(): {
+  output: Output;
+  writes: string[];
+  readonly out: string;
+  readonly err: string;
+} {
+  const writes: string[] = [];
   let err = '';
-  const code = await main(
-    argv,
-    {
+  return {
+    output: {
       isTty: false,
       out: (text) => {
-        out += text;
+        writes.push(text);
       },
       err: (text) => {
         err += text;
       },
     },
-    { INLET_LOG_LEVEL: 'silent' },
-  );
-  return { code, out, err };
+    writes,
+    get out() {
+      return writes.join('');
+    },
+    get err() {
+      return err;
+    },
+  };
+}
+
+/** Runs the inlet command line in this process and captures what it prints. */
+export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../src/cli/main.ts');
+  const captured = capturedOutput();
+  const code = await main(argv, captured.output, { INLET_LOG_LEVEL: 'silent' });
+  return { code, out: captured.out, err: captured.err };
 }
 
 /** A logger that keeps every line it writes, parsed, for a test to look at; Fields types what else it reads. */

@@ -27,6 +27,15 @@ export const sourceEntry =
  * A data directory with the given sources configured, syncing them in-process and querying the
  * result through the real sandboxed engine, as `inlet sync` and `inlet query` do.
  */
+/** A merge-mode table entry, keyed on id and read by its updated_at cursor unless extra says otherwise. */
+export const mergeTable = (table: string, extra: Record<string, unknown> = {}) => ({
+  table,
+  mode: 'merge',
+  primary_key: 'id',
+  cursor: 'updated_at',
+  ...extra,
+});
+
 export async function createSourceHarness(sources: Array<Record<string, unknown>>) {
   const temp = tempDir('inlet-sources-');
   const config = testConfig(temp.dir, { sources: sources as Array<{ name: string; type: string }> });

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir, testConfig } from '../../test/helpers.ts';
+import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { demoCommand } from './demo.ts';
-import type { Output } from './output.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -14,15 +13,11 @@ afterAll(() => temp.cleanup());
 describe('inlet demo', () => {
   it('builds the built-in marts right after loading, with the demo features as the features seed', async () => {
     const config = testConfig(join(temp.dir, 'data'), { project_dir: join(temp.dir, 'project') });
-    let err = '';
-    const output: Output = {
-      isTty: false,
-      out: () => undefined,
-      err: (text) => {
-        err += text;
-      },
-    };
-    expect(await demoCommand(['--days', '3', '--exit'], config, createSilentLogger(), output)).toBe(0);
+    const captured = capturedOutput();
+    expect(await demoCommand(['--days', '3', '--exit'], config, createSilentLogger(), captured.output)).toBe(
+      0,
+    );
+    const { err } = captured;
     expect(err).toMatch(/Built 20 marts in [\d.]+ s \(waiting for their input: access_log_traffic_daily\)/);
     expect(existsSync(join(config.project_dir, 'seeds', 'features.csv'))).toBe(true);
     // With --exit nothing keeps serving, so nothing says it is running or offers a curl to it.

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.ts';
+import { capturedOutput, tempDir } from '../../test/helpers.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 
@@ -13,22 +13,11 @@ afterAll(() => temp.cleanup());
 
 /** Runs inlet query and keeps each write apart. */
 async function query(...args: string[]) {
-  const writes: string[] = [];
-  let err = '';
-  const code = await main(
-    ['query', ...args, '--config', configPath],
-    {
-      isTty: false,
-      out: (text) => {
-        writes.push(text);
-      },
-      err: (text) => {
-        err += text;
-      },
-    },
-    { INLET_LOG_LEVEL: 'silent' },
-  );
-  return { code, writes, out: writes.join(''), err };
+  const captured = capturedOutput();
+  const code = await main(['query', ...args, '--config', configPath], captured.output, {
+    INLET_LOG_LEVEL: 'silent',
+  });
+  return { code, writes: captured.writes, out: captured.out, err: captured.err };
 }
 
 describe('inlet query', () => {

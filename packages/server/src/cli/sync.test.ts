@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir, testConfig } from '../../test/helpers.ts';
+import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
 import { createSilentLogger } from '../log/index.ts';
-import type { Output } from './output.ts';
 import { syncCommand } from './sync.ts';
 
 const temp = tempDir();
@@ -16,16 +15,9 @@ describe('inlet sync', () => {
     const config = testConfig(join(temp.dir, 'data'), {
       sources: [{ name: 'sales', type: 'csv', tables: [{ path: join(temp.dir, 'exports', 'plans.csv') }] }],
     });
-    let err = '';
-    const output: Output = {
-      isTty: false,
-      out: () => undefined,
-      err: (text) => {
-        err += text;
-      },
-    };
-    expect(await syncCommand(['sales'], config, createSilentLogger(), output)).toBe(0);
-    expect(err).toContain('plans: 1 row\n');
-    expect(err).toContain('Synced 1 row from sales.');
+    const captured = capturedOutput();
+    expect(await syncCommand(['sales'], config, createSilentLogger(), captured.output)).toBe(0);
+    expect(captured.err).toContain('plans: 1 row\n');
+    expect(captured.err).toContain('Synced 1 row from sales.');
   });
 });

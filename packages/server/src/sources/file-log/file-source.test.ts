@@ -724,6 +724,9 @@ const pyRecord = (n: number, trace = false) =>
       ? `Traceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(${n})\nValueError: bad input ${n}\n`
       : ''
   }`;
+/** The message pyRecord(2, true) is stored as: its log line's message and the traceback, joined. */
+const JOB_2_WITH_TRACE =
+  'job 2\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2';
 const JAVA_TRACE = [
   '2026-10-10 13:55:40.001 ERROR [main] com.example.Api - request failed',
   'java.lang.IllegalStateException: boom',
@@ -772,10 +775,7 @@ describe('file source: multi-line records', () => {
     // The last record may still get lines: it waits while the file is written to.
     expect((await sync('app')).rows).toBe(2);
     expect((await sync('java')).rows).toBe(0);
-    expect(await messages(query)).toEqual([
-      'job 1',
-      'job 2\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2',
-    ]);
+    expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE]);
     // Idle for longer than flush_seconds: the last record is complete.
     age(log(logs, 'app.log'));
     age(log(logs, 'java.log'));
@@ -819,11 +819,7 @@ describe('file source: multi-line records', () => {
     expect(offset()).toBe(Buffer.byteLength(first + pyRecord(2, true)));
     age(path);
     expect((await sync()).rows).toBe(1);
-    expect(await messages(query)).toEqual([
-      'job 1',
-      'job 2\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2',
-      'job 3',
-    ]);
+    expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
     expect(offset()).toBe(Buffer.byteLength(first + pyRecord(2, true) + pyRecord(3)));
   });
 
@@ -888,11 +884,7 @@ describe('file source: multi-line records', () => {
     expect((await sync()).rows).toBe(1);
     age(path);
     expect((await sync()).rows).toBe(1);
-    expect(await messages(query)).toEqual([
-      'job 1',
-      'job 2\nTraceback (most recent call last):\n  File "/srv/app/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2',
-      'job 3',
-    ]);
+    expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
   });
 
   it('joins a traceback with parser: python, where log lines share no prefix to match', async () => {

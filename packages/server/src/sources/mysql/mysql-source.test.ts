@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  mergeTable,
   sourceEntry,
   syncError,
   TEST_MYSQL_URL,
@@ -303,17 +304,7 @@ describe('mysql source', () => {
 
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
     await withSourceHarness(
-      [
-        source([
-          {
-            table: `${db}.customers`,
-            mode: 'merge',
-            primary_key: ['id'],
-            cursor: 'updated_at',
-            deleted_column: 'deleted_at',
-          },
-        ]),
-      ],
+      [source([mergeTable(`${db}.customers`, { primary_key: ['id'], deleted_column: 'deleted_at' })])],
       async (h) => {
         expect((await h.sync('shop')).rows).toBe(3);
         await sql(
@@ -345,11 +336,10 @@ describe('mysql source', () => {
       'CREATE TABLE flagged (id INT PRIMARY KEY, updated_at DATETIME, is_deleted BOOLEAN, gone BIT(1))',
     );
     await sql("INSERT INTO flagged VALUES (1, '2026-11-01', FALSE, b'0'), (2, '2026-11-01', TRUE, b'1')");
-    const merge = { table: `${db}.flagged`, mode: 'merge', primary_key: 'id', cursor: 'updated_at' };
     await withSourceHarness(
       [
-        source([{ ...merge, deleted_column: 'is_deleted' }]),
-        { ...source([{ ...merge, deleted_column: 'gone' }]), name: 'bits' },
+        source([mergeTable(`${db}.flagged`, { deleted_column: 'is_deleted' })]),
+        { ...source([mergeTable(`${db}.flagged`, { deleted_column: 'gone' })]), name: 'bits' },
       ],
       async (h) => {
         await expect(h.sync('shop')).rejects.toMatchObject({

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSourceHarness,
+  mergeTable,
   sourceEntry,
   syncError,
   TEST_PG_URL,
@@ -401,17 +402,7 @@ describe('postgres source', () => {
 
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
     await withSourceHarness(
-      [
-        source([
-          {
-            table: `${schema}.customers`,
-            mode: 'merge',
-            primary_key: 'id',
-            cursor: 'updated_at',
-            deleted_column: 'deleted_at',
-          },
-        ]),
-      ],
+      [source([mergeTable(`${schema}.customers`, { deleted_column: 'deleted_at' })])],
       async (h) => {
         expect((await h.sync('app')).rows).toBe(3);
         await sql(
@@ -449,7 +440,7 @@ describe('postgres source', () => {
     await sql(`CREATE TABLE ${schema}.documents (id int PRIMARY KEY, version numeric, title text)`);
     await sql(`INSERT INTO ${schema}.documents VALUES (1, 99, 'draft'), (2, 5, 'old')`);
     await withSourceHarness(
-      [source([{ table: `${schema}.documents`, mode: 'merge', primary_key: 'id', cursor: 'version' }])],
+      [source([mergeTable(`${schema}.documents`, { cursor: 'version' })])],
       async (h) => {
         await h.sync('app');
         await sql(`UPDATE ${schema}.documents SET version = 100, title = 'final' WHERE id = 1`);
@@ -470,16 +461,7 @@ describe('postgres source', () => {
   it('refuses a boolean deleted_column and a cursor that is not a column, naming the columns', async () => {
     await withSourceHarness(
       [
-        source([
-          {
-            table: `${schema}.customers`,
-            name: 'flagged',
-            mode: 'merge',
-            primary_key: 'id',
-            cursor: 'updated_at',
-            deleted_column: 'is_deleted',
-          },
-        ]),
+        source([mergeTable(`${schema}.customers`, { name: 'flagged', deleted_column: 'is_deleted' })]),
         { ...source([{ table: `${schema}.orders`, mode: 'incremental', cursor: 'created' }]), name: 'typo' },
       ],
       async (h) => {
@@ -517,15 +499,12 @@ describe('postgres source', () => {
     // DuckDB renamed the second to ID_1 without a word, and a primary_key "ID" ranked by "id".
     await sql(`CREATE TABLE ${schema}.cased (id int, "ID" int, updated_at timestamptz)`);
     await sql(`INSERT INTO ${schema}.cased VALUES (1, 10, now())`);
-    await withSourceHarness(
-      [source([{ table: `${schema}.cased`, mode: 'merge', primary_key: 'ID', cursor: 'updated_at' }])],
-      async (h) => {
-        await expect(h.sync('app')).rejects.toMatchObject({
-          code: 'SOURCE_SCHEMA_INVALID',
-          message: expect.stringMatching(/app\.cased: the column "ID" appears twice .*differ only in case/),
-        });
-      },
-    );
+    await withSourceHarness([source([mergeTable(`${schema}.cased`, { primary_key: 'ID' })])], async (h) => {
+      await expect(h.sync('app')).rejects.toMatchObject({
+        code: 'SOURCE_SCHEMA_INVALID',
+        message: expect.stringMatching(/app\.cased: the column "ID" appears twice .*differ only in case/),
+      });
+    });
   });
 
   it('copies a custom query under its name, visible as <source>.<name>', async () => {
