@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { parseConfig } from '../src/config/index.ts';
 import { createQueryEngine } from '../src/engine/index.ts';
-import { dataLayout } from '../src/lake/index.ts';
-import { createSilentLogger } from '../src/log/index.ts';
-import { createMetrics } from '../src/metrics/index.ts';
 import { createSources, findSource } from '../src/sources/index.ts';
 import { openStateStore } from '../src/state/index.ts';
+import { sourceContext } from '../test/helpers.ts';
 
 const KEYS = Number(process.env.BENCH_MERGE_KEYS ?? 100_000);
 const RUNS = Number(process.env.BENCH_MERGE_RUNS ?? 96);
@@ -63,17 +61,9 @@ export async function mergeSection() {
         },
       ],
     });
-    const layout = dataLayout(config.data_dir);
     const state = openStateStore(join(temp, 'state.sqlite'));
     const source = findSource(createSources(config), 'crm');
-    const context = {
-      config,
-      layout,
-      state,
-      logger: createSilentLogger(),
-      metrics: createMetrics(),
-      signal: new AbortController().signal,
-    };
+    const context = sourceContext(config, state);
     let started = performance.now();
     await source.sync(context);
     console.log(`  first sync: ${fmt(KEYS)} rows in ${((performance.now() - started) / 1000).toFixed(2)} s`);
@@ -91,13 +81,13 @@ export async function mergeSection() {
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);
-    const files = parquetFiles(join(layout.lake, 'sources', 'crm', 'customers'));
+    const files = parquetFiles(join(context.layout.lake, 'sources', 'crm', 'customers'));
     console.log(
       `  ${RUNS - 1} more syncs of ${fmt(CHANGES)} changed rows each: median ${fmt(times[times.length >> 1] ?? 0)} ms, ` +
         `slowest ${fmt(times.at(-1) ?? 0)} ms; the table ends with ${files.length} Parquet files, ` +
         `${(files.reduce((a, b) => a + b, 0) / 1e6).toFixed(1)} MB`,
     );
-    const engine = await createQueryEngine({ config, layout });
+    const engine = await createQueryEngine({ config, layout: context.layout });
     try {
       const live = await client.query(`SELECT count(*)::int AS n FROM ${TABLE} WHERE deleted_at IS NULL`);
       for (const sql of [

@@ -4,13 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/index.ts';
-import { dataLayout } from '../src/lake/index.ts';
-import { createSilentLogger } from '../src/log/index.ts';
-import { createMetrics } from '../src/metrics/index.ts';
 import { createAccessLogParser } from '../src/sources/file-log/access-log-parser.ts';
 import { createFileSource, fileOptionsSchema } from '../src/sources/file-log/index.ts';
 import { createLogRowBuilder, rowJson } from '../src/sources/file-log/log-rows.ts';
 import { openStateStore } from '../src/state/index.ts';
+import { sourceContext } from '../test/helpers.ts';
 import { mysqlSection, postgresSection } from './sources-databases.ts';
 import { foldSection } from './sources-fold.ts';
 import { mergeSection } from './sources-increments.ts';
@@ -101,14 +99,7 @@ async function nginxSection() {
     const state = openStateStore(join(temp, 'data', 'state.sqlite'));
     const cpu = process.cpuUsage();
     started = performance.now();
-    const result = await source.sync({
-      config,
-      layout: dataLayout(config.data_dir),
-      state,
-      logger: createSilentLogger(),
-      metrics: createMetrics(),
-      signal: new AbortController().signal,
-    });
+    const result = await source.sync(sourceContext(config, state));
     seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     state.close();

@@ -7,7 +7,11 @@ import pino from 'pino';
 import { type RunningInlet, startInlet } from '../src/app.ts';
 import type { Output } from '../src/cli/output.ts';
 import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
+import { dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
+import { createMetrics } from '../src/metrics/index.ts';
+import type { SourceContext } from '../src/sources/index.ts';
+import type { StateStore } from '../src/state/index.ts';
 
 export const WRITE_KEY = 'wk_docs_9f3a';
 export const API_TOKEN = 'test-token-0123456789';
@@ -115,6 +119,26 @@ export async function runCli(argv: string[]): Promise<{ code: number; out: strin
   const captured = capturedOutput();
   const code = await main(argv, captured.output, { INLET_LOG_LEVEL: 'silent' });
   return { code, out: captured.out, err: captured.err };
+}
+
+/**
+ * What a source's sync gets, as `inlet sync` gives it: the config's data layout, a silent logger,
+ * metrics of its own and a signal nothing aborts. A test or bench passes what it looks at in overrides.
+ */
+export function sourceContext(
+  config: InletConfig,
+  state: StateStore,
+  overrides: Partial<SourceContext> = {},
+): SourceContext {
+  return {
+    config,
+    layout: dataLayout(config.data_dir),
+    state,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+    signal: new AbortController().signal,
+    ...overrides,
+  };
 }
 
 /** A logger that keeps every line it writes, parsed, for a test to look at; Fields types what else it reads. */

@@ -2,12 +2,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, testConfig } from '../../test/helpers.ts';
+import { sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord, walWithMissingSegment, writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
 import { createReadLeases, dataLayout, writeLakeTable } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
-import { createMetrics } from '../metrics/index.ts';
 import { runModels } from '../models/index.ts';
 import { createSources, findSource } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
@@ -35,14 +34,7 @@ beforeAll(async () => {
   ]);
   // A real sync through the sources contract writes crm.customers.
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
-  await findSource(createSources(config), 'crm').sync({
-    config,
-    layout,
-    state,
-    logger,
-    metrics: createMetrics(),
-    signal: new AbortController().signal,
-  });
+  await findSource(createSources(config), 'crm').sync(sourceContext(config, state));
   state.close();
   const project = (path: string, text: string) => writeProjectFile(config.project_dir, path, text);
   project(

@@ -1,12 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testConfig } from '../../../test/helpers.ts';
+import { sourceContext, testConfig } from '../../../test/helpers.ts';
 import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
 import { readLakeTable } from '../../lake/index.ts';
-import { createSilentLogger } from '../../log/index.ts';
-import { createMetrics } from '../../metrics/index.ts';
-import type { SourceContext } from '../types.ts';
 import { syncTables, type TableJob, type TableTarget } from './index.ts';
 import { createParquetWriter } from './parquet-writer.ts';
 import { compactTable } from './table-compaction.ts';
@@ -64,14 +61,7 @@ async function syncChanges(
 async function setup() {
   h = await createSourceHarness([]);
   const harness = h;
-  const context: SourceContext = {
-    config: testConfig(harness.dir),
-    layout: harness.layout,
-    state: harness.state,
-    logger: createSilentLogger(),
-    metrics: createMetrics(),
-    signal: new AbortController().signal,
-  };
+  const context = sourceContext(testConfig(harness.dir), harness.state);
   const tableDir = join(harness.layout.lake, 'sources', 'src', 'items');
   const sync = (job: TableJob) => syncTables({ source: 'src', context, jobs: [job] });
   /** Every Parquet file of the table, relative to its directory. */

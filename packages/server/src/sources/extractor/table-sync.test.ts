@@ -1,11 +1,8 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testConfig } from '../../../test/helpers.ts';
+import { sourceContext, testConfig } from '../../../test/helpers.ts';
 import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
-import { createSilentLogger } from '../../log/index.ts';
-import { createMetrics } from '../../metrics/index.ts';
-import type { SourceContext } from '../types.ts';
 import { syncTables, type TableJob, type TableTarget } from './index.ts';
 
 let h: SourceHarness | undefined;
@@ -33,14 +30,8 @@ function rangeJob(target: TableTarget, rows: { from: number; to: number }): Tabl
 async function setup() {
   h = await createSourceHarness([]);
   const harness = h;
-  const context = (signal = new AbortController().signal): SourceContext => ({
-    config: testConfig(harness.dir),
-    layout: harness.layout,
-    state: harness.state,
-    logger: createSilentLogger(),
-    metrics: createMetrics(),
-    signal,
-  });
+  const context = (signal = new AbortController().signal) =>
+    sourceContext(testConfig(harness.dir), harness.state, { signal });
   const tableDir = (name: string) => join(harness.layout.lake, 'sources', 'src', name);
   return { harness, context, tableDir };
 }

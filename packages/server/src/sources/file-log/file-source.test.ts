@@ -23,15 +23,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir, testConfig } from '../../../test/helpers.ts';
+import {
+  AS_NOBODY,
+  capturingLogger,
+  nobodyCanRun,
+  sourceContext,
+  tempDir,
+  testConfig,
+} from '../../../test/helpers.ts';
 import { startInlet } from '../../app.ts';
 import { createQueryEngine } from '../../engine/index.ts';
 import { dataLayout } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
-import { createMetrics } from '../../metrics/index.ts';
 import { openStateStore } from '../../state/index.ts';
 import { createSources } from '../registry.ts';
-import type { SourceContext } from '../types.ts';
 import { createFileSource } from './file-source.ts';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -126,14 +131,7 @@ async function setup(
     temp.cleanup();
   });
   const abort = new AbortController();
-  const context: SourceContext = {
-    config,
-    layout,
-    state,
-    logger,
-    metrics: createMetrics(),
-    signal: abort.signal,
-  };
+  const context = sourceContext(config, state, { logger, signal: abort.signal });
   const source = (name = built[0]?.name) => {
     const found = built.find((s) => s.name === name);
     if (!found) throw new Error(`no source ${name}`);

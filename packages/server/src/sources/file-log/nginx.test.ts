@@ -14,12 +14,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, testConfig } from '../../../test/helpers.ts';
+import { sourceContext, tempDir, testConfig } from '../../../test/helpers.ts';
 import { freePort } from '../../../test/inlet-process.ts';
 import { createQueryEngine, type QueryEngine } from '../../engine/index.ts';
-import { dataLayout } from '../../lake/index.ts';
-import { createSilentLogger } from '../../log/index.ts';
-import { createMetrics } from '../../metrics/index.ts';
 import { openStateStore, type StateStore } from '../../state/index.ts';
 import { createSources } from '../registry.ts';
 import type { SourceContext } from '../types.ts';
@@ -103,17 +100,9 @@ describe('a real nginx access log', () => {
         },
       ] as never,
     });
-    const layout = dataLayout(config.data_dir);
     state = openStateStore(join(config.data_dir, 'state.sqlite'));
-    engine = await createQueryEngine({ config, layout });
-    context = {
-      config,
-      layout,
-      state,
-      logger: createSilentLogger(),
-      metrics: createMetrics(),
-      signal: new AbortController().signal,
-    };
+    context = sourceContext(config, state);
+    engine = await createQueryEngine({ config, layout: context.layout });
   });
 
   afterAll(async () => {
