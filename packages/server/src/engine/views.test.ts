@@ -4,6 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { walWithMissingSegment } from '../../test/lake-fixtures.ts';
+import type { InletConfig } from '../config/index.ts';
 import { type DataLayout, dataLayout, writeLakeTable } from '../lake/index.ts';
 import {
   applyViews,
@@ -51,6 +52,24 @@ async function marksMart(layout: DataLayout, writer: Writer): Promise<string> {
   await writer.run(`COPY (SELECT 1 AS n) TO '${marks}/part-1.parquet'`);
   writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
   return marks;
+}
+
+/**
+ * Runs check against a query engine over config and layout whose file races (a file listed for a
+ * query gone when DuckDB reads it) are recorded, running repair at each; returns what each race named.
+ */
+async function fileRacesDuring(
+  options: { config: InletConfig; layout: DataLayout },
+  repair: () => void,
+  check: (engine: QueryEngine) => Promise<void>,
+): Promise<string[]> {
+  const races: string[] = [];
+  const onFileRace = (detail: string) => {
+    races.push(detail);
+    repair();
+  };
+  await withEngine({ ...options, onFileRace }, check);
+  return races;
 }
 
 /** Runs check against a query engine made with options, and closes the engine after. */
@@ -174,22 +193,15 @@ describe('the events view and files that go away', () => {
     const layout = dataLayout(config.data_dir);
     // Listed, but not there when DuckDB looks: a segment whose deletion finished in between.
     const gone = walWithMissingSegment(layout, 2);
-    const races: string[] = [];
-    await withEngine(
-      {
-        config,
-        layout,
-        onFileRace: (detail) => {
-          races.push(detail);
-          rmSync(gone);
-        },
-      },
+    const races = await fileRacesDuring(
+      { config, layout },
+      () => rmSync(gone),
       async (engine) => {
         expect((await engine.query('SELECT event_id FROM events')).rows).toEqual([['kept']]);
-        expect(races).toHaveLength(1);
-        expect(races[0]).toContain('0000000000000002.log');
       },
     );
+    expect(races).toHaveLength(1);
+    expect(races[0]).toContain('0000000000000002.log');
   });
 });
 
@@ -327,25 +339,18 @@ describe('a query whose files go away after its first rows', () => {
     // DuckDB's own words when a scan reaches a file compaction (in another process) removed after the
     // query was planned, part-way through its rows: the first run over one file of marks fails so.
     const sql = `SELECT i::INT FROM range(300000) t(i) WHERE CASE WHEN i = 299900 AND (SELECT count(*) FROM marks) = 1 THEN error('IO Error: Cannot open file "${gone}": No such file or directory') ELSE true END`;
-    const races: string[] = [];
-    await withEngine(
-      {
-        config,
-        layout,
-        // The compaction's merged file is in place when the query is planned again.
-        onFileRace: (detail) => {
-          races.push(detail);
-          copyFileSync(join(marks, 'part-1.parquet'), join(marks, 'part-2.parquet'));
-        },
-      },
+    const races = await fileRacesDuring(
+      { config, layout },
+      // The compaction's merged file is in place when the query is planned again.
+      () => copyFileSync(join(marks, 'part-1.parquet'), join(marks, 'part-2.parquet')),
       async (engine) => {
         const result = await engine.query(sql);
         expect(result.rows).toHaveLength(100_000);
         expect(result.rows.at(-1)).toEqual([99_999]);
         expect(result.stats.truncated).toBe(true);
-        expect(races).toHaveLength(1);
-        expect(races[0]).toContain('part-0.parquet');
       },
     );
+    expect(races).toHaveLength(1);
+    expect(races[0]).toContain('part-0.parquet');
   });
 });
