@@ -658,30 +658,20 @@ SELECT * FROM (VALUES (1, 'google'), (2, NULL), (3, 'bing')) t("Order ID", "utm.
       ['accepted_values(utm.source)', 'fail', 1, undefined],
       ['unique(Order ID, utm.source)', 'pass', 0, undefined],
     ]);
-    project(
-      'models/dotted.sql',
-      `/*---
+    /** Makes dotted, without its tests, select these ("Order ID", "utm.source") rows, and runs it. */
+    const runDotted = async (values: string) => {
+      project(
+        'models/dotted.sql',
+        `/*---
 materialized: incremental
 unique_key: Order ID
 ---*/
-SELECT * FROM (VALUES (1, 'google'), (2, 'bing')) t("Order ID", "utm.source")`,
-    );
-    expect((await run({ selectors: ['dotted'] })).models[0]).toMatchObject({
-      status: 'success',
-      mode: 'full',
-    });
-    project(
-      'models/dotted.sql',
-      `/*---
-materialized: incremental
-unique_key: Order ID
----*/
-SELECT * FROM (VALUES (2, '(direct)')) t("Order ID", "utm.source")`,
-    );
-    expect((await run({ selectors: ['dotted'] })).models[0]).toMatchObject({
-      status: 'success',
-      mode: 'merge',
-    });
+SELECT * FROM (VALUES ${values}) t("Order ID", "utm.source")`,
+      );
+      return (await run({ selectors: ['dotted'] })).models[0];
+    };
+    expect(await runDotted("(1, 'google'), (2, 'bing')")).toMatchObject({ status: 'success', mode: 'full' });
+    expect(await runDotted("(2, '(direct)')")).toMatchObject({ status: 'success', mode: 'merge' });
     expect(await rows('SELECT "Order ID", "utm.source" FROM dotted ORDER BY 1')).toEqual([
       [1, 'google'],
       [2, '(direct)'],
