@@ -1,10 +1,7 @@
 import { parseClfTime } from './log-timestamp.ts';
 
-/** An access log line taken apart, before enrichment; `remoteAddr` never leaves the process. */
-export interface AccessFields {
-  /** Undefined when the line carries no time (a regex without a ts group); the read time is used. */
-  tsMs: number | undefined;
-  remoteAddr: string | null;
+/** The request and response as an access log line records them: access_logs keeps them as they are. */
+export interface RequestFields {
   host: string | null;
   method: string | null;
   path: string | null;
@@ -13,6 +10,13 @@ export interface AccessFields {
   status: number | null;
   bytes: number | null;
   referrer: string | null;
+}
+
+/** An access log line taken apart, before enrichment; `remoteAddr` never leaves the process. */
+export interface AccessFields extends RequestFields {
+  /** Undefined when the line carries no time (a regex without a ts group); the read time is used. */
+  tsMs: number | undefined;
+  remoteAddr: string | null;
   userAgent: string | null;
   responseTimeMs: number | null;
 }

@@ -1,16 +1,15 @@
 import type { LakeTable } from '../../lake/index.ts';
+import type { RequestFields } from './access-log-parser.ts';
+
+/** The last fields of every log row, as PROVENANCE_COLUMNS describes them. */
+interface ProvenanceFields {
+  source: string;
+  dt: string;
+}
 
 /** One row of access_logs as written to the lake; the raw client IP is never part of it. */
-export interface AccessRow {
+export interface AccessRow extends RequestFields, ProvenanceFields {
   ts: string;
-  host: string | null;
-  method: string | null;
-  path: string | null;
-  query: string | null;
-  protocol: string | null;
-  status: number | null;
-  bytes: number | null;
-  referrer: string | null;
   user_agent: string | null;
   browser: string | null;
   os: string | null;
@@ -18,12 +17,10 @@ export interface AccessRow {
   is_bot: boolean;
   visitor_hash: string | null;
   response_time_ms: number | null;
-  source: string;
-  dt: string;
 }
 
 /** One row of app_logs: the keys most loggers share as columns, everything else in `fields`. */
-export interface AppRow {
+export interface AppRow extends ProvenanceFields {
   ts: string;
   level: string | null;
   message: string | null;
@@ -33,8 +30,6 @@ export interface AppRow {
   trace_id: string | null;
   span_id: string | null;
   fields: Record<string, unknown> | null;
-  source: string;
-  dt: string;
 }
 
 export type LogKind = 'access' | 'app';
