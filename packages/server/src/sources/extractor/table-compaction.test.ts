@@ -5,7 +5,7 @@ import { sourceContext, testConfig } from '../../../test/helpers.ts';
 import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
 import { readLakeTable } from '../../lake/index.ts';
 import { syncTables, type TableJob, type TableTarget } from './index.ts';
-import { createParquetWriter } from './parquet-writer.ts';
+import { createParquetWriter, type ParquetWriter } from './parquet-writer.ts';
 import { compactTable } from './table-compaction.ts';
 
 let h: SourceHarness | undefined;
@@ -69,7 +69,25 @@ async function setup() {
     readdirSync(tableDir, { recursive: true, encoding: 'utf8' })
       .filter((name) => name.endsWith('.parquet'))
       .sort();
-  return { harness, tableDir, sync, files };
+  /** Runs use with a Parquet writer (DuckDB) of its own, and closes the writer after. */
+  const withWriter = async <T>(use: (writer: ParquetWriter) => Promise<T>): Promise<T> => {
+    const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
+    try {
+      return await use(writer);
+    } finally {
+      writer.close();
+    }
+  };
+  /** compactTable over the table's manifest as it is now. */
+  const compact = (
+    writer: ParquetWriter,
+    options: Omit<Parameters<typeof compactTable>[0], 'tableDir' | 'manifest' | 'writer'>,
+  ) => {
+    const manifest = readLakeTable(tableDir);
+    if (!manifest) throw new Error('no manifest');
+    return compactTable({ tableDir, manifest, writer, ...options });
+  };
+  return { harness, tableDir, sync, files, withWriter, compact };
 }
 
 const incremental: TableTarget = { name: 'items', mode: 'incremental', cursor: 'version' };
@@ -108,7 +126,7 @@ describe('compaction of increments', () => {
   });
 
   it('keeps the newest version per key of a merge table, and what the view shows is unchanged', async () => {
-    const { harness, sync, files } = await setup();
+    const { harness, sync, files, withWriter } = await setup();
     const rows: Row[] = [];
     let version = 0;
     const change = (id: number, deleted_at?: string) => {
@@ -134,17 +152,14 @@ describe('compaction of increments', () => {
     const live = rows.filter((r) => !r.deleted_at).map((r) => ({ id: r.id, version: r.version }));
     expect(shown.at(-1)).toEqual(live.sort((a, b) => a.id - b.id));
     // 20 keys merged into 20 rows (the deleted one's newest version kept), then run 9's two changes.
-    const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
-    try {
-      const dir = join(harness.layout.lake, 'sources', 'src', 'items', 'files-00000001');
+    const dir = join(harness.layout.lake, 'sources', 'src', 'items', 'files-00000001');
+    await withWriter(async (writer) => {
       expect(await writer.scalar(`SELECT count(*) FROM read_parquet('${dir}/*.parquet')`)).toBe('22');
-    } finally {
-      writer.close();
-    }
+    });
   });
 
   it("keeps a deleted row's newest version when an older one sits in a file that is not merged", async () => {
-    const { harness, tableDir, sync, files } = await setup();
+    const { harness, tableDir, sync, files, withWriter, compact } = await setup();
     const rows: Row[] = [];
     for (let id = 1; id <= 1000; id++) rows.push({ id, version: id });
     await sync(versionsJob(merge, rows));
@@ -156,16 +171,13 @@ describe('compaction of increments', () => {
     ]);
     expect(files()).toHaveLength(4);
     // The first file counts as large here, so only the three increments are merged.
-    const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
-    try {
-      const manifest = readLakeTable(tableDir);
-      if (!manifest) throw new Error('no manifest');
-      const first = statSync(join(tableDir, 'part-00000001-00000.parquet')).size;
-      const done = await compactTable({ tableDir, manifest, writer, minFiles: 3, smallFileBytes: first });
-      expect(done).toMatchObject({ merged: 3, rows: 2 });
-    } finally {
-      writer.close();
-    }
+    const first = statSync(join(tableDir, 'part-00000001-00000.parquet')).size;
+    await withWriter(async (writer) => {
+      expect(await compact(writer, { minFiles: 3, smallFileBytes: first })).toMatchObject({
+        merged: 3,
+        rows: 2,
+      });
+    });
     expect(files()).toEqual([
       'files-00000001/part-00000001-00000.parquet',
       'files-00000001/part-00000004-m0000.parquet',
@@ -178,7 +190,7 @@ describe('compaction of increments', () => {
   });
 
   it('folds a merge table whole once its history outgrows it: one row per live key, deleted rows gone', async () => {
-    const { harness, tableDir, sync, files } = await setup();
+    const { harness, sync, files, withWriter, compact } = await setup();
     const rows: Row[] = [];
     for (let id = 1; id <= 10; id++) rows.push({ id, version: id });
     await sync(versionsJob(merge, rows));
@@ -189,15 +201,10 @@ describe('compaction of increments', () => {
       [3, false],
     ]);
     let version = 14;
-    const writer = await createParquetWriter({ tmpDir: join(harness.dir, 'writer') });
-    const compact = () => {
-      const manifest = readLakeTable(tableDir);
-      if (!manifest) throw new Error('no manifest');
-      return compactTable({ tableDir, manifest, writer, foldMinBytes: 1 });
-    };
-    try {
+    await withWriter(async (writer) => {
+      const foldable = () => compact(writer, { foldMinBytes: 1 });
       // Four files since the first copy hold more bytes than it: folded.
-      expect(await compact()).toMatchObject({ kind: 'fold', merged: 5, rows: 9 });
+      expect(await foldable()).toMatchObject({ kind: 'fold', merged: 5, rows: 9 });
       expect(files()).toEqual(['files-00000001/part-00000005-f0000.parquet']);
       expect(await harness.query('SELECT id, version FROM src.items WHERE id <= 3 ORDER BY id')).toEqual([
         { id: 1, version: 13 },
@@ -205,7 +212,7 @@ describe('compaction of increments', () => {
       ]);
       expect(await harness.query('SELECT count(*)::INT AS n FROM src.items')).toEqual([{ n: 9 }]);
       // A folded table is not folded again until new files outweigh it.
-      expect(await compact()).toBeUndefined();
+      expect(await foldable()).toBeUndefined();
       // Every row deleted: the fold keeps an empty file, so the table and its columns stay.
       for (const row of rows) {
         row.version = ++version;
@@ -213,7 +220,7 @@ describe('compaction of increments', () => {
       }
       await sync(versionsJob(merge, rows));
       await sync(versionsJob(merge, rows));
-      expect(await compact()).toMatchObject({ kind: 'fold', rows: 0 });
+      expect(await foldable()).toMatchObject({ kind: 'fold', rows: 0 });
       expect(files()).toEqual(['files-00000002/part-00000006-f0000.parquet']);
       expect(await harness.query('SELECT count(*)::INT AS n FROM src.items')).toEqual([{ n: 0 }]);
       expect((await harness.query('DESCRIBE src.items')).map((c) => c.column_name)).toEqual([
@@ -221,9 +228,7 @@ describe('compaction of increments', () => {
         'version',
         'deleted_at',
       ]);
-    } finally {
-      writer.close();
-    }
+    });
   });
 
   it('clears what an interrupted compaction or run left, and the next runs add to the compacted files', async () => {
