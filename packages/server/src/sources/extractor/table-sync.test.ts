@@ -30,22 +30,23 @@ function rangeJob(target: TableTarget, rows: { from: number; to: number }): Tabl
 async function setup() {
   h = await createSourceHarness([]);
   const harness = h;
-  const context = (signal = new AbortController().signal) =>
-    sourceContext(testConfig(harness.dir), harness.state, { signal });
+  /** Syncs jobs as the source src. */
+  const sync = (jobs: TableJob[], signal = new AbortController().signal) =>
+    syncTables({
+      source: 'src',
+      context: sourceContext(testConfig(harness.dir), harness.state, { signal }),
+      jobs,
+    });
   const tableDir = (name: string) => join(harness.layout.lake, 'sources', 'src', name);
-  return { harness, context, tableDir };
+  return { harness, sync, tableDir };
 }
 
 const incremental: TableTarget = { name: 'ids', mode: 'incremental', cursor: 'id' };
 
 describe('table sync', () => {
   it('removes what an interrupted incremental run published before its cursor was saved', async () => {
-    const { harness, context, tableDir } = await setup();
-    await syncTables({
-      source: 'src',
-      context: context(),
-      jobs: [rangeJob(incremental, { from: 0, to: 100 })],
-    });
+    const { harness, sync, tableDir } = await setup();
+    await sync([rangeJob(incremental, { from: 0, to: 100 })]);
     // As if run 2 had published a file and a staging directory, then died before saving its cursor.
     copyFileSync(
       join(tableDir('ids'), 'part-00000001-00000.parquet'),
@@ -53,11 +54,7 @@ describe('table sync', () => {
     );
     mkdirSync(join(tableDir('ids'), '.run-00000002'));
     writeFileSync(join(tableDir('ids'), '.run-00000002', 'part-00000002-00001.parquet'), 'half');
-    const result = await syncTables({
-      source: 'src',
-      context: context(),
-      jobs: [rangeJob(incremental, { from: 0, to: 150 })],
-    });
+    const result = await sync([rangeJob(incremental, { from: 0, to: 150 })]);
     expect(result.rows).toBe(50);
     expect(readdirSync(tableDir('ids')).sort()).toEqual([
       '_table.json',
@@ -72,35 +69,19 @@ describe('table sync', () => {
   });
 
   it('starts a table over when its mode changes, and keeps an empty table visible with its columns', async () => {
-    const { harness, context, tableDir } = await setup();
-    await syncTables({
-      source: 'src',
-      context: context(),
-      jobs: [rangeJob(incremental, { from: 0, to: 10 })],
-    });
-    await syncTables({
-      source: 'src',
-      context: context(),
-      jobs: [rangeJob({ name: 'ids', mode: 'full' }, { from: 0, to: 0 })],
-    });
+    const { harness, sync, tableDir } = await setup();
+    await sync([rangeJob(incremental, { from: 0, to: 10 })]);
+    await sync([rangeJob({ name: 'ids', mode: 'full' }, { from: 0, to: 0 })]);
     expect(readdirSync(tableDir('ids')).sort()).toEqual(['_table.json', 'snapshot-00000001']);
     expect(await harness.query('SELECT count(*)::INT AS n FROM src.ids')).toEqual([{ n: 0 }]);
     // The same options again are not a change: the next snapshot follows the last one.
-    await syncTables({
-      source: 'src',
-      context: context(),
-      jobs: [rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })],
-    });
-    await syncTables({
-      source: 'src',
-      context: context(),
-      jobs: [rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })],
-    });
+    await sync([rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })]);
+    await sync([rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })]);
     expect(readdirSync(tableDir('ids')).sort()).toEqual(['_table.json', 'snapshot-00000003']);
   });
 
   it('refuses a second sync of the same source while one runs, and stops at a safe point when cancelled', async () => {
-    const { harness, context } = await setup();
+    const { harness, sync } = await setup();
     const abort = new AbortController();
     let release = () => {};
     let started = () => {};
@@ -117,14 +98,10 @@ describe('table sync', () => {
         return { rows: await run.writer.writeSelect('SELECT 1 AS id', run.nextPart()) };
       },
     };
-    const running = syncTables({
-      source: 'src',
-      context: context(abort.signal),
-      jobs: [slow, rangeJob(incremental, { from: 0, to: 5 })],
-    });
+    const running = sync([slow, rangeJob(incremental, { from: 0, to: 5 })], abort.signal);
     // Until the first table is being extracted (a fixed wait was too short on a slow machine).
     await extracting;
-    await expect(syncTables({ source: 'src', context: context(), jobs: [] })).rejects.toMatchObject({
+    await expect(sync([])).rejects.toMatchObject({
       code: 'SYNC_BUSY',
     });
     abort.abort();
@@ -134,10 +111,6 @@ describe('table sync', () => {
     expect(await harness.query('SELECT count(*)::INT AS n FROM src.slow')).toEqual([{ n: 1 }]);
     expect(harness.state.getCheckpoint('source:src', 'ids')).toBeUndefined();
     // The lock went with the run.
-    await syncTables({
-      source: 'src',
-      context: context(),
-      jobs: [rangeJob(incremental, { from: 0, to: 5 })],
-    });
+    await sync([rangeJob(incremental, { from: 0, to: 5 })]);
   });
 });
