@@ -47,6 +47,15 @@ afterEach(async () => {
 const UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
 
+/** The source web: access.log, in nginx's combined format, with extra options. */
+const webAccessLog = (extra: Record<string, unknown> = {}) => ({
+  name: 'web',
+  type: 'file',
+  path: 'access.log',
+  format: 'nginx_combined',
+  ...extra,
+});
+
 /**
  * Writes line(0) … line(total - 1) to live as an app does (whole lines, O_APPEND) while, for up to
  * rounds rounds, the file is rotated by copytruncate or by rename (the oldest rotation gzipped) or
@@ -163,9 +172,7 @@ const log = (logs: string, name: string) => join(logs, name);
 
 describe('file source: sync', () => {
   it('reads nginx lines into access_logs with enrichment and no raw IP anywhere on disk', async () => {
-    const { logs, sync, query, layout } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', host: 'docs.example.com' },
-    ]);
+    const { logs, sync, query, layout } = await setup([webAccessLog({ host: 'docs.example.com' })]);
     writeFileSync(log(logs, 'access.log'), access(0, 20));
     const result = await sync();
     expect(result).toEqual({ source: 'web', rows: 20, tables: [{ table: 'access_logs', rows: 20 }] });
@@ -205,9 +212,7 @@ describe('file source: sync', () => {
   });
 
   it('sends bad and over-long lines to lake/_rejects with the reason, and goes on', async () => {
-    const { logs, sync, query, layout } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', max_line_bytes: 1024 },
-    ]);
+    const { logs, sync, query, layout } = await setup([webAccessLog({ max_line_bytes: 1024 })]);
     writeFileSync(
       log(logs, 'access.log'),
       `${access(0, 2)}this is not a log line\n${'A'.repeat(5000)}\n\n${access(2, 4)}`,
@@ -239,9 +244,7 @@ describe('file source: sync', () => {
   });
 
   it('follows a rename rotation, reads the rotated tail, never repeats a line', async () => {
-    const { logs, sync, expectEachOnce } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
-    ]);
+    const { logs, sync, expectEachOnce } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log'), access(0, 100));
     await sync();
     // Written after the read, then rotated away before the next one: found under its new name.
@@ -263,15 +266,7 @@ describe('file source: sync', () => {
     for (const scenario of ['olddir named', 'olddir missed', 'compressed at once'] as const) {
       const { logger, lines } = capturingLogger<{ path?: string }>();
       const { logs, sync, counts } = await setup(
-        [
-          {
-            name: 'web',
-            type: 'file',
-            path: 'access.log',
-            format: 'nginx_combined',
-            rotated: scenario === 'olddir named' ? 'archive/access.log.*' : true,
-          },
-        ],
+        [webAccessLog({ rotated: scenario === 'olddir named' ? 'archive/access.log.*' : true })],
         {},
         logger,
       );
@@ -308,9 +303,7 @@ describe('file source: sync', () => {
   it('reads the last line of a rotated file that never got its newline, once nothing has written to it for minutes', async () => {
     // The writer died mid-line, or wrote its last line without one, and then the file was rotated
     // away: no newline will ever come, and the line waited for one for good.
-    const { logs, sync, expectEachOnce, counts } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
-    ]);
+    const { logs, sync, expectEachOnce, counts } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log'), access(0, 10).slice(0, -1));
     await sync();
     await expectEachOnce(9);
@@ -333,9 +326,7 @@ describe('file source: sync', () => {
   });
 
   it('follows copytruncate, whether the copy is seen before or after the truncate', async () => {
-    const { logs, sync, expectEachOnce } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
-    ]);
+    const { logs, sync, expectEachOnce } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log'), access(0, 100));
     await sync();
     appendFileSync(log(logs, 'access.log'), access(100, 120));
@@ -358,9 +349,7 @@ describe('file source: sync', () => {
   it('reads the lines after the zero bytes a writer without O_APPEND leaves at the start of a file copytruncate emptied', async () => {
     // The writer goes on at its own offset, so the emptied file starts with a hole of zero bytes as
     // long as what was there: read as the start of the first new line, it took that line with it.
-    const { logs, sync, expectEachOnce } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', max_line_bytes: 1024 },
-    ]);
+    const { logs, sync, expectEachOnce } = await setup([webAccessLog({ max_line_bytes: 1024 })]);
     const path = log(logs, 'access.log');
     const writer = openSync(path, 'w');
     let at = writeSync(writer, access(0, 20), 0);
@@ -377,9 +366,7 @@ describe('file source: sync', () => {
     // After the first copytruncate the file's first KiB is zero bytes, and so is its copy's after
     // the second: the copy was taken as a copy of a file still being read, and lines 40–44, written
     // after the last read and before the truncate, were in no file read again.
-    const { logs, sync, expectEachOnce } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
-    ]);
+    const { logs, sync, expectEachOnce } = await setup([webAccessLog()]);
     const path = log(logs, 'access.log');
     const writer = openSync(path, 'w');
     let at = writeSync(writer, access(0, 20), 0);
@@ -413,9 +400,7 @@ describe('file source: sync', () => {
   });
 
   it('backfills rotated .gz files once, and recognises a .gz of lines it already read', async () => {
-    const { logs, sync, expectEachOnce, state } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
-    ]);
+    const { logs, sync, expectEachOnce, state } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log.3.gz'), gzipSync(access(0, 50)));
     // A .gz whose last line has no newline still yields it.
     writeFileSync(log(logs, 'access.log.2.gz'), gzipSync(access(50, 100).slice(0, -1)));
@@ -449,9 +434,7 @@ describe('file source: sync', () => {
   });
 
   it('with backfill: false starts at the end of what exists', async () => {
-    const { logs, sync, counts } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined', backfill: false },
-    ]);
+    const { logs, sync, counts } = await setup([webAccessLog({ backfill: false })]);
     writeFileSync(log(logs, 'access.log.2.gz'), gzipSync(access(0, 10)));
     writeFileSync(log(logs, 'access.log'), access(10, 20));
     expect((await sync()).rows).toBe(0);
@@ -461,9 +444,7 @@ describe('file source: sync', () => {
   });
 
   it('undoes a batch that was published but not checkpointed, instead of keeping it twice', async () => {
-    const { logs, sync, state, layout, expectEachOnce } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
-    ]);
+    const { logs, sync, state, layout, expectEachOnce } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log'), access(0, 10));
     await sync();
     appendFileSync(log(logs, 'access.log'), access(10, 20));
@@ -493,10 +474,9 @@ describe('file source: sync', () => {
   });
 
   it('merges its small files once enough have piled up, keeping every row once', async () => {
-    const { logs, sync, layout, expectEachOnce } = await setup(
-      [{ name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' }],
-      { loader: { compact_min_files: 3 } },
-    );
+    const { logs, sync, layout, expectEachOnce } = await setup([webAccessLog()], {
+      loader: { compact_min_files: 3 },
+    });
     writeFileSync(log(logs, 'access.log'), '');
     for (let i = 0; i < 7; i++) {
       appendFileSync(log(logs, 'access.log'), access(i * 10, i * 10 + 10));
@@ -573,9 +553,7 @@ describe('file source: sync', () => {
   });
 
   it('refuses a second reader of the same source, and a path that matches nothing', async () => {
-    const { logs, source, context } = await setup([
-      { name: 'web', type: 'file', path: 'access.log', format: 'nginx_combined' },
-    ]);
+    const { logs, source, context } = await setup([webAccessLog()]);
     await expect(source().sync(context)).rejects.toMatchObject({ code: 'SOURCE_FILE_NOT_FOUND' });
     writeFileSync(log(logs, 'access.log'), access(0, 1));
     const follower = source().follow?.({ ...context });
@@ -587,14 +565,7 @@ describe('file source: sync', () => {
 
   it('follow() tails new lines, writes them every batch_seconds and flushes on stop', async () => {
     const { logs, source, context, counts } = await setup([
-      {
-        name: 'web',
-        type: 'file',
-        path: 'access.log',
-        format: 'nginx_combined',
-        poll_ms: 50,
-        batch_seconds: 0.2,
-      },
+      webAccessLog({ poll_ms: 50, batch_seconds: 0.2 }),
     ]);
     writeFileSync(log(logs, 'access.log'), access(0, 5));
     const follower = source().follow?.(context);
@@ -679,16 +650,7 @@ describe('file source: follow() while files rotate under it', () => {
     // The tailer's plans and batches, shown if a line is missing or repeated (it failed once on CI).
     const debug = capturingLogger<{ tasks?: string[]; batch?: string; rows?: number }>('debug');
     const { logs, source, context, counts, expectEachOnce } = await setup(
-      [
-        {
-          name: 'web',
-          type: 'file',
-          path: 'access.log',
-          format: 'nginx_combined',
-          poll_ms: 50,
-          batch_seconds: 0.1,
-        },
-      ],
+      [webAccessLog({ poll_ms: 50, batch_seconds: 0.1 })],
       {},
       debug.logger,
     );
