@@ -10,12 +10,18 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-it('serves a new build under its hash when /inlet.js was asked for while the build was being written', async () => {
+/** An app serving the tracker from a new dist folder of its own; both go after the test. */
+function trackerApp() {
   const dist = mkdtempSync(join(tmpdir(), 'inlet-tracker-dist-'));
   const app = Fastify();
   registerTrackerRoutes(app, dist);
   cleanups.push(() => app.close());
   cleanups.push(() => rmSync(dist, { recursive: true, force: true }));
+  return { dist, app };
+}
+
+it('serves a new build under its hash when /inlet.js was asked for while the build was being written', async () => {
+  const { dist, app } = trackerApp();
   /** Writes a file the way the build does, with its own modification time (builds are seconds apart). */
   const write = (file: string, text: string, seconds: number): void => {
     writeFileSync(join(dist, file), text);
@@ -41,11 +47,7 @@ it('serves a new build under its hash when /inlet.js was asked for while the bui
 });
 
 it('never serves the next build under the previous hash, which caches keep for a year', async () => {
-  const dist = mkdtempSync(join(tmpdir(), 'inlet-tracker-dist-'));
-  const app = Fastify();
-  registerTrackerRoutes(app, dist);
-  cleanups.push(() => app.close());
-  cleanups.push(() => rmSync(dist, { recursive: true, force: true }));
+  const { dist, app } = trackerApp();
   writeFileSync(join(dist, 'inlet.aaaaaaaa.js'), '/* v1 */');
   writeFileSync(join(dist, 'manifest.json'), JSON.stringify({ hashed: 'inlet.aaaaaaaa.js' }));
   writeFileSync(join(dist, 'inlet.js'), '/* v1 */');
