@@ -60,6 +60,27 @@ describe('inlet query', () => {
     );
   });
 
+  it('ends an export once its --max-rows rows are out, without waiting on rows it will not write', async () => {
+    // The first rows pass the filter at once; the one after them only when the scan of ten billion
+    // rows is done. DuckDB hands over rows in batches, so where its rows stop coming is found first.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
+    const calibration = await query(sql, '--format', 'csv', '--timeout-ms', '3000');
+    expect(calibration.err).toContain('query.timeout_ms');
+    const flowing = calibration.out.split('\r\n').length - 2;
+    expect(flowing).toBeGreaterThan(0);
+    const limited = await query(
+      sql,
+      '--format',
+      'csv',
+      '--timeout-ms',
+      '3000',
+      '--max-rows',
+      String(flowing),
+    );
+    expect([limited.code, limited.err]).toEqual([ExitCode.OK, '']);
+    expect(limited.out.split('\r\n')).toHaveLength(flowing + 2);
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

@@ -49,7 +49,9 @@ async function printStreamed(
       const room = maxRows - written;
       output.out(lines(chunk.length > room ? chunk.slice(0, room) : chunk));
       written += Math.min(chunk.length, room);
-      if (chunk.length > room) return { rows: written, truncated: true };
+      // Stop at the last row wanted, not at the chunk after it: DuckDB may hold that chunk back
+      // until its scan is done, and the export, whole already, then ran into the timeout.
+      if (written >= maxRows) return { rows: written, truncated: chunk.length > room };
       await output.drained?.();
     }
     return { rows: written, truncated: false };

@@ -108,6 +108,25 @@ describe('POST /api/query', () => {
     expect(none.body).toBe('i\r\n');
   });
 
+  it('ends a CSV export once its max_rows rows are out, without waiting on rows it will not send', async () => {
+    const { engine, query } = await setup({ query: { timeout_ms: 3000 } });
+    // The first rows pass the filter at once; the one after them only when the scan of ten billion
+    // rows is done. DuckDB hands over rows in batches, so where its rows stop coming is found first.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
+    let flowing = 0;
+    await expect(
+      engine.stream(sql, {}, async ({ chunks }) => {
+        for await (const chunk of chunks) flowing += chunk.length;
+      }),
+    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+    expect(flowing).toBeGreaterThan(0);
+    const response = await query({ sql, max_rows: flowing }, '?format=csv');
+    expect(response.statusCode).toBe(200);
+    const lines = response.body.split('\r\n');
+    expect(lines.length).toBe(flowing + 2);
+    expect(lines.at(-2)).toBe(String(flowing - 1));
+  });
+
   it('takes ?format= in any case, and names the formats when it is neither', async () => {
     const { query } = await setup();
     const upper = await query({ sql: 'SELECT 1 AS one' }, '?format=CSV');

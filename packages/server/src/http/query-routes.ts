@@ -105,6 +105,9 @@ export function registerQueryRoutes(
               for (const row of taken) out += csvLine(row);
               rows += taken.length;
               yield out;
+              // Stop at the last row wanted, not at the chunk after it: DuckDB may hold that chunk
+              // back until its scan is done, and the export, whole already, then ran into the timeout.
+              if (rows >= wanted) break;
             }
           } catch (error) {
             // The client only sees the export cut off; the reason is here (a client that went
