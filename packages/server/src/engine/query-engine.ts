@@ -37,6 +37,8 @@ export interface QueryStats {
   rows: number;
   bytes_scanned: number;
   truncated: boolean;
+  /** Why the rows stop short, and what gets them all; only when truncated. */
+  note?: string;
 }
 
 export interface QueryResult {
@@ -89,18 +91,50 @@ async function* streamedRows(
   if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
 }
 
+interface SizeLimit {
+  /** Whether one more row keeps the JSON within the limit (always, without one). */
+  fits(row: Json[]): boolean;
+  /** The bytes of the last row that did not fit, or undefined. */
+  refused(): number | undefined;
+}
+
 /**
- * Whether one more row keeps a result's JSON within maxBytes bytes (always, without a limit). Bytes
- * as sent, not characters: counted in characters, an answer of Japanese text was three times the
- * limit (a 100 MB cap let 313 MB through, and the server held 1.3 GB to send it).
+ * Counts a result's JSON against maxBytes bytes. Bytes as sent, not characters: counted in
+ * characters, an answer of Japanese text was three times the limit (a 100 MB cap let 313 MB
+ * through, and the server held 1.3 GB to send it).
  */
-function createSizeLimit(maxBytes: number | undefined): (row: Json[]) => boolean {
-  if (maxBytes === undefined) return () => true;
+function createSizeLimit(maxBytes: number | undefined): SizeLimit {
   let size = 0;
-  return (row) => {
-    size += Buffer.byteLength(JSON.stringify(row)) + 1;
-    return size <= maxBytes;
+  let refused: number | undefined;
+  return {
+    fits(row) {
+      if (maxBytes === undefined) return true;
+      const bytes = Buffer.byteLength(JSON.stringify(row)) + 1;
+      if (size + bytes > maxBytes) {
+        refused = bytes;
+        return false;
+      }
+      size += bytes;
+      return true;
+    },
+    refused: () => refused,
   };
+}
+
+const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+
+/**
+ * Why an answer holds fewer rows than its result: which limit stopped it, and what gets every row.
+ * A single row past the byte limit answered no rows at all, with nothing to say why.
+ */
+function truncationNote(rows: number, maxRows: number, limit: SizeLimit, maxBytes?: number): string {
+  const refused = limit.refused();
+  const whole = 'export the result as CSV (POST /api/query?format=csv, or inlet query --format csv)';
+  if (refused === undefined || maxBytes === undefined)
+    return `The answer stops at max_rows (${maxRows} rows); ${whole}, or narrow the query.`;
+  if (rows === 0)
+    return `The first row alone is ${megabytes(refused)} of JSON, more than an answer may hold (${megabytes(maxBytes)}), so no row is answered; select fewer or narrower columns, or ${whole}.`;
+  return `The answer stops after ${rows} rows, before its JSON passed ${megabytes(maxBytes)}; ${whole}, or select fewer or narrower columns.`;
 }
 
 /**
@@ -418,11 +452,11 @@ export async function createQueryEngine(options: {
           const { prepared, result } = await start(connection, sql, stopped);
           let rows: Json[][] = [];
           let truncated = false;
-          const fits = createSizeLimit(opts.maxBytes);
+          let limit = createSizeLimit(opts.maxBytes);
           try {
             for await (const chunk of streamedRows(result, convert)) {
               for (const row of chunk) {
-                if (rows.length >= maxRows || !fits(row)) {
+                if (rows.length >= maxRows || !limit.fits(row)) {
                   truncated = true;
                   break;
                 }
@@ -453,8 +487,8 @@ export async function createQueryEngine(options: {
             const parseJson = createJsonParser(whole.columnTypes());
             const converted = whole.convertRows(convert);
             const all = parseJson ? parseJson(converted) : converted;
-            const fitsWhole = createSizeLimit(opts.maxBytes);
-            const fitting = all.slice(0, maxRows).findIndex((row) => !fitsWhole(row));
+            limit = createSizeLimit(opts.maxBytes);
+            const fitting = all.slice(0, maxRows).findIndex((row) => !limit.fits(row));
             rows = all.slice(0, fitting === -1 ? maxRows : fitting);
             truncated = rows.length < all.length;
           }
@@ -466,6 +500,7 @@ export async function createQueryEngine(options: {
               rows: rows.length,
               bytes_scanned: bytesRead() - readBefore,
               truncated,
+              ...(truncated && { note: truncationNote(rows.length, maxRows, limit, opts.maxBytes) }),
             },
           };
         }

@@ -73,6 +73,26 @@ describe('POST /api/query', () => {
     expect(Buffer.byteLength(JSON.stringify(result.rows))).toBeLessThanOrEqual(10_000);
   });
 
+  it('says why a JSON answer stops short, even when its first row alone passes the byte limit', async () => {
+    const { engine, query } = await setup({ query: { max_rows: 5 } });
+    const wide = await engine.query("SELECT repeat('x', 30000) AS text, 1 AS n", { maxBytes: 10_000 });
+    expect(wide.rows).toEqual([]);
+    expect(wide.stats).toMatchObject({ truncated: true, note: expect.stringContaining('first row alone') });
+    expect(wide.stats.note).toContain('format=csv');
+    const some = await engine.query("SELECT repeat('x', 3000) AS text FROM range(10)", { maxBytes: 10_000 });
+    expect(some.stats).toMatchObject({
+      rows: 3,
+      truncated: true,
+      note: expect.stringContaining('after 3 rows'),
+    });
+    const counted = await query({ sql: 'FROM range(100)' });
+    expect(counted.json().stats).toMatchObject({
+      truncated: true,
+      note: expect.stringContaining('max_rows (5 rows)'),
+    });
+    expect((await query({ sql: 'FROM range(3)' })).json().stats).not.toHaveProperty('note');
+  });
+
   it('answers SQL holding a NUL character with a 400 that says so', async () => {
     const { query } = await setup();
     for (const sql of ['SELECT 1\u0000', "SELECT '\u0000'", '\u0000']) {
