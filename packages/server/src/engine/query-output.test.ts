@@ -180,3 +180,40 @@ describe('struct fields named __proto__', () => {
     });
   });
 });
+
+describe('dates and timestamps before year 1', () => {
+  it('are written as DuckDB writes them, 1 BC too, not as a year 0000 no calendar has', async () => {
+    // The Node bindings count years from year 1 back by one, except year 0 (1 BC), which they wrote
+    // as 0000; each value is compared with DuckDB's own text of it.
+    const bc = "DATE '0001-12-31 (BC)'";
+    const values = [
+      bc,
+      "DATE '0001-01-01 (BC)'",
+      "DATE '0044-03-15 (BC)'",
+      "'-0044-03-15'::DATE",
+      "DATE 'infinity'",
+      "DATE '-infinity'",
+      `${bc}::TIMESTAMP + INTERVAL '23:59:59.5'`,
+      "DATE '0044-03-15 (BC)'::TIMESTAMP + INTERVAL 12 HOUR",
+      "TIMESTAMP '-infinity'",
+      `${bc}::TIMESTAMP::TIMESTAMP_S`,
+      `(${bc}::TIMESTAMP + INTERVAL 5 MILLISECOND)::TIMESTAMP_MS`,
+    ];
+    const sql = `SELECT ${values.map((value, i) => `${value} AS v${i}, (${value})::VARCHAR AS t${i}`).join(', ')},
+      [${bc}] AS list, {'at': ${bc}::TIMESTAMP} AS struct`;
+    for (const rows of [(await engine.query(sql)).rows, await streamed(sql)]) {
+      const row = rows[0] as unknown[];
+      expect(values.map((_, i) => row[2 * i])).toEqual(values.map((_, i) => row[2 * i + 1]));
+      expect(row.slice(-2)).toEqual([['0001-12-31 (BC)'], { at: '0001-12-31 (BC) 00:00:00' }]);
+    }
+  });
+
+  it('with a time zone keep (BC) on the date, before the time and its offset', async () => {
+    const sql = `SELECT (DATE '0001-12-31 (BC)'::TIMESTAMP + INTERVAL 12 HOUR)::TIMESTAMPTZ AS a,
+      TIMESTAMPTZ 'infinity' AS b, TIMESTAMPTZ '-infinity' AS c`;
+    // Asia/Tokyo's offset then was its local mean time, +09:18:59.
+    const expected = ['0001-12-31 (BC) 12:00:00+09:18:59', 'infinity', '-infinity'];
+    expect((await engine.query(sql)).rows).toEqual([expected]);
+    expect(await streamed(sql)).toEqual([expected]);
+  });
+});

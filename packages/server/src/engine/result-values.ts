@@ -39,6 +39,24 @@ const OTHER_PRECISIONS = new Map<DuckDBTypeId, (value: unknown) => bigint>([
 ]);
 const INFINITY = 2n ** 63n - 1n;
 
+/** Dates and timestamps of every precision, whose text may fall in year 0 (see inYearOne). */
+const DATED = new Set([
+  DuckDBTypeId.DATE,
+  DuckDBTypeId.TIMESTAMP,
+  DuckDBTypeId.TIMESTAMP_S,
+  DuckDBTypeId.TIMESTAMP_MS,
+  DuckDBTypeId.TIMESTAMP_NS,
+]);
+
+/**
+ * A date's or timestamp's text with year 0 written as DuckDB writes it, 0001 (BC). The bindings
+ * number the years before year 1 back from 1 BC, but leave year 0 itself as 0000: 31 December 1 BC
+ * came out as 0000-12-31, a year no calendar has, where DuckDB writes 0001-12-31 (BC).
+ */
+function inYearOne(text: string): string {
+  return text.startsWith('0000-') ? `0001${text.slice(4, 10)} (BC)${text.slice(10)}` : text;
+}
+
 const HOUR_MS = 3_600_000;
 /** The range of a JavaScript Date; instants beyond it are written in UTC. */
 const DATE_LIMIT_MS = 8.64e15;
@@ -247,7 +265,7 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
     if (!value.isFinite) return value.micros > 0n ? 'infinity' : '-infinity';
     const offset = offsetAt(Number(value.micros / 1000n));
     const local = new DuckDBTimestampValue(value.micros + BigInt(offset) * 1_000_000n);
-    return `${local.toString()}${offsetText(offset)}`;
+    return `${inYearOne(local.toString())}${offsetText(offset)}`;
   };
   const convert: DuckDBValueConverter<Json> = (value, type, self) => {
     if (value === null) return null;
@@ -260,8 +278,9 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
     if (type.typeId === DuckDBTypeId.INTERVAL) return String(value);
     if (type.typeId === DuckDBTypeId.DATE) {
       const text = (value as DuckDBDateValue).toString();
-      return INFINITE_DATES.get(text) ?? text;
+      return INFINITE_DATES.get(text) ?? inYearOne(text);
     }
+    if (DATED.has(type.typeId)) return inYearOne(String(value));
     if (type instanceof DuckDBStructType) return structObject(value as DuckDBStructValue, type, self);
     return JsonDuckDBValueConverter(value, type, self);
   };
