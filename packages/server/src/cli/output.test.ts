@@ -25,6 +25,24 @@ describe('renderTable', () => {
     expect(cut.endsWith('…')).toBe(true);
   });
 
+  it('shows control characters in values and names as escapes, never sends them to the terminal', () => {
+    // Event properties are whatever a page sent: an escape sequence in one cleared the screen or
+    // recoloured it, and a carriage return or tab broke the table's lines.
+    const table = renderTable(
+      ['a\u001b[31m', 'b'],
+      [
+        ['\u001b[2J\rx\ty\u0007', 'p\u202eq\u0085'],
+        ['ok', null],
+      ],
+    );
+    const lines = table.trimEnd().split('\n');
+    for (const line of lines) expect(line).not.toMatch(/[\p{Cc}\u202e]/u);
+    expect(lines[0]).toMatch(/^a\\u001b\[31m +│ b$/);
+    expect(lines[2]).toBe('\\u001b[2J\\rx\\ty\\u0007 │ p\\u202eq\\u0085');
+    const bar = lines[2]?.indexOf('│');
+    expect([lines[0], lines[3]].map((line) => line?.indexOf('│'))).toEqual([bar, bar]);
+  });
+
   it('renders many rows (inlet query --max-rows 300000)', () => {
     const rows = Array.from({ length: 300_000 }, (_, i) => [i]);
     expect(renderTable(['n'], rows).split('\n')).toHaveLength(300_003);

@@ -47,11 +47,31 @@ export type Format = 'table' | 'json' | 'csv';
 const cell = (value: Json): string =>
   value === null ? 'NULL' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
+/** Control characters, and the Unicode ones that end a line or turn text around. */
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+const ESCAPES: Record<string, string> = { '\t': '\\t', '\r': '\\r' };
+
+/**
+ * Text as a terminal may show it: a line break as a space, other control characters as escapes
+ * (\t, \u001b). Values are whatever a page or a source sent: an escape sequence in one reached the
+ * terminal, clearing or recolouring it, and a carriage return or tab broke the table's lines.
+ */
+function printable(text: string): string {
+  return text
+    .replaceAll('\n', ' ')
+    .replace(
+      UNPRINTABLE,
+      (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+}
+
 /** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth columns. */
 export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): string {
-  const cells = rows.map((row) => row.map((v) => fitWidth(cell(v).replaceAll('\n', ' '), maxWidth)));
+  const cells = rows.map((row) => row.map((v) => fitWidth(printable(cell(v)), maxWidth)));
+  const names = columns.map(printable);
   // A loop, not Math.max(...): spread over hundreds of thousands of rows overflows the stack.
-  const widths = columns.map(displayWidth);
+  const widths = names.map(displayWidth);
   for (const row of cells)
     row.forEach((text, i) => {
       widths[i] = Math.max(widths[i] ?? 0, displayWidth(text));
@@ -61,7 +81,7 @@ export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): s
       .map((v, i) => padWidth(v, widths[i] ?? 0))
       .join(' │ ')
       .trimEnd();
-  const lines = [line(columns), widths.map((w) => '─'.repeat(w)).join('─┼─')];
+  const lines = [line(names), widths.map((w) => '─'.repeat(w)).join('─┼─')];
   for (const row of cells) lines.push(line(row));
   return `${lines.join('\n')}\n`;
 }
