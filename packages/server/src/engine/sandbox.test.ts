@@ -298,6 +298,17 @@ describe('sandbox', () => {
     expect((error as Error).message).toContain('Max expression depth limit of 1000 exceeded');
     expect((error as Error).message).not.toContain('SET max_expression_depth');
     expect((error as Error).message).toContain('nest');
+    // Deeper than the parser's stack, DuckDB says only "memory exhausted".
+    for (const sql of [
+      `SELECT ${'('.repeat(100_000)}1${')'.repeat(100_000)}`,
+      `SELECT ${'CASE WHEN true THEN '.repeat(5000)}1${' END'.repeat(5000)}`,
+    ]) {
+      const deep = await engine.query(sql).catch((e: unknown) => e);
+      expect(deep).toMatchObject({
+        code: 'QUERY_INVALID',
+        message: expect.stringContaining('nests too deep'),
+      });
+    }
   });
 
   it('gives up the place in line of a query whose client went away while it waited for a slot', async () => {

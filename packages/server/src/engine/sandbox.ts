@@ -12,11 +12,17 @@ const ALLOWED_HINT = 'Only SELECT, WITH, EXPLAIN, DESCRIBE, SHOW and SUMMARIZE a
 
 /** DuckDB's advice for an expression nested too deep is a setting queries may not change. */
 const DEPTH_ADVICE = /Use "SET max_expression_depth TO x" to increase the maximum expression depth\./;
+const LESS_NESTING =
+  'Write it with less nesting: a CTE for a part of it, or a list function (list_sum, list_reduce) for a long chain of + or of nested calls; settings cannot be changed here.';
+/**
+ * DuckDB's parser says only "memory exhausted" when text nests deeper than its stack (some
+ * thousands of parentheses or CASEs), which reads as if the server were short of memory.
+ */
+const PARSER_STACK = /Parser Error: memory exhausted/;
 const withoutSettingAdvice = (message: string) =>
-  message.replace(
-    DEPTH_ADVICE,
-    'Write it with less nesting: a CTE for a part of it, or a list function (list_sum, list_reduce) for a long chain of + or of nested calls; settings cannot be changed here.',
-  );
+  PARSER_STACK.test(message)
+    ? `${message}\nThe query nests too deep for DuckDB's parser (parentheses, CASE or subqueries within each other, thousands deep). ${LESS_NESTING}`
+    : message.replace(DEPTH_ADVICE, LESS_NESTING);
 
 /**
  * Whitespace and comments before a statement (an editor's header), read as DuckDB reads them: only
