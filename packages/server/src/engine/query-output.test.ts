@@ -217,3 +217,17 @@ describe('dates and timestamps before year 1', () => {
     expect(await streamed(sql)).toEqual([expected]);
   });
 });
+
+describe('FLOAT values', () => {
+  it('are written as the shortest number that is that float, as DuckDB writes them, not widened', async () => {
+    // Widened to a double, a REAL column's 0.1 came out as 0.10000000149011612.
+    const values = ['0.1', '3.4e38', '-2.5e-7', '16777217', '1.17549435e-38', '123.456', '1e-45', '0'];
+    const sql = `SELECT ${values.map((v, i) => `(${v})::FLOAT AS f${i}, (${v})::FLOAT::VARCHAR AS t${i}`).join(', ')},
+      [0.1::FLOAT] AS list, 'nan'::FLOAT AS nan`;
+    for (const rows of [(await engine.query(sql)).rows, await streamed(sql)]) {
+      const row = rows[0] as unknown[];
+      expect(values.map((_, i) => row[2 * i])).toEqual(values.map((_, i) => Number(row[2 * i + 1])));
+      expect(row.slice(-2)).toEqual([[0.1], 'NaN']);
+    }
+  });
+});

@@ -57,6 +57,20 @@ function inYearOne(text: string): string {
   return text.startsWith('0000-') ? `0001${text.slice(4, 10)} (BC)${text.slice(10)}` : text;
 }
 
+/**
+ * A FLOAT as the shortest decimal that is the same float, as DuckDB writes it. The bindings widen
+ * it to a double, whose digits show the float's error: a REAL column's 0.1 came out as
+ * 0.10000000149011612, and 123.456 as 123.45600128173828.
+ */
+function shortestFloat(value: number): number {
+  if (!Number.isFinite(value) || (Number.isInteger(value) && Math.abs(value) < 2 ** 24)) return value;
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
+}
+
 const HOUR_MS = 3_600_000;
 /** The range of a JavaScript Date; instants beyond it are written in UTC. */
 const DATE_LIMIT_MS = 8.64e15;
@@ -281,6 +295,8 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
       return INFINITE_DATES.get(text) ?? inYearOne(text);
     }
     if (DATED.has(type.typeId)) return inYearOne(String(value));
+    if (type.typeId === DuckDBTypeId.FLOAT && typeof value === 'number')
+      return JsonDuckDBValueConverter(shortestFloat(value), type, self);
     if (type instanceof DuckDBStructType) return structObject(value as DuckDBStructValue, type, self);
     return JsonDuckDBValueConverter(value, type, self);
   };
