@@ -93,6 +93,20 @@ describe('POST /api/query', () => {
     expect((await query({ sql: 'FROM range(3)' })).json().stats).not.toHaveProperty('note');
   });
 
+  it('sends a large JSON answer in pieces that make the same JSON, and a small one whole', async () => {
+    const { engine, query } = await setup();
+    const sql = "SELECT i, repeat('é', 300) AS text, [i, NULL] AS list FROM range(5000) t(i)";
+    const response = await query({ sql });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.headers['content-length']).toBeUndefined();
+    const { columns, rows } = await engine.query(sql);
+    expect(response.json()).toMatchObject({ columns, rows, stats: { rows: 5000, truncated: false } });
+    const small = await query({ sql: 'SELECT 1 AS one' });
+    expect(small.headers['content-length']).toBe(String(Buffer.byteLength(small.body)));
+    expect(small.json()).toMatchObject({ columns: [{ name: 'one', type: 'INTEGER' }], rows: [[1]] });
+  });
+
   it('answers SQL holding a NUL character with a 400 that says so', async () => {
     const { query } = await setup();
     for (const sql of ['SELECT 1\u0000', "SELECT '\u0000'", '\u0000']) {

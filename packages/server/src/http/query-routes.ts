@@ -6,6 +6,7 @@ import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { csvLine } from './csv.ts';
+import { sendQueryAnswer } from './json-answer.ts';
 
 function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefined; id: string | undefined } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
@@ -84,12 +85,15 @@ export function registerQueryRoutes(
         if (!reply.raw.writableFinished) abort.abort();
       });
       if (format === 'json')
-        return engine.query(sql, {
-          id,
-          maxRows: rowLimit(maxRows),
-          maxBytes: JSON_ANSWER_BYTES,
-          signal: abort.signal,
-        });
+        return sendQueryAnswer(
+          reply,
+          await engine.query(sql, {
+            id,
+            maxRows: rowLimit(maxRows),
+            maxBytes: JSON_ANSWER_BYTES,
+            signal: abort.signal,
+          }),
+        );
       // An export holds every row unless the request's max_rows says fewer (query.max_rows is the
       // JSON answer's limit, not an export's): asked for 10, a client got the whole table.
       const wanted = maxRows ?? Number.POSITIVE_INFINITY;
