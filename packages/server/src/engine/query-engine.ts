@@ -450,6 +450,17 @@ export async function createQueryEngine(options: {
         // went before its first rows is (start()); a read-only statement runs again harmlessly.
         for (let replanned = 0; ; replanned++) {
           const { prepared, result } = await start(connection, sql, stopped);
+          const answer = (rows: Json[][], truncated: boolean, note: string | undefined): QueryResult => ({
+            columns: columnsOf(result),
+            rows,
+            stats: {
+              elapsed_ms: Math.round(performance.now() - started),
+              rows: rows.length,
+              bytes_scanned: bytesRead() - readBefore,
+              truncated,
+              ...(note !== undefined && { note }),
+            },
+          });
           let rows: Json[][] = [];
           let truncated = false;
           let limit = createSizeLimit(opts.maxBytes);
@@ -465,8 +476,16 @@ export async function createQueryEngine(options: {
               if (truncated) break;
             }
           } catch (error) {
-            if (!(error instanceof StreamFailed)) throw error;
             const reason = stopped();
+            // Every row asked for was in hand, and the query timed out finding whether one more
+            // follows (DuckDB may hold it back until its scan is done): the rows are the answer.
+            if (reason?.code === 'QUERY_TIMEOUT' && rows.length >= maxRows)
+              return answer(
+                rows,
+                true,
+                `The answer stops at max_rows (${maxRows} rows); the query reached query.timeout_ms (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
+              );
+            if (!(error instanceof StreamFailed)) throw error;
             if (reason) throw reason;
             // Run once more whole: a materialized result reports DuckDB's error, or holds the rows
             // when the failure was passing.
@@ -492,17 +511,11 @@ export async function createQueryEngine(options: {
             rows = all.slice(0, fitting === -1 ? maxRows : fitting);
             truncated = rows.length < all.length;
           }
-          return {
-            columns: columnsOf(result),
+          return answer(
             rows,
-            stats: {
-              elapsed_ms: Math.round(performance.now() - started),
-              rows: rows.length,
-              bytes_scanned: bytesRead() - readBefore,
-              truncated,
-              ...(truncated && { note: truncationNote(rows.length, maxRows, limit, opts.maxBytes) }),
-            },
-          };
+            truncated,
+            truncated ? truncationNote(rows.length, maxRows, limit, opts.maxBytes) : undefined,
+          );
         }
       });
     },

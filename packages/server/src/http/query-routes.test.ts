@@ -161,6 +161,29 @@ describe('POST /api/query', () => {
     expect(lines.at(-2)).toBe(String(flowing - 1));
   });
 
+  it('answers the max_rows rows it has when the query times out looking for one more', async () => {
+    const { engine, query } = await setup({ query: { timeout_ms: 3000, max_rows: 1_000_000 } });
+    // As in the export above: where DuckDB's rows stop coming is found first.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
+    let flowing = 0;
+    await expect(
+      engine.stream(sql, {}, async ({ chunks }) => {
+        for await (const chunk of chunks) flowing += chunk.length;
+      }),
+    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+    const response = await query({ sql, max_rows: flowing });
+    expect(response.statusCode, response.body.slice(0, 300)).toBe(200);
+    const answer = response.json();
+    expect(answer.rows).toHaveLength(flowing);
+    expect(answer.stats).toMatchObject({
+      truncated: true,
+      note: expect.stringContaining('query.timeout_ms'),
+    });
+    // Fewer rows than max_rows at the time-out is no answer: it stays an error.
+    const short = await query({ sql, max_rows: flowing + 1 });
+    expect(short.json().error).toMatchObject({ code: 'QUERY_TIMEOUT' });
+  });
+
   it('takes ?format= in any case, and names the formats when it is neither', async () => {
     const { query } = await setup();
     const upper = await query({ sql: 'SELECT 1 AS one' }, '?format=CSV');
