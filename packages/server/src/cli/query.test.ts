@@ -60,6 +60,19 @@ describe('inlet query', () => {
     );
   });
 
+  it('takes --max-rows as digits only, not as whatever Number() reads', async () => {
+    // Number() reads '' as 0 (no rows at all, silently), '0x10' as 16 and '1e3' as 1000.
+    for (const bad of ['', ' 5', '0x10', '1e3', '2.0']) {
+      const refused = await query('SELECT 1', '--format', 'csv', '--max-rows', bad);
+      expect([bad, refused.code, refused.err]).toEqual([
+        bad,
+        ExitCode.USAGE,
+        `--max-rows must be a whole number of rows (0 or more), not "${bad}"\n`,
+      ]);
+    }
+    expect((await query('SELECT 1 AS one', '--format', 'csv', '--max-rows', '0')).out).toBe('one\r\n');
+  });
+
   it('ends an export once its --max-rows rows are out, without waiting on rows it will not write', async () => {
     // The first rows pass the filter at once; the one after them only when the scan of ten billion
     // rows is done. DuckDB hands over rows in batches, so where its rows stop coming is found first.

@@ -76,11 +76,13 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     output.err(`--format must be table, json or csv, not "${values.format}"\n`);
     return ExitCode.USAGE;
   }
-  const maxRows = values['max-rows'] === undefined ? undefined : Number(values['max-rows']);
-  if (maxRows !== undefined && (!Number.isInteger(maxRows) || maxRows < 0)) {
-    output.err('--max-rows must be a non-negative integer\n');
+  const rowsGiven = values['max-rows'];
+  // Digits only, as --timeout-ms: Number() reads '' as 0 (no rows, silently), 0x10 as 16, 1e3 as 1000.
+  if (rowsGiven !== undefined && !/^\d+$/.test(rowsGiven)) {
+    output.err(`--max-rows must be a whole number of rows (0 or more), not "${rowsGiven}"\n`);
     return ExitCode.USAGE;
   }
+  const maxRows = rowsGiven === undefined ? undefined : Number(rowsGiven);
   const timeout = values['timeout-ms'];
   // Digits only, as --port: Number() would take 0x10 or 1e3, and a timer takes at most 2^31 - 1 ms.
   if (
