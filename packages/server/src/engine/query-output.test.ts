@@ -173,6 +173,12 @@ describe('struct fields named __proto__', () => {
       '[[{"__proto__":{"a":1},"b":2},{"__proto__":null,"c":3},[{"__proto__":[1,2]}],{"__proto__":{"x":1}}]]',
     );
     expect(JSON.stringify(await streamed(sql))).toBe(JSON.stringify(result.rows));
+    // A union's member of that name: the bindings' lookup of its type found the prototype (a 500).
+    const union = `SELECT union_value("__proto__" := 1)::UNION("__proto__" INT, b VARCHAR) AS u,
+      [union_value(b := 'x')::UNION("__proto__" INT, b VARCHAR)] AS list`;
+    const expected = [[{ tag: '__proto__', value: 1 }, [{ tag: 'b', value: 'x' }]]];
+    expect((await engine.query(union)).rows).toEqual(expected);
+    expect(await streamed(union)).toEqual(expected);
     // A number or text under that name is dropped by the bindings before inlet sees it.
     await expect(engine.query(`SELECT {'__proto__': 1, 'b': 2} AS s`)).rejects.toMatchObject({
       code: 'QUERY_INVALID',

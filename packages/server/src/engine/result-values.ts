@@ -12,6 +12,8 @@ import {
   DuckDBTimestampValue,
   type DuckDBType,
   DuckDBTypeId,
+  DuckDBUnionType,
+  type DuckDBUnionValue,
   type DuckDBValue,
   type DuckDBValueConverter,
   type Json,
@@ -269,6 +271,25 @@ function structObject(
 }
 
 /**
+ * A UNION value as {tag, value}, as the bindings write it, with the member's type found by its
+ * place among the tags: the bindings look it up in a plain object, where a member named __proto__
+ * found the object's prototype and their converter failed (a 500).
+ */
+function unionObject(
+  value: DuckDBUnionValue,
+  type: DuckDBUnionType,
+  convert: DuckDBValueConverter<Json>,
+): Json {
+  const member = type.memberTypes[type.memberTags.indexOf(value.tag)];
+  if (member === undefined)
+    throw new InletError(
+      'QUERY_INVALID',
+      `A union value's tag "${value.tag}" is not a member of ${type.toString()}; DuckDB's Node bindings cannot read it.`,
+    );
+  return { tag: value.tag, value: convert(value.value, member, convert) };
+}
+
+/**
  * How the engine writes a result's values into JSON and CSV: as DuckDB's JSON converter does, but
  * TIMESTAMPTZ values in the configured time zone with its offset (the bindings use the process's),
  * JSON values parsed, intervals as DuckDB's text, and infinite dates and timestamps as such.
@@ -298,6 +319,7 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
     if (type.typeId === DuckDBTypeId.FLOAT && typeof value === 'number')
       return JsonDuckDBValueConverter(shortestFloat(value), type, self);
     if (type instanceof DuckDBStructType) return structObject(value as DuckDBStructValue, type, self);
+    if (type instanceof DuckDBUnionType) return unionObject(value as DuckDBUnionValue, type, self);
     return JsonDuckDBValueConverter(value, type, self);
   };
   return convert;
