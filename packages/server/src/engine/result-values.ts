@@ -1,10 +1,13 @@
 import {
   DuckDBArrayType,
+  DuckDBArrayValue,
   type DuckDBDateValue,
   DuckDBListType,
+  DuckDBListValue,
   DuckDBMapType,
+  DuckDBMapValue,
   DuckDBStructType,
-  type DuckDBStructValue,
+  DuckDBStructValue,
   type DuckDBTimestampMillisecondsValue,
   type DuckDBTimestampNanosecondsValue,
   type DuckDBTimestampSecondsValue,
@@ -13,11 +16,14 @@ import {
   type DuckDBType,
   DuckDBTypeId,
   DuckDBUnionType,
-  type DuckDBUnionValue,
+  DuckDBUnionValue,
   type DuckDBValue,
   type DuckDBValueConverter,
+  DuckDBVariantValue,
+  fromVariantValue,
   type Json,
   JsonDuckDBValueConverter,
+  VARIANT,
 } from '@duckdb/node-api';
 import { InletError } from '../errors/index.ts';
 
@@ -289,6 +295,44 @@ function unionObject(
   return { tag: value.tag, value: convert(value.value, member, convert) };
 }
 
+/** An object with a field named __proto__ of its own, not the object's prototype. */
+function withOwnProto(out: { [name: string]: Json }, value: Json): void {
+  Object.defineProperty(out, '__proto__', { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * A VARIANT value as the bindings' walker writes it, but with struct fields read as own fields. Its
+ * structs' fields come in plain objects, where one named __proto__ holding a struct or list became
+ * the object's prototype, which the walker then read as fields (a 500, "Unsupported type: ANY"),
+ * and one holding NULL was dropped. Values that are not containers go to the bindings' walker.
+ */
+function variantJson(
+  value: DuckDBValue,
+  type: DuckDBType | undefined,
+  convert: DuckDBValueConverter<Json>,
+): Json {
+  if (value === null) return null;
+  if (value instanceof DuckDBVariantValue) return variantJson(value.value, value.type ?? type, convert);
+  if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue)
+    return value.items.map((item) => variantJson(item, undefined, convert));
+  if (value instanceof DuckDBStructValue) {
+    const out: { [name: string]: Json } = {};
+    for (const name of Object.keys(value.entries))
+      out[name] = variantJson(value.entries[name] ?? null, undefined, convert);
+    const held = Object.getPrototypeOf(value.entries) as DuckDBValue | typeof Object.prototype;
+    if (held !== Object.prototype) withOwnProto(out, variantJson(held as DuckDBValue, undefined, convert));
+    return out;
+  }
+  if (value instanceof DuckDBMapValue)
+    return value.entries.map((entry) => ({
+      key: variantJson(entry.key, undefined, convert),
+      value: variantJson(entry.value, undefined, convert),
+    }));
+  if (value instanceof DuckDBUnionValue)
+    return { tag: value.tag, value: variantJson(value.value, undefined, convert) };
+  return fromVariantValue(new DuckDBVariantValue(value, type), VARIANT, convert);
+}
+
 /**
  * How the engine writes a result's values into JSON and CSV: as DuckDB's JSON converter does, but
  * TIMESTAMPTZ values in the configured time zone with its offset (the bindings use the process's),
@@ -320,6 +364,7 @@ export function createValueConverter(timeZone: string): DuckDBValueConverter<Jso
       return JsonDuckDBValueConverter(shortestFloat(value), type, self);
     if (type instanceof DuckDBStructType) return structObject(value as DuckDBStructValue, type, self);
     if (type instanceof DuckDBUnionType) return unionObject(value as DuckDBUnionValue, type, self);
+    if (type.typeId === DuckDBTypeId.VARIANT) return variantJson(value, undefined, self);
     return JsonDuckDBValueConverter(value, type, self);
   };
   return convert;
