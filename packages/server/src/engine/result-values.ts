@@ -111,7 +111,11 @@ function createOffsetFinder(timeZone: string): (ms: number) => number {
   };
 }
 
-/** An offset as DuckDB writes it: +09, -03:30, +09:18:59. */
+/**
+ * An offset as PostgreSQL writes it: +09, -03:30, +09:18:59. DuckDB (1.5) writes a local mean
+ * time's +09:18:59 as +09:18 beside a time shifted by the whole offset, text that reads back 59
+ * seconds off; the seconds are kept so that it reads back as the same instant.
+ */
 function offsetText(seconds: number): string {
   const abs = Math.abs(seconds);
   const parts = [Math.floor(abs / 3600), Math.floor((abs % 3600) / 60), abs % 60];
