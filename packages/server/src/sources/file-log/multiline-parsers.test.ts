@@ -42,6 +42,27 @@ describe('multiline parsers', () => {
     ]);
   });
 
+  it('python: a bare traceback after a complete one starts a record of its own, as in Fluent Bit', () => {
+    const logged = [
+      'ERROR:root:job failed',
+      'Traceback (most recent call last):',
+      '  File "/srv/app/jobs.py", line 12, in run',
+      "KeyError: 'x'",
+    ].join('\n');
+    // An uncaught exception printed to the same file: no log line of its own before it.
+    const uncaught = [
+      'Traceback (most recent call last):',
+      '  File "/srv/app/main.py", line 3, in <module>',
+      'SystemExit: 2',
+    ].join('\n');
+    expect(records('python', `${logged}\n${uncaught}\n${uncaught}\nINFO:root:next`)).toEqual([
+      logged,
+      uncaught,
+      uncaught,
+      'INFO:root:next',
+    ]);
+  });
+
   it('java: the exception line, frames, Caused by and "... n more" join the log line before them', () => {
     const trace = [
       '10:55:40.001 ERROR [main] com.example.Api - request failed',

@@ -28,13 +28,24 @@ export function createFirstLineTest(multiline: { start?: string; parser?: Multil
       return (line) => !INDENTED_OR_BLANK.test(line) && !JAVA.test(line);
     case 'python': {
       // The exception line (`ValueError: bad`) is known by where it is: the first unindented line
-      // after a traceback's frames.
-      let inTraceback = false;
+      // after a traceback's frames. It completes its record, so a `Traceback` right after it is an
+      // exception of its own (uncaught, printed with no log line), as Fluent Bit's python parser
+      // starts one; after a log line it is that line's (`logger.exception()`), and after a
+      // chaining line it goes on the chained exception.
+      let state: 'log' | 'traceback' | 'ended' = 'log';
       return (line) => {
-        if (PY_TRACEBACK.test(line)) inTraceback = true;
-        else if (INDENTED_OR_BLANK.test(line) || PY_CHAINED.test(line)) return false;
-        else if (inTraceback) inTraceback = false;
-        else return true;
+        if (PY_TRACEBACK.test(line)) {
+          const startsRecord = state === 'ended';
+          state = 'traceback';
+          return startsRecord;
+        }
+        if (PY_CHAINED.test(line)) state = 'traceback';
+        else if (INDENTED_OR_BLANK.test(line)) return false;
+        else if (state === 'traceback') state = 'ended';
+        else {
+          state = 'log';
+          return true;
+        }
         return false;
       };
     }
