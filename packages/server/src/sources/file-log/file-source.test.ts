@@ -811,6 +811,36 @@ describe('file source: multi-line records', () => {
     ]);
   });
 
+  /** Waits (up to 10 s) until app_logs holds n rows; returns their messages. */
+  const untilRows = async (query: (sql: string) => Promise<unknown[][]>, n: number) => {
+    for (let i = 0; i < 200 && (await messages(query)).length < n; i++) await sleep(50);
+    return messages(query);
+  };
+
+  it.each([
+    ['copytruncate empties it, with rotated: false', false, (path: string) => truncateSync(path, 0)],
+    ['it is deleted', true, (path: string) => unlinkSync(path)],
+  ])('under follow(), writes the record still gathering lines once when %s', async (_, rotated, rotate) => {
+    const { logs, source, context, query } = await setup([
+      python({ poll_ms: 50, batch_seconds: 0.1, rotated }),
+    ]);
+    const path = log(logs, 'app.log');
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
+    const follower = source().follow?.(context);
+    // Record 2 was read with record 1, and waits for a next first line or flush_seconds (600).
+    expect(await untilRows(query, 1)).toEqual(['job 1']);
+    rotate(path);
+    // Its lines are nowhere else inlet looks: what was gathered is the record.
+    expect(await untilRows(query, 2)).toEqual(['job 1', JOB_2_WITH_TRACE]);
+    appendFileSync(path, pyRecord(3));
+    age(path);
+    expect(await untilRows(query, 3)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
+    await follower?.stop();
+    // The checkpoint is past record 2: a restart neither writes it again nor splits it.
+    await source().sync(context);
+    expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
+  });
+
   it('cuts a record at max_lines, says so in the row, drops its further lines, and goes on with the next record, after a restart too', async () => {
     const { logs, sync, query } = await setup([python({ multiline: { max_lines: 3 }, batch_rows: 1 })]);
     const path = log(logs, 'app.log');

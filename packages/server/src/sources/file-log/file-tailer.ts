@@ -118,6 +118,15 @@ export async function openFileTailer(
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
+  /**
+   * The record each file's last read ended inside, by `dev:ino`, with the head of the file it came
+   * from. It is read again from its start while the file is there; kept here for when the file is
+   * truncated or deleted before it ends, so that what was gathered is still written.
+   */
+  const gathering = new Map<
+    string,
+    { head: string; headAt: number; record: JoinedRecord; missedScans: number }
+  >();
 
   const startBatch = (file: TrackedFile, offset: number) => {
     if (batch.rows.length > 0 || batch.rejects.length > 0) return;
@@ -311,6 +320,35 @@ export async function openFileTailer(
     }
   };
 
+  /**
+   * Writes the records still gathering lines in files that are gone (deleted, or emptied by
+   * copytruncate) with their content nowhere the globs look: no next first line or idle time can
+   * end them any more. The offset moves past each, so a copy found later goes on after it.
+   * A copy or .gz found instead is read from the record's start, whole.
+   */
+  const endRecordsOfGoneFiles = (found: readonly Candidate[]) => {
+    const present = new Set(found.map((c) => `${c.dev}:${c.ino}`));
+    for (const [key, held] of gathering) {
+      const file = files.find(
+        (f) => f.head === held.head && (f.headAt ?? 0) === held.headAt && f.offset === held.record.start,
+      );
+      const at = file && `${file.dev}:${file.ino}`;
+      // Still there: the read that follows gathers it again.
+      if (at === key && present.has(key)) continue;
+      // Read on since (or forgotten), or found under another inode: that read takes it whole.
+      if (!file || (file.ino !== -1 && at !== key)) {
+        gathering.delete(key);
+        continue;
+      }
+      // Missed by one scan only, it may have been renamed (or copied) while the globs were listed.
+      held.missedScans++;
+      if (held.missedScans < 2) continue;
+      addRecord(file, held.record);
+      file.offset = held.record.end;
+      gathering.delete(key);
+    }
+  };
+
   return {
     table,
     async catchUp() {
@@ -330,6 +368,7 @@ export async function openFileTailer(
       });
       files = plan.files;
       if (plan.deferred === 0) warnMovedAway(found);
+      endRecordsOfGoneFiles(found);
       if (logger.isLevelEnabled('debug'))
         logger.debug(
           {
@@ -394,6 +433,16 @@ export async function openFileTailer(
           addRecord(task.file, last);
           task.file.offset = last.end;
         }
+        const key = `${task.file.dev}:${task.file.ino}`;
+        const held = joiner && !last && !task.candidate.gz ? joiner.finish() : undefined;
+        if (held)
+          gathering.set(key, {
+            head: task.file.head,
+            headAt: task.file.headAt ?? 0,
+            record: held,
+            missedScans: 0,
+          });
+        else gathering.delete(key);
         if (outcome.status === 'corrupt' && settled) {
           reject(task.file, task.file.offset, `gzip data ends early or is corrupt: ${outcome.message}`, '');
           task.file.done = true;
@@ -407,6 +456,7 @@ export async function openFileTailer(
     },
     reset() {
       batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+      gathering.clear();
       committed = recoverCheckpoint(state, name);
       files = clone(committed?.files ?? []);
     },
