@@ -96,13 +96,16 @@ export function createFileSource(name: string, options: FileOptions): Source {
           );
         }
         await tailer.flush();
-        const { rows, rejects } = tailer.totals();
+        const { rows, rejects, gathering } = tailer.totals();
+        // Said, so that a record missing from this run is not taken for a lost one.
+        const left = `${tailer.table} (records written less than multiline.flush_seconds ago, left for the next run)`;
         return {
           source: name,
           rows,
           tables: [
             { table: tailer.table, rows },
             ...(rejects > 0 ? [{ table: `_rejects/${name} (rejected lines)`, rows: rejects }] : []),
+            ...(gathering > 0 ? [{ table: left, rows: gathering }] : []),
           ],
         };
       } finally {

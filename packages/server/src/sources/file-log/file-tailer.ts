@@ -41,7 +41,8 @@ export interface FileTailer {
   batchAgeMs(): number;
   /** After a failure: drops unwritten rows and returns to the last checkpoint. */
   reset(): void;
-  totals(): { rows: number; rejects: number };
+  /** Rows and rejects written so far, and the records the last scan left gathering lines. */
+  totals(): { rows: number; rejects: number; gathering: number };
   close(): Promise<void>;
 }
 
@@ -460,7 +461,7 @@ export async function openFileTailer(
       committed = recoverCheckpoint(state, name);
       files = clone(committed?.files ?? []);
     },
-    totals: () => ({ ...totals }),
+    totals: () => ({ ...totals, gathering: gathering.size }),
     async close() {
       writer.close();
       lock.release();
