@@ -582,6 +582,27 @@ describe('file source: sync', () => {
     expect((await counts()).size).toBe(9);
   });
 
+  it('reads again the lines of a batch it could not write, even when undoing the batch fails too', async () => {
+    const { logs, source, context, counts, layout, expectEachOnce } = await setup([
+      webAccessLog({ poll_ms: 50, batch_seconds: 0.1 }),
+    ]);
+    writeFileSync(log(logs, 'access.log'), access(0, 5));
+    const follower = source().follow?.(context);
+    for (let i = 0; i < 200 && (await counts()).size < 5; i++) await sleep(50);
+    // A file where the table's folder should be: the batch cannot be published, and removing its
+    // files (listed in the checkpoint before publishing) fails as well.
+    const table = join(layout.lake, 'access_logs');
+    renameSync(table, `${table}.aside`);
+    writeFileSync(table, '');
+    appendFileSync(log(logs, 'access.log'), access(5, 8));
+    await sleep(500);
+    rmSync(table);
+    renameSync(`${table}.aside`, table);
+    for (let i = 0; i < 200 && (await counts()).size < 8; i++) await sleep(50);
+    await follower?.stop();
+    await expectEachOnce(8);
+  });
+
   it('names its source once in each line it logs while inlet runs it', async () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);

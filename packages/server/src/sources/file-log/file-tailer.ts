@@ -457,6 +457,9 @@ export async function openFileTailer(
     },
     reset() {
       batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+      // Back to the last checkpoint saved whole before anything else can fail: left where they
+      // were, the files' offsets would stay past the lines of the batch just dropped, for good.
+      files = clone(committed?.files ?? []);
       gathering.clear();
       committed = recoverCheckpoint(state, name);
       files = clone(committed?.files ?? []);
