@@ -868,6 +868,26 @@ describe('file source: multi-line records', () => {
     expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
   });
 
+  it('keeps the record of an emptied file for the retry when writing its batch fails', async () => {
+    const { logs, source, context, query, layout } = await setup([
+      python({ poll_ms: 50, batch_seconds: 0.1, rotated: false }),
+    ]);
+    const path = log(logs, 'app.log');
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
+    const follower = source().follow?.(context);
+    expect(await untilRows(query, 1)).toEqual(['job 1']);
+    // The lake cannot take the next batch: a file where the table's folder should be.
+    const table = join(layout.lake, 'app_logs');
+    renameSync(table, `${table}.aside`);
+    writeFileSync(table, '');
+    truncateSync(path, 0);
+    await sleep(600);
+    rmSync(table);
+    renameSync(`${table}.aside`, table);
+    expect(await untilRows(query, 2)).toEqual(['job 1', JOB_2_WITH_TRACE]);
+    await follower?.stop();
+  });
+
   it('cuts a record at max_lines, says so in the row, drops its further lines, and goes on with the next record, after a restart too', async () => {
     const { logs, sync, query } = await setup([python({ multiline: { max_lines: 3 }, batch_rows: 1 })]);
     const path = log(logs, 'app.log');

@@ -53,6 +53,15 @@ const GZIP_SETTLE_MS = 120_000;
 // A rotated file untouched this long gets no more bytes: a last line without its newline is whole.
 const ROTATED_SETTLE_MS = 120_000;
 
+/** A record a file's last read ended inside, with the head of the file it came from. */
+interface Gathered {
+  head: string;
+  headAt: number;
+  record: JoinedRecord;
+  /** Scans in a row that found its file gone or emptied. */
+  missedScans: number;
+}
+
 const clone = (files: readonly TrackedFile[]) => files.map((f) => ({ ...f }));
 /** A tracked file in a debug line: name, inode and offset. */
 const describe = (f: TrackedFile) => `${basename(f.path)}#${f.ino}@${f.offset}`;
@@ -124,10 +133,9 @@ export async function openFileTailer(
    * from. It is read again from its start while the file is there; kept here for when the file is
    * truncated or deleted before it ends, so that what was gathered is still written.
    */
-  const gathering = new Map<
-    string,
-    { head: string; headAt: number; record: JoinedRecord; missedScans: number }
-  >();
+  const gathering = new Map<string, Gathered>();
+  /** Records of gone files put in the batch: its bytes are nowhere else, so a failed write keeps them. */
+  let endedUnwritten: Array<[string, Gathered]> = [];
 
   const startBatch = (file: TrackedFile, offset: number) => {
     if (batch.rows.length > 0 || batch.rejects.length > 0) return;
@@ -198,6 +206,7 @@ export async function openFileTailer(
       );
     }
     batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+    endedUnwritten = [];
   };
 
   const tooLong = (bytes: number) =>
@@ -347,6 +356,7 @@ export async function openFileTailer(
       addRecord(file, held.record);
       file.offset = held.record.end;
       gathering.delete(key);
+      endedUnwritten.push([key, held]);
     }
   };
 
@@ -460,7 +470,11 @@ export async function openFileTailer(
       // Back to the last checkpoint saved whole before anything else can fail: left where they
       // were, the files' offsets would stay past the lines of the batch just dropped, for good.
       files = clone(committed?.files ?? []);
-      gathering.clear();
+      // The records of gone files in the dropped batch are nowhere else: gathered again, they are
+      // written by the retry. An entry whose start is no longer a file's offset is dropped at the
+      // next scan.
+      for (const [key, held] of endedUnwritten) gathering.set(key, held);
+      endedUnwritten = [];
       committed = recoverCheckpoint(state, name);
       files = clone(committed?.files ?? []);
     },
