@@ -758,7 +758,7 @@ describe('file source: multi-line records', () => {
     expect((await sync('java')).tables).toEqual([
       { table: 'app_logs', rows: 0 },
       {
-        table: 'app_logs (records written less than multiline.flush_seconds ago, left for the next run)',
+        table: 'app_logs (records still gathering lines, left for the next run)',
         rows: 1,
       },
     ]);
@@ -866,6 +866,34 @@ describe('file source: multi-line records', () => {
     // The checkpoint is past record 2: a restart neither writes it again nor splits it.
     await source().sync(context);
     expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
+  });
+
+  it('writes the record an inlet sync left gathering lines once its file is emptied (rotated: false) or deleted', async () => {
+    const { logs, sync, query } = await setup([
+      python({ rotated: false }),
+      python({ name: 'gone', path: 'gone.log' }),
+    ]);
+    const path = log(logs, 'app.log');
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
+    writeFileSync(log(logs, 'gone.log'), `${pyRecord(3, true)}`);
+    expect((await sync('app')).rows).toBe(1);
+    expect((await sync('gone')).rows).toBe(0);
+    // The next run finds the file emptied by copytruncate: the copy is nowhere inlet looks.
+    truncateSync(path, 0);
+    expect((await sync('app')).rows).toBe(1);
+    // A deleted file: no file matches, which the run says, after writing what was gathered.
+    unlinkSync(log(logs, 'gone.log'));
+    await expect(sync('gone')).rejects.toThrow(/No file matches/);
+    await expect(sync('gone')).rejects.toThrow(/No file matches/);
+    expect(await messages(query)).toEqual([
+      'job 1',
+      JOB_2_WITH_TRACE,
+      expect.stringMatching(/^job 3\nTraceback.*\nValueError: bad input 3$/s),
+    ]);
+    appendFileSync(path, pyRecord(4));
+    age(path);
+    expect((await sync('app')).rows).toBe(1);
+    expect(await messages(query)).toHaveLength(4);
   });
 
   it('keeps the record of an emptied file for the retry when writing its batch fails', async () => {

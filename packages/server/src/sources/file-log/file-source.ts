@@ -79,6 +79,8 @@ export function createFileSource(name: string, options: FileOptions): Source {
       const tailer = await openFileTailer(name, options, context);
       try {
         const { found, unreadable } = await tailer.catchUp();
+        // Before saying that no file matches: the records gathered from files now gone are written.
+        await tailer.flush();
         if (found === 0 && unreadable.length > 0) {
           const named = unreadable.slice(0, 3).map((u) => `${u.path} (${u.reason})`);
           if (unreadable.length > 3) named.push(`${unreadable.length - 3} more`);
@@ -95,10 +97,9 @@ export function createFileSource(name: string, options: FileOptions): Source {
             { details: { source: name } },
           );
         }
-        await tailer.flush();
         const { rows, rejects, gathering } = tailer.totals();
         // Said, so that a record missing from this run is not taken for a lost one.
-        const left = `${tailer.table} (records written less than multiline.flush_seconds ago, left for the next run)`;
+        const left = `${tailer.table} (records still gathering lines, left for the next run)`;
         return {
           source: name,
           rows,

@@ -53,15 +53,6 @@ const GZIP_SETTLE_MS = 120_000;
 // A rotated file untouched this long gets no more bytes: a last line without its newline is whole.
 const ROTATED_SETTLE_MS = 120_000;
 
-/** A record a file's last read ended inside, with the head of the file it came from. */
-interface Gathered {
-  head: string;
-  headAt: number;
-  record: JoinedRecord;
-  /** Scans in a row that found its file gone or emptied. */
-  missedScans: number;
-}
-
 const clone = (files: readonly TrackedFile[]) => files.map((f) => ({ ...f }));
 /** A tracked file in a debug line: name, inode and offset. */
 const describe = (f: TrackedFile) => `${basename(f.path)}#${f.ino}@${f.offset}`;
@@ -128,15 +119,6 @@ export async function openFileTailer(
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
-  /**
-   * The record each file's last read ended inside, by `dev:ino`, with the head of the file it came
-   * from. It is read again from its start while the file is there; kept here for when the file is
-   * truncated or deleted before it ends, so that what was gathered is still written.
-   */
-  const gathering = new Map<string, Gathered>();
-  /** Records of gone files put in the batch: its bytes are nowhere else, so a failed write keeps them. */
-  let endedUnwritten: Array<[string, Gathered]> = [];
-
   const startBatch = (file: TrackedFile, offset: number) => {
     if (batch.rows.length > 0 || batch.rejects.length > 0) return;
     // Named after the batch number and where it starts: a retry after a crash (same checkpoint)
@@ -206,7 +188,6 @@ export async function openFileTailer(
       );
     }
     batch = { base: '', startedAt: 0, rows: [], rejects: [] };
-    endedUnwritten = [];
   };
 
   const tooLong = (bytes: number) =>
@@ -330,6 +311,14 @@ export async function openFileTailer(
     }
   };
 
+  /** Remembers the record a read ended inside; a read that got less of it keeps what was known. */
+  const keepGathered = (file: TrackedFile, startedAt: number, record: JoinedRecord | undefined) => {
+    if (record) {
+      if (record.end >= (file.gathered?.end ?? 0) || file.offset !== startedAt)
+        file.gathered = { text: record.text, end: record.end, missedScans: 0 };
+    } else if (file.offset !== startedAt) delete file.gathered;
+  };
+
   /**
    * Writes the records still gathering lines in files that are gone (deleted, or emptied by
    * copytruncate) with their content nowhere the globs look: no next first line or idle time can
@@ -338,25 +327,17 @@ export async function openFileTailer(
    */
   const endRecordsOfGoneFiles = (found: readonly Candidate[]) => {
     const present = new Set(found.map((c) => `${c.dev}:${c.ino}`));
-    for (const [key, held] of gathering) {
-      const file = files.find(
-        (f) => f.head === held.head && (f.headAt ?? 0) === held.headAt && f.offset === held.record.start,
-      );
-      const at = file && `${file.dev}:${file.ino}`;
-      // Still there: the read that follows gathers it again.
-      if (at === key && present.has(key)) continue;
-      // Read on since (or forgotten), or found under another inode: that read takes it whole.
-      if (!file || (file.ino !== -1 && at !== key)) {
-        gathering.delete(key);
-        continue;
-      }
-      // Missed by one scan only, it may have been renamed (or copied) while the globs were listed.
-      held.missedScans++;
-      if (held.missedScans < 2) continue;
-      addRecord(file, held.record);
-      file.offset = held.record.end;
-      gathering.delete(key);
-      endedUnwritten.push([key, held]);
+    for (const file of files) {
+      const { gathered } = file;
+      if (!gathered || (file.ino !== -1 && present.has(`${file.dev}:${file.ino}`))) continue;
+      // A new object: the checkpoint's copies of the files share this one.
+      file.gathered = { ...gathered, missedScans: gathered.missedScans + 1 };
+      // Where rotated files are looked for, a file missed by one scan only may have been renamed
+      // (or copied) while the globs were listed; it is then found by the next.
+      if (rotatedGlobs.length > 0 && file.gathered.missedScans < 2) continue;
+      addRecord(file, { text: gathered.text, start: file.offset, end: gathered.end, truncated: false });
+      file.offset = gathered.end;
+      delete file.gathered;
     }
   };
 
@@ -398,6 +379,7 @@ export async function openFileTailer(
       let done = 0;
       for (const task of plan.tasks) {
         if (signal.aborted) break;
+        const startedAt = task.file.offset;
         const finishLastLine =
           !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS;
         // Made for each read: the record a read ends inside is read again next time, from its start.
@@ -444,16 +426,11 @@ export async function openFileTailer(
           addRecord(task.file, last);
           task.file.offset = last.end;
         }
-        const key = `${task.file.dev}:${task.file.ino}`;
-        const held = joiner && !last && !task.candidate.gz ? joiner.finish() : undefined;
-        if (held)
-          gathering.set(key, {
-            head: task.file.head,
-            headAt: task.file.headAt ?? 0,
-            record: held,
-            missedScans: 0,
-          });
-        else gathering.delete(key);
+        keepGathered(
+          task.file,
+          startedAt,
+          joiner && !last && !task.candidate.gz ? joiner.finish() : undefined,
+        );
         if (outcome.status === 'corrupt' && settled) {
           reject(task.file, task.file.offset, `gzip data ends early or is corrupt: ${outcome.message}`, '');
           task.file.done = true;
@@ -470,15 +447,10 @@ export async function openFileTailer(
       // Back to the last checkpoint saved whole before anything else can fail: left where they
       // were, the files' offsets would stay past the lines of the batch just dropped, for good.
       files = clone(committed?.files ?? []);
-      // The records of gone files in the dropped batch are nowhere else: gathered again, they are
-      // written by the retry. An entry whose start is no longer a file's offset is dropped at the
-      // next scan.
-      for (const [key, held] of endedUnwritten) gathering.set(key, held);
-      endedUnwritten = [];
       committed = recoverCheckpoint(state, name);
       files = clone(committed?.files ?? []);
     },
-    totals: () => ({ ...totals, gathering: gathering.size }),
+    totals: () => ({ ...totals, gathering: files.filter((f) => f.gathered).length }),
     async close() {
       writer.close();
       lock.release();

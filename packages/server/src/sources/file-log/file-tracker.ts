@@ -26,6 +26,12 @@ export interface TrackedFile {
    * to the next record's first line are dropped, after a restart too.
    */
   skipping?: boolean;
+  /**
+   * The lines of the record still gathering lines at `offset`, as last read, and where they end.
+   * Once the file is deleted or emptied with its content nowhere the globs look, nothing can read
+   * them again: they are written as the record. `missedScans` counts the scans that found it so.
+   */
+  gathered?: { text: string; end: number; missedScans: number };
   /** A .gz read to its end: never read again while its inode holds this size. */
   done: boolean;
   /** Last size and mtime seen (compressed size for a .gz). */
