@@ -896,6 +896,28 @@ describe('file source: multi-line records', () => {
     expect(await messages(query)).toHaveLength(4);
   });
 
+  it('never saves the lines of a written record as the one still gathering lines', async () => {
+    const { logs, sync, state } = await setup([python({ batch_rows: 1, rotated: false })]);
+    const path = log(logs, 'app.log');
+    // Every checkpoint saved, as it was then: a batch written in the middle of a read saves one.
+    const saved: Array<{ files: Array<{ offset: number; gathered?: { text: string; end: number } }> }> = [];
+    const save = state.setCheckpoint.bind(state);
+    state.setCheckpoint = (scope, key, value) => {
+      saved.push(structuredClone(value) as (typeof saved)[number]);
+      save(scope, key, value);
+    };
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
+    await sync();
+    appendFileSync(path, `${pyRecord(3, true)}`);
+    await sync();
+    const content = readFileSync(path);
+    for (const { files } of saved)
+      for (const { offset, gathered } of files)
+        if (gathered)
+          expect(gathered.text).toBe(content.subarray(offset, gathered.end).toString().replace(/\n+$/, ''));
+    expect(saved.some(({ files }) => files.some((f) => f.gathered))).toBe(true);
+  });
+
   it('keeps the record of an emptied file for the retry when writing its batch fails', async () => {
     const { logs, source, context, query, layout } = await setup([
       python({ poll_ms: 50, batch_seconds: 0.1, rotated: false }),

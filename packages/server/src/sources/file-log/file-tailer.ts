@@ -237,7 +237,10 @@ export async function openFileTailer(
         for (const record of joiner.push(line)) addRecord(file, record);
         // Never past the start of a record still gathering lines: after a restart it is read again
         // whole, so none of its lines is lost or written twice.
-        file.offset = joiner.pendingStart() ?? line.end;
+        const offset = joiner.pendingStart() ?? line.end;
+        // The lines kept for the record that started at the old offset belong to one now written.
+        if (offset !== file.offset) delete file.gathered;
+        file.offset = offset;
         if (joiner.skipping()) file.skipping = true;
         else delete file.skipping;
       } else {
@@ -311,12 +314,10 @@ export async function openFileTailer(
     }
   };
 
-  /** Remembers the record a read ended inside; a read that got less of it keeps what was known. */
-  const keepGathered = (file: TrackedFile, startedAt: number, record: JoinedRecord | undefined) => {
-    if (record) {
-      if (record.end >= (file.gathered?.end ?? 0) || file.offset !== startedAt)
-        file.gathered = { text: record.text, end: record.end, missedScans: 0 };
-    } else if (file.offset !== startedAt) delete file.gathered;
+  /** Remembers the record a read ended inside; a read stopped early keeps what was known of it. */
+  const keepGathered = (file: TrackedFile, record: JoinedRecord | undefined) => {
+    if (record && record.end >= (file.gathered?.end ?? 0))
+      file.gathered = { text: record.text, end: record.end, missedScans: 0 };
   };
 
   /**
@@ -379,7 +380,6 @@ export async function openFileTailer(
       let done = 0;
       for (const task of plan.tasks) {
         if (signal.aborted) break;
-        const startedAt = task.file.offset;
         const finishLastLine =
           !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS;
         // Made for each read: the record a read ends inside is read again next time, from its start.
@@ -425,12 +425,9 @@ export async function openFileTailer(
         if (last) {
           addRecord(task.file, last);
           task.file.offset = last.end;
+          delete task.file.gathered;
         }
-        keepGathered(
-          task.file,
-          startedAt,
-          joiner && !last && !task.candidate.gz ? joiner.finish() : undefined,
-        );
+        keepGathered(task.file, joiner && !last && !task.candidate.gz ? joiner.finish() : undefined);
         if (outcome.status === 'corrupt' && settled) {
           reject(task.file, task.file.offset, `gzip data ends early or is corrupt: ${outcome.message}`, '');
           task.file.done = true;
