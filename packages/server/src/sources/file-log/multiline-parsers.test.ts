@@ -82,6 +82,19 @@ describe('multiline parsers', () => {
     ]);
   });
 
+  it('java: a stack trace printed after another one, with no log line of its own, starts a record', () => {
+    const logged = [
+      '10:55:40.001 ERROR [main] com.example.Api - request failed',
+      'java.lang.IllegalStateException: boom',
+      '\tat com.example.Api.handle(Api.java:42)',
+    ].join('\n');
+    // e.printStackTrace() to the same file: the exception line comes right after the frames above.
+    const printed = ['java.io.IOException: disk full', '\tat com.example.Store.write(Store.java:99)'].join(
+      '\n',
+    );
+    expect(records('java', `${logged}\n${printed}\n${printed}`)).toEqual([logged, printed, printed]);
+  });
+
   it('go: a panic and its goroutine dumps are one record', () => {
     const panic = [
       'panic: runtime error: index out of range [5] with length 3',

@@ -8,8 +8,8 @@ export type FirstLineTest = (line: string) => boolean;
 // Lines a trace holds that no log line starts with: indented frames (`\tat …`, `  File "…"`,
 // `\t/src/main.go:8 +0x1d`) and blank lines (between chained Python exceptions, after a Go panic).
 const INDENTED_OR_BLANK = /^(\s|$)/;
-// `Caused by: …`, and the exception line right after the log line: `java.lang.IllegalStateException: boom`.
-const JAVA = /^(Caused by: |([A-Za-z_$][\w$]*\.)+[\w$]*(Exception|Error|Throwable)(: |$))/;
+// An exception line: `java.lang.IllegalStateException: boom`.
+const JAVA_EXCEPTION = /^([A-Za-z_$][\w$]*\.)+[\w$]*(Exception|Error|Throwable)(: |$)/;
 const PY_TRACEBACK = /^Traceback \(most recent call last\):$/;
 const PY_CHAINED =
   /^(During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)$/;
@@ -24,8 +24,22 @@ export function createFirstLineTest(multiline: { start?: string; parser?: Multil
     return (line) => start.test(line);
   }
   switch (multiline.parser) {
-    case 'java':
-      return (line) => !INDENTED_OR_BLANK.test(line) && !JAVA.test(line);
+    case 'java': {
+      // The exception line belongs to the log line right above it. After a trace's frames it is
+      // another exception printed on its own (`e.printStackTrace()`), which starts a record, as
+      // Fluent Bit's java parser starts one at an exception line.
+      let afterFrames = false;
+      return (line) => {
+        if (line.startsWith('Caused by: ') || line === '') return false;
+        if (INDENTED_OR_BLANK.test(line)) {
+          afterFrames = true;
+          return false;
+        }
+        const startsRecord = afterFrames || !JAVA_EXCEPTION.test(line);
+        afterFrames = false;
+        return startsRecord;
+      };
+    }
     case 'python': {
       // The exception line (`ValueError: bad`) is known by where it is: the first unindented line
       // after a traceback's frames. It completes its record, so a `Traceback` right after it is an
