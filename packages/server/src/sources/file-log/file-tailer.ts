@@ -119,6 +119,7 @@ export async function openFileTailer(
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
+
   const startBatch = (file: TrackedFile, offset: number) => {
     if (batch.rows.length > 0 || batch.rejects.length > 0) return;
     // Named after the batch number and where it starts: a retry after a crash (same checkpoint)
