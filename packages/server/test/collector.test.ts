@@ -419,7 +419,7 @@ describe('collector refusals', () => {
     expect((await first.json()).error).toMatchObject({ code: 'INVALID_FIELD', field: 'batch[0].event' });
     const second = await post('/v1/batch', { batch: [big, { type: 'track', userId: 'u' }] });
     expect(second.status).toBe(400);
-    expect((await second.json()).error).toMatchObject({ code: 'EVENT_TOO_LARGE', field: '[0]' });
+    expect((await second.json()).error).toMatchObject({ code: 'EVENT_TOO_LARGE', field: 'batch[0]' });
     const third = await post('/v1/batch', {
       batch: [{ type: 'track', userId: 'u' }, segmentMessage('ok-before-big'), big],
     });
@@ -430,7 +430,7 @@ describe('collector refusals', () => {
     });
     expect((await fourth.json()).error).toMatchObject({
       code: 'EVENT_TOO_LARGE',
-      field: '[1]',
+      field: 'batch[1]',
       accepted: 1,
       refused: 2,
     });
@@ -438,6 +438,30 @@ describe('collector refusals', () => {
       batch: [{ type: 'track', userId: 'u' }, segmentMessage('ok-then-big-2'), big],
     });
     expect((await fifth.json()).error.message).toContain('(and 1 more invalid message)');
+  });
+
+  it('an event too large is named as its protocol names its fields: e[i] for /collect, body for one message', async () => {
+    const tracker = await post(
+      '/collect',
+      {
+        k: WRITE_KEY,
+        e: [
+          { id: 'named-ok', t: 'page', a: 'anon', url: 'https://docs.example.com/' },
+          { t: 'page', a: 'anon', p: { blob: 'x'.repeat(40_000) } },
+        ],
+      },
+      { authorization: '' },
+    );
+    expect(tracker.status).toBe(400);
+    const trackerError = (await tracker.json()).error;
+    expect(trackerError).toMatchObject({ code: 'EVENT_TOO_LARGE', field: 'e[1]', accepted: 1 });
+    expect(trackerError.message).toMatch(/^e\[1\]: the event is larger than limits\.event_bytes/);
+    const single = await post(
+      '/v1/track',
+      segmentMessage('named-big', { properties: { blob: 'x'.repeat(40_000) } }),
+    );
+    expect(single.status).toBe(400);
+    expect((await single.json()).error).toMatchObject({ code: 'EVENT_TOO_LARGE', field: 'body' });
   });
 
   it('a batch keeps its valid messages and answers 400 naming the first invalid one, as Segment drops only those', async () => {

@@ -53,10 +53,11 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
       );
       if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
         const at = parsed.positions?.[i] ?? i;
+        const field = parsed.eventField(at);
         const error = new InletError(
           'EVENT_TOO_LARGE',
-          `event ${at} is larger than ${maxEvent} bytes; send less in properties.`,
-          { details: { field: `[${at}]` } },
+          `${field}: the event is larger than limits.event_bytes (${maxEvent} bytes); send less in properties or context.`,
+          { details: { field } },
         );
         if (count === 1 && !refused) throw error;
         // The answer names the batch's first invalid message, whichever check found it.

@@ -50,6 +50,7 @@ export function parseInletBatch(body: unknown): ParsedIntake {
   if (!Array.isArray(body.e)) fail('e', 'must be an array of events');
   if (body.e.length === 0) fail('e', 'is empty; send at least one event');
   if (body.e.length > MAX_EVENTS) fail('e', `has more than ${MAX_EVENTS} events; split it`);
-  const { items, refused, positions } = parseEach(body.e, (raw, i) => parseEvent(raw, `e[${i}]`, sentAt));
-  return { writeKey, events: items, refused, positions };
+  const eventField = (i: number) => `e[${i}]`;
+  const { items, refused, positions } = parseEach(body.e, (raw, i) => parseEvent(raw, eventField(i), sentAt));
+  return { writeKey, events: items, refused, positions, eventField };
 }

@@ -46,5 +46,7 @@ export function parsePixel(
         ip: undefined,
       },
     ],
+    // The pixel's event is its query string; its fields (t, n, p…) are named on their own.
+    eventField: () => 'query',
   };
 }

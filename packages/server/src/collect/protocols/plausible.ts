@@ -108,5 +108,6 @@ export function parsePlausible(body: unknown): ParsedIntake {
         ip: undefined,
       },
     ],
+    eventField: () => 'body',
   };
 }

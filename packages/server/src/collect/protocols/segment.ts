@@ -101,14 +101,21 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
   if (!isObject(body)) fail('body', 'must be a JSON object');
   const writeKey = optionalString(body.writeKey, 'writeKey', 200) ?? undefined;
   const sentAt = optionalTime(body.sentAt, 'sentAt');
-  if (fixedType) return { writeKey, events: [parseMessage(body, 'body', fixedType, EMPTY, sentAt)] };
+  if (fixedType) {
+    return {
+      writeKey,
+      events: [parseMessage(body, 'body', fixedType, EMPTY, sentAt)],
+      eventField: () => 'body',
+    };
+  }
   if (!Array.isArray(body.batch)) fail('batch', 'must be an array of messages');
   if (body.batch.length === 0) fail('batch', 'is empty; send at least one message');
   if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
   const shared =
     body.context === undefined || body.context === null ? EMPTY : optionalJsonObject(body.context, 'context');
+  const eventField = (i: number) => `batch[${i}]`;
   const { items, refused, positions } = parseEach(body.batch, (raw, i) =>
-    parseMessage(raw, `batch[${i}]`, undefined, shared, sentAt),
+    parseMessage(raw, eventField(i), undefined, shared, sentAt),
   );
-  return { writeKey, events: items, refused, positions };
+  return { writeKey, events: items, refused, positions, eventField };
 }

@@ -9,6 +9,11 @@ export interface ParsedIntake {
   refused?: Refused;
   /** Where each event stood in the batch, when invalid messages were left out from between them. */
   positions?: number[];
+  /**
+   * How the request's protocol names the event that stood at a place in it, for an error about the
+   * whole event: `batch[3]` (Segment), `e[3]` (inlet's format), `body` for a body holding one event.
+   */
+  eventField: (index: number) => string;
 }
 
 /** The invalid messages of a batch whose other messages are kept. */

@@ -65,5 +65,6 @@ export function parseUmami(body: unknown): ParsedIntake {
         ip: undefined,
       },
     ],
+    eventField: () => 'payload',
   };
 }
