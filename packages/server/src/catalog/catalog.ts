@@ -211,14 +211,17 @@ export function createCatalog(options: {
         ),
       ];
     }
-    const own = new Map<string, Record<string, string>>();
+    const own = new Map<string, Map<string, string>>();
     for (const name of tables.keys()) {
       const node = project?.nodes.get(name);
-      own.set(name, {
-        ...(name === 'events' ? EVENT_COLUMN_DESCRIPTIONS : {}),
-        ...listed.get(name)?.table.columns,
-        ...(node ? columnDescriptions(node.config) : {}),
-      });
+      own.set(
+        name,
+        byColumn({
+          ...(name === 'events' ? EVENT_COLUMN_DESCRIPTIONS : {}),
+          ...listed.get(name)?.table.columns,
+          ...(node ? columnDescriptions(node.config) : {}),
+        }),
+      );
     }
     resolveDescriptions(tables, own);
     return { tables, project, sources: config.sources.map((s) => s.name) };
@@ -268,12 +271,21 @@ function summary(entry: CatalogTableDetail): CatalogTable {
 }
 
 /**
+ * Descriptions keyed by the column's name in lower case. DuckDB identifiers are case-insensitive,
+ * so YAML's user_id documents a mart's User_ID, as dbt's docs match them on such warehouses; of two
+ * sources spelling one column differently, the later (the model's YAML) wins.
+ */
+function byColumn(descriptions: Record<string, string>): Map<string, string> {
+  return new Map(Object.entries(descriptions).map(([column, text]) => [column.toLowerCase(), text]));
+}
+
+/**
  * Fills descriptions from manifests and model YAML, then lets a column without one inherit it from
  * the same column upstream, and gives a view the freshness of the newest table it reads.
  */
 function resolveDescriptions(
   tables: Map<string, CatalogTableDetail>,
-  own: Map<string, Record<string, string>>,
+  own: Map<string, Map<string, string>>,
 ): void {
   const lookup = (
     table: string,
@@ -283,9 +295,11 @@ function resolveDescriptions(
     // Only a table that has the column can pass its description on: a same-named column elsewhere
     // upstream is a different thing.
     const entry = tables.get(table);
-    if (seen.has(table) || (entry && !entry.columns.some((c) => c.name === column))) return undefined;
+    const key = column.toLowerCase();
+    if (seen.has(table) || (entry && !entry.columns.some((c) => c.name.toLowerCase() === key)))
+      return undefined;
     seen.add(table);
-    const text = own.get(table)?.[column];
+    const text = own.get(table)?.get(key);
     if (text) return { text, from: table };
     for (const dep of entry?.depends_on ?? []) {
       const found = lookup(dep, column, seen);

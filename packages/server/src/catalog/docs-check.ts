@@ -11,8 +11,6 @@ export interface DocsGap {
    * renamed). no_model: no model defines the mart any more (renamed or removed); its file stays.
    */
   problem?: 'not_a_column' | 'no_model';
-  /** The mart's column that differs from it only in case. */
-  did_you_mean?: string;
 }
 
 /**
@@ -33,18 +31,12 @@ export function docsGaps(tables: CatalogTable[], project: Project | undefined): 
     if (!table.description) gaps.push({ table: table.name });
     for (const column of table.columns)
       if (!column.description) gaps.push({ table: table.name, column: column.name });
-    // The catalog shows a description only under the column's exact name; any other is lost.
+    // A description under a name the mart does not output (in any case, as DuckDB matches
+    // identifiers) is shown nowhere.
     const documented = Object.keys(project?.nodes.get(table.name)?.config.columns ?? {});
-    const names = new Set(table.columns.map((c) => c.name));
-    for (const column of documented.filter((name) => !names.has(name))) {
-      const close = table.columns.find((c) => c.name.toLowerCase() === column.toLowerCase());
-      gaps.push({
-        table: table.name,
-        column,
-        problem: 'not_a_column',
-        ...(close ? { did_you_mean: close.name } : {}),
-      });
-    }
+    const names = new Set(table.columns.map((c) => c.name.toLowerCase()));
+    for (const column of documented.filter((name) => !names.has(name.toLowerCase())))
+      gaps.push({ table: table.name, column, problem: 'not_a_column' });
   }
   for (const node of project?.nodes.values() ?? [])
     if (!built.has(node.name) && !node.config.description) gaps.push({ table: node.name });

@@ -24,7 +24,7 @@ export const docsCommand: Command = async (args, config, logger, output) => {
           : gap.problem === 'no_model'
             ? `${gap.table}: no model defines it any more (renamed or removed); delete lake/marts/${gap.table}/ once nothing reads it\n`
             : gap.problem === 'not_a_column'
-              ? `${gap.table}.${gap.column}: documented, but ${gap.table} has no such column${gap.did_you_mean ? `; did you mean ${gap.did_you_mean}?` : ''}\n`
+              ? `${gap.table}.${gap.column}: documented, but ${gap.table} has no such column\n`
               : `${gap.column ? `${gap.table}.${gap.column}: column` : `${gap.table}: table`} has no description\n`,
       );
     const missing = gaps.filter((gap) => gap.problem === undefined).length;
