@@ -83,6 +83,8 @@ export function createCatalog(options: {
   leases?: ReadLeases;
   /** Told each time a look is taken again because a file it listed went away meanwhile. */
   onFileRace?: (detail: string) => void;
+  /** What the models' {{ var('name') }} is, over the vars: of dbt_project.yml (dbt's --vars). */
+  vars?: Record<string, unknown>;
 }): Catalog {
   const { config, logger, leases } = options;
   // The catalog's DuckDB lives as long as the catalog, so it must not hold a lease all that time
@@ -186,7 +188,7 @@ export function createCatalog(options: {
     const listed = new Map(listLakeTables(layout.lake).map((entry) => [entry.table.name, entry]));
     let project: Project | undefined;
     try {
-      project = openProject(config).project;
+      project = openProject(config, options.vars).project;
     } catch (error) {
       logger.warn({ err: error }, 'the models project could not be read; the catalog shows the lake only');
     }

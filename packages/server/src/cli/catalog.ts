@@ -2,11 +2,12 @@ import { type CatalogTable, createCatalog } from '../catalog/index.ts';
 import { type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { renderRows, renderTable } from './output.ts';
+import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
-export const catalogHelp = `inlet catalog [table] [--format table|json|csv]
+export const catalogHelp = `inlet catalog [table] [--format table|json|csv] [--vars '{name: value}']
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
   last update and description (and why a table cannot be queried, when it cannot); with a table name, its columns, tests and lineage (as CSV: its
-  columns, with their types and descriptions).`;
+  columns, with their types and descriptions). ${varsHelp}`;
 
 const size = (bytes: number) =>
   bytes < 1024
@@ -31,13 +32,14 @@ const row = (t: CatalogTable) => [
 
 /** inlet catalog: the same catalog as GET /api/catalog, opened in this process. */
 export const catalogCommand: Command = async (args, config, logger, output) => {
-  const { values, positionals } = commandArgs(args, { format: { type: 'string' } });
+  const { values, positionals } = commandArgs(args, { format: { type: 'string' }, ...varsOption });
   const format = outputFormat(values.format, output);
-  if (!format || positionals.length > 1) {
-    output.err(`${catalogHelp}\n`);
+  const given = parseVars(values.vars);
+  if (!format || positionals.length > 1 || 'error' in given) {
+    output.err(`${'error' in given ? `${given.error}\n` : ''}${catalogHelp}\n`);
     return ExitCode.USAGE;
   }
-  const catalog = createCatalog({ config, logger });
+  const catalog = createCatalog({ config, logger, vars: given.vars });
   try {
     const name = positionals[0];
     if (!name) {

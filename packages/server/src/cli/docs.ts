@@ -1,20 +1,22 @@
 import { createCatalog } from '../catalog/index.ts';
 import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
+import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
-export const docsHelp = `inlet docs check
+export const docsHelp = `inlet docs check [--vars '{name: value}']
   Lists marts and mart columns that have no description (in the model's YAML, or inherited
   from the same column upstream), columns the YAML documents that the mart does not have, and
-  marts no model defines any more. A lint: it always exits 0.`;
+  marts no model defines any more. A lint: it always exits 0. ${varsHelp}`;
 
 /** inlet docs check: what the catalog cannot describe yet. */
 export const docsCommand: Command = async (args, config, logger, output) => {
-  const { positionals } = commandArgs(args, {});
-  if (positionals.length !== 1 || positionals[0] !== 'check') {
-    output.err(`${docsHelp}\n`);
+  const { values, positionals } = commandArgs(args, varsOption);
+  const given = parseVars(values.vars);
+  if (positionals.length !== 1 || positionals[0] !== 'check' || 'error' in given) {
+    output.err(`${'error' in given ? `${given.error}\n` : ''}${docsHelp}\n`);
     return ExitCode.USAGE;
   }
-  const catalog = createCatalog({ config, logger });
+  const catalog = createCatalog({ config, logger, vars: given.vars });
   try {
     const gaps = await catalog.docsCheck();
     for (const gap of gaps)

@@ -206,3 +206,51 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(bad.err).toBe('--before last is not a run id; give the id of a run (a whole number above 0).\n');
   });
 });
+
+describe("dbt's --vars", () => {
+  const own = tempDir();
+  const ownConfig = join(own.dir, 'inlet.yaml');
+  const cli = async (...argv: string[]) => {
+    const run = await runCli([...argv, '--config', ownConfig]);
+    return {
+      ...run,
+      lines: run.out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
+    };
+  };
+  beforeAll(() => {
+    writeFileSync(ownConfig, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    const dir = join(own.dir, 'project');
+    writeProjectFile(dir, 'dbt_project.yml', 'name: shop\nvars:\n  plan: free\n');
+    writeProjectFile(
+      dir,
+      'models/plans.sql',
+      "/*---\ndescription: The plan asked for.\ncolumns:\n  plan: { description: The plan., tests: [{ accepted_values: { values: [free, team] } }] }\n  seats: The seats.\n---*/\nSELECT '{{ var('plan') }}' AS plan, {{ var('seats') }} AS seats",
+    );
+  });
+  afterAll(() => own.cleanup());
+
+  it('inlet run, test, docs check and catalog take --vars over dbt_project.yml; a var set nowhere is named', async () => {
+    const missing = await cli('run');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(
+      /MODEL_INVALID: .*plans\.sql line \d+: \{\{ var\('seats'\) \}\} has no value; set seats under vars: in .*dbt_project\.yml, pass it with --vars '\{seats: …\}'/,
+    );
+    const built = await cli('run', '--vars', '{seats: 3}');
+    expect([built.code, built.lines.map((l) => [l.name, l.status])]).toEqual([0, [['plans', 'success']]]);
+    const tested = await cli('test', '--vars', '{"seats": 3, "plan": "team"}');
+    expect([tested.code, tested.lines.map((l) => l.status)]).toEqual([0, ['pass']]);
+    const docs = await cli('docs', 'check', '--vars', 'seats: 3');
+    expect([docs.code, docs.lines, docs.err]).toEqual([0, [], 'Every mart and column has a description.\n']);
+    const catalog = await cli('catalog', 'plans', '--format', 'csv', '--vars', '{seats: 3}');
+    expect(catalog.out).toContain('seats,INTEGER,The seats.');
+    const bad = await cli('run', '--vars', '[3]');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(
+      /^--vars must be a map of names to values, such as --vars '\{start_date: "2026-01-01"\}'\ninlet run/,
+    );
+  });
+});

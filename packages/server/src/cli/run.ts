@@ -2,6 +2,7 @@ import { runModels, summarizeModel, summarizeTest } from '../models/index.ts';
 import { type Command, commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
+import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD]
   Builds the project's models (and inlet's built-in marts) in dependency order, testing each
@@ -9,7 +10,8 @@ export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM
   2+model or model+1 (that many steps), @model (model+ with their upstream); dbt's
   --select / -s "a b+" takes them too, and --exclude leaves some out.
   --from/--to rebuild exactly those days of incremental models (a backfill); one never built is
-  built whole. Ctrl-C stops it.`;
+  built whole. ${varsHelp}
+  Ctrl-C stops it.`;
 
 /** inlet run: builds models in this process; a terminal gets a line per model, a pipe NDJSON. */
 export const runCommand: Command = async (args, config, logger, output) => {
@@ -18,7 +20,13 @@ export const runCommand: Command = async (args, config, logger, output) => {
     from: { type: 'string' },
     to: { type: 'string' },
     ...selectOption,
+    ...varsOption,
   });
+  const given = parseVars(values.vars);
+  if ('error' in given) {
+    output.err(`${given.error}\n${runHelp}\n`);
+    return ExitCode.USAGE;
+  }
   const date = /^\d{4}-\d{2}-\d{2}$/;
   if (
     (values.from === undefined) !== (values.to === undefined) ||
@@ -35,6 +43,7 @@ export const runCommand: Command = async (args, config, logger, output) => {
       fullRefresh: values['full-refresh'],
       from: values.from,
       to: values.to,
+      vars: given.vars,
       signal,
       onResult: (model) =>
         output.out(output.isTty ? `${summarizeModel(model)}\n` : `${JSON.stringify(model)}\n`),

@@ -4,16 +4,26 @@ import { summarizeTest, testModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
+import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const testHelp = `inlet test [selector…]
   Runs the data tests of the selected models (all by default) against what is published:
   not_null, unique, accepted_values, relationships and SQL tests. Exits 1 when one fails.
-  dbt's --select / -s and --exclude take selectors too.`;
+  dbt's --select / -s and --exclude take selectors too. ${varsHelp}`;
 
 /** inlet test: data tests in this process; a terminal gets a line per test, a pipe NDJSON. */
 export async function testCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: selectOption });
-  const result = await testModels({ config, ...selectorsOf(positionals, values) });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...selectOption, ...varsOption },
+  });
+  const given = parseVars(values.vars);
+  if ('error' in given) {
+    output.err(`${given.error}\n${testHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  const result = await testModels({ config, ...selectorsOf(positionals, values), vars: given.vars });
   for (const test of result.tests)
     output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
   const failed = result.tests.filter((t) => t.status !== 'pass').length;

@@ -47,9 +47,9 @@ function yamlFilesUnder(dir: string): string[] {
  * entry becomes that node's configuration, dbt's config: { materialized: … } read as its own keys.
  * A YAML file that is neither fails by name: left unread, its tests would never run.
  */
-export function readProperties(root: string, shownPath: (path: string) => string): Properties {
+export function readProperties(dirs: string[], shownPath: (path: string) => string): Properties {
   const properties: Properties = { models: new Map(), seeds: new Map() };
-  const files = [...yamlFilesUnder(join(root, 'models')), ...yamlFilesUnder(join(root, 'seeds'))];
+  const files = dirs.flatMap(yamlFilesUnder);
   for (const path of files) {
     const stem = path.replace(/\.ya?ml$/, '');
     if (existsSync(`${stem}.sql`) || existsSync(`${stem}.csv`)) continue;

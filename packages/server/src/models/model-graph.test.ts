@@ -416,7 +416,10 @@ models:
     });
     expect(p.nodes.get('features')?.kind).toBe('seed');
     expect(() => project({}, { 'models/bad.sql': 'SELECT {{ var("x") }}' })).toThrow(
-      /bad\.sql line 1: \{\{ var\("x"\) \}\} is not a template tag inlet knows; a model has no variables: write the value in its SQL/,
+      /bad\.sql line 1: \{\{ var\("x"\) \}\} has no value; set x under vars: in .*dbt_project\.yml, pass it with --vars '\{x: …\}', or give a default/,
+    );
+    expect(() => project({}, { 'models/bad.sql': "SELECT {{ var('x') | int }}" })).toThrow(
+      /\{\{ var\('x'\) \| int \}\} is not a template tag inlet knows; inlet reads \{\{ var\('name'\) \}\} and \{\{ var\('name', default\) \}\} alone/,
     );
     expect(() =>
       project({}, { 'models/bad.sql': "SELECT {{ dbt_utils.generate_surrogate_key(['a']) }} AS k" }),
@@ -424,7 +427,7 @@ models:
       /is not a template tag inlet knows; inlet has no macros, so write what it makes as SQL; the tags are ref\('model'\)/,
     );
     expect(() => project({}, { 'models/bad.sql': "{% set plans = ['free', 'team'] %}\nSELECT 1" })).toThrow(
-      "bad.sql line 1: {% set plans = ['free', 'team'] %} is not a template tag inlet knows; a model has no variables: write the value in its SQL",
+      "bad.sql line 1: {% set plans = ['free', 'team'] %} is not a template tag inlet knows; a model sets no variables: read one with {{ var('name') }}",
     );
     expect(() =>
       project(

@@ -29,6 +29,8 @@ export interface RunOptions {
   retainVersionsMs?: number;
   /** This process's loader's, when it has one: see createBuildEngine. */
   leases?: ReadLeases;
+  /** What {{ var('name') }} is, over the vars: of dbt_project.yml (dbt's --vars). */
+  vars?: Record<string, unknown>;
 }
 
 export interface RunResult {
@@ -47,9 +49,15 @@ const isDay = (value: string) => {
   return DATE.test(value) && !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
 };
 
-/** The project and its graph, read fresh: models may have changed since the last run. */
-export function openProject(config: InletConfig): { project: Project; graph: ModelGraph } {
-  const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin });
+/**
+ * The project and its graph, read fresh: models may have changed since the last run. vars win
+ * over the vars: of the project's dbt_project.yml.
+ */
+export function openProject(
+  config: InletConfig,
+  vars?: Record<string, unknown>,
+): { project: Project; graph: ModelGraph } {
+  const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
   return { project, graph: buildGraph(project.nodes) };
 }
 
@@ -99,7 +107,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   if (options.from && options.to && options.from > options.to)
     throw new InletError('MODEL_INVALID', `--from ${options.from} is after --to ${options.to}.`);
 
-  const { project, graph } = openProject(config);
+  const { project, graph } = openProject(config, options.vars);
   const selected = selectNodes(graph, options.selectors ?? [], options.exclude);
   const layout = dataLayout(config.data_dir);
   const engine = await createBuildEngine({ config, layout, leases: options.leases });

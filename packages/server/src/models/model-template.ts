@@ -66,7 +66,7 @@ export function checkTemplate(text: string, file: string): void {
   if (stray) {
     // dbt's Jinja statements a ported project has, and what inlet has instead.
     const instead: Record<string, string> = {
-      set: 'a model has no variables: write the value in its SQL, or name it in a CTE (WITH params AS (SELECT … AS x))',
+      set: "a model sets no variables: read one with {{ var('name') }} (set under vars: in dbt_project.yml, or with --vars), write the value in its SQL, or name it in a CTE (WITH params AS (SELECT … AS x))",
       for: 'a model has no loops: write the SQL out, or let DuckDB repeat it (UNNEST, PIVOT, COLUMNS(…))',
       macro: 'inlet has no macros: write what it makes as SQL',
       test: "inlet has no custom generic tests: write the check as a sql: test in the model's configuration, or a file under tests/",
@@ -88,11 +88,13 @@ export function checkTemplate(text: string, file: string): void {
         ? `a source's table is read by its name, e.g. ${source[1]}.${source[2]}`
         : /^ref\s*\(/.test(expression)
           ? "ref() takes one model's name in quotes, {{ ref('model') }} (inlet has no packages or model versions)"
-          : /^(?:var|env_var)\s*\(/.test(expression)
-            ? 'a model has no variables: write the value in its SQL (for a window of days, {{ from_dt }} and {{ to_dt }} are what inlet run --from/--to gives)'
-            : /^[A-Za-z_][\w.]*\s*\(/.test(expression)
-              ? `inlet has no macros, so write what it makes as SQL; the tags are ${HINT.replace(/^use /, '')}`
-              : HINT;
+          : /^var\s*\(/.test(expression)
+            ? "inlet reads {{ var('name') }} and {{ var('name', default) }} alone, with no filter or expression around them; write the rest in SQL"
+            : /^env_var\s*\(/.test(expression)
+              ? "a model reads no environment: give the value as a var ({{ var('name') }}, set in dbt_project.yml or with inlet run --vars)"
+              : /^[A-Za-z_][\w.]*\s*\(/.test(expression)
+                ? `inlet has no macros, so write what it makes as SQL; the tags are ${HINT.replace(/^use /, '')}`
+                : HINT;
     throw new InletError(
       'MODEL_INVALID',
       `${file} line ${lineOf(sql, match.index)}: {{ ${expression} }} is not a template tag inlet knows; ${hint}.`,

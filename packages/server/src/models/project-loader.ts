@@ -4,9 +4,11 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
+import { type DbtProject, readDbtProject } from './dbt-project.ts';
 import { type PropertiesEntry, readProperties, unknownKeysMessage } from './dbt-properties.ts';
 import { type ModelConfig, modelConfigSchema } from './model-config.ts';
 import { checkTemplate, templateRefs } from './model-template.ts';
+import { type ModelVars, renderVars } from './model-vars.ts';
 
 /** The project that ships with inlet: the built-in product marts. */
 export const BUILTIN_PROJECT_DIR = resolve(import.meta.dirname, '../../project');
@@ -134,7 +136,12 @@ function fromDbtList(config: Record<string, unknown>, file: string): Record<stri
   return { ...config, columns };
 }
 
-function parseModelConfig(input: unknown, file: string, kind: ProjectNode['kind']): ModelConfig {
+function parseModelConfig(
+  input: unknown,
+  file: string,
+  kind: ProjectNode['kind'],
+  vars: ModelVars,
+): ModelConfig {
   const raw = dbtTestsName(input, file);
   const result = modelConfigSchema.safeParse(raw ?? {});
   if (result.success) {
@@ -152,10 +159,13 @@ function parseModelConfig(input: unknown, file: string, kind: ProjectNode['kind'
     if (misplaced)
       throw new InletError('MODEL_INVALID', `${file} is not a valid model configuration:\n  ${misplaced}`);
     // A test's SQL is a template as the model's is, so a typo in a tag fails here, not as text.
-    result.data.tests.forEach((test, i) => {
-      if ('sql' in test) checkTemplate(test.sql, `${file} tests[${i}].sql`);
+    const tests = result.data.tests.map((test, i) => {
+      if (!('sql' in test)) return test;
+      const sql = renderVars(test.sql, vars, `${file} tests[${i}].sql`);
+      checkTemplate(sql, `${file} tests[${i}].sql`);
+      return { ...test, sql };
     });
-    return result.data;
+    return { ...result.data, tests };
   }
   const lines = (result.error as z.ZodError).issues.slice(0, 5).map((union) => {
     const issue = closestIssue(union);
@@ -208,20 +218,26 @@ function checkName(name: string, shown: string): void {
     );
 }
 
+/** The files of each kind under each of the folders given for it (dbt's model-paths: and the like). */
+const filesIn = (dirs: string[], extension: string) => dirs.flatMap((dir) => filesUnder(dir, extension));
+
 function readDir(
   root: string,
   origin: ProjectNode['origin'],
+  dbt: DbtProject,
+  vars: ModelVars,
 ): { nodes: ProjectNode[]; tests: SingularTest[] } {
+  const { paths } = dbt;
   const nodes: ProjectNode[] = [];
   const shownPath = (path: string) => (origin === 'builtin' ? `(built-in) ${relative(root, path)}` : path);
   // dbt's snapshots/ would never run here, and whoever wrote them expects a history they do not get.
-  const [snapshot] = filesUnder(join(root, 'snapshots'), '.sql');
+  const [snapshot] = filesIn(paths.snapshots, '.sql');
   if (snapshot)
     throw new InletError(
       'MODEL_INVALID',
       `${shownPath(snapshot)}: inlet has no snapshots, so it would never run. To keep a copy a day, make a model incremental by unique_key: [snapshot_dt, id] selecting current_date AS snapshot_dt, * FROM the table; then remove the snapshots folder.`,
     );
-  const properties = readProperties(root, shownPath);
+  const properties = readProperties([...paths.models, ...paths.seeds], shownPath);
   /** A node's entry in a properties file, refused when its own file configures it too. */
   const entryFor = (
     kind: 'models' | 'seeds',
@@ -238,7 +254,7 @@ function readDir(
       );
     return entry;
   };
-  for (const path of filesUnder(join(root, 'models'), '.sql')) {
+  for (const path of filesIn(paths.models, '.sql')) {
     const shown = shownPath(path);
     const name = basename(path, '.sql');
     checkName(name, shown);
@@ -271,7 +287,7 @@ function readDir(
     }
     // dbt's {{ config(…) }} adds to what its YAML says (as dbt reads a model's properties file too).
     const called = takeConfigCall(front ? text.slice(front[0].length) : text, shown);
-    const sql = called.sql;
+    const sql = renderVars(called.sql, vars, shown);
     if (called.config) {
       const other = isMap(raw) ? raw : {};
       const twice = Object.keys(called.config).find((key) => key in other);
@@ -282,6 +298,11 @@ function readDir(
         );
       raw = { ...other, ...called.config };
     }
+    const configured = raw !== undefined;
+    // dbt_project.yml's +materialized for the model's folder, unless the model says its own.
+    const byFolder = dbt.materializedFor(path);
+    if (byFolder && !(isMap(raw) && 'materialized' in raw))
+      raw = { ...(isMap(raw) ? raw : {}), materialized: byFolder };
     checkTemplate(sql, shown);
     nodes.push({
       name,
@@ -289,14 +310,14 @@ function readDir(
       sql,
       path,
       // The file that holds the configuration is where to look for what is wrong with it.
-      config: parseModelConfig(raw, entry?.shown ?? sibling?.shown ?? shown, 'model'),
+      config: parseModelConfig(raw, entry?.shown ?? sibling?.shown ?? shown, 'model', vars),
       refs: templateRefs(sql),
       origin,
-      configured: raw !== undefined,
+      configured,
       configFile: entry?.shown ?? sibling?.shown ?? shown,
     });
   }
-  for (const path of filesUnder(join(root, 'seeds'), '.csv')) {
+  for (const path of filesIn(paths.seeds, '.csv')) {
     const shown = shownPath(path);
     const name = basename(path, '.csv');
     checkName(name, shown);
@@ -304,7 +325,7 @@ function readDir(
     const entry = entryFor('seeds', name, shown, sibling?.raw !== undefined);
     const raw = entry?.raw ?? sibling?.raw;
     const configFile = entry?.shown ?? sibling?.shown;
-    const config = parseModelConfig(raw, configFile ?? shown, 'seed');
+    const config = parseModelConfig(raw, configFile ?? shown, 'seed', vars);
     nodes.push({
       name,
       kind: 'seed',
@@ -323,8 +344,8 @@ function readDir(
         'MODEL_INVALID',
         `${entry.shown}: there is no such ${kind === 'models' ? 'model (no .sql file under models/ by that name)' : 'seed (no .csv file under seeds/ by that name)'}; correct the name, or remove the entry.`,
       );
-  const tests = filesUnder(join(root, 'tests'), '.sql').map((path) => {
-    const sql = readFileSync(path, 'utf8');
+  const tests = filesIn(paths.tests, '.sql').map((path) => {
+    const sql = renderVars(readFileSync(path, 'utf8'), vars, shownPath(path));
     checkTemplate(sql, shownPath(path));
     const self = /\{\{\s*this\s*\}\}/.exec(sql);
     if (self)
@@ -339,9 +360,14 @@ function readDir(
 
 /**
  * Reads the project: the built-in marts (unless turned off) and then the user's project, whose
- * models replace built-in ones of the same name. Two files defining one name is an error.
+ * models replace built-in ones of the same name. Two files defining one name is an error. vars
+ * (inlet run --vars) win over those of the project's dbt_project.yml.
  */
-export function loadProject(options: { projectDir: string; builtin: boolean }): Project {
+export function loadProject(options: {
+  projectDir: string;
+  builtin: boolean;
+  vars?: Record<string, unknown>;
+}): Project {
   const nodes = new Map<string, ProjectNode>();
   const tests: SingularTest[] = [];
   const add = (found: ReturnType<typeof readDir>) => {
@@ -361,8 +387,14 @@ export function loadProject(options: { projectDir: string; builtin: boolean }): 
     }
     tests.push(...found.tests);
   };
-  if (options.builtin) add(readDir(BUILTIN_PROJECT_DIR, 'builtin'));
   const dir = existsSync(options.projectDir) ? options.projectDir : undefined;
-  if (dir) add(readDir(dir, 'project'));
+  const dbt = dir ? readDbtProject(dir) : undefined;
+  const vars: ModelVars = {
+    values: { ...dbt?.vars, ...options.vars },
+    whereToSet: dbt?.shown ?? join(options.projectDir, 'dbt_project.yml'),
+  };
+  if (options.builtin)
+    add(readDir(BUILTIN_PROJECT_DIR, 'builtin', readDbtProject(BUILTIN_PROJECT_DIR), vars));
+  if (dir && dbt) add(readDir(dir, 'project', dbt, vars));
   return { dir, nodes, tests };
 }

@@ -17,9 +17,11 @@ export async function testModels(options: {
   leases?: ReadLeases;
   /** Stops the test running (a workflow's timeout, inlet stopping); the tests then reject with its reason. */
   signal?: AbortSignal;
+  /** What {{ var('name') }} is, over the vars: of dbt_project.yml (dbt's --vars). */
+  vars?: Record<string, unknown>;
 }): Promise<{ ok: boolean; tests: DataTestResult[] }> {
   const { config } = options;
-  const { project, graph } = openProject(config);
+  const { project, graph } = openProject(config, options.vars);
   const selected = new Set(selectNodes(graph, options.selectors ?? [], options.exclude));
   const engine = await createBuildEngine({
     config,

@@ -1,0 +1,21 @@
+import { parse as parseYaml } from 'yaml';
+
+/** dbt's --vars: a YAML or JSON map of model variables, winning over the vars: of dbt_project.yml. */
+export const varsOption = { vars: { type: 'string' } } as const;
+
+export const varsHelp = `--vars '{name: value}' (YAML or JSON, as dbt's) sets what {{ var('name') }} is, over
+  the vars: of dbt_project.yml.`;
+
+/** The variables --vars gives (none when absent), or what is wrong with them. */
+export function parseVars(text: string | undefined): { vars?: Record<string, unknown> } | { error: string } {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    return { error: `--vars is not YAML or JSON: ${(error as Error).message.split('\n')[0]}` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return { error: `--vars must be a map of names to values, such as --vars '{start_date: "2026-01-01"}'` };
+  return { vars: parsed as Record<string, unknown> };
+}

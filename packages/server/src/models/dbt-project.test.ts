@@ -1,0 +1,188 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { writeProjectFile } from '../../test/lake-fixtures.ts';
+import { loadProject } from './index.ts';
+import { varText } from './model-vars.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+let n = 0;
+
+/** A project of the files given, read with the --vars given. */
+function project(files: Record<string, string>, vars?: Record<string, unknown>) {
+  const dir = join(temp.dir, `p${n++}`);
+  for (const [path, text] of Object.entries(files)) writeProjectFile(dir, path, text);
+  return { dir, load: () => loadProject({ projectDir: dir, builtin: false, vars }) };
+}
+
+const sqlOf = (files: Record<string, string>, vars?: Record<string, unknown>, model = 'm') =>
+  project(files, vars).load().nodes.get(model)?.sql;
+
+describe("dbt's var()", () => {
+  it('renders a var from dbt_project.yml, as dbt does: a string bare, so the SQL quotes it', () => {
+    const files = {
+      'dbt_project.yml': "name: shop\nvars:\n  start_date: '2026-01-01'\n  min_amount: 5\n",
+      'models/m.sql':
+        "SELECT * FROM t WHERE d >= '{{ var(\"start_date\") }}' AND amount >= {{ var('min_amount') }}",
+    };
+    expect(sqlOf(files)).toBe("SELECT * FROM t WHERE d >= '2026-01-01' AND amount >= 5");
+  });
+
+  it('lets --vars win over dbt_project.yml, and vars scoped to the project by its name win over global ones', () => {
+    const files = {
+      'dbt_project.yml': 'name: shop\nvars:\n  a: global\n  b: global\n  shop:\n    b: scoped\n',
+      'models/m.sql': "SELECT '{{ var('a') }}' AS a, '{{ var('b') }}' AS b",
+    };
+    expect(sqlOf(files)).toBe("SELECT 'global' AS a, 'scoped' AS b");
+    expect(sqlOf(files, { a: 'cli', b: 'cli' })).toBe("SELECT 'cli' AS a, 'cli' AS b");
+  });
+
+  it("takes var('name', default) when the var is set nowhere, and the set value over the default", () => {
+    const files = {
+      'models/m.sql':
+        "SELECT {{ var('n', 7) }} AS n, '{{ var(\"s\", 'x') }}' AS s, {{ var('on', true) }} AS b",
+    };
+    expect(sqlOf(files)).toBe("SELECT 7 AS n, 'x' AS s, True AS b");
+    expect(sqlOf(files, { n: 9 })).toBe("SELECT 9 AS n, 'x' AS s, True AS b");
+    expect(() => sqlOf({ 'models/m.sql': "SELECT {{ var('n', other_var) }}" })).toThrow(
+      "m.sql line 1: the default of {{ var('n', other_var) }} must be a literal: a quoted string, a number, true/false or none.",
+    );
+  });
+
+  it('renders values as Jinja prints them: booleans True/False, lists and maps as Python writes them', () => {
+    expect([true, false, null, 3, 'a', ['x', 1], { k: "it's" }].map(varText)).toEqual([
+      'True',
+      'False',
+      'None',
+      '3',
+      'a',
+      "['x', 1]",
+      "{'k': 'it\\'s'}",
+    ]);
+  });
+
+  it('names a var with no value, the model and line, and where to set it; a var in a {# comment #} needs none', () => {
+    const { dir, load } = project({
+      'models/m.sql': "-- totals\nSELECT {{ var('cutoff') }} {# {{ var('old') }} #}",
+    });
+    expect(load).toThrow(
+      `${join(dir, 'models', 'm.sql')} line 2: {{ var('cutoff') }} has no value; set cutoff under vars: in ${join(dir, 'dbt_project.yml')}, pass it with --vars '{cutoff: …}', or give a default: {{ var('cutoff', …) }}.`,
+    );
+  });
+
+  it("renders vars in a model's sql: tests and in tests/ files too", () => {
+    const p = project(
+      {
+        'models/m.sql': 'SELECT 1 AS x',
+        'models/m.yaml': "tests:\n  - sql: SELECT * FROM {{ this }} WHERE x > {{ var('max') }}\n",
+        'tests/small.sql': "SELECT * FROM {{ ref('m') }} WHERE x > {{ var('max') }}",
+      },
+      { max: 3 },
+    ).load();
+    expect(p.nodes.get('m')?.config.tests).toEqual([{ sql: 'SELECT * FROM {{ this }} WHERE x > 3' }]);
+    expect(p.tests.map((t) => t.sql)).toEqual(["SELECT * FROM {{ ref('m') }} WHERE x > 3"]);
+  });
+});
+
+describe('dbt_project.yml', () => {
+  it("reads models, seeds and tests from dbt's model-paths, seed-paths and test-paths", () => {
+    const p = project({
+      'dbt_project.yml':
+        'name: shop\nmodel-paths: [transform, more]\nseed-paths: [data]\ntest-paths: [checks]\n',
+      'transform/a.sql': 'SELECT 1 AS x',
+      'more/b.sql': "SELECT * FROM {{ ref('a') }}",
+      'transform/schema.yml': 'version: 2\nmodels:\n  - name: a\n    description: From a properties file.\n',
+      'data/codes.csv': 'code\n1\n',
+      'checks/none.sql': "SELECT * FROM {{ ref('b') }} WHERE false",
+      'models/ignored.sql': 'SELECT 1',
+    }).load();
+    expect([...p.nodes.keys()].sort()).toEqual(['a', 'b', 'codes']);
+    expect(p.nodes.get('a')?.config.description).toBe('From a properties file.');
+    expect(p.tests.map((t) => t.name)).toEqual(['none']);
+  });
+
+  it('accepts what dbt init writes, and builds its example models as the views its models: block says', () => {
+    const p = project({
+      'dbt_project.yml': [
+        "name: 'shop'",
+        "version: '1.0.0'",
+        'config-version: 2',
+        "profile: 'shop'",
+        'model-paths: ["models"]',
+        'analysis-paths: ["analyses"]',
+        'test-paths: ["tests"]',
+        'seed-paths: ["seeds"]',
+        'macro-paths: ["macros"]',
+        'snapshot-paths: ["snapshots"]',
+        'clean-targets: ["target", "dbt_packages"]',
+        'models:',
+        '  shop:',
+        '    example:',
+        '      +materialized: view',
+      ].join('\n'),
+      'models/example/m.sql': 'SELECT 1 AS x',
+    }).load();
+    expect(p.nodes.get('m')?.config.materialized).toBe('view');
+  });
+
+  it("takes models:'s +materialized by folder, the deepest folder (or the model's name) winning and the model's own config over all", () => {
+    const p = project({
+      'dbt_project.yml': [
+        'name: shop',
+        'models:',
+        '  +materialized: table',
+        '  shop:',
+        '    staging:',
+        '      +materialized: view',
+        '      stg_big: { +materialized: table }',
+        '    marts:',
+        '      events:',
+        '        materialized: incremental',
+      ].join('\n'),
+      'models/staging/stg_orders.sql': 'SELECT 1 AS x',
+      'models/staging/stg_big.sql': 'SELECT 1 AS x',
+      'models/staging/stg_own.sql': "{{ config(materialized='table') }}\nSELECT 1 AS x",
+      'models/marts/events/daily.sql': 'SELECT current_date AS dt',
+      'models/marts/totals.sql': 'SELECT 1 AS x',
+    }).load();
+    const materialized = Object.fromEntries(
+      [...p.nodes].map(([name, node]) => [name, node.config.materialized]),
+    );
+    expect(materialized).toEqual({
+      stg_orders: 'view',
+      stg_big: 'table',
+      stg_own: 'table',
+      daily: 'incremental',
+      totals: 'table',
+    });
+  });
+
+  it('refuses by name what it would otherwise ignore: folder-wide model configuration, hooks, unknown keys', () => {
+    const fails = (yaml: string) => project({ 'dbt_project.yml': yaml, 'models/m.sql': 'SELECT 1' }).load;
+    expect(fails('name: shop\nmodels:\n  shop:\n    marts:\n      +schema: analytics\n')).toThrow(
+      /dbt_project\.yml: models\.shop\.marts\.\+schema is a setting inlet does not read from dbt_project\.yml \(only \+materialized, by folder\); give it in each model's configuration/,
+    );
+    expect(fails('models:\n  shop:\n    +materialized: ephemeral\n')).toThrow(
+      /models\.shop\.\+materialized is "ephemeral"; inlet builds view, table or incremental \(for ephemeral, use view: nothing is stored\)/,
+    );
+    expect(fails("on-run-end: ['grant select on all tables']\n")).toThrow(
+      /dbt_project\.yml: on-run-end: inlet runs no hooks/,
+    );
+    expect(fails('model-path: [transform]\n')).toThrow(
+      /dbt_project\.yml: model-path: is not a key of dbt_project\.yml that inlet knows; inlet reads vars:, models: \(\+materialized\), model-paths:/,
+    );
+    expect(fails('model-paths: transform\n')).toThrow(
+      /dbt_project\.yml: model-paths must be a list of folders inside the project, such as \["models"\]; it is "transform"\./,
+    );
+    expect(fails('vars: [a, b]\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);
+  });
+
+  it('finds a snapshot under snapshot-paths, as under snapshots/', () => {
+    const { load } = project({
+      'dbt_project.yml': 'snapshot-paths: [history]\n',
+      'history/orders_snapshot.sql': '{% snapshot orders_snapshot %}SELECT 1{% endsnapshot %}',
+    });
+    expect(load).toThrow(/orders_snapshot\.sql: inlet has no snapshots/);
+  });
+});

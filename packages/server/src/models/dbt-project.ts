@@ -1,0 +1,213 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InletError } from '../errors/index.ts';
+
+// A dbt project's dbt_project.yml, for who ports one: the keys inlet can honour are read (vars, the
+// folders, +materialized by folder), those that only matter to dbt itself are passed over, and those
+// that would change what gets built are refused by name, since a project built without them would
+// differ silently.
+
+/** What inlet takes from dbt_project.yml: the project's variables and where its files are. */
+export interface DbtProject {
+  vars: Record<string, unknown>;
+  /** Folders, absolute: model-paths, seed-paths, test-paths and snapshot-paths, as dbt names them. */
+  paths: ProjectPaths;
+  /** The file, as errors name it; undefined when the project has none. */
+  shown: string | undefined;
+  /** The materialized: that models: gives the model at this path (by its folders or its name), if any. */
+  materializedFor(modelPath: string): Materialized | undefined;
+}
+
+type Materialized = 'view' | 'table' | 'incremental';
+const MATERIALIZED = new Set(['view', 'table', 'incremental']);
+
+export interface ProjectPaths {
+  models: string[];
+  seeds: string[];
+  tests: string[];
+  snapshots: string[];
+}
+
+const PATH_KEYS = {
+  'model-paths': 'models',
+  'seed-paths': 'seeds',
+  'test-paths': 'tests',
+  'snapshot-paths': 'snapshots',
+} as const satisfies Record<string, keyof ProjectPaths>;
+
+/** Keys about dbt itself (its profile, its target folder, its packages): nothing inlet builds depends on them. */
+const DBT_ONLY = new Set([
+  'name',
+  'version',
+  'config-version',
+  'profile',
+  'require-dbt-version',
+  'analysis-paths',
+  'macro-paths',
+  'docs-paths',
+  'asset-paths',
+  'target-path',
+  'log-path',
+  'packages-install-path',
+  'clean-targets',
+  'query-comment',
+  'flags',
+  'dbt-cloud',
+  'restrict-access',
+]);
+
+/** Keys that configure what dbt builds, and what to do instead in inlet. */
+const NOT_HONOURED: Record<string, string> = {
+  seeds:
+    'configures seeds by folder, which inlet does not read; give each seed its configuration in a .yaml beside its .csv or a properties file, then remove seeds: here',
+  tests:
+    "configures tests by folder, which inlet does not read; set each test's options where it is declared, then remove it here",
+  data_tests:
+    "configures tests by folder, which inlet does not read; set each test's options where it is declared, then remove it here",
+  snapshots: 'inlet has no snapshots (docs/models.md says how to keep a copy a day); remove it here',
+  sources: "inlet has no sources to declare: a source's table is read by its name; remove it here",
+  'on-run-start': 'inlet runs no hooks; make the work a model, or run it before inlet run',
+  'on-run-end': 'inlet runs no hooks; make the work a model, or a test under tests/',
+  dispatch: 'inlet has no macros or packages to dispatch to; remove it here',
+  quoting: 'inlet quotes names itself (DuckDB identifiers are case-insensitive); remove it here',
+};
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** A folder's (or a model's) entry of models:, its +materialized and what lies under it. */
+interface FolderConfig {
+  materialized?: Materialized;
+  under: Map<string, FolderConfig>;
+}
+
+/**
+ * models: as the tree of folders (and model names) it configures. Only +materialized is read:
+ * any other setting fails by name, as it would otherwise do nothing without a word.
+ */
+function readFolders(block: unknown, where: string, shown: string): FolderConfig {
+  const folder: FolderConfig = { under: new Map() };
+  if (block === null || block === undefined) return folder;
+  if (!isMap(block))
+    throw new InletError('MODEL_INVALID', `${shown}: ${where} must be a map of folders and +settings.`);
+  for (const [key, value] of Object.entries(block)) {
+    if (key === '+materialized' || key === 'materialized') {
+      if (typeof value !== 'string' || !MATERIALIZED.has(value))
+        throw new InletError(
+          'MODEL_INVALID',
+          `${shown}: ${where}.${key} is ${JSON.stringify(value)}; inlet builds view, table or incremental${value === 'ephemeral' ? ' (for ephemeral, use view: nothing is stored)' : ''}.`,
+        );
+      folder.materialized = value as Materialized;
+    } else if (key.startsWith('+') || !isMap(value))
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shown}: ${where}.${key} is a setting inlet does not read from dbt_project.yml (only +materialized, by folder); give it in each model's configuration (front matter, its .yaml, a properties file or {{ config(...) }}), or remove it.`,
+      );
+    else folder.under.set(key, readFolders(value, `${where}.${key}`, shown));
+  }
+  return folder;
+}
+
+/**
+ * The materialized: of the deepest entry on the model's way down: the project's name, then its
+ * folders under the model path, then its own name, as dbt reads models:.
+ */
+function materializedIn(
+  top: FolderConfig,
+  name: string | undefined,
+  steps: string[],
+): Materialized | undefined {
+  let found = top.materialized;
+  // Without a name: in dbt_project.yml, the one entry under models: is taken as the project's.
+  let at =
+    name !== undefined ? top.under.get(name) : top.under.size === 1 ? [...top.under.values()][0] : undefined;
+  found = at?.materialized ?? found;
+  for (const step of steps) {
+    at = at?.under.get(step);
+    if (!at) break;
+    found = at.materialized ?? found;
+  }
+  return found;
+}
+
+function readPaths(raw: Record<string, unknown>, dir: string, shown: string): ProjectPaths {
+  const paths: ProjectPaths = { models: [], seeds: [], tests: [], snapshots: [] };
+  for (const [key, kind] of Object.entries(PATH_KEYS)) {
+    const value = raw[key] ?? [kind];
+    if (!Array.isArray(value) || value.length === 0 || !value.every((p) => typeof p === 'string' && p !== ''))
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shown}: ${key} must be a list of folders inside the project, such as ["${kind}"]; it is ${JSON.stringify(value)}.`,
+      );
+    paths[kind] = value.map((p: string) => resolve(dir, p));
+  }
+  return paths;
+}
+
+/**
+ * The project's vars: the top-level ones, then those scoped to the project by its name (dbt's
+ * vars: { my_project: { x: 1 } }), which win as they do in dbt.
+ */
+function readVars(raw: Record<string, unknown>, shown: string): Record<string, unknown> {
+  const vars = raw.vars ?? {};
+  if (!isMap(vars))
+    throw new InletError(
+      'MODEL_INVALID',
+      `${shown}: vars: must be a map of names to values, such as vars: { start_date: "2026-01-01" }.`,
+    );
+  const name = typeof raw.name === 'string' ? raw.name : undefined;
+  const scoped = name !== undefined && isMap(vars[name]) ? vars[name] : {};
+  const global = Object.fromEntries(
+    Object.entries(vars).filter(([key]) => key !== name || !isMap(vars[key])),
+  );
+  return { ...global, ...scoped };
+}
+
+/** Reads dir/dbt_project.yml when there is one; without it, dbt's defaults (models/, seeds/, tests/). */
+export function readDbtProject(dir: string): DbtProject {
+  const path = join(dir, 'dbt_project.yml');
+  if (!existsSync(path))
+    return { vars: {}, paths: readPaths({}, dir, path), shown: undefined, materializedFor: () => undefined };
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InletError(
+      'MODEL_INVALID',
+      `${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (raw === null || raw === undefined) raw = {};
+  if (!isMap(raw))
+    throw new InletError('MODEL_INVALID', `${path} must be a map of keys (name:, vars:, model-paths: …).`);
+  for (const key of Object.keys(raw)) {
+    if (key === 'vars' || key === 'models' || key in PATH_KEYS || DBT_ONLY.has(key)) continue;
+    const instead = NOT_HONOURED[key];
+    throw new InletError(
+      'MODEL_INVALID',
+      instead
+        ? `${path}: ${key}: ${instead}.`
+        : `${path}: ${key}: is not a key of dbt_project.yml that inlet knows; inlet reads vars:, models: (+materialized), model-paths:, seed-paths:, test-paths: and snapshot-paths:. Correct or remove it.`,
+    );
+  }
+  const paths = readPaths(raw, dir, path);
+  const folders = readFolders(raw.models, 'models', path);
+  const name = typeof raw.name === 'string' ? raw.name : undefined;
+  return {
+    vars: readVars(raw, path),
+    paths,
+    shown: path,
+    materializedFor(modelPath) {
+      const root = paths.models.find((folder) => !relative(folder, modelPath).startsWith('..'));
+      if (root === undefined) return undefined;
+      return materializedIn(
+        folders,
+        name,
+        relative(root, modelPath)
+          .replace(/\.sql$/, '')
+          .split(sep),
+      );
+    },
+  };
+}
