@@ -237,7 +237,7 @@ describe("dbt's --vars", () => {
     const missing = await cli('run');
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(
-      /MODEL_INVALID: .*plans\.sql line \d+: \{\{ var\('seats'\) \}\} has no value; set seats under vars: in .*dbt_project\.yml, pass it with --vars '\{seats: …\}'/,
+      /MODEL_INVALID: .*plans\.sql line 7: \{\{ var\('seats'\) \}\} has no value; set seats under vars: in .*dbt_project\.yml, pass it with --vars '\{seats: …\}'/,
     );
     const built = await cli('run', '--vars', '{seats: 3}');
     expect([built.code, built.lines.map((l) => [l.name, l.status])]).toEqual([0, [['plans', 'success']]]);

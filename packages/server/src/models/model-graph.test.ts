@@ -384,6 +384,19 @@ models:
     );
   });
 
+  it("names the file's own line for a tag below front matter, a var() with no value and a bad config()", () => {
+    const front = '/*---\ndescription: Counts.\n---*/\nSELECT 1\n';
+    expect(() => project({}, { 'models/m.sql': `${front}, {{ nope }}` })).toThrow(
+      /m\.sql line 5: \{\{ nope \}\}/,
+    );
+    expect(() => project({}, { 'models/m.sql': `${front}, {{ var('x') }}` })).toThrow(
+      /m\.sql line 5: \{\{ var\('x'\) \}\} has no value/,
+    );
+    expect(() => project({}, { 'models/m.sql': `${front}{{ config(unique_key=[) }}` })).toThrow(
+      /m\.sql line 5: /,
+    );
+  });
+
   it('reads front matter and sibling YAML, and refuses unknown tags and keys', () => {
     const p = project(
       {},

@@ -286,7 +286,9 @@ function readDir(
       }
     }
     // dbt's {{ config(…) }} adds to what its YAML says (as dbt reads a model's properties file too).
-    const called = takeConfigCall(front ? text.slice(front[0].length) : text, shown);
+    // The front matter's line breaks stay, so an error's line number is the file's.
+    const body = front ? front[0].replace(/[^\n]/g, '') + text.slice(front[0].length) : text;
+    const called = takeConfigCall(body, shown);
     const sql = renderVars(called.sql, vars, shown);
     if (called.config) {
       const other = isMap(raw) ? raw : {};
