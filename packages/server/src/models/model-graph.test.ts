@@ -321,6 +321,28 @@ models:
     );
   });
 
+  it("takes dbt 1.10's arguments: of a column test as if its keys were beside it", () => {
+    const p = project(
+      {},
+      {
+        'models/m.sql': 'SELECT 1 AS plan, 1 AS account',
+        'models/schema.yml': [
+          'version: 2',
+          'models:',
+          '  - name: m',
+          '    columns:',
+          '      - name: plan',
+          '        data_tests:',
+          '          - accepted_values: { arguments: { values: [1, 2] } }',
+          '          - relationships: { arguments: { to: "ref(\'m\')", field: plan } }',
+        ].join('\n'),
+      },
+    );
+    expect(p.nodes.get('m')?.config.columns.plan).toEqual({
+      tests: [{ accepted_values: { values: [1, 2] } }, { relationships: { to: 'm', field: 'plan' } }],
+    });
+  });
+
   it("takes dbt's list of columns ({ name, description, tests | data_tests }) as the map it stands for", () => {
     const config = (yaml: string) =>
       project({}, { 'models/m.sql': 'SELECT 1 AS id, 2 AS plan', 'models/m.yaml': yaml }).nodes.get('m')

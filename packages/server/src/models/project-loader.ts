@@ -109,12 +109,30 @@ function dbtTestsName(raw: unknown, file: string): unknown {
   const top = fromDbtList(rename(raw, '(top level)'), file);
   if (!isMap(top.columns)) return top;
   const columns = Object.fromEntries(
-    Object.entries(top.columns).map(([name, column]) => [
-      name,
-      isMap(column) ? rename(column, `columns.${name}`) : column,
-    ]),
+    Object.entries(top.columns).map(([name, column]) => {
+      const renamed = isMap(column) ? rename(column, `columns.${name}`) : column;
+      return [
+        name,
+        isMap(renamed) && Array.isArray(renamed.tests)
+          ? { ...renamed, tests: renamed.tests.map(withoutArgumentsKey) }
+          : renamed,
+      ];
+    }),
   );
   return { ...top, columns };
+}
+
+/**
+ * dbt 1.10 puts a generic test's arguments under arguments: ({ accepted_values: { arguments:
+ * { values: [...] } } }); they are read as if beside it, as dbt still reads them too.
+ */
+function withoutArgumentsKey(test: unknown): unknown {
+  if (!isMap(test)) return test;
+  const [kind, ...others] = Object.keys(test);
+  const body = kind === undefined ? undefined : test[kind];
+  if (kind === undefined || others.length > 0 || !isMap(body) || !isMap(body.arguments)) return test;
+  const { arguments: given, ...rest } = body;
+  return { [kind]: { ...given, ...rest } };
 }
 
 /** dbt's columns: as a list of { name, description, tests } is the map of name to the rest. */
