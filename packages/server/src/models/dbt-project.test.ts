@@ -186,3 +186,33 @@ describe('dbt_project.yml', () => {
     expect(load).toThrow(/orders_snapshot\.sql: inlet has no snapshots/);
   });
 });
+
+describe("dbt's doc blocks", () => {
+  it("puts dbt's {% docs %} blocks where a description names {{ doc('name') }}, and names a block that is missing", () => {
+    const p = project({
+      'models/orders.sql': 'SELECT 1 AS id',
+      'models/docs.md':
+        '{% docs orders %}\nOne row per order.\n{% enddocs %}\n\n{% docs order_id %}The order.{% enddocs %}',
+      'models/schema.yml': [
+        'version: 2',
+        'models:',
+        '  - name: orders',
+        '    description: "{{ doc(\'orders\') }}"',
+        '    columns:',
+        '      - name: id',
+        '        description: \'Key: {{ doc("order_id") }}\'',
+      ].join('\n'),
+    }).load();
+    expect(p.nodes.get('orders')?.config).toMatchObject({
+      description: 'One row per order.',
+      columns: { id: { description: 'Key: The order.' } },
+    });
+    const { dir, load } = project({
+      'models/orders.sql': 'SELECT 1 AS id',
+      'models/orders.yaml': 'description: "{{ doc(\'order\') }}"',
+    });
+    expect(load).toThrow(
+      `${join(dir, 'models', 'orders.yaml')} description names {{ doc('order') }}, and no .md file under ${join(dir, 'models')}, ${join(dir, 'seeds')} has {% docs order %}…{% enddocs %}; add the block, or correct the name.`,
+    );
+  });
+});

@@ -27,6 +27,8 @@ export interface ProjectPaths {
   seeds: string[];
   tests: string[];
   snapshots: string[];
+  /** Where .md files with {% docs %} blocks are: docs-paths, else the model and seed folders. */
+  docs: string[];
 }
 
 const PATH_KEYS = {
@@ -45,7 +47,6 @@ const DBT_ONLY = new Set([
   'require-dbt-version',
   'analysis-paths',
   'macro-paths',
-  'docs-paths',
   'asset-paths',
   'target-path',
   'log-path',
@@ -132,16 +133,19 @@ function materializedIn(
 }
 
 function readPaths(raw: Record<string, unknown>, dir: string, shown: string): ProjectPaths {
-  const paths: ProjectPaths = { models: [], seeds: [], tests: [], snapshots: [] };
-  for (const [key, kind] of Object.entries(PATH_KEYS)) {
-    const value = raw[key] ?? [kind];
+  const folders = (key: string, fallback: string[]): string[] => {
+    const value = raw[key] ?? fallback;
     if (!Array.isArray(value) || value.length === 0 || !value.every((p) => typeof p === 'string' && p !== ''))
       throw new InletError(
         'MODEL_INVALID',
-        `${shown}: ${key} must be a list of folders inside the project, such as ["${kind}"]; it is ${JSON.stringify(value)}.`,
+        `${shown}: ${key} must be a list of folders inside the project, such as ${JSON.stringify(fallback)}; it is ${JSON.stringify(value)}.`,
       );
-    paths[kind] = value.map((p: string) => resolve(dir, p));
-  }
+    return value.map((p: string) => resolve(dir, p));
+  };
+  const paths: ProjectPaths = { models: [], seeds: [], tests: [], snapshots: [], docs: [] };
+  for (const [key, kind] of Object.entries(PATH_KEYS)) paths[kind] = folders(key, [kind]);
+  paths.docs =
+    raw['docs-paths'] === undefined ? [...paths.models, ...paths.seeds] : folders('docs-paths', ['docs']);
   return paths;
 }
 
@@ -182,13 +186,14 @@ export function readDbtProject(dir: string): DbtProject {
   if (!isMap(raw))
     throw new InletError('MODEL_INVALID', `${path} must be a map of keys (name:, vars:, model-paths: …).`);
   for (const key of Object.keys(raw)) {
-    if (key === 'vars' || key === 'models' || key in PATH_KEYS || DBT_ONLY.has(key)) continue;
+    if (key === 'vars' || key === 'models' || key === 'docs-paths' || key in PATH_KEYS || DBT_ONLY.has(key))
+      continue;
     const instead = NOT_HONOURED[key];
     throw new InletError(
       'MODEL_INVALID',
       instead
         ? `${path}: ${key}: ${instead}.`
-        : `${path}: ${key}: is not a key of dbt_project.yml that inlet knows; inlet reads vars:, models: (+materialized), model-paths:, seed-paths:, test-paths: and snapshot-paths:. Correct or remove it.`,
+        : `${path}: ${key}: is not a key of dbt_project.yml that inlet knows; inlet reads vars:, models: (+materialized), model-paths:, seed-paths:, test-paths:, snapshot-paths: and docs-paths:. Correct or remove it.`,
     );
   }
   const paths = readPaths(raw, dir, path);

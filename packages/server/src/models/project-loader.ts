@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
+import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
 import { type DbtProject, readDbtProject } from './dbt-project.ts';
 import { type PropertiesEntry, readProperties, unknownKeysMessage } from './dbt-properties.ts';
 import { type ModelConfig, modelConfigSchema } from './model-config.ts';
@@ -246,6 +247,7 @@ function readDir(
   vars: ModelVars,
 ): { nodes: ProjectNode[]; tests: SingularTest[] } {
   const { paths } = dbt;
+  const docs = readDocBlocks(paths.docs);
   const nodes: ProjectNode[] = [];
   const shownPath = (path: string) => (origin === 'builtin' ? `(built-in) ${relative(root, path)}` : path);
   // dbt's snapshots/ would never run here, and whoever wrote them expects a history they do not get.
@@ -330,7 +332,11 @@ function readDir(
       sql,
       path,
       // The file that holds the configuration is where to look for what is wrong with it.
-      config: parseModelConfig(raw, entry?.shown ?? sibling?.shown ?? shown, 'model', vars),
+      config: describeWithDocs(
+        parseModelConfig(raw, entry?.shown ?? sibling?.shown ?? shown, 'model', vars),
+        docs,
+        entry?.shown ?? sibling?.shown ?? shown,
+      ),
       refs: templateRefs(sql),
       origin,
       configured,
@@ -345,7 +351,11 @@ function readDir(
     const entry = entryFor('seeds', name, shown, sibling?.raw !== undefined);
     const raw = entry?.raw ?? sibling?.raw;
     const configFile = entry?.shown ?? sibling?.shown;
-    const config = parseModelConfig(raw, configFile ?? shown, 'seed', vars);
+    const config = describeWithDocs(
+      parseModelConfig(raw, configFile ?? shown, 'seed', vars),
+      docs,
+      configFile ?? shown,
+    );
     nodes.push({
       name,
       kind: 'seed',
