@@ -3,6 +3,7 @@ import { type InletConfig, loadConfig } from '../config/index.ts';
 import { isInletError } from '../errors/index.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
+import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -138,7 +139,7 @@ export async function main(
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
-      output.err(`${(error as Error).message}\n`);
+      output.err(`${dbtFlagMessage(error as Error) ?? (error as Error).message}\n`);
       return ExitCode.USAGE;
     }
     // Node's stack trace, printed as it was, buried what failed under lines only a developer reads:

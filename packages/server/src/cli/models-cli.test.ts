@@ -207,7 +207,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
   });
 });
 
-describe("dbt's --vars", () => {
+describe("dbt's --vars, and dbt's other options", () => {
   const own = tempDir();
   const ownConfig = join(own.dir, 'inlet.yaml');
   const cli = async (...argv: string[]) => {
@@ -251,6 +251,18 @@ describe("dbt's --vars", () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(
       /^--vars must be a map of names to values, such as --vars '\{start_date: "2026-01-01"\}'\ninlet run/,
+    );
+  });
+
+  it("says what to do instead of dbt's --target or -m, rather than Node's Unknown option", async () => {
+    const target = await cli('run', '--target', 'prod');
+    expect([target.code, target.err]).toEqual([
+      2,
+      "--target is one of dbt's options, which inlet does not take: inlet has no profiles or targets: what it builds in is data_dir in inlet.yaml; for another, pass --config with another inlet.yaml.\n",
+    ]);
+    const models = await cli('test', '-m', 'plans');
+    expect(models.err).toBe(
+      "-m is one of dbt's options, which inlet does not take: it is dbt's older name for --select; use --select (or -s).\n",
     );
   });
 });

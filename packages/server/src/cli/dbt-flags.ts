@@ -1,0 +1,31 @@
+// dbt's command-line flags that inlet run and inlet test have no use for, and what to do instead:
+// a dbt user types them by habit, and Node's "Unknown option" (with advice about positional
+// arguments) said neither why nor what to do.
+
+const INSTEAD: Record<string, string> = {
+  '--target':
+    'inlet has no profiles or targets: what it builds in is data_dir in inlet.yaml; for another, pass --config with another inlet.yaml',
+  '-t': 'inlet has no profiles or targets: what it builds in is data_dir in inlet.yaml; for another, pass --config with another inlet.yaml',
+  '--profile': 'inlet has no profiles: what it builds in is data_dir in inlet.yaml',
+  '--profiles-dir': 'inlet has no profiles: what it builds in is data_dir in inlet.yaml',
+  '--project-dir':
+    'the project folder is project_dir in inlet.yaml (by default project/ beside it); for another, pass --config with another inlet.yaml',
+  '--threads':
+    "inlet builds models one at a time, each with query.threads of inlet.yaml as DuckDB's threads; set it there",
+  '--models': "it is dbt's older name for --select; use --select (or -s)",
+  '-m': "it is dbt's older name for --select; use --select (or -s)",
+  '--fail-fast': 'a failing model already stops the models downstream of it, and only those; remove it',
+  '-x': 'a failing model already stops the models downstream of it, and only those; remove it',
+  '--defer': 'inlet has no state to compare with; select the models to build by name',
+  '--state': 'inlet has no state to compare with; select the models to build by name',
+  '--store-failures':
+    "a failing test's result already carries a sample of the rows that failed it; remove it",
+  '--warn-error': 'inlet has no warnings that a run could fail on; remove it',
+};
+
+/** What to say for a dbt flag that parseArgs refused, or undefined when the option is no dbt flag. */
+export function dbtFlagMessage(error: Error): string | undefined {
+  const option = /^Unknown option '(-[^']*)'/.exec(error.message)?.[1];
+  const instead = option === undefined ? undefined : INSTEAD[option];
+  return instead && `${option} is one of dbt's options, which inlet does not take: ${instead}.`;
+}
