@@ -65,6 +65,8 @@ export interface Catalog {
 interface Snapshot {
   tables: Map<string, CatalogTableDetail>;
   project: Project | undefined;
+  /** Why the models project could not be read, when it could not: the catalog then shows the lake only. */
+  projectError?: unknown;
   sources: string[];
 }
 
@@ -187,10 +189,11 @@ export function createCatalog(options: {
     await db.refreshViews();
     const listed = new Map(listLakeTables(layout.lake).map((entry) => [entry.table.name, entry]));
     let project: Project | undefined;
+    let projectError: unknown;
     try {
       project = openProject(config, options.vars).project;
     } catch (error) {
-      logger.warn({ err: error }, 'the models project could not be read; the catalog shows the lake only');
+      projectError = error;
     }
     const tables = new Map<string, CatalogTableDetail>();
     const unavailable = db.unavailable();
@@ -226,14 +229,25 @@ export function createCatalog(options: {
       );
     }
     resolveDescriptions(tables, own);
-    return { tables, project, sources: config.sources.map((s) => s.name) };
+    return { tables, project, projectError, sources: config.sources.map((s) => s.name) };
+  };
+
+  /** A look for showing the lake: without the project, when it cannot be read, said in the log. */
+  const lakeSnapshot = async (): Promise<Snapshot> => {
+    const snap = await snapshot();
+    if (snap.projectError)
+      logger.warn(
+        { err: snap.projectError },
+        'the models project could not be read; the catalog shows the lake only',
+      );
+    return snap;
   };
 
   return {
-    tables: () => serial(async () => [...(await snapshot()).tables.values()].map(summary)),
+    tables: () => serial(async () => [...(await lakeSnapshot()).tables.values()].map(summary)),
     table: (name) =>
       serial(async () => {
-        const snap = await snapshot();
+        const snap = await lakeSnapshot();
         const entry = snap.tables.get(name) ?? snap.tables.get(name.toLowerCase());
         if (!entry)
           throw new InletError(
@@ -249,13 +263,15 @@ export function createCatalog(options: {
       }),
     lineage: () =>
       serial(async () => {
-        const snap = await snapshot();
+        const snap = await lakeSnapshot();
         const { nodes, edges } = buildLineage(snap.tables, snap.project, snap.sources);
         return { nodes, edges };
       }),
     docsCheck: () =>
       serial(async () => {
         const snap = await snapshot();
+        // Checked without its project, every mart would look undocumented (or fine) for no reason.
+        if (snap.projectError) throw snap.projectError;
         return docsGaps([...snap.tables.values()], snap.project);
       }),
     close() {

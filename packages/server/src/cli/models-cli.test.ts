@@ -254,6 +254,15 @@ describe("dbt's --vars, and dbt's other options", () => {
     );
   });
 
+  it('inlet docs check fails on a project it cannot read, rather than check the lake without it', async () => {
+    const unread = await cli('docs', 'check');
+    expect(unread.code).toBe(1);
+    expect(unread.lines).toEqual([]);
+    expect(unread.err).toMatch(
+      /^MODEL_INVALID: .*plans\.sql line 7: \{\{ var\('seats'\) \}\} has no value;[^\n]*\n$/,
+    );
+  });
+
   it("says what to do instead of dbt's --target or -m, rather than Node's Unknown option", async () => {
     const target = await cli('run', '--target', 'prod');
     expect([target.code, target.err]).toEqual([
