@@ -38,6 +38,9 @@ const columnTest = z.union(
       const key = input && typeof input === 'object' && !Array.isArray(input) ? Object.keys(input) : [];
       if (key.length === 1 && (key[0] === 'not_null' || key[0] === 'unique'))
         return `is ${key[0]} with arguments, as dbt writes a test's config: (severity, where); inlet's ${key[0]} takes none (a failing test always keeps the model from being published): write just ${key[0]}`;
+      const named = typeof input === 'string' ? input : key[0];
+      if (named?.includes('.'))
+        return `is ${named}, a test from a dbt package; inlet has no packages: write the check as a sql: test under the model's tests: ({ sql: "SELECT … FROM {{ this }} WHERE …", name: … })`;
       return 'is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }';
     },
   },
@@ -54,8 +57,20 @@ const modelTest = z.union(
     z.strictObject({ name: testName.optional(), sql: z.string().min(1) }),
   ],
   {
-    error:
-      'is not a model test; use { unique: [<column>, …] } or { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }',
+    error: (issue) => {
+      const input = issue.input;
+      const named =
+        typeof input === 'string'
+          ? input
+          : input && typeof input === 'object' && !Array.isArray(input)
+            ? Object.keys(input)[0]
+            : undefined;
+      if (named?.endsWith('unique_combination_of_columns'))
+        return `is dbt_utils's unique_combination_of_columns; inlet's is { unique: [<column>, …] }`;
+      if (named?.includes('.'))
+        return `is ${named}, a test from a dbt package; inlet has no packages: write the check as { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }`;
+      return 'is not a model test; use { unique: [<column>, …] } or { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }';
+    },
   },
 );
 
@@ -84,7 +99,14 @@ const column = z
 
 /** What a model's front matter or sibling .yaml may say. */
 export const modelConfigSchema = z.strictObject({
-  materialized: z.enum(['view', 'table', 'incremental']).default('table'),
+  materialized: z
+    .enum(['view', 'table', 'incremental'], {
+      error: (issue) =>
+        issue.input === 'ephemeral'
+          ? "is dbt's ephemeral, which inlet does not have; use view: nothing is stored, and the query runs when the model is read"
+          : 'must be view, table or incremental',
+    })
+    .default('table'),
   description: text.optional(),
   owner: z.string().optional(),
   /** Incremental by key: new rows replace old rows with the same key. Without it, incremental is by dt partition. */

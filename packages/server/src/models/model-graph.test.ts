@@ -146,6 +146,23 @@ describe('model graph', () => {
     ];
     cases.push(
       [
+        'columns:\n  x: { tests: [dbt_utils.not_empty_string] }\n',
+        'columns.x.tests.0: is dbt_utils.not_empty_string, a test from a dbt package; inlet has no packages: write the check as a sql: test under the model\'s tests: ({ sql: "SELECT … FROM {{ this }} WHERE …", name: … })',
+      ],
+      [
+        'tests:\n  - dbt_utils.unique_combination_of_columns: { combination_of_columns: [x, y] }\n',
+        "tests.0: is dbt_utils's unique_combination_of_columns; inlet's is { unique: [<column>, …] }",
+      ],
+      [
+        'tests:\n  - dbt_expectations.expect_table_row_count_to_be_between: { min_value: 1 }\n',
+        'tests.0: is dbt_expectations.expect_table_row_count_to_be_between, a test from a dbt package; inlet has no packages: write the check as { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }',
+      ],
+      [
+        'materialized: ephemeral\n',
+        "materialized: is dbt's ephemeral, which inlet does not have; use view: nothing is stored, and the query runs when the model is read",
+      ],
+      ['materialized: tabel\n', 'materialized: must be view, table or incremental'],
+      [
         'materialized: table\nunique_key: id\n',
         'unique_key: is for incremental models, and this one is materialized: table; set materialized: incremental to merge by it, or remove it',
       ],
