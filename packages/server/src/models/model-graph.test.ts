@@ -223,6 +223,23 @@ describe('model graph', () => {
     expect(dbt.nodes.get('orders')?.sql.split('\n')[7]).toBe("SELECT 1 AS id, 'a' AS kind");
   });
 
+  it("names the .sql, not the properties file beside it, for what is wrong in a model's config()", () => {
+    const p = (sql: string) => () =>
+      project(
+        {},
+        {
+          'models/m.sql': sql,
+          'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    description: M.\n',
+        },
+      );
+    expect(p("{{ config(materialized='table', tags=['finance']) }}\nSELECT 1")).toThrow(
+      /m\.sql's config\(\) is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "tags" \(dbt's tags: inlet selects models by name/,
+    );
+    expect(p("{{ config(materialized='ephemeral') }}\nSELECT 1")).toThrow(
+      /m\.sql's config\(\) is not a valid model configuration:\n {2}materialized: is dbt's ephemeral/,
+    );
+  });
+
   it("refuses a dbt config() that says what the YAML says too, or that DuckDB's model cannot take", () => {
     const fails = (files: Record<string, string>) => () => project({}, files);
     expect(

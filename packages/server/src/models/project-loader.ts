@@ -186,12 +186,17 @@ function parseModelConfig(
     });
     return { ...result.data, tests };
   }
-  const lines = (result.error as z.ZodError).issues.slice(0, 5).map((union) => {
+  throw invalidConfig(result.error as z.ZodError, file);
+}
+
+/** The error for a configuration the schema refused: its first issues, each with its path. */
+function invalidConfig(error: z.ZodError, file: string): InletError {
+  const lines = error.issues.slice(0, 5).map((union) => {
     const issue = closestIssue(union);
     const path = issue.path.map(String).join('.') || '(top level)';
     return `${path}: ${/^Unrecognized key/.test(issue.message) ? unknownKeysMessage(issue.message) : issue.message}`;
   });
-  throw new InletError(
+  return new InletError(
     'MODEL_INVALID',
     `${file} is not a valid model configuration:\n  ${lines.join('\n  ')}`,
   );
@@ -311,6 +316,9 @@ function readDir(
     const called = takeConfigCall(body, shown);
     const sql = renderVars(called.sql, vars, shown);
     if (called.config) {
+      // Checked on its own first, so what is wrong in it names the .sql, not the YAML it joins.
+      const alone = modelConfigSchema.safeParse(called.config);
+      if (!alone.success) throw invalidConfig(alone.error, `${shown}'s config()`);
       const other = isMap(raw) ? raw : {};
       const twice = Object.keys(called.config).find((key) => key in other);
       if (twice)
