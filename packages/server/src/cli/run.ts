@@ -7,7 +7,8 @@ import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD]
   Builds the project's models (and inlet's built-in marts) in dependency order, testing each
   before it is published. Selectors: model, +model (with upstream), model+ (with downstream),
-  2+model or model+1 (that many steps), @model (model+ with their upstream); dbt's
+  2+model or model+1 (that many steps), @model (model+ with their upstream), a folder's
+  name for the models in it (staging, marts.finance); dbt's
   --select / -s "a b+" takes them too, and --exclude leaves some out.
   --from/--to rebuild exactly those days of incremental models (a backfill); one never built is
   built whole. ${varsHelp}

@@ -62,6 +62,29 @@ describe('model graph', () => {
     expect(() => selectNodes(graph, [], ['cc'])).toThrow(/No model or seed matches "cc"; did you mean c\?/);
   });
 
+  it('selects the models of a folder by its name, as dbt does (staging, marts.finance), with graph operators', () => {
+    const foldered = buildGraph(
+      project(
+        {},
+        {
+          'models/staging/stg_orders.sql': 'SELECT 1 AS x',
+          'models/staging/stg_users.sql': 'SELECT 1 AS x',
+          'models/marts/finance/revenue.sql': "SELECT * FROM {{ ref('stg_orders') }}",
+          'models/marts/people.sql': "SELECT * FROM {{ ref('stg_users') }}",
+          'models/report.sql': "SELECT * FROM {{ ref('revenue') }}",
+          'seeds/lookups/codes.csv': 'code\n1\n',
+        },
+      ).nodes,
+    );
+    expect(selectNodes(foldered, ['staging'])).toEqual(['stg_orders', 'stg_users']);
+    expect(selectNodes(foldered, ['marts'])).toEqual(['revenue', 'people']);
+    expect(selectNodes(foldered, ['marts.finance+'])).toEqual(['revenue', 'report']);
+    expect(selectNodes(foldered, ['+marts.finance'])).toEqual(['stg_orders', 'revenue']);
+    expect(selectNodes(foldered, ['lookups'])).toEqual(['codes']);
+    expect(selectNodes(foldered, [], ['staging+'])).toEqual(['codes']);
+    expect(() => selectNodes(foldered, ['finance'])).toThrow(/No model or seed matches "finance"/);
+  });
+
   it('names a selector that matches nothing, with close names', () => {
     expect(() => selectNodes(graph, ['cc'])).toThrow(/No model or seed matches "cc"; did you mean c\?/);
   });

@@ -12,6 +12,8 @@ export interface ModelGraph {
   upstream(name: string): Set<string>;
   /** Everything that depends on name, transitively (not name itself). */
   downstream(name: string): Set<string>;
+  /** The folders of the node's file under its model or seed folder (staging, marts/finance). */
+  folders(name: string): string[];
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -179,6 +181,7 @@ export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
     children,
     upstream: (name) => walk(name, parents),
     downstream: (name) => walk(name, children),
+    folders: (name) => nodes.get(name)?.folders ?? [],
   };
 }
 
@@ -195,7 +198,20 @@ export function selectNodes(graph: ModelGraph, selectors: string[], exclude: str
 }
 
 const SELECTORS =
-  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream).';
+  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it.';
+
+/**
+ * The nodes a name selects: the node of that name, else those in that folder, as dbt selects by
+ * a model's folders (staging, or marts.finance for marts/finance/).
+ */
+function named(graph: ModelGraph, name: string): string[] {
+  if (graph.order.includes(name)) return [name];
+  const steps = name.split('.');
+  return graph.order.filter((node) => {
+    const folders = graph.folders(node);
+    return steps.length <= folders.length && steps.every((step, i) => folders[i] === step);
+  });
+}
 
 /** The nodes up to depth steps from start along next, start left out; any depth when undefined. */
 function near(start: string, next: (name: string) => string[], depth: number | undefined): string[] {
@@ -221,7 +237,8 @@ function pick(graph: ModelGraph, selectors: string[]): Set<string> {
       );
     const match = /^(?:(@)|(\d*)(\+))?([^+@]+?)(?:(\+)(\d*))?$/.exec(text);
     const name = match?.[4] ?? selector;
-    if (!match || !graph.order.includes(name)) {
+    const starts = match ? named(graph, name) : [];
+    if (!match || starts.length === 0) {
       const close = graph.order.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);
       throw new InletError(
         'MODEL_NOT_FOUND',
@@ -230,12 +247,14 @@ function pick(graph: ModelGraph, selectors: string[]): Set<string> {
     }
     const [, at, upDepth, up, , down, downDepth] = match;
     const steps = (digits: string | undefined) => (digits ? Number(digits) : undefined);
-    picked.add(name);
-    if (up) for (const node of near(name, graph.parents, steps(upDepth))) picked.add(node);
-    if (down || at) for (const node of near(name, graph.children, steps(downDepth))) picked.add(node);
-    if (at)
-      for (const node of [...picked].filter((n) => n === name || graph.downstream(name).has(n)))
-        for (const ancestor of graph.upstream(node)) picked.add(ancestor);
+    for (const start of starts) {
+      picked.add(start);
+      if (up) for (const node of near(start, graph.parents, steps(upDepth))) picked.add(node);
+      if (down || at) for (const node of near(start, graph.children, steps(downDepth))) picked.add(node);
+      if (at)
+        for (const node of [...picked].filter((n) => n === start || graph.downstream(start).has(n)))
+          for (const ancestor of graph.upstream(node)) picked.add(ancestor);
+    }
   }
   return picked;
 }

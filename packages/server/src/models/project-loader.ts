@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
@@ -22,6 +22,8 @@ export interface ProjectNode {
   sql: string;
   /** The .sql or .csv file, absolute. */
   path: string;
+  /** The folders between its model (or seed) folder and its file, as dbt's selectors name them (staging). */
+  folders: string[];
   config: ModelConfig;
   /** Models and seeds named by ref(), in order of first mention. */
   refs: string[];
@@ -245,6 +247,12 @@ function checkName(name: string, shown: string): void {
 /** The files of each kind under each of the folders given for it (dbt's model-paths: and the like). */
 const filesIn = (dirs: string[], extension: string) => dirs.flatMap((dir) => filesUnder(dir, extension));
 
+/** The folders from whichever of dirs holds the file down to it. */
+function foldersOf(path: string, dirs: string[]): string[] {
+  const root = dirs.find((dir) => !relative(dir, path).startsWith('..'));
+  return root === undefined ? [] : relative(root, path).split(sep).slice(0, -1);
+}
+
 function readDir(
   root: string,
   origin: ProjectNode['origin'],
@@ -339,6 +347,7 @@ function readDir(
       kind: 'model',
       sql,
       path,
+      folders: foldersOf(path, paths.models),
       // The file that holds the configuration is where to look for what is wrong with it.
       config: describeWithDocs(
         parseModelConfig(raw, entry?.shown ?? sibling?.shown ?? shown, 'model', vars),
@@ -369,6 +378,7 @@ function readDir(
       kind: 'seed',
       sql: '',
       path,
+      folders: foldersOf(path, paths.seeds),
       config: { ...config, materialized: 'table' },
       refs: [],
       origin,
