@@ -246,6 +246,17 @@ describe('model graph', () => {
     expect(dbt.nodes.get('orders')?.sql.split('\n')[7]).toBe("SELECT 1 AS id, 'a' AS kind");
   });
 
+  it("says a test under tests/ takes no config(), rather than where a model's configuration goes", () => {
+    expect(() =>
+      project(
+        { m: [] },
+        { 'tests/neg.sql': "-- none\n{{ config(severity='warn') }}\nSELECT * FROM {{ ref('m') }}" },
+      ),
+    ).toThrow(
+      /neg\.sql line 2: \{\{ config\(severity='warn'\) \}\} configures a dbt test, and a test under tests\/ takes no configuration: any row it returns fails it \(inlet has no severity: warn\)\. Remove the config\(\) call\./,
+    );
+  });
+
   it("names the .sql, not the properties file beside it, for what is wrong in a model's config()", () => {
     const p = (sql: string) => () =>
       project(

@@ -394,6 +394,14 @@ function readDir(
       );
   const tests = filesIn(paths.tests, '.sql').map((path) => {
     const sql = renderVars(readFileSync(path, 'utf8'), vars, shownPath(path));
+    // dbt's singular tests often start with {{ config(severity='warn') }}; the hint for a model's
+    // config() (front matter, a .yaml) would send the user to configure a test that takes none.
+    const config = /\{\{-?\s*config\s*\([\s\S]*?\)\s*-?\}\}/.exec(sql);
+    if (config)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shownPath(path)} line ${sql.slice(0, config.index).split('\n').length}: ${config[0]} configures a dbt test, and a test under tests/ takes no configuration: any row it returns fails it (inlet has no severity: warn). Remove the config() call.`,
+      );
     checkTemplate(sql, shownPath(path));
     const self = /\{\{\s*this\s*\}\}/.exec(sql);
     if (self)
