@@ -166,6 +166,9 @@ describe('dbt_project.yml', () => {
     expect(fails('models:\n  shop:\n    +materialized: ephemeral\n')).toThrow(
       /models\.shop\.\+materialized is "ephemeral"; inlet builds view, table or incremental \(for ephemeral, use view: nothing is stored\)/,
     );
+    expect(fails('name: shop\nmodels:\n  jaffle_shop:\n    +materialized: table\n')).toThrow(
+      /dbt_project\.yml: models\.jaffle_shop configures no model: the project is named shop \(name:\), and inlet has no packages; put its settings under models\.shop, or remove it\./,
+    );
     expect(fails("on-run-end: ['grant select on all tables']\n")).toThrow(
       /dbt_project\.yml: on-run-end: inlet runs no hooks/,
     );

@@ -199,6 +199,18 @@ export function readDbtProject(dir: string): DbtProject {
   const paths = readPaths(raw, dir, path);
   const folders = readFolders(raw.models, 'models', path);
   const name = typeof raw.name === 'string' ? raw.name : undefined;
+  // dbt only warns of configuration for no resource; here a +materialized that applies to nothing
+  // (the project renamed, a package's settings) would leave models built otherwise than meant.
+  const strays = [...folders.under.keys()].filter((key) =>
+    name === undefined ? folders.under.size > 1 : key !== name,
+  );
+  if (strays.length > 0)
+    throw new InletError(
+      'MODEL_INVALID',
+      name === undefined
+        ? `${path}: models: configures ${strays.join(', ')}; say which is this project with name:, and remove the others (inlet has no packages).`
+        : `${path}: models.${strays[0]} configures no model: the project is named ${name} (name:), and inlet has no packages; put its settings under models.${name}, or remove it.`,
+    );
   return {
     vars: readVars(raw, path),
     paths,
