@@ -169,6 +169,9 @@ describe('dbt_project.yml', () => {
     expect(fails('name: shop\nmodels:\n  jaffle_shop:\n    +materialized: table\n')).toThrow(
       /dbt_project\.yml: models\.jaffle_shop configures no model: the project is named shop \(name:\), and inlet has no packages; put its settings under models\.shop, or remove it\./,
     );
+    expect(fails('name: shop\nmodels:\n  shop:\n    stagin:\n      +materialized: view\n')).toThrow(
+      /dbt_project\.yml: models\.shop\.stagin configures no model: no folder or model by that name under .*models; correct the name, or remove it\./,
+    );
     expect(fails("on-run-end: ['grant select on all tables']\n")).toThrow(
       /dbt_project\.yml: on-run-end: inlet runs no hooks/,
     );

@@ -17,6 +17,8 @@ export interface DbtProject {
   shown: string | undefined;
   /** The materialized: that models: gives the model at this path (by its folders or its name), if any. */
   materializedFor(modelPath: string): Materialized | undefined;
+  /** The entries of models: that no model asked materializedFor about passed through: typos, or folders gone. */
+  unusedFolders(): string[];
 }
 
 type Materialized = 'view' | 'table' | 'incremental';
@@ -81,6 +83,10 @@ const isMap = (value: unknown): value is Record<string, unknown> =>
 interface FolderConfig {
   materialized?: Materialized;
   under: Map<string, FolderConfig>;
+  /** How errors name it: models.shop.staging. */
+  where: string;
+  /** Set once a model lies in it. */
+  used?: boolean;
 }
 
 /**
@@ -88,7 +94,7 @@ interface FolderConfig {
  * any other setting fails by name, as it would otherwise do nothing without a word.
  */
 function readFolders(block: unknown, where: string, shown: string): FolderConfig {
-  const folder: FolderConfig = { under: new Map() };
+  const folder: FolderConfig = { under: new Map(), where };
   if (block === null || block === undefined) return folder;
   if (!isMap(block))
     throw new InletError('MODEL_INVALID', `${shown}: ${where} must be a map of folders and +settings.`);
@@ -123,10 +129,12 @@ function materializedIn(
   // Without a name: in dbt_project.yml, the one entry under models: is taken as the project's.
   let at =
     name !== undefined ? top.under.get(name) : top.under.size === 1 ? [...top.under.values()][0] : undefined;
+  if (at) at.used = true;
   found = at?.materialized ?? found;
   for (const step of steps) {
     at = at?.under.get(step);
     if (!at) break;
+    at.used = true;
     found = at.materialized ?? found;
   }
   return found;
@@ -172,7 +180,13 @@ function readVars(raw: Record<string, unknown>, shown: string): Record<string, u
 export function readDbtProject(dir: string): DbtProject {
   const path = join(dir, 'dbt_project.yml');
   if (!existsSync(path))
-    return { vars: {}, paths: readPaths({}, dir, path), shown: undefined, materializedFor: () => undefined };
+    return {
+      vars: {},
+      paths: readPaths({}, dir, path),
+      shown: undefined,
+      materializedFor: () => undefined,
+      unusedFolders: () => [],
+    };
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));
@@ -225,6 +239,11 @@ export function readDbtProject(dir: string): DbtProject {
           .replace(/\.sql$/, '')
           .split(sep),
       );
+    },
+    unusedFolders() {
+      const unused = (folder: FolderConfig): string[] =>
+        folder.used ? [...folder.under.values()].flatMap(unused) : [folder.where];
+      return [...folders.under.values()].flatMap(unused);
     },
   };
 }

@@ -360,6 +360,12 @@ function readDir(
       configFile: entry?.shown ?? sibling?.shown ?? shown,
     });
   }
+  const [unused] = dbt.unusedFolders();
+  if (unused)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${dbt.shown}: ${unused} configures no model: no folder or model by that name under ${paths.models.join(', ')}; correct the name, or remove it.`,
+    );
   for (const path of filesIn(paths.seeds, '.csv')) {
     const shown = shownPath(path);
     const name = basename(path, '.csv');
