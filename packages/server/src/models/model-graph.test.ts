@@ -529,6 +529,11 @@ models:
     ).toThrow(
       /is not a template tag inlet knows; inlet has no macros, so write what it makes as SQL; the tags are ref\('model'\)/,
     );
+    expect(() =>
+      project({}, { 'models/bad.sql': "SELECT 1 {% if var('flag', false) %}WHERE x{% endif %}" }),
+    ).toThrow(
+      "bad.sql line 1: {% if var('flag', false) %} is not a template tag inlet knows; inlet's only {% if %} is {% if is_incremental() %}; for a choice by a var, let SQL make it",
+    );
     expect(() => project({}, { 'models/bad.sql': "{% set plans = ['free', 'team'] %}\nSELECT 1" })).toThrow(
       "bad.sql line 1: {% set plans = ['free', 'team'] %} is not a template tag inlet knows; a model sets no variables: read one with {{ var('name') }}",
     );

@@ -71,6 +71,7 @@ export function checkTemplate(text: string, file: string): void {
       macro: 'inlet has no macros: write what it makes as SQL',
       test: "inlet has no custom generic tests: write the check as a sql: test in the model's configuration, or a file under tests/",
       snapshot: 'inlet has no snapshots (docs/models.md says how to keep a copy a day)',
+      if: `inlet's only {% if %} is {% if is_incremental() %}; for a choice by a var, let SQL make it (WHERE '{{ var("region", "all") }}' IN ('all', region))`,
     };
     throw new InletError(
       'MODEL_INVALID',
