@@ -27,6 +27,13 @@ const NOT_HERE: Record<string, string> = {
 const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/**
+ * True for a dbt properties file (version: 2, models: or seeds:), which a model's own configuration
+ * never is: dbt projects often keep one per model, named after it (orders.yml beside orders.sql).
+ */
+export const isPropertiesFile = (raw: unknown): boolean =>
+  isMap(raw) && ('models' in raw || 'seeds' in raw || 'version' in raw);
+
 /** YAML files under dir, _-prefixed ones too (dbt's style: models/_orders__models.yml). */
 function yamlFilesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -52,16 +59,20 @@ export function readProperties(dirs: string[], shownPath: (path: string) => stri
   const files = dirs.flatMap(yamlFilesUnder);
   for (const path of files) {
     const stem = path.replace(/\.ya?ml$/, '');
-    if (existsSync(`${stem}.sql`) || existsSync(`${stem}.csv`)) continue;
+    const beside = existsSync(`${stem}.sql`) || existsSync(`${stem}.csv`);
     const shown = shownPath(path);
     const invalid = (message: string) => new InletError('MODEL_INVALID', `${shown}: ${message}`);
     let raw: unknown;
     try {
       raw = parseYaml(readFileSync(path, 'utf8'));
     } catch (error) {
+      // The configuration beside a model says so itself, as that model's.
+      if (beside) continue;
       throw invalid(`is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
     }
-    if (!isMap(raw) || !('models' in raw || 'seeds' in raw || 'version' in raw))
+    // A model's own configuration, read with its model.
+    if (beside && !isPropertiesFile(raw)) continue;
+    if (!isPropertiesFile(raw) || !isMap(raw))
       throw invalid(
         `configures no model: there is no ${stem.split('/').at(-1)}.sql or .csv beside it, and it is no dbt properties file (version: 2 with models: or seeds:); rename it after its model, or remove it.`,
       );

@@ -389,6 +389,25 @@ models:
     );
   });
 
+  it('reads a dbt properties file named after its model (orders.yml beside orders.sql) as a properties file', () => {
+    const p = project(
+      {},
+      {
+        'models/orders.sql': 'SELECT 1 AS id',
+        'models/orders.yml':
+          'version: 2\nmodels:\n  - name: orders\n    description: One row per order.\n    columns:\n      - name: id\n        data_tests: [unique]\n',
+        'models/plain.sql': 'SELECT 1 AS x',
+        'models/plain.yml': 'description: Its own configuration.\n',
+      },
+    );
+    expect(p.nodes.get('orders')?.config).toMatchObject({
+      description: 'One row per order.',
+      columns: { id: { tests: ['unique'] } },
+    });
+    expect(p.nodes.get('orders')?.configFile).toMatch(/orders\.yml \(model orders\)$/);
+    expect(p.nodes.get('plain')?.config.description).toBe('Its own configuration.');
+  });
+
   it("takes dbt 1.10's arguments: of a column test as if its keys were beside it", () => {
     const p = project(
       {},

@@ -6,7 +6,12 @@ import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
 import { type DbtProject, readDbtProject } from './dbt-project.ts';
-import { type PropertiesEntry, readProperties, unknownKeysMessage } from './dbt-properties.ts';
+import {
+  isPropertiesFile,
+  type PropertiesEntry,
+  readProperties,
+  unknownKeysMessage,
+} from './dbt-properties.ts';
 import { type ModelConfig, modelConfigSchema } from './model-config.ts';
 import { checkTemplate, templateRefs } from './model-template.ts';
 import { type ModelVars, renderVars } from './model-vars.ts';
@@ -215,13 +220,17 @@ function readYaml(path: string, shown: string): unknown {
   }
 }
 
-/** The configuration beside a file: <name>.yaml or <name>.yml, if present, and how to name that file. */
+/**
+ * The configuration beside a file: <name>.yaml or <name>.yml, if present, and how to name that
+ * file. A dbt properties file of that name is not one: readProperties reads it.
+ */
 function siblingYaml(path: string, shown: string): { raw: unknown; shown: string } | undefined {
   const stem = path.replace(/\.(sql|csv)$/, '');
   for (const extension of ['.yaml', '.yml'])
     if (existsSync(stem + extension)) {
       const file = shown.replace(/\.(sql|csv)$/, extension);
-      return { raw: readYaml(stem + extension, file), shown: file };
+      const raw = readYaml(stem + extension, file);
+      if (!isPropertiesFile(raw)) return { raw, shown: file };
     }
   return undefined;
 }
