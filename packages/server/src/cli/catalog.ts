@@ -7,7 +7,8 @@ import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 export const catalogHelp = `inlet catalog [table] [--format table|json|csv] [--vars '{name: value}']
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
   last update and description (and why a table cannot be queried, when it cannot); with a table name, its columns, tests and lineage (as CSV: its
-  columns, with their types and descriptions). ${varsHelp}`;
+  columns, with their types and descriptions).
+  ${varsHelp}`;
 
 const size = (bytes: number) =>
   bytes < 1024

@@ -7,7 +7,8 @@ export const docsHelp = `inlet docs check [--vars '{name: value}']
   Lists marts and mart columns that have no description (in the model's YAML, or inherited
   from the same column upstream), columns the YAML documents that the mart does not have, and
   marts no model defines any more. A lint: it exits 0 whatever it finds, and 1 only when the
-  project cannot be read. ${varsHelp}`;
+  project cannot be read.
+  ${varsHelp}`;
 
 /** inlet docs check: what the catalog cannot describe yet. */
 export const docsCommand: Command = async (args, config, logger, output) => {

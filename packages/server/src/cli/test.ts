@@ -6,10 +6,11 @@ import type { Output } from './output.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
-export const testHelp = `inlet test [selector…]
+export const testHelp = `inlet test [selector…] [--vars …]
   Runs the data tests of the selected models (all by default) against what is published:
   not_null, unique, accepted_values, relationships and SQL tests. Exits 1 when one fails.
-  dbt's --select / -s and --exclude take selectors too. ${varsHelp}`;
+  dbt's --select / -s and --exclude take selectors too.
+  ${varsHelp}`;
 
 /** inlet test: data tests in this process; a terminal gets a line per test, a pipe NDJSON. */
 export async function testCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {

@@ -3,8 +3,8 @@ import { parse as parseYaml } from 'yaml';
 /** dbt's --vars: a YAML or JSON map of model variables, winning over the vars: of dbt_project.yml. */
 export const varsOption = { vars: { type: 'string' } } as const;
 
-export const varsHelp = `--vars '{name: value}' (YAML or JSON, as dbt's) sets what {{ var('name') }} is, over
-  the vars: of dbt_project.yml.`;
+export const varsHelp = `--vars '{name: value}' (YAML or JSON, as dbt's) sets what {{ var('name') }} is,
+  over the vars: of dbt_project.yml.`;
 
 /** The variables --vars gives (none when absent), or what is wrong with them. */
 export function parseVars(text: string | undefined): { vars?: Record<string, unknown> } | { error: string } {
