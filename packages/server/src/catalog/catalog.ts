@@ -229,7 +229,12 @@ export function createCatalog(options: {
       );
     }
     resolveDescriptions(tables, own);
-    return { tables, project, projectError, sources: config.sources.map((s) => s.name) };
+    return {
+      tables,
+      project,
+      projectError,
+      sources: [...config.sources.map((s) => s.name), ...config.sourcesLeftOut],
+    };
   };
 
   /** A look for showing the lake: without the project, when it cannot be read, said in the log. */

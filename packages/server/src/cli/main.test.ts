@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../../test/helpers.ts';
@@ -135,6 +135,56 @@ describe('inlet command line', () => {
       writeFileSync(file, yaml);
       const result = await run(file);
       expect([result.code, result.err], yaml).toEqual([ExitCode.CONFIG, expect.stringContaining(key)]);
+    }
+  });
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is inlet.yaml syntax, not a template
+  it("runs commands that use no database while another source's ${VAR} is unset, as README's examples do", async () => {
+    // README: "npx inlet sync nginx", then "CRM_DATABASE_URL=… npx inlet sync crm", then queries
+    // without the variable. Every command once stopped at the unset URL of a source it never used.
+    const dir = join(temp.dir, 'unset-source-url');
+    mkdirSync(join(dir, 'exports'), { recursive: true });
+    writeFileSync(join(dir, 'exports', 'plans.csv'), 'id,name\n1,pro\n');
+    const config = join(dir, 'inlet.yaml');
+    writeFileSync(
+      config,
+      [
+        'sources:',
+        '  - name: sales',
+        '    type: csv',
+        '    tables: [{ path: exports/plans.csv }]',
+        '  - name: crm',
+        '    type: postgres',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+        '    url: ${QA_UNSET_CRM_URL}',
+        '    tables: [{ table: public.plans }]',
+        '',
+      ].join('\n'),
+    );
+    const sync = await inlet('sync', 'sales', '--config', config);
+    expect([sync.code, sync.err]).toEqual([ExitCode.OK, 'plans: 1 row\nSynced 1 row from sales.\n']);
+    const query = await inlet('query', 'SELECT name FROM sales.plans', '--config', config);
+    expect([query.code, query.out, query.err]).toEqual([ExitCode.OK, '{"name":"pro"}\n', '']);
+    expect((await inlet('catalog', '--config', config)).code).toBe(ExitCode.OK);
+    // The run history is read without it too, with a workflow that syncs crm configured.
+    writeFileSync(
+      config,
+      `${readFileSync(config, 'utf8')}workflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [sync crm] }\n`,
+    );
+    const runs = await inlet('runs', '--workflow', 'nightly', '--config', config);
+    expect([runs.code, runs.err]).toEqual([ExitCode.OK, '']);
+    // The source that needs the variable, and inlet start, which tails and syncs on schedules,
+    // still stop at once and name it.
+    for (const argv of [
+      ['sync', 'crm'],
+      ['runs', 'start', 'nightly'],
+      ['start', '--port', '0'],
+    ]) {
+      const refused = await inlet(...argv, '--config', config);
+      expect([refused.code, refused.err], argv.join(' ')).toEqual([
+        ExitCode.CONFIG,
+        `${config}: environment variable QA_UNSET_CRM_URL is referenced but not set. Set it, or write \${QA_UNSET_CRM_URL:-default}.\n`,
+      ]);
     }
   });
 

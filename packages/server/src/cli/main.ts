@@ -92,7 +92,11 @@ export async function main(
   );
   let config: InletConfig;
   try {
-    config = loadConfig({ path: typeof values.config === 'string' ? values.config : undefined, env });
+    config = loadConfig({
+      path: typeof values.config === 'string' ? values.config : undefined,
+      env,
+      sourcesInUse: sourcesInUse(command, args),
+    });
   } catch (error) {
     output.err(`${(error as Error).message}\n`);
     return ExitCode.CONFIG;
@@ -151,6 +155,18 @@ export async function main(
     );
     return ExitCode.INTERNAL;
   }
+}
+
+/**
+ * The sources whose ${VAR} references a command needs set. inlet start (log tails, scheduled
+ * syncs), demo and runs start (a workflow's sync steps) use them all; inlet sync its own; the
+ * commands that read the lake or the run history none, so a database URL kept in the environment
+ * of the syncing job only does not stop them.
+ */
+function sourcesInUse(command: string, args: string[]): 'all' | string[] {
+  if (command === 'sync') return args.filter((arg) => !arg.startsWith('-')).slice(0, 1);
+  if (command === 'runs') return args[0] === 'start' ? 'all' : [];
+  return ['query', 'catalog', 'run', 'test', 'docs'].includes(command) ? [] : 'all';
 }
 
 /** An error's code, message and the file it names, on one line. */

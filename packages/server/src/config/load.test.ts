@@ -66,6 +66,30 @@ describe('config', () => {
     expect(config.sites[0]?.domains).toEqual(['12']);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+  it('leaves out a source with an unset ${VAR} only for commands that do not use it, and never one unnamed', () => {
+    const { path } = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'sources:\n  - { name: crm, type: postgres, url: "${UNSET_URL}", tables: [{ table: plans }] }\n',
+    );
+    expect(loadConfig({ path, env: {}, sourcesInUse: [] })).toMatchObject({
+      sources: [],
+      sourcesLeftOut: ['crm'],
+    });
+    for (const sourcesInUse of ['all', ['crm']] as const)
+      expect(() => loadConfig({ path, env: {}, sourcesInUse })).toThrow(
+        /UNSET_URL is referenced but not set/,
+      );
+    expect(() => loadConfig({ path, env: {} })).toThrow(/UNSET_URL is referenced but not set/);
+    const unnamed = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'sources:\n  - { name: "${UNSET_NAME}", type: csv, tables: [{ path: a.csv }] }\n',
+    );
+    expect(() => loadConfig({ path: unnamed.path, env: {}, sourcesInUse: [] })).toThrow(
+      /UNSET_NAME is referenced but not set/,
+    );
+  });
+
   it('names a missing environment variable', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     expect(() => expandEnv('key: ${NOPE}', {}, 'inlet.yaml')).toThrow(/NOPE is referenced but not set/);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type Document, parseDocument, parse as parseYaml, visit } from 'yaml';
+import { type Document, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
@@ -16,6 +16,11 @@ export interface InletConfig extends ParsedConfig {
   apiToken: string | undefined;
   /** The folder relative paths (data_dir, a source's files) are resolved in: the file's, or the working directory. */
   baseDir: string;
+  /**
+   * Sources left out of `sources` because a ${VAR} in them is not set and this command does not
+   * use them (loadConfig's `sourcesInUse`); kept by name so the catalog's lineage still shows them.
+   */
+  sourcesLeftOut: string[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -25,17 +30,42 @@ export const MIN_API_TOKEN_LENGTH = 16;
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replaces ${NAME} (and ${NAME:-default}) references with values from env; a missing one is an error naming it. */
-export function expandEnv(text: string, env: Env, file: string): string {
+function unsetVariable(name: string, file: string): InletError {
+  return new InletError(
+    'CONFIG_INVALID',
+    `${file}: environment variable ${name} is referenced but not set. Set it, or write \${${name}:-default}.`,
+  );
+}
+
+/**
+ * Replaces ${NAME} (and ${NAME:-default}) references with values from env; a missing one is an
+ * error naming it, or, when onUnset is given, is told to it and left empty.
+ */
+export function expandEnv(text: string, env: Env, file: string, onUnset?: (name: string) => void): string {
   return text.replace(REFERENCE, (_match, name: string, fallback?: string) => {
     const value = env[name];
     if (value !== undefined && value !== '') return value;
     if (fallback !== undefined) return fallback;
-    throw new InletError(
-      'CONFIG_INVALID',
-      `${file}: environment variable ${name} is referenced but not set. Set it, or write \${${name}:-default}.`,
-    );
+    if (!onUnset) throw unsetVariable(name, file);
+    onUnset(name);
+    return '';
   });
+}
+
+/** An unset ${VAR} inside the sources: entry at this index. */
+interface UnsetInSource {
+  source: number;
+  variable: string;
+}
+
+/** The index of the top-level sources: entry a node sits in (its ancestors are path), or undefined. */
+function sourceIndexOf(document: Document, node: unknown, path: readonly unknown[]): number | undefined {
+  const sources = document.get('sources', true);
+  if (!isSeq(sources)) return undefined;
+  const at = path.indexOf(sources);
+  if (at < 0) return undefined;
+  const index = sources.items.indexOf((path[at + 1] ?? node) as (typeof sources.items)[number]);
+  return index < 0 ? undefined : index;
 }
 
 /**
@@ -43,7 +73,7 @@ export function expandEnv(text: string, env: Env, file: string): string {
  * in the values only: a value holding ": ", "#" or a newline stays one value, and a reference may
  * sit in a flow map ({ port: ${PORT} }), where "{" would otherwise open one.
  */
-function parseWithEnv(text: string, env: Env, file: string): Document {
+function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource[]): Document {
   const references: string[] = [];
   const marker = `inlet_env_${randomBytes(6).toString('hex')}_`;
   const document = parseDocument(
@@ -53,10 +83,15 @@ function parseWithEnv(text: string, env: Env, file: string): Document {
   const token = new RegExp(`${marker}(\\d+)_`, 'g');
   const whole = new RegExp(`^${marker}\\d+_$`);
   visit(document, {
-    Scalar(_key, node) {
+    Scalar(_key, node, path) {
       if (typeof node.value !== 'string' || !node.value.includes(marker)) return;
-      const source = node.value.replace(token, (_match, i: string) => references[Number(i)] ?? '');
-      const expanded = expandEnv(source, env, file);
+      const text = node.value.replace(token, (_match, i: string) => references[Number(i)] ?? '');
+      // A source's unset variable is decided on once the whole file is read (loadConfig):
+      // commands that do not use that source run without it.
+      const source = sourceIndexOf(document, node, path);
+      const onUnset =
+        source === undefined ? undefined : (variable: string) => unset.push({ source, variable });
+      const expanded = expandEnv(text, env, file, onUnset);
       node.value = node.type === 'PLAIN' && whole.test(node.value) ? typedScalar(expanded) : expanded;
     },
   });
@@ -126,7 +161,7 @@ function expandHome(path: string, key: string, file: string): string {
 /** Validates an already-parsed YAML value; used by loadConfig and by tests. */
 export function parseConfig(
   raw: unknown,
-  options: { file?: string; env?: Env; baseDir?: string } = {},
+  options: { file?: string; env?: Env; baseDir?: string; sourcesLeftOut?: string[] } = {},
 ): InletConfig {
   const file = options.file ?? 'inlet.yaml';
   const result = configSchema.safeParse(raw ?? {});
@@ -165,6 +200,7 @@ export function parseConfig(
     configPath: options.file ? resolve(options.file) : undefined,
     apiToken: env.INLET_API_TOKEN || undefined,
     baseDir,
+    sourcesLeftOut: options.sourcesLeftOut ?? [],
   };
 }
 
@@ -198,8 +234,41 @@ function baseDirOf(path: string, cwd: string): string {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ? dirname(path) : cwd;
 }
 
-/** Reads inlet.yaml (or runs on defaults when the default file is absent), expands ${ENV} and validates it once. */
-export function loadConfig(options: { path?: string; env: Env; cwd?: string }): InletConfig {
+/**
+ * Leaves out of raw.sources the entries with an unset ${VAR} that the command does not use, and
+ * returns their names; an unset one in a source it uses is the error naming the variable.
+ */
+function leaveOutSources(
+  raw: unknown,
+  unset: UnsetInSource[],
+  sourcesInUse: 'all' | readonly string[],
+  file: string,
+): string[] {
+  if (unset.length === 0) return [];
+  const sources = (raw as { sources: unknown[] }).sources;
+  const names = new Map<number, string>();
+  for (const { source, variable } of unset) {
+    const name = (sources[source] as { name?: unknown } | null)?.name;
+    // A source whose name itself is unset cannot be told apart from the ones a command uses.
+    if (sourcesInUse === 'all' || typeof name !== 'string' || name === '' || sourcesInUse.includes(name))
+      throw unsetVariable(variable, file);
+    names.set(source, name);
+  }
+  (raw as { sources: unknown[] }).sources = sources.filter((_entry, i) => !names.has(i));
+  return [...names.values()];
+}
+
+/**
+ * Reads inlet.yaml (or runs on defaults when the default file is absent), expands ${ENV} and
+ * validates it once. An unset ${VAR} is an error, except inside a source not in sourcesInUse
+ * (default: all), which is left out: `inlet query` needs no database URL.
+ */
+export function loadConfig(options: {
+  path?: string;
+  env: Env;
+  cwd?: string;
+  sourcesInUse?: 'all' | readonly string[];
+}): InletConfig {
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.path !== undefined;
   const path = resolve(cwd, options.path ?? 'inlet.yaml');
@@ -211,7 +280,8 @@ export function loadConfig(options: { path?: string; env: Env; cwd?: string }): 
       );
     return parseConfig({}, { env: options.env, baseDir: cwd });
   }
-  const document = parseWithEnv(readConfigFile(path), options.env, path);
+  const unset: UnsetInSource[] = [];
+  const document = parseWithEnv(readConfigFile(path), options.env, path, unset);
   const error = document.errors[0];
   if (error) {
     const where = error.linePos ? ` at line ${error.linePos[0].line}` : '';
@@ -221,6 +291,10 @@ export function loadConfig(options: { path?: string; env: Env; cwd?: string }): 
     );
   }
   const raw: unknown = document.toJS();
+  const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path);
   const baseDir = baseDirOf(path, cwd);
-  return { ...parseConfig(raw, { file: path, env: options.env, baseDir }), configPath: path };
+  return {
+    ...parseConfig(raw, { file: path, env: options.env, baseDir, sourcesLeftOut }),
+    configPath: path,
+  };
 }

@@ -72,7 +72,8 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
       found.push({ ...workflow, timezone: workflow.timezone ?? config.timezone, origin: path });
     }
   }
-  const sources = new Set(config.sources.map((s) => s.name));
+  // A source left out for an unset ${VAR} (inlet runs lists runs without it) is still configured.
+  const sources = new Set([...config.sources.map((s) => s.name), ...config.sourcesLeftOut]);
   const graph = projectGraph(config);
   const seen = new Map<string, string>();
   for (const workflow of found) {
