@@ -36,6 +36,11 @@ export interface LakeTable {
    * empty and depends_on names the tables the SQL reads, which must exist before it is created.
    */
   sql?: string;
+  /**
+   * A mart of a model that uses {{ timezone }} (itself or upstream): the zone it was built in, which
+   * its local days and hours are in. Building on it in another zone is refused (checkTimezones).
+   */
+  timezone?: string;
 }
 
 export const TABLE_MANIFEST = '_table.json';

@@ -108,6 +108,34 @@ export function checkSameColumns(
 }
 
 /**
+ * Fails a model that uses the time zone when what it builds on was built in another one: its own
+ * published rows (kept by an incremental build, so days before the change would stay in the old
+ * zone's days beside new ones in the new zone, and one day's rows be counted under two), or a
+ * model it reads (a view such as stg_events holds the zone in its SQL until it is built again). A
+ * manifest that records no zone (built before inlet recorded it) is not checked.
+ */
+export function checkTimezones(
+  node: ProjectNode,
+  timezone: string,
+  own: string | undefined,
+  inputs: Array<[name: string, timezone: string | undefined]>,
+): void {
+  const rebuild = (old: string) =>
+    `Run inlet run +${node.name} --full-refresh to rebuild it and what it reads whole in ${timezone} (what their inputs no longer hold, such as events past retention, is then lost), or set timezone back to ${old}.`;
+  if (own !== undefined && own !== timezone)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${node.name}: its published rows were built in time zone ${own} and timezone is now ${timezone}, and an incremental build keeps the published rows as they are. ${rebuild(own)}`,
+    );
+  const stale = inputs.find(([, zone]) => zone !== undefined && zone !== timezone);
+  if (stale)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${node.name}: it reads ${stale[0]}, built in time zone ${stale[1]}, and timezone is now ${timezone}. ${rebuild(stale[1] ?? '')}`,
+    );
+}
+
+/**
  * Fails when rows share a unique_key: a merge keeps every row it is given, so two new rows for one
  * key were both published, and stayed side by side through every later merge.
  */

@@ -200,6 +200,52 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'daily_count.sql'));
   });
 
+  it('a model that uses the time zone, built on rows or a view of another zone, fails and says to rebuild it whole', async () => {
+    // Its days are local days: kept as they are, those built before the change would count in the
+    // old zone and the new ones in the new zone, and a day's rows could be counted twice. A view
+    // holds the zone in its SQL, so a table read from it kept the old days too.
+    project(
+      'models/local_daily.sql',
+      '/*---\nmaterialized: incremental\n---*/\nSELECT (ts AT TIME ZONE {{ timezone }})::DATE AS dt, count(*)::INT AS n FROM events WHERE dt BETWEEN {{ from_dt }} - 1 AND {{ to_dt }} + 1 GROUP BY ALL',
+    );
+    project(
+      'models/local_events.sql',
+      '/*---\nmaterialized: view\n---*/\nSELECT *, timezone({{ timezone }}, ts)::DATE AS local_dt FROM events',
+    );
+    project(
+      'models/local_days.sql',
+      "SELECT local_dt, count(*)::INT AS n FROM {{ ref('local_events') }} GROUP BY ALL",
+    );
+    const zoned = ['local_daily', 'local_events', 'local_days'];
+    expect(statuses(await run({ selectors: [...zoned, 'feature_daily'] }))).toMatchObject({
+      local_daily: 'success',
+      local_days: 'success',
+      feature_daily: 'success',
+    });
+    const tokyo = { ...config, timezone: 'Asia/Tokyo' };
+    const inTokyo = (options: Partial<RunOptions>) => runModels({ config: tokyo, logger, ...options });
+    const moved = await inTokyo({ selectors: ['local_daily', 'local_days', 'feature_daily'] });
+    expect(Object.fromEntries(moved.models.map((m) => [m.name, m.message ?? m.status]))).toEqual({
+      local_daily:
+        'local_daily: its published rows were built in time zone UTC and timezone is now Asia/Tokyo, and an incremental build keeps the published rows as they are. Run inlet run +local_daily --full-refresh to rebuild it and what it reads whole in Asia/Tokyo (what their inputs no longer hold, such as events past retention, is then lost), or set timezone back to UTC.',
+      local_days:
+        'local_days: it reads local_events, built in time zone UTC, and timezone is now Asia/Tokyo. Run inlet run +local_days --full-refresh to rebuild it and what it reads whole in Asia/Tokyo (what their inputs no longer hold, such as events past retention, is then lost), or set timezone back to UTC.',
+      // It uses no time zone: its UTC days stay right, and it builds as before.
+      feature_daily: 'success',
+    });
+    const full = await inTokyo({ selectors: ['+local_daily', '+local_days'], fullRefresh: true });
+    expect(statuses(full)).toEqual({
+      local_daily: 'success',
+      local_events: 'success',
+      local_days: 'success',
+    });
+    expect((await inTokyo({ selectors: ['local_daily', 'local_days'] })).models).toMatchObject([
+      { name: 'local_daily', status: 'success', mode: 'partitions' },
+      { name: 'local_days', status: 'success' },
+    ]);
+    for (const model of zoned) rmSync(join(config.project_dir, 'models', `${model}.sql`));
+  });
+
   it('a backfill of an incremental model that was never built builds it whole, and says so', async () => {
     project(
       'models/first_backfill.sql',

@@ -7,7 +7,7 @@ import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
 import { createBuildEngine, FILE_RACE } from './build-engine.ts';
 import { type DataTestResult, runDataTests } from './data-tests.ts';
 import { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
-import { publishedValues, renderTemplate } from './model-template.ts';
+import { publishedValues, renderTemplate, usesTimezone } from './model-template.ts';
 import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
 import { loadProject, type Project } from './project-loader.ts';
 
@@ -81,6 +81,17 @@ function lockModel(stateDir: string, name: string): ProcessLock | InletError {
   }
 }
 
+/** The models that use {{ timezone }}, or read (through ref) one that does. */
+function timezoneModels(project: Project, graph: ModelGraph): Set<string> {
+  const zoned = new Set<string>();
+  for (const name of graph.order) {
+    const node = project.nodes.get(name);
+    if (node?.kind === 'model' && (usesTimezone(node.sql) || node.refs.some((ref) => zoned.has(ref))))
+      zoned.add(name);
+  }
+  return zoned;
+}
+
 /**
  * Builds the selected models in dependency order. A model that fails (or whose tests fail) stops
  * the models downstream of it; unrelated branches carry on. ok is false when anything failed.
@@ -109,6 +120,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
 
   const { project, graph } = openProject(config, options.vars);
   const selected = selectNodes(graph, options.selectors ?? [], options.exclude);
+  const zoned = timezoneModels(project, graph);
   const layout = dataLayout(config.data_dir);
   const engine = await createBuildEngine({ config, layout, leases: options.leases });
   const interrupt = () => engine.connection.interrupt();
@@ -148,6 +160,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
           fullRefresh: options.fullRefresh ?? false,
           window: options.from && options.to ? { from: options.from, to: options.to } : undefined,
           timezone: config.timezone,
+          usesTimezone: zoned.has(name),
           retainVersionsMs: options.retainVersionsMs ?? Math.max(60_000, 2 * config.query.timeout_ms),
           isNode: (n) => project.nodes.has(n),
         };

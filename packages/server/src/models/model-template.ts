@@ -103,6 +103,11 @@ export function checkTemplate(text: string, file: string): void {
   }
 }
 
+/** Whether the SQL holds {{ timezone }} outside its comments, in either branch of an if-block. */
+export function usesTimezone(sql: string): boolean {
+  return [...withoutComments(sql).matchAll(EXPRESSION)].some((match) => match[1] === 'timezone');
+}
+
 /** The SQL of one build: if-blocks resolved, then every {{ … }} replaced by its value. */
 export function renderTemplate(sql: string, values: TemplateValues): string {
   const resolved = withoutComments(sql).replace(

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { withSqlHint } from '../engine/index.ts';
 import { isInletError } from '../errors/index.ts';
-import type { LakeTable } from '../lake/index.ts';
+import { type LakeTable, readLakeTable } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
 import { type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
 import {
@@ -12,6 +12,7 @@ import {
   checkSeedColumns,
   checkSeedHeader,
   checkSeedTypes,
+  checkTimezones,
   DAY,
   describeSelect,
   FULL_WINDOW,
@@ -56,6 +57,8 @@ export interface BuildStep {
   /** A backfill window, when given. */
   window: Window | undefined;
   timezone: string;
+  /** It uses {{ timezone }}, or reads a model that does: its manifest records the zone, checked at each build. */
+  usesTimezone: boolean;
   retainVersionsMs: number;
   isNode(name: string): boolean;
 }
@@ -207,6 +210,15 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
     if (node.kind === 'seed') checkSeedColumns(node, columns);
     else await checkColumnNames(engine, node, sql);
     checkIncrementalColumns(node, columns);
+    if (step.usesTimezone) {
+      const zoneOf = (name: string) => readLakeTable(join(step.marts, name))?.timezone;
+      checkTimezones(
+        node,
+        step.timezone,
+        incremental ? zoneOf(node.name) : undefined,
+        node.refs.map((ref) => [ref, zoneOf(ref)]),
+      );
+    }
     if (incremental)
       checkSameColumns(node, await describeSelect(engine, `SELECT * FROM ${quoteName(node.name)}`), columns);
     const manifest: Omit<LakeTable, 'files'> = {
@@ -216,6 +228,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
       columns: columnDescriptions(node.config),
       // Its own table, read through {{ this }}, is not an input: lineage showed it as its own parent.
       depends_on: [...new Set(inputs.map(canonical))].filter((input) => input !== node.name),
+      ...(step.usesTimezone ? { timezone: step.timezone } : {}),
     };
     let partitions: string[] = [];
     if (mode === 'view') {
