@@ -38,6 +38,22 @@ export interface HttpAppOptions {
 
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
+/** Paths of the collector role: intake-handler.ts, tracker-, sdk- and logs-routes.ts. */
+const COLLECTOR_PATHS =
+  /^\/(v1\/(batch|b|import|track|t|page|p|identify|i|screen|s|group|g|alias|a|projects\/[^/]+\/settings)|beacon\/v1\/batch|collect|p\.gif|api\/(event|send)|inlet(\.[^/.]+)?\.js|analytics\.js\/v1\/[^/]+\/analytics\.min\.js|analytics-next\/bundles\/[^/]+|sourceConfig\/?|logs)$/;
+/** Paths of the web role: query-, catalog- and runs-routes.ts. */
+const WEB_PATHS = /^\/api\/(query(\/[^/]+)?|catalog(\/[^/]+)?|lineage|runs(\/[^/]+)?)$/;
+
+/**
+ * The role that serves a path this process has no route for because it does not run that role
+ * (inlet start --role web has no collector): "no route" sent people to a README that lists it.
+ */
+function missingRole(path: string, options: HttpAppOptions): string | undefined {
+  if (!options.intake && COLLECTOR_PATHS.test(path)) return 'collector';
+  if (!options.engine && WEB_PATHS.test(path)) return 'web';
+  return undefined;
+}
+
 const parseJson = (body: string): unknown => {
   try {
     return JSON.parse(body);
@@ -114,14 +130,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         .code(405)
         .header('Allow', allowed.join(', '))
         .send(wrongMethod(request.method, path, allowed).toJSON());
-    return reply
-      .code(404)
-      .send(
-        new InletError(
-          'NOT_FOUND',
-          `No route ${request.method} ${path}; see the HTTP API in README.md.`,
-        ).toJSON(),
-      );
+    const role = missingRole(path, options);
+    const message = role
+      ? `${request.method} ${path} is served by the ${role} role, which this inlet process does not run (started with --role); send it to the process that runs the ${role === 'web' ? 'web role' : role} (inlet start, or inlet start --role ${role}).`
+      : `No route ${request.method} ${path}; see the HTTP API in README.md.`;
+    return reply.code(404).send(new InletError('NOT_FOUND', message).toJSON());
   });
 
   app.addHook('onResponse', async (request, reply) => {

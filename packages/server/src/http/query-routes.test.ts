@@ -264,3 +264,46 @@ describe('POST /api/query', () => {
     }
   });
 });
+
+describe('a route of a role this process does not run', () => {
+  it('answers 404 naming the role that serves it and where to send it, not "no route"', async () => {
+    const { app } = await setup();
+    // A web-role process (inlet start --role web): an SDK pointed at it by mistake.
+    const track = await app.inject({
+      method: 'POST',
+      url: '/v1/track',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"event":"x","userId":"u"}',
+    });
+    expect(track.statusCode).toBe(404);
+    expect(track.json()).toEqual({
+      error: {
+        code: 'NOT_FOUND',
+        message:
+          'POST /v1/track is served by the collector role, which this inlet process does not run (started with --role); send it to the process that runs the collector (inlet start, or inlet start --role collector).',
+      },
+    });
+    const pixel = await app.inject({ method: 'GET', url: '/p.gif?k=wk_x&n=open' });
+    expect(pixel.json().error.message).toMatch(/^GET \/p\.gif is served by the collector role/);
+    // A collector-only process asked for the query API.
+    const temp = tempDir();
+    const collector = createHttpApp({
+      config: testConfig(temp.dir),
+      logger: createSilentLogger(),
+      metrics: createMetrics(),
+      apiToken: API_TOKEN,
+    });
+    cleanups.push(async () => {
+      await collector.close();
+      temp.cleanup();
+    });
+    const query = await collector.inject({ method: 'POST', url: '/api/query', payload: { sql: 'SELECT 1' } });
+    expect([query.statusCode, query.json().error.message]).toEqual([
+      404,
+      'POST /api/query is served by the web role, which this inlet process does not run (started with --role); send it to the process that runs the web role (inlet start, or inlet start --role web).',
+    ]);
+    // A path no role serves is still just unknown.
+    const unknown = await app.inject({ method: 'POST', url: '/v1/nope' });
+    expect(unknown.json().error.message).toBe('No route POST /v1/nope; see the HTTP API in README.md.');
+  });
+});
