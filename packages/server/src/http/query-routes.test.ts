@@ -231,6 +231,32 @@ describe('POST /api/query', () => {
     expect(response.json().error).toMatchObject({ code: 'INVALID_FIELD', field: 'query_id' });
   });
 
+  it('refuses a field it does not take, rather than answer as if it were not there', async () => {
+    const { query } = await setup();
+    // Each was answered 200 as if absent: JSON in place of CSV, every row in place of 10, no limit.
+    const refusals = [
+      [
+        { sql: 'SELECT 1', format: 'csv' },
+        'format: is not a field of the body; ask for CSV with POST /api/query?format=csv',
+      ],
+      [
+        { sql: 'SELECT 1', maxRows: 10 },
+        'maxRows: is not a field of the body, which takes sql, max_rows and query_id',
+      ],
+      [
+        { sql: 'SELECT 1', timeout_ms: 100 },
+        'timeout_ms: is not a field of the body, which takes sql, max_rows and query_id; a query stops at query.timeout_ms in inlet.yaml',
+      ],
+    ] as const;
+    for (const [body, message] of refusals) {
+      const response = await query(body);
+      expect([response.statusCode, response.json().error], message).toEqual([
+        400,
+        { code: 'INVALID_FIELD', message, field: Object.keys(body)[1] },
+      ]);
+    }
+  });
+
   it('refuses . and .. as a query_id, which a URL takes as its own path segments', async () => {
     // What a client's URL parser makes of DELETE /api/query/.. (escaped or not): never this query.
     expect(new URL('http://inlet/api/query/%2E%2E').pathname).toBe('/api/');

@@ -8,11 +8,30 @@ import type { Logger } from '../log/index.ts';
 import { csvLine } from './csv.ts';
 import { sendQueryAnswer } from './json-answer.ts';
 
+const BODY_FIELDS = new Set(['sql', 'max_rows', 'query_id']);
+
+/** What a field the body does not take is refused with, and where it belongs when it is another's. */
+function unknownField(field: string): InletError {
+  const hint =
+    field === 'format'
+      ? 'ask for CSV with POST /api/query?format=csv'
+      : `which takes sql, max_rows and query_id${/^timeout/i.test(field) ? '; a query stops at query.timeout_ms in inlet.yaml' : ''}`;
+  return new InletError(
+    'INVALID_FIELD',
+    `${field}: is not a field of the body${field === 'format' ? '; ' : ', '}${hint}`,
+    { details: { field } },
+  );
+}
+
 function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefined; id: string | undefined } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new InletError('INVALID_FIELD', 'body: must be a JSON object such as {"sql": "SELECT 1"}', {
       details: { field: 'body' },
     });
+  // A field taken for another ("format": "csv", "maxRows") was ignored: the answer looked right
+  // and was not what was asked for.
+  const unknown = Object.keys(body).find((field) => !BODY_FIELDS.has(field));
+  if (unknown !== undefined) throw unknownField(unknown);
   const { sql, max_rows: maxRows, query_id: id } = body as Record<string, unknown>;
   if (typeof sql !== 'string' || sql.trim() === '')
     throw new InletError('INVALID_FIELD', 'sql: must be a non-empty string', { details: { field: 'sql' } });
