@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir, testConfig } from '../../test/helpers.ts';
+import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
 import { generateDemo } from '../demo/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -44,7 +44,14 @@ describe('inlet demo, sent again', () => {
     const state = openStateStore(join(config.data_dir, 'state.sqlite'));
     state.setCheckpoint('demo_send', 'demo', send);
     state.close();
-    expect(await demo('--days', '2')).toBe(0);
+    const resumed = capturedOutput();
+    expect(await demoCommand(['--days', '2', '--exit'], config, createSilentLogger(), resumed.output)).toBe(
+      0,
+    );
+    // One day is "1 day": the line said "events for 1 days".
+    expect(resumed.err).toMatch(
+      /^Sent [\d,]+ events for 1 day to site "demo" and loaded them into the lake\.$/m,
+    );
     const [, secondDay] = [...generateDemo({ ...send })];
     expect((await demoEvents()) - second).toBe(secondDay?.length);
     const after = openStateStore(join(config.data_dir, 'state.sqlite'));

@@ -90,7 +90,7 @@ export async function demoCommand(
       progress?.done(sent);
       await inlet.loader.runOnce({ sealNow: true });
       output.err(
-        `Sent ${sent.toLocaleString('en-US')} events for ${send.days - send.sentDays} days to site "${site.id}" and loaded them into the lake.\n`,
+        `Sent ${sent.toLocaleString('en-US')} events for ${dayCount(send.days - send.sentDays)} to site "${site.id}" and loaded them into the lake.\n`,
       );
     }
     if (!existsSync(config.project_dir)) {
@@ -143,4 +143,9 @@ export async function demoCommand(
   } finally {
     if (!closed) await inlet.close();
   }
+}
+
+/** 1 day, 30 days. */
+function dayCount(n: number): string {
+  return `${n} ${n === 1 ? 'day' : 'days'}`;
 }
