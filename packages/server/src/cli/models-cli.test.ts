@@ -146,6 +146,12 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(misspelt.err).toBe(
       '--status sucess is not a run status; use one of running, success, failed, timed_out, abandoned.\n',
     );
+    // A workflow's name where a run id goes: the usage alone did not say what was wrong.
+    const named = await inlet('runs', 'nightly');
+    expect([named.code, named.err]).toEqual([
+      2,
+      '"nightly" is not a run id (a whole number); inlet runs --workflow nightly lists the runs of a workflow.\n',
+    ]);
     const shown = await inlet('runs', String(list.lines[0]?.id));
     expect(shown.lines[0]).toMatchObject({
       steps: [

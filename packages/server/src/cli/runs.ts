@@ -117,6 +117,12 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     history.abandonStale(STALE_RUN_MS);
     if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
       return showRun(history, Number(positionals[0]), output, format);
+    if (positionals.length === 1) {
+      output.err(
+        `"${positionals[0]}" is not a run id (a whole number); inlet runs --workflow ${positionals[0]} lists the runs of a workflow.\n`,
+      );
+      return ExitCode.USAGE;
+    }
     if (positionals.length > 0) {
       output.err(`${runsHelp}\n`);
       return ExitCode.USAGE;
