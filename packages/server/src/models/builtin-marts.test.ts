@@ -1,3 +1,4 @@
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
@@ -308,5 +309,26 @@ describe('built-in product marts', () => {
       ['2026-10-06', '/b', 503, '5xx', true, 1],
     ]);
     expect((await testModels({ config })).ok).toBe(true);
+  });
+
+  it('monthly active users keep the months whose raw events retention deleted', async () => {
+    // Rebuilt whole at each run, the mart lost every month older than retention.events_days.
+    const months =
+      "SELECT month_start::VARCHAR, users, visitors FROM monthly_active_users WHERE site = 'docs' ORDER BY 1";
+    const before = await query(months);
+    expect(before).toEqual([
+      ['2026-10-01', 3, 5],
+      ['2026-11-01', 1, 1],
+    ]);
+    const { events } = dataLayout(config.data_dir);
+    for (const partition of readdirSync(events))
+      if (partition < 'dt=2026-11-01') rmSync(join(events, partition), { recursive: true });
+    const result = await runModels({
+      config,
+      logger: createSilentLogger(),
+      selectors: ['+monthly_active_users'],
+    });
+    expect(result.ok).toBe(true);
+    expect(await query(months)).toEqual(before);
   });
 });
