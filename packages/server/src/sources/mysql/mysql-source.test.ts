@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseSourceCases } from '../../../test/database-source-cases.ts';
 import {
   mergeTable,
   sourceEntry,
@@ -54,6 +55,25 @@ afterAll(async () => {
 const source = sourceEntry({ name: 'shop', type: 'mysql', url: TEST_MYSQL_URL });
 
 describe('mysql source', () => {
+  databaseSourceCases({
+    sourceName: 'shop',
+    source,
+    sql,
+    table: (name) => `${db}.${name}`,
+    timestamp: (utc) => `'${utc}'`,
+    customersPrimaryKey: ['id'],
+    async createVisitsWithBadValue() {
+      await sql("SET SESSION sql_mode = 'ALLOW_INVALID_DATES'");
+      await sql(`CREATE TABLE ${db}.visits (id INT PRIMARY KEY, day DATE, pad VARCHAR(200))`);
+      await sql(
+        `INSERT INTO ${db}.visits SELECT seq, IF(seq = 10, '2026-02-31', '2026-02-01'), REPEAT('x', 200) FROM seq_1_to_30000`,
+      );
+      await sql("SET SESSION sql_mode = ''");
+    },
+    badVisitsValue: /.*2026-02-31.*SELECT …, CAST\(day AS CHAR\) AS day FROM/,
+    healthyTable: { name: 'events', rows: 500 },
+  });
+
   it('copies every type faithfully, with Japanese and emoji, bytes, JSON, UTC times and NULL', async () => {
     await withSourceHarness([source([{ table: `${db}.types` }])], async (h) => {
       expect((await h.sync('shop')).rows).toBe(2);
@@ -150,27 +170,6 @@ describe('mysql source', () => {
           { id: 1, k: 'v,"w"' },
           { id: 2, k: 'v,"w"' },
         ]);
-      },
-    );
-  });
-
-  it('copies the next table after one whose value failed to convert while rows were still streaming', async () => {
-    // The reader stopped taking rows with the connection paused mid-result, and the next table's
-    // query waited behind it for good.
-    await sql("SET SESSION sql_mode = 'ALLOW_INVALID_DATES'");
-    await sql('CREATE TABLE visits (id INT PRIMARY KEY, day DATE, pad VARCHAR(200))');
-    await sql(
-      "INSERT INTO visits SELECT seq, IF(seq = 10, '2026-02-31', '2026-02-01'), REPEAT('x', 200) FROM seq_1_to_30000",
-    );
-    await sql("SET SESSION sql_mode = ''");
-    await withSourceHarness(
-      [source([{ table: `${db}.visits` }, { table: `${db}.events` }], { part_size_mb: 1 })],
-      async (h) => {
-        const error = await syncError(h, 'shop');
-        expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-        const message = error.message;
-        expect(message).toMatch(/shop\.visits: .*2026-02-31.*SELECT …, CAST\(day AS CHAR\) AS day FROM/);
-        expect(message).toMatch(/Copied: events \(500 rows\)\.$/);
       },
     );
   });
@@ -297,35 +296,6 @@ describe('mysql source', () => {
           { id: 1 },
           { id: 2 },
           { id: 3 },
-        ]);
-      },
-    );
-  });
-
-  it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
-    await withSourceHarness(
-      [source([mergeTable(`${db}.customers`, { primary_key: ['id'], deleted_column: 'deleted_at' })])],
-      async (h) => {
-        expect((await h.sync('shop')).rows).toBe(3);
-        await sql(
-          `UPDATE ${db}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00.5' WHERE id = 1`,
-        );
-        await sql(
-          `UPDATE ${db}.customers SET deleted_at = '2026-11-02', updated_at = '2026-11-02 00:00:01' WHERE id = 3`,
-        );
-        await sql(`INSERT INTO ${db}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02', NULL)`);
-        expect((await h.sync('shop')).rows).toBe(3);
-        expect((await h.sync('shop')).rows).toBe(1);
-        // Rows that share the last cursor value copied (times of whole seconds or milliseconds tie) are not
-        // missed, and a change within that second shows.
-        await sql(`INSERT INTO ${db}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02', NULL)`);
-        await sql(`UPDATE ${db}.customers SET plan = 'team' WHERE id = 4`);
-        expect((await h.sync('shop')).rows).toBe(2);
-        expect(await h.query('SELECT id, name, plan FROM shop.customers ORDER BY id')).toEqual([
-          { id: 1, name: '佐藤', plan: 'pro' },
-          { id: 2, name: '鈴木', plan: 'pro' },
-          { id: 4, name: '田中 😀', plan: 'team' },
-          { id: 5, name: '伊藤', plan: 'free' },
         ]);
       },
     );

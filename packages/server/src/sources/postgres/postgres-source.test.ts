@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseSourceCases } from '../../../test/database-source-cases.ts';
 import {
   createSourceHarness,
   mergeTable,
@@ -50,6 +51,22 @@ afterAll(async () => {
 const source = sourceEntry({ name: 'app', type: 'postgres', url: TEST_PG_URL });
 
 describe('postgres source', () => {
+  databaseSourceCases({
+    sourceName: 'app',
+    source,
+    sql,
+    table: (name) => `${schema}.${name}`,
+    timestamp: (utc) => `'${utc}+00'`,
+    customersPrimaryKey: 'id',
+    async createVisitsWithBadValue() {
+      await sql(
+        `CREATE TABLE ${schema}.visits AS SELECT i AS id, CASE WHEN i = 10 THEN '294250-01-01'::timestamp ELSE '2026-01-01'::timestamp END AS ts, repeat('x', 200) AS pad FROM generate_series(1, 30000) AS i`,
+      );
+    },
+    badVisitsValue: /.*294250/,
+    healthyTable: { name: 'orders', rows: 1000 },
+  });
+
   it('copies every type faithfully: numbers, decimals, text with Japanese and emoji, times, json, uuid, arrays, bytes, enums, NULL', async () => {
     await withSourceHarness([source([{ table: `${schema}.types` }])], async (h) => {
       const result = await h.sync('app');
@@ -260,24 +277,6 @@ describe('postgres source', () => {
     );
   });
 
-  it('copies the next table after one whose value failed to convert while COPY was still sending', async () => {
-    // The failed table's COPY stream was destroyed mid-copy, the connection stopped reading, and
-    // the next table's query waited behind it for good.
-    await sql(
-      `CREATE TABLE ${schema}.visits AS SELECT i AS id, CASE WHEN i = 10 THEN '294250-01-01'::timestamp ELSE '2026-01-01'::timestamp END AS ts, repeat('x', 200) AS pad FROM generate_series(1, 30000) AS i`,
-    );
-    await withSourceHarness(
-      [source([{ table: `${schema}.visits` }, { table: `${schema}.orders` }], { part_size_mb: 1 })],
-      async (h) => {
-        const error = await syncError(h, 'app');
-        expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-        const message = error.message;
-        expect(message).toMatch(/app\.visits: .*294250/);
-        expect(message).toMatch(/Copied: orders \(1000 rows\)\.$/);
-      },
-    );
-  });
-
   it('full mode replaces the snapshot atomically and removes the old one', async () => {
     const h = await createSourceHarness([source([{ table: `${schema}.orders`, name: 'orders_full' }])]);
     try {
@@ -395,41 +394,6 @@ describe('postgres source', () => {
           { id: 1 },
           { id: 2 },
           { id: 3 },
-        ]);
-      },
-    );
-  });
-
-  it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {
-    await withSourceHarness(
-      [source([mergeTable(`${schema}.customers`, { deleted_column: 'deleted_at' })])],
-      async (h) => {
-        expect((await h.sync('app')).rows).toBe(3);
-        await sql(
-          `UPDATE ${schema}.customers SET plan = 'pro', updated_at = '2026-11-02 00:00:00+00' WHERE id = 1`,
-        );
-        await sql(
-          `UPDATE ${schema}.customers SET deleted_at = '2026-11-02 00:00:01+00', updated_at = '2026-11-02 00:00:01+00' WHERE id = 3`,
-        );
-        await sql(
-          `INSERT INTO ${schema}.customers VALUES (4, '田中 😀', 'free', '2026-11-02 00:00:02+00', NULL)`,
-        );
-        expect((await h.sync('app')).rows).toBe(3);
-        // The saved cursor is a timestamptz with microseconds; nothing newer: only the row at the
-        // last value copied is read again.
-        expect((await h.sync('app')).rows).toBe(1);
-        // A row committed after that run with the same cursor value, and a change to the row at it that
-        // left the cursor as it was: both are copied, and the view shows the version copied last.
-        await sql(
-          `INSERT INTO ${schema}.customers VALUES (5, '伊藤', 'free', '2026-11-02 00:00:02+00', NULL)`,
-        );
-        await sql(`UPDATE ${schema}.customers SET plan = 'team' WHERE id = 4`);
-        expect((await h.sync('app')).rows).toBe(2);
-        expect(await h.query('SELECT id, name, plan FROM app.customers ORDER BY id')).toEqual([
-          { id: 1, name: '佐藤', plan: 'pro' },
-          { id: 2, name: '鈴木', plan: 'pro' },
-          { id: 4, name: '田中 😀', plan: 'team' },
-          { id: 5, name: '伊藤', plan: 'free' },
         ]);
       },
     );
