@@ -26,8 +26,12 @@ export interface DatabaseSourceDialect {
   createVisitsWithBadValue: () => Promise<void>;
   /** What the failure message says of `visits` after "<source>.visits: ", naming the bad value. */
   badVisitsValue: RegExp;
-  /** A table of the beforeAll setup that copies without error, and its row count. */
+  /** A table of the beforeAll setup that copies without error, and its row count; its ids run from 1. */
   healthyTable: { name: string; rows: number };
+  /** The markers that start a comment running to the end of the line, by a name for each. */
+  lineComments: Record<string, string>;
+  /** A URL with the password s3cret-Pa55 to port 1, where nothing listens, and how messages must show it. */
+  unreachableUrl: { withPassword: string; shown: string };
 }
 
 /**
@@ -37,6 +41,40 @@ export interface DatabaseSourceDialect {
  */
 export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
   const { sourceName, source, sql, table, timestamp } = dialect;
+
+  it('never shows the password in a connection error', async () => {
+    await withSourceHarness(
+      [source([{ table: 'x' }], { url: dialect.unreachableUrl.withPassword })],
+      async (h) => {
+        const error = await syncError(h, sourceName);
+        expect(error).toMatchObject({ code: 'SOURCE_CONNECTION_FAILED' });
+        expect(error.message).toContain(dialect.unreachableUrl.shown);
+        expect(JSON.stringify(error)).not.toContain('s3cret');
+        expect(String(error.message)).not.toContain('s3cret');
+      },
+    );
+  });
+
+  it('copies a query whose last line ends in a comment', async () => {
+    // inlet wraps the query in SELECT * FROM (…) AS q, and the comment swallowed the closing part;
+    // an incremental query is wrapped once more, with the cursor's condition after it.
+    const from = table(dialect.healthyTable.name);
+    const queries = Object.entries(dialect.lineComments).flatMap(([name, marker]) => [
+      { query: `SELECT id FROM ${from} WHERE id <= 3 ${marker} the first only`, name: `${name}_comment` },
+      {
+        query: `SELECT id FROM ${from}\nWHERE id <= 2 ${marker} the first only\n`,
+        name: `${name}_comment_incremental`,
+        mode: 'incremental',
+        cursor: 'id',
+      },
+    ]);
+    const copied = (incrementalRows: number) =>
+      queries.map((query) => ({ table: query.name, rows: query.mode ? incrementalRows : 3 }));
+    await withSourceHarness([source(queries)], async (h) => {
+      expect((await h.sync(sourceName)).tables).toEqual(copied(2));
+      expect((await h.sync(sourceName)).tables).toEqual(copied(0));
+    });
+  });
 
   it('copies the next table after one whose value failed to convert while rows were still streaming', async () => {
     // The failed table's stream was abandoned mid-result (MySQL paused, PostgreSQL's COPY
