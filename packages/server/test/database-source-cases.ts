@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { mergeTable, syncError, withSourceHarness } from './source-harness.ts';
 
@@ -30,6 +32,8 @@ export interface DatabaseSourceDialect {
   healthyTable: { name: string; rows: number };
   /** The markers that start a comment running to the end of the line, by a name for each. */
   lineComments: Record<string, string>;
+  /** A decimal type with no fixed scale or wider than the lake's DECIMAL(38), which the lake keeps as text. */
+  textDecimalType: string;
   /** A URL with the password s3cret-Pa55 to port 1, where nothing listens, and how messages must show it. */
   unreachableUrl: { withPassword: string; shown: string };
 }
@@ -131,5 +135,50 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
         ]);
       },
     );
+  });
+
+  it('incremental mode copies rows whose cursor is NULL once, also when the first run has no other', async () => {
+    // With every cursor NULL nothing was saved, and each run copied the whole table again.
+    const imports = table('imports');
+    await sql(`CREATE TABLE ${imports} (id int, batch_no int)`);
+    await sql(`INSERT INTO ${imports} VALUES (1, NULL), (2, NULL)`);
+    await withSourceHarness(
+      [source([{ table: imports, mode: 'incremental', cursor: 'batch_no' }])],
+      async (h) => {
+        expect((await h.sync(sourceName)).rows).toBe(2);
+        expect((await h.sync(sourceName)).rows).toBe(0);
+        await sql(`INSERT INTO ${imports} VALUES (3, 7), (4, NULL)`);
+        expect((await h.sync(sourceName)).rows).toBe(1);
+        expect((await h.sync(sourceName)).rows).toBe(0);
+        expect(await h.query(`SELECT id FROM ${sourceName}.imports ORDER BY id`)).toEqual([
+          { id: 1 },
+          { id: 2 },
+          { id: 3 },
+        ]);
+      },
+    );
+  });
+
+  it('merge mode ranks versions by a numeric cursor kept as text by number', async () => {
+    // A decimal the lake keeps as text compares as text there, where '99' > '100': the view showed version 99.
+    const documents = table('documents');
+    await sql(
+      `CREATE TABLE ${documents} (id int PRIMARY KEY, version ${dialect.textDecimalType}, title text)`,
+    );
+    await sql(`INSERT INTO ${documents} VALUES (1, 99, 'draft'), (2, 5, 'old')`);
+    await withSourceHarness([source([mergeTable(documents, { cursor: 'version' })])], async (h) => {
+      await h.sync(sourceName);
+      await sql(`UPDATE ${documents} SET version = 100, title = 'final' WHERE id = 1`);
+      // Eight runs: the eighth merges the files, keeping one version per key ranked the same way.
+      for (let run = 2; run <= 8; run++) {
+        await h.sync(sourceName);
+        expect(await h.query(`SELECT id, title FROM ${sourceName}.documents ORDER BY id`)).toEqual([
+          { id: 1, title: 'final' },
+          { id: 2, title: 'old' },
+        ]);
+      }
+      const files = readdirSync(join(h.layout.lake, 'sources', sourceName, 'documents'), { recursive: true });
+      expect(files.filter((f) => String(f).endsWith('.parquet'))).toHaveLength(1);
+    });
   });
 }

@@ -72,6 +72,7 @@ describe('mysql source', () => {
     badVisitsValue: /.*2026-02-31.*SELECT …, CAST\(day AS CHAR\) AS day FROM/,
     healthyTable: { name: 'events', rows: 500 },
     lineComments: { hash: '#', dash: '--' },
+    textDecimalType: 'DECIMAL(50,0)',
     unreachableUrl: {
       withPassword: 'mysql://root:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'mysql://root@127.0.0.1:1/test',
