@@ -90,6 +90,10 @@ export async function withSourceHarness<T>(
   }
 }
 
+/** Each column of a lake table with the type the lake gave it, as DESCRIBE shows them. */
+export const lakeColumnTypes = async (h: SourceHarness, table: string): Promise<Record<string, unknown>> =>
+  Object.fromEntries((await h.query(`DESCRIBE ${table}`)).map((r) => [r.column_name, r.column_type]));
+
 /** The error a sync of `name` fails with; a sync that succeeds gives an error saying it should have failed. */
 export const syncError = (h: SourceHarness, name: string): Promise<Error> =>
   h.sync(name).then(

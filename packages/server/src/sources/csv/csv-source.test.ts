@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
+import { createSourceHarness, lakeColumnTypes, type SourceHarness } from '../../../test/source-harness.ts';
 import { parseConfig } from '../../config/index.ts';
 
 let harness: SourceHarness | undefined;
@@ -35,9 +35,6 @@ async function setup(
   return { h: harness, dir };
 }
 
-const describeTypes = async (h: SourceHarness, table: string) =>
-  Object.fromEntries((await h.query(`DESCRIBE ${table}`)).map((r) => [r.column_name, r.column_type]));
-
 describe('csv source', () => {
   it('reads a header and infers types from every row; leading zeros, Japanese, emoji and quoted newlines survive', async () => {
     const { h } = await setup([{ path: 'Accounts.csv' }], {
@@ -50,7 +47,7 @@ describe('csv source', () => {
     });
     const result = await h.sync('crm');
     expect(result.tables).toEqual([{ table: 'accounts', rows: 3 }]);
-    expect(await describeTypes(h, 'crm.accounts')).toEqual({
+    expect(await lakeColumnTypes(h, 'crm.accounts')).toEqual({
       Id: 'BIGINT',
       会社名: 'VARCHAR',
       郵便番号: 'VARCHAR',
@@ -99,7 +96,7 @@ describe('csv source', () => {
       'deals.tsv': 'code\tamount\tname\n007\t1234.50\tA, B\n010\t0.10\t"quoted"\n',
     });
     await h.sync('crm');
-    expect(await describeTypes(h, 'crm.deals')).toEqual({
+    expect(await lakeColumnTypes(h, 'crm.deals')).toEqual({
       code: 'VARCHAR',
       amount: 'DECIMAL(12,2)',
       name: 'VARCHAR',
@@ -195,7 +192,7 @@ describe('csv source', () => {
     writeFileSync(join(dir, 'orders_2.csv'), 'id,day,amount\n1,2026-11-20,1.5\n');
     expect((await h.sync('crm')).rows).toBe(2);
     for (const table of ['crm.orders', 'crm.orders_latest']) {
-      expect(await describeTypes(h, table)).toEqual({ id: 'BIGINT', day: 'DATE', amount: 'DOUBLE' });
+      expect(await lakeColumnTypes(h, table)).toEqual({ id: 'BIGINT', day: 'DATE', amount: 'DOUBLE' });
       expect(await h.query(`SELECT id, day, amount FROM ${table}`)).toEqual([
         { id: '1', day: '2026-11-20', amount: 1.5 },
       ]);
@@ -219,7 +216,7 @@ describe('csv source', () => {
     writeFileSync(join(dir, 'orders_3.csv'), 'id,closed_on,amount\n5,2026-11-21,7.25\n');
     expect((await h.sync('crm')).rows).toBe(2);
     for (const table of ['crm.orders', 'crm.orders_latest']) {
-      expect(await describeTypes(h, table)).toEqual({ id: 'BIGINT', closed_on: 'DATE', amount: 'DOUBLE' });
+      expect(await lakeColumnTypes(h, table)).toEqual({ id: 'BIGINT', closed_on: 'DATE', amount: 'DOUBLE' });
       expect(await h.query(`SELECT id, closed_on, amount FROM ${table} ORDER BY id`)).toEqual([
         { id: '1', closed_on: null, amount: 1.5 },
         { id: '2', closed_on: null, amount: 2.5 },
@@ -239,7 +236,7 @@ describe('csv source', () => {
     await h.sync('crm');
     writeFileSync(join(dir, 'orders_3.csv'), 'id,amount\n3,\n');
     await h.sync('crm');
-    expect(await describeTypes(h, 'crm.orders')).toEqual({ id: 'BIGINT', amount: 'DOUBLE' });
+    expect(await lakeColumnTypes(h, 'crm.orders')).toEqual({ id: 'BIGINT', amount: 'DOUBLE' });
     expect(await h.query('SELECT id, amount FROM crm.orders ORDER BY id')).toEqual([
       { id: '1', amount: 5 },
       { id: '2', amount: 7.25 },
@@ -373,7 +370,7 @@ describe('csv source', () => {
     writeFileSync(join(dir, 'day_3.ndjson'), '{"id":3,"kind":"click"}\n');
     writeFileSync(join(dir, 'plans.ndjson'), '{"id":2,"name":"pro"}\n');
     expect((await h.sync('crm')).rows).toBe(2);
-    expect(await describeTypes(h, 'crm.events')).toEqual({ id: 'BIGINT', kind: 'VARCHAR' });
+    expect(await lakeColumnTypes(h, 'crm.events')).toEqual({ id: 'BIGINT', kind: 'VARCHAR' });
     expect(await h.query('SELECT id, kind FROM crm.events ORDER BY id')).toEqual([
       { id: '1', kind: 'view' },
       { id: '3', kind: 'click' },
@@ -407,7 +404,7 @@ describe('csv source', () => {
       'report.csv': '売上レポート\n出力日: 2026/12/01, 全店\nid,amount\n1,100\n2,250\n',
     });
     await h.sync('crm');
-    expect(await describeTypes(h, 'crm.report')).toEqual({ id: 'BIGINT', amount: 'BIGINT' });
+    expect(await lakeColumnTypes(h, 'crm.report')).toEqual({ id: 'BIGINT', amount: 'BIGINT' });
     expect(await h.query('SELECT id, amount FROM crm.report ORDER BY id')).toEqual([
       { id: '1', amount: '100' },
       { id: '2', amount: '250' },

@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseSourceCases } from '../../../test/database-source-cases.ts';
 import {
+  lakeColumnTypes,
   mergeTable,
   sourceEntry,
   TEST_MYSQL_URL,
@@ -82,10 +83,7 @@ describe('mysql source', () => {
   it('copies every type faithfully, with Japanese and emoji, bytes, JSON, UTC times and NULL', async () => {
     await withSourceHarness([source([{ table: `${db}.types` }])], async (h) => {
       expect((await h.sync('shop')).rows).toBe(2);
-      const types = Object.fromEntries(
-        (await h.query('DESCRIBE shop.types')).map((r) => [r.column_name, r.column_type]),
-      );
-      expect(types).toEqual({
+      expect(await lakeColumnTypes(h, 'shop.types')).toEqual({
         id: 'INTEGER',
         tiny: 'TINYINT',
         flag: 'BOOLEAN',

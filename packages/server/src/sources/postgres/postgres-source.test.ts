@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseSourceCases } from '../../../test/database-source-cases.ts';
 import {
   createSourceHarness,
+  lakeColumnTypes,
   mergeTable,
   sourceEntry,
   syncError,
@@ -77,10 +78,7 @@ describe('postgres source', () => {
     await withSourceHarness([source([{ table: `${schema}.types` }])], async (h) => {
       const result = await h.sync('app');
       expect(result).toEqual({ source: 'app', rows: 2, tables: [{ table: 'types', rows: 2 }] });
-      const types = Object.fromEntries(
-        (await h.query('DESCRIBE app.types')).map((r) => [r.column_name, r.column_type]),
-      );
-      expect(types).toEqual({
+      expect(await lakeColumnTypes(h, 'app.types')).toEqual({
         id: 'INTEGER',
         small: 'SMALLINT',
         big: 'BIGINT',
