@@ -32,6 +32,8 @@ export interface DatabaseSourceDialect {
   healthyTable: { name: string; rows: number };
   /** The markers that start a comment running to the end of the line, by a name for each. */
   lineComments: Record<string, string>;
+  /** A FROM clause of one column, n, holding the whole numbers from `first` to `last`. */
+  numbers: (first: number, last: number) => string;
   /** A decimal type with no fixed scale or wider than the lake's DECIMAL(38), which the lake keeps as text. */
   textDecimalType: string;
   /** A URL with the password s3cret-Pa55 to port 1, where nothing listens, and how messages must show it. */
@@ -180,5 +182,36 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
       const files = readdirSync(join(h.layout.lake, 'sources', sourceName, 'documents'), { recursive: true });
       expect(files.filter((f) => String(f).endsWith('.parquet'))).toHaveLength(1);
     });
+  });
+
+  it('incremental mode appends only rows past the saved cursor, and picks up a new column', async () => {
+    const pageviews = table('pageviews');
+    await sql(`CREATE TABLE ${pageviews} (id bigint PRIMARY KEY, kind text)`);
+    await sql(`INSERT INTO ${pageviews} SELECT n, 'view' FROM ${dialect.numbers(1, 500)}`);
+    await withSourceHarness(
+      [source([{ table: pageviews, mode: 'incremental', cursor: 'id' }])],
+      async (h) => {
+        expect((await h.sync(sourceName)).rows).toBe(500);
+        expect((await h.sync(sourceName)).rows).toBe(0);
+        await sql(`ALTER TABLE ${pageviews} ADD COLUMN note text`);
+        await sql(
+          `INSERT INTO ${pageviews} SELECT n, 'click', CONCAT('メモ', n) FROM ${dialect.numbers(501, 700)}`,
+        );
+        expect((await h.sync(sourceName)).rows).toBe(200);
+        expect(
+          await h.query(
+            `SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, max(id)::INT AS top, count(note)::INT AS notes FROM ${sourceName}.pageviews`,
+          ),
+        ).toEqual([{ n: 700, ids: 700, top: 700, notes: 200 }]);
+        expect(await h.query(`SELECT note FROM ${sourceName}.pageviews WHERE id = 650`)).toEqual([
+          { note: 'メモ650' },
+        ]);
+        const files = readdirSync(join(h.layout.lake, 'sources', sourceName, 'pageviews'));
+        expect(files.filter((f) => f.endsWith('.parquet'))).toEqual([
+          'part-00000001-00000.parquet',
+          'part-00000002-00000.parquet',
+        ]);
+      },
+    );
   });
 }

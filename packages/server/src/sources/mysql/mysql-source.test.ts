@@ -74,6 +74,8 @@ describe('mysql source', () => {
     healthyTable: { name: 'events', rows: 500 },
     lineComments: { hash: '#', dash: '--' },
     textDecimalType: 'DECIMAL(50,0)',
+    // MariaDB's Sequence engine: seq_1_to_500 is a table of the numbers 1 to 500.
+    numbers: (first, last) => `(SELECT seq AS n FROM seq_${first}_to_${last}) AS numbers`,
     unreachableUrl: {
       withPassword: 'mysql://root:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'mysql://root@127.0.0.1:1/test',
