@@ -34,7 +34,10 @@ export interface DatabaseSourceDialect {
   lineComments: Record<string, string>;
   /** A FROM clause of one column, n, holding the whole numbers from `first` to `last`. */
   numbers: (first: number, last: number) => string;
-  /** A decimal type with no fixed scale or wider than the lake's DECIMAL(38), which the lake keeps as text. */
+  /**
+   * A decimal type that holds fractions and 1e30 and is kept as text in the lake: with no fixed
+   * scale, or wider than the lake's DECIMAL(38).
+   */
   textDecimalType: string;
   /** A URL with the password s3cret-Pa55 to port 1, where nothing listens, and how messages must show it. */
   unreachableUrl: { withPassword: string; shown: string };
@@ -213,5 +216,27 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
         ]);
       },
     );
+  });
+
+  it('incremental mode orders a numeric cursor kept as text by number, copying no row twice', async () => {
+    // A decimal the lake keeps as text compares as text there, where '99' > '100': the sync that
+    // copied 99 and 100 saved 99, and the next one copied 100 again.
+    const ledger = table('ledger');
+    await sql(`CREATE TABLE ${ledger} (seq ${dialect.textDecimalType}, note text)`);
+    await sql(`INSERT INTO ${ledger} SELECT n, CONCAT('n', n) FROM ${dialect.numbers(1, 9)}`);
+    await withSourceHarness([source([{ table: ledger, mode: 'incremental', cursor: 'seq' }])], async (h) => {
+      expect((await h.sync(sourceName)).rows).toBe(9);
+      await sql(`INSERT INTO ${ledger} VALUES (99, 'a'), (100, 'b'), (-5, 'c'), (99.5, 'd')`);
+      expect((await h.sync(sourceName)).rows).toBe(3);
+      expect((await h.sync(sourceName)).rows).toBe(0);
+      await sql(`INSERT INTO ${ledger} VALUES (100.25, 'e'), (1e30, 'f')`);
+      expect((await h.sync(sourceName)).rows).toBe(2);
+      expect((await h.sync(sourceName)).rows).toBe(0);
+      expect(
+        await h.query(
+          `SELECT count(*)::INT AS n, count(DISTINCT seq)::INT AS distinct_seq FROM ${sourceName}.ledger`,
+        ),
+      ).toEqual([{ n: 14, distinct_seq: 14 }]);
+    });
   });
 }
