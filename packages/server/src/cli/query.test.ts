@@ -94,6 +94,20 @@ describe('inlet query', () => {
     expect(limited.out.split('\r\n')).toHaveLength(flowing + 2);
   });
 
+  it('ends an export with --max-rows 0 at its header, without waiting on a first row', async () => {
+    // DuckDB holds the three rows back until its scan of ten billion rows is done.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 3 OR i = 9999999999';
+    for (const format of ['csv', 'json']) {
+      const none = await query(sql, '--format', format, '--timeout-ms', '1000', '--max-rows', '0');
+      expect([format, none.code, none.err, none.out]).toEqual([
+        format,
+        ExitCode.OK,
+        '',
+        format === 'csv' ? 'i\r\n' : '',
+      ]);
+    }
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

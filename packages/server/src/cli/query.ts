@@ -38,7 +38,7 @@ async function printStreamed(
   output: Output,
 ) {
   const started = performance.now();
-  const { rows, truncated } = await engine.stream(sql, {}, async ({ columns, chunks }) => {
+  const { rows, truncated } = await engine.stream(sql, { maxRows }, async ({ columns, chunks }) => {
     const { header, lines } = streamedFormat(
       format,
       columns.map((c) => c.name),

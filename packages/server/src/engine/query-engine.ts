@@ -74,6 +74,12 @@ function bytesRead(): number {
 /** A view's build found a damaged file and moved it: the query is planned again. */
 class Healed extends Error {}
 
+const stream = (prepared: DuckDBPreparedStatement) => prepared.stream();
+
+const NO_CHUNKS: AsyncIterable<Json[][]> = {
+  [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
+};
+
 /** A streamed result that ended because it failed, not because it was read to the end. */
 class StreamFailed extends Error {}
 
@@ -372,14 +378,16 @@ export async function createQueryEngine(options: {
   };
 
   /**
-   * Prepares and starts a statement. A cancel or timeout that lands while it is still being planned
-   * would interrupt nothing, so stopped() is asked again once it runs, and interrupts it then.
+   * Prepares a statement and starts it with run (streamed, or not at all when no rows are wanted).
+   * A cancel or timeout that lands while it is still being planned would interrupt nothing, so
+   * stopped() is asked again once it runs, and interrupts it then.
    */
-  const start = async (
+  const start = async <T>(
     connection: DuckDBConnection,
     sql: string,
     stopped: () => InletError | undefined,
-  ): Promise<{ prepared: DuckDBPreparedStatement; result: DuckDBResult }> => {
+    run: (prepared: DuckDBPreparedStatement) => Promise<T>,
+  ): Promise<{ prepared: DuckDBPreparedStatement; result: T }> => {
     let moved = 0;
     for (let attempt = 0; ; attempt++) {
       // A Parquet file of the lake that is not one (empty, cut short) fails every query of its
@@ -422,7 +430,7 @@ export async function createQueryEngine(options: {
       const early = stopped();
       if (early) throw early;
       try {
-        const result = await prepared.stream();
+        const result = await run(prepared);
         if (stopped()) connection.interrupt();
         return { prepared, result };
       } catch (error) {
@@ -435,8 +443,11 @@ export async function createQueryEngine(options: {
     }
   };
 
-  const columnsOf = (result: DuckDBResult): QueryColumn[] =>
-    distinctNames(result.columnNames()).map((name, i) => ({ name, type: typeName(result.columnType(i)) }));
+  /** The columns of a result, or of a prepared statement (known before it runs). */
+  const columnsOf = (statement: DuckDBResult | DuckDBPreparedStatement): QueryColumn[] => {
+    const names = Array.from({ length: statement.columnCount }, (_, i) => statement.columnName(i));
+    return distinctNames(names).map((name, i) => ({ name, type: typeName(statement.columnType(i)) }));
+  };
 
   return {
     /** Runs one read-only statement and returns up to maxRows rows. */
@@ -449,7 +460,7 @@ export async function createQueryEngine(options: {
         // part-way through its rows is planned and run again from the start, as one whose files
         // went before its first rows is (start()); a read-only statement runs again harmlessly.
         for (let replanned = 0; ; replanned++) {
-          const { prepared, result } = await start(connection, sql, stopped);
+          const { prepared, result } = await start(connection, sql, stopped, stream);
           const answer = (rows: Json[][], truncated: boolean, note: string | undefined): QueryResult => ({
             columns: columnsOf(result),
             rows,
@@ -519,14 +530,24 @@ export async function createQueryEngine(options: {
         }
       });
     },
-    /** Runs one read-only statement and hands its rows over chunk by chunk, for CSV export. */
+    /**
+     * Runs one read-only statement and hands its rows over chunk by chunk, for CSV export; none at
+     * all with maxRows 0 (a larger maxRows is the consumer's to keep to).
+     */
     async stream<T>(
       sql: string,
       opts: QueryOptions,
       consume: (stream: QueryStream) => Promise<T>,
     ): Promise<T> {
       return withConnection(opts, async (connection, stopped) => {
-        const { result } = await start(connection, sql, stopped);
+        // No rows wanted: the columns, known once it is prepared, are all there is to send. DuckDB
+        // starts a streamed result only once its first chunk is full or its scan is done, and an
+        // export of no rows waited for that until it timed out.
+        if (opts.maxRows === 0) {
+          const { prepared } = await start(connection, sql, stopped, async () => undefined);
+          return consume({ columns: columnsOf(prepared), chunks: NO_CHUNKS });
+        }
+        const { result } = await start(connection, sql, stopped, stream);
         const rows = streamedRows(result, convert);
         // The first chunk before anything is sent, so a query that fails early (most do) gets a
         // 400; one that fails later throws from the chunks, and the export is cut off, not ended.

@@ -161,6 +161,14 @@ describe('POST /api/query', () => {
     expect(lines.at(-2)).toBe(String(flowing - 1));
   });
 
+  it('ends a CSV export with max_rows 0 at its header, without waiting on a first row', async () => {
+    const { query } = await setup({ query: { timeout_ms: 1000 } });
+    // DuckDB holds the three rows back until its scan of ten billion rows is done.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 3 OR i = 9999999999';
+    const response = await query({ sql, max_rows: 0 }, '?format=csv');
+    expect([response.statusCode, response.body]).toEqual([200, 'i\r\n']);
+  });
+
   it('answers the max_rows rows it has when the query times out looking for one more', async () => {
     const { engine, query } = await setup({ query: { timeout_ms: 3000, max_rows: 1_000_000 } });
     // As in the export above: where DuckDB's rows stop coming is found first.

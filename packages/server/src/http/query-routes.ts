@@ -116,7 +116,7 @@ export function registerQueryRoutes(
       // An export holds every row unless the request's max_rows says fewer (query.max_rows is the
       // JSON answer's limit, not an export's): asked for 10, a client got the whole table.
       const wanted = maxRows ?? Number.POSITIVE_INFINITY;
-      return engine.stream(sql, { id, signal: abort.signal }, async ({ columns, chunks }) => {
+      return engine.stream(sql, { id, maxRows, signal: abort.signal }, async ({ columns, chunks }) => {
         async function* lines() {
           yield csvLine(columns.map((c) => c.name));
           let rows = 0;
