@@ -58,12 +58,22 @@ const ESCAPES: Record<string, string> = { '\t': '\\t', '\r': '\\r' };
  * terminal, clearing or recolouring it, and a carriage return or tab broke the table's lines.
  */
 function printable(text: string): string {
-  return text
-    .replaceAll('\n', ' ')
-    .replace(
-      UNPRINTABLE,
-      (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    );
+  return escapeUnprintable(text.replaceAll('\n', ' '));
+}
+
+const escapeUnprintable = (text: string): string =>
+  text.replace(
+    UNPRINTABLE,
+    (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+/**
+ * A message as a terminal may show it, its lines kept and other control characters escaped as in
+ * a table: DuckDB's errors quote the SQL they were given, and an escape sequence in it reached the
+ * terminal raw.
+ */
+export function printableMessage(text: string): string {
+  return text.split('\n').map(escapeUnprintable).join('\n');
 }
 
 /** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth columns. */

@@ -108,6 +108,15 @@ describe('inlet query', () => {
     }
   });
 
+  it('escapes control characters of the SQL that an error quotes, keeping its lines', async () => {
+    // DuckDB's parser error quotes the statement; an escape sequence in it reached the terminal.
+    const failed = await query('SELECT \u001b[2J\u001b[31m FROM nowhere WHERE');
+    expect(failed.code).not.toBe(ExitCode.OK);
+    expect(failed.err).not.toContain('\u001b');
+    expect(failed.err).toContain('SELECT \\u001b[2J\\u001b[31m FROM');
+    expect(failed.err.trimEnd().split('\n').length).toBeGreaterThan(1);
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');
