@@ -233,6 +233,36 @@ describe('dates and timestamps before year 1', () => {
   });
 });
 
+describe('TIMESTAMPTZ values beyond the range of a JavaScript Date', () => {
+  it('are written in the configured time zone as DuckDB writes them, not in UTC', async () => {
+    // Past year 275760 DuckDB keeps to the zone's present rules, daylight saving time included.
+    const dataDir = join(temp.dir, 'new-york');
+    const config = testConfig(dataDir, { timezone: 'America/New_York' });
+    mkdirSync(dataLayout(dataDir).events, { recursive: true });
+    const newYork = await createQueryEngine({ config, layout: dataLayout(dataDir) });
+    try {
+      const values = [
+        '2026-07-01 00:00:00',
+        '275761-01-01 00:00:00',
+        '294000-01-01 12:34:56.5',
+        '294000-07-01 00:00:00',
+        '294247-01-01 00:00:00',
+      ];
+      const sql = `SELECT ${values.map((at, i) => `TIMESTAMPTZ '${at}+00' AS v${i}, TIMESTAMPTZ '${at}+00'::VARCHAR AS t${i}`).join(', ')}`;
+      const row = (await newYork.query(sql)).rows[0] as unknown[];
+      expect(values.map((_, i) => row[2 * i])).toEqual(values.map((_, i) => row[2 * i + 1]));
+      expect(row[6]).toBe('294000-06-30 20:00:00-04');
+    } finally {
+      newYork.close();
+    }
+    // Before year -271821, the zone's first offset: Asia/Tokyo's local mean time, its seconds kept.
+    const sql = `SELECT TIMESTAMPTZ '294000-07-01 00:00:00+00' AS future, TIMESTAMPTZ '-290000-01-01 00:00:00+00' AS past`;
+    const expected = ['294000-07-01 09:00:00+09', '290001-01-01 (BC) 09:18:59+09:18:59'];
+    expect((await engine.query(sql)).rows).toEqual([expected]);
+    expect(await streamed(sql)).toEqual([expected]);
+  });
+});
+
 describe('FLOAT values', () => {
   it('are written as the shortest number that is that float, as DuckDB writes them, not widened', async () => {
     // Widened to a double, a REAL column's 0.1 came out as 0.10000000149011612.

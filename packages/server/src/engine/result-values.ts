@@ -80,8 +80,21 @@ function shortestFloat(value: number): number {
 }
 
 const HOUR_MS = 3_600_000;
-/** The range of a JavaScript Date; instants beyond it are written in UTC. */
+/** The range of a JavaScript Date, and so of what Intl can be asked about. */
 const DATE_LIMIT_MS = 8.64e15;
+/** 400 Gregorian years, after which dates fall on the same weekdays again. */
+const ERA_MS = 146_097 * 86_400_000;
+
+/**
+ * An instant beyond a Date's range moved by whole 400-year eras to just within it, where the zone
+ * keeps the rules it has at the same spot of the era: its present ones (DuckDB's ICU extends them
+ * forever, daylight saving time included) or, long before, its first offset (local mean time).
+ * Written in UTC, such a value read 4 or 5 hours off in New York.
+ */
+function withinDateRange(ms: number): number {
+  if (Math.abs(ms) <= DATE_LIMIT_MS) return ms;
+  return ms - Math.sign(ms) * Math.ceil((Math.abs(ms) - DATE_LIMIT_MS) / ERA_MS) * ERA_MS;
+}
 
 /**
  * The UTC offset of a time zone at an instant, in seconds. Asking Intl costs ~17 µs, so offsets are
@@ -90,8 +103,8 @@ const DATE_LIMIT_MS = 8.64e15;
 function createOffsetFinder(timeZone: string): (ms: number) => number {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
   const exact = (ms: number): number => {
-    if (Math.abs(ms) > DATE_LIMIT_MS) return 0;
-    const name = format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value ?? '';
+    const name =
+      format.formatToParts(withinDateRange(ms)).find((part) => part.type === 'timeZoneName')?.value ?? '';
     const match = /GMT([+-])(\d\d):(\d\d)(?::(\d\d))?/.exec(name);
     if (!match) return 0;
     const seconds = Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4] ?? 0);
