@@ -43,6 +43,12 @@ describe('renderTable', () => {
     expect([lines[0], lines[3]].map((line) => line?.indexOf('│'))).toEqual([bar, bar]);
   });
 
+  it('keeps NULL apart from the text NULL, and an empty or space-padded text visible', () => {
+    // All three showed as NULL or as a blank: a table could not tell a missing value from text.
+    const table = renderTable(['a', 'b', 'c', 'd', 'e', 'f'], [[null, 'NULL', '', ' x ', '"q"', 'x y']]);
+    expect(table.split('\n')[2]).toBe('NULL │ "NULL" │ "" │ " x " │ "\\"q\\"" │ x y');
+  });
+
   it('renders many rows (inlet query --max-rows 300000)', () => {
     const rows = Array.from({ length: 300_000 }, (_, i) => [i]);
     expect(renderTable(['n'], rows).split('\n')).toHaveLength(300_003);

@@ -44,8 +44,21 @@ const underCi = (env: Record<string, string | undefined>): boolean =>
 
 export type Format = 'table' | 'json' | 'csv';
 
-const cell = (value: Json): string =>
-  value === null ? 'NULL' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+/** Text a table would show as NULL or as nothing, or whose ends a reader cannot see. */
+const AMBIGUOUS_TEXT = /^(?:NULL|"[\s\S]*|\s[\s\S]*|[\s\S]*\s|)$/;
+
+/**
+ * A value as a table cell. NULL is NULL; text that would read as NULL or as nothing ('NULL', '',
+ * ' x ') is quoted as JSON ("NULL", "", " x "), and so is text that starts with a quote, so the
+ * quotes stay unambiguous: a table told neither a missing value from the text NULL nor an empty
+ * text from a blank one.
+ */
+function cell(value: Json): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'string' && AMBIGUOUS_TEXT.test(value)) return JSON.stringify(value);
+  return String(value);
+}
 
 /** Control characters, and the Unicode ones that end a line or turn text around. */
 const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
