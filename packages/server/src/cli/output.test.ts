@@ -49,6 +49,14 @@ describe('renderTable', () => {
     expect(table.split('\n')[2]).toBe('NULL │ "NULL" │ "" │ " x " │ "\\"q\\"" │ x y');
   });
 
+  it('lines up emoji sequences (skin tones, families, flags) as one character of two columns', () => {
+    const values = ['👍🏽', '👨‍👩‍👧', '🇯🇵', '❤️', 'é', 'ab'];
+    expect(values.map(displayWidth)).toEqual([2, 2, 2, 2, 1, 2]);
+    // Cut between sequences, never inside one.
+    const cut = renderTable(['t'], [['👨‍👩‍👧'.repeat(10)]], 7).split('\n')[2];
+    expect(cut).toBe(`${'👨‍👩‍👧'.repeat(3)}…`);
+  });
+
   it('renders many rows (inlet query --max-rows 300000)', () => {
     const rows = Array.from({ length: 300_000 }, (_, i) => [i]);
     expect(renderTable(['n'], rows).split('\n')).toHaveLength(300_003);

@@ -1,5 +1,6 @@
 // Columns a terminal gives a character: two for East Asian wide and fullwidth ones (CJK, kana,
-// Hangul, fullwidth forms, most emoji), none for combining marks and controls, one for the rest.
+// Hangul, fullwidth forms, most emoji, flags' regional indicators), none for combining marks and
+// controls, one for the rest.
 const WIDE: ReadonlyArray<readonly [number, number]> = [
   [0x1100, 0x115f],
   [0x231a, 0x231b],
@@ -33,6 +34,7 @@ const WIDE: ReadonlyArray<readonly [number, number]> = [
   [0x1f004, 0x1f004],
   [0x1f0cf, 0x1f0cf],
   [0x1f18e, 0x1f18e],
+  [0x1f1e6, 0x1f1ff],
   [0x1f191, 0x1f19a],
   [0x1f200, 0x1f251],
   [0x1f300, 0x1f64f],
@@ -52,11 +54,28 @@ function charWidth(char: string): number {
   return WIDE.some(([from, to]) => code >= from && code <= to) ? 2 : 1;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** Asks for the emoji form of the character before it (❤ to ❤️), which a terminal shows two wide. */
+const EMOJI_PRESENTATION = '\ufe0f';
+
+/**
+ * The characters a reader sees, with the columns each takes. A terminal draws a user-perceived
+ * character (a grapheme: 👍🏽, 👨‍👩‍👧, 🇯🇵, é) as its first code point is wide, or two wide in emoji
+ * form; counted by code point, a family of three was 6 columns and pushed its row out of line.
+ */
+function* characters(text: string): Generator<{ text: string; width: number }> {
+  for (const { segment } of graphemes.segment(text)) {
+    const first = segment.codePointAt(0) ?? 0;
+    const width = charWidth(String.fromCodePoint(first));
+    yield { text: segment, width: width === 1 && segment.includes(EMOJI_PRESENTATION) ? 2 : width };
+  }
+}
+
 /** How many terminal columns text takes. */
 export function displayWidth(text: string): number {
   if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = 0;
-  for (const char of text) width += charWidth(char);
+  for (const char of characters(text)) width += char.width;
   return width;
 }
 
@@ -65,11 +84,10 @@ export function fitWidth(text: string, maxWidth: number): string {
   if (displayWidth(text) <= maxWidth) return text;
   let out = '';
   let width = 0;
-  for (const char of text) {
-    const next = charWidth(char);
-    if (width + next > maxWidth - 1) break;
-    out += char;
-    width += next;
+  for (const char of characters(text)) {
+    if (width + char.width > maxWidth - 1) break;
+    out += char.text;
+    width += char.width;
   }
   return `${out}…`;
 }
