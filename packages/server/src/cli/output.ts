@@ -6,6 +6,8 @@ import { displayWidth, fitWidth, padWidth } from './text-width.ts';
 /** Where a command writes: a terminal gets tables and progress bars, a pipe gets NDJSON or CSV. */
 export interface Output {
   isTty: boolean;
+  /** The terminal's width in columns, when out() writes to one. */
+  columns?: number;
   /** Whether progress bars are drawn: stderr is a terminal and no CI runner is recording it. */
   progress?: boolean;
   out(text: string): void;
@@ -29,6 +31,7 @@ export function processOutput(env: Record<string, string | undefined> = process.
     process.stdout.on('error', quietOnClosedPipe);
   return {
     isTty: Boolean(process.stdout.isTTY),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
     progress: Boolean(process.stderr.isTTY) && !underCi(env),
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
@@ -106,6 +109,34 @@ export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): s
       .trimEnd();
   const lines = [line(names), widths.map((w) => '─'.repeat(w)).join('─┼─')];
   for (const row of cells) lines.push(line(row));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Rows as a table, or, when the table is wider than the terminal, as one block per row of
+ * "column │ value" lines (as psql's expanded display): wrapped by the terminal, a wide table's
+ * header and rows ran over several lines into each other.
+ */
+export function renderTableToFit(columns: string[], rows: Json[][], terminalWidth?: number): string {
+  const table = renderTable(columns, rows);
+  const rule = table.split('\n', 2)[1] ?? '';
+  // Without rows, the header is all there is: as a table it at least names the columns. A width of
+  // 0 is a terminal that does not know its own (script(1), a serial console), not a narrow one.
+  if (!terminalWidth || rows.length === 0 || displayWidth(rule) <= terminalWidth) return table;
+  const names = columns.map(printable);
+  const nameWidth = Math.max(...names.map(displayWidth));
+  // Values get what the names leave, but never so little that none can be read.
+  const valueWidth = Math.max(10, terminalWidth - nameWidth - 3);
+  const lines: string[] = [];
+  rows.forEach((row, r) => {
+    const title = `─[ row ${r + 1} ]`;
+    lines.push(title + '─'.repeat(Math.max(0, terminalWidth - displayWidth(title))));
+    names.forEach((name, i) => {
+      lines.push(
+        `${padWidth(name, nameWidth)} │ ${fitWidth(printable(cell(row[i] ?? null)), valueWidth)}`.trimEnd(),
+      );
+    });
+  });
   return `${lines.join('\n')}\n`;
 }
 

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, tempDir } from '../../test/helpers.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
+import { displayWidth } from './text-width.ts';
 
 const temp = tempDir();
 const configPath = join(temp.dir, 'inlet.yaml');
@@ -115,6 +116,40 @@ describe('inlet query', () => {
     expect(failed.err).not.toContain('\u001b');
     expect(failed.err).toContain('SELECT \\u001b[2J\\u001b[31m FROM');
     expect(failed.err.trimEnd().split('\n').length).toBeGreaterThan(1);
+  });
+
+  it('shows a table wider than the terminal as one block of column │ value lines per row', async () => {
+    // Wrapped by the terminal, the header and each row ran over several lines into each other.
+    const names = Array.from({ length: 25 }, (_, i) => `column_${i + 1}`);
+    const sql = `SELECT ${names.map((name, i) => `'value number ${i + 1}' AS ${name}`).join(', ')} FROM range(2)`;
+    const captured = capturedOutput();
+    const terminal = { ...captured.output, isTty: true, columns: 40 };
+    const code = await main(['query', sql, '--config', configPath], terminal, { INLET_LOG_LEVEL: 'silent' });
+    expect(code).toBe(ExitCode.OK);
+    const lines = captured.out.trimEnd().split('\n');
+    for (const line of lines) expect(displayWidth(line), line).toBeLessThanOrEqual(40);
+    expect(lines).toContain('column_3  │ value number 3');
+    expect(lines.filter((line) => line.startsWith('─[ row '))).toHaveLength(2);
+    // One that fits stays a table.
+    const narrow = capturedOutput();
+    await main(
+      ['query', 'SELECT 1 AS a', '--config', configPath],
+      { ...narrow.output, isTty: true, columns: 40 },
+      {
+        INLET_LOG_LEVEL: 'silent',
+      },
+    );
+    expect(narrow.out).toBe('a\n─\n1\n');
+    // A terminal that does not know its width says 0 columns: a table, not a row at a time.
+    const unknown = capturedOutput();
+    await main(
+      ['query', sql, '--config', configPath],
+      { ...unknown.output, isTty: true, columns: 0 },
+      {
+        INLET_LOG_LEVEL: 'silent',
+      },
+    );
+    expect(unknown.out.split('\n')[0]).toMatch(/^column_1 +│ column_2/);
   });
 
   it('keeps every column of a result whose names repeat', async () => {

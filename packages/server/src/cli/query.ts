@@ -4,7 +4,7 @@ import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Format, type Output, renderTable, streamedFormat } from './output.ts';
+import { type Format, type Output, renderTableToFit, streamedFormat } from './output.ts';
 
 export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N] [--timeout-ms N]
   Runs one read-only SQL statement over the lake in this process (no server needed).
@@ -21,9 +21,10 @@ function summary(rows: number, elapsedMs: number, truncated: boolean): string {
 async function printTable(engine: QueryEngine, sql: string, maxRows: number, output: Output) {
   const result = await engine.query(sql, { maxRows });
   output.out(
-    renderTable(
+    renderTableToFit(
       result.columns.map((c) => c.name),
       result.rows,
+      output.columns,
     ),
   );
   if (output.isTty) output.err(summary(result.stats.rows, result.stats.elapsed_ms, result.stats.truncated));
