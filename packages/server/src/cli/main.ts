@@ -7,7 +7,7 @@ import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Output, printableMessage, processOutput } from './output.ts';
+import { type Output, printableLines, processOutput } from './output.ts';
 import { queryCommand, queryHelp } from './query.ts';
 import { runCommand, runHelp } from './run.ts';
 import { runsCommand, runsHelp } from './runs.ts';
@@ -138,19 +138,19 @@ export async function main(
     }
   } catch (error) {
     if (isInletError(error)) {
-      output.err(`${error.code}: ${printableMessage(error.message)}\n`);
+      output.err(`${error.code}: ${printableLines(error.message)}\n`);
       return exitCodeOf(error.code);
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
-      output.err(`${printableMessage(dbtFlagMessage(error as Error) ?? (error as Error).message)}\n`);
+      output.err(`${printableLines(dbtFlagMessage(error as Error) ?? (error as Error).message)}\n`);
       return ExitCode.USAGE;
     }
     // Node's stack trace, printed as it was, buried what failed under lines only a developer reads:
     // one line says what, and the whole error goes to the log, seen at INLET_LOG_LEVEL=debug.
     logger.debug({ err: error }, `inlet ${command} failed with an error inlet did not foresee`);
     output.err(
-      `inlet ${command} failed with an error inlet did not foresee: ${printableMessage(describeUnforeseen(error))}. ` +
+      `inlet ${command} failed with an error inlet did not foresee: ${printableLines(describeUnforeseen(error))}. ` +
         'Run it again with INLET_LOG_LEVEL=debug to log the whole error with its stack (on standard output), and report it.\n',
     );
     return ExitCode.INTERNAL;

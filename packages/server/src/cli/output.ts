@@ -77,19 +77,22 @@ function printable(text: string): string {
   return escapeUnprintable(text.replaceAll('\n', ' '));
 }
 
-const escapeUnprintable = (text: string): string =>
-  text.replace(
-    UNPRINTABLE,
-    (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+const escapeChar = (char: string): string =>
+  ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+const escapeUnprintable = (text: string): string => text.replace(UNPRINTABLE, escapeChar);
+
+/** As UNPRINTABLE, but for line breaks (\n, and \r\n as CSV ends its lines). */
+const UNPRINTABLE_BUT_LINE_BREAKS = /(?!\r?\n)[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 /**
- * A message as a terminal may show it, its lines kept and other control characters escaped as in
- * a table: DuckDB's errors quote the SQL they were given, and an escape sequence in it reached the
- * terminal raw.
+ * Text as a terminal may show it, its lines kept, other control characters escaped as in a table:
+ * DuckDB's errors quote the SQL they were given, and CSV and NDJSON hold whatever values held, and
+ * an escape sequence or a right-to-left override in either reached the terminal raw. In NDJSON,
+ * where such characters stand only inside strings, their escapes are the same JSON.
  */
-export function printableMessage(text: string): string {
-  return text.split('\n').map(escapeUnprintable).join('\n');
+export function printableLines(text: string): string {
+  return text.replace(UNPRINTABLE_BUT_LINE_BREAKS, escapeChar);
 }
 
 /** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth columns. */

@@ -152,6 +152,28 @@ describe('inlet query', () => {
     expect(unknown.out.split('\n')[0]).toMatch(/^column_1 +│ column_2/);
   });
 
+  it('escapes control characters in CSV and NDJSON written to a terminal, and only there', async () => {
+    // An escape sequence or a right-to-left override in a value reached the terminal raw.
+    const sql =
+      "SELECT chr(27) || '[2J' AS x, chr(8238) || 'abc' AS y, 'a' || chr(13) || chr(10) || 'b' AS z";
+    const onTerminal = async (format: string) => {
+      const captured = capturedOutput();
+      await main(
+        ['query', sql, '--format', format, '--config', configPath],
+        { ...captured.output, isTty: true },
+        {
+          INLET_LOG_LEVEL: 'silent',
+        },
+      );
+      return captured.out;
+    };
+    expect(await onTerminal('csv')).toBe('x,y,z\r\n\\u001b[2J,\\u202eabc,"a\r\nb"\r\n');
+    expect(JSON.parse(await onTerminal('json'))).toEqual({ x: '\u001b[2J', y: '\u202eabc', z: 'a\r\nb' });
+    expect(await onTerminal('json')).not.toMatch(/[\u202e]/u);
+    // A pipe gets the data as it is.
+    expect((await query(sql, '--format', 'csv')).out).toBe('x,y,z\r\n\u001b[2J,\u202eabc,"a\r\nb"\r\n');
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

@@ -4,7 +4,7 @@ import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Format, type Output, renderTableToFit, streamedFormat } from './output.ts';
+import { type Format, type Output, printableLines, renderTableToFit, streamedFormat } from './output.ts';
 
 export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N] [--timeout-ms N]
   Runs one read-only SQL statement over the lake in this process (no server needed).
@@ -44,11 +44,13 @@ async function printStreamed(
       format,
       columns.map((c) => c.name),
     );
-    if (header) output.out(header);
+    // On a terminal, values are shown, not kept: their control characters are escaped, as in a table.
+    const shown = output.isTty ? printableLines : (text: string) => text;
+    if (header) output.out(shown(header));
     let written = 0;
     for await (const chunk of chunks) {
       const room = maxRows - written;
-      output.out(lines(chunk.length > room ? chunk.slice(0, room) : chunk));
+      output.out(shown(lines(chunk.length > room ? chunk.slice(0, room) : chunk)));
       written += Math.min(chunk.length, room);
       // Stop at the last row wanted, not at the chunk after it: DuckDB may hold that chunk back
       // until its scan is done, and the export, whole already, then ran into the timeout.
