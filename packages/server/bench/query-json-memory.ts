@@ -1,16 +1,12 @@
 // Peak memory (RSS high-water mark) of one POST /api/query whose JSON answer is about 100 MB, the
 // answer's byte cap, over a real socket. Run once per measurement: the high-water mark never falls.
 // npm run bench:query-memory [-- rows width]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/index.ts';
-import { createQueryEngine } from '../src/engine/index.ts';
-import { createHttpApp } from '../src/http/index.ts';
-import { dataLayout } from '../src/lake/index.ts';
-import { createSilentLogger } from '../src/log/index.ts';
-import { createMetrics } from '../src/metrics/index.ts';
+import { queryEngineApp } from '../test/helpers.ts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const width = Number(process.argv[3] ?? 1000);
@@ -19,16 +15,7 @@ const peakMb = () => Number(/VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/statu
 
 const dir = mkdtempSync(join(tmpdir(), 'inlet-query-memory-'));
 const config = parseConfig({ data_dir: dir, query: { max_rows: rows } });
-const layout = dataLayout(config.data_dir);
-mkdirSync(layout.events, { recursive: true });
-const engine = await createQueryEngine({ config, layout });
-const app = createHttpApp({
-  config,
-  logger: createSilentLogger(),
-  metrics: createMetrics(),
-  engine,
-  apiToken: token,
-});
+const { engine, app } = await queryEngineApp(config, token);
 await app.listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.server.address() as { port: number };
 await engine.query('SELECT 1');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,6 +7,8 @@ import pino from 'pino';
 import { type RunningInlet, startInlet } from '../src/app.ts';
 import type { Output } from '../src/cli/output.ts';
 import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
+import { createQueryEngine, type QueryEngine } from '../src/engine/index.ts';
+import { createHttpApp } from '../src/http/index.ts';
 import { dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
@@ -177,4 +179,25 @@ export function nobodyCanRun(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The query engine over an empty lake in config's data_dir, and the HTTP app serving its query API
+ * with apiToken: what a query API test or benchmark stands up. The caller closes both.
+ */
+export async function queryEngineApp(
+  config: InletConfig,
+  apiToken: string,
+): Promise<{ engine: QueryEngine; app: ReturnType<typeof createHttpApp> }> {
+  const layout = dataLayout(config.data_dir);
+  mkdirSync(layout.events, { recursive: true });
+  const engine = await createQueryEngine({ config, layout });
+  const app = createHttpApp({
+    config,
+    logger: createSilentLogger(),
+    metrics: createMetrics(),
+    engine,
+    apiToken,
+  });
+  return { engine, app };
 }

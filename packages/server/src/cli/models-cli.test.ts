@@ -11,18 +11,23 @@ const temp = tempDir();
 const configPath = join(temp.dir, 'inlet.yaml');
 const project = join(temp.dir, 'project');
 
-/** Runs the inlet command in-process with this test's config; NDJSON output parsed too. */
-async function inlet(...argv: string[]) {
-  const run = await runCli([...argv, '--config', configPath]);
-  return {
-    ...run,
-    lines: run.out
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>),
+/** Runs the inlet command in-process with a config; NDJSON output parsed too. */
+const cliWith =
+  (config: string) =>
+  async (...argv: string[]) => {
+    const run = await runCli([...argv, '--config', config]);
+    return {
+      ...run,
+      lines: run.out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    };
   };
-}
+
+/** Runs the inlet command in-process with this test's config. */
+const inlet = cliWith(configPath);
 
 beforeAll(async () => {
   writeFileSync(
@@ -216,17 +221,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
 describe("dbt's --vars, and dbt's other options", () => {
   const own = tempDir();
   const ownConfig = join(own.dir, 'inlet.yaml');
-  const cli = async (...argv: string[]) => {
-    const run = await runCli([...argv, '--config', ownConfig]);
-    return {
-      ...run,
-      lines: run.out
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l)),
-    };
-  };
+  const cli = cliWith(ownConfig);
   beforeAll(() => {
     writeFileSync(ownConfig, 'data_dir: ./data\nmodels:\n  builtin: false\n');
     const dir = join(own.dir, 'project');

@@ -1,9 +1,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_TOKEN, tempDir, testConfig } from '../../test/helpers.ts';
+import { API_TOKEN, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
-import { createQueryEngine } from '../engine/index.ts';
+import type { QueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
@@ -14,19 +14,24 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/**
+ * How many rows of sql DuckDB hands over before the engine's timeout: it holds rows back in batches,
+ * so a scan whose last matching row comes late stops delivering where its batch ran out.
+ */
+async function rowsBeforeTimeout(engine: QueryEngine, sql: string): Promise<number> {
+  let flowing = 0;
+  await expect(
+    engine.stream(sql, {}, async ({ chunks }) => {
+      for await (const chunk of chunks) flowing += chunk.length;
+    }),
+  ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+  return flowing;
+}
+
 async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
   const temp = tempDir();
   const config = testConfig(temp.dir, overrides);
-  const layout = dataLayout(config.data_dir);
-  mkdirSync(layout.events, { recursive: true });
-  const engine = await createQueryEngine({ config, layout });
-  const app = createHttpApp({
-    config,
-    logger: createSilentLogger(),
-    metrics: createMetrics(),
-    engine,
-    apiToken: API_TOKEN,
-  });
+  const { engine, app } = await queryEngineApp(config, API_TOKEN);
   cleanups.push(async () => {
     await app.close();
     engine.close();
@@ -39,7 +44,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
       payload: JSON.stringify(body),
     });
-  return { engine, query, layout, app };
+  return { engine, query, layout: dataLayout(config.data_dir), app };
 }
 
 describe('POST /api/query', () => {
@@ -147,12 +152,7 @@ describe('POST /api/query', () => {
     // The first rows pass the filter at once; the one after them only when the scan of ten billion
     // rows is done. DuckDB hands over rows in batches, so where its rows stop coming is found first.
     const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
-    let flowing = 0;
-    await expect(
-      engine.stream(sql, {}, async ({ chunks }) => {
-        for await (const chunk of chunks) flowing += chunk.length;
-      }),
-    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+    const flowing = await rowsBeforeTimeout(engine, sql);
     expect(flowing).toBeGreaterThan(0);
     const response = await query({ sql, max_rows: flowing }, '?format=csv');
     expect(response.statusCode).toBe(200);
@@ -173,12 +173,7 @@ describe('POST /api/query', () => {
     const { engine, query } = await setup({ query: { timeout_ms: 3000, max_rows: 1_000_000 } });
     // As in the export above: where DuckDB's rows stop coming is found first.
     const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
-    let flowing = 0;
-    await expect(
-      engine.stream(sql, {}, async ({ chunks }) => {
-        for await (const chunk of chunks) flowing += chunk.length;
-      }),
-    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+    const flowing = await rowsBeforeTimeout(engine, sql);
     const response = await query({ sql, max_rows: flowing });
     expect(response.statusCode, response.body.slice(0, 300)).toBe(200);
     const answer = response.json();
