@@ -1,4 +1,5 @@
 import { InletError } from '../errors/index.ts';
+import { type ModelVars, missingVar } from './model-vars.ts';
 
 /** dbt's {{ config(materialized='table', …) }}, over several lines as dbt projects write it. */
 const CONFIG_CALL = /\{\{-?\s*config\s*\(([\s\S]*?)\)\s*-?\}\}/g;
@@ -7,18 +8,43 @@ const CONFIG_CALL = /\{\{-?\s*config\s*\(([\s\S]*?)\)\s*-?\}\}/g;
 const TOKEN =
   /\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?)\b|(true|false|none)\b|(\[)|(\])|(,))/iy;
 
+/** dbt's var('name') or var('name', default) as an argument's value; the default follows the comma. */
+const VAR_CALL = /\s*var\s*\(\s*(?:'([^']*)'|"([^"]*)")\s*(,)?/y;
+const CLOSE = /\s*\)/y;
+
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
-/** Reads config()'s arguments, name=literal, into a configuration; anything else fails by name. */
-function parseArguments(args: string, where: string): Record<string, unknown> {
+/**
+ * Reads config()'s arguments, name=literal or name=var(…), into a configuration; anything else
+ * fails by name. A var() takes its value as it is (a list stays a list), since the project's vars
+ * are known when it is read, as dbt renders config() before it reads it.
+ */
+function parseArguments(args: string, where: string, vars: ModelVars): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   const invalid = (what: string) =>
     new InletError(
       'MODEL_INVALID',
-      `${where}: config(${args.trim().slice(0, 60)}) ${what}; config() takes name='value' pairs (strings, numbers, true/false and lists of them), or the configuration goes in front matter (/*--- materialized: table ---*/).`,
+      `${where}: config(${args.trim().slice(0, 60)}) ${what}; config() takes name='value' pairs (strings, numbers, true/false, lists of them, or var('name', default)), or the configuration goes in front matter (/*--- materialized: table ---*/).`,
     );
   let at = 0;
+  const variable = (): { value: unknown } | undefined => {
+    VAR_CALL.lastIndex = at;
+    const call = VAR_CALL.exec(args);
+    if (!call) return undefined;
+    const start = at;
+    at = VAR_CALL.lastIndex;
+    const name = call[1] ?? call[2] ?? '';
+    const fallback = call[3] === undefined ? undefined : { value: value() };
+    CLOSE.lastIndex = at;
+    if (!CLOSE.exec(args)) throw invalid('has a var() that is not closed with ) after its name and default');
+    at = CLOSE.lastIndex;
+    if (Object.hasOwn(vars.values, name)) return { value: vars.values[name] };
+    if (fallback) return fallback;
+    throw missingVar(`${where}: config()'s ${args.slice(start, at).trim()}`, name, vars);
+  };
   const value = (): unknown => {
+    const fromVar = variable();
+    if (fromVar) return fromVar.value;
     TOKEN.lastIndex = at;
     const found = TOKEN.exec(args);
     if (!found) throw invalid(`has a value that is not a literal at "${args.slice(at).trim().slice(0, 30)}"`);
@@ -67,6 +93,7 @@ function parseArguments(args: string, where: string): Record<string, unknown> {
 export function takeConfigCall(
   sql: string,
   shown: string,
+  vars: ModelVars,
 ): { sql: string; config: Record<string, unknown> | undefined } {
   if (!/\{\{-?\s*config\s*\(/.test(sql)) return { sql, config: undefined };
   let config: Record<string, unknown> | undefined;
@@ -74,7 +101,7 @@ export function takeConfigCall(
     const where = `${shown} line ${lineOf(sql, index)}`;
     if (config)
       throw new InletError('MODEL_INVALID', `${where}: a second config(); give the configuration in one.`);
-    config = parseArguments(args, where);
+    config = parseArguments(args, where, vars);
     return call.replace(/[^\n]/g, ' ');
   });
   return { sql: rest, config };

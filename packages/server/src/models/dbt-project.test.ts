@@ -71,6 +71,32 @@ describe("dbt's var()", () => {
     );
   });
 
+  it("reads a var() in config()'s arguments as its value, as dbt renders config() first", () => {
+    const files = {
+      'dbt_project.yml': 'name: shop\nvars:\n  keys: [id, kind]\n',
+      'models/m.sql':
+        "{{ config(materialized=var('mat', 'incremental'), unique_key=var(\"keys\"), owner=var('owner', 'data')) }}\nSELECT 1 AS id, 'a' AS kind",
+    };
+    const config = (vars?: Record<string, unknown>) => project(files, vars).load().nodes.get('m')?.config;
+    expect(config()).toMatchObject({
+      materialized: 'incremental',
+      unique_key: ['id', 'kind'],
+      owner: 'data',
+    });
+    expect(config({ keys: 'id', owner: 'shop' })).toMatchObject({ unique_key: 'id', owner: 'shop' });
+    const { dir, load } = project({
+      'models/m.sql': "-- m\n{{ config(materialized=var('mat')) }}\nSELECT 1",
+    });
+    expect(load).toThrow(
+      `${join(dir, 'models', 'm.sql')} line 2: config()'s var('mat') has no value; set mat under vars: in ${join(dir, 'dbt_project.yml')}, pass it with --vars '{mat: …}', or give a default: {{ var('mat', …) }}.`,
+    );
+    expect(
+      project({ 'models/m.sql': "{{ config(materialized=var('mat', 'view'  ) }}\nSELECT 1" }).load,
+    ).toThrow(
+      /m\.sql line 1: config\(materialized=var\('mat', 'view'\) has a var\(\) that is not closed with \) after its name and default/,
+    );
+  });
+
   it("renders vars in a model's sql: tests and in tests/ files too", () => {
     const p = project(
       {

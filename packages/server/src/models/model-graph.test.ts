@@ -216,8 +216,8 @@ describe('model graph', () => {
     expect(renderTemplate(sql, values)).toBe('SELECT 1  AS added ');
     expect(renderTemplate(sql, { ...values, incremental: false })).toBe('SELECT 1  AS whole ');
     const fails = (sql: string) => () => project({}, { 'models/m.sql': sql });
-    expect(fails("{{ config(materialized=var('m')) }}\nSELECT 1")).toThrow(
-      /m\.sql line 1: config\(materialized=var\('m'\)\) has a value that is not a literal at "var\('m'\)"; config\(\) takes name='value' pairs/,
+    expect(fails("{{ config(materialized=other('m')) }}\nSELECT 1")).toThrow(
+      /m\.sql line 1: config\(materialized=other\('m'\)\) has a value that is not a literal at "other\('m'\)"; config\(\) takes name='value' pairs/,
     );
     expect(fails("SELECT * FROM {{ source('crm', 'customers') }}")).toThrow(
       "m.sql line 1: {{ source('crm', 'customers') }} is not a template tag inlet knows; a source's table is read by its name, e.g. crm.customers.",

@@ -44,6 +44,14 @@ function literal(text: string): { value: unknown } | undefined {
   return undefined;
 }
 
+/** The error for a var() with no value and no default; `what` names the file, line and call. */
+export function missingVar(what: string, name: string, vars: ModelVars): InletError {
+  return new InletError(
+    'MODEL_INVALID',
+    `${what} has no value; set ${name} under vars: in ${vars.whereToSet}, pass it with --vars '{${name}: …}', or give a default: {{ var('${name}', …) }}.`,
+  );
+}
+
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
 /** The text with each {{ var(…) }} replaced by its value; a var with no value and no default fails by name. */
@@ -56,11 +64,7 @@ export function renderVars(text: string, vars: ModelVars, file: string): string 
     const at = `${file} line ${lineOf(text, index)}`;
     if (Object.hasOwn(vars.values, name)) return varText(vars.values[name]);
     const fallback = call[3];
-    if (fallback === undefined || fallback === '')
-      throw new InletError(
-        'MODEL_INVALID',
-        `${at}: {{ ${expression} }} has no value; set ${name} under vars: in ${vars.whereToSet}, pass it with --vars '{${name}: …}', or give a default: {{ var('${name}', …) }}.`,
-      );
+    if (fallback === undefined || fallback === '') throw missingVar(`${at}: {{ ${expression} }}`, name, vars);
     const parsed = literal(fallback);
     if (!parsed)
       throw new InletError(

@@ -330,7 +330,7 @@ function readDir(
     // dbt's {{ config(…) }} adds to what its YAML says (as dbt reads a model's properties file too).
     // The front matter's line breaks stay, so an error's line number is the file's.
     const body = front ? front[0].replace(/[^\n]/g, '') + text.slice(front[0].length) : text;
-    const called = takeConfigCall(body, shown);
+    const called = takeConfigCall(body, shown, vars);
     const sql = renderVars(called.sql, vars, shown);
     if (called.config) {
       // Checked on its own first, so what is wrong in it names the .sql, not the YAML it joins.
