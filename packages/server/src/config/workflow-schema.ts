@@ -22,14 +22,18 @@ export const durationMs = z
   // Node's timers hold at most 2^31-1 ms; a longer one fires at once.
   .refine((ms) => ms <= 2 ** 31 - 1, 'must be at most 596h (about 24.8 days)');
 
+/** What {{ var('name') }} is for a run or test step, over the vars: of dbt_project.yml (dbt's --vars). */
+type StepVars = { vars?: Record<string, unknown> };
+
 export type WorkflowStep =
   | { kind: 'sync'; source: string; text: string }
-  | { kind: 'run'; selectors: string[]; exclude: string[]; fullRefresh: boolean; text: string }
-  | { kind: 'test'; selectors: string[]; exclude: string[]; text: string }
+  | ({ kind: 'run'; selectors: string[]; exclude: string[]; fullRefresh: boolean; text: string } & StepVars)
+  | ({ kind: 'test'; selectors: string[]; exclude: string[]; text: string } & StepVars)
   | { kind: 'report'; report: string; text: string };
 
 const STEP_HINT =
   'use "sync <source>", "run [selector…] [--full-refresh]", "test [selector…]" or "report <name>"';
+const VARS_EXAMPLE = '{ run: "+daily_active_users", vars: { start_date: "2026-01-01" } }';
 
 /**
  * A run or test step's words, as inlet run and inlet test take them: selectors, also after dbt's
@@ -45,6 +49,10 @@ function selection(
   let waiting: string | undefined;
   for (const word of words) {
     if (waiting && word.startsWith('-')) return `${waiting} needs a selector after it`;
+    // Splitting on whitespace would cut a YAML map of vars apart, and YAML reads "a: b" in an
+    // unquoted step as a map of its own; a map step carries them whole.
+    if (word === '--vars' || word.startsWith('--vars='))
+      return `gives --vars in the step's text; write the step as a map with vars:, e.g. ${VARS_EXAMPLE}`;
     if (word === '--select' || word === '-s' || word === '--exclude') {
       waiting = word;
       into = word === '--exclude' ? picked.exclude : picked.selectors;
@@ -62,13 +70,11 @@ function selection(
   return picked;
 }
 
-/** One step as written in YAML ("run +daily_active_users"), parsed into a typed step. */
-const step = z.string().transform((text, ctx): WorkflowStep => {
+type Fail = (message: string) => never;
+
+/** One step written as text ("run +daily_active_users"), parsed into a typed step. */
+function textStep(text: string, fail: Fail): WorkflowStep {
   const [verb, ...words] = text.trim().split(/\s+/);
-  const fail = (message: string) => {
-    ctx.addIssue({ code: 'custom', message: `"${text}" ${message}` });
-    return z.NEVER;
-  };
   switch (verb) {
     case 'sync':
       return words.length === 1 && words[0]
@@ -90,6 +96,51 @@ const step = z.string().transform((text, ctx): WorkflowStep => {
     default:
       return fail(`is not a step; ${STEP_HINT}`);
   }
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * A run or test step written as a map, to give it vars as inlet run --vars does: the selectors
+ * (and flags) as the text form has them after run: or test:, and vars: a map of names to values.
+ */
+function mapStep(input: Record<string, unknown>, fail: Fail): WorkflowStep {
+  const shown = JSON.stringify(input);
+  const verbs = Object.keys(input).filter((key) => key === 'run' || key === 'test');
+  const others = Object.keys(input).filter((key) => key !== 'run' && key !== 'test' && key !== 'vars');
+  const verb = verbs[0];
+  if (verbs.length !== 1 || verb === undefined || others.length > 0)
+    return fail(
+      `${shown} is not a step: a step written as a map is a run or a test with vars, e.g. ${VARS_EXAMPLE}; ${
+        others.some((key) => / /.test(key))
+          ? 'YAML reads a step written as text that holds ": " as a map: quote it, or give its vars as above'
+          : STEP_HINT
+      }.`,
+    );
+  const words = input[verb] ?? '';
+  if (typeof words !== 'string')
+    return fail(
+      `${shown}: ${verb}: takes its selectors and flags as text, e.g. "+daily_active_users --full-refresh".`,
+    );
+  const vars = input.vars ?? {};
+  if (!isMap(vars)) return fail(`${shown}: vars: must be a map of names to values, e.g. ${VARS_EXAMPLE}.`);
+  const text = `${verb} ${words}`.trim();
+  const parsed = textStep(text, (message) => fail(`"${text}" ${message}`));
+  if (parsed.kind !== 'run' && parsed.kind !== 'test') return parsed;
+  // The history shows the step as inlet run would be typed for it.
+  return { ...parsed, text: `${text} --vars '${JSON.stringify(vars)}'`, vars };
+}
+
+/** One step as written in YAML: text ("run +daily_active_users"), or a map with vars. */
+const step = z.unknown().transform((input, ctx): WorkflowStep => {
+  const fail: Fail = (message) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER as never;
+  };
+  if (typeof input === 'string') return textStep(input, (message) => fail(`"${input}" ${message}`));
+  if (isMap(input)) return mapStep(input, fail);
+  return fail(`${JSON.stringify(input)} is not a step; ${STEP_HINT}, or ${VARS_EXAMPLE}`);
 });
 
 const cron = z.string().superRefine((expression, ctx) => {

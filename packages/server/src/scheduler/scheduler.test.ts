@@ -546,6 +546,60 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it("gives a run or test step vars when written as a map, as inlet run --vars does, over dbt_project.yml's", async () => {
+    const s = setup();
+    writeProjectFile(s.config.project_dir, 'dbt_project.yml', 'name: shop\nvars:\n  region: us\n');
+    writeProjectFile(s.config.project_dir, 'models/sales.sql', "SELECT '{{ var('region') }}' AS region");
+    writeProjectFile(
+      s.config.project_dir,
+      'models/sales.yaml',
+      "tests:\n  - sql: SELECT * FROM {{ this }} WHERE region <> '{{ var('region') }}'\n",
+    );
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/nightly.yaml',
+      'cron: "0 5 * * *"\nsteps:\n  - run: sales --full-refresh\n    vars: { region: eu }\n  - test: sales\n    vars:\n      region: eu\n',
+    );
+    const workflows = loadWorkflows(s.config);
+    expect(workflows[0]?.steps).toMatchObject([
+      { kind: 'run', selectors: ['sales'], fullRefresh: true, vars: { region: 'eu' } },
+      { kind: 'test', selectors: ['sales'], vars: { region: 'eu' } },
+    ]);
+    const scheduler = s.scheduler({ workflows });
+    const id = scheduler.trigger('nightly');
+    await scheduler.idle();
+    const run = s.history.get(id);
+    expect(run?.status, JSON.stringify(run)).toBe('success');
+    expect(run?.steps.map((step) => step.step)).toEqual([
+      `run sales --full-refresh --vars '{"region":"eu"}'`,
+      `test sales --vars '{"region":"eu"}'`,
+    ]);
+    const engine = await createQueryEngine({ config: s.config, layout: dataLayout(s.config.data_dir) });
+    expect((await engine.query('SELECT region FROM sales')).rows).toEqual([['eu']]);
+    engine.close();
+    await scheduler.stop();
+    s.state.close();
+
+    const parse = (step: unknown) => () =>
+      parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: [step] }] });
+    expect(parse("run sales --vars '{region: eu}'")).toThrow(
+      `"run sales --vars '{region: eu}'" gives --vars in the step's text; write the step as a map with vars:, e.g. { run: "+daily_active_users", vars: { start_date: "2026-01-01" } }`,
+    );
+    // What YAML makes of the step above unquoted: a map whose key is most of the step.
+    expect(parse({ "run sales --vars '{region": "eu}'" })).toThrow(
+      /is not a step: a step written as a map is a run or a test with vars, .*; YAML reads a step written as text that holds ": " as a map: quote it, or give its vars as above\./,
+    );
+    expect(parse({ sync: 'crm', vars: { a: 1 } })).toThrow(
+      /is not a step: a step written as a map is a run or a test with vars/,
+    );
+    expect(parse({ run: 'sales', vars: ['region=eu'] })).toThrow(
+      /"vars":\["region=eu"\]}: vars: must be a map of names to values/,
+    );
+    expect(parse({ run: '--exclude', vars: {} })).toThrow(
+      /"run --exclude" --exclude needs a selector after it/,
+    );
+  });
+
   it('defaults to a timeout of an hour and a first retry after 30 s, as written', () => {
     const parsed = parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: ['test'] }] })
       .workflows[0];

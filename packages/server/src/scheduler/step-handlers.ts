@@ -19,9 +19,20 @@ export interface StepContext {
  */
 export interface StepHandlers {
   sync(source: string, context: StepContext): Promise<void>;
-  /** exclude: selectors whose models are left out (dbt's --exclude). */
-  run(selectors: string[], fullRefresh: boolean, context: StepContext, exclude?: string[]): Promise<void>;
-  test(selectors: string[], context: StepContext, exclude?: string[]): Promise<void>;
+  /** exclude: selectors whose models are left out (dbt's --exclude); vars: the step's (dbt's --vars). */
+  run(
+    selectors: string[],
+    fullRefresh: boolean,
+    context: StepContext,
+    exclude?: string[],
+    vars?: Record<string, unknown>,
+  ): Promise<void>;
+  test(
+    selectors: string[],
+    context: StepContext,
+    exclude?: string[],
+    vars?: Record<string, unknown>,
+  ): Promise<void>;
   report?: (name: string, context: StepContext) => Promise<void>;
 }
 
@@ -54,12 +65,13 @@ export function createStepHandlers(options: {
       for (const table of result.tables) context.log(`${table.table}: ${rowCount(table.rows)}`);
       context.log(`synced ${rowCount(result.rows)} from ${name}`);
     },
-    async run(selectors, fullRefresh, context, exclude) {
+    async run(selectors, fullRefresh, context, exclude, vars) {
       const result = await runModels({
         config,
         logger,
         selectors,
         exclude,
+        vars,
         fullRefresh,
         signal: context.signal,
         onResult: (model) => context.log(summarizeModel(model)),
@@ -82,11 +94,12 @@ export function createStepHandlers(options: {
         );
       }
     },
-    async test(selectors, context, exclude) {
+    async test(selectors, context, exclude, vars) {
       const result = await testModels({
         config,
         selectors,
         exclude,
+        vars,
         leases: options.leases,
         signal: context.signal,
       });

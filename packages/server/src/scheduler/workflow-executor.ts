@@ -10,9 +10,9 @@ function runStep(step: WorkflowStep, handlers: StepHandlers, context: StepContex
     case 'sync':
       return handlers.sync(step.source, context);
     case 'run':
-      return handlers.run(step.selectors, step.fullRefresh, context, step.exclude);
+      return handlers.run(step.selectors, step.fullRefresh, context, step.exclude, step.vars);
     case 'test':
-      return handlers.test(step.selectors, context, step.exclude);
+      return handlers.test(step.selectors, context, step.exclude, step.vars);
     case 'report':
       if (!handlers.report)
         throw new InletError(
