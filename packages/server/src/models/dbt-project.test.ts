@@ -187,7 +187,16 @@ describe('dbt_project.yml', () => {
   it('refuses by name what it would otherwise ignore: folder-wide model configuration, hooks, unknown keys', () => {
     const fails = (yaml: string) => project({ 'dbt_project.yml': yaml, 'models/m.sql': 'SELECT 1' }).load;
     expect(fails('name: shop\nmodels:\n  shop:\n    marts:\n      +schema: analytics\n')).toThrow(
-      /dbt_project\.yml: models\.shop\.marts\.\+schema is a setting inlet does not read from dbt_project\.yml \(only \+materialized, by folder\); give it in each model's configuration/,
+      /dbt_project\.yml: models\.shop\.marts\.\+schema is a setting inlet does not read from dbt_project\.yml \(only \+materialized and \+enabled, by folder\); inlet publishes every model by its name in one schema; name the file for what it should be called; then remove it\./,
+    );
+    expect(fails('name: shop\nmodels:\n  shop:\n    +tags: [nightly]\n')).toThrow(
+      /models\.shop\.\+tags is a setting inlet does not read .*; inlet has no tags: a selector names a folder instead/,
+    );
+    expect(fails('name: shop\nmodels:\n  shop:\n    +full_refresh: false\n')).toThrow(
+      /models\.shop\.\+full_refresh is a setting inlet does not read .*; give it in each model's configuration/,
+    );
+    expect(fails('name: shop\nmodels:\n  shop:\n    +enabled: "no"\n')).toThrow(
+      /dbt_project\.yml: models\.shop\.\+enabled is "no"; it must be true or false\./,
     );
     expect(fails('models:\n  shop:\n    +materialized: ephemeral\n')).toThrow(
       /models\.shop\.\+materialized is "ephemeral"; inlet builds view, table or incremental \(for ephemeral, use view: nothing is stored\)/,
@@ -202,12 +211,60 @@ describe('dbt_project.yml', () => {
       /dbt_project\.yml: on-run-end: inlet runs no hooks/,
     );
     expect(fails('model-path: [transform]\n')).toThrow(
-      /dbt_project\.yml: model-path: is not a key of dbt_project\.yml that inlet knows; inlet reads vars:, models: \(\+materialized\), model-paths:/,
+      /dbt_project\.yml: model-path: is not a key of dbt_project\.yml that inlet knows; inlet reads vars:, models: \(\+materialized, \+enabled\), model-paths:/,
     );
     expect(fails('model-paths: transform\n')).toThrow(
       /dbt_project\.yml: model-paths must be a list of folders inside the project, such as \["models"\]; it is "transform"\./,
     );
     expect(fails('vars: [a, b]\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);
+  });
+
+  it('leaves out models switched off by +enabled: false for their folder, or enabled: false of their own', () => {
+    const files = {
+      'dbt_project.yml': [
+        'name: shop',
+        'models:',
+        '  shop:',
+        '    +docs: { show: false }',
+        '    legacy:',
+        '      +enabled: false',
+        '      +persist_docs: { relation: true }',
+        '      kept: { +enabled: true }',
+      ].join('\n'),
+      'models/legacy/old.sql': "SELECT {{ var('gone') }} AS x {{ nonsense }}",
+      'models/legacy/kept.sql': 'SELECT 1 AS x',
+      'models/own.sql': "{{ config(enabled=false, materialized='view') }}\nSELECT 1 AS x",
+      'models/front.sql': '/*---\nenabled: false\n---*/\nSELECT 1 AS x',
+      'models/current.sql': "SELECT * FROM {{ ref('kept') }}",
+    };
+    expect([...project(files).load().nodes.keys()].sort()).toEqual(['current', 'kept']);
+    const reading = (sql: string, more: Record<string, string> = {}) =>
+      project({ ...files, 'models/current.sql': sql, ...more }).load;
+    expect(reading("SELECT * FROM {{ ref('old') }}")).toThrow(
+      /current \(.*current\.sql\) refers to ref\('old'\), which is disabled \(models\.shop\.legacy\.\+enabled: false in .*dbt_project\.yml, for .*old\.sql\); enable old, or disable current too\./,
+    );
+    expect(reading("SELECT * FROM {{ ref('own') }}")).toThrow(
+      /refers to ref\('own'\), which is disabled \(enabled=false in its config\(\), for .*own\.sql\)/,
+    );
+    expect(reading('SELECT 1 AS x', { 'tests/t.sql': "SELECT * FROM {{ ref('front') }}" })).toThrow(
+      /the test t \(.*t\.sql\) refers to ref\('front'\), which is disabled \(enabled: false in .*front\.sql, for .*front\.sql\); enable front, or remove the test\./,
+    );
+    expect(reading('SELECT 1 AS x', { 'models/own.yaml': 'enabled: yes please' })).toThrow(
+      /own\.yaml: enabled is "yes please"; it must be true or false\./,
+    );
+  });
+
+  it('takes the built-in model of its name out with a project model switched off, and says what refs it', () => {
+    const off = (name: string) => {
+      const { dir } = project({ [`models/${name}.sql`]: '{{ config(enabled=false) }}\nSELECT 1 AS x' });
+      return () => loadProject({ projectDir: dir, builtin: true });
+    };
+    const nodes = off('devices_daily')().nodes;
+    expect(nodes.has('devices_daily')).toBe(false);
+    expect(nodes.has('daily_active_users')).toBe(true);
+    expect(off('stg_events')).toThrow(
+      /refers to ref\('stg_events'\), which is disabled \(enabled=false in its config\(\)/,
+    );
   });
 
   it('finds a snapshot under snapshot-paths, as under snapshots/', () => {

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { InletError } from '../errors/index.ts';
 
 // A dbt project's dbt_project.yml, for who ports one: the keys inlet can honour are read (vars, the
-// folders, +materialized by folder), those that only matter to dbt itself are passed over, and those
+// folders, +materialized and +enabled by folder), those that only matter to dbt itself are passed over, and those
 // that would change what gets built are refused by name, since a project built without them would
 // differ silently.
 
@@ -15,13 +15,20 @@ export interface DbtProject {
   paths: ProjectPaths;
   /** The file, as errors name it; undefined when the project has none. */
   shown: string | undefined;
-  /** The materialized: that models: gives the model at this path (by its folders or its name), if any. */
-  materializedFor(modelPath: string): Materialized | undefined;
+  /** What models: gives the model at this path (by its folders or its name): the deepest entry's of each. */
+  folderConfigFor(modelPath: string): FolderSettings;
   /** The entries of models: that no model asked materializedFor about passed through: typos, or folders gone. */
   unusedFolders(): string[];
 }
 
 type Materialized = 'view' | 'table' | 'incremental';
+
+/** The settings of models: that inlet honours, for one model. */
+export interface FolderSettings {
+  materialized?: Materialized;
+  /** dbt's +enabled: false switches a folder's models off; where names the entry, for errors. */
+  enabled?: { value: boolean; where: string };
+}
 const MATERIALIZED = new Set(['view', 'table', 'incremental']);
 
 export interface ProjectPaths {
@@ -79,9 +86,20 @@ const NOT_HONOURED: Record<string, string> = {
 const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** A folder's (or a model's) entry of models:, its +materialized and what lies under it. */
-interface FolderConfig {
-  materialized?: Materialized;
+/** Settings under models: that only change dbt's docs site or database comments: nothing inlet builds. */
+const DOCS_ONLY = new Set(['docs', 'persist_docs']);
+
+/** Settings under models: that inlet has no equivalent for, and what to do instead. */
+const FOLDER_INSTEAD: Record<string, string> = {
+  tags: 'inlet has no tags: a selector names a folder instead (inlet run staging, or marts.finance)',
+  schema: 'inlet publishes every model by its name in one schema; name the file for what it should be called',
+  alias: 'inlet publishes every model by its name in one schema; name the file for what it should be called',
+  database:
+    'inlet publishes every model by its name in one schema; name the file for what it should be called',
+};
+
+/** A folder's (or a model's) entry of models:, its settings and what lies under it. */
+interface FolderConfig extends FolderSettings {
   under: Map<string, FolderConfig>;
   /** How errors name it: models.shop.staging. */
   where: string;
@@ -90,8 +108,9 @@ interface FolderConfig {
 }
 
 /**
- * models: as the tree of folders (and model names) it configures. Only +materialized is read:
- * any other setting fails by name, as it would otherwise do nothing without a word.
+ * models: as the tree of folders (and model names) it configures. +materialized and +enabled are
+ * read and +docs and +persist_docs passed over; any other setting fails by name, as it would
+ * otherwise do nothing without a word.
  */
 function readFolders(block: unknown, where: string, shown: string): FolderConfig {
   const folder: FolderConfig = { under: new Map(), where };
@@ -106,36 +125,48 @@ function readFolders(block: unknown, where: string, shown: string): FolderConfig
           `${shown}: ${where}.${key} is ${JSON.stringify(value)}; inlet builds view, table or incremental${value === 'ephemeral' ? ' (for ephemeral, use view: nothing is stored)' : ''}.`,
         );
       folder.materialized = value as Materialized;
-    } else if (key.startsWith('+') || !isMap(value))
+    } else if (key === '+enabled' || key === 'enabled') {
+      if (typeof value !== 'boolean')
+        throw new InletError(
+          'MODEL_INVALID',
+          `${shown}: ${where}.${key} is ${JSON.stringify(value)}; it must be true or false.`,
+        );
+      folder.enabled = { value, where: `${where}.${key}` };
+    } else if (DOCS_ONLY.has(key.replace(/^\+/, ''))) continue;
+    else if (key.startsWith('+') || !isMap(value)) {
+      const instead = FOLDER_INSTEAD[key.replace(/^\+/, '')];
       throw new InletError(
         'MODEL_INVALID',
-        `${shown}: ${where}.${key} is a setting inlet does not read from dbt_project.yml (only +materialized, by folder); give it in each model's configuration (front matter, its .yaml, a properties file or {{ config(...) }}), or remove it.`,
+        `${shown}: ${where}.${key} is a setting inlet does not read from dbt_project.yml (only +materialized and +enabled, by folder); ${instead ? `${instead}; then remove it` : "give it in each model's configuration (front matter, its .yaml, a properties file or {{ config(...) }}), or remove it"}.`,
       );
-    else folder.under.set(key, readFolders(value, `${where}.${key}`, shown));
+    } else folder.under.set(key, readFolders(value, `${where}.${key}`, shown));
   }
   return folder;
 }
 
 /**
- * The materialized: of the deepest entry on the model's way down: the project's name, then its
- * folders under the model path, then its own name, as dbt reads models:.
+ * Each setting of the deepest entry that gives it on the model's way down: the project's name,
+ * then its folders under the model path, then its own name, as dbt reads models:.
  */
-function materializedIn(
-  top: FolderConfig,
-  name: string | undefined,
-  steps: string[],
-): Materialized | undefined {
-  let found = top.materialized;
+function settingsIn(top: FolderConfig, name: string | undefined, steps: string[]): FolderSettings {
+  const found: FolderSettings = {};
+  const take = (entry: FolderConfig) => {
+    found.materialized = entry.materialized ?? found.materialized;
+    found.enabled = entry.enabled ?? found.enabled;
+  };
+  take(top);
   // Without a name: in dbt_project.yml, the one entry under models: is taken as the project's.
   let at =
     name !== undefined ? top.under.get(name) : top.under.size === 1 ? [...top.under.values()][0] : undefined;
-  if (at) at.used = true;
-  found = at?.materialized ?? found;
+  if (at) {
+    at.used = true;
+    take(at);
+  }
   for (const step of steps) {
     at = at?.under.get(step);
     if (!at) break;
     at.used = true;
-    found = at.materialized ?? found;
+    take(at);
   }
   return found;
 }
@@ -184,7 +215,7 @@ export function readDbtProject(dir: string): DbtProject {
       vars: {},
       paths: readPaths({}, dir, path),
       shown: undefined,
-      materializedFor: () => undefined,
+      folderConfigFor: () => ({}),
       unusedFolders: () => [],
     };
   let raw: unknown;
@@ -207,7 +238,7 @@ export function readDbtProject(dir: string): DbtProject {
       'MODEL_INVALID',
       instead
         ? `${path}: ${key}: ${instead}.`
-        : `${path}: ${key}: is not a key of dbt_project.yml that inlet knows; inlet reads vars:, models: (+materialized), model-paths:, seed-paths:, test-paths:, snapshot-paths: and docs-paths:. Correct or remove it.`,
+        : `${path}: ${key}: is not a key of dbt_project.yml that inlet knows; inlet reads vars:, models: (+materialized, +enabled), model-paths:, seed-paths:, test-paths:, snapshot-paths: and docs-paths:. Correct or remove it.`,
     );
   }
   const paths = readPaths(raw, dir, path);
@@ -229,10 +260,10 @@ export function readDbtProject(dir: string): DbtProject {
     vars: readVars(raw, path),
     paths,
     shown: path,
-    materializedFor(modelPath) {
+    folderConfigFor(modelPath) {
       const root = paths.models.find((folder) => !relative(folder, modelPath).startsWith('..'));
-      if (root === undefined) return undefined;
-      return materializedIn(
+      if (root === undefined) return {};
+      return settingsIn(
         folders,
         name,
         relative(root, modelPath)

@@ -54,6 +54,26 @@ export interface Project {
   tests: SingularTest[];
 }
 
+/** A model switched off by enabled: false (dbt's way to keep a model's file but not build it). */
+interface DisabledModel {
+  name: string;
+  path: string;
+  /** Where it was switched off, as the error for a ref() to it says. */
+  by: string;
+}
+
+/** A configuration's enabled: taken out (the schema has no such key), checked to be true or false. */
+function takeEnabled(config: unknown, where: string): { rest: unknown; enabled?: boolean } {
+  if (!isMap(config) || !('enabled' in config)) return { rest: config };
+  const { enabled, ...rest } = config;
+  if (typeof enabled !== 'boolean')
+    throw new InletError(
+      'MODEL_INVALID',
+      `${where}: enabled is ${JSON.stringify(enabled)}; it must be true or false.`,
+    );
+  return { rest, enabled };
+}
+
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** Names the lake already uses for raw data; a model by that name would hide it. */
 const RESERVED = new Set(['events', 'access_logs', 'app_logs']);
@@ -267,10 +287,11 @@ function readDir(
   origin: ProjectNode['origin'],
   dbt: DbtProject,
   vars: ModelVars,
-): { nodes: ProjectNode[]; tests: SingularTest[] } {
+): { nodes: ProjectNode[]; tests: SingularTest[]; disabled: DisabledModel[] } {
   const { paths } = dbt;
   const docs = readDocBlocks(paths.docs);
   const nodes: ProjectNode[] = [];
+  const disabled: DisabledModel[] = [];
   const shownPath = (path: string) => (origin === 'builtin' ? `(built-in) ${relative(root, path)}` : path);
   // dbt's snapshots/ would never run here, and whoever wrote them expects a history they do not get.
   const [snapshot] = filesIn(paths.snapshots, '.sql');
@@ -330,7 +351,33 @@ function readDir(
     // dbt's {{ config(…) }} adds to what its YAML says (as dbt reads a model's properties file too).
     // The front matter's line breaks stay, so an error's line number is the file's.
     const body = front ? front[0].replace(/[^\n]/g, '') + text.slice(front[0].length) : text;
-    const called = takeConfigCall(body, shown, vars);
+    const taken = takeConfigCall(body, shown, vars);
+    const configFile = entry?.shown ?? sibling?.shown ?? shown;
+    // enabled: is read here, not by the schema: a model switched off is not a node at all.
+    const own = takeEnabled(raw, configFile);
+    raw = own.rest;
+    const inCall = takeEnabled(taken.config, `${shown}'s config()`);
+    const called = { sql: taken.sql, config: inCall.rest as Record<string, unknown> | undefined };
+    const folder = dbt.folderConfigFor(path);
+    if (own.enabled !== undefined && inCall.enabled !== undefined)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${shown} gives enabled in its config() and in ${configFile === shown ? 'its front matter' : configFile}; keep one of them.`,
+      );
+    const enabled = inCall.enabled ?? own.enabled ?? folder.enabled?.value ?? true;
+    if (!enabled) {
+      disabled.push({
+        name,
+        path: shown,
+        by:
+          inCall.enabled === false
+            ? `enabled=false in its config()`
+            : own.enabled === false
+              ? `enabled: false in ${configFile}`
+              : `${folder.enabled?.where}: false in ${dbt.shown}`,
+      });
+      continue;
+    }
     const sql = renderVars(called.sql, vars, shown);
     if (called.config) {
       // Checked on its own first, so what is wrong in it names the .sql, not the YAML it joins.
@@ -347,7 +394,7 @@ function readDir(
     }
     const configured = raw !== undefined;
     // dbt_project.yml's +materialized for the model's folder, unless the model says its own.
-    const byFolder = dbt.materializedFor(path);
+    const byFolder = folder.materialized;
     if (byFolder && !(isMap(raw) && 'materialized' in raw))
       raw = { ...(isMap(raw) ? raw : {}), materialized: byFolder };
     checkTemplate(sql, shown);
@@ -426,7 +473,44 @@ function readDir(
       );
     return { name: basename(path, '.sql'), path, sql, refs: templateRefs(sql) };
   });
-  return { nodes, tests };
+  return { nodes, tests, disabled };
+}
+
+/**
+ * A ref() to a model that is switched off fails, naming both, as dbt's does: building the one
+ * without the other would fail later at a table that is not there, or read one left from before.
+ */
+function checkNoRefToDisabled(
+  nodes: Map<string, ProjectNode>,
+  tests: SingularTest[],
+  disabled: Map<string, DisabledModel>,
+): void {
+  const readers = [
+    ...[...nodes.values()].map((node) => ({
+      name: node.name,
+      path: node.path,
+      refs: node.refs,
+      instead: `disable ${node.name} too`,
+    })),
+    // A test under tests/ takes no configuration, so it cannot be switched off with the model.
+    ...tests.map((test) => ({
+      name: `the test ${test.name}`,
+      path: test.path,
+      refs: test.refs,
+      instead: 'remove the test',
+    })),
+  ];
+  const missing: string[] = [];
+  for (const reader of readers)
+    for (const ref of reader.refs) {
+      const off = nodes.has(ref) ? undefined : disabled.get(ref);
+      if (off)
+        missing.push(
+          `${reader.name} (${reader.path}) refers to ref('${ref}'), which is disabled (${off.by}, for ${off.path}); enable ${ref}, or ${reader.instead}`,
+        );
+    }
+  if (missing.length > 0)
+    throw new InletError('MODEL_REF_MISSING', `${missing.join('\n')}.`, { details: { missing } });
 }
 
 /**
@@ -441,7 +525,13 @@ export function loadProject(options: {
 }): Project {
   const nodes = new Map<string, ProjectNode>();
   const tests: SingularTest[] = [];
+  const disabled = new Map<string, DisabledModel>();
   const add = (found: ReturnType<typeof readDir>) => {
+    // A project's model switched off takes the built-in of its name with it, as if neither were there.
+    for (const off of found.disabled) {
+      disabled.set(off.name, off);
+      if (nodes.get(off.name)?.origin === 'builtin') nodes.delete(off.name);
+    }
     const seen = new Map<string, string>();
     for (const node of found.nodes) {
       const other = seen.get(node.name);
@@ -467,5 +557,6 @@ export function loadProject(options: {
   if (options.builtin)
     add(readDir(BUILTIN_PROJECT_DIR, 'builtin', readDbtProject(BUILTIN_PROJECT_DIR), vars));
   if (dir && dbt) add(readDir(dir, 'project', dbt, vars));
+  checkNoRefToDisabled(nodes, tests, disabled);
   return { dir, nodes, tests };
 }
