@@ -127,7 +127,7 @@ function mapStep(input: Record<string, unknown>, fail: Fail): WorkflowStep {
   if (!isMap(vars)) return fail(`${shown}: vars: must be a map of names to values, e.g. ${VARS_EXAMPLE}.`);
   const text = `${verb} ${words}`.trim();
   const parsed = textStep(text, (message) => fail(`"${text}" ${message}`));
-  if (parsed.kind !== 'run' && parsed.kind !== 'test') return parsed;
+  if ((parsed.kind !== 'run' && parsed.kind !== 'test') || Object.keys(vars).length === 0) return parsed;
   // The history shows the step as inlet run would be typed for it.
   return { ...parsed, text: `${text} --vars '${JSON.stringify(vars)}'`, vars };
 }

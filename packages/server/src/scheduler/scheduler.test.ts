@@ -598,6 +598,10 @@ describe('scheduler', () => {
     expect(parse({ run: '--exclude', vars: {} })).toThrow(
       /"run --exclude" --exclude needs a selector after it/,
     );
+    // A map step with no vars (vars: left empty, or run: with no selectors) is the text step.
+    expect(parse({ run: null, vars: null })().workflows[0]?.steps).toEqual([
+      { kind: 'run', selectors: [], exclude: [], fullRefresh: false, text: 'run' },
+    ]);
   });
 
   it('defaults to a timeout of an hour and a first retry after 30 s, as written', () => {
