@@ -580,6 +580,17 @@ describe('scheduler', () => {
     await scheduler.stop();
     s.state.close();
 
+    // The step's vars are what lets the project be read, so its selectors are checked with them.
+    writeProjectFile(s.config.project_dir, 'dbt_project.yml', 'name: shop\n');
+    const withStep = (step: unknown) => ({
+      ...s.config,
+      workflows: [workflowSchema.parse({ name: 'other', cron: '0 5 * * *', steps: [step] })],
+    });
+    expect(() => loadWorkflows(withStep({ run: 'salse', vars: { region: 'eu' } }))).toThrow(
+      /"run salse --vars '\{"region":"eu"\}'" names no model or seed: No model or seed matches "salse"/,
+    );
+    expect(loadWorkflows(withStep({ run: 'sales', vars: { region: 'eu' } }))).toHaveLength(2);
+
     const parse = (step: unknown) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: [step] }] });
     expect(parse("run sales --vars '{region: eu}'")).toThrow(

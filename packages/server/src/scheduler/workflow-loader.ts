@@ -43,9 +43,9 @@ function parseWorkflowFile(path: string): WorkflowConfig {
  * The project's graph, to check run and test steps against; undefined when the project cannot be
  * read now, since each run reads it afresh and says what is wrong with it.
  */
-function projectGraph(config: InletConfig): ModelGraph | undefined {
+function projectGraph(config: InletConfig, vars?: Record<string, unknown>): ModelGraph | undefined {
   try {
-    return openProject(config).graph;
+    return openProject(config, vars).graph;
   } catch (error) {
     if (isInletError(error)) return undefined;
     throw error;
@@ -90,10 +90,13 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
           'WORKFLOW_INVALID',
           `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}.`,
         );
-      else if ((step.kind === 'run' || step.kind === 'test') && graph)
+      else if (step.kind === 'run' || step.kind === 'test') {
+        // A step's own vars may be what lets the project be read (a var() with no default).
+        const stepGraph = step.vars ? projectGraph(config, step.vars) : graph;
+        if (!stepGraph) continue;
         for (const selector of [...step.selectors, ...step.exclude])
           try {
-            selectNodes(graph, [selector]);
+            selectNodes(stepGraph, [selector]);
           } catch (error) {
             if (!isInletError(error)) throw error;
             throw new InletError(
@@ -101,6 +104,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
               `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no model or seed: ${error.message}`,
             );
           }
+      }
   }
   return found;
 }
