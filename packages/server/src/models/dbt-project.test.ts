@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
-import { loadProject } from './index.ts';
+import { buildGraph, loadProject, selectNodes } from './index.ts';
 import { varText } from './model-vars.ts';
 
 const temp = tempDir();
@@ -237,7 +237,14 @@ describe('dbt_project.yml', () => {
       'models/front.sql': '/*---\nenabled: false\n---*/\nSELECT 1 AS x',
       'models/current.sql': "SELECT * FROM {{ ref('kept') }}",
     };
-    expect([...project(files).load().nodes.keys()].sort()).toEqual(['current', 'kept']);
+    const loaded = project(files).load();
+    expect([...loaded.nodes.keys()].sort()).toEqual(['current', 'kept']);
+    // inlet run old: the model is there, switched off, rather than nowhere.
+    const graph = buildGraph(loaded.nodes, loaded.disabled);
+    expect(() => selectNodes(graph, ['+old'])).toThrow(
+      /"\+old" names old, which is switched off \(models\.shop\.legacy\.\+enabled: false in .*dbt_project\.yml, for .*old\.sql\); enable it to build or test it, or leave it out\./,
+    );
+    expect(selectNodes(graph, ['legacy'])).toEqual(['kept']);
     const reading = (sql: string, more: Record<string, string> = {}) =>
       project({ ...files, 'models/current.sql': sql, ...more }).load;
     expect(reading("SELECT * FROM {{ ref('old') }}")).toThrow(

@@ -14,6 +14,8 @@ export interface ModelGraph {
   downstream(name: string): Set<string>;
   /** The folders of the node's file under its model or seed folder (staging, marts/finance). */
   folders(name: string): string[];
+  /** Where a model not in the graph was switched off (enabled: false), for a selector that names it. */
+  disabledBy(name: string): string | undefined;
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -97,8 +99,14 @@ function editDistance(a: string, b: string): number {
   return row[b.length] ?? 0;
 }
 
-/** Builds the graph; a ref to nothing or a cycle is an error that names the models involved. */
-export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
+/**
+ * Builds the graph; a ref to nothing or a cycle is an error that names the models involved.
+ * disabled: the models switched off, by name, with where, so a selector naming one says so.
+ */
+export function buildGraph(
+  nodes: Map<string, ProjectNode>,
+  disabled: ReadonlyMap<string, string> = new Map(),
+): ModelGraph {
   const missing: string[] = [];
   for (const node of nodes.values())
     for (const ref of node.refs)
@@ -182,6 +190,7 @@ export function buildGraph(nodes: Map<string, ProjectNode>): ModelGraph {
     upstream: (name) => walk(name, parents),
     downstream: (name) => walk(name, children),
     folders: (name) => nodes.get(name)?.folders ?? [],
+    disabledBy: (name) => (nodes.has(name) ? undefined : disabled.get(name)),
   };
 }
 
@@ -238,6 +247,12 @@ function pick(graph: ModelGraph, selectors: string[]): Set<string> {
     const match = /^(?:(@)|(\d*)(\+))?([^+@]+?)(?:(\+)(\d*))?$/.exec(text);
     const name = match?.[4] ?? selector;
     const starts = match ? named(graph, name) : [];
+    const off = match ? graph.disabledBy(name) : undefined;
+    if (off && starts.length === 0)
+      throw new InletError(
+        'MODEL_NOT_FOUND',
+        `"${selector}" names ${name}, which is switched off (${off}); enable it to build or test it, or leave it out.`,
+      );
     if (!match || starts.length === 0) {
       const close = graph.order.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);
       throw new InletError(

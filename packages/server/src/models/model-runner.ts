@@ -58,7 +58,7 @@ export function openProject(
   vars?: Record<string, unknown>,
 ): { project: Project; graph: ModelGraph } {
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
-  return { project, graph: buildGraph(project.nodes) };
+  return { project, graph: buildGraph(project.nodes, project.disabled) };
 }
 
 /**

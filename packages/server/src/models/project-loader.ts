@@ -52,6 +52,8 @@ export interface Project {
   dir: string | undefined;
   nodes: Map<string, ProjectNode>;
   tests: SingularTest[];
+  /** The models switched off (enabled: false) and not replaced, by name: where it was done, and the file. */
+  disabled: Map<string, string>;
 }
 
 /** A model switched off by enabled: false (dbt's way to keep a model's file but not build it). */
@@ -558,5 +560,11 @@ export function loadProject(options: {
     add(readDir(BUILTIN_PROJECT_DIR, 'builtin', readDbtProject(BUILTIN_PROJECT_DIR), vars));
   if (dir && dbt) add(readDir(dir, 'project', dbt, vars));
   checkNoRefToDisabled(nodes, tests, disabled);
-  return { dir, nodes, tests };
+  const off = [...disabled.values()].filter((model) => !nodes.has(model.name));
+  return {
+    dir,
+    nodes,
+    tests,
+    disabled: new Map(off.map((model) => [model.name, `${model.by}, for ${model.path}`])),
+  };
 }
