@@ -110,7 +110,8 @@ export async function main(
   }
   const logger = createLogger({ level: level ?? 'info' });
   // Commands that print their own results log only warnings, and to stderr: on stdout a failed
-  // model's log line came between the result lines a pipe reads.
+  // model's log line came between the result lines a pipe reads. inlet sync prints its own
+  // progress and per-table counts, so its info lines only repeated them.
   const quiet = () => createLogger({ level: level ?? 'warn', stderr: true });
   try {
     switch (command) {
@@ -119,7 +120,7 @@ export async function main(
       case 'query':
         return await queryCommand(args, config, output);
       case 'sync':
-        return await syncCommand(args, config, logger, output);
+        return await syncCommand(args, config, quiet(), output);
       case 'run':
         return await runCommand(args, config, quiet(), output);
       case 'test':

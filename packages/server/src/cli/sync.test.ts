@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -19,5 +20,42 @@ describe('inlet sync', () => {
     expect(await syncCommand(['sales'], config, createSilentLogger(), captured.output)).toBe(0);
     expect(captured.err).toContain('plans: 1 row\n');
     expect(captured.err).toContain('Synced 1 row from sales.');
+  });
+
+  it('logs an expected table failure as its code and message once, without a stack trace', async () => {
+    mkdirSync(join(temp.dir, 'exports'), { recursive: true });
+    writeFileSync(join(temp.dir, 'exports', 'plans.csv'), 'id,name\n1,pro\n');
+    writeFileSync(join(temp.dir, 'exports', 'users.csv'), 'id,name\n1,ada\n');
+    const config = testConfig(join(temp.dir, 'data-expected'), {
+      sources: [
+        {
+          name: 'sales',
+          type: 'csv',
+          tables: [
+            {
+              path: join(temp.dir, 'exports', 'plans.csv'),
+              mode: 'merge',
+              primary_key: ['nosuch'],
+              cursor: 'id',
+            },
+            { path: join(temp.dir, 'exports', 'users.csv') },
+          ],
+        },
+      ],
+    });
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const captured = capturedOutput();
+    await expect(syncCommand(['sales'], config, logger, captured.output)).rejects.toMatchObject({
+      code: 'SOURCE_SCHEMA_INVALID',
+    });
+    const failed = lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'table not synced');
+    expect(failed).toMatchObject({
+      code: 'SOURCE_SCHEMA_INVALID',
+      error: expect.stringContaining('primary_key "nosuch"'),
+    });
+    expect(failed.err).toBeUndefined();
+    expect(JSON.stringify(failed)).not.toContain('    at ');
+    expect(JSON.stringify(failed).split('is not a column of the result')).toHaveLength(2);
   });
 });

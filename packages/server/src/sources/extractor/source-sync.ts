@@ -84,8 +84,13 @@ export async function syncTables(options: {
           source,
           memoryLimit,
         );
+        // An expected failure (an InletError) is its code and message; a stack trace, whose first
+        // line repeats the message and whose cause repeats the driver's, only helps with one inlet
+        // did not foresee.
         logger.error(
-          { source, table: job.target.name, code: failure.code, err: failure },
+          isInletError(error)
+            ? { source, table: job.target.name, code: failure.code, error: failure.message }
+            : { source, table: job.target.name, code: failure.code, err: error },
           'table not synced',
         );
         failures.push(failure);
