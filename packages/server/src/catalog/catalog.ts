@@ -254,11 +254,7 @@ export function createCatalog(options: {
       serial(async () => {
         const snap = await lakeSnapshot();
         const entry = snap.tables.get(name) ?? snap.tables.get(name.toLowerCase());
-        if (!entry)
-          throw new InletError(
-            'NOT_FOUND',
-            `No table or view named "${name}"; inlet catalog lists them (views appear once built).`,
-          );
+        if (!entry) throw unknownTable(name, [...snap.tables.keys()]);
         const lineage = buildLineage(snap.tables, snap.project, snap.sources);
         return {
           ...entry,
@@ -346,4 +342,15 @@ function resolveDescriptions(
     }
     if (entry.sql !== undefined) entry.updated_at = freshness(name, new Set());
   }
+}
+
+/** The error for a table name the lake does not have, naming the first tables it does. */
+function unknownTable(name: string, known: string[]): InletError {
+  const shown = known.slice(0, 20).join(', ');
+  const more = known.length > 20 ? ` and ${known.length - 20} more` : '';
+  const tables = known.length > 0 ? `the lake has ${shown}${more}` : 'the lake has no tables yet';
+  return new InletError(
+    'NOT_FOUND',
+    `No table or view named "${name}"; ${tables} (inlet catalog lists them; views appear once built).`,
+  );
 }

@@ -188,6 +188,28 @@ describe('inlet command line', () => {
     }
   });
 
+  it('exits 2 (usage) for a source, run, table or model name that does not exist, naming those that do', async () => {
+    const dir = join(temp.dir, 'unknown-names');
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'inlet.yaml');
+    writeFileSync(
+      config,
+      'data_dir: ./data\nsources:\n  - { name: sales, type: csv, tables: [{ path: plans.csv }] }\n',
+    );
+    for (const [argv, named] of [
+      [['sync', 'nosuch'], 'configured sources: sales'],
+      [['runs', '999'], 'inlet runs lists them'],
+      [['catalog', 'nope'], 'the lake has '],
+      [['run', 'nosuch'], 'No model or seed matches "nosuch"'],
+    ] as const) {
+      const refused = await inlet(...argv, '--config', config);
+      expect([refused.code, refused.err], argv.join(' ')).toEqual([
+        ExitCode.USAGE,
+        expect.stringContaining(named),
+      ]);
+    }
+  });
+
   it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {
     const err: string[] = [];
     const output = { isTty: false, out: () => {}, err: (text: string) => err.push(text) };

@@ -22,8 +22,9 @@ Usage: inlet <command> [--config inlet.yaml] [options]
 Commands:
 ${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, docsHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 configuration, 4 query refused or failed, 5 an error inlet
-did not foresee (its stack is logged at INLET_LOG_LEVEL=debug).
+Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
+not exist), 3 configuration, 4 query refused or failed, 5 an error inlet did not foresee (its stack
+is logged at INLET_LOG_LEVEL=debug).
 `;
 
 const COMMAND_HELP: Record<string, string> = {
@@ -182,7 +183,14 @@ function describeUnforeseen(error: unknown): string {
 /** Configuration, data directory and port problems (docs/errors.md's first section) exit 3. */
 const CONFIGURATION_CODES = new Set(['DATA_DIR_IN_USE', 'DATA_DIR_UNUSABLE', 'SERVER_CANNOT_LISTEN']);
 
+/**
+ * A name on the command line that names nothing (inlet sync nosuch, inlet runs 999, inlet catalog
+ * nope, inlet run nosuch) is a usage error, as an unknown command is: the line is wrong, not the run.
+ */
+const UNKNOWN_NAME_CODES = new Set(['NOT_FOUND', 'MODEL_NOT_FOUND']);
+
 function exitCodeOf(code: string): ExitCode {
   if (code.startsWith('CONFIG_') || CONFIGURATION_CODES.has(code)) return ExitCode.CONFIG;
+  if (UNKNOWN_NAME_CODES.has(code)) return ExitCode.USAGE;
   return code.startsWith('QUERY') ? ExitCode.QUERY : ExitCode.FAILURE;
 }

@@ -85,7 +85,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       );
     }
     const unknown = await inlet('run', 'dailyy');
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);
   });
 
