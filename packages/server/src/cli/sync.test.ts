@@ -58,4 +58,28 @@ describe('inlet sync', () => {
     expect(JSON.stringify(failed)).not.toContain('    at ');
     expect(JSON.stringify(failed).split('is not a column of the result')).toHaveLength(2);
   });
+
+  it("says DuckDB's error once in the log line of a SOURCE_SCHEMA_INVALID type change", async () => {
+    const dir = join(temp.dir, 'type-change');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'orders_1.csv'), 'id,day\n1,2026-11-20\n');
+    const config = testConfig(join(temp.dir, 'data-type-change'), {
+      sources: [
+        {
+          name: 'crm',
+          type: 'csv',
+          tables: [{ path: join(dir, 'orders_*.csv'), name: 'orders', mode: 'incremental' }],
+        },
+      ],
+    });
+    expect(await syncCommand(['crm'], config, createSilentLogger(), capturedOutput().output)).toBe(0);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,day\n2,20261121\n');
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    await expect(syncCommand(['crm'], config, logger, capturedOutput().output)).rejects.toMatchObject({
+      code: 'SOURCE_SCHEMA_INVALID',
+    });
+    const failed = lines.find((line) => line.includes('table not synced')) ?? '';
+    expect(failed.split('Conversion Error')).toHaveLength(2);
+  });
 });
