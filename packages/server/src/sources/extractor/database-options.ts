@@ -20,6 +20,19 @@ export interface DatabaseTable extends TableTarget {
 const nameOf = (entry: { name?: string | undefined; table?: string | undefined }) =>
   entry.name ?? (entry.table ? deriveTableName(entry.table.split('.').at(-1) ?? '') : undefined);
 
+/**
+ * The statements a query: may be. The query runs as SELECT * FROM (query) AS q, so the database
+ * itself refuses anything else without running it, but with "syntax error at or near FROM"; this
+ * says what is wrong before connecting.
+ */
+const READING_STATEMENTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE']);
+
+/** A statement's first keyword, upper-cased, past leading comments (--, #, /* *\/) and parentheses. */
+function firstKeyword(query: string): string {
+  const rest = query.replace(/^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*/, '');
+  return (/^[A-Za-z_]+/.exec(rest)?.[0] ?? '').toUpperCase();
+}
+
 const databaseTable = z
   .strictObject({
     table: z.string().min(1).optional(),
@@ -36,6 +49,13 @@ const databaseTable = z
         message: entry.query
           ? 'a query needs a name for its table in the lake'
           : `"${entry.table}" does not make a lake table name; add name: with lower-case letters, digits and _`,
+      });
+    const statement = entry.query === undefined ? undefined : firstKeyword(entry.query);
+    if (statement !== undefined && !READING_STATEMENTS.has(statement))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['query'],
+        message: `must be one SELECT (or WITH … SELECT) whose rows become the table; it starts with ${statement || 'no keyword'}, and inlet only reads from a source. Copy a table with table:, or write the SELECT that gives the rows`,
       });
     checkModeOptions(entry, ctx);
   })
