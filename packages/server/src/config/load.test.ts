@@ -97,6 +97,57 @@ describe('config', () => {
     expect(expandEnv('key: ${NOPE:-fallback}', {}, 'inlet.yaml')).toBe('key: fallback');
   });
 
+  it("says a missing key, a wrong type or a number out of range in words, not zod's", () => {
+    const database = { name: 'crm', type: 'postgres', url: 'postgres://db/app' };
+    const cases: [unknown, string][] = [
+      [
+        { sources: [database].map(({ url: _url, ...rest }) => ({ ...rest, tables: [{ table: 'a' }] })) },
+        'sources[0].url: is required; give the connection URL',
+      ],
+      [
+        { sources: [database] },
+        'sources[0].tables: is required; list the tables to copy, e.g. tables: [{ table: public.accounts }]',
+      ],
+      [
+        { sources: [{ ...database, tables: 'accounts' }] },
+        'sources[0].tables: must be a list, not the text "accounts"',
+      ],
+      [
+        { sources: [{ name: 'files', type: 'csv', tables: [{ name: 'x' }] }] },
+        'sources[0].tables[0].path: is required; give the file path or glob',
+      ],
+      [
+        { sources: [{ ...database, tables: [{ table: 'a' }], statement_timeout_ms: 'long' }] },
+        'sources[0].statement_timeout_ms: must be a number, not the text "long"',
+      ],
+      [
+        { sources: [{ ...database, tables: [{ table: 'a', mode: 'fast' }] }] },
+        'sources[0].tables[0].mode: must be "full", "incremental" or "merge", not "fast"',
+      ],
+      [
+        { sources: [{ ...database, tables: [{ table: 'a', mode: 'merge', cursor: 'u', primary_key: 5 }] }] },
+        'sources[0].tables[0].primary_key: must be text or a list, not 5',
+      ],
+      [{ sources: { name: 'crm' } }, 'sources: must be a list, not a mapping'],
+      [{ sites: [{ id: 'docs' }] }, 'sites[0].write_key: is required; add write_key: with text'],
+      [{ server: { port: 'x' } }, 'server.port: must be a number, not the text "x"'],
+      [{ loader: { threads: 0 } }, 'loader.threads: must be at least 1, not 0'],
+      ['hello', '(top level): must be a mapping (indented key: value lines), not the text "hello"'],
+    ];
+    for (const [raw, message] of cases) {
+      const thrown = (() => {
+        try {
+          parseConfig(raw);
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return 'no error';
+      })();
+      expect(thrown, message).toContain(message);
+      expect(thrown, message).not.toMatch(/Invalid input|Invalid option|expected \w+, received/);
+    }
+  });
+
   it('names the key and the problem', () => {
     expect(() => parseConfig({ timezone: 'Mars/Base' })).toThrow(/timezone: is not an IANA time zone/);
     expect(() => parseConfig({ server: { port: 'x' } })).toThrow(/server\.port:/);

@@ -6,6 +6,7 @@ import { type Document, isSeq, parseDocument, parse as parseYaml, visit } from '
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
+import { describeIssue } from './issue-message.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
 
 /** The validated configuration with paths made absolute and environment-derived secrets resolved. */
@@ -105,42 +106,8 @@ function typedScalar(text: string): unknown {
   return typed && String(value) === text.trim() ? value : text;
 }
 
-function issuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path)
-    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
-  return out || '(top level)';
-}
-
-/** The value at a path of the parsed file, or undefined. */
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let value = raw;
-  for (const part of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[part];
-  }
-  return value;
-}
-
-/** "a", "b" or "c": zod's own words were `Invalid option: expected one of "a"|"b"|"c"`. */
-function choices(values: readonly unknown[]): string {
-  const quoted = values.map((value) => JSON.stringify(value));
-  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : quoted.join('');
-}
-
 function describeIssues(issues: z.core.$ZodIssue[], file: string, raw: unknown): string {
-  const lines = issues.slice(0, 5).map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return `${issuePath(issue.path)}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in README.md`;
-    }
-    if (issue.code === 'invalid_value') {
-      // A short text given is shown back; a long one could be a secret put in the wrong key.
-      const given = valueAt(raw, issue.path);
-      const shown = typeof given === 'string' && given.length <= 40 ? `, not ${JSON.stringify(given)}` : '';
-      return `${issuePath(issue.path)}: must be ${choices(issue.values)}${shown}`;
-    }
-    return `${issuePath(issue.path)}: ${issue.message}`;
-  });
+  const lines = issues.slice(0, 5).map((issue) => describeIssue(issue, raw));
   return `${file} is not valid:\n  ${lines.join('\n  ')}`;
 }
 

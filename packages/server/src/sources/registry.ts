@@ -1,15 +1,10 @@
 import type { z } from 'zod';
 import type { InletConfig } from '../config/index.ts';
+// The module itself, not config/index.ts: that one loads the sources, which load this file.
+import { describeIssue } from '../config/issue-message.ts';
 import { InletError } from '../errors/index.ts';
 import { SOURCE_KINDS } from './kinds.ts';
 import type { Source } from './types.ts';
-
-function issuePath(prefix: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : `${out}.${String(part)}`),
-    prefix,
-  );
-}
 
 /** Validates every `sources:` entry against its kind's schema and builds the sources, once at start-up. */
 export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inlet.yaml'): Source[] {
@@ -34,7 +29,7 @@ export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inle
     if (!parsed.success) {
       const lines = (parsed.error as z.ZodError).issues
         .slice(0, 5)
-        .map((issue) => `${issuePath(`sources[${i}]`, issue.path)}: ${issue.message}`);
+        .map((issue) => describeIssue(issue, options, `sources[${i}]`));
       throw new InletError('CONFIG_INVALID', `${file} is not valid:\n  ${lines.join('\n  ')}`);
     }
     return kind.create(name, parsed.data);

@@ -1,0 +1,132 @@
+import type { z } from 'zod';
+
+type Issue = z.core.$ZodIssue;
+
+/** sources[0].tables[1].path; the prefix is where the checked value sits in inlet.yaml. */
+export function issuePath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const part of path)
+    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  return out || '(top level)';
+}
+
+/** The value at a path of the parsed file, or undefined. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
+}
+
+/** "a", "b" or "c": zod's own words were `Invalid option: expected one of "a"|"b"|"c"`. */
+function choices(values: readonly unknown[]): string {
+  const quoted = values.map((value) => JSON.stringify(value));
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}` : quoted.join('');
+}
+
+/** What a YAML writer calls each type zod expects. */
+const TYPE_WORDS: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping (indented key: value lines)',
+  record: 'a mapping (indented key: value lines)',
+};
+
+const typeWords = (expected: string) => TYPE_WORDS[expected] ?? expected;
+
+/** What was written, in the same words; a short text is shown back, a long one could be a secret. */
+function givenWords(given: unknown): string {
+  if (given === null) return 'empty (null)';
+  if (Array.isArray(given)) return 'a list';
+  if (typeof given === 'string') return given.length <= 40 ? `the text ${JSON.stringify(given)}` : 'text';
+  if (typeof given === 'number' || typeof given === 'boolean') return String(given);
+  return typeWords(typeof given);
+}
+
+/**
+ * What to write for a key that is missing, for the keys a first inlet.yaml most often leaves out;
+ * the rest are told the kind of value.
+ */
+const REQUIRED_HINTS: Record<string, string> = {
+  tables:
+    'list the tables to copy, e.g. tables: [{ table: public.accounts }] for a database or tables: [{ path: exports/plans.csv }] for files',
+  url: 'give the connection URL, e.g. url: ${DATABASE_URL} with the URL in that environment variable',
+  name: 'give it a name that starts with a letter and holds only lower-case letters, digits and _',
+  type: 'give its type, e.g. type: postgres',
+  path: 'give the file path or glob, e.g. path: exports/*.csv',
+};
+
+function requiredHint(key: PropertyKey | undefined, expected: string): string {
+  const hint = typeof key === 'string' ? REQUIRED_HINTS[key] : undefined;
+  if (hint) return hint;
+  if (expected === 'array') return `give a list, e.g. ${String(key)}: [ … ]`;
+  return `add ${String(key)}: with ${typeWords(expected)}`;
+}
+
+/** "at least 1", "more than 0", for too_small and too_big. */
+function bound(kind: 'least' | 'most', limit: number | bigint, inclusive: boolean | undefined): string {
+  if (inclusive === false) return `${kind === 'least' ? 'more' : 'less'} than ${limit}`;
+  return `at ${kind} ${limit}`;
+}
+
+/** The types the alternatives of a union expect at the union's own path, e.g. text or a list. */
+function unionTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[] {
+  const errors = 'errors' in issue ? issue.errors : [];
+  const expected = errors.flatMap((alternative) =>
+    alternative.flatMap((i) =>
+      i.code === 'invalid_type' && i.path.length === 0 ? [i.expected as string] : [],
+    ),
+  );
+  return [...new Set(expected.map(typeWords))];
+}
+
+/**
+ * One line for one zod issue, in the words of the file: "sources[0].tables: is required; list the
+ * tables to copy, …" where zod says "Invalid input: expected array, received undefined".
+ * raw is the value that was checked; prefix is where it sits in inlet.yaml.
+ */
+export function describeIssue(issue: Issue, raw: unknown, prefix = ''): string {
+  const where = issuePath(issue.path, prefix);
+  const given = valueAt(raw, issue.path);
+  // A schema's own message (.min(1, 'must list at least one path')) already says it in words.
+  const zodWording = /^(Invalid|Too (small|big))\b/.test(issue.message);
+  if (!zodWording && issue.code !== 'unrecognized_keys' && issue.code !== 'invalid_value')
+    return `${where}: ${issue.message}`;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in README.md`;
+    case 'invalid_value': {
+      const shown = typeof given === 'string' && given.length <= 40 ? `, not ${JSON.stringify(given)}` : '';
+      return `${where}: must be ${choices(issue.values)}${shown}`;
+    }
+    case 'invalid_type':
+      if (given === undefined)
+        return `${where}: is required; ${requiredHint(issue.path.at(-1), issue.expected)}`;
+      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}`;
+    case 'too_small':
+      if (issue.origin === 'string' && Number(issue.minimum) === 1) return `${where}: must not be empty`;
+      if (issue.origin === 'array' && Number(issue.minimum) === 1) return `${where}: must list at least one`;
+      if (issue.origin === 'number' || issue.origin === 'int')
+        return `${where}: must be ${bound('least', issue.minimum, issue.inclusive)}, not ${givenWords(given)}`;
+      return `${where}: ${issue.message}`;
+    case 'too_big':
+      if (issue.origin === 'number' || issue.origin === 'int')
+        return `${where}: must be ${bound('most', issue.maximum, issue.inclusive)}, not ${givenWords(given)}`;
+      return `${where}: ${issue.message}`;
+    case 'invalid_union': {
+      const types = unionTypes(issue);
+      if (types.length === 0) return `${where}: ${issue.message}`;
+      const wanted = `${types.slice(0, -1).join(', ')}${types.length > 1 ? ' or ' : ''}${types.at(-1)}`;
+      return given === undefined
+        ? `${where}: is required; give ${wanted}`
+        : `${where}: must be ${wanted}, not ${givenWords(given)}`;
+    }
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
