@@ -157,6 +157,12 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       2,
       '"nightly" is not a run id (a whole number); inlet runs --workflow nightly lists the runs of a workflow.\n',
     ]);
+    const newest = Number(list.lines[0]?.id);
+    const unknown = await inlet('runs', String(newest + 1000));
+    expect([unknown.code, unknown.err]).toEqual([
+      2,
+      `NOT_FOUND: No run has id ${newest + 1000}; the newest run is ${newest} (inlet runs lists them).\n`,
+    ]);
     const shown = await inlet('runs', String(list.lines[0]?.id));
     expect(shown.lines[0]).toMatchObject({
       steps: [

@@ -26,7 +26,11 @@ const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).
 /** One run: its steps' logs as text (table), the run as JSON, or its steps as CSV. */
 function showRun(history: RunHistory, id: number, output: Output, format: Format): ExitCode {
   const run = history.get(id);
-  if (!run) throw new InletError('NOT_FOUND', `No run has id ${id}; inlet runs lists them.`);
+  if (!run) {
+    const newest = history.list({ limit: 1 })[0]?.id;
+    const known = newest === undefined ? 'no workflow has run yet' : `the newest run is ${newest}`;
+    throw new InletError('NOT_FOUND', `No run has id ${id}; ${known} (inlet runs lists them).`);
+  }
   if (format === 'json') {
     output.out(`${JSON.stringify(run)}\n`);
     return ExitCode.OK;
