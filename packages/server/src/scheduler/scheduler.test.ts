@@ -670,6 +670,11 @@ describe('scheduler', () => {
     expect(() => loadWorkflows(clash)).toThrow(
       /Workflow "w" is defined twice: in .* and in .*workflows\/w\.yaml/,
     );
+    // A key left out or of the wrong type in a workflow file is said in words, as in inlet.yaml.
+    writeProjectFile(join(s.config.data_dir, 'worded'), 'workflows/w.yaml', 'steps: sync crm\n');
+    expect(() => loadWorkflows({ ...s.config, project_dir: join(s.config.data_dir, 'worded') })).toThrow(
+      /w\.yaml is not a valid workflow:\n {2}cron: is required; add cron: with text\n {2}steps: must be a list, not the text "sync crm"$/,
+    );
     // The name comes from the file name unless the file says name:; the error says so.
     writeProjectFile(
       join(s.config.data_dir, 'named'),

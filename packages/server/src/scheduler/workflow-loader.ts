@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { type InletConfig, type WorkflowConfig, workflowSchema } from '../config/index.ts';
+import { describeIssue, type InletConfig, type WorkflowConfig, workflowSchema } from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
 import { type ModelGraph, openProject, selectNodes } from '../models/index.ts';
 
@@ -29,13 +29,12 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   const withName = raw && typeof raw === 'object' && !Array.isArray(raw) ? { name: fileName, ...raw } : raw;
   const result = workflowSchema.safeParse(withName);
   if (result.success) return result.data;
-  const lines = (result.error as z.ZodError).issues.slice(0, 5).map((issue) => {
-    const key = issue.path.map(String).join('.') || '(top level)';
+  const lines = (result.error as z.ZodError).issues.slice(0, 5).map((issue) =>
     // A name nobody wrote in the file: say where it came from and how to change it.
-    return key === 'name' && !named
+    issue.path.join('.') === 'name' && !named
       ? `name: "${fileName}", the file's name, ${issue.message}; rename the file or give the workflow a name:`
-      : `${key}: ${issue.message}`;
-  });
+      : describeIssue(issue, withName),
+  );
   throw new InletError('WORKFLOW_INVALID', `${path} is not a valid workflow:\n  ${lines.join('\n  ')}`);
 }
 
