@@ -174,6 +174,13 @@ describe('inlet query', () => {
     expect((await query(sql, '--format', 'csv')).out).toBe('x,y,z\r\n\u001b[2J,\u202eabc,"a\r\nb"\r\n');
   });
 
+  it('shows a table of --max-rows 0 as its header, without waiting on a first row', async () => {
+    // As for an export: the three rows come only when the scan of ten billion rows is done.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 3 OR i = 9999999999';
+    const none = await query(sql, '--format', 'table', '--timeout-ms', '1000', '--max-rows', '0');
+    expect([none.code, none.out.trimEnd().split('\n')[0]?.trim()]).toEqual([ExitCode.OK, 'i']);
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

@@ -76,6 +76,9 @@ class Healed extends Error {}
 
 const stream = (prepared: DuckDBPreparedStatement) => prepared.stream();
 
+/** Runs nothing: for a statement whose columns, known once prepared, are all that is wanted. */
+const planOnly = async () => undefined;
+
 const NO_CHUNKS: AsyncIterable<Json[][]> = {
   [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
 };
@@ -126,6 +129,13 @@ function createSizeLimit(maxBytes: number | undefined): SizeLimit {
     refused: () => refused,
   };
 }
+
+/**
+ * What an answer of max_rows 0 says: its query was planned for the columns, never run, so it cannot
+ * say whether rows were left out and is marked truncated rather than complete.
+ */
+const PLANNED_ONLY_NOTE =
+  'The answer stops at max_rows (0 rows): the query was planned for its columns and not run, so whether it has rows (or fails as it runs) is not known; ask for more rows to run it.';
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 
@@ -456,6 +466,22 @@ export async function createQueryEngine(options: {
       return withConnection(opts, async (connection, stopped) => {
         const started = performance.now();
         const readBefore = bytesRead();
+        // No rows wanted: the columns, known once it is prepared, are the answer, as for an export
+        // (stream()). A JSON answer of max_rows 0 waited on DuckDB's first chunk until it timed out.
+        if (maxRows === 0) {
+          const { prepared } = await start(connection, sql, stopped, planOnly);
+          return {
+            columns: columnsOf(prepared),
+            rows: [],
+            stats: {
+              elapsed_ms: Math.round(performance.now() - started),
+              rows: 0,
+              bytes_scanned: bytesRead() - readBefore,
+              truncated: true,
+              note: PLANNED_ONLY_NOTE,
+            },
+          };
+        }
         // Nothing is sent before the whole result is in hand, so a query whose files went away
         // part-way through its rows is planned and run again from the start, as one whose files
         // went before its first rows is (start()); a read-only statement runs again harmlessly.
@@ -544,7 +570,7 @@ export async function createQueryEngine(options: {
         // starts a streamed result only once its first chunk is full or its scan is done, and an
         // export of no rows waited for that until it timed out.
         if (opts.maxRows === 0) {
-          const { prepared } = await start(connection, sql, stopped, async () => undefined);
+          const { prepared } = await start(connection, sql, stopped, planOnly);
           return consume({ columns: columnsOf(prepared), chunks: NO_CHUNKS });
         }
         const { result } = await start(connection, sql, stopped, stream);

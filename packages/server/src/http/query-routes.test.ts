@@ -169,6 +169,24 @@ describe('POST /api/query', () => {
     expect([response.statusCode, response.body]).toEqual([200, 'i\r\n']);
   });
 
+  it('answers a JSON query with max_rows 0 with its columns alone, without waiting on a first row', async () => {
+    const { query } = await setup({ query: { timeout_ms: 1000 } });
+    // As in the export above: the three rows come only when the scan of ten billion rows is done.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 3 OR i = 9999999999';
+    const response = await query({ sql, max_rows: 0 });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({
+      columns: [{ name: 'i', type: 'BIGINT' }],
+      rows: [],
+      // Never run, so rows may have been left out: truncated, with a note that says why.
+      stats: {
+        rows: 0,
+        truncated: true,
+        note: expect.stringContaining('planned for its columns and not run'),
+      },
+    });
+  });
+
   it('answers the max_rows rows it has when the query times out looking for one more', async () => {
     const { engine, query } = await setup({ query: { timeout_ms: 3000, max_rows: 1_000_000 } });
     // As in the export above: where DuckDB's rows stop coming is found first.
