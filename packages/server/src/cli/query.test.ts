@@ -181,6 +181,18 @@ describe('inlet query', () => {
     expect([none.code, none.out.trimEnd().split('\n')[0]?.trim()]).toEqual([ExitCode.OK, 'i']);
   });
 
+  it("prints a table's note, why its rows stop short, on stderr after it, as psql prints a notice", async () => {
+    const cut = await query('SELECT i FROM range(10) t(i)', '--format', 'table', '--max-rows', '3');
+    expect(cut.code).toBe(ExitCode.OK);
+    expect(cut.out.trimEnd().split('\n')).toHaveLength(5);
+    expect(cut.out).not.toContain('max_rows');
+    expect(cut.err).toBe(
+      'note: The answer stops at max_rows (3 rows); export the result as CSV (POST /api/query?format=csv, or inlet query --format csv), or narrow the query.\n',
+    );
+    // An answer that holds every row has nothing to say.
+    expect((await query('SELECT 1 AS one', '--format', 'table')).err).toBe('');
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

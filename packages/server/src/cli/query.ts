@@ -27,6 +27,9 @@ async function printTable(engine: QueryEngine, sql: string, maxRows: number, out
       output.columns,
     ),
   );
+  // Why the rows stop short (a limit, or a timeout after which there may be none) goes to stderr as
+  // psql's notices do, on a pipe too: it is about the answer, not part of it.
+  if (result.stats.note !== undefined) output.err(`note: ${result.stats.note}\n`);
   if (output.isTty) output.err(summary(result.stats.rows, result.stats.elapsed_ms, result.stats.truncated));
 }
 
