@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, tempDir } from '../../test/helpers.ts';
+import { writeLakeTable } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 import { displayWidth } from './text-width.ts';
@@ -191,6 +192,45 @@ describe('inlet query', () => {
     );
     // An answer that holds every row has nothing to say.
     expect((await query('SELECT 1 AS one', '--format', 'table')).err).toBe('');
+  });
+
+  it('escapes control characters in its warnings of a damaged file and of a view left out', async () => {
+    // Names in the lake are whatever a source, a model or a disk left there: an escape sequence in
+    // one cleared or recoloured the terminal that read the warning.
+    const dir = join(temp.dir, 'warnings');
+    const config = join(dir, 'inlet.yaml');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(config, 'data_dir: ./data\n');
+    const marks = join(dir, 'data', 'lake', 'marts', 'marks');
+    mkdirSync(marks, { recursive: true });
+    writeFileSync(join(marks, 'part-\u001b[2J.parquet'), '');
+    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+    // A model's view over a table that is not there: DuckDB refuses to build it.
+    const broken = join(dir, 'data', 'lake', 'marts', 'broken');
+    mkdirSync(broken, { recursive: true });
+    writeLakeTable(broken, {
+      name: 'broken\u001b[31m',
+      kind: 'mart',
+      files: '',
+      sql: 'SELECT * FROM nowhere',
+      depends_on: [],
+    });
+    const captured = capturedOutput();
+    const code = await main(
+      ['query', 'SELECT 1 AS one', '--format', 'csv', '--config', config],
+      captured.output,
+      {
+        INLET_LOG_LEVEL: 'silent',
+      },
+    );
+    expect([code, captured.out]).toEqual([ExitCode.OK, 'one\r\n1\r\n']);
+    const warnings = captured.err.trimEnd().split('\n');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /^warning: marts\/marks\/part-\\u001b\[2J\.parquet is not a readable Parquet file/,
+    );
+    expect(warnings[1]).toMatch(/^warning: broken\\u001b\[31m is left out: its view cannot be built/);
+    expect(captured.err).not.toContain('\u001b');
   });
 
   it('keeps every column of a result whose names repeat', async () => {

@@ -104,9 +104,13 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     config:
       timeout === undefined ? config : { ...config, query: { ...config.query, timeout_ms: Number(timeout) } },
     layout: dataLayout(config.data_dir),
-    onDamagedFile: (moved) => output.err(`warning: ${damagedFileMessage(moved)}\n`),
+    // A file's or a view's name is whatever a source, a model or a disk left in the lake: escaped
+    // as errors are (main.ts), or an escape sequence in one reached the terminal raw.
+    onDamagedFile: (moved) => output.err(`warning: ${printableLines(damagedFileMessage(moved))}\n`),
     onViewFailed: (name, detail) =>
-      output.err(`warning: ${name} is left out: its view cannot be built (${detail.split('\n')[0]})\n`),
+      output.err(
+        `warning: ${printableLines(`${name} is left out: its view cannot be built (${detail.split('\n')[0]})`)}\n`,
+      ),
   });
   try {
     if (format === 'table') await printTable(engine, sql, maxRows ?? TABLE_ROWS, output);
