@@ -256,6 +256,22 @@ describe('dbt_project.yml', () => {
     expect(reading('SELECT 1 AS x', { 'tests/t.sql': "SELECT * FROM {{ ref('front') }}" })).toThrow(
       /the test t \(.*t\.sql\) refers to ref\('front'\), which is disabled \(enabled: false in .*front\.sql, for .*front\.sql\); enable front, or remove the test\./,
     );
+    // A model's data tests read the model switched off as a ref() would: a table left from before.
+    expect(
+      reading('SELECT 1 AS x', {
+        'models/current.yaml': 'columns:\n  x:\n    tests:\n      - relationships: { to: old, field: x }\n',
+      }),
+    ).toThrow(
+      /current's relationships test on x \(.*current\.yaml\) refers to to: old, which is disabled \(models\.shop\.legacy\.\+enabled: false in .*dbt_project\.yml, for .*old\.sql\); enable old, or remove the test\./,
+    );
+    expect(
+      reading('SELECT 1 AS x', {
+        'models/current.yaml':
+          'tests:\n  - name: in_own\n    sql: "SELECT * FROM {{ this }} WHERE x NOT IN (SELECT x FROM {{ ref(\'own\') }})"\n',
+      }),
+    ).toThrow(
+      /current's test in_own \(.*current\.yaml\) refers to ref\('own'\), which is disabled \(enabled=false in its config\(\), for .*own\.sql\); enable own, or remove the test\./,
+    );
     expect(reading('SELECT 1 AS x', { 'models/own.yaml': 'enabled: yes please' })).toThrow(
       /own\.yaml: enabled is "yes please"; it must be true or false\./,
     );
