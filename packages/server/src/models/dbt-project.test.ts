@@ -245,6 +245,10 @@ describe('dbt_project.yml', () => {
       /"\+old" names old, which is switched off \(models\.shop\.legacy\.\+enabled: false in .*dbt_project\.yml, for .*old\.sql\); enable it to build or test it, or leave it out\./,
     );
     expect(selectNodes(graph, ['legacy'])).toEqual(['kept']);
+    // --exclude old: there is nothing of old to leave out, as dbt passes over it.
+    expect(selectNodes(graph, [], ['old', 'own+'])).toEqual(['kept', 'current']);
+    expect(selectNodes(graph, ['current'], ['+old'])).toEqual(['current']);
+    expect(() => selectNodes(graph, [], ['olde'])).toThrow(/No model or seed matches "olde"/);
     const reading = (sql: string, more: Record<string, string> = {}) =>
       project({ ...files, 'models/current.sql': sql, ...more }).load;
     expect(reading("SELECT * FROM {{ ref('old') }}")).toThrow(

@@ -202,7 +202,7 @@ export function buildGraph(
  */
 export function selectNodes(graph: ModelGraph, selectors: string[], exclude: string[] = []): string[] {
   const picked = selectors.length === 0 ? new Set(graph.order) : pick(graph, selectors);
-  const dropped = exclude.length === 0 ? new Set<string>() : pick(graph, exclude);
+  const dropped = exclude.length === 0 ? new Set<string>() : pick(graph, exclude, 'exclude');
   return graph.order.filter((name) => picked.has(name) && !dropped.has(name));
 }
 
@@ -233,7 +233,11 @@ function near(start: string, next: (name: string) => string[], depth: number | u
   return [...seen];
 }
 
-function pick(graph: ModelGraph, selectors: string[]): Set<string> {
+/**
+ * The nodes the selectors pick. A model switched off names nothing to build, so selecting it is
+ * an error; excluding it leaves out nothing, as dbt's --exclude passes over disabled models.
+ */
+function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' = 'select'): Set<string> {
   const picked = new Set<string>();
   for (const selector of selectors) {
     const text = selector.trim();
@@ -248,6 +252,7 @@ function pick(graph: ModelGraph, selectors: string[]): Set<string> {
     const name = match?.[4] ?? selector;
     const starts = match ? named(graph, name) : [];
     const off = match ? graph.disabledBy(name) : undefined;
+    if (off && starts.length === 0 && use === 'exclude') continue;
     if (off && starts.length === 0)
       throw new InletError(
         'MODEL_NOT_FOUND',
