@@ -26,6 +26,7 @@ import {
 } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
+import { projectWarnings } from './models/index.ts';
 import {
   createRunHistory,
   createScheduler,
@@ -249,6 +250,8 @@ export async function startRoles(options: {
   const has = (role: Role) => options.roles.includes(role);
   // Before anything starts: a bad workflow should stop start-up with its file named.
   const workflows = has('scheduler') ? loadWorkflows(config) : [];
+  // Said at start too, not first in the log of a run at night: a dbt_project.yml entry for no model.
+  if (has('scheduler')) for (const warning of projectWarnings(config)) logger.warn(warning);
   const layout = dataLayout(config.data_dir);
   prepareDataDir(layout);
   // Before anything is opened, so a token file that stops the start leaves nothing to close.

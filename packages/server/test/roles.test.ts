@@ -17,8 +17,17 @@ import { startRoles } from '../src/app.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { encodeRecord, segmentName, segmentPath } from '../src/wal/index.ts';
-import { basicAuth, nobodyCanRun, queryApi, segmentMessage, tempDir, testConfig } from './helpers.ts';
+import {
+  basicAuth,
+  capturingLogger,
+  nobodyCanRun,
+  queryApi,
+  segmentMessage,
+  tempDir,
+  testConfig,
+} from './helpers.ts';
 import { BIN, exited, inletConfigFile } from './inlet-process.ts';
+import { writeProjectFile } from './lake-fixtures.ts';
 
 describe('roles', () => {
   it('a collector and a separate loader share one data directory; the web role queries what they wrote', async () => {
@@ -331,6 +340,33 @@ describe('roles', () => {
       ),
     ).toBe(2);
     expect(errors.join('')).toContain('--port 80000 is not a port number');
+  });
+
+  it("a scheduler logs at start a dbt_project.yml models: entry for no model (dbt init's example:)", async () => {
+    const temp = tempDir();
+    const project = join(temp.dir, 'project');
+    writeProjectFile(
+      project,
+      'dbt_project.yml',
+      'name: shop\nmodels:\n  shop:\n    example: { +materialized: view }\n',
+    );
+    writeProjectFile(project, 'models/plans.sql', "SELECT 'free' AS plan");
+    const { logger, lines } = capturingLogger();
+    const scheduler = await startRoles({
+      config: { ...testConfig(join(temp.dir, 'data')), project_dir: project },
+      logger,
+      roles: ['scheduler'],
+    });
+    try {
+      expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
+        expect.stringMatching(
+          /dbt_project\.yml: models\.shop\.example configures no model: no folder or model/,
+        ),
+      ]);
+    } finally {
+      await scheduler.close();
+      temp.cleanup();
+    }
   });
 
   it('a role with nothing scheduled (a scheduler without workflows) runs until it is stopped', async () => {

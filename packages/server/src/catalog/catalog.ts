@@ -87,6 +87,8 @@ export function createCatalog(options: {
   onFileRace?: (detail: string) => void;
   /** What the models' {{ var('name') }} is, over the vars: of dbt_project.yml (dbt's --vars). */
   vars?: Record<string, unknown>;
+  /** Told, once each, what is wrong in the project but changes nothing; by default logged as a warning. */
+  onWarning?: (message: string) => void;
 }): Catalog {
   const { config, logger, leases } = options;
   // The catalog's DuckDB lives as long as the catalog, so it must not hold a lease all that time
@@ -95,6 +97,15 @@ export function createCatalog(options: {
   const viewLeases: ReadLeases | undefined = leases && { ...leases, begin: () => () => undefined };
   const layout = dataLayout(config.data_dir);
   let engine: Promise<BuildEngine> | undefined;
+  // The project is read again at each look; a warning about it is news only the first time.
+  const warned = new Set<string>();
+  const warn = options.onWarning ?? ((message: string) => logger.warn(message));
+  const warnOnce = (warnings: string[]) => {
+    for (const warning of warnings.filter((w) => !warned.has(w))) {
+      warned.add(warning);
+      warn(warning);
+    }
+  };
   let queue: Promise<unknown> = Promise.resolve();
   // One look at a time: the snapshot uses one DuckDB connection.
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -192,6 +203,7 @@ export function createCatalog(options: {
     let projectError: unknown;
     try {
       project = openProject(config, options.vars).project;
+      warnOnce(project.warnings);
     } catch (error) {
       projectError = error;
     }

@@ -40,7 +40,12 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
     output.err(`${'error' in given ? `${given.error}\n` : ''}${catalogHelp}\n`);
     return ExitCode.USAGE;
   }
-  const catalog = createCatalog({ config, logger, vars: given.vars });
+  const catalog = createCatalog({
+    config,
+    logger,
+    vars: given.vars,
+    onWarning: (message) => output.err(`Warning: ${message}\n`),
+  });
   try {
     const name = positionals[0];
     if (!name) {

@@ -18,7 +18,12 @@ export const docsCommand: Command = async (args, config, logger, output) => {
     output.err(`${'error' in given ? `${given.error}\n` : ''}${docsHelp}\n`);
     return ExitCode.USAGE;
   }
-  const catalog = createCatalog({ config, logger, vars: given.vars });
+  const catalog = createCatalog({
+    config,
+    logger,
+    vars: given.vars,
+    onWarning: (message) => output.err(`Warning: ${message}\n`),
+  });
   try {
     const gaps = await catalog.docsCheck();
     for (const gap of gaps)

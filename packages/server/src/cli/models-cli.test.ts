@@ -261,6 +261,36 @@ describe("dbt's --vars, and dbt's other options", () => {
     );
   });
 
+  it("warns once, on stderr, of a dbt_project.yml models: entry for no model (dbt init's example:), and runs", async () => {
+    const stale = tempDir();
+    try {
+      const staleConfig = join(stale.dir, 'inlet.yaml');
+      writeFileSync(staleConfig, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+      const dir = join(stale.dir, 'project');
+      writeProjectFile(
+        dir,
+        'dbt_project.yml',
+        'name: shop\nmodels:\n  shop:\n    example: { +materialized: view }\n',
+      );
+      writeProjectFile(
+        dir,
+        'models/plans.sql',
+        "/*---\ndescription: Plans.\ncolumns: { plan: The plan. }\n---*/\nSELECT 'free' AS plan",
+      );
+      const warning =
+        /^Warning: .*dbt_project\.yml: models\.shop\.example configures no model: no folder or model by that name under .*models; correct the name, or remove it\.\n/;
+      const staleCli = cliWith(staleConfig);
+      for (const argv of [['run'], ['test'], ['docs', 'check'], ['catalog']]) {
+        const result = await staleCli(...argv);
+        expect([argv, result.code]).toEqual([argv, 0]);
+        expect(result.err).toMatch(warning);
+        expect(result.err.split('Warning:').length).toBe(2);
+      }
+    } finally {
+      stale.cleanup();
+    }
+  });
+
   it('inlet docs check fails on a project it cannot read, rather than check the lake without it', async () => {
     const unread = await cli('docs', 'check');
     expect(unread.code).toBe(1);

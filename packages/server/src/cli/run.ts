@@ -46,6 +46,7 @@ export const runCommand: Command = async (args, config, logger, output) => {
       to: values.to,
       vars: given.vars,
       signal,
+      onWarning: (message) => output.err(`Warning: ${message}\n`),
       onResult: (model) =>
         output.out(output.isTty ? `${summarizeModel(model)}\n` : `${JSON.stringify(model)}\n`),
     });

@@ -24,7 +24,12 @@ export async function testCommand(args: string[], config: InletConfig, output: O
     output.err(`${given.error}\n${testHelp}\n`);
     return ExitCode.USAGE;
   }
-  const result = await testModels({ config, ...selectorsOf(positionals, values), vars: given.vars });
+  const result = await testModels({
+    config,
+    ...selectorsOf(positionals, values),
+    vars: given.vars,
+    onWarning: (message) => output.err(`Warning: ${message}\n`),
+  });
   for (const test of result.tests)
     output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
   const failed = result.tests.filter((t) => t.status !== 'pass').length;

@@ -204,9 +204,18 @@ describe('dbt_project.yml', () => {
     expect(fails('name: shop\nmodels:\n  jaffle_shop:\n    +materialized: table\n')).toThrow(
       /dbt_project\.yml: models\.jaffle_shop configures no model: the project is named shop \(name:\), and inlet has no packages; put its settings under models\.shop, or remove it\./,
     );
-    expect(fails('name: shop\nmodels:\n  shop:\n    stagin:\n      +materialized: view\n')).toThrow(
-      /dbt_project\.yml: models\.shop\.stagin configures no model: no folder or model by that name under .*models; correct the name, or remove it\./,
-    );
+    // An entry for no folder or model (a typo, dbt init's example:) configures nothing: dbt only warns.
+    const stale = project({
+      'dbt_project.yml':
+        'name: shop\nmodels:\n  shop:\n    stagin:\n      +materialized: view\n    example: { +materialized: view }\n',
+      'models/m.sql': 'SELECT 1',
+    }).load();
+    expect([...stale.nodes.keys()]).toEqual(['m']);
+    expect(stale.warnings).toEqual([
+      expect.stringMatching(
+        /dbt_project\.yml: models\.shop\.stagin, models\.shop\.example configure no model: no folder or model by that name under .*models; correct the name, or remove it\./,
+      ),
+    ]);
     expect(fails("on-run-end: ['grant select on all tables']\n")).toThrow(
       /dbt_project\.yml: on-run-end: inlet runs no hooks/,
     );

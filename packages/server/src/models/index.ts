@@ -3,7 +3,13 @@ export { type BuildEngine, createBuildEngine } from './build-engine.ts';
 export type { DataTestResult } from './data-tests.ts';
 export { columnDescriptions, type ModelConfig } from './model-config.ts';
 export { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
-export { openProject, type RunOptions, type RunResult, runModels } from './model-runner.ts';
+export {
+  openProject,
+  projectWarnings,
+  type RunOptions,
+  type RunResult,
+  runModels,
+} from './model-runner.ts';
 export type { ModelResult } from './node-builder.ts';
 export {
   BUILTIN_PROJECT_DIR,

@@ -31,6 +31,8 @@ export interface RunOptions {
   leases?: ReadLeases;
   /** What {{ var('name') }} is, over the vars: of dbt_project.yml (dbt's --vars). */
   vars?: Record<string, unknown>;
+  /** Told what is wrong in the project but builds nothing differently; by default logged as a warning. */
+  onWarning?: (message: string) => void;
 }
 
 export interface RunResult {
@@ -59,6 +61,19 @@ export function openProject(
 ): { project: Project; graph: ModelGraph } {
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
   return { project, graph: buildGraph(project.nodes, project.disabled) };
+}
+
+/**
+ * What is wrong in the project but changes nothing built (a dbt_project.yml entry for no model);
+ * none when the project cannot be read now, since each run reads it afresh and says why.
+ */
+export function projectWarnings(config: InletConfig): string[] {
+  try {
+    return loadProject({ projectDir: config.project_dir, builtin: config.models.builtin }).warnings;
+  } catch (error) {
+    if (error instanceof InletError) return [];
+    throw error;
+  }
 }
 
 /**
@@ -119,6 +134,8 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
     throw new InletError('MODEL_INVALID', `--from ${options.from} is after --to ${options.to}.`);
 
   const { project, graph } = openProject(config, options.vars);
+  const warn = options.onWarning ?? ((message: string) => logger.warn(message));
+  for (const warning of project.warnings) warn(warning);
   const selected = selectNodes(graph, options.selectors ?? [], options.exclude);
   const zoned = timezoneModels(project, graph);
   const layout = dataLayout(config.data_dir);

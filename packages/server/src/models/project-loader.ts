@@ -54,6 +54,8 @@ export interface Project {
   tests: SingularTest[];
   /** The models switched off (enabled: false) and not replaced, by name: where it was done, and the file. */
   disabled: Map<string, string>;
+  /** What is wrong but changes nothing built (a dbt_project.yml entry for no model), to say once. */
+  warnings: string[];
 }
 
 /** A model switched off by enabled: false (dbt's way to keep a model's file but not build it). */
@@ -289,7 +291,7 @@ function readDir(
   origin: ProjectNode['origin'],
   dbt: DbtProject,
   vars: ModelVars,
-): { nodes: ProjectNode[]; tests: SingularTest[]; disabled: DisabledModel[] } {
+): { nodes: ProjectNode[]; tests: SingularTest[]; disabled: DisabledModel[]; warnings: string[] } {
   const { paths } = dbt;
   const docs = readDocBlocks(paths.docs);
   const nodes: ProjectNode[] = [];
@@ -418,12 +420,15 @@ function readDir(
       configFile: entry?.shown ?? sibling?.shown ?? shown,
     });
   }
-  const [unused] = dbt.unusedFolders();
-  if (unused)
-    throw new InletError(
-      'MODEL_INVALID',
-      `${dbt.shown}: ${unused} configures no model: no folder or model by that name under ${paths.models.join(', ')}; correct the name, or remove it.`,
-    );
+  // dbt only warns of these ("Configuration paths exist … which do not apply to any resources"), and
+  // ported projects often keep dbt init's example: entry: refusing them would stop a run that is fine.
+  const unused = dbt.unusedFolders();
+  const warnings =
+    unused.length === 0
+      ? []
+      : [
+          `${dbt.shown}: ${unused.join(', ')} ${unused.length === 1 ? 'configures' : 'configure'} no model: no folder or model by that name under ${paths.models.join(', ')}; correct the name, or remove it.`,
+        ];
   for (const path of filesIn(paths.seeds, '.csv')) {
     const shown = shownPath(path);
     const name = basename(path, '.csv');
@@ -475,7 +480,7 @@ function readDir(
       );
     return { name: basename(path, '.sql'), path, sql, refs: templateRefs(sql) };
   });
-  return { nodes, tests, disabled };
+  return { nodes, tests, disabled, warnings };
 }
 
 /** Something that reads models by name: a model, one of its data tests, or a test under tests/. */
@@ -575,7 +580,9 @@ export function loadProject(options: {
   const nodes = new Map<string, ProjectNode>();
   const tests: SingularTest[] = [];
   const disabled = new Map<string, DisabledModel>();
+  const warnings: string[] = [];
   const add = (found: ReturnType<typeof readDir>) => {
+    warnings.push(...found.warnings);
     // A project's model switched off takes the built-in of its name with it, as if neither were there.
     for (const off of found.disabled) {
       disabled.set(off.name, off);
@@ -613,5 +620,6 @@ export function loadProject(options: {
     nodes,
     tests,
     disabled: new Map(off.map((model) => [model.name, `${model.by}, for ${model.path}`])),
+    warnings,
   };
 }

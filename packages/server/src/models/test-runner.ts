@@ -19,9 +19,12 @@ export async function testModels(options: {
   signal?: AbortSignal;
   /** What {{ var('name') }} is, over the vars: of dbt_project.yml (dbt's --vars). */
   vars?: Record<string, unknown>;
+  /** Told what is wrong in the project but changes no test (a dbt_project.yml entry for no model). */
+  onWarning?: (message: string) => void;
 }): Promise<{ ok: boolean; tests: DataTestResult[] }> {
   const { config } = options;
   const { project, graph } = openProject(config, options.vars);
+  for (const warning of project.warnings) options.onWarning?.(warning);
   const selected = new Set(selectNodes(graph, options.selectors ?? [], options.exclude));
   const engine = await createBuildEngine({
     config,

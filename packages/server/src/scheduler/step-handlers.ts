@@ -102,6 +102,7 @@ export function createStepHandlers(options: {
         vars,
         leases: options.leases,
         signal: context.signal,
+        onWarning: (message) => logger.warn(message),
       });
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok)
