@@ -1,6 +1,6 @@
 /** @module config: the inlet.yaml schema, ${ENV} expansion and validation; nothing else reads process.env. */
 
-export { describeIssue } from './issue-message.ts';
+export { describeIssue, issuePath } from './issue-message.ts';
 export {
   type Env,
   expandEnv,

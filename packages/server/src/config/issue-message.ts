@@ -2,11 +2,22 @@ import type { z } from 'zod';
 
 type Issue = z.core.$ZodIssue;
 
+/**
+ * How a path is written: sources[0].tables[1].path in inlet.yaml (brackets); columns.x.tests.0 in
+ * a model's YAML (dots), as its errors have always named a place.
+ */
+export type PathStyle = 'brackets' | 'dots';
+
 /** sources[0].tables[1].path; the prefix is where the checked value sits in inlet.yaml. */
-export function issuePath(path: readonly PropertyKey[], prefix = ''): string {
+export function issuePath(path: readonly PropertyKey[], prefix = '', style: PathStyle = 'brackets'): string {
   let out = prefix;
   for (const part of path)
-    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+    out +=
+      typeof part === 'number' && style === 'brackets'
+        ? `[${part}]`
+        : out
+          ? `.${String(part)}`
+          : String(part);
   return out || '(top level)';
 }
 
@@ -90,8 +101,13 @@ function unionTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[] 
  * tables to copy, …" where zod says "Invalid input: expected array, received undefined".
  * raw is the value that was checked; prefix is where it sits in inlet.yaml.
  */
-export function describeIssue(issue: Issue, raw: unknown, prefix = ''): string {
-  const where = issuePath(issue.path, prefix);
+export function describeIssue(
+  issue: Issue,
+  raw: unknown,
+  prefix = '',
+  style: PathStyle = 'brackets',
+): string {
+  const where = issuePath(issue.path, prefix, style);
   const given = valueAt(raw, issue.path);
   // A schema's own message (.min(1, 'must list at least one path')) already says it in words.
   const zodWording = /^(Invalid|Too (small|big))\b/.test(issue.message);

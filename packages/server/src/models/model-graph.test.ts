@@ -133,7 +133,13 @@ describe('model graph', () => {
       ],
       [
         'columns:\n  x: { tests: [{ relationships: { to: y } }] }\n',
-        'columns.x.tests.0.relationships.field: Invalid input: expected string, received undefined',
+        'columns.x.tests.0.relationships.field: is required; add field: with text',
+      ],
+      ['skip_when_missing: events\n', 'skip_when_missing: must be a list, not the text "events"'],
+      ['materialized: incremental\nlookback_days: 400\n', 'lookback_days: must be at most 366, not 400'],
+      [
+        'columns:\n  x: { tests: [{ accepted_values: { values: [] } }] }\n',
+        'columns.x.tests.0.accepted_values.values: must list at least one',
       ],
       [
         'columns:\n  x: { tests: [{ not_null: { config: { severity: warn } } }] }\n',

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { describeIssue, issuePath } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
@@ -99,13 +100,13 @@ function filesUnder(dir: string, extension: string): string[] {
 }
 
 /**
- * What to say about an issue: for a union none of whose shapes fit, the issue of the one shape that
- * fit in part (a relationships test without its field), else the union's own message.
+ * The issue to say: for a union none of whose shapes fit, the issue of the one shape that fit in
+ * part (a relationships test without its field), at its whole path; else the issue itself.
  */
-function closestIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+function closestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   // A record's key (a column name under columns:) says "Invalid key in record"; its own issue says why.
   const [keyIssue] = issue.code === 'invalid_key' ? issue.issues : [];
-  if (keyIssue) return { path: issue.path, message: keyIssue.message };
+  if (keyIssue) return { ...keyIssue, path: issue.path } as z.core.$ZodIssue;
   if (issue.code === 'invalid_union') {
     const partial = issue.errors.find(
       (branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0),
@@ -113,10 +114,10 @@ function closestIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: 
     const inner = partial?.[0];
     if (inner) {
       const found = closestIssue(inner);
-      return { path: [...issue.path, ...found.path], message: found.message };
+      return { ...found, path: [...issue.path, ...found.path] } as z.core.$ZodIssue;
     }
   }
-  return { path: issue.path, message: issue.message };
+  return issue;
 }
 
 const isMap = (value: unknown): value is Record<string, unknown> =>
@@ -217,15 +218,26 @@ function parseModelConfig(
     });
     return { ...result.data, tests };
   }
-  throw invalidConfig(result.error as z.ZodError, file);
+  throw invalidConfig(result.error as z.ZodError, file, raw ?? {});
 }
 
-/** The error for a configuration the schema refused: its first issues, each with its path. */
-function invalidConfig(error: z.ZodError, file: string): InletError {
+/** How zod's own messages start ("Invalid input: expected string, received undefined"). */
+const ZOD_WORDING = /^(Invalid|Too (small|big))\b/;
+
+/**
+ * The error for a configuration the schema refused: its first issues, each with its path, in the
+ * words inlet.yaml's errors use ("is required; add field: with text", not zod's "Invalid input").
+ * raw is the configuration as checked.
+ */
+function invalidConfig(error: z.ZodError, file: string, raw: unknown): InletError {
   const lines = error.issues.slice(0, 5).map((union) => {
     const issue = closestIssue(union);
-    const path = issue.path.map(String).join('.') || '(top level)';
-    return `${path}: ${/^Unrecognized key/.test(issue.message) ? unknownKeysMessage(issue.message) : issue.message}`;
+    const where = issuePath(issue.path, '', 'dots');
+    // An unknown key is told what dbt meant by it, which inlet.yaml's wording cannot know.
+    if (issue.code === 'unrecognized_keys') return `${where}: ${unknownKeysMessage(issue.message)}`;
+    // The schema's own words (materialized: ephemeral says what to write instead) stay.
+    if (!ZOD_WORDING.test(issue.message)) return `${where}: ${issue.message}`;
+    return describeIssue(issue, raw, '', 'dots');
   });
   return new InletError(
     'MODEL_INVALID',
@@ -386,7 +398,7 @@ function readDir(
     if (called.config) {
       // Checked on its own first, so what is wrong in it names the .sql, not the YAML it joins.
       const alone = modelConfigSchema.safeParse(called.config);
-      if (!alone.success) throw invalidConfig(alone.error, `${shown}'s config()`);
+      if (!alone.success) throw invalidConfig(alone.error, `${shown}'s config()`, called.config);
       const other = isMap(raw) ? raw : {};
       const twice = Object.keys(called.config).find((key) => key in other);
       if (twice)
