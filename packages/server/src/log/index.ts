@@ -3,6 +3,8 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
+export { type ErrorFields, errorFields } from './error-fields.ts';
+
 /** The levels INLET_LOG_LEVEL takes, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

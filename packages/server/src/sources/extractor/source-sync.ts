@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { InletError, isInletError } from '../../errors/index.ts';
+import { errorFields } from '../../log/index.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import { createParquetWriter } from './parquet-writer.ts';
@@ -84,13 +85,15 @@ export async function syncTables(options: {
           source,
           memoryLimit,
         );
-        // An expected failure (an InletError) is its code and message; a stack trace, whose first
-        // line repeats the message and whose cause repeats the driver's, only helps with one inlet
-        // did not foresee.
+        // An unforeseen error keeps its stack (err) beside the code the run fails with; an expected
+        // one is logged with the memory advice its message may have gained.
         logger.error(
-          isInletError(error)
-            ? { source, table: job.target.name, code: failure.code, error: failure.message }
-            : { source, table: job.target.name, code: failure.code, err: error },
+          {
+            source,
+            table: job.target.name,
+            code: failure.code,
+            ...errorFields(isInletError(error) ? failure : error),
+          },
           'table not synced',
         );
         failures.push(failure);
