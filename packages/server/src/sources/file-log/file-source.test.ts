@@ -37,6 +37,7 @@ import { dataLayout } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
 import { openStateStore } from '../../state/index.ts';
 import { createSources } from '../registry.ts';
+import { acquireSourceLock } from '../source-lock.ts';
 import { createFileSource } from './file-source.ts';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -568,6 +569,24 @@ describe('file source: sync', () => {
     });
     await follower?.stop();
     expect((await source().sync(context)).rows).toBe(0);
+  });
+
+  it('logs a failure it foresaw (another reader) as its code and message, without a stack trace', async () => {
+    const { logger, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>();
+    const { logs, source, context, layout } = await setup([webAccessLog({ poll_ms: 50 })], {}, logger);
+    writeFileSync(log(logs, 'access.log'), access(0, 1));
+    const other = acquireSourceLock(join(layout.state, 'locks', 'source-web.lock'), 'web', 'read');
+    const follower = source().follow?.(context);
+    const failed = () => lines.find((line) => line.msg.startsWith('reading log files failed'));
+    for (let i = 0; i < 200 && !failed(); i++) await sleep(25);
+    await follower?.stop();
+    other.release();
+    expect(failed()).toMatchObject({
+      code: 'SYNC_BUSY',
+      error: expect.stringContaining('Source "web" is being read'),
+    });
+    expect(failed()?.err).toBeUndefined();
+    expect(JSON.stringify(failed())).not.toContain('    at ');
   });
 
   it('follow() tails new lines, writes them every batch_seconds and flushes on stop', async () => {

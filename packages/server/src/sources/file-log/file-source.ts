@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InletError, isInletError } from '../../errors/index.ts';
+import { errorFields } from '../../log/index.ts';
 import type { Source, SourceContext } from '../types.ts';
 import type { FileOptions } from './file-config.ts';
 import { type FileTailer, openFileTailer } from './file-tailer.ts';
@@ -39,14 +40,17 @@ function followFiles(name: string, options: FileOptions, context: SourceContext)
         const code = isInletError(error) ? error.code : 'error';
         if (code !== 'SYNC_BUSY' || quietAbout !== code)
           logger.error(
-            { err: error, source: name },
+            { ...errorFields(error), source: name },
             'reading log files failed; retrying from the last checkpoint',
           );
         quietAbout = code;
         try {
           tailer?.reset();
         } catch (resetError) {
-          logger.error({ err: resetError, source: name }, 'could not return to the last checkpoint');
+          logger.error(
+            { ...errorFields(resetError), source: name },
+            'could not return to the last checkpoint',
+          );
         }
       }
       const wait =
@@ -58,7 +62,10 @@ function followFiles(name: string, options: FileOptions, context: SourceContext)
       await tailer.flush();
     } catch (error) {
       // Not lost: the checkpoint still points before these rows, so the next start reads them again.
-      logger.error({ err: error, source: name }, 'could not write the last log rows before stopping');
+      logger.error(
+        { ...errorFields(error), source: name },
+        'could not write the last log rows before stopping',
+      );
     }
     await tailer.close();
   })();
