@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir, testConfig } from '../../test/helpers.ts';
+import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { parseConfig, workflowSchema } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
+import { InletError } from '../errors/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
@@ -358,6 +359,32 @@ describe('scheduler', () => {
     expect(s.history.get(id)?.status).toBe('running');
     expect(warnings).toContain('a workflow run could not record its heartbeat');
     await scheduler.stop();
+    s.state.close();
+  });
+
+  it('logs a run that failed to run with an expected error as its code and message, without a stack', async () => {
+    const s = setup();
+    const { logger, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>('warn');
+    s.history.start = () => {
+      throw new InletError('DATA_DIR_UNUSABLE', 'The state store cannot be written; free some disk space.');
+    };
+    const scheduler = createScheduler({
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+      workflows: [workflow({})],
+    });
+    scheduler.trigger('hourly');
+    await scheduler.idle();
+    await scheduler.stop();
+    const failed = lines.find((line) => line.msg === 'a workflow run failed to run');
+    expect(failed).toMatchObject({
+      code: 'DATA_DIR_UNUSABLE',
+      error: expect.stringContaining('free some disk space'),
+    });
+    expect(failed?.err).toBeUndefined();
+    expect(JSON.stringify(failed)).not.toContain('    at ');
     s.state.close();
   });
 

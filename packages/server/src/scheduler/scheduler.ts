@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { InletError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { StateStore } from '../state/index.ts';
 import { dueTimes } from './cron-schedule.ts';
@@ -80,7 +80,7 @@ export function createScheduler(options: {
       try {
         history.heartbeat(id);
       } catch (error) {
-        logger.warn({ err: error, run: id }, 'a workflow run could not record its heartbeat');
+        logger.warn({ ...errorFields(error), run: id }, 'a workflow run could not record its heartbeat');
       }
     }, heartbeatMs);
     unfinished.set(workflow.name, (unfinished.get(workflow.name) ?? 0) + 1);
@@ -88,7 +88,9 @@ export function createScheduler(options: {
     const next = previous
       .then(() => executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal }))
       .then((status) => finished?.inc({ workflow: workflow.name, status }))
-      .catch((error: unknown) => logger.error({ err: error, run: id }, 'a workflow run failed to run'))
+      .catch((error: unknown) =>
+        logger.error({ ...errorFields(error), run: id }, 'a workflow run failed to run'),
+      )
       .finally(() => {
         clearInterval(beat);
         unfinished.set(workflow.name, (unfinished.get(workflow.name) ?? 1) - 1);
@@ -128,7 +130,7 @@ export function createScheduler(options: {
         // cron-parser can give up on a cron in a zone whose clocks just changed (Lord Howe Island's
         // half hour): that workflow waits for a later tick, the others run; its cursor stays put.
         logger.error(
-          { err: error, workflow: workflow.name },
+          { ...errorFields(error), workflow: workflow.name },
           'the next times of this workflow could not be worked out',
         );
         continue;
@@ -160,7 +162,7 @@ export function createScheduler(options: {
     try {
       await scheduler.tick();
     } catch (error) {
-      logger.error({ err: error }, 'scheduler tick failed; trying again on the next one');
+      logger.error(errorFields(error), 'scheduler tick failed; trying again on the next one');
     }
     if (timer) timer = setTimeout(loop, options.tickMs ?? 15_000);
   };
