@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../test/helpers.ts';
+import { InletError } from '../errors/index.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
 
 describe('periodic load', () => {
@@ -31,5 +32,28 @@ describe('periodic load', () => {
     ]);
     const recovered = lines.filter((line) => line.level === 30);
     expect(recovered.map((line) => [line.msg, line.failedPasses])).toEqual([['a load pass works again', 6]]);
+  });
+
+  it('logs a failed pass it foresaw (a full WAL) as its code and message, without a stack trace', async () => {
+    const { logger, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>();
+    let passes = 0;
+    const periodic = createPeriodicLoad({
+      intervalMs: 1,
+      logger,
+      failure: 'loading failed; will retry',
+      pass: async () => {
+        if (passes++ > 0) return;
+        throw new InletError('WAL_FULL', 'The WAL is full; free disk space or raise wal.max_bytes.', {
+          cause: new Error('ENOSPC: no space left on device'),
+        });
+      },
+    });
+    periodic.start();
+    const failed = () => lines.find((line) => line.msg === 'loading failed; will retry');
+    for (let i = 0; i < 200 && !failed(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await periodic.stop();
+    expect(failed()).toMatchObject({ code: 'WAL_FULL', error: expect.stringContaining('The WAL is full') });
+    expect(failed()?.err).toBeUndefined();
+    expect(JSON.stringify(failed())).not.toContain('ENOSPC');
   });
 });

@@ -1,4 +1,4 @@
-import type { Logger } from '../log/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
 
 export interface PeriodicLoad<T> {
   /** Runs one pass now, after any pass already running; resolves with its result. */
@@ -49,7 +49,7 @@ export function createPeriodicLoad<T>(options: {
       failures += 1;
       const message = (error as Error)?.message ?? String(error);
       if (message !== lastMessage || performance.now() - lastLoggedAt >= REPEAT_LOG_MS) {
-        options.logger.error({ err: error, failedPasses: failures }, options.failure);
+        options.logger.error({ ...errorFields(error), failedPasses: failures }, options.failure);
         lastMessage = message;
         // Monotonic: a step back of the wall clock silenced a failure that kept on for the step.
         lastLoggedAt = performance.now();
