@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
+import { capturingLogger, sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord, walWithMissingSegment, writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
 import { createReadLeases, dataLayout, writeLakeTable } from '../lake/index.ts';
@@ -293,6 +293,31 @@ describe('a table whose view cannot be built', () => {
     } finally {
       own.close();
     }
+  });
+});
+
+describe('a models project that cannot be read', () => {
+  it('is logged as its code and message, without a stack trace, and the lake is still listed', async () => {
+    const broken = testConfig(join(temp.dir, 'unreadable-project'), {
+      project_dir: join(temp.dir, 'unreadable-project', 'project'),
+      models: { builtin: false },
+    });
+    await writeEvents(dataLayout(broken.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+    writeProjectFile(broken.project_dir, 'models/orders.sql', "SELECT * FROM {{ ref('nosuch') }}");
+    const { logger: capturing, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>();
+    const own = createCatalog({ config: broken, logger: capturing });
+    try {
+      expect((await own.tables()).map((t) => t.name)).toEqual(['events']);
+    } finally {
+      own.close();
+    }
+    const warning = lines.find((line) => line.msg.startsWith('the models project could not be read'));
+    expect(warning).toMatchObject({
+      code: 'MODEL_REF_MISSING',
+      error: expect.stringContaining('nosuch'),
+    });
+    expect(warning?.err).toBeUndefined();
+    expect(JSON.stringify(warning)).not.toContain('    at ');
   });
 });
 

@@ -2,7 +2,7 @@ import type { InletConfig } from '../config/index.ts';
 import { FILE_RACE } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { dataLayout, type LakeTable, listLakeTables, type ReadLeases } from '../lake/index.ts';
-import type { Logger } from '../log/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
 import {
   type BuildEngine,
   columnDescriptions,
@@ -254,7 +254,7 @@ export function createCatalog(options: {
     const snap = await snapshot();
     if (snap.projectError)
       logger.warn(
-        { err: snap.projectError },
+        errorFields(snap.projectError),
         'the models project could not be read; the catalog shows the lake only',
       );
     return snap;
