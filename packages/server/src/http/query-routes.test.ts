@@ -1,9 +1,9 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_TOKEN, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
+import { API_TOKEN, capturingLogger, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
-import type { QueryEngine } from '../engine/index.ts';
+import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
@@ -203,6 +203,43 @@ describe('POST /api/query', () => {
     // Fewer rows than max_rows at the time-out is no answer: it stays an error.
     const short = await query({ sql, max_rows: flowing + 1 });
     expect(short.json().error).toMatchObject({ code: 'QUERY_TIMEOUT' });
+  });
+
+  it('logs a CSV export cut off by query.timeout_ms as its code and message, without a stack trace', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir, { query: { timeout_ms: 500 } });
+    const layout = dataLayout(config.data_dir);
+    mkdirSync(layout.events, { recursive: true });
+    const engine = await createQueryEngine({ config, layout });
+    const { logger, lines } = capturingLogger<{
+      code?: string;
+      error?: string;
+      err?: unknown;
+      rows?: number;
+    }>();
+    const app = createHttpApp({ config, logger, metrics: createMetrics(), engine, apiToken: API_TOKEN });
+    cleanups.push(async () => {
+      await app.close();
+      engine.close();
+      temp.cleanup();
+    });
+    // The first rows come at once, the last only after a scan of ten billion rows, long past the
+    // timeout: the client sees the export cut off, and the reason is in the log.
+    await expect(
+      app.inject({
+        method: 'POST',
+        url: '/api/query?format=csv',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+        payload: JSON.stringify({
+          sql: 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999',
+        }),
+      }),
+    ).rejects.toThrow('response destroyed');
+    const cut = lines.find((line) => line.msg.startsWith('a CSV export stopped part-way'));
+    expect(cut).toMatchObject({ code: 'QUERY_TIMEOUT', error: expect.stringContaining('query.timeout_ms') });
+    expect(cut?.rows).toBeGreaterThan(0);
+    expect(cut?.err).toBeUndefined();
+    expect(JSON.stringify(cut)).not.toContain('    at ');
   });
 
   it('takes ?format= in any case, and names the formats when it is neither', async () => {

@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
 import { csvLine } from './csv.ts';
 import { sendQueryAnswer } from './json-answer.ts';
 
@@ -137,7 +137,7 @@ export function registerQueryRoutes(
             // away, which cancels its query, is no cause for a warning).
             const cancelled = (error as { code?: string }).code === 'QUERY_CANCELLED';
             options.logger?.[cancelled ? 'info' : 'warn'](
-              { err: error, rows, query_id: id },
+              { ...errorFields(error), rows, query_id: id },
               'a CSV export stopped part-way; its response was cut off',
             );
             throw error;
