@@ -388,6 +388,39 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('logs a step that failed with an expected error as its code and message, without a stack', async () => {
+    const source: Source = {
+      name: 'counter',
+      type: 'test',
+      async sync() {
+        throw new InletError(
+          'SOURCE_CONNECTION_FAILED',
+          'Source "counter" refused the connection; check its url.',
+        );
+      },
+    };
+    const s = setup({ source });
+    const { logger, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>('warn');
+    const scheduler = createScheduler({
+      state: s.state,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+      workflows: [workflow({ steps: ['sync counter'] })],
+    });
+    const id = scheduler.trigger('hourly');
+    await scheduler.idle();
+    await scheduler.stop();
+    expect(s.history.get(id)?.status).toBe('failed');
+    const failed = lines.find((line) => line.msg === 'workflow step failed');
+    expect(failed).toMatchObject({
+      code: 'SOURCE_CONNECTION_FAILED',
+      error: expect.stringContaining('check its url'),
+    });
+    expect(failed?.err).toBeUndefined();
+    s.state.close();
+  });
+
   it('marks the run of a process that died abandoned, and the step it was in failed', async () => {
     const s = setup();
     // What a scheduler killed with SIGKILL in the middle of a step leaves in the store.

@@ -1,6 +1,6 @@
 import type { WorkflowStep } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import type { Logger } from '../log/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
 import type { RunHistory, RunStatus } from './run-history.ts';
 import type { StepContext, StepHandlers } from './step-handlers.ts';
 import type { Workflow } from './workflow-loader.ts';
@@ -99,7 +99,8 @@ export async function executeRun(options: {
           break;
         } catch (thrown) {
           const aborted = controller.signal.aborted;
-          const message = ((aborted ? controller.signal.reason : thrown) as Error).message;
+          const failure = aborted ? controller.signal.reason : thrown;
+          const message = (failure as Error).message;
           log(`attempt ${attempt} failed: ${message}`);
           if (!aborted && attempt <= workflow.retries) {
             const wait = workflow.retry_backoff * 2 ** (attempt - 1);
@@ -117,7 +118,7 @@ export async function executeRun(options: {
           status = timedOut ? 'timed_out' : 'failed';
           error = `${step.text}: ${controller.signal.aborted ? (controller.signal.reason as Error).message : message}`;
           history.updateStep(id, position, { status: timedOut ? 'timed_out' : 'failed', error });
-          logger.warn({ step: step.text, attempt, err: message }, 'workflow step failed');
+          logger.warn({ step: step.text, attempt, ...errorFields(failure) }, 'workflow step failed');
           break;
         }
       }
