@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { parseConfig } from '../src/config/index.ts';
 import { mergeTable, syncError, withSourceHarness } from './source-harness.ts';
 
 /**
@@ -50,6 +51,29 @@ export interface DatabaseSourceDialect {
  */
 export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
   const { sourceName, source, sql, table, timestamp } = dialect;
+
+  it('refuses a query: that is not one SELECT before running it, naming the source and table entry', () => {
+    for (const query of [
+      'DELETE FROM polish_accounts',
+      'update polish_accounts SET name = null',
+      'INSERT INTO polish_accounts VALUES (1)',
+      'DROP TABLE polish_accounts',
+      '-- tidy up\n/* first */ delete from polish_accounts',
+    ])
+      expect(
+        () => parseConfig({ sources: [source([{ table: 'a' }, { query, name: 'accounts' }])] }),
+        query,
+      ).toThrow(
+        /sources\[0\]\.tables\[1\]\.query: must be one SELECT \(or WITH … SELECT\) whose rows become the table; it starts with (DELETE|UPDATE|INSERT|DROP)/,
+      );
+    for (const query of [
+      'SELECT 1 AS n',
+      'with t AS (SELECT 1 AS n) SELECT n FROM t',
+      '(SELECT 1 AS n)',
+      '-- n\nSELECT 1 AS n',
+    ])
+      expect(() => parseConfig({ sources: [source([{ query, name: 'n' }])] }), query).not.toThrow();
+  });
 
   it('never shows the password in a connection error', async () => {
     await withSourceHarness(
