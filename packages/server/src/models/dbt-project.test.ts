@@ -201,9 +201,19 @@ describe('dbt_project.yml', () => {
     expect(fails('models:\n  shop:\n    +materialized: ephemeral\n')).toThrow(
       /models\.shop\.\+materialized is "ephemeral"; inlet builds view, table or incremental \(for ephemeral, use view: nothing is stored\)/,
     );
-    expect(fails('name: shop\nmodels:\n  jaffle_shop:\n    +materialized: table\n')).toThrow(
-      /dbt_project\.yml: models\.jaffle_shop configures no model: the project is named shop \(name:\), and inlet has no packages; put its settings under models\.shop, or remove it\./,
-    );
+    // Settings under another project's name (dbt init's, before a rename) configure nothing: dbt only warns.
+    const renamed = project({
+      'dbt_project.yml':
+        'name: shop\nmodels:\n  my_new_project:\n    +materialized: view\n    example: { +materialized: view }\n',
+      'models/m.sql': 'SELECT 1',
+    }).load();
+    expect([...renamed.nodes.keys()]).toEqual(['m']);
+    expect(renamed.nodes.get('m')?.config.materialized).toBe('table');
+    expect(renamed.warnings).toEqual([
+      expect.stringMatching(
+        /dbt_project\.yml: models\.my_new_project configures no model: the project is named shop \(name:\), and inlet has no packages; put its settings under models\.shop, or remove it\.$/,
+      ),
+    ]);
     // An entry for no folder or model (a typo, dbt init's example:) configures nothing: dbt only warns.
     const stale = project({
       'dbt_project.yml':

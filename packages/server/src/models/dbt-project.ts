@@ -19,6 +19,8 @@ export interface DbtProject {
   folderConfigFor(modelPath: string): FolderSettings;
   /** The entries of models: that no model asked materializedFor about passed through: typos, or folders gone. */
   unusedFolders(): string[];
+  /** What configures nothing whatever the models are (settings under another project's name), for a warning. */
+  warnings: string[];
 }
 
 type Materialized = 'view' | 'table' | 'incremental';
@@ -217,6 +219,7 @@ export function readDbtProject(dir: string): DbtProject {
       shown: undefined,
       folderConfigFor: () => ({}),
       unusedFolders: () => [],
+      warnings: [],
     };
   let raw: unknown;
   try {
@@ -244,18 +247,23 @@ export function readDbtProject(dir: string): DbtProject {
   const paths = readPaths(raw, dir, path);
   const folders = readFolders(raw.models, 'models', path);
   const name = typeof raw.name === 'string' ? raw.name : undefined;
-  // dbt only warns of configuration for no resource; here a +materialized that applies to nothing
-  // (the project renamed, a package's settings) would leave models built otherwise than meant.
   const strays = [...folders.under.keys()].filter((key) =>
     name === undefined ? folders.under.size > 1 : key !== name,
   );
-  if (strays.length > 0)
+  // Without name:, which entry is the project's is not known, so none is applied: refused, since the
+  // models would be built otherwise than meant, and adding name: settles it.
+  if (name === undefined && strays.length > 0)
     throw new InletError(
       'MODEL_INVALID',
-      name === undefined
-        ? `${path}: models: configures ${strays.join(', ')}; say which is this project with name:, and remove the others (inlet has no packages).`
-        : `${path}: models.${strays[0]} configures no model: the project is named ${name} (name:), and inlet has no packages; put its settings under models.${name}, or remove it.`,
+      `${path}: models: configures ${strays.join(', ')}; say which is this project with name:, and remove the others (inlet has no packages).`,
     );
+  // With name:, an entry under another name (dbt init's my_new_project left after a rename, a
+  // package's) configures no model; dbt only warns of it, and refusing it would stop a project dbt runs.
+  const warnings = strays.map(
+    (stray) =>
+      `${path}: models.${stray} configures no model: the project is named ${name} (name:), and inlet has no packages; put its settings under models.${name}, or remove it.`,
+  );
+  const projectEntries = [...folders.under.entries()].filter(([key]) => !strays.includes(key));
   return {
     vars: readVars(raw, path),
     paths,
@@ -274,7 +282,8 @@ export function readDbtProject(dir: string): DbtProject {
     unusedFolders() {
       const unused = (folder: FolderConfig): string[] =>
         folder.used ? [...folder.under.values()].flatMap(unused) : [folder.where];
-      return [...folders.under.values()].flatMap(unused);
+      return projectEntries.flatMap(([, folder]) => unused(folder));
     },
+    warnings,
   };
 }

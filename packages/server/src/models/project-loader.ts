@@ -435,12 +435,11 @@ function readDir(
   // dbt only warns of these ("Configuration paths exist … which do not apply to any resources"), and
   // ported projects often keep dbt init's example: entry: refusing them would stop a run that is fine.
   const unused = dbt.unusedFolders();
-  const warnings =
-    unused.length === 0
-      ? []
-      : [
-          `${dbt.shown}: ${unused.join(', ')} ${unused.length === 1 ? 'configures' : 'configure'} no model: no folder or model by that name under ${paths.models.join(', ')}; correct the name, or remove it.`,
-        ];
+  const warnings = [...dbt.warnings];
+  if (unused.length > 0)
+    warnings.push(
+      `${dbt.shown}: ${unused.join(', ')} ${unused.length === 1 ? 'configures' : 'configure'} no model: no folder or model by that name under ${paths.models.join(', ')}; correct the name, or remove it.`,
+    );
   for (const path of filesIn(paths.seeds, '.csv')) {
     const shown = shownPath(path);
     const name = basename(path, '.csv');
