@@ -66,7 +66,7 @@ function cell(value: Json): string {
 /** Control characters, and the Unicode ones that end a line or turn text around. */
 const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
-const ESCAPES: Record<string, string> = { '\t': '\\t', '\r': '\\r' };
+const ESCAPES: Record<string, string> = { '\t': '\\t', '\r': '\\r', '\n': '\\n' };
 
 /**
  * Text as a terminal may show it: a line break as a space, other control characters as escapes
@@ -81,6 +81,15 @@ const escapeChar = (char: string): string =>
   ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 const escapeUnprintable = (text: string): string => text.replace(UNPRINTABLE, escapeChar);
+
+/**
+ * Text meant as one line, as a terminal may show it: every control character escaped, line breaks
+ * too. A warning names files and views, whatever a source, a model or a disk left in the lake, and
+ * a line break in one split the warning and could pass for a second warning of inlet's own.
+ */
+export function printableSingleLine(text: string): string {
+  return escapeUnprintable(text);
+}
 
 /** As UNPRINTABLE, but for line breaks (\n, and \r\n as CSV ends its lines). */
 const UNPRINTABLE_BUT_LINE_BREAKS = /(?!\r?\n)[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;

@@ -233,6 +233,44 @@ describe('inlet query', () => {
     expect(captured.err).not.toContain('\u001b');
   });
 
+  it('keeps each warning on one line when a file or a view name holds a line break', async () => {
+    // A name holding \n split its warning in two, and what followed could pass for a second
+    // "warning:" line of inlet's own.
+    const dir = join(temp.dir, 'line-breaks');
+    const config = join(dir, 'inlet.yaml');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(config, 'data_dir: ./data\n');
+    const marks = join(dir, 'data', 'lake', 'marts', 'marks');
+    mkdirSync(marks, { recursive: true });
+    writeFileSync(join(marks, 'part-\nwarning: forged.parquet'), '');
+    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+    const broken = join(dir, 'data', 'lake', 'marts', 'broken');
+    mkdirSync(broken, { recursive: true });
+    writeLakeTable(broken, {
+      name: 'broken\r\nwarning: forged',
+      kind: 'mart',
+      files: '',
+      sql: 'SELECT * FROM nowhere',
+      depends_on: [],
+    });
+    const captured = capturedOutput();
+    const code = await main(
+      ['query', 'SELECT 1 AS one', '--format', 'csv', '--config', config],
+      captured.output,
+      { INLET_LOG_LEVEL: 'silent' },
+    );
+    expect(code).toBe(ExitCode.OK);
+    const warnings = captured.err.trimEnd().split('\n');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /^warning: marts\/marks\/part-\\nwarning: forged\.parquet is not a readable Parquet file/,
+    );
+    expect(warnings[1]).toMatch(
+      /^warning: broken\\r\\nwarning: forged is left out: its view cannot be built/,
+    );
+    expect(captured.err).not.toContain('\r');
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

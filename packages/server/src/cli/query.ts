@@ -4,7 +4,14 @@ import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Format, type Output, printableLines, renderTableToFit, streamedFormat } from './output.ts';
+import {
+  type Format,
+  type Output,
+  printableLines,
+  printableSingleLine,
+  renderTableToFit,
+  streamedFormat,
+} from './output.ts';
 
 export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N] [--timeout-ms N]
   Runs one read-only SQL statement over the lake in this process (no server needed).
@@ -105,11 +112,13 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
       timeout === undefined ? config : { ...config, query: { ...config.query, timeout_ms: Number(timeout) } },
     layout: dataLayout(config.data_dir),
     // A file's or a view's name is whatever a source, a model or a disk left in the lake: escaped
-    // as errors are (main.ts), or an escape sequence in one reached the terminal raw.
-    onDamagedFile: (moved) => output.err(`warning: ${printableLines(damagedFileMessage(moved))}\n`),
+    // as errors are (main.ts), or an escape sequence in one reached the terminal raw. Unlike an
+    // error, a warning is one line (DuckDB's detail cut at its first), so line breaks are escaped
+    // too: one in a name split the warning and could pass for a second one.
+    onDamagedFile: (moved) => output.err(`warning: ${printableSingleLine(damagedFileMessage(moved))}\n`),
     onViewFailed: (name, detail) =>
       output.err(
-        `warning: ${printableLines(`${name} is left out: its view cannot be built (${detail.split('\n')[0]})`)}\n`,
+        `warning: ${printableSingleLine(`${name} is left out: its view cannot be built (${detail.split('\n')[0]})`)}\n`,
       ),
   });
   try {
