@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createSiteKeys } from '../../collect/index.ts';
 import type { InletConfig } from '../../config/index.ts';
 import { createPeriodicLoad, type DataLayout, syncPath } from '../../lake/index.ts';
-import type { Logger } from '../../log/index.ts';
+import { errorFields, type Logger } from '../../log/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import {
   createWalWriter,
@@ -177,7 +177,10 @@ export function createLogIntake(options: {
       try {
         await periodic.runOnce({ sealNow: true });
       } catch (error) {
-        logger.error({ err: error }, 'could not write the last received log records; they stay in the WAL');
+        logger.error(
+          errorFields(error),
+          'could not write the last received log records; they stay in the WAL',
+        );
       }
       await wal.close();
       writer?.close();
