@@ -194,60 +194,24 @@ describe('inlet query', () => {
     expect((await query('SELECT 1 AS one', '--format', 'table')).err).toBe('');
   });
 
-  it('escapes control characters in its warnings of a damaged file and of a view left out', async () => {
-    // Names in the lake are whatever a source, a model or a disk left there: an escape sequence in
-    // one cleared or recoloured the terminal that read the warning.
-    const dir = join(temp.dir, 'warnings');
+  /**
+   * inlet query over a lake holding an empty (so unreadable) Parquet file named file in a mart, and
+   * a model's view named view over a table that is not there, which DuckDB refuses to build: the
+   * command's exit code, output and warning lines.
+   */
+  async function queryOverDamagedLake(folder: string, file: string, view: string) {
+    const dir = join(temp.dir, folder);
     const config = join(dir, 'inlet.yaml');
     mkdirSync(dir, { recursive: true });
     writeFileSync(config, 'data_dir: ./data\n');
     const marks = join(dir, 'data', 'lake', 'marts', 'marks');
     mkdirSync(marks, { recursive: true });
-    writeFileSync(join(marks, 'part-\u001b[2J.parquet'), '');
-    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
-    // A model's view over a table that is not there: DuckDB refuses to build it.
-    const broken = join(dir, 'data', 'lake', 'marts', 'broken');
-    mkdirSync(broken, { recursive: true });
-    writeLakeTable(broken, {
-      name: 'broken\u001b[31m',
-      kind: 'mart',
-      files: '',
-      sql: 'SELECT * FROM nowhere',
-      depends_on: [],
-    });
-    const captured = capturedOutput();
-    const code = await main(
-      ['query', 'SELECT 1 AS one', '--format', 'csv', '--config', config],
-      captured.output,
-      {
-        INLET_LOG_LEVEL: 'silent',
-      },
-    );
-    expect([code, captured.out]).toEqual([ExitCode.OK, 'one\r\n1\r\n']);
-    const warnings = captured.err.trimEnd().split('\n');
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(
-      /^warning: marts\/marks\/part-\\u001b\[2J\.parquet is not a readable Parquet file/,
-    );
-    expect(warnings[1]).toMatch(/^warning: broken\\u001b\[31m is left out: its view cannot be built/);
-    expect(captured.err).not.toContain('\u001b');
-  });
-
-  it('keeps each warning on one line when a file or a view name holds a line break', async () => {
-    // A name holding \n split its warning in two, and what followed could pass for a second
-    // "warning:" line of inlet's own.
-    const dir = join(temp.dir, 'line-breaks');
-    const config = join(dir, 'inlet.yaml');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(config, 'data_dir: ./data\n');
-    const marks = join(dir, 'data', 'lake', 'marts', 'marks');
-    mkdirSync(marks, { recursive: true });
-    writeFileSync(join(marks, 'part-\nwarning: forged.parquet'), '');
+    writeFileSync(join(marks, file), '');
     writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
     const broken = join(dir, 'data', 'lake', 'marts', 'broken');
     mkdirSync(broken, { recursive: true });
     writeLakeTable(broken, {
-      name: 'broken\r\nwarning: forged',
+      name: view,
       kind: 'mart',
       files: '',
       sql: 'SELECT * FROM nowhere',
@@ -259,8 +223,35 @@ describe('inlet query', () => {
       captured.output,
       { INLET_LOG_LEVEL: 'silent' },
     );
+    return { code, out: captured.out, err: captured.err, warnings: captured.err.trimEnd().split('\n') };
+  }
+
+  it('escapes control characters in its warnings of a damaged file and of a view left out', async () => {
+    // Names in the lake are whatever a source, a model or a disk left there: an escape sequence in
+    // one cleared or recoloured the terminal that read the warning.
+    const { code, out, err, warnings } = await queryOverDamagedLake(
+      'warnings',
+      'part-\u001b[2J.parquet',
+      'broken\u001b[31m',
+    );
+    expect([code, out]).toEqual([ExitCode.OK, 'one\r\n1\r\n']);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /^warning: marts\/marks\/part-\\u001b\[2J\.parquet is not a readable Parquet file/,
+    );
+    expect(warnings[1]).toMatch(/^warning: broken\\u001b\[31m is left out: its view cannot be built/);
+    expect(err).not.toContain('\u001b');
+  });
+
+  it('keeps each warning on one line when a file or a view name holds a line break', async () => {
+    // A name holding \n split its warning in two, and what followed could pass for a second
+    // "warning:" line of inlet's own.
+    const { code, err, warnings } = await queryOverDamagedLake(
+      'line-breaks',
+      'part-\nwarning: forged.parquet',
+      'broken\r\nwarning: forged',
+    );
     expect(code).toBe(ExitCode.OK);
-    const warnings = captured.err.trimEnd().split('\n');
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(
       /^warning: marts\/marks\/part-\\nwarning: forged\.parquet is not a readable Parquet file/,
@@ -268,7 +259,7 @@ describe('inlet query', () => {
     expect(warnings[1]).toMatch(
       /^warning: broken\\r\\nwarning: forged is left out: its view cannot be built/,
     );
-    expect(captured.err).not.toContain('\r');
+    expect(err).not.toContain('\r');
   });
 
   it('keeps every column of a result whose names repeat', async () => {
