@@ -545,6 +545,58 @@ describe('collector refusals', () => {
     expect(row).toEqual({ n: `{"x":`.length + 63 * 2 + 1 });
   });
 
+  it('400 naming the field for a number beyond a 64-bit float, which was stored as null', async () => {
+    // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: the value was lost
+    // with a 200. The message is left out of its batch, the others kept, as for any invalid field.
+    const batch = await post(
+      '/v1/batch',
+      `{"batch":[{"type":"track","event":"huge","messageId":"inf-1","userId":"u","properties":{"ok":1,"n":1e400}},
+                 {"type":"track","event":"huge","messageId":"inf-2","userId":"u","properties":{"n":1.5e300}}]}`,
+    );
+    expect(batch.status).toBe(400);
+    expect(await batch.json()).toMatchObject({
+      error: { code: 'INVALID_FIELD', field: 'batch[0].properties.n', accepted: 1, refused: 1 },
+    });
+    await expectError(
+      await post(
+        '/collect',
+        `{"k":"${WRITE_KEY}","e":[{"id":"inf-3","t":"track","n":"x","a":"a","c":{"list":[1,-1e999]}}]}`,
+        { 'content-type': 'text/plain' },
+      ),
+      400,
+      'INVALID_FIELD',
+      'e[0].c.list[1]: is a number beyond what a 64-bit float holds',
+    );
+    await expectError(
+      await post(
+        '/api/send',
+        `{"type":"event","payload":{"website":"${WRITE_KEY}","url":"/a","hostname":"docs.example.com","data":{"a b":2e308}}}`,
+      ),
+      400,
+      'INVALID_FIELD',
+      'payload.data["a b"]',
+    );
+    await expectError(
+      await post(
+        '/api/event',
+        '{"n":"pageview","u":"https://docs.example.com/","d":"docs.example.com","p":{"n":1e400}}',
+      ),
+      400,
+      'INVALID_FIELD',
+      'props.n',
+    );
+    const pixel = await fetch(
+      `${inlet.url}/p.gif?k=${WRITE_KEY}&a=a&id=inf-4&p=${encodeURIComponent('{"x":1e400}')}`,
+    );
+    expect(pixel.status).toBe(400);
+    expect(decodeURIComponent(pixel.headers.get('x-inlet-error-message') ?? '')).toContain(
+      'p.x: is a number',
+    );
+    expect(
+      await queryApi(inlet.url, "SELECT event_id, properties FROM events WHERE event_id LIKE 'inf-%'"),
+    ).toEqual([{ event_id: 'inf-2', properties: { n: 1.5e300 } }]);
+  });
+
   it('says at start and in each 401 when no site is set up, so no write key can be known', async () => {
     // inlet start with no inlet.yaml runs on the defaults, which list no site: every event got
     // "Unknown write key; check the key against the sites", with no site to check it against.

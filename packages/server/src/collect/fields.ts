@@ -1,5 +1,5 @@
 import { InletError } from '../errors/index.ts';
-import { deeperThan, MAX_JSON_DEPTH } from '../events/index.ts';
+import { jsonFault, MAX_JSON_DEPTH } from '../events/index.ts';
 
 // Small parsers that turn untrusted JSON into typed values and name the exact field when they cannot.
 
@@ -19,11 +19,20 @@ export function optionalObject(value: unknown, field: string): Json {
   return value;
 }
 
-/** An object the event keeps as JSON (properties, traits, context): optionalObject, nested at most MAX_JSON_DEPTH levels. */
+/** The problem with a number beyond a 64-bit float, said where a client sends one (see jsonFault). */
+export const HUGE_NUMBER =
+  'is a number beyond what a 64-bit float holds (1e400 reads as infinity, and would be stored as null); send it as a string';
+
+/**
+ * An object the event keeps as JSON (properties, traits, context): optionalObject, nested at most
+ * MAX_JSON_DEPTH levels, holding no number beyond a 64-bit float (its field named to the leaf).
+ */
 export function optionalJsonObject(value: unknown, field: string): Json {
   const object = optionalObject(value, field);
-  if (deeperThan(object))
+  const fault = jsonFault(object);
+  if (fault?.kind === 'deep')
     fail(field, `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
+  if (fault) fail(`${field}${fault.path}`, HUGE_NUMBER);
   return object;
 }
 

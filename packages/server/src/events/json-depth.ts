@@ -19,6 +19,38 @@ export function deeperThan(value: unknown, depth: number = MAX_JSON_DEPTH): bool
   return false;
 }
 
+/** A key as it reads in a field path: `.name`, or `["a b"]` when it is no plain name. */
+const pathKey = (key: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+
+/** What JSON cannot keep of a value as it came (see jsonFault). */
+export type JsonFault = { kind: 'deep' } | { kind: 'number'; path: string };
+
+/**
+ * What in value JSON cannot keep as it came: objects or arrays nested more than depth levels (as
+ * deeperThan), or a number beyond a 64-bit float, with its path (`.a[2]`): JSON.parse reads 1e400
+ * as Infinity, which JSON.stringify writes as null, so the value was stored as null. One walk for
+ * both, as the collector makes it over every event's properties and context.
+ */
+export function jsonFault(value: unknown, depth: number = MAX_JSON_DEPTH): JsonFault | undefined {
+  if (typeof value !== 'object' || value === null)
+    return typeof value === 'number' && !Number.isFinite(value) ? { kind: 'number', path: '' } : undefined;
+  if (depth === 0) return { kind: 'deep' };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const fault = jsonFault(value[i], depth - 1);
+      if (fault) return fault.kind === 'deep' ? fault : { kind: 'number', path: `[${i}]${fault.path}` };
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const fault = jsonFault((value as Record<string, unknown>)[key], depth - 1);
+    if (fault)
+      return fault.kind === 'deep' ? fault : { kind: 'number', path: `${pathKey(key)}${fault.path}` };
+  }
+  return undefined;
+}
+
 /**
  * value as JSON with whatever lies deeper than depth levels written as the string "[nested too
  * deeply]": for keeping a refused value in a reject file, where it must not fail in turn.

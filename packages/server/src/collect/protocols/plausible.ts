@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fail, isObject, type Json, optionalString } from '../fields.ts';
+import { fail, HUGE_NUMBER, isObject, type Json, optionalString } from '../fields.ts';
 import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
 
@@ -25,6 +25,7 @@ function parseProps(raw: unknown): Json {
   const props: Json = {};
   for (const [key, prop] of Object.entries(value)) {
     if (prop === '' || prop === null || typeof prop === 'object') continue;
+    if (typeof prop === 'number' && !Number.isFinite(prop)) fail(`props.${key}`, HUGE_NUMBER);
     if (Object.keys(props).length === MAX_PROPS) fail('props', `has more than ${MAX_PROPS} properties`);
     Object.defineProperty(props, key.slice(0, 300), {
       value: typeof prop === 'string' ? prop.slice(0, 2000) : prop,
