@@ -982,6 +982,30 @@ describe('limits and a full WAL', () => {
     await perKey.cleanup();
   });
 
+  it('429 after a batch larger than the per-site rate says how long its debt takes to pay back', async () => {
+    // 1,000 events at 100 a second pass with the bucket full and leave 900 to pay back: the next
+    // event waits about 9 s. Told Retry-After: 1, a client retried into a 429 each second meanwhile.
+    const perKey = await startTestInlet({ limits: { per_ip_per_second: 0, per_write_key_per_second: 100 } });
+    const send = (n: number) =>
+      fetch(`${perKey.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify({
+          batch: Array.from({ length: n }, (_, i) => segmentMessage(`debt-${n}-${i}`)),
+        }),
+      });
+    try {
+      expect((await send(1000)).status).toBe(200);
+      const next = await send(1);
+      expect(next.status).toBe(429);
+      const wait = Number(next.headers.get('retry-after'));
+      expect(wait).toBeGreaterThanOrEqual(5);
+      expect(wait).toBeLessThanOrEqual(10);
+    } finally {
+      await perKey.cleanup();
+    }
+  });
+
   it('503 with Retry-After when the WAL is full, and accepts again once the loader caught up', async () => {
     const full = await startTestInlet({ wal: { max_bytes: 4096 }, loader: { interval_ms: 3_600_000 } });
     const send = (i: number) =>

@@ -150,7 +150,7 @@ export function createIntake(options: {
     if (!keyLimit(site.write_key, count)) {
       refuse(
         new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
-          retryAfterSeconds: 1,
+          retryAfterSeconds: keyLimit.retryAfter(site.write_key, count),
         }),
         all,
       );

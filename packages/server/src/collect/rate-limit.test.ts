@@ -29,6 +29,22 @@ describe('createRateLimiter', () => {
     expect(limit('k', 2500)).toBe(true);
   });
 
+  it('tells a refused request how many whole seconds until it can pass', () => {
+    let t = 0;
+    const limit = createRateLimiter(1000, () => t);
+    expect(limit('k', 2500)).toBe(true);
+    // 1,500 in debt: one more event waits 1.501 s, so Retry-After is 2 (1 was retried into more 429s).
+    expect(limit('k')).toBe(false);
+    expect(limit.retryAfter('k')).toBe(2);
+    t = 1000;
+    expect(limit('k')).toBe(false);
+    expect(limit.retryAfter('k')).toBe(1);
+    // Another full batch waits for the debt and a whole bucket.
+    expect(limit('k', 2500)).toBe(false);
+    expect(limit.retryAfter('k', 2500)).toBe(2);
+    expect(limit.retryAfter('unknown')).toBe(1);
+  });
+
   it('a rate of 0 takes everything', () => {
     const limit = createRateLimiter(0, () => 0);
     expect(limit('k', 1_000_000)).toBe(true);

@@ -1,7 +1,10 @@
-/** Token buckets keyed by client IP or write key; a rate of 0 turns the limit off. */
+/**
+ * Token buckets keyed by client IP or write key; a rate of 0 turns the limit off. The limiter says
+ * whether a request passes; its retryAfter, after a refusal, how long the client should wait.
+ */
 export function createRateLimiter(perSecond: number, now: () => number = Date.now) {
   const buckets = new Map<string, { tokens: number; at: number }>();
-  return (key: string, cost = 1): boolean => {
+  const limit = (key: string, cost = 1): boolean => {
     if (perSecond === 0) return true;
     const t = now();
     let bucket = buckets.get(key);
@@ -19,4 +22,16 @@ export function createRateLimiter(perSecond: number, now: () => number = Date.no
     bucket.tokens -= cost;
     return true;
   };
+  /**
+   * Whole seconds, at least 1, until a request of cost could pass for key: after a large batch left
+   * the bucket in debt, that is more than a second, and a client that waited the 1 it was told was
+   * refused again and again until the debt was paid, each retry counted as refused events.
+   */
+  const retryAfter = (key: string, cost = 1): number => {
+    const bucket = buckets.get(key);
+    if (!bucket || perSecond === 0) return 1;
+    const missing = Math.min(cost, perSecond) - bucket.tokens - ((now() - bucket.at) / 1000) * perSecond;
+    return Math.max(1, Math.ceil(missing / perSecond));
+  };
+  return Object.assign(limit, { retryAfter });
 }

@@ -45,8 +45,8 @@ export function registerLogRoutes(
   // address, and records per write key (counted apart from its events).
   const ipLimit = createRateLimiter(options.limits.per_ip_per_second);
   const keyLimit = createRateLimiter(options.limits.per_write_key_per_second);
-  const rateLimited = (what: string) =>
-    new InletError('RATE_LIMITED', `Too many ${what}; slow down and retry.`, { retryAfterSeconds: 1 });
+  const rateLimited = (what: string, retryAfterSeconds = 1) =>
+    new InletError('RATE_LIMITED', `Too many ${what}; slow down and retry.`, { retryAfterSeconds });
   app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/x-ndjson', 'application/jsonl', 'application/json-lines'],
@@ -91,7 +91,11 @@ export function registerLogRoutes(
           },
         );
       const items = typeof request.body === 'string' ? parseJsonLines(request.body) : recordsOf(request.body);
-      if (!keyLimit(writeKey as string, items.length)) throw rateLimited(`log records for site ${site}`);
+      if (!keyLimit(writeKey as string, items.length))
+        throw rateLimited(
+          `log records for site ${site}`,
+          keyLimit.retryAfter(writeKey as string, items.length),
+        );
       // Answered only once every record is fsynced in the log WAL.
       return reply.code(200).send(await logs.accept(items, { site, source }));
     });
