@@ -630,6 +630,20 @@ describe('collector refusals', () => {
       401,
       'UNKNOWN_WRITE_KEY',
     );
+    // The scheme in any case, as HTTP has it and as POST /logs reads it: "basic" was "No write key".
+    const credentials = basicAuth().slice('Basic '.length);
+    const lower = await post(
+      '/v1/batch',
+      { batch: [segmentMessage('basic-lower')] },
+      { authorization: `basic ${credentials}` },
+    );
+    const upper = await post('/v1/track', segmentMessage('basic-upper'), {
+      authorization: `BASIC ${credentials}`,
+    });
+    expect([lower.status, upper.status]).toEqual([200, 200]);
+    expect(
+      await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id LIKE 'basic-%' ORDER BY 1"),
+    ).toEqual([{ event_id: 'basic-lower' }, { event_id: 'basic-upper' }]);
     await expectError(
       await post('/v1/batch', { batch: [segmentMessage('x')] }, { origin: 'https://evil.example.com' }),
       403,

@@ -100,9 +100,12 @@ function pixelQuery(url: URL | undefined): Record<string, string> {
 
 /** The HTTP Basic user name, which Segment's SDKs use for the write key. */
 export function basicUser(header: string | undefined): string | undefined {
-  if (!header?.startsWith('Basic ')) return undefined;
+  if (header === undefined) return undefined;
   // A collector sees the same few write keys over and over.
   if (header === lastBasic.header) return lastBasic.user;
+  // Schemes are case-insensitive (RFC 9110 §11.1), as POST /logs reads them: "basic …", which curl
+  // users write, was answered "No write key".
+  if (!header.startsWith('Basic ') && header.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   lastBasic = { header, user: colon === -1 ? decoded : decoded.slice(0, colon) };
