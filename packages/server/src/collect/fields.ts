@@ -51,6 +51,9 @@ export function optionalString(value: unknown, field: string, max = 8192): strin
   return value;
 }
 
+/** The latest time a JavaScript Date holds (year 275760). */
+const MAX_DATE_MS = 8.64e15;
+
 /** An epoch number written as text: 1733300000, 1733300000.25. */
 const EPOCH_TEXT = /^\d{9,19}(?:\.\d+)?$/;
 
@@ -99,8 +102,10 @@ export function optionalTime(value: unknown, field: string): number | undefined 
       field,
       'must be an ISO 8601 date string such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds',
     );
-  // Years 1970 to 2200: anything else is a client bug that would create nonsense partitions.
-  if (!Number.isFinite(ms) || ms < 0 || ms > 7_258_118_400_000)
-    fail(field, 'is not a valid date between 1970 and 2200');
+  // Before 1970 is a client bug (a negative epoch) that would create nonsense partitions. A time
+  // past 2200 is a broken clock as any more than a day ahead, which enrich files at its arrival; it
+  // was refused, and the event lost. Only what no date can hold is refused as well.
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DATE_MS)
+    fail(field, 'is not a valid date from 1970 on; send the time the event happened');
   return ms;
 }

@@ -92,9 +92,11 @@ export function createEnricher(options: {
     if (ts > meta.receivedAt + FUTURE_LIMIT_MS) ts = meta.receivedAt;
     // Further back than limits.max_event_age_days: filed at its arrival too, so that no client can
     // spread its events over thousands of days, each a partition (and a file a load) of its own.
+    // Before 1970 is no event time even where any past is kept: only a sentAt far ahead of the
+    // client's timestamp moves one there (to year 1797 from 1971 with a sentAt in 2199).
     else {
       const maxAgeMs = siteMaxAgeMs.size === 0 ? globalMaxAgeMs : (siteMaxAgeMs.get(site) ?? globalMaxAgeMs);
-      if (maxAgeMs > 0 && ts < meta.receivedAt - maxAgeMs) ts = meta.receivedAt;
+      if (ts < 0 || (maxAgeMs > 0 && ts < meta.receivedAt - maxAgeMs)) ts = meta.receivedAt;
     }
     // A Segment message says whose user agent it is in context.userAgent (every browser SDK sets
     // it); without one, the request's is a browser's only when a browser sent it, with an Origin.
