@@ -57,6 +57,17 @@ describe('user agent', () => {
     });
     expect(parse('curl/8.5.0').is_bot).toBe(true);
   });
+  it('keeps a user agent of over 1 KB out of its cache, where distinct ones held 150 MB', () => {
+    // A request's User-Agent may be as long as the 16 KB of headers allow: 10,000 distinct ones,
+    // sent in seconds, were kept in the cache for good (a heap 150 MB larger). A cached answer is
+    // the same object each time; a long one is parsed again, alike, and kept nowhere.
+    expect(parse(IPHONE)).toBe(parse(IPHONE));
+    const long = `${IPHONE} ${'x'.repeat(15_000)}`;
+    expect(parse(long)).toEqual(parse(IPHONE));
+    expect(parse(long)).not.toBe(parse(long));
+    const botTail = `${IPHONE} ${'x'.repeat(2_000)} Googlebot/2.1`;
+    expect(parse(botTail)).toMatchObject({ is_bot: true, device_type: 'bot' });
+  });
 });
 
 describe('url', () => {

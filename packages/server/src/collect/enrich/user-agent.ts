@@ -10,6 +10,13 @@ export interface UserAgentInfo {
 
 const UNKNOWN: UserAgentInfo = { browser: null, os: null, device_type: 'unknown', is_bot: false };
 
+/**
+ * The longest user agent kept in the cache. Browsers' are a few hundred characters; a request's may
+ * be as long as its headers (16 KB), and 10,000 distinct ones held 150 MB in the cache. A longer one
+ * is parsed each time (UAParser reads its first 500 characters anyway).
+ */
+const CACHED_LENGTH = 1024;
+
 /** Parses user agents with a bounded cache: parsing costs tens of microseconds, and traffic repeats a few strings. */
 export function createUserAgentParser(cacheSize = 10_000): (userAgent: string | undefined) => UserAgentInfo {
   const cache = new Map<string, UserAgentInfo>();
@@ -25,6 +32,7 @@ export function createUserAgentParser(cacheSize = 10_000): (userAgent: string | 
       device_type: bot ? 'bot' : (parsed.device.type ?? 'desktop'),
       is_bot: bot,
     };
+    if (userAgent.length > CACHED_LENGTH) return info;
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
     cache.set(userAgent, info);
     return info;
