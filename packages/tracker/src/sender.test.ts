@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BEACON_RESEND_MS } from './outbox.ts';
@@ -23,6 +23,9 @@ let statuses: number[] = [];
 let answered: number[] = [];
 /** Error bodies for the refusals in `statuses`, in order; a generic one once they run out. */
 let errors: string[] = [];
+/** While set, requests get no answer (a slow network); their responses wait in `held`. */
+let holding = false;
+const held: ServerResponse[] = [];
 
 const event = (id: string): WireEvent => ({
   id,
@@ -63,6 +66,10 @@ beforeAll(async () => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
+      if (holding) {
+        held.push(response);
+        return;
+      }
       const status = statuses.shift() ?? 204;
       received.push({ contentType: request.headers['content-type'], batch: JSON.parse(body) });
       answered.push(status);
@@ -83,6 +90,7 @@ beforeEach(() => {
   answered = [];
   statuses = [];
   errors = [];
+  holding = false;
   navigatorLike.onLine = true;
   // A real beacon is a POST the page does not wait for; this one is too.
   navigatorLike.sendBeacon.mockReset().mockImplementation((url, data) => {
@@ -96,6 +104,7 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  for (const response of held.splice(0)) response.destroy();
 });
 
 describe('createSender', () => {
@@ -229,6 +238,44 @@ describe('createSender', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(delivered().sort()).toEqual(['a', 'b']);
     expect(store.get('q.wk_test')).toBeNull();
+  });
+
+  it('keeps the events of a request in flight, so a page closed before the answer loses none', async () => {
+    // A fetch that fails once its page is gone (a slow network, a collector restarting) has no page
+    // left to store its events: they were lost, as only a failure the page saw stored them.
+    holding = true;
+    const store = memoryStore();
+    const leaving = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    leaving.add(event('a'));
+    leaving.flush();
+    await until(() => held.length === 1);
+    expect(JSON.parse(store.get('q.wk_test') ?? '[]').map((e: WireEvent) => e.id)).toEqual(['a']);
+
+    // The page is gone; the next page load sends them, once.
+    holding = false;
+    createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    await until(() => delivered().length === 1);
+    await until(() => store.get('q.wk_test') === null);
+    expect(delivered()).toEqual(['a']);
+  });
+
+  it('does not send again events a request of the same page still has in flight', async () => {
+    const store = memoryStore();
+    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    holding = true;
+    sender.add(event('slow'));
+    sender.flush();
+    await until(() => held.length === 1);
+    holding = false;
+    // A delivery that succeeds sends what the outbox holds; the slow request's event is not for it.
+    sender.add(event('fast'));
+    sender.flush();
+    await until(() => delivered().length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(delivered()).toEqual(['fast']);
+    for (const response of held.splice(0)) response.writeHead(204).end();
+    await until(() => store.get('q.wk_test') === null);
+    expect(delivered()).toEqual(['fast']);
   });
 
   it('stores events instead of beaconing them while offline, and retry() on the online event sends them', async () => {

@@ -51,6 +51,9 @@ export function createSender(options: SenderOptions) {
   let failures = 0;
   let retrying = false;
   let redirectWarned = false;
+  /** Ids of events a request of this page has in flight, which a retry leaves to that request. */
+  const inFlight = new Set<string>();
+  const pending = (): WireEvent[] => outbox.read().filter((event) => !inFlight.has(event.id));
 
   const body = (events: WireEvent[]): string => JSON.stringify({ k: writeKey, sa: Date.now(), e: events });
 
@@ -120,7 +123,7 @@ export function createSender(options: SenderOptions) {
     retrying = true;
     let ok = true;
     // Events stay in the outbox until the server has them, so a page closed mid-request loses nothing.
-    for (const batch of split(outbox.read())) {
+    for (const batch of split(pending())) {
       ok = await post(batch);
       if (!ok) break;
       failures = 0;
@@ -128,13 +131,22 @@ export function createSender(options: SenderOptions) {
     }
     retrying = false;
     // Events that failed while this loop ran were stored but not scheduled.
-    if (!ok || outbox.read().length) schedule();
+    if (!ok || pending().length) schedule();
   };
 
   const send = async (events: WireEvent[]): Promise<void> => {
-    if (await post(events)) {
+    // Stored before the request, as a beacon's are: a page closed while it is in flight is not there
+    // to store its events when it fails, and they were lost. The next page load sends them again, for
+    // a day, as the event ids make a repeat of a request that did arrive harmless.
+    const ids = events.map((event) => event.id);
+    outbox.add(events, true);
+    for (const id of ids) inFlight.add(id);
+    const ok = await post(events);
+    for (const id of ids) inFlight.delete(id);
+    outbox.remove(ids);
+    if (ok) {
       failures = 0;
-      if (outbox.read().length) schedule(0);
+      if (pending().length) schedule(0);
     } else {
       outbox.add(events);
       schedule();
