@@ -125,5 +125,16 @@ describe('parsePlausible', () => {
     invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: '{oops' }, 'props');
     invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: [1] }, 'props');
     invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', $: 'lots' }, 'revenue');
+    // 1e400 reads as Infinity, which would be stored as null.
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: '{"n":1e400}' }, 'props.n');
+    invalidField(
+      {
+        n: 'x',
+        u: 'https://example.com/',
+        d: 'example.com',
+        $: { amount: Number.POSITIVE_INFINITY, currency: 'EUR' },
+      },
+      'revenue.amount',
+    );
   });
 });

@@ -70,6 +70,8 @@ export function parsePlausible(body: unknown): ParsedIntake {
   if (revenue !== undefined && revenue !== null) {
     if (!isObject(revenue))
       fail('revenue', 'must be a JSON object such as {"amount": 9.5, "currency": "EUR"}');
+    if (typeof revenue.amount === 'number' && !Number.isFinite(revenue.amount))
+      fail('revenue.amount', HUGE_NUMBER);
     properties.revenue = { amount: revenue.amount, currency: revenue.currency };
   }
   const name = rawName === 'pageview' ? null : rawName;
