@@ -985,6 +985,14 @@ describe('collector refusals', () => {
     const query = await fetch(`${inlet.url}/api/query`);
     expect(query.headers.get('allow')).toBe('POST');
     await expectError(query, 405, 'METHOD_NOT_ALLOWED');
+    // A path with a parameter in it is known too: it was "No route PUT /v1/projects/…/settings".
+    const settings = await fetch(`${inlet.url}/v1/projects/${WRITE_KEY}/settings`, { method: 'PUT' });
+    expect(settings.headers.get('allow')).toBe('GET');
+    await expectError(settings, 405, 'METHOD_NOT_ALLOWED', 'does not take PUT; send GET');
+    const cancel = await fetch(`${inlet.url}/api/query/q-1`, { method: 'GET' });
+    expect(cancel.headers.get('allow')).toBe('DELETE');
+    await expectError(cancel, 405, 'METHOD_NOT_ALLOWED');
+    await expectError(await fetch(`${inlet.url}/v1/projects/${WRITE_KEY}/nothing`), 404, 'NOT_FOUND');
   });
 });
 

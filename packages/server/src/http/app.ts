@@ -54,6 +54,15 @@ function missingRole(path: string, options: HttpAppOptions): string | undefined 
   return undefined;
 }
 
+/** A route's URL as a pattern for request paths: each :param stands for one path segment. */
+const routePattern = (url: string): RegExp =>
+  new RegExp(
+    `^${url
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/')}$`,
+  );
+
 const parseJson = (body: string): unknown => {
   try {
     return JSON.parse(body);
@@ -122,9 +131,17 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     },
   );
   app.setErrorHandler(createErrorHandler(options.logger));
+  // Each route's methods and pattern, for the 405 below: hasRoute takes a route's own URL
+  // (/v1/projects/:writeKey/settings), so a request's path with a parameter in it was a 404.
+  const known: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) known.push({ method, pattern: routePattern(route.url) });
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
-    const allowed = ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    const allowed = ROUTE_METHODS.filter((method) =>
+      known.some((route) => route.method === method && route.pattern.test(path)),
+    );
     if (allowed.length > 0)
       return reply
         .code(405)
