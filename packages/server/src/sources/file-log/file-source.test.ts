@@ -17,7 +17,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
@@ -1138,9 +1138,9 @@ const readerCanRun = nobodyCanRun(FIXTURE);
 
 describe.skipIf(!readerCanRun)('file source: permissions', () => {
   /** Syncs one json_lines source over `path` in another process; what it printed. */
-  const syncAsReader = (dir: string, name: string, path: string) => {
+  const syncAsReader = (dir: string, name: string, path: string, options: Record<string, unknown> = {}) => {
     const dataDir = join(dir, `data-${name}`);
-    mkdirSync(dataDir, { mode: 0o777 });
+    mkdirSync(dataDir, { mode: 0o777, recursive: true });
     chmodSync(dataDir, 0o777);
     const out = execFileSync(
       process.execPath,
@@ -1149,12 +1149,12 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
         'tsx',
         FIXTURE,
         dataDir,
-        JSON.stringify({ name, type: 'file', path, format: 'json_lines' }),
+        JSON.stringify({ name, type: 'file', path, format: 'json_lines', ...options }),
       ],
       { ...asReader, encoding: 'utf8', env: { ...process.env, HOME: dir } },
     );
     return JSON.parse(out) as {
-      result?: { rows: number };
+      result?: { rows: number; tables: Array<{ table: string; rows: number }> };
       error?: { code: string; message: string };
       warnings: Array<{ msg: string; path?: string }>;
     };
@@ -1196,4 +1196,51 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
     });
     chmodSync(closed, 0o755);
   }, 60_000);
+
+  it.each([
+    ['the file', (path: string) => path],
+    ['its directory', (path: string) => dirname(path)],
+  ])(
+    'keeps the record a file is gathering while %s may not be read, and joins its later lines to it',
+    async (_, closed) => {
+      const temp = tempDir();
+      cleanups.push(temp.cleanup);
+      chmodSync(temp.dir, 0o755);
+      mkdirSync(join(temp.dir, 'logs'), { mode: 0o755 });
+      const path = join(temp.dir, 'logs', 'app.log');
+      const python = {
+        format: 'regex',
+        schema: 'app',
+        pattern: PY_PATTERN,
+        multiline: { start: '^\\d{4}-\\d{2}-\\d{2} ', flush_seconds: 600 },
+      };
+      const job2 = pyRecord(2, true);
+      const cut = job2.indexOf('  File');
+      writeFileSync(path, `${pyRecord(1)}${job2.slice(0, cut)}`);
+      chmodSync(path, 0o644);
+      expect(syncAsReader(temp.dir, 'app', path, python).result?.rows).toBe(1);
+      // Its permissions dropped for two scans (a deploy resetting them, say): the file is still there,
+      // so job 2 may still get lines. It was written cut, and its traceback became a reject.
+      chmodSync(closed(path), 0o000);
+      for (const _ of [1, 2]) {
+        const { error, warnings } = syncAsReader(temp.dir, 'app', path, python);
+        expect(error?.code).toBe('SOURCE_FILE_UNREADABLE');
+        // Nor was it taken for a file rotated away.
+        expect(warnings.map((w) => w.msg)).not.toContainEqual(expect.stringMatching(/rotated/));
+      }
+      chmodSync(closed(path), closed(path) === path ? 0o644 : 0o755);
+      appendFileSync(path, `${job2.slice(cut)}${pyRecord(3)}`);
+      const after = syncAsReader(temp.dir, 'app', path, python);
+      expect(after.result?.tables).toEqual([
+        { table: 'app_logs', rows: 1 },
+        { table: 'app_logs (records still gathering lines, left for the next run)', rows: 1 },
+      ]);
+      const dataDir = join(temp.dir, 'data-app');
+      const engine = await createQueryEngine({ config: testConfig(dataDir), layout: dataLayout(dataDir) });
+      cleanups.push(() => engine.close());
+      const rows = (await engine.query('SELECT message FROM app_logs ORDER BY ts')).rows;
+      expect(rows.map((r) => r[0])).toEqual(['job 1', JOB_2_WITH_TRACE]);
+    },
+    60_000,
+  );
 });

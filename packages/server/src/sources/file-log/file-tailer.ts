@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
@@ -259,9 +259,13 @@ export async function openFileTailer(
     }
   };
 
-  /** The files the globs match now that inlet may read, and the paths it may not (with why). */
-  const candidates = (): { found: Candidate[]; unreadable: Unreadable[] } => {
+  /**
+   * The files the globs match now that inlet may read, and the paths it may not (with why);
+   * `held` keys (dev:ino) the files that are there but may not be read.
+   */
+  const candidates = (): { found: Candidate[]; unreadable: Unreadable[]; held: Set<string> } => {
     const seen = new Set<string>();
+    const held = new Set<string>();
     const out: Candidate[] = [];
     const unreadable = new Map<string, string>();
     const onUnreadable = (path: string, reason: string) => unreadable.set(path, reason);
@@ -269,9 +273,10 @@ export async function openFileTailer(
     const rotated = rotatedGlobs.flatMap((g) => globFiles(g, baseDir, onUnreadable));
     for (const path of new Set([...livePaths, ...rotated])) {
       if (SKIPPED.test(path)) continue;
+      let key: string | undefined;
       try {
         const stat = statSync(path);
-        const key = `${stat.dev}:${stat.ino}`;
+        key = `${stat.dev}:${stat.ino}`;
         if (!stat.isFile() || seen.has(key)) continue;
         // A file inlet may not open was planned as "moved while looked at", again every scan, and
         // never read nor mentioned.
@@ -287,11 +292,28 @@ export async function openFileTailer(
         });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EPERM') unreadable.set(path, 'permission denied');
+        if (code === 'EACCES' || code === 'EPERM') {
+          unreadable.set(path, 'permission denied');
+          if (key) held.add(key);
+        }
         // Otherwise rotated away between the listing and the stat; the next scan sees where it went.
       }
     }
-    return { found: out, unreadable: [...unreadable].map(([path, reason]) => ({ path, reason })) };
+    return { found: out, unreadable: [...unreadable].map(([path, reason]) => ({ path, reason })), held };
+  };
+
+  /**
+   * The dev:ino of the files found now, and of those there that inlet may not read; and whether a
+   * file's path is one inlet may not look up, or lies in a directory it may not list. A file that
+   * may not be read is not gone: it may get lines again once its permissions are given back.
+   */
+  const thereNow = (found: readonly Candidate[], held: ReadonlySet<string>, unreadable: Unreadable[]) => {
+    const present = new Set([...found.map((c) => `${c.dev}:${c.ino}`), ...held]);
+    const hidden = (path: string) =>
+      unreadable.some(
+        (u) => path === u.path || path.startsWith(u.path.endsWith(sep) ? u.path : u.path + sep),
+      );
+    return { present, hidden };
   };
 
   /**
@@ -301,10 +323,16 @@ export async function openFileTailer(
    * file is then known by its first bytes only (as a copy is), so it is named once, and still found
    * if it turns up where the globs look.
    */
-  const warnMovedAway = (found: readonly Candidate[]) => {
-    const present = new Set(found.map((c) => `${c.dev}:${c.ino}`));
+  const warnMovedAway = ({ present, hidden }: ReturnType<typeof thereNow>) => {
     for (const f of files) {
-      if (f.ino === -1 || f.gz || !livePaths.has(f.path) || present.has(`${f.dev}:${f.ino}`)) continue;
+      if (
+        f.ino === -1 ||
+        f.gz ||
+        !livePaths.has(f.path) ||
+        present.has(`${f.dev}:${f.ino}`) ||
+        hidden(f.path)
+      )
+        continue;
       f.ino = -1;
       logger.warn(
         { source: name, path: f.path },
@@ -327,11 +355,11 @@ export async function openFileTailer(
    * end them any more. The offset moves past each, so a copy found later goes on after it.
    * A copy or .gz found instead is read from the record's start, whole.
    */
-  const endRecordsOfGoneFiles = (found: readonly Candidate[]) => {
-    const present = new Set(found.map((c) => `${c.dev}:${c.ino}`));
+  const endRecordsOfGoneFiles = ({ present, hidden }: ReturnType<typeof thereNow>) => {
     for (const file of files) {
       const { gathered } = file;
-      if (!gathered || (file.ino !== -1 && present.has(`${file.dev}:${file.ino}`))) continue;
+      if (!gathered || (file.ino !== -1 && (present.has(`${file.dev}:${file.ino}`) || hidden(file.path))))
+        continue;
       // A new object: the checkpoint's copies of the files share this one.
       file.gathered = { ...gathered, missedScans: gathered.missedScans + 1 };
       // Where rotated files are looked for, a file missed by one scan only may have been renamed
@@ -346,7 +374,7 @@ export async function openFileTailer(
   return {
     table,
     async catchUp() {
-      const { found, unreadable } = candidates();
+      const { found, unreadable, held } = candidates();
       for (const { path, reason } of unreadable) {
         if (warned.has(path)) continue;
         warned.add(path);
@@ -361,8 +389,9 @@ export async function openFileTailer(
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;
-      if (plan.deferred === 0) warnMovedAway(found);
-      endRecordsOfGoneFiles(found);
+      const there = thereNow(found, held, unreadable);
+      if (plan.deferred === 0) warnMovedAway(there);
+      endRecordsOfGoneFiles(there);
       if (logger.isLevelEnabled('debug'))
         logger.debug(
           {
