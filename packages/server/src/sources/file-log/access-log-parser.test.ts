@@ -123,6 +123,25 @@ describe('apache formats', () => {
     });
   });
 
+  it("reads the virtual host that Debian's vhost_combined writes first (%v:%p, other_vhosts_access.log) into host, not as the client", () => {
+    // Taken as the client address, with the client as ident: every visitor of a host shared one visitor_hash.
+    const line = `www.example.com:443 192.0.2.7 - - [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 2326 "-" "${UA}"`;
+    for (const format of ['apache_combined', 'apache_common', 'nginx_combined'] as const) {
+      const result = createAccessLogParser(format)(line);
+      expect(result.ok && [result.value.host, result.value.remoteAddr, result.value.path]).toEqual([
+        'www.example.com',
+        '192.0.2.7',
+        '/a',
+      ]);
+    }
+    // A client address that is IPv6, or a host name (HostnameLookups), is still the client.
+    const parse = createAccessLogParser('apache_combined');
+    for (const client of ['2001:db8::7', '::1', 'client.example.net', '203.0.113.7:51234']) {
+      const result = parse(`${client} - - [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 5 "-" "${UA}"`);
+      expect(result.ok && [result.value.host, result.value.remoteAddr]).toEqual([null, client]);
+    }
+  });
+
   it('apache_common has no referrer or user agent', () => {
     const parse = createAccessLogParser('apache_common');
     const result = parse('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326');

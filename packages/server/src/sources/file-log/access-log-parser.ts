@@ -36,6 +36,10 @@ const COMMON = `^([^\\s,]+(?:, ?[^\\s,]+)*) \\S+ .+? \\[([^\\]]{26})\\] ${QUOTED
 const COMBINED = new RegExp(`${COMMON} ${QUOTED} ${QUOTED}(.*)$`);
 const COMMON_ONLY = new RegExp(`${COMMON}(.*)$`);
 const TRAILING_NUMBER = /^\s+(\d+(?:\.\d+)?)(?:\s|$)/;
+// Debian's other_vhosts_access.log (Apache's vhost_combined) writes the virtual host and port, %v:%p,
+// before the client. Read as the client, with the client as ident, it gave every visitor of a host one
+// visitor_hash. No client address is a name, a colon and a port followed by a line of the format.
+const VHOST = /^([^\s:,]+):\d{1,5} (?=\S)/;
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t' };
 
@@ -113,7 +117,10 @@ export function createAccessLogParser(format: AccessFormat): (line: string) => P
   let lastTime = '';
   let lastMs = 0;
   return (line) => {
-    const m = pattern.exec(line);
+    const vhost = VHOST.exec(line);
+    let m = vhost ? pattern.exec(line.slice(vhost[0].length)) : null;
+    const host = m ? (vhost?.[1] ?? null) : null;
+    m ??= pattern.exec(line);
     if (!m) return { ok: false, reason: `does not match the ${format} format` };
     const time = m[2] as string;
     if (time !== lastTime) {
@@ -133,7 +140,7 @@ export function createAccessLogParser(format: AccessFormat): (line: string) => P
         tsMs: lastMs,
         // The client is the first address of a forwarded list.
         remoteAddr: dash((m[1] as string).split(',')[0]),
-        host: null,
+        host,
         ...splitRequestLine(dash(m[3])),
         status: status === '-' ? null : Number(status),
         bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
