@@ -117,6 +117,24 @@ describe('json_lines', () => {
     });
   });
 
+  it("drops the line break Docker's json-file log ends each message with", () => {
+    // Kept, no message equalled the text it showed: where message = 'listening' found nothing.
+    const line = '{"log":"listening\\n","stream":"stdout","time":"2026-10-10T13:55:36.123456789Z"}';
+    expect(parseJsonLine(line)).toMatchObject({
+      ok: true,
+      value: {
+        tsMs: Date.parse('2026-10-10T13:55:36.123Z'),
+        message: 'listening',
+        fields: { stream: 'stdout' },
+      },
+    });
+    // Only the one that ends the message: the lines of a stack trace stay as they are.
+    expect(parseJsonLine('{"msg":"failed\\n  at x\\r\\n"}')).toMatchObject({
+      value: { message: 'failed\n  at x' },
+    });
+    expect(parseJsonLine('{"msg":"\\n"}')).toMatchObject({ value: { message: null } });
+  });
+
   it("maps pino's numeric levels and epoch milliseconds", () => {
     const result = parseJsonLine('{"level":50,"time":1791608136000,"pid":1,"msg":"boom"}');
     expect(result.ok && result.value).toMatchObject({

@@ -119,6 +119,9 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
     if (Object.keys(others).length > 0) rest.service = others;
     service = name;
   }
+  // Docker's json-file log (and Fluent Bit reading one) ends every message with the line break its
+  // process wrote: kept, no message equalled the text it shows.
+  const message = take(KEYS.message);
   return {
     ok: true,
     value: {
@@ -127,7 +130,7 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
         typeof level === 'number'
           ? (PINO_LEVELS[level] ?? String(level))
           : (text(level)?.toLowerCase() ?? null),
-      message: text(take(KEYS.message)),
+      message: text(typeof message === 'string' ? message.replace(/\r?\n$/, '') : message),
       logger: text(take(KEYS.logger)),
       service: text(service),
       host: text(take(KEYS.host, false)),
