@@ -47,6 +47,24 @@ const isFile = (path: string, onUnreadable?: OnUnreadable): boolean => {
   }
 };
 
+/**
+ * Why a path names no file, when that can be told: it names a directory, or starts with a `~` that
+ * no shell expanded (inlet.yaml is read by no shell). Undefined otherwise.
+ */
+export function whyNoFile(pattern: string, baseDir: string): string | undefined {
+  if (pattern === '~' || pattern.startsWith('~/'))
+    return `${pattern} starts with ~, which inlet does not expand; write the whole path (or \${HOME}/…)`;
+  if (hasMagic(pattern)) return undefined;
+  const absolute = resolve(baseDir, pattern);
+  try {
+    if (statSync(absolute).isDirectory())
+      return `${absolute} is a directory; name the files in it, such as ${join(absolute, '*.log')}`;
+  } catch {
+    // Not there (or not to be looked at, which the caller tells apart): nothing more to say.
+  }
+  return undefined;
+}
+
 /** True when `pattern` holds a wildcard. */
 export function isGlob(pattern: string): boolean {
   return hasMagic(pattern);

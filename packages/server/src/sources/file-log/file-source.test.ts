@@ -553,6 +553,24 @@ describe('file source: sync', () => {
     });
   });
 
+  it('says why a path matches nothing when it names a directory, or starts with a ~ no shell expands', async () => {
+    // "No file matches" alone sent users looking for a typo in a path that was there.
+    const { logs, source, context } = await setup([
+      webAccessLog({ name: 'dir', path: '.' }),
+      webAccessLog({ name: 'home', path: ['~/inlet-no-such.log'] }),
+    ]);
+    await expect(source('dir').sync(context)).rejects.toMatchObject({
+      code: 'SOURCE_FILE_NOT_FOUND',
+      message: expect.stringContaining(
+        `${logs} is a directory; name the files in it, such as ${join(logs, '*.log')}`,
+      ),
+    });
+    await expect(source('home').sync(context)).rejects.toMatchObject({
+      code: 'SOURCE_FILE_NOT_FOUND',
+      message: expect.stringContaining('~/inlet-no-such.log starts with ~, which inlet does not expand'),
+    });
+  });
+
   it('refuses a second reader of the same source, and a path that matches nothing', async () => {
     const { logs, source, context } = await setup([webAccessLog()]);
     await expect(source().sync(context)).rejects.toMatchObject({ code: 'SOURCE_FILE_NOT_FOUND' });

@@ -3,9 +3,16 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { errorFields } from '../../log/index.ts';
 import type { Source, SourceContext } from '../types.ts';
 import type { FileOptions } from './file-config.ts';
+import { whyNoFile } from './file-glob.ts';
 import { type FileTailer, openFileTailer } from './file-tailer.ts';
 
 const MAX_BACKOFF_MS = 30_000;
+
+/** What is wrong with the source's paths, when they name no file for a reason that can be told. */
+const whyNone = (options: FileOptions, baseDir: string): string | undefined => {
+  const reasons = [options.path].flat().flatMap((p) => whyNoFile(p, baseDir) ?? []);
+  return reasons.length > 0 ? `${reasons.join('; ')}.` : undefined;
+};
 
 /**
  * Tails the files until stopped: a scan every poll_ms, a batch written every batch_seconds (or
@@ -27,9 +34,10 @@ function followFiles(name: string, options: FileOptions, context: SourceContext)
         // Paths inlet may not read were named by catchUp already.
         if (found === 0 && unreadable.length === 0 && quietAbout !== 'no files') {
           quietAbout = 'no files';
+          const why = whyNone(options, context.config.baseDir);
           logger.warn(
             { source: name, path: options.path },
-            'no log file matches the path yet; waiting for one',
+            `no log file matches the path yet; waiting for one${why ? ` (${why.replace(/\.$/, '')})` : ''}`,
           );
         } else if (found > 0) quietAbout = '';
         if (tailer.batchAgeMs() === 0 || tailer.batchAgeMs() >= options.batch_seconds * 1000)
@@ -98,9 +106,10 @@ export function createFileSource(name: string, options: FileOptions): Source {
           );
         }
         if (found === 0) {
+          const why = whyNone(options, context.config.baseDir);
           throw new InletError(
             'SOURCE_FILE_NOT_FOUND',
-            `No file matches sources "${name}" path ${JSON.stringify(options.path)}; relative paths start at the directory of inlet.yaml.`,
+            `No file matches sources "${name}" path ${JSON.stringify(options.path)}; ${why ?? 'relative paths start at the directory of inlet.yaml.'}`,
             { details: { source: name } },
           );
         }
