@@ -216,6 +216,20 @@ describe('sandbox', () => {
     expect(other.message).not.toContain('Hint:');
   });
 
+  it('says that access_logs and app_logs appear with the first logs written, before any is', async () => {
+    // DuckDB's own words asked whether duckdb_logs was meant, as if the name were a typo.
+    for (const table of ['access_logs', 'app_logs']) {
+      await expect(engine.query(`SELECT count(*) FROM ${table}`)).rejects.toMatchObject({
+        code: 'QUERY_INVALID',
+        message: expect.stringContaining(
+          `Hint: ${table} appears once the first log lines are written to the lake`,
+        ),
+      });
+    }
+    const other = await engine.query('SELECT count(*) FROM no_such_table').catch((error) => error);
+    expect(other.message).not.toContain('Hint:');
+  });
+
   it('reports a query that fails part-way through its rows, never a shorter result', async () => {
     // DuckDB's bindings end a failing stream like a finished one; the engine must notice.
     const late =

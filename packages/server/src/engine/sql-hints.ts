@@ -6,10 +6,16 @@ const ARROW_HINT =
 const PARAMETER_HINT =
   "a query takes no parameters: write each value into the SQL (WHERE dt >= '2026-12-01', not ? or $1); a ? or $1 inside a string is only text.";
 
+// The log tables have no view until a batch of log lines is in the lake; DuckDB then asks whether
+// duckdb_logs was meant, as if the name were a typo.
+const LOG_TABLE = /Table with name "?(access_logs|app_logs)"? does not exist/i;
+const logTableHint = (table: string) =>
+  `${table} appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).`;
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * DuckDB's message, with a hint when the SQL fell into DuckDB's precedence of JSON arrows (fixed
+ * DuckDB's message, with a hint when it names a log table no log has made yet, or when the SQL fell into DuckDB's precedence of JSON arrows (fixed
  * only in DuckDB 2.0): `type = 'track' AND properties->>'plan' = 'pro'` runs as
  * `(type = 'track' AND properties) ->> ('plan' = 'pro')` and fails with "Failed to cast value to
  * numerical", and `properties->>'n'::INT` casts the key 'n'. properties and context are JSON, so
@@ -20,6 +26,8 @@ export function withSqlHint(message: string, sql: string): string {
   // as placeholders, and DuckDB's message says values are missing, not that none can be sent.
   if (/Values were not provided for the following prepared statement parameters/.test(message))
     return `${message}\nHint: ${PARAMETER_HINT}`;
+  const logTable = LOG_TABLE.exec(message)?.[1];
+  if (logTable) return `${message}\nHint: ${logTableHint(logTable.toLowerCase())}`;
   if (!sql.includes('->')) return message;
   const castKey = /Could not convert string '([^']*)' to/.exec(message)?.[1];
   const arrows =
