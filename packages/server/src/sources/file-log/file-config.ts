@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timeZoneSchema } from '../../config/time-zone.ts';
+import { DEFAULT_TABLE } from './log-tables.ts';
 import { MULTILINE_PARSERS } from './multiline-parsers.ts';
 import { ACCESS_GROUPS, groupNames } from './regex-log-parser.ts';
 
@@ -59,6 +60,26 @@ function checkMultiline(
       message:
         "matches every line (even an empty one), so no line would be joined; match what only a record's first line starts with, such as '^\\d{4}-\\d{2}-\\d{2} '",
     });
+}
+
+/**
+ * Refuses a default log table of the other kind: written there, access_logs got app_logs' columns,
+ * empty on every request, and the reverse.
+ */
+function checkTable(
+  options: { format: (typeof LOG_FORMATS)[number]; schema: string; table?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  const app = options.format === 'json_lines' || (options.format === 'regex' && options.schema === 'app');
+  const mine = DEFAULT_TABLE[app ? 'app' : 'access'];
+  const theirs = DEFAULT_TABLE[app ? 'access' : 'app'];
+  if (options.table !== theirs) return;
+  const format = options.format === 'regex' ? `regex with schema: ${options.schema}` : options.format;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['table'],
+    message: `${theirs} holds ${app ? 'access' : 'app'} logs, and format: ${format} makes ${app ? 'app' : 'access'} logs; leave table out (${mine}) or name another table`,
+  });
 }
 
 /**
@@ -134,6 +155,7 @@ export const fileOptionsSchema = z
   })
   .superRefine((options, ctx) => {
     if (options.multiline) checkMultiline(options, ctx);
+    checkTable(options, ctx);
     if (options.format !== 'regex') {
       if (options.pattern !== undefined)
         ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'is only used with format: regex' });

@@ -1147,6 +1147,29 @@ describe('file source: configuration', () => {
       /sources\[0\]\.multiline/,
     );
   });
+
+  it('refuses to write one kind of log into the table of the other', () => {
+    // Written anyway, access_logs got app_logs' columns, empty on every request, and the reverse.
+    expect(parse({ path: 'a.log', format: 'json_lines', table: 'access_logs' })).toThrow(
+      /sources\[0\]\.table: access_logs holds access logs, and format: json_lines makes app logs; leave table out \(app_logs\) or name another table/,
+    );
+    expect(parse({ path: 'a.log', format: 'nginx_combined', table: 'app_logs' })).toThrow(
+      /sources\[0\]\.table: app_logs holds app logs, and format: nginx_combined makes access logs; leave table out \(access_logs\)/,
+    );
+    expect(
+      parse({
+        path: 'a.log',
+        format: 'regex',
+        schema: 'app',
+        pattern: '(?<message>.*)',
+        table: 'access_logs',
+      }),
+    ).toThrow(
+      /sources\[0\]\.table: access_logs holds access logs, and format: regex with schema: app makes app logs/,
+    );
+    expect(parse({ path: 'a.log', format: 'json_lines', table: 'app_logs' })().length).toBe(1);
+    expect(parse({ path: 'a.log', format: 'apache_common', table: 'access_logs' })().length).toBe(1);
+  });
 });
 
 // Root reads any file, so the sync runs as nobody.
