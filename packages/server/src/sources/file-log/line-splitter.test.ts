@@ -32,6 +32,22 @@ describe('line splitter', () => {
     ]);
   });
 
+  it('cuts the head of a line over the limit between characters, not inside one', () => {
+    // Cut inside 日 (3 bytes), the head kept in the rejects ended with U+FFFD, which the line has not.
+    const split = createLineSplitter(8);
+    expect(split.push(Buffer.from('ab日本語\n'), 0)).toEqual([
+      { text: 'ab日本', start: 0, end: 12, tooLongBytes: 11 },
+    ]);
+    expect(split.push(Buffer.from('日本'), 12)).toEqual([]);
+    expect(split.push(Buffer.from('語\n'), 18)).toEqual([
+      { text: '日本', start: 12, end: 22, tooLongBytes: 9 },
+    ]);
+    // A head that ends on a whole character keeps it.
+    expect(split.push(Buffer.from('abcde日xyz\n'), 22)).toEqual([
+      { text: 'abcde日', start: 22, end: 34, tooLongBytes: 11 },
+    ]);
+  });
+
   it('passes over zero bytes before a line, across chunks, and keeps those inside one', () => {
     const split = createLineSplitter(8);
     expect(split.push(Buffer.alloc(20), 0)).toEqual([]);

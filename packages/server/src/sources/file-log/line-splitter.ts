@@ -33,6 +33,15 @@ export function createLineSplitter(maxLineBytes: number): LineSplitter {
     return buffer.toString('utf8', start, stop);
   };
 
+  /** The head of a line cut at `end`: up to the last whole character, not a U+FFFD for half of one. */
+  const headOf = (buffer: Buffer, start: number, end: number): string => {
+    let lead = end - 1;
+    while (lead > start && lead > end - 4 && ((buffer[lead] as number) & 0xc0) === 0x80) lead--;
+    const byte = buffer[lead] as number;
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return buffer.toString('utf8', start, lead >= start && lead + size > end ? lead : end);
+  };
+
   const hold = (bytes: Buffer, offset: number) => {
     if (carryBytes === 0 && overflow === 0) carryStart = offset;
     const room = maxLineBytes - carryBytes;
@@ -52,7 +61,7 @@ export function createLineSplitter(maxLineBytes: number): LineSplitter {
     const total = carryBytes + overflow;
     const line: SplitLine =
       total > maxLineBytes
-        ? { text: joined.toString('utf8'), start: carryStart, end, tooLongBytes: total }
+        ? { text: headOf(joined, 0, joined.length), start: carryStart, end, tooLongBytes: total }
         : { text: textOf(joined, 0, joined.length), start: carryStart, end };
     carry = [];
     carryBytes = 0;
@@ -79,7 +88,7 @@ export function createLineSplitter(maxLineBytes: number): LineSplitter {
           lines.push(
             length > maxLineBytes
               ? {
-                  text: chunk.toString('utf8', pos, pos + maxLineBytes),
+                  text: headOf(chunk, pos, pos + maxLineBytes),
                   start: offset + pos,
                   end: offset + nl + 1,
                   tooLongBytes: length,
