@@ -9,7 +9,7 @@ import type { Source } from './types.ts';
 /** Validates every `sources:` entry against its kind's schema and builds the sources, once at start-up. */
 export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inlet.yaml'): Source[] {
   const names = new Set<string>();
-  return config.sources.map((entry, i) => {
+  const sources = config.sources.map((entry, i) => {
     const { name, type, ...options } = entry;
     if (names.has(name))
       throw new InletError(
@@ -34,6 +34,20 @@ export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inle
     }
     return kind.create(name, parsed.data);
   });
+  // Rows of two shapes in one table: the view took one source's columns, empty in the other's rows.
+  const holders = new Map<string, { source: string; holds: string }>();
+  sources.forEach(({ name, sharedTables = [] }, i) => {
+    for (const { table, holds, option } of sharedTables) {
+      const first = holders.get(table);
+      if (first && first.holds !== holds)
+        throw new InletError(
+          'CONFIG_INVALID',
+          `${file} is not valid:\n  sources[${i}].${option}: ${table} holds the ${first.holds} of source "${first.source}"; source "${name}" makes ${holds}: name another table`,
+        );
+      if (!first) holders.set(table, { source: name, holds });
+    }
+  });
+  return sources;
 }
 
 /** The source with this name, or an error that lists the configured ones. */

@@ -32,6 +32,12 @@ export interface Source {
   sync(context: SourceContext): Promise<SyncResult>;
   /** Follows the source continuously under `inlet start` (log tails); one-shot sources leave it out. */
   follow?(context: SourceContext): { stop(): Promise<void> };
+  /**
+   * The lake tables it writes that other sources may write too (a log source's access_logs), the
+   * rows they hold ("access logs") and the option that names the table: sources may share a table
+   * only with rows of one shape.
+   */
+  sharedTables?: ReadonlyArray<{ table: string; holds: string; option: string }>;
 }
 
 /** A kind of source (file, postgres, mysql, csv…): its options schema and how to build one. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { timeZoneSchema } from '../../config/time-zone.ts';
-import { DEFAULT_TABLE } from './log-tables.ts';
+import { DEFAULT_TABLE, type LogKind } from './log-tables.ts';
 import { MULTILINE_PARSERS } from './multiline-parsers.ts';
 import { ACCESS_GROUPS, groupNames } from './regex-log-parser.ts';
 
@@ -62,6 +62,13 @@ function checkMultiline(
     });
 }
 
+/** Whether a source's lines become access_logs rows or app_logs rows. */
+export function logKindOf(options: { format: (typeof LOG_FORMATS)[number]; schema: string }): LogKind {
+  return options.format === 'json_lines' || (options.format === 'regex' && options.schema === 'app')
+    ? 'app'
+    : 'access';
+}
+
 /**
  * Refuses a default log table of the other kind: written there, access_logs got app_logs' columns,
  * empty on every request, and the reverse.
@@ -70,7 +77,7 @@ function checkTable(
   options: { format: (typeof LOG_FORMATS)[number]; schema: string; table?: string | undefined },
   ctx: z.RefinementCtx,
 ) {
-  const app = options.format === 'json_lines' || (options.format === 'regex' && options.schema === 'app');
+  const app = logKindOf(options) === 'app';
   const mine = DEFAULT_TABLE[app ? 'app' : 'access'];
   const theirs = DEFAULT_TABLE[app ? 'access' : 'app'];
   if (options.table !== theirs) return;

@@ -1169,6 +1169,18 @@ describe('file source: configuration', () => {
     );
     expect(parse({ path: 'a.log', format: 'json_lines', table: 'app_logs' })().length).toBe(1);
     expect(parse({ path: 'a.log', format: 'apache_common', table: 'access_logs' })().length).toBe(1);
+    // Nor into a table of its own that another source fills with the other kind.
+    const both = (format: string) => () =>
+      createSources({
+        sources: [
+          { name: 'web', type: 'file', path: 'a.log', format: 'nginx_combined', table: 'web_logs' },
+          { name: 'api', type: 'file', path: 'b.log', format, table: 'web_logs' },
+        ],
+      } as never);
+    expect(both('json_lines')).toThrow(
+      /sources\[1\]\.table: web_logs holds the access logs of source "web"; source "api" makes app logs: name another table/,
+    );
+    expect(both('apache_combined')().length).toBe(2);
   });
 });
 

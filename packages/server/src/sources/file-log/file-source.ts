@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { errorFields } from '../../log/index.ts';
 import type { Source, SourceContext } from '../types.ts';
-import type { FileOptions } from './file-config.ts';
+import { type FileOptions, logKindOf } from './file-config.ts';
 import { whyNoFile } from './file-glob.ts';
 import { type FileTailer, openFileTailer } from './file-tailer.ts';
+import { DEFAULT_TABLE } from './log-tables.ts';
 
 const MAX_BACKOFF_MS = 30_000;
 
@@ -87,9 +88,11 @@ function followFiles(name: string, options: FileOptions, context: SourceContext)
 
 /** A `type: file` source: nginx/Apache access logs, JSON lines or regex-described logs, tailed with a checkpoint. */
 export function createFileSource(name: string, options: FileOptions): Source {
+  const kind = logKindOf(options);
   return {
     name,
     type: 'file',
+    sharedTables: [{ table: options.table ?? DEFAULT_TABLE[kind], holds: `${kind} logs`, option: 'table' }],
     async sync(context) {
       const tailer = await openFileTailer(name, options, context);
       try {
