@@ -572,11 +572,15 @@ describe('file source: sync', () => {
   });
 
   it('refuses a second reader of the same source, and a path that matches nothing', async () => {
-    const { logs, source, context } = await setup([webAccessLog()]);
+    const { logs, source, context, counts } = await setup([
+      webAccessLog({ poll_ms: 50, batch_seconds: 0.05 }),
+    ]);
     await expect(source().sync(context)).rejects.toMatchObject({ code: 'SOURCE_FILE_NOT_FOUND' });
     writeFileSync(log(logs, 'access.log'), access(0, 1));
     const follower = source().follow?.({ ...context });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Until the tail has written the line: a fixed 200 ms was too short on a loaded machine, where
+    // the tail was stopped before its first read and the sync below read the line.
+    for (let i = 0; i < 400 && (await counts()).size === 0; i++) await sleep(25);
     // The reader is inlet start's tail, which never finishes: "wait for it to finish" sent people
     // waiting for nothing.
     await expect(source().sync(context)).rejects.toMatchObject({
