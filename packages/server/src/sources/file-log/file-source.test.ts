@@ -326,6 +326,21 @@ describe('file source: sync', () => {
     await expectEachOnce(20);
   });
 
+  it("says how many files' last lines inlet sync left waiting for their newline", async () => {
+    // Left without a word, a file exported without a newline at its end lost its last line silently.
+    const { logs, sync } = await setup([webAccessLog({ path: '*.log' })]);
+    writeFileSync(log(logs, 'a.log'), access(0, 3).slice(0, -1));
+    writeFileSync(log(logs, 'b.log'), access(3, 5));
+    const waiting = {
+      table: 'access_logs (last lines without a newline at the end of their file, left until it is written)',
+      rows: 1,
+    };
+    expect((await sync()).tables).toEqual([{ table: 'access_logs', rows: 4 }, waiting]);
+    expect((await sync()).tables).toEqual([{ table: 'access_logs', rows: 0 }, waiting]);
+    appendFileSync(log(logs, 'a.log'), '\n');
+    expect((await sync()).tables).toEqual([{ table: 'access_logs', rows: 1 }]);
+  });
+
   it('follows copytruncate, whether the copy is seen before or after the truncate', async () => {
     const { logs, sync, expectEachOnce } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log'), access(0, 100));

@@ -116,9 +116,10 @@ export function createFileSource(name: string, options: FileOptions): Source {
             { details: { source: name } },
           );
         }
-        const { rows, rejects, gathering } = tailer.totals();
-        // Said, so that a record missing from this run is not taken for a lost one.
+        const { rows, rejects, gathering, waiting } = tailer.totals();
+        // Said, so that a record or line missing from this run is not taken for a lost one.
         const left = `${tailer.table} (records still gathering lines, left for the next run)`;
+        const unended = `${tailer.table} (last lines without a newline at the end of their file, left until it is written)`;
         return {
           source: name,
           rows,
@@ -126,6 +127,7 @@ export function createFileSource(name: string, options: FileOptions): Source {
             { table: tailer.table, rows },
             ...(rejects > 0 ? [{ table: `_rejects/${name} (rejected lines)`, rows: rejects }] : []),
             ...(gathering > 0 ? [{ table: left, rows: gathering }] : []),
+            ...(waiting > 0 ? [{ table: unended, rows: waiting }] : []),
           ],
         };
       } finally {

@@ -41,8 +41,11 @@ export interface FileTailer {
   batchAgeMs(): number;
   /** After a failure: drops unwritten rows and returns to the last checkpoint. */
   reset(): void;
-  /** Rows and rejects written so far, and the records the last scan left gathering lines. */
-  totals(): { rows: number; rejects: number; gathering: number };
+  /**
+   * Rows and rejects written so far, the records the last scan left gathering lines, and the files
+   * whose last line it left waiting for its newline.
+   */
+  totals(): { rows: number; rejects: number; gathering: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -477,7 +480,11 @@ export async function openFileTailer(
       committed = recoverCheckpoint(state, name);
       files = clone(committed?.files ?? []);
     },
-    totals: () => ({ ...totals, gathering: files.filter((f) => f.gathered).length }),
+    totals: () => ({
+      ...totals,
+      gathering: files.filter((f) => f.gathered).length,
+      waiting: files.filter((f) => !f.gz && !f.gathered && f.ino !== -1 && f.offset < f.size).length,
+    }),
     async close() {
       writer.close();
       lock.release();
