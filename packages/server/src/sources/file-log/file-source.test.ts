@@ -1315,4 +1315,36 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
     },
     60_000,
   );
+
+  it('still writes the record of a file rotated away in a directory it may enter but not list', async () => {
+    // drwx--x--x: the file is read by its path, but a rotated copy cannot be found. That the
+    // directory cannot be listed must not keep the record of a file gone from its path for good.
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    chmodSync(temp.dir, 0o755);
+    const dir = join(temp.dir, 'logs');
+    mkdirSync(dir);
+    const path = join(dir, 'app.log');
+    const python = {
+      format: 'regex',
+      schema: 'app',
+      pattern: PY_PATTERN,
+      multiline: { start: '^\\d{4}-\\d{2}-\\d{2} ', flush_seconds: 600 },
+    };
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
+    chmodSync(path, 0o644);
+    chmodSync(dir, 0o711);
+    expect(syncAsReader(temp.dir, 'app', path, python).result?.rows).toBe(1);
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, pyRecord(3));
+    chmodSync(path, 0o644);
+    const first = syncAsReader(temp.dir, 'app', path, python);
+    const second = syncAsReader(temp.dir, 'app', path, python);
+    // Job 2 as far as it was read, once two scans found its file gone.
+    expect(second.result?.rows).toBe(1);
+    expect([...first.warnings, ...second.warnings].map((w) => w.msg)).toContainEqual(
+      expect.stringMatching(/rotated where the rotated patterns do not look/),
+    );
+    chmodSync(dir, 0o755);
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { basename, join, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
@@ -307,15 +307,22 @@ export async function openFileTailer(
 
   /**
    * The dev:ino of the files found now, and of those there that inlet may not read; and whether a
-   * file's path is one inlet may not look up, or lies in a directory it may not list. A file that
-   * may not be read is not gone: it may get lines again once its permissions are given back.
+   * tracked file is still at its path, or may not be looked up there (a directory closed to inlet).
+   * A file that may not be read is not gone: it may get lines again once its permissions are back.
+   * A directory that may be entered but not listed (drwx--x--x) hides nothing: a file gone from
+   * its path there is gone.
    */
-  const thereNow = (found: readonly Candidate[], held: ReadonlySet<string>, unreadable: Unreadable[]) => {
+  const thereNow = (found: readonly Candidate[], held: ReadonlySet<string>) => {
     const present = new Set([...found.map((c) => `${c.dev}:${c.ino}`), ...held]);
-    const hidden = (path: string) =>
-      unreadable.some(
-        (u) => path === u.path || path.startsWith(u.path.endsWith(sep) ? u.path : u.path + sep),
-      );
+    const hidden = (file: TrackedFile) => {
+      try {
+        const stat = statSync(file.path);
+        return stat.dev === file.dev && stat.ino === file.ino;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        return code === 'EACCES' || code === 'EPERM';
+      }
+    };
     return { present, hidden };
   };
 
@@ -328,13 +335,7 @@ export async function openFileTailer(
    */
   const warnMovedAway = ({ present, hidden }: ReturnType<typeof thereNow>) => {
     for (const f of files) {
-      if (
-        f.ino === -1 ||
-        f.gz ||
-        !livePaths.has(f.path) ||
-        present.has(`${f.dev}:${f.ino}`) ||
-        hidden(f.path)
-      )
+      if (f.ino === -1 || f.gz || !livePaths.has(f.path) || present.has(`${f.dev}:${f.ino}`) || hidden(f))
         continue;
       f.ino = -1;
       logger.warn(
@@ -361,7 +362,7 @@ export async function openFileTailer(
   const endRecordsOfGoneFiles = ({ present, hidden }: ReturnType<typeof thereNow>) => {
     for (const file of files) {
       const { gathered } = file;
-      if (!gathered || (file.ino !== -1 && (present.has(`${file.dev}:${file.ino}`) || hidden(file.path))))
+      if (!gathered || (file.ino !== -1 && (present.has(`${file.dev}:${file.ino}`) || hidden(file))))
         continue;
       // A new object: the checkpoint's copies of the files share this one.
       file.gathered = { ...gathered, missedScans: gathered.missedScans + 1 };
@@ -392,7 +393,7 @@ export async function openFileTailer(
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;
-      const there = thereNow(found, held, unreadable);
+      const there = thereNow(found, held);
       if (plan.deferred === 0) warnMovedAway(there);
       endRecordsOfGoneFiles(there);
       if (logger.isLevelEnabled('debug'))
