@@ -7,7 +7,7 @@ import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Output, printableLines, processOutput } from './output.ts';
+import { type Output, printableLines, printableMessage, processOutput } from './output.ts';
 import { queryCommand, queryHelp } from './query.ts';
 import { runCommand, runHelp } from './run.ts';
 import { runsCommand, runsHelp } from './runs.ts';
@@ -140,7 +140,7 @@ export async function main(
     }
   } catch (error) {
     if (isInletError(error)) {
-      output.err(`${error.code}: ${printableLines(error.message)}\n`);
+      output.err(`${error.code}: ${printableMessage(error.message)}\n`);
       return exitCodeOf(error.code);
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Json } from '@duckdb/node-api';
 import { csvLine } from '../http/index.ts';
-import { displayWidth, fitWidth, padWidth } from './text-width.ts';
+import { characters, displayWidth, fitWidth, padWidth } from './text-width.ts';
 
 /** Where a command writes: a terminal gets tables and progress bars, a pipe gets NDJSON or CSV. */
 export interface Output {
@@ -102,6 +102,45 @@ const UNPRINTABLE_BUT_LINE_BREAKS = /(?!\r?\n)[\p{Cc}\u2028\u2029\u202a-\u202e\u
  */
 export function printableLines(text: string): string {
   return text.replace(UNPRINTABLE_BUT_LINE_BREAKS, escapeChar);
+}
+
+/** DuckDB's quote of the failing SQL line, and its caret line under it. */
+const SQL_LINE = /^(LINE \d+: )(.*)$/s;
+const CARET_LINE = /^( *)\^$/;
+/** Control characters the SQL tokenizer skips as space: an error never points at one. */
+const SQL_SPACE = /^[\t\v\f\r]$/;
+
+/**
+ * An error's message as printableLines shows it, with DuckDB's caret moved under what failed.
+ * DuckDB counts a control character in the SQL as no column, and the terminal is shown its escape
+ * (\u001b, \t) in its place: the caret stood that many columns left of the failing token.
+ */
+export function printableMessage(text: string): string {
+  const lines = text.split('\n');
+  return lines
+    .map((line, i) => {
+      const quoted = SQL_LINE.exec(lines[i - 1] ?? '');
+      const indent = CARET_LINE.exec(line)?.[1];
+      if (quoted === null || indent === undefined) return printableLines(line);
+      const [, label = '', sql = ''] = quoted;
+      return `${' '.repeat(label.length + caretColumn(sql, indent.length - label.length))}^`;
+    })
+    .join('\n');
+}
+
+/** The terminal's column of what DuckDB's caret points at, column (DuckDB's count) into sql. */
+function caretColumn(sql: string, column: number): number {
+  let counted = 0;
+  let shown = 0;
+  for (const { text, width } of characters(sql)) {
+    const escaped = printableLines(text);
+    // Past DuckDB's column, a control character is stepped over only when the tokenizer skips it
+    // too (a tab): one it does not (\u001b) is the failing token itself.
+    if (counted >= column && !(escaped !== text && SQL_SPACE.test(text))) break;
+    if (escaped === text) counted += width;
+    shown += escaped === text ? width : escaped.length;
+  }
+  return shown;
 }
 
 /** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth columns. */

@@ -262,6 +262,26 @@ describe('inlet query', () => {
     expect(err).not.toContain('\r');
   });
 
+  it("puts DuckDB's caret under the failing SQL once its control characters are escaped", async () => {
+    // DuckDB counts a control character as no column, and the terminal is shown \u001b or \t in its
+    // place: the caret stood that many columns left of what failed.
+    const cases = [
+      { sql: "SELECT '\u001b[31m\t日本' AS a, nosuchcol FROM range(3)", failing: 'nosuchcol' },
+      { sql: 'SELECT 1,\n\t\tnosuchcol', failing: 'nosuchcol' },
+      // The failing token is the control character itself: the caret stands under its escape.
+      { sql: "SELECT '\u001b', \u001b", failing: '\\u001b' },
+    ];
+    for (const { sql, failing } of cases) {
+      const { code, err } = await query(sql);
+      expect(code, sql).toBe(ExitCode.QUERY);
+      const lines = err.split('\n');
+      const at = lines.findIndex((line) => line.startsWith('LINE '));
+      const [line = '', caret = ''] = lines.slice(at, at + 2);
+      expect(caret.trimStart(), sql).toBe('^');
+      expect(caret.indexOf('^'), sql).toBe(displayWidth(line.slice(0, line.lastIndexOf(failing))));
+    }
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

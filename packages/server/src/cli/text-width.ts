@@ -63,7 +63,7 @@ const EMOJI_PRESENTATION = '\ufe0f';
  * character (a grapheme: 👍🏽, 👨‍👩‍👧, 🇯🇵, é) as its first code point is wide, or two wide in emoji
  * form; counted by code point, a family of three was 6 columns and pushed its row out of line.
  */
-function* characters(text: string): Generator<{ text: string; width: number }> {
+export function* characters(text: string): Generator<{ text: string; width: number }> {
   for (const { segment } of graphemes.segment(text)) {
     const first = segment.codePointAt(0) ?? 0;
     const width = charWidth(String.fromCodePoint(first));
