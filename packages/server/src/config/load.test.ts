@@ -230,6 +230,24 @@ describe('config', () => {
     );
   });
 
+  it("refuses a source named as one of DuckDB's own catalogs and schemas", () => {
+    // A source's tables are the views <source>.<table>: main.events replaced the events view, and
+    // memory, temp or system made every name of the engine ambiguous, so no query ran at all.
+    for (const name of ['main', 'memory', 'temp', 'system', 'information_schema', 'pg_catalog']) {
+      expect(
+        () => parseConfig({ sources: [{ name, type: 'csv', tables: [{ path: 'a.csv' }] }] }),
+        name,
+      ).toThrow(
+        `sources[0].name: "${name}" is a name DuckDB keeps for its own schemas, and a source's tables are the views ${name}.<table>; name the source otherwise`,
+      );
+    }
+    // A file source's rows go to access_logs or app_logs, under no schema of its name.
+    expect(
+      parseConfig({ sources: [{ name: 'main', type: 'file', path: '/var/log/x.log', format: 'json_lines' }] })
+        .sources,
+    ).toHaveLength(1);
+  });
+
   it('reports YAML syntax errors with the line', () => {
     const { path } = write('server:\n  port: [1,\n');
     expect(() => loadConfig({ path, env: {} })).toThrow(/not valid YAML at line/);

@@ -38,16 +38,33 @@ const milliseconds = z
   .positive()
   .max(MAX_TIMER_MS, 'must be at most 2147483647 (about 24.8 days)');
 
+/**
+ * DuckDB's own catalogs and schemas. A database or CSV source's tables are the views
+ * <source>.<table>: main.events replaced the events view, and a schema named memory, temp or system
+ * made every name the engine resolves ambiguous, so no query ran at all. A file source's rows go to
+ * access_logs or app_logs, under no schema of its name.
+ */
+const DUCKDB_SCHEMAS = new Set(['main', 'memory', 'temp', 'system', 'information_schema', 'pg_catalog']);
+
 // Each source kind validates its own options (sources/kinds.ts); here only what every source has.
-const source = z.looseObject({
-  name: z
-    .string()
-    .regex(
-      /^[a-z][a-z0-9_]{0,62}$/,
-      'must start with a letter and hold only lower-case letters, digits and _',
-    ),
-  type: z.string().min(1),
-});
+const source = z
+  .looseObject({
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9_]{0,62}$/,
+        'must start with a letter and hold only lower-case letters, digits and _',
+      ),
+    type: z.string().min(1),
+  })
+  .superRefine(({ name, type }, ctx) => {
+    if (type !== 'file' && DUCKDB_SCHEMAS.has(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `"${name}" is a name DuckDB keeps for its own schemas, and a source's tables are the views ${name}.<table>; name the source otherwise`,
+      });
+  });
 
 /** The one schema for inlet.yaml; defaults here are the embedded defaults. */
 export const configSchema = z.strictObject({
