@@ -9,5 +9,5 @@ export {
   MIN_API_TOKEN_LENGTH,
   parseConfig,
 } from './load.ts';
-export { configSchema, type InletConfigInput } from './schema.ts';
+export { configSchema, DUCKDB_SCHEMAS, type InletConfigInput } from './schema.ts';
 export { durationMs, type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';

@@ -44,7 +44,14 @@ const milliseconds = z
  * made every name the engine resolves ambiguous, so no query ran at all. A file source's rows go to
  * access_logs or app_logs, under no schema of its name.
  */
-const DUCKDB_SCHEMAS = new Set(['main', 'memory', 'temp', 'system', 'information_schema', 'pg_catalog']);
+export const DUCKDB_SCHEMAS: ReadonlySet<string> = new Set([
+  'main',
+  'memory',
+  'temp',
+  'system',
+  'information_schema',
+  'pg_catalog',
+]);
 
 // Each source kind validates its own options (sources/kinds.ts); here only what every source has.
 const source = z

@@ -247,6 +247,40 @@ describe('a lake table whose view cannot be built', () => {
   });
 });
 
+describe("a source table under one of DuckDB's own schema names", () => {
+  it('is left out and named, and neither replaces a view of the lake nor stops every query', async () => {
+    // A source named main, memory or temp (inlet.yaml refuses one now; a lake may still hold its
+    // folder): main.marks replaced the mart marks, and a schema named memory made every name
+    // ambiguous, so no query ran at all. Its folder gone, the mart marks is still there.
+    const { config, layout, writer } = await lake('duckdb-schemas');
+    await marksMart(layout, writer);
+    const folders = ['main', 'memory', 'temp', 'system'].map((schema) => {
+      const dir = join(layout.lake, 'sources', schema, 'marks');
+      mkdirSync(dir, { recursive: true });
+      writeLakeTable(dir, { name: `${schema}.marks`, kind: 'source', files: '*.parquet' });
+      return dir;
+    });
+    for (const dir of folders) await writer.run(`COPY (SELECT 2 AS n) TO '${dir}/run-1.parquet'`);
+    const failed = new Map<string, string>();
+    await withEngine(
+      { config, layout, onViewFailed: (name, detail) => failed.set(name, detail) },
+      async (engine) => {
+        expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
+        expect((await engine.query('SELECT count(*)::INT FROM events')).rows).toEqual([[0]]);
+        expect([...failed.keys()].sort()).toEqual([
+          'main.marks',
+          'memory.marks',
+          'system.marks',
+          'temp.marks',
+        ]);
+        expect(failed.get('memory.marks')).toContain('"memory" is a name DuckDB keeps for its own schemas');
+        for (const dir of folders) rmSync(dir, { recursive: true });
+        expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
+      },
+    );
+  });
+});
+
 describe('a lake table whose view DuckDB refuses', () => {
   it('is tried again only once its files change, not at every query', async () => {
     const { layout, writer } = await lake('refused-table');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DUCKDB_SCHEMAS } from '../config/index.ts';
 import { EVENT_COLUMNS } from '../events/index.ts';
 import {
   type DataLayout,
@@ -23,6 +24,8 @@ export interface ViewDefinition {
   sql: string;
   /** Defined by SQL (a model's view), not over files of the lake. */
   definedBySql?: boolean;
+  /** Why it is never created: its name is not one a view of the lake can have. */
+  refused?: string;
   /**
    * The names, sizes and times of the files it reads, which its SQL may not name (a glob): asked
    * only of a view that failed to build, to know whether to try it again.
@@ -179,6 +182,17 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
 }
 
 /**
+ * Why a table's view cannot have its name: a source named as one of DuckDB's own schemas (from
+ * before inlet.yaml refused one). main.marks replaced the view marks, and a schema named memory,
+ * temp or system made every name the engine resolves ambiguous, so no query ran at all.
+ */
+function refusedName(name: string): string | undefined {
+  const schema = name.includes('.') ? name.split('.')[0] : undefined;
+  if (schema === undefined || !DUCKDB_SCHEMAS.has(schema)) return undefined;
+  return `"${schema}" is a name DuckDB keeps for its own schemas, so no source's table can be the view ${name}; rename the source in inlet.yaml, sync it again and move lake/sources/${schema}/ out of the lake`;
+}
+
+/**
  * Every view the engine should have now: events, each lake table that has files, then the views
  * defined by SQL. DuckDB binds a view when it is created, so those come last, in dependency order,
  * and only once every table they read exists.
@@ -196,7 +210,13 @@ export function discoverViews(
     }
     if (!hasParquetFiles(dir)) continue;
     const sql = lakeTableSql(dir, table);
-    views.push({ name: table.name, shape: sql, sql, files: () => filesKey(dir) });
+    views.push({
+      name: table.name,
+      shape: sql,
+      sql,
+      files: () => filesKey(dir),
+      refused: refusedName(table.name),
+    });
   }
   const names = new Set(views.map((v) => v.name));
   for (let progress = true; progress; ) {
@@ -279,6 +299,8 @@ export function failedViews(applied: Map<string, string>): string[] {
 
 /** Why a view left out of the engine cannot be queried, and what to do about it. */
 export function unavailableMessage(view: ViewDefinition, error: Error): string {
+  if (view.refused !== undefined)
+    return `"${view.name}" cannot be queried: ${view.refused}. Every other table can still be queried.`;
   const detail = (error.message.split('\n')[0] ?? '').replace(/\.$/, '');
   if (DAMAGED_INSIDE.test(detail))
     return `"${view.name}" cannot be queried now: a Parquet file of it is damaged inside and DuckDB does not say which (${detail}); it fails until that file is moved out of the lake or restored from a backup. Every other table can still be queried.`;
@@ -309,6 +331,11 @@ export async function applyViews(
     }),
   );
   for (const change of viewChanges(before, after)) {
+    if (change.view?.refused !== undefined) {
+      failed?.(change.view, new Error(change.view.refused));
+      applied.set(change.view.name, failedShape(change.view.name, true) || FAILED);
+      continue;
+    }
     try {
       await run(change.sql);
     } catch (error) {
@@ -337,12 +364,18 @@ function viewChanges(
   const changes: Array<{ sql: string; view?: ViewDefinition }> = [];
   const names = new Set(after.map((v) => v.name));
   const failedShape = failedShapesOf(before, after);
-  for (const name of before.keys())
-    if (!names.has(name)) changes.push({ sql: `DROP VIEW IF EXISTS ${quoteName(name)}` });
+  // One that failed was dropped then, or never created: DROP VIEW memory.marks would drop marks.
+  for (const [name, shape] of before)
+    if (!names.has(name) && !shape.startsWith(FAILED))
+      changes.push({ sql: `DROP VIEW IF EXISTS ${quoteName(name)}` });
   for (const view of after) {
     const applied = before.get(view.name);
     if (applied === view.shape || (applied?.startsWith(FAILED) && applied === failedShape(view.name)))
       continue;
+    if (view.refused !== undefined) {
+      changes.push({ sql: `-- ${view.name} is left out: ${view.refused}`, view });
+      continue;
+    }
     const schema = view.name.includes('.') ? view.name.split('.')[0] : undefined;
     if (schema) changes.push({ sql: `CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}` });
     changes.push({ sql: `CREATE OR REPLACE VIEW ${quoteName(view.name)} AS ${view.sql}`, view });
