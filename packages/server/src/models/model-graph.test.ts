@@ -585,7 +585,13 @@ models:
     expect(() => project({}, { 'seeds/plans.csv': 'id\n1\n', 'seeds/plans.yml': 'colums: {}' })).toThrow(
       /seeds\/plans\.yml is not a valid model configuration:/,
     );
-    expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(/raw lake table/);
+    expect(() => project({}, { 'models/events.sql': 'SELECT 1' })).toThrow(
+      /raw lake table; rename the model\./,
+    );
+    // A seed's error said to rename the model, where there is none.
+    expect(() => project({}, { 'seeds/events.csv': 'a\n1\n' })).toThrow(
+      /seeds\/events\.csv: "events" is the name of a raw lake table; rename the seed \(its file\)\./,
+    );
     // column_types is a seed's: a model casts in its SELECT.
     expect(() =>
       project(

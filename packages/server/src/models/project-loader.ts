@@ -271,21 +271,22 @@ function siblingYaml(path: string, shown: string): { raw: unknown; shown: string
   return undefined;
 }
 
-function checkName(name: string, shown: string): void {
+/** Refuses a model's or a seed's name (from its file's) that cannot be a view of the lake. */
+function checkName(name: string, shown: string, kind: 'model' | 'seed' = 'model'): void {
   if (name.length > 63 && /^[a-z][a-z0-9_]*$/.test(name))
     throw new InletError(
       'MODEL_INVALID',
-      `${shown}: "${name}" is ${name.length} characters long; a model name has at most 63.`,
+      `${shown}: "${name}" is ${name.length} characters long; a ${kind} name has at most 63.`,
     );
   if (!NAME.test(name))
     throw new InletError(
       'MODEL_INVALID',
-      `${shown}: "${name}" is not a model name; use lower-case letters, digits and _, starting with a letter.`,
+      `${shown}: "${name}" is not a ${kind} name; use lower-case letters, digits and _, starting with a letter.`,
     );
   if (RESERVED.has(name))
     throw new InletError(
       'MODEL_INVALID',
-      `${shown}: "${name}" is the name of a raw lake table; rename the model.`,
+      `${shown}: "${name}" is the name of a raw lake table; rename the ${kind === 'seed' ? 'seed (its file)' : 'model'}.`,
     );
 }
 
@@ -443,7 +444,7 @@ function readDir(
   for (const path of filesIn(paths.seeds, '.csv')) {
     const shown = shownPath(path);
     const name = basename(path, '.csv');
-    checkName(name, shown);
+    checkName(name, shown, 'seed');
     const sibling = siblingYaml(path, shown);
     const entry = entryFor('seeds', name, shown, sibling?.raw !== undefined);
     const raw = entry?.raw ?? sibling?.raw;
