@@ -281,6 +281,34 @@ describe("a source table under one of DuckDB's own schema names", () => {
   });
 });
 
+describe('two lake tables of one name', () => {
+  it('are left out, naming both folders, rather than one hiding the other', async () => {
+    // A log source's table: named as a mart (daily_active_users): the mart's view replaced the log
+    // table's, and queries read the one or the other without a word.
+    const { config, layout, writer } = await lake('same-name');
+    await marksMart(layout, writer);
+    const logs = join(layout.lake, 'marks');
+    mkdirSync(logs, { recursive: true });
+    await writer.run(`COPY (SELECT 2 AS n) TO '${logs}/part-1.parquet'`);
+    writeLakeTable(logs, { name: 'marks', kind: 'logs', files: '*.parquet' });
+    const failed: string[] = [];
+    await withEngine(
+      { config, layout, onViewFailed: (name, detail) => failed.push(`${name}: ${detail}`) },
+      async (engine) => {
+        const error = await engine.query('SELECT n FROM marks').catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
+        expect((error as Error).message).toContain(
+          `two tables of the lake are named marks: ${logs} and ${join(layout.lake, 'marts', 'marks')}`,
+        );
+        await engine.query('SELECT 1');
+        expect(failed).toHaveLength(1);
+        rmSync(logs, { recursive: true });
+        expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
+      },
+    );
+  });
+});
+
 describe('a lake table whose view DuckDB refuses', () => {
   it('is tried again only once its files change, not at every query', async () => {
     const { layout, writer } = await lake('refused-table');

@@ -193,6 +193,15 @@ function refusedName(name: string): string | undefined {
 }
 
 /**
+ * A name two tables of the lake have (a log source's table: named as a mart): either view replaced
+ * the other's, and queries read the one or the other without a word. Neither is created.
+ */
+function sameName(name: string, dirs: string[]): ViewDefinition {
+  const refused = `two tables of the lake are named ${name}: ${dirs.join(' and ')}; rename one (a log source's table: in inlet.yaml, or a model) and move the other's folder out of the lake`;
+  return { name, shape: `refused:${refused}`, sql: '', refused };
+}
+
+/**
  * Every view the engine should have now: events, each lake table that has files, then the views
  * defined by SQL. DuckDB binds a view when it is created, so those come last, in dependency order,
  * and only once every table they read exists.
@@ -203,7 +212,15 @@ export function discoverViews(
 ): ViewDefinition[] {
   const views = [eventsView(layout, undefined, options.skipWal)];
   let pending: LakeTable[] = [];
-  for (const { dir, table } of listLakeTables(layout.lake)) {
+  const tables = listLakeTables(layout.lake);
+  const dirsNamed = new Map<string, string[]>();
+  for (const { dir, table } of tables) dirsNamed.set(table.name, [...(dirsNamed.get(table.name) ?? []), dir]);
+  for (const { dir, table } of tables) {
+    const dirs = dirsNamed.get(table.name) ?? [];
+    if (dirs.length > 1) {
+      if (dir === dirs[0]) views.push(sameName(table.name, dirs));
+      continue;
+    }
     if (table.sql !== undefined) {
       pending.push(table);
       continue;
@@ -333,6 +350,11 @@ export async function applyViews(
   for (const change of viewChanges(before, after)) {
     if (change.view?.refused !== undefined) {
       failed?.(change.view, new Error(change.view.refused));
+      // One of its name from before (a model's build put its new rows under the name) would be
+      // read in its place. None ever had a name under DuckDB's own schemas, so nothing of DuckDB's
+      // own is dropped.
+      if (before.has(change.view.name) && !before.get(change.view.name)?.startsWith(FAILED))
+        await run(`DROP VIEW IF EXISTS ${quoteName(change.view.name)}`);
       applied.set(change.view.name, failedShape(change.view.name, true) || FAILED);
       continue;
     }
