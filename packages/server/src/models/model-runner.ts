@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { dataLayout, type ReadLeases } from '../lake/index.ts';
+import { dataLayout, listLakeTables, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
 import { createBuildEngine, FILE_RACE } from './build-engine.ts';
@@ -52,6 +52,22 @@ const isDay = (value: string) => {
 };
 
 /**
+ * Refuses a model named as a log table of the lake: a log source's table: may be any name,
+ * daily_active_users too. Once both were in the lake, either view replaced the other.
+ */
+function checkLakeNames(project: Project, config: InletConfig): void {
+  for (const { dir, table } of listLakeTables(dataLayout(config.data_dir).lake)) {
+    const node = project.nodes.get(table.name);
+    // A source's tables are <source>.<table>, which no model's name can be.
+    if (node === undefined || table.kind !== 'logs') continue;
+    throw new InletError(
+      'MODEL_INVALID',
+      `${node.path}: "${table.name}" is also the name of the log table in ${dir}, and one view cannot be both; ${node.origin === 'builtin' ? 'give the log source another table: in inlet.yaml (this is a built-in mart)' : 'rename the model, or give the log source another table: in inlet.yaml'}.`,
+    );
+  }
+}
+
+/**
  * The project and its graph, read fresh: models may have changed since the last run. vars win
  * over the vars: of the project's dbt_project.yml.
  */
@@ -60,6 +76,7 @@ export function openProject(
   vars?: Record<string, unknown>,
 ): { project: Project; graph: ModelGraph } {
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
+  checkLakeNames(project, config);
   return { project, graph: buildGraph(project.nodes, project.disabled) };
 }
 
