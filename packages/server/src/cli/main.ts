@@ -141,7 +141,7 @@ export async function main(
   } catch (error) {
     if (isInletError(error)) {
       output.err(`${error.code}: ${printableMessage(error.message)}\n`);
-      return exitCodeOf(error.code);
+      return exitCodeOf(error.code, command);
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
@@ -189,8 +189,15 @@ const CONFIGURATION_CODES = new Set(['DATA_DIR_IN_USE', 'DATA_DIR_UNUSABLE', 'SE
  */
 const UNKNOWN_NAME_CODES = new Set(['NOT_FOUND', 'MODEL_NOT_FOUND']);
 
-function exitCodeOf(code: string): ExitCode {
+/**
+ * What else stops inlet query's statement: a table it names left out of the engine, a damaged file.
+ * The query failed, as the README's exit code 4 says, where inlet run exits 1 on them.
+ */
+const QUERY_FAILURE_CODES = new Set(['TABLE_UNAVAILABLE', 'LAKE_UNREADABLE']);
+
+function exitCodeOf(code: string, command: string): ExitCode {
   if (code.startsWith('CONFIG_') || CONFIGURATION_CODES.has(code)) return ExitCode.CONFIG;
   if (UNKNOWN_NAME_CODES.has(code)) return ExitCode.USAGE;
+  if (command === 'query' && QUERY_FAILURE_CODES.has(code)) return ExitCode.QUERY;
   return code.startsWith('QUERY') ? ExitCode.QUERY : ExitCode.FAILURE;
 }

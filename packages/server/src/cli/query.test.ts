@@ -199,7 +199,7 @@ describe('inlet query', () => {
    * a model's view named view over a table that is not there, which DuckDB refuses to build: the
    * command's exit code, output and warning lines.
    */
-  async function queryOverDamagedLake(folder: string, file: string, view: string) {
+  async function queryOverDamagedLake(folder: string, file: string, view: string, sql = 'SELECT 1 AS one') {
     const dir = join(temp.dir, folder);
     const config = join(dir, 'inlet.yaml');
     mkdirSync(dir, { recursive: true });
@@ -218,11 +218,9 @@ describe('inlet query', () => {
       depends_on: [],
     });
     const captured = capturedOutput();
-    const code = await main(
-      ['query', 'SELECT 1 AS one', '--format', 'csv', '--config', config],
-      captured.output,
-      { INLET_LOG_LEVEL: 'silent' },
-    );
+    const code = await main(['query', sql, '--format', 'csv', '--config', config], captured.output, {
+      INLET_LOG_LEVEL: 'silent',
+    });
     return { code, out: captured.out, err: captured.err, warnings: captured.err.trimEnd().split('\n') };
   }
 
@@ -260,6 +258,19 @@ describe('inlet query', () => {
       /^warning: broken\\r\\nwarning: forged is left out: its view cannot be built/,
     );
     expect(err).not.toContain('\r');
+  });
+
+  it('exits 4, as a query that failed, when the query names a table left out of the engine', async () => {
+    // TABLE_UNAVAILABLE exited 1, as a failure of inlet's own, where the README has 4 for a query
+    // refused or failed.
+    const { code, err } = await queryOverDamagedLake(
+      'left-out',
+      'part-1.parquet',
+      'broken',
+      'SELECT * FROM broken',
+    );
+    expect(err).toContain('TABLE_UNAVAILABLE: "broken" cannot be queried now');
+    expect(code).toBe(ExitCode.QUERY);
   });
 
   it("puts DuckDB's caret under the failing SQL once its control characters are escaped", async () => {
