@@ -127,7 +127,13 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     return ExitCode.OK;
   } catch (error) {
     if (error instanceof InletError && error.code === 'QUERY_TIMEOUT')
-      throw new InletError('QUERY_TIMEOUT', `${error.message} For this run alone, pass --timeout-ms.`);
+      throw new InletError(
+        'QUERY_TIMEOUT',
+        // The engine's message names query.timeout_ms and inlet.yaml, which --timeout-ms stood in for.
+        timeout === undefined
+          ? `${error.message} For this run alone, pass --timeout-ms.`
+          : `The query ran longer than --timeout-ms (${timeout} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or pass a larger --timeout-ms.`,
+      );
     throw error;
   } finally {
     engine.close();
