@@ -60,7 +60,7 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
         'description',
         'unavailable',
       ];
-      output.out(renderRows(format, columns, (await catalog.tables()).map(row)));
+      output.out(renderRows(format, columns, (await catalog.tables()).map(row), output.columns));
       return ExitCode.OK;
     }
     const table = await catalog.table(name);

@@ -1,11 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../../test/helpers.ts';
+import { capturedOutput, runCli, tempDir } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createRunHistory } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
+import { main } from './main.ts';
+import { displayWidth } from './text-width.ts';
 
 const temp = tempDir();
 const configPath = join(temp.dir, 'inlet.yaml');
@@ -112,6 +114,18 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(tested.lines).toEqual([
       { model: 'daily', name: 'unique(dt)', status: 'pass', failures: 0, sample: [] },
     ]);
+  });
+
+  it('inlet catalog on a terminal narrower than its list shows a table at a time, as inlet query does', async () => {
+    // Its nine columns and descriptions made lines of some 250 columns, which the terminal wrapped
+    // into each other.
+    const captured = capturedOutput();
+    const terminal = { ...captured.output, isTty: true, columns: 60 };
+    expect(await main(['catalog', '--config', configPath], terminal, { INLET_LOG_LEVEL: 'silent' })).toBe(0);
+    const lines = captured.out.trimEnd().split('\n');
+    expect(lines[0]).toBe(`─[ row 1 ]${'─'.repeat(50)}`);
+    expect(lines[1]).toMatch(/^name +│ daily$/);
+    expect(Math.max(...lines.map(displayWidth))).toBeLessThanOrEqual(60);
   });
 
   it('inlet catalog lists tables, describes one; inlet docs check lists gaps and exits 0', async () => {

@@ -200,9 +200,17 @@ export function streamedFormat(format: 'json' | 'csv', columns: string[]) {
   return { header: '', lines: (rows: Json[][]) => rows.map(line).join('') };
 }
 
-/** Rows in the chosen format: a table, NDJSON (one object a line) or CSV with a header. */
-export function renderRows(format: Format, columns: string[], rows: Json[][]): string {
-  if (format === 'table') return renderTable(columns, rows);
+/**
+ * Rows in the chosen format: a table (a row at a time when wider than terminalWidth, as
+ * renderTableToFit), NDJSON (one object a line) or CSV with a header.
+ */
+export function renderRows(
+  format: Format,
+  columns: string[],
+  rows: Json[][],
+  terminalWidth?: number,
+): string {
+  if (format === 'table') return renderTableToFit(columns, rows, terminalWidth);
   const { header, lines } = streamedFormat(format, columns);
   return header + lines(rows);
 }

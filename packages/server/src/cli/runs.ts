@@ -193,6 +193,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
           seconds(r.duration_ms),
           r.error,
         ]),
+        output.columns,
       ),
     );
     const oldest = runs.at(-1);
