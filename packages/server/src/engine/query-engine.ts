@@ -16,7 +16,7 @@ import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { createQuerySlots } from './query-slots.ts';
 import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
-import { withSqlHint } from './sql-hints.ts';
+import { withQueryHint } from './sql-hints.ts';
 import {
   applyViews,
   DAMAGED_INSIDE,
@@ -292,7 +292,7 @@ export async function createQueryEngine(options: {
         'QUERY_OUT_OF_MEMORY',
         `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in inlet.yaml.`,
       );
-    return new InletError('QUERY_INVALID', withSqlHint(message, sql));
+    return new InletError('QUERY_INVALID', withQueryHint(message, sql));
   };
 
   /** A query that names a view left out of the engine: why that view cannot be queried. */

@@ -150,6 +150,18 @@ describe('sandbox', () => {
     });
   });
 
+  it('says where the tables are listed, and when a mart or a source table appears, for a table there is not', async () => {
+    // DuckDB said only that it does not exist, and offered sqlite_master: a new user's query of
+    // daily_active_users before any inlet run.
+    for (const sql of ['SELECT * FROM daily_active_users', 'SELECT * FROM crm.customers']) {
+      const error = await engine.query(sql).catch((e: unknown) => e);
+      expect(error, sql).toMatchObject({ code: 'QUERY_INVALID', status: 400 });
+      expect((error as Error).message, sql).toContain(
+        "\nHint: SHOW ALL TABLES lists the tables and views there are (so does inlet catalog); a mart is there once inlet run has built it, and a source's table once inlet sync has copied it.",
+      );
+    }
+  });
+
   it('says a query takes no parameters when it holds ? or $1, as a database driver sends them', async () => {
     for (const sql of ['SELECT ? AS x', 'SELECT * FROM events WHERE dt >= $1', 'SELECT $day AS x']) {
       const error = await engine.query(sql).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { InletError } from '../errors/index.ts';
-import { withSqlHint } from './sql-hints.ts';
+import { withQueryHint } from './sql-hints.ts';
 
 // People's SQL is judged by DuckDB's own parser and binder, never by a regex over the text:
 // one statement, of type SELECT or EXPLAIN, whose parse tree reads no files directly. The engine's
@@ -120,7 +120,7 @@ export async function prepareReadOnly(
         `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
       );
     }
-    throw new InletError('QUERY_INVALID', withSqlHint(withoutSettingAdvice(message), sql));
+    throw new InletError('QUERY_INVALID', withQueryHint(withoutSettingAdvice(message), sql));
   }
   const type = prepared.statementType;
   if (type === StatementType.SELECT) {

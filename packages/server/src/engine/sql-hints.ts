@@ -35,3 +35,19 @@ export function withSqlHint(message: string, sql: string): string {
     (castKey !== undefined && new RegExp(`->>?\\s*'${escapeRegExp(castKey)}'\\s*::`).test(sql));
   return arrows ? `${message}\nHint: ${ARROW_HINT}` : message;
 }
+
+const MISSING_TABLE_HINT =
+  "SHOW ALL TABLES lists the tables and views there are (so does inlet catalog); a mart is there once inlet run has built it, and a source's table once inlet sync has copied it.";
+
+/**
+ * withSqlHint's message, and for a table that is not there, where the tables are listed and when
+ * one appears: DuckDB says only that it does not exist, and offers sqlite_master. A model's
+ * missing input has its own message, so this is for people's queries alone.
+ */
+export function withQueryHint(message: string, sql: string): string {
+  const hinted = withSqlHint(message, sql);
+  // A log table has its own hint (above), which says when it appears.
+  return hinted === message && /^Catalog Error: Table with name .* does not exist/.test(message)
+    ? `${hinted}\nHint: ${MISSING_TABLE_HINT}`
+    : hinted;
+}
