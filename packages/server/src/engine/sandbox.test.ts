@@ -191,6 +191,18 @@ describe('sandbox', () => {
     }
   });
 
+  it('names an INSTALL statement as written when it refuses it, not as LOAD', async () => {
+    for (const [sql, word] of [
+      ['INSTALL httpfs', 'INSTALL'],
+      ['/* get it */ force  install httpfs', 'FORCE INSTALL'],
+      ['LOAD httpfs', 'LOAD'],
+    ]) {
+      const error = await engine.query(String(sql)).catch((e: unknown) => e);
+      expect(error, sql).toMatchObject({ code: 'QUERY_NOT_ALLOWED' });
+      expect((error as Error).message, sql).toMatch(new RegExp(`^${word} statements are not allowed`));
+    }
+  });
+
   it('points a query that reads files to a listing that holds every table, schema-qualified ones too', async () => {
     const error = await engine.query("SELECT * FROM query('SELECT 1')").catch((e: unknown) => e);
     const listing = /\(([A-Z ]+) lists them/.exec((error as Error).message)?.[1];

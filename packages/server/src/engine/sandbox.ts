@@ -38,10 +38,13 @@ const empty = () =>
     'The query is empty (only comments or semicolons); send one SELECT statement.',
   );
 
-/** A statement's kind as its author wrote it: DuckDB types USE and RESET as SET statements. */
+/** A statement's kind as its author wrote it: DuckDB types USE and RESET as SET statements, INSTALL as LOAD. */
 function describeType(type: StatementType, sql: string): string {
-  const keyword = /^(use|reset)\b/i.exec(sql.replace(LEADING_COMMENTS, ''))?.[1];
+  const text = sql.replace(LEADING_COMMENTS, '');
+  const keyword = /^(use|reset)\b/i.exec(text)?.[1];
   if (type === StatementType.SET && keyword) return keyword.toUpperCase();
+  const install = /^((?:force\s+)?install)\b/i.exec(text)?.[1];
+  if (type === StatementType.LOAD && install) return install.toUpperCase().replace(/\s+/, ' ');
   return (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replaceAll('_', ' ');
 }
 
