@@ -41,6 +41,14 @@ describe('inlet command line', () => {
     expect([start.code, start.out.split('\n')[0]]).toEqual([ExitCode.OK, startHelp.split('\n')[0]]);
   });
 
+  it('says a command inlet help is asked about does not exist, as inlet nosuch does', async () => {
+    // It printed the general help and exited 0, as if the command were there.
+    const unknown = await inlet('help', 'qeury');
+    expect(unknown.code).toBe(ExitCode.USAGE);
+    expect(unknown.err.split('\n')[0]).toBe('Unknown command "qeury".');
+    expect(unknown.out).toBe('');
+  });
+
   it('stops quietly when the reader of its output goes away (inlet query … | head)', async () => {
     // The first write after the pipe closed failed with EPIPE, thrown as an unhandled error.
     const query = spawnInlet([

@@ -60,6 +60,12 @@ export async function main(
     output.out(`${asked}\n`);
     return ExitCode.OK;
   }
+  // One there is not is a mistyped command, as inlet qeury is (inlet help --help is the help).
+  const unknownAsked = command === 'help' ? commandArgs[0] : undefined;
+  if (unknownAsked !== undefined && !unknownAsked.startsWith('-')) {
+    output.err(`Unknown command "${unknownAsked}".\n\n${HELP}`);
+    return ExitCode.USAGE;
+  }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     output.out(HELP);
     return command ? ExitCode.OK : ExitCode.USAGE;
