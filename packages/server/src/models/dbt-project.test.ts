@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
@@ -184,10 +185,62 @@ describe('dbt_project.yml', () => {
     });
   });
 
+  it("takes models:'s +unique_key and +lookback_days by folder for the incremental models that would take them, a model's own winning", () => {
+    const p = project({
+      'dbt_project.yml': [
+        'name: shop',
+        'models:',
+        '  shop:',
+        '    +lookback_days: 3',
+        '    +meta: {}',
+        '    keyed:',
+        '      +materialized: incremental',
+        '      +unique_key: [id, kind]',
+        '      own_key: { +unique_key: id }',
+      ].join('\n'),
+      'models/keyed/by_folder.sql': "SELECT 1 AS id, 'a' AS kind",
+      'models/keyed/own_key.sql': 'SELECT 1 AS id',
+      'models/keyed/by_dt.sql': '/*---\nlookback_days: 7\n---*/\nSELECT current_date AS dt',
+      'models/keyed/as_table.sql': "{{ config(materialized='table') }}\nSELECT 1 AS id",
+      'models/daily.sql': "{{ config(materialized='incremental') }}\nSELECT current_date AS dt",
+      'models/daily_own.sql':
+        "{{ config(materialized='incremental', lookback_days=0) }}\nSELECT current_date AS dt",
+    });
+    expect(p.load).toThrow(
+      /models\.shop\.\+meta is a setting .*; inlet models have no meta, .*; then remove it\./,
+    );
+    writeProjectFile(
+      p.dir,
+      'dbt_project.yml',
+      readFileSync(join(p.dir, 'dbt_project.yml'), 'utf8').replace('    +meta: {}\n', ''),
+    );
+    const config = Object.fromEntries(
+      [...p.load().nodes].map(([name, node]) => [
+        name,
+        [node.config.materialized, node.config.unique_key ?? null, node.config.lookback_days],
+      ]),
+    );
+    expect(config).toEqual({
+      as_table: ['table', null, 1],
+      by_dt: ['incremental', null, 7],
+      by_folder: ['incremental', ['id', 'kind'], 1],
+      own_key: ['incremental', 'id', 1],
+      daily: ['incremental', null, 3],
+      daily_own: ['incremental', null, 0],
+    });
+    const fails = (yaml: string) => project({ 'dbt_project.yml': yaml, 'models/m.sql': 'SELECT 1' }).load;
+    expect(fails('name: shop\nmodels:\n  shop:\n    +unique_key: []\n')).toThrow(
+      /dbt_project\.yml: models\.shop\.\+unique_key is \[\]; it must be a column name or a list of them\./,
+    );
+    expect(fails('name: shop\nmodels:\n  shop:\n    +lookback_days: two\n')).toThrow(
+      /dbt_project\.yml: models\.shop\.\+lookback_days is "two"; it must be a whole number of days from 0 to 366\./,
+    );
+  });
+
   it('refuses by name what it would otherwise ignore: folder-wide model configuration, hooks, unknown keys', () => {
     const fails = (yaml: string) => project({ 'dbt_project.yml': yaml, 'models/m.sql': 'SELECT 1' }).load;
     expect(fails('name: shop\nmodels:\n  shop:\n    marts:\n      +schema: analytics\n')).toThrow(
-      /dbt_project\.yml: models\.shop\.marts\.\+schema is a setting inlet does not read from dbt_project\.yml \(only \+materialized and \+enabled, by folder\); inlet publishes every model by its name in one schema; name the file for what it should be called; then remove it\./,
+      /dbt_project\.yml: models\.shop\.marts\.\+schema is a setting inlet does not read from dbt_project\.yml \(only \+materialized, \+enabled, \+unique_key and \+lookback_days, by folder\); inlet publishes every model by its name in one schema; name the file for what it should be called; then remove it\./,
     );
     expect(fails('name: shop\nmodels:\n  shop:\n    +tags: [nightly]\n')).toThrow(
       /models\.shop\.\+tags is a setting inlet does not read .*; inlet has no tags: a selector names a folder instead/,
@@ -230,7 +283,7 @@ describe('dbt_project.yml', () => {
       /dbt_project\.yml: on-run-end: inlet runs no hooks/,
     );
     expect(fails('model-path: [transform]\n')).toThrow(
-      /dbt_project\.yml: model-path: is not a key of dbt_project\.yml that inlet knows; inlet reads vars:, models: \(\+materialized, \+enabled\), model-paths:/,
+      /dbt_project\.yml: model-path: is not a key of dbt_project\.yml that inlet knows; inlet reads vars:, models: \(\+materialized, \+enabled, \+unique_key, \+lookback_days\), model-paths:/,
     );
     expect(fails('model-paths: transform\n')).toThrow(
       /dbt_project\.yml: model-paths must be a list of folders inside the project, such as \["models"\]; it is "transform"\./,

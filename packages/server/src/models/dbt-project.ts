@@ -2,11 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InletError } from '../errors/index.ts';
+import { modelConfigSchema } from './model-config.ts';
 
 // A dbt project's dbt_project.yml, for who ports one: the keys inlet can honour are read (vars, the
-// folders, +materialized and +enabled by folder), those that only matter to dbt itself are passed over, and those
-// that would change what gets built are refused by name, since a project built without them would
-// differ silently.
+// folders, +materialized, +enabled, +unique_key and +lookback_days by folder), those that only
+// matter to dbt itself are passed over, and those that would change what gets built are refused by
+// name, since a project built without them would differ silently.
 
 /** What inlet takes from dbt_project.yml: the project's variables and where its files are. */
 export interface DbtProject {
@@ -30,6 +31,10 @@ export interface FolderSettings {
   materialized?: Materialized;
   /** dbt's +enabled: false switches a folder's models off; where names the entry, for errors. */
   enabled?: { value: boolean; where: string };
+  /** dbt's +unique_key: the key of the incremental models under it that give none of their own. */
+  unique_key?: string | string[];
+  /** The lookback_days of the incremental models by dt under it that give none of their own. */
+  lookback_days?: number;
 }
 const MATERIALIZED = new Set(['view', 'table', 'incremental']);
 
@@ -93,6 +98,7 @@ const DOCS_ONLY = new Set(['docs', 'persist_docs']);
 
 /** Settings under models: that inlet has no equivalent for, and what to do instead. */
 const FOLDER_INSTEAD: Record<string, string> = {
+  meta: "inlet models have no meta, since nothing reads it; give a model's owner as its own owner:, and other notes in its description",
   tags: 'inlet has no tags: a selector names a folder instead (inlet run staging, or marts.finance)',
   schema: 'inlet publishes every model by its name in one schema; name the file for what it should be called',
   alias: 'inlet publishes every model by its name in one schema; name the file for what it should be called',
@@ -109,9 +115,18 @@ interface FolderConfig extends FolderSettings {
   used?: boolean;
 }
 
+/** The settings of models: that take a model's own key's values, checked as a model's own would be. */
+const MODEL_KEYS = {
+  unique_key: { schema: modelConfigSchema.shape.unique_key, expected: 'a column name or a list of them' },
+  lookback_days: {
+    schema: modelConfigSchema.shape.lookback_days,
+    expected: 'a whole number of days from 0 to 366',
+  },
+} as const;
+
 /**
- * models: as the tree of folders (and model names) it configures. +materialized and +enabled are
- * read and +docs and +persist_docs passed over; any other setting fails by name, as it would
+ * models: as the tree of folders (and model names) it configures. +materialized, +enabled,
+ * +unique_key and +lookback_days are read and +docs and +persist_docs passed over; any other setting fails by name, as it would
  * otherwise do nothing without a word.
  */
 function readFolders(block: unknown, where: string, shown: string): FolderConfig {
@@ -134,12 +149,22 @@ function readFolders(block: unknown, where: string, shown: string): FolderConfig
           `${shown}: ${where}.${key} is ${JSON.stringify(value)}; it must be true or false.`,
         );
       folder.enabled = { value, where: `${where}.${key}` };
+    } else if (key.replace(/^\+/, '') in MODEL_KEYS) {
+      const name = key.replace(/^\+/, '') as keyof typeof MODEL_KEYS;
+      const parsed = MODEL_KEYS[name].schema.safeParse(value);
+      if (!parsed.success || parsed.data === undefined)
+        throw new InletError(
+          'MODEL_INVALID',
+          `${shown}: ${where}.${key} is ${JSON.stringify(value)}; it must be ${MODEL_KEYS[name].expected}.`,
+        );
+      if (name === 'unique_key') folder.unique_key = parsed.data as string | string[];
+      else folder.lookback_days = parsed.data as number;
     } else if (DOCS_ONLY.has(key.replace(/^\+/, ''))) continue;
     else if (key.startsWith('+') || !isMap(value)) {
       const instead = FOLDER_INSTEAD[key.replace(/^\+/, '')];
       throw new InletError(
         'MODEL_INVALID',
-        `${shown}: ${where}.${key} is a setting inlet does not read from dbt_project.yml (only +materialized and +enabled, by folder); ${instead ? `${instead}; then remove it` : "give it in each model's configuration (front matter, its .yaml, a properties file or {{ config(...) }}), or remove it"}.`,
+        `${shown}: ${where}.${key} is a setting inlet does not read from dbt_project.yml (only +materialized, +enabled, +unique_key and +lookback_days, by folder); ${instead ? `${instead}; then remove it` : "give it in each model's configuration (front matter, its .yaml, a properties file or {{ config(...) }}), or remove it"}.`,
       );
     } else folder.under.set(key, readFolders(value, `${where}.${key}`, shown));
   }
@@ -155,6 +180,8 @@ function settingsIn(top: FolderConfig, name: string | undefined, steps: string[]
   const take = (entry: FolderConfig) => {
     found.materialized = entry.materialized ?? found.materialized;
     found.enabled = entry.enabled ?? found.enabled;
+    found.unique_key = entry.unique_key ?? found.unique_key;
+    found.lookback_days = entry.lookback_days ?? found.lookback_days;
   };
   take(top);
   // Without a name: in dbt_project.yml, the one entry under models: is taken as the project's.
@@ -241,7 +268,7 @@ export function readDbtProject(dir: string): DbtProject {
       'MODEL_INVALID',
       instead
         ? `${path}: ${key}: ${instead}.`
-        : `${path}: ${key}: is not a key of dbt_project.yml that inlet knows; inlet reads vars:, models: (+materialized, +enabled), model-paths:, seed-paths:, test-paths:, snapshot-paths: and docs-paths:. Correct or remove it.`,
+        : `${path}: ${key}: is not a key of dbt_project.yml that inlet knows; inlet reads vars:, models: (+materialized, +enabled, +unique_key, +lookback_days), model-paths:, seed-paths:, test-paths:, snapshot-paths: and docs-paths:. Correct or remove it.`,
     );
   }
   const paths = readPaths(raw, dir, path);

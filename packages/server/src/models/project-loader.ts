@@ -6,7 +6,7 @@ import { describeIssue, issuePath } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
-import { type DbtProject, readDbtProject } from './dbt-project.ts';
+import { type DbtProject, type FolderSettings, readDbtProject } from './dbt-project.ts';
 import {
   isPropertiesFile,
   type PropertiesEntry,
@@ -290,6 +290,24 @@ function checkName(name: string, shown: string, kind: 'model' | 'seed' = 'model'
     );
 }
 
+/**
+ * The folder's +unique_key and +lookback_days added to a model's configuration where the model
+ * would take them itself: an incremental model that gives no unique_key takes the folder's (one
+ * that gives its own lookback_days is by dt, so takes none), and one by dt takes its lookback_days.
+ * A table or view under such a folder takes neither, as dbt passes them over for it.
+ */
+function withFolderIncremental(raw: unknown, folder: FolderSettings): unknown {
+  if (folder.unique_key === undefined && folder.lookback_days === undefined) return raw;
+  const own = isMap(raw) ? raw : {};
+  if (own.materialized !== 'incremental') return raw;
+  const merged = { ...own };
+  if (folder.unique_key !== undefined && !('unique_key' in own) && !('lookback_days' in own))
+    merged.unique_key = folder.unique_key;
+  if (folder.lookback_days !== undefined && !('lookback_days' in own) && !('unique_key' in merged))
+    merged.lookback_days = folder.lookback_days;
+  return merged;
+}
+
 /** The files of each kind under each of the folders given for it (dbt's model-paths: and the like). */
 const filesIn = (dirs: string[], extension: string) => dirs.flatMap((dir) => filesUnder(dir, extension));
 
@@ -414,6 +432,7 @@ function readDir(
     const byFolder = folder.materialized;
     if (byFolder && !(isMap(raw) && 'materialized' in raw))
       raw = { ...(isMap(raw) ? raw : {}), materialized: byFolder };
+    raw = withFolderIncremental(raw, folder);
     checkTemplate(sql, shown);
     nodes.push({
       name,
