@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseVarsYaml } from '../models/index.ts';
 
 /** dbt's --vars: a YAML or JSON map of model variables, winning over the vars: of dbt_project.yml. */
 export const varsOption = { vars: { type: 'string' } } as const;
@@ -11,7 +11,7 @@ export function parseVars(text: string | undefined): { vars?: Record<string, unk
   if (text === undefined) return {};
   let parsed: unknown;
   try {
-    parsed = parseYaml(text);
+    parsed = parseVarsYaml(text);
   } catch (error) {
     return { error: `--vars is not YAML or JSON: ${(error as Error).message.split('\n')[0]}` };
   }

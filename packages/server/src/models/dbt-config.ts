@@ -1,5 +1,5 @@
 import { InletError } from '../errors/index.ts';
-import { type ModelVars, missingVar } from './model-vars.ts';
+import { type ModelVars, missingVar, plainVar } from './model-vars.ts';
 
 /** dbt's {{ config(materialized='table', …) }}, over several lines as dbt projects write it. */
 const CONFIG_CALL = /\{\{-?\s*config\s*\(([\s\S]*?)\)\s*-?\}\}/g;
@@ -38,7 +38,7 @@ function parseArguments(args: string, where: string, vars: ModelVars): Record<st
     CLOSE.lastIndex = at;
     if (!CLOSE.exec(args)) throw invalid('has a var() that is not closed with ) after its name and default');
     at = CLOSE.lastIndex;
-    if (Object.hasOwn(vars.values, name)) return { value: vars.values[name] };
+    if (Object.hasOwn(vars.values, name)) return { value: plainVar(vars.values[name]) };
     if (fallback) return fallback;
     throw missingVar(`${where}: config()'s ${args.slice(start, at).trim()}`, name, vars);
   };

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { buildGraph, loadProject, selectNodes } from './index.ts';
-import { varText } from './model-vars.ts';
+import { parseVarsYaml, varText } from './model-vars.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -61,6 +61,21 @@ describe("dbt's var()", () => {
       "['x', 1]",
       "{'k': 'it\\'s'}",
     ]);
+  });
+
+  it('renders a YAML float as Python prints it (1.0 stays 1.0), from dbt_project.yml, --vars and a default', () => {
+    const files = {
+      'dbt_project.yml':
+        'name: shop\nvars:\n  rate: 1.0\n  rates: [2.50, 3, .5]\n  huge: 1.0e+16\n  tiny: 0.00001\n',
+      'models/m.sql':
+        "{{ config(materialized='incremental', lookback_days=var('days')) }}\nSELECT {{ var('rate') }}, {{ var('rates') }}, {{ var('huge') }}, {{ var('tiny') }}, {{ var('d', 2.0) }}, {{ var('days') }}",
+    };
+    const vars = parseVarsYaml('{rate: 3.0, days: 2.0}') as Record<string, unknown>;
+    const loaded = project(files, vars).load().nodes.get('m');
+    expect(loaded?.sql.trim()).toBe('SELECT 3.0, [2.5, 3, 0.5], 1e+16, 1e-05, 2.0, 2.0');
+    // config() takes the var's value, a number, as it does when dbt renders config() first.
+    expect(loaded?.config.lookback_days).toBe(2);
+    expect(sqlOf(files, { days: 2 })).toContain('SELECT 1.0, [2.5, 3, 0.5]');
   });
 
   it('names a var with no value, the model and line, and where to set it; a var in a {# comment #} needs none', () => {

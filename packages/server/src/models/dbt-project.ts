@@ -3,6 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InletError } from '../errors/index.ts';
 import { modelConfigSchema } from './model-config.ts';
+import { parseVarsYaml } from './model-vars.ts';
 
 // A dbt project's dbt_project.yml, for who ports one: the keys inlet can honour are read (vars, the
 // folders, +materialized, +enabled, +unique_key and +lookback_days by folder), those that only
@@ -248,9 +249,10 @@ export function readDbtProject(dir: string): DbtProject {
       unusedFolders: () => [],
       warnings: [],
     };
+  const text = readFileSync(path, 'utf8');
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
+    raw = parseYaml(text);
   } catch (error) {
     throw new InletError(
       'MODEL_INVALID',
@@ -292,7 +294,8 @@ export function readDbtProject(dir: string): DbtProject {
   );
   const projectEntries = [...folders.under.entries()].filter(([key]) => !strays.includes(key));
   return {
-    vars: readVars(raw, path),
+    // Read again for vars: alone, whose floats stay floats (1.0), as dbt renders them.
+    vars: readVars(parseVarsYaml(text) as Record<string, unknown>, path),
     paths,
     shown: path,
     folderConfigFor(modelPath) {

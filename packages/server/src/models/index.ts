@@ -10,6 +10,7 @@ export {
   type RunResult,
   runModels,
 } from './model-runner.ts';
+export { parseVarsYaml } from './model-vars.ts';
 export type { ModelResult } from './node-builder.ts';
 export {
   BUILTIN_PROJECT_DIR,

@@ -1,3 +1,4 @@
+import { isScalar, parse as parseYaml, type ScalarTag, type Tags } from 'yaml';
 import { InletError } from '../errors/index.ts';
 
 // dbt's {{ var('name') }} and {{ var('name', default) }}: replaced by the value's text when the
@@ -15,6 +16,64 @@ export interface ModelVars {
 }
 
 /**
+ * A YAML float written with a point (1.0, 2.50, .5): dbt reads YAML in Python, where 1.0 stays a
+ * float and renders as 1.0, where JavaScript's number would render it as 1.
+ */
+export class VarFloat {
+  constructor(readonly value: number) {}
+  /** Python's str() of a float: the shortest digits, .0 when whole, an exponent from 1e16 and below 1e-4. */
+  toString(): string {
+    const x = this.value;
+    if (Number.isNaN(x)) return 'nan';
+    if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+    if (Object.is(x, -0)) return '-0.0';
+    const [digits = '', exponent = '0'] = x.toExponential().split('e');
+    const power = Number(exponent);
+    if (power < -4 || power >= 16)
+      return `${digits}e${power < 0 ? '-' : '+'}${String(Math.abs(power)).padStart(2, '0')}`;
+    const fixed = String(x);
+    return fixed.includes('.') ? fixed : `${fixed}.0`;
+  }
+}
+
+/**
+ * YAML read as dbt reads vars (dbt_project.yml's vars:, --vars): as the yaml package does, but a
+ * float written with a point is a VarFloat, so that 1.0 renders as 1.0.
+ */
+export function parseVarsYaml(text: string): unknown {
+  return parseYaml(text, {
+    customTags: (tags: Tags) =>
+      tags.map((tag) =>
+        typeof tag === 'object' && !('collection' in tag) && tag.tag === 'tag:yaml.org,2002:float'
+          ? keepFloat(tag)
+          : tag,
+      ),
+  });
+}
+
+/** The float tag, resolving a number written with a point to a VarFloat. */
+const keepFloat = (tag: ScalarTag): ScalarTag => ({
+  ...tag,
+  resolve(source, onError, options) {
+    const resolved = tag.resolve(source, onError, options);
+    const value = isScalar(resolved) ? resolved.value : resolved;
+    return source.includes('.') && typeof value === 'number' ? new VarFloat(value) : resolved;
+  },
+});
+
+/** A var's value as configuration takes it (config()'s materialized=var(…)): a VarFloat is its number. */
+export function plainVar(value: unknown): unknown {
+  if (value instanceof VarFloat) return value.value;
+  if (Array.isArray(value)) return value.map(plainVar);
+  if (isMap(value))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plainVar(item)]));
+  return value;
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+
+/**
  * A value as dbt renders it into SQL: Jinja prints Python's str() of it, so a string is bare
  * (quote it in the SQL: '{{ var("start") }}'), true is True and a list is ['a', 'b'].
  */
@@ -23,6 +82,7 @@ export function varText(value: unknown): string {
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (value instanceof VarFloat) return value.toString();
   const inner = (item: unknown) =>
     typeof item === 'string' ? `'${item.replace(/[\\']/g, '\\$&')}'` : varText(item);
   if (Array.isArray(value)) return `[${value.map(inner).join(', ')}]`;
@@ -37,7 +97,8 @@ export function varText(value: unknown): string {
 function literal(text: string): { value: unknown } | undefined {
   const quoted = /^'([^']*)'$|^"([^"]*)"$/.exec(text);
   if (quoted) return { value: quoted[1] ?? quoted[2] };
-  if (/^-?\d+(?:\.\d+)?$/.test(text)) return { value: Number(text) };
+  if (/^-?\d+$/.test(text)) return { value: Number(text) };
+  if (/^-?\d+\.\d+$/.test(text)) return { value: new VarFloat(Number(text)) };
   if (/^(?:true|True)$/.test(text)) return { value: true };
   if (/^(?:false|False)$/.test(text)) return { value: false };
   if (/^(?:none|None)$/.test(text)) return { value: null };
