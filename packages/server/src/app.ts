@@ -250,8 +250,15 @@ export async function startRoles(options: {
   const has = (role: Role) => options.roles.includes(role);
   // Before anything starts: a bad workflow should stop start-up with its file named.
   const workflows = has('scheduler') ? loadWorkflows(config) : [];
-  // Said at start too, not first in the log of a run at night: a dbt_project.yml entry for no model.
-  if (has('scheduler')) for (const warning of projectWarnings(config)) logger.warn(warning);
+  // A warning about the project (a dbt_project.yml entry for no model) is said once a process: at
+  // start, not first in the log of a run at night, and not again at each run or look at the catalog.
+  const warned = new Set<string>();
+  const warnOnce = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    logger.warn(message);
+  };
+  if (has('scheduler')) for (const warning of projectWarnings(config)) warnOnce(warning);
   const layout = dataLayout(config.data_dir);
   prepareDataDir(layout);
   // Before anything is opened, so a token file that stops the start leaves nothing to close.
@@ -418,7 +425,13 @@ export async function startRoles(options: {
           logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));
         },
       });
-      catalog = createCatalog({ config, logger, leases, onFileRace: () => fileRaces.inc() });
+      catalog = createCatalog({
+        config,
+        logger,
+        leases,
+        onFileRace: () => fileRaces.inc(),
+        onWarning: warnOnce,
+      });
     }
     runs = has('web') || has('scheduler') ? createRunHistory(state) : undefined;
     scheduler =
@@ -433,6 +446,7 @@ export async function startRoles(options: {
               logger,
               metrics,
               leases,
+              onWarning: warnOnce,
             }),
             logger,
             metrics,

@@ -342,7 +342,7 @@ describe('roles', () => {
     expect(errors.join('')).toContain('--port 80000 is not a port number');
   });
 
-  it("a scheduler logs at start a dbt_project.yml models: entry for no model (dbt init's example:)", async () => {
+  it("a scheduler logs a dbt_project.yml models: entry for no model (dbt init's example:) at start, and not again at each run", async () => {
     const temp = tempDir();
     const project = join(temp.dir, 'project');
     writeProjectFile(
@@ -353,16 +353,28 @@ describe('roles', () => {
     writeProjectFile(project, 'models/plans.sql', "SELECT 'free' AS plan");
     const { logger, lines } = capturingLogger();
     const scheduler = await startRoles({
-      config: { ...testConfig(join(temp.dir, 'data')), project_dir: project },
+      config: {
+        ...testConfig(join(temp.dir, 'data'), {
+          workflows: [{ name: 'nightly', cron: '0 5 * * *', steps: ['run', 'test'] }],
+        }),
+        project_dir: project,
+      },
       logger,
       roles: ['scheduler'],
     });
     try {
-      expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
-        expect.stringMatching(
-          /dbt_project\.yml: models\.shop\.example configures no model: no folder or model/,
-        ),
-      ]);
+      const warnings = () => lines.filter((line) => line.level === 40).map((line) => line.msg);
+      const stale = expect.stringMatching(
+        /dbt_project\.yml: models\.shop\.example configures no model: no folder or model/,
+      );
+      expect(warnings()).toEqual([stale]);
+      // Each step reads the project afresh; what it would warn of was said at start.
+      for (let run = 0; run < 2; run++) {
+        scheduler.scheduler?.trigger('nightly');
+        await scheduler.scheduler?.idle();
+      }
+      expect(lines.filter((line) => line.msg === 'workflow run finished')).toHaveLength(2);
+      expect(warnings()).toEqual([stale]);
     } finally {
       await scheduler.close();
       temp.cleanup();

@@ -46,8 +46,19 @@ export function createStepHandlers(options: {
   sources?: Source[];
   /** This process's loader's, when it has one: models built here then never lose a segment mid-build. */
   leases?: ReadLeases;
+  /** Where a warning about the project goes; logged by default. */
+  onWarning?: (message: string) => void;
 }): StepHandlers {
   const { config, state, logger } = options;
+  // Each run reads the project afresh; a warning about it (a dbt_project.yml entry for no model) is
+  // news once, not at every run of every workflow.
+  const warned = new Set<string>();
+  const warn = options.onWarning ?? ((message: string) => logger.warn(message));
+  const onWarning = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    warn(message);
+  };
   const layout = dataLayout(config.data_dir);
   const metrics = options.metrics ?? createMetrics();
   let sources = options.sources;
@@ -75,6 +86,7 @@ export function createStepHandlers(options: {
         fullRefresh,
         signal: context.signal,
         onResult: (model) => context.log(summarizeModel(model)),
+        onWarning,
         leases: options.leases,
       });
       for (const test of result.tests) context.log(summarizeTest(test));
@@ -102,7 +114,7 @@ export function createStepHandlers(options: {
         vars,
         leases: options.leases,
         signal: context.signal,
-        onWarning: (message) => logger.warn(message),
+        onWarning,
       });
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok)
