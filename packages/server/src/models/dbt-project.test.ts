@@ -294,6 +294,12 @@ describe('dbt_project.yml', () => {
         /dbt_project\.yml: models\.shop\.stagin, models\.shop\.example configure no model: no folder or model by that name under .*models; correct the name, or remove it\./,
       ),
     ]);
+    // Without name:, which of several entries is the project's cannot be told.
+    expect(
+      fails('models:\n  shop:\n    +materialized: view\n  my_new_project:\n    +materialized: table\n'),
+    ).toThrow(
+      /dbt_project\.yml: models: configures shop, my_new_project; say which is this project with name:, and remove the others \(inlet has no packages\)\./,
+    );
     expect(fails("on-run-end: ['grant select on all tables']\n")).toThrow(
       /dbt_project\.yml: on-run-end: inlet runs no hooks/,
     );
