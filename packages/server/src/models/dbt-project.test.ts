@@ -323,7 +323,10 @@ describe('dbt_project.yml', () => {
         '      +enabled: false',
         '      +persist_docs: { relation: true }',
         '      kept: { +enabled: true }',
+        '    archive: { +enabled: false }',
       ].join('\n'),
+      'models/archive/2024/one.sql': 'SELECT 1 AS x',
+      'models/archive/two.sql': 'SELECT 1 AS x',
       'models/legacy/old.sql': "SELECT {{ var('gone') }} AS x {{ nonsense }}",
       'models/legacy/kept.sql': 'SELECT 1 AS x',
       'models/own.sql': "{{ config(enabled=false, materialized='view') }}\nSELECT 1 AS x",
@@ -341,6 +344,11 @@ describe('dbt_project.yml', () => {
     // --exclude old: there is nothing of old to leave out, as dbt passes over it.
     expect(selectNodes(graph, [], ['old', 'own+'])).toEqual(['kept', 'current']);
     expect(selectNodes(graph, ['current'], ['+old'])).toEqual(['current']);
+    // A folder whose models are all switched off is passed over by --exclude, as one of them is.
+    expect(selectNodes(graph, [], ['archive', 'archive.2024+'])).toEqual(['kept', 'current']);
+    expect(() => selectNodes(graph, ['archive'])).toThrow(
+      /"archive" names the folder archive, whose models are all switched off \(one: models\.shop\.archive\.\+enabled: false in .*dbt_project\.yml, for .*one\.sql; two: .*two\.sql\); enable them to build or test them, or leave it out\./,
+    );
     expect(() => selectNodes(graph, [], ['olde'])).toThrow(/No model or seed matches "olde"/);
     const reading = (sql: string, more: Record<string, string> = {}) =>
       project({ ...files, 'models/current.sql': sql, ...more }).load;

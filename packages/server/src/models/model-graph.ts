@@ -1,6 +1,6 @@
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
-import type { ProjectNode } from './project-loader.ts';
+import type { ProjectNode, SwitchedOff } from './project-loader.ts';
 
 /** The dependency graph of a project's models and seeds, checked for missing refs and cycles. */
 export interface ModelGraph {
@@ -16,6 +16,8 @@ export interface ModelGraph {
   folders(name: string): string[];
   /** Where a model not in the graph was switched off (enabled: false), for a selector that names it. */
   disabledBy(name: string): string | undefined;
+  /** The models switched off in a folder (staging, marts.finance), for a selector that names it. */
+  disabledIn(folder: string): string[];
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -105,7 +107,7 @@ function editDistance(a: string, b: string): number {
  */
 export function buildGraph(
   nodes: Map<string, ProjectNode>,
-  disabled: ReadonlyMap<string, string> = new Map(),
+  disabled: ReadonlyMap<string, SwitchedOff> = new Map(),
 ): ModelGraph {
   const missing: string[] = [];
   for (const node of nodes.values())
@@ -190,7 +192,9 @@ export function buildGraph(
     upstream: (name) => walk(name, parents),
     downstream: (name) => walk(name, children),
     folders: (name) => nodes.get(name)?.folders ?? [],
-    disabledBy: (name) => (nodes.has(name) ? undefined : disabled.get(name)),
+    disabledBy: (name) => (nodes.has(name) ? undefined : disabled.get(name)?.where),
+    disabledIn: (folder) =>
+      [...disabled].filter(([, off]) => inFolder(off.folders, folder)).map(([name]) => name),
   };
 }
 
@@ -215,11 +219,13 @@ const SELECTORS =
  */
 function named(graph: ModelGraph, name: string): string[] {
   if (graph.order.includes(name)) return [name];
+  return graph.order.filter((node) => inFolder(graph.folders(node), name));
+}
+
+/** Whether a file in these folders is in the folder a selector names (marts.finance for marts/finance/…). */
+function inFolder(folders: string[], name: string): boolean {
   const steps = name.split('.');
-  return graph.order.filter((node) => {
-    const folders = graph.folders(node);
-    return steps.length <= folders.length && steps.every((step, i) => folders[i] === step);
-  });
+  return steps.length <= folders.length && steps.every((step, i) => folders[i] === step);
 }
 
 /** The nodes up to depth steps from start along next, start left out; any depth when undefined. */
@@ -252,11 +258,23 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
     const name = match?.[4] ?? selector;
     const starts = match ? named(graph, name) : [];
     const off = match ? graph.disabledBy(name) : undefined;
-    if (off && starts.length === 0 && use === 'exclude') continue;
+    // A folder whose models are all switched off is named as one of them would be.
+    const offIn = match && !off ? graph.disabledIn(name) : [];
+    if ((off || offIn.length > 0) && starts.length === 0 && use === 'exclude') continue;
     if (off && starts.length === 0)
       throw new InletError(
         'MODEL_NOT_FOUND',
         `"${selector}" names ${name}, which is switched off (${off}); enable it to build or test it, or leave it out.`,
+      );
+    if (offIn.length > 0 && starts.length === 0)
+      throw new InletError(
+        'MODEL_NOT_FOUND',
+        `"${selector}" names the folder ${name}, whose models are all switched off (${offIn
+          .slice(0, 3)
+          .map((model) => `${model}: ${graph.disabledBy(model)}`)
+          .join(
+            '; ',
+          )}${offIn.length > 3 ? `; and ${offIn.length - 3} more` : ''}); enable them to build or test them, or leave it out.`,
       );
     if (!match || starts.length === 0) {
       const close = graph.order.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);

@@ -53,16 +53,24 @@ export interface Project {
   dir: string | undefined;
   nodes: Map<string, ProjectNode>;
   tests: SingularTest[];
-  /** The models switched off (enabled: false) and not replaced, by name: where it was done, and the file. */
-  disabled: Map<string, string>;
+  /** The models switched off (enabled: false) and not replaced, by name. */
+  disabled: Map<string, SwitchedOff>;
   /** What is wrong but changes nothing built (a dbt_project.yml entry for no model), to say once. */
   warnings: string[];
+}
+
+/** A model switched off, as selectors see it: where it was done and the file, and its folders. */
+export interface SwitchedOff {
+  where: string;
+  /** The folders of its file under its model folder, as a folder selector (legacy) names them. */
+  folders: string[];
 }
 
 /** A model switched off by enabled: false (dbt's way to keep a model's file but not build it). */
 interface DisabledModel {
   name: string;
   path: string;
+  folders: string[];
   /** Where it was switched off, as the error for a ref() to it says. */
   by: string;
 }
@@ -404,6 +412,7 @@ function readDir(
       disabled.push({
         name,
         path: shown,
+        folders: foldersOf(path, paths.models),
         by:
           inCall.enabled === false
             ? `enabled=false in its config()`
@@ -650,7 +659,9 @@ export function loadProject(options: {
     dir,
     nodes,
     tests,
-    disabled: new Map(off.map((model) => [model.name, `${model.by}, for ${model.path}`])),
+    disabled: new Map(
+      off.map((model) => [model.name, { where: `${model.by}, for ${model.path}`, folders: model.folders }]),
+    ),
     warnings,
   };
 }
