@@ -485,6 +485,8 @@ models:
     );
     expect(error).toContain("refers to ref('ordrs'), which no model or seed defines; did you mean orders?");
     expect(error).toContain("refers to ref('Orders'), which no model or seed defines; did you mean orders?");
+    // Each line ends as a sentence: a question with no full stop after it, the rest with one.
+    expect(error?.split('\n').map((line) => line.slice(-2))).toEqual(['s.', 's.', 's?', 's?']);
   });
 
   it('reports every ref to a model that does not exist, with the file', () => {

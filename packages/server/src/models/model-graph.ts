@@ -117,7 +117,12 @@ export function buildGraph(
           `${node.name} (${node.path}) refers to ref('${ref}'), which no model or seed defines${refHint(ref, nodes)}`,
         );
   if (missing.length > 0)
-    throw new InletError('MODEL_REF_MISSING', `${missing.join('\n')}.`, { details: { missing } });
+    throw new InletError(
+      'MODEL_REF_MISSING',
+      // Each line a sentence; one that asks "did you mean orders?" takes no full stop after it.
+      missing.map((line) => (line.endsWith('?') ? line : `${line}.`)).join('\n'),
+      { details: { missing } },
+    );
 
   const childMap = new Map<string, string[]>([...nodes.keys()].map((name) => [name, []]));
   for (const node of nodes.values()) for (const ref of node.refs) childMap.get(ref)?.push(node.name);
