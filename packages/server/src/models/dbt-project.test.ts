@@ -382,6 +382,31 @@ describe('dbt_project.yml', () => {
     );
   });
 
+  it('leaves out a seed switched off by enabled: false, as dbt does, and names it where it is read or selected', () => {
+    const files = {
+      'seeds/plans.csv': 'plan\nfree\n',
+      'seeds/plans.yaml': 'enabled: false\n',
+      'seeds/legacy/regions.csv': 'region\neu\n',
+      'seeds/legacy/_regions.yml': 'version: 2\nseeds:\n  - name: regions\n    config: { enabled: false }\n',
+      'seeds/kept.csv': 'x\n1\n',
+      'models/m.sql': "SELECT * FROM {{ ref('kept') }}",
+    };
+    const loaded = project(files).load();
+    expect([...loaded.nodes.keys()].sort()).toEqual(['kept', 'm']);
+    const graph = buildGraph(loaded.nodes, loaded.disabled);
+    expect(() => selectNodes(graph, ['plans'])).toThrow(
+      /"plans" names plans, which is switched off \(enabled: false in .*plans\.yaml, for .*plans\.csv\)/,
+    );
+    expect(selectNodes(graph, [], ['plans', 'legacy'])).toEqual(['kept', 'm']);
+    expect(project({ ...files, 'models/m.sql': "SELECT * FROM {{ ref('regions') }}" }).load).toThrow(
+      /m \(.*m\.sql\) refers to ref\('regions'\), which is disabled \(enabled: false in .*_regions\.yml \(seed regions\), for .*regions\.csv\); enable regions, or disable m too\./,
+    );
+    // A column's enabled: is not dbt's either; only a whole model or seed is switched off.
+    expect(project({ ...files, 'seeds/kept.yaml': 'columns:\n  x: { enabled: false }\n' }).load).toThrow(
+      /Unrecognized key: "enabled" \(dbt's enabled: only a model or a seed as a whole is switched off, with enabled: false in its own configuration; remove it\)/,
+    );
+  });
+
   it('takes the built-in model of its name out with a project model switched off, and says what refs it', () => {
     const off = (name: string) => {
       const { dir } = project({ [`models/${name}.sql`]: '{{ config(enabled=false) }}\nSELECT 1 AS x' });

@@ -116,7 +116,7 @@ const DBT_KEYS: Record<string, string> = {
   quote: 'inlet quotes every column name as written',
   incremental_strategy: 'an incremental model merges by unique_key, or replaces dt partitions without one',
   on_schema_change: 'an incremental model whose columns change fails and says to run it with --full-refresh',
-  enabled: 'leave a model out by removing its file, or starting its name with _',
+  enabled: 'only a model or a seed as a whole is switched off, with enabled: false in its own configuration',
   alias: "a model's table is named after its file",
   schema: "a model's table is named after its file",
   database: "a model's table is named after its file",

@@ -477,8 +477,19 @@ function readDir(
     const entry = entryFor('seeds', name, shown, sibling?.raw !== undefined);
     const raw = entry?.raw ?? sibling?.raw;
     const configFile = entry?.shown ?? sibling?.shown;
+    // dbt's enabled: false switches a seed off as it does a model: not loaded, and a ref() to it fails.
+    const own = takeEnabled(raw, configFile ?? shown);
+    if (own.enabled === false) {
+      disabled.push({
+        name,
+        path: shown,
+        folders: foldersOf(path, paths.seeds),
+        by: `enabled: false in ${configFile}`,
+      });
+      continue;
+    }
     const config = describeWithDocs(
-      parseModelConfig(raw, configFile ?? shown, 'seed', vars),
+      parseModelConfig(own.rest, configFile ?? shown, 'seed', vars),
       docs,
       configFile ?? shown,
     );
