@@ -117,6 +117,10 @@ const DBT_KEYS: Record<string, string> = {
   incremental_strategy: 'an incremental model merges by unique_key, or replaces dt partitions without one',
   on_schema_change: 'an incremental model whose columns change fails and says to run it with --full-refresh',
   enabled: 'only a model or a seed as a whole is switched off, with enabled: false in its own configuration',
+  pre_hook: 'inlet runs no hooks; make the work a model, or a test under tests/',
+  post_hook: 'inlet runs no hooks; make the work a model, or a test under tests/',
+  full_refresh:
+    'a model is rebuilt whole only by inlet run --full-refresh; leave it out of such a run with --exclude',
   alias: "a model's table is named after its file",
   schema: "a model's table is named after its file",
   database: "a model's table is named after its file",

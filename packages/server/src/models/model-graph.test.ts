@@ -294,6 +294,17 @@ describe('model graph', () => {
     expect(fails({ 'models/m.sql': "{{ config(incremental_strategy='merge') }}\nSELECT 1" })).toThrow(
       /Unrecognized key: "incremental_strategy" \(dbt's incremental_strategy: an incremental model merges by unique_key/,
     );
+    // dbt's hooks and full_refresh: false say what to do instead, as the other dbt keys do.
+    expect(
+      fails({ 'models/m.sql': "{{ config(post_hook='grant select on {{ this }}') }}\nSELECT 1" }),
+    ).toThrow(
+      /Unrecognized key: "post_hook" \(dbt's post_hook: inlet runs no hooks; make the work a model, or a test under tests\/; remove it\)/,
+    );
+    expect(
+      fails({ 'models/m.sql': '/*---\npre_hook: [analyze]\nfull_refresh: false\n---*/\nSELECT 1' }),
+    ).toThrow(
+      /Unrecognized keys: "pre_hook", "full_refresh" \(dbt's pre_hook: inlet runs no hooks; .*; full_refresh: a model is rebuilt whole only by inlet run --full-refresh; leave it out of such a run with --exclude; remove it\)/,
+    );
   });
 
   it("drops dbt's {# comments #}, refs in them included, and reads {{- ref('x') -}} as {{ ref('x') }}", () => {
