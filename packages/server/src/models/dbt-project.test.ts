@@ -260,8 +260,18 @@ describe('dbt_project.yml', () => {
     expect(fails('name: shop\nmodels:\n  shop:\n    +tags: [nightly]\n')).toThrow(
       /models\.shop\.\+tags is a setting inlet does not read .*; inlet has no tags: a selector names a folder instead/,
     );
+    // What a model's own configuration refuses too is not sent there: it says what to do instead.
     expect(fails('name: shop\nmodels:\n  shop:\n    +full_refresh: false\n')).toThrow(
-      /models\.shop\.\+full_refresh is a setting inlet does not read .*; give it in each model's configuration/,
+      /models\.shop\.\+full_refresh is a setting inlet does not read .*; a model is rebuilt whole only by inlet run --full-refresh; leave it out of such a run with --exclude; then remove it\./,
+    );
+    expect(fails('name: shop\nmodels:\n  shop:\n    +post-hook: [analyze]\n')).toThrow(
+      /models\.shop\.\+post-hook is a setting inlet does not read .*; inlet runs no hooks; make the work a model, or a test under tests\/; then remove it\./,
+    );
+    expect(fails('name: shop\nmodels:\n  shop:\n    +on_schema_change: fail\n')).toThrow(
+      /models\.shop\.\+on_schema_change is a setting inlet does not read .*; an incremental model whose columns change fails and says to run it with --full-refresh; then remove it\./,
+    );
+    expect(fails('name: shop\nmodels:\n  shop:\n    +owner: data\n')).toThrow(
+      /models\.shop\.\+owner is a setting inlet does not read .*; give it in each model's configuration/,
     );
     expect(fails('name: shop\nmodels:\n  shop:\n    +enabled: "no"\n')).toThrow(
       /dbt_project\.yml: models\.shop\.\+enabled is "no"; it must be true or false\./,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InletError } from '../errors/index.ts';
+import { dbtKeyHint } from './dbt-properties.ts';
 import { modelConfigSchema } from './model-config.ts';
 import { parseVarsYaml } from './model-vars.ts';
 
@@ -162,7 +163,8 @@ function readFolders(block: unknown, where: string, shown: string): FolderConfig
       else folder.lookback_days = parsed.data as number;
     } else if (DOCS_ONLY.has(key.replace(/^\+/, ''))) continue;
     else if (key.startsWith('+') || !isMap(value)) {
-      const instead = FOLDER_INSTEAD[key.replace(/^\+/, '')];
+      // A key a model's own configuration refuses too gets what to do instead, not "give it in each model's".
+      const instead = FOLDER_INSTEAD[key.replace(/^\+/, '')] ?? dbtKeyHint(key.replace(/^\+/, ''));
       throw new InletError(
         'MODEL_INVALID',
         `${shown}: ${where}.${key} is a setting inlet does not read from dbt_project.yml (only +materialized, +enabled, +unique_key and +lookback_days, by folder); ${instead ? `${instead}; then remove it` : "give it in each model's configuration (front matter, its .yaml, a properties file or {{ config(...) }}), or remove it"}.`,

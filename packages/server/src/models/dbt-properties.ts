@@ -126,6 +126,11 @@ const DBT_KEYS: Record<string, string> = {
   database: "a model's table is named after its file",
 };
 
+/** What inlet does instead of one of dbt's configuration keys (pre-hook as dbt_project.yml writes it too). */
+export function dbtKeyHint(key: string): string | undefined {
+  return DBT_KEYS[key.replace(/-/g, '_')];
+}
+
 /** The message for keys a configuration does not take, with what to do for dbt's own. */
 export function unknownKeysMessage(message: string): string {
   const keys = [...message.matchAll(/"([^"]+)"/g)].map((found) => found[1] ?? '');
