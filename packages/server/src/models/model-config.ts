@@ -22,7 +22,13 @@ const columnTest = z.union(
   [
     z.literal('not_null'),
     z.literal('unique'),
-    z.strictObject({ accepted_values: z.strictObject({ values: z.array(literal).min(1) }) }),
+    z.strictObject({
+      accepted_values: z.strictObject({
+        values: z.array(literal).min(1),
+        // dbt's quote: false compares numbers unquoted; inlet compares as text and a number by value either way.
+        quote: z.boolean({ error: 'must be true or false' }).optional(),
+      }),
+    }),
     z.strictObject({
       relationships: z.strictObject({
         /** The model or table whose `field` every non-null value must appear in. */

@@ -447,6 +447,19 @@ models:
     });
   });
 
+  it("takes dbt's quote: of accepted_values, which changes nothing: values compare as text, and a number by value", () => {
+    const files = (quote: string) => ({
+      'models/m.sql': 'SELECT 1 AS plan',
+      'models/schema.yml': `version: 2\nmodels:\n  - name: m\n    columns:\n      - name: plan\n        tests:\n          - accepted_values: { values: [1, 2], quote: ${quote} }\n`,
+    });
+    expect(project({}, files('false')).nodes.get('m')?.config.columns.plan).toEqual({
+      tests: [{ accepted_values: { values: [1, 2], quote: false } }],
+    });
+    expect(() => project({}, files('maybe'))).toThrow(
+      /columns\.plan\.tests\.0\.accepted_values\.quote: must be true or false/,
+    );
+  });
+
   it("takes dbt's list of columns ({ name, description, tests | data_tests }) as the map it stands for", () => {
     const config = (yaml: string) =>
       project({}, { 'models/m.sql': 'SELECT 1 AS id, 2 AS plan', 'models/m.yaml': yaml }).nodes.get('m')
