@@ -62,6 +62,15 @@ describe('model graph', () => {
     expect(() => selectNodes(graph, [], ['cc'])).toThrow(/No model or seed matches "cc"; did you mean c\?/);
   });
 
+  it('suggests the model a selector with a typo meant, as a ref() with one does', () => {
+    const named = buildGraph(project({ customer_totals: [], orders: [], order_items: ['orders'] }).nodes);
+    expect(() => selectNodes(named, ['cusomer_totals+'])).toThrow(
+      /No model or seed matches "cusomer_totals\+"; did you mean customer_totals\?/,
+    );
+    expect(() => selectNodes(named, [], ['Ordrs'])).toThrow(/did you mean orders\?/);
+    expect(() => selectNodes(named, ['xyz'])).toThrow(/No model or seed matches "xyz"\. Selectors are/);
+  });
+
   it('selects the models of a folder by its name, as dbt does (staging, marts.finance), with graph operators', () => {
     const foldered = buildGraph(
       project(

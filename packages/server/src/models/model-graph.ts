@@ -282,7 +282,16 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
           )}${offIn.length > 3 ? `; and ${offIn.length - 3} more` : ''}); enable them to build or test them, or leave it out.`,
       );
     if (!match || starts.length === 0) {
-      const close = graph.order.filter((n) => n.includes(name) || name.includes(n)).slice(0, 5);
+      // A typo (cusomer_totals) is as close as a part of the name; a short name allows fewer edits.
+      const edits = Math.min(2, Math.floor(name.length / 4));
+      const close = graph.order
+        .filter(
+          (n) =>
+            n.includes(name) ||
+            name.includes(n) ||
+            (Math.abs(n.length - name.length) <= edits && editDistance(n, name.toLowerCase()) <= edits),
+        )
+        .slice(0, 5);
       throw new InletError(
         'MODEL_NOT_FOUND',
         `No model or seed matches "${selector}"${close.length > 0 ? `; did you mean ${close.join(', ')}?` : '.'} ${SELECTORS}`,
