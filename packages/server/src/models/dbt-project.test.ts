@@ -229,8 +229,10 @@ describe('dbt_project.yml', () => {
       'dbt_project.yml',
       readFileSync(join(p.dir, 'dbt_project.yml'), 'utf8').replace('    +meta: {}\n', ''),
     );
+    const loaded = p.load();
+    expect(loaded.warnings).toEqual([]);
     const config = Object.fromEntries(
-      [...p.load().nodes].map(([name, node]) => [
+      [...loaded.nodes].map(([name, node]) => [
         name,
         [node.config.materialized, node.config.unique_key ?? null, node.config.lookback_days],
       ]),
@@ -243,6 +245,19 @@ describe('dbt_project.yml', () => {
       daily: ['incremental', null, 3],
       daily_own: ['incremental', null, 0],
     });
+    // Where no model takes it, it does nothing: said, as an entry for no folder is.
+    const unapplied = project({
+      'dbt_project.yml':
+        'name: shop\nmodels:\n  shop:\n    views:\n      +materialized: view\n      +unique_key: id\n    keyed:\n      +lookback_days: 2\n    old:\n      +enabled: false\n      +unique_key: id\n',
+      'models/views/v.sql': 'SELECT 1 AS id',
+      'models/keyed/k.sql': "{{ config(materialized='incremental', unique_key='id') }}\nSELECT 1 AS id",
+      'models/old/o.sql': "{{ config(materialized='incremental') }}\nSELECT 1 AS id",
+    }).load();
+    expect(unapplied.warnings).toEqual([
+      expect.stringMatching(
+        /dbt_project\.yml: models\.shop\.views\.\+unique_key, models\.shop\.keyed\.\+lookback_days configure no model: every model under them is a table or a view, or gives its own unique_key or lookback_days \(one by unique_key takes no lookback_days\); remove them, or make the models incremental\.$/,
+      ),
+    ]);
     const fails = (yaml: string) => project({ 'dbt_project.yml': yaml, 'models/m.sql': 'SELECT 1' }).load;
     expect(fails('name: shop\nmodels:\n  shop:\n    +unique_key: []\n')).toThrow(
       /dbt_project\.yml: models\.shop\.\+unique_key is \[\]; it must be a column name or a list of them\./,

@@ -22,6 +22,10 @@ export interface DbtProject {
   folderConfigFor(modelPath: string): FolderSettings;
   /** The entries of models: that no model asked materializedFor about passed through: typos, or folders gone. */
   unusedFolders(): string[];
+  /** Records that a model took this +unique_key or +lookback_days (as FolderSettings name it). */
+  applied(where: string): void;
+  /** The +unique_key and +lookback_days of folders with models that no model took: they do nothing. */
+  unappliedSettings(): string[];
   /** What configures nothing whatever the models are (settings under another project's name), for a warning. */
   warnings: string[];
 }
@@ -34,9 +38,9 @@ export interface FolderSettings {
   /** dbt's +enabled: false switches a folder's models off; where names the entry, for errors. */
   enabled?: { value: boolean; where: string };
   /** dbt's +unique_key: the key of the incremental models under it that give none of their own. */
-  unique_key?: string | string[];
+  unique_key?: { value: string | string[]; where: string };
   /** The lookback_days of the incremental models by dt under it that give none of their own. */
-  lookback_days?: number;
+  lookback_days?: { value: number; where: string };
 }
 const MATERIALIZED = new Set(['view', 'table', 'incremental']);
 
@@ -128,7 +132,8 @@ const MODEL_KEYS = {
 
 /**
  * models: as the tree of folders (and model names) it configures. +materialized, +enabled,
- * +unique_key and +lookback_days are read and +docs and +persist_docs passed over; any other setting fails by name, as it would
+ * +unique_key and +lookback_days are read and +docs and +persist_docs passed over; any other
+ * setting fails by name, as it would
  * otherwise do nothing without a word.
  */
 function readFolders(block: unknown, where: string, shown: string): FolderConfig {
@@ -159,8 +164,9 @@ function readFolders(block: unknown, where: string, shown: string): FolderConfig
           'MODEL_INVALID',
           `${shown}: ${where}.${key} is ${JSON.stringify(value)}; it must be ${MODEL_KEYS[name].expected}.`,
         );
-      if (name === 'unique_key') folder.unique_key = parsed.data as string | string[];
-      else folder.lookback_days = parsed.data as number;
+      if (name === 'unique_key')
+        folder.unique_key = { value: parsed.data as string | string[], where: `${where}.${key}` };
+      else folder.lookback_days = { value: parsed.data as number, where: `${where}.${key}` };
     } else if (DOCS_ONLY.has(key.replace(/^\+/, ''))) continue;
     else if (key.startsWith('+') || !isMap(value)) {
       // A key a model's own configuration refuses too gets what to do instead, not "give it in each model's".
@@ -249,6 +255,8 @@ export function readDbtProject(dir: string): DbtProject {
       shown: undefined,
       folderConfigFor: () => ({}),
       unusedFolders: () => [],
+      applied: () => undefined,
+      unappliedSettings: () => [],
       warnings: [],
     };
   const text = readFileSync(path, 'utf8');
@@ -295,6 +303,7 @@ export function readDbtProject(dir: string): DbtProject {
       `${path}: models.${stray} configures no model: the project is named ${name} (name:), and inlet has no packages; put its settings under models.${name}, or remove it.`,
   );
   const projectEntries = [...folders.under.entries()].filter(([key]) => !strays.includes(key));
+  const applied = new Set<string>();
   return {
     // Read again for vars: alone, whose floats stay floats (1.0), as dbt renders them.
     vars: readVars(parseVarsYaml(text) as Record<string, unknown>, path),
@@ -315,6 +324,20 @@ export function readDbtProject(dir: string): DbtProject {
       const unused = (folder: FolderConfig): string[] =>
         folder.used ? [...folder.under.values()].flatMap(unused) : [folder.where];
       return projectEntries.flatMap(([, folder]) => unused(folder));
+    },
+    applied(where) {
+      applied.add(where);
+    },
+    unappliedSettings() {
+      // A folder no model is in is warned of as a whole (unusedFolders); here, one whose models are
+      // all tables, views or have their own: the setting is a typo or a leftover, of which dbt says nothing.
+      const own = (folder: FolderConfig) =>
+        [folder.unique_key?.where, folder.lookback_days?.where].filter(
+          (where): where is string => where !== undefined && !applied.has(where),
+        );
+      const under = (folder: FolderConfig): string[] =>
+        folder.used ? [...own(folder), ...[...folder.under.values()].flatMap(under)] : [];
+      return [...own(folders), ...projectEntries.flatMap(([, folder]) => under(folder))];
     },
     warnings,
   };

@@ -304,15 +304,19 @@ function checkName(name: string, shown: string, kind: 'model' | 'seed' = 'model'
  * that gives its own lookback_days is by dt, so takes none), and one by dt takes its lookback_days.
  * A table or view under such a folder takes neither, as dbt passes them over for it.
  */
-function withFolderIncremental(raw: unknown, folder: FolderSettings): unknown {
+function withFolderIncremental(raw: unknown, folder: FolderSettings, dbt: DbtProject): unknown {
   if (folder.unique_key === undefined && folder.lookback_days === undefined) return raw;
   const own = isMap(raw) ? raw : {};
   if (own.materialized !== 'incremental') return raw;
   const merged = { ...own };
-  if (folder.unique_key !== undefined && !('unique_key' in own) && !('lookback_days' in own))
-    merged.unique_key = folder.unique_key;
-  if (folder.lookback_days !== undefined && !('lookback_days' in own) && !('unique_key' in merged))
-    merged.lookback_days = folder.lookback_days;
+  if (folder.unique_key !== undefined && !('unique_key' in own) && !('lookback_days' in own)) {
+    merged.unique_key = folder.unique_key.value;
+    dbt.applied(folder.unique_key.where);
+  }
+  if (folder.lookback_days !== undefined && !('lookback_days' in own) && !('unique_key' in merged)) {
+    merged.lookback_days = folder.lookback_days.value;
+    dbt.applied(folder.lookback_days.where);
+  }
   return merged;
 }
 
@@ -409,6 +413,9 @@ function readDir(
       );
     const enabled = inCall.enabled ?? own.enabled ?? folder.enabled?.value ?? true;
     if (!enabled) {
+      // A model switched off is not read further, so whether it would take these is not known.
+      for (const setting of [folder.unique_key, folder.lookback_days])
+        if (setting) dbt.applied(setting.where);
       disabled.push({
         name,
         path: shown,
@@ -441,7 +448,7 @@ function readDir(
     const byFolder = folder.materialized;
     if (byFolder && !(isMap(raw) && 'materialized' in raw))
       raw = { ...(isMap(raw) ? raw : {}), materialized: byFolder };
-    raw = withFolderIncremental(raw, folder);
+    raw = withFolderIncremental(raw, folder, dbt);
     checkTemplate(sql, shown);
     nodes.push({
       name,
@@ -468,6 +475,11 @@ function readDir(
   if (unused.length > 0)
     warnings.push(
       `${dbt.shown}: ${unused.join(', ')} ${unused.length === 1 ? 'configures' : 'configure'} no model: no folder or model by that name under ${paths.models.join(', ')}; correct the name, or remove it.`,
+    );
+  const unapplied = dbt.unappliedSettings();
+  if (unapplied.length > 0)
+    warnings.push(
+      `${dbt.shown}: ${unapplied.join(', ')} ${unapplied.length === 1 ? 'configures' : 'configure'} no model: every model under ${unapplied.length === 1 ? 'it' : 'them'} is a table or a view, or gives its own unique_key or lookback_days (one by unique_key takes no lookback_days); remove ${unapplied.length === 1 ? 'it' : 'them'}, or make the models incremental.`,
     );
   for (const path of filesIn(paths.seeds, '.csv')) {
     const shown = shownPath(path);
