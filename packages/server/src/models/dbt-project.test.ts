@@ -267,6 +267,30 @@ describe('dbt_project.yml', () => {
     );
   });
 
+  it("selects by a model's path as dbt's fully qualified names do: folders, then its name, after the project's name or not", () => {
+    const loaded = project({
+      'dbt_project.yml': 'name: shop\n',
+      'models/staging/stg_orders.sql': 'SELECT 1 AS x',
+      'models/staging/stg_items.sql': 'SELECT 1 AS x',
+      'models/marts/finance/revenue.sql': 'SELECT 1 AS x',
+      'models/marts/finance/old.sql': '{{ config(enabled=false) }}\nSELECT 1 AS x',
+    }).load();
+    const graph = buildGraph(loaded.nodes, loaded.disabled, loaded.name);
+    expect(selectNodes(graph, ['staging.stg_orders'])).toEqual(['stg_orders']);
+    expect(selectNodes(graph, ['shop.staging'])).toEqual(['stg_items', 'stg_orders']);
+    expect(selectNodes(graph, ['shop.marts.finance.revenue'])).toEqual(['revenue']);
+    expect(selectNodes(graph, [], ['marts.finance.old', 'staging.stg_items'])).toEqual([
+      'revenue',
+      'stg_orders',
+    ]);
+    expect(() => selectNodes(graph, ['staging.stg_order'])).toThrow(
+      /No model or seed matches "staging\.stg_order"/,
+    );
+    expect(() => selectNodes(graph, ['shop.marts.finance.old'])).toThrow(
+      /"shop\.marts\.finance\.old" names old, which is switched off \(enabled=false in its config\(\), for .*old\.sql\); enable it/,
+    );
+  });
+
   it('refuses by name what it would otherwise ignore: folder-wide model configuration, hooks, unknown keys', () => {
     const fails = (yaml: string) => project({ 'dbt_project.yml': yaml, 'models/m.sql': 'SELECT 1' }).load;
     expect(fails('name: shop\nmodels:\n  shop:\n    marts:\n      +schema: analytics\n')).toThrow(

@@ -14,6 +14,8 @@ import { parseVarsYaml } from './model-vars.ts';
 /** What inlet takes from dbt_project.yml: the project's variables and where its files are. */
 export interface DbtProject {
   vars: Record<string, unknown>;
+  /** The project's name:, which a selector may start with as dbt's do (shop.staging). */
+  name: string | undefined;
   /** Folders, absolute: model-paths, seed-paths, test-paths and snapshot-paths, as dbt names them. */
   paths: ProjectPaths;
   /** The file, as errors name it; undefined when the project has none. */
@@ -251,6 +253,7 @@ export function readDbtProject(dir: string): DbtProject {
   if (!existsSync(path))
     return {
       vars: {},
+      name: undefined,
       paths: readPaths({}, dir, path),
       shown: undefined,
       folderConfigFor: () => ({}),
@@ -307,6 +310,7 @@ export function readDbtProject(dir: string): DbtProject {
   return {
     // Read again for vars: alone, whose floats stay floats (1.0), as dbt renders them.
     vars: readVars(parseVarsYaml(text) as Record<string, unknown>, path),
+    name,
     paths,
     shown: path,
     folderConfigFor(modelPath) {

@@ -18,6 +18,8 @@ export interface ModelGraph {
   disabledBy(name: string): string | undefined;
   /** The models switched off in a folder (staging, marts.finance), for a selector that names it. */
   disabledIn(folder: string): string[];
+  /** The project's name: in dbt_project.yml, which a selector may start with (shop.staging). */
+  projectName: string | undefined;
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -108,6 +110,7 @@ function editDistance(a: string, b: string): number {
 export function buildGraph(
   nodes: Map<string, ProjectNode>,
   disabled: ReadonlyMap<string, SwitchedOff> = new Map(),
+  projectName?: string,
 ): ModelGraph {
   const missing: string[] = [];
   for (const node of nodes.values())
@@ -199,7 +202,10 @@ export function buildGraph(
     folders: (name) => nodes.get(name)?.folders ?? [],
     disabledBy: (name) => (nodes.has(name) ? undefined : disabled.get(name)?.where),
     disabledIn: (folder) =>
-      [...disabled].filter(([, off]) => inFolder(off.folders, folder)).map(([name]) => name),
+      [...disabled]
+        .filter(([name, off]) => inPath([...off.folders, name], folder, projectName))
+        .map(([name]) => name),
+    projectName,
   };
 }
 
@@ -219,18 +225,23 @@ const SELECTORS =
   'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it.';
 
 /**
- * The nodes a name selects: the node of that name, else those in that folder, as dbt selects by
- * a model's folders (staging, or marts.finance for marts/finance/).
+ * The nodes a name selects: the node of that name, else those its path names, as dbt selects by
+ * a model's folders (staging, or marts.finance for marts/finance/) and name (staging.stg_orders).
  */
 function named(graph: ModelGraph, name: string): string[] {
   if (graph.order.includes(name)) return [name];
-  return graph.order.filter((node) => inFolder(graph.folders(node), name));
+  return graph.order.filter((node) => inPath([...graph.folders(node), node], name, graph.projectName));
 }
 
-/** Whether a file in these folders is in the folder a selector names (marts.finance for marts/finance/…). */
-function inFolder(folders: string[], name: string): boolean {
-  const steps = name.split('.');
-  return steps.length <= folders.length && steps.every((step, i) => folders[i] === step);
+/**
+ * Whether a selector names a node by its path, folders then its own name, as dbt's fully qualified
+ * names do: marts.finance for marts/finance/…, staging.stg_orders, and either after the project's name.
+ */
+function inPath(path: string[], selector: string, projectName: string | undefined): boolean {
+  const steps = selector.split('.');
+  const prefix = (of: string[]) =>
+    of.length > 0 && of.length <= path.length && of.every((step, i) => path[i] === step);
+  return prefix(steps) || (steps[0] === projectName && prefix(steps.slice(1)));
 }
 
 /** The nodes up to depth steps from start along next, start left out; any depth when undefined. */
@@ -266,10 +277,13 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
     // A folder whose models are all switched off is named as one of them would be.
     const offIn = match && !off ? graph.disabledIn(name) : [];
     if ((off || offIn.length > 0) && starts.length === 0 && use === 'exclude') continue;
-    if (off && starts.length === 0)
+    // A path to one model (marts.finance.old) names that model.
+    const [only] = offIn.length === 1 && name.endsWith(`.${offIn[0]}`) ? offIn : [];
+    const offOne = off ?? (only === undefined ? undefined : graph.disabledBy(only));
+    if (offOne && starts.length === 0)
       throw new InletError(
         'MODEL_NOT_FOUND',
-        `"${selector}" names ${name}, which is switched off (${off}); enable it to build or test it, or leave it out.`,
+        `"${selector}" names ${only ?? name}, which is switched off (${offOne}); enable it to build or test it, or leave it out.`,
       );
     if (offIn.length > 0 && starts.length === 0)
       throw new InletError(

@@ -77,7 +77,7 @@ export function openProject(
 ): { project: Project; graph: ModelGraph } {
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
   checkLakeNames(project, config);
-  return { project, graph: buildGraph(project.nodes, project.disabled) };
+  return { project, graph: buildGraph(project.nodes, project.disabled, project.name) };
 }
 
 /**

@@ -51,6 +51,8 @@ export interface SingularTest {
 export interface Project {
   /** The user's project directory, when it exists. */
   dir: string | undefined;
+  /** The name: of its dbt_project.yml, when it says one. */
+  name?: string;
   nodes: Map<string, ProjectNode>;
   tests: SingularTest[];
   /** The models switched off (enabled: false) and not replaced, by name. */
@@ -680,6 +682,7 @@ export function loadProject(options: {
   const off = [...disabled.values()].filter((model) => !nodes.has(model.name));
   return {
     dir,
+    ...(dbt?.name === undefined ? {} : { name: dbt.name }),
     nodes,
     tests,
     disabled: new Map(
