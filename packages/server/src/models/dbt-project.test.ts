@@ -268,15 +268,22 @@ describe('dbt_project.yml', () => {
   });
 
   it("selects by a model's path as dbt's fully qualified names do: folders, then its name, after the project's name or not", () => {
-    const loaded = project({
+    const p = project({
       'dbt_project.yml': 'name: shop\n',
       'models/staging/stg_orders.sql': 'SELECT 1 AS x',
       'models/staging/stg_items.sql': 'SELECT 1 AS x',
       'models/marts/finance/revenue.sql': 'SELECT 1 AS x',
       'models/marts/finance/old.sql': '{{ config(enabled=false) }}\nSELECT 1 AS x',
-    }).load();
+    });
+    const loaded = p.load();
     const graph = buildGraph(loaded.nodes, loaded.disabled, loaded.name);
     expect(selectNodes(graph, ['staging.stg_orders'])).toEqual(['stg_orders']);
+    // The project's name alone is its own models and seeds, not the built-in marts beside them.
+    const withBuiltin = loadProject({ projectDir: p.dir, builtin: true });
+    expect(withBuiltin.nodes.has('stg_events')).toBe(true);
+    expect(
+      selectNodes(buildGraph(withBuiltin.nodes, withBuiltin.disabled, withBuiltin.name), ['shop']).sort(),
+    ).toEqual(['revenue', 'stg_items', 'stg_orders']);
     expect(selectNodes(graph, ['shop.staging'])).toEqual(['stg_items', 'stg_orders']);
     expect(selectNodes(graph, ['shop.marts.finance.revenue'])).toEqual(['revenue']);
     expect(selectNodes(graph, [], ['marts.finance.old', 'staging.stg_items'])).toEqual([

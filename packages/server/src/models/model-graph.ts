@@ -20,6 +20,8 @@ export interface ModelGraph {
   disabledIn(folder: string): string[];
   /** The project's name: in dbt_project.yml, which a selector may start with (shop.staging). */
   projectName: string | undefined;
+  /** Whether the node is the project's own, not a built-in one, for a selector of the project's name. */
+  isProjects(name: string): boolean;
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -206,6 +208,7 @@ export function buildGraph(
         .filter(([name, off]) => inPath([...off.folders, name], folder, projectName))
         .map(([name]) => name),
     projectName,
+    isProjects: (name) => nodes.get(name)?.origin === 'project',
   };
 }
 
@@ -230,6 +233,8 @@ const SELECTORS =
  */
 function named(graph: ModelGraph, name: string): string[] {
   if (graph.order.includes(name)) return [name];
+  // The project's name alone is all of it, as dbt selects a package: its models, not the built-in ones.
+  if (name === graph.projectName) return graph.order.filter((node) => graph.isProjects(node));
   return graph.order.filter((node) => inPath([...graph.folders(node), node], name, graph.projectName));
 }
 
