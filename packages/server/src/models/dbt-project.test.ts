@@ -222,7 +222,7 @@ describe('dbt_project.yml', () => {
         "{{ config(materialized='incremental', lookback_days=0) }}\nSELECT current_date AS dt",
     });
     expect(p.load).toThrow(
-      /models\.shop\.\+meta is a setting .*; inlet models have no meta, .*; then remove it\./,
+      /models\.shop\.\+meta is a setting .*; inlet has no meta, since nothing would read it; give a model's owner as its owner:, and other notes in a description; then remove it\./,
     );
     writeProjectFile(
       p.dir,

@@ -106,7 +106,6 @@ const DOCS_ONLY = new Set(['docs', 'persist_docs']);
 
 /** Settings under models: that inlet has no equivalent for, and what to do instead. */
 const FOLDER_INSTEAD: Record<string, string> = {
-  meta: "inlet models have no meta, since nothing reads it; give a model's owner as its own owner:, and other notes in its description",
   tags: 'inlet has no tags: a selector names a folder instead (inlet run staging, or marts.finance)',
   schema: 'inlet publishes every model by its name in one schema; name the file for what it should be called',
   alias: 'inlet publishes every model by its name in one schema; name the file for what it should be called',

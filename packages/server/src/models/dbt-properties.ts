@@ -109,7 +109,7 @@ const DBT_KEYS: Record<string, string> = {
   data_type: 'a column has the type its SELECT gives it; cast there (x::INTEGER)',
   constraints: 'check a column with tests: [not_null, unique] instead',
   contract: 'check columns with tests: instead',
-  meta: "dbt's; inlet does nothing with it",
+  meta: "inlet has no meta, since nothing would read it; give a model's owner as its owner:, and other notes in a description",
   tags: 'inlet selects models by name, not tag',
   docs: 'descriptions are always in the catalog',
   persist_docs: 'descriptions are always in the catalog',

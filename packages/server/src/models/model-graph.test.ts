@@ -303,6 +303,11 @@ describe('model graph', () => {
     expect(fails({ 'models/m.sql': "{{ config(incremental_strategy='merge') }}\nSELECT 1" })).toThrow(
       /Unrecognized key: "incremental_strategy" \(dbt's incremental_strategy: an incremental model merges by unique_key/,
     );
+    expect(
+      fails({ 'models/m.sql': '/*---\ncolumns:\n  x: { meta: { pii: true } }\n---*/\nSELECT 1 AS x' }),
+    ).toThrow(
+      /columns\.x: Unrecognized key: "meta" \(dbt's meta: inlet has no meta, since nothing would read it; give a model's owner as its owner:, and other notes in a description; remove it\)/,
+    );
     // dbt's hooks and full_refresh: false say what to do instead, as the other dbt keys do.
     expect(
       fails({ 'models/m.sql': "{{ config(post_hook='grant select on {{ this }}') }}\nSELECT 1" }),
