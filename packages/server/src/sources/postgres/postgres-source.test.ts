@@ -1,10 +1,7 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseSourceCases } from '../../../test/database-source-cases.ts';
 import {
-  createSourceHarness,
   lakeColumnTypes,
   mergeTable,
   sourceEntry,
@@ -69,6 +66,9 @@ describe('postgres source', () => {
     lineComments: { dash: '--' },
     textDecimalType: 'numeric',
     numbers: (first, last) => `generate_series(${first}, ${last}) AS n`,
+    literal: (text) =>
+      `E'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
+    floatTypes: { single: 'real', double: 'double precision' },
     unreachableUrl: {
       withPassword: 'postgres://postgres:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'postgres://postgres@127.0.0.1:1/test',
@@ -156,16 +156,15 @@ describe('postgres source', () => {
     });
   });
 
-  it('copies text with carriage returns, dates before Christ, and NaN in numeric(p,s) as NULL, and names a column whose values the lake cannot hold', async () => {
-    // A \r inside a quoted field made DuckDB guess \r\n as the row end and fail the whole table;
+  it('copies dates before Christ, and NaN in numeric(p,s) as NULL, and names a column whose values the lake cannot hold', async () => {
     // DECIMAL has no NaN; DuckDB's TIMESTAMP ends in 294247 and its lists have one dimension.
     await sql(
-      `CREATE TABLE ${schema}.edges (id int PRIMARY KEY, note text, price numeric(8,2), day date, at timestamp, tz timestamptz)`,
+      `CREATE TABLE ${schema}.edges (id int PRIMARY KEY, price numeric(8,2), day date, at timestamp, tz timestamptz)`,
     );
     await sql(`INSERT INTO ${schema}.edges VALUES
-      (1, E'typed on Windows\r\nsecond line\r', 'NaN', '0044-03-15 BC', '4713-01-01 12:30:00 BC', '0001-06-01 00:00:00+00 BC'),
-      (2, E'a\rb', 12.5, '2026-11-20', '2026-11-20 10:00', 'infinity'),
-      (3, NULL, NULL, NULL, NULL, NULL)`);
+      (1, 'NaN', '0044-03-15 BC', '4713-01-01 12:30:00 BC', '0001-06-01 00:00:00+00 BC'),
+      (2, 12.5, '2026-11-20', '2026-11-20 10:00', 'infinity'),
+      (3, NULL, NULL, NULL, NULL)`);
     await sql(
       `CREATE TABLE ${schema}.eras (id int PRIMARY KEY, days date[], ats timestamp[], tzs timestamptz[], prices numeric(6,2)[], amounts numeric[])`,
     );
@@ -209,12 +208,11 @@ describe('postgres source', () => {
         ]);
         expect(
           await h.query(
-            'SELECT id, note, price::VARCHAR AS price, year(day) AS y, day::VARCHAR AS day, "at"::VARCHAR AS "at", tz::VARCHAR AS tz FROM app.edges ORDER BY id',
+            'SELECT id, price::VARCHAR AS price, year(day) AS y, day::VARCHAR AS day, "at"::VARCHAR AS "at", tz::VARCHAR AS tz FROM app.edges ORDER BY id',
           ),
         ).toEqual([
           {
             id: 1,
-            note: 'typed on Windows\r\nsecond line\r',
             price: null,
             // DuckDB counts years astronomically: 44 BC is year -43.
             y: '-43',
@@ -224,14 +222,13 @@ describe('postgres source', () => {
           },
           {
             id: 2,
-            note: 'a\rb',
             price: '12.50',
             y: '2026',
             day: '2026-11-20',
             at: '2026-11-20 10:00:00',
             tz: 'infinity',
           },
-          { id: 3, note: null, price: null, y: null, day: null, at: null, tz: null },
+          { id: 3, price: null, y: null, day: null, at: null, tz: null },
         ]);
         await expect(h.sync('far')).rejects.toThrow(
           'far.far: a value could not be written to the lake: column seen_at (timestamp without time zone) holds "294276-12-31 23:59:59", which the lake\'s TIMESTAMP cannot hold; copy that column as text with a query: for this table (e.g. SELECT …, seen_at::text AS seen_at FROM …)',
@@ -282,29 +279,8 @@ describe('postgres source', () => {
     );
   });
 
-  it('full mode replaces the snapshot atomically and removes the old one', async () => {
-    const h = await createSourceHarness([source([{ table: `${schema}.orders`, name: 'orders_full' }])]);
-    try {
-      await h.sync('app');
-      const dir = join(h.layout.lake, 'sources', 'app', 'orders_full');
-      expect(readdirSync(dir).sort()).toEqual(['_table.json', 'snapshot-00000001']);
-      expect(
-        await h.query('SELECT count(*)::INT AS n, sum(total)::VARCHAR AS s FROM app.orders_full'),
-      ).toEqual([{ n: 1000, s: '625625.00' }]);
-      await sql(`DELETE FROM ${schema}.orders WHERE id > 900`);
-      await h.sync('app');
-      expect(readdirSync(dir).sort()).toEqual(['_table.json', 'snapshot-00000002']);
-      expect(await h.query('SELECT count(*)::INT AS n FROM app.orders_full')).toEqual([{ n: 900 }]);
-      expect(h.progress.at(-1)).toEqual([900, 900]);
-    } finally {
-      await sql(
-        `INSERT INTO ${schema}.orders SELECT i, 'お客様' || i, i * 1.25 FROM generate_series(901, 1000) AS i`,
-      );
-      h.close();
-    }
-  });
-
-  it('incremental mode copies each row once with a real or double precision cursor', async () => {
+  it('incremental mode copies each row once past Infinity and NaN in a real or double precision cursor', async () => {
+    // PostgreSQL orders NaN above Infinity, and Infinity above every number.
     await sql(`CREATE TABLE ${schema}.gauges (r real, d double precision, note text)`);
     await sql(`INSERT INTO ${schema}.gauges VALUES (0.5, 0.5, 'a'), (1.1, 0.1, 'b')`);
     await withSourceHarness(
@@ -320,9 +296,11 @@ describe('postgres source', () => {
       ],
       async (h) => {
         expect((await h.sync('app')).rows).toBe(4);
+        await sql(`INSERT INTO ${schema}.gauges VALUES ('Infinity', 'Infinity', 'c')`);
+        expect((await h.sync('app')).rows).toBe(2);
         expect((await h.sync('app')).rows).toBe(0);
-        await sql(`INSERT INTO ${schema}.gauges VALUES (3.4e38, 1e300, 'c'), ('Infinity', 'NaN', 'd')`);
-        expect((await h.sync('app')).rows).toBe(4);
+        await sql(`INSERT INTO ${schema}.gauges VALUES ('NaN', 'NaN', 'd')`);
+        expect((await h.sync('app')).rows).toBe(2);
         expect((await h.sync('app')).rows).toBe(0);
         for (const name of ['by_r', 'by_d'])
           expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
