@@ -19,6 +19,7 @@ import { createSilentLogger } from '../src/log/index.ts';
 import { encodeRecord, segmentName, segmentPath } from '../src/wal/index.ts';
 import {
   basicAuth,
+  capturedOutput,
   capturingLogger,
   nobodyCanRun,
   queryApi,
@@ -193,12 +194,13 @@ describe('roles', () => {
       // inlet start says so and exits 3, the configuration code the README and docs/errors.md give.
       const { config: file } = await inletConfigFile(temp.dir, '');
       writeFileSync(file, readFileSync(file, 'utf8').replace(/port: \d+/, `port: ${port}`));
-      const errors: string[] = [];
-      const output = { isTty: false, out: () => {}, err: (text: string) => errors.push(text) };
+      const captured = capturedOutput();
       expect(
-        await main(['start', '--config', file, '--role', 'web'], output, { INLET_API_TOKEN: 'x'.repeat(16) }),
+        await main(['start', '--config', file, '--role', 'web'], captured.output, {
+          INLET_API_TOKEN: 'x'.repeat(16),
+        }),
       ).toBe(3);
-      expect(errors.join('')).toMatch(/^SERVER_CANNOT_LISTEN: /);
+      expect(captured.err).toMatch(/^SERVER_CANNOT_LISTEN: /);
     } finally {
       blocker.close();
       temp.cleanup();
@@ -323,23 +325,12 @@ describe('roles', () => {
   );
 
   it('refuses an unknown role with a usage error', async () => {
-    const errors: string[] = [];
-    const code = await main(
-      ['start', '--role', 'janitor'],
-      { isTty: false, out: () => {}, err: (text) => errors.push(text) },
-      {},
-    );
-    expect(code).toBe(2);
-    expect(errors.join('')).toContain('Unknown role "janitor"');
-    errors.length = 0;
-    expect(
-      await main(
-        ['start', '--role', 'web', '--port', '80000'],
-        { isTty: false, out: () => {}, err: (text) => errors.push(text) },
-        {},
-      ),
-    ).toBe(2);
-    expect(errors.join('')).toContain('--port 80000 is not a port number');
+    const role = capturedOutput();
+    expect(await main(['start', '--role', 'janitor'], role.output, {})).toBe(2);
+    expect(role.err).toContain('Unknown role "janitor"');
+    const port = capturedOutput();
+    expect(await main(['start', '--role', 'web', '--port', '80000'], port.output, {})).toBe(2);
+    expect(port.err).toContain('--port 80000 is not a port number');
   });
 
   it("a scheduler logs a dbt_project.yml models: entry for no model (dbt init's example:) at start, and not again at each run", async () => {

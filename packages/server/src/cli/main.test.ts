@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../../test/helpers.ts';
+import { capturedOutput, runCli, tempDir } from '../../test/helpers.ts';
 import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -115,21 +115,22 @@ describe('inlet command line', () => {
   });
 
   it('answers an unknown command with usage and exit 2, before reading the configuration', async () => {
-    const err: string[] = [];
-    const output = { isTty: false, out: () => {}, err: (text: string) => err.push(text) };
-    const code = await main(['strat', '--config', '/nonexistent/inlet.yaml'], output, {});
-    expect([code, err.join('')]).toEqual([
+    const captured = capturedOutput();
+    const code = await main(['strat', '--config', '/nonexistent/inlet.yaml'], captured.output, {});
+    expect([code, captured.err]).toEqual([
       ExitCode.USAGE,
       expect.stringContaining('Unknown command "strat"'),
     ]);
-    expect(err.join('')).toContain('Usage: inlet <command>');
+    expect(captured.err).toContain('Usage: inlet <command>');
   });
 
   it('says so when --config names a directory, or the file leaves data_dir or server.host empty', async () => {
     const run = async (config: string) => {
-      const err: string[] = [];
-      const output = { isTty: false, out: () => {}, err: (text: string) => err.push(text) };
-      return { code: await main(['query', 'SELECT 1', '--config', config], output, {}), err: err.join('') };
+      const captured = capturedOutput();
+      return {
+        code: await main(['query', 'SELECT 1', '--config', config], captured.output, {}),
+        err: captured.err,
+      };
     };
     expect(await run(temp.dir)).toEqual({
       code: ExitCode.CONFIG,
@@ -219,12 +220,11 @@ describe('inlet command line', () => {
   });
 
   it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {
-    const err: string[] = [];
-    const output = { isTty: false, out: () => {}, err: (text: string) => err.push(text) };
-    const code = await main(['query', 'SELECT 1', '--config', configPath], output, {
+    const captured = capturedOutput();
+    const code = await main(['query', 'SELECT 1', '--config', configPath], captured.output, {
       INLET_LOG_LEVEL: 'verbose',
     });
-    expect([code, err.join('')]).toEqual([
+    expect([code, captured.err]).toEqual([
       ExitCode.CONFIG,
       expect.stringContaining('INLET_LOG_LEVEL is "verbose", not a log level; set it to one of trace, debug'),
     ]);
