@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
+import { spawnInlet } from '../../test/inlet-process.ts';
 import { createSilentLogger } from '../log/index.ts';
+import { ExitCode } from './exit-codes.ts';
 import { syncCommand } from './sync.ts';
 
 const temp = tempDir();
@@ -22,7 +24,7 @@ describe('inlet sync', () => {
     expect(captured.err).toContain('Synced 1 row from sales.');
   });
 
-  it('logs an expected table failure as its code and message once, without a stack trace', async () => {
+  it('logs an expected table failure at debug as its code and message once, without a stack trace', async () => {
     mkdirSync(join(temp.dir, 'exports'), { recursive: true });
     writeFileSync(join(temp.dir, 'exports', 'plans.csv'), 'id,name\n1,pro\n');
     writeFileSync(join(temp.dir, 'exports', 'users.csv'), 'id,name\n1,ada\n');
@@ -44,7 +46,7 @@ describe('inlet sync', () => {
       ],
     });
     const lines: string[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
     const captured = capturedOutput();
     await expect(syncCommand(['sales'], config, logger, captured.output)).rejects.toMatchObject({
       code: 'SOURCE_SCHEMA_INVALID',
@@ -75,11 +77,62 @@ describe('inlet sync', () => {
     expect(await syncCommand(['crm'], config, createSilentLogger(), capturedOutput().output)).toBe(0);
     writeFileSync(join(dir, 'orders_2.csv'), 'id,day\n2,20261121\n');
     const lines: string[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
     await expect(syncCommand(['crm'], config, logger, capturedOutput().output)).rejects.toMatchObject({
       code: 'SOURCE_SCHEMA_INVALID',
     });
     const failed = lines.find((line) => line.includes('table not synced')) ?? '';
     expect(failed.split('Conversion Error')).toHaveLength(2);
+  });
+
+  it('says a failed table once, after the progress bar, with what to do, and exits 1', async () => {
+    // The table's failure was logged as an error (a JSON line) and then printed again as the final
+    // line; on a terminal the final line began at the end of the unfinished progress bar.
+    const dir = join(temp.dir, 'once');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'users.csv'), 'id,name\n1,ada\n2,grace\n');
+    writeFileSync(join(dir, 'plans.csv'), 'id,name\n1,pro\n');
+    writeFileSync(
+      join(dir, 'inlet.yaml'),
+      [
+        'data_dir: ./data',
+        'sources:',
+        '  - name: sales',
+        '    type: csv',
+        '    tables:',
+        '      - path: ./users.csv',
+        '      - { path: ./plans.csv, mode: merge, primary_key: [nosuch], cursor: id }',
+        '',
+      ].join('\n'),
+    );
+    const { INLET_LOG_LEVEL: _, ...env } = process.env;
+    const sync = spawnInlet(['sync', 'sales', '--config', join(dir, 'inlet.yaml')], env);
+    expect(await sync.exit).toBe(ExitCode.FAILURE);
+    expect(sync.err).toBe(
+      'SOURCE_SCHEMA_INVALID: 1 of 2 tables of "sales" were not copied: sales.plans: primary_key "nosuch" is not a column of the result; its columns are: id, name Copied: users (2 rows). ' +
+        'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync sales" again once that is fixed.\n',
+    );
+
+    const config = testConfig(join(dir, 'data-tty'), {
+      sources: [
+        {
+          name: 'sales',
+          type: 'csv',
+          tables: [
+            { path: join(dir, 'users.csv') },
+            { path: join(dir, 'plans.csv'), mode: 'merge', primary_key: ['nosuch'], cursor: 'id' },
+          ],
+        },
+      ],
+    });
+    const captured = capturedOutput();
+    await expect(
+      syncCommand(['sales'], config, createSilentLogger(), {
+        ...captured.output,
+        isTty: true,
+        progress: true,
+      }),
+    ).rejects.toMatchObject({ code: 'SOURCE_SCHEMA_INVALID' });
+    expect(captured.err).toMatch(/^\rSyncing sales [^\n]* 2\/2 [^\n]*\n$/);
   });
 });

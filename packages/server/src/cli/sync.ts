@@ -1,3 +1,4 @@
+import { InletError, isInletError } from '../errors/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createSources, findSource } from '../sources/index.ts';
@@ -32,6 +33,8 @@ export const syncCommand: Command = async (args, config, logger, output) => {
         logger,
         metrics: createMetrics(),
         signal,
+        // The error a failed sync throws names every table that failed, and main prints it.
+        showsFailures: true,
         onProgress: (rows, total) => {
           done = rows;
           progress ??= createProgress(output, `Syncing ${name}`, total ?? 0);
@@ -43,10 +46,28 @@ export const syncCommand: Command = async (args, config, logger, output) => {
       output.err(`Synced ${rows(result.rows)} from ${name}.\n`);
       return ExitCode.OK;
     });
+  } catch (error) {
+    // The bar ends its line, or the error was printed at the end of it.
+    progress?.done(done);
+    throw withRetryAdvice(error, name);
   } finally {
     state.close();
   }
 };
+
+/** Failures of tables, which a run after the fix copies; the others (a lock, a cancel) say what to do already. */
+const TABLE_FAILURES = new Set(['SOURCE_DATA_INVALID', 'SOURCE_QUERY_FAILED', 'SOURCE_SCHEMA_INVALID']);
+
+/** A table's failure, ending in what a run after the fix does. */
+function withRetryAdvice(error: unknown, name: string): unknown {
+  if (!isInletError(error) || !TABLE_FAILURES.has(error.code)) return error;
+  const said = /[.!?)]$/.test(error.message) ? error.message : `${error.message}.`;
+  return new InletError(
+    error.code,
+    `${said} Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync ${name}" again once that is fixed.`,
+    { cause: error, ...(error.details ? { details: error.details } : {}) },
+  );
+}
 
 /** 1 row, 2 rows, 12,345 rows. */
 function rows(n: number): string {

@@ -16,6 +16,12 @@ export interface SourceContext {
   signal: AbortSignal;
   /** Rows done so far (and the total when known), for the CLI's progress bar. */
   onProgress?: (rows: number, total?: number) => void;
+  /**
+   * Set by a caller that shows the error the sync fails with, which names every table that failed
+   * (inlet sync prints it): each table's failure is then logged at debug, with an unforeseen
+   * error's stack, rather than said twice.
+   */
+  showsFailures?: boolean;
 }
 
 export interface SyncResult {

@@ -87,7 +87,7 @@ export async function syncTables(options: {
         );
         // An unforeseen error keeps its stack (err) beside the code the run fails with; an expected
         // one is logged with the memory advice its message may have gained.
-        logger.error(
+        logger[context.showsFailures ? 'debug' : 'error'](
           {
             source,
             table: job.target.name,
