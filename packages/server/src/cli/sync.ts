@@ -61,7 +61,7 @@ const TABLE_FAILURES = new Set(['SOURCE_DATA_INVALID', 'SOURCE_QUERY_FAILED', 'S
 /** A table's failure, ending in what a run after the fix does. */
 function withRetryAdvice(error: unknown, name: string): unknown {
   if (!isInletError(error) || !TABLE_FAILURES.has(error.code)) return error;
-  const said = /[.!?)]$/.test(error.message) ? error.message : `${error.message}.`;
+  const said = /[.!?]$/.test(error.message) ? error.message : `${error.message}.`;
   return new InletError(
     error.code,
     `${said} Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync ${name}" again once that is fixed.`,

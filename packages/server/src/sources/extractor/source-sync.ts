@@ -105,10 +105,12 @@ export async function syncTables(options: {
     const [first] = failures;
     if (!first) return result;
     if (failures.length === 1 && result.tables.length === 0) throw first;
-    const copied = result.tables.map((t) => `${t.table} (${t.rows} rows)`).join(', ') || 'none';
+    const copied =
+      result.tables.map((t) => `${t.table} (${t.rows} ${t.rows === 1 ? 'row' : 'rows'})`).join(', ') ||
+      'none';
     throw new InletError(
       first.code,
-      `${failures.length} of ${jobs.length} tables of "${source}" were not copied: ${failures.map((f) => f.message).join(' ')} Copied: ${copied}.`,
+      `${failures.length} of ${jobs.length} tables of "${source}" were not copied: ${failures.map((f) => sentence(f.message)).join(' ')} Copied: ${copied}.`,
       { details: { copied: result.tables } },
     );
   } finally {
@@ -118,6 +120,9 @@ export async function syncTables(options: {
 }
 
 const DEFAULT_MEMORY_LIMIT = '192MB';
+
+/** A message ending in a full stop, so that the next one does not read as part of it. */
+const sentence = (message: string) => (/[.!?]$/.test(message) ? message : `${message}.`);
 
 /**
  * DuckDB's out-of-memory error in a source's terms. Its advice (SET threads, SET memory_limit) names
