@@ -211,10 +211,15 @@ function readHint(message: string, encoding: string): string {
   return '';
 }
 
-/** DuckDB's message without its list of fixes, which name read_csv options inlet.yaml does not have. */
+/**
+ * DuckDB's message without its list of fixes, which name read_csv options inlet.yaml does not have
+ * (`Possible Solution: Enable ignore errors`), the options it read with, and inlet's own SQL.
+ */
 function withoutDuckDbAdvice(message: string): string {
-  const cut = message.search(/\n(?:The search space used was:|Possible fixes:)/);
-  return cut === -1 ? message : message.slice(0, cut);
+  const cut = message.search(
+    /\n(?:The search space used was:|Possible fixes:|Possible Solution:|\s*LINE \d+:)/,
+  );
+  return (cut === -1 ? message : message.slice(0, cut)).trimEnd();
 }
 
 /** The first file (by index) with a record of another field count than its first, and that record. */
