@@ -340,4 +340,19 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
         ]);
     });
   });
+
+  it('names a table: the database does not have, says to check its spelling in inlet.yaml, and copies the others', async () => {
+    // The server's words alone ("relation … does not exist") read as a fault of the database.
+    const missing = table('customer');
+    const healthy = dialect.healthyTable;
+    await withSourceHarness([source([{ table: missing }, { table: table(healthy.name) }])], async (h) => {
+      const error = await syncError(h, sourceName);
+      expect(error).toMatchObject({ code: 'SOURCE_QUERY_FAILED' });
+      expect(error.message).toMatch(
+        new RegExp(
+          `^1 of 2 tables of "${sourceName}" were not copied: ${sourceName}\\.customer: (PostgreSQL|MySQL) has no table ${missing} \\([^)]*customer[^)]*\\); check this table's table: in inlet\\.yaml, schema\\.table spelled as the database has it \\(case counts\\)\\. Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`,
+        ),
+      );
+    });
+  });
 }

@@ -2,8 +2,11 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import type { DatabaseTable } from './database-options.ts';
 import { safeMessage } from './redact.ts';
 
-/** What a driver says a failure was: the server's statement timeout, another failure on the server's side, or neither. */
-export type DriverFailure = 'timeout' | 'server' | undefined;
+/**
+ * What a driver says a failure was: the server's statement timeout, a table the server does not
+ * have, another failure on the server's side, or neither.
+ */
+export type DriverFailure = 'timeout' | 'no-table' | 'server' | undefined;
 
 /**
  * The error a user sees when copying one table failed. The driver only classifies its own errors;
@@ -31,7 +34,15 @@ export function tableSyncError(
       `${where}: ${options.server} stopped the query after statement_timeout_ms (${options.statementTimeoutMs} ms); raise it for this source or copy less (mode incremental).`,
     );
   }
-  if (failure === 'server') {
+  // A table: entry the server does not know is a mistake in inlet.yaml more often than in the
+  // database; a query: names its tables in its own SQL, which the server's message points at.
+  if (failure === 'no-table' && options.table.table !== undefined) {
+    return new InletError(
+      'SOURCE_QUERY_FAILED',
+      `${where}: ${options.server} has no table ${options.table.table} (${message}); check this table's table: in inlet.yaml, schema.table spelled as the database has it (case counts).`,
+    );
+  }
+  if (failure === 'server' || failure === 'no-table') {
     return new InletError(
       'SOURCE_QUERY_FAILED',
       `${where}: ${options.server} refused or broke off the query: ${message}`,

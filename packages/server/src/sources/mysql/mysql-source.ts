@@ -70,6 +70,7 @@ function classifyMysqlFailure(error: unknown): DriverFailure {
   ) {
     return 'timeout';
   }
+  if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') return 'no-table';
   if (
     typeof (error as { sqlState?: unknown })?.sqlState === 'string' ||
     /^(ER_|PROTOCOL_|ECONNRESET)/.test(code)

@@ -40,10 +40,15 @@ async function planColumns(connection: PostgresConnection, sql: string): Promise
   return planPostgresColumns(fields, types);
 }
 
-/** A PostgreSQL error carries a SQLSTATE (57014: statement timeout); anything else came from DuckDB or the disk. */
+/**
+ * A PostgreSQL error carries a SQLSTATE (57014: statement timeout, 42P01: no such table, 3F000: no
+ * such schema); anything else came from DuckDB or the disk.
+ */
 function classifyPostgresFailure(error: unknown): DriverFailure {
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code === '57014' ? 'timeout' : 'server';
+  if (code === '57014') return 'timeout';
+  if (code === '42P01' || code === '3F000') return 'no-table';
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return 'server';
   return code === 'ECONNRESET' ? 'server' : undefined;
 }
 
