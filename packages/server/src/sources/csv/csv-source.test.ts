@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { createSourceHarness, lakeColumnTypes, type SourceHarness } from '../../../test/source-harness.ts';
+import {
+  createSourceHarness,
+  lakeColumnTypes,
+  type SourceHarness,
+  syncError,
+} from '../../../test/source-harness.ts';
 import { parseConfig } from '../../config/index.ts';
 
 let harness: SourceHarness | undefined;
@@ -266,6 +271,40 @@ describe('csv source', () => {
     expect(await h.query('SELECT id, flag, day FROM crm.orders ORDER BY id')).toEqual([
       { id: '1', flag: '1', day: '2026-11-20' },
       { id: '2', flag: '1', day: '2026-11-21' },
+    ]);
+  });
+
+  it('says to set delimiter when a .csv file is split by ";" or tabs, not commas, and reads it once set', async () => {
+    // Read with the default comma, a European Excel export became one column "id;name;amount",
+    // each row one value: a sync that succeeded with a table of nothing a query could use.
+    const files = { 'kunden.csv': 'id;name;amount\n1;"Müller; Hans";1,5\n', 'tabs.csv': 'id\tname\n1\ta\n' };
+    const { h } = await setup([{ path: 'kunden.csv' }, { path: 'tabs.csv' }], files);
+    const error = await syncError(h, 'crm');
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect(error.message).toContain(
+      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. Nothing was imported and the table keeps its rows.',
+    );
+    expect(error.message).toContain(
+      'crm.tabs: the header of tabs.csv holds no "," but is split into columns by "\\t"',
+    );
+    harness?.close();
+    exports?.cleanup();
+    const again = await setup(
+      [
+        { path: 'kunden.csv', delimiter: ';' },
+        { path: 'tabs.csv', delimiter: '\t' },
+        // A file of one column whose name holds a ";" is read as it is, once the delimiter is said.
+        { path: 'notes.csv', delimiter: ',' },
+      ],
+      { ...files, 'notes.csv': 'remark; free text\nhello; world\n' },
+    );
+    expect((await again.h.sync('crm')).rows).toBe(3);
+    expect(await again.h.query('SELECT name, amount FROM crm.kunden')).toEqual([
+      { name: 'Müller; Hans', amount: '1,5' },
+    ]);
+    expect(await again.h.query('SELECT name FROM crm.tabs')).toEqual([{ name: 'a' }]);
+    expect(await again.h.query('SELECT "remark; free text" AS r FROM crm.notes')).toEqual([
+      { r: 'hello; world' },
     ]);
   });
 

@@ -134,6 +134,16 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           readable = readable.filter((_, i) => !isBlank[i]);
           if (readable.length === 0) return { rows: 0, position };
         }
+        if (delimited && table.delimiter === undefined && table.header)
+          for (const [i, path] of readable.entries()) {
+            const found = otherDelimiter(path, table);
+            if (!found) continue;
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: the header of ${basename(todo[i]?.path ?? '')} holds no "${csvDelimiter(table)}" but is split into columns by ${JSON.stringify(found)}; ` +
+                `set delimiter: ${JSON.stringify(found)} for this table in inlet.yaml (docs/csv.md), or delimiter: ${JSON.stringify(csvDelimiter(table))} for a file of one column. Nothing was imported and the table keeps its rows.`,
+            );
+          }
         const write = async (paths: string[]) => {
           // A wider file passes over blank lines itself; its rows of NULL (",,") are rows of the export.
           const oneColumn =
@@ -220,6 +230,16 @@ function withoutDuckDbAdvice(message: string): string {
     /\n(?:The search space used was:|Possible fixes:|Possible Solution:|\s*LINE \d+:)/,
   );
   return (cut === -1 ? message : message.slice(0, cut)).trimEnd();
+}
+
+/**
+ * The delimiter a file's header is split by when the table's default is not in it: a European
+ * Excel export (;) or a tab-separated file named .csv read as one column, every line one value.
+ */
+function otherDelimiter(path: string, table: CsvTable): string | undefined {
+  const fields = (delimiter: string) => firstRecordFields(path, { delimiter, skip: table.skip });
+  if (fields(csvDelimiter(table)) !== 1) return undefined;
+  return [';', '\t', '|', ','].find((d) => d !== csvDelimiter(table) && (fields(d) ?? 0) > 1);
 }
 
 /** The first file (by index) with a record of another field count than its first, and that record. */
