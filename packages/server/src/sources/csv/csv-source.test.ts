@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -513,12 +513,25 @@ describe('csv source', () => {
       expect(await h.query(`SELECT id, a, "\ufffd" AS low FROM ${table} ORDER BY id`)).toEqual(expected);
   });
 
-  it('names a missing file and a bad option', async () => {
-    const { h } = await setup([{ path: 'nothing_*.csv', name: 'nothing' }], {});
+  it('names a missing file, a directory given as path, and a bad option', async () => {
+    const { h, dir } = await setup([{ path: 'nothing_*.csv', name: 'nothing' }], {});
     await expect(h.sync('crm')).rejects.toMatchObject({
       code: 'SOURCE_FILE_NOT_FOUND',
       message: expect.stringContaining('nothing_*.csv'),
     });
+    mkdirSync(join(dir, 'exports'));
+    const folder = await createSourceHarness([
+      { name: 'crm', type: 'csv', tables: [{ path: join(dir, 'exports'), format: 'csv' }] },
+    ]);
+    try {
+      // It said "no file matches" a path that is there.
+      await expect(folder.sync('crm')).rejects.toMatchObject({
+        code: 'SOURCE_FILE_NOT_FOUND',
+        message: `crm.exports: ${join(dir, 'exports')} is a directory; path: names a file, or the files of a directory with a pattern such as ${join(dir, 'exports', '*.csv')}.`,
+      });
+    } finally {
+      folder.close();
+    }
     expect(() =>
       parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'a.xlsx' }] }] }),
     ).toThrow(/sources\[0\]\.tables\[0\]\.format: cannot tell the format/);

@@ -71,6 +71,8 @@ async function withoutLoneSurrogateEscapes(from: string, to: string): Promise<vo
   await finished(out);
 }
 
+const isDirectory = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+
 function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
   const pattern = isAbsolute(table.path) ? table.path : resolve(baseDir, table.path);
   const where = `${source}.${table.name}`;
@@ -78,6 +80,12 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
     target: table,
     async extract(run) {
       const files = matchFiles(pattern);
+      // matchFiles passes over a directory, and "no file matches" a path that is there misled.
+      if (files.length === 0 && !/[*?]/.test(basename(pattern)) && isDirectory(pattern))
+        throw new InletError(
+          'SOURCE_FILE_NOT_FOUND',
+          `${where}: ${pattern} is a directory; path: names a file, or the files of a directory with a pattern such as ${join(table.path, `*.${table.format}`)}.`,
+        );
       if (files.length === 0)
         throw new InletError(
           'SOURCE_FILE_NOT_FOUND',
