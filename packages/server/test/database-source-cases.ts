@@ -355,4 +355,33 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
       );
     });
   });
+
+  it('merge mode refuses rows without their primary_key, which the view hid, and copies them by a query: that leaves them out', async () => {
+    // The view keeps the latest row per key, and rows whose key is NULL counted as one key: of
+    // three rows, one showed, and the sync said it copied three.
+    const leads = table('leads');
+    await sql(`CREATE TABLE ${leads} (id int, name text, version int)`);
+    await sql(`INSERT INTO ${leads} VALUES (NULL, 'a', 1), (NULL, 'b', 2), (1, 'c', 3)`);
+    const merged = { mode: 'merge', primary_key: 'id', cursor: 'version' };
+    await withSourceHarness(
+      [
+        source([
+          { table: leads, ...merged },
+          { query: `SELECT * FROM ${leads} WHERE id IS NOT NULL`, name: 'keyed_leads', ...merged },
+        ]),
+      ],
+      async (h) => {
+        const error = await syncError(h, sourceName);
+        expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+        expect(error.message).toContain(
+          `${sourceName}.leads: 2 rows of this run have no primary_key (id is NULL), and the merge view, which shows one row per key, would hide all but one of them; nothing of this run was committed. Set a primary_key every row has, or copy the table with a query: that leaves those rows out or gives them a key (… WHERE id IS NOT NULL).`,
+        );
+        expect(error.message).toMatch(/Copied: keyed_leads \(1 row\)\.$/);
+        expect(await h.query(`SELECT id, name FROM ${sourceName}.keyed_leads`)).toEqual([
+          { id: 1, name: 'c' },
+        ]);
+        expect(readdirSync(join(h.layout.lake, 'sources', sourceName, 'leads'))).toEqual([]);
+      },
+    );
+  });
 }

@@ -4,6 +4,7 @@ import { type LakeTable, readLakeTable, sqlString, syncPath, writeLakeTable } fr
 import type { Logger } from '../../log/index.ts';
 import type { SourceContext } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
+import { checkMergeKeys } from './merge-keys.ts';
 import { retypeNullColumns } from './null-column-types.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 import {
@@ -177,6 +178,12 @@ export async function syncTable(options: {
         committed: committedParts(join(tableDir, partsDir)),
         staged: stagedFiles(staging),
       });
+      if (target.mode === 'merge' && target.primaryKey)
+        await checkMergeKeys(writer, {
+          where: `${source}.${target.name}`,
+          key: target.primaryKey,
+          staged: stagedFiles(staging),
+        });
       const published = publishParts(staging, join(tableDir, partsDir), tableDir);
       const table = manifest(
         source,
