@@ -130,6 +130,17 @@ export function firstRecordFields(
   return whole ? walker.end()?.fields : undefined;
 }
 
+/** Whether a file starts with UTF-8's byte order mark, as Excel's "CSV UTF-8" export does. */
+export function hasUtf8Bom(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(3);
+    return readSync(fd, head, 0, 3, 0) === 3 && head.equals(Buffer.from([0xef, 0xbb, 0xbf]));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The UTF-16 encoding a file's byte order mark names (Excel's "Unicode Text" export is UTF-16LE
  * with one), or undefined. Read as UTF-8, such a file is a NUL byte in every other place, and

@@ -340,6 +340,22 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says a UTF-8 export with its byte order mark is UTF-8 when encoding says shift_jis, and reads it once removed', async () => {
+    // Decoded as Shift_JIS, 東京 arrived as 譚ｱ莠ｬ and the column id as "�ｻｿid", and the sync succeeded.
+    const utf8 = Buffer.from('\ufeffid,名前\n1,東京\n', 'utf8');
+    const { h } = await setup([{ path: 'clients.csv', encoding: 'shift_jis' }], { 'clients.csv': utf8 });
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_DATA_INVALID',
+      message:
+        'crm.clients: clients.csv is UTF-8 (it starts with a UTF-8 byte order mark, as Excel\'s "CSV UTF-8" export does), not shift_jis; remove encoding: shift_jis from this table in inlet.yaml (docs/csv.md). Nothing was imported and the table keeps its rows.',
+    });
+    harness?.close();
+    exports?.cleanup();
+    const again = await setup([{ path: 'clients.csv' }], { 'clients.csv': utf8 });
+    await again.h.sync('crm');
+    expect(await again.h.query('SELECT id, 名前 FROM crm.clients')).toEqual([{ id: '1', 名前: '東京' }]);
+  });
+
   it("says a UTF-16 export (Excel's Unicode Text) is UTF-16 and to set encoding, not that a line is short, and reads it once set", async () => {
     const utf16 = Buffer.concat([
       Buffer.from([0xff, 0xfe]),

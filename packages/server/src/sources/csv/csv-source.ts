@@ -8,7 +8,7 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
-import { findRaggedRecord, firstRecordFields, isBlankFile, utf16Encoding } from './csv-shape.ts';
+import { findRaggedRecord, firstRecordFields, hasUtf8Bom, isBlankFile, utf16Encoding } from './csv-shape.ts';
 import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
 
 /** What an incremental or merge import remembers: each imported file with its size and mtime. */
@@ -102,16 +102,22 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           : { files: { ...imported, ...Object.fromEntries(todo.map((f) => [key(f), f.stamp])) } };
       if (todo.length === 0) return { rows: 0, position };
       let readable = todo.map((file) => file.path);
-      if (!needsDecoding(table.encoding))
-        for (const file of todo) {
-          const utf16 = utf16Encoding(file.path);
-          if (utf16)
-            throw new InletError(
-              'SOURCE_DATA_INVALID',
-              `${where}: ${basename(file.path)} is UTF-16 (it starts with a UTF-16 byte order mark, as Excel's "Unicode Text" export does), not UTF-8; ` +
-                `set encoding: ${utf16} for this table in inlet.yaml (docs/csv.md). Nothing was imported and the table keeps its rows.`,
-            );
-        }
+      for (const file of todo) {
+        const utf16 = needsDecoding(table.encoding) ? undefined : utf16Encoding(file.path);
+        if (utf16)
+          throw new InletError(
+            'SOURCE_DATA_INVALID',
+            `${where}: ${basename(file.path)} is UTF-16 (it starts with a UTF-16 byte order mark, as Excel's "Unicode Text" export does), not UTF-8; ` +
+              `set encoding: ${utf16} for this table in inlet.yaml (docs/csv.md). Nothing was imported and the table keeps its rows.`,
+          );
+        // Decoded as the encoding set, its text became other characters, imported without a word.
+        if (needsDecoding(table.encoding) && hasUtf8Bom(file.path))
+          throw new InletError(
+            'SOURCE_DATA_INVALID',
+            `${where}: ${basename(file.path)} is UTF-8 (it starts with a UTF-8 byte order mark, as Excel's "CSV UTF-8" export does), not ${table.encoding}; ` +
+              `remove encoding: ${table.encoding} from this table in inlet.yaml (docs/csv.md). Nothing was imported and the table keeps its rows.`,
+          );
+      }
       try {
         if (needsDecoding(table.encoding)) {
           mkdirSync(run.tmpDir, { recursive: true });
