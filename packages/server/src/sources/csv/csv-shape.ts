@@ -36,6 +36,20 @@ export async function findRaggedRecord(
 }
 
 /**
+ * The line of a quote that nothing closes before the end of the file, if there is one. DuckDB then
+ * read the file without quoting, each quoted field with its quotes and doubled quotes as text.
+ */
+export async function findOpenQuote(
+  path: string,
+  options: { delimiter: string; skip: number },
+): Promise<number | undefined> {
+  const walker = recordWalker(options);
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' }) as AsyncIterable<string>)
+    walker.push(chunk);
+  return walker.openQuote();
+}
+
+/**
  * Walks CSV text fed in chunks and hands back each record after `skip` lines with the line it
  * starts on and its number of fields. Quoted fields may hold the delimiter, doubled quotes and line
  * breaks; blank lines are passed over, as DuckDB passes over them.
@@ -47,6 +61,7 @@ function recordWalker(options: { delimiter: string; skip: number }) {
   let fields = 1;
   let empty = true;
   let quoted = false;
+  let quoteLine = 0;
   return {
     /** The records the text completes. */
     push(text: string): Array<{ line: number; fields: number }> {
@@ -62,6 +77,7 @@ function recordWalker(options: { delimiter: string; skip: number }) {
           empty = true;
         } else if (c === '"') {
           quoted = !quoted;
+          if (quoted) quoteLine = line;
           empty = false;
         } else if (c === delimiter && !quoted) {
           fields += 1;
@@ -76,6 +92,8 @@ function recordWalker(options: { delimiter: string; skip: number }) {
     end(): { line: number; fields: number } | undefined {
       return recordLine > skip && !empty ? { line: recordLine, fields } : undefined;
     },
+    /** The line of a quote still open where the text ended, if one is. */
+    openQuote: (): number | undefined => (quoted ? quoteLine : undefined),
   };
 }
 

@@ -340,6 +340,26 @@ describe('csv source', () => {
     ]);
   });
 
+  it('refuses a file with a quote left open, naming its line, where its quoted fields were read with their quotes', async () => {
+    // DuckDB took the file for one without quoting: "a ""quoted"" value" arrived as written, quotes
+    // and all, and the sync said it copied two rows.
+    const cut = 'id,name\n1,"a ""quoted"" value"\n2,"cut short\n';
+    const { h } = await setup([{ path: 'notes.csv' }], { 'notes.csv': cut });
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_DATA_INVALID',
+      message:
+        'crm.notes: line 3 of notes.csv opens a quoted field (") that no quote closes before the end of the file. Close it; a quote inside a quoted field is written twice (""). Nothing was imported and the table keeps its rows.',
+    });
+    harness?.close();
+    exports?.cleanup();
+    const again = await setup([{ path: 'notes.csv' }], { 'notes.csv': `${cut.trimEnd()}"\n` });
+    await again.h.sync('crm');
+    expect(await again.h.query('SELECT name FROM crm.notes ORDER BY id')).toEqual([
+      { name: 'a "quoted" value' },
+      { name: 'cut short' },
+    ]);
+  });
+
   it('says a UTF-8 export with its byte order mark is UTF-8 when encoding says shift_jis, and reads it once removed', async () => {
     // Decoded as Shift_JIS, 東京 arrived as 譚ｱ莠ｬ and the column id as "�ｻｿid", and the sync succeeded.
     const utf8 = Buffer.from('\ufeffid,名前\n1,東京\n', 'utf8');

@@ -8,7 +8,14 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
-import { findRaggedRecord, firstRecordFields, hasUtf8Bom, isBlankFile, utf16Encoding } from './csv-shape.ts';
+import {
+  findOpenQuote,
+  findRaggedRecord,
+  firstRecordFields,
+  hasUtf8Bom,
+  isBlankFile,
+  utf16Encoding,
+} from './csv-shape.ts';
 import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
 
 /** What an incremental or merge import remembers: each imported file with its size and mtime. */
@@ -199,6 +206,20 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       } catch (error) {
         if (isInletError(error)) throw error;
         const message = (error as Error).message;
+        if (table.format === 'csv') {
+          for (const [i, path] of readable.entries()) {
+            const line = await findOpenQuote(path, {
+              delimiter: csvDelimiter(table),
+              skip: table.skip,
+            }).catch(() => undefined);
+            if (line === undefined) continue;
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: line ${line} of ${basename(todo[i]?.path ?? '')} opens a quoted field (") that no quote closes before the end of the file. ` +
+                'Close it; a quote inside a quoted field is written twice (""). Nothing was imported and the table keeps its rows.',
+            );
+          }
+        }
         if (table.format === 'csv' || table.format === 'tsv') {
           const ragged = await firstRaggedRecord(readable, table).catch(() => undefined);
           if (ragged) {

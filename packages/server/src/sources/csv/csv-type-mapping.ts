@@ -80,7 +80,10 @@ export function readSql(
   return (
     // skip is always given: left out, DuckDB guesses how many lines to skip, and for a file with a
     // wider line at its end it took that line for the header and read no rows at all.
+    // quote is always given for CSV: left out, DuckDB took a file with one quote left open for a
+    // file without quoting, and read every quoted field of it with its quotes as text.
     `SELECT * FROM read_csv(${files}, header=${table.header}, delim=${sqlString(delimiter)}, skip=${table.skip ?? 0}, ` +
+    (table.format === 'csv' ? `quote='"', ` : '') +
     `sample_size=-1, union_by_name=true, max_line_size=${MAX_ROW_BYTES}, buffer_size=${MAX_ROW_BYTES * 2}${forced})` +
     (table.oneColumn ? ' WHERE COLUMNS(*) IS NOT NULL' : '')
   );
