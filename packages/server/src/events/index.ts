@@ -77,5 +77,5 @@ export const EVENT_STRUCT_SQL = `STRUCT(${EVENT_COLUMNS.map(([name, type]) => `"
 /** Column list without the partition column, in table order. */
 export const EVENT_DATA_COLUMNS = EVENT_COLUMNS.filter(([name]) => name !== 'dt').map(([name]) => name);
 
-export { deeperThan, type JsonFault, jsonFault, MAX_JSON_DEPTH, stringifyShallow } from './json-depth.ts';
+export { type JsonFault, jsonFault, MAX_JSON_DEPTH, stringifyShallow } from './json-depth.ts';
 export { serializeEventRecord } from './record-json.ts';

@@ -7,18 +7,6 @@
 /** Objects and arrays may nest this many levels, the outermost one counted. */
 export const MAX_JSON_DEPTH = 64;
 
-/** Whether value holds objects or arrays nested more than depth levels (value itself is one). */
-export function deeperThan(value: unknown, depth: number = MAX_JSON_DEPTH): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (depth === 0) return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (deeperThan(item, depth - 1)) return true;
-    return false;
-  }
-  for (const key in value) if (deeperThan((value as Record<string, unknown>)[key], depth - 1)) return true;
-  return false;
-}
-
 /** A key as it reads in a field path: `.name`, or `["a b"]` when it is no plain name. */
 const pathKey = (key: string): string =>
   /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
@@ -27,10 +15,9 @@ const pathKey = (key: string): string =>
 export type JsonFault = { kind: 'deep' } | { kind: 'number'; path: string };
 
 /**
- * What in value JSON cannot keep as it came: objects or arrays nested more than depth levels (as
- * deeperThan), or a number beyond a 64-bit float, with its path (`.a[2]`): JSON.parse reads 1e400
- * as Infinity, which JSON.stringify writes as null, so the value was stored as null. One walk for
- * both, as the collector makes it over every event's properties and context.
+ * What in value JSON cannot keep as it came: objects or arrays nested more than depth levels, or
+ * a number beyond a 64-bit float, with its path (`.a[2]`): JSON.parse reads 1e400 as Infinity,
+ * which JSON.stringify writes as null, so the value was stored as null. One walk for both, as the collector makes it over every event's properties and context.
  */
 export function jsonFault(value: unknown, depth: number = MAX_JSON_DEPTH): JsonFault | undefined {
   if (typeof value !== 'object' || value === null)

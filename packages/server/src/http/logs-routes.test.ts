@@ -155,6 +155,33 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(rejects[0]?.raw).toContain('"[nested too deeply]"');
   });
 
+  it('rejects a record holding a number beyond a 64-bit float, naming the field, rather than store it as null', async () => {
+    // 1e400 reads as infinity: fields.n was stored as null with a 200, as if the sender had sent null.
+    const { post, query, layout } = await setup();
+    const array =
+      '[{"date":"2026-10-10T00:00:00Z","msg":"huge","n":1e400},{"date":"2026-10-10T00:00:01Z","msg":"a","n":1}]';
+    expect((await post(array)).json()).toEqual({ accepted: 1, rejected: 1 });
+    const lines =
+      '{"date":"2026-10-10T00:00:02Z","msg":"huge","user":{"scores":[1,-1e400]}}\n{"method":"GET","path":"/","code":200,"size":1e999}\n';
+    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 0,
+      rejected: 2,
+    });
+    expect(await query('SELECT message, fields FROM app_logs')).toEqual([['a', { n: 1 }]]);
+    const dir = join(layout.rejects, 'http_logs');
+    const rejects = readdirSync(dir).flatMap((partition) =>
+      readdirSync(join(dir, partition)).flatMap((file) =>
+        readFileSync(join(dir, partition, file), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { reason: string }),
+      ),
+    );
+    expect(
+      rejects.map((r) => r.reason.split(' is a number beyond what a 64-bit float holds')[0]).sort(),
+    ).toEqual(['record.n', 'record.size', 'record.user.scores[1]']);
+  });
+
   it('writes records spanning 1,000 days, each into its day, a bounded number of days a copy', async () => {
     // One PARTITION_BY over 800 days or more ran DuckDB out of memory, and the log loader retried
     // that segment forever: nothing sent after it reached the lake. (A backfill: no age limit.)

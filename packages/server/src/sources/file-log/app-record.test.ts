@@ -35,6 +35,15 @@ describe('json_lines', () => {
     });
   });
 
+  it('refuses a line holding a number beyond a 64-bit float, naming the field, rather than keep it as null', () => {
+    expect(parseJsonLine('{"msg":"x","a b":{"n":1e400}}')).toEqual({
+      ok: false,
+      reason:
+        'record["a b"].n is a number beyond what a 64-bit float holds (1e400 reads as infinity, and would be stored as null); send it as a string',
+    });
+    expect(parseJsonLine('{"msg":"x","n":1e300}').ok).toBe(true);
+  });
+
   it('drops client addresses nested in a record too: pino-http, Elastic Common Schema, forwarded headers', () => {
     // Only top-level keys were dropped, so pino-http's req.remoteAddress and an x-forwarded-for
     // header kept the raw client IP in fields, where access_logs never stores one.

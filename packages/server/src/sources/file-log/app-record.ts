@@ -1,4 +1,4 @@
-import { deeperThan, MAX_JSON_DEPTH } from '../../events/index.ts';
+import { type JsonFault, jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
 import type { ParseResult } from './access-log-parser.ts';
 import { parseLogTime } from './log-timestamp.ts';
 
@@ -76,11 +76,22 @@ function dropAddresses(value: unknown): void {
     }
 }
 
+/**
+ * Why a record is refused for what JSON cannot keep of it (see jsonFault): nested thousands deep,
+ * which fails JSON.stringify, or a number such as 1e400, which JSON.parse reads as infinity and the
+ * fields column would have kept as null.
+ */
+export function jsonFaultReason(fault: JsonFault): string {
+  return fault.kind === 'deep'
+    ? `record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`
+    : `record${fault.path} is a number beyond what a 64-bit float holds (1e400 reads as infinity, and would be stored as null); send it as a string`;
+}
+
 /** Splits a parsed JSON record into the app_logs columns and the rest. */
 export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFields> {
-  // Written back out as JSON (the fields column), which fails on values nested thousands deep.
-  if (deeperThan(record))
-    return { ok: false, reason: `record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep` };
+  // Written back out as JSON (the fields column), which cannot keep either fault as it came.
+  const fault = jsonFault(record);
+  if (fault) return { ok: false, reason: jsonFaultReason(fault) };
   const rest: Json = { ...record };
   // A known key holding null or "" is as good as absent: it fills no column and is no field either
   // ("time": null stayed in fields, "ts": "" refused the record as an unreadable time).

@@ -1,7 +1,7 @@
 import { InletError } from '../../errors/index.ts';
-import { deeperThan, MAX_JSON_DEPTH, stringifyShallow } from '../../events/index.ts';
+import { jsonFault, stringifyShallow } from '../../events/index.ts';
 import { type AccessFields, createAccessLogParser, splitRequestLine } from './access-log-parser.ts';
-import { appFieldsOf } from './app-record.ts';
+import { appFieldsOf, jsonFaultReason } from './app-record.ts';
 import type { LogRowBuilder } from './log-rows.ts';
 import { rowJson } from './log-rows.ts';
 import type { LogKind } from './log-tables.ts';
@@ -112,11 +112,10 @@ export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', ma
   const mapRecord = (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
     if ('reason' in item) return item;
     const { record } = item;
-    if (deeperThan(record))
-      return {
-        reason: `record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`,
-        raw: stringifyShallow(record).slice(0, MAX_RECORD_BYTES),
-      };
+    // Checked before access or app fields are taken, so an access record is refused alike.
+    const fault = jsonFault(record);
+    if (fault)
+      return { reason: jsonFaultReason(fault), raw: stringifyShallow(record).slice(0, MAX_RECORD_BYTES) };
     if (!isObject(record)) return { reason: 'record is not a JSON object', raw: text(record) ?? 'null' };
     const raw = JSON.stringify(record);
     if (raw.length > MAX_RECORD_BYTES)
