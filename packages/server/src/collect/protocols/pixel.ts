@@ -5,6 +5,16 @@ import type { ParsedIntake } from './types.ts';
 // GET /p.gif?k=<write key>&t=page|track&n=<name>&url=…&ref=…&ti=…&a=…&u=…&id=…&ts=…&p=<JSON properties>
 // For pages without JavaScript (url falls back to the Referer header) and for e-mail opens.
 
+/**
+ * ts as the number it reads as, else as it came (an ISO date): ts=0 is epoch 0 as timestamp: 0 is
+ * in a JSON body, where `Number(ts) || ts` passed the text "0" on and it was refused.
+ */
+const pixelTime = (ts: string | undefined): number | string | undefined => {
+  if (ts === undefined || ts.trim() === '') return ts;
+  const number = Number(ts);
+  return Number.isFinite(number) ? number : ts;
+};
+
 export function parsePixel(
   query: Record<string, string | undefined>,
   referer: string | undefined,
@@ -31,7 +41,7 @@ export function parsePixel(
         eventId: optionalString(query.id, 'id', 200),
         type,
         name,
-        timestamp: optionalTime(query.ts ? Number(query.ts) || query.ts : undefined, 'ts'),
+        timestamp: optionalTime(pixelTime(query.ts), 'ts'),
         sentAt: undefined,
         anonymousId: optionalString(query.a, 'a', 200),
         userId: optionalString(query.u, 'u', 200),

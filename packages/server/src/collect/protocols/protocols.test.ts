@@ -247,4 +247,22 @@ describe('pixel', () => {
     });
     expect(() => parsePixel({ k: 'wk', p: '{' }, undefined)).toThrow('p: must be a JSON object, URL-encoded');
   });
+
+  it('reads ts as the batch protocol reads timestamp, 0 and decimals included', () => {
+    // ts=0 was refused as no date ("0" || "0" fell through to the text check) where timestamp: 0 is taken.
+    const pixelTs = (ts: string) => parsePixel({ k: 'wk', a: 'a', ts }, undefined).events[0]?.timestamp;
+    const batchTs = (ts: unknown) =>
+      parseInletBatch({ k: 'wk', e: [{ t: 'page', a: 'a', ts }] }).events[0]?.timestamp;
+    for (const [text, number] of [
+      ['0', 0],
+      ['1733300000', 1_733_300_000],
+      ['1733300000.25', 1_733_300_000.25],
+      ['1733300000123', 1_733_300_000_123],
+    ] as const)
+      expect(pixelTs(text)).toBe(batchTs(number));
+    expect(pixelTs('2026-11-22T09:30:00Z')).toBe(Date.UTC(2026, 10, 22, 9, 30));
+    expect(pixelTs('')).toBeUndefined();
+    expect(() => pixelTs(' ')).toThrow('ts: must be an ISO 8601 date string');
+    expect(() => pixelTs('-5')).toThrow('ts: is not a valid date from 1970 on');
+  });
 });
