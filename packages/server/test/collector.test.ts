@@ -917,8 +917,29 @@ describe('collector refusals', () => {
     expect(((await latin1.json()) as { error: { message: string } }).error.message).toContain(
       'charset=iso-8859-1; send the body as UTF-8',
     );
-    // sendBeacon's own type, and a quoted UTF-8, are read.
-    for (const type of ['text/plain;charset=UTF-8', 'application/json; charset="utf-8"'])
+    // The media type is matched whole, not as a prefix: application/jsonp was read as JSON.
+    for (const type of ['application/jsonp', 'text/plainx', 'application/json-patch+json'])
+      await expectError(
+        await post('/v1/track', segmentMessage(`prefix-${type}`), { 'content-type': type }),
+        415,
+        'UNSUPPORTED_CONTENT_TYPE',
+        `Content-Type ${type} is not read here; send Content-Type: application/json`,
+      );
+    // An empty charset was answered "declares charset=;", which names nothing wrong.
+    for (const type of ['application/json; charset=', 'application/json; charset=""'])
+      await expectError(
+        await post('/v1/track', segmentMessage('empty-charset'), { 'content-type': type }),
+        415,
+        'UNSUPPORTED_CONTENT_TYPE',
+        'Content-Type has charset= with no name after it; send charset=utf-8, or leave charset out',
+      );
+    // sendBeacon's own type, a quoted UTF-8, any case and spaces before the parameters are read.
+    for (const type of [
+      'text/plain;charset=UTF-8',
+      'application/json; charset="utf-8"',
+      'Application/JSON ; charset=utf-8',
+      'TEXT/PLAIN',
+    ])
       expect(
         (await post('/v1/track', segmentMessage(`utf8-${type.length}`), { 'content-type': type })).status,
       ).toBe(200);

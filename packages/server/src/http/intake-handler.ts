@@ -116,7 +116,10 @@ let lastBasic = { header: '', user: '' };
 /** Reads a body: content type and declared size checked before reading, decompressed, size-limited. */
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const type = request.headers['content-type']?.toLowerCase() ?? '';
-  if (!type.startsWith('application/json') && !type.startsWith('text/plain')) {
+  // The media type alone, matched whole: a prefix let application/jsonp and text/plainx through.
+  const semicolon = type.indexOf(';');
+  const media = (semicolon === -1 ? type : type.slice(0, semicolon)).trim();
+  if (media !== 'application/json' && media !== 'text/plain') {
     // Named, as the usual cause is a client's default: curl -d sends a form's type, fetch of bytes none.
     const got = type
       ? `Content-Type ${type.slice(0, 100)} is not read here`
@@ -130,6 +133,12 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   // stored with its letters broken (café as caf\ufffd), so it is refused instead.
   if (type.includes('charset')) {
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/.exec(type)?.[1];
+    // "charset=" with no name (a client's template left empty) was answered "declares charset=;".
+    if (charset === '')
+      throw new InletError(
+        'UNSUPPORTED_CONTENT_TYPE',
+        'Content-Type has charset= with no name after it; send charset=utf-8, or leave charset out (UTF-8 is assumed).',
+      );
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
       throw new InletError(
         'UNSUPPORTED_CONTENT_TYPE',
