@@ -258,6 +258,31 @@ describe('collector over HTTP', () => {
     expect(rows).toEqual([{ q: 'sso', results: 0 }]);
   });
 
+  it('takes the first write key of a query string that holds two, on the pixel as on the beacon', async () => {
+    // The pixel took the last k where the beacon took the first writeKey: one URL, two sites.
+    const other = 'wk_not_a_site';
+    const pixel = (keys: string[], id: string) =>
+      fetch(`${inlet.url}/p.gif?${keys.map((k) => `k=${k}`).join('&')}&n=email_open&id=${id}`);
+    const beacon = (keys: string[], id: string) =>
+      fetch(`${inlet.url}/beacon/v1/batch?${keys.map((k) => `writeKey=${k}`).join('&')}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ batch: [segmentMessage(id)] }),
+      });
+    expect([
+      (await pixel([WRITE_KEY, other], 'px-first')).status,
+      (await pixel([other, WRITE_KEY], 'px-second')).status,
+      (await beacon([WRITE_KEY, other], 'beacon-first')).status,
+      (await beacon([other, WRITE_KEY], 'beacon-second')).status,
+    ]).toEqual([200, 401, 200, 401]);
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT event_id FROM events WHERE event_id IN ('px-first', 'px-second', 'beacon-first', 'beacon-second') ORDER BY 1",
+      ),
+    ).toEqual([{ event_id: 'beacon-first' }, { event_id: 'px-first' }]);
+  });
+
   it('records a pixel view and answers with a GIF', async () => {
     const response = await fetch(
       `${inlet.url}/p.gif?k=${WRITE_KEY}&n=email_open&u=user-9&id=px-1&p=${encodeURIComponent('{"campaign":"nov"}')}`,

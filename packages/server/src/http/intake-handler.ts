@@ -89,12 +89,16 @@ function drain(request: IncomingMessage): void {
 /**
  * The pixel's query parameters. An e-mail template that escapes its HTML twice sends &amp;n=open,
  * whose key reads as "amp;n": the event was filed as a nameless page view, so amp; is dropped.
+ * A key given twice is taken the first time, as searchParams.get takes the beacon's writeKey: the
+ * pixel took the last, so one URL with two write keys went to one site there and another here.
  */
 function pixelQuery(url: URL | undefined): Record<string, string> {
   // No prototype: a key such as __proto__ is then a plain key, as in Object.fromEntries.
   const query: Record<string, string> = Object.create(null);
-  for (const [key, value] of url?.searchParams ?? [])
-    query[key.startsWith('amp;') ? key.slice(4) : key] = value;
+  for (const [key, value] of url?.searchParams ?? []) {
+    const name = key.startsWith('amp;') ? key.slice(4) : key;
+    if (!(name in query)) query[name] = value;
+  }
   return query;
 }
 

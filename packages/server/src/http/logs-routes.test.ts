@@ -238,6 +238,13 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect((await post(one, { authorization: basicAuth().replace('Basic', 'basic') })).statusCode).toBe(200);
     expect((await post(one, { authorization: '', 'x-inlet-key': WRITE_KEY })).statusCode).toBe(200);
     expect((await post(one, { authorization: '' }, `?key=${WRITE_KEY}`)).statusCode).toBe(200);
+    // A key given twice is taken the first time, as the pixel and the beacon take theirs: it was a 401.
+    expect((await post(one, { authorization: '' }, `?key=${WRITE_KEY}&key=wk_wrong_key`)).statusCode).toBe(
+      200,
+    );
+    expect((await post(one, { authorization: '' }, `?key=wk_wrong_key&key=${WRITE_KEY}`)).statusCode).toBe(
+      401,
+    );
     const missing = await post(one, { authorization: '' });
     expect([missing.statusCode, missing.json().error.code]).toEqual([401, 'MISSING_WRITE_KEY']);
     const wrong = await post(one, { authorization: basicAuth('wk_wrong_key') });

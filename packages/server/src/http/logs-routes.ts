@@ -31,7 +31,9 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
   if (scheme.toLowerCase() === 'bearer') return credentials.trim() || undefined;
   const header = request.headers['x-inlet-key'];
   if (typeof header === 'string' && header) return header;
-  const key = (request.query as Record<string, unknown>).key;
+  // ?key=a&key=b is parsed to an array: its first, as the pixel and the beacon take theirs.
+  const query = (request.query as Record<string, unknown>).key;
+  const key = Array.isArray(query) ? query[0] : query;
   return typeof key === 'string' && key ? key : undefined;
 }
 
