@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInlet } from '../src/app.ts';
 import { listSegments, segmentPath } from '../src/wal/index.ts';
@@ -751,6 +751,38 @@ describe('collector refusals', () => {
     const bomb = gzipSync(JSON.stringify({ batch: [], pad: 'x'.repeat(10 * 1024 * 1024) }));
     expect(bomb.length).toBeLessThan(64 * 1024);
     await expectError(await post('/v1/batch', bomb, { 'content-encoding': 'gzip' }), 413, 'BODY_TOO_LARGE');
+  });
+
+  it('accepts a deflate body zlib-wrapped or raw, as browsers send it, and refuses one inflating past the limit', async () => {
+    // Raw deflate under Content-Encoding: deflate was a 400 "not valid gzip or deflate data".
+    const body = (id: string) => JSON.stringify({ batch: [segmentMessage(id)] });
+    expect(
+      (await post('/v1/batch', deflateSync(body('zlib-1')), { 'content-encoding': 'deflate' })).status,
+    ).toBe(200);
+    expect(
+      (await post('/v1/batch', deflateRawSync(body('raw-1')), { 'content-encoding': 'deflate' })).status,
+    ).toBe(200);
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT event_id FROM events WHERE event_id IN ('zlib-1', 'raw-1') ORDER BY 1",
+      ),
+    ).toEqual([{ event_id: 'raw-1' }, { event_id: 'zlib-1' }]);
+    // The size limit counts the inflated body in either form: 1 MB from 1 KB is a 413.
+    for (const pack of [deflateSync, deflateRawSync])
+      await expectError(
+        await post('/v1/batch', pack(`{"batch":[${' '.repeat(1024 * 1024)}]}`), {
+          'content-encoding': 'deflate',
+        }),
+        413,
+        'BODY_TOO_LARGE',
+      );
+    await expectError(
+      await post('/v1/batch', 'not deflate at all', { 'content-encoding': 'deflate' }),
+      400,
+      'BAD_REQUEST',
+      'The body is not valid gzip or deflate data for its Content-Encoding.',
+    );
   });
 
   it('413 that a client writing its whole body first can read', async () => {

@@ -1,6 +1,6 @@
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { createGunzip, createInflate } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import {
   type BatchProtocol,
   createRateLimiter,
@@ -21,6 +21,7 @@ import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Counter, Metrics } from '../metrics/index.ts';
 import { preflightHeaders } from './cors.ts';
+import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
@@ -162,7 +163,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge(limit);
   let stream: Readable = request;
   if (encoded) {
-    const decoder = encoding === 'deflate' ? createInflate() : createGunzip();
+    const decoder = encoding === 'deflate' ? createDeflateDecoder() : createGunzip();
     // A client that hangs up mid-body fails the decoder too, rather than leave it waiting for an end.
     request.on('error', (error) => decoder.destroy(error));
     stream = request.pipe(decoder);

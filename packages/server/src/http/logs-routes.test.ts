@@ -2,7 +2,7 @@ import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { basicAuth, queryApi, startTestInlet, tempDir, testConfig, WRITE_KEY } from '../../test/helpers.ts';
 import { createQueryEngine } from '../engine/index.ts';
@@ -259,6 +259,16 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect([scalar.statusCode, scalar.json().error.code]).toEqual([400, 'INVALID_FIELD']);
     const source = await post('[]', {}, '?source=Bad-Name');
     expect([source.statusCode, source.json().error.code]).toEqual([400, 'INVALID_FIELD']);
+    // deflate, zlib-wrapped or raw (as some clients send it; raw was a 400), and inflated past the limit.
+    const one = JSON.stringify([{ msg: 'deflated' }]);
+    for (const pack of [deflateSync, deflateRawSync]) {
+      expect((await post(pack(one), { 'content-encoding': 'deflate' })).json()).toEqual({
+        accepted: 1,
+        rejected: 0,
+      });
+      const inflated = await post(pack(`[${' '.repeat(LOG_BODY_BYTES)}]`), { 'content-encoding': 'deflate' });
+      expect([inflated.statusCode, inflated.json().error.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    }
     const gzip = await post('not gzip', { 'content-encoding': 'gzip' });
     expect([gzip.statusCode, gzip.json().error.code]).toEqual([400, 'BAD_REQUEST']);
     // Announced larger than the limit and not gzip: refused before anything decodes it.

@@ -1,9 +1,10 @@
-import { createGunzip, createInflate } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createRateLimiter } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
+import { createDeflateDecoder } from './deflate-decoder.ts';
 
 // Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.
 export const LOG_BODY_BYTES = 16 * 1024 * 1024;
@@ -67,7 +68,7 @@ export function registerLogRoutes(
       // Before any decoder exists: Fastify refuses such a body without reading it, and a decoder
       // fed by it would fail with no one listening.
       if (Number(request.headers['content-length'] ?? 0) > LOG_BODY_BYTES) throw logBodyTooLarge();
-      const decoder = Object.assign(encoding === 'deflate' ? createInflate() : createGunzip(), {
+      const decoder = Object.assign(encoding === 'deflate' ? createDeflateDecoder() : createGunzip(), {
         receivedEncodedLength: 0,
       });
       // Fastify stops listening once a body is past its limit; the rest of it may still fail to decode.
