@@ -884,6 +884,38 @@ describe('collector refusals', () => {
     return metrics;
   };
 
+  it('answers a client that half-closes its side once its request is sent', async () => {
+    // socket.end(request), as some scripts and netcat -N send: the event was stored, but the server
+    // closed the connection on the client's FIN before its answer, so the client never learnt it.
+    const halfClose = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const { hostname, port } = new URL(inlet.url);
+        let answer = '';
+        const socket = connect(Number(port), hostname, () => socket.end(text));
+        socket.setTimeout(5_000, () => socket.destroy(new Error(`no close after: ${answer}`)));
+        socket.on('data', (chunk) => {
+          answer += chunk.toString('latin1');
+        });
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const body = JSON.stringify(segmentMessage('half-closed'));
+    const answers = [
+      await halfClose(
+        `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nAuthorization: ${basicAuth()}\r\n\r\n${body}`,
+      ),
+      await halfClose(`GET /p.gif?k=${WRITE_KEY}&n=email_open&id=px-half-closed HTTP/1.1\r\nHost: x\r\n\r\n`),
+      await halfClose('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'),
+    ];
+    expect(answers.map((answer) => answer.split('\r\n')[0])).toEqual(Array(3).fill('HTTP/1.1 200 OK'));
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT event_id FROM events WHERE event_id IN ('half-closed', 'px-half-closed') ORDER BY 1",
+      ),
+    ).toEqual([{ event_id: 'half-closed' }, { event_id: 'px-half-closed' }]);
+  });
+
   it('a client that hangs up mid-body is counted as 499, never as a server error', async () => {
     await hangUpMidBody(
       `POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nAuthorization: ${basicAuth()}\r\n\r\n`,
