@@ -64,6 +64,18 @@ describe('inlet query', () => {
     );
   });
 
+  it('says why an export failed part-way through its rows, after the rows it wrote', async () => {
+    const sql =
+      "SELECT (CASE WHEN range < 300000 THEN range::VARCHAR ELSE 'x' END)::INT AS n FROM range(500000)";
+    const cut = await query(sql, '--format', 'csv');
+    expect(cut.code).not.toBe(ExitCode.OK);
+    expect(cut.out.startsWith('n\r\n0\r\n1\r\n')).toBe(true);
+    expect(cut.err).toMatch(
+      /^QUERY_INVALID: The query failed part-way through its rows, so the export is incomplete: /,
+    );
+    expect(cut.err).toContain("Could not convert string 'x' to INT32");
+  });
+
   it('takes --max-rows as digits only, not as whatever Number() reads', async () => {
     // Number() reads '' as 0 (no rows at all, silently), '0x10' as 16 and '1e3' as 1000.
     for (const bad of ['', ' 5', '0x10', '1e3', '2.0']) {

@@ -573,7 +573,7 @@ export async function createQueryEngine(options: {
           const { prepared } = await start(connection, sql, stopped, planOnly);
           return consume({ columns: columnsOf(prepared), chunks: NO_CHUNKS });
         }
-        const { result } = await start(connection, sql, stopped, stream);
+        const { prepared, result } = await start(connection, sql, stopped, stream);
         const rows = streamedRows(result, convert);
         // The first chunk before anything is sent, so a query that fails early (most do) gets a
         // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
@@ -590,13 +590,35 @@ export async function createQueryEngine(options: {
             "DuckDB stopped the query before its first rows without passing on why (its Node bindings drop a streamed result's error); run it as a JSON query (POST /api/query without format=csv, or inlet query --format table) to see DuckDB's message.",
           );
         }
+        // The rows already went out, so the export is cut off whatever is found; DuckDB's reason is
+        // found by running the statement once more, materialized, which fails as the stream did (its
+        // result, should the failure have been passing, is dropped unread).
+        const partWay = async (): Promise<InletError> => {
+          const cut = 'The query failed part-way through its rows, so the export is incomplete';
+          try {
+            await prepared.run();
+          } catch (rerun) {
+            const message = (rerun as Error).message;
+            const reason = stopped();
+            if (reason) return reason;
+            if (!message.includes('INTERRUPT')) {
+              const why = failed(message, sql);
+              return new InletError(why.code, `${cut}: ${why.message}`, { cause: rerun });
+            }
+          }
+          return new InletError(
+            'QUERY_INVALID',
+            `${cut}; run it again to see whether it fails the same way.`,
+          );
+        };
         async function* chunks() {
           if (first.done) return;
           yield first.value;
           try {
             yield* rows;
           } catch (error) {
-            throw failure(error, 'The query failed part-way through its rows; the export is incomplete.');
+            if (!(error instanceof StreamFailed)) throw error;
+            throw stopped() ?? (await partWay());
           }
         }
         return consume({ columns: columnsOf(result), chunks: chunks() });

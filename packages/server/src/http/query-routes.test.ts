@@ -242,6 +242,38 @@ describe('POST /api/query', () => {
     expect(JSON.stringify(cut)).not.toContain('    at ');
   });
 
+  it("logs DuckDB's reason for a CSV export that failed part-way, while the client sees it cut off", async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const layout = dataLayout(config.data_dir);
+    mkdirSync(layout.events, { recursive: true });
+    const engine = await createQueryEngine({ config, layout });
+    const { logger, lines } = capturingLogger<{ code?: string; error?: string; rows?: number }>();
+    const app = createHttpApp({ config, logger, metrics: createMetrics(), engine, apiToken: API_TOKEN });
+    cleanups.push(async () => {
+      await app.close();
+      engine.close();
+      temp.cleanup();
+    });
+    await expect(
+      app.inject({
+        method: 'POST',
+        url: '/api/query?format=csv',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+        payload: JSON.stringify({
+          sql: "SELECT (CASE WHEN range < 300000 THEN range::VARCHAR ELSE 'x' END)::INT AS n FROM range(500000)",
+        }),
+      }),
+    ).rejects.toThrow('response destroyed');
+    const cut = lines.find((line) => line.msg.startsWith('a CSV export stopped part-way'));
+    // It said only that the export was incomplete, not which value failed.
+    expect(cut).toMatchObject({
+      code: 'QUERY_INVALID',
+      error: expect.stringContaining("Could not convert string 'x'"),
+    });
+    expect(cut?.rows).toBeGreaterThan(0);
+  });
+
   it('takes ?format= in any case, and names the formats when it is neither', async () => {
     const { query } = await setup();
     const upper = await query({ sql: 'SELECT 1 AS one' }, '?format=CSV');
