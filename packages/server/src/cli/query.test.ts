@@ -76,6 +76,29 @@ describe('inlet query', () => {
     expect(cut.err).toContain("Could not convert string 'x' to INT32");
   });
 
+  it("names --timeout-ms in a table's note when the rows stop at it, not query.timeout_ms", async () => {
+    // The first rows pass the filter at once; the one after them only when the scan of ten billion
+    // rows is done, so the table finds its last row and then times out looking for one more.
+    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
+    // Seconds, not less: on a busy machine the rows that do flow took longer than a second.
+    const calibration = await query(sql, '--format', 'csv', '--timeout-ms', '3000');
+    const flowing = calibration.out.split('\r\n').length - 2;
+    expect(flowing).toBeGreaterThan(0);
+    const table = await query(
+      sql,
+      '--format',
+      'table',
+      '--timeout-ms',
+      '3000',
+      '--max-rows',
+      String(flowing),
+    );
+    expect([table.code, table.err]).toEqual([
+      ExitCode.OK,
+      `note: The answer stops at max_rows (${flowing} rows); the query reached --timeout-ms (3000 ms) looking for more, so there may be none.\n`,
+    ]);
+  });
+
   it('takes --max-rows as digits only, not as whatever Number() reads', async () => {
     // Number() reads '' as 0 (no rows at all, silently), '0x10' as 16 and '1e3' as 1000.
     for (const bad of ['', ' 5', '0x10', '1e3', '2.0']) {

@@ -202,6 +202,8 @@ export async function createQueryEngine(options: {
   onFileRace?: (detail: string) => void;
   /** Told when a table's or view's view cannot be built and is left out (once until its error changes). */
   onViewFailed?: (name: string, detail: string) => void;
+  /** What set the time limit, as a note names it: query.timeout_ms unless a caller's own (--timeout-ms). */
+  timeoutName?: string;
 }) {
   const { config, layout } = options;
   const instance = await openDuckDB({
@@ -520,7 +522,7 @@ export async function createQueryEngine(options: {
               return answer(
                 rows,
                 true,
-                `The answer stops at max_rows (${maxRows} rows); the query reached query.timeout_ms (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
+                `The answer stops at max_rows (${maxRows} rows); the query reached ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
               );
             if (!(error instanceof StreamFailed)) throw error;
             if (reason) throw reason;
