@@ -187,6 +187,25 @@ const stale = (views: Map<string, string>) => new Map([...views.keys()].map((nam
 /** DuckDB's words for a table a query names that has no view (schema-qualified, or not). */
 const NO_SUCH_TABLE = /Table with name "?([^"!]+?)"? does not exist/;
 
+const IDENTIFIER = String.raw`(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const DOTTED_NAME = new RegExp(String.raw`${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})*`, 'g');
+
+/**
+ * The dotted names (crm.customers, "CRM"."customers") a statement gives, lower-cased and unquoted,
+ * that end in table; string literals are skipped.
+ */
+function namesEndingIn(sql: string, table: string): Set<string> {
+  const names = new Set<string>();
+  for (const [chain] of sql.replace(/'(?:[^']|'')*'/g, "''").matchAll(DOTTED_NAME)) {
+    const parts = chain.match(new RegExp(IDENTIFIER, 'g')) ?? [];
+    const plain = parts.map((part) =>
+      (part.startsWith('"') ? part.slice(1, -1).replaceAll('""', '"') : part).toLowerCase(),
+    );
+    if (plain.at(-1) === table) names.add(plain.join('.'));
+  }
+  return names;
+}
+
 /**
  * The sandboxed engine for people's SQL: an in-memory DuckDB that reads only the lake and the WAL,
  * cannot write, attach, install, load or change settings, with memory, thread and time limits.
@@ -298,13 +317,17 @@ export async function createQueryEngine(options: {
   };
 
   /** A query that names a view left out of the engine: why that view cannot be queried. */
-  const leftOut = (error: Error): InletError | undefined => {
+  const leftOut = (error: Error, sql: string): InletError | undefined => {
     const named = NO_SUCH_TABLE.exec(error.message)?.[1]?.toLowerCase();
     if (named === undefined) return undefined;
+    // DuckDB names the table without its schema (crm.customers and temp.customers are both
+    // "customers"), so the names the query gives it decide which view it meant.
+    const given = namesEndingIn(sql, named);
     for (const [name, { message, damaged }] of unavailable) {
       const lower = name.toLowerCase();
+      const meant = [lower, `main.${lower}`, `memory.${lower}`, `memory.main.${lower}`];
       // Damage inside a file keeps its own code, as when a query finds it.
-      if (named === lower || named === `main.${lower}` || lower.endsWith(`.${named}`))
+      if (named === lower || named === `main.${lower}` || meant.some((full) => given.has(full)))
         return new InletError(damaged ? 'LAKE_UNREADABLE' : 'TABLE_UNAVAILABLE', message, { cause: error });
     }
     return undefined;
@@ -436,7 +459,7 @@ export async function createQueryEngine(options: {
       const prepared = await prepareReadOnly(connection, sql).catch(async (error: Error) => {
         if (healed(error.message) || (await raced(error.message))) return undefined;
         if (FILE_RACE.test(error.message)) throw filesChanged(error.message);
-        throw leftOut(error) ?? error;
+        throw leftOut(error, sql) ?? error;
       });
       if (!prepared) continue;
       const early = stopped();

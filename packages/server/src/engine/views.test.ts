@@ -230,6 +230,15 @@ describe('a lake table whose view cannot be built', () => {
         expect((error as Error).message).toContain('customer_id');
         // DuckDB's sentence quoted without its full stop, so none is doubled.
         expect((error as Error).message).toContain("can't find in alias map). Every other table");
+        // Another schema's customers, or none, is not the unavailable crm.customers: DuckDB's error
+        // names the table without its schema, and the query's own name decides.
+        for (const other of ['SELECT * FROM temp.customers', 'SELECT * FROM customers']) {
+          const missing = await engine.query(other).catch((e: unknown) => e);
+          expect([other, missing]).toMatchObject([other, { code: 'QUERY_INVALID' }]);
+          expect((missing as Error).message).not.toContain('crm.customers');
+        }
+        const quoted = await engine.query('SELECT * FROM "CRM" . "customers"').catch((e: unknown) => e);
+        expect(quoted).toMatchObject({ code: 'TABLE_UNAVAILABLE' });
         // Logged once, not once per query.
         await engine.query('SELECT 1');
         expect(failed).toHaveLength(1);
