@@ -104,7 +104,8 @@ describe('catalog', () => {
       { name: 'logins', type: 'INTEGER', description: 'Login events.' },
     ]);
     const view = await catalog.table('account_events');
-    expect(view.sql).toContain('FROM events');
+    // The model's SQL as written, without the blank lines left where its front matter was.
+    expect(view.sql).toBe("SELECT event_id, properties->>'account_id' AS account_id, dt FROM events");
     expect(view.updated_at).toBe((await catalog.table('events')).updated_at);
     expect(view.columns.find((c) => c.name === 'dt')).toMatchObject({
       description: 'UTC day of ts; the partition.',

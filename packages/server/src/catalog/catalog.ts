@@ -53,6 +53,11 @@ export interface CatalogTableDetail extends CatalogTable {
   downstream: string[];
 }
 
+/** Text without its leading and trailing blank lines (the first line keeps its indent). */
+function withoutBlankEnds(text: string): string {
+  return text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
+}
+
 export interface Catalog {
   tables(): Promise<CatalogTable[]>;
   table(name: string): Promise<CatalogTableDetail>;
@@ -158,7 +163,9 @@ export function createCatalog(options: {
       // A manifest written before builds left {{ this }} out lists the model as its own input.
       depends_on: (table?.depends_on ?? []).filter((dep) => dep !== name),
       columns,
-      ...(isView ? { sql: table?.sql } : {}),
+      // A model's SQL keeps a line break for each line of its front matter (and Jinja leaves blank
+      // lines), so DuckDB's line numbers match the file; shown, they are only space around the SQL.
+      ...(isView && table?.sql !== undefined ? { sql: withoutBlankEnds(table.sql) } : {}),
       ...(unavailable ? { unavailable } : {}),
       tests: [],
       upstream: [],
