@@ -1,7 +1,7 @@
 import { type CatalogTable, createCatalog } from '../catalog/index.ts';
 import { type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { renderRows, renderTable } from './output.ts';
+import { renderRows, renderTableToFit } from './output.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const catalogHelp = `inlet catalog [table] [--format table|json|csv] [--vars '{name: value}']
@@ -92,7 +92,7 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
         '',
         '',
       ].join('\n') +
-        renderTable(
+        renderTableToFit(
           ['column', 'type', 'description'],
           table.columns.map((c) => [
             c.name,
@@ -101,6 +101,7 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
               ? `${c.description}${c.description_from ? ` (from ${c.description_from})` : ''}`
               : null,
           ]),
+          output.columns,
           80,
         ),
     );

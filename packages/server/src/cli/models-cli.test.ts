@@ -128,6 +128,24 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(Math.max(...lines.map(displayWidth))).toBeLessThanOrEqual(60);
   });
 
+  it('inlet catalog <table> on a terminal narrower than its columns shows a column at a time', async () => {
+    // Its column │ type │ description lines ran to some 105 columns, which the terminal wrapped.
+    const captured = capturedOutput();
+    const terminal = { ...captured.output, isTty: true, columns: 40 };
+    const code = await main(['catalog', 'daily', '--config', configPath], terminal, {
+      INLET_LOG_LEVEL: 'silent',
+    });
+    expect(code).toBe(0);
+    const columns = captured.out.trimEnd().split('\n\n').at(-1)?.split('\n') ?? [];
+    expect(columns.slice(0, 4)).toEqual([
+      `─[ row 1 ]${'─'.repeat(30)}`,
+      'column      │ dt',
+      'type        │ DATE',
+      'description │ UTC day of ts; the partit…',
+    ]);
+    expect(Math.max(...columns.map(displayWidth))).toBeLessThanOrEqual(40);
+  });
+
   it('inlet catalog lists tables, describes one; inlet docs check lists gaps and exits 0', async () => {
     const list = await inlet('catalog');
     expect(list.lines.map((l) => [l.name, l.kind, l.materialized, l.rows])).toEqual([

@@ -168,8 +168,13 @@ export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): s
  * "column │ value" lines (as psql's expanded display): wrapped by the terminal, a wide table's
  * header and rows ran over several lines into each other.
  */
-export function renderTableToFit(columns: string[], rows: Json[][], terminalWidth?: number): string {
-  const table = renderTable(columns, rows);
+export function renderTableToFit(
+  columns: string[],
+  rows: Json[][],
+  terminalWidth?: number,
+  maxWidth?: number,
+): string {
+  const table = renderTable(columns, rows, maxWidth);
   const rule = table.split('\n', 2)[1] ?? '';
   // Without rows, the header is all there is: as a table it at least names the columns. A width of
   // 0 is a terminal that does not know its own (script(1), a serial console), not a narrow one.
