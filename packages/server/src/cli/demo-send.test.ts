@@ -57,5 +57,12 @@ describe('inlet demo, sent again', () => {
     const after = openStateStore(join(config.data_dir, 'state.sqlite'));
     expect(after.getCheckpoint('demo_send', 'demo')).toBeUndefined();
     after.close();
+    // Sent already: --force is offered for the days asked, not for a month that --days 2 never asks.
+    const again = capturedOutput();
+    expect(await demoCommand(['--days', '2', '--exit'], config, createSilentLogger(), again.output)).toBe(0);
+    expect(again.err).toMatch(/; not sending more \(use --force to add 2 more days\)\.$/m);
+    const month = capturedOutput();
+    expect(await demoCommand(['--exit'], config, createSilentLogger(), month.output)).toBe(0);
+    expect(month.err).toMatch(/; not sending more \(use --force to add another month\)\.$/m);
   }, 60_000);
 });

@@ -21,7 +21,7 @@ export const demoHelp = `inlet demo [--days 30] [--force] [--exit] [--port N]
   synthetic month through the collector: page views, logins per account, feature events,
   help-centre searches (some with no result) and lecture heartbeats. Then keeps serving,
   unless --exit. Skips sending when the demo site already has events, unless --force (another
-  month, with new events). A send cut short (Ctrl-C) resumes where it stopped on the next run.
+  month, or the --days asked, with new events). A send cut short (Ctrl-C) resumes where it stopped on the next run.
   --port overrides server.port.`;
 
 export async function demoCommand(
@@ -71,7 +71,7 @@ export async function demoCommand(
     const firstMonth = Number(existing.rows[0]?.[0]) === 0;
     if (!unfinished && !firstMonth && !values.force) {
       output.err(
-        `The demo site already has ${existing.rows[0]?.[0]} events; not sending more (use --force to add another month).\n`,
+        `The demo site already has ${existing.rows[0]?.[0]} events; not sending more (use --force to add ${days === 30 ? 'another month' : `${days} more ${days === 1 ? 'day' : 'days'}`}).\n`,
       );
     } else {
       const send = unfinished ?? planDemoSend({ days, timezone: config.timezone, firstMonth });
