@@ -602,48 +602,46 @@ export async function createQueryEngine(options: {
         const rows = streamedRows(result, convert);
         // The first chunk before anything is sent, so a query that fails early (most do) gets a
         // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
-        // A failed stream says nothing of why: a cancel or a time-out is reported as such, the rest
-        // with what is known.
-        const failure = (error: unknown, message: string) =>
-          error instanceof StreamFailed ? (stopped() ?? new InletError('QUERY_INVALID', message)) : error;
-        let first: IteratorResult<Json[][]>;
-        try {
-          first = await rows.next();
-        } catch (error) {
-          throw failure(
-            error,
-            "DuckDB stopped the query before its first rows without passing on why (its Node bindings drop a streamed result's error); run it as a JSON query (POST /api/query without format=csv, or inlet query --format table) to see DuckDB's message.",
-          );
-        }
-        // The rows already went out, so the export is cut off whatever is found; DuckDB's reason is
-        // found by running the statement once more, materialized, which fails as the stream did (its
+        // A failed stream says nothing of why (DuckDB's Node bindings drop a streamed result's
+        // error): a cancel or a time-out is reported as such; for the rest, DuckDB's reason is found
+        // by running the statement once more, materialized, which fails as the stream did (its
         // result, should the failure have been passing, is dropped unread).
-        const partWay = async (): Promise<InletError> => {
-          const cut = 'The query failed part-way through its rows, so the export is incomplete';
+        const why = async (error: unknown, cut: string, unknown: string): Promise<unknown> => {
+          if (!(error instanceof StreamFailed)) return error;
+          const reason = stopped();
+          if (reason) return reason;
           try {
             await prepared.run();
           } catch (rerun) {
             const message = (rerun as Error).message;
-            const reason = stopped();
-            if (reason) return reason;
+            const stop = stopped();
+            if (stop) return stop;
             if (!message.includes('INTERRUPT')) {
-              const why = failed(message, sql);
-              return new InletError(why.code, `${cut}: ${why.message}`, { cause: rerun });
+              const found = failed(message, sql);
+              return new InletError(found.code, `${cut}${found.message}`, { cause: rerun });
             }
           }
-          return new InletError(
-            'QUERY_INVALID',
-            `${cut}; run it again to see whether it fails the same way.`,
-          );
+          return new InletError('QUERY_INVALID', unknown);
         };
+        let first: IteratorResult<Json[][]>;
+        try {
+          first = await rows.next();
+        } catch (error) {
+          // Before any row went out: DuckDB's message alone, as a JSON query gets it.
+          throw await why(
+            error,
+            '',
+            'DuckDB stopped the query before its first rows without saying why, and again when it was run once more; run it again to see whether it fails the same way.',
+          );
+        }
         async function* chunks() {
           if (first.done) return;
           yield first.value;
           try {
             yield* rows;
           } catch (error) {
-            if (!(error instanceof StreamFailed)) throw error;
-            throw stopped() ?? (await partWay());
+            const cut = 'The query failed part-way through its rows, so the export is incomplete';
+            throw await why(error, `${cut}: `, `${cut}; run it again to see whether it fails the same way.`);
           }
         }
         return consume({ columns: columnsOf(result), chunks: chunks() });

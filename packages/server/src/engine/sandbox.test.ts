@@ -275,6 +275,14 @@ describe('sandbox', () => {
       message: expect.stringMatching(/^The query failed part-way through its rows.*late failure/s),
     });
     expect(streamed).toBeLessThan(300_000);
+    // Failing in its first rows, before anything went out: DuckDB's reason, as a JSON query has it.
+    const early = engine.stream("SELECT error('early failure') FROM range(10)", {}, async ({ chunks }) => {
+      for await (const _ of chunks) streamed++;
+    });
+    await expect(early).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringContaining('early failure'),
+    });
     // Cancelled mid-way through an export: reported as cancelled, not as an export that ended.
     let seen = 0;
     const cancelled = engine.stream(
