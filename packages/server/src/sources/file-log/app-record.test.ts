@@ -75,6 +75,55 @@ describe('json_lines', () => {
     });
   });
 
+  it("drops a regex group named client (Apache's error log) and the other common address names", () => {
+    // `[client 192.0.2.1:51234]` taken as (?<client>…) kept the address in fields, as did
+    // remote_host (Apache's %h), ECS's nested client.address and the Forwarded header.
+    const parse = createRegexAppParser(
+      String.raw`^\[(?<ts>[^\]]+)\] \[(?<module>\w+):(?<level>\w+)\] \[pid (?<pid>\d+)\] \[client (?<client>[^\]]+)\] (?<message>.*)$`,
+      'UTC',
+    );
+    const result = parse(
+      '[2026-10-10 13:55:36] [core:error] [pid 1234] [client 192.0.2.1:51234] AH00126: Invalid URI in request',
+    );
+    expect(result.ok && result.value.fields).toEqual({ module: 'core', pid: '1234' });
+    const record = parseJsonLine(
+      JSON.stringify({
+        msg: 'x',
+        remote_host: '192.0.2.1',
+        client: { address: '192.0.2.1', port: 51234, user: { name: 'ann' } },
+        source: { address: '192.0.2.1' },
+        headers: {
+          forwarded: 'for=192.0.2.1',
+          'x-client-ip': '192.0.2.1',
+          'X-Original-Forwarded-For': '192.0.2.1',
+        },
+      }),
+    );
+    expect(record.ok && record.value.fields).toEqual({
+      client: { port: 51234, user: { name: 'ann' } },
+      source: {},
+      headers: {},
+    });
+  });
+
+  it('keeps a client that names no address (an app or a customer), and drops one that is an address', () => {
+    // "client" is also what apps call the customer or the calling app: dropped whatever it held.
+    const fieldsOf = (client: string) => {
+      const result = parseJsonLine(JSON.stringify({ msg: 'x', client }));
+      return result.ok && result.value.fields;
+    };
+    expect(fieldsOf('mobile-app')).toEqual({ client: 'mobile-app' });
+    expect(fieldsOf('acme-corp')).toEqual({ client: 'acme-corp' });
+    for (const address of [
+      '192.0.2.1',
+      '192.0.2.1:51234',
+      '2001:db8::1',
+      '[2001:db8::1]:443',
+      '::ffff:192.0.2.1',
+    ])
+      expect(fieldsOf(address), address).toBeNull();
+  });
+
   it('reads Elastic Common Schema records, dotted keys flat or nested: log.level, log.logger, host.hostname, trace.id', () => {
     // Python's ecs-logging nests log.logger, ecs-pino-format nests host.hostname: the logger was left
     // in fields, and the host column held the host object as JSON text.

@@ -1,3 +1,4 @@
+import { isIP, isIPv4 } from 'node:net';
 import { type JsonFault, jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
 import type { ParseResult } from './access-log-parser.ts';
 import { parseLogTime } from './log-timestamp.ts';
@@ -32,21 +33,39 @@ const KEYS = {
 
 // Client addresses are never stored (see visitor_hash in access_logs): keys that hold one are
 // dropped wherever they are in a record (pino-http's req.remoteAddress, a request's x-forwarded-for
-// header, ECS client.ip), compared without case, '-', '_' or '.'.
+// header, ECS client.ip, a regex group `client` holding Apache's `[client 192.0.2.1:51234]`), compared
+// without case, '-', '_' or '.'. A nested key is also read with its parent's name before it, so
+// ECS's {"client": {"address": …}} goes as "client.address" does.
 const ADDRESS_KEYS = new Set([
   'ip',
   'remoteaddr',
   'remoteip',
   'remoteaddress',
+  'remotehost',
   'clientip',
+  'clientaddr',
   'clientaddress',
   'sourceip',
+  'sourceaddress',
+  'forwarded',
   'xforwardedfor',
+  'xoriginalforwardedfor',
   'xrealip',
+  'xclientip',
   'trueclientip',
   'cfconnectingip',
+  'fastlyclientip',
 ]);
-const isAddressKey = (key: string) => ADDRESS_KEYS.has(key.toLowerCase().replace(/[-_.]/g, ''));
+const normalised = (key: string) => key.toLowerCase().replace(/[-_.]/g, '');
+
+/** An IP address, with a port or not: 192.0.2.1, 192.0.2.1:51234, 2001:db8::1, [2001:db8::1]:443. */
+const isAddress = (value: unknown): boolean => {
+  if (typeof value !== 'string') return false;
+  const text = value.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(text);
+  if (bracketed) return isIP(bracketed[1] as string) !== 0;
+  return isIP(text) !== 0 || isIPv4(text.replace(/:\d+$/, ''));
+};
 
 // pino's numeric levels.
 const PINO_LEVELS: Record<number, string> = {
@@ -66,13 +85,21 @@ const text = (value: unknown): string | null => {
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Deletes the keys that hold a client address, at any depth (bounded by MAX_JSON_DEPTH). */
-function dropAddresses(value: unknown): void {
+/**
+ * Deletes the keys that hold a client address, at any depth (bounded by MAX_JSON_DEPTH). A `client`
+ * object (ECS's {address, port, user…}) is no address: only its address keys go.
+ */
+function dropAddresses(value: unknown, parent = ''): void {
   if (Array.isArray(value)) for (const item of value) dropAddresses(item);
   else if (isObject(value))
     for (const key of Object.keys(value)) {
-      if (isAddressKey(key)) delete value[key];
-      else dropAddresses(value[key]);
+      const name = normalised(key);
+      const child = value[key];
+      // `client` is also what apps call a customer or the calling app: dropped when it is an address.
+      const address =
+        ADDRESS_KEYS.has(name) || ADDRESS_KEYS.has(parent + name) || (name === 'client' && isAddress(child));
+      if (address) delete value[key];
+      else dropAddresses(child, name);
     }
 }
 
