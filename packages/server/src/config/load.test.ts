@@ -148,6 +148,26 @@ describe('config', () => {
     }
   });
 
+  it('refuses a zone abbreviation (CST, EST, IST…) and names an IANA zone to write instead', () => {
+    // CST was taken as America/Chicago, EST as a fixed -05:00 without daylight saving and IST as
+    // India, while log lines refuse CST as naming no one zone.
+    for (const [tz, zone] of [
+      ['CST', 'America/Chicago'],
+      ['EST', 'America/Panama'],
+      ['PST', 'America/Los_Angeles'],
+      ['ist', 'Asia/Calcutta'],
+    ])
+      expect(() => parseConfig({ timezone: tz }), tz).toThrow(
+        `timezone: "${tz}" is a zone abbreviation, which names no one zone (it would be read as ${zone}); write an IANA name such as America/Chicago or Asia/Kolkata`,
+      );
+    const file = { name: 'app', type: 'file', path: '/var/log/app.log', format: 'json_lines' };
+    expect(() => parseConfig({ sources: [{ ...file, timezone: 'EST' }] })).toThrow(
+      /sources\[0\]\.timezone: "EST" is a zone abbreviation/,
+    );
+    for (const tz of ['UTC', 'GMT', 'utc', 'Etc/GMT+5', 'Etc/UTC', 'America/Chicago', 'EST5EDT', 'Japan'])
+      expect(parseConfig({ timezone: tz, sources: [{ ...file, timezone: tz }] }).timezone, tz).toBe(tz);
+  });
+
   it('names the key and the problem', () => {
     expect(() => parseConfig({ timezone: 'Mars/Base' })).toThrow(/timezone: is not an IANA time zone/);
     expect(() => parseConfig({ server: { port: 'x' } })).toThrow(/server\.port:/);
