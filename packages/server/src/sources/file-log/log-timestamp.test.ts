@@ -82,6 +82,19 @@ describe('log timestamps', () => {
     expect(parseIsoTime('2026-12-01T12:00:00', 'Europe/Berlin')).toBe(Date.parse('2026-12-01T11:00:00Z'));
   });
 
+  it('moves a time in the daylight-saving gap forward by the gap, as java.time, PostgreSQL and DuckDB do', () => {
+    // New York skips 02:00–03:00 on 2026-03-08: 02:30 was stored as 01:30 EST (06:30Z), an hour
+    // before the line was written; it is 03:30 EDT.
+    expect(parseIsoTime('2026-03-08 02:30:00', 'America/New_York')).toBe(Date.parse('2026-03-08T07:30:00Z'));
+    expect(parseIsoTime('2026-03-08 01:59:59', 'America/New_York')).toBe(Date.parse('2026-03-08T06:59:59Z'));
+    expect(parseIsoTime('2026-03-08 03:00:00', 'America/New_York')).toBe(Date.parse('2026-03-08T07:00:00Z'));
+    expect(parseLogTime('Sun Mar 8 02:30:00 2026', 'America/New_York')).toBe(
+      Date.parse('2026-03-08T07:30:00Z'),
+    );
+    // East of Greenwich too: Berlin skips 02:00–03:00 on 2026-03-29.
+    expect(parseIsoTime('2026-03-29 02:30:00', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T01:30:00Z'));
+  });
+
   it('tells epoch seconds, milliseconds and microseconds apart, as numbers or strings', () => {
     const ms = Date.parse('2026-10-10T04:55:36.250Z');
     expect(parseLogTime(ms / 1000)).toBe(ms);

@@ -124,8 +124,16 @@ function fromWall(
   let utc: number;
   if (zone === undefined) {
     // Wall-clock time in a named zone: guess, then correct once for a DST change between guess and answer.
-    const guess = wall - zoneOffsetMs(timeZone, wall);
-    utc = wall - zoneOffsetMs(timeZone, guess);
+    const first = zoneOffsetMs(timeZone, wall);
+    const second = zoneOffsetMs(timeZone, wall - first);
+    utc = wall - second;
+    if (first !== second) {
+      // Near a change the two offsets are those before and after it. A time the larger one makes is
+      // kept; else the time is in the gap clocks skip (02:30 in New York on 2026-03-08) and, as
+      // java.time, PostgreSQL and DuckDB do, is read with the offset before it: 03:30 EDT.
+      const larger = Math.max(first, second);
+      utc = zoneOffsetMs(timeZone, wall - larger) === larger ? wall - larger : wall - Math.min(first, second);
+    }
   } else if (/^(z|utc|gmt)$/i.test(zone)) {
     utc = wall;
   } else {
