@@ -11,6 +11,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  symlinkSync,
   truncateSync,
   unlinkSync,
   utimesSync,
@@ -299,6 +300,28 @@ describe('file source: sync', () => {
         expect(warnings, scenario).toEqual([]);
       }
     }
+  });
+
+  it('reads the lines written to the old target of a symlinked path after the link is repointed', async () => {
+    // path: current, a symlink moved from access-1.log to access-2.log: the lines written to
+    // access-1.log after the last read were lost, with a warning that it was rotated elsewhere.
+    const { logger, lines } = capturingLogger<{ path?: string }>();
+    const { logs, sync, expectEachOnce } = await setup([webAccessLog({ path: 'current' })], {}, logger);
+    writeFileSync(log(logs, 'access-1.log'), access(0, 10));
+    symlinkSync('access-1.log', log(logs, 'current'));
+    await sync();
+    appendFileSync(log(logs, 'access-1.log'), access(10, 15));
+    writeFileSync(log(logs, 'access-2.log'), access(15, 20));
+    symlinkSync('access-2.log', log(logs, 'current.new'));
+    renameSync(log(logs, 'current.new'), log(logs, 'current'));
+    await sync();
+    await expectEachOnce(20);
+    // A line the old target still gets is read too, and the new target goes on being followed.
+    appendFileSync(log(logs, 'access-1.log'), access(20, 21));
+    appendFileSync(log(logs, 'access-2.log'), access(21, 25));
+    await sync();
+    await expectEachOnce(25);
+    expect(lines.filter((l) => l.msg.includes('rotated'))).toEqual([]);
   });
 
   it('reads the last line of a rotated file that never got its newline, once nothing has written to it for minutes', async () => {

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
@@ -122,6 +122,15 @@ export async function openFileTailer(
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
+  /** dev:ino → the real path, of the files the configured paths name through a symlink now. */
+  let targets = new Map<string, string>();
+  const noteTarget = (path: string, key: string) => {
+    try {
+      if (lstatSync(path).isSymbolicLink()) targets.set(key, realpathSync(path));
+    } catch {
+      // Repointed or removed since the stat: the next scan looks again.
+    }
+  };
 
   const startBatch = (file: TrackedFile, offset: number) => {
     if (batch.rows.length > 0 || batch.rejects.length > 0) return;
@@ -273,18 +282,29 @@ export async function openFileTailer(
     const unreadable = new Map<string, string>();
     const onUnreadable = (path: string, reason: string) => unreadable.set(path, reason);
     livePaths = new Set(patterns.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
-    const rotated = rotatedGlobs.flatMap((g) => globFiles(g, baseDir, onUnreadable));
-    for (const path of new Set([...livePaths, ...rotated])) {
+    targets = new Map();
+    const rotated = new Set(rotatedGlobs.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
+    // The files symlinked paths named when last read, wherever they are: a link repointed to the
+    // next file (current -> app-2026.log) leaves lines in the old one that the link no longer shows.
+    const formerTargets = new Map(
+      files.filter((f) => f.target !== undefined && f.ino !== -1).map((f) => [f.target as string, f]),
+    );
+    for (const path of new Set([...livePaths, ...rotated, ...formerTargets.keys()])) {
       if (SKIPPED.test(path)) continue;
       let key: string | undefined;
       try {
         const stat = statSync(path);
         key = `${stat.dev}:${stat.ino}`;
         if (!stat.isFile() || seen.has(key)) continue;
+        // Another file now where a former target was is nothing the globs name.
+        const former = formerTargets.get(path);
+        if (former && !livePaths.has(path) && !rotated.has(path) && key !== `${former.dev}:${former.ino}`)
+          continue;
         // A file inlet may not open was planned as "moved while looked at", again every scan, and
         // never read nor mentioned.
         accessSync(path, constants.R_OK);
         seen.add(key);
+        if (livePaths.has(path)) noteTarget(path, key);
         out.push({
           path,
           dev: stat.dev,
@@ -393,6 +413,10 @@ export async function openFileTailer(
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;
+      for (const f of files) {
+        const target = targets.get(`${f.dev}:${f.ino}`);
+        if (target !== undefined) f.target = target;
+      }
       const there = thereNow(found, held);
       if (plan.deferred === 0) warnMovedAway(there);
       endRecordsOfGoneFiles(there);

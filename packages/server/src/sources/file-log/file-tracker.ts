@@ -38,6 +38,12 @@ export interface TrackedFile {
   size: number;
   mtimeMs: number;
   path: string;
+  /**
+   * The file a symlinked path named when it was read through the link: once the link points to
+   * another file, this one is looked at where it is, as a rotated file, for the lines written to
+   * it after the last read.
+   */
+  target?: string;
   seenAt: number;
 }
 
