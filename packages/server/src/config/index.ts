@@ -10,4 +10,5 @@ export {
   parseConfig,
 } from './load.ts';
 export { configSchema, DUCKDB_SCHEMAS, type InletConfigInput } from './schema.ts';
+export { sameTimeZone, timeZoneToWrite } from './time-zone.ts';
 export { durationMs, type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The zone Intl reads a name as, or undefined when it knows no such zone. */
-function resolvedZone(tz: string): string | undefined {
+export function resolvedZone(tz: string): string | undefined {
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
@@ -32,3 +32,13 @@ export const timeZoneSchema = z.string().superRefine((tz, ctx) => {
       message: `"${tz}" is a zone abbreviation, which names no one zone (it would be read as ${zone}); write an IANA name such as America/Chicago or Asia/Kolkata`,
     });
 });
+
+/**
+ * Whether two names are the same zone (CST, America/Chicago), so a mart built under an abbreviation
+ * inlet now refuses builds on under the IANA name it suggests, not only after a rebuild.
+ */
+export const sameTimeZone = (a: string, b: string): boolean =>
+  a === b || (resolvedZone(a) !== undefined && resolvedZone(a) === resolvedZone(b));
+
+/** The name to write back for a zone: an abbreviation's IANA zone, any other name as it is. */
+export const timeZoneToWrite = (tz: string): string => (isAbbreviation(tz) ? (resolvedZone(tz) ?? tz) : tz);

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { sameTimeZone, timeZoneToWrite } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { sqlString } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
@@ -121,13 +122,13 @@ export function checkTimezones(
   inputs: Array<[name: string, timezone: string | undefined]>,
 ): void {
   const rebuild = (old: string) =>
-    `Run inlet run +${node.name} --full-refresh to rebuild it and what it reads whole in ${timezone} (what their inputs no longer hold, such as events past retention, is then lost), or set timezone back to ${old}.`;
-  if (own !== undefined && own !== timezone)
+    `Run inlet run +${node.name} --full-refresh to rebuild it and what it reads whole in ${timezone} (what their inputs no longer hold, such as events past retention, is then lost), or set timezone back to ${timeZoneToWrite(old)}.`;
+  if (own !== undefined && !sameTimeZone(own, timezone))
     throw new InletError(
       'MODEL_INVALID',
       `${node.name}: its published rows were built in time zone ${own} and timezone is now ${timezone}, and an incremental build keeps the published rows as they are. ${rebuild(own)}`,
     );
-  const stale = inputs.find(([, zone]) => zone !== undefined && zone !== timezone);
+  const stale = inputs.find(([, zone]) => zone !== undefined && !sameTimeZone(zone, timezone));
   if (stale)
     throw new InletError(
       'MODEL_INVALID',

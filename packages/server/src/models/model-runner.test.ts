@@ -246,6 +246,26 @@ GROUP BY ALL`,
     for (const model of zoned) rmSync(join(config.project_dir, 'models', `${model}.sql`));
   });
 
+  it('a model built in a zone abbreviation builds on once timezone names the same zone by its IANA name', async () => {
+    // timezone: CST is refused now, with America/Chicago suggested; marts built in CST (which was
+    // America/Chicago) then failed as built in another zone, and could only be rebuilt whole.
+    project(
+      'models/chicago_daily.sql',
+      '/*---\nmaterialized: incremental\n---*/\nSELECT (ts AT TIME ZONE {{ timezone }})::DATE AS dt, count(*)::INT AS n FROM events WHERE dt BETWEEN {{ from_dt }} - 1 AND {{ to_dt }} + 1 GROUP BY ALL',
+    );
+    const inZone = (timezone: string) =>
+      runModels({ config: { ...config, timezone }, logger, selectors: ['chicago_daily'] });
+    expect(statuses(await inZone('CST'))).toEqual({ chicago_daily: 'success' });
+    expect((await inZone('America/Chicago')).models).toMatchObject([
+      { name: 'chicago_daily', status: 'success', mode: 'partitions' },
+    ]);
+    // Another zone still fails, naming the IANA name to set back to, not the abbreviation refused.
+    expect((await inZone('America/New_York')).models[0]?.message).toMatch(
+      /or set timezone back to America\/Chicago\.$/,
+    );
+    rmSync(join(config.project_dir, 'models', 'chicago_daily.sql'));
+  });
+
   it('a backfill of an incremental model that was never built builds it whole, and says so', async () => {
     project(
       'models/first_backfill.sql',
