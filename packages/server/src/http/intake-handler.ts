@@ -118,6 +118,28 @@ export function basicUser(header: string | undefined): string | undefined {
 }
 let lastBasic = { header: '', user: '' };
 
+/**
+ * Refuses a Content-Type (lower-cased) whose charset is not UTF-8: bodies are read as UTF-8 (as
+ * Segment's API requires), and one declared in another charset was stored with its letters broken
+ * (café as caf\ufffd). POST /logs checks the same way.
+ */
+export function checkCharset(type: string): void {
+  if (!type.includes('charset')) return;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/.exec(type)?.[1];
+  // "charset=" with no name (a client's template left empty) was answered "declares charset=;".
+  if (charset === '')
+    throw new InletError(
+      'UNSUPPORTED_CONTENT_TYPE',
+      'Content-Type has charset= with no name after it; send charset=utf-8, or leave charset out (UTF-8 is assumed).',
+    );
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    throw new InletError(
+      'UNSUPPORTED_CONTENT_TYPE',
+      `Content-Type declares charset=${charset}; send the body as UTF-8 (charset=utf-8).`,
+    );
+  }
+}
+
 /** Reads a body: content type and declared size checked before reading, decompressed, size-limited. */
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const type = request.headers['content-type']?.toLowerCase() ?? '';
@@ -134,23 +156,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
       `${got}; send Content-Type: application/json (or text/plain) with a JSON body.`,
     );
   }
-  // Bodies are read as UTF-8 (as Segment's API requires); one declared in another charset was
-  // stored with its letters broken (café as caf\ufffd), so it is refused instead.
-  if (type.includes('charset')) {
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/.exec(type)?.[1];
-    // "charset=" with no name (a client's template left empty) was answered "declares charset=;".
-    if (charset === '')
-      throw new InletError(
-        'UNSUPPORTED_CONTENT_TYPE',
-        'Content-Type has charset= with no name after it; send charset=utf-8, or leave charset out (UTF-8 is assumed).',
-      );
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-      throw new InletError(
-        'UNSUPPORTED_CONTENT_TYPE',
-        `Content-Type declares charset=${charset}; send the body as UTF-8 (charset=utf-8).`,
-      );
-    }
-  }
+  checkCharset(type);
   const encoding = request.headers['content-encoding']?.toLowerCase();
   const encoded = encoding !== undefined && encoding !== 'identity';
   if (encoded && encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate') {

@@ -299,6 +299,30 @@ describe('POST /logs (Fluent Bit http output)', () => {
     );
     expect((await post('[]')).json()).toEqual({ accepted: 0, rejected: 0 });
   });
+
+  it('refuses a charset other than UTF-8 with 415, as the collector does', async () => {
+    const { post, query } = await setup();
+    const latin1 = await post(Buffer.from('[{"msg":"café"}]', 'latin1'), {
+      'content-type': 'application/json; charset=ISO-8859-1',
+    });
+    expect([latin1.statusCode, latin1.json().error.code, latin1.json().error.message]).toEqual([
+      415,
+      'UNSUPPORTED_CONTENT_TYPE',
+      'Content-Type declares charset=iso-8859-1; send the body as UTF-8 (charset=utf-8).',
+    ]);
+    const lines = await post(Buffer.from('{"msg":"café"}\n', 'latin1'), {
+      'content-type': 'application/x-ndjson; charset=latin1',
+    });
+    expect([lines.statusCode, lines.json().error.code]).toEqual([415, 'UNSUPPORTED_CONTENT_TYPE']);
+    const empty = await post('[{"msg":"x"}]', { 'content-type': 'application/json; charset=' });
+    expect([empty.statusCode, empty.json().error.message]).toEqual([
+      415,
+      'Content-Type has charset= with no name after it; send charset=utf-8, or leave charset out (UTF-8 is assumed).',
+    ]);
+    const utf8 = await post('[{"msg":"café"}]', { 'content-type': 'application/json; charset=UTF-8' });
+    expect(utf8.json()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await query('SELECT message FROM app_logs')).toEqual([['café']]);
+  });
 });
 
 describe('inlet start with log sources', () => {

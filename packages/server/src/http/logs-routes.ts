@@ -5,6 +5,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
+import { checkCharset } from './intake-handler.ts';
 
 // Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.
 export const LOG_BODY_BYTES = 16 * 1024 * 1024;
@@ -58,6 +59,8 @@ export function registerLogRoutes(
     );
     // The size limit applies to the decompressed body too (Fastify counts the decoder's output).
     scope.addHook('preParsing', async (request, _reply, payload) => {
+      // Bodies are read as UTF-8, as the collector's are: a latin1 one had its accents broken.
+      checkCharset(request.headers['content-type']?.toLowerCase() ?? '');
       const encoding = request.headers['content-encoding']?.toLowerCase();
       if (!encoding || encoding === 'identity') return payload;
       if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate')
