@@ -95,6 +95,25 @@ describe('log timestamps', () => {
     expect(parseIsoTime('2026-03-29 02:30:00', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T01:30:00Z'));
   });
 
+  it('reads a time in the hour repeated when clocks go back as the earlier of the two, on either side of Greenwich', () => {
+    // New York repeats 01:00–02:00 on 2026-11-01: 01:30 EDT (05:30Z) comes first, then 01:30 EST.
+    expect(parseIsoTime('2026-11-01 01:30:00', 'America/New_York')).toBe(Date.parse('2026-11-01T05:30:00Z'));
+    // Berlin repeats 02:00–03:00 on 2026-10-25: 02:30 was read as CET (01:30Z), the later; it is CEST.
+    expect(parseIsoTime('2026-10-25 02:30:00', 'Europe/Berlin')).toBe(Date.parse('2026-10-25T00:30:00Z'));
+    expect(parseIsoTime('2026-10-25 02:00:00', 'Europe/Berlin')).toBe(Date.parse('2026-10-25T00:00:00Z'));
+    expect(parseLogTime('Sun Oct 25 02:59:59 2026', 'Europe/Berlin')).toBe(
+      Date.parse('2026-10-25T00:59:59Z'),
+    );
+    // Either side of the repeated hour there is one reading.
+    expect(parseIsoTime('2026-10-25 01:59:59', 'Europe/Berlin')).toBe(Date.parse('2026-10-24T23:59:59Z'));
+    expect(parseIsoTime('2026-10-25 03:00:00', 'Europe/Berlin')).toBe(Date.parse('2026-10-25T02:00:00Z'));
+    expect(parseIsoTime('2026-11-01 02:00:00', 'America/New_York')).toBe(Date.parse('2026-11-01T07:00:00Z'));
+    // Lord Howe goes back half an hour (02:00 +11 to 01:30 +10:30) on 2026-04-05.
+    expect(parseIsoTime('2026-04-05 01:45:00', 'Australia/Lord_Howe')).toBe(
+      Date.parse('2026-04-04T14:45:00Z'),
+    );
+  });
+
   it('tells epoch seconds, milliseconds and microseconds apart, as numbers or strings', () => {
     const ms = Date.parse('2026-10-10T04:55:36.250Z');
     expect(parseLogTime(ms / 1000)).toBe(ms);

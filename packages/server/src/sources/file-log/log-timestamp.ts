@@ -113,6 +113,9 @@ export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined
   return wall === undefined ? undefined : fromWall(wall, frac, zone, timeZone);
 }
 
+// The largest offset ahead of UTC any zone has (Pacific/Kiritimati, +14:00).
+const EARLIEST_OFFSET_MS = 14 * 3_600_000;
+
 /** Epoch ms of a wall-clock time (as UTC ms) and its fraction, in `zone` (Z, UTC, GMT, ±hh[:]mm) or else `timeZone`. */
 function fromWall(
   wall: number,
@@ -124,13 +127,17 @@ function fromWall(
   let utc: number;
   if (zone === undefined) {
     // Wall-clock time in a named zone: guess, then correct once for a DST change between guess and answer.
-    const first = zoneOffsetMs(timeZone, wall);
+    // The guess is the offset at an instant no later than any reading of the time (no zone is ahead of
+    // UTC by more than 14 h): guessed at `wall` itself, a time in the hour repeated when clocks go back
+    // east of Greenwich (02:30 in Berlin on 2026-10-25) found only its later reading, west of it the earlier.
+    const first = zoneOffsetMs(timeZone, wall - EARLIEST_OFFSET_MS);
     const second = zoneOffsetMs(timeZone, wall - first);
     utc = wall - second;
     if (first !== second) {
       // Near a change the two offsets are those before and after it. A time the larger one makes is
-      // kept; else the time is in the gap clocks skip (02:30 in New York on 2026-03-08) and, as
-      // java.time, PostgreSQL and DuckDB do, is read with the offset before it: 03:30 EDT.
+      // kept, the earlier reading of a repeated time as java.time takes it; else the time is in the
+      // gap clocks skip (02:30 in New York on 2026-03-08) and, as java.time, PostgreSQL and DuckDB
+      // do, is read with the offset before it: 03:30 EDT.
       const larger = Math.max(first, second);
       utc = zoneOffsetMs(timeZone, wall - larger) === larger ? wall - larger : wall - Math.min(first, second);
     }
