@@ -85,6 +85,41 @@ describe('inlet sync', () => {
     expect(failed.split('Conversion Error')).toHaveLength(2);
   });
 
+  it("says once that nothing was imported when the table's own message says so already", async () => {
+    // A ";" CSV ended "Nothing was imported and the table keeps its rows. Nothing of a table that
+    // failed was committed, and tables copied are kept: ...", the same thing twice.
+    const dir = join(temp.dir, 'semicolons');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'kunden.csv'), 'id;name\n1;Müller\n');
+    writeFileSync(join(dir, 'plans.csv'), 'id,name\n1,pro\n');
+    const config = testConfig(join(temp.dir, 'data-semicolons'), {
+      sources: [{ name: 'crm', type: 'csv', tables: [{ path: join(dir, 'kunden.csv') }] }],
+    });
+    const one = await syncCommand(['crm'], config, createSilentLogger(), capturedOutput().output).catch(
+      (e) => e,
+    );
+    expect(one.message).toBe(
+      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. ' +
+        'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
+    );
+    const two = testConfig(join(temp.dir, 'data-semicolons-two'), {
+      sources: [
+        {
+          name: 'crm',
+          type: 'csv',
+          tables: [{ path: join(dir, 'plans.csv') }, { path: join(dir, 'kunden.csv') }],
+        },
+      ],
+    });
+    const error = await syncCommand(['crm'], two, createSilentLogger(), capturedOutput().output).catch(
+      (e) => e,
+    );
+    expect(error.message).toBe(
+      '1 of 2 tables of "crm" were not copied: crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. Copied: plans (1 row). ' +
+        'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
+    );
+  });
+
   it('says a failed table once, after the progress bar, with what to do, and exits 1', async () => {
     // The table's failure was logged as an error (a JSON line) and then printed again as the final
     // line; on a terminal the final line began at the end of the unfinished progress bar.

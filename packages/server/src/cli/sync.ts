@@ -1,7 +1,7 @@
 import { InletError, isInletError } from '../errors/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createMetrics } from '../metrics/index.ts';
-import { createSources, findSource } from '../sources/index.ts';
+import { createSources, findSource, NOTHING_IMPORTED } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
 import { type Command, commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -61,7 +61,9 @@ const TABLE_FAILURES = new Set(['SOURCE_DATA_INVALID', 'SOURCE_QUERY_FAILED', 'S
 /** A table's failure, ending in what a run after the fix does. */
 function withRetryAdvice(error: unknown, name: string): unknown {
   if (!isInletError(error) || !TABLE_FAILURES.has(error.code)) return error;
-  const said = /[.!?]$/.test(error.message) ? error.message : `${error.message}.`;
+  // A table that says it imported nothing says half of the advice: said once, for every table.
+  const own = error.message.replaceAll(` ${NOTHING_IMPORTED}`, '');
+  const said = /[.!?]$/.test(own) ? own : `${own}.`;
   return new InletError(
     error.code,
     `${said} Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync ${name}" again once that is fixed.`,

@@ -18,6 +18,9 @@ import {
 } from './csv-shape.ts';
 import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
 
+/** How a table's refusal ends when it refused its files before importing any. */
+export const NOTHING_IMPORTED = 'Nothing was imported and the table keeps its rows.';
+
 /** What an incremental or merge import remembers: each imported file with its size and mtime. */
 interface FilesPosition {
   files: Record<string, string>;
@@ -115,14 +118,14 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           throw new InletError(
             'SOURCE_DATA_INVALID',
             `${where}: ${basename(file.path)} is UTF-16 (it starts with a UTF-16 byte order mark, as Excel's "Unicode Text" export does), not UTF-8; ` +
-              `set encoding: ${utf16} for this table in inlet.yaml (docs/csv.md). Nothing was imported and the table keeps its rows.`,
+              `set encoding: ${utf16} for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
           );
         // Decoded as the encoding set, its text became other characters, imported without a word.
         if (needsDecoding(table.encoding) && hasUtf8Bom(file.path))
           throw new InletError(
             'SOURCE_DATA_INVALID',
             `${where}: ${basename(file.path)} is UTF-8 (it starts with a UTF-8 byte order mark, as Excel's "CSV UTF-8" export does), not ${table.encoding}; ` +
-              `remove encoding: ${table.encoding} from this table in inlet.yaml (docs/csv.md). Nothing was imported and the table keeps its rows.`,
+              `remove encoding: ${table.encoding} from this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
           );
       }
       try {
@@ -162,7 +165,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             throw new InletError(
               'SOURCE_DATA_INVALID',
               `${where}: the header of ${basename(todo[i]?.path ?? '')} holds no "${csvDelimiter(table)}" but is split into columns by ${JSON.stringify(found)}; ` +
-                `set delimiter: ${JSON.stringify(found)} for this table in inlet.yaml (docs/csv.md), or delimiter: ${JSON.stringify(csvDelimiter(table))} for a file of one column. Nothing was imported and the table keeps its rows.`,
+                `set delimiter: ${JSON.stringify(found)} for this table in inlet.yaml (docs/csv.md), or delimiter: ${JSON.stringify(csvDelimiter(table))} for a file of one column. ${NOTHING_IMPORTED}`,
             );
           }
         const write = async (paths: string[]) => {
@@ -216,7 +219,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             throw new InletError(
               'SOURCE_DATA_INVALID',
               `${where}: line ${line} of ${basename(todo[i]?.path ?? '')} opens a quoted field (") that no quote closes before the end of the file. ` +
-                'Close it; a quote inside a quoted field is written twice (""). Nothing was imported and the table keeps its rows.',
+                `Close it; a quote inside a quoted field is written twice (""). ${NOTHING_IMPORTED}`,
             );
           }
         }
