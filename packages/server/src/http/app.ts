@@ -12,7 +12,7 @@ import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
 import { registerCatalogRoutes } from './catalog-routes.ts';
 import { createErrorHandler, handleClientError, handleFrameworkError, wrongMethod } from './error-handler.ts';
-import { createIntakeHandler } from './intake-handler.ts';
+import { checkCharset, createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerQueryRoutes } from './query-routes.ts';
@@ -129,8 +129,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addContentTypeParser(
     ['application/json', 'text/plain'],
     { parseAs: 'string' },
-    (_request, body, done) => {
+    (request, body, done) => {
       try {
+        // Read as UTF-8 whatever it declares, as the collector reads its bodies (and refuses others).
+        checkCharset(request.headers['content-type']?.toLowerCase() ?? '');
         done(null, parseJson(body as string));
       } catch (error) {
         done(error as Error, undefined);

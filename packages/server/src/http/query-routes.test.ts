@@ -112,6 +112,32 @@ describe('POST /api/query', () => {
     expect(small.json()).toMatchObject({ columns: [{ name: 'one', type: 'INTEGER' }], rows: [[1]] });
   });
 
+  it('refuses a body declared in a charset other than UTF-8 with 415, as the collector does', async () => {
+    // Read as UTF-8 whatever it declared, a Latin-1 'café' became 'caf\ufffd' in the SQL.
+    const { app } = await setup();
+    const send = (charset: string, payload: Buffer) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/query',
+        headers: {
+          'content-type': `application/json; charset=${charset}`,
+          authorization: `Bearer ${API_TOKEN}`,
+        },
+        payload,
+      });
+    const sql = JSON.stringify({ sql: "SELECT 'café' AS c" });
+    for (const charset of ['ISO-8859-1', '']) {
+      const refused = await send(charset, Buffer.from(sql, 'latin1'));
+      expect(refused.statusCode, charset).toBe(415);
+      expect(refused.json().error, charset).toMatchObject({
+        code: 'UNSUPPORTED_CONTENT_TYPE',
+        message: expect.stringContaining('charset=utf-8'),
+      });
+    }
+    const read = await send('UTF-8', Buffer.from(sql, 'utf8'));
+    expect(read.json()).toMatchObject({ rows: [['café']] });
+  });
+
   it('answers SQL holding a NUL character with a 400 that says so', async () => {
     const { query } = await setup();
     for (const sql of ['SELECT 1\u0000', "SELECT '\u0000'", '\u0000']) {
