@@ -225,6 +225,10 @@ export async function createQueryEngine(options: {
   timeoutName?: string;
 }) {
   const { config, layout } = options;
+  // A database or CSV source's tables are the views <source>.<table>; a file source's rows go to the log tables.
+  const schemaSources = config.sources
+    .filter((source) => source.type !== 'file')
+    .map((source) => source.name);
   const instance = await openDuckDB({
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
@@ -456,7 +460,7 @@ export async function createQueryEngine(options: {
         if (healed(message) || (await raced(message))) continue;
         throw FILE_RACE.test(message) ? filesChanged(message) : unreadable(error);
       }
-      const prepared = await prepareReadOnly(connection, sql).catch(async (error: Error) => {
+      const prepared = await prepareReadOnly(connection, sql, schemaSources).catch(async (error: Error) => {
         if (healed(error.message) || (await raced(error.message))) return undefined;
         if (FILE_RACE.test(error.message)) throw filesChanged(error.message);
         throw leftOut(error, sql) ?? error;

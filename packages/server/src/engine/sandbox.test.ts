@@ -217,6 +217,55 @@ describe('sandbox', () => {
     expect(listed).toContain('plans');
   });
 
+  it('says to quote a source named as an SQL keyword when the query writes it bare', async () => {
+    // left, order and full pass the config check, but DuckDB parses left.t only as "left".t.
+    const dataDir = join(temp.dir, 'keywords');
+    const config = testConfig(dataDir, {
+      sources: ['left', 'order', 'full', 'crm'].map((name) => ({
+        name,
+        type: 'csv',
+        tables: [{ path: join(temp.dir, 'x.csv'), name: 't' }],
+      })),
+    });
+    mkdirSync(dataLayout(dataDir).events, { recursive: true });
+    const dir = join(dataDir, 'lake', 'sources', 'left', 't');
+    mkdirSync(dir, { recursive: true });
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    await writer.run(`COPY (SELECT 1 AS id) TO '${dir}/run-1.parquet'`);
+    writer.closeSync();
+    writeLakeTable(dir, { name: 'left.t', kind: 'source', files: '*.parquet' });
+    const keywords = await createQueryEngine({ config, layout: dataLayout(dataDir) });
+    try {
+      const error = await keywords.query('SELECT id FROM left.t').catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'QUERY_INVALID',
+        message: expect.stringContaining('Parser Error'),
+      });
+      expect((error as Error).message).toContain(
+        '\nHint: "left" is a word DuckDB\'s SQL keeps for itself, so a source of that name needs quotes in SQL: write "left".t.',
+      );
+      const both = await keywords
+        .query('SELECT * FROM order.t JOIN crm.t USING (id) JOIN full.t USING (id)')
+        .catch((e: unknown) => e);
+      expect((both as Error).message).toContain('Hint: "order", "full" are words');
+      // Written as the hint says, it runs.
+      expect((await keywords.query('SELECT id FROM "left".t')).rows).toEqual([[1]]);
+      // A syntax error elsewhere, with the keyword source quoted or an ordinary source bare: no hint.
+      for (const sql of [
+        'SELECT id FROM "left".t WHERE',
+        'SELECT id FROM crm.t WHERE',
+        "SELECT 'left.t' FROM",
+        'SELECT 1 -- left.t\nFROM',
+      ]) {
+        const other = await keywords.query(sql).catch((e: unknown) => e);
+        expect(other, sql).toMatchObject({ code: 'QUERY_INVALID' });
+        expect((other as Error).message, sql).not.toContain('Hint:');
+      }
+    } finally {
+      keywords.close();
+    }
+  });
+
   it("adds a hint where DuckDB's JSON arrows bind otherwise than people expect", async () => {
     const from = `FROM (SELECT 'track' AS type, '{"plan":"pro","n":3}'::JSON AS properties)`;
     for (const where of [

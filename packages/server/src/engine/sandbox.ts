@@ -1,6 +1,6 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { InletError } from '../errors/index.ts';
-import { withQueryHint } from './sql-hints.ts';
+import { unquotedSchemas, withQueryHint, withQuotedSchemaHint } from './sql-hints.ts';
 
 // People's SQL is judged by DuckDB's own parser and binder, never by a regex over the text:
 // one statement, of type SELECT or EXPLAIN, whose parse tree reads no files directly. The engine's
@@ -77,6 +77,19 @@ async function checkSelectTree(connection: DuckDBConnection, sql: string): Promi
   }
 }
 
+/** The names among these that DuckDB's parser does not take as a schema unless quoted (left, order). */
+async function reservedNames(connection: DuckDBConnection, names: readonly string[]): Promise<string[]> {
+  const reserved: string[] = [];
+  for (const name of names) {
+    try {
+      await connection.extractStatements(`SELECT * FROM ${name}.t`);
+    } catch {
+      reserved.push(name);
+    }
+  }
+  return reserved;
+}
+
 /**
  * Checks that sql is one read-only statement and returns it prepared. Parse and bind errors become
  * QUERY_INVALID with DuckDB's message; anything that is not a read becomes QUERY_NOT_ALLOWED.
@@ -84,6 +97,7 @@ async function checkSelectTree(connection: DuckDBConnection, sql: string): Promi
 export async function prepareReadOnly(
   connection: DuckDBConnection,
   sql: string,
+  sources: readonly string[] = [],
 ): Promise<DuckDBPreparedStatement> {
   const nul = sql.indexOf('\0');
   // DuckDB reads SQL as a C string: the text would end at the NUL, or its parser fail on it.
@@ -99,7 +113,10 @@ export async function prepareReadOnly(
     const message = (error as Error).message;
     // What the bindings say for text with no statement in it (only comments or semicolons).
     if (message === 'Error in native callback') throw empty();
-    throw new InletError('QUERY_INVALID', withoutSettingAdvice(message));
+    const keywords = /Parser Error/.test(message)
+      ? await reservedNames(connection, unquotedSchemas(sql, sources))
+      : [];
+    throw new InletError('QUERY_INVALID', withQuotedSchemaHint(withoutSettingAdvice(message), sql, keywords));
   }
   if (extracted.count === 0) throw empty();
   if (extracted.count > 1) {

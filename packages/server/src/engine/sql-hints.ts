@@ -51,3 +51,31 @@ export function withQueryHint(message: string, sql: string): string {
     ? `${hinted}\nHint: ${MISSING_TABLE_HINT}`
     : hinted;
 }
+
+/** Where sql writes name unquoted before a dot (crm.customers, not "crm".customers or x.crm.y). */
+const unquotedBeforeDot = (name: string) =>
+  new RegExp(`(?<![\\w"$.])(${escapeRegExp(name)})\\s*\\.\\s*("[^"]*"|[\\w$]+)?`, 'i');
+
+/** sql without its strings and comments, where a name is only text. */
+const codeOnly = (sql: string) => sql.replace(/'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g, "''");
+
+/** The source names sql writes unquoted before a dot. */
+export function unquotedSchemas(sql: string, names: readonly string[]): string[] {
+  const code = codeOnly(sql);
+  return names.filter((name) => unquotedBeforeDot(name).test(code));
+}
+
+/**
+ * A source whose name DuckDB's parser keeps for itself (left, full, semi, order, default): its
+ * tables are left.t and the like, which parse only as "left".t, and DuckDB says no more than
+ * "syntax error at or near". keywords are such sources' names that the SQL writes unquoted.
+ */
+export function withQuotedSchemaHint(message: string, sql: string, keywords: readonly string[]): string {
+  if (keywords.length === 0) return message;
+  const examples = keywords.map((name) => {
+    const table = unquotedBeforeDot(name).exec(codeOnly(sql))?.[2] ?? '<table>';
+    return `"${name}".${table}`;
+  });
+  const names = keywords.map((name) => `"${name}"`).join(', ');
+  return `${message}\nHint: ${names} ${keywords.length === 1 ? 'is a word' : 'are words'} DuckDB's SQL keeps for itself, so a source of that name needs quotes in SQL: write ${examples.join(', ')}.`;
+}
