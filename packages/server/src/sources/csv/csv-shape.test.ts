@@ -25,6 +25,16 @@ describe('findRaggedRecord', () => {
     expect(await ragged('a,b\n"1\n2",3\n"4\n5",6,7\n')).toEqual({ line: 4, fields: 3, expected: 2 });
   });
 
+  it('takes a quote inside a field for text, and one after spaces at the start of a field as opening it', async () => {
+    // O"Brien opened a quoted field that ran to the end of the file, and the short line went unseen.
+    expect(await ragged('id,name,c\n1, "a,b",x\n2,O"Brien,y\n3,z\n')).toEqual({
+      line: 4,
+      fields: 2,
+      expected: 3,
+    });
+    expect(await ragged('id,name\n1,5" screen\n2,"a ""b"" c"\n3,say "hi"\n')).toBeUndefined();
+  });
+
   it('counts with the table delimiter and after the lines skipped', async () => {
     expect(await ragged('a;b\n1;2,5\n', { delimiter: ';', skip: 0 })).toBeUndefined();
     expect(await ragged('Export of 2026-12-01\na,b\n1,2\n', { delimiter: ',', skip: 1 })).toBeUndefined();

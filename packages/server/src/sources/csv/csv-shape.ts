@@ -62,12 +62,18 @@ function recordWalker(options: { delimiter: string; skip: number }) {
   let empty = true;
   let quoted = false;
   let quoteLine = 0;
+  // A quote opens a quoted field only where a field starts (RFC 4180, and DuckDB): one inside a
+  // field (O"Brien) is text. Right after a closing quote, a quote is the second of a doubled one.
+  let fieldStart = true;
+  let closed = false;
   return {
     /** The records the text completes. */
     push(text: string): Array<{ line: number; fields: number }> {
       const records: Array<{ line: number; fields: number }> = [];
       for (let i = 0; i < text.length; i++) {
         const c = text[i];
+        const afterClose = closed;
+        closed = false;
         if (c === '\n') {
           line += 1;
           if (quoted) continue;
@@ -75,15 +81,25 @@ function recordWalker(options: { delimiter: string; skip: number }) {
           recordLine = line;
           fields = 1;
           empty = true;
+          fieldStart = true;
         } else if (c === '"') {
-          quoted = !quoted;
-          if (quoted) quoteLine = line;
+          if (quoted) {
+            quoted = false;
+            closed = true;
+          } else if (fieldStart || afterClose) {
+            quoted = true;
+            if (fieldStart) quoteLine = line;
+          }
+          fieldStart = false;
           empty = false;
         } else if (c === delimiter && !quoted) {
           fields += 1;
           empty = false;
+          fieldStart = true;
         } else if (c !== '\r' && c !== '\uFEFF') {
           empty = false;
+          // DuckDB reads 1, "a,b" as the field a,b: spaces before the quote still start the field.
+          if (c !== ' ') fieldStart = false;
         }
       }
       return records;

@@ -360,6 +360,19 @@ describe('csv source', () => {
     ]);
   });
 
+  it('takes a quote inside a field for text, never for an open quote, naming what does break the file', async () => {
+    // A quote opens only at a field's start, as RFC 4180 and DuckDB read it: O"Brien's was counted
+    // as opening one, and a file with a short line was blamed on a quote left open on line 2.
+    const names = 'id,name,city\n1,O"Brien,Cork\n2,"Kelly, Ann",Galway\n3,Ryan\n';
+    const { h } = await setup([{ path: 'names.csv' }], { 'names.csv': names });
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_DATA_INVALID',
+      message: expect.stringMatching(
+        /^crm\.names: line 4 of names\.csv has 2 fields where the header has 3;/,
+      ),
+    });
+  });
+
   it('says a UTF-8 export with its byte order mark is UTF-8 when encoding says shift_jis, and reads it once removed', async () => {
     // Decoded as Shift_JIS, 東京 arrived as 譚ｱ莠ｬ and the column id as "�ｻｿid", and the sync succeeded.
     const utf8 = Buffer.from('\ufeffid,名前\n1,東京\n', 'utf8');
