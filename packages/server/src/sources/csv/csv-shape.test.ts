@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { findRaggedRecord, firstRecordFields } from './csv-shape.ts';
+import { findNotUtf8, findRaggedRecord, firstRecordFields } from './csv-shape.ts';
 
 describe('findRaggedRecord', () => {
   const ragged = (text: string, options = { delimiter: ',', skip: 0 }) => {
@@ -63,5 +63,34 @@ describe('firstRecordFields', () => {
     } finally {
       temp.cleanup();
     }
+  });
+});
+
+describe('findNotUtf8', () => {
+  const notUtf8 = (bytes: Buffer) => {
+    const temp = tempDir();
+    const path = join(temp.dir, 'f.csv');
+    writeFileSync(path, bytes);
+    return findNotUtf8(path).finally(() => temp.cleanup());
+  };
+
+  it('names the line and character of the first byte that is not UTF-8, counting characters, not bytes', async () => {
+    const utf8 = (text: string) => Buffer.from(text, 'utf8');
+    expect(await notUtf8(utf8('\uFEFFid,名前\n1,東京 🍣\n'))).toBeUndefined();
+    expect(await notUtf8(Buffer.concat([utf8('id,名前\n1,東京'), Buffer.from([0xe9]), utf8('\n')]))).toEqual({
+      line: 2,
+      character: 5,
+      byte: 0xe9,
+    });
+    // A sequence cut by a line break, or by the end of the file, is named where it began.
+    expect(await notUtf8(Buffer.from([0x61, 0x0a, 0x62, 0xe3, 0x81, 0x0a]))).toEqual({
+      line: 2,
+      character: 2,
+      byte: 0xe3,
+    });
+    expect(await notUtf8(Buffer.from([0x61, 0xf0, 0x9f]))).toEqual({ line: 1, character: 2, byte: 0xf0 });
+    // An overlong form and a surrogate are not UTF-8 either.
+    expect(await notUtf8(Buffer.from([0x61, 0xc0, 0xaf]))).toEqual({ line: 1, character: 2, byte: 0xc0 });
+    expect(await notUtf8(Buffer.from([0xed, 0xa0, 0x80]))).toEqual({ line: 1, character: 1, byte: 0xed });
   });
 });

@@ -9,6 +9,7 @@ import { checkTableColumns, syncTables, type TableJob } from '../extractor/index
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import {
+  findNotUtf8,
   findOpenQuote,
   findRaggedRecord,
   firstRecordFields,
@@ -235,6 +236,18 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             );
           }
         }
+        // DuckDB's line for a file that is not UTF-8 is where its reader was, often the header.
+        if (!needsDecoding(table.encoding) && NOT_UTF8.test(message))
+          for (const [i, path] of readable.entries()) {
+            const found = await findNotUtf8(path).catch(() => undefined);
+            if (!found) continue;
+            const { line, character, byte } = found;
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: line ${line} of ${basename(todo[i]?.path ?? '')} is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at character ${character}); ` +
+                `${SET_ENCODING}. Nothing was imported and the table keeps its rows.`,
+            );
+          }
         // DuckDB names the file and line; the temporary UTF-8 copy is named after the original.
         throw new InletError(
           'SOURCE_DATA_INVALID',
@@ -245,13 +258,17 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
   };
 }
 
+/** DuckDB's words for a file that is not UTF-8. */
+const NOT_UTF8 = /not utf-8 encoded|Invalid unicode/i;
+const SET_ENCODING =
+  'set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)';
+
 /**
  * What to do about DuckDB's failure, in inlet's terms: its own advice names its options
  * (`encoding='UTF-16'`, `ignore_errors`), which a table in inlet.yaml does not have.
  */
 function readHint(message: string, encoding: string): string {
-  if (!needsDecoding(encoding) && /not utf-8 encoded|Invalid unicode/i.test(message))
-    return '. The file is not UTF-8: set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)';
+  if (!needsDecoding(encoding) && NOT_UTF8.test(message)) return `. The file is not UTF-8: ${SET_ENCODING}`;
   if (/Malformed JSON.*surrogate/s.test(message))
     return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
   if (/not possible to automatically detect the CSV parsing dialect/.test(message))
