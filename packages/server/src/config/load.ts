@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type Document, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
+import { type Document, isMap, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
 import { describeIssue } from './issue-message.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
+import { keepStepVarFloats } from './var-float.ts';
 
 /** The validated configuration with paths made absolute and environment-derived secrets resolved. */
 export interface InletConfig extends ParsedConfig {
@@ -257,6 +258,10 @@ export function loadConfig(options: {
       `${path} is not valid YAML${where}: ${error.message.split('\n')[0]}`,
     );
   }
+  const workflows = document.get('workflows', true);
+  if (isSeq(workflows))
+    for (const workflow of workflows.items)
+      if (isMap(workflow)) keepStepVarFloats(workflow.get('steps', true));
   const raw: unknown = document.toJS();
   const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path);
   const baseDir = baseDirOf(path, cwd);

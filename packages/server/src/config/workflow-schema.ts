@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { timeZoneSchema } from './time-zone.ts';
+import { VarFloat } from './var-float.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -101,6 +102,20 @@ function textStep(text: string, fail: Fail): WorkflowStep {
 const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** The vars as JSON, a float written with a point kept as written (1.0), as --vars reads it back. */
+function varsJson(vars: Record<string, unknown>): string {
+  const floats: string[] = [];
+  const marker = '\u0000float';
+  const json = JSON.stringify(vars, (_key, value: unknown) =>
+    value instanceof VarFloat && Number.isFinite(value.value)
+      ? `${marker}${floats.push(value.toString()) - 1}`
+      : value instanceof VarFloat
+        ? value.value
+        : value,
+  );
+  return json.replace(/"\\u0000float(\d+)"/g, (_match, i: string) => floats[Number(i)] ?? '');
+}
+
 /**
  * A run or test step written as a map, to give it vars as inlet run --vars does: the selectors
  * (and flags) as the text form has them after run: or test:, and vars: a map of names to values.
@@ -129,7 +144,7 @@ function mapStep(input: Record<string, unknown>, fail: Fail): WorkflowStep {
   const parsed = textStep(text, (message) => fail(`"${text}" ${message}`));
   if ((parsed.kind !== 'run' && parsed.kind !== 'test') || Object.keys(vars).length === 0) return parsed;
   // The history shows the step as inlet run would be typed for it.
-  return { ...parsed, text: `${text} --vars '${JSON.stringify(vars)}'`, vars };
+  return { ...parsed, text: `${text} --vars '${varsJson(vars)}'`, vars };
 }
 
 /** One step as written in YAML: text ("run +daily_active_users"), or a map with vars. */

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
-import { parseConfig, workflowSchema } from '../config/index.ts';
+import { loadConfig, parseConfig, workflowSchema } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -673,6 +673,42 @@ describe('scheduler', () => {
     expect(parse({ run: null, vars: null })().workflows[0]?.steps).toEqual([
       { kind: 'run', selectors: [], exclude: [], fullRefresh: false, text: 'run' },
     ]);
+  });
+
+  it("keeps a float written with a point in a step's vars, as dbt_project.yml and --vars do: 1.0 renders as 1.0", async () => {
+    const s = setup();
+    writeProjectFile(s.config.project_dir, 'dbt_project.yml', 'name: shop\n');
+    writeProjectFile(s.config.project_dir, 'models/rates.sql', "SELECT '{{ var('rate') }}' AS rate");
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/nightly.yaml',
+      'cron: "0 5 * * *"\nsteps:\n  - { run: rates, vars: { rate: 1.0 } }\n',
+    );
+    const workflows = loadWorkflows(s.config);
+    const scheduler = s.scheduler({ workflows });
+    const id = scheduler.trigger('nightly');
+    await scheduler.idle();
+    const run = s.history.get(id);
+    expect(run?.status, JSON.stringify(run)).toBe('success');
+    expect(run?.steps[0]?.step).toBe(`run rates --vars '{"rate":1.0}'`);
+    const engine = await createQueryEngine({ config: s.config, layout: dataLayout(s.config.data_dir) });
+    expect((await engine.query('SELECT rate FROM rates')).rows).toEqual([['1.0']]);
+    engine.close();
+    await scheduler.stop();
+    s.state.close();
+
+    // The same step under workflows: in inlet.yaml; the workflow's own numbers stay numbers.
+    const dir = join(temp.dir, `yaml${n++}`);
+    writeProjectFile(
+      dir,
+      'inlet.yaml',
+      'workflows:\n  - name: w\n    cron: "0 5 * * *"\n    retries: 2.0\n    steps:\n      - run: rates\n        vars: { rate: 1.0, days: 2, ratio: 0.25 }\n',
+    );
+    const config = loadConfig({ path: join(dir, 'inlet.yaml'), env: {} });
+    expect(config.workflows[0]?.retries).toBe(2);
+    const step = config.workflows[0]?.steps[0];
+    expect(step?.text).toBe(`run rates --vars '{"rate":1.0,"days":2,"ratio":0.25}'`);
+    expect(step?.kind === 'run' && String(step.vars?.rate)).toBe('1.0');
   });
 
   it('defaults to a timeout of an hour and a first retry after 30 s, as written', () => {

@@ -1,8 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { describeIssue, type InletConfig, type WorkflowConfig, workflowSchema } from '../config/index.ts';
+import {
+  describeIssue,
+  type InletConfig,
+  keepStepVarFloats,
+  type WorkflowConfig,
+  workflowSchema,
+} from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
 import { type ModelGraph, openProject, selectNodes } from '../models/index.ts';
 
@@ -14,15 +20,19 @@ export interface Workflow extends WorkflowConfig {
 }
 
 function parseWorkflowFile(path: string): WorkflowConfig {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InletError(
-      'WORKFLOW_INVALID',
-      `${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-    );
+    throw new InletError('WORKFLOW_INVALID', `${path} cannot be read: ${(error as Error).message}`);
   }
+  const document = parseDocument(text);
+  const error = document.errors[0];
+  if (error)
+    throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+  // A step's vars are read as dbt reads them, so that rate: 1.0 renders as 1.0.
+  keepStepVarFloats(document.get('steps', true));
+  const raw: unknown = document.toJS();
   // The file name is the workflow's name unless the file says otherwise.
   const fileName = basename(path).replace(/\.ya?ml$/, '');
   const named = raw && typeof raw === 'object' && !Array.isArray(raw) && 'name' in raw;
