@@ -368,6 +368,30 @@ describe('dbt_project.yml', () => {
     expect(fails('vars: [a, b]\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);
   });
 
+  it("takes dbt's docs: and persist_docs: in a model's configuration as +docs in dbt_project.yml, warning of show: false", () => {
+    const loaded = project({
+      'dbt_project.yml':
+        'name: shop\nmodels:\n  shop:\n    +persist_docs: { relation: true }\n    staging:\n      +docs: { show: false }\n',
+      'models/staging/s.sql': 'SELECT 1 AS n',
+      'models/m.sql': 'SELECT 1 AS n',
+      'models/schema.yml':
+        'version: 2\nmodels:\n  - name: m\n    description: Orders.\n    docs: { show: false, node_color: red }\n    persist_docs: { relation: true }\n',
+      'models/shown.yaml': 'docs: { show: true }\n',
+      'models/shown.sql': 'SELECT 1 AS n',
+      'seeds/countries.csv': 'code\nde\n',
+      'seeds/countries.yml': 'docs: { show: false }\n',
+    }).load();
+    expect([...loaded.nodes.keys()].sort()).toEqual(['countries', 'm', 's', 'shown']);
+    expect(loaded.nodes.get('m')?.config.description).toBe('Orders.');
+    expect(loaded.warnings).toEqual([
+      expect.stringMatching(
+        /dbt_project\.yml: models\.shop\.staging\.\+docs: \{ show: false \} is passed over: inlet's catalog lists every model and seed, with its description; remove it\.$/,
+      ),
+      expect.stringMatching(/schema\.yml \(model m\): docs: \{ show: false \} is passed over/),
+      expect.stringMatching(/countries\.yml: docs: \{ show: false \} is passed over/),
+    ]);
+  });
+
   it('leaves out models switched off by +enabled: false for their folder, or enabled: false of their own', () => {
     const files = {
       'dbt_project.yml': [

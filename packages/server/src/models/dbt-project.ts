@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InletError } from '../errors/index.ts';
-import { dbtKeyHint } from './dbt-properties.ts';
+import { DOCS_ONLY, dbtKeyHint, hiddenDocsWarning } from './dbt-properties.ts';
 import { modelConfigSchema } from './model-config.ts';
 import { parseVarsYaml } from './model-vars.ts';
 
@@ -101,9 +101,6 @@ const NOT_HONOURED: Record<string, string> = {
 const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** Settings under models: that only change dbt's docs site or database comments: nothing inlet builds. */
-const DOCS_ONLY = new Set(['docs', 'persist_docs']);
-
 /** Settings under models: that inlet has no equivalent for, and what to do instead. */
 const FOLDER_INSTEAD: Record<string, string> = {
   tags: 'inlet has no tags: a selector names a folder instead (inlet run staging, or marts.finance)',
@@ -133,11 +130,12 @@ const MODEL_KEYS = {
 
 /**
  * models: as the tree of folders (and model names) it configures. +materialized, +enabled,
- * +unique_key and +lookback_days are read and +docs and +persist_docs passed over; any other
+ * +unique_key and +lookback_days are read and +docs and +persist_docs passed over (+docs: { show: false }
+ * with a warning, as a model's own docs: is); any other
  * setting fails by name, as it would
  * otherwise do nothing without a word.
  */
-function readFolders(block: unknown, where: string, shown: string): FolderConfig {
+function readFolders(block: unknown, where: string, shown: string, warnings: string[]): FolderConfig {
   const folder: FolderConfig = { under: new Map(), where };
   if (block === null || block === undefined) return folder;
   if (!isMap(block))
@@ -168,15 +166,17 @@ function readFolders(block: unknown, where: string, shown: string): FolderConfig
       if (name === 'unique_key')
         folder.unique_key = { value: parsed.data as string | string[], where: `${where}.${key}` };
       else folder.lookback_days = { value: parsed.data as number, where: `${where}.${key}` };
-    } else if (DOCS_ONLY.has(key.replace(/^\+/, ''))) continue;
-    else if (key.startsWith('+') || !isMap(value)) {
+    } else if (DOCS_ONLY.has(key.replace(/^\+/, ''))) {
+      const warning = hiddenDocsWarning(key.replace(/^\+/, ''), value, `${shown}: ${where}.${key}`);
+      if (warning) warnings.push(warning);
+    } else if (key.startsWith('+') || !isMap(value)) {
       // A key a model's own configuration refuses too gets what to do instead, not "give it in each model's".
       const instead = FOLDER_INSTEAD[key.replace(/^\+/, '')] ?? dbtKeyHint(key.replace(/^\+/, ''));
       throw new InletError(
         'MODEL_INVALID',
         `${shown}: ${where}.${key} is a setting inlet does not read from dbt_project.yml (only +materialized, +enabled, +unique_key and +lookback_days, by folder); ${instead ? `${instead}; then remove it` : "give it in each model's configuration (front matter, its .yaml, a properties file or {{ config(...) }}), or remove it"}.`,
       );
-    } else folder.under.set(key, readFolders(value, `${where}.${key}`, shown));
+    } else folder.under.set(key, readFolders(value, `${where}.${key}`, shown, warnings));
   }
   return folder;
 }
@@ -286,7 +286,8 @@ export function readDbtProject(dir: string): DbtProject {
     );
   }
   const paths = readPaths(raw, dir, path);
-  const folders = readFolders(raw.models, 'models', path);
+  const docsWarnings: string[] = [];
+  const folders = readFolders(raw.models, 'models', path, docsWarnings);
   const name = typeof raw.name === 'string' ? raw.name : undefined;
   const strays = [...folders.under.keys()].filter((key) =>
     name === undefined ? folders.under.size > 1 : key !== name,
@@ -300,10 +301,13 @@ export function readDbtProject(dir: string): DbtProject {
     );
   // With name:, an entry under another name (dbt init's my_new_project left after a rename, a
   // package's) configures no model; dbt only warns of it, and refusing it would stop a project dbt runs.
-  const warnings = strays.map(
-    (stray) =>
-      `${path}: models.${stray} configures no model: the project is named ${name} (name:), and inlet has no packages; put its settings under models.${name}, or remove it.`,
-  );
+  const warnings = [
+    ...docsWarnings,
+    ...strays.map(
+      (stray) =>
+        `${path}: models.${stray} configures no model: the project is named ${name} (name:), and inlet has no packages; put its settings under models.${name}, or remove it.`,
+    ),
+  ];
   const projectEntries = [...folders.under.entries()].filter(([key]) => !strays.includes(key));
   const applied = new Set<string>();
   return {

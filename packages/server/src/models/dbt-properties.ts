@@ -111,8 +111,6 @@ const DBT_KEYS: Record<string, string> = {
   contract: 'check columns with tests: instead',
   meta: "inlet has no meta, since nothing would read it; give a model's owner as its owner:, and other notes in a description",
   tags: 'inlet selects models by name, not tag',
-  docs: 'descriptions are always in the catalog',
-  persist_docs: 'descriptions are always in the catalog',
   quote: 'inlet quotes every column name as written',
   incremental_strategy: 'an incremental model merges by unique_key, or replaces dt partitions without one',
   on_schema_change: 'an incremental model whose columns change fails and says to run it with --full-refresh',
@@ -125,6 +123,20 @@ const DBT_KEYS: Record<string, string> = {
   schema: "a model's table is named after its file",
   database: "a model's table is named after its file",
 };
+
+/** dbt's docs: and persist_docs:, which change only dbt's docs site or database comments: taken, and nothing done with them. */
+export const DOCS_ONLY = new Set(['docs', 'persist_docs']);
+
+/**
+ * The warning for docs: { show: false }, taken but not honoured: inlet's catalog lists every model
+ * and seed; at names the key as written. Undefined for any other docs key, which changes nothing
+ * a user of inlet sees.
+ */
+export function hiddenDocsWarning(key: string, value: unknown, at: string): string | undefined {
+  const show = value !== null && typeof value === 'object' && (value as Record<string, unknown>).show;
+  if (key !== 'docs' || show !== false) return undefined;
+  return `${at}: { show: false } is passed over: inlet's catalog lists every model and seed, with its description; remove it.`;
+}
 
 /** What inlet does instead of one of dbt's configuration keys (pre-hook as dbt_project.yml writes it too). */
 export function dbtKeyHint(key: string): string | undefined {

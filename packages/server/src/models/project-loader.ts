@@ -8,6 +8,8 @@ import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
 import { type DbtProject, type FolderSettings, readDbtProject } from './dbt-project.ts';
 import {
+  DOCS_ONLY,
+  hiddenDocsWarning,
   isPropertiesFile,
   type PropertiesEntry,
   readProperties,
@@ -87,6 +89,21 @@ function takeEnabled(config: unknown, where: string): { rest: unknown; enabled?:
       `${where}: enabled is ${JSON.stringify(enabled)}; it must be true or false.`,
     );
   return { rest, enabled };
+}
+
+/**
+ * A configuration without dbt's docs: and persist_docs:, which inlet takes as dbt_project.yml's
+ * +docs is taken; docs: { show: false } is told to warnings, since the catalog still lists it.
+ */
+function takeDocs(config: unknown, where: string, warnings: string[]): unknown {
+  if (!isMap(config) || !Object.keys(config).some((key) => DOCS_ONLY.has(key))) return config;
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!DOCS_ONLY.has(key)) rest[key] = value;
+    const warning = hiddenDocsWarning(key, value, `${where}: ${key}`);
+    if (warning) warnings.push(warning);
+  }
+  return rest;
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -341,6 +358,7 @@ function readDir(
   const docs = readDocBlocks(paths.docs);
   const nodes: ProjectNode[] = [];
   const disabled: DisabledModel[] = [];
+  const warnings = [...dbt.warnings];
   const shownPath = (path: string) => (origin === 'builtin' ? `(built-in) ${relative(root, path)}` : path);
   // dbt's snapshots/ would never run here, and whoever wrote them expects a history they do not get.
   const [snapshot] = filesIn(paths.snapshots, '.sql');
@@ -403,9 +421,12 @@ function readDir(
     const taken = takeConfigCall(body, shown, vars);
     const configFile = entry?.shown ?? sibling?.shown ?? shown;
     // enabled: is read here, not by the schema: a model switched off is not a node at all.
-    const own = takeEnabled(raw, configFile);
+    const own = takeEnabled(takeDocs(raw, configFile, warnings), configFile);
     raw = own.rest;
-    const inCall = takeEnabled(taken.config, `${shown}'s config()`);
+    const inCall = takeEnabled(
+      takeDocs(taken.config, `${shown}'s config()`, warnings),
+      `${shown}'s config()`,
+    );
     const called = { sql: taken.sql, config: inCall.rest as Record<string, unknown> | undefined };
     const folder = dbt.folderConfigFor(path);
     if (own.enabled !== undefined && inCall.enabled !== undefined)
@@ -473,7 +494,6 @@ function readDir(
   // dbt only warns of these ("Configuration paths exist … which do not apply to any resources"), and
   // ported projects often keep dbt init's example: entry: refusing them would stop a run that is fine.
   const unused = dbt.unusedFolders();
-  const warnings = [...dbt.warnings];
   if (unused.length > 0)
     warnings.push(
       `${dbt.shown}: ${unused.join(', ')} ${unused.length === 1 ? 'configures' : 'configure'} no model: no folder or model by that name under ${paths.models.join(', ')}; correct the name, or remove it.`,
@@ -492,7 +512,7 @@ function readDir(
     const raw = entry?.raw ?? sibling?.raw;
     const configFile = entry?.shown ?? sibling?.shown;
     // dbt's enabled: false switches a seed off as it does a model: not loaded, and a ref() to it fails.
-    const own = takeEnabled(raw, configFile ?? shown);
+    const own = takeEnabled(takeDocs(raw, configFile ?? shown, warnings), configFile ?? shown);
     if (own.enabled === false) {
       disabled.push({
         name,
