@@ -95,7 +95,7 @@ describe('inlet query', () => {
     );
     expect([table.code, table.err]).toEqual([
       ExitCode.OK,
-      `note: The answer stops at max_rows (${flowing} rows); the query reached --timeout-ms (3000 ms) looking for more, so there may be none.\n`,
+      `note: The answer stops at --max-rows (${flowing} rows); the query reached --timeout-ms (3000 ms) looking for more, so there may be none.\n`,
     ]);
   });
 
@@ -217,6 +217,7 @@ describe('inlet query', () => {
     const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 3 OR i = 9999999999';
     const none = await query(sql, '--format', 'table', '--timeout-ms', '1000', '--max-rows', '0');
     expect([none.code, none.out.trimEnd().split('\n')[0]?.trim()]).toEqual([ExitCode.OK, 'i']);
+    expect(none.err).toMatch(/^note: The answer stops at --max-rows \(0 rows\): the query was planned/);
   });
 
   it("prints a table's note, why its rows stop short, on stderr after it, as psql prints a notice", async () => {
@@ -225,7 +226,7 @@ describe('inlet query', () => {
     expect(cut.out.trimEnd().split('\n')).toHaveLength(5);
     expect(cut.out).not.toContain('max_rows');
     expect(cut.err).toBe(
-      'note: The answer stops at max_rows (3 rows); export the result as CSV (POST /api/query?format=csv, or inlet query --format csv), or narrow the query.\n',
+      'note: The answer stops at --max-rows (3 rows); export the result as CSV (POST /api/query?format=csv, or inlet query --format csv), or narrow the query.\n',
     );
     // An answer that holds every row has nothing to say.
     expect((await query('SELECT 1 AS one', '--format', 'table')).err).toBe('');

@@ -112,6 +112,8 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
       timeout === undefined ? config : { ...config, query: { ...config.query, timeout_ms: Number(timeout) } },
     layout: dataLayout(config.data_dir),
     ...(timeout !== undefined && { timeoutName: '--timeout-ms' }),
+    // A table stops at --max-rows (or its first 1,000 rows): the option that shows more, not the API's max_rows.
+    maxRowsName: '--max-rows',
     // A file's or a view's name is whatever a source, a model or a disk left in the lake: escaped
     // as errors are (main.ts), or an escape sequence in one reached the terminal raw. Unlike an
     // error, a warning is one line (DuckDB's detail cut at its first), so line breaks are escaped
