@@ -12,13 +12,8 @@ export {
 } from './model-runner.ts';
 export { parseVarsYaml } from './model-vars.ts';
 export type { ModelResult } from './node-builder.ts';
-export {
-  BUILTIN_PROJECT_DIR,
-  loadProject,
-  type Project,
-  type ProjectNode,
-  type SingularTest,
-} from './project-loader.ts';
+export { BUILTIN_PROJECT_DIR, loadProject } from './project-loader.ts';
+export type { Project, ProjectNode, SingularTest } from './project-node.ts';
 export { summarizeModel, summarizeTest } from './run-summary.ts';
 export { sqlCode } from './sql-code.ts';
 export { quoteName } from './sql-names.ts';

@@ -6,7 +6,7 @@ import { sqlString } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
 import { uniqueKey } from './model-config.ts';
 import { asSubquery } from './model-template.ts';
-import type { ProjectNode } from './project-loader.ts';
+import type { ProjectNode } from './project-node.ts';
 import { matchColumn, quoteColumn, quoteName } from './sql-names.ts';
 import { linkPartitions, partitionDirs } from './table-versions.ts';
 

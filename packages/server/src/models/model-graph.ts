@@ -1,6 +1,6 @@
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
-import type { ProjectNode, SwitchedOff } from './project-loader.ts';
+import type { ProjectNode, SwitchedOff } from './project-node.ts';
 
 /** The dependency graph of a project's models and seeds, checked for missing refs and cycles. */
 export interface ModelGraph {

@@ -9,7 +9,8 @@ import { type DataTestResult, runDataTests } from './data-tests.ts';
 import { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
 import { publishedValues, renderTemplate, usesTimezone } from './model-template.ts';
 import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
-import { loadProject, type Project } from './project-loader.ts';
+import { loadProject } from './project-loader.ts';
+import type { Project } from './project-node.ts';
 
 export interface RunOptions {
   config: InletConfig;

@@ -25,7 +25,7 @@ import {
 } from './materialize.ts';
 import { columnDescriptions } from './model-config.ts';
 import { renderTemplate } from './model-template.ts';
-import type { ProjectNode } from './project-loader.ts';
+import type { ProjectNode } from './project-node.ts';
 import { quoteName } from './sql-names.ts';
 import { analyzeSelect } from './sql-references.ts';
 import { partitionDirs, tableVersions } from './table-versions.ts';
