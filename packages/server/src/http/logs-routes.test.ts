@@ -54,6 +54,23 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
   return { layout, post, query };
 }
 
+/** The records POST /logs kept as rejects, in the order written, each with its reason and raw text. */
+function httpLogRejects(layout: ReturnType<typeof dataLayout>): Array<{ reason: string; raw: string }> {
+  const dir = join(layout.rejects, 'http_logs');
+  return readdirSync(dir)
+    .sort()
+    .flatMap((partition) =>
+      readdirSync(join(dir, partition))
+        .sort()
+        .flatMap((file) =>
+          readFileSync(join(dir, partition, file), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { reason: string; raw: string }),
+        ),
+    );
+}
+
 describe('POST /logs (Fluent Bit http output)', () => {
   it('limits records per write key and requests per address, with Retry-After', async () => {
     const { post } = await setup({ limits: { per_ip_per_second: 0, per_write_key_per_second: 3 } });
@@ -113,13 +130,7 @@ describe('POST /logs (Fluent Bit http output)', () => {
     const response = await post(body, { 'content-type': 'application/x-ndjson' });
     expect(response.json()).toEqual({ accepted: 2, rejected: 2 });
     expect(await query('SELECT message FROM app_logs ORDER BY message')).toEqual([['a'], ['b']]);
-    const dir = join(layout.rejects, 'http_logs');
-    const [partition] = readdirSync(dir);
-    const [file] = readdirSync(join(dir, partition as string));
-    const rejects = readFileSync(join(dir, partition as string, file as string), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const rejects = httpLogRejects(layout);
     expect(rejects.map((r) => [r.reason.slice(0, 14), r.raw])).toEqual([
       ['not valid JSON', 'not json'],
       ['record is not ', '[1]'],
@@ -138,15 +149,7 @@ describe('POST /logs (Fluent Bit http output)', () => {
       rejected: 2,
     });
     expect(await query('SELECT message FROM app_logs ORDER BY message')).toEqual([['a'], ['b']]);
-    const dir = join(layout.rejects, 'http_logs');
-    const rejects = readdirSync(dir).flatMap((partition) =>
-      readdirSync(join(dir, partition)).flatMap((file) =>
-        readFileSync(join(dir, partition, file), 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { reason: string; raw: string }),
-      ),
-    );
+    const rejects = httpLogRejects(layout);
     expect(rejects.map((r) => r.reason)).toEqual(
       Array(3).fill('record nests objects or arrays more than 64 levels deep'),
     );
@@ -168,15 +171,7 @@ describe('POST /logs (Fluent Bit http output)', () => {
       rejected: 2,
     });
     expect(await query('SELECT message, fields FROM app_logs')).toEqual([['a', { n: 1 }]]);
-    const dir = join(layout.rejects, 'http_logs');
-    const rejects = readdirSync(dir).flatMap((partition) =>
-      readdirSync(join(dir, partition)).flatMap((file) =>
-        readFileSync(join(dir, partition, file), 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { reason: string }),
-      ),
-    );
+    const rejects = httpLogRejects(layout);
     expect(
       rejects.map((r) => r.reason.split(' is a number beyond what a 64-bit float holds')[0]).sort(),
     ).toEqual(['record.n', 'record.size', 'record.user.scores[1]']);

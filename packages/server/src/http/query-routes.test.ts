@@ -231,9 +231,13 @@ describe('POST /api/query', () => {
     expect(short.json().error).toMatchObject({ code: 'QUERY_TIMEOUT' });
   });
 
-  it('logs a CSV export cut off by query.timeout_ms as its code and message, without a stack trace', async () => {
+  /**
+   * A CSV export of sql that the client sees cut off ("response destroyed"), and the server's log
+   * line that says why.
+   */
+  async function cutExport(sql: string, overrides: Parameters<typeof testConfig>[1] = {}) {
     const temp = tempDir();
-    const config = testConfig(temp.dir, { query: { timeout_ms: 500 } });
+    const config = testConfig(temp.dir, overrides);
     const layout = dataLayout(config.data_dir);
     mkdirSync(layout.events, { recursive: true });
     const engine = await createQueryEngine({ config, layout });
@@ -249,19 +253,23 @@ describe('POST /api/query', () => {
       engine.close();
       temp.cleanup();
     });
-    // The first rows come at once, the last only after a scan of ten billion rows, long past the
-    // timeout: the client sees the export cut off, and the reason is in the log.
     await expect(
       app.inject({
         method: 'POST',
         url: '/api/query?format=csv',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
-        payload: JSON.stringify({
-          sql: 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999',
-        }),
+        payload: JSON.stringify({ sql }),
       }),
     ).rejects.toThrow('response destroyed');
-    const cut = lines.find((line) => line.msg.startsWith('a CSV export stopped part-way'));
+    return lines.find((line) => line.msg.startsWith('a CSV export stopped part-way'));
+  }
+
+  it('logs a CSV export cut off by query.timeout_ms as its code and message, without a stack trace', async () => {
+    // The first rows come at once, the last only after a scan of ten billion rows, long past the
+    // timeout: the client sees the export cut off, and the reason is in the log.
+    const cut = await cutExport('SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999', {
+      query: { timeout_ms: 500 },
+    });
     expect(cut).toMatchObject({ code: 'QUERY_TIMEOUT', error: expect.stringContaining('query.timeout_ms') });
     expect(cut?.rows).toBeGreaterThan(0);
     expect(cut?.err).toBeUndefined();
@@ -269,29 +277,9 @@ describe('POST /api/query', () => {
   });
 
   it("logs DuckDB's reason for a CSV export that failed part-way, while the client sees it cut off", async () => {
-    const temp = tempDir();
-    const config = testConfig(temp.dir);
-    const layout = dataLayout(config.data_dir);
-    mkdirSync(layout.events, { recursive: true });
-    const engine = await createQueryEngine({ config, layout });
-    const { logger, lines } = capturingLogger<{ code?: string; error?: string; rows?: number }>();
-    const app = createHttpApp({ config, logger, metrics: createMetrics(), engine, apiToken: API_TOKEN });
-    cleanups.push(async () => {
-      await app.close();
-      engine.close();
-      temp.cleanup();
-    });
-    await expect(
-      app.inject({
-        method: 'POST',
-        url: '/api/query?format=csv',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
-        payload: JSON.stringify({
-          sql: "SELECT (CASE WHEN range < 300000 THEN range::VARCHAR ELSE 'x' END)::INT AS n FROM range(500000)",
-        }),
-      }),
-    ).rejects.toThrow('response destroyed');
-    const cut = lines.find((line) => line.msg.startsWith('a CSV export stopped part-way'));
+    const cut = await cutExport(
+      "SELECT (CASE WHEN range < 300000 THEN range::VARCHAR ELSE 'x' END)::INT AS n FROM range(500000)",
+    );
     // It said only that the export was incomplete, not which value failed.
     expect(cut).toMatchObject({
       code: 'QUERY_INVALID',
