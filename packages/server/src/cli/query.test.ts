@@ -14,6 +14,23 @@ mkdirSync(join(temp.dir, 'data'), { recursive: true });
 afterAll(() => temp.cleanup());
 
 /** Runs inlet query and keeps each write apart. */
+// The first rows pass the filter at once; the one after them only when the scan of ten billion
+// rows is done.
+const SLOW_TAIL = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
+
+/**
+ * How many of SLOW_TAIL's rows come out before it times out: DuckDB hands rows over in batches, so
+ * where they stop coming is found first. Seconds, not less: on a busy machine the rows that do flow
+ * took longer than a second.
+ */
+async function rowsBeforeTheTail(): Promise<number> {
+  const calibration = await query(SLOW_TAIL, '--format', 'csv', '--timeout-ms', '3000');
+  expect(calibration.err).toContain('ran longer than --timeout-ms (3000 ms)');
+  const flowing = calibration.out.split('\r\n').length - 2;
+  expect(flowing).toBeGreaterThan(0);
+  return flowing;
+}
+
 async function query(...args: string[]) {
   const captured = capturedOutput();
   const code = await main(['query', ...args, '--config', configPath], captured.output, {
@@ -77,15 +94,10 @@ describe('inlet query', () => {
   });
 
   it("names --timeout-ms in a table's note when the rows stop at it, not query.timeout_ms", async () => {
-    // The first rows pass the filter at once; the one after them only when the scan of ten billion
-    // rows is done, so the table finds its last row and then times out looking for one more.
-    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
-    // Seconds, not less: on a busy machine the rows that do flow took longer than a second.
-    const calibration = await query(sql, '--format', 'csv', '--timeout-ms', '3000');
-    const flowing = calibration.out.split('\r\n').length - 2;
-    expect(flowing).toBeGreaterThan(0);
+    // The table finds its last row and then times out looking for one more.
+    const flowing = await rowsBeforeTheTail();
     const table = await query(
-      sql,
+      SLOW_TAIL,
       '--format',
       'table',
       '--timeout-ms',
@@ -113,15 +125,9 @@ describe('inlet query', () => {
   });
 
   it('ends an export once its --max-rows rows are out, without waiting on rows it will not write', async () => {
-    // The first rows pass the filter at once; the one after them only when the scan of ten billion
-    // rows is done. DuckDB hands over rows in batches, so where its rows stop coming is found first.
-    const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
-    const calibration = await query(sql, '--format', 'csv', '--timeout-ms', '3000');
-    expect(calibration.err).toContain('ran longer than --timeout-ms (3000 ms)');
-    const flowing = calibration.out.split('\r\n').length - 2;
-    expect(flowing).toBeGreaterThan(0);
+    const flowing = await rowsBeforeTheTail();
     const limited = await query(
-      sql,
+      SLOW_TAIL,
       '--format',
       'csv',
       '--timeout-ms',
