@@ -6,8 +6,8 @@ export {
   type QueryResult,
   type QueryStats,
 } from './query-engine.ts';
-export { prepareReadOnly } from './sandbox.ts';
-export { withSqlHint } from './sql-hints.ts';
+export { keywordSources, prepareReadOnly } from './sandbox.ts';
+export { withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';
 export {
   applyViews,
   discoverViews,

@@ -77,10 +77,17 @@ async function checkSelectTree(connection: DuckDBConnection, sql: string): Promi
   }
 }
 
-/** The names among these that DuckDB's parser does not take as a schema unless quoted (left, order). */
-async function reservedNames(connection: DuckDBConnection, names: readonly string[]): Promise<string[]> {
+/**
+ * The sources, among these names, that sql writes unquoted before a dot and that DuckDB's parser
+ * does not take as a schema unless quoted (left, order): what withQuotedSchemaHint names.
+ */
+export async function keywordSources(
+  connection: DuckDBConnection,
+  sql: string,
+  sources: readonly string[],
+): Promise<string[]> {
   const reserved: string[] = [];
-  for (const name of names) {
+  for (const name of unquotedSchemas(sql, sources)) {
     try {
       await connection.extractStatements(`SELECT * FROM ${name}.t`);
     } catch {
@@ -113,9 +120,7 @@ export async function prepareReadOnly(
     const message = (error as Error).message;
     // What the bindings say for text with no statement in it (only comments or semicolons).
     if (message === 'Error in native callback') throw empty();
-    const keywords = /Parser Error/.test(message)
-      ? await reservedNames(connection, unquotedSchemas(sql, sources))
-      : [];
+    const keywords = /Parser Error/.test(message) ? await keywordSources(connection, sql, sources) : [];
     throw new InletError('QUERY_INVALID', withQuotedSchemaHint(withoutSettingAdvice(message), sql, keywords));
   }
   if (extracted.count === 0) throw empty();

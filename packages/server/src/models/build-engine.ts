@@ -14,6 +14,8 @@ import { quoteName } from './sql-names.ts';
  */
 export interface BuildEngine {
   connection: DuckDBConnection;
+  /** The database and CSV sources' names, whose tables are the views <source>.<table>. */
+  sources: readonly string[];
   /** Brings the views in line with the lake's manifests (after a model is published, for one). */
   refreshViews(): Promise<void>;
   /** Points one view somewhere else until the next refresh (a model's unpublished files, for its tests). */
@@ -67,6 +69,7 @@ export async function createBuildEngine(options: {
   const endLease = leases?.begin();
   return {
     connection,
+    sources: config.sources.filter((source) => source.type !== 'file').map((source) => source.name),
     async refreshViews() {
       const failed = new Map<string, string>();
       views = await applyViews(

@@ -1036,3 +1036,48 @@ describe('a model named as a log table of the lake', () => {
     expect(existsSync(join(layout.lake, 'marts', 'signups'))).toBe(false);
   });
 });
+
+describe('a model that writes a source named as an SQL keyword bare', () => {
+  it('fails with the hint to quote it, as a query does; quoted, it builds', async () => {
+    const own = {
+      ...configIn('keyword-source', 'keyword-project'),
+      sources: ['left', 'crm'].map((name) => ({
+        name,
+        type: 'csv',
+        tables: [{ path: join(temp.dir, 'x.csv'), name: 't' }],
+      })),
+    } as InletConfig;
+    const layout = dataLayout(own.data_dir);
+    await writeEvents(layout, [{ ts: '2026-10-01T10:00:00Z', name: 'login' }]);
+    const dir = join(layout.lake, 'sources', 'left', 't');
+    mkdirSync(dir, { recursive: true });
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    await writer.run(`COPY (SELECT 1 AS id) TO '${dir}/run-1.parquet'`);
+    writer.closeSync();
+    writeFileSync(
+      join(dir, '_table.json'),
+      JSON.stringify({ name: 'left.t', kind: 'source', files: '*.parquet' }),
+    );
+    writeProjectFile(own.project_dir, 'models/from_left.sql', 'SELECT id FROM left.t');
+    const bare = await runModels({ config: own, logger });
+    expect(bare.models[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('syntax error'),
+    });
+    expect(bare.models[0]?.message).toContain(
+      '\nHint: "left" is a word DuckDB\'s SQL keeps for itself, so a source of that name needs quotes in SQL: write "left".t.',
+    );
+    // A syntax error elsewhere, with the keyword source quoted or an ordinary source bare: no hint.
+    for (const sql of ['SELECT id FROM "left".t WHERE', 'SELECT id FROM crm.t WHERE']) {
+      writeProjectFile(own.project_dir, 'models/from_left.sql', sql);
+      const other = await runModels({ config: own, logger });
+      expect(other.models[0]?.status, sql).toBe('failed');
+      expect(other.models[0]?.message, sql).not.toContain('Hint:');
+    }
+    writeProjectFile(own.project_dir, 'models/from_left.sql', 'SELECT id FROM "left".t');
+    expect((await runModels({ config: own, logger })).models[0]).toMatchObject({
+      status: 'success',
+      rows: 1,
+    });
+  });
+});

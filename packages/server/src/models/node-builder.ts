@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { withSqlHint } from '../engine/index.ts';
+import { keywordSources, withQuotedSchemaHint, withSqlHint } from '../engine/index.ts';
 import { isInletError } from '../errors/index.ts';
 import { type LakeTable, readLakeTable } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
@@ -171,7 +171,14 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
           incremental,
         });
   const analysis = await analyzeSelect(engine.connection, sql);
-  if (!analysis.ok) return done({ status: 'failed', message: `${node.path}: ${analysis.reason}` });
+  if (!analysis.ok) {
+    // A source named as a keyword (left, order) written bare fails to parse, as in people's queries.
+    const keywords = await keywordSources(engine.connection, sql, engine.sources);
+    return done({
+      status: 'failed',
+      message: `${node.path}: ${withQuotedSchemaHint(analysis.reason, sql, keywords)}`,
+    });
+  }
   const inputs = analysis.tables;
   const views = new Set([...engine.viewNames()].map(canonical));
   const missing = inputs.filter((table) => !views.has(canonical(table)));
