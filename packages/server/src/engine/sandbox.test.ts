@@ -248,6 +248,9 @@ describe('sandbox', () => {
         .query('SELECT * FROM order.t JOIN crm.t USING (id) JOIN full.t USING (id)')
         .catch((e: unknown) => e);
       expect((both as Error).message).toContain('Hint: "order", "full" are words');
+      // A dollar-quoted string before it is only text; the name written bare after it still gets the hint.
+      const afterString = await keywords.query('SELECT $$x$$ AS a, id FROM left.t').catch((e: unknown) => e);
+      expect((afterString as Error).message).toContain('write "left".t.');
       // Written as the hint says, it runs.
       expect((await keywords.query('SELECT id FROM "left".t')).rows).toEqual([[1]]);
       // A syntax error elsewhere, with the keyword source quoted or an ordinary source bare: no hint.
@@ -256,6 +259,8 @@ describe('sandbox', () => {
         'SELECT id FROM crm.t WHERE',
         "SELECT 'left.t' FROM",
         'SELECT 1 -- left.t\nFROM',
+        'SELECT $$ left.t $$ FROM',
+        "SELECT $q$ it's left.t $q$ FROM",
       ]) {
         const other = await keywords.query(sql).catch((e: unknown) => e);
         expect(other, sql).toMatchObject({ code: 'QUERY_INVALID' });

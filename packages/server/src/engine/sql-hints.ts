@@ -56,8 +56,15 @@ export function withQueryHint(message: string, sql: string): string {
 const unquotedBeforeDot = (name: string) =>
   new RegExp(`(?<![\\w"$.])(${escapeRegExp(name)})\\s*\\.\\s*("[^"]*"|[\\w$]+)?`, 'i');
 
-/** sql without its strings and comments, where a name is only text. */
-const codeOnly = (sql: string) => sql.replace(/'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g, "''");
+/**
+ * sql without its strings and comments, where a name is only text: '…', $$…$$ and $tag$…$tag$ (not
+ * $1 or a$b), -- to the end of the line and /* … *\/.
+ */
+const codeOnly = (sql: string) =>
+  sql.replace(
+    /'(?:[^']|'')*'|(?<![\w$])\$([A-Za-z_]\w*)?\$[\s\S]*?(?:\$\1\$|$)|--[^\n]*|\/\*[\s\S]*?\*\//g,
+    "''",
+  );
 
 /** The source names sql writes unquoted before a dot. */
 export function unquotedSchemas(sql: string, names: readonly string[]): string[] {
