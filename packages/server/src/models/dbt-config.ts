@@ -4,13 +4,18 @@ import { type ModelVars, missingVar, plainVar } from './model-vars.ts';
 /** dbt's {{ config(materialized='table', …) }}, over several lines as dbt projects write it. */
 const CONFIG_CALL = /\{\{-?\s*config\s*\(([\s\S]*?)\)\s*-?\}\}/g;
 
-/** One literal argument: a quoted string, a number, true/false/none, or a list of them. */
+/** One literal argument: a quoted string, a number, true/false/none, or a list of them (dicts: DICT_OPEN). */
 const TOKEN =
   /\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?)\b|(true|false|none)\b|(\[)|(\])|(,))/iy;
 
 /** dbt's var('name') or var('name', default) as an argument's value; the default follows the comma. */
 const VAR_CALL = /\s*var\s*\(\s*(?:'([^']*)'|"([^"]*)")\s*(,)?/y;
 const CLOSE = /\s*\)/y;
+/** A dict literal's {, its } and a key before its colon; the key is a quoted string, as dbt's dicts are written. */
+const DICT_OPEN = /\s*\{/y;
+const DICT_CLOSE = /\s*\}/y;
+const DICT_KEY = /\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*:/y;
+const DICT_COMMA = /\s*,/y;
 
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
@@ -24,7 +29,7 @@ function parseArguments(args: string, where: string, vars: ModelVars): Record<st
   const invalid = (what: string) =>
     new InletError(
       'MODEL_INVALID',
-      `${where}: config(${args.trim().slice(0, 60)}) ${what}; config() takes name='value' pairs (strings, numbers, true/false, lists of them, or var('name', default)), or the configuration goes in front matter (/*--- materialized: table ---*/).`,
+      `${where}: config(${args.trim().slice(0, 60)}) ${what}; config() takes name='value' pairs (strings, numbers, true/false, lists of them, {'key': value} dicts of them, or var('name', default)), or the configuration goes in front matter (/*--- materialized: table ---*/).`,
     );
   let at = 0;
   const variable = (): { value: unknown } | undefined => {
@@ -42,9 +47,34 @@ function parseArguments(args: string, where: string, vars: ModelVars): Record<st
     if (fallback) return fallback;
     throw missingVar(`${where}: config()'s ${args.slice(start, at).trim()}`, name, vars);
   };
+  const matches = (pattern: RegExp) => {
+    pattern.lastIndex = at;
+    const found = pattern.exec(args);
+    if (found) at = pattern.lastIndex;
+    return found;
+  };
+  // dbt's docs={'show': false} and the like: string keys, each with a literal value.
+  const dict = (): Record<string, unknown> => {
+    // Pairs, not assignments, so a key such as __proto__ is a key like any other.
+    const entries: [string, unknown][] = [];
+    if (matches(DICT_CLOSE)) return {};
+    for (;;) {
+      const key = matches(DICT_KEY);
+      if (!key)
+        throw invalid(
+          `has a dict whose key is not a quoted string followed by : at "${args.slice(at).trim().slice(0, 30)}"`,
+        );
+      entries.push([(key[1] ?? key[2] ?? '').replace(/\\(.)/g, '$1'), value()]);
+      const comma = matches(DICT_COMMA);
+      // A comma may end the dict too, as in a list.
+      if (matches(DICT_CLOSE)) return Object.fromEntries(entries);
+      if (!comma) throw invalid('has a dict that is not closed with }');
+    }
+  };
   const value = (): unknown => {
     const fromVar = variable();
     if (fromVar) return fromVar.value;
+    if (matches(DICT_OPEN)) return dict();
     TOKEN.lastIndex = at;
     const found = TOKEN.exec(args);
     if (!found) throw invalid(`has a value that is not a literal at "${args.slice(at).trim().slice(0, 30)}"`);

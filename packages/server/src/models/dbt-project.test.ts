@@ -380,13 +380,18 @@ describe('dbt_project.yml', () => {
       'models/shown.sql': 'SELECT 1 AS n',
       'seeds/countries.csv': 'code\nde\n',
       'seeds/countries.yml': 'docs: { show: false }\n',
+      // dbt's own way, a dict literal in config(): the same warning, and a nested one goes by.
+      'models/called.sql':
+        "{{ config(materialized='view', docs={'show': false, \"node_color\": 'red',}, persist_docs={'relation': true, 'columns': {'n': [1, 'x'], 'm': {}}}) }}\nSELECT 1 AS n",
     }).load();
-    expect([...loaded.nodes.keys()].sort()).toEqual(['countries', 'm', 's', 'shown']);
+    expect([...loaded.nodes.keys()].sort()).toEqual(['called', 'countries', 'm', 's', 'shown']);
+    expect(loaded.nodes.get('called')?.config.materialized).toBe('view');
     expect(loaded.nodes.get('m')?.config.description).toBe('Orders.');
     expect(loaded.warnings).toEqual([
       expect.stringMatching(
         /dbt_project\.yml: models\.shop\.staging\.\+docs: \{ show: false \} is passed over: inlet's catalog lists every model and seed, with its description; remove it\.$/,
       ),
+      expect.stringMatching(/called\.sql's config\(\): docs: \{ show: false \} is passed over/),
       expect.stringMatching(/schema\.yml \(model m\): docs: \{ show: false \} is passed over/),
       expect.stringMatching(/countries\.yml: docs: \{ show: false \} is passed over/),
     ]);

@@ -113,6 +113,7 @@ const DBT_KEYS: Record<string, string> = {
   tags: 'inlet selects models by name, not tag',
   quote: 'inlet quotes every column name as written',
   incremental_strategy: 'an incremental model merges by unique_key, or replaces dt partitions without one',
+  partition_by: 'an incremental model without unique_key is partitioned by the dt DATE column it outputs',
   on_schema_change: 'an incremental model whose columns change fails and says to run it with --full-refresh',
   enabled: 'only a model or a seed as a whole is switched off, with enabled: false in its own configuration',
   pre_hook: 'inlet runs no hooks; make the work a model, or a test under tests/',

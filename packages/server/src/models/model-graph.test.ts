@@ -298,8 +298,18 @@ describe('model graph', () => {
       }),
     ).toThrow(/m\.sql gives materialized in its config\(\) and in .*m\.yaml; keep one of them\./);
     expect(fails({ 'models/m.sql': "{{ config(partition_by={'field': 'dt'}) }}\nSELECT 1" })).toThrow(
-      /config\(partition_by=\{'field': 'dt'\}\) has a value that is not a literal/,
+      /Unrecognized key: "partition_by" \(dbt's partition_by: an incremental model without unique_key is partitioned by the dt DATE column it outputs; remove it\)/,
     );
+    // A dict that is not all literals is refused still.
+    for (const [args, why] of [
+      ['docs={show: false}', `has a dict whose key is not a quoted string followed by : at "show: false}"`],
+      ["docs={'show': other()}", `has a value that is not a literal at "other()}"`],
+      ["docs={'show': false", 'has a dict that is not closed with }'],
+      ["docs={'show' false}", `has a dict whose key is not a quoted string followed by : at "'show' false}"`],
+    ])
+      expect(fails({ 'models/m.sql': `{{ config(${args}) }}\nSELECT 1` }), args).toThrow(
+        `config(${args}) ${why}`,
+      );
     expect(fails({ 'models/m.sql': "{{ config(incremental_strategy='merge') }}\nSELECT 1" })).toThrow(
       /Unrecognized key: "incremental_strategy" \(dbt's incremental_strategy: an incremental model merges by unique_key/,
     );
