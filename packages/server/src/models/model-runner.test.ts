@@ -909,25 +909,30 @@ GROUP BY ALL`,
   });
 });
 
+/** A source table of one row (id 1) in the lake, as inlet sync leaves it, with more of its _table.json. */
+async function writeSourceTable(
+  layout: ReturnType<typeof dataLayout>,
+  source: string,
+  table: string,
+  meta: Record<string, unknown> = {},
+) {
+  const dir = join(layout.lake, 'sources', source, table);
+  mkdirSync(dir, { recursive: true });
+  const writer = await (await DuckDBInstance.create(':memory:')).connect();
+  await writer.run(`COPY (SELECT 1 AS id) TO '${dir}/run-1.parquet'`);
+  writer.closeSync();
+  writeFileSync(
+    join(dir, '_table.json'),
+    JSON.stringify({ name: `${source}.${table}`, kind: 'source', files: '*.parquet', ...meta }),
+  );
+}
+
 describe('a model over a table whose view cannot be built', () => {
   it('fails with why that table cannot be read, and the other models build', async () => {
     const own = configIn('broken-input', 'broken-project');
     const layout = dataLayout(own.data_dir);
     await writeEvents(layout, [{ ts: '2026-10-01T10:00:00Z', name: 'login' }]);
-    const dir = join(layout.lake, 'sources', 'crm', 'customers');
-    mkdirSync(dir, { recursive: true });
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
-    await writer.run(`COPY (SELECT 1 AS id) TO '${dir}/run-1.parquet'`);
-    writer.closeSync();
-    writeFileSync(
-      join(dir, '_table.json'),
-      JSON.stringify({
-        name: 'crm.customers',
-        kind: 'source',
-        files: '*.parquet',
-        merge: { key: ['customer_id'], order_by: 'id' },
-      }),
-    );
+    await writeSourceTable(layout, 'crm', 'customers', { merge: { key: ['customer_id'], order_by: 'id' } });
     writeProjectFile(own.project_dir, 'models/logins.sql', 'SELECT count(*)::INT AS n FROM events');
     writeProjectFile(own.project_dir, 'models/customers_copy.sql', 'SELECT * FROM crm.customers');
     const result = await runModels({ config: own, logger });
@@ -1049,15 +1054,7 @@ describe('a model that writes a source named as an SQL keyword bare', () => {
     } as InletConfig;
     const layout = dataLayout(own.data_dir);
     await writeEvents(layout, [{ ts: '2026-10-01T10:00:00Z', name: 'login' }]);
-    const dir = join(layout.lake, 'sources', 'left', 't');
-    mkdirSync(dir, { recursive: true });
-    const writer = await (await DuckDBInstance.create(':memory:')).connect();
-    await writer.run(`COPY (SELECT 1 AS id) TO '${dir}/run-1.parquet'`);
-    writer.closeSync();
-    writeFileSync(
-      join(dir, '_table.json'),
-      JSON.stringify({ name: 'left.t', kind: 'source', files: '*.parquet' }),
-    );
+    await writeSourceTable(layout, 'left', 't');
     writeProjectFile(own.project_dir, 'models/from_left.sql', 'SELECT id FROM left.t');
     const bare = await runModels({ config: own, logger });
     expect(bare.models[0]).toMatchObject({
