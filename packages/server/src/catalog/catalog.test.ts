@@ -149,7 +149,7 @@ describe('catalog', () => {
     // Named only in a comment or a string, it is read no more.
     model(
       'by_name',
-      "-- was: FROM old_input\nSELECT 'events' AS n, $$old_input$$ AS m /* old_input /* events */ */ -- events",
+      "-- was: FROM old_input\nSELECT 'events' AS n, $$old_input$$ AS m /* old_input /* events */ */ -- events\n{# FROM events #}",
     );
     expect((await catalog.lineage()).edges.filter((e) => e.to === 'by_name')).toEqual([]);
     model('by_name', 'SELECT 1 AS n');

@@ -1,4 +1,4 @@
-import { type Project, sqlCode } from '../models/index.ts';
+import { type Project, templateCode } from '../models/index.ts';
 
 export interface LineageNode {
   /** A table or view name, or source:<name> for a configured source (a database, a log). */
@@ -56,7 +56,7 @@ export function buildLineage(
     // read when last built (events, a source's table, a model read by name) only a build knows, and
     // is shown while its SQL still names it: an edit may have taken it out, or left it only in a
     // comment or a string ('events'), where it reads nothing.
-    const sql = node?.kind === 'model' ? sqlCode(node.sql) : undefined;
+    const sql = node?.kind === 'model' ? templateCode(node.sql) : undefined;
     for (const dep of table.depends_on)
       if (sql === undefined || namesTable(sql, dep))
         edge(sourceIds.has(`source:${dep}`) && !tables.has(dep) ? `source:${dep}` : dep, name);

@@ -251,6 +251,11 @@ describe('sandbox', () => {
       // A dollar-quoted string before it is only text; the name written bare after it still gets the hint.
       const afterString = await keywords.query('SELECT $$x$$ AS a, id FROM left.t').catch((e: unknown) => e);
       expect((afterString as Error).message).toContain('write "left".t.');
+      // A quote in a quoted identifier opens no string, so the name after it is code.
+      const afterQuote = await keywords
+        .query(`SELECT 1 AS "it's", id FROM left.t WHERE id = 'a'`)
+        .catch((e: unknown) => e);
+      expect((afterQuote as Error).message).toContain('write "left".t.');
       // Written as the hint says, it runs.
       expect((await keywords.query('SELECT id FROM "left".t')).rows).toEqual([[1]]);
       // A syntax error elsewhere, with the keyword source quoted or an ordinary source bare: no hint.
@@ -261,6 +266,9 @@ describe('sandbox', () => {
         'SELECT 1 -- left.t\nFROM',
         'SELECT $$ left.t $$ FROM',
         "SELECT $q$ it's left.t $q$ FROM",
+        "SELECT E'it\\'s left.t' FROM",
+        'SELECT /* a /* b */ left.t */ 1 FROM',
+        'SELECT 1 AS "my left.t" FROM',
       ]) {
         const other = await keywords.query(sql).catch((e: unknown) => e);
         expect(other, sql).toMatchObject({ code: 'QUERY_INVALID' });

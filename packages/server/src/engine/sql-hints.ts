@@ -1,5 +1,7 @@
 // Hints for DuckDB's messages that do not say what went wrong in people's SQL.
 
+import { sqlCode } from '../sql/index.ts';
+
 const ARROW_HINT =
   "DuckDB binds -> and ->> more loosely than AND, OR, NOT and comparisons, and :: to the key beside them: put each extraction in parentheses, as in (properties->>'plan') = 'pro' or (properties->>'n')::INT, or write json_extract_string(properties, 'plan').";
 
@@ -52,24 +54,23 @@ export function withQueryHint(message: string, sql: string): string {
     : hinted;
 }
 
-/** Where sql writes name unquoted before a dot (crm.customers, not "crm".customers or x.crm.y). */
-const unquotedBeforeDot = (name: string) =>
-  new RegExp(`(?<![\\w"$.])(${escapeRegExp(name)})\\s*\\.\\s*("[^"]*"|[\\w$]+)?`, 'i');
-
 /**
- * sql without its strings and comments, where a name is only text: '…', $$…$$ and $tag$…$tag$ (not
- * $1 or a$b), -- to the end of the line and /* … *\/.
+ * The table after name where sql's code writes it unquoted before a dot (crm.customers, not
+ * "crm".customers or x.crm.y), '' when none follows the dot, or undefined. A "quoted identifier"
+ * ("my crm.t") is matched first, so that no name is looked for inside one.
  */
-const codeOnly = (sql: string) =>
-  sql.replace(
-    /'(?:[^']|'')*'|(?<![\w$])\$([A-Za-z_]\w*)?\$[\s\S]*?(?:\$\1\$|$)|--[^\n]*|\/\*[\s\S]*?\*\//g,
-    "''",
+function tableAfter(sql: string, name: string): string | undefined {
+  const pattern = new RegExp(
+    `"(?:[^"]|"")*"|(?<![\\w$.])${escapeRegExp(name)}\\s*\\.\\s*("(?:[^"]|"")*"|[\\w$]+)?`,
+    'gi',
   );
+  for (const match of sqlCode(sql).matchAll(pattern)) if (!match[0].startsWith('"')) return match[1] ?? '';
+  return undefined;
+}
 
-/** The source names sql writes unquoted before a dot. */
+/** The source names sql writes unquoted before a dot, outside its strings and comments. */
 export function unquotedSchemas(sql: string, names: readonly string[]): string[] {
-  const code = codeOnly(sql);
-  return names.filter((name) => unquotedBeforeDot(name).test(code));
+  return names.filter((name) => tableAfter(sql, name) !== undefined);
 }
 
 /**
@@ -79,10 +80,7 @@ export function unquotedSchemas(sql: string, names: readonly string[]): string[]
  */
 export function withQuotedSchemaHint(message: string, sql: string, keywords: readonly string[]): string {
   if (keywords.length === 0) return message;
-  const examples = keywords.map((name) => {
-    const table = unquotedBeforeDot(name).exec(codeOnly(sql))?.[2] ?? '<table>';
-    return `"${name}".${table}`;
-  });
+  const examples = keywords.map((name) => `"${name}".${tableAfter(sql, name) || '<table>'}`);
   const names = keywords.map((name) => `"${name}"`).join(', ');
   return `${message}\nHint: ${names} ${keywords.length === 1 ? 'is a word' : 'are words'} DuckDB's SQL keeps for itself, so a source of that name needs quotes in SQL: write ${examples.join(', ')}.`;
 }

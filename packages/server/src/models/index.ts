@@ -10,12 +10,12 @@ export {
   type RunResult,
   runModels,
 } from './model-runner.ts';
+export { templateCode } from './model-template.ts';
 export { parseVarsYaml } from './model-vars.ts';
 export type { ModelResult } from './node-builder.ts';
 export { BUILTIN_PROJECT_DIR, loadProject } from './project-loader.ts';
 export type { Project, ProjectNode, SingularTest } from './project-node.ts';
 export { summarizeModel, summarizeTest } from './run-summary.ts';
-export { sqlCode } from './sql-code.ts';
 export { quoteName } from './sql-names.ts';
 export { analyzeSelect } from './sql-references.ts';
 export { testModels } from './test-runner.ts';

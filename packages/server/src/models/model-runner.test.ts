@@ -1065,7 +1065,12 @@ describe('a model that writes a source named as an SQL keyword bare', () => {
       '\nHint: "left" is a word DuckDB\'s SQL keeps for itself, so a source of that name needs quotes in SQL: write "left".t.',
     );
     // A syntax error elsewhere, with the keyword source quoted or an ordinary source bare: no hint.
-    for (const sql of ['SELECT id FROM "left".t WHERE', 'SELECT id FROM crm.t WHERE']) {
+    for (const sql of [
+      'SELECT id FROM "left".t WHERE',
+      'SELECT id FROM crm.t WHERE',
+      "SELECT id FROM crm.t WHERE id = E'it\\'s left.t' AND",
+      'SELECT id /* a /* b */ left.t */ FROM crm.t WHERE',
+    ]) {
       writeProjectFile(own.project_dir, 'models/from_left.sql', sql);
       const other = await runModels({ config: own, logger });
       expect(other.models[0]?.status, sql).toBe('failed');

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import { sqlString } from '../lake/index.ts';
+import { sqlCode } from '../sql/index.ts';
 import { quoteName } from './sql-names.ts';
 
 // The few template tags a model may use. Deliberately not Jinja: each tag is something the runner
@@ -40,6 +41,12 @@ const lineOf = (text: string, index: number) => text.slice(0, index).split('\n')
 /** The text with each {# … #} blanked, its line breaks kept so lines are still counted right. */
 const withoutComments = (sql: string) =>
   sql.includes('{#') ? sql.replace(COMMENT, (comment) => comment.replace(/[^\n]/g, ' ')) : sql;
+
+/**
+ * A model's code as its build reads it: Jinja drops each {# … #} before anything else (in a SQL
+ * string too), then sqlCode blanks the SQL's strings and comments.
+ */
+export const templateCode = (sql: string) => sqlCode(withoutComments(sql));
 
 /** Every model named by ref() in the text, in order of first mention (both branches of an if count). */
 export function templateRefs(sql: string): string[] {

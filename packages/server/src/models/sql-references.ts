@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../lake/index.ts';
-import { sqlCode } from './sql-code.ts';
+import { sqlCode } from '../sql/index.ts';
 
 export type SelectAnalysis = { ok: true; tables: string[] } | { ok: false; reason: string };
 
