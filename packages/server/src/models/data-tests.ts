@@ -1,4 +1,5 @@
 import type { Json } from '@duckdb/node-api';
+import { keywordSources, withQuotedSchemaHint } from '../engine/index.ts';
 import { sqlString } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
 import type { ColumnTest, ModelConfig } from './model-config.ts';
@@ -131,20 +132,33 @@ export async function runDataTests(
         sample,
       });
     } catch (error) {
-      const message = (error as Error).message.split('\n')[0] ?? '';
-      const absent = /Table with name (\S+) does not exist/.exec(message)?.[1];
       results.push({
         model: test.model,
         name: test.name,
         status: 'error',
         failures: 0,
         sample: [],
-        message:
-          absent && isNode(absent)
-            ? `${absent}, which this test reads, has not been built; run inlet run ${absent} first`
-            : message,
+        message: await errorMessage(engine, test.sql, error as Error, isNode),
       });
     }
   }
   return results;
+}
+
+/** Why a test could not run: DuckDB's first line, and what to do where DuckDB does not say. */
+async function errorMessage(
+  engine: BuildEngine,
+  sql: string,
+  error: Error,
+  isNode: (name: string) => boolean,
+): Promise<string> {
+  const message = error.message.split('\n')[0] ?? '';
+  const absent = /Table with name (\S+) does not exist/.exec(message)?.[1];
+  if (absent && isNode(absent))
+    return `${absent}, which this test reads, has not been built; run inlet run ${absent} first`;
+  // A source named as a keyword (left, order) written bare fails to parse, as in models and queries.
+  const keywords = /Parser Error/.test(message)
+    ? await keywordSources(engine.connection, sql, engine.sources)
+    : [];
+  return withQuotedSchemaHint(message, sql, keywords);
 }

@@ -1042,9 +1042,12 @@ describe('a model named as a log table of the lake', () => {
   });
 });
 
-describe('a model that writes a source named as an SQL keyword bare', () => {
-  it('fails with the hint to quote it, as a query does; quoted, it builds', async () => {
-    const own = {
+describe('SQL that writes a source named as an SQL keyword bare', () => {
+  const HINT =
+    '\nHint: "left" is a word DuckDB\'s SQL keeps for itself, so a source of that name needs quotes in SQL: write "left".t.';
+  let own: InletConfig;
+  beforeAll(async () => {
+    own = {
       ...configIn('keyword-source', 'keyword-project'),
       sources: ['left', 'crm'].map((name) => ({
         name,
@@ -1055,15 +1058,16 @@ describe('a model that writes a source named as an SQL keyword bare', () => {
     const layout = dataLayout(own.data_dir);
     await writeEvents(layout, [{ ts: '2026-10-01T10:00:00Z', name: 'login' }]);
     await writeSourceTable(layout, 'left', 't');
+  });
+
+  it('fails a model with the hint to quote it, as a query does; quoted, it builds', async () => {
     writeProjectFile(own.project_dir, 'models/from_left.sql', 'SELECT id FROM left.t');
     const bare = await runModels({ config: own, logger });
     expect(bare.models[0]).toMatchObject({
       status: 'failed',
       message: expect.stringContaining('syntax error'),
     });
-    expect(bare.models[0]?.message).toContain(
-      '\nHint: "left" is a word DuckDB\'s SQL keeps for itself, so a source of that name needs quotes in SQL: write "left".t.',
-    );
+    expect(bare.models[0]?.message).toContain(HINT);
     // A syntax error elsewhere, with the keyword source quoted or an ordinary source bare: no hint.
     for (const sql of [
       'SELECT id FROM "left".t WHERE',
@@ -1081,5 +1085,32 @@ describe('a model that writes a source named as an SQL keyword bare', () => {
       status: 'success',
       rows: 1,
     });
+  });
+  it("fails a model's sql: test and a tests/ file with the same hint, in inlet run and inlet test", async () => {
+    writeProjectFile(
+      own.project_dir,
+      'models/from_left.sql',
+      '/*---\ntests:\n  - sql: SELECT id FROM left.t WHERE id > 1\n---*/\nSELECT id FROM "left".t',
+    );
+    writeProjectFile(own.project_dir, 'tests/left_ids.sql', 'SELECT id FROM left.t WHERE id IS NULL');
+    const built = await runModels({ config: own, logger });
+    expect(built.models[0]?.tests).toEqual([
+      expect.objectContaining({ status: 'error', message: expect.stringContaining(HINT) }),
+    ]);
+    const tested = await testModels({ config: own });
+    expect(tested.tests.map((t) => [t.name, t.status])).toEqual([
+      ['sql_1', 'error'],
+      ['left_ids', 'error'],
+    ]);
+    for (const test of tested.tests)
+      expect(test.message, test.name).toMatch(/^Parser Error: .*\nHint: "left"/);
+    // Written as the hint says, they pass.
+    writeProjectFile(
+      own.project_dir,
+      'models/from_left.sql',
+      '/*---\ntests:\n  - sql: SELECT id FROM "left".t WHERE id > 1\n---*/\nSELECT id FROM "left".t',
+    );
+    writeProjectFile(own.project_dir, 'tests/left_ids.sql', 'SELECT id FROM "left".t WHERE id IS NULL');
+    expect((await testModels({ config: own })).ok).toBe(true);
   });
 });
