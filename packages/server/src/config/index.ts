@@ -11,5 +11,6 @@ export {
 } from './load.ts';
 export { configSchema, DUCKDB_SCHEMAS, type InletConfigInput } from './schema.ts';
 export { sameTimeZone, timeZoneToWrite } from './time-zone.ts';
-export { keepStepVarFloats, parseVarsYaml, VarFloat } from './var-float.ts';
+export { VarFloat } from './var-float.ts';
+export { parseVarsYaml, readStepVars } from './vars-yaml.ts';
 export { durationMs, type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';

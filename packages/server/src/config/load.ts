@@ -8,7 +8,7 @@ import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
 import { describeIssue } from './issue-message.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
-import { keepStepVarFloats } from './var-float.ts';
+import { readStepVars } from './vars-yaml.ts';
 
 /** The validated configuration with paths made absolute and environment-derived secrets resolved. */
 export interface InletConfig extends ParsedConfig {
@@ -260,8 +260,7 @@ export function loadConfig(options: {
   }
   const workflows = document.get('workflows', true);
   if (isSeq(workflows))
-    for (const workflow of workflows.items)
-      if (isMap(workflow)) keepStepVarFloats(workflow.get('steps', true));
+    for (const workflow of workflows.items) if (isMap(workflow)) readStepVars(workflow.get('steps', true));
   const raw: unknown = document.toJS();
   const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path);
   const baseDir = baseDirOf(path, cwd);

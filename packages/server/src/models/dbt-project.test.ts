@@ -63,6 +63,36 @@ describe("dbt's var()", () => {
     ]);
   });
 
+  it('reads vars as dbt does, with PyYAML (YAML 1.1): yes/off are booleans, 017 octal, 1e3 text, a date as Python prints it', () => {
+    // Each expected text is what dbt 1.x renders: str() of what PyYAML 6's SafeLoader makes of the value.
+    const written: [string, string][] = [
+      ['yes', 'True'],
+      ['off', 'False'],
+      ['n', 'n'],
+      ['1e3', '1e3'],
+      ['1.0e3', '1.0e3'],
+      ['1.0e+3', '1000.0'],
+      ['017', '15'],
+      ['09', '09'],
+      ['0o17', '0o17'],
+      ['1_000', '1000'],
+      ['1:30', '90'],
+      ['2026-01-01', '2026-01-01'],
+      ['2026-1-5', '2026-1-5'],
+      ['2026-01-01T10:00:00Z', '2026-01-01 10:00:00+00:00'],
+      ['2026-01-01 10:00:00.5 -05:00', '2026-01-01 10:00:00.500000-05:00'],
+      ['[on, 1.5, 010]', '[True, 1.5, 8]'],
+    ];
+    const files = {
+      'dbt_project.yml': `name: shop\nvars:\n${written.map(([value], i) => `  v${i}: ${value}\n`).join('')}`,
+      'models/m.sql': written.map((_, i) => `{{ var('v${i}') }}`).join('|'),
+    };
+    expect(sqlOf(files)?.split('|')).toEqual(written.map(([, text]) => text));
+    // --vars is read alike.
+    const cli = parseVarsYaml(`{${written.map(([value], i) => `v${i}: ${value}`).join(', ')}}`);
+    expect(sqlOf(files, cli as Record<string, unknown>)?.split('|')).toEqual(written.map(([, text]) => text));
+  });
+
   it('renders a YAML float as Python prints it (1.0 stays 1.0), from dbt_project.yml, --vars and a default', () => {
     const files = {
       'dbt_project.yml':

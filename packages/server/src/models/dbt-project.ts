@@ -311,7 +311,7 @@ export function readDbtProject(dir: string): DbtProject {
   const projectEntries = [...folders.under.entries()].filter(([key]) => !strays.includes(key));
   const applied = new Set<string>();
   return {
-    // Read again for vars: alone, whose floats stay floats (1.0), as dbt renders them.
+    // Read again for vars: alone, as dbt reads them (YAML 1.1, as PyYAML resolves it: 1.0 stays a float, yes is true).
     vars: readVars(parseVarsYaml(text) as Record<string, unknown>, path),
     name,
     paths,

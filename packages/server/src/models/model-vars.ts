@@ -37,7 +37,6 @@ export function varText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
-  if (value instanceof Date) return value.toISOString().slice(0, 10);
   if (value instanceof VarFloat) return value.toString();
   const inner = (item: unknown) =>
     typeof item === 'string' ? `'${item.replace(/[\\']/g, '\\$&')}'` : varText(item);

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import {
   describeIssue,
   type InletConfig,
-  keepStepVarFloats,
+  readStepVars,
   type WorkflowConfig,
   workflowSchema,
 } from '../config/index.ts';
@@ -30,8 +30,8 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   const error = document.errors[0];
   if (error)
     throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${error.message.split('\n')[0]}`);
-  // A step's vars are read as dbt reads them, so that rate: 1.0 renders as 1.0.
-  keepStepVarFloats(document.get('steps', true));
+  // A step's vars are read as dbt reads --vars, so that rate: 1.0 renders as 1.0 and flag: yes as True.
+  readStepVars(document.get('steps', true));
   const raw: unknown = document.toJS();
   // The file name is the workflow's name unless the file says otherwise.
   const fileName = basename(path).replace(/\.ya?ml$/, '');

@@ -1,0 +1,114 @@
+import { isMap, isSeq, parse as parseYaml, type ScalarTag, type Tags, visit } from 'yaml';
+import { VarFloat } from './var-float.ts';
+
+// dbt reads vars (dbt_project.yml's vars:, --vars) with PyYAML's SafeLoader: YAML 1.1, where yes, no,
+// on and off are booleans, 017 is octal 15, 1_000 is 1000, 1:30 is 90 and 2026-01-01 a date, but 1e3
+// (no point) and 1.0e3 (no sign in the exponent) are strings. A ported model renders {{ var('x') }}
+// as dbt does only if inlet resolves a plain value as PyYAML does; these are its resolvers
+// (yaml/resolver.py) and constructors (yaml/constructor.py), which the yaml package's own YAML 1.1
+// schema follows only roughly (it takes y and n for booleans, 09 for 9 and 1e3 for 1000).
+
+const TAG = 'tag:yaml.org,2002:';
+const BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
+const INT =
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const FLOAT =
+  /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+// A date alone has two-digit month and day; with a time, one digit will do.
+const TIMESTAMP =
+  /^(?:\d{4}-\d\d-\d\d|\d{4}-\d\d?-\d\d?(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?)$/;
+const TIMESTAMP_PARTS =
+  /^(\d{4})-(\d\d?)-(\d\d?)(?:(?:[Tt]|[ \t]+)(\d\d?):(\d\d):(\d\d)(?:\.(\d*))?(?:[ \t]*(Z|([-+])(\d\d?)(?::(\d\d))?))?)?$/;
+
+/** The sign of a number as written, and its digits without the sign or the _ that group them. */
+function signed(source: string): { sign: number; digits: string } {
+  const digits = source.replaceAll('_', '');
+  return digits.startsWith('-') || digits.startsWith('+')
+    ? { sign: digits.startsWith('-') ? -1 : 1, digits: digits.slice(1) }
+    : { sign: 1, digits };
+}
+
+/** 1:30:05 in base 60, as YAML 1.1 reads a time written as a number. */
+const sexagesimal = (digits: string) =>
+  digits.split(':').reduce((total, part) => total * 60 + Number(part), 0);
+
+/** PyYAML's construct_yaml_int: 0b binary, 0x hex, a leading 0 octal, a : base 60. */
+function pythonInt(source: string): number {
+  const { sign, digits } = signed(source);
+  if (digits.startsWith('0b')) return sign * Number.parseInt(digits.slice(2), 2);
+  if (digits.startsWith('0x')) return sign * Number.parseInt(digits.slice(2), 16);
+  if (digits.startsWith('0') && digits !== '0') return sign * Number.parseInt(digits, 8);
+  return sign * (digits.includes(':') ? sexagesimal(digits) : Number(digits));
+}
+
+/** PyYAML's construct_yaml_float, a VarFloat so that it renders as Python prints a float (1.0, inf). */
+function pythonFloat(source: string): VarFloat {
+  const { sign, digits } = signed(source.toLowerCase());
+  if (digits === '.inf') return new VarFloat(sign * Number.POSITIVE_INFINITY);
+  if (digits === '.nan') return new VarFloat(Number.NaN);
+  return new VarFloat(sign * (digits.includes(':') ? sexagesimal(digits) : Number(digits)));
+}
+
+/**
+ * A timestamp as dbt renders the date or datetime PyYAML makes of it, Python's str(): 2026-01-01,
+ * 2026-01-01 10:00:00, with .ffffff when it has a fraction and +HH:MM when it has a zone (Z is +00:00).
+ */
+function pythonTimestamp(source: string): string {
+  const [, year, month, day, hour, minute, second, fraction = '', zone, sign, zoneHours, zoneMinutes] =
+    TIMESTAMP_PARTS.exec(source) ?? [];
+  const two = (n: string | number) => String(n).padStart(2, '0');
+  const date = `${year}-${two(month ?? '')}-${two(day ?? '')}`;
+  if (hour === undefined) return date;
+  const micros = fraction.slice(0, 6).padEnd(6, '0');
+  const time = `${date} ${two(hour)}:${minute}:${second}${/[1-9]/.test(micros) ? `.${micros}` : ''}`;
+  if (zone === undefined) return time;
+  const offset = zone === 'Z' ? 0 : Number(zoneHours) * 60 + Number(zoneMinutes ?? 0);
+  return `${time}${sign === '-' && offset > 0 ? '-' : '+'}${two(Math.floor(offset / 60))}:${two(offset % 60)}`;
+}
+
+/** The plain scalars PyYAML resolves to something other than a string or null (YAML 1.1's null is 1.2's). */
+const PYYAML_SCALARS: ScalarTag[] = [
+  { tag: `${TAG}bool`, default: true, test: BOOL, resolve: (s) => /^(?:yes|true|on)$/i.test(s) },
+  { tag: `${TAG}int`, default: true, test: INT, resolve: pythonInt },
+  { tag: `${TAG}float`, default: true, test: FLOAT, resolve: pythonFloat },
+  { tag: `${TAG}timestamp`, default: true, test: TIMESTAMP, resolve: pythonTimestamp },
+];
+const REPLACED = new Set(PYYAML_SCALARS.map((tag) => tag.tag));
+
+/** A plain scalar's value as PyYAML resolves its text. */
+function pyYamlValue(source: string): unknown {
+  const tag = PYYAML_SCALARS.find((candidate) => candidate.test?.test(source));
+  return tag ? tag.resolve(source, () => {}, {}) : source;
+}
+
+/** YAML read as dbt reads vars (dbt_project.yml's vars:, --vars): YAML 1.1, as PyYAML resolves it. */
+export function parseVarsYaml(text: string): unknown {
+  return parseYaml(text, {
+    version: '1.1',
+    customTags: (tags: Tags) => [
+      ...PYYAML_SCALARS,
+      ...tags.filter((tag) => typeof tag !== 'object' || !REPLACED.has(tag.tag)),
+    ],
+  });
+}
+
+/**
+ * Resolves the plain values in each step's vars: (a parsed workflow's steps: node) as PyYAML would,
+ * as parseVarsYaml reads --vars: a step's vars are its --vars. The rest of the workflow is read as
+ * YAML 1.2, as all of inlet.yaml is.
+ */
+export function readStepVars(steps: unknown): void {
+  if (!isSeq(steps)) return;
+  for (const step of steps.items) {
+    if (!isMap(step)) continue;
+    const vars = step.get('vars', true);
+    if (!vars) continue;
+    visit(vars, {
+      Scalar(key, node) {
+        // A key stays a name; an explicitly tagged or quoted value keeps what it was read as.
+        if (key === 'key' || node.tag || node.type !== 'PLAIN' || node.source === undefined) return;
+        node.value = pyYamlValue(node.source);
+      },
+    });
+  }
+}
