@@ -12,6 +12,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
+import { sqlCode } from '../sql/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { createQuerySlots } from './query-slots.ts';
 import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
@@ -198,11 +199,11 @@ const DOTTED_NAME = new RegExp(String.raw`${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})
 
 /**
  * The dotted names (crm.customers, "CRM"."customers") a statement gives, lower-cased and unquoted,
- * that end in table; string literals are skipped.
+ * that end in table; names in its strings and comments are only text.
  */
 function namesEndingIn(sql: string, table: string): Set<string> {
   const names = new Set<string>();
-  for (const [chain] of sql.replace(/'(?:[^']|'')*'/g, "''").matchAll(DOTTED_NAME)) {
+  for (const [chain] of sqlCode(sql).matchAll(DOTTED_NAME)) {
     const parts = chain.match(new RegExp(IDENTIFIER, 'g')) ?? [];
     const plain = parts.map((part) =>
       (part.startsWith('"') ? part.slice(1, -1).replaceAll('""', '"') : part).toLowerCase(),
