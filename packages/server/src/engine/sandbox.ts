@@ -1,5 +1,6 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { InletError } from '../errors/index.ts';
+import { sqlCode } from '../sql/index.ts';
 import { unquotedSchemas, withQueryHint, withQuotedSchemaHint } from './sql-hints.ts';
 
 // People's SQL is judged by DuckDB's own parser and binder, never by a regex over the text:
@@ -126,7 +127,9 @@ export async function prepareReadOnly(
   if (extracted.count === 0) throw empty();
   if (extracted.count > 1) {
     // DuckDB runs a PIVOT without an IN list as two statements: one creates a type of the values.
-    const pivot = /^\s*(UN)?PIVOT\b/i.test(sql) || /\bPIVOT\s*\(/i.test(sql);
+    // Read in the code alone: a header comment may come before it, and a string may say PIVOT (.
+    const code = sqlCode(sql);
+    const pivot = /^\s*(UN)?PIVOT\b/i.test(code) || /\bPIVOT\s*\(/i.test(code);
     throw new InletError(
       'QUERY_NOT_ALLOWED',
       pivot
