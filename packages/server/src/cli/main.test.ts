@@ -124,6 +124,25 @@ describe('inlet command line', () => {
     expect(captured.err).toContain('Usage: inlet <command>');
   });
 
+  it('prints a configuration error as CODE: message, as every other error, so docs/errors.md can be looked up', async () => {
+    // The code was left out: "… is not valid:" alone named no entry of docs/errors.md.
+    const file = join(temp.dir, 'colour.yaml');
+    writeFileSync(file, 'colour: red\n');
+    const invalid = await inlet('query', 'SELECT 1', '--config', file);
+    expect([invalid.code, invalid.err.split('\n')[0]]).toEqual([
+      ExitCode.CONFIG,
+      `CONFIG_INVALID: ${file} is not valid:`,
+    ]);
+    expect(invalid.err).toContain(
+      'unknown key "colour"; check the spelling against the configuration reference in docs/configuration.md',
+    );
+    const missing = await inlet('query', 'SELECT 1', '--config', join(temp.dir, 'nosuch.yaml'));
+    expect([missing.code, missing.err]).toEqual([
+      ExitCode.CONFIG,
+      expect.stringMatching(/^CONFIG_NOT_FOUND: Config file /),
+    ]);
+  });
+
   it('says so when --config names a directory, or the file leaves data_dir or server.host empty', async () => {
     const run = async (config: string) => {
       const captured = capturedOutput();
@@ -192,7 +211,7 @@ describe('inlet command line', () => {
       const refused = await inlet(...argv, '--config', config);
       expect([refused.code, refused.err], argv.join(' ')).toEqual([
         ExitCode.CONFIG,
-        `${config}: environment variable QA_UNSET_CRM_URL is referenced but not set. Set it, or write \${QA_UNSET_CRM_URL:-default}.\n`,
+        `CONFIG_INVALID: ${config}: environment variable QA_UNSET_CRM_URL is referenced but not set. Set it, or write \${QA_UNSET_CRM_URL:-default}.\n`,
       ]);
     }
   });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type InletConfig, loadConfig } from '../config/index.ts';
-import { isInletError } from '../errors/index.ts';
+import { type InletError, isInletError } from '../errors/index.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
 import { dbtFlagMessage } from './dbt-flags.ts';
@@ -105,7 +105,8 @@ export async function main(
       sourcesInUse: sourcesInUse(command, args),
     });
   } catch (error) {
-    output.err(`${(error as Error).message}\n`);
+    // CODE: message, as every other error: docs/errors.md is looked up by the code.
+    output.err(`${isInletError(error) ? coded(error) : (error as Error).message}\n`);
     return ExitCode.CONFIG;
   }
   const level = env.INLET_LOG_LEVEL || undefined;
@@ -146,7 +147,7 @@ export async function main(
     }
   } catch (error) {
     if (isInletError(error)) {
-      output.err(`${error.code}: ${printableMessage(error.message)}\n`);
+      output.err(`${coded(error)}\n`);
       return exitCodeOf(error.code, command);
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
@@ -176,6 +177,9 @@ function sourcesInUse(command: string, args: string[]): 'all' | string[] {
   if (command === 'runs') return args[0] === 'start' ? 'all' : [];
   return ['query', 'catalog', 'run', 'test', 'docs'].includes(command) ? [] : 'all';
 }
+
+/** An expected error as the command line prints it: its code, then its message. */
+const coded = (error: InletError): string => `${error.code}: ${printableMessage(error.message)}`;
 
 /** An error's code, message and the file it names, on one line. */
 function describeUnforeseen(error: unknown): string {

@@ -115,7 +115,7 @@ export function describeIssue(
     return `${where}: ${issue.message}`;
   switch (issue.code) {
     case 'unrecognized_keys':
-      return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in README.md`;
+      return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in docs/configuration.md`;
     case 'invalid_value': {
       const shown = typeof given === 'string' && given.length <= 40 ? `, not ${JSON.stringify(given)}` : '';
       return `${where}: must be ${choices(issue.values)}${shown}`;
