@@ -41,6 +41,17 @@ describe('inlet command line', () => {
     expect([start.code, start.out.split('\n')[0]]).toEqual([ExitCode.OK, startHelp.split('\n')[0]]);
   });
 
+  it('lists inlet help among the commands and shows its usage for inlet help help, as README says', async () => {
+    // inlet help help answered 'Unknown command "help"' and exited 2; the list left help out.
+    const usage = await inlet('help', 'help');
+    expect([usage.code, usage.err, usage.out.split('\n')[0]]).toEqual([
+      ExitCode.OK,
+      '',
+      'inlet help [command]',
+    ]);
+    expect((await inlet('help')).out).toContain('\n  inlet help [command]\n');
+  });
+
   it('says a command inlet help is asked about does not exist, as inlet nosuch does', async () => {
     // It printed the general help and exited 0, as if the command were there.
     const unknown = await inlet('help', 'qeury');

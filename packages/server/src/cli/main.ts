@@ -15,12 +15,15 @@ import { startCommand, startHelp } from './start.ts';
 import { syncCommand, syncHelp } from './sync.ts';
 import { testCommand, testHelp } from './test.ts';
 
+const helpHelp = `inlet help [command]
+  Lists every command, or shows one command's usage (as inlet <command> --help does).`;
+
 const HELP = `inlet: collect product events into a Parquet lake and query them with SQL.
 
 Usage: inlet <command> [--config inlet.yaml] [options]
 
 Commands:
-${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, docsHelp, demoHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
+${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, docsHelp, demoHelp, helpHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
 
 Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
 not exist), 3 configuration, 4 query refused or failed, 5 an error inlet did not foresee (its stack
@@ -37,6 +40,7 @@ const COMMAND_HELP: Record<string, string> = {
   catalog: catalogHelp,
   docs: docsHelp,
   demo: demoHelp,
+  help: helpHelp,
 };
 
 /** Entry point of the inlet command; returns the exit code. */
