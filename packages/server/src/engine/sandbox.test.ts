@@ -200,6 +200,22 @@ describe('sandbox', () => {
     }
   });
 
+  it('refuses a write to a table or view as not allowed, not with the binder error of a view', async () => {
+    // DELETE FROM events answered QUERY_INVALID "Can only delete from base table", as if a table
+    // could be written; INSERT, "events is not an table".
+    for (const [sql, word] of [
+      ['DELETE FROM events', 'DELETE'],
+      ["update events set name = 'x'", 'UPDATE'],
+      ['-- fix it\nINSERT INTO events SELECT * FROM events', 'INSERT'],
+      ['TRUNCATE events', 'TRUNCATE'],
+      ['DELETE FROM nosuch', 'DELETE'],
+    ]) {
+      const error = await engine.query(String(sql)).catch((e: unknown) => e);
+      expect(error, sql).toMatchObject({ code: 'QUERY_NOT_ALLOWED', status: 400 });
+      expect((error as Error).message, sql).toMatch(new RegExp(`^${word} statements are not allowed`));
+    }
+  });
+
   it('names an INSTALL statement as written when it refuses it, not as LOAD', async () => {
     for (const [sql, word] of [
       ['INSTALL httpfs', 'INSTALL'],

@@ -33,6 +33,9 @@ const withoutSettingAdvice = (message: string) =>
  */
 const LEADING_COMMENTS = /^(?:\s|--[^\r\n]*\n|\/\*(?:(?!\/\*|\*\/)[\s\S])*\*\/)*/;
 
+/** The statements that write rows; their refusal comes from binding, not from the statement type. */
+const WRITE_STATEMENT = /^(insert|update|delete|truncate|merge)\b/i;
+
 const empty = () =>
   new InletError(
     'QUERY_INVALID',
@@ -142,6 +145,14 @@ export async function prepareReadOnly(
     prepared = await extracted.prepare(0);
   } catch (error) {
     const message = (error as Error).message;
+    // DuckDB binds a write before its type is known, and over a view it fails as "Can only delete
+    // from base table", as if a table could be written. It was never going to run: say so.
+    const write = WRITE_STATEMENT.exec(sql.replace(LEADING_COMMENTS, ''))?.[1];
+    if (write)
+      throw new InletError(
+        'QUERY_NOT_ALLOWED',
+        `${write.toUpperCase()} statements are not allowed. ${ALLOWED_HINT}`,
+      );
     if (/Permission Error|disabled by configuration|locked/.test(message)) {
       throw new InletError(
         'QUERY_NOT_ALLOWED',
