@@ -315,6 +315,33 @@ describe('collector over HTTP', () => {
     ).toEqual([{ n: 0 }]);
   });
 
+  it('answers HEAD of a pixel URL as GET would, recording and counting nothing (curl -I checks it)', async () => {
+    // HEAD was answered 200 whatever the URL held, so a pixel with a wrong key looked fine.
+    const rejected = async () =>
+      /inlet_events_rejected_total\{reason="UNKNOWN_WRITE_KEY"\} (\d+)/.exec(
+        await (await fetch(`${inlet.url}/metrics`)).text(),
+      )?.[1] ?? '0';
+    const before = await rejected();
+    for (const [query, code] of [
+      ['k=wk_nosuch_key&n=email_open', 'UNKNOWN_WRITE_KEY'],
+      ['n=email_open', 'MISSING_WRITE_KEY'],
+    ]) {
+      const head = await fetch(`${inlet.url}/p.gif?${query}`, { method: 'HEAD' });
+      expect(
+        [head.status, head.headers.get('x-inlet-error'), head.headers.get('content-type')],
+        query,
+      ).toEqual([401, code, 'image/gif']);
+    }
+    expect(await rejected()).toBe(before);
+    const good = await fetch(`${inlet.url}/p.gif?k=${WRITE_KEY}&n=email_open&id=px-head-2`, {
+      method: 'HEAD',
+    });
+    expect([good.status, good.headers.get('x-inlet-error')]).toEqual([200, null]);
+    expect(
+      await queryApi(inlet.url, "SELECT count(*)::INT AS n FROM events WHERE event_id = 'px-head-2'"),
+    ).toEqual([{ n: 0 }]);
+  });
+
   it('takes Plausible and Umami payloads unchanged', async () => {
     const plausible = await post(
       '/api/event',

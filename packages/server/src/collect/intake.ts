@@ -185,6 +185,13 @@ export function createIntake(options: {
       return commit(counted(count, () => encoder.prepare(parsed, meta, headerWriteKey)));
     },
     /**
+     * Refuses what accept would refuse (the write key, the origin, an event too large) and writes
+     * nothing: the answer to HEAD, which a link checker sends and a person checks a pixel URL with.
+     */
+    check(parsed: ParsedIntake, meta: RequestMeta, headerWriteKey: string | undefined): void {
+      encoder.prepare(parsed, meta, headerWriteKey);
+    },
+    /**
      * Writes events that name their site by domain (Plausible). A roll-up names several domains;
      * each site gets its own copy, with an event id of its own so the copies are not taken for repeats.
      */

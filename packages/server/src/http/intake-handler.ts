@@ -39,8 +39,11 @@ type Answer = { status: number; body?: Buffer | string; type?: string; headers?:
 type Route = {
   method: 'GET' | 'POST';
   handle: (request: IncomingMessage, url: URL | undefined) => Promise<Answer>;
-  /** The answer to HEAD on a GET route: the GET answer's headers (Node sends no body), with nothing recorded. */
-  head?: Answer;
+  /**
+   * The answer to HEAD on a GET route: the GET answer's headers (Node sends no body), or the refusal
+   * GET would get, with nothing recorded.
+   */
+  head?: (request: IncomingMessage, url: URL | undefined) => Promise<Answer>;
   /** The route is an image: a refusal is the same image with the error's status, not JSON. */
   image?: true;
 };
@@ -354,14 +357,25 @@ export function createIntakeHandler(options: {
       return { status: 204 };
     },
   });
+  const pixel: Answer = {
+    status: 200,
+    body: PIXEL,
+    type: 'image/gif',
+    headers: { 'Cache-Control': 'no-store' },
+  };
   routes.set('/p.gif', {
     method: 'GET',
     handle: async (request, url) => {
       await accept(request, parsePixel(pixelQuery(url), request.headers.referer));
-      return { status: 200, body: PIXEL, type: 'image/gif', headers: { 'Cache-Control': 'no-store' } };
+      return pixel;
     },
-    // Link checkers and mail clients' image proxies may ask with HEAD first; that is no view.
-    head: { status: 200, body: PIXEL, type: 'image/gif', headers: { 'Cache-Control': 'no-store' } },
+    // Link checkers and mail clients' image proxies may ask with HEAD first; that is no view. It
+    // gets what GET would (a 401 for an unknown key), so curl -I checks a pixel URL.
+    head: async (request, url) => {
+      const parsed = parsePixel(pixelQuery(url), request.headers.referer);
+      intake.check(parsed, metaOf(request), requestWriteKey(request, undefined));
+      return pixel;
+    },
     image: true,
   });
   routes.set('/api/event', {
@@ -413,8 +427,8 @@ export function createIntakeHandler(options: {
     const route = routes.get(path);
     const known = toInletError(error);
     // A refusal not counted where its events were known (a body that is no JSON, one refused
-    // unread, a rate limit) counts as one event.
-    if (known) intake.countRefusal(known, 1);
+    // unread, a rate limit) counts as one event; a HEAD, which records nothing, as none.
+    if (known) intake.countRefusal(known, request.method === 'HEAD' ? 0 : 1);
     else {
       intake.countFailure(1);
       logger.error(
@@ -457,11 +471,8 @@ export function createIntakeHandler(options: {
       });
       return true;
     }
-    if (request.method === 'HEAD' && route.head) {
-      respond(request, response, path, route.head);
-      return true;
-    }
-    if (request.method !== route.method) {
+    const head = request.method === 'HEAD' ? route.head : undefined;
+    if (request.method !== route.method && !head) {
       const allowed = route.head ? [route.method, 'HEAD'] : [route.method];
       respond(request, response, path, {
         status: 405,
@@ -483,7 +494,7 @@ export function createIntakeHandler(options: {
       return true;
     }
     const url = route.method === 'GET' || query !== -1 ? new URL(raw, 'http://collector.invalid') : undefined;
-    route.handle(request, url).then(
+    (head ?? route.handle)(request, url).then(
       (answer) => respond(request, response, path, answer),
       (error: unknown) => fail(request, response, path, error),
     );
