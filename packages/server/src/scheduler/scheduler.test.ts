@@ -742,7 +742,9 @@ describe('scheduler', () => {
       ...s.config,
       workflows: [workflowSchema.parse({ name: 'w', cron: '* * * * *', steps: ['sync crm'] })],
     };
-    expect(() => loadWorkflows(config)).toThrow(/"sync crm" names no configured source/);
+    expect(() => loadWorkflows(config)).toThrow(
+      /"sync crm" names no configured source; configured: \(none\)\. Add the source under sources: in inlet\.yaml/,
+    );
     const parse = (w: Record<string, unknown>) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '* * * * *', steps: ['test'], ...w }] });
     expect(parse({ cron: '61 * * * *' })).toThrow(/workflows\[0\]\.cron: is not a cron expression/);

@@ -97,7 +97,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
       if (step.kind === 'sync' && !sources.has(step.source))
         throw new InletError(
           'WORKFLOW_INVALID',
-          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}.`,
+          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}. Add the source under sources: in inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md), or name one of those in the step.`,
         );
       else if (step.kind === 'run' || step.kind === 'test') {
         // A step's own vars may be what lets the project be read (a var() with no default).
