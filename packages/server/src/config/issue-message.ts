@@ -60,6 +60,15 @@ function givenWords(given: unknown): string {
 }
 
 /**
+ * Why a value written as text (a write key of digits, a name such as 2024 or true) is not text:
+ * YAML read it as a number or a boolean, and quotes keep it text.
+ */
+function quoteHint(expected: string, given: unknown): string {
+  if (expected !== 'string' || (typeof given !== 'number' && typeof given !== 'boolean')) return '';
+  return `; YAML reads it as ${typeWords(typeof given)}: put it in quotes as written ("…") to give it as text`;
+}
+
+/**
  * What to write for a key that is missing, for the keys a first inlet.yaml most often leaves out;
  * the rest are told the kind of value.
  */
@@ -123,7 +132,7 @@ export function describeIssue(
     case 'invalid_type':
       if (given === undefined)
         return `${where}: is required; ${requiredHint(issue.path.at(-1), issue.expected)}`;
-      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}`;
+      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given)}`;
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return `${where}: must not be empty`;
       if (issue.origin === 'array' && Number(issue.minimum) === 1) return `${where}: must list at least one`;

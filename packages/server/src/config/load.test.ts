@@ -131,6 +131,15 @@ describe('config', () => {
       [{ sources: { name: 'crm' } }, 'sources: must be a list, not a mapping'],
       [{ sites: [{ id: 'docs' }] }, 'sites[0].write_key: is required; add write_key: with text'],
       [{ server: { port: 'x' } }, 'server.port: must be a number, not the text "x"'],
+      // YAML reads write_key: 12345678 as a number: the message said only "must be text".
+      [
+        { sites: [{ id: 'docs', write_key: 12345678 }] },
+        'sites[0].write_key: must be text, not 12345678; YAML reads it as a number: put it in quotes as written ("…") to give it as text',
+      ],
+      [
+        { sites: [{ id: 'docs', write_key: 'wk_docs_9f3a', domains: [true] }] },
+        'sites[0].domains[0]: must be text, not true; YAML reads it as true or false: put it in quotes',
+      ],
       [{ loader: { threads: 0 } }, 'loader.threads: must be at least 1, not 0'],
       ['hello', '(top level): must be a mapping (indented key: value lines), not the text "hello"'],
     ];
