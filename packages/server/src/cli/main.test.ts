@@ -249,6 +249,22 @@ describe('inlet command line', () => {
     }
   });
 
+  it('exits 3 (configuration) for a workflow that is not valid, as for any other error in inlet.yaml', async () => {
+    // It exited 1, as a failed run does, so a supervisor that stops retrying on 3 restarted it in a loop.
+    const dir = join(temp.dir, 'bad-workflow');
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'inlet.yaml');
+    writeFileSync(
+      config,
+      'data_dir: ./data\nworkflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [sync crm] }\n',
+    );
+    const refused = await inlet('runs', 'start', 'nightly', '--config', config);
+    expect([refused.code, refused.err]).toEqual([
+      ExitCode.CONFIG,
+      expect.stringMatching(/^WORKFLOW_INVALID: /),
+    ]);
+  });
+
   it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {
     const captured = capturedOutput();
     const code = await main(['query', 'SELECT 1', '--config', configPath], captured.output, {

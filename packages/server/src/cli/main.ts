@@ -26,8 +26,8 @@ Commands:
 ${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, docsHelp, demoHelp, helpHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
 
 Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
-not exist), 3 configuration, 4 query refused or failed, 5 an error inlet did not foresee (its stack
-is logged at INLET_LOG_LEVEL=debug).
+not exist), 3 configuration (workflows too), 4 query refused or failed, 5 an error inlet did not
+foresee (its stack is logged at INLET_LOG_LEVEL=debug).
 `;
 
 const COMMAND_HELP: Record<string, string> = {
@@ -194,8 +194,17 @@ function describeUnforeseen(error: unknown): string {
   return path && !named.includes(path) ? `${named} (${path})` : named;
 }
 
-/** Configuration, data directory and port problems (docs/errors.md's first section) exit 3. */
-const CONFIGURATION_CODES = new Set(['DATA_DIR_IN_USE', 'DATA_DIR_UNUSABLE', 'SERVER_CANNOT_LISTEN']);
+/**
+ * Configuration, data directory and port problems (docs/errors.md's first section) exit 3, and so
+ * does a workflow that is not valid: it is inlet.yaml's workflows: (or a file beside them), and a
+ * supervisor that restarts on failure but not on a configuration error should not loop on it.
+ */
+const CONFIGURATION_CODES = new Set([
+  'DATA_DIR_IN_USE',
+  'DATA_DIR_UNUSABLE',
+  'SERVER_CANNOT_LISTEN',
+  'WORKFLOW_INVALID',
+]);
 
 /**
  * A name on the command line that names nothing (inlet sync nosuch, inlet runs 999, inlet catalog
