@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { exited, freePort, startInletProcess } from '../test/inlet-process.ts';
 
 const KEY = 'wk_chaos_0001';
-const TOKEN = 'chaos-token';
+const TOKEN = 'chaos-token-0123456789abcdef';
 const KILLS = Number(process.env.CHAOS_KILLS ?? 12);
 const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 8);
 const READERS = Number(process.env.CHAOS_READERS ?? 1);
