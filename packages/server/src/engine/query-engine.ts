@@ -266,7 +266,10 @@ export async function createQueryEngine(options: {
   const refreshViews = async (heal: (message: string) => boolean) => {
     // Another query's refresh failing is that query's to handle; this one looks again.
     while (refreshing) await refreshing.catch(() => undefined);
-    const wanted = discoverViews(layout, { skipWal: options.leases?.retiring });
+    const wanted = discoverViews(layout, {
+      skipWal: options.leases?.retiring,
+      dedupWindowHours: config.loader.dedup_window_hours,
+    });
     if (viewStatements(views, wanted).length === 0) return;
     refreshing = (async () => {
       const reasons = new Map<string, { message: string; damaged: boolean }>();

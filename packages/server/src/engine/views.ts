@@ -208,9 +208,13 @@ function sameName(name: string, dirs: string[]): ViewDefinition {
  */
 export function discoverViews(
   layout: DataLayout,
-  options: { skipWal?: (path: string) => boolean } = {},
+  options: {
+    skipWal?: (path: string) => boolean;
+    /** loader.dedup_window_hours: the view leaves out the WAL rows the loader will drop as repeats. */
+    dedupWindowHours?: number;
+  } = {},
 ): ViewDefinition[] {
-  const views = [eventsView(layout, undefined, options.skipWal)];
+  const views = [eventsView(layout, options.dedupWindowHours, options.skipWal)];
   let pending: LakeTable[] = [];
   const tables = listLakeTables(layout.lake);
   const dirsNamed = new Map<string, string[]>();

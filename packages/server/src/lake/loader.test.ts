@@ -120,6 +120,18 @@ describe('loader', () => {
     expect(await ids()).toEqual(['a', 'b']);
   });
 
+  it('leaves a retry out of the view before loading as the loader drops it, over a dedup window longer than 48 hours', async () => {
+    const { wal, loader, ids } = await setup({ loader: { dedup_window_hours: 168 } });
+    const fourDaysAgo = new Date(Date.now() - 100 * 3_600_000).toISOString();
+    await wal.append(walRecord({ event_id: 'a', ts: fourDaysAgo, received_at: fourDaysAgo }));
+    await loader.runOnce({ sealNow: true });
+    await wal.append(record('a', fourDaysAgo));
+    expect(await ids()).toEqual(['a']);
+    const [result] = await loader.runOnce({ sealNow: true });
+    expect(result?.duplicates).toBe(1);
+    expect(await ids()).toEqual(['a']);
+  });
+
   it('drops retries as well with no id filter in memory (loader.id_filter_bytes: 0), reading them from disk', async () => {
     for (const [budget, held] of [
       [0, 0],

@@ -75,7 +75,10 @@ export async function createBuildEngine(options: {
       views = await applyViews(
         (sql) => connection.run(sql),
         views,
-        discoverViews(layout, { skipWal: leases?.retiring }),
+        discoverViews(layout, {
+          skipWal: leases?.retiring,
+          dedupWindowHours: config.loader.dedup_window_hours,
+        }),
         (view, error) => failed.set(view.name, unavailableMessage(view, error)),
       );
       // A view that failed before and was not tried again this time failed for the same reason.
