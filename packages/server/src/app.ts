@@ -50,6 +50,7 @@ import {
   segmentId,
   type WalWriter,
   walDeletedLogger,
+  walRecoveredLogger,
   walWritableLogger,
 } from './wal/index.ts';
 
@@ -327,20 +328,13 @@ export async function startRoles(options: {
         'fdatasync latency of WAL group commits',
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       );
-      const recovered = metrics.counter(
-        'inlet_wal_recovered_segments_total',
-        'Segments repaired at start-up',
-      );
       const writer = createWalWriter({
         dir: layout.walEvents,
         segmentBytes: config.wal.segment_bytes,
         maxBytes: config.wal.max_bytes,
         minFreeBytes: config.wal.min_free_bytes,
         onFsync: (seconds) => fsync.observe(seconds),
-        onRecovered: (segment, result) => {
-          recovered.inc();
-          logger.warn({ segment, ...result }, 'recovered a WAL segment after an unclean stop');
-        },
+        onRecovered: walRecoveredLogger(logger, metrics, 'events'),
         onWritableChange: walWritableLogger(logger, 'events'),
         onSegmentDeleted: walDeletedLogger(logger, 'events'),
         // Loaded, and kept only for readers still running: not the loader falling behind.

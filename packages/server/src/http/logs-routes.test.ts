@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,7 @@ import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createLogIntake } from '../sources/file-log/index.ts';
+import { segmentName } from '../wal/index.ts';
 import { createHttpApp } from './index.ts';
 import { LOG_BODY_BYTES } from './logs-routes.ts';
 
@@ -135,6 +136,24 @@ describe('POST /logs (Fluent Bit http output)', () => {
       ['not valid JSON', 'not json'],
       ['record is not ', '[1]'],
     ]);
+  });
+
+  it('counts a log WAL segment repaired at start and its corrupt records on /metrics, as for events', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const config = testConfig(temp.dir);
+    const layout = dataLayout(config.data_dir);
+    const dir = join(config.data_dir, 'wal', 'logs');
+    mkdirSync(dir, { recursive: true });
+    // A complete line whose checksum is wrong, then a torn tail (a write cut short by a crash).
+    writeFileSync(join(dir, segmentName(1)), '{"c":"00000000","e":{"k":"app","r":{}}}\n{"c":"12');
+    const metrics = createMetrics();
+    const logs = createLogIntake({ config, layout, logger: createSilentLogger(), metrics });
+    cleanups.push(() => logs.stop());
+    await logs.runOnce({ sealNow: true });
+    expect(metrics.render()).toMatch(/^inlet_wal_recovered_segments_total 1$/m);
+    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total 1$/m);
+    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual(['log WAL record: checksum mismatch']);
   });
 
   it('keeps a record nested thousands of levels deep as a reject, not a 500, in a JSON array or JSON lines', async () => {

@@ -5,7 +5,7 @@ import type { InletConfig } from '../config/index.ts';
 import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { segmentPath, type WalSegments } from '../wal/index.ts';
+import { segmentPath, type WalSegments, walCounters } from '../wal/index.ts';
 import { compactPartition, MAX_MERGE_FILES, recoverCompaction } from './compactor.ts';
 import { damagedFileMessage, moveDamagedFile } from './damaged.ts';
 import {
@@ -159,10 +159,7 @@ export async function createLoader(options: {
     logger.debug({ rows: old.rows }, 'opened a new DuckDB instance for the loader to give memory back');
   };
   const loadedRows = metrics.counter('inlet_loader_rows_total', 'Event rows written to the lake');
-  const corrupt = metrics.counter(
-    'inlet_wal_corrupt_records_total',
-    'WAL records skipped for a bad checksum or framing',
-  );
+  const { corrupt } = walCounters(metrics);
   const duplicates = metrics.counter(
     'inlet_loader_duplicates_total',
     'Events dropped as repeats of an event_id',

@@ -10,7 +10,9 @@ import {
   encodeRecord,
   scanLines,
   segmentPath,
+  walCounters,
   walDeletedLogger,
+  walRecoveredLogger,
   walWritableLogger,
 } from '../../wal/index.ts';
 import { createHttpRecordMapper, type IntakeItem } from './http-log-records.ts';
@@ -63,7 +65,9 @@ export function createLogIntake(options: {
     minFreeBytes: config.wal.min_free_bytes,
     onWritableChange: walWritableLogger(logger, 'logs'),
     onSegmentDeleted: walDeletedLogger(logger, 'logs'),
+    onRecovered: walRecoveredLogger(logger, options.metrics, 'logs'),
   });
+  const { corrupt } = walCounters(options.metrics);
   const siteOfKey = createSiteKeys(
     config.sites,
     'as the HTTP Basic user name, as Authorization: Bearer <key>, as an X-Inlet-Key header or as ?key=',
@@ -82,11 +86,13 @@ export function createLogIntake(options: {
     const rows = { access: [] as string[], app: [] as string[] };
     const rejects: string[] = [];
     let tag = '0';
+    let corruptRecords = 0;
     for (const line of scanLines(data)) {
       if (tag === '0') tag = data.toString('latin1', line.start + 6, line.start + 14);
       if (!line.check.ok) {
         const raw = data.toString('utf8', line.start, line.end).trimEnd();
         rejects.push(JSON.stringify({ reason: `log WAL record: ${line.check.reason}`, raw, segment }));
+        corruptRecords++;
         continue;
       }
       const body = line.check.body.toString('utf8');
@@ -95,8 +101,11 @@ export function createLogIntake(options: {
       );
       const value = kind ? body.slice(PREFIXES[kind].length, -1) : body;
       if (kind === 'access' || kind === 'app') rows[kind].push(value);
-      else
-        rejects.push(kind ? value : JSON.stringify({ reason: 'unknown log WAL record', raw: body, segment }));
+      else if (kind) rejects.push(value);
+      else {
+        rejects.push(JSON.stringify({ reason: 'unknown log WAL record', raw: body, segment }));
+        corruptRecords++;
+      }
     }
     if (rows.access.length + rows.app.length + rejects.length === 0) {
       // The empty segment a previous run left open: nothing to write, no DuckDB to start.
@@ -122,6 +131,14 @@ export function createLogIntake(options: {
     prepared.publish();
     rmSync(path);
     syncPath(dir);
+    // Counted once written, as the events loader does: a load that fails is tried again.
+    if (corruptRecords > 0) {
+      corrupt.inc(undefined, corruptRecords);
+      logger.warn(
+        { wal: 'logs', segment, corrupt: corruptRecords },
+        'corrupt log WAL records skipped and kept in lake/_rejects/http_logs',
+      );
+    }
     await writer.compact(prepared.paths, FILE_PREFIX);
   };
 
