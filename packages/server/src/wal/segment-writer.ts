@@ -15,7 +15,7 @@ import { syncPath } from '../fsync.ts';
 import { createDeletedSegments, type DeletedSegment } from './deleted-segments.ts';
 import { createRoomCheck, PROBE_ROOM, probeWrites } from './disk-space.ts';
 import { monotonicMs } from './monotonic-clock.ts';
-import { recoverSegment } from './recovery.ts';
+import { type RecoveryResult, recoverSegment } from './recovery.ts';
 import { listSegments, segmentPath } from './segment-files.ts';
 import { ensureDir, recoverRewrites } from './segment-rewrite.ts';
 import { LOW_SPACE, unavailable } from './write-failures.ts';
@@ -31,7 +31,7 @@ export interface WalWriterOptions {
   /** Called with the seconds each fdatasync took, for the latency histogram. */
   onFsync?: (seconds: number) => void;
   /** Called once per segment that recovery repaired at open. */
-  onRecovered?: (segment: number, result: ReturnType<typeof recoverSegment>) => void;
+  onRecovered?: (segment: number, result: RecoveryResult) => void;
   /**
    * Called when writing starts to fail (with the error) and when it works again (undefined), once
    * each: for a log line per outage rather than one per refused request.
@@ -102,9 +102,11 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   /** Size of the last append refused as WAL_FULL, 0 once one was taken (full()). */
   let refusedFull = 0;
   for (const id of existing) {
-    const result = recoverSegment(segmentPath(options.dir, id));
+    const path = segmentPath(options.dir, id);
+    const result = recoverSegment(path);
+    if (result === undefined) continue;
     if (result.truncatedBytes > 0 || result.corruptRecords > 0) options.onRecovered?.(id, result);
-    sealedBytes += statSync(segmentPath(options.dir, id)).size;
+    sealedBytes += statSync(path, { throwIfNoEntry: false })?.size ?? 0;
   }
   let id = (existing.at(-1) ?? 0) + 1;
   // Open for reading too: a segment whose file is deleted while open is read back through it.

@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -105,6 +106,19 @@ describe('WAL recovery', () => {
 });
 
 describe('WAL writer', () => {
+  it('opens when a segment goes between its listing and its recovery (a loader in another process deleted it)', async () => {
+    const { dir, cleanup } = tempDir();
+    writeFileSync(segmentPath(dir, 1), line(1));
+    // A name that lists but whose file is gone when read: what a segment deleted between the two leaves.
+    symlinkSync(join(dir, 'loaded-and-deleted'), segmentPath(dir, 2));
+    const wal = createWalWriter({ dir, segmentBytes: 1 << 20, maxBytes: 1 << 20 });
+    await wal.append(line(3));
+    expect(wal.bytes()).toBe(line(1).length + line(3).length);
+    await wal.close();
+    expect(readFileSync(segmentPath(dir, 3), 'utf8')).toBe(line(3));
+    cleanup();
+  });
+
   it('shares one fsync among appends that arrive together', async () => {
     let fsyncs = 0;
     const { dir, wal, cleanup } = openWal({ onFsync: () => fsyncs++ });
