@@ -217,6 +217,23 @@ function prepareDataDir(layout: DataLayout): void {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unusable(file, 'writing', error);
     }
   }
+  checkOneFileSystem(layout);
+}
+
+/**
+ * Refuses a lake on another file system than data/tmp. Files are written under data/tmp and renamed
+ * into the lake, which works only within one file system: with data/lake (or data/tmp) a mount of
+ * its own, every load failed with EXDEV, nothing reached the lake and the WAL filled up until
+ * intake refused events.
+ */
+function checkOneFileSystem(layout: DataLayout): void {
+  const tmp = statSync(layout.tmp).dev;
+  const apart = [layout.lake, layout.events].find((dir) => statSync(dir).dev !== tmp);
+  if (apart === undefined) return;
+  throw new InletError(
+    'DATA_DIR_UNUSABLE',
+    `data_dir ${layout.dataDir} cannot be used: ${apart} and ${layout.tmp} are on different file systems (a mount or a symlink of their own?), and inlet writes files in ${layout.tmp} and renames them into the lake, which works only within one file system. Mount the volume at data_dir itself, so that tmp/ and lake/ share it.`,
+  );
 }
 
 /** What one inlet process runs; `inlet start` without --role runs them all. */

@@ -4,13 +4,17 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRoles } from '../src/app.ts';
@@ -267,6 +271,30 @@ describe('roles', () => {
       }
     }
   });
+
+  // /dev/shm is a file system of its own on Linux: data/tmp linked there is what a mount of its own does.
+  const shmApart = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(tmpdir()).dev;
+  it.skipIf(!shmApart)(
+    'names data/tmp on another file system than the lake, as no file could be renamed into it',
+    async () => {
+      const temp = tempDir();
+      const elsewhere = mkdtempSync(join('/dev/shm', 'inlet-tmp-'));
+      const config = testConfig(temp.dir);
+      mkdirSync(config.data_dir, { recursive: true });
+      symlinkSync(elsewhere, join(config.data_dir, 'tmp'));
+      try {
+        await expect(
+          startRoles({ config, logger: createSilentLogger(), roles: ['collector', 'loader'] }),
+        ).rejects.toMatchObject({
+          code: 'DATA_DIR_UNUSABLE',
+          message: expect.stringContaining('are on different file systems'),
+        });
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+        temp.cleanup();
+      }
+    },
+  );
 
   // Only root can leave a folder another user may not write in, as a first start as root does.
   it.skipIf(process.getuid?.() !== 0 || !nobodyCanRun(BIN))(
