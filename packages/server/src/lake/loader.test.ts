@@ -527,6 +527,25 @@ describe('loader', () => {
     expect(rows.getRows()[0]).toEqual([9, 9]);
   });
 
+  it('leaves fewer than compact_min_files files a level when every pass loads several groups (a loader behind)', async () => {
+    const { layout, wal, loader, ids } = await setup({ loader: { compact_min_files: 2 } });
+    const sent: string[] = [];
+    for (let pass = 0; pass < 3; pass++) {
+      // Three sealed segments: two groups (one segment, then two), so two part files a pass.
+      for (let s = 0; s < 3; s++) {
+        sent.push(`p${pass}s${s}`);
+        await wal.append(record(`p${pass}s${s}`));
+        await wal.seal();
+      }
+      await loader.runOnce();
+    }
+    const levels = partitionFiles(join(layout.events, 'dt=2026-11-20')).map(
+      (f) => /^[^-]+/.exec(f.name)?.[0],
+    );
+    expect(levels.length).toBe(new Set(levels).size);
+    expect(await ids()).toEqual(sent.sort());
+  });
+
   it('merges at most 128 files at a time, the oldest first, and the rest at the next merge', async () => {
     const { temp, connection } = await partitionDir();
     const name = (n: number) => `part-${String(n).padStart(4, '0')}.parquet`;

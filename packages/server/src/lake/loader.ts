@@ -6,7 +6,7 @@ import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { segmentPath, type WalSegments, walCounters } from '../wal/index.ts';
-import { compactPartition, MAX_MERGE_FILES, recoverCompaction } from './compactor.ts';
+import { compactPartition, recoverCompaction } from './compactor.ts';
 import { damagedFileMessage, moveDamagedFile } from './damaged.ts';
 import {
   type CheckedSegment,
@@ -244,13 +244,15 @@ export async function createLoader(options: {
   const compact = async (dt: string) => {
     if ((compactAfter.get(dt) ?? Number.NEGATIVE_INFINITY) > monotonicMs()) return;
     try {
-      // A merge that took the most files it may has left more behind: on with them now.
-      for (let full = true; full; ) {
+      // Merges until no level has compact_min_files files: one merge a pass took the lowest level
+      // only, and a loader behind (several part files every pass) never reached the next, whose
+      // merged files then piled up for good. Each merge leaves at least one file fewer, so this ends.
+      for (;;) {
         const compacted = await healing(() =>
           compactPartition(duck.connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
         );
-        if (compacted) logger.debug({ dt, ...compacted }, 'compacted partition');
-        full = compacted?.inputs === MAX_MERGE_FILES;
+        if (!compacted) break;
+        logger.debug({ dt, ...compacted }, 'compacted partition');
       }
       compactAfter.delete(dt);
     } catch (error) {
