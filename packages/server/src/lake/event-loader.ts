@@ -6,7 +6,7 @@ import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type BadRecord, segmentPath, withoutLoneSurrogates } from '../wal/index.ts';
 import { copyByDay } from './copy-by-day.ts';
-import { partitionFiles, partitionsChangedSince, publishAsync } from './files.ts';
+import { partitionFiles, partitions, partitionsChangedSince, publishAsync } from './files.ts';
 import { type IdFilterCache, mergeIdFilters, removeIdFilter, writeIdFilter } from './id-filter.ts';
 import { type DataLayout, sqlString } from './layout.ts';
 import { checkSegmentHere, type SegmentCheck } from './segment-checker.ts';
@@ -120,11 +120,27 @@ export async function checkSegment(options: {
   };
 }
 
-/** Writes rejected records, one JSON line each, to lake/_rejects/events/dt=<today>/<name>. */
+/**
+ * Writes rejected records, one JSON line each, to lake/_rejects/events/dt=<today>/<name>, unless an
+ * earlier try of the same load kept the same lines on another day: a load that failed and was tried
+ * again after midnight kept its segment's rejects twice, so whoever replayed them counted them twice.
+ */
 function keepRejected(layout: DataLayout, name: string, lines: string[]): void {
-  const rejectDir = join(layout.rejects, 'events', `dt=${new Date().toISOString().slice(0, 10)}`);
+  const root = join(layout.rejects, 'events');
+  const text = `${lines.join('\n')}\n`;
+  if (partitions(root).some((partition) => holdsText(join(root, partition, name), text))) return;
+  const rejectDir = join(root, `dt=${new Date().toISOString().slice(0, 10)}`);
   mkdirSync(rejectDir, { recursive: true });
-  writeFileSync(join(rejectDir, name), `${lines.join('\n')}\n`);
+  writeFileSync(join(rejectDir, name), text);
+}
+
+/** Whether the file at path holds exactly text (false when there is none). */
+function holdsText(path: string, text: string): boolean {
+  try {
+    return readFileSync(path, 'utf8') === text;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a load failed on a record DuckDB cannot parse as JSON, though its checksum is good. */

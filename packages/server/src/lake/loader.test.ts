@@ -18,6 +18,7 @@ import { createQueryEngine } from '../engine/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createWalWriter, listSegments, segmentPath } from '../wal/index.ts';
+import { checkSegment } from './event-loader.ts';
 import { idFilterPath, readIdFilter } from './id-filter.ts';
 import {
   compactPartition,
@@ -340,6 +341,27 @@ describe('loader', () => {
     const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, file as string), 'utf8'));
     expect(reject).toMatchObject({ reason: 'checksum mismatch', raw: expect.stringContaining('"n":"X"') });
     expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 1');
+  });
+
+  it("keeps a segment's corrupt records once when its load is tried again after midnight", async () => {
+    const { layout, wal } = await setup();
+    await wal.append(record('a') + record('b').replace('"n":"b"', '"n":"X"'));
+    await wal.seal();
+    const [segment] = listSegments(layout.walEvents) as [number];
+    const check = () => checkSegment({ layout, segment, logger: createSilentLogger() });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-11-20T23:59:59Z'));
+      await check();
+      // The copy failed (say), and the next pass checks the segment again, on the next day.
+      vi.setSystemTime(new Date('2026-11-21T00:00:01Z'));
+      await check();
+    } finally {
+      vi.useRealTimers();
+    }
+    const rejectDir = join(layout.rejects, 'events');
+    const kept = readdirSync(rejectDir).flatMap((partition) => readdirSync(join(rejectDir, partition)));
+    expect(kept).toEqual([`segment-${String(segment).padStart(16, '0')}.ndjson`]);
   });
 
   it('shows no row for a line of JSON that is no WAL record (garbage appended to a segment) before loading, nor after', async () => {
