@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EventRecord } from '../../events/index.ts';
 import type { Json } from '../fields.ts';
 import type { IncomingEvent, RequestMeta } from '../incoming.ts';
+import { createIsoFormatter } from './iso-time.ts';
 import { splitUrl } from './url.ts';
 import { createUserAgentParser } from './user-agent.ts';
 import { createVisitorHasher } from './visitor-hash.ts';
@@ -63,6 +64,7 @@ export function createEnricher(options: {
   );
   const parseUserAgent = createUserAgentParser();
   const visitorHash = createVisitorHasher({ dir: options.saltDir, now: options.now });
+  const isoTime = createIsoFormatter();
   // Requests arrive many to a millisecond, and from the same visitor many in a row: the last values
   // are kept, so most events format no date and hash nothing.
   let receivedAt = Number.NaN;
@@ -75,7 +77,7 @@ export function createEnricher(options: {
   return (site: string, event: IncomingEvent, meta: RequestMeta): EventRecord => {
     if (meta.receivedAt !== receivedAt) {
       receivedAt = meta.receivedAt;
-      const iso = new Date(receivedAt).toISOString();
+      const iso = isoTime(receivedAt);
       // A new day brings a new salt, so yesterday's hash is not reused.
       if (iso.slice(0, 10) !== receivedIso.slice(0, 10)) lastVisitor = null;
       receivedIso = iso;
@@ -119,7 +121,7 @@ export function createEnricher(options: {
       const { ip: _dropped, ...rest } = context;
       context = rest;
     }
-    const tsIso = ts === meta.receivedAt ? receivedIso : new Date(ts).toISOString();
+    const tsIso = ts === meta.receivedAt ? receivedIso : isoTime(ts);
     return {
       event_id: event.eventId ?? fallbackId(site, event, meta.receivedAt, `${site}\0${ip}\0${userAgent}`),
       site,
