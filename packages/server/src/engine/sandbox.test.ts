@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,15 @@ describe('sandbox', () => {
     // ANALYZE's value and would run the COPY.
     `EXPLAIN (ANALYZE 'x) SELECT 1 --') COPY (SELECT 1) TO '${lake()}/x.csv'`,
     `EXPLAIN (ANALYZE /* ) SELECT 1 -- */) COPY (SELECT 1) TO '${lake()}/x.csv'`,
+    // Table functions that change the instance for every later query (lock_configuration does not
+    // stop them), write files, or run SQL given as text past these checks.
+    "SELECT * FROM enable_logging('QueryLog')",
+    `SELECT * FROM enable_logging(storage := 'file', storage_path := '${lake()}/logs')`,
+    'FROM system.main.disable_peg_parser()',
+    'SELECT * FROM range(3) r, enable_profiling() p',
+    'SELECT (SELECT count(*) FROM truncate_duckdb_logs())',
+    "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 42'))",
+    'EXPLAIN ANALYZE SELECT * FROM enable_logging()',
   ];
 
   it('refuses every hostile statement with a clear 400', async () => {
@@ -75,6 +84,8 @@ describe('sandbox', () => {
       expect(error, sql).toMatchObject({ status: 400 });
       expect((error as { code: string }).code, sql).toMatch(/QUERY_NOT_ALLOWED|QUERY_INVALID/);
     }
+    expect(existsSync(join(lake(), 'logs'))).toBe(false);
+    expect((await engine.query("SELECT current_setting('enable_logging') AS on")).rows).toEqual([[0]]);
   });
 
   it('allows reads: SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE', async () => {
@@ -86,6 +97,11 @@ describe('sandbox', () => {
       'SHOW TABLES',
       'SUMMARIZE SELECT 1 AS x',
       'FROM range(3)',
+      'FROM generate_series(1, 3)',
+      'SELECT * FROM unnest([1, 2])',
+      "FROM json_each('[1]')",
+      'FROM duckdb_columns()',
+      'SELECT * FROM information_schema.columns',
       "PIVOT (SELECT 1 AS a, 'x' AS b) ON b IN ('x') USING sum(a)",
       // An editor's header comment before EXPLAIN.
       '/* weekly report */ EXPLAIN SELECT * FROM events',

@@ -1,6 +1,7 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { InletError } from '../errors/index.ts';
 import { sqlCode } from '../sql/index.ts';
+import { sqlCalls } from './sql-calls.ts';
 import { unquotedSchemas, withQueryHint, withQuotedSchemaHint } from './sql-hints.ts';
 
 // People's SQL is judged by DuckDB's own parser and binder, never by a regex over the text:
@@ -10,6 +11,53 @@ import { unquotedSchemas, withQueryHint, withQuotedSchemaHint } from './sql-hint
 const BLOCKED_FUNCTION =
   /^(read_|parquet_|sniff_|glob$|query$|query_table$|iceberg_|delta_|sqlite_|postgres_|mysql_|pragma_|duckdb_secrets$|which_secret$|getenv$|checkpoint$|force_checkpoint$|load_|install_)/;
 const ALLOWED_HINT = 'Only SELECT, WITH, EXPLAIN, DESCRIBE, SHOW and SUMMARIZE are allowed.';
+const USE_VIEWS =
+  "query the tables and views instead (SHOW ALL TABLES lists them, with their schemas: a source's tables are crm.customers and the like, which SHOW TABLES leaves out).";
+
+/**
+ * The table functions a query may call: those that make rows and DuckDB's own listings. A list of
+ * what is allowed, not of what is not: DuckDB keeps adding table functions that read files, run
+ * SQL given as text or change the instance for every later query (enable_logging, which the
+ * block-list let through, logged everyone's SQL, or aborted the process given a file to log to).
+ */
+const TABLE_FUNCTIONS = new Set([
+  'range',
+  'generate_series',
+  'unnest',
+  'json_each',
+  'json_tree',
+  'repeat',
+  'repeat_row',
+  'histogram',
+  'histogram_values',
+  'summary',
+  'test_all_types',
+  'pg_timezone_names',
+  'icu_calendar_names',
+  'sql_auto_complete',
+  'duckdb_approx_database_count',
+  'duckdb_columns',
+  'duckdb_connection_count',
+  'duckdb_constraints',
+  'duckdb_coordinate_systems',
+  'duckdb_databases',
+  'duckdb_dependencies',
+  'duckdb_extensions',
+  'duckdb_functions',
+  'duckdb_indexes',
+  'duckdb_keywords',
+  'duckdb_memory',
+  'duckdb_optimizers',
+  'duckdb_schemas',
+  'duckdb_secret_types',
+  'duckdb_sequences',
+  'duckdb_settings',
+  'duckdb_tables',
+  'duckdb_temporary_files',
+  'duckdb_types',
+  'duckdb_variables',
+  'duckdb_views',
+]);
 
 /** DuckDB's advice for an expression nested too deep is a setting queries may not change. */
 const DEPTH_ADVICE = /Use "SET max_expression_depth TO x" to increase the maximum expression depth\./;
@@ -52,17 +100,6 @@ function describeType(type: StatementType, sql: string): string {
   return (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replaceAll('_', ' ');
 }
 
-function* functionNames(node: unknown): Generator<string> {
-  if (Array.isArray(node)) {
-    for (const item of node) yield* functionNames(item);
-  } else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'function_name' && typeof value === 'string') yield value.toLowerCase();
-      else yield* functionNames(value);
-    }
-  }
-}
-
 async function checkSelectTree(connection: DuckDBConnection, sql: string): Promise<void> {
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql('${sql.replaceAll("'", "''")}')`);
   const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as {
@@ -71,13 +108,17 @@ async function checkSelectTree(connection: DuckDBConnection, sql: string): Promi
     statements?: unknown;
   };
   if (tree.error) throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
-  for (const name of functionNames(tree.statements)) {
-    if (BLOCKED_FUNCTION.test(name)) {
+  for (const { name, table } of sqlCalls(tree.statements)) {
+    if (BLOCKED_FUNCTION.test(name))
       throw new InletError(
         'QUERY_NOT_ALLOWED',
-        `${name}() reads files or settings directly and is not allowed; query the tables and views instead (SHOW ALL TABLES lists them, with their schemas: a source's tables are crm.customers and the like, which SHOW TABLES leaves out).`,
+        `${name}() reads files or settings directly and is not allowed; ${USE_VIEWS}`,
       );
-    }
+    if (table && !TABLE_FUNCTIONS.has(name))
+      throw new InletError(
+        'QUERY_NOT_ALLOWED',
+        `${name}() is not among the table functions a query may call (those that make rows, such as range, generate_series, unnest and json_each, and DuckDB's listings, such as duckdb_tables() and duckdb_columns()); ${USE_VIEWS}`,
+      );
   }
 }
 
