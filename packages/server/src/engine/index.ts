@@ -7,6 +7,7 @@ export {
   type QueryStats,
 } from './query-engine.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
+export { unsafeTableFunction } from './sql-calls.ts';
 export { withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';
 export {
   applyViews,

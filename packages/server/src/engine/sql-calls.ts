@@ -17,3 +17,32 @@ export function* sqlCalls(node: unknown, table = false): Generator<SqlCall> {
   for (const [key, value] of Object.entries(record))
     yield* sqlCalls(value, record.type === 'TABLE_FUNCTION' && key === 'function');
 }
+
+/**
+ * Table functions that change the DuckDB instance for every statement after them or write files
+ * (enable_logging(storage := 'file', storage_path := …) writes its log there, and aborts the whole
+ * process on a path the configuration refuses; lock_configuration does not stop them), or that run
+ * SQL given as a string, past the checks of the statement around them. Neither a query nor a model
+ * may call them.
+ */
+const UNSAFE_TABLE_FUNCTIONS = new Set([
+  'enable_logging',
+  'disable_logging',
+  'truncate_duckdb_logs',
+  'enable_profiling',
+  'disable_profiling',
+  'enable_peg_parser',
+  'disable_peg_parser',
+  'checkpoint',
+  'force_checkpoint',
+  'query',
+  'query_table',
+  'json_execute_serialized_sql',
+]);
+
+/** The first table function in a json_serialize_sql tree that no SQL of people may call, if any. */
+export function unsafeTableFunction(tree: unknown): string | undefined {
+  for (const call of sqlCalls(tree))
+    if (call.table && UNSAFE_TABLE_FUNCTIONS.has(call.name)) return call.name;
+  return undefined;
+}

@@ -565,6 +565,29 @@ GROUP BY ALL`,
       rmSync(join(config.project_dir, 'models', `${name}.sql`));
   });
 
+  it('a model may not call a table function that changes the build engine, writes files or runs SQL from text', async () => {
+    // enable_logging wrote its log files into the lake (outside the model's table), and aborted the
+    // whole process given a directory outside the allowed ones; lock_configuration stops neither.
+    const logs = join(config.data_dir, 'lake', 'events', 'logs');
+    const models: Record<string, string> = {
+      logs_to_lake: `SELECT * FROM enable_logging(storage := 'file', storage_path := '${logs}')`,
+      sql_from_text: "SELECT * FROM range(1) r, query('SELECT 1 AS one') q",
+      serialized_sql: "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1 AS one'))",
+    };
+    for (const [name, sql] of Object.entries(models)) project(`models/${name}.sql`, sql);
+    const result = await run({ selectors: Object.keys(models) });
+    expect(statuses(result)).toEqual({
+      logs_to_lake: 'failed',
+      sql_from_text: 'failed',
+      serialized_sql: 'failed',
+    });
+    expect(result.models.find((m) => m.name === 'logs_to_lake')?.message).toContain(
+      'enable_logging() changes the DuckDB that builds every model',
+    );
+    expect(existsSync(logs)).toBe(false);
+    for (const name of Object.keys(models)) rmSync(join(config.project_dir, 'models', `${name}.sql`));
+  });
+
   it('a model another process is building fails with MODEL_BUSY; a lock its dead holder left is taken over', async () => {
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
     const lock = join(config.data_dir, 'state', 'locks', 'model-feature_daily.lock');

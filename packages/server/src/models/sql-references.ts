@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { unsafeTableFunction } from '../engine/index.ts';
 import { sqlString } from '../lake/index.ts';
 import { sqlCode } from '../sql/index.ts';
 
@@ -63,6 +64,12 @@ export async function analyzeSelect(connection: DuckDBConnection, sql: string): 
   }
   if ((tree.statements?.length ?? 0) !== 1)
     return { ok: false, reason: `a model must be one SELECT statement, not ${tree.statements?.length ?? 0}` };
+  const unsafe = unsafeTableFunction(tree.statements);
+  if (unsafe)
+    return {
+      ok: false,
+      reason: `${unsafe}() changes the DuckDB that builds every model, writes files of its own or runs SQL given as text, so a model may not call it; read the tables with SQL written out (ref(), a source's <source>.<table>).`,
+    };
   const tables = new Set<string>();
   collect(tree.statements, tables, new Set());
   return { ok: true, tables: [...tables].sort() };
