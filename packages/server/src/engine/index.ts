@@ -5,6 +5,7 @@ export {
   type QueryEngine,
   type QueryResult,
   type QueryStats,
+  type QueryStream,
 } from './query-engine.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
 export { unsafeTableFunction } from './sql-calls.ts';

@@ -60,6 +60,12 @@ export interface QueryOptions {
 export interface QueryStream {
   columns: QueryColumn[];
   chunks: AsyncIterable<Json[][]>;
+  /**
+   * Aborted, with the InletError as its reason, when the query reaches its time limit or is
+   * cancelled: a consumer waiting on its reader (a client that stopped reading) must stop then,
+   * since no chunk will come to tell it.
+   */
+  stopped: AbortSignal;
 }
 
 // Bytes the process read through read(2), used as the query's bytes scanned; DuckDB's own profiling
@@ -356,7 +362,11 @@ export async function createQueryEngine(options: {
   /** Runs fn with a fresh connection that a timeout, an abort signal or cancel(id) interrupts. */
   const withConnection = async <T>(
     opts: QueryOptions,
-    fn: (connection: DuckDBConnection, stopped: () => InletError | undefined) => Promise<T>,
+    fn: (
+      connection: DuckDBConnection,
+      stopped: () => InletError | undefined,
+      stoppedSignal: AbortSignal,
+    ) => Promise<T>,
   ): Promise<T> => {
     const { id } = opts;
     let reason: InletError | undefined;
@@ -394,9 +404,11 @@ export async function createQueryEngine(options: {
     }
     const endLease = options.leases?.begin();
     const connection = await instance.connect();
+    const stop = new AbortController();
     const interrupt = (error: InletError) => {
       reason ??= error;
       connection.interrupt();
+      stop.abort(reason);
     };
     const timer = setTimeout(
       () =>
@@ -415,7 +427,7 @@ export async function createQueryEngine(options: {
     if (id !== undefined) running.set(id, onAbort);
     try {
       if (reason) throw reason;
-      return await fn(connection, () => reason);
+      return await fn(connection, () => reason, stop.signal);
     } catch (error) {
       if (reason) throw reason;
       throw error;
@@ -607,13 +619,13 @@ export async function createQueryEngine(options: {
       opts: QueryOptions,
       consume: (stream: QueryStream) => Promise<T>,
     ): Promise<T> {
-      return withConnection(opts, async (connection, stopped) => {
+      return withConnection(opts, async (connection, stopped, stoppedSignal) => {
         // No rows wanted: the columns, known once it is prepared, are all there is to send. DuckDB
         // starts a streamed result only once its first chunk is full or its scan is done, and an
         // export of no rows waited for that until it timed out.
         if (opts.maxRows === 0) {
           const { prepared } = await start(connection, sql, stopped, planOnly);
-          return consume({ columns: columnsOf(prepared), chunks: NO_CHUNKS });
+          return consume({ columns: columnsOf(prepared), chunks: NO_CHUNKS, stopped: stoppedSignal });
         }
         const { prepared, result } = await start(connection, sql, stopped, stream);
         const rows = streamedRows(result, convert);
@@ -661,7 +673,7 @@ export async function createQueryEngine(options: {
             throw await why(error, `${cut}: `, `${cut}; run it again to see whether it fails the same way.`);
           }
         }
-        return consume({ columns: columnsOf(result), chunks: chunks() });
+        return consume({ columns: columnsOf(result), chunks: chunks(), stopped: stoppedSignal });
       });
     },
     /** Interrupts a running query by the id it was started with; false when no such query runs. */

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_TOKEN, capturingLogger, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
@@ -286,6 +288,29 @@ describe('POST /api/query', () => {
       error: expect.stringContaining("Could not convert string 'x'"),
     });
     expect(cut?.rows).toBeGreaterThan(0);
+  });
+
+  it('cuts off a CSV export whose client stopped reading at query.timeout_ms, freeing its slot', async () => {
+    // Paused on a client that reads nothing, the export waited on the socket, where no timeout or
+    // cancel reached it: with max_concurrent 1, every later query waited for as long as the client
+    // kept the connection open.
+    const { app, query } = await setup({ query: { timeout_ms: 1000, max_concurrent: 1 } });
+    await app.listen({ host: '127.0.0.1', port: 18502 });
+    const body = JSON.stringify({ sql: "SELECT range, repeat('x', 100) AS pad FROM range(100000000)" });
+    const stalled = connect(18502, '127.0.0.1');
+    stalled.on('error', () => {});
+    cleanups.push(() => void stalled.destroy());
+    stalled.pause();
+    stalled.write(
+      `POST /api/query?format=csv HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer ${API_TOKEN}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    await once(stalled, 'connect');
+    // Sent after the export has its slot: it waits for it, and gets it once the export is cut off.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = await query({ sql: 'SELECT 1 AS one' });
+    expect(next.statusCode).toBe(200);
+    expect(next.json()).toMatchObject({ rows: [[1]] });
   });
 
   it('takes ?format= in any case, and names the formats when it is neither', async () => {

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { QueryEngine } from '../engine/index.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { QueryEngine, QueryStream } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import { csvLine } from './csv.ts';
@@ -62,6 +62,69 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
 const JSON_ANSWER_BYTES = 100 * 1024 * 1024;
 
 /** A bearer-token check in constant time. */
+
+/**
+ * Streams a query's rows to reply as CSV, up to wanted rows, and resolves once they are written out
+ * or the client went away, which is when the query gives up its slot.
+ */
+async function sendCsvExport(
+  reply: FastifyReply,
+  { columns, chunks, stopped }: QueryStream,
+  options: { wanted: number; id: string | undefined; logger: Logger | undefined },
+): Promise<void> {
+  const { wanted, id, logger } = options;
+  let rows = 0;
+  let reported = false;
+  // The client only sees the export cut off; the reason is logged here, once (a client that went
+  // away, which cancels its query, is no cause for a warning).
+  const report = (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    const cancelled = (error as { code?: string }).code === 'QUERY_CANCELLED';
+    logger?.[cancelled ? 'info' : 'warn'](
+      { ...errorFields(error), rows, query_id: id },
+      'a CSV export stopped part-way; its response was cut off',
+    );
+  };
+  async function* lines() {
+    yield csvLine(columns.map((c) => c.name));
+    try {
+      for await (const chunk of chunks) {
+        if (rows >= wanted) break;
+        const taken = chunk.length > wanted - rows ? chunk.slice(0, wanted - rows) : chunk;
+        let out = '';
+        for (const row of taken) out += csvLine(row);
+        rows += taken.length;
+        yield out;
+        // Stop at the last row wanted, not at the chunk after it: DuckDB may hold that chunk
+        // back until its scan is done, and the export, whole already, then ran into the timeout.
+        if (rows >= wanted) break;
+      }
+    } catch (error) {
+      report(error);
+      throw error;
+    }
+  }
+  // A client that stops reading pauses the export where no chunk can tell it that the query's time
+  // is up or that it was cancelled, and the query kept its slot for as long as the client kept the
+  // connection open: the response is cut off then, which ends the wait below.
+  stopped.addEventListener(
+    'abort',
+    () => {
+      if (reply.raw.writableFinished) return;
+      report(stopped.reason);
+      reply.raw.destroy();
+    },
+    { once: true },
+  );
+  reply.header('Content-Type', 'text/csv; charset=utf-8');
+  await reply.send(Readable.from(lines()));
+  // Keep the connection (and the query's slot) until the stream has been written out, or the
+  // client went away. finished() also settles when that happened before this line: a short
+  // export is often written by now, and waiting for its 'close' event held the slot forever.
+  await finished(reply.raw).catch(() => {});
+}
+
 export function createTokenCheck(token: string) {
   // An empty token would equal the empty one of a request without Authorization.
   if (token.length === 0) throw new Error('the API token is empty');
@@ -116,40 +179,9 @@ export function registerQueryRoutes(
       // An export holds every row unless the request's max_rows says fewer (query.max_rows is the
       // JSON answer's limit, not an export's): asked for 10, a client got the whole table.
       const wanted = maxRows ?? Number.POSITIVE_INFINITY;
-      return engine.stream(sql, { id, maxRows, signal: abort.signal }, async ({ columns, chunks }) => {
-        async function* lines() {
-          yield csvLine(columns.map((c) => c.name));
-          let rows = 0;
-          try {
-            for await (const chunk of chunks) {
-              if (rows >= wanted) break;
-              const taken = chunk.length > wanted - rows ? chunk.slice(0, wanted - rows) : chunk;
-              let out = '';
-              for (const row of taken) out += csvLine(row);
-              rows += taken.length;
-              yield out;
-              // Stop at the last row wanted, not at the chunk after it: DuckDB may hold that chunk
-              // back until its scan is done, and the export, whole already, then ran into the timeout.
-              if (rows >= wanted) break;
-            }
-          } catch (error) {
-            // The client only sees the export cut off; the reason is here (a client that went
-            // away, which cancels its query, is no cause for a warning).
-            const cancelled = (error as { code?: string }).code === 'QUERY_CANCELLED';
-            options.logger?.[cancelled ? 'info' : 'warn'](
-              { ...errorFields(error), rows, query_id: id },
-              'a CSV export stopped part-way; its response was cut off',
-            );
-            throw error;
-          }
-        }
-        reply.header('Content-Type', 'text/csv; charset=utf-8');
-        await reply.send(Readable.from(lines()));
-        // Keep the connection (and the query's slot) until the stream has been written out, or the
-        // client went away. finished() also settles when that happened before this line: a short
-        // export is often written by now, and waiting for its 'close' event held the slot forever.
-        await finished(reply.raw).catch(() => {});
-      });
+      return engine.stream(sql, { id, maxRows, signal: abort.signal }, (stream) =>
+        sendCsvExport(reply, stream, { wanted, id, logger: options.logger }),
+      );
     });
 
     scope.delete('/api/query/:id', async (request, reply) => {
