@@ -17,6 +17,7 @@ import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { createQuerySlots } from './query-slots.ts';
 import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
+import { tableNames } from './sql-calls.ts';
 import { withQueryHint } from './sql-hints.ts';
 import {
   applyViews,
@@ -187,6 +188,23 @@ function distinctNames(names: string[]): string[] {
 const OUT_OF_MEMORY = /^Out of Memory Error/;
 
 const FILE_RACE_RETRIES = 3;
+
+/**
+ * Whether the file DuckDB did not find is one the query names itself (FROM '…/lake/x.parquet'): the
+ * query's mistake, which was answered 503, files went away, retry, for a path that was never right.
+ * A file of a view that went away meanwhile is a race, and the query is planned again.
+ */
+async function namesMissingFile(
+  connection: DuckDBConnection,
+  sql: string,
+  message: string,
+): Promise<boolean> {
+  const file = FILE_RACE.test(message) ? /"([^"]+)"/.exec(message)?.[1] : undefined;
+  if (file === undefined) return false;
+  const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})::VARCHAR`);
+  const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as { statements?: unknown };
+  return [...tableNames(tree.statements)].includes(file);
+}
 
 /** Damaged files a query may move out of the lake before it gives up (each is one more attempt). */
 const DAMAGED_FILES_PER_QUERY = 10;
@@ -486,6 +504,7 @@ export async function createQueryEngine(options: {
         throw FILE_RACE.test(message) ? filesChanged(message) : unreadable(error);
       }
       const prepared = await prepareReadOnly(connection, sql, schemaSources).catch(async (error: Error) => {
+        if (await namesMissingFile(connection, sql, error.message)) throw error;
         if (healed(error.message) || (await raced(error.message))) return undefined;
         if (FILE_RACE.test(error.message)) throw filesChanged(error.message);
         throw leftOut(error, sql) ?? error;

@@ -204,6 +204,17 @@ describe('sandbox', () => {
     });
   });
 
+  it("answers a lake file the query names that is not there with DuckDB's message, not as files that went away", async () => {
+    // It was 503 QUERY_BUSY, "files of the lake went away … retry in a moment", for a path that was
+    // never right, after three attempts.
+    const missing = join(temp.dir, 'data', 'lake', 'events', 'no-such.parquet');
+    await expect(engine.query(`SELECT * FROM '${missing}'`)).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      status: 400,
+      message: expect.stringContaining(`No files found that match the pattern "${missing}"`),
+    });
+  });
+
   it('names a USE or RESET statement as written when it refuses it, not as SET', async () => {
     for (const [sql, word] of [
       ['USE memory', 'USE'],

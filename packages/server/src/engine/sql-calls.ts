@@ -46,3 +46,15 @@ export function unsafeTableFunction(tree: unknown): string | undefined {
     if (call.table && UNSAFE_TABLE_FUNCTIONS.has(call.name)) return call.name;
   return undefined;
 }
+
+/** The tables a json_serialize_sql tree reads by name (a file's path, for FROM '…/x.parquet'). */
+export function* tableNames(node: unknown): Generator<string> {
+  if (Array.isArray(node)) {
+    for (const item of node) yield* tableNames(item);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  if (record.type === 'BASE_TABLE' && typeof record.table_name === 'string') yield record.table_name;
+  for (const value of Object.values(record)) yield* tableNames(value);
+}
