@@ -5,6 +5,7 @@ import type { BuildEngine } from './build-engine.ts';
 import type { ColumnTest, ModelConfig } from './model-config.ts';
 import { asSubquery } from './model-template.ts';
 import { quoteColumn } from './sql-names.ts';
+import { analyzeSelect } from './sql-references.ts';
 
 /** One data test as SQL that selects the rows breaking it: none means it passes. */
 export interface DataTest {
@@ -111,6 +112,10 @@ export async function runDataTests(
 ): Promise<DataTestResult[]> {
   const results: DataTestResult[] = [];
   const failing = async (sql: string) => {
+    // Set inside a subquery below and run as text: SQL that closed it ran statements of its own
+    // (a COPY into the lake), so it must be one SELECT, checked as a model's is.
+    const analysis = await analyzeSelect(engine.connection, sql, 'a test');
+    if (!analysis.ok) throw new Error(analysis.reason);
     const count = await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${asSubquery(sql)} AS failing`);
     const failures = Number(count[0]?.n ?? 0);
     const sample =

@@ -588,6 +588,21 @@ GROUP BY ALL`,
     for (const name of Object.keys(models)) rmSync(join(config.project_dir, 'models', `${name}.sql`));
   });
 
+  it("a data test's SQL is one SELECT: text that closes its subquery and COPYs into the lake is refused", async () => {
+    // A test's SQL was set inside SELECT count(*) FROM (…) and run as text, so closing the
+    // parenthesis ran more statements: a COPY wrote rows into the events table's folder.
+    const evil = join(config.data_dir, 'lake', 'events', 'evil.parquet');
+    const sql = `SELECT 1 AS x) AS failing; COPY (SELECT 1 AS evil) TO '${evil}'; SELECT * FROM (SELECT 1 AS x`;
+    project('models/tested.sql', 'SELECT 1 AS x');
+    project('models/tested.yaml', `tests:\n  - name: injected\n    sql: ${JSON.stringify(sql)}\n`);
+    const result = await run({ selectors: ['tested'] });
+    expect(existsSync(evil)).toBe(false);
+    expect(result.models[0]?.tests.map((t) => [t.name, t.status])).toEqual([['injected', 'error']]);
+    // Read alone, as DuckDB's parser reads it, the text is not one SELECT.
+    expect(result.models[0]?.tests[0]?.message).toContain('syntax error at or near ")"');
+    for (const file of ['tested.sql', 'tested.yaml']) rmSync(join(config.project_dir, 'models', file));
+  });
+
   it('a model another process is building fails with MODEL_BUSY; a lock its dead holder left is taken over', async () => {
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
     const lock = join(config.data_dir, 'state', 'locks', 'model-feature_daily.lock');

@@ -43,7 +43,12 @@ function collect(node: unknown, tables: Set<string>, ctes: ReadonlySet<string>):
  * views it reads, CTE names left out: these are a model's inputs for lineage and for knowing
  * whether everything it needs exists.
  */
-export async function analyzeSelect(connection: DuckDBConnection, sql: string): Promise<SelectAnalysis> {
+export async function analyzeSelect(
+  connection: DuckDBConnection,
+  sql: string,
+  /** What the SQL is, as the reasons name it: a model's, or a data test's. */
+  subject: 'a model' | 'a test' = 'a model',
+): Promise<SelectAnalysis> {
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})::VARCHAR`);
   const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as {
     error: boolean;
@@ -57,18 +62,20 @@ export async function analyzeSelect(connection: DuckDBConnection, sql: string): 
     if (/(?<![\w$])pivot(?![\w$])/i.test(sqlCode(sql)))
       return {
         ok: false,
-        reason:
-          "a model must be one SELECT, and DuckDB runs a PIVOT without IN (…) as more than one statement; list the values it pivots on: PIVOT … ON k IN ('a', 'b') USING …",
+        reason: `${subject} must be one SELECT, and DuckDB runs a PIVOT without IN (…) as more than one statement; list the values it pivots on: PIVOT … ON k IN ('a', 'b') USING …`,
       };
-    return { ok: false, reason: 'a model must be one SELECT statement' };
+    return { ok: false, reason: `${subject} must be one SELECT statement` };
   }
   if ((tree.statements?.length ?? 0) !== 1)
-    return { ok: false, reason: `a model must be one SELECT statement, not ${tree.statements?.length ?? 0}` };
+    return {
+      ok: false,
+      reason: `${subject} must be one SELECT statement, not ${tree.statements?.length ?? 0}`,
+    };
   const unsafe = unsafeTableFunction(tree.statements);
   if (unsafe)
     return {
       ok: false,
-      reason: `${unsafe}() changes the DuckDB that builds every model, writes files of its own or runs SQL given as text, so a model may not call it; read the tables with SQL written out (ref(), a source's <source>.<table>).`,
+      reason: `${unsafe}() changes the DuckDB that builds every model, writes files of its own or runs SQL given as text, so ${subject} may not call it; read the tables with SQL written out (ref(), a source's <source>.<table>).`,
     };
   const tables = new Set<string>();
   collect(tree.statements, tables, new Set());
