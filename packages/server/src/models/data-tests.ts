@@ -115,7 +115,8 @@ export async function runDataTests(
     // Set inside a subquery below and run as text: SQL that closed it ran statements of its own
     // (a COPY into the lake), so it must be one SELECT, checked as a model's is.
     const analysis = await analyzeSelect(engine.connection, sql, 'a test');
-    if (!analysis.ok) throw new Error(analysis.reason);
+    // Text DuckDB cannot parse fails as a Parser Error, as when the test ran, for the keyword hint.
+    if (!analysis.ok) throw new Error(`${analysis.unparsed ? 'Parser Error: ' : ''}${analysis.reason}`);
     const count = await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${asSubquery(sql)} AS failing`);
     const failures = Number(count[0]?.n ?? 0);
     const sample =

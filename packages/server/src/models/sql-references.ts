@@ -3,7 +3,10 @@ import { unsafeTableFunction } from '../engine/index.ts';
 import { sqlString } from '../lake/index.ts';
 import { sqlCode } from '../sql/index.ts';
 
-export type SelectAnalysis = { ok: true; tables: string[] } | { ok: false; reason: string };
+export type SelectAnalysis =
+  | { ok: true; tables: string[] }
+  /** unparsed: DuckDB's parser refused the text, and reason is its message. */
+  | { ok: false; reason: string; unparsed?: true };
 
 interface CteEntry {
   key?: string;
@@ -57,7 +60,7 @@ export async function analyzeSelect(
   };
   if (tree.error) {
     const message = tree.error_message ?? '';
-    if (!/Only SELECT/i.test(message)) return { ok: false, reason: message };
+    if (!/Only SELECT/i.test(message)) return { ok: false, reason: message, unparsed: true };
     // A PIVOT that must first find its columns' values is run by DuckDB as more than one statement.
     if (/(?<![\w$])pivot(?![\w$])/i.test(sqlCode(sql)))
       return {
