@@ -2,10 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturedOutput, runCli, tempDir } from '../../test/helpers.ts';
+import { inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createRunHistory } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
+import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 import { displayWidth } from './text-width.ts';
 
@@ -232,6 +234,37 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       duration_ms: 0,
       steps: [{ step: 'run daily+', status: 'failed' }],
     });
+  });
+
+  it('inlet runs start stopped by SIGTERM records its run as failed, not running', async () => {
+    // What a supervisor, docker stop or timeout(1) sends. Only Ctrl-C was heard: the process died
+    // at once and its run showed as running, then abandoned, as if it had crashed.
+    const dir = join(temp.dir, 'sigterm');
+    const { config } = await inletConfigFile(
+      dir,
+      [
+        'sources:',
+        '  - { name: crm, type: csv, tables: [{ path: missing.csv }] }',
+        'workflows:',
+        '  - { name: pull, cron: "0 5 * * *", steps: [sync crm], retries: 1, retry_backoff: 1h }',
+      ].join('\n'),
+    );
+    const started = spawnInlet(['runs', 'start', 'pull', '--config', config]);
+    const state = openStateStore(join(dir, 'data', 'state.sqlite'));
+    const history = createRunHistory(state);
+    // Waiting out its back-off, an hour long, when it is told to stop.
+    while (!history.get(1)?.steps[0]?.log.includes('retrying in')) {
+      if (started.child.exitCode !== null) throw new Error(`inlet runs start exited:\n${started.err}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(ExitCode.FAILURE);
+    expect(history.get(1)).toMatchObject({
+      status: 'failed',
+      error: 'sync crm: inlet stopped while the run was going',
+      steps: [{ step: 'sync crm', status: 'failed' }],
+    });
+    state.close();
   });
 
   it('inlet runs pages to older runs with --before, and says how to see more', async () => {

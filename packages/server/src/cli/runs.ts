@@ -21,6 +21,9 @@ inlet runs start <workflow>
   Lists workflow runs, newest first (--before: older than run ID, to page on); shows one run with the log of each step; or runs a
   workflow now, in this process, outside its schedule (it is recorded like the others).`;
 
+/** The signals that stop inlet runs start at a safe point, its run recorded as failed. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
 const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
 
 /** One run: its steps' logs as text (table), the run as JSON, or its steps as CSV. */
@@ -108,11 +111,13 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       });
       const id = scheduler.trigger(name);
       const stop = () => void scheduler.stop();
-      process.once('SIGINT', stop);
+      // SIGTERM is what a supervisor, docker stop or timeout(1) sends: heard only for Ctrl-C, it
+      // killed the process mid-run, and its run showed as running until marked abandoned.
+      for (const signal of STOP_SIGNALS) process.once(signal, stop);
       try {
         await scheduler.idle();
       } finally {
-        process.off('SIGINT', stop);
+        for (const signal of STOP_SIGNALS) process.off(signal, stop);
       }
       showRun(history, id, output, format);
       return history.get(id)?.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
