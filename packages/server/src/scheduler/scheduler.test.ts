@@ -498,12 +498,14 @@ describe('scheduler', () => {
       ['sync counter', 'failed', 2],
       ['test', 'skipped', 0],
     ]);
+    // Said under the step itself, as dbt says why it skipped a model, rather than left blank.
+    expect(run?.steps[1]?.log).toMatch(/^\S+ skipped because "sync counter" failed$/);
     await scheduler.stop();
 
     const hung = counterSource({ hang: true });
     const t = setup({ source: hung.source });
     const slow = t.scheduler({
-      workflows: [workflow({ timeout: '150ms', steps: ['sync counter'] })],
+      workflows: [workflow({ timeout: '150ms', steps: ['sync counter', 'test'] })],
       metrics,
     });
     const timedOut = slow.trigger('hourly');
@@ -516,6 +518,7 @@ describe('scheduler', () => {
       status: 'timed_out',
       error: 'sync counter: the run took longer than its timeout of 150 ms and was stopped',
     });
+    expect(t.history.get(timedOut)?.steps[1]?.log).toMatch(/skipped because "sync counter" timed out$/);
     await slow.stop();
     s.state.close();
     t.state.close();

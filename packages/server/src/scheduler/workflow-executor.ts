@@ -72,18 +72,21 @@ export async function executeRun(options: {
   if (options.shutdown.aborted) onShutdown();
   let status: RunStatus = 'success';
   let error: string | undefined;
+  /** The step that failed the run, which every step after it names as why it was skipped. */
+  let stopper = '';
   try {
     for (const [position, step] of workflow.steps.entries()) {
       history.startStep(id, position, step.text);
-      if (status !== 'success') {
-        history.updateStep(id, position, { status: 'skipped' });
-        continue;
-      }
       const lines: string[] = [];
       const log = (line: string) => {
         lines.push(`${new Date().toISOString()} ${line}`);
         history.updateStep(id, position, { log: lines.join('\n') });
       };
+      if (status !== 'success') {
+        log(`skipped because "${stopper}" ${status === 'timed_out' ? 'timed out' : 'failed'}`);
+        history.updateStep(id, position, { status: 'skipped' });
+        continue;
+      }
       for (let attempt = 1; ; attempt++) {
         history.updateStep(id, position, { attempts: attempt });
         try {
@@ -116,6 +119,7 @@ export async function executeRun(options: {
             controller.signal.reason instanceof InletError &&
             controller.signal.reason.code === 'WORKFLOW_TIMEOUT';
           status = timedOut ? 'timed_out' : 'failed';
+          stopper = step.text;
           error = `${step.text}: ${controller.signal.aborted ? (controller.signal.reason as Error).message : message}`;
           history.updateStep(id, position, { status: timedOut ? 'timed_out' : 'failed', error });
           logger.warn({ step: step.text, attempt, ...errorFields(failure) }, 'workflow step failed');
