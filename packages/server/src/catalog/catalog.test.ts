@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -363,6 +363,27 @@ describe('files that go away under the catalog', () => {
       query();
       await leases.settled();
       expect(existsSync(retired)).toBe(false);
+    } finally {
+      own.close();
+    }
+  });
+});
+
+describe('freshness', () => {
+  it('is not moved by an empty WAL segment, which inlet start opens with no event in it', async () => {
+    // Each start of the collector opens a new, empty segment: events showed as updated then, so a
+    // restarted collector that received nothing looked fresh.
+    const restarted = testConfig(join(temp.dir, 'restarted'), { models: { builtin: false } });
+    const layout = dataLayout(restarted.data_dir);
+    await writeEvents(layout, [{ ts: '2026-11-20T10:00:00Z' }]);
+    const loadedAt = new Date('2026-11-20T10:05:00Z');
+    for (const file of readdirSync(layout.events, { recursive: true, encoding: 'utf8' }))
+      if (file.endsWith('.parquet')) utimesSync(join(layout.events, file), loadedAt, loadedAt);
+    mkdirSync(layout.walEvents, { recursive: true });
+    writeFileSync(segmentPath(layout.walEvents, 7), '');
+    const own = createCatalog({ config: restarted, logger });
+    try {
+      expect((await own.table('events')).updated_at).toBe(loadedAt.toISOString());
     } finally {
       own.close();
     }

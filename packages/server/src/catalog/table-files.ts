@@ -7,7 +7,7 @@ export interface FileStats {
   bytes: number;
   /** dt=… partition values, sorted. */
   partitions: string[];
-  /** Newest modification time of any file, ISO; null when there are none. */
+  /** Newest modification time of any file that is not empty, ISO; null when there is none. */
   updatedAt: string | null;
 }
 
@@ -32,7 +32,9 @@ export function fileStats(dir: string, extensions: string[] = ['.parquet']): Fil
           const stat = statSync(full);
           files++;
           bytes += stat.size;
-          newest = Math.max(newest, stat.mtimeMs);
+          // An empty file holds no rows, so its time is no update: inlet start opens an empty WAL
+          // segment, which made events look fresh after a restart with nothing received.
+          if (stat.size > 0) newest = Math.max(newest, stat.mtimeMs);
         } catch {
           // Compacted or cleaned up between the listing and the stat.
         }
