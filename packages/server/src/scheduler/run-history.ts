@@ -1,4 +1,5 @@
 import type { StateStore } from '../state/index.ts';
+import { ownerGone } from './run-owner.ts';
 
 /** Every status a run can have, for checking a filter before it silently matches nothing. */
 export const RUN_STATUSES = ['running', 'success', 'failed', 'timed_out', 'abandoned'] as const;
@@ -50,7 +51,10 @@ export interface RunHistory {
     position: number,
     update: { status?: StepStatus; attempts?: number; log?: string; error?: string },
   ): void;
-  /** Marks runs whose process stopped sending heartbeats as abandoned; returns how many. */
+  /**
+   * Marks runs whose process stopped sending heartbeats, or is known to be gone (ownerGone), as
+   * abandoned; returns how many.
+   */
   abandonStale(olderThanMs: number): number;
   /** Newest first; before: only runs with a lower id, to page on from the oldest of the last page. */
   list(filter?: { workflow?: string; status?: string; limit?: number; before?: number }): RunRecord[];
@@ -121,24 +125,30 @@ export function createRunHistory(state: StateStore): RunHistory {
       ).run(params);
     },
     abandonStale(olderThanMs) {
-      const params = {
-        cutoff: new Date(Date.now() - olderThanMs).toISOString(),
-        now: iso(),
-        error: ABANDONED,
-      };
-      const stale = "SELECT id FROM workflow_runs WHERE status = 'running' AND heartbeat_at < @cutoff";
+      const cutoff = new Date(Date.now() - olderThanMs).toISOString();
+      const running = db
+        .prepare("SELECT id, owner, created_at, heartbeat_at FROM workflow_runs WHERE status = 'running'")
+        .all() as Array<{ id: number; owner: string; created_at: string; heartbeat_at: string }>;
+      // A process of this host that is gone is known dead at once: after kill -9 and a restart, its
+      // run showed as running beside the new process's for the two minutes its heartbeats took.
+      const ids = running
+        .filter((run) => run.heartbeat_at < cutoff || ownerGone(run.owner, run.created_at))
+        .map((run) => run.id);
+      if (ids.length === 0) return 0;
+      const params = { ids: JSON.stringify(ids), now: iso(), error: ABANDONED };
+      const abandoned = "status = 'running' AND id IN (SELECT value FROM json_each(@ids))";
       // The step the process was in would otherwise show as running for ever under inlet runs <id>.
       return db.transaction(() => {
         db.prepare(
           `UPDATE workflow_run_steps SET status = 'failed', error = @error${finishStep('failed')} ` +
-            `WHERE status = 'running' AND run_id IN (${stale})`,
+            `WHERE status = 'running' AND run_id IN (SELECT id FROM workflow_runs WHERE ${abandoned})`,
         ).run(params);
         return db
           .prepare(
             // Its duration runs to its last heartbeat, the last time it was known to be running.
             "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error, " +
               'duration_ms = CAST((julianday(heartbeat_at) - julianday(started_at)) * 86400000 AS INTEGER) ' +
-              "WHERE status = 'running' AND heartbeat_at < @cutoff",
+              `WHERE ${abandoned}`,
           )
           .run(params).changes;
       })();

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +19,7 @@ import {
   createStepHandlers,
   dueTimes,
   loadWorkflows,
+  STALE_RUN_MS,
   type Workflow,
 } from './index.ts';
 
@@ -418,6 +421,34 @@ describe('scheduler', () => {
       error: expect.stringContaining('check its url'),
     });
     expect(failed?.err).toBeUndefined();
+    s.state.close();
+  });
+
+  it('marks the run of a process of this host that is gone abandoned at once, without waiting out its heartbeats', async () => {
+    // inlet start killed (OOM, kill -9) and started again: its run showed as running beside the new
+    // process's runs for two more minutes, as if both were going.
+    const s = setup();
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const claim = (owner: string) =>
+      s.history.claim({ workflow: 'hourly', scheduledFor: null, trigger: 'manual', owner }) as number;
+    const killed = claim(`${hostname()}:${dead.pid}`);
+    // A container's process has the same pid at each start: a run of this owner from before this
+    // process started is an earlier process's.
+    const earlier = claim(`${hostname()}:${process.pid}`);
+    s.history.start(earlier);
+    s.state.db
+      .prepare("UPDATE workflow_runs SET created_at = '2020-01-01T00:00:00.000Z' WHERE id = ?")
+      .run(earlier);
+    const ours = claim(`${hostname()}:${process.pid}`);
+    const elsewhere = claim(`another-host:${dead.pid}`);
+    s.history.abandonStale(STALE_RUN_MS);
+    expect([killed, earlier, ours, elsewhere].map((id) => s.history.get(id)?.status)).toEqual([
+      'abandoned',
+      'abandoned',
+      'running',
+      'running',
+    ]);
     s.state.close();
   });
 

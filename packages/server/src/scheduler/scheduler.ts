@@ -1,10 +1,10 @@
-import { hostname } from 'node:os';
 import { InletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { StateStore } from '../state/index.ts';
 import { dueTimes } from './cron-schedule.ts';
 import type { RunHistory } from './run-history.ts';
+import { processOwner } from './run-owner.ts';
 import type { StepHandlers } from './step-handlers.ts';
 import { executeRun } from './workflow-executor.ts';
 import type { Workflow } from './workflow-loader.ts';
@@ -55,7 +55,7 @@ export function createScheduler(options: {
     'Workflow runs finished, by workflow and status (success, failed, timed_out)',
     ['workflow', 'status'],
   );
-  const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  const owner = options.owner ?? processOwner();
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   for (const workflow of workflows)
     for (const step of workflow.steps)

@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 // by an earlier process that had the same pid (pid 1 in every container start).
 const held = new Set<string>();
 
-const alive = (pid: number): boolean => {
+/** Whether a process with this pid runs on this machine now (one of another user's counts too). */
+export const processAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -45,7 +46,7 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
     } catch {
       // Released between the two calls.
     }
-    const stale = Number.isNaN(pid) || (pid === process.pid ? !held.has(path) : !alive(pid));
+    const stale = Number.isNaN(pid) || (pid === process.pid ? !held.has(path) : !processAlive(pid));
     if (!stale)
       throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
     rmSync(path, { force: true });
