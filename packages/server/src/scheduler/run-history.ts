@@ -64,6 +64,9 @@ export interface RunHistory {
 }
 
 const iso = () => new Date().toISOString();
+/** SQL for the milliseconds between two ISO times; rounded, as julianday's days are not exact (29999 for 30 s). */
+const msBetween = (from: string, to: string) =>
+  `CAST(round((julianday(${to}) - julianday(${from})) * 86400000) AS INTEGER)`;
 const ABANDONED = 'the process running it stopped before it finished';
 const RUN_COLUMNS =
   'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error';
@@ -76,9 +79,7 @@ export function createRunHistory(state: StateStore): RunHistory {
       "VALUES (?, ?, ?, 'running', ?, ?, ?) ON CONFLICT (workflow, scheduled_for) DO NOTHING",
   );
   const finishStep = (status: StepStatus) =>
-    status === 'running'
-      ? ''
-      : ', finished_at = @now, duration_ms = CAST((julianday(@now) - julianday(started_at)) * 86400000 AS INTEGER)';
+    status === 'running' ? '' : `, finished_at = @now, duration_ms = ${msBetween('started_at', '@now')}`;
   return {
     claim({ workflow, scheduledFor, trigger, owner }) {
       const now = iso();
@@ -102,7 +103,7 @@ export function createRunHistory(state: StateStore): RunHistory {
       const now = iso();
       db.prepare(
         'UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, ' +
-          'duration_ms = CAST((julianday(?) - julianday(coalesce(started_at, created_at))) * 86400000 AS INTEGER) WHERE id = ?',
+          `duration_ms = ${msBetween('coalesce(started_at, created_at)', '?')} WHERE id = ?`,
       ).run(status, error ?? null, now, now, id);
     },
     startStep(id, position, step) {
@@ -139,16 +140,18 @@ export function createRunHistory(state: StateStore): RunHistory {
       const abandoned = "status = 'running' AND id IN (SELECT value FROM json_each(@ids))";
       // The step the process was in would otherwise show as running for ever under inlet runs <id>.
       return db.transaction(() => {
+        // Its step too runs to the last heartbeat: noticed in the morning, it had taken all night.
+        const heartbeat = 'max(started_at, (SELECT heartbeat_at FROM workflow_runs r WHERE r.id = run_id))';
         db.prepare(
-          `UPDATE workflow_run_steps SET status = 'failed', error = @error${finishStep('failed')} ` +
+          "UPDATE workflow_run_steps SET status = 'failed', error = @error, finished_at = @now, " +
+            `duration_ms = ${msBetween('started_at', heartbeat)} ` +
             `WHERE status = 'running' AND run_id IN (SELECT id FROM workflow_runs WHERE ${abandoned})`,
         ).run(params);
         return db
           .prepare(
             // Its duration runs to its last heartbeat, the last time it was known to be running.
             "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error, " +
-              'duration_ms = CAST((julianday(heartbeat_at) - julianday(started_at)) * 86400000 AS INTEGER) ' +
-              `WHERE ${abandoned}`,
+              `duration_ms = ${msBetween('started_at', 'heartbeat_at')} WHERE ${abandoned}`,
           )
           .run(params).changes;
       })();

@@ -452,6 +452,33 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it("gives an abandoned run's step the time it was known to run, not the hours until it was noticed", async () => {
+    // The process died at night and the scheduler came back in the morning: its step showed as
+    // having taken all night.
+    const s = setup();
+    const id = s.history.claim({
+      workflow: 'hourly',
+      scheduledFor: null,
+      trigger: 'manual',
+      owner: 'dead-host:1',
+    }) as number;
+    s.history.start(id);
+    s.history.startStep(id, 0, 'sync counter');
+    const night = Date.now() - 10 * HOUR;
+    const at = (ms: number) => new Date(night + ms).toISOString();
+    s.state.db
+      .prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?')
+      .run(at(0), at(30_000), id);
+    s.state.db.prepare('UPDATE workflow_run_steps SET started_at = ? WHERE run_id = ?').run(at(5_000), id);
+    s.history.abandonStale(STALE_RUN_MS);
+    expect(s.history.get(id)).toMatchObject({
+      status: 'abandoned',
+      duration_ms: 30_000,
+      steps: [{ status: 'failed', duration_ms: 25_000 }],
+    });
+    s.state.close();
+  });
+
   it('marks the run of a process that died abandoned, and the step it was in failed', async () => {
     const s = setup();
     // What a scheduler killed with SIGKILL in the middle of a step leaves in the store.
