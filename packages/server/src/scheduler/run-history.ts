@@ -127,21 +127,21 @@ export function createRunHistory(state: StateStore): RunHistory {
     },
     abandonStale(olderThanMs) {
       const cutoff = new Date(Date.now() - olderThanMs).toISOString();
-      const running = db
-        .prepare("SELECT id, owner, created_at, heartbeat_at FROM workflow_runs WHERE status = 'running'")
-        .all() as Array<{ id: number; owner: string; created_at: string; heartbeat_at: string }>;
-      // A process of this host that is gone is known dead at once: after kill -9 and a restart, its
-      // run showed as running beside the new process's for the two minutes its heartbeats took.
-      const ids = running
-        .filter((run) => run.heartbeat_at < cutoff || ownerGone(run.owner, run.created_at))
-        .map((run) => run.id);
-      if (ids.length === 0) return 0;
-      const params = { ids: JSON.stringify(ids), now: iso(), error: ABANDONED };
       const abandoned = "status = 'running' AND id IN (SELECT value FROM json_each(@ids))";
-      // The step the process was in would otherwise show as running for ever under inlet runs <id>.
+      // Its step too runs to the last heartbeat: noticed in the morning, it had taken all night.
+      const heartbeat = 'max(started_at, (SELECT heartbeat_at FROM workflow_runs r WHERE r.id = run_id))';
       return db.transaction(() => {
-        // Its step too runs to the last heartbeat: noticed in the morning, it had taken all night.
-        const heartbeat = 'max(started_at, (SELECT heartbeat_at FROM workflow_runs r WHERE r.id = run_id))';
+        const running = db
+          .prepare("SELECT id, owner, created_at, heartbeat_at FROM workflow_runs WHERE status = 'running'")
+          .all() as Array<{ id: number; owner: string; created_at: string; heartbeat_at: string }>;
+        // A process of this host that is gone is known dead at once: after kill -9 and a restart, its
+        // run showed as running beside the new process's for the two minutes its heartbeats took.
+        const ids = running
+          .filter((run) => run.heartbeat_at < cutoff || ownerGone(run.owner, run.created_at))
+          .map((run) => run.id);
+        if (ids.length === 0) return 0;
+        const params = { ids: JSON.stringify(ids), now: iso(), error: ABANDONED };
+        // The step the process was in would otherwise show as running for ever under inlet runs <id>.
         db.prepare(
           "UPDATE workflow_run_steps SET status = 'failed', error = @error, finished_at = @now, " +
             `duration_ms = ${msBetween('started_at', heartbeat)} ` +
