@@ -356,6 +356,8 @@ export async function startRoles(options: {
         onSegmentDeleted: walDeletedLogger(logger, 'events'),
         // Loaded, and kept only for readers still running: not the loader falling behind.
         loaded: leases.retiring,
+        // One wal.max_bytes for both WALs, so together they never hold more than the docs promise.
+        sharedBytes: () => logs?.walBytes() ?? 0,
       });
       wal = writer;
       metrics.gauge('inlet_wal_bytes', 'Bytes in WAL segments not yet loaded', () => writer.bytes());
@@ -381,7 +383,7 @@ export async function startRoles(options: {
         workers = pool;
         stoppers.push(() => pool.close());
       }
-      logs = createLogIntake({ config, layout, logger, metrics });
+      logs = createLogIntake({ config, layout, logger, metrics, sharedBytes: () => writer.bytes() });
       stoppers.push(() => writer.close());
       if (!has('loader')) {
         // With the loader in another process, the collector seals by age itself and re-reads what the

@@ -40,6 +40,11 @@ export interface WalWriterOptions {
   /** Sealed segments already loaded and kept for readers: they do not count toward maxBytes. */
   loaded?: (path: string) => boolean;
   /**
+   * Bytes other WALs hold under the same maxBytes (the events WAL and the log WAL share
+   * wal.max_bytes, so together they never hold more than it); 0 when absent.
+   */
+  sharedBytes?: () => number;
+  /**
    * Called when a segment's file was found deleted or moved away while open (its folder removed
    * by hand, say) and its acknowledged bytes were written to its name again.
    */
@@ -141,6 +146,8 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   const orphans = createDeletedSegments(options.dir, options.onSegmentDeleted);
 
   const space = createRoomCheck(options);
+  /** Bytes counted toward maxBytes: this WAL's unloaded segments and those of the WALs sharing it. */
+  const held = () => sealedBytes + size + (options.sharedBytes?.() ?? 0);
 
   const fail = (error: unknown) => {
     if (failing === undefined) options.onWritableChange?.(error);
@@ -330,15 +337,17 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
             retryAfterSeconds: 2,
           }),
         );
-      if (records.length > options.maxBytes)
+      // Counted in bytes as written: a string's length undercounts multi-byte UTF-8 text.
+      const data = typeof records === 'string' ? Buffer.from(records) : records;
+      if (data.length > options.maxBytes)
         return Promise.reject(
           new InletError(
             'BODY_TOO_LARGE',
-            `This request's events take ${records.length} bytes in the write-ahead log, more than all of wal.max_bytes (${options.maxBytes}); send smaller batches, or raise wal.max_bytes.`,
+            `This request's records take ${data.length} bytes in the write-ahead log, more than all of wal.max_bytes (${options.maxBytes}); send smaller batches, or raise wal.max_bytes.`,
           ),
         );
-      if (sealedBytes + size + pendingBytes + records.length > options.maxBytes) {
-        refusedFull = records.length;
+      if (held() + pendingBytes + data.length > options.maxBytes) {
+        refusedFull = data.length;
         return Promise.reject(
           new InletError(
             'WAL_FULL',
@@ -348,7 +357,6 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         );
       }
       refusedFull = 0;
-      const data = typeof records === 'string' ? Buffer.from(records) : records;
       if (!space.roomFor(data.length)) {
         const error = Object.assign(
           new Error(`less than wal.min_free_bytes (${options.minFreeBytes} bytes) free on the WAL's disk`),
@@ -382,7 +390,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       return orphans.last();
     },
     full() {
-      return refusedFull > 0 && sealedBytes + size + pendingBytes + refusedFull > options.maxBytes;
+      return refusedFull > 0 && held() + pendingBytes + refusedFull > options.maxBytes;
     },
     refresh() {
       let total = 0;

@@ -165,6 +165,29 @@ describe('WAL writer', () => {
     cleanup();
   });
 
+  it('counts max_bytes in bytes, not characters: multi-byte text is not undercounted', async () => {
+    const { wal, cleanup } = openWal({ maxBytes: 300 });
+    // 200 characters, 400 bytes of UTF-8.
+    await expect(wal.append('é'.repeat(200))).rejects.toMatchObject({ code: 'BODY_TOO_LARGE', status: 413 });
+    await wal.append('é'.repeat(100));
+    await expect(wal.append('é'.repeat(60))).rejects.toMatchObject({ code: 'WAL_FULL', status: 503 });
+    await wal.close();
+    cleanup();
+  });
+
+  it('shares max_bytes with another WAL: together they never hold more than it', async () => {
+    const events = openWal({ maxBytes: 300 });
+    const logs = openWal({ maxBytes: 300, sharedBytes: () => events.wal.bytes() });
+    await events.wal.append('x'.repeat(200));
+    await expect(logs.wal.append('y'.repeat(150))).rejects.toMatchObject({ code: 'WAL_FULL', status: 503 });
+    expect(logs.wal.full()).toBe(true);
+    await logs.wal.append('y'.repeat(100));
+    for (const { wal, cleanup } of [events, logs]) {
+      await wal.close();
+      cleanup();
+    }
+  });
+
   it('does not count loaded segments kept for readers toward max_bytes: the loader is not behind', async () => {
     const loaded = new Set<string>();
     const { dir, wal, cleanup } = openWal({ maxBytes: 300, loaded: (p) => loaded.has(p) });

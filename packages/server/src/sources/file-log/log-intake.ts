@@ -31,6 +31,8 @@ export interface LogIntake {
   ): Promise<{ accepted: number; rejected: number }>;
   /** Seals the WAL segment when it is old enough (or now) and writes every sealed one to the lake. */
   runOnce(options?: { sealNow?: boolean }): Promise<void>;
+  /** Bytes in log WAL segments not yet written to the lake (they count toward wal.max_bytes). */
+  walBytes(): number;
   start(): void;
   stop(): Promise<void>;
 }
@@ -55,6 +57,8 @@ export function createLogIntake(options: {
   layout: DataLayout;
   logger: Logger;
   metrics: Metrics;
+  /** Bytes the events WAL holds: both WALs share wal.max_bytes. */
+  sharedBytes?: () => number;
 }): LogIntake {
   const { config, layout, logger } = options;
   const dir = join(layout.dataDir, 'wal', 'logs');
@@ -62,6 +66,7 @@ export function createLogIntake(options: {
     dir,
     segmentBytes: config.wal.segment_bytes,
     maxBytes: config.wal.max_bytes,
+    sharedBytes: options.sharedBytes,
     minFreeBytes: config.wal.min_free_bytes,
     onWritableChange: walWritableLogger(logger, 'logs'),
     onSegmentDeleted: walDeletedLogger(logger, 'logs'),
@@ -188,6 +193,7 @@ export function createLogIntake(options: {
       return { accepted, rejected };
     },
     runOnce: periodic.runOnce,
+    walBytes: () => wal.bytes(),
     start: periodic.start,
     async stop() {
       await periodic.stop();
