@@ -101,7 +101,7 @@ export async function checkSegment(options: {
         raw: data.toString('utf8', r.start, r.end).replace(/\n$/, ''),
       }),
     );
-    keepRejected(layout, `segment-${pad(segment)}.ndjson`, bad);
+    keepRejected(layout, `segment-${pad(segment)}`, '.ndjson', bad);
     options.logger.warn(
       { segment, corrupt: bad.length },
       'corrupt WAL records skipped and kept in lake/_rejects/events',
@@ -121,17 +121,24 @@ export async function checkSegment(options: {
 }
 
 /**
- * Writes rejected records, one JSON line each, to lake/_rejects/events/dt=<today>/<name>, unless an
+ * Writes rejected records, one JSON line each, to lake/_rejects/events/dt=<today>/<base><ext>, unless an
  * earlier try of the same load kept the same lines on another day: a load that failed and was tried
  * again after midnight kept its segment's rejects twice, so whoever replayed them counted them twice.
+ * A name another segment of the same id took (the WAL folder wiped, its ids restarting at 1) is never
+ * written over: the file goes to <base>-1<ext> and on.
  */
-function keepRejected(layout: DataLayout, name: string, lines: string[]): void {
+function keepRejected(layout: DataLayout, base: string, ext: string, lines: string[]): void {
   const root = join(layout.rejects, 'events');
   const text = `${lines.join('\n')}\n`;
-  if (partitions(root).some((partition) => holdsText(join(root, partition, name), text))) return;
+  const family = new RegExp(`^${base}(-\\d+)?${ext.replaceAll('.', '\\.')}$`);
+  for (const partition of partitions(root)) {
+    const dir = join(root, partition);
+    const names = readdirSync(dir).filter((name) => family.test(name));
+    if (names.some((name) => holdsText(join(dir, name), text))) return;
+  }
   const rejectDir = join(root, `dt=${new Date().toISOString().slice(0, 10)}`);
   mkdirSync(rejectDir, { recursive: true });
-  writeFileSync(join(rejectDir, name), text);
+  writeFileSync(join(rejectDir, freeNames(rejectDir, base, ext).next().value as string), text);
 }
 
 /** Whether the file at path holds exactly text (false when there is none). */
@@ -198,7 +205,7 @@ export async function repairSegments(options: {
         .map((n) =>
           JSON.stringify({ segment, line: n + 1, reason: 'DuckDB cannot parse it as JSON', raw: fixed[n] }),
         );
-      keepRejected(layout, `segment-${pad(segment)}.unreadable.ndjson`, kept);
+      keepRejected(layout, `segment-${pad(segment)}`, '.unreadable.ndjson', kept);
       options.logger.warn(
         { segment, unreadable: unreadable.size },
         'WAL records DuckDB cannot parse skipped and kept in lake/_rejects/events',
@@ -234,10 +241,10 @@ export async function repairSegments(options: {
   return repaired;
 }
 
-/** File names in dir that no Parquet file has: base.parquet, then base-1.parquet, base-2.parquet… */
-function* freeNames(dir: string, base: string): Generator<string> {
+/** File names in dir that no file has: base.parquet, then base-1.parquet, base-2.parquet… (or ext). */
+function* freeNames(dir: string, base: string, ext = '.parquet'): Generator<string> {
   for (let i = 0; ; i++) {
-    const name = `${base}${i === 0 ? '' : `-${i}`}.parquet`;
+    const name = `${base}${i === 0 ? '' : `-${i}`}${ext}`;
     if (!existsSync(join(dir, name))) yield name;
   }
 }

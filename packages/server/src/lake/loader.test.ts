@@ -364,6 +364,27 @@ describe('loader', () => {
     expect(kept).toEqual([`segment-${String(segment).padStart(16, '0')}.ndjson`]);
   });
 
+  it('never writes over the rejects of an earlier segment of the same id (the WAL folder wiped, ids restarting at 1)', async () => {
+    const { layout, wal } = await setup();
+    await wal.append(record('a') + record('b').replace('"n":"b"', '"n":"X"'));
+    await wal.seal();
+    const [segment] = listSegments(layout.walEvents) as [number];
+    const check = () => checkSegment({ layout, segment, logger: createSilentLogger() });
+    await check();
+    // The WAL folder was wiped: the next segment of the same id holds other corrupt records.
+    writeFileSync(segmentPath(layout.walEvents, segment), record('c').replace('"n":"c"', '"n":"Y"'));
+    await check();
+    const rejectDir = join(layout.rejects, 'events');
+    const kept = readdirSync(rejectDir).flatMap((partition) =>
+      readdirSync(join(rejectDir, partition)).map((file) =>
+        readFileSync(join(rejectDir, partition, file), 'utf8'),
+      ),
+    );
+    expect(kept).toHaveLength(2);
+    expect(kept.join('')).toContain('\\"n\\":\\"X\\"');
+    expect(kept.join('')).toContain('\\"n\\":\\"Y\\"');
+  });
+
   it('shows no row for a line of JSON that is no WAL record (garbage appended to a segment) before loading, nor after', async () => {
     const { layout, wal, loader, ids, engine } = await setup();
     await wal.append(record('a'));
