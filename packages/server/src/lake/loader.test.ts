@@ -172,7 +172,7 @@ describe('loader', () => {
   });
 
   it('loading the same segment twice (a crash before its deletion) duplicates nothing', async () => {
-    const { layout, wal, loader, ids } = await setup();
+    const { layout, wal, loader, ids, metrics } = await setup();
     await wal.append(record('a') + record('b'));
     await wal.seal();
     const [segment] = wal.sealedSegments();
@@ -183,6 +183,8 @@ describe('loader', () => {
     await loader.runOnce();
     expect(await ids()).toEqual(['a', 'b']);
     expect(partitionFiles(join(layout.events, 'dt=2026-11-20'))).toHaveLength(1);
+    // No client retried: the re-load's rows count as duplicates all the same (docs/collector.md says so).
+    expect(metrics.render()).toContain('inlet_loader_duplicates_total 2');
   });
 
   it('loads segments that piled up in groups, one file a group, ids repeated across them once', async () => {

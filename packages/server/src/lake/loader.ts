@@ -162,7 +162,9 @@ export async function createLoader(options: {
   const { corrupt } = walCounters(metrics);
   const duplicates = metrics.counter(
     'inlet_loader_duplicates_total',
-    'Events dropped as repeats of an event_id',
+    // Not only client retries: a segment loaded again after a crash between its Parquet file and its
+    // deletion counts every row here too, and nothing tells the two apart (docs/collector.md).
+    'Event rows dropped because their (site, event_id) was already in the load or the lake: client retries, and segments loaded again after a crash',
   );
   const busy = metrics.counter(
     'inlet_loader_seconds_total',
