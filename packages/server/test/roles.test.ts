@@ -69,6 +69,33 @@ describe('roles', () => {
     }
   });
 
+  it('the events WAL and the log WAL of POST /logs share one wal.max_bytes', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir, { wal: { max_bytes: 16384, seal_after_ms: 3_600_000 } });
+    const collector = await startRoles({ config, logger: createSilentLogger(), roles: ['collector'] });
+    const post = (path: string, body: unknown) =>
+      fetch(`${collector.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify(body),
+      });
+    try {
+      const events = Array.from({ length: 10 }, (_, i) =>
+        segmentMessage(`budget-${i}`, { properties: { text: 'e'.repeat(800) } }),
+      );
+      expect((await post('/v1/batch', { batch: events })).status).toBe(200);
+      // Alone this would fit in wal.max_bytes; with the events WAL's bytes it does not.
+      const records = Array.from({ length: 10 }, (_, i) => ({ message: `line ${i} ${'l'.repeat(800)}` }));
+      const refused = await post('/logs', records);
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ error: { code: 'WAL_FULL' } });
+      expect((await post('/logs', records.slice(0, 1))).status).toBe(200);
+    } finally {
+      await collector.close();
+      temp.cleanup();
+    }
+  });
+
   it('a collector on its own keeps running when the segment it seals by age cannot be written, and takes events again once it can', async () => {
     const temp = tempDir();
     const { config, url } = await inletConfigFile(temp.dir, 'wal: { seal_after_ms: 200 }\n');
