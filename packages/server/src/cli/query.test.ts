@@ -238,6 +238,15 @@ describe('inlet query', () => {
     expect((await query('SELECT 1 AS one', '--format', 'table')).err).toBe('');
   });
 
+  it("names a table's default of 1,000 rows as the default in its note, and --max-rows as what shows more", async () => {
+    // It said "stops at --max-rows (1000 rows)", naming an option that was never given.
+    const cut = await query('SELECT i FROM range(1001) t(i)', '--format', 'table');
+    expect(cut.err).toBe(
+      "note: The answer stops at a table's default of 1000 rows (pass --max-rows N for more); export the result as CSV (POST /api/query?format=csv, or inlet query --format csv), or narrow the query.\n",
+    );
+    expect((await query('SELECT i FROM range(1000) t(i)', '--format', 'table')).err).toBe('');
+  });
+
   /**
    * inlet query over a lake holding an empty (so unreadable) Parquet file named file in a mart, and
    * a model's view named view over a table that is not there, which DuckDB refuses to build: the

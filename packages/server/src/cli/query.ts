@@ -112,8 +112,12 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
       timeout === undefined ? config : { ...config, query: { ...config.query, timeout_ms: Number(timeout) } },
     layout: dataLayout(config.data_dir),
     ...(timeout !== undefined && { timeoutName: '--timeout-ms' }),
-    // A table stops at --max-rows (or its first 1,000 rows): the option that shows more, not the API's max_rows.
-    maxRowsName: '--max-rows',
+    // A table stops at --max-rows, or at its first 1,000 rows when none was given: the note names the
+    // option that shows more, not the API's max_rows, and a default as the default.
+    rowLimit: (rows) =>
+      rowsGiven === undefined
+        ? `a table's default of ${rows} rows (pass --max-rows N for more)`
+        : `--max-rows (${rows} rows)`,
     // A file's or a view's name is whatever a source, a model or a disk left in the lake: escaped
     // as errors are (main.ts), or an escape sequence in one reached the terminal raw. Unlike an
     // error, a warning is one line (DuckDB's detail cut at its first), so line breaks are escaped

@@ -108,6 +108,9 @@ async function* streamedRows(
   if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
 }
 
+/** A row limit as a note names it, with its rows: "max_rows (1000 rows)". */
+export type RowLimit = (rows: number) => string;
+
 interface SizeLimit {
   /** Whether one more row keeps the JSON within the limit (always, without one). */
   fits(row: Json[]): boolean;
@@ -142,8 +145,8 @@ function createSizeLimit(maxBytes: number | undefined): SizeLimit {
  * What an answer of max_rows 0 says: its query was planned for the columns, never run, so it cannot
  * say whether rows were left out and is marked truncated rather than complete.
  */
-const plannedOnlyNote = (maxRowsName: string) =>
-  `The answer stops at ${maxRowsName} (0 rows): the query was planned for its columns and not run, so whether it has rows (or fails as it runs) is not known; ask for more rows to run it.`;
+const plannedOnlyNote = (rowLimit: RowLimit) =>
+  `The answer stops at ${rowLimit(0)}: the query was planned for its columns and not run, so whether it has rows (or fails as it runs) is not known; ask for more rows to run it.`;
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 
@@ -154,14 +157,14 @@ const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) /
 function truncationNote(
   rows: number,
   maxRows: number,
-  maxRowsName: string,
+  rowLimit: RowLimit,
   limit: SizeLimit,
   maxBytes?: number,
 ): string {
   const refused = limit.refused();
   const whole = 'export the result as CSV (POST /api/query?format=csv, or inlet query --format csv)';
   if (refused === undefined || maxBytes === undefined)
-    return `The answer stops at ${maxRowsName} (${maxRows} rows); ${whole}, or narrow the query.`;
+    return `The answer stops at ${rowLimit(maxRows)}; ${whole}, or narrow the query.`;
   if (rows === 0)
     return `The first row alone is ${megabytes(refused)} of JSON, more than an answer may hold (${megabytes(maxBytes)}), so no row is answered; select fewer or narrower columns, or ${whole}.`;
   return `The answer stops after ${rows} rows, before its JSON passed ${megabytes(maxBytes)}; ${whole}, or select fewer or narrower columns.`;
@@ -254,15 +257,15 @@ export async function createQueryEngine(options: {
   onViewFailed?: (name: string, detail: string) => void;
   /** What set the time limit, as a note names it: query.timeout_ms unless a caller's own (--timeout-ms). */
   timeoutName?: string;
-  /** What set the row limit, as a note names it: max_rows (a request's, or query.max_rows) unless a caller's own (--max-rows). */
-  maxRowsName?: string;
+  /** The row limit as a note names it: max_rows (a request's, or query.max_rows) unless a caller's own (--max-rows). */
+  rowLimit?: RowLimit;
 }) {
   const { config, layout } = options;
   // A database or CSV source's tables are the views <source>.<table>; a file source's rows go to the log tables.
   const schemaSources = config.sources
     .filter((source) => source.type !== 'file')
     .map((source) => source.name);
-  const maxRowsName = options.maxRowsName ?? 'max_rows';
+  const rowLimit = options.rowLimit ?? ((rows: number) => `max_rows (${rows} rows)`);
   const instance = await openDuckDB({
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
@@ -551,7 +554,7 @@ export async function createQueryEngine(options: {
               rows: 0,
               bytes_scanned: bytesRead() - readBefore,
               truncated: true,
-              note: plannedOnlyNote(maxRowsName),
+              note: plannedOnlyNote(rowLimit),
             },
           };
         }
@@ -593,7 +596,7 @@ export async function createQueryEngine(options: {
               return answer(
                 rows,
                 true,
-                `The answer stops at ${maxRowsName} (${maxRows} rows); the query reached ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
+                `The answer stops at ${rowLimit(maxRows)}; the query reached ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
               );
             if (!(error instanceof StreamFailed)) throw error;
             if (reason) throw reason;
@@ -624,7 +627,7 @@ export async function createQueryEngine(options: {
           return answer(
             rows,
             truncated,
-            truncated ? truncationNote(rows.length, maxRows, maxRowsName, limit, opts.maxBytes) : undefined,
+            truncated ? truncationNote(rows.length, maxRows, rowLimit, limit, opts.maxBytes) : undefined,
           );
         }
       });
