@@ -187,6 +187,18 @@ describe('sandbox', () => {
     }
   });
 
+  it("guesses a missing table's name among the lake's tables only, never DuckDB's own catalog views", async () => {
+    // SELECT * FROM sequences was asked 'Did you mean "pg_sequences"?', tables 'information_schema.tables'.
+    for (const sql of ['SELECT * FROM sequences', 'SELECT * FROM settings', 'SELECT * FROM tables']) {
+      const error = await engine.query(sql).catch((e: unknown) => e);
+      expect(error, sql).toMatchObject({ code: 'QUERY_INVALID' });
+      expect((error as Error).message, sql).not.toContain('Did you mean');
+      expect((error as Error).message, sql).toContain('\nHint: SHOW ALL TABLES lists the tables');
+    }
+    const typo = await engine.query('SELECT * FROM evnts').catch((e: unknown) => e);
+    expect((typo as Error).message).toContain('Did you mean "events"?');
+  });
+
   it('says a query takes no parameters when it holds ? or $1, as a database driver sends them', async () => {
     for (const sql of ['SELECT ? AS x', 'SELECT * FROM events WHERE dt >= $1', 'SELECT $day AS x']) {
       const error = await engine.query(sql).catch((e: unknown) => e);

@@ -42,11 +42,20 @@ const MISSING_TABLE_HINT =
   "SHOW ALL TABLES lists the tables and views there are (so does inlet catalog); a mart is there once inlet run has built it, and a source's table once inlet sync has copied it.";
 
 /**
+ * DuckDB's guess at a missing table's name when it is one of DuckDB's own catalog views (pg_sequences
+ * for sequences, information_schema.tables for tables, sqlite_master, duckdb_logs): none is a table
+ * of the lake, and the guess sent people to them as if they were.
+ */
+const INTERNAL_GUESS =
+  /^Did you mean "(?:(?:information_schema|pg_catalog)\.[^"]*|(?:pg|sqlite|duckdb)_[^".]*)"\?(?:\n|$)/m;
+
+/**
  * withSqlHint's message, and for a table that is not there, where the tables are listed and when
  * one appears: DuckDB says only that it does not exist, and offers sqlite_master. A model's
  * missing input has its own message, so this is for people's queries alone.
  */
-export function withQueryHint(message: string, sql: string): string {
+export function withQueryHint(said: string, sql: string): string {
+  const message = /^Catalog Error: Table with name /.test(said) ? said.replace(INTERNAL_GUESS, '') : said;
   const hinted = withSqlHint(message, sql);
   // A log table has its own hint (above), which says when it appears.
   return hinted === message && /^Catalog Error: Table with name .* does not exist/.test(message)
