@@ -248,10 +248,26 @@ describe('sandbox', () => {
       ['-- fix it\nINSERT INTO events SELECT * FROM events', 'INSERT'],
       ['TRUNCATE events', 'TRUNCATE'],
       ['DELETE FROM nosuch', 'DELETE'],
+      // Behind a WITH clause they got DuckDB's binder message, as plain ones did.
+      ['WITH x AS (SELECT 1) DELETE FROM events', 'DELETE'],
+      ["with x as (select 1) update events set name = 'x'", 'UPDATE'],
+      [
+        `-- refill\nWITH RECURSIVE r(n) AS (SELECT 1), "odd (name" AS NOT MATERIALIZED (SELECT ')' AS p)
+         INSERT INTO events SELECT * FROM events`,
+        'INSERT',
+      ],
+      ['WITH x AS (SELECT 1) DELETE FROM nosuch', 'DELETE'],
     ]) {
       const error = await engine.query(String(sql)).catch((e: unknown) => e);
       expect(error, sql).toMatchObject({ code: 'QUERY_NOT_ALLOWED', status: 400 });
       expect((error as Error).message, sql).toMatch(new RegExp(`^${word} statements are not allowed`));
+    }
+    // A read whose table is missing is still an invalid query, whatever its CTEs are named.
+    for (const sql of [
+      'WITH x AS (SELECT 1) SELECT * FROM nosuch',
+      'WITH "delete" AS (SELECT 1) FROM nosuch',
+    ]) {
+      await expect(engine.query(sql), sql).rejects.toMatchObject({ code: 'QUERY_INVALID' });
     }
   });
 

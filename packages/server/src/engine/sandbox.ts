@@ -3,6 +3,7 @@ import { InletError } from '../errors/index.ts';
 import { sqlCode } from '../sql/index.ts';
 import { sqlCalls } from './sql-calls.ts';
 import { unquotedSchemas, withQueryHint, withQuotedSchemaHint } from './sql-hints.ts';
+import { writeKeyword } from './statement-kind.ts';
 
 // People's SQL is judged by DuckDB's own parser and binder, never by a regex over the text:
 // one statement, of type SELECT or EXPLAIN, whose parse tree reads no files directly. The engine's
@@ -80,9 +81,6 @@ const withoutSettingAdvice = (message: string) =>
  * EXPLAIN after it is refused.
  */
 const LEADING_COMMENTS = /^(?:\s|--[^\r\n]*\n|\/\*(?:(?!\/\*|\*\/)[\s\S])*\*\/)*/;
-
-/** The statements that write rows; their refusal comes from binding, not from the statement type. */
-const WRITE_STATEMENT = /^(insert|update|delete|truncate|merge)\b/i;
 
 const empty = () =>
   new InletError(
@@ -188,12 +186,9 @@ export async function prepareReadOnly(
     const message = (error as Error).message;
     // DuckDB binds a write before its type is known, and over a view it fails as "Can only delete
     // from base table", as if a table could be written. It was never going to run: say so.
-    const write = WRITE_STATEMENT.exec(sql.replace(LEADING_COMMENTS, ''))?.[1];
+    const write = writeKeyword(sql);
     if (write)
-      throw new InletError(
-        'QUERY_NOT_ALLOWED',
-        `${write.toUpperCase()} statements are not allowed. ${ALLOWED_HINT}`,
-      );
+      throw new InletError('QUERY_NOT_ALLOWED', `${write} statements are not allowed. ${ALLOWED_HINT}`);
     if (/Permission Error|disabled by configuration|locked/.test(message)) {
       throw new InletError(
         'QUERY_NOT_ALLOWED',
