@@ -1,8 +1,9 @@
-import { type CatalogTable, createCatalog } from '../catalog/index.ts';
+import type { CatalogTable } from '../catalog/index.ts';
+import { openCatalog } from './catalog-open.ts';
 import { type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { renderRows, renderTableToFit } from './output.ts';
-import { parseVars, varsHelp, varsOption } from './vars-option.ts';
+import { varsHelp, varsOption } from './vars-option.ts';
 
 export const catalogHelp = `inlet catalog [table] [--format table|json|csv] [--vars '{name: value}']
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
@@ -35,17 +36,13 @@ const row = (t: CatalogTable) => [
 export const catalogCommand: Command = async (args, config, logger, output) => {
   const { values, positionals } = commandArgs(args, { format: { type: 'string' }, ...varsOption });
   const format = outputFormat(values.format, output);
-  const given = parseVars(values.vars);
-  if (!format || positionals.length > 1 || 'error' in given) {
-    output.err(`${'error' in given ? `${given.error}\n` : ''}${catalogHelp}\n`);
-    return ExitCode.USAGE;
-  }
-  const catalog = createCatalog({
+  const catalog = openCatalog(
+    { vars: values.vars, usable: format !== undefined && positionals.length <= 1, help: catalogHelp },
     config,
     logger,
-    vars: given.vars,
-    onWarning: (message) => output.err(`Warning: ${message}\n`),
-  });
+    output,
+  );
+  if (!format || !catalog) return ExitCode.USAGE;
   try {
     const name = positionals[0];
     if (!name) {

@@ -1,7 +1,7 @@
-import { createCatalog } from '../catalog/index.ts';
+import { openCatalog } from './catalog-open.ts';
 import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { parseVars, varsHelp, varsOption } from './vars-option.ts';
+import { varsHelp, varsOption } from './vars-option.ts';
 
 export const docsHelp = `inlet docs check [--vars '{name: value}']
   Lists marts and mart columns that have no description (in the model's YAML, or inherited
@@ -13,17 +13,13 @@ export const docsHelp = `inlet docs check [--vars '{name: value}']
 /** inlet docs check: what the catalog cannot describe yet. */
 export const docsCommand: Command = async (args, config, logger, output) => {
   const { values, positionals } = commandArgs(args, varsOption);
-  const given = parseVars(values.vars);
-  if (positionals.length !== 1 || positionals[0] !== 'check' || 'error' in given) {
-    output.err(`${'error' in given ? `${given.error}\n` : ''}${docsHelp}\n`);
-    return ExitCode.USAGE;
-  }
-  const catalog = createCatalog({
+  const catalog = openCatalog(
+    { vars: values.vars, usable: positionals.length === 1 && positionals[0] === 'check', help: docsHelp },
     config,
     logger,
-    vars: given.vars,
-    onWarning: (message) => output.err(`Warning: ${message}\n`),
-  });
+    output,
+  );
+  if (!catalog) return ExitCode.USAGE;
   try {
     const gaps = await catalog.docsCheck();
     for (const gap of gaps)

@@ -326,6 +326,24 @@ describe("dbt's --vars, and dbt's other options", () => {
     );
   });
 
+  it('inlet catalog and docs check print what is wrong with --vars, then their usage, and exit 2', async () => {
+    for (const args of [
+      ['catalog', '--vars', '[3]'],
+      ['docs', 'check', '--vars', '[3]'],
+    ]) {
+      const bad = await cli(...args);
+      expect([args, bad.code, bad.out]).toEqual([args, 2, '']);
+      expect(bad.err).toMatch(
+        new RegExp(`^--vars must be a map of names to values, .*\ninlet ${args[0]} `, 's'),
+      );
+    }
+    for (const args of [['catalog', 'a', 'b'], ['docs'], ['docs', 'lint']]) {
+      const usage = await cli(...args);
+      expect([args, usage.code]).toEqual([args, 2]);
+      expect(usage.err).toMatch(new RegExp(`^inlet ${args[0]} `));
+    }
+  });
+
   it("warns once, on stderr, of a dbt_project.yml models: entry for no model (dbt init's example:), and runs", async () => {
     const stale = tempDir();
     try {
