@@ -15,7 +15,8 @@ import {
 
 export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N] [--timeout-ms N]
   Runs one read-only SQL statement over the lake in this process (no server needed).
-  A terminal gets a table; a pipe gets NDJSON unless --format says otherwise.
+  A terminal gets a table (its first 1,000 rows unless --max-rows says otherwise); a pipe gets
+  NDJSON, every row unless --max-rows says otherwise, as --format json and csv do.
   --timeout-ms stops it after N ms, in place of query.timeout_ms (a long export wants more).`;
 
 const TABLE_ROWS = 1000;
