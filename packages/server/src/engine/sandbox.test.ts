@@ -257,6 +257,10 @@ describe('sandbox', () => {
         'INSERT',
       ],
       ['WITH x AS (SELECT 1) DELETE FROM nosuch', 'DELETE'],
+      // And behind EXPLAIN, which answered with the binder's message too.
+      ['EXPLAIN DELETE FROM events', 'DELETE'],
+      ["explain analyze with x as (select 1) update events set name = 'x'", 'UPDATE'],
+      ['EXPLAIN (FORMAT JSON) INSERT INTO events SELECT * FROM events', 'INSERT'],
     ]) {
       const error = await engine.query(String(sql)).catch((e: unknown) => e);
       expect(error, sql).toMatchObject({ code: 'QUERY_NOT_ALLOWED', status: 400 });

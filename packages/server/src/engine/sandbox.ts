@@ -98,6 +98,29 @@ function describeType(type: StatementType, sql: string): string {
   return (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replaceAll('_', ' ');
 }
 
+/**
+ * The statement an EXPLAIN [ANALYZE] explains, where DuckDB starts it (after any options), or
+ * undefined when sql is no EXPLAIN.
+ */
+function explainedStatement(sql: string): string | undefined {
+  const text = sql.replace(LEADING_COMMENTS, '');
+  const explain = /^explain(\s+analy[sz]e)?\b/i.exec(text);
+  if (!explain) return undefined;
+  const inner = text.slice(explain[0].length);
+  // EXPLAIN (FORMAT JSON) and EXPLAIN (ANALYZE, FORMAT JSON): options before the statement.
+  // Read only as words, never strings or comments, so that where the statement starts is where
+  // DuckDB starts it (DuckDB ignores an ANALYZE option's value, and a string there could hide
+  // a ")" that ends the list for a regex but not for DuckDB).
+  if (!/^\s*\(\s*(?:analy[sz]e|format)\b/i.test(inner)) return inner;
+  const options = /^\s*\((?:[\s,]|\w|'\w*')*\)/.exec(inner);
+  if (!options)
+    throw new InletError(
+      'QUERY_INVALID',
+      "EXPLAIN's options are read here as words only, such as EXPLAIN (FORMAT JSON) SELECT … or EXPLAIN (ANALYZE, FORMAT JSON) SELECT …; write them so (no comments or other strings in the list).",
+    );
+  return inner.slice(options[0].length);
+}
+
 async function checkSelectTree(connection: DuckDBConnection, sql: string): Promise<void> {
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql('${sql.replaceAll("'", "''")}')`);
   const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as {
@@ -186,7 +209,7 @@ export async function prepareReadOnly(
     const message = (error as Error).message;
     // DuckDB binds a write before its type is known, and over a view it fails as "Can only delete
     // from base table", as if a table could be written. It was never going to run: say so.
-    const write = writeKeyword(sql);
+    const write = writeKeyword(explainedStatement(sql) ?? sql);
     if (write)
       throw new InletError('QUERY_NOT_ALLOWED', `${write} statements are not allowed. ${ALLOWED_HINT}`);
     if (/Permission Error|disabled by configuration|locked/.test(message)) {
@@ -202,23 +225,9 @@ export async function prepareReadOnly(
     await checkSelectTree(connection, sql);
   } else if (type === StatementType.EXPLAIN) {
     // EXPLAIN ANALYZE runs its statement, so the statement inside must pass the same check.
-    const text = sql.replace(LEADING_COMMENTS, '');
-    const explain = /^explain(\s+analy[sz]e)?\b/i.exec(text);
-    if (!explain) throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
-    let inner = text.slice(explain[0].length);
-    // EXPLAIN (FORMAT JSON) and EXPLAIN (ANALYZE, FORMAT JSON): options before the statement.
-    // Read only as words, never strings or comments, so that where the statement starts is where
-    // DuckDB starts it (DuckDB ignores an ANALYZE option's value, and a string there could hide
-    // a ")" that ends the list for a regex but not for DuckDB).
-    if (/^\s*\(\s*(?:analy[sz]e|format)\b/i.test(inner)) {
-      const options = /^\s*\((?:[\s,]|\w|'\w*')*\)/.exec(inner);
-      if (!options)
-        throw new InletError(
-          'QUERY_INVALID',
-          "EXPLAIN's options are read here as words only, such as EXPLAIN (FORMAT JSON) SELECT … or EXPLAIN (ANALYZE, FORMAT JSON) SELECT …; write them so (no comments or other strings in the list).",
-        );
-      inner = inner.slice(options[0].length);
-    }
+    const inner = explainedStatement(sql);
+    if (inner === undefined)
+      throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
     await prepareReadOnly(connection, inner);
   } else {
     throw new InletError(
