@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.ts';
-import { mergeTable, syncError, withSourceHarness } from './source-harness.ts';
+import { mergeTable, type SourceHarness, syncError, withSourceHarness } from './source-harness.ts';
 
 /**
  * What differs between the databases in the cases every database source must pass: the SQL that
@@ -44,6 +44,13 @@ export interface DatabaseSourceDialect {
   literal: (text: string) => string;
   /** The single and double precision floating-point types. */
   floatTypes: { single: string; double: string };
+  /** The statement that sets a table's comment, and one that sets the comment of its column of this SQL type. */
+  comment: {
+    table: (table: string, text: string) => string;
+    column: (table: string, column: string, type: string, text: string) => string;
+  };
+  /** Whether a query:'s columns read as they are from a table get that column's comment (the server says where they come from). */
+  queryColumnsHaveComments: boolean;
   /** A URL with the password s3cret-Pa55 to port 1, where nothing listens, and how messages must show it. */
   unreachableUrl: { withPassword: string; shown: string };
 }
@@ -128,6 +135,62 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
         expect(message).toMatch(new RegExp(`Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`));
       },
     );
+  });
+
+  it("carries the database's comments on a table and its columns into the catalog, and a changed comment after the next sync", async () => {
+    const accounts = table('accounts');
+    await sql(`CREATE TABLE ${accounts} (id int PRIMARY KEY, email varchar(100), note varchar(100))`);
+    await sql(`INSERT INTO ${accounts} VALUES (1, 'a@example.com', 'x'), (2, 'b@example.com', NULL)`);
+    await sql(dialect.comment.table(accounts, 'Customer accounts from the CRM ("顧客")'));
+    await sql(dialect.comment.column(accounts, 'email', 'varchar(100)', "The login e-mail, 'unique'"));
+    await sql(dialect.comment.column(accounts, 'note', 'varchar(100)', 'Free text'));
+    const entries = [
+      { table: accounts, name: 'accounts_full' },
+      { table: accounts, name: 'accounts_inc', mode: 'incremental', cursor: 'id' },
+      { table: accounts, name: 'accounts_merge', mode: 'merge', primary_key: 'id', cursor: 'id' },
+      { query: `SELECT id, email AS contact, upper(note) AS loud FROM ${accounts}`, name: 'accounts_query' },
+      { table: table(dialect.healthyTable.name), name: 'plain' },
+    ];
+    const described = async (h: SourceHarness, name: string) => {
+      const entry = await h.catalog(`${sourceName}.${name}`);
+      return {
+        description: entry.description,
+        columns: Object.fromEntries(entry.columns.map((c) => [c.name, c.description])),
+      };
+    };
+    await withSourceHarness([source(entries)], async (h) => {
+      await h.sync(sourceName);
+      const first = {
+        description: 'Customer accounts from the CRM ("顧客")',
+        columns: { id: null, email: "The login e-mail, 'unique'", note: 'Free text' },
+      };
+      for (const name of ['accounts_full', 'accounts_inc', 'accounts_merge'])
+        expect(await described(h, name), name).toEqual(first);
+      // A query is not one table: only its columns that are a table's column as it is have comments.
+      expect(await described(h, 'accounts_query')).toEqual({
+        description: null,
+        columns: {
+          id: null,
+          contact: dialect.queryColumnsHaveComments ? "The login e-mail, 'unique'" : null,
+          loud: null,
+        },
+      });
+      // A table without comments is described as before: by nothing.
+      const plain = await described(h, 'plain');
+      expect(plain.description).toBeNull();
+      expect(Object.values(plain.columns).every((d) => d === null)).toBe(true);
+
+      // Changed and removed in the database, also where the next run copies no new row.
+      await sql(dialect.comment.table(accounts, 'Accounts'));
+      await sql(dialect.comment.column(accounts, 'email', 'varchar(100)', 'Primary e-mail'));
+      await sql(dialect.comment.column(accounts, 'note', 'varchar(100)', ''));
+      await h.sync(sourceName);
+      for (const name of ['accounts_full', 'accounts_inc', 'accounts_merge'])
+        expect(await described(h, name), name).toEqual({
+          description: 'Accounts',
+          columns: { id: null, email: 'Primary e-mail', note: null },
+        });
+    });
   });
 
   it('merge mode shows the latest row per key and hides soft-deleted rows', async () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { createCatalog } from '../src/catalog/index.ts';
 import { createQueryEngine } from '../src/engine/index.ts';
 import { dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
@@ -61,6 +62,15 @@ export async function createSourceHarness(sources: Array<Record<string, unknown>
         signal,
         onProgress: (rows, total) => progress.push([rows, total]),
       });
+    },
+    /** A table as `inlet catalog <table>` shows it, with its descriptions. */
+    async catalog(table: string) {
+      const catalog = createCatalog({ config, logger: createSilentLogger() });
+      try {
+        return await catalog.table(table);
+      } finally {
+        catalog.close();
+      }
     },
     /** Rows of a query as objects. */
     async query(sql: string): Promise<Array<Record<string, unknown>>> {

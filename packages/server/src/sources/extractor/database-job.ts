@@ -4,12 +4,17 @@ import type { DatabaseOptions, DatabaseTable } from './database-options.ts';
 import { syncDatabase } from './source-sync.ts';
 import { copyCsvStream } from './spool-copy.ts';
 import { checkTableColumns } from './table-columns.ts';
+import type { TableDocs } from './table-docs.ts';
 import { type DriverFailure, tableSyncError } from './table-errors.ts';
 import { cursorOrder, positionAfter, type TableJob, type TableRun } from './table-sync.ts';
 
-/** The rows of one configured table as a query: the table itself (each part of its name quoted), or the user's query. */
+/** A table: name as SQL, each part of it (schema, table) quoted. */
+export const quotedTableName = (name: string, quoteIdent: (name: string) => string) =>
+  name.split('.').map(quoteIdent).join('.');
+
+/** The rows of one configured table as a query: the table itself, or the user's query. */
 export const tableQuery = (table: DatabaseTable, quoteIdent: (name: string) => string) =>
-  table.query ?? `SELECT * FROM ${(table.table ?? '').split('.').map(quoteIdent).join('.')}`;
+  table.query ?? `SELECT * FROM ${quotedTableName(table.table ?? '', quoteIdent)}`;
 
 /** What a database driver does for one table; databaseTableJob does the rest, the same for every database. */
 export interface DatabaseTableDriver<Column extends { plan: ColumnPlan }> {
@@ -19,6 +24,11 @@ export interface DatabaseTableDriver<Column extends { plan: ColumnPlan }> {
   estimate: (position: unknown) => Promise<number | undefined>;
   /** The columns of the table's rows, each with its plan for the lake. */
   columns: () => Promise<Column[]>;
+  /**
+   * The database's comments on the table and these columns (keyed by the column's name in the
+   * lake); none for what does not clearly come from one table's column.
+   */
+  comments: (columns: Column[]) => Promise<TableDocs>;
   /** The run's rows as CSV; check, when given, is called with the rows that arrived once all are written. */
   rows: (
     run: TableRun,
@@ -44,6 +54,7 @@ export function databaseTableJob<Column extends { plan: ColumnPlan }>(
         const columns = await driver.columns();
         const plans = columns.map((c) => c.plan);
         checkTableColumns(source, table, plans);
+        const docs = await readComments(driver, columns, run, `${source}.${table.name}`);
         const stream = driver.rows(run, columns);
         const rows = await copyCsvStream(run, plans, stream.chunks, options.part_size_mb * 1024 * 1024);
         if (run.signal.aborted) throw new Error('cancelled');
@@ -52,6 +63,7 @@ export function databaseTableJob<Column extends { plan: ColumnPlan }>(
           rows,
           position: await positionAfter(run, table.cursor, columns, rows),
           cursorOrder: cursorOrder(table.cursor, columns),
+          docs,
         };
       } catch (error) {
         throw tableSyncError(error, {
@@ -65,6 +77,28 @@ export function databaseTableJob<Column extends { plan: ColumnPlan }>(
       }
     },
   };
+}
+
+/**
+ * The table's comments, or undefined when they could not be read: they only describe the rows, so
+ * the rows are copied all the same and the manifest keeps the comments it had.
+ */
+async function readComments<Column extends { plan: ColumnPlan }>(
+  driver: DatabaseTableDriver<Column>,
+  columns: Column[],
+  run: TableRun,
+  where: string,
+): Promise<TableDocs | undefined> {
+  try {
+    return await driver.comments(columns);
+  } catch (error) {
+    if (run.signal.aborted) throw error;
+    run.logger.warn(
+      { table: where, err: error },
+      `could not read the ${driver.server} comments of ${where}; its rows are copied and its descriptions stay as they were`,
+    );
+    return undefined;
+  }
 }
 
 /** A database source: one connection per sync, one job per configured table over it. */

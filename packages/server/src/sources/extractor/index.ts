@@ -8,6 +8,7 @@ export {
   createDatabaseSource,
   type DatabaseTableDriver,
   databaseTableJob,
+  quotedTableName,
   tableQuery,
 } from './database-job.ts';
 export {
@@ -21,6 +22,7 @@ export { describeUrl, redactSecrets, safeMessage } from './redact.ts';
 export { syncCancelled, syncDatabase, syncTables } from './source-sync.ts';
 export { copyCsvStream } from './spool-copy.ts';
 export { checkTableColumns, cursorCondition } from './table-columns.ts';
+export { type TableDocs, tableDocs } from './table-docs.ts';
 export { type DriverFailure, tableSyncError } from './table-errors.ts';
 export {
   checkModeOptions,

@@ -22,6 +22,7 @@ import {
   stagingDirName,
 } from './run-files.ts';
 import { compactTable } from './table-compaction.ts';
+import { sameDocs, type TableDocs, withDocs } from './table-docs.ts';
 import type { SyncMode, TableTarget } from './table-options.ts';
 import { checkTypeChange } from './type-change.ts';
 
@@ -56,10 +57,16 @@ export interface TableRun {
 export interface TableJob {
   target: TableTarget;
   /**
-   * Writes the run's rows with run.nextPart(); returns the rows, the position to save, and how the
-   * cursor's values order where the lake type does not (a ColumnPlan's order), for the merge view.
+   * Writes the run's rows with run.nextPart(); returns the rows, the position to save, how the
+   * cursor's values order where the lake type does not (a ColumnPlan's order), for the merge view,
+   * and what the source says of the table and its columns (undefined: the manifest keeps its own).
    */
-  extract(run: TableRun): Promise<{ rows: number; position?: unknown; cursorOrder?: string | undefined }>;
+  extract(run: TableRun): Promise<{
+    rows: number;
+    position?: unknown;
+    cursorOrder?: string | undefined;
+    docs?: TableDocs | undefined;
+  }>;
   /** How many rows the run will probably copy, for the progress bar. */
   estimate?(position: unknown): Promise<number | undefined>;
 }
@@ -129,7 +136,8 @@ export async function syncTable(options: {
     saved = undefined;
   }
   const full = target.mode === 'full';
-  const current = readLakeTable(tableDir)?.files;
+  const previous = readLakeTable(tableDir);
+  const current = previous?.files;
   // Increments go where the manifest reads them: the table directory, or files-<n> once compacted.
   // Without a manifest (lost or damaged), the newest complete files-<n> directory is the table.
   const partsDir = full ? '' : current !== undefined ? partsDirOf(current) : newestFilesDir(tableDir);
@@ -164,7 +172,10 @@ export async function syncTable(options: {
     });
     if (full) {
       const snapshot = publishSnapshot(staging, tableDir, run);
-      writeLakeTable(tableDir, manifest(source, target, `${snapshot}/*.parquet`));
+      writeLakeTable(
+        tableDir,
+        withDocs(manifest(source, target, `${snapshot}/*.parquet`), result.docs, previous),
+      );
       state.setCheckpoint(scope, target.name, {
         mode: target.mode,
         cursor: target.cursor,
@@ -185,13 +196,20 @@ export async function syncTable(options: {
           staged: stagedFiles(staging),
         });
       const published = publishParts(staging, join(tableDir, partsDir), tableDir);
-      const table = manifest(
-        source,
-        target,
-        partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet',
-        result.cursorOrder,
+      const table = withDocs(
+        manifest(
+          source,
+          target,
+          partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet',
+          result.cursorOrder,
+        ),
+        result.docs,
+        previous,
       );
       if (published > 0) writeLakeTable(tableDir, table);
+      // A run with no new rows still brings a comment changed in the database to the catalog.
+      else if (previous && !sameDocs(previous, table))
+        writeLakeTable(tableDir, withDocs(previous, result.docs, previous));
       const position = result.position !== undefined ? result.position : saved?.position;
       if (published > 0 || JSON.stringify(position) !== JSON.stringify(saved?.position))
         state.setCheckpoint(scope, target.name, {

@@ -77,6 +77,12 @@ describe('mysql source', () => {
     literal: (text) =>
       `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
     floatTypes: { single: 'FLOAT', double: 'DOUBLE' },
+    comment: {
+      table: (table, text) => `ALTER TABLE ${table} COMMENT = ${conn.escape(text)}`,
+      column: (table, column, type, text) =>
+        `ALTER TABLE ${table} MODIFY ${column} ${type} COMMENT ${conn.escape(text)}`,
+    },
+    queryColumnsHaveComments: false,
     unreachableUrl: {
       withPassword: 'mysql://root:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'mysql://root@127.0.0.1:1/test',

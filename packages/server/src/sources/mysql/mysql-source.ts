@@ -4,7 +4,9 @@ import {
   type DatabaseTable,
   type DriverFailure,
   databaseTableJob,
+  type TableDocs,
   type TableJob,
+  tableDocs,
   tableQuery,
 } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
@@ -61,6 +63,28 @@ async function* csvChunks(
   if (text) yield Buffer.from(text);
 }
 
+/**
+ * The comments of a table: (database.table or a table of the URL's database). MySQL shows a view's
+ * TABLE_COMMENT as VIEW, which is no description. A query's columns name no table once wrapped in
+ * SELECT * FROM (…) AS q, so a query: has none.
+ */
+async function mysqlComments(connection: MysqlConnection, table: DatabaseTable): Promise<TableDocs> {
+  if (!table.table) return tableDocs(undefined, []);
+  const parts = table.table.split('.');
+  const where = [parts.length > 1 ? parts[0] : null, parts.at(-1)];
+  const rows = await connection.query<{ column_name: string | null; comment: string | null }>(
+    "SELECT NULL AS column_name, IF(TABLE_TYPE = 'VIEW', '', TABLE_COMMENT) AS comment FROM information_schema.TABLES " +
+      'WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? ' +
+      'UNION ALL SELECT COLUMN_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS ' +
+      'WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?',
+    [...where, ...where],
+  );
+  return tableDocs(
+    rows.find((row) => row.column_name === null)?.comment,
+    rows.flatMap((row) => (row.column_name === null ? [] : [[row.column_name, row.comment] as const])),
+  );
+}
+
 /** MySQL errors carry a SQLSTATE or an ER_/PROTOCOL_ code; anything else came from DuckDB or the disk. */
 function classifyMysqlFailure(error: unknown): DriverFailure {
   const code = String((error as { code?: unknown })?.code ?? '');
@@ -95,6 +119,7 @@ function mysqlJob(
       return plan.length === 1 ? Number(plan[0]?.rows ?? 0) || undefined : undefined;
     },
     columns: async () => planMysqlColumns(await connection.describe(baseQuery(table))),
+    comments: () => mysqlComments(connection, table),
     rows: (run, columns) => ({
       chunks: csvChunks(
         connection.rows(

@@ -110,17 +110,23 @@ export async function connectPostgres(options: {
       const result = await client.query(`SELECT * FROM (${sql}) AS q LIMIT 0`);
       const oids = result.fields.map((f) => f.dataTypeID);
       const mods = result.fields.map((f) => f.dataTypeModifier);
-      const declared = (
-        await client.query<{ t: string }>(
-          'SELECT format_type(f.oid, f.typmod) AS t FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS f(oid, typmod, n) ORDER BY n',
-          [oids, mods],
+      // The server names the table column a field plainly is (through subqueries and CTEs too; 0
+      // for an expression), so a query's columns get their comments as well as a table's.
+      const tables = result.fields.map((f) => f.tableID);
+      const attnums = result.fields.map((f) => f.columnID);
+      const described = (
+        await client.query<{ t: string; comment: string | null }>(
+          'SELECT format_type(f.oid, f.typmod) AS t, CASE WHEN f.tab <> 0 THEN col_description(f.tab, f.col) END AS comment ' +
+            'FROM unnest($1::oid[], $2::int[], $3::oid[], $4::int[]) WITH ORDINALITY AS f(oid, typmod, tab, col, n) ORDER BY n',
+          [oids, mods, tables, attnums],
         )
-      ).rows.map((r) => r.t);
+      ).rows;
       return result.fields.map((f, i) => ({
         name: f.name,
         typeOid: f.dataTypeID,
         typmod: f.dataTypeModifier,
-        declared: declared[i] ?? String(f.dataTypeID),
+        declared: described[i]?.t ?? String(f.dataTypeID),
+        comment: described[i]?.comment,
       }));
     },
     async types(oids) {

@@ -46,6 +46,7 @@ afterAll(async () => {
   await client.end();
 });
 
+const pgLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const source = sourceEntry({ name: 'app', type: 'postgres', url: TEST_PG_URL });
 
 describe('postgres source', () => {
@@ -69,6 +70,11 @@ describe('postgres source', () => {
     literal: (text) =>
       `E'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
     floatTypes: { single: 'real', double: 'double precision' },
+    comment: {
+      table: (table, text) => `COMMENT ON TABLE ${table} IS ${pgLiteral(text)}`,
+      column: (table, column, _type, text) => `COMMENT ON COLUMN ${table}.${column} IS ${pgLiteral(text)}`,
+    },
+    queryColumnsHaveComments: true,
     unreachableUrl: {
       withPassword: 'postgres://postgres:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'postgres://postgres@127.0.0.1:1/test',

@@ -5,7 +5,9 @@ import {
   type DatabaseTable,
   type DriverFailure,
   databaseTableJob,
+  quotedTableName,
   type TableJob,
+  tableDocs,
   tableQuery,
 } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
@@ -68,6 +70,19 @@ function postgresJob(
       return plan[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'];
     },
     columns: () => planColumns(connection, baseQuery(table)),
+    // A query's rows are not one table's, so only its columns have comments (those it reads as they are).
+    async comments(columns) {
+      const [row] = table.table
+        ? await connection.query<{ comment: string | null }>(
+            "SELECT obj_description(to_regclass($1), 'pg_class') AS comment",
+            [quotedTableName(table.table, quoteIdent)],
+          )
+        : [];
+      return tableDocs(
+        row?.comment,
+        columns.map((c) => [c.plan.name, c.comment] as const),
+      );
+    },
     rows(run, columns) {
       const select = columns.map((c) => `${c.select} AS ${quoteIdent(c.plan.name)}`).join(', ');
       const copy = connection.copyOut(

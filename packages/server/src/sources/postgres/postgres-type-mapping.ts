@@ -7,6 +7,8 @@ export interface PostgresField {
   typmod: number;
   /** format_type(): the declared type, e.g. numeric(12,2). */
   declared: string;
+  /** The comment on the table column the field is, when it is one plainly (not an expression). */
+  comment?: string | null | undefined;
 }
 
 /** A row of pg_type, enough to follow domains and arrays to the type they hold. */
@@ -26,6 +28,8 @@ export interface PostgresType {
 export interface PostgresColumn {
   select: string;
   plan: ColumnPlan;
+  /** PostgresField's comment. */
+  comment?: string | null | undefined;
 }
 
 // Types whose CSV text DuckDB reads directly as the lake type.
@@ -130,6 +134,7 @@ export function planPostgresColumns(
     const column = (csvType: string, select = ref, convert?: string): PostgresColumn => ({
       select,
       plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}) },
+      comment: field.comment,
     });
     const { type, typmod } = resolve(types, field.typeOid, field.typmod);
     if (!type) return column('VARCHAR');
