@@ -90,7 +90,13 @@ async function readComments<Column extends { plan: ColumnPlan }>(
   where: string,
 ): Promise<TableDocs | undefined> {
   try {
-    return await driver.comments(columns);
+    const docs = await driver.comments(columns);
+    // Only the columns copied: a MariaDB INVISIBLE column has a comment but is no column of SELECT *.
+    const names = new Set(columns.map((c) => c.plan.name));
+    return {
+      ...docs,
+      columns: Object.fromEntries(Object.entries(docs.columns).filter(([name]) => names.has(name))),
+    };
   } catch (error) {
     if (run.signal.aborted) throw error;
     run.logger.warn(

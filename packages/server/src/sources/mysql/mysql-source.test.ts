@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseSourceCases } from '../../../test/database-source-cases.ts';
@@ -9,6 +10,7 @@ import {
   uniqueName,
   withSourceHarness,
 } from '../../../test/source-harness.ts';
+import { readLakeTable } from '../../lake/index.ts';
 import { connectMysql } from './mysql-client.ts';
 
 const db = uniqueName('inlet_t');
@@ -236,6 +238,21 @@ describe('mysql source', () => {
         });
       },
     );
+  });
+
+  it('keeps the comments of the columns copied only, not of a MariaDB INVISIBLE column SELECT * leaves out', async () => {
+    await sql(
+      `CREATE TABLE ${db}.hidden (id INT COMMENT 'Shown', secret INT INVISIBLE COMMENT 'Not copied') COMMENT 'Has a hidden column'`,
+    );
+    await sql(`INSERT INTO ${db}.hidden (id, secret) VALUES (1, 2)`);
+    await withSourceHarness([source([{ table: `${db}.hidden` }])], async (h) => {
+      await h.sync('shop');
+      const { description, columns } = readLakeTable(join(h.layout.lake, 'sources', 'shop', 'hidden')) ?? {};
+      expect({ description, columns }).toEqual({
+        description: 'Has a hidden column',
+        columns: { id: 'Shown' },
+      });
+    });
   });
 
   it('refuses LOCAL INFILE and writes on its connections', async () => {
