@@ -2,6 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.ts';
+import { createSilentLogger } from '../src/log/index.ts';
+import { runModels } from '../src/models/index.ts';
+import { writeProjectFile } from './lake-fixtures.ts';
 import { mergeTable, type SourceHarness, syncError, withSourceHarness } from './source-harness.ts';
 
 /**
@@ -166,6 +169,22 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
       };
       for (const name of ['accounts_full', 'accounts_inc', 'accounts_merge'])
         expect(await described(h, name), name).toEqual(first);
+      // A model built from the table inherits the column's comment, and docs check counts it documented.
+      writeProjectFile(
+        h.config.project_dir,
+        'models/account_list.sql',
+        `SELECT id, email FROM ${sourceName}.accounts_full`,
+      );
+      expect((await runModels({ config: h.config, logger: createSilentLogger() })).ok).toBe(true);
+      expect((await h.catalog('account_list')).columns).toEqual([
+        { name: 'id', type: 'INTEGER', description: null },
+        {
+          name: 'email',
+          type: 'VARCHAR',
+          description: "The login e-mail, 'unique'",
+          description_from: `${sourceName}.accounts_full`,
+        },
+      ]);
       // A query is not one table: only its columns that are a table's column as it is have comments.
       expect(await described(h, 'accounts_query')).toEqual({
         description: null,

@@ -39,7 +39,12 @@ export const mergeTable = (table: string, extra: Record<string, unknown> = {}) =
 
 export async function createSourceHarness(sources: Array<Record<string, unknown>>) {
   const temp = tempDir('inlet-sources-');
-  const config = testConfig(temp.dir, { sources: sources as Array<{ name: string; type: string }> });
+  const config = testConfig(temp.dir, {
+    sources: sources as Array<{ name: string; type: string }>,
+    // Its own, so a test's models never land in the working directory's ./project.
+    project_dir: join(temp.dir, 'project'),
+    models: { builtin: false },
+  });
   const layout = dataLayout(config.data_dir);
   const state = openStateStore(join(temp.dir, 'state.sqlite'));
   const engine = await createQueryEngine({ config, layout });
@@ -47,6 +52,7 @@ export async function createSourceHarness(sources: Array<Record<string, unknown>
   const metrics = createMetrics();
   return {
     dir: temp.dir,
+    config,
     layout,
     state,
     progress,
