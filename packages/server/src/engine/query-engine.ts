@@ -56,6 +56,8 @@ export interface QueryOptions {
   /** Rows stop (truncated) before their JSON would pass this many bytes (UTF-8). */
   maxBytes?: number;
   signal?: AbortSignal;
+  /** The row limit as this query's note names it, where it differs from the engine's (see createQueryEngine). */
+  rowLimit?: RowLimit;
 }
 
 export interface QueryStream {
@@ -257,7 +259,7 @@ export async function createQueryEngine(options: {
   onViewFailed?: (name: string, detail: string) => void;
   /** What set the time limit, as a note names it: query.timeout_ms unless a caller's own (--timeout-ms). */
   timeoutName?: string;
-  /** The row limit as a note names it: max_rows (a request's, or query.max_rows) unless a caller's own (--max-rows). */
+  /** The row limit as a note names it, unless a query names its own (the API: which of max_rows set it): max_rows, or a caller's own (--max-rows). */
   rowLimit?: RowLimit;
 }) {
   const { config, layout } = options;
@@ -539,6 +541,7 @@ export async function createQueryEngine(options: {
     /** Runs one read-only statement and returns up to maxRows rows. */
     query(sql: string, opts: QueryOptions = {}): Promise<QueryResult> {
       const maxRows = opts.maxRows ?? config.query.max_rows;
+      const limitName = opts.rowLimit ?? rowLimit;
       return withConnection(opts, async (connection, stopped) => {
         const started = performance.now();
         const readBefore = bytesRead();
@@ -554,7 +557,7 @@ export async function createQueryEngine(options: {
               rows: 0,
               bytes_scanned: bytesRead() - readBefore,
               truncated: true,
-              note: plannedOnlyNote(rowLimit),
+              note: plannedOnlyNote(limitName),
             },
           };
         }
@@ -596,7 +599,7 @@ export async function createQueryEngine(options: {
               return answer(
                 rows,
                 true,
-                `The answer stops at ${rowLimit(maxRows)}; the query reached ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
+                `The answer stops at ${limitName(maxRows)}; the query reached ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
               );
             if (!(error instanceof StreamFailed)) throw error;
             if (reason) throw reason;
@@ -627,7 +630,7 @@ export async function createQueryEngine(options: {
           return answer(
             rows,
             truncated,
-            truncated ? truncationNote(rows.length, maxRows, rowLimit, limit, opts.maxBytes) : undefined,
+            truncated ? truncationNote(rows.length, maxRows, limitName, limit, opts.maxBytes) : undefined,
           );
         }
       });

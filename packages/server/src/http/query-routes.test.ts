@@ -59,6 +59,19 @@ describe('POST /api/query', () => {
     expect(fewer.json()).toMatchObject({ stats: { rows: 3, truncated: true } });
   });
 
+  it("names the limit that stopped an answer: inlet.yaml's query.max_rows, or the request's own max_rows", async () => {
+    const { query } = await setup({ query: { max_rows: 5 } });
+    const note = async (body: Record<string, unknown>) => (await query(body)).json().stats.note as string;
+    const unasked = await note({ sql: 'FROM range(100)' });
+    expect(unasked).toContain('query.max_rows in inlet.yaml (5 rows)');
+    expect(unasked).not.toContain('raise');
+    expect(await note({ sql: 'FROM range(100)', max_rows: 50 })).toContain(
+      "query.max_rows in inlet.yaml (5 rows; a request's max_rows can lower it, not raise it)",
+    );
+    expect(await note({ sql: 'FROM range(100)', max_rows: 3 })).toContain("the request's max_rows (3 rows)");
+    expect(await note({ sql: 'FROM range(100)', max_rows: 0 })).toContain("the request's max_rows (0 rows)");
+  });
+
   it('answers a query stopped at query.timeout_ms with a 422, not a 408 that clients send again on their own', async () => {
     const { query } = await setup({ query: { timeout_ms: 200 } });
     const response = await query({ sql: 'SELECT count(*) FROM range(10000000000000)' });
@@ -95,7 +108,7 @@ describe('POST /api/query', () => {
     const counted = await query({ sql: 'FROM range(100)' });
     expect(counted.json().stats).toMatchObject({
       truncated: true,
-      note: expect.stringContaining('max_rows (5 rows)'),
+      note: expect.stringContaining('query.max_rows in inlet.yaml (5 rows)'),
     });
     expect((await query({ sql: 'FROM range(3)' })).json().stats).not.toHaveProperty('note');
   });

@@ -150,6 +150,12 @@ export function registerQueryRoutes(
   const { engine } = options;
   // The request's max_rows can only lower query.max_rows.
   const rowLimit = (asked: number | undefined) => Math.min(asked ?? options.maxRows, options.maxRows);
+  // The note names the limit that stopped the answer: one from inlet.yaml named as max_rows sent a
+  // client that gave none looking for it in its request, and one that asked for more was not told why.
+  const limitName = (asked: number | undefined) => (rows: number) =>
+    asked !== undefined && asked <= options.maxRows
+      ? `the request's max_rows (${rows} rows)`
+      : `query.max_rows in inlet.yaml (${rows} rows${asked === undefined ? '' : `; a request's max_rows can lower it, not raise it`})`;
   app.register(async (scope) => {
     scope.addHook('onRequest', createTokenCheck(options.apiToken));
 
@@ -172,6 +178,7 @@ export function registerQueryRoutes(
           await engine.query(sql, {
             id,
             maxRows: rowLimit(maxRows),
+            rowLimit: limitName(maxRows),
             maxBytes: JSON_ANSWER_BYTES,
             signal: abort.signal,
           }),
