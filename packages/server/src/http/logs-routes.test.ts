@@ -138,6 +138,23 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('shows the log WAL on /metrics as inlet_log_wal_bytes, apart from the events WAL', async () => {
+    // Nothing is loaded while the test looks, so the records stay in the WAL.
+    const inlet = await startTestInlet({ loader: { interval_ms: 3_600_000 } });
+    cleanups.push(inlet.cleanup);
+    const before = await (await fetch(`${inlet.url}/metrics`)).text();
+    expect(before).toMatch(/^inlet_log_wal_bytes 0$/m);
+    const response = await fetch(`${inlet.url}/logs?source=api`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth() },
+      body: JSON.stringify([{ date: 1791608136, level: 'error', msg: 'payment failed' }]),
+    });
+    expect(response.status).toBe(200);
+    const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+    expect(Number(/^inlet_log_wal_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^inlet_wal_bytes 0$/m);
+  });
+
   it('counts a log WAL segment repaired at start and its corrupt records on /metrics, as for events', async () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
