@@ -46,6 +46,8 @@ export interface RunHistory {
   heartbeat(id: number): void;
   finish(id: number, status: RunStatus, error?: string): void;
   startStep(id: number, position: number, step: string): void;
+  /** Records a step that never started (an earlier one failed): no start, end or duration, and why. */
+  skipStep(id: number, position: number, step: string, log: string): void;
   updateStep(
     id: number,
     position: number,
@@ -111,6 +113,12 @@ export function createRunHistory(state: StateStore): RunHistory {
         "INSERT INTO workflow_run_steps (run_id, position, step, status, started_at) VALUES (?, ?, ?, 'running', ?) " +
           "ON CONFLICT (run_id, position) DO UPDATE SET status = 'running', started_at = excluded.started_at",
       ).run(id, position, step, iso());
+    },
+    skipStep(id, position, step, log) {
+      db.prepare(
+        "INSERT INTO workflow_run_steps (run_id, position, step, status, log) VALUES (?, ?, ?, 'skipped', ?) " +
+          "ON CONFLICT (run_id, position) DO UPDATE SET status = 'skipped', log = excluded.log",
+      ).run(id, position, step, log);
     },
     updateStep(id, position, update) {
       const sets: string[] = [];

@@ -558,6 +558,8 @@ describe('scheduler', () => {
     ]);
     // Said under the step itself, as dbt says why it skipped a model, rather than left blank.
     expect(run?.steps[1]?.log).toMatch(/^\S+ skipped because "sync counter" failed$/);
+    // It never started, so it has no start, end or duration (inlet runs <id> showed "0 s").
+    expect(run?.steps[1]).toMatchObject({ started_at: null, finished_at: null, duration_ms: null });
     await scheduler.stop();
 
     const hung = counterSource({ hang: true });

@@ -76,17 +76,19 @@ export async function executeRun(options: {
   let stopper = '';
   try {
     for (const [position, step] of workflow.steps.entries()) {
+      const stamped = (line: string) => `${new Date().toISOString()} ${line}`;
+      // A step that never ran has no start and no duration: it showed "0 s" and a started_at.
+      if (status !== 'success') {
+        const why = `skipped because "${stopper}" ${status === 'timed_out' ? 'timed out' : 'failed'}`;
+        history.skipStep(id, position, step.text, stamped(why));
+        continue;
+      }
       history.startStep(id, position, step.text);
       const lines: string[] = [];
       const log = (line: string) => {
-        lines.push(`${new Date().toISOString()} ${line}`);
+        lines.push(stamped(line));
         history.updateStep(id, position, { log: lines.join('\n') });
       };
-      if (status !== 'success') {
-        log(`skipped because "${stopper}" ${status === 'timed_out' ? 'timed out' : 'failed'}`);
-        history.updateStep(id, position, { status: 'skipped' });
-        continue;
-      }
       for (let attempt = 1; ; attempt++) {
         history.updateStep(id, position, { attempts: attempt });
         try {
