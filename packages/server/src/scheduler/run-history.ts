@@ -58,6 +58,11 @@ export interface RunHistory {
    * abandoned; returns how many.
    */
   abandonStale(olderThanMs: number): number;
+  /**
+   * Takes the abandoned runs no process has counted yet, marking them counted: the workflow of
+   * each, so a scheduler counts every abandoned run once, whoever marked it.
+   */
+  takeUncountedAbandoned(): string[];
   /** Newest first; before: only runs with a lower id, to page on from the oldest of the last page. */
   list(filter?: { workflow?: string; status?: string; limit?: number; before?: number }): RunRecord[];
   get(id: number): (RunRecord & { steps: StepRecord[] }) | undefined;
@@ -163,6 +168,15 @@ export function createRunHistory(state: StateStore): RunHistory {
           )
           .run(params).changes;
       })();
+    },
+    takeUncountedAbandoned() {
+      // One statement, so two schedulers sharing the store never both take a run.
+      const taken = db
+        .prepare(
+          "UPDATE workflow_runs SET abandoned_counted = 1 WHERE status = 'abandoned' AND abandoned_counted = 0 RETURNING workflow",
+        )
+        .all() as Array<{ workflow: string }>;
+      return taken.map((row) => row.workflow);
     },
     list(filter = {}) {
       const where: string[] = [];

@@ -516,6 +516,43 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('counts each abandoned run once in inlet_workflow_runs_total, whoever marked it abandoned', async () => {
+    // A workflow OOM-killed each night was never counted, so an alert on status!="success" missed it.
+    const s = setup();
+    const claimDead = () =>
+      s.history.claim({
+        workflow: 'hourly',
+        scheduledFor: null,
+        trigger: 'manual',
+        owner: 'dead-host:1',
+      }) as number;
+    const first = claimDead();
+    s.history.start(first);
+    const metrics = createMetrics();
+    const scheduler = s.scheduler({ workflows: [workflow({})], metrics, now: () => Date.now() });
+    const abandoned = () =>
+      Number(
+        /^inlet_workflow_runs_total\{workflow="hourly",status="abandoned"\} (\d+)$/m.exec(
+          metrics.render(),
+        )?.[1] ?? 0,
+      );
+    // Long silent: the scheduler's own tick marks it and counts it.
+    s.state.db.prepare("UPDATE workflow_runs SET heartbeat_at = '2020-01-01T00:00:00.000Z'").run();
+    await scheduler.tick();
+    expect(abandoned()).toBe(1);
+    // Marked by another process (inlet runs, the API), which serves no /metrics: counted at the next tick.
+    const second = claimDead();
+    s.state.db
+      .prepare("UPDATE workflow_runs SET heartbeat_at = '2020-01-01T00:00:00.000Z' WHERE id = ?")
+      .run(second);
+    createRunHistory(s.state).abandonStale(STALE_RUN_MS);
+    await scheduler.tick();
+    await scheduler.tick();
+    expect(abandoned()).toBe(2);
+    await scheduler.stop();
+    s.state.close();
+  });
+
   it('retries a failing step with doubling waits, and logs each attempt', async () => {
     const { source, syncs } = counterSource({ failFirst: 2 });
     const s = setup({ source });

@@ -52,7 +52,7 @@ export function createScheduler(options: {
   const now = options.now ?? Date.now;
   const finished = options.metrics?.counter(
     'inlet_workflow_runs_total',
-    'Workflow runs finished, by workflow and status (success, failed, timed_out)',
+    'Workflow runs finished, by workflow and status (success, failed, timed_out, abandoned)',
     ['workflow', 'status'],
   );
   const owner = options.owner ?? processOwner();
@@ -101,6 +101,11 @@ export function createScheduler(options: {
   const tickOnce = async (): Promise<number[]> => {
     const at = now();
     history.abandonStale(heartbeatMs * 8);
+    // Abandoned runs, marked here or by inlet runs or the API (which serve no /metrics): a workflow
+    // killed mid-run each night (OOM) was missing from an alert on status!="success".
+    if (finished)
+      for (const workflow of history.takeUncountedAbandoned())
+        finished.inc({ workflow, status: 'abandoned' });
     const claimed: number[] = [];
     for (const workflow of workflows) {
       const cursor = state.getCheckpoint<{ at: number }>(CURSOR_SCOPE, workflow.name);

@@ -49,4 +49,12 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       PRIMARY KEY (run_id, position)
     )`,
   },
+  {
+    id: 21,
+    name: 'scheduler: abandoned runs counted on /metrics',
+    // Whichever process marks a run abandoned (inlet runs, the API), a scheduler counts it once.
+    // Runs abandoned before this migration are not counted: a counter would jump at the upgrade.
+    sql: `ALTER TABLE workflow_runs ADD COLUMN abandoned_counted INTEGER NOT NULL DEFAULT 0;
+    UPDATE workflow_runs SET abandoned_counted = 1 WHERE status = 'abandoned'`,
+  },
 ];
