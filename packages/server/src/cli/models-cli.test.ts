@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturedOutput, runCli, tempDir } from '../../test/helpers.ts';
+import { capturedOutput, capturingLogger, runCli, tempDir, testConfig } from '../../test/helpers.ts';
 import { inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -9,6 +9,7 @@ import { createRunHistory } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
+import { runCommand } from './run.ts';
 import { displayWidth } from './text-width.ts';
 
 const temp = tempDir();
@@ -116,6 +117,29 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(tested.lines).toEqual([
       { model: 'daily', name: 'unique(dt)', status: 'pass', failures: 0, sample: [] },
     ]);
+  });
+
+  it('inlet run says a failed model once on a terminal, and logs it beside the NDJSON of a pipe', async () => {
+    // On a terminal, its table line was followed by the same failure as a JSON log line on stderr.
+    const dir = join(temp.dir, 'failing-run');
+    writeProjectFile(join(dir, 'project'), 'models/broken.sql', 'SELECT no_such_column FROM events');
+    const config = testConfig(join(dir, 'data'), {
+      project_dir: join(dir, 'project'),
+      models: { builtin: false },
+    });
+    const run = async (isTty: boolean) => {
+      const captured = capturedOutput();
+      const { logger, lines } = capturingLogger('warn');
+      const code = await runCommand([], config, logger, { ...captured.output, isTty, columns: 80 });
+      return { code, out: captured.out, logged: lines.map((line) => line.msg) };
+    };
+    const terminal = await run(true);
+    expect(terminal.code).toBe(ExitCode.FAILURE);
+    expect(terminal.out).toMatch(/broken/);
+    expect(terminal.logged).toEqual([]);
+    const piped = await run(false);
+    expect(piped.code).toBe(ExitCode.FAILURE);
+    expect(piped.logged).toEqual(['model built']);
   });
 
   it('inlet catalog on a terminal narrower than its list shows a table at a time, as inlet query does', async () => {

@@ -47,6 +47,8 @@ export const runCommand: Command = async (args, config, logger, output) => {
       vars: given.vars,
       signal,
       onWarning: (message) => output.err(`Warning: ${message}\n`),
+      // A terminal's line per model says a failure already; a pipe's NDJSON keeps the log line on stderr.
+      logResults: !output.isTty,
       onResult: (model) =>
         output.out(output.isTty ? `${summarizeModel(model)}\n` : `${JSON.stringify(model)}\n`),
     });

@@ -26,6 +26,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called as each model finishes, for progress output. */
   onResult?: (result: ModelResult) => void;
+  /**
+   * Whether each model's result is logged as well (the default); false where onResult shows every
+   * result to a person already (a terminal's line per model), which said each failure twice.
+   */
+  logResults?: boolean;
   /** How long a replaced version stays readable; by default twice the query timeout. */
   retainVersionsMs?: number;
   /** This process's loader's, when it has one: see createBuildEngine. */
@@ -125,6 +130,15 @@ function timezoneModels(project: Project, graph: ModelGraph): Set<string> {
   return zoned;
 }
 
+/** One model's result as a log line: an error for a failure, info otherwise. */
+function logResult(logger: Logger, result: ModelResult): void {
+  const level = result.status === 'success' || result.status === 'skipped' ? 'info' : 'error';
+  logger[level](
+    { model: result.name, status: result.status, rows: result.rows, ms: result.ms, message: result.message },
+    'model built',
+  );
+}
+
 /**
  * Builds the selected models in dependency order. A model that fails (or whose tests fail) stops
  * the models downstream of it; unrelated branches carry on. ok is false when anything failed.
@@ -218,11 +232,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
         }
       }
       results.set(name, result);
-      const level = result.status === 'success' || result.status === 'skipped' ? 'info' : 'error';
-      logger[level](
-        { model: name, status: result.status, rows: result.rows, ms: result.ms, message: result.message },
-        'model built',
-      );
+      if (options.logResults !== false) logResult(logger, result);
       options.onResult?.(result);
     }
     const built = new Set([...results].filter(([, r]) => r.status === 'success').map(([n]) => n));
