@@ -464,6 +464,7 @@ export async function startRoles(options: {
         ? createScheduler({
             workflows,
             state,
+            stateDir: layout.state,
             history: runs,
             handlers: createStepHandlers({
               config,

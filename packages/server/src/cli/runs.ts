@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
+import { dataLayout } from '../lake/index.ts';
 import {
   createRunHistory,
   createScheduler,
@@ -105,6 +106,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       const scheduler = createScheduler({
         workflows: loadWorkflows(config),
         state,
+        stateDir: dataLayout(config.data_dir).state,
         history,
         handlers: createStepHandlers({ config, state, logger }),
         logger,

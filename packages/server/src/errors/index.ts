@@ -54,6 +54,8 @@ export const errorRegistry = {
   DATA_TEST_FAILED: 422,
   WORKFLOW_INVALID: 400,
   WORKFLOW_TIMEOUT: 408,
+  // A manual start of a workflow another process is running (runs of a workflow go one at a time).
+  WORKFLOW_BUSY: 409,
   // Database and file sources (sources/postgres, sources/mysql, sources/csv).
   SOURCE_CONNECTION_FAILED: 502,
   SOURCE_QUERY_FAILED: 502,

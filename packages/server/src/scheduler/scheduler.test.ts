@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { loadConfig, parseConfig, workflowSchema } from '../config/index.ts';
@@ -65,6 +65,7 @@ function setup(options: { source?: Source; statePath?: string } = {}) {
   const config = testConfig(dataDir, { project_dir: join(dataDir, 'project'), models: { builtin: false } });
   const state = openStateStore(options.statePath ?? join(dataDir, 'state.sqlite'));
   const history = createRunHistory(state);
+  const stateDir = dataLayout(dataDir).state;
   const handlers = createStepHandlers({
     config,
     state,
@@ -73,9 +74,12 @@ function setup(options: { source?: Source; statePath?: string } = {}) {
   });
   /** A scheduler over this setup's store, history and step handlers. */
   const scheduler = (
-    more: Omit<Parameters<typeof createScheduler>[0], 'state' | 'history' | 'handlers' | 'logger'>,
-  ) => createScheduler({ state, history, handlers, logger, ...more });
-  return { config, state, history, handlers, scheduler };
+    more: Omit<
+      Parameters<typeof createScheduler>[0],
+      'state' | 'history' | 'handlers' | 'logger' | 'stateDir'
+    >,
+  ) => createScheduler({ state, history, handlers, logger, stateDir, ...more });
+  return { config, state, history, handlers, scheduler, stateDir };
 }
 
 describe('due times', () => {
@@ -353,6 +357,7 @@ describe('scheduler', () => {
       state: s.state,
       history: s.history,
       handlers: s.handlers,
+      stateDir: s.stateDir,
       logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) }),
       workflows: [workflow({ steps: ['sync counter'] })],
       heartbeatMs,
@@ -375,6 +380,7 @@ describe('scheduler', () => {
       state: s.state,
       history: s.history,
       handlers: s.handlers,
+      stateDir: s.stateDir,
       logger,
       workflows: [workflow({})],
     });
@@ -408,6 +414,7 @@ describe('scheduler', () => {
       state: s.state,
       history: s.history,
       handlers: s.handlers,
+      stateDir: s.stateDir,
       logger,
       workflows: [workflow({ steps: ['sync counter'] })],
     });
@@ -513,6 +520,30 @@ describe('scheduler', () => {
       },
     ]);
     await scheduler.stop();
+    s.state.close();
+  });
+
+  it('runs a workflow one run at a time across processes: a manual start is refused naming the run going', async () => {
+    // inlet runs start beside inlet start ran the workflow twice at once. Two schedulers over one
+    // store and data directory stand for the two processes.
+    const { source } = counterSource({ hang: true });
+    const s = setup({ source });
+    let clock = Date.parse('2026-11-20T00:30:00Z');
+    const running = s.scheduler({ workflows: [workflow({})] });
+    const other = s.scheduler({ workflows: [workflow({})], now: () => clock });
+    await other.tick(); // first sight of the workflow: nothing owed yet
+    const id = running.trigger('hourly');
+    await vi.waitFor(() => expect(s.history.get(id)?.started_at).not.toBeNull());
+    expect(() => other.trigger('hourly')).toThrow(
+      expect.objectContaining({ code: 'WORKFLOW_BUSY', message: expect.stringContaining(`run ${id}`) }),
+    );
+    // A time that comes due meanwhile waits, as behind a run of the same process.
+    clock += HOUR;
+    expect(await other.tick()).toEqual([]);
+    await running.stop();
+    expect(await other.tick()).toHaveLength(1);
+    await other.stop();
+    expect(s.history.list({ workflow: 'hourly' })).toHaveLength(2);
     s.state.close();
   });
 

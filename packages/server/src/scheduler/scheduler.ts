@@ -8,6 +8,7 @@ import { processOwner } from './run-owner.ts';
 import type { StepHandlers } from './step-handlers.ts';
 import { executeRun } from './workflow-executor.ts';
 import type { Workflow } from './workflow-loader.ts';
+import { createWorkflowLocks } from './workflow-lock.ts';
 
 export interface Scheduler {
   start(): void;
@@ -27,6 +28,18 @@ const HEARTBEAT_MS = 15_000;
 /** A run whose process sent no heartbeat for this long is abandoned (eight heartbeats missed). */
 export const STALE_RUN_MS = 8 * HEARTBEAT_MS;
 
+/** A manual start refused while another process runs the workflow, naming that run to wait for. */
+function busyError(history: RunHistory, workflow: string, pid: number): InletError {
+  const run = history
+    .list({ workflow, status: 'running' })
+    .find((r) => r.started_at !== null && r.owner.endsWith(`:${pid}`));
+  return new InletError(
+    'WORKFLOW_BUSY',
+    `Workflow "${workflow}" is running now in another inlet process (pid ${pid}${run ? `, run ${run.id}` : ''}); runs of a workflow go one after another: start it again once that run is done${run ? ` (inlet runs ${run.id} shows it)` : ''}.`,
+    { details: { workflow, ...(run && { run: run.id }) } },
+  );
+}
+
 /**
  * The scheduler: on each tick, for each workflow, the cron times since it last looked are due
  * (per the workflow's catchup), and each is claimed in the run history first. The claim is a
@@ -39,6 +52,8 @@ export function createScheduler(options: {
   history: RunHistory;
   handlers: StepHandlers;
   logger: Logger;
+  /** The data directory's state directory, where the lock of a workflow that is running is kept. */
+  stateDir: string;
   /** Where finished runs are counted (inlet_workflow_runs_total), when the process serves /metrics. */
   metrics?: Metrics;
   /** The clock, replaceable so tests can jump across a downtime. */
@@ -57,6 +72,7 @@ export function createScheduler(options: {
   );
   const owner = options.owner ?? processOwner();
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  const locks = createWorkflowLocks(options.stateDir);
   for (const workflow of workflows)
     for (const step of workflow.steps)
       if (step.kind === 'report' && !handlers.report)
@@ -86,7 +102,16 @@ export function createScheduler(options: {
     unfinished.set(workflow.name, (unfinished.get(workflow.name) ?? 0) + 1);
     const previous = chains.get(workflow.name) ?? Promise.resolve();
     const next = previous
-      .then(() => executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal }))
+      .then(async () => {
+        // A run of it in another process (inlet runs start) goes first; this one waits, running
+        // with no started_at, as it does behind a run of this process.
+        const lock = await locks.acquire(workflow.name, shutdown.signal);
+        try {
+          return await executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal });
+        } finally {
+          lock?.release();
+        }
+      })
       .then((status) => finished?.inc({ workflow: workflow.name, status }))
       .catch((error: unknown) =>
         logger.error({ ...errorFields(error), run: id }, 'a workflow run failed to run'),
@@ -120,7 +145,8 @@ export function createScheduler(options: {
       // While a run of it is going, the times that come due wait as missed ones do, and its catchup
       // decides once the run ends: a run longer than the cron's period queued a run every period
       // behind it, a backlog without end.
-      if ((unfinished.get(workflow.name) ?? 0) > 0) continue;
+      if ((unfinished.get(workflow.name) ?? 0) > 0 || locks.heldElsewhere(workflow.name) !== undefined)
+        continue;
       let times: number[];
       try {
         times = dueTimes({
@@ -198,6 +224,8 @@ export function createScheduler(options: {
           'NOT_FOUND',
           `No workflow named "${name}"; workflows: ${workflows.map((w) => w.name).join(', ') || '(none)'}.`,
         );
+      const pid = locks.heldElsewhere(name);
+      if (pid !== undefined) throw busyError(history, name, pid);
       const id = history.claim({ workflow: name, scheduledFor: null, trigger: 'manual', owner }) as number;
       enqueue(workflow, id);
       return id;

@@ -15,6 +15,18 @@ export const processAlive = (pid: number): boolean => {
   }
 };
 
+/** The pid of the process that holds the lock file at path now; undefined when none does (or it is left by one gone). */
+export function lockHolder(path: string): number | undefined {
+  let pid = Number.NaN;
+  try {
+    pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+  } catch {
+    // Not held, or released meanwhile.
+  }
+  if (Number.isNaN(pid)) return undefined;
+  return (pid === process.pid ? held.has(path) : processAlive(pid)) ? pid : undefined;
+}
+
 export interface ProcessLock {
   release(): void;
 }
@@ -40,14 +52,8 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    let pid = Number.NaN;
-    try {
-      pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    } catch {
-      // Released between the two calls.
-    }
-    const stale = Number.isNaN(pid) || (pid === process.pid ? !held.has(path) : !processAlive(pid));
-    if (!stale)
+    const pid = lockHolder(path);
+    if (pid !== undefined)
       throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
     rmSync(path, { force: true });
   }
