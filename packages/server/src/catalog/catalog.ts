@@ -218,32 +218,42 @@ export function createCatalog(options: {
     const unavailable = db.unavailable();
     for (const name of [...db.viewNames(), ...unavailable.keys()].sort())
       tables.set(name, await describe(db, name, listed.get(name), unavailable.get(name)));
+    // A source table's description, columns and tests from a properties file's sources:, kept as a model's.
+    const declared = new Map(
+      [...(project?.sources.values() ?? [])].flatMap((source) =>
+        [...source.tables.values()].map((table) => [table.name, table.config] as const),
+      ),
+    );
+    const configOf = (name: string) => project?.nodes.get(name)?.config ?? declared.get(name);
     for (const [name, entry] of tables) {
       const node = project?.nodes.get(name);
-      if (!node) continue;
-      entry.materialized = node.kind === 'seed' ? 'seed' : node.config.materialized;
-      entry.owner = node.config.owner ?? null;
-      entry.description ??= node.config.description ?? null;
+      if (node) {
+        entry.materialized = node.kind === 'seed' ? 'seed' : node.config.materialized;
+        entry.owner = node.config.owner ?? null;
+      }
+      const config = configOf(name);
+      if (!config) continue;
+      entry.description ??= config.description ?? null;
       entry.tests = [
-        ...Object.entries(node.config.columns).flatMap(([column, value]) =>
+        ...Object.entries(config.columns).flatMap(([column, value]) =>
           typeof value === 'string'
             ? []
             : value.tests.map((t) => `${typeof t === 'string' ? t : Object.keys(t)[0]}(${column})`),
         ),
-        ...node.config.tests.map((t, i) =>
+        ...config.tests.map((t, i) =>
           'unique' in t ? `unique(${t.unique.join(', ')})` : (t.name ?? `sql_${i + 1}`),
         ),
       ];
     }
     const own = new Map<string, Map<string, string>>();
     for (const name of tables.keys()) {
-      const node = project?.nodes.get(name);
+      const config = configOf(name);
       own.set(
         name,
         byColumn({
           ...(name === 'events' ? EVENT_COLUMN_DESCRIPTIONS : {}),
           ...listed.get(name)?.table.columns,
-          ...(node ? columnDescriptions(node.config) : {}),
+          ...(config ? columnDescriptions(config) : {}),
         }),
       );
     }

@@ -26,7 +26,7 @@ function namesTable(sql: string, table: string): boolean {
 }
 
 /**
- * Edges source → table → model → model: from the refs of the project's models as written now, from
+ * Edges source → table → model → model: from the refs and source()s of the project's models as written now, from
  * each table's depends_on (the other tables a model read when it was built and still names, what a
  * source wrote), and from a source table's schema to the configured source of that name.
  */
@@ -71,7 +71,7 @@ export function buildLineage(
   }
   for (const node of project?.nodes.values() ?? []) {
     if (!nodes.has(node.name)) nodes.set(node.name, { id: node.name, kind: node.kind, built: false });
-    for (const ref of node.refs) edge(ref, node.name);
+    for (const input of [...node.refs, ...node.sources]) edge(input, node.name);
   }
   // An input that is neither a table nor a model (a table since removed) still shows as a node: a
   // source's tables are schema.name, the raw ones have their kinds, and the rest were marts.

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InletError } from '../errors/index.ts';
+import type { SourcesEntry } from './dbt-sources.ts';
 
 /** One model's or seed's entry of a dbt properties file, as a configuration to parse. */
 export interface PropertiesEntry {
@@ -14,12 +15,12 @@ export interface PropertiesEntry {
 export interface Properties {
   models: Map<string, PropertiesEntry>;
   seeds: Map<string, PropertiesEntry>;
+  /** dbt's sources: entries, describing tables of inlet.yaml's sources. */
+  sources: SourcesEntry[];
 }
 
 /** What dbt's other keys are, for who ports a project: none of them does anything in inlet. */
 const NOT_HERE: Record<string, string> = {
-  sources:
-    "inlet has no sources to declare: a source's table is read by its name (crm.customers), and its tests go on a model that reads it",
   snapshots: 'inlet has no snapshots; an incremental model by unique_key keeps the latest row of each key',
   macros: 'inlet has no macros; a model is plain SQL with the tags of docs/models.md',
 };
@@ -28,11 +29,11 @@ const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
- * True for a dbt properties file (version: 2, models: or seeds:), which a model's own configuration
+ * True for a dbt properties file (version: 2, models:, seeds: or sources:), which a model's own configuration
  * never is: dbt projects often keep one per model, named after it (orders.yml beside orders.sql).
  */
 export const isPropertiesFile = (raw: unknown): boolean =>
-  isMap(raw) && ('models' in raw || 'seeds' in raw || 'version' in raw);
+  isMap(raw) && ('models' in raw || 'seeds' in raw || 'sources' in raw || 'version' in raw);
 
 /** YAML files under dir, _-prefixed ones too (dbt's style: models/_orders__models.yml). */
 function yamlFilesUnder(dir: string): string[] {
@@ -55,7 +56,7 @@ function yamlFilesUnder(dir: string): string[] {
  * A YAML file that is neither fails by name: left unread, its tests would never run.
  */
 export function readProperties(dirs: string[], shownPath: (path: string) => string): Properties {
-  const properties: Properties = { models: new Map(), seeds: new Map() };
+  const properties: Properties = { models: new Map(), seeds: new Map(), sources: [] };
   const files = dirs.flatMap(yamlFilesUnder);
   for (const path of files) {
     const stem = path.replace(/\.ya?ml$/, '');
@@ -74,17 +75,25 @@ export function readProperties(dirs: string[], shownPath: (path: string) => stri
     if (beside && !isPropertiesFile(raw)) continue;
     if (!isPropertiesFile(raw) || !isMap(raw))
       throw invalid(
-        `configures no model: there is no ${stem.split('/').at(-1)}.sql or .csv beside it, and it is no dbt properties file (version: 2 with models: or seeds:); rename it after its model, or remove it.`,
+        `configures no model: there is no ${stem.split('/').at(-1)}.sql or .csv beside it, and it is no dbt properties file (version: 2 with models:, seeds: or sources:); rename it after its model, or remove it.`,
       );
     for (const [key, value] of Object.entries(raw)) {
       if (key === 'version') continue;
-      if (key !== 'models' && key !== 'seeds')
+      if (key !== 'models' && key !== 'seeds' && key !== 'sources')
         throw invalid(
-          `${key}: ${NOT_HERE[key] ?? 'is not read by inlet, which takes models: and seeds: from a properties file'}; remove it.`,
+          `${key}: ${NOT_HERE[key] ?? 'is not read by inlet, which takes models:, seeds: and sources: from a properties file'}; remove it.`,
         );
       if (value === null) continue;
       if (!Array.isArray(value))
-        throw invalid(`${key}: must be a list of { name: …, description: …, columns: … }`);
+        throw invalid(
+          `${key}: must be a list of { name: …, description: …, ${key === 'sources' ? 'tables' : 'columns'}: … }`,
+        );
+      if (key === 'sources') {
+        value.forEach((entry: unknown, index) => {
+          properties.sources.push({ raw: entry, file: shown, index });
+        });
+        continue;
+      }
       value.forEach((entry: unknown, i) => {
         if (!isMap(entry) || typeof entry.name !== 'string' || entry.name === '')
           throw invalid(`${key}[${i}]: has no name:; each entry is { name: <${key.slice(0, -1)}>, … }`);

@@ -217,7 +217,7 @@ describe('model graph', () => {
       expect(fails(yaml), yaml).toThrow(`m.yaml is not a valid model configuration:\n  ${message}`);
   });
 
-  it("takes dbt's {% if is_incremental() %}, and says where dbt's config() and source() go", () => {
+  it("takes dbt's {% if is_incremental() %} and source(), and says where dbt's config() goes", () => {
     const dbt = project(
       {},
       {
@@ -234,8 +234,11 @@ describe('model graph', () => {
     expect(fails("{{ config(materialized=other('m')) }}\nSELECT 1")).toThrow(
       /m\.sql line 1: config\(materialized=other\('m'\)\) has a value that is not a literal at "other\('m'\)"; config\(\) takes name='value' pairs/,
     );
-    expect(fails("SELECT * FROM {{ source('crm', 'customers') }}")).toThrow(
-      "m.sql line 1: {{ source('crm', 'customers') }} is not a template tag inlet knows; a source's table is read by its name, e.g. crm.customers.",
+    expect(renderTemplate('SELECT * FROM {{ source(\'left\', "sides") }}', values)).toBe(
+      'SELECT * FROM "left"."sides"',
+    );
+    expect(fails("SELECT * FROM {{ source('customers') }}")).toThrow(
+      "m.sql line 1: {{ source('customers') }} is not a template tag inlet knows; source() takes a source's name and its table's, each in quotes: {{ source('crm', 'customers') }}.",
     );
   });
 
@@ -382,8 +385,16 @@ models:
     expect(fails({ 'snapshots/customers_snapshot.sql': '{% snapshot customers_snapshot %}…' })).toThrow(
       /customers_snapshot\.sql: inlet has no snapshots, so it would never run\. To keep a copy a day, make a model incremental by unique_key: \[snapshot_dt, id\]/,
     );
-    expect(fails({ 'models/schema.yml': 'version: 2\nsources:\n  - name: crm\n' })).toThrow(
-      /schema\.yml: sources: inlet has no sources to declare: a source's table is read by its name \(crm\.customers\)/,
+    expect(fails({ 'models/schema.yml': 'version: 2\nsources:\n  - tables: [customers]\n' })).toThrow(
+      /schema\.yml: sources\[0\]: has no name:; each entry is \{ name: <a source of inlet\.yaml>, tables: /,
+    );
+    expect(
+      fails({
+        'models/schema.yml':
+          'version: 2\nsources:\n  - { name: crm, tables: [{ name: customers, identifier: cust }] }\n',
+      }),
+    ).toThrow(
+      /schema\.yml: sources\[0\]\.tables\[0\] \(customers\): identifier: is dbt's, and a source's table is named in the lake by its entry in inlet\.yaml's sources:/,
     );
     expect(fails({ 'models/schema.yml': 'version: 2\nmodels:\n  - name: order\n' })).toThrow(
       /schema\.yml \(model order\): there is no such model \(no \.sql file under models\/ by that name\)/,

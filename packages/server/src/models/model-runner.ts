@@ -11,6 +11,7 @@ import { publishedValues, renderTemplate, usesTimezone } from './model-template.
 import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
 import { loadProject } from './project-loader.ts';
 import type { Project } from './project-node.ts';
+import { checkSourceNames } from './source-check.ts';
 
 export interface RunOptions {
   config: InletConfig;
@@ -83,6 +84,7 @@ export function openProject(
 ): { project: Project; graph: ModelGraph } {
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
   checkLakeNames(project, config);
+  checkSourceNames(project, config);
   return { project, graph: buildGraph(project.nodes, project.disabled, project.name) };
 }
 

@@ -32,9 +32,15 @@ const REF = /^ref\(\s*(?:'([^']+)'|"([^"]+)")\s*\)$/;
 // {%- -%} (whitespace does not matter to SQL).
 const BLOCK =
   /\{%-?\s*if\s+(not\s+)?is_incremental(?:\(\s*\))?\s*-?%\}([\s\S]*?)(?:\{%-?\s*else\s*-?%\}([\s\S]*?))?\{%-?\s*endif\s*-?%\}/g;
-const SOURCE = /^source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$/;
+const SOURCE = /^source\(\s*(?:'([^']+)'|"([^"]+)")\s*,\s*(?:'([^']+)'|"([^"]+)")\s*\)$/;
 const HINT =
-  "use ref('model'), this, from_dt, to_dt, timezone, or {% if is_incremental %}…{% else %}…{% endif %}";
+  "use ref('model'), source('source', 'table'), this, from_dt, to_dt, timezone, or {% if is_incremental %}…{% else %}…{% endif %}";
+
+/** The table a source('crm', 'customers') names, as crm.customers; undefined for any other tag. */
+function sourceTable(expression: string): string | undefined {
+  const found = SOURCE.exec(expression);
+  return found ? `${found[1] ?? found[2]}.${found[3] ?? found[4]}` : undefined;
+}
 
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
@@ -57,6 +63,16 @@ export function templateRefs(sql: string): string[] {
     if (model && !refs.includes(model)) refs.push(model);
   }
   return refs;
+}
+
+/** Every source table named by source() in the text, as crm.customers, in order of first mention. */
+export function templateSources(sql: string): string[] {
+  const tables = new Set<string>();
+  for (const match of withoutComments(sql).matchAll(EXPRESSION)) {
+    const table = sourceTable(match[1] ?? '');
+    if (table) tables.add(table);
+  }
+  return [...tables];
 }
 
 /** Fails with the file and line of the first tag that is not one of ours. */
@@ -87,13 +103,17 @@ export function checkTemplate(text: string, file: string): void {
   }
   for (const match of sql.matchAll(EXPRESSION)) {
     const expression = match[1] ?? '';
-    if (REF.test(expression) || ['this', 'from_dt', 'to_dt', 'timezone'].includes(expression)) continue;
-    // What dbt's config() and source() are in inlet, for who writes a model as in dbt.
-    const source = SOURCE.exec(expression);
+    if (
+      REF.test(expression) ||
+      SOURCE.test(expression) ||
+      ['this', 'from_dt', 'to_dt', 'timezone'].includes(expression)
+    )
+      continue;
+    // What dbt's config() is in inlet, for who writes a model as in dbt.
     const hint = expression.startsWith('config(')
       ? `a model's configuration goes in front matter (/*--- materialized: table ---*/) or ${basename(file).replace(/\.sql.*$/, '')}.yaml`
-      : source
-        ? `a source's table is read by its name, e.g. ${source[1]}.${source[2]}`
+      : /^source\s*\(/.test(expression)
+        ? "source() takes a source's name and its table's, each in quotes: {{ source('crm', 'customers') }}"
         : /^ref\s*\(/.test(expression)
           ? "ref() takes one model's name in quotes, {{ ref('model') }} (inlet has no packages or model versions)"
           : /^var\s*\(/.test(expression)
@@ -125,6 +145,9 @@ export function renderTemplate(sql: string, values: TemplateValues): string {
   return resolved.replace(EXPRESSION, (_whole, expression: string) => {
     const ref = REF.exec(expression);
     if (ref) return values.ref(ref[1] ?? ref[2] ?? '');
+    // Quoted part by part, so a source named after a keyword ("left".customers) is read as a name.
+    const table = sourceTable(expression);
+    if (table) return quoteName(table);
     switch (expression) {
       case 'this':
         return values.self;

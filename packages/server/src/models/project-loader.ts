@@ -6,10 +6,11 @@ import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
 import { type DbtProject, type FolderSettings, readDbtProject } from './dbt-project.ts';
 import { DOCS_ONLY, hiddenDocsWarning, type PropertiesEntry, readProperties } from './dbt-properties.ts';
+import { type DeclaredSource, parseSources } from './dbt-sources.ts';
 import { checkNoRefToDisabled } from './disabled-refs.ts';
 import { modelConfigSchema } from './model-config.ts';
 import { invalidConfig, parseModelConfig } from './model-config-reader.ts';
-import { checkTemplate, templateRefs } from './model-template.ts';
+import { checkTemplate, templateRefs, templateSources } from './model-template.ts';
 import { type ModelVars, renderVars } from './model-vars.ts';
 import { checkName, filesIn, foldersOf, siblingYaml } from './project-files.ts';
 import type { DisabledModel, Project, ProjectNode, SingularTest } from './project-node.ts';
@@ -79,7 +80,13 @@ function readDir(
   origin: ProjectNode['origin'],
   dbt: DbtProject,
   vars: ModelVars,
-): { nodes: ProjectNode[]; tests: SingularTest[]; disabled: DisabledModel[]; warnings: string[] } {
+): {
+  nodes: ProjectNode[];
+  tests: SingularTest[];
+  disabled: DisabledModel[];
+  warnings: string[];
+  sources: Map<string, DeclaredSource>;
+} {
   const { paths } = dbt;
   const docs = readDocBlocks(paths.docs);
   const nodes: ProjectNode[] = [];
@@ -212,6 +219,7 @@ function readDir(
         entry?.shown ?? sibling?.shown ?? shown,
       ),
       refs: templateRefs(sql),
+      sources: templateSources(sql),
       origin,
       configured,
       configFile: entry?.shown ?? sibling?.shown ?? shown,
@@ -261,17 +269,22 @@ function readDir(
       folders: foldersOf(path, paths.seeds),
       config: { ...config, materialized: 'table' },
       refs: [],
+      sources: [],
       origin,
       configured: raw !== undefined,
       ...(configFile ? { configFile } : {}),
     });
   }
-  for (const [kind, entries] of Object.entries(properties))
-    for (const entry of entries.values())
+  for (const kind of ['models', 'seeds'] as const)
+    for (const entry of properties[kind].values())
       throw new InletError(
         'MODEL_INVALID',
         `${entry.shown}: there is no such ${kind === 'models' ? 'model (no .sql file under models/ by that name)' : 'seed (no .csv file under seeds/ by that name)'}; correct the name, or remove the entry.`,
       );
+  // A source table's description and tests are kept as a model's are (doc blocks, vars and all).
+  const sources = parseSources(properties.sources, (raw, shown) =>
+    describeWithDocs(parseModelConfig(raw, shown, 'model', vars), docs, shown),
+  );
   const tests = filesIn(paths.tests, '.sql').map((path) => {
     const sql = renderVars(readFileSync(path, 'utf8'), vars, shownPath(path));
     // dbt's singular tests often start with {{ config(severity='warn') }}; the hint for a model's
@@ -289,9 +302,15 @@ function readDir(
         'MODEL_INVALID',
         `${shownPath(path)} line ${sql.slice(0, self.index).split('\n').length}: {{ this }} is a model's own table, and a file under tests/ belongs to no model; name the model with {{ ref('model') }}.`,
       );
-    return { name: basename(path, '.sql'), path, sql, refs: templateRefs(sql) };
+    return {
+      name: basename(path, '.sql'),
+      path,
+      sql,
+      refs: templateRefs(sql),
+      sources: templateSources(sql),
+    };
   });
-  return { nodes, tests, disabled, warnings };
+  return { nodes, tests, disabled, warnings, sources };
 }
 
 /**
@@ -308,8 +327,10 @@ export function loadProject(options: {
   const tests: SingularTest[] = [];
   const disabled = new Map<string, DisabledModel>();
   const warnings: string[] = [];
+  const sources = new Map<string, DeclaredSource>();
   const add = (found: ReturnType<typeof readDir>) => {
     warnings.push(...found.warnings);
+    for (const [name, source] of found.sources) sources.set(name, source);
     // A project's model switched off takes the built-in of its name with it, as if neither were there.
     for (const off of found.disabled) {
       disabled.set(off.name, off);
@@ -347,6 +368,7 @@ export function loadProject(options: {
     ...(dbt?.name === undefined ? {} : { name: dbt.name }),
     nodes,
     tests,
+    sources,
     disabled: new Map(
       off.map((model) => [model.name, { where: `${model.by}, for ${model.path}`, folders: model.folders }]),
     ),

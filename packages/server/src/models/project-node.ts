@@ -1,3 +1,4 @@
+import type { DeclaredSource } from './dbt-sources.ts';
 import type { ModelConfig } from './model-config.ts';
 
 // What reading a project gives: its models and seeds (the graph's nodes), its tests, and the models
@@ -16,6 +17,8 @@ export interface ProjectNode {
   config: ModelConfig;
   /** Models and seeds named by ref(), in order of first mention. */
   refs: string[];
+  /** Source tables named by source('crm', 'customers'), as crm.customers, in order of first mention. */
+  sources: string[];
   origin: 'builtin' | 'project';
   /** False when no front matter or YAML file configures it (all defaults). */
   configured: boolean;
@@ -29,6 +32,8 @@ export interface SingularTest {
   path: string;
   sql: string;
   refs: string[];
+  /** Source tables named by source(), as crm.customers. */
+  sources: string[];
 }
 
 export interface Project {
@@ -38,6 +43,8 @@ export interface Project {
   name?: string;
   nodes: Map<string, ProjectNode>;
   tests: SingularTest[];
+  /** The sources: of its properties files, by source name: descriptions and tests of source tables. */
+  sources: Map<string, DeclaredSource>;
   /** The models switched off (enabled: false) and not replaced, by name. */
   disabled: Map<string, SwitchedOff>;
   /** What is wrong but changes nothing built (a dbt_project.yml entry for no model), to say once. */

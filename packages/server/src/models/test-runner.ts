@@ -2,10 +2,16 @@ import type { InletConfig } from '../config/index.ts';
 import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import { createBuildEngine } from './build-engine.ts';
 import { type DataTest, type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
+import type { ModelConfig } from './model-config.ts';
 import { selectNodes } from './model-graph.ts';
 import { openProject } from './model-runner.ts';
 import { publishedValues, renderTemplate } from './model-template.ts';
 import { quoteName } from './sql-names.ts';
+
+/** Whether a configuration has any test, of a column or of the table. */
+const hasTests = (config: ModelConfig) =>
+  config.tests.length > 0 ||
+  Object.values(config.columns).some((column) => typeof column !== 'string' && column.tests.length > 0);
 
 /** Runs the data tests of the selected models (and tests/ files that read them) against what is published. */
 export async function testModels(options: {
@@ -63,8 +69,28 @@ export async function testModels(options: {
       );
     }
     // A test that refs no model (it reads events, a source table) belongs to no selector: it runs
-    // when everything is tested, not never.
+    // when everything is tested, not never. So do the tests of source tables (properties' sources:).
     const everything = (options.selectors ?? []).length === 0;
+    if (everything)
+      for (const source of project.sources.values())
+        for (const table of source.tables.values()) {
+          const relation = quoteName(table.name);
+          if (views.has(table.name))
+            tests.push(
+              ...modelTests(table.name, table.config, relation, quoteName, (sql) =>
+                renderTemplate(sql, values(relation)),
+              ),
+            );
+          else if (hasTests(table.config))
+            missing.push({
+              model: table.name,
+              name: 'synced',
+              status: 'error',
+              failures: 0,
+              sample: [],
+              message: `${table.name} is not in the lake yet; run inlet sync ${source.name} first`,
+            });
+        }
     for (const test of project.tests)
       if (test.refs.length === 0 ? everything : test.refs.some((r) => selected.has(r)))
         tests.push({

@@ -62,3 +62,20 @@ export function findSource(sources: Source[], name: string): Source {
   }
   return source;
 }
+
+/**
+ * The lake tables of each configured source, as models read them (<source>.<table>): undefined for
+ * a log source, whose rows go to access_logs or app_logs, and for one whose options are not valid
+ * (createSources says why where the source is used).
+ */
+export function sourceTableNames(config: Pick<InletConfig, 'sources'>): Map<string, string[] | undefined> {
+  return new Map(
+    config.sources.map(({ name, type, ...options }) => {
+      const parsed = SOURCE_KINDS[type]?.options.safeParse(options);
+      const tables = parsed?.success
+        ? (parsed.data as { tables?: Array<{ name: string }> }).tables
+        : undefined;
+      return [name, tables?.map((table) => table.name)];
+    }),
+  );
+}

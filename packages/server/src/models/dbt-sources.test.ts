@@ -1,0 +1,136 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
+import { writeProjectFile } from '../../test/lake-fixtures.ts';
+import { type Catalog, createCatalog } from '../catalog/index.ts';
+import type { InletConfig } from '../config/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createSources } from '../sources/index.ts';
+import { openStateStore } from '../state/index.ts';
+import { openProject, runModels, testModels } from './index.ts';
+
+// dbt's sources: in a properties file and {{ source() }} in a model, over tables inlet.yaml's
+// sources: copy into the lake (a CSV source here, synced for real).
+
+const temp = tempDir();
+const logger = createSilentLogger();
+let config: InletConfig;
+let catalog: Catalog;
+const project = (path: string, text: string) => writeProjectFile(config.project_dir, path, text);
+
+const SOURCES_YAML = `version: 2
+sources:
+  - name: crm
+    description: Our CRM, copied nightly.
+    schema: public
+    loader: inlet
+    tables:
+      - name: customers
+        description: One row per customer account.
+        columns:
+          - name: account_id
+            description: The customer account's id.
+            data_tests: [unique, not_null]
+          - name: name
+            description: The account's name.
+            tests: [not_null]
+`;
+
+beforeAll(async () => {
+  const customers = join(temp.dir, 'customers.csv');
+  writeFileSync(customers, 'id,name,account_id\n1,Aoki Co.,acct_1\n2,,acct_2\n');
+  const sides = join(temp.dir, 'sides.csv');
+  writeFileSync(sides, 'side\nport\n');
+  config = testConfig(join(temp.dir, 'data'), {
+    project_dir: join(temp.dir, 'project'),
+    models: { builtin: false },
+    sources: [
+      { name: 'crm', type: 'csv', tables: [{ path: customers, name: 'customers' }] },
+      // A keyword as a source's name: its tables read as "left".sides.
+      { name: 'left', type: 'csv', tables: [{ path: sides, name: 'sides' }] },
+    ],
+  });
+  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+  for (const source of createSources(config)) await source.sync(sourceContext(config, state));
+  state.close();
+  project('models/_sources.yml', SOURCES_YAML);
+  project(
+    'models/accounts.sql',
+    "SELECT account_id, name FROM {{ source('crm', 'customers') }} CROSS JOIN {{ source(\"left\", 'sides') }}",
+  );
+  const result = await runModels({ config, logger });
+  expect(result.models.map((m) => [m.name, m.status, m.message ?? null])).toEqual([
+    ['accounts', 'success', null],
+  ]);
+  catalog = createCatalog({ config, logger });
+});
+afterAll(() => {
+  catalog?.close();
+  temp.cleanup();
+});
+
+describe("dbt's sources:", () => {
+  it('builds a model from source() tables, a keyword-named source included', async () => {
+    const accounts = await catalog.table('accounts');
+    expect(accounts.rows).toBe(2);
+    expect(accounts.upstream).toEqual(['crm.customers', 'left.sides', 'source:crm', 'source:left']);
+  });
+
+  it('counts a source() as reading that table in lineage', async () => {
+    const { edges } = await catalog.lineage();
+    expect(edges).toContainEqual({ from: 'crm.customers', to: 'accounts' });
+    expect(edges).toContainEqual({ from: 'left.sides', to: 'accounts' });
+  });
+
+  it("shows the source table's description and columns in the catalog, and models inherit them", async () => {
+    const customers = await catalog.table('crm.customers');
+    expect(customers.description).toBe('One row per customer account.');
+    expect(customers.tests).toEqual(['unique(account_id)', 'not_null(account_id)', 'not_null(name)']);
+    const described = Object.fromEntries(customers.columns.map((c) => [c.name, c.description]));
+    expect(described).toMatchObject({
+      account_id: "The customer account's id.",
+      name: "The account's name.",
+    });
+    const accounts = await catalog.table('accounts');
+    expect(accounts.columns.find((c) => c.name === 'account_id')).toMatchObject({
+      description: "The customer account's id.",
+      description_from: 'crm.customers',
+    });
+  });
+
+  it("runs the source table's column tests with inlet test", async () => {
+    const { ok, tests } = await testModels({ config });
+    expect(ok).toBe(false);
+    expect(tests.map((t) => [t.model, t.name, t.status, t.failures])).toEqual([
+      ['crm.customers', 'unique(account_id)', 'pass', 0],
+      ['crm.customers', 'not_null(account_id)', 'pass', 0],
+      ['crm.customers', 'not_null(name)', 'fail', 1],
+    ]);
+  });
+
+  it('refuses a source or a table inlet.yaml does not configure, naming the configured ones', () => {
+    project('models/_sources.yml', SOURCES_YAML.replace('- name: crm', '- name: erp'));
+    expect(() => openProject(config)).toThrow(
+      /_sources\.yml \(source erp\): erp is not a source in inlet\.yaml \(its sources are crm, left\); correct the name, or add the source to inlet\.yaml's sources:/,
+    );
+    project('models/_sources.yml', SOURCES_YAML.replace('- name: customers', '- name: clients'));
+    expect(() => openProject(config)).toThrow(
+      /\(source table crm\.clients\): source crm has no table clients in inlet\.yaml \(its tables are customers\)/,
+    );
+    project(
+      'models/_sources.yml',
+      SOURCES_YAML.replace('schema: public', 'freshness: { warn_after: { count: 1 } }'),
+    );
+    expect(() => openProject(config)).toThrow(/freshness: is dbt's, and inlet checks no freshness/);
+    project('models/_sources.yml', SOURCES_YAML);
+    project('models/bad.sql', "SELECT * FROM {{ source('crm', 'orders') }}");
+    try {
+      expect(() => openProject(config)).toThrow(
+        /bad\.sql: source\('crm', 'orders'\): source crm has no table orders in inlet\.yaml/,
+      );
+    } finally {
+      rmSync(join(config.project_dir, 'models/bad.sql'));
+    }
+  });
+});

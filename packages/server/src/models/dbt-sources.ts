@@ -1,0 +1,131 @@
+import { InletError } from '../errors/index.ts';
+import type { ModelConfig } from './model-config.ts';
+
+// dbt's sources: in a properties file, read as what inlet can use of them: descriptions and tests of
+// the tables a source of inlet.yaml copies into the lake. Where the data is (schema:, database:) is
+// inlet.yaml's to say, so those keys are passed over; what would silently never happen is refused.
+
+/** One table of a declared source: its description, columns and tests, as a model's are kept. */
+export interface DeclaredTable {
+  /** The source's name and the table's, as a model reads it: crm.customers. */
+  name: string;
+  config: ModelConfig;
+  /** The file and the entry, as errors name them. */
+  shown: string;
+}
+
+/** One entry of a properties file's sources: list. */
+export interface DeclaredSource {
+  name: string;
+  description?: string;
+  tables: Map<string, DeclaredTable>;
+  shown: string;
+}
+
+/** A sources: entry as a properties file has it, before its tables' configurations are parsed. */
+export interface SourcesEntry {
+  raw: unknown;
+  /** The file, as errors name it. */
+  file: string;
+  index: number;
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Keys that say where dbt finds the data, which inlet.yaml says instead: taken, and nothing done. */
+const WHERE_ONLY = new Set(['schema', 'database', 'loader', 'quoting', 'docs', 'persist_docs']);
+
+/** What inlet does instead of dbt's source keys that would change what is read or checked. */
+const REFUSED: Record<string, string> = {
+  freshness:
+    "inlet checks no freshness; inlet catalog shows each table's updated_at, and a test under tests/ can fail on an old max(updated_at)",
+  loaded_at_field: 'inlet checks no freshness (see freshness:)',
+  identifier:
+    "a source's table is named in the lake by its entry in inlet.yaml's sources: (name:); give it the name models read there",
+  meta: 'inlet has no meta, since nothing would read it; write notes in a description',
+  tags: 'inlet selects models by name, not tag',
+  config: "a source has no configuration in inlet; its tables are configured in inlet.yaml's sources:",
+  overrides: 'inlet has no packages whose sources could be overridden',
+  external: "a source's files are configured in inlet.yaml's sources: (type: csv)",
+};
+
+const TABLE_KEYS = new Set(['name', 'description', 'columns', 'tests', 'data_tests']);
+
+/**
+ * The sources: entries of the properties files, each table's configuration (description, columns:
+ * with their tests, table tests:) parsed as a model's is.
+ */
+export function parseSources(
+  entries: SourcesEntry[],
+  parseTable: (raw: Record<string, unknown>, shown: string) => ModelConfig,
+): Map<string, DeclaredSource> {
+  const sources = new Map<string, DeclaredSource>();
+  for (const { raw, file, index } of entries) {
+    const at = `${file}: sources[${index}]`;
+    const invalid = (message: string) => new InletError('MODEL_INVALID', `${at}${message}`);
+    if (!isMap(raw) || typeof raw.name !== 'string' || raw.name === '')
+      throw invalid(
+        ': has no name:; each entry is { name: <a source of inlet.yaml>, tables: [{ name: …, description: … }] }',
+      );
+    const name = raw.name;
+    const shown = `${file} (source ${name})`;
+    checkKeys(raw, new Set(['name', 'description', 'tables']), (message) =>
+      invalid(` (${name}): ${message}`),
+    );
+    if (raw.description !== undefined && typeof raw.description !== 'string')
+      throw invalid(` (${name}): description: must be text`);
+    const other = sources.get(name);
+    if (other) throw invalid(` names source ${name}, which ${other.shown} declares too; keep one`);
+    const tables = new Map<string, DeclaredTable>();
+    const list = raw.tables ?? [];
+    if (!Array.isArray(list))
+      throw invalid(` (${name}): tables: must be a list of { name: …, description: …, columns: … }`);
+    list.forEach((table: unknown, i) => {
+      const where = `${at}.tables[${i}]`;
+      if (!isMap(table) || typeof table.name !== 'string' || table.name === '')
+        throw new InletError(
+          'MODEL_INVALID',
+          `${where}: has no name:; each table is { name: <table>, description: …, columns: [...] }`,
+        );
+      checkKeys(
+        table,
+        TABLE_KEYS,
+        (message) => new InletError('MODEL_INVALID', `${where} (${table.name}): ${message}`),
+      );
+      if (tables.has(table.name))
+        throw new InletError(
+          'MODEL_INVALID',
+          `${where}: names ${table.name} a second time; give each table once`,
+        );
+      const { name: tableName, ...rest } = table;
+      const full = `${name}.${tableName}`;
+      const tableShown = `${file} (source table ${full})`;
+      tables.set(tableName, { name: full, config: parseTable(rest, tableShown), shown: tableShown });
+    });
+    sources.set(name, {
+      name,
+      ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+      tables,
+      shown,
+    });
+  }
+  return sources;
+}
+
+/** Refuses a key outside known that dbt's words do not pass over, saying what to do instead. */
+function checkKeys(
+  raw: Record<string, unknown>,
+  known: Set<string>,
+  invalid: (message: string) => InletError,
+): void {
+  for (const key of Object.keys(raw)) {
+    if (known.has(key) || WHERE_ONLY.has(key)) continue;
+    const instead = REFUSED[key];
+    throw invalid(
+      instead
+        ? `${key}: is dbt's, and ${instead}; remove it.`
+        : `${key}: is not a key inlet reads there (it takes ${[...known].join(', ')}); remove it.`,
+    );
+  }
+}
