@@ -10,6 +10,7 @@ import {
   openProject,
   type Project,
   quoteName,
+  sourceTableConfigs,
 } from '../models/index.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
@@ -219,11 +220,7 @@ export function createCatalog(options: {
     for (const name of [...db.viewNames(), ...unavailable.keys()].sort())
       tables.set(name, await describe(db, name, listed.get(name), unavailable.get(name)));
     // A source table's description, columns and tests from a properties file's sources:, kept as a model's.
-    const declared = new Map(
-      [...(project?.sources.values() ?? [])].flatMap((source) =>
-        [...source.tables.values()].map((table) => [table.name, table.config] as const),
-      ),
-    );
+    const declared = sourceTableConfigs(project);
     const configOf = (name: string) => project?.nodes.get(name)?.config ?? declared.get(name);
     for (const [name, entry] of tables) {
       const node = project?.nodes.get(name);

@@ -1,4 +1,4 @@
-import type { Project } from '../models/index.ts';
+import { type ModelConfig, type Project, sourceTableConfigs } from '../models/index.ts';
 import type { CatalogTable } from './catalog.ts';
 
 /** A mart, or a column of one, that nobody has described; or a column documented that it does not have. */
@@ -7,7 +7,7 @@ export interface DocsGap {
   /** Absent when the table itself has no description. */
   column?: string;
   /**
-   * not_a_column: the model's YAML names a column the mart does not output (a typo, or one since
+   * not_a_column: the model's YAML (or a source table's entry in sources:) names a column the mart does not output (a typo, or one since
    * renamed). no_model: no model defines the mart any more (renamed or removed); its file stays.
    */
   problem?: 'not_a_column' | 'no_model';
@@ -31,16 +31,27 @@ export function docsGaps(tables: CatalogTable[], project: Project | undefined): 
     if (!table.description) gaps.push({ table: table.name });
     for (const column of table.columns)
       if (!column.description) gaps.push({ table: table.name, column: column.name });
-    // A description under a name the mart does not output (in any case, as DuckDB matches
-    // identifiers) is shown nowhere.
-    const documented = Object.keys(project?.nodes.get(table.name)?.config.columns ?? {});
-    const names = new Set(table.columns.map((c) => c.name.toLowerCase()));
-    for (const column of documented.filter((name) => !names.has(name.toLowerCase())))
-      gaps.push({ table: table.name, column, problem: 'not_a_column' });
+    gaps.push(...documentedNotThere(table, project?.nodes.get(table.name)?.config));
   }
+  // A source table's columns from a properties file's sources:, checked as a mart's are; its other
+  // columns are not listed, since a source table needs no description to be read.
+  const declared = sourceTableConfigs(project);
+  for (const table of tables)
+    if (table.kind === 'source') gaps.push(...documentedNotThere(table, declared.get(table.name)));
   for (const node of project?.nodes.values() ?? [])
     if (!built.has(node.name) && !node.config.description) gaps.push({ table: node.name });
   return gaps.sort(
     (a, b) => a.table.localeCompare(b.table) || (a.column ?? '').localeCompare(b.column ?? ''),
   );
+}
+
+/**
+ * The columns a configuration documents that the table does not have (in any case, as DuckDB
+ * matches identifiers): a typo or a column since renamed, whose description is shown nowhere.
+ */
+function documentedNotThere(table: CatalogTable, config: ModelConfig | undefined): DocsGap[] {
+  const names = new Set(table.columns.map((c) => c.name.toLowerCase()));
+  return Object.keys(config?.columns ?? {})
+    .filter((name) => !names.has(name.toLowerCase()))
+    .map((column) => ({ table: table.name, column, problem: 'not_a_column' as const }));
 }

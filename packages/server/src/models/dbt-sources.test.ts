@@ -99,6 +99,18 @@ describe("dbt's sources:", () => {
     });
   });
 
+  it('lets inlet docs check name a column the source table does not have, and no other of its columns', async () => {
+    expect((await catalog.docsCheck()).filter((gap) => gap.table === 'crm.customers')).toEqual([]);
+    project('models/_sources.yml', SOURCES_YAML.replace('- name: name', '- name: nmae'));
+    try {
+      expect((await catalog.docsCheck()).filter((gap) => gap.table === 'crm.customers')).toEqual([
+        { table: 'crm.customers', column: 'nmae', problem: 'not_a_column' },
+      ]);
+    } finally {
+      project('models/_sources.yml', SOURCES_YAML);
+    }
+  });
+
   it("runs the source table's column tests with inlet test", async () => {
     const { ok, tests } = await testModels({ config });
     expect(ok).toBe(false);

@@ -1,5 +1,6 @@
 import { InletError } from '../errors/index.ts';
 import type { ModelConfig } from './model-config.ts';
+import type { Project } from './project-node.ts';
 
 // dbt's sources: in a properties file, read as what inlet can use of them: descriptions and tests of
 // the tables a source of inlet.yaml copies into the lake. Where the data is (schema:, database:) is
@@ -128,4 +129,13 @@ function checkKeys(
         : `${key}: is not a key inlet reads there (it takes ${[...known].join(', ')}); remove it.`,
     );
   }
+}
+
+/** Each declared source table's configuration, by the name models read it (crm.customers). */
+export function sourceTableConfigs(project: Project | undefined): Map<string, ModelConfig> {
+  return new Map(
+    [...(project?.sources.values() ?? [])].flatMap((source) =>
+      [...source.tables.values()].map((table) => [table.name, table.config] as const),
+    ),
+  );
 }
