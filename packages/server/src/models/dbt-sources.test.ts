@@ -121,6 +121,23 @@ describe("dbt's sources:", () => {
     ]);
   });
 
+  it("picks a source table's tests by dbt's source: selector, and leaves them out of a model's", async () => {
+    const names = async (selectors: string[], exclude: string[] = []) =>
+      (await testModels({ config, selectors, exclude })).tests.map((t) => `${t.model} ${t.name}`);
+    const customers = [
+      'crm.customers unique(account_id)',
+      'crm.customers not_null(account_id)',
+      'crm.customers not_null(name)',
+    ];
+    expect(await names(['source:crm'])).toEqual(customers);
+    expect(await names(['source:crm.customers', 'source:crm'])).toEqual(customers);
+    expect(await names(['accounts'])).toEqual([]);
+    expect(await names([], ['source:crm'])).toEqual([]);
+    await expect(names(['source:erp'])).rejects.toThrow(
+      /"source:erp" names no source table described under sources: in a properties file \(described: crm\.customers\)/,
+    );
+  });
+
   it('refuses a source or a table inlet.yaml does not configure, naming the configured ones', () => {
     project('models/_sources.yml', SOURCES_YAML.replace('- name: crm', '- name: erp'));
     expect(() => openProject(config)).toThrow(

@@ -48,6 +48,9 @@ describe('model graph', () => {
     expect(selectNodes(graph, ['0+c+1'])).toEqual(['c', 'f']);
     expect(selectNodes(graph, ['@c'])).toEqual(['a', 'b', 'c', 'e', 'f']);
     expect(selectNodes(graph, ['@e'])).toEqual(['a', 'b', 'c', 'e', 'f']);
+    expect(() => selectNodes(graph, ['source:crm+'])).toThrow(
+      /"source:crm\+" is dbt's source: selector method, which inlet does not have here \(inlet test takes it, for the tests of a properties file's sources:\)/,
+    );
     expect(() => selectNodes(graph, ['tag:nightly'])).toThrow(
       /"tag:nightly" is dbt's tag: selector method, which inlet does not have; name the models/,
     );

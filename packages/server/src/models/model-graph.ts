@@ -273,7 +273,7 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
     if (method || text.includes(','))
       throw new InletError(
         'MODEL_NOT_FOUND',
-        `"${selector}" is ${method ? `dbt's ${method}: selector method` : "dbt's intersection (a,b)"}, which inlet does not have; name the models, with their graph operators. ${SELECTORS}`,
+        `"${selector}" is ${method ? `dbt's ${method}: selector method` : "dbt's intersection (a,b)"}, which inlet does not have${method === 'source' ? " here (inlet test takes it, for the tests of a properties file's sources:)" : ''}; name the models, with their graph operators. ${SELECTORS}`,
       );
     const match = /^(?:(@)|(\d*)(\+))?([^+@]+?)(?:(\+)(\d*))?$/.exec(text);
     const name = match?.[4] ?? selector;

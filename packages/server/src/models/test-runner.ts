@@ -2,16 +2,11 @@ import type { InletConfig } from '../config/index.ts';
 import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import { createBuildEngine } from './build-engine.ts';
 import { type DataTest, type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
-import type { ModelConfig } from './model-config.ts';
 import { selectNodes } from './model-graph.ts';
 import { openProject } from './model-runner.ts';
 import { publishedValues, renderTemplate } from './model-template.ts';
+import { sourceTests, splitSourceSelectors } from './source-tests.ts';
 import { quoteName } from './sql-names.ts';
-
-/** Whether a configuration has any test, of a column or of the table. */
-const hasTests = (config: ModelConfig) =>
-  config.tests.length > 0 ||
-  Object.values(config.columns).some((column) => typeof column !== 'string' && column.tests.length > 0);
 
 /** Runs the data tests of the selected models (and tests/ files that read them) against what is published. */
 export async function testModels(options: {
@@ -31,7 +26,11 @@ export async function testModels(options: {
   const { config } = options;
   const { project, graph } = openProject(config, options.vars);
   for (const warning of project.warnings) options.onWarning?.(warning);
-  const selected = new Set(selectNodes(graph, options.selectors ?? [], options.exclude));
+  // dbt's source:crm picks source tables' tests; given alone, it picks no model.
+  const picked = splitSourceSelectors(options.selectors ?? []);
+  const excluded = splitSourceSelectors(options.exclude ?? []);
+  const onlySources = picked.models.length === 0 && picked.sources.length > 0;
+  const selected = new Set(onlySources ? [] : selectNodes(graph, picked.models, excluded.models));
   const engine = await createBuildEngine({
     config,
     layout: dataLayout(config.data_dir),
@@ -69,28 +68,17 @@ export async function testModels(options: {
       );
     }
     // A test that refs no model (it reads events, a source table) belongs to no selector: it runs
-    // when everything is tested, not never. So do the tests of source tables (properties' sources:).
+    // when everything is tested, not never. So do the tests of source tables not picked by source:.
     const everything = (options.selectors ?? []).length === 0;
-    if (everything)
-      for (const source of project.sources.values())
-        for (const table of source.tables.values()) {
-          const relation = quoteName(table.name);
-          if (views.has(table.name))
-            tests.push(
-              ...modelTests(table.name, table.config, relation, quoteName, (sql) =>
-                renderTemplate(sql, values(relation)),
-              ),
-            );
-          else if (hasTests(table.config))
-            missing.push({
-              model: table.name,
-              name: 'synced',
-              status: 'error',
-              failures: 0,
-              sample: [],
-              message: `${table.name} is not in the lake yet; run inlet sync ${source.name} first`,
-            });
-        }
+    const fromSources = sourceTests({
+      project,
+      select: everything ? undefined : picked.sources,
+      exclude: excluded.sources,
+      views,
+      render: (sql, self) => renderTemplate(sql, values(self)),
+    });
+    tests.push(...fromSources.tests);
+    missing.push(...fromSources.missing);
     for (const test of project.tests)
       if (test.refs.length === 0 ? everything : test.refs.some((r) => selected.has(r)))
         tests.push({

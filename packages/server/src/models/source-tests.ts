@@ -1,0 +1,80 @@
+import { InletError } from '../errors/index.ts';
+import type { DataTest, DataTestResult } from './data-tests.ts';
+import { modelTests } from './data-tests.ts';
+import type { DeclaredTable } from './dbt-sources.ts';
+import type { ModelConfig } from './model-config.ts';
+import type { Project } from './project-node.ts';
+import { quoteName } from './sql-names.ts';
+
+// The tests of source tables (a properties file's sources:), run by inlet test. They are picked as
+// dbt picks them: by source:crm or source:crm.customers, or with everything when nothing is named.
+
+const SOURCE_SELECTOR = /^source:(.*)$/;
+
+/** The selectors split into dbt's source: ones and the rest (models, folders, with graph operators). */
+export function splitSourceSelectors(selectors: string[]): { sources: string[]; models: string[] } {
+  const sources: string[] = [];
+  const models: string[] = [];
+  for (const selector of selectors) {
+    const found = SOURCE_SELECTOR.exec(selector.trim());
+    if (found) sources.push(found[1] ?? '');
+    else models.push(selector);
+  }
+  return { sources, models };
+}
+
+/** The source tables a source: selector names (crm: its tables; crm.customers: that one). */
+function pickTables(project: Project, selector: string): DeclaredTable[] {
+  const [source, table, ...more] = selector.split('.');
+  const tables = [...(project.sources.get(source ?? '')?.tables.values() ?? [])].filter(
+    (entry) => table === undefined || entry.name === `${source}.${table}`,
+  );
+  if (tables.length > 0 && more.length === 0) return tables;
+  const described = [...project.sources.values()].flatMap((s) => [...s.tables.values()].map((t) => t.name));
+  throw new InletError(
+    'MODEL_NOT_FOUND',
+    `"source:${selector}" names no source table described under sources: in a properties file (${described.length > 0 ? `described: ${described.join(', ')}` : 'none is'}); name one as source:<source> or source:<source>.<table>, with no graph operators (+).`,
+  );
+}
+
+/** Whether a configuration has any test, of a column or of the table. */
+const hasTests = (config: ModelConfig) =>
+  config.tests.length > 0 ||
+  Object.values(config.columns).some((column) => typeof column !== 'string' && column.tests.length > 0);
+
+/**
+ * The tests of the source tables selected (all of them when select is undefined, none excluded),
+ * and an error for each such table with tests that is not in the lake yet.
+ */
+export function sourceTests(options: {
+  project: Project;
+  select: string[] | undefined;
+  exclude: string[];
+  views: Set<string>;
+  render: (sql: string, self: string) => string;
+}): { tests: DataTest[]; missing: DataTestResult[] } {
+  const { project, views } = options;
+  const all = [...project.sources.values()].flatMap((source) => [...source.tables.values()]);
+  const chosen = options.select === undefined ? all : options.select.flatMap((s) => pickTables(project, s));
+  const left = new Set(options.exclude.flatMap((s) => pickTables(project, s)).map((table) => table.name));
+  const tests: DataTest[] = [];
+  const missing: DataTestResult[] = [];
+  for (const table of new Map(chosen.map((t) => [t.name, t])).values()) {
+    if (left.has(table.name) || !hasTests(table.config)) continue;
+    const relation = quoteName(table.name);
+    if (views.has(table.name))
+      tests.push(
+        ...modelTests(table.name, table.config, relation, quoteName, (sql) => options.render(sql, relation)),
+      );
+    else
+      missing.push({
+        model: table.name,
+        name: 'synced',
+        status: 'error',
+        failures: 0,
+        sample: [],
+        message: `${table.name} is not in the lake yet; run inlet sync ${table.name.split('.')[0]} first`,
+      });
+  }
+  return { tests, missing };
+}
