@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { type Catalog, createCatalog } from '../catalog/index.ts';
-import type { InletConfig } from '../config/index.ts';
+import { type InletConfig, workflowSchema } from '../config/index.ts';
 import { createSilentLogger } from '../log/index.ts';
+import { loadWorkflows } from '../scheduler/index.ts';
 import { createSources } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
 import { openProject, runModels, testModels } from './index.ts';
@@ -135,6 +136,21 @@ describe("dbt's sources:", () => {
     expect(await names([], ['source:crm'])).toEqual([]);
     await expect(names(['source:erp'])).rejects.toThrow(
       /"source:erp" names no source table described under sources: in a properties file \(described: crm\.customers\)/,
+    );
+  });
+
+  it('takes source: in a workflow test step, checked against the sources: described', () => {
+    const withStep = (step: string) => () =>
+      loadWorkflows({
+        ...config,
+        workflows: [workflowSchema.parse({ name: 'nightly', cron: '0 5 * * *', steps: [step] })],
+      });
+    expect(withStep('test source:crm --exclude source:crm.customers')).not.toThrow();
+    expect(withStep('test source:erp')).toThrow(
+      /"test source:erp" names no model or seed: "source:erp" names no source table described under sources:/,
+    );
+    expect(withStep('run source:crm')).toThrow(
+      /dbt's source: selector method, which inlet does not have here/,
     );
   });
 

@@ -37,6 +37,11 @@ function pickTables(project: Project, selector: string): DeclaredTable[] {
   );
 }
 
+/** Refuses a source: selector that names no described source table, as inlet test would. */
+export function checkSourceSelectors(project: Project, selectors: string[]): void {
+  for (const selector of splitSourceSelectors(selectors).sources) pickTables(project, selector);
+}
+
 /** Whether a configuration has any test, of a column or of the table. */
 const hasTests = (config: ModelConfig) =>
   config.tests.length > 0 ||

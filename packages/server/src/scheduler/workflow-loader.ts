@@ -10,7 +10,14 @@ import {
   workflowSchema,
 } from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
-import { type ModelGraph, openProject, selectNodes } from '../models/index.ts';
+import {
+  checkSourceSelectors,
+  type ModelGraph,
+  openProject,
+  type Project,
+  selectNodes,
+  splitSourceSelectors,
+} from '../models/index.ts';
 
 /** A workflow ready to schedule: its time zone resolved, and where it was defined. */
 export interface Workflow extends WorkflowConfig {
@@ -49,12 +56,15 @@ function parseWorkflowFile(path: string): WorkflowConfig {
 }
 
 /**
- * The project's graph, to check run and test steps against; undefined when the project cannot be
+ * The project and its graph, to check run and test steps against; undefined when the project cannot be
  * read now, since each run reads it afresh and says what is wrong with it.
  */
-function projectGraph(config: InletConfig, vars?: Record<string, unknown>): ModelGraph | undefined {
+function openedProject(
+  config: InletConfig,
+  vars?: Record<string, unknown>,
+): { project: Project; graph: ModelGraph } | undefined {
   try {
-    return openProject(config, vars).graph;
+    return openProject(config, vars);
   } catch (error) {
     if (isInletError(error)) return undefined;
     throw error;
@@ -83,7 +93,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
   }
   // A source left out for an unset ${VAR} (inlet runs lists runs without it) is still configured.
   const sources = new Set([...config.sources.map((s) => s.name), ...config.sourcesLeftOut]);
-  const graph = projectGraph(config);
+  const opened = openedProject(config);
   const seen = new Map<string, string>();
   for (const workflow of found) {
     const other = seen.get(workflow.name);
@@ -101,11 +111,14 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
         );
       else if (step.kind === 'run' || step.kind === 'test') {
         // A step's own vars may be what lets the project be read (a var() with no default).
-        const stepGraph = step.vars ? projectGraph(config, step.vars) : graph;
-        if (!stepGraph) continue;
+        const stepProject = step.vars ? openedProject(config, step.vars) : opened;
+        if (!stepProject) continue;
         for (const selector of [...step.selectors, ...step.exclude])
           try {
-            selectNodes(stepGraph, [selector]);
+            // dbt's source:crm picks a source's tables to test: inlet test takes it, inlet run does not.
+            const source = step.kind === 'test' && splitSourceSelectors([selector]).sources.length > 0;
+            if (source) checkSourceSelectors(stepProject.project, [selector]);
+            else selectNodes(stepProject.graph, [selector]);
           } catch (error) {
             if (!isInletError(error)) throw error;
             throw new InletError(
