@@ -154,6 +154,26 @@ describe("dbt's sources:", () => {
     );
   });
 
+  it("reads one source's tables from several properties files, as dbt does, but each table once", () => {
+    const [head = '', tables = ''] = SOURCES_YAML.split('    tables:\n');
+    project('models/_sources.yml', head);
+    project('models/staging/_crm.yml', `version: 2\nsources:\n  - name: crm\n    tables:\n${tables}`);
+    try {
+      const crm = openProject(config).project.sources.get('crm');
+      expect(crm?.description).toBe('Our CRM, copied nightly.');
+      expect([...(crm?.tables.values() ?? [])].map((t) => [t.name, t.config.description])).toEqual([
+        ['crm.customers', 'One row per customer account.'],
+      ]);
+      project('models/_sources.yml', SOURCES_YAML);
+      expect(() => openProject(config)).toThrow(
+        /_crm\.yml: sources\[0\]\.tables\[0\]: declares crm\.customers a second time \(also in .*_sources\.yml \(source table crm\.customers\)\); give each table once/,
+      );
+    } finally {
+      rmSync(join(config.project_dir, 'models/staging'), { recursive: true });
+      project('models/_sources.yml', SOURCES_YAML);
+    }
+  });
+
   it('refuses a source or a table inlet.yaml does not configure, naming the configured ones', () => {
     project('models/_sources.yml', SOURCES_YAML.replace('- name: crm', '- name: erp'));
     expect(() => openProject(config)).toThrow(

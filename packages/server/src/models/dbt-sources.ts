@@ -76,9 +76,11 @@ export function parseSources(
     );
     if (raw.description !== undefined && typeof raw.description !== 'string')
       throw invalid(` (${name}): description: must be text`);
+    // As in dbt, one source's tables may be declared in several files (one per staging folder).
     const other = sources.get(name);
-    if (other) throw invalid(` names source ${name}, which ${other.shown} declares too; keep one`);
-    const tables = new Map<string, DeclaredTable>();
+    if (other?.description !== undefined && typeof raw.description === 'string')
+      throw invalid(` (${name}): description: ${other.shown} describes source ${name} too; keep one`);
+    const tables = other?.tables ?? new Map<string, DeclaredTable>();
     const list = raw.tables ?? [];
     if (!Array.isArray(list))
       throw invalid(` (${name}): tables: must be a list of { name: …, description: …, columns: … }`);
@@ -94,21 +96,24 @@ export function parseSources(
         TABLE_KEYS,
         (message) => new InletError('MODEL_INVALID', `${where} (${table.name}): ${message}`),
       );
-      if (tables.has(table.name))
+      const twice = tables.get(table.name);
+      if (twice)
         throw new InletError(
           'MODEL_INVALID',
-          `${where}: names ${table.name} a second time; give each table once`,
+          `${where}: declares ${twice.name} a second time (also in ${twice.shown}); give each table once`,
         );
       const { name: tableName, ...rest } = table;
       const full = `${name}.${tableName}`;
       const tableShown = `${file} (source table ${full})`;
       tables.set(tableName, { name: full, config: parseTable(rest, tableShown), shown: tableShown });
     });
+    const description = typeof raw.description === 'string' ? raw.description : other?.description;
     sources.set(name, {
       name,
-      ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+      ...(description === undefined ? {} : { description }),
       tables,
-      shown,
+      // The file that describes the source, as a second description's error names it.
+      shown: other && typeof raw.description !== 'string' ? other.shown : shown,
     });
   }
   return sources;
