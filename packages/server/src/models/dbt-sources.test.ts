@@ -179,6 +179,13 @@ describe("dbt's sources:", () => {
     expect(() => openProject(config)).toThrow(
       /_sources\.yml \(source erp\): erp is not a source in inlet\.yaml \(its sources are crm, left\); correct the name, or add the source to inlet\.yaml's sources:/,
     );
+    project(
+      'models/_sources.yml',
+      SOURCES_YAML.replace('- name: crm', '- name: raw_crm').replace('schema: public', 'schema: CRM'),
+    );
+    expect(() => openProject(config)).toThrow(
+      /\(source raw_crm\): raw_crm is not a source in inlet\.yaml, but its schema: crm is; name the source crm here and in its source\(\) calls/,
+    );
     project('models/_sources.yml', SOURCES_YAML.replace('- name: customers', '- name: clients'));
     expect(() => openProject(config)).toThrow(
       /\(source table crm\.clients\): source crm has no table clients in inlet\.yaml \(its tables are customers\)/,

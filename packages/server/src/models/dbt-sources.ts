@@ -19,6 +19,8 @@ export interface DeclaredTable {
 export interface DeclaredSource {
   name: string;
   description?: string;
+  /** dbt's schema:, where dbt found the tables: passed over, and named when name: is not inlet's. */
+  schema?: string;
   tables: Map<string, DeclaredTable>;
   shown: string;
 }
@@ -111,6 +113,11 @@ export function parseSources(
     sources.set(name, {
       name,
       ...(description === undefined ? {} : { description }),
+      ...(typeof raw.schema === 'string'
+        ? { schema: raw.schema }
+        : other?.schema
+          ? { schema: other.schema }
+          : {}),
       tables,
       // The file that describes the source, as a second description's error names it.
       shown: other && typeof raw.description !== 'string' ? other.shown : shown,

@@ -38,6 +38,13 @@ export function checkSourceNames(project: Project, config: InletConfig): void {
     if (problem) throw new InletError('MODEL_INVALID', `${shown}: ${problem}.`);
   };
   for (const source of project.sources.values()) {
+    // dbt's name: is often not the schema its tables are in, and inlet's source is named as the schema.
+    const schema = source.schema?.toLowerCase();
+    if (schema && schema !== source.name && configured.has(schema) && !configured.has(source.name))
+      throw new InletError(
+        'MODEL_INVALID',
+        `${source.shown}: ${source.name} is not a source in inlet.yaml, but its schema: ${schema} is; name the source ${schema} here and in its source() calls, as models read its tables (${schema}.<table>).`,
+      );
     check(source.shown, source.name);
     for (const [name, table] of source.tables) check(table.shown, source.name, name);
   }
