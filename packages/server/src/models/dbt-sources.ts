@@ -86,29 +86,7 @@ export function parseSources(
     const list = raw.tables ?? [];
     if (!Array.isArray(list))
       throw invalid(` (${name}): tables: must be a list of { name: …, description: …, columns: … }`);
-    list.forEach((table: unknown, i) => {
-      const where = `${at}.tables[${i}]`;
-      if (!isMap(table) || typeof table.name !== 'string' || table.name === '')
-        throw new InletError(
-          'MODEL_INVALID',
-          `${where}: has no name:; each table is { name: <table>, description: …, columns: [...] }`,
-        );
-      checkKeys(
-        table,
-        TABLE_KEYS,
-        (message) => new InletError('MODEL_INVALID', `${where} (${table.name}): ${message}`),
-      );
-      const twice = tables.get(table.name);
-      if (twice)
-        throw new InletError(
-          'MODEL_INVALID',
-          `${where}: declares ${twice.name} a second time (also in ${twice.shown}); give each table once`,
-        );
-      const { name: tableName, ...rest } = table;
-      const full = `${name}.${tableName}`;
-      const tableShown = `${file} (source table ${full})`;
-      tables.set(tableName, { name: full, config: parseTable(rest, tableShown), shown: tableShown });
-    });
+    addTables(list, { at, source: name, file, tables, parseTable });
     const description = typeof raw.description === 'string' ? raw.description : other?.description;
     sources.set(name, {
       name,
@@ -124,6 +102,43 @@ export function parseSources(
     });
   }
   return sources;
+}
+
+/** Adds a sources: entry's tables to those of its source (another file's entry may have some). */
+function addTables(
+  list: unknown[],
+  into: {
+    at: string;
+    source: string;
+    file: string;
+    tables: Map<string, DeclaredTable>;
+    parseTable: (raw: Record<string, unknown>, shown: string) => ModelConfig;
+  },
+): void {
+  const { at, source, file, tables, parseTable } = into;
+  list.forEach((table: unknown, i) => {
+    const where = `${at}.tables[${i}]`;
+    if (!isMap(table) || typeof table.name !== 'string' || table.name === '')
+      throw new InletError(
+        'MODEL_INVALID',
+        `${where}: has no name:; each table is { name: <table>, description: …, columns: [...] }`,
+      );
+    checkKeys(
+      table,
+      TABLE_KEYS,
+      (message) => new InletError('MODEL_INVALID', `${where} (${table.name}): ${message}`),
+    );
+    const twice = tables.get(table.name);
+    if (twice)
+      throw new InletError(
+        'MODEL_INVALID',
+        `${where}: declares ${twice.name} a second time (also in ${twice.shown}); give each table once`,
+      );
+    const { name: tableName, ...rest } = table;
+    const full = `${source}.${tableName}`;
+    const tableShown = `${file} (source table ${full})`;
+    tables.set(tableName, { name: full, config: parseTable(rest, tableShown), shown: tableShown });
+  });
 }
 
 /** Refuses a key outside known that dbt's words do not pass over, saying what to do instead. */
