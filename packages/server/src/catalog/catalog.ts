@@ -230,7 +230,8 @@ export function createCatalog(options: {
       }
       const config = configOf(name);
       if (!config) continue;
-      entry.description ??= config.description ?? null;
+      // The YAML says it now; a manifest's is what the last build or sync wrote (a database's comment).
+      entry.description = config.description ?? entry.description;
       entry.tests = [
         ...Object.entries(config.columns).flatMap(([column, value]) =>
           typeof value === 'string'

@@ -1,10 +1,11 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { type Catalog, createCatalog } from '../catalog/index.ts';
 import { type InletConfig, workflowSchema } from '../config/index.ts';
+import { listLakeTables, TABLE_MANIFEST } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { loadWorkflows } from '../scheduler/index.ts';
 import { createSources } from '../sources/index.ts';
@@ -109,6 +110,31 @@ describe("dbt's sources:", () => {
       ]);
     } finally {
       project('models/_sources.yml', SOURCES_YAML);
+    }
+  });
+
+  it("takes sources:' descriptions over the database's comments in the table's manifest", async () => {
+    // A PostgreSQL or MySQL source writes its comments into the manifest at each sync.
+    const lake = listLakeTables(join(config.data_dir, 'lake'));
+    const path = join(lake.find((t) => t.table.name === 'crm.customers')?.dir ?? '', TABLE_MANIFEST);
+    const manifest = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        ...manifest,
+        description: 'COMMENT ON TABLE customers',
+        columns: { ...manifest.columns, account_id: 'COMMENT ON COLUMN account_id', id: 'The row id.' },
+      }),
+    );
+    const fresh = createCatalog({ config, logger });
+    try {
+      const customers = await fresh.table('crm.customers');
+      expect(customers.description).toBe('One row per customer account.');
+      const described = Object.fromEntries(customers.columns.map((c) => [c.name, c.description]));
+      expect(described).toMatchObject({ account_id: "The customer account's id.", id: 'The row id.' });
+    } finally {
+      fresh.close();
+      writeFileSync(path, JSON.stringify(manifest));
     }
   });
 
