@@ -79,7 +79,30 @@ function setup(options: { source?: Source; statePath?: string } = {}) {
       'state' | 'history' | 'handlers' | 'logger' | 'stateDir'
     >,
   ) => createScheduler({ state, history, handlers, logger, stateDir, ...more });
-  return { config, state, history, handlers, scheduler, stateDir };
+  /** Runs the workflow nightly once to its end, as a trigger does; its run must succeed. */
+  const runNightly = async (workflows: ReturnType<typeof loadWorkflows>) => {
+    const once = scheduler({ workflows });
+    try {
+      const id = once.trigger('nightly');
+      await once.idle();
+      const run = history.get(id);
+      expect(run?.status, JSON.stringify(run)).toBe('success');
+      return run;
+    } finally {
+      await once.stop();
+    }
+  };
+  return { config, state, history, handlers, scheduler, stateDir, runNightly };
+}
+
+/** The rows a query over the setup's lake answers. */
+async function rowsOf(config: ReturnType<typeof setup>['config'], sql: string): Promise<unknown[][]> {
+  const engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+  try {
+    return (await engine.query(sql)).rows;
+  } finally {
+    engine.close();
+  }
 }
 
 describe('due times', () => {
@@ -677,17 +700,10 @@ describe('scheduler', () => {
     expect(workflows.map((w) => [w.name, w.timezone, w.steps.map((step) => step.kind)])).toEqual([
       ['nightly', 'UTC', ['run', 'test']],
     ]);
-    const scheduler = s.scheduler({ workflows });
-    const id = scheduler.trigger('nightly');
-    await scheduler.idle();
-    const run = s.history.get(id);
-    expect(run?.status).toBe('success');
+    const run = await s.runNightly(workflows);
     expect(run?.steps[0]?.log).toMatch(/ok {10}daily \(full\) 2 rows 2 tests passed/);
     expect(run?.steps[1]?.log).toMatch(/pass {2}daily: unique\(dt\)/);
-    const engine = await createQueryEngine({ config: s.config, layout: dataLayout(s.config.data_dir) });
-    expect((await engine.query('SELECT sum(events)::INT FROM daily')).rows).toEqual([[2]]);
-    engine.close();
-    await scheduler.stop();
+    expect(await rowsOf(s.config, 'SELECT sum(events)::INT FROM daily')).toEqual([[2]]);
     s.state.close();
   });
 
@@ -707,16 +723,11 @@ describe('scheduler', () => {
       { kind: 'run', selectors: ['kept', 'slow'], exclude: ['slow'], fullRefresh: true },
       { kind: 'test', selectors: ['kept'], exclude: [] },
     ]);
-    const scheduler = s.scheduler({ workflows });
-    const id = scheduler.trigger('nightly');
-    await scheduler.idle();
-    const run = s.history.get(id);
-    expect(run?.status, JSON.stringify(run)).toBe('success');
+    const run = await s.runNightly(workflows);
     expect(run?.steps[0]?.log).toMatch(/kept/);
     expect(run?.steps[0]?.log).not.toMatch(/slow/);
     expect(run?.steps[1]?.log).toMatch(/pass {2}kept: not_null\(n\)/);
     expect(run?.steps[1]?.log).not.toMatch(/slow/);
-    await scheduler.stop();
 
     const parse = (step: string) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: [step] }] });
@@ -756,19 +767,12 @@ describe('scheduler', () => {
       { kind: 'run', selectors: ['sales'], fullRefresh: true, vars: { region: 'eu' } },
       { kind: 'test', selectors: ['sales'], vars: { region: 'eu' } },
     ]);
-    const scheduler = s.scheduler({ workflows });
-    const id = scheduler.trigger('nightly');
-    await scheduler.idle();
-    const run = s.history.get(id);
-    expect(run?.status, JSON.stringify(run)).toBe('success');
+    const run = await s.runNightly(workflows);
     expect(run?.steps.map((step) => step.step)).toEqual([
       `run sales --full-refresh --vars '{"region":"eu"}'`,
       `test sales --vars '{"region":"eu"}'`,
     ]);
-    const engine = await createQueryEngine({ config: s.config, layout: dataLayout(s.config.data_dir) });
-    expect((await engine.query('SELECT region FROM sales')).rows).toEqual([['eu']]);
-    engine.close();
-    await scheduler.stop();
+    expect(await rowsOf(s.config, 'SELECT region FROM sales')).toEqual([['eu']]);
     s.state.close();
 
     // The step's vars are what lets the project be read, so its selectors are checked with them.
@@ -816,16 +820,9 @@ describe('scheduler', () => {
       'cron: "0 5 * * *"\nsteps:\n  - { run: rates, vars: { rate: 1.0 } }\n',
     );
     const workflows = loadWorkflows(s.config);
-    const scheduler = s.scheduler({ workflows });
-    const id = scheduler.trigger('nightly');
-    await scheduler.idle();
-    const run = s.history.get(id);
-    expect(run?.status, JSON.stringify(run)).toBe('success');
+    const run = await s.runNightly(workflows);
     expect(run?.steps[0]?.step).toBe(`run rates --vars '{"rate":1.0}'`);
-    const engine = await createQueryEngine({ config: s.config, layout: dataLayout(s.config.data_dir) });
-    expect((await engine.query('SELECT rate FROM rates')).rows).toEqual([['1.0']]);
-    engine.close();
-    await scheduler.stop();
+    expect(await rowsOf(s.config, 'SELECT rate FROM rates')).toEqual([['1.0']]);
     s.state.close();
 
     // The same step under workflows: in inlet.yaml; the workflow's own numbers stay numbers.
