@@ -1,4 +1,5 @@
 import { isMap, isSeq, parse as parseYaml, type ScalarTag, type Tags, visit } from 'yaml';
+import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
 
 // dbt reads vars (dbt_project.yml's vars:, --vars) with PyYAML's SafeLoader: YAML 1.1, where yes, no,
@@ -32,13 +33,19 @@ function signed(source: string): { sign: number; digits: string } {
 const sexagesimal = (digits: string) =>
   digits.split(':').reduce((total, part) => total * 60 + Number(part), 0);
 
-/** PyYAML's construct_yaml_int: 0b binary, 0x hex, a leading 0 octal, a : base 60. */
-function pythonInt(source: string): number {
+/**
+ * PyYAML's construct_yaml_int: 0b binary, 0x hex, a leading 0 octal, a : base 60. Python's int has
+ * no limit, so one past 2^53 is a bigint, which renders every digit, where a number would round.
+ */
+function pythonInt(source: string): number | bigint {
   const { sign, digits } = signed(source);
-  if (digits.startsWith('0b')) return sign * Number.parseInt(digits.slice(2), 2);
-  if (digits.startsWith('0x')) return sign * Number.parseInt(digits.slice(2), 16);
-  if (digits.startsWith('0') && digits !== '0') return sign * Number.parseInt(digits, 8);
-  return sign * (digits.includes(':') ? sexagesimal(digits) : Number(digits));
+  const octal = digits.startsWith('0') && digits !== '0' && !/^0[bx]/.test(digits);
+  const magnitude = digits.includes(':')
+    ? digits.split(':').reduce((total, part) => total * 60n + BigInt(part), 0n)
+    : BigInt(octal ? `0o${digits.slice(1)}` : digits);
+  const value = sign < 0 ? -magnitude : magnitude;
+  const exact = Number(value);
+  return Number.isSafeInteger(exact) ? exact : value;
 }
 
 /** PyYAML's construct_yaml_float, a VarFloat so that it renders as Python prints a float (1.0, inf). */
@@ -49,21 +56,45 @@ function pythonFloat(source: string): VarFloat {
   return new VarFloat(sign * (digits.includes(':') ? sexagesimal(digits) : Number(digits)));
 }
 
+/** The +HH:MM of a zone offset in minutes, and Python's repr() of the datetime.timezone it makes. */
+function pythonZone(offset: number): { text: string; repr: string } {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const size = Math.abs(offset);
+  const text = `${offset < 0 ? '-' : '+'}${two(Math.floor(size / 60))}:${two(size % 60)}`;
+  if (offset === 0) return { text, repr: 'datetime.timezone.utc' };
+  // timedelta keeps its seconds positive, so -01:30 is days=-1, seconds=81000.
+  const delta = offset > 0 ? `seconds=${offset * 60}` : `days=-1, seconds=${86_400 + offset * 60}`;
+  return { text, repr: `datetime.timezone(datetime.timedelta(${delta}))` };
+}
+
 /**
- * A timestamp as dbt renders the date or datetime PyYAML makes of it, Python's str(): 2026-01-01,
- * 2026-01-01 10:00:00, with .ffffff when it has a fraction and +HH:MM when it has a zone (Z is +00:00).
+ * A timestamp as the date or datetime PyYAML makes of it, as dbt renders one: alone, Python's
+ * str() (2026-01-01, 2026-01-01 10:00:00, with .ffffff when it has a fraction and +HH:MM when it
+ * has a zone, Z being +00:00); in a list or a map, its repr() (datetime.date(2026, 1, 1)).
  */
-function pythonTimestamp(source: string): string {
+function pythonTimestamp(source: string): VarDate {
   const [, year, month, day, hour, minute, second, fraction = '', zone, sign, zoneHours, zoneMinutes] =
     TIMESTAMP_PARTS.exec(source) ?? [];
   const two = (n: string | number) => String(n).padStart(2, '0');
   const date = `${year}-${two(month ?? '')}-${two(day ?? '')}`;
-  if (hour === undefined) return date;
+  const ymd = [year, month, day].map(Number);
+  if (hour === undefined) return new VarDate(date, `datetime.date(${ymd.join(', ')})`);
   const micros = fraction.slice(0, 6).padEnd(6, '0');
   const time = `${date} ${two(hour)}:${minute}:${second}${/[1-9]/.test(micros) ? `.${micros}` : ''}`;
-  if (zone === undefined) return time;
-  const offset = zone === 'Z' ? 0 : Number(zoneHours) * 60 + Number(zoneMinutes ?? 0);
-  return `${time}${sign === '-' && offset > 0 ? '-' : '+'}${two(Math.floor(offset / 60))}:${two(offset % 60)}`;
+  // repr() leaves out a zero microsecond, and then a zero second.
+  const fields = [...ymd, Number(hour), Number(minute), Number(second), Number(micros)];
+  while (fields.length > 5 && fields.at(-1) === 0) fields.pop();
+  const offset =
+    zone === undefined
+      ? undefined
+      : zone === 'Z'
+        ? 0
+        : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes ?? 0));
+  const tz = offset === undefined ? undefined : pythonZone(offset);
+  return new VarDate(
+    `${time}${tz?.text ?? ''}`,
+    `datetime.datetime(${fields.join(', ')}${tz ? `, tzinfo=${tz.repr}` : ''})`,
+  );
 }
 
 /** The plain scalars PyYAML resolves to something other than a string or null (YAML 1.1's null is 1.2's). */

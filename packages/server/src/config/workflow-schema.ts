@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { timeZoneSchema } from './time-zone.ts';
+import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -102,18 +103,24 @@ function textStep(text: string, fail: Fail): WorkflowStep {
 const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** The vars as JSON, a float written with a point kept as written (1.0), as --vars reads it back. */
-function varsJson(vars: Record<string, unknown>): string {
-  const floats: string[] = [];
-  const marker = '\u0000float';
+/**
+ * Vars (or a step holding them) as JSON, as --vars reads them back: a float written with a point
+ * (1.0), an int past 2^53 and a date kept as written, bare, for YAML to resolve them again (JSON has
+ * no bigint or date, and JSON.stringify throws on a bigint).
+ */
+function varsJson(vars: unknown): string {
+  const bare: string[] = [];
+  const marker = '\u0000bare';
   const json = JSON.stringify(vars, (_key, value: unknown) =>
-    value instanceof VarFloat && Number.isFinite(value.value)
-      ? `${marker}${floats.push(value.toString()) - 1}`
+    (value instanceof VarFloat && Number.isFinite(value.value)) ||
+    typeof value === 'bigint' ||
+    value instanceof VarDate
+      ? `${marker}${bare.push(value.toString()) - 1}`
       : value instanceof VarFloat
         ? value.value
         : value,
   );
-  return json.replace(/"\\u0000float(\d+)"/g, (_match, i: string) => floats[Number(i)] ?? '');
+  return json.replace(/"\\u0000bare(\d+)"/g, (_match, i: string) => bare[Number(i)] ?? '');
 }
 
 /**
@@ -121,7 +128,7 @@ function varsJson(vars: Record<string, unknown>): string {
  * (and flags) as the text form has them after run: or test:, and vars: a map of names to values.
  */
 function mapStep(input: Record<string, unknown>, fail: Fail): WorkflowStep {
-  const shown = JSON.stringify(input);
+  const shown = varsJson(input);
   const verbs = Object.keys(input).filter((key) => key === 'run' || key === 'test');
   const others = Object.keys(input).filter((key) => key !== 'run' && key !== 'test' && key !== 'vars');
   const verb = verbs[0];
@@ -155,7 +162,7 @@ const step = z.unknown().transform((input, ctx): WorkflowStep => {
   };
   if (typeof input === 'string') return textStep(input, (message) => fail(`"${input}" ${message}`));
   if (isMap(input)) return mapStep(input, fail);
-  return fail(`${JSON.stringify(input)} is not a step; ${STEP_HINT}, or ${VARS_EXAMPLE}`);
+  return fail(`${varsJson(input)} is not a step; ${STEP_HINT}, or ${VARS_EXAMPLE}`);
 });
 
 const cron = z.string().superRefine((expression, ctx) => {

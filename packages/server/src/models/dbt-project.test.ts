@@ -82,6 +82,22 @@ describe("dbt's var()", () => {
       ['2026-01-01T10:00:00Z', '2026-01-01 10:00:00+00:00'],
       ['2026-01-01 10:00:00.5 -05:00', '2026-01-01 10:00:00.500000-05:00'],
       ['[on, 1.5, 010]', '[True, 1.5, 8]'],
+      // Python's int has no limit: every digit is kept, past 2^53 too.
+      ['9007199254740993', '9007199254740993'],
+      ['-12345678901234567890123', '-12345678901234567890123'],
+      ['0x1FFFFFFFFFFFFFFFFF', '590295810358705651711'],
+      ['0777777777777777777777', '9223372036854775807'],
+      ['1_000_000_000_000_000_001', '1000000000000000001'],
+      ['[9007199254740993]', '[9007199254740993]'],
+      // In a list or a map, a date prints as Python's repr() of it, as a string would print quoted.
+      [
+        '[2026-01-01, 2026-01-01T10:00:00Z]',
+        '[datetime.date(2026, 1, 1), datetime.datetime(2026, 1, 1, 10, 0, tzinfo=datetime.timezone.utc)]',
+      ],
+      [
+        '{from: 2026-01-01 10:00:07.25 -01:30, to: 2026-01-31T00:00:00+05:30}',
+        "{'from': datetime.datetime(2026, 1, 1, 10, 0, 7, 250000, tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=81000))), 'to': datetime.datetime(2026, 1, 31, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(seconds=19800)))}",
+      ],
     ];
     const files = {
       'dbt_project.yml': `name: shop\nvars:\n${written.map(([value], i) => `  v${i}: ${value}\n`).join('')}`,
@@ -91,6 +107,8 @@ describe("dbt's var()", () => {
     // --vars is read alike.
     const cli = parseVarsYaml(`{${written.map(([value], i) => `v${i}: ${value}`).join(', ')}}`);
     expect(sqlOf(files, cli as Record<string, unknown>)?.split('|')).toEqual(written.map(([, text]) => text));
+    // So is a var()'s default: Jinja's int keeps every digit too.
+    expect(sqlOf({ 'models/m.sql': "{{ var('id', 9007199254740993) }}" })).toBe('9007199254740993');
   });
 
   it('renders a YAML float as Python prints it (1.0 stays 1.0), from dbt_project.yml, --vars and a default', () => {

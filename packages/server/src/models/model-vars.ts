@@ -1,4 +1,4 @@
-import { VarFloat } from '../config/index.ts';
+import { VarDate, VarFloat } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 
 export { parseVarsYaml } from '../config/index.ts';
@@ -17,9 +17,14 @@ export interface ModelVars {
   whereToSet: string;
 }
 
-/** A var's value as configuration takes it (config()'s materialized=var(…)): a VarFloat is its number. */
+/**
+ * A var's value as configuration takes it (config()'s materialized=var(…)): a VarFloat or a bigint
+ * is its number, a VarDate its text.
+ */
 export function plainVar(value: unknown): unknown {
   if (value instanceof VarFloat) return value.value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof VarDate) return value.text;
   if (Array.isArray(value)) return value.map(plainVar);
   if (isMap(value))
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plainVar(item)]));
@@ -37,9 +42,14 @@ export function varText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
-  if (value instanceof VarFloat) return value.toString();
+  if (value instanceof VarFloat || value instanceof VarDate) return value.toString();
+  // Inside a list or a map Python prints each item's repr(): a string quoted, a date as datetime.date(…).
   const inner = (item: unknown) =>
-    typeof item === 'string' ? `'${item.replace(/[\\']/g, '\\$&')}'` : varText(item);
+    typeof item === 'string'
+      ? `'${item.replace(/[\\']/g, '\\$&')}'`
+      : item instanceof VarDate
+        ? item.repr
+        : varText(item);
   if (Array.isArray(value)) return `[${value.map(inner).join(', ')}]`;
   if (typeof value === 'object')
     return `{${Object.entries(value)
@@ -52,7 +62,9 @@ export function varText(value: unknown): string {
 function literal(text: string): { value: unknown } | undefined {
   const quoted = /^'([^']*)'$|^"([^"]*)"$/.exec(text);
   if (quoted) return { value: quoted[1] ?? quoted[2] };
-  if (/^-?\d+$/.test(text)) return { value: Number(text) };
+  // Jinja's int, as Python's, has no limit: past 2^53 a bigint keeps every digit.
+  if (/^-?\d+$/.test(text))
+    return { value: Number.isSafeInteger(Number(text)) ? Number(text) : BigInt(text) };
   if (/^-?\d+\.\d+$/.test(text)) return { value: new VarFloat(Number(text)) };
   if (/^(?:true|True)$/.test(text)) return { value: true };
   if (/^(?:false|False)$/.test(text)) return { value: false };

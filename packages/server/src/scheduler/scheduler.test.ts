@@ -830,14 +830,15 @@ describe('scheduler', () => {
     writeProjectFile(
       dir,
       'inlet.yaml',
-      'workflows:\n  - name: w\n    cron: "0 5 * * *"\n    retries: 2.0\n    steps:\n      - run: rates\n        vars: { rate: 1.0, days: 2, ratio: 0.25, full: yes, code: "yes", since: 2026-01-01T10:00:00Z }\n',
+      'workflows:\n  - name: w\n    cron: "0 5 * * *"\n    retries: 2.0\n    steps:\n      - run: rates\n        vars: { rate: 1.0, days: 2, ratio: 0.25, full: yes, code: "yes", since: 2026-01-01T10:00:00Z, id: 9007199254740993, dates: [2026-01-01] }\n',
     );
     const config = loadConfig({ path: join(dir, 'inlet.yaml'), env: {} });
     expect(config.workflows[0]?.retries).toBe(2);
     const step = config.workflows[0]?.steps[0];
-    // Its values read as --vars reads them, as dbt does (yes is true); a quoted "yes" stays text.
+    // Its values read as --vars reads them, as dbt does (yes is true); a quoted "yes" stays text, and
+    // a date or an int past 2^53 is shown bare, as --vars would read it back.
     expect(step?.text).toBe(
-      `run rates --vars '{"rate":1.0,"days":2,"ratio":0.25,"full":true,"code":"yes","since":"2026-01-01 10:00:00+00:00"}'`,
+      `run rates --vars '{"rate":1.0,"days":2,"ratio":0.25,"full":true,"code":"yes","since":2026-01-01 10:00:00+00:00,"id":9007199254740993,"dates":[2026-01-01]}'`,
     );
     expect(step?.kind === 'run' && String(step.vars?.rate)).toBe('1.0');
   });
