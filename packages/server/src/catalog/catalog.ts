@@ -43,6 +43,11 @@ export interface CatalogTable {
   columns: CatalogColumn[];
   /** Why it cannot be queried now (its view cannot be built); absent when it can. */
   unavailable?: string;
+  /**
+   * For a source's table: the source (crm of crm.customers) and the description a properties
+   * file's sources: gives the source itself, null when none does.
+   */
+  source?: { name: string; description: string | null };
 }
 
 export interface CatalogTableDetail extends CatalogTable {
@@ -228,6 +233,10 @@ export function createCatalog(options: {
         entry.materialized = node.kind === 'seed' ? 'seed' : node.config.materialized;
         entry.owner = node.config.owner ?? null;
       }
+      // dbt describes a source as well as each of its tables; its tables show it, as dbt's docs do.
+      const schema = name.split('.')[0] ?? name;
+      if (entry.kind === 'source')
+        entry.source = { name: schema, description: project?.sources.get(schema)?.description ?? null };
       const config = configOf(name);
       if (!config) continue;
       // The YAML says it now; a manifest's is what the last build or sync wrote (a database's comment).

@@ -6,6 +6,8 @@ export interface LineageNode {
   kind: 'source' | 'events' | 'logs' | 'source_table' | 'seed' | 'model';
   /** False for a model of the project that has not been built yet. */
   built: boolean;
+  /** A source's description, from a properties file's sources: (absent when none gives one). */
+  description?: string;
 }
 
 export interface Lineage {
@@ -39,8 +41,15 @@ export function buildLineage(
   const edges = new Map<string, { from: string; to: string }>();
   const sourceIds = new Set(sources.map((s) => `source:${s}`));
   const edge = (from: string, to: string) => edges.set(`${from}\u0000${to}`, { from, to });
-  for (const source of sources)
-    nodes.set(`source:${source}`, { id: `source:${source}`, kind: 'source', built: true });
+  for (const source of sources) {
+    const description = project?.sources.get(source)?.description;
+    nodes.set(`source:${source}`, {
+      id: `source:${source}`,
+      kind: 'source',
+      built: true,
+      ...(description === undefined ? {} : { description }),
+    });
+  }
   for (const [name, table] of tables) {
     const node = project?.nodes.get(name);
     const kind: LineageNode['kind'] =

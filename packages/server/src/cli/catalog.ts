@@ -81,6 +81,7 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
       [
         `${table.name} (${[kind, materialized].filter(Boolean).join(', ')})`,
         table.description ? `  ${table.description}` : '  (no description)',
+        ...(table.source?.description ? [`  source ${table.source.name}: ${table.source.description}`] : []),
         ...(table.unavailable ? [`  UNAVAILABLE: ${table.unavailable}`] : []),
         `  rows ${rows ?? '-'} · ${bytes} · partitions ${partitions ?? '-'} · updated ${updated ?? '-'}${table.owner ? ` · owner ${table.owner}` : ''}`,
         `  upstream: ${table.upstream.join(', ') || '-'}`,

@@ -1,9 +1,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
+import { capturedOutput, sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { type Catalog, createCatalog } from '../catalog/index.ts';
+import { catalogCommand } from '../cli/catalog.ts';
 import { type InletConfig, workflowSchema } from '../config/index.ts';
 import { listLakeTables, TABLE_MANIFEST } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -99,6 +100,34 @@ describe("dbt's sources:", () => {
       description: "The customer account's id.",
       description_from: 'crm.customers',
     });
+  });
+
+  it("shows a source's own description with its tables, on its lineage node and in inlet catalog <table>", async () => {
+    const customers = await catalog.table('crm.customers');
+    expect(customers.source).toEqual({ name: 'crm', description: 'Our CRM, copied nightly.' });
+    const listed = await catalog.tables();
+    expect(listed.find((t) => t.name === 'left.sides')?.source).toEqual({ name: 'left', description: null });
+    expect(listed.find((t) => t.name === 'accounts')?.source).toBeUndefined();
+    const { nodes } = await catalog.lineage();
+    expect(nodes.find((n) => n.id === 'source:crm')).toEqual({
+      id: 'source:crm',
+      kind: 'source',
+      built: true,
+      description: 'Our CRM, copied nightly.',
+    });
+    expect(nodes.find((n) => n.id === 'source:left')).toEqual({
+      id: 'source:left',
+      kind: 'source',
+      built: true,
+    });
+    const captured = capturedOutput();
+    const args = ['crm.customers', '--format', 'table'];
+    expect(await catalogCommand(args, config, logger, captured.output)).toBe(0);
+    expect(captured.out.split('\n').slice(0, 3)).toEqual([
+      'crm.customers (source)',
+      '  One row per customer account.',
+      '  source crm: Our CRM, copied nightly.',
+    ]);
   });
 
   it('lets inlet docs check name a column the source table does not have, and no other of its columns', async () => {
