@@ -11,7 +11,7 @@ import { createSilentLogger } from '../log/index.ts';
 import { loadWorkflows } from '../scheduler/index.ts';
 import { createSources } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
-import { openProject, runModels, testModels } from './index.ts';
+import { openProject, runModels, selectNodes, testModels } from './index.ts';
 
 // dbt's sources: in a properties file and {{ source() }} in a model, over tables inlet.yaml's
 // sources: copy into the lake (a CSV source here, synced for real).
@@ -205,8 +205,64 @@ describe("dbt's sources:", () => {
       /"test source:erp" names no model or seed: "source:erp" names no source table described under sources:/,
     );
     expect(withStep('run source:crm')).toThrow(
-      /dbt's source: selector method, which inlet does not have here/,
+      /"source:crm" selects a source's tables, which are synced \(inlet sync\), not built: inlet run builds none of them\. source:<source>\+/,
     );
+    // source:crm+ selects the models that read it, in a run step and a test step alike.
+    expect(withStep('run source:crm+')).not.toThrow();
+    expect(withStep('test source:left+ --exclude source:crm.customers+')).not.toThrow();
+    expect(withStep('run source:erp+')).toThrow(
+      /"run source:erp\+" names no model or seed: "source:erp\+" names no source/,
+    );
+  });
+
+  it("selects the models downstream of a source by dbt's source:crm+ and source:crm.customers+", async () => {
+    const added = {
+      // Read by name, as inlet's models may, and tested.
+      'models/named.sql':
+        '/*---\ncolumns:\n  n: { tests: [not_null] }\n---*/\nSELECT count(*) AS n FROM crm.customers',
+      'models/quoted.sql': 'SELECT count(*) AS n FROM "left"."sides"',
+      'models/totals.sql': "SELECT count(*) AS n FROM {{ ref('accounts') }}",
+      // crm here is an alias, and crm.customers a comment and a string: it reads no table of crm.
+      'models/noted.sql':
+        "-- not crm.customers\nSELECT 'crm.customers' AS s FROM (SELECT 1 AS id) AS crm WHERE crm.id = 1",
+    };
+    for (const [path, text] of Object.entries(added)) project(path, text);
+    try {
+      const select = (selectors: string[], exclude: string[] = []) =>
+        selectNodes(openProject(config).graph, selectors, exclude);
+      expect(select(['source:crm+'])).toEqual(['accounts', 'named', 'totals']);
+      expect(select(['source:crm.customers+1'])).toEqual(['accounts', 'named']);
+      expect(select(['source:left.sides+'])).toEqual(['accounts', 'quoted', 'totals']);
+      expect(select([], ['source:crm+'])).toEqual(['noted', 'quoted']);
+      expect(() => select(['source:erp+'])).toThrow(
+        /"source:erp\+" names no source to select from: erp is not a source in inlet\.yaml \(its sources are crm, left\)/,
+      );
+      expect(() => select(['source:crm.orders+'])).toThrow(
+        /"source:crm\.orders\+" names no source to select from: source crm has no table orders in inlet\.yaml \(its tables are customers\)/,
+      );
+      expect(() => select(['+source:crm'])).toThrow(
+        /"\+source:crm": a source has nothing upstream to select/,
+      );
+      // inlet run builds them; inlet test tests the source's tables and them.
+      const run = await runModels({ config, logger, selectors: ['source:crm+'] });
+      expect(run.models.map((m) => [m.name, m.status])).toEqual([
+        ['accounts', 'success'],
+        ['named', 'success'],
+        ['totals', 'success'],
+      ]);
+      const tested = await testModels({ config, selectors: ['source:crm+'] });
+      expect(tested.tests.map((t) => `${t.model} ${t.name}`).sort()).toEqual([
+        'crm.customers not_null(account_id)',
+        'crm.customers not_null(name)',
+        'crm.customers unique(account_id)',
+        'named not_null(n)',
+      ]);
+      // A source no properties file describes has no tests, and its models are still picked.
+      const left = await testModels({ config, selectors: ['source:left+'], exclude: ['quoted'] });
+      expect(left.tests.map((t) => `${t.model} ${t.name}`)).toEqual([]);
+    } finally {
+      for (const path of Object.keys(added)) rmSync(join(config.project_dir, path));
+    }
   });
 
   it("reads one source's tables from several properties files, as dbt does, but each table once", () => {

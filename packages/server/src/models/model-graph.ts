@@ -1,6 +1,8 @@
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
 import type { ProjectNode, SwitchedOff } from './project-node.ts';
+import { sourceProblem } from './source-check.ts';
+import { readsSource } from './source-readers.ts';
 
 /** The dependency graph of a project's models and seeds, checked for missing refs and cycles. */
 export interface ModelGraph {
@@ -22,6 +24,18 @@ export interface ModelGraph {
   projectName: string | undefined;
   /** Whether the node is the project's own, not a built-in one, for a selector of the project's name. */
   isProjects(name: string): boolean;
+  /** The nodes that read a source's tables (crm), or one of them (crm.customers), by source() or by name. */
+  readersOf(source: string, table?: string): string[];
+  /** Why a selector cannot name this source (or its table), naming those that exist; undefined when it can. */
+  sourceProblem(source: string, table?: string): string | undefined;
+}
+
+/** The sources inlet.yaml configures, as selectors may name them (source:crm+). */
+export interface GraphSources {
+  /** Each source's tables; undefined for a log source, whose rows are a table of its own. */
+  tables: ReadonlyMap<string, string[] | undefined>;
+  /** Sources left out for an unset ${VAR}: there, but their tables cannot be told. */
+  leftOut: string[];
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -113,6 +127,7 @@ export function buildGraph(
   nodes: Map<string, ProjectNode>,
   disabled: ReadonlyMap<string, SwitchedOff> = new Map(),
   projectName?: string,
+  sources: GraphSources = { tables: new Map(), leftOut: [] },
 ): ModelGraph {
   const missing: string[] = [];
   for (const node of nodes.values())
@@ -209,6 +224,12 @@ export function buildGraph(
         .map(([name]) => name),
     projectName,
     isProjects: (name) => nodes.get(name)?.origin === 'project',
+    readersOf: (source, table) =>
+      order.filter((name) => {
+        const node = nodes.get(name);
+        return node !== undefined && readsSource(node, source, table, sources.tables.get(source));
+      }),
+    sourceProblem: (source, table) => sourceProblem(sources.tables, sources.leftOut, source, table),
   };
 }
 
@@ -225,7 +246,7 @@ export function selectNodes(graph: ModelGraph, selectors: string[], exclude: str
 }
 
 const SELECTORS =
-  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it.';
+  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it; source:crm+ for those that read a source.';
 
 /**
  * The nodes a name selects: the node of that name, else those its path names, as dbt selects by
@@ -261,6 +282,32 @@ function near(start: string, next: (name: string) => string[], depth: number | u
 }
 
 /**
+ * dbt's source:crm+ and source:crm.customers+ (source:crm+1 for one step): the nodes that read the
+ * source's tables (or that table), and what is downstream of them. A source itself is synced, not
+ * built, so source:crm alone selects nothing to build.
+ */
+function pickSource(graph: ModelGraph, selector: string): string[] {
+  const found = /^source:([^+@.]+)(?:\.([^+@]+))?\+(\d*)$/.exec(selector);
+  if (!found) {
+    const before = /^(?:@|\d*\+)source:/.test(selector);
+    throw new InletError(
+      'MODEL_NOT_FOUND',
+      before
+        ? `"${selector}": a source has nothing upstream to select; source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them.`
+        : `"${selector}" selects a source's tables, which are synced (inlet sync), not built: inlet run builds none of them. source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them; inlet test takes ${selector} for the tests of a properties file's sources:.`,
+    );
+  }
+  const [, source = '', table, depth = ''] = found;
+  const problem = graph.sourceProblem(source, table);
+  if (problem)
+    throw new InletError('MODEL_NOT_FOUND', `"${selector}" names no source to select from: ${problem}.`);
+  const readers = graph.readersOf(source, table);
+  // The readers are one step down from the source.
+  const steps = depth === '' ? undefined : Number(depth) - 1;
+  return [...readers, ...readers.flatMap((reader) => near(reader, graph.children, steps))];
+}
+
+/**
  * The nodes the selectors pick. A model switched off names nothing to build, so selecting it is
  * an error; excluding it leaves out nothing, as dbt's --exclude passes over disabled models.
  */
@@ -268,12 +315,16 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
   const picked = new Set<string>();
   for (const selector of selectors) {
     const text = selector.trim();
-    // dbt's selector methods (tag:, path:, config.materialized:) and set operators have no inlet meaning.
+    if (/^(?:@|\d*\+)?source:/.test(text)) {
+      for (const node of pickSource(graph, text)) picked.add(node);
+      continue;
+    }
+    // dbt's other selector methods (tag:, path:, config.materialized:) and set operators have no inlet meaning.
     const method = /^([a-z_.]+):/.exec(text)?.[1];
     if (method || text.includes(','))
       throw new InletError(
         'MODEL_NOT_FOUND',
-        `"${selector}" is ${method ? `dbt's ${method}: selector method` : "dbt's intersection (a,b)"}, which inlet does not have${method === 'source' ? " here (inlet test takes it, for the tests of a properties file's sources:)" : ''}; name the models, with their graph operators. ${SELECTORS}`,
+        `"${selector}" is ${method ? `dbt's ${method}: selector method` : "dbt's intersection (a,b)"}, which inlet does not have; name the models, with their graph operators. ${SELECTORS}`,
       );
     const match = /^(?:(@)|(\d*)(\+))?([^+@]+?)(?:(\+)(\d*))?$/.exec(text);
     const name = match?.[4] ?? selector;

@@ -3,6 +3,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { dataLayout, listLakeTables, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
+import { sourceTableNames } from '../sources/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
 import { createBuildEngine, FILE_RACE } from './build-engine.ts';
 import { type DataTestResult, runDataTests } from './data-tests.ts';
@@ -85,7 +86,8 @@ export function openProject(
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
   checkLakeNames(project, config);
   checkSourceNames(project, config);
-  return { project, graph: buildGraph(project.nodes, project.disabled, project.name) };
+  const sources = { tables: sourceTableNames(config), leftOut: config.sourcesLeftOut };
+  return { project, graph: buildGraph(project.nodes, project.disabled, project.name, sources) };
 }
 
 /**

@@ -7,8 +7,8 @@ import type { Project } from './project-node.ts';
 // into the lake; a name it does not configure would describe nothing, or read nothing, unnoticed.
 
 /** What is wrong with naming this source (and table) of inlet.yaml, or undefined when it is there. */
-function sourceProblem(
-  configured: Map<string, string[] | undefined>,
+export function sourceProblem(
+  configured: ReadonlyMap<string, string[] | undefined>,
   leftOut: string[],
   source: string,
   table?: string,

@@ -8,32 +8,42 @@ import { quoteName } from './sql-names.ts';
 
 // The tests of source tables (a properties file's sources:), run by inlet test. They are picked as
 // dbt picks them: by source:crm or source:crm.customers, or with everything when nothing is named.
+// source:crm+ picks them too, with the models downstream of the source (the graph picks those).
 
 const SOURCE_SELECTOR = /^source:(.*)$/;
+/** dbt's graph operator after a source: selector (source:crm+, source:crm+2). */
+const DOWNSTREAM = /\+\d*$/;
 
-/** The selectors split into dbt's source: ones and the rest (models, folders, with graph operators). */
+/**
+ * The selectors split into dbt's source: ones (without source:) and the rest (models, folders, with
+ * graph operators). source:crm+ is both: its source's tables, and the models the graph picks for it.
+ */
 export function splitSourceSelectors(selectors: string[]): { sources: string[]; models: string[] } {
   const sources: string[] = [];
   const models: string[] = [];
   for (const selector of selectors) {
     const found = SOURCE_SELECTOR.exec(selector.trim());
     if (found) sources.push(found[1] ?? '');
-    else models.push(selector);
+    if (!found || DOWNSTREAM.test(selector.trim())) models.push(selector);
   }
   return { sources, models };
 }
 
-/** The source tables a source: selector names (crm: its tables; crm.customers: that one). */
+/**
+ * The source tables a source: selector names (crm: its tables; crm.customers: that one). With a +,
+ * the graph has checked the source, and one described by no properties file has no tests to pick.
+ */
 function pickTables(project: Project, selector: string): DeclaredTable[] {
-  const [source, table, ...more] = selector.split('.');
+  const downstream = DOWNSTREAM.test(selector);
+  const [source, table, ...more] = selector.replace(DOWNSTREAM, '').split('.');
   const tables = [...(project.sources.get(source ?? '')?.tables.values() ?? [])].filter(
     (entry) => table === undefined || entry.name === `${source}.${table}`,
   );
-  if (tables.length > 0 && more.length === 0) return tables;
+  if ((tables.length > 0 || downstream) && more.length === 0) return tables;
   const described = [...project.sources.values()].flatMap((s) => [...s.tables.values()].map((t) => t.name));
   throw new InletError(
     'MODEL_NOT_FOUND',
-    `"source:${selector}" names no source table described under sources: in a properties file (${described.length > 0 ? `described: ${described.join(', ')}` : 'none is'}); name one as source:<source> or source:<source>.<table>, with no graph operators (+).`,
+    `"source:${selector}" names no source table described under sources: in a properties file (${described.length > 0 ? `described: ${described.join(', ')}` : 'none is'}); name one as source:<source> or source:<source>.<table> (source:<source>+ also selects the models that read it).`,
   );
 }
 

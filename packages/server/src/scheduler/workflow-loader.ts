@@ -115,10 +115,12 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
         if (!stepProject) continue;
         for (const selector of [...step.selectors, ...step.exclude])
           try {
-            // dbt's source:crm picks a source's tables to test: inlet test takes it, inlet run does not.
-            const source = step.kind === 'test' && splitSourceSelectors([selector]).sources.length > 0;
-            if (source) checkSourceSelectors(stepProject.project, [selector]);
-            else selectNodes(stepProject.graph, [selector]);
+            // dbt's source:crm picks a source's tables to test: inlet test takes it, inlet run does not;
+            // source:crm+ picks the models that read it, in both.
+            const split = splitSourceSelectors([selector]);
+            if (step.kind === 'test' && split.sources.length > 0)
+              checkSourceSelectors(stepProject.project, [selector]);
+            if (step.kind === 'run' || split.models.length > 0) selectNodes(stepProject.graph, [selector]);
           } catch (error) {
             if (!isInletError(error)) throw error;
             throw new InletError(
