@@ -10,6 +10,7 @@ import {
   openProject,
   type Project,
   quoteName,
+  sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
@@ -236,7 +237,7 @@ export function createCatalog(options: {
       // dbt describes a source as well as each of its tables; its tables show it, as dbt's docs do.
       const schema = name.split('.')[0] ?? name;
       if (entry.kind === 'source')
-        entry.source = { name: schema, description: project?.sources.get(schema)?.description ?? null };
+        entry.source = { name: schema, description: sourceDescription(project, schema) ?? null };
       const config = configOf(name);
       if (!config) continue;
       // The YAML says it now; a manifest's is what the last build or sync wrote (a database's comment).

@@ -1,4 +1,4 @@
-import { type Project, templateCode } from '../models/index.ts';
+import { type Project, sourceDescription, templateCode } from '../models/index.ts';
 
 export interface LineageNode {
   /** A table or view name, or source:<name> for a configured source (a database, a log). */
@@ -42,7 +42,7 @@ export function buildLineage(
   const sourceIds = new Set(sources.map((s) => `source:${s}`));
   const edge = (from: string, to: string) => edges.set(`${from}\u0000${to}`, { from, to });
   for (const source of sources) {
-    const description = project?.sources.get(source)?.description;
+    const description = sourceDescription(project, source);
     nodes.set(`source:${source}`, {
       id: `source:${source}`,
       kind: 'source',

@@ -285,6 +285,51 @@ describe("dbt's sources:", () => {
     }
   });
 
+  it("reads dbt's schema: and identifier: as the source and table of inlet.yaml that source() reads", async () => {
+    // dbt's source raw_crm is in schema CRM, and its table clients is named customers there.
+    const yaml = `version: 2
+sources:
+  - name: raw_crm
+    schema: CRM
+    description: Our CRM, as dbt named it.
+    tables:
+      - name: clients
+        identifier: customers
+        description: One row per client.
+        columns:
+          - name: account_id
+            data_tests: [unique]
+`;
+    project('models/_sources.yml', yaml);
+    project('models/clients.sql', "SELECT count(*) AS n FROM {{ source('raw_crm', 'clients') }}");
+    try {
+      const { project: read, graph } = openProject(config);
+      expect(read.nodes.get('clients')?.sources).toEqual(['crm.customers']);
+      expect(selectNodes(graph, ['source:raw_crm.clients+'])).toEqual(['accounts', 'clients']);
+      expect(selectNodes(graph, ['source:raw_crm+'])).toEqual(['accounts', 'clients']);
+      const run = await runModels({ config, logger, selectors: ['clients'] });
+      expect(run.models.map((m) => [m.name, m.status, m.message ?? null])).toEqual([
+        ['clients', 'success', null],
+      ]);
+      expect((await catalog.table('clients')).upstream).toEqual(['crm.customers', 'source:crm']);
+      const customers = await catalog.table('crm.customers');
+      expect(customers.description).toBe('One row per client.');
+      expect(customers.source).toEqual({ name: 'crm', description: 'Our CRM, as dbt named it.' });
+      const tested = await testModels({ config, selectors: ['source:raw_crm.clients'] });
+      expect(tested.tests.map((t) => `${t.model} ${t.name} ${t.status}`)).toEqual([
+        'crm.customers unique(account_id) pass',
+      ]);
+      // An identifier: the source does not copy either is refused, naming the tables it does.
+      project('models/_sources.yml', yaml.replace('identifier: customers', 'identifier: cust'));
+      expect(() => openProject(config)).toThrow(
+        /\(source table raw_crm\.clients\): source crm has no table clients in inlet\.yaml \(its tables are customers\)/,
+      );
+    } finally {
+      rmSync(join(config.project_dir, 'models/clients.sql'));
+      project('models/_sources.yml', SOURCES_YAML);
+    }
+  });
+
   it('refuses a source or a table inlet.yaml does not configure, naming the configured ones', () => {
     project('models/_sources.yml', SOURCES_YAML.replace('- name: crm', '- name: erp'));
     expect(() => openProject(config)).toThrow(
@@ -292,10 +337,10 @@ describe("dbt's sources:", () => {
     );
     project(
       'models/_sources.yml',
-      SOURCES_YAML.replace('- name: crm', '- name: raw_crm').replace('schema: public', 'schema: CRM'),
+      SOURCES_YAML.replace('- name: crm', '- name: raw_crm').replace('schema: public', 'schema: erp'),
     );
     expect(() => openProject(config)).toThrow(
-      /\(source raw_crm\): raw_crm is not a source in inlet\.yaml, but its schema: crm is; name the source crm here and in its source\(\) calls/,
+      /\(source raw_crm\): raw_crm is not a source in inlet\.yaml \(its sources are crm, left\)/,
     );
     project('models/_sources.yml', SOURCES_YAML.replace('- name: customers', '- name: clients'));
     expect(() => openProject(config)).toThrow(

@@ -3,13 +3,19 @@ import type { ModelConfig } from './model-config.ts';
 import type { Project } from './project-node.ts';
 
 // dbt's sources: in a properties file, read as what inlet can use of them: descriptions and tests of
-// the tables a source of inlet.yaml copies into the lake. Where the data is (schema:, database:) is
-// inlet.yaml's to say, so those keys are passed over; what would silently never happen is refused.
+// the tables a source of inlet.yaml copies into the lake. Where the data is (database:, loader:) is
+// inlet.yaml's to say, so those keys are passed over, but for schema: and identifier:, which name
+// inlet.yaml's source and table where name: does not (source-check.ts resolves them); what would
+// silently never happen is refused.
 
 /** One table of a declared source: its description, columns and tests, as a model's are kept. */
 export interface DeclaredTable {
-  /** The source's name and the table's, as a model reads it: crm.customers. */
+  /** Its name in the lake, as a model reads it: crm.customers (inlet.yaml's names, once resolved). */
   name: string;
+  /** The source's name: and the table's, as source() and source: selectors name it: crm.customers. */
+  declared: string;
+  /** dbt's identifier:, the table's name where it is not name: (in inlet, in inlet.yaml's tables:). */
+  identifier?: string;
   config: ModelConfig;
   /** The file and the entry, as errors name them. */
   shown: string;
@@ -19,8 +25,10 @@ export interface DeclaredTable {
 export interface DeclaredSource {
   name: string;
   description?: string;
-  /** dbt's schema:, where dbt found the tables: passed over, and named when name: is not inlet's. */
+  /** dbt's schema:, where dbt found the tables: inlet.yaml's source of that name when name: is not one. */
   schema?: string;
+  /** The source of inlet.yaml its tables are in, once resolved, when it is not name: (its schema:). */
+  lake?: string;
   tables: Map<string, DeclaredTable>;
   shown: string;
 }
@@ -36,7 +44,7 @@ export interface SourcesEntry {
 const isMap = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** Keys that say where dbt finds the data, which inlet.yaml says instead: taken, and nothing done. */
+/** Keys that say where dbt finds the data, which inlet.yaml says instead: taken, and nothing done (but schema:, read for a name: inlet.yaml lacks). */
 const WHERE_ONLY = new Set(['schema', 'database', 'loader', 'quoting', 'docs', 'persist_docs']);
 
 /** What inlet does instead of dbt's source keys that would change what is read or checked. */
@@ -44,8 +52,6 @@ const REFUSED: Record<string, string> = {
   freshness:
     "inlet checks no freshness; inlet catalog shows each table's updated_at, and a test under tests/ can fail on an old max(updated_at)",
   loaded_at_field: 'inlet checks no freshness (see freshness:)',
-  identifier:
-    "a source's table is named in the lake by its entry in inlet.yaml's sources: (name:); give it the name models read there",
   meta: 'inlet has no meta, since nothing would read it; write notes in a description',
   tags: 'inlet selects models by name, not tag',
   config: "a source has no configuration in inlet; its tables are configured in inlet.yaml's sources:",
@@ -53,7 +59,7 @@ const REFUSED: Record<string, string> = {
   external: "a source's files are configured in inlet.yaml's sources: (type: csv)",
 };
 
-const TABLE_KEYS = new Set(['name', 'description', 'columns', 'tests', 'data_tests']);
+const TABLE_KEYS = new Set(['name', 'identifier', 'description', 'columns', 'tests', 'data_tests']);
 
 /**
  * The sources: entries of the properties files, each table's configuration (description, columns:
@@ -134,10 +140,18 @@ function addTables(
         'MODEL_INVALID',
         `${where}: declares ${twice.name} a second time (also in ${twice.shown}); give each table once`,
       );
-    const { name: tableName, ...rest } = table;
+    const { name: tableName, identifier, ...rest } = table;
+    if (identifier !== undefined && (typeof identifier !== 'string' || identifier === ''))
+      throw new InletError('MODEL_INVALID', `${where} (${tableName}): identifier: must be a table's name`);
     const full = `${source}.${tableName}`;
     const tableShown = `${file} (source table ${full})`;
-    tables.set(tableName, { name: full, config: parseTable(rest, tableShown), shown: tableShown });
+    tables.set(tableName, {
+      name: full,
+      declared: full,
+      ...(identifier === undefined ? {} : { identifier }),
+      config: parseTable(rest, tableShown),
+      shown: tableShown,
+    });
   });
 }
 
@@ -165,4 +179,11 @@ export function sourceTableConfigs(project: Project | undefined): Map<string, Mo
       [...source.tables.values()].map((table) => [table.name, table.config] as const),
     ),
   );
+}
+
+/** The description sources: gives the source of inlet.yaml named so (by its name:, or its schema:). */
+export function sourceDescription(project: Project | undefined, source: string): string | undefined {
+  return [...(project?.sources.values() ?? [])].find(
+    (declared) => (declared.lake ?? declared.name) === source,
+  )?.description;
 }

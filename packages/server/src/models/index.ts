@@ -1,7 +1,7 @@
 /** @module models: SQL models and seeds in a project folder, their graph, builds, incremental writes and data tests. */
 export { type BuildEngine, createBuildEngine } from './build-engine.ts';
 export type { DataTestResult } from './data-tests.ts';
-export { sourceTableConfigs } from './dbt-sources.ts';
+export { sourceDescription, sourceTableConfigs } from './dbt-sources.ts';
 export { columnDescriptions, type ModelConfig } from './model-config.ts';
 export { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
 export {

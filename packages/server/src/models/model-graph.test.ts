@@ -395,11 +395,9 @@ models:
     expect(
       fails({
         'models/schema.yml':
-          'version: 2\nsources:\n  - { name: crm, tables: [{ name: customers, identifier: cust }] }\n',
+          'version: 2\nsources:\n  - { name: crm, tables: [{ name: customers, identifier: 5 }] }\n',
       }),
-    ).toThrow(
-      /schema\.yml: sources\[0\]\.tables\[0\] \(customers\): identifier: is dbt's, and a source's table is named in the lake by its entry in inlet\.yaml's sources:/,
-    );
+    ).toThrow(/schema\.yml: sources\[0\]\.tables\[0\] \(customers\): identifier: must be a table's name/);
     expect(fails({ 'models/schema.yml': 'version: 2\nmodels:\n  - name: order\n' })).toThrow(
       /schema\.yml \(model order\): there is no such model \(no \.sql file under models\/ by that name\)/,
     );

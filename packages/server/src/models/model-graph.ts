@@ -36,6 +36,11 @@ export interface GraphSources {
   tables: ReadonlyMap<string, string[] | undefined>;
   /** Sources left out for an unset ${VAR}: there, but their tables cannot be told. */
   leftOut: string[];
+  /**
+   * dbt's names of a source (crm) or a table (crm.customers) that sources: maps to others of
+   * inlet.yaml (its schema:, its identifier:), as source() reads them.
+   */
+  aliases?: ReadonlyMap<string, string>;
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -199,6 +204,13 @@ export function buildGraph(
     );
   }
 
+  // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
+  const inLake = (source: string, table?: string): [string, string | undefined] => {
+    const aliased = table === undefined ? undefined : sources.aliases?.get(`${source}.${table}`);
+    if (aliased === undefined) return [sources.aliases?.get(source) ?? source, table];
+    const [lake = '', real = ''] = aliased.split(/\.(.*)/);
+    return [lake, real];
+  };
   const walk = (start: string, next: (name: string) => string[]) => {
     const out = new Set<string>();
     const stack = [...next(start)];
@@ -224,12 +236,15 @@ export function buildGraph(
         .map(([name]) => name),
     projectName,
     isProjects: (name) => nodes.get(name)?.origin === 'project',
-    readersOf: (source, table) =>
-      order.filter((name) => {
+    readersOf: (source, table) => {
+      const [lake, real] = inLake(source, table);
+      return order.filter((name) => {
         const node = nodes.get(name);
-        return node !== undefined && readsSource(node, source, table, sources.tables.get(source));
-      }),
-    sourceProblem: (source, table) => sourceProblem(sources.tables, sources.leftOut, source, table),
+        return node !== undefined && readsSource(node, lake, real, sources.tables.get(lake));
+      });
+    },
+    sourceProblem: (source, table) =>
+      sourceProblem(sources.tables, sources.leftOut, ...inLake(source, table)),
   };
 }
 

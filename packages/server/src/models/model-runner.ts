@@ -86,7 +86,16 @@ export function openProject(
   const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
   checkLakeNames(project, config);
   checkSourceNames(project, config);
-  const sources = { tables: sourceTableNames(config), leftOut: config.sourcesLeftOut };
+  // checkSourceNames resolved dbt's schema: and identifier:; selectors name sources as source() does.
+  const aliases = new Map(
+    [...project.sources.values()].flatMap((source) => [
+      ...(source.lake ? [[source.name, source.lake] as const] : []),
+      ...[...source.tables.values()]
+        .filter((table) => table.name !== table.declared)
+        .map((table) => [table.declared, table.name] as const),
+    ]),
+  );
+  const sources = { tables: sourceTableNames(config), leftOut: config.sourcesLeftOut, aliases };
   return { project, graph: buildGraph(project.nodes, project.disabled, project.name, sources) };
 }
 

@@ -75,6 +75,20 @@ export function templateSources(sql: string): string[] {
   return [...tables];
 }
 
+/**
+ * The text with each source('crm', 'customers') naming the table rename gives it instead (dbt's
+ * schema: and identifier: resolved to inlet.yaml's names), the rest as written, lines and all.
+ */
+export function renameSources(sql: string, rename: (table: string) => string): string {
+  return sql.replace(EXPRESSION, (whole, expression: string) => {
+    const table = sourceTable(expression);
+    const renamed = table === undefined ? table : rename(table);
+    if (table === undefined || renamed === table) return whole;
+    const [source = '', name = ''] = (renamed ?? '').split(/\.(.*)/);
+    return whole.replace(expression, `source(${sqlString(source)}, ${sqlString(name)})`);
+  });
+}
+
 /** Fails with the file and line of the first tag that is not one of ours. */
 export function checkTemplate(text: string, file: string): void {
   const sql = withoutComments(text);

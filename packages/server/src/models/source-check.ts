@@ -1,6 +1,7 @@
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { sourceTableNames } from '../sources/index.ts';
+import { renameSources, templateSources } from './model-template.ts';
 import type { Project } from './project-node.ts';
 
 // A source of a properties file, and a source() in SQL, name tables that inlet.yaml's sources: copy
@@ -28,25 +29,66 @@ export function sourceProblem(
 }
 
 /**
+ * Resolves dbt's schema: and identifier: to inlet.yaml's names, as dbt reads them: a source whose
+ * name: inlet.yaml does not configure is its source named as its schema:, and a table whose name:
+ * that source does not copy is its table named as its identifier:. The declared tables take their
+ * names in the lake, and each source() of the models and tests reads the table so resolved.
+ */
+function resolveSourceNames(
+  project: Project,
+  configured: Map<string, string[] | undefined>,
+  leftOut: string[],
+): void {
+  const known = (source: string) => configured.has(source) || leftOut.includes(source);
+  const sources = new Map<string, string>();
+  const tables = new Map<string, string>();
+  for (const source of project.sources.values()) {
+    const schema = source.schema?.toLowerCase();
+    const lake = !known(source.name) && schema !== undefined && known(schema) ? schema : source.name;
+    if (lake !== source.name) {
+      source.lake = lake;
+      sources.set(source.name, lake);
+    }
+    const copied = configured.get(lake);
+    for (const [name, table] of source.tables) {
+      const real =
+        table.identifier !== undefined && !copied?.includes(name) && copied?.includes(table.identifier)
+          ? table.identifier
+          : name;
+      table.name = `${lake}.${real}`;
+      if (table.name !== table.declared) tables.set(table.declared, table.name);
+    }
+  }
+  if (sources.size === 0 && tables.size === 0) return;
+  const rename = (table: string) => {
+    const [source = '', name = ''] = table.split(/\.(.*)/);
+    return tables.get(table) ?? `${sources.get(source) ?? source}.${name}`;
+  };
+  for (const node of [...project.nodes.values(), ...project.tests]) {
+    node.sql = renameSources(node.sql, rename);
+    node.sources = templateSources(node.sql);
+  }
+}
+
+/**
  * Refuses a properties file's source or source table, and a source('crm', 'customers') in a model
- * or a test, that inlet.yaml's sources: does not configure.
+ * or a test, that inlet.yaml's sources: does not configure, once dbt's schema: and identifier: are
+ * resolved to its names.
  */
 export function checkSourceNames(project: Project, config: InletConfig): void {
   const configured = sourceTableNames(config);
+  resolveSourceNames(project, configured, config.sourcesLeftOut);
   const check = (shown: string, source: string, table?: string) => {
     const problem = sourceProblem(configured, config.sourcesLeftOut, source, table);
     if (problem) throw new InletError('MODEL_INVALID', `${shown}: ${problem}.`);
   };
   for (const source of project.sources.values()) {
-    // dbt's name: is often not the schema its tables are in, and inlet's source is named as the schema.
-    const schema = source.schema?.toLowerCase();
-    if (schema && schema !== source.name && configured.has(schema) && !configured.has(source.name))
-      throw new InletError(
-        'MODEL_INVALID',
-        `${source.shown}: ${source.name} is not a source in inlet.yaml, but its schema: ${schema} is; name the source ${schema} here and in its source() calls, as models read its tables (${schema}.<table>).`,
-      );
-    check(source.shown, source.name);
-    for (const [name, table] of source.tables) check(table.shown, source.name, name);
+    const lake = source.lake ?? source.name;
+    check(source.shown, lake);
+    for (const table of source.tables.values()) {
+      const [, name = ''] = table.name.split(/\.(.*)/);
+      check(table.shown, lake, name);
+    }
   }
   for (const { path, sources } of [...project.nodes.values(), ...project.tests])
     for (const table of sources) {

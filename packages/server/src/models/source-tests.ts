@@ -37,10 +37,12 @@ function pickTables(project: Project, selector: string): DeclaredTable[] {
   const downstream = DOWNSTREAM.test(selector);
   const [source, table, ...more] = selector.replace(DOWNSTREAM, '').split('.');
   const tables = [...(project.sources.get(source ?? '')?.tables.values() ?? [])].filter(
-    (entry) => table === undefined || entry.name === `${source}.${table}`,
+    (entry) => table === undefined || entry.declared === `${source}.${table}`,
   );
   if ((tables.length > 0 || downstream) && more.length === 0) return tables;
-  const described = [...project.sources.values()].flatMap((s) => [...s.tables.values()].map((t) => t.name));
+  const described = [...project.sources.values()].flatMap((s) =>
+    [...s.tables.values()].map((t) => t.declared),
+  );
   throw new InletError(
     'MODEL_NOT_FOUND',
     `"source:${selector}" names no source table described under sources: in a properties file (${described.length > 0 ? `described: ${described.join(', ')}` : 'none is'}); name one as source:<source> or source:<source>.<table> (source:<source>+ also selects the models that read it).`,
