@@ -301,7 +301,17 @@ sources:
             data_tests: [unique]
 `;
     project('models/_sources.yml', yaml);
-    project('models/clients.sql', "SELECT count(*) AS n FROM {{ source('raw_crm', 'clients') }}");
+    // Its tests name the table as source() does too.
+    project(
+      'models/clients.sql',
+      `/*---
+columns:
+  account_id: { tests: [{ relationships: { to: "source('raw_crm', 'clients')", field: account_id } }] }
+tests:
+  - sql: "SELECT * FROM {{ source('raw_crm', 'clients') }} WHERE account_id IS NULL"
+---*/
+SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
+    );
     try {
       const { project: read, graph } = openProject(config);
       expect(read.nodes.get('clients')?.sources).toEqual(['crm.customers']);

@@ -1,6 +1,7 @@
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { sourceTableNames } from '../sources/index.ts';
+import type { ModelConfig } from './model-config.ts';
 import { renameSources, templateSources } from './model-template.ts';
 import type { Project } from './project-node.ts';
 
@@ -68,6 +69,21 @@ function resolveSourceNames(
     node.sql = renameSources(node.sql, rename);
     node.sources = templateSources(node.sql);
   }
+  const configs = [
+    ...[...project.nodes.values()].map((node) => node.config),
+    ...[...project.sources.values()].flatMap((source) => [...source.tables.values()].map((t) => t.config)),
+  ];
+  for (const config of configs) renameInTests(config, rename);
+}
+
+/** A configuration's tests reading a source's table as source() names it: relationships' to:, sql:. */
+function renameInTests(config: ModelConfig, rename: (table: string) => string): void {
+  for (const column of Object.values(config.columns))
+    if (typeof column !== 'string')
+      for (const test of column.tests)
+        if (typeof test === 'object' && 'relationships' in test && test.relationships.to.includes('.'))
+          test.relationships.to = rename(test.relationships.to);
+  for (const test of config.tests) if ('sql' in test) test.sql = renameSources(test.sql, rename);
 }
 
 /**
