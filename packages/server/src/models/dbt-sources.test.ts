@@ -329,6 +329,18 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       expect(tested.tests.map((t) => `${t.model} ${t.name} ${t.status}`)).toEqual([
         'crm.customers unique(account_id) pass',
       ]);
+      // One table declared under both its names would have two descriptions: refused, naming both.
+      project(
+        'models/_crm.yml',
+        'version: 2\nsources:\n  - name: crm\n    tables:\n      - name: customers\n',
+      );
+      try {
+        expect(() => openProject(config)).toThrow(
+          /\(source table (?:raw_)?crm\.(?:clients|customers)\): is crm\.customers in the lake \(by its source's schema: or its identifier:\), which .*\(source table (?:raw_)?crm\.(?:clients|customers)\) declares too; give each table once/,
+        );
+      } finally {
+        rmSync(join(config.project_dir, 'models/_crm.yml'));
+      }
       // An identifier: the source does not copy either is refused, naming the tables it does.
       project('models/_sources.yml', yaml.replace('identifier: customers', 'identifier: cust'));
       expect(() => openProject(config)).toThrow(

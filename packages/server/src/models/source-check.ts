@@ -43,6 +43,8 @@ function resolveSourceNames(
   const known = (source: string) => configured.has(source) || leftOut.includes(source);
   const sources = new Map<string, string>();
   const tables = new Map<string, string>();
+  // Two declarations of one table would each give it a description and tests, one silently lost.
+  const shownBy = new Map<string, string>();
   for (const source of project.sources.values()) {
     const schema = source.schema?.toLowerCase();
     const lake = !known(source.name) && schema !== undefined && known(schema) ? schema : source.name;
@@ -58,6 +60,13 @@ function resolveSourceNames(
           : name;
       table.name = `${lake}.${real}`;
       if (table.name !== table.declared) tables.set(table.declared, table.name);
+      const other = shownBy.get(table.name);
+      if (other)
+        throw new InletError(
+          'MODEL_INVALID',
+          `${table.shown}: is ${table.name} in the lake (by its source's schema: or its identifier:), which ${other} declares too; give each table once.`,
+        );
+      shownBy.set(table.name, table.shown);
     }
   }
   if (sources.size === 0 && tables.size === 0) return;
