@@ -1,8 +1,7 @@
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
 import type { ProjectNode, SwitchedOff } from './project-node.ts';
-import { sourceProblem } from './source-check.ts';
-import { readsSource } from './source-readers.ts';
+import { type GraphSources, sourceLookup, sourceSelection } from './source-selectors.ts';
 
 /** The dependency graph of a project's models and seeds, checked for missing refs and cycles. */
 export interface ModelGraph {
@@ -28,19 +27,6 @@ export interface ModelGraph {
   readersOf(source: string, table?: string): string[];
   /** Why a selector cannot name this source (or its table), naming those that exist; undefined when it can. */
   sourceProblem(source: string, table?: string): string | undefined;
-}
-
-/** The sources inlet.yaml configures, as selectors may name them (source:crm+). */
-export interface GraphSources {
-  /** Each source's tables; undefined for a log source, whose rows are a table of its own. */
-  tables: ReadonlyMap<string, string[] | undefined>;
-  /** Sources left out for an unset ${VAR}: there, but their tables cannot be told. */
-  leftOut: string[];
-  /**
-   * dbt's names of a source (crm) or a table (crm.customers) that sources: maps to others of
-   * inlet.yaml (its schema:, its identifier:), as source() reads them.
-   */
-  aliases?: ReadonlyMap<string, string>;
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -204,13 +190,6 @@ export function buildGraph(
     );
   }
 
-  // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
-  const inLake = (source: string, table?: string): [string, string | undefined] => {
-    const aliased = table === undefined ? undefined : sources.aliases?.get(`${source}.${table}`);
-    if (aliased === undefined) return [sources.aliases?.get(source) ?? source, table];
-    const [lake = '', real = ''] = aliased.split(/\.(.*)/);
-    return [lake, real];
-  };
   const walk = (start: string, next: (name: string) => string[]) => {
     const out = new Set<string>();
     const stack = [...next(start)];
@@ -236,15 +215,7 @@ export function buildGraph(
         .map(([name]) => name),
     projectName,
     isProjects: (name) => nodes.get(name)?.origin === 'project',
-    readersOf: (source, table) => {
-      const [lake, real] = inLake(source, table);
-      return order.filter((name) => {
-        const node = nodes.get(name);
-        return node !== undefined && readsSource(node, lake, real, sources.tables.get(lake));
-      });
-    },
-    sourceProblem: (source, table) =>
-      sourceProblem(sources.tables, sources.leftOut, ...inLake(source, table)),
+    ...sourceLookup(nodes, order, sources),
   };
 }
 
@@ -297,32 +268,6 @@ function near(start: string, next: (name: string) => string[], depth: number | u
 }
 
 /**
- * dbt's source:crm+ and source:crm.customers+ (source:crm+1 for one step): the nodes that read the
- * source's tables (or that table), and what is downstream of them. A source itself is synced, not
- * built, so source:crm alone selects nothing to build.
- */
-function pickSource(graph: ModelGraph, selector: string): string[] {
-  const found = /^source:([^+@.]+)(?:\.([^+@]+))?\+(\d*)$/.exec(selector);
-  if (!found) {
-    const before = /^(?:@|\d*\+)source:/.test(selector);
-    throw new InletError(
-      'MODEL_NOT_FOUND',
-      before
-        ? `"${selector}": a source has nothing upstream to select; source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them.`
-        : `"${selector}" selects a source's tables, which are synced (inlet sync), not built: inlet run builds none of them. source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them; inlet test takes ${selector} for the tests of a properties file's sources:.`,
-    );
-  }
-  const [, source = '', table, depth = ''] = found;
-  const problem = graph.sourceProblem(source, table);
-  if (problem)
-    throw new InletError('MODEL_NOT_FOUND', `"${selector}" names no source to select from: ${problem}.`);
-  const readers = graph.readersOf(source, table);
-  // The readers are one step down from the source.
-  const steps = depth === '' ? undefined : Number(depth) - 1;
-  return [...readers, ...readers.flatMap((reader) => near(reader, graph.children, steps))];
-}
-
-/**
  * The nodes the selectors pick. A model switched off names nothing to build, so selecting it is
  * an error; excluding it leaves out nothing, as dbt's --exclude passes over disabled models.
  */
@@ -331,7 +276,9 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
   for (const selector of selectors) {
     const text = selector.trim();
     if (/^(?:@|\d*\+)?source:/.test(text)) {
-      for (const node of pickSource(graph, text)) picked.add(node);
+      const { readers, steps } = sourceSelection(graph, text);
+      for (const node of [...readers, ...readers.flatMap((reader) => near(reader, graph.children, steps))])
+        picked.add(node);
       continue;
     }
     // dbt's other selector methods (tag:, path:, config.materialized:) and set operators have no inlet meaning.

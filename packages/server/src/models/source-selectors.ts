@@ -1,0 +1,98 @@
+import { InletError } from '../errors/index.ts';
+import type { ModelGraph } from './model-graph.ts';
+import { templateCode } from './model-template.ts';
+import type { ProjectNode } from './project-node.ts';
+import { sourceProblem } from './source-check.ts';
+
+// dbt's source:crm+ selects the models downstream of a source: those that read its tables. A model
+// reads one through {{ source('crm', 'customers') }} or, as inlet's models may, by name (crm.customers).
+
+/** The sources inlet.yaml configures, as selectors may name them (source:crm+). */
+export interface GraphSources {
+  /** Each source's tables; undefined for a log source, whose rows are a table of its own. */
+  tables: ReadonlyMap<string, string[] | undefined>;
+  /** Sources left out for an unset ${VAR}: there, but their tables cannot be told. */
+  leftOut: string[];
+  /**
+   * dbt's names of a source (crm) or a table (crm.customers) that sources: maps to others of
+   * inlet.yaml (its schema:, its identifier:), as source() reads them.
+   */
+  aliases?: ReadonlyMap<string, string>;
+}
+
+const asRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Whether the node reads the source's table, by source() or by name; with no table, any of the
+ * source's (by name, any of tables, when they are known, so that an alias crm.id is no read).
+ */
+export function readsSource(
+  node: ProjectNode,
+  source: string,
+  table: string | undefined,
+  tables: string[] | undefined,
+): boolean {
+  if (table === undefined && tables !== undefined)
+    return tables.some((each) => readsSource(node, source, each, tables));
+  const named = (read: string) =>
+    table === undefined ? read.startsWith(`${source}.`) : read === `${source}.${table}`;
+  if (node.sources.some(named)) return true;
+  if (node.kind !== 'model') return false;
+  // A name in the code (not in a comment or a string), quoted or not: crm.customers, "crm"."customers".
+  const part = (name: string) => `(?:${asRegExp(name)}|"${asRegExp(name.replaceAll('"', '""'))}")`;
+  const last = table === undefined ? '(?:[A-Za-z_]|")' : `${part(table)}(?![\\w$"])`;
+  return new RegExp(`(?<![\\w$."])${part(source)}\\s*\\.\\s*${last}`, 'i').test(templateCode(node.sql));
+}
+
+/** A graph's readersOf and sourceProblem, over its nodes in build order. */
+export function sourceLookup(
+  nodes: Map<string, ProjectNode>,
+  order: string[],
+  sources: GraphSources,
+): Pick<ModelGraph, 'readersOf' | 'sourceProblem'> {
+  // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
+  const inLake = (source: string, table?: string): [string, string | undefined] => {
+    const aliased = table === undefined ? undefined : sources.aliases?.get(`${source}.${table}`);
+    if (aliased === undefined) return [sources.aliases?.get(source) ?? source, table];
+    const [lake = '', real = ''] = aliased.split(/\.(.*)/);
+    return [lake, real];
+  };
+  return {
+    readersOf: (source, table) => {
+      const [lake, real] = inLake(source, table);
+      return order.filter((name) => {
+        const node = nodes.get(name);
+        return node !== undefined && readsSource(node, lake, real, sources.tables.get(lake));
+      });
+    },
+    sourceProblem: (source, table) =>
+      sourceProblem(sources.tables, sources.leftOut, ...inLake(source, table)),
+  };
+}
+
+/**
+ * dbt's source:crm+ and source:crm.customers+ (source:crm+1 for one step): the nodes that read the
+ * source's tables (or that table), and how many steps below them to go too (any when undefined).
+ * A source itself is synced, not built, so source:crm alone selects nothing to build.
+ */
+export function sourceSelection(
+  graph: ModelGraph,
+  selector: string,
+): { readers: string[]; steps: number | undefined } {
+  const found = /^source:([^+@.]+)(?:\.([^+@]+))?\+(\d*)$/.exec(selector);
+  if (!found) {
+    const before = /^(?:@|\d*\+)source:/.test(selector);
+    throw new InletError(
+      'MODEL_NOT_FOUND',
+      before
+        ? `"${selector}": a source has nothing upstream to select; source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them.`
+        : `"${selector}" selects a source's tables, which are synced (inlet sync), not built: inlet run builds none of them. source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them; inlet test takes ${selector} for the tests of a properties file's sources:.`,
+    );
+  }
+  const [, source = '', table, depth = ''] = found;
+  const problem = graph.sourceProblem(source, table);
+  if (problem)
+    throw new InletError('MODEL_NOT_FOUND', `"${selector}" names no source to select from: ${problem}.`);
+  // The readers are one step down from the source.
+  return { readers: graph.readersOf(source, table), steps: depth === '' ? undefined : Number(depth) - 1 };
+}
