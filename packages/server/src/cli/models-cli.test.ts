@@ -354,6 +354,9 @@ describe("dbt's --vars, and dbt's other options", () => {
     for (const args of [
       ['catalog', '--vars', '[3]'],
       ['docs', 'check', '--vars', '[3]'],
+      // A date or a float alone is a value, not a map of its fields.
+      ['catalog', '--vars', '2026-01-01'],
+      ['catalog', '--vars', '1.0'],
     ]) {
       const bad = await cli(...args);
       expect([args, bad.code, bad.out]).toEqual([args, 2, '']);

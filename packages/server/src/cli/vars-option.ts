@@ -15,7 +15,8 @@ export function parseVars(text: string | undefined): { vars?: Record<string, unk
   } catch (error) {
     return { error: `--vars is not YAML or JSON: ${(error as Error).message.split('\n')[0]}` };
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+  // A date or a float is an object of its own class (VarDate, VarFloat), not a map.
+  if (parsed === null || typeof parsed !== 'object' || Object.getPrototypeOf(parsed) !== Object.prototype)
     return { error: `--vars must be a map of names to values, such as --vars '{start_date: "2026-01-01"}'` };
   return { vars: parsed as Record<string, unknown> };
 }

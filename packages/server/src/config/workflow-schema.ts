@@ -100,8 +100,9 @@ function textStep(text: string, fail: Fail): WorkflowStep {
   }
 }
 
+/** A map as YAML reads one: not a list, nor a value of its own class (a VarFloat, a VarDate). */
 const isMap = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+  value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 
 /**
  * Vars (or a step holding them) as JSON, as --vars reads them back: a float written with a point

@@ -414,6 +414,9 @@ describe('dbt_project.yml', () => {
       /dbt_project\.yml: model-paths must be a list of folders inside the project, such as \["models"\]; it is "transform"\./,
     );
     expect(fails('vars: [a, b]\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);
+    // A date or a float is read as a value of its own, not as a map of its fields.
+    expect(fails('vars: 2026-01-01\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);
+    expect(fails('vars: 1.0\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);
   });
 
   it("takes dbt's docs: and persist_docs: in a model's configuration as +docs in dbt_project.yml, warning of show: false", () => {

@@ -98,8 +98,9 @@ const NOT_HONOURED: Record<string, string> = {
   quoting: 'inlet quotes names itself (DuckDB identifiers are case-insensitive); remove it here',
 };
 
+/** A map as YAML reads one: not a list, nor a value of its own class (a VarFloat, a VarDate). */
 const isMap = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+  value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 
 /** Settings under models: that inlet has no equivalent for, and what to do instead. */
 const FOLDER_INSTEAD: Record<string, string> = {

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
-import { loadConfig, parseConfig, workflowSchema } from '../config/index.ts';
+import { loadConfig, parseConfig, parseVarsYaml, workflowSchema } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -801,6 +801,11 @@ describe('scheduler', () => {
     expect(parse({ run: 'sales', vars: ['region=eu'] })).toThrow(
       /"vars":\["region=eu"\]}: vars: must be a map of names to values/,
     );
+    // A date or a float, as a step's vars: reads them, is a value, not a map of its fields.
+    for (const value of ['2026-01-01', '1.0'])
+      expect(parse({ run: 'sales', vars: parseVarsYaml(value) })).toThrow(
+        new RegExp(`"vars":${value}}: vars: must be a map of names to values`),
+      );
     expect(parse({ run: '--exclude', vars: {} })).toThrow(
       /"run --exclude" --exclude needs a selector after it/,
     );
