@@ -188,6 +188,24 @@ describe('mysql source', () => {
     });
   });
 
+  it('copies an unsigned tinyint(1) above 127 as true, where the table failed', async () => {
+    // A tinyint(1) UNSIGNED holds up to 255 and reads as BOOLEAN like a signed one; parsed as a
+    // TINYINT, 200 did not fit and failed the whole table.
+    await sql('CREATE TABLE flags (id INT PRIMARY KEY, f TINYINT(1) UNSIGNED)');
+    await sql('INSERT INTO flags VALUES (1, 255), (2, 200), (3, 1), (4, 0), (5, NULL)');
+    await withSourceHarness([source([{ table: `${db}.flags` }])], async (h) => {
+      expect((await h.sync('shop')).rows).toBe(5);
+      expect(await h.query('SELECT id, f FROM shop.flags ORDER BY id')).toEqual([
+        { id: 1, f: true },
+        { id: 2, f: true },
+        { id: 3, f: true },
+        { id: 4, f: false },
+        { id: 5, f: null },
+      ]);
+      expect(await lakeColumnTypes(h, 'shop.flags')).toMatchObject({ f: 'BOOLEAN' });
+    });
+  });
+
   it('copies a FLOAT as the value the column holds, not the six digits MySQL shows of it', async () => {
     // As text, MySQL and MariaDB write a FLOAT to six significant digits: 123456.78 (held as
     // 123456.78125) arrived as 123457. As a cursor it then skipped 123456.9, a row added later.

@@ -91,9 +91,12 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
     const integer = INTEGERS[field.type];
     if (integer) {
       const [name, signed, unsignedType] = integer;
-      // BOOLEAN is tinyint(1) in MySQL; any non-zero value is true.
+      // BOOLEAN is tinyint(1) in MySQL; any non-zero value is true. An unsigned one holds up to 255,
+      // which a TINYINT field refused, failing the table.
       if (field.type === T.TINY && field.length === 1)
-        return boolean('text', 'tinyint(1)', 'TINYINT', '{} <> 0');
+        return unsigned
+          ? boolean('text', 'tinyint(1) unsigned', 'UTINYINT', '{} <> 0')
+          : boolean('text', 'tinyint(1)', 'TINYINT', '{} <> 0');
       return column('text', `${name}${unsigned ? ' unsigned' : ''}`, unsigned ? unsignedType : signed);
     }
     switch (field.type) {
