@@ -54,6 +54,11 @@ const SPOOL_COLUMN = /column "c(\d+)"/;
 // DuckDB's words for a value a column's convert (a CAST) refused, e.g. MySQL's DATE '2026-02-31'.
 const CAST_FAILURE = /Conversion Error: ([^\n"]*?): "([\s\S]*?)" when casting from source column c(\d+)/;
 
+// DuckDB's words for a row longer than MAX_ROW_BYTES; its message also holds the whole row.
+const LINE_SIZE = /Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+) bytes/;
+// DuckDB quotes the line it could not read, which may be megabytes: the message keeps its start.
+const ORIGINAL_LINE = /Original Line: ([^\n]{201,})/g;
+
 const asTextAdvice = (column: ColumnPlan) =>
   `copy that column as text with a query: for this table (e.g. SELECT …, ${(column.asText ?? '{}::text').replaceAll('{}', column.name)} AS ${column.name} FROM …)`;
 
@@ -67,6 +72,13 @@ export function spoolError(error: unknown, columns: ColumnPlan[]): Error {
   // A column's own conversion that refused a value (error() in its plan) already says it all.
   const own = /^Invalid Input Error: (column [\s\S]*)$/.exec(message);
   if (own) return new Error(own[1], { cause: error });
+  const long = LINE_SIZE.exec(message);
+  if (long)
+    return new Error(
+      `a row is ${long[1]} bytes long as CSV, and the lake's writer reads rows of at most ${MAX_ROW_BYTES} bytes (8 MB); ` +
+        'copy its long columns cut short or leave them out with a query: for this table (e.g. SELECT …, left(notes, 100000) AS notes FROM …)',
+      { cause: error },
+    );
   const cast = CAST_FAILURE.exec(message);
   const castColumn = cast ? columns[Number(cast[3])] : undefined;
   if (cast && castColumn)
@@ -77,7 +89,14 @@ export function spoolError(error: unknown, columns: ColumnPlan[]): Error {
   const field = SPOOL_COLUMN.exec(message);
   const column = field ? columns[Number(field[1])] : undefined;
   const conversion = CONVERSION.exec(message);
-  if (!column || !conversion) return error instanceof Error ? error : new Error(message);
+  if (!column || !conversion) {
+    const short = message.replace(
+      ORIGINAL_LINE,
+      (_, line: string) => `Original Line: ${line.slice(0, 200)}…`,
+    );
+    if (short === message) return error instanceof Error ? error : new Error(message);
+    return new Error(short, { cause: error });
+  }
   const value = (conversion[1] ?? '').slice(0, 200);
   return new Error(
     `column ${column.name} (${column.sourceType}) holds "${value}", which the lake's ${conversion[2]} cannot hold; ${asTextAdvice(column)}`,

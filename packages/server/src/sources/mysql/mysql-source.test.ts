@@ -78,6 +78,8 @@ describe('mysql source', () => {
     numbers: (first, last) => `(SELECT seq AS n FROM seq_${first}_to_${last}) AS numbers`,
     literal: (text) =>
       `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
+    longText: 'LONGTEXT',
+    repeat: (text, n) => `REPEAT(${text}, ${n})`,
     floatTypes: { single: 'FLOAT', double: 'DOUBLE' },
     comment: {
       table: (table, text) => `ALTER TABLE ${table} COMMENT = ${conn.escape(text)}`,

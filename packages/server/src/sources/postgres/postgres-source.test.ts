@@ -69,6 +69,8 @@ describe('postgres source', () => {
     numbers: (first, last) => `generate_series(${first}, ${last}) AS n`,
     literal: (text) =>
       `E'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
+    longText: 'text',
+    repeat: (text, n) => `repeat(${text}, ${n})`,
     floatTypes: { single: 'real', double: 'double precision' },
     comment: {
       table: (table, text) => `COMMENT ON TABLE ${table} IS ${pgLiteral(text)}`,
