@@ -58,6 +58,15 @@ export interface DatabaseSourceDialect {
   };
   /** Whether a query:'s columns read as they are from a table get that column's comment (the server says where they come from). */
   queryColumnsHaveComments: boolean;
+  /** The database's name in messages: PostgreSQL or MySQL. */
+  server: string;
+  /**
+   * Creates a user that may log in and read this table only, and gives its url (to the database
+   * the tests' tables are in), a grant of SELECT on another table, and its removal.
+   */
+  createReader: (
+    readable: string,
+  ) => Promise<{ user: string; url: string; grant(table: string): Promise<void>; drop(): Promise<void> }>;
   /** A URL with the password s3cret-Pa55 to port 1, where nothing listens, and how messages must show it. */
   unreachableUrl: { withPassword: string; shown: string };
 }
@@ -104,6 +113,35 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
         expect(String(error.message)).not.toContain('s3cret');
       },
     );
+  });
+
+  it('names the privilege a user lacks and whom to grant it, copies the tables it may read, and copies the table once granted', async () => {
+    const healthy = dialect.healthyTable;
+    const customers = table('customers');
+    const reader = await dialect.createReader(table(healthy.name));
+    try {
+      await withSourceHarness(
+        [source([{ table: customers }, { table: table(healthy.name) }], { url: reader.url })],
+        async (h) => {
+          const error = await syncError(h, sourceName);
+          expect(error).toMatchObject({ code: 'SOURCE_QUERY_FAILED' });
+          expect(error.message).toContain(
+            `${sourceName}.customers: ${dialect.server} does not let the user ${reader.user} of this source's url read it (`,
+          );
+          expect(error.message).toContain(
+            `); grant that user SELECT on the table ${customers}, or leave this entry out of inlet.yaml.`,
+          );
+          expect(error.message).toMatch(new RegExp(`Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`));
+          await reader.grant(customers);
+          expect((await h.sync(sourceName)).tables).toEqual([
+            { table: 'customers', rows: 3 },
+            { table: healthy.name, rows: healthy.rows },
+          ]);
+        },
+      );
+    } finally {
+      await reader.drop();
+    }
   });
 
   it('copies a query whose last line ends in a comment', async () => {

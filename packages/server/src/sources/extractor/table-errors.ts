@@ -4,9 +4,18 @@ import { safeMessage } from './redact.ts';
 
 /**
  * What a driver says a failure was: the server's statement timeout, a table the server does not
- * have, another failure on the server's side, or neither.
+ * have, a privilege the source's user lacks, another failure on the server's side, or neither.
  */
-export type DriverFailure = 'timeout' | 'no-table' | 'server' | undefined;
+export type DriverFailure = 'timeout' | 'no-table' | 'no-privilege' | 'server' | undefined;
+
+/** The user a connection URL logs in as, for advice on what to grant; undefined when it names none. */
+function urlUser(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).username) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The error a user sees when copying one table failed. The driver only classifies its own errors;
@@ -40,6 +49,17 @@ export function tableSyncError(
     return new InletError(
       'SOURCE_QUERY_FAILED',
       `${where}: ${options.server} has no table ${options.table.table} (${message}); check this table's table: in inlet.yaml, schema.table spelled as the database has it (case counts).`,
+    );
+  }
+  // The fix is a GRANT by the database's owner, not another run: say so, and to whom.
+  if (failure === 'no-privilege') {
+    const user = urlUser(options.url);
+    const who = user ? `the user ${user} of this source's url` : "this source's user";
+    const what =
+      options.table.table !== undefined ? `the table ${options.table.table}` : 'the tables its query: reads';
+    return new InletError(
+      'SOURCE_QUERY_FAILED',
+      `${where}: ${options.server} does not let ${who} read it (${message}); grant that user SELECT on ${what}, or leave this entry out of inlet.yaml.`,
     );
   }
   if (failure === 'server' || failure === 'no-table') {

@@ -87,6 +87,30 @@ describe('mysql source', () => {
         `ALTER TABLE ${table} MODIFY ${column} ${type} COMMENT ${conn.escape(text)}`,
     },
     queryColumnsHaveComments: false,
+    server: 'MySQL',
+    async createReader(readable) {
+      const user = uniqueName('reader').slice(0, 32);
+      // Both hosts: a client on 127.0.0.1 may be matched as localhost by the server.
+      const hosts = [`'${user}'@'%'`, `'${user}'@'localhost'`];
+      for (const host of hosts) {
+        await sql(`CREATE USER ${host} IDENTIFIED BY 'reader-pw'`);
+        await sql(`GRANT SELECT ON ${readable} TO ${host}`);
+      }
+      const url = new URL(TEST_MYSQL_URL);
+      url.username = user;
+      url.password = 'reader-pw';
+      url.pathname = `/${db}`;
+      return {
+        user,
+        url: url.href,
+        async grant(table) {
+          for (const host of hosts) await sql(`GRANT SELECT ON ${table} TO ${host}`);
+        },
+        async drop() {
+          for (const host of hosts) await sql(`DROP USER IF EXISTS ${host}`);
+        },
+      };
+    },
     unreachableUrl: {
       withPassword: 'mysql://root:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'mysql://root@127.0.0.1:1/test',

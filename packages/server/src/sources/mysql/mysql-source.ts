@@ -96,6 +96,12 @@ function classifyMysqlFailure(error: unknown): DriverFailure {
   }
   if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_DB_ERROR') return 'no-table';
   if (
+    code === 'ER_TABLEACCESS_DENIED_ERROR' ||
+    code === 'ER_COLUMNACCESS_DENIED_ERROR' ||
+    code === 'ER_DBACCESS_DENIED_ERROR'
+  )
+    return 'no-privilege';
+  if (
     typeof (error as { sqlState?: unknown })?.sqlState === 'string' ||
     /^(ER_|PROTOCOL_|ECONNRESET)/.test(code)
   )

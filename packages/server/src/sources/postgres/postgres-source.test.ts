@@ -77,6 +77,25 @@ describe('postgres source', () => {
       column: (table, column, _type, text) => `COMMENT ON COLUMN ${table}.${column} IS ${pgLiteral(text)}`,
     },
     queryColumnsHaveComments: true,
+    server: 'PostgreSQL',
+    async createReader(readable) {
+      const user = uniqueName('inlet_reader');
+      await sql(`CREATE ROLE ${user} LOGIN PASSWORD 'reader-pw'`);
+      await sql(`GRANT USAGE ON SCHEMA ${schema} TO ${user}`);
+      await sql(`GRANT SELECT ON ${readable} TO ${user}`);
+      const url = new URL(TEST_PG_URL);
+      url.username = user;
+      url.password = 'reader-pw';
+      return {
+        user,
+        url: url.href,
+        grant: async (table) => void (await sql(`GRANT SELECT ON ${table} TO ${user}`)),
+        async drop() {
+          await sql(`DROP OWNED BY ${user}`);
+          await sql(`DROP ROLE ${user}`);
+        },
+      };
+    },
     unreachableUrl: {
       withPassword: 'postgres://postgres:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'postgres://postgres@127.0.0.1:1/test',

@@ -44,12 +44,14 @@ async function planColumns(connection: PostgresConnection, sql: string): Promise
 
 /**
  * A PostgreSQL error carries a SQLSTATE (57014: statement timeout, 42P01: no such table, 3F000: no
- * such schema); anything else came from DuckDB or the disk.
+ * such schema, 42501: no privilege); anything else came from DuckDB or the disk.
  */
 function classifyPostgresFailure(error: unknown): DriverFailure {
   const code = (error as { code?: unknown })?.code;
   if (code === '57014') return 'timeout';
   if (code === '42P01' || code === '3F000') return 'no-table';
+  // insufficient_privilege: no SELECT on the table, or no USAGE on its schema.
+  if (code === '42501') return 'no-privilege';
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return 'server';
   return code === 'ECONNRESET' ? 'server' : undefined;
 }
