@@ -49,6 +49,10 @@ export interface DatabaseSourceDialect {
   longText: string;
   /** SQL that repeats the string of this SQL expression n times. */
   repeat: (text: string, n: number) => string;
+  /** A date and time column type without a time zone, and one holding instants (UTC in the lake). */
+  timestampTypes: { naive: string; zoned: string };
+  /** The statement that changes a column's type. */
+  retype: (table: string, column: string, type: string) => string;
   /** The single and double precision floating-point types. */
   floatTypes: { single: string; double: string };
   /** The statement that sets a table's comment, and one that sets the comment of its column of this SQL type. */
@@ -312,6 +316,44 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
           { id: 2 },
           { id: 3 },
         ]);
+      },
+    );
+  });
+
+  it('refuses a time column that gained or lost its time zone between runs, which the view would read in the query time zone', async () => {
+    // Read together, the older times without a zone were cast in the engine's timezone (Asia/Tokyo
+    // shifted them by nine hours) and, once compacted by the writer, in UTC: values changed.
+    const { naive, zoned } = dialect.timestampTypes;
+    const cases = [
+      { name: 'shifts', from: naive, to: zoned, was: 'TIMESTAMP', now: 'TIMESTAMP WITH TIME ZONE' },
+      { name: 'visits_at', from: zoned, to: naive, was: 'TIMESTAMP WITH TIME ZONE', now: 'TIMESTAMP' },
+    ];
+    for (const { name, from } of cases) {
+      await sql(`CREATE TABLE ${table(name)} (id int PRIMARY KEY, starts ${from})`);
+      await sql(`INSERT INTO ${table(name)} VALUES (1, '2026-01-01 10:00:00')`);
+    }
+    await withSourceHarness(
+      [source(cases.map(({ name }) => ({ table: table(name), mode: 'incremental', cursor: 'id' })))],
+      async (h) => {
+        expect((await h.sync(sourceName)).rows).toBe(2);
+        const before = await h.query(`SELECT id, starts::VARCHAR AS starts FROM ${sourceName}.visits_at`);
+        for (const { name, to } of cases) {
+          await sql(dialect.retype(table(name), 'starts', to));
+          await sql(`INSERT INTO ${table(name)} VALUES (2, '2026-01-02 10:00:00')`);
+        }
+        const error = await syncError(h, sourceName);
+        expect(error).toMatchObject({ code: 'SOURCE_SCHEMA_INVALID' });
+        for (const { name, was, now } of cases)
+          expect(error.message).toContain(
+            `${sourceName}.${name}: column "starts" is ${was} in the rows copied before and ${now} in this run's;`,
+          );
+        expect(error.message).toContain('nothing of this run was committed');
+        expect(await h.query(`SELECT id, starts::VARCHAR AS starts FROM ${sourceName}.shifts`)).toEqual([
+          { id: 1, starts: '2026-01-01 10:00:00' },
+        ]);
+        expect(await h.query(`SELECT id, starts::VARCHAR AS starts FROM ${sourceName}.visits_at`)).toEqual(
+          before,
+        );
       },
     );
   });

@@ -2,6 +2,13 @@ import { InletError } from '../../errors/index.ts';
 import { sqlString } from '../../lake/index.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 
+/**
+ * A type with its time zone left out: TIMESTAMP WITH TIME ZONE and TIMESTAMP (also in lists) then
+ * read alike. DuckDB casts a time without a zone to one with a zone in the session's time zone: the
+ * query engine's is inlet.yaml's timezone, the writer that compacts files runs in UTC.
+ */
+const withoutZone = (type: string) => type.replaceAll('TIMESTAMP WITH TIME ZONE', 'TIMESTAMP');
+
 const read = (files: string[]) => `read_parquet([${files.map(sqlString).join(', ')}], union_by_name=true)`;
 
 /**
@@ -29,6 +36,15 @@ export async function checkTypeChange(
     for (const [name, type] of own) {
       const common = after.get(name);
       if (common === undefined || common === type) continue;
+      if (withoutZone(common) === withoutZone(type))
+        throw new InletError(
+          'SOURCE_SCHEMA_INVALID',
+          `${where}: column "${name}" is ${before.get(name)} in the rows copied before and ${added.get(name)} in this run's; ` +
+            'read as one column, the times without a time zone would be taken in the time zone of each query (timezone: in inlet.yaml), ' +
+            'and change once the files are compacted, so nothing of this run was committed. ' +
+            `Keep the column's type (a file: types: { ${name}: ${before.get(name)} }; a database table: a query: that casts it), ` +
+            'or copy the table again from the start (docs/databases.md, "New columns are picked up").',
+        );
       try {
         await writer.scalar(`SELECT count(CAST(${quoteIdent(name)} AS ${common})) FROM ${read(files)}`);
       } catch (error) {

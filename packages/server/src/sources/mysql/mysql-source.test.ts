@@ -80,6 +80,8 @@ describe('mysql source', () => {
       `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
     longText: 'LONGTEXT',
     repeat: (text, n) => `REPEAT(${text}, ${n})`,
+    timestampTypes: { naive: 'DATETIME', zoned: 'TIMESTAMP NULL' },
+    retype: (table, column, type) => `ALTER TABLE ${table} MODIFY ${column} ${type}`,
     floatTypes: { single: 'FLOAT', double: 'DOUBLE' },
     comment: {
       table: (table, text) => `ALTER TABLE ${table} COMMENT = ${conn.escape(text)}`,

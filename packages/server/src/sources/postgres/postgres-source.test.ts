@@ -71,6 +71,8 @@ describe('postgres source', () => {
       `E'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
     longText: 'text',
     repeat: (text, n) => `repeat(${text}, ${n})`,
+    timestampTypes: { naive: 'timestamp', zoned: 'timestamptz' },
+    retype: (table, column, type) => `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type}`,
     floatTypes: { single: 'real', double: 'double precision' },
     comment: {
       table: (table, text) => `COMMENT ON TABLE ${table} IS ${pgLiteral(text)}`,
