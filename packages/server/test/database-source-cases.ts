@@ -71,6 +71,18 @@ export interface DatabaseSourceDialect {
   createReader: (
     readable: string,
   ) => Promise<{ user: string; url: string; grant(table: string): Promise<void>; drop(): Promise<void> }>;
+  /**
+   * Holds a lock on a connection of the test's own, and gives a query: over a table that waits
+   * for it, a way to have the server drop the connection inlet reads that query on (the number of
+   * connections dropped: 0 while inlet has not started it), and the lock's release.
+   */
+  lockedRead: {
+    hold: () => Promise<{
+      query: (from: string) => string;
+      dropReader: () => Promise<number>;
+      release: () => Promise<void>;
+    }>;
+  };
   /** A URL with the password s3cret-Pa55 to port 1, where nothing listens, and how messages must show it. */
   unreachableUrl: { withPassword: string; shown: string };
 }
@@ -145,6 +157,44 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
       );
     } finally {
       await reader.drop();
+    }
+  });
+
+  it('fails a table whose connection the server drops mid-copy, and the tables after it, then copies them next time', async () => {
+    // mysql2 reported the lost connection on the connection only, and the streamed query never
+    // ended: the sync waited for good, and `inlet sync` exited 0 having copied nothing.
+    const healthy = dialect.healthyTable;
+    const lock = await dialect.lockedRead.hold();
+    try {
+      await withSourceHarness(
+        [
+          source([
+            { query: lock.query(table(healthy.name)), name: 'waiting' },
+            { table: table(healthy.name) },
+          ]),
+        ],
+        async (h) => {
+          const failed = syncError(h, sourceName);
+          // The copy waits for the lock the test holds until the server drops its connection.
+          while ((await lock.dropReader()) === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+          const error = await failed;
+          expect(error).toMatchObject({ code: 'SOURCE_QUERY_FAILED' });
+          expect(error.message).toContain(
+            `${sourceName}.waiting: ${dialect.server} refused or broke off the query: `,
+          );
+          expect(error.message).toContain(
+            `${sourceName}.${healthy.name}: ${dialect.server} refused or broke off the query: `,
+          );
+          expect(error.message).toMatch(/Copied: none\.$/);
+          await lock.release();
+          expect((await h.sync(sourceName)).tables).toEqual([
+            { table: 'waiting', rows: healthy.rows },
+            { table: healthy.name, rows: healthy.rows },
+          ]);
+        },
+      );
+    } finally {
+      await lock.release();
     }
   });
 

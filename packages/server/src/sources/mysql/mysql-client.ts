@@ -50,7 +50,12 @@ const MAX_BATCHES = 4;
  */
 async function* rowBatches(
   query: unknown,
-  connection: { pause(): void; resume(): void },
+  connection: {
+    pause(): void;
+    resume(): void;
+    on(event: 'error', listener: (error: Error) => void): unknown;
+    off(event: 'error', listener: (error: Error) => void): unknown;
+  },
   stopQuery: () => Promise<void>,
 ): AsyncIterable<Array<Array<string | null>>> {
   const ready: Array<Array<Array<string | null>>> = [];
@@ -68,6 +73,15 @@ async function* rowBatches(
     wake?.();
     wake = undefined;
   };
+  const fail = (error: Error) => {
+    failure ??= error;
+    ended();
+    notify();
+  };
+  // mysql2 reports a connection lost mid-result (the server restarted or killed it, the network
+  // dropped) on the connection, not on a streamed query, which then never ends: the sync waited
+  // for good, and `inlet sync` exited 0 having copied nothing once nothing else kept it alive.
+  connection.on('error', fail);
   (query as RowEvents)
     .on('result', (row) => {
       if (discarding) return;
@@ -81,11 +95,7 @@ async function* rowBatches(
       }
       notify();
     })
-    .on('error', (error) => {
-      failure = error;
-      ended();
-      notify();
-    })
+    .on('error', fail)
     .on('end', () => {
       if (batch.length > 0) ready.push(batch);
       done = true;
@@ -117,6 +127,7 @@ async function* rowBatches(
       await stopQuery().catch(() => undefined);
       await finished;
     }
+    connection.off('error', fail);
   }
 }
 

@@ -113,6 +113,31 @@ describe('mysql source', () => {
         },
       };
     },
+    lockedRead: {
+      async hold() {
+        const name = uniqueName('inlet_lock');
+        const holder = await mysql.createConnection({ uri: TEST_MYSQL_URL });
+        await holder.query('SELECT GET_LOCK(?, 0)', [name]);
+        let held = true;
+        return {
+          query: (from) => `SELECT id, GET_LOCK('${name}', 600) AS locked FROM ${from}`,
+          async dropReader() {
+            const [rows] = await conn.query(
+              "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO NOT LIKE '%PROCESSLIST%'",
+              [`SELECT * FROM (%GET_LOCK('${name}'%`],
+            );
+            const ids = (rows as Array<{ id: number }>).map((row) => row.id);
+            for (const id of ids) await conn.query(`KILL ${Number(id)}`);
+            return ids.length;
+          },
+          async release() {
+            if (!held) return;
+            held = false;
+            await holder.end();
+          },
+        };
+      },
+    },
     unreachableUrl: {
       withPassword: 'mysql://root:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'mysql://root@127.0.0.1:1/test',

@@ -101,9 +101,11 @@ function classifyMysqlFailure(error: unknown): DriverFailure {
     code === 'ER_DBACCESS_DENIED_ERROR'
   )
     return 'no-privilege';
+  // fatal: the connection is gone (mysql2 refuses every later query on it, with no code).
   if (
     typeof (error as { sqlState?: unknown })?.sqlState === 'string' ||
-    /^(ER_|PROTOCOL_|ECONNRESET)/.test(code)
+    /^(ER_|PROTOCOL_|ECONNRESET)/.test(code) ||
+    (error as { fatal?: unknown })?.fatal === true
   )
     return 'server';
   return undefined;

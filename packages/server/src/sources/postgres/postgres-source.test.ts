@@ -98,6 +98,31 @@ describe('postgres source', () => {
         },
       };
     },
+    lockedRead: {
+      async hold() {
+        const key = Math.floor(Math.random() * 1e9);
+        const holder = new pg.Client({ connectionString: TEST_PG_URL });
+        await holder.connect();
+        await holder.query('SELECT pg_advisory_lock($1)', [key]);
+        let held = true;
+        return {
+          query: (from) =>
+            `SELECT id, (SELECT 1 FROM pg_advisory_lock_shared(${key})) AS locked FROM ${from}`,
+          async dropReader() {
+            const { rows } = await client.query(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'inlet' AND query LIKE $1",
+              [`COPY %pg_advisory_lock_shared(${key})%`],
+            );
+            return rows.length;
+          },
+          async release() {
+            if (!held) return;
+            held = false;
+            await holder.end();
+          },
+        };
+      },
+    },
     unreachableUrl: {
       withPassword: 'postgres://postgres:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'postgres://postgres@127.0.0.1:1/test',

@@ -53,6 +53,8 @@ function classifyPostgresFailure(error: unknown): DriverFailure {
   // insufficient_privilege: no SELECT on the table, or no USAGE on its schema.
   if (code === '42501') return 'no-privilege';
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return 'server';
+  // pg's own errors, without a code, for a connection that is gone (each later query gets one).
+  if (/^Connection terminated|is not queryable$/.test(String((error as Error)?.message))) return 'server';
   return code === 'ECONNRESET' ? 'server' : undefined;
 }
 
