@@ -160,9 +160,10 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
     }
   });
 
-  it('fails a table whose connection the server drops mid-copy, and the tables after it, then copies them next time', async () => {
+  it('fails a table whose connection the server drops mid-copy, connects again for the tables after it, and copies it next time', async () => {
     // mysql2 reported the lost connection on the connection only, and the streamed query never
-    // ended: the sync waited for good, and `inlet sync` exited 0 having copied nothing.
+    // ended: the sync waited for good, and `inlet sync` exited 0 having copied nothing. Then the
+    // tables after it failed too, on the connection that was gone.
     const healthy = dialect.healthyTable;
     const lock = await dialect.lockedRead.hold();
     try {
@@ -182,10 +183,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
           expect(error.message).toContain(
             `${sourceName}.waiting: ${dialect.server} refused or broke off the query: `,
           );
-          expect(error.message).toContain(
-            `${sourceName}.${healthy.name}: ${dialect.server} refused or broke off the query: `,
-          );
-          expect(error.message).toMatch(/Copied: none\.$/);
+          expect(error.message).toMatch(new RegExp(`Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`));
           await lock.release();
           expect((await h.sync(sourceName)).tables).toEqual([
             { table: 'waiting', rows: healthy.rows },

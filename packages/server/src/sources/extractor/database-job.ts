@@ -108,7 +108,7 @@ async function readComments<Column extends { plan: ColumnPlan }>(
 }
 
 /** A database source: one connection per sync, one job per configured table over it. */
-export function createDatabaseSource<Connection extends { close(): Promise<void> }>(
+export function createDatabaseSource<Connection extends { close(): Promise<void>; lost(): boolean }>(
   name: string,
   type: string,
   options: DatabaseOptions,

@@ -141,10 +141,12 @@ function withMemoryAdvice(error: InletError, source: string, memoryLimit: string
 }
 
 /**
- * A database sync: connects once, runs every table job over that connection and closes it. Ctrl-C
- * (the context's signal) closes the connection at once, so a long query stops where it is.
+ * A database sync: connects once, runs every table job over that connection and closes it. A
+ * connection lost during a table (a server restarted, a connection killed) fails that table only:
+ * the next table connects again. Ctrl-C (the context's signal) closes the connection at once, so a
+ * long query stops where it is.
  */
-export async function syncDatabase<Connection extends { close(): Promise<void> }>(options: {
+export async function syncDatabase<Connection extends { close(): Promise<void>; lost(): boolean }>(options: {
   source: string;
   url: string;
   context: SourceContext;
@@ -153,22 +155,44 @@ export async function syncDatabase<Connection extends { close(): Promise<void> }
   memoryLimit?: string;
 }): Promise<SyncResult> {
   const { source, url, context } = options;
-  let connection: Connection;
-  try {
-    connection = await options.connect();
-  } catch (error) {
-    throw new InletError(
-      'SOURCE_CONNECTION_FAILED',
-      `Source "${source}" could not connect to ${describeUrl(url)}: ${safeMessage(error, url)}. Check the url and that the server accepts this machine.`,
-    );
-  }
+  const connect = async () => {
+    try {
+      return await options.connect();
+    } catch (error) {
+      throw new InletError(
+        'SOURCE_CONNECTION_FAILED',
+        `Source "${source}" could not connect to ${describeUrl(url)}: ${safeMessage(error, url)}. Check the url and that the server accepts this machine.`,
+      );
+    }
+  };
+  let connection = await connect();
+  let jobs = options.jobs(connection);
+  // Once connecting again failed, the tables after it fail with that error rather than each wait for it.
+  let reconnectFailure: InletError | undefined;
   const stop = () => void connection.close();
   context.signal.addEventListener('abort', stop, { once: true });
   try {
     return await syncTables({
       source,
       context,
-      jobs: options.jobs(connection),
+      jobs: jobs.map((job, i) => ({
+        target: job.target,
+        estimate: (position) => (jobs[i] ?? job).estimate?.(position) ?? Promise.resolve(undefined),
+        async extract(run) {
+          if (connection.lost()) {
+            if (reconnectFailure) throw reconnectFailure;
+            await connection.close();
+            try {
+              connection = await connect();
+            } catch (error) {
+              reconnectFailure = error as InletError;
+              throw error;
+            }
+            jobs = options.jobs(connection);
+          }
+          return (jobs[i] ?? job).extract(run);
+        },
+      })),
       memoryLimit: options.memoryLimit,
     });
   } finally {

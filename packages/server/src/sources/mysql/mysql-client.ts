@@ -12,6 +12,8 @@ export interface MysqlConnection {
   rows(sql: string, reads: Map<string, MysqlRead>): AsyncIterable<Array<Array<string | null>>>;
   /** Quotes a value as a SQL literal. */
   escape(value: string): string;
+  /** Whether the connection is gone (the server restarted or killed it), so no query can run on it. */
+  lost(): boolean;
   close(): Promise<void>;
 }
 
@@ -177,7 +179,14 @@ export async function connectMysql(options: {
         else resolve({ rows: rows as Row[], fields: (fields ?? []) as unknown as Mysql2Field[] });
       });
     });
-  connection.on('error', () => undefined);
+  let lost = false;
+  // Errors of a query go to its callback; what arrives here is the connection's own end.
+  connection.on('error', (error: Error & { fatal?: boolean }) => {
+    if (error.fatal) lost = true;
+  });
+  connection.on('end', () => {
+    lost = true;
+  });
   await new Promise<void>((resolve, reject) =>
     connection.connect((error) => (error ? reject(error) : resolve())),
   );
@@ -230,6 +239,7 @@ export async function connectMysql(options: {
       return rowBatches(query, connection, () => killQuery(options.url, connection.threadId));
     },
     escape: (value) => connection.escape(value),
+    lost: () => lost,
     async close() {
       // end() waits for the server; a connection stuck mid-result is dropped instead.
       await Promise.race([

@@ -17,6 +17,8 @@ export interface PostgresConnection {
    * says it sent, so a stream cut short cannot pass for a finished one.
    */
   copyOut(sql: string): { chunks: AsyncIterable<Buffer>; rowCount(): Promise<number> };
+  /** Whether the connection is gone (the server restarted or ended it), so no query can run on it. */
+  lost(): boolean;
   close(): Promise<void>;
 }
 
@@ -93,7 +95,17 @@ export async function connectPostgres(options: {
     keepAlive: true,
   });
   // An idle client reports a dropped connection as an event; the next call fails with it instead.
-  client.on('error', () => undefined);
+  // The end of a connection during a query or COPY (a FATAL error: the server terminated it) is
+  // known from that error, before the socket's end reaches the client.
+  let lost = false;
+  const markLost = () => {
+    lost = true;
+  };
+  const watch = (error: unknown) => {
+    if ((error as { severity?: unknown })?.severity === 'FATAL') lost = true;
+  };
+  client.on('error', markLost);
+  client.on('end', markLost);
   await client.connect();
   try {
     await client.query(sessionSettings(options.statementTimeoutMs));
@@ -104,7 +116,12 @@ export async function connectPostgres(options: {
   const copies = new Set<{ destroy(): void }>();
   return {
     async query<Row>(sql: string, params?: unknown[]) {
-      return (await client.query(sql, params)).rows as Row[];
+      try {
+        return (await client.query(sql, params)).rows as Row[];
+      } catch (error) {
+        watch(error);
+        throw error;
+      }
     },
     async describe(sql) {
       const result = await client.query(`SELECT * FROM (${sql}) AS q LIMIT 0`);
@@ -139,6 +156,7 @@ export async function connectPostgres(options: {
     },
     copyOut(sql) {
       const stream = client.query(copyTo(sql));
+      stream.on('error', watch);
       copies.add(stream);
       stream.once('close', () => copies.delete(stream));
       const pid = (client as unknown as { processID?: number | null }).processID;
@@ -151,6 +169,7 @@ export async function connectPostgres(options: {
         },
       };
     },
+    lost: () => lost,
     async close() {
       for (const stream of copies) stream.destroy();
       // end() waits for the server; a connection stuck mid-COPY is dropped instead.
