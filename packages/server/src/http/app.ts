@@ -63,6 +63,19 @@ const routePattern = (url: string): RegExp =>
       .join('/')}$`,
   );
 
+/**
+ * A request target in absolute form (POST http://host/v1/batch HTTP/1.1), which clients send
+ * through a forward proxy and servers must accept (RFC 9112 §3.2.2), as the path and query alone:
+ * every route matches on those, and such a request was answered "No route" and its events dropped.
+ */
+export function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  const authority = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (!authority) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 const parseJson = (body: string): unknown => {
   try {
     return JSON.parse(body);
@@ -109,6 +122,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
           // While stopping, each answer closes its connection: a keep-alive client that never paused
           // kept the server, and so the shutdown, waiting for as long as it sent.
           if (closing) response.setHeader('Connection', 'close');
+          if (request.url !== undefined && !request.url.startsWith('/'))
+            request.url = originForm(request.url);
           if (!collect?.(request, response)) handler(request, response);
         },
       );

@@ -1,0 +1,60 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet } from '../../test/helpers.ts';
+
+// Requests as a client writes them on the socket, where what is tested is the request line or the
+// headers themselves, which fetch and node:http always write the usual way.
+
+let inlet: Awaited<ReturnType<typeof startTestInlet>>;
+beforeAll(async () => {
+  inlet = await startTestInlet({ limits: { per_ip_per_second: 0, per_write_key_per_second: 0 } });
+});
+afterAll(async () => inlet.cleanup());
+
+/** Sends text on a new connection and resolves with the status line and the parsed JSON body. */
+function raw(text: string): Promise<{ statusLine: string; headers: string; body: unknown }> {
+  const { port } = new URL(inlet.url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+    });
+    socket.on('close', () => {
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      const [statusLine = '', ...headers] = head.split('\r\n');
+      resolve({ statusLine, headers: headers.join('\n'), body: body === '' ? undefined : JSON.parse(body) });
+    });
+    socket.on('error', reject);
+  });
+}
+
+const batch = (id: string) => JSON.stringify({ batch: [segmentMessage(id)] });
+
+describe('request targets and headers as clients write them', () => {
+  it('serves a request whose target is a whole URL (absolute form), as a forward proxy sends it', async () => {
+    const { port } = new URL(inlet.url);
+    const body = batch('absolute-1');
+    const stored = await raw(
+      `POST http://127.0.0.1:${port}/v1/batch HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+        `Authorization: ${basicAuth()}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect([stored.statusLine, stored.body]).toEqual(['HTTP/1.1 200 OK', { success: true }]);
+    expect(await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'absolute-1'")).toEqual([
+      { event_id: 'absolute-1' },
+    ]);
+    // A route of Fastify's too, with its query string.
+    const runs = await raw(
+      `GET HTTP://localhost:${port}/api/runs?limit=1 HTTP/1.1\r\nHost: localhost\r\n` +
+        `Authorization: Bearer ${API_TOKEN}\r\nConnection: close\r\n\r\n`,
+    );
+    expect([runs.statusLine, runs.body]).toEqual(['HTTP/1.1 200 OK', { runs: [], next: null }]);
+    const root = await raw(
+      `GET http://localhost:${port}?x=1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+    );
+    expect(root.body).toMatchObject({
+      error: { code: 'NOT_FOUND', message: 'No route GET /; see the HTTP API in README.md.' },
+    });
+  });
+});
