@@ -11,7 +11,13 @@ import type { RunHistory } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
 import { registerCatalogRoutes } from './catalog-routes.ts';
-import { createErrorHandler, handleClientError, handleFrameworkError, wrongMethod } from './error-handler.ts';
+import {
+  answerRaw,
+  createErrorHandler,
+  handleClientError,
+  handleFrameworkError,
+  wrongMethod,
+} from './error-handler.ts';
 import { checkCharset, createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
@@ -37,6 +43,11 @@ export interface HttpAppOptions {
 }
 
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+const MISSING_HOST = new InletError(
+  'BAD_REQUEST',
+  'The request has no Host header, which HTTP/1.1 requires; send Host: with the name (and port) inlet is reached at, as HTTP clients do by themselves.',
+);
 
 /** Paths of the collector role: intake-handler.ts, tracker-, sdk- and logs-routes.ts. */
 const COLLECTOR_PATHS =
@@ -117,6 +128,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
           // Node looks for overdue requests on this interval (30 s by default, too coarse for a
           // short timeout).
           connectionsCheckingInterval: Math.min(30_000, Math.max(50, config.server.request_timeout_ms / 4)),
+          // Node's own refusal of a request without Host is a 400 with no body; it is answered below.
+          requireHostHeader: false,
         },
         (request, response) => {
           // While stopping, each answer closes its connection: a keep-alive client that never paused
@@ -124,6 +137,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
           if (closing) response.setHeader('Connection', 'close');
           if (request.url !== undefined && !request.url.startsWith('/'))
             request.url = originForm(request.url);
+          // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node does: a hand-written request may leave it out.
+          if (request.headers.host === undefined && request.httpVersion === '1.1') {
+            answerRaw(response, MISSING_HOST);
+            return;
+          }
           if (!collect?.(request, response)) handler(request, response);
         },
       );

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
@@ -86,6 +86,17 @@ export function createErrorHandler(logger: Logger) {
       error: { code: 'INTERNAL', message: 'inlet failed to handle this request; the error is in its log.' },
     });
   };
+}
+
+/** Answers a request on Node's response, before any route, with an error, and closes the connection. */
+export function answerRaw(response: ServerResponse, error: InletError): void {
+  const body = JSON.stringify(error.toJSON());
+  response.writeHead(error.status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+  });
+  response.end(body);
 }
 
 /**

@@ -58,3 +58,21 @@ describe('request targets and headers as clients write them', () => {
     });
   });
 });
+
+describe('requests Node would refuse before any route', () => {
+  it('refuses an HTTP/1.1 request without a Host header with an inlet error naming it', async () => {
+    const answer = await raw('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(answer.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(answer.body).toEqual({
+      error: {
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(
+          /^The request has no Host header, which HTTP\/1\.1 requires; send Host:/,
+        ),
+      },
+    });
+    // HTTP/1.0 has no Host header to require.
+    const old = await raw('GET /healthz HTTP/1.0\r\n\r\n');
+    expect(old.statusLine).toBe('HTTP/1.1 200 OK');
+  });
+});
