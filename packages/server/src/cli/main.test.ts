@@ -29,6 +29,23 @@ describe('inlet command line', () => {
     }
   });
 
+  it('refuses --config with no path after it as a usage error, where it ran on the defaults', async () => {
+    // inlet start --config $CONFIG with the variable unset: the defaults, data and all in ./data.
+    for (const argv of [
+      ['query', 'SELECT 1', '--config'],
+      ['query', 'SELECT 1', '-c'],
+      ['query', 'SELECT 1', '--config', ''],
+      ['--config=', 'query', 'SELECT 1'],
+    ]) {
+      const run = await inlet(...argv);
+      expect([run.code, run.out, run.err], JSON.stringify(argv)).toEqual([
+        ExitCode.USAGE,
+        '',
+        expect.stringMatching(/^--config needs the path of a configuration file after it/),
+      ]);
+    }
+  });
+
   it("prints a command's usage for --help or -h after it", async () => {
     for (const flag of ['--help', '-h']) {
       const help = await inlet('query', flag);

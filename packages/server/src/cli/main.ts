@@ -101,6 +101,14 @@ export async function main(
           (t.index === i || (t.inlineValue === false && t.index + 1 === i)),
       ),
   );
+  // A bare --config (inlet start --config $CONFIG with the variable unset) ran on the defaults, data
+  // and all in ./data; an empty path was read as the working directory.
+  if (values.config === true || values.config === '') {
+    output.err(
+      '--config needs the path of a configuration file after it, such as --config /etc/inlet/inlet.yaml; leave it out to run on defaults.\n',
+    );
+    return ExitCode.USAGE;
+  }
   let config: InletConfig;
   try {
     config = loadConfig({
