@@ -15,6 +15,7 @@ import {
   answerRaw,
   createErrorHandler,
   handleClientError,
+  handleConnect,
   handleFrameworkError,
   wrongMethod,
 } from './error-handler.ts';
@@ -150,6 +151,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       // WAL's fsync: its event was stored, and it never learnt so. Allowed, Node answers the request
       // and then closes the connection. (http.Server's own switch for this, read at each
       // client FIN since Node 0.x, though neither its docs nor its types name it.)
+      server.on('connect', handleConnect);
       return Object.assign(server, { httpAllowHalfOpen: true });
     },
   });

@@ -121,13 +121,34 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
             'BAD_REQUEST',
             `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}: ${error.message}); check the client that sent it.`,
           );
-  const body = JSON.stringify(known.toJSON());
+  answerOnSocket(socket, known);
+}
+
+/** Writes an error as a whole HTTP answer on a socket no response object serves, then closes it. */
+function answerOnSocket(socket: Duplex, error: InletError, headers = ''): void {
+  const body = JSON.stringify(error.toJSON());
   if (socket.writable)
     socket.write(
-      `HTTP/1.1 ${known.status} ${STATUS_CODES[known.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\n${headers}Connection: close\r\n\r\n${body}`,
     );
   socket.destroy();
+}
+
+/**
+ * Answers CONNECT (Node's 'connect' event, which gets the socket and no response): with no listener,
+ * Node closed the connection unanswered.
+ */
+export function handleConnect(_request: unknown, socket: Duplex): void {
+  socket.on('error', () => {});
+  answerOnSocket(
+    socket,
+    new InletError(
+      'METHOD_NOT_ALLOWED',
+      'inlet is no proxy and takes no CONNECT; send GET or POST to one of its routes (see the HTTP API in README.md).',
+    ),
+    `Allow: ${['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].join(', ')}\r\n`,
+  );
 }
 
 /**

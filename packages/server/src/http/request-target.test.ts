@@ -76,3 +76,16 @@ describe('requests Node would refuse before any route', () => {
     expect(old.statusLine).toBe('HTTP/1.1 200 OK');
   });
 });
+
+describe('methods and expectations Node handles apart', () => {
+  it('answers CONNECT, as to a proxy, with METHOD_NOT_ALLOWED, where the connection was closed unanswered', async () => {
+    const answer = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(answer.statusLine).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(answer.body).toEqual({
+      error: {
+        code: 'METHOD_NOT_ALLOWED',
+        message: expect.stringMatching(/^inlet is no proxy and takes no CONNECT/),
+      },
+    });
+  });
+});
