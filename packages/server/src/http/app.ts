@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/index.ts';
 import type { Intake, IntakeWorkers } from '../collect/index.ts';
@@ -123,6 +123,18 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     frameworkErrors: handleFrameworkError,
     // The collector's routes answer on the raw server before Fastify (see intake-handler.ts).
     serverFactory: (handler) => {
+      const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+        // While stopping, each answer closes its connection: a keep-alive client that never paused
+        // kept the server, and so the shutdown, waiting for as long as it sent.
+        if (closing) response.setHeader('Connection', 'close');
+        if (request.url !== undefined && !request.url.startsWith('/')) request.url = originForm(request.url);
+        // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node does: a hand-written request may leave it out.
+        if (request.headers.host === undefined && request.httpVersion === '1.1') {
+          answerRaw(response, MISSING_HOST);
+          return;
+        }
+        if (!collect?.(request, response)) handler(request, response);
+      };
       const server = createServer(
         {
           requestTimeout: config.server.request_timeout_ms,
@@ -132,26 +144,17 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
           // Node's own refusal of a request without Host is a 400 with no body; it is answered below.
           requireHostHeader: false,
         },
-        (request, response) => {
-          // While stopping, each answer closes its connection: a keep-alive client that never paused
-          // kept the server, and so the shutdown, waiting for as long as it sent.
-          if (closing) response.setHeader('Connection', 'close');
-          if (request.url !== undefined && !request.url.startsWith('/'))
-            request.url = originForm(request.url);
-          // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node does: a hand-written request may leave it out.
-          if (request.headers.host === undefined && request.httpVersion === '1.1') {
-            answerRaw(response, MISSING_HOST);
-            return;
-          }
-          if (!collect?.(request, response)) handler(request, response);
-        },
+        onRequest,
       );
+      server.on('connect', handleConnect);
+      // An Expect other than 100-continue, which Node answered 417 with no body: RFC 9110 §10.1.1
+      // lets a server ignore an expectation it does not know, and the request is served as any other.
+      server.on('checkExpectation', onRequest);
       // A client that half-closes once its request is sent (socket.end(request), netcat -N) had its
       // request aborted and its connection closed on that FIN, before an answer that waits for the
       // WAL's fsync: its event was stored, and it never learnt so. Allowed, Node answers the request
       // and then closes the connection. (http.Server's own switch for this, read at each
       // client FIN since Node 0.x, though neither its docs nor its types name it.)
-      server.on('connect', handleConnect);
       return Object.assign(server, { httpAllowHalfOpen: true });
     },
   });

@@ -88,4 +88,17 @@ describe('methods and expectations Node handles apart', () => {
       },
     });
   });
+
+  it('serves a request with an Expect other than 100-continue, where Node answered 417 with no body', async () => {
+    // RFC 9110 §10.1.1 lets a server ignore an expectation it does not know.
+    const body = batch('expect-1');
+    const stored = await raw(
+      `POST /v1/batch HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nAuthorization: ${basicAuth()}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect([stored.statusLine, stored.body]).toEqual(['HTTP/1.1 200 OK', { success: true }]);
+    expect(await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'expect-1'")).toEqual([
+      { event_id: 'expect-1' },
+    ]);
+  });
 });
