@@ -76,16 +76,19 @@ const routePattern = (url: string): RegExp =>
   );
 
 /**
- * A request target in absolute form (POST http://host/v1/batch HTTP/1.1), which clients send
- * through a forward proxy and servers must accept (RFC 9112 §3.2.2), as the path and query alone:
- * every route matches on those, and such a request was answered "No route" and its events dropped.
+ * A request target as the path and query alone, which every route matches on. The absolute form
+ * (POST http://host/v1/batch HTTP/1.1), which clients send through a forward proxy and servers must
+ * accept (RFC 9112 §3.2.2), was answered "No route" and its events dropped; so was a path starting
+ * with // (an SDK whose host ends in /), which nginx in front (merge_slashes) would have served.
  */
 export function originForm(target: string): string {
-  if (target.startsWith('/')) return target;
-  const authority = /^https?:\/\/[^/?#]*/i.exec(target);
-  if (!authority) return target;
-  const rest = target.slice(authority[0].length);
-  return rest.startsWith('/') ? rest : `/${rest}`;
+  let path = target;
+  if (!path.startsWith('/')) {
+    const authority = /^https?:\/\/[^/?#]*/i.exec(path);
+    if (!authority) return target;
+    path = path.slice(authority[0].length);
+  }
+  return path.startsWith('/') ? path.replace(/^\/{2,}/, '/') : `/${path}`;
 }
 
 const parseJson = (body: string): unknown => {
@@ -127,7 +130,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         // While stopping, each answer closes its connection: a keep-alive client that never paused
         // kept the server, and so the shutdown, waiting for as long as it sent.
         if (closing) response.setHeader('Connection', 'close');
-        if (request.url !== undefined && !request.url.startsWith('/')) request.url = originForm(request.url);
+        const target = request.url ?? '/';
+        if (target[0] !== '/' || target[1] === '/') request.url = originForm(target);
         // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node does: a hand-written request may leave it out.
         if (request.headers.host === undefined && request.httpVersion === '1.1') {
           answerRaw(response, MISSING_HOST);

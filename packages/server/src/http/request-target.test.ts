@@ -59,6 +59,23 @@ describe('request targets and headers as clients write them', () => {
   });
 });
 
+describe('a path that starts with more than one slash', () => {
+  it('is served as the path with one, as an SDK whose host ends in / sends it', async () => {
+    // https://collector.example.com/ + /v1/batch: answered "No route POST //v1/batch" and the events
+    // dropped, where nginx in front (merge_slashes) would have served it.
+    const response = await fetch(`${inlet.url}//v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth() },
+      body: batch('slashes-1'),
+    });
+    expect([response.status, await response.json()]).toEqual([200, { success: true }]);
+    expect(await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'slashes-1'")).toEqual([
+      { event_id: 'slashes-1' },
+    ]);
+    expect((await fetch(`${inlet.url}///healthz`)).status).toBe(200);
+  });
+});
+
 describe('requests Node would refuse before any route', () => {
   it('refuses an HTTP/1.1 request without a Host header with an inlet error naming it', async () => {
     const answer = await raw('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
