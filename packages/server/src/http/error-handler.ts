@@ -106,22 +106,35 @@ export function answerRaw(response: ServerResponse, error: InletError): void {
  */
 export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const known =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new InletError(
-          'REQUEST_TIMEOUT',
-          'The request was not complete within the server’s time limit; send the whole body at once.',
-        )
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? new InletError(
-            'HEADERS_TOO_LARGE',
-            'The request headers are larger than 16 KB; send fewer or smaller headers.',
-          )
-        : new InletError(
-            'BAD_REQUEST',
-            `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}: ${error.message}); check the client that sent it.`,
-          );
-  answerOnSocket(socket, known);
+  answerOnSocket(socket, clientErrorOf(error));
+}
+
+/** What a parser or timeout error of Node's HTTP server is, in inlet's words. */
+function clientErrorOf(error: Error & { code?: string }): InletError {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new InletError(
+        'REQUEST_TIMEOUT',
+        'The request was not complete within the server’s time limit; send the whole body at once.',
+      );
+    // A client that half-closed (socket.end, netcat -N) before its body was whole: the parser's
+    // name for it, HPE_INVALID_EOF_STATE, told nobody what had happened.
+    case 'HPE_INVALID_EOF_STATE':
+      return new InletError(
+        'BAD_REQUEST',
+        'The client ended its side of the connection before the whole request had come (a body shorter than its Content-Length, or chunked without the last, empty chunk); nothing of it was stored. Send the whole body before ending the connection.',
+      );
+    case 'HPE_HEADER_OVERFLOW':
+      return new InletError(
+        'HEADERS_TOO_LARGE',
+        'The request headers are larger than 16 KB; send fewer or smaller headers.',
+      );
+    default:
+      return new InletError(
+        'BAD_REQUEST',
+        `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}: ${error.message}); check the client that sent it.`,
+      );
+  }
 }
 
 /** Writes an error as a whole HTTP answer on a socket no response object serves, then closes it. */

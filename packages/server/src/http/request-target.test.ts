@@ -29,6 +29,20 @@ function raw(text: string): Promise<{ statusLine: string; headers: string; body:
   });
 }
 
+/** Sends text and ends this side of the connection (socket.end, netcat -N), then reads the answer. */
+function halfClosed(text: string): Promise<string> {
+  const { port } = new URL(inlet.url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
 const batch = (id: string) => JSON.stringify({ batch: [segmentMessage(id)] });
 
 describe('request targets and headers as clients write them', () => {
@@ -91,6 +105,29 @@ describe('requests Node would refuse before any route', () => {
     // HTTP/1.0 has no Host header to require.
     const old = await raw('GET /healthz HTTP/1.0\r\n\r\n');
     expect(old.statusLine).toBe('HTTP/1.1 200 OK');
+  });
+});
+
+describe('a body cut short by the client ending its side of the connection', () => {
+  it('is refused naming that, where the answer quoted the parser as HPE_INVALID_EOF_STATE', async () => {
+    const body = batch('cut-1');
+    const head = `POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth()}\r\nContent-Type: application/json\r\n`;
+    for (const text of [
+      `${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 20)}`,
+      `${head}Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n`,
+    ]) {
+      const answer = await halfClosed(text);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1] ?? '')).toEqual({
+        error: {
+          code: 'BAD_REQUEST',
+          message: expect.stringMatching(
+            /^The client ended its side of the connection before the whole request had come/,
+          ),
+        },
+      });
+    }
+    expect(await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'cut-1'")).toEqual([]);
   });
 });
 
