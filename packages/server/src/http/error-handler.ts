@@ -124,10 +124,11 @@ function clientErrorOf(error: Error & { code?: string }): InletError {
         'BAD_REQUEST',
         'The client ended its side of the connection before the whole request had come (a body shorter than its Content-Length, or chunked without the last, empty chunk); nothing of it was stored. Send the whole body before ending the connection.',
       );
+    // Node counts the request line in: a long query string overflows as huge cookies do.
     case 'HPE_HEADER_OVERFLOW':
       return new InletError(
         'HEADERS_TOO_LARGE',
-        'The request headers are larger than 16 KB; send fewer or smaller headers.',
+        "The request's URL and headers are larger than 16 KB together; send a shorter URL (long data belongs in a POST body) or fewer or smaller headers (cookies, usually).",
       );
     default:
       return new InletError(

@@ -108,6 +108,21 @@ describe('requests Node would refuse before any route', () => {
   });
 });
 
+describe('a URL longer than the request head may be', () => {
+  it('is refused naming the URL as well as the headers, where the message spoke of headers only', async () => {
+    // Node counts the request line into its 16 KB for headers: a pixel URL with a long query was
+    // told to send fewer or smaller headers.
+    const answer = await raw(`GET /p.gif?u=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(answer.statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(answer.body).toEqual({
+      error: {
+        code: 'HEADERS_TOO_LARGE',
+        message: expect.stringMatching(/^The request's URL and headers are larger than 16 KB together/),
+      },
+    });
+  });
+});
+
 describe('a body cut short by the client ending its side of the connection', () => {
   it('is refused naming that, where the answer quoted the parser as HPE_INVALID_EOF_STATE', async () => {
     const body = batch('cut-1');
