@@ -12,7 +12,7 @@ import { createMetrics } from '../metrics/index.ts';
 import { createLogIntake } from '../sources/file-log/index.ts';
 import { segmentName } from '../wal/index.ts';
 import { createHttpApp } from './index.ts';
-import { LOG_BODY_BYTES } from './logs-routes.ts';
+import { LOG_BODY_BYTES, LOG_RECORDS_PER_REQUEST } from './logs-routes.ts';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -329,6 +329,33 @@ describe('POST /logs (Fluent Bit http output)', () => {
       'Unsupported Content-Type for /logs; send application/json (format json), application/x-ndjson (format json_lines) or text/plain.',
     );
     expect((await post('[]')).json()).toEqual({ accepted: 0, rejected: 0 });
+  });
+
+  it('refuses more records in one request than it takes with 413, where 16 MB of {} lines failed with a 500', async () => {
+    // Each record is a row of some 200 bytes in the WAL: 5 million {} lines made more text than a
+    // JavaScript string holds (RangeError: Invalid string length), and 1.8 GB of memory on the way.
+    const { post, query } = await setup({ limits: { per_write_key_per_second: 0 } });
+    const over = LOG_RECORDS_PER_REQUEST + 1;
+    for (const [body, type] of [
+      ['{}\n'.repeat(over), 'application/x-ndjson'],
+      [`[${Array(over).fill('{}').join(',')}]`, 'application/json'],
+    ] as const) {
+      const refused = await post(body, { 'content-type': type });
+      expect([refused.statusCode, refused.json()], type).toEqual([
+        413,
+        {
+          error: {
+            code: 'BODY_TOO_LARGE',
+            message: `The request carries more than ${LOG_RECORDS_PER_REQUEST.toLocaleString('en-US')} log records, the most one request takes; send fewer records a request.`,
+          },
+        },
+      ]);
+    }
+    const full = await post('{"message":"x"}\n'.repeat(LOG_RECORDS_PER_REQUEST), {
+      'content-type': 'application/x-ndjson',
+    });
+    expect([full.statusCode, full.json()]).toEqual([200, { accepted: LOG_RECORDS_PER_REQUEST, rejected: 0 }]);
+    expect(await query('SELECT count(*)::INTEGER AS n FROM app_logs')).toEqual([[LOG_RECORDS_PER_REQUEST]]);
   });
 
   it('refuses a charset other than UTF-8 with 415, as the collector does', async () => {

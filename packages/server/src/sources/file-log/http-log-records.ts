@@ -34,12 +34,17 @@ export function recordsOf(body: unknown): IntakeItem[] {
 /**
  * The records of a `format json_lines` body, one JSON value a line. A line that is not JSON is
  * kept as a reject, so one bad record does not make Fluent Bit retry the whole chunk forever.
+ * Past `max` records it stops, with one more than `max`, so a body with too many is not all parsed.
  */
-export function parseJsonLines(text: string): IntakeItem[] {
+export function parseJsonLines(text: string, max = Number.POSITIVE_INFINITY): IntakeItem[] {
   const out: IntakeItem[] = [];
   for (const line of text.split('\n')) {
     const trimmed = line.trim();
     if (trimmed === '') continue;
+    if (out.length === max) {
+      out.push({ reason: 'past the most records a request takes', raw: '' });
+      break;
+    }
     try {
       out.push({ record: JSON.parse(trimmed) });
     } catch (error) {
