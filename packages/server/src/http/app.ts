@@ -220,6 +220,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       engine: options.engine,
       apiToken: options.apiToken,
       maxRows: config.query.max_rows,
+      bodyLimit: config.limits.request_bytes,
       logger: options.logger,
     });
   if (options.catalog) registerCatalogRoutes(app, { catalog: options.catalog, apiToken: options.apiToken });

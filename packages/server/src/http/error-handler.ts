@@ -35,7 +35,7 @@ export function wrongMethod(
 }
 
 /** A 413 that says what the endpoint a client sent to accepts. */
-function bodyTooLarge(url: string): InletError {
+export function bodyTooLarge(url: string): InletError {
   if (url.startsWith('/logs')) return logBodyTooLarge();
   const advice = url.startsWith('/api/')
     ? 'send a shorter request or raise limits.request_bytes'

@@ -1,10 +1,9 @@
-import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createRateLimiter } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
-import { createDeflateDecoder } from './deflate-decoder.ts';
+import { decodeContentEncoding } from './body-encoding.ts';
 import { checkCharset } from './intake-handler.ts';
 
 // Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.
@@ -69,31 +68,13 @@ export function registerLogRoutes(
       { parseAs: 'string' },
       (_request, body, done) => done(null, body),
     );
-    // The size limit applies to the decompressed body too (Fastify counts the decoder's output).
+    // Bodies are read as UTF-8, as the collector's are: a latin1 one had its accents broken.
     scope.addHook('preParsing', async (request, _reply, payload) => {
-      // Bodies are read as UTF-8, as the collector's are: a latin1 one had its accents broken.
       checkCharset(request.headers['content-type']?.toLowerCase() ?? '');
-      const encoding = request.headers['content-encoding']?.toLowerCase();
-      if (!encoding || encoding === 'identity') return payload;
-      if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate')
-        throw new InletError(
-          'UNSUPPORTED_ENCODING',
-          `Content-Encoding ${encoding} is not supported; send gzip, deflate or no encoding.`,
-        );
-      // Before any decoder exists: Fastify refuses such a body without reading it, and a decoder
-      // fed by it would fail with no one listening.
-      if (Number(request.headers['content-length'] ?? 0) > LOG_BODY_BYTES) throw logBodyTooLarge();
-      const decoder = Object.assign(encoding === 'deflate' ? createDeflateDecoder() : createGunzip(), {
-        receivedEncodedLength: 0,
-      });
-      // Fastify stops listening once a body is past its limit; the rest of it may still fail to decode.
-      decoder.on('error', () => {});
-      payload.on('data', (chunk: Buffer) => {
-        decoder.receivedEncodedLength += chunk.length;
-      });
-      payload.on('error', (error) => decoder.destroy(error));
-      return payload.pipe(decoder);
+      return payload;
     });
+    // The size limit applies to the decompressed body too (Fastify counts the decoder's output).
+    scope.addHook('preParsing', decodeContentEncoding(LOG_BODY_BYTES, logBodyTooLarge));
 
     scope.post('/logs', { bodyLimit: LOG_BODY_BYTES }, async (request, reply) => {
       if (!ipLimit(request.ip)) throw rateLimited('requests from this address');

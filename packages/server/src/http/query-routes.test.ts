@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_TOKEN, capturingLogger, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
@@ -151,6 +152,43 @@ describe('POST /api/query', () => {
     }
     const read = await send('UTF-8', Buffer.from(sql, 'utf8'));
     expect(read.json()).toMatchObject({ rows: [['café']] });
+  });
+
+  it('reads a gzip or deflate body, and refuses another Content-Encoding with 415, as the collector does', async () => {
+    // The encoding was ignored: a gzip body was answered INVALID_JSON "Unexpected token '\u001f'",
+    // and a body sent as br was read as if plain.
+    const { app } = await setup();
+    const send = (encoding: string, payload: Buffer) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/query',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': encoding,
+          authorization: `Bearer ${API_TOKEN}`,
+        },
+        payload,
+      });
+    const sql = Buffer.from(JSON.stringify({ sql: 'SELECT 42 AS n' }));
+    for (const [encoding, payload] of [
+      ['gzip', gzipSync(sql)],
+      ['deflate', deflateSync(sql)],
+    ] as const) {
+      const read = await send(encoding, payload);
+      expect([read.statusCode, read.json().rows], encoding).toEqual([200, [[42]]]);
+    }
+    const refused = await send('br', sql);
+    expect([refused.statusCode, refused.json()]).toEqual([
+      415,
+      {
+        error: {
+          code: 'UNSUPPORTED_ENCODING',
+          message: 'Content-Encoding br is not supported; send gzip, deflate or no encoding.',
+        },
+      },
+    ]);
+    const broken = await send('gzip', sql);
+    expect([broken.statusCode, broken.json().error.code]).toEqual([400, 'BAD_REQUEST']);
   });
 
   it('answers SQL holding a NUL character with a 400 that says so', async () => {

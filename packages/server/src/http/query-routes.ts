@@ -5,7 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { QueryEngine, QueryStream } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
+import { decodeContentEncoding } from './body-encoding.ts';
 import { csvLine } from './csv.ts';
+import { bodyTooLarge } from './error-handler.ts';
 import { sendQueryAnswer } from './json-answer.ts';
 
 const BODY_FIELDS = new Set(['sql', 'max_rows', 'query_id']);
@@ -145,7 +147,14 @@ export function createTokenCheck(token: string) {
 /** POST /api/query (JSON, or CSV streamed with ?format=csv) and DELETE /api/query/:id to cancel. */
 export function registerQueryRoutes(
   app: FastifyInstance,
-  options: { engine: QueryEngine; apiToken: string; maxRows: number; logger?: Logger },
+  options: {
+    engine: QueryEngine;
+    apiToken: string;
+    maxRows: number;
+    /** limits.request_bytes, which a body is held to once decoded. */
+    bodyLimit: number;
+    logger?: Logger;
+  },
 ) {
   const { engine } = options;
   // The request's max_rows can only lower query.max_rows.
@@ -158,6 +167,11 @@ export function registerQueryRoutes(
       : `query.max_rows in inlet.yaml (${rows} rows${asked === undefined ? '' : `; a request's max_rows can lower it, not raise it`})`;
   app.register(async (scope) => {
     scope.addHook('onRequest', createTokenCheck(options.apiToken));
+    // A gzip body was read as if plain, and answered "Unexpected token '\u001f'".
+    scope.addHook(
+      'preParsing',
+      decodeContentEncoding(options.bodyLimit, () => bodyTooLarge('/api/query')),
+    );
 
     scope.post('/api/query', async (request, reply) => {
       const { sql, maxRows, id } = parseQueryBody(request.body);
