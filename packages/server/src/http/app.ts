@@ -81,7 +81,7 @@ const routePattern = (url: string): RegExp =>
  * accept (RFC 9112 §3.2.2), was answered "No route" and its events dropped; so was a path starting
  * with // (an SDK whose host ends in /), which nginx in front (merge_slashes) would have served.
  */
-export function originForm(target: string): string {
+function originForm(target: string): string {
   let path = target;
   if (!path.startsWith('/')) {
     const authority = /^https?:\/\/[^/?#]*/i.exec(path);
