@@ -49,6 +49,23 @@ describe('nginx_combined', () => {
     expect(result.ok && result.value).toMatchObject({ userAgent: null, responseTimeMs: null });
   });
 
+  it("reads $request_time after other trailing fields, bare or as rt=, as nginx's main and upstream-timing formats write it", () => {
+    const line = `10.0.0.1 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "${UA}"`;
+    for (const [trailing, ms] of [
+      // log_format main with '"$http_x_forwarded_for" $request_time $upstream_response_time'
+      [' "198.51.100.2" 0.250 0.249', 250],
+      [' "-" 1.500 -', 1500],
+      // nginx's documented upstream-timing format: rt=$request_time uct="…" uht="…" urt="…"
+      [' rt=0.012 uct="0.001" uht="0.010" urt="0.011"', 12],
+      [' request_time=2.5', 2500],
+      [' "198.51.100.2"', null],
+      [' - "x"', null],
+    ] as const) {
+      const result = parse(`${line}${trailing}`);
+      expect([trailing, result.ok && result.value.responseTimeMs]).toEqual([trailing, ms]);
+    }
+  });
+
   it('reads a first field of X-Forwarded-For addresses (a server behind a proxy), taking the client, the first', () => {
     // log_format with $http_x_forwarded_for (Apache: %{X-Forwarded-For}i) in place of
     // $remote_addr writes "client, proxy": every line went to the rejects.

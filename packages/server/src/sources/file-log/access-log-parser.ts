@@ -35,7 +35,21 @@ const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
 const COMMON = `^([^\\s,]+(?:, ?[^\\s,]+)*) \\S+ .+? \\[([^\\]]{26})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
 const COMBINED = new RegExp(`${COMMON} ${QUOTED} ${QUOTED}(.*)$`);
 const COMMON_ONLY = new RegExp(`${COMMON}(.*)$`);
-const TRAILING_NUMBER = /^\s+(\d+(?:\.\d+)?)(?:\s|$)/;
+// The fields a log_format adds after the user agent: quoted ones ("$http_x_forwarded_for") and
+// unquoted ones, among them the response time, bare ($request_time) or named as nginx's own
+// upstream-timing example names it (rt=$request_time).
+const TRAILING_FIELD = /\s+(?:"(?:[^"\\]|\\.)*"|(\S+))/y;
+const RESPONSE_TIME = /^(?:(?:rt|request_time)=)?(\d+(?:\.\d+)?)$/;
+
+/** The first unquoted number among the trailing fields, as written; undefined when there is none. */
+function trailingNumber(trailing: string): string | undefined {
+  TRAILING_FIELD.lastIndex = 0;
+  for (let m = TRAILING_FIELD.exec(trailing); m; m = TRAILING_FIELD.exec(trailing)) {
+    const number = m[1] === undefined ? undefined : RESPONSE_TIME.exec(m[1])?.[1];
+    if (number !== undefined) return number;
+  }
+  return undefined;
+}
 // Debian's other_vhosts_access.log (Apache's vhost_combined) writes the virtual host and port, %v:%p,
 // before the client. Read as the client, with the client as ident, it gave every visitor of a host one
 // visitor_hash. No client address is a name, a colon and a port followed by a line of the format.
@@ -131,7 +145,7 @@ export function createAccessLogParser(format: AccessFormat): (line: string) => P
     }
     const combined = format !== 'apache_common';
     const trailing = combined ? m[8] : m[6];
-    const number = trailing ? TRAILING_NUMBER.exec(trailing) : null;
+    const number = trailing ? trailingNumber(trailing) : undefined;
     const status = m[4] as string;
     const bytes = m[5] as string;
     return {
@@ -146,7 +160,7 @@ export function createAccessLogParser(format: AccessFormat): (line: string) => P
         bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
         referrer: combined ? dash(m[6]) : null,
         userAgent: combined ? dash(m[7]) : null,
-        responseTimeMs: number ? Number(number[1]) * timeScale : null,
+        responseTimeMs: number === undefined ? null : Number(number) * timeScale,
       },
     };
   };
