@@ -159,6 +159,40 @@ describe('apache formats', () => {
     }
   });
 
+  it("reads a virtual host written first without its port (nginx's '$host $remote_addr - …') into host, not as the client", () => {
+    // Taken as the client address, with the client as ident: every visitor of a host shared one
+    // visitor_hash, and host stayed empty.
+    for (const [vhost, user] of [
+      ['docs.example.com', '-'],
+      ['localhost', '-'],
+      ['docs.example.com', 'john doe'],
+    ]) {
+      for (const client of ['192.0.2.7', '2001:db8::7']) {
+        const line = `${vhost} ${client} - ${user} [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 2326 "-" "${UA}"`;
+        for (const format of ['nginx_combined', 'apache_combined', 'apache_common'] as const) {
+          const result = createAccessLogParser(format)(line);
+          expect(result.ok && [result.value.host, result.value.remoteAddr, result.value.path]).toEqual([
+            vhost,
+            client,
+            '/a',
+          ]);
+        }
+      }
+    }
+    // An ident that is no address, a forwarded list, and two addresses ('$http_x_forwarded_for
+    // $remote_addr' as well as a $host that is an address) leave the first field the client.
+    const parse = createAccessLogParser('nginx_combined');
+    for (const [first, client] of [
+      ['203.0.113.7 10.0.0.2 -', '203.0.113.7'],
+      ['203.0.113.7 alice -', '203.0.113.7'],
+      ['203.0.113.7, 10.0.0.2 - -', '203.0.113.7'],
+      ['203.0.113.7 - -', '203.0.113.7'],
+    ]) {
+      const result = parse(`${first} [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 5 "-" "${UA}"`);
+      expect(result.ok && [result.value.host, result.value.remoteAddr]).toEqual([null, client]);
+    }
+  });
+
   it('apache_common has no referrer or user agent', () => {
     const parse = createAccessLogParser('apache_common');
     const result = parse('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326');

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseClfTime } from './log-timestamp.ts';
 
 /** The request and response as an access log line records them: access_logs keeps them as they are. */
@@ -54,6 +55,20 @@ function trailingNumber(trailing: string): string | undefined {
 // before the client. Read as the client, with the client as ident, it gave every visitor of a host one
 // visitor_hash. No client address is a name, a colon and a port followed by a line of the format.
 const VHOST = /^([^\s:,]+):\d{1,5} (?=\S)/;
+// nginx has no $port in the usual '$host $remote_addr - $remote_user …' (nor Apache in '%v %h %l …'):
+// a name followed by an address is the virtual host, as the ident there is never an address. Two
+// addresses may be '$http_x_forwarded_for $remote_addr' as well, whose first is the client.
+const BARE_VHOST = /^([^\s,]+) (?=(\S+) )/;
+
+/** The virtual host written before the client, and its length with the space after it. */
+function virtualHost(line: string): { host: string; length: number } | undefined {
+  const withPort = VHOST.exec(line);
+  if (withPort) return { host: withPort[1] as string, length: withPort[0].length };
+  const bare = BARE_VHOST.exec(line);
+  if (bare && isIP(bare[2] as string) !== 0 && isIP(bare[1] as string) === 0)
+    return { host: bare[1] as string, length: bare[0].length };
+  return undefined;
+}
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t' };
 
@@ -131,9 +146,9 @@ export function createAccessLogParser(format: AccessFormat): (line: string) => P
   let lastTime = '';
   let lastMs = 0;
   return (line) => {
-    const vhost = VHOST.exec(line);
-    let m = vhost ? pattern.exec(line.slice(vhost[0].length)) : null;
-    const host = m ? (vhost?.[1] ?? null) : null;
+    const vhost = virtualHost(line);
+    let m = vhost ? pattern.exec(line.slice(vhost.length)) : null;
+    const host = m ? (vhost?.host ?? null) : null;
     m ??= pattern.exec(line);
     if (!m) return { ok: false, reason: `does not match the ${format} format` };
     const time = m[2] as string;
