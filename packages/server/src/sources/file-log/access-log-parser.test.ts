@@ -66,6 +66,28 @@ describe('nginx_combined', () => {
     }
   });
 
+  it('reads the time of a log_format with $time_iso8601 or $msec in place of $time_local, offset and all', () => {
+    const line = (time: string) => `203.0.113.7 - - [${time}] "GET /a HTTP/1.1" 200 5 "-" "${UA}" 0.002`;
+    for (const [time, iso] of [
+      ['2026-10-10T13:55:36+09:00', '2026-10-10T04:55:36.000Z'],
+      ['2026-10-10T13:55:36-05:00', '2026-10-10T18:55:36.000Z'],
+      ['1791000000.123', '2026-10-03T04:00:00.123Z'],
+    ]) {
+      const result = parse(line(time));
+      expect(result.ok && [new Date(result.value.tsMs ?? 0).toISOString(), result.value.path]).toEqual([
+        iso,
+        '/a',
+      ]);
+    }
+    // Written without an offset (Apache's %{%Y-%m-%d %H:%M:%S}t), it is in the source's timezone.
+    const chicago = createAccessLogParser('apache_combined', 'America/Chicago')(line('2026-10-10 13:55:36'));
+    expect(chicago.ok && new Date(chicago.value.tsMs ?? 0).toISOString()).toBe('2026-10-10T18:55:36.000Z');
+    expect(parse(line('2026-10-10T25:55:36+09:00'))).toEqual({
+      ok: false,
+      reason: 'bad timestamp [2026-10-10T25:55:36+09:00]',
+    });
+  });
+
   it('reads a first field of X-Forwarded-For addresses (a server behind a proxy), taking the client, the first', () => {
     // log_format with $http_x_forwarded_for (Apache: %{X-Forwarded-For}i) in place of
     // $remote_addr writes "client, proxy": every line went to the rejects.

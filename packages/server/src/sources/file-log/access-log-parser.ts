@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseClfTime } from './log-timestamp.ts';
+import { parseClfTime, parseLogTime } from './log-timestamp.ts';
 
 /** The request and response as an access log line records them: access_logs keeps them as they are. */
 export interface RequestFields {
@@ -33,7 +33,8 @@ const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
 // $http_x_forwarded_for (Apache: %{X-Forwarded-For}i) in its place, behind a load balancer.
 // The user (%u, $remote_user) is logged as sent, spaces included ("john doe" from Basic auth):
 // ident and user are taken as anything up to the bracketed time, and neither is kept.
-const COMMON = `^([^\\s,]+(?:, ?[^\\s,]+)*) \\S+ .+? \\[([^\\]]{26})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
+// The time is $time_local, or what a log_format puts there instead ($time_iso8601, $msec).
+const COMMON = `^([^\\s,]+(?:, ?[^\\s,]+)*) \\S+ .+? \\[([^\\]]+)\\] ${QUOTED} (\\d{3}|-) (\\d+|-)`;
 const COMBINED = new RegExp(`${COMMON} ${QUOTED} ${QUOTED}(.*)$`);
 const COMMON_ONLY = new RegExp(`${COMMON}(.*)$`);
 // The fields a log_format adds after the user agent: quoted ones ("$http_x_forwarded_for") and
@@ -140,7 +141,10 @@ export function splitRequestLine(
  * after the user agent: the first unquoted number there is the response time, in seconds for
  * nginx ($request_time) and in microseconds for Apache (%D).
  */
-export function createAccessLogParser(format: AccessFormat): (line: string) => ParseResult<AccessFields> {
+export function createAccessLogParser(
+  format: AccessFormat,
+  timeZone = 'UTC',
+): (line: string) => ParseResult<AccessFields> {
   const pattern = format === 'apache_common' ? COMMON_ONLY : COMBINED;
   const timeScale = format === 'nginx_combined' ? 1000 : 0.001;
   let lastTime = '';
@@ -153,7 +157,8 @@ export function createAccessLogParser(format: AccessFormat): (line: string) => P
     if (!m) return { ok: false, reason: `does not match the ${format} format` };
     const time = m[2] as string;
     if (time !== lastTime) {
-      const ms = parseClfTime(time);
+      // A time without an offset (Apache's %{%Y-%m-%d %H:%M:%S}t) is in the source's timezone.
+      const ms = parseClfTime(time) ?? parseLogTime(time, timeZone);
       if (ms === undefined) return { ok: false, reason: `bad timestamp [${time}]` };
       lastTime = time;
       lastMs = ms;

@@ -30,6 +30,6 @@ export function createLineParser(
         : { kind: 'access', parse: createRegexAccessParser(pattern, timezone) };
     }
     default:
-      return { kind: 'access', parse: createAccessLogParser(format) };
+      return { kind: 'access', parse: createAccessLogParser(format, timezone) };
   }
 }
