@@ -125,6 +125,21 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('keeps the digits of integers beyond 2^53 in format json and json_lines', async () => {
+    const { post, query } = await setup();
+    const record =
+      '{"date":"2026-10-10T00:00:00Z","msg":"a","trace_id":12345678901234567891,"order_id":1234567890123456789}';
+    expect((await post(record, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 1,
+      rejected: 0,
+    });
+    expect((await post(`[${record}]`)).json()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await query("SELECT trace_id, fields->>'order_id' FROM app_logs")).toEqual([
+      ['12345678901234567891', '1234567890123456789'],
+      ['12345678901234567891', '1234567890123456789'],
+    ]);
+  });
+
   it('takes json_lines, keeps a bad line as a reject and still answers 200', async () => {
     const { post, query, layout } = await setup();
     const body = `{"date":"2026-10-10T00:00:00Z","msg":"a"}\nnot json\n[1]\n{"time":"2026-10-10 09:00:00+09:00","msg":"b"}\n`;

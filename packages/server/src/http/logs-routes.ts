@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createRateLimiter } from '../collect/index.ts';
+import { createRateLimiter, parseJson } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
@@ -67,6 +67,23 @@ export function registerLogRoutes(
       ['application/x-ndjson', 'application/jsonl', 'application/json-lines'],
       { parseAs: 'string' },
       (_request, body, done) => done(null, body),
+    );
+    // Integers beyond 2^53 (64-bit ids, numeric trace ids) keep their digits, as the event intake
+    // keeps them: JSON.parse rounded 1234567890123456789 to 1234567890123456800.
+    scope.removeContentTypeParser(['application/json', 'text/plain']);
+    scope.addContentTypeParser(
+      ['application/json', 'text/plain'],
+      { parseAs: 'string' },
+      (_request, body, done) => {
+        try {
+          done(null, parseJson(body as string));
+        } catch (error) {
+          done(
+            new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`),
+            undefined,
+          );
+        }
+      },
     );
     // Bodies are read as UTF-8, as the collector's are: a latin1 one had its accents broken.
     scope.addHook('preParsing', async (request, _reply, payload) => {

@@ -35,6 +35,20 @@ describe('json_lines', () => {
     });
   });
 
+  it('keeps the digits of integers beyond 2^53 (64-bit ids, numeric trace ids), as the event intake does', () => {
+    // JSON.parse reads 1234567890123456789 as 1234567890123456800: two ids became one, with no word.
+    const result = parseJsonLine(
+      '{"msg":"x","trace_id":12345678901234567891,"order":{"id":1234567890123456789,"ids":[-9007199254740993,9007199254740991]}}',
+    );
+    expect(result.ok && [result.value.traceId, result.value.fields]).toEqual([
+      '12345678901234567891',
+      { order: { id: '1234567890123456789', ids: ['-9007199254740993', 9007199254740991] } },
+    ]);
+    // A time in epoch nanoseconds is such an integer too, and still a time.
+    const ns = parseJsonLine('{"msg":"x","ts":1791000000123456789}');
+    expect(ns.ok && ns.value.tsMs).toBe(1791000000123);
+  });
+
   it('refuses a line holding a number beyond a 64-bit float, naming the field, rather than keep it as null', () => {
     expect(parseJsonLine('{"msg":"x","a b":{"n":1e400}}')).toEqual({
       ok: false,

@@ -1,4 +1,5 @@
 import { isIP, isIPv4 } from 'node:net';
+import { parseJson } from '../../collect/index.ts';
 import { type JsonFault, jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
 import type { ParseResult } from './access-log-parser.ts';
 import { parseLogTime } from './log-timestamp.ts';
@@ -183,7 +184,8 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
 export function parseJsonLine(line: string, timeZone = 'UTC'): ParseResult<AppFields> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(line);
+    // Integers beyond 2^53 (64-bit ids, numeric trace ids) keep their digits, as strings.
+    parsed = parseJson(line);
   } catch (error) {
     return { ok: false, reason: `not valid JSON: ${(error as Error).message}` };
   }

@@ -1,3 +1,4 @@
+import { parseJson } from '../../collect/index.ts';
 import { InletError } from '../../errors/index.ts';
 import { jsonFault, stringifyShallow } from '../../events/index.ts';
 import { type AccessFields, createAccessLogParser, splitRequestLine } from './access-log-parser.ts';
@@ -46,7 +47,7 @@ export function parseJsonLines(text: string, max = Number.POSITIVE_INFINITY): In
       break;
     }
     try {
-      out.push({ record: JSON.parse(trimmed) });
+      out.push({ record: parseJson(trimmed) });
     } catch (error) {
       out.push({
         reason: `not valid JSON: ${(error as Error).message}`,
