@@ -27,12 +27,24 @@ function partRegex(part: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+export const PERMISSION_DENIED = 'permission denied';
+const SYMLINK_LOOP = 'a symbolic link that leads back to itself';
+
 /** Why a path cannot be looked into: `permission denied` and the like; undefined when it is simply not there. */
 const failure = (error: unknown): string | undefined => {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message;
+  if (code === 'ELOOP') return SYMLINK_LOOP;
+  return code === 'EACCES' || code === 'EPERM' ? PERMISSION_DENIED : (error as Error).message;
 };
+
+/** What to do about a path inlet cannot read, by the reason `failure` gave. */
+export function unreadableAdvice(reason: string): string {
+  if (reason === PERMISSION_DENIED)
+    return 'give the user inlet runs as read permission on the log files and their directories';
+  if (reason === SYMLINK_LOOP) return 'point the link at the log file, or remove it';
+  return 'check that the path names log files inlet can read';
+}
 
 /** Called with each path a glob could not look into, and why. */
 export type OnUnreadable = (path: string, reason: string) => void;

@@ -609,6 +609,31 @@ describe('file source: sync', () => {
     });
   });
 
+  it('names a symbolic link that loops as such, not as a permission to give, and reads the other files', async () => {
+    // ELOOP was told as "give the user inlet runs as read permission on it", which no chmod fixes.
+    const { logger, lines } = capturingLogger<{ path?: string }>();
+    const { logs, source, context, counts } = await setup(
+      [webAccessLog({ name: 'loop', path: 'loop.log' }), webAccessLog({ name: 'web', path: '*.log' })],
+      {},
+      logger,
+    );
+    symlinkSync(log(logs, 'loop.log'), log(logs, 'loop.log'));
+    const loop = `${log(logs, 'loop.log')} (a symbolic link that leads back to itself)`;
+    await expect(source('loop').sync(context)).rejects.toMatchObject({
+      code: 'SOURCE_FILE_UNREADABLE',
+      message: `sources "loop" path ${JSON.stringify(log(logs, 'loop.log'))}: inlet cannot read ${loop}; point the link at the log file, or remove it.`,
+    });
+    writeFileSync(log(logs, 'access.log'), access(0, 2));
+    expect((await source('web').sync(context)).rows).toBe(2);
+    expect((await counts()).size).toBe(2);
+    // Once by each reader (the two syncs).
+    expect(new Set(lines.filter((l) => l.path === log(logs, 'loop.log')).map((l) => l.msg))).toEqual(
+      new Set([
+        'cannot read a log file or directory (a symbolic link that leads back to itself); point the link at the log file, or remove it',
+      ]),
+    );
+  });
+
   it('refuses a second reader of the same source, and a path that matches nothing', async () => {
     const { logs, source, context, counts } = await setup([
       webAccessLog({ poll_ms: 50, batch_seconds: 0.05 }),

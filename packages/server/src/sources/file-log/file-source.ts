@@ -3,7 +3,7 @@ import { InletError, isInletError } from '../../errors/index.ts';
 import { errorFields } from '../../log/index.ts';
 import type { Source, SourceContext } from '../types.ts';
 import { type FileOptions, logKindOf } from './file-config.ts';
-import { whyNoFile } from './file-glob.ts';
+import { PERMISSION_DENIED, unreadableAdvice, whyNoFile } from './file-glob.ts';
 import { type FileTailer, openFileTailer } from './file-tailer.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
 
@@ -102,9 +102,11 @@ export function createFileSource(name: string, options: FileOptions): Source {
         if (found === 0 && unreadable.length > 0) {
           const named = unreadable.slice(0, 3).map((u) => `${u.path} (${u.reason})`);
           if (unreadable.length > 3) named.push(`${unreadable.length - 3} more`);
+          const denied = unreadable.every((u) => u.reason === PERMISSION_DENIED);
+          const advice = [...new Set(unreadable.map((u) => unreadableAdvice(u.reason)))].join('; ');
           throw new InletError(
             'SOURCE_FILE_UNREADABLE',
-            `sources "${name}" path ${JSON.stringify(options.path)}: inlet may not read ${named.join(', ')}; give the user inlet runs as read permission on the log files and their directories.`,
+            `sources "${name}" path ${JSON.stringify(options.path)}: inlet ${denied ? 'may not' : 'cannot'} read ${named.join(', ')}; ${advice}.`,
             { details: { source: name } },
           );
         }

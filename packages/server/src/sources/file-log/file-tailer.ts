@@ -4,7 +4,7 @@ import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
 import type { FileOptions } from './file-config.ts';
-import { globFiles } from './file-glob.ts';
+import { globFiles, PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
 import { readHead, readTask } from './file-reader.ts';
 import { type Candidate, HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
 import type { SplitLine } from './line-splitter.ts';
@@ -316,7 +316,7 @@ export async function openFileTailer(
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EACCES' || code === 'EPERM') {
-          unreadable.set(path, 'permission denied');
+          unreadable.set(path, PERMISSION_DENIED);
           if (key) held.add(key);
         }
         // Otherwise rotated away between the listing and the stat; the next scan sees where it went.
@@ -404,7 +404,7 @@ export async function openFileTailer(
         warned.add(path);
         logger.warn(
           { source: name, path },
-          `cannot read a log file or directory (${reason}); give the user inlet runs as read permission on it`,
+          `cannot read a log file or directory (${reason}); ${reason === PERMISSION_DENIED ? 'give the user inlet runs as read permission on it' : unreadableAdvice(reason)}`,
         );
       }
       const plan = await planReads(files, found, {
