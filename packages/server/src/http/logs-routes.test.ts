@@ -125,6 +125,24 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it("reads Fluent Bit's json_date_key as UTC whatever inlet.yaml's timezone, java_sql_timestamp included", async () => {
+    // Fluent Bit writes the date in UTC, java_sql_timestamp without saying so: read in the timezone of
+    // inlet.yaml (Asia/Tokyo), every record was filed 9 hours early.
+    const { post, query } = await setup({ timezone: 'Asia/Tokyo' });
+    const records = [
+      { date: '2026-10-10 04:55:36.250000', message: 'app' },
+      { date: '2026-10-10 04:55:37.500000', method: 'GET', path: '/a', code: '200', agent: 'curl/8.5.0' },
+      { date: '2026-10-10T04:55:38.000000Z', message: 'iso8601' },
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 3, rejected: 0 });
+    const utc = "strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%g')";
+    expect(await query(`SELECT ${utc}, message FROM app_logs ORDER BY ts`)).toEqual([
+      ['2026-10-10 04:55:36.250', 'app'],
+      ['2026-10-10 04:55:38.000', 'iso8601'],
+    ]);
+    expect(await query(`SELECT ${utc}, path FROM access_logs`)).toEqual([['2026-10-10 04:55:37.500', '/a']]);
+  });
+
   it('keeps the digits of integers beyond 2^53 in format json and json_lines', async () => {
     const { post, query } = await setup();
     const record =

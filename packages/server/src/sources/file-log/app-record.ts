@@ -21,7 +21,8 @@ type Json = Record<string, unknown>;
 
 // Which keys fill which column, first match wins. `date` is where Fluent Bit puts the record time
 // (json_date_key); a record's own time key is preferred over it.
-const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp', 'date'];
+const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp'];
+const DATE_KEY = ['date'];
 const KEYS = {
   level: ['level', 'severity', 'lvl', 'loglevel', 'severity_text', 'log.level'],
   message: ['msg', 'message', 'log'],
@@ -115,8 +116,12 @@ export function jsonFaultReason(fault: JsonFault): string {
     : `record${fault.path} is a number beyond what a 64-bit float holds (1e400 reads as infinity, and would be stored as null); send it as a string`;
 }
 
-/** Splits a parsed JSON record into the app_logs columns and the rest. */
-export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFields> {
+/**
+ * Splits a parsed JSON record into the app_logs columns and the rest. A time without an offset is in
+ * `timeZone`; one in `date` is in `dateZone` (UTC for Fluent Bit's json_date_key, which it writes in
+ * UTC, as java_sql_timestamp without saying so).
+ */
+export function appFieldsOf(record: Json, timeZone = 'UTC', dateZone = timeZone): ParseResult<AppFields> {
   // Written back out as JSON (the fields column), which cannot keep either fault as it came.
   const fault = jsonFault(record);
   if (fault) return { ok: false, reason: jsonFaultReason(fault) };
@@ -141,9 +146,10 @@ export function appFieldsOf(record: Json, timeZone = 'UTC'): ParseResult<AppFiel
     return undefined;
   };
   let tsMs: number | undefined;
-  const timeValue = take(TIME_KEYS);
+  const own = take(TIME_KEYS);
+  const timeValue = own ?? take(DATE_KEY);
   if (timeValue !== undefined) {
-    tsMs = parseLogTime(timeValue, timeZone);
+    tsMs = parseLogTime(timeValue, own === undefined ? dateZone : timeZone);
     if (tsMs === undefined)
       return { ok: false, reason: `unrecognised timestamp ${JSON.stringify(timeValue).slice(0, 60)}` };
   }

@@ -70,7 +70,9 @@ const count = (value: unknown): number | null => {
   return Number.isFinite(n) ? n : null;
 };
 
-const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp', 'date'];
+const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp'];
+// Fluent Bit's json_date_key, written in UTC (java_sql_timestamp without saying so).
+const DATE_KEY = ['date'];
 
 /** A record with the fields of Fluent Bit's nginx/apache parsers (method, path, code…) as access fields. */
 function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefined {
@@ -88,7 +90,7 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
   const seconds = count(first(record, ['request_time']));
   const ms = count(first(record, ['response_time_ms', 'duration_ms']));
   return {
-    tsMs: parseLogTime(first(record, TIME_KEYS), timeZone),
+    tsMs: parseLogTime(first(record, TIME_KEYS), timeZone) ?? parseLogTime(first(record, DATE_KEY), 'UTC'),
     remoteAddr: text(first(record, ['remote', 'remote_addr', 'client_ip', 'ip'])),
     host: text(first(record, ['host', 'server_name', 'vhost'])),
     ...split,
@@ -143,7 +145,7 @@ export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', ma
     const access = accessFieldsOf(record, timeZone);
     if (access)
       return { kind: 'access', row: rowJson(rows.access(recent(access, nowMs), source, site, null, nowMs)) };
-    const app = appFieldsOf(record, timeZone);
+    const app = appFieldsOf(record, timeZone, 'UTC');
     if (!app.ok) return { reason: app.reason, raw };
     return { kind: 'app', row: rowJson(rows.app(recent(app.value, nowMs), source, nowMs)) };
   };
