@@ -10,6 +10,20 @@ describe('log timestamps', () => {
     expect(parseLogTime('[01/Jan/2027:00:00:00 +0000]')).toBe(Date.parse('2027-01-01T00:00:00Z'));
   });
 
+  it("reads Common Log Format times with fractions of a second (Apache's %{msec_frac}t), or without an offset in the configured zone", () => {
+    expect(parseLogTime('10/Oct/2026:13:55:36.123 +0900')).toBe(Date.parse('2026-10-10T04:55:36.123Z'));
+    expect(parseLogTime('[10/Oct/2026:13:55:36.123456 -0500]')).toBe(Date.parse('2026-10-10T18:55:36.123Z'));
+    expect(parseLogTime('10/Oct/2026:13:55:36,5 +0000')).toBe(Date.parse('2026-10-10T13:55:36.500Z'));
+    // HAProxy's accept date, [10/Oct/2026:13:55:36.123], is in the machine's zone.
+    expect(parseLogTime('10/Oct/2026:13:55:36.123', 'Asia/Tokyo')).toBe(
+      Date.parse('2026-10-10T04:55:36.123Z'),
+    );
+    expect(parseLogTime('10/Oct/2026:13:55:36', 'America/Chicago')).toBe(Date.parse('2026-10-10T18:55:36Z'));
+    expect(parseLogTime('31/Feb/2026:13:55:36.123 +0000')).toBeUndefined();
+    expect(parseLogTime('10/Oct/2026:13:55:36.123 +0999')).toBeUndefined();
+    expect(parseLogTime('10/Foo/2026:13:55:36.123 +0000')).toBeUndefined();
+  });
+
   it('reads ISO 8601 with Z, offsets, fractions, a space or a comma', () => {
     expect(parseIsoTime('2026-10-10T13:55:36.123+09:00')).toBe(Date.parse('2026-10-10T04:55:36.123Z'));
     expect(parseIsoTime('2026-10-10T13:55:36Z')).toBe(Date.parse('2026-10-10T13:55:36Z'));

@@ -68,6 +68,21 @@ export function parseClfTime(text: string): number | undefined {
   return wall === undefined ? undefined : inRange(wall - sign * offset * 60_000);
 }
 
+// Common Log Format with a fraction of a second (Apache's %{%d/%b/%Y:%H:%M:%S}t.%{msec_frac}t %{%z}t)
+// or without an offset (HAProxy's accept date, in the machine's zone).
+const CLF = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?: ([+-]\d{4}))?$/;
+
+/** A Common Log Format time with a fraction or without an offset (see CLF); no offset means `timeZone`. */
+function parseClfVariant(text: string, timeZone: string): number | undefined {
+  const m = CLF.exec(text);
+  if (!m) return undefined;
+  const [, d, mon, y, h, mi, s, frac = '', zone] = m;
+  const month = MONTHS[mon as string];
+  if (month === undefined) return undefined;
+  const wall = utcOf(Number(y), month, Number(d), Number(h), Number(mi), Number(s));
+  return wall === undefined ? undefined : fromWall(wall, frac, zone, timeZone);
+}
+
 // Dates with slashes too: nginx's error log and Go's log package write 2026/10/10 13:55:36.
 const ISO =
   /^(\d{4})([-/])(\d{2})\2(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
@@ -203,7 +218,7 @@ export function parseLogTime(value: unknown, timeZone = 'UTC'): number | undefin
   if (text.length === 28 && text[0] === '[') return parseClfTime(text.slice(1, 27));
   if (NUMERIC.test(text)) return parseEpoch(Number(text));
   if (text[0] === '[' && text.endsWith(']')) return parseLogTime(text.slice(1, -1), timeZone);
-  return parseIsoTime(text, timeZone) ?? parseTextualTime(text, timeZone);
+  return parseIsoTime(text, timeZone) ?? parseTextualTime(text, timeZone) ?? parseClfVariant(text, timeZone);
 }
 
 /** ISO strings for epoch ms, remembering the last one: consecutive log lines mostly share their second. */
