@@ -88,6 +88,22 @@ describe('nginx_combined', () => {
     });
   });
 
+  it("reads $request_time after $request_length, as ingress-nginx's default upstreaminfo format writes them", () => {
+    // '"$http_user_agent" $request_length $request_time [$proxy_upstream_name] …': the request's
+    // length, 389 bytes, was taken for the response time, 389 seconds.
+    const line = `10.0.0.1 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 612 "-" "${UA}" 389 0.005 [default-web-80] [] 10.244.0.7:8080 612 0.004 200 5f1c2e`;
+    const result = parse(line);
+    expect(result.ok && result.value.responseTimeMs).toBe(5);
+    // A whole number is still the response time when no number with a fraction follows.
+    const whole = parse(`10.0.0.1 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 612 "-" "${UA}" 2 -`);
+    expect(whole.ok && whole.value.responseTimeMs).toBe(2000);
+    // Apache's %D is a whole number of microseconds, first whatever follows.
+    const apache = createAccessLogParser('apache_combined')(
+      `10.0.0.1 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 612 "-" "${UA}" 1500 0.5`,
+    );
+    expect(apache.ok && apache.value.responseTimeMs).toBe(1.5);
+  });
+
   it('reads a first field of X-Forwarded-For addresses (a server behind a proxy), taking the client, the first', () => {
     // log_format with $http_x_forwarded_for (Apache: %{X-Forwarded-For}i) in place of
     // $remote_addr writes "client, proxy": every line went to the rejects.

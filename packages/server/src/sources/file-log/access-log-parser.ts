@@ -43,14 +43,22 @@ const COMMON_ONLY = new RegExp(`${COMMON}(.*)$`);
 const TRAILING_FIELD = /\s+(?:"(?:[^"\\]|\\.)*"|(\S+))/y;
 const RESPONSE_TIME = /^(?:(?:rt|request_time)=)?(\d+(?:\.\d+)?)$/;
 
-/** The first unquoted number among the trailing fields, as written; undefined when there is none. */
-function trailingNumber(trailing: string): string | undefined {
+/**
+ * The first unquoted number among the trailing fields, as written; undefined when there is none.
+ * With `fraction`, the first with a fraction wins over whole numbers before it: nginx writes
+ * $request_time with milliseconds (0.005) always, and ingress-nginx's default format puts
+ * $request_length (389) before it.
+ */
+function trailingNumber(trailing: string, fraction: boolean): string | undefined {
   TRAILING_FIELD.lastIndex = 0;
+  let whole: string | undefined;
   for (let m = TRAILING_FIELD.exec(trailing); m; m = TRAILING_FIELD.exec(trailing)) {
     const number = m[1] === undefined ? undefined : RESPONSE_TIME.exec(m[1])?.[1];
-    if (number !== undefined) return number;
+    if (number === undefined) continue;
+    if (!fraction || number.includes('.')) return number;
+    whole ??= number;
   }
-  return undefined;
+  return whole;
 }
 // Debian's other_vhosts_access.log (Apache's vhost_combined) writes the virtual host and port, %v:%p,
 // before the client. Read as the client, with the client as ident, it gave every visitor of a host one
@@ -165,7 +173,7 @@ export function createAccessLogParser(
     }
     const combined = format !== 'apache_common';
     const trailing = combined ? m[8] : m[6];
-    const number = trailing ? trailingNumber(trailing) : undefined;
+    const number = trailing ? trailingNumber(trailing, format === 'nginx_combined') : undefined;
     const status = m[4] as string;
     const bytes = m[5] as string;
     return {
