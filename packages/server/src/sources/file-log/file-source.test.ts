@@ -349,6 +349,38 @@ describe('file source: sync', () => {
     await expectEachOnce(20);
   });
 
+  it('under follow(), says once that a file ends with a line that has waited minutes for its newline', async () => {
+    // inlet sync counts such files; inlet start left the line waiting without a word, for good when
+    // the file was exported or copied without a newline at its end.
+    const { logger, lines } = capturingLogger<{ path?: string; offset?: number }>();
+    const { logs, source, context, counts } = await setup(
+      [webAccessLog({ poll_ms: 50, batch_seconds: 0.05 })],
+      {},
+      logger,
+    );
+    const path = log(logs, 'access.log');
+    writeFileSync(path, access(0, 3).slice(0, -1));
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(path, old, old);
+    const warned = () => lines.filter((l) => l.msg.startsWith('a log file ends with a line'));
+    const follower = source().follow?.(context);
+    for (let i = 0; i < 400 && (await counts()).size < 2; i++) await sleep(25);
+    for (let i = 0; i < 400 && warned().length === 0; i++) await sleep(25);
+    // Scans (every 50 ms) go on meanwhile: still one warning.
+    await sleep(500);
+    expect(warned()).toEqual([
+      expect.objectContaining({
+        path,
+        offset: access(0, 2).length,
+        msg: 'a log file ends with a line that has had no newline for 2 minutes: inlet reads a line once its newline is written, so this one waits; if nothing will write it (a file exported or copied without a newline at its end), add it (echo >> file)',
+      }),
+    ]);
+    appendFileSync(path, '\n');
+    for (let i = 0; i < 400 && (await counts()).size < 3; i++) await sleep(25);
+    await follower?.stop();
+    expect([...(await counts()).keys()]).toEqual([0, 1, 2]);
+  });
+
   it("says how many files' last lines inlet sync left waiting for their newline", async () => {
     // Left without a word, a file exported without a newline at its end lost its last line silently.
     const { logs, sync } = await setup([webAccessLog({ path: '*.log' })]);

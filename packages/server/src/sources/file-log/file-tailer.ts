@@ -119,6 +119,8 @@ export async function openFileTailer(
   let batch = { base: '', startedAt: 0, rows: [] as string[], rejects: [] as string[] };
   const totals = { rows: 0, rejects: 0 };
   const warned = new Set<string>();
+  /** dev:ino@offset of the last lines already said to wait for their newline. */
+  const warnedUnended = new Set<string>();
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
@@ -469,6 +471,26 @@ export async function openFileTailer(
           );
         }
         const settled = Date.now() - task.candidate.mtimeMs > GZIP_SETTLE_MS;
+        const { file, candidate } = task;
+        // A path's own file is never taken as complete (its writer may go on with the line), so a
+        // line that never gets its newline waits for good: said once, as inlet sync counts it.
+        if (
+          outcome.status === 'read' &&
+          !options.multiline &&
+          !candidate.gz &&
+          !finishLastLine &&
+          file.offset < candidate.size &&
+          Date.now() - candidate.mtimeMs > ROTATED_SETTLE_MS
+        ) {
+          const key = `${file.dev}:${file.ino}@${file.offset}`;
+          if (!warnedUnended.has(key)) {
+            warnedUnended.add(key);
+            logger.warn(
+              { source: name, path: candidate.path, offset: file.offset },
+              `a log file ends with a line that has had no newline for ${ROTATED_SETTLE_MS / 60_000} minutes: inlet reads a line once its newline is written, so this one waits; if nothing will write it (a file exported or copied without a newline at its end), add it (echo >> file)`,
+            );
+          }
+        }
         // The last record of a file ends when no more lines can come (a .gz, a rotated file at rest)
         // or none came for flush_seconds; otherwise it waits, and the checkpoint with it.
         const last =
