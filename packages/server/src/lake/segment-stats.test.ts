@@ -10,12 +10,12 @@ import { createSegmentStats } from './segment-stats.ts';
 const line = (id: string, ts: string) =>
   walRecord({ event_id: id, ts, received_at: ts, properties: { note: '"dt":"1999-01-01"}' } });
 
-async function statsOf(lines: string[]) {
+async function statsOf(lines: string[], chunkBytes = 97) {
   const { dir, cleanup } = tempDir();
   const path = join(dir, 'segment.log');
   writeFileSync(path, lines.join(''));
   const stats = createSegmentStats();
-  await verifySegmentFile(path, { visit: stats.visit, chunkBytes: 97 });
+  await verifySegmentFile(path, { visit: stats.visit, chunkBytes });
   cleanup();
   return stats.result();
 }
@@ -47,5 +47,19 @@ describe('segment stats gathered during verification', () => {
     expect(
       await statsOf([encodeRecord(JSON.stringify({ site: 'docs', event_id: 'x', dt: '2026-11-20' }))]),
     ).toBeUndefined();
+  });
+
+  it('counts every distinct id of a segment larger than its id table starts', async () => {
+    // 66,000 distinct ids and 2,000 of them again: the table of 131,072 slots grows past 65,536.
+    const ts = '2026-11-20T10:00:00.000Z';
+    const ids = Array.from({ length: 66_000 }, (_, i) => `id-${i}`);
+    const stats = await statsOf(
+      [...ids, ...ids.slice(0, 2_000)].map((id) => line(id, ts)),
+      1 << 20,
+    );
+    expect(stats).toMatchObject({ rows: 68_000, distinctIds: 66_000 });
+    const hashes = stats?.idHashes as Float64Array;
+    expect(hashes).toHaveLength(66_000);
+    expect(hashes.every((hash, i) => i === 0 || hash > (hashes[i - 1] as number))).toBe(true);
   });
 });

@@ -28,15 +28,19 @@ const BACKSLASH = 0x5c;
  */
 function createIdCounter() {
   let table = new Float64Array(1 << 17);
+  let shift = 32 - 17;
   let size = 0;
+  // The slot is the top bits of the hash's two halves mixed and times the golden ratio (Fibonacci
+  // hashing): integer operations, where hash % table.length was a floating-point remainder (fmod).
   const insert = (hash: number) => {
     const mask = table.length - 1;
-    let slot = hash % table.length;
-    while (table[slot] !== 0 && table[slot] !== hash) slot = (slot + 1) & mask;
-    if (table[slot] === 0) {
-      table[slot] = hash;
-      size++;
+    let slot = Math.imul((hash >>> 0) ^ (hash / 0x100000000), 0x9e3779b1) >>> shift;
+    for (let at = table[slot] as number; at !== 0; at = table[slot] as number) {
+      if (at === hash) return;
+      slot = (slot + 1) & mask;
     }
+    table[slot] = hash;
+    size++;
   };
   return {
     add(data: Buffer, start: number, end: number) {
@@ -52,8 +56,9 @@ function createIdCounter() {
       if (size * 2 > table.length) {
         const old = table;
         table = new Float64Array(old.length * 2);
+        shift--;
         size = 0;
-        for (const hash of old) if (hash !== 0) insert(hash);
+        for (let i = 0; i < old.length; i++) if (old[i] !== 0) insert(old[i] as number);
       }
     },
     size: () => size,
@@ -61,7 +66,7 @@ function createIdCounter() {
     sorted(): Float64Array {
       const out = new Float64Array(size);
       let at = 0;
-      for (const hash of table) if (hash !== 0) out[at++] = hash;
+      for (let i = 0; i < table.length; i++) if (table[i] !== 0) out[at++] = table[i] as number;
       return out.sort();
     },
   };
