@@ -15,7 +15,8 @@ const peakMb = () => Number(/VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/statu
 
 const dir = mkdtempSync(join(tmpdir(), 'inlet-query-memory-'));
 const config = parseConfig({ data_dir: dir, query: { max_rows: rows } });
-const { engine, app } = await queryEngineApp(config, token);
+// The engine in this process, so that its high-water mark is the whole query's.
+const { engine, app } = await queryEngineApp(config, token, { inProcess: true });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const { port } = app.server.address() as { port: number };
 await engine.query('SELECT 1');

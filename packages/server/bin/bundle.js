@@ -12,6 +12,7 @@ const ENTRIES = {
   main: 'cli/main.ts',
   'intake-worker-boot': 'collect/intake-worker.ts',
   'segment-check-worker-boot': 'lake/segment-check-worker.ts',
+  'query-process-boot': 'engine/query-process-child.ts',
 };
 
 /** The newest modification time among the files the bundle is built from. */

@@ -12,7 +12,7 @@ import {
   startSaltExpiry,
 } from './collect/index.ts';
 import { type InletConfig, MIN_API_TOKEN_LENGTH } from './config/index.ts';
-import { createQueryEngine, type QueryEngine } from './engine/index.ts';
+import { createQueryProcess, type QueryEngine } from './engine/index.ts';
 import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
 import {
@@ -438,10 +438,19 @@ export async function startRoles(options: {
         'inlet_query_file_races_total',
         'Queries (and catalog looks) planned again because a file they listed went away (a WAL segment loaded by another process, Parquet files compacted)',
       );
-      engine = await createQueryEngine({
+      const restarts = metrics.counter(
+        'inlet_query_process_restarts_total',
+        "Times the query engine's process ended unasked (its memory past its cap, or a crash) and was started again",
+      );
+      // People's SQL runs in a process of its own: one value past any memory limit, or a crash in
+      // DuckDB, ends that process and fails its queries, not the collector beside it. No read
+      // leases there: like a web role in another process, it plans a query again when a WAL segment
+      // it listed was loaded and deleted meanwhile.
+      const queries = await createQueryProcess({
         config,
         layout,
-        leases,
+        logger,
+        onExit: () => restarts.inc(),
         onFileRace: () => fileRaces.inc(),
         onViewFailed: (name, detail) =>
           logger.error({ table: name, detail }, `${name} is left out of queries: its view cannot be built`),
@@ -450,6 +459,12 @@ export async function startRoles(options: {
           logger.error({ file: moved.file, moved_to: moved.movedTo, detail }, damagedFileMessage(moved));
         },
       });
+      engine = queries;
+      metrics.gauge(
+        'inlet_query_process_resident_memory_bytes',
+        "Resident memory of the query engine's process (process_resident_memory_bytes is the server's own)",
+        () => queries.residentBytes() ?? 0,
+      );
       catalog = createCatalog({
         config,
         logger,

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { type RunningInlet, startInlet } from '../src/app.ts';
 import type { Output } from '../src/cli/output.ts';
 import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
-import { createQueryEngine, type QueryEngine } from '../src/engine/index.ts';
+import { createQueryEngine, createQueryProcess, type QueryEngine } from '../src/engine/index.ts';
 import { createHttpApp } from '../src/http/index.ts';
 import { dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
@@ -183,15 +183,20 @@ export function nobodyCanRun(path: string): boolean {
 
 /**
  * The query engine over an empty lake in config's data_dir, and the HTTP app serving its query API
- * with apiToken: what a query API test or benchmark stands up. The caller closes both.
+ * with apiToken: what a query API test or benchmark stands up. The caller closes both. The engine
+ * runs in a process of its own, as the server's does, unless inProcess (a benchmark that measures
+ * one process's memory).
  */
 export async function queryEngineApp(
   config: InletConfig,
   apiToken: string,
+  options: { inProcess?: boolean } = {},
 ): Promise<{ engine: QueryEngine; app: ReturnType<typeof createHttpApp> }> {
   const layout = dataLayout(config.data_dir);
   mkdirSync(layout.events, { recursive: true });
-  const engine = await createQueryEngine({ config, layout });
+  const engine = options.inProcess
+    ? await createQueryEngine({ config, layout })
+    : await createQueryProcess({ config, layout, logger: createSilentLogger() });
   const app = createHttpApp({
     config,
     logger: createSilentLogger(),

@@ -9,6 +9,7 @@ export {
   MIN_API_TOKEN_LENGTH,
   parseConfig,
 } from './load.ts';
+export { sizeBytes } from './memory-size.ts';
 export { configSchema, DUCKDB_SCHEMAS, type InletConfigInput } from './schema.ts';
 export { sameTimeZone, timeZoneToWrite } from './time-zone.ts';
 export { VarDate } from './var-date.ts';

@@ -15,7 +15,7 @@ const UNITS: Record<string, number> = {
 const MIN_MEMORY_BYTES = 64 * 1000 ** 2;
 
 /** Bytes of a size as DuckDB writes it (512MB, 1.5GiB), or undefined when it is not one. */
-function sizeBytes(value: string): number | undefined {
+export function sizeBytes(value: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b)$/i.exec(value.trim());
   const unit = match && UNITS[(match[2] ?? '').toLowerCase()];
   return match && unit ? Number(match[1]) * unit : undefined;

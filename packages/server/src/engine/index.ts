@@ -7,6 +7,7 @@ export {
   type QueryStats,
   type QueryStream,
 } from './query-engine.ts';
+export { createQueryProcess, QUERY_PROCESS_ALLOWANCE_BYTES } from './query-process.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
 export { unsafeTableFunction } from './sql-calls.ts';
 export { withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';

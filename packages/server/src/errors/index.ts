@@ -41,6 +41,8 @@ export const errorRegistry = {
   QUERY_OUT_OF_MEMORY: 422,
   QUERY_CANCELLED: 499,
   QUERY_BUSY: 503,
+  // The query engine's process ended while the query ran (not for its memory): a fault in DuckDB.
+  QUERY_ENGINE_CRASHED: 503,
   // A file of the lake DuckDB cannot read and inlet cannot tell which (damage inside a file).
   LAKE_UNREADABLE: 503,
   // One table's or view's view cannot be built (its files or its manifest); the others still run.

@@ -1,0 +1,66 @@
+import type { Json } from '@duckdb/node-api';
+import type { InletConfig } from '../config/index.ts';
+import { type ErrorCode, InletError } from '../errors/index.ts';
+import type { DataLayout, MovedFile } from '../lake/index.ts';
+import type { QueryColumn, QueryResult } from './query-engine.ts';
+
+/** A query's options as they cross to the engine's process: a row limit's name is text, not a function. */
+export interface WireQueryOptions {
+  id?: string;
+  maxRows?: number;
+  maxBytes?: number;
+  /** rowLimit(rows) for the row counts a note may name (the query's max_rows, and 0). */
+  rowLimitNames?: Array<[number, string]>;
+}
+
+/** An error as it crosses between the processes: an InletError keeps its code. */
+export type WireError =
+  | { code: ErrorCode; message: string; details?: Record<string, unknown>; retryAfterSeconds?: number }
+  | { code?: undefined; message: string };
+
+/** From the server to the engine's process. */
+export type ToEngine =
+  | { type: 'init'; config: InletConfig; layout: DataLayout }
+  | { type: 'query' | 'stream'; job: number; sql: string; opts: WireQueryOptions }
+  /** One more chunk of a stream may be sent. */
+  | { type: 'pull'; job: number }
+  /** The query's client went away, or it was cancelled. */
+  | { type: 'abort'; job: number }
+  /** The stream's consumer is done with it: the query may end and give up its slot. */
+  | { type: 'release'; job: number };
+
+/** From the engine's process to the server. */
+export type FromEngine =
+  | { type: 'ready' }
+  | { type: 'init-failed'; error: WireError }
+  | { type: 'result'; job: number; result: QueryResult }
+  | { type: 'failed'; job: number; error: WireError }
+  | { type: 'columns'; job: number; columns: QueryColumn[] }
+  | { type: 'chunk'; job: number; rows: Json[][] }
+  | { type: 'end'; job: number }
+  | { type: 'chunk-failed'; job: number; error: WireError }
+  | { type: 'stopped'; job: number; error: WireError }
+  /** The job is over in the engine (its slot is free). */
+  | { type: 'done'; job: number }
+  | { type: 'damaged-file'; moved: MovedFile; detail: string }
+  | { type: 'file-race'; detail: string }
+  | { type: 'view-failed'; name: string; detail: string };
+
+export function toWire(error: unknown): WireError {
+  if (error instanceof InletError)
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.details && { details: error.details }),
+      ...(error.retryAfterSeconds !== undefined && { retryAfterSeconds: error.retryAfterSeconds }),
+    };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+export function fromWire(wire: WireError): Error {
+  if (wire.code === undefined) return new Error(wire.message);
+  return new InletError(wire.code, wire.message, {
+    details: wire.details,
+    retryAfterSeconds: wire.retryAfterSeconds,
+  });
+}

@@ -1,0 +1,137 @@
+// The process that runs people's SQL for the server (query-process.ts starts it): the engine of
+// createQueryEngine, driven by messages, so that a query whose single value takes more memory than
+// the machine has, or a crash in DuckDB, ends this process and not the server's.
+import { writeFileSync } from 'node:fs';
+import type { QueryStream } from './query-engine.ts';
+import { createQueryEngine, type QueryEngine, type QueryOptions } from './query-engine.ts';
+import { type FromEngine, type ToEngine, toWire, type WireQueryOptions } from './query-messages.ts';
+
+const send = (message: FromEngine) => process.send?.(message);
+
+// First in line when the machine runs out of memory: the server restarts this process, while a
+// server killed in its place loses the requests in flight.
+try {
+  writeFileSync('/proc/self/oom_score_adj', '1000');
+} catch {
+  // Not Linux, or not allowed: the server's own watch on this process's memory still holds.
+}
+
+interface Job {
+  abort: AbortController;
+  /** Chunks the server is ready for. */
+  credit: number;
+  released: boolean;
+  /** Wakes a stream waiting for credit or its release. */
+  wake?: () => void;
+}
+
+const jobs = new Map<number, Job>();
+let engine: QueryEngine | undefined;
+
+const optionsOf = (opts: WireQueryOptions, signal: AbortSignal): QueryOptions => {
+  const names = new Map(opts.rowLimitNames);
+  return {
+    id: opts.id,
+    maxRows: opts.maxRows,
+    maxBytes: opts.maxBytes,
+    signal,
+    ...(names.size > 0 && { rowLimit: (rows: number) => names.get(rows) ?? `max_rows (${rows} rows)` }),
+  };
+};
+
+/** Hands a stream's chunks over one per credit the server gives, so an export never piles up here. */
+async function pass(job: number, entry: Job, stream: QueryStream): Promise<void> {
+  send({ type: 'columns', job, columns: stream.columns });
+  stream.stopped.addEventListener(
+    'abort',
+    () => send({ type: 'stopped', job, error: toWire(stream.stopped.reason) }),
+    {
+      once: true,
+    },
+  );
+  const wait = () =>
+    new Promise<void>((resolve) => {
+      entry.wake = resolve;
+    });
+  const chunks = stream.chunks[Symbol.asyncIterator]();
+  for (;;) {
+    while (entry.credit === 0 && !entry.released) await wait();
+    if (entry.released) break;
+    entry.credit--;
+    let next: IteratorResult<unknown[][]>;
+    try {
+      next = await chunks.next();
+    } catch (error) {
+      send({ type: 'chunk-failed', job, error: toWire(error) });
+      break;
+    }
+    if (next.done) {
+      send({ type: 'end', job });
+      break;
+    }
+    send({ type: 'chunk', job, rows: next.value as never });
+  }
+  // The query keeps its slot until the server's consumer is done, as it did in the server's process.
+  while (!entry.released) await wait();
+  await chunks.return?.();
+}
+
+async function run(message: Extract<ToEngine, { type: 'query' | 'stream' }>, ready: QueryEngine) {
+  const { job } = message;
+  const entry: Job = { abort: new AbortController(), credit: 0, released: false };
+  jobs.set(job, entry);
+  const opts = optionsOf(message.opts, entry.abort.signal);
+  try {
+    if (message.type === 'query') send({ type: 'result', job, result: await ready.query(message.sql, opts) });
+    else await ready.stream(message.sql, opts, (stream) => pass(job, entry, stream));
+  } catch (error) {
+    send({ type: 'failed', job, error: toWire(error) });
+  } finally {
+    jobs.delete(job);
+    send({ type: 'done', job });
+  }
+}
+
+process.on('message', (message: ToEngine) => {
+  switch (message.type) {
+    case 'init':
+      createQueryEngine({
+        config: message.config,
+        layout: message.layout,
+        onDamagedFile: (moved, detail) => send({ type: 'damaged-file', moved, detail }),
+        onFileRace: (detail) => send({ type: 'file-race', detail }),
+        onViewFailed: (name, detail) => send({ type: 'view-failed', name, detail }),
+      }).then(
+        (created) => {
+          engine = created;
+          send({ type: 'ready' });
+        },
+        (error: unknown) => send({ type: 'init-failed', error: toWire(error) }),
+      );
+      return;
+    case 'query':
+    case 'stream':
+      if (engine) void run(message, engine);
+      return;
+    case 'pull': {
+      const entry = jobs.get(message.job);
+      if (!entry) return;
+      entry.credit++;
+      entry.wake?.();
+      return;
+    }
+    case 'abort':
+      jobs.get(message.job)?.abort.abort();
+      return;
+    case 'release': {
+      const entry = jobs.get(message.job);
+      if (!entry) return;
+      entry.released = true;
+      entry.wake?.();
+      return;
+    }
+  }
+});
+
+// The server went away (or closed the engine): nothing is left to answer.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,152 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet } from '../../test/helpers.ts';
+
+let inlet: Awaited<ReturnType<typeof startTestInlet>>;
+
+beforeAll(async () => {
+  // A small memory_limit and two queries at a time, so the engine's cap (memory_limit + 512 MB a
+  // query) is passed by a value of about two gigabytes, well within the machine.
+  inlet = await startTestInlet({ query: { memory_limit: '64MB', max_concurrent: 2 } });
+});
+
+afterAll(async () => {
+  await inlet?.cleanup();
+});
+
+const post = (sql: string, extra: Record<string, unknown> = {}, format = 'json', signal?: AbortSignal) =>
+  fetch(`${inlet.url}/api/query${format === 'csv' ? '?format=csv' : ''}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+    body: JSON.stringify({ sql, ...extra }),
+    signal,
+  });
+
+const cancel = (id: string) =>
+  fetch(`${inlet.url}/api/query/${id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  });
+
+/** DELETE /api/query/:id until the query is found running (it may not have arrived yet). */
+async function cancelWhenRunning(id: string, answer: Promise<Response>): Promise<void> {
+  let settled = false;
+  answer.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    const answer = await cancel(id);
+    if (answer.status === 202) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const sendEvent = (id: string) =>
+  fetch(`${inlet.url}/v1/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basicAuth() },
+    body: JSON.stringify({ batch: [segmentMessage(id)] }),
+  });
+
+/** The pids of this process's children that run the query engine. */
+function engineProcesses(): number[] {
+  const pids = readdirSync('/proc/self/task').flatMap((task) =>
+    readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('query-process-boot');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The engine's process, once a query runs in it (its CPU time grows). */
+async function busyEngine(): Promise<number> {
+  const [pid] = engineProcesses();
+  if (pid === undefined) throw new Error('no query engine process');
+  const cpuTicks = () => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const before = cpuTicks();
+  while (cpuTicks() < before + 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  return pid;
+}
+
+describe('people’s SQL in a process of its own', () => {
+  it('answers a value past the memory cap with QUERY_OUT_OF_MEMORY, and the server keeps going', async () => {
+    const answer = await post("SELECT length(repeat('x', 1000000000)) AS n");
+    expect(answer.status).toBe(422);
+    const body = (await answer.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('QUERY_OUT_OF_MEMORY');
+    expect(body.error.message).toMatch(
+      /query\.memory_limit 64MB \+ 512 MB for each of query\.max_concurrent's 2 queries/,
+    );
+    expect(body.error.message).toMatch(/less data per value|make such values smaller/);
+    // The collector, in the server's process, still takes events, and the next query runs.
+    expect((await sendEvent('after-oom')).status).toBe(200);
+    expect(await queryApi(inlet.url, 'SELECT 41 + 1 AS n')).toEqual([{ n: 42 }]);
+  });
+
+  it('fails a query that ran beside the one past the cap with QUERY_OUT_OF_MEMORY, saying so', async () => {
+    const beside = post('SELECT count(*) FROM range(100000000000) a');
+    await busyEngine();
+    const culprit = await post("SELECT length(repeat('x', 1000000000)) AS n");
+    for (const answer of [culprit, await beside]) {
+      expect(answer.status).toBe(422);
+      const body = (await answer.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('QUERY_OUT_OF_MEMORY');
+      expect(body.error.message).toMatch(/ran beside another query, which was stopped with it/);
+    }
+    expect(await queryApi(inlet.url, 'SELECT 3 AS three')).toEqual([{ three: 3 }]);
+  });
+
+  it('fails the queries of an engine process that crashed with QUERY_ENGINE_CRASHED, then answers again', async () => {
+    const running = post('SELECT count(*) FROM range(100000000000) a', { query_id: 'crash-victim' });
+    // Once the query runs in the engine's process, that process ends as a fault in DuckDB would end it.
+    const pid = await busyEngine();
+    process.kill(pid, 'SIGSEGV');
+    const answer = await running;
+    expect(answer.status).toBe(503);
+    const body = (await answer.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('QUERY_ENGINE_CRASHED');
+    expect(body.error.message).toMatch(/SIGSEGV/);
+    expect(await queryApi(inlet.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('streams a CSV export that can be cancelled part-way', async () => {
+    const answer = await post('SELECT range AS n FROM range(1000000000)', { query_id: 'export-1' }, 'csv');
+    expect(answer.status).toBe(200);
+    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!/\n1\r?\n/.test(text)) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toMatch(/^n\r?\n0\r?\n1\r?\n/);
+    // Rows arrived while the query still runs: the export is streamed, not gathered first.
+    expect((await cancel('export-1')).status).toBe(202);
+    let received = 0;
+    await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        received += value.length;
+      }
+    })().catch(() => undefined);
+    // A billion rows are ~10 GB of CSV; the cancelled export stopped long before.
+    expect(received).toBeLessThan(1e9);
+    expect(await queryApi(inlet.url, 'SELECT 2 AS two')).toEqual([{ two: 2 }]);
+  });
+
+  it('cancels a running JSON query', async () => {
+    const running = post('SELECT count(*) FROM range(100000000000) a', { query_id: 'to-cancel' });
+    await cancelWhenRunning('to-cancel', running);
+    const answer = await running;
+    expect(answer.status).toBe(499);
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('QUERY_CANCELLED');
+  });
+});

@@ -1,0 +1,425 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Json } from '@duckdb/node-api';
+import { type InletConfig, sizeBytes } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import type { DataLayout, MovedFile } from '../lake/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { QueryEngine, QueryOptions, QueryResult, QueryStream } from './query-engine.ts';
+import { type FromEngine, fromWire, type ToEngine, type WireQueryOptions } from './query-messages.ts';
+
+/**
+ * Resident memory the engine's process may hold beyond query.memory_limit, for each query that may
+ * run at once (query.max_concurrent): Node and DuckDB at rest (~115 MB), and the rows of a JSON
+ * answer of the most bytes in hand (100 MB of JSON took the process to 640 MB at its peak: DuckDB's
+ * chunks, the JavaScript values, and the message that carries them).
+ */
+export const QUERY_PROCESS_ALLOWANCE_BYTES = 512 * 2 ** 20;
+
+/** How often the engine's process's memory is read while a query runs. */
+const WATCH_MS = 50;
+/** A process that dies sooner than this after it started is started again ever more slowly. */
+const YOUNG_MS = 5_000;
+const MAX_BACKOFF_MS = 60_000;
+/** Chunks of an export the engine's process may send ahead of the consumer. */
+const STREAM_WINDOW = 2;
+
+const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+
+/** The resident memory of a process, from /proc; undefined where there is none (not Linux). */
+function residentBytes(pid: number): number | undefined {
+  try {
+    const kb = /VmRSS:\s*(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+type Outcome =
+  | { type: 'result'; result: QueryResult }
+  | { type: 'columns'; columns: QueryStream['columns'] }
+  | { type: 'failed'; error: Error };
+
+interface Job {
+  /** Settles with the answer, the stream's columns, or the error before either. */
+  settle(outcome: Outcome): void;
+  queryId: string | undefined;
+  /** cancel(id) came before the job reached the engine's process. */
+  cancelled?: boolean;
+  /** A stream's chunks, and the end or the error after them, as they come. */
+  chunks: Array<IteratorResult<Json[][]> | Error>;
+  wake?: () => void;
+  stop?: AbortController;
+}
+
+interface Running {
+  child: ChildProcess;
+  startedAt: number;
+  /** Why the server stopped it (its memory), when it did. */
+  killedFor?: string;
+}
+
+/**
+ * The query engine in a process of its own, behind the same interface as createQueryEngine's: a
+ * query that takes more memory than the engine's cap (one value a single function call makes is
+ * allocated outside query.memory_limit) or crashes DuckDB ends that process, and its queries fail
+ * with an error of their own, not the server. The process is started again for the next query.
+ */
+export async function createQueryProcess(options: {
+  config: InletConfig;
+  layout: DataLayout;
+  logger: Logger;
+  onDamagedFile?: (moved: MovedFile, detail: string) => void;
+  onFileRace?: (detail: string) => void;
+  onViewFailed?: (name: string, detail: string) => void;
+  /** Told each time the engine's process ends without being asked to. */
+  onExit?: (why: string) => void;
+  /** The process's entry point; the bundle's own when running from it. */
+  script?: URL;
+}): Promise<QueryEngine & { residentBytes(): number | undefined }> {
+  const { config, layout, logger } = options;
+  const script = options.script ?? new URL('./query-process-boot.js', import.meta.url);
+  const memoryLimit = sizeBytes(config.query.memory_limit) ?? 0;
+  const capBytes = memoryLimit + QUERY_PROCESS_ALLOWANCE_BYTES * config.query.max_concurrent;
+  const jobs = new Map<number, Job>();
+  const byQueryId = new Map<string, Job & { id: number }>();
+  let nextJob = 0;
+  let current: Running | undefined;
+  let starting: Promise<Running> | undefined;
+  let backoffMs = 0;
+  let restartAt = 0;
+  let closing = false;
+  let watch: NodeJS.Timeout | undefined;
+
+  const send = (running: Running, message: ToEngine) => {
+    if (running.child.connected) running.child.send(message);
+  };
+
+  /** The error each query of a process that ended gets. */
+  const endedError = (
+    running: Running,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    queries: number,
+  ) => {
+    const others =
+      queries > 1
+        ? ` It ran beside ${queries === 2 ? 'another query, which was' : `${queries - 1} other queries, which were`} stopped with it, so any of them may have been the cause; run it alone to find out.`
+        : '';
+    if (running.killedFor !== undefined)
+      return new InletError(
+        'QUERY_OUT_OF_MEMORY',
+        `The query engine's process held ${running.killedFor} while this query ran, more than its cap of ${megabytes(capBytes)} (query.memory_limit ${config.query.memory_limit} + ${megabytes(QUERY_PROCESS_ALLOWANCE_BYTES)} for each of query.max_concurrent's ${config.query.max_concurrent} queries), and was stopped.${others} One value a single function call makes (repeat, string_agg, array_to_string over a long list) is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml.`,
+      );
+    return new InletError(
+      'QUERY_ENGINE_CRASHED',
+      `The query engine's process ended while this query ran (${signal ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps the system, out of memory' : ''}` : `exit code ${code}`}); it is started again by itself.${others} Retry; a query that ends it every time hits a fault in DuckDB: the server's log has the details.`,
+      { retryAfterSeconds: 1 },
+    );
+  };
+
+  const startWatch = () => {
+    if (watch || process.platform !== 'linux') return;
+    watch = setInterval(() => {
+      const running = current;
+      const pid = running?.child.pid;
+      if (!running || pid === undefined || running.killedFor !== undefined) return;
+      const rss = residentBytes(pid);
+      if (rss === undefined || rss <= capBytes) return;
+      running.killedFor = megabytes(rss);
+      logger.error(
+        { pid, resident_bytes: rss, cap_bytes: capBytes, queries: jobs.size },
+        "the query engine's process passed its memory cap and is stopped; its queries fail with QUERY_OUT_OF_MEMORY",
+      );
+      running.child.kill('SIGKILL');
+    }, WATCH_MS);
+  };
+
+  const idle = () => {
+    if (jobs.size > 0) return;
+    clearInterval(watch);
+    watch = undefined;
+    current?.child.channel?.unref();
+  };
+
+  const onMessage = (message: FromEngine) => {
+    if (message.type === 'damaged-file') return options.onDamagedFile?.(message.moved, message.detail);
+    if (message.type === 'file-race') return options.onFileRace?.(message.detail);
+    if (message.type === 'view-failed') return options.onViewFailed?.(message.name, message.detail);
+    if (message.type === 'ready' || message.type === 'init-failed') return;
+    const job = jobs.get(message.job);
+    if (!job) return;
+    switch (message.type) {
+      case 'result':
+        return job.settle({ type: 'result', result: message.result });
+      case 'columns':
+        return job.settle({ type: 'columns', columns: message.columns });
+      case 'failed':
+        return job.settle({ type: 'failed', error: fromWire(message.error) });
+      case 'chunk':
+        job.chunks.push({ done: false, value: message.rows });
+        return job.wake?.();
+      case 'end':
+        job.chunks.push({ done: true, value: undefined });
+        return job.wake?.();
+      case 'chunk-failed':
+        job.chunks.push(fromWire(message.error));
+        return job.wake?.();
+      case 'stopped':
+        return job.stop?.abort(fromWire(message.error));
+      case 'done':
+        forget(message.job, job);
+        return idle();
+    }
+  };
+
+  /** Forgets a job that is over. */
+  const forget = (id: number, job: Job) => {
+    jobs.delete(id);
+    if (job.queryId !== undefined && byQueryId.get(job.queryId) === job) byQueryId.delete(job.queryId);
+  };
+
+  const onExit = (running: Running, code: number | null, signal: NodeJS.Signals | null) => {
+    if (current === running) current = undefined;
+    if (closing) return;
+    const hadQueries = jobs.size > 0 || running.killedFor !== undefined;
+    const queries = jobs.size;
+    for (const [id, job] of jobs) {
+      const error = endedError(running, code, signal, queries);
+      job.settle({ type: 'failed', error });
+      job.chunks.push(error);
+      job.wake?.();
+      job.stop?.abort(error);
+      forget(id, job);
+    }
+    idle();
+    // A query that ended it is no reason to wait: the next one gets a fresh process at once. One
+    // that ends by itself soon after it starts is started ever more slowly.
+    const young = !hadQueries && Date.now() - running.startedAt < YOUNG_MS;
+    backoffMs = young ? Math.min(MAX_BACKOFF_MS, Math.max(1000, backoffMs * 2)) : 0;
+    restartAt = Date.now() + backoffMs;
+    const why =
+      running.killedFor !== undefined
+        ? `its memory (${running.killedFor}) passed its cap`
+        : signal
+          ? `signal ${signal}`
+          : `exit code ${code}`;
+    logger.warn(
+      { code, signal, restart_in_ms: backoffMs },
+      `the query engine's process ended (${why}); starting another`,
+    );
+    options.onExit?.(why);
+    setTimeout(() => {
+      if (!closing && !current) ensure().catch(() => undefined);
+    }, backoffMs).unref();
+  };
+
+  /** Starts a process and waits until its engine is up; rejects with the engine's error if it failed. */
+  const spawn = () =>
+    new Promise<Running>((resolve, reject) => {
+      const child = fork(script, [], {
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        // Source maps for stack traces, as the server has them; nothing else of the server's flags.
+        execArgv: process.execArgv.filter((arg) => arg === '--enable-source-maps'),
+      });
+      const running: Running = { child, startedAt: Date.now() };
+      let up = false;
+      child.on('message', (message: FromEngine) => {
+        if (up) return onMessage(message);
+        if (message.type === 'ready') {
+          up = true;
+          // An idle engine keeps no process alive (the HTTP server does); a query in flight does.
+          child.unref();
+          child.channel?.unref();
+          resolve(running);
+        } else if (message.type === 'init-failed') {
+          child.kill('SIGKILL');
+          reject(fromWire(message.error));
+        }
+      });
+      child.on('error', (error) => logger.error({ err: error }, "the query engine's process failed"));
+      child.on('exit', (code, signal) => {
+        if (up) return onExit(running, code, signal);
+        reject(
+          new InletError(
+            'QUERY_ENGINE_CRASHED',
+            `The query engine's process ended as it started (${signal ? `signal ${signal}` : `exit code ${code}`}); the server's log has its output.`,
+            { retryAfterSeconds: 1 },
+          ),
+        );
+      });
+      child.send({ type: 'init', config, layout } satisfies ToEngine);
+    });
+
+  const ensure = (): Promise<Running> => {
+    if (current) return Promise.resolve(current);
+    if (starting) return starting;
+    const wait = restartAt - Date.now();
+    if (wait > 0)
+      return Promise.reject(
+        new InletError(
+          'QUERY_ENGINE_CRASHED',
+          `The query engine's process keeps ending soon after it starts, and is started again in ${Math.ceil(wait / 1000)} s; the server's log says why. Retry then.`,
+          { retryAfterSeconds: Math.ceil(wait / 1000) },
+        ),
+      );
+    starting = spawn()
+      .then(
+        (running) => {
+          // Closed while it started: nothing will stop it later.
+          if (closing) {
+            running.child.kill('SIGKILL');
+            throw new InletError('QUERY_CANCELLED', 'The server is stopping, and the query was cancelled.');
+          }
+          current = running;
+          return running;
+        },
+        (error: unknown) => {
+          backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(1000, backoffMs * 2));
+          restartAt = Date.now() + backoffMs;
+          logger.error({ err: error, restart_in_ms: backoffMs }, "the query engine's process did not start");
+          throw error;
+        },
+      )
+      .finally(() => {
+        starting = undefined;
+      });
+    return starting;
+  };
+
+  /** Sends a query or a stream to the engine's process; resolves with its answer or its columns. */
+  const begin = async (
+    type: 'query' | 'stream',
+    sql: string,
+    opts: QueryOptions,
+    job: Job & { id: number },
+  ) => {
+    const { id } = opts;
+    // Known here, not only in the engine's process, so that cancel(id) can answer at once.
+    if (id !== undefined && byQueryId.has(id))
+      throw new InletError(
+        'INVALID_FIELD',
+        `query_id: "${id}" is already running; give each query an id of its own (a UUID, say).`,
+        { details: { field: 'query_id' } },
+      );
+    if (id !== undefined) byQueryId.set(id, job);
+    const cancelled = () => job.cancelled || opts.signal?.aborted;
+    let running: Running;
+    try {
+      if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
+      running = await ensure();
+      // Cancelled, or its client gone, while the process started.
+      if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
+    } catch (error) {
+      if (id !== undefined) byQueryId.delete(id);
+      throw error;
+    }
+    const outcome = new Promise<Outcome>((resolve) => {
+      let settled = false;
+      job.settle = (value) => {
+        if (settled) return;
+        settled = true;
+        resolve(value);
+      };
+    });
+    jobs.set(job.id, job);
+    running.child.channel?.ref();
+    startWatch();
+    const maxRows = opts.maxRows ?? config.query.max_rows;
+    const wire: WireQueryOptions = {
+      id,
+      maxRows: opts.maxRows,
+      maxBytes: opts.maxBytes,
+      ...(opts.rowLimit && {
+        rowLimitNames: [maxRows, 0].map((rows): [number, string] => [rows, opts.rowLimit?.(rows) ?? '']),
+      }),
+    };
+    const abort = () => send(running, { type: 'abort', job: job.id });
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    send(running, { type, job: job.id, sql, opts: wire });
+    const result = await outcome;
+    // A stream's client may still go away while it reads the rows.
+    if (type === 'query' || result.type === 'failed') opts.signal?.removeEventListener('abort', abort);
+    if (result.type === 'failed') throw result.error;
+    return { running, result };
+  };
+
+  const newJob = (queryId: string | undefined): Job & { id: number } => ({
+    id: nextJob++,
+    settle: () => undefined,
+    queryId,
+    chunks: [],
+  });
+
+  const first = await ensure();
+  logger.debug({ pid: first.child.pid, cap_bytes: capBytes }, "the query engine's process is up");
+
+  return {
+    async query(sql: string, opts: QueryOptions = {}): Promise<QueryResult> {
+      const { result } = await begin('query', sql, opts, newJob(opts.id));
+      if (result.type !== 'result') throw new Error('the query engine answered a query with columns');
+      return result.result;
+    },
+    async stream<T>(
+      sql: string,
+      opts: QueryOptions,
+      consume: (stream: QueryStream) => Promise<T>,
+    ): Promise<T> {
+      const job = newJob(opts.id);
+      const stop = new AbortController();
+      job.stop = stop;
+      const { running, result } = await begin('stream', sql, opts, job);
+      if (result.type !== 'columns') throw new Error('the query engine answered a stream with rows');
+      const pull = () => send(running, { type: 'pull', job: job.id });
+      for (let i = 0; i < STREAM_WINDOW; i++) pull();
+      const chunks: AsyncIterable<Json[][]> = {
+        [Symbol.asyncIterator]: () => ({
+          async next() {
+            while (job.chunks.length === 0)
+              await new Promise<void>((resolve) => {
+                job.wake = resolve;
+              });
+            const next = job.chunks.shift() as IteratorResult<Json[][]> | Error;
+            if (next instanceof Error) throw next;
+            if (!next.done) pull();
+            return next;
+          },
+          async return() {
+            return { done: true, value: undefined };
+          },
+        }),
+      };
+      try {
+        return await consume({ columns: result.columns, chunks, stopped: stop.signal });
+      } finally {
+        send(running, { type: 'release', job: job.id });
+      }
+    },
+    cancel(id: string): boolean {
+      const job = byQueryId.get(id);
+      if (job === undefined) return false;
+      job.cancelled = true;
+      if (current && jobs.has(job.id)) send(current, { type: 'abort', job: job.id });
+      return true;
+    },
+    close() {
+      closing = true;
+      clearInterval(watch);
+      for (const [id, job] of jobs) {
+        const error = new InletError(
+          'QUERY_CANCELLED',
+          'The server is stopping, and the query was cancelled.',
+        );
+        job.settle({ type: 'failed', error });
+        job.chunks.push(error);
+        job.wake?.();
+        forget(id, job);
+      }
+      current?.child.kill('SIGKILL');
+      current = undefined;
+    },
+    residentBytes: () => (current?.child.pid === undefined ? undefined : residentBytes(current.child.pid)),
+  };
+}
