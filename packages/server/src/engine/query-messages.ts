@@ -33,6 +33,8 @@ export type ToEngine =
 export type FromEngine =
   | { type: 'ready' }
   | { type: 'init-failed'; error: WireError }
+  /** Rows of a JSON answer, a slice at a time, before its result (which then holds none). */
+  | { type: 'rows'; job: number; rows: Json[][] }
   | { type: 'result'; job: number; result: QueryResult }
   | { type: 'failed'; job: number; error: WireError }
   | { type: 'columns'; job: number; columns: QueryColumn[] }

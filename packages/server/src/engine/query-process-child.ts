@@ -26,6 +26,8 @@ interface Job {
 }
 
 const jobs = new Map<number, Job>();
+/** Rows of a JSON answer a message carries. */
+const ROWS_PER_MESSAGE = 1000;
 let engine: QueryEngine | undefined;
 
 const optionsOf = (opts: WireQueryOptions, signal: AbortSignal): QueryOptions => {
@@ -82,8 +84,13 @@ async function run(message: Extract<ToEngine, { type: 'query' | 'stream' }>, rea
   jobs.set(job, entry);
   const opts = optionsOf(message.opts, entry.abort.signal);
   try {
-    if (message.type === 'query') send({ type: 'result', job, result: await ready.query(message.sql, opts) });
-    else await ready.stream(message.sql, opts, (stream) => pass(job, entry, stream));
+    if (message.type === 'query') {
+      const result = await ready.query(message.sql, opts);
+      // A slice at a time: one message of a 100 MB answer was a buffer as large in each process.
+      for (let at = 0; at < result.rows.length; at += ROWS_PER_MESSAGE)
+        send({ type: 'rows', job, rows: result.rows.slice(at, at + ROWS_PER_MESSAGE) });
+      send({ type: 'result', job, result: { ...result, rows: [] } });
+    } else await ready.stream(message.sql, opts, (stream) => pass(job, entry, stream));
   } catch (error) {
     send({ type: 'failed', job, error: toWire(error) });
   } finally {

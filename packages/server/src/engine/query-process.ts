@@ -47,6 +47,8 @@ interface Job {
   queryId: string | undefined;
   /** cancel(id) came before the job reached the engine's process. */
   cancelled?: boolean;
+  /** A JSON answer's rows, as they come. */
+  rows: Json[][];
   /** A stream's chunks, and the end or the error after them, as they come. */
   chunks: Array<IteratorResult<Json[][]> | Error>;
   wake?: () => void;
@@ -151,8 +153,11 @@ export async function createQueryProcess(options: {
     const job = jobs.get(message.job);
     if (!job) return;
     switch (message.type) {
+      case 'rows':
+        for (const row of message.rows) job.rows.push(row);
+        return;
       case 'result':
-        return job.settle({ type: 'result', result: message.result });
+        return job.settle({ type: 'result', result: { ...message.result, rows: job.rows } });
       case 'columns':
         return job.settle({ type: 'columns', columns: message.columns });
       case 'failed':
@@ -350,6 +355,7 @@ export async function createQueryProcess(options: {
     id: nextJob++,
     settle: () => undefined,
     queryId,
+    rows: [],
     chunks: [],
   });
 
