@@ -1,6 +1,19 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet } from '../../test/helpers.ts';
+import {
+  API_TOKEN,
+  basicAuth,
+  queryApi,
+  segmentMessage,
+  startTestInlet,
+  tempDir,
+  testConfig,
+} from '../../test/helpers.ts';
+import { dataLayout } from '../lake/index.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createQueryProcess } from './index.ts';
 
 let inlet: Awaited<ReturnType<typeof startTestInlet>>;
 
@@ -149,5 +162,28 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     const answer = await running;
     expect(answer.status).toBe(499);
     expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('QUERY_CANCELLED');
+  });
+});
+
+describe('an engine process that cannot start', () => {
+  it('fails the start with QUERY_ENGINE_CRASHED naming how it ended', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // An entry point that ends at once, as a process whose native library cannot load would.
+      const script = join(dir, 'ends.mjs');
+      writeFileSync(script, 'process.exit(3);\n');
+      const starting = createQueryProcess({
+        config: testConfig(dir),
+        layout: dataLayout(dir),
+        logger: createSilentLogger(),
+        script: pathToFileURL(script),
+      });
+      await expect(starting).rejects.toMatchObject({
+        code: 'QUERY_ENGINE_CRASHED',
+        message: expect.stringMatching(/ended as it started \(exit code 3\)/),
+      });
+    } finally {
+      cleanup();
+    }
   });
 });
