@@ -2,7 +2,7 @@
 // then the loader (WAL → Parquet) on its own. Prints figures; it asserts nothing.
 import '../bin/environment.cjs';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -67,6 +67,25 @@ function rssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * The pid of the server's query engine process (people's SQL runs in a child of the server, see
+ * engine/query-process.ts), whose RSS is apart from the server's; undefined when there is none.
+ */
+function queryProcessPid(server: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === server && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('query-process'))
+        return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
 }
 
 /** Samples a process's RSS while fn runs; returns fn's result and the peak in MB. */
@@ -349,15 +368,18 @@ async function main() {
   const rows: string[][] = [];
   const stalls: string[] = [];
   let peakRss = 0;
+  const queryPid = queryProcessPid(child.pid as number);
+  let queryPeak = 0;
   for (const [label, path, body, events] of [
     ['single event', '/v1/track', single, 1],
     ['100-event batch', '/v1/batch', batch, 100],
   ] as const) {
     const base = await withCpu(bare.pid as number, events, () => load(bareUrl, path, body));
     const delayBefore = await loopDelay(url);
-    const [ours, rss] = await withRss(child.pid as number, () =>
-      withCpu(child.pid as number, events, () => load(url, path, body)),
+    const [[ours, rss], queryRss] = await withRss(queryPid ?? 0, () =>
+      withRss(child.pid as number, () => withCpu(child.pid as number, events, () => load(url, path, body))),
     );
+    queryPeak = Math.max(queryPeak, queryRss);
     const delay = await loopDelay(url);
     stalls.push(
       `${label}: longest ${fmt(delay.max * 1000)} ms, ${fmt(delay.over25 - delayBefore.over25)} over 25 ms, ` +
@@ -389,6 +411,11 @@ async function main() {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
   console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
+  console.log(
+    queryPid === undefined
+      ? "inlet's query engine process: none found"
+      : `inlet's query engine process (people's SQL, a child of the server; no queries ran): ${fmt(queryPeak)} MB peak RSS meanwhile`,
+  );
   console.log(`inlet's event loop delay (a 10 ms timer's lateness) — ${stalls.join('; ')}`);
   // Whether the loader kept up: what reached the lake by the end of the runs (counted where the loader
   // shares the collector's process), and the WAL still waiting.
