@@ -34,6 +34,7 @@ function fakeServer(name: string): string {
   );
   write('src/collect/intake-worker.ts', 'export {};\n');
   write('src/lake/segment-check-worker.ts', 'export {};\n');
+  write('src/engine/query-process-child.ts', 'export {};\n');
   return server;
 }
 
@@ -47,7 +48,7 @@ describe('the bundle the inlet command runs', () => {
     const main = await ensureBundle(server);
     expect(main).toBe(join(server, 'dist', 'bundle', 'main.js'));
     expect(await runMain(main)).toBe(41);
-    for (const worker of ['intake-worker-boot.js', 'segment-check-worker-boot.js'])
+    for (const worker of ['intake-worker-boot.js', 'segment-check-worker-boot.js', 'query-process-boot.js'])
       expect(statSync(join(server, 'dist', 'bundle', worker)).isFile()).toBe(true);
 
     const built = statSync(main).mtimeMs;
