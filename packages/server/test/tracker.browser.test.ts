@@ -440,6 +440,44 @@ describe('browser tracker', () => {
     expect(pageBeats[0]?.props).toEqual({ kind: 'page', interval: 1 });
   });
 
+  it('counts a video watched in stretches shorter than the heartbeat interval', async () => {
+    // A lecture paused every few seconds (notes taken, a question asked) was counted as not watched at
+    // all: each play started the interval again, so no stretch ever reached a heartbeat.
+    const context = await newContext();
+    await context.clock.install();
+    const page = await open(context, '/lectures/stretches');
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate('makeVideo(2)');
+    await page.evaluate(`
+      const video = document.getElementById('lecture');
+      video.loop = true;
+      window.playEvents = 0;
+      window.pauseEvents = 0;
+      video.addEventListener('play', () => window.playEvents++);
+      video.addEventListener('pause', () => window.pauseEvents++);
+      inlet.watch(video, { contentId: 'lecture-stretches', interval: 10 });
+    `);
+    // From here on the page's clock moves only when the test moves it.
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    // Four stretches of six seconds: 24 seconds played, two heartbeats of ten seconds.
+    for (let stretch = 1; stretch <= 4; stretch++) {
+      await page.evaluate(`document.getElementById('lecture').play()`);
+      await page.waitForFunction(`window.playEvents === ${stretch}`);
+      await page.clock.runFor(6000);
+      await page.evaluate(`document.getElementById('lecture').pause()`);
+      await page.waitForFunction(`window.pauseEvents === ${stretch}`);
+    }
+    await page.evaluate('inlet.flush()');
+
+    const mediaBeats = (rows: EventRow[]) =>
+      named(rows, 'heartbeat').filter((row) => row.props.kind === 'media');
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'media_pause').length === 4);
+    expect(mediaBeats(rows).map((row) => row.props.content_id)).toEqual([
+      'lecture-stretches',
+      'lecture-stretches',
+    ]);
+  });
+
   it('keeps the page heartbeat going past 30 minutes without input while a watched video plays', async () => {
     const context = await newContext();
     await context.clock.install();

@@ -13,7 +13,11 @@ export function watchMedia(
   track: (name: string, props: Props) => void,
 ): () => void {
   const interval = options.interval && options.interval > 0 ? options.interval : 15;
-  let timer: ReturnType<typeof setInterval> | undefined;
+  const ms = interval * 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Playing time not yet in a heartbeat, and since when the current stretch has played. */
+  let played = 0;
+  let since: number | undefined;
   // Read at event time: the source is often attached after watch() is called.
   const props = (): Props => ({
     content_id: options.contentId || media.id || media.currentSrc || null,
@@ -23,10 +27,22 @@ export function watchMedia(
     kind: 'media',
   });
   const playing = (): boolean => !media.paused && !media.ended;
+  const beat = (): void => {
+    played = 0;
+    since = performance.now();
+    timer = setTimeout(beat, ms);
+    // A new source (load()) stops playback without a pause event.
+    if (playing()) track('heartbeat', props());
+  };
+  // Playing time carries over pauses and hidden spells: a lecture watched in stretches shorter than the
+  // interval counted as not watched at all when each play started the interval again.
   const sync = (): void => {
-    clearInterval(timer);
+    clearTimeout(timer);
+    if (since !== undefined) played += performance.now() - since;
+    since = undefined;
     if (playing() && isVisible()) {
-      timer = setInterval(() => playing() && track('heartbeat', props()), interval * 1000);
+      since = performance.now();
+      timer = setTimeout(beat, Math.max(0, ms - played));
     }
   };
   const handlers: Record<string, () => void> = {
@@ -43,7 +59,7 @@ export function watchMedia(
   sync();
   return () => {
     unwatchVisibility();
-    clearInterval(timer);
+    clearTimeout(timer);
     for (const type in handlers) {
       media.removeEventListener(type, handlers[type] as () => void);
       media.removeEventListener(type, sync);
