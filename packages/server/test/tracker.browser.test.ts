@@ -512,6 +512,21 @@ describe('browser tracker', () => {
     expect(rows.map((row) => row.name ?? row.type)).toEqual(['page', 'read_to_end']);
   });
 
+  it('sends what is buffered when the tab closes in a browser without sendBeacon', async () => {
+    // Firefox with beacon.enabled off, and some privacy extensions, have no navigator.sendBeacon:
+    // the pagehide handler threw, and the buffered events were lost.
+    const context = await newContext();
+    await context.addInitScript('delete Navigator.prototype.sendBeacon');
+    const page = await open(context, '/article-no-beacon');
+    const anonymousId = await anonymousIdOf(page);
+    expect(await page.evaluate(`typeof navigator.sendBeacon`)).toBe('undefined');
+    await page.evaluate(`inlet.track('read_to_end', { percent: 100 })`);
+    await page.close({ runBeforeUnload: true });
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'read_to_end').length > 0);
+    expect(rows.map((row) => row.name ?? row.type)).toEqual(['page', 'read_to_end']);
+  });
+
   it('keeps events made offline and delivers everything exactly once when back online', async () => {
     const context = await newContext();
     const page = await open(context, '/offline');

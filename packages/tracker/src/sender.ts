@@ -159,7 +159,9 @@ export function createSender(options: SenderOptions) {
     const events = buffer;
     buffer = [];
     for (const batch of split(events)) {
-      if (!beacon) void send(batch);
+      // Without sendBeacon (Firefox with beacon.enabled off, some privacy extensions), a keepalive
+      // fetch outlives the page as well.
+      if (!beacon || !navigator.sendBeacon) void send(batch);
       // The page may be gone before a fetch settles, so what the beacon cannot take is stored now;
       // offline, sendBeacon would accept the data and then drop it.
       else if (
