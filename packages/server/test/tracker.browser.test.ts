@@ -478,6 +478,35 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('counts time on a page looked at in stretches shorter than the heartbeat interval', async () => {
+    // Someone switching between a document and a tab of notes every few seconds was counted as not
+    // reading at all: each return to the tab started the interval again.
+    const context = await newContext();
+    await context.clock.install();
+    await context.addInitScript(`
+      window.__hidden = false;
+      Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
+    `);
+    const page = await open(context, '/reading/stretches', { attrs: { 'data-heartbeat': '10' } });
+    const anonymousId = await anonymousIdOf(page);
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    // Four visible stretches of six seconds, with the tab hidden in between: two ten-second heartbeats.
+    for (let stretch = 1; stretch <= 4; stretch++) {
+      await page.clock.runFor(6000);
+      await page.evaluate(`window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))`);
+      await page.clock.runFor(30_000);
+      await page.evaluate(`window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))`);
+    }
+    await page.evaluate(`inlet.track('done_reading')`);
+    await page.clock.runFor(2000);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'done_reading').length > 0);
+    expect(named(rows, 'heartbeat').map((row) => row.props)).toEqual([
+      { kind: 'page', interval: 10 },
+      { kind: 'page', interval: 10 },
+    ]);
+  });
+
   it('keeps the page heartbeat going past 30 minutes without input while a watched video plays', async () => {
     const context = await newContext();
     await context.clock.install();

@@ -1,3 +1,4 @@
+import { createHeartbeatClock } from './heartbeat-clock.ts';
 import type { Props, WatchOptions } from './types.ts';
 import { isVisible, onVisibilityChange } from './visibility.ts';
 
@@ -13,11 +14,6 @@ export function watchMedia(
   track: (name: string, props: Props) => void,
 ): () => void {
   const interval = options.interval && options.interval > 0 ? options.interval : 15;
-  const ms = interval * 1000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  /** Playing time not yet in a heartbeat, and since when the current stretch has played. */
-  let played = 0;
-  let since: number | undefined;
   // Read at event time: the source is often attached after watch() is called.
   const props = (): Props => ({
     content_id: options.contentId || media.id || media.currentSrc || null,
@@ -27,24 +23,12 @@ export function watchMedia(
     kind: 'media',
   });
   const playing = (): boolean => !media.paused && !media.ended;
-  const beat = (): void => {
-    played = 0;
-    since = performance.now();
-    timer = setTimeout(beat, ms);
+  // Playing time carries over pauses and hidden spells, so a lecture watched in short stretches counts.
+  const clock = createHeartbeatClock(interval * 1000, () => {
     // A new source (load()) stops playback without a pause event.
     if (playing()) track('heartbeat', props());
-  };
-  // Playing time carries over pauses and hidden spells: a lecture watched in stretches shorter than the
-  // interval counted as not watched at all when each play started the interval again.
-  const sync = (): void => {
-    clearTimeout(timer);
-    if (since !== undefined) played += performance.now() - since;
-    since = undefined;
-    if (playing() && isVisible()) {
-      since = performance.now();
-      timer = setTimeout(beat, Math.max(0, ms - played));
-    }
-  };
+  });
+  const sync = (): void => clock(playing() && isVisible());
   const handlers: Record<string, () => void> = {
     play: () => track('media_play', props()),
     // At the end the browser fires pause then ended; one event for it is enough.
@@ -59,7 +43,7 @@ export function watchMedia(
   sync();
   return () => {
     unwatchVisibility();
-    clearTimeout(timer);
+    clock(false);
     for (const type in handlers) {
       media.removeEventListener(type, handlers[type] as () => void);
       media.removeEventListener(type, sync);

@@ -1,3 +1,4 @@
+import { createHeartbeatClock } from './heartbeat-clock.ts';
 import { isVisible, onVisibilityChange } from './visibility.ts';
 
 /** A tab left open and untouched stops counting as time on page after this long. */
@@ -9,13 +10,12 @@ const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll', 'touchs
  * returns a function that counts as use, for what is not input (watching a video).
  */
 export function startPageHeartbeat(seconds: number, beat: () => void): () => void {
-  let timer: ReturnType<typeof setInterval> | undefined;
   let lastInput = Date.now();
+  // Visible time carries over hidden spells, so a page read between glances at other tabs counts.
+  const clock = createHeartbeatClock(seconds * 1000, () => Date.now() - lastInput < IDLE_MS && beat());
   const sync = (): void => {
-    clearInterval(timer);
-    if (!isVisible()) return;
-    lastInput = Date.now();
-    timer = setInterval(() => Date.now() - lastInput < IDLE_MS && beat(), seconds * 1000);
+    if (isVisible()) lastInput = Date.now();
+    clock(isVisible());
   };
   for (const type of INPUT_EVENTS) {
     addEventListener(type, () => (lastInput = Date.now()), { capture: true, passive: true });
