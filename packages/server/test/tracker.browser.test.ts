@@ -388,6 +388,19 @@ describe('browser tracker', () => {
     expect(named(rows, 'login').map((row) => row.user_id)).toEqual(['user-a']);
   });
 
+  it('cuts a long title or event name between characters, not inside an emoji', async () => {
+    // Cut inside a surrogate pair, half an emoji was stored as the replacement character "\uFFFD".
+    const context = await newContext();
+    const page = await open(context, '/long-title');
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(`document.title = 'a' + '😀'.repeat(1500); inlet.track('a' + '😀'.repeat(150))`);
+
+    const rows = await eventsOf(anonymousId, (all) => all.some((row) => row.type === 'track'));
+    const track = rows.find((row) => row.type === 'track');
+    expect(track?.title).toBe(`a${'😀'.repeat(999)}`);
+    expect(track?.name).toBe(`a${'😀'.repeat(99)}`);
+  });
+
   it('records a search that found nothing', async () => {
     const context = await newContext();
     const page = await open(context, '/help');

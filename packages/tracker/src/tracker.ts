@@ -9,8 +9,12 @@ import { browserStorage, createStore } from './store.ts';
 import type { Inlet, Props, TrackerOptions, WireEvent } from './types.ts';
 import { uuid } from './uuid.ts';
 
-/** Cut strings to the collector's field limits, so one long title cannot get a whole batch refused. */
-const cut = (text: string, max: number): string | undefined => text.slice(0, max) || undefined;
+/**
+ * Cut strings to the collector's field limits, so one long title cannot get a whole batch refused. A cut
+ * between the halves of a surrogate pair (an emoji) is moved before it: half an emoji is stored as "\uFFFD".
+ */
+const cut = (text: string, max: number): string | undefined =>
+  text.slice(0, text.charCodeAt(max - 1) >> 10 === 0x36 ? max - 1 : max) || undefined;
 const asProps = (value: unknown): Props | undefined =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Props) : undefined;
 
