@@ -520,6 +520,33 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('counts a video watched twice over (a re-rendered player calling watch() again) once', async () => {
+    // Each watch() sent its own play events and heartbeats, so the video's watch time was doubled.
+    const context = await newContext();
+    await context.clock.install();
+    const page = await open(context, '/lectures/rewatched');
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate('makeVideo(2)');
+    await page.evaluate(`
+      const video = document.getElementById('lecture');
+      video.loop = true;
+      window.playEvents = 0;
+      video.addEventListener('play', () => window.playEvents++);
+      inlet.watch(video, { contentId: 'lecture-rewatched', interval: 10 });
+      inlet.watch(video, { contentId: 'lecture-rewatched', interval: 10 });
+    `);
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`document.getElementById('lecture').play()`);
+    await page.waitForFunction('window.playEvents === 1');
+    await page.clock.runFor(25_000);
+    await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('stopped_watching')`);
+    await page.clock.runFor(2000);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+    expect(named(rows, 'media_play')).toHaveLength(1);
+    expect(named(rows, 'heartbeat')).toHaveLength(2);
+  });
+
   it('keeps the page heartbeat going past 30 minutes without input while a watched video plays', async () => {
     const context = await newContext();
     await context.clock.install();

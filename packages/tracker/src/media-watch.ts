@@ -3,6 +3,8 @@ import type { Props, WatchOptions } from './types.ts';
 import { isVisible, onVisibilityChange } from './visibility.ts';
 
 const round = (seconds: number): number => Math.round(seconds * 10) / 10;
+/** How each element is watched: a second watch() of it (a re-rendered player) replaces the first. */
+const watching = new WeakMap<HTMLMediaElement, () => void>();
 
 /**
  * Reports play, pause and end of a media element, and a `heartbeat` every `interval` seconds while it
@@ -13,6 +15,8 @@ export function watchMedia(
   options: WatchOptions,
   track: (name: string, props: Props) => void,
 ): () => void {
+  // Two watches of one element sent every play and heartbeat twice, doubling its watch time.
+  watching.get(media)?.();
   const interval = options.interval && options.interval > 0 ? options.interval : 15;
   // Read at event time: the source is often attached after watch() is called.
   const props = (): Props => ({
@@ -41,7 +45,8 @@ export function watchMedia(
   }
   const unwatchVisibility = onVisibilityChange(sync);
   sync();
-  return () => {
+  const stop = (): void => {
+    if (watching.get(media) === stop) watching.delete(media);
     unwatchVisibility();
     clock(false);
     for (const type in handlers) {
@@ -49,4 +54,6 @@ export function watchMedia(
       media.removeEventListener(type, sync);
     }
   };
+  watching.set(media, stop);
+  return stop;
 }
