@@ -291,6 +291,31 @@ describe('browser tracker', () => {
     expect(new Set(views.map((row) => row.session_id)).size).toBe(1);
   });
 
+  it('records no page view for a replaceState that changes only the query string', async () => {
+    // A site stripping UTM parameters after load, or a search box keeping ?q= in step as someone
+    // types, recorded a second page view of the same page, and another at each pause in typing.
+    const context = await newContext();
+    const page = await open(context, '/landing?utm_source=newsletter', { title: 'Landing' });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(`history.replaceState({}, '', location.pathname)`);
+    await page.waitForTimeout(50);
+    await page.evaluate(`history.replaceState({}, '', '/landing?q=refund')`);
+    await page.waitForTimeout(50);
+    await page.evaluate(`history.pushState({}, '', '/landing/results')`);
+    await page.waitForTimeout(50);
+    await page.evaluate(`history.replaceState({}, '', '/landing/results/1')`);
+    await page.evaluate(`inlet.track('done_navigating')`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'done_navigating').length > 0);
+    expect(
+      rows.filter((row) => row.type === 'page').map((row) => [row.url, row.referrer, row.utm_source]),
+    ).toEqual([
+      [`${pageOrigin}/landing?utm_source=newsletter`, null, 'newsletter'],
+      [`${pageOrigin}/landing/results`, `${pageOrigin}/landing?q=refund`, null],
+      [`${pageOrigin}/landing/results/1`, `${pageOrigin}/landing/results`, null],
+    ]);
+  });
+
   it('records hash-route changes as page views with data-hash-routing', async () => {
     const context = await newContext();
     const page = await open(context, '/spa', { attrs: { 'data-hash-routing': '' } });

@@ -40,7 +40,9 @@ export function createTracker(options: TrackerOptions): Inlet {
   let href = '';
   let referrer = document.referrer;
   let pageKey = '';
-  const currentKey = (): string => location.pathname + location.search + (hashRouting ? location.hash : '');
+  let pageRoute = '';
+  const route = (): string => location.pathname + (hashRouting ? location.hash : '');
+  const currentKey = (): string => route() + location.search;
 
   // Events of a prerendered page wait until it is shown, and are dropped with it if it never is.
   const send = (type: WireEvent['t'], name?: string, props?: unknown): void =>
@@ -75,6 +77,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       if (href) referrer = href;
       href = location.href;
       pageKey = currentKey();
+      pageRoute = route();
       send('page', undefined, props);
     },
     track(name, props) {
@@ -140,7 +143,18 @@ export function createTracker(options: TrackerOptions): Inlet {
     // A page restored from the back-forward cache runs no script again, but it is a new view.
     addEventListener('pageshow', (event) => event.persisted && inlet.page());
     // Deferred a task so the app can set the new document.title first.
-    onNavigate(() => setTimeout(() => currentKey() !== pageKey && inlet.page()), hashRouting);
+    // A replaceState that changes only the query (UTM parameters stripped after load, a search box
+    // keeping ?q= in step) is the same page: it moves the URL later page views name as referrer.
+    onNavigate(
+      (replaced) =>
+        setTimeout(() => {
+          if (currentKey() === pageKey) return;
+          if (!replaced || route() !== pageRoute) return inlet.page();
+          pageKey = currentKey();
+          href = location.href;
+        }),
+      hashRouting,
+    );
   }
   const heartbeat = options.heartbeat ?? 15;
   if (heartbeat > 0)
