@@ -143,6 +143,21 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(await query(`SELECT ${utc}, path FROM access_logs`)).toEqual([['2026-10-10 04:55:37.500', '/a']]);
   });
 
+  it("keeps the microseconds of Fluent Bit's double date and of a record's own time, through the WAL to the lake", async () => {
+    const { post, query } = await setup({ timezone: 'Asia/Tokyo' });
+    const records = [
+      { date: 1796378400.123456, message: 'double' },
+      { time: '2026-12-04 19:00:01.654321', message: 'own time, in timezone' },
+      { date: 1796378402.000001, method: 'GET', path: '/a', code: '200' },
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 3, rejected: 0 });
+    expect(await query('SELECT epoch_us(ts), message FROM app_logs ORDER BY ts')).toEqual([
+      ['1796378400123456', 'double'],
+      ['1796378401654321', 'own time, in timezone'],
+    ]);
+    expect(await query('SELECT epoch_us(ts), path FROM access_logs')).toEqual([['1796378402000001', '/a']]);
+  });
+
   it('keeps the digits of integers beyond 2^53 in format json and json_lines', async () => {
     const { post, query } = await setup();
     const record =

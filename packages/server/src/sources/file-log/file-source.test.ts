@@ -584,6 +584,28 @@ describe('file source: sync', () => {
     ]);
   });
 
+  it('keeps the microseconds of log times, and cuts nanoseconds off, down to the lake', async () => {
+    const { logs, sync, query } = await setup([
+      { name: 'api', type: 'file', path: 'app.log', format: 'json_lines' },
+      webAccessLog(),
+    ]);
+    writeFileSync(
+      log(logs, 'app.log'),
+      '{"ts":"2026-12-04T10:00:00.123456Z","msg":"python"}\n{"ts":"2026-12-04T10:00:01.987654321Z","msg":"go"}\n',
+    );
+    writeFileSync(
+      log(logs, 'access.log'),
+      `203.0.113.9 - - [1796378402.000250] "GET /r/1 HTTP/1.1" 200 3 "-" "${UA}" 0.004\n`,
+    );
+    expect((await sync('api')).rows).toBe(2);
+    expect((await sync('web')).rows).toBe(1);
+    expect(await query('SELECT epoch_us(ts), message FROM app_logs ORDER BY ts')).toEqual([
+      ['1796378400123456', 'python'],
+      ['1796378401987654', 'go'],
+    ]);
+    expect(await query('SELECT epoch_us(ts), path FROM access_logs')).toEqual([['1796378402000250', '/r/1']]);
+  });
+
   it('reads JSON lines with lone surrogates in keys and values, as U+FFFD', async () => {
     // JSON.parse accepts "\ud800"; DuckDB refuses it, and the batch holding it was retried for good.
     const { logs, sync, query } = await setup([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClfTime, parseIsoTime, parseLogTime } from './log-timestamp.ts';
+import { createIsoFormatter, parseClfTime, parseIsoTime, parseLogTime } from './log-timestamp.ts';
 
 describe('log timestamps', () => {
   it('reads Common Log Format times with their offsets', () => {
@@ -12,7 +12,9 @@ describe('log timestamps', () => {
 
   it("reads Common Log Format times with fractions of a second (Apache's %{msec_frac}t), or without an offset in the configured zone", () => {
     expect(parseLogTime('10/Oct/2026:13:55:36.123 +0900')).toBe(Date.parse('2026-10-10T04:55:36.123Z'));
-    expect(parseLogTime('[10/Oct/2026:13:55:36.123456 -0500]')).toBe(Date.parse('2026-10-10T18:55:36.123Z'));
+    expect(parseLogTime('[10/Oct/2026:13:55:36.123456 -0500]')).toBe(
+      Date.parse('2026-10-10T18:55:36.123Z') + 0.456,
+    );
     expect(parseLogTime('10/Oct/2026:13:55:36,5 +0000')).toBe(Date.parse('2026-10-10T13:55:36.500Z'));
     // HAProxy's accept date, [10/Oct/2026:13:55:36.123], is in the machine's zone.
     expect(parseLogTime('10/Oct/2026:13:55:36.123', 'Asia/Tokyo')).toBe(
@@ -28,7 +30,9 @@ describe('log timestamps', () => {
     expect(parseIsoTime('2026-10-10T13:55:36.123+09:00')).toBe(Date.parse('2026-10-10T04:55:36.123Z'));
     expect(parseIsoTime('2026-10-10T13:55:36Z')).toBe(Date.parse('2026-10-10T13:55:36Z'));
     expect(parseIsoTime('2026-10-10 13:55:36,5 +0100')).toBe(Date.parse('2026-10-10T12:55:36.500Z'));
-    expect(parseIsoTime('2026-10-10T13:55:36.123456789Z')).toBe(Date.parse('2026-10-10T13:55:36.123Z'));
+    expect(parseIsoTime('2026-10-10T13:55:36.123456789Z')).toBe(
+      Date.parse('2026-10-10T13:55:36.123Z') + 0.456,
+    );
     expect(parseIsoTime('2026-13-10T13:55:36Z')).toBeUndefined();
   });
 
@@ -45,7 +49,7 @@ describe('log timestamps', () => {
   it('reads the Apache error log, RFC 1123 and syslog times, a syslog time in the year that puts it in the past', () => {
     // Apache's error log ([Sat Oct 10 13:55:36.123456 2026]) and syslog write the server's wall clock.
     expect(parseLogTime('[Sat Oct 10 13:55:36.123456 2026]', 'Asia/Tokyo')).toBe(
-      Date.parse('2026-10-10T04:55:36.123Z'),
+      Date.parse('2026-10-10T04:55:36.123Z') + 0.456,
     );
     expect(parseLogTime('Sat Oct  3 13:55:36 2026')).toBe(Date.parse('2026-10-03T13:55:36Z'));
     expect(parseLogTime('Sat, 10 Oct 2026 13:55:36 GMT', 'Asia/Tokyo')).toBe(
@@ -137,5 +141,29 @@ describe('log timestamps', () => {
     expect(parseLogTime(true)).toBeUndefined();
     expect(parseLogTime('yesterday')).toBeUndefined();
     expect(parseLogTime(-5)).toBeUndefined();
+  });
+
+  it('keeps microseconds, and cuts nanoseconds off, in every shape a time comes in', () => {
+    const iso = createIsoFormatter();
+    const at = (value: unknown, zone?: string) => {
+      const ms = parseLogTime(value, zone);
+      return ms === undefined ? undefined : iso(ms);
+    };
+    expect(at('2026-12-04T10:00:00.123456Z')).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('2026-12-04T10:00:00.123456789Z')).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('2026-12-04 19:00:00,000001', 'Asia/Tokyo')).toBe('2026-12-04T10:00:00.000001Z');
+    expect(at('2026/12/04 10:00:00.999999')).toBe('2026-12-04T10:00:00.999999Z');
+    expect(at('04/Dec/2026:10:00:00.123456 +0000')).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('Fri Dec 04 10:00:00.123456 2026')).toBe('2026-12-04T10:00:00.123456Z');
+    // Fluent Bit's json_date_format double, as a JSON number and as text.
+    expect(at(1796378400.123456)).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('1796378400.123456')).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('1796378400.1234569')).toBe('2026-12-04T10:00:00.123456Z');
+    // nginx's $msec, milliseconds only; epoch ms with a fraction, µs and ns.
+    expect(at('1796378400.123')).toBe('2026-12-04T10:00:00.123Z');
+    expect(at(1796378400123.456)).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('1796378400123456')).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('1796378400123456789')).toBe('2026-12-04T10:00:00.123456Z');
+    expect(at('2026-12-04T10:00:00Z')).toBe('2026-12-04T10:00:00.000Z');
   });
 });

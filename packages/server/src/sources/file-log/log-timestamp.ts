@@ -1,6 +1,7 @@
 // Log timestamps come in a handful of shapes: Common Log Format with its offset, ISO 8601 with or
 // without one, RFC 1123, ctime (Apache's error log) and syslog's, epoch numbers in seconds,
-// milliseconds or microseconds. All become epoch milliseconds.
+// milliseconds or microseconds. All become epoch milliseconds with a fraction down to the
+// microsecond, the precision of the lake's TIMESTAMP columns: digits past it are cut off.
 
 const MONTHS: Record<string, number> = {
   Jan: 0,
@@ -138,7 +139,8 @@ function fromWall(
   zone: string | undefined,
   timeZone: string,
 ): number | undefined {
-  const fractionMs = frac ? Number(`0.${frac}`) * 1000 : 0;
+  // Microseconds, as the lake keeps them; nanoseconds are cut off (truncated, as Go's Truncate does).
+  const fractionMs = frac ? Number(frac.slice(0, 6).padEnd(6, '0')) / 1000 : 0;
   let utc: number;
   if (zone === undefined) {
     // Wall-clock time in a named zone: guess, then correct once for a DST change between guess and answer.
@@ -165,7 +167,7 @@ function fromWall(
     if (offset === undefined) return undefined;
     utc = wall - sign * offset * 60_000;
   }
-  return inRange(utc + Math.floor(fractionMs));
+  return inRange(utc + fractionMs);
 }
 
 // RFC 1123 (`Sat, 10 Oct 2026 13:55:36 GMT`), and ctime as Apache's error log writes it (`Sat Oct 10
@@ -198,13 +200,37 @@ export function parseTextualTime(text: string, timeZone = 'UTC', nowMs = Date.no
   return undefined;
 }
 
-/** Epoch seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude. */
+/** Epoch ms of a whole number of microseconds: exact as a double's fraction to well past 2200. */
+const fromMicros = (micros: number): number | undefined => inRange(micros / 1000);
+
+/**
+ * Epoch seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude. A JSON number is
+ * a 64-bit float (Fluent Bit's `double` date, 1733306400.123456, is 1733306400.1234560013): rounded
+ * to the nearest microsecond, which is the one it was written with.
+ */
 export function parseEpoch(value: number): number | undefined {
   const abs = Math.abs(value);
-  if (abs < 1e11) return inRange(Math.round(value * 1000));
-  if (abs < 1e14) return inRange(Math.round(value));
-  if (abs < 1e17) return inRange(Math.round(value / 1000));
-  return inRange(Math.round(value / 1e6));
+  if (abs < 1e11) return fromMicros(Math.round(value * 1e6));
+  if (abs < 1e14) return fromMicros(Math.round(value * 1000));
+  if (abs < 1e17) return fromMicros(Math.round(value));
+  return fromMicros(Math.round(value / 1000));
+}
+
+/**
+ * An epoch time written as digits (`1733306400.123456`, `1733306400123456789`): its digits are
+ * exact, so what is past the microsecond is cut off, as in ISO fractions.
+ */
+function parseEpochText(text: string): number | undefined {
+  const dot = text.indexOf('.');
+  const whole = dot < 0 ? text : text.slice(0, dot);
+  const fraction = dot < 0 ? '' : text.slice(dot + 1);
+  const abs = Number(whole);
+  // Digits of a fraction of a unit that make whole microseconds: 6 of a second, 3 of a ms.
+  const [unitMicros, fractionDigits] = abs < 1e11 ? [1_000_000n, 6] : abs < 1e14 ? [1000n, 3] : [1n, 0];
+  if (abs >= 1e17) return fromMicros(Number(BigInt(whole) / 1000n));
+  const micros =
+    BigInt(whole) * unitMicros + BigInt(fraction.slice(0, fractionDigits).padEnd(fractionDigits, '0') || '0');
+  return fromMicros(Number(micros));
 }
 
 const NUMERIC = /^\d{9,19}(?:\.\d+)?$/;
@@ -216,19 +242,26 @@ export function parseLogTime(value: unknown, timeZone = 'UTC'): number | undefin
   const text = value.trim();
   if (text.length === 26 && text[2] === '/') return parseClfTime(text);
   if (text.length === 28 && text[0] === '[') return parseClfTime(text.slice(1, 27));
-  if (NUMERIC.test(text)) return parseEpoch(Number(text));
+  if (NUMERIC.test(text)) return parseEpochText(text);
   if (text[0] === '[' && text.endsWith(']')) return parseLogTime(text.slice(1, -1), timeZone);
   return parseIsoTime(text, timeZone) ?? parseTextualTime(text, timeZone) ?? parseClfVariant(text, timeZone);
 }
 
-/** ISO strings for epoch ms, remembering the last one: consecutive log lines mostly share their second. */
+/**
+ * ISO strings for epoch ms, remembering the last one: consecutive log lines mostly share their second.
+ * A fraction of a millisecond is written as microseconds (`.123456Z`), which the lake keeps.
+ */
 export function createIsoFormatter(): (ms: number) => string {
   let lastMs = Number.NaN;
   let last = '';
   return (ms) => {
     if (ms !== lastMs) {
       lastMs = ms;
-      last = new Date(ms).toISOString();
+      const micros = Math.round(ms * 1000);
+      const whole = Math.floor(micros / 1000);
+      const text = new Date(whole).toISOString();
+      const rest = micros - whole * 1000;
+      last = rest === 0 ? text : `${text.slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
     }
     return last;
   };
