@@ -1,7 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { type Candidate, type Head, hashHead, type ReadTask, type TrackedFile } from './file-tracker.ts';
-import { createLineSplitter, type SplitLine } from './line-splitter.ts';
+import { createLineSplitter, type LineSplitter, type SplitLine } from './line-splitter.ts';
 
 // Parsing one chunk holds the event loop (the collector may share it): 256 KiB is a few ms.
 const CHUNK_BYTES = 256 * 1024;
@@ -18,6 +18,25 @@ export interface ReadOptions {
   onLines(lines: SplitLine[], file: TrackedFile): Promise<void>;
   /** Bytes read from disk, for progress. */
   onBytes?(bytes: number): void;
+  /**
+   * The last lines read without their newline, by dev:ino, kept between reads so that a line still
+   * being written is not read again from its start on every scan (a huge one cost that much I/O
+   * every poll_ms): the next read goes on where this one stopped.
+   */
+  partials?: Map<string, PartialLine>;
+}
+
+/** A plain file's last line as far as it was read, before its newline came. */
+export interface PartialLine {
+  /** Where the line starts: the file's offset, as nothing before it is left to read. */
+  start: number;
+  /** Bytes read so far: the next read starts here. */
+  readTo: number;
+  /** The file's head when it was read, so that a file emptied and written again is read anew. */
+  head: string;
+  headBytes: number;
+  headAt: number | undefined;
+  splitter: LineSplitter;
 }
 
 /** How a read ended: `corrupt` says why a .gz could not be read to its end, `unreadable` why a file could not be opened. */
@@ -55,9 +74,19 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
     return bytesRead === file.headBytes && hashHead(head) === file.head;
   };
   if (!(await sameFile())) return { status: 'gone' };
-  const splitter = createLineSplitter(options.maxLineBytes);
+  const key = `${file.dev}:${file.ino}`;
+  const kept = options.partials?.get(key);
+  options.partials?.delete(key);
+  const resume =
+    kept !== undefined &&
+    kept.start === file.offset &&
+    kept.readTo <= candidate.size &&
+    kept.head === file.head &&
+    kept.headBytes === file.headBytes &&
+    kept.headAt === file.headAt;
+  const splitter = resume ? kept.splitter : createLineSplitter(options.maxLineBytes);
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  let position = file.offset;
+  let position = resume ? kept.readTo : file.offset;
   while (position < candidate.size) {
     if (options.signal.aborted) return { status: 'stopped' };
     const { bytesRead } = await handle.read(
@@ -75,6 +104,18 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
   }
   const last = options.finishLastLine && position === candidate.size ? splitter.finish(position) : undefined;
   if (last) await options.onLines([last], file);
+  // Kept only when everything before the line is consumed: a multi-line record still gathering
+  // lines is read again from its start, its lines with it.
+  const start = splitter.pendingStart();
+  if (options.partials && start !== undefined && start === file.offset)
+    options.partials.set(key, {
+      start,
+      readTo: position,
+      head: file.head,
+      headBytes: file.headBytes,
+      headAt: file.headAt,
+      splitter,
+    });
   return { status: 'read' };
 }
 

@@ -747,6 +747,44 @@ describe('file source: sync', () => {
     expect((await counts()).size).toBe(9);
   });
 
+  it('under follow(), keeps an over-long line written over many polls whole in its reject, and the lines after it', async () => {
+    const { logs, source, context, counts, layout } = await setup([
+      webAccessLog({ poll_ms: 50, batch_seconds: 0.1, max_line_bytes: 1024 }),
+    ]);
+    const path = log(logs, 'access.log');
+    writeFileSync(path, `${access(0, 2)}${'A'.repeat(3000)}`);
+    const follower = source().follow?.(context);
+    const until = async (n: number) => {
+      for (let i = 0; i < 200 && (await counts()).size < n; i++) await sleep(50);
+      return (await counts()).size;
+    };
+    expect(await until(2)).toBe(2);
+    for (let i = 0; i < 4; i++) {
+      appendFileSync(path, 'B'.repeat(1000));
+      await sleep(120);
+    }
+    appendFileSync(path, `\n${access(2, 4)}`);
+    expect(await until(4)).toBe(4);
+    await follower?.stop();
+    const dir = join(layout.rejects, 'web');
+    const rejects = readdirSync(dir).flatMap((partition) =>
+      readdirSync(join(dir, partition)).flatMap((f) =>
+        readFileSync(join(dir, partition, f), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ),
+    );
+    expect(rejects).toEqual([
+      expect.objectContaining({
+        raw: 'A'.repeat(1024),
+        truncated: true,
+        bytes: 7000,
+        offset: access(0, 2).length,
+      }),
+    ]);
+  });
+
   it('reads again the lines of a batch it could not write, even when undoing the batch fails too', async () => {
     const { logs, source, context, counts, layout, expectEachOnce } = await setup([
       webAccessLog({ poll_ms: 50, batch_seconds: 0.1 }),

@@ -5,7 +5,7 @@ import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
 import type { FileOptions } from './file-config.ts';
 import { globFiles, PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
-import { readHead, readTask } from './file-reader.ts';
+import { type PartialLine, readHead, readTask } from './file-reader.ts';
 import { type Candidate, HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
 import type { SplitLine } from './line-splitter.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
@@ -121,6 +121,8 @@ export async function openFileTailer(
   const warned = new Set<string>();
   /** dev:ino@offset of the last lines already said to wait for their newline. */
   const warnedUnended = new Set<string>();
+  /** The last lines read without their newline yet, by dev:ino (file-reader.ts). */
+  const partials = new Map<string, PartialLine>();
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
@@ -415,6 +417,8 @@ export async function openFileTailer(
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;
+      const tracked = new Set(files.map((f) => `${f.dev}:${f.ino}`));
+      for (const key of partials.keys()) if (!tracked.has(key)) partials.delete(key);
       for (const f of files) {
         const target = targets.get(`${f.dev}:${f.ino}`);
         if (target !== undefined) f.target = target;
@@ -455,6 +459,7 @@ export async function openFileTailer(
           maxLineBytes: options.max_line_bytes,
           finishLastLine,
           signal,
+          partials,
           onLines: (lines, file) => onLines(lines, file, joiner),
           onBytes: (bytes) => {
             done += bytes;
@@ -521,6 +526,7 @@ export async function openFileTailer(
     },
     reset() {
       batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+      partials.clear();
       // Back to the last checkpoint saved whole before anything else can fail: left where they
       // were, the files' offsets would stay past the lines of the batch just dropped, for good.
       files = clone(committed?.files ?? []);

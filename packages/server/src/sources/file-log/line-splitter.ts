@@ -14,6 +14,8 @@ export interface LineSplitter {
   push(chunk: Buffer, offset: number): SplitLine[];
   /** The last line when the input ended without a newline (a finished .gz file), or undefined. */
   finish(end: number): SplitLine | undefined;
+  /** Where the line still waiting for its newline starts, or undefined when none is. */
+  pendingStart(): number | undefined;
 }
 
 const NEWLINE = 0x0a;
@@ -107,5 +109,6 @@ export function createLineSplitter(maxLineBytes: number): LineSplitter {
       if (carryBytes === 0 && overflow === 0) return undefined;
       return complete(end);
     },
+    pendingStart: () => (carryBytes === 0 && overflow === 0 ? undefined : carryStart),
   };
 }
