@@ -158,6 +158,22 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(await query('SELECT epoch_us(ts), path FROM access_logs')).toEqual([['1796378402000001', '/a']]);
   });
 
+  it("reads a record's own time without an offset in inlet.yaml's timezone, in an access line's brackets too", async () => {
+    const { post, query } = await setup({ timezone: 'Asia/Tokyo' });
+    const records = [
+      { time: '2026-12-04 19:00:00', message: 'app' },
+      { log: '198.51.100.4 - - [2026-12-04 19:00:01] "GET /line HTTP/1.1" 200 3 "-" "curl/8.5.0"' },
+      { time: '2026-12-04T19:00:02', method: 'GET', path: '/fields', code: 200 },
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 3, rejected: 0 });
+    const utc = "strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S')";
+    expect(await query(`SELECT ${utc}, message FROM app_logs`)).toEqual([['2026-12-04 10:00:00', 'app']]);
+    expect(await query(`SELECT ${utc}, path FROM access_logs ORDER BY ts`)).toEqual([
+      ['2026-12-04 10:00:01', '/line'],
+      ['2026-12-04 10:00:02', '/fields'],
+    ]);
+  });
+
   it('keeps the digits of integers beyond 2^53 in format json and json_lines', async () => {
     const { post, query } = await setup();
     const record =

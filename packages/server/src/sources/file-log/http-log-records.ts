@@ -109,7 +109,8 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
  * is an access log; everything else is an application log.
  */
 export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', maxAgeDays = 0) {
-  const combined = createAccessLogParser('nginx_combined');
+  // A time without an offset in the line's brackets is read as the record's own time is.
+  const combined = createAccessLogParser('nginx_combined', timeZone);
   // As for events (limits.max_event_age_days): a record further back is filed at its arrival, so
   // that no sender can spread a few requests over thousands of daily partitions.
   const maxAgeMs = maxAgeDays * 86_400_000;
