@@ -79,7 +79,9 @@ const routePattern = (url: string): RegExp =>
  * A request target as the path and query alone, which every route matches on. The absolute form
  * (POST http://host/v1/batch HTTP/1.1), which clients send through a forward proxy and servers must
  * accept (RFC 9112 §3.2.2), was answered "No route" and its events dropped; so was a path starting
- * with // (an SDK whose host ends in /), which nginx in front (merge_slashes) would have served.
+ * with // (an SDK whose host ends in /), which nginx in front (merge_slashes) would have served, and
+ * one ending in / (an SDK whose host ends in a path: …/v1/batch/), which is served as the path
+ * without it on every route, the collector's and the API's alike.
  */
 function originForm(target: string): string {
   let path = target;
@@ -88,7 +90,19 @@ function originForm(target: string): string {
     if (!authority) return target;
     path = path.slice(authority[0].length);
   }
-  return path.startsWith('/') ? path.replace(/^\/{2,}/, '/') : `/${path}`;
+  path = path.startsWith('/') ? path.replace(/^\/{2,}/, '/') : `/${path}`;
+  const query = path.indexOf('?');
+  const end = query === -1 ? path.length : query;
+  const trimmed = path.slice(0, end).replace(/(?<=.)\/+$/, '');
+  return trimmed.length === end ? path : trimmed + path.slice(end);
+}
+
+/** Whether a request target needs originForm: not a plain path, or one with a slash to drop at an end. */
+function needsOriginForm(target: string): boolean {
+  if (target[0] !== '/' || target[1] === '/') return true;
+  const query = target.indexOf('?');
+  const end = query === -1 ? target.length : query;
+  return end > 1 && target[end - 1] === '/';
 }
 
 const parseJson = (body: string): unknown => {
@@ -131,7 +145,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         // kept the server, and so the shutdown, waiting for as long as it sent.
         if (closing) response.setHeader('Connection', 'close');
         const target = request.url ?? '/';
-        if (target[0] !== '/' || target[1] === '/') request.url = originForm(target);
+        if (needsOriginForm(target)) request.url = originForm(target);
         // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node does: a hand-written request may leave it out.
         if (request.headers.host === undefined && request.httpVersion === '1.1') {
           answerRaw(response, MISSING_HOST);

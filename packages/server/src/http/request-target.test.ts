@@ -1,6 +1,13 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_TOKEN, basicAuth, queryApi, segmentMessage, startTestInlet } from '../../test/helpers.ts';
+import {
+  API_TOKEN,
+  basicAuth,
+  queryApi,
+  segmentMessage,
+  startTestInlet,
+  WRITE_KEY,
+} from '../../test/helpers.ts';
 
 // Requests as a client writes them on the socket, where what is tested is the request line or the
 // headers themselves, which fetch and node:http always write the usual way.
@@ -87,6 +94,36 @@ describe('a path that starts with more than one slash', () => {
       { event_id: 'slashes-1' },
     ]);
     expect((await fetch(`${inlet.url}///healthz`)).status).toBe(200);
+  });
+});
+
+describe('a path that ends in a slash', () => {
+  it('is served as the path without it, on the collector routes and the API alike', async () => {
+    // An SDK configured with a host ending in a path (…/v1/batch/): answered "No route" and the
+    // events dropped.
+    const response = await fetch(`${inlet.url}/v1/batch/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth() },
+      body: batch('trailing-1'),
+    });
+    expect([response.status, await response.json()]).toEqual([200, { success: true }]);
+    const pixel = await fetch(`${inlet.url}/p.gif/?k=${WRITE_KEY}&n=open`);
+    expect([pixel.status, pixel.headers.get('content-type')]).toEqual([200, 'image/gif']);
+    const rows = await fetch(`${inlet.url}/api/query/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ sql: "SELECT event_id FROM events WHERE event_id = 'trailing-1'" }),
+    });
+    expect([rows.status, ((await rows.json()) as { rows: unknown }).rows]).toEqual([200, [['trailing-1']]]);
+    const runs = await fetch(`${inlet.url}/api/runs/?limit=1`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect([runs.status, await runs.json()]).toEqual([200, { runs: [], next: null }]);
+    expect((await fetch(`${inlet.url}/healthz/`)).status).toBe(200);
+    // The root stays the root.
+    expect(await (await fetch(`${inlet.url}/?x=1`)).json()).toMatchObject({
+      error: { message: 'No route GET /; see the HTTP API in README.md.' },
+    });
   });
 });
 
