@@ -105,9 +105,32 @@ export function answerRaw(response: ServerResponse, error: InletError): void {
  * more can be read from it.
  */
 export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (error.code === 'ECONNRESET' || socket.destroyed || refusing.has(socket)) return;
+  // The answer Node is writing on this socket, if any (http.Server keeps it there as _httpMessage).
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished) {
+    // A whole request came before the bytes that are not HTTP: the parser's 400 replaced its answer,
+    // though its events may be stored. It keeps its answer; the 400 follows, then the connection closes.
+    if (inFlight.req.complete) {
+      refusing.add(socket);
+      const answer = () => answerOnSocket(socket, clientErrorOf(error));
+      inFlight.once('finish', answer);
+      inFlight.once('close', () => {
+        if (!socket.destroyed) answer();
+      });
+      return;
+    }
+    // Part of an answer is on the wire already: a 400 in its middle would corrupt it.
+    if (inFlight.headersSent) {
+      socket.destroy();
+      return;
+    }
+  }
   answerOnSocket(socket, clientErrorOf(error));
 }
+
+/** Sockets whose 400 waits for the answer before it; the parser's later complaints are not answered again. */
+const refusing = new WeakSet<Duplex>();
 
 /** What a parser or timeout error of Node's HTTP server is, in inlet's words. */
 function clientErrorOf(error: Error & { code?: string }): InletError {

@@ -145,6 +145,38 @@ describe('requests Node would refuse before any route', () => {
   });
 });
 
+describe('bytes that are not HTTP after a valid request on the same connection', () => {
+  it('leave the request its own answer, and get their 400 after it', async () => {
+    // The parser's 400 replaced the first request's answer, whose events were stored all the same.
+    const body = batch('garbage-after-1');
+    const { port } = new URL(inlet.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(
+          `POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth()}\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}\u0001\u0002 not http\r\n\r\n`,
+        ),
+      );
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const first = answer.indexOf('HTTP/1.1 ');
+    const second = answer.indexOf('HTTP/1.1 ', first + 1);
+    expect(answer.slice(0, answer.indexOf('\r\n'))).toBe('HTTP/1.1 200 OK');
+    expect(answer.slice(answer.indexOf('\r\n\r\n') + 4, second === -1 ? undefined : second)).toBe(
+      '{"success":true}',
+    );
+    expect(answer.slice(second)).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"BAD_REQUEST"/);
+    expect(
+      await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'garbage-after-1'"),
+    ).toEqual([{ event_id: 'garbage-after-1' }]);
+  });
+});
+
 describe('a URL longer than the request head may be', () => {
   it('is refused naming the URL as well as the headers, where the message spoke of headers only', async () => {
     // Node counts the request line into its 16 KB for headers: a pixel URL with a long query was
