@@ -348,6 +348,18 @@ describe("dbt's --vars, and dbt's other options", () => {
     expect(bad.err).toMatch(
       /^--vars must be a map of names to values, such as --vars '\{start_date: "2026-01-01"\}'\ninlet run/,
     );
+    // A tag YAML does not know, which dbt's YAML refuses too: one message of inlet's, where Node printed
+    // a YAMLWarning and the value ran as text.
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const tagged = await cli('run', '--vars', '{a: !!js/function x}');
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect([tagged.code, tagged.out, warnings.map((w) => w.message)]).toEqual([2, '', []]);
+    expect(tagged.err).toMatch(
+      /^--vars is not YAML or JSON: the tag !!js\/function \(line 1, column 5\) is not one YAML knows; quote the value to pass it as text\.\ninlet run/,
+    );
   });
 
   it('inlet catalog and docs check print what is wrong with --vars, then their usage, and exit 2', async () => {

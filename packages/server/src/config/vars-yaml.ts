@@ -1,4 +1,4 @@
-import { isMap, isSeq, parse as parseYaml, type ScalarTag, type Tags, visit } from 'yaml';
+import { isMap, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
 
@@ -112,15 +112,28 @@ function pyYamlValue(source: string): unknown {
   return tag ? tag.resolve(source, () => {}, {}) : source;
 }
 
-/** YAML read as dbt reads vars (dbt_project.yml's vars:, --vars): YAML 1.1, as PyYAML resolves it. */
+/**
+ * YAML read as dbt reads vars (dbt_project.yml's vars:, --vars): YAML 1.1, as PyYAML resolves it.
+ * A tag YAML does not know (!!js/function) is an error, as PyYAML's safe_load makes it, where the yaml
+ * package read it as text and Node printed its YAMLWarning.
+ */
 export function parseVarsYaml(text: string): unknown {
-  return parseYaml(text, {
+  const document = parseDocument(text, {
     version: '1.1',
     customTags: (tags: Tags) => [
       ...PYYAML_SCALARS,
       ...tags.filter((tag) => typeof tag !== 'object' || !REPLACED.has(tag.tag)),
     ],
   });
+  if (document.errors[0]) throw document.errors[0];
+  const problem = document.warnings.find((warning) => warning.code === 'TAG_RESOLVE_FAILED');
+  if (problem) {
+    const where = problem.linePos?.[0];
+    throw new Error(
+      `the tag ${text.slice(problem.pos[0], problem.pos[1]).split(/\s/)[0]}${where ? ` (line ${where.line}, column ${where.col})` : ''} is not one YAML knows; quote the value to pass it as text.`,
+    );
+  }
+  return document.toJS();
 }
 
 /**

@@ -311,9 +311,18 @@ export function readDbtProject(dir: string): DbtProject {
   ];
   const projectEntries = [...folders.under.entries()].filter(([key]) => !strays.includes(key));
   const applied = new Set<string>();
+  // Read again for vars: alone, as dbt reads them (YAML 1.1, as PyYAML resolves it: 1.0 stays a float, yes is true).
+  let varsYaml: unknown;
+  try {
+    varsYaml = parseVarsYaml(text);
+  } catch (error) {
+    throw new InletError(
+      'MODEL_INVALID',
+      `${path} is not valid YAML as dbt reads it: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
   return {
-    // Read again for vars: alone, as dbt reads them (YAML 1.1, as PyYAML resolves it: 1.0 stays a float, yes is true).
-    vars: readVars(parseVarsYaml(text) as Record<string, unknown>, path),
+    vars: readVars(varsYaml as Record<string, unknown>, path),
     name,
     paths,
     shown: path,
