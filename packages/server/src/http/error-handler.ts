@@ -34,17 +34,26 @@ export function wrongMethod(
   );
 }
 
-/** A 413 that says what the endpoint a client sent to accepts. */
-export function bodyTooLarge(url: string): InletError {
+/**
+ * A 413 that says what the endpoint a client sent to accepts: the limit in bytes, counted after
+ * decompression, as the collector's says (a gzip client sent fewer bytes than the limit).
+ */
+export function bodyTooLarge(url: string, limit: number): InletError {
   if (url.startsWith('/logs')) return logBodyTooLarge();
   const advice = url.startsWith('/api/')
     ? 'send a shorter request or raise limits.request_bytes'
     : 'send smaller batches';
-  return new InletError('BODY_TOO_LARGE', `The request body is larger than limits.request_bytes; ${advice}.`);
+  return new InletError(
+    'BODY_TOO_LARGE',
+    `The request body is larger than limits.request_bytes (${limit} bytes, counted after decompression); ${advice}.`,
+  );
 }
 
-/** Maps every error to a JSON body with a code; only a real fault of inlet's becomes a 500. */
-export function toInletError(error: unknown, url = ''): InletError | undefined {
+/**
+ * Maps every error to a JSON body with a code; only a real fault of inlet's becomes a 500. bodyLimit is
+ * the limit of the route the error came from.
+ */
+export function toInletError(error: unknown, url = '', bodyLimit = 0): InletError | undefined {
   if (isInletError(error)) return error;
   const e = error as FastifyError & { code?: string; errno?: number };
   const mapped = e.code ? FASTIFY_ERRORS[e.code] : undefined;
@@ -55,7 +64,7 @@ export function toInletError(error: unknown, url = ''): InletError | undefined {
       `${e.code === 'FST_ERR_CTP_EMPTY_TYPE' ? 'Content-Type is empty' : 'Unsupported Content-Type'} for /logs; send application/json (format json), application/x-ndjson (format json_lines) or text/plain.`,
     );
   if (mapped) return new InletError(mapped[0], mapped[1]);
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(url);
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(url, bodyLimit);
   if (e.code === 'ECONNRESET' || e.code === 'ECONNABORTED')
     return new InletError(
       'REQUEST_ABORTED',
@@ -73,7 +82,7 @@ export function toInletError(error: unknown, url = ''): InletError | undefined {
 
 export function createErrorHandler(logger: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toInletError(error, request.url);
+    const known = toInletError(error, request.url, request.routeOptions.bodyLimit);
     if (known) {
       if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds));
       return reply.code(known.status).send(known.toJSON());

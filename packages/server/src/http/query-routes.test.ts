@@ -191,6 +191,32 @@ describe('POST /api/query', () => {
     expect([broken.statusCode, broken.json().error.code]).toEqual([400, 'BAD_REQUEST']);
   });
 
+  it('refuses a body over limits.request_bytes naming the limit in bytes, as the collector does', async () => {
+    const { app } = await setup({ limits: { request_bytes: 1000 } });
+    const big = Buffer.from(JSON.stringify({ sql: `SELECT '${'x'.repeat(2000)}'` }));
+    const message =
+      'The request body is larger than limits.request_bytes (1000 bytes, counted after decompression); send a shorter request or raise limits.request_bytes.';
+    for (const [encoding, payload] of [
+      ['identity', big],
+      ['gzip', gzipSync(big)],
+    ] as const) {
+      const refused = await app.inject({
+        method: 'POST',
+        url: '/api/query',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': encoding,
+          authorization: `Bearer ${API_TOKEN}`,
+        },
+        payload,
+      });
+      expect([refused.statusCode, refused.json()], encoding).toEqual([
+        413,
+        { error: { code: 'BODY_TOO_LARGE', message } },
+      ]);
+    }
+  });
+
   it('answers SQL holding a NUL character with a 400 that says so', async () => {
     const { query } = await setup();
     for (const sql of ['SELECT 1\u0000', "SELECT '\u0000'", '\u0000']) {

@@ -170,7 +170,7 @@ export function registerQueryRoutes(
     // A gzip body was read as if plain, and answered "Unexpected token '\u001f'".
     scope.addHook(
       'preParsing',
-      decodeContentEncoding(options.bodyLimit, () => bodyTooLarge('/api/query')),
+      decodeContentEncoding(options.bodyLimit, () => bodyTooLarge('/api/query', options.bodyLimit)),
     );
 
     scope.post('/api/query', async (request, reply) => {
