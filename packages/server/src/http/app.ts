@@ -149,6 +149,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node does: a hand-written request may leave it out.
         if (request.headers.host === undefined && request.httpVersion === '1.1') {
           answerRaw(response, MISSING_HOST);
+          // Answered before any route, so counted here, as Fastify counts a request no route matched.
+          requests.inc({ route: 'unmatched', status: String(MISSING_HOST.status) });
           return;
         }
         if (!collect?.(request, response)) handler(request, response);

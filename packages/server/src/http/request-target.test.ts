@@ -143,6 +143,20 @@ describe('requests Node would refuse before any route', () => {
     const old = await raw('GET /healthz HTTP/1.0\r\n\r\n');
     expect(old.statusLine).toBe('HTTP/1.1 200 OK');
   });
+
+  it('counts the refusal of a request without a Host header in inlet_http_requests_total', async () => {
+    // It was answered before any route, and counted nowhere.
+    const counted = async () => {
+      const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+      return Number(
+        /^inlet_http_requests_total\{route="unmatched",status="400"\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
+      );
+    };
+    const before = await counted();
+    await raw('POST /v1/batch HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    await raw('GET /api/runs HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(await counted()).toBe(before + 2);
+  });
 });
 
 describe('bytes that are not HTTP after a valid request on the same connection', () => {
