@@ -82,11 +82,12 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       ['2026-02-30', '2026-03-01'],
       ['2026-11-20', '2026-13-01'],
     ]) {
+      // A usage error, as one of the wrong shape is (README.md's exit codes): it exited 1, MODEL_INVALID.
       const impossible = await inlet('run', 'daily', '--from', from, '--to', to);
-      expect(impossible.code).toBe(1);
+      expect(impossible.code).toBe(2);
       expect(impossible.lines).toEqual([]);
       expect(impossible.err).toMatch(
-        /MODEL_INVALID: --(from|to) must be a day as YYYY-MM-DD, and "2026-(02-30|13-01)" is no day of the calendar/,
+        /^--(from|to) must be a day as YYYY-MM-DD, and "2026-(02-30|13-01)" is no day of the calendar\.\ninlet run /,
       );
     }
     const unknown = await inlet('run', 'dailyy');

@@ -1,4 +1,4 @@
-import { runModels, summarizeModel, summarizeTest } from '../models/index.ts';
+import { dayProblem, runModels, summarizeModel, summarizeTest } from '../models/index.ts';
 import { type Command, commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
@@ -34,6 +34,12 @@ export const runCommand: Command = async (args, config, logger, output) => {
     [values.from, values.to].some((d) => d !== undefined && !date.test(d))
   ) {
     output.err(`A backfill needs both --from and --to, as YYYY-MM-DD.\n${runHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  // A day of the right shape that is none (2026-02-30, 2026-13-45) is as malformed an argument.
+  const notADay = dayProblem('--from', values.from) ?? dayProblem('--to', values.to);
+  if (notADay) {
+    output.err(`${notADay}\n${runHelp}\n`);
     return ExitCode.USAGE;
   }
   return whileInterruptible(async (signal) => {

@@ -59,6 +59,12 @@ const isDay = (value: string) => {
   return DATE.test(value) && !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
 };
 
+/** What is wrong with a backfill's --from or --to (flag), if anything: not given is nothing wrong. */
+export function dayProblem(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined || isDay(value)) return undefined;
+  return `${flag} must be a day as YYYY-MM-DD, and "${value}" is ${DATE.test(value) ? 'no day of the calendar' : 'not one'}.`;
+}
+
 /**
  * Refuses a model named as a log table of the lake: a log source's table: may be any name,
  * daily_active_users too. Once both were in the lake, either view replaced the other.
@@ -162,12 +168,10 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   for (const [flag, value] of [
     ['--from', options.from],
     ['--to', options.to],
-  ] as const)
-    if (value !== undefined && !isDay(value))
-      throw new InletError(
-        'MODEL_INVALID',
-        `${flag} must be a day as YYYY-MM-DD, and "${value}" is ${DATE.test(value) ? 'no day of the calendar' : 'not one'}.`,
-      );
+  ] as const) {
+    const problem = dayProblem(flag, value);
+    if (problem) throw new InletError('MODEL_INVALID', problem);
+  }
   if ((options.from === undefined) !== (options.to === undefined))
     throw new InletError('MODEL_INVALID', 'A backfill needs both --from and --to.');
   if (options.from && options.fullRefresh)
