@@ -51,6 +51,19 @@ describe("dbt's var()", () => {
     );
   });
 
+  it('refuses a tag YAML does not know in dbt_project.yml, as dbt does, naming it, with no Node warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const p = project({ 'dbt_project.yml': 'name: shop\nvars:\n  f: !!js/function x\n' });
+    expect(p.load).toThrow(
+      /dbt_project\.yml is not valid YAML as dbt reads it: the tag !!js\/function \(line 3, column 6\) is not one YAML knows; quote the value to pass it as text\./,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([]);
+  });
+
   it('renders values as Jinja prints them: booleans True/False, lists and maps as Python writes them', () => {
     expect([true, false, null, 3, 'a', ['x', 1], { k: "it's" }].map(varText)).toEqual([
       'True',

@@ -265,7 +265,8 @@ export function readDbtProject(dir: string): DbtProject {
   const text = readFileSync(path, 'utf8');
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    // No Node warning for a tag YAML does not know: reading vars: below refuses it, naming it.
+    raw = parseYaml(text, { logLevel: 'error' });
   } catch (error) {
     throw new InletError(
       'MODEL_INVALID',
