@@ -154,6 +154,27 @@ async function open(context: BrowserContext, path: string, options: PageOptions 
 }
 
 /**
+ * A page on the test's clock with a looping two-second video (#lecture), not yet watched, and
+ * counters of its play and pause events (window.playEvents, window.pauseEvents).
+ */
+async function lecturePage(path: string): Promise<{ page: Page; anonymousId: string }> {
+  const context = await newContext();
+  await context.clock.install();
+  const page = await open(context, path);
+  const anonymousId = await anonymousIdOf(page);
+  await page.evaluate('makeVideo(2)');
+  await page.evaluate(`
+    const video = document.getElementById('lecture');
+    video.loop = true;
+    window.playEvents = 0;
+    window.pauseEvents = 0;
+    video.addEventListener('play', () => window.playEvents++);
+    video.addEventListener('pause', () => window.pauseEvents++);
+  `);
+  return { page, anonymousId };
+}
+
+/**
  * Where the pages load inlet.js from: the page server hands out the same dist/inlet.js the collector
  * serves, with data-api naming the collector; the last test covers the collector's own /inlet.js.
  */
@@ -481,20 +502,10 @@ describe('browser tracker', () => {
   it('counts a video watched in stretches shorter than the heartbeat interval', async () => {
     // A lecture paused every few seconds (notes taken, a question asked) was counted as not watched at
     // all: each play started the interval again, so no stretch ever reached a heartbeat.
-    const context = await newContext();
-    await context.clock.install();
-    const page = await open(context, '/lectures/stretches');
-    const anonymousId = await anonymousIdOf(page);
-    await page.evaluate('makeVideo(2)');
-    await page.evaluate(`
-      const video = document.getElementById('lecture');
-      video.loop = true;
-      window.playEvents = 0;
-      window.pauseEvents = 0;
-      video.addEventListener('play', () => window.playEvents++);
-      video.addEventListener('pause', () => window.pauseEvents++);
-      inlet.watch(video, { contentId: 'lecture-stretches', interval: 10 });
-    `);
+    const { page, anonymousId } = await lecturePage('/lectures/stretches');
+    await page.evaluate(
+      `inlet.watch(document.getElementById('lecture'), { contentId: 'lecture-stretches', interval: 10 })`,
+    );
     // From here on the page's clock moves only when the test moves it.
     await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
     // Four stretches of six seconds: 24 seconds played, two heartbeats of ten seconds.
@@ -547,16 +558,9 @@ describe('browser tracker', () => {
 
   it('counts a video watched twice over (a re-rendered player calling watch() again) once', async () => {
     // Each watch() sent its own play events and heartbeats, so the video's watch time was doubled.
-    const context = await newContext();
-    await context.clock.install();
-    const page = await open(context, '/lectures/rewatched');
-    const anonymousId = await anonymousIdOf(page);
-    await page.evaluate('makeVideo(2)');
+    const { page, anonymousId } = await lecturePage('/lectures/rewatched');
     await page.evaluate(`
       const video = document.getElementById('lecture');
-      video.loop = true;
-      window.playEvents = 0;
-      video.addEventListener('play', () => window.playEvents++);
       inlet.watch(video, { contentId: 'lecture-rewatched', interval: 10 });
       inlet.watch(video, { contentId: 'lecture-rewatched', interval: 10 });
     `);
