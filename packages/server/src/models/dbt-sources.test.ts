@@ -187,6 +187,9 @@ describe("dbt's sources:", () => {
     ];
     expect(await names(['source:crm'])).toEqual(customers);
     expect(await names(['source:crm.customers', 'source:crm'])).toEqual(customers);
+    // dbt's source:crm.* is every table of the source, as source:crm is.
+    expect(await names(['source:crm.*'])).toEqual(customers);
+    expect(await names([], ['source:crm.*'])).toEqual([]);
     expect(await names(['accounts'])).toEqual([]);
     expect(await names([], ['source:crm'])).toEqual([]);
     await expect(names(['source:erp'])).rejects.toThrow(
@@ -209,6 +212,7 @@ describe("dbt's sources:", () => {
     );
     // source:crm+ selects the models that read it, in a run step and a test step alike.
     expect(withStep('run source:crm+')).not.toThrow();
+    expect(withStep('test source:crm.* --exclude source:left.*+')).not.toThrow();
     expect(withStep('test source:left+ --exclude source:crm.customers+')).not.toThrow();
     expect(withStep('run source:erp+')).toThrow(
       /"run source:erp\+" names no model or seed: "source:erp\+" names no source/,
@@ -232,6 +236,9 @@ describe("dbt's sources:", () => {
         selectNodes(openProject(config).graph, selectors, exclude);
       expect(select(['source:crm+'])).toEqual(['accounts', 'named', 'totals']);
       expect(select(['source:crm.customers+1'])).toEqual(['accounts', 'named']);
+      expect(select(['source:crm.*+'])).toEqual(['accounts', 'named', 'totals']);
+      expect(select(['source:crm.*+1'])).toEqual(['accounts', 'named']);
+      expect(select([], ['source:crm.*+'])).toEqual(['noted', 'quoted']);
       expect(select(['source:left.sides+'])).toEqual(['accounts', 'quoted', 'totals']);
       expect(select([], ['source:crm+'])).toEqual(['noted', 'quoted']);
       expect(() => select(['source:erp+'])).toThrow(
@@ -317,6 +324,7 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       expect(read.nodes.get('clients')?.sources).toEqual(['crm.customers']);
       expect(selectNodes(graph, ['source:raw_crm.clients+'])).toEqual(['accounts', 'clients']);
       expect(selectNodes(graph, ['source:raw_crm+'])).toEqual(['accounts', 'clients']);
+      expect(selectNodes(graph, ['source:raw_crm.*+'])).toEqual(['accounts', 'clients']);
       const run = await runModels({ config, logger, selectors: ['clients'] });
       expect(run.models.map((m) => [m.name, m.status, m.message ?? null])).toEqual([
         ['clients', 'success', null],

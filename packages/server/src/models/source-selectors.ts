@@ -70,10 +70,14 @@ export function sourceLookup(
   };
 }
 
+/** dbt's source:crm.* names every table of the source, as source:crm does. */
+export const ALL_TABLES = '*';
+
 /**
- * dbt's source:crm+ and source:crm.customers+ (source:crm+1 for one step): the nodes that read the
- * source's tables (or that table), and how many steps below them to go too (any when undefined).
- * A source itself is synced, not built, so source:crm alone selects nothing to build.
+ * dbt's source:crm+ and source:crm.customers+ (source:crm+1 for one step, source:crm.*+ as
+ * source:crm+): the nodes that read the source's tables (or that table), and how many steps below
+ * them to go too (any when undefined). A source itself is synced, not built, so source:crm alone
+ * selects nothing to build.
  */
 export function sourceSelection(
   graph: ModelGraph,
@@ -89,7 +93,8 @@ export function sourceSelection(
         : `"${selector}" selects a source's tables, which are synced (inlet sync), not built: inlet run builds none of them. source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them; inlet test takes ${selector} for the tests of a properties file's sources:.`,
     );
   }
-  const [, source = '', table, depth = ''] = found;
+  const [, source = '', named, depth = ''] = found;
+  const table = named === ALL_TABLES ? undefined : named;
   const problem = graph.sourceProblem(source, table);
   if (problem)
     throw new InletError('MODEL_NOT_FOUND', `"${selector}" names no source to select from: ${problem}.`);

@@ -4,6 +4,7 @@ import { modelTests } from './data-tests.ts';
 import type { DeclaredTable } from './dbt-sources.ts';
 import type { ModelConfig } from './model-config.ts';
 import type { Project } from './project-node.ts';
+import { ALL_TABLES } from './source-selectors.ts';
 import { quoteName } from './sql-names.ts';
 
 // The tests of source tables (a properties file's sources:), run by inlet test. They are picked as
@@ -30,14 +31,14 @@ export function splitSourceSelectors(selectors: string[]): { sources: string[]; 
 }
 
 /**
- * The source tables a source: selector names (crm: its tables; crm.customers: that one). With a +,
+ * The source tables a source: selector names (crm or crm.*: its tables; crm.customers: that one). With a +,
  * the graph has checked the source, and one described by no properties file has no tests to pick.
  */
 function pickTables(project: Project, selector: string): DeclaredTable[] {
   const downstream = DOWNSTREAM.test(selector);
   const [source, table, ...more] = selector.replace(DOWNSTREAM, '').split('.');
   const tables = [...(project.sources.get(source ?? '')?.tables.values() ?? [])].filter(
-    (entry) => table === undefined || entry.declared === `${source}.${table}`,
+    (entry) => table === undefined || table === ALL_TABLES || entry.declared === `${source}.${table}`,
   );
   if ((tables.length > 0 || downstream) && more.length === 0) return tables;
   const described = [...project.sources.values()].flatMap((s) =>
