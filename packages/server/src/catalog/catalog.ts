@@ -13,6 +13,7 @@ import {
   sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
+import { type CatalogSource, catalogSource, sourceNamedAsTable } from './catalog-source.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
@@ -68,6 +69,8 @@ function withoutBlankEnds(text: string): string {
 export interface Catalog {
   tables(): Promise<CatalogTable[]>;
   table(name: string): Promise<CatalogTableDetail>;
+  /** A source of inlet.yaml (crm, dbt's source:crm or a name its schema: maps) with its tables. */
+  source(name: string): Promise<CatalogSource>;
   lineage(): Promise<Lineage>;
   /** Marts and columns without a description. */
   docsCheck(): Promise<DocsGap[]>;
@@ -290,7 +293,14 @@ export function createCatalog(options: {
     table: (name) =>
       serial(async () => {
         const snap = await lakeSnapshot();
-        const entry = snap.tables.get(name) ?? snap.tables.get(name.toLowerCase());
+        const asked = dbtTableName(name, snap.project);
+        // dbt's source:crm names a source: it is pointed to, with its tables.
+        if (asked === undefined)
+          throw sourceNamedAsTable(
+            name,
+            catalogSource(config, snap.project, [...snap.tables.values()], name),
+          );
+        const entry = snap.tables.get(asked) ?? snap.tables.get(asked.toLowerCase());
         if (!entry) throw unknownTable(name, [...snap.tables.keys()]);
         const lineage = buildLineage(snap.tables, snap.project, snap.sources);
         return {
@@ -298,6 +308,11 @@ export function createCatalog(options: {
           upstream: lineage.upstream(entry.name),
           downstream: lineage.downstream(entry.name),
         };
+      }),
+    source: (name) =>
+      serial(async () => {
+        const snap = await lakeSnapshot();
+        return catalogSource(config, snap.project, [...snap.tables.values()].map(summary), name);
       }),
     lineage: () =>
       serial(async () => {
@@ -318,6 +333,20 @@ export function createCatalog(options: {
       engine = undefined;
     },
   };
+}
+
+/**
+ * A table's name in the lake for one named as dbt's selectors do (source:raw_crm.clients, by its
+ * source's and its own names in a properties file), the name itself for any other, and undefined
+ * for a source without a table (source:crm, source:crm.*).
+ */
+function dbtTableName(name: string, project: Project | undefined): string | undefined {
+  const found = /^source:([^.]+)(?:\.(.+))?$/.exec(name);
+  if (!found) return name;
+  const [, source = '', table] = found;
+  if (table === undefined || table === '*') return undefined;
+  const declared = project?.sources.get(source);
+  return declared?.tables.get(table)?.name ?? `${declared?.lake ?? source}.${table}`;
 }
 
 /** A table without the detail fields, for lists. */

@@ -1,4 +1,5 @@
 /** @module catalog: every table and view with columns, size, partitions, freshness, descriptions and lineage. */
+
 export {
   type Catalog,
   type CatalogColumn,
@@ -6,5 +7,6 @@ export {
   type CatalogTableDetail,
   createCatalog,
 } from './catalog.ts';
+export type { CatalogSource } from './catalog-source.ts';
 export type { DocsGap } from './docs-check.ts';
 export type { Lineage, LineageNode } from './lineage.ts';

@@ -1,14 +1,14 @@
-import type { CatalogTable } from '../catalog/index.ts';
+import type { Catalog, CatalogTable } from '../catalog/index.ts';
 import { openCatalog } from './catalog-open.ts';
 import { type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { renderRows, renderTableToFit } from './output.ts';
+import { type Format, type Output, renderRows, renderTableToFit } from './output.ts';
 import { varsHelp, varsOption } from './vars-option.ts';
 
-export const catalogHelp = `inlet catalog [table] [--format table|json|csv] [--vars '{name: value}']
+export const catalogHelp = `inlet catalog [table | source:<source>] [--format table|json|csv] [--vars '{name: value}']
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
   last update and description (and why a table cannot be queried, when it cannot); with a table name, its columns, tests and lineage (as CSV: its
-  columns, with their types and descriptions).
+  columns, with their types and descriptions); with dbt's source:crm, the source's description and its tables.
   ${varsHelp}`;
 
 const size = (bytes: number) =>
@@ -19,6 +19,18 @@ const size = (bytes: number) =>
       : bytes < 1024 ** 3
         ? `${(bytes / 1024 ** 2).toFixed(1)} MB`
         : `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+
+const LIST_COLUMNS = [
+  'name',
+  'kind',
+  'materialized',
+  'rows',
+  'size',
+  'partitions',
+  'updated_at',
+  'description',
+  'unavailable',
+];
 
 const row = (t: CatalogTable) => [
   t.name,
@@ -46,20 +58,11 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
   try {
     const name = positionals[0];
     if (!name) {
-      const columns = [
-        'name',
-        'kind',
-        'materialized',
-        'rows',
-        'size',
-        'partitions',
-        'updated_at',
-        'description',
-        'unavailable',
-      ];
-      output.out(renderRows(format, columns, (await catalog.tables()).map(row), output.columns));
+      output.out(renderRows(format, LIST_COLUMNS, (await catalog.tables()).map(row), output.columns));
       return ExitCode.OK;
     }
+    // dbt's source:crm (and source:crm.*) is how a dbt user names a source.
+    if (/^source:[^.]+(?:\.\*)?$/.test(name)) return await showSource(catalog, name, format, output);
     const table = await catalog.table(name);
     if (format === 'json') {
       output.out(`${JSON.stringify(table)}\n`);
@@ -108,3 +111,28 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
     catalog.close();
   }
 };
+
+/** inlet catalog source:crm: the source's description, then its tables as inlet catalog lists them. */
+async function showSource(catalog: Catalog, name: string, format: Format, output: Output): Promise<ExitCode> {
+  const source = await catalog.source(name);
+  if (format === 'json') {
+    output.out(`${JSON.stringify(source)}\n`);
+    return ExitCode.OK;
+  }
+  const rows = source.tables.map(row);
+  if (format === 'csv') {
+    output.out(renderRows('csv', LIST_COLUMNS, rows));
+    return ExitCode.OK;
+  }
+  const notSynced = source.not_synced.join(', ');
+  output.out(
+    [
+      `source ${source.name}`,
+      source.description ? `  ${source.description}` : '  (no description)',
+      ...(notSynced ? [`  not synced yet: ${notSynced} (inlet sync ${source.name} copies them)`] : []),
+      '',
+      '',
+    ].join('\n') + (rows.length > 0 ? renderRows('table', LIST_COLUMNS, rows, output.columns) : ''),
+  );
+  return ExitCode.OK;
+}

@@ -130,6 +130,31 @@ describe("dbt's sources:", () => {
     ]);
   });
 
+  it("shows a source by dbt's source:crm in inlet catalog, and points there from a table lookup", async () => {
+    const shown = async (...args: string[]) => {
+      const captured = capturedOutput();
+      const code = await catalogCommand(args, config, logger, captured.output);
+      return { code, out: captured.out };
+    };
+    const text = await shown('source:crm', '--format', 'table');
+    expect(text.code).toBe(0);
+    expect(text.out.split('\n').slice(0, 2)).toEqual(['source crm', '  Our CRM, copied nightly.']);
+    expect(text.out).toMatch(/crm\.customers .*source .*One row per customer account\./);
+    const json = JSON.parse((await shown('source:crm.*', '--format', 'json')).out);
+    expect(json).toMatchObject({ name: 'crm', description: 'Our CRM, copied nightly.', not_synced: [] });
+    expect(json.tables.map((t: { name: string }) => t.name)).toEqual(['crm.customers']);
+    // A source no properties file describes, and one inlet.yaml does not have.
+    expect(await catalog.source('left')).toMatchObject({ name: 'left', description: null });
+    await expect(catalog.source('erp')).rejects.toThrow(
+      /No source named "erp"; inlet\.yaml's sources are crm, left/,
+    );
+    // Through the table lookup (GET /api/catalog/source:crm): the source, with its tables by name.
+    await expect(catalog.table('source:crm')).rejects.toThrow(
+      /"source:crm" is a source, not a table: inlet catalog source:crm shows it; its tables are crm\.customers/,
+    );
+    expect((await catalog.table('source:crm.customers')).name).toBe('crm.customers');
+  });
+
   it('lets inlet docs check name a column the source table does not have, and no other of its columns', async () => {
     expect((await catalog.docsCheck()).filter((gap) => gap.table === 'crm.customers')).toEqual([]);
     project('models/_sources.yml', SOURCES_YAML.replace('- name: name', '- name: nmae'));
@@ -333,6 +358,12 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       const customers = await catalog.table('crm.customers');
       expect(customers.description).toBe('One row per client.');
       expect(customers.source).toEqual({ name: 'crm', description: 'Our CRM, as dbt named it.' });
+      // dbt's names find the source and its table in the catalog too.
+      expect(await catalog.source('source:raw_crm')).toMatchObject({
+        name: 'crm',
+        description: 'Our CRM, as dbt named it.',
+      });
+      expect((await catalog.table('source:raw_crm.clients')).name).toBe('crm.customers');
       const tested = await testModels({ config, selectors: ['source:raw_crm.clients'] });
       expect(tested.tests.map((t) => `${t.model} ${t.name} ${t.status}`)).toEqual([
         'crm.customers unique(account_id) pass',

@@ -1,0 +1,66 @@
+import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
+import { type Project, sourceDescription } from '../models/index.ts';
+import { sourceTableNames } from '../sources/index.ts';
+import type { CatalogTable } from './catalog.ts';
+
+// A dbt user looks a source up as dbt's selectors and docs name it (source:crm), not by one of its
+// tables: the catalog shows the source, its description and its tables with theirs.
+
+/** A source of inlet.yaml as the catalog shows it. */
+export interface CatalogSource {
+  /** Its name in inlet.yaml (crm), which its tables start with (crm.customers). */
+  name: string;
+  /** What a properties file's sources: says of the source itself, null when none does. */
+  description: string | null;
+  /** Its tables in the lake, as inlet catalog lists them. */
+  tables: CatalogTable[];
+  /** The tables inlet.yaml has it copy that are not in the lake yet (inlet sync copies them). */
+  not_synced: string[];
+}
+
+/**
+ * The source a name gives: inlet.yaml's name, or dbt's name: that a properties file maps to one by
+ * its schema: (raw_crm for crm), with or without dbt's source: before it.
+ */
+export function catalogSource(
+  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut'>,
+  project: Project | undefined,
+  tables: CatalogTable[],
+  typed: string,
+): CatalogSource {
+  const asked = typed.replace(/^source:/, '').replace(/\.\*$/, '');
+  const configured = sourceTableNames(config);
+  const declared = project?.sources.get(asked);
+  const name = declared?.lake ?? (configured.has(asked.toLowerCase()) ? asked.toLowerCase() : asked);
+  if (!configured.has(name) && !config.sourcesLeftOut.includes(name)) {
+    const names = [...configured.keys(), ...config.sourcesLeftOut].join(', ');
+    throw new InletError(
+      'NOT_FOUND',
+      `No source named "${asked}"; ${names ? `inlet.yaml's sources are ${names}` : 'inlet.yaml has no sources:'} (inlet catalog lists every table).`,
+    );
+  }
+  const copies = configured.get(name);
+  if (copies === undefined && !config.sourcesLeftOut.includes(name))
+    throw new InletError(
+      'NOT_FOUND',
+      `${name} is a log source, whose rows are a table of its own (access_logs, app_logs): inlet catalog access_logs (or app_logs) shows it.`,
+    );
+  const own = tables.filter((table) => table.kind === 'source' && table.name.startsWith(`${name}.`));
+  const synced = new Set(own.map((table) => table.name));
+  return {
+    name,
+    description: sourceDescription(project, name) ?? null,
+    tables: own,
+    not_synced: (copies ?? []).map((table) => `${name}.${table}`).filter((table) => !synced.has(table)),
+  };
+}
+
+/** The error for a table named as dbt's source: selector names a source, pointing to the source. */
+export function sourceNamedAsTable(typed: string, source: CatalogSource): InletError {
+  const tables = [...source.tables.map((table) => table.name), ...source.not_synced];
+  return new InletError(
+    'NOT_FOUND',
+    `"${typed}" is a source, not a table: inlet catalog ${typed} shows it; its tables are ${tables.join(', ') || 'none yet'} (inlet catalog <table> shows one).`,
+  );
+}
