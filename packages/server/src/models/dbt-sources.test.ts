@@ -233,7 +233,10 @@ describe("dbt's sources:", () => {
       /"test source:erp" names no model or seed: "source:erp" names no source table described under sources:/,
     );
     expect(withStep('run source:crm')).toThrow(
-      /"source:crm" selects a source's tables, which are synced \(inlet sync\), not built: inlet run builds none of them\. source:<source>\+/,
+      /"source:crm" selects a source's tables, which are synced \(inlet sync crm\), not built: inlet run builds none of them\. source:crm\+ selects the models that read them/,
+    );
+    expect(withStep('run source:erp')).toThrow(
+      /"source:erp" names no source: erp is not a source in inlet\.yaml \(its sources are crm, left\)/,
     );
     // source:crm+ selects the models that read it, in a run step and a test step alike.
     expect(withStep('run source:crm+')).not.toThrow();
@@ -350,6 +353,13 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       expect(selectNodes(graph, ['source:raw_crm.clients+'])).toEqual(['accounts', 'clients']);
       expect(selectNodes(graph, ['source:raw_crm+'])).toEqual(['accounts', 'clients']);
       expect(selectNodes(graph, ['source:raw_crm.*+'])).toEqual(['accounts', 'clients']);
+      // Without a +, what is wrong says which names work: dbt's, and inlet.yaml's it maps them to.
+      expect(() => selectNodes(graph, ['source:raw_crm'])).toThrow(
+        /"source:raw_crm" selects a source's tables \(raw_crm is dbt's name, by its sources: entry, for crm of inlet\.yaml\), which are synced \(inlet sync crm\), not built: inlet run builds none of them\. source:raw_crm\+ \(or source:crm\+\) selects the models that read them/,
+      );
+      expect(() => selectNodes(graph, ['source:raw_crm.clients'])).toThrow(
+        /\(raw_crm\.clients is dbt's name, by its sources: entry, for crm\.customers of inlet\.yaml\).* source:raw_crm\.clients\+ \(or source:crm\.customers\+\) selects the models that read it/,
+      );
       const run = await runModels({ config, logger, selectors: ['clients'] });
       expect(run.models.map((m) => [m.name, m.status, m.message ?? null])).toEqual([
         ['clients', 'success', null],
@@ -368,6 +378,14 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       expect(tested.tests.map((t) => `${t.model} ${t.name} ${t.status}`)).toEqual([
         'crm.customers unique(account_id) pass',
       ]);
+      // inlet.yaml's names, which the catalog and the errors say, pick them too.
+      for (const selector of ['source:crm', 'source:crm.customers'])
+        expect((await testModels({ config, selectors: [selector] })).tests.map((t) => t.name)).toEqual([
+          'unique(account_id)',
+        ]);
+      await expect(testModels({ config, selectors: ['source:raw_crm.customers'] })).rejects.toThrow(
+        /\(described: raw_crm\.clients \(or crm\.customers\)\)/,
+      );
       // One table declared under both its names would have two descriptions: refused, naming both.
       project(
         'models/_crm.yml',

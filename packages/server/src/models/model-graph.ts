@@ -27,6 +27,8 @@ export interface ModelGraph {
   readersOf(source: string, table?: string): string[];
   /** Why a selector cannot name this source (or its table), naming those that exist; undefined when it can. */
   sourceProblem(source: string, table?: string): string | undefined;
+  /** inlet.yaml's names of a source and table that a selector names as source() does (raw_crm: crm). */
+  sourceName(source: string, table?: string): [string, string | undefined];
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {

@@ -49,7 +49,7 @@ export function sourceLookup(
   nodes: Map<string, ProjectNode>,
   order: string[],
   sources: GraphSources,
-): Pick<ModelGraph, 'readersOf' | 'sourceProblem'> {
+): Pick<ModelGraph, 'readersOf' | 'sourceProblem' | 'sourceName'> {
   // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
   const inLake = (source: string, table?: string): [string, string | undefined] => {
     const aliased = table === undefined ? undefined : sources.aliases?.get(`${source}.${table}`);
@@ -67,6 +67,7 @@ export function sourceLookup(
     },
     sourceProblem: (source, table) =>
       sourceProblem(sources.tables, sources.leftOut, ...inLake(source, table)),
+    sourceName: inLake,
   };
 }
 
@@ -84,15 +85,7 @@ export function sourceSelection(
   selector: string,
 ): { readers: string[]; steps: number | undefined } {
   const found = /^source:([^+@.]+)(?:\.([^+@]+))?\+(\d*)$/.exec(selector);
-  if (!found) {
-    const before = /^(?:@|\d*\+)source:/.test(selector);
-    throw new InletError(
-      'MODEL_NOT_FOUND',
-      before
-        ? `"${selector}": a source has nothing upstream to select; source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them.`
-        : `"${selector}" selects a source's tables, which are synced (inlet sync), not built: inlet run builds none of them. source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them; inlet test takes ${selector} for the tests of a properties file's sources:.`,
-    );
-  }
+  if (!found) throw new InletError('MODEL_NOT_FOUND', notToBuild(graph, selector));
   const [, source = '', named, depth = ''] = found;
   const table = named === ALL_TABLES ? undefined : named;
   const problem = graph.sourceProblem(source, table);
@@ -100,4 +93,27 @@ export function sourceSelection(
     throw new InletError('MODEL_NOT_FOUND', `"${selector}" names no source to select from: ${problem}.`);
   // The readers are one step down from the source.
   return { readers: graph.readersOf(source, table), steps: depth === '' ? undefined : Number(depth) - 1 };
+}
+
+/**
+ * Why a source: selector without a + after it selects nothing to build, with the names that do:
+ * inlet.yaml's too where a properties file maps dbt's (raw_crm) to them by schema: or identifier:.
+ */
+function notToBuild(graph: ModelGraph, selector: string): string {
+  const operators =
+    'source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them';
+  if (/^(?:@|\d*\+)source:/.test(selector))
+    return `"${selector}": a source has nothing upstream to select; ${operators}.`;
+  const found = /^source:([^+@.]+)(?:\.([^+@]+))?$/.exec(selector);
+  if (!found)
+    return `"${selector}" is not a source selector; ${operators}; inlet test takes source:<source> for the tests of a properties file's sources:.`;
+  const [, source = '', named] = found;
+  const table = named === ALL_TABLES ? undefined : named;
+  const problem = graph.sourceProblem(source, table);
+  if (problem) return `"${selector}" names no source: ${problem}.`;
+  const [lakeSource, lakeTable] = graph.sourceName(source, table);
+  const typed = table === undefined ? source : `${source}.${table}`;
+  const lake = lakeTable === undefined ? lakeSource : `${lakeSource}.${lakeTable}`;
+  const aliased = lake !== typed;
+  return `"${selector}" selects ${table === undefined ? "a source's tables" : "a source's table"}${aliased ? ` (${typed} is dbt's name, by its sources: entry, for ${lake} of inlet.yaml)` : ''}, which are synced (inlet sync ${lakeSource}), not built: inlet run builds none of them. ${selector}+${aliased ? ` (or source:${lake}+)` : ''} selects the models that read ${table === undefined ? 'them' : 'it'} and everything downstream of them; inlet test takes ${selector} for the tests of a properties file's sources:.`;
 }

@@ -37,12 +37,21 @@ export function splitSourceSelectors(selectors: string[]): { sources: string[]; 
 function pickTables(project: Project, selector: string): DeclaredTable[] {
   const downstream = DOWNSTREAM.test(selector);
   const [source, table, ...more] = selector.replace(DOWNSTREAM, '').split('.');
-  const tables = [...(project.sources.get(source ?? '')?.tables.values() ?? [])].filter(
-    (entry) => table === undefined || table === ALL_TABLES || entry.declared === `${source}.${table}`,
-  );
+  // By dbt's names (raw_crm.clients, as source() takes them) or inlet.yaml's (crm.customers, as the
+  // catalog and the errors say), which a properties file's schema: and identifier: may map them to.
+  const tables = [...project.sources.values()]
+    .filter((entry) => entry.name === source || entry.lake === source)
+    .flatMap((entry) => [...entry.tables.values()])
+    .filter(
+      (entry) =>
+        table === undefined ||
+        table === ALL_TABLES ||
+        entry.declared === `${source}.${table}` ||
+        entry.name === `${source}.${table}`,
+    );
   if ((tables.length > 0 || downstream) && more.length === 0) return tables;
   const described = [...project.sources.values()].flatMap((s) =>
-    [...s.tables.values()].map((t) => t.declared),
+    [...s.tables.values()].map((t) => (t.name === t.declared ? t.name : `${t.declared} (or ${t.name})`)),
   );
   throw new InletError(
     'MODEL_NOT_FOUND',
