@@ -12,11 +12,14 @@ export type Command = (
   output: Output,
 ) => Promise<ExitCode>;
 
-/** A command's options and positional arguments; an unknown option is a usage error. */
+/**
+ * A command's options and positional arguments, and the tokens that say which option each word
+ * follows (dbt's --exclude a b); an unknown option is a usage error.
+ */
 export const commandArgs = <const T extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],
   options: T,
-) => parseArgs({ args, allowPositionals: true, options });
+) => parseArgs({ args, allowPositionals: true, tokens: true, options });
 
 const FORMATS: readonly string[] = ['table', 'json', 'csv'] satisfies Format[];
 

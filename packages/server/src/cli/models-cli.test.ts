@@ -110,6 +110,17 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(excluded.lines.map((l) => l.name)).toEqual(['weekly']);
     const none = await inlet('test', '--exclude', 'daily');
     expect(none.lines).toEqual([]);
+    // As dbt reads them (and a workflow's step), the words after --exclude up to the next option
+    // are all left out, and those after --select all selected: b was selected alone.
+    const union = await inlet('run', '--select', 'weekly', 'daily');
+    expect(union.lines.map((l) => l.name)).toEqual(['daily', 'weekly']);
+    const neither = await inlet('run', '--exclude', 'weekly', 'daily');
+    expect(neither.code).toBe(0);
+    expect(neither.lines).toEqual([]);
+    const after = await inlet('run', '--exclude', 'weekly', '--full-refresh', 'daily');
+    expect(after.lines.map((l) => [l.name, l.mode])).toEqual([['daily', 'full']]);
+    const untested = await inlet('test', '--exclude', 'weekly', 'daily');
+    expect(untested.lines).toEqual([]);
   });
 
   it('inlet test runs the data tests', async () => {

@@ -16,7 +16,7 @@ export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM
 
 /** inlet run: builds models in this process; a terminal gets a line per model, a pipe NDJSON. */
 export const runCommand: Command = async (args, config, logger, output) => {
-  const { values, positionals } = commandArgs(args, {
+  const { values, tokens } = commandArgs(args, {
     'full-refresh': { type: 'boolean', default: false },
     from: { type: 'string' },
     to: { type: 'string' },
@@ -46,7 +46,7 @@ export const runCommand: Command = async (args, config, logger, output) => {
     const result = await runModels({
       config,
       logger,
-      ...selectorsOf(positionals, values),
+      ...selectorsOf(tokens),
       fullRefresh: values['full-refresh'],
       from: values.from,
       to: values.to,

@@ -4,13 +4,32 @@ export const selectOption = {
   exclude: { type: 'string', multiple: true },
 } as const;
 
-/** Each value of a repeated option, which may hold several selectors ("a b+"). */
-const split = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(/\s+/).filter(Boolean));
+/** What selectorsOf reads of parseArgs' tokens (tokens: true): each option, and each word after it. */
+export type SelectorToken =
+  | { kind: 'option'; name: string; value?: string | undefined }
+  | { kind: 'positional'; value: string }
+  | { kind: 'option-terminator' };
 
-/** The selectors given as arguments and in each --select, and those given in each --exclude. */
-export function selectorsOf(
-  positionals: string[],
-  values: { select?: string[]; exclude?: string[] },
-): { selectors: string[]; exclude: string[] } {
-  return { selectors: [...positionals, ...split(values.select)], exclude: split(values.exclude) };
+/** A value that may hold several selectors ("a b+"). */
+const words = (value: string) => value.split(/\s+/).filter(Boolean);
+
+/**
+ * The selectors given as arguments and after --select, and those after --exclude. As dbt reads them
+ * (and a workflow's step), each word up to the next option belongs to the --select or --exclude
+ * before it: --exclude a b leaves out both, where Node's parser would have selected b alone.
+ */
+export function selectorsOf(tokens: readonly SelectorToken[]): { selectors: string[]; exclude: string[] } {
+  const selectors: string[] = [];
+  const exclude: string[] = [];
+  let into = selectors;
+  for (const token of tokens) {
+    if (token.kind === 'positional') into.push(...words(token.value));
+    else if (token.kind === 'option-terminator') into = selectors;
+    else {
+      into = token.name === 'exclude' ? exclude : selectors;
+      if ((token.name === 'select' || token.name === 'exclude') && token.value !== undefined)
+        into.push(...words(token.value));
+    }
+  }
+  return { selectors, exclude };
 }

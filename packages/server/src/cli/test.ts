@@ -14,9 +14,10 @@ export const testHelp = `inlet test [selector…] [--vars …]
 
 /** inlet test: data tests in this process; a terminal gets a line per test, a pipe NDJSON. */
 export async function testCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({
+  const { values, tokens } = parseArgs({
     args,
     allowPositionals: true,
+    tokens: true,
     options: { ...selectOption, ...varsOption },
   });
   const given = parseVars(values.vars);
@@ -26,7 +27,7 @@ export async function testCommand(args: string[], config: InletConfig, output: O
   }
   const result = await testModels({
     config,
-    ...selectorsOf(positionals, values),
+    ...selectorsOf(tokens),
     vars: given.vars,
     onWarning: (message) => output.err(`Warning: ${message}\n`),
   });
