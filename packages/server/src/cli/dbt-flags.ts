@@ -16,6 +16,8 @@ const INSTEAD: Record<string, string> = {
   '-m': "it is dbt's older name for --select; use --select (or -s)",
   '--fail-fast': 'a failing model already stops the models downstream of it, and only those; remove it',
   '-x': 'a failing model already stops the models downstream of it, and only those; remove it',
+  '--selector':
+    "inlet has no YAML selectors (selectors.yml): give the selectors themselves (inlet run a b+ --exclude c), or keep a selection as a workflow's step in inlet.yaml",
   '--defer': 'inlet has no state to compare with; select the models to build by name',
   '--state': 'inlet has no state to compare with; select the models to build by name',
   '--store-failures':

@@ -434,7 +434,7 @@ describe("dbt's --vars, and dbt's other options", () => {
     );
   });
 
-  it("says what to do instead of dbt's --target or -m, rather than Node's Unknown option", async () => {
+  it("says what to do instead of dbt's --target, -m or --selector, rather than Node's Unknown option", async () => {
     const target = await cli('run', '--target', 'prod');
     expect([target.code, target.err]).toEqual([
       2,
@@ -444,5 +444,13 @@ describe("dbt's --vars, and dbt's other options", () => {
     expect(models.err).toBe(
       "-m is one of dbt's options, which inlet does not take: it is dbt's older name for --select; use --select (or -s).\n",
     );
+    // dbt's YAML selectors: Node said only "Unknown option '--selector'".
+    for (const command of ['run', 'test']) {
+      const selector = await cli(command, '--selector', 'nightly');
+      expect([selector.code, selector.err]).toEqual([
+        2,
+        "--selector is one of dbt's options, which inlet does not take: inlet has no YAML selectors (selectors.yml): give the selectors themselves (inlet run a b+ --exclude c), or keep a selection as a workflow's step in inlet.yaml.\n",
+      ]);
+    }
   });
 });
