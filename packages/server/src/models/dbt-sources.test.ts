@@ -240,6 +240,7 @@ describe("dbt's sources:", () => {
     );
     // source:crm+ selects the models that read it, in a run step and a test step alike.
     expect(withStep('run source:crm+')).not.toThrow();
+    expect(withStep('test source:crm+,accounts')).not.toThrow();
     expect(withStep('test source:crm.* --exclude source:left.*+')).not.toThrow();
     expect(withStep('test source:left+ --exclude source:crm.customers+')).not.toThrow();
     expect(withStep('run source:erp+')).toThrow(
@@ -267,6 +268,9 @@ describe("dbt's sources:", () => {
       expect(select(['source:crm.*+'])).toEqual(['accounts', 'named', 'totals']);
       expect(select(['source:crm.*+1'])).toEqual(['accounts', 'named']);
       expect(select([], ['source:crm.*+'])).toEqual(['noted', 'quoted']);
+      // dbt's intersection: the models both sides pick.
+      expect(select(['source:crm+,source:left+'])).toEqual(['accounts', 'totals']);
+      expect(select(['totals,source:crm+'])).toEqual(['totals']);
       expect(select(['source:left.sides+'])).toEqual(['accounts', 'quoted', 'totals']);
       expect(select([], ['source:crm+'])).toEqual(['noted', 'quoted']);
       expect(() => select(['source:erp+'])).toThrow(
@@ -292,6 +296,9 @@ describe("dbt's sources:", () => {
         'crm.customers unique(account_id)',
         'named not_null(n)',
       ]);
+      // An intersection picks models only: none of the source's own tests.
+      const both = await testModels({ config, selectors: ['source:crm+,named'] });
+      expect(both.tests.map((t) => `${t.model} ${t.name}`)).toEqual(['named not_null(n)']);
       // A source no properties file describes has no tests, and its models are still picked.
       const left = await testModels({ config, selectors: ['source:left+'], exclude: ['quoted'] });
       expect(left.tests.map((t) => `${t.model} ${t.name}`)).toEqual([]);

@@ -55,9 +55,22 @@ describe('model graph', () => {
     expect(() => selectNodes(graph, ['tag:nightly'])).toThrow(
       /"tag:nightly" is dbt's tag: selector method, which inlet does not have; name the models/,
     );
-    expect(() => selectNodes(graph, ['c+,e'])).toThrow(
-      /dbt's intersection \(a,b\), which inlet does not have/,
+  });
+
+  it("takes dbt's intersection a,b: the nodes every part picks, in a selection or an exclusion", () => {
+    // a → b → c → f ← e, a → d
+    expect(selectNodes(graph, ['+f,b+'])).toEqual(['b', 'c', 'f']);
+    expect(selectNodes(graph, ['a+,+f,e+'])).toEqual(['f']);
+    expect(selectNodes(graph, ['c,d'])).toEqual([]);
+    expect(selectNodes(graph, ['c+,e', 'd'])).toEqual(['d']);
+    expect(selectNodes(graph, [], ['a+,+c'])).toEqual(['d', 'e', 'f']);
+    expect(() => selectNodes(graph, ['c,'])).toThrow(
+      /"c," has an empty part; dbt's intersection a,b names a selector/,
     );
+    expect(() => selectNodes(graph, ['c,tag:nightly'])).toThrow(
+      /"tag:nightly" is dbt's tag: selector method/,
+    );
+    expect(() => selectNodes(graph, ['c,cc'])).toThrow(/No model or seed matches "cc"; did you mean c\?/);
   });
 
   it("leaves out what dbt's --exclude selects, from the selection or from everything", () => {

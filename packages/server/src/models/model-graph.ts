@@ -224,8 +224,8 @@ export function buildGraph(
 /**
  * The nodes a selector list picks, in build order: `name`, `+name` (with everything upstream),
  * `name+` (with everything downstream), `+name+`; as dbt, `2+name` and `name+1` go that many steps,
- * and `@name` is name+ with everything upstream of those. No selector picks everything. What the
- * exclude selectors pick is left out, as dbt's --exclude.
+ * and `@name` is name+ with everything upstream of those; `a,b` is what both pick, as dbt's
+ * intersection. No selector picks everything. What the exclude selectors pick is left out, as dbt's --exclude.
  */
 export function selectNodes(graph: ModelGraph, selectors: string[], exclude: string[] = []): string[] {
   const picked = selectors.length === 0 ? new Set(graph.order) : pick(graph, selectors);
@@ -234,7 +234,7 @@ export function selectNodes(graph: ModelGraph, selectors: string[], exclude: str
 }
 
 const SELECTORS =
-  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it; source:crm+ for those that read a source.';
+  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it; source:crm+ for those that read a source; a,b for those both pick.';
 
 /**
  * The nodes a name selects: the node of that name, else those its path names, as dbt selects by
@@ -277,18 +277,30 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
   const picked = new Set<string>();
   for (const selector of selectors) {
     const text = selector.trim();
+    // dbt's intersection: the nodes every part picks (+daily,staging: what daily needs in staging).
+    if (text.includes(',')) {
+      const parts = text.split(',');
+      if (parts.some((part) => part.trim() === ''))
+        throw new InletError(
+          'MODEL_NOT_FOUND',
+          `"${selector}" has an empty part; dbt's intersection a,b names a selector on each side of each comma, with no spaces. ${SELECTORS}`,
+        );
+      const [first, ...rest] = parts.map((part) => pick(graph, [part], use));
+      for (const node of first ?? []) if (rest.every((set) => set.has(node))) picked.add(node);
+      continue;
+    }
     if (/^(?:@|\d*\+)?source:/.test(text)) {
       const { readers, steps } = sourceSelection(graph, text);
       for (const node of [...readers, ...readers.flatMap((reader) => near(reader, graph.children, steps))])
         picked.add(node);
       continue;
     }
-    // dbt's other selector methods (tag:, path:, config.materialized:) and set operators have no inlet meaning.
+    // dbt's other selector methods (tag:, path:, config.materialized:) have no inlet meaning.
     const method = /^([a-z_.]+):/.exec(text)?.[1];
-    if (method || text.includes(','))
+    if (method)
       throw new InletError(
         'MODEL_NOT_FOUND',
-        `"${selector}" is ${method ? `dbt's ${method}: selector method` : "dbt's intersection (a,b)"}, which inlet does not have; name the models, with their graph operators. ${SELECTORS}`,
+        `"${selector}" is dbt's ${method}: selector method, which inlet does not have; name the models, with their graph operators. ${SELECTORS}`,
       );
     const match = /^(?:(@)|(\d*)(\+))?([^+@]+?)(?:(\+)(\d*))?$/.exec(text);
     const name = match?.[4] ?? selector;

@@ -23,7 +23,8 @@ export function splitSourceSelectors(selectors: string[]): { sources: string[]; 
   const sources: string[] = [];
   const models: string[] = [];
   for (const selector of selectors) {
-    const found = SOURCE_SELECTOR.exec(selector.trim());
+    // An intersection (source:crm+,marts) picks models only: the graph's nodes both sides pick.
+    const found = selector.includes(',') ? null : SOURCE_SELECTOR.exec(selector.trim());
     if (found) sources.push(found[1] ?? '');
     if (!found || DOWNSTREAM.test(selector.trim())) models.push(selector);
   }
