@@ -7,9 +7,10 @@ import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD] [--vars …]
   Builds the project's models (and inlet's built-in marts) in dependency order, testing each
   before it is published. Selectors: model, +model (with upstream), model+ (with downstream),
-  2+model or model+1 (that many steps), @model (model+ with their upstream), or a folder's
-  name for the models in it (staging, marts.finance); dbt's --select / -s "a b+" takes them
-  too, and --exclude leaves some out.
+  2+model or model+1 (that many steps), @model (model+ with their upstream), a folder's
+  name for the models in it (staging, marts.finance), source:crm+ for the models that read a
+  source, a,b for what both pick; dbt's --select / -s "a b+" takes them too, and --exclude a b
+  leaves those out.
   --from/--to rebuild exactly those days of incremental models (a backfill); one never built is
   built whole. Ctrl-C stops it.
   ${varsHelp}`;
