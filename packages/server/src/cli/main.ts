@@ -7,6 +7,7 @@ import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
+import { lsCommand, lsHelp } from './ls.ts';
 import { type Output, printableLines, printableMessage, processOutput } from './output.ts';
 import { queryCommand, queryHelp } from './query.ts';
 import { runCommand, runHelp } from './run.ts';
@@ -23,7 +24,7 @@ const HELP = `inlet: collect product events into a Parquet lake and query them w
 Usage: inlet <command> [--config inlet.yaml] [options]
 
 Commands:
-${[startHelp, queryHelp, syncHelp, runHelp, testHelp, runsHelp, catalogHelp, docsHelp, demoHelp, helpHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
+${[startHelp, queryHelp, syncHelp, runHelp, testHelp, lsHelp, runsHelp, catalogHelp, docsHelp, demoHelp, helpHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
 
 Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
 not exist), 3 configuration (workflows too), 4 query refused or failed, 5 an error inlet did not
@@ -36,6 +37,8 @@ const COMMAND_HELP: Record<string, string> = {
   sync: syncHelp,
   run: runHelp,
   test: testHelp,
+  ls: lsHelp,
+  list: lsHelp,
   runs: runsHelp,
   catalog: catalogHelp,
   docs: docsHelp,
@@ -145,6 +148,9 @@ export async function main(
         return await runCommand(args, config, quiet(), output);
       case 'test':
         return await testCommand(args, config, output);
+      case 'ls':
+      case 'list':
+        return await lsCommand(args, config, quiet(), output);
       case 'runs':
         return await runsCommand(args, config, quiet(), output);
       case 'catalog':
@@ -187,7 +193,7 @@ export async function main(
 function sourcesInUse(command: string, args: string[]): 'all' | string[] {
   if (command === 'sync') return args.filter((arg) => !arg.startsWith('-')).slice(0, 1);
   if (command === 'runs') return args[0] === 'start' ? 'all' : [];
-  return ['query', 'catalog', 'run', 'test', 'docs'].includes(command) ? [] : 'all';
+  return ['query', 'catalog', 'run', 'test', 'ls', 'list', 'docs'].includes(command) ? [] : 'all';
 }
 
 /** An expected error as the command line prints it: its code, then its message. */

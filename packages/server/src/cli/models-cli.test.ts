@@ -123,6 +123,29 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(untested.lines).toEqual([]);
   });
 
+  it('inlet ls (and list) lists what the selectors pick, as dbt ls does, building nothing', async () => {
+    const all = await inlet('ls');
+    expect([all.code, all.lines]).toEqual([
+      0,
+      [
+        { name: 'daily', kind: 'model', path: 'models/daily.sql' },
+        { name: 'weekly', kind: 'model', path: 'models/weekly.sql' },
+      ],
+    ]);
+    const picked = await inlet('list', '-s', 'daily+', '--exclude', 'daily');
+    expect(picked.lines.map((l) => l.name)).toEqual(['weekly']);
+    const captured = capturedOutput();
+    const terminal = await main(
+      ['ls', '+weekly', '--config', configPath],
+      { ...captured.output, isTty: true },
+      {},
+    );
+    expect([terminal, captured.out]).toEqual([0, 'daily\nweekly\n']);
+    const unknown = await inlet('ls', 'dailyy');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);
+  });
+
   it('inlet test runs the data tests', async () => {
     const tested = await inlet('test');
     expect(tested.code).toBe(0);
