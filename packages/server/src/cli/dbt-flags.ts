@@ -18,6 +18,12 @@ const INSTEAD: Record<string, string> = {
   '-x': 'a failing model already stops the models downstream of it, and only those; remove it',
   '--selector':
     "inlet has no YAML selectors (selectors.yml): give the selectors themselves (inlet run a b+ --exclude c), or keep a selection as a workflow's step in inlet.yaml",
+  '--resource-type':
+    "inlet ls lists the models and seeds that inlet run builds; inlet catalog lists every table, and inlet catalog source:<source> a source's",
+  '--output':
+    'inlet ls prints a name a line to a terminal and a JSON object a line (name, kind, path) to a pipe: pipe it (inlet ls | cat) for JSON',
+  '--output-keys':
+    'inlet ls gives name, kind and path to a pipe (inlet ls | cat); take the keys you need from that JSON',
   '--defer': 'inlet has no state to compare with; select the models to build by name',
   '--state': 'inlet has no state to compare with; select the models to build by name',
   '--store-failures':

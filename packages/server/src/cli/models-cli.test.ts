@@ -144,6 +144,15 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const unknown = await inlet('ls', 'dailyy');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);
+    // dbt ls's own options say what inlet ls does instead.
+    const output = await inlet('ls', '--output', 'json');
+    expect([output.code, output.err]).toEqual([
+      2,
+      "--output is one of dbt's options, which inlet does not take: inlet ls prints a name a line to a terminal and a JSON object a line (name, kind, path) to a pipe: pipe it (inlet ls | cat) for JSON.\n",
+    ]);
+    expect((await inlet('ls', '--resource-type', 'source')).err).toMatch(
+      /^--resource-type is one of dbt's options, which inlet does not take: inlet ls lists the models and seeds/,
+    );
   });
 
   it('inlet test runs the data tests', async () => {
