@@ -32,6 +32,9 @@ const LIST_COLUMNS = [
   'unavailable',
 ];
 
+/** Columns of the list that a source's tables all share: its kind, and no materialization. */
+const SAID_BY_SOURCE = new Set(['kind', 'materialized']);
+
 const row = (t: CatalogTable) => [
   t.name,
   t.kind,
@@ -132,7 +135,15 @@ async function showSource(catalog: Catalog, name: string, format: Format, output
       ...(notSynced ? [`  not synced yet: ${notSynced} (inlet sync ${source.name} copies them)`] : []),
       '',
       '',
-    ].join('\n') + (rows.length > 0 ? renderRows('table', LIST_COLUMNS, rows, output.columns) : ''),
+    ].join('\n') +
+      (rows.length > 0
+        ? renderRows(
+            'table',
+            LIST_COLUMNS.filter((column) => !SAID_BY_SOURCE.has(column)),
+            rows.map((cells) => cells.filter((_cell, i) => !SAID_BY_SOURCE.has(LIST_COLUMNS[i] ?? ''))),
+            output.columns,
+          )
+        : ''),
   );
   return ExitCode.OK;
 }

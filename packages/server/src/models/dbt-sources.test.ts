@@ -139,7 +139,10 @@ describe("dbt's sources:", () => {
     const text = await shown('source:crm', '--format', 'table');
     expect(text.code).toBe(0);
     expect(text.out.split('\n').slice(0, 2)).toEqual(['source crm', '  Our CRM, copied nightly.']);
-    expect(text.out).toMatch(/crm\.customers .*source .*One row per customer account\./);
+    expect(text.out.split('\n')[3]).toMatch(
+      /^name +│ rows +│ size +│ partitions +│ updated_at +│ description/,
+    );
+    expect(text.out).toMatch(/crm\.customers +│ 2 +│ .*One row per customer account\./);
     const json = JSON.parse((await shown('source:crm.*', '--format', 'json')).out);
     expect(json).toMatchObject({ name: 'crm', description: 'Our CRM, copied nightly.', not_synced: [] });
     expect(json.tables.map((t: { name: string }) => t.name)).toEqual(['crm.customers']);
