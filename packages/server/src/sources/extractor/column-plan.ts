@@ -20,7 +20,23 @@ export interface ColumnPlan {
    * the lake type does not (numbers kept as text); a cursor's greatest value is taken by it.
    */
   order?: string;
+  /**
+   * True when the lake cannot order the values as the source compares them (booleans, bytes, JSON,
+   * enums, network addresses…): such a column cannot be a cursor, whose saved value goes back into
+   * the source's WHERE.
+   */
+  unordered?: boolean;
 }
+
+/**
+ * The order of MySQL TIME text (-838:59:59…838:59:59): as text '100:00:00' < '20:00:00' and
+ * '-10:00:00' > '-02:00:00', so a cursor copied rows again and a merge view kept an older version.
+ * Ranked by its seconds, as MySQL compares it.
+ */
+const timeSeconds = (part: number) => `split_part(ltrim({}, '-'), ':', ${part})`;
+export const TIME_TEXT_ORDER =
+  `(CASE WHEN starts_with({}, '-') THEN -1 ELSE 1 END) * (${timeSeconds(1)}::BIGINT * 3600 + ` +
+  `${timeSeconds(2)}::BIGINT * 60 + ${timeSeconds(3)}::DECIMAL(9,6))`;
 
 /**
  * Numbers kept as text (numeric wider than DECIMAL(38,s), or without precision) ordered as numbers,

@@ -3,7 +3,13 @@
  * lake/sources/<source>/<table>/ in full, incremental or merge mode, crash-safely, through a
  * dedicated DuckDB that writes the Parquet.
  */
-export { type ColumnPlan, duplicateColumn, JSON_FROM_TEXT, NUMERIC_TEXT_ORDER } from './column-plan.ts';
+export {
+  type ColumnPlan,
+  duplicateColumn,
+  JSON_FROM_TEXT,
+  NUMERIC_TEXT_ORDER,
+  TIME_TEXT_ORDER,
+} from './column-plan.ts';
 export {
   createDatabaseSource,
   type DatabaseTableDriver,

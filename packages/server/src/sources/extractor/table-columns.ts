@@ -26,7 +26,16 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
     if (!found) throw fail(`${key} "${column}" is not a column of the result; its columns are: ${known}`);
     return found;
   };
-  if (table.cursor) need(table.cursor, 'cursor');
+  if (table.cursor) {
+    const cursor = need(table.cursor, 'cursor');
+    // Its greatest value copied goes back into the database's WHERE; where the lake orders the
+    // values otherwise, rows were copied again on every run, or the view kept an older version.
+    if (cursor.unordered)
+      throw fail(
+        `cursor "${table.cursor}" is a ${cursor.sourceType}, whose values inlet cannot order as the database does; ` +
+          'use a column of numbers, dates, times or text that grows with each new or changed row (an id, updated_at)',
+      );
+  }
   for (const column of table.primaryKey ?? []) need(column, 'primary_key');
   if (table.deletedColumn) {
     const deleted = need(table.deletedColumn, 'deleted_column');

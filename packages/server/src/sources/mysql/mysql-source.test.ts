@@ -288,6 +288,60 @@ describe('mysql source', () => {
     );
   });
 
+  it('incremental and merge mode order a TIME cursor as MySQL does, past 99 hours and below zero', async () => {
+    // The lake keeps TIME as text, where '100:00:00' < '20:00:00' and '-10:00:00' > '-02:00:00':
+    // the run saved 20:00:00 and the next one copied 100:00:00 again, and the merged view kept
+    // the version at 20:00:00.
+    await sql('CREATE TABLE laps (id INT, t TIME)');
+    await sql(
+      "INSERT INTO laps VALUES (1, '-10:00:00'), (2, '-02:00:00'), (3, '20:00:00'), (4, '100:00:00')",
+    );
+    await sql('CREATE TABLE rotas (id INT PRIMARY KEY, t TIME, note VARCHAR(10))');
+    await sql("INSERT INTO rotas VALUES (1, '20:00:00', 'first')");
+    await withSourceHarness(
+      [
+        source([
+          { table: `${db}.laps`, mode: 'incremental', cursor: 't' },
+          mergeTable(`${db}.rotas`, { cursor: 't' }),
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('shop')).tables).toContainEqual({ table: 'laps', rows: 4 });
+        await sql("UPDATE rotas SET t = '100:00:00', note = 'second' WHERE id = 1");
+        await sql("INSERT INTO laps VALUES (5, '100:00:01')");
+        const second = (await h.sync('shop')).tables;
+        expect(second).toContainEqual({ table: 'laps', rows: 1 });
+        expect((await h.sync('shop')).tables).toContainEqual({ table: 'laps', rows: 0 });
+        expect(await h.query('SELECT id FROM shop.laps ORDER BY id')).toEqual(
+          [1, 2, 3, 4, 5].map((id) => ({ id })),
+        );
+        expect(await h.query('SELECT note FROM shop.rotas')).toEqual([{ note: 'second' }]);
+      },
+    );
+  });
+
+  it('refuses a BOOLEAN or BIT(1) cursor, which cannot order rows, naming the types that can', async () => {
+    // A tinyint(1) cursor was saved as true, which MySQL reads as the number 0 in the next WHERE.
+    await sql('CREATE TABLE toggles (id INT PRIMARY KEY, on_off BOOLEAN, bit_flag BIT(1))');
+    await sql("INSERT INTO toggles VALUES (1, TRUE, b'1'), (2, FALSE, b'0')");
+    await withSourceHarness(
+      [
+        source([{ table: `${db}.toggles`, mode: 'incremental', cursor: 'on_off' }]),
+        { ...source([{ table: `${db}.toggles`, mode: 'incremental', cursor: 'bit_flag' }]), name: 'bits' },
+      ],
+      async (h) => {
+        await expect(h.sync('shop')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringMatching(/cursor "on_off" is a tinyint\(1\).*numbers, dates, times/),
+        });
+        await expect(h.sync('bits')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringMatching(/cursor "bit_flag" is a bit\(1\)/),
+        });
+      },
+    );
+  });
+
   it('refuses a BOOLEAN or BIT(1) deleted_column, whose false is not NULL and would hide every row', async () => {
     await sql(
       'CREATE TABLE flagged (id INT PRIMARY KEY, updated_at DATETIME, is_deleted BOOLEAN, gone BIT(1))',

@@ -1,4 +1,4 @@
-import { type ColumnPlan, JSON_FROM_TEXT, NUMERIC_TEXT_ORDER } from '../extractor/index.ts';
+import { type ColumnPlan, JSON_FROM_TEXT, NUMERIC_TEXT_ORDER, TIME_TEXT_ORDER } from '../extractor/index.ts';
 
 /** A result column as the MySQL protocol describes it. */
 export interface MysqlField {
@@ -84,9 +84,22 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
       read,
       plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}), asText: AS_TEXT },
     });
+    // Values the lake cannot order as MySQL compares them, so no cursor.
+    const unordered = (column: MysqlColumn): MysqlColumn => ({
+      ...column,
+      plan: { ...column.plan, unordered: true },
+    });
     const boolean = (read: MysqlRead, sourceType: string, csvType: string, convert: string): MysqlColumn => ({
       read,
-      plan: { name: field.name, sourceType, csvType, convert, lakeType: 'BOOLEAN', asText: AS_TEXT },
+      plan: {
+        name: field.name,
+        sourceType,
+        csvType,
+        convert,
+        lakeType: 'BOOLEAN',
+        asText: AS_TEXT,
+        unordered: true,
+      },
     });
     const integer = INTEGERS[field.type];
     if (integer) {
@@ -130,23 +143,26 @@ export function planMysqlColumns(fields: MysqlField[]): MysqlColumn[] {
         // The session runs in UTC, so a TIMESTAMP arrives as UTC wall time.
         return column('text', 'timestamp', 'VARCHAR', zeroDateNull("CAST({} || '+00' AS TIMESTAMPTZ)"));
       case T.TIME:
-        // TIME spans -838:59:59…838:59:59, beyond a time of day; kept as text.
-        return column('text', 'time', 'VARCHAR');
+        // TIME spans -838:59:59…838:59:59, beyond a time of day; kept as text, ordered by its seconds.
+        return { read: 'text', plan: { ...column('text', 'time', 'VARCHAR').plan, order: TIME_TEXT_ORDER } };
       case T.BIT:
         return field.length === 1
           ? boolean('hex', 'bit(1)', 'VARCHAR', "CAST('0x' || {} AS UBIGINT) <> 0")
           : column('hex', `bit(${field.length})`, 'VARCHAR', "CAST('0x' || {} AS UBIGINT)");
       case T.JSON:
-        return column('json', 'json', 'VARCHAR', JSON_FROM_TEXT);
+        return unordered(column('json', 'json', 'VARCHAR', JSON_FROM_TEXT));
       case T.GEOMETRY:
-        return column('hex', 'geometry', 'VARCHAR', 'unhex({})');
+        return unordered(column('hex', 'geometry', 'VARCHAR', 'unhex({})'));
     }
-    if (field.extendedType === 'json') return column('text', 'json', 'VARCHAR', JSON_FROM_TEXT);
+    if (field.extendedType === 'json') return unordered(column('text', 'json', 'VARCHAR', JSON_FROM_TEXT));
     if (field.extendedType === 'uuid') return column('text', 'uuid', 'UUID');
-    if (field.type === T.ENUM || field.flags & ENUM_FLAG) return column('text', 'enum', 'VARCHAR');
-    if (field.type === T.SET || field.flags & SET_FLAG) return column('text', 'set', 'VARCHAR');
-    if (field.charset === BINARY_CHARSET) return column('hex', 'binary', 'VARCHAR', 'unhex({})');
-    return column('text', field.extendedType ?? 'text', 'VARCHAR');
+    // MySQL sorts an enum by its place in the list but compares it with a string as text.
+    if (field.type === T.ENUM || field.flags & ENUM_FLAG) return unordered(column('text', 'enum', 'VARCHAR'));
+    if (field.type === T.SET || field.flags & SET_FLAG) return unordered(column('text', 'set', 'VARCHAR'));
+    if (field.charset === BINARY_CHARSET) return unordered(column('hex', 'binary', 'VARCHAR', 'unhex({})'));
+    // MariaDB's inet4 and inet6 order as addresses, not as their text.
+    if (field.extendedType) return unordered(column('text', field.extendedType, 'VARCHAR'));
+    return column('text', 'text', 'VARCHAR');
   });
 }
 

@@ -364,6 +364,61 @@ describe('postgres source', () => {
     );
   });
 
+  it('incremental and merge mode order an interval cursor as PostgreSQL does, not as its text', async () => {
+    // The lake keeps an interval as text, where '10:00:00' > '1 day' and '-2 days' > '-10 days': the
+    // run saved 10:00:00 and the next one copied 1 day again, and the merged view kept the older version.
+    await sql(`CREATE TABLE ${schema}.spans (id int, span interval)`);
+    await sql(
+      `INSERT INTO ${schema}.spans VALUES (1, '-10 days'), (2, '-2 days'), (3, '10:00:00'), (4, '1 day')`,
+    );
+    await sql(`CREATE TABLE ${schema}.stints (id int PRIMARY KEY, span interval, note text)`);
+    await sql(`INSERT INTO ${schema}.stints VALUES (1, '10:00:00', 'first')`);
+    await withSourceHarness(
+      [
+        source([
+          { table: `${schema}.spans`, mode: 'incremental', cursor: 'span' },
+          mergeTable(`${schema}.stints`, { cursor: 'span' }),
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('app')).tables).toContainEqual({ table: 'spans', rows: 4 });
+        await sql(`UPDATE ${schema}.stints SET span = '1 day', note = 'second'`);
+        await sql(`INSERT INTO ${schema}.spans VALUES (5, '1 mon')`);
+        expect((await h.sync('app')).tables).toContainEqual({ table: 'spans', rows: 1 });
+        expect((await h.sync('app')).tables).toContainEqual({ table: 'spans', rows: 0 });
+        expect(await h.query('SELECT id FROM app.spans ORDER BY id')).toEqual(
+          [1, 2, 3, 4, 5].map((id) => ({ id })),
+        );
+        expect(await h.query('SELECT note FROM app.stints')).toEqual([{ note: 'second' }]);
+      },
+    );
+  });
+
+  it('refuses a boolean, enum or inet cursor, which the lake cannot order as PostgreSQL does', async () => {
+    await sql(`CREATE TYPE ${schema}.level AS ENUM ('low', 'high')`);
+    await sql(`CREATE TABLE ${schema}.alerts (id int, urgent boolean, level ${schema}.level, host inet)`);
+    await sql(
+      `INSERT INTO ${schema}.alerts VALUES (1, true, 'high', '10.0.0.9'), (2, false, 'low', '10.0.0.10')`,
+    );
+    const byCursor = (cursor: string) => ({
+      ...source([{ table: `${schema}.alerts`, mode: 'incremental', cursor }]),
+      name: `by_${cursor}`,
+    });
+    await withSourceHarness([byCursor('urgent'), byCursor('level'), byCursor('host')], async (h) => {
+      for (const [cursor, type] of [
+        ['urgent', 'boolean'],
+        ['level', `${schema}.level`],
+        ['host', 'inet'],
+      ])
+        await expect(h.sync(`by_${cursor}`)).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringContaining(
+            `cursor "${cursor}" is a ${type}, whose values inlet cannot order`,
+          ),
+        });
+    });
+  });
+
   it('refuses a boolean deleted_column and a cursor that is not a column, naming the columns', async () => {
     await withSourceHarness(
       [

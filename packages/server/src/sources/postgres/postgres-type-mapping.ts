@@ -80,6 +80,8 @@ export function numericType(typmod: number): string | undefined {
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'name', 'citext', 'char']);
+
 const BC_TYPES = new Set(['date', 'timestamp', 'timestamptz']);
 
 /**
@@ -136,12 +138,19 @@ export function planPostgresColumns(
       plan: { name: field.name, sourceType, csvType, ...(convert ? { convert } : {}) },
       comment: field.comment,
     });
+    // Values the lake cannot order as PostgreSQL compares them, so no cursor.
+    const unordered = (csvType: string, select = ref, convert?: string): PostgresColumn => {
+      const planned = column(csvType, select, convert);
+      return { ...planned, plan: { ...planned.plan, unordered: true } };
+    };
     const { type, typmod } = resolve(types, field.typeOid, field.typmod);
-    if (!type) return column('VARCHAR');
+    if (!type) return unordered('VARCHAR');
     const direct = DIRECT[type.name];
     if (direct && BC_TYPES.has(type.name)) return column(direct, beforeChrist(ref));
+    if (type.name === 'bool') return unordered(direct ?? 'BOOLEAN');
     if (direct) return column(direct);
-    if (type.kind === 'e') return column('VARCHAR');
+    // An enum compares by its place in the type's list of labels, not as text.
+    if (type.kind === 'e') return unordered('VARCHAR');
     switch (type.name) {
       case 'numeric': {
         // DuckDB's DECIMAL has no NaN, which numeric(p,s) allows: a NaN is copied as NULL rather than
@@ -155,18 +164,21 @@ export function planPostgresColumns(
       }
       case 'json':
       case 'jsonb':
-        return column('VARCHAR', ref, JSON_FROM_TEXT);
+        return unordered('VARCHAR', ref, JSON_FROM_TEXT);
       case 'bytea':
         // COPY writes bytea as \x followed by hex digits.
-        return column('VARCHAR', ref, 'unhex(substr({}, 3))');
-      case 'interval':
+        return unordered('VARCHAR', ref, 'unhex(substr({}, 3))');
+      case 'interval': {
         // Parquet cannot store a negative interval, so it stays text, in the form DuckDB casts with
-        // ::INTERVAL (PostgreSQL's own text except the + before a positive time part).
-        return column('VARCHAR', `replace(${ref}::text, '+', '')`);
+        // ::INTERVAL (PostgreSQL's own text except the + before a positive time part). As text
+        // '10:00:00' > '1 day'; as intervals both compare with 30-day months and 24-hour days.
+        const planned = column('VARCHAR', `replace(${ref}::text, '+', '')`);
+        return { ...planned, plan: { ...planned.plan, order: '{}::INTERVAL' } };
+      }
     }
     if (type.category === 'A') {
       const list = listType(types, type.elem, typmod);
-      if (!list) return column('VARCHAR', `array_to_json(${ref})`, JSON_FROM_TEXT);
+      if (!list) return unordered('VARCHAR', `array_to_json(${ref})`, JSON_FROM_TEXT);
       // Strict: a value that does not fit fails the sync instead of turning into NULLs, and a
       // multi-dimensional array (its JSON starts [[) says so by name. numeric goes through text so
       // no digit is lost to a double.
@@ -180,13 +192,14 @@ export function planPostgresColumns(
       const multi =
         `column ${name} (${sourceType.replaceAll("'", "''")}) holds a multi-dimensional array, and the lake keeps arrays ` +
         `as lists of one dimension; copy it as JSON with a query: for this table (e.g. SELECT …, array_to_json(${name}) AS ${name} FROM …)`;
-      return column(
+      return unordered(
         'VARCHAR',
         select,
         `CASE WHEN starts_with({}, '[[') THEN error('${multi}') ${list.bc ? listBeforeChrist(list.element) : ''}` +
           `ELSE from_json_strict({}, '["${list.element}"]') END`,
       );
     }
-    return column('VARCHAR');
+    // Text keeps its text; other types (inet, money, ranges, composites) order otherwise than their text.
+    return TEXT_TYPES.has(type.name) ? column('VARCHAR') : unordered('VARCHAR');
   });
 }
