@@ -342,6 +342,32 @@ describe('mysql source', () => {
     );
   });
 
+  it('copies a date or datetime with a zero day or month as NULL, as a zero date, and the other rows', async () => {
+    // Without NO_ZERO_IN_DATE MySQL keeps 2026-02-00 and 2026-00-10; neither is a date, and one
+    // failed the whole table. The session's zone is +09:00, so the TIMESTAMP is 01:11:12 UTC.
+    await sql('CREATE TABLE partial_dates (id INT, day DATE, moment DATETIME, stamp TIMESTAMP NULL)');
+    await sql(`INSERT INTO partial_dates VALUES (1, '2026-02-00', '2026-02-00 10:11:12', NULL),
+      (2, '2026-00-10', '2026-00-10 00:00:00', NULL), (3, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'),
+      (4, '2026-02-01', '2026-02-01 10:11:12', '2026-02-01 10:11:12')`);
+    await withSourceHarness([source([{ table: `${db}.partial_dates` }])], async (h) => {
+      expect((await h.sync('shop')).rows).toBe(4);
+      expect(
+        await h.query(
+          'SELECT id, day::VARCHAR AS day, moment::VARCHAR AS moment, epoch(stamp)::INT AS stamp FROM shop.partial_dates ORDER BY id',
+        ),
+      ).toEqual([
+        { id: 1, day: null, moment: null, stamp: null },
+        { id: 2, day: null, moment: null, stamp: null },
+        { id: 3, day: null, moment: null, stamp: null },
+        { id: 4, day: '2026-02-01', moment: '2026-02-01 10:11:12', stamp: 1769908272 },
+      ]);
+      expect(await lakeColumnTypes(h, 'shop.partial_dates')).toMatchObject({
+        day: 'DATE',
+        moment: 'TIMESTAMP',
+      });
+    });
+  });
+
   it('refuses a BOOLEAN or BIT(1) deleted_column, whose false is not NULL and would hide every row', async () => {
     await sql(
       'CREATE TABLE flagged (id INT PRIMARY KEY, updated_at DATETIME, is_deleted BOOLEAN, gone BIT(1))',

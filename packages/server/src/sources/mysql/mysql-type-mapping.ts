@@ -61,8 +61,11 @@ const INTEGERS: Record<number, [string, string, string]> = {
 // MySQL has no ::text; CAST AS TEXT is PostgreSQL's.
 const AS_TEXT = 'CAST({} AS CHAR)';
 
-// MySQL's zero dates ('0000-00-00') have no equivalent; they become NULL.
-const zeroDateNull = (cast: string) => `CASE WHEN starts_with({}, '0000-00-00') THEN NULL ELSE ${cast} END`;
+// MySQL's zero dates ('0000-00-00') have no equivalent; they become NULL. So do dates with a zero
+// month or day ('2026-02-00', kept without NO_ZERO_IN_DATE), as Connector/J's convertToNull does:
+// no date is meant, and one failed the whole table. MySQL writes the year with four digits.
+const zeroDateNull = (cast: string) =>
+  `CASE WHEN substr({}, 6, 2) = '00' OR substr({}, 9, 2) = '00' THEN NULL ELSE ${cast} END`;
 
 /** DECIMAL(p,s) when DuckDB holds it exactly (p ≤ 38), from the protocol's display length. */
 export function mysqlDecimal(field: MysqlField): string | undefined {
