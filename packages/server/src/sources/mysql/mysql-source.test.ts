@@ -406,6 +406,29 @@ describe('mysql source', () => {
     });
   });
 
+  it('hands over the rows of a wide result in batches of about 2 MB, not of a thousand rows', async () => {
+    // A thousand rows of 1,000 columns held ~32 MB of strings a batch, five batches in flight.
+    const connection = await connectMysql({ url: TEST_MYSQL_URL, statementTimeoutMs: 60_000 });
+    try {
+      const sizes: number[] = [];
+      let rows = 0;
+      for await (const batch of connection.rows(
+        "SELECT seq, REPEAT('x', 100000) AS pad FROM seq_1_to_300",
+        new Map([
+          ['seq', 'text'],
+          ['pad', 'text'],
+        ]),
+      )) {
+        rows += batch.length;
+        sizes.push(batch.reduce((sum, row) => sum + (row[1]?.length ?? 0), 0));
+      }
+      expect(rows).toBe(300);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(2 * 1024 * 1024 + 100_000);
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('refuses LOCAL INFILE and writes on its connections', async () => {
     // The server may ask the client for a file with LOAD DATA LOCAL; inlet's connections refuse.
     const connection = await connectMysql({ url: TEST_MYSQL_URL, statementTimeoutMs: 10_000 });

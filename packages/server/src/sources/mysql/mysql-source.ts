@@ -54,10 +54,13 @@ async function* csvChunks(
 ): AsyncIterable<Buffer> {
   let text = '';
   for await (const rows of batches) {
-    for (const row of rows) text += encode(row);
-    if (text.length >= CHUNK_CHARS) {
-      yield Buffer.from(text);
-      text = '';
+    for (const row of rows) {
+      text += encode(row);
+      // Checked per row: a batch of wide rows made a text of many megabytes before it went.
+      if (text.length >= CHUNK_CHARS) {
+        yield Buffer.from(text);
+        text = '';
+      }
     }
   }
   if (text) yield Buffer.from(text);
