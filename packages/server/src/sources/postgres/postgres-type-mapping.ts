@@ -172,8 +172,10 @@ export function planPostgresColumns(
         // Parquet cannot store a negative interval, so it stays text, in the form DuckDB casts with
         // ::INTERVAL (PostgreSQL's own text except the + before a positive time part). As text
         // '10:00:00' > '1 day'; as intervals both compare with 30-day months and 24-hour days.
+        // TRY_CAST: PostgreSQL 17's infinite intervals, which DuckDB has not, rank as NULL rather
+        // than fail the run.
         const planned = column('VARCHAR', `replace(${ref}::text, '+', '')`);
-        return { ...planned, plan: { ...planned.plan, order: '{}::INTERVAL' } };
+        return { ...planned, plan: { ...planned.plan, order: 'TRY_CAST({} AS INTERVAL)' } };
       }
     }
     if (type.category === 'A') {
