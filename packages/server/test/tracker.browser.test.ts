@@ -64,6 +64,8 @@ interface PageOptions {
 }
 
 let browser: Browser;
+/** A Chromium with the back-forward cache on, as browsers ship: Playwright turns it off by default. */
+let bfcacheBrowser: Browser | undefined;
 let inlet: RunningInlet;
 let pageServer: Server;
 let pageOrigin: string;
@@ -118,8 +120,8 @@ async function newContext(options: BrowserContextOptions = {}): Promise<BrowserC
   return context;
 }
 
-/** Opens `path` on the page server with the snippet; resolves once inlet.js has run. */
-async function open(context: BrowserContext, path: string, options: PageOptions = {}): Promise<Page> {
+/** Puts a page with the snippet at `path` on the page server. */
+function serve(path: string, options: PageOptions = {}): void {
   const attrs = {
     'data-write-key': WRITE_KEY,
     'data-api': inlet.url,
@@ -146,6 +148,11 @@ async function open(context: BrowserContext, path: string, options: PageOptions 
   <body><h1>${title}</h1></body>
 </html>`,
   );
+}
+
+/** Opens `path` on the page server with the snippet; resolves once inlet.js has run. */
+async function open(context: BrowserContext, path: string, options: PageOptions = {}): Promise<Page> {
+  serve(path, options);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
   await page.goto(`${pageOrigin}${path}`, { referer: options.referer });
@@ -226,6 +233,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await bfcacheBrowser?.close();
   await inlet?.close();
   await new Promise((resolve) => pageServer?.close(resolve));
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -310,6 +318,51 @@ describe('browser tracker', () => {
     expect(views[1]?.url).toBe(`${pageOrigin}/app/settings?tab=profile`);
     expect(views[1]?.referrer).toBe(`${pageOrigin}/app/inbox`);
     expect(new Set(views.map((row) => row.session_id)).size).toBe(1);
+  });
+
+  it('gives a page restored from the back-forward cache the referrer it was loaded with, not its own URL', async () => {
+    // The restored view named its own URL as referrer; when it started a session (after 30 minutes
+    // away) entry_paths credited that session to the site itself instead of where the visitor came from.
+    bfcacheBrowser ??= await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: LAUNCH_ARGS,
+      ignoreDefaultArgs: ['--disable-back-forward-cache'],
+    });
+    const context = await bfcacheBrowser.newContext();
+    contexts.push(context);
+    serve('/bf-b', { title: 'Page B' });
+    const page = await open(context, '/bf-a', {
+      title: 'Page A',
+      referer: 'https://search.example.org/?q=inlet',
+    });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(
+      `window.leftFrom = true; addEventListener('pageshow', (event) => (window.restored = event.persisted))`,
+    );
+    await page.evaluate(`location.href = '/bf-b'`);
+    await page.waitForURL('**/bf-b');
+    await eventsOf(anonymousId, (rows) => rows.length >= 2);
+    // Thirty-one minutes away: the session's last activity moves back, so the restored view starts a new one.
+    await page.evaluate(
+      `localStorage.setItem('inlet.s', localStorage.getItem('inlet.s').replace(/\\|\\d+$/, '|' + (Date.now() - 31 * 60 * 1000)))`,
+    );
+    // A restored page fires no load event, only pageshow.
+    await page.goBack({ waitUntil: 'commit' });
+    await page.waitForFunction(
+      `window.restored !== undefined || (document.readyState === 'complete' && !window.leftFrom)`,
+    );
+    expect(await page.evaluate('window.restored === true'), 'restored from the back-forward cache').toBe(
+      true,
+    );
+
+    const views = await eventsOf(anonymousId, (rows) => rows.length >= 3);
+    expect(views.map((row) => [row.path, row.referrer])).toEqual([
+      ['/bf-a', 'https://search.example.org/?q=inlet'],
+      ['/bf-b', `${pageOrigin}/bf-a`],
+      ['/bf-a', 'https://search.example.org/?q=inlet'],
+    ]);
+    expect(views[1]?.session_id).toBe(views[0]?.session_id);
+    expect(views[2]?.session_id).not.toBe(views[0]?.session_id);
   });
 
   it('records no page view for a replaceState that changes only the query string', async () => {

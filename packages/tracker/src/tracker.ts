@@ -36,7 +36,8 @@ export function createTracker(options: TrackerOptions): Inlet {
   const blocked = (): boolean => dnt || store.get('optout') === '1';
   // Another tab may have stored events after this browser opted out; they are not sent either.
   if (blocked()) sender.clear();
-  // The URL of the current page view, and its referrer: document.referrer first, then the previous SPA page.
+  // The URL of the current page view, and its referrer: document.referrer on load and on a back-forward
+  // cache restore, then the previous SPA page.
   let href = '';
   let referrer = document.referrer;
   let pageKey = '';
@@ -140,8 +141,15 @@ export function createTracker(options: TrackerOptions): Inlet {
 
   if (options.autoPageview !== false) {
     queueMicrotask(() => inlet.page());
-    // A page restored from the back-forward cache runs no script again, but it is a new view.
-    addEventListener('pageshow', (event) => event.persisted && inlet.page());
+    // A page restored from the back-forward cache runs no script again, but it is a new view. Its
+    // referrer is document.referrer, as when back or forward loads the page without the cache: its
+    // own URL, or the page left for it, would credit a session starting there to the site itself.
+    addEventListener('pageshow', (event) => {
+      if (!event.persisted) return;
+      href = '';
+      referrer = document.referrer;
+      inlet.page();
+    });
     // Deferred a task so the app can set the new document.title first.
     // A replaceState that changes only the query (UTM parameters stripped after load, a search box
     // keeping ?q= in step) is the same page: it moves the URL later page views name as referrer.
