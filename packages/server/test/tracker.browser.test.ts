@@ -64,7 +64,7 @@ interface PageOptions {
 }
 
 let browser: Browser;
-/** A Chromium with the back-forward cache on, as browsers ship: Playwright turns it off by default. */
+/** A Chromium with the back-forward cache on, as browsers ship it. */
 let bfcacheBrowser: Browser | undefined;
 let inlet: RunningInlet;
 let pageServer: Server;
@@ -116,6 +116,18 @@ const named = (rows: EventRow[], name: string) => rows.filter((row) => row.name 
 
 async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
   const context = await browser.newContext(options);
+  contexts.push(context);
+  return context;
+}
+
+/** A context in a Chromium that keeps the back-forward cache on, which Playwright turns off by default. */
+async function bfcacheContext(): Promise<BrowserContext> {
+  bfcacheBrowser ??= await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: LAUNCH_ARGS,
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
+  const context = await bfcacheBrowser.newContext();
   contexts.push(context);
   return context;
 }
@@ -323,13 +335,7 @@ describe('browser tracker', () => {
   it('gives a page restored from the back-forward cache the referrer it was loaded with, not its own URL', async () => {
     // The restored view named its own URL as referrer; when it started a session (after 30 minutes
     // away) entry_paths credited that session to the site itself instead of where the visitor came from.
-    bfcacheBrowser ??= await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: LAUNCH_ARGS,
-      ignoreDefaultArgs: ['--disable-back-forward-cache'],
-    });
-    const context = await bfcacheBrowser.newContext();
-    contexts.push(context);
+    const context = await bfcacheContext();
     serve('/bf-b', { title: 'Page B' });
     const page = await open(context, '/bf-a', {
       title: 'Page A',
@@ -363,6 +369,40 @@ describe('browser tracker', () => {
     ]);
     expect(views[1]?.session_id).toBe(views[0]?.session_id);
     expect(views[2]?.session_id).not.toBe(views[0]?.session_id);
+  });
+
+  it('gives a page view recorded by hand on a back-forward cache restore the referrer the page was loaded with', async () => {
+    // With data-auto-pageview="false" the site calls inlet.page() from its own pageshow listener.
+    const context = await bfcacheContext();
+    const attrs = { 'data-auto-pageview': 'false' };
+    serve('/bf-manual-b', { attrs });
+    const page = await open(context, '/bf-manual-a', {
+      attrs,
+      referer: 'https://search.example.org/?q=manual',
+    });
+    await page.evaluate(
+      `inlet.page(); addEventListener('pageshow', (event) => { window.restored = event.persisted; if (event.persisted) inlet.page(); })`,
+    );
+    const anonymousId = await anonymousIdOf(page);
+    await eventsOf(anonymousId, (rows) => rows.length >= 1);
+    await page.evaluate(`window.leftFrom = true; location.href = '/bf-manual-b'`);
+    await page.waitForURL('**/bf-manual-b');
+    await page.evaluate('window.inletReady().then(() => inlet.page())');
+    await eventsOf(anonymousId, (rows) => rows.length >= 2);
+    await page.goBack({ waitUntil: 'commit' });
+    await page.waitForFunction(
+      `window.restored !== undefined || (document.readyState === 'complete' && !window.leftFrom)`,
+    );
+    expect(await page.evaluate('window.restored === true'), 'restored from the back-forward cache').toBe(
+      true,
+    );
+
+    const views = await eventsOf(anonymousId, (rows) => rows.length >= 3);
+    expect(views.map((row) => [row.path, row.referrer])).toEqual([
+      ['/bf-manual-a', 'https://search.example.org/?q=manual'],
+      ['/bf-manual-b', `${pageOrigin}/bf-manual-a`],
+      ['/bf-manual-a', 'https://search.example.org/?q=manual'],
+    ]);
   });
 
   it('records no page view for a replaceState that changes only the query string', async () => {

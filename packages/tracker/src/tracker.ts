@@ -37,9 +37,10 @@ export function createTracker(options: TrackerOptions): Inlet {
   // Another tab may have stored events after this browser opted out; they are not sent either.
   if (blocked()) sender.clear();
   // The URL of the current page view, and its referrer: document.referrer on load and on a back-forward
-  // cache restore, then the previous SPA page.
+  // cache restore, then the previous SPA page. `left` is set once the page is hidden for another.
   let href = '';
   let referrer = document.referrer;
+  let left = false;
   let pageKey = '';
   let pageRoute = '';
   const route = (): string => location.pathname + (hashRouting ? location.hash : '');
@@ -75,7 +76,11 @@ export function createTracker(options: TrackerOptions): Inlet {
 
   const inlet: Inlet = {
     page(props) {
-      if (href) referrer = href;
+      // Back from the back-forward cache the page was reached as at load, as when back or forward loads
+      // it again without the cache: its own URL, or the page left for it, would credit a session
+      // starting there to the site itself.
+      referrer = left ? document.referrer : href || referrer;
+      left = false;
       href = location.href;
       pageKey = currentKey();
       pageRoute = route();
@@ -136,20 +141,16 @@ export function createTracker(options: TrackerOptions): Inlet {
     'visibilitychange',
     () => document.visibilityState === 'hidden' && sender.flush(true),
   );
-  addEventListener('pagehide', () => sender.flush(true));
+  addEventListener('pagehide', () => {
+    left = true;
+    sender.flush(true);
+  });
   addEventListener('online', () => sender.retry());
 
   if (options.autoPageview !== false) {
     queueMicrotask(() => inlet.page());
-    // A page restored from the back-forward cache runs no script again, but it is a new view. Its
-    // referrer is document.referrer, as when back or forward loads the page without the cache: its
-    // own URL, or the page left for it, would credit a session starting there to the site itself.
-    addEventListener('pageshow', (event) => {
-      if (!event.persisted) return;
-      href = '';
-      referrer = document.referrer;
-      inlet.page();
-    });
+    // A page restored from the back-forward cache runs no script again, but it is a new view.
+    addEventListener('pageshow', (event) => event.persisted && inlet.page());
     // Deferred a task so the app can set the new document.title first.
     // A replaceState that changes only the query (UTM parameters stripped after load, a search box
     // keeping ?q= in step) is the same page: it moves the URL later page views name as referrer.
