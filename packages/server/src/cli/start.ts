@@ -110,17 +110,16 @@ const POOL_FOR_FILES = 4;
 
 /**
  * Why libuv's thread pool is too small for a process with these roles, or undefined when it is not.
- * DuckDB runs each query, load, model build and table copy on a thread of the pool until it ends;
- * when they hold every thread, the WAL's fsyncs wait for them, and so does every acknowledgement.
+ * DuckDB runs each load, model build, table copy and catalog look on a thread of the pool until it
+ * ends; when they hold every thread, the WAL's fsyncs wait for them, and so does every
+ * acknowledgement. People's SQL runs in the query engine's own process, on that process's pool, so
+ * query.max_concurrent takes none of these threads: the web role holds one, for the catalog's
+ * looks, which run one at a time.
  */
-export function threadPoolWarning(
-  config: InletConfig,
-  roles: readonly Role[],
-  poolSize: string | undefined,
-): string | undefined {
+export function threadPoolWarning(roles: readonly Role[], poolSize: string | undefined): string | undefined {
   if (!roles.includes('collector')) return undefined;
   const duckdb =
-    (roles.includes('web') ? config.query.max_concurrent : 0) +
+    (roles.includes('web') ? 1 : 0) +
     (roles.includes('loader') ? 1 : 0) +
     // A model build and a table copy.
     (roles.includes('scheduler') ? 2 : 0);
@@ -129,8 +128,8 @@ export function threadPoolWarning(
   const needed = duckdb + POOL_FOR_FILES;
   if (size >= needed) return undefined;
   return (
-    `UV_THREADPOOL_SIZE is ${size}: DuckDB's queries (query.max_concurrent: ${config.query.max_concurrent}), ` +
-    `loads and builds can hold every thread of libuv's pool, and then acknowledgements wait for them; ` +
+    `UV_THREADPOOL_SIZE is ${size}: DuckDB's loads, builds, table copies and catalog looks ` +
+    `can hold every thread of libuv's pool, and then acknowledgements wait for them; ` +
     `set UV_THREADPOOL_SIZE to at least ${needed}, or run the collector as its own process (--role).`
   );
 }
@@ -155,7 +154,7 @@ export async function startCommand(
     return ExitCode.USAGE;
   }
   const started = roles.length > 0 ? (roles as Role[]) : ROLES;
-  const poolWarning = threadPoolWarning(config, started, env.UV_THREADPOOL_SIZE);
+  const poolWarning = threadPoolWarning(started, env.UV_THREADPOOL_SIZE);
   if (poolWarning) logger.warn(poolWarning);
   const inlet = await startRoles({
     config: { ...config, server: { ...config.server, port } },
