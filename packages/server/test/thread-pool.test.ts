@@ -20,8 +20,8 @@ describe("libuv's thread pool, which DuckDB's work and the WAL's fsyncs share", 
       });
     const finished: string[] = [];
     try {
-      // As many long queries as query.max_concurrent lets run, each on a thread of the pool for
-      // as long as it runs (many seconds, unless cancelled).
+      // As many long queries as query.max_concurrent lets run, each on a thread of the query
+      // engine's process for as long as it runs (many seconds, unless cancelled).
       const queries = Array.from({ length: 4 }, (_, i) =>
         api('/api/query', {
           method: 'POST',
