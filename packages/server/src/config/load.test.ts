@@ -52,6 +52,17 @@ describe('config', () => {
     );
   });
 
+  it('refuses a tag YAML does not know with CONFIG_INVALID, naming the file, line and tag', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+    const { path } = write('server:\n  port: ${PORT}\n  host: !foo 127.0.0.1\n');
+    expect(() => loadConfig({ path, env: { PORT: '9090' } })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: `${path} is not valid YAML at line 3: the tag !foo is not one YAML knows; quote the value to pass it as text.`,
+      }),
+    );
+  });
+
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('expands ${ENV} inside values, so a value with ": #" or a newline stays one value', () => {
     const { path } = write(

@@ -9,6 +9,7 @@ import { createSources } from '../sources/index.ts';
 import { describeIssue } from './issue-message.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
 import { readStepVars } from './vars-yaml.ts';
+import { unknownTag } from './yaml-tags.ts';
 
 /** The validated configuration with paths made absolute and environment-derived secrets resolved. */
 export interface InletConfig extends ParsedConfig {
@@ -78,10 +79,16 @@ function sourceIndexOf(document: Document, node: unknown, path: readonly unknown
 function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource[]): Document {
   const references: string[] = [];
   const marker = `inlet_env_${randomBytes(6).toString('hex')}_`;
-  const document = parseDocument(
-    text.replace(REFERENCE, (reference) => `${marker}${references.push(reference) - 1}_`),
-  );
+  const marked = text.replace(REFERENCE, (reference) => `${marker}${references.push(reference) - 1}_`);
+  const document = parseDocument(marked);
   if (document.errors.length > 0) return document;
+  // Only the line is said: a ${ENV} before the tag on its line moves the column in the text read.
+  const tag = unknownTag(document, marked);
+  if (tag)
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${file} is not valid YAML${tag.line === undefined ? '' : ` at line ${tag.line}`}: the tag ${tag.tag} is not one YAML knows; quote the value to pass it as text.`,
+    );
   const token = new RegExp(`${marker}(\\d+)_`, 'g');
   const whole = new RegExp(`^${marker}\\d+_$`);
   visit(document, {

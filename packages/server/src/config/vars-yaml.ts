@@ -1,6 +1,7 @@
 import { isMap, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
+import { unknownTag, unknownTagMessage } from './yaml-tags.ts';
 
 // dbt reads vars (dbt_project.yml's vars:, --vars) with PyYAML's SafeLoader: YAML 1.1, where yes, no,
 // on and off are booleans, 017 is octal 15, 1_000 is 1000, 1:30 is 90 and 2026-01-01 a date, but 1e3
@@ -126,13 +127,8 @@ export function parseVarsYaml(text: string): unknown {
     ],
   });
   if (document.errors[0]) throw document.errors[0];
-  const problem = document.warnings.find((warning) => warning.code === 'TAG_RESOLVE_FAILED');
-  if (problem) {
-    const where = problem.linePos?.[0];
-    throw new Error(
-      `the tag ${text.slice(problem.pos[0], problem.pos[1]).split(/\s/)[0]}${where ? ` (line ${where.line}, column ${where.col})` : ''} is not one YAML knows; quote the value to pass it as text.`,
-    );
-  }
+  const found = unknownTag(document, text);
+  if (found) throw new Error(unknownTagMessage(found));
   return document.toJS();
 }
 

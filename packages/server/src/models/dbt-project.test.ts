@@ -64,6 +64,41 @@ describe("dbt's var()", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("refuses a tag YAML does not know in a model's front matter, its .yml and a properties file, naming the file and line, with no Node warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const front = project({
+      'models/m.sql': '\n/*---\nmaterialized: table\nowner: !foo x\n---*/\nSELECT 1 AS n',
+    });
+    // The line is the model file's, not the front matter's.
+    expect(front.load).toThrow(
+      /m\.sql: the front matter is not valid YAML: the tag !foo \(line 4, column 8\) is not one YAML knows; quote the value to pass it as text\./,
+    );
+    const sibling = project({
+      'models/m.sql': 'SELECT 1 AS n',
+      'models/m.yml': 'materialized: !!js/function x\n',
+    });
+    expect(sibling.load).toThrow(
+      /m\.yml is not valid YAML: the tag !!js\/function \(line 1, column 15\) is not one YAML knows/,
+    );
+    const properties = project({
+      'models/m.sql': 'SELECT 1 AS n',
+      'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    description: !foo x\n',
+    });
+    expect(properties.load).toThrow(
+      expect.objectContaining({
+        code: 'MODEL_INVALID',
+        message: expect.stringMatching(
+          /schema\.yml: is not valid YAML: the tag !foo \(line 4, column 18\) is not one YAML knows/,
+        ),
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([]);
+  });
+
   it('renders values as Jinja prints them: booleans True/False, lists and maps as Python writes them', () => {
     expect([true, false, null, 3, 'a', ['x', 1], { k: "it's" }].map(varText)).toEqual([
       'True',

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlStrictly } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { SourcesEntry } from './dbt-sources.ts';
 
@@ -65,7 +65,7 @@ export function readProperties(dirs: string[], shownPath: (path: string) => stri
     const invalid = (message: string) => new InletError('MODEL_INVALID', `${shown}: ${message}`);
     let raw: unknown;
     try {
-      raw = parseYaml(readFileSync(path, 'utf8'));
+      raw = parseYamlStrictly(readFileSync(path, 'utf8'));
     } catch (error) {
       // The configuration beside a model says so itself, as that model's.
       if (beside) continue;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlStrictly } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { isPropertiesFile } from './dbt-properties.ts';
 
@@ -35,7 +35,7 @@ export function foldersOf(path: string, dirs: string[]): string[] {
 
 function readYaml(path: string, shown: string): unknown {
   try {
-    return parseYaml(readFileSync(path, 'utf8'));
+    return parseYamlStrictly(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new InletError(
       'MODEL_INVALID',

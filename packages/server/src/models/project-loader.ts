@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlStrictly } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
@@ -140,7 +140,9 @@ function readDir(
     let raw = entry?.raw ?? sibling?.raw;
     if (front) {
       try {
-        raw = parseYaml(front[1] ?? '');
+        // Blank lines before it, so that a line named in an error is the model file's.
+        const before = front[0].slice(0, front[0].indexOf('---')).split('\n').length;
+        raw = parseYamlStrictly('\n'.repeat(before) + (front[1] ?? ''));
       } catch (error) {
         throw new InletError(
           'MODEL_INVALID',

@@ -910,6 +910,20 @@ describe('scheduler', () => {
     expect(() => loadWorkflows({ ...s.config, project_dir: join(s.config.data_dir, 'worded') })).toThrow(
       /w\.yaml is not a valid workflow:\n {2}cron: is required; add cron: with text\n {2}steps: must be a list, not the text "sync crm"$/,
     );
+    // A tag YAML does not know is refused by name, not read as text.
+    writeProjectFile(
+      join(s.config.data_dir, 'tagged'),
+      'workflows/w.yaml',
+      'cron: !!js/function x\nsteps: [test]\n',
+    );
+    expect(() => loadWorkflows({ ...s.config, project_dir: join(s.config.data_dir, 'tagged') })).toThrow(
+      expect.objectContaining({
+        code: 'WORKFLOW_INVALID',
+        message: expect.stringMatching(
+          /w\.yaml is not valid YAML: the tag !!js\/function \(line 1, column 7\) is not one YAML knows; quote the value to pass it as text\.$/,
+        ),
+      }),
+    );
     // The name comes from the file name unless the file says name:; the error says so.
     writeProjectFile(
       join(s.config.data_dir, 'named'),

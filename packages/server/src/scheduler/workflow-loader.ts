@@ -6,6 +6,8 @@ import {
   describeIssue,
   type InletConfig,
   readStepVars,
+  unknownTag,
+  unknownTagMessage,
   type WorkflowConfig,
   workflowSchema,
 } from '../config/index.ts';
@@ -37,6 +39,8 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   const error = document.errors[0];
   if (error)
     throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+  const tag = unknownTag(document, text);
+  if (tag) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${unknownTagMessage(tag)}`);
   // A step's vars are read as dbt reads --vars, so that rate: 1.0 renders as 1.0 and flag: yes as True.
   readStepVars(document.get('steps', true));
   const raw: unknown = document.toJS();
