@@ -90,6 +90,18 @@ describe('inlet run, test, catalog, docs check, runs', () => {
         /^--(from|to) must be a day as YYYY-MM-DD, and "2026-(02-30|13-01)" is no day of the calendar\.\ninlet run /,
       );
     }
+    // Contradictory arguments are usage errors too (README.md's exit codes): they exited 1, MODEL_INVALID.
+    for (const [args, message] of [
+      [['--from', '2026-11-21', '--to', '2026-11-20'], '--from 2026-11-21 is after --to 2026-11-20.'],
+      [
+        ['--from', '2026-11-20', '--to', '2026-11-20', '--full-refresh'],
+        'Use --full-refresh to rebuild everything, or --from/--to to rebuild some days, not both.',
+      ],
+    ] as const) {
+      const contradictory = await inlet('run', 'daily', ...args);
+      expect([contradictory.code, contradictory.lines]).toEqual([2, []]);
+      expect(contradictory.err.startsWith(`${message}\ninlet run `)).toBe(true);
+    }
     const unknown = await inlet('run', 'dailyy');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/MODEL_NOT_FOUND: No model or seed matches "dailyy"; did you mean daily\?/);

@@ -1,4 +1,4 @@
-import { dayProblem, runModels, summarizeModel, summarizeTest } from '../models/index.ts';
+import { backfillProblem, dayProblem, runModels, summarizeModel, summarizeTest } from '../models/index.ts';
 import { type Command, commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
@@ -38,7 +38,11 @@ export const runCommand: Command = async (args, config, logger, output) => {
     return ExitCode.USAGE;
   }
   // A day of the right shape that is none (2026-02-30, 2026-13-45) is as malformed an argument.
-  const notADay = dayProblem('--from', values.from) ?? dayProblem('--to', values.to);
+  // So are arguments that contradict each other (--from after --to, --full-refresh with --from).
+  const notADay =
+    dayProblem('--from', values.from) ??
+    dayProblem('--to', values.to) ??
+    backfillProblem({ from: values.from, to: values.to, fullRefresh: values['full-refresh'] });
   if (notADay) {
     output.err(`${notADay}\n${runHelp}\n`);
     return ExitCode.USAGE;

@@ -5,6 +5,7 @@ export { sourceDescription, sourceTableConfigs } from './dbt-sources.ts';
 export { columnDescriptions, type ModelConfig } from './model-config.ts';
 export { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
 export {
+  backfillProblem,
   dayProblem,
   openProject,
   projectWarnings,

@@ -65,6 +65,19 @@ export function dayProblem(flag: string, value: string | undefined): string | un
   return `${flag} must be a day as YYYY-MM-DD, and "${value}" is ${DATE.test(value) ? 'no day of the calendar' : 'not one'}.`;
 }
 
+/** What contradicts itself in a backfill's --from, --to and --full-refresh, if anything. */
+export function backfillProblem(options: {
+  from?: string;
+  to?: string;
+  fullRefresh?: boolean;
+}): string | undefined {
+  if (options.from && options.fullRefresh)
+    return 'Use --full-refresh to rebuild everything, or --from/--to to rebuild some days, not both.';
+  if (options.from && options.to && options.from > options.to)
+    return `--from ${options.from} is after --to ${options.to}.`;
+  return undefined;
+}
+
 /**
  * Refuses a model named as a log table of the lake: a log source's table: may be any name,
  * daily_active_users too. Once both were in the lake, either view replaced the other.
@@ -174,13 +187,8 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   }
   if ((options.from === undefined) !== (options.to === undefined))
     throw new InletError('MODEL_INVALID', 'A backfill needs both --from and --to.');
-  if (options.from && options.fullRefresh)
-    throw new InletError(
-      'MODEL_INVALID',
-      'Use --full-refresh to rebuild everything, or --from/--to to rebuild some days, not both.',
-    );
-  if (options.from && options.to && options.from > options.to)
-    throw new InletError('MODEL_INVALID', `--from ${options.from} is after --to ${options.to}.`);
+  const contradiction = backfillProblem(options);
+  if (contradiction) throw new InletError('MODEL_INVALID', contradiction);
 
   const { project, graph } = openProject(config, options.vars);
   const warn = options.onWarning ?? ((message: string) => logger.warn(message));
