@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/index.ts';
 import type { Intake, IntakeWorkers } from '../collect/index.ts';
@@ -120,6 +121,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     'route',
     'status',
   ]);
+  // Answered before any route (no Host, a request the parser could not read, CONNECT), so counted
+  // where they are answered, as Fastify counts a request no route matched.
+  const unmatched = (status: number) => requests.inc({ route: 'unmatched', status: String(status) });
   const collect = options.intake
     ? createIntakeHandler({
         config,
@@ -136,7 +140,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // proxy-addr's trust by hop: the socket's peer is hop 0, then X-Forwarded-For from the right.
     trustProxy: (_address: string, hop: number) => hop < config.server.trust_proxy,
     return503OnClosing: true,
-    clientErrorHandler: handleClientError,
+    clientErrorHandler: (error, socket) => handleClientError(error, socket, unmatched),
     frameworkErrors: handleFrameworkError,
     // The collector's routes answer on the raw server before Fastify (see intake-handler.ts).
     serverFactory: (handler) => {
@@ -149,8 +153,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node does: a hand-written request may leave it out.
         if (request.headers.host === undefined && request.httpVersion === '1.1') {
           answerRaw(response, MISSING_HOST);
-          // Answered before any route, so counted here, as Fastify counts a request no route matched.
-          requests.inc({ route: 'unmatched', status: String(MISSING_HOST.status) });
+          unmatched(MISSING_HOST.status);
           return;
         }
         if (!collect?.(request, response)) handler(request, response);
@@ -166,7 +169,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         },
         onRequest,
       );
-      server.on('connect', handleConnect);
+      server.on('connect', (request: IncomingMessage, socket: Duplex) =>
+        handleConnect(request, socket, unmatched),
+      );
       // An Expect other than 100-continue, which Node answered 417 with no body: RFC 9110 §10.1.1
       // lets a server ignore an expectation it does not know, and the request is served as any other.
       server.on('checkExpectation', onRequest);

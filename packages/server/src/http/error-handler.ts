@@ -108,12 +108,19 @@ export function answerRaw(response: ServerResponse, error: InletError): void {
   response.end(body);
 }
 
+/** Told the status of each answer written straight on a socket, which no route's hook counts. */
+export type OnSocketAnswer = (status: number) => void;
+
 /**
  * Answers a request Node's HTTP parser could not read (Fastify's clientErrorHandler) in inlet's error
  * shape, naming the parser's complaint, then closes the connection: after a parse error nothing
  * more can be read from it.
  */
-export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function handleClientError(
+  error: Error & { code?: string },
+  socket: Duplex,
+  onAnswer?: OnSocketAnswer,
+): void {
   if (error.code === 'ECONNRESET' || socket.destroyed || refusing.has(socket)) return;
   // The answer Node is writing on this socket, if any (http.Server keeps it there as _httpMessage).
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
@@ -122,7 +129,7 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
     // though its events may be stored. It keeps its answer; the 400 follows, then the connection closes.
     if (inFlight.req.complete) {
       refusing.add(socket);
-      const answer = () => answerOnSocket(socket, clientErrorOf(error));
+      const answer = () => answerOnSocket(socket, clientErrorOf(error), '', onAnswer);
       inFlight.once('finish', answer);
       inFlight.once('close', () => {
         if (!socket.destroyed) answer();
@@ -135,7 +142,7 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
       return;
     }
   }
-  answerOnSocket(socket, clientErrorOf(error));
+  answerOnSocket(socket, clientErrorOf(error), '', onAnswer);
 }
 
 /** Sockets whose 400 waits for the answer before it; the parser's later complaints are not answered again. */
@@ -171,13 +178,15 @@ function clientErrorOf(error: Error & { code?: string }): InletError {
 }
 
 /** Writes an error as a whole HTTP answer on a socket no response object serves, then closes it. */
-function answerOnSocket(socket: Duplex, error: InletError, headers = ''): void {
+function answerOnSocket(socket: Duplex, error: InletError, headers = '', onAnswer?: OnSocketAnswer): void {
   const body = JSON.stringify(error.toJSON());
-  if (socket.writable)
+  if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\n${headers}Connection: close\r\n\r\n${body}`,
     );
+    onAnswer?.(error.status);
+  }
   socket.destroy();
 }
 
@@ -185,7 +194,7 @@ function answerOnSocket(socket: Duplex, error: InletError, headers = ''): void {
  * Answers CONNECT (Node's 'connect' event, which gets the socket and no response): with no listener,
  * Node closed the connection unanswered.
  */
-export function handleConnect(_request: unknown, socket: Duplex): void {
+export function handleConnect(_request: unknown, socket: Duplex, onAnswer?: OnSocketAnswer): void {
   socket.on('error', () => {});
   answerOnSocket(
     socket,
@@ -194,6 +203,7 @@ export function handleConnect(_request: unknown, socket: Duplex): void {
       'inlet is no proxy and takes no CONNECT; send GET or POST to one of its routes (see the HTTP API in README.md).',
     ),
     `Allow: ${['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].join(', ')}\r\n`,
+    onAnswer,
   );
 }
 

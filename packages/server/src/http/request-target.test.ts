@@ -157,6 +157,31 @@ describe('requests Node would refuse before any route', () => {
     await raw('GET /api/runs HTTP/1.1\r\nConnection: close\r\n\r\n');
     expect(await counted()).toBe(before + 2);
   });
+
+  it("counts what is answered straight on the socket, the parser's 400s and CONNECT's 405, in inlet_http_requests_total", async () => {
+    // Neither reached a route or Fastify's onResponse hook, and neither was counted.
+    const counted = async (status: number) => {
+      const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+      const line = new RegExp(
+        `^inlet_http_requests_total\\{route="unmatched",status="${status}"\\} (\\d+)$`,
+        'm',
+      );
+      return Number(line.exec(metrics)?.[1] ?? 0);
+    };
+    const [bad, large, connect] = [await counted(400), await counted(431), await counted(405)];
+    expect((await raw('\u0001\u0002 not http\r\n\r\n')).statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect((await raw(`GET /p.gif?u=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).statusLine).toBe(
+      'HTTP/1.1 431 Request Header Fields Too Large',
+    );
+    expect((await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')).statusLine).toBe(
+      'HTTP/1.1 405 Method Not Allowed',
+    );
+    expect([await counted(400), await counted(431), await counted(405)]).toEqual([
+      bad + 1,
+      large + 1,
+      connect + 1,
+    ]);
+  });
 });
 
 describe('bytes that are not HTTP after a valid request on the same connection', () => {
