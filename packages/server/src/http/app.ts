@@ -53,7 +53,7 @@ const MISSING_HOST = new InletError(
 
 /** Paths of the collector role: intake-handler.ts, tracker-, sdk- and logs-routes.ts. */
 const COLLECTOR_PATHS =
-  /^\/(v1\/(batch|b|import|track|t|page|p|identify|i|screen|s|group|g|alias|a|projects\/[^/]+\/settings)|beacon\/v1\/batch|collect|p\.gif|api\/(event|send)|inlet(\.[^/.]+)?\.js|analytics\.js\/v1\/[^/]+\/analytics\.min\.js|analytics-next\/bundles\/[^/]+|sourceConfig\/?|logs)$/;
+  /^\/(v1\/(batch|b|import|track|t|page|p|identify|i|screen|s|group|g|alias|a|projects\/[^/]+\/settings)|beacon\/v1\/batch|collect|p\.gif|api\/(event|send)|inlet(\.[^/.]+)?\.js|analytics\.js\/v1\/[^/]+\/analytics\.min\.js|analytics-next\/bundles\/[^/]+|sourceConfig|logs)$/;
 /** Paths of the web role: query-, catalog- and runs-routes.ts. */
 const WEB_PATHS = /^\/api\/(query(\/[^/]+)?|catalog(\/[^/]+)?|lineage|runs(\/[^/]+)?)$/;
 

@@ -121,17 +121,16 @@ export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
     // Chunks are named by their content: a new analytics.js names new ones.
     return script(reply, code, '31536000, immutable');
   });
-  for (const url of ['/sourceConfig', '/sourceConfig/']) {
-    app.get(url, answer(rudderStackSourceConfig));
-    // RudderStack's SDK sends its write key in an Authorization header, which needs a preflight.
-    app.options(url, async (request, reply) =>
-      reply
-        .code(204)
-        .headers({
-          ...preflightHeaders(request.raw, 'GET, HEAD, OPTIONS'),
-          'Access-Control-Allow-Origin': '*',
-        })
-        .send(),
-    );
-  }
+  // RudderStack asks for /sourceConfig/, whose slash is dropped before routing (app.ts).
+  app.get('/sourceConfig', answer(rudderStackSourceConfig));
+  // RudderStack's SDK sends its write key in an Authorization header, which needs a preflight.
+  app.options('/sourceConfig', async (request, reply) =>
+    reply
+      .code(204)
+      .headers({
+        ...preflightHeaders(request.raw, 'GET, HEAD, OPTIONS'),
+        'Access-Control-Allow-Origin': '*',
+      })
+      .send(),
+  );
 }
