@@ -63,6 +63,23 @@ describe('config', () => {
     );
   });
 
+  it('takes an ${ENV} value that YAML would not read ([, !x) as its text, with no Node warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+    const { path } = write('sites:\n  - id: docs\n    write_key: ${KEY}\n');
+    const keys = ['[wk_docs_9f3a', '!wk_docs_9f3a', 'wk: docs: 9f3a'].map(
+      (KEY) => loadConfig({ path, env: { KEY } }).sites[0]?.write_key,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect([keys, warnings.map((w) => w.message)]).toEqual([
+      ['[wk_docs_9f3a', '!wk_docs_9f3a', 'wk: docs: 9f3a'],
+      [],
+    ]);
+  });
+
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('expands ${ENV} inside values, so a value with ": #" or a newline stays one value', () => {
     const { path } = write(

@@ -109,7 +109,9 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
 
 /** A number or true/false when the text reads as exactly one (port: ${PORT}), else the text itself. */
 function typedScalar(text: string): unknown {
-  const value: unknown = parseYaml(text);
+  // Silent: a value that is no YAML ([, a: b: c) or starts as a tag would (!s3cret) is text, and a
+  // Node warning would print the variable's value, a password maybe.
+  const value: unknown = parseYaml(text, { logLevel: 'silent' });
   const typed = typeof value === 'number' || typeof value === 'boolean';
   return typed && String(value) === text.trim() ? value : text;
 }
