@@ -173,6 +173,19 @@ async function open(context: BrowserContext, path: string, options: PageOptions 
 }
 
 /**
+ * Goes back to a page whose pageshow listener sets window.restored, and window.leftFrom before it
+ * was left; fails unless the page came back from the back-forward cache rather than loaded again.
+ */
+async function goBackFromCache(page: Page): Promise<void> {
+  // A restored page fires no load event, only pageshow.
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(
+    `window.restored !== undefined || (document.readyState === 'complete' && !window.leftFrom)`,
+  );
+  expect(await page.evaluate('window.restored === true'), 'restored from the back-forward cache').toBe(true);
+}
+
+/**
  * A page on the test's clock with a looping two-second video (#lecture), not yet watched, and
  * counters of its play and pause events (window.playEvents, window.pauseEvents).
  */
@@ -352,14 +365,7 @@ describe('browser tracker', () => {
     await page.evaluate(
       `localStorage.setItem('inlet.s', localStorage.getItem('inlet.s').replace(/\\|\\d+$/, '|' + (Date.now() - 31 * 60 * 1000)))`,
     );
-    // A restored page fires no load event, only pageshow.
-    await page.goBack({ waitUntil: 'commit' });
-    await page.waitForFunction(
-      `window.restored !== undefined || (document.readyState === 'complete' && !window.leftFrom)`,
-    );
-    expect(await page.evaluate('window.restored === true'), 'restored from the back-forward cache').toBe(
-      true,
-    );
+    await goBackFromCache(page);
 
     const views = await eventsOf(anonymousId, (rows) => rows.length >= 3);
     expect(views.map((row) => [row.path, row.referrer])).toEqual([
@@ -389,13 +395,7 @@ describe('browser tracker', () => {
     await page.waitForURL('**/bf-manual-b');
     await page.evaluate('window.inletReady().then(() => inlet.page())');
     await eventsOf(anonymousId, (rows) => rows.length >= 2);
-    await page.goBack({ waitUntil: 'commit' });
-    await page.waitForFunction(
-      `window.restored !== undefined || (document.readyState === 'complete' && !window.leftFrom)`,
-    );
-    expect(await page.evaluate('window.restored === true'), 'restored from the back-forward cache').toBe(
-      true,
-    );
+    await goBackFromCache(page);
 
     const views = await eventsOf(anonymousId, (rows) => rows.length >= 3);
     expect(views.map((row) => [row.path, row.referrer])).toEqual([
