@@ -47,7 +47,15 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
       payload: JSON.stringify(body),
     });
-  return { engine, query, layout: dataLayout(config.data_dir), app };
+  /** POST /api/query with the token, a body as sent and headers of the test's own (content-type first). */
+  const post = (headers: Record<string, string>, payload: Buffer) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/query',
+      headers: { 'content-type': 'application/json', ...headers, authorization: `Bearer ${API_TOKEN}` },
+      payload,
+    });
+  return { engine, query, post, layout: dataLayout(config.data_dir), app };
 }
 
 describe('POST /api/query', () => {
@@ -130,17 +138,9 @@ describe('POST /api/query', () => {
 
   it('refuses a body declared in a charset other than UTF-8 with 415, as the collector does', async () => {
     // Read as UTF-8 whatever it declared, a Latin-1 'café' became 'caf\ufffd' in the SQL.
-    const { app } = await setup();
+    const { post } = await setup();
     const send = (charset: string, payload: Buffer) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/query',
-        headers: {
-          'content-type': `application/json; charset=${charset}`,
-          authorization: `Bearer ${API_TOKEN}`,
-        },
-        payload,
-      });
+      post({ 'content-type': `application/json; charset=${charset}` }, payload);
     const sql = JSON.stringify({ sql: "SELECT 'café' AS c" });
     for (const charset of ['ISO-8859-1', '']) {
       const refused = await send(charset, Buffer.from(sql, 'latin1'));
@@ -157,18 +157,8 @@ describe('POST /api/query', () => {
   it('reads a gzip or deflate body, and refuses another Content-Encoding with 415, as the collector does', async () => {
     // The encoding was ignored: a gzip body was answered INVALID_JSON "Unexpected token '\u001f'",
     // and a body sent as br was read as if plain.
-    const { app } = await setup();
-    const send = (encoding: string, payload: Buffer) =>
-      app.inject({
-        method: 'POST',
-        url: '/api/query',
-        headers: {
-          'content-type': 'application/json',
-          'content-encoding': encoding,
-          authorization: `Bearer ${API_TOKEN}`,
-        },
-        payload,
-      });
+    const { post } = await setup();
+    const send = (encoding: string, payload: Buffer) => post({ 'content-encoding': encoding }, payload);
     const sql = Buffer.from(JSON.stringify({ sql: 'SELECT 42 AS n' }));
     for (const [encoding, payload] of [
       ['gzip', gzipSync(sql)],
@@ -192,7 +182,7 @@ describe('POST /api/query', () => {
   });
 
   it('refuses a body over limits.request_bytes naming the limit in bytes, as the collector does', async () => {
-    const { app } = await setup({ limits: { request_bytes: 1000 } });
+    const { post } = await setup({ limits: { request_bytes: 1000 } });
     const big = Buffer.from(JSON.stringify({ sql: `SELECT '${'x'.repeat(2000)}'` }));
     const message =
       'The request body is larger than limits.request_bytes (1000 bytes, counted after decompression); send a shorter request or raise limits.request_bytes.';
@@ -200,16 +190,7 @@ describe('POST /api/query', () => {
       ['identity', big],
       ['gzip', gzipSync(big)],
     ] as const) {
-      const refused = await app.inject({
-        method: 'POST',
-        url: '/api/query',
-        headers: {
-          'content-type': 'application/json',
-          'content-encoding': encoding,
-          authorization: `Bearer ${API_TOKEN}`,
-        },
-        payload,
-      });
+      const refused = await post({ 'content-encoding': encoding }, payload);
       expect([refused.statusCode, refused.json()], encoding).toEqual([
         413,
         { error: { code: 'BODY_TOO_LARGE', message } },
