@@ -443,12 +443,13 @@ export async function startRoles(options: {
         "Times the query engine's process ended unasked (its memory past its cap, or a crash) and was started again",
       );
       // People's SQL runs in a process of its own: one value past any memory limit, or a crash in
-      // DuckDB, ends that process and fails its queries, not the collector beside it. No read
-      // leases there: like a web role in another process, it plans a query again when a WAL segment
-      // it listed was loaded and deleted meanwhile.
+      // DuckDB, ends that process and fails its queries, not the collector beside it. Each query
+      // holds a read lease here while it runs there, so the loader beside it deletes no WAL segment
+      // the query may have listed.
       const queries = await createQueryProcess({
         config,
         layout,
+        leases,
         logger,
         onExit: () => restarts.inc(),
         onFileRace: () => fileRaces.inc(),

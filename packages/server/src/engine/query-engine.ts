@@ -249,8 +249,11 @@ function namesEndingIn(sql: string, table: string): Set<string> {
 export async function createQueryEngine(options: {
   config: InletConfig;
   layout: DataLayout;
-  /** Shared with this process's loader, so a segment a query may read is not deleted under it. */
-  leases?: ReadLeases;
+  /**
+   * Shared with this process's loader, so a segment a query may read is not deleted under it; in the
+   * query engine's own process, the server's leases as each query's message carries them.
+   */
+  leases?: Pick<ReadLeases, 'begin' | 'retiring'>;
   /** Told of each damaged Parquet file a query found and moved out of the lake (see lake/damaged.ts). */
   onDamagedFile?: (moved: MovedFile, detail: string) => void;
   /** Told each time a query is planned again because a file it listed went away meanwhile. */

@@ -21,7 +21,14 @@ export type WireError =
 /** From the server to the engine's process. */
 export type ToEngine =
   | { type: 'init'; config: InletConfig; layout: DataLayout }
-  | { type: 'query' | 'stream'; job: number; sql: string; opts: WireQueryOptions }
+  | {
+      type: 'query' | 'stream';
+      job: number;
+      sql: string;
+      opts: WireQueryOptions;
+      /** WAL segments the server's loader has loaded and will delete: the events view leaves them out. */
+      retiring: string[];
+    }
   /** One more chunk of a stream may be sent. */
   | { type: 'pull'; job: number }
   /** The query's client went away, or it was cancelled. */

@@ -26,6 +26,8 @@ interface Job {
 }
 
 const jobs = new Map<number, Job>();
+/** The WAL segments the server last said were loaded and waiting to be deleted. */
+let retiring = new Set<string>();
 /** Rows of a JSON answer a message carries. */
 const ROWS_PER_MESSAGE = 1000;
 let engine: QueryEngine | undefined;
@@ -105,6 +107,9 @@ process.on('message', (message: ToEngine) => {
       createQueryEngine({
         config: message.config,
         layout: message.layout,
+        // The server holds each query's read lease from before it sends the query here until the
+        // query is done (query-process.ts), so a WAL segment the query lists is not deleted under it.
+        leases: { begin: () => () => undefined, retiring: (path) => retiring.has(path) },
         onDamagedFile: (moved, detail) => send({ type: 'damaged-file', moved, detail }),
         onFileRace: (detail) => send({ type: 'file-race', detail }),
         onViewFailed: (name, detail) => send({ type: 'view-failed', name, detail }),
@@ -118,6 +123,8 @@ process.on('message', (message: ToEngine) => {
       return;
     case 'query':
     case 'stream':
+      // Files only ever join the list until they are deleted: the latest list holds every earlier one's living files.
+      retiring = new Set(message.retiring);
       if (engine) void run(message, engine);
       return;
     case 'pull': {

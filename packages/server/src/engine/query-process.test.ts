@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   API_TOKEN,
   basicAuth,
@@ -11,7 +11,7 @@ import {
   tempDir,
   testConfig,
 } from '../../test/helpers.ts';
-import { dataLayout } from '../lake/index.ts';
+import { createReadLeases, dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createQueryProcess } from './index.ts';
 
@@ -183,6 +183,40 @@ describe('an engine process that cannot start', () => {
         message: expect.stringMatching(/ended as it started \(exit code 3\)/),
       });
     } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('read leases across the processes', () => {
+  it('keeps a WAL segment the loader retires while a query runs until the query is done', async () => {
+    // The engine's process had no lease of the server's loader: a segment loaded while a query ran
+    // was deleted under it, and the query failed with QUERY_BUSY ("No files found that match").
+    const { dir, cleanup } = tempDir();
+    const leases = createReadLeases();
+    const engine = await createQueryProcess({
+      config: testConfig(dir),
+      layout: dataLayout(dir),
+      logger: createSilentLogger(),
+      leases,
+    });
+    try {
+      const segment = join(dir, 'loaded-segment.log');
+      writeFileSync(segment, '');
+      const running = engine.query('SELECT sum(i) FROM range(1000000000000) t(i)', { id: 'long' });
+      const answered = running.then(
+        () => 'answered',
+        (error: { code?: string }) => error.code,
+      );
+      // The query is on its way or running: the segment it may list stays until it is done.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await leases.retire(segment);
+      expect(existsSync(segment)).toBe(true);
+      expect(engine.cancel('long')).toBe(true);
+      expect(await answered).toBe('QUERY_CANCELLED');
+      await vi.waitFor(() => expect(existsSync(segment)).toBe(false));
+    } finally {
+      engine.close();
       cleanup();
     }
   });

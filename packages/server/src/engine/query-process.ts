@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Json } from '@duckdb/node-api';
 import { type InletConfig, sizeBytes } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import type { DataLayout, MovedFile } from '../lake/index.ts';
+import type { DataLayout, MovedFile, ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { QueryEngine, QueryOptions, QueryResult, QueryStream } from './query-engine.ts';
 import { type FromEngine, fromWire, type ToEngine, type WireQueryOptions } from './query-messages.ts';
@@ -53,6 +53,8 @@ interface Job {
   chunks: Array<IteratorResult<Json[][]> | Error>;
   wake?: () => void;
   stop?: AbortController;
+  /** Ends the job's read lease, taken when it was sent to the engine's process. */
+  endLease?: () => void;
 }
 
 interface Running {
@@ -72,6 +74,11 @@ export async function createQueryProcess(options: {
   config: InletConfig;
   layout: DataLayout;
   logger: Logger;
+  /**
+   * Shared with this process's loader: each query holds a lease from before it is sent until it is
+   * done, so a WAL segment it lists is not deleted under it, as in the engine's own process before.
+   */
+  leases?: ReadLeases;
   onDamagedFile?: (moved: MovedFile, detail: string) => void;
   onFileRace?: (detail: string) => void;
   onViewFailed?: (name: string, detail: string) => void;
@@ -182,6 +189,8 @@ export async function createQueryProcess(options: {
   /** Forgets a job that is over. */
   const forget = (id: number, job: Job) => {
     jobs.delete(id);
+    job.endLease?.();
+    job.endLease = undefined;
     if (job.queryId !== undefined && byQueryId.get(job.queryId) === job) byQueryId.delete(job.queryId);
   };
 
@@ -329,6 +338,7 @@ export async function createQueryProcess(options: {
         resolve(value);
       };
     });
+    job.endLease = options.leases?.begin();
     jobs.set(job.id, job);
     running.child.channel?.ref();
     startWatch();
@@ -343,7 +353,7 @@ export async function createQueryProcess(options: {
     };
     const abort = () => send(running, { type: 'abort', job: job.id });
     opts.signal?.addEventListener('abort', abort, { once: true });
-    send(running, { type, job: job.id, sql, opts: wire });
+    send(running, { type, job: job.id, sql, opts: wire, retiring: options.leases?.retiringPaths() ?? [] });
     const result = await outcome;
     // A stream's client may still go away while it reads the rows.
     if (type === 'query' || result.type === 'failed') opts.signal?.removeEventListener('abort', abort);

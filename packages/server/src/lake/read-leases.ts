@@ -24,6 +24,8 @@ export interface ReadLeases {
   retire(path: string): Promise<void>;
   /** Whether the file waits to be deleted or is being deleted (so it must not be loaded again). */
   retiring(path: string): boolean;
+  /** The files that wait to be deleted or are being deleted, for a query planned in another process. */
+  retiringPaths(): string[];
   /** Resolves once no deletion is under way. */
   settled(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export function createReadLeases(): ReadLeases {
       return deleting.get(path) ?? Promise.resolve();
     },
     retiring: (path) => waiting.has(path),
+    retiringPaths: () => [...waiting.keys()],
     async settled() {
       while (deleting.size > 0) await Promise.all(deleting.values());
     },
