@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { basicAuth, segmentMessage, tempDir, testConfig } from '../../test/helpers.ts';
 import { createHttpApp } from '../http/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -10,10 +11,7 @@ import { createEnricher, createIntake, createIntakeWorkers } from './index.ts';
 
 const fixture = (name: string) =>
   pathToFileURL(join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'intake-workers', name));
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 function pool(script: string) {
   const { dir, cleanup } = tempDir();

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { basicAuth, queryApi, startTestInlet, tempDir, testConfig, WRITE_KEY } from '../../test/helpers.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -14,10 +15,7 @@ import { segmentName } from '../wal/index.ts';
 import { createHttpApp } from './index.ts';
 import { LOG_BODY_BYTES, LOG_RECORDS_PER_REQUEST } from './logs-routes.ts';
 
-const cleanups: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const NGINX_LINE =
   '198.51.100.4 - - [10/Oct/2026:13:55:36 +0900] "GET /pricing?plan=pro HTTP/1.1" 200 812 "https://www.google.com/" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15" 0.031';

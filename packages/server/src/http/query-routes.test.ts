@@ -3,7 +3,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { API_TOKEN, capturingLogger, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
@@ -12,10 +13,7 @@ import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createHttpApp } from './index.ts';
 
-const cleanups: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /**
  * How many rows of sql DuckDB hands over before the engine's timeout: it holds rows back in batches,

@@ -1,16 +1,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { failsParquetFraming, moveDamagedFile } from './damaged.ts';
 import { idFilterPath } from './id-filter.ts';
 import { dataLayout, sqlString } from './layout.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const cleanups = cleanupAfterEach();
 
 async function lakeWithFile() {
   const temp = tempDir();

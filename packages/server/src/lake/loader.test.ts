@@ -11,7 +11,8 @@ import {
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
@@ -30,10 +31,7 @@ import {
   recoverCompaction,
 } from './index.ts';
 
-const cleanups: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const record = (id: string, ts = '2026-11-20T10:00:00.000Z') =>
   walRecord({ event_id: id, ts, anonymous_id: 'a', properties: { n: id } });

@@ -1,15 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { dataLayout } from './layout.ts';
 import { applyRetention, firstKeptDay } from './retention.ts';
 import { writeLakeTable } from './tables.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const cleanups = cleanupAfterEach();
 
 /** A data directory with one file in each of the given partition directories (relative to the lake). */
 function lakeWith(partitions: string[]) {

@@ -1,16 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { checkSegmentHere, createSegmentChecker } from './segment-checker.ts';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /** A segment of good records, one corrupt record in the middle and a torn tail. */
 function segment(): string {

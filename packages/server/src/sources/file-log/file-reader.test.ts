@@ -1,15 +1,13 @@
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../../../test/cleanups.ts';
 import { tempDir } from '../../../test/helpers.ts';
 import { type PartialLine, readTask } from './file-reader.ts';
 import { HEAD_BYTES, hashHead, type TrackedFile } from './file-tracker.ts';
 import type { SplitLine } from './line-splitter.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const cleanups = cleanupAfterEach();
 
 /** A file tracked from its start, and a read of what is new in it that says what it read. */
 function setup() {

@@ -14,15 +14,13 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '../../../test/cleanups.ts';
 import { tempDir } from '../../../test/helpers.ts';
 import { readHead } from './file-reader.ts';
 import { type Candidate, HEAD_BYTES, hashHead, planReads, type TrackedFile } from './file-tracker.ts';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const cleanups = cleanupAfterEach();
 
 function setup() {
   const temp = tempDir();
