@@ -589,7 +589,7 @@ describe('browser tracker', () => {
     // The page has been open for over five seconds with a one-second page heartbeat.
     const pageBeats = named(rows, 'heartbeat').filter((row) => row.props.kind === 'page');
     expect(pageBeats.length).toBeGreaterThanOrEqual(3);
-    expect(pageBeats[0]?.props).toEqual({ kind: 'page', interval: 1 });
+    expect(pageBeats[0]?.props).toEqual({ kind: 'page', interval: 1, seconds: 1 });
   });
 
   it('counts a video watched in stretches shorter than the heartbeat interval', async () => {
@@ -644,8 +644,8 @@ describe('browser tracker', () => {
 
     const rows = await eventsOf(anonymousId, (all) => named(all, 'done_reading').length > 0);
     expect(named(rows, 'heartbeat').map((row) => row.props)).toEqual([
-      { kind: 'page', interval: 10 },
-      { kind: 'page', interval: 10 },
+      { kind: 'page', interval: 10, seconds: 10 },
+      { kind: 'page', interval: 10, seconds: 10 },
     ]);
   });
 
@@ -667,6 +667,135 @@ describe('browser tracker', () => {
     const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
     expect(named(rows, 'media_play')).toHaveLength(1);
     expect(named(rows, 'heartbeat')).toHaveLength(2);
+  });
+
+  it('counts the last unfinished interval of a lecture when watching stops, once', async () => {
+    // A 40-second watch at a 15-second interval counted 30 seconds: the last 10 made no heartbeat.
+    const { page, anonymousId } = await lecturePage('/lectures/forty');
+    await page.evaluate(
+      `window.stopWatching = inlet.watch(document.getElementById('lecture'), { contentId: 'lecture-forty', interval: 15 })`,
+    );
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`document.getElementById('lecture').play()`);
+    await page.waitForFunction('window.playEvents === 1');
+    await page.clock.runFor(20_000);
+    // Pause and play spam ends nothing: its seconds carry over.
+    for (let i = 2; i <= 4; i++) {
+      await page.evaluate(`document.getElementById('lecture').pause()`);
+      await page.waitForFunction(`window.pauseEvents === ${i - 1}`);
+      await page.evaluate(`document.getElementById('lecture').play()`);
+      await page.waitForFunction(`window.playEvents === ${i}`);
+    }
+    await page.clock.runFor(20_000);
+    await page.evaluate(`document.getElementById('lecture').pause()`);
+    await page.waitForFunction('window.pauseEvents === 4');
+    // Stopped twice, and the page then closed: the unfinished 10 seconds go out once.
+    await page.evaluate('window.stopWatching(); window.stopWatching(); inlet.flush()');
+    await page.close({ runBeforeUnload: true });
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 3);
+    const beats = named(rows, 'heartbeat').map((row) => row.props);
+    expect(beats.map((props) => [props.content_id, props.interval, props.seconds])).toEqual([
+      ['lecture-forty', 15, 15],
+      ['lecture-forty', 15, 15],
+      ['lecture-forty', 15, 10],
+    ]);
+  });
+
+  it('sends the unfinished interval when the media ends, before media_ended', async () => {
+    const { page, anonymousId } = await lecturePage('/lectures/ends');
+    await page.evaluate(
+      `inlet.watch(document.getElementById('lecture'), { contentId: 'lecture-ends', interval: 10 })`,
+    );
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`document.getElementById('lecture').play()`);
+    await page.waitForFunction('window.playEvents === 1');
+    await page.clock.runFor(13_000);
+    // No longer looping, the video ends within its two seconds while the page's clock stands still.
+    await page.evaluate(`document.getElementById('lecture').loop = false`);
+    await page.waitForFunction(`document.getElementById('lecture').ended`);
+    await page.evaluate('inlet.flush()');
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'media_ended').length > 0);
+    const ends = rows.filter((row) => row.name === 'heartbeat' || row.name === 'media_ended');
+    expect(ends.map((row) => [row.name, row.props.seconds])).toEqual([
+      ['heartbeat', 10],
+      ['heartbeat', 3],
+      ['media_ended', undefined],
+    ]);
+  });
+
+  it('counts the seconds a page was read when the tab closes, short of a whole interval', async () => {
+    // A page read for 14 seconds with a 15-second heartbeat counted as not read at all.
+    const context = await newContext();
+    await context.clock.install();
+    // Hidden until the test shows it, so the page's clock counts only the time the test runs.
+    await context.addInitScript(`
+      window.__hidden = true;
+      Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
+    `);
+    const page = await open(context, '/reading/short', { attrs: { 'data-heartbeat': '15' } });
+    const anonymousId = await anonymousIdOf(page);
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))`);
+    await page.clock.runFor(14_000);
+    await page.close({ runBeforeUnload: true });
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length > 0);
+    expect(named(rows, 'heartbeat').map((row) => [row.path, row.props])).toEqual([
+      ['/reading/short', { kind: 'page', interval: 15, seconds: 14 }],
+    ]);
+  });
+
+  it('ends time on an SPA page at navigation, naming the page that was read', async () => {
+    const context = await newContext();
+    await context.clock.install();
+    await context.addInitScript(`
+      window.__hidden = true;
+      Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
+    `);
+    const page = await open(context, '/spa/first', { attrs: { 'data-heartbeat': '15' } });
+    const anonymousId = await anonymousIdOf(page);
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))`);
+    await page.clock.runFor(20_000);
+    await page.evaluate(`history.pushState({}, '', '/spa/second')`);
+    await page.clock.runFor(6000);
+    await page.close({ runBeforeUnload: true });
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 3);
+    expect(named(rows, 'heartbeat').map((row) => [row.path, row.props.seconds])).toEqual([
+      ['/spa/first', 15],
+      ['/spa/first', 5],
+      ['/spa/second', 6],
+    ]);
+  });
+
+  it('counts a page left for the back-forward cache and read again after it once for each stretch', async () => {
+    const context = await bfcacheContext();
+    await context.clock.install();
+    serve('/bf-read-b', { title: 'Page B' });
+    const page = await open(context, '/bf-read-a', { attrs: { 'data-heartbeat': '100' } });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(
+      `window.leftFrom = true; addEventListener('pageshow', (event) => (window.restored = event.persisted))`,
+    );
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    const before = await page.evaluate<number>('performance.now()');
+    await page.clock.runFor(20_000);
+    await page.evaluate(`location.href = '/bf-read-b'`);
+    await page.waitForURL('**/bf-read-b');
+    await goBackFromCache(page);
+    await page.clock.runFor(7000);
+    await page.close({ runBeforeUnload: true });
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 2);
+    const seconds = named(rows, 'heartbeat').map((row) => row.props.seconds as number);
+    expect(named(rows, 'heartbeat').map((row) => row.path)).toEqual(['/bf-read-a', '/bf-read-a']);
+    // The first stretch began when the page loaded, a little before the clock was paused.
+    expect(seconds[0]).toBeGreaterThanOrEqual(20);
+    expect(seconds[0]).toBeLessThanOrEqual(Math.round(before / 100) / 10 + 20.1);
+    expect(seconds[1]).toBe(7);
   });
 
   it('keeps the page heartbeat going past 30 minutes without input while a watched video plays', async () => {

@@ -8,7 +8,8 @@ const watching = new WeakMap<HTMLMediaElement, () => void>();
 
 /**
  * Reports play, pause and end of a media element, and a `heartbeat` every `interval` seconds while it
- * plays in a visible tab, so watch time is the number of heartbeats times the interval.
+ * plays in a visible tab, each with the `seconds` it counts: the unfinished interval goes in one more
+ * heartbeat when watching ends (the media ends, stop(), the page is left), so watch time is their sum.
  */
 export function watchMedia(
   media: HTMLMediaElement,
@@ -28,27 +29,34 @@ export function watchMedia(
   });
   const playing = (): boolean => !media.paused && !media.ended;
   // Playing time carries over pauses and hidden spells, so a lecture watched in short stretches counts.
-  const clock = createHeartbeatClock(interval * 1000, () => {
-    // A new source (load()) stops playback without a pause event.
-    if (playing()) track('heartbeat', props());
+  const clock = createHeartbeatClock(interval * 1000, (seconds, last) => {
+    // A new source (load()) stops playback without a pause event; the last part comes once it stopped.
+    if (last || playing()) track('heartbeat', { ...props(), seconds });
   });
   const sync = (): void => clock(playing() && isVisible());
+  // A pause does not end watching: its seconds carry over, and go out at the latest when the page is left.
+  const end = (): void => clock(false, true);
   const handlers: Record<string, () => void> = {
     play: () => track('media_play', props()),
     // At the end the browser fires pause then ended; one event for it is enough.
     pause: () => media.ended || track('media_pause', props()),
-    ended: () => track('media_ended', props()),
+    ended: () => {
+      end();
+      track('media_ended', props());
+    },
   };
   for (const type in handlers) {
     media.addEventListener(type, handlers[type] as () => void);
     media.addEventListener(type, sync);
   }
   const unwatchVisibility = onVisibilityChange(sync);
+  addEventListener('pagehide', end);
   sync();
   const stop = (): void => {
     if (watching.get(media) === stop) watching.delete(media);
     unwatchVisibility();
-    clock(false);
+    removeEventListener('pagehide', end);
+    end();
     for (const type in handlers) {
       media.removeEventListener(type, handlers[type] as () => void);
       media.removeEventListener(type, sync);

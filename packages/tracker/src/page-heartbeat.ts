@@ -6,13 +6,20 @@ const IDLE_MS = 30 * 60 * 1000;
 const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll', 'touchstart'];
 
 /**
- * Calls `beat` every `seconds` while the tab is visible and someone used the page in the last 30 minutes;
- * returns a function that counts as use, for what is not input (watching a video).
+ * Calls `beat(seconds)` every `seconds` while the tab is visible and someone used the page in the last
+ * 30 minutes, and for the unfinished interval when the page is left; returns a function that counts as
+ * use, for what is not input (watching a video), and with `end` also ends the page (another SPA page).
  */
-export function startPageHeartbeat(seconds: number, beat: () => void): () => void {
+export function startPageHeartbeat(
+  seconds: number,
+  beat: (seconds: number) => void,
+): (end?: boolean) => void {
   let lastInput = Date.now();
   // Visible time carries over hidden spells, so a page read between glances at other tabs counts.
-  const clock = createHeartbeatClock(seconds * 1000, () => Date.now() - lastInput < IDLE_MS && beat());
+  const clock = createHeartbeatClock(
+    seconds * 1000,
+    (counted) => Date.now() - lastInput < IDLE_MS && beat(counted),
+  );
   const sync = (): void => {
     if (isVisible()) lastInput = Date.now();
     clock(isVisible());
@@ -21,8 +28,11 @@ export function startPageHeartbeat(seconds: number, beat: () => void): () => voi
     addEventListener(type, () => (lastInput = Date.now()), { capture: true, passive: true });
   }
   onVisibilityChange(sync);
+  // A page restored from the back-forward cache counts again from 0 when it is visible.
+  addEventListener('pagehide', () => clock(false, true));
   sync();
-  return () => {
+  return (end) => {
+    if (end) clock(isVisible(), true);
     lastInput = Date.now();
   };
 }

@@ -32,7 +32,7 @@ export function createTracker(options: TrackerOptions): Inlet {
   });
   const dnt = options.respectDnt && doNotTrack();
   const hashRouting = options.hashRouting === true;
-  let used = (): void => {};
+  let used = (_end?: boolean): void => {};
   const blocked = (): boolean => dnt || store.get('optout') === '1';
   // Another tab may have stored events after this browser opted out; they are not sent either.
   if (blocked()) sender.clear();
@@ -43,13 +43,15 @@ export function createTracker(options: TrackerOptions): Inlet {
   let left = false;
   let pageKey = '';
   let pageRoute = '';
+  // Set from pagehide to pageshow: what is recorded then (the last heartbeats) goes out at once by beacon.
+  let gone = false;
   const route = (): string => location.pathname + (hashRouting ? location.hash : '');
   const currentKey = (): string => route() + location.search;
 
   // Events of a prerendered page wait until it is shown, and are dropped with it if it never is.
-  const send = (type: WireEvent['t'], name?: string, props?: unknown): void =>
-    whenShown(() => record(type, name, props));
-  const record = (type: WireEvent['t'], name?: string, props?: unknown): void => {
+  const send = (type: WireEvent['t'], name?: string, props?: unknown, url = location.href): void =>
+    whenShown(() => record(type, name, props, url));
+  const record = (type: WireEvent['t'], name: string | undefined, props: unknown, url: string): void => {
     if (blocked()) return;
     const ts = Date.now();
     sender.add({
@@ -60,7 +62,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       a: ids.anonymousId(),
       u: ids.userId() ?? undefined,
       s: ids.sessionId(ts),
-      url: location.href.slice(0, 8192),
+      url: url.slice(0, 8192),
       ref: cut(referrer, 8192),
       ti: cut(document.title, 2000),
       p: asProps(props),
@@ -72,6 +74,7 @@ export function createTracker(options: TrackerOptions): Inlet {
         hash_routing: hashRouting || undefined,
       },
     });
+    if (gone) sender.flush(true);
   };
 
   const inlet: Inlet = {
@@ -79,6 +82,8 @@ export function createTracker(options: TrackerOptions): Inlet {
       // Back from the back-forward cache the page was reached as at load, as when back or forward loads
       // it again without the cache: its own URL, or the page left for it, would credit a session
       // starting there to the site itself.
+      // The time on the page before ends first, so its last heartbeat still names that page.
+      if (href) used(true);
       referrer = left ? document.referrer : href || referrer;
       left = false;
       href = location.href;
@@ -142,9 +147,10 @@ export function createTracker(options: TrackerOptions): Inlet {
     () => document.visibilityState === 'hidden' && sender.flush(true),
   );
   addEventListener('pagehide', () => {
-    left = true;
+    left = gone = true;
     sender.flush(true);
   });
+  addEventListener('pageshow', () => (gone = false));
   addEventListener('online', () => sender.retry());
 
   if (options.autoPageview !== false) {
@@ -167,8 +173,9 @@ export function createTracker(options: TrackerOptions): Inlet {
   }
   const heartbeat = options.heartbeat ?? 15;
   if (heartbeat > 0)
-    used = startPageHeartbeat(heartbeat, () =>
-      send('track', 'heartbeat', { kind: 'page', interval: heartbeat }),
+    // Named by the page view it belongs to: after an SPA navigation location is already the next page.
+    used = startPageHeartbeat(heartbeat, (seconds) =>
+      send('track', 'heartbeat', { kind: 'page', interval: heartbeat, seconds }, href || location.href),
     );
   return inlet;
 }

@@ -29,7 +29,7 @@ export const EVENT_COLUMN_DESCRIPTIONS: Record<keyof EventRecord, string> = {
   is_bot: 'True when the user agent is a known bot or crawler.',
   visitor_hash: 'Daily-salted hash of IP and user agent; never the raw IP.',
   properties:
-    'Event properties (JSON): query and results for search, content_id, position, duration, interval for heartbeat, traits for identify.',
+    'Event properties (JSON): query and results for search, content_id, position, duration, interval, seconds for heartbeat, traits for identify.',
   context: 'Event context (JSON) as sent by the client library.',
   dt: 'UTC day of ts; the partition.',
 };
