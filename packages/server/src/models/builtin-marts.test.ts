@@ -66,12 +66,27 @@ const EVENTS: FixtureEvent[] = [
   })),
   { ...u1, ts: '2026-10-07T02:05:00Z', ...lecture('media_ended', 60) },
   ...[15, 30].map((p, i) => ({ ...a4, ts: `2026-10-07T02:1${i}:00Z`, ...lecture('heartbeat', p) })),
+  // The unfinished interval when a4 stopped: a heartbeat carrying the 5 seconds it counts.
+  {
+    ...a4,
+    ts: '2026-10-07T02:12:00Z',
+    name: 'heartbeat',
+    properties: { ...lecture('heartbeat', 30).properties, seconds: 5 },
+  },
   ...[0, 1, 2].map((i) => ({
     ...u2,
     ts: `2026-10-07T02:2${i}:00Z`,
     name: 'heartbeat',
     path: '/docs/intro',
     properties: { kind: 'page', interval: 10 },
+  })),
+  // A newer tracker's heartbeats say their seconds: a whole interval, then the 6 seconds read last.
+  ...[10, 6].map((seconds, i) => ({
+    ...u2,
+    ts: `2026-10-07T02:2${i + 3}:00Z`,
+    name: 'heartbeat',
+    path: '/docs/intro',
+    properties: { kind: 'page', interval: 10, seconds },
   })),
   // The next Monday, and a Monday in November.
   { ...u1, ts: '2026-10-12T00:00:00Z', name: 'login' },
@@ -129,7 +144,7 @@ describe('built-in product marts', () => {
     ).toEqual([
       ['2026-10-05', 3, 3, 8],
       ['2026-10-06', 0, 2, 7],
-      ['2026-10-07', 2, 3, 13],
+      ['2026-10-07', 2, 3, 16],
       ['2026-10-12', 1, 1, 1],
       ['2026-11-02', 1, 1, 1],
     ]);
@@ -263,26 +278,26 @@ describe('built-in product marts', () => {
         'SELECT kind, content_id, viewer, seconds_watched, completion, completed FROM viewing_by_user_content ORDER BY 1, 2, 3',
       ),
     ).toEqual([
-      ['media', 'lec1', 'a4', 30, 0.5, false],
+      ['media', 'lec1', 'a4', 35, 0.5, false],
       ['media', 'lec1', 'u1', 60, 1, true],
-      ['page', '/docs/intro', 'u2', 30, null, false],
+      ['page', '/docs/intro', 'u2', 46, null, false],
     ]);
     expect(
       await query(
         'SELECT kind, content_id, viewers, minutes_watched, completed_viewers, completion_rate, avg_completion FROM viewing_by_content ORDER BY 1',
       ),
     ).toEqual([
-      ['media', 'lec1', 2, 1.5, 1, 0.5, 0.75],
-      ['page', '/docs/intro', 1, 0.5, 0, 0, null],
+      ['media', 'lec1', 2, 1.58, 1, 0.5, 0.75],
+      ['page', '/docs/intro', 1, 0.77, 0, 0, null],
     ]);
     expect(
       await query(
         'SELECT kind, viewer, items_viewed, minutes_watched, items_completed, completion_rate FROM viewing_by_user ORDER BY 1, 2',
       ),
     ).toEqual([
-      ['media', 'a4', 1, 0.5, 0, 0],
+      ['media', 'a4', 1, 0.58, 0, 0],
       ['media', 'u1', 1, 1, 1, 1],
-      ['page', 'u2', 1, 0.5, 0, 0],
+      ['page', 'u2', 1, 0.77, 0, 0],
     ]);
   });
 

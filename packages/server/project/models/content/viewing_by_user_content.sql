@@ -1,8 +1,9 @@
 /*---
 materialized: table
 description: >
-  Viewing per viewer and content item from heartbeats: each heartbeat stands for `interval`
-  seconds watched (media) or read (page). A viewer is the user_id, or the anonymous_id before
+  Viewing per viewer and content item from heartbeats: each heartbeat stands for its `seconds`
+  watched (media) or read (page), the last unfinished interval included; heartbeats from
+  trackers before `seconds` existed stand for their `interval`. A viewer is the user_id, or the anonymous_id before
   sign-in. Completed means the media_ended event, or a position of at least 90% of the duration.
 owner: inlet (built-in)
 columns:
@@ -11,7 +12,7 @@ columns:
   content_id: { description: "The content item; the page path for page heartbeats.", tests: [not_null] }
   viewer: { description: "user_id, or anonymous_id when not signed in.", tests: [not_null] }
   user_id: The signed-in user, when known.
-  seconds_watched: Heartbeats times their interval.
+  seconds_watched: Sum of the heartbeats' seconds (their interval when they carry none).
   max_position: Furthest position reached, in seconds.
   duration: Length of the item in seconds, when known.
   completion: max_position / duration, at most 1.
@@ -32,7 +33,7 @@ WITH media AS (
     ts,
     TRY_CAST(properties->>'position' AS DOUBLE) AS position,
     TRY_CAST(properties->>'duration' AS DOUBLE) AS duration,
-    TRY_CAST(properties->>'interval' AS DOUBLE) AS interval_seconds
+    coalesce(TRY_CAST(properties->>'seconds' AS DOUBLE), TRY_CAST(properties->>'interval' AS DOUBLE)) AS seconds
   FROM {{ ref('stg_events') }}
   WHERE type = 'track' AND name IN ('heartbeat', 'media_play', 'media_pause', 'media_ended')
 )
@@ -42,7 +43,7 @@ SELECT
   content_id,
   viewer,
   max(user_id) AS user_id,
-  coalesce(sum(interval_seconds) FILTER (WHERE name = 'heartbeat'), 0) AS seconds_watched,
+  coalesce(sum(seconds) FILTER (WHERE name = 'heartbeat'), 0) AS seconds_watched,
   max(position) AS max_position,
   max(duration) AS duration,
   -- least() skips NULLs, so an unknown position or duration must stay NULL explicitly.
