@@ -28,6 +28,36 @@ describe('demo generator', () => {
       expect(sunday + saturday, counts.join(' ')).toBeLessThan(friday);
     });
 
+  it('sends a lecture watched as heartbeats in time order, the last one with the seconds of the unfinished interval', () => {
+    // Demo lectures counted whole intervals only, as the tracker did before it sent the last part.
+    const now = Date.UTC(2026, 10, 18, 12);
+    const watches = new Map<unknown, Array<{ last: number; seconds: number; reached?: number }>>();
+    let partial = 0;
+    let backwards = 0;
+    for (const day of generateDemo({ now, days: 7, timezone: 'UTC', seed: 3 }))
+      for (const message of day) {
+        const props = message.properties as { position?: number; seconds?: number } | undefined;
+        const list = watches.get(message.anonymousId) ?? [];
+        watches.set(message.anonymousId, list);
+        const watch = list.at(-1);
+        if (message.event === 'media_play') list.push({ last: Date.parse(message.timestamp), seconds: 0 });
+        else if (message.event === 'heartbeat' && watch) {
+          if (Date.parse(message.timestamp) < watch.last) backwards++;
+          watch.last = Date.parse(message.timestamp);
+          watch.seconds += props?.seconds ?? Number.NaN;
+          if ((props?.seconds ?? 15) < 15) partial++;
+        } else if ((message.event === 'media_pause' || message.event === 'media_ended') && watch)
+          watch.reached = props?.position;
+      }
+    // Watches of the last day may be cut short at now.
+    const finished = [...watches.values()].flat().filter((watch) => watch.last < now - DAY / 2);
+    expect(partial).toBeGreaterThan(0);
+    expect(backwards).toBe(0);
+    expect(finished.length).toBeGreaterThan(10);
+    for (const watch of finished)
+      expect(watch.seconds, new Date(watch.last).toISOString()).toBe(watch.reached);
+  });
+
   it('never sends an event later than now', () => {
     // Mid-afternoon in the office hours of the zone, when sessions with long lectures run.
     for (const hour of [13, 14, 15, 16]) {

@@ -91,7 +91,8 @@ function people(random: Random): Person[] {
 /**
  * A realistic month for the demo site, one day at a time: visitors arriving from search and
  * campaigns, customers logging in per account, using features, searching the help centre (some
- * searches find nothing) and watching lectures with a heartbeat every 15 seconds.
+ * searches find nothing) and watching lectures with a heartbeat every 15 seconds, and one for the
+ * seconds of the last, unfinished interval when watching ends, as the browser tracker sends them.
  */
 export function* generateDemo(options: DemoOptions): Generator<DemoMessage[]> {
   const random = createRandom(options.seed ?? FIRST_DEMO_SEED);
@@ -200,17 +201,32 @@ export function* generateDemo(options: DemoOptions): Generator<DemoMessage[]> {
         const [slug, title, duration] = random.pick(LECTURES);
         page(`/lectures/${slug}`, title, `${host}/lectures`);
         const props = { content_id: slug, duration, interval: HEARTBEAT, kind: 'media' };
+        // Heartbeats at the play time plus the position: a random step back from each message's random
+        // gap made them go back in time, and past now, after a play left out for being later than now.
+        const playedAt = t;
         push({ type: 'track', event: 'media_play', properties: { ...props, position: 0 } });
         const watched = random.chance(0.35) ? duration : random.int(60, duration);
+        const heartbeat = (position: number, seconds: number) =>
+          push({ type: 'track', event: 'heartbeat', properties: { ...props, position, seconds } });
         for (let position = HEARTBEAT; position <= watched; position += HEARTBEAT) {
-          t += HEARTBEAT * 1000 - random.int(5, 90) * 1000;
-          push({ type: 'track', event: 'heartbeat', properties: { ...props, position } });
+          t = playedAt + position * 1000;
+          heartbeat(position, HEARTBEAT);
+        }
+        // The tracker sends the unfinished interval as watching ends: with media_ended, or after a
+        // pause once the page is left.
+        const endedAt = playedAt + watched * 1000;
+        const rest = watched % HEARTBEAT;
+        t = endedAt;
+        if (watched >= duration && rest) {
+          heartbeat(watched, rest);
+          t = endedAt;
         }
         push({
           type: 'track',
           event: watched >= duration ? 'media_ended' : 'media_pause',
           properties: { ...props, position: watched },
         });
+        if (watched < duration && rest) heartbeat(watched, rest);
       }
     }
     for (let i = random.int(20, 60); i > 0; i--) {
