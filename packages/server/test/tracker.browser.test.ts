@@ -725,6 +725,35 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('ends watching when the media gets a new source, counting none of the time it did not play', async () => {
+    // load() (a playlist's next item) stops playback without a pause event: the clock ran on, and
+    // the time until the next play was counted as watched, while the seconds played before were lost.
+    const { page, anonymousId } = await lecturePage('/lectures/reloaded');
+    await page.evaluate(`
+      const video = document.getElementById('lecture');
+      video.addEventListener('emptied', () => (window.emptied = true));
+      window.stopWatching = inlet.watch(video, { interval: 10 });
+    `);
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`document.getElementById('lecture').play()`);
+    await page.waitForFunction('window.playEvents === 1');
+    await page.clock.runFor(7000);
+    await page.evaluate(`document.getElementById('lecture').load()`);
+    await page.waitForFunction('window.emptied === true');
+    await page.clock.runFor(35_000);
+    await page.evaluate(`document.getElementById('lecture').play()`);
+    await page.waitForFunction('window.playEvents === 2');
+    await page.clock.runFor(4000);
+    await page.evaluate(`window.stopWatching(); inlet.track('stopped_watching')`);
+    await page.clock.runFor(2000);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+    expect(named(rows, 'heartbeat').map((row) => [row.props.content_id, row.props.seconds])).toEqual([
+      ['lecture', 7],
+      ['lecture', 4],
+    ]);
+  });
+
   it('counts the seconds a page was read when the tab closes, short of a whole interval', async () => {
     // A page read for 14 seconds with a 15-second heartbeat counted as not read at all.
     const context = await newContext();

@@ -30,7 +30,7 @@ export function watchMedia(
   const playing = (): boolean => !media.paused && !media.ended;
   // Playing time carries over pauses and hidden spells, so a lecture watched in short stretches counts.
   const clock = createHeartbeatClock(interval * 1000, (seconds, last) => {
-    // A new source (load()) stops playback without a pause event; the last part comes once it stopped.
+    // A heartbeat due while it does not play (a stop no event told of) is not sent; the last part is.
     if (last || playing()) track('heartbeat', { ...props(), seconds });
   });
   const sync = (): void => clock(playing() && isVisible());
@@ -44,6 +44,8 @@ export function watchMedia(
       end();
       track('media_ended', props());
     },
+    // A new source (load(), a playlist's next item) stops playback without a pause event, and ends watching.
+    emptied: end,
   };
   for (const type in handlers) {
     media.addEventListener(type, handlers[type] as () => void);
