@@ -9,7 +9,7 @@ export {
 } from './query-engine.ts';
 export { createQueryProcess, QUERY_PROCESS_ALLOWANCE_BYTES } from './query-process.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
-export { unsafeTableFunction } from './sql-calls.ts';
+export { parseSqlTree, unsafeTableFunction } from './sql-calls.ts';
 export { withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';
 export {
   applyViews,

@@ -17,7 +17,7 @@ import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { createQuerySlots } from './query-slots.ts';
 import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
-import { tableNames } from './sql-calls.ts';
+import { parseSqlTree, tableNames } from './sql-calls.ts';
 import { withQueryHint } from './sql-hints.ts';
 import {
   applyViews,
@@ -207,7 +207,7 @@ async function namesMissingFile(
   const file = FILE_RACE.test(message) ? /"([^"]+)"/.exec(message)?.[1] : undefined;
   if (file === undefined) return false;
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})::VARCHAR`);
-  const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as { statements?: unknown };
+  const tree = parseSqlTree(String(reader.getRows()[0]?.[0])) as { statements?: unknown };
   return [...tableNames(tree.statements)].includes(file);
 }
 

@@ -1,7 +1,7 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { InletError } from '../errors/index.ts';
 import { sqlCode } from '../sql/index.ts';
-import { sqlCalls } from './sql-calls.ts';
+import { parseSqlTree, sqlCalls } from './sql-calls.ts';
 import { unquotedSchemas, withQueryHint, withQuotedSchemaHint } from './sql-hints.ts';
 import { writeKeyword } from './statement-kind.ts';
 
@@ -123,7 +123,7 @@ function explainedStatement(sql: string): string | undefined {
 
 async function checkSelectTree(connection: DuckDBConnection, sql: string): Promise<void> {
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql('${sql.replaceAll("'", "''")}')`);
-  const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as {
+  const tree = parseSqlTree(String(reader.getRows()[0]?.[0])) as {
     error: boolean;
     error_message?: string;
     statements?: unknown;

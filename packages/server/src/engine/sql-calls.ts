@@ -4,6 +4,17 @@ export interface SqlCall {
   table: boolean;
 }
 
+/**
+ * json_serialize_sql's text as a tree. DuckDB writes a literal that overflows a double (1e400) as a
+ * bare Infinity (or NaN), which JSON.parse refuses; outside strings they become null, as the tree
+ * is read for its names only.
+ */
+export function parseSqlTree(text: string): unknown {
+  return JSON.parse(
+    text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (token) => (token.startsWith('"') ? token : 'null')),
+  );
+}
+
 /** Every function call in a json_serialize_sql tree, names lower-cased. */
 export function* sqlCalls(node: unknown, table = false): Generator<SqlCall> {
   if (Array.isArray(node)) {

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { unsafeTableFunction } from '../engine/index.ts';
+import { parseSqlTree, unsafeTableFunction } from '../engine/index.ts';
 import { sqlString } from '../lake/index.ts';
 import { sqlCode } from '../sql/index.ts';
 
@@ -53,7 +53,7 @@ export async function analyzeSelect(
   subject: 'a model' | 'a test' = 'a model',
 ): Promise<SelectAnalysis> {
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})::VARCHAR`);
-  const tree = JSON.parse(String(reader.getRows()[0]?.[0])) as {
+  const tree = parseSqlTree(String(reader.getRows()[0]?.[0])) as {
     error: boolean;
     error_message?: string;
     statements?: unknown[];
