@@ -185,6 +185,28 @@ describe('config', () => {
     }
   });
 
+  it("says a CSV table's type cut at its comma by YAML's { … } is to be quoted, and takes it quoted", () => {
+    // docs/csv.md showed types: { Amount: DECIMAL(18,2), … }, which YAML reads as Amount: "DECIMAL(18"
+    // and a column "2)" with no type: two messages that did not say why.
+    const file = (types: string) =>
+      write(
+        `sources:\n  - name: sales\n    type: csv\n    tables:\n      - path: a.tsv\n        types: ${types}\n`,
+      ).path;
+    const cut = file('{ Amount: DECIMAL(18,2), PostalCode: VARCHAR }');
+    expect(() => loadConfig({ path: cut, env: {}, sourcesInUse: 'all' })).toThrow(
+      'sources[0].tables[0].types.Amount: reads as "DECIMAL(18": in YAML\'s { … } a comma ends the value; quote the type ("DECIMAL(18,2)")',
+    );
+    expect(() => loadConfig({ path: cut, env: {}, sourcesInUse: 'all' })).not.toThrow(/not empty/);
+    const quoted = loadConfig({
+      path: file('{ Amount: "DECIMAL(18,2)", PostalCode: VARCHAR }'),
+      env: {},
+      sourcesInUse: 'all',
+    });
+    expect(quoted.sources[0]).toMatchObject({
+      tables: [{ types: { Amount: 'DECIMAL(18,2)', PostalCode: 'VARCHAR' } }],
+    });
+  });
+
   it('refuses a zone abbreviation (CST, EST, IST…) and names an IANA zone to write instead', () => {
     // CST was taken as America/Chicago, EST as a fixed -05:00 without daylight saving and IST as
     // India, while log lines refuse CST as naming no one zone.

@@ -26,6 +26,29 @@ const baseName = (path: string) => (path.split('/').at(-1) ?? '').replace(/\.[^.
 const nameOf = (entry: { name?: string | undefined; path: string }) =>
   entry.name ?? (/[*?]/.test(entry.path) ? undefined : deriveTableName(baseName(entry.path)));
 
+/**
+ * YAML's { … } ends a value at a comma, so types: { amount: DECIMAL(12,2) } reads as amount:
+ * "DECIMAL(12" and a column "2)" with no type. Said as such, rather than as two unrelated faults.
+ */
+function refuseCutTypes(value: unknown, ctx: z.RefinementCtx): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const entries = Object.entries(value);
+  let cut = false;
+  entries.forEach(([column, type], i) => {
+    if (typeof type !== 'string' || !/\([^)]*$/.test(type)) return;
+    const [rest, restType] = entries[i + 1] ?? [];
+    const whole =
+      rest !== undefined && restType === null && /\)$/.test(rest) ? `${type},${rest}` : `${type},…)`;
+    ctx.addIssue({
+      code: 'custom',
+      path: [column],
+      message: `reads as "${type}": in YAML's { … } a comma ends the value; quote the type ("${whole}"), or write types: one column a line`,
+    });
+    cut = true;
+  });
+  return cut ? {} : value;
+}
+
 const csvTable = z
   .strictObject({
     path: z.string().min(1),
@@ -40,9 +63,12 @@ const csvTable = z
     delimiter: z.string().length(1, 'must be one character').optional(),
     skip: z.number().int().min(0).default(0),
     types: z
-      .record(
-        z.string(),
-        z.string().regex(LAKE_TYPE, 'must be a DuckDB type such as VARCHAR, BIGINT or DECIMAL(12,2)'),
+      .preprocess(
+        refuseCutTypes,
+        z.record(
+          z.string(),
+          z.string().regex(LAKE_TYPE, 'must be a DuckDB type such as VARCHAR, BIGINT or DECIMAL(12,2)'),
+        ),
       )
       .optional(),
     ...tableModeFields,
