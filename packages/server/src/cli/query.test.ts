@@ -56,6 +56,17 @@ describe('inlet query', () => {
     expect(limited.out).toBe('n\r\n0\r\n1\r\n2\r\n');
   });
 
+  it('runs SQL that starts with a -- comment, rather than refusing it as an unknown option', async () => {
+    // An editor's header comment (query.md): Node's parser took the SQL for an option and exited 2
+    // with "Unknown option '-- weekly report…'".
+    const commented = await query('-- weekly report\nSELECT 42 AS n', '--format', 'csv');
+    expect([commented.code, commented.err, commented.out]).toEqual([ExitCode.OK, '', 'n\r\n42\r\n']);
+    const option = await query('SELECT 1', '--format=csv x');
+    expect(option.code).toBe(ExitCode.USAGE);
+    const unknown = await query('SELECT 1', '--nope');
+    expect([unknown.code, unknown.err]).toEqual([ExitCode.USAGE, expect.stringContaining("'--nope'")]);
+  });
+
   it('--timeout-ms stops a query in place of query.timeout_ms, and takes digits only', async () => {
     const slow = await query(
       'SELECT count(*) FROM range(10000000000000)',

@@ -76,7 +76,9 @@ async function printStreamed(
 /** inlet query: the same sandboxed engine as the HTTP API, opened in this process. */
 export async function queryCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
-    args,
+    // SQL that starts with a -- comment (an editor's header) is no option: an option's name holds no
+    // space before its =. A space before it makes the text a positional; the SQL is trimmed below.
+    args: args.map((arg) => (/^-[^=\s]*\s/.test(arg) ? ` ${arg}` : arg)),
     allowPositionals: true,
     options: { format: { type: 'string' }, 'max-rows': { type: 'string' }, 'timeout-ms': { type: 'string' } },
   });
