@@ -661,6 +661,16 @@ describe('file source: sync', () => {
     });
   });
 
+  it('names where it looked for a relative path that matches nothing', async () => {
+    // The message said only that relative paths start at the directory of inlet.yaml, not which
+    // directory that is, as a csv source's message does.
+    const { logs, source, context } = await setup([webAccessLog({ name: 'missing', path: 'nginx/*.log' })]);
+    await expect(source('missing').sync(context)).rejects.toMatchObject({
+      code: 'SOURCE_FILE_NOT_FOUND',
+      message: expect.stringContaining(`nothing is at ${join(logs, 'nginx/*.log')}; check the path`),
+    });
+  });
+
   it('names a symbolic link that loops as such, not as a permission to give, and reads the other files', async () => {
     // ELOOP was told as "give the user inlet runs as read permission on it", which no chmod fixes.
     const { logger, lines } = capturingLogger<{ path?: string }>();

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { errorFields } from '../../log/index.ts';
@@ -14,6 +15,15 @@ const whyNone = (options: FileOptions, baseDir: string): string | undefined => {
   const reasons = [options.path].flat().flatMap((p) => whyNoFile(p, baseDir) ?? []);
   return reasons.length > 0 ? `${reasons.join('; ')}.` : undefined;
 };
+
+/** Where inlet looked, for a path that matched nothing for no reason whyNone knows: a relative one names its folder. */
+const lookedAt = (options: FileOptions, baseDir: string): string =>
+  `nothing is at ${[options.path]
+    .flat()
+    .map((p) => resolve(baseDir, p))
+    .join(
+      ', ',
+    )}; check the path and that the files exist (relative paths start at the directory of inlet.yaml).`;
 
 /**
  * Tails the files until stopped: a scan every poll_ms, a batch written every batch_seconds (or
@@ -114,7 +124,7 @@ export function createFileSource(name: string, options: FileOptions): Source {
           const why = whyNone(options, context.config.baseDir);
           throw new InletError(
             'SOURCE_FILE_NOT_FOUND',
-            `No file matches sources "${name}" path ${JSON.stringify(options.path)}; ${why ?? 'relative paths start at the directory of inlet.yaml.'}`,
+            `No file matches sources "${name}" path ${JSON.stringify(options.path)}; ${why ?? lookedAt(options, context.config.baseDir)}`,
             { details: { source: name } },
           );
         }
