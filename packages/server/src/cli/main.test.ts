@@ -142,6 +142,21 @@ describe('inlet command line', () => {
     }
   });
 
+  it("names the command whose option is unknown and where its options are listed, not Node's advice on positionals", async () => {
+    // inlet docs check --format csv said "Unknown option '--format'. To specify a positional argument
+    // starting with a '-', place it at the end of the command after '--', as in '-- "--format"".
+    const docs = await inlet('docs', 'check', '--format', 'csv', '--config', configPath);
+    expect([docs.code, docs.err]).toEqual([
+      ExitCode.USAGE,
+      'inlet docs takes no option --format; inlet docs --help lists the options it takes.\n',
+    ]);
+    const query = await inlet('query', 'SELECT 1', '--max-row', '5', '--config', configPath);
+    expect([query.code, query.err]).toEqual([
+      ExitCode.USAGE,
+      'inlet query takes no option --max-row; inlet query --help lists the options it takes.\n',
+    ]);
+  });
+
   it('answers an unknown command with usage and exit 2, before reading the configuration', async () => {
     const captured = capturedOutput();
     const code = await main(['strat', '--config', '/nonexistent/inlet.yaml'], captured.output, {});

@@ -170,7 +170,9 @@ export async function main(
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
-      output.err(`${printableLines(dbtFlagMessage(error as Error) ?? (error as Error).message)}\n`);
+      output.err(
+        `${printableLines(dbtFlagMessage(error as Error) ?? unknownOptionMessage(error as Error, command) ?? (error as Error).message)}\n`,
+      );
       return ExitCode.USAGE;
     }
     // Node's stack trace, printed as it was, buried what failed under lines only a developer reads:
@@ -194,6 +196,18 @@ function sourcesInUse(command: string, args: string[]): 'all' | string[] {
   if (command === 'sync') return args.filter((arg) => !arg.startsWith('-')).slice(0, 1);
   if (command === 'runs') return args[0] === 'start' ? 'all' : [];
   return ['query', 'catalog', 'run', 'test', 'ls', 'list', 'docs'].includes(command) ? [] : 'all';
+}
+
+/**
+ * For an option the command does not take: Node's message goes on about positionals starting with
+ * '-', which no command's arguments do (SQL with a leading -- comment is read as SQL).
+ */
+function unknownOptionMessage(error: Error, command: string): string | undefined {
+  const option = /^Unknown option '(-[^']*)'/.exec(error.message)?.[1];
+  return (
+    option &&
+    `inlet ${command} takes no option ${option}; inlet ${command} --help lists the options it takes.`
+  );
 }
 
 /** An expected error as the command line prints it: its code, then its message. */
