@@ -1661,3 +1661,51 @@ describe('request time limit', () => {
     }
   });
 });
+
+describe('sites[].honor_dnt', () => {
+  it('stores nothing of a request that sends DNT: 1 or Sec-GPC: 1 to a site with honor_dnt, and answers it as stored', async () => {
+    // honor_dnt was read from inlet.yaml and then never looked at: such requests were stored.
+    const dnt = await startTestInlet({
+      limits: { per_ip_per_second: 0, per_write_key_per_second: 0 },
+      sites: [
+        { id: 'docs', write_key: WRITE_KEY, domains: ['docs.example.com'], honor_dnt: true },
+        { id: 'shop', write_key: 'wk_shop_5e6f7a' },
+      ],
+    });
+    try {
+      const send = (path: string, body: unknown, headers: Record<string, string>) =>
+        fetch(`${dnt.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+      const batch = (id: string) => ({ batch: [segmentMessage(id)] });
+      const answers = [
+        await send('/v1/batch', batch('dnt-1'), { authorization: basicAuth(), dnt: '1' }),
+        await send('/v1/batch', batch('gpc-1'), { authorization: basicAuth(), 'sec-gpc': '1' }),
+        await send(
+          '/collect',
+          { k: WRITE_KEY, e: [{ id: 'dnt-2', t: 'page', a: 'anon', url: 'https://docs.example.com/' }] },
+          { dnt: '1' },
+        ),
+        await send(
+          '/api/event',
+          { n: 'pageview', u: 'https://docs.example.com/dnt-3', d: 'docs.example.com' },
+          { dnt: '1' },
+        ),
+        await fetch(`${dnt.url}/p.gif?k=${WRITE_KEY}&n=dnt_4&u=42`, { headers: { dnt: '1' } }),
+      ];
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 204, 202, 200]);
+      // Without the header, and to a site without honor_dnt, events are stored as before.
+      await send('/v1/batch', batch('kept-1'), { authorization: basicAuth() });
+      await send('/v1/batch', batch('kept-2'), { authorization: basicAuth('wk_shop_5e6f7a'), dnt: '1' });
+      const rows = await queryApi(dnt.url, 'SELECT site, event_id, path FROM events ORDER BY event_id');
+      expect(rows).toEqual([
+        { site: 'docs', event_id: 'kept-1', path: null },
+        { site: 'shop', event_id: 'kept-2', path: null },
+      ]);
+    } finally {
+      await dnt.cleanup();
+    }
+  });
+});

@@ -35,4 +35,6 @@ export interface RequestMeta {
   ip: string | undefined;
   userAgent: string | undefined;
   origin: string | undefined;
+  /** The browser asks not to be tracked (DNT: 1 or Sec-GPC: 1): a site with honor_dnt stores nothing of it. */
+  doNotTrack?: boolean;
 }

@@ -44,6 +44,8 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
 
   /** The events as WAL records; an event too large is left out of a batch with other events. */
   const encode = (site: Site, parsed: ParsedIntake, meta: RequestMeta): PreparedWrite => {
+    // Answered as if written, so that the browser neither retries nor learns more than a stored event.
+    if (site.honor_dnt && meta.doNotTrack) return { site, count: 0, records: Buffer.alloc(0) };
     const count = parsed.events.length;
     const bodies: string[] = [];
     let refused = parsed.refused;
@@ -145,6 +147,7 @@ export function createIntake(options: {
   /** Appends prepared records durably; resolves with their count once they are fsynced. */
   const commit = async (prepared: PreparedWrite): Promise<number> => {
     const { site, count } = prepared;
+    if (count === 0 && !prepared.refused) return 0;
     // Refused whole (by the limit or the WAL), a batch's invalid messages are refused with the rest.
     const all = count + (prepared.refused?.count ?? 0);
     if (!keyLimit(site.write_key, count)) {

@@ -274,6 +274,7 @@ export function createIntakeHandler(options: {
     ip: clientIp(request),
     userAgent: request.headers['user-agent'],
     origin: request.headers.origin,
+    doNotTrack: request.headers.dnt === '1' || request.headers['sec-gpc'] === '1',
   });
   /** The write key a request carries outside its body: the Basic user name, else the query's (beacons). */
   const requestWriteKey = (request: IncomingMessage, queryWriteKey: string | undefined) =>
