@@ -81,6 +81,18 @@ describe('file reader', () => {
     ]);
   });
 
+  it('reads a waiting line again from its start when its bytes were written over in place', async () => {
+    // The file's first KiB, which tells a file emptied and written again, is the same: the line's
+    // own first bytes are what tell that what was read of it is not in the file any more.
+    const { path, read } = setup();
+    writeFileSync(path, `${'h'.repeat(1100)}\n${'a'.repeat(500)}`);
+    await read();
+    writeFileSync(path, `${'h'.repeat(1100)}\n${'c'.repeat(600)}\n`);
+    expect((await read()).lines).toEqual([
+      { text: 'c'.repeat(256), start: 1101, end: 1702, tooLongBytes: 600 },
+    ]);
+  });
+
   it('reads a waiting line again from its start when the file was emptied and written again', async () => {
     const { path, file, read } = setup();
     writeFileSync(path, `${'a'.repeat(2000)}`);

@@ -37,7 +37,12 @@ export interface PartialLine {
   headBytes: number;
   headAt: number | undefined;
   splitter: LineSplitter;
+  /** Said to have waited minutes for its newline (file-tailer.ts), so it is said once. */
+  warned?: boolean;
 }
+
+/** The bytes of a waiting line checked against the file before going on with it. */
+const CHECK_BYTES = 1024;
 
 /** How a read ended: `corrupt` says why a .gz could not be read to its end, `unreadable` why a file could not be opened. */
 export type ReadOutcome =
@@ -83,7 +88,8 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
     kept.readTo <= candidate.size &&
     kept.head === file.head &&
     kept.headBytes === file.headBytes &&
-    kept.headAt === file.headAt;
+    kept.headAt === file.headAt &&
+    (await startsAsKept(handle, kept));
   const splitter = resume ? kept.splitter : createLineSplitter(options.maxLineBytes);
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let position = resume ? kept.readTo : file.offset;
@@ -115,8 +121,22 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
       headBytes: file.headBytes,
       headAt: file.headAt,
       splitter,
+      ...(resume && kept.warned ? { warned: true } : {}),
     });
   return { status: 'read' };
+}
+
+/**
+ * Whether the file still holds the line's first bytes where it starts: a line kept from before a
+ * restart may belong to content since written over in place (with the same first KiB).
+ */
+async function startsAsKept(handle: FileHandle, kept: PartialLine): Promise<boolean> {
+  const line = kept.splitter.pending();
+  if (!line || line.start !== kept.start) return false;
+  const expected = line.head.subarray(0, CHECK_BYTES);
+  const actual = Buffer.alloc(expected.length);
+  const { bytesRead } = await handle.read(actual, 0, expected.length, kept.start);
+  return bytesRead === expected.length && actual.equals(expected);
 }
 
 /** The gzip trailer's ISIZE: the uncompressed size modulo 2^32 (of the last member). */

@@ -394,6 +394,69 @@ describe('file source: sync', () => {
     expect((await sync()).tables).toEqual([{ table: 'access_logs', rows: 1 }]);
   });
 
+  it('goes on with a line an earlier inlet sync left waiting for its newline, reading only what was added to it', async () => {
+    // The line was kept in memory only: each run (cron every minute) read it again from its start,
+    // 12 MB here, and a restart of inlet start did the same.
+    const { logs, sync, layout, expectEachOnce } = await setup([webAccessLog({ max_line_bytes: 1024 })]);
+    const path = log(logs, 'access.log');
+    const readBytes = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+    const line = access(2, 3);
+    writeFileSync(path, `${access(0, 2)}${line.slice(0, 40)}`);
+    await sync();
+    await expectEachOnce(2);
+    appendFileSync(path, line.slice(40, 90));
+    await sync();
+    appendFileSync(path, `${line.slice(90)}B${'b'.repeat(12_000_000)}`);
+    await sync();
+    await expectEachOnce(3);
+    appendFileSync(path, 'b'.repeat(1000));
+    const before = readBytes();
+    await sync();
+    // The 12,000,001 bytes of the line read before are not read again (state.sqlite and the lake
+    // are read too, a little).
+    expect(readBytes() - before).toBeLessThan(6_000_000);
+    appendFileSync(path, `\n${access(3, 5)}`);
+    await sync();
+    await expectEachOnce(5);
+    const dir = join(layout.rejects, 'web');
+    const rejects = readdirSync(dir).flatMap((day) =>
+      readdirSync(join(dir, day)).flatMap((f) =>
+        readFileSync(join(dir, day, f), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ),
+    );
+    // Kept whole across three runs: its first bytes and its full length.
+    expect(rejects).toEqual([
+      expect.objectContaining({
+        offset: access(0, 3).length,
+        raw: `B${'b'.repeat(1023)}`,
+        truncated: true,
+        bytes: 12_001_001,
+      }),
+    ]);
+  });
+
+  it('says once, not at every inlet sync, that a line has waited minutes for its newline', async () => {
+    const { logger, lines } = capturingLogger<{ path?: string }>();
+    const { logs, sync } = await setup([webAccessLog()], {}, logger);
+    const path = log(logs, 'access.log');
+    writeFileSync(path, access(0, 3).slice(0, -1));
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(path, old, old);
+    for (let run = 0; run < 3; run++) await sync();
+    const warned = () =>
+      lines.filter((l) => l.msg.startsWith('a log file ends with a line that has had no newline'));
+    expect(warned()).toEqual([expect.objectContaining({ path })]);
+    // Another line waiting so long is said again.
+    appendFileSync(path, `\n${access(3, 4).slice(0, -1)}`);
+    utimesSync(path, old, old);
+    await sync();
+    await sync();
+    expect(warned()).toHaveLength(2);
+  });
+
   it('follows copytruncate, whether the copy is seen before or after the truncate', async () => {
     const { logs, sync, expectEachOnce } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log'), access(0, 100));

@@ -8,6 +8,7 @@ import { globFiles, PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
 import { type PartialLine, readHead, readTask } from './file-reader.ts';
 import { type Candidate, HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
 import type { SplitLine } from './line-splitter.ts';
+import { createLineSplitter } from './line-splitter.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
 import { createLineParser } from './log-line-parser.ts';
 import { logMetrics } from './log-metrics.ts';
@@ -56,7 +57,10 @@ const GZIP_SETTLE_MS = 120_000;
 // A rotated file untouched this long gets no more bytes: a last line without its newline is whole.
 const ROTATED_SETTLE_MS = 120_000;
 
-const clone = (files: readonly TrackedFile[]) => files.map((f) => ({ ...f }));
+/** The files without the waiting lines the checkpoint keeps with them (held in `partials` meanwhile). */
+const withoutWaiting = (files: readonly TrackedFile[]) =>
+  files.map(({ waiting: _, ...f }): TrackedFile => ({ ...f }));
+const keyOf = (f: TrackedFile) => `${f.dev}:${f.ino}`;
 /** A tracked file in a debug line: name, inode and offset. */
 const describe = (f: TrackedFile) => `${basename(f.path)}#${f.ino}@${f.offset}`;
 
@@ -115,14 +119,60 @@ export async function openFileTailer(
 
   let committed: FileCheckpoint | undefined = recoverCheckpoint(state, name);
   let firstRun = committed === undefined;
-  let files: TrackedFile[] = clone(committed?.files ?? []);
+  let files: TrackedFile[] = [];
   let batch = { base: '', startedAt: 0, rows: [] as string[], rejects: [] as string[] };
   const totals = { rows: 0, rejects: 0 };
   const warned = new Set<string>();
-  /** dev:ino@offset of the last lines already said to wait for their newline. */
+  /** dev:ino@offset of the last lines already said to wait for their newline, in this run. */
   const warnedUnended = new Set<string>();
   /** The last lines read without their newline yet, by dev:ino (file-reader.ts). */
   const partials = new Map<string, PartialLine>();
+
+  /**
+   * Back to the committed checkpoint: its files, and the lines they end with that wait for their
+   * newline, as far as they were read, so that those are not read again from their start.
+   */
+  const restore = () => {
+    partials.clear();
+    files = withoutWaiting(committed?.files ?? []);
+    for (const f of committed?.files ?? []) {
+      const { waiting } = f;
+      if (!waiting || f.gz || f.ino === -1) continue;
+      const head = Buffer.from(waiting.head, 'base64');
+      // Kept under another max_line_bytes, or not as saved: the line is read again from its start.
+      if (head.length !== Math.min(waiting.bytes, options.max_line_bytes)) continue;
+      if (waiting.readTo - f.offset !== waiting.bytes) continue;
+      partials.set(keyOf(f), {
+        start: f.offset,
+        readTo: waiting.readTo,
+        head: f.head,
+        headBytes: f.headBytes,
+        headAt: f.headAt,
+        splitter: createLineSplitter(options.max_line_bytes, { start: f.offset, head, bytes: waiting.bytes }),
+        ...(waiting.warned ? { warned: true } : {}),
+      });
+    }
+  };
+  /** The files with the lines they end with that wait for their newline, for the checkpoint. */
+  const withWaiting = (base: readonly TrackedFile[]) =>
+    base.map(({ waiting: _, ...f }): TrackedFile => {
+      const kept = partials.get(keyOf(f));
+      const line = kept?.splitter.pending();
+      if (
+        !kept ||
+        !line ||
+        f.gz ||
+        kept.start !== f.offset ||
+        line.start !== f.offset ||
+        kept.head !== f.head ||
+        kept.headBytes !== f.headBytes ||
+        kept.headAt !== f.headAt
+      )
+        return { ...f };
+      const waiting = { readTo: kept.readTo, head: line.head.toString('base64'), bytes: line.bytes };
+      return { ...f, waiting: kept.warned ? { ...waiting, warned: true } : waiting };
+    });
+  restore();
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
@@ -160,14 +210,14 @@ export async function openFileTailer(
   };
 
   const saveCommitted = (batches = committed?.batches ?? 0) => {
-    committed = { version: 1, files: clone(files), batches };
+    committed = { version: 1, files: withWaiting(files), batches };
     saveCheckpoint(state, name, committed);
   };
 
   const flush = async () => {
     if (batch.rows.length === 0 && batch.rejects.length === 0) {
       // Nothing unwritten, so what is in memory is durable: keep new files, finished .gz, pruning.
-      if (JSON.stringify(files) !== JSON.stringify(committed?.files)) saveCommitted();
+      if (JSON.stringify(files) !== JSON.stringify(withoutWaiting(committed?.files ?? []))) saveCommitted();
       return;
     }
     if (logger.isLevelEnabled('debug'))
@@ -478,7 +528,8 @@ export async function openFileTailer(
         const settled = Date.now() - task.candidate.mtimeMs > GZIP_SETTLE_MS;
         const { file, candidate } = task;
         // A path's own file is never taken as complete (its writer may go on with the line), so a
-        // line that never gets its newline waits for good: said once, as inlet sync counts it.
+        // line that never gets its newline waits for good: said once, as inlet sync counts it; once
+        // across restarts and runs of inlet sync too, as the checkpoint keeps the line (`kept`).
         if (
           outcome.status === 'read' &&
           !options.multiline &&
@@ -487,9 +538,11 @@ export async function openFileTailer(
           file.offset < candidate.size &&
           Date.now() - candidate.mtimeMs > ROTATED_SETTLE_MS
         ) {
-          const key = `${file.dev}:${file.ino}@${file.offset}`;
-          if (!warnedUnended.has(key)) {
+          const kept = partials.get(keyOf(file));
+          const key = `${keyOf(file)}@${file.offset}`;
+          if (!kept?.warned && !warnedUnended.has(key)) {
             warnedUnended.add(key);
+            if (kept?.start === file.offset) kept.warned = true;
             logger.warn(
               { source: name, path: candidate.path, offset: file.offset },
               `a log file ends with a line that has had no newline for ${ROTATED_SETTLE_MS / 60_000} minutes: inlet reads a line once its newline is written, so this one waits; if nothing will write it (a file exported or copied without a newline at its end), add it (echo >> file)`,
@@ -526,12 +579,11 @@ export async function openFileTailer(
     },
     reset() {
       batch = { base: '', startedAt: 0, rows: [], rejects: [] };
-      partials.clear();
       // Back to the last checkpoint saved whole before anything else can fail: left where they
       // were, the files' offsets would stay past the lines of the batch just dropped, for good.
-      files = clone(committed?.files ?? []);
+      restore();
       committed = recoverCheckpoint(state, name);
-      files = clone(committed?.files ?? []);
+      restore();
     },
     totals: () => ({
       ...totals,
@@ -539,6 +591,17 @@ export async function openFileTailer(
       waiting: files.filter((f) => !f.gz && !f.gathered && f.ino !== -1 && f.offset < f.size).length,
     }),
     async close() {
+      // The lines still waiting for their newline, as far as they were read, go into the checkpoint
+      // with the offsets it holds, so that the next start (or inlet sync) reads only what is added
+      // to them. Saved here rather than every poll_ms a line grows. Only with nothing unwritten:
+      // otherwise the checkpoint's offsets are behind the lines read.
+      if (committed && batch.rows.length === 0 && batch.rejects.length === 0) {
+        const next = withWaiting(withoutWaiting(committed.files));
+        if (JSON.stringify(next) !== JSON.stringify(committed.files)) {
+          committed = { ...committed, files: next };
+          saveCheckpoint(state, name, committed);
+        }
+      }
       writer.close();
       lock.release();
     },

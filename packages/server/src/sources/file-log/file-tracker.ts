@@ -32,6 +32,12 @@ export interface TrackedFile {
    * them again: they are written as the record. `missedScans` counts the scans that found it so.
    */
   gathered?: { text: string; end: number; missedScans: number };
+  /**
+   * In the checkpoint only: the line at `offset` still without its newline, as far as it was read
+   * (to `readTo`): its first bytes (base64, at most max_line_bytes) and its length. A restart or the
+   * next inlet sync reads only what was added to it since. `warned`: said to wait for its newline.
+   */
+  waiting?: { readTo: number; head: string; bytes: number; warned?: true };
   /** A .gz read to its end: never read again while its inode holds this size. */
   done: boolean;
   /** Last size and mtime seen (compressed size for a .gz). */

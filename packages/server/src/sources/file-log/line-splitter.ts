@@ -16,6 +16,15 @@ export interface LineSplitter {
   finish(end: number): SplitLine | undefined;
   /** Where the line still waiting for its newline starts, or undefined when none is. */
   pendingStart(): number | undefined;
+  /** The line still waiting for its newline: what is kept of it and its length so far. */
+  pending(): HeldLine | undefined;
+}
+
+/** A line without its newline yet: where it starts, its first bytes (at most the limit), its length. */
+export interface HeldLine {
+  start: number;
+  head: Buffer;
+  bytes: number;
 }
 
 const NEWLINE = 0x0a;
@@ -23,12 +32,14 @@ const NEWLINE = 0x0a;
 /**
  * Splits bytes into lines without ever holding more than `maxLineBytes` of one line: a longer
  * line is kept as its head plus a byte count, so one runaway line cannot exhaust memory.
+ * `held` goes on with a line an earlier splitter left waiting (pending()).
  */
-export function createLineSplitter(maxLineBytes: number): LineSplitter {
-  let carry: Buffer[] = [];
-  let carryBytes = 0;
-  let carryStart = 0;
-  let overflow = 0;
+export function createLineSplitter(maxLineBytes: number, held?: HeldLine): LineSplitter {
+  const kept = held?.head.subarray(0, maxLineBytes);
+  let carry: Buffer[] = kept ? [Buffer.from(kept)] : [];
+  let carryBytes = kept?.length ?? 0;
+  let carryStart = held?.start ?? 0;
+  let overflow = held ? Math.max(0, held.bytes - carryBytes) : 0;
 
   const textOf = (buffer: Buffer, start: number, end: number): string => {
     const stop = end > start && buffer[end - 1] === 0x0d ? end - 1 : end;
@@ -110,5 +121,10 @@ export function createLineSplitter(maxLineBytes: number): LineSplitter {
       return complete(end);
     },
     pendingStart: () => (carryBytes === 0 && overflow === 0 ? undefined : carryStart),
+    pending() {
+      if (carryBytes === 0 && overflow === 0) return undefined;
+      carry = [Buffer.concat(carry, carryBytes)];
+      return { start: carryStart, head: carry[0] as Buffer, bytes: carryBytes + overflow };
+    },
   };
 }
