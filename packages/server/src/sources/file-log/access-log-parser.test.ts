@@ -231,6 +231,60 @@ describe('apache formats', () => {
     }
   });
 
+  it("reads a $host that is an address (a request to the server's bare IP) as the host once the source's lines have shown a name there", () => {
+    // Written by a real nginx with log_format '$host $remote_addr - $remote_user [$time_local] …'
+    // for requests with Host: 10.0.0.1 among named ones. The address was taken for the client, and
+    // the client for the ident: host stayed empty and every such request had the host's visitor.
+    const written = (host: string, path: string, version = '1.1') =>
+      `${host} 127.0.0.1 - - [05/Dec/2026:02:38:24 +0000] "GET ${path} HTTP/${version}" 200 3 "-" "curl/7.88.1"`;
+    const lines = [
+      written('shop.example.com', '/a'),
+      written('10.0.0.1', '/b'),
+      written('docs.example.com', '/c'),
+      written('10.0.0.1', '/d'),
+      written('[2001:db8::1]', '/e'),
+      written('127.0.0.1', '/f'),
+      // HTTP/1.0 without a Host header, and no server_name: nginx writes $host empty.
+      written('', '/g', '1.0'),
+    ];
+    for (const format of ['nginx_combined', 'apache_combined', 'apache_common'] as const) {
+      const parse = createAccessLogParser(format, 'UTC', { oneLayout: true });
+      expect(
+        lines.map((line) => {
+          const result = parse(line);
+          return result.ok ? [result.value.host, result.value.remoteAddr, result.value.path] : result.reason;
+        }),
+      ).toEqual([
+        ['shop.example.com', '127.0.0.1', '/a'],
+        ['10.0.0.1', '127.0.0.1', '/b'],
+        ['docs.example.com', '127.0.0.1', '/c'],
+        ['10.0.0.1', '127.0.0.1', '/d'],
+        ['[2001:db8::1]', '127.0.0.1', '/e'],
+        ['127.0.0.1', '127.0.0.1', '/f'],
+        [null, '127.0.0.1', '/g'],
+      ]);
+    }
+  });
+
+  it("reads '$http_x_forwarded_for $remote_addr' as nginx writes it, with '-' for a request that came straight in", () => {
+    // Written by a real nginx. '-' was taken for the virtual host.
+    const written = (first: string, path: string) =>
+      `${first} 127.0.0.1 - - [05/Dec/2026:02:38:25 +0000] "GET ${path} HTTP/1.1" 200 3 "-" "curl/7.88.1"`;
+    const parse = createAccessLogParser('nginx_combined', 'UTC', { oneLayout: true });
+    const read = (line: string) => {
+      const result = parse(line);
+      return result.ok ? [result.value.host, result.value.remoteAddr] : result.reason;
+    };
+    expect(read(written('-', '/a'))).toEqual([null, '127.0.0.1']);
+    expect(read(written('203.0.113.7', '/b'))).toEqual([null, '203.0.113.7']);
+    expect(read(written('203.0.113.7, 10.0.0.2', '/c'))).toEqual([null, '203.0.113.7']);
+    // Records of many senders (POST /logs) share no layout: two addresses stay client and proxy.
+    const shared = createAccessLogParser('nginx_combined');
+    shared(written('shop.example.com', '/d'));
+    const result = shared(written('10.0.0.1', '/e'));
+    expect(result.ok && [result.value.host, result.value.remoteAddr]).toEqual([null, '10.0.0.1']);
+  });
+
   it('apache_common has no referrer or user agent', () => {
     const parse = createAccessLogParser('apache_common');
     const result = parse('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326');

@@ -66,17 +66,37 @@ function trailingNumber(trailing: string, fraction: boolean): string | undefined
 const VHOST = /^([^\s:,]+):\d{1,5} (?=\S)/;
 // nginx has no $port in the usual '$host $remote_addr - $remote_user …' (nor Apache in '%v %h %l …'):
 // a name followed by an address is the virtual host, as the ident there is never an address. Two
-// addresses may be '$http_x_forwarded_for $remote_addr' as well, whose first is the client.
+// addresses may be '$http_x_forwarded_for $remote_addr' as well, whose first is the client, or
+// '$host $remote_addr' for a request to the server's bare address (Host: 10.0.0.1).
 const BARE_VHOST = /^([^\s,]+) (?=(\S+) )/;
+const EMPTY_VHOST = /^ (?=(\S+) )/;
 
-/** The virtual host written before the client, and its length with the space after it. */
-function virtualHost(line: string): { host: string; length: number } | undefined {
+/**
+ * What a source's lines have shown of the field before the client's address: `host` once one had a
+ * name there (the virtual host), `forwarded` once one had `-` (no X-Forwarded-For header) there.
+ */
+export type FirstField = 'host' | 'forwarded' | undefined;
+
+/**
+ * The virtual host written before the client (null for `-`), its length with the space after it,
+ * and what the line shows of the layout; undefined when the first field is the client.
+ */
+function virtualHost(
+  line: string,
+  layout: FirstField,
+): { host: string | null; length: number; shows: FirstField } | undefined {
   const withPort = VHOST.exec(line);
-  if (withPort) return { host: withPort[1] as string, length: withPort[0].length };
+  if (withPort) return { host: withPort[1] as string, length: withPort[0].length, shows: undefined };
+  // An HTTP/1.0 request without a Host header to a server with no server_name has an empty $host.
+  const empty = EMPTY_VHOST.exec(line);
+  if (empty && isIP(empty[1] as string) !== 0) return { host: null, length: 1, shows: 'host' };
   const bare = BARE_VHOST.exec(line);
-  if (bare && isIP(bare[2] as string) !== 0 && isIP(bare[1] as string) === 0)
-    return { host: bare[1] as string, length: bare[0].length };
-  return undefined;
+  if (!bare || isIP(bare[2] as string) === 0) return undefined;
+  const first = bare[1] as string;
+  // '$http_x_forwarded_for $remote_addr' of a request that came straight in: the client is second.
+  if (first === '-') return { host: null, length: bare[0].length, shows: 'forwarded' };
+  if (isIP(first) === 0) return { host: first, length: bare[0].length, shows: 'host' };
+  return layout === 'host' ? { host: first, length: bare[0].length, shows: undefined } : undefined;
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t' };
@@ -152,17 +172,38 @@ export function splitRequestLine(
 export function createAccessLogParser(
   format: AccessFormat,
   timeZone = 'UTC',
+  options: {
+    /**
+     * The lines come from one log_format (one source's files): once a line has shown that the
+     * first field is the virtual host ($host, a name, before an address), two addresses are the
+     * host and the client, as for a request to the server's bare IP address, and no longer a
+     * forwarded client and the proxy. Records of many senders (POST /logs) share no layout.
+     */
+    oneLayout?: boolean;
+    /** What earlier runs learned of the layout (oneLayout), and where to say what this one learns. */
+    layout?: FirstField;
+    onLayout?(layout: FirstField): void;
+  } = {},
 ): (line: string) => ParseResult<AccessFields> {
   const pattern = format === 'apache_common' ? COMMON_ONLY : COMBINED;
   const timeScale = format === 'nginx_combined' ? 1000 : 0.001;
   let lastTime = '';
   let lastMs = 0;
+  let layout = options.layout;
+  const learn = (shown: FirstField) => {
+    if (!options.oneLayout || shown === undefined || shown === layout) return;
+    layout = shown;
+    options.onLayout?.(shown);
+  };
   return (line) => {
-    const vhost = virtualHost(line);
+    const vhost = virtualHost(line, layout);
     let m = vhost ? pattern.exec(line.slice(vhost.length)) : null;
     const host = m ? (vhost?.host ?? null) : null;
+    if (m) learn(vhost?.shows);
     m ??= pattern.exec(line);
     if (!m) return { ok: false, reason: `does not match the ${format} format` };
+    // A forwarded list ('client, proxy') first: the layout is '$http_x_forwarded_for $remote_addr'.
+    if (!vhost && (m[1] as string).includes(',')) learn('forwarded');
     const time = m[2] as string;
     if (time !== lastTime) {
       // A time without an offset (Apache's %{%Y-%m-%d %H:%M:%S}t) is in the source's timezone.

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { StateStore } from '../../state/index.ts';
+import type { FirstField } from './access-log-parser.ts';
 import type { TrackedFile } from './file-tracker.ts';
 
 const SCOPE = 'file-log';
@@ -15,6 +16,11 @@ export interface FileCheckpoint {
   /** Batches written so far; the next one's files are named after it, so names never repeat. */
   batches: number;
   pending?: string[];
+  /**
+   * What the access log lines have shown of the field before the client (access-log-parser.ts): a
+   * run whose first lines are requests to the bare IP address ($host 10.0.0.1) reads them aright.
+   */
+  firstField?: FirstField;
 }
 
 export function loadCheckpoint(state: StateStore, source: string): FileCheckpoint | undefined {
@@ -31,7 +37,12 @@ export function recoverCheckpoint(state: StateStore, source: string): FileCheckp
   const checkpoint = loadCheckpoint(state, source);
   if (!checkpoint?.pending) return checkpoint;
   for (const path of checkpoint.pending) rmSync(path, { force: true });
-  const clean: FileCheckpoint = { version: 1, files: checkpoint.files, batches: checkpoint.batches ?? 0 };
+  const clean: FileCheckpoint = {
+    version: 1,
+    files: checkpoint.files,
+    batches: checkpoint.batches ?? 0,
+    ...(checkpoint.firstField ? { firstField: checkpoint.firstField } : {}),
+  };
   saveCheckpoint(state, source, clean);
   return clean;
 }

@@ -84,7 +84,15 @@ export async function openFileTailer(
     lock.release();
     throw error;
   });
-  const parser = createLineParser(options);
+  let committed: FileCheckpoint | undefined = recoverCheckpoint(state, name);
+  /** What the lines have shown of the field before the client, for the checkpoint. */
+  let firstField = committed?.firstField;
+  const parser = createLineParser(options, {
+    layout: firstField,
+    onLayout: (shown) => {
+      firstField = shown;
+    },
+  });
   const table = options.table ?? DEFAULT_TABLE[parser.kind];
   const site = options.site ?? name;
   const host = options.host ?? null;
@@ -117,7 +125,6 @@ export async function openFileTailer(
     }
   };
 
-  let committed: FileCheckpoint | undefined = recoverCheckpoint(state, name);
   let firstRun = committed === undefined;
   let files: TrackedFile[] = [];
   let batch = { base: '', startedAt: 0, rows: [] as string[], rejects: [] as string[] };
@@ -210,14 +217,23 @@ export async function openFileTailer(
   };
 
   const saveCommitted = (batches = committed?.batches ?? 0) => {
-    committed = { version: 1, files: withWaiting(files), batches };
+    committed = {
+      version: 1,
+      files: withWaiting(files),
+      batches,
+      ...(firstField ? { firstField } : {}),
+    };
     saveCheckpoint(state, name, committed);
   };
 
   const flush = async () => {
     if (batch.rows.length === 0 && batch.rejects.length === 0) {
       // Nothing unwritten, so what is in memory is durable: keep new files, finished .gz, pruning.
-      if (JSON.stringify(files) !== JSON.stringify(withoutWaiting(committed?.files ?? []))) saveCommitted();
+      if (
+        JSON.stringify(files) !== JSON.stringify(withoutWaiting(committed?.files ?? [])) ||
+        firstField !== committed?.firstField
+      )
+        saveCommitted();
       return;
     }
     if (logger.isLevelEnabled('debug'))
@@ -235,6 +251,7 @@ export async function openFileTailer(
         version: 1,
         files: committed?.files ?? [],
         batches: committed?.batches ?? 0,
+        ...(committed?.firstField ? { firstField: committed.firstField } : {}),
         pending: prepared.paths,
       });
       prepared.publish();

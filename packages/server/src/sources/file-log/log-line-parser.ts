@@ -1,4 +1,9 @@
-import { type AccessFields, createAccessLogParser, type ParseResult } from './access-log-parser.ts';
+import {
+  type AccessFields,
+  createAccessLogParser,
+  type FirstField,
+  type ParseResult,
+} from './access-log-parser.ts';
 import { type AppFields, parseJsonLine } from './app-record.ts';
 import type { FileOptions } from './file-config.ts';
 import type { LogKind } from './log-tables.ts';
@@ -15,9 +20,13 @@ export function logKindOf(options: Pick<FileOptions, 'format' | 'schema'>): LogK
   return 'access';
 }
 
-/** The parser for a source's configured format. */
+/**
+ * The parser for a source's configured format. `layout`: what the source's access log lines have
+ * shown so far of their first field, kept in its checkpoint; `onLayout` hears what they show next.
+ */
 export function createLineParser(
   options: Pick<FileOptions, 'format' | 'schema' | 'pattern' | 'timezone' | 'multiline'>,
+  learned: { layout?: FirstField; onLayout?(layout: FirstField): void } = {},
 ): LineParser {
   const { format, timezone } = options;
   switch (format) {
@@ -30,6 +39,9 @@ export function createLineParser(
         : { kind: 'access', parse: createRegexAccessParser(pattern, timezone) };
     }
     default:
-      return { kind: 'access', parse: createAccessLogParser(format, timezone) };
+      return {
+        kind: 'access',
+        parse: createAccessLogParser(format, timezone, { oneLayout: true, ...learned }),
+      };
   }
 }
