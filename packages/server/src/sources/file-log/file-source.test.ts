@@ -483,6 +483,39 @@ describe('file source: sync', () => {
     expect(new Set(rows.slice(1).map((r) => r[2])).size).toBe(4);
   });
 
+  it('says that a line held bytes that are not UTF-8, once a file, and keeps the line with U+FFFD in their place', async () => {
+    // Decoded silently: a Latin-1 file's accents turned into U+FFFD in the lake without a word.
+    const { logger, lines } = capturingLogger<{ path?: string; offset?: number }>();
+    const { logs, sync, query } = await setup(
+      [{ name: 'app', type: 'file', path: 'app.log', format: 'json_lines' }],
+      {},
+      logger,
+    );
+    const path = log(logs, 'app.log');
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    // CRLF line endings and a byte order mark, as Windows tools write them, are read as well.
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from('\uFEFF{"msg":"caf\u00e9 ok"}\r\n'),
+        latin1('{"msg":"caf\u00e9"}\r\n{"msg":"na\u00efve"}\r\n'),
+      ]),
+    );
+    await sync();
+    expect((await query('SELECT message FROM app_logs')).map((r) => r[0]).sort()).toEqual([
+      'café ok',
+      'caf\uFFFD',
+      'na\uFFFDve',
+    ]);
+    expect(lines.filter((l) => l.msg.includes('not UTF-8'))).toEqual([
+      expect.objectContaining({
+        path,
+        offset: Buffer.byteLength('\uFEFF{"msg":"caf\u00e9 ok"}\r\n'),
+        msg: 'a log line holds bytes that are not UTF-8 (a file written in another encoding, such as Latin-1, or binary data): each is stored as U+FFFD (\uFFFD); have the program write its log in UTF-8',
+      }),
+    ]);
+  });
+
   it('follows copytruncate, whether the copy is seen before or after the truncate', async () => {
     const { logs, sync, expectEachOnce } = await setup([webAccessLog()]);
     writeFileSync(log(logs, 'access.log'), access(0, 100));

@@ -277,6 +277,8 @@ export async function openFileTailer(
   const tooLong = (bytes: number) =>
     `line is ${bytes} bytes, longer than max_line_bytes (${options.max_line_bytes}); raw holds its start`;
   let warnedCut = false;
+  /** The files already said to hold bytes that are not UTF-8. */
+  const warnedNotUtf8 = new Set<string>();
 
   /** Adds one multi-line record to the batch, as a row or a reject. */
   const addRecord = (file: TrackedFile, record: JoinedRecord) => {
@@ -312,6 +314,14 @@ export async function openFileTailer(
   const onLines = async (lines: SplitLine[], file: TrackedFile, joiner?: RecordJoiner) => {
     linesRead += lines.length;
     for (const split of lines) {
+      if (split.notUtf8 && !warnedNotUtf8.has(file.path)) {
+        // Stored changed: said once a file (a run), with where the first such line starts.
+        warnedNotUtf8.add(file.path);
+        logger.warn(
+          { source: name, path: file.path, offset: split.start },
+          'a log line holds bytes that are not UTF-8 (a file written in another encoding, such as Latin-1, or binary data): each is stored as U+FFFD (�); have the program write its log in UTF-8',
+        );
+      }
       // A byte order mark some editors and Windows tools put at the start of a file.
       const line =
         split.start === 0 && split.text.charCodeAt(0) === 0xfeff

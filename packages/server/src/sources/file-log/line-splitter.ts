@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /** One complete line: its text without the line break, or only its head when it was too long. */
 export interface SplitLine {
   text: string;
@@ -7,6 +9,8 @@ export interface SplitLine {
   end: number;
   /** Set when the line was longer than the limit; `text` then holds only its first bytes. */
   tooLongBytes?: number;
+  /** Bytes that are not UTF-8 were in the line: `text` holds U+FFFD in their place. */
+  notUtf8?: true;
 }
 
 export interface LineSplitter {
@@ -55,6 +59,13 @@ export function createLineSplitter(maxLineBytes: number, held?: HeldLine): LineS
     return buffer.toString('utf8', start, lead >= start && lead + size > end ? lead : end);
   };
 
+  /**
+   * Marks a line whose bytes were not all UTF-8 (Latin-1, binary): decoding put U+FFFD in their
+   * place, which a user should hear of. Only a line holding U+FFFD is looked at again.
+   */
+  const checked = (line: SplitLine, bytes: Buffer): SplitLine =>
+    line.text.includes('\uFFFD') && !isUtf8(bytes) ? { ...line, notUtf8: true } : line;
+
   const hold = (bytes: Buffer, offset: number) => {
     if (carryBytes === 0 && overflow === 0) carryStart = offset;
     const room = maxLineBytes - carryBytes;
@@ -72,10 +83,11 @@ export function createLineSplitter(maxLineBytes: number, held?: HeldLine): LineS
   const complete = (end: number): SplitLine => {
     const joined = Buffer.concat(carry, carryBytes);
     const total = carryBytes + overflow;
+    // An over-long line is a reject, its head in raw, whatever its bytes.
     const line: SplitLine =
       total > maxLineBytes
         ? { text: headOf(joined, 0, joined.length), start: carryStart, end, tooLongBytes: total }
-        : { text: textOf(joined, 0, joined.length), start: carryStart, end };
+        : checked({ text: textOf(joined, 0, joined.length), start: carryStart, end }, joined);
     carry = [];
     carryBytes = 0;
     overflow = 0;
@@ -106,7 +118,10 @@ export function createLineSplitter(maxLineBytes: number, held?: HeldLine): LineS
                   end: offset + nl + 1,
                   tooLongBytes: length,
                 }
-              : { text: textOf(chunk, pos, nl), start: offset + pos, end: offset + nl + 1 },
+              : checked(
+                  { text: textOf(chunk, pos, nl), start: offset + pos, end: offset + nl + 1 },
+                  chunk.subarray(pos, nl),
+                ),
           );
         } else {
           hold(chunk.subarray(pos, nl), offset + pos);
