@@ -26,6 +26,11 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: strin
 
 export type AccessFormat = 'nginx_combined' | 'apache_combined' | 'apache_common';
 
+/** Parses one line; `observe` is shown the lines of a chunk before they are parsed (oneLayout). */
+export type AccessLogParser = ((line: string) => ParseResult<AccessFields>) & {
+  observe(lines: readonly { text: string }[]): void;
+};
+
 // A quoted field: anything but a quote or backslash, or a backslash and the character it escapes
 // (Apache writes \" and \\, nginx writes \x22). The alternatives never overlap, so matching stays linear.
 const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
@@ -184,7 +189,7 @@ export function createAccessLogParser(
     layout?: FirstField;
     onLayout?(layout: FirstField): void;
   } = {},
-): (line: string) => ParseResult<AccessFields> {
+): AccessLogParser {
   const pattern = format === 'apache_common' ? COMMON_ONLY : COMBINED;
   const timeScale = format === 'nginx_combined' ? 1000 : 0.001;
   let lastTime = '';
@@ -195,7 +200,7 @@ export function createAccessLogParser(
     layout = shown;
     options.onLayout?.(shown);
   };
-  return (line) => {
+  const parse = (line: string): ParseResult<AccessFields> => {
     const vhost = virtualHost(line, layout);
     let m = vhost ? pattern.exec(line.slice(vhost.length)) : null;
     const host = m ? (vhost?.host ?? null) : null;
@@ -233,4 +238,20 @@ export function createAccessLogParser(
       },
     };
   };
+  /**
+   * Looks ahead over lines about to be parsed for one that shows the layout (a name, or '-', before
+   * the client's address), so that a request to the bare address among the first lines of a file
+   * (or of a run) is read as the later ones are.
+   */
+  const observe = (lines: readonly { text: string }[]) => {
+    if (!options.oneLayout || layout !== undefined) return;
+    for (const { text: line } of lines) {
+      const vhost = virtualHost(line, undefined);
+      if (vhost?.shows && pattern.test(line.slice(vhost.length))) {
+        learn(vhost.shows);
+        return;
+      }
+    }
+  };
+  return Object.assign(parse, { observe });
 }

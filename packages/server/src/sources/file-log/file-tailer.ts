@@ -313,6 +313,7 @@ export async function openFileTailer(
 
   const onLines = async (lines: SplitLine[], file: TrackedFile, joiner?: RecordJoiner) => {
     linesRead += lines.length;
+    if (parser.kind === 'access') parser.observe?.(lines);
     for (const split of lines) {
       if (split.notUtf8 && !warnedNotUtf8.has(file.path)) {
         // Stored changed: said once a file (a run), with where the first such line starts.

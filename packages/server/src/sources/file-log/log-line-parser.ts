@@ -10,7 +10,12 @@ import type { LogKind } from './log-tables.ts';
 import { createRegexAccessParser, createRegexAppParser } from './regex-log-parser.ts';
 
 export type LineParser =
-  | { kind: 'access'; parse: (line: string) => ParseResult<AccessFields> }
+  | {
+      kind: 'access';
+      parse: (line: string) => ParseResult<AccessFields>;
+      /** Shown the lines of a chunk before they are parsed one by one. */
+      observe?(lines: readonly { text: string }[]): void;
+    }
   | { kind: 'app'; parse: (line: string) => ParseResult<AppFields> };
 
 /** The table shape a source's format produces. */
@@ -38,10 +43,9 @@ export function createLineParser(
         ? { kind: 'app', parse: createRegexAppParser(pattern, timezone, options.multiline !== undefined) }
         : { kind: 'access', parse: createRegexAccessParser(pattern, timezone) };
     }
-    default:
-      return {
-        kind: 'access',
-        parse: createAccessLogParser(format, timezone, { oneLayout: true, ...learned }),
-      };
+    default: {
+      const parse = createAccessLogParser(format, timezone, { oneLayout: true, ...learned });
+      return { kind: 'access', parse, observe: parse.observe };
+    }
   }
 }
