@@ -18,7 +18,10 @@ export interface SegmentLoadResult {
   /** Every segment loaded together, in order. */
   segments: number[];
   rows: number;
+  /** Rows dropped as repeats a client sent: retries, and ids repeated within the load. */
   duplicates: number;
+  /** Rows of a segment loaded again after a crash, which its first load had written already. */
+  reloaded: number;
   corrupt: number;
   partitions: string[];
 }
@@ -298,6 +301,7 @@ export async function copySegment(options: {
     segments: group.map((c) => c.segment),
     rows: 0,
     duplicates: 0,
+    reloaded: 0,
     corrupt: group.reduce((sum, c) => sum + c.corrupt, 0),
     partitions: [],
   };
@@ -327,10 +331,10 @@ export async function copySegment(options: {
     const mayRepeat =
       earlier.length > 0 &&
       (idHashes === undefined || earlier.some((path) => options.filters.mayShare(path, idHashes)));
-    const filter = !mayRepeat
-      ? ''
-      : ` WHERE (site, event_id) NOT IN (SELECT site, event_id FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
-        `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR)`;
+    const lakeRows = (columns: string) =>
+      `SELECT ${columns} FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
+      `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR`;
+    const filter = !mayRepeat ? '' : ` WHERE (site, event_id) NOT IN (${lakeRows('site, event_id')})`;
     const qualify =
       distinctIds < total
         ? ' QUALIFY row_number() OVER (PARTITION BY site, event_id ORDER BY received_at) = 1'
@@ -368,7 +372,18 @@ export async function copySegment(options: {
       result.partitions.push(partition.slice(3));
     }
     rmSync(staging, { recursive: true, force: true });
-    result.duplicates = goodCount - result.rows;
+    const dropped = goodCount - result.rows;
+    // Only rows the lake held can be those of a segment loaded before; a segment with no such row
+    // (nearly all of them) costs no second read.
+    const loadedBefore =
+      mayRepeat && dropped > 0 && dropped > total - distinctIds
+        ? await segmentsLoadedBefore(connection, group, lakeRows('site, event_id, received_at'))
+        : [];
+    result.reloaded = Math.min(
+      dropped,
+      group.filter((c) => loadedBefore.includes(c.readPath)).reduce((sum, c) => sum + c.goodCount, 0),
+    );
+    result.duplicates = dropped - result.reloaded;
   }
   for (const { readPath, segmentFile } of group) {
     if (readPath !== segmentFile) rmSync(readPath, { force: true });
@@ -376,6 +391,26 @@ export async function copySegment(options: {
     await (options.remove ?? rm)(segmentFile);
   }
   return result;
+}
+
+/**
+ * The read paths of the segments in a group whose own records the lake already holds: loaded
+ * before, by a load that crashed (or was killed) after writing its files and before deleting the
+ * segment. A record the collector wrote once is in the lake with its very received_at, where a
+ * client's retry is a record of its own, received later; so a segment with any such row was
+ * loaded, and every row of it is dropped now because its first load wrote it or dropped it then.
+ */
+async function segmentsLoadedBefore(
+  connection: DuckDBConnection,
+  group: CheckedSegment[],
+  lakeRows: string,
+): Promise<string[]> {
+  const paths = group.filter((c) => c.goodCount > 0).map((c) => c.readPath);
+  const sql =
+    `SELECT DISTINCT filename FROM read_json([${paths.map(sqlString).join(', ')}], ` +
+    `columns={e: 'STRUCT(site VARCHAR, event_id VARCHAR, received_at TIMESTAMPTZ)'}, format='newline_delimited', filename=true) ` +
+    `WHERE (e.site, e.event_id, e.received_at) IN (${lakeRows})`;
+  return (await connection.runAndReadAll(sql)).getRows().map((row) => String(row[0]));
 }
 
 /** Seconds since the oldest segment waiting to be loaded was sealed, 0 when none waits. */

@@ -181,8 +181,40 @@ describe('loader', () => {
     await loader.runOnce();
     expect(await ids()).toEqual(['a', 'b']);
     expect(partitionFiles(join(layout.events, 'dt=2026-11-20'))).toHaveLength(1);
-    // No client retried: the re-load's rows count as duplicates all the same (docs/collector.md says so).
-    expect(metrics.render()).toContain('inlet_loader_duplicates_total 2');
+    // No client retried: the re-load's rows are counted apart from retries.
+    expect(metrics.render()).toMatch(/^inlet_loader_duplicates_total 0$/m);
+    expect(metrics.render()).toMatch(/^inlet_loader_reloaded_rows_total 2$/m);
+  });
+
+  it("counts a crash's re-load apart from client retries, in one group and with a retry inside the re-loaded segment", async () => {
+    const { layout, wal, loader, ids, metrics } = await setup();
+    await wal.append(record('a'));
+    await wal.seal();
+    // A client's retry of a, and a repeat within the segment, beside new events.
+    await wal.append(record('a') + record('b') + record('c') + record('c'));
+    await wal.seal();
+    await wal.append(record('d'));
+    await wal.seal();
+    const segments = wal.sealedSegments();
+    const saved = segments.map((segment) => readFileSync(segmentPath(layout.walEvents, segment)));
+    const render = () => metrics.render();
+    expect((await loader.runOnce()).map((r) => r.segments.length)).toEqual([1, 2]);
+    expect(render()).toMatch(/^inlet_loader_duplicates_total 2$/m);
+    expect(render()).toMatch(/^inlet_loader_reloaded_rows_total 0$/m);
+    // A crash before the second group's deletions, and a new segment after the restart with one retry.
+    for (const i of [1, 2])
+      writeFileSync(segmentPath(layout.walEvents, segments[i] as number), saved[i] as Buffer);
+    wal.refresh();
+    await wal.append(record('b') + record('e'));
+    await wal.seal();
+    const results = await loader.runOnce();
+    expect(results.map((r) => [r.rows, r.duplicates, r.reloaded])).toEqual([
+      [0, 0, 4],
+      [1, 1, 1],
+    ]);
+    expect(render()).toMatch(/^inlet_loader_duplicates_total 3$/m);
+    expect(render()).toMatch(/^inlet_loader_reloaded_rows_total 5$/m);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('loads segments that piled up in groups, one file a group, ids repeated across them once', async () => {

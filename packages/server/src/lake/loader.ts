@@ -162,9 +162,12 @@ export async function createLoader(options: {
   const { corrupt } = walCounters(metrics);
   const duplicates = metrics.counter(
     'inlet_loader_duplicates_total',
-    // Not only client retries: a segment loaded again after a crash between its Parquet file and its
-    // deletion counts every row here too, and nothing tells the two apart (docs/collector.md).
-    'Event rows dropped because their (site, event_id) was already in the load or the lake: client retries, and segments loaded again after a crash',
+    'Event rows dropped because a client sent their (site, event_id) again: in the same load, or already in the lake',
+  );
+  // Apart from duplicates: a restart after a crash is no client retrying (docs/collector.md).
+  const reloaded = metrics.counter(
+    'inlet_loader_reloaded_rows_total',
+    'Event rows of WAL segments loaded again after a crash between writing their Parquet files and deleting them; the lake held them already',
   );
   const busy = metrics.counter(
     'inlet_loader_seconds_total',
@@ -318,6 +321,7 @@ export async function createLoader(options: {
       loadedRows.inc(undefined, result.rows);
       corrupt.inc(undefined, result.corrupt);
       duplicates.inc(undefined, result.duplicates);
+      reloaded.inc(undefined, result.reloaded);
       for (const dt of result.partitions) touched.add(dt);
       wal.refresh();
     }
