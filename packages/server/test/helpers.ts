@@ -190,13 +190,18 @@ export function nobodyCanRun(path: string): boolean {
 export async function queryEngineApp(
   config: InletConfig,
   apiToken: string,
-  options: { inProcess?: boolean } = {},
+  options: {
+    inProcess?: boolean;
+    /** Options of an engine in this process (inProcess implied): leases, onFileRace… */
+    engine?: Omit<Parameters<typeof createQueryEngine>[0], 'config' | 'layout'>;
+  } = {},
 ): Promise<{ engine: QueryEngine; app: ReturnType<typeof createHttpApp> }> {
   const layout = dataLayout(config.data_dir);
   mkdirSync(layout.events, { recursive: true });
-  const engine = options.inProcess
-    ? await createQueryEngine({ config, layout })
-    : await createQueryProcess({ config, layout, logger: createSilentLogger() });
+  const engine =
+    options.inProcess || options.engine
+      ? await createQueryEngine({ config, layout, ...options.engine })
+      : await createQueryProcess({ config, layout, logger: createSilentLogger() });
   const app = createHttpApp({
     config,
     logger: createSilentLogger(),

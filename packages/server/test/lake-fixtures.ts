@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL, type EventRecord, serializeEventRecord } from '../src/events/index.ts';
@@ -101,17 +101,30 @@ export function writeProjectFile(projectDir: string, path: string, text: string)
 }
 
 /**
- * WAL segment 1 holding the event "kept", and segment `gone` listed but not there when DuckDB
- * reads it (a link to a file that does not exist): a segment whose deletion finished in between,
- * as a loader in another process leaves it. Returns the path of the missing segment.
+ * WAL segment 1 holding the event "kept", and segment `gone`, there when the engine verifies the
+ * view's segments and deleted before DuckDB reads them, as a loader in another process deletes one
+ * in between: the engine asks retiring() of each segment as it verifies them, and again as it builds
+ * the view's SQL, where this deletes `gone`. restore() writes it again, to go away once more.
  */
-export function walWithMissingSegment(layout: DataLayout, gone: number): string {
+export function walWithMissingSegment(
+  layout: DataLayout,
+  gone: number,
+): { path: string; retiring: (path: string) => boolean; restore: () => void } {
   mkdirSync(layout.walEvents, { recursive: true });
   writeFileSync(
     segmentPath(layout.walEvents, 1),
     walRecord({ event_id: 'kept', ts: '2026-11-20T10:00:00.000Z' }),
   );
   const path = segmentPath(layout.walEvents, gone);
-  symlinkSync(join(dirname(layout.walEvents), 'nowhere.log'), path);
-  return path;
+  const restore = () => writeFileSync(path, walRecord({ event_id: 'gone', ts: '2026-11-20T10:00:00.000Z' }));
+  restore();
+  let asked = 0;
+  return {
+    path,
+    retiring(file) {
+      if (file === path && ++asked % 2 === 0) rmSync(path);
+      return false;
+    },
+    restore,
+  };
 }

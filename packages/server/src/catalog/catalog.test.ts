@@ -330,10 +330,8 @@ describe('files that go away under the catalog', () => {
     const own = createCatalog({
       config: racing,
       logger,
-      onFileRace: (detail) => {
-        races.push(detail);
-        rmSync(gone, { force: true });
-      },
+      leases: { ...createReadLeases(), retiring: gone.retiring },
+      onFileRace: (detail) => races.push(detail),
     });
     try {
       expect((await own.tables()).map((t) => [t.name, t.rows])).toEqual([['events', 1]]);
@@ -354,10 +352,15 @@ describe('files that go away under the catalog', () => {
     // A query still running holds the loaded segment on disk; nothing may list it any more.
     const query = leases.begin();
     void leases.retire(retired);
-    const own = createCatalog({ config: racing, logger, leases });
+    const own = createCatalog({
+      config: racing,
+      logger,
+      leases: { ...leases, retiring: (path) => gone.retiring(path) || leases.retiring(path) },
+      // Gone at every look: a loader that keeps loading and deleting a segment.
+      onFileRace: gone.restore,
+    });
     try {
       await expect(own.tables()).rejects.toMatchObject({ code: 'QUERY_BUSY', status: 503 });
-      rmSync(gone);
       expect((await own.tables()).map((t) => [t.name, t.rows])).toEqual([['events', 1]]);
       // The catalog, open still, holds no lease between looks: the segment is deleted once the query ends.
       query();

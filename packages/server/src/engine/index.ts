@@ -21,3 +21,4 @@ export {
   type ViewDefinition,
   viewStatements,
 } from './views.ts';
+export { createWalViewCheck, type WalViewCheck, type WalViewFile } from './wal-view-check.ts';

@@ -28,6 +28,7 @@ import {
   unavailableMessage,
   viewStatements,
 } from './views.ts';
+import { createWalViewCheck } from './wal-view-check.ts';
 
 export interface QueryColumn {
   name: string;
@@ -294,13 +295,18 @@ export async function createQueryEngine(options: {
   /** Views left out because they failed to build: name → why they cannot be queried. */
   const unavailable = new Map<string, { message: string; damaged: boolean }>();
   let refreshing: Promise<void> | undefined;
+  // The WAL's records are in queries only with a good checksum, as in the lake.
+  const walCheck = createWalViewCheck(layout.walEvents);
   /** heal(message) moves a damaged file the message names; true stops the refresh to plan again. */
   const refreshViews = async (heal: (message: string) => boolean) => {
+    // Before the wait below: no refresh may start between that wait and its own start.
+    const wal = await walCheck.files(options.leases?.retiring);
     // Another query's refresh failing is that query's to handle; this one looks again.
     while (refreshing) await refreshing.catch(() => undefined);
     const wanted = discoverViews(layout, {
       skipWal: options.leases?.retiring,
       dedupWindowHours: config.loader.dedup_window_hours,
+      wal,
     });
     if (viewStatements(views, wanted).length === 0) return;
     refreshing = (async () => {

@@ -1,10 +1,9 @@
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { walWithMissingSegment } from '../../test/lake-fixtures.ts';
-import type { InletConfig } from '../config/index.ts';
 import { type DataLayout, dataLayout, writeLakeTable } from '../lake/index.ts';
 import {
   applyViews,
@@ -59,7 +58,7 @@ async function marksMart(layout: DataLayout, writer: Writer): Promise<string> {
  * query gone when DuckDB reads it) are recorded, running repair at each; returns what each race named.
  */
 async function fileRacesDuring(
-  options: { config: InletConfig; layout: DataLayout },
+  options: Omit<Parameters<typeof createQueryEngine>[0], 'onFileRace'>,
   repair: () => void,
   check: (engine: QueryEngine) => Promise<void>,
 ): Promise<string[]> {
@@ -194,14 +193,15 @@ describe('the events view and files that go away', () => {
     // Listed, but not there when DuckDB looks: a segment whose deletion finished in between.
     const gone = walWithMissingSegment(layout, 2);
     const races = await fileRacesDuring(
-      { config, layout },
-      () => rmSync(gone),
+      { config, layout, leases: { begin: () => () => undefined, retiring: gone.retiring } },
+      () => undefined,
       async (engine) => {
         expect((await engine.query('SELECT event_id FROM events')).rows).toEqual([['kept']]);
       },
     );
     expect(races).toHaveLength(1);
     expect(races[0]).toContain('0000000000000002.log');
+    expect(existsSync(gone.path)).toBe(false);
   });
 });
 

@@ -15,6 +15,7 @@ import {
   walReadSql,
 } from '../lake/index.ts';
 import { listSegments, segmentPath } from '../wal/index.ts';
+import type { WalViewFile } from './wal-view-check.ts';
 
 export interface ViewDefinition {
   /** The view's name, possibly schema-qualified. */
@@ -117,13 +118,18 @@ export function eventsView(
   layout: DataLayout,
   dedupWindowHours = 48,
   skipWal: (path: string) => boolean = () => false,
+  wal?: WalViewFile[],
 ): ViewDefinition {
   const lakeFiles = partitions(layout.events).flatMap((partition) =>
     partitionFiles(join(layout.events, partition)).map((file) => file.path),
   );
-  const walFiles = listSegments(layout.walEvents)
-    .map((segment) => segmentPath(layout.walEvents, segment))
-    .filter((path) => !skipWal(path));
+  const walFiles = (
+    wal ??
+    listSegments(layout.walEvents).map((segment) => ({
+      path: segmentPath(layout.walEvents, segment),
+      leaveOut: [],
+    }))
+  ).filter((file) => !skipWal(file.path));
   const bound = walFiles.length > 0 ? walLowerBound(layout.walEvents, dedupWindowHours) : undefined;
   const files = `read_parquet([${lakeFiles.map(sqlString).join(', ')}], hive_partitioning=true, hive_types={'dt': 'DATE'}, union_by_name=true)`;
   const lakeSql =
@@ -134,7 +140,11 @@ export function eventsView(
   // Rows still in the WAL, once each, minus any the lake already holds (a segment loaded but not yet
   // deleted, or a client retry whose first copy was loaded earlier). The lake side is a separate,
   // narrow scan so DuckDB reads three columns of recent row groups, not whole files.
-  const walSql = `SELECT * FROM (${walReadSql(walFiles, true)}) QUALIFY row_number() OVER (PARTITION BY site, event_id ORDER BY received_at) = 1`;
+  const walSql = `SELECT * FROM (${walReadSql(
+    walFiles.map((file) => file.path),
+    true,
+    walFiles.flatMap((file) => file.leaveOut),
+  )}) QUALIFY row_number() OVER (PARTITION BY site, event_id ORDER BY received_at) = 1`;
   const seen =
     lakeFiles.length > 0
       ? ` WHERE (site, event_id) NOT IN (SELECT site, event_id FROM ${files} WHERE received_at >= ${sqlString(bound)}::TIMESTAMPTZ)`
@@ -210,11 +220,16 @@ export function discoverViews(
   layout: DataLayout,
   options: {
     skipWal?: (path: string) => boolean;
+    /**
+     * The WAL segments to read, their checksums verified (wal-view-check.ts); without it, every
+     * segment, unverified.
+     */
+    wal?: WalViewFile[];
     /** loader.dedup_window_hours: the view leaves out the WAL rows the loader will drop as repeats. */
     dedupWindowHours?: number;
   } = {},
 ): ViewDefinition[] {
-  const views = [eventsView(layout, options.dedupWindowHours, options.skipWal)];
+  const views = [eventsView(layout, options.dedupWindowHours, options.skipWal, options.wal)];
   let pending: LakeTable[] = [];
   const tables = listLakeTables(layout.lake);
   const dirsNamed = new Map<string, string[]>();

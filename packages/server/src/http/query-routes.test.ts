@@ -1,12 +1,11 @@
 import { once } from 'node:events';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { API_TOKEN, capturingLogger, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
-import { walRecord } from '../../test/lake-fixtures.ts';
+import { walWithMissingSegment } from '../../test/lake-fixtures.ts';
 import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -455,16 +454,28 @@ describe('POST /api/query', () => {
   });
 
   it('answers a query whose files keep going away under it with a retryable 503', async () => {
-    const { query, layout } = await setup();
-    mkdirSync(layout.walEvents, { recursive: true });
-    writeFileSync(
-      join(layout.walEvents, '0000000000000001.log'),
-      walRecord({ event_id: 'e1', ts: '2026-12-01T00:00:00Z' }),
-    );
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    const config = testConfig(temp.dir);
     // Listed, and gone by the time DuckDB opens it, every time it is planned again: a segment the
     // loader of another process deletes, as compaction deletes the Parquet files it merged.
-    symlinkSync(join(layout.walEvents, 'gone'), join(layout.walEvents, '0000000000000002.log'));
+    const gone = walWithMissingSegment(dataLayout(config.data_dir), 2);
+    const { engine, app } = await queryEngineApp(config, API_TOKEN, {
+      engine: { leases: { begin: () => () => undefined, retiring: gone.retiring }, onFileRace: gone.restore },
+    });
+    cleanups.push(async () => {
+      await app.close();
+      engine.close();
+    });
+    const query = (body: Record<string, unknown>, search = '') =>
+      app.inject({
+        method: 'POST',
+        url: `/api/query${search}`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+        payload: JSON.stringify(body),
+      });
     for (const search of ['', '?format=csv']) {
+      gone.restore();
       const response = await query({ sql: 'SELECT count(*) AS n FROM events' }, search);
       expect(response.statusCode, response.body).toBe(503);
       expect(response.headers['retry-after']).toBeDefined();

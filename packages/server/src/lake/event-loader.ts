@@ -59,11 +59,14 @@ async function segmentStatsFromSql(connection: DuckDBConnection, source: string)
  * Source SQL that reads framed WAL files (one path, or a list) as event rows. ignoreErrors is for
  * segments read before the loader checked them (the events view): a line it cannot parse is
  * skipped, and so is one of JSON that is no record (garbage appended by hand), which read_json
- * turned into a row of NULLs.
+ * turned into a row of NULLs; leaveOut names the checksums of records whose checksum is wrong.
  */
-export function walReadSql(path: string | string[], ignoreErrors = false): string {
+export function walReadSql(path: string | string[], ignoreErrors = false, leaveOut: string[] = []): string {
   const paths = Array.isArray(path) ? `[${path.map(sqlString).join(', ')}]` : sqlString(path);
-  return `SELECT e.* FROM read_json(${paths}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'${ignoreErrors ? ', ignore_errors=true) WHERE e IS NOT NULL' : ')'}`;
+  const read = `SELECT e.* FROM read_json(${paths}, columns={c: 'VARCHAR', e: '${EVENT_STRUCT_SQL}'}, format='newline_delimited'`;
+  if (!ignoreErrors) return `${read})`;
+  const bad = leaveOut.length > 0 ? ` AND c NOT IN (${leaveOut.map(sqlString).join(', ')})` : '';
+  return `${read}, ignore_errors=true) WHERE e IS NOT NULL AND c IS NOT NULL${bad}`;
 }
 
 /** A sealed segment whose checksums were verified: what to read, and what is known of it already. */

@@ -3,7 +3,13 @@ import { join, resolve } from 'node:path';
 import type { DuckDBConnection, Json } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
-import { applyViews, discoverViews, failedViews, unavailableMessage } from '../engine/index.ts';
+import {
+  applyViews,
+  createWalViewCheck,
+  discoverViews,
+  failedViews,
+  unavailableMessage,
+} from '../engine/index.ts';
 import { type DataLayout, type ReadLeases, sqlString } from '../lake/index.ts';
 import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
 import { quoteName } from './sql-names.ts';
@@ -67,17 +73,20 @@ export async function createBuildEngine(options: {
   let views = new Map<string, string>();
   let reasons = new Map<string, string>();
   const endLease = leases?.begin();
+  const walCheck = createWalViewCheck(layout.walEvents);
   return {
     connection,
     sources: config.sources.filter((source) => source.type !== 'file').map((source) => source.name),
     async refreshViews() {
       const failed = new Map<string, string>();
+      const wal = await walCheck.files(leases?.retiring);
       views = await applyViews(
         (sql) => connection.run(sql),
         views,
         discoverViews(layout, {
           skipWal: leases?.retiring,
           dedupWindowHours: config.loader.dedup_window_hours,
+          wal,
         }),
         (view, error) => failed.set(view.name, unavailableMessage(view, error)),
       );

@@ -5,6 +5,7 @@ export {
   type BadRecord,
   type BodyVisitor,
   checkLine,
+  checksumAsRead,
   encodeRecord,
   encodeRecords,
   findBadRecords,

@@ -150,13 +150,14 @@ export function findBadRecords(data: Buffer): BadRecord[] {
  * Verifies a segment file a megabyte at a time, so the loader never holds a whole segment in
  * memory and, awaiting each read, never holds the event loop for more than a chunk's checks (the
  * collector may share the thread): the complete lines it holds and the bad records among them (a
- * torn last line included). visit sees every good record's body on the way, so a caller can gather
- * what it needs in the same pass.
+ * torn last line included), and where its complete lines end. visit sees every good record's body
+ * on the way, so a caller can gather what it needs in the same pass. from, the start of a line,
+ * verifies only what follows it (what was appended since an earlier check ended there).
  */
 export async function verifySegmentFile(
   path: string,
-  options: { chunkBytes?: number; visit?: BodyVisitor } = {},
-): Promise<{ lines: number; bad: BadRecord[] }> {
+  options: { chunkBytes?: number; visit?: BodyVisitor; from?: number } = {},
+): Promise<{ lines: number; bad: BadRecord[]; end: number }> {
   const chunkBytes = options.chunkBytes ?? 1 << 20;
   const file = await open(path, 'r');
   const bad: BadRecord[] = [];
@@ -164,7 +165,7 @@ export async function verifySegmentFile(
   let buffer = Buffer.allocUnsafe(chunkBytes);
   // Bytes of an incomplete last line, kept at the front of the buffer for the next read to complete.
   let carry = 0;
-  let base = 0;
+  let base = options.from ?? 0;
   try {
     for (;;) {
       if (carry === buffer.length) {
@@ -173,7 +174,7 @@ export async function verifySegmentFile(
         buffer.copy(grown, 0, 0, carry);
         buffer = grown;
       }
-      const { bytesRead } = await file.read(buffer, carry, buffer.length - carry, null);
+      const { bytesRead } = await file.read(buffer, carry, buffer.length - carry, base + carry);
       if (bytesRead === 0) break;
       const filled = carry + bytesRead;
       const checked = checkLines(buffer.subarray(0, filled), base, bad, options.visit);
@@ -186,7 +187,22 @@ export async function verifySegmentFile(
     await file.close();
   }
   if (carry > 0) bad.push({ start: base, end: base + carry, reason: 'torn' });
-  return { lines, bad };
+  return { lines, bad, end: base };
+}
+
+/**
+ * The checksum DuckDB's read_json finds in a bad line (the framing's, at its fixed place); null
+ * when it finds none (a line with no "c" key, which the events view leaves out as no record), and
+ * undefined when this cannot tell: DuckDB's reader takes more than JSON.parse (trailing commas,
+ * NaN), and the first of two keys of a name where JSON.parse takes the last.
+ */
+export function checksumAsRead(line: Buffer): string | null | undefined {
+  if (line.length >= PREFIX.length + 9 && line.subarray(0, PREFIX.length).equals(PREFIX_BYTES)) {
+    const checksum = line.subarray(PREFIX.length, PREFIX.length + 8);
+    if (line[PREFIX.length + 8] === 0x22 && !checksum.includes(0x22) && !checksum.includes(0x5c))
+      return checksum.toString('latin1');
+  }
+  return line.includes('"c"') || line.includes('\\u') ? undefined : null;
 }
 
 /** Checks one line (without its newline): framing and checksum. */

@@ -379,8 +379,17 @@ describe('verifySegmentFile', () => {
     writeFileSync(path, content);
     const whole = findBadRecords(Buffer.from(content));
     expect(whole.map((r) => r.reason)).toEqual(['checksum mismatch', 'torn']);
+    const end = content.length - 25;
     for (const chunk of [7, 64, 1 << 20])
-      expect(await verifySegmentFile(path, { chunkBytes: chunk })).toEqual({ lines: 3, bad: whole });
+      expect(await verifySegmentFile(path, { chunkBytes: chunk })).toEqual({ lines: 3, bad: whole, end });
+    // From the start of a line: only what follows, at the same offsets.
+    const from = line(1).length;
+    for (const chunk of [7, 1 << 20])
+      expect(await verifySegmentFile(path, { chunkBytes: chunk, from })).toEqual({
+        lines: 2,
+        bad: whole,
+        end,
+      });
     cleanup();
   });
 });
