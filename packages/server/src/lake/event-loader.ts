@@ -69,6 +69,9 @@ export function walReadSql(path: string | string[], ignoreErrors = false, leaveO
   return `${read}, ignore_errors=true) WHERE e IS NOT NULL AND c IS NOT NULL${bad}`;
 }
 
+/** Why a torn tail is kept, in words for whoever reads lake/_rejects (the checker says only 'torn'). */
+const TORN_REASON = 'torn: the last line has no newline, a write cut short (a crash, a full disk)';
+
 /** A sealed segment whose checksums were verified: what to read, and what is known of it already. */
 export interface CheckedSegment {
   segment: number;
@@ -103,7 +106,7 @@ export async function checkSegment(options: {
       JSON.stringify({
         segment,
         offset: r.start,
-        reason: r.reason,
+        reason: r.reason === 'torn' ? TORN_REASON : r.reason,
         raw: data.toString('utf8', r.start, r.end).replace(/\n$/, ''),
       }),
     );
