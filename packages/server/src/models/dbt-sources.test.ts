@@ -310,6 +310,46 @@ describe("dbt's sources:", () => {
     }
   });
 
+  it("takes dbt's source:<project>.<source>.<table>, the project being dbt_project.yml's name:", async () => {
+    const select = (selectors: string[], exclude: string[] = []) =>
+      selectNodes(openProject(config).graph, selectors, exclude);
+    const tests = async (selectors: string[]) =>
+      (await testModels({ config, selectors })).tests.map((t) => `${t.model} ${t.name}`);
+    expect(() => select(['source:shop.crm.customers+'])).toThrow(
+      /"source:shop\.crm\.customers\+" names the project shop, but this project's dbt_project\.yml has no name:; leave the project out \(source:crm\.customers\)/,
+    );
+    project('dbt_project.yml', 'name: shop\n');
+    try {
+      expect(select(['source:shop.crm.customers+'])).toEqual(['accounts']);
+      expect(select(['source:shop.crm.*+'])).toEqual(['accounts']);
+      expect(select([], ['source:shop.left.sides+'])).toEqual([]);
+      expect(await tests(['source:shop.crm.customers'])).toEqual([
+        'crm.customers unique(account_id)',
+        'crm.customers not_null(account_id)',
+        'crm.customers not_null(name)',
+      ]);
+      expect(await tests(['source:shop.crm.*'])).toHaveLength(3);
+      expect(() => select(['source:shop.crm.customers'])).toThrow(
+        /"source:shop\.crm\.customers" selects a source's table, which are synced \(inlet sync crm\)/,
+      );
+      expect(() => select(['source:web.crm.customers+'])).toThrow(
+        /"source:web\.crm\.customers\+" names the project web, but this project is shop \(name: in dbt_project\.yml\); leave the project out \(source:crm\.customers\)/,
+      );
+      await expect(tests(['source:web.crm.customers'])).rejects.toThrow(
+        /names the project web, but this project is shop/,
+      );
+      // As in dbt, two parts are a source and its table, whatever the project is named.
+      expect(() => select(['source:shop.crm+'])).toThrow(
+        /"source:shop\.crm\+" names no source to select from: shop is not a source in inlet\.yaml \(its sources are crm, left\).*; dbt reads it as source shop's table crm: source:shop\.crm\.\* names the tables of source crm of project shop\./,
+      );
+      expect(() => select(['source:shop.crm.customers.id+'])).toThrow(
+        /"source:shop\.crm\.customers\.id\+" is not a source selector: dbt's are source:<source>, source:<source>\.<table> and source:<project>\.<source>\.<table>/,
+      );
+    } finally {
+      rmSync(join(config.project_dir, 'dbt_project.yml'));
+    }
+  });
+
   it("reads one source's tables from several properties files, as dbt does, but each table once", () => {
     const [head = '', tables = ''] = SOURCES_YAML.split('    tables:\n');
     project('models/_sources.yml', head);

@@ -3,6 +3,7 @@ import type { ModelGraph } from './model-graph.ts';
 import { templateCode } from './model-template.ts';
 import type { ProjectNode } from './project-node.ts';
 import { sourceProblem } from './source-check.ts';
+import { sourceParts } from './source-patterns.ts';
 
 // dbt's source:crm+ selects the models downstream of a source: those that read its tables. A model
 // reads one through {{ source('crm', 'customers') }} or, as inlet's models may, by name (crm.customers).
@@ -44,7 +45,7 @@ export function readsSource(
   return new RegExp(`(?<![\\w$."])${part(source)}\\s*\\.\\s*${last}`, 'i').test(templateCode(node.sql));
 }
 
-/** A graph's readersOf and sourceProblem, over its nodes in build order. */
+/** A graph's readersOf, sourceProblem and sourceName, over its nodes in build order. */
 export function sourceLookup(
   nodes: Map<string, ProjectNode>,
   order: string[],
@@ -71,28 +72,51 @@ export function sourceLookup(
   };
 }
 
-/** dbt's source:crm.* names every table of the source, as source:crm does. */
-export const ALL_TABLES = '*';
+/**
+ * The sources (and tables) of inlet.yaml a source: selector's value names (crm, crm.customers,
+ * shop.crm.customers), each as [source, table]; or why it names none. A name is kept as typed
+ * (dbt's or inlet.yaml's), as source() takes it.
+ */
+export function sourceTargets(
+  graph: ModelGraph,
+  selector: string,
+  value: string,
+  noSource = 'names no source',
+): { targets: [string, string | undefined][] } | { error: string } {
+  const parts = sourceParts(selector, value, graph.projectName);
+  if ('error' in parts) return parts;
+  const { source, table } = parts;
+  const problem = graph.sourceProblem(source, table);
+  if (!problem) return { targets: [[source, table]] };
+  // dbt reads source:shop.crm as the source shop's table crm, however the project is named.
+  const projects =
+    table !== undefined && source === graph.projectName
+      ? `; dbt reads it as source ${source}'s table ${table}: source:${source}.${table}.* names the tables of source ${table} of project ${source}`
+      : '';
+  return { error: `"${selector}" ${noSource}: ${problem}${projects}` };
+}
 
 /**
  * dbt's source:crm+ and source:crm.customers+ (source:crm+1 for one step, source:crm.*+ as
- * source:crm+): the nodes that read the source's tables (or that table), and how many steps below
- * them to go too (any when undefined). A source itself is synced, not built, so source:crm alone
- * selects nothing to build.
+ * source:crm+, source:shop.crm.customers+ with the project's name): the
+ * nodes that read the source's tables (or that table), and how many steps below them to go too
+ * (any when undefined). A source itself is synced, not built, so source:crm alone selects nothing to build.
  */
 export function sourceSelection(
   graph: ModelGraph,
   selector: string,
 ): { readers: string[]; steps: number | undefined } {
-  const found = /^source:([^+@.]+)(?:\.([^+@]+))?\+(\d*)$/.exec(selector);
+  const found = /^source:([^+@]+)\+(\d*)$/.exec(selector);
   if (!found) throw new InletError('MODEL_NOT_FOUND', notToBuild(graph, selector));
-  const [, source = '', named, depth = ''] = found;
-  const table = named === ALL_TABLES ? undefined : named;
-  const problem = graph.sourceProblem(source, table);
-  if (problem)
-    throw new InletError('MODEL_NOT_FOUND', `"${selector}" names no source to select from: ${problem}.`);
+  const [, value = '', depth = ''] = found;
+  const named = sourceTargets(graph, selector, value, 'names no source to select from');
+  if ('error' in named) throw new InletError('MODEL_NOT_FOUND', `${named.error}.`);
+  const readers = new Set(named.targets.flatMap(([source, table]) => graph.readersOf(source, table)));
   // The readers are one step down from the source.
-  return { readers: graph.readersOf(source, table), steps: depth === '' ? undefined : Number(depth) - 1 };
+  return {
+    readers: graph.order.filter((name) => readers.has(name)),
+    steps: depth === '' ? undefined : Number(depth) - 1,
+  };
 }
 
 /**
@@ -104,16 +128,16 @@ function notToBuild(graph: ModelGraph, selector: string): string {
     'source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them';
   if (/^(?:@|\d*\+)source:/.test(selector))
     return `"${selector}": a source has nothing upstream to select; ${operators}.`;
-  const found = /^source:([^+@.]+)(?:\.([^+@]+))?$/.exec(selector);
+  const found = /^source:([^+@]+)$/.exec(selector);
   if (!found)
     return `"${selector}" is not a source selector; ${operators}; inlet test takes source:<source> for the tests of a properties file's sources:.`;
-  const [, source = '', named] = found;
-  const table = named === ALL_TABLES ? undefined : named;
-  const problem = graph.sourceProblem(source, table);
-  if (problem) return `"${selector}" names no source: ${problem}.`;
+  const named = sourceTargets(graph, selector, found[1] ?? '');
+  if ('error' in named) return `${named.error}.`;
+  const [[source, table] = ['', undefined]] = named.targets;
   const [lakeSource, lakeTable] = graph.sourceName(source, table);
+  const tests = `inlet test takes ${selector} for the tests of a properties file's sources:.`;
   const typed = table === undefined ? source : `${source}.${table}`;
   const lake = lakeTable === undefined ? lakeSource : `${lakeSource}.${lakeTable}`;
   const aliased = lake !== typed;
-  return `"${selector}" selects ${table === undefined ? "a source's tables" : "a source's table"}${aliased ? ` (${typed} is dbt's name, by its sources: entry, for ${lake} of inlet.yaml)` : ''}, which are synced (inlet sync ${lakeSource}), not built: inlet run builds none of them. ${selector}+${aliased ? ` (or source:${lake}+)` : ''} selects the models that read ${table === undefined ? 'them' : 'it'} and everything downstream of them; inlet test takes ${selector} for the tests of a properties file's sources:.`;
+  return `"${selector}" selects ${table === undefined ? "a source's tables" : "a source's table"}${aliased ? ` (${typed} is dbt's name, by its sources: entry, for ${lake} of inlet.yaml)` : ''}, which are synced (inlet sync ${lakeSource}), not built: inlet run builds none of them. ${selector}+${aliased ? ` (or source:${lake}+)` : ''} selects the models that read ${table === undefined ? 'them' : 'it'} and everything downstream of them; ${tests}`;
 }

@@ -4,7 +4,7 @@ import { modelTests } from './data-tests.ts';
 import type { DeclaredTable } from './dbt-sources.ts';
 import type { ModelConfig } from './model-config.ts';
 import type { Project } from './project-node.ts';
-import { ALL_TABLES } from './source-selectors.ts';
+import { sourceParts } from './source-patterns.ts';
 import { quoteName } from './sql-names.ts';
 
 // The tests of source tables (a properties file's sources:), run by inlet test. They are picked as
@@ -32,25 +32,26 @@ export function splitSourceSelectors(selectors: string[]): { sources: string[]; 
 }
 
 /**
- * The source tables a source: selector names (crm or crm.*: its tables; crm.customers: that one). With a +,
+ * The source tables a source: selector names (crm or crm.*: its tables; crm.customers: that one; after
+ * the project's name, shop.crm.customers). With a +,
  * the graph has checked the source, and one described by no properties file has no tests to pick.
  */
 function pickTables(project: Project, selector: string): DeclaredTable[] {
   const downstream = DOWNSTREAM.test(selector);
-  const [source, table, ...more] = selector.replace(DOWNSTREAM, '').split('.');
+  const parts = sourceParts(`source:${selector}`, selector.replace(DOWNSTREAM, ''), project.name);
+  if ('error' in parts) throw new InletError('MODEL_NOT_FOUND', `${parts.error}.`);
+  const { source, table } = parts;
   // By dbt's names (raw_crm.clients, as source() takes them) or inlet.yaml's (crm.customers, as the
   // catalog and the errors say), which a properties file's schema: and identifier: may map them to.
+  const names = (table: DeclaredTable) => [table.declared, table.name].map((name) => name.split(/\.(.*)/));
   const tables = [...project.sources.values()]
-    .filter((entry) => entry.name === source || entry.lake === source)
     .flatMap((entry) => [...entry.tables.values()])
-    .filter(
-      (entry) =>
-        table === undefined ||
-        table === ALL_TABLES ||
-        entry.declared === `${source}.${table}` ||
-        entry.name === `${source}.${table}`,
+    .filter((each) =>
+      names(each).some(
+        ([named = '', rest = '']) => named === source && (table === undefined || table === rest),
+      ),
     );
-  if ((tables.length > 0 || downstream) && more.length === 0) return tables;
+  if (tables.length > 0 || downstream) return tables;
   const described = [...project.sources.values()].flatMap((s) =>
     [...s.tables.values()].map((t) => (t.name === t.declared ? t.name : `${t.declared} (or ${t.name})`)),
   );
