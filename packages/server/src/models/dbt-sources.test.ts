@@ -350,6 +350,38 @@ describe("dbt's sources:", () => {
     }
   });
 
+  it("matches dbt's wildcards in a source: selector (source:cr*, source:crm.cust*), as dbt's fnmatch", async () => {
+    const select = (selectors: string[], exclude: string[] = []) =>
+      selectNodes(openProject(config).graph, selectors, exclude);
+    const tests = async (selectors: string[]) =>
+      (await testModels({ config, selectors })).tests.map((t) => `${t.model} ${t.name}`);
+    project('models/quoted.sql', 'SELECT count(*) AS n FROM "left"."sides"');
+    try {
+      expect(select(['source:cr*+'])).toEqual(['accounts']);
+      expect(select(['source:crm.cust*+'])).toEqual(['accounts']);
+      expect(select(['source:*+'])).toEqual(['accounts', 'quoted']);
+      expect(select(['source:l?ft.[rs]ides+'])).toEqual(['accounts', 'quoted']);
+      expect(select(['source:[!c]*+1'])).toEqual(['accounts', 'quoted']);
+      expect(select([], ['source:*.cust*+'])).toEqual(['quoted']);
+      expect(select(['source:*.*+'])).toEqual(['accounts', 'quoted']);
+      expect(await tests(['source:cr*'])).toHaveLength(3);
+      expect(await tests(['source:crm.cust*'])).toHaveLength(3);
+      await expect(tests(['source:crm.order*+'])).rejects.toThrow(
+        /"source:crm\.order\*\+" matches no source table/,
+      );
+      expect(() => select(['source:er*+'])).toThrow(
+        /"source:er\*\+" matches no source table of inlet\.yaml \(its tables are crm\.customers, left\.sides\)/,
+      );
+      // Case as typed, as dbt's fnmatch on Linux.
+      expect(() => select(['source:CR*+'])).toThrow(/"source:CR\*\+" matches no source table/);
+      expect(() => select(['source:*'])).toThrow(
+        /"source:\*" selects source tables \(crm\.customers, left\.sides\), which are synced \(inlet sync crm, inlet sync left\), not built: inlet run builds none of them\. source:\*\+ selects the models that read them/,
+      );
+    } finally {
+      rmSync(join(config.project_dir, 'models/quoted.sql'));
+    }
+  });
+
   it("reads one source's tables from several properties files, as dbt does, but each table once", () => {
     const [head = '', tables = ''] = SOURCES_YAML.split('    tables:\n');
     project('models/_sources.yml', head);

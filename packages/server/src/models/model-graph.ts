@@ -29,6 +29,8 @@ export interface ModelGraph {
   sourceProblem(source: string, table?: string): string | undefined;
   /** inlet.yaml's names of a source and table that a selector names as source() does (raw_crm: crm). */
   sourceName(source: string, table?: string): [string, string | undefined];
+  /** The sources and tables of inlet.yaml (lake names) whose names, dbt's or inlet.yaml's, match dbt's wildcards (cr*, cust*). */
+  sourcesMatching(source: string, table?: string): [string, string | undefined][];
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {

@@ -3,7 +3,7 @@ import type { ModelGraph } from './model-graph.ts';
 import { templateCode } from './model-template.ts';
 import type { ProjectNode } from './project-node.ts';
 import { sourceProblem } from './source-check.ts';
-import { sourceParts } from './source-patterns.ts';
+import { hasWildcard, sourceParts, wildcardMatch } from './source-patterns.ts';
 
 // dbt's source:crm+ selects the models downstream of a source: those that read its tables. A model
 // reads one through {{ source('crm', 'customers') }} or, as inlet's models may, by name (crm.customers).
@@ -45,12 +45,13 @@ export function readsSource(
   return new RegExp(`(?<![\\w$."])${part(source)}\\s*\\.\\s*${last}`, 'i').test(templateCode(node.sql));
 }
 
-/** A graph's readersOf, sourceProblem and sourceName, over its nodes in build order. */
+/** A graph's readersOf, sourceProblem, sourceName and sourcesMatching, over its nodes in build order. */
 export function sourceLookup(
   nodes: Map<string, ProjectNode>,
   order: string[],
   sources: GraphSources,
-): Pick<ModelGraph, 'readersOf' | 'sourceProblem' | 'sourceName'> {
+): Pick<ModelGraph, 'readersOf' | 'sourceProblem' | 'sourceName' | 'sourcesMatching'> {
+  const aliases = [...(sources.aliases ?? [])];
   // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
   const inLake = (source: string, table?: string): [string, string | undefined] => {
     const aliased = table === undefined ? undefined : sources.aliases?.get(`${source}.${table}`);
@@ -58,6 +59,29 @@ export function sourceLookup(
     const [lake = '', real = ''] = aliased.split(/\.(.*)/);
     return [lake, real];
   };
+  // Every name a selector's wildcards may match, dbt's and inlet.yaml's, with the table it is in the lake.
+  const names = (): { source: string; table: string | undefined; lake: [string, string | undefined] }[] => [
+    ...[...sources.tables].flatMap(([lake, tables]) =>
+      [
+        lake,
+        ...aliases.filter(([from, to]) => to === lake && !from.includes('.')).map(([from]) => from),
+      ].flatMap((source) =>
+        (tables ?? []).map((table) => ({ source, table, lake: [lake, table] as [string, string] })),
+      ),
+    ),
+    ...sources.leftOut.map((lake) => ({
+      source: lake,
+      table: undefined,
+      lake: [lake, undefined] as [string, undefined],
+    })),
+    ...aliases
+      .filter(([from]) => from.includes('.'))
+      .map(([from, to]) => {
+        const [source = '', table = ''] = from.split(/\.(.*)/);
+        const [lake = '', real = ''] = to.split(/\.(.*)/);
+        return { source, table, lake: [lake, real] as [string, string] };
+      }),
+  ];
   return {
     readersOf: (source, table) => {
       const [lake, real] = inLake(source, table);
@@ -69,13 +93,23 @@ export function sourceLookup(
     sourceProblem: (source, table) =>
       sourceProblem(sources.tables, sources.leftOut, ...inLake(source, table)),
     sourceName: inLake,
+    sourcesMatching: (source, table) => {
+      const matched = new Map<string, [string, string | undefined]>();
+      for (const name of names())
+        if (
+          wildcardMatch(source, name.source) &&
+          (table === undefined || (name.table !== undefined && wildcardMatch(table, name.table)))
+        )
+          matched.set(name.lake.join('.'), name.lake);
+      return [...matched.values()];
+    },
   };
 }
 
 /**
  * The sources (and tables) of inlet.yaml a source: selector's value names (crm, crm.customers,
- * shop.crm.customers), each as [source, table]; or why it names none. A name is kept as typed
- * (dbt's or inlet.yaml's), as source() takes it.
+ * shop.crm.customers, cr*, crm.cust*), each as [source, table]; or why it names none. A name with
+ * no wildcard is kept as typed (dbt's or inlet.yaml's), as source() takes it.
  */
 export function sourceTargets(
   graph: ModelGraph,
@@ -86,6 +120,14 @@ export function sourceTargets(
   const parts = sourceParts(selector, value, graph.projectName);
   if ('error' in parts) return parts;
   const { source, table } = parts;
+  if (hasWildcard(source) || (table !== undefined && hasWildcard(table))) {
+    const targets = graph.sourcesMatching(source, table);
+    if (targets.length > 0) return { targets };
+    const all = graph.sourcesMatching('*', '*').map((pair) => pair.join('.'));
+    return {
+      error: `"${selector}" matches no source table of inlet.yaml (${all.length > 0 ? `its tables are ${all.join(', ')}` : 'it has no sources: with tables'})`,
+    };
+  }
   const problem = graph.sourceProblem(source, table);
   if (!problem) return { targets: [[source, table]] };
   // dbt reads source:shop.crm as the source shop's table crm, however the project is named.
@@ -98,7 +140,7 @@ export function sourceTargets(
 
 /**
  * dbt's source:crm+ and source:crm.customers+ (source:crm+1 for one step, source:crm.*+ as
- * source:crm+, source:shop.crm.customers+ with the project's name): the
+ * source:crm+, source:cr*+ with dbt's wildcards, source:shop.crm+ with the project's name): the
  * nodes that read the source's tables (or that table), and how many steps below them to go too
  * (any when undefined). A source itself is synced, not built, so source:crm alone selects nothing to build.
  */
@@ -133,9 +175,14 @@ function notToBuild(graph: ModelGraph, selector: string): string {
     return `"${selector}" is not a source selector; ${operators}; inlet test takes source:<source> for the tests of a properties file's sources:.`;
   const named = sourceTargets(graph, selector, found[1] ?? '');
   if ('error' in named) return `${named.error}.`;
-  const [[source, table] = ['', undefined]] = named.targets;
+  const [[source, table] = ['', undefined], ...more] = named.targets;
   const [lakeSource, lakeTable] = graph.sourceName(source, table);
   const tests = `inlet test takes ${selector} for the tests of a properties file's sources:.`;
+  if (more.length > 0 || hasWildcard(found[1] ?? '')) {
+    const lake = named.targets.map(([s, t]) => graph.sourceName(s, t).filter(Boolean).join('.'));
+    const syncs = [...new Set(named.targets.map(([s]) => graph.sourceName(s)[0]))];
+    return `"${selector}" selects source tables (${lake.join(', ')}), which are synced (inlet sync ${syncs.join(', inlet sync ')}), not built: inlet run builds none of them. ${selector}+ selects the models that read them and everything downstream of them; ${tests}`;
+  }
   const typed = table === undefined ? source : `${source}.${table}`;
   const lake = lakeTable === undefined ? lakeSource : `${lakeSource}.${lakeTable}`;
   const aliased = lake !== typed;

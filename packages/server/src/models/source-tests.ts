@@ -4,7 +4,7 @@ import { modelTests } from './data-tests.ts';
 import type { DeclaredTable } from './dbt-sources.ts';
 import type { ModelConfig } from './model-config.ts';
 import type { Project } from './project-node.ts';
-import { sourceParts } from './source-patterns.ts';
+import { sourceParts, wildcardMatch } from './source-patterns.ts';
 import { quoteName } from './sql-names.ts';
 
 // The tests of source tables (a properties file's sources:), run by inlet test. They are picked as
@@ -32,8 +32,8 @@ export function splitSourceSelectors(selectors: string[]): { sources: string[]; 
 }
 
 /**
- * The source tables a source: selector names (crm or crm.*: its tables; crm.customers: that one; after
- * the project's name, shop.crm.customers). With a +,
+ * The source tables a source: selector names (crm or crm.*: its tables; crm.customers: that one; with
+ * dbt's wildcards, cr* or crm.cust*; after the project's name, shop.crm.customers). With a +,
  * the graph has checked the source, and one described by no properties file has no tests to pick.
  */
 function pickTables(project: Project, selector: string): DeclaredTable[] {
@@ -42,13 +42,15 @@ function pickTables(project: Project, selector: string): DeclaredTable[] {
   if ('error' in parts) throw new InletError('MODEL_NOT_FOUND', `${parts.error}.`);
   const { source, table } = parts;
   // By dbt's names (raw_crm.clients, as source() takes them) or inlet.yaml's (crm.customers, as the
-  // catalog and the errors say), which a properties file's schema: and identifier: may map them to.
+  // catalog and the errors say), which a properties file's schema: and identifier: may map them to;
+  // each with dbt's wildcards (cr*, crm.cust*).
   const names = (table: DeclaredTable) => [table.declared, table.name].map((name) => name.split(/\.(.*)/));
   const tables = [...project.sources.values()]
     .flatMap((entry) => [...entry.tables.values()])
     .filter((each) =>
       names(each).some(
-        ([named = '', rest = '']) => named === source && (table === undefined || table === rest),
+        ([named = '', rest = '']) =>
+          wildcardMatch(source, named) && (table === undefined || wildcardMatch(table, rest)),
       ),
     );
   if (tables.length > 0 || downstream) return tables;
