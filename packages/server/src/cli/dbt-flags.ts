@@ -19,7 +19,7 @@ const INSTEAD: Record<string, string> = {
   '--selector':
     "inlet has no YAML selectors (selectors.yml): give the selectors themselves (inlet run a b+ --exclude c), or keep a selection as a workflow's step in inlet.yaml",
   '--resource-type':
-    "inlet ls lists the models and seeds that inlet run builds; inlet catalog lists every table, and inlet catalog source:<source> a source's",
+    "inlet ls lists the models and seeds that inlet run builds, and with a source: selector (inlet ls source:'*') the source tables it names; inlet catalog lists every table",
   '--output':
     'inlet ls prints a name a line to a terminal and a JSON object a line (name, kind, path) to a pipe: pipe it (inlet ls | cat) for JSON',
   '--output-keys':

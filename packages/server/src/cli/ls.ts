@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { openProject, selectNodes } from '../models/index.ts';
+import { openProject, selectNodes, sourceListing } from '../models/index.ts';
 import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { selectOption, selectorsOf } from './selectors.ts';
@@ -7,8 +7,9 @@ import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const lsHelp = `inlet ls [selector…] [--exclude …] [--vars …]   (also inlet list)
   Lists the models and seeds the selectors pick, in build order, as dbt ls does: what inlet run
-  with the same selectors would build, without building it. A terminal gets one name a line, a
-  pipe one JSON object a line (name, kind, and path in the project; null for a built-in mart).
+  with the same selectors would build, without building it; source:crm (and source:crm+) lists the
+  source's tables first, as source:<project>.crm.customers. A terminal gets one name a line, a
+  pipe one JSON object a line (name, kind, and path in the project; null for a built-in mart or a source).
   ${varsHelp}`;
 
 /** inlet ls: the nodes a selection picks, from the project alone (nothing is built or read). */
@@ -22,7 +23,17 @@ export const lsCommand: Command = async (args, config, _logger, output) => {
   const { project, graph } = openProject(config, given.vars);
   for (const warning of project.warnings) output.err(`Warning: ${warning}\n`);
   const { selectors, exclude } = selectorsOf(tokens);
-  for (const name of selectNodes(graph, selectors, exclude)) {
+  // As dbt ls, source: selectors list the source tables they name, before the models (upstream of all).
+  const sources = sourceListing(graph, selectors, exclude);
+  const prefix = graph.projectName ? `${graph.projectName}.` : '';
+  for (const name of sources.tables)
+    output.out(
+      output.isTty
+        ? `source:${prefix}${name}\n`
+        : `${JSON.stringify({ name, kind: 'source', path: null })}\n`,
+    );
+  const picked = sources.models === undefined ? [] : selectNodes(graph, sources.models, sources.exclude);
+  for (const name of picked) {
     const node = project.nodes.get(name);
     const path = node?.origin === 'project' ? relative(config.project_dir, node.path) : null;
     output.out(output.isTty ? `${name}\n` : `${JSON.stringify({ name, kind: node?.kind, path })}\n`);

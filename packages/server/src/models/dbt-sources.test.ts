@@ -5,6 +5,7 @@ import { capturedOutput, sourceContext, tempDir, testConfig } from '../../test/h
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { type Catalog, createCatalog } from '../catalog/index.ts';
 import { catalogCommand } from '../cli/catalog.ts';
+import { lsCommand } from '../cli/ls.ts';
 import { type InletConfig, workflowSchema } from '../config/index.ts';
 import { listLakeTables, TABLE_MANIFEST } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -379,6 +380,43 @@ describe("dbt's sources:", () => {
       );
     } finally {
       rmSync(join(config.project_dir, 'models/quoted.sql'));
+    }
+  });
+
+  it("lists a source's tables with inlet ls source:crm, as dbt ls does, and with a + the models that read them", async () => {
+    const listed = async (isTty: boolean, ...args: string[]) => {
+      const captured = capturedOutput();
+      const code = await lsCommand(args, config, logger, { ...captured.output, isTty });
+      return [code, captured.out];
+    };
+    project('models/quoted.sql', 'SELECT count(*) AS n FROM "left"."sides"');
+    try {
+      expect(await listed(true, 'source:crm')).toEqual([0, 'source:crm.customers\n']);
+      expect(await listed(false, 'source:crm')).toEqual([
+        0,
+        '{"name":"crm.customers","kind":"source","path":null}\n',
+      ]);
+      expect(await listed(true, 'source:crm+')).toEqual([0, 'source:crm.customers\naccounts\n']);
+      expect(await listed(true, 'source:*', '--exclude', 'source:crm')).toEqual([0, 'source:left.sides\n']);
+      expect(await listed(true, '-s', 'source:left+', '--exclude', 'source:left.sides')).toEqual([
+        0,
+        'accounts\nquoted\n',
+      ]);
+      expect(
+        await listed(true, 'source:left.sides+1', 'source:crm.customers', '--exclude', 'quoted'),
+      ).toEqual([0, 'source:crm.customers\nsource:left.sides\naccounts\n']);
+      expect(await listed(true, 'accounts')).toEqual([0, 'accounts\n']);
+      await expect(listed(true, 'source:erp')).rejects.toThrow(
+        /"source:erp" names no source: erp is not a source/,
+      );
+      await expect(listed(true, '+source:crm')).rejects.toThrow(/a source has nothing upstream to select/);
+      // As dbt ls, after the project's name; which a selector takes back.
+      project('dbt_project.yml', 'name: shop\n');
+      expect(await listed(true, 'source:crm')).toEqual([0, 'source:shop.crm.customers\n']);
+      expect(await listed(true, 'source:shop.crm.customers')).toEqual([0, 'source:shop.crm.customers\n']);
+    } finally {
+      rmSync(join(config.project_dir, 'models/quoted.sql'));
+      rmSync(join(config.project_dir, 'dbt_project.yml'), { force: true });
     }
   });
 

@@ -19,6 +19,7 @@ export type { ModelResult } from './node-builder.ts';
 export { BUILTIN_PROJECT_DIR, loadProject } from './project-loader.ts';
 export type { Project, ProjectNode, SingularTest } from './project-node.ts';
 export { summarizeModel, summarizeTest } from './run-summary.ts';
+export { sourceListing } from './source-selectors.ts';
 export { checkSourceSelectors, splitSourceSelectors } from './source-tests.ts';
 export { quoteName } from './sql-names.ts';
 export { analyzeSelect } from './sql-references.ts';

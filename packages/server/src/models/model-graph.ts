@@ -31,6 +31,8 @@ export interface ModelGraph {
   sourceName(source: string, table?: string): [string, string | undefined];
   /** The sources and tables of inlet.yaml (lake names) whose names, dbt's or inlet.yaml's, match dbt's wildcards (cr*, cust*). */
   sourcesMatching(source: string, table?: string): [string, string | undefined][];
+  /** The lake's names of a source's tables (crm.customers), or of the one named; none for a source whose tables cannot be told. */
+  sourceTables(source: string, table?: string): string[];
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {

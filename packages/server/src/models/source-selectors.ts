@@ -45,12 +45,12 @@ export function readsSource(
   return new RegExp(`(?<![\\w$."])${part(source)}\\s*\\.\\s*${last}`, 'i').test(templateCode(node.sql));
 }
 
-/** A graph's readersOf, sourceProblem, sourceName and sourcesMatching, over its nodes in build order. */
+/** A graph's readersOf, sourceProblem, sourceName, sourcesMatching and sourceTables, over its nodes in build order. */
 export function sourceLookup(
   nodes: Map<string, ProjectNode>,
   order: string[],
   sources: GraphSources,
-): Pick<ModelGraph, 'readersOf' | 'sourceProblem' | 'sourceName' | 'sourcesMatching'> {
+): Pick<ModelGraph, 'readersOf' | 'sourceProblem' | 'sourceName' | 'sourcesMatching' | 'sourceTables'> {
   const aliases = [...(sources.aliases ?? [])];
   // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
   const inLake = (source: string, table?: string): [string, string | undefined] => {
@@ -102,6 +102,12 @@ export function sourceLookup(
         )
           matched.set(name.lake.join('.'), name.lake);
       return [...matched.values()];
+    },
+    sourceTables: (source, table) => {
+      const [lake, real] = inLake(source, table);
+      return (real === undefined ? (sources.tables.get(lake) ?? []) : [real]).map(
+        (each) => `${lake}.${each}`,
+      );
     },
   };
 }
@@ -187,4 +193,50 @@ function notToBuild(graph: ModelGraph, selector: string): string {
   const lake = lakeTable === undefined ? lakeSource : `${lakeSource}.${lakeTable}`;
   const aliased = lake !== typed;
   return `"${selector}" selects ${table === undefined ? "a source's tables" : "a source's table"}${aliased ? ` (${typed} is dbt's name, by its sources: entry, for ${lake} of inlet.yaml)` : ''}, which are synced (inlet sync ${lakeSource}), not built: inlet run builds none of them. ${selector}+${aliased ? ` (or source:${lake}+)` : ''} selects the models that read ${table === undefined ? 'them' : 'it'} and everything downstream of them; ${tests}`;
+}
+
+/** A source: selector with nothing upstream asked for and no intersection: source:crm, source:cr*+1. */
+const SOURCE_ONLY = /^source:[^,@+]+(\+\d*)?$/;
+
+/**
+ * dbt ls's view of source: selectors: the source tables they name (crm.customers), by name as dbt
+ * sorts them, less those the exclude selectors name; and the selectors left for the graph: those with a
+ * + (source:crm+ names the tables and the models that read them) and every other. models is
+ * undefined when source: selectors without a + were all there was: the graph then picks nothing.
+ */
+export function sourceListing(
+  graph: ModelGraph,
+  selectors: string[],
+  exclude: string[],
+): { tables: string[]; models: string[] | undefined; exclude: string[] } {
+  const tablesOf = (list: string[]) =>
+    list.flatMap((selector) => {
+      const found = SOURCE_ONLY.exec(selector.trim());
+      if (!found) return [];
+      const named = sourceTargets(
+        graph,
+        selector,
+        selector
+          .trim()
+          .slice('source:'.length)
+          .replace(/\+\d*$/, ''),
+      );
+      if ('error' in named) throw new InletError('MODEL_NOT_FOUND', `${named.error}.`);
+      const tables = named.targets.flatMap(([source, table]) => graph.sourceTables(source, table));
+      if (tables.length === 0 && list === selectors && !found[1])
+        throw new InletError(
+          'MODEL_NOT_FOUND',
+          `"${selector}" names a source whose tables cannot be told: inlet.yaml leaves it out for an unset variable; set it to list them.`,
+        );
+      return tables;
+    });
+  const left = new Set(tablesOf(exclude));
+  const forGraph = (list: string[]) =>
+    list.filter((selector) => !SOURCE_ONLY.test(selector.trim()) || /\+\d*$/.test(selector.trim()));
+  const models = forGraph(selectors);
+  return {
+    tables: [...new Set(tablesOf(selectors))].filter((table) => !left.has(table)).sort(),
+    models: selectors.length > 0 && models.length === 0 ? undefined : models,
+    exclude: forGraph(exclude),
+  };
 }
