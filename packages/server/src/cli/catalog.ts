@@ -7,7 +7,9 @@ import { varsHelp, varsOption } from './vars-option.ts';
 
 export const catalogHelp = `inlet catalog [table | source:<source>] [--format table|json|csv] [--vars '{name: value}']
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
-  last update and description (and why a table cannot be queried, when it cannot); with a table name, its columns, tests and lineage (as CSV: its
+  last update and description (and why a table cannot be queried, when it cannot); as json or csv,
+  bytes, partitions, first_partition and last_partition in place of size and partitions' text.
+  With a table name, its columns, tests and lineage (as CSV: its
   columns, with their types and descriptions); with dbt's source:crm, the source's description and its tables.
   ${varsHelp}`;
 
@@ -47,6 +49,35 @@ const row = (t: CatalogTable) => [
   t.unavailable ?? null,
 ];
 
+// JSON and CSV are for programs: bytes and partitions as numbers and days, not as a person reads them.
+const MACHINE_COLUMNS = [
+  'name',
+  'kind',
+  'materialized',
+  'rows',
+  'bytes',
+  'partitions',
+  'first_partition',
+  'last_partition',
+  'updated_at',
+  'description',
+  'unavailable',
+];
+
+const machineRow = (t: CatalogTable) => [
+  t.name,
+  t.kind,
+  t.materialized ?? null,
+  t.rows,
+  t.bytes,
+  t.partitions.count,
+  t.partitions.first,
+  t.partitions.last,
+  t.updated_at,
+  t.description,
+  t.unavailable ?? null,
+];
+
 /** inlet catalog: the same catalog as GET /api/catalog, opened in this process. */
 export const catalogCommand: Command = async (args, config, logger, output) => {
   const { values, positionals } = commandArgs(args, { format: { type: 'string' }, ...varsOption });
@@ -61,7 +92,12 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
   try {
     const name = positionals[0];
     if (!name) {
-      output.out(renderRows(format, LIST_COLUMNS, (await catalog.tables()).map(row), output.columns));
+      const tables = await catalog.tables();
+      output.out(
+        format === 'table'
+          ? renderRows(format, LIST_COLUMNS, tables.map(row), output.columns)
+          : renderRows(format, MACHINE_COLUMNS, tables.map(machineRow)),
+      );
       return ExitCode.OK;
     }
     // dbt's source:crm (and source:crm.*) is how a dbt user names a source.
@@ -122,11 +158,11 @@ async function showSource(catalog: Catalog, name: string, format: Format, output
     output.out(`${JSON.stringify(source)}\n`);
     return ExitCode.OK;
   }
-  const rows = source.tables.map(row);
   if (format === 'csv') {
-    output.out(renderRows('csv', LIST_COLUMNS, rows));
+    output.out(renderRows('csv', MACHINE_COLUMNS, source.tables.map(machineRow)));
     return ExitCode.OK;
   }
+  const rows = source.tables.map(row);
   const notSynced = source.not_synced.join(', ');
   output.out(
     [

@@ -235,6 +235,19 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       ['events', 'events', null, 2],
       ['weekly', 'mart', 'table', 1],
     ]);
+    // For a program, the size is bytes and the partitions a count and days, not text to read.
+    expect(list.lines[0]).toMatchObject({
+      partitions: 2,
+      first_partition: '2026-11-20',
+      last_partition: '2026-11-21',
+    });
+    expect(list.lines[0]?.bytes).toBeTypeOf('number');
+    expect(list.lines[0]).not.toHaveProperty('size');
+    const listCsv = (await inlet('catalog', '--format', 'csv')).out.split('\r\n');
+    expect(listCsv[0]).toBe(
+      'name,kind,materialized,rows,bytes,partitions,first_partition,last_partition,updated_at,description,unavailable',
+    );
+    expect(listCsv[1]).toMatch(/^daily,mart,incremental,2,\d+,2,2026-11-20,2026-11-21,/);
     const one = await inlet('catalog', 'weekly');
     expect(one.lines[0]).toMatchObject({ name: 'weekly', upstream: ['daily', 'events'] });
     const csv = await inlet('catalog', 'daily', '--format', 'csv');

@@ -144,6 +144,11 @@ describe("dbt's sources:", () => {
       /^name +│ rows +│ size +│ partitions +│ updated_at +│ description/,
     );
     expect(text.out).toMatch(/crm\.customers +│ 2 +│ .*One row per customer account\./);
+    // As CSV, its tables as inlet catalog --format csv lists them: bytes, a number of them.
+    expect((await shown('source:crm', '--format', 'csv')).out.split('\r\n').slice(0, 2)).toEqual([
+      expect.stringMatching(/^name,kind,materialized,rows,bytes,partitions,first_partition,last_partition,/),
+      expect.stringMatching(/^crm\.customers,source,,2,\d+,\d+,/),
+    ]);
     const json = JSON.parse((await shown('source:crm.*', '--format', 'json')).out);
     expect(json).toMatchObject({ name: 'crm', description: 'Our CRM, copied nightly.', not_synced: [] });
     expect(json.tables.map((t: { name: string }) => t.name)).toEqual(['crm.customers']);
