@@ -55,6 +55,16 @@ describe('model graph', () => {
     expect(() => selectNodes(graph, ['tag:nightly'])).toThrow(
       /"tag:nightly" is dbt's tag: selector method, which inlet does not have; name the models/,
     );
+    // With graph operators before it too, not "No model or seed matches".
+    for (const [selector, method] of [
+      ['+tag:nightly', 'tag'],
+      ['1+config.materialized:view', 'config.materialized'],
+      ['@resource_type:model', 'resource_type'],
+      ['2+state:modified+', 'state'],
+    ])
+      expect(() => selectNodes(graph, [selector])).toThrow(
+        `"${selector}" is dbt's ${method}: selector method, which inlet does not have`,
+      );
   });
 
   it("takes dbt's intersection a,b: the nodes every part picks, in a selection or an exclusion", () => {

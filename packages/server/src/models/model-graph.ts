@@ -300,7 +300,8 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
       continue;
     }
     // dbt's other selector methods (tag:, path:, config.materialized:) have no inlet meaning.
-    const method = /^([a-z_.]+):/.exec(text)?.[1];
+    // With graph operators too (+tag:nightly, 1+tag:nightly, @tag:nightly), as dbt writes them.
+    const method = /^(?:@|\d*\+)?([a-z_.]+):/.exec(text)?.[1];
     if (method)
       throw new InletError(
         'MODEL_NOT_FOUND',
