@@ -67,6 +67,33 @@ describe('model graph', () => {
       );
   });
 
+  it("takes dbt's wildcards in a name or path (*, staging.*, *stg_*), matched as dbt's fqn method does", () => {
+    const read = project(
+      { top: [] },
+      {
+        'dbt_project.yml': 'name: shop\n',
+        'models/staging/stg_a.sql': 'SELECT 1 AS x',
+        'models/staging/stg_b.sql': "SELECT * FROM {{ ref('stg_a') }}",
+        'models/marts/finance/revenue.sql': "SELECT * FROM {{ ref('stg_b') }}",
+      },
+    );
+    const paths = buildGraph(read.nodes, read.disabled, read.name);
+    expect(selectNodes(paths, ['*'])).toEqual(paths.order);
+    expect(selectNodes(paths, ['staging.*'])).toEqual(['stg_a', 'stg_b']);
+    expect(selectNodes(paths, ['staging.stg_?'])).toEqual(['stg_a', 'stg_b']);
+    expect(selectNodes(paths, ['staging.stg_[!a]+'])).toEqual(['stg_b', 'revenue']);
+    expect(selectNodes(paths, ['*stg_*'])).toEqual(['stg_a', 'stg_b']);
+    expect(selectNodes(paths, ['marts.*'])).toEqual(['revenue']);
+    expect(selectNodes(paths, ['shop.marts.fin*'])).toEqual(['revenue']);
+    expect(selectNodes(paths, ['t*'])).toEqual(['top']);
+    expect(selectNodes(paths, ['*'], ['staging.*'])).toEqual(['revenue', 'top']);
+    // As in dbt, a wildcard matches from the top: stg_* is no model in staging/, and says where they are.
+    expect(() => selectNodes(paths, ['stg_*'])).toThrow(
+      /No model or seed matches "stg_\*": as in dbt, a wildcard matches a model's path from the top, its folders then its name \(staging\.stg_a, staging\.stg_b: \*stg_\* matches them in any folder\)/,
+    );
+    expect(() => selectNodes(paths, ['x*'])).toThrow(/No model or seed matches "x\*": as in dbt/);
+  });
+
   it("takes dbt's intersection a,b: the nodes every part picks, in a selection or an exclusion", () => {
     // a → b → c → f ← e, a → d
     expect(selectNodes(graph, ['+f,b+'])).toEqual(['b', 'c', 'f']);

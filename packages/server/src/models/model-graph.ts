@@ -1,6 +1,7 @@
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
 import type { ProjectNode, SwitchedOff } from './project-node.ts';
+import { hasWildcard, wildcardMatch } from './source-patterns.ts';
 import { type GraphSources, sourceLookup, sourceSelection } from './source-selectors.ts';
 
 /** The dependency graph of a project's models and seeds, checked for missing refs and cycles. */
@@ -238,17 +239,37 @@ export function selectNodes(graph: ModelGraph, selectors: string[], exclude: str
 }
 
 const SELECTORS =
-  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it; source:crm+ for those that read a source; a,b for those both pick.';
+  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it, and staging.* or * (as dbt, with * ? [abc]) for the paths they match; source:crm+ for those that read a source; a,b for those both pick.';
 
 /**
  * The nodes a name selects: the node of that name, else those its path names, as dbt selects by
- * a model's folders (staging, or marts.finance for marts/finance/) and name (staging.stg_orders).
+ * a model's folders (staging, or marts.finance for marts/finance/) and name (staging.stg_orders),
+ * with dbt's wildcards too (staging.*, *).
  */
 function named(graph: ModelGraph, name: string): string[] {
   if (graph.order.includes(name)) return [name];
   // The project's name alone is all of it, as dbt selects a package: its models, not the built-in ones.
   if (name === graph.projectName) return graph.order.filter((node) => graph.isProjects(node));
+  if (hasWildcard(name))
+    return graph.order.filter((node) => {
+      const path = [...graph.folders(node), node];
+      return (
+        globPath(path, name) || (graph.isProjects(node) && globPath([graph.projectName ?? '', ...path], name))
+      );
+    });
   return graph.order.filter((node) => inPath([...graph.folders(node), node], name, graph.projectName));
+}
+
+/**
+ * Whether a selector with dbt's wildcards (staging.*, *, marts.fin*, *orders) names a node by its
+ * path, as dbt's fqn method does: the parts before the first wildcard are folders from the top, and
+ * the rest is matched by fnmatch against the rest of the path, dots and all.
+ */
+function globPath(path: string[], selector: string): boolean {
+  const steps = selector.split('.');
+  const at = steps.findIndex(hasWildcard);
+  if (steps.length > path.length || !steps.slice(0, at).every((step, i) => path[i] === step)) return false;
+  return wildcardMatch(steps.slice(at).join('.'), path.slice(at).join('.'));
 }
 
 /**
@@ -332,6 +353,18 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
             '; ',
           )}${offIn.length > 3 ? `; and ${offIn.length - 3} more` : ''}); enable them to build or test them, or leave it out.`,
       );
+    if (match && starts.length === 0 && hasWildcard(name)) {
+      // dbt's stg_* matches no model in a folder, which a dbt user may not expect: show where they are.
+      const last = name.split('.').at(-1) ?? name;
+      const deeper = graph.order
+        .filter((node) => graph.folders(node).length > 0 && wildcardMatch(last, node))
+        .slice(0, 5)
+        .map((node) => [...graph.folders(node), node].join('.'));
+      throw new InletError(
+        'MODEL_NOT_FOUND',
+        `No model or seed matches "${selector}": as in dbt, a wildcard matches a model's path from the top, its folders then its name${deeper.length > 0 ? ` (${deeper.join(', ')}: *${last} matches them in any folder)` : ''}. ${SELECTORS}`,
+      );
+    }
     if (!match || starts.length === 0) {
       // A typo (cusomer_totals) is as close as a part of the name; a short name allows fewer edits.
       const edits = Math.min(2, Math.floor(name.length / 4));
