@@ -94,6 +94,33 @@ describe('model graph', () => {
     expect(() => selectNodes(paths, ['x*'])).toThrow(/No model or seed matches "x\*": as in dbt/);
   });
 
+  it("takes dbt's path: and file: methods, and a path or a file name without them, as dbt does", () => {
+    const read = project(
+      { top: [] },
+      {
+        'models/staging/stg_a.sql': 'SELECT 1 AS x',
+        'models/staging/stg_b.sql': "SELECT * FROM {{ ref('stg_a') }}",
+        'models/marts/finance/revenue.sql': "SELECT * FROM {{ ref('stg_b') }}",
+      },
+    );
+    const files = buildGraph(read.nodes, read.disabled, read.name, undefined, read.dir);
+    expect(selectNodes(files, ['path:models/staging'])).toEqual(['stg_a', 'stg_b']);
+    expect(selectNodes(files, ['models/staging/'])).toEqual(['stg_a', 'stg_b']);
+    expect(selectNodes(files, ['models/marts/finance/revenue.sql'])).toEqual(['revenue']);
+    expect(selectNodes(files, ['path:models/mar*'])).toEqual(['revenue']);
+    expect(selectNodes(files, ['+path:models/marts'])).toEqual(['stg_a', 'stg_b', 'revenue']);
+    expect(selectNodes(files, ['models/staging+1'])).toEqual(['stg_a', 'stg_b', 'revenue']);
+    expect(selectNodes(files, ['file:revenue.sql', 'stg_a.sql'])).toEqual(['stg_a', 'revenue']);
+    expect(selectNodes(files, ['file:stg_b'])).toEqual(['stg_b']);
+    expect(selectNodes(files, ['*'], ['models/staging'])).toEqual(['revenue', 'top']);
+    expect(() => selectNodes(files, ['models/stagin'])).toThrow(
+      /"models\/stagin" is the path of no model or seed: dbt's path: is relative to the project folder \(its models and seeds are in models, models\/marts\/finance, models\/staging\)/,
+    );
+    expect(() => selectNodes(files, ['file:orders.sql'])).toThrow(
+      /"file:orders\.sql" names no model's or seed's file: dbt's file: is a file's name/,
+    );
+  });
+
   it("takes dbt's intersection a,b: the nodes every part picks, in a selection or an exclusion", () => {
     // a → b → c → f ← e, a → d
     expect(selectNodes(graph, ['+f,b+'])).toEqual(['b', 'c', 'f']);

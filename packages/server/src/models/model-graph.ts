@@ -1,5 +1,7 @@
+import { relative, sep } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
+import { pathSelection } from './path-selectors.ts';
 import type { ProjectNode, SwitchedOff } from './project-node.ts';
 import { hasWildcard, wildcardMatch } from './source-patterns.ts';
 import { type GraphSources, sourceLookup, sourceSelection } from './source-selectors.ts';
@@ -34,6 +36,8 @@ export interface ModelGraph {
   sourcesMatching(source: string, table?: string): [string, string | undefined][];
   /** The lake's names of a source's tables (crm.customers), or of the one named; none for a source whose tables cannot be told. */
   sourceTables(source: string, table?: string): string[];
+  /** The project's node's file, from the project folder (models/staging/stg_orders.sql); undefined for a built-in one. */
+  filePath(name: string): string | undefined;
 }
 
 function findCycle(remaining: Set<string>, parents: (name: string) => string[]): string[] {
@@ -126,6 +130,7 @@ export function buildGraph(
   disabled: ReadonlyMap<string, SwitchedOff> = new Map(),
   projectName?: string,
   sources: GraphSources = { tables: new Map(), leftOut: [] },
+  projectDir?: string,
 ): ModelGraph {
   const missing: string[] = [];
   for (const node of nodes.values())
@@ -222,6 +227,12 @@ export function buildGraph(
         .map(([name]) => name),
     projectName,
     isProjects: (name) => nodes.get(name)?.origin === 'project',
+    filePath: (name) => {
+      const node = nodes.get(name);
+      return node?.origin === 'project' && projectDir !== undefined
+        ? relative(projectDir, node.path).split(sep).join('/')
+        : undefined;
+    },
     ...sourceLookup(nodes, order, sources),
   };
 }
@@ -239,7 +250,7 @@ export function selectNodes(graph: ModelGraph, selectors: string[], exclude: str
 }
 
 const SELECTORS =
-  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it, and staging.* or * (as dbt, with * ? [abc]) for the paths they match; source:crm+ for those that read a source; a,b for those both pick.';
+  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it, and staging.* or * (as dbt, with * ? [abc]) for the paths they match; path:models/staging and file:orders.sql as in dbt; source:crm+ for those that read a source; a,b for those both pick.';
 
 /**
  * The nodes a name selects: the node of that name, else those its path names, as dbt selects by
@@ -320,17 +331,19 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
         picked.add(node);
       continue;
     }
-    // dbt's other selector methods (tag:, path:, config.materialized:) have no inlet meaning.
+    // dbt's other selector methods (tag:, config.materialized:) have no inlet meaning.
     // With graph operators too (+tag:nightly, 1+tag:nightly, @tag:nightly), as dbt writes them.
     const method = /^(?:@|\d*\+)?([a-z_.]+):/.exec(text)?.[1];
-    if (method)
+    if (method && method !== 'path' && method !== 'file')
       throw new InletError(
         'MODEL_NOT_FOUND',
         `"${selector}" is dbt's ${method}: selector method, which inlet does not have; name the models, with their graph operators. ${SELECTORS}`,
       );
     const match = /^(?:(@)|(\d*)(\+))?([^+@]+?)(?:(\+)(\d*))?$/.exec(text);
     const name = match?.[4] ?? selector;
-    const starts = match ? named(graph, name) : [];
+    const byPath = match ? pathSelection(graph, name) : undefined;
+    if (byPath && 'error' in byPath) throw new InletError('MODEL_NOT_FOUND', `${byPath.error}. ${SELECTORS}`);
+    const starts = byPath ? byPath.nodes : match ? named(graph, name) : [];
     const off = match ? graph.disabledBy(name) : undefined;
     // A folder whose models are all switched off is named as one of them would be.
     const offIn = match && !off ? graph.disabledIn(name) : [];

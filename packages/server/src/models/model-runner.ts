@@ -115,7 +115,7 @@ export function openProject(
     ]),
   );
   const sources = { tables: sourceTableNames(config), leftOut: config.sourcesLeftOut, aliases };
-  return { project, graph: buildGraph(project.nodes, project.disabled, project.name, sources) };
+  return { project, graph: buildGraph(project.nodes, project.disabled, project.name, sources, project.dir) };
 }
 
 /**
