@@ -64,3 +64,12 @@ export function sourceNamedAsTable(typed: string, source: CatalogSource): InletE
     `"${typed}" is a source, not a table: inlet catalog ${typed} shows it; its tables are ${tables.join(', ') || 'none yet'} (inlet catalog <table> shows one).`,
   );
 }
+
+/**
+ * dbt's package-qualified source:shop.crm.customers (and source:shop.crm.*) as inlet names it,
+ * source:crm.customers, when shop is the project's name: in dbt_project.yml (inlet ls prints them so).
+ */
+export function withoutProject(name: string, projectName: string | undefined): string {
+  const found = /^source:([^.]+)\.([^.]+\.[^.]+)$/.exec(name);
+  return found && found[1] === projectName ? `source:${found[2]}` : name;
+}

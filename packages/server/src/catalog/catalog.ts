@@ -13,7 +13,7 @@ import {
   sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
-import { type CatalogSource, catalogSource, sourceNamedAsTable } from './catalog-source.ts';
+import { type CatalogSource, catalogSource, sourceNamedAsTable, withoutProject } from './catalog-source.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
@@ -290,9 +290,10 @@ export function createCatalog(options: {
 
   return {
     tables: () => serial(async () => [...(await lakeSnapshot()).tables.values()].map(summary)),
-    table: (name) =>
+    table: (typed) =>
       serial(async () => {
         const snap = await lakeSnapshot();
+        const name = withoutProject(typed, snap.project?.name);
         const asked = dbtTableName(name, snap.project);
         // dbt's source:crm names a source: it is pointed to, with its tables.
         if (asked === undefined)
@@ -312,7 +313,8 @@ export function createCatalog(options: {
     source: (name) =>
       serial(async () => {
         const snap = await lakeSnapshot();
-        return catalogSource(config, snap.project, [...snap.tables.values()].map(summary), name);
+        const tables = [...snap.tables.values()].map(summary);
+        return catalogSource(config, snap.project, tables, withoutProject(name, snap.project?.name));
       }),
     lineage: () =>
       serial(async () => {

@@ -100,8 +100,9 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
       );
       return ExitCode.OK;
     }
-    // dbt's source:crm (and source:crm.*) is how a dbt user names a source.
-    if (/^source:[^.]+(?:\.\*)?$/.test(name)) return await showSource(catalog, name, format, output);
+    // dbt's source:crm (and source:crm.*, source:<project>.crm.*) is how a dbt user names a source.
+    if (/^source:(?:[^.]+(?:\.[^.]+)?\.\*|[^.]+)$/.test(name))
+      return await showSource(catalog, name, format, output);
     const table = await catalog.table(name);
     if (format === 'json') {
       output.out(`${JSON.stringify(table)}\n`);

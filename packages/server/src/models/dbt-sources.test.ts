@@ -425,6 +425,26 @@ describe("dbt's sources:", () => {
     }
   });
 
+  it("finds dbt's source:<project>.crm.* and source:<project>.crm.customers in inlet catalog, as inlet ls prints them", async () => {
+    const shown = async (...args: string[]) => {
+      const captured = capturedOutput();
+      const code = await catalogCommand(args, config, logger, captured.output);
+      return [code, captured.out.split('\r\n')[1]];
+    };
+    project('dbt_project.yml', 'name: shop\n');
+    try {
+      expect(await shown('source:shop.crm.*', '--format', 'csv')).toEqual([
+        0,
+        expect.stringMatching(/^crm\.customers,source,/),
+      ]);
+      expect(await shown('source:shop.crm.customers', '--format', 'csv')).toEqual([0, 'id,BIGINT,,']);
+      expect((await catalog.table('source:shop.crm.customers')).name).toBe('crm.customers');
+      expect((await catalog.source('source:shop.crm.*')).name).toBe('crm');
+    } finally {
+      rmSync(join(config.project_dir, 'dbt_project.yml'));
+    }
+  });
+
   it("reads one source's tables from several properties files, as dbt does, but each table once", () => {
     const [head = '', tables = ''] = SOURCES_YAML.split('    tables:\n');
     project('models/_sources.yml', head);
