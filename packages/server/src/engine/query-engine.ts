@@ -192,6 +192,8 @@ function distinctNames(names: string[]): string[] {
 }
 
 const OUT_OF_MEMORY = /^Out of Memory Error/;
+/** DuckDB's allocator's own words when the system refuses it memory (not its buffer manager's limit). */
+const BAD_ALLOCATION = /\(bad allocation\)/;
 
 const FILE_RACE_RETRIES = 3;
 
@@ -265,6 +267,8 @@ export async function createQueryEngine(options: {
   timeoutName?: string;
   /** The row limit as a note names it, unless a query names its own (the API: which of max_rows set it): max_rows, or a caller's own (--max-rows). */
   rowLimit?: RowLimit;
+  /** What limits the memory of this process, as a message names it, when something does (query-process.ts). */
+  processLimit?: string;
 }) {
   const { config, layout } = options;
   // A database or CSV source's tables are the views <source>.<table>; a file source's rows go to the log tables.
@@ -362,6 +366,13 @@ export async function createQueryEngine(options: {
       return new InletError(
         'QUERY_NOT_ALLOWED',
         `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
+      );
+    // DuckDB's allocator was refused memory, not its buffer manager: one value a single function
+    // call makes, held outside memory_limit, passed what the process may take.
+    if (OUT_OF_MEMORY.test(message) && BAD_ALLOCATION.test(message))
+      return new InletError(
+        'QUERY_OUT_OF_MEMORY',
+        `The query made a value larger than ${options.processLimit ?? 'this process may hold'}, and was stopped (${message.split('\n')[0]}). One value a single function call makes (repeat, string_agg, array_to_string over a long list) is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml.`,
       );
     if (OUT_OF_MEMORY.test(message))
       return new InletError(
@@ -521,6 +532,8 @@ export async function createQueryEngine(options: {
         if (await namesMissingFile(connection, sql, error.message)) throw error;
         if (healed(error.message) || (await raced(error.message))) return undefined;
         if (FILE_RACE.test(error.message)) throw filesChanged(error.message);
+        // DuckDB works out a constant value while planning: array_to_string(range(300000000), ',').
+        if (OUT_OF_MEMORY.test(error.message)) throw failed(error.message, sql);
         throw leftOut(error, sql) ?? error;
       });
       if (!prepared) continue;

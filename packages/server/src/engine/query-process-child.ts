@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import type { QueryStream } from './query-engine.ts';
 import { createQueryEngine, type QueryEngine, type QueryOptions } from './query-engine.ts';
 import { type FromEngine, type ToEngine, toWire, type WireQueryOptions } from './query-messages.ts';
+import { queryProcessCap } from './query-process-limit.ts';
 
 const send = (message: FromEngine) => process.send?.(message);
 
@@ -113,6 +114,8 @@ process.on('message', (message: ToEngine) => {
         onDamagedFile: (moved, detail) => send({ type: 'damaged-file', moved, detail }),
         onFileRace: (detail) => send({ type: 'file-race', detail }),
         onViewFailed: (name, detail) => send({ type: 'view-failed', name, detail }),
+        // The server limits this process's data to about its cap (query-process-limit.ts).
+        processLimit: `the query engine's process may hold within ${queryProcessCap(message.config).named}`,
       }).then(
         (created) => {
           engine = created;

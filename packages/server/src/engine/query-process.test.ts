@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   API_TOKEN,
@@ -104,18 +105,32 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     expect(await queryApi(inlet.url, 'SELECT 41 + 1 AS n')).toEqual([{ n: 42 }]);
   });
 
-  it('fails a query that ran beside the one past the cap with QUERY_OUT_OF_MEMORY, saying so', async () => {
-    const beside = post('SELECT count(*) FROM range(100000000000) a');
-    await busyEngine();
-    const culprit = await post("SELECT length(repeat('x', 1000000000)) AS n");
-    for (const answer of [culprit, await beside]) {
-      expect(answer.status).toBe(422);
-      const body = (await answer.json()) as { error: { code: string; message: string } };
+  for (const [what, culpritSql] of [
+    ['one large value', "SELECT length(repeat('x', 1000000000)) AS n"],
+    ['a value that grows', "SELECT length(array_to_string(range(300000000), ',')) AS n"],
+    ['a long list', 'SELECT len(list(range(100000000))) AS n'],
+  ])
+    it(`fails only the query past the memory cap (${what}): a query beside it answers its rows`, async () => {
+      // Both failed before: the culprit's memory stopped the process and every query in it.
+      const restarts = engineProcesses();
+      let besideDone = false;
+      const beside = post('SELECT count(*) AS n FROM range(3000000000) a').finally(() => {
+        besideDone = true;
+      });
+      await busyEngine();
+      const culprit = await post(culpritSql);
+      expect(besideDone).toBe(false);
+      expect(culprit.status).toBe(422);
+      const body = (await culprit.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('QUERY_OUT_OF_MEMORY');
-      expect(body.error.message).toMatch(/ran beside another query, which was stopped with it/);
-    }
-    expect(await queryApi(inlet.url, 'SELECT 3 AS three')).toEqual([{ three: 3 }]);
-  });
+      expect(body.error.message).toMatch(/make such values smaller|narrow it/);
+      const answer = await beside;
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { rows: unknown[][] }).rows).toEqual([['3000000000']]);
+      // The same process answered both, and answers the next query.
+      expect(engineProcesses()).toEqual(restarts);
+      expect(await queryApi(inlet.url, 'SELECT 3 AS three')).toEqual([{ three: 3 }]);
+    });
 
   it('fails the queries of an engine process that crashed with QUERY_ENGINE_CRASHED, then answers again', async () => {
     const running = post('SELECT count(*) FROM range(100000000000) a', { query_id: 'crash-victim' });
@@ -183,6 +198,38 @@ describe('an engine process that cannot start', () => {
         message: expect.stringMatching(/ended as it started \(exit code 3\)/),
       });
     } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('a machine where the memory of the engine’s process cannot be limited', () => {
+  it('stops the process past its cap as before, saying so once in the log', {
+    timeout: 180_000,
+  }, async () => {
+    const { dir, cleanup } = tempDir();
+    const warnings: string[] = [];
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { memory_limit: '64MB', max_concurrent: 2, threads: 1 } }),
+      layout: dataLayout(dir),
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) }),
+      prlimit: join(dir, 'no-prlimit-here'),
+    });
+    try {
+      expect(warnings).toEqual([
+        expect.stringMatching(/memory cannot be limited .*Install util-linux \(prlimit\)/),
+      ]);
+      for (let i = 0; i < 2; i++) {
+        await expect(engine.query("SELECT length(repeat('x', 1000000000)) AS n")).rejects.toMatchObject({
+          code: 'QUERY_OUT_OF_MEMORY',
+          message: expect.stringMatching(/more than its cap of \d+ MB .* and was stopped/),
+        });
+        // A fresh process answers the next query, and the log does not say it again.
+        expect((await engine.query('SELECT 1 AS one')).rows).toEqual([[1]]);
+      }
+      expect(warnings.filter((line) => /cannot be limited/.test(line))).toHaveLength(1);
+    } finally {
+      engine.close();
       cleanup();
     }
   });

@@ -1,20 +1,20 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Json } from '@duckdb/node-api';
-import { type InletConfig, sizeBytes } from '../config/index.ts';
+import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout, MovedFile, ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { QueryEngine, QueryOptions, QueryResult, QueryStream } from './query-engine.ts';
 import { type FromEngine, fromWire, type ToEngine, type WireQueryOptions } from './query-messages.ts';
+import {
+  limitData,
+  megabytes,
+  QUERY_PROCESS_ALLOWANCE_BYTES,
+  queryProcessCap,
+} from './query-process-limit.ts';
 
-/**
- * Resident memory the engine's process may hold beyond query.memory_limit, for each query that may
- * run at once (query.max_concurrent): Node and DuckDB at rest (~115 MB), and the rows of a JSON
- * answer of the most bytes in hand (100 MB of JSON took the process to 640 MB at its peak: DuckDB's
- * chunks, the JavaScript values, and the message that carries them).
- */
-export const QUERY_PROCESS_ALLOWANCE_BYTES = 512 * 2 ** 20;
+export { QUERY_PROCESS_ALLOWANCE_BYTES };
 
 /** How often the engine's process's memory is read while a query runs. */
 const WATCH_MS = 50;
@@ -23,8 +23,6 @@ const YOUNG_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
 /** Chunks of an export the engine's process may send ahead of the consumer. */
 const STREAM_WINDOW = 2;
-
-const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
 
 /** The resident memory of a process, from /proc; undefined where there is none (not Linux). */
 function residentBytes(pid: number): number | undefined {
@@ -86,11 +84,14 @@ export async function createQueryProcess(options: {
   onExit?: (why: string) => void;
   /** The process's entry point; the bundle's own when running from it. */
   script?: URL;
+  /** util-linux's prlimit, which limits the process's data; without it, the watch on its memory alone holds. */
+  prlimit?: string;
 }): Promise<QueryEngine & { residentBytes(): number | undefined }> {
   const { config, layout, logger } = options;
   const script = options.script ?? new URL('./query-process-boot.js', import.meta.url);
-  const memoryLimit = sizeBytes(config.query.memory_limit) ?? 0;
-  const capBytes = memoryLimit + QUERY_PROCESS_ALLOWANCE_BYTES * config.query.max_concurrent;
+  const { capBytes, dataBytes, named: capNamed } = queryProcessCap(config);
+  /** Why the process's data cannot be limited here, once found (then it is not tried again). */
+  let unlimited: string | undefined;
   const jobs = new Map<number, Job>();
   const byQueryId = new Map<string, Job & { id: number }>();
   let nextJob = 0;
@@ -119,7 +120,7 @@ export async function createQueryProcess(options: {
     if (running.killedFor !== undefined)
       return new InletError(
         'QUERY_OUT_OF_MEMORY',
-        `The query engine's process held ${running.killedFor} while this query ran, more than its cap of ${megabytes(capBytes)} (query.memory_limit ${config.query.memory_limit} + ${megabytes(QUERY_PROCESS_ALLOWANCE_BYTES)} for each of query.max_concurrent's ${config.query.max_concurrent} queries), and was stopped.${others} One value a single function call makes (repeat, string_agg, array_to_string over a long list) is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml.`,
+        `The query engine's process held ${running.killedFor} while this query ran, more than ${capNamed}, and was stopped.${others} One value a single function call makes (repeat, string_agg, array_to_string over a long list) is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml.`,
       );
     return new InletError(
       'QUERY_ENGINE_CRASHED',
@@ -237,17 +238,23 @@ export async function createQueryProcess(options: {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         // Source maps for stack traces, as the server has them; nothing else of the server's flags.
         execArgv: process.execArgv.filter((arg) => arg === '--enable-source-maps'),
+        // DuckDB's allocator (jemalloc) keeps the address space of what it freed by default, which
+        // the data limit counts: after one large value, the process would have no room left.
+        env: { ...process.env, DUCKDB_JE_MALLOC_CONF: 'retain:false' },
       });
       const running: Running = { child, startedAt: Date.now() };
       let up = false;
       child.on('message', (message: FromEngine) => {
         if (up) return onMessage(message);
         if (message.type === 'ready') {
-          up = true;
           // An idle engine keeps no process alive (the HTTP server does); a query in flight does.
           child.unref();
           child.channel?.unref();
-          resolve(running);
+          // Up once its limit is set: one that ends meanwhile failed to start.
+          limit(child).then(() => {
+            up = true;
+            resolve(running);
+          });
         } else if (message.type === 'init-failed') {
           child.kill('SIGKILL');
           reject(fromWire(message.error));
@@ -266,6 +273,23 @@ export async function createQueryProcess(options: {
       });
       child.send({ type: 'init', config, layout } satisfies ToEngine);
     });
+
+  /**
+   * Limits the data of a process that is up, so that an allocation past it fails in the query that
+   * made it (DuckDB's "Out of Memory Error") and the queries beside it run on; the watch on its
+   * resident memory stays, for what the limit does not count. Where it cannot (no prlimit, not
+   * Linux, not allowed), that watch alone holds, as it did before, and the log says so once.
+   */
+  const limit = async (child: ChildProcess) => {
+    if (unlimited !== undefined || child.pid === undefined) return;
+    if (process.platform !== 'linux') unlimited = 'not Linux';
+    else unlimited = await limitData(options.prlimit ?? 'prlimit', child.pid, dataBytes);
+    if (unlimited !== undefined)
+      logger.warn(
+        { reason: unlimited },
+        `the query engine's process's memory cannot be limited (${unlimited}): one query whose value passes the cap stops that process and every query running in it. Install util-linux (prlimit) to fail only that query`,
+      );
+  };
 
   const ensure = (): Promise<Running> => {
     if (current) return Promise.resolve(current);
