@@ -372,7 +372,7 @@ export async function createQueryEngine(options: {
     if (OUT_OF_MEMORY.test(message) && BAD_ALLOCATION.test(message))
       return new InletError(
         'QUERY_OUT_OF_MEMORY',
-        `The query made a value larger than ${options.processLimit ?? 'this process may hold'}, and was stopped (${message.split('\n')[0]}). One value a single function call makes (repeat, string_agg, array_to_string over a long list) is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml.`,
+        `The query needed more memory than ${options.processLimit ?? 'this process may hold'} and was stopped (${message.split('\n')[0]}). Most often one value a single function call makes (repeat, string_agg, array_to_string over a long list), which is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml. Queries running at the same time share that memory, so one that needs little may pass when retried.`,
       );
     if (OUT_OF_MEMORY.test(message))
       return new InletError(

@@ -73,3 +73,15 @@ export function fromWire(wire: WireError): Error {
     retryAfterSeconds: wire.retryAfterSeconds,
   });
 }
+
+/**
+ * Node's own words when this process's memory limit refused it memory, as it handed rows over
+ * ("Data cannot be cloned, out of memory."): the query's error, not a fault of the server.
+ */
+export function shortOfMemory(error: unknown): unknown {
+  if (error instanceof InletError || !/out of memory/i.test(String((error as Error)?.message))) return error;
+  return new InletError(
+    'QUERY_OUT_OF_MEMORY',
+    `The query engine's process ran out of the memory it may hold (${(error as Error).message.trim()}) as it handed this query's rows over. Ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); queries running at the same time share that memory, so it may pass alone.`,
+  );
+}

@@ -4,7 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import type { QueryStream } from './query-engine.ts';
 import { createQueryEngine, type QueryEngine, type QueryOptions } from './query-engine.ts';
-import { type FromEngine, type ToEngine, toWire, type WireQueryOptions } from './query-messages.ts';
+import {
+  type FromEngine,
+  shortOfMemory,
+  type ToEngine,
+  toWire,
+  type WireQueryOptions,
+} from './query-messages.ts';
 import { queryProcessCap } from './query-process-limit.ts';
 
 const send = (message: FromEngine) => process.send?.(message);
@@ -95,7 +101,7 @@ async function run(message: Extract<ToEngine, { type: 'query' | 'stream' }>, rea
       send({ type: 'result', job, result: { ...result, rows: [] } });
     } else await ready.stream(message.sql, opts, (stream) => pass(job, entry, stream));
   } catch (error) {
-    send({ type: 'failed', job, error: toWire(error) });
+    send({ type: 'failed', job, error: toWire(shortOfMemory(error)) });
   } finally {
     jobs.delete(job);
     send({ type: 'done', job });

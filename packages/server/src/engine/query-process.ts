@@ -16,6 +16,8 @@ import {
 
 export { QUERY_PROCESS_ALLOWANCE_BYTES };
 
+/** A process that ends by a signal with its data past this share of its limit ran out of it. */
+const NEAR_LIMIT = 0.75;
 /** How often the engine's process's memory is read while a query runs. */
 const WATCH_MS = 50;
 /** A process that dies sooner than this after it started is started again ever more slowly. */
@@ -24,11 +26,14 @@ const MAX_BACKOFF_MS = 60_000;
 /** Chunks of an export the engine's process may send ahead of the consumer. */
 const STREAM_WINDOW = 2;
 
-/** The resident memory of a process, from /proc; undefined where there is none (not Linux). */
-function residentBytes(pid: number): number | undefined {
+/** A process's resident memory and its data (what RLIMIT_DATA counts), from /proc; undefined where there is none (not Linux). */
+function memoryOf(pid: number): { resident: number; data: number } | undefined {
   try {
-    const kb = /VmRSS:\s*(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) * 1024;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) =>
+      Number(new RegExp(`${field}:\\s*(\\d+)\\s*kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
+    const memory = { resident: kb('VmRSS'), data: kb('VmData') };
+    return Number.isNaN(memory.resident) ? undefined : memory;
   } catch {
     return undefined;
   }
@@ -60,6 +65,10 @@ interface Running {
   startedAt: number;
   /** Why the server stopped it (its memory), when it did. */
   killedFor?: string;
+  /** Its data is limited (RLIMIT_DATA). */
+  limited?: boolean;
+  /** Its data when the watch last read it. */
+  dataSeen?: number;
 }
 
 /**
@@ -122,6 +131,11 @@ export async function createQueryProcess(options: {
         'QUERY_OUT_OF_MEMORY',
         `The query engine's process held ${running.killedFor} while this query ran, more than ${capNamed}, and was stopped.${others} One value a single function call makes (repeat, string_agg, array_to_string over a long list) is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml.`,
       );
+    if (reachedLimit(running, signal))
+      return new InletError(
+        'QUERY_OUT_OF_MEMORY',
+        `The query engine's process reached the memory it may hold (${megabytes(running.dataSeen ?? 0)} of ${capNamed}) while this query ran, and ended (signal ${signal}): Node in it could not get memory for the rows it handed over.${others} Ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); or make large values smaller, or raise query.memory_limit in inlet.yaml.`,
+      );
     return new InletError(
       'QUERY_ENGINE_CRASHED',
       `The query engine's process ended while this query ran (${signal ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps the system, out of memory' : ''}` : `exit code ${code}`}); it is started again by itself.${others} Retry; a query that ends it every time hits a fault in DuckDB: the server's log has the details.`,
@@ -129,14 +143,27 @@ export async function createQueryProcess(options: {
     );
   };
 
+  /**
+   * Node ends its process (SIGABRT, "JavaScript heap out of memory") when the data limit refuses it
+   * memory; the watch's last reading near that limit tells it from a fault in DuckDB.
+   */
+  const reachedLimit = (running: Running, signal: NodeJS.Signals | null) =>
+    running.limited === true &&
+    signal !== null &&
+    signal !== 'SIGKILL' &&
+    (running.dataSeen ?? 0) >= dataBytes * NEAR_LIMIT;
+
   const startWatch = () => {
     if (watch || process.platform !== 'linux') return;
     watch = setInterval(() => {
       const running = current;
       const pid = running?.child.pid;
       if (!running || pid === undefined || running.killedFor !== undefined) return;
-      const rss = residentBytes(pid);
-      if (rss === undefined || rss <= capBytes) return;
+      const memory = memoryOf(pid);
+      if (memory === undefined) return;
+      running.dataSeen = memory.data;
+      const rss = memory.resident;
+      if (rss <= capBytes) return;
       running.killedFor = megabytes(rss);
       logger.error(
         { pid, resident_bytes: rss, cap_bytes: capBytes, queries: jobs.size },
@@ -217,9 +244,11 @@ export async function createQueryProcess(options: {
     const why =
       running.killedFor !== undefined
         ? `its memory (${running.killedFor}) passed its cap`
-        : signal
-          ? `signal ${signal}`
-          : `exit code ${code}`;
+        : reachedLimit(running, signal)
+          ? `signal ${signal} as its data (${megabytes(running.dataSeen ?? 0)}) reached its limit`
+          : signal
+            ? `signal ${signal}`
+            : `exit code ${code}`;
     logger.warn(
       { code, signal, restart_in_ms: backoffMs },
       `the query engine's process ended (${why}); starting another`,
@@ -251,7 +280,8 @@ export async function createQueryProcess(options: {
           child.unref();
           child.channel?.unref();
           // Up once its limit is set: one that ends meanwhile failed to start.
-          limit(child).then(() => {
+          limit(child).then((limited) => {
+            running.limited = limited;
             up = true;
             resolve(running);
           });
@@ -280,8 +310,8 @@ export async function createQueryProcess(options: {
    * resident memory stays, for what the limit does not count. Where it cannot (no prlimit, not
    * Linux, not allowed), that watch alone holds, as it did before, and the log says so once.
    */
-  const limit = async (child: ChildProcess) => {
-    if (unlimited !== undefined || child.pid === undefined) return;
+  const limit = async (child: ChildProcess): Promise<boolean> => {
+    if (unlimited !== undefined || child.pid === undefined) return false;
     if (process.platform !== 'linux') unlimited = 'not Linux';
     else unlimited = await limitData(options.prlimit ?? 'prlimit', child.pid, dataBytes);
     if (unlimited !== undefined)
@@ -289,6 +319,7 @@ export async function createQueryProcess(options: {
         { reason: unlimited },
         `the query engine's process's memory cannot be limited (${unlimited}): one query whose value passes the cap stops that process and every query running in it. Install util-linux (prlimit) to fail only that query`,
       );
+    return unlimited === undefined;
   };
 
   const ensure = (): Promise<Running> => {
@@ -460,6 +491,7 @@ export async function createQueryProcess(options: {
       current?.child.kill('SIGKILL');
       current = undefined;
     },
-    residentBytes: () => (current?.child.pid === undefined ? undefined : residentBytes(current.child.pid)),
+    residentBytes: () =>
+      current?.child.pid === undefined ? undefined : memoryOf(current.child.pid)?.resident,
   };
 }
