@@ -776,27 +776,33 @@ describe('browser tracker', () => {
     ]);
   });
 
-  it('ends time on an SPA page at navigation, naming the page that was read', async () => {
+  it('ends time on an SPA page at navigation, naming the page that was read and its title', async () => {
     const context = await newContext();
     await context.clock.install();
     await context.addInitScript(`
       window.__hidden = true;
       Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
     `);
-    const page = await open(context, '/spa/first', { attrs: { 'data-heartbeat': '15' } });
+    const page = await open(context, '/spa/first', { attrs: { 'data-heartbeat': '15' }, title: 'First' });
     const anonymousId = await anonymousIdOf(page);
     await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
     await page.evaluate(`window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))`);
     await page.clock.runFor(20_000);
-    await page.evaluate(`history.pushState({}, '', '/spa/second')`);
+    // As a router does: the next page's title is set right after pushState, before the page view.
+    // The last heartbeat of the page left carried that title, crediting its seconds to the next page.
+    await page.evaluate(`history.pushState({}, '', '/spa/second'); document.title = 'Second'`);
     await page.clock.runFor(6000);
     await page.close({ runBeforeUnload: true });
 
     const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 3);
-    expect(named(rows, 'heartbeat').map((row) => [row.path, row.props.seconds])).toEqual([
-      ['/spa/first', 15],
-      ['/spa/first', 5],
-      ['/spa/second', 6],
+    expect(named(rows, 'heartbeat').map((row) => [row.path, row.title, row.props.seconds])).toEqual([
+      ['/spa/first', 'First', 15],
+      ['/spa/first', 'First', 5],
+      ['/spa/second', 'Second', 6],
+    ]);
+    expect(rows.filter((row) => row.type === 'page').map((row) => [row.path, row.title])).toEqual([
+      ['/spa/first', 'First'],
+      ['/spa/second', 'Second'],
     ]);
   });
 

@@ -39,6 +39,9 @@ export function createTracker(options: TrackerOptions): Inlet {
   // The URL of the current page view, and its referrer: document.referrer on load and on a back-forward
   // cache restore, then the previous SPA page. `left` is set once the page is hidden for another.
   let href = '';
+  // The title the page view recorded: at an SPA navigation the app has set the next page's by the time
+  // the last heartbeat of the page left goes out.
+  let title = '';
   let referrer = document.referrer;
   let left = false;
   let pageKey = '';
@@ -49,9 +52,20 @@ export function createTracker(options: TrackerOptions): Inlet {
   const currentKey = (): string => route() + location.search;
 
   // Events of a prerendered page wait until it is shown, and are dropped with it if it never is.
-  const send = (type: WireEvent['t'], name?: string, props?: unknown, url = location.href): void =>
-    whenShown(() => record(type, name, props, url));
-  const record = (type: WireEvent['t'], name: string | undefined, props: unknown, url: string): void => {
+  const send = (
+    type: WireEvent['t'],
+    name?: string,
+    props?: unknown,
+    url = location.href,
+    ti?: string,
+  ): void => whenShown(() => record(type, name, props, url, ti));
+  const record = (
+    type: WireEvent['t'],
+    name: string | undefined,
+    props: unknown,
+    url: string,
+    ti = document.title,
+  ): void => {
     if (blocked()) return;
     const ts = Date.now();
     sender.add({
@@ -64,7 +78,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       s: ids.sessionId(ts),
       url: url.slice(0, 8192),
       ref: cut(referrer, 8192),
-      ti: cut(document.title, 2000),
+      ti: cut(ti, 2000),
       p: asProps(props),
       c: {
         sw: screen.width,
@@ -87,6 +101,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       referrer = left ? document.referrer : href || referrer;
       left = false;
       href = location.href;
+      title = document.title;
       pageKey = currentKey();
       pageRoute = route();
       send('page', undefined, props);
@@ -175,7 +190,13 @@ export function createTracker(options: TrackerOptions): Inlet {
   if (heartbeat > 0)
     // Named by the page view it belongs to: after an SPA navigation location is already the next page.
     used = startPageHeartbeat(heartbeat, (seconds) =>
-      send('track', 'heartbeat', { kind: 'page', interval: heartbeat, seconds }, href || location.href),
+      send(
+        'track',
+        'heartbeat',
+        { kind: 'page', interval: heartbeat, seconds },
+        href || location.href,
+        href ? title : undefined,
+      ),
     );
   return inlet;
 }
