@@ -754,6 +754,62 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it.each([
+    ['as Chromium orders it', false],
+    ['as the HTML standard orders it', true],
+  ])(
+    'credits the seconds played before a new source to what played, when its content id is its source URL (%s)',
+    async (_, standard) => {
+      // Without contentId or an element id the content id is currentSrc. The HTML standard sets it to
+      // the new source before the browser fires emptied (Chromium sets it after, so the standard's order
+      // is put in place below): the last heartbeat of what played went out with the next item's id.
+      const { page, anonymousId } = await lecturePage(`/lectures/by-source-${standard}`);
+      if (standard)
+        await page.evaluate(`
+        const native = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'currentSrc').get;
+        Object.defineProperty(HTMLMediaElement.prototype, 'currentSrc', {
+          get() { return this.getAttribute('src') === null ? native.call(this) : this.src; },
+        });
+      `);
+      const first = await page.evaluate<string>(`
+      const video = document.getElementById('lecture');
+      video.removeAttribute('id');
+      window.video = video;
+      window.emptied = 0;
+      video.addEventListener('emptied', () => window.emptied++);
+      window.stopWatching = inlet.watch(video, { interval: 10 });
+      video.currentSrc
+    `);
+      const second = await page.evaluate<string>(
+        `fetch(video.src).then((response) => response.blob()).then((blob) => (window.second = URL.createObjectURL(blob)))`,
+      );
+      expect(first).toMatch(/^blob:/);
+      await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+      await page.evaluate('video.play()');
+      await page.waitForFunction('window.playEvents === 1');
+      await page.clock.runFor(7000);
+      await page.evaluate('video.load()');
+      await page.waitForFunction('window.emptied === 1');
+      await page.evaluate('video.play()');
+      await page.waitForFunction('window.playEvents === 2');
+      await page.clock.runFor(3000);
+      // A playlist's next item.
+      await page.evaluate('video.src = window.second; video.play()');
+      await page.waitForFunction('window.emptied === 2 && window.playEvents === 3');
+      await page.clock.runFor(4000);
+      await page.evaluate(`window.stopWatching(); inlet.track('stopped_watching')`);
+      await page.clock.runFor(2000);
+
+      const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+      expect(named(rows, 'heartbeat').map((row) => [row.props.content_id, row.props.seconds])).toEqual([
+        [first, 7],
+        [first, 3],
+        [second, 4],
+      ]);
+      expect(named(rows, 'media_play').map((row) => row.props.content_id)).toEqual([first, first, second]);
+    },
+  );
+
   it('counts the seconds a page was read when the tab closes, short of a whole interval', async () => {
     // A page read for 14 seconds with a 15-second heartbeat counted as not read at all.
     const context = await newContext();

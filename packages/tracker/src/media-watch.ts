@@ -19,9 +19,11 @@ export function watchMedia(
   // Two watches of one element sent every play and heartbeat twice, doubling its watch time.
   watching.get(media)?.();
   const interval = options.interval && options.interval > 0 ? options.interval : 15;
-  // Read at event time: the source is often attached after watch() is called.
-  const props = (): Props => ({
-    content_id: options.contentId || media.id || media.currentSrc || null,
+  // Read at event time: the source is often attached after watch() is called. Heartbeats name the source
+  // as of the last play, pause or visibility change: at `emptied` the browser may already report the next one.
+  let src = '';
+  const props = (source = media.currentSrc): Props => ({
+    content_id: options.contentId || media.id || source || null,
     position: round(media.currentTime),
     duration: Number.isFinite(media.duration) ? round(media.duration) : null,
     interval,
@@ -31,9 +33,12 @@ export function watchMedia(
   // Playing time carries over pauses and hidden spells, so a lecture watched in short stretches counts.
   const clock = createHeartbeatClock(interval * 1000, (seconds, last) => {
     // A heartbeat due while it does not play (a stop no event told of) is not sent; the last part is.
-    if (last || playing()) track('heartbeat', { ...props(), seconds });
+    if (last || playing()) track('heartbeat', { ...props(src), seconds });
   });
-  const sync = (): void => clock(playing() && isVisible());
+  const sync = (): void => {
+    clock(playing() && isVisible());
+    src = media.currentSrc;
+  };
   // A pause does not end watching: its seconds carry over, and go out at the latest when the page is left.
   const end = (): void => clock(false, true);
   const handlers: Record<string, () => void> = {
