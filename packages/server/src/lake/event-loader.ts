@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
-import { type BadRecord, segmentPath, withoutLoneSurrogates } from '../wal/index.ts';
+import { type BadRecord, type SkippedReason, segmentPath, withoutLoneSurrogates } from '../wal/index.ts';
 import { copyByDay } from './copy-by-day.ts';
 import { partitionFiles, partitions, partitionsChangedSince, publishAsync } from './files.ts';
 import { type IdFilterCache, mergeIdFilters, removeIdFilter, writeIdFilter } from './id-filter.ts';
@@ -22,7 +22,8 @@ export interface SegmentLoadResult {
   duplicates: number;
   /** Rows of a segment loaded again after a crash, which its first load had written already. */
   reloaded: number;
-  corrupt: number;
+  /** Records skipped, by why (the reason label of inlet_wal_corrupt_records_total). */
+  skipped: Record<SkippedReason, number>;
   partitions: string[];
 }
 
@@ -79,7 +80,8 @@ export interface CheckedSegment {
   /** The segment itself, or a copy without its corrupt records. */
   readPath: string;
   goodCount: number;
-  corrupt: number;
+  /** Records left out, by why: torn tails, bad checksums or framing, records DuckDB cannot parse. */
+  skipped: Record<SkippedReason, number>;
   stats: SegmentStats | undefined;
 }
 
@@ -124,7 +126,11 @@ export async function checkSegment(options: {
     segmentFile,
     readPath,
     goodCount,
-    corrupt: verified.bad.length,
+    skipped: {
+      torn: verified.bad.length - (verified.lines - goodCount),
+      corrupt: verified.lines - goodCount,
+      unreadable: 0,
+    },
     stats: verified.stats,
   };
 }
@@ -234,7 +240,7 @@ export async function repairSegments(options: {
       ...checked,
       readPath,
       goodCount: checked.goodCount - unreadable.size,
-      corrupt: checked.corrupt + unreadable.size,
+      skipped: { ...checked.skipped, unreadable: checked.skipped.unreadable + unreadable.size },
       // Ids may have changed with their surrogates, so the checker's stats and id hashes no longer hold.
       stats: undefined,
     });
@@ -308,7 +314,11 @@ export async function copySegment(options: {
     rows: 0,
     duplicates: 0,
     reloaded: 0,
-    corrupt: group.reduce((sum, c) => sum + c.corrupt, 0),
+    skipped: {
+      torn: group.reduce((sum, c) => sum + c.skipped.torn, 0),
+      corrupt: group.reduce((sum, c) => sum + c.skipped.corrupt, 0),
+      unreadable: group.reduce((sum, c) => sum + c.skipped.unreadable, 0),
+    },
     partitions: [],
   };
   if (goodCount > 0) {

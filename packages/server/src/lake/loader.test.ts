@@ -372,7 +372,7 @@ describe('loader', () => {
     const [file] = readdirSync(join(rejectDir, partition as string));
     const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, file as string), 'utf8'));
     expect(reject).toMatchObject({ reason: 'checksum mismatch', raw: expect.stringContaining('"n":"X"') });
-    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 1');
+    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total{reason="corrupt"} 1');
   });
 
   it("keeps a segment's corrupt records once when its load is tried again after midnight", async () => {
@@ -483,7 +483,8 @@ describe('loader', () => {
       // A raw control character: not JSON, and a field separator to the CSV reader the repair uses.
       { line: 4, reason: 'DuckDB cannot parse it as JSON', raw: expect.stringContaining('"a\u0001b"') },
     ]);
-    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total 2');
+    expect(metrics.render()).toContain('inlet_wal_corrupt_records_total{reason="unreadable"} 2');
+    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="corrupt"\} 0$/m);
     // The next segment loads as usual.
     await wal.append(record('d'));
     await loader.runOnce({ sealNow: true });
@@ -955,7 +956,7 @@ describe('the events view over WAL records whose checksum is wrong', () => {
     expect((await engine.query('SELECT count(*)::INTEGER FROM events')).rows).toEqual([[4]]);
     await loader.runOnce({ sealNow: true });
     expect(await ids()).toEqual(['a', 'c', 'e', 'f']);
-    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total 2$/m);
+    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="corrupt"\} 2$/m);
     expect(
       rejects(layout).map((r) => [r.reason, r.raw.includes('"n":"q"') || r.raw.includes('12845')]),
     ).toEqual([
@@ -982,7 +983,10 @@ describe('the events view over WAL records whose checksum is wrong', () => {
     await loader.runOnce({ sealNow: true });
     expect(wal.sealedSegments()).toEqual([]);
     expect(await ids()).toEqual(['c', 'e']);
-    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total 4$/m);
+    // Torn tails (a crash) apart from checksum mismatches (disk damage), so an alert can tell them apart.
+    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="corrupt"\} 2$/m);
+    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="torn"\} 2$/m);
+    expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="unreadable"\} 0$/m);
     expect(metrics.render()).toMatch(/^inlet_loader_rows_total 2$/m);
     const kept = rejects(layout).sort((x, y) => x.segment - y.segment || x.offset - y.offset);
     const torn = 'torn: the last line has no newline, a write cut short (a crash, a full disk)';

@@ -159,7 +159,7 @@ export async function createLoader(options: {
     logger.debug({ rows: old.rows }, 'opened a new DuckDB instance for the loader to give memory back');
   };
   const loadedRows = metrics.counter('inlet_loader_rows_total', 'Event rows written to the lake');
-  const { corrupt } = walCounters(metrics);
+  const walCounted = walCounters(metrics);
   const duplicates = metrics.counter(
     'inlet_loader_duplicates_total',
     'Event rows dropped because a client sent their (site, event_id) again: in the same load, or already in the lake',
@@ -319,7 +319,7 @@ export async function createLoader(options: {
       results.push(result);
       duck.rows += result.rows;
       loadedRows.inc(undefined, result.rows);
-      corrupt.inc(undefined, result.corrupt);
+      walCounted.skipped(result.skipped);
       duplicates.inc(undefined, result.duplicates);
       reloaded.inc(undefined, result.reloaded);
       for (const dt of result.partitions) touched.add(dt);

@@ -18,5 +18,5 @@ export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { createSealedSegments, type WalSegments } from './sealed-segments.ts';
 export { listSegments, segmentId, segmentName, segmentPath } from './segment-files.ts';
 export { createWalWriter, type WalWriter, type WalWriterOptions } from './segment-writer.ts';
-export { walCounters, walRecoveredLogger } from './wal-metrics.ts';
+export { type SkippedReason, skippedReason, walCounters, walRecoveredLogger } from './wal-metrics.ts';
 export { walWritableLogger } from './write-failures.ts';

@@ -2,15 +2,46 @@ import type { Logger } from '../log/index.ts';
 import type { Counter, Metrics } from '../metrics/index.ts';
 import type { RecoveryResult } from './recovery.ts';
 
+/**
+ * Why a WAL record was skipped, the `reason` label of inlet_wal_corrupt_records_total: `torn` is a
+ * last line a crash cut short (expected after one), `corrupt` a complete line whose checksum or
+ * framing is wrong (disk damage: worth an alert), `unreadable` a record whose checksum holds but
+ * that DuckDB's JSON reader refuses (written by an older collector).
+ */
+export type SkippedReason = 'torn' | 'corrupt' | 'unreadable';
+const SKIPPED_REASONS: readonly SkippedReason[] = ['torn', 'corrupt', 'unreadable'];
+
+export interface WalCounters {
+  recovered: Counter;
+  corrupt: Counter;
+  /** Counts skipped records under their reason; a count of 0 adds nothing. */
+  skipped(counts: Partial<Record<SkippedReason, number>>): void;
+}
+
 /** The counters every WAL of a process (events, logs) shares: what recovery and the loaders found. */
-export function walCounters(metrics: Metrics): { recovered: Counter; corrupt: Counter } {
+export function walCounters(metrics: Metrics): WalCounters {
+  const corrupt = metrics.counter(
+    'inlet_wal_corrupt_records_total',
+    'WAL records skipped by the loaders, by reason: torn (a write a crash cut short), corrupt (a bad checksum or framing), unreadable (DuckDB cannot parse it)',
+    ['reason'],
+  );
+  // Every reason served at 0 from the start, so an alert or a rate on one works before its first count.
+  for (const reason of SKIPPED_REASONS) corrupt.inc({ reason }, 0);
   return {
     recovered: metrics.counter('inlet_wal_recovered_segments_total', 'Segments repaired at start-up'),
-    corrupt: metrics.counter(
-      'inlet_wal_corrupt_records_total',
-      'WAL records skipped for a bad checksum or framing',
-    ),
+    corrupt,
+    skipped(counts) {
+      for (const reason of SKIPPED_REASONS) {
+        const count = counts[reason] ?? 0;
+        if (count > 0) corrupt.inc({ reason }, count);
+      }
+    },
   };
+}
+
+/** The reason label of a bad record a WAL check reported (record.ts: 'torn' or what is wrong). */
+export function skippedReason(checkReason: string): SkippedReason {
+  return checkReason === 'torn' ? 'torn' : 'corrupt';
 }
 
 /** onRecovered for a WAL: counts the segment and logs what recovery cut off and found corrupt. */

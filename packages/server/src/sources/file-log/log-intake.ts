@@ -8,8 +8,10 @@ import type { Metrics } from '../../metrics/index.ts';
 import {
   createWalWriter,
   encodeRecord,
+  type SkippedReason,
   scanLines,
   segmentPath,
+  skippedReason,
   walCounters,
   walDeletedLogger,
   walRecoveredLogger,
@@ -72,7 +74,7 @@ export function createLogIntake(options: {
     onSegmentDeleted: walDeletedLogger(logger, 'logs'),
     onRecovered: walRecoveredLogger(logger, options.metrics, 'logs'),
   });
-  const { corrupt } = walCounters(options.metrics);
+  const walCounted = walCounters(options.metrics);
   const siteOfKey = createSiteKeys(
     config.sites,
     'as the HTTP Basic user name, as Authorization: Bearer <key>, as an X-Inlet-Key header or as ?key=',
@@ -91,13 +93,13 @@ export function createLogIntake(options: {
     const rows = { access: [] as string[], app: [] as string[] };
     const rejects: string[] = [];
     let tag = '0';
-    let corruptRecords = 0;
+    const skipped: Record<SkippedReason, number> = { torn: 0, corrupt: 0, unreadable: 0 };
     for (const line of scanLines(data)) {
       if (tag === '0') tag = data.toString('latin1', line.start + 6, line.start + 14);
       if (!line.check.ok) {
         const raw = data.toString('utf8', line.start, line.end).trimEnd();
         rejects.push(JSON.stringify({ reason: `log WAL record: ${line.check.reason}`, raw, segment }));
-        corruptRecords++;
+        skipped[skippedReason(line.check.reason)]++;
         continue;
       }
       const body = line.check.body.toString('utf8');
@@ -109,7 +111,7 @@ export function createLogIntake(options: {
       else if (kind) rejects.push(value);
       else {
         rejects.push(JSON.stringify({ reason: 'unknown log WAL record', raw: body, segment }));
-        corruptRecords++;
+        skipped.unreadable++;
       }
     }
     if (rows.access.length + rows.app.length + rejects.length === 0) {
@@ -137,10 +139,10 @@ export function createLogIntake(options: {
     rmSync(path);
     syncPath(dir);
     // Counted once written, as the events loader does: a load that fails is tried again.
-    if (corruptRecords > 0) {
-      corrupt.inc(undefined, corruptRecords);
+    if (skipped.torn + skipped.corrupt + skipped.unreadable > 0) {
+      walCounted.skipped(skipped);
       logger.warn(
-        { wal: 'logs', segment, corrupt: corruptRecords },
+        { wal: 'logs', segment, ...skipped },
         'corrupt log WAL records skipped and kept in lake/_rejects/http_logs',
       );
     }
