@@ -109,6 +109,13 @@ describe('model graph', () => {
     expect(selectNodes(files, ['models/marts/finance/revenue.sql'])).toEqual(['revenue']);
     expect(selectNodes(files, ['path:models/mar*'])).toEqual(['revenue']);
     expect(selectNodes(files, ['+path:models/marts'])).toEqual(['stg_a', 'stg_b', 'revenue']);
+    // dbt's Path.glob: * stays within one step of the path, ** alone is any number of folders, none too.
+    expect(selectNodes(files, ['path:models/*/stg_?.sql'])).toEqual(['stg_a', 'stg_b']);
+    expect(selectNodes(files, ['path:models/**/revenue.sql'])).toEqual(['revenue']);
+    expect(selectNodes(files, ['path:models/**/top.sql'])).toEqual(['top']);
+    expect(selectNodes(files, ['path:models/**'])).toEqual(['stg_a', 'stg_b', 'revenue', 'top']);
+    expect(() => selectNodes(files, ['path:models/*revenue*'])).toThrow(/is the path of no model or seed/);
+    expect(selectNodes(files, ['path:models/*.sql'])).toEqual(['top']);
     expect(selectNodes(files, ['models/staging+1'])).toEqual(['stg_a', 'stg_b', 'revenue']);
     expect(selectNodes(files, ['file:revenue.sql', 'stg_a.sql'])).toEqual(['stg_a', 'revenue']);
     expect(selectNodes(files, ['file:stg_b'])).toEqual(['stg_b']);

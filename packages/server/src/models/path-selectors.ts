@@ -20,6 +20,19 @@ function pathMethod(name: string): { kind: 'path' | 'file'; want: string } | und
 }
 
 /**
+ * dbt's path: as its Path.glob reads it, one step of the path at a time: * and ? stay within a step
+ * (models/stag* is the folder models/staging, and no * reaches past a /), and a step that is ** alone
+ * is any number of folders, none too (models then ** then revenue.sql finds it at any depth).
+ */
+function globMatch(pattern: readonly string[], steps: readonly string[]): boolean {
+  const [first, ...rest] = pattern;
+  if (first === undefined) return steps.length === 0;
+  if (first === '**') return steps.some((_step, i) => globMatch(rest, steps.slice(i))) || globMatch(rest, []);
+  const [step, ...after] = steps;
+  return step !== undefined && wildcardMatch(first.replaceAll('**', '*'), step) && globMatch(rest, after);
+}
+
+/**
  * The nodes a path: or file: selector picks, in build order, as dbt's methods pick them: path: the
  * file, or everything under a folder, relative to the project folder (models/staging,
  * models/marts/orders.sql); file: a file's name, with or without its extension. Either may hold
@@ -40,7 +53,7 @@ export function pathSelection(
       const base = steps.at(-1) ?? '';
       return wildcardMatch(want, base) || wildcardMatch(want, base.replace(/\.[^.]*$/, ''));
     }
-    return steps.some((_step, i) => wildcardMatch(want, steps.slice(0, i + 1).join('/')));
+    return steps.some((_step, i) => globMatch(want.split('/'), steps.slice(0, i + 1)));
   });
   if (nodes.length > 0) return { nodes };
   const folders = [
