@@ -138,9 +138,11 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
           table.columns.map((c) => [
             c.name,
             c.type,
+            // A column no one has described is a gap to read past, not a missing value: NULL
+            // read as though the catalog had failed to find it (JSON and CSV keep null).
             c.description
               ? `${c.description}${c.description_from ? ` (from ${c.description_from})` : ''}`
-              : null,
+              : '-',
           ]),
           output.columns,
           80,

@@ -228,6 +228,22 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(Math.max(...columns.map(displayWidth))).toBeLessThanOrEqual(40);
   });
 
+  it('inlet catalog <table> on a terminal shows a column with no description as -, not NULL', async () => {
+    const captured = capturedOutput();
+    const terminal = { ...captured.output, isTty: true, columns: 200 };
+    expect(
+      await main(['catalog', 'daily', '--config', configPath], terminal, { INLET_LOG_LEVEL: 'silent' }),
+    ).toBe(0);
+    const columns = captured.out.trimEnd().split('\n\n').at(-1)?.split('\n') ?? [];
+    expect(columns.find((line) => line.startsWith('events'))).toMatch(/^events +│ INTEGER +│ -$/);
+    expect(captured.out).not.toMatch(/NULL/);
+    // A program still reads null for it.
+    const json = await inlet('catalog', 'daily');
+    expect(json.lines[0]?.columns).toContainEqual(
+      expect.objectContaining({ name: 'events', description: null }),
+    );
+  });
+
   it('inlet catalog lists tables, describes one; inlet docs check lists gaps and exits 0', async () => {
     const list = await inlet('catalog');
     expect(list.lines.map((l) => [l.name, l.kind, l.materialized, l.rows])).toEqual([
