@@ -289,6 +289,14 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(started.lines[0]).toMatchObject({ workflow: 'nightly', trigger: 'manual', status: 'success' });
     const list = await inlet('runs');
     expect(list.lines).toMatchObject([{ workflow: 'nightly', status: 'success', trigger: 'manual' }]);
+    // A program reads the run's time as inlet runs <id> --format json gives it: whole milliseconds.
+    expect(Number.isInteger(list.lines[0]?.duration_ms)).toBe(true);
+    expect(list.lines[0]).not.toHaveProperty('seconds');
+    const listCsv = (await inlet('runs', '--format', 'csv')).out.split('\r\n');
+    expect(listCsv[0]).toBe('id,workflow,scheduled_for,trigger,status,started_at,duration_ms,error');
+    expect(listCsv[1]).toMatch(/^\d+,nightly,,manual,success,[^,]+,\d+,$/);
+    const listed = await inlet('runs', '--format', 'table');
+    expect(listed.out.split('\n')[0]).toMatch(/│ seconds │/);
     const misspelt = await inlet('runs', '--status', 'sucess');
     expect(misspelt.code).toBe(2);
     expect(misspelt.err).toBe(
@@ -321,8 +329,8 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const text = await inlet('runs', String(list.lines[0]?.id), '--format', 'table');
     expect(text.out).toMatch(/^Run \d+ of nightly: success in [\d.]+ s\n[\s\S]*\[success\] run daily\+/);
     const csv = await inlet('runs', String(list.lines[0]?.id), '--format', 'csv');
-    expect(csv.out.split('\r\n')[0]).toBe('run,position,step,status,attempts,seconds,error,log');
-    expect(csv.out).toMatch(/^\d+,1,test,success,1,/m);
+    expect(csv.out.split('\r\n')[0]).toBe('run,position,step,status,attempts,duration_ms,error,log');
+    expect(csv.out).toMatch(/^\d+,1,test,success,1,\d+,/m);
   });
 
   it('inlet runs shows the run of a process that died as abandoned, with no scheduler running', async () => {

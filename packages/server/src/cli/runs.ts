@@ -40,14 +40,14 @@ function showRun(history: RunHistory, id: number, output: Output, format: Format
     return ExitCode.OK;
   }
   if (format === 'csv') {
-    const columns = ['run', 'position', 'step', 'status', 'attempts', 'seconds', 'error', 'log'];
+    const columns = ['run', 'position', 'step', 'status', 'attempts', 'duration_ms', 'error', 'log'];
     const rows = run.steps.map((s) => [
       run.id,
       s.position,
       s.step,
       s.status,
       s.attempts,
-      seconds(s.duration_ms),
+      s.duration_ms,
       s.error,
       s.log,
     ]);
@@ -176,16 +176,9 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         return ExitCode.USAGE;
       }
     }
-    const columns = [
-      'id',
-      'workflow',
-      'scheduled_for',
-      'trigger',
-      'status',
-      'started_at',
-      'seconds',
-      'error',
-    ];
+    // A person reads seconds; a program gets the whole milliseconds inlet runs <id> and the API give.
+    const time = format === 'table' ? 'seconds' : 'duration_ms';
+    const columns = ['id', 'workflow', 'scheduled_for', 'trigger', 'status', 'started_at', time, 'error'];
     output.out(
       renderRows(
         format,
@@ -197,7 +190,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
           r.trigger,
           r.status,
           r.started_at,
-          seconds(r.duration_ms),
+          format === 'table' ? seconds(r.duration_ms) : r.duration_ms,
           r.error,
         ]),
         output.columns,
