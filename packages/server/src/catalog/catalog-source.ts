@@ -68,8 +68,21 @@ export function sourceNamedAsTable(typed: string, source: CatalogSource): InletE
 /**
  * dbt's package-qualified source:shop.crm.customers (and source:shop.crm.*) as inlet names it,
  * source:crm.customers, when shop is the project's name: in dbt_project.yml (inlet ls prints them so).
+ * Another project's name is refused as inlet run refuses it: naming the project there is, and the
+ * forms that work, where looking up "web.crm" as a source said only that there was none.
  */
 export function withoutProject(name: string, projectName: string | undefined): string {
   const found = /^source:([^.]+)\.([^.]+\.[^.]+)$/.exec(name);
-  return found && found[1] === projectName ? `source:${found[2]}` : name;
+  if (!found) return name;
+  const [, project = '', rest = ''] = found;
+  if (project === projectName) return `source:${rest}`;
+  const named =
+    projectName === undefined
+      ? "but this project's dbt_project.yml has no name:"
+      : `but this project is ${projectName} (name: in dbt_project.yml)`;
+  const also = projectName === undefined ? '' : ` (or source:${projectName}.${rest})`;
+  throw new InletError(
+    'NOT_FOUND',
+    `"${name}" names the project ${project}, ${named}; leave the project out: inlet catalog source:${rest}${also}.`,
+  );
 }

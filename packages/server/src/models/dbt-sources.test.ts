@@ -440,6 +440,16 @@ describe("dbt's sources:", () => {
       expect(await shown('source:shop.crm.customers', '--format', 'csv')).toEqual([0, 'id,BIGINT,,']);
       expect((await catalog.table('source:shop.crm.customers')).name).toBe('crm.customers');
       expect((await catalog.source('source:shop.crm.*')).name).toBe('crm');
+      // Another project's name says which project this is and what to type, as inlet run does.
+      await expect(catalog.source('source:web.crm.*')).rejects.toThrow(
+        /"source:web\.crm\.\*" names the project web, but this project is shop \(name: in dbt_project\.yml\); leave the project out: inlet catalog source:crm\.\* \(or source:shop\.crm\.\*\)\./,
+      );
+      await expect(catalog.table('source:web.crm.customers')).rejects.toThrow(
+        /"source:web\.crm\.customers" names the project web, but this project is shop .*: inlet catalog source:crm\.customers \(or source:shop\.crm\.customers\)\./,
+      );
+      await expect(
+        catalogCommand(['source:web.crm.*'], config, logger, capturedOutput().output),
+      ).rejects.toThrow(/names the project web, but this project is shop/);
     } finally {
       rmSync(join(config.project_dir, 'dbt_project.yml'));
     }
