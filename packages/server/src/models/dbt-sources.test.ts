@@ -252,6 +252,10 @@ describe("dbt's sources:", () => {
     expect(withStep('test source:crm+,accounts')).not.toThrow();
     expect(withStep('test source:crm.* --exclude source:left.*+')).not.toThrow();
     expect(withStep('test source:left+ --exclude source:crm.customers+')).not.toThrow();
+    expect(withStep('run source:crm+ --exclude source:crm')).not.toThrow();
+    expect(withStep('run source:crm+ --exclude source:erp')).toThrow(
+      /"source:erp" names no source to leave out/,
+    );
     expect(withStep('run source:erp+')).toThrow(
       /"run source:erp\+" names no model or seed: "source:erp\+" names no source/,
     );
@@ -282,6 +286,17 @@ describe("dbt's sources:", () => {
       expect(select(['totals,source:crm+'])).toEqual(['totals']);
       expect(select(['source:left.sides+'])).toEqual(['accounts', 'quoted', 'totals']);
       expect(select([], ['source:crm+'])).toEqual(['noted', 'quoted']);
+      // dbt's --exclude source:crm leaves out the source's nodes, which run never builds: nothing here.
+      expect(select(['source:crm+'], ['source:crm'])).toEqual(['accounts', 'named', 'totals']);
+      expect(select(['source:crm+'], ['source:crm.customers', 'source:left.*'])).toEqual([
+        'accounts',
+        'named',
+        'totals',
+      ]);
+      expect(select(['source:crm+'], ['source:crm,totals'])).toEqual(['accounts', 'named', 'totals']);
+      expect(() => select(['source:crm+'], ['source:erp'])).toThrow(
+        /"source:erp" names no source to leave out: erp is not a source in inlet\.yaml \(its sources are crm, left\)/,
+      );
       expect(() => select(['source:erp+'])).toThrow(
         /"source:erp\+" names no source to select from: erp is not a source in inlet\.yaml \(its sources are crm, left\)/,
       );
@@ -298,6 +313,11 @@ describe("dbt's sources:", () => {
         ['named', 'success'],
         ['totals', 'success'],
       ]);
+      // --exclude source:crm, as dbt takes it: the source is not built anyway; source:crm+ leaves its readers out.
+      const kept = await runModels({ config, logger, selectors: ['source:crm+'], exclude: ['source:crm'] });
+      expect(kept.models.map((m) => m.name)).toEqual(['accounts', 'named', 'totals']);
+      const none = await runModels({ config, logger, selectors: ['totals+'], exclude: ['source:crm+'] });
+      expect(none.models).toEqual([]);
       const tested = await testModels({ config, selectors: ['source:crm+'] });
       expect(tested.tests.map((t) => `${t.model} ${t.name}`).sort()).toEqual([
         'crm.customers not_null(account_id)',

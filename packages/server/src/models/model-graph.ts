@@ -4,7 +4,7 @@ import { templateRefs } from './model-template.ts';
 import { pathSelection } from './path-selectors.ts';
 import type { ProjectNode, SwitchedOff } from './project-node.ts';
 import { hasWildcard, wildcardMatch } from './source-patterns.ts';
-import { type GraphSources, sourceLookup, sourceSelection } from './source-selectors.ts';
+import { type GraphSources, sourceLookup, sourceSelection, sourceTargets } from './source-selectors.ts';
 
 /** The dependency graph of a project's models and seeds, checked for missing refs and cycles. */
 export interface ModelGraph {
@@ -323,6 +323,14 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
         );
       const [first, ...rest] = parts.map((part) => pick(graph, [part], use));
       for (const node of first ?? []) if (rest.every((set) => set.has(node))) picked.add(node);
+      continue;
+    }
+    // dbt's --exclude source:crm leaves out the source's own nodes, which are synced, never built or
+    // picked here: it excludes nothing, once the source is known (a typo is still an error).
+    const sourceOnly = use === 'exclude' ? /^source:([^+@]+)$/.exec(text) : null;
+    if (sourceOnly) {
+      const named = sourceTargets(graph, selector, sourceOnly[1] ?? '', 'names no source to leave out');
+      if ('error' in named) throw new InletError('MODEL_NOT_FOUND', `${named.error}.`);
       continue;
     }
     if (/^(?:@|\d*\+)?source:/.test(text)) {

@@ -117,14 +117,19 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
         // A step's own vars may be what lets the project be read (a var() with no default).
         const stepProject = step.vars ? openedProject(config, step.vars) : opened;
         if (!stepProject) continue;
-        for (const selector of [...step.selectors, ...step.exclude])
+        for (const [selector, excluded] of [
+          ...step.selectors.map((each) => [each, false] as const),
+          ...step.exclude.map((each) => [each, true] as const),
+        ])
           try {
-            // dbt's source:crm picks a source's tables to test: inlet test takes it, inlet run does not;
+            // dbt's source:crm picks a source's tables to test: inlet test takes it, inlet run does not
+            // (though --exclude source:crm, which leaves out nothing run builds, it takes as dbt does);
             // source:crm+ picks the models that read it, in both.
             const split = splitSourceSelectors([selector]);
             if (step.kind === 'test' && split.sources.length > 0)
               checkSourceSelectors(stepProject.project, [selector]);
-            if (step.kind === 'run' || split.models.length > 0) selectNodes(stepProject.graph, [selector]);
+            if (step.kind === 'run' || split.models.length > 0)
+              selectNodes(stepProject.graph, excluded ? [] : [selector], excluded ? [selector] : []);
           } catch (error) {
             if (!isInletError(error)) throw error;
             throw new InletError(
