@@ -23,6 +23,12 @@ try {
   // Not Linux, or not allowed: the server's own watch on this process's memory still holds.
 }
 
+// Ctrl-C in a terminal, systemd, docker and timeout(1) signal the whole process group, so this
+// process hears the server's SIGINT or SIGTERM with it. The server ends this process as it shuts
+// down (or by going away, below): ending here first made a stopping server take it for a crash,
+// warn and start another.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
+
 interface Job {
   abort: AbortController;
   /** Chunks the server is ready for. */

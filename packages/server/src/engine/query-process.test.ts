@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -12,6 +13,7 @@ import {
   tempDir,
   testConfig,
 } from '../../test/helpers.ts';
+import { BIN, exited } from '../../test/inlet-process.ts';
 import { createReadLeases, dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createQueryProcess } from './index.ts';
@@ -63,10 +65,10 @@ const sendEvent = (id: string) =>
     body: JSON.stringify({ batch: [segmentMessage(id)] }),
   });
 
-/** The pids of this process's children that run the query engine. */
-function engineProcesses(): number[] {
-  const pids = readdirSync('/proc/self/task').flatMap((task) =>
-    readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+/** The pids of a process's (this one's) children that run the query engine. */
+function engineProcesses(parent: number | 'self' = 'self'): number[] {
+  const pids = readdirSync(`/proc/${parent}/task`).flatMap((task) =>
+    readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
   );
   return pids.filter((pid) => {
     try {
@@ -77,9 +79,9 @@ function engineProcesses(): number[] {
   });
 }
 
-/** The engine's process, once a query runs in it (its CPU time grows). */
-async function busyEngine(): Promise<number> {
-  const [pid] = engineProcesses();
+/** The engine's process (of this process, or of another), once a query runs in it (its CPU time grows). */
+async function busyEngine(parent: number | 'self' = 'self'): Promise<number> {
+  const [pid] = engineProcesses(parent);
   if (pid === undefined) throw new Error('no query engine process');
   const cpuTicks = () => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -294,4 +296,116 @@ describe('read leases across the processes', () => {
       cleanup();
     }
   });
+});
+
+describe('stopping inlet start while its query engine runs', () => {
+  /** Whether the process still runs (not ended, nor a zombie not yet reaped), a few seconds after its server ended. */
+  const lingers = async (pid: number) => {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) return false;
+      } catch {
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return true;
+  };
+  // Ctrl-C in a terminal signals the whole process group (SIGINT), as do systemd, docker and
+  // timeout(1) (SIGTERM); a supervisor may also signal the server alone.
+  it.each([
+    ['SIGINT', 'the process group', 18110],
+    ['SIGTERM', 'the process group', 18111],
+    ['SIGINT', 'the server alone', 18112],
+    ['SIGTERM', 'the server alone', 18113],
+  ] as const)(
+    'on %s to %s: exits 0, no warning that the engine ended, no process left',
+    {
+      timeout: 120_000,
+    },
+    async (signal, to, port) => {
+      const { dir, cleanup } = tempDir();
+      try {
+        mkdirSync(dir, { recursive: true });
+        const config = join(dir, 'inlet.yaml');
+        writeFileSync(config, `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\n`);
+        const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
+          env: { ...process.env, INLET_API_TOKEN: API_TOKEN, INLET_LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
+        let out = '';
+        child.stdout?.on('data', (chunk) => {
+          out += chunk;
+        });
+        child.stderr?.on('data', (chunk) => {
+          out += chunk;
+        });
+        const code = new Promise<number | null>((resolve) =>
+          child.once('exit', (exitCode) => resolve(exitCode)),
+        );
+        const pid = child.pid as number;
+        try {
+          let rows: Record<string, unknown>[] | undefined;
+          while (rows === undefined) {
+            if (child.exitCode !== null) throw new Error(`inlet exited at start:\n${out}`);
+            rows = await queryApi(`http://127.0.0.1:${port}`, 'SELECT 1 AS one').catch(async () => {
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              return undefined;
+            });
+          }
+          expect(rows).toEqual([{ one: 1 }]);
+          const engines = engineProcesses(pid);
+          expect(engines).toHaveLength(1);
+          // A query runs as it stops: the server waits for its answer before it closes the engine.
+          const running = fetch(`http://127.0.0.1:${port}/api/query`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+            body: JSON.stringify({ sql: 'SELECT count(*) FROM range(800000000) a WHERE a.range % 7 = 3' }),
+          }).catch(() => undefined);
+          await busyEngine(pid);
+          process.kill(to === 'the process group' ? -pid : pid, signal);
+          expect(await code).toBe(0);
+          expect(out).not.toMatch(/query engine's process ended|starting another/);
+          expect(await Promise.all(engines.map(lingers))).toEqual([false]);
+          await running;
+        } finally {
+          if (child.exitCode === null) process.kill(-pid, 'SIGKILL');
+          await exited(child);
+        }
+      } finally {
+        cleanup();
+      }
+    },
+  );
+});
+
+describe('an engine process signalled with the server (its process group)', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'keeps running on %s: no warning, and it answers the next query',
+    {
+      timeout: 60_000,
+    },
+    async (signal) => {
+      const { dir, cleanup } = tempDir();
+      const warnings: string[] = [];
+      const others = new Set(engineProcesses());
+      const mine = () => engineProcesses().filter((pid) => !others.has(pid));
+      const engine = await createQueryProcess({
+        config: testConfig(dir),
+        layout: dataLayout(dir),
+        logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) }),
+      });
+      try {
+        const [pid] = mine();
+        process.kill(pid as number, signal);
+        expect((await engine.query('SELECT 1 AS one')).rows).toEqual([[1]]);
+        expect(mine()).toEqual([pid]);
+        expect(warnings).toEqual([]);
+      } finally {
+        engine.close();
+        cleanup();
+      }
+    },
+  );
 });
