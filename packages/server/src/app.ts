@@ -442,6 +442,10 @@ export async function startRoles(options: {
         'inlet_query_process_restarts_total',
         "Times the query engine's process ended unasked (its memory past its cap, or a crash) and was started again",
       );
+      const recycles = metrics.counter(
+        'inlet_query_process_recycles_total',
+        "Times the query engine's process, idle, was replaced by a fresh one for the memory it kept after its queries (not counted in the restarts)",
+      );
       // People's SQL runs in a process of its own: one value past any memory limit, or a crash in
       // DuckDB, ends that process and fails its queries, not the collector beside it. Each query
       // holds a read lease here while it runs there, so the loader beside it deletes no WAL segment
@@ -452,6 +456,7 @@ export async function startRoles(options: {
         leases,
         logger,
         onExit: () => restarts.inc(),
+        onRecycle: () => recycles.inc(),
         onFileRace: () => fileRaces.inc(),
         onViewFailed: (name, detail) =>
           logger.error({ table: name, detail }, `${name} is left out of queries: its view cannot be built`),

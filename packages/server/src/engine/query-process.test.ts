@@ -380,6 +380,84 @@ describe('stopping inlet start while its query engine runs', () => {
   );
 });
 
+describe('an idle engine process that keeps the memory of a large answer', () => {
+  // A rule far smaller than the server's own (RECYCLE), so one answer of ~40 MB of rows passes it.
+  const recycle = { aboveBytes: 16 * 2 ** 20, forMs: 200, everyMs: 50 };
+  const largeAnswer = "SELECT range, repeat('x', 200) FROM range(200000)";
+
+  it('is replaced by a fresh one, quietly, and the next query runs in it', { timeout: 180_000 }, async () => {
+    const { dir, cleanup } = tempDir();
+    const lines: { level: number; msg: string }[] = [];
+    let recycled = 0;
+    let ended = 0;
+    const others = new Set(engineProcesses());
+    const mine = () => engineProcesses().filter((pid) => !others.has(pid));
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { max_rows: 1_000_000, threads: 1 } }),
+      layout: dataLayout(dir),
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+      recycle,
+      onRecycle: () => {
+        recycled += 1;
+      },
+      onExit: () => {
+        ended += 1;
+      },
+    });
+    try {
+      const [before] = mine();
+      expect((await engine.query(largeAnswer)).rows).toHaveLength(200_000);
+      for (let i = 0; i < 600 && recycled === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(recycled).toBe(1);
+      expect((await engine.query('SELECT 1 AS one')).rows).toEqual([[1]]);
+      expect(mine()).not.toContain(before);
+      expect(mine()).toHaveLength(1);
+      expect(ended).toBe(0);
+      expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+      expect(lines.map((line) => line.msg)).toContainEqual(
+        expect.stringMatching(/kept \d+ MB after its queries \(\d+ MB at rest\).*a fresh one replaces it/),
+      );
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+
+  it('is not replaced while an export runs in it', { timeout: 180_000 }, async () => {
+    const { dir, cleanup } = tempDir();
+    let recycled = 0;
+    const others = new Set(engineProcesses());
+    const mine = () => engineProcesses().filter((pid) => !others.has(pid));
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { max_rows: 1_000_000, threads: 1 } }),
+      layout: dataLayout(dir),
+      logger: createSilentLogger(),
+      recycle: { ...recycle, aboveBytes: 0 },
+      onRecycle: () => {
+        recycled += 1;
+      },
+    });
+    try {
+      const [before] = mine();
+      let rows = 0;
+      await engine.stream(largeAnswer, {}, async (stream) => {
+        for await (const chunk of stream.chunks) {
+          rows += chunk.length;
+          // Many times the rule's period with the export open (and the process above its rest).
+          if (rows === chunk.length) await new Promise((resolve) => setTimeout(resolve, 2_000));
+        }
+      });
+      expect(rows).toBe(200_000);
+      expect(recycled).toBe(0);
+      expect(mine()).toEqual([before]);
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+});
+
 describe('an engine process signalled with the server (its process group)', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'keeps running on %s: no warning, and it answers the next query',

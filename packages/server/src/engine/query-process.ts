@@ -25,6 +25,11 @@ const YOUNG_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
 /** Chunks of an export the engine's process may send ahead of the consumer. */
 const STREAM_WINDOW = 2;
+/**
+ * An idle process whose resident memory stays this far above what it held at rest, for this long,
+ * is replaced by a fresh one (docs/query.md says why these figures).
+ */
+export const RECYCLE = { aboveBytes: 256 * 2 ** 20, forMs: 60_000, everyMs: 5_000 };
 
 /** A process's resident memory and its data (what RLIMIT_DATA counts), from /proc; undefined where there is none (not Linux). */
 function memoryOf(pid: number): { resident: number; data: number } | undefined {
@@ -69,6 +74,12 @@ interface Running {
   limited?: boolean;
   /** Its data when the watch last read it. */
   dataSeen?: number;
+  /** Its resident memory once its engine was up, before any query. */
+  atRest?: number;
+  /** Since when, idle, it has held more than RECYCLE.aboveBytes over atRest. */
+  aboveSince?: number;
+  /** The server ended it, idle, for the memory it kept: a fresh one took its place. */
+  recycled?: boolean;
 }
 
 /**
@@ -91,6 +102,10 @@ export async function createQueryProcess(options: {
   onViewFailed?: (name: string, detail: string) => void;
   /** Told each time the engine's process ends without being asked to. */
   onExit?: (why: string) => void;
+  /** Told each time an idle process is replaced for the memory it kept after its queries. */
+  onRecycle?: () => void;
+  /** When an idle process is replaced for the memory it kept: RECYCLE, unless a test says otherwise. */
+  recycle?: typeof RECYCLE;
   /** The process's entry point; the bundle's own when running from it. */
   script?: URL;
   /** util-linux's prlimit, which limits the process's data; without it, the watch on its memory alone holds. */
@@ -110,6 +125,7 @@ export async function createQueryProcess(options: {
   let restartAt = 0;
   let closing = false;
   let watch: NodeJS.Timeout | undefined;
+  const recycleRule = options.recycle ?? RECYCLE;
 
   const send = (running: Running, message: ToEngine) => {
     if (running.child.connected) running.child.send(message);
@@ -224,7 +240,8 @@ export async function createQueryProcess(options: {
 
   const onExit = (running: Running, code: number | null, signal: NodeJS.Signals | null) => {
     if (current === running) current = undefined;
-    if (closing) return;
+    // A recycled process had no queries: those in jobs now run in the one that replaced it.
+    if (closing || running.recycled) return;
     const hadQueries = jobs.size > 0 || running.killedFor !== undefined;
     const queries = jobs.size;
     for (const [id, job] of jobs) {
@@ -282,6 +299,7 @@ export async function createQueryProcess(options: {
           // Up once its limit is set: one that ends meanwhile failed to start.
           limit(child).then((limited) => {
             running.limited = limited;
+            running.atRest = child.pid === undefined ? undefined : memoryOf(child.pid)?.resident;
             up = true;
             resolve(running);
           });
@@ -395,6 +413,8 @@ export async function createQueryProcess(options: {
     });
     job.endLease = options.leases?.begin();
     jobs.set(job.id, job);
+    // What it holds while idle is measured again from the end of this query.
+    running.aboveSince = undefined;
     running.child.channel?.ref();
     startWatch();
     const maxRows = opts.maxRows ?? config.query.max_rows;
@@ -424,7 +444,39 @@ export async function createQueryProcess(options: {
     chunks: [],
   });
 
-  const first = await ensure();
+  /**
+   * V8 and the allocators keep much of what a large answer took after it is sent, and the process's
+   * data limit counts it against every later query: an idle process that keeps holding far more
+   * than at rest is replaced by a fresh one, never while a query or an export runs in it.
+   */
+  const checkKept = () => {
+    const running = current;
+    const pid = running?.child.pid;
+    if (!running || pid === undefined || running.atRest === undefined || closing) return;
+    const resident = jobs.size === 0 ? memoryOf(pid)?.resident : undefined;
+    if (resident === undefined || resident <= running.atRest + recycleRule.aboveBytes) {
+      running.aboveSince = undefined;
+      return;
+    }
+    running.aboveSince ??= Date.now();
+    if (Date.now() - running.aboveSince < recycleRule.forMs) return;
+    running.recycled = true;
+    current = undefined;
+    logger.info(
+      { pid, resident_bytes: resident, at_rest_bytes: running.atRest },
+      `the query engine's process kept ${megabytes(resident)} after its queries (${megabytes(running.atRest)} at rest), which its memory limit counts against the next ones; a fresh one replaces it`,
+    );
+    options.onRecycle?.();
+    running.child.kill('SIGKILL');
+    ensure().catch(() => undefined);
+  };
+  const recycling = process.platform === 'linux' ? setInterval(checkKept, recycleRule.everyMs) : undefined;
+  recycling?.unref();
+
+  const first = await ensure().catch((error: unknown) => {
+    clearInterval(recycling);
+    throw error;
+  });
   logger.debug({ pid: first.child.pid, cap_bytes: capBytes }, "the query engine's process is up");
 
   return {
@@ -478,6 +530,7 @@ export async function createQueryProcess(options: {
     close() {
       closing = true;
       clearInterval(watch);
+      clearInterval(recycling);
       for (const [id, job] of jobs) {
         const error = new InletError(
           'QUERY_CANCELLED',
