@@ -186,6 +186,33 @@ async function goBackFromCache(page: Page): Promise<void> {
 }
 
 /**
+ * A page on the test's clock (paused a second after load) whose tab the test shows and hides with
+ * setHidden(): visibilityState follows window.__hidden, hidden from the start when \`hidden\`.
+ */
+async function readingPage(
+  path: string,
+  options: { hidden: boolean; heartbeat: number; title?: string },
+): Promise<{ page: Page; anonymousId: string }> {
+  const context = await newContext();
+  await context.clock.install();
+  await context.addInitScript(`
+    window.__hidden = ${options.hidden};
+    Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
+  `);
+  const page = await open(context, path, {
+    attrs: { 'data-heartbeat': String(options.heartbeat) },
+    ...(options.title === undefined ? {} : { title: options.title }),
+  });
+  const anonymousId = await anonymousIdOf(page);
+  await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+  return { page, anonymousId };
+}
+
+/** Hides or shows a readingPage()'s tab, with the visibilitychange event a browser fires. */
+const setHidden = (page: Page, hidden: boolean) =>
+  page.evaluate(`window.__hidden = ${hidden}; document.dispatchEvent(new Event('visibilitychange'))`);
+
+/**
  * A page on the test's clock with a looping two-second video (#lecture), not yet watched, and
  * counters of its play and pause events (window.playEvents, window.pauseEvents).
  */
@@ -623,21 +650,13 @@ describe('browser tracker', () => {
   it('counts time on a page looked at in stretches shorter than the heartbeat interval', async () => {
     // Someone switching between a document and a tab of notes every few seconds was counted as not
     // reading at all: each return to the tab started the interval again.
-    const context = await newContext();
-    await context.clock.install();
-    await context.addInitScript(`
-      window.__hidden = false;
-      Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
-    `);
-    const page = await open(context, '/reading/stretches', { attrs: { 'data-heartbeat': '10' } });
-    const anonymousId = await anonymousIdOf(page);
-    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    const { page, anonymousId } = await readingPage('/reading/stretches', { hidden: false, heartbeat: 10 });
     // Four visible stretches of six seconds, with the tab hidden in between: two ten-second heartbeats.
     for (let stretch = 1; stretch <= 4; stretch++) {
       await page.clock.runFor(6000);
-      await page.evaluate(`window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))`);
+      await setHidden(page, true);
       await page.clock.runFor(30_000);
-      await page.evaluate(`window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))`);
+      await setHidden(page, false);
     }
     await page.evaluate(`inlet.track('done_reading')`);
     await page.clock.runFor(2000);
@@ -812,17 +831,9 @@ describe('browser tracker', () => {
 
   it('counts the seconds a page was read when the tab closes, short of a whole interval', async () => {
     // A page read for 14 seconds with a 15-second heartbeat counted as not read at all.
-    const context = await newContext();
-    await context.clock.install();
     // Hidden until the test shows it, so the page's clock counts only the time the test runs.
-    await context.addInitScript(`
-      window.__hidden = true;
-      Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
-    `);
-    const page = await open(context, '/reading/short', { attrs: { 'data-heartbeat': '15' } });
-    const anonymousId = await anonymousIdOf(page);
-    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
-    await page.evaluate(`window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))`);
+    const { page, anonymousId } = await readingPage('/reading/short', { hidden: true, heartbeat: 15 });
+    await setHidden(page, false);
     await page.clock.runFor(14_000);
     await page.close({ runBeforeUnload: true });
 
@@ -833,16 +844,12 @@ describe('browser tracker', () => {
   });
 
   it('ends time on an SPA page at navigation, naming the page that was read and its title', async () => {
-    const context = await newContext();
-    await context.clock.install();
-    await context.addInitScript(`
-      window.__hidden = true;
-      Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') });
-    `);
-    const page = await open(context, '/spa/first', { attrs: { 'data-heartbeat': '15' }, title: 'First' });
-    const anonymousId = await anonymousIdOf(page);
-    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
-    await page.evaluate(`window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))`);
+    const { page, anonymousId } = await readingPage('/spa/first', {
+      hidden: true,
+      heartbeat: 15,
+      title: 'First',
+    });
+    await setHidden(page, false);
     await page.clock.runFor(20_000);
     // As a router does: the next page's title is set right after pushState, before the page view.
     // The last heartbeat of the page left carried that title, crediting its seconds to the next page.

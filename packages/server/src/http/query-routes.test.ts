@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { API_TOKEN, capturingLogger, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
@@ -28,6 +29,17 @@ async function rowsBeforeTimeout(engine: QueryEngine, sql: string): Promise<numb
   return flowing;
 }
 
+/** POST /api/query with the token and a JSON body, through an app's inject. */
+const queryVia =
+  (app: { inject: FastifyInstance['inject'] }) =>
+  (body: Record<string, unknown>, search = '') =>
+    app.inject({
+      method: 'POST',
+      url: `/api/query${search}`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      payload: JSON.stringify(body),
+    });
+
 async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
   const temp = tempDir();
   const config = testConfig(temp.dir, overrides);
@@ -37,13 +49,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
     engine.close();
     temp.cleanup();
   });
-  const query = (body: Record<string, unknown>, search = '') =>
-    app.inject({
-      method: 'POST',
-      url: `/api/query${search}`,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
-      payload: JSON.stringify(body),
-    });
+  const query = queryVia(app);
   /** POST /api/query with the token, a body as sent and headers of the test's own (content-type first). */
   const post = (headers: Record<string, string>, payload: Buffer) =>
     app.inject({
@@ -467,13 +473,7 @@ describe('POST /api/query', () => {
       await app.close();
       engine.close();
     });
-    const query = (body: Record<string, unknown>, search = '') =>
-      app.inject({
-        method: 'POST',
-        url: `/api/query${search}`,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
-        payload: JSON.stringify(body),
-      });
+    const query = queryVia(app);
     for (const search of ['', '?format=csv']) {
       gone.restore();
       const response = await query({ sql: 'SELECT count(*) AS n FROM events' }, search);
