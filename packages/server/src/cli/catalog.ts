@@ -37,17 +37,22 @@ const LIST_COLUMNS = [
 /** Columns of the list that a source's tables all share: its kind, and no materialization. */
 const SAID_BY_SOURCE = new Set(['kind', 'materialized']);
 
-const row = (t: CatalogTable) => [
-  t.name,
-  t.kind,
-  t.materialized ?? null,
-  t.rows,
-  size(t.bytes),
-  t.partitions.count > 0 ? `${t.partitions.count} (${t.partitions.first} … ${t.partitions.last})` : null,
-  t.updated_at,
-  t.description,
-  t.unavailable ?? null,
-];
+/**
+ * A table as a terminal's row: what it lacks (no materialization, partitions, description) shows as
+ * -, as the single table's lines do; NULL read as though the catalog had failed to find it.
+ */
+const row = (t: CatalogTable) =>
+  [
+    t.name,
+    t.kind,
+    t.materialized,
+    t.rows,
+    size(t.bytes),
+    t.partitions.count > 0 ? `${t.partitions.count} (${t.partitions.first} … ${t.partitions.last})` : null,
+    t.updated_at,
+    t.description || null,
+    t.unavailable,
+  ].map((cell) => cell ?? '-');
 
 // JSON and CSV are for programs: bytes and partitions as numbers and days, not as a person reads them.
 const MACHINE_COLUMNS = [
@@ -119,14 +124,14 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
       );
       return ExitCode.OK;
     }
-    const [, kind, materialized, rows, bytes, partitions, updated] = row(table);
+    const [, , , rows, bytes, partitions, updated] = row(table);
     output.out(
       [
-        `${table.name} (${[kind, materialized].filter(Boolean).join(', ')})`,
+        `${table.name} (${[table.kind, table.materialized].filter(Boolean).join(', ')})`,
         table.description ? `  ${table.description}` : '  (no description)',
         ...(table.source?.description ? [`  source ${table.source.name}: ${table.source.description}`] : []),
         ...(table.unavailable ? [`  UNAVAILABLE: ${table.unavailable}`] : []),
-        `  rows ${rows ?? '-'} · ${bytes} · partitions ${partitions ?? '-'} · updated ${updated ?? '-'}${table.owner ? ` · owner ${table.owner}` : ''}`,
+        `  rows ${rows} · ${bytes} · partitions ${partitions} · updated ${updated}${table.owner ? ` · owner ${table.owner}` : ''}`,
         `  upstream: ${table.upstream.join(', ') || '-'}`,
         `  downstream: ${table.downstream.join(', ') || '-'}`,
         `  tests: ${table.tests.join(', ') || '-'}`,

@@ -228,7 +228,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(Math.max(...columns.map(displayWidth))).toBeLessThanOrEqual(40);
   });
 
-  it('inlet catalog <table> on a terminal shows a column with no description as -, not NULL', async () => {
+  it('inlet catalog and inlet catalog <table> on a terminal show what a table lacks as -, not NULL', async () => {
     const captured = capturedOutput();
     const terminal = { ...captured.output, isTty: true, columns: 200 };
     expect(
@@ -237,6 +237,20 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const columns = captured.out.trimEnd().split('\n\n').at(-1)?.split('\n') ?? [];
     expect(columns.find((line) => line.startsWith('events'))).toMatch(/^events +│ INTEGER +│ -$/);
     expect(captured.out).not.toMatch(/NULL/);
+    // The list of tables and views likewise: the events table has no materialization, a view no
+    // partitions, and NULL in their cells read as though the catalog had failed.
+    const list = capturedOutput();
+    expect(
+      await main(
+        ['catalog', '--config', configPath],
+        { ...list.output, isTty: true, columns: 400 },
+        {
+          INLET_LOG_LEVEL: 'silent',
+        },
+      ),
+    ).toBe(0);
+    expect(list.out).toMatch(/^events +│ events +│ - +│/m);
+    expect(list.out).not.toMatch(/NULL/);
     // A program still reads null for it.
     const json = await inlet('catalog', 'daily');
     expect(json.lines[0]?.columns).toContainEqual(
