@@ -72,6 +72,8 @@ interface Running {
   killedFor?: string;
   /** Its data is limited (RLIMIT_DATA). */
   limited?: boolean;
+  /** The data limit set on it: the cap's, plus the address space it held at rest but not in memory. */
+  dataLimit?: number;
   /** Its data when the watch last read it. */
   dataSeen?: number;
   /** Its resident memory once its engine was up, before any query. */
@@ -167,7 +169,7 @@ export async function createQueryProcess(options: {
     running.limited === true &&
     signal !== null &&
     signal !== 'SIGKILL' &&
-    (running.dataSeen ?? 0) >= dataBytes * NEAR_LIMIT;
+    (running.dataSeen ?? 0) >= (running.dataLimit ?? dataBytes) * NEAR_LIMIT;
 
   const startWatch = () => {
     if (watch || process.platform !== 'linux') return;
@@ -297,7 +299,7 @@ export async function createQueryProcess(options: {
           child.unref();
           child.channel?.unref();
           // Up once its limit is set: one that ends meanwhile failed to start.
-          limit(child).then((limited) => {
+          limit(running).then((limited) => {
             running.limited = limited;
             running.atRest = child.pid === undefined ? undefined : memoryOf(child.pid)?.resident;
             up = true;
@@ -328,10 +330,19 @@ export async function createQueryProcess(options: {
    * resident memory stays, for what the limit does not count. Where it cannot (no prlimit, not
    * Linux, not allowed), that watch alone holds, as it did before, and the log says so once.
    */
-  const limit = async (child: ChildProcess): Promise<boolean> => {
+  const limit = async (running: Running): Promise<boolean> => {
+    const { child } = running;
     if (unlimited !== undefined || child.pid === undefined) return false;
     if (process.platform !== 'linux') unlimited = 'not Linux';
-    else unlimited = await limitData(options.prlimit ?? 'prlimit', child.pid, dataBytes);
+    else {
+      // Address space a process reserves writable at start without using it counts against the limit
+      // as if it were memory: Node 24 reserves 512 MB for V8's code this way (Node 20: ~30 MB). Left
+      // out, the limit was passed before the first query, which failed as the lake's tables being
+      // unreadable. What it reserves is added to the limit, so the room left for queries is the same.
+      const atRest = memoryOf(child.pid);
+      running.dataLimit = dataBytes + (atRest ? Math.max(0, atRest.data - atRest.resident) : 0);
+      unlimited = await limitData(options.prlimit ?? 'prlimit', child.pid, running.dataLimit);
+    }
     if (unlimited !== undefined)
       logger.warn(
         { reason: unlimited },
