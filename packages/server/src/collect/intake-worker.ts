@@ -71,7 +71,10 @@ function createJobRunner(data: IntakeWorkerData) {
       const parsed = parseBatch(body, job.protocol, job.fixedType);
       const prepared = encoder.prepare(parsed, job.meta, job.headerWriteKey);
       const { id, write_key } = prepared.site;
-      const { records, refused } = prepared;
+      const { refused } = prepared;
+      // Records carved out of a shared slab are copied into memory of their own, which the reply
+      // moves to the main thread: a slice would be copied with its whole slab (4 MiB).
+      const records = ownsMemory(prepared.records) ? prepared.records : new Uint8Array(prepared.records);
       const result = {
         id: job.id,
         ok: true as const,
