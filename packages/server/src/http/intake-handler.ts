@@ -20,7 +20,6 @@ import { InletError } from '../errors/index.ts';
 import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Counter, Metrics } from '../metrics/index.ts';
-import { createSlab } from '../slab.ts';
 import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
@@ -179,13 +178,8 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     stream = request.pipe(decoder);
   }
   const chunks = await collect(stream, limit);
-  // A body of more than one chunk (a 100-event batch is ~100 KB) is joined in a shared slab: it is
-  // parsed and let go, or copied for an intake worker, never moved to one as it is.
-  return chunks.length === 1 ? (chunks[0] as Buffer) : bodies.concat(chunks);
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }
-
-/** Request bodies read in more than one chunk (see readBody). */
-const bodies = createSlab();
 
 /** Reads a JSON body and parses it. */
 async function readJson(request: IncomingMessage, limit: number): Promise<unknown> {

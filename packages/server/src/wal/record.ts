@@ -1,6 +1,5 @@
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { createSlab } from '../slab.ts';
 
 // A record is one line that is itself valid JSON: {"c":"<crc32 hex of body>","e":<body>}\n.
 // The checksum lets recovery and the loader tell torn or corrupt lines from good ones, and the
@@ -38,8 +37,33 @@ const HEX = Buffer.from(
   'latin1',
 );
 
-/** Each request's records, in slabs shared by many (see slab.ts). */
-const slab = createSlab();
+/**
+ * Requests' records are carved out of shared 4 MiB slabs, as Node's Buffer pool does for buffers
+ * under 4 KiB: a fresh ArrayBuffer for each request's ~100 KB (Buffer.from) cost more than the rest of
+ * encoding (allocating and accounting external memory, and the garbage collections that brings:
+ * 2.3 µs an event of 100-event batches, against 0.5 µs to write the text into a slab). A slab is
+ * freed once the WAL has written every request's records in it; text larger than a quarter of a
+ * slab gets a buffer of its own.
+ */
+const SLAB_BYTES = 4 * 2 ** 20;
+let slab = Buffer.alloc(0);
+let slabUsed = 0;
+
+/** The UTF-8 bytes of text, in the current slab where they fit. */
+function fromSlab(text: string): Buffer {
+  // A UTF-16 unit takes at most 3 bytes in UTF-8; the exact count is worked out only near the limit.
+  const most = text.length * 3 > SLAB_BYTES / 4 ? Buffer.byteLength(text) : text.length * 3;
+  if (most > SLAB_BYTES / 4) return Buffer.from(text, 'utf8');
+  if (slabUsed + most > slab.length) {
+    slab = Buffer.allocUnsafe(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  const written = slab.write(text, start, 'utf8');
+  // The next request's records start 8-byte aligned, as the pool's do.
+  slabUsed = (start + written + 7) & ~7;
+  return slab.subarray(start, start + written);
+}
 
 /**
  * Frames many JSON bodies into one buffer: the hot path for a request's events. The records are
@@ -50,10 +74,10 @@ const slab = createSlab();
 export function encodeRecords(bodies: readonly string[]): Buffer {
   let text = '';
   for (const body of bodies) text += `${PREFIX}00000000${MIDDLE}${body}${SUFFIX}`;
-  let out = slab.text(text);
+  let out = fromSlab(text);
   // One scan of the bytes for a surrogate escape; a request's records rarely hold one (JSON.stringify,
   // which wrote them, writes the escape in lower case).
-  if (out.includes(SURROGATE_ESCAPE_BYTES)) out = slab.text(withoutLoneSurrogates(text));
+  if (out.includes(SURROGATE_ESCAPE_BYTES)) out = fromSlab(withoutLoneSurrogates(text));
   let records = 0;
   let start = 0;
   for (let nl = out.indexOf(NEWLINE); nl !== -1; nl = out.indexOf(NEWLINE, start)) {
