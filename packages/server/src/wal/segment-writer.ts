@@ -9,7 +9,6 @@ import {
   rmSync,
   statSync,
   writeSync,
-  writevSync,
 } from 'node:fs';
 import { InletError } from '../errors/index.ts';
 import { syncPath } from '../fsync.ts';
@@ -281,10 +280,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     }
     // Leaving a broken segment closes it, which must wait for a sync still running on it.
     if (broken !== undefined && syncing) return;
-    // Written as they are (writev), not joined: a buffer joining every request's records was another
-    // allocation of their size each time.
-    let data = pending;
-    const bytes = pendingBytes;
+    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
     const waiters = pendingWaiters;
     pending = [];
     pendingBytes = 0;
@@ -302,16 +298,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         // The folder takes files again: segments that could not be written to it before can be.
         if (orphans.any()) rescue(true);
       }
-      while (written < bytes) {
-        let done = data.length === 1 ? writeSync(fd, data[0] as Buffer) : writevSync(fd, data);
-        written += done;
-        // A write that stopped part-way goes on from the first byte it did not write.
-        let first = 0;
-        while (first < data.length && done >= (data[first] as Buffer).length)
-          done -= (data[first++] as Buffer).length;
-        data = data.slice(first);
-        if (done > 0) data[0] = (data[0] as Buffer).subarray(done);
-      }
+      while (written < data.length) written += writeSync(fd, data, written);
     } catch (error) {
       // A write refused part-way (the disk filled up during it) is cut back, so the segment ends
       // with its last whole record: nothing of a refused request is left to load.
@@ -329,7 +316,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       return;
     }
     if (size === 0) firstWriteAt = monotonicMs();
-    size += bytes;
+    size += data.length;
     writes += 1;
     unsynced.push(...waiters);
     sync();
