@@ -370,10 +370,13 @@ async function main() {
   let peakRss = 0;
   const queryPid = queryProcessPid(child.pid as number);
   let queryPeak = 0;
+  // BENCH_LOADS=batch (or single) runs one load alone, for quick comparisons of two versions.
+  const loads = (process.env.BENCH_LOADS ?? 'single,batch').split(',');
   for (const [label, path, body, events] of [
     ['single event', '/v1/track', single, 1],
     ['100-event batch', '/v1/batch', batch, 100],
   ] as const) {
+    if (!loads.includes(events === 1 ? 'single' : 'batch')) continue;
     const base = await withCpu(bare.pid as number, events, () => load(bareUrl, path, body));
     const delayBefore = await loopDelay(url);
     const [[ours, rss], queryRss] = await withRss(queryPid ?? 0, () =>
@@ -439,7 +442,7 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
   if (loaderExit !== null) throw new Error(`the loader process exited during the runs (${loaderExit})`);
 
-  await reportLoader();
+  if (process.env.BENCH_LOADER_EVENTS !== '0') await reportLoader();
 }
 
 async function reportLoader() {
