@@ -136,6 +136,24 @@ describe('nginx_combined', () => {
     expect(result.ok && result.value).toMatchObject({ query: 'q=日本', userAgent: 'say "hi"\\' });
   });
 
+  it("keeps bytes of another charset in nginx's \\xHH escapes as %HH, as a URL carries them, not as U+FFFD", () => {
+    // A search typed in Latin-1 (café) and one in Shift_JIS (日本: 93 FA 96 7B), sent unencoded.
+    const result = parse(
+      String.raw`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET /s?q=caf\xE9&k=\x93\xFA\x96{ HTTP/1.1" 200 10 "-" "-"`,
+    );
+    expect(result.ok && result.value).toMatchObject({ query: 'q=caf%E9&k=%93%FA%96{' });
+    // Nothing is lost: the bytes read back in their charset.
+    const bytesOf = (text: string) =>
+      Buffer.from(
+        text.replace(/%([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(Number.parseInt(hex, 16))),
+        'latin1',
+      );
+    expect(new TextDecoder('latin1').decode(bytesOf('caf%E9'))).toBe('café');
+    expect(new TextDecoder('shift_jis').decode(bytesOf('%93%FA%96{'))).toBe('日本');
+    // UTF-8 beside them is decoded; an overlong form or a cut sequence is not UTF-8.
+    expect(unescapeLogField(String.raw`\xE6\x97\xA5\xE9 \xC0\xAF \xE6\x97`)).toBe('日%E9 %C0%AF %E6%97');
+  });
+
   it('keeps a malformed request line (a TLS handshake on the HTTP port) with no method or path', () => {
     const result = parse(
       String.raw`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "\x16\x03\x01\x02\x00\x01\x00\x01\xFC\x03\x03" 400 157 "-" "-"`,

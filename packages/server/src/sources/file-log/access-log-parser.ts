@@ -106,9 +106,48 @@ function virtualHost(
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t' };
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** How many bytes the UTF-8 character at bytes[i] takes, or 0 where none starts there. */
+function utf8Length(bytes: Uint8Array, i: number): number {
+  const lead = bytes[i] as number;
+  const length = lead < 0x80 ? 1 : lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
+  if (length === 0 || i + length > bytes.length) return 0;
+  try {
+    // Overlong forms and surrogates are refused here too.
+    strictUtf8.decode(bytes.subarray(i, i + length));
+    return length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The text of a run of escaped bytes: UTF-8 where they are, and %HH for each byte that is not, as a
+ * URL carries such bytes. A URL or search typed in Latin-1 or Shift_JIS was stored as U+FFFD,
+ * which nothing could read back; %HH keeps the bytes, which a query can decode with their charset.
+ */
+function escapedBytesText(run: number[]): string {
+  const bytes = Uint8Array.from(run);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    let out = '';
+    for (let i = 0; i < bytes.length; ) {
+      const length = utf8Length(bytes, i);
+      if (length > 0) {
+        out += strictUtf8.decode(bytes.subarray(i, i + length));
+        i += length;
+      } else out += `%${(bytes[i++] as number).toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+    return out;
+  }
+}
+
 /**
  * Undoes the escaping both servers apply inside quoted fields: nginx's \xHH for bytes outside
- * printable ASCII (a run of them is one UTF-8 sequence) and Apache's \" \\ \n \t.
+ * printable ASCII (a run of them is UTF-8, or bytes of another charset kept as %HH) and Apache's
+ * \" \\ \n \t.
  */
 export function unescapeLogField(text: string): string {
   if (!text.includes('\\')) return text;
@@ -116,7 +155,7 @@ export function unescapeLogField(text: string): string {
   let bytes: number[] = [];
   const flush = () => {
     if (bytes.length > 0) {
-      out += Buffer.from(bytes).toString('utf8');
+      out += escapedBytesText(bytes);
       bytes = [];
     }
   };
