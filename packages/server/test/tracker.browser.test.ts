@@ -212,6 +212,17 @@ async function readingPage(
 const setHidden = (page: Page, hidden: boolean) =>
   page.evaluate(`window.__hidden = ${hidden}; document.dispatchEvent(new Event('visibilitychange'))`);
 
+/** Ends window.stopWatching()'s watch, marks it with a stopped_watching event, and returns the events up to it. */
+async function stopWatching(page: Page, anonymousId: string): Promise<EventRow[]> {
+  await page.evaluate(`window.stopWatching(); inlet.track('stopped_watching')`);
+  await page.clock.runFor(2000);
+  return eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+}
+
+/** The heartbeats' [content_id, seconds], in time order. */
+const heartbeatSeconds = (rows: EventRow[]) =>
+  named(rows, 'heartbeat').map((row) => [row.props.content_id, row.props.seconds]);
+
 /**
  * A page on the test's clock with a looping two-second video (#lecture), not yet watched, and
  * counters of its play and pause events (window.playEvents, window.pauseEvents).
@@ -763,11 +774,7 @@ describe('browser tracker', () => {
     await page.evaluate(`document.getElementById('lecture').play()`);
     await page.waitForFunction('window.playEvents === 2');
     await page.clock.runFor(4000);
-    await page.evaluate(`window.stopWatching(); inlet.track('stopped_watching')`);
-    await page.clock.runFor(2000);
-
-    const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
-    expect(named(rows, 'heartbeat').map((row) => [row.props.content_id, row.props.seconds])).toEqual([
+    expect(heartbeatSeconds(await stopWatching(page, anonymousId))).toEqual([
       ['lecture', 7],
       ['lecture', 4],
     ]);
@@ -816,11 +823,8 @@ describe('browser tracker', () => {
       await page.evaluate('video.src = window.second; video.play()');
       await page.waitForFunction('window.emptied === 2 && window.playEvents === 3');
       await page.clock.runFor(4000);
-      await page.evaluate(`window.stopWatching(); inlet.track('stopped_watching')`);
-      await page.clock.runFor(2000);
-
-      const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
-      expect(named(rows, 'heartbeat').map((row) => [row.props.content_id, row.props.seconds])).toEqual([
+      const rows = await stopWatching(page, anonymousId);
+      expect(heartbeatSeconds(rows)).toEqual([
         [first, 7],
         [first, 3],
         [second, 4],

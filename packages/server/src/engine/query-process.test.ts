@@ -424,35 +424,43 @@ describe('an idle engine process that keeps the memory of a large answer', () =>
   const recycle = { aboveBytes: 2 ** 20, forMs: 200, everyMs: 50 };
   const largeAnswer = "SELECT range, repeat('x', 200) FROM range(200000)";
 
-  it('is replaced by a fresh one, quietly, and the next query runs in it', { timeout: 180_000 }, async () => {
-    const { dir, cleanup } = tempDir();
-    const lines: { level: number; msg: string }[] = [];
-    let recycled = 0;
-    let ended = 0;
+  /** An engine under `rule`, counting its recycles and unasked exits, and its own processes (mine). */
+  const recyclingEngine = async (dir: string, rule: typeof recycle, logger = createSilentLogger()) => {
     const others = new Set(engineProcesses());
-    const mine = () => engineProcesses().filter((pid) => !others.has(pid));
+    const counts = { recycled: 0, ended: 0 };
     const engine = await createQueryProcess({
       config: testConfig(dir, { query: { max_rows: 1_000_000, threads: 1 } }),
       layout: dataLayout(dir),
-      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
-      recycle,
+      logger,
+      recycle: rule,
       onRecycle: () => {
-        recycled += 1;
+        counts.recycled += 1;
       },
       onExit: () => {
-        ended += 1;
+        counts.ended += 1;
       },
     });
+    return { engine, counts, mine: () => engineProcesses().filter((pid) => !others.has(pid)) };
+  };
+
+  it('is replaced by a fresh one, quietly, and the next query runs in it', { timeout: 180_000 }, async () => {
+    const { dir, cleanup } = tempDir();
+    const lines: { level: number; msg: string }[] = [];
+    const { engine, counts, mine } = await recyclingEngine(
+      dir,
+      recycle,
+      pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+    );
     try {
       const [before] = mine();
       expect((await engine.query(largeAnswer)).rows).toHaveLength(200_000);
-      for (let i = 0; i < 600 && recycled === 0; i++)
+      for (let i = 0; i < 600 && counts.recycled === 0; i++)
         await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(recycled).toBe(1);
+      expect(counts.recycled).toBe(1);
       expect((await engine.query('SELECT 1 AS one')).rows).toEqual([[1]]);
       expect(mine()).not.toContain(before);
       expect(mine()).toHaveLength(1);
-      expect(ended).toBe(0);
+      expect(counts.ended).toBe(0);
       expect(lines.filter((line) => line.level >= 40)).toEqual([]);
       expect(lines.map((line) => line.msg)).toContainEqual(
         expect.stringMatching(/kept \d+ MB after its queries \(\d+ MB at rest\).*a fresh one replaces it/),
@@ -465,18 +473,7 @@ describe('an idle engine process that keeps the memory of a large answer', () =>
 
   it('is not replaced while an export runs in it', { timeout: 180_000 }, async () => {
     const { dir, cleanup } = tempDir();
-    let recycled = 0;
-    const others = new Set(engineProcesses());
-    const mine = () => engineProcesses().filter((pid) => !others.has(pid));
-    const engine = await createQueryProcess({
-      config: testConfig(dir, { query: { max_rows: 1_000_000, threads: 1 } }),
-      layout: dataLayout(dir),
-      logger: createSilentLogger(),
-      recycle: { ...recycle, aboveBytes: 0 },
-      onRecycle: () => {
-        recycled += 1;
-      },
-    });
+    const { engine, counts, mine } = await recyclingEngine(dir, { ...recycle, aboveBytes: 0 });
     try {
       const [before] = mine();
       let rows = 0;
@@ -488,7 +485,7 @@ describe('an idle engine process that keeps the memory of a large answer', () =>
         }
       });
       expect(rows).toBe(200_000);
-      expect(recycled).toBe(0);
+      expect(counts.recycled).toBe(0);
       expect(mine()).toEqual([before]);
     } finally {
       engine.close();
