@@ -336,6 +336,34 @@ describe("dbt's sources:", () => {
     }
   });
 
+  it("takes dbt's @source:crm (what reads it, downstream, and all they need) and +source:crm+", () => {
+    const added = {
+      'models/regions.sql': 'SELECT 1 AS region_id',
+      'models/by_region.sql': "SELECT * FROM crm.customers, {{ ref('regions') }}",
+      'models/region_totals.sql': "SELECT count(*) AS n FROM {{ ref('by_region') }}",
+    };
+    for (const [path, text] of Object.entries(added)) project(path, text);
+    try {
+      const select = (selectors: string[]) => selectNodes(openProject(config).graph, selectors);
+      const downstream = select(['source:crm+']);
+      expect(downstream).toContain('by_region');
+      expect(downstream).not.toContain('regions');
+      // regions reads no source, and by_region needs it: @ adds it, as dbt's @ adds the parents of
+      // everything it selects downstream.
+      const withRegions = select([]).filter((node) => downstream.includes(node) || node === 'regions');
+      expect(select(['@source:crm'])).toEqual(withRegions);
+      expect(select(['@source:crm.customers'])).toEqual(select(['@source:crm']));
+      // A source has nothing upstream: +source:crm+ and 2+source:crm+1 are source:crm+ and source:crm+1.
+      expect(select(['+source:crm+'])).toEqual(downstream);
+      expect(select(['2+source:crm+1'])).toEqual(select(['source:crm+1']));
+      expect(() => select(['+source:crm'])).toThrow(
+        /a source has nothing upstream to select.*@source:<source>/,
+      );
+    } finally {
+      for (const path of Object.keys(added)) rmSync(join(config.project_dir, path));
+    }
+  });
+
   it("takes dbt's source:<project>.<source>.<table>, the project being dbt_project.yml's name:", async () => {
     const select = (selectors: string[], exclude: string[] = []) =>
       selectNodes(openProject(config).graph, selectors, exclude);

@@ -250,7 +250,7 @@ export function selectNodes(graph: ModelGraph, selectors: string[], exclude: str
 }
 
 const SELECTORS =
-  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it, and staging.* or * (as dbt, with * ? [abc]) for the paths they match; path:models/staging and file:orders.sql as in dbt; source:crm+ for those that read a source; a,b for those both pick.';
+  'Selectors are name, +name (with upstream), name+ (with downstream), 2+name or name+1 (that many steps), @name (name+ with their upstream); a folder (staging, marts.finance) stands for the models in it, and staging.* or * (as dbt, with * ? [abc]) for the paths they match; path:models/staging and file:orders.sql as in dbt; source:crm+ for those that read a source (@source:crm with what they need); a,b for those both pick.';
 
 /**
  * The nodes a name selects: the node of that name, else those its path names, as dbt selects by
@@ -334,9 +334,10 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
       continue;
     }
     if (/^(?:@|\d*\+)?source:/.test(text)) {
-      const { readers, steps } = sourceSelection(graph, text);
-      for (const node of [...readers, ...readers.flatMap((reader) => near(reader, graph.children, steps))])
-        picked.add(node);
+      const { readers, steps, withUpstream } = sourceSelection(graph, text);
+      const down = [...readers, ...readers.flatMap((reader) => near(reader, graph.children, steps))];
+      for (const node of down) picked.add(node);
+      if (withUpstream) for (const node of down) for (const above of graph.upstream(node)) picked.add(above);
       continue;
     }
     // dbt's other selector methods (tag:, config.materialized:) have no inlet meaning.

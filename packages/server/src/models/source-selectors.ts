@@ -153,10 +153,12 @@ export function sourceTargets(
 export function sourceSelection(
   graph: ModelGraph,
   selector: string,
-): { readers: string[]; steps: number | undefined } {
-  const found = /^source:([^+@]+)\+(\d*)$/.exec(selector);
+): { readers: string[]; steps: number | undefined; withUpstream: boolean } {
+  // As in dbt: source:crm+ (and +source:crm+, as a source has nothing upstream), and @source:crm,
+  // which is source:crm+ with everything upstream of what it selects.
+  const found = /^(?:(@)|(?:\d*\+)?)source:([^+@]+)(?:\+(\d*)|(?<=^@[^+]*))$/.exec(selector);
   if (!found) throw new InletError('MODEL_NOT_FOUND', notToBuild(graph, selector));
-  const [, value = '', depth = ''] = found;
+  const [, at, value = '', depth = ''] = found;
   const named = sourceTargets(graph, selector, value, 'names no source to select from');
   if ('error' in named) throw new InletError('MODEL_NOT_FOUND', `${named.error}.`);
   const readers = new Set(named.targets.flatMap(([source, table]) => graph.readersOf(source, table)));
@@ -164,6 +166,7 @@ export function sourceSelection(
   return {
     readers: graph.order.filter((name) => readers.has(name)),
     steps: depth === '' ? undefined : Number(depth) - 1,
+    withUpstream: at !== undefined,
   };
 }
 
@@ -173,7 +176,7 @@ export function sourceSelection(
  */
 function notToBuild(graph: ModelGraph, selector: string): string {
   const operators =
-    'source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them';
+    'source:<source>+ (or source:<source>.<table>+) selects the models that read it and everything downstream of them, @source:<source> those with everything upstream of them';
   if (/^(?:@|\d*\+)source:/.test(selector))
     return `"${selector}": a source has nothing upstream to select; ${operators}.`;
   const found = /^source:([^+@]+)$/.exec(selector);
