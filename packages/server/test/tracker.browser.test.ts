@@ -780,6 +780,33 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('gives the last heartbeat before a new source the position and duration of what played', async () => {
+    // At emptied the element already reports the next source's: position 0 and no duration.
+    const { page, anonymousId } = await lecturePage('/lectures/position');
+    await page.evaluate(`
+      const video = document.getElementById('lecture');
+      video.addEventListener('emptied', () => (window.emptied = true));
+      video.addEventListener('seeked', () => (window.seeked = true));
+      window.stopWatching = inlet.watch(video, { interval: 10 });
+    `);
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`document.getElementById('lecture').play()`);
+    await page.waitForFunction('window.playEvents === 1');
+    await page.clock.runFor(7000);
+    await page.evaluate(
+      `const video = document.getElementById('lecture'); video.pause(); video.currentTime = 1.5`,
+    );
+    await page.waitForFunction('window.seeked === true');
+    const duration = await page.evaluate<number>(
+      `Math.round(document.getElementById('lecture').duration * 10) / 10`,
+    );
+    expect(duration).toBeGreaterThan(1.5);
+    await page.evaluate(`document.getElementById('lecture').load()`);
+    await page.waitForFunction('window.emptied === true');
+    const [last] = named(await stopWatching(page, anonymousId), 'heartbeat');
+    expect(last?.props).toMatchObject({ content_id: 'lecture', seconds: 7, position: 1.5, duration });
+  });
+
   it.each([
     ['as Chromium orders it', false],
     ['as the HTML standard orders it', true],

@@ -29,11 +29,18 @@ export function watchMedia(
     interval,
     kind: 'media',
   });
+  // At `emptied` the element already reports the next source's position (0) and duration (none): the
+  // last heartbeat of what played takes them from its last timeupdate.
+  let seen: Props | undefined;
+  const see = (): void => {
+    seen = props(src);
+  };
   const playing = (): boolean => !media.paused && !media.ended;
   // Playing time carries over pauses and hidden spells, so a lecture watched in short stretches counts.
   const clock = createHeartbeatClock(interval * 1000, (seconds, last) => {
     // A heartbeat due while it does not play (a stop no event told of) is not sent; the last part is.
-    if (last || playing()) track('heartbeat', { ...props(src), seconds });
+    if (last || playing())
+      track('heartbeat', { ...(media.readyState || !seen ? props(src) : seen), seconds });
   });
   const sync = (): void => {
     clock(playing() && isVisible());
@@ -50,12 +57,16 @@ export function watchMedia(
       track('media_ended', props());
     },
     // A new source (load(), a playlist's next item) stops playback without a pause event, and ends watching.
-    emptied: end,
+    emptied: () => {
+      end();
+      seen = undefined;
+    },
   };
   for (const type in handlers) {
     media.addEventListener(type, handlers[type] as () => void);
     media.addEventListener(type, sync);
   }
+  media.addEventListener('timeupdate', see);
   const unwatchVisibility = onVisibilityChange(sync);
   addEventListener('pagehide', end);
   sync();
@@ -63,6 +74,7 @@ export function watchMedia(
     if (watching.get(media) === stop) watching.delete(media);
     unwatchVisibility();
     removeEventListener('pagehide', end);
+    media.removeEventListener('timeupdate', see);
     end();
     for (const type in handlers) {
       media.removeEventListener(type, handlers[type] as () => void);
