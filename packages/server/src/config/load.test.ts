@@ -280,6 +280,16 @@ describe('config', () => {
     );
   });
 
+  it('refuses a dedup window too long to be a date, which failed every query while the WAL held events', () => {
+    // 9007199254740991 hours back is no date: the events view could not be built, and every query
+    // answered LAKE_UNREADABLE (Invalid time value) until the loader had emptied the WAL.
+    for (const dedup_window_hours of [876_001, 9_007_199_254_740_991])
+      expect(() => parseConfig({ loader: { dedup_window_hours } }), String(dedup_window_hours)).toThrow(
+        'loader.dedup_window_hours: must be at most 876000 (100 years)',
+      );
+    expect(parseConfig({ loader: { dedup_window_hours: 876_000 } }).loader.dedup_window_hours).toBe(876_000);
+  });
+
   it('writes origins as browsers send them, and takes null for file:// pages', () => {
     // A capital or a default port would never match a browser's Origin, so every request got a 403
     // telling the user to add the origin the config already listed.

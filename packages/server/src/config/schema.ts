@@ -163,7 +163,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       interval_ms: milliseconds.default(1000),
       compact_min_files: z.number().int().min(2).default(8),
-      dedup_window_hours: z.number().int().min(24).default(48),
+      // The query engine's events view reads the WAL's rows from this far back, as a date: far more
+      // than a century made none (Invalid time value), and every query failed while the WAL held events.
+      dedup_window_hours: z
+        .number()
+        .int()
+        .min(24)
+        .max(876_000, 'must be at most 876000 (100 years)')
+        .default(48),
       /**
        * Memory for the id filters of the files a load checks (8 bytes an event); filters past it are
        * read from disk at each load. 0 keeps none in memory.
