@@ -290,6 +290,14 @@ describe('config', () => {
     expect(parseConfig({ loader: { dedup_window_hours: 876_000 } }).loader.dedup_window_hours).toBe(876_000);
   });
 
+  it('refuses a retention too long to count back to a day, which failed every retention pass', () => {
+    for (const key of ['events_days', 'logs_days', 'rejects_days'])
+      expect(() => parseConfig({ retention: { [key]: 9_007_199_254_740_991 } }), key).toThrow(
+        `retention.${key}: must be at most 36500 (100 years); 0 keeps every day`,
+      );
+    expect(parseConfig({ retention: { events_days: 36_500 } }).retention.events_days).toBe(36_500);
+  });
+
   it('writes origins as browsers send them, and takes null for file:// pages', () => {
     // A capital or a default port would never match a browser's Origin, so every request got a 403
     // telling the user to add the origin the config already listed.

@@ -27,6 +27,14 @@ const site = z.strictObject({
 
 const bytes = z.number().int().positive();
 
+// The first day retention keeps is counted back from today: a hundred million days made no date
+// (Invalid time value), and every retention pass failed, deleting nothing.
+const retentionDays = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(36_500, 'must be at most 36500 (100 years); 0 keeps every day');
+
 // An empty path would resolve to the directory inlet.yaml is in, and fill it with inlet's files.
 const path = z.string().trim().min(1, 'must be a directory path such as ./data, not empty');
 
@@ -130,9 +138,9 @@ export const configSchema = z.strictObject({
   /** Days of each kind of data the lake keeps (lake/retention.ts); 0 keeps every day. */
   retention: z
     .strictObject({
-      events_days: z.number().int().nonnegative().default(0),
-      logs_days: z.number().int().nonnegative().default(0),
-      rejects_days: z.number().int().nonnegative().default(30),
+      events_days: retentionDays.default(0),
+      logs_days: retentionDays.default(0),
+      rejects_days: retentionDays.default(30),
     })
     .prefault({}),
   collector: z
