@@ -267,6 +267,16 @@ describe('config', () => {
       /models\.memory_limit: must be at least 64MB/,
     );
     expect(parseConfig({ query: { memory_limit: '512MiB' } }).query.memory_limit).toBe('512MiB');
+    // DuckDB refused 19000000TB (an error inlet did not foresee) and read 17179869184GiB, 2^64 bytes,
+    // as nothing: every query ran out of memory.
+    for (const memory_limit of ['19000000TB', '17179869184GiB', '8193TiB'])
+      expect(() => parseConfig({ query: { memory_limit } }), memory_limit).toThrow(
+        'query.memory_limit: must be at most 8192TiB',
+      );
+    expect(() => parseConfig({ models: { memory_limit: '99999999999999TB' } })).toThrow(
+      'models.memory_limit: must be at most 8192TiB',
+    );
+    expect(parseConfig({ query: { memory_limit: '8192TiB' } }).query.memory_limit).toBe('8192TiB');
     const tooLong = 2 ** 31;
     expect(() => parseConfig({ query: { timeout_ms: tooLong } })).toThrow(
       /query\.timeout_ms: must be at most/,

@@ -14,6 +14,13 @@ const UNITS: Record<string, number> = {
 /** Below this DuckDB cannot even take its first block: every query, load or copy would fail. */
 const MIN_MEMORY_BYTES = 64 * 1000 ** 2;
 
+/**
+ * 2^53 bytes, exact as a number (the query process's cap adds to it). DuckDB refused 2^64 and more
+ * (Failed to set config, exit 5), and read 2^64 itself (17179869184GiB) as nothing, so every query
+ * ran out of memory.
+ */
+const MAX_MEMORY_BYTES = 2 ** 53;
+
 /** Bytes of a size as DuckDB writes it (512MB, 1.5GiB), or undefined when it is not one. */
 export function sizeBytes(value: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b)$/i.exec(value.trim());
@@ -30,5 +37,6 @@ export function memorySize(fallback: string) {
       (value) => (sizeBytes(value) ?? Number.POSITIVE_INFINITY) >= MIN_MEMORY_BYTES,
       'must be at least 64MB',
     )
+    .refine((value) => (sizeBytes(value) ?? 0) <= MAX_MEMORY_BYTES, 'must be at most 8192TiB')
     .default(fallback);
 }
