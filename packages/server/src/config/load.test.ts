@@ -360,6 +360,29 @@ describe('config', () => {
     expect(() => loadConfig({ path, env: {} })).toThrow(/not valid YAML at line/);
   });
 
+  it("refuses an alias with no anchor, or aliases past YAML's limit, with CONFIG_INVALID naming the file", () => {
+    // A "billion laughs": each line ten aliases of the line before.
+    const laughs = ['l0: &l0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i <= 4; i++)
+      laughs.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(`*l${i - 1}`)
+          .join(', ')}]`,
+      );
+    for (const [text, words] of [
+      ['data_dir: *nope\n', 'Unresolved alias (the anchor must be set before the alias): nope'],
+      [`${laughs.join('\n')}\n`, 'Excessive alias count'],
+    ] as const) {
+      const { path } = write(text);
+      expect(() => loadConfig({ path, env: {} }), words).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringContaining(`${path} is not valid YAML: ${words}`),
+        }),
+      );
+    }
+  });
+
   it('refuses an explicit --config that does not exist', () => {
     expect(() => loadConfig({ path: '/nonexistent/inlet.yaml', env: {} })).toThrow(/does not exist/);
   });

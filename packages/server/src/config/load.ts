@@ -270,7 +270,16 @@ export function loadConfig(options: {
   const workflows = document.get('workflows', true);
   if (isSeq(workflows))
     for (const workflow of workflows.items) if (isMap(workflow)) readStepVars(workflow.get('steps', true));
-  const raw: unknown = document.toJS();
+  let raw: unknown;
+  try {
+    raw = document.toJS();
+  } catch (error) {
+    // yaml resolves aliases here, not in parsing: one with no anchor before it (*name), or more than
+    // its limit (a "billion laughs" file), threw a bare ReferenceError, printed with no code or file.
+    throw new InletError('CONFIG_INVALID', `${path} is not valid YAML: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path);
   const baseDir = baseDirOf(path, cwd);
   return {
