@@ -20,6 +20,7 @@ import {
   createReadLeases,
   type DataLayout,
   damagedFileMessage,
+  dataDirUnusable,
   dataLayout,
   type Loader,
   loaderLagSeconds,
@@ -153,27 +154,14 @@ function registerProcessMetrics(metrics: Metrics): () => void {
   return () => clearInterval(timer);
 }
 
-const ERRNO_HINTS: Record<string, string> = {
-  EROFS: ' (a read-only file system)',
-  EACCES: ' (no permission)',
-  EPERM: ' (no permission)',
-  ENOTDIR: ' (a file stands where a directory should)',
-};
-
 /**
  * Makes the data directory's folders and checks this user can write in each: one left by another
  * user (a start as root, then as a service user) otherwise failed later with a bare EACCES.
  */
 function prepareDataDir(layout: DataLayout): void {
   const { dataDir } = layout;
-  const unusable = (path: string, doing: string, error: unknown) => {
-    const { code, message } = error as NodeJS.ErrnoException;
-    return new InletError(
-      'DATA_DIR_UNUSABLE',
-      `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
-      { cause: error },
-    );
-  };
+  const unusable = (path: string, doing: string, error: unknown) =>
+    dataDirUnusable(dataDir, doing, path, error);
   const folders = [
     dataDir,
     layout.lake,

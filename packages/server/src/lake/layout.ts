@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { InletError } from '../errors/index.ts';
 
 /** Where everything lives under the data directory; the one place these paths are spelled. */
 export function dataLayout(dataDir: string) {
@@ -16,6 +17,23 @@ export function dataLayout(dataDir: string) {
 }
 
 export type DataLayout = ReturnType<typeof dataLayout>;
+
+const ERRNO_HINTS: Record<string, string> = {
+  EROFS: ' (a read-only file system)',
+  EACCES: ' (no permission)',
+  EPERM: ' (no permission)',
+  ENOTDIR: ' (a file stands where a directory should)',
+};
+
+/** DATA_DIR_UNUSABLE for a folder or file of the data directory that could not be made or written. */
+export function dataDirUnusable(dataDir: string, doing: string, path: string, error: unknown): InletError {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return new InletError(
+    'DATA_DIR_UNUSABLE',
+    `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
+    { cause: error },
+  );
+}
 
 /** Quotes a string as a SQL literal. */
 export function sqlString(value: string): string {

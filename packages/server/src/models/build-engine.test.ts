@@ -40,4 +40,17 @@ describe('the build engine beside a loader', () => {
     await leases.settled();
     expect(existsSync(loaded)).toBe(false);
   });
+
+  it('says DATA_DIR_UNUSABLE, naming the folder, when it cannot make its temporary folder', async () => {
+    // inlet run, test, docs check and catalog open this engine: over a data_dir this user may not
+    // write (or with a file where tmp/ should be) they ended with a bare EACCES or ENOTDIR, exit 5.
+    const config = testConfig(join(temp.dir, 'file-in-the-way'), { models: { builtin: false } });
+    const layout = dataLayout(config.data_dir);
+    mkdirSync(layout.dataDir, { recursive: true });
+    writeFileSync(layout.tmp, '');
+    await expect(createBuildEngine({ config, layout })).rejects.toMatchObject({
+      code: 'DATA_DIR_UNUSABLE',
+      message: `data_dir ${layout.dataDir} cannot be used: making ${join(layout.tmp, 'models')} failed with ENOTDIR (a file stands where a directory should). Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
+    });
+  });
 });

@@ -10,7 +10,7 @@ import {
   failedViews,
   unavailableMessage,
 } from '../engine/index.ts';
-import { type DataLayout, type ReadLeases, sqlString } from '../lake/index.ts';
+import { type DataLayout, dataDirUnusable, type ReadLeases, sqlString } from '../lake/index.ts';
 import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
 import { quoteName } from './sql-names.ts';
 
@@ -48,7 +48,13 @@ export async function createBuildEngine(options: {
 }): Promise<BuildEngine> {
   const { config, layout, leases } = options;
   const temp = join(layout.tmp, 'models');
-  mkdirSync(temp, { recursive: true });
+  // inlet run, test, docs and catalog make it, not only inlet start: a data_dir this user may not
+  // write ended them with a bare EACCES, as an error inlet did not foresee (exit 5).
+  try {
+    mkdirSync(temp, { recursive: true });
+  } catch (error) {
+    throw dataDirUnusable(layout.dataDir, 'making', temp, error);
+  }
   const instance = await openDuckDB({
     threads: String(Math.max(1, config.query.threads)),
     memory_limit: config.models.memory_limit,
