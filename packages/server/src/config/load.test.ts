@@ -80,6 +80,17 @@ describe('config', () => {
     ]);
   });
 
+  it('names a key written as a list or a map as unknown, with no Node warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const { path } = write('[a, b]: 1\n');
+    expect(() => loadConfig({ path, env: {} })).toThrow('(top level): unknown key "[ a, b ]"');
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings.map((w) => w.message)).toEqual([]);
+  });
+
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('expands ${ENV} inside values, so a value with ": #" or a newline stays one value', () => {
     const { path } = write(

@@ -80,7 +80,9 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
   const references: string[] = [];
   const marker = `inlet_env_${randomBytes(6).toString('hex')}_`;
   const marked = text.replace(REFERENCE, (reference) => `${marker}${references.push(reference) - 1}_`);
-  const document = parseDocument(marked);
+  // Errors only: yaml printed a Node warning of its own for a key that is a list or a map ([a, b]: 1),
+  // with a hint to run node --trace-warnings, beside the unknown key the validation names.
+  const document = parseDocument(marked, { logLevel: 'error' });
   if (document.errors.length > 0) return document;
   // Only the line is said: a ${ENV} before the tag on its line moves the column in the text read.
   const tag = unknownTag(document, marked);
