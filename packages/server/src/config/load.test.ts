@@ -319,6 +319,16 @@ describe('config', () => {
     expect(parseConfig({ retention: { events_days: 36_500 } }).retention.events_days).toBe(36_500);
   });
 
+  it("says a number past a key's bound once, in the key's own words", () => {
+    expect(() => parseConfig({ server: { port: 1e23 } })).toThrow(
+      /^inlet\.yaml is not valid:\n {2}server\.port: must be at most 65535, not 1e\+23$/,
+    );
+    // A key with no bound of its own still says zod's.
+    expect(() => parseConfig({ limits: { request_bytes: 1e23 } })).toThrow(
+      'limits.request_bytes: must be at most 9007199254740991, not 1e+23',
+    );
+  });
+
   it('writes origins as browsers send them, and takes null for file:// pages', () => {
     // A capital or a default port would never match a browser's Origin, so every request got a 403
     // telling the user to add the origin the config already listed.
