@@ -52,6 +52,24 @@ describe('config', () => {
     );
   });
 
+  it('refuses an INLET_API_TOKEN that no Authorization header can carry, saying why', () => {
+    // Taken, such a token made every API request a 401: no request could send it.
+    for (const [token, why] of [
+      ['correct horse battery staple', 'a space'],
+      ['0123456789abcdef0123\r', 'a control character (a line ending, say)'],
+      ['mot-de-passe-très-long', 'a letter outside ASCII'],
+    ])
+      expect(() => parseConfig({}, { env: { INLET_API_TOKEN: token } }), why).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringContaining(`INLET_API_TOKEN holds ${why}, which an Authorization: Bearer`),
+        }),
+      );
+    expect(parseConfig({}, { env: { INLET_API_TOKEN: 'Tr0ub4dor&3-~+/=.0123' } }).apiToken).toBe(
+      'Tr0ub4dor&3-~+/=.0123',
+    );
+  });
+
   it('refuses a tag YAML does not know with CONFIG_INVALID, naming the file, line and tag', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     const { path } = write('server:\n  port: ${PORT}\n  host: !foo 127.0.0.1\n');

@@ -148,6 +148,18 @@ function expandHome(path: string, key: string, file: string): string {
   return path;
 }
 
+/**
+ * What in a token no client can send as it is in Authorization: Bearer <token>, or undefined: the
+ * header ends the token at a space, clients send other letters as UTF-8 that the server reads back as
+ * Latin-1, and an env file with Windows line endings leaves a carriage return at its end.
+ */
+function unsendableInHeader(token: string): string | undefined {
+  const bad = /[^\x21-\x7e]/.exec(token)?.[0];
+  if (bad === undefined) return undefined;
+  if (bad === ' ' || bad === '\t') return 'a space';
+  return bad < ' ' || bad === '\x7f' ? 'a control character (a line ending, say)' : 'a letter outside ASCII';
+}
+
 /** Validates an already-parsed YAML value; used by loadConfig and by tests. */
 export function parseConfig(
   raw: unknown,
@@ -181,6 +193,12 @@ export function parseConfig(
     throw new InletError(
       'CONFIG_INVALID',
       `INLET_API_TOKEN is shorter than ${MIN_API_TOKEN_LENGTH} characters, short enough to guess; set a longer one (openssl rand -hex 24), or unset it and inlet generates one.`,
+    );
+  const unsendable = env.INLET_API_TOKEN && unsendableInHeader(env.INLET_API_TOKEN);
+  if (unsendable)
+    throw new InletError(
+      'CONFIG_INVALID',
+      `INLET_API_TOKEN holds ${unsendable}, which an Authorization: Bearer header cannot carry as it is, so every API request would be refused; set one of visible ASCII characters (openssl rand -hex 24), or unset it and inlet generates one.`,
     );
   const baseDir = resolve(options.baseDir ?? process.cwd());
   return {
