@@ -422,6 +422,17 @@ describe('config', () => {
     }
   });
 
+  it('refuses a project_dir that is a file, which read as a project with no models', () => {
+    const { dir, path } = write('project_dir: ./project/dbt_project.yml\n');
+    mkdirSync(join(dir, 'project', 'models'), { recursive: true });
+    writeFileSync(join(dir, 'project', 'dbt_project.yml'), 'name: shop\n');
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      `${path} is not valid:\n  project_dir: ${join(dir, 'project', 'dbt_project.yml')} is a file; give the folder that holds models/ (and dbt_project.yml, if there is one)`,
+    );
+    writeFileSync(path, 'project_dir: ./project\n');
+    expect(loadConfig({ path, env: {} }).project_dir).toBe(join(dir, 'project'));
+  });
+
   it('refuses an explicit --config that does not exist', () => {
     expect(() => loadConfig({ path: '/nonexistent/inlet.yaml', env: {} })).toThrow(/does not exist/);
   });

@@ -201,10 +201,18 @@ export function parseConfig(
       `INLET_API_TOKEN holds ${unsendable}, which an Authorization: Bearer header cannot carry as it is, so every API request would be refused; set one of visible ASCII characters (openssl rand -hex 24), or unset it and inlet generates one.`,
     );
   const baseDir = resolve(options.baseDir ?? process.cwd());
+  const projectDir = resolve(baseDir, expandHome(config.project_dir, 'project_dir', file));
+  // A file here (the project's dbt_project.yml, say) was read as a folder with nothing in it, and
+  // the project's models were left out of every run and of the catalog without a word.
+  if (statSync(projectDir, { throwIfNoEntry: false })?.isFile())
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${file} is not valid:\n  project_dir: ${projectDir} is a file; give the folder that holds models/ (and dbt_project.yml, if there is one)`,
+    );
   return {
     ...config,
     data_dir: resolve(baseDir, expandHome(config.data_dir, 'data_dir', file)),
-    project_dir: resolve(baseDir, expandHome(config.project_dir, 'project_dir', file)),
+    project_dir: projectDir,
     configPath: options.file ? resolve(options.file) : undefined,
     apiToken: env.INLET_API_TOKEN || undefined,
     baseDir,
