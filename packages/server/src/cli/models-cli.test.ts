@@ -78,6 +78,12 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const bad = await inlet('run', '--from', '2026-11-20');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^A backfill needs both --from and --to, as YYYY-MM-DD/);
+    // Both given, one not a day: that one is named, not "needs both".
+    const notADay = await inlet('run', 'daily', '--from', '2026-11-20', '--to', '26-11-21');
+    expect([notADay.code, notADay.err]).toEqual([
+      2,
+      expect.stringMatching(/^--to must be a day as YYYY-MM-DD, and "26-11-21" is not one\.\ninlet run /),
+    ]);
     for (const [from, to] of [
       ['2026-02-30', '2026-03-01'],
       ['2026-11-20', '2026-13-01'],

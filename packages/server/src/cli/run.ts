@@ -29,15 +29,12 @@ export const runCommand: Command = async (args, config, logger, output) => {
     output.err(`${given.error}\n${runHelp}\n`);
     return ExitCode.USAGE;
   }
-  const date = /^\d{4}-\d{2}-\d{2}$/;
-  if (
-    (values.from === undefined) !== (values.to === undefined) ||
-    [values.from, values.to].some((d) => d !== undefined && !date.test(d))
-  ) {
+  // Both given, one of them not a day (--to x), is said as such below: "needs both" named nothing wrong.
+  if ((values.from === undefined) !== (values.to === undefined)) {
     output.err(`A backfill needs both --from and --to, as YYYY-MM-DD.\n${runHelp}\n`);
     return ExitCode.USAGE;
   }
-  // A day of the right shape that is none (2026-02-30, 2026-13-45) is as malformed an argument.
+  // Not a day (x, 26-1-1), or one of the right shape that is none (2026-02-30, 2026-13-45).
   // So are arguments that contradict each other (--from after --to, --full-refresh with --from).
   const notADay =
     dayProblem('--from', values.from) ??
