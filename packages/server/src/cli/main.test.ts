@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, runCli, tempDir } from '../../test/helpers.ts';
@@ -90,6 +90,23 @@ describe('inlet command line', () => {
     query.child.stdout?.once('data', () => query.child.stdout?.destroy());
     expect([await query.exit, query.err]).toEqual([0, '']);
   });
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'says in one line that it could not write its output to a full disk, with no stack trace',
+    () => {
+      // ENOSPC was rethrown from the stream's error handler: Node's "throw error; ^" and the stack.
+      for (const argv of [['query', 'SELECT * FROM range(100000)', '--format', 'csv'], ['help']]) {
+        const run = spawnSync(process.execPath, [BIN, ...argv, '--config', configPath], {
+          stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
+          encoding: 'utf8',
+        });
+        expect([run.status, run.stderr], argv[0]).toEqual([
+          ExitCode.FAILURE,
+          'inlet could not write its output (ENOSPC: no space left on device, write), so what it wrote is incomplete; free room where standard output goes, or send it elsewhere.\n',
+        ]);
+      }
+    },
+  );
 
   it('keeps its log out of the results a pipe reads: inlet run with a failing model prints one line per model', async () => {
     const dir = join(temp.dir, 'failing');

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Json } from '@duckdb/node-api';
 import { csvLine } from '../http/index.ts';
+import { ExitCode } from './exit-codes.ts';
 import { characters, displayWidth, fitWidth, padWidth } from './text-width.ts';
 
 /** Where a command writes: a terminal gets tables and progress bars, a pipe gets NDJSON or CSV. */
@@ -19,11 +20,15 @@ export interface Output {
 /**
  * A reader that stops early (inlet query … | head) closes the pipe, and the next write fails with
  * EPIPE, which Node throws as an unhandled error with a stack trace. The reader has what it wanted:
- * inlet stops quietly, as Unix tools do. Other write errors still surface.
+ * inlet stops quietly, as Unix tools do. Another write error (ENOSPC: an export to a disk that
+ * filled up) was thrown the same way, Node's stack and all: it is one line that says so, and exit 1.
  */
 function quietOnClosedPipe(error: NodeJS.ErrnoException): void {
   if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  process.stderr.write(
+    `inlet could not write its output (${error.message}), so what it wrote is incomplete; free room where standard output goes, or send it elsewhere.\n`,
+  );
+  process.exit(ExitCode.FAILURE);
 }
 
 export function processOutput(env: Record<string, string | undefined> = process.env): Output {
