@@ -169,6 +169,34 @@ describe('collector over HTTP', () => {
     ]);
   });
 
+  it("takes a write key with a colon in it from Segment's Basic credentials (<key>:), and a user with a password", async () => {
+    // The user was cut at the first colon, so wk:docs:9f3a was answered 401 UNKNOWN_WRITE_KEY.
+    const KEY = 'wk:docs:9f3a';
+    const colon = await startTestInlet({ sites: [{ id: 'docs', write_key: KEY }] });
+    const send = (path: string, body: string, authorization: string) =>
+      fetch(`${colon.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body,
+      });
+    const event = JSON.stringify({ batch: [segmentMessage('colon-1')] });
+    expect((await send('/v1/batch', event, basicAuth(KEY))).status).toBe(200);
+    const logs = JSON.stringify([{ msg: 'x' }]);
+    expect((await send('/logs', logs, basicAuth(KEY))).status).toBe(200);
+    // Fluent Bit's http_User and http_Passwd: the user ends at the first colon.
+    const withPassword = `Basic ${Buffer.from('wk_other_key:secret').toString('base64')}`;
+    const other = await startTestInlet({ sites: [{ id: 'docs', write_key: 'wk_other_key' }] });
+    expect(
+      (
+        await fetch(`${other.url}/logs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: withPassword },
+          body: logs,
+        })
+      ).status,
+    ).toBe(200);
+  });
+
   it('dedups ids per site: the same id from two sites is two events', async () => {
     // Ids are the client's: two sites may both send "order-1001". Keyed on the id alone, the
     // second site's event was dropped as the first one's repeat, in the view and in the loader.

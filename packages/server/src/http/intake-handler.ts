@@ -114,10 +114,19 @@ export function basicUser(header: string | undefined): string | undefined {
   // Schemes are case-insensitive (RFC 9110 §11.1), as POST /logs reads them: "basic …", which curl
   // users write, was answered "No write key".
   if (!header.startsWith('Basic ') && header.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
-  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  lastBasic = { header, user: colon === -1 ? decoded : decoded.slice(0, colon) };
+  lastBasic = { header, user: basicCredentialsUser(Buffer.from(header.slice(6), 'base64').toString('utf8')) };
   return lastBasic.user;
+}
+
+/**
+ * The user name of decoded HTTP Basic credentials ("user:password"). Segment's SDKs send the write key
+ * as the user with an empty password ("<key>:"), so there the user is all before the last colon: a
+ * key that holds one (wk:docs) was cut at its first and answered 401. Else the user ends at the
+ * first colon, as RFC 7617 has it (Fluent Bit's http_User and http_Passwd).
+ */
+export function basicCredentialsUser(decoded: string): string {
+  const colon = decoded.endsWith(':') ? decoded.length - 1 : decoded.indexOf(':');
+  return colon === -1 ? decoded : decoded.slice(0, colon);
 }
 let lastBasic = { header: '', user: '' };
 

@@ -4,7 +4,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
 import { decodeContentEncoding } from './body-encoding.ts';
-import { checkCharset } from './intake-handler.ts';
+import { basicCredentialsUser, checkCharset } from './intake-handler.ts';
 
 // Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.
 export const LOG_BODY_BYTES = 16 * 1024 * 1024;
@@ -38,7 +38,7 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
   const [, scheme = '', credentials = ''] = /^(\S+) +(.*)$/.exec(auth.trim()) ?? [];
   if (scheme.toLowerCase() === 'basic') {
     const decoded = Buffer.from(credentials, 'base64').toString('utf8');
-    const user = decoded.slice(0, decoded.includes(':') ? decoded.indexOf(':') : undefined);
+    const user = basicCredentialsUser(decoded);
     if (user) return user;
   }
   if (scheme.toLowerCase() === 'bearer') return credentials.trim() || undefined;
