@@ -650,6 +650,25 @@ describe('collector refusals', () => {
       'INVALID_FIELD',
       'e[0].p',
     );
+    // Plausible's revenue goes into properties too: nested so deep, it was a 500.
+    await expectError(
+      await post(
+        '/api/event',
+        `{"n":"Purchase","u":"https://docs.example.com/","d":"docs.example.com","$":{"amount":${nested(5000)},"currency":"EUR"}}`,
+      ),
+      400,
+      'INVALID_FIELD',
+      'revenue: nests objects or arrays',
+    );
+    await expectError(
+      await post(
+        '/api/event',
+        `{"n":"Purchase","u":"https://docs.example.com/","d":"docs.example.com","revenue":{"amount":1,"currency":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}}`,
+      ),
+      400,
+      'INVALID_FIELD',
+      'revenue: nests objects or arrays',
+    );
     const pixel = await fetch(
       `${inlet.url}/p.gif?k=${WRITE_KEY}&a=a&p=${encodeURIComponent(`{"x":${nested(1000)}}`)}`,
     );
@@ -708,6 +727,15 @@ describe('collector refusals', () => {
       400,
       'INVALID_FIELD',
       'props.n',
+    );
+    await expectError(
+      await post(
+        '/api/event',
+        '{"n":"Purchase","u":"https://docs.example.com/","d":"docs.example.com","$":{"amount":[1e400],"currency":"EUR"}}',
+      ),
+      400,
+      'INVALID_FIELD',
+      'revenue.amount[0]: is a number beyond',
     );
     const pixel = await fetch(
       `${inlet.url}/p.gif?k=${WRITE_KEY}&a=a&id=inf-4&p=${encodeURIComponent('{"x":1e400}')}`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
 import { fail, HUGE_NUMBER, isObject, type Json, optionalString } from '../fields.ts';
 import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
@@ -70,9 +71,17 @@ export function parsePlausible(body: unknown): ParsedIntake {
   if (revenue !== undefined && revenue !== null) {
     if (!isObject(revenue))
       fail('revenue', 'must be a JSON object such as {"amount": 9.5, "currency": "EUR"}');
-    if (typeof revenue.amount === 'number' && !Number.isFinite(revenue.amount))
-      fail('revenue.amount', HUGE_NUMBER);
-    properties.revenue = { amount: revenue.amount, currency: revenue.currency };
+    const kept = { amount: revenue.amount, currency: revenue.currency };
+    // Checked as properties are: an amount nested thousands deep overflowed JSON.stringify when the
+    // event was written (a 500), and 1e400 inside it was stored as null. properties holds it, so one level less.
+    const fault = jsonFault(kept, MAX_JSON_DEPTH - 1);
+    if (fault?.kind === 'deep')
+      fail(
+        'revenue',
+        `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, counted from the props; send an amount and a currency such as {"amount": 9.5, "currency": "EUR"}`,
+      );
+    if (fault) fail(`revenue${fault.path}`, HUGE_NUMBER);
+    properties.revenue = kept;
   }
   const name = rawName === 'pageview' ? null : rawName;
   // The newer Plausible script reports scroll depth and engaged time in "engagement" events.
