@@ -1158,6 +1158,30 @@ describe('collector refusals', () => {
       'Content-Type: application/json;',
       'Content-Type: image/gif',
     ]);
+    // A body the other routes could not read (not JSON to POST /logs, too large for the query API)
+    // closed the connection, yet the requests written behind it were run all the same: their events
+    // were stored, and never answered. Now they are answered, on the same connection.
+    const track = (id: string, last = false) => {
+      const body = JSON.stringify(segmentMessage(id));
+      return (
+        `POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: ${basicAuth()}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n${last ? 'Connection: close\r\n' : ''}\r\n${body}`
+      );
+    };
+    const unread = await exchange(
+      `POST /logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: ${basicAuth()}\r\nContent-Length: 8\r\n\r\n[{"msg":` +
+        `POST /api/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${API_TOKEN}\r\n` +
+        `Content-Length: ${70 * 1024}\r\n\r\n${'x'.repeat(70 * 1024)}${track('pipe-1')}${track('pipe-2', true)}`,
+    );
+    expect(unread.match(/HTTP\/1\.1 \d+/g)).toEqual([
+      'HTTP/1.1 400',
+      'HTTP/1.1 413',
+      'HTTP/1.1 200',
+      'HTTP/1.1 200',
+    ]);
+    expect(
+      await queryApi(inlet.url, "SELECT count(*)::INT AS n FROM events WHERE event_id LIKE 'pipe-%'"),
+    ).toEqual([{ n: 2 }]);
     // Announced larger than inlet reads on (16 MB), the body is not waited for: the answer comes
     // at once and the connection closes.
     const huge = await exchange(

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
 import { logBodyTooLarge } from './logs-routes.ts';
 
 // Fastify's own errors for things a client sent, mapped onto inlet's codes and messages.
@@ -80,10 +81,25 @@ export function toInletError(error: unknown, url = '', bodyLimit = 0): InletErro
   return undefined;
 }
 
+/**
+ * Fastify answers a body it could not parse (not JSON, not gzip, too large) with Connection: close,
+ * yet the requests a client pipelined behind it on that connection were parsed and run all the
+ * same: their events were written, and their answers lost as the connection closed. The rest of the
+ * body is read and dropped instead, as the collector does, and the connection kept; a body announced
+ * larger than DRAIN_BYTES still closes it, and so does inlet stopping (set on Node's response).
+ */
+function keepConnection(request: FastifyRequest, reply: FastifyReply): void {
+  if (reply.getHeader('connection') !== 'close' || reply.raw.getHeader('connection') !== undefined) return;
+  if (Number(request.headers['content-length'] ?? 0) > DRAIN_BYTES) return;
+  reply.removeHeader('connection');
+  if (bodyUnread(request.raw)) drain(request.raw);
+}
+
 export function createErrorHandler(logger: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const known = toInletError(error, request.url, request.routeOptions.bodyLimit);
     if (known) {
+      keepConnection(request, reply);
       if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds));
       return reply.code(known.status).send(known.toJSON());
     }

@@ -20,6 +20,7 @@ import { InletError } from '../errors/index.ts';
 import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Counter, Metrics } from '../metrics/index.ts';
+import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
 import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
@@ -61,33 +62,6 @@ function headerText(text: string): string {
         : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
-}
-
-/**
- * Whether the request has a body not read to its end. One without a length or chunks has none, but is
- * complete only once Node has parsed past its headers, after an answer given at once (a preflight, a
- * HEAD) was written: that answer must not close the connection.
- */
-function bodyUnread(request: IncomingMessage): boolean {
-  if (request.complete) return false;
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
-}
-
-/** The most of a refused body read on and dropped before the connection is closed instead. */
-const DRAIN_BYTES = 16 * 1024 * 1024;
-
-/** Reads the rest of a refused body and drops it; past DRAIN_BYTES in all, closes the connection. */
-function drain(request: IncomingMessage): void {
-  let read = 0;
-  request.removeAllListeners('data');
-  request.on('data', (chunk: Buffer) => {
-    read += chunk.length;
-    if (read > DRAIN_BYTES) request.socket.destroy();
-  });
-  // A client that goes away meanwhile leaves nothing to answer.
-  request.on('error', () => {});
-  request.resume();
 }
 
 /**
