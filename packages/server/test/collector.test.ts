@@ -370,6 +370,41 @@ describe('collector over HTTP', () => {
     ).toEqual([{ n: 0 }]);
   });
 
+  it('refuses a Plausible roll-up whose page origin one of its sites does not allow, storing it for none', async () => {
+    // d names two sites; the second one's origins do not allow the page. The 403 said nothing was
+    // stored, but the first site's copy was, and a retry stored it again.
+    const rollup = await startTestInlet({
+      limits: { per_ip_per_second: 0, per_write_key_per_second: 0 },
+      sites: [
+        { id: 'docs', write_key: WRITE_KEY, domains: ['docs.example.com'] },
+        {
+          id: 'shop',
+          write_key: 'wk_shop_5e6f7a',
+          domains: ['shop.example.com'],
+          origins: ['https://shop.example.com'],
+        },
+      ],
+    });
+    try {
+      const answer = await fetch(`${rollup.url}/api/event`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin: 'https://docs.example.com' },
+        body: JSON.stringify({
+          n: 'rollup',
+          u: 'https://docs.example.com/a',
+          d: 'docs.example.com,shop.example.com',
+        }),
+      });
+      expect(answer.status).toBe(403);
+      expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('ORIGIN_NOT_ALLOWED');
+      expect(
+        await queryApi(rollup.url, "SELECT count(*)::INT AS n FROM events WHERE name = 'rollup'"),
+      ).toEqual([{ n: 0 }]);
+    } finally {
+      await rollup.cleanup();
+    }
+  });
+
   it('takes Plausible and Umami payloads unchanged', async () => {
     const plausible = await post(
       '/api/event',
