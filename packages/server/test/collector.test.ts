@@ -309,6 +309,17 @@ describe('collector over HTTP', () => {
         "SELECT event_id FROM events WHERE event_id IN ('px-first', 'px-second', 'beacon-first', 'beacon-second') ORDER BY 1",
       ),
     ).toEqual([{ event_id: 'beacon-first' }, { event_id: 'px-first' }]);
+    // RudderStack's settings too: two writeKeys were "No write key" (Fastify reads them as a list).
+    const settings = (keys: string[]) =>
+      fetch(`${inlet.url}/sourceConfig/?${keys.map((k) => `writeKey=${k}`).join('&')}`);
+    const first = await settings([WRITE_KEY, other]);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ source: { writeKey: WRITE_KEY } });
+    const second = await settings([other, WRITE_KEY]);
+    expect([second.status, ((await second.json()) as { error: { code: string } }).error.code]).toEqual([
+      401,
+      'UNKNOWN_WRITE_KEY',
+    ]);
   });
 
   it('records a pixel view and answers with a GIF', async () => {

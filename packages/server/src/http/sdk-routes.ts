@@ -16,7 +16,10 @@ import { basicUser } from './intake-handler.ts';
 
 /** The write key of a settings request: the path's, the query's writeKey, or the Basic user name. */
 function writeKeyOf(request: FastifyRequest): string | undefined {
-  const { writeKey } = request.query as { writeKey?: unknown };
+  // ?writeKey=a&writeKey=b is parsed to a list, which was answered "No write key": its first, as the
+  // beacon and the pixel take theirs.
+  const query = (request.query as { writeKey?: unknown }).writeKey;
+  const writeKey = Array.isArray(query) ? query[0] : query;
   if (typeof writeKey === 'string' && writeKey) return writeKey;
   return basicUser(request.headers.authorization);
 }
