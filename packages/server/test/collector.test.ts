@@ -309,6 +309,16 @@ describe('collector over HTTP', () => {
         "SELECT event_id FROM events WHERE event_id IN ('px-first', 'px-second', 'beacon-first', 'beacon-second') ORDER BY 1",
       ),
     ).toEqual([{ event_id: 'beacon-first' }, { event_id: 'px-first' }]);
+    // A Basic header with an empty user name hid the beacon's writeKey: "No write key".
+    const emptyUser = await fetch(`${inlet.url}/beacon/v1/batch?writeKey=${WRITE_KEY}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/plain',
+        authorization: `Basic ${Buffer.from(':').toString('base64')}`,
+      },
+      body: JSON.stringify({ batch: [segmentMessage('beacon-empty-user')] }),
+    });
+    expect(emptyUser.status).toBe(200);
     // RudderStack's settings too: two writeKeys were "No write key" (Fastify reads them as a list).
     const settings = (keys: string[]) =>
       fetch(`${inlet.url}/sourceConfig/?${keys.map((k) => `writeKey=${k}`).join('&')}`);

@@ -259,9 +259,12 @@ export function createIntakeHandler(options: {
     origin: request.headers.origin,
     doNotTrack: request.headers.dnt === '1' || request.headers['sec-gpc'] === '1',
   });
-  /** The write key a request carries outside its body: the Basic user name, else the query's (beacons). */
+  /**
+   * The write key a request carries outside its body: the Basic user name, else the query's (beacons).
+   * An empty user name (Basic of ":") is none: it hid the query's key, and the beacon was "No write key".
+   */
   const requestWriteKey = (request: IncomingMessage, queryWriteKey: string | undefined) =>
-    basicUser(request.headers.authorization) ?? queryWriteKey;
+    basicUser(request.headers.authorization) || queryWriteKey;
   const accept = (request: IncomingMessage, parsed: ParsedIntake, queryWriteKey?: string) =>
     intake.accept(parsed, metaOf(request), requestWriteKey(request, queryWriteKey));
 
