@@ -426,6 +426,34 @@ describe('collector over HTTP', () => {
     }
   });
 
+  it('refuses a Plausible roll-up one of whose sites is over its rate limit, storing it for none', async () => {
+    // Each site's copy was written on its own: the docs site's copy was stored under the 429 that the
+    // shop site's limit gave, and again, with a new id, when the request was retried.
+    const rollup = await startTestInlet({
+      limits: { per_ip_per_second: 0, per_write_key_per_second: 1 },
+      sites: [
+        { id: 'docs', write_key: WRITE_KEY, domains: ['docs.example.com'] },
+        { id: 'shop', write_key: 'wk_shop_5e6f7a', domains: ['shop.example.com'] },
+      ],
+    });
+    const send = (name: string, d: string) =>
+      fetch(`${rollup.url}/api/event`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ n: name, u: `https://${d.split(',')[0]}/a`, d }),
+      });
+    try {
+      expect((await send('first', 'shop.example.com')).status).toBe(202);
+      const answer = await send('rollup', 'docs.example.com,shop.example.com');
+      expect(answer.status).toBe(429);
+      expect(
+        await queryApi(rollup.url, "SELECT count(*)::INT AS n FROM events WHERE name = 'rollup'"),
+      ).toEqual([{ n: 0 }]);
+    } finally {
+      await rollup.cleanup();
+    }
+  });
+
   it('takes Plausible and Umami payloads unchanged', async () => {
     const plausible = await post(
       '/api/event',

@@ -144,30 +144,44 @@ export function createIntake(options: {
     }
   };
 
-  /** Appends prepared records durably; resolves with their count once they are fsynced. */
-  const commit = async (prepared: PreparedWrite): Promise<number> => {
-    const { site, count } = prepared;
-    if (count === 0 && !prepared.refused) return 0;
+  /**
+   * Appends prepared records durably, several sites' in one write (a Plausible roll-up): a rate limit
+   * or a full WAL refuses all of them, as the answer says. Resolves with their count once fsynced.
+   */
+  const commitAll = async (writes: PreparedWrite[]): Promise<number> => {
+    const live = writes.filter((prepared) => prepared.count > 0 || prepared.refused);
+    if (live.length === 0) return 0;
     // Refused whole (by the limit or the WAL), a batch's invalid messages are refused with the rest.
-    const all = count + (prepared.refused?.count ?? 0);
-    if (!keyLimit(site.write_key, count)) {
-      refuse(
-        new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
-          retryAfterSeconds: keyLimit.retryAfter(site.write_key, count),
-        }),
-        all,
-      );
+    const all = live.reduce((sum, { count, refused }) => sum + count + (refused?.count ?? 0), 0);
+    for (const { site, count } of live) {
+      if (!keyLimit(site.write_key, count)) {
+        refuse(
+          new InletError('RATE_LIMITED', `Too many events for site ${site.id}; slow down and retry.`, {
+            retryAfterSeconds: keyLimit.retryAfter(site.write_key, count),
+          }),
+          all,
+        );
+      }
     }
     try {
-      await wal.append(prepared.records);
+      await wal.append(
+        live.length === 1 ? (live[0] as PreparedWrite).records : Buffer.concat(live.map((p) => p.records)),
+      );
     } catch (error) {
       if (error instanceof InletError) countRefusal(error, all);
       throw error;
     }
-    accepted.inc({ site: site.id }, count);
-    if (prepared.refused) refuse(partly(prepared.refused, count), prepared.refused.count);
-    return count;
+    let total = 0;
+    for (const { site, count } of live) {
+      accepted.inc({ site: site.id }, count);
+      total += count;
+    }
+    const partial = live.find((prepared) => prepared.refused);
+    if (partial?.refused) refuse(partly(partial.refused, total), partial.refused.count);
+    return total;
   };
+  /** Appends one request's prepared records durably; resolves with their count once they are fsynced. */
+  const commit = (prepared: PreparedWrite): Promise<number> => commitAll([prepared]);
 
   return {
     commit,
@@ -215,16 +229,16 @@ export function createIntake(options: {
       // Every site's origins are checked before any site's copy is written: the copies for the sites
       // named before a refusing one were stored under a 403 that said nothing was, and again on a retry.
       for (const site of targets) counted(count, () => encoder.siteFor(site.write_key, meta.origin));
-      let total = 0;
-      for (const [i, site] of targets.entries()) {
+      const copies = targets.map((site, i) => {
         const events =
           i === 0
             ? parsed.events
             : parsed.events.map((e) => ({ ...e, eventId: e.eventId && `${e.eventId}:${site.id}` }));
-        const prepared = counted(count, () => encoder.encode(site, { ...parsed, events }, meta));
-        total += await commit(prepared);
-      }
-      return total;
+        return counted(count, () => encoder.encode(site, { ...parsed, events }, meta));
+      });
+      // In one write: one site's rate limit or a full WAL stored the copies before it under a 429 or
+      // 503, and again, with new ids, when the request was retried.
+      return commitAll(copies);
     },
   };
 }
