@@ -40,8 +40,15 @@ const databaseTable = z
     ...tableModeFields,
   })
   .superRefine((entry, ctx) => {
-    if (!entry.table === !entry.query)
+    if (entry.table && entry.query)
       ctx.addIssue({ code: 'custom', path: ['table'], message: 'give either table or query, not both' });
+    else if (!entry.table && !entry.query)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['table'],
+        message:
+          'is required, or query: instead; add table: with the table to copy (schema.table), or query: with a SELECT whose rows become the table and name: for it',
+      });
     else if (!nameOf(entry))
       ctx.addIssue({
         code: 'custom',

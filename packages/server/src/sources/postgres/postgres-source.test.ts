@@ -484,12 +484,19 @@ describe('postgres source', () => {
     );
   });
 
-  it("names each mistake in a source's config: a url that is not one, a query without a name, a merge table without a primary_key", () => {
+  it("names each mistake in a source's config: a url that is not one, a query without a name, a merge table without a primary_key, an entry with neither table nor query", () => {
     expect(() =>
       parseConfig({ sources: [{ name: 'app', type: 'postgres', url: 'mysql://u:s3cret@h/db', tables: [] }] }),
     ).toThrow(/sources\[0\]\.url: must be a connection URL/);
     expect(() =>
       parseConfig({ sources: [source([{ query: 'SELECT 1' }, { table: 'a', mode: 'merge' }])] }),
     ).toThrow(/sources\[0\]\.tables\[0\]\.name: a query needs a name[\s\S]*tables\[1\]\.primary_key/);
+    // An entry with neither was told "give either table or query, not both", as if it had both.
+    expect(() => parseConfig({ sources: [source([{ name: 'orders', mode: 'full' }])] })).toThrow(
+      /sources\[0\]\.tables\[0\]\.table: is required, or query: instead; add table: with the table to copy \(schema\.table\), or query: with a SELECT/,
+    );
+    expect(() =>
+      parseConfig({ sources: [source([{ table: 'orders', query: 'SELECT 1', name: 'o' }])] }),
+    ).toThrow(/sources\[0\]\.tables\[0\]\.table: give either table or query, not both/);
   });
 });
