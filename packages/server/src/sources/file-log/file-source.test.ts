@@ -1519,10 +1519,12 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
       ['one', join(closed, 'app.log')],
       ['glob', join(closed, '*.log')],
     ] as const) {
-      const { error } = syncAsReader(temp.dir, name, path);
+      const { error, warnings } = syncAsReader(temp.dir, name, path);
       expect(error?.code).toBe('SOURCE_FILE_UNREADABLE');
       expect(error?.message).toContain(closed);
       expect(error?.message).toMatch(/permission/);
+      // Said once, by the error: a warning naming the same path came before it.
+      expect(warnings).toEqual([]);
     }
     // One file of a glob that may not be read: it was skipped without a word, for good.
     const open = join(temp.dir, 'open');

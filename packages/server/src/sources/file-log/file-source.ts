@@ -106,7 +106,8 @@ export function createFileSource(name: string, options: FileOptions): Source {
     async sync(context) {
       const tailer = await openFileTailer(name, options, context);
       try {
-        const { found, unreadable } = await tailer.catchUp();
+        // Unreadable paths are said once: by the error below when no file could be read.
+        const { found, unreadable } = await tailer.catchUp({ failsIfNoneFound: true });
         // Before saying that no file matches: the records gathered from files now gone are written.
         await tailer.flush();
         if (found === 0 && unreadable.length > 0) {

@@ -33,9 +33,10 @@ export interface FileTailer {
   table: string;
   /**
    * Scans the globs once and reads every file to its size now, writing full batches on the way;
-   * returns how many files matched, and the paths inlet may not read (each also logged once).
+   * returns how many files matched, and the paths inlet may not read (each also logged once, but
+   * not when none matched and `failsIfNoneFound`: the caller's error names them then).
    */
-  catchUp(): Promise<{ found: number; unreadable: Unreadable[] }>;
+  catchUp(options?: { failsIfNoneFound?: boolean }): Promise<{ found: number; unreadable: Unreadable[] }>;
   /** Writes the rows gathered so far and then the checkpoint that covers them. */
   flush(): Promise<void>;
   /** Milliseconds since the oldest unwritten row was read; 0 when none waits. */
@@ -479,10 +480,10 @@ export async function openFileTailer(
 
   return {
     table,
-    async catchUp() {
+    async catchUp(catchUpOptions) {
       const { found, unreadable, held } = candidates();
       for (const { path, reason } of unreadable) {
-        if (warned.has(path)) continue;
+        if (warned.has(path) || (found.length === 0 && catchUpOptions?.failsIfNoneFound)) continue;
         warned.add(path);
         logger.warn(
           { source: name, path },
