@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers.ts';
+import { AS_NOBODY, nobodyCanRun, tempDir } from '../../../test/helpers.ts';
 import {
   createSourceHarness,
   lakeColumnTypes,
@@ -601,4 +602,48 @@ describe('csv source', () => {
     expect(withMemory('16MB')).toThrow(/sources\[0\]\.memory_limit: must be at least 64MB/);
     expect(withMemory('1.5GiB')).not.toThrow();
   });
+});
+
+// Root reads any file, so the sync runs as nobody, in the fixture that syncs one source.
+const FIXTURE = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'file-log', 'sync-source.ts');
+
+describe.skipIf(!nobodyCanRun(FIXTURE))('csv source: permissions', () => {
+  it('says which file or directory it may not read, not that a file could not be parsed', () => {
+    exports = tempDir('inlet-exports-');
+    const { dir } = exports;
+    chmodSync(dir, 0o755);
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir, { mode: 0o777 });
+    chmodSync(dataDir, 0o777);
+    writeFileSync(join(dir, 'closed.csv'), 'id\n1\n');
+    chmodSync(join(dir, 'closed.csv'), 0o000);
+    mkdirSync(join(dir, 'private'), { mode: 0o700 });
+    writeFileSync(join(dir, 'private', 'a.csv'), 'id\n1\n');
+    const sync = (table: Record<string, unknown>) => {
+      const source = { name: 'crm', type: 'csv', tables: [table] };
+      const out = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', FIXTURE, dataDir, JSON.stringify(source)],
+        {
+          ...AS_NOBODY,
+          encoding: 'utf8',
+        },
+      );
+      return (JSON.parse(out) as { error?: { code: string; message: string } }).error;
+    };
+    // It was SOURCE_DATA_INVALID "crm.closed: EACCES: permission denied, open '…'"; and a file in a
+    // directory inlet may not enter, or a pattern there, matched no file.
+    for (const [table, path] of [
+      [{ path: join(dir, 'closed.csv') }, join(dir, 'closed.csv')],
+      [{ path: join(dir, 'closed.csv'), encoding: 'shift_jis' }, join(dir, 'closed.csv')],
+      [{ path: join(dir, 'private', 'a.csv') }, join(dir, 'private', 'a.csv')],
+      [{ path: join(dir, 'private', '*.csv'), name: 'a' }, join(dir, 'private')],
+    ] as const)
+      expect(sync(table)).toEqual({
+        code: 'SOURCE_FILE_UNREADABLE',
+        message: expect.stringContaining(
+          `: inlet may not read ${path} (permission denied); give the user inlet runs as read permission on it`,
+        ),
+      });
+  }, 60_000);
 });

@@ -1,5 +1,13 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished, pipeline } from 'node:stream/promises';
@@ -40,8 +48,10 @@ export function matchFiles(pattern: string): MatchedFile[] {
     const stat = statSync(path);
     return stat.isFile() ? { path, stamp: `${stat.size}:${Math.trunc(stat.mtimeMs)}` } : undefined;
   };
-  if (!/[*?]/.test(name)) return existsSync(pattern) ? [stamp(pattern)].filter((f) => f !== undefined) : [];
-  if (!existsSync(dir)) return [];
+  // Not existsSync: a directory inlet may not enter would read as no file at all.
+  const exists = (path: string) => statSync(path, { throwIfNoEntry: false }) !== undefined;
+  if (!/[*?]/.test(name)) return exists(pattern) ? [stamp(pattern)].filter((f) => f !== undefined) : [];
+  if (!exists(dir)) return [];
   const regex = new RegExp(
     `^${name
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')
@@ -84,13 +94,31 @@ async function withoutLoneSurrogateEscapes(from: string, to: string): Promise<vo
 
 const isDirectory = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 
+/**
+ * A file or directory the user inlet runs as may not read, said as such: Node's own words
+ * (EACCES: permission denied, open '…') came as a file that could not be parsed.
+ */
+function unreadable(where: string, error: unknown): unknown {
+  const { code, path } = error as NodeJS.ErrnoException;
+  if ((code !== 'EACCES' && code !== 'EPERM') || path === undefined) return error;
+  return new InletError(
+    'SOURCE_FILE_UNREADABLE',
+    `${where}: inlet may not read ${path} (permission denied); give the user inlet runs as read permission on it, and on the directories above it. ${NOTHING_IMPORTED}`,
+  );
+}
+
 function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
   const pattern = isAbsolute(table.path) ? table.path : resolve(baseDir, table.path);
   const where = `${source}.${table.name}`;
   return {
     target: table,
     async extract(run) {
-      const files = matchFiles(pattern);
+      let files: MatchedFile[];
+      try {
+        files = matchFiles(pattern);
+      } catch (error) {
+        throw unreadable(where, error);
+      }
       // matchFiles passes over a directory, and "no file matches" a path that is there misled.
       if (files.length === 0 && !/[*?]/.test(basename(pattern)) && isDirectory(pattern))
         throw new InletError(
@@ -114,6 +142,11 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       if (todo.length === 0) return { rows: 0, position };
       let readable = todo.map((file) => file.path);
       for (const file of todo) {
+        try {
+          accessSync(file.path, constants.R_OK);
+        } catch (error) {
+          throw unreadable(where, error);
+        }
         const utf16 = needsDecoding(table.encoding) ? undefined : utf16Encoding(file.path);
         if (utf16)
           throw new InletError(
