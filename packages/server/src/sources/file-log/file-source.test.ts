@@ -626,6 +626,47 @@ describe('file source: sync', () => {
     expect(checkpoint?.files.filter((f) => f.path.endsWith('.gz')).every((f) => f.done)).toBe(true);
   });
 
+  it('rejects a rotated .gz that gives no line (cut short in its header, or not gzip at all) once it has settled', async () => {
+    const { logs, sync, layout, state } = await setup([webAccessLog()]);
+    // Both were passed over at every run without a word, as if logrotate were still writing them.
+    writeFileSync(log(logs, 'access.log.2.gz'), gzipSync(access(0, 50)).subarray(0, 12));
+    writeFileSync(log(logs, 'access.log.1.gz'), 'not gzip at all\n');
+    writeFileSync(log(logs, 'access.log.3.gz'), gzipSync(''));
+    writeFileSync(log(logs, 'access.log'), access(50, 60));
+    const rejected = (result: { tables: Array<{ table: string; rows: number }> }) =>
+      result.tables.find((t) => t.table.startsWith('_rejects/'))?.rows ?? 0;
+    // Just written: logrotate may still be at it.
+    expect(rejected(await sync())).toBe(0);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const name of ['access.log.1.gz', 'access.log.2.gz']) utimesSync(log(logs, name), hourAgo, hourAgo);
+    expect(rejected(await sync())).toBe(2);
+    expect(rejected(await sync())).toBe(0);
+    const reasons = readdirSync(join(layout.lake, '_rejects', 'web'), { recursive: true })
+      .filter((f) => String(f).endsWith('.ndjson'))
+      .flatMap((f) =>
+        readFileSync(join(layout.lake, '_rejects', 'web', String(f)), 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { file: string; reason: string }),
+      )
+      .map((r) => [r.file, r.reason])
+      .sort();
+    expect(reasons).toEqual([
+      [log(logs, 'access.log.1.gz'), 'gzip data ends early or is corrupt: incorrect header check'],
+      [log(logs, 'access.log.2.gz'), 'gzip data ends early or is corrupt: unexpected end of file'],
+    ]);
+    // The .gz of an empty log is read, and done with.
+    const checkpoint = state.getCheckpoint<{ files: Array<{ path: string; done: boolean }> }>(
+      'file-log',
+      'web',
+    );
+    expect(checkpoint?.files.filter((f) => f.path.endsWith('.gz')).map((f) => f.done)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+  });
+
   it('with backfill: false starts at the end of what exists', async () => {
     const { logs, sync, counts } = await setup([webAccessLog({ backfill: false })]);
     writeFileSync(log(logs, 'access.log.2.gz'), gzipSync(access(0, 10)));

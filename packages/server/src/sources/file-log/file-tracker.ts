@@ -214,7 +214,9 @@ export async function planReads(
     const head = await headOf(c);
     if (
       !head ||
-      head.bytes.length === 0 ||
+      // A .gz whose first bytes give no content (cut short at its header, not gzip at all, or of an
+      // empty log) is read, which rejects a corrupt one once settled; waited for, it was never read.
+      (head.bytes.length === 0 && !c.gz) ||
       (await findStartingAs(
         c,
         files.filter((f) => claimed.has(f)),
