@@ -115,6 +115,26 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says a value does not fit the type types: sets, without the options DuckDB read with, and cuts a long line it quotes', async () => {
+    const { h } = await setup([{ path: 'deals.csv', types: { amount: 'BIGINT' } }, { path: 'notes.csv' }], {
+      'deals.csv': 'id,amount\n1,10\n2,abc\n',
+      'notes.csv': `id,note\n1,${'x'.repeat(9 * 1024 * 1024)}\n`,
+    });
+    const message = (await h.sync('crm').catch((e: Error) => e.message)) as string;
+    expect(message).toContain(
+      `crm.deals: could not read deals.csv as csv (utf-8). A column's type set by types: in inlet.yaml does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value: ` +
+        'Conversion Error: CSV Error on Line: 3\nOriginal Line: 2,abc\nError when converting column "amount"',
+    );
+    expect(message).toContain(
+      `Original Line: 1,${'x'.repeat(198)}…\nMaximum line size of 8388608 bytes exceeded`,
+    );
+    // It went on with DuckDB's advice (nullstr = 'N/A') and 20 lines of the options it read with,
+    // and with 10,000 characters of the 9 MB line.
+    for (const noise of ['nullstr', 'sample_size', 'delimiter =', 'Set By User'])
+      expect(message).not.toContain(noise);
+    expect(message.length).toBeLessThan(2000);
+  });
+
   it('decodes a Shift_JIS (CP932) export from Excel with Japanese, half-width kana and ①', async () => {
     const text = '顧客ID,会社名,担当者\r\n1,㈱テスト①,ﾔﾏﾀﾞ ﾀﾛｳ\r\n2,"東京都, 千代田区",鈴木 一郎\r\n';
     const { h } = await setup([{ path: 'customers_sjis.csv', name: 'customers', encoding: 'shift_jis' }], {

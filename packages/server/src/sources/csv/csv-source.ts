@@ -284,7 +284,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         // DuckDB names the file and line; the temporary UTF-8 copy is named after the original.
         throw new InletError(
           'SOURCE_DATA_INVALID',
-          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table.encoding)}: ${withoutDuckDbAdvice(message)}`,
+          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table.encoding, table.types)}: ${withoutDuckDbAdvice(message)}`,
         );
       }
     },
@@ -300,10 +300,12 @@ const SET_ENCODING =
  * What to do about DuckDB's failure, in inlet's terms: its own advice names its options
  * (`encoding='UTF-16'`, `ignore_errors`), which a table in inlet.yaml does not have.
  */
-function readHint(message: string, encoding: string): string {
+function readHint(message: string, encoding: string, types: CsvTable['types']): string {
   if (!needsDecoding(encoding) && NOT_UTF8.test(message)) return `. The file is not UTF-8: ${SET_ENCODING}`;
   if (/Malformed JSON.*surrogate/s.test(message))
     return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
+  if (types !== undefined && /Error when converting column/.test(message))
+    return ". A column's type set by types: in inlet.yaml does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value";
   if (/not possible to automatically detect the CSV parsing dialect/.test(message))
     return ". Check this table's delimiter:, header:, skip: (lines above the header) and encoding: in inlet.yaml (docs/csv.md)";
   return '';
@@ -311,13 +313,17 @@ function readHint(message: string, encoding: string): string {
 
 /**
  * DuckDB's message without its list of fixes, which name read_csv options inlet.yaml does not have
- * (`Possible Solution: Enable ignore errors`), the options it read with, and inlet's own SQL.
+ * (`Possible Solution: Enable ignore errors`, `* Check whether the null string value is set
+ * correctly (e.g., nullstr = 'N/A')`), the options it read with (`file = …`, `sample_size = …`),
+ * and inlet's own SQL; the line it quotes is cut to its start, as a line may be 8 MB long.
  */
 function withoutDuckDbAdvice(message: string): string {
   const cut = message.search(
-    /\n(?:The search space used was:|Possible fixes:|Possible Solution:|\s*LINE \d+:)/,
+    /\n(?:The search space used was:|Possible fixes:|Possible Solution:|\s*LINE \d+:|\* |\s*file = )/,
   );
-  return (cut === -1 ? message : message.slice(0, cut)).trimEnd();
+  return (cut === -1 ? message : message.slice(0, cut))
+    .replace(/^(Original Line: .{200}).+$/m, '$1…')
+    .trimEnd();
 }
 
 /**
