@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { findNotUtf8, findRaggedRecord, firstRecordFields } from './csv-shape.ts';
+import { findMixedLineBreak, findNotUtf8, findRaggedRecord, firstRecordFields } from './csv-shape.ts';
 
 describe('findRaggedRecord', () => {
   const ragged = (text: string, options = { delimiter: ',', skip: 0 }) => {
@@ -92,5 +92,22 @@ describe('findNotUtf8', () => {
     // An overlong form and a surrogate are not UTF-8 either.
     expect(await notUtf8(Buffer.from([0x61, 0xc0, 0xaf]))).toEqual({ line: 1, character: 2, byte: 0xc0 });
     expect(await notUtf8(Buffer.from([0xed, 0xa0, 0x80]))).toEqual({ line: 1, character: 1, byte: 0xed });
+  });
+});
+
+describe('findMixedLineBreak', () => {
+  const mixed = (text: string, skip = 0) => {
+    const temp = tempDir();
+    const path = join(temp.dir, 'f.csv');
+    writeFileSync(path, text);
+    return findMixedLineBreak(path, { delimiter: ',', skip }).finally(() => temp.cleanup());
+  };
+
+  it('names the first line that ends in another line break than the first, outside quoted fields and skipped lines', async () => {
+    expect(await mixed('a,b\r\n1,2\r\n3,4\n5,6\r\n')).toEqual({ line: 3, found: 'LF', first: 'CRLF' });
+    expect(await mixed('a,b\n1,2\r\n')).toEqual({ line: 2, found: 'CRLF', first: 'LF' });
+    // Excel ends rows in CRLF and breaks lines in a cell with LF.
+    expect(await mixed('a,b\r\n1,"x\ny ""z""\n"\r\n2,3\r\n')).toBeUndefined();
+    expect(await mixed('Export of 2026-12-01\na,b\r\n1,2\r\n', 1)).toBeUndefined();
   });
 });

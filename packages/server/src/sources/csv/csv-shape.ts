@@ -49,6 +49,56 @@ export async function findOpenQuote(
   return walker.openQuote();
 }
 
+/** A line of a CSV file that ends with another line break than the lines before it. */
+export interface MixedLineBreak {
+  /** 1-based, counting skipped lines. */
+  line: number;
+  found: 'CRLF' | 'LF';
+  first: 'CRLF' | 'LF';
+}
+
+/**
+ * The first line after `skip` lines that ends with another line break (\r\n or \n) than the first
+ * line there, outside quoted fields (Excel ends rows with \r\n and breaks lines in a cell with \n).
+ * DuckDB reads one kind a file, and its message for a file with both names neither. Used only to
+ * explain a file DuckDB refused.
+ */
+export async function findMixedLineBreak(
+  path: string,
+  options: { delimiter: string; skip: number },
+): Promise<MixedLineBreak | undefined> {
+  let line = 1;
+  let first: MixedLineBreak['first'] | undefined;
+  let quoted = false;
+  let closed = false;
+  let fieldStart = true;
+  let previous = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' }) as AsyncIterable<string>)
+    for (const c of chunk) {
+      const afterClose = closed;
+      closed = false;
+      if (c === '\n' && !quoted) {
+        const found = previous === '\r' ? 'CRLF' : 'LF';
+        if (line > options.skip) {
+          first ??= found;
+          if (found !== first) return { line, found, first };
+        }
+        line += 1;
+        fieldStart = true;
+      } else if (c === '\n') line += 1;
+      else if (c === '"') {
+        if (quoted) {
+          quoted = false;
+          closed = true;
+        } else if (fieldStart || afterClose) quoted = true;
+        fieldStart = false;
+      } else if (c === options.delimiter && !quoted) fieldStart = true;
+      else if (c !== ' ' && c !== '\r') fieldStart = false;
+      previous = c;
+    }
+  return undefined;
+}
+
 /** The first byte of a file that is not UTF-8: its line and the character of the line it is at, 1-based. */
 export interface NotUtf8 {
   line: number;

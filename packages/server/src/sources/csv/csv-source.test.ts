@@ -432,6 +432,26 @@ describe('csv source', () => {
     ]);
   });
 
+  it('names the line whose line break is not that of the lines before it, and reads a cell broken with LF in CRLF rows', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `${i},n${i}`);
+    const { h } = await setup([{ path: 'joined.csv' }, { path: 'excel.csv' }], {
+      'joined.csv': `id,name\r\n${rows.join('\r\n')}\r\n50,unix\n51,windows\r\n`,
+      'excel.csv': 'id,note\r\n1,"two\nlines"\r\n2,one\r\n',
+    });
+    // DuckDB's words were "Error when sniffing file", and inlet's advice to check delimiter:, header:,
+    // skip: and encoding:, none of which is the cause.
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_DATA_INVALID',
+      message: expect.stringContaining(
+        'crm.joined: line 52 of joined.csv ends in LF where the lines before it end in CRLF, as a file joined or edited by Windows and Unix programs does, and DuckDB reads one kind a file; save it with one kind (dos2unix, or unix2dos, does it).',
+      ),
+    });
+    expect(await h.query('SELECT note FROM crm.excel ORDER BY id')).toEqual([
+      { note: 'two\nlines' },
+      { note: 'one' },
+    ]);
+  });
+
   it('names the line whose field count differs from the header, never taking a wide last line for the header', async () => {
     const rows = Array.from({ length: 100 }, (_, i) => `${i},n${i}\n`).join('');
     // DuckDB guessed lines to skip and took the last, wider line for the header: 0 rows, no error.

@@ -17,6 +17,7 @@ import { checkTableColumns, syncTables, type TableJob } from '../extractor/index
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import {
+  findMixedLineBreak,
   findNotUtf8,
   findOpenQuote,
   findRaggedRecord,
@@ -257,6 +258,20 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             );
           }
         }
+        if (table.format === 'csv' || table.format === 'tsv')
+          for (const [i, path] of readable.entries()) {
+            const mixed = await findMixedLineBreak(path, {
+              delimiter: csvDelimiter(table),
+              skip: table.skip,
+            }).catch(() => undefined);
+            if (!mixed) continue;
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: line ${mixed.line} of ${basename(todo[i]?.path ?? '')} ends in ${mixed.found} where the lines before it end in ${mixed.first}, ` +
+                'as a file joined or edited by Windows and Unix programs does, and DuckDB reads one kind a file; ' +
+                `save it with one kind (dos2unix, or unix2dos, does it). ${NOTHING_IMPORTED}`,
+            );
+          }
         if (table.format === 'csv' || table.format === 'tsv') {
           const ragged = await firstRaggedRecord(readable, table).catch(() => undefined);
           if (ragged) {
