@@ -57,6 +57,14 @@ const databaseTable = z
           ? 'a query needs a name for its table in the lake'
           : `"${entry.table}" does not make a lake table name; add name: with lower-case letters, digits and _`,
       });
+    // Split at every dot, "app.order.items" was sent as three names, which PostgreSQL refused as
+    // "cross-database references are not implemented".
+    if (entry.table && entry.table.split('.').length > 2)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['table'],
+        message: `"${entry.table}" has more than one dot; write schema.table, and copy a table whose name holds a dot with query: (SELECT * FROM schema."the.table") and name:`,
+      });
     const statement = entry.query === undefined ? undefined : firstKeyword(entry.query);
     if (statement !== undefined && !READING_STATEMENTS.has(statement))
       ctx.addIssue({

@@ -484,7 +484,7 @@ describe('postgres source', () => {
     );
   });
 
-  it("names each mistake in a source's config: a url that is not one, a query without a name, a merge table without a primary_key, an entry with neither table nor query", () => {
+  it("names each mistake in a source's config: a url that is not one, a query without a name, a merge table without a primary_key, an entry with neither table nor query, a table: with two dots", () => {
     expect(() =>
       parseConfig({ sources: [{ name: 'app', type: 'postgres', url: 'mysql://u:s3cret@h/db', tables: [] }] }),
     ).toThrow(/sources\[0\]\.url: must be a connection URL/);
@@ -498,5 +498,9 @@ describe('postgres source', () => {
     expect(() =>
       parseConfig({ sources: [source([{ table: 'orders', query: 'SELECT 1', name: 'o' }])] }),
     ).toThrow(/sources\[0\]\.tables\[0\]\.table: give either table or query, not both/);
+    // Sent as three names, refused by PostgreSQL as "cross-database references are not implemented".
+    expect(() => parseConfig({ sources: [source([{ table: 'app.order.items', name: 'items' }])] })).toThrow(
+      /sources\[0\]\.tables\[0\]\.table: "app\.order\.items" has more than one dot; write schema\.table, and copy a table whose name holds a dot with query:/,
+    );
   });
 });
