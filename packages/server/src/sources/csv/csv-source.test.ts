@@ -606,7 +606,7 @@ describe('csv source', () => {
       expect(await h.query(`SELECT id, a, "\ufffd" AS low FROM ${table} ORDER BY id`)).toEqual(expected);
   });
 
-  it('names a missing file, a directory given as path, and a bad option', async () => {
+  it('names a missing file, a directory given as path, a path under a file, and a bad option', async () => {
     const { h, dir } = await setup([{ path: 'nothing_*.csv', name: 'nothing' }], {});
     await expect(h.sync('crm')).rejects.toMatchObject({
       code: 'SOURCE_FILE_NOT_FOUND',
@@ -624,6 +624,21 @@ describe('csv source', () => {
       });
     } finally {
       folder.close();
+    }
+    // A path under a file failed SOURCE_DATA_INVALID "crm.x: ENOTDIR: not a directory, stat '…'".
+    writeFileSync(join(dir, 'export.csv'), 'id\n1\n');
+    for (const path of ['export.csv/x.csv', 'export.csv/*.csv']) {
+      const under = await createSourceHarness([
+        { name: 'crm', type: 'csv', tables: [{ path: join(dir, path), name: 'x' }] },
+      ]);
+      try {
+        await expect(under.sync('crm')).rejects.toMatchObject({
+          code: 'SOURCE_FILE_NOT_FOUND',
+          message: `crm.x: no file matches ${join(dir, path)}; check path: (it is relative to inlet.yaml).`,
+        });
+      } finally {
+        under.close();
+      }
     }
     expect(() =>
       parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'a.xlsx' }] }] }),

@@ -50,9 +50,18 @@ export function matchFiles(pattern: string): MatchedFile[] {
     return stat.isFile() ? { path, stamp: `${stat.size}:${Math.trunc(stat.mtimeMs)}` } : undefined;
   };
   // Not existsSync: a directory inlet may not enter would read as no file at all.
-  const exists = (path: string) => statSync(path, { throwIfNoEntry: false }) !== undefined;
-  if (!/[*?]/.test(name)) return exists(pattern) ? [stamp(pattern)].filter((f) => f !== undefined) : [];
-  if (!exists(dir)) return [];
+  const statOf = (path: string) => {
+    try {
+      return statSync(path);
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      if (code === 'EACCES' || code === 'EPERM') throw error;
+      return undefined;
+    }
+  };
+  if (!/[*?]/.test(name)) return statOf(pattern) ? [stamp(pattern)].filter((f) => f !== undefined) : [];
+  // A file where the directory should be (export.csv/*.csv) matches nothing.
+  if (!statOf(dir)?.isDirectory()) return [];
   const regex = new RegExp(
     `^${name
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')
@@ -93,7 +102,14 @@ async function withoutLoneSurrogateEscapes(from: string, to: string): Promise<vo
   await finished(out);
 }
 
-const isDirectory = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+// Not throwIfNoEntry: a path under a file (export.csv/x.csv) throws ENOTDIR, which is no entry either.
+const isDirectory = (path: string) => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
 
 /**
  * A file or directory the user inlet runs as may not read, said as such: Node's own words
