@@ -1,7 +1,7 @@
 import { isMap, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
-import { unknownTag, unknownTagMessage } from './yaml-tags.ts';
+import { collectionKeyMessage, unknownTag, unknownTagMessage } from './yaml-tags.ts';
 
 // dbt reads vars (dbt_project.yml's vars:, --vars) with PyYAML's SafeLoader: YAML 1.1, where yes, no,
 // on and off are booleans, 017 is octal 15, 1_000 is 1000, 1:30 is 90 and 2026-01-01 a date, but 1e3
@@ -115,12 +115,13 @@ function pyYamlValue(source: string): unknown {
 
 /**
  * YAML read as dbt reads vars (dbt_project.yml's vars:, --vars): YAML 1.1, as PyYAML resolves it.
- * A tag YAML does not know (!!js/function) is an error, as PyYAML's safe_load makes it, where the yaml
- * package read it as text and Node printed its YAMLWarning.
+ * A tag YAML does not know (!!js/function) or a key that is a list or a map is an error, as PyYAML's
+ * safe_load makes it, where the yaml package read it as text and Node printed its YAMLWarning.
  */
 export function parseVarsYaml(text: string): unknown {
   const document = parseDocument(text, {
     version: '1.1',
+    logLevel: 'error',
     customTags: (tags: Tags) => [
       ...PYYAML_SCALARS,
       ...tags.filter((tag) => typeof tag !== 'object' || !REPLACED.has(tag.tag)),
@@ -129,6 +130,9 @@ export function parseVarsYaml(text: string): unknown {
   if (document.errors[0]) throw document.errors[0];
   const found = unknownTag(document, text);
   if (found) throw new Error(unknownTagMessage(found));
+  // A var named "[ a ]" would be no var anyone can name, as PyYAML's safe_load refuses it.
+  const collectionKey = collectionKeyMessage(document, text);
+  if (collectionKey) throw new Error(collectionKey);
   return document.toJS();
 }
 

@@ -1,4 +1,4 @@
-import { type Document, parseDocument } from 'yaml';
+import { type Document, isCollection, parseDocument, visit } from 'yaml';
 
 /**
  * The first tag in a parsed document that YAML does not know (!foo, !!js/function), said as inlet
@@ -23,11 +23,33 @@ export function unknownTagMessage(found: { tag: string; line?: number; column?: 
 }
 
 /**
+ * The first key that is a list or a map ([a, b]: 1), said as inlet says it: PyYAML refuses it as
+ * unhashable, where the yaml package made it text ("[ a, b ]") under a Node warning of its own.
+ */
+export function collectionKeyMessage(document: Document, text: string): string | undefined {
+  let message: string | undefined;
+  visit(document, {
+    Pair(_key, pair) {
+      if (!isCollection(pair.key)) return;
+      const range = pair.key.range;
+      const before = range ? text.slice(0, range[0]).split('\n') : undefined;
+      const where = before ? ` (line ${before.length}, column ${(before.at(-1) ?? '').length + 1})` : '';
+      const shown = range ? text.slice(range[0], range[1]).trim() : String(pair.key);
+      message = `the key ${shown}${where} is a list or a map; a key must be a name, such as a: 1.`;
+      return visit.BREAK;
+    },
+  });
+  return message;
+}
+
+/**
  * YAML as inlet reads its own files (YAML 1.2): the yaml package's parse, except that a tag YAML
  * does not know is an error naming it, not a Node warning and a value read as text.
  */
 export function parseYamlStrictly(text: string): unknown {
-  const document = parseDocument(text);
+  // Errors only: a key that is a list or a map is named by the validation that follows, as an
+  // unknown key, where yaml printed a Node warning of its own too.
+  const document = parseDocument(text, { logLevel: 'error' });
   if (document.errors[0]) throw document.errors[0];
   const found = unknownTag(document, text);
   if (found) throw new Error(unknownTagMessage(found));

@@ -99,6 +99,39 @@ describe("dbt's var()", () => {
     expect(warnings).toEqual([]);
   });
 
+  it('names a key written as a list or a map in front matter, a .yml, a properties file and vars, with no Node warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const front = project({ 'models/m.sql': '/*---\n[a, b]: 1\n---*/\nSELECT 1 AS n' });
+    expect(front.load).toThrow(
+      /m\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "\[ a, b \]"/,
+    );
+    const sibling = project({
+      'models/m.sql': 'SELECT 1 AS n',
+      'models/m.yml': 'description: M.\n{ x: 1 }: 2\n',
+    });
+    expect(sibling.load).toThrow(
+      /m\.yml is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "\{ x: 1 \}"/,
+    );
+    const properties = project({
+      'models/m.sql': 'SELECT 1 AS n',
+      'models/schema.yml': 'version: 2\nmodels:\n  - { name: m, [a]: 1 }\n',
+    });
+    expect(properties.load).toThrow(/\[ a \]/);
+    // A var no one could name: PyYAML refuses the key as unhashable, and so does inlet.
+    const vars = project({ 'dbt_project.yml': 'name: shop\nvars:\n  x: 1\n  ? [a, b]\n  : 1\n' });
+    expect(vars.load).toThrow(
+      'dbt_project.yml is not valid YAML as dbt reads it: the key [a, b] (line 4, column 5) is a list or a map; a key must be a name, such as a: 1.',
+    );
+    expect(() => parseVarsYaml('{[a]: 1}')).toThrow(
+      'the key [a] (line 1, column 2) is a list or a map; a key must be a name, such as a: 1.',
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([]);
+  });
+
   it('renders values as Jinja prints them: booleans True/False, lists and maps as Python writes them', () => {
     expect([true, false, null, 3, 'a', ['x', 1], { k: "it's" }].map(varText)).toEqual([
       'True',

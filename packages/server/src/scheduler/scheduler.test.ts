@@ -870,7 +870,7 @@ describe('scheduler', () => {
     expect(parse({ retries: 10, retry_backoff: '1h' })).not.toThrow();
   });
 
-  it('refuses workflows that name unknown sources, report steps, or clash', () => {
+  it('refuses workflows that name unknown sources, report steps, or clash', async () => {
     const s = setup();
     const config = {
       ...s.config,
@@ -924,6 +924,21 @@ describe('scheduler', () => {
         ),
       }),
     );
+    // A key written as a list or a map is an unknown key, with no Node warning of the yaml library's.
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    writeProjectFile(
+      join(s.config.data_dir, 'listkey'),
+      'workflows/w.yaml',
+      'cron: "0 5 * * *"\nsteps: [test]\n[a, b]: 1\n',
+    );
+    expect(() => loadWorkflows({ ...s.config, project_dir: join(s.config.data_dir, 'listkey') })).toThrow(
+      /w\.yaml is not a valid workflow:\n {2}\(top level\): unknown key "\[ a, b \]"/,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings.map((w) => w.message)).toEqual([]);
     // The name comes from the file name unless the file says name:; the error says so.
     writeProjectFile(
       join(s.config.data_dir, 'named'),

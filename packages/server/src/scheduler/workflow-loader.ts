@@ -35,7 +35,9 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   } catch (error) {
     throw new InletError('WORKFLOW_INVALID', `${path} cannot be read: ${(error as Error).message}`);
   }
-  const document = parseDocument(text);
+  // Errors only: a key that is a list or a map ([a, b]: 1) is named by the validation below, as an
+  // unknown key, where yaml printed a Node warning of its own too.
+  const document = parseDocument(text, { logLevel: 'error' });
   const error = document.errors[0];
   if (error)
     throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${error.message.split('\n')[0]}`);
