@@ -903,7 +903,19 @@ describe('scheduler', () => {
       workflows: [workflowSchema.parse({ name: 'w', cron: '* * * * *', steps: ['test'] })],
     };
     expect(() => loadWorkflows(clash)).toThrow(
-      /Workflow "w" is defined twice: in .* and in .*workflows\/w\.yaml/,
+      /Workflow "w" is defined twice: in .* and in .*workflows\/w\.yaml\. Rename one of them \(name:, or the file\) or remove it\.$/,
+    );
+    // Both in inlet.yaml: the file is named once, with the two entries of its workflows: list.
+    const twice = {
+      ...s.config,
+      configPath: join(s.config.data_dir, 'inlet.yaml'),
+      project_dir: join(s.config.data_dir, 'none'),
+      workflows: ['a', 'w', 'w'].map((name) =>
+        workflowSchema.parse({ name, cron: '* * * * *', steps: ['test'] }),
+      ),
+    };
+    expect(() => loadWorkflows(twice)).toThrow(
+      `Workflow "w" is defined twice in ${twice.configPath}: as workflows[1] and workflows[2]. Rename one of them (name:) or remove it.`,
     );
     // A key left out or of the wrong type in a workflow file is said in words, as in inlet.yaml.
     writeProjectFile(join(s.config.data_dir, 'worded'), 'workflows/w.yaml', 'steps: sync crm\n');

@@ -100,15 +100,18 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
   // A source left out for an unset ${VAR} (inlet runs lists runs without it) is still configured.
   const sources = new Set([...config.sources.map((s) => s.name), ...config.sourcesLeftOut]);
   const opened = openedProject(config);
-  const seen = new Map<string, string>();
-  for (const workflow of found) {
+  // Where each name was defined: the file, and for inlet.yaml's workflows: list the entry.
+  const seen = new Map<string, { origin: string; entry: number }>();
+  for (const [entry, workflow] of found.entries()) {
     const other = seen.get(workflow.name);
     if (other)
       throw new InletError(
         'WORKFLOW_INVALID',
-        `Workflow "${workflow.name}" is defined twice: in ${other} and in ${workflow.origin}.`,
+        other.origin === workflow.origin
+          ? `Workflow "${workflow.name}" is defined twice in ${workflow.origin}: as workflows[${other.entry}] and workflows[${entry}]. Rename one of them (name:) or remove it.`
+          : `Workflow "${workflow.name}" is defined twice: in ${other.origin} and in ${workflow.origin}. Rename one of them (name:, or the file) or remove it.`,
       );
-    seen.set(workflow.name, workflow.origin);
+    seen.set(workflow.name, { origin: workflow.origin, entry });
     for (const step of workflow.steps)
       if (step.kind === 'sync' && !sources.has(step.source))
         throw new InletError(
