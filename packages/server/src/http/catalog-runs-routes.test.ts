@@ -137,6 +137,11 @@ describe('catalog and runs over HTTP', () => {
     for (const [query, message] of [
       ['limit=1001', 'limit: must be a whole number from 1 to 1000'],
       ['limit=ten', 'limit: must be a whole number from 1 to 1000'],
+      // Digits only, as inlet runs --limit: Number() would read each of these as a whole number.
+      ...['1e3', '0x10', '%2010', '10.0', '+5'].map((text) => [
+        `limit=${text}`,
+        'limit: must be a whole number from 1 to 1000',
+      ]),
       [
         'before=abc',
         'before: must be a run id (a whole number above 0), such as the id of the oldest run of the page before',

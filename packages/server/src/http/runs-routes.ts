@@ -25,7 +25,13 @@ function parseListQuery(query: Record<string, string | string[] | undefined>): L
   };
   const [workflow, status, limitText, beforeText] = ['workflow', 'status', 'limit', 'before'].map(one);
   const limit = limitText === undefined ? 50 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+  // Digits only, as inlet runs --limit takes it: Number() also read 1e3, 0x10 and " 10".
+  if (
+    (limitText !== undefined && !/^\d+$/.test(limitText)) ||
+    !Number.isInteger(limit) ||
+    limit < 1 ||
+    limit > 1000
+  )
     throw invalid('limit', 'must be a whole number from 1 to 1000');
   if (status !== undefined && !STATUSES.includes(status))
     throw invalid('status', `must be one of ${STATUSES.join(', ')}`);
