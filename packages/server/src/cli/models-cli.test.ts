@@ -334,6 +334,12 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       2,
       `NOT_FOUND: No run has id ${newest + 1000}; the newest run is ${newest} (inlet runs lists them).\n`,
     ]);
+    // Digits past 2^53 are named as typed, not as the number they round to.
+    const huge = await inlet('runs', '99999999999999999999');
+    expect([huge.code, huge.err]).toEqual([
+      2,
+      `NOT_FOUND: No run has id 99999999999999999999; the newest run is ${newest} (inlet runs lists them).\n`,
+    ]);
     const shown = await inlet('runs', String(list.lines[0]?.id));
     expect(shown.lines[0]).toMatchObject({
       steps: [

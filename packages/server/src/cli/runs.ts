@@ -27,9 +27,13 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
 
-/** One run: its steps' logs as text (table), the run as JSON, or its steps as CSV. */
-function showRun(history: RunHistory, id: number, output: Output, format: Format): ExitCode {
-  const run = history.get(id);
+/**
+ * One run: its steps' logs as text (table), the run as JSON, or its steps as CSV. id is the run's id
+ * or its digits as typed, which an unknown id is named by.
+ */
+function showRun(history: RunHistory, id: number | string, output: Output, format: Format): ExitCode {
+  // Past 2^53 the digits are no id a run can have, and Number() would round them into another.
+  const run = Number.isSafeInteger(Number(id)) ? history.get(Number(id)) : undefined;
   if (!run) {
     const newest = history.list({ limit: 1 })[0]?.id;
     const known = newest === undefined ? 'no workflow has run yet' : `the newest run is ${newest}`;
@@ -127,7 +131,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     // A run whose process died shows as such even when no scheduler runs to notice it.
     history.abandonStale(STALE_RUN_MS);
     if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
-      return showRun(history, Number(positionals[0]), output, format);
+      return showRun(history, positionals[0] ?? '', output, format);
     if (positionals.length === 1) {
       output.err(
         `"${positionals[0]}" is not a run id (a whole number); inlet runs --workflow ${positionals[0]} lists the runs of a workflow.\n`,
