@@ -297,6 +297,27 @@ describe('a table whose view cannot be built', () => {
   });
 });
 
+describe('a lake that cannot be listed', () => {
+  it('is LAKE_UNREADABLE naming the path, as inlet query says it, when lake/events is a file', async () => {
+    const blocked = testConfig(join(temp.dir, 'events-file'), { models: { builtin: false } });
+    const layout = dataLayout(blocked.data_dir);
+    mkdirSync(layout.lake, { recursive: true });
+    writeFileSync(join(layout.lake, 'events'), 'not a folder\n');
+    const own = createCatalog({ config: blocked, logger });
+    try {
+      await expect(own.tables()).rejects.toMatchObject({
+        code: 'LAKE_UNREADABLE',
+        status: 503,
+        message: expect.stringMatching(
+          /^The lake's tables cannot be read, so no model can be built or tested and the catalog cannot list them \(ENOTDIR: not a directory, scandir '.*lake\/events'\)\. .*move what is there out of the lake/,
+        ),
+      });
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('a models project that cannot be read', () => {
   it('is logged as its code and message, without a stack trace, and the lake is still listed', async () => {
     const broken = testConfig(join(temp.dir, 'unreadable-project'), {

@@ -314,6 +314,25 @@ describe('inlet command line', () => {
     ]);
   });
 
+  it('exits 1 with LAKE_UNREADABLE, as inlet query says it, when lake/events is a file, for run, test, catalog and docs check', async () => {
+    // Each ended with a bare ENOTDIR, as an error inlet did not foresee (exit 5).
+    const dir = join(temp.dir, 'events-file');
+    mkdirSync(join(dir, 'data', 'lake'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'lake', 'events'), 'not a folder\n');
+    const config = join(dir, 'inlet.yaml');
+    writeFileSync(config, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    writeProjectFile(join(dir, 'project'), 'models/m.sql', 'SELECT 1 AS n');
+    for (const argv of [['run'], ['test'], ['catalog'], ['docs', 'check']]) {
+      const refused = await inlet(...argv, '--config', config);
+      expect([refused.code, refused.err], argv.join(' ')).toEqual([
+        ExitCode.FAILURE,
+        expect.stringMatching(
+          /^LAKE_UNREADABLE: The lake's tables cannot be read, .*\(ENOTDIR: not a directory, scandir '.*events'\)/,
+        ),
+      ]);
+    }
+  });
+
   it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {
     const captured = capturedOutput();
     const code = await main(['query', 'SELECT 1', '--config', configPath], captured.output, {

@@ -10,6 +10,7 @@ import {
   failedViews,
   unavailableMessage,
 } from '../engine/index.ts';
+import { InletError } from '../errors/index.ts';
 import { type DataLayout, dataDirUnusable, type ReadLeases, sqlString } from '../lake/index.ts';
 import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
 import { quoteName } from './sql-names.ts';
@@ -36,6 +37,26 @@ export interface BuildEngine {
 
 /** The loader deleted a WAL segment between the events view's glob and the read: the rows are in the lake now. */
 export const FILE_RACE = /No files found|Cannot open file|No such file/;
+
+/**
+ * The lake's views as listed, or LAKE_UNREADABLE, as inlet query says it, when the lake cannot be
+ * listed (lake/events a file, a folder this user may not read): inlet run, test, catalog and docs
+ * check ended with a bare ENOTDIR, as an error inlet did not foresee (exit 5). A file gone while
+ * listed (ENOENT) is a race the callers take again.
+ */
+function lakeViews<T>(list: () => T): T {
+  try {
+    return list();
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === undefined || code === 'ENOENT') throw error;
+    throw new InletError(
+      'LAKE_UNREADABLE',
+      `The lake's tables cannot be read, so no model can be built or tested and the catalog cannot list them (${message.split('\n')[0]}). The path named is not a folder inlet made or one this user can read: move what is there out of the lake or restore it from a backup, or give this user the data directory (chown -R).`,
+      { cause: error },
+    );
+  }
+}
 
 export async function createBuildEngine(options: {
   config: InletConfig;
@@ -89,11 +110,13 @@ export async function createBuildEngine(options: {
       views = await applyViews(
         (sql) => connection.run(sql),
         views,
-        discoverViews(layout, {
-          skipWal: leases?.retiring,
-          dedupWindowHours: config.loader.dedup_window_hours,
-          wal,
-        }),
+        lakeViews(() =>
+          discoverViews(layout, {
+            skipWal: leases?.retiring,
+            dedupWindowHours: config.loader.dedup_window_hours,
+            wal,
+          }),
+        ),
         (view, error) => failed.set(view.name, unavailableMessage(view, error)),
       );
       // A view that failed before and was not tried again this time failed for the same reason.
