@@ -329,6 +329,23 @@ describe('config', () => {
     expect(parseConfig({ loader: { dedup_window_hours: 876_000 } }).loader.dedup_window_hours).toBe(876_000);
   });
 
+  it('refuses an event size and a query count too large for the memory caps derived from them', () => {
+    // The loader's memory cap grows with limits.event_bytes: 2e15 made one DuckDB refused, and
+    // inlet start ended with "Failed to set config" (exit 5).
+    for (const event_bytes of [16 * 2 ** 20 + 1, 2e15])
+      expect(() => parseConfig({ limits: { event_bytes } }), String(event_bytes)).toThrow(
+        'limits.event_bytes: must be at most 16777216 (16 MiB)',
+      );
+    expect(parseConfig({ limits: { event_bytes: 16 * 2 ** 20 } }).limits.event_bytes).toBe(16 * 2 ** 20);
+    // The query engine's process cap is 512 MB for each query.max_concurrent: a huge count made a
+    // cap prlimit could not read, and the warning then said to install util-linux.
+    for (const max_concurrent of [1025, 1e14])
+      expect(() => parseConfig({ query: { max_concurrent } }), String(max_concurrent)).toThrow(
+        /query\.max_concurrent: must be at most 1024/,
+      );
+    expect(parseConfig({ query: { max_concurrent: 1024 } }).query.max_concurrent).toBe(1024);
+  });
+
   it('refuses a retention too long to count back to a day, which failed every retention pass', () => {
     for (const key of ['events_days', 'logs_days', 'rejects_days'])
       expect(() => parseConfig({ retention: { [key]: 9_007_199_254_740_991 } }), key).toThrow(

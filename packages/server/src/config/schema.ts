@@ -124,7 +124,9 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       request_bytes: bytes.default(500 * 1024),
-      event_bytes: bytes.default(32 * 1024),
+      // The loader's DuckDB memory cap grows with it (loaderMemoryLimit): past ~1.8e15 the cap was
+      // more bytes than DuckDB can hold, and the loader failed to start ("Failed to set config").
+      event_bytes: bytes.max(16 * 2 ** 20, 'must be at most 16777216 (16 MiB)').default(32 * 1024),
       per_ip_per_second: z.number().int().nonnegative().default(1000),
       per_write_key_per_second: z.number().int().nonnegative().default(50_000),
       /**
@@ -197,7 +199,9 @@ export const configSchema = z.strictObject({
       timeout_ms: milliseconds.default(60_000),
       memory_limit: memorySize('1GB'),
       threads: z.number().int().min(1).max(64).default(2),
-      max_concurrent: z.number().int().positive().default(4),
+      // The engine's process cap is 512 MB for each (queryProcessCap): a huge count made a cap
+      // prlimit could not read (past 2^64, or 1e+21 as JavaScript writes it).
+      max_concurrent: z.number().int().positive().max(1024).default(4),
       max_rows: z.number().int().positive().default(100_000),
     })
     .prefault({}),
