@@ -437,6 +437,18 @@ describe('model graph', () => {
     expect(fails('SELECT 1\n{# never closed\nFROM t')).toThrow(
       'm.sql line 2: {# starts a comment that no #} ends; close it, or write the text as a SQL comment (-- …).',
     );
+    // A tag left open was DuckDB's syntax error at "{"; one in a SQL string or comment is still text.
+    expect(fails("SELECT {{ ref('orders') }}.n,\n  {{ from_dt AS d")).toThrow(
+      'm.sql line 2: {{ starts a tag that no }} ends; close it.',
+    );
+    expect(fails('SELECT 1 AS n\n{% if is_incremental()\nWHERE true')).toThrow(
+      'm.sql line 2: {% starts a tag that no %} ends; close it.',
+    );
+    expect(project({}, { 'models/m.sql': "SELECT '{{' AS a -- {%\n" }).nodes.has('m')).toBe(true);
+    // An {% if is_incremental() %} with no {% endif %} was "not a template tag inlet knows".
+    expect(fails('SELECT 1 AS n\n{% if is_incremental() %} WHERE true')).toThrow(
+      'm.sql line 2: {% if is_incremental() %} has no {% endif %} after it; end the block with {% endif %} ({% if is_incremental() %}…{% else %}…{% endif %}).',
+    );
   });
 
   it("reads dbt's properties files (schema.yml, _models.yml): each model's and seed's entry is its configuration", () => {

@@ -98,8 +98,26 @@ export function checkTemplate(text: string, file: string): void {
       'MODEL_INVALID',
       `${file} line ${lineOf(sql, open)}: {# starts a comment that no #} ends; close it, or write the text as a SQL comment (-- …).`,
     );
+  // A tag left open reached DuckDB as text, which said no more than a syntax error at "{". Tags in
+  // a SQL string or comment are passed over, as before: they reach the SQL as written.
+  const code = templateCode(text)
+    .replace(EXPRESSION, (whole) => ' '.repeat(whole.length))
+    .replace(/\{%[\s\S]*?%\}/g, (whole) => ' '.repeat(whole.length));
+  const unclosed = /\{\{|\{%/.exec(code);
+  if (unclosed)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${file} line ${lineOf(code, unclosed.index)}: ${unclosed[0]} starts a tag that no ${unclosed[0] === '{{' ? '}}' : '%}'} ends; close it.`,
+    );
   const withoutBlocks = sql.replace(BLOCK, (whole) => ' '.repeat(whole.length));
   const stray = /\{%-?\s*(\w*).*?%\}/.exec(withoutBlocks);
+  // An {% if is_incremental() %} that BLOCK did not take is one with no {% endif %}: it was called a
+  // tag inlet does not know, beside the hint that it is the one it does.
+  if (stray && /^\{%-?\s*if\s+(not\s+)?is_incremental(\(\s*\))?\s*-?%\}$/.test(stray[0]))
+    throw new InletError(
+      'MODEL_INVALID',
+      `${file} line ${lineOf(sql, stray.index)}: ${stray[0]} has no {% endif %} after it; end the block with {% endif %} ({% if is_incremental() %}…{% else %}…{% endif %}).`,
+    );
   if (stray) {
     // dbt's Jinja statements a ported project has, and what inlet has instead.
     const instead: Record<string, string> = {
