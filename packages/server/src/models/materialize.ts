@@ -245,7 +245,7 @@ export async function writeStaging(options: {
 /**
  * The SELECT that loads a seed: a comma-separated CSV file with a header, as dbt's seeds are, types
  * detected by DuckDB. The dialect is fixed: left to guess, DuckDB read a file with an unterminated
- * quote as one column named "id,name" and built it without a word.
+ * quote as one column named "id,name" and built it without a word. So is where the header is.
  */
 export function seedSql(node: ProjectNode, typed = true): string {
   const entries = typed ? Object.entries(node.config.column_types) : [];
@@ -253,7 +253,9 @@ export function seedSql(node: ProjectNode, typed = true): string {
     entries.length > 0
       ? `, types = {${entries.map(([column, type]) => `${sqlString(column)}: ${sqlString(type)}`).join(', ')}}`
       : '';
-  return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true, delim = ',', quote = '"', escape = '"'${types})`;
+  // skip = 0: left to find where the table starts, DuckDB passed over a header narrower than every
+  // row under it (a,b over 1,2,3) and took the first row for the header, a row lost without a word.
+  return `SELECT * FROM read_csv(${sqlString(node.path)}, header = true, auto_detect = true, skip = 0, delim = ',', quote = '"', escape = '"'${types})`;
 }
 
 /**

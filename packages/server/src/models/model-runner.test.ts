@@ -396,6 +396,16 @@ GROUP BY ALL`,
     expect(seeds.models[0]?.message).toMatch(
       /plans\.csv: not a CSV file a seed can be \(comma-separated, a header row, every row as many fields as the header, every quote closed\)/,
     );
+    // A header narrower than every row under it was passed over: the first row became the header
+    // (columns "1", "free", "x") and was lost.
+    project('seeds/plans.csv', 'id,name\n1,free,x\n2,team,y\n');
+    const wide = await run({ selectors: ['plans'] });
+    expect(wide.models[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(
+        /plans\.csv: not a CSV file a seed can be \(comma-separated, a header row, every row as many fields as the header/,
+      ),
+    });
     project('seeds/plans.csv', 'id,name,note\n1,free,"a, b"\n2,team,\n');
     expect(statuses(await run({ selectors: ['plans'] }))).toEqual({ plans: 'success' });
     // A spreadsheet's semicolon-separated export came out as one column named "id;name".
