@@ -260,13 +260,18 @@ export function seedSql(node: ProjectNode, typed = true): string {
 
 /**
  * Fails when a seed's header names a column twice (in any case: to DuckDB id and ID are one name) or
- * leaves one unnamed: DuckDB published them as ID_1 and column2, columns nobody wrote.
+ * leaves one unnamed, or there is none: DuckDB published them as ID_1 and column2, columns nobody wrote.
  */
 export async function checkSeedHeader(engine: BuildEngine, node: ProjectNode): Promise<void> {
   const [header] = await engine.rows(
     `SELECT * FROM read_csv(${sqlString(node.path)}, header = false, all_varchar = true, delim = ',', quote = '"', escape = '"') LIMIT 1`,
   );
-  if (!header) return;
+  // An empty file was built as one column named column0, which nobody wrote.
+  if (!header)
+    throw new InletError(
+      'MODEL_INVALID',
+      `${node.path}: the file is empty; a seed needs a header row naming its columns (feature,description), and its rows under it.`,
+    );
   const names = Object.values(header).map((value) => (value === null ? '' : String(value)));
   const blank = names.findIndex((name) => name.trim() === '');
   if (blank !== -1 && names.length > 1)

@@ -406,6 +406,14 @@ GROUP BY ALL`,
         /plans\.csv: not a CSV file a seed can be \(comma-separated, a header row, every row as many fields as the header/,
       ),
     });
+    // An empty file was built as one column named column0.
+    project('seeds/plans.csv', '');
+    expect((await run({ selectors: ['plans'] })).models[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(
+        /plans\.csv: the file is empty; a seed needs a header row naming its columns/,
+      ),
+    });
     project('seeds/plans.csv', 'id,name,note\n1,free,"a, b"\n2,team,\n');
     expect(statuses(await run({ selectors: ['plans'] }))).toEqual({ plans: 'success' });
     // A spreadsheet's semicolon-separated export came out as one column named "id;name".
