@@ -57,13 +57,15 @@ function columnTestSql(
     };
   }
   const { to, field } = test.relationships;
+  // The key is selected by name first: a field: the table lacks, read as p."zz" in the correlated
+  // subquery, failed as 'Referenced table "p" not found!', naming neither the field nor the table.
   const check = (left: string, right: string) =>
-    `SELECT DISTINCT c.${col} FROM ${relation} c WHERE c.${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${resolve(to)} p WHERE ${left} = ${right})`;
+    `SELECT DISTINCT c.${col} FROM ${relation} c WHERE c.${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM (SELECT ${quoteColumn(field)} AS parent_key FROM ${resolve(to)}) p WHERE ${left} = ${right})`;
   return {
     name: `relationships(${column} → ${to}.${field})`,
-    sql: check(`p.${quoteColumn(field)}`, `c.${col}`),
+    sql: check('p.parent_key', `c.${col}`),
     // A text id ('acct_9') against a number key failed the cast instead of the test.
-    textSql: check(`p.${quoteColumn(field)}::VARCHAR`, `c.${col}::VARCHAR`),
+    textSql: check('p.parent_key::VARCHAR', `c.${col}::VARCHAR`),
   };
 }
 

@@ -751,6 +751,21 @@ SELECT * FROM (VALUES ('1'), ('2'), ('acct_9'), ('3')) t(account_id)`,
         sample: expect.arrayContaining([{ account_id: 'acct_9' }, { account_id: '3' }]),
       },
     ]);
+    // A field: the table lacks was 'Referenced table "p" not found!', naming neither.
+    project(
+      'models/rel_events.sql',
+      `/*---
+columns:
+  account_id: { tests: [{ relationships: { to: rel_accounts, field: account } }] }
+---*/
+SELECT * FROM (VALUES ('1')) t(account_id)`,
+    );
+    const missing = await run({ selectors: ['rel_events'] });
+    expect(missing.models[0]?.tests?.[0]).toMatchObject({
+      name: 'relationships(account_id → rel_accounts.account)',
+      status: 'error',
+      message: 'Binder Error: Referenced column "account" not found in FROM clause!',
+    });
     rmSync(join(config.project_dir, 'models', 'rel_accounts.sql'));
     rmSync(join(config.project_dir, 'models', 'rel_events.sql'));
   });
