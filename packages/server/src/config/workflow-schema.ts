@@ -191,6 +191,9 @@ const cron = z.string().superRefine((expression, ctx) => {
  * One workflow, in inlet.yaml under workflows: or as project/workflows/<name>.yaml. The time zone
  * defaults to the top-level timezone; catch-up decides what happens to times missed while down.
  */
+/** Extra attempts a failing step may have at most. */
+const MAX_RETRIES = 10;
+
 export const workflowSchema = z
   .strictObject({
     name: z
@@ -203,7 +206,7 @@ export const workflowSchema = z
     /** With catchup: all, at most this many missed times are run (the most recent ones). */
     catchup_limit: z.number().int().positive().max(1000).default(24),
     /** Extra attempts of a failing step; the wait doubles after each one. */
-    retries: z.number().int().min(0).max(10).default(0),
+    retries: z.number().int().min(0).max(MAX_RETRIES).default(0),
     retry_backoff: durationMs.prefault('30s'),
     /** The whole run is stopped after this long. */
     timeout: durationMs.prefault('1h'),
@@ -213,7 +216,8 @@ export const workflowSchema = z
     // The wait doubles after each attempt; a last wait past what a Node timer holds fired at once,
     // so a step meant to wait 600h was tried again straight away.
     const last = workflow.retry_backoff * 2 ** (workflow.retries - 1);
-    if (workflow.retries > 0 && last > 2 ** 31 - 1) {
+    // retries past its own bound is said once, by it: its wait came out as "Infinityh" beside it.
+    if (workflow.retries > 0 && workflow.retries <= MAX_RETRIES && last > 2 ** 31 - 1) {
       const hours = Math.round((last / 3_600_000) * 10) / 10;
       ctx.addIssue({
         code: 'custom',

@@ -868,6 +868,10 @@ describe('scheduler', () => {
     expect(parse({ retries: 10, retry_backoff: '2h' })).toThrow(/the last wait is 1024h/);
     expect(parse({ retries: 1, retry_backoff: '596h' })).not.toThrow();
     expect(parse({ retries: 10, retry_backoff: '1h' })).not.toThrow();
+    // retries past its bound is said once: its wait was "Infinityh" on a second line.
+    expect(parse({ retries: 1e9 })).toThrow(
+      /^inlet\.yaml is not valid:\n {2}workflows\[0\]\.retries: must be at most 10, not 1000000000$/,
+    );
   });
 
   it('refuses workflows that name unknown sources, report steps, or clash', async () => {
