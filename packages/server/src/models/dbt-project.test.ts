@@ -494,6 +494,15 @@ describe('dbt_project.yml', () => {
     expect(fails('model-paths: transform\n')).toThrow(
       /dbt_project\.yml: model-paths must be a list of folders inside the project, such as \["models"\]; it is "transform"\./,
     );
+    // A folder outside the project: docs-paths: [/] walked the machine and ended in EACCES (exit 5).
+    for (const [key, value] of [
+      ['docs-paths', '/'],
+      ['model-paths', '../shared'],
+      ['seed-paths', '/tmp'],
+    ])
+      expect(fails(`${key}: ["${value}"]\n`), key).toThrow(
+        `dbt_project.yml: ${key} must be a list of folders inside the project, such as`,
+      );
     expect(fails('vars: [a, b]\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);
     // A date or a float is read as a value of its own, not as a map of its fields.
     expect(fails('vars: 2026-01-01\n')).toThrow(/dbt_project\.yml: vars: must be a map of names to values/);

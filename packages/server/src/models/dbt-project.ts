@@ -212,9 +212,19 @@ function settingsIn(top: FolderConfig, name: string | undefined, steps: string[]
 }
 
 function readPaths(raw: Record<string, unknown>, dir: string, shown: string): ProjectPaths {
+  // Outside it, docs-paths: [/] walked the whole machine and ended in an EACCES inlet did not
+  // foresee (exit 5); the engine that builds models reads nothing outside the project either.
+  const outside = (p: string) => {
+    const under = relative(dir, resolve(dir, p));
+    return under === '..' || under.startsWith(`..${sep}`);
+  };
   const folders = (key: string, fallback: string[]): string[] => {
     const value = raw[key] ?? fallback;
-    if (!Array.isArray(value) || value.length === 0 || !value.every((p) => typeof p === 'string' && p !== ''))
+    if (
+      !Array.isArray(value) ||
+      value.length === 0 ||
+      !value.every((p) => typeof p === 'string' && p !== '' && !outside(p))
+    )
       throw new InletError(
         'MODEL_INVALID',
         `${shown}: ${key} must be a list of folders inside the project, such as ${JSON.stringify(fallback)}; it is ${JSON.stringify(value)}.`,
