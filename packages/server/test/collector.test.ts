@@ -391,21 +391,22 @@ describe('collector over HTTP', () => {
     ).toEqual([{ n: 0 }]);
   });
 
+  /** An inlet with two sites known by domain, docs and shop, for Plausible roll-ups (d naming both). */
+  const rollupInlet = (perWriteKey: number, shop: { origins?: string[] } = {}) =>
+    startTestInlet({
+      limits: { per_ip_per_second: 0, per_write_key_per_second: perWriteKey },
+      sites: [
+        { id: 'docs', write_key: WRITE_KEY, domains: ['docs.example.com'] },
+        { id: 'shop', write_key: 'wk_shop_5e6f7a', domains: ['shop.example.com'], ...shop },
+      ],
+    });
+  const rollupsStored = (url: string) =>
+    queryApi(url, "SELECT count(*)::INT AS n FROM events WHERE name = 'rollup'");
+
   it('refuses a Plausible roll-up whose page origin one of its sites does not allow, storing it for none', async () => {
     // d names two sites; the second one's origins do not allow the page. The 403 said nothing was
     // stored, but the first site's copy was, and a retry stored it again.
-    const rollup = await startTestInlet({
-      limits: { per_ip_per_second: 0, per_write_key_per_second: 0 },
-      sites: [
-        { id: 'docs', write_key: WRITE_KEY, domains: ['docs.example.com'] },
-        {
-          id: 'shop',
-          write_key: 'wk_shop_5e6f7a',
-          domains: ['shop.example.com'],
-          origins: ['https://shop.example.com'],
-        },
-      ],
-    });
+    const rollup = await rollupInlet(0, { origins: ['https://shop.example.com'] });
     try {
       const answer = await fetch(`${rollup.url}/api/event`, {
         method: 'POST',
@@ -418,9 +419,7 @@ describe('collector over HTTP', () => {
       });
       expect(answer.status).toBe(403);
       expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('ORIGIN_NOT_ALLOWED');
-      expect(
-        await queryApi(rollup.url, "SELECT count(*)::INT AS n FROM events WHERE name = 'rollup'"),
-      ).toEqual([{ n: 0 }]);
+      expect(await rollupsStored(rollup.url)).toEqual([{ n: 0 }]);
     } finally {
       await rollup.cleanup();
     }
@@ -429,13 +428,7 @@ describe('collector over HTTP', () => {
   it('refuses a Plausible roll-up one of whose sites is over its rate limit, storing it for none', async () => {
     // Each site's copy was written on its own: the docs site's copy was stored under the 429 that the
     // shop site's limit gave, and again, with a new id, when the request was retried.
-    const rollup = await startTestInlet({
-      limits: { per_ip_per_second: 0, per_write_key_per_second: 1 },
-      sites: [
-        { id: 'docs', write_key: WRITE_KEY, domains: ['docs.example.com'] },
-        { id: 'shop', write_key: 'wk_shop_5e6f7a', domains: ['shop.example.com'] },
-      ],
-    });
+    const rollup = await rollupInlet(1);
     const send = (name: string, d: string) =>
       fetch(`${rollup.url}/api/event`, {
         method: 'POST',
@@ -446,9 +439,7 @@ describe('collector over HTTP', () => {
       expect((await send('first', 'shop.example.com')).status).toBe(202);
       const answer = await send('rollup', 'docs.example.com,shop.example.com');
       expect(answer.status).toBe(429);
-      expect(
-        await queryApi(rollup.url, "SELECT count(*)::INT AS n FROM events WHERE name = 'rollup'"),
-      ).toEqual([{ n: 0 }]);
+      expect(await rollupsStored(rollup.url)).toEqual([{ n: 0 }]);
     } finally {
       await rollup.cleanup();
     }

@@ -245,6 +245,23 @@ async function lecturePage(path: string): Promise<{ page: Page; anonymousId: str
 }
 
 /**
+ * Watches #lecture at a 10-second interval, with window.emptied set once it gets a new source (and
+ * what listen adds, with the element as video), and plays it for 7 seconds of the page's clock.
+ */
+async function watchSevenSeconds(page: Page, listen = ''): Promise<void> {
+  await page.evaluate(`
+    const video = document.getElementById('lecture');
+    video.addEventListener('emptied', () => (window.emptied = true));
+    ${listen}
+    window.stopWatching = inlet.watch(video, { interval: 10 });
+  `);
+  await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+  await page.evaluate(`document.getElementById('lecture').play()`);
+  await page.waitForFunction('window.playEvents === 1');
+  await page.clock.runFor(7000);
+}
+
+/**
  * Where the pages load inlet.js from: the page server hands out the same dist/inlet.js the collector
  * serves, with data-api naming the collector; the last test covers the collector's own /inlet.js.
  */
@@ -759,15 +776,7 @@ describe('browser tracker', () => {
     // load() (a playlist's next item) stops playback without a pause event: the clock ran on, and
     // the time until the next play was counted as watched, while the seconds played before were lost.
     const { page, anonymousId } = await lecturePage('/lectures/reloaded');
-    await page.evaluate(`
-      const video = document.getElementById('lecture');
-      video.addEventListener('emptied', () => (window.emptied = true));
-      window.stopWatching = inlet.watch(video, { interval: 10 });
-    `);
-    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
-    await page.evaluate(`document.getElementById('lecture').play()`);
-    await page.waitForFunction('window.playEvents === 1');
-    await page.clock.runFor(7000);
+    await watchSevenSeconds(page);
     await page.evaluate(`document.getElementById('lecture').load()`);
     await page.waitForFunction('window.emptied === true');
     await page.clock.runFor(35_000);
@@ -783,16 +792,7 @@ describe('browser tracker', () => {
   it('gives the last heartbeat before a new source the position and duration of what played', async () => {
     // At emptied the element already reports the next source's: position 0 and no duration.
     const { page, anonymousId } = await lecturePage('/lectures/position');
-    await page.evaluate(`
-      const video = document.getElementById('lecture');
-      video.addEventListener('emptied', () => (window.emptied = true));
-      video.addEventListener('seeked', () => (window.seeked = true));
-      window.stopWatching = inlet.watch(video, { interval: 10 });
-    `);
-    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
-    await page.evaluate(`document.getElementById('lecture').play()`);
-    await page.waitForFunction('window.playEvents === 1');
-    await page.clock.runFor(7000);
+    await watchSevenSeconds(page, `video.addEventListener('seeked', () => (window.seeked = true));`);
     await page.evaluate(
       `const video = document.getElementById('lecture'); video.pause(); video.currentTime = 1.5`,
     );

@@ -17,6 +17,21 @@ function project(files: Record<string, string>, vars?: Record<string, unknown>) 
   return { dir, load: () => loadProject({ projectDir: dir, builtin: false, vars }) };
 }
 
+/** Runs work and checks that Node printed no warning meanwhile (the yaml package's, say). */
+async function withoutNodeWarning(work: () => void): Promise<void> {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    work();
+    // Node emits a warning on a later turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  expect(warnings).toEqual([]);
+}
+
 const sqlOf = (files: Record<string, string>, vars?: Record<string, unknown>, model = 'm') =>
   project(files, vars).load().nodes.get(model)?.sql;
 
@@ -52,84 +67,72 @@ describe("dbt's var()", () => {
   });
 
   it('refuses a tag YAML does not know in dbt_project.yml, as dbt does, naming it, with no Node warning', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    const p = project({ 'dbt_project.yml': 'name: shop\nvars:\n  f: !!js/function x\n' });
-    expect(p.load).toThrow(
-      /dbt_project\.yml is not valid YAML as dbt reads it: the tag !!js\/function \(line 3, column 6\) is not one YAML knows; quote the value to pass it as text\./,
-    );
-    await new Promise((resolve) => setImmediate(resolve));
-    process.off('warning', onWarning);
-    expect(warnings).toEqual([]);
+    await withoutNodeWarning(() => {
+      const p = project({ 'dbt_project.yml': 'name: shop\nvars:\n  f: !!js/function x\n' });
+      expect(p.load).toThrow(
+        /dbt_project\.yml is not valid YAML as dbt reads it: the tag !!js\/function \(line 3, column 6\) is not one YAML knows; quote the value to pass it as text\./,
+      );
+    });
   });
 
   it("refuses a tag YAML does not know in a model's front matter, its .yml and a properties file, naming the file and line, with no Node warning", async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    const front = project({
-      'models/m.sql': '\n/*---\nmaterialized: table\nowner: !foo x\n---*/\nSELECT 1 AS n',
+    await withoutNodeWarning(() => {
+      const front = project({
+        'models/m.sql': '\n/*---\nmaterialized: table\nowner: !foo x\n---*/\nSELECT 1 AS n',
+      });
+      // The line is the model file's, not the front matter's.
+      expect(front.load).toThrow(
+        /m\.sql: the front matter is not valid YAML: the tag !foo \(line 4, column 8\) is not one YAML knows; quote the value to pass it as text\./,
+      );
+      const sibling = project({
+        'models/m.sql': 'SELECT 1 AS n',
+        'models/m.yml': 'materialized: !!js/function x\n',
+      });
+      expect(sibling.load).toThrow(
+        /m\.yml is not valid YAML: the tag !!js\/function \(line 1, column 15\) is not one YAML knows/,
+      );
+      const properties = project({
+        'models/m.sql': 'SELECT 1 AS n',
+        'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    description: !foo x\n',
+      });
+      expect(properties.load).toThrow(
+        expect.objectContaining({
+          code: 'MODEL_INVALID',
+          message: expect.stringMatching(
+            /schema\.yml: is not valid YAML: the tag !foo \(line 4, column 18\) is not one YAML knows/,
+          ),
+        }),
+      );
     });
-    // The line is the model file's, not the front matter's.
-    expect(front.load).toThrow(
-      /m\.sql: the front matter is not valid YAML: the tag !foo \(line 4, column 8\) is not one YAML knows; quote the value to pass it as text\./,
-    );
-    const sibling = project({
-      'models/m.sql': 'SELECT 1 AS n',
-      'models/m.yml': 'materialized: !!js/function x\n',
-    });
-    expect(sibling.load).toThrow(
-      /m\.yml is not valid YAML: the tag !!js\/function \(line 1, column 15\) is not one YAML knows/,
-    );
-    const properties = project({
-      'models/m.sql': 'SELECT 1 AS n',
-      'models/schema.yml': 'version: 2\nmodels:\n  - name: m\n    description: !foo x\n',
-    });
-    expect(properties.load).toThrow(
-      expect.objectContaining({
-        code: 'MODEL_INVALID',
-        message: expect.stringMatching(
-          /schema\.yml: is not valid YAML: the tag !foo \(line 4, column 18\) is not one YAML knows/,
-        ),
-      }),
-    );
-    await new Promise((resolve) => setImmediate(resolve));
-    process.off('warning', onWarning);
-    expect(warnings).toEqual([]);
   });
 
   it('names a key written as a list or a map in front matter, a .yml, a properties file and vars, with no Node warning', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    const front = project({ 'models/m.sql': '/*---\n[a, b]: 1\n---*/\nSELECT 1 AS n' });
-    expect(front.load).toThrow(
-      /m\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "\[ a, b \]"/,
-    );
-    const sibling = project({
-      'models/m.sql': 'SELECT 1 AS n',
-      'models/m.yml': 'description: M.\n{ x: 1 }: 2\n',
+    await withoutNodeWarning(() => {
+      const front = project({ 'models/m.sql': '/*---\n[a, b]: 1\n---*/\nSELECT 1 AS n' });
+      expect(front.load).toThrow(
+        /m\.sql is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "\[ a, b \]"/,
+      );
+      const sibling = project({
+        'models/m.sql': 'SELECT 1 AS n',
+        'models/m.yml': 'description: M.\n{ x: 1 }: 2\n',
+      });
+      expect(sibling.load).toThrow(
+        /m\.yml is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "\{ x: 1 \}"/,
+      );
+      const properties = project({
+        'models/m.sql': 'SELECT 1 AS n',
+        'models/schema.yml': 'version: 2\nmodels:\n  - { name: m, [a]: 1 }\n',
+      });
+      expect(properties.load).toThrow(/\[ a \]/);
+      // A var no one could name: PyYAML refuses the key as unhashable, and so does inlet.
+      const vars = project({ 'dbt_project.yml': 'name: shop\nvars:\n  x: 1\n  ? [a, b]\n  : 1\n' });
+      expect(vars.load).toThrow(
+        'dbt_project.yml is not valid YAML as dbt reads it: the key [a, b] (line 4, column 5) is a list or a map; a key must be a name, such as a: 1.',
+      );
+      expect(() => parseVarsYaml('{[a]: 1}')).toThrow(
+        'the key [a] (line 1, column 2) is a list or a map; a key must be a name, such as a: 1.',
+      );
     });
-    expect(sibling.load).toThrow(
-      /m\.yml is not a valid model configuration:\n {2}\(top level\): Unrecognized key: "\{ x: 1 \}"/,
-    );
-    const properties = project({
-      'models/m.sql': 'SELECT 1 AS n',
-      'models/schema.yml': 'version: 2\nmodels:\n  - { name: m, [a]: 1 }\n',
-    });
-    expect(properties.load).toThrow(/\[ a \]/);
-    // A var no one could name: PyYAML refuses the key as unhashable, and so does inlet.
-    const vars = project({ 'dbt_project.yml': 'name: shop\nvars:\n  x: 1\n  ? [a, b]\n  : 1\n' });
-    expect(vars.load).toThrow(
-      'dbt_project.yml is not valid YAML as dbt reads it: the key [a, b] (line 4, column 5) is a list or a map; a key must be a name, such as a: 1.',
-    );
-    expect(() => parseVarsYaml('{[a]: 1}')).toThrow(
-      'the key [a] (line 1, column 2) is a list or a map; a key must be a name, such as a: 1.',
-    );
-    await new Promise((resolve) => setImmediate(resolve));
-    process.off('warning', onWarning);
-    expect(warnings).toEqual([]);
   });
 
   it('renders values as Jinja prints them: booleans True/False, lists and maps as Python writes them', () => {
