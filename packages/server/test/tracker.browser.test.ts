@@ -874,6 +874,23 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('sends no heartbeat until the tab closes with data-heartbeat="Infinity", then one with the seconds read', async () => {
+    // A timer longer than 2^31 − 1 ms fires at once: this page sent a heartbeat every 4 ms.
+    const context = await newContext();
+    const page = await open(context, '/reading/forever', { attrs: { 'data-heartbeat': 'Infinity' } });
+    const anonymousId = await anonymousIdOf(page);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await page.evaluate(`inlet.track('still_reading'); inlet.flush()`);
+    const read = await eventsOf(anonymousId, (all) => named(all, 'still_reading').length > 0);
+    expect(named(read, 'heartbeat')).toEqual([]);
+
+    await page.close({ runBeforeUnload: true });
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length > 0);
+    const beats = named(rows, 'heartbeat').map((row) => row.props);
+    expect(beats).toEqual([{ kind: 'page', interval: null, seconds: expect.any(Number) }]);
+    expect(beats[0]?.seconds).toBeGreaterThanOrEqual(1.5);
+  });
+
   it('ends time on an SPA page at navigation, naming the page that was read and its title', async () => {
     const { page, anonymousId } = await readingPage('/spa/first', {
       hidden: true,

@@ -1,3 +1,6 @@
+/** The longest wait a browser timer takes (2^31 − 1 ms, 24.8 days): a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Calls `beat(seconds)` every `ms` of running time, which runs from `run(true)` to `run(false)`. Time run
  * before a stop carries over, so a video paused or a tab left every few seconds adds up to heartbeats where
@@ -11,10 +14,15 @@ export function createHeartbeatClock(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ran = 0;
   let since: number | undefined;
+  // An interval past what a timer can wait (data-heartbeat="Infinity") sent a heartbeat every 4 ms; no
+  // page stays open that long, so only the unfinished interval goes out, when the count ends.
+  const arm = (delay: number): void => {
+    if (ms <= MAX_TIMER_MS) timer = setTimeout(tick, delay);
+  };
   const tick = (): void => {
     ran = 0;
     since = performance.now();
-    timer = setTimeout(tick, ms);
+    arm(ms);
     beat(ms / 1000);
   };
   return (running, end) => {
@@ -29,7 +37,7 @@ export function createHeartbeatClock(
     }
     if (running) {
       since = performance.now();
-      timer = setTimeout(tick, Math.max(0, ms - ran));
+      arm(Math.max(0, ms - ran));
     }
   };
 }
