@@ -511,6 +511,26 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('ignores, with a warning, a watch() of no media element, and records the calls queued after it', async () => {
+    const context = await newContext();
+    const warnings: string[] = [];
+    context.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    // Queued before the player is in the page, so getElementById gives null: watch() threw, and the
+    // snippet's replay of the queue stopped there.
+    const page = await open(context, '/player-later', {
+      head: `<script>inlet('watch', document.getElementById('player')); inlet('track', 'queued_after_watch');</script>`,
+    });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(`inlet.watch('player')(); inlet.track('after_watch')`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after_watch').length > 0);
+    expect(rows.map((row) => row.name ?? row.type)).toEqual(['queued_after_watch', 'page', 'after_watch']);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^inlet: watch\(\) ignored: give it a <video> or <audio> element/),
+      expect.stringMatching(/^inlet: watch\(\) ignored: give it a <video> or <audio> element/),
+    ]);
+  });
+
   it('identify then login carries the user id; reset starts a new anonymous visitor', async () => {
     const context = await newContext();
     const page = await open(context, '/login');
