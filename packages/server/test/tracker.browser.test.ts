@@ -552,6 +552,24 @@ describe('browser tracker', () => {
     expect(after).toMatchObject([{ name: 'after_reset', user_id: null }]);
   });
 
+  it('ignores, with a warning, an event with no name, a number or an object for its name', async () => {
+    const context = await newContext();
+    const page = await open(context, '/unnamed');
+    const anonymousId = await anonymousIdOf(page);
+    const warnings: string[] = [];
+    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    // EVENTS.SINGUP (a typo) is undefined: the event was lost without a word.
+    await page.evaluate(`const EVENTS = { SIGNUP: 'signup' };
+      inlet.track(EVENTS.SINGUP); inlet.track(42); inlet.track({ name: 'signup' }); inlet.track('');
+      inlet.track(EVENTS.SIGNUP)`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'signup').length > 0);
+    expect(rows.map((row) => row.name ?? row.type)).toEqual(['page', 'signup']);
+    expect(warnings).toEqual(
+      Array(4).fill("inlet: track() ignored: give it an event name, such as 'signup'."),
+    );
+  });
+
   it('ignores, with a warning, a user id longer than the collector takes', async () => {
     const context = await newContext();
     const page = await open(context, '/token-as-id');

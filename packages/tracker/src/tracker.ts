@@ -107,7 +107,9 @@ export function createTracker(options: TrackerOptions): Inlet {
       send('page', undefined, props);
     },
     track(name, props) {
+      // An event name undefined by a typo, or a number, lost the event without a word.
       if (typeof name === 'string' && name) send('track', name, props);
+      else console.warn("inlet: track() ignored: give it an event name, such as 'signup'.");
     },
     identify(userId, traits) {
       if (!userId || blocked()) return;
