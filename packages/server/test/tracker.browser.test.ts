@@ -281,6 +281,12 @@ beforeAll(async () => {
         .end(readFileSync(join(ROOT, 'packages/tracker/dist/inlet.js')));
       return;
     }
+    if (path === '/inlet.mjs') {
+      response
+        .writeHead(200, { 'Content-Type': 'text/javascript' })
+        .end(readFileSync(join(ROOT, 'packages/tracker/dist/inlet.mjs')));
+      return;
+    }
     if (path === '/media.js') {
       response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(mediaHelpers);
       return;
@@ -1166,6 +1172,36 @@ describe('browser tracker', () => {
     const anonymousId = await anonymousIdOf(page);
     expect(await eventsOf(anonymousId, (rows) => rows.length > 0)).toMatchObject([
       { type: 'page', path: '/from-collector', title: 'From the collector' },
+    ]);
+  });
+
+  it('as an ES module, warns and tracks nothing without api or writeKey, and takes api as a URL object', async () => {
+    // Without api, createTracker() threw "Cannot read properties of undefined (reading 'replace')".
+    pages.set(
+      '/module',
+      `<!doctype html><html><head><meta charset="utf-8"><title>Module</title>
+<script type="module">
+  import { createTracker } from '/inlet.mjs';
+  createTracker({ writeKey: '${WRITE_KEY}' }).track('without_api');
+  createTracker({ api: '${inlet.url}' }).track('without_write_key');
+  window.inlet = createTracker({ writeKey: '${WRITE_KEY}', api: new URL('${inlet.url}'), heartbeat: 0 });
+  inlet.track('with_url_api');
+</script></head><body></body></html>`,
+    );
+    const context = await newContext();
+    const warnings: string[] = [];
+    context.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`/module: ${error.message}`));
+    await page.goto(`${pageOrigin}/module`);
+    await page.waitForFunction('window.inlet?.track', null, { timeout: 10_000 });
+    const anonymousId = await anonymousIdOf(page);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'with_url_api').length > 0);
+    expect(rows.map((row) => row.name ?? row.type)).toEqual(['with_url_api', 'page']);
+    expect(warnings).toEqual([
+      'inlet: createTracker() needs api, the collector\'s address such as "https://collect.example.com"; nothing is tracked without it.',
+      "inlet: createTracker() needs writeKey, the site's write key (wk_…) from inlet.yaml; nothing is tracked without it.",
     ]);
   });
 

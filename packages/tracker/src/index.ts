@@ -1,9 +1,9 @@
 /**
  * @module @inlet/tracker: the browser tracker as an ES module. The script-tag build (`inlet.js`)
- * wraps the same createTracker() and reads its options from data-* attributes.
+ * wraps the same tracker and reads its options from data-* attributes; createTracker() checks its own.
  */
 
-export { createTracker } from './tracker.ts';
+export { createModuleTracker as createTracker } from './module-tracker.ts';
 export type {
   Inlet,
   InletGlobal,

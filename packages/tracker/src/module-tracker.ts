@@ -1,0 +1,34 @@
+import { createTracker } from './tracker.ts';
+import type { Inlet, TrackerOptions } from './types.ts';
+
+const nothing = (): void => {};
+/** What createTracker() gives without a write key or a collector: every call records nothing. */
+const untracked: Inlet = {
+  page: nothing,
+  track: nothing,
+  identify: nothing,
+  login: nothing,
+  search: nothing,
+  watch: () => nothing,
+  reset: nothing,
+  optOut: nothing,
+  optIn: nothing,
+  flush: nothing,
+};
+
+/**
+ * createTracker() for bundlers. The script tag's build reads its options from checked data-* attributes;
+ * an app's own options are checked here, so the 4 KB script tag does not carry the checks. Without `api`
+ * it threw "Cannot read properties of undefined (reading 'replace')", and an `api` given as a URL object
+ * threw "options.api.replace is not a function"; without `writeKey` every batch was refused.
+ */
+export function createModuleTracker(options: TrackerOptions): Inlet {
+  const { writeKey, api } = options ?? {};
+  if (!writeKey || typeof writeKey !== 'string' || !api) {
+    console.warn(
+      `inlet: createTracker() needs ${writeKey ? 'api, the collector\'s address such as "https://collect.example.com"' : "writeKey, the site's write key (wk_…) from inlet.yaml"}; nothing is tracked without it.`,
+    );
+    return untracked;
+  }
+  return createTracker({ ...options, api: String(api) });
+}
