@@ -77,10 +77,11 @@ const contexts: BrowserContext[] = [];
 const mediaHelpers = readFileSync(join(FIXTURES, 'media.js'), 'utf8');
 const escapeAttr = (value: string): string => value.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
 
-async function query<T>(sql: string): Promise<T[]> {
-  const response = await fetch(`${inlet.url}/api/query`, {
+/** Rows of `sql` from the test's inlet, or from `target`. */
+async function query<T>(sql: string, target: RunningInlet = inlet): Promise<T[]> {
+  const response = await fetch(`${target.url}/api/query`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${inlet.apiToken}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${target.apiToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ sql }),
   });
   if (!response.ok) throw new Error(`query failed with ${response.status}: ${await response.text()}`);
@@ -1123,6 +1124,40 @@ describe('browser tracker', () => {
       await page.waitForFunction(`localStorage.getItem('inlet.q.${WRITE_KEY}') === null`);
     } finally {
       await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it('sends a batch a collector with a lower limits.request_bytes refuses in halves that fit', async () => {
+    // The collector answered 413 for the whole batch, and the tracker dropped its 20 events.
+    const smallDir = mkdtempSync(join(tmpdir(), 'inlet-tracker-small-'));
+    const sites = [{ id: 'docs', write_key: WRITE_KEY, origins: [pageOrigin] }];
+    const config = parseConfig(
+      { data_dir: smallDir, server: { host: '127.0.0.1', port: 0 }, limits: { request_bytes: 8000 }, sites },
+      { env: {} },
+    );
+    const small = await startInlet({ config, logger: createSilentLogger() });
+    try {
+      const context = await newContext();
+      const page = await open(context, '/small-collector', { attrs: { 'data-api': small.url } });
+      const warnings: string[] = [];
+      page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+      const anonymousId = await anonymousIdOf(page);
+      // With the page view, 20 events of about 700 bytes each: one batch of some 14 KB.
+      await page.evaluate(`for (let i = 1; i <= 20; i++) inlet.track('note', { i, text: 'n'.repeat(400) })`);
+
+      const sql = `SELECT name FROM events WHERE anonymous_id = ${sqlText(anonymousId)}`;
+      const deadline = Date.now() + 15_000;
+      let rows: Array<{ name: string | null }> = [];
+      while (Date.now() < deadline && rows.length < 21) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        rows = await query(sql, small);
+      }
+      expect(rows.filter((row) => row.name === 'note')).toHaveLength(20);
+      expect(rows).toHaveLength(21);
+      expect(warnings).toEqual([]);
+    } finally {
+      await small.close();
+      rmSync(smallDir, { recursive: true, force: true });
     }
   });
 

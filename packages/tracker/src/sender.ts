@@ -80,7 +80,12 @@ export function createSender(options: SenderOptions) {
         return false;
       }
       if (res.ok || res.status >= 500 || res.status === 408 || res.status === 429) return res.ok;
-      return await refused(events, res);
+      // A collector with a lower limits.request_bytes refused the whole batch, which was dropped; halves
+      // go until they fit, and an event alone too large is refused as such.
+      const half = events.length >> 1;
+      return res.status === 413 && half
+        ? (await post(events.slice(0, half))) && post(events.slice(half))
+        : refused(events, res);
     } catch {
       return false;
     }

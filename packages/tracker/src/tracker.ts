@@ -139,7 +139,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       // Called before the player is in the page, getElementById's null threw, and from the snippet's
       // queue it took the calls queued after it along.
       if (!(media as HTMLMediaElement | null)?.play) {
-        console.warn('inlet: watch() ignored: give it a <video> or <audio> element, not null or an id.');
+        console.warn('inlet: watch() ignored: give it a <video> or <audio> element, not null.');
         return () => {};
       }
       // Someone watching a lecture without touching the page is still on it.
