@@ -74,4 +74,16 @@ describe('the pixel in a browser', () => {
     }
     expect(await render(cases.map(([url]) => url))).toEqual(cases.map(() => '1x1'));
   });
+
+  it('draws as a 1×1 image when its URL is too long to read, with HEADERS_TOO_LARGE in headers', async () => {
+    // Node's parser refuses a request line past 16 KB before any route: it was answered with JSON,
+    // which the mail drew as a broken image.
+    const properties = encodeURIComponent(JSON.stringify({ note: 'n'.repeat(20_000) }));
+    const url = `${inlet.url}/p.gif?k=${WRITE_KEY}&n=email_open&u=42&p=${properties}`;
+    const response = await fetch(url);
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toBe('image/gif');
+    expect(response.headers.get('x-inlet-error')).toBe('HEADERS_TOO_LARGE');
+    expect(await render([url])).toEqual(['1x1']);
+  });
 });

@@ -5,6 +5,7 @@ import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
 import { logBodyTooLarge } from './logs-routes.ts';
+import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 
 // Fastify's own errors for things a client sent, mapped onto inlet's codes and messages.
 const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
@@ -158,7 +159,17 @@ export function handleClientError(
       return;
     }
   }
-  answerOnSocket(socket, clientErrorOf(error), '', onAnswer);
+  const refused = clientErrorOf(error);
+  // A pixel URL too long to read (a template's long p=) got JSON, which an <img> draws as a broken image.
+  const start = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 16).toString('latin1') ?? '';
+  if (/^(GET|HEAD) \/p\.gif[?# ]/.test(start)) {
+    const headers = Object.entries(pixelErrorHeaders(refused)).map(
+      ([name, value]) => `${name}: ${value}\r\n`,
+    );
+    answerOnSocket(socket, refused, headers.join(''), onAnswer, PIXEL);
+    return;
+  }
+  answerOnSocket(socket, refused, '', onAnswer);
 }
 
 /** Sockets whose 400 waits for the answer before it; the parser's later complaints are not answered again. */
@@ -194,13 +205,20 @@ function clientErrorOf(error: Error & { code?: string }): InletError {
 }
 
 /** Writes an error as a whole HTTP answer on a socket no response object serves, then closes it. */
-function answerOnSocket(socket: Duplex, error: InletError, headers = '', onAnswer?: OnSocketAnswer): void {
-  const body = JSON.stringify(error.toJSON());
+function answerOnSocket(
+  socket: Duplex,
+  error: InletError,
+  headers = '',
+  onAnswer?: OnSocketAnswer,
+  image?: Buffer,
+): void {
+  const body = image ?? Buffer.from(JSON.stringify(error.toJSON()));
+  const type = image ? 'image/gif' : 'application/json; charset=utf-8';
   if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\n${headers}Connection: close\r\n\r\n${body}`,
-    );
+    const head =
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Length: ${body.length}\r\n` +
+      `Content-Type: ${type}\r\n${headers}Connection: close\r\n\r\n`;
+    socket.write(Buffer.concat([Buffer.from(head), body]));
     onAnswer?.(error.status);
   }
   socket.destroy();

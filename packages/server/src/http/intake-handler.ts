@@ -24,14 +24,13 @@ import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
 import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
+import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
 // request: they are the hot path (tens of thousands of requests a second), and Fastify's routing,
 // hooks and reply machinery cost more per request than everything the collector does itself.
 // Everything else (query API, catalog, ops, the tracker bundle) stays on Fastify.
 
-// A 1×1 transparent GIF.
-const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 const SUCCESS = Buffer.from('{"success":true}');
 const EMPTY_OBJECT = Buffer.from('{}');
 
@@ -48,21 +47,6 @@ type Route = {
   /** The route is an image: a refusal is the same image with the error's status, not JSON. */
   image?: true;
 };
-
-/**
- * A message as a header value: the UTF-8 bytes a header cannot carry (non-ASCII, control characters)
- * and % are percent-encoded, as a message may quote what the client sent; decodeURIComponent reads it.
- */
-function headerText(text: string): string {
-  let out = '';
-  for (const byte of Buffer.from(text.slice(0, 1000))) {
-    out +=
-      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
-        ? String.fromCharCode(byte)
-        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
 
 /**
  * The pixel's query parameters. An e-mail template that escapes its HTML twice sends &amp;n=open,
@@ -430,15 +414,8 @@ export function createIntakeHandler(options: {
     const headers: Record<string, string> =
       known?.retryAfterSeconds !== undefined ? { 'Retry-After': String(known.retryAfterSeconds) } : {};
     if (route?.image) {
-      // An <img> in a page or an e-mail shows a JSON body as a broken image; browsers draw an image
-      // body whatever the status, so the refusal is the pixel itself and the reason is in headers.
-      const { code, message } = known ?? {
-        code: 'INTERNAL',
-        message: 'inlet failed to handle this request.',
-      };
-      headers['X-Inlet-Error'] = code;
-      headers['X-Inlet-Error-Message'] = headerText(message);
-      headers['Cache-Control'] = 'no-store';
+      const reason = known ?? { code: 'INTERNAL', message: 'inlet failed to handle this request.' };
+      Object.assign(headers, pixelErrorHeaders(reason));
       respond(request, response, path, { status, body: PIXEL, type: 'image/gif', headers });
       return;
     }
