@@ -133,6 +133,13 @@ async function bfcacheContext(): Promise<BrowserContext> {
   return context;
 }
 
+/** What `target` (a page, or every page of a context) writes with console.warn, as it comes. */
+function warningsOf(target: Page | BrowserContext): string[] {
+  const warnings: string[] = [];
+  target.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+  return warnings;
+}
+
 /** Puts a page with the snippet at `path` on the page server. */
 function serve(path: string, options: PageOptions = {}): void {
   const attrs = {
@@ -520,8 +527,7 @@ describe('browser tracker', () => {
 
   it('ignores, with a warning, a watch() of no media element, and records the calls queued after it', async () => {
     const context = await newContext();
-    const warnings: string[] = [];
-    context.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    const warnings = warningsOf(context);
     // Queued before the player is in the page, so getElementById gives null: watch() threw, and the
     // snippet's replay of the queue stopped there.
     const page = await open(context, '/player-later', {
@@ -563,8 +569,7 @@ describe('browser tracker', () => {
     const context = await newContext();
     const page = await open(context, '/unnamed');
     const anonymousId = await anonymousIdOf(page);
-    const warnings: string[] = [];
-    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    const warnings = warningsOf(page);
     // EVENTS.SINGUP (a typo) is undefined: the event was lost without a word.
     await page.evaluate(`const EVENTS = { SIGNUP: 'signup' };
       inlet.track(EVENTS.SINGUP); inlet.track(42); inlet.track({ name: 'signup' }); inlet.track('');
@@ -581,8 +586,7 @@ describe('browser tracker', () => {
     const context = await newContext();
     const page = await open(context, '/token-as-id');
     const anonymousId = await anonymousIdOf(page);
-    const warnings: string[] = [];
-    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    const warnings = warningsOf(page);
     // Kept, it went with every later event of this browser, and the collector refused each one.
     await page.evaluate(`inlet.identify('eyJ${'x'.repeat(300)}'); inlet.track('after_identify')`);
 
@@ -600,8 +604,7 @@ describe('browser tracker', () => {
     const context = await newContext();
     const page = await open(context, '/user-object');
     const anonymousId = await anonymousIdOf(page);
-    const warnings: string[] = [];
-    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    const warnings = warningsOf(page);
     // As "[object Object]" every user of the site became one user.
     await page.evaluate(`inlet.identify({ id: 42, plan: 'pro' }); inlet.track('after_identify')`);
 
@@ -1101,8 +1104,7 @@ describe('browser tracker', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const context = await newContext();
-      const warnings: string[] = [];
-      context.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+      const warnings = warningsOf(context);
       const page = await open(context, '/redirected', {
         attrs: { 'data-api': `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
       });
@@ -1139,8 +1141,7 @@ describe('browser tracker', () => {
     try {
       const context = await newContext();
       const page = await open(context, '/small-collector', { attrs: { 'data-api': small.url } });
-      const warnings: string[] = [];
-      page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+      const warnings = warningsOf(page);
       const anonymousId = await anonymousIdOf(page);
       // With the page view, 20 events of about 700 bytes each: one batch of some 14 KB.
       await page.evaluate(`for (let i = 1; i <= 20; i++) inlet.track('note', { i, text: 'n'.repeat(400) })`);
@@ -1224,8 +1225,7 @@ describe('browser tracker', () => {
 </script></head><body></body></html>`,
     );
     const context = await newContext();
-    const warnings: string[] = [];
-    context.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    const warnings = warningsOf(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`/module: ${error.message}`));
     await page.goto(`${pageOrigin}/module`);
