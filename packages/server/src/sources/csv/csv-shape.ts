@@ -1,4 +1,5 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 
 /** The first record of a CSV file whose number of fields differs from the first record's. */
 export interface RaggedRecord {
@@ -297,5 +298,48 @@ export function utf16Encoding(path: string): 'utf-16le' | 'utf-16be' | undefined
     return undefined;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A record of a JSON export that is not an object: its line, 1-based, and its text. */
+export interface NotJsonObject {
+  line: number;
+  text: string;
+}
+
+/**
+ * The first line of a JSON export that is a whole JSON value other than an object ([1,2], 42, "x"),
+ * reading it a line at a time; in a JSON array (`lines: false`), the first line that is an array
+ * with an element that is not one. Lines that are not a whole value (a pretty-printed object) are
+ * passed over. Used only to explain a file DuckDB refused for records that are not objects.
+ */
+export async function findNotJsonObject(
+  path: string,
+  options: { lines: boolean },
+): Promise<NotJsonObject | undefined> {
+  const input = createInterface({
+    input: createReadStream(path, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  const notObject = (value: unknown) => value !== null && (typeof value !== 'object' || Array.isArray(value));
+  let line = 0;
+  try {
+    for await (const raw of input) {
+      line += 1;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw.replace(/^\uFEFF/, ''));
+      } catch {
+        continue;
+      }
+      // null is not refused: DuckDB reads it as a row of NULLs.
+      if (!options.lines && Array.isArray(value)) {
+        const element = value.find(notObject);
+        if (element !== undefined) return { line, text: JSON.stringify(element) };
+      } else if (notObject(value)) return { line, text: raw.trim() };
+    }
+    return undefined;
+  } finally {
+    input.close();
   }
 }

@@ -168,6 +168,29 @@ describe('csv source', () => {
     ]);
   });
 
+  it('refuses a JSON export with a record that is not an object, naming its line, rather than reading it as one column "json"', async () => {
+    const { h, dir } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
+      'events.ndjson': '{"id":1,"kind":"view"}\n{"id":2,"kind":"click"}\n',
+      'users.json': '[{"id": 1, "plan": "pro"}]',
+    });
+    expect((await h.sync('crm')).rows).toBe(3);
+    writeFileSync(join(dir, 'events.ndjson'), '{"id":1,"kind":"view"}\n[1,2]\n{"id":3,"kind":"buy"}\n');
+    writeFileSync(join(dir, 'users.json'), '[{"id": 1, "plan": "pro"}, 42, {"id": 2, "plan": "free"}]');
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toContain(
+      'crm.events: line 2 of events.ndjson is [1,2], not a JSON object; each line must be a JSON object',
+    );
+    expect((error as Error).message).toContain(
+      'crm.users: line 1 of users.json is 42, not a JSON object; each record must be a JSON object',
+    );
+    expect(await lakeColumnTypes(h, 'crm.events')).toEqual({ id: 'BIGINT', kind: 'VARCHAR' });
+    expect(await h.query('SELECT id, kind FROM crm.events ORDER BY id')).toEqual([
+      { id: '1', kind: 'view' },
+      { id: '2', kind: 'click' },
+    ]);
+  });
+
   it('incremental imports each new file once; full replaces; merge keeps the latest row per key', async () => {
     const { h, dir } = await setup(
       [

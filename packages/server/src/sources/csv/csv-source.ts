@@ -18,6 +18,7 @@ import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import {
   findMixedLineBreak,
+  findNotJsonObject,
   findNotUtf8,
   findOpenQuote,
   findRaggedRecord,
@@ -26,6 +27,7 @@ import {
   isBlankFile,
   utf16Encoding,
 } from './csv-shape.ts';
+import type { CsvFormat } from './csv-type-mapping.ts';
 import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
 
 /** How a table's refusal ends when it refused its files before importing any. */
@@ -260,6 +262,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       } catch (error) {
         if (isInletError(error)) throw error;
         const message = (error as Error).message;
+        if (NOT_RECORDS.test(message)) throw await notRecords(where, readable, todo, table.format);
         if (table.format === 'csv') {
           for (const [i, path] of readable.entries()) {
             const line = await findOpenQuote(path, {
@@ -320,6 +323,33 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       }
     },
   };
+}
+
+/** DuckDB's words for a JSON export with a record that is not an object, or only objects without keys. */
+const NOT_RECORDS = /expected records, but got non-record JSON/;
+
+/**
+ * A JSON export DuckDB refused for a record that is not an object, named by its first such line.
+ * Left to guess, DuckDB read such a file as one column "json" of JSON values.
+ */
+async function notRecords(where: string, readable: string[], todo: MatchedFile[], format: CsvFormat) {
+  const lines = format === 'ndjson';
+  const each = lines ? 'each line must be a JSON object' : 'each record must be a JSON object';
+  for (const [i, path] of readable.entries()) {
+    const found = await findNotJsonObject(path, { lines }).catch(() => undefined);
+    if (!found) continue;
+    const text = found.text.length > 200 ? `${found.text.slice(0, 200)}…` : found.text;
+    return new InletError(
+      'SOURCE_DATA_INVALID',
+      `${where}: line ${found.line} of ${basename(todo[i]?.path ?? '')} is ${text}, not a JSON object; ${each} ({"column": value, …}), whose keys are the columns. ` +
+        `Correct or remove that line. ${NOTHING_IMPORTED}`,
+    );
+  }
+  return new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: ${todo.map((f) => basename(f.path)).join(', ')} holds a record that is not a JSON object, or only objects without keys; ` +
+      `${each} ({"column": value, …}), whose keys are the columns. ${NOTHING_IMPORTED}`,
+  );
 }
 
 /** DuckDB's words for a file that is not UTF-8. */

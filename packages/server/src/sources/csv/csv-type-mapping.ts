@@ -68,7 +68,9 @@ export function readSql(
   const types = Object.entries(table.types ?? {});
   if (table.format === 'json' || table.format === 'ndjson') {
     const format = table.format === 'ndjson' ? 'newline_delimited' : 'auto';
-    const from = `read_json(${files}, format='${format}', union_by_name=true, sample_size=-1)`;
+    // records=true: left to guess, DuckDB read a file with one line that is not an object ([1,2],
+    // 42) as a table of one column "json", every row of it a JSON value.
+    const from = `read_json(${files}, format='${format}', records=true, union_by_name=true, sample_size=-1)`;
     if (types.length === 0) return `SELECT * FROM ${from}`;
     const casts = types.map(([name, type]) => `CAST(${quoteIdent(name)} AS ${type}) AS ${quoteIdent(name)}`);
     return `SELECT * REPLACE (${casts.join(', ')}) FROM ${from}`;
