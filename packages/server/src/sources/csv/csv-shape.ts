@@ -343,3 +343,35 @@ export async function findNotJsonObject(
     input.close();
   }
 }
+
+/**
+ * The number of lines of a file when nothing but white space follows its first `skip` lines, or
+ * undefined once a line after them holds something. Reads until that line, so a file with content
+ * costs a small read. DuckDB's message for such a file was its CSV sniffer's, naming no line.
+ */
+export function linesWhenSkipLeavesNothing(path: string, skip: number): number | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    let lines = 0;
+    let open = false;
+    for (let at = 0; ; ) {
+      const read = readSync(fd, buffer, 0, buffer.length, at);
+      if (read === 0) return lines + (open ? 1 : 0);
+      for (let i = 0; i < read; i++) {
+        const byte = buffer[i] as number;
+        if (byte === 0x0a) {
+          lines += 1;
+          open = false;
+          continue;
+        }
+        open = true;
+        const bom = at + i < 3 && byte === [0xef, 0xbb, 0xbf][at + i];
+        if (lines >= skip && byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && !bom) return undefined;
+      }
+      at += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

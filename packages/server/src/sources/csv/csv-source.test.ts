@@ -584,6 +584,24 @@ describe('csv source', () => {
     ).toThrow(/sources\[0\]\.tables\[0\]\.skip:/);
   });
 
+  it('says a file has fewer lines than skip: passes over, or only blank ones after them, and keeps the rows', async () => {
+    const { h, dir } = await setup([{ path: 'report.csv', skip: 2 }], {
+      'report.csv': 'Sales report\nExported 2026-12-01\nid,amount\n1,100\n',
+    });
+    await h.sync('crm');
+    writeFileSync(join(dir, 'report.csv'), 'Sales report\nExported 2026-12-02\n');
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toContain(
+      'crm.report: report.csv has only 2 lines and skip: is 2, so nothing is left to read; skip: counts the lines above the header',
+    );
+    writeFileSync(join(dir, 'report.csv'), 'Sales report\nExported 2026-12-02\n\n \r\n');
+    expect(((await h.sync('crm').catch((e: Error) => e)) as Error).message).toContain(
+      'crm.report: the lines of report.csv after the 2 that skip: passes over are blank',
+    );
+    expect(await h.query('SELECT id, amount FROM crm.report')).toEqual([{ id: '1', amount: '100' }]);
+  });
+
   it('says to raise memory_limit when a wide export does not fit, and reads it once raised', async () => {
     // 800 columns (a survey export): DuckDB's CSV reader and Parquet writer hold buffers per column.
     const columns = Array.from({ length: 800 }, (_, i) => i);

@@ -25,6 +25,7 @@ import {
   firstRecordFields,
   hasUtf8Bom,
   isBlankFile,
+  linesWhenSkipLeavesNothing,
   utf16Encoding,
 } from './csv-shape.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
@@ -211,6 +212,19 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           readable = readable.filter((_, i) => !isBlank[i]);
           if (readable.length === 0) return { rows: 0, position };
         }
+        if (delimited && table.skip > 0)
+          for (const [i, path] of readable.entries()) {
+            const lines = linesWhenSkipLeavesNothing(path, table.skip);
+            if (lines === undefined) continue;
+            const file = basename(todo[i]?.path ?? '');
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              (lines > table.skip
+                ? `${where}: the lines of ${file} after the ${table.skip} that skip: passes over are blank, so nothing is left to read; `
+                : `${where}: ${file} has only ${lines} line${lines === 1 ? '' : 's'} and skip: is ${table.skip}, so nothing is left to read; `) +
+                `skip: counts the lines above the ${table.header ? 'header' : 'first row'}: set it to that number for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
+            );
+          }
         if (delimited && table.delimiter === undefined && table.header)
           for (const [i, path] of readable.entries()) {
             const found = otherDelimiter(path, table);
