@@ -539,6 +539,29 @@ describe('file source: sync', () => {
     await expectEachOnce(145);
   });
 
+  it.each([
+    ['copytruncate empties it, with rotated: false', { rotated: false }, truncateSync],
+    ['copytruncate empties it, the copy where rotated does not look', {}, truncateSync],
+    ['it is deleted', {}, unlinkSync],
+  ])('keeps the last line of a file still without its newline when %s', async (_, extra, rotate) => {
+    // The line waited for its newline, which was to come in the emptied file: nothing read it again.
+    const { logs, sync, expectEachOnce } = await setup([webAccessLog(extra)]);
+    const path = log(logs, 'access.log');
+    writeFileSync(path, access(0, 10).slice(0, -1));
+    expect((await sync()).rows).toBe(9);
+    mkdirSync(log(logs, 'old'));
+    copyFileSync(path, log(logs, 'old/access.log.1'));
+    rotate(path);
+    appendFileSync(path, access(10, 12));
+    await sync();
+    // Where rotated files are looked for, a second scan must miss the copy too.
+    await sync();
+    await expectEachOnce(12);
+    appendFileSync(path, access(12, 13));
+    await sync();
+    await expectEachOnce(13);
+  });
+
   it('reads the lines after the zero bytes a writer without O_APPEND leaves at the start of a file copytruncate emptied', async () => {
     // The writer goes on at its own offset, so the emptied file starts with a hole of zero bytes as
     // long as what was there: read as the start of the first new line, it took that line with it.

@@ -312,6 +312,18 @@ export async function openFileTailer(
     }
   };
 
+  /** Adds one line to the batch, as a row or a reject (`raw`: its text as read, byte order mark and all). */
+  const addLine = (file: TrackedFile, line: SplitLine, raw = line.text) => {
+    startBatch(file, line.start);
+    if (line.tooLongBytes !== undefined) {
+      reject(file, line.start, tooLong(line.tooLongBytes), line.text, line.tooLongBytes);
+    } else if (line.text !== '') {
+      const result = toRow(line.text);
+      if ('row' in result) batch.rows.push(result.row);
+      else reject(file, line.start, result.reason, raw);
+    }
+  };
+
   const onLines = async (lines: SplitLine[], file: TrackedFile, joiner?: RecordJoiner) => {
     linesRead += lines.length;
     if (parser.kind === 'access') parser.observe?.(lines);
@@ -340,14 +352,7 @@ export async function openFileTailer(
         if (joiner.skipping()) file.skipping = true;
         else delete file.skipping;
       } else {
-        startBatch(file, line.start);
-        if (line.tooLongBytes !== undefined) {
-          reject(file, line.start, tooLong(line.tooLongBytes), line.text, line.tooLongBytes);
-        } else if (line.text !== '') {
-          const result = toRow(line.text);
-          if ('row' in result) batch.rows.push(result.row);
-          else reject(file, line.start, result.reason, split.text);
-        }
+        addLine(file, line, split.text);
         file.offset = line.end;
       }
       if (batch.rows.length + batch.rejects.length >= options.batch_rows) await flush();
@@ -450,6 +455,35 @@ export async function openFileTailer(
     }
   };
 
+  /**
+   * The files with the line each ends with that waits for its newline, as far as it was read, for
+   * the plan: a file the plan finds emptied (copytruncate) or that is gone takes it along, and once
+   * nothing the globs look at holds the file's content, the line is written as it is
+   * (endRecordsOfGoneFiles). A file still there drops it again, its line read on from the file.
+   */
+  const withUnended = (base: readonly TrackedFile[]) =>
+    base.map((f): TrackedFile => {
+      const kept = partials.get(keyOf(f));
+      const line = kept?.splitter.pending();
+      if (
+        !kept ||
+        !line ||
+        f.gz ||
+        kept.start !== f.offset ||
+        line.start !== f.offset ||
+        kept.head !== f.head
+      )
+        return f;
+      const unended = {
+        head: line.head.toString('base64'),
+        bytes: line.bytes,
+        readTo: kept.readTo,
+        // Kept from the scans before: a deleted file's line is planned again while inlet remembers it.
+        missedScans: f.unended?.missedScans ?? 0,
+      };
+      return { ...f, unended };
+    });
+
   /** Remembers the record a read ended inside; a read stopped early keeps what was known of it. */
   const keepGathered = (file: TrackedFile, record: JoinedRecord | undefined) => {
     if (record && record.end >= (file.gathered?.end ?? 0))
@@ -464,6 +498,18 @@ export async function openFileTailer(
    */
   const endRecordsOfGoneFiles = ({ present, hidden }: ReturnType<typeof thereNow>) => {
     for (const file of files) {
+      const { unended } = file;
+      if (unended && file.ino !== -1 && (present.has(keyOf(file)) || hidden(file))) delete file.unended;
+      else if (unended) {
+        file.unended = { ...unended, missedScans: unended.missedScans + 1 };
+        if (rotatedGlobs.length > 0 && file.unended.missedScans < 2) continue;
+        const held = { start: file.offset, head: Buffer.from(unended.head, 'base64'), bytes: unended.bytes };
+        const line = createLineSplitter(options.max_line_bytes, held).finish(unended.readTo);
+        if (line) addLine(file, line);
+        file.offset = unended.readTo;
+        delete file.unended;
+        continue;
+      }
       const { gathered } = file;
       if (!gathered || (file.ino !== -1 && (present.has(`${file.dev}:${file.ino}`) || hidden(file))))
         continue;
@@ -490,7 +536,7 @@ export async function openFileTailer(
           `cannot read a log file or directory (${reason}); ${reason === PERMISSION_DENIED ? 'give the user inlet runs as read permission on it' : unreadableAdvice(reason)}`,
         );
       }
-      const plan = await planReads(files, found, {
+      const plan = await planReads(withUnended(files), found, {
         now: Date.now(),
         readHead: (c, at) => readHead(c, HEAD_BYTES, at),
         startAtEnd: firstRun && !options.backfill,

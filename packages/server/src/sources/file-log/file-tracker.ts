@@ -33,6 +33,13 @@ export interface TrackedFile {
    */
   gathered?: { text: string; end: number; missedScans: number };
   /**
+   * The line at `offset` still without its newline when the file was emptied (copytruncate) or
+   * deleted, as far as it was read (to `readTo`): its first bytes (base64, at most max_line_bytes)
+   * and its length. Written as a line once the file's content is nowhere the globs look, as
+   * `gathered` is; `missedScans` counts the scans that found it so.
+   */
+  unended?: { head: string; bytes: number; readTo: number; missedScans: number };
+  /**
    * In the checkpoint only: the line at `offset` still without its newline, as far as it was read
    * (to `readTo`): its first bytes (base64, at most max_line_bytes) and its length. A restart or the
    * next inlet sync reads only what was added to it since. `warned`: said to wait for its newline.
