@@ -211,6 +211,21 @@ describe('file source: sync', () => {
     expect((await sync()).rows).toBe(0);
   });
 
+  it('passes over lines of only spaces and tabs, as empty ones, in access and JSON logs', async () => {
+    const { logs, sync, query } = await setup([
+      webAccessLog(),
+      { name: 'api', type: 'file', path: 'api.jsonl', format: 'json_lines' },
+    ]);
+    writeFileSync(log(logs, 'access.log'), `${access(0, 1)}   \t \n${access(1, 2)}\t\r\n`);
+    writeFileSync(
+      log(logs, 'api.jsonl'),
+      '{"ts":"2026-10-10T00:00:00Z","msg":"a"}\n  \n\t\n{"ts":"2026-10-10T00:00:01Z","msg":"b"}\n',
+    );
+    expect((await sync('web')).tables).toEqual([{ table: 'access_logs', rows: 2 }]);
+    expect((await sync('api')).tables).toEqual([{ table: 'app_logs', rows: 2 }]);
+    expect(await query('SELECT message FROM app_logs ORDER BY ts')).toEqual([['a'], ['b']]);
+  });
+
   it('sends bad and over-long lines to lake/_rejects with the reason, and goes on', async () => {
     const { logs, sync, query, layout } = await setup([webAccessLog({ max_line_bytes: 1024 })]);
     writeFileSync(

@@ -317,7 +317,9 @@ export async function openFileTailer(
     startBatch(file, line.start);
     if (line.tooLongBytes !== undefined) {
       reject(file, line.start, tooLong(line.tooLongBytes), line.text, line.tooLongBytes);
-    } else if (line.text !== '') {
+    } else if (line.text.trim() !== '') {
+      // A line of only spaces or tabs holds no record, as an empty one holds none (POST /logs
+      // passes over both): it was rejected as "does not match" or "not valid JSON".
       const result = toRow(line.text);
       if ('row' in result) batch.rows.push(result.row);
       else reject(file, line.start, result.reason, raw);
