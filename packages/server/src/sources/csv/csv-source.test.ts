@@ -191,6 +191,22 @@ describe('csv source', () => {
     ]);
   });
 
+  it('refuses a JSON record nested thousands of levels deep by its line, where DuckDB ended the process', async () => {
+    // 20,000 levels: DuckDB's JSON reader recursed once a level and the process died of SIGSEGV.
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const { h, dir } = await setup([{ path: 'events.ndjson' }], {
+      'events.ndjson': `{"id":1,"x":"[[[ in a string","y":${deep(100)}}\n`,
+    });
+    expect((await h.sync('crm')).rows).toBe(1);
+    writeFileSync(join(dir, 'events.ndjson'), `{"id":1,"x":[]}\n{"id":2,"x":${deep(20_000)}}\n`);
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toContain(
+      'crm.events: line 2 of events.ndjson nests objects or arrays more than 1000 levels deep',
+    );
+    expect(await h.query('SELECT id FROM crm.events')).toEqual([{ id: '1' }]);
+  });
+
   it('incremental imports each new file once; full replaces; merge keeps the latest row per key', async () => {
     const { h, dir } = await setup(
       [

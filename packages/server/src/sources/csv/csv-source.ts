@@ -17,6 +17,7 @@ import { checkTableColumns, syncTables, type TableJob } from '../extractor/index
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import {
+  findDeepNesting,
   findMixedLineBreak,
   findNotJsonObject,
   findNotUtf8,
@@ -33,6 +34,12 @@ import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-ma
 
 /** How a table's refusal ends when it refused its files before importing any. */
 export const NOTHING_IMPORTED = 'Nothing was imported and the table keeps its rows.';
+
+/**
+ * The deepest nesting of objects and arrays a JSON export may have. DuckDB's reader ended the
+ * process with SIGSEGV for a record 10,000 levels deep; real exports nest a few levels.
+ */
+const MAX_JSON_DEPTH = 1000;
 
 /** What an incremental or merge import remembers: each imported file with its size and mtime. */
 interface FilesPosition {
@@ -212,6 +219,16 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           readable = readable.filter((_, i) => !isBlank[i]);
           if (readable.length === 0) return { rows: 0, position };
         }
+        if (!delimited)
+          for (const [i, path] of readable.entries()) {
+            const deep = await findDeepNesting(path, MAX_JSON_DEPTH);
+            if (!deep) continue;
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: line ${deep.line} of ${basename(todo[i]?.path ?? '')} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, more than DuckDB's JSON reader can read; ` +
+                `write that value flatter (or as a JSON string), or remove the line. ${NOTHING_IMPORTED}`,
+            );
+          }
         if (delimited && table.skip > 0)
           for (const [i, path] of readable.entries()) {
             const lines = linesWhenSkipLeavesNothing(path, table.skip);
