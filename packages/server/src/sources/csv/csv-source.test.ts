@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -661,6 +661,31 @@ describe('csv source', () => {
     ];
     for (const table of ['crm.dump', 'crm.dump_array'])
       expect(await h.query(`SELECT id, a, "\ufffd" AS low FROM ${table} ORDER BY id`)).toEqual(expected);
+  });
+
+  it('names a symbolic link that leads back to itself, named by path: or matched by a pattern, and keeps the rows', async () => {
+    const { h, dir } = await setup(
+      [{ path: 'day_*.csv', name: 'days', mode: 'incremental' }, { path: 'loop.csv' }],
+      { 'day_1.csv': 'id\n1\n' },
+    );
+    symlinkSync('day_3.csv', join(dir, 'day_2.csv'));
+    symlinkSync('day_2.csv', join(dir, 'day_3.csv'));
+    symlinkSync('loop.csv', join(dir, 'loop.csv'));
+    const error = await h.sync('crm').catch((e: Error) => e);
+    // The pattern failed with Node's "ELOOP: too many symbolic links encountered, stat '…'", and
+    // the path said "no file matches" a link that is there.
+    expect(error).toMatchObject({ code: 'SOURCE_FILE_UNREADABLE' });
+    expect((error as Error).message).toContain(
+      `crm.days: inlet cannot read ${join(dir, 'day_2.csv')} (a symbolic link that leads back to itself); point the link at the export file, or remove it.`,
+    );
+    expect((error as Error).message).toContain(
+      `crm.loop: inlet cannot read ${join(dir, 'loop.csv')} (a symbolic link`,
+    );
+    rmSync(join(dir, 'day_2.csv'));
+    rmSync(join(dir, 'day_3.csv'));
+    // loop.csv still fails the run; the pattern's table is copied.
+    await expect(h.sync('crm')).rejects.toThrow(/Copied: days \(1 row\)/);
+    expect(await h.query('SELECT id FROM crm.days')).toEqual([{ id: '1' }]);
   });
 
   it('names a missing file, a directory given as path, a path under a file, and a bad option', async () => {

@@ -55,19 +55,21 @@ interface MatchedFile {
 export function matchFiles(pattern: string): MatchedFile[] {
   const dir = dirname(pattern);
   const name = basename(pattern);
-  const stamp = (path: string) => {
-    const stat = statSync(path);
-    return stat.isFile() ? { path, stamp: `${stat.size}:${Math.trunc(stat.mtimeMs)}` } : undefined;
-  };
-  // Not existsSync: a directory inlet may not enter would read as no file at all.
+  // Not existsSync: a directory inlet may not enter, or a symbolic link that leads back to itself,
+  // would read as no file at all.
   const statOf = (path: string) => {
     try {
       return statSync(path);
     } catch (error) {
       const { code } = error as NodeJS.ErrnoException;
-      if (code === 'EACCES' || code === 'EPERM') throw error;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'ELOOP') throw error;
       return undefined;
     }
+  };
+  // A file removed between the listing and the stat is no match.
+  const stamp = (path: string) => {
+    const stat = statOf(path);
+    return stat?.isFile() ? { path, stamp: `${stat.size}:${Math.trunc(stat.mtimeMs)}` } : undefined;
   };
   if (!/[*?]/.test(name)) return statOf(pattern) ? [stamp(pattern)].filter((f) => f !== undefined) : [];
   // A file where the directory should be (export.csv/*.csv) matches nothing.
@@ -127,6 +129,11 @@ const isDirectory = (path: string) => {
  */
 function unreadable(where: string, error: unknown): unknown {
   const { code, path } = error as NodeJS.ErrnoException;
+  if (code === 'ELOOP' && path !== undefined)
+    return new InletError(
+      'SOURCE_FILE_UNREADABLE',
+      `${where}: inlet cannot read ${path} (a symbolic link that leads back to itself); point the link at the export file, or remove it. ${NOTHING_IMPORTED}`,
+    );
   if ((code !== 'EACCES' && code !== 'EPERM') || path === undefined) return error;
   return new InletError(
     'SOURCE_FILE_UNREADABLE',
