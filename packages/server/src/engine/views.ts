@@ -8,6 +8,7 @@ import {
   hasParquetFiles,
   type LakeTable,
   listLakeTables,
+  MERGE_FILE_COLUMN,
   mergeOrderSql,
   partitionFiles,
   partitions,
@@ -169,9 +170,6 @@ function tableFilesSql(dir: string, pattern: string): string {
 
 const PARTITIONED_FILES = 'dt=*/*.parquet';
 
-/** The column a merge table's view reads each row's file name into; no source names one so. */
-const FILE_COLUMN = '__inlet_file';
-
 /** The SELECT that reads one manifest-described table. */
 export function lakeTableSql(dir: string, table: LakeTable): string {
   const options = table.hive_partitioning
@@ -184,8 +182,8 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
   // wins, by its file's name (part-<run>-…, runs zero-padded). The name is read under a column name of
   // its own: a table's own column named filename would take the place of DuckDB's.
   const latest =
-    `SELECT * EXCLUDE (${FILE_COLUMN}) FROM ${files}, filename=${sqlString(FILE_COLUMN)})` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(table.merge, quoteColumn)} DESC, ${FILE_COLUMN} DESC) = 1`;
+    `SELECT * EXCLUDE (${MERGE_FILE_COLUMN}) FROM ${files}, filename=${sqlString(MERGE_FILE_COLUMN)})` +
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(table.merge, quoteColumn)} DESC, ${MERGE_FILE_COLUMN} DESC) = 1`;
   return table.merge.deleted_column
     ? `SELECT * FROM (${latest}) WHERE ${quoteColumn(table.merge.deleted_column)} IS NULL`
     : latest;

@@ -12,6 +12,7 @@ export {
   hasParquetFiles,
   type LakeTable,
   listLakeTables,
+  MERGE_FILE_COLUMN,
   mergeOrderSql,
   readLakeTable,
   TABLE_MANIFEST,

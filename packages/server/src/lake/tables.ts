@@ -45,6 +45,12 @@ export interface LakeTable {
 
 export const TABLE_MANIFEST = '_table.json';
 
+/**
+ * The column a merge table's view reads each row's file name into, to rank versions of one cursor
+ * value; a table's own column of that name is refused when it is synced (checkTableColumns).
+ */
+export const MERGE_FILE_COLUMN = '__inlet_file';
+
 /** The expression a merge table's versions of one key are ranked by (highest first). */
 export function mergeOrderSql(
   merge: NonNullable<LakeTable['merge']>,

@@ -1,4 +1,5 @@
 import { InletError } from '../../errors/index.ts';
+import { MERGE_FILE_COLUMN } from '../../lake/index.ts';
 import { type ColumnPlan, duplicateColumn } from './column-plan.ts';
 import type { TableTarget } from './table-options.ts';
 
@@ -18,6 +19,13 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
   if (twice !== undefined)
     throw fail(
       `the column "${twice}" appears twice (names that differ only in case are one column in the lake); give one of them another name with AS in a query`,
+    );
+  // The view of a merge table reads each row's file name under this name: DuckDB refused to build
+  // it over a column of the same name, and the table synced with success could not be queried.
+  const taken = columns.find((c) => c.name.toLowerCase() === MERGE_FILE_COLUMN);
+  if (table.mode === 'merge' && taken)
+    throw fail(
+      `the column "${taken.name}" has the name inlet's merge view gives the file each row comes from; rename it (AS in a query:, or in the file's header), or leave it out`,
     );
   const byName = new Map(columns.map((c) => [c.name, c]));
   const known = columns.map((c) => c.name).join(', ');

@@ -468,6 +468,40 @@ describe('postgres source', () => {
     });
   });
 
+  it('refuses a merge table with a column named as the file column of its view, which it could not be queried by', async () => {
+    // Synced with success, the table was then left out of every query: DuckDB refused the view's
+    // filename='__inlet_file' over a column of that name.
+    await sql(`CREATE TABLE ${schema}.filed (id int, "__inlet_file" text, updated_at timestamptz)`);
+    await sql(`INSERT INTO ${schema}.filed VALUES (1, 'a.csv', now())`);
+    await withSourceHarness(
+      [
+        source([mergeTable(`${schema}.filed`)]),
+        {
+          ...source([
+            {
+              name: 'filed',
+              query: `SELECT id, "__inlet_file" AS file, updated_at FROM ${schema}.filed`,
+              mode: 'merge',
+              primary_key: 'id',
+              cursor: 'updated_at',
+            },
+          ]),
+          name: 'renamed',
+        },
+      ],
+      async (h) => {
+        await expect(h.sync('app')).rejects.toMatchObject({
+          code: 'SOURCE_SCHEMA_INVALID',
+          message: expect.stringContaining(
+            `app.filed: the column "__inlet_file" has the name inlet's merge view gives the file each row comes from`,
+          ),
+        });
+        await h.sync('renamed');
+        expect(await h.query('SELECT id, file FROM renamed.filed')).toEqual([{ id: 1, file: 'a.csv' }]);
+      },
+    );
+  });
+
   it('copies a custom query under its name, visible as <source>.<name>', async () => {
     await withSourceHarness(
       [
