@@ -115,6 +115,40 @@ describe('csv source', () => {
     ]);
   });
 
+  it('types: reads a JSON number too long for a DOUBLE as VARCHAR or DECIMAL with every digit, and names a value that does not fit', async () => {
+    const { h, dir } = await setup(
+      [
+        { path: 'accounts.ndjson', types: { account_no: 'VARCHAR', balance: 'DECIMAL(38,0)' } },
+        { path: 'plans.json', types: { price: 'BIGINT' } },
+      ],
+      {
+        'accounts.ndjson':
+          '{"id":1,"account_no":12345678901234567890123,"balance":98765432109876543210}\n{"id":2,"account_no":"A-7","balance":1}\n',
+        'plans.json': '[{"id":1,"price":100}]',
+      },
+    );
+    await h.sync('crm');
+    expect(await lakeColumnTypes(h, 'crm.accounts')).toEqual({
+      id: 'BIGINT',
+      account_no: 'VARCHAR',
+      balance: 'DECIMAL(38,0)',
+    });
+    // Cast after reading, they were the DOUBLE's "1.2345678901234568e+22" and 98765432109876540000.
+    expect(
+      await h.query('SELECT id, account_no, balance::VARCHAR AS balance FROM crm.accounts ORDER BY id'),
+    ).toEqual([
+      { id: '1', account_no: '12345678901234567890123', balance: '98765432109876543210' },
+      { id: '2', account_no: 'A-7', balance: '1' },
+    ]);
+    writeFileSync(join(dir, 'plans.json'), '[{"id":1,"price":100},{"id":2,"price":"free"}]');
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toMatch(
+      /crm\.plans: could not read plans\.json as json \(utf-8\)\. A column's type set by types: in inlet\.yaml does not fit one of its values: .*"free"\./,
+    );
+    expect((error as Error).message).not.toMatch(/Try setting|ignore_errors/);
+  });
+
   it('says a value does not fit the type types: sets, without the options DuckDB read with, and cuts a long line it quotes', async () => {
     const { h } = await setup([{ path: 'deals.csv', types: { amount: 'BIGINT' } }, { path: 'notes.csv' }], {
       'deals.csv': 'id,amount\n1,10\n2,abc\n',

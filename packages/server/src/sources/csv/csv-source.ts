@@ -259,6 +259,15 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
                 `set delimiter: ${JSON.stringify(found)} for this table in inlet.yaml (docs/csv.md), or delimiter: ${JSON.stringify(csvDelimiter(table))} for a file of one column. ${NOTHING_IMPORTED}`,
             );
           }
+        // JSON with types: the columns DuckDB infers, the forced ones in their place, so that they
+        // are read as such; a type for a column the files lack is left to the cast, which names it.
+        const jsonColumns = async (paths: string[]) => {
+          const forced = table.types ?? {};
+          if (delimited || Object.keys(forced).length === 0) return undefined;
+          const inferred = await run.writer.describe(readSql(paths, { ...table, types: undefined }));
+          if (Object.keys(forced).some((name) => !inferred.some((c) => c.name === name))) return undefined;
+          return inferred.map((c) => ({ name: c.name, type: forced[c.name] ?? c.type }));
+        };
         const write = async (paths: string[]) => {
           // A wider file passes over blank lines itself; its rows of NULL (",,") are rows of the export.
           const oneColumn =
@@ -266,7 +275,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             paths.every(
               (path) => firstRecordFields(path, { delimiter: csvDelimiter(table), skip: table.skip }) === 1,
             );
-          const select = readSql(paths, { ...table, oneColumn });
+          const select = readSql(paths, { ...table, oneColumn, jsonColumns: await jsonColumns(paths) });
           // Describing costs DuckDB one more pass over the files; only merge options need it.
           if (table.cursor || table.primaryKey || table.deletedColumn) {
             const columns = await run.writer.describe(select);
@@ -403,7 +412,10 @@ function readHint(message: string, encoding: string, types: CsvTable['types']): 
   if (!needsDecoding(encoding) && NOT_UTF8.test(message)) return `. The file is not UTF-8: ${SET_ENCODING}`;
   if (/Malformed JSON.*surrogate/s.test(message))
     return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
-  if (types !== undefined && /Error when converting column/.test(message))
+  if (
+    types !== undefined &&
+    /Error when converting column|JSON transform error.*Failed to cast/s.test(message)
+  )
     return ". A column's type set by types: in inlet.yaml does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value";
   if (/not possible to automatically detect the CSV parsing dialect/.test(message))
     return ". Check this table's delimiter:, header:, skip: (lines above the header) and encoding: in inlet.yaml (docs/csv.md)";
@@ -418,7 +430,7 @@ function readHint(message: string, encoding: string, types: CsvTable['types']): 
  */
 function withoutDuckDbAdvice(message: string): string {
   const cut = message.search(
-    /\n(?:The search space used was:|Possible fixes:|Possible Solution:|\s*LINE \d+:|\* |\s*file = )/,
+    /\n(?:The search space used was:|Possible fixes:|Possible Solution:|Try setting |\s*LINE \d+:|\* |\s*file = )/,
   );
   return (cut === -1 ? message : message.slice(0, cut))
     .replace(/^(Original Line: .{200}).+$/m, '$1…')

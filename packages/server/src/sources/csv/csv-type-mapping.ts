@@ -62,12 +62,21 @@ export function readSql(
     types?: Record<string, string> | undefined;
     /** Every file has one column: DuckDB reads its blank lines as rows of NULL, which are left out. */
     oneColumn?: boolean;
+    /**
+     * JSON: every column with its type, `types` in place of the inferred ones, read as such. A cast
+     * after reading came too late for a number too long for a DOUBLE, its digits already lost.
+     */
+    jsonColumns?: Array<{ name: string; type: string }>;
   },
 ): string {
   const files = `[${paths.map(sqlString).join(', ')}]`;
   const types = Object.entries(table.types ?? {});
   if (table.format === 'json' || table.format === 'ndjson') {
     const format = table.format === 'ndjson' ? 'newline_delimited' : 'auto';
+    if (table.jsonColumns) {
+      const columns = table.jsonColumns.map(({ name, type }) => `${sqlString(name)}: ${sqlString(type)}`);
+      return `SELECT * FROM read_json(${files}, format='${format}', records=true, union_by_name=true, columns={${columns.join(', ')}})`;
+    }
     // records=true: left to guess, DuckDB read a file with one line that is not an object ([1,2],
     // 42) as a table of one column "json", every row of it a JSON value.
     const from = `read_json(${files}, format='${format}', records=true, union_by_name=true, sample_size=-1)`;
