@@ -161,24 +161,38 @@ export async function openFileTailer(
       });
     }
   };
+  /**
+   * The line a file ends with that waits for its newline, as far as it was read (its first bytes
+   * in base64), when it is the line at the file's offset in the content the file is known by.
+   */
+  const waitingLine = (f: TrackedFile) => {
+    const kept = partials.get(keyOf(f));
+    const line = kept?.splitter.pending();
+    if (
+      !kept ||
+      !line ||
+      f.gz ||
+      kept.start !== f.offset ||
+      line.start !== f.offset ||
+      kept.head !== f.head ||
+      kept.headBytes !== f.headBytes ||
+      kept.headAt !== f.headAt
+    )
+      return undefined;
+    return {
+      readTo: kept.readTo,
+      head: line.head.toString('base64'),
+      bytes: line.bytes,
+      warned: kept.warned,
+    };
+  };
   /** The files with the lines they end with that wait for their newline, for the checkpoint. */
   const withWaiting = (base: readonly TrackedFile[]) =>
     base.map(({ waiting: _, ...f }): TrackedFile => {
-      const kept = partials.get(keyOf(f));
-      const line = kept?.splitter.pending();
-      if (
-        !kept ||
-        !line ||
-        f.gz ||
-        kept.start !== f.offset ||
-        line.start !== f.offset ||
-        kept.head !== f.head ||
-        kept.headBytes !== f.headBytes ||
-        kept.headAt !== f.headAt
-      )
-        return { ...f };
-      const waiting = { readTo: kept.readTo, head: line.head.toString('base64'), bytes: line.bytes };
-      return { ...f, waiting: kept.warned ? { ...waiting, warned: true } : waiting };
+      const line = waitingLine(f);
+      if (!line) return { ...f };
+      const { warned, ...waiting } = line;
+      return { ...f, waiting: warned ? { ...waiting, warned: true } : waiting };
     });
   restore();
   let linesRead = 0;
@@ -465,25 +479,11 @@ export async function openFileTailer(
    */
   const withUnended = (base: readonly TrackedFile[]) =>
     base.map((f): TrackedFile => {
-      const kept = partials.get(keyOf(f));
-      const line = kept?.splitter.pending();
-      if (
-        !kept ||
-        !line ||
-        f.gz ||
-        kept.start !== f.offset ||
-        line.start !== f.offset ||
-        kept.head !== f.head
-      )
-        return f;
-      const unended = {
-        head: line.head.toString('base64'),
-        bytes: line.bytes,
-        readTo: kept.readTo,
-        // Kept from the scans before: a deleted file's line is planned again while inlet remembers it.
-        missedScans: f.unended?.missedScans ?? 0,
-      };
-      return { ...f, unended };
+      const line = waitingLine(f);
+      if (!line) return f;
+      const { readTo, head, bytes } = line;
+      // Kept from the scans before: a deleted file's line is planned again while inlet remembers it.
+      return { ...f, unended: { head, bytes, readTo, missedScans: f.unended?.missedScans ?? 0 } };
     });
 
   /** Remembers the record a read ended inside; a read stopped early keeps what was known of it. */
