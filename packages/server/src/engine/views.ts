@@ -181,9 +181,11 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
   // Versions with the same cursor value (a merge run reads the last one again): the one copied last
   // wins, by its file's name (part-<run>-…, runs zero-padded). The name is read under a column name of
   // its own: a table's own column named filename would take the place of DuckDB's.
+  // Versions in one file, by their place in it, where no column of the table hides DuckDB's.
+  const row = table.merge.row_order ? 'file_row_number' : undefined;
   const latest =
-    `SELECT * EXCLUDE (${MERGE_FILE_COLUMN}) FROM ${files}, filename=${sqlString(MERGE_FILE_COLUMN)})` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(table.merge, quoteColumn)} DESC, ${MERGE_FILE_COLUMN} DESC) = 1`;
+    `SELECT * EXCLUDE (${MERGE_FILE_COLUMN}${row ? `, ${row}` : ''}) FROM ${files}, filename=${sqlString(MERGE_FILE_COLUMN)}${row ? `, ${row}=true` : ''})` +
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(table.merge, quoteColumn)} DESC, ${MERGE_FILE_COLUMN} DESC${row ? `, ${row} DESC` : ''}) = 1`;
   return table.merge.deleted_column
     ? `SELECT * FROM (${latest}) WHERE ${quoteColumn(table.merge.deleted_column)} IS NULL`
     : latest;

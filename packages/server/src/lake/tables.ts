@@ -25,6 +25,12 @@ export interface LakeTable {
      */
     order?: string;
     deleted_column?: string;
+    /**
+     * No file of the table has a column of its own named file_row_number, so versions of one key and
+     * cursor value in one file are ranked by their place in it (the later row wins), as a fold ranks
+     * them. Without it, such versions were ranked in no order, another at each query.
+     */
+    row_order?: true;
   };
   description?: string;
   /** Column descriptions by column name. */

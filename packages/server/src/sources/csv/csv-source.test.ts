@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -274,6 +274,29 @@ describe('csv source', () => {
       { id: '2', status: 'paid' },
       { id: '3', status: 'new' },
     ]);
+  });
+
+  it('merge shows the later row of one file among versions of a key with the same cursor, at every query', async () => {
+    // Ranked by cursor and file alone, such versions came in no order: each query showed another
+    // mix of the file's first and second versions.
+    const keys = 20_000;
+    const rows = (v: string) => Array.from({ length: keys }, (_, i) => `${i},${v},2026-01-01\n`).join('');
+    const { h, dir } = await setup(
+      [{ path: 'contacts_*.csv', name: 'contacts', mode: 'merge', primary_key: 'id', cursor: 'at' }],
+      { 'contacts_0.csv': `id,v,at\n${rows('old')}${rows('new')}` },
+    );
+    await h.sync('crm');
+    const versions = 'SELECT v, count(*)::INTEGER AS n FROM crm.contacts WHERE id < 20000 GROUP BY v';
+    for (let i = 0; i < 3; i++) expect(await h.query(versions)).toEqual([{ v: 'new', n: keys }]);
+    // The eighth file's run merges the small files, keeping one version a key as the view ranks them.
+    for (let file = 1; file < 8; file++) {
+      writeFileSync(join(dir, `contacts_${file}.csv`), `id,v,at\n${keys + file},other,2026-01-01\n`);
+      await h.sync('crm');
+    }
+    expect(
+      readdirSync(join(h.layout.lake, 'sources', 'crm', 'contacts'), { recursive: true }),
+    ).toContainEqual(expect.stringMatching(/-m0000\.parquet$/));
+    expect(await h.query(versions)).toEqual([{ v: 'new', n: keys }]);
   });
 
   it('types the columns by the rows once an export with rows follows one with only its header', async () => {

@@ -25,3 +25,15 @@ export async function checkMergeKeys(
       `Set a primary_key every row has, or copy the table with a query: that leaves those rows out or gives them a key (… WHERE ${first} IS NOT NULL).`,
   );
 }
+
+/**
+ * Whether the view may rank a merge table's versions of one cursor value in one file by their place
+ * in it: no file has a column of its own named file_row_number, which hides DuckDB's.
+ */
+export async function rowOrdered(writer: ParquetWriter, files: string[]): Promise<boolean> {
+  if (files.length === 0) return false;
+  const columns = await writer.describe(
+    `SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name=true)`,
+  );
+  return !columns.some((c) => c.name.toLowerCase() === 'file_row_number');
+}

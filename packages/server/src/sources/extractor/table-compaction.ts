@@ -158,11 +158,14 @@ async function mergeSelect(
   const columns = await writer.describe(
     `SELECT * FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true)`,
   );
-  const file = freeName(new Set(columns.map((c) => c.name.toLowerCase())), 'inlet_file');
+  const taken = new Set(columns.map((c) => c.name.toLowerCase()));
+  const file = freeName(taken, 'inlet_file');
   const key = merge.key.map(quoteIdent).join(', ');
+  // Versions in one file, by their place in it (the later row wins), where no column hides DuckDB's.
+  const row = taken.has('file_row_number') ? undefined : 'file_row_number';
   return (
-    `SELECT * EXCLUDE (${quoteIdent(file)}) FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true, filename=${sqlString(file)})` +
-    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(merge, quoteIdent)} DESC, ${quoteIdent(file)} DESC) = 1`
+    `SELECT * EXCLUDE (${quoteIdent(file)}${row ? `, ${row}` : ''}) FROM read_parquet([${files}], hive_partitioning=false, union_by_name=true, filename=${sqlString(file)}${row ? `, ${row}=true` : ''})` +
+    ` QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${mergeOrderSql(merge, quoteIdent)} DESC, ${quoteIdent(file)} DESC${row ? `, ${row} DESC` : ''}) = 1`
   );
 }
 

@@ -4,7 +4,7 @@ import { type LakeTable, readLakeTable, sqlString, syncPath, writeLakeTable } fr
 import type { Logger } from '../../log/index.ts';
 import type { SourceContext } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
-import { checkMergeKeys } from './merge-keys.ts';
+import { checkMergeKeys, rowOrdered } from './merge-keys.ts';
 import { retypeNullColumns } from './null-column-types.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
 import {
@@ -88,7 +88,13 @@ const sameShape = (saved: Checkpoint, target: TableTarget) =>
     (saved.cursor === target.cursor &&
       JSON.stringify(saved.key ?? null) === JSON.stringify(target.primaryKey ?? null)));
 
-function manifest(source: string, target: TableTarget, files: string, cursorOrder?: string): LakeTable {
+function manifest(
+  source: string,
+  target: TableTarget,
+  files: string,
+  cursorOrder?: string,
+  rowOrder = false,
+): LakeTable {
   const table: LakeTable = { name: `${source}.${target.name}`, kind: 'source', files, depends_on: [source] };
   if (target.mode === 'merge' && target.primaryKey && target.cursor)
     table.merge = {
@@ -96,6 +102,7 @@ function manifest(source: string, target: TableTarget, files: string, cursorOrde
       order_by: target.cursor,
       ...(cursorOrder ? { order: cursorOrder } : {}),
       ...(target.deletedColumn ? { deleted_column: target.deletedColumn } : {}),
+      ...(rowOrder ? { row_order: true as const } : {}),
     };
   return table;
 }
@@ -195,6 +202,9 @@ export async function syncTable(options: {
           key: target.primaryKey,
           staged: stagedFiles(staging),
         });
+      const rowOrder =
+        target.mode === 'merge' &&
+        (await rowOrdered(writer, [...committedParts(join(tableDir, partsDir)), ...stagedFiles(staging)]));
       const published = publishParts(staging, join(tableDir, partsDir), tableDir);
       const table = withDocs(
         manifest(
@@ -202,6 +212,7 @@ export async function syncTable(options: {
           target,
           partsDir ? `${partsDir}/part-*.parquet` : 'part-*.parquet',
           result.cursorOrder,
+          rowOrder,
         ),
         result.docs,
         previous,
