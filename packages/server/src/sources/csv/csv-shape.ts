@@ -248,6 +248,22 @@ export function isBlankFile(path: string): boolean {
 }
 
 /**
+ * Whether a JSON file is an array of no records (`[]`, white space around it allowed): an export of
+ * nothing, as an empty file is. Reads the file's first 64 KiB only; a longer file holds records.
+ */
+export function isEmptyJsonArray(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    if (read === buffer.length) return false;
+    return /^\uFEFF?\s*\[\s*\]\s*$/.test(buffer.toString('utf8', 0, read));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The number of fields of a CSV file's first record after `skip` lines (its header, when it has
  * one), read from the file's first 64 KiB; undefined for a first record longer than that, or none.
  */

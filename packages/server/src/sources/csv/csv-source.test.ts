@@ -620,6 +620,24 @@ describe('csv source', () => {
     ]);
   });
 
+  it('takes a JSON array of no records ([]) for an empty export: refused in full mode, no row in incremental', async () => {
+    const { h, dir } = await setup(
+      [{ path: 'plans.json' }, { path: 'day_*.json', name: 'events', mode: 'incremental' }],
+      { 'plans.json': '[{"id":1,"name":"free"}]', 'day_1.json': '[{"id":1,"kind":"view"}]' },
+    );
+    expect((await h.sync('crm')).rows).toBe(2);
+    writeFileSync(join(dir, 'plans.json'), ' [ ]\n');
+    writeFileSync(join(dir, 'day_2.json'), '[]');
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toMatch(
+      /crm\.plans: plans\.json is empty \(no records\).*the table keeps its rows/,
+    );
+    expect((error as Error).message).toMatch(/Copied: events \(0 rows\)/);
+    expect(await h.query('SELECT id, name FROM crm.plans')).toEqual([{ id: '1', name: 'free' }]);
+    expect(await lakeColumnTypes(h, 'crm.events')).toEqual({ id: 'BIGINT', kind: 'VARCHAR' });
+  });
+
   it('passes over blank lines in a one-column export, as in a wider one, instead of adding empty rows', async () => {
     // DuckDB reads a blank line of a one-column file as a row whose value is NULL: a list of e-mail
     // addresses with a blank line in it and two at its end (as Excel leaves them) had three rows too many.

@@ -26,6 +26,7 @@ import {
   firstRecordFields,
   hasUtf8Bom,
   isBlankFile,
+  isEmptyJsonArray,
   linesWhenSkipLeavesNothing,
   utf16Encoding,
 } from './csv-shape.ts';
@@ -208,7 +209,8 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           }
         }
         const delimited = table.format === 'csv' || table.format === 'tsv';
-        const isBlank = readable.map((path) => isBlankFile(path));
+        // A JSON array of no records ([]) is such a file too: read with records=true, DuckDB refused it.
+        const isBlank = readable.map((path) => isBlankFile(path) || (!delimited && isEmptyJsonArray(path)));
         const blank = todo.filter((_, i) => isBlank[i]);
         // A delimited file always has its header. A JSON lines file of a day without events may
         // have no line at all, and adds no row; but a full table's files hold all its rows, so an
