@@ -46,8 +46,17 @@ const CHECK_BYTES = 1024;
 
 /** How a read ended: `corrupt` says why a .gz could not be read to its end, `unreadable` why a file could not be opened. */
 export type ReadOutcome =
-  | { status: 'read' | 'gone' | 'stopped' }
+  | { status: 'read'; unended?: UnendedLine }
+  | { status: 'gone' | 'stopped' }
   | { status: 'corrupt' | 'unreadable'; message: string };
+
+/** The line a plain file ended with, still without its newline: as far as it was read (to `readTo`). */
+export interface UnendedLine {
+  start: number;
+  head: Buffer;
+  bytes: number;
+  readTo: number;
+}
 
 async function openSame(candidate: Candidate): Promise<FileHandle | undefined> {
   let handle: FileHandle;
@@ -123,7 +132,8 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
       splitter,
       ...(resume && kept.warned ? { warned: true } : {}),
     });
-  return { status: 'read' };
+  const held = splitter.pending();
+  return held ? { status: 'read', unended: { ...held, readTo: position } } : { status: 'read' };
 }
 
 /**

@@ -1282,6 +1282,35 @@ describe('file source: multi-line records', () => {
     expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
   });
 
+  it('writes the line without its newline after a record still gathering lines, once its file is emptied', async () => {
+    // Only the record's whole lines were kept for the file gone: "job 3" and the trace's last line
+    // were lost with it.
+    const { logs, sync, query } = await setup([
+      python({ rotated: false }),
+      python({ name: 'cut', path: 'cut.log', rotated: false }),
+    ]);
+    const path = log(logs, 'app.log');
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}${pyRecord(3).slice(0, -1)}`);
+    const trace = pyRecord(5, true);
+    writeFileSync(log(logs, 'cut.log'), trace.slice(0, -1));
+    expect((await sync('app')).rows).toBe(1);
+    expect((await sync('cut')).rows).toBe(0);
+    truncateSync(path, 0);
+    truncateSync(log(logs, 'cut.log'), 0);
+    expect((await sync('app')).rows).toBe(2);
+    expect((await sync('cut')).rows).toBe(1);
+    appendFileSync(path, pyRecord(4));
+    age(path);
+    expect((await sync('app')).rows).toBe(1);
+    expect(await messages(query)).toEqual([
+      'job 1',
+      JOB_2_WITH_TRACE,
+      'job 3',
+      'job 4',
+      expect.stringMatching(/^job 5\nTraceback.*\nValueError: bad input 5$/s),
+    ]);
+  });
+
   it('writes the record an inlet sync left gathering lines once its file is emptied (rotated: false) or deleted', async () => {
     const { logs, sync, query } = await setup([
       python({ rotated: false }),

@@ -520,8 +520,28 @@ export async function openFileTailer(
       // Where rotated files are looked for, a file missed by one scan only may have been renamed
       // (or copied) while the globs were listed; it is then found by the next.
       if (rotatedGlobs.length > 0 && file.gathered.missedScans < 2) continue;
-      addRecord(file, { text: gathered.text, start: file.offset, end: gathered.end, truncated: false });
-      file.offset = gathered.end;
+      const { tail } = gathered;
+      const line =
+        tail &&
+        createLineSplitter(options.max_line_bytes, {
+          start: tail.start,
+          head: Buffer.from(tail.head, 'base64'),
+          bytes: tail.bytes,
+        }).finish(tail.readTo);
+      const isFirst = options.multiline && createFirstLineTest(options.multiline);
+      // A line that does not start a record is the record's last, as its newline would have made it.
+      if (line && tail && line.tooLongBytes === undefined && isFirst && !isFirst(line.text))
+        addRecord(file, {
+          text: `${gathered.text}\n${line.text}`,
+          start: file.offset,
+          end: tail.readTo,
+          truncated: false,
+        });
+      else {
+        addRecord(file, { text: gathered.text, start: file.offset, end: gathered.end, truncated: false });
+        if (line && tail) addLine(file, line);
+      }
+      file.offset = tail ? tail.readTo : gathered.end;
       delete file.gathered;
     }
   };
@@ -643,6 +663,17 @@ export async function openFileTailer(
           delete task.file.gathered;
         }
         keepGathered(task.file, joiner && !last && !task.candidate.gz ? joiner.finish() : undefined);
+        // The line after the record that waits for its newline goes with it, should the file go.
+        const { gathered } = task.file;
+        if (
+          gathered &&
+          outcome.status === 'read' &&
+          outcome.unended &&
+          outcome.unended.start >= gathered.end
+        ) {
+          const { start, head, bytes, readTo } = outcome.unended;
+          task.file.gathered = { ...gathered, tail: { start, head: head.toString('base64'), bytes, readTo } };
+        }
         if (outcome.status === 'corrupt' && settled) {
           reject(task.file, task.file.offset, `gzip data ends early or is corrupt: ${outcome.message}`, '');
           task.file.done = true;

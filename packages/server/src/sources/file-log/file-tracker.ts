@@ -31,7 +31,13 @@ export interface TrackedFile {
    * Once the file is deleted or emptied with its content nowhere the globs look, nothing can read
    * them again: they are written as the record. `missedScans` counts the scans that found it so.
    */
-  gathered?: { text: string; end: number; missedScans: number };
+  gathered?: {
+    text: string;
+    end: number;
+    missedScans: number;
+    /** The line after the record still without its newline, as `unended` below holds one. */
+    tail?: { start: number; head: string; bytes: number; readTo: number };
+  };
   /**
    * The line at `offset` still without its newline when the file was emptied (copytruncate) or
    * deleted, as far as it was read (to `readTo`): its first bytes (base64, at most max_line_bytes)
