@@ -492,6 +492,14 @@ export async function openFileTailer(
       file.gathered = { text: record.text, end: record.end, missedScans: 0 };
   };
 
+  /** A line kept without its newline (first bytes in base64) as the line it is, read to `readTo`. */
+  const heldLine = (held: { start: number; head: string; bytes: number; readTo: number }) =>
+    createLineSplitter(options.max_line_bytes, {
+      start: held.start,
+      head: Buffer.from(held.head, 'base64'),
+      bytes: held.bytes,
+    }).finish(held.readTo);
+
   /**
    * Writes the records still gathering lines in files that are gone (deleted, or emptied by
    * copytruncate) with their content nowhere the globs look: no next first line or idle time can
@@ -505,8 +513,7 @@ export async function openFileTailer(
       else if (unended) {
         file.unended = { ...unended, missedScans: unended.missedScans + 1 };
         if (rotatedGlobs.length > 0 && file.unended.missedScans < 2) continue;
-        const held = { start: file.offset, head: Buffer.from(unended.head, 'base64'), bytes: unended.bytes };
-        const line = createLineSplitter(options.max_line_bytes, held).finish(unended.readTo);
+        const line = heldLine({ ...unended, start: file.offset });
         if (line) addLine(file, line);
         file.offset = unended.readTo;
         delete file.unended;
@@ -521,13 +528,7 @@ export async function openFileTailer(
       // (or copied) while the globs were listed; it is then found by the next.
       if (rotatedGlobs.length > 0 && file.gathered.missedScans < 2) continue;
       const { tail } = gathered;
-      const line =
-        tail &&
-        createLineSplitter(options.max_line_bytes, {
-          start: tail.start,
-          head: Buffer.from(tail.head, 'base64'),
-          bytes: tail.bytes,
-        }).finish(tail.readTo);
+      const line = tail && heldLine(tail);
       const isFirst = options.multiline && createFirstLineTest(options.multiline);
       // A line that does not start a record is the record's last, as its newline would have made it.
       if (line && tail && line.tooLongBytes === undefined && isFirst && !isFirst(line.text))
