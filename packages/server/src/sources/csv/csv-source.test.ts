@@ -149,6 +149,30 @@ describe('csv source', () => {
     expect((error as Error).message).not.toMatch(/Try setting|ignore_errors/);
   });
 
+  it('refuses a JSON number too large for a DOUBLE (1e400), stored as infinity before, and keeps it as text once types: says VARCHAR', async () => {
+    const { h, dir } = await setup([{ path: 'readings.ndjson' }], {
+      'readings.ndjson': '{"id":1,"value":1.5}\n{"id":2,"value":1e400}\n',
+    });
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toContain(
+      'crm.readings: column value of readings.ndjson holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; set types: { value: VARCHAR }',
+    );
+    h.close();
+    harness = await createSourceHarness([
+      {
+        name: 'crm',
+        type: 'csv',
+        tables: [{ path: join(dir, 'readings.ndjson'), types: { value: 'VARCHAR' } }],
+      },
+    ]);
+    await harness.sync('crm');
+    expect(await harness.query('SELECT id, value FROM crm.readings ORDER BY id')).toEqual([
+      { id: '1', value: '1.5' },
+      { id: '2', value: '1e400' },
+    ]);
+  });
+
   it('says a value does not fit the type types: sets, without the options DuckDB read with, and cuts a long line it quotes', async () => {
     const { h } = await setup([{ path: 'deals.csv', types: { amount: 'BIGINT' } }, { path: 'notes.csv' }], {
       'deals.csv': 'id,amount\n1,10\n2,abc\n',

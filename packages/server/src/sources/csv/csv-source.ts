@@ -13,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { finished, pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
 import { InletError, isInletError } from '../../errors/index.ts';
-import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
+import { sqlString } from '../../lake/index.ts';
+import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import {
@@ -31,7 +32,7 @@ import {
   utf16Encoding,
 } from './csv-shape.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
-import { csvDelimiter, decoderName, needsDecoding, readSql } from './csv-type-mapping.ts';
+import { csvDelimiter, decoderName, needsDecoding, quoteIdent, readSql } from './csv-type-mapping.ts';
 
 /** How a table's refusal ends when it refused its files before importing any. */
 export const NOTHING_IMPORTED = 'Nothing was imported and the table keeps its rows.';
@@ -287,7 +288,10 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
               columns.map((c) => ({ name: c.name, sourceType: c.type, csvType: c.type })),
             );
           }
-          return run.writer.writeSelect(select, run.nextPart());
+          const part = run.nextPart();
+          const rows = await run.writer.writeSelect(select, part);
+          if (!delimited) await refuseInfinity(run.writer, part, where, todo);
+          return rows;
         };
         let rows: number;
         try {
@@ -372,6 +376,28 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       }
     },
   };
+}
+
+/**
+ * Refuses a JSON export's number too large for a DOUBLE (1e400), which DuckDB read as infinity
+ * without a word; JSON has no infinity of its own, so an infinite value in the part came from one.
+ */
+async function refuseInfinity(writer: ParquetWriter, part: string, where: string, todo: MatchedFile[]) {
+  const from = `read_parquet(${sqlString(part)})`;
+  const floats = (await writer.describe(`SELECT * FROM ${from}`)).filter((c) =>
+    /^(DOUBLE|FLOAT)$/.test(c.type),
+  );
+  if (floats.length === 0) return;
+  // One pass: the place (1-based) of the first column with an infinite value, or NULL.
+  const infinite = floats.map((c) => `coalesce(bool_or(isinf(${quoteIdent(c.name)})), false)`);
+  const at = await writer.scalar(`SELECT list_position([${infinite.join(', ')}], true) FROM ${from}`);
+  const name = at === null || at === undefined ? undefined : floats[Number(at) - 1]?.name;
+  if (name === undefined) return;
+  throw new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: column ${name} of ${todo.map((f) => basename(f.path)).join(', ')} holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; ` +
+      `set types: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: VARCHAR } for this table in inlet.yaml to keep it as written. ${NOTHING_IMPORTED}`,
+  );
 }
 
 /** DuckDB's words for a JSON export with a record that is not an object, or only objects without keys. */

@@ -39,7 +39,7 @@ export const needsDecoding = (encoding: string) => !isUtf8(encoding);
 export const decoderName = (encoding: string) =>
   /^(shift[-_]?jis|sjis|ms_?kanji)$/i.test(encoding) ? 'cp932' : encoding;
 
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const MAX_ROW_BYTES = 8 * 1024 * 1024;
 
 /** A CSV or TSV table's field delimiter: its own, else comma or tab by format. */
