@@ -517,6 +517,21 @@ describe('csv source', () => {
     });
   });
 
+  it('names the line of a file with bytes that are not the encoding set, which decoding turned into other characters and U+FFFD', async () => {
+    // A UTF-8 export without a byte order mark read as shift_jis became "譬ｪ蠑丈ｼ夂､ｾ繝�…", with success.
+    const { h } = await setup([{ path: 'accounts.csv', encoding: 'shift_jis' }], {
+      'accounts.csv': Buffer.concat([
+        iconv.encode('id,name\n1,株式会社テスト\n', 'cp932'),
+        Buffer.from('2,株式会社テスト\n', 'utf8'),
+      ]),
+    });
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toContain(
+      'crm.accounts: line 3 of accounts.csv holds bytes that are not shift_jis, as a file in another encoding does',
+    );
+  });
+
   it('says a UTF-8 export with its byte order mark is UTF-8 when encoding says shift_jis, and reads it once removed', async () => {
     // Decoded as Shift_JIS, 東京 arrived as 譚ｱ莠ｬ and the column id as "�ｻｿid", and the sync succeeded.
     const utf8 = Buffer.from('\ufeffid,名前\n1,東京\n', 'utf8');

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
 import { InletError, isInletError } from '../../errors/index.ts';
@@ -89,8 +90,33 @@ export function matchFiles(pattern: string): MatchedFile[] {
     .filter((f) => f !== undefined);
 }
 
-async function decodeToUtf8(from: string, to: string, encoding: string): Promise<void> {
-  await pipeline(createReadStream(from), iconv.decodeStream(decoderName(encoding)), createWriteStream(to));
+/**
+ * Decodes a file to UTF-8; returns the first line (1-based) that held bytes the encoding has no
+ * character for, which iconv-lite decodes as U+FFFD (a UTF-8 export decoded as Shift_JIS, a Latin-1
+ * one as CP932), if any. Encodings of Unicode may hold U+FFFD itself, so they are not looked at.
+ */
+async function decodeToUtf8(from: string, to: string, encoding: string): Promise<number | undefined> {
+  const unicode = /^(utf|ucs|cesu)/i.test(encoding);
+  let line = 1;
+  let bad: number | undefined;
+  const look = new Transform({
+    decodeStrings: false,
+    transform(chunk: string, _, done) {
+      if (!unicode && bad === undefined) {
+        const at = chunk.indexOf('\uFFFD');
+        if (at !== -1) bad = line + (chunk.slice(0, at).match(/\n/g)?.length ?? 0);
+        else line += chunk.match(/\n/g)?.length ?? 0;
+      }
+      done(null, chunk);
+    },
+  });
+  await pipeline(
+    createReadStream(from),
+    iconv.decodeStream(decoderName(encoding)),
+    look,
+    createWriteStream(to),
+  );
+  return bad;
 }
 
 /**
@@ -205,7 +231,14 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           for (const [i, file] of todo.entries()) {
             if (run.signal.aborted) throw new Error('cancelled');
             const utf8 = join(run.tmpDir, `${i}-${basename(file.path)}`);
-            await decodeToUtf8(file.path, utf8, table.encoding);
+            const bad = await decodeToUtf8(file.path, utf8, table.encoding);
+            // Decoded anyway, its text became other characters and U+FFFD, imported without a word.
+            if (bad !== undefined)
+              throw new InletError(
+                'SOURCE_DATA_INVALID',
+                `${where}: line ${bad} of ${basename(file.path)} holds bytes that are not ${table.encoding}, as a file in another encoding does (a UTF-8 export without a byte order mark, a Latin-1 one); ` +
+                  `set encoding: to the one it is in for this table in inlet.yaml (utf-8, the default, for UTF-8; docs/csv.md). ${NOTHING_IMPORTED}`,
+              );
             readable.push(utf8);
           }
         }
