@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, runCli, tempDir } from '../../test/helpers.ts';
@@ -331,6 +331,39 @@ describe('inlet command line', () => {
         ),
       ]);
     }
+  });
+
+  it('refuses to start, naming the file, when lake/events or lake is a file, as inlet run says it', async () => {
+    // inlet start said DATA_DIR_UNUSABLE "making …/lake/events failed with EEXIST" with advice about
+    // permissions; with lake itself a file, inlet run ended with a bare ENOTDIR (exit 5).
+    const dir = join(temp.dir, 'lake-file');
+    const config = join(dir, 'inlet.yaml');
+    writeProjectFile(dir, 'inlet.yaml', 'data_dir: ./data\nserver:\n  port: 0\nmodels:\n  builtin: false\n');
+    writeProjectFile(join(dir, 'project'), 'models/m.sql', 'SELECT 1 AS n');
+    for (const place of [join('lake', 'events'), 'lake']) {
+      const file = join(dir, 'data', place);
+      rmSync(join(dir, 'data'), { recursive: true, force: true });
+      writeProjectFile(dir, join('data', place), 'not a folder\n');
+      for (const command of ['start', 'demo']) {
+        const refused = await inlet(command, '--config', config);
+        expect([refused.code, refused.err], `${command} with ${place} a file`).toEqual([
+          ExitCode.CONFIG,
+          `LAKE_UNREADABLE: The lake's tables cannot be read or written: ${file} is a file where inlet keeps a folder of the lake. Move what is there out of the lake or restore it from a backup, then start inlet again.\n`,
+        ]);
+      }
+      const run = await inlet('run', '--config', config);
+      expect([run.code, run.err], `run with ${place} a file`).toEqual([
+        ExitCode.FAILURE,
+        expect.stringMatching(/^LAKE_UNREADABLE: .*ENOTDIR: not a directory, scandir '.*'/),
+      ]);
+    }
+    // Elsewhere in the data directory the file is named as well, where it said ENOTDIR and permissions.
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    writeProjectFile(dir, join('data', 'wal'), 'not a folder\n');
+    expect(await inlet('start', '--config', config)).toMatchObject({
+      code: ExitCode.CONFIG,
+      err: `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} cannot be used: ${join(dir, 'data', 'wal')} is a file where inlet keeps a folder. Move it out of the data directory.\n`,
+    });
   });
 
   it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {

@@ -248,6 +248,8 @@ const QUERY_FAILURE_CODES = new Set(['TABLE_UNAVAILABLE', 'LAKE_UNREADABLE']);
 
 function exitCodeOf(code: string, command: string): ExitCode {
   if (code.startsWith('CONFIG_') || CONFIGURATION_CODES.has(code)) return ExitCode.CONFIG;
+  // A file where the lake keeps a folder stops inlet start as a data directory problem does.
+  if (code === 'LAKE_UNREADABLE' && (command === 'start' || command === 'demo')) return ExitCode.CONFIG;
   if (UNKNOWN_NAME_CODES.has(code)) return ExitCode.USAGE;
   if (command === 'query' && QUERY_FAILURE_CODES.has(code)) return ExitCode.QUERY;
   return code.startsWith('QUERY') ? ExitCode.QUERY : ExitCode.FAILURE;

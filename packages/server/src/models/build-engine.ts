@@ -44,7 +44,7 @@ export const FILE_RACE = /No files found|Cannot open file|No such file/;
  * check ended with a bare ENOTDIR, as an error inlet did not foresee (exit 5). A file gone while
  * listed (ENOENT) is a race the callers take again.
  */
-function lakeViews<T>(list: () => T): T {
+export function lakeViews<T>(list: () => T): T {
   try {
     return list();
   } catch (error) {

@@ -5,7 +5,7 @@ import { dataLayout, listLakeTables, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { sourceTableNames } from '../sources/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
-import { createBuildEngine, FILE_RACE } from './build-engine.ts';
+import { createBuildEngine, FILE_RACE, lakeViews } from './build-engine.ts';
 import { type DataTestResult, runDataTests } from './data-tests.ts';
 import { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
 import { publishedValues, renderTemplate, usesTimezone } from './model-template.ts';
@@ -83,7 +83,7 @@ export function backfillProblem(options: {
  * daily_active_users too. Once both were in the lake, either view replaced the other.
  */
 function checkLakeNames(project: Project, config: InletConfig): void {
-  for (const { dir, table } of listLakeTables(dataLayout(config.data_dir).lake)) {
+  for (const { dir, table } of lakeViews(() => listLakeTables(dataLayout(config.data_dir).lake))) {
     const node = project.nodes.get(table.name);
     // A source's tables are <source>.<table>, which no model's name can be.
     if (node === undefined || table.kind !== 'logs') continue;
