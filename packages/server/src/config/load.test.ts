@@ -124,6 +124,19 @@ describe('config', () => {
   });
 
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+  it("expands ${ENV} in a workflow step's vars, which took the text inlet stands in for it", () => {
+    const { path } = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'workflows:\n  - name: nightly\n    cron: "0 3 * * *"\n    steps:\n      - run: "+x"\n        vars:\n          region: ${REGION}\n          days: ${DAYS}\n          quoted: "${DAYS}"\n',
+    );
+    const config = loadConfig({ path, env: { REGION: 'eu', DAYS: '7' } });
+    expect(config.workflows[0]?.steps[0]).toMatchObject({
+      kind: 'run',
+      vars: { region: 'eu', days: 7, quoted: '7' },
+    });
+  });
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('leaves out a source with an unset ${VAR} only for commands that do not use it, and never one unnamed', () => {
     const { path } = write(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template

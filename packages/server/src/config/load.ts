@@ -91,6 +91,11 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
       'CONFIG_INVALID',
       `${file} is not valid YAML${tag.line === undefined ? '' : ` at line ${tag.line}`}: the tag ${tag.tag} is not one YAML knows; quote the value to pass it as text.`,
     );
+  // Before ${ENV} is expanded: a step's vars are read again from their source text, which still holds
+  // the reference's marker, so a: ${X} became the var "inlet_env_…_0_".
+  const workflows = document.get('workflows', true);
+  if (isSeq(workflows))
+    for (const workflow of workflows.items) if (isMap(workflow)) readStepVars(workflow.get('steps', true));
   const token = new RegExp(`${marker}(\\d+)_`, 'g');
   const whole = new RegExp(`^${marker}\\d+_$`);
   visit(document, {
@@ -306,9 +311,6 @@ export function loadConfig(options: {
       `${path} is not valid YAML${where}: ${error.message.split('\n')[0]}`,
     );
   }
-  const workflows = document.get('workflows', true);
-  if (isSeq(workflows))
-    for (const workflow of workflows.items) if (isMap(workflow)) readStepVars(workflow.get('steps', true));
   let raw: unknown;
   try {
     raw = document.toJS();
