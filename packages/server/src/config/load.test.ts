@@ -136,6 +136,19 @@ describe('config', () => {
     });
   });
 
+  it("refuses a workflow step's vars with a key written as a list or a map, naming the workflow and step", () => {
+    // It became a var named "[ a ]", which no var() can name; --vars and dbt_project.yml refuse it.
+    const { path } = write(
+      'workflows:\n  - name: nightly\n    cron: "0 3 * * *"\n    steps:\n      - run: "+x"\n        vars:\n          [a]: 1\n          b: 2\n',
+    );
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: `${path} is not valid:\n  workflow "nightly" (workflows[0]), steps[0].vars: the key [a] (line 7, column 11) is a list or a map; a key must be a name, such as a: 1.`,
+      }),
+    );
+  });
+
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('leaves out a source with an unset ${VAR} only for commands that do not use it, and never one unnamed', () => {
     const { path } = write(

@@ -94,8 +94,15 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
   // Before ${ENV} is expanded: a step's vars are read again from their source text, which still holds
   // the reference's marker, so a: ${X} became the var "inlet_env_…_0_".
   const workflows = document.get('workflows', true);
-  if (isSeq(workflows))
-    for (const workflow of workflows.items) if (isMap(workflow)) readStepVars(workflow.get('steps', true));
+  for (const [index, workflow] of isSeq(workflows) ? workflows.items.entries() : []) {
+    if (!isMap(workflow)) continue;
+    const problem = readStepVars(workflow.get('steps', true), marked);
+    if (problem)
+      throw new InletError(
+        'CONFIG_INVALID',
+        `${file} is not valid:\n  workflow "${workflow.get('name')}" (workflows[${index}]), ${problem}`,
+      );
+  }
   const token = new RegExp(`${marker}(\\d+)_`, 'g');
   const whole = new RegExp(`^${marker}\\d+_$`);
   visit(document, {

@@ -1,4 +1,4 @@
-import { isMap, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
+import { isMap, isNode, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
 import { collectionKeyMessage, unknownTag, unknownTagMessage } from './yaml-tags.ts';
@@ -139,14 +139,18 @@ export function parseVarsYaml(text: string): unknown {
 /**
  * Resolves the plain values in each step's vars: (a parsed workflow's steps: node) as PyYAML would,
  * as parseVarsYaml reads --vars: a step's vars are its --vars. The rest of the workflow is read as
- * YAML 1.2, as all of inlet.yaml is.
+ * YAML 1.2, as all of inlet.yaml is. Returns what --vars would refuse in them ("steps[0].vars: the
+ * key [a] (line 8, column 11) is a list or a map; …"); text is the text the steps were parsed from.
  */
-export function readStepVars(steps: unknown): void {
-  if (!isSeq(steps)) return;
-  for (const step of steps.items) {
+export function readStepVars(steps: unknown, text: string): string | undefined {
+  if (!isSeq(steps)) return undefined;
+  for (const [index, step] of steps.items.entries()) {
     if (!isMap(step)) continue;
     const vars = step.get('vars', true);
-    if (!vars) continue;
+    if (!isNode(vars)) continue;
+    // A var named "[ a ]" would be no var anyone can name, as --vars and dbt_project.yml refuse it.
+    const collectionKey = collectionKeyMessage(vars, text);
+    if (collectionKey) return `steps[${index}].vars: ${collectionKey}`;
     visit(vars, {
       Scalar(key, node) {
         // A key stays a name; an explicitly tagged or quoted value keeps what it was read as.
@@ -155,4 +159,5 @@ export function readStepVars(steps: unknown): void {
       },
     });
   }
+  return undefined;
 }

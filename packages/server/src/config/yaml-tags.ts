@@ -1,4 +1,4 @@
-import { type Document, isCollection, parseDocument, visit } from 'yaml';
+import { type Document, isCollection, type Node, parseDocument, visit } from 'yaml';
 
 /**
  * The first tag in a parsed document that YAML does not know (!foo, !!js/function), said as inlet
@@ -26,7 +26,7 @@ export function unknownTagMessage(found: { tag: string; line?: number; column?: 
  * The first key that is a list or a map ([a, b]: 1), said as inlet says it: PyYAML refuses it as
  * unhashable, where the yaml package made it text ("[ a, b ]") under a Node warning of its own.
  */
-export function collectionKeyMessage(document: Document, text: string): string | undefined {
+export function collectionKeyMessage(document: Document | Node, text: string): string | undefined {
   let message: string | undefined;
   visit(document, {
     Pair(_key, pair) {

@@ -972,6 +972,23 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it("refuses a step's vars with a key written as a list or a map, naming the file, workflow and step", () => {
+    // It became a var named "[ a ]", which no var() can name; --vars and dbt_project.yml refuse it.
+    const s = setup();
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/nightly.yaml',
+      'cron: "0 5 * * *"\nsteps:\n  - test\n  - run: sales\n    vars:\n      ? [a]\n      : 1\n',
+    );
+    expect(() => loadWorkflows(s.config)).toThrow(
+      expect.objectContaining({
+        code: 'WORKFLOW_INVALID',
+        message: `${join(s.config.project_dir, 'workflows', 'nightly.yaml')} is not a valid workflow:\n  workflow "nightly", steps[1].vars: the key [a] (line 6, column 9) is a list or a map; a key must be a name, such as a: 1.`,
+      }),
+    );
+    s.state.close();
+  });
+
   it('refuses a workflow whose run or test step names a model the project does not have', () => {
     const s = setup();
     writeProjectFile(s.config.project_dir, 'models/daily.sql', 'SELECT 1 AS n');

@@ -44,10 +44,15 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   const tag = unknownTag(document, text);
   if (tag) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${unknownTagMessage(tag)}`);
   // A step's vars are read as dbt reads --vars, so that rate: 1.0 renders as 1.0 and flag: yes as True.
-  readStepVars(document.get('steps', true));
-  const raw: unknown = document.toJS();
   // The file name is the workflow's name unless the file says otherwise.
   const fileName = basename(path).replace(/\.ya?ml$/, '');
+  const varsProblem = readStepVars(document.get('steps', true), text);
+  if (varsProblem)
+    throw new InletError(
+      'WORKFLOW_INVALID',
+      `${path} is not a valid workflow:\n  workflow "${document.get('name') ?? fileName}", ${varsProblem}`,
+    );
+  const raw: unknown = document.toJS();
   const named = raw && typeof raw === 'object' && !Array.isArray(raw) && 'name' in raw;
   const withName = raw && typeof raw === 'object' && !Array.isArray(raw) ? { name: fileName, ...raw } : raw;
   const result = workflowSchema.safeParse(withName);
