@@ -477,8 +477,21 @@ describe("dbt's --vars, and dbt's other options", () => {
     process.off('warning', onWarning);
     expect([tagged.code, tagged.out, warnings.map((w) => w.message)]).toEqual([2, '', []]);
     expect(tagged.err).toMatch(
-      /^--vars is not YAML or JSON: the tag !!js\/function \(line 1, column 5\) is not one YAML knows; quote the value to pass it as text\.\ninlet run/,
+      /^--vars: the tag !!js\/function \(line 1, column 5\) is not one YAML knows; quote the value to pass it as text\.\ninlet run/,
     );
+    // YAML that parses, with a key dbt refuses: said as what it is, where it said "is not YAML or JSON".
+    const listKey = await cli('run', '--vars', '{[a]: 1}');
+    expect([listKey.code, listKey.out, listKey.err.split('\n')[0]]).toEqual([
+      2,
+      '',
+      '--vars: the key [a] (line 1, column 2) is a list or a map; a key must be a name, such as a: 1.',
+    ]);
+    // A syntax error is one, without the colon yaml ends its first line with.
+    const open = await cli('run', '--vars', '{a: 1');
+    expect([open.code, open.err.split('\n')[0]]).toEqual([
+      2,
+      '--vars is not YAML or JSON: Flow map must end with a } at line 1, column 6',
+    ]);
   });
 
   it('inlet catalog and docs check print what is wrong with --vars, then their usage, and exit 2', async () => {

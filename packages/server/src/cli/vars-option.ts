@@ -13,7 +13,11 @@ export function parseVars(text: string | undefined): { vars?: Record<string, unk
   try {
     parsed = parseVarsYaml(text);
   } catch (error) {
-    return { error: `--vars is not YAML or JSON: ${(error as Error).message.split('\n')[0]}` };
+    const { name, message } = error as Error;
+    // yaml's own error is a syntax error; the others (a key that is a list, a tag YAML does not know)
+    // are what dbt refuses in YAML that parsed, and "is not YAML or JSON" was wrong for them.
+    const line = (message.split('\n')[0] ?? '').replace(/:$/, '');
+    return { error: name === 'YAMLParseError' ? `--vars is not YAML or JSON: ${line}` : `--vars: ${line}` };
   }
   // A date or a float is an object of its own class (VarDate, VarFloat), not a map.
   if (parsed === null || typeof parsed !== 'object' || Object.getPrototypeOf(parsed) !== Object.prototype)
