@@ -385,9 +385,32 @@ describe('config', () => {
       /^inlet\.yaml is not valid:\n {2}server\.port: must be at most 65535, not 1e\+23$/,
     );
     // A key with no bound of its own still says zod's.
-    expect(() => parseConfig({ limits: { request_bytes: 1e23 } })).toThrow(
-      'limits.request_bytes: must be at most 9007199254740991, not 1e+23',
+    expect(() => parseConfig({ limits: { per_ip_per_second: 1e23 } })).toThrow(
+      'limits.per_ip_per_second: must be at most 9007199254740991, not 1e+23',
     );
+  });
+
+  it('refuses byte sizes past what a string, a WAL segment, a disk or memory can be, naming the key', () => {
+    // Each took up to 2^53: limits.request_bytes past Node's longest string refused a valid body as
+    // INVALID_JSON, and a WAL segment past 2 GiB stopped inlet start with ERR_FS_FILE_TOO_LARGE.
+    const bounds = [
+      ['limits', 'request_bytes', 268_435_456],
+      ['collector', 'worker_min_bytes', 268_435_456],
+      ['wal', 'segment_bytes', 268_435_456],
+      ['wal', 'max_bytes', 2 ** 50],
+      ['wal', 'min_free_bytes', 2 ** 50],
+      ['loader', 'id_filter_bytes', 2 ** 40],
+    ] as const;
+    for (const [section, key, bound] of bounds) {
+      expect(() => parseConfig({ [section]: { [key]: bound + 1 } }), key).toThrow(
+        `${section}.${key}: must be at most ${bound}, not ${bound + 1}`,
+      );
+      const parsed = parseConfig({ [section]: { [key]: bound } }) as unknown as Record<
+        string,
+        Record<string, number>
+      >;
+      expect(parsed[section]?.[key], key).toBe(bound);
+    }
   });
 
   it('writes origins as browsers send them, and takes null for file:// pages', () => {

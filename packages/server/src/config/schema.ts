@@ -27,6 +27,26 @@ const site = z.strictObject({
 
 const bytes = z.number().int().positive();
 
+/**
+ * A request body is held whole and made one string to parse, and Node's longest string is 2^29-24
+ * characters: a valid body past it was refused as INVALID_JSON ("Cannot create a string longer than
+ * 0x1fffffe8 characters"). 256 MiB keeps a body, and a WAL segment that holds one, under it.
+ */
+const MAX_BODY_BYTES = 256 * 2 ** 20;
+
+/**
+ * A segment runs past segment_bytes by one request's records at most. Recovery at start-up reads it
+ * whole (Node reads at most 2 GiB of a file at once: a larger one stopped inlet start with
+ * ERR_FS_FILE_TOO_LARGE) and a repair of its lines reads it as one string (see MAX_BODY_BYTES).
+ */
+const MAX_SEGMENT_BYTES = 256 * 2 ** 20;
+
+/** 1 PiB, more than a disk holds: the WAL fills its disk first, and past the disk every event is refused. */
+const MAX_DISK_BYTES = 2 ** 50;
+
+/** 1 TiB, the id filters of 137 billion events: more memory than a server has, so a cap past it caps nothing. */
+const MAX_FILTER_BYTES = 2 ** 40;
+
 // The first day retention keeps is counted back from today: a hundred million days made no date
 // (Invalid time value), and every retention pass failed, deleting nothing.
 const retentionDays = z
@@ -123,7 +143,7 @@ export const configSchema = z.strictObject({
   sources: z.array(source).default([]),
   limits: z
     .strictObject({
-      request_bytes: bytes.default(500 * 1024),
+      request_bytes: bytes.max(MAX_BODY_BYTES).default(500 * 1024),
       // The loader's DuckDB memory cap grows with it (loaderMemoryLimit): past ~1.8e15 the cap was
       // more bytes than DuckDB can hold, and the loader failed to start ("Failed to set config").
       event_bytes: bytes.max(16 * 2 ** 20, 'must be at most 16777216 (16 MiB)').default(32 * 1024),
@@ -150,14 +170,15 @@ export const configSchema = z.strictObject({
       /** Threads that parse and encode large request bodies; absent: one per CPU core beyond two, at most 4. */
       workers: z.number().int().min(0).max(64).optional(),
       /** Bodies from this size (after decompression) go to a worker; smaller ones cost less than the hand-over. */
-      worker_min_bytes: bytes.default(16 * 1024),
+      // Past the largest limits.request_bytes, no body would reach it.
+      worker_min_bytes: bytes.max(MAX_BODY_BYTES).default(16 * 1024),
     })
     .prefault({}),
   wal: z
     .strictObject({
-      segment_bytes: bytes.default(64 * 1024 * 1024),
+      segment_bytes: bytes.max(MAX_SEGMENT_BYTES).default(64 * 1024 * 1024),
       seal_after_ms: milliseconds.default(10_000),
-      max_bytes: bytes.default(2 * 1024 * 1024 * 1024),
+      max_bytes: bytes.max(MAX_DISK_BYTES).default(2 * 1024 * 1024 * 1024),
       /**
        * Refuse events (503) before the WAL's disk has less free space than this, so the loader keeps
        * room to turn the WAL into Parquet, which frees it; 0 turns the check off.
@@ -166,6 +187,7 @@ export const configSchema = z.strictObject({
         .number()
         .int()
         .min(0)
+        .max(MAX_DISK_BYTES)
         .default(64 * 1024 * 1024),
     })
     .prefault({}),
@@ -189,6 +211,7 @@ export const configSchema = z.strictObject({
         .number()
         .int()
         .min(0)
+        .max(MAX_FILTER_BYTES)
         .default(64 * 1024 * 1024),
       /** DuckDB threads for the loader's copies; unset: one per core beyond the first, at most 4. */
       threads: z.number().int().min(1).max(64).optional(),

@@ -317,13 +317,16 @@ describe('loader', () => {
   });
 
   it('loads large segments one at a time: a group holds at most 512 MB of WAL', async () => {
-    const { wal, loader, ids } = await setup({ wal: { segment_bytes: 300 * 2 ** 20 } });
-    for (const id of ['a', 'b', 'c']) {
+    // The largest segments wal.segment_bytes allows (256 MiB): two a group.
+    const { wal, loader, ids } = await setup({ wal: { segment_bytes: 256 * 2 ** 20 } });
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    for (const id of names) {
       await wal.append(record(id));
       await wal.seal();
     }
-    expect((await loader.runOnce()).map((r) => r.segments.length)).toEqual([1, 1, 1]);
-    expect(await ids()).toEqual(['a', 'b', 'c']);
+    // Doubling alone would make groups of 1, 2 and 4.
+    expect((await loader.runOnce()).map((r) => r.segments.length)).toEqual([1, 2, 2, 2]);
+    expect(await ids()).toEqual(names);
   });
 
   it('groups sealed segments one, then doubling up to compact_min_files', () => {
