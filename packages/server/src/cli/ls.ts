@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { openProject, selectNodes, sourceListing } from '../models/index.ts';
 import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const lsHelp = `inlet ls [selector…] [--exclude …] [--vars …]   (also inlet list)
@@ -18,6 +18,11 @@ export const lsCommand: Command = async (args, config, _logger, output) => {
   const given = parseVars(values.vars);
   if ('error' in given) {
     output.err(`${given.error}\n${lsHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  const empty = emptySelectorProblem(tokens);
+  if (empty) {
+    output.err(`${empty}\n${lsHelp}\n`);
     return ExitCode.USAGE;
   }
   const { project, graph } = openProject(config, given.vars);

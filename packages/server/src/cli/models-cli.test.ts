@@ -141,6 +141,31 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(untested.lines).toEqual([]);
   });
 
+  it('refuses a selector given empty (inlet run "$MODEL" with MODEL unset), which picked every model', async () => {
+    // It was passed over: inlet run --full-refresh "" rebuilt every model, and --exclude "" left out none.
+    for (const [argv, said] of [
+      [
+        ['run', '--full-refresh', ''],
+        /^A selector is empty \(an unset variable\?\): name a model, or give no selector/,
+      ],
+      [['test', ' '], /^A selector is empty/],
+      [['ls', 'daily', ''], /^A selector is empty/],
+      [['run', '-s', ''], /^--select is empty \(an unset variable\?\): name a model, or leave --select out/],
+      [['run', '--select='], /^--select is empty/],
+      [
+        ['test', '--exclude', ''],
+        /^--exclude is empty \(an unset variable\?\): name the models to leave out/,
+      ],
+    ] as const) {
+      const refused = await inlet(...argv);
+      expect([refused.code, refused.out, refused.err], argv.join(' ')).toEqual([
+        2,
+        '',
+        expect.stringMatching(said),
+      ]);
+    }
+  });
+
   it('inlet ls (and list) lists what the selectors pick, as dbt ls does, building nothing', async () => {
     const all = await inlet('ls');
     expect([all.code, all.lines]).toEqual([

@@ -1,7 +1,7 @@
 import { backfillProblem, dayProblem, runModels, summarizeModel, summarizeTest } from '../models/index.ts';
 import { type Command, commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD] [--vars …]
@@ -27,6 +27,11 @@ export const runCommand: Command = async (args, config, logger, output) => {
   const given = parseVars(values.vars);
   if ('error' in given) {
     output.err(`${given.error}\n${runHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  const empty = emptySelectorProblem(tokens);
+  if (empty) {
+    output.err(`${empty}\n${runHelp}\n`);
     return ExitCode.USAGE;
   }
   // Both given, one of them not a day (--to x), is said as such below: "needs both" named nothing wrong.

@@ -33,3 +33,23 @@ export function selectorsOf(tokens: readonly SelectorToken[]): { selectors: stri
   }
   return { selectors, exclude };
 }
+
+/**
+ * A selector given empty or blank (inlet run "$MODEL" with MODEL unset, -s ''), said as a usage
+ * error: it was passed over, so the command picked every model (and --full-refresh rebuilt them all).
+ */
+export function emptySelectorProblem(tokens: readonly SelectorToken[]): string | undefined {
+  const given = tokens.find(
+    (token) =>
+      (token.kind === 'positional' ||
+        (token.kind === 'option' && (token.name === 'select' || token.name === 'exclude'))) &&
+      token.value !== undefined &&
+      token.value.trim() === '',
+  );
+  if (given === undefined) return undefined;
+  if (given.kind === 'positional')
+    return 'A selector is empty (an unset variable?): name a model, or give no selector to pick every model.';
+  return given.kind === 'option' && given.name === 'exclude'
+    ? '--exclude is empty (an unset variable?): name the models to leave out, or leave --exclude out.'
+    : '--select is empty (an unset variable?): name a model, or leave --select out to pick every model.';
+}

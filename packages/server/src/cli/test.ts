@@ -3,7 +3,7 @@ import type { InletConfig } from '../config/index.ts';
 import { summarizeTest, testModels } from '../models/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
-import { selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const testHelp = `inlet test [selector…] [--vars …]
@@ -23,6 +23,11 @@ export async function testCommand(args: string[], config: InletConfig, output: O
   const given = parseVars(values.vars);
   if ('error' in given) {
     output.err(`${given.error}\n${testHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  const empty = emptySelectorProblem(tokens);
+  if (empty) {
+    output.err(`${empty}\n${testHelp}\n`);
     return ExitCode.USAGE;
   }
   const result = await testModels({
