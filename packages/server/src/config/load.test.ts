@@ -173,6 +173,37 @@ describe('config', () => {
     );
   });
 
+  it('refuses a reference opener that is no reference it expands, which it kept as text', () => {
+    // Written with % for $ here, as the linter reads "$" "{" in a string as a template's.
+    const env = (text: string) => text.replaceAll('%{', '${');
+    // data_dir: %{DATA_DIR (no }) made a folder named "%{DATA_DIR"; %{%{X}} and %{X:-%{Y}} left "%{Y}".
+    for (const [written, shown] of [
+      ['./%{DATA_DIR', '%{DATA_DIR'],
+      ['./%{}', '%{}'],
+      ['./%{X Y}', '%{X Y}'],
+      ['%{%{X}}', '%{%{X}}'],
+      ['./%{X:-%{Y}}', '%{X:-%{Y}}'],
+      ['./%{X}/%{Ü}', '%{Ü}'],
+    ]) {
+      const { path } = write(env(`# %{IN_A_COMMENT\nserver:\n  port: 1\ndata_dir: ${written}\n`));
+      expect(() => loadConfig({ path, env: { X: 'Y', Y: 'y' } }), written).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: env(
+            `${path} is not valid at line 4: "${shown}" is no %{NAME} reference inlet expands; write %{NAME} or %{NAME:-default}, NAME of letters, digits and _ and no reference inside another (a value that holds "%{" as text can come from an environment variable).`,
+          ),
+        }),
+      );
+    }
+    // A default may hold a $ that starts no reference; a value from the environment is not read again.
+    const { path } = write(env('data_dir: ./%{D:-a$b}\nsites:\n  - id: s\n    write_key: %{KEY}\n'));
+    const config = loadConfig({ path, env: { KEY: env('wk_%{NOT_A_REF') } });
+    expect([config.data_dir.endsWith('/a$b'), config.sites[0]?.write_key]).toEqual([
+      true,
+      env('wk_%{NOT_A_REF'),
+    ]);
+  });
+
   it('names a missing environment variable', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     expect(() => expandEnv('key: ${NOPE}', {}, 'inlet.yaml')).toThrow(/NOPE is referenced but not set/);

@@ -31,7 +31,22 @@ export type Env = Record<string, string | undefined>;
 /** The shortest admin token inlet takes, from INLET_API_TOKEN or data/state/api-token. */
 export const MIN_API_TOKEN_LENGTH = 16;
 
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// A default holds no "${": ${A:-${B}} nests a reference, which inlet does not expand.
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}$]|\$(?!\{))*))?\}/g;
+
+/**
+ * A "${" left in a value once its references are marked is none inlet expands (${X with no }, ${},
+ * ${X Y}, ${${X}}): it was kept as text, and data_dir: ${DATA_DIR (no }) made a folder of that name.
+ */
+function strayReference(value: string, offset: number | undefined, text: string, file: string): InletError {
+  // The first "${" that is no reference: ${${X}} shows from its start.
+  const at = value.replace(REFERENCE, (reference) => '_'.repeat(reference.length)).indexOf('${');
+  const line = offset === undefined ? '' : ` at line ${text.slice(0, offset).split('\n').length}`;
+  return new InletError(
+    'CONFIG_INVALID',
+    `${file} is not valid${line}: "${value.slice(at, at + 32)}" is no \${NAME} reference inlet expands; write \${NAME} or \${NAME:-default}, NAME of letters, digits and _ and no reference inside another (a value that holds "\${" as text can come from an environment variable).`,
+  );
+}
 
 function unsetVariable(name: string, file: string): InletError {
   return new InletError(
@@ -107,8 +122,10 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
   const whole = new RegExp(`^${marker}\\d+_$`);
   visit(document, {
     Scalar(_key, node, path) {
-      if (typeof node.value !== 'string' || !node.value.includes(marker)) return;
+      if (typeof node.value !== 'string') return;
       const text = node.value.replace(token, (_match, i: string) => references[Number(i)] ?? '');
+      if (node.value.includes('${')) throw strayReference(text, node.range?.[0], marked, file);
+      if (!node.value.includes(marker)) return;
       // A source's unset variable is decided on once the whole file is read (loadConfig):
       // commands that do not use that source run without it.
       const source = sourceIndexOf(document, node, path);
