@@ -1,3 +1,4 @@
+import { yamlErrorLine } from '../config/index.ts';
 import { parseVarsYaml } from '../models/index.ts';
 
 /** dbt's --vars: a YAML or JSON map of model variables, winning over the vars: of dbt_project.yml. */
@@ -13,10 +14,10 @@ export function parseVars(text: string | undefined): { vars?: Record<string, unk
   try {
     parsed = parseVarsYaml(text);
   } catch (error) {
-    const { name, message } = error as Error;
     // yaml's own error is a syntax error; the others (a key that is a list, a tag YAML does not know)
     // are what dbt refuses in YAML that parsed, and "is not YAML or JSON" was wrong for them.
-    const line = (message.split('\n')[0] ?? '').replace(/:$/, '');
+    const line = yamlErrorLine(error);
+    const { name } = error as Error;
     return { error: name === 'YAMLParseError' ? `--vars is not YAML or JSON: ${line}` : `--vars: ${line}` };
   }
   // A date or a float is an object of its own class (VarDate, VarFloat), not a map.

@@ -16,4 +16,4 @@ export { VarDate } from './var-date.ts';
 export { VarFloat } from './var-float.ts';
 export { parseVarsYaml, readStepVars } from './vars-yaml.ts';
 export { durationMs, type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';
-export { parseYamlStrictly, unknownTag, unknownTagMessage } from './yaml-tags.ts';
+export { parseYamlStrictly, unknownTag, unknownTagMessage, yamlErrorLine } from './yaml-tags.ts';

@@ -494,6 +494,18 @@ describe('config', () => {
   it('reports YAML syntax errors with the line', () => {
     const { path } = write('server:\n  port: [1,\n');
     expect(() => loadConfig({ path, env: {} })).toThrow(/not valid YAML at line/);
+    // yaml's words were for a JavaScript caller: "Source contains multiple documents; please use
+    // YAML.parseAllDocuments() at line 2, column 1:"; and each of its lines ended with a colon.
+    const twice = write('data_dir: ./a\n---\ndata_dir: ./b\n');
+    expect(() => loadConfig({ path: twice.path, env: {} })).toThrow(
+      `${twice.path} is not valid YAML at line 2: a second YAML document starts at line 2 (after a --- line), and inlet reads one; remove the --- line, or what follows it`,
+    );
+    const tabbed = write('server:\n\tport: 1\n');
+    expect(() => loadConfig({ path: tabbed.path, env: {} })).toThrow(
+      new RegExp(
+        `^${tabbed.path} is not valid YAML at line 2: Tabs are not allowed as indentation at line 2, column 1$`,
+      ),
+    );
   });
 
   it("refuses an alias with no anchor, or aliases past YAML's limit, with CONFIG_INVALID naming the file", () => {

@@ -9,7 +9,7 @@ import { createSources } from '../sources/index.ts';
 import { describeIssue } from './issue-message.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
 import { readStepVars } from './vars-yaml.ts';
-import { unknownTag } from './yaml-tags.ts';
+import { unknownTag, yamlErrorLine } from './yaml-tags.ts';
 
 /** The validated configuration with paths made absolute and environment-derived secrets resolved. */
 export interface InletConfig extends ParsedConfig {
@@ -330,10 +330,7 @@ export function loadConfig(options: {
   const error = document.errors[0];
   if (error) {
     const where = error.linePos ? ` at line ${error.linePos[0].line}` : '';
-    throw new InletError(
-      'CONFIG_INVALID',
-      `${path} is not valid YAML${where}: ${error.message.split('\n')[0]}`,
-    );
+    throw new InletError('CONFIG_INVALID', `${path} is not valid YAML${where}: ${yamlErrorLine(error)}`);
   }
   let raw: unknown;
   try {

@@ -43,6 +43,24 @@ export function collectionKeyMessage(document: Document | Node, text: string): s
 }
 
 /**
+ * The first line of a YAML error, as inlet says it after "is not valid YAML: ": without the colon
+ * yaml ends it with, and a second document in words, where yaml told a JavaScript caller "Source
+ * contains multiple documents; please use YAML.parseAllDocuments()".
+ */
+export function yamlErrorLine(error: unknown): string {
+  const { code, message, linePos } = error as {
+    code?: string;
+    message: string;
+    linePos?: Array<{ line: number }>;
+  };
+  if (code === 'MULTIPLE_DOCS') {
+    const where = linePos?.[0] ? ` at line ${linePos[0].line}` : '';
+    return `a second YAML document starts${where} (after a --- line), and inlet reads one; remove the --- line, or what follows it`;
+  }
+  return (message.split('\n')[0] ?? '').replace(/:$/, '');
+}
+
+/**
  * YAML as inlet reads its own files (YAML 1.2): the yaml package's parse, except that a tag YAML
  * does not know is an error naming it, not a Node warning and a value read as text.
  */

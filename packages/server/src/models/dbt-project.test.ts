@@ -66,6 +66,18 @@ describe("dbt's var()", () => {
     );
   });
 
+  it("says a second YAML document in dbt_project.yml or a model's .yml in words, not yaml's to a JavaScript caller", () => {
+    // It said "Source contains multiple documents; please use YAML.parseAllDocuments() at line 2, column 1:".
+    const words =
+      'a second YAML document starts at line 2 (after a --- line), and inlet reads one; remove the --- line, or what follows it';
+    expect(project({ 'dbt_project.yml': 'name: shop\n---\nx: 1\n' }).load).toThrow(
+      `dbt_project.yml is not valid YAML: ${words}`,
+    );
+    expect(
+      project({ 'models/m.sql': 'SELECT 1 AS n', 'models/m.yml': 'description: x\n---\na: 1\n' }).load,
+    ).toThrow(`m.yml is not valid YAML: ${words}`);
+  });
+
   it('refuses a tag YAML does not know in dbt_project.yml, as dbt does, naming it, with no Node warning', async () => {
     await withoutNodeWarning(() => {
       const p = project({ 'dbt_project.yml': 'name: shop\nvars:\n  f: !!js/function x\n' });

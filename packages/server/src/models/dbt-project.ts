@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { DOCS_ONLY, dbtKeyHint, hiddenDocsWarning } from './dbt-properties.ts';
 import { modelConfigSchema } from './model-config.ts';
@@ -278,10 +279,7 @@ export function readDbtProject(dir: string): DbtProject {
     // No Node warning for a tag YAML does not know: reading vars: below refuses it, naming it.
     raw = parseYaml(text, { logLevel: 'error' });
   } catch (error) {
-    throw new InletError(
-      'MODEL_INVALID',
-      `${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-    );
+    throw new InletError('MODEL_INVALID', `${path} is not valid YAML: ${yamlErrorLine(error)}`);
   }
   if (raw === null || raw === undefined) raw = {};
   if (!isMap(raw))
@@ -329,7 +327,7 @@ export function readDbtProject(dir: string): DbtProject {
   } catch (error) {
     throw new InletError(
       'MODEL_INVALID',
-      `${path} is not valid YAML as dbt reads it: ${(error as Error).message.split('\n')[0]}`,
+      `${path} is not valid YAML as dbt reads it: ${yamlErrorLine(error)}`,
     );
   }
   return {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseYamlStrictly } from '../config/index.ts';
+import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { SourcesEntry } from './dbt-sources.ts';
 
@@ -69,7 +69,7 @@ export function readProperties(dirs: string[], shownPath: (path: string) => stri
     } catch (error) {
       // The configuration beside a model says so itself, as that model's.
       if (beside) continue;
-      throw invalid(`is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+      throw invalid(`is not valid YAML: ${yamlErrorLine(error)}`);
     }
     // A model's own configuration, read with its model.
     if (beside && !isPropertiesFile(raw)) continue;

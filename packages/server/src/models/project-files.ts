@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { parseYamlStrictly } from '../config/index.ts';
+import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { isPropertiesFile } from './dbt-properties.ts';
 
@@ -37,10 +37,7 @@ function readYaml(path: string, shown: string): unknown {
   try {
     return parseYamlStrictly(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new InletError(
-      'MODEL_INVALID',
-      `${shown} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-    );
+    throw new InletError('MODEL_INVALID', `${shown} is not valid YAML: ${yamlErrorLine(error)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseYamlStrictly } from '../config/index.ts';
+import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
@@ -146,7 +146,7 @@ function readDir(
       } catch (error) {
         throw new InletError(
           'MODEL_INVALID',
-          `${shown}: the front matter is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+          `${shown}: the front matter is not valid YAML: ${yamlErrorLine(error)}`,
         );
       }
     }

@@ -10,6 +10,7 @@ import {
   unknownTagMessage,
   type WorkflowConfig,
   workflowSchema,
+  yamlErrorLine,
 } from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
 import {
@@ -39,8 +40,7 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   // unknown key, where yaml printed a Node warning of its own too.
   const document = parseDocument(text, { logLevel: 'error' });
   const error = document.errors[0];
-  if (error)
-    throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+  if (error) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${yamlErrorLine(error)}`);
   const tag = unknownTag(document, text);
   if (tag) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${unknownTagMessage(tag)}`);
   // A step's vars are read as dbt reads --vars, so that rate: 1.0 renders as 1.0 and flag: yes as True.
