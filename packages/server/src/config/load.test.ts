@@ -531,6 +531,20 @@ describe('config', () => {
     }
   });
 
+  it('refuses a data_dir or project_dir holding a NUL character, which no file system takes', () => {
+    // inlet query ended with "Parser Error: unterminated quoted string", as an error inlet did not
+    // foresee (exit 5), and a project_dir with Node's "must be a string … without null bytes" alone.
+    for (const key of ['data_dir', 'project_dir']) {
+      const { path } = write(`${key}: "./a\\0b"\n`);
+      expect(() => loadConfig({ path, env: {} }), key).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: `${path} is not valid:\n  ${key}: must be a directory path, and no path holds a NUL character (\\0)`,
+        }),
+      );
+    }
+  });
+
   it('refuses a project_dir that is a file, which read as a project with no models', () => {
     const { dir, path } = write('project_dir: ./project/dbt_project.yml\n');
     mkdirSync(join(dir, 'project', 'models'), { recursive: true });

@@ -56,7 +56,16 @@ const retentionDays = z
   .max(36_500, 'must be at most 36500 (100 years); 0 keeps every day');
 
 // An empty path would resolve to the directory inlet.yaml is in, and fill it with inlet's files.
-const path = z.string().trim().min(1, 'must be a directory path such as ./data, not empty');
+// No file system takes a NUL ("./a\0b"): inlet query ended with a DuckDB parser error, as an error
+// inlet did not foresee, and a project_dir with one with Node's message alone.
+const path = z
+  .string()
+  .trim()
+  .min(1, 'must be a directory path such as ./data, not empty')
+  .refine(
+    (value) => !value.includes('\0'),
+    'must be a directory path, and no path holds a NUL character (\\0)',
+  );
 
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
