@@ -209,6 +209,20 @@ describe('config', () => {
     expect(() => expandEnv('key: ${NOPE}', {}, 'inlet.yaml')).toThrow(/NOPE is referenced but not set/);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     expect(expandEnv('key: ${NOPE:-fallback}', {}, 'inlet.yaml')).toBe('key: fallback');
+    // Set but empty is taken as unset; "not set" sent one who had set it looking elsewhere.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+    expect(() => expandEnv('key: ${EMPTY}', { EMPTY: '' }, 'inlet.yaml')).toThrow(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'inlet.yaml: environment variable EMPTY is set but empty, which inlet takes as not set. Give it a value, or write ${EMPTY:-default}.',
+    );
+    // So in a source's entry, for a command that uses the source.
+    const { path } = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'sources:\n  - name: crm\n    type: postgres\n    url: ${CRM_URL}\n    tables: [accounts]\n',
+    );
+    expect(() => loadConfig({ path, env: { CRM_URL: '' }, sourcesInUse: ['crm'] })).toThrow(
+      'environment variable CRM_URL is set but empty',
+    );
   });
 
   it("says a missing key, a wrong type or a number out of range in words, not zod's", () => {

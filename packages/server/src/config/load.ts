@@ -48,10 +48,12 @@ function strayReference(value: string, offset: number | undefined, text: string,
   );
 }
 
-function unsetVariable(name: string, file: string): InletError {
+function unsetVariable(name: string, file: string, env: Env): InletError {
+  // Empty is taken as unset, as a shell's :- takes it: "not set" sent one who had set it looking elsewhere.
+  const state = env[name] === '' ? 'set but empty, which inlet takes as not set' : 'referenced but not set';
   return new InletError(
     'CONFIG_INVALID',
-    `${file}: environment variable ${name} is referenced but not set. Set it, or write \${${name}:-default}.`,
+    `${file}: environment variable ${name} is ${state}. ${env[name] === '' ? 'Give it a value' : 'Set it'}, or write \${${name}:-default}.`,
   );
 }
 
@@ -64,7 +66,7 @@ export function expandEnv(text: string, env: Env, file: string, onUnset?: (name:
     const value = env[name];
     if (value !== undefined && value !== '') return value;
     if (fallback !== undefined) return fallback;
-    if (!onUnset) throw unsetVariable(name, file);
+    if (!onUnset) throw unsetVariable(name, file, env);
     onUnset(name);
     return '';
   });
@@ -288,6 +290,7 @@ function leaveOutSources(
   unset: UnsetInSource[],
   sourcesInUse: 'all' | readonly string[],
   file: string,
+  env: Env,
 ): string[] {
   if (unset.length === 0) return [];
   const sources = (raw as { sources: unknown[] }).sources;
@@ -296,7 +299,7 @@ function leaveOutSources(
     const name = (sources[source] as { name?: unknown } | null)?.name;
     // A source whose name itself is unset cannot be told apart from the ones a command uses.
     if (sourcesInUse === 'all' || typeof name !== 'string' || name === '' || sourcesInUse.includes(name))
-      throw unsetVariable(variable, file);
+      throw unsetVariable(variable, file, env);
     names.set(source, name);
   }
   (raw as { sources: unknown[] }).sources = sources.filter((_entry, i) => !names.has(i));
@@ -342,7 +345,7 @@ export function loadConfig(options: {
       cause: error,
     });
   }
-  const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path);
+  const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path, options.env);
   const baseDir = baseDirOf(path, cwd);
   return {
     ...parseConfig(raw, { file: path, env: options.env, baseDir, sourcesLeftOut }),
