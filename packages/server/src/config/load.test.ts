@@ -559,6 +559,26 @@ describe('config', () => {
     }
   });
 
+  it('refuses an inlet.yaml that is not UTF-8, which it read as text with U+FFFD in it', () => {
+    // UTF-16 (Notepad's "Unicode") was "(top level): must be a mapping …, not the text \"��d\\u0000a…\"",
+    // and a Latin-1 data_dir: ./café became the folder ./caf� without a word.
+    const { path } = write('');
+    writeFileSync(path, Buffer.from('\uFEFFdata_dir: ./d\n', 'utf16le'));
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: `${path} is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8.`,
+      }),
+    );
+    writeFileSync(path, Buffer.from('server:\n  port: 1\ndata_dir: ./caf\u00e9\n', 'latin1'));
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      `${path} is not UTF-8 text: line 3 holds a byte UTF-8 has not (é in Latin-1 or Windows-1252, say); save it as UTF-8.`,
+    );
+    // UTF-8, with its byte-order mark or without, is read as before.
+    writeFileSync(path, '\uFEFFdata_dir: ./café\n');
+    expect(loadConfig({ path, env: {} }).data_dir.endsWith('/café')).toBe(true);
+  });
+
   it('refuses a project_dir that is a file, which read as a project with no models', () => {
     const { dir, path } = write('project_dir: ./project/dbt_project.yml\n');
     mkdirSync(join(dir, 'project', 'models'), { recursive: true });

@@ -8,6 +8,7 @@ import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
 import { describeIssue } from './issue-message.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
+import { utf8Text } from './utf8-text.ts';
 import { readStepVars } from './vars-yaml.ts';
 import { unknownTag, yamlErrorLine } from './yaml-tags.ts';
 
@@ -253,8 +254,9 @@ export function parseConfig(
 
 /** The file's text; a directory or an unreadable file is an error that says which. */
 function readConfigFile(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EISDIR')
@@ -267,6 +269,11 @@ function readConfigFile(path: string): string {
       `Config file ${path} cannot be read (${code ?? (error as Error).message}); check its permissions.`,
       { cause: error },
     );
+  }
+  try {
+    return utf8Text(bytes);
+  } catch (error) {
+    throw new InletError('CONFIG_INVALID', `${path} ${(error as Error).message}.`);
   }
 }
 
