@@ -12,6 +12,7 @@ export {
 export { sizeBytes } from './memory-size.ts';
 export { configSchema, DUCKDB_SCHEMAS, type InletConfigInput } from './schema.ts';
 export { sameTimeZone, timeZoneToWrite } from './time-zone.ts';
+export { utf8Text } from './utf8-text.ts';
 export { VarDate } from './var-date.ts';
 export { VarFloat } from './var-float.ts';
 export { parseVarsYaml, readStepVars } from './vars-yaml.ts';

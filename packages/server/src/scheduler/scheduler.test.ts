@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -985,6 +986,22 @@ describe('scheduler', () => {
         code: 'WORKFLOW_INVALID',
         message: `${join(s.config.project_dir, 'workflows', 'nightly.yaml')} is not a valid workflow:\n  workflow "nightly", steps[1].vars: the key [a] (line 6, column 9) is a list or a map; a key must be a name, such as a: 1.`,
       }),
+    );
+    s.state.close();
+  });
+
+  it('names a folder or a file not in UTF-8 among the workflow files, where it said EISDIR or showed garbled text', () => {
+    const s = setup();
+    const file = join(s.config.project_dir, 'workflows', 'w.yaml');
+    mkdirSync(file, { recursive: true });
+    expect(() => loadWorkflows(s.config)).toThrow(
+      `${file} is a folder, and each file of workflows/ is one workflow; move the folder out of workflows/, or rename it so that its name does not end in .yaml or .yml.`,
+    );
+    rmSync(file, { recursive: true });
+    // UTF-16 was "(top level): must be a mapping (indented key: value lines), not text".
+    writeFileSync(file, Buffer.from('\uFEFFcron: "0 5 * * *"\nsteps: [test]\n', 'utf16le'));
+    expect(() => loadWorkflows(s.config)).toThrow(
+      `${file} is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8.`,
     );
     s.state.close();
   });

@@ -8,6 +8,7 @@ import {
   readStepVars,
   unknownTag,
   unknownTagMessage,
+  utf8Text,
   type WorkflowConfig,
   workflowSchema,
   yamlErrorLine,
@@ -30,11 +31,23 @@ export interface Workflow extends WorkflowConfig {
 }
 
 function parseWorkflowFile(path: string): WorkflowConfig {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    // A folder named like a workflow said "EISDIR: illegal operation on a directory, read".
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new InletError(
+        'WORKFLOW_INVALID',
+        `${path} is a folder, and each file of workflows/ is one workflow; move the folder out of workflows/, or rename it so that its name does not end in .yaml or .yml.`,
+      );
+    throw new InletError('WORKFLOW_INVALID', `${path} cannot be read: ${(error as Error).message}`);
+  }
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = utf8Text(bytes);
   } catch (error) {
-    throw new InletError('WORKFLOW_INVALID', `${path} cannot be read: ${(error as Error).message}`);
+    throw new InletError('WORKFLOW_INVALID', `${path} ${(error as Error).message}.`);
   }
   // Errors only: a key that is a list or a map ([a, b]: 1) is named by the validation below, as an
   // unknown key, where yaml printed a Node warning of its own too.
