@@ -454,6 +454,19 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const bad = await inlet('runs', '--before', 'last');
     expect(bad.code).toBe(2);
     expect(bad.err).toBe('--before last is not a run id; give the id of a run (a whole number above 0).\n');
+    // The list's filters with one run: inlet runs <id> --status failed showed a run that succeeded.
+    const filtered = await inlet('runs', String(newest), '--status', 'failed');
+    expect([filtered.code, filtered.out, filtered.err]).toEqual([
+      2,
+      '',
+      `inlet runs ${newest} shows one run, and --status is for the list of runs (inlet runs --status …); leave it out.\n`,
+    ]);
+    const started = await inlet('runs', 'start', 'nightly', '--limit', '1', '--before', '1');
+    expect([started.code, started.err]).toEqual([
+      2,
+      'inlet runs start nightly runs a workflow, and --limit and --before are for the list of runs (inlet runs --limit …); leave them out.\n',
+    ]);
+    expect((await inlet('runs', '--workflow', 'nightly')).lines.length).toBe(2);
   });
 });
 

@@ -22,6 +22,9 @@ inlet runs start <workflow>
   Lists workflow runs, newest first (--before: older than run ID, to page on); shows one run with the log of each step; or runs a
   workflow now, in this process, outside its schedule (it is recorded like the others).`;
 
+/** The options that filter or page the list of runs, and nothing else. */
+const LIST_OPTIONS: ReadonlySet<string> = new Set(['workflow', 'status', 'limit', 'before']);
+
 /** The signals that stop inlet runs start at a safe point, its run recorded as failed. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -86,7 +89,7 @@ function workflowNames(config: InletConfig, history: RunHistory): string[] {
 
 /** inlet runs: the run history in the state store, read in this process (no server needed). */
 export const runsCommand: Command = async (args, config, logger, output) => {
-  const { values, positionals } = commandArgs(args, {
+  const { values, positionals, tokens } = commandArgs(args, {
     workflow: { type: 'string' },
     status: { type: 'string' },
     limit: { type: 'string', default: '20' },
@@ -96,6 +99,20 @@ export const runsCommand: Command = async (args, config, logger, output) => {
   const format = outputFormat(values.format, output);
   if (!format) {
     output.err(`${runsHelp}\n`);
+    return ExitCode.USAGE;
+  }
+  // The list's filters, given with one run or a start: inlet runs 1 --status failed showed run 1,
+  // a success, as if the filter had passed it.
+  const filters = [
+    ...new Set(
+      tokens.flatMap((t) => (t.kind === 'option' && LIST_OPTIONS.has(t.name) ? [`--${t.name}`] : [])),
+    ),
+  ];
+  if (filters.length > 0 && positionals.length > 0) {
+    const what = positionals[0] === 'start' ? 'runs a workflow' : 'shows one run';
+    output.err(
+      `inlet runs ${positionals.join(' ')} ${what}, and ${filters.join(' and ')} ${filters.length > 1 ? 'are' : 'is'} for the list of runs (inlet runs ${filters[0]} …); leave ${filters.length > 1 ? 'them' : 'it'} out.\n`,
+    );
     return ExitCode.USAGE;
   }
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
