@@ -524,6 +524,12 @@ describe("dbt's --vars, and dbt's other options", () => {
       '',
       '--vars: the key [a] (line 1, column 2) is a list or a map; a key must be a name, such as a: 1.',
     ]);
+    // A set rendered as {}, bytes as a SQL syntax error.
+    const set = await cli('run', '--vars', '{a: !!set {x}}');
+    expect([set.code, set.err.split('\n')[0]]).toEqual([
+      2,
+      '--vars: the tag !!set (line 1, column 5) makes a set, which inlet does not render as dbt does; write a list, a map or text instead.',
+    ]);
     // A syntax error is one, without the colon yaml ends its first line with.
     const open = await cli('run', '--vars', '{a: 1');
     expect([open.code, open.err.split('\n')[0]]).toEqual([

@@ -1,4 +1,4 @@
-import { isMap, isNode, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
+import { type Document, isMap, isNode, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
 import { collectionKeyMessage, unknownTag, unknownTagMessage } from './yaml-tags.ts';
@@ -107,6 +107,36 @@ const PYYAML_SCALARS: ScalarTag[] = [
 ];
 const REPLACED = new Set(PYYAML_SCALARS.map((tag) => tag.tag));
 
+/**
+ * YAML 1.1's tags for a set, an ordered map, pairs and bytes: PyYAML makes Python values of them that
+ * dbt renders as Python does ({'x'}, [('b', 1)], b'hello'), where inlet rendered {} for the first
+ * three and a SQL syntax error for the last.
+ */
+const UNRENDERED = new Map([
+  [`${TAG}set`, 'a set'],
+  [`${TAG}omap`, 'an ordered map'],
+  [`${TAG}pairs`, 'a list of pairs'],
+  [`${TAG}binary`, 'bytes'],
+]);
+
+/** The first value written with one of the UNRENDERED tags, said as inlet says it. */
+function unrenderedTagMessage(document: Document, text: string): string | undefined {
+  let message: string | undefined;
+  visit(document, {
+    Node(_key, node) {
+      const kind = node.tag === undefined ? undefined : UNRENDERED.get(node.tag);
+      if (kind === undefined) return;
+      // The range is the value's; the tag stands before it.
+      const at = node.range ? text.slice(0, node.range[0]).search(/!\S*\s*$/) : undefined;
+      const before = at === undefined || at < 0 ? undefined : text.slice(0, at).split('\n');
+      const where = before ? ` (line ${before.length}, column ${(before.at(-1) ?? '').length + 1})` : '';
+      message = `the tag !!${node.tag?.slice(TAG.length)}${where} makes ${kind}, which inlet does not render as dbt does; write a list, a map or text instead.`;
+      return visit.BREAK;
+    },
+  });
+  return message;
+}
+
 /** A plain scalar's value as PyYAML resolves its text. */
 function pyYamlValue(source: string): unknown {
   const tag = PYYAML_SCALARS.find((candidate) => candidate.test?.test(source));
@@ -131,7 +161,7 @@ export function parseVarsYaml(text: string): unknown {
   const found = unknownTag(document, text);
   if (found) throw new Error(unknownTagMessage(found));
   // A var named "[ a ]" would be no var anyone can name, as PyYAML's safe_load refuses it.
-  const collectionKey = collectionKeyMessage(document, text);
+  const collectionKey = collectionKeyMessage(document, text) ?? unrenderedTagMessage(document, text);
   if (collectionKey) throw new Error(collectionKey);
   return document.toJS();
 }

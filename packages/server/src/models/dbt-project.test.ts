@@ -78,6 +78,18 @@ describe("dbt's var()", () => {
     ).toThrow(`m.yml is not valid YAML: ${words}`);
   });
 
+  it("refuses a var made a set, an ordered map, pairs or bytes, which rendered as {} (dbt renders Python's)", () => {
+    for (const [value, tag, kind] of [
+      ['!!set {x}', 'set', 'a set'],
+      ['!!omap [b: 1]', 'omap', 'an ordered map'],
+      ['!!pairs [b: 1]', 'pairs', 'a list of pairs'],
+      ['!!binary aGVsbG8=', 'binary', 'bytes'],
+    ])
+      expect(project({ 'dbt_project.yml': `name: shop\nvars:\n  v: ${value}\n` }).load, tag).toThrow(
+        `dbt_project.yml is not valid YAML as dbt reads it: the tag !!${tag} (line 3, column 6) makes ${kind}, which inlet does not render as dbt does; write a list, a map or text instead.`,
+      );
+  });
+
   it('refuses a tag YAML does not know in dbt_project.yml, as dbt does, naming it, with no Node warning', async () => {
     await withoutNodeWarning(() => {
       const p = project({ 'dbt_project.yml': 'name: shop\nvars:\n  f: !!js/function x\n' });
