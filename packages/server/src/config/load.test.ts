@@ -579,6 +579,20 @@ describe('config', () => {
     expect(loadConfig({ path, env: {} }).data_dir.endsWith('/café')).toBe(true);
   });
 
+  it('refuses a config past 64 MiB, where --config /dev/zero hung reading it until memory ran out', () => {
+    expect(() => loadConfig({ path: '/dev/zero', env: {} })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message:
+          '/dev/zero holds more than 64 MiB, more than any configuration; check that --config names inlet.yaml.',
+      }),
+    );
+    // At the bound, a comment and all, it is read.
+    const { path } = write('');
+    writeFileSync(path, `data_dir: ./d\n#${'x'.repeat(64 * 2 ** 20 - 16)}\n`);
+    expect(loadConfig({ path, env: {} }).data_dir.endsWith('/d')).toBe(true);
+  });
+
   it('refuses a project_dir that is a file, which read as a project with no models', () => {
     const { dir, path } = write('project_dir: ./project/dbt_project.yml\n');
     mkdirSync(join(dir, 'project', 'models'), { recursive: true });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type Document, isMap, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
@@ -253,10 +253,35 @@ export function parseConfig(
 }
 
 /** The file's text; a directory or an unreadable file is an error that says which. */
+/**
+ * More than any configuration: 700,000 sites take 31 MB. A device that never ends (--config
+ * /dev/zero, /dev/urandom) was read until memory ran out, and inlet hung meanwhile.
+ */
+const MAX_CONFIG_BYTES = 64 * 2 ** 20;
+
+/** The file's bytes, read up to MAX_CONFIG_BYTES and one more, so that a longer one is told apart. */
+function readCapped(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total <= MAX_CONFIG_BYTES) {
+      const chunk = Buffer.allocUnsafe(Math.min(2 ** 20, MAX_CONFIG_BYTES + 1 - total));
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readConfigFile(path: string): string {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readCapped(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EISDIR')
@@ -270,6 +295,11 @@ function readConfigFile(path: string): string {
       { cause: error },
     );
   }
+  if (bytes.length > MAX_CONFIG_BYTES)
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${path} holds more than ${MAX_CONFIG_BYTES / 2 ** 20} MiB, more than any configuration; check that --config names inlet.yaml.`,
+    );
   try {
     return utf8Text(bytes);
   } catch (error) {
