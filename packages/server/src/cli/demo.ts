@@ -48,8 +48,10 @@ export async function demoCommand(
   }
   const maxAge = baseConfig.limits.max_event_age_days;
   if (maxAge > 0 && days >= maxAge) {
+    // With a limit of 1 day, "use --days 0 or less" named no --days there is.
+    const fewer = maxAge > 1 ? `use --days ${maxAge - 1} or less, or ` : '';
     output.err(
-      `--days ${days} goes back as far as limits.max_event_age_days (${maxAge}) or further, and older events are filed at their arrival; use --days ${maxAge - 1} or less, or raise the limit in inlet.yaml\n`,
+      `--days ${days} goes back as far as limits.max_event_age_days (${maxAge}) or further, and older events are filed at their arrival; ${fewer}raise the limit in inlet.yaml (0 keeps any age)\n`,
     );
     return ExitCode.USAGE;
   }

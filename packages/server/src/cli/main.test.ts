@@ -157,6 +157,18 @@ describe('inlet command line', () => {
       expect([value, limit.code]).toEqual([value, ExitCode.USAGE]);
       expect(limit.err).toContain(`--limit ${value} is not a number of runs; give a whole number from 1 up.`);
     }
+    // With limits.max_event_age_days: 1 it said "use --days 0 or less", which --days refuses.
+    const dayOld = join(temp.dir, 'day-old.yaml');
+    writeFileSync(dayOld, 'data_dir: ./data\nlimits:\n  max_event_age_days: 1\n');
+    expect(await inlet('demo', '--days', '1', '--config', dayOld)).toMatchObject({
+      code: ExitCode.USAGE,
+      err: '--days 1 goes back as far as limits.max_event_age_days (1) or further, and older events are filed at their arrival; raise the limit in inlet.yaml (0 keeps any age)\n',
+    });
+    const weekOld = join(temp.dir, 'week-old.yaml');
+    writeFileSync(weekOld, 'data_dir: ./data\nlimits:\n  max_event_age_days: 7\n');
+    expect((await inlet('demo', '--config', weekOld)).err).toContain(
+      'use --days 6 or less, or raise the limit in inlet.yaml (0 keeps any age)',
+    );
   });
 
   it("names the command whose option is unknown and where its options are listed, not Node's advice on positionals", async () => {
