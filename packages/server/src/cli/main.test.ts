@@ -91,6 +91,13 @@ describe('inlet command line', () => {
     expect([await query.exit, query.err]).toEqual([0, '']);
   });
 
+  it('stops quietly when the reader of its errors goes away (inlet query … 2>&1 | head)', () => {
+    // The table's note after it went to a closed stderr: EPIPE, unhandled, exit 1.
+    const command = `"${process.execPath}" "${BIN}" query 'SELECT * FROM range(3000)' --format table --config "${configPath}" 2>&1 >/dev/null | true; echo "\${PIPESTATUS[0]}"`;
+    const run = spawnSync('bash', ['-c', command], { encoding: 'utf8' });
+    expect(run.stdout).toBe('0\n');
+  });
+
   it.skipIf(!existsSync('/dev/full'))(
     'says in one line that it could not write its output to a full disk, with no stack trace',
     () => {

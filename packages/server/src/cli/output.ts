@@ -32,8 +32,10 @@ function quietOnClosedPipe(error: NodeJS.ErrnoException): void {
 }
 
 export function processOutput(env: Record<string, string | undefined> = process.env): Output {
-  if (!process.stdout.listeners('error').includes(quietOnClosedPipe))
-    process.stdout.on('error', quietOnClosedPipe);
+  // stderr too: inlet query … 2>&1 | head wrote its note after the table to a closed pipe, and the
+  // EPIPE ended inlet with exit 1 and a stack trace nobody could read.
+  for (const stream of [process.stdout, process.stderr])
+    if (!stream.listeners('error').includes(quietOnClosedPipe)) stream.on('error', quietOnClosedPipe);
   return {
     isTty: Boolean(process.stdout.isTTY),
     columns: process.stdout.isTTY ? process.stdout.columns : undefined,
