@@ -353,6 +353,17 @@ describe('config', () => {
         ],
       }),
     ).toThrow(/sites\[1\]\.write_key: used by another site/);
+    // A Plausible request names its site by domain: the last site with it took every event.
+    expect(() =>
+      parseConfig({
+        sites: [
+          { id: 'a', write_key: 'wk_key_of_a', domains: ['a.example', 'docs.example'] },
+          { id: 'b', write_key: 'wk_key_of_b', domains: ['docs.example'] },
+        ],
+      }),
+    ).toThrow(
+      'sites[1].domains[0]: "docs.example" is a domain of site "a" too; a domain names one site, so give it to one of them',
+    );
     expect(() =>
       parseConfig({ sites: [{ id: 'a', write_key: 'wk_123456', origins: ['https://x.com/path'] }] }),
     ).toThrow(/origins\[0\]/);

@@ -204,6 +204,7 @@ export function parseConfig(
   const config = result.data;
   const keys = new Set<string>();
   const ids = new Set<string>();
+  const domains = new Map<string, string>();
   config.sites.forEach((site, i) => {
     if (ids.has(site.id))
       throw new InletError(
@@ -215,6 +216,16 @@ export function parseConfig(
         'CONFIG_INVALID',
         `${file} is not valid:\n  sites[${i}].write_key: used by another site; each site needs its own write key`,
       );
+    // A Plausible request names its site by domain: with two sites for one, the last took every event.
+    (site.domains ?? []).forEach((domain, j) => {
+      const other = domains.get(domain);
+      if (other !== undefined && other !== site.id)
+        throw new InletError(
+          'CONFIG_INVALID',
+          `${file} is not valid:\n  sites[${i}].domains[${j}]: "${domain}" is a domain of site "${other}" too; a domain names one site, so give it to one of them`,
+        );
+      domains.set(domain, site.id);
+    });
     ids.add(site.id);
     keys.add(site.write_key);
   });
