@@ -399,6 +399,16 @@ describe('config', () => {
     expect(() => parseConfig({ workflows: [{ ...workflow, timeout: '1000h' }] })).toThrow(
       /workflows\[0\]\.timeout: must be at most 596h/,
     );
+    // As timeout: 0 is refused: 0s, or a fraction of a ms, stopped every run at once ("the run was stopped first").
+    for (const [key, value] of [
+      ['timeout', '0s'],
+      ['timeout', '0.0001s'],
+      ['retry_backoff', '0ms'],
+    ])
+      expect(() => parseConfig({ workflows: [{ ...workflow, [key]: value }] }), value).toThrow(
+        `workflows[0].${key}: must be more than 0 ms, such as 30s, 5m or 2h`,
+      );
+    expect(parseConfig({ workflows: [{ ...workflow, timeout: '1ms' }] }).workflows[0]?.timeout).toBe(1);
   });
 
   it('refuses a dedup window too long to be a date, which failed every query while the WAL held events', () => {

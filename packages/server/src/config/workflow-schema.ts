@@ -21,6 +21,8 @@ export const durationMs = z
     const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(value) ?? [];
     return Math.round(Number(amount) * (UNITS[unit ?? 's'] ?? 1000));
   })
+  // As the number 0 is refused: timeout: 0s (or 0.0001s, rounded to 0 ms) stopped every run at once.
+  .refine((ms) => ms > 0, 'must be more than 0 ms, such as 30s, 5m or 2h')
   // Node's timers hold at most 2^31-1 ms; a longer one fires at once.
   .refine((ms) => ms <= 2 ** 31 - 1, 'must be at most 596h (about 24.8 days)');
 
