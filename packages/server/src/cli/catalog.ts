@@ -87,6 +87,14 @@ const machineRow = (t: CatalogTable) => [
 export const catalogCommand: Command = async (args, config, logger, output) => {
   const { values, positionals } = commandArgs(args, { format: { type: 'string' }, ...varsOption });
   const format = outputFormat(values.format, output);
+  const name = positionals[0];
+  // inlet catalog "$TABLE" with TABLE unset listed every table, as if no name had been given.
+  if (name?.trim() === '') {
+    output.err(
+      `The table name is empty (an unset variable?): name a table, or give none to list them all.\n${catalogHelp}\n`,
+    );
+    return ExitCode.USAGE;
+  }
   const catalog = openCatalog(
     { vars: values.vars, usable: format !== undefined && positionals.length <= 1, help: catalogHelp },
     config,
@@ -95,7 +103,6 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
   );
   if (!format || !catalog) return ExitCode.USAGE;
   try {
-    const name = positionals[0];
     if (!name) {
       const tables = await catalog.tables();
       output.out(

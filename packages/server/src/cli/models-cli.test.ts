@@ -141,7 +141,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(untested.lines).toEqual([]);
   });
 
-  it('refuses a selector given empty (inlet run "$MODEL" with MODEL unset), which picked every model', async () => {
+  it('refuses a selector or table name given empty (inlet run "$MODEL" with MODEL unset), which picked every one', async () => {
     // It was passed over: inlet run --full-refresh "" rebuilt every model, and --exclude "" left out none.
     for (const [argv, said] of [
       [
@@ -155,6 +155,11 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       [
         ['test', '--exclude', ''],
         /^--exclude is empty \(an unset variable\?\): name the models to leave out/,
+      ],
+      // inlet catalog "$TABLE" listed every table.
+      [
+        ['catalog', ''],
+        /^The table name is empty \(an unset variable\?\): name a table, or give none to list them all\.\ninlet catalog/,
       ],
     ] as const) {
       const refused = await inlet(...argv);
