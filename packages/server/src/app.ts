@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Catalog, createCatalog } from './catalog/index.ts';
 import {
   createEnricher,
@@ -22,6 +22,7 @@ import {
   damagedFileMessage,
   dataDirUnusable,
   dataLayout,
+  fileInTheWay,
   type Loader,
   loaderLagSeconds,
 } from './lake/index.ts';
@@ -206,37 +207,6 @@ function prepareDataDir(layout: DataLayout): void {
     }
   }
   checkOneFileSystem(layout);
-}
-
-/**
- * A file inside the data directory where inlet keeps a folder, named: the message was EEXIST with
- * advice about permissions. In the lake it is LAKE_UNREADABLE, as inlet run and inlet query say it.
- */
-function fileInTheWay(layout: DataLayout, dir: string): InletError | undefined {
-  let path = dir;
-  while (path.startsWith(`${layout.dataDir}${sep}`)) {
-    let stat: Stats | undefined;
-    try {
-      stat = statSync(path, { throwIfNoEntry: false });
-    } catch {
-      stat = undefined; // ENOTDIR: a file further up is in the way
-    }
-    if (stat?.isDirectory()) return undefined;
-    if (stat) {
-      const inLake = path === layout.lake || path.startsWith(`${layout.lake}${sep}`);
-      return inLake
-        ? new InletError(
-            'LAKE_UNREADABLE',
-            `The lake's tables cannot be read or written: ${path} is a file where inlet keeps a folder of the lake. Move what is there out of the lake or restore it from a backup, then start inlet again.`,
-          )
-        : new InletError(
-            'DATA_DIR_UNUSABLE',
-            `data_dir ${layout.dataDir} cannot be used: ${path} is a file where inlet keeps a folder. Move it out of the data directory.`,
-          );
-    }
-    path = dirname(path);
-  }
-  return undefined;
 }
 
 /**

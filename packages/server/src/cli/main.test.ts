@@ -367,7 +367,7 @@ describe('inlet command line', () => {
         const refused = await inlet(command, '--config', config);
         expect([refused.code, refused.err], `${command} with ${place} a file`).toEqual([
           ExitCode.CONFIG,
-          `LAKE_UNREADABLE: The lake's tables cannot be read or written: ${file} is a file where inlet keeps a folder of the lake. Move what is there out of the lake or restore it from a backup, then start inlet again.\n`,
+          `LAKE_UNREADABLE: The lake's tables cannot be read or written: ${file} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.\n`,
         ]);
       }
       const run = await inlet('run', '--config', config);

@@ -24,6 +24,32 @@ describe('inlet sync', () => {
     expect(captured.err).toContain('Synced 1 row from sales.');
   });
 
+  it('names a file standing where the lake or data/tmp should be a folder, where it ended with a bare ENOTDIR', async () => {
+    mkdirSync(join(temp.dir, 'exports'), { recursive: true });
+    writeFileSync(join(temp.dir, 'exports', 'plans.csv'), 'id,name\n1,pro\n');
+    for (const [place, said] of [
+      ['lake', "The lake's tables cannot be read or written: "],
+      ['tmp', 'data_dir '],
+    ]) {
+      const data = join(temp.dir, `data-${place}-file`);
+      mkdirSync(data, { recursive: true });
+      writeFileSync(join(data, place), 'not a folder\n');
+      const config = testConfig(data, {
+        sources: [{ name: 'sales', type: 'csv', tables: [{ path: join(temp.dir, 'exports', 'plans.csv') }] }],
+      });
+      // "inlet sync failed with an error inlet did not foresee: ENOTDIR: not a directory, mkdir …" (exit 5).
+      await expect(
+        syncCommand(['sales'], config, createSilentLogger(), capturedOutput().output),
+      ).rejects.toMatchObject({
+        code: place === 'lake' ? 'LAKE_UNREADABLE' : 'DATA_DIR_UNUSABLE',
+        message: expect.stringContaining(`${said}`),
+      });
+      await expect(
+        syncCommand(['sales'], config, createSilentLogger(), capturedOutput().output),
+      ).rejects.toThrow(`${join(data, place)} is a file where inlet keeps a folder`);
+    }
+  });
+
   it('logs an expected table failure at debug as its code and message once, without a stack trace', async () => {
     mkdirSync(join(temp.dir, 'exports'), { recursive: true });
     writeFileSync(join(temp.dir, 'exports', 'plans.csv'), 'id,name\n1,pro\n');

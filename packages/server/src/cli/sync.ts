@@ -1,5 +1,5 @@
 import { InletError, isInletError } from '../errors/index.ts';
-import { dataLayout } from '../lake/index.ts';
+import { dataLayout, makeDataFolders } from '../lake/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createSources, findSource, NOTHING_IMPORTED } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
@@ -21,6 +21,7 @@ export const syncCommand: Command = async (args, config, logger, output) => {
   }
   const source = findSource(createSources(config), name);
   const layout = dataLayout(config.data_dir);
+  makeDataFolders(layout, [layout.lake, layout.tmp]);
   const state = openStateStore(`${config.data_dir}/state.sqlite`);
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;

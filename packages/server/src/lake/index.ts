@@ -4,7 +4,14 @@ export { copyByDay, DAYS_PER_COPY } from './copy-by-day.ts';
 export { damagedFileMessage, failsParquetFraming, type MovedFile, moveDamagedFile } from './damaged.ts';
 export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export { partitionFiles, partitions, publish, syncPath } from './files.ts';
-export { type DataLayout, dataDirUnusable, dataLayout, sqlString } from './layout.ts';
+export {
+  type DataLayout,
+  dataDirUnusable,
+  dataLayout,
+  fileInTheWay,
+  makeDataFolders,
+  sqlString,
+} from './layout.ts';
 export { createLoader, type Loader, loadGroups } from './loader.ts';
 export { createPeriodicLoad, type PeriodicLoad } from './periodic-load.ts';
 export { createReadLeases, type ReadLeases } from './read-leases.ts';

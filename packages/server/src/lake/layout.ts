@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { mkdirSync, type Stats, statSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { InletError } from '../errors/index.ts';
 
 /** Where everything lives under the data directory; the one place these paths are spelled. */
@@ -33,6 +34,51 @@ export function dataDirUnusable(dataDir: string, doing: string, path: string, er
     `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
     { cause: error },
   );
+}
+
+/**
+ * A file inside the data directory where inlet keeps a folder, named: the message was EEXIST with
+ * advice about permissions. In the lake it is LAKE_UNREADABLE, as inlet run and inlet query say it.
+ */
+export function fileInTheWay(layout: DataLayout, dir: string): InletError | undefined {
+  let path = dir;
+  while (path.startsWith(`${layout.dataDir}${sep}`)) {
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined; // ENOTDIR: a file further up is in the way
+    }
+    if (stat?.isDirectory()) return undefined;
+    if (stat) {
+      const inLake = path === layout.lake || path.startsWith(`${layout.lake}${sep}`);
+      return inLake
+        ? new InletError(
+            'LAKE_UNREADABLE',
+            `The lake's tables cannot be read or written: ${path} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.`,
+          )
+        : new InletError(
+            'DATA_DIR_UNUSABLE',
+            `data_dir ${layout.dataDir} cannot be used: ${path} is a file where inlet keeps a folder. Move it out of the data directory.`,
+          );
+    }
+    path = dirname(path);
+  }
+  return undefined;
+}
+
+/**
+ * Makes folders of the data directory, for a command that writes there without inlet start's checks
+ * (inlet sync): a file where one should be ended it with a bare ENOTDIR, as an error inlet did not foresee.
+ */
+export function makeDataFolders(layout: DataLayout, folders: readonly string[]): void {
+  for (const dir of folders) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw fileInTheWay(layout, dir) ?? dataDirUnusable(layout.dataDir, 'making', dir, error);
+    }
+  }
 }
 
 /** Quotes a string as a SQL literal. */
