@@ -383,6 +383,13 @@ describe('inlet command line', () => {
       code: ExitCode.CONFIG,
       err: `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} cannot be used: ${join(dir, 'data', 'wal')} is a file where inlet keeps a folder. Move it out of the data directory.\n`,
     });
+    // inlet run takes its build locks in data/state/locks: "ENOTDIR: not a directory, mkdir …" (exit 5).
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    writeProjectFile(dir, join('data', 'state'), 'not a folder\n');
+    expect(await inlet('run', '--config', config)).toMatchObject({
+      code: ExitCode.CONFIG,
+      err: `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} cannot be used: ${join(dir, 'data', 'state')} is a file where inlet keeps a folder. Move it out of the data directory.\n`,
+    });
   });
 
   it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { dataLayout, listLakeTables, type ReadLeases } from '../lake/index.ts';
+import { dataLayout, listLakeTables, makeDataFolders, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { sourceTableNames } from '../sources/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
@@ -196,6 +196,8 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   const selected = selectNodes(graph, options.selectors ?? [], options.exclude);
   const zoned = timezoneModels(project, graph);
   const layout = dataLayout(config.data_dir);
+  // The models' build locks: data/state a file ended inlet run with a bare ENOTDIR (exit 5).
+  makeDataFolders(layout, [join(layout.state, 'locks')]);
   const engine = await createBuildEngine({ config, layout, leases: options.leases });
   const interrupt = () => engine.connection.interrupt();
   options.signal?.addEventListener('abort', interrupt);
