@@ -359,6 +359,13 @@ describe('inlet command line', () => {
     const config = join(dir, 'inlet.yaml');
     writeProjectFile(dir, 'inlet.yaml', 'data_dir: ./data\nserver:\n  port: 0\nmodels:\n  builtin: false\n');
     writeProjectFile(join(dir, 'project'), 'models/m.sql', 'SELECT 1 AS n');
+    // lake/marts a file failed each model of inlet run with "stg_events: ENOTDIR: not a directory, mkdir …".
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    writeProjectFile(dir, join('data', 'lake', 'marts'), 'not a folder\n');
+    expect(await inlet('run', '--config', config)).toMatchObject({
+      code: ExitCode.FAILURE,
+      err: `LAKE_UNREADABLE: The lake's tables cannot be read or written: ${join(dir, 'data', 'lake', 'marts')} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.\n`,
+    });
     for (const place of [join('lake', 'events'), 'lake']) {
       const file = join(dir, 'data', place);
       rmSync(join(dir, 'data'), { recursive: true, force: true });

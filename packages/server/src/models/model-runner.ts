@@ -196,8 +196,9 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   const selected = selectNodes(graph, options.selectors ?? [], options.exclude);
   const zoned = timezoneModels(project, graph);
   const layout = dataLayout(config.data_dir);
-  // The models' build locks: data/state a file ended inlet run with a bare ENOTDIR (exit 5).
-  makeDataFolders(layout, [join(layout.state, 'locks')]);
+  // The models' build locks: data/state a file ended inlet run with a bare ENOTDIR (exit 5); and
+  // where marts are published: lake/marts a file failed each model with "ENOTDIR: …, mkdir".
+  makeDataFolders(layout, [join(layout.state, 'locks'), join(layout.lake, 'marts')]);
   const engine = await createBuildEngine({ config, layout, leases: options.leases });
   const interrupt = () => engine.connection.interrupt();
   options.signal?.addEventListener('abort', interrupt);
