@@ -24,6 +24,7 @@ import { checkCharset, createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerQueryRoutes } from './query-routes.ts';
+import { createRequestCounter } from './request-counter.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
 import { registerSdkRoutes } from './sdk-routes.ts';
 import { registerTrackerRoutes } from './tracker-routes.ts';
@@ -117,13 +118,10 @@ const parseJson = (body: string): unknown => {
 /** The Fastify app: collector routes when this process collects, the query API when it serves queries. */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, metrics } = options;
-  const requests = metrics.counter('inlet_http_requests_total', 'HTTP requests by route and status', [
-    'route',
-    'status',
-  ]);
+  const requests = createRequestCounter(metrics);
   // Answered before any route (no Host, a request the parser could not read, CONNECT), so counted
   // where they are answered, as Fastify counts a request no route matched.
-  const unmatched = (status: number) => requests.inc({ route: 'unmatched', status: String(status) });
+  const unmatched = (status: number) => requests.socket(status);
   const collect = options.intake
     ? createIntakeHandler({
         config,
@@ -140,7 +138,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // proxy-addr's trust by hop: the socket's peer is hop 0, then X-Forwarded-For from the right.
     trustProxy: (_address: string, hop: number) => hop < config.server.trust_proxy,
     return503OnClosing: true,
-    clientErrorHandler: (error, socket) => handleClientError(error, socket, unmatched),
+    clientErrorHandler: (error, socket) => handleClientError(error, socket, requests.socket),
     frameworkErrors: handleFrameworkError,
     // The collector's routes answer on the raw server before Fastify (see intake-handler.ts).
     serverFactory: (handler) => {
@@ -226,8 +224,19 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return reply.code(404).send(new InletError('NOT_FOUND', message).toJSON());
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  // Once a request: on its answer's end, or as 499 when its connection closed first (the client went
+  // away), which no onResponse follows: a POST /logs or /api/query whose client hung up mid-body was
+  // counted nowhere.
+  app.addHook('onRequest', (request, reply, done) => {
+    let counted = false;
+    const count = (status: number) => {
+      if (counted) return;
+      counted = true;
+      requests.route(request.raw, request.routeOptions.url ?? 'unmatched', status);
+    };
+    reply.raw.once('finish', () => count(reply.statusCode));
+    reply.raw.once('close', () => count(499));
+    done();
   });
 
   registerOpsRoutes(app, { wal: options.wal, metrics });

@@ -1,4 +1,4 @@
-import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
@@ -125,8 +125,11 @@ export function answerRaw(response: ServerResponse, error: InletError): void {
   response.end(body);
 }
 
-/** Told the status of each answer written straight on a socket, which no route's hook counts. */
-export type OnSocketAnswer = (status: number) => void;
+/**
+ * Told the status of each answer written straight on a socket, with the request a route has that it
+ * answers, if any (that route counts it); else no route's hook counts it.
+ */
+export type OnSocketAnswer = (status: number, request?: IncomingMessage) => void;
 
 /**
  * Answers a request Node's HTTP parser could not read (Fastify's clientErrorHandler) in inlet's error
@@ -141,6 +144,17 @@ export function handleClientError(
   if (error.code === 'ECONNRESET' || socket.destroyed || refusing.has(socket)) return;
   // The answer Node is writing on this socket, if any (http.Server keeps it there as _httpMessage).
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  // The request whose body the parser was reading, if it had read a head: a route has that request.
+  const reading = (socket as Duplex & { parser?: { incoming?: IncomingMessage | null } | null }).parser
+    ?.incoming;
+  const routed = reading && !reading.complete ? reading : undefined;
+  const wentAway = routed !== undefined && error.code === 'HPE_INVALID_EOF_STATE';
+  // Its route answered it before reading its body (a 401 reads none), then the client went away:
+  // it has its answer, and a 400 after it would answer nothing it sent.
+  if (wentAway && inFlight?.req !== routed) {
+    socket.destroy();
+    return;
+  }
   if (inFlight && !inFlight.writableFinished) {
     // A whole request came before the bytes that are not HTTP: the parser's 400 replaced its answer,
     // though its events may be stored. It keeps its answer; the 400 follows, then the connection closes.
@@ -160,16 +174,19 @@ export function handleClientError(
     }
   }
   const refused = clientErrorOf(error);
+  // The answer is routed's, whose route counts it: as 499 when its client went away (nginx's code),
+  // though the client that only half-closed can still read why its request was not served.
+  const answered = (status: number) => onAnswer?.(wentAway ? 499 : status, routed);
   // A pixel URL too long to read (a template's long p=) got JSON, which an <img> draws as a broken image.
   const start = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 16).toString('latin1') ?? '';
   if (/^(GET|HEAD) \/p\.gif[?# ]/.test(start)) {
     const headers = Object.entries(pixelErrorHeaders(refused)).map(
       ([name, value]) => `${name}: ${value}\r\n`,
     );
-    answerOnSocket(socket, refused, headers.join(''), onAnswer, PIXEL);
+    answerOnSocket(socket, refused, headers.join(''), answered, PIXEL);
     return;
   }
-  answerOnSocket(socket, refused, '', onAnswer);
+  answerOnSocket(socket, refused, '', answered);
 }
 
 /** Sockets whose 400 waits for the answer before it; the parser's later complaints are not answered again. */

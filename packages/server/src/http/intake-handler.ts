@@ -19,12 +19,13 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { Counter, Metrics } from '../metrics/index.ts';
+import type { Metrics } from '../metrics/index.ts';
 import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
 import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
 import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
+import type { RequestCounter } from './request-counter.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
 // request: they are the hot path (tens of thousands of requests a second), and Fastify's routing,
@@ -219,7 +220,7 @@ export function createIntakeHandler(options: {
   config: InletConfig;
   intake: Intake;
   workers?: IntakeWorkers;
-  requests: Counter;
+  requests: RequestCounter;
   metrics: Metrics;
   logger: Logger;
 }) {
@@ -391,7 +392,7 @@ export function createIntakeHandler(options: {
     }
     response.writeHead(answer.status, headers);
     response.end(answer.body);
-    requests.inc({ route: path, status: String(answer.status) });
+    requests.route(request, path, answer.status);
   };
 
   const fail = (request: IncomingMessage, response: ServerResponse, path: string, error: unknown) => {

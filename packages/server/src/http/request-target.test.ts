@@ -252,6 +252,59 @@ describe('a body cut short by the client ending its side of the connection', () 
     }
     expect(await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'cut-1'")).toEqual([]);
   });
+
+  it('is counted once in inlet_http_requests_total, as its route’s 499, on every kind of route', async () => {
+    // It was counted twice: the parser's "unmatched" 400 and the collector route's 499; on a
+    // Fastify route (POST /logs, /api/query) only as the unmatched 400.
+    const count = async (route: string, status: number) => {
+      const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+      const line = new RegExp(
+        `^inlet_http_requests_total\\{route="${route}",status="${status}"\\} (\\d+)$`,
+        'm',
+      );
+      return Number(line.exec(metrics)?.[1] ?? 0);
+    };
+    const routes: Array<[string, string, string]> = [
+      ['/v1/batch', '/v1/batch', basicAuth()],
+      ['/collect', '/collect', basicAuth()],
+      ['/logs?source=app', '/logs', `Bearer ${WRITE_KEY}`],
+      ['/api/query', '/api/query', `Bearer ${API_TOKEN}`],
+    ];
+    const before = await Promise.all([
+      count('unmatched', 400),
+      ...routes.map(([, route]) => count(route, 499)),
+    ]);
+    for (const [target, , auth] of routes) {
+      const text = `POST ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"batch":[`;
+      // Half-closed, the client can still read why; closed, it is gone (the server sees a FIN either way).
+      expect(await halfClosed(text)).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(new URL(inlet.url).port), '127.0.0.1', () => {
+          socket.write(text);
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+    }
+    let after: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      after = await Promise.all([count('unmatched', 400), ...routes.map(([, route]) => count(route, 499))]);
+      if (after.slice(1).every((n, j) => n === (before[j + 1] as number) + 2)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(after).toEqual([before[0], ...before.slice(1).map((n) => n + 2)]);
+  });
+
+  it('is not answered again after the answer its route gave before reading the body', async () => {
+    // A 401 is given before the body is read; the client then ending mid-body got a 400 after it,
+    // an answer to no request it sent, counted as one more.
+    const answer = await halfClosed(
+      'POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong-token-0123456789\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"sql":',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+  });
 });
 
 describe('methods and expectations Node handles apart', () => {
