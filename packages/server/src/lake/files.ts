@@ -99,10 +99,40 @@ export function partitionsChangedSince(tableDir: string, sinceMs: number): strin
   });
 }
 
-/** Partition directories (dt=…) under a table directory. */
+const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
+
+/**
+ * Whether name is a partition's: dt= and a day that exists, which DuckDB casts to DATE, or the name
+ * DuckDB gives rows whose dt is NULL, which it reads back as NULL.
+ */
+function partitionName(name: string): boolean {
+  if (name === 'dt=__HIVE_DEFAULT_PARTITION__') return true;
+  const day = PARTITION.exec(name)?.[1];
+  return day !== undefined && new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
+}
+
+/**
+ * Partition directories (dt=YYYY-MM-DD) under a table directory. Other entries named dt=… are no
+ * partition: a file (dt=2026-12-06 written by hand) failed every query and load with ENOTDIR, and
+ * inlet start with it, and a directory whose day is no date (dt=garbage, a copy dt=2026-12-05.bak)
+ * failed every query that read dt, as DuckDB could not cast its name to a DATE.
+ */
 export function partitions(tableDir: string): string[] {
   if (!existsSync(tableDir)) return [];
   return readdirSync(tableDir)
-    .filter((name) => name.startsWith('dt='))
+    .filter(
+      (name) =>
+        partitionName(name) &&
+        statSync(join(tableDir, name), { throwIfNoEntry: false })?.isDirectory() === true,
+    )
+    .sort();
+}
+
+/** Entries named dt=… under a table directory that partitions() leaves out, for a warning naming them. */
+export function strayPartitions(tableDir: string): string[] {
+  if (!existsSync(tableDir)) return [];
+  const kept = new Set(partitions(tableDir));
+  return readdirSync(tableDir)
+    .filter((name) => name.startsWith('dt=') && !kept.has(name))
     .sort();
 }

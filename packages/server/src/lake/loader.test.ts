@@ -719,6 +719,39 @@ describe('a directory where a Parquet file of the lake was', () => {
   });
 });
 
+describe('entries named dt=… in lake/events that are no partition', () => {
+  it('are left out of queries and loads, and a loader that starts names them in its log', async () => {
+    const { config, layout, wal, loader, ids, engine, metrics } = await setup();
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const [file] = partitionFiles(join(layout.events, 'dt=2026-11-20'));
+    // A file under a partition's name failed every query and load with ENOTDIR (and inlet start);
+    // a folder whose name is no day failed every query that read dt ("Unable to cast 'garbage'").
+    writeFileSync(join(layout.events, 'dt=2026-11-21'), 'x');
+    for (const name of ['dt=garbage', 'dt=2026-02-30', 'dt=2026-11-20.bak']) {
+      mkdirSync(join(layout.events, name));
+      copyFileSync(file?.path as string, join(layout.events, name, 'part-0000000000000001.parquet'));
+    }
+    expect(await ids()).toEqual(['a']);
+    expect((await engine.query('SELECT dt::VARCHAR, count(*)::INT FROM events GROUP BY 1')).rows).toEqual([
+      ['2026-11-20', 1],
+    ]);
+    await wal.append(record('b'));
+    await loader.runOnce({ sealNow: true });
+    expect(await ids()).toEqual(['a', 'b']);
+    const { logger, lines } = capturingLogger();
+    const restarted = await createLoader({ config, layout, wal, logger, metrics });
+    await restarted.stop();
+    expect(
+      lines.filter((line) => line.level === 40).map((line) => line.msg.split(' is no partition')[0]),
+    ).toEqual(
+      ['dt=2026-02-30', 'dt=2026-11-20.bak', 'dt=2026-11-21', 'dt=garbage'].map((name) =>
+        join(layout.events, name),
+      ),
+    );
+  });
+});
+
 describe('a Parquet file damaged inside', () => {
   it('fails queries of its table with LAKE_UNREADABLE and stays where it is, as DuckDB names no file', async () => {
     const { layout, wal, loader, ids } = await setup();

@@ -18,7 +18,7 @@ import {
   repairSegments,
   type SegmentLoadResult,
 } from './event-loader.ts';
-import { partitions } from './files.ts';
+import { partitions, strayPartitions } from './files.ts';
 import { createIdFilterCache, removeIdFilterTemps } from './id-filter.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
@@ -181,6 +181,11 @@ export async function createLoader(options: {
     recoverCompaction(join(layout.events, partition));
     removeIdFilterTemps(join(layout.events, partition));
   }
+  for (const name of strayPartitions(layout.events))
+    logger.warn(
+      { path: join(layout.events, name) },
+      `${join(layout.events, name)} is no partition of the events table (a directory named dt=YYYY-MM-DD), so nothing in it is queried or loaded; move it out of the lake, or rename a directory to the day its events are of`,
+    );
 
   const damaged = metrics.counter(
     'inlet_lake_damaged_files_total',
