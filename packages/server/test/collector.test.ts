@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -1785,6 +1785,38 @@ describe('operations and the query API', () => {
     expect(cancel?.status).toBe(202);
     const response = await running;
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('QUERY_CANCELLED');
+  });
+});
+
+describe("the day's visitor-hash salt", () => {
+  it('refuses events naming the salt when it is there but cannot be read, and takes them once it can', async () => {
+    // A folder under its name (or a file of another user) failed every event with a 500 INTERNAL.
+    const fresh = await startTestInlet();
+    try {
+      const salt = join(fresh.dataDir, 'state', 'salts', `${new Date().toISOString().slice(0, 10)}.salt`);
+      mkdirSync(salt, { recursive: true });
+      const send = (id: string) =>
+        fetch(`${fresh.url}/v1/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: basicAuth() },
+          body: JSON.stringify({ batch: [segmentMessage(id)] }),
+        });
+      const refused = await send('salt-1');
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toEqual({
+        error: {
+          code: 'SALT_UNREADABLE',
+          message: expect.stringContaining(`The visitor-hash salt ${salt} cannot be read (EISDIR`),
+        },
+      });
+      rmSync(salt, { recursive: true });
+      expect((await send('salt-2')).status).toBe(200);
+      expect(await queryApi(fresh.url, "SELECT event_id FROM events WHERE event_id LIKE 'salt-%'")).toEqual([
+        { event_id: 'salt-2' },
+      ]);
+    } finally {
+      await fresh.cleanup();
+    }
   });
 });
 

@@ -34,6 +34,8 @@ export const errorRegistry = {
   RATE_LIMITED: 429,
   WAL_FULL: 503,
   WAL_UNAVAILABLE: 503,
+  // The day's visitor-hash salt is there but cannot be read (a directory, a file of another user).
+  SALT_UNREADABLE: 503,
   QUERY_INVALID: 400,
   QUERY_NOT_ALLOWED: 400,
   QUERY_TIMEOUT: 422,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { InletError } from '../../errors/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { createOnce } from '../../state/index.ts';
 
@@ -9,14 +10,23 @@ const SALT_FILE = /^(\d{4}-\d{2}-\d{2})\.salt$/;
 
 const SALT_BYTES = 32;
 
-/** A day's salt, undefined when there is none yet; one cut short (by a crash of an older inlet) is removed. */
+/**
+ * A day's salt, undefined when there is none yet; one cut short (by a crash of an older inlet) is
+ * removed. One that cannot be read refuses the events to hash, naming it: it failed every event as
+ * an error inlet did not foresee (500), the whole day.
+ */
 function readSalt(path: string): Buffer | undefined {
   let salt: Buffer;
   try {
     salt = readFileSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT') return undefined;
+    throw new InletError(
+      'SALT_UNREADABLE',
+      `The visitor-hash salt ${path} cannot be read (${message}), so no event can be stored; give inlet's user that file (chown), or move it out of the data directory and inlet makes a new one (visitors of that day are then counted anew).`,
+      { retryAfterSeconds: 60 },
+    );
   }
   if (salt.length === SALT_BYTES) return salt;
   rmSync(path, { force: true });
