@@ -53,6 +53,7 @@ import {
   type WalWriter,
   walDeletedLogger,
   walRecoveredLogger,
+  walStrayLogger,
   walWritableLogger,
 } from './wal/index.ts';
 
@@ -341,6 +342,7 @@ export async function startRoles(options: {
         minFreeBytes: config.wal.min_free_bytes,
         onFsync: (seconds) => fsync.observe(seconds),
         onRecovered: walRecoveredLogger(logger, metrics, 'events'),
+        onStraySegment: walStrayLogger(logger, 'events'),
         onWritableChange: walWritableLogger(logger, 'events'),
         onSegmentDeleted: walDeletedLogger(logger, 'events'),
         // Loaded, and kept only for readers still running: not the loader falling behind.

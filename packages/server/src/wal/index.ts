@@ -16,7 +16,13 @@ export {
 } from './record.ts';
 export { type RecoveryResult, recoverSegment } from './recovery.ts';
 export { createSealedSegments, type WalSegments } from './sealed-segments.ts';
-export { listSegments, segmentId, segmentName, segmentPath } from './segment-files.ts';
+export { listSegments, segmentId, segmentName, segmentPath, straySegments } from './segment-files.ts';
 export { createWalWriter, type WalWriter, type WalWriterOptions } from './segment-writer.ts';
-export { type SkippedReason, skippedReason, walCounters, walRecoveredLogger } from './wal-metrics.ts';
+export {
+  type SkippedReason,
+  skippedReason,
+  walCounters,
+  walRecoveredLogger,
+  walStrayLogger,
+} from './wal-metrics.ts';
 export { walWritableLogger } from './write-failures.ts';

@@ -8,9 +8,27 @@ export function segmentName(id: number): string {
   return `${String(id).padStart(16, '0')}.log`;
 }
 
+/**
+ * The id a segment's name gives, undefined for a name that is no segment's. Sixteen digits can name
+ * more than a number holds exactly: 9999999999999999.log read as 1e16, its path as
+ * 10000000000000000.log, and the writer's next segments got that name of 17 digits, which no
+ * listing found, so their events were never loaded.
+ */
 export function segmentId(name: string): number | undefined {
   const match = SEGMENT.exec(name);
-  return match ? Number(match[1]) : undefined;
+  const id = match ? Number(match[1]) : undefined;
+  return id !== undefined && Number.isSafeInteger(id) ? id : undefined;
+}
+
+/** Names in dir that end in .log but are no segment's, so the WAL neither reads nor loads them. */
+export function straySegments(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => name.endsWith('.log') && segmentId(name) === undefined).sort();
 }
 
 /** Segment ids present in dir, oldest first. */

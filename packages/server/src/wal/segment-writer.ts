@@ -10,13 +10,14 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
+import { join } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import { syncPath } from '../fsync.ts';
 import { createDeletedSegments, type DeletedSegment } from './deleted-segments.ts';
 import { createRoomCheck, PROBE_ROOM, probeWrites } from './disk-space.ts';
 import { monotonicMs } from './monotonic-clock.ts';
 import { type RecoveryResult, recoverSegment } from './recovery.ts';
-import { listSegments, segmentPath } from './segment-files.ts';
+import { listSegments, segmentPath, straySegments } from './segment-files.ts';
 import { ensureDir, recoverRewrites } from './segment-rewrite.ts';
 import { LOW_SPACE, unavailable } from './write-failures.ts';
 
@@ -32,6 +33,8 @@ export interface WalWriterOptions {
   onFsync?: (seconds: number) => void;
   /** Called once per segment that recovery repaired at open. */
   onRecovered?: (segment: number, result: RecoveryResult) => void;
+  /** Called at open with each file of dir named like a segment but no segment's, which is never loaded. */
+  onStraySegment?: (path: string) => void;
   /**
    * Called when writing starts to fail (with the error) and when it works again (undefined), once
    * each: for a log line per outage rather than one per refused request.
@@ -103,6 +106,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   mkdirSync(options.dir, { recursive: true });
   recoverRewrites(options.dir);
   const existing = listSegments(options.dir);
+  for (const name of straySegments(options.dir)) options.onStraySegment?.(join(options.dir, name));
   let sealedBytes = 0;
   /** Size of the last append refused as WAL_FULL, 0 once one was taken (full()). */
   let refusedFull = 0;

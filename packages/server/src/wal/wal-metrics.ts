@@ -56,3 +56,12 @@ export function walRecoveredLogger(
     logger.warn({ wal, segment, ...result }, 'recovered a WAL segment after an unclean stop');
   };
 }
+
+/** onStraySegment for a WAL: a warning naming the file, which inlet does not read. */
+export function walStrayLogger(logger: Logger, wal: string): (path: string) => void {
+  return (path) =>
+    logger.warn(
+      { wal, file: path },
+      `${path} is no WAL segment (their names are 16 digits and .log, 0000000000000001.log up to 9007199254740991.log), so its events are not loaded; to load them, stop inlet and rename it to the number after the last segment's, or move it out of the WAL folder`,
+    );
+}

@@ -119,6 +119,28 @@ describe('WAL writer', () => {
     cleanup();
   });
 
+  it('passes over a name that is no segment, even of 16 digits, naming it, and writes where loaders look', async () => {
+    // 9999999999999999.log read as id 1e16: the writer's next segment was 10000000000000000.log, a
+    // name no listing found, so what it took was never loaded, and every later start appended there.
+    const { dir, cleanup } = tempDir();
+    writeFileSync(segmentPath(dir, 1), line(1));
+    for (const name of ['9999999999999999.log', 'garbage.log', '0000000000000001.log.bak'])
+      writeFileSync(join(dir, name), line(2));
+    const strays: string[] = [];
+    const wal = createWalWriter({
+      dir,
+      segmentBytes: 1 << 20,
+      maxBytes: 1 << 20,
+      onStraySegment: (path) => strays.push(path),
+    });
+    await wal.append(line(3));
+    await wal.close();
+    expect(listSegments(dir)).toEqual([1, 2]);
+    expect(readFileSync(segmentPath(dir, 2), 'utf8')).toBe(line(3));
+    expect(strays).toEqual([join(dir, '9999999999999999.log'), join(dir, 'garbage.log')]);
+    cleanup();
+  });
+
   it('shares one fsync among appends that arrive together', async () => {
     let fsyncs = 0;
     const { dir, wal, cleanup } = openWal({ onFsync: () => fsyncs++ });

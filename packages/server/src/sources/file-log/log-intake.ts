@@ -15,6 +15,7 @@ import {
   walCounters,
   walDeletedLogger,
   walRecoveredLogger,
+  walStrayLogger,
   walWritableLogger,
 } from '../../wal/index.ts';
 import { createHttpRecordMapper, type IntakeItem } from './http-log-records.ts';
@@ -73,6 +74,7 @@ export function createLogIntake(options: {
     onWritableChange: walWritableLogger(logger, 'logs'),
     onSegmentDeleted: walDeletedLogger(logger, 'logs'),
     onRecovered: walRecoveredLogger(logger, options.metrics, 'logs'),
+    onStraySegment: walStrayLogger(logger, 'logs'),
   });
   const walCounted = walCounters(options.metrics);
   const siteOfKey = createSiteKeys(
