@@ -90,8 +90,14 @@ function readSavedToken(path: string): string | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT') return undefined;
+    // A folder under its name, or a file of another user: the start failed as an error inlet did not foresee.
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${path} cannot be read (${message}). Move it out of the data directory to have inlet generate a new token, give inlet's user the file, or set INLET_API_TOKEN.`,
+      { cause: error },
+    );
   }
   const token = text.trim();
   if (token.length >= MIN_API_TOKEN_LENGTH) return token;

@@ -36,4 +36,18 @@ describe('the generated API token', () => {
     }
     temp.cleanup();
   });
+
+  it('a token file that cannot be read (a folder under its name) stops the start, naming it', async () => {
+    const temp = tempDir();
+    const config = { ...testConfig(temp.dir), apiToken: undefined };
+    mkdirSync(join(temp.dir, 'state', 'api-token'), { recursive: true });
+    // It ended as "EISDIR: illegal operation on a directory, read", an error inlet did not foresee.
+    await expect(startRoles({ config, logger: createSilentLogger(), roles: ['web'] })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(
+        `${join(temp.dir, 'state', 'api-token')} cannot be read (EISDIR: illegal operation on a directory, read). Move it out`,
+      ),
+    });
+    temp.cleanup();
+  });
 });
