@@ -280,6 +280,26 @@ describe('roles', () => {
     }
   });
 
+  it('names a file standing where a folder of the data directory should be', async () => {
+    // "making …/tmp failed with EEXIST. Set data_dir in inlet.yaml to a directory this user can
+    // write, or give this user the data directory (chown -R)", which neither would fix.
+    for (const place of ['tmp', 'wal', join('lake', 'events')]) {
+      const temp = tempDir();
+      mkdirSync(join(temp.dir, place, '..'), { recursive: true });
+      writeFileSync(join(temp.dir, place), 'x');
+      try {
+        await expect(
+          startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
+        ).rejects.toMatchObject({
+          code: 'DATA_DIR_UNUSABLE',
+          message: `data_dir ${temp.dir} cannot be used: ${join(temp.dir, place)} is a file where inlet keeps a folder. Move it out of the data directory.`,
+        });
+      } finally {
+        temp.cleanup();
+      }
+    }
+  });
+
   it('names a directory standing where a WAL segment or the state store should be', async () => {
     for (const place of [join('wal', 'events', segmentName(1)), 'state.sqlite']) {
       const temp = tempDir();

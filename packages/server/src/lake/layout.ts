@@ -26,9 +26,36 @@ const ERRNO_HINTS: Record<string, string> = {
   ENOTDIR: ' (a file stands where a directory should)',
 };
 
+/** The file standing at dir, or at a folder above it inside dataDir, where inlet keeps a folder. */
+function fileAt(dataDir: string, dir: string): string | undefined {
+  let path = dir;
+  while (path.startsWith(`${dataDir}${sep}`)) {
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined; // ENOTDIR: a file further up is in the way
+    }
+    if (stat?.isDirectory()) return undefined;
+    if (stat) return path;
+    path = dirname(path);
+  }
+  return undefined;
+}
+
+const fileNotFolder = (dataDir: string, file: string, cause?: unknown) =>
+  new InletError(
+    'DATA_DIR_UNUSABLE',
+    `data_dir ${dataDir} cannot be used: ${file} is a file where inlet keeps a folder. Move it out of the data directory.`,
+    { cause },
+  );
+
 /** DATA_DIR_UNUSABLE for a folder or file of the data directory that could not be made or written. */
 export function dataDirUnusable(dataDir: string, doing: string, path: string, error: unknown): InletError {
   const { code, message } = error as NodeJS.ErrnoException;
+  // A file where inlet keeps a folder (data/tmp written by hand) was told to set data_dir or chown.
+  const file = code === 'EEXIST' || code === 'ENOTDIR' ? fileAt(dataDir, path) : undefined;
+  if (file !== undefined) return fileNotFolder(dataDir, file, error);
   return new InletError(
     'DATA_DIR_UNUSABLE',
     `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
@@ -41,30 +68,15 @@ export function dataDirUnusable(dataDir: string, doing: string, path: string, er
  * advice about permissions. In the lake it is LAKE_UNREADABLE, as inlet run and inlet query say it.
  */
 export function fileInTheWay(layout: DataLayout, dir: string): InletError | undefined {
-  let path = dir;
-  while (path.startsWith(`${layout.dataDir}${sep}`)) {
-    let stat: Stats | undefined;
-    try {
-      stat = statSync(path, { throwIfNoEntry: false });
-    } catch {
-      stat = undefined; // ENOTDIR: a file further up is in the way
-    }
-    if (stat?.isDirectory()) return undefined;
-    if (stat) {
-      const inLake = path === layout.lake || path.startsWith(`${layout.lake}${sep}`);
-      return inLake
-        ? new InletError(
-            'LAKE_UNREADABLE',
-            `The lake's tables cannot be read or written: ${path} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.`,
-          )
-        : new InletError(
-            'DATA_DIR_UNUSABLE',
-            `data_dir ${layout.dataDir} cannot be used: ${path} is a file where inlet keeps a folder. Move it out of the data directory.`,
-          );
-    }
-    path = dirname(path);
-  }
-  return undefined;
+  const path = fileAt(layout.dataDir, dir);
+  if (path === undefined) return undefined;
+  const inLake = path === layout.lake || path.startsWith(`${layout.lake}${sep}`);
+  return inLake
+    ? new InletError(
+        'LAKE_UNREADABLE',
+        `The lake's tables cannot be read or written: ${path} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.`,
+      )
+    : fileNotFolder(layout.dataDir, path);
 }
 
 /**

@@ -50,7 +50,7 @@ describe('the build engine beside a loader', () => {
     writeFileSync(layout.tmp, '');
     await expect(createBuildEngine({ config, layout })).rejects.toMatchObject({
       code: 'DATA_DIR_UNUSABLE',
-      message: `data_dir ${layout.dataDir} cannot be used: making ${join(layout.tmp, 'models')} failed with ENOTDIR (a file stands where a directory should). Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
+      message: `data_dir ${layout.dataDir} cannot be used: ${layout.tmp} is a file where inlet keeps a folder. Move it out of the data directory.`,
     });
   });
 });
