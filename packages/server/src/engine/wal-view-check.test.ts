@@ -39,6 +39,18 @@ describe('createWalViewCheck', () => {
     expect(await check.files()).toEqual([{ path: path(1), leaveOut: [checksum(other)] }]);
   });
 
+  it('leaves out a folder under a segment name, which has no records to read', async () => {
+    const { path, check } = setup();
+    writeFileSync(path(1), record('a'));
+    mkdirSync(path(2));
+    writeFileSync(path(3), record('c'));
+    // It failed with "EISDIR: illegal operation on a directory, read", and so did every query.
+    expect(await check.files()).toEqual([
+      { path: path(1), leaveOut: [] },
+      { path: path(3), leaveOut: [] },
+    ]);
+  });
+
   it('leaves out a segment deleted (loaded) between the listing and its check, and those skip names', async () => {
     const { path, check } = setup();
     writeFileSync(path(1), record('a'));

@@ -74,7 +74,11 @@ export function createWalViewCheck(dir: string) {
       if (skip(path)) continue;
       listed.add(path);
       try {
-        const { dev, ino, birthtimeMs, size } = await stat(path);
+        const stats = await stat(path);
+        // A folder under a segment's name (made by hand) holds no records: reading it failed every
+        // query with a bare EISDIR (inlet query; inlet start refuses such a data_dir by name).
+        if (!stats.isFile()) continue;
+        const { dev, ino, birthtimeMs, size } = stats;
         let entry = checked.get(path);
         const same = entry?.dev === dev && entry.ino === ino && entry.birthtimeMs === birthtimeMs;
         if (!entry || !same || size < entry.end) {
