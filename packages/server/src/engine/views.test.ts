@@ -324,6 +324,57 @@ describe('two lake tables of one name', () => {
   });
 });
 
+describe('a lake table whose _table.json is damaged', () => {
+  it("is left out under its folder's name, naming the file, and every other query runs", async () => {
+    // JSON of another shape ({}) failed every query of every table, events too, with LAKE_UNREADABLE
+    // "The "path" argument must be of type string"; JSON cut short made the table vanish unnamed.
+    const { config, layout, writer } = await lake('damaged-manifest');
+    const marks = await marksMart(layout, writer);
+    writeFileSync(join(marks, '_table.json'), '{}');
+    const logs = join(layout.lake, 'app_logs');
+    mkdirSync(logs, { recursive: true });
+    await writer.run(`COPY (SELECT 2 AS n) TO '${logs}/part-1.parquet'`);
+    writeFileSync(join(logs, '_table.json'), '{"name": "app_lo');
+    const customers = join(layout.lake, 'sources', 'crm', 'customers');
+    mkdirSync(customers, { recursive: true });
+    await writer.run(`COPY (SELECT 1 AS id) TO '${customers}/run-1.parquet'`);
+    writeFileSync(
+      join(customers, '_table.json'),
+      JSON.stringify({
+        name: 'crm.customers',
+        kind: 'source',
+        files: '*.parquet',
+        merge: { key: 'id', order_by: 'id' },
+      }),
+    );
+    const failed: string[] = [];
+    await withEngine(
+      { config, layout, onViewFailed: (name, detail) => failed.push(`${name}: ${detail}`) },
+      async (engine) => {
+        expect((await engine.query('SELECT count(*)::INT FROM events')).rows).toEqual([[0]]);
+        for (const [name, dir, reason] of [
+          ['marks', marks, 'name must be a text'],
+          ['app_logs', logs, 'not JSON'],
+          ['crm.customers', customers, 'merge.key must be a list'],
+        ] as const) {
+          const error = await engine.query(`SELECT * FROM ${name}`).catch((e: unknown) => e);
+          expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
+          expect((error as Error).message).toContain(
+            `its manifest ${join(dir, '_table.json')} cannot be read (${reason}`,
+          );
+        }
+        expect(failed.map((line) => line.split(':')[0]).sort()).toEqual([
+          'app_logs',
+          'crm.customers',
+          'marks',
+        ]);
+        writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
+        expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
+      },
+    );
+  });
+});
+
 describe('a lake table whose view DuckDB refuses', () => {
   it('is tried again only once its files change, not at every query', async () => {
     const { layout, writer } = await lake('refused-table');

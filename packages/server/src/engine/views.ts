@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { DUCKDB_SCHEMAS } from '../config/index.ts';
 import { EVENT_COLUMNS } from '../events/index.ts';
 import {
+  type DamagedManifest,
   type DataLayout,
   hasParquetFiles,
   type LakeTable,
@@ -13,6 +14,7 @@ import {
   partitionFiles,
   partitions,
   sqlString,
+  TABLE_MANIFEST,
   walReadSql,
 } from '../lake/index.ts';
 import { listSegments, segmentPath } from '../wal/index.ts';
@@ -212,6 +214,18 @@ function sameName(name: string, dirs: string[]): ViewDefinition {
 }
 
 /**
+ * A table whose _table.json is damaged, under the name its folder gives (marts/<name>,
+ * sources/<source>/<table> as <source>.<table>, <name> for a log table): it vanished without a
+ * word, and a query of it was told the table did not exist yet.
+ */
+function damagedManifest(lakeRoot: string, { dir, reason }: DamagedManifest): ViewDefinition {
+  const parts = relative(lakeRoot, dir).split(sep);
+  const name = parts[0] === 'marts' || parts[0] === 'sources' ? parts.slice(1).join('.') : parts.join('.');
+  const refused = `its manifest ${join(dir, TABLE_MANIFEST)} cannot be read (${reason}); build or copy the table again (inlet run for a model, inlet sync <source> for a source's table; a log table's is written again with its next records) or restore the file from a backup`;
+  return { name, shape: `refused:${refused}`, sql: '', refused };
+}
+
+/**
  * Every view the engine should have now: events, each lake table that has files, then the views
  * defined by SQL. DuckDB binds a view when it is created, so those come last, in dependency order,
  * and only once every table they read exists.
@@ -231,7 +245,8 @@ export function discoverViews(
 ): ViewDefinition[] {
   const views = [eventsView(layout, options.dedupWindowHours, options.skipWal, options.wal)];
   let pending: LakeTable[] = [];
-  const tables = listLakeTables(layout.lake);
+  const damaged: DamagedManifest[] = [];
+  const tables = listLakeTables(layout.lake, damaged);
   const dirsNamed = new Map<string, string[]>();
   for (const { dir, table } of tables) dirsNamed.set(table.name, [...(dirsNamed.get(table.name) ?? []), dir]);
   for (const { dir, table } of tables) {
@@ -253,6 +268,10 @@ export function discoverViews(
       files: () => filesKey(dir),
       refused: refusedName(table.name),
     });
+  }
+  for (const manifest of damaged) {
+    const view = damagedManifest(layout.lake, manifest);
+    if (!dirsNamed.has(view.name)) views.push(view);
   }
   const names = new Set(views.map((v) => v.name));
   for (let progress = true; progress; ) {

@@ -16,6 +16,7 @@ export { createLoader, type Loader, loadGroups } from './loader.ts';
 export { createPeriodicLoad, type PeriodicLoad } from './periodic-load.ts';
 export { createReadLeases, type ReadLeases } from './read-leases.ts';
 export {
+  type DamagedManifest,
   hasParquetFiles,
   type LakeTable,
   listLakeTables,

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { syncPath } from './files.ts';
 
 /**
@@ -75,22 +76,81 @@ export function writeLakeTable(dir: string, table: LakeTable): void {
   syncPath(dir);
 }
 
-export function readLakeTable(dir: string): LakeTable | undefined {
+/** A table's manifest, or why _table.json is none ('missing' when there is no such file). */
+function readManifest(dir: string): LakeTable | string {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(join(dir, TABLE_MANIFEST), 'utf8')) as LakeTable;
-  } catch {
-    return undefined;
+    text = readFileSync(join(dir, TABLE_MANIFEST), 'utf8');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : message;
   }
+  let table: unknown;
+  try {
+    table = JSON.parse(text);
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+  // JSON of another shape ({}, a manifest without files, a merge key that is no list) failed every
+  // query of every table, events too, with "The "path" argument must be of type string".
+  const parsed = MANIFEST.safeParse(table);
+  if (parsed.success) return table as LakeTable;
+  const [issue] = parsed.error.issues;
+  const where = issue?.path.join('.') || 'the manifest';
+  return issue?.code === 'invalid_type'
+    ? `${where} must be ${KINDS[issue.expected] ?? issue.expected}`
+    : `${where} must not be empty`;
 }
 
-/** Every table manifest under the lake (up to three levels down, e.g. lake/sources/crm/customers), with its directory. */
-export function listLakeTables(lakeRoot: string): Array<{ dir: string; table: LakeTable }> {
+const KINDS: Record<string, string> = { string: 'a text', array: 'a list', object: 'an object' };
+
+const names = z.array(z.string());
+/** What the views, the catalog and the runs read of a manifest; other keys are kept as they are. */
+const MANIFEST = z.looseObject({
+  name: z.string().min(1),
+  files: z.string(),
+  merge: z
+    .looseObject({
+      key: names.min(1),
+      order_by: z.string(),
+      order: z.string().optional(),
+      deleted_column: z.string().optional(),
+    })
+    .optional(),
+  depends_on: names.optional(),
+  sql: z.string().optional(),
+  timezone: z.string().optional(),
+});
+
+export function readLakeTable(dir: string): LakeTable | undefined {
+  const table = readManifest(dir);
+  return typeof table === 'string' ? undefined : table;
+}
+
+/** A _table.json that is there but is no manifest inlet can read, and why. */
+export interface DamagedManifest {
+  dir: string;
+  reason: string;
+}
+
+/**
+ * Every table manifest under the lake (up to three levels down, e.g. lake/sources/crm/customers),
+ * with its directory; those that are there but cannot be read go to damaged, when given.
+ */
+export function listLakeTables(
+  lakeRoot: string,
+  damaged?: DamagedManifest[],
+): Array<{ dir: string; table: LakeTable }> {
   const out: Array<{ dir: string; table: LakeTable }> = [];
   const walk = (dir: string, depth: number) => {
     if (!existsSync(dir)) return;
-    const table = readLakeTable(dir);
-    if (table) {
+    const table = readManifest(dir);
+    if (typeof table !== 'string') {
       out.push({ dir, table });
+      return;
+    }
+    if (table !== 'missing') {
+      damaged?.push({ dir, reason: table });
       return;
     }
     if (depth === 0) return;
