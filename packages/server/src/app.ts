@@ -174,6 +174,8 @@ function prepareDataDir(layout: DataLayout): void {
     dataDir,
     layout.lake,
     layout.events,
+    // Where the loader keeps what it skips: a file in its place failed every load pass with ENOTDIR.
+    join(layout.rejects, 'events'),
     layout.walEvents,
     layout.state,
     layout.salts,

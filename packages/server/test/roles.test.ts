@@ -283,7 +283,13 @@ describe('roles', () => {
   it('names a file standing where a folder of the data directory should be', async () => {
     // "making …/tmp failed with EEXIST. Set data_dir in inlet.yaml to a directory this user can
     // write, or give this user the data directory (chown -R)", which neither would fix.
-    for (const place of ['tmp', 'wal', join('lake', 'events')]) {
+    for (const place of [
+      'tmp',
+      'wal',
+      join('lake', 'events'),
+      join('lake', '_rejects'),
+      join('lake', '_rejects', 'events'),
+    ]) {
       const temp = tempDir();
       mkdirSync(join(temp.dir, place, '..'), { recursive: true });
       writeFileSync(join(temp.dir, place), 'x');
