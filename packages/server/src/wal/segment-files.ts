@@ -20,27 +20,26 @@ export function segmentId(name: string): number | undefined {
   return id !== undefined && Number.isSafeInteger(id) ? id : undefined;
 }
 
-/** Names in dir that end in .log but are no segment's, so the WAL neither reads nor loads them. */
-export function straySegments(dir: string): string[] {
-  let names: string[];
+/** The names in dir; none when it cannot be listed (not made yet, or deleted while inlet runs). */
+function namesIn(dir: string): string[] {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch {
     return [];
   }
-  return names.filter((name) => name.endsWith('.log') && segmentId(name) === undefined).sort();
+}
+
+/** Names in dir that end in .log but are no segment's, so the WAL neither reads nor loads them. */
+export function straySegments(dir: string): string[] {
+  return namesIn(dir)
+    .filter((name) => name.endsWith('.log') && segmentId(name) === undefined)
+    .sort();
 }
 
 /** Segment ids present in dir, oldest first. */
 export function listSegments(dir: string): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   const ids: number[] = [];
-  for (const name of names) {
+  for (const name of namesIn(dir)) {
     const id = segmentId(name);
     if (id !== undefined) ids.push(id);
   }

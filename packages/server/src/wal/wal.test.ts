@@ -35,12 +35,15 @@ const line = (n: number) => encodeRecord(JSON.stringify({ event_id: `e${n}`, n }
 /**
  * A WAL writer in a new temporary folder (its wal/ subfolder with inFolder, for the tests that
  * remove the folder), of 1 MB segments and 1 GB in all unless options say otherwise; the deleted
- * segments it reports are collected in deleted.
+ * segments it reports are collected in deleted; before puts files in the folder before the writer opens it.
  */
-function openWal(options: Partial<WalWriterOptions> & { inFolder?: boolean } = {}) {
-  const { inFolder, ...writer } = options;
+function openWal(
+  options: Partial<WalWriterOptions> & { inFolder?: boolean; before?: (dir: string) => void } = {},
+) {
+  const { inFolder, before, ...writer } = options;
   const temp = tempDir();
   const dir = inFolder ? join(temp.dir, 'wal') : temp.dir;
+  before?.(dir);
   const deleted: DeletedSegment[] = [];
   const wal = createWalWriter({
     dir,
@@ -122,15 +125,13 @@ describe('WAL writer', () => {
   it('passes over a name that is no segment, even of 16 digits, naming it, and writes where loaders look', async () => {
     // 9999999999999999.log read as id 1e16: the writer's next segment was 10000000000000000.log, a
     // name no listing found, so what it took was never loaded, and every later start appended there.
-    const { dir, cleanup } = tempDir();
-    writeFileSync(segmentPath(dir, 1), line(1));
-    for (const name of ['9999999999999999.log', 'garbage.log', '0000000000000001.log.bak'])
-      writeFileSync(join(dir, name), line(2));
     const strays: string[] = [];
-    const wal = createWalWriter({
-      dir,
-      segmentBytes: 1 << 20,
-      maxBytes: 1 << 20,
+    const { dir, wal, cleanup } = openWal({
+      before: (dir) => {
+        writeFileSync(segmentPath(dir, 1), line(1));
+        for (const name of ['9999999999999999.log', 'garbage.log', '0000000000000001.log.bak'])
+          writeFileSync(join(dir, name), line(2));
+      },
       onStraySegment: (path) => strays.push(path),
     });
     await wal.append(line(3));
