@@ -1843,6 +1843,12 @@ describe('request time limit', () => {
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
       expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      // Counted once, under its route: it was the socket's "unmatched" 408 and the route's 499 too.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const counted = (await (await fetch(`${slow.url}/metrics`)).text())
+        .split('\n')
+        .filter((line) => line.startsWith('inlet_http_requests_total{') && !line.includes('/metrics'));
+      expect(counted).toEqual(['inlet_http_requests_total{route="/v1/batch",status="408"} 1']);
     } finally {
       await slow.cleanup();
     }
