@@ -12,9 +12,10 @@ export interface RecoveryResult {
  * its newline, which a write cut short leaves) is truncated. A complete line with a bad checksum or
  * framing is corruption wherever it is, the segment's end included: left in place for the loader to
  * skip and keep in the rejects, so no damaged record is lost without a trace. Undefined when the
- * segment is gone.
+ * segment is gone. With truncate false the torn tail stays too, for the loader: only the last
+ * segment a writer had open can end in a write a crash cut short.
  */
-export function recoverSegment(path: string): RecoveryResult | undefined {
+export function recoverSegment(path: string, truncate = true): RecoveryResult | undefined {
   const data = readIfThere(path);
   if (data === undefined) return undefined;
   let completeEnd = 0;
@@ -26,7 +27,7 @@ export function recoverSegment(path: string): RecoveryResult | undefined {
     else break;
     completeEnd = line.end;
   }
-  const truncatedBytes = data.length - completeEnd;
+  const truncatedBytes = truncate ? data.length - completeEnd : 0;
   if (truncatedBytes > 0) truncateSync(path, completeEnd);
   return { goodRecords, truncatedBytes, corruptRecords };
 }

@@ -112,7 +112,11 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
   let refusedFull = 0;
   for (const id of existing) {
     const path = segmentPath(options.dir, id);
-    const result = recoverSegment(path);
+    // Every start writes a new segment after recovering the last one, so a sealed segment's tail
+    // without its newline is damage (its last record's newline flipped, bytes another program
+    // appended), not a write a crash cut short: truncated, a whole acknowledged record went without
+    // a trace. It is left for the loader, which keeps it in lake/_rejects.
+    const result = recoverSegment(path, id === existing.at(-1));
     if (result === undefined) continue;
     if (result.truncatedBytes > 0 || result.corruptRecords > 0) options.onRecovered?.(id, result);
     sealedBytes += statSync(path, { throwIfNoEntry: false })?.size ?? 0;

@@ -106,6 +106,23 @@ describe('WAL recovery', () => {
     ]);
     cleanup();
   });
+
+  it('truncates a torn tail only in the last segment; a sealed one keeps it for the loader to reject', async () => {
+    // A sealed segment whose last record's newline was damaged lost that whole acknowledged record
+    // at the next start, kept nowhere: only the segment open at a crash can end in a cut-short write.
+    const damaged = line(2).replace(/\n$/, 'x');
+    const { dir, wal, cleanup } = openWal({
+      before: (dir) => {
+        writeFileSync(segmentPath(dir, 1), line(1) + damaged);
+        writeFileSync(segmentPath(dir, 2), line(3) + line(4).slice(0, 20));
+      },
+    });
+    await wal.close();
+    expect(readFileSync(segmentPath(dir, 1), 'utf8')).toBe(line(1) + damaged);
+    expect(readFileSync(segmentPath(dir, 2), 'utf8')).toBe(line(3));
+    expect(findBadRecords(readFileSync(segmentPath(dir, 1))).map((r) => r.reason)).toEqual(['torn']);
+    cleanup();
+  });
 });
 
 describe('WAL writer', () => {
