@@ -22,19 +22,37 @@ const MANIFEST = /^\.compact-(.+)\.inputs$/;
  */
 export const MAX_MERGE_FILES = 128;
 
+/** The names a merge manifest lists, undefined when it is no list of names (damaged on disk). */
+function manifestInputs(manifest: string): string[] | undefined {
+  try {
+    const inputs: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
+    return Array.isArray(inputs) && inputs.every((input) => typeof input === 'string') ? inputs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Finishes or abandons a compaction that a crash interrupted. The manifest is written before the
  * merged file appears, so: merged file present → its inputs must go; absent → nothing happened.
+ * Returns the manifests of finished merges that cannot be read, which are left as they are: which
+ * files such a merge read is unknown, and one made inlet start fail as an error it did not foresee.
  */
-export function recoverCompaction(dir: string): void {
-  if (!existsSync(dir)) return;
+export function recoverCompaction(dir: string): string[] {
+  const damaged: string[] = [];
+  if (!existsSync(dir)) return damaged;
   for (const name of readdirSync(dir)) {
     const match = MANIFEST.exec(name);
     if (!match) continue;
     const manifest = join(dir, name);
     const output = join(dir, `${match[1]}.parquet`);
     if (existsSync(output)) {
-      for (const input of JSON.parse(readFileSync(manifest, 'utf8')) as string[]) {
+      const inputs = manifestInputs(manifest);
+      if (inputs === undefined) {
+        damaged.push(manifest);
+        continue;
+      }
+      for (const input of inputs) {
         rmSync(join(dir, input), { force: true });
         removeIdFilter(join(dir, input));
       }
@@ -44,6 +62,7 @@ export function recoverCompaction(dir: string): void {
     rmSync(join(dir, `.${match[1]}.parquet.tmp`), { force: true });
     rmSync(manifest, { force: true });
   }
+  return damaged;
 }
 
 /** How many merges a file's rows went through: 0 for a segment's part-, 1 for c-, n for c<n>-. */
@@ -66,7 +85,9 @@ export async function compactPartition(
   dir: string,
   minFiles: number,
 ): Promise<{ inputs: number; rows: number } | undefined> {
-  recoverCompaction(dir);
+  // Not while a finished merge's manifest cannot be read: its merged file and inputs would be merged
+  // together for good, their rows twice, where moving one out still puts the partition right.
+  if (recoverCompaction(dir).length > 0) return undefined;
   const levels = new Map<number, PartitionFile[]>();
   for (const file of partitionFiles(dir)) {
     if (file.bytes >= TARGET_BYTES) continue;

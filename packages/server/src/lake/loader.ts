@@ -178,7 +178,11 @@ export async function createLoader(options: {
     loaderLagSeconds(layout, toLoad()),
   );
   for (const partition of partitions(layout.events)) {
-    recoverCompaction(join(layout.events, partition));
+    for (const manifest of recoverCompaction(join(layout.events, partition)))
+      logger.error(
+        { manifest },
+        `${manifest} lists the files a finished merge read, but cannot be read, so queries read the merged file beside them and may count their rows twice; move out of the lake either the merged file (the name after .compact-) or the files whose rows it holds, then this manifest`,
+      );
     removeIdFilterTemps(join(layout.events, partition));
   }
   for (const name of strayPartitions(layout.events))
