@@ -347,8 +347,10 @@ export async function copySegment(options: {
     const mayRepeat =
       earlier.length > 0 &&
       (idHashes === undefined || earlier.some((path) => options.filters.mayShare(path, idHashes)));
+    // By name, as queries and merges read the lake: a Parquet file of another table copied into a
+    // partition (no received_at) failed every load with DuckDB's "schema mismatch in glob", for good.
     const lakeRows = (columns: string) =>
-      `SELECT ${columns} FROM read_parquet([${earlier.map(sqlString).join(', ')}]) ` +
+      `SELECT ${columns} FROM read_parquet([${earlier.map(sqlString).join(', ')}], union_by_name=true) ` +
       `WHERE received_at >= ${sqlString(firstReceived)}::TIMESTAMPTZ - INTERVAL ${options.dedupWindowHours} HOUR`;
     const filter = !mayRepeat ? '' : ` WHERE (site, event_id) NOT IN (${lakeRows('site, event_id')})`;
     const qualify =

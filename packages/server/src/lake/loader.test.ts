@@ -779,6 +779,28 @@ describe('entries named dt=… in lake/events that are no partition', () => {
   });
 });
 
+describe('a Parquet file of another table in a partition of lake/events', () => {
+  it('does not stop loads that check the partition for repeats', async () => {
+    const { layout, wal, loader, ids } = await setup();
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const dir = join(layout.events, 'dt=2026-11-20');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    await connection.run(
+      `COPY (SELECT 1 AS n) TO '${join(dir, 'part-0000000000000099.parquet')}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    db.closeSync();
+    await wal.append(record('a'));
+    await wal.append(record('b'));
+    // Every load failed with "schema mismatch in glob: column "received_at" … could not be found".
+    await loader.runOnce({ sealNow: true });
+    expect(listSegments(layout.walEvents)).toHaveLength(1);
+    expect((await ids()).filter((id) => id !== null)).toEqual(['a', 'b']);
+  });
+});
+
 describe('a Parquet file damaged inside', () => {
   it('fails queries of its table with LAKE_UNREADABLE and stays where it is, as DuckDB names no file', async () => {
     const { layout, wal, loader, ids } = await setup();
