@@ -204,10 +204,12 @@ function prepareDataDir(layout: DataLayout): void {
       .map((name) => join(layout.walEvents, name)),
   ];
   for (const file of files) {
-    if (statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    const stats = statSync(file, { throwIfNoEntry: false });
+    // A named pipe there (mkfifo) hung the start for good, as reading it waits for a writer.
+    if (stats && !stats.isFile())
       throw new InletError(
         'DATA_DIR_UNUSABLE',
-        `data_dir ${dataDir} cannot be used: ${file} is a directory where inlet keeps a file. Move it out of the data directory.`,
+        `data_dir ${dataDir} cannot be used: ${file} is ${stats.isDirectory() ? 'a directory' : 'no regular file (a named pipe, socket or device)'} where inlet keeps a file. Move it out of the data directory.`,
       );
     try {
       accessSync(file, constants.W_OK);

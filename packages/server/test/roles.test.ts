@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   chmodSync,
@@ -303,6 +303,24 @@ describe('roles', () => {
       } finally {
         temp.cleanup();
       }
+    }
+  });
+
+  it('names a named pipe standing where a WAL segment should be, where the start waited on it for good', async () => {
+    const temp = tempDir();
+    mkdirSync(join(temp.dir, 'wal', 'events'), { recursive: true });
+    execFileSync('mkfifo', [join(temp.dir, 'wal', 'events', segmentName(1))]);
+    try {
+      await expect(
+        startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
+      ).rejects.toMatchObject({
+        code: 'DATA_DIR_UNUSABLE',
+        message: expect.stringContaining(
+          `${join(temp.dir, 'wal', 'events', segmentName(1))} is no regular file (a named pipe, socket or device) where inlet keeps a file`,
+        ),
+      });
+    } finally {
+      temp.cleanup();
     }
   });
 
