@@ -34,6 +34,22 @@ import {
 import { BIN, exited, inletConfigFile } from './inlet-process.ts';
 import { writeProjectFile } from './lake-fixtures.ts';
 
+/**
+ * Expects inlet start (the collector) to refuse a new data_dir that make prepared with
+ * DATA_DIR_UNUSABLE and the message that message(dir) matches.
+ */
+async function expectRefusedDataDir(make: (dir: string) => void, message: (dir: string) => unknown) {
+  const temp = tempDir();
+  make(temp.dir);
+  try {
+    await expect(
+      startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
+    ).rejects.toMatchObject({ code: 'DATA_DIR_UNUSABLE', message: message(temp.dir) });
+  } finally {
+    temp.cleanup();
+  }
+}
+
 describe('roles', () => {
   it('a collector and a separate loader share one data directory; the web role queries what they wrote', async () => {
     const temp = tempDir();
@@ -290,56 +306,37 @@ describe('roles', () => {
       join('lake', '_rejects'),
       join('lake', '_rejects', 'events'),
     ]) {
-      const temp = tempDir();
-      mkdirSync(join(temp.dir, place, '..'), { recursive: true });
-      writeFileSync(join(temp.dir, place), 'x');
-      try {
-        await expect(
-          startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
-        ).rejects.toMatchObject({
-          code: 'DATA_DIR_UNUSABLE',
-          message: `data_dir ${temp.dir} cannot be used: ${join(temp.dir, place)} is a file where inlet keeps a folder. Move it out of the data directory.`,
-        });
-      } finally {
-        temp.cleanup();
-      }
+      await expectRefusedDataDir(
+        (dir) => {
+          mkdirSync(join(dir, place, '..'), { recursive: true });
+          writeFileSync(join(dir, place), 'x');
+        },
+        (dir) =>
+          `data_dir ${dir} cannot be used: ${join(dir, place)} is a file where inlet keeps a folder. Move it out of the data directory.`,
+      );
     }
   });
 
   it('names a named pipe standing where a WAL segment should be, where the start waited on it for good', async () => {
-    const temp = tempDir();
-    mkdirSync(join(temp.dir, 'wal', 'events'), { recursive: true });
-    execFileSync('mkfifo', [join(temp.dir, 'wal', 'events', segmentName(1))]);
-    try {
-      await expect(
-        startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
-      ).rejects.toMatchObject({
-        code: 'DATA_DIR_UNUSABLE',
-        message: expect.stringContaining(
-          `${join(temp.dir, 'wal', 'events', segmentName(1))} is no regular file (a named pipe, socket or device) where inlet keeps a file`,
+    const segment = join('wal', 'events', segmentName(1));
+    await expectRefusedDataDir(
+      (dir) => {
+        mkdirSync(join(dir, 'wal', 'events'), { recursive: true });
+        execFileSync('mkfifo', [join(dir, segment)]);
+      },
+      (dir) =>
+        expect.stringContaining(
+          `${join(dir, segment)} is no regular file (a named pipe, socket or device) where inlet keeps a file`,
         ),
-      });
-    } finally {
-      temp.cleanup();
-    }
+    );
   });
 
   it('names a directory standing where a WAL segment or the state store should be', async () => {
     for (const place of [join('wal', 'events', segmentName(1)), 'state.sqlite']) {
-      const temp = tempDir();
-      mkdirSync(join(temp.dir, place), { recursive: true });
-      try {
-        await expect(
-          startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
-        ).rejects.toMatchObject({
-          code: 'DATA_DIR_UNUSABLE',
-          message: expect.stringContaining(
-            `${join(temp.dir, place)} is a directory where inlet keeps a file`,
-          ),
-        });
-      } finally {
-        temp.cleanup();
-      }
+      await expectRefusedDataDir(
+        (dir) => mkdirSync(join(dir, place), { recursive: true }),
+        (dir) => expect.stringContaining(`${join(dir, place)} is a directory where inlet keeps a file`),
+      );
     }
   });
 
