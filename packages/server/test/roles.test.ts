@@ -38,13 +38,17 @@ import { writeProjectFile } from './lake-fixtures.ts';
  * Expects inlet start (the collector) to refuse a new data_dir that make prepared with
  * DATA_DIR_UNUSABLE and the message that message(dir) matches.
  */
-async function expectRefusedDataDir(make: (dir: string) => void, message: (dir: string) => unknown) {
+async function expectRefusedDataDir(
+  make: (dir: string) => void,
+  message: (dir: string) => unknown,
+  code = 'DATA_DIR_UNUSABLE',
+) {
   const temp = tempDir();
   make(temp.dir);
   try {
     await expect(
       startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
-    ).rejects.toMatchObject({ code: 'DATA_DIR_UNUSABLE', message: message(temp.dir) });
+    ).rejects.toMatchObject({ code, message: message(temp.dir) });
   } finally {
     temp.cleanup();
   }
@@ -299,22 +303,28 @@ describe('roles', () => {
   it('names a file standing where a folder of the data directory should be', async () => {
     // "making …/tmp failed with EEXIST. Set data_dir in inlet.yaml to a directory this user can
     // write, or give this user the data directory (chown -R)", which neither would fix.
-    for (const place of [
-      'tmp',
-      'wal',
-      join('lake', 'events'),
-      join('lake', '_rejects'),
-      join('lake', '_rejects', 'events'),
-    ]) {
+    const made = (place: string) => (dir: string) => {
+      mkdirSync(join(dir, place, '..'), { recursive: true });
+      writeFileSync(join(dir, place), 'x');
+    };
+    for (const place of ['tmp', 'wal', join('wal', 'events')])
       await expectRefusedDataDir(
-        (dir) => {
-          mkdirSync(join(dir, place, '..'), { recursive: true });
-          writeFileSync(join(dir, place), 'x');
-        },
+        made(place),
         (dir) =>
           `data_dir ${dir} cannot be used: ${join(dir, place)} is a file where inlet keeps a folder. Move it out of the data directory.`,
       );
-    }
+    // In the lake, as inlet run and inlet query say it.
+    for (const place of [
+      join('lake', 'events'),
+      join('lake', '_rejects'),
+      join('lake', '_rejects', 'events'),
+    ])
+      await expectRefusedDataDir(
+        made(place),
+        (dir) =>
+          `The lake's tables cannot be read or written: ${join(dir, place)} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.`,
+        'LAKE_UNREADABLE',
+      );
   });
 
   it('names a named pipe standing where a WAL segment should be, where the start waited on it for good', async () => {
