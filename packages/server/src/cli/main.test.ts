@@ -29,6 +29,26 @@ describe('inlet command line', () => {
     }
   });
 
+  it('escapes control characters of an argument its usage messages quote, as errors with a code do', async () => {
+    // inlet runs --workflow $'x\e[2J' cleared the terminal: the message quoted the argument raw.
+    const bad = 'x\u001b[2J';
+    for (const argv of [
+      ['runs', '--workflow', bad],
+      ['runs', '--status', bad],
+      ['runs', '--limit', bad],
+      ['runs', bad],
+      ['start', '--role', bad],
+      ['start', '--port', bad],
+      ['query', 'SELECT 1', '--format', bad],
+      [bad],
+    ]) {
+      const run = await inlet(...argv, '--config', configPath);
+      expect(run.code, JSON.stringify(argv)).toBe(ExitCode.USAGE);
+      expect(run.err, JSON.stringify(argv)).not.toContain('\u001b');
+      expect(run.err, JSON.stringify(argv)).toContain('x\\u001b[2J');
+    }
+  });
+
   it('refuses --config with no path after it as a usage error, where it ran on the defaults', async () => {
     // inlet start --config $CONFIG with the variable unset: the defaults, data and all in ./data.
     for (const argv of [

@@ -8,7 +8,13 @@ import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
 import { lsCommand, lsHelp } from './ls.ts';
-import { type Output, printableLines, printableMessage, processOutput } from './output.ts';
+import {
+  type Output,
+  printableLines,
+  printableMessage,
+  processOutput,
+  withPrintableErrors,
+} from './output.ts';
 import { queryCommand, queryHelp } from './query.ts';
 import { runCommand, runHelp } from './run.ts';
 import { runsCommand, runsHelp } from './runs.ts';
@@ -51,6 +57,14 @@ export async function main(
   argv: string[],
   output: Output = processOutput(),
   env: Record<string, string | undefined> = process.env,
+): Promise<ExitCode> {
+  return dispatch(argv, withPrintableErrors(output), env);
+}
+
+async function dispatch(
+  argv: string[],
+  output: Output,
+  env: Record<string, string | undefined>,
 ): Promise<ExitCode> {
   // --config may also come before the command (inlet --config x.yaml query …), as git's -C does.
   const leading: string[] = [];

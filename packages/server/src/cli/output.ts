@@ -111,6 +111,19 @@ export function printableLines(text: string): string {
   return text.replace(UNPRINTABLE_BUT_LINE_BREAKS, escapeChar);
 }
 
+/**
+ * output, its err() escaping control characters as errors with a code are (printableLines): a usage
+ * message quotes the argument it refuses, and an escape sequence in one (inlet runs --workflow
+ * $'x\e[2J') cleared the terminal. A progress bar's leading \r, inlet's own, is kept.
+ */
+export function withPrintableErrors(output: Output): Output {
+  return {
+    ...output,
+    err: (text) =>
+      output.err(text.startsWith('\r') ? `\r${printableLines(text.slice(1))}` : printableLines(text)),
+  };
+}
+
 /** DuckDB's quote of the failing SQL line, and its caret line under it. */
 const SQL_LINE = /^(LINE \d+: )(.*)$/s;
 const CARET_LINE = /^( *)\^$/;
