@@ -47,6 +47,12 @@ export function catalogSource(
       `${name} is a log source, whose rows are a table of its own (access_logs, app_logs): inlet catalog access_logs (or app_logs) shows it.`,
     );
   const own = tables.filter((table) => table.kind === 'source' && table.name.startsWith(`${name}.`));
+  // As inlet ls says it: an empty list read as a source that copies nothing.
+  if (own.length === 0 && copies === undefined)
+    throw new InletError(
+      'NOT_FOUND',
+      `"${typed}" names a source whose tables cannot be told: inlet.yaml leaves it out for an unset variable; set it to list them.`,
+    );
   const synced = new Set(own.map((table) => table.name));
   return {
     name,

@@ -49,6 +49,22 @@ describe('inlet command line', () => {
     }
   });
 
+  it('says a source left out for an unset variable is, in inlet catalog source:crm, as inlet ls does', async () => {
+    const leftOut = join(temp.dir, 'left-out.yaml');
+    writeFileSync(
+      leftOut,
+      `data_dir: ./data\nsources:\n  - name: crm\n    type: postgres\n    url: \${CRM_URL}\n    tables: [users]\n`,
+    );
+    for (const format of ['json', 'table']) {
+      const run = await inlet('catalog', 'source:crm', '--format', format, '--config', leftOut);
+      expect([run.code, run.out, run.err], format).toEqual([
+        ExitCode.USAGE,
+        '',
+        'NOT_FOUND: "source:crm" names a source whose tables cannot be told: inlet.yaml leaves it out for an unset variable; set it to list them.\n',
+      ]);
+    }
+  });
+
   it('refuses --config with no path after it as a usage error, where it ran on the defaults', async () => {
     // inlet start --config $CONFIG with the variable unset: the defaults, data and all in ./data.
     for (const argv of [
