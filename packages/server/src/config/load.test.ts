@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -627,6 +627,27 @@ describe('config', () => {
 
   it('refuses an explicit --config that does not exist', () => {
     expect(() => loadConfig({ path: '/nonexistent/inlet.yaml', env: {} })).toThrow(/does not exist/);
+  });
+
+  it('names a --config of - and a link that loops or leads nowhere, where each "did not exist"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inlet-config-'));
+    expect(() => loadConfig({ path: '-', env: {}, cwd: dir })).toThrow(
+      '--config - names no file: give the path of a configuration file, such as --config ./inlet.yaml, or --config /dev/stdin to read it from standard input.',
+    );
+    symlinkSync('b.yaml', join(dir, 'a.yaml'));
+    symlinkSync('a.yaml', join(dir, 'b.yaml'));
+    symlinkSync('nothing.yaml', join(dir, 'dangling.yaml'));
+    expect(() => loadConfig({ path: 'a.yaml', env: {}, cwd: dir })).toThrow(
+      `Config file ${join(dir, 'a.yaml')} is a symbolic link that leads round in a loop (ELOOP); point it at the configuration file.`,
+    );
+    expect(() => loadConfig({ path: 'dangling.yaml', env: {}, cwd: dir })).toThrow(
+      `Config file ${join(dir, 'dangling.yaml')} is a symbolic link to nothing.yaml, which does not exist; point it at the configuration file.`,
+    );
+    // ./inlet.yaml is optional, but a link standing there is meant as one: it ran on defaults.
+    symlinkSync('inlet.yaml', join(dir, 'inlet.yaml'));
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(
+      /inlet\.yaml is a symbolic link that leads round in a loop/,
+    );
   });
 
   it('resolves relative paths in the working directory when the config is no file in a folder', () => {

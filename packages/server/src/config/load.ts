@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type Document, isMap, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
@@ -295,6 +295,17 @@ function readConfigFile(path: string): string {
     bytes = readCapped(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    // existsSync() follows links: a loop of them, or one to nothing, read as no file at all.
+    if (code === 'ELOOP')
+      throw new InletError(
+        'CONFIG_NOT_FOUND',
+        `Config file ${path} is a symbolic link that leads round in a loop (ELOOP); point it at the configuration file.`,
+      );
+    if (code === 'ENOENT' && isLink(path))
+      throw new InletError(
+        'CONFIG_NOT_FOUND',
+        `Config file ${path} is a symbolic link to ${readlinkSync(path)}, which does not exist; point it at the configuration file.`,
+      );
     if (code === 'EISDIR')
       throw new InletError(
         'CONFIG_NOT_FOUND',
@@ -354,6 +365,9 @@ function leaveOutSources(
   return [...names.values()];
 }
 
+const isLink = (path: string): boolean =>
+  lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+
 /**
  * Reads inlet.yaml (or runs on defaults when the default file is absent), expands ${ENV} and
  * validates it once. An unset ${VAR} is an error, except inside a source not in sourcesInUse
@@ -368,7 +382,13 @@ export function loadConfig(options: {
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.path !== undefined;
   const path = resolve(cwd, options.path ?? 'inlet.yaml');
-  if (!existsSync(path)) {
+  if (!existsSync(path) && !isLink(path)) {
+    // Many tools read standard input for -: inlet reads files, and standard input is /dev/stdin.
+    if (options.path === '-')
+      throw new InletError(
+        'CONFIG_NOT_FOUND',
+        '--config - names no file: give the path of a configuration file, such as --config ./inlet.yaml, or --config /dev/stdin to read it from standard input.',
+      );
     if (explicit)
       throw new InletError(
         'CONFIG_NOT_FOUND',
