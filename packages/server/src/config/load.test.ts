@@ -149,6 +149,18 @@ describe('config', () => {
     );
   });
 
+  it("refuses a workflow step's vars with a date that is no real day, naming the key, as --vars does", () => {
+    const { path } = write(
+      'workflows:\n  - name: nightly\n    cron: "0 3 * * *"\n    steps:\n      - run: "+x"\n        vars:\n          start: 2026-02-30\n',
+    );
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: `${path} is not valid:\n  workflow "nightly" (workflows[0]), steps[0].vars: start: 2026-02-30 is no date (day is out of range for month), which dbt refuses; write a real date, or quote it ("2026-02-30") to pass it as text.`,
+      }),
+    );
+  });
+
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('leaves out a source with an unset ${VAR} only for commands that do not use it, and never one unnamed', () => {
     const { path } = write(

@@ -9,6 +9,8 @@ export class VarDate {
     readonly text: string,
     /** Python's repr(): datetime.date(2026, 1, 1), datetime.datetime(2026, 1, 1, 10, 0, tzinfo=…). */
     readonly repr: string,
+    /** Why Python makes no date of it (day is out of range for month), where it is no real day or time. */
+    readonly problem?: string,
   ) {}
   toString(): string {
     return this.text;

@@ -1,4 +1,16 @@
-import { type Document, isMap, isNode, isSeq, parseDocument, type ScalarTag, type Tags, visit } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  type ScalarTag,
+  type Tags,
+  visit,
+} from 'yaml';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
 import { collectionKeyMessage, unknownTag, unknownTagMessage } from './yaml-tags.ts';
@@ -79,7 +91,8 @@ function pythonTimestamp(source: string): VarDate {
   const two = (n: string | number) => String(n).padStart(2, '0');
   const date = `${year}-${two(month ?? '')}-${two(day ?? '')}`;
   const ymd = [year, month, day].map(Number);
-  if (hour === undefined) return new VarDate(date, `datetime.date(${ymd.join(', ')})`);
+  const problem = timestampProblem(ymd, [hour, minute, second].map(Number));
+  if (hour === undefined) return new VarDate(date, `datetime.date(${ymd.join(', ')})`, problem);
   const micros = fraction.slice(0, 6).padEnd(6, '0');
   const time = `${date} ${two(hour)}:${minute}:${second}${/[1-9]/.test(micros) ? `.${micros}` : ''}`;
   // repr() leaves out a zero microsecond, and then a zero second.
@@ -95,7 +108,45 @@ function pythonTimestamp(source: string): VarDate {
   return new VarDate(
     `${time}${tz?.text ?? ''}`,
     `datetime.datetime(${fields.join(', ')}${tz ? `, tzinfo=${tz.repr}` : ''})`,
+    problem,
   );
+}
+
+/** What Python's datetime says of a timestamp that is no real day or time (2026-02-30), as dbt fails on it. */
+function timestampProblem(
+  [year = 0, month = 0, day = 0]: number[],
+  [hour = 0, minute = 0, second = 0]: number[],
+) {
+  if (year < 1) return `year ${year} is out of range`;
+  if (month < 1 || month > 12) return 'month must be in 1..12';
+  if (
+    day < 1 ||
+    day > new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !leapYear(year) ? 1 : 0)
+  )
+    return 'day is out of range for month';
+  if (hour > 23) return 'hour must be in 0..23';
+  if (minute > 59) return 'minute must be in 0..59';
+  if (second > 59) return 'second must be in 0..59';
+  return undefined;
+}
+
+const leapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+
+/** The first date in vars that is no real day (2026-02-30), named by its key, which dbt refuses. */
+function impossibleDateMessage(node: Document | Node): string | undefined {
+  let message: string | undefined;
+  visit(node, {
+    Scalar(_key, scalar, path) {
+      const value = scalar.value;
+      if (!(value instanceof VarDate) || value.problem === undefined) return;
+      // In a list (a: [2026-02-30]), the key of the list.
+      const pair = [...path].reverse().find(isPair);
+      const key = isPair(pair) && isScalar(pair.key) ? `${String(pair.key.value)}: ` : '';
+      message = `${key}${scalar.source} is no date (${value.problem}), which dbt refuses; write a real date, or quote it ("${scalar.source}") to pass it as text.`;
+      return visit.BREAK;
+    },
+  });
+  return message;
 }
 
 /** The plain scalars PyYAML resolves to something other than a string or null (YAML 1.1's null is 1.2's). */
@@ -163,6 +214,8 @@ export function parseVarsYaml(text: string): unknown {
   // A var named "[ a ]" would be no var anyone can name, as PyYAML's safe_load refuses it.
   const collectionKey = collectionKeyMessage(document, text) ?? unrenderedTagMessage(document, text);
   if (collectionKey) throw new Error(collectionKey);
+  const impossible = impossibleDateMessage(document);
+  if (impossible) throw new Error(impossible);
   return document.toJS();
 }
 
@@ -188,6 +241,8 @@ export function readStepVars(steps: unknown, text: string): string | undefined {
         node.value = pyYamlValue(node.source);
       },
     });
+    const impossible = impossibleDateMessage(vars);
+    if (impossible) return `steps[${index}].vars: ${impossible}`;
   }
   return undefined;
 }

@@ -219,6 +219,23 @@ describe("dbt's var()", () => {
     expect(sqlOf({ 'models/m.sql': "{{ var('id', 9007199254740993) }}" })).toBe('9007199254740993');
   });
 
+  it('refuses a date in vars that is no real day (2026-02-30), naming the key, as dbt fails on it', () => {
+    // inlet rendered the text 2026-02-30 where dbt stops: "day is out of range for month".
+    expect(() => parseVarsYaml('{a: 2026-02-30}')).toThrow(
+      'a: 2026-02-30 is no date (day is out of range for month), which dbt refuses; write a real date, or quote it ("2026-02-30") to pass it as text.',
+    );
+    expect(() => parseVarsYaml('{b: [2026-01-01, 2026-13-01]}')).toThrow(
+      /^b: 2026-13-01 is no date \(month must be in 1\.\.12\)/,
+    );
+    expect(() => parseVarsYaml('{c: 2026-04-30 24:00:00}')).toThrow(
+      /^c: 2026-04-30 24:00:00 is no date \(hour must be in 0\.\.23\)/,
+    );
+    expect(() => parseVarsYaml('{d: 2025-02-29}')).toThrow(/^d: 2025-02-29 is no date \(day is out of range/);
+    // A leap day, and a date quoted as text, are taken.
+    expect(String((parseVarsYaml('{a: 2024-02-29}') as Record<string, unknown>).a)).toBe('2024-02-29');
+    expect(parseVarsYaml('{a: "2026-02-30"}')).toEqual({ a: '2026-02-30' });
+  });
+
   it('renders a YAML float as Python prints it (1.0 stays 1.0), from dbt_project.yml, --vars and a default', () => {
     const files = {
       'dbt_project.yml':
