@@ -181,7 +181,19 @@ const cron = z.string().superRefine((expression, ctx) => {
   }
   try {
     CronExpressionParser.parse(expression);
-  } catch {
+  } catch (error) {
+    // cron-parser's words for a day no month named has ("0 0 31 2 *"): valid cron, but it never fires.
+    if ((error as Error).message === 'Invalid explicit day of month definition') {
+      const [day, month] = expression
+        .trim()
+        .split(/\s+/)
+        .slice(fields - 3, fields - 1);
+      ctx.addIssue({
+        code: 'custom',
+        message: `never matches a day: no month it names (${month}) has day ${day}; name a day those months have, such as 28`,
+      });
+      return;
+    }
     ctx.addIssue({
       code: 'custom',
       message: 'is not a cron expression such as "0 5 * * *" (minute hour day month weekday)',

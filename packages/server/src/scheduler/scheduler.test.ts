@@ -887,6 +887,13 @@ describe('scheduler', () => {
     const parse = (w: Record<string, unknown>) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '* * * * *', steps: ['test'], ...w }] });
     expect(parse({ cron: '61 * * * *' })).toThrow(/workflows\[0\]\.cron: is not a cron expression/);
+    // A day no month it names has is cron, but never fires: it was "not a cron expression".
+    expect(parse({ cron: '0 0 31 2 *' })).toThrow(
+      'workflows[0].cron: never matches a day: no month it names (2) has day 31; name a day those months have, such as 28',
+    );
+    expect(parse({ cron: '0 0 0 30 2 *' })).toThrow(
+      /cron: never matches a day: no month it names \(2\) has day 30;/,
+    );
     // cron-parser fills in missing fields: "0 5 * *" would run every minute past midnight on the 5th.
     for (const [cron, fields] of [
       ['0 5 * *', 4],
