@@ -115,6 +115,27 @@ describe('csv source', () => {
     ]);
   });
 
+  it('names a types: column the file does not have, and the columns it has, for CSV and JSON', async () => {
+    // DuckDB's binder error was all: "Column "nothere" in REPLACE list not found in FROM clause".
+    const { h } = await setup(
+      [
+        { path: 'deals.csv', types: { nothere: 'INTEGER' } },
+        { path: 'plans.ndjson', types: { id: 'BIGINT', nothere: 'INTEGER' } },
+      ],
+      { 'deals.csv': 'code,amount\n007,1\n', 'plans.ndjson': '{"id":1,"price":100}\n' },
+    );
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    for (const [table, file, columns] of [
+      ['deals', 'deals.csv', 'code, amount'],
+      ['plans', 'plans.ndjson', 'id, price'],
+    ])
+      expect((error as Error).message).toContain(
+        `crm.${table}: types: names the column "nothere", which ${file} does not have; its columns are ${columns}. Correct the name under types: for this table in inlet.yaml (docs/csv.md).`,
+      );
+    expect((error as Error).message).not.toMatch(/Binder Error|REPLACE/);
+  });
+
   it('types: reads a JSON number too long for a DOUBLE as VARCHAR or DECIMAL with every digit, and names a value that does not fit', async () => {
     const { h, dir } = await setup(
       [

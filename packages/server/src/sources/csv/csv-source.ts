@@ -349,6 +349,20 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         if (isInletError(error)) throw error;
         const message = (error as Error).message;
         if (NOT_RECORDS.test(message)) throw await notRecords(where, readable, todo, table.format);
+        // DuckDB's binder words, "Column "x" in REPLACE list not found in FROM clause" for JSON, named
+        // neither inlet.yaml's key nor the columns there are.
+        if (table.types && TYPED_COLUMN_MISSING.test(message)) {
+          const columns = (await run.writer.describe(readSql(readable, { ...table, types: undefined }))).map(
+            (column) => column.name,
+          );
+          const missing = Object.keys(table.types).filter((name) => !columns.includes(name));
+          if (missing.length > 0)
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: types: names the column${missing.length > 1 ? 's' : ''} ${missing.map((name) => JSON.stringify(name)).join(', ')}, which ${todo.map((f) => basename(f.path)).join(', ')} does not have; ` +
+                `its columns are ${columns.join(', ')}. Correct the name under types: for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
+            );
+        }
         if (table.format === 'csv') {
           for (const [i, path] of readable.entries()) {
             const line = await findOpenQuote(path, {
@@ -461,6 +475,10 @@ async function notRecords(where: string, readable: string[], todo: MatchedFile[]
 }
 
 /** DuckDB's words for a file that is not UTF-8. */
+/** DuckDB's binder error for a type forced on a column the files lack: CSV's, then JSON's. */
+const TYPED_COLUMN_MISSING =
+  /COLUMN_TYPES error: Columns with names: .* do not exist|in REPLACE list not found/;
+
 const NOT_UTF8 = /not utf-8 encoded|Invalid unicode/i;
 const SET_ENCODING =
   'set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)';
