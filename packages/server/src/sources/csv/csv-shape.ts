@@ -288,6 +288,23 @@ export function firstRecordFields(
   return whole ? walker.end()?.fields : undefined;
 }
 
+/**
+ * A CSV file's header line (after `skip` lines, in its first 64 KiB) when it holds a NUL byte:
+ * DuckDB cuts the column's name there when it is queried (a\0b read as a), so a column went by a
+ * name the file never gave it.
+ */
+export function headerWithNul(path: string, skip: number): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    const header = buffer.toString('utf8', 0, read).split('\n')[skip]?.replace(/\r$/, '');
+    return header?.includes('\0') ? header : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Whether a file starts with UTF-8's byte order mark, as Excel's "CSV UTF-8" export does. */
 export function hasUtf8Bom(path: string): boolean {
   const fd = openSync(path, 'r');

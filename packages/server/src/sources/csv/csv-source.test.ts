@@ -136,6 +136,21 @@ describe('csv source', () => {
     expect((error as Error).message).not.toMatch(/Binder Error|REPLACE/);
   });
 
+  it('refuses a CSV header holding a NUL byte, naming the file and header, where the column became "a"', async () => {
+    const { h } = await setup([{ path: 'deals.csv' }, { path: 'plans.csv', skip: 1 }], {
+      'deals.csv': 'a\0b,c\n1,2\n',
+      'plans.csv': 'exported today\r\nid,na\0me\r\n1,x\r\n',
+    });
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    expect((error as Error).message).toContain(
+      `crm.deals: the header of deals.csv holds a NUL byte ("a\\u0000b,c"), which would cut a column's name short; remove it from the header (tr -d '\\000' does it for a whole file).`,
+    );
+    expect((error as Error).message).toContain(
+      'crm.plans: the header of plans.csv holds a NUL byte ("id,na\\u0000me")',
+    );
+  });
+
   it('types: reads a JSON number too long for a DOUBLE as VARCHAR or DECIMAL with every digit, and names a value that does not fit', async () => {
     const { h, dir } = await setup(
       [

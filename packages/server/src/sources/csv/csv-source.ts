@@ -27,6 +27,7 @@ import {
   findRaggedRecord,
   firstRecordFields,
   hasUtf8Bom,
+  headerWithNul,
   isBlankFile,
   isEmptyJsonArray,
   linesWhenSkipLeavesNothing,
@@ -283,6 +284,16 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
                 ? `${where}: the lines of ${file} after the ${table.skip} that skip: passes over are blank, so nothing is left to read; `
                 : `${where}: ${file} has only ${lines} line${lines === 1 ? '' : 's'} and skip: is ${table.skip}, so nothing is left to read; `) +
                 `skip: counts the lines above the ${table.header ? 'header' : 'first row'}: set it to that number for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
+            );
+          }
+        if (delimited && table.header)
+          for (const [i, path] of readable.entries()) {
+            const header = headerWithNul(path, table.skip);
+            if (header === undefined) continue;
+            throw new InletError(
+              'SOURCE_DATA_INVALID',
+              `${where}: the header of ${basename(todo[i]?.path ?? '')} holds a NUL byte (${JSON.stringify(header)}), which would cut a column's name short; ` +
+                `remove it from the header (tr -d '\\000' does it for a whole file). ${NOTHING_IMPORTED}`,
             );
           }
         if (delimited && table.delimiter === undefined && table.header)
