@@ -33,6 +33,30 @@ function firstKeyword(query: string): string {
   return (/^[A-Za-z_]+/.exec(rest)?.[0] ?? '').toUpperCase();
 }
 
+/**
+ * Where a query opens a /* comment no *\/ closes, past quoted text, names and -- comments; or -1.
+ * The query runs as SELECT * FROM (query) AS q, and the database's error quoted that wrapper, the
+ * comment having swallowed it.
+ */
+function unclosedComment(query: string): number {
+  for (let i = 0; i < query.length; i++) {
+    const two = query.slice(i, i + 2);
+    const quote = query[i] === "'" || query[i] === '"' || query[i] === '`' ? query[i] : undefined;
+    const dollar = query[i] === '$' ? /^\$(?:[A-Za-z_]\w*)?\$/.exec(query.slice(i))?.[0] : undefined;
+    const close = quote ?? dollar ?? (two === '--' ? '\n' : undefined);
+    if (close !== undefined) {
+      const end = query.indexOf(close, i + (dollar?.length ?? 1));
+      if (end === -1) return -1;
+      i = end + close.length - 1;
+    } else if (two === '/*') {
+      const end = query.indexOf('*/', i + 2);
+      if (end === -1) return i;
+      i = end + 1;
+    }
+  }
+  return -1;
+}
+
 const databaseTable = z
   .strictObject({
     table: z.string().min(1).optional(),
@@ -71,6 +95,13 @@ const databaseTable = z
         code: 'custom',
         path: ['query'],
         message: `must be one SELECT (or WITH … SELECT) whose rows become the table; it starts with ${statement || 'no keyword'}, and inlet only reads from a source. Copy a table with table:, or write the SELECT that gives the rows`,
+      });
+    const comment = entry.query === undefined ? -1 : unclosedComment(entry.query);
+    if (entry.query !== undefined && comment !== -1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['query'],
+        message: `opens a /* comment that no */ closes (${JSON.stringify(entry.query.slice(comment, comment + 30))}); close it with */, or write the comment after -- on its own line`,
       });
     checkModeOptions(entry, ctx);
   })

@@ -537,4 +537,19 @@ describe('postgres source', () => {
       /sources\[0\]\.tables\[0\]\.table: "app\.order\.items" has more than one dot; write schema\.table, and copy a table whose name holds a dot with query:/,
     );
   });
+
+  it('refuses a query: with a /* comment nothing closes, where PostgreSQL quoted inlet\'s wrapper (") AS q LIMIT 0")', () => {
+    expect(() => parseConfig({ sources: [source([{ name: 'q', query: 'SELECT 1 AS a /* note' }])] })).toThrow(
+      'sources[0].tables[0].query: opens a /* comment that no */ closes ("/* note"); close it with */, or write the comment after -- on its own line',
+    );
+    // Closed comments, and /* in quoted text, a quoted name, a dollar-quoted string or a -- comment.
+    for (const query of [
+      'SELECT 1 AS a /* note */',
+      "SELECT '/*' AS a, 'it''s' AS b",
+      'SELECT 1 AS "/*"',
+      'SELECT $x$ /* $x$ AS a',
+      'SELECT 1 AS a -- /* note',
+    ])
+      expect(() => parseConfig({ sources: [source([{ name: 'q', query }])] }), query).not.toThrow();
+  });
 });
