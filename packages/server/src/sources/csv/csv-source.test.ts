@@ -209,6 +209,30 @@ describe('csv source', () => {
     ]);
   });
 
+  it('refuses a JSON number too large for a DOUBLE (1e400) inside an object or a list, stored as infinity before', async () => {
+    const { h } = await setup(
+      [{ path: 'a.ndjson' }, { path: 'b.ndjson' }, { path: 'c.ndjson' }, { path: 'd.ndjson' }],
+      {
+        'a.ndjson': '{"id":1,"s":{"x":1.5}}\n{"id":2,"s":{"x":1e400}}\n',
+        'b.ndjson': '{"id":1,"l":[1.5,-1e400]}\n',
+        'c.ndjson': '{"id":1,"deep":{"my key":[{"v":[2.5]},{"v":[1e400]}]}}\n',
+        // Finite numbers, and the text "Infinity", are taken.
+        'd.ndjson': '{"id":1,"s":{"x":1.5,"t":"Infinity"},"l":[[1.5]]}\n',
+      },
+    );
+    const error = await h.sync('crm').catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    for (const [table, column] of [
+      ['a', 's'],
+      ['b', 'l'],
+      ['c', 'deep'],
+    ])
+      expect((error as Error).message).toContain(
+        `crm.${table}: column ${column} of ${table}.ndjson holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; set types: { ${column}: VARCHAR }`,
+      );
+    expect((error as Error).message).not.toContain('crm.d:');
+  });
+
   it('says a value does not fit the type types: sets, without the options DuckDB read with, and cuts a long line it quotes', async () => {
     const { h } = await setup([{ path: 'deals.csv', types: { amount: 'BIGINT' } }, { path: 'notes.csv' }], {
       'deals.csv': 'id,amount\n1,10\n2,abc\n',

@@ -18,6 +18,7 @@ import { sqlString } from '../../lake/index.ts';
 import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
+import { infiniteIn } from './csv-infinity.ts';
 import {
   findDeepNesting,
   findMixedLineBreak,
@@ -442,12 +443,14 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
  */
 async function refuseInfinity(writer: ParquetWriter, part: string, where: string, todo: MatchedFile[]) {
   const from = `read_parquet(${sqlString(part)})`;
-  const floats = (await writer.describe(`SELECT * FROM ${from}`)).filter((c) =>
-    /^(DOUBLE|FLOAT)$/.test(c.type),
-  );
+  // Numbers inside an object or a list too ({"s":{"x":1e400}}): only columns that hold floats are looked at.
+  const floats = (await writer.describe(`SELECT * FROM ${from}`)).flatMap((c) => {
+    const check = infiniteIn(quoteIdent(c.name), c.type);
+    return check ? [{ name: c.name, check }] : [];
+  });
   if (floats.length === 0) return;
   // One pass: the place (1-based) of the first column with an infinite value, or NULL.
-  const infinite = floats.map((c) => `coalesce(bool_or(isinf(${quoteIdent(c.name)})), false)`);
+  const infinite = floats.map((c) => `coalesce(bool_or(${c.check}), false)`);
   const at = await writer.scalar(`SELECT list_position([${infinite.join(', ')}], true) FROM ${from}`);
   const name = at === null || at === undefined ? undefined : floats[Number(at) - 1]?.name;
   if (name === undefined) return;

@@ -1,0 +1,46 @@
+import { sqlString } from '../../lake/index.ts';
+
+/** The parts of a type's list (a STRUCT's fields) split at its top-level commas, quoted names kept whole. */
+function topLevelParts(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')') depth--;
+    else if (!quoted && depth === 0 && c === ',') {
+      parts.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(list.slice(start).trim());
+  return parts;
+}
+
+/**
+ * SQL that is true where a value of DuckDB's type (DOUBLE, DOUBLE[], STRUCT(x DOUBLE), nested)
+ * holds an infinite number anywhere in it, false elsewhere; undefined for a type with no DOUBLE or
+ * FLOAT in it, which needs no look. A JSON export's 1e400 inside an object or a list was stored as
+ * infinity, as a top-level one was.
+ */
+export function infiniteIn(expression: string, type: string, depth = 0): string | undefined {
+  if (/^(DOUBLE|FLOAT)$/.test(type)) return `coalesce(isinf(${expression}), false)`;
+  if (type.endsWith('[]')) {
+    const item = `x${depth}`;
+    const inner = infiniteIn(item, type.slice(0, -2), depth + 1);
+    return inner && `coalesce(list_bool_or(list_transform(${expression}, ${item} -> ${inner})), false)`;
+  }
+  const struct = /^STRUCT\((.*)\)$/s.exec(type);
+  if (!struct) return undefined;
+  const fields = topLevelParts(struct[1] ?? '').flatMap((field) => {
+    const named = /^("(?:[^"]|"")*"|\S+)\s+(.*)$/s.exec(field);
+    if (!named) return [];
+    const name = named[1]?.startsWith('"') ? named[1].slice(1, -1).replaceAll('""', '"') : (named[1] ?? '');
+    const inner = infiniteIn(`struct_extract(${expression}, ${sqlString(name)})`, named[2] ?? '', depth);
+    return inner ? [inner] : [];
+  });
+  return fields.length > 0 ? `(${fields.join(' OR ')})` : undefined;
+}
