@@ -1,6 +1,6 @@
 import { createHeartbeatClock } from './heartbeat-clock.ts';
 import type { Props, WatchOptions } from './types.ts';
-import { isVisible, onVisibilityChange } from './visibility.ts';
+import { isVisible } from './visibility.ts';
 
 const round = (seconds: number): number => Math.round(seconds * 10) / 10;
 /** How each element is watched: a second watch() of it (a re-rendered player) replaces the first. */
@@ -62,24 +62,22 @@ export function watchMedia(
       seen = undefined;
     },
   };
-  for (const type in handlers) {
-    media.addEventListener(type, handlers[type] as () => void);
-    media.addEventListener(type, sync);
-  }
-  media.addEventListener('timeupdate', see);
-  const unwatchVisibility = onVisibilityChange(sync);
-  addEventListener('pagehide', end);
+  // Watching starts and stops with the same listeners on the element and the window.
+  const listen = (method: 'addEventListener' | 'removeEventListener'): void => {
+    for (const type in handlers) {
+      media[method](type, handlers[type] as () => void);
+      media[method](type, sync);
+    }
+    media[method]('timeupdate', see);
+    window[method]('pagehide', end);
+    document[method]('visibilitychange', sync);
+  };
+  listen('addEventListener');
   sync();
   const stop = (): void => {
     if (watching.get(media) === stop) watching.delete(media);
-    unwatchVisibility();
-    removeEventListener('pagehide', end);
-    media.removeEventListener('timeupdate', see);
+    listen('removeEventListener');
     end();
-    for (const type in handlers) {
-      media.removeEventListener(type, handlers[type] as () => void);
-      media.removeEventListener(type, sync);
-    }
   };
   watching.set(media, stop);
   return stop;

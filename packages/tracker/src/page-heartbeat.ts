@@ -3,7 +3,8 @@ import { isVisible, onVisibilityChange } from './visibility.ts';
 
 /** A tab left open and untouched stops counting as time on page after this long. */
 const IDLE_MS = 30 * 60 * 1000;
-const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll', 'touchstart'];
+// A touch is a pointerdown too.
+const INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'scroll'];
 
 /**
  * Calls `beat(seconds)` every `seconds` while the tab is visible and someone used the page in the last
@@ -24,8 +25,10 @@ export function startPageHeartbeat(
     if (isVisible()) lastInput = Date.now();
     clock(isVisible());
   };
+  // Captured, so an app stopping an event's propagation does not hide the input; a window's touch and
+  // wheel listeners are passive without saying so, and the others cannot hold up scrolling.
   for (const type of INPUT_EVENTS) {
-    addEventListener(type, () => (lastInput = Date.now()), { capture: true, passive: true });
+    addEventListener(type, () => (lastInput = Date.now()), true);
   }
   onVisibilityChange(sync);
   // A page restored from the back-forward cache counts again from 0 when it is visible.

@@ -12,7 +12,7 @@ export function readScriptOptions(
   src: string,
 ): TrackerOptions | undefined {
   if (!data.writeKey) {
-    console.warn('inlet: add data-write-key="wk_…" to the script tag; nothing is tracked without it.');
+    console.warn('inlet: nothing is tracked without data-write-key="wk_…" on the script tag.');
     return undefined;
   }
   const heartbeat = data.heartbeat;

@@ -74,7 +74,7 @@ export function createSender(options: SenderOptions) {
       if (res.type === 'opaqueredirect') {
         if (!redirectWarned)
           console.warn(
-            `inlet: ${endpoint} answered with a redirect, so events are kept and retried; set data-api to the address it redirects to`,
+            `inlet: ${endpoint} redirects, so events are kept and retried; set data-api to where it redirects`,
           );
         redirectWarned = true;
         return false;
@@ -168,15 +168,13 @@ export function createSender(options: SenderOptions) {
       // fetch outlives the page as well.
       if (!beacon || !navigator.sendBeacon) void send(batch);
       // The page may be gone before a fetch settles, so what the beacon cannot take is stored now;
-      // offline, sendBeacon would accept the data and then drop it.
-      else if (
-        !navigator.onLine ||
-        !navigator.sendBeacon(endpoint, new Blob([body(batch)], { type: 'text/plain' }))
-      ) {
-        outbox.add(batch);
-      }
-      // A beacon the collector never got is lost without a trace, so the next page load sends it again.
-      else outbox.add(batch, true);
+      // offline, sendBeacon would accept the data and then drop it. A beacon the collector never got is
+      // lost without a trace, so the next page load sends it again.
+      else
+        outbox.add(
+          batch,
+          navigator.onLine && navigator.sendBeacon(endpoint, new Blob([body(batch)], { type: 'text/plain' })),
+        );
     }
   };
 

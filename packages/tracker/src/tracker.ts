@@ -8,6 +8,7 @@ import { createSender } from './sender.ts';
 import { browserStorage, createStore } from './store.ts';
 import type { Inlet, Props, TrackerOptions, WireEvent } from './types.ts';
 import { uuid } from './uuid.ts';
+import { isVisible, onVisibilityChange } from './visibility.ts';
 
 /**
  * Cut strings to the collector's field limits, so one long title cannot get a whole batch refused. A cut
@@ -76,7 +77,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       a: ids.anonymousId(),
       u: ids.userId() ?? undefined,
       s: ids.sessionId(ts),
-      url: url.slice(0, 8192),
+      url: cut(url, 8192) as string,
       ref: cut(referrer, 8192),
       ti: cut(ti, 2000),
       p: asProps(props),
@@ -139,7 +140,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       // Called before the player is in the page, getElementById's null threw, and from the snippet's
       // queue it took the calls queued after it along.
       if (!(media as HTMLMediaElement | null)?.play) {
-        console.warn('inlet: watch() ignored: give it a <video> or <audio> element, not null.');
+        console.warn('inlet: watch() ignored: give it a <video> or <audio> element.');
         return () => {};
       }
       // Someone watching a lecture without touching the page is still on it.
@@ -165,10 +166,7 @@ export function createTracker(options: TrackerOptions): Inlet {
   };
 
   // Hidden is the last moment a mobile browser reliably runs code; pagehide covers bfcache and closing.
-  document.addEventListener(
-    'visibilitychange',
-    () => document.visibilityState === 'hidden' && sender.flush(true),
-  );
+  onVisibilityChange(() => isVisible() || sender.flush(true));
   addEventListener('pagehide', () => {
     left = gone = true;
     sender.flush(true);
