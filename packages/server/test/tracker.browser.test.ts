@@ -939,6 +939,29 @@ describe('browser tracker', () => {
     expect(beats[0]?.seconds).toBeGreaterThanOrEqual(1.5);
   });
 
+  it('sends at most one page and one media heartbeat a second for a heartbeat interval of a millisecond', async () => {
+    // data-heartbeat="0.001" and watch(video, { interval: 0.001 }) sent some 230 heartbeats a second.
+    const context = await newContext();
+    const page = await open(context, '/reading/flood', { attrs: { 'data-heartbeat': '0.001' } });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate('makeVideo(3)');
+    await page.evaluate(`
+      inlet.watch(document.getElementById('lecture'), { contentId: 'flood', interval: 0.001 });
+      document.getElementById('lecture').play();
+    `);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('done'); inlet.flush()`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'done').length > 0);
+    const beats = (kind: string) => named(rows, 'heartbeat').filter((row) => row.props.kind === kind);
+    for (const kind of ['page', 'media']) {
+      expect(beats(kind).length).toBeGreaterThanOrEqual(1);
+      // The test runs for some five seconds, where each kind went past a thousand.
+      expect(beats(kind).length).toBeLessThanOrEqual(10);
+      for (const row of beats(kind)) expect(row.props.interval).toBe(1);
+    }
+  });
+
   it('ends time on an SPA page at navigation, naming the page that was read and its title', async () => {
     const { page, anonymousId } = await readingPage('/spa/first', {
       hidden: true,

@@ -18,7 +18,8 @@ export function watchMedia(
 ): () => void {
   // Two watches of one element sent every play and heartbeat twice, doubling its watch time.
   watching.get(media)?.();
-  const interval = options.interval && options.interval > 0 ? options.interval : 15;
+  // At most one heartbeat a second: `interval: 0.001` sent some 230 a second.
+  const interval = Math.max(1, (options.interval as number) > 0 ? (options.interval as number) : 15);
   // Read at event time: the source is often attached after watch() is called. Heartbeats name the source
   // as of the last play, pause or visibility change: at `emptied` the browser may already report the next one.
   let src = '';

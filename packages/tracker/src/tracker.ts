@@ -192,14 +192,16 @@ export function createTracker(options: TrackerOptions): Inlet {
       hashRouting,
     );
   }
+  // data-heartbeat="0.001" sent some 230 heartbeats a second: they come at most once a second.
   const heartbeat = options.heartbeat ?? 15;
+  const interval = Math.max(1, heartbeat);
   if (heartbeat > 0)
     // Named by the page view it belongs to: after an SPA navigation location is already the next page.
-    used = startPageHeartbeat(heartbeat, (seconds) =>
+    used = startPageHeartbeat(interval, (seconds) =>
       send(
         'track',
         'heartbeat',
-        { kind: 'page', interval: heartbeat, seconds },
+        { kind: 'page', interval, seconds },
         href || location.href,
         href ? title : undefined,
       ),
