@@ -962,6 +962,17 @@ describe('browser tracker', () => {
     }
   });
 
+  it('warns, naming the attribute and what it takes, for data-heartbeat="30s", and not for "off"', async () => {
+    // Number("30s") is NaN: heartbeats were off without a word.
+    const context = await newContext();
+    const warnings = warningsOf(context);
+    await open(context, '/reading/units', { attrs: { 'data-heartbeat': '30s' } });
+    await open(context, '/reading/off', { attrs: { 'data-heartbeat': 'off' } });
+    expect(warnings).toEqual([
+      'inlet: data-heartbeat takes seconds ("30") or "off", not "30s"; heartbeats are off.',
+    ]);
+  });
+
   it('ends time on an SPA page at navigation, naming the page that was read and its title', async () => {
     const { page, anonymousId } = await readingPage('/spa/first', {
       hidden: true,

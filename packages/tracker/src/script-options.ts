@@ -16,13 +16,19 @@ export function readScriptOptions(
     return undefined;
   }
   const heartbeat = data.heartbeat;
+  // "off", "false" and "0" turn the page heartbeat off; an empty attribute keeps the default. "30s" turned
+  // it off without a word.
+  const seconds = Number(heartbeat || 15);
+  if (Number.isNaN(seconds) && heartbeat !== 'off' && heartbeat !== 'false')
+    console.warn(
+      `inlet: data-heartbeat takes seconds ("30") or "off", not "${heartbeat}"; heartbeats are off.`,
+    );
   return {
     writeKey: data.writeKey,
     api: data.api || new URL(src).origin,
     hashRouting: flag(data.hashRouting),
     respectDnt: flag(data.respectDnt),
-    // "off", "false" and "0" turn the page heartbeat off; an empty attribute keeps the default.
-    heartbeat: heartbeat ? Math.max(0, Number(heartbeat) || 0) : 15,
+    heartbeat: Math.max(0, seconds) || 0,
     autoPageview: data.autoPageview !== 'false',
   };
 }
