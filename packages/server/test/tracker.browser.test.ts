@@ -596,7 +596,7 @@ describe('browser tracker', () => {
       ['after_identify', null],
     ]);
     expect(warnings).toEqual([
-      expect.stringMatching(/^inlet: identify\(\) ignored: the user id is longer than 200/),
+      expect.stringMatching(/^inlet: identify\(\) ignored: the user id must be .* of up to 200 characters/),
     ]);
   });
 
@@ -628,6 +628,25 @@ describe('browser tracker', () => {
 
     const rows = await eventsOf(anonymousId, (all) => named(all, 'after_login').length > 0);
     expect(named(rows, 'login').map((row) => row.user_id)).toEqual(['user-a']);
+  });
+
+  it('takes a user id 0, as it takes other numbers', async () => {
+    // A `!userId` check dropped identify(0) and login(0) without a word.
+    const context = await newContext();
+    const page = await open(context, '/user-zero');
+    const anonymousId = await anonymousIdOf(page);
+    const warnings = warningsOf(page);
+    await page.evaluate(`inlet.login(0); inlet.track('after_login')`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after_login').length > 0);
+    // In one millisecond the rows come in name order.
+    expect(rows.map((row) => [row.name ?? row.type, row.user_id]).sort()).toEqual([
+      ['after_login', '0'],
+      ['identify', '0'],
+      ['login', '0'],
+      ['page', null],
+    ]);
+    expect(warnings).toEqual([]);
   });
 
   it('cuts a long title or event name between characters, not inside an emoji', async () => {

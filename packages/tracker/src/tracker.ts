@@ -20,6 +20,21 @@ const asProps = (value: unknown): Props | undefined =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Props) : undefined;
 
 /**
+ * The user id identify() and login() take, as stored; undefined for none, and with a warning for one
+ * they cannot take. A user id 0 is one.
+ */
+const userIdOf = (userId: unknown): string | undefined => {
+  if (userId == null || userId === '') return;
+  // The user object instead of its id became "[object Object]", one user id for every user. The collector
+  // refuses a longer id, and a kept one goes with every later event of this browser.
+  if ((typeof userId === 'string' || typeof userId === 'number') && `${userId}`.length <= 200)
+    return `${userId}`;
+  console.warn(
+    'inlet: identify() ignored: the user id must be a string or a number of up to 200 characters, such as user.id.',
+  );
+};
+
+/**
  * Starts tracking this page. The first page view waits for a microtask, so calls made right after
  * (or queued by the snippet stub before the script loaded), such as identify(), come first.
  */
@@ -113,25 +128,18 @@ export function createTracker(options: TrackerOptions): Inlet {
       else console.warn("inlet: track() ignored: give it an event name, such as 'signup'.");
     },
     identify(userId, traits) {
-      if (!userId || blocked()) return;
-      // The user object instead of its id became "[object Object]", one user id for every user.
-      if (typeof userId !== 'string' && typeof userId !== 'number')
-        return console.warn(
-          'inlet: identify() ignored: the user id must be a string or a number, such as user.id.',
-        );
-      // The collector refuses a longer id, and a kept one goes with every later event of this browser.
-      if (String(userId).length > 200)
-        return console.warn(
-          'inlet: identify() ignored: the user id is longer than 200 characters; use your own short user id.',
-        );
-      ids.setUserId(String(userId));
+      const id = blocked() ? undefined : userIdOf(userId);
+      if (id === undefined) return;
+      ids.setUserId(id);
       send('identify', undefined, traits);
     },
     login(userId, traits) {
+      const id = userIdOf(userId);
+      if (id === undefined) return;
       // After identify() with the same id a second identify event would say nothing new.
-      if (traits || ids.userId() !== String(userId)) inlet.identify(userId, traits);
+      if (traits || ids.userId() !== id) inlet.identify(id, traits);
       // An id identify() refused would leave this login to the user identified before.
-      if (ids.userId() === String(userId)) inlet.track('login');
+      if (ids.userId() === id) inlet.track('login');
     },
     search(query, resultsCount) {
       inlet.track('search', { query: String(query), results: Number(resultsCount) });
