@@ -649,6 +649,31 @@ describe('browser tracker', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('ignores, with a warning, a login or search of an object without toString, and replays the calls queued after it', async () => {
+    // Object.create(null) threw "Cannot convert object to primitive value", and the snippet's replay of
+    // the queue stopped there.
+    const context = await newContext();
+    const warnings = warningsOf(context);
+    const page = await open(context, '/bare-objects', {
+      head: `<script>inlet('login', Object.create(null)); inlet('search', Object.create(null), 1);
+        inlet('track', 'queued_after');</script>`,
+    });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(`inlet.search('refunds', Object.create(null)); inlet.track('after')`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after').length > 0);
+    expect(rows.map((row) => [row.name ?? row.type, row.user_id])).toEqual([
+      ['queued_after', null],
+      ['page', null],
+      ['after', null],
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^inlet: identify\(\) ignored: the user id must be a string or a number/),
+      'inlet: search() ignored: give it a text and a number.',
+      'inlet: search() ignored: give it a text and a number.',
+    ]);
+  });
+
   it('cuts a long title or event name between characters, not inside an emoji', async () => {
     // Cut inside a surrogate pair, half an emoji was stored as the replacement character "\uFFFD".
     const context = await newContext();

@@ -142,7 +142,15 @@ export function createTracker(options: TrackerOptions): Inlet {
       if (ids.userId() === id) inlet.track('login');
     },
     search(query, resultsCount) {
-      inlet.track('search', { query: String(query), results: Number(resultsCount) });
+      let props: Props;
+      // An object without toString (Object.create(null)) threw, and from the snippet's queue it took the
+      // calls queued after it along.
+      try {
+        props = { query: String(query), results: Number(resultsCount) };
+      } catch {
+        return console.warn('inlet: search() ignored: give it a text and a number.');
+      }
+      inlet.track('search', props);
     },
     watch(media, watchOptions = {}) {
       // Called before the player is in the page, getElementById's null threw, and from the snippet's
