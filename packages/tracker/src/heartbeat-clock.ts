@@ -37,7 +37,8 @@ export function createHeartbeatClock(
     }
     if (running) {
       since = performance.now();
-      arm(Math.max(0, ms - ran));
+      // A timer takes a negative delay as 0.
+      arm(ms - ran);
     }
   };
 }
