@@ -147,7 +147,7 @@ export async function createQueryProcess(options: {
     if (running.killedFor !== undefined)
       return new InletError(
         'QUERY_OUT_OF_MEMORY',
-        `The query engine's process held ${running.killedFor} while this query ran, more than ${capNamed}, and was stopped.${others} One value a single function call makes (repeat, string_agg, array_to_string over a long list) is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml.`,
+        `The query engine's process held ${running.killedFor} while this query ran, more than ${capNamed}, and was stopped.${others} Outside query.memory_limit it holds the rows on their way to you and any one value a single function call makes (repeat, string_agg, array_to_string over a long list): ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); make such values smaller (less data per value); or raise query.memory_limit in inlet.yaml.`,
       );
     if (reachedLimit(running, signal))
       return new InletError(
