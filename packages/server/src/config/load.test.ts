@@ -12,6 +12,21 @@ const write = (text: string) => {
   return { dir, path };
 };
 
+/** An inlet.yaml whose workflow "nightly" has one step, run: "+x", with these lines under its vars:. */
+const nightlyVars = (lines: string) =>
+  write(
+    `workflows:\n  - name: nightly\n    cron: "0 3 * * *"\n    steps:\n      - run: "+x"\n        vars:\n${lines}`,
+  );
+
+/** loadConfig refuses that step's vars with this message. */
+const expectStepVarsRefused = (path: string, message: string) =>
+  expect(() => loadConfig({ path, env: {} })).toThrow(
+    expect.objectContaining({
+      code: 'CONFIG_INVALID',
+      message: `${path} is not valid:\n  workflow "nightly" (workflows[0]), steps[0].vars: ${message}`,
+    }),
+  );
+
 describe('config', () => {
   it('runs on defaults when there is no inlet.yaml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'inlet-config-'));
@@ -125,9 +140,9 @@ describe('config', () => {
 
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it("expands ${ENV} in a workflow step's vars, which took the text inlet stands in for it", () => {
-    const { path } = write(
+    const { path } = nightlyVars(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
-      'workflows:\n  - name: nightly\n    cron: "0 3 * * *"\n    steps:\n      - run: "+x"\n        vars:\n          region: ${REGION}\n          days: ${DAYS}\n          quoted: "${DAYS}"\n',
+      '          region: ${REGION}\n          days: ${DAYS}\n          quoted: "${DAYS}"\n',
     );
     const config = loadConfig({ path, env: { REGION: 'eu', DAYS: '7' } });
     expect(config.workflows[0]?.steps[0]).toMatchObject({
@@ -138,26 +153,18 @@ describe('config', () => {
 
   it("refuses a workflow step's vars with a key written as a list or a map, naming the workflow and step", () => {
     // It became a var named "[ a ]", which no var() can name; --vars and dbt_project.yml refuse it.
-    const { path } = write(
-      'workflows:\n  - name: nightly\n    cron: "0 3 * * *"\n    steps:\n      - run: "+x"\n        vars:\n          [a]: 1\n          b: 2\n',
-    );
-    expect(() => loadConfig({ path, env: {} })).toThrow(
-      expect.objectContaining({
-        code: 'CONFIG_INVALID',
-        message: `${path} is not valid:\n  workflow "nightly" (workflows[0]), steps[0].vars: the key [a] (line 7, column 11) is a list or a map; a key must be a name, such as a: 1.`,
-      }),
+    const { path } = nightlyVars('          [a]: 1\n          b: 2\n');
+    expectStepVarsRefused(
+      path,
+      `the key [a] (line 7, column 11) is a list or a map; a key must be a name, such as a: 1.`,
     );
   });
 
   it("refuses a workflow step's vars with a date that is no real day, naming the key, as --vars does", () => {
-    const { path } = write(
-      'workflows:\n  - name: nightly\n    cron: "0 3 * * *"\n    steps:\n      - run: "+x"\n        vars:\n          start: 2026-02-30\n',
-    );
-    expect(() => loadConfig({ path, env: {} })).toThrow(
-      expect.objectContaining({
-        code: 'CONFIG_INVALID',
-        message: `${path} is not valid:\n  workflow "nightly" (workflows[0]), steps[0].vars: start: 2026-02-30 is no date (day is out of range for month), which dbt refuses; write a real date, or quote it ("2026-02-30") to pass it as text.`,
-      }),
+    const { path } = nightlyVars('          start: 2026-02-30\n');
+    expectStepVarsRefused(
+      path,
+      `start: 2026-02-30 is no date (day is out of range for month), which dbt refuses; write a real date, or quote it ("2026-02-30") to pass it as text.`,
     );
   });
 

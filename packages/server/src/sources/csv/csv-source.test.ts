@@ -41,6 +41,26 @@ async function setup(
   return { h: harness, dir };
 }
 
+/** inlet sync crm copies table with these column types, and sql over it gives these rows. */
+async function expectSyncedAs(
+  h: SourceHarness,
+  table: string,
+  types: Record<string, string>,
+  sql: string,
+  rows: unknown[],
+): Promise<void> {
+  await h.sync('crm');
+  expect(await lakeColumnTypes(h, table)).toEqual(types);
+  expect(await h.query(sql)).toEqual(rows);
+}
+
+/** The message of the SOURCE_DATA_INVALID that inlet sync crm fails with. */
+async function refusedData(h: SourceHarness): Promise<string> {
+  const error = await h.sync('crm').catch((e: Error) => e);
+  expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+  return (error as Error).message;
+}
+
 describe('csv source', () => {
   it('reads a header and infers types from every row; leading zeros, Japanese, emoji and quoted newlines survive', async () => {
     const { h } = await setup([{ path: 'Accounts.csv' }], {
@@ -101,18 +121,16 @@ describe('csv source', () => {
     const { h } = await setup([{ path: 'deals.tsv', types: { amount: 'DECIMAL(12,2)', code: 'VARCHAR' } }], {
       'deals.tsv': 'code\tamount\tname\n007\t1234.50\tA, B\n010\t0.10\t"quoted"\n',
     });
-    await h.sync('crm');
-    expect(await lakeColumnTypes(h, 'crm.deals')).toEqual({
-      code: 'VARCHAR',
-      amount: 'DECIMAL(12,2)',
-      name: 'VARCHAR',
-    });
-    expect(
-      await h.query('SELECT code, amount::VARCHAR AS amount, name FROM crm.deals ORDER BY code'),
-    ).toEqual([
-      { code: '007', amount: '1234.50', name: 'A, B' },
-      { code: '010', amount: '0.10', name: 'quoted' },
-    ]);
+    await expectSyncedAs(
+      h,
+      'crm.deals',
+      { code: 'VARCHAR', amount: 'DECIMAL(12,2)', name: 'VARCHAR' },
+      'SELECT code, amount::VARCHAR AS amount, name FROM crm.deals ORDER BY code',
+      [
+        { code: '007', amount: '1234.50', name: 'A, B' },
+        { code: '010', amount: '0.10', name: 'quoted' },
+      ],
+    );
   });
 
   it('names a types: column the file does not have, and the columns it has, for CSV and JSON', async () => {
@@ -124,16 +142,15 @@ describe('csv source', () => {
       ],
       { 'deals.csv': 'code,amount\n007,1\n', 'plans.ndjson': '{"id":1,"price":100}\n' },
     );
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    const message = await refusedData(h);
     for (const [table, file, columns] of [
       ['deals', 'deals.csv', 'code, amount'],
       ['plans', 'plans.ndjson', 'id, price'],
     ])
-      expect((error as Error).message).toContain(
+      expect(message).toContain(
         `crm.${table}: types: names the column "nothere", which ${file} does not have; its columns are ${columns}. Correct the name under types: for this table in inlet.yaml (docs/csv.md).`,
       );
-    expect((error as Error).message).not.toMatch(/Binder Error|REPLACE/);
+    expect(message).not.toMatch(/Binder Error|REPLACE/);
   });
 
   it('refuses a CSV header holding a NUL byte, naming the file and header, where the column became "a"', async () => {
@@ -141,14 +158,11 @@ describe('csv source', () => {
       'deals.csv': 'a\0b,c\n1,2\n',
       'plans.csv': 'exported today\r\nid,na\0me\r\n1,x\r\n',
     });
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toContain(
+    const message = await refusedData(h);
+    expect(message).toContain(
       `crm.deals: the header of deals.csv holds a NUL byte ("a\\u0000b,c"), which would cut a column's name short; remove it from the header (tr -d '\\000' does it for a whole file).`,
     );
-    expect((error as Error).message).toContain(
-      'crm.plans: the header of plans.csv holds a NUL byte ("id,na\\u0000me")',
-    );
+    expect(message).toContain('crm.plans: the header of plans.csv holds a NUL byte ("id,na\\u0000me")');
   });
 
   it('types: reads a JSON number too long for a DOUBLE as VARCHAR or DECIMAL with every digit, and names a value that does not fit', async () => {
@@ -163,35 +177,31 @@ describe('csv source', () => {
         'plans.json': '[{"id":1,"price":100}]',
       },
     );
-    await h.sync('crm');
-    expect(await lakeColumnTypes(h, 'crm.accounts')).toEqual({
-      id: 'BIGINT',
-      account_no: 'VARCHAR',
-      balance: 'DECIMAL(38,0)',
-    });
     // Cast after reading, they were the DOUBLE's "1.2345678901234568e+22" and 98765432109876540000.
-    expect(
-      await h.query('SELECT id, account_no, balance::VARCHAR AS balance FROM crm.accounts ORDER BY id'),
-    ).toEqual([
-      { id: '1', account_no: '12345678901234567890123', balance: '98765432109876543210' },
-      { id: '2', account_no: 'A-7', balance: '1' },
-    ]);
+    await expectSyncedAs(
+      h,
+      'crm.accounts',
+      { id: 'BIGINT', account_no: 'VARCHAR', balance: 'DECIMAL(38,0)' },
+      'SELECT id, account_no, balance::VARCHAR AS balance FROM crm.accounts ORDER BY id',
+      [
+        { id: '1', account_no: '12345678901234567890123', balance: '98765432109876543210' },
+        { id: '2', account_no: 'A-7', balance: '1' },
+      ],
+    );
     writeFileSync(join(dir, 'plans.json'), '[{"id":1,"price":100},{"id":2,"price":"free"}]');
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toMatch(
+    const message = await refusedData(h);
+    expect(message).toMatch(
       /crm\.plans: could not read plans\.json as json \(utf-8\)\. A column's type set by types: in inlet\.yaml does not fit one of its values: .*"free"\./,
     );
-    expect((error as Error).message).not.toMatch(/Try setting|ignore_errors/);
+    expect(message).not.toMatch(/Try setting|ignore_errors/);
   });
 
   it('refuses a JSON number too large for a DOUBLE (1e400), stored as infinity before, and keeps it as text once types: says VARCHAR', async () => {
     const { h, dir } = await setup([{ path: 'readings.ndjson' }], {
       'readings.ndjson': '{"id":1,"value":1.5}\n{"id":2,"value":1e400}\n',
     });
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toContain(
+    const message = await refusedData(h);
+    expect(message).toContain(
       'crm.readings: column value of readings.ndjson holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; set types: { value: VARCHAR }',
     );
     h.close();
@@ -220,17 +230,16 @@ describe('csv source', () => {
         'd.ndjson': '{"id":1,"s":{"x":1.5,"t":"Infinity"},"l":[[1.5]]}\n',
       },
     );
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
+    const message = await refusedData(h);
     for (const [table, column] of [
       ['a', 's'],
       ['b', 'l'],
       ['c', 'deep'],
     ])
-      expect((error as Error).message).toContain(
+      expect(message).toContain(
         `crm.${table}: column ${column} of ${table}.ndjson holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; set types: { ${column}: VARCHAR }`,
       );
-    expect((error as Error).message).not.toContain('crm.d:');
+    expect(message).not.toContain('crm.d:');
   });
 
   it('says a value does not fit the type types: sets, without the options DuckDB read with, and cuts a long line it quotes', async () => {
@@ -294,12 +303,11 @@ describe('csv source', () => {
     expect((await h.sync('crm')).rows).toBe(3);
     writeFileSync(join(dir, 'events.ndjson'), '{"id":1,"kind":"view"}\n[1,2]\n{"id":3,"kind":"buy"}\n');
     writeFileSync(join(dir, 'users.json'), '[{"id": 1, "plan": "pro"}, 42, {"id": 2, "plan": "free"}]');
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toContain(
+    const message = await refusedData(h);
+    expect(message).toContain(
       'crm.events: line 2 of events.ndjson is [1,2], not a JSON object; each line must be a JSON object',
     );
-    expect((error as Error).message).toContain(
+    expect(message).toContain(
       'crm.users: line 1 of users.json is 42, not a JSON object; each record must be a JSON object',
     );
     expect(await lakeColumnTypes(h, 'crm.events')).toEqual({ id: 'BIGINT', kind: 'VARCHAR' });
@@ -317,9 +325,8 @@ describe('csv source', () => {
     });
     expect((await h.sync('crm')).rows).toBe(1);
     writeFileSync(join(dir, 'events.ndjson'), `{"id":1,"x":[]}\n{"id":2,"x":${deep(20_000)}}\n`);
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toContain(
+    const message = await refusedData(h);
+    expect(message).toContain(
       'crm.events: line 2 of events.ndjson nests objects or arrays more than 1000 levels deep',
     );
     expect(await h.query('SELECT id FROM crm.events')).toEqual([{ id: '1' }]);
@@ -585,9 +592,8 @@ describe('csv source', () => {
         Buffer.from('2,株式会社テスト\n', 'utf8'),
       ]),
     });
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toContain(
+    const message = await refusedData(h);
+    expect(message).toContain(
       'crm.accounts: line 3 of accounts.csv holds bytes that are not shift_jis, as a file in another encoding does',
     );
   });
@@ -614,9 +620,8 @@ describe('csv source', () => {
       iconv.encode('id\tname\r\n1\t日本\r\n2\tcafé\r\n', 'utf-16le'),
     ]);
     const { h } = await setup([{ path: 'report.tsv' }], { 'report.tsv': utf16 });
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toMatch(/^crm\.report: report\.tsv is UTF-16.*set encoding: utf-16le/);
+    const message = await refusedData(h);
+    expect(message).toMatch(/^crm\.report: report\.tsv is UTF-16.*set encoding: utf-16le/);
     harness?.close();
     exports?.cleanup();
     const again = await setup([{ path: 'report.tsv', encoding: 'utf-16le' }], { 'report.tsv': utf16 });
@@ -704,10 +709,9 @@ describe('csv source', () => {
     expect((await h.sync('crm')).rows).toBe(2);
     writeFileSync(join(dir, 'plans.ndjson'), '\n');
     writeFileSync(join(dir, 'day_2.ndjson'), '');
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toMatch(/crm\.plans: plans\.ndjson is empty.*the table keeps its rows/);
-    expect((error as Error).message).toMatch(/Copied: events \(0 rows\)/);
+    const message = await refusedData(h);
+    expect(message).toMatch(/crm\.plans: plans\.ndjson is empty.*the table keeps its rows/);
+    expect(message).toMatch(/Copied: events \(0 rows\)/);
     expect(await h.query('SELECT id, name FROM crm.plans')).toEqual([{ id: '1', name: 'free' }]);
     writeFileSync(join(dir, 'day_3.ndjson'), '{"id":3,"kind":"click"}\n');
     writeFileSync(join(dir, 'plans.ndjson'), '{"id":2,"name":"pro"}\n');
@@ -727,12 +731,9 @@ describe('csv source', () => {
     expect((await h.sync('crm')).rows).toBe(2);
     writeFileSync(join(dir, 'plans.json'), ' [ ]\n');
     writeFileSync(join(dir, 'day_2.json'), '[]');
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toMatch(
-      /crm\.plans: plans\.json is empty \(no records\).*the table keeps its rows/,
-    );
-    expect((error as Error).message).toMatch(/Copied: events \(0 rows\)/);
+    const message = await refusedData(h);
+    expect(message).toMatch(/crm\.plans: plans\.json is empty \(no records\).*the table keeps its rows/);
+    expect(message).toMatch(/Copied: events \(0 rows\)/);
     expect(await h.query('SELECT id, name FROM crm.plans')).toEqual([{ id: '1', name: 'free' }]);
     expect(await lakeColumnTypes(h, 'crm.events')).toEqual({ id: 'BIGINT', kind: 'VARCHAR' });
   });
@@ -780,9 +781,8 @@ describe('csv source', () => {
     });
     await h.sync('crm');
     writeFileSync(join(dir, 'report.csv'), 'Sales report\nExported 2026-12-02\n');
-    const error = await h.sync('crm').catch((e: Error) => e);
-    expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
-    expect((error as Error).message).toContain(
+    const message = await refusedData(h);
+    expect(message).toContain(
       'crm.report: report.csv has only 2 lines and skip: is 2, so nothing is left to read; skip: counts the lines above the header',
     );
     writeFileSync(join(dir, 'report.csv'), 'Sales report\nExported 2026-12-02\n\n \r\n');
