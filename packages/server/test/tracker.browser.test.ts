@@ -649,6 +649,28 @@ describe('browser tracker', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('ignores, with a warning, a user id NaN or Infinity, as it ignores other ids it cannot take', async () => {
+    // identify(parseInt(undefined)) stored the user id "NaN", one user for every such visitor.
+    const context = await newContext();
+    const page = await open(context, '/user-nan');
+    const anonymousId = await anonymousIdOf(page);
+    const warnings = warningsOf(page);
+    await page.evaluate(
+      `inlet.identify(NaN); inlet.login(NaN); inlet.login(Infinity); inlet.track('after_login')`,
+    );
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after_login').length > 0);
+    expect(rows.map((row) => [row.name ?? row.type, row.user_id])).toEqual([
+      ['page', null],
+      ['after_login', null],
+    ]);
+    expect(warnings).toEqual(
+      Array(3).fill(
+        'inlet: identify() ignored: the user id must be a string or a number of up to 200 characters, such as user.id.',
+      ),
+    );
+  });
+
   it('ignores, with a warning, a login or search of an object without toString, and replays the calls queued after it', async () => {
     // Object.create(null) threw "Cannot convert object to primitive value", and the snippet's replay of
     // the queue stopped there.

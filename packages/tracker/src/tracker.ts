@@ -21,13 +21,14 @@ const asProps = (value: unknown): Props | undefined =>
 
 /**
  * The user id identify() and login() take, as stored; undefined for none, and with a warning for one
- * they cannot take. A user id 0 is one.
+ * they cannot take. A user id 0 is one; NaN and Infinity are not.
  */
 const userIdOf = (userId: unknown): string | undefined => {
   if (userId == null || userId === '') return;
   // The user object instead of its id became "[object Object]", one user id for every user. The collector
-  // refuses a longer id, and a kept one goes with every later event of this browser.
-  if ((typeof userId === 'string' || typeof userId === 'number') && `${userId}`.length <= 200)
+  // refuses a longer id, and a kept one goes with every later event of this browser. NaN (a parseInt of
+  // no number) became the user id "NaN", one for every such user; Infinity likewise.
+  if ((typeof userId === 'string' || Number.isFinite(userId)) && `${userId}`.length <= 200)
     return `${userId}`;
   console.warn(
     'inlet: identify() ignored: the user id must be a string or a number of up to 200 characters, such as user.id.',
