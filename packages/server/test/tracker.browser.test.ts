@@ -180,6 +180,25 @@ async function open(context: BrowserContext, path: string, options: PageOptions 
   return page;
 }
 
+/** A page that imports createTracker from inlet.mjs and runs `script`, which sets window.inlet; with its console warnings. */
+async function openModulePage(path: string, script: string): Promise<{ page: Page; warnings: string[] }> {
+  pages.set(
+    path,
+    `<!doctype html><html><head><meta charset="utf-8"><title>Module</title>
+<script type="module">
+  import { createTracker } from '/inlet.mjs';
+  ${script}
+</script></head><body></body></html>`,
+  );
+  const context = await newContext();
+  const warnings = warningsOf(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
+  await page.goto(`${pageOrigin}${path}`);
+  await page.waitForFunction('window.inlet?.track', null, { timeout: 10_000 });
+  return { page, warnings };
+}
+
 /**
  * Goes back to a page whose pageshow listener sets window.restored, and window.leftFrom before it
  * was left; fails unless the page came back from the back-forward cache rather than loaded again.
@@ -1317,23 +1336,13 @@ describe('browser tracker', () => {
 
   it('as an ES module, warns and tracks nothing without api or writeKey, and takes api as a URL object', async () => {
     // Without api, createTracker() threw "Cannot read properties of undefined (reading 'replace')".
-    pages.set(
+    const { page, warnings } = await openModulePage(
       '/module',
-      `<!doctype html><html><head><meta charset="utf-8"><title>Module</title>
-<script type="module">
-  import { createTracker } from '/inlet.mjs';
-  createTracker({ writeKey: '${WRITE_KEY}' }).track('without_api');
+      `createTracker({ writeKey: '${WRITE_KEY}' }).track('without_api');
   createTracker({ api: '${inlet.url}' }).track('without_write_key');
   window.inlet = createTracker({ writeKey: '${WRITE_KEY}', api: new URL('${inlet.url}'), heartbeat: 0 });
-  inlet.track('with_url_api');
-</script></head><body></body></html>`,
+  inlet.track('with_url_api');`,
     );
-    const context = await newContext();
-    const warnings = warningsOf(context);
-    const page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(`/module: ${error.message}`));
-    await page.goto(`${pageOrigin}/module`);
-    await page.waitForFunction('window.inlet?.track', null, { timeout: 10_000 });
     const anonymousId = await anonymousIdOf(page);
 
     const rows = await eventsOf(anonymousId, (all) => named(all, 'with_url_api').length > 0);
@@ -1341,6 +1350,22 @@ describe('browser tracker', () => {
     expect(warnings).toEqual([
       'inlet: createTracker() needs api, the collector\'s address such as "https://collect.example.com"; nothing is tracked without it.',
       "inlet: createTracker() needs writeKey, the site's write key (wk_…) from inlet.yaml; nothing is tracked without it.",
+    ]);
+  });
+
+  it('as an ES module, warns for heartbeat: "30s", naming the option and what it takes, and not for 0 or false', async () => {
+    // Math.max(1, '30s') is NaN: heartbeats were off without a word, where data-heartbeat="30s" warned.
+    const { warnings } = await openModulePage(
+      '/module-heartbeat',
+      `const options = { writeKey: '${WRITE_KEY}', api: '${inlet.url}', autoPageview: false };
+  createTracker({ ...options, heartbeat: false });
+  createTracker({ ...options, heartbeat: '30' });
+  createTracker({ ...options, heartbeat: { seconds: 30 } });
+  window.inlet = createTracker({ ...options, heartbeat: '30s' });`,
+    );
+    expect(warnings).toEqual([
+      'inlet: createTracker() takes heartbeat in seconds (30) or 0 for off, not a value of type object; heartbeats are off.',
+      'inlet: createTracker() takes heartbeat in seconds (30) or 0 for off, not "30s"; heartbeats are off.',
     ]);
   });
 

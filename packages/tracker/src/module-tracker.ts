@@ -17,6 +17,22 @@ const untracked: Inlet = {
 };
 
 /**
+ * The heartbeat option in seconds: a number or its text ("30"), false for off; undefined for the default.
+ * heartbeat: '30s' (with its unit) turned page heartbeats off without a word, as data-heartbeat="30s" did.
+ */
+function heartbeatOf(heartbeat: unknown): number | undefined {
+  if (heartbeat == null) return undefined;
+  const seconds =
+    typeof heartbeat === 'number' || typeof heartbeat === 'string' ? Number(heartbeat) : Number.NaN;
+  if (!Number.isNaN(seconds)) return seconds;
+  if (heartbeat !== false)
+    console.warn(
+      `inlet: createTracker() takes heartbeat in seconds (30) or 0 for off, not ${typeof heartbeat === 'string' ? `"${heartbeat}"` : `a value of type ${typeof heartbeat}`}; heartbeats are off.`,
+    );
+  return 0;
+}
+
+/**
  * createTracker() for bundlers. The script tag's build reads its options from checked data-* attributes;
  * an app's own options are checked here, so the 4 KB script tag does not carry the checks. Without `api`
  * it threw "Cannot read properties of undefined (reading 'replace')", and an `api` given as a URL object
@@ -30,5 +46,5 @@ export function createModuleTracker(options: TrackerOptions): Inlet {
     );
     return untracked;
   }
-  return createTracker({ ...options, api: String(api) });
+  return createTracker({ ...options, api: String(api), heartbeat: heartbeatOf(options.heartbeat) });
 }
