@@ -138,6 +138,31 @@ describe('config', () => {
     expect(config.sites[0]?.domains).toEqual(['12']);
   });
 
+  it('refuses a reference in a key, naming the line, as it expands references in values only', () => {
+    // Written with % for $ here, as the linter reads "$" "{" in a string as a template's.
+    const env = (text: string) => text.replaceAll('%{', '${');
+    // server: { %{K}: 9090 } set server.port from K=port, a key the file did not show.
+    for (const [text, line, key] of [
+      ['server:\n  %{K}: 9090\n', 2, '%{K}'],
+      ['server: { host: 127.0.0.1, "p%{K:-ort}": 9090 }\n', 1, 'p%{K:-ort}'],
+    ] as const) {
+      const { path } = write(env(text));
+      expect(() => loadConfig({ path, env: { K: 'port' } }), text).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: env(
+            `${path} is not valid at line ${line}: the key "${key}" holds a %{NAME} reference, which inlet expands in values only; write the key itself (port: %{PORT}, not %{KEY}: 8080).`,
+          ),
+        }),
+      );
+    }
+    // In a step's vars, whose keys are names you choose, too.
+    const { path } = nightlyVars(env('          %{REGION}: eu\n'));
+    expect(() => loadConfig({ path, env: { REGION: 'region' } })).toThrow(
+      env('is not valid at line 7: the key "%{REGION}" holds a %{NAME} reference'),
+    );
+  });
+
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it("expands ${ENV} in a workflow step's vars, which took the text inlet stands in for it", () => {
     const { path } = nightlyVars(

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type Document, isMap, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
@@ -109,6 +109,10 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
       'CONFIG_INVALID',
       `${file} is not valid YAML${tag.line === undefined ? '' : ` at line ${tag.line}`}: the tag ${tag.tag} is not one YAML knows; quote the value to pass it as text.`,
     );
+  const token = new RegExp(`${marker}(\\d+)_`, 'g');
+  const unmarked = (value: string): string =>
+    value.replace(token, (_match, i: string) => references[Number(i)] ?? '');
+  refuseReferenceInKey(document, marker, unmarked, marked, file);
   // Before ${ENV} is expanded: a step's vars are read again from their source text, which still holds
   // the reference's marker, so a: ${X} became the var "inlet_env_…_0_".
   const workflows = document.get('workflows', true);
@@ -121,12 +125,11 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
         `${file} is not valid:\n  workflow "${workflow.get('name')}" (workflows[${index}]), ${problem}`,
       );
   }
-  const token = new RegExp(`${marker}(\\d+)_`, 'g');
   const whole = new RegExp(`^${marker}\\d+_$`);
   visit(document, {
     Scalar(_key, node, path) {
       if (typeof node.value !== 'string') return;
-      const text = node.value.replace(token, (_match, i: string) => references[Number(i)] ?? '');
+      const text = unmarked(node.value);
       if (node.value.includes('${')) throw strayReference(text, node.range?.[0], marked, file);
       if (!node.value.includes(marker)) return;
       // A source's unset variable is decided on once the whole file is read (loadConfig):
@@ -139,6 +142,31 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
     },
   });
   return document;
+}
+
+/**
+ * A ${NAME} in a key is an error: keys are names inlet knows or you choose (a step's vars), and one
+ * expanded from the environment (server: { ${K}: 8080 }) changed what the file says without showing it,
+ * where the documentation says values only.
+ */
+function refuseReferenceInKey(
+  document: Document,
+  marker: string,
+  unmarked: (value: string) => string,
+  marked: string,
+  file: string,
+): void {
+  visit(document, {
+    Pair(_key, pair) {
+      const key = pair.key;
+      if (!isScalar(key) || typeof key.value !== 'string' || !key.value.includes(marker)) return;
+      const line = key.range ? ` at line ${marked.slice(0, key.range[0]).split('\n').length}` : '';
+      throw new InletError(
+        'CONFIG_INVALID',
+        `${file} is not valid${line}: the key "${unmarked(key.value)}" holds a \${NAME} reference, which inlet expands in values only; write the key itself (port: \${PORT}, not \${KEY}: 8080).`,
+      );
+    },
+  });
 }
 
 /** A number or true/false when the text reads as exactly one (port: ${PORT}), else the text itself. */
