@@ -500,6 +500,34 @@ describe('config', () => {
     );
   });
 
+  it('refuses more sites, sources, workflows, steps, origins or domains than any configuration has, naming the key', () => {
+    // Each list was unbounded: a workflow of 100,000 steps was taken, and 700,000 sites.
+    const site = (i: number) => ({ id: `s${i}`, write_key: `wk_site_${i}` });
+    const workflow = (steps: number) => ({
+      name: 'w',
+      cron: '0 3 * * *',
+      steps: Array(steps).fill('sync crm'),
+    });
+    const lists = [
+      ['sites', 10_000, { sites: Array.from({ length: 10_001 }, (_, i) => site(i)) }],
+      ['sources', 1000, { sources: Array(1001).fill({ name: 'crm', type: 'nope' }) }],
+      ['workflows', 1000, { workflows: Array(1001).fill(workflow(1)) }],
+      ['workflows[0].steps', 1000, { workflows: [workflow(1001)] }],
+      ['sites[0].origins', 1000, { sites: [{ ...site(0), origins: Array(1001).fill('*') }] }],
+      ['sites[0].domains', 1000, { sites: [{ ...site(0), domains: Array(1001).fill('a.example') }] }],
+    ] as const;
+    for (const [key, max, raw] of lists)
+      expect(() => parseConfig(raw), key).toThrow(
+        new RegExp(
+          `\\n  ${key.replace(/[[\]]/g, '\\$&')}: lists more than ${max} \\S+, the most inlet takes; \\w`,
+        ),
+      );
+    expect(parseConfig({ sites: Array.from({ length: 10_000 }, (_, i) => site(i)) }).sites).toHaveLength(
+      10_000,
+    );
+    expect(parseConfig({ workflows: [workflow(1000)] }).workflows[0]?.steps).toHaveLength(1000);
+  });
+
   it('refuses byte sizes past what a string, a WAL segment, a disk or memory can be, naming the key', () => {
     // Each took up to 2^53: limits.request_bytes past Node's longest string refused a valid body as
     // INVALID_JSON, and a WAL segment past 2 GiB stopped inlet start with ERR_FS_FILE_TOO_LARGE.
@@ -644,17 +672,18 @@ describe('config', () => {
     expect(loadConfig({ path, env: {} }).data_dir.endsWith('/café')).toBe(true);
   });
 
-  it('refuses a config past 64 MiB, where --config /dev/zero hung reading it until memory ran out', () => {
+  it('refuses a config past 4 MiB, where --config /dev/zero hung reading it until memory ran out', () => {
+    // 64 MiB of YAML (700,000 sites) was read, for 31 s and 2.7 GB, before anything could refuse it.
     expect(() => loadConfig({ path: '/dev/zero', env: {} })).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         message:
-          '/dev/zero holds more than 64 MiB, more than any configuration; check that --config names inlet.yaml.',
+          '/dev/zero holds more than 4 MiB, more than any configuration; check that --config names inlet.yaml.',
       }),
     );
     // At the bound, a comment and all, it is read.
     const { path } = write('');
-    writeFileSync(path, `data_dir: ./d\n#${'x'.repeat(64 * 2 ** 20 - 16)}\n`);
+    writeFileSync(path, `data_dir: ./d\n#${'x'.repeat(4 * 2 ** 20 - 16)}\n`);
     expect(loadConfig({ path, env: {} }).data_dir.endsWith('/d')).toBe(true);
   });
 

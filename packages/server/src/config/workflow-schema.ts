@@ -215,7 +215,13 @@ export const workflowSchema = z
       .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a letter: lower-case letters, digits, - or _'),
     cron,
     timezone: timeZoneSchema.optional(),
-    steps: z.array(step).min(1, 'needs at least one step'),
+    steps: z
+      .array(step)
+      .min(1, 'needs at least one step')
+      .max(
+        1000,
+        'lists more than 1000 steps, the most inlet takes; one run step builds many models with a selector (run +model)',
+      ),
     catchup: z.enum(['latest', 'all', 'none']).default('latest'),
     /** With catchup: all, at most this many missed times are run (the most recent ones). */
     catchup_limit: z.number().int().positive().max(1000).default(24),
