@@ -1789,9 +1789,10 @@ describe('operations and the query API', () => {
 });
 
 describe("the day's visitor-hash salt", () => {
-  it('refuses events naming the salt when it is there but cannot be read, and takes them once it can', async () => {
+  it('refuses events naming the salt when it is there but cannot be read, logs it once, and takes them once it can', async () => {
     // A folder under its name (or a file of another user) failed every event with a 500 INTERNAL.
-    const fresh = await startTestInlet();
+    const { logger, lines } = capturingLogger<{ code?: string; error?: string; refusedRequests?: number }>();
+    const fresh = await startTestInlet({}, logger);
     try {
       const salt = join(fresh.dataDir, 'state', 'salts', `${new Date().toISOString().slice(0, 10)}.salt`);
       mkdirSync(salt, { recursive: true });
@@ -1809,6 +1810,16 @@ describe("the day's visitor-hash salt", () => {
           message: expect.stringContaining(`The visitor-hash salt ${salt} cannot be read (EISDIR`),
         },
       });
+      // The 503s went to the clients only: the log said nothing. It says so once, not per request.
+      expect((await send('salt-1b')).status).toBe(503);
+      expect(lines.filter((line) => line.level >= 50)).toEqual([
+        expect.objectContaining({
+          code: 'SALT_UNREADABLE',
+          error: expect.stringContaining(`The visitor-hash salt ${salt} cannot be read (EISDIR`),
+          refusedRequests: 1,
+          msg: 'events are refused (503) until this is fixed',
+        }),
+      ]);
       rmSync(salt, { recursive: true });
       expect((await send('salt-2')).status).toBe(200);
       expect(await queryApi(fresh.url, "SELECT event_id FROM events WHERE event_id LIKE 'salt-%'")).toEqual([

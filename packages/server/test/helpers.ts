@@ -10,7 +10,7 @@ import { type InletConfig, type InletConfigInput, parseConfig } from '../src/con
 import { createQueryEngine, createQueryProcess, type QueryEngine } from '../src/engine/index.ts';
 import { createHttpApp } from '../src/http/index.ts';
 import { dataLayout } from '../src/lake/index.ts';
-import { createSilentLogger } from '../src/log/index.ts';
+import { createSilentLogger, type Logger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
 import type { SourceContext } from '../src/sources/index.ts';
 import type { StateStore } from '../src/state/index.ts';
@@ -44,9 +44,10 @@ export function testConfig(dataDir: string, overrides: Partial<InletConfigInput>
 
 export async function startTestInlet(
   overrides: Partial<InletConfigInput> = {},
+  logger: Logger = createSilentLogger(),
 ): Promise<RunningInlet & { dataDir: string; cleanup: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
-  const inlet = await startInlet({ config: testConfig(dir, overrides), logger: createSilentLogger() });
+  const inlet = await startInlet({ config: testConfig(dir, overrides), logger });
   return {
     ...inlet,
     dataDir: dir,

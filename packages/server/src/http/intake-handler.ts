@@ -25,6 +25,7 @@ import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
 import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
+import { createRefusalLogger } from './refusal-log.ts';
 import type { RequestCounter } from './request-counter.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
@@ -225,6 +226,7 @@ export function createIntakeHandler(options: {
   logger: Logger;
 }) {
   const { config, intake, workers, requests, metrics, logger } = options;
+  const logRefusal = createRefusalLogger(logger);
   const workerMinBytes = config.collector.worker_min_bytes;
   const workerRequests = metrics.counter(
     'inlet_intake_worker_requests_total',
@@ -400,8 +402,10 @@ export function createIntakeHandler(options: {
     const known = toInletError(error);
     // A refusal not counted where its events were known (a body that is no JSON, one refused
     // unread, a rate limit) counts as one event; a HEAD, which records nothing, as none.
-    if (known) intake.countRefusal(known, request.method === 'HEAD' ? 0 : 1);
-    else {
+    if (known) {
+      intake.countRefusal(known, request.method === 'HEAD' ? 0 : 1);
+      logRefusal(known);
+    } else {
       intake.countFailure(1);
       logger.error(
         { err: error, url: request.url, method: request.method },
