@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import type { ModelConfig } from './model-config.ts';
+import { readProjectText } from './project-text.ts';
 
 // dbt's doc blocks: {% docs name %}…{% enddocs %} in .md files, which a description names with
 // {{ doc('name') }}. Without them the catalog would show the tag itself as the description.
@@ -30,7 +31,7 @@ export function readDocBlocks(dirs: string[]): DocBlocks {
   const texts = new Map<string, string>();
   const files = new Map<string, string>();
   for (const path of dirs.flatMap(markdownUnder).sort())
-    for (const [, name = '', text = ''] of readFileSync(path, 'utf8').matchAll(BLOCK)) {
+    for (const [, name = '', text = ''] of readProjectText(path).matchAll(BLOCK)) {
       const other = files.get(name);
       if (other)
         throw new InletError(

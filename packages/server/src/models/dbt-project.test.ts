@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
@@ -128,6 +128,30 @@ describe("dbt's var()", () => {
         }),
       );
     });
+  });
+
+  it("refuses dbt_project.yml, a model's .yml and .sql, a properties file and doc blocks that are not UTF-8, naming the file and line", () => {
+    // Each was read with U+FFFD for a Latin-1 é, and its text went on as "caf\uFFFD" without a word.
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    const cases: Array<[string, Buffer, string]> = [
+      ['dbt_project.yml', latin1('name: shop\nvars:\n  city: caf\u00e9\n'), 'line 3'],
+      ['models/m.yml', latin1('materialized: table\ndescription: caf\u00e9\n'), 'line 2'],
+      ['models/m.sql', latin1("SELECT 'caf\u00e9' AS c"), 'line 1'],
+      ['models/docs.md', latin1('{% docs city %}\ncaf\u00e9\n{% enddocs %}\n'), 'line 2'],
+      ['models/schema.yml', Buffer.from('\uFEFFversion: 2\nmodels:\n  - name: m\n', 'utf16le'), 'UTF-16'],
+    ];
+    for (const [file, bytes, where] of cases) {
+      const { dir, load } = project({ 'models/m.sql': 'SELECT 1 AS c' });
+      writeProjectFile(dir, file, '');
+      writeFileSync(join(dir, file), bytes);
+      const message =
+        where === 'UTF-16'
+          ? `${file} is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8.`
+          : `${file} is not UTF-8 text: ${where} holds a byte UTF-8 has not (é in Latin-1 or Windows-1252, say); save it as UTF-8.`;
+      expect(load, file).toThrow(
+        expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining(message) }),
+      );
+    }
   });
 
   it('names a key written as a list or a map in front matter, a .yml, a properties file and vars, with no Node warning', async () => {

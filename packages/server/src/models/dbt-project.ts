@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { yamlErrorLine } from '../config/index.ts';
@@ -6,6 +6,7 @@ import { InletError } from '../errors/index.ts';
 import { DOCS_ONLY, dbtKeyHint, hiddenDocsWarning } from './dbt-properties.ts';
 import { modelConfigSchema } from './model-config.ts';
 import { parseVarsYaml } from './model-vars.ts';
+import { readProjectText } from './project-text.ts';
 
 // A dbt project's dbt_project.yml, for who ports one: the keys inlet can honour are read (vars, the
 // folders, +materialized, +enabled, +unique_key and +lookback_days by folder), those that only
@@ -273,7 +274,7 @@ export function readDbtProject(dir: string): DbtProject {
       unappliedSettings: () => [],
       warnings: [],
     };
-  const text = readFileSync(path, 'utf8');
+  const text = readProjectText(path);
   let raw: unknown;
   try {
     // No Node warning for a tag YAML does not know: reading vars: below refuses it, naming it.

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { SourcesEntry } from './dbt-sources.ts';
+import { readProjectText } from './project-text.ts';
 
 /** One model's or seed's entry of a dbt properties file, as a configuration to parse. */
 export interface PropertiesEntry {
@@ -63,9 +64,10 @@ export function readProperties(dirs: string[], shownPath: (path: string) => stri
     const beside = existsSync(`${stem}.sql`) || existsSync(`${stem}.csv`);
     const shown = shownPath(path);
     const invalid = (message: string) => new InletError('MODEL_INVALID', `${shown}: ${message}`);
+    const text = readProjectText(path, shown);
     let raw: unknown;
     try {
-      raw = parseYamlStrictly(readFileSync(path, 'utf8'));
+      raw = parseYamlStrictly(text);
     } catch (error) {
       // The configuration beside a model says so itself, as that model's.
       if (beside) continue;

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { isPropertiesFile } from './dbt-properties.ts';
+import { readProjectText } from './project-text.ts';
 
 // The files of a project: where its models, seeds and tests are, the YAML beside them, and the
 // names their files give them.
@@ -34,8 +35,9 @@ export function foldersOf(path: string, dirs: string[]): string[] {
 }
 
 function readYaml(path: string, shown: string): unknown {
+  const text = readProjectText(path, shown);
   try {
-    return parseYamlStrictly(readFileSync(path, 'utf8'));
+    return parseYamlStrictly(text);
   } catch (error) {
     throw new InletError('MODEL_INVALID', `${shown} is not valid YAML: ${yamlErrorLine(error)}`);
   }

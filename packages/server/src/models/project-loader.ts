@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
@@ -14,6 +14,7 @@ import { checkTemplate, templateRefs, templateSources } from './model-template.t
 import { type ModelVars, renderVars } from './model-vars.ts';
 import { checkName, filesIn, foldersOf, siblingYaml } from './project-files.ts';
 import type { DisabledModel, Project, ProjectNode, SingularTest } from './project-node.ts';
+import { readProjectText } from './project-text.ts';
 
 /** The project that ships with inlet: the built-in product marts. */
 export const BUILTIN_PROJECT_DIR = resolve(import.meta.dirname, '../../project');
@@ -121,7 +122,7 @@ function readDir(
     const shown = shownPath(path);
     const name = basename(path, '.sql');
     checkName(name, shown);
-    const text = readFileSync(path, 'utf8');
+    const text = readProjectText(path, shown);
     const front = FRONT_MATTER.exec(text);
     // Markdown-style front matter (--- lines) is a SQL comment and then YAML as SQL: DuckDB would
     // answer "syntax error at or near materialized", which says nothing about what to write instead.
@@ -288,7 +289,7 @@ function readDir(
     describeWithDocs(parseModelConfig(raw, shown, 'model', vars), docs, shown),
   );
   const tests = filesIn(paths.tests, '.sql').map((path) => {
-    const sql = renderVars(readFileSync(path, 'utf8'), vars, shownPath(path));
+    const sql = renderVars(readProjectText(path, shownPath(path)), vars, shownPath(path));
     // dbt's singular tests often start with {{ config(severity='warn') }}; the hint for a model's
     // config() (front matter, a .yaml) would send the user to configure a test that takes none.
     const config = /\{\{-?\s*config\s*\([\s\S]*?\)\s*-?\}\}/.exec(sql);
