@@ -12,14 +12,42 @@ export type Command = (
   output: Output,
 ) => Promise<ExitCode>;
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * args with a negative number after an option that takes a value (--limit -5) joined to it
+ * (--limit=-5), so that the option's own check says what it takes: parseArgs read -5 as an option,
+ * and said only "Option '--limit' argument is ambiguous", with advice to write --limit=-XYZ.
+ */
+export function joinNegativeValues(args: string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    // After --, every word is a positional.
+    if (arg === '--') return [...joined, ...args.slice(i)];
+    const name = arg.startsWith('--')
+      ? arg.slice(2)
+      : Object.keys(options).find((key) => `-${options[key]?.short}` === arg);
+    if (
+      name !== undefined &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      /^-\.?\d/.test(next)
+    ) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 /**
  * A command's options and positional arguments, and the tokens that say which option each word
  * follows (dbt's --exclude a b); an unknown option is a usage error.
  */
-export const commandArgs = <const T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-) => parseArgs({ args, allowPositionals: true, tokens: true, options });
+export const commandArgs = <const T extends Options>(args: string[], options: T) =>
+  parseArgs({ args: joinNegativeValues(args, options), allowPositionals: true, tokens: true, options });
 
 const FORMATS: readonly string[] = ['table', 'json', 'csv'] satisfies Format[];
 

@@ -12,6 +12,7 @@ import {
 } from '../demo/index.ts';
 import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
+import { joinNegativeValues } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress, type Output } from './output.ts';
 import { portOption, stopAfterFault, untilStopped } from './start.ts';
@@ -30,15 +31,13 @@ export async function demoCommand(
   logger: Logger,
   output: Output,
 ): Promise<ExitCode> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      days: { type: 'string', default: '30' },
-      force: { type: 'boolean', default: false },
-      exit: { type: 'boolean', default: false },
-      port: { type: 'string' },
-    },
-  });
+  const options = {
+    days: { type: 'string', default: '30' },
+    force: { type: 'boolean', default: false },
+    exit: { type: 'boolean', default: false },
+    port: { type: 'string' },
+  } as const;
+  const { values } = parseArgs({ args: joinNegativeValues(args, options), options });
   const port = portOption(values.port, baseConfig, output);
   if (port === undefined) return ExitCode.USAGE;
   const days = Number(values.days);

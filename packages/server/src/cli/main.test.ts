@@ -172,9 +172,29 @@ describe('inlet command line', () => {
   });
 
   it('answers an option without a usable value with a usage error, not a stack trace', async () => {
-    const negative = await inlet('query', 'SELECT 1', '--max-rows', '-5', '--config', configPath);
-    expect(negative.code).toBe(ExitCode.USAGE);
-    expect(negative.err).toContain("'--max-rows");
+    // A negative number got Node's "Option '--max-rows' argument is ambiguous", with advice to write
+    // --max-rows=-XYZ; it now meets the option's own check, which says what the option takes.
+    for (const [args, message] of [
+      [
+        ['query', 'SELECT 1', '--max-rows', '-5'],
+        '--max-rows must be a whole number of rows (0 or more), not "-5"\n',
+      ],
+      [['query', 'SELECT 1', '--timeout-ms', '-1'], '--timeout-ms must be a whole number of milliseconds'],
+      [['runs', '--limit', '-5'], '--limit -5 is not a number of runs; give a whole number from 1 up.\n'],
+      [['demo', '--days', '-5'], '--days must be a whole number from 1 to 366\n'],
+      [['start', '--port', '-1'], '--port -1 is not a port number; give one from 0 to 65535.\n'],
+      [
+        ['run', '--from', '-1', '--to', '2026-01-01'],
+        '--from must be a day as YYYY-MM-DD, and "-1" is not one.\n',
+      ],
+    ] as const) {
+      const negative = await inlet(...args, '--config', configPath);
+      expect([args, negative.code, negative.err]).toEqual([
+        args,
+        ExitCode.USAGE,
+        expect.stringContaining(message),
+      ]);
+    }
     const missing = await inlet('query', 'SELECT 1', '--config', configPath, '--format');
     expect(missing.code).toBe(ExitCode.USAGE);
     expect(missing.err).toContain('--format');

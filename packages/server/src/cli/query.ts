@@ -3,6 +3,7 @@ import type { InletConfig } from '../config/index.ts';
 import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
+import { joinNegativeValues } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import {
   type Format,
@@ -75,12 +76,20 @@ async function printStreamed(
 
 /** inlet query: the same sandboxed engine as the HTTP API, opened in this process. */
 export async function queryCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
+  const options = {
+    format: { type: 'string' },
+    'max-rows': { type: 'string' },
+    'timeout-ms': { type: 'string' },
+  } as const;
   const { values, positionals } = parseArgs({
     // SQL that starts with a -- comment (an editor's header) is no option: an option's name holds no
     // space before its =. A space before it makes the text a positional; the SQL is trimmed below.
-    args: args.map((arg) => (/^-[^=\s]*\s/.test(arg) ? ` ${arg}` : arg)),
+    args: joinNegativeValues(
+      args.map((arg) => (/^-[^=\s]*\s/.test(arg) ? ` ${arg}` : arg)),
+      options,
+    ),
     allowPositionals: true,
-    options: { format: { type: 'string' }, 'max-rows': { type: 'string' }, 'timeout-ms': { type: 'string' } },
+    options,
   });
   const sql = positionals.join(' ').trim();
   if (!sql) {
