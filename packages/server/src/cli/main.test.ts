@@ -195,9 +195,23 @@ describe('inlet command line', () => {
         expect.stringContaining(message),
       ]);
     }
-    const missing = await inlet('query', 'SELECT 1', '--config', configPath, '--format');
-    expect(missing.code).toBe(ExitCode.USAGE);
-    expect(missing.err).toContain('--format');
+    // Node's "Option '--format <value>' argument missing", "… argument is ambiguous" with advice about
+    // --format=-XYZ, and "This command does not take positional arguments" named no command.
+    for (const [args, message] of [
+      [
+        ['query', 'SELECT 1', '--format'],
+        '--format needs a value after it; inlet query --help lists what it takes.\n',
+      ],
+      [['run', '-s'], '--select needs a value after it; inlet run --help lists what it takes.\n'],
+      [
+        ['runs', '--format', '--limit', '5'],
+        '--format needs a value after it, where an option comes; write --format=VALUE for a value that starts with -; inlet runs --help lists what it takes.\n',
+      ],
+      [['start', 'now'], 'inlet start takes no argument "now"; inlet start --help lists what it takes.\n'],
+    ] as const) {
+      const missing = await inlet(...args, '--config', configPath);
+      expect([args, missing.code, missing.err]).toEqual([args, ExitCode.USAGE, message]);
+    }
     for (const command of ['start', 'demo']) {
       const port = await inlet(command, '--port', '70000', '--config', configPath);
       expect([command, port.code]).toEqual([command, ExitCode.USAGE]);

@@ -185,7 +185,7 @@ async function dispatch(
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
       output.err(
-        `${printableLines(dbtFlagMessage(error as Error) ?? unknownOptionMessage(error as Error, command) ?? (error as Error).message)}\n`,
+        `${printableLines(dbtFlagMessage(error as Error) ?? parseArgsMessage(error as Error, command) ?? (error as Error).message)}\n`,
       );
       return ExitCode.USAGE;
     }
@@ -213,15 +213,28 @@ function sourcesInUse(command: string, args: string[]): 'all' | string[] {
 }
 
 /**
- * For an option the command does not take: Node's message goes on about positionals starting with
- * '-', which no command's arguments do (SQL with a leading -- comment is read as SQL).
+ * parseArgs' refusals in inlet's words, naming the command and where its usage is. For an option the
+ * command does not take, Node's message went on about positionals starting with '-', which no
+ * command's arguments do (SQL with a leading -- comment is read as SQL); for an option without its
+ * value, it said "Option '--workflow <value>' argument missing", or, with another option after it,
+ * "argument is ambiguous" and advice to write --format=-XYZ; for a word a command takes none of,
+ * "This command does not take positional arguments".
  */
-function unknownOptionMessage(error: Error, command: string): string | undefined {
-  const option = /^Unknown option '(-[^']*)'/.exec(error.message)?.[1];
-  return (
-    option &&
-    `inlet ${command} takes no option ${option}; inlet ${command} --help lists the options it takes.`
+function parseArgsMessage(error: Error, command: string): string | undefined {
+  const help = `inlet ${command} --help lists what it takes.`;
+  const unknown = /^Unknown option '(-[^']*)'/.exec(error.message)?.[1];
+  if (unknown) return `inlet ${command} takes no option ${unknown}; ${help.replace('what', 'the options')}`;
+  // '-s, --select <value>': the long name is the one the usage shows.
+  const valueless = /^Option '(?:-\w, )?(--[^' ]+)(?: <value>)?' argument (missing|is ambiguous)/.exec(
+    error.message,
   );
+  if (valueless)
+    return valueless[2] === 'missing'
+      ? `${valueless[1]} needs a value after it; ${help}`
+      : `${valueless[1]} needs a value after it, where an option comes; write ${valueless[1]}=VALUE for a value that starts with -; ${help}`;
+  const extra = /^Unexpected argument '([^']*)'/.exec(error.message)?.[1];
+  if (extra !== undefined) return `inlet ${command} takes no argument ${JSON.stringify(extra)}; ${help}`;
+  return undefined;
 }
 
 /** An expected error as the command line prints it: its code, then its message. */
