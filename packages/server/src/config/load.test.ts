@@ -571,6 +571,25 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses an origin no browser sends, which matched no request', () => {
+    // Taken as written, each was compared with every Origin header and matched none.
+    const site = { id: 'a', write_key: 'wk_123456' };
+    const wildcard =
+      "holds a * in its host, which matches no origin: a browser sends the page's own host; list each origin (https://docs.example.com), or give * alone for any";
+    const notOrigin =
+      'must be a scheme and host such as https://docs.example.com, without a path (null for file:// pages, * for any)';
+    for (const [given, message] of [
+      ['https://*.example.com', wildcard],
+      ['https://exa mple.com', notOrigin],
+      ['https://docs.example.com:99999', notOrigin],
+      ['https://docs.example.com?x=1', notOrigin],
+      ['https://user@docs.example.com', notOrigin],
+    ])
+      expect(() => parseConfig({ sites: [{ ...site, origins: [given] }] }), given).toThrow(
+        `sites[0].origins[0]: ${message}`,
+      );
+  });
+
   it('checks sources: names, duplicates and known types', () => {
     expect(() => parseConfig({ sources: [{ name: 'Bad Name', type: 'file' }] })).toThrow(
       /sources\[0\]\.name:/,

@@ -12,9 +12,22 @@ export const listOf = <T extends z.ZodType>(item: T, max: number, what: string, 
 
 const origin = z
   .string()
-  .refine((value) => /^https?:\/\/[^/]+$/i.test(value) || value === '*' || value === 'null', {
-    message:
-      'must be a scheme and host such as https://docs.example.com, without a path (null for file:// pages, * for any)',
+  .superRefine((value, ctx) => {
+    if (value === '*' || value === 'null') return;
+    // An origin no browser sends was taken, and matched nothing: a * in the host (browsers send the
+    // page's own host), or one that is no URL (a space in it, port 99999), kept as written.
+    if (/^https?:\/\/[^/?#]*\*/i.test(value))
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "holds a * in its host, which matches no origin: a browser sends the page's own host; list each origin (https://docs.example.com), or give * alone for any",
+      });
+    else if (!/^https?:\/\/[^/?#@\s]+$/i.test(value) || !URL.canParse(value))
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be a scheme and host such as https://docs.example.com, without a path (null for file:// pages, * for any)',
+      });
   })
   // As browsers send it, host in lower case and no default port: otherwise it could never match.
   .transform((value) => (URL.canParse(value) ? new URL(value).origin : value));
