@@ -6,18 +6,18 @@ import { parseVars } from './vars-option.ts';
 
 /**
  * The catalog a command reads, with the variables --vars gives and its warnings on stderr; or
- * undefined, with the command's usage printed (after what is wrong with --vars), when the
- * arguments are not usable or --vars cannot be read.
+ * undefined, with the command's usage printed (after what is wrong with them, `why`, or with
+ * --vars), when the arguments are not usable or --vars cannot be read.
  */
 export function openCatalog(
-  args: { vars: string | undefined; usable: boolean; help: string },
+  args: { vars: string | undefined; usable: boolean; why?: string; help: string },
   config: InletConfig,
   logger: Logger,
   output: Output,
 ): Catalog | undefined {
   const given = parseVars(args.vars);
   if (!args.usable || 'error' in given) {
-    output.err(`${'error' in given ? `${given.error}\n` : ''}${args.help}\n`);
+    output.err(`${args.why ?? ''}${'error' in given ? `${given.error}\n` : ''}${args.help}\n`);
     return undefined;
   }
   return createCatalog({

@@ -1,6 +1,6 @@
 import type { Catalog, CatalogTable } from '../catalog/index.ts';
 import { openCatalog } from './catalog-open.ts';
-import { type Command, commandArgs, outputFormat } from './command.ts';
+import { beyondUsage, type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows, renderTableToFit } from './output.ts';
 import { varsHelp, varsOption } from './vars-option.ts';
@@ -96,7 +96,12 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
     return ExitCode.USAGE;
   }
   const catalog = openCatalog(
-    { vars: values.vars, usable: format !== undefined && positionals.length <= 1, help: catalogHelp },
+    {
+      vars: values.vars,
+      usable: format !== undefined && positionals.length <= 1,
+      why: positionals.length > 1 ? beyondUsage('catalog', 'one table', positionals.slice(1)) : undefined,
+      help: catalogHelp,
+    },
     config,
     logger,
     output,

@@ -49,6 +49,13 @@ export function joinNegativeValues(args: string[], options: Options): string[] {
 export const commandArgs = <const T extends Options>(args: string[], options: T) =>
   parseArgs({ args: joinNegativeValues(args, options), allowPositionals: true, tokens: true, options });
 
+/**
+ * The line said before a command's usage for the words past those it takes (inlet sync crm app):
+ * the usage alone left the mistake to be guessed.
+ */
+export const beyondUsage = (command: string, takes: string, extra: string[]): string =>
+  `inlet ${command} takes ${takes}, not also ${extra.map((word) => JSON.stringify(word)).join(' ')}.\n`;
+
 const FORMATS: readonly string[] = ['table', 'json', 'csv'] satisfies Format[];
 
 /** --format as given, else a table for a terminal and JSON for a pipe; undefined when it names no format. */

@@ -1,5 +1,5 @@
 import { openCatalog } from './catalog-open.ts';
-import { type Command, commandArgs } from './command.ts';
+import { beyondUsage, type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { varsHelp, varsOption } from './vars-option.ts';
 
@@ -14,7 +14,18 @@ export const docsHelp = `inlet docs check [--vars '{name: value}']
 export const docsCommand: Command = async (args, config, logger, output) => {
   const { values, positionals } = commandArgs(args, varsOption);
   const catalog = openCatalog(
-    { vars: values.vars, usable: positionals.length === 1 && positionals[0] === 'check', help: docsHelp },
+    {
+      vars: values.vars,
+      usable: positionals.length === 1 && positionals[0] === 'check',
+      // inlet docs foo and inlet docs check foo printed the usage alone.
+      why:
+        positionals[0] !== 'check'
+          ? `inlet docs has one command, inlet docs check${positionals[0] === undefined ? '' : `, not inlet docs ${positionals[0]}`}.\n`
+          : positionals.length > 1
+            ? beyondUsage('docs', 'nothing after check', positionals.slice(1))
+            : undefined,
+      help: docsHelp,
+    },
     config,
     logger,
     output,

@@ -248,6 +248,20 @@ describe('inlet command line', () => {
     );
   });
 
+  it('says which words a command does not take before its usage, which alone left them to be guessed', async () => {
+    for (const [args, first] of [
+      [['sync', 'crm', 'app', 'web'], 'inlet sync takes one source, not also "app" "web".'],
+      [['runs', '5', '6'], 'inlet runs takes one run id, not also "6".'],
+      [['runs', 'start', 'nightly', 'weekly'], 'inlet runs start takes one workflow, not also "weekly".'],
+      [['catalog', 'events', 'marts'], 'inlet catalog takes one table, not also "marts".'],
+      [['docs', 'check', 'marts'], 'inlet docs takes nothing after check, not also "marts".'],
+      [['docs', 'lint'], 'inlet docs has one command, inlet docs check, not inlet docs lint.'],
+    ] as const) {
+      const extra = await inlet(...args, '--config', configPath);
+      expect([args, extra.code, extra.err.split('\n')[0]]).toEqual([args, ExitCode.USAGE, first]);
+    }
+  });
+
   it("names the command whose option is unknown and where its options are listed, not Node's advice on positionals", async () => {
     // inlet docs check --format csv said "Unknown option '--format'. To specify a positional argument
     // starting with a '-', place it at the end of the command after '--', as in '-- "--format"".

@@ -12,7 +12,7 @@ import {
   STALE_RUN_MS,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
-import { type Command, commandArgs, outputFormat } from './command.ts';
+import { beyondUsage, type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
@@ -121,7 +121,8 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     if (positionals[0] === 'start') {
       const name = positionals[1];
       if (!name || positionals.length > 2) {
-        output.err(`${runsHelp}\n`);
+        const why = name ? beyondUsage('runs start', 'one workflow', positionals.slice(2)) : '';
+        output.err(`${why}${runsHelp}\n`);
         return ExitCode.USAGE;
       }
       const scheduler = createScheduler({
@@ -156,7 +157,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       return ExitCode.USAGE;
     }
     if (positionals.length > 0) {
-      output.err(`${runsHelp}\n`);
+      output.err(`${beyondUsage('runs', 'one run id', positionals.slice(1))}${runsHelp}\n`);
       return ExitCode.USAGE;
     }
     const limit = Number(values.limit);

@@ -3,7 +3,7 @@ import { dataLayout, makeDataFolders } from '../lake/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createSources, findSource, NOTHING_IMPORTED } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
-import { type Command, commandArgs, whileInterruptible } from './command.ts';
+import { beyondUsage, type Command, commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress } from './output.ts';
 
@@ -16,7 +16,8 @@ export const syncCommand: Command = async (args, config, logger, output) => {
   const { positionals } = commandArgs(args, {});
   const [name] = positionals;
   if (!name || positionals.length > 1) {
-    output.err(`${syncHelp}\n`);
+    const why = name ? beyondUsage('sync', 'one source', positionals.slice(1)) : '';
+    output.err(`${why}${syncHelp}\n`);
     return ExitCode.USAGE;
   }
   const source = findSource(createSources(config), name);
