@@ -474,6 +474,18 @@ describe('inlet command line', () => {
       code: ExitCode.CONFIG,
       err: `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} cannot be used: ${join(dir, 'data', 'wal')} is a file where inlet keeps a folder. Move it out of the data directory.\n`,
     });
+    // data_dir itself a file: "making … failed with EEXIST", with advice about permissions.
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    writeProjectFile(dir, 'data', 'not a folder\n');
+    for (const command of ['start', 'run']) {
+      const refused = await inlet(command, '--config', config);
+      expect([command, refused.code, refused.err]).toEqual([
+        command,
+        ExitCode.CONFIG,
+        `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} is a file, not a directory; set data_dir in inlet.yaml to a directory (inlet makes it when it is not there), or move the file away.\n`,
+      ]);
+    }
+    rmSync(join(dir, 'data'), { force: true });
     // inlet run takes its build locks in data/state/locks: "ENOTDIR: not a directory, mkdir …" (exit 5).
     rmSync(join(dir, 'data'), { recursive: true, force: true });
     writeProjectFile(dir, join('data', 'state'), 'not a folder\n');

@@ -43,6 +43,14 @@ function fileAt(dataDir: string, dir: string): string | undefined {
   return undefined;
 }
 
+const isFile = (path: string): boolean => {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false; // ENOTDIR: a file further up, which the errno's hint names
+  }
+};
+
 const fileNotFolder = (dataDir: string, file: string, cause?: unknown) =>
   new InletError(
     'DATA_DIR_UNUSABLE',
@@ -56,6 +64,13 @@ export function dataDirUnusable(dataDir: string, doing: string, path: string, er
   // A file where inlet keeps a folder (data/tmp written by hand) was told to set data_dir or chown.
   const file = code === 'EEXIST' || code === 'ENOTDIR' ? fileAt(dataDir, path) : undefined;
   if (file !== undefined) return fileNotFolder(dataDir, file, error);
+  // data_dir itself a file was "making <data_dir> failed with EEXIST", with advice about permissions.
+  if ((code === 'EEXIST' || code === 'ENOTDIR') && isFile(dataDir))
+    return new InletError(
+      'DATA_DIR_UNUSABLE',
+      `data_dir ${dataDir} is a file, not a directory; set data_dir in inlet.yaml to a directory (inlet makes it when it is not there), or move the file away.`,
+      { cause: error },
+    );
   return new InletError(
     'DATA_DIR_UNUSABLE',
     `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
