@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { sameTimeZone, timeZoneToWrite } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { sqlString } from '../lake/index.ts';
+import { withoutTrailingSemicolons } from '../sql/index.ts';
 import type { BuildEngine } from './build-engine.ts';
 import { uniqueKey } from './model-config.ts';
 import { asSubquery } from './model-template.ts';
@@ -49,7 +50,7 @@ export async function checkColumnNames(engine: BuildEngine, node: ProjectNode, s
   let rows: Awaited<ReturnType<BuildEngine['rows']>>;
   try {
     // The query itself, not SELECT * FROM it, which has already renamed them.
-    rows = await engine.rows(`DESCRIBE ${sql.trim().replace(/;+\s*$/, '')}\n`);
+    rows = await engine.rows(`DESCRIBE ${withoutTrailingSemicolons(sql)}\n`);
   } catch {
     return;
   }

@@ -561,6 +561,26 @@ GROUP BY ALL`,
     rmSync(join(config.project_dir, 'models', 'twice.sql'));
   });
 
+  it('a model, its sql: test and a tests/ file may end with ; and a comment after it, as a query may', async () => {
+    // Set inside parentheses whole, "SELECT 1 AS x; -- the end" failed with DuckDB's syntax error at ";".
+    project('models/ended.sql', 'SELECT 1 AS x; -- the end\n');
+    project(
+      'models/ended.yaml',
+      'tests:\n  - name: ones\n    sql: "SELECT * FROM {{ this }} WHERE x <> 1; /* none */"\n',
+    );
+    project('tests/ended_ones.sql', "SELECT * FROM {{ ref('ended') }} WHERE x <> 1;\n-- none\n");
+    const result = await run({ selectors: ['ended'] });
+    expect(result.models[0]).toMatchObject({ name: 'ended', status: 'success', rows: 1 });
+    expect(result.models[0]?.tests.map((t) => [t.name, t.status])).toEqual([['ones', 'pass']]);
+    const tested = await testModels({ config, selectors: ['ended'] });
+    expect(tested.tests.map((t) => [t.name, t.status])).toEqual([
+      ['ones', 'pass'],
+      ['ended_ones', 'pass'],
+    ]);
+    rmSync(join(config.project_dir, 'tests', 'ended_ones.sql'));
+    for (const file of ['ended.sql', 'ended.yaml']) rmSync(join(config.project_dir, 'models', file));
+  });
+
   it('a model reads the lake and its project, and no other file or the network', async () => {
     const outside = join(temp.dir, 'outside.csv');
     writeFileSync(outside, 'secret\nx\n');

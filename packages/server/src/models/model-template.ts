@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import { sqlString } from '../lake/index.ts';
-import { sqlCode } from '../sql/index.ts';
+import { sqlCode, withoutTrailingSemicolons } from '../sql/index.ts';
 import { quoteName } from './sql-names.ts';
 
 // The few template tags a model may use. Deliberately not Jinja: each tag is something the runner
@@ -193,9 +193,9 @@ export function renderTemplate(sql: string, values: TemplateValues): string {
   });
 }
 
-/** SQL ready to sit inside parentheses: no trailing semicolon, and a line break so a trailing -- comment ends. */
+/** SQL ready to sit inside parentheses: no trailing semicolon (nor a comment after it). */
 export function asSubquery(sql: string): string {
-  return `(${sql.trim().replace(/;+\s*$/, '')}\n)`;
+  return `(${withoutTrailingSemicolons(sql)}\n)`;
 }
 
 /** Tag values for SQL that reads what is published (data tests): refs are views, the window is everything. */

@@ -1,2 +1,2 @@
 /** @module sql: SQL text as DuckDB's tokenizer reads it, for what looks at people's SQL before DuckDB does. */
-export { sqlCode } from './sql-code.ts';
+export { sqlCode, withoutTrailingSemicolons } from './sql-code.ts';

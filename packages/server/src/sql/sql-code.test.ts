@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { sqlCode } from './sql-code.ts';
+import { sqlCode, withoutTrailingSemicolons } from './sql-code.ts';
 
 describe('sqlCode', () => {
   it('blanks comments and strings as DuckDB reads them, and keeps quoted identifiers', () => {
@@ -43,5 +43,18 @@ describe('sqlCode', () => {
     } finally {
       connection.closeSync();
     }
+  });
+});
+
+describe('withoutTrailingSemicolons', () => {
+  it('ends SQL at its last code, leaving out the semicolons, comments and blanks after it', () => {
+    expect(withoutTrailingSemicolons('SELECT 1 AS x; -- the end\n')).toBe('SELECT 1 AS x');
+    expect(withoutTrailingSemicolons('SELECT 1 AS x\n;; /* a /* b */ ; */ ;\n')).toBe('SELECT 1 AS x');
+    // A ; inside a string, a quoted name or a comment before the end is no end.
+    expect(withoutTrailingSemicolons('SELECT \';\' AS "a;" -- ;\nFROM t;')).toBe(
+      'SELECT \';\' AS "a;" -- ;\nFROM t',
+    );
+    expect(withoutTrailingSemicolons("SELECT 'open;")).toBe("SELECT 'open;");
+    expect(withoutTrailingSemicolons(' ; -- nothing')).toBe('');
   });
 });

@@ -108,3 +108,24 @@ export function sqlCode(sql: string): string {
   }
   return out;
 }
+
+/**
+ * SQL up to its last code: without the semicolons that end it and the comments and blanks around
+ * them, so that it can sit inside parentheses (`SELECT 1; -- done` is `SELECT 1`).
+ */
+export function withoutTrailingSemicolons(sql: string): string {
+  let end = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const text = textAt(sql, i);
+    if (text) {
+      // A comment stands for a blank; a string or a quoted identifier is code.
+      if (text.code !== ' ') end = text.end;
+      i = text.end;
+      continue;
+    }
+    if (!/[\s;]/.test(sql[i] ?? '')) end = i + 1;
+    i++;
+  }
+  return sql.slice(0, end);
+}
