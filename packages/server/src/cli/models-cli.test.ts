@@ -456,6 +456,13 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(misspelt.err).toBe(
       '--workflow nighly names no workflow that is configured or has runs; workflows: nightly.\n',
     );
+    // --workflow "$WORKFLOW" with WORKFLOW unset listed the runs of every workflow.
+    const empty = await inlet('runs', '--workflow', '');
+    expect([empty.code, empty.out, empty.err]).toEqual([
+      2,
+      '',
+      '--workflow is empty (an unset variable?): name a workflow (nightly), or leave --workflow out to list the runs of all of them.\n',
+    ]);
     const bad = await inlet('runs', '--before', 'last');
     expect(bad.code).toBe(2);
     expect(bad.err).toBe('--before last is not a run id; give the id of a run (a whole number above 0).\n');

@@ -170,6 +170,13 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       output.err(`--status ${values.status} is not a run status; use one of ${statuses.join(', ')}.\n`);
       return ExitCode.USAGE;
     }
+    if (values.workflow?.trim() === '') {
+      const known = workflowNames(config, history);
+      output.err(
+        `--workflow is empty (an unset variable?): name a workflow${known.length > 0 ? ` (${known.join(', ')})` : ''}, or leave --workflow out to list the runs of all of them.\n`,
+      );
+      return ExitCode.USAGE;
+    }
     const before = values.before === undefined ? undefined : Number(values.before);
     if (
       before !== undefined &&
