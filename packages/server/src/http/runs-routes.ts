@@ -24,6 +24,8 @@ function parseListQuery(query: Record<string, string | string[] | undefined>): L
     return value;
   };
   const [workflow, status, limitText, beforeText] = ['workflow', 'status', 'limit', 'before'].map(one);
+  if (workflow?.trim() === '')
+    throw invalid('workflow', 'give a workflow name, or leave workflow out for the runs of all of them');
   const limit = limitText === undefined ? 50 : Number(limitText);
   // Digits only, as inlet runs --limit takes it: Number() also read 1e3, 0x10 and " 10".
   if (
