@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 // Locks this process holds, so a lock file naming our own pid is told apart from one left behind
@@ -39,9 +39,8 @@ export interface ProcessLock {
  */
 export function acquireProcessLock(path: string, busy: (holder: string, pid: number) => Error): ProcessLock {
   mkdirSync(dirname(path), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (createWithPid(path)) {
       held.add(path);
       return {
         release() {
@@ -49,13 +48,48 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
           rmSync(path, { force: true });
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const pid = lockHolder(path);
-    if (pid !== undefined)
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      // Released meanwhile: try again, rather than remove what another process may just have made.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    const pid = Number.parseInt(text, 10);
+    if (!Number.isNaN(pid) && (pid === process.pid ? held.has(path) : processAlive(pid)))
       throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
+    // Its process is gone (or it names none, which a lock made whole never does): taken over.
     rmSync(path, { force: true });
   }
   throw busy('another process right now', Number.NaN);
+}
+
+/**
+ * Creates the lock file with this process's pid in it, in one step, or returns false when it
+ * exists: created empty and written after, another process read it empty, took it for one left
+ * behind, removed it and took the lock too (two builds of one model at once).
+ */
+function createWithPid(path: string): boolean {
+  const draft = `${path}.${process.pid}.tmp`;
+  writeFileSync(draft, `${process.pid}\n`);
+  try {
+    linkSync(draft, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
+  // A file system without hard links: created, then written, as before.
+  try {
+    writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
 }

@@ -1,0 +1,57 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { acquireProcessLock } from './index.ts';
+
+const execFileAsync = promisify(execFile);
+const busy = (holder: string) => new Error(`held by ${holder}`);
+
+describe('a process lock', () => {
+  it('is held by one of two processes at a time, however often they both take it', async () => {
+    // The file was created empty and then written: the other process read it empty, took it for a
+    // lock left behind, removed it and held the lock too (a model built twice at once).
+    const temp = tempDir();
+    const lock = join(temp.dir, 'locks', 'model-m.lock');
+    const log = join(temp.dir, 'holds.log');
+    const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'lock-loop.ts');
+    const start = String(Date.now() + 2_000); // after both processes have loaded
+    const run = () =>
+      execFileAsync(process.execPath, ['--import', 'tsx', script, start, '3000', lock, log], {
+        cwd: join(import.meta.dirname, '..', '..'),
+        encoding: 'utf8',
+      });
+    const held = (await Promise.all([run(), run()])).map(({ stdout }) => Number(stdout));
+    expect(held.every((n) => n > 0)).toBe(true);
+    const holders = new Set<string>();
+    let both = 0;
+    for (const line of readFileSync(log, 'utf8').trim().split('\n')) {
+      const [pid, what] = line.split(' ');
+      if (what === 'in' && holders.size > 0) both++;
+      if (what === 'in') holders.add(String(pid));
+      else holders.delete(String(pid));
+    }
+    expect(both).toBe(0);
+    temp.cleanup();
+  }, 20_000);
+
+  it('is refused while a live process holds it, and taken over from one gone or a file naming none', () => {
+    const temp = tempDir();
+    const path = join(temp.dir, 'model-m.lock');
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    for (const left of [`${gone}\n`, '']) {
+      writeFileSync(path, left);
+      const lock = acquireProcessLock(path, busy);
+      expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+      expect(() => acquireProcessLock(path, busy)).toThrow('held by this process already');
+      lock.release();
+    }
+    writeFileSync(path, `${process.ppid}\n`);
+    expect(() => acquireProcessLock(path, busy)).toThrow(
+      `held by another inlet process (pid ${process.ppid})`,
+    );
+    temp.cleanup();
+  });
+});
