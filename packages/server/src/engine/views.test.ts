@@ -324,6 +324,49 @@ describe('two lake tables of one name', () => {
   });
 });
 
+describe("a model's view whose input is gone from the lake", () => {
+  it('is named with the input it reads, rather than vanishing as if never built; it is back once the input is', async () => {
+    // The view mart of a model that reads a mart since deleted (lake/marts/<model>/, as
+    // docs/models.md says to remove one) was left out without a word: inlet catalog did not list
+    // it and a query of it was told it did not exist.
+    const { config, layout, writer } = await lake('view-input-gone');
+    const marks = await marksMart(layout, writer);
+    const view = join(layout.lake, 'marts', 'marks_view');
+    mkdirSync(view, { recursive: true });
+    writeLakeTable(view, {
+      name: 'marks_view',
+      kind: 'mart',
+      files: '',
+      sql: 'SELECT n FROM marks',
+      depends_on: ['marks'],
+    });
+    const twice = join(layout.lake, 'marts', 'marks_twice');
+    mkdirSync(twice, { recursive: true });
+    writeLakeTable(twice, {
+      name: 'marks_twice',
+      kind: 'mart',
+      files: '',
+      sql: 'SELECT n FROM marks_view',
+      depends_on: ['marks_view'],
+    });
+    await withEngine({ config, layout }, async (engine) => {
+      expect((await engine.query('SELECT n FROM marks_twice')).rows).toEqual([[1]]);
+      rmSync(marks, { recursive: true });
+      const error = await engine.query('SELECT n FROM marks_view').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
+      expect((error as Error).message).toContain(
+        '"marks_view" cannot be queried: it reads marks, which is not in the lake; build it again (inlet run +marks_view), or move lake/marts/marks_view/ out of the lake if no model makes it any more',
+      );
+      const again = await engine.query('SELECT n FROM marks_twice').catch((e: unknown) => e);
+      expect((again as Error).message).toContain(
+        '"marks_twice" cannot be queried: it reads marks_view, which is a view that cannot be read either;',
+      );
+      await marksMart(layout, writer);
+      expect((await engine.query('SELECT n FROM marks_twice')).rows).toEqual([[1]]);
+    });
+  });
+});
+
 describe('a lake table whose _table.json is damaged', () => {
   it("is left out under its folder's name, naming the file, and every other query runs", async () => {
     // JSON of another shape ({}) failed every query of every table, events too, with LAKE_UNREADABLE

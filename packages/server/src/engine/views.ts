@@ -284,7 +284,36 @@ export function discoverViews(
       return false;
     });
   }
+  const unbuilt = new Set(pending.map((table) => table.name));
+  for (const table of pending) views.push(inputGone(table, names, unbuilt));
   return views;
+}
+
+/**
+ * A model's view whose inputs are not all in the lake (a mart deleted, as docs/models.md says to
+ * remove one): it was left out without a word, as if never built, and a query was told it did not
+ * exist. unbuilt: the other views left out so, which are in the lake but cannot be read either.
+ */
+function inputGone(
+  table: LakeTable,
+  names: ReadonlySet<string>,
+  unbuilt: ReadonlySet<string>,
+): ViewDefinition {
+  const inputs = (table.depends_on ?? []).filter((dep) => !names.has(dep));
+  const said = (gone: string[], why: string) =>
+    gone.length > 0 ? [`${gone.join(', ')}, which ${gone.length > 1 ? 'are' : 'is'} ${why}`] : [];
+  const reads = [
+    ...said(
+      inputs.filter((dep) => !unbuilt.has(dep)),
+      'not in the lake',
+    ),
+    ...said(
+      inputs.filter((dep) => unbuilt.has(dep)),
+      'a view that cannot be read either',
+    ),
+  ];
+  const refused = `it reads ${reads.join(', and ')}; build it again (inlet run +${table.name}), or move lake/marts/${table.name}/ out of the lake if no model makes it any more`;
+  return { name: table.name, shape: `refused:${refused}`, sql: '', refused };
 }
 
 /**
