@@ -646,6 +646,16 @@ models:
     expect(error?.split('\n').map((line) => line.slice(-2))).toEqual(['s.', 's.', 's?', 's?']);
   });
 
+  it('never suggests that a model ref itself: a ref to a model since renamed offers none', () => {
+    // v refs t, renamed: "did you mean v?" for ref('t'), when v reading itself is a cycle.
+    expect(() => buildGraph(project({ v: ['t'] }).nodes)).toThrow(
+      /^v \(.*v\.sql\) refers to ref\('t'\), which no model or seed defines\.$/,
+    );
+    expect(() => buildGraph(project({ order: ['orders'], orderz: [] }).nodes)).toThrow(
+      /refers to ref\('orders'\), which no model or seed defines; did you mean orderz\?$/,
+    );
+  });
+
   it('reports every ref to a model that does not exist, with the file', () => {
     const broken = project({ a: ['nothing'], b: ['a', 'ghost'] });
     expect(() => buildGraph(broken.nodes)).toThrow(

@@ -95,12 +95,15 @@ function inCycle(name: string, parents: (name: string) => string[], left: Set<st
 const RAW_TABLES = new Set(['events', 'access_logs', 'app_logs']);
 
 /** What a ref to nothing most likely meant: a table read by name (events, crm.customers), or a typo. */
-function refHint(ref: string, nodes: Map<string, ProjectNode>): string {
+function refHint(ref: string, nodes: Map<string, ProjectNode>, from: string): string {
   if (RAW_TABLES.has(ref) || ref.includes('.'))
     return `; ${ref} is ${ref.includes('.') ? "a source's table" : 'a table of the lake'}, not a model, so read it by its name: FROM ${ref}`;
   const lower = ref.toLowerCase();
+  // Never the model that refs: it cannot read itself (a cycle), and a ref to one renamed offered it.
   const close = [...nodes.keys()].filter(
-    (name) => name === lower || (Math.abs(name.length - ref.length) <= 2 && editDistance(name, lower) <= 2),
+    (name) =>
+      name !== from &&
+      (name === lower || (Math.abs(name.length - ref.length) <= 2 && editDistance(name, lower) <= 2)),
   );
   return close.length > 0 ? `; did you mean ${close.slice(0, 3).join(', ')}?` : '';
 }
@@ -137,7 +140,7 @@ export function buildGraph(
     for (const ref of node.refs)
       if (!nodes.has(ref))
         missing.push(
-          `${node.name} (${node.path}) refers to ref('${ref}'), which no model or seed defines${refHint(ref, nodes)}`,
+          `${node.name} (${node.path}) refers to ref('${ref}'), which no model or seed defines${refHint(ref, nodes, node.name)}`,
         );
   if (missing.length > 0)
     throw new InletError(
