@@ -581,6 +581,23 @@ GROUP BY ALL`,
     for (const file of ['ended.sql', 'ended.yaml']) rmSync(join(config.project_dir, 'models', file));
   });
 
+  it("a file where a model's folder of the lake goes fails that model by name; the others build", async () => {
+    // The build tidied the folder's old versions with readdir: ENOTDIR ended inlet run (exit 5) as
+    // an error inlet did not foresee, and no other model was built.
+    const inTheWay = join(config.data_dir, 'lake', 'marts', 'in_the_way');
+    mkdirSync(dirname(inTheWay), { recursive: true });
+    writeFileSync(inTheWay, 'notes\n');
+    project('models/in_the_way.sql', 'SELECT 1 AS x');
+    project('models/beside_it.sql', 'SELECT 2 AS x');
+    const result = await run({ selectors: ['in_the_way', 'beside_it'] });
+    expect(statuses(result)).toEqual({ in_the_way: 'failed', beside_it: 'success' });
+    expect(result.models.find((m) => m.name === 'in_the_way')?.message).toBe(
+      `in_the_way: ${inTheWay} is a file where inlet keeps the folder of its table; move it out of the lake.`,
+    );
+    rmSync(inTheWay);
+    for (const name of ['in_the_way', 'beside_it']) rmSync(join(config.project_dir, 'models', `${name}.sql`));
+  });
+
   it('a model reads the lake and its project, and no other file or the network', async () => {
     const outside = join(temp.dir, 'outside.csv');
     writeFileSync(outside, 'secret\nx\n');

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { keywordSources, withQuotedSchemaHint, withSqlHint } from '../engine/index.ts';
 import { isInletError } from '../errors/index.ts';
@@ -137,6 +138,15 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
   const { engine, node } = step;
   const started = performance.now();
   const versions = tableVersions(join(step.marts, node.name));
+  if (existsSync(versions.dir) && !statSync(versions.dir).isDirectory())
+    return {
+      name: node.name,
+      kind: node.kind,
+      status: 'failed',
+      message: `${node.name}: ${versions.dir} is a file where inlet keeps the folder of its table; move it out of the lake.`,
+      tests: [],
+      ms: 0,
+    };
   const current = versions.current();
   const { mode, window, incremental } = plan(step, await mergeTarget(step, current));
   // Said on the line of a model built whole where days were asked for, so nobody wonders why.
