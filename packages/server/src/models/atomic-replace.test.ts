@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
@@ -69,5 +69,24 @@ describe('atomic replacement', () => {
       name.startsWith('v-'),
     );
     expect(versions.length).toBeLessThanOrEqual(2);
+  });
+
+  it('the next build of a model removes what a killed build of it left, at once rather than an hour on', async () => {
+    // A build killed (SIGKILL, out of memory) left its staging folder, hundreds of MB for a big
+    // mart, until a build an hour or more later; under the model's build lock no other build can
+    // be writing one.
+    const config = testConfig(join(temp.dir, 'killed'), {
+      project_dir: join(temp.dir, 'killed-project'),
+      models: { builtin: false },
+    });
+    writeProjectFile(config.project_dir, 'models/kept.sql', 'SELECT 1 AS x');
+    const build = () => runModels({ config, logger: createSilentLogger() });
+    expect((await build()).ok).toBe(true);
+    const mart = join(config.data_dir, 'lake', 'marts', 'kept');
+    const left = join(mart, `.staging-${Date.now()}-0a1b2c`);
+    mkdirSync(left);
+    writeFileSync(join(left, 'data.parquet'), 'half a file');
+    expect((await build()).ok).toBe(true);
+    expect(readdirSync(mart).filter((name) => name.startsWith('.staging-'))).toEqual([]);
   });
 });

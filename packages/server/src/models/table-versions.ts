@@ -33,7 +33,10 @@ export interface TableVersions {
   /** Replaces the manifest with a view definition (no files). */
   publishView(manifest: Omit<LakeTable, 'files'>): void;
   discard(staging: string): void;
-  /** Deletes versions retired longer than graceMs ago, and leftovers of builds that crashed. */
+  /**
+   * Deletes versions retired longer than graceMs ago, and leftovers of builds that crashed. Called
+   * by a build that holds the model's build lock, once its own staging directory is gone.
+   */
   cleanup(graceMs: number): void;
 }
 
@@ -110,8 +113,9 @@ export function tableVersions(dir: string): TableVersions {
         const path = join(dir, name);
         const age = (file: string) => now - statSync(file).mtimeMs;
         try {
-          if (name.startsWith('.staging-') && age(path) > ORPHAN_MS)
-            rmSync(path, { recursive: true, force: true });
+          // Only the build that holds the lock writes one, and no one else reads it: any there now
+          // is what a build killed before it published left.
+          if (name.startsWith('.staging-')) rmSync(path, { recursive: true, force: true });
           if (!VERSION.test(name) || name === current) continue;
           const retired = join(path, RETIRED);
           if (existsSync(retired) ? age(retired) > graceMs : age(path) > ORPHAN_MS)
