@@ -15,7 +15,13 @@ import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../
 import { sqlCode } from '../sql/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { createQuerySlots } from './query-slots.ts';
-import { createJsonParser, createValueConverter, typeName } from './result-values.ts';
+import {
+  createJsonParser,
+  createValueConverter,
+  tooDeepToConvert,
+  typeName,
+  withinDepth,
+} from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { parseSqlTree, tableNames } from './sql-calls.ts';
 import { withQueryHint } from './sql-hints.ts';
@@ -107,7 +113,13 @@ async function* streamedRows(
   convert: DuckDBValueConverter<Json>,
 ): AsyncGenerator<Json[][]> {
   const parseJson = createJsonParser(result.columnTypes());
-  for await (const rows of result.yieldConvertedRows(convert)) yield parseJson ? parseJson(rows) : rows;
+  const names = result.columnNames();
+  try {
+    for await (const rows of result.yieldConvertedRows(convert))
+      yield withinDepth(names, parseJson ? parseJson(rows) : rows);
+  } catch (error) {
+    throw tooDeepToConvert(error);
+  }
   if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
 }
 
@@ -642,8 +654,13 @@ export async function createQueryEngine(options: {
               throw failed(message, sql);
             }
             const parseJson = createJsonParser(whole.columnTypes());
-            const converted = whole.convertRows(convert);
-            const all = parseJson ? parseJson(converted) : converted;
+            let converted: Json[][];
+            try {
+              converted = whole.convertRows(convert);
+            } catch (error) {
+              throw tooDeepToConvert(error);
+            }
+            const all = withinDepth(whole.columnNames(), parseJson ? parseJson(converted) : converted);
             limit = createSizeLimit(opts.maxBytes);
             const fitting = all.slice(0, maxRows).findIndex((row) => !limit.fits(row));
             rows = all.slice(0, fitting === -1 ? maxRows : fitting);

@@ -232,6 +232,55 @@ export function createJsonParser(types: DuckDBType[]): ((rows: Json[][]) => Json
   };
 }
 
+/**
+ * How deep a value may nest (lists, structs, maps and JSON within each other) to be handed over:
+ * DuckDB makes values thousands deep ('[[[…]]]'::JSON, a VARIANT, json_transform), where copying
+ * one to the server and writing it as JSON or CSV ran out of stack, a 500. DuckDB's own
+ * max_expression_depth is as many.
+ */
+const MAX_VALUE_DEPTH = 1000;
+
+function nestsTooDeep(value: Json, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth >= MAX_VALUE_DEPTH) return true;
+  for (const item of Array.isArray(value) ? value : Object.values(value))
+    if (nestsTooDeep(item, depth + 1)) return true;
+  return false;
+}
+
+/** A column as a message names it: its name, unless the name is a long expression. */
+const columnLabel = (names: readonly string[], i: number) => {
+  const name = names[i];
+  return name !== undefined && name.length <= 64 ? `column ${i + 1} ("${name}")` : `column ${i + 1}`;
+};
+
+const tooDeep = (column: string) =>
+  new InletError(
+    'QUERY_INVALID',
+    `A value of ${column} nests more than ${MAX_VALUE_DEPTH} levels deep (lists, structs or JSON within each other), deeper than an answer can carry; select it as text (::VARCHAR) or a part of it (json_extract(col, '$.a')).`,
+  );
+
+/**
+ * The error for one that ran out of JavaScript's stack converting a result's values (the bindings'
+ * converter walks a value nested thousands deep); any other error as it is.
+ */
+export function tooDeepToConvert(error: unknown): unknown {
+  if (!(error instanceof RangeError) || !/Maximum call stack size exceeded/.test(error.message)) return error;
+  return new InletError(
+    'QUERY_INVALID',
+    'A value of the answer nests too deep to be read (lists, structs or JSON within each other, thousands of levels); select such a column as text (::VARCHAR) or a part of it.',
+  );
+}
+
+/** The rows, refused naming the column when a value nests deeper than an answer can carry. */
+export function withinDepth(names: readonly string[], rows: Json[][]): Json[][] {
+  for (const row of rows)
+    row.forEach((value, i) => {
+      if (nestsTooDeep(value, 0)) throw tooDeep(columnLabel(names, i));
+    });
+  return rows;
+}
+
 /** Whether a type is JSON or holds JSON anywhere inside. */
 function holdsJson(type: DuckDBType): boolean {
   if (type.alias === 'JSON') return true;

@@ -224,6 +224,33 @@ describe('POST /api/query', () => {
     expect(response.body).toBe('empty,none,text\r\n"",,a\r\n');
   });
 
+  it('refuses a value nested thousands deep with a 400 naming its column, as JSON and as CSV, not a 500', async () => {
+    const { query } = await setup();
+    const deep = (levels: number) => `'${'['.repeat(levels)}${']'.repeat(levels)}'::JSON`;
+    for (const sql of [
+      `SELECT 1 AS n, ${deep(10000)} AS doc`,
+      `SELECT 1 AS n, (${deep(3000)})::VARIANT AS doc`,
+      // Much deeper, DuckDB itself runs out of stack making the type (QUERY_ENGINE_CRASHED).
+      `SELECT 1 AS n, json_transform('1', '${'['.repeat(3000)}"INTEGER"${']'.repeat(3000)}') AS doc`,
+    ])
+      for (const search of ['', '?format=csv']) {
+        const response = await query({ sql }, search);
+        expect(response.statusCode, `${sql.slice(0, 40)} ${search}: ${response.body.slice(0, 300)}`).toBe(
+          400,
+        );
+        expect(response.json().error).toMatchObject({
+          code: 'QUERY_INVALID',
+          message: expect.stringMatching(/nests .*deep.*::VARCHAR/),
+        });
+      }
+    const json = await query({ sql: `SELECT ${deep(10000)} AS doc` });
+    expect(json.json().error.message).toContain('column 1 ("doc")');
+    // As deep as DuckDB's own expressions may nest, a value is answered as it is.
+    const nested = await query({ sql: `SELECT ${deep(1000)} AS doc` });
+    expect(nested.statusCode).toBe(200);
+    expect(JSON.stringify(nested.json().rows[0][0])).toBe(`${'['.repeat(1000)}${']'.repeat(1000)}`);
+  });
+
   it("exports every row as CSV, or as many as the request's max_rows says", async () => {
     const { query } = await setup({ query: { max_rows: 5 } });
     const all = await query({ sql: 'SELECT i FROM range(10000) t(i)' }, '?format=csv');
