@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Catalog } from '../catalog/index.ts';
-import type { Intake, IntakeWorkers } from '../collect/index.ts';
+import { type Intake, type IntakeWorkers, parseJsonBody } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
@@ -107,14 +107,6 @@ function needsOriginForm(target: string): boolean {
   return end > 1 && target[end - 1] === '/';
 }
 
-const parseJson = (body: string): unknown => {
-  try {
-    return JSON.parse(body);
-  } catch (error) {
-    throw new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
-  }
-};
-
 /** The Fastify app: collector routes when this process collects, the query API when it serves queries. */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const { config, metrics } = options;
@@ -189,12 +181,13 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // text/plain carries JSON too: it is what navigator.sendBeacon and analytics.js send without a CORS preflight.
   app.addContentTypeParser(
     ['application/json', 'text/plain'],
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (request, body, done) => {
       try {
-        // Read as UTF-8 whatever it declares, as the collector reads its bodies (and refuses others).
+        // Read as UTF-8 whatever it declares, as the collector reads its bodies (and refuses others),
+        // and as it reads them: a byte order mark (PowerShell 5 writes one) was an "Unexpected token".
         checkCharset(request.headers['content-type']?.toLowerCase() ?? '');
-        done(null, parseJson(body as string));
+        done(null, parseJsonBody(body as Buffer));
       } catch (error) {
         done(error as Error, undefined);
       }

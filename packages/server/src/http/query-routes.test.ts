@@ -157,6 +157,20 @@ describe('POST /api/query', () => {
     expect(read.json()).toMatchObject({ rows: [['café']] });
   });
 
+  it('reads a body that starts with a byte order mark, and says so of an empty one, as the collector does', async () => {
+    const { post } = await setup();
+    const json = { 'content-type': 'application/json' };
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"sql": "SELECT 1 AS one"}')]);
+    const read = await post(json, bom);
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json()).toMatchObject({ rows: [[1]] });
+    const empty = await post(json, Buffer.alloc(0));
+    expect(empty.json().error).toEqual({
+      code: 'INVALID_JSON',
+      message: 'The body is empty; send a JSON object.',
+    });
+  });
+
   it('reads a gzip or deflate body, and refuses another Content-Encoding with 415, as the collector does', async () => {
     // The encoding was ignored: a gzip body was answered INVALID_JSON "Unexpected token '\u001f'",
     // and a body sent as br was read as if plain.
