@@ -174,6 +174,9 @@ describe('sandbox', () => {
     for (const sql of [
       "PIVOT (SELECT 1 AS a, 'x' AS b) ON b USING sum(a)",
       '-- events by name\nPIVOT events ON name USING count(*)',
+      // Inside a query too: this text is one statement, and was told it held two.
+      "WITH t AS (SELECT 1 AS a, 'x' AS b) SELECT * FROM (PIVOT t ON b USING sum(a))",
+      "WITH t AS (SELECT 1 AS a, 'x' AS b), p AS (PIVOT t ON b USING sum(a)) SELECT * FROM p",
     ])
       await expect(engine.query(sql), sql).rejects.toMatchObject({
         code: 'QUERY_NOT_ALLOWED',
@@ -181,6 +184,9 @@ describe('sandbox', () => {
       });
     await expect(engine.query("SELECT 'PIVOT (' AS a; SELECT 2")).rejects.toMatchObject({
       code: 'QUERY_NOT_ALLOWED',
+      message: 'Send one statement at a time; this text holds 2.',
+    });
+    await expect(engine.query('SELECT 1 AS pivot; SELECT 2')).rejects.toMatchObject({
       message: 'Send one statement at a time; this text holds 2.',
     });
   });

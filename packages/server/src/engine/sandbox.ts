@@ -192,9 +192,14 @@ export async function prepareReadOnly(
   if (extracted.count === 0) throw empty();
   if (extracted.count > 1) {
     // DuckDB runs a PIVOT without an IN list as two statements: one creates a type of the values.
-    // Read in the code alone: a header comment may come before it, and a string may say PIVOT (.
+    // It may stand anywhere (FROM (PIVOT …), a CTE, after a header comment), so it is named when the
+    // code holds one and fewer statements than DuckDB counts; a string may say PIVOT (.
     const code = sqlCode(sql);
-    const pivot = /^\s*(UN)?PIVOT\b/i.test(code) || /\bPIVOT\s*\(/i.test(code);
+    const written = code
+      .replace(/"(?:[^"]|"")*"/g, '""')
+      .split(';')
+      .filter((statement) => statement.trim() !== '').length;
+    const pivot = /\bPIVOT\b/i.test(code) && written < extracted.count;
     throw new InletError(
       'QUERY_NOT_ALLOWED',
       pivot
