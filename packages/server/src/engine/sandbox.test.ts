@@ -88,6 +88,16 @@ describe('sandbox', () => {
     expect((await engine.query("SELECT current_setting('enable_logging') AS on")).rows).toEqual([[0]]);
   });
 
+  it('refuses IMPORT DATABASE, which DuckDB reads while it splits the text, as not allowed', async () => {
+    // It was a QUERY_INVALID of "Failed to extract statements: Permission Error: …".
+    await expect(engine.query(`IMPORT DATABASE '${temp.dir}'`)).rejects.toMatchObject({
+      code: 'QUERY_NOT_ALLOWED',
+      message: expect.stringMatching(
+        /^Permission Error: .*schema\.sql.*cannot write, attach or change settings\.$/,
+      ),
+    });
+  });
+
   it('allows reads: SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE', async () => {
     for (const sql of [
       'SELECT 1',

@@ -82,6 +82,14 @@ const withoutSettingAdvice = (message: string) =>
  */
 const LEADING_COMMENTS = /^(?:\s|--[^\r\n]*\n|\/\*(?:(?!\/\*|\*\/)[\s\S])*\*\/)*/;
 
+/** DuckDB's words for what the engine's configuration refuses (a file outside the lake, a setting). */
+const REFUSED = /Permission Error|disabled by configuration|locked/;
+const refused = (message: string) =>
+  new InletError(
+    'QUERY_NOT_ALLOWED',
+    `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
+  );
+
 const empty = () =>
   new InletError(
     'QUERY_INVALID',
@@ -186,6 +194,8 @@ export async function prepareReadOnly(
     const message = (error as Error).message;
     // What the bindings say for text with no statement in it (only comments or semicolons).
     if (message === 'Error in native callback') throw empty();
+    // IMPORT DATABASE is read while its text is split into statements: DuckDB reads its schema.sql.
+    if (REFUSED.test(message)) throw refused(message.replace(/^Failed to extract statements: /, ''));
     const keywords = /Parser Error/.test(message) ? await keywordSources(connection, sql, sources) : [];
     throw new InletError('QUERY_INVALID', withQuotedSchemaHint(withoutSettingAdvice(message), sql, keywords));
   }
@@ -217,12 +227,7 @@ export async function prepareReadOnly(
     const write = writeKeyword(explainedStatement(sql) ?? sql);
     if (write)
       throw new InletError('QUERY_NOT_ALLOWED', `${write} statements are not allowed. ${ALLOWED_HINT}`);
-    if (/Permission Error|disabled by configuration|locked/.test(message)) {
-      throw new InletError(
-        'QUERY_NOT_ALLOWED',
-        `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
-      );
-    }
+    if (REFUSED.test(message)) throw refused(message);
     throw new InletError('QUERY_INVALID', withQueryHint(withoutSettingAdvice(message), sql));
   }
   const type = prepared.statementType;
