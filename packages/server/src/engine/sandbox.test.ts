@@ -88,6 +88,25 @@ describe('sandbox', () => {
     expect((await engine.query("SELECT current_setting('enable_logging') AS on")).rows).toEqual([[0]]);
   });
 
+  it('binds no statement but a read: EXPORT DATABASE made its directory, in the lake or the WAL, before it was refused', async () => {
+    // A directory named as the WAL's next segment stopped the collector (503 WAL_UNAVAILABLE, EISDIR).
+    const layout = dataLayout(join(temp.dir, 'data'));
+    mkdirSync(layout.walEvents, { recursive: true });
+    const targets = [join(lake(), 'exported'), join(layout.walEvents, '0000000000000042.log')];
+    for (const target of targets)
+      for (const sql of [
+        `EXPORT DATABASE '${target}'`,
+        `-- keep\nEXPORT DATABASE '${target}' (FORMAT parquet)`,
+        `COPY (SELECT 1 AS a, 2 AS b) TO '${target}' (FORMAT parquet, PARTITION_BY (a))`,
+        `EXPLAIN COPY (SELECT 1 AS a, 2 AS b) TO '${target}' (FORMAT parquet, PARTITION_BY (a))`,
+      ])
+        await expect(engine.query(sql), sql).rejects.toMatchObject({
+          code: 'QUERY_NOT_ALLOWED',
+          message: expect.stringMatching(/^(EXPORT|COPY) statements are not allowed/),
+        });
+    for (const target of targets) expect(existsSync(target), target).toBe(false);
+  });
+
   it('refuses IMPORT DATABASE, which DuckDB reads while it splits the text, as not allowed', async () => {
     // It was a QUERY_INVALID of "Failed to extract statements: Permission Error: …".
     await expect(engine.query(`IMPORT DATABASE '${temp.dir}'`)).rejects.toMatchObject({

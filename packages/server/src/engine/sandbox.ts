@@ -96,14 +96,15 @@ const empty = () =>
     'The query is empty (only comments or semicolons); send one SELECT statement.',
   );
 
-/** A statement's kind as its author wrote it: DuckDB types USE and RESET as SET statements, INSTALL as LOAD. */
-function describeType(type: StatementType, sql: string): string {
-  const text = sql.replace(LEADING_COMMENTS, '');
-  const keyword = /^(use|reset)\b/i.exec(text)?.[1];
-  if (type === StatementType.SET && keyword) return keyword.toUpperCase();
-  const install = /^((?:force\s+)?install)\b/i.exec(text)?.[1];
-  if (type === StatementType.LOAD && install) return install.toUpperCase().replace(/\s+/, ' ');
-  return (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replaceAll('_', ' ');
+/**
+ * A statement's kind as its author wrote it (USE, RESET, FORCE INSTALL, a DELETE behind a WITH
+ * clause), read from its code: it is named before DuckDB binds it, so DuckDB's type is not known.
+ */
+function writtenKind(sql: string): string | undefined {
+  const write = writeKeyword(sql);
+  if (write) return write;
+  const word = /^\s*((?:force\s+)?install|[a-z]+)\b/i.exec(sqlCode(sql))?.[1];
+  return word?.toUpperCase().replace(/\s+/, ' ');
 }
 
 /**
@@ -136,7 +137,14 @@ async function checkSelectTree(connection: DuckDBConnection, sql: string): Promi
     error_message?: string;
     statements?: unknown;
   };
-  if (tree.error) throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
+  if (tree.error) {
+    // Named only when the parser says it is no SELECT; another failure keeps the plain words.
+    const kind = /Only SELECT statements/.test(tree.error_message ?? '') ? writtenKind(sql) : undefined;
+    throw new InletError(
+      'QUERY_NOT_ALLOWED',
+      `${kind ? `${kind} statements are` : 'This statement is'} not allowed. ${ALLOWED_HINT}`,
+    );
+  }
   for (const { name, table } of sqlCalls(tree.statements)) {
     if (BLOCKED_FUNCTION.test(name))
       throw new InletError(
@@ -217,33 +225,22 @@ export async function prepareReadOnly(
         : `Send one statement at a time; this text holds ${extracted.count}.`,
     );
   }
+  // Judged before DuckDB binds it: binding runs part of some statements (EXPORT DATABASE made its
+  // directory, in the lake too, before it was refused), so only a read is ever bound. EXPLAIN ANALYZE
+  // runs its statement, so the statement inside must pass the same check.
+  const inner = explainedStatement(sql);
+  if (inner === undefined) await checkSelectTree(connection, sql);
+  else await prepareReadOnly(connection, inner);
   let prepared: DuckDBPreparedStatement;
   try {
     prepared = await extracted.prepare(0);
   } catch (error) {
     const message = (error as Error).message;
-    // DuckDB binds a write before its type is known, and over a view it fails as "Can only delete
-    // from base table", as if a table could be written. It was never going to run: say so.
-    const write = writeKeyword(explainedStatement(sql) ?? sql);
-    if (write)
-      throw new InletError('QUERY_NOT_ALLOWED', `${write} statements are not allowed. ${ALLOWED_HINT}`);
     if (REFUSED.test(message)) throw refused(message);
     throw new InletError('QUERY_INVALID', withQueryHint(withoutSettingAdvice(message), sql));
   }
-  const type = prepared.statementType;
-  if (type === StatementType.SELECT) {
-    await checkSelectTree(connection, sql);
-  } else if (type === StatementType.EXPLAIN) {
-    // EXPLAIN ANALYZE runs its statement, so the statement inside must pass the same check.
-    const inner = explainedStatement(sql);
-    if (inner === undefined)
-      throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
-    await prepareReadOnly(connection, inner);
-  } else {
-    throw new InletError(
-      'QUERY_NOT_ALLOWED',
-      `${describeType(type, sql)} statements are not allowed. ${ALLOWED_HINT}`,
-    );
-  }
+  // What DuckDB made of the text is what the checks above read it as.
+  if (prepared.statementType !== (inner === undefined ? StatementType.SELECT : StatementType.EXPLAIN))
+    throw new InletError('QUERY_NOT_ALLOWED', `This statement is not allowed. ${ALLOWED_HINT}`);
   return prepared;
 }
