@@ -168,6 +168,14 @@ describe('sandbox', () => {
     });
   });
 
+  it('says how to write a header comment it cannot read past before EXPLAIN, not that EXPLAIN is not allowed', async () => {
+    // A block comment holding another /* (DuckDB nests them) was "EXPLAIN statements are not allowed".
+    await expect(engine.query('/* see /* below */ */ EXPLAIN SELECT 1')).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringMatching(/^EXPLAIN is found here after line comments/),
+    });
+  });
+
   it("writes DATE 'infinity' and '-infinity' as such, not as days no date can be", async () => {
     // PostgreSQL's open-ended dates, which database sources copy: the Node bindings wrote them as
     // 5881580-07-11 and 5877642-06-24 (BC), the days just past DuckDB's greatest and least dates.

@@ -140,6 +140,12 @@ async function checkSelectTree(connection: DuckDBConnection, sql: string): Promi
   if (tree.error) {
     // Named only when the parser says it is no SELECT; another failure keeps the plain words.
     const kind = /Only SELECT statements/.test(tree.error_message ?? '') ? writtenKind(sql) : undefined;
+    // An EXPLAIN gets here only when explainedStatement could not find it behind its header.
+    if (kind === 'EXPLAIN')
+      throw new InletError(
+        'QUERY_INVALID',
+        'EXPLAIN is found here after line comments (--) and block comments that hold no other /*; write the header comment with -- or without the inner /*, or put it after the statement.',
+      );
     throw new InletError(
       'QUERY_NOT_ALLOWED',
       `${kind ? `${kind} statements are` : 'This statement is'} not allowed. ${ALLOWED_HINT}`,
