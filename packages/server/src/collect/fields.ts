@@ -57,8 +57,58 @@ const MAX_DATE_MS = 8.64e15;
 /** An epoch number written as text: 1733300000, 1733300000.25. */
 const EPOCH_TEXT = /^\d{9,19}(?:\.\d+)?$/;
 
-/** The end of a time that names its offset: Z, +09:00, +0900, -05. */
-const ZONED = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
+/**
+ * An ISO 8601 date, or date and time: T (or a space) between them, seconds and a fraction
+ * optional, then Z, an offset (+09:00, +0900, -05) or nothing (UTC), after UTC or GMT if given
+ * (BigQuery writes 2026-12-05 10:00:00.123456 UTC; GMT+0900 is what Date's toString ends with).
+ * The whole text must match. Date.parse, which read it before, falls back to a loose reader for
+ * what is not ISO, so "2026-12-05junk" was stored as 12 June 2026, and it refused "-05", an offset
+ * ISO 8601 allows.
+ */
+const ISO_TIME =
+  /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?\s*(?:UTC|GMT)?(?:[zZ]|([+-])(\d\d)(?::?(\d\d))?)?)?$/;
+
+const unreadable = (field: string, value: string): never =>
+  fail(
+    field,
+    `"${value.slice(0, 40)}" is not a date and time inlet can read; send ISO 8601 such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds`,
+  );
+
+/**
+ * Epoch milliseconds of an ISO 8601 text (ISO_TIME), or undefined when it is not one. A time with no
+ * offset is UTC, as a date alone is, whatever the server's time zone. A leap second (23:59:60) is
+ * the last millisecond of its minute, so it stays on its day; 24:00 is the end of the day.
+ */
+function isoMs(value: string, field: string): number | undefined {
+  const m = ISO_TIME.exec(value);
+  if (!m) return undefined;
+  const year = +(m[1] as string);
+  const month = +(m[2] as string);
+  const day = +(m[3] as string);
+  const hour = m[4] === undefined ? 0 : +m[4];
+  const minute = m[5] === undefined ? 0 : +m[5];
+  const second = m[6] === undefined ? 0 : +m[6];
+  const fraction = m[7];
+  const offsetHours = m[9] === undefined ? 0 : +m[9];
+  const offsetMinutes = m[10] === undefined ? 0 : +m[10];
+  const endOfDay = hour === 24 && minute === 0 && second === 0 && (fraction === undefined || +fraction === 0);
+  if (month < 1 || month > 12 || day < 1 || (hour > 23 && !endOfDay) || minute > 59 || second > 60)
+    return unreadable(field, value);
+  if (offsetHours > 23 || offsetMinutes > 59) return unreadable(field, value);
+  // Date.UTC reads years below 100 as 19xx; any year before 1970 is refused by the caller.
+  if (year < 1000) return -1;
+  // A day the month does not have (2026-02-30) would roll over into the next month.
+  if (day > 28 && day > new Date(Date.UTC(year, month, 0)).getUTCDate())
+    fail(field, `${value.slice(0, 10)} is not a day of the calendar; send the day the event happened`);
+  // The fraction to the millisecond, cut as Date.parse cuts it (.1234567 is 123 ms).
+  let millis = 0;
+  if (second === 60) millis = 999;
+  else if (fraction !== undefined)
+    millis = +fraction.slice(0, 3) * (fraction.length === 1 ? 100 : fraction.length === 2 ? 10 : 1);
+  const offset =
+    m[8] === undefined ? 0 : (m[8] === '-' ? -60_000 : 60_000) * (offsetHours * 60 + offsetMinutes);
+  return Date.UTC(year, month - 1, day, hour, minute, second === 60 ? 59 : second, millis) - offset;
+}
 
 /**
  * An epoch number in seconds, milliseconds, microseconds or nanoseconds, told apart by size as log
@@ -81,22 +131,7 @@ export function optionalTime(value: unknown, field: string): number | undefined 
   // Digits as text: what some clients send, and a nanosecond time beyond 2^53 as parseJson keeps it.
   else if (typeof value === 'string' && EPOCH_TEXT.test(value)) ms = epochMs(Number(value));
   else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
-    // Date.parse reads a date and time with no offset in the server's time zone (a date alone in
-    // UTC), so the same event moved with the TZ of the machine: without an offset it is UTC.
-    ms = Date.parse(value.length > 10 && !ZONED.test(value) ? `${value}Z` : value);
-    if (Number.isNaN(ms))
-      fail(
-        field,
-        `"${value.slice(0, 40)}" is not a date and time inlet can read; send ISO 8601 such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds`,
-      );
-    // Date.parse rolls a day the month does not have over into the next month (2026-02-30 is 2 March).
-    // Only days past the 28th can be missing: the rest pass without more work (this runs per event).
-    const day = (value.charCodeAt(8) - 48) * 10 + (value.charCodeAt(9) - 48);
-    if (day > 28) {
-      const [year, month] = value.slice(0, 7).split('-').map(Number) as [number, number];
-      if (day > new Date(Date.UTC(year, month, 0)).getUTCDate())
-        fail(field, `${value.slice(0, 10)} is not a day of the calendar; send the day the event happened`);
-    }
+    ms = isoMs(value, field) ?? unreadable(field, value);
   } else
     fail(
       field,

@@ -181,6 +181,27 @@ describe('Segment protocol', () => {
         undefined,
       ),
     ).toThrow('batch[0].timestamp: "2026-12-03T10:00:00,5Z" is not a date and time inlet can read');
+    // Text after a date was read by Date.parse's loose fallback: "2026-12-05junk" was 12 June 2026.
+    for (const timestamp of ['2026-12-05junk', '2026-12-05 junk', '2026-12-05T10:00:00Zjunk']) {
+      expect(() => parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp }] }, undefined)).toThrow(
+        `batch[0].timestamp: "${timestamp}" is not a date and time inlet can read`,
+      );
+    }
+    // ISO 8601 forms Date.parse refused: an offset in hours alone, and a leap second, which stays
+    // in its minute (and its day) as the minute's last millisecond.
+    const read = (timestamp: string) =>
+      parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp }] }, undefined).events[0]?.timestamp;
+    expect(read('2026-12-05T10:00:00-05')).toBe(Date.parse('2026-12-05T15:00:00Z'));
+    expect(read('2026-12-05T10:00:00.5+09')).toBe(Date.parse('2026-12-05T01:00:00.500Z'));
+    expect(read('2016-12-31T23:59:60Z')).toBe(Date.parse('2016-12-31T23:59:59.999Z'));
+    expect(read('2026-12-05T10:00:00.123456789Z')).toBe(Date.parse('2026-12-05T10:00:00.123Z'));
+    expect(read('2026-12-05T24:00:00Z')).toBe(Date.parse('2026-12-06T00:00:00Z'));
+    expect(read('2026-12-05 10:00:00.123456 UTC')).toBe(Date.parse('2026-12-05T10:00:00.123Z'));
+    expect(read('2026-12-05 10:00:00 GMT+0900')).toBe(Date.parse('2026-12-05T01:00:00Z'));
+    for (const timestamp of ['2026-13-05T10:00:00Z', '2026-12-05T24:00:01Z', '2026-12-05T10:00:00+24:00']) {
+      expect(() => read(timestamp)).toThrow(`"${timestamp}" is not a date and time inlet can read`);
+    }
+    expect(() => read('0099-01-01T00:00:00Z')).toThrow('is not a valid date from 1970 on');
     expect(() => parseSegment({ batch: 'x' }, undefined)).toThrow('batch: must be an array of messages');
     expect(() => parseSegment({ batch: [] }, undefined)).toThrow('batch: is empty');
     expect(() => parseSegment([], 'track')).toThrow('body: must be a JSON object');
