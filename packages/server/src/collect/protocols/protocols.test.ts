@@ -137,6 +137,12 @@ describe('Segment protocol', () => {
     expect(() => parseSegment({ batch: [{ type: 'track', event: 'x' }] }, undefined)).toThrow(
       'batch[0].userId: userId or anonymousId is required',
     );
+    expect(() =>
+      parseSegment({ batch: [{ type: 'group', userId: 'u', traits: { a: 1 } }] }, undefined),
+    ).toThrow('batch[0].groupId: is required for a group call');
+    expect(() => parseSegment({ userId: 'u', previousId: '' }, 'alias')).toThrow(
+      'body.previousId: is required for an alias call',
+    );
     expect(() => parseSegment({ batch: [{ type: 'bogus', userId: 'u' }] }, undefined)).toThrow(
       /batch\[0\]\.type: must be one of/,
     );

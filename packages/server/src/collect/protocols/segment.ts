@@ -64,11 +64,17 @@ function parseMessage(
     name = optionalString(raw.name, `${field}.name`, 200);
     props = properties;
   } else if (type === 'group') {
+    // Segment's spec requires the id of the group or of the user's previous identity: without it
+    // the call says nothing, and it was stored with group_id or previous_id null, answered 200.
+    const groupId = optionalString(raw.groupId, `${field}.groupId`, 200);
+    if (!groupId) fail(`${field}.groupId`, 'is required for a group call');
     name = null;
-    props = { ...traits, group_id: optionalString(raw.groupId, `${field}.groupId`, 200) };
+    props = { ...traits, group_id: groupId };
   } else if (type === 'alias') {
+    const previousId = optionalString(raw.previousId, `${field}.previousId`, 200);
+    if (!previousId) fail(`${field}.previousId`, 'is required for an alias call');
     name = null;
-    props = { previous_id: optionalString(raw.previousId, `${field}.previousId`, 200) };
+    props = { previous_id: previousId };
   } else {
     name = null;
     // RudderStack's SDKs send an identify call's traits in context.traits.
