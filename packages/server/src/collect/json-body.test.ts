@@ -14,6 +14,21 @@ describe('parseJsonBody', () => {
     );
   });
 
+  it('says so when the body is UTF-16, as Windows PowerShell writes a file, with or without a byte order mark', () => {
+    const json = '{"event":"x","anonymousId":"a"}';
+    const littleEndian = Buffer.from(json, 'utf16le');
+    const bigEndian = Buffer.from(littleEndian).swap16();
+    for (const body of [
+      Buffer.concat([Buffer.from([0xff, 0xfe]), littleEndian]),
+      Buffer.concat([Buffer.from([0xfe, 0xff]), bigEndian]),
+      littleEndian,
+    ]) {
+      expect(() => parseJsonBody(body)).toThrow(
+        'The body is UTF-16 text, not UTF-8; send the JSON encoded as UTF-8',
+      );
+    }
+  });
+
   it('names an empty body and invalid JSON', () => {
     expect(() => parseJsonBody(Buffer.alloc(0))).toThrow('The body is empty; send a JSON object.');
     expect(() => parseJsonBody(Buffer.from('{"a":'))).toThrow(/^The body is not valid JSON: /);

@@ -74,6 +74,14 @@ export function parseJsonBody(body: Buffer): unknown {
     const start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
     return parseJson(body.toString('utf8', start));
   } catch (error) {
+    // UTF-16 (what Windows PowerShell 5's > and Out-File write, and so what curl -d @file then
+    // sends) fails on its byte order mark or its NUL bytes, and JSON.parse named only an unprintable
+    // "unexpected token".
+    if ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff) || body[1] === 0)
+      throw new InletError(
+        'INVALID_JSON',
+        'The body is UTF-16 text, not UTF-8; send the JSON encoded as UTF-8 (save the file as UTF-8, or in PowerShell use Out-File -Encoding utf8).',
+      );
     throw new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }
