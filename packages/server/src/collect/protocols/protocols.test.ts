@@ -92,6 +92,37 @@ describe('Segment protocol', () => {
     ]);
   });
 
+  it("takes a track call's location from context.page, where its properties are its own (a product's url)", () => {
+    const page = { url: 'https://shop.example/list', title: 'List', referrer: 'https://g.example/' };
+    const product = { url: 'https://shop.example/p/42', title: 'Mug', referrer: 'campaign-7' };
+    const { events } = parseSegment(
+      {
+        batch: [
+          { type: 'track', event: 'Product Clicked', userId: 'u', properties: product, context: { page } },
+          { type: 'screen', name: 'Cart', userId: 'u', properties: product, context: { page } },
+          // A server SDK's track call has no context.page: its properties' url is all there is.
+          { type: 'track', event: 'Exported', userId: 'u', properties: { url: 'https://shop.example/x' } },
+          // A page call's properties describe the page, as analytics.js sends them.
+          { type: 'page', userId: 'u', properties: product, context: { page } },
+          // An empty one says nothing: the other place's is taken.
+          { type: 'page', userId: 'u', properties: { ...product, referrer: '' }, context: { page } },
+        ],
+      },
+      undefined,
+    );
+    expect(events.map((e) => [e.url, e.title, e.referrer])).toEqual([
+      [page.url, page.title, page.referrer],
+      [page.url, page.title, page.referrer],
+      ['https://shop.example/x', null, null],
+      [product.url, product.title, product.referrer],
+      [product.url, product.title, page.referrer],
+    ]);
+    expect(events[0]?.properties).toEqual(product);
+    expect(() =>
+      parseSegment({ userId: 'u', event: 'e', context: { page: { url: 42.5, title: {} } } }, 'track'),
+    ).toThrow('body.context.page.title: must be a string');
+  });
+
   it('reads a numeric time in seconds as seconds, not as milliseconds in January 1970', () => {
     const at = Date.parse('2024-12-04T08:13:20Z');
     const { events } = parseSegment(

@@ -81,7 +81,19 @@ function parseMessage(
     props = raw.traits === undefined ? optionalJsonObject(context.traits, `${field}.context.traits`) : traits;
   }
   const sessionId = context.sessionId ?? properties.session_id;
-  const url = optionalString(properties.url ?? page.url, `${field}.properties.url`);
+  // Where the event happened: a page call's properties describe the page (analytics.js copies
+  // context.page into them), but another call's are its own, and context.page is the page it
+  // happened on. A Product Clicked's url (the product's link, in Segment's e-commerce spec) was
+  // stored as the event's url and path, so clicks counted under the pages they led to.
+  const [first, firstName, second, secondName] =
+    type === 'page'
+      ? [properties, 'properties', page, 'context.page']
+      : [page, 'context.page', properties, 'properties'];
+  const located = (key: string, max?: number): string | null =>
+    first[key] !== undefined && first[key] !== null && first[key] !== ''
+      ? optionalString(first[key], `${field}.${firstName}.${key}`, max)
+      : optionalString(second[key], `${field}.${secondName}.${key}`, max);
+  const url = located('url');
   return {
     eventId: optionalString(raw.messageId, `${field}.messageId`, 200),
     type,
@@ -92,8 +104,8 @@ function parseMessage(
     userId,
     sessionId: optionalString(sessionId, `${field}.context.sessionId`, 200),
     url: url ?? pagePath(type === 'page' ? properties : EMPTY, page),
-    referrer: noDirect(optionalString(properties.referrer ?? page.referrer, `${field}.properties.referrer`)),
-    title: optionalString(properties.title ?? page.title, `${field}.properties.title`, 2000),
+    referrer: noDirect(located('referrer')),
+    title: located('title', 2000),
     campaign: optionalObject(context.campaign, `${field}.context.campaign`),
     properties: props,
     context,
