@@ -29,4 +29,18 @@ describe('Content-Encoding: deflate', () => {
     for (const body of [Buffer.from('not deflate at all'), Buffer.alloc(0), Buffer.from([0x78])])
       expect(await decode(body, 1)).toMatch(/^error Z_(DATA|BUF)_ERROR$/);
   });
+
+  it('fails on data after the end of the stream, as gunzip does: it was dropped unread', async () => {
+    for (const stream of [deflateSync(text), deflateRawSync(text)])
+      for (const after of [Buffer.from('GARBAGE'), deflateRawSync(text)])
+        for (const piece of [1, 64, stream.length + after.length])
+          expect(await decode(Buffer.concat([stream, after]), piece)).toBe('error Z_DATA_ERROR');
+    // At once, not at the body's end: a chunked body could otherwise go on as long as its client sent.
+    const decoder = createDeflateDecoder();
+    const failed = new Promise((resolve) => decoder.on('error', resolve));
+    decoder.resume();
+    decoder.write(deflateRawSync(text));
+    decoder.write(Buffer.from('GARBAGE'));
+    expect(await failed).toMatchObject({ code: 'Z_DATA_ERROR' });
+  });
 });

@@ -18,6 +18,14 @@ function zlibHeader(first: number, second: number): boolean {
 export function createDeflateDecoder(): Transform {
   let inner: Inflate | InflateRaw | undefined;
   let head: Buffer = Buffer.alloc(0);
+  // Bytes given to inner, against those it took: zlib ignores what follows the end of a deflate
+  // stream (where gunzip refuses it), so a body with more after its stream (a second stream,
+  // garbage) was taken in part, and a chunked one could go on for as long as the client sent.
+  let fed = 0;
+  const takenWhole = (into: Inflate | InflateRaw): Error | undefined =>
+    into.bytesWritten >= fed
+      ? undefined
+      : Object.assign(new Error('data after the end of the deflate stream'), { code: 'Z_DATA_ERROR' });
   const start = (decoder: Transform): Inflate | InflateRaw => {
     const wrapped = head.length >= 2 && zlibHeader(head[0] as number, head[1] as number);
     const chosen = wrapped ? createInflate() : createInflateRaw();
@@ -26,8 +34,11 @@ export function createDeflateDecoder(): Transform {
     return chosen;
   };
   const write = (into: Inflate | InflateRaw, chunk: Buffer, callback: TransformCallback): void => {
-    if (into.write(chunk)) callback();
-    else into.once('drain', () => callback());
+    fed += chunk.length;
+    // Once inner has taken the chunk: an error of its own reaches the decoder through 'error'.
+    into.write(chunk, (error) => {
+      if (!error) callback(takenWhole(into));
+    });
   };
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -40,9 +51,11 @@ export function createDeflateDecoder(): Transform {
     flush(callback) {
       // A body of one byte or none never chose: the raw decoder refuses it as no deflate stream.
       const last = inner ? undefined : head;
-      inner ??= start(this);
-      inner.once('end', () => callback());
-      inner.end(last);
+      if (last) fed += last.length;
+      const chosen = inner ?? start(this);
+      inner = chosen;
+      chosen.once('end', () => callback(takenWhole(chosen)));
+      chosen.end(last);
     },
     destroy(error, callback) {
       inner?.destroy();
