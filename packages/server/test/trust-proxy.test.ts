@@ -31,6 +31,18 @@ describe('server.trust_proxy', () => {
     } finally {
       await oneHop.cleanup();
     }
+    // Proxies that append the client's port (Azure Application Gateway): one visitor, whatever port.
+    const withPorts = await startTestInlet({ server: { host: '127.0.0.1', port: 0, trust_proxy: true } });
+    try {
+      const plain = await visitorBehind(withPorts.url, 'r1', '203.0.113.7');
+      expect(await visitorBehind(withPorts.url, 'r2', '203.0.113.7:50123')).toBe(plain);
+      expect(await visitorBehind(withPorts.url, 'r3', '198.51.100.1, 203.0.113.7:50124')).toBe(plain);
+      const v6 = await visitorBehind(withPorts.url, 'r4', '2001:db8::1');
+      expect(await visitorBehind(withPorts.url, 'r5', '[2001:db8::1]:443')).toBe(v6);
+      expect(v6).not.toBe(plain);
+    } finally {
+      await withPorts.cleanup();
+    }
     // Two proxies (a CDN, then a load balancer): the client is the second address from the right.
     const twoHops = await startTestInlet({ server: { host: '127.0.0.1', port: 0, trust_proxy: 2 } });
     try {
