@@ -12,8 +12,15 @@ import type { ParsedIntake } from './types.ts';
 const pixelTime = (ts: string | undefined): number | string | undefined => {
   if (ts === undefined || ts.trim() === '') return ts;
   const number = Number(ts);
-  return Number.isFinite(number) ? number : ts;
+  return Number.isFinite(number) ? number : ts.replace(PLUS_READ_AS_SPACE, '$1+$2');
 };
+
+/**
+ * A time whose offset's + came unencoded (ts=2026-12-05T10:00:00+09:00 in an e-mail template): a
+ * query string reads + as a space, and the view was refused, a 400 nobody sees behind an image. A
+ * space between a time and hh:mm can only have been that +.
+ */
+const PLUS_READ_AS_SPACE = /^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d(?::?\d\d)?)$/;
 
 export function parsePixel(
   query: Record<string, string | undefined>,

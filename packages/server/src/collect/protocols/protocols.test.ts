@@ -319,6 +319,10 @@ describe('pixel', () => {
     ] as const)
       expect(pixelTs(text)).toBe(batchTs(number));
     expect(pixelTs('2026-11-22T09:30:00Z')).toBe(Date.UTC(2026, 10, 22, 9, 30));
+    // ts=2026-11-22T09:30:00+09:00 written in a URL unencoded: its + reads as a space.
+    expect(pixelTs('2026-11-22T09:30:00 09:00')).toBe(Date.UTC(2026, 10, 22, 0, 30));
+    expect(pixelTs('2026-11-22 09:30:00.5 0900')).toBe(Date.UTC(2026, 10, 22, 0, 30, 0, 500));
+    expect(pixelTs('2026-11-22 09:30')).toBe(Date.UTC(2026, 10, 22, 9, 30));
     expect(pixelTs('')).toBeUndefined();
     expect(() => pixelTs(' ')).toThrow('ts: must be an ISO 8601 date string');
     expect(() => pixelTs('-5')).toThrow('ts: is not a valid date from 1970 on');
