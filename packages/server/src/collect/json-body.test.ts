@@ -29,6 +29,15 @@ describe('parseJsonBody', () => {
     }
   });
 
+  it('refuses a body with bytes UTF-8 has not, which were stored as U+FFFD, naming the text before', () => {
+    const latin1 = Buffer.from('{"event":"caf\u00e9 ordered","anonymousId":"a"}', 'latin1');
+    expect(() => parseJsonBody(latin1)).toThrow(
+      'The body is not UTF-8: after "{\\"event\\":\\"caf" (character 13) it holds a byte UTF-8 has not (é in Latin-1 or Windows-1252, say); send it encoded as UTF-8.',
+    );
+    // UTF-8, a replacement character of its own included, is read as before.
+    expect(parseJsonBody(Buffer.from('{"event":"café \uFFFD"}'))).toEqual({ event: 'café \uFFFD' });
+  });
+
   it('names an empty body and invalid JSON', () => {
     expect(() => parseJsonBody(Buffer.alloc(0))).toThrow('The body is empty; send a JSON object.');
     expect(() => parseJsonBody(Buffer.from('{"a":'))).toThrow(/^The body is not valid JSON: /);

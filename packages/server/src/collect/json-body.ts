@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { InletError } from '../errors/index.ts';
 
 /**
@@ -59,6 +60,36 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * Whether a body that is no JSON is UTF-16 text (what Windows PowerShell 5's > and Out-File write,
+ * and so what curl -d @file then sends): a byte order mark, or the NUL of a first ASCII character.
+ * JSON.parse named only an unprintable "unexpected token".
+ */
+const isUtf16 = (body: Buffer): boolean =>
+  (body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff) || body[1] === 0;
+
+// A new error each time: a refusal is counted once per error object.
+const utf16 = () =>
+  new InletError(
+    'INVALID_JSON',
+    'The body is UTF-16 text, not UTF-8; send the JSON encoded as UTF-8 (save the file as UTF-8, or in PowerShell use Out-File -Encoding utf8).',
+  );
+
+/**
+ * The refusal of a body with bytes UTF-8 has not (café in Latin-1 or Windows-1252, from a client
+ * that encodes by hand): read as UTF-8 each became U+FFFD, and caf\ufffd was stored without a word,
+ * as a body declaring charset=latin1 is refused for. Named by the text before the first one.
+ */
+function notUtf8(body: Buffer): InletError {
+  const text = body.toString('utf8');
+  const at = text.indexOf('\uFFFD');
+  const before = text.slice(Math.max(0, at - 30), at);
+  return new InletError(
+    'INVALID_JSON',
+    `The body is not UTF-8: after ${JSON.stringify(before)} (character ${at}) it holds a byte UTF-8 has not (é in Latin-1 or Windows-1252, say); send it encoded as UTF-8.`,
+  );
+}
+
 /** Parses a request body as JSON, with the errors a client is told (empty body, invalid JSON). */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw new InletError('INVALID_JSON', 'The body is empty; send a JSON object.');
@@ -68,20 +99,15 @@ export function parseJsonBody(body: Buffer): unknown {
       'INVALID_JSON',
       'The body is gzip-compressed, but the request has no Content-Encoding: gzip header; send it with one.',
     );
+  if (!isUtf8(body)) throw isUtf16(body) ? utf16() : notUtf8(body);
   try {
     // A byte order mark, which JSON.parse refuses as an invisible "unexpected token" (RFC 8259 lets a
     // parser ignore it).
     const start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
     return parseJson(body.toString('utf8', start));
   } catch (error) {
-    // UTF-16 (what Windows PowerShell 5's > and Out-File write, and so what curl -d @file then
-    // sends) fails on its byte order mark or its NUL bytes, and JSON.parse named only an unprintable
-    // "unexpected token".
-    if ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff) || body[1] === 0)
-      throw new InletError(
-        'INVALID_JSON',
-        'The body is UTF-16 text, not UTF-8; send the JSON encoded as UTF-8 (save the file as UTF-8, or in PowerShell use Out-File -Encoding utf8).',
-      );
+    // UTF-16 of ASCII text without a byte order mark is valid UTF-8, with a NUL every other byte.
+    if (isUtf16(body)) throw utf16();
     throw new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }
