@@ -205,6 +205,27 @@ describe('planning reads across rotation', () => {
     expect(await plan(['a.log', 'a.log.1.gz'])).toEqual([`a.log.1.gz@${at}`]);
   });
 
+  it('a file cut to a non-zero size that begins as before is read again from its start', async () => {
+    const { path, plan } = setup();
+    writeFileSync(path('a.log'), lines(0, 50));
+    await plan(['a.log']);
+    // As a writer that starts each run with the same lines leaves it, or truncate -s: its first KiB
+    // is the same as before, and everything after the cut was written since.
+    truncateSync(path('a.log'), lines(0, 30).length);
+    appendFileSync(path('a.log'), lines(100, 105));
+    expect(await plan(['a.log'])).toEqual(['a.log@0']);
+    expect(await plan(['a.log'])).toEqual([]);
+  });
+
+  it('copytruncate whose truncated file begins as the copy: the copy goes on, the original starts again', async () => {
+    const { path, plan } = setup();
+    const read = await readThenCopy(path, plan);
+    truncateSync(path('a.log'), 0);
+    appendFileSync(path('a.log'), lines(0, 30));
+    expect((await plan(['a.log', 'a.log.1'])).sort()).toEqual([`a.log.1@${read}`, 'a.log@0']);
+    expect(await plan(['a.log', 'a.log.1'])).toEqual([]);
+  });
+
   it('an inode reused for other content is a new file', async () => {
     const { path, plan, known } = setup();
     writeFileSync(path('a.log'), lines(0, 30));

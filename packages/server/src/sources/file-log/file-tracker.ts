@@ -159,8 +159,17 @@ export async function planReads(
     bound.set(c, f);
     claimed.add(f);
   };
-  const detach = (f: TrackedFile) => {
+  /**
+   * The record each candidate's inode had before it was found truncated or refilled: what it holds
+   * now was written since, even when it begins as before (a writer that starts each run with the
+   * same lines, or a cut to a non-zero size), so it is neither that file's copy nor a copy of it in
+   * progress. Taken for it, it went on at its new size and lost the lines written after the cut.
+   * (It may be a new file on a reused inode, so other files can still claim it.)
+   */
+  const leftBy = new Map<Candidate, TrackedFile>();
+  const detach = (f: TrackedFile, c: Candidate) => {
     f.ino = -1;
+    leftBy.set(c, f);
   };
 
   for (const c of candidates) {
@@ -169,14 +178,14 @@ export async function planReads(
     if (c.gz) {
       // A .gz never changes; another size under the same inode is another file.
       if (f.size === c.size) bind(c, f);
-      else detach(f);
+      else detach(f, c);
       continue;
     }
     // Not taken as unchanged for the same size and mtime without looking: mtime comes from a coarse
     // clock (a jiffy), so a copytruncate refilled to the same size within one tick looked unchanged,
     // and its new lines waited for the next write. Reading up to HEAD_BYTES a scan costs little.
     if (c.size < f.offset) {
-      detach(f);
+      detach(f, c);
       continue;
     }
     const same = f.headBytes > 0 ? await startsAs(c, f) : true;
@@ -184,15 +193,16 @@ export async function planReads(
       // Moved while looked at: keep what is known as it is, and look again next scan.
       claimed.add(f);
       later.add(c);
-    } else if (!same) detach(f);
+    } else if (!same) detach(f, c);
     else bind(c, f);
   }
 
   const orphans = files.filter((f) => !claimed.has(f) && !f.done && f.headBytes > 0);
   const reading = [...bound.keys()].filter((c) => !c.gz);
-  const beginsOneBeingRead = async (head: Head) => {
+  const beginsOneBeingRead = async (head: Head, left: TrackedFile | undefined) => {
     for (const other of reading) {
       const f = bound.get(other);
+      if (f === left) continue;
       const theirs = f && f.headBytes > 0 ? await headOf(other, f.headAt ?? 0) : await headOf(other);
       if (!theirs || theirs.at !== head.at) continue;
       const n = Math.min(head.bytes.length, theirs.bytes.length);
@@ -211,7 +221,14 @@ export async function planReads(
   };
   for (const c of candidates) {
     if (bound.has(c) || later.has(c)) continue;
-    const found = c.size === 0 ? 'wait' : await findStartingAs(c, orphans);
+    const left = leftBy.get(c);
+    const found =
+      c.size === 0
+        ? 'wait'
+        : await findStartingAs(
+            c,
+            orphans.filter((f) => f !== left),
+          );
     if (found === 'wait') {
       later.add(c);
       continue;
@@ -232,9 +249,9 @@ export async function planReads(
       (head.bytes.length === 0 && !c.gz) ||
       (await findStartingAs(
         c,
-        files.filter((f) => claimed.has(f)),
+        files.filter((f) => claimed.has(f) && f !== left),
       )) !== undefined ||
-      (await beginsOneBeingRead(head))
+      (await beginsOneBeingRead(head, left))
     ) {
       // Empty (or only zero bytes so far), moved while looked at, or a copy (or .gz) of a file still
       // being read: its content arrives through the original; once that is gone or truncated, an
