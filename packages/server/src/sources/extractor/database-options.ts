@@ -27,10 +27,34 @@ const nameOf = (entry: { name?: string | undefined; table?: string | undefined }
  */
 const READING_STATEMENTS = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE']);
 
+/**
+ * Where the /* comment at `start` ends (past its *\/), or -1 when nothing closes it. PostgreSQL nests
+ * them (/* a /* b *\/ c *\/ is one comment); MySQL ends one at the first *\/.
+ */
+function commentEnd(query: string, start: number, nested: boolean): number {
+  let depth = 0;
+  for (let i = start; i < query.length - 1; i++) {
+    const two = query.slice(i, i + 2);
+    if (two === '/*' && (nested || depth === 0)) depth++;
+    else if (two === '*/') depth--;
+    else continue;
+    i++;
+    if (depth === 0) return i + 1;
+  }
+  return -1;
+}
+
 /** A statement's first keyword, upper-cased, past leading comments (--, #, /* *\/) and parentheses. */
-function firstKeyword(query: string): string {
-  const rest = query.replace(/^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*/, '');
-  return (/^[A-Za-z_]+/.exec(rest)?.[0] ?? '').toUpperCase();
+function firstKeyword(query: string, nested: boolean): string {
+  let i = 0;
+  for (;;) {
+    const rest = query.slice(i);
+    const skip = /^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\()/.exec(rest)?.[0].length;
+    const end = skip === undefined && rest.startsWith('/*') ? commentEnd(query, i, nested) : -1;
+    if (skip !== undefined) i += skip;
+    else if (end !== -1) i = end;
+    else return (/^[A-Za-z_]+/.exec(rest)?.[0] ?? '').toUpperCase();
+  }
 }
 
 /**
@@ -38,7 +62,7 @@ function firstKeyword(query: string): string {
  * The query runs as SELECT * FROM (query) AS q, and the database's error quoted that wrapper, the
  * comment having swallowed it.
  */
-function unclosedComment(query: string): number {
+function unclosedComment(query: string, nested: boolean): number {
   for (let i = 0; i < query.length; i++) {
     const two = query.slice(i, i + 2);
     const quote = query[i] === "'" || query[i] === '"' || query[i] === '`' ? query[i] : undefined;
@@ -49,71 +73,73 @@ function unclosedComment(query: string): number {
       if (end === -1) return -1;
       i = end + close.length - 1;
     } else if (two === '/*') {
-      const end = query.indexOf('*/', i + 2);
+      const end = commentEnd(query, i, nested);
       if (end === -1) return i;
-      i = end + 1;
+      i = end - 1;
     }
   }
   return -1;
 }
 
-const databaseTable = z
-  .strictObject({
-    table: z.string().min(1).optional(),
-    query: z.string().min(1).optional(),
-    ...tableModeFields,
-  })
-  .superRefine((entry, ctx) => {
-    if (entry.table && entry.query)
-      ctx.addIssue({ code: 'custom', path: ['table'], message: 'give either table or query, not both' });
-    else if (!entry.table && !entry.query)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['table'],
-        message:
-          'is required, or query: instead; add table: with the table to copy (schema.table), or query: with a SELECT whose rows become the table and name: for it',
-      });
-    else if (!nameOf(entry))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['name'],
-        message: entry.query
-          ? 'a query needs a name for its table in the lake'
-          : `"${entry.table}" does not make a lake table name; add name: with lower-case letters, digits and _`,
-      });
-    // Split at every dot, "app.order.items" was sent as three names, which PostgreSQL refused as
-    // "cross-database references are not implemented".
-    if (entry.table && entry.table.split('.').length > 2)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['table'],
-        message: `"${entry.table}" has more than one dot; write schema.table, and copy a table whose name holds a dot with query: (SELECT * FROM schema."the.table") and name:`,
-      });
-    const statement = entry.query === undefined ? undefined : firstKeyword(entry.query);
-    if (statement !== undefined && !READING_STATEMENTS.has(statement))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['query'],
-        message: `must be one SELECT (or WITH … SELECT) whose rows become the table; it starts with ${statement || 'no keyword'}, and inlet only reads from a source. Copy a table with table:, or write the SELECT that gives the rows`,
-      });
-    const comment = entry.query === undefined ? -1 : unclosedComment(entry.query);
-    if (entry.query !== undefined && comment !== -1)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['query'],
-        message: `opens a /* comment that no */ closes (${JSON.stringify(entry.query.slice(comment, comment + 30))}); close it with */, or write the comment after -- on its own line`,
-      });
-    checkModeOptions(entry, ctx);
-  })
-  .transform(
-    (entry): DatabaseTable => ({
-      ...tableTarget({ ...entry, name: nameOf(entry) ?? '' }),
-      table: entry.table,
-      // Ends with a line break: inlet wraps it in SELECT * FROM (…) AS q, and a comment on its last
-      // line (-- or #) swallowed the closing part.
-      query: entry.query === undefined ? undefined : `${entry.query.trim().replace(/;+\s*$/, '')}\n`,
-    }),
-  );
+/** A table entry; `nested`: the database nests /* comments (PostgreSQL). */
+const databaseTable = (nested: boolean) =>
+  z
+    .strictObject({
+      table: z.string().min(1).optional(),
+      query: z.string().min(1).optional(),
+      ...tableModeFields,
+    })
+    .superRefine((entry, ctx) => {
+      if (entry.table && entry.query)
+        ctx.addIssue({ code: 'custom', path: ['table'], message: 'give either table or query, not both' });
+      else if (!entry.table && !entry.query)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['table'],
+          message:
+            'is required, or query: instead; add table: with the table to copy (schema.table), or query: with a SELECT whose rows become the table and name: for it',
+        });
+      else if (!nameOf(entry))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['name'],
+          message: entry.query
+            ? 'a query needs a name for its table in the lake'
+            : `"${entry.table}" does not make a lake table name; add name: with lower-case letters, digits and _`,
+        });
+      // Split at every dot, "app.order.items" was sent as three names, which PostgreSQL refused as
+      // "cross-database references are not implemented".
+      if (entry.table && entry.table.split('.').length > 2)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['table'],
+          message: `"${entry.table}" has more than one dot; write schema.table, and copy a table whose name holds a dot with query: (SELECT * FROM schema."the.table") and name:`,
+        });
+      const statement = entry.query === undefined ? undefined : firstKeyword(entry.query, nested);
+      if (statement !== undefined && !READING_STATEMENTS.has(statement))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['query'],
+          message: `must be one SELECT (or WITH … SELECT) whose rows become the table; it starts with ${statement || 'no keyword'}, and inlet only reads from a source. Copy a table with table:, or write the SELECT that gives the rows`,
+        });
+      const comment = entry.query === undefined ? -1 : unclosedComment(entry.query, nested);
+      if (entry.query !== undefined && comment !== -1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['query'],
+          message: `opens a /* comment that no */ closes (${JSON.stringify(entry.query.slice(comment, comment + 30))}); close it with */, or write the comment after -- on its own line`,
+        });
+      checkModeOptions(entry, ctx);
+    })
+    .transform(
+      (entry): DatabaseTable => ({
+        ...tableTarget({ ...entry, name: nameOf(entry) ?? '' }),
+        table: entry.table,
+        // Ends with a line break: inlet wraps it in SELECT * FROM (…) AS q, and a comment on its last
+        // line (-- or #) swallowed the closing part.
+        query: entry.query === undefined ? undefined : `${entry.query.trim().replace(/;+\s*$/, '')}\n`,
+      }),
+    );
 
 /**
  * The memory of the DuckDB that writes a source's Parquet (and compacts its increments). Its default
@@ -122,12 +148,15 @@ const databaseTable = z
 export const sourceMemoryLimit = memorySize('192MB');
 
 /** The options PostgreSQL and MySQL share; each kind adds its URL scheme check. */
-export function databaseOptionsSchema(url: { schemes: string[]; example: string }) {
+export function databaseOptionsSchema(
+  url: { schemes: string[]; example: string },
+  sql: { nestedComments: boolean },
+) {
   return z.strictObject({
     url: z.string().refine((value) => url.schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
       message: `must be a connection URL such as ${url.example}, usually from an environment variable`,
     }),
-    tables: z.array(databaseTable).min(1).superRefine(checkUniqueNames),
+    tables: z.array(databaseTable(sql.nestedComments)).min(1).superRefine(checkUniqueNames),
     /** Every statement inlet runs on the source is stopped after this long. */
     statement_timeout_ms: z
       .number()

@@ -5,9 +5,12 @@ import { databaseOptionsSchema } from '../extractor/index.ts';
  * Options of a `type: mysql` source (MySQL and MariaDB): `url` (from `${ENV}`), `tables` (each a
  * table or a query, with its mode), a statement timeout and the Parquet part size. See docs/databases.md.
  */
-export const mysqlOptionsSchema = databaseOptionsSchema({
-  schemes: ['mysql', 'mariadb'],
-  example: 'mysql://inlet@db.internal:3306/app',
-});
+export const mysqlOptionsSchema = databaseOptionsSchema(
+  {
+    schemes: ['mysql', 'mariadb'],
+    example: 'mysql://inlet@db.internal:3306/app',
+  },
+  { nestedComments: false },
+);
 
 export type MysqlOptions = z.output<typeof mysqlOptionsSchema>;

@@ -506,7 +506,11 @@ describe('postgres source', () => {
     await withSourceHarness(
       [
         source([
-          { query: `SELECT customer, total FROM ${schema}.orders WHERE id <= 10;`, name: 'top_orders' },
+          // PostgreSQL nests /* comments: the query was refused as one that "starts with ORDERS".
+          {
+            query: `/* the top /* ten */ orders */ SELECT customer, total FROM ${schema}.orders WHERE id <= 10;`,
+            name: 'top_orders',
+          },
         ]),
       ],
       async (h) => {
@@ -542,6 +546,10 @@ describe('postgres source', () => {
     expect(() => parseConfig({ sources: [source([{ name: 'q', query: 'SELECT 1 AS a /* note' }])] })).toThrow(
       'sources[0].tables[0].query: opens a /* comment that no */ closes ("/* note"); close it with */, or write the comment after -- on its own line',
     );
+    // Nested, the inner */ closes only the inner comment: it was taken for closed.
+    expect(() =>
+      parseConfig({ sources: [source([{ name: 'q', query: 'SELECT 1 AS a /* a /* b */ c' }])] }),
+    ).toThrow('sources[0].tables[0].query: opens a /* comment that no */ closes ("/* a /* b */ c")');
     // Closed comments, and /* in quoted text, a quoted name, a dollar-quoted string or a -- comment.
     for (const query of [
       'SELECT 1 AS a /* note */',
@@ -549,6 +557,7 @@ describe('postgres source', () => {
       'SELECT 1 AS "/*"',
       'SELECT $x$ /* $x$ AS a',
       'SELECT 1 AS a -- /* note',
+      "SELECT 1 AS a /* don't /* it's */ */, 'x' AS b",
     ])
       expect(() => parseConfig({ sources: [source([{ name: 'q', query }])] }), query).not.toThrow();
   });
