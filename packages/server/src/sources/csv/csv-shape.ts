@@ -365,7 +365,7 @@ export async function findNotJsonObject(
       } catch {
         continue;
       }
-      // null is not refused: DuckDB reads it as a row of NULLs.
+      // null is refused before DuckDB reads the file (scanJsonExport), which reads it as a row of NULLs.
       if (!options.lines && Array.isArray(value)) {
         const element = value.find(notObject);
         if (element !== undefined) return { line, text: JSON.stringify(element) };
@@ -407,39 +407,4 @@ export function linesWhenSkipLeavesNothing(path: string, skip: number): number |
   } finally {
     closeSync(fd);
   }
-}
-
-/** Where a JSON export first nests objects and arrays deeper than a bound: the line, 1-based. */
-export interface DeepNesting {
-  line: number;
-}
-
-/**
- * The first line of a JSON (or JSON lines) file where objects and arrays nest more than
- * `maxDepth` levels, counting brackets outside strings; undefined when none does. DuckDB's JSON
- * reader recurses once a level: a record 10,000 levels deep ended the process with SIGSEGV.
- */
-export async function findDeepNesting(path: string, maxDepth: number): Promise<DeepNesting | undefined> {
-  let line = 1;
-  let depth = 0;
-  let quoted = false;
-  let escaped = false;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>)
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i] as number;
-      if (quoted) {
-        if (escaped) escaped = false;
-        else if (byte === 0x5c) escaped = true;
-        else if (byte === 0x22) quoted = false;
-        else if (byte === 0x0a) line += 1;
-        continue;
-      }
-      if (byte === 0x22) quoted = true;
-      else if (byte === 0x7b || byte === 0x5b) {
-        depth += 1;
-        if (depth > maxDepth) return { line };
-      } else if (byte === 0x7d || byte === 0x5d) depth = Math.max(0, depth - 1);
-      else if (byte === 0x0a) line += 1;
-    }
-  return undefined;
 }

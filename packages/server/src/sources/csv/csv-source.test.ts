@@ -317,6 +317,27 @@ describe('csv source', () => {
     ]);
   });
 
+  it('refuses a JSON export with a record null by its line, where DuckDB read it as a row of NULLs', async () => {
+    const { h, dir } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
+      'events.ndjson': '{"id":1,"kind":"view"}\n{"id":2,"kind":"click","note":null}\n',
+      'users.json': '[{"id": 1, "plan": null}]',
+    });
+    expect((await h.sync('crm')).rows).toBe(3);
+    writeFileSync(
+      join(dir, 'events.ndjson'),
+      '{"id":1,"kind":"view"}\n{"id":2,"kind":"null"}\n null \n{"id":3}\n',
+    );
+    writeFileSync(join(dir, 'users.json'), '[\n  {"id": 1, "plan": null},\n  null\n]');
+    const message = await refusedData(h);
+    expect(message).toContain(
+      'crm.events: line 3 of events.ndjson is null, not a JSON object; each line must be a JSON object',
+    );
+    expect(message).toContain(
+      'crm.users: line 3 of users.json is null, not a JSON object; each record must be a JSON object',
+    );
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.events')).toEqual([{ n: 2 }]);
+  });
+
   it('refuses a JSON record nested thousands of levels deep by its line, where DuckDB ended the process', async () => {
     // 20,000 levels: DuckDB's JSON reader recursed once a level and the process died of SIGSEGV.
     const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;

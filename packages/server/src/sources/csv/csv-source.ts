@@ -20,7 +20,6 @@ import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import { infiniteIn } from './csv-infinity.ts';
 import {
-  findDeepNesting,
   findMixedLineBreak,
   findNotJsonObject,
   findNotUtf8,
@@ -36,6 +35,7 @@ import {
 } from './csv-shape.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
 import { csvDelimiter, decoderName, needsDecoding, quoteIdent, readSql } from './csv-type-mapping.ts';
+import { scanJsonExport } from './json-scan.ts';
 
 /** How a table's refusal ends when it refused its files before importing any. */
 export const NOTHING_IMPORTED = 'Nothing was imported and the table keeps its rows.';
@@ -266,11 +266,14 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         }
         if (!delimited)
           for (const [i, path] of readable.entries()) {
-            const deep = await findDeepNesting(path, MAX_JSON_DEPTH);
-            if (!deep) continue;
+            const lines = table.format === 'ndjson';
+            const found = await scanJsonExport(path, { maxDepth: MAX_JSON_DEPTH, lines });
+            if (!found) continue;
+            const file = basename(todo[i]?.path ?? '');
+            if (found.problem === 'null') throw notObject(where, file, found.line, 'null', lines);
             throw new InletError(
               'SOURCE_DATA_INVALID',
-              `${where}: line ${deep.line} of ${basename(todo[i]?.path ?? '')} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, more than DuckDB's JSON reader can read; ` +
+              `${where}: line ${found.line} of ${file} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, more than DuckDB's JSON reader can read; ` +
                 `write that value flatter (or as a JSON string), or remove the line. ${NOTHING_IMPORTED}`,
             );
           }
@@ -461,6 +464,14 @@ async function refuseInfinity(writer: ParquetWriter, part: string, where: string
   );
 }
 
+/** A JSON export refused for the record on `line`, `text`, that is not an object. */
+const notObject = (where: string, file: string, line: number, text: string, lines: boolean) =>
+  new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: line ${line} of ${file} is ${text}, not a JSON object; ${lines ? 'each line' : 'each record'} must be a JSON object ({"column": value, …}), whose keys are the columns. ` +
+      `Correct or remove that line. ${NOTHING_IMPORTED}`,
+  );
+
 /** DuckDB's words for a JSON export with a record that is not an object, or only objects without keys. */
 const NOT_RECORDS = /expected records, but got non-record JSON/;
 
@@ -475,11 +486,7 @@ async function notRecords(where: string, readable: string[], todo: MatchedFile[]
     const found = await findNotJsonObject(path, { lines }).catch(() => undefined);
     if (!found) continue;
     const text = found.text.length > 200 ? `${found.text.slice(0, 200)}…` : found.text;
-    return new InletError(
-      'SOURCE_DATA_INVALID',
-      `${where}: line ${found.line} of ${basename(todo[i]?.path ?? '')} is ${text}, not a JSON object; ${each} ({"column": value, …}), whose keys are the columns. ` +
-        `Correct or remove that line. ${NOTHING_IMPORTED}`,
-    );
+    return notObject(where, basename(todo[i]?.path ?? ''), found.line, text, lines);
   }
   return new InletError(
     'SOURCE_DATA_INVALID',
