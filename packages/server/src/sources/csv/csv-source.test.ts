@@ -338,6 +338,23 @@ describe('csv source', () => {
     expect(await h.query('SELECT count(*)::INT AS n FROM crm.events')).toEqual([{ n: 2 }]);
   });
 
+  it('refuses a JSON export with a NUL character in a key by its line, where the column was named with it', async () => {
+    // Imported, the lake's column was "a\u0000b", which every query showed as "a".
+    const { h, dir } = await setup([{ path: 'events.ndjson' }], {
+      'events.ndjson': '{"id":1,"note":"a NUL in a value \\u0000 is kept","k\\\\u0000":2}\n',
+    });
+    expect((await h.sync('crm')).rows).toBe(1);
+    writeFileSync(join(dir, 'events.ndjson'), '{"id":1}\n{"id":2,\n"a\\u0000b" : 3}\n');
+    expect(await refusedData(h)).toContain(
+      'crm.events: line 3 of events.ndjson has a key with a NUL character ("a\\u0000b"), which would cut its column\'s name short at the NUL; remove the \\u0000 from that key, or the key.',
+    );
+    expect(await lakeColumnTypes(h, 'crm.events')).toEqual({
+      id: 'BIGINT',
+      note: 'VARCHAR',
+      'k\\u0000': 'BIGINT',
+    });
+  });
+
   it('refuses a JSON record nested thousands of levels deep by its line, where DuckDB ended the process', async () => {
     // 20,000 levels: DuckDB's JSON reader recursed once a level and the process died of SIGSEGV.
     const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;

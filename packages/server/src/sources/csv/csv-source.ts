@@ -35,7 +35,7 @@ import {
 } from './csv-shape.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
 import { csvDelimiter, decoderName, needsDecoding, quoteIdent, readSql } from './csv-type-mapping.ts';
-import { scanJsonExport } from './json-scan.ts';
+import { type JsonFinding, scanJsonExport } from './json-scan.ts';
 
 /** How a table's refusal ends when it refused its files before importing any. */
 export const NOTHING_IMPORTED = 'Nothing was imported and the table keeps its rows.';
@@ -269,13 +269,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             const lines = table.format === 'ndjson';
             const found = await scanJsonExport(path, { maxDepth: MAX_JSON_DEPTH, lines });
             if (!found) continue;
-            const file = basename(todo[i]?.path ?? '');
-            if (found.problem === 'null') throw notObject(where, file, found.line, 'null', lines);
-            throw new InletError(
-              'SOURCE_DATA_INVALID',
-              `${where}: line ${found.line} of ${file} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, more than DuckDB's JSON reader can read; ` +
-                `write that value flatter (or as a JSON string), or remove the line. ${NOTHING_IMPORTED}`,
-            );
+            throw refusedJson(where, basename(todo[i]?.path ?? ''), found, lines);
           }
         if (delimited && table.skip > 0)
           for (const [i, path] of readable.entries()) {
@@ -461,6 +455,22 @@ async function refuseInfinity(writer: ParquetWriter, part: string, where: string
     'SOURCE_DATA_INVALID',
     `${where}: column ${name} of ${todo.map((f) => basename(f.path)).join(', ')} holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; ` +
       `set types: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: VARCHAR } for this table in inlet.yaml to keep it as written. ${NOTHING_IMPORTED}`,
+  );
+}
+
+/** A JSON export refused for what scanJsonExport found in it. */
+function refusedJson(where: string, file: string, found: JsonFinding, lines: boolean): InletError {
+  if (found.problem === 'null') return notObject(where, file, found.line, 'null', lines);
+  if (found.problem === 'nul-key')
+    return new InletError(
+      'SOURCE_DATA_INVALID',
+      `${where}: line ${found.line} of ${file} has a key with a NUL character ("${found.key}"), which would cut its column's name short at the NUL; ` +
+        `remove the \\u0000 from that key, or the key. ${NOTHING_IMPORTED}`,
+    );
+  return new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: line ${found.line} of ${file} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, more than DuckDB's JSON reader can read; ` +
+      `write that value flatter (or as a JSON string), or remove the line. ${NOTHING_IMPORTED}`,
   );
 }
 
