@@ -15,8 +15,16 @@ export interface CatalogSource {
   description: string | null;
   /** Its tables in the lake, as inlet catalog lists them. */
   tables: CatalogTable[];
-  /** The tables inlet.yaml has it copy that are not in the lake yet (inlet sync copies them). */
-  not_synced: string[];
+  /**
+   * The tables inlet.yaml has it copy that are not in the lake yet (inlet sync copies them); null
+   * when they cannot be told, as the source is not configured.
+   */
+  not_synced: string[] | null;
+  /**
+   * False when inlet.yaml leaves the source out for an unset variable (url: ${CRM_URL}): its tables
+   * in the lake are from earlier syncs, and nothing syncs it. An empty not_synced said all was copied.
+   */
+  configured: boolean;
 }
 
 /**
@@ -58,13 +66,17 @@ export function catalogSource(
     name,
     description: sourceDescription(project, name) ?? null,
     tables: own,
-    not_synced: (copies ?? []).map((table) => `${name}.${table}`).filter((table) => !synced.has(table)),
+    not_synced:
+      copies === undefined
+        ? null
+        : copies.map((table) => `${name}.${table}`).filter((table) => !synced.has(table)),
+    configured: copies !== undefined,
   };
 }
 
 /** The error for a table named as dbt's source: selector names a source, pointing to the source. */
 export function sourceNamedAsTable(typed: string, source: CatalogSource): InletError {
-  const tables = [...source.tables.map((table) => table.name), ...source.not_synced];
+  const tables = [...source.tables.map((table) => table.name), ...(source.not_synced ?? [])];
   return new InletError(
     'NOT_FOUND',
     `"${typed}" is a source, not a table: inlet catalog ${typed} shows it; its tables are ${tables.join(', ') || 'none yet'} (inlet catalog <table> shows one).`,

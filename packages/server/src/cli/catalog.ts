@@ -183,12 +183,17 @@ async function showSource(catalog: Catalog, name: string, format: Format, output
     return ExitCode.OK;
   }
   const rows = source.tables.map(row);
-  const notSynced = source.not_synced.join(', ');
+  const notSynced = source.not_synced?.join(', ');
   output.out(
     [
       `source ${source.name}`,
       source.description ? `  ${source.description}` : '  (no description)',
       ...(notSynced ? [`  not synced yet: ${notSynced} (inlet sync ${source.name} copies them)`] : []),
+      ...(source.configured
+        ? []
+        : [
+            `  not configured: inlet.yaml leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.`,
+          ]),
       '',
       '',
     ].join('\n') +

@@ -164,6 +164,39 @@ describe("dbt's sources:", () => {
     expect((await catalog.table('source:crm.customers')).name).toBe('crm.customers');
   });
 
+  it('shows a source inlet.yaml leaves out for an unset variable with its tables in the lake, as not configured', async () => {
+    // Left out, the source was shown with not_synced: [], as if every table it copies were synced.
+    const leftOut = {
+      ...config,
+      sources: config.sources.filter((s) => s.name !== 'crm'),
+      sourcesLeftOut: ['crm'],
+    };
+    const unconfigured = createCatalog({ config: leftOut, logger });
+    try {
+      const source = await unconfigured.source('source:crm');
+      expect(source).toMatchObject({
+        name: 'crm',
+        description: 'Our CRM, copied nightly.',
+        not_synced: null,
+        configured: false,
+      });
+      expect(source.tables.map((t) => t.name)).toEqual(['crm.customers']);
+      expect((await catalog.source('crm')).configured).toBe(true);
+      const captured = capturedOutput();
+      expect(
+        await catalogCommand(['source:crm', '--format', 'table'], leftOut, logger, captured.output),
+      ).toBe(0);
+      expect(captured.out.split('\n').slice(0, 3)).toEqual([
+        'source crm',
+        '  Our CRM, copied nightly.',
+        '  not configured: inlet.yaml leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.',
+      ]);
+      expect(captured.out).toMatch(/crm\.customers +│ 2 +│/);
+    } finally {
+      unconfigured.close();
+    }
+  });
+
   it('lets inlet docs check name a column the source table does not have, and no other of its columns', async () => {
     expect((await catalog.docsCheck()).filter((gap) => gap.table === 'crm.customers')).toEqual([]);
     project('models/_sources.yml', SOURCES_YAML.replace('- name: name', '- name: nmae'));
