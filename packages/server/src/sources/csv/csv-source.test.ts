@@ -589,6 +589,17 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says a JSON lines export is not UTF-8 by its first line that is not, where DuckDB named the line after it', async () => {
+    const latin = Buffer.from('{"id":1,"name":"ok"}\n{"id":2,"name":"caf\xe9"}\n', 'latin1');
+    const { h } = await setup([{ path: 'clients.ndjson' }], { 'clients.ndjson': latin });
+    // Was: could not read clients.ndjson as ndjson (utf-8): … "at byte 7 in line 3: invalid UTF-8 encoding in string."
+    expect(await refusedData(h)).toBe(
+      'crm.clients: line 2 of clients.ndjson is not UTF-8 (byte 0xE9 at character 20); set encoding for this table in inlet.yaml ' +
+        '(windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md). ' +
+        'Nothing was imported and the table keeps its rows.',
+    );
+  });
+
   it('refuses a file with a quote left open, naming its line, where its quoted fields were read with their quotes', async () => {
     // DuckDB took the file for one without quoting: "a ""quoted"" value" arrived as written, quotes
     // and all, and the sync said it copied two rows.

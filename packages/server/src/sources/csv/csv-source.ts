@@ -510,7 +510,8 @@ async function notRecords(where: string, readable: string[], todo: MatchedFile[]
 const TYPED_COLUMN_MISSING =
   /COLUMN_TYPES error: Columns with names: .* do not exist|in REPLACE list not found/;
 
-const NOT_UTF8 = /not utf-8 encoded|Invalid unicode/i;
+// Its CSV reader's words, then its JSON reader's.
+const NOT_UTF8 = /not utf-8 encoded|Invalid unicode|invalid UTF-8 encoding/i;
 const SET_ENCODING =
   'set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)';
 
