@@ -589,6 +589,24 @@ describe('csv source', () => {
     ]);
   });
 
+  it('reads a JSON or JSON lines export that starts with a UTF-8 byte order mark, as Windows programs write', async () => {
+    // DuckDB refused it: "byte order mark (BOM) is not supported" for the JSON lines file, and the
+    // .json array was said to hold "a record that is not a JSON object".
+    const { h } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
+      'events.ndjson': '\uFEFF{"id":1,"kind":"view"}\r\n{"id":2,"kind":"click"}\r\n',
+      'users.json': '\uFEFF[{"id": 1, "plan": "pro"}]',
+    });
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'events', rows: 2 },
+      { table: 'users', rows: 1 },
+    ]);
+    expect(await h.query('SELECT id, kind FROM crm.events ORDER BY id')).toEqual([
+      { id: '1', kind: 'view' },
+      { id: '2', kind: 'click' },
+    ]);
+    expect(await h.query('SELECT id, plan FROM crm.users')).toEqual([{ id: '1', plan: 'pro' }]);
+  });
+
   it('says a JSON lines export is not UTF-8 by its first line that is not, where DuckDB named the line after it', async () => {
     const latin = Buffer.from('{"id":1,"name":"ok"}\n{"id":2,"name":"caf\xe9"}\n', 'latin1');
     const { h } = await setup([{ path: 'clients.ndjson' }], { 'clients.ndjson': latin });

@@ -245,6 +245,13 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           }
         }
         const delimited = table.format === 'csv' || table.format === 'tsv';
+        // DuckDB's JSON reader refuses a UTF-8 byte order mark, which Windows programs write: "BOM
+        // is not supported" (naming the line after it), and a .json array with one was taken for a
+        // file of records that are not objects. A copy without it is read.
+        if (!delimited && !needsDecoding(table.encoding))
+          for (const [i, path] of readable.entries())
+            if (hasUtf8Bom(path))
+              readable[i] = await withoutBom(path, join(run.tmpDir, `${i}-${basename(path)}`));
         // A JSON array of no records ([]) is such a file too: read with records=true, DuckDB refused it.
         const isBlank = readable.map((path) => isBlankFile(path) || (!delimited && isEmptyJsonArray(path)));
         const blank = todo.filter((_, i) => isBlank[i]);
@@ -456,6 +463,13 @@ async function refuseInfinity(writer: ParquetWriter, part: string, where: string
     `${where}: column ${name} of ${todo.map((f) => basename(f.path)).join(', ')} holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; ` +
       `set types: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: VARCHAR } for this table in inlet.yaml to keep it as written. ${NOTHING_IMPORTED}`,
   );
+}
+
+/** Copies a file to `out` without its first three bytes, a UTF-8 byte order mark; returns `out`. */
+async function withoutBom(path: string, out: string): Promise<string> {
+  mkdirSync(dirname(out), { recursive: true });
+  await pipeline(createReadStream(path, { start: 3 }), createWriteStream(out));
+  return out;
 }
 
 /** A JSON export refused for what scanJsonExport found in it. */
