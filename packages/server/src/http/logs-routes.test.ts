@@ -277,6 +277,22 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ).toEqual(['record.n', 'record.size', 'record.user.scores[1]']);
   });
 
+  it('rejects an access record whose size or code access_logs cannot hold, rather than fail the records loaded with it', async () => {
+    const { post, query, layout } = await setup();
+    const lines =
+      '{"method":"GET","path":"/big","code":200,"size":1e20}\n{"method":"GET","path":"/ok","code":200,"size":5}\n' +
+      '{"method":"GET","path":"/odd","code":2.5}\n';
+    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 1,
+      rejected: 2,
+    });
+    expect(await query('SELECT path, status, bytes::INT FROM access_logs')).toEqual([['/ok', 200, 5]]);
+    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+      'bytes 100000000000000000000 is not a byte count (a whole number up to 9007199254740991)',
+      'status 2.5 is not an HTTP status code',
+    ]);
+  });
+
   it('writes records spanning 1,000 days, each into its day, a bounded number of days a copy', async () => {
     // One PARTITION_BY over 800 days or more ran DuckDB out of memory, and the log loader retried
     // that segment forever: nothing sent after it reached the lake. (A backfill: no age limit.)

@@ -24,6 +24,26 @@ export interface AccessFields extends RequestFields {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/**
+ * Why access_logs cannot hold a line's status (INTEGER) or bytes (BIGINT, kept to whole numbers a
+ * double holds exactly); undefined when it can. One such value failed the whole batch it was in
+ * (DuckDB's "Failed to cast value to numerical"), again at every retry: the source stopped there.
+ */
+export function accessFieldsFault(fields: Pick<RequestFields, 'status' | 'bytes'>): string | undefined {
+  const { status, bytes } = fields;
+  if (status !== null && !(Number.isInteger(status) && Math.abs(status) <= 2_147_483_647))
+    return `status ${status} is not an HTTP status code`;
+  if (bytes !== null && !Number.isSafeInteger(bytes))
+    return `bytes ${bytes} is not a byte count (a whole number up to ${Number.MAX_SAFE_INTEGER})`;
+  return undefined;
+}
+
+/** The parse result for access fields, refused when the lake cannot hold their status or bytes. */
+export function accessResult(value: AccessFields): ParseResult<AccessFields> {
+  const reason = accessFieldsFault(value);
+  return reason === undefined ? { ok: true, value } : { ok: false, reason };
+}
+
 export type AccessFormat = 'nginx_combined' | 'apache_combined' | 'apache_common';
 
 /** Parses one line; `observe` is shown the lines of a chunk before they are parsed (oneLayout). */
@@ -261,21 +281,18 @@ export function createAccessLogParser(
     const number = trailing ? trailingNumber(trailing, format === 'nginx_combined') : undefined;
     const status = m[4] as string;
     const bytes = m[5] as string;
-    return {
-      ok: true,
-      value: {
-        tsMs: lastMs,
-        // The client is the first address of a forwarded list.
-        remoteAddr: dash((m[1] as string).split(',')[0]),
-        host,
-        ...splitRequestLine(dash(m[3])),
-        status: status === '-' ? null : Number(status),
-        bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
-        referrer: combined ? dash(m[6]) : null,
-        userAgent: combined ? dash(m[7]) : null,
-        responseTimeMs: number === undefined ? null : Number(number) * timeScale,
-      },
-    };
+    return accessResult({
+      tsMs: lastMs,
+      // The client is the first address of a forwarded list.
+      remoteAddr: dash((m[1] as string).split(',')[0]),
+      host,
+      ...splitRequestLine(dash(m[3])),
+      status: status === '-' ? null : Number(status),
+      bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
+      referrer: combined ? dash(m[6]) : null,
+      userAgent: combined ? dash(m[7]) : null,
+      responseTimeMs: number === undefined ? null : Number(number) * timeScale,
+    });
   };
   /**
    * Looks ahead over lines about to be parsed for one that shows the layout (a name, or '-', before

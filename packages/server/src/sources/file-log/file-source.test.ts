@@ -170,6 +170,23 @@ async function setup(
 
 const log = (logs: string, name: string) => join(logs, name);
 
+/** The rejected lines of a source in lake/_rejects, every day's, in order. */
+const rejectsOf = (layout: { rejects: string }, source: string) => {
+  const dir = join(layout.rejects, source);
+  return readdirSync(dir)
+    .sort()
+    .flatMap((day) =>
+      readdirSync(join(dir, day))
+        .sort()
+        .flatMap((f) =>
+          readFileSync(join(dir, day, f), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        ),
+    );
+};
+
 describe('file source: sync', () => {
   it('reads nginx lines into access_logs with enrichment and no raw IP anywhere on disk', async () => {
     const { logs, sync, query, layout } = await setup([webAccessLog({ host: 'docs.example.com' })]);
@@ -236,15 +253,7 @@ describe('file source: sync', () => {
     expect(result.rows).toBe(4);
     expect(result.tables[1]).toEqual({ table: '_rejects/web (rejected lines)', rows: 2 });
     expect(await query('SELECT count(*)::INTEGER FROM access_logs')).toEqual([[4]]);
-    const dir = join(layout.rejects, 'web');
-    const [partition] = readdirSync(dir);
-    const rejects = readdirSync(join(dir, partition as string)).flatMap((f) =>
-      readFileSync(join(dir, partition as string, f), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l)),
-    );
-    expect(rejects).toEqual([
+    expect(rejectsOf(layout, 'web')).toEqual([
       expect.objectContaining({
         reason: 'does not match the nginx_combined format',
         raw: 'this is not a log line',
@@ -254,6 +263,44 @@ describe('file source: sync', () => {
         raw: 'A'.repeat(1024),
         truncated: true,
         bytes: 5000,
+      }),
+    ]);
+  });
+
+  it('rejects a line whose bytes or status access_logs cannot hold and goes on, where its batch failed at every sync', async () => {
+    // DuckDB's "Failed to cast value to numerical: 100000000000000000000" failed the batch the line
+    // was in, and every sync after it: the source never got past that line.
+    const { logs, sync, query, layout } = await setup([
+      webAccessLog(),
+      {
+        name: 'lb',
+        type: 'file',
+        path: 'lb.log',
+        format: 'regex',
+        pattern: '^(?<status>\\d+) (?<path>\\S+)$',
+      },
+    ]);
+    const huge = access(1, 2).replace(/ 200 1 /, ' 200 99999999999999999999 ');
+    writeFileSync(log(logs, 'access.log'), `${access(0, 1)}${huge}${access(2, 3)}`);
+    writeFileSync(log(logs, 'lb.log'), '200 /r/10\n99999999999 /r/11\n404 /r/12\n');
+    expect((await sync('web')).rows).toBe(2);
+    expect((await sync('lb')).rows).toBe(2);
+    expect(await query('SELECT path, status, bytes::INTEGER FROM access_logs ORDER BY path')).toEqual([
+      ['/r/0', 200, 0],
+      ['/r/10', 200, null],
+      ['/r/12', 404, null],
+      ['/r/2', 200, 2],
+    ]);
+    expect(rejectsOf(layout, 'web')).toEqual([
+      expect.objectContaining({
+        reason: 'bytes 100000000000000000000 is not a byte count (a whole number up to 9007199254740991)',
+        raw: huge.trimEnd(),
+      }),
+    ]);
+    expect(rejectsOf(layout, 'lb')).toEqual([
+      expect.objectContaining({
+        reason: 'status 99999999999 is not an HTTP status code',
+        raw: '99999999999 /r/11',
       }),
     ]);
   });
@@ -832,14 +879,7 @@ describe('file source: sync', () => {
     writeFileSync(log(logs, 'app-1.log'), `${deep}\n{"ts":"2026-10-10T00:00:01Z","msg":"b"}\n`);
     expect((await sync()).rows).toBe(1);
     expect(await query('SELECT message FROM app_logs')).toEqual([['b']]);
-    const dir = join(layout.rejects, 'api');
-    const [partition] = readdirSync(dir);
-    const [file] = readdirSync(join(dir, partition as string));
-    const [reject] = readFileSync(join(dir, partition as string, file as string), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(reject).toMatchObject({
+    expect(rejectsOf(layout, 'api')[0]).toMatchObject({
       reason: 'record nests objects or arrays more than 64 levels deep',
       raw: deep,
       offset: 0,

@@ -1,7 +1,12 @@
 import { parseJson } from '../../collect/index.ts';
 import { InletError } from '../../errors/index.ts';
 import { jsonFault, stringifyShallow } from '../../events/index.ts';
-import { type AccessFields, createAccessLogParser, splitRequestLine } from './access-log-parser.ts';
+import {
+  type AccessFields,
+  accessFieldsFault,
+  createAccessLogParser,
+  splitRequestLine,
+} from './access-log-parser.ts';
 import { appFieldsOf, jsonFaultReason } from './app-record.ts';
 import type { LogRowBuilder } from './log-rows.ts';
 import { rowJson } from './log-rows.ts';
@@ -144,6 +149,8 @@ export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', ma
       }
     }
     const access = accessFieldsOf(record, timeZone);
+    const unfit = access && accessFieldsFault(access);
+    if (unfit) return { reason: unfit, raw };
     if (access)
       return { kind: 'access', row: rowJson(rows.access(recent(access, nowMs), source, site, null, nowMs)) };
     const app = appFieldsOf(record, timeZone, 'UTC');

@@ -1,5 +1,6 @@
 import {
   type AccessFields,
+  accessResult,
   type ParseResult,
   splitRequestLine,
   unescapeLogField,
@@ -69,24 +70,20 @@ export function createRegexAccessParser(
     const seconds = number(value(groups, 'request_time'));
     const ms = number(value(groups, 'request_time_ms'));
     const us = number(value(groups, 'request_time_us'));
-    return {
-      ok: true,
-      value: {
-        tsMs,
-        remoteAddr: value(groups, 'remote_addr'),
-        host: value(groups, 'host'),
-        method: value(groups, 'method') ?? request.method,
-        path: rawPath === null ? request.path : q === -1 ? rawPath : rawPath.slice(0, q),
-        query:
-          value(groups, 'query') ?? (rawPath !== null && q !== -1 ? rawPath.slice(q + 1) : request.query),
-        protocol: value(groups, 'protocol') ?? request.protocol,
-        status: number(value(groups, 'status')),
-        bytes: number(value(groups, 'bytes')),
-        referrer: value(groups, 'referrer'),
-        userAgent: value(groups, 'user_agent'),
-        responseTimeMs: seconds !== null ? seconds * 1000 : (ms ?? (us !== null ? us / 1000 : null)),
-      },
-    };
+    return accessResult({
+      tsMs,
+      remoteAddr: value(groups, 'remote_addr'),
+      host: value(groups, 'host'),
+      method: value(groups, 'method') ?? request.method,
+      path: rawPath === null ? request.path : q === -1 ? rawPath : rawPath.slice(0, q),
+      query: value(groups, 'query') ?? (rawPath !== null && q !== -1 ? rawPath.slice(q + 1) : request.query),
+      protocol: value(groups, 'protocol') ?? request.protocol,
+      status: number(value(groups, 'status')),
+      bytes: number(value(groups, 'bytes')),
+      referrer: value(groups, 'referrer'),
+      userAgent: value(groups, 'user_agent'),
+      responseTimeMs: seconds !== null ? seconds * 1000 : (ms ?? (us !== null ? us / 1000 : null)),
+    });
   });
 }
 
