@@ -11,7 +11,14 @@ import {
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
-import { type MovedFile, moveDamagedFile, type ReadLeases, sqlString } from '../lake/index.ts';
+import {
+  damagedInside,
+  type MovedFile,
+  moveDamagedFile,
+  moveDamagedInside,
+  type ReadLeases,
+  sqlString,
+} from '../lake/index.ts';
 import { sqlCode } from '../sql/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
 import { createQuerySlots } from './query-slots.ts';
@@ -310,6 +317,8 @@ export async function createQueryEngine(options: {
   let views = new Map<string, string>();
   /** Views left out because they failed to build: name → why they cannot be queried. */
   const unavailable = new Map<string, { message: string; damaged: boolean }>();
+  /** Files of the lake read without fault when looking for one damaged inside (lake/damaged.ts). */
+  const goodFiles = new Map<string, 'footer' | 'whole'>();
   let refreshing: Promise<void> | undefined;
   // The WAL's records are in queries only with a good checksum, as in the lake.
   const walCheck = createWalViewCheck(layout.walEvents);
@@ -354,9 +363,11 @@ export async function createQueryEngine(options: {
     const detail = (error as Error).message.split('\n')[0];
     return new InletError(
       'LAKE_UNREADABLE',
-      DAMAGED_INSIDE.test(detail)
-        ? `A Parquet file of the lake is damaged inside and DuckDB does not say which (${detail}); queries of its table fail until it is moved out of the lake or restored from a backup. A file that is not Parquet at all is moved aside by itself.`
-        : `The lake's tables cannot be read, so no query can run (${detail}); the log has the whole error.`,
+      damagedInside(detail) && !DAMAGED_INSIDE.test(detail)
+        ? `A Parquet file of the lake is damaged inside (${detail}); queries that read it fail until it is moved out of the lake or restored from a backup.`
+        : DAMAGED_INSIDE.test(detail)
+          ? `A Parquet file of the lake is damaged inside and DuckDB does not say which (${detail}); queries of its table fail until it is moved out of the lake or restored from a backup. A file that is not Parquet at all is moved aside by itself.`
+          : `The lake's tables cannot be read, so no query can run (${detail}); the log has the whole error.`,
       { cause: error },
     );
   };
@@ -508,17 +519,32 @@ export async function createQueryEngine(options: {
     run: (prepared: DuckDBPreparedStatement) => Promise<T>,
   ): Promise<{ prepared: DuckDBPreparedStatement; result: T }> => {
     let moved = 0;
+    // Errors of damage inside a file that were looked into: each is looked into once a query.
+    const searched = new Set<string>();
+    const movedOut = (file: MovedFile, message: string) => {
+      moved++;
+      options.onDamagedFile?.(file, message);
+      views = stale(views);
+      return true;
+    };
     for (let attempt = 0; ; attempt++) {
       // A Parquet file of the lake that is not one (empty, cut short) fails every query of its
       // table, and the building of the views: it is moved aside and the query planned again.
       const healed = (message: string) => {
         if (moved >= DAMAGED_FILES_PER_QUERY) return false;
         const file = moveDamagedFile(layout, message);
-        if (!file) return false;
-        moved++;
-        options.onDamagedFile?.(file, message);
+        return file !== undefined && movedOut(file, message);
+      };
+      // One damaged inside (its metadata or pages) too, once reading it alone shows which it is.
+      const toSearch = (message: string) =>
+        moved < DAMAGED_FILES_PER_QUERY && damagedInside(message) && !searched.has(message);
+      const healedInside = async (message: string) => {
+        if (!toSearch(message)) return false;
+        searched.add(message);
+        const file = await moveDamagedInside(layout, message, (sql) => connection.run(sql), goodFiles);
+        // Not found, the view that failed is built again and left out with the reason.
         views = stale(views);
-        return true;
+        return file !== undefined && movedOut(file, message);
       };
       // A file went between listing and reading: a WAL segment the loader of another process
       // loaded and deleted (the rows are in the lake now), or Parquet files compaction merged.
@@ -533,10 +559,13 @@ export async function createQueryEngine(options: {
         return true;
       };
       try {
-        await refreshViews(healed);
+        await refreshViews((message) => healed(message) || toSearch(message));
       } catch (error) {
-        if (error instanceof Healed) continue;
         const message = (error as Error).message;
+        if (error instanceof Healed) {
+          await healedInside(message);
+          continue;
+        }
         if (healed(message) || (await raced(message))) continue;
         throw FILE_RACE.test(message) ? filesChanged(message) : unreadable(error);
       }
@@ -559,7 +588,8 @@ export async function createQueryEngine(options: {
         const message = (error as Error).message;
         if (healed(message) || (await raced(message))) continue;
         if (message.includes('INTERRUPT')) throw error;
-        if (DAMAGED_INSIDE.test(message)) throw unreadable(error);
+        if (toSearch(message) && (await healedInside(message))) continue;
+        if (damagedInside(message)) throw unreadable(error);
         throw failed(message, sql);
       }
     }

@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { DUCKDB_SCHEMAS } from '../config/index.ts';
 import { EVENT_COLUMNS } from '../events/index.ts';
 import {
+  DAMAGED_INSIDE,
   type DamagedManifest,
   type DataLayout,
   hasParquetFiles,
@@ -322,12 +323,7 @@ function inputGone(
  */
 export const FILE_RACE = /No files found|Cannot open file|No such file/;
 
-/**
- * DuckDB's words for damage inside a Parquet file (its metadata or pages), which name no file:
- * its Thrift decoder's errors come as "Invalid Error: …" ("TProtocolException: Invalid data",
- * "don't know what type", "Variable-length int over 10 bytes").
- */
-export const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-length int over 10 bytes/m;
+export { DAMAGED_INSIDE };
 
 /** The shape of a view left out because it failed to build: never any definition's own shape. */
 const FAILED = 'failed:';

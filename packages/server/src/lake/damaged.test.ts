@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { tempDir } from '../../test/helpers.ts';
-import { failsParquetFraming, moveDamagedFile } from './damaged.ts';
+import { failsParquetFraming, moveDamagedFile, moveDamagedInside } from './damaged.ts';
 import { idFilterPath } from './id-filter.ts';
 import { dataLayout, sqlString } from './layout.ts';
 
@@ -69,5 +69,40 @@ describe('damaged Parquet files', () => {
     expect(moveDamagedFile(layout, `File '${outside}' too small to be a Parquet file`)).toBeUndefined();
     expect(existsSync(outside)).toBe(true);
     expect(moveDamagedFile(layout, 'Invalid Error: TProtocolException: Invalid data')).toBeUndefined();
+  });
+
+  it('moves a file whose values DuckDB cannot read, which its error names, once reading it alone fails so', async () => {
+    const { layout, dir, good } = await lakeWithFile();
+    const bad = join(dir, 'part-0000000000000002.parquet');
+    const db = await DuckDBInstance.create(':memory:');
+    cleanups.push(() => db.closeSync());
+    const connection = await db.connect();
+    await connection.run(
+      `COPY (SELECT md5(i::VARCHAR) AS event_id FROM range(20000) t(i)) TO ${sqlString(bad)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    // The second half of its column's bytes scrambled, the page headers and footer intact.
+    const [[offset, size]] = (
+      await connection.runAndReadAll(
+        `SELECT data_page_offset, total_compressed_size FROM parquet_metadata(${sqlString(bad)})`,
+      )
+    ).getRows() as [[bigint, bigint]];
+    const data = readFileSync(bad);
+    for (let i = Number(offset + size / 2n); i < Number(offset + size); i++)
+      data[i] = (data[i] as number) ^ 0x55;
+    writeFileSync(bad, data);
+    const error = (await connection
+      .run(`SELECT * FROM read_parquet(${sqlString(bad)})`)
+      .catch((e) => e)) as Error;
+    expect(error.message).toContain(`Failed to read file "${bad}"`);
+    const read = (sql: string) => connection.run(sql);
+    // The same words naming a good file (a query's own error('…')) move nothing.
+    const aboutGood = error.message.replace(bad, good);
+    expect(await moveDamagedInside(layout, aboutGood, read, new Map())).toBeUndefined();
+    expect(existsSync(good)).toBe(true);
+    expect(await moveDamagedInside(layout, error.message, read, new Map())).toEqual({
+      file: 'events/dt=2026-11-20/part-0000000000000002.parquet',
+      movedTo: '_rejects/damaged/events/dt=2026-11-20/part-0000000000000002.parquet',
+    });
+    expect(existsSync(bad)).toBe(false);
   });
 });

@@ -1,7 +1,17 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { removeIdFilter } from './id-filter.ts';
-import type { DataLayout } from './layout.ts';
+import { type DataLayout, sqlString } from './layout.ts';
 
 /**
  * DuckDB's words for a Parquet file that is not one (empty, cut short, overwritten), each naming
@@ -63,14 +73,114 @@ export function moveDamagedFile(layout: DataLayout, message: string): MovedFile 
     if (!absolute.startsWith(lake + sep) || absolute.startsWith(rejects + sep)) return undefined;
     if (!absolute.endsWith('.parquet') || !existsSync(absolute) || !failsParquetFraming(absolute))
       return undefined;
-    const file = relative(lake, absolute);
-    let movedTo = join(rejects, 'damaged', file);
-    for (let n = 1; existsSync(movedTo); n++) movedTo = join(rejects, 'damaged', `${file}.${n}`);
-    mkdirSync(dirname(movedTo), { recursive: true });
-    renameSync(absolute, movedTo);
-    removeIdFilter(absolute);
-    return { file, movedTo: relative(lake, movedTo) };
+    return moveOut(layout, absolute);
   }
+  return undefined;
+}
+
+/** Moves a file of the lake to lake/_rejects/damaged/ under its relative path, with its id filter. */
+function moveOut(layout: DataLayout, absolute: string): MovedFile {
+  const lake = resolve(layout.lake);
+  const file = relative(lake, absolute);
+  let movedTo = join(layout.rejects, 'damaged', file);
+  for (let n = 1; existsSync(movedTo); n++) movedTo = join(layout.rejects, 'damaged', `${file}.${n}`);
+  mkdirSync(dirname(movedTo), { recursive: true });
+  renameSync(absolute, movedTo);
+  removeIdFilter(absolute);
+  return { file, movedTo: relative(lake, resolve(movedTo)) };
+}
+
+/**
+ * DuckDB's words for damage inside a Parquet file whose framing is intact. Its footer's metadata
+ * ("Invalid Error: TProtocolException: Invalid data") names no file; its pages ("Invalid Input
+ * Error: Failed to read file "…": ZSTD Decompression failure") do.
+ */
+export const DAMAGED_INSIDE = /^Invalid Error: |TProtocolException|Variable-length int over 10 bytes/m;
+const DAMAGED_PAGES = /^Invalid Input Error: Failed to read file "([^"]+)": /m;
+
+/** Whether DuckDB's error says a Parquet file is damaged inside (its metadata or its pages). */
+export const damagedInside = (message: string) => DAMAGED_INSIDE.test(message) || DAMAGED_PAGES.test(message);
+
+/** Runs one statement over the lake (a DuckDB connection that may read it), failing as DuckDB does. */
+export type LakeReader = (sql: string) => Promise<unknown>;
+
+/** The visible Parquet files of the lake, outside lake/_rejects (dot files are being written). */
+function lakeParquetFiles(layout: DataLayout): string[] {
+  const rejects = resolve(layout.rejects);
+  const out: string[] = [];
+  for (const name of readdirSync(layout.lake, { recursive: true, encoding: 'utf8' })) {
+    const path = resolve(layout.lake, name);
+    if (!name.endsWith('.parquet') || basename(path).startsWith('.') || path.startsWith(rejects + sep))
+      continue;
+    if (statSync(path, { throwIfNoEntry: false })?.isFile()) out.push(path);
+  }
+  return out.sort();
+}
+
+/** How much of a file a search reads: its footer's metadata, or every value of it too. */
+type ReadDepth = 'footer' | 'whole';
+
+/**
+ * Whether reading path alone (to depth) fails as a file damaged inside does: DuckDB's Thrift
+ * errors, or its "Failed to read file" naming path. good remembers files read without fault (by
+ * path, inode, size and time), which are not read again.
+ */
+async function damagedAlone(
+  path: string,
+  depth: ReadDepth,
+  read: LakeReader,
+  good: Map<string, ReadDepth>,
+): Promise<boolean> {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (!stats?.isFile()) return false;
+  const id = `${path}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+  const known = good.get(id);
+  if (known === 'whole' || known === depth) return false;
+  const file = sqlString(path);
+  try {
+    await read(
+      depth === 'footer'
+        ? `SELECT count(*) FROM parquet_metadata(${file})`
+        : `SELECT max(hash(t)) FROM read_parquet(${file}) AS t`,
+    );
+    good.set(id, depth);
+    return false;
+  } catch (error) {
+    const message = (error as Error).message;
+    return DAMAGED_INSIDE.test(message) || DAMAGED_PAGES.exec(message)?.[1] === path;
+  }
+}
+
+/**
+ * Moves out of the lake the Parquet file damaged inside that DuckDB's error is about, as
+ * moveDamagedFile does for one that is not Parquet at all, and returns what it moved; otherwise
+ * undefined. The file's own bytes decide, read alone through read(): the file DuckDB names (damaged
+ * pages) must fail again when each of its values is read; when it names none (damaged metadata or
+ * page headers), the lake's files are read one by one, their footers first, then whole, until one
+ * fails so. A failure of the moment (memory, I/O, an interrupt) moves nothing.
+ */
+export async function moveDamagedInside(
+  layout: DataLayout,
+  message: string,
+  read: LakeReader,
+  good: Map<string, ReadDepth>,
+): Promise<MovedFile | undefined> {
+  const named = DAMAGED_PAGES.exec(message)?.[1];
+  if (named === undefined && !DAMAGED_INSIDE.test(message)) return undefined;
+  const lake = resolve(layout.lake);
+  const inLake = (path: string) =>
+    path.startsWith(lake + sep) &&
+    !path.startsWith(resolve(layout.rejects) + sep) &&
+    path.endsWith('.parquet');
+  if (named !== undefined) {
+    const path = resolve(named);
+    return inLake(path) && (await damagedAlone(path, 'whole', read, good))
+      ? moveOut(layout, path)
+      : undefined;
+  }
+  const files = lakeParquetFiles(layout);
+  for (const depth of ['footer', 'whole'] as const)
+    for (const path of files) if (await damagedAlone(path, depth, read, good)) return moveOut(layout, path);
   return undefined;
 }
 

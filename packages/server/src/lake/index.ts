@@ -1,7 +1,15 @@
 /** @module lake: the Parquet lake layout, the WAL → Parquet loader and per-partition compaction. */
 export { compactPartition, MAX_MERGE_FILES, recoverCompaction } from './compactor.ts';
 export { copyByDay, DAYS_PER_COPY } from './copy-by-day.ts';
-export { damagedFileMessage, failsParquetFraming, type MovedFile, moveDamagedFile } from './damaged.ts';
+export {
+  DAMAGED_INSIDE,
+  damagedFileMessage,
+  damagedInside,
+  failsParquetFraming,
+  type MovedFile,
+  moveDamagedFile,
+  moveDamagedInside,
+} from './damaged.ts';
 export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export { partitionFiles, partitions, publish, syncPath } from './files.ts';
 export {

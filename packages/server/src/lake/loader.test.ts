@@ -802,20 +802,65 @@ describe('a Parquet file of another table in a partition of lake/events', () => 
 });
 
 describe('a Parquet file damaged inside', () => {
-  it('fails queries of its table with LAKE_UNREADABLE and stays where it is, as DuckDB names no file', async () => {
-    const { layout, wal, loader, ids } = await setup();
-    await wal.append(record('a'));
-    await loader.runOnce({ sealNow: true });
+  const pagesEnd = (data: Buffer) => data.length - 8 - data.readUInt32LE(data.length - 8);
+  /** Scrambles a file's footer metadata, or its pages, leaving its framing (PAR1, footer length) intact. */
+  const damage = {
+    footer: (data: Buffer) => {
+      for (let i = data.length - 200; i < data.length - 100; i++) data[i] = (data[i] as number) ^ 0x55;
+    },
+    pages: (data: Buffer) => {
+      for (let i = 4; i < pagesEnd(data); i++) data[i] = 0x41;
+    },
+  };
+
+  it.each(Object.keys(damage) as Array<keyof typeof damage>)(
+    'in its %s is moved to lake/_rejects/damaged by the query that finds it, which names it and reads the rest',
+    async (part) => {
+      const { config, layout, wal, loader } = await setup();
+      await wal.append(record('a'));
+      await loader.runOnce({ sealNow: true });
+      const [file] = partitionFiles(join(layout.events, 'dt=2026-11-20'));
+      await wal.append(record('b'));
+      await loader.runOnce({ sealNow: true });
+      const data = readFileSync(file?.path as string);
+      damage[part](data);
+      writeFileSync(file?.path as string, data);
+      const moved: string[] = [];
+      const engine = await createQueryEngine({ config, layout, onDamagedFile: (m) => moved.push(m.file) });
+      cleanups.push(() => engine.close());
+      // Every query of events failed with LAKE_UNREADABLE naming no file (footer), or with
+      // QUERY_INVALID and DuckDB's "Failed to read file … ZSTD Decompression failure" (pages).
+      const rows = (await engine.query('SELECT event_id, properties FROM events')).rows;
+      expect(rows.map((row) => row[0])).toEqual(['b']);
+      const name = `events/dt=2026-11-20/${file?.name}`;
+      expect(moved).toEqual([name]);
+      expect(existsSync(file?.path as string)).toBe(false);
+      expect(existsSync(join(layout.rejects, 'damaged', name))).toBe(true);
+    },
+  );
+
+  it('is moved out of the lake by the merge that reads it, and the partition is merged', async () => {
+    const { layout, wal, loader, ids } = await setup({ loader: { compact_min_files: 3 } });
+    for (const id of ['a', 'b']) {
+      await wal.append(record(id));
+      await loader.runOnce({ sealNow: true });
+    }
     const [file] = partitionFiles(join(layout.events, 'dt=2026-11-20'));
     const data = readFileSync(file?.path as string);
-    // The footer's metadata scrambled, its framing (PAR1, footer length) intact.
-    for (let i = data.length - 200; i < data.length - 100; i++) data[i] = (data[i] as number) ^ 0x55;
+    damage.pages(data);
     writeFileSync(file?.path as string, data);
-    await expect(ids()).rejects.toMatchObject({
-      code: 'LAKE_UNREADABLE',
-      message: expect.stringContaining('damaged inside'),
-    });
-    expect(existsSync(file?.path as string)).toBe(true);
+    await wal.append(record('c'));
+    // The merge failed with "Failed to read file …: ZSTD Decompression failure" every minute.
+    await loader.runOnce({ sealNow: true });
+    expect(existsSync(join(layout.rejects, 'damaged', 'events', 'dt=2026-11-20', file?.name as string))).toBe(
+      true,
+    );
+    await wal.append(record('d'));
+    await loader.runOnce({ sealNow: true });
+    expect(partitionFiles(join(layout.events, 'dt=2026-11-20')).map((f) => f.name.slice(0, 2))).toEqual([
+      'c-',
+    ]);
+    expect(await ids()).toEqual(['b', 'c', 'd']);
   });
 });
 

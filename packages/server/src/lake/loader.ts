@@ -7,7 +7,7 @@ import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { segmentPath, type WalSegments, walCounters } from '../wal/index.ts';
 import { compactPartition, recoverCompaction } from './compactor.ts';
-import { damagedFileMessage, moveDamagedFile } from './damaged.ts';
+import { damagedFileMessage, damagedInside, moveDamagedFile, moveDamagedInside } from './damaged.ts';
 import {
   type CheckedSegment,
   checkSegment,
@@ -196,13 +196,20 @@ export async function createLoader(options: {
     'Parquet files that were not readable and were moved to lake/_rejects/damaged',
   );
   /** Runs fn again after moving aside a damaged lake file its error names (lake/damaged.ts). */
+  const goodFiles = new Map<string, 'footer' | 'whole'>();
   const healing = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const searched = new Set<string>();
     for (let moved = 0; ; moved++) {
       try {
         return await fn();
       } catch (error) {
         const detail = (error as Error).message;
-        const file = moved < 10 ? moveDamagedFile(layout, detail) : undefined;
+        let file = moved < 10 ? moveDamagedFile(layout, detail) : undefined;
+        // Damage inside a file (a merge reads every page): found by reading files alone, once.
+        if (!file && moved < 10 && damagedInside(detail) && !searched.has(detail)) {
+          searched.add(detail);
+          file = await moveDamagedInside(layout, detail, (sql) => duck.connection.run(sql), goodFiles);
+        }
         if (!file) throw error;
         damaged.inc();
         logger.error({ file: file.file, moved_to: file.movedTo, detail }, damagedFileMessage(file));
