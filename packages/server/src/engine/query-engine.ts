@@ -13,9 +13,11 @@ import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import {
   damagedInside,
+  eventFiles,
   type MovedFile,
   moveDamagedFile,
   moveDamagedInside,
+  moveForeignEventFiles,
   type ReadLeases,
   sqlString,
 } from '../lake/index.ts';
@@ -319,6 +321,8 @@ export async function createQueryEngine(options: {
   const unavailable = new Map<string, { message: string; damaged: boolean }>();
   /** Files of the lake read without fault when looking for one damaged inside (lake/damaged.ts). */
   const goodFiles = new Map<string, 'footer' | 'whole'>();
+  /** Files of lake/events found to have the events table's keys (lake/foreign.ts). */
+  const eventFilesChecked = new Set<string>();
   let refreshing: Promise<void> | undefined;
   // The WAL's records are in queries only with a good checksum, as in the lake.
   const walCheck = createWalViewCheck(layout.walEvents);
@@ -328,13 +332,20 @@ export async function createQueryEngine(options: {
     const wal = await walCheck.files(options.leases?.retiring);
     // Another query's refresh failing is that query's to handle; this one looks again.
     while (refreshing) await refreshing.catch(() => undefined);
-    const wanted = discoverViews(layout, {
-      skipWal: options.leases?.retiring,
-      dedupWindowHours: config.loader.dedup_window_hours,
-      wal,
-    });
+    const discover = () =>
+      discoverViews(layout, {
+        skipWal: options.leases?.retiring,
+        dedupWindowHours: config.loader.dedup_window_hours,
+        wal,
+      });
+    let wanted = discover();
     if (viewStatements(views, wanted).length === 0) return;
     refreshing = (async () => {
+      // A file of another table in a partition of events would show its rows with empty columns.
+      const rows = async (sql: string) => (await admin.runAndReadAll(sql)).getRows();
+      const foreign = await moveForeignEventFiles(layout, eventFiles(layout.events), rows, eventFilesChecked);
+      for (const moved of foreign) options.onDamagedFile?.(moved, 'no event_id or received_at column');
+      if (foreign.length > 0) wanted = discover();
       const reasons = new Map<string, { message: string; damaged: boolean }>();
       views = await applyViews(
         (sql) => admin.run(sql),

@@ -7,6 +7,7 @@ import {
   DAMAGED_INSIDE,
   type DamagedManifest,
   type DataLayout,
+  eventFiles,
   hasParquetFiles,
   type LakeTable,
   listLakeTables,
@@ -124,9 +125,7 @@ export function eventsView(
   skipWal: (path: string) => boolean = () => false,
   wal?: WalViewFile[],
 ): ViewDefinition {
-  const lakeFiles = partitions(layout.events).flatMap((partition) =>
-    partitionFiles(join(layout.events, partition)).map((file) => file.path),
-  );
+  const lakeFiles = eventFiles(layout.events);
   const walFiles = (
     wal ??
     listSegments(layout.walEvents).map((segment) => ({

@@ -50,8 +50,10 @@ export function failsParquetFraming(path: string): boolean {
 export interface MovedFile {
   /** The damaged file's path relative to the lake, e.g. events/dt=2026-12-01/part-….parquet. */
   file: string;
-  /** Where it went: under lake/_rejects/damaged/, with the same relative path. */
+  /** Where it went: under lake/_rejects/damaged/ (or foreign/), with the same relative path. */
   movedTo: string;
+  /** Not damaged but a Parquet file of another table, with none of the events table's keys (lake/foreign.ts). */
+  foreign?: true;
 }
 
 /**
@@ -78,16 +80,23 @@ export function moveDamagedFile(layout: DataLayout, message: string): MovedFile 
   return undefined;
 }
 
-/** Moves a file of the lake to lake/_rejects/damaged/ under its relative path, with its id filter. */
-function moveOut(layout: DataLayout, absolute: string): MovedFile {
+/**
+ * Moves a file of the lake to lake/_rejects/<folder>/ (damaged/, or foreign/ for a file of another
+ * table) under its relative path, with its id filter.
+ */
+export function moveOut(
+  layout: DataLayout,
+  absolute: string,
+  folder: 'damaged' | 'foreign' = 'damaged',
+): MovedFile {
   const lake = resolve(layout.lake);
   const file = relative(lake, absolute);
-  let movedTo = join(layout.rejects, 'damaged', file);
-  for (let n = 1; existsSync(movedTo); n++) movedTo = join(layout.rejects, 'damaged', `${file}.${n}`);
+  let movedTo = join(layout.rejects, folder, file);
+  for (let n = 1; existsSync(movedTo); n++) movedTo = join(layout.rejects, folder, `${file}.${n}`);
   mkdirSync(dirname(movedTo), { recursive: true });
   renameSync(absolute, movedTo);
   removeIdFilter(absolute);
-  return { file, movedTo: relative(lake, resolve(movedTo)) };
+  return { file, movedTo: relative(lake, resolve(movedTo)), ...(folder === 'foreign' && { foreign: true }) };
 }
 
 /**
@@ -186,5 +195,7 @@ export async function moveDamagedInside(
 
 /** What to tell an operator of a moved file. */
 export function damagedFileMessage(moved: MovedFile): string {
+  if (moved.foreign)
+    return `${moved.file} is no file of the events table (it has no event_id or received_at column: a Parquet file of another table copied in, say) and was moved to lake/${moved.movedTo}, so its rows are neither queried as events nor merged into the partition's files; put it where it belongs, outside lake/events`;
   return `${moved.file} is not a readable Parquet file (empty, cut short or overwritten) and was moved to lake/${moved.movedTo}; queries no longer see its rows: restore it from a backup, or load its source again`;
 }

@@ -128,6 +128,13 @@ export function partitions(tableDir: string): string[] {
     .sort();
 }
 
+/** The visible Parquet files of every partition of a table directory (lake/events). */
+export function eventFiles(tableDir: string): string[] {
+  return partitions(tableDir).flatMap((partition) =>
+    partitionFiles(join(tableDir, partition)).map((f) => f.path),
+  );
+}
+
 /** Entries named dt=… under a table directory that partitions() leaves out, for a warning naming them. */
 export function strayPartitions(tableDir: string): string[] {
   if (!existsSync(tableDir)) return [];

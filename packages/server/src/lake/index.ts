@@ -11,7 +11,8 @@ export {
   moveDamagedInside,
 } from './damaged.ts';
 export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';
-export { partitionFiles, partitions, publish, syncPath } from './files.ts';
+export { eventFiles, partitionFiles, partitions, publish, syncPath } from './files.ts';
+export { moveForeignEventFiles } from './foreign.ts';
 export {
   type DataLayout,
   dataDirUnusable,

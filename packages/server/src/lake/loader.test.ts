@@ -25,8 +25,11 @@ import {
   compactPartition,
   createLoader,
   createReadLeases,
+  type DataLayout,
+  damagedFileMessage,
   dataLayout,
   loadGroups,
+  type MovedFile,
   partitionFiles,
   recoverCompaction,
 } from './index.ts';
@@ -780,24 +783,51 @@ describe('entries named dt=… in lake/events that are no partition', () => {
 });
 
 describe('a Parquet file of another table in a partition of lake/events', () => {
-  it('does not stop loads that check the partition for repeats', async () => {
-    const { layout, wal, loader, ids } = await setup();
-    await wal.append(record('a'));
-    await loader.runOnce({ sealNow: true });
-    const dir = join(layout.events, 'dt=2026-11-20');
+  /** Writes a Parquet file of another table (one column n) into dt=2026-11-20; its path in the lake. */
+  const foreignFile = async (lake: DataLayout, name: string) => {
     const db = await DuckDBInstance.create(':memory:');
     const connection = await db.connect();
     await connection.run(
-      `COPY (SELECT 1 AS n) TO '${join(dir, 'part-0000000000000099.parquet')}' (FORMAT parquet)`,
+      `COPY (SELECT 1 AS n) TO '${join(lake.events, 'dt=2026-11-20', name)}' (FORMAT parquet)`,
     );
     connection.closeSync();
     db.closeSync();
+    return join('events', 'dt=2026-11-20', name);
+  };
+
+  it('is moved to lake/_rejects/foreign by the query that finds it, and its rows and columns stay out of events', async () => {
+    const { config, layout: lake, wal, loader } = await setup();
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const file = await foreignFile(lake, 'data.parquet');
+    const moved: MovedFile[] = [];
+    const engine = await createQueryEngine({ config, layout: lake, onDamagedFile: (m) => moved.push(m) });
+    cleanups.push(() => engine.close());
+    // It showed as an event with every column empty, and its column n in events.
+    const result = await engine.query('SELECT * FROM events');
+    expect(result.rows.map((row) => row[0])).toEqual(['a']);
+    expect(result.columns.map((c) => c.name)).not.toContain('n');
+    expect(moved).toEqual([{ file, movedTo: join('_rejects', 'foreign', file), foreign: true }]);
+    expect(damagedFileMessage(moved[0] as MovedFile)).toContain('is no file of the events table');
+    expect(existsSync(join(lake.lake, '_rejects', 'foreign', file))).toBe(true);
+  });
+
+  it('does not stop loads that check the partition for repeats, nor is merged into its files', async () => {
+    const { layout: lake, wal, loader, engine } = await setup({ loader: { compact_min_files: 2 } });
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const file = await foreignFile(lake, 'part-0000000000000099.parquet');
     await wal.append(record('a'));
     await wal.append(record('b'));
-    // Every load failed with "schema mismatch in glob: column "received_at" … could not be found".
+    // Every load failed with "schema mismatch in glob: column "received_at" … could not be found";
+    // then the merge took its row into the partition's merged file, as an event, and removed it.
     await loader.runOnce({ sealNow: true });
-    expect(listSegments(layout.walEvents)).toHaveLength(1);
-    expect((await ids()).filter((id) => id !== null)).toEqual(['a', 'b']);
+    expect(listSegments(lake.walEvents)).toHaveLength(1);
+    expect(partitionFiles(join(lake.events, 'dt=2026-11-20')).map((f) => f.name.slice(0, 2))).toEqual(['c-']);
+    const result = await engine.query('SELECT * FROM events ORDER BY event_id');
+    expect(result.rows.map((row) => row[0])).toEqual(['a', 'b']);
+    expect(result.columns.map((c) => c.name)).not.toContain('n');
+    expect(existsSync(join(lake.lake, '_rejects', 'foreign', file))).toBe(true);
   });
 });
 

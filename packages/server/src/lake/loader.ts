@@ -18,7 +18,8 @@ import {
   repairSegments,
   type SegmentLoadResult,
 } from './event-loader.ts';
-import { partitions, strayPartitions } from './files.ts';
+import { partitionFiles, partitions, strayPartitions } from './files.ts';
+import { moveForeignEventFiles } from './foreign.ts';
 import { createIdFilterCache, removeIdFilterTemps } from './id-filter.ts';
 import type { DataLayout } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
@@ -197,6 +198,7 @@ export async function createLoader(options: {
   );
   /** Runs fn again after moving aside a damaged lake file its error names (lake/damaged.ts). */
   const goodFiles = new Map<string, 'footer' | 'whole'>();
+  const eventFilesChecked = new Set<string>();
   const healing = async <T>(fn: () => Promise<T>): Promise<T> => {
     const searched = new Set<string>();
     for (let moved = 0; ; moved++) {
@@ -268,9 +270,17 @@ export async function createLoader(options: {
       // Merges until no level has compact_min_files files: one merge a pass took the lowest level
       // only, and a loader behind (several part files every pass) never reached the next, whose
       // merged files then piled up for good. Each merge leaves at least one file fewer, so this ends.
+      // A file of another table would be merged into the partition's files for good.
+      const dir = join(layout.events, `dt=${dt}`);
+      const rows = async (sql: string) => (await duck.connection.runAndReadAll(sql)).getRows();
+      const files = partitionFiles(dir).map((f) => f.path);
+      for (const moved of await moveForeignEventFiles(layout, files, rows, eventFilesChecked)) {
+        damaged.inc();
+        logger.error({ file: moved.file, moved_to: moved.movedTo }, damagedFileMessage(moved));
+      }
       for (;;) {
         const compacted = await healing(() =>
-          compactPartition(duck.connection, join(layout.events, `dt=${dt}`), config.loader.compact_min_files),
+          compactPartition(duck.connection, dir, config.loader.compact_min_files),
         );
         if (!compacted) break;
         logger.debug({ dt, ...compacted }, 'compacted partition');
