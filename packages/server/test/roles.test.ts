@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startRoles } from '../src/app.ts';
+import { type Role, startRoles } from '../src/app.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { encodeRecord, segmentName, segmentPath } from '../src/wal/index.ts';
@@ -42,12 +42,13 @@ async function expectRefusedDataDir(
   make: (dir: string) => void,
   message: (dir: string) => unknown,
   code = 'DATA_DIR_UNUSABLE',
+  roles: Role[] = ['collector'],
 ) {
   const temp = tempDir();
   make(temp.dir);
   try {
     await expect(
-      startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles: ['collector'] }),
+      startRoles({ config: testConfig(temp.dir), logger: createSilentLogger(), roles }),
     ).rejects.toMatchObject({ code, message: message(temp.dir) });
   } finally {
     temp.cleanup();
@@ -324,6 +325,29 @@ describe('roles', () => {
         (dir) =>
           `The lake's tables cannot be read or written: ${join(dir, place)} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.`,
         'LAKE_UNREADABLE',
+      );
+  });
+
+  it('names a folder standing where inlet keeps a file it removes at start (a lock, temporary files a crash left)', async () => {
+    // Each stopped inlet start with "an error inlet did not foresee: ERR_FS_EISDIR: Path is a directory: rm returned EISDIR".
+    const partition = join('lake', 'events', 'dt=2026-12-05');
+    const places: Array<[string, Role]> = [
+      [join('state', 'collector.lock'), 'collector'],
+      [join('state', 'loader.lock'), 'loader'],
+      [join(partition, '.part-0000000000000009.parquet.ids.tmp'), 'loader'],
+      [join(partition, '.compact-c-0000000000000009.inputs'), 'loader'],
+    ];
+    for (const [place, role] of places)
+      await expectRefusedDataDir(
+        (dir) => mkdirSync(join(dir, place), { recursive: true }),
+        (dir) =>
+          expect.stringMatching(
+            new RegExp(
+              `^${join(dir, place)} is a folder where inlet keeps a file \\(.+\\), so it cannot be removed or written; move the folder out of the data directory`,
+            ),
+          ),
+        'DATA_DIR_UNUSABLE',
+        [role],
       );
   });
 

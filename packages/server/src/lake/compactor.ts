@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { removeOwnFile } from '../remove-own-file.ts';
 import { type PartitionFile, partitionFiles, publishAsync, syncPath } from './files.ts';
 import { mergeIdFilters, readIdFilterAsync, removeIdFilter, writeIdFilterAsync } from './id-filter.ts';
 import { sqlString } from './layout.ts';
@@ -59,8 +60,8 @@ export function recoverCompaction(dir: string): string[] {
     } else {
       removeIdFilter(output);
     }
-    rmSync(join(dir, `.${match[1]}.parquet.tmp`), { force: true });
-    rmSync(manifest, { force: true });
+    removeOwnFile(join(dir, `.${match[1]}.parquet.tmp`), 'a merged file being written, which a crash left');
+    removeOwnFile(manifest, "the list of a merge's inputs, which a crash left");
   }
   return damaged;
 }

@@ -13,6 +13,7 @@ import {
 import { open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { removeOwnFile } from '../remove-own-file.ts';
 
 // An id filter lists the 52-bit hashes of the event ids in one Parquet file of lake/events, sorted,
 // in a hidden file beside it (.part-….parquet.ids; engines that read the lake skip dot files). The
@@ -188,7 +189,8 @@ export function removeIdFilter(parquetPath: string): void {
 export function removeIdFilterTemps(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir))
-    if (name.startsWith('.') && name.endsWith('.ids.tmp')) rmSync(join(dir, name), { force: true });
+    if (name.startsWith('.') && name.endsWith('.ids.tmp'))
+      removeOwnFile(join(dir, name), 'an id filter being written, which a crash left');
 }
 
 /**

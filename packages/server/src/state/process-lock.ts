@@ -1,5 +1,6 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { removeOwnFile } from '../remove-own-file.ts';
 
 // Locks this process holds, so a lock file naming our own pid is told apart from one left behind
 // by an earlier process that had the same pid (pid 1 in every container start).
@@ -53,15 +54,18 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
       // Released meanwhile: try again, rather than remove what another process may just have made.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
+      if (code === 'ENOENT') continue;
+      // A folder under its name: removeOwnFile names it.
+      if (code !== 'EISDIR') throw error;
+      text = '';
     }
     const pid = Number.parseInt(text, 10);
     if (!Number.isNaN(pid) && (pid === process.pid ? held.has(path) : processAlive(pid)))
       throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
     // Its process is gone (or it names none, which a lock made whole never does): taken over.
-    rmSync(path, { force: true });
+    removeOwnFile(path, 'a lock that an inlet process holds, naming its pid');
   }
   throw busy('another process right now', Number.NaN);
 }
