@@ -431,6 +431,33 @@ async function segmentsLoadedBefore(
   return (await connection.runAndReadAll(sql)).getRows().map((row) => String(row[0]));
 }
 
+/** A copy of a segment the loader reads in its place (corrupt records left out, repaired, numbered). */
+const SEGMENT_COPY = /^segment-\d{16}\.(clean|lines|repaired)$/;
+
+/**
+ * Removes what a load cut short (a crash, SIGKILL) left in data/tmp: its staged Parquet files
+ * (tmp/load/<segment>/) and its copies of segments, which are never read again, as each load stages
+ * anew under its group's first segment, and piled up there. Each is made again from its WAL segment,
+ * which is deleted only after the load's files are in the lake and its staging is gone, so none
+ * holds rows not yet loaded. For a loader that starts, holding the loader's lock: no other load runs.
+ * Returns the paths removed, relative to data/tmp.
+ */
+export function removeLoadLeftovers(layout: DataLayout): string[] {
+  const removed: string[] = [];
+  const staged = join(layout.tmp, 'load');
+  for (const name of existsSync(staged) ? readdirSync(staged) : []) {
+    if (!/^\d{16}$/.test(name)) continue;
+    rmSync(join(staged, name), { recursive: true, force: true });
+    removed.push(join('load', name));
+  }
+  for (const name of existsSync(layout.tmp) ? readdirSync(layout.tmp) : []) {
+    if (!SEGMENT_COPY.test(name)) continue;
+    rmSync(join(layout.tmp, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Seconds since the oldest segment waiting to be loaded was sealed, 0 when none waits. */
 export function loaderLagSeconds(layout: DataLayout, sealed: number[]): number {
   const oldest = sealed[0];

@@ -782,6 +782,32 @@ describe('entries named dt=… in lake/events that are no partition', () => {
   });
 });
 
+describe('what a load cut short left in data/tmp', () => {
+  it('is removed when a loader starts, and only that: its segment loads once', async () => {
+    const { config, layout, wal, metrics, ids } = await setup();
+    await wal.append(record('a'));
+    await wal.seal();
+    // A load killed after staging its file, and one killed while it read a cleaned copy of its
+    // segment: each load stages under its group's first segment, so these were never removed.
+    const staged = join(layout.tmp, 'load', '0000000000000001', 'dt=2026-11-20');
+    mkdirSync(staged, { recursive: true });
+    writeFileSync(join(staged, 'data_0.parquet'), 'PAR1 half-written');
+    const copies = ['clean', 'lines', 'repaired'].map((ext) =>
+      join(layout.tmp, `segment-0000000000000001.${ext}`),
+    );
+    for (const copy of copies) writeFileSync(copy, '{}\n');
+    const others = [join(layout.tmp, 'load', 'notes.txt'), join(layout.tmp, 'segment-1.clean')];
+    for (const other of others) writeFileSync(other, "not inlet's");
+    const loader = await createLoader({ config, layout, wal, logger: createSilentLogger(), metrics });
+    cleanups.push(() => loader.stop());
+    expect(existsSync(join(layout.tmp, 'load', '0000000000000001'))).toBe(false);
+    expect(copies.filter((copy) => existsSync(copy))).toEqual([]);
+    expect(others.filter((other) => existsSync(other))).toEqual(others);
+    await loader.runOnce({ sealNow: true });
+    expect(await ids()).toEqual(['a']);
+  });
+});
+
 describe('a Parquet file of another table in a partition of lake/events', () => {
   /** Writes a Parquet file of another table (one column n) into dt=2026-11-20; its path in the lake. */
   const foreignFile = async (lake: DataLayout, name: string) => {

@@ -15,6 +15,7 @@ import {
   isUnreadableRecord,
   LOAD_ROW_GROUP,
   loaderLagSeconds,
+  removeLoadLeftovers,
   repairSegments,
   type SegmentLoadResult,
 } from './event-loader.ts';
@@ -178,6 +179,9 @@ export async function createLoader(options: {
   metrics.gauge('inlet_loader_lag_seconds', 'Age of the oldest sealed WAL segment not yet loaded', () =>
     loaderLagSeconds(layout, toLoad()),
   );
+  const leftovers = removeLoadLeftovers(layout);
+  if (leftovers.length > 0)
+    logger.info({ removed: leftovers }, 'removed what loads cut short by a crash left in data/tmp');
   for (const partition of partitions(layout.events)) {
     for (const manifest of recoverCompaction(join(layout.events, partition)))
       logger.error(
