@@ -333,6 +333,9 @@ describe('sandbox', () => {
       ['INSTALL httpfs', 'INSTALL'],
       ['/* get it */ force  install httpfs', 'FORCE INSTALL'],
       ['LOAD httpfs', 'LOAD'],
+      // Named before binding by its first words, it was an UPDATE, of rows.
+      ['UPDATE EXTENSIONS', 'UPDATE EXTENSIONS'],
+      ['update extensions (httpfs)', 'UPDATE EXTENSIONS'],
     ]) {
       const error = await engine.query(String(sql)).catch((e: unknown) => e);
       expect(error, sql).toMatchObject({ code: 'QUERY_NOT_ALLOWED' });

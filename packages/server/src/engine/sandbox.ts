@@ -101,9 +101,12 @@ const empty = () =>
  * clause), read from its code: it is named before DuckDB binds it, so DuckDB's type is not known.
  */
 function writtenKind(sql: string): string | undefined {
+  const code = sqlCode(sql);
+  // Not the UPDATE of a table's rows.
+  if (/^\s*update\s+extensions\b/i.test(code)) return 'UPDATE EXTENSIONS';
   const write = writeKeyword(sql);
   if (write) return write;
-  const word = /^\s*((?:force\s+)?install|[a-z]+)\b/i.exec(sqlCode(sql))?.[1];
+  const word = /^\s*((?:force\s+)?install|[a-z]+)\b/i.exec(code)?.[1];
   return word?.toUpperCase().replace(/\s+/, ' ');
 }
 
