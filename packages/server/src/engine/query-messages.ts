@@ -34,11 +34,14 @@ export type ToEngine =
   /** The query's client went away, or it was cancelled. */
   | { type: 'abort'; job: number }
   /** The stream's consumer is done with it: the query may end and give up its slot. */
-  | { type: 'release'; job: number };
+  | { type: 'release'; job: number }
+  /** Answer with a pong: the server checks the process still answers while queries run in it. */
+  | { type: 'ping' };
 
 /** From the engine's process to the server. */
 export type FromEngine =
   | { type: 'ready' }
+  | { type: 'pong' }
   | { type: 'init-failed'; error: WireError }
   /** Rows of a JSON answer, a slice at a time, before its result (which then holds none). */
   | { type: 'rows'; job: number; rows: Json[][] }

@@ -159,6 +159,9 @@ process.on('message', (message: ToEngine) => {
       entry.wake?.();
       return;
     }
+    case 'ping':
+      send({ type: 'pong' });
+      return;
   }
 });
 

@@ -417,6 +417,51 @@ describe('stopping inlet start while its query engine runs', () => {
   );
 });
 
+describe('an engine process that answers nothing while a query runs in it', () => {
+  it('is ended, its query fails with QUERY_ENGINE_CRASHED saying so, and the next query gets a fresh one', {
+    timeout: 120_000,
+  }, async () => {
+    // Stopped (SIGSTOP), it left the query waiting for good: curl gave up after 30 s.
+    const { dir, cleanup } = tempDir();
+    const others = new Set(engineProcesses());
+    const lines: { level: number; msg: string }[] = [];
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { threads: 1 } }),
+      layout: dataLayout(dir),
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+      unresponsiveMs: 1_000,
+    });
+    try {
+      const [stopped] = engineProcesses().filter((pid) => !others.has(pid));
+      if (stopped === undefined) throw new Error('no query engine process');
+      // A query that answers at once runs while the process answers pings, and ends no process.
+      expect((await engine.query('SELECT 1 AS one')).rows).toEqual([[1]]);
+      process.kill(stopped, 'SIGSTOP');
+      const error = await engine.query('SELECT 2 AS two').catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'QUERY_ENGINE_CRASHED',
+        message: expect.stringMatching(
+          /^The query engine's process answered nothing for \d+ s while this query ran/,
+        ),
+      });
+      expect(lines.map((line) => line.msg)).toContainEqual(
+        expect.stringContaining("the query engine's process answered nothing while queries ran in it"),
+      );
+      let answer: unknown;
+      for (let i = 0; i < 100 && answer === undefined; i++)
+        answer = await engine.query('SELECT 3 AS three').then(
+          (result) => result.rows,
+          async () => new Promise((resolve) => setTimeout(resolve, 100)),
+        );
+      expect(answer).toEqual([[3]]);
+      expect(engineProcesses().filter((pid) => !others.has(pid))).not.toContain(stopped);
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+});
+
 describe('an idle engine process that keeps the memory of a large answer', () => {
   // A rule far smaller than the server's own (RECYCLE): 1 MB over rest, which the first query's own
   // allocations and the DuckDB code it touched pass for sure (16 MB failed once on a loaded machine,

@@ -23,6 +23,14 @@ const WATCH_MS = 50;
 /** A process that dies sooner than this after it started is started again ever more slowly. */
 const YOUNG_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
+/** While queries run, the engine's process is asked this often to answer, from its event loop. */
+const PING_MS = 1_000;
+/**
+ * A process with queries in flight that has answered nothing for this long is ended, and its queries
+ * fail: stopped (SIGSTOP, a debugger) or starved, it would otherwise leave each of them waiting for good.
+ * DuckDB plans and runs off the event loop, so a slow query alone never gets here.
+ */
+export const UNRESPONSIVE_MS = 30_000;
 /** Chunks of an export the engine's process may send ahead of the consumer. */
 const STREAM_WINDOW = 2;
 /**
@@ -82,6 +90,12 @@ interface Running {
   aboveSince?: number;
   /** The server ended it, idle, for the memory it kept: a fresh one took its place. */
   recycled?: boolean;
+  /** When it last sent anything (an answer to a ping included), or was given its first query after idling. */
+  heardAt: number;
+  /** When it was last asked to answer. */
+  pingedAt?: number;
+  /** The server ended it for answering nothing, with queries in flight, for this long. */
+  silentFor?: number;
 }
 
 /**
@@ -106,6 +120,8 @@ export async function createQueryProcess(options: {
   onExit?: (why: string) => void;
   /** Told each time an idle process is replaced for the memory it kept after its queries. */
   onRecycle?: () => void;
+  /** How long a process with queries in flight may answer nothing before it is ended: UNRESPONSIVE_MS, unless a test says otherwise. */
+  unresponsiveMs?: number;
   /** When an idle process is replaced for the memory it kept: RECYCLE, unless a test says otherwise. */
   recycle?: typeof RECYCLE;
   /** The process's entry point; the bundle's own when running from it. */
@@ -128,6 +144,7 @@ export async function createQueryProcess(options: {
   let closing = false;
   let watch: NodeJS.Timeout | undefined;
   const recycleRule = options.recycle ?? RECYCLE;
+  const unresponsiveMs = options.unresponsiveMs ?? UNRESPONSIVE_MS;
 
   const send = (running: Running, message: ToEngine) => {
     if (running.child.connected) running.child.send(message);
@@ -144,6 +161,12 @@ export async function createQueryProcess(options: {
       queries > 1
         ? ` It ran beside ${queries === 2 ? 'another query, which was' : `${queries - 1} other queries, which were`} stopped with it, so any of them may have been the cause; run it alone to find out.`
         : '';
+    if (running.silentFor !== undefined)
+      return new InletError(
+        'QUERY_ENGINE_CRASHED',
+        `The query engine's process answered nothing for ${Math.round(running.silentFor / 1000)} s while this query ran (stopped by a signal or a debugger, or starved of CPU), and was ended; it is started again by itself.${others} Retry; the server's log has the details.`,
+        { retryAfterSeconds: 1 },
+      );
     if (running.killedFor !== undefined)
       return new InletError(
         'QUERY_OUT_OF_MEMORY',
@@ -171,12 +194,33 @@ export async function createQueryProcess(options: {
     signal !== 'SIGKILL' &&
     (running.dataSeen ?? 0) >= (running.dataLimit ?? dataBytes) * NEAR_LIMIT;
 
+  /** Ends a process with queries in flight that has answered nothing for unresponsiveMs. */
+  const checkHeard = (running: Running) => {
+    const now = Date.now();
+    const silent = now - running.heardAt;
+    if (silent >= unresponsiveMs && running.silentFor === undefined && running.killedFor === undefined) {
+      running.silentFor = silent;
+      logger.error(
+        { pid: running.child.pid, silent_ms: silent, queries: jobs.size },
+        "the query engine's process answered nothing while queries ran in it, and is stopped; its queries fail with QUERY_ENGINE_CRASHED",
+      );
+      running.child.kill('SIGKILL');
+      return;
+    }
+    if (now - (running.pingedAt ?? 0) >= Math.min(PING_MS, unresponsiveMs / 4)) {
+      running.pingedAt = now;
+      send(running, { type: 'ping' });
+    }
+  };
+
   const startWatch = () => {
-    if (watch || process.platform !== 'linux') return;
+    if (watch) return;
     watch = setInterval(() => {
       const running = current;
       const pid = running?.child.pid;
       if (!running || pid === undefined || running.killedFor !== undefined) return;
+      checkHeard(running);
+      if (running.silentFor !== undefined || process.platform !== 'linux') return;
       const memory = memoryOf(pid);
       if (memory === undefined) return;
       running.dataSeen = memory.data;
@@ -202,7 +246,7 @@ export async function createQueryProcess(options: {
     if (message.type === 'damaged-file') return options.onDamagedFile?.(message.moved, message.detail);
     if (message.type === 'file-race') return options.onFileRace?.(message.detail);
     if (message.type === 'view-failed') return options.onViewFailed?.(message.name, message.detail);
-    if (message.type === 'ready' || message.type === 'init-failed') return;
+    if (message.type === 'ready' || message.type === 'init-failed' || message.type === 'pong') return;
     const job = jobs.get(message.job);
     if (!job) return;
     switch (message.type) {
@@ -244,7 +288,7 @@ export async function createQueryProcess(options: {
     if (current === running) current = undefined;
     // A recycled process had no queries: those in jobs now run in the one that replaced it.
     if (closing || running.recycled) return;
-    const hadQueries = jobs.size > 0 || running.killedFor !== undefined;
+    const hadQueries = jobs.size > 0 || running.killedFor !== undefined || running.silentFor !== undefined;
     const queries = jobs.size;
     for (const [id, job] of jobs) {
       const error = endedError(running, code, signal, queries);
@@ -261,13 +305,15 @@ export async function createQueryProcess(options: {
     backoffMs = young ? Math.min(MAX_BACKOFF_MS, Math.max(1000, backoffMs * 2)) : 0;
     restartAt = Date.now() + backoffMs;
     const why =
-      running.killedFor !== undefined
-        ? `its memory (${running.killedFor}) passed its cap`
-        : reachedLimit(running, signal)
-          ? `signal ${signal} as its data (${megabytes(running.dataSeen ?? 0)}) reached its limit`
-          : signal
-            ? `signal ${signal}`
-            : `exit code ${code}`;
+      running.silentFor !== undefined
+        ? `it answered nothing for ${Math.round(running.silentFor / 1000)} s with queries in flight`
+        : running.killedFor !== undefined
+          ? `its memory (${running.killedFor}) passed its cap`
+          : reachedLimit(running, signal)
+            ? `signal ${signal} as its data (${megabytes(running.dataSeen ?? 0)}) reached its limit`
+            : signal
+              ? `signal ${signal}`
+              : `exit code ${code}`;
     logger.warn(
       { code, signal, restart_in_ms: backoffMs },
       `the query engine's process ended (${why}); starting another`,
@@ -290,9 +336,10 @@ export async function createQueryProcess(options: {
         // the data limit counts: after one large value, the process would have no room left.
         env: { ...process.env, DUCKDB_JE_MALLOC_CONF: 'retain:false' },
       });
-      const running: Running = { child, startedAt: Date.now() };
+      const running: Running = { child, startedAt: Date.now(), heardAt: Date.now() };
       let up = false;
       child.on('message', (message: FromEngine) => {
+        running.heardAt = Date.now();
         if (up) return onMessage(message);
         if (message.type === 'ready') {
           // An idle engine keeps no process alive (the HTTP server does); a query in flight does.
@@ -423,6 +470,8 @@ export async function createQueryProcess(options: {
       };
     });
     job.endLease = options.leases?.begin();
+    // Idle, it was asked nothing: its silence counts from now.
+    if (jobs.size === 0) running.heardAt = Date.now();
     jobs.set(job.id, job);
     // What it holds while idle is measured again from the end of this query.
     running.aboveSince = undefined;
