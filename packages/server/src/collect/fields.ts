@@ -51,6 +51,25 @@ export function optionalString(value: unknown, field: string, max = 8192): strin
   return value;
 }
 
+/**
+ * A text cut to max characters, for a column whose whole value the event keeps elsewhere (a page's
+ * title in its properties). A cut between the halves of a surrogate pair (an emoji) moves before
+ * it, as half an emoji would be stored as U+FFFD.
+ */
+export function cutText(text: string | null, max: number): string | null {
+  if (text === null || text.length <= max) return text;
+  return text.slice(0, (text.charCodeAt(max - 1) & 0xfc00) === 0xd800 ? max - 1 : max);
+}
+
+/**
+ * optionalString for a page's url, referrer or title, cut to max characters rather than refused:
+ * browser SDKs send them as the page has them, and drop an event answered 400, so a long title
+ * lost every view of its page.
+ */
+export function optionalCutString(value: unknown, field: string, max = 8192): string | null {
+  return cutText(optionalString(value, field, Number.POSITIVE_INFINITY), max);
+}
+
 /** The latest time a JavaScript Date holds (year 275760). */
 const MAX_DATE_MS = 8.64e15;
 

@@ -123,6 +123,32 @@ describe('Segment protocol', () => {
     ).toThrow('body.context.page.title: must be a string');
   });
 
+  it("cuts a long title, url and referrer to their columns' length, where analytics.js lost the page view", () => {
+    // Half an emoji at the cut is left out with its other half.
+    const title = `${'t'.repeat(1999)}😀 and more`;
+    const url = `https://x.example/app?state=${'s'.repeat(9000)}`;
+    const properties = { title, url, referrer: url };
+    const [page, track] = parseSegment(
+      {
+        batch: [
+          { type: 'page', anonymousId: 'a', properties },
+          { type: 'track', event: 'e', anonymousId: 'a', context: { page: properties } },
+        ],
+      },
+      undefined,
+    ).events;
+    for (const event of [page, track]) {
+      expect(event?.title).toBe('t'.repeat(1999));
+      expect(event?.url).toBe(url.slice(0, 8192));
+      expect(event?.referrer).toBe(url.slice(0, 8192));
+    }
+    // The whole text stays where it came.
+    expect(page?.properties).toEqual(properties);
+    expect(() => parseSegment({ anonymousId: 'a', properties: { title: ['x'] } }, 'page')).toThrow(
+      'body.properties.title: must be a string',
+    );
+  });
+
   it('reads a numeric time in seconds as seconds, not as milliseconds in January 1970', () => {
     const at = Date.parse('2024-12-04T08:13:20Z');
     const { events } = parseSegment(

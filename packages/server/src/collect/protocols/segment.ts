@@ -3,6 +3,7 @@ import {
   fail,
   isObject,
   type Json,
+  optionalCutString,
   optionalJsonObject,
   optionalObject,
   optionalString,
@@ -89,10 +90,14 @@ function parseMessage(
     type === 'page'
       ? [properties, 'properties', page, 'context.page']
       : [page, 'context.page', properties, 'properties'];
+  // Cut to the column's length rather than refused: the whole text stays in properties or
+  // context.page, and Segment's SDKs (which, unlike inlet's tracker, send a page's title and URL
+  // as they are) drop a message answered 400, so a page with a title past 2,000 characters, or an
+  // app whose URLs carry state past 8,192, lost every view.
   const located = (key: string, max?: number): string | null =>
     first[key] !== undefined && first[key] !== null && first[key] !== ''
-      ? optionalString(first[key], `${field}.${firstName}.${key}`, max)
-      : optionalString(second[key], `${field}.${secondName}.${key}`, max);
+      ? optionalCutString(first[key], `${field}.${firstName}.${key}`, max)
+      : optionalCutString(second[key], `${field}.${secondName}.${key}`, max);
   const url = located('url');
   return {
     eventId: optionalString(raw.messageId, `${field}.messageId`, 200),
