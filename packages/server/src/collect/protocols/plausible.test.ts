@@ -27,6 +27,12 @@ describe('parsePlausible', () => {
     });
   });
 
+  it("cuts a long url and referrer to their columns' length, where Plausible's script lost the view", () => {
+    const url = `https://docs.example.com/app?state=${'s'.repeat(9000)}`;
+    const { event } = only({ n: 'pageview', u: url, d: 'docs.example.com', r: url });
+    expect([event.url, event.referrer]).toEqual([url.slice(0, 8192), url.slice(0, 2000)]);
+  });
+
   it('maps a custom event with props given as a JSON string, as older scripts send them', () => {
     const { event } = only({
       n: 'Signup',

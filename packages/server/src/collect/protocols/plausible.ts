@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
-import { fail, HUGE_NUMBER, isObject, type Json, optionalString } from '../fields.ts';
+import { fail, HUGE_NUMBER, isObject, type Json, optionalCutString, optionalString } from '../fields.ts';
 import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
 
@@ -60,7 +60,8 @@ export function parsePlausible(body: unknown): ParsedIntake {
   if (!isObject(body)) fail('body', 'must be a JSON object such as {"n":"pageview","u":"https://…","d":"…"}');
   const rawName = optionalString(body.n ?? body.name, 'name', 200);
   if (!rawName) fail('name', 'is required; "pageview" for a page view, or a custom event name');
-  const url = optionalString(body.u ?? body.url, 'url');
+  // A page's url and referrer as the script has them, cut rather than refused (optionalCutString).
+  const url = optionalCutString(body.u ?? body.url, 'url');
   if (!url) fail('url', 'is required; send the full page URL');
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     fail('url', 'must be an absolute http(s) URL');
@@ -111,7 +112,7 @@ export function parsePlausible(body: unknown): ParsedIntake {
         userId: null,
         sessionId: null,
         url,
-        referrer: optionalString(body.r ?? body.referrer, 'referrer', 2000),
+        referrer: optionalCutString(body.r ?? body.referrer, 'referrer', 2000),
         title: null,
         campaign: {},
         properties,

@@ -36,6 +36,19 @@ describe('parseUmami', () => {
     });
   });
 
+  it("cuts a long title, url and referrer to their columns' length, where Umami's tracker lost the view", () => {
+    const url = `https://docs.example.com/app?state=${'s'.repeat(9000)}`;
+    const { event } = only({
+      type: 'event',
+      payload: payload({ title: 't'.repeat(2500), url, referrer: url }),
+    });
+    expect([event.title, event.url, event.referrer]).toEqual([
+      't'.repeat(2000),
+      url.slice(0, 8192),
+      url.slice(0, 8192),
+    ]);
+  });
+
   it('maps a named event with data to a track event', () => {
     const { event } = only({
       type: 'event',

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { fail, isObject, type Json, optionalJsonObject, optionalString } from '../fields.ts';
+import {
+  fail,
+  isObject,
+  type Json,
+  optionalCutString,
+  optionalJsonObject,
+  optionalString,
+} from '../fields.ts';
 import type { ParsedIntake } from './types.ts';
 
 // Umami's collection API, POST /api/send, as sent by its script:
@@ -55,9 +62,9 @@ export function parseUmami(body: unknown): ParsedIntake {
         anonymousId: optionalString(payload.vid, 'payload.vid', 200),
         userId: optionalString(payload.id, 'payload.id', 200),
         sessionId: null,
-        url: pageUrl(optionalString(payload.url, 'payload.url'), hostname),
-        referrer: optionalString(payload.referrer, 'payload.referrer'),
-        title: optionalString(payload.title, 'payload.title', 2000),
+        url: pageUrl(optionalCutString(payload.url, 'payload.url'), hostname),
+        referrer: optionalCutString(payload.referrer, 'payload.referrer'),
+        title: optionalCutString(payload.title, 'payload.title', 2000),
         campaign: {},
         properties: data,
         context,
