@@ -80,12 +80,14 @@ const EPOCH_TEXT = /^\d{9,19}(?:\.\d+)?$/;
  * An ISO 8601 date, or date and time: T (or a space) between them, seconds and a fraction
  * optional, then Z, an offset (+09:00, +0900, -05) or nothing (UTC), after UTC or GMT if given
  * (BigQuery writes 2026-12-05 10:00:00.123456 UTC; GMT+0900 is what Date's toString ends with).
- * The whole text must match. Date.parse, which read it before, falls back to a loose reader for
+ * A year past 9999 comes with a sign and six digits, as toISOString writes it (+056896-02-02 for
+ * a time in milliseconds multiplied by 1000 again): a clock that far ahead is filed at its arrival as
+ * any other, where it was refused. The whole text must match. Date.parse, which read it before, falls back to a loose reader for
  * what is not ISO, so "2026-12-05junk" was stored as 12 June 2026, and it refused "-05", an offset
  * ISO 8601 allows.
  */
 const ISO_TIME =
-  /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?\s*(?:UTC|GMT)?(?:[zZ]|([+-])(\d\d)(?::?(\d\d))?)?)?$/;
+  /^(\d{4}|[+-]\d{6})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?\s*(?:UTC|GMT)?(?:[zZ]|([+-])(\d\d)(?::?(\d\d))?)?)?$/;
 
 const unreadable = (field: string, value: string): never =>
   fail(
@@ -118,7 +120,7 @@ function isoMs(value: string, field: string): number | undefined {
   if (year < 1000) return -1;
   // A day the month does not have (2026-02-30) would roll over into the next month.
   if (day > 28 && day > new Date(Date.UTC(year, month, 0)).getUTCDate())
-    fail(field, `${value.slice(0, 10)} is not a day of the calendar; send the day the event happened`);
+    fail(field, `${m[1]}-${m[2]}-${m[3]} is not a day of the calendar; send the day the event happened`);
   // The fraction to the millisecond, cut as Date.parse cuts it (.1234567 is 123 ms).
   let millis = 0;
   if (second === 60) millis = 999;
@@ -149,7 +151,7 @@ export function optionalTime(value: unknown, field: string): number | undefined 
   if (typeof value === 'number') ms = epochMs(value);
   // Digits as text: what some clients send, and a nanosecond time beyond 2^53 as parseJson keeps it.
   else if (typeof value === 'string' && EPOCH_TEXT.test(value)) ms = epochMs(Number(value));
-  else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
+  else if (typeof value === 'string' && /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}/.test(value)) {
     ms = isoMs(value, field) ?? unreadable(field, value);
   } else
     fail(

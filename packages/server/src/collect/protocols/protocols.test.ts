@@ -265,6 +265,9 @@ describe('Segment protocol', () => {
       expect(() => read(timestamp)).toThrow(`"${timestamp}" is not a date and time inlet can read`);
     }
     expect(() => read('0099-01-01T00:00:00Z')).toThrow('is not a valid date from 1970 on');
+    // A year past 9999 as toISOString writes it: read (enrich files such a clock at its arrival).
+    expect(read('+056896-02-02T14:13:20.000Z')).toBe(1_733_300_000_000_000);
+    expect(() => read('-000001-01-01T00:00:00Z')).toThrow('is not a valid date from 1970 on');
     expect(() => parseSegment({ batch: 'x' }, undefined)).toThrow('batch: must be an array of messages');
     expect(() => parseSegment({ batch: [] }, undefined)).toThrow('batch: is empty');
     expect(() => parseSegment([], 'track')).toThrow('body: must be a JSON object');
