@@ -161,7 +161,12 @@ export function optionalTime(value: unknown, field: string): number | undefined 
   // Before 1970 is a client bug (a negative epoch) that would create nonsense partitions. A time
   // past 2200 is a broken clock as any more than a day ahead, which enrich files at its arrival; it
   // was refused, and the event lost. Only what no date can hold is refused as well.
-  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DATE_MS)
-    fail(field, 'is not a valid date from 1970 on; send the time the event happened');
+  if (ms < 0) fail(field, 'is not a valid date from 1970 on; send the time the event happened');
+  // Told apart: "from 1970 on" was the answer to +275760-09-13T00:00:00.001Z and to 1e300 too.
+  if (!(ms <= MAX_DATE_MS))
+    fail(
+      field,
+      'is later than any date a time can hold (year 275760, +275760-09-13); send the time the event happened',
+    );
   return ms;
 }

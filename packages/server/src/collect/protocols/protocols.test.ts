@@ -268,6 +268,11 @@ describe('Segment protocol', () => {
     // A year past 9999 as toISOString writes it: read (enrich files such a clock at its arrival).
     expect(read('+056896-02-02T14:13:20.000Z')).toBe(1_733_300_000_000_000);
     expect(() => read('-000001-01-01T00:00:00Z')).toThrow('is not a valid date from 1970 on');
+    for (const timestamp of ['+275760-09-13T00:00:00.001Z', '+999999-01-01T00:00:00Z'])
+      expect(() => read(timestamp)).toThrow(`batch[0].timestamp: is later than any date a time can hold`);
+    expect(() =>
+      parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp: 1e300 }] }, undefined),
+    ).toThrow('is later than any date a time can hold');
     expect(() => parseSegment({ batch: 'x' }, undefined)).toThrow('batch: must be an array of messages');
     expect(() => parseSegment({ batch: [] }, undefined)).toThrow('batch: is empty');
     expect(() => parseSegment([], 'track')).toThrow('body: must be a JSON object');
