@@ -29,6 +29,35 @@ describe('inlet command line', () => {
     }
   });
 
+  it('refuses --config given twice, where the last was read and the other left without a word, and reads one before a --', async () => {
+    const other = join(temp.dir, 'other.yaml');
+    writeFileSync(other, 'data_dir: ./other\n');
+    for (const argv of [
+      ['query', 'SELECT 1', '--config', configPath, '--config', other],
+      ['--config', configPath, 'query', 'SELECT 1', '-c', other],
+    ]) {
+      const run = await inlet(...argv);
+      expect([run.code, run.out, run.err], argv.join(' ')).toEqual([
+        ExitCode.USAGE,
+        '',
+        `--config is given 2 times (${JSON.stringify(configPath)}, ${JSON.stringify(other)}), and inlet reads one configuration file; give --config once.\n`,
+      ]);
+    }
+    // A bare one after another: the second is no path.
+    expect((await inlet('--config', configPath, 'query', 'SELECT 1', '--config')).err).toMatch(
+      /^--config is given 2 times/,
+    );
+    // After the command's --, a --config given before the command went into the SQL, as a comment,
+    // and the query ran on the defaults.
+    const invalid = join(temp.dir, 'invalid.yaml');
+    writeFileSync(invalid, 'colour: red\n');
+    const run = await inlet('--config', invalid, 'query', '--', 'SELECT 1');
+    expect([run.code, run.err.split('\n')[0]]).toEqual([
+      ExitCode.CONFIG,
+      `CONFIG_INVALID: ${invalid} is not valid:`,
+    ]);
+  });
+
   it('escapes control characters of an argument its usage messages quote, as errors with a code do', async () => {
     // inlet runs --workflow $'x\e[2J' cleared the terminal: the message quoted the argument raw.
     const bad = 'x\u001b[2J';

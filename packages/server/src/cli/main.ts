@@ -74,7 +74,9 @@ async function dispatch(
     argv = argv.slice(taken);
   }
   const [command, ...commandArgs] = argv;
-  const rest = [...commandArgs, ...leading];
+  // Ahead of the command's own: after a -- of the command's (inlet --config x.yaml query -- "…"),
+  // a --config put last was read as part of the SQL, and inlet ran on the defaults.
+  const rest = [...leading, ...commandArgs];
   // inlet help <command>: that command's usage, as git help does.
   const asked = command === 'help' ? COMMAND_HELP[commandArgs[0] ?? ''] : undefined;
   if (asked) {
@@ -118,6 +120,15 @@ async function dispatch(
           (t.index === i || (t.inlineValue === false && t.index + 1 === i)),
       ),
   );
+  // Given twice (inlet --config a.yaml start --config b.yaml), the last one was read and the other
+  // left without a word.
+  const given = tokens.flatMap((t) => (t.kind === 'option' && t.name === 'config' ? [t.value ?? ''] : []));
+  if (given.length > 1) {
+    output.err(
+      `--config is given ${given.length} times (${given.map((path) => JSON.stringify(path)).join(', ')}), and inlet reads one configuration file; give --config once.\n`,
+    );
+    return ExitCode.USAGE;
+  }
   // A bare --config (inlet start --config $CONFIG with the variable unset) ran on the defaults, data
   // and all in ./data; an empty path was read as the working directory.
   if (values.config === true || values.config === '') {
