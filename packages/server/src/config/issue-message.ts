@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { sizeBytes } from './memory-size.ts';
+import { durationTextMs } from './workflow-schema.ts';
 
 type Issue = z.core.$ZodIssue;
 
@@ -63,6 +65,18 @@ function givenWords(given: unknown): string {
  * Why a value written as text (a write key of digits, a name such as 2024 or true) is not text:
  * YAML read it as a number or a boolean, and quotes keep it text.
  */
+/**
+ * For a number of bytes or milliseconds written with its unit (segment_bytes: 64MB, timeout_ms: 1h),
+ * the number to write: "must be a number, not the text "64MB"" left the unit those keys take unsaid.
+ */
+function unitHint(key: PropertyKey | undefined, expected: string, given: unknown): string {
+  if (expected !== 'number' || typeof given !== 'string' || typeof key !== 'string') return '';
+  const bytes = key.endsWith('_bytes') ? sizeBytes(given) : undefined;
+  if (bytes !== undefined) return `; give it in bytes: ${given} is ${Math.round(bytes)}`;
+  const ms = key.endsWith('_ms') ? durationTextMs(given.trim()) : undefined;
+  return ms === undefined ? '' : `; give it in milliseconds: ${given} is ${ms}`;
+}
+
 function quoteHint(expected: string, given: unknown): string {
   if (expected !== 'string' || (typeof given !== 'number' && typeof given !== 'boolean')) return '';
   return `; YAML reads it as ${typeWords(typeof given)}: put it in quotes as written ("…") to give it as text`;
@@ -132,7 +146,7 @@ export function describeIssue(
     case 'invalid_type':
       if (given === undefined)
         return `${where}: is required; ${requiredHint(issue.path.at(-1), issue.expected)}`;
-      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given)}`;
+      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given)}${unitHint(issue.path.at(-1), issue.expected, given)}`;
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return `${where}: must not be empty`;
       if (issue.origin === 'array' && Number(issue.minimum) === 1) return `${where}: must list at least one`;

@@ -490,6 +490,28 @@ describe('config', () => {
     expect(parseConfig({ retention: { events_days: 36_500 } }).retention.events_days).toBe(36_500);
   });
 
+  it('says the number to write for bytes or milliseconds written with a unit', () => {
+    // "must be a number, not the text "64MB"" left unsaid that the key takes bytes.
+    for (const [raw, line] of [
+      [
+        { wal: { segment_bytes: '64MB' } },
+        'wal.segment_bytes: must be a number, not the text "64MB"; give it in bytes: 64MB is 64000000',
+      ],
+      [
+        { limits: { request_bytes: '500KiB' } },
+        'limits.request_bytes: must be a number, not the text "500KiB"; give it in bytes: 500KiB is 512000',
+      ],
+      [
+        { query: { timeout_ms: '1.5 h' } },
+        'query.timeout_ms: must be a number, not the text "1.5 h"; give it in milliseconds: 1.5 h is 5400000',
+      ],
+      [{ wal: { seal_after_ms: 'soon' } }, 'wal.seal_after_ms: must be a number, not the text "soon"'],
+    ] as const)
+      expect(() => parseConfig(raw)).toThrow(
+        expect.objectContaining({ message: `inlet.yaml is not valid:\n  ${line}` }),
+      );
+  });
+
   it("says a number past a key's bound once, in the key's own words", () => {
     expect(() => parseConfig({ server: { port: 1e23 } })).toThrow(
       /^inlet\.yaml is not valid:\n {2}server\.port: must be at most 65535, not 1e\+23$/,

@@ -6,6 +6,12 @@ import { VarFloat } from './var-float.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** Milliseconds of a duration written with its unit (500ms, 30s, 5m, 2h), or undefined. */
+export function durationTextMs(text: string): number | undefined {
+  const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text) ?? [];
+  return unit === undefined ? undefined : Math.round(Number(amount) * (UNITS[unit] ?? 1000));
+}
+
 /**
  * A duration as seconds (a number) or text such as 500ms, 30s, 5m, 2h; parsed to milliseconds.
  * A default goes through prefault, not default: zod hands a default back as it is, without the
@@ -18,8 +24,7 @@ export const durationMs = z
   ])
   .transform((value) => {
     if (typeof value === 'number') return Math.round(value * 1000);
-    const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(value) ?? [];
-    return Math.round(Number(amount) * (UNITS[unit ?? 's'] ?? 1000));
+    return durationTextMs(value) ?? Number.NaN;
   })
   // As the number 0 is refused: timeout: 0s (or 0.0001s, rounded to 0 ms) stopped every run at once.
   .refine((ms) => ms > 0, 'must be more than 0 ms, such as 30s, 5m or 2h')
