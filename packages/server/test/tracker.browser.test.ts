@@ -1335,11 +1335,13 @@ describe('browser tracker', () => {
   });
 
   it('as an ES module, warns and tracks nothing without api or writeKey, and takes api as a URL object', async () => {
-    // Without api, createTracker() threw "Cannot read properties of undefined (reading 'replace')".
+    // Without api, createTracker() threw "Cannot read properties of undefined (reading 'replace')"; an
+    // api without its scheme sent every event to the page's own server, relative to the page.
     const { page, warnings } = await openModulePage(
       '/module',
       `createTracker({ writeKey: '${WRITE_KEY}' }).track('without_api');
   createTracker({ api: '${inlet.url}' }).track('without_write_key');
+  createTracker({ writeKey: '${WRITE_KEY}', api: '${inlet.url.replace(/^https?:\/\//, '')}' }).track('without_scheme');
   window.inlet = createTracker({ writeKey: '${WRITE_KEY}', api: new URL('${inlet.url}'), heartbeat: 0 });
   inlet.track('with_url_api');`,
     );
@@ -1350,6 +1352,7 @@ describe('browser tracker', () => {
     expect(warnings).toEqual([
       'inlet: createTracker() needs api, the collector\'s address such as "https://collect.example.com"; nothing is tracked without it.',
       "inlet: createTracker() needs writeKey, the site's write key (wk_…) from inlet.yaml; nothing is tracked without it.",
+      `inlet: createTracker() needs api as a whole address such as "https://collect.example.com", not "${inlet.url.replace(/^https?:\/\//, '')}"; nothing is tracked without it.`,
     ]);
   });
 

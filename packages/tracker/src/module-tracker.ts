@@ -46,5 +46,13 @@ export function createModuleTracker(options: TrackerOptions): Inlet {
     );
     return untracked;
   }
+  // An api without its scheme (collect.example.com) was fetched relative to the page, from the page's
+  // own server, and every event was lost there without a word.
+  if (!/^https?:\/\/[^/]/i.test(String(api))) {
+    console.warn(
+      `inlet: createTracker() needs api as a whole address such as "https://collect.example.com", not "${api}"; nothing is tracked without it.`,
+    );
+    return untracked;
+  }
   return createTracker({ ...options, api: String(api), heartbeat: heartbeatOf(options.heartbeat) });
 }
