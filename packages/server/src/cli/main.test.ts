@@ -237,6 +237,11 @@ describe('inlet command line', () => {
         '--format needs a value after it, where an option comes; write --format=VALUE for a value that starts with -; inlet runs --help lists what it takes.\n',
       ],
       [['start', 'now'], 'inlet start takes no argument "now"; inlet start --help lists what it takes.\n'],
+      // inlet runs --workflow "$WF" with WF unset listed every workflow's runs.
+      [
+        ['runs', '--workflow', ''],
+        "--workflow is empty (an unset variable?): name a workflow, or leave --workflow out to list every workflow's runs.\n",
+      ],
     ] as const) {
       const missing = await inlet(...args, '--config', configPath);
       expect([args, missing.code, missing.err]).toEqual([args, ExitCode.USAGE, message]);
