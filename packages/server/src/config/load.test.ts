@@ -490,7 +490,7 @@ describe('config', () => {
     expect(parseConfig({ retention: { events_days: 36_500 } }).retention.events_days).toBe(36_500);
   });
 
-  it('says the number to write for bytes or milliseconds written with a unit', () => {
+  it('says the number to write for bytes or milliseconds written with a unit, and the unit a memory_limit needs', () => {
     // "must be a number, not the text "64MB"" left unsaid that the key takes bytes.
     for (const [raw, line] of [
       [
@@ -506,6 +506,11 @@ describe('config', () => {
         'query.timeout_ms: must be a number, not the text "1.5 h"; give it in milliseconds: 1.5 h is 5400000',
       ],
       [{ wal: { seal_after_ms: 'soon' } }, 'wal.seal_after_ms: must be a number, not the text "soon"'],
+      // And the other way round: a memory_limit of 1 was told to be put in quotes, which made no size.
+      [
+        { query: { memory_limit: 1 } },
+        'query.memory_limit: must be a size with its unit, such as 512MB or 2GB, not the number 1',
+      ],
     ] as const)
       expect(() => parseConfig(raw)).toThrow(
         expect.objectContaining({ message: `inlet.yaml is not valid:\n  ${line}` }),

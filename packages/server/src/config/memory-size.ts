@@ -31,7 +31,13 @@ export function sizeBytes(value: string): number | undefined {
 /** A DuckDB memory_limit: a size such as 512MB or 2GB, at least 64MB. */
 export function memorySize(fallback: string) {
   return z
-    .string()
+    .string({
+      // A number alone was told to be put in quotes, which made it text that is no size either.
+      error: (issue) =>
+        typeof issue.input === 'number'
+          ? `must be a size with its unit, such as 512MB or 2GB, not the number ${issue.input}`
+          : undefined,
+    })
     .refine((value) => sizeBytes(value) !== undefined, 'must be a size such as 512MB or 2GB')
     .refine(
       (value) => (sizeBytes(value) ?? Number.POSITIVE_INFINITY) >= MIN_MEMORY_BYTES,
