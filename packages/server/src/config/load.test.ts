@@ -598,6 +598,15 @@ describe('config', () => {
     ]);
   });
 
+  it("writes domains as the collector reads a request's, without www. and in lower case", () => {
+    // www.example.com matched no request: a request's www.example.com is example.com.
+    const site = { id: 'a', write_key: 'wk_123456', domains: ['www.Example.com', 'Docs.example.com'] };
+    expect(parseConfig({ sites: [site] }).sites[0]?.domains).toEqual(['example.com', 'docs.example.com']);
+    expect(() =>
+      parseConfig({ sites: [site, { id: 'b', write_key: 'wk_654321', domains: ['example.com'] }] }),
+    ).toThrow('sites[1].domains[0]: "example.com" is a domain of site "a" too');
+  });
+
   it('refuses an origin no browser sends, which matched no request', () => {
     // Taken as written, each was compared with every Origin header and matched none.
     const site = { id: 'a', write_key: 'wk_123456' };

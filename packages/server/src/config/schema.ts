@@ -38,7 +38,12 @@ const site = z.strictObject({
   origins: listOf(origin, 1000, 'origins', 'give * for any origin instead').optional(),
   /** Hosts that name this site in Plausible-style requests, which carry a domain instead of a key. */
   domains: listOf(
-    z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name such as docs.example.com'),
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/i, 'must be a host name such as docs.example.com')
+      // As the collector reads a request's domain: www.example.com here matched no request, whose
+      // www.example.com is example.com, and a capital was refused.
+      .transform((domain) => domain.toLowerCase().replace(/^www\./, '')),
     1000,
     'domains',
     'give the site the domains it is reached by',
