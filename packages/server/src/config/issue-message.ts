@@ -137,8 +137,16 @@ export function describeIssue(
   if (!zodWording && issue.code !== 'unrecognized_keys' && issue.code !== 'invalid_value')
     return `${where}: ${issue.message}`;
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in docs/configuration.md`;
+    case 'unrecognized_keys': {
+      // YAML 1.1's merge key, as docker-compose files use it: "unknown key "<<"" said nothing of why.
+      const merge = issue.keys.includes('<<')
+        ? `${where}: "<<" (a YAML merge key, <<: *anchor) is not read: inlet reads YAML 1.2, which has none; write the keys out`
+        : '';
+      const others = issue.keys.filter((key) => key !== '<<');
+      if (others.length === 0) return merge;
+      const unknown = `${where}: unknown key ${others.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in docs/configuration.md`;
+      return merge ? `${merge}\n  ${unknown}` : unknown;
+    }
     case 'invalid_value': {
       const shown = typeof given === 'string' && given.length <= 40 ? `, not ${JSON.stringify(given)}` : '';
       return `${where}: must be ${choices(issue.values)}${shown}`;

@@ -607,6 +607,15 @@ describe('config', () => {
     ).toThrow('sites[1].domains[0]: "example.com" is a domain of site "a" too');
   });
 
+  it('says a YAML merge key is not read, where it said "unknown key "<<""', () => {
+    const { path } = write(
+      'data_dir: ./d\nsites:\n  - &first { id: a, write_key: wk_aaaaaaaa }\n  - <<: *first\n    id: b\n',
+    );
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      `\n  sites[1]: "<<" (a YAML merge key, <<: *anchor) is not read: inlet reads YAML 1.2, which has none; write the keys out`,
+    );
+  });
+
   it('refuses an origin no browser sends, which matched no request', () => {
     // Taken as written, each was compared with every Origin header and matched none.
     const site = { id: 'a', write_key: 'wk_123456' };
