@@ -598,6 +598,19 @@ GROUP BY ALL`,
     for (const name of ['in_the_way', 'beside_it']) rmSync(join(config.project_dir, 'models', `${name}.sql`));
   });
 
+  it('a model or a test whose file holds a NUL byte fails by name, and the run goes on', async () => {
+    // Set in a SQL string for DuckDB's parser, the NUL ended it: inlet run stopped with "an error
+    // inlet did not foresee: Parser Error: unterminated quoted string" (exit 5), building nothing.
+    project('models/with_nul.sql', 'SELECT 1 AS x\nFROM range(1)\u0000');
+    project('models/after_nul.sql', 'SELECT 2 AS x');
+    const result = await run({ selectors: ['with_nul', 'after_nul'] });
+    expect(statuses(result)).toEqual({ with_nul: 'failed', after_nul: 'success' });
+    expect(result.models.find((m) => m.name === 'with_nul')?.message).toBe(
+      `${join(config.project_dir, 'models', 'with_nul.sql')}: a model holds a NUL character (a zero byte) on line 2, which SQL cannot hold; remove it (a file saved as UTF-16 has one in every other byte: save it as UTF-8).`,
+    );
+    for (const name of ['with_nul', 'after_nul']) rmSync(join(config.project_dir, 'models', `${name}.sql`));
+  });
+
   it('a model reads the lake and its project, and no other file or the network', async () => {
     const outside = join(temp.dir, 'outside.csv');
     writeFileSync(outside, 'secret\nx\n');

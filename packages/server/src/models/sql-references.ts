@@ -52,6 +52,13 @@ export async function analyzeSelect(
   /** What the SQL is, as the reasons name it: a model's, or a data test's. */
   subject: 'a model' | 'a test' = 'a model',
 ): Promise<SelectAnalysis> {
+  // Set in the string below, a NUL ends it for DuckDB, which then failed on a string left open.
+  const nul = sql.indexOf('\0');
+  if (nul !== -1)
+    return {
+      ok: false,
+      reason: `${subject} holds a NUL character (a zero byte) on line ${sql.slice(0, nul).split('\n').length}, which SQL cannot hold; remove it (a file saved as UTF-16 has one in every other byte: save it as UTF-8).`,
+    };
   const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})::VARCHAR`);
   const tree = parseSqlTree(String(reader.getRows()[0]?.[0])) as {
     error: boolean;
