@@ -331,24 +331,20 @@ describe("a model's view whose input is gone from the lake", () => {
     // it and a query of it was told it did not exist.
     const { config, layout, writer } = await lake('view-input-gone');
     const marks = await marksMart(layout, writer);
-    const view = join(layout.lake, 'marts', 'marks_view');
-    mkdirSync(view, { recursive: true });
-    writeLakeTable(view, {
-      name: 'marks_view',
-      kind: 'mart',
-      files: '',
-      sql: 'SELECT n FROM marks',
-      depends_on: ['marks'],
-    });
-    const twice = join(layout.lake, 'marts', 'marks_twice');
-    mkdirSync(twice, { recursive: true });
-    writeLakeTable(twice, {
-      name: 'marks_twice',
-      kind: 'mart',
-      files: '',
-      sql: 'SELECT n FROM marks_view',
-      depends_on: ['marks_view'],
-    });
+    // A model's view mart, as inlet run publishes one: its SQL and the table it reads.
+    const viewMart = (name: string, input: string) => {
+      const dir = join(layout.lake, 'marts', name);
+      mkdirSync(dir, { recursive: true });
+      writeLakeTable(dir, {
+        name,
+        kind: 'mart',
+        files: '',
+        sql: `SELECT n FROM ${input}`,
+        depends_on: [input],
+      });
+    };
+    viewMart('marks_view', 'marks');
+    viewMart('marks_twice', 'marks_view');
     await withEngine({ config, layout }, async (engine) => {
       expect((await engine.query('SELECT n FROM marks_twice')).rows).toEqual([[1]]);
       rmSync(marks, { recursive: true });
