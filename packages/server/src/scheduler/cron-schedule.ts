@@ -42,6 +42,19 @@ export function cronTimes(cron: string, timezone: string, after: number, now: nu
 }
 
 /**
+ * The last `count` cron times in (after, now], oldest first. Walked from `after`, a long downtime
+ * ended the walk (MAX_WALK) days before now; so the walk starts an hour before now, and twice as
+ * far back each time until it finds that many or reaches `after`.
+ */
+function lastCronTimes(cron: string, timezone: string, after: number, now: number, count: number): number[] {
+  for (let span = 3_600_000; ; span *= 2) {
+    const from = Math.max(after, now - span);
+    const times = cronTimes(cron, timezone, from, now);
+    if (times.length >= count || from === after) return times.slice(-count);
+  }
+}
+
+/**
  * The times to run now after the scheduler last looked at `after`: every time missed (at most
  * limit, the most recent), only the latest, or only one that is on time — per catchup.
  */
@@ -53,7 +66,8 @@ export function dueTimes(options: {
   catchup: Catchup;
   limit: number;
 }): number[] {
-  const times = cronTimes(options.cron, options.timezone, options.after, options.now);
+  const count = options.catchup === 'all' ? options.limit : 1;
+  const times = lastCronTimes(options.cron, options.timezone, options.after, options.now, count);
   if (options.catchup === 'all') return times.slice(-options.limit);
   const latest = times.at(-1);
   if (latest === undefined) return [];

@@ -122,6 +122,26 @@ describe('due times', () => {
     expect(due('none', Date.parse('2026-11-20T05:00:30Z'))).toEqual(['05:00']);
   });
 
+  it('after a downtime longer than a walk of its times, still runs the latest ones, and the on-time one', () => {
+    // The walk from the last look stopped after 100,000 times: down for two days, a cron each second
+    // ran 2026-11-21T04:16:40 as "latest" (20 hours late), and catchup: none skipped the
+    // time that was on time; a cron each minute did so after 70 days down.
+    const now = Date.parse('2026-11-22T00:30:00Z');
+    const times = (cron: string, catchup: 'all' | 'latest' | 'none', downMs: number) =>
+      dueTimes({ cron, timezone: 'UTC', after: now - downMs, now, catchup, limit: 3 }).map((t) =>
+        new Date(t).toISOString(),
+      );
+    expect(times('* * * * * *', 'latest', 48 * HOUR)).toEqual(['2026-11-22T00:30:00.000Z']);
+    expect(times('* * * * * *', 'none', 48 * HOUR)).toEqual(['2026-11-22T00:30:00.000Z']);
+    expect(times('* * * * * *', 'all', 48 * HOUR)).toEqual([
+      '2026-11-22T00:29:58.000Z',
+      '2026-11-22T00:29:59.000Z',
+      '2026-11-22T00:30:00.000Z',
+    ]);
+    expect(times('0 * * * *', 'latest', 100 * 24 * HOUR)).toEqual(['2026-11-22T00:00:00.000Z']);
+    expect(times('0 5 1 1 *', 'latest', 3 * 365 * 24 * HOUR)).toEqual(['2026-01-01T05:00:00.000Z']);
+  });
+
   it('reads the cron in the workflow time zone', () => {
     const times = dueTimes({
       cron: '0 5 * * *',
