@@ -95,6 +95,12 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
     );
     return ExitCode.USAGE;
   }
+  if (name !== undefined && /^source:\s*$/.test(name)) {
+    output.err(
+      `The source's name is empty (an unset variable?): name one, as source:crm, or give none to list every table.\n${catalogHelp}\n`,
+    );
+    return ExitCode.USAGE;
+  }
   const catalog = openCatalog(
     {
       vars: values.vars,

@@ -161,6 +161,11 @@ describe('inlet run, test, catalog, docs check, runs', () => {
         ['catalog', ''],
         /^The table name is empty \(an unset variable\?\): name a table, or give none to list them all\.\ninlet catalog/,
       ],
+      // inlet catalog "source:$SOURCE" was told no table is named "source:".
+      [
+        ['catalog', 'source:'],
+        /^The source's name is empty \(an unset variable\?\): name one, as source:crm, or give none to list every table\.\ninlet catalog/,
+      ],
     ] as const) {
       const refused = await inlet(...argv);
       expect([refused.code, refused.out, refused.err], argv.join(' ')).toEqual([
