@@ -94,7 +94,7 @@ export async function writeAccessLogs(
 }
 
 /** Writes a project file (models/x.sql, seeds/y.csv, workflows/z.yaml…) under a project directory. */
-export function writeProjectFile(projectDir: string, path: string, text: string): void {
+export function writeProjectFile(projectDir: string, path: string, text: string | Uint8Array): void {
   const full = join(projectDir, path);
   mkdirSync(dirname(full), { recursive: true });
   writeFileSync(full, text);

@@ -10,7 +10,7 @@ afterAll(() => temp.cleanup());
 let n = 0;
 
 /** A project of models whose SQL is just their refs. */
-function project(models: Record<string, string[]>, extra: Record<string, string> = {}) {
+function project(models: Record<string, string[]>, extra: Record<string, string | Uint8Array> = {}) {
   const dir = join(temp.dir, `p${n++}`);
   for (const [name, refs] of Object.entries(models))
     writeProjectFile(
@@ -654,6 +654,26 @@ models:
     expect(() => buildGraph(project({ order: ['orders'], orderz: [] }).nodes)).toThrow(
       /refers to ref\('orders'\), which no model or seed defines; did you mean orderz\?$/,
     );
+  });
+
+  it('refuses a model or a tests/ file that is not UTF-8, naming its line, rather than build what U+FFFD made of it', () => {
+    // Saved as Latin-1 (or Shift_JIS), 'Zürich' was built into the mart as 'Z\uFFFDrich' without a word.
+    expect(() =>
+      project({}, { 'models/cities.sql': Buffer.from("SELECT 1 AS id,\n'Zürich' AS city", 'latin1') }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'MODEL_INVALID',
+        message: expect.stringMatching(
+          /models\/cities\.sql is not UTF-8 text: line 2 holds a byte UTF-8 has not \(.*\); save it as UTF-8\.$/,
+        ),
+      }),
+    );
+    expect(() =>
+      project({ a: [] }, { 'tests/t.sql': Buffer.from("SELECT 'é' AS x WHERE false", 'latin1') }),
+    ).toThrow(/tests\/t\.sql is not UTF-8 text: line 1/);
+    expect(() =>
+      project({}, { 'models/notepad.sql': Buffer.from('\ufeffSELECT 1 AS x', 'utf16le') }),
+    ).toThrow(/models\/notepad\.sql is UTF-16 text/);
   });
 
   it('reports every ref to a model that does not exist, with the file', () => {
