@@ -461,6 +461,23 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(misspelt.err).toBe(
       '--workflow nighly names no workflow that is configured or has runs; workflows: nightly.\n',
     );
+    for (const [argv, said] of [
+      [
+        ['runs', 'start'],
+        "inlet runs start needs a workflow's name (an unset variable?); workflows: nightly.\n",
+      ],
+      [
+        ['runs', 'start', ''],
+        "inlet runs start needs a workflow's name (an unset variable?); workflows: nightly.\n",
+      ],
+      [
+        ['runs', 'start', 'nightly', 'weekly'],
+        'inlet runs start takes one workflow, not also "weekly".\n',
+      ],
+    ] as const) {
+      const refused = await inlet(...argv);
+      expect([refused.code, refused.err.startsWith(said)], argv.join(' ')).toEqual([2, true]);
+    }
     // --workflow "$WORKFLOW" with WORKFLOW unset listed the runs of every workflow.
     const empty = await inlet('runs', '--workflow', '');
     expect([empty.code, empty.out, empty.err]).toEqual([

@@ -120,8 +120,12 @@ export const runsCommand: Command = async (args, config, logger, output) => {
   try {
     if (positionals[0] === 'start') {
       const name = positionals[1];
-      if (!name || positionals.length > 2) {
-        const why = name ? beyondUsage('runs start', 'one workflow', positionals.slice(2)) : '';
+      // Told only the usage, "inlet runs start" (or "inlet runs start $WORKFLOW" unset) said not what was wrong.
+      if (!name?.trim() || positionals.length > 2) {
+        const why =
+          positionals.length > 2
+            ? beyondUsage('runs start', 'one workflow', positionals.slice(2))
+            : `inlet runs start needs a workflow's name (an unset variable?); workflows: ${workflowNames(config, history).join(', ') || '(none)'}.\n`;
         output.err(`${why}${runsHelp}\n`);
         return ExitCode.USAGE;
       }
