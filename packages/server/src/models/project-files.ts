@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { parseYamlStrictly, utf8Text, yamlErrorLine } from '../config/index.ts';
+import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { isPropertiesFile } from './dbt-properties.ts';
 import { readProjectText } from './project-text.ts';
@@ -32,18 +32,6 @@ export const filesIn = (dirs: string[], extension: string) =>
 export function foldersOf(path: string, dirs: string[]): string[] {
   const root = dirs.find((dir) => !relative(dir, path).startsWith('..'));
   return root === undefined ? [] : relative(root, path).split(sep).slice(0, -1);
-}
-
-/**
- * A project file's text: one not in UTF-8 (Latin-1, Shift_JIS, UTF-16) is refused, naming its line,
- * where its bytes were read as U+FFFD and a model built 'Z\uFFFDrich' into its mart without a word.
- */
-export function readProjectText(path: string, shown: string): string {
-  try {
-    return utf8Text(readFileSync(path));
-  } catch (error) {
-    throw new InletError('MODEL_INVALID', `${shown} ${(error as Error).message}.`);
-  }
 }
 
 function readYaml(path: string, shown: string): unknown {

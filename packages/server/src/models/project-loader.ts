@@ -12,7 +12,7 @@ import { modelConfigSchema } from './model-config.ts';
 import { invalidConfig, parseModelConfig } from './model-config-reader.ts';
 import { checkTemplate, templateRefs, templateSources } from './model-template.ts';
 import { type ModelVars, renderVars } from './model-vars.ts';
-import { checkName, filesIn, foldersOf, readProjectText, siblingYaml } from './project-files.ts';
+import { checkName, filesIn, foldersOf, siblingYaml } from './project-files.ts';
 import type { DisabledModel, Project, ProjectNode, SingularTest } from './project-node.ts';
 import { readProjectText } from './project-text.ts';
 
