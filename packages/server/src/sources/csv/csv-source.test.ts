@@ -355,6 +355,22 @@ describe('csv source', () => {
     });
   });
 
+  it('refuses a JSON export with an object holding a key twice by its line, in its own words', async () => {
+    // Was: could not read events.ndjson as ndjson (utf-8): Invalid Input Error: JSON transform error
+    // in file "/tmp/…/events.ndjson", in line 3: Object {"id":3,"id":4} has duplicate key "id"
+    const { h } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
+      'events.ndjson': '{"id":1}\n{"id":2}\n{"id":3,"kind":"a","id":4}\n',
+      'users.json': '[{"id": 1},\n {"id": 2, "plan": "pro", "plan": "free"}]',
+    });
+    const message = await refusedData(h);
+    expect(message).toContain(
+      'crm.events: line 3 of events.ndjson holds an object with the key "id" twice ({"id":3,"kind":"a","id":4}); each key is a column, so an object may hold it once: remove one of them. Nothing was imported and the table keeps its rows.',
+    );
+    expect(message).toContain(
+      'crm.users: record 2 of users.json holds an object with the key "plan" twice ({"id":2,"plan":"pro","plan":"free"});',
+    );
+  });
+
   it('refuses a JSON record nested thousands of levels deep by its line, where DuckDB ended the process', async () => {
     // 20,000 levels: DuckDB's JSON reader recursed once a level and the process died of SIGSEGV.
     const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;

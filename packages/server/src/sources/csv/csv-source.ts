@@ -365,6 +365,8 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         if (isInletError(error)) throw error;
         const message = (error as Error).message;
         if (NOT_RECORDS.test(message)) throw await notRecords(where, readable, todo, table.format);
+        const twice = DUPLICATE_KEY.exec(message);
+        if (twice) throw duplicateKey(where, twice, readable, todo);
         // DuckDB's binder words, "Column "x" in REPLACE list not found in FROM clause" for JSON, named
         // neither inlet.yaml's key nor the columns there are.
         if (table.types && TYPED_COLUMN_MISSING.test(message)) {
@@ -495,6 +497,21 @@ const notObject = (where: string, file: string, line: number, text: string, line
     `${where}: line ${line} of ${file} is ${text}, not a JSON object; ${lines ? 'each line' : 'each record'} must be a JSON object ({"column": value, …}), whose keys are the columns. ` +
       `Correct or remove that line. ${NOTHING_IMPORTED}`,
   );
+
+/** DuckDB's words for a JSON object with a key twice: the file, where in it, the object and the key. */
+const DUPLICATE_KEY = /in file "(.*?)", in (line|record\/value) (\d+): Object (.*) has duplicate key "(.*)"/s;
+
+/** A JSON export refused for an object with a key twice, which DuckDB's message named by the file's path. */
+function duplicateKey(where: string, found: RegExpExecArray, readable: string[], todo: MatchedFile[]) {
+  const [, path = '', unit, at, object = '', key = ''] = found;
+  const file = basename(todo[readable.indexOf(path)]?.path ?? path);
+  const text = object.length > 200 ? `${object.slice(0, 200)}…` : object;
+  return new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: ${unit === 'line' ? 'line' : 'record'} ${at} of ${file} holds an object with the key "${key}" twice (${text}); ` +
+      `each key is a column, so an object may hold it once: remove one of them. ${NOTHING_IMPORTED}`,
+  );
+}
 
 /** DuckDB's words for a JSON export with a record that is not an object, or only objects without keys. */
 const NOT_RECORDS = /expected records, but got non-record JSON/;
