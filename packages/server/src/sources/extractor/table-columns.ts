@@ -61,7 +61,8 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
  * rows). merge reads `>=`: a row that commits after a run with the cursor value the run saved last
  * (several rows updated in one second of a DATETIME) would otherwise never be copied. The rows read
  * again are versions the table has, and the view keeps the one copied last. A saved null means the
- * rows copied so far all had a NULL cursor: only rows with one are new.
+ * rows copied so far all had a NULL cursor: only rows with one are new. A saved EndlessPosition
+ * reads the values below infinity past its `below`, and the endless ones past its `endless`.
  */
 export function cursorCondition(
   table: TableTarget,
@@ -70,7 +71,35 @@ export function cursorCondition(
 ): string {
   if (!table.cursor) return '';
   const column = sql.column(table.cursor);
+  const past = table.mode === 'merge' ? '>=' : '>';
   if (position === null) return ` WHERE ${column} IS NOT NULL`;
+  if (isEndlessPosition(position)) {
+    const finite = `${column} < ${sql.literal('infinity')}`;
+    const above =
+      position.below === null ? finite : `${column} ${past} ${sql.literal(position.below)} AND ${finite}`;
+    return ` WHERE (${above}) OR ${column} ${past} ${sql.literal(position.endless)}`;
+  }
   if (typeof position !== 'string') return '';
-  return ` WHERE ${column} ${table.mode === 'merge' ? '>=' : '>'} ${sql.literal(position)}`;
+  return ` WHERE ${column} ${past} ${sql.literal(position)}`;
 }
+
+/**
+ * A cursor that reached a value no other is greater than, as the lake writes it: PostgreSQL's
+ * infinity (timestamps, dates, numeric, floats) or NaN, which it sorts above every number.
+ */
+export const ENDLESS_VALUE = /^\+?(?:inf|infinity|nan)$/i;
+
+/**
+ * The position saved once the cursor reached infinity or NaN (`endless`): saved as the cursor alone,
+ * no row after it was ever copied again (WHERE ts > 'infinity'). `below`: the greatest value below
+ * infinity copied (null: none yet), past which rows are new.
+ */
+export interface EndlessPosition {
+  below: string | null;
+  endless: string;
+}
+
+export const isEndlessPosition = (position: unknown): position is EndlessPosition =>
+  typeof position === 'object' &&
+  position !== null &&
+  typeof (position as EndlessPosition).endless === 'string';

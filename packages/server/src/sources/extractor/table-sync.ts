@@ -21,6 +21,7 @@ import {
   stagedFiles,
   stagingDirName,
 } from './run-files.ts';
+import { ENDLESS_VALUE, type EndlessPosition, isEndlessPosition } from './table-columns.ts';
 import { compactTable } from './table-compaction.ts';
 import { sameDocs, type TableDocs, withDocs } from './table-docs.ts';
 import type { SyncMode, TableTarget } from './table-options.ts';
@@ -47,7 +48,7 @@ export interface TableRun {
    */
   maxOf(
     column: string,
-    options?: { order?: string | undefined; text?: string | undefined },
+    options?: { order?: string | undefined; text?: string | undefined; where?: string | undefined },
   ): Promise<string | undefined>;
   /** Rows of this table written so far, for progress. */
   progress(rows: number): void;
@@ -166,13 +167,14 @@ export async function syncTable(options: {
       writer,
       signal: context.signal,
       logger,
-      async maxOf(column, { order, text = '{}::VARCHAR' } = {}) {
+      async maxOf(column, { order, text = '{}::VARCHAR', where } = {}) {
         const files = stagedFiles(staging);
         if (files.length === 0) return undefined;
         const ref = quoteIdent(column);
         const greatest = order ? `arg_max(${ref}, ${order.replaceAll('{}', ref)})` : `max(${ref})`;
+        const filter = where ? ` WHERE ${where.replaceAll('{}', ref)}` : '';
         return writer.scalar(
-          `SELECT ${text.replaceAll('{}', greatest)} FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+          `SELECT ${text.replaceAll('{}', greatest)} FROM read_parquet([${files.map(sqlString).join(', ')}])${filter}`,
         );
       },
       progress: options.onRows,
@@ -322,6 +324,27 @@ export async function positionAfter(
   // As a DOUBLE the text reads back as exactly that float, in MySQL and in PostgreSQL alike.
   const text = plan && (plan.lakeType ?? plan.csvType) === 'FLOAT' ? '{}::DOUBLE::VARCHAR' : undefined;
   const greatest = await run.maxOf(cursor, { order: plan?.order, text });
+  const previous = run.position;
+  // Text may say "nan": only the other types have values past which none can come.
+  const endless =
+    greatest !== undefined &&
+    ENDLESS_VALUE.test(greatest.trim()) &&
+    !(plan?.csvType === 'VARCHAR' && !plan.order);
+  if (endless) {
+    const below = await run.maxOf(cursor, {
+      order: plan?.order,
+      text,
+      where: `NOT regexp_full_match(trim({}::VARCHAR), '\\+?(inf|infinity|nan)', 'i')`,
+    });
+    const before = isEndlessPosition(previous)
+      ? previous.below
+      : typeof previous === 'string'
+        ? previous
+        : null;
+    return { below: below ?? before, endless: greatest } satisfies EndlessPosition;
+  }
+  // Values below infinity past the saved one: the endless values copied stay as they were.
+  if (greatest !== undefined && isEndlessPosition(previous)) return { ...previous, below: greatest };
   if (greatest !== undefined) return greatest;
-  return run.position === undefined && rows > 0 ? null : run.position;
+  return previous === undefined && rows > 0 ? null : previous;
 }

@@ -356,10 +356,46 @@ describe('postgres source', () => {
         await sql(`INSERT INTO ${schema}.gauges VALUES ('NaN', 'NaN', 'd')`);
         expect((await h.sync('app')).rows).toBe(2);
         expect((await h.sync('app')).rows).toBe(0);
+        // Saved as the cursor, NaN let no later row through (WHERE d > 'NaN'): 0 rows, for good.
+        await sql(`INSERT INTO ${schema}.gauges VALUES (2.5, 2.5, 'e'), ('Infinity', 'Infinity', 'f')`);
+        expect((await h.sync('app')).rows).toBe(2);
+        expect((await h.sync('app')).rows).toBe(0);
         for (const name of ['by_r', 'by_d'])
           expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
-            { notes: ['a', 'b', 'c', 'd'] },
+            { notes: ['a', 'b', 'c', 'd', 'e'] },
           ]);
+      },
+    );
+  });
+
+  it('copies the rows after a timestamp cursor reached infinity, and the changes after a numeric one reached NaN', async () => {
+    // Saved as the cursor, 'infinity' let no later row through (WHERE ts > 'infinity'), nor NaN a
+    // later change (WHERE version >= 'NaN'): every sync after it copied nothing, with success.
+    await sql(
+      `CREATE TABLE ${schema}.stamped (id int PRIMARY KEY, ts timestamptz, version numeric, note text)`,
+    );
+    await sql(`INSERT INTO ${schema}.stamped VALUES (1, '2026-01-01', 1, 'a'), (2, 'infinity', 'NaN', 'b')`);
+    await withSourceHarness(
+      [
+        source([
+          { table: `${schema}.stamped`, mode: 'incremental', cursor: 'ts' },
+          mergeTable(`${schema}.stamped`, { name: 'versions', cursor: 'version' }),
+        ]),
+      ],
+      async (h) => {
+        await h.sync('app');
+        await sql(`INSERT INTO ${schema}.stamped VALUES (3, '2026-01-02', 2, 'c')`);
+        await sql(`UPDATE ${schema}.stamped SET version = 3, note = 'a2' WHERE id = 1`);
+        await h.sync('app');
+        await h.sync('app');
+        expect(await h.query('SELECT list(id ORDER BY id) AS ids FROM app.stamped')).toEqual([
+          { ids: [1, 2, 3] },
+        ]);
+        expect(await h.query('SELECT id, note FROM app.versions ORDER BY id')).toEqual([
+          { id: 1, note: 'a2' },
+          { id: 2, note: 'b' },
+          { id: 3, note: 'c' },
+        ]);
       },
     );
   });
