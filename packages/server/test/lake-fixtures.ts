@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EVENT_STRUCT_SQL, type EventRecord, serializeEventRecord } from '../src/events/index.ts';
@@ -127,4 +127,24 @@ export function walWithMissingSegment(
     },
     restore,
   };
+}
+
+/** The lines lake/_rejects/<source> holds, every day's, in the order written (each with its reason and raw text). */
+export function lakeRejects(
+  layout: { rejects: string },
+  source: string,
+): Array<{ reason: string; raw: string }> {
+  const dir = join(layout.rejects, source);
+  return readdirSync(dir)
+    .sort()
+    .flatMap((day) =>
+      readdirSync(join(dir, day))
+        .sort()
+        .flatMap((file) =>
+          readFileSync(join(dir, day, file), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { reason: string; raw: string }),
+        ),
+    );
 }

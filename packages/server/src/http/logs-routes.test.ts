@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +6,7 @@ import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { basicAuth, queryApi, startTestInlet, tempDir, testConfig, WRITE_KEY } from '../../test/helpers.ts';
+import { lakeRejects } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -54,21 +55,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
 }
 
 /** The records POST /logs kept as rejects, in the order written, each with its reason and raw text. */
-function httpLogRejects(layout: ReturnType<typeof dataLayout>): Array<{ reason: string; raw: string }> {
-  const dir = join(layout.rejects, 'http_logs');
-  return readdirSync(dir)
-    .sort()
-    .flatMap((partition) =>
-      readdirSync(join(dir, partition))
-        .sort()
-        .flatMap((file) =>
-          readFileSync(join(dir, partition, file), 'utf8')
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l) as { reason: string; raw: string }),
-        ),
-    );
-}
+const httpLogRejects = (layout: ReturnType<typeof dataLayout>) => lakeRejects(layout, 'http_logs');
 
 describe('POST /logs (Fluent Bit http output)', () => {
   it('limits records per write key and requests per address, with Retry-After', async () => {

@@ -61,6 +61,24 @@ async function refusedData(h: SourceHarness): Promise<string> {
   return (error as Error).message;
 }
 
+/**
+ * events.ndjson and users.json synced as first written (3 rows), then written again as `then` and
+ * refused with SOURCE_DATA_INVALID: the harness and the message.
+ */
+async function refusedOnceRewritten(
+  first: { events: string; users: string },
+  then: { events: string; users: string },
+): Promise<{ h: SourceHarness; message: string }> {
+  const { h, dir } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
+    'events.ndjson': first.events,
+    'users.json': first.users,
+  });
+  expect((await h.sync('crm')).rows).toBe(3);
+  writeFileSync(join(dir, 'events.ndjson'), then.events);
+  writeFileSync(join(dir, 'users.json'), then.users);
+  return { h, message: await refusedData(h) };
+}
+
 describe('csv source', () => {
   it('reads a header and infers types from every row; leading zeros, Japanese, emoji and quoted newlines survive', async () => {
     const { h } = await setup([{ path: 'Accounts.csv' }], {
@@ -296,14 +314,13 @@ describe('csv source', () => {
   });
 
   it('refuses a JSON export with a record that is not an object, naming its line, rather than reading it as one column "json"', async () => {
-    const { h, dir } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
-      'events.ndjson': '{"id":1,"kind":"view"}\n{"id":2,"kind":"click"}\n',
-      'users.json': '[{"id": 1, "plan": "pro"}]',
-    });
-    expect((await h.sync('crm')).rows).toBe(3);
-    writeFileSync(join(dir, 'events.ndjson'), '{"id":1,"kind":"view"}\n[1,2]\n{"id":3,"kind":"buy"}\n');
-    writeFileSync(join(dir, 'users.json'), '[{"id": 1, "plan": "pro"}, 42, {"id": 2, "plan": "free"}]');
-    const message = await refusedData(h);
+    const { h, message } = await refusedOnceRewritten(
+      { events: '{"id":1,"kind":"view"}\n{"id":2,"kind":"click"}\n', users: '[{"id": 1, "plan": "pro"}]' },
+      {
+        events: '{"id":1,"kind":"view"}\n[1,2]\n{"id":3,"kind":"buy"}\n',
+        users: '[{"id": 1, "plan": "pro"}, 42, {"id": 2, "plan": "free"}]',
+      },
+    );
     expect(message).toContain(
       'crm.events: line 2 of events.ndjson is [1,2], not a JSON object; each line must be a JSON object',
     );
@@ -318,17 +335,16 @@ describe('csv source', () => {
   });
 
   it('refuses a JSON export with a record null by its line, where DuckDB read it as a row of NULLs', async () => {
-    const { h, dir } = await setup([{ path: 'events.ndjson' }, { path: 'users.json' }], {
-      'events.ndjson': '{"id":1,"kind":"view"}\n{"id":2,"kind":"click","note":null}\n',
-      'users.json': '[{"id": 1, "plan": null}]',
-    });
-    expect((await h.sync('crm')).rows).toBe(3);
-    writeFileSync(
-      join(dir, 'events.ndjson'),
-      '{"id":1,"kind":"view"}\n{"id":2,"kind":"null"}\n null \n{"id":3}\n',
+    const { h, message } = await refusedOnceRewritten(
+      {
+        events: '{"id":1,"kind":"view"}\n{"id":2,"kind":"click","note":null}\n',
+        users: '[{"id": 1, "plan": null}]',
+      },
+      {
+        events: '{"id":1,"kind":"view"}\n{"id":2,"kind":"null"}\n null \n{"id":3}\n',
+        users: '[\n  {"id": 1, "plan": null},\n  null\n]',
+      },
     );
-    writeFileSync(join(dir, 'users.json'), '[\n  {"id": 1, "plan": null},\n  null\n]');
-    const message = await refusedData(h);
     expect(message).toContain(
       'crm.events: line 3 of events.ndjson is null, not a JSON object; each line must be a JSON object',
     );

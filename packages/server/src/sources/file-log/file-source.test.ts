@@ -33,6 +33,7 @@ import {
   tempDir,
   testConfig,
 } from '../../../test/helpers.ts';
+import { lakeRejects } from '../../../test/lake-fixtures.ts';
 import { startInlet } from '../../app.ts';
 import { createQueryEngine } from '../../engine/index.ts';
 import { dataLayout } from '../../lake/index.ts';
@@ -170,23 +171,6 @@ async function setup(
 
 const log = (logs: string, name: string) => join(logs, name);
 
-/** The rejected lines of a source in lake/_rejects, every day's, in order. */
-const rejectsOf = (layout: { rejects: string }, source: string) => {
-  const dir = join(layout.rejects, source);
-  return readdirSync(dir)
-    .sort()
-    .flatMap((day) =>
-      readdirSync(join(dir, day))
-        .sort()
-        .flatMap((f) =>
-          readFileSync(join(dir, day, f), 'utf8')
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l)),
-        ),
-    );
-};
-
 describe('file source: sync', () => {
   it('reads nginx lines into access_logs with enrichment and no raw IP anywhere on disk', async () => {
     const { logs, sync, query, layout } = await setup([webAccessLog({ host: 'docs.example.com' })]);
@@ -253,7 +237,7 @@ describe('file source: sync', () => {
     expect(result.rows).toBe(4);
     expect(result.tables[1]).toEqual({ table: '_rejects/web (rejected lines)', rows: 2 });
     expect(await query('SELECT count(*)::INTEGER FROM access_logs')).toEqual([[4]]);
-    expect(rejectsOf(layout, 'web')).toEqual([
+    expect(lakeRejects(layout, 'web')).toEqual([
       expect.objectContaining({
         reason: 'does not match the nginx_combined format',
         raw: 'this is not a log line',
@@ -291,13 +275,13 @@ describe('file source: sync', () => {
       ['/r/12', 404, null],
       ['/r/2', 200, 2],
     ]);
-    expect(rejectsOf(layout, 'web')).toEqual([
+    expect(lakeRejects(layout, 'web')).toEqual([
       expect.objectContaining({
         reason: 'bytes 100000000000000000000 is not a byte count (a whole number up to 9007199254740991)',
         raw: huge.trimEnd(),
       }),
     ]);
-    expect(rejectsOf(layout, 'lb')).toEqual([
+    expect(lakeRejects(layout, 'lb')).toEqual([
       expect.objectContaining({
         reason: 'status 99999999999 is not an HTTP status code',
         raw: '99999999999 /r/11',
@@ -879,7 +863,7 @@ describe('file source: sync', () => {
     writeFileSync(log(logs, 'app-1.log'), `${deep}\n{"ts":"2026-10-10T00:00:01Z","msg":"b"}\n`);
     expect((await sync()).rows).toBe(1);
     expect(await query('SELECT message FROM app_logs')).toEqual([['b']]);
-    expect(rejectsOf(layout, 'api')[0]).toMatchObject({
+    expect(lakeRejects(layout, 'api')[0]).toMatchObject({
       reason: 'record nests objects or arrays more than 64 levels deep',
       raw: deep,
       offset: 0,
