@@ -578,6 +578,8 @@ export async function createQueryEngine(options: {
           continue;
         }
         if (healed(message) || (await raced(message))) continue;
+        // Already says what is wrong, and what to do (a file where lake/_rejects/damaged should be).
+        if (error instanceof InletError) throw error;
         throw FILE_RACE.test(message) ? filesChanged(message) : unreadable(error);
       }
       const prepared = await prepareReadOnly(connection, sql, schemaSources).catch(async (error: Error) => {

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { removeIdFilter } from './id-filter.ts';
-import { type DataLayout, sqlString } from './layout.ts';
+import { type DataLayout, fileInTheWay, sqlString } from './layout.ts';
 
 /**
  * DuckDB's words for a Parquet file that is not one (empty, cut short, overwritten), each naming
@@ -93,7 +93,12 @@ export function moveOut(
   const file = relative(lake, absolute);
   let movedTo = join(layout.rejects, folder, file);
   for (let n = 1; existsSync(movedTo); n++) movedTo = join(layout.rejects, folder, `${file}.${n}`);
-  mkdirSync(dirname(movedTo), { recursive: true });
+  try {
+    mkdirSync(dirname(movedTo), { recursive: true });
+  } catch (error) {
+    // A file where lake/_rejects/<folder> or a folder below it should be: named, not ENOTDIR.
+    throw fileInTheWay(layout, dirname(movedTo)) ?? error;
+  }
   renameSync(absolute, movedTo);
   removeIdFilter(absolute);
   return { file, movedTo: relative(lake, resolve(movedTo)), ...(folder === 'foreign' && { foreign: true }) };

@@ -57,8 +57,9 @@ export async function moveForeignEventFiles(
     }
     try {
       moved.push(moveOut(layout, path, 'foreign'));
-    } catch {
+    } catch (error) {
       // Moved or merged away meanwhile, by another process: nothing left to keep out.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
   return moved;

@@ -782,6 +782,30 @@ describe('entries named dt=… in lake/events that are no partition', () => {
   });
 });
 
+describe('a file where lake/_rejects/damaged or lake/_rejects/foreign should be', () => {
+  it('is named when a damaged file or a file of another table is to be moved there, and nothing shows', async () => {
+    const { layout, wal, loader, engine } = await setup();
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const dir = join(layout.events, 'dt=2026-11-20');
+    mkdirSync(layout.rejects, { recursive: true });
+    const inTheWay = (folder: string) => ({
+      code: 'LAKE_UNREADABLE',
+      message: `The lake's tables cannot be read or written: ${join(layout.rejects, folder)} is a file where inlet keeps a folder of the lake. Move what is there out of the lake, or restore the lake from a backup.`,
+    });
+    // Said as "The lake's tables cannot be read, so no query can run (ENOTDIR: not a directory, mkdir …)".
+    writeFileSync(join(layout.rejects, 'damaged'), 'x');
+    writeFileSync(join(dir, 'part-0000000000000098.parquet'), '');
+    await expect(engine.query('SELECT * FROM events')).rejects.toMatchObject(inTheWay('damaged'));
+    rmSync(join(dir, 'part-0000000000000098.parquet'));
+    writeFileSync(join(layout.rejects, 'foreign'), 'x');
+    const db = await DuckDBInstance.create(':memory:');
+    cleanups.push(() => db.closeSync());
+    await (await db.connect()).run(`COPY (SELECT 1 AS n) TO '${join(dir, 'data.parquet')}' (FORMAT parquet)`);
+    await expect(engine.query('SELECT * FROM events')).rejects.toMatchObject(inTheWay('foreign'));
+  });
+});
+
 describe('what a load cut short left in data/tmp', () => {
   it('is removed when a loader starts, and only that: its segment loads once', async () => {
     const { config, layout, wal, metrics, ids } = await setup();
