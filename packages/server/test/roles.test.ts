@@ -314,6 +314,15 @@ describe('roles', () => {
         (dir) =>
           `data_dir ${dir} cannot be used: ${join(dir, place)} is a file where inlet keeps a folder. Move it out of the data directory.`,
       );
+    // The loader's: "an error inlet did not foresee: EEXIST: file already exists, mkdir '…/tmp/loader'".
+    for (const place of [join('tmp', 'loader'), join('tmp', 'load')])
+      await expectRefusedDataDir(
+        made(place),
+        (dir) =>
+          `data_dir ${dir} cannot be used: ${join(dir, place)} is a file where inlet keeps a folder. Move it out of the data directory.`,
+        'DATA_DIR_UNUSABLE',
+        ['loader'],
+      );
     // In the lake, as inlet run and inlet query say it.
     for (const place of [
       join('lake', 'events'),

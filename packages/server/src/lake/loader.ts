@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { InletConfig } from '../config/index.ts';
@@ -22,7 +21,7 @@ import {
 import { partitionFiles, partitions, strayPartitions } from './files.ts';
 import { moveForeignEventFiles } from './foreign.ts';
 import { createIdFilterCache, removeIdFilterTemps } from './id-filter.ts';
-import type { DataLayout } from './layout.ts';
+import { type DataLayout, makeDataFolders } from './layout.ts';
 import { createPeriodicLoad } from './periodic-load.ts';
 import type { ReadLeases } from './read-leases.ts';
 import { applyRetention } from './retention.ts';
@@ -122,7 +121,8 @@ export async function createLoader(options: {
   // Sealed segments still to load: not those loaded already and waiting for queries to finish.
   const toLoad = () =>
     wal.sealedSegments().filter((segment) => !leases?.retiring(segmentPath(layout.walEvents, segment)));
-  mkdirSync(join(layout.tmp, 'loader'), { recursive: true });
+  // A file where one should be (data/tmp/loader made by hand) is named, not a bare EEXIST or ENOTDIR.
+  makeDataFolders(layout, [join(layout.tmp, 'loader'), join(layout.tmp, 'load')]);
   const open = async () => {
     const instance = await openDuckDB({
       threads: String(config.loader.threads ?? defaultLoaderThreads()),
