@@ -23,11 +23,20 @@ const MANIFEST = /^\.compact-(.+)\.inputs$/;
  */
 export const MAX_MERGE_FILES = 128;
 
-/** The names a merge manifest lists, undefined when it is no list of names (damaged on disk). */
+/** The name of a file of the partition a merge may have read: no path, no dot file. */
+const INPUT_NAME = /^[^./\\][^/\\]*\.parquet$/;
+
+/**
+ * The names a merge manifest lists, undefined when it is no list of such names (damaged on disk):
+ * one with a path ("../../../state.sqlite") or an empty name had recovery remove that path.
+ */
 function manifestInputs(manifest: string): string[] | undefined {
   try {
     const inputs: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-    return Array.isArray(inputs) && inputs.every((input) => typeof input === 'string') ? inputs : undefined;
+    return Array.isArray(inputs) &&
+      inputs.every((input) => typeof input === 'string' && INPUT_NAME.test(input))
+      ? inputs
+      : undefined;
   } catch {
     return undefined;
   }

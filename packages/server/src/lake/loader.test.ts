@@ -659,32 +659,38 @@ describe('loader', () => {
     expect(existsSync(join(temp.dir, '.compact-c-3.inputs'))).toBe(false);
   });
 
-  it('starts over a finished merge whose manifest cannot be read, naming it, and loads on', async () => {
-    // JSON.parse threw out of the loader's start: inlet start failed with "Unexpected token 'g'",
-    // an error inlet did not foresee, at every try.
-    const { config, layout, wal, loader, metrics, ids } = await setup({ loader: { compact_min_files: 2 } });
-    await wal.append(record('a'));
-    await loader.runOnce({ sealNow: true });
-    const dir = join(layout.events, 'dt=2026-11-20');
-    const [file] = partitionFiles(dir);
-    const manifest = join(dir, `.compact-${file?.name.replace('.parquet', '')}.inputs`);
-    writeFileSync(manifest, 'garb');
-    const { logger, lines } = capturingLogger();
-    const restarted = await createLoader({ config, layout, wal, logger, metrics });
-    await wal.append(record('b'));
-    await restarted.runOnce({ sealNow: true });
-    await restarted.stop();
-    expect(await ids()).toEqual(['a', 'b']);
-    // Nor merged meanwhile: the files stay as they were, for the one to move out to be told apart.
-    expect(partitionFiles(dir).map((f) => f.name.slice(0, 5))).toEqual(['part-', 'part-']);
-    expect(lines.filter((line) => line.level === 50).map((line) => line.msg)).toEqual([
-      expect.stringMatching(
-        new RegExp(
-          `^${manifest.replaceAll('.', '\\.')} lists the files a finished merge read, but cannot be read`,
+  // JSON.parse threw out of the loader's start: inlet start failed with "Unexpected token 'g'", an
+  // error inlet did not foresee, at every try. A list of names with a path or an empty name had the
+  // path removed: a file of the data directory ("../../../keep"), or the partition's folder (EISDIR).
+  it.each(['garb', '["../../../keep"]', '["part-x.parquet", ""]'])(
+    'starts over a finished merge whose manifest cannot be read (%s), naming it, and loads on',
+    async (text) => {
+      const { config, layout, wal, loader, metrics, ids } = await setup({ loader: { compact_min_files: 2 } });
+      await wal.append(record('a'));
+      await loader.runOnce({ sealNow: true });
+      const dir = join(layout.events, 'dt=2026-11-20');
+      const [file] = partitionFiles(dir);
+      const manifest = join(dir, `.compact-${file?.name.replace('.parquet', '')}.inputs`);
+      writeFileSync(manifest, text);
+      writeFileSync(join(layout.dataDir, 'keep'), 'kept');
+      const { logger, lines } = capturingLogger();
+      const restarted = await createLoader({ config, layout, wal, logger, metrics });
+      await wal.append(record('b'));
+      await restarted.runOnce({ sealNow: true });
+      await restarted.stop();
+      expect(await ids()).toEqual(['a', 'b']);
+      // Nor merged meanwhile: the files stay as they were, for the one to move out to be told apart.
+      expect(partitionFiles(dir).map((f) => f.name.slice(0, 5))).toEqual(['part-', 'part-']);
+      expect(lines.filter((line) => line.level === 50).map((line) => line.msg)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^${manifest.replaceAll('.', '\\.')} lists the files a finished merge read, but cannot be read`,
+          ),
         ),
-      ),
-    ]);
-  });
+      ]);
+      expect(existsSync(join(layout.dataDir, 'keep'))).toBe(true);
+    },
+  );
 });
 
 describe('a damaged Parquet file in the lake', () => {
