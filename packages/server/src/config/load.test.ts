@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandEnv, loadConfig, parseConfig } from './index.ts';
 
@@ -816,11 +816,15 @@ describe('config', () => {
     }
   });
 
-  it('reads ~ in data_dir and project_dir as the home directory, as a shell would', () => {
+  it('reads ~ in data_dir, project_dir and --config as the home directory, as a shell would', () => {
     // ~/inlet-data made a folder named ~ beside inlet.yaml, and the data went there.
     const { path } = write('data_dir: ~/inlet-data\nproject_dir: "~"\n');
     const config = loadConfig({ path, env: {} });
     expect([config.data_dir, config.project_dir]).toEqual([join(homedir(), 'inlet-data'), homedir()]);
+    // --config=~/… as well, which a shell does not expand after an =: "Config file /cwd/~/… does not exist".
+    expect(loadConfig({ path: `~/${relative(homedir(), path)}`, env: {}, cwd: tmpdir() }).configPath).toBe(
+      path,
+    );
     const other = write('data_dir: ~inlet/data\n');
     expect(() => loadConfig({ path: other.path, env: {} })).toThrow(
       "data_dir: ~inlet/data names another user's home, which inlet does not look up; write the absolute path",

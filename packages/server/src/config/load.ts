@@ -411,7 +411,10 @@ export function loadConfig(options: {
 }): InletConfig {
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.path !== undefined;
-  const path = resolve(cwd, options.path ?? 'inlet.yaml');
+  // --config=~/inlet.yaml, which a shell leaves as it is after an =, or ~ in a unit file: a folder
+  // named ~ was looked in, as data_dir's ~ once was.
+  const given = options.path?.startsWith('~/') ? join(homedir(), options.path.slice(2)) : options.path;
+  const path = resolve(cwd, given ?? 'inlet.yaml');
   if (!existsSync(path) && !isLink(path)) {
     // Many tools read standard input for -: inlet reads files, and standard input is /dev/stdin.
     if (options.path === '-')
