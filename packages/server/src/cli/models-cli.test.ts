@@ -470,10 +470,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
         ['runs', 'start', ''],
         "inlet runs start needs a workflow's name (an unset variable?); workflows: nightly.\n",
       ],
-      [
-        ['runs', 'start', 'nightly', 'weekly'],
-        'inlet runs start takes one workflow, not also "weekly".\n',
-      ],
+      [['runs', 'start', 'nightly', 'weekly'], 'inlet runs start takes one workflow, not also "weekly".\n'],
     ] as const) {
       const refused = await inlet(...argv);
       expect([refused.code, refused.err.startsWith(said)], argv.join(' ')).toEqual([2, true]);
