@@ -674,6 +674,17 @@ models:
     expect(() =>
       project({}, { 'models/notepad.sql': Buffer.from('\ufeffSELECT 1 AS x', 'utf16le') }),
     ).toThrow(/models\/notepad\.sql is UTF-16 text/);
+    // So are its YAML and Markdown: a var from dbt_project.yml was rendered into the SQL so too.
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    for (const [path, text] of [
+      ['dbt_project.yml', 'vars:\n  city: Zürich\n'],
+      ['models/a.yaml', 'description: Zürich\n'],
+      ['models/schema.yml', 'version: 2\nmodels:\n  - name: a\n    description: Zürich\n'],
+      ['models/docs.md', '{% docs city %}Zürich{% enddocs %}\n'],
+    ] as const)
+      expect(() => project({ a: [] }, { [path]: latin1(text) }), path).toThrow(
+        new RegExp(`${path.replace('.', '\\.')} is not UTF-8 text: line \\d`),
+      );
   });
 
   it('reports every ref to a model that does not exist, with the file', () => {
