@@ -161,6 +161,10 @@ async function errorMessage(
   isNode: (name: string) => boolean,
 ): Promise<string> {
   const message = error.message.split('\n')[0] ?? '';
+  // A column named in the configuration that the table lacks (a typo, or one since renamed).
+  const column = /Referenced column "([^"]+)" not found/.exec(message)?.[1];
+  if (column !== undefined)
+    return `${message} ${column} is not a column of the table the test reads: fix its name in the test (under columns:, in unique:, a relationships test's field: or its SQL), or remove the test`;
   const absent = /Table with name (\S+) does not exist/.exec(message)?.[1];
   if (absent && isNode(absent))
     return `${absent}, which this test reads, has not been built; run inlet run ${absent} first`;

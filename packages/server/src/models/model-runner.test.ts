@@ -807,14 +807,20 @@ SELECT * FROM (VALUES ('1'), ('2'), ('acct_9'), ('3')) t(account_id)`,
       `/*---
 columns:
   account_id: { tests: [{ relationships: { to: rel_accounts, field: account } }] }
+  acount_id: { tests: [not_null] }
 ---*/
 SELECT * FROM (VALUES ('1')) t(account_id)`,
     );
     const missing = await run({ selectors: ['rel_events'] });
+    // DuckDB's Binder Error was all a test on a column the model does not output said.
+    expect(missing.models[0]?.tests?.[1]?.message).toMatch(
+      /^Binder Error: Referenced column "acount_id" not found in FROM clause! acount_id is not a column of the table the test reads: fix its name/,
+    );
     expect(missing.models[0]?.tests?.[0]).toMatchObject({
       name: 'relationships(account_id → rel_accounts.account)',
       status: 'error',
-      message: 'Binder Error: Referenced column "account" not found in FROM clause!',
+      message:
+        'Binder Error: Referenced column "account" not found in FROM clause! account is not a column of the table the test reads: fix its name in the test (under columns:, in unique:, a relationships test\'s field: or its SQL), or remove the test',
     });
     rmSync(join(config.project_dir, 'models', 'rel_accounts.sql'));
     rmSync(join(config.project_dir, 'models', 'rel_events.sql'));
