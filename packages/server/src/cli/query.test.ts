@@ -1,8 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capturedOutput, tempDir } from '../../test/helpers.ts';
-import { writeLakeTable } from '../lake/index.ts';
+import { AS_NOBODY, capturedOutput, nobodyCanRun, tempDir } from '../../test/helpers.ts';
+import { BIN } from '../../test/inlet-process.ts';
+import { sqlString, writeLakeTable } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 import { displayWidth } from './text-width.ts';
@@ -364,4 +367,49 @@ describe('inlet query', () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');
   });
+});
+
+// Root reads any file, so inlet query runs as nobody.
+describe.skipIf(!nobodyCanRun(BIN))('inlet query: permissions', () => {
+  it('names a file of the lake it may not read and says what to do, not that files went away', async () => {
+    const lake = tempDir();
+    chmodSync(lake.dir, 0o755);
+    const dir = join(lake.dir, 'data', 'lake', 'events', 'dt=2026-11-20');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(lake.dir, 'inlet.yaml'), 'data_dir: ./data\n');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const closed = join(dir, 'part-0000000000000002.parquet');
+    for (const file of [join(dir, 'part-0000000000000001.parquet'), closed])
+      await connection.run(
+        `COPY (SELECT 'a' AS event_id, now() AS received_at) TO ${sqlString(file)} (FORMAT parquet)`,
+      );
+    connection.closeSync();
+    db.closeSync();
+    chmodSync(closed, 0o000);
+    try {
+      execFileSync(
+        process.execPath,
+        [BIN, 'query', 'SELECT count(*) FROM events', '--config', join(lake.dir, 'inlet.yaml')],
+        {
+          ...AS_NOBODY,
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'silent' },
+        },
+      );
+      expect.unreachable('the query ran');
+    } catch (error) {
+      const { status, stderr } = error as { status: number; stderr: string };
+      // It was QUERY_BUSY: "Files of the lake went away while the query read them (…); retry in a moment."
+      expect({ status, stderr }).toEqual({
+        status: ExitCode.QUERY,
+        stderr: expect.stringContaining(
+          `"events" cannot be queried now: inlet's user may not read ${closed} (permission denied); give it the lake's files`,
+        ),
+      });
+    } finally {
+      lake.cleanup();
+    }
+  }, 30_000);
 });

@@ -40,6 +40,8 @@ import {
   discoverViews,
   FILE_RACE,
   failedViews,
+  NO_PERMISSION,
+  noPermissionAdvice,
   unavailableMessage,
   viewStatements,
 } from './views.ts';
@@ -394,6 +396,8 @@ export async function createQueryEngine(options: {
   /** DuckDB's error for a statement that failed as it ran. */
   const failed = (message: string, sql: string) => {
     if (FILE_RACE.test(message)) return filesChanged(message);
+    const denied = NO_PERMISSION.exec(message)?.[1];
+    if (denied !== undefined) return new InletError('LAKE_UNREADABLE', `${noPermissionAdvice(denied)}.`);
     // Refused by the engine's configuration as it ran (duckdb_extensions() lists a directory), as
     // prepareReadOnly refuses what is found while planning.
     if (/^Permission Error|disabled by configuration/.test(message))

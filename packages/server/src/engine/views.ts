@@ -320,7 +320,14 @@ function inputGone(
  * DuckDB's words for a file that went away between a view's listing and its reading: a WAL segment
  * loaded and deleted, or Parquet files compaction merged. Not the table's fault: planned again.
  */
-export const FILE_RACE = /No files found|Cannot open file|No such file/;
+export const FILE_RACE = /No files found|Cannot open file(?!.*: Permission denied)|No such file/;
+
+/** DuckDB's words for a file of the lake this user may not read: no race, nor passing. */
+export const NO_PERMISSION = /Cannot open file "([^"]+)": Permission denied/;
+
+/** What to do about a file of the lake inlet's user may not read. */
+export const noPermissionAdvice = (path: string) =>
+  `inlet's user may not read ${path} (permission denied); give it the lake's files (chown -R the data directory to the user inlet runs as), or move that file out of the lake`;
 
 export { DAMAGED_INSIDE };
 
@@ -381,6 +388,9 @@ export function unavailableMessage(view: ViewDefinition, error: Error): string {
   if (view.refused !== undefined)
     return `"${view.name}" cannot be queried: ${view.refused}. Every other table can still be queried.`;
   const detail = (error.message.split('\n')[0] ?? '').replace(/\.$/, '');
+  const denied = NO_PERMISSION.exec(detail)?.[1];
+  if (denied !== undefined)
+    return `"${view.name}" cannot be queried now: ${noPermissionAdvice(denied)}. Every other table can still be queried.`;
   if (DAMAGED_INSIDE.test(detail))
     return `"${view.name}" cannot be queried now: a Parquet file of it is damaged inside and DuckDB does not say which (${detail}); it fails until that file is moved out of the lake or restored from a backup. Every other table can still be queried.`;
   return view.definedBySql
