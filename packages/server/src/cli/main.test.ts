@@ -541,15 +541,16 @@ describe('inlet command line', () => {
   });
 
   it('says in one line what failed when start fails in a way inlet did not foresee, the stack at debug', async () => {
-    // A folder where inlet keeps the collector's lock file: replacing it fails with ERR_FS_EISDIR,
-    // which no check foresees. It printed Node's stack trace and exited 1, like any other failure.
+    // An error no check foresees, from a file preloaded for this test (test/fixtures/fault-at-start.cjs)
+    // as a bug would throw it: it printed Node's stack trace and exited 1, like any other failure.
     const dir = join(temp.dir, 'unforeseen');
     const { config } = await inletConfigFile(dir);
-    mkdirSync(join(dir, 'data', 'state', 'collector.lock'), { recursive: true });
+    const fault = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'fault-at-start.cjs');
     const start = (level: string | undefined) =>
       new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
         const { INLET_API_TOKEN: _token, INLET_LOG_LEVEL: _level, ...env } = process.env;
         if (level !== undefined) env.INLET_LOG_LEVEL = level;
+        env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${fault}`;
         const child = execFile(
           process.execPath,
           [BIN, 'start', '--config', config],
@@ -560,7 +561,7 @@ describe('inlet command line', () => {
     const plain = await start(undefined);
     expect(plain.code).toBe(ExitCode.INTERNAL);
     expect(plain.err.trim().split('\n')).toEqual([
-      expect.stringMatching(/^inlet start failed with an error inlet did not foresee: ERR_FS_EISDIR/),
+      expect.stringMatching(/^inlet start failed with an error inlet did not foresee: ERR_TEST_FAULT/),
     ]);
     expect(plain.err).toContain('INLET_LOG_LEVEL=debug');
     expect(plain.out).not.toMatch(/^\s+at /m);
@@ -572,7 +573,7 @@ describe('inlet command line', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { err?: { code?: string; stack?: string } })
-      .find((line) => line.err?.code === 'ERR_FS_EISDIR');
+      .find((line) => line.err?.code === 'ERR_TEST_FAULT');
     expect(logged?.err?.stack).toMatch(/\n\s+at /);
   });
 });
