@@ -240,7 +240,7 @@ describe('inlet command line', () => {
       // inlet runs --workflow "$WF" with WF unset listed every workflow's runs.
       [
         ['runs', '--workflow', ''],
-        "--workflow is empty (an unset variable?): name a workflow, or leave --workflow out to list every workflow's runs.\n",
+        '--workflow is empty (an unset variable?): name a workflow, or leave --workflow out to list the runs of all of them.\n',
       ],
     ] as const) {
       const missing = await inlet(...args, '--config', configPath);

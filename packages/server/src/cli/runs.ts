@@ -169,18 +169,12 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       output.err(`--limit ${values.limit} is not a number of runs; give a whole number from 1 up.\n`);
       return ExitCode.USAGE;
     }
-    // inlet runs --workflow "$WF" with WF unset listed every workflow's runs, as if none was named.
-    if (values.workflow?.trim() === '') {
-      output.err(
-        "--workflow is empty (an unset variable?): name a workflow, or leave --workflow out to list every workflow's runs.\n",
-      );
-      return ExitCode.USAGE;
-    }
     const statuses: readonly string[] = RUN_STATUSES;
     if (values.status !== undefined && !statuses.includes(values.status)) {
       output.err(`--status ${values.status} is not a run status; use one of ${statuses.join(', ')}.\n`);
       return ExitCode.USAGE;
     }
+    // inlet runs --workflow "$WF" with WF unset listed every workflow's runs, as if none was named.
     if (values.workflow?.trim() === '') {
       const known = workflowNames(config, history);
       output.err(
