@@ -43,11 +43,43 @@ export function joinNegativeValues(args: string[], options: Options): string[] {
 }
 
 /**
+ * parseArgs over args with their negative values joined (joinNegativeValues). An option that takes
+ * one value, given twice (--port 8080 --port 9090), is a usage error: the last was taken, and the
+ * other left without a word.
+ */
+export function parseOptions<const T extends Options, const P extends boolean>(
+  args: string[],
+  options: T,
+  allowPositionals: P,
+) {
+  const parsed = parseArgs({
+    args: joinNegativeValues(args, options),
+    allowPositionals,
+    tokens: true,
+    options,
+  });
+  const given = new Map<string, string[]>();
+  for (const token of parsed.tokens)
+    if (token.kind === 'option' && options[token.name]?.type === 'string' && !options[token.name]?.multiple)
+      given.set(token.name, [...(given.get(token.name) ?? []), token.value ?? '']);
+  for (const [name, values] of given)
+    if (values.length > 1)
+      // A parseArgs error's code, so that it is told as a usage error as theirs are.
+      throw Object.assign(
+        new Error(
+          `--${name} is given ${values.length} times (${values.map((value) => JSON.stringify(value)).join(', ')}), and takes one value; give it once.`,
+        ),
+        { code: 'ERR_PARSE_ARGS_REPEATED_OPTION' },
+      );
+  return parsed;
+}
+
+/**
  * A command's options and positional arguments, and the tokens that say which option each word
  * follows (dbt's --exclude a b); an unknown option is a usage error.
  */
 export const commandArgs = <const T extends Options>(args: string[], options: T) =>
-  parseArgs({ args: joinNegativeValues(args, options), allowPositionals: true, tokens: true, options });
+  parseOptions(args, options, true);
 
 /**
  * The line said before a command's usage for the words past those it takes (inlet sync crm app):

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startInlet } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
 import {
@@ -12,7 +11,7 @@ import {
 } from '../demo/index.ts';
 import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
-import { joinNegativeValues } from './command.ts';
+import { parseOptions } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress, type Output } from './output.ts';
 import { portOption, stopAfterFault, untilStopped } from './start.ts';
@@ -37,7 +36,7 @@ export async function demoCommand(
     exit: { type: 'boolean', default: false },
     port: { type: 'string' },
   } as const;
-  const { values } = parseArgs({ args: joinNegativeValues(args, options), options });
+  const { values } = parseOptions(args, options, false);
   const port = portOption(values.port, baseConfig, output);
   if (port === undefined) return ExitCode.USAGE;
   const days = Number(values.days);

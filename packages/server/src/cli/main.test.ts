@@ -237,6 +237,19 @@ describe('inlet command line', () => {
         '--format needs a value after it, where an option comes; write --format=VALUE for a value that starts with -; inlet runs --help lists what it takes.\n',
       ],
       [['start', 'now'], 'inlet start takes no argument "now"; inlet start --help lists what it takes.\n'],
+      // Given twice, the last was taken and the other left without a word.
+      [
+        ['start', '--port', '8080', '--port', '9090'],
+        '--port is given 2 times ("8080", "9090"), and takes one value; give it once.\n',
+      ],
+      [
+        ['query', 'SELECT 1', '--format', 'json', '--format', 'csv'],
+        '--format is given 2 times ("json", "csv"), and takes one value; give it once.\n',
+      ],
+      [
+        ['runs', '--limit', '5', '--limit=10'],
+        '--limit is given 2 times ("5", "10"), and takes one value; give it once.\n',
+      ],
       // inlet runs --workflow "$WF" with WF unset listed every workflow's runs.
       [
         ['runs', '--workflow', ''],

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import type { InletConfig } from '../config/index.ts';
 import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
-import { joinNegativeValues } from './command.ts';
+import { parseOptions } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import {
   type Format,
@@ -81,16 +80,13 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     'max-rows': { type: 'string' },
     'timeout-ms': { type: 'string' },
   } as const;
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions(
     // SQL that starts with a -- comment (an editor's header) is no option: an option's name holds no
     // space before its =. A space before it makes the text a positional; the SQL is trimmed below.
-    args: joinNegativeValues(
-      args.map((arg) => (/^-[^=\s]*\s/.test(arg) ? ` ${arg}` : arg)),
-      options,
-    ),
-    allowPositionals: true,
+    args.map((arg) => (/^-[^=\s]*\s/.test(arg) ? ` ${arg}` : arg)),
     options,
-  });
+    true,
+  );
   const sql = positionals.join(' ').trim();
   if (!sql) {
     output.err(`${queryHelp}\n`);

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { ROLES, type Role, startRoles } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
-import { joinNegativeValues } from './command.ts';
+import { parseOptions } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
 
@@ -143,7 +142,7 @@ export async function startCommand(
   env: Record<string, string | undefined> = {},
 ): Promise<ExitCode> {
   const options = { role: { type: 'string', multiple: true }, port: { type: 'string' } } as const;
-  const { values } = parseArgs({ args: joinNegativeValues(args, options), options });
+  const { values } = parseOptions(args, options, false);
   const port = portOption(values.port, config, output);
   if (port === undefined) return ExitCode.USAGE;
   const roles = (values.role ?? []).flatMap((value) => value.split(',')).map((role) => role.trim());
