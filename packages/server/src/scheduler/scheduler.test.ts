@@ -1033,6 +1033,24 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('refuses a reference in a workflow file, which it took as text, naming the file and line', () => {
+    // Only inlet.yaml expands them: region: %{REGION} became the var "%{REGION}".
+    const env = (text: string) => text.replaceAll('%{', '${');
+    const s = setup();
+    const file = join(s.config.project_dir, 'workflows', 'w.yaml');
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/w.yaml',
+      env('cron: "0 5 * * *"  # %{NOT_READ}\nsteps:\n  - run: daily\n    vars:\n      region: %{REGION}\n'),
+    );
+    expect(() => loadWorkflows(s.config)).toThrow(
+      env(
+        `${file} at line 5: "%{REGION}" holds a %{NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
+      ),
+    );
+    s.state.close();
+  });
+
   it('refuses a workflow whose run or test step names a model the project does not have', () => {
     const s = setup();
     writeProjectFile(s.config.project_dir, 'models/daily.sql', 'SELECT 1 AS n');

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { type Document, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import {
   describeIssue,
@@ -30,6 +30,23 @@ export interface Workflow extends WorkflowConfig {
   origin: string;
 }
 
+/**
+ * A ${NAME} in a workflow file is an error: only inlet.yaml expands references (the configuration is
+ * read once, with its environment), and here vars: { region: ${REGION} } became the text "${REGION}".
+ */
+function refuseReference(document: Document, text: string, path: string): void {
+  visit(document, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const line = node.range ? ` at line ${text.slice(0, node.range[0]).split('\n').length}` : '';
+      throw new InletError(
+        'WORKFLOW_INVALID',
+        `${path}${line}: "${node.value.slice(0, 60)}" holds a \${NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
+      );
+    },
+  });
+}
+
 function parseWorkflowFile(path: string): WorkflowConfig {
   let bytes: Buffer;
   try {
@@ -56,6 +73,7 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   if (error) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${yamlErrorLine(error)}`);
   const tag = unknownTag(document, text);
   if (tag) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${unknownTagMessage(tag)}`);
+  refuseReference(document, text, path);
   // A step's vars are read as dbt reads --vars, so that rate: 1.0 renders as 1.0 and flag: yes as True.
   // The file name is the workflow's name unless the file says otherwise.
   const fileName = basename(path).replace(/\.ya?ml$/, '');
