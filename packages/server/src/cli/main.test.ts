@@ -295,7 +295,7 @@ describe('inlet command line', () => {
     );
   });
 
-  it('says which words a command does not take before its usage, which alone left them to be guessed', async () => {
+  it('says which words a command does not take or needs before its usage, which alone left them to be guessed', async () => {
     for (const [args, first] of [
       [['sync', 'crm', 'app', 'web'], 'inlet sync takes one source, not also "app" "web".'],
       [['runs', '5', '6'], 'inlet runs takes one run id, not also "6".'],
@@ -303,6 +303,11 @@ describe('inlet command line', () => {
       [['catalog', 'events', 'marts'], 'inlet catalog takes one table, not also "marts".'],
       [['docs', 'check', 'marts'], 'inlet docs takes nothing after check, not also "marts".'],
       [['docs', 'lint'], 'inlet docs has one command, inlet docs check, not inlet docs lint.'],
+      [['sync'], 'inlet sync needs the name of a source: inlet.yaml lists none (sources:).'],
+      [
+        ['runs', 'start'],
+        "inlet runs start needs a workflow's name (an unset variable?); workflows: (none).",
+      ],
     ] as const) {
       const extra = await inlet(...args, '--config', configPath);
       expect([args, extra.code, extra.err.split('\n')[0]]).toEqual([args, ExitCode.USAGE, first]);
