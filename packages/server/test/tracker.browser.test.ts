@@ -1047,14 +1047,17 @@ describe('browser tracker', () => {
     }
   });
 
-  it('warns, naming the attribute and what it takes, for data-heartbeat="30s", and not for "off"', async () => {
+  it('warns, naming the attribute and what it takes, for data-heartbeat="30s" or "-30", and not for "off"', async () => {
     // Number("30s") is NaN: heartbeats were off without a word.
     const context = await newContext();
     const warnings = warningsOf(context);
     await open(context, '/reading/units', { attrs: { 'data-heartbeat': '30s' } });
     await open(context, '/reading/off', { attrs: { 'data-heartbeat': 'off' } });
+    // A negative number turned them off without a word too.
+    await open(context, '/reading/negative', { attrs: { 'data-heartbeat': '-30' } });
     expect(warnings).toEqual([
       'inlet: data-heartbeat takes seconds ("30") or "off", not "30s"; heartbeats are off.',
+      'inlet: data-heartbeat takes seconds ("30") or "off", not "-30"; heartbeats are off.',
     ]);
   });
 
