@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import {
   idFilterPath,
   mergeIdFilters,
   readIdFilter,
+  readIdFilterAsync,
   sharesAny,
   sharesAnyInFile,
   writeIdFilter,
@@ -28,6 +30,20 @@ describe('id filters', () => {
     expect(readIdFilter(parquet)).toBeUndefined();
     expect(readIdFilter(join(dir, 'part-2.parquet'))).toBeUndefined();
     cleanup();
+  });
+
+  it('reads as absent, at once, when a named pipe stands under its name', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const parquet = join(dir, 'part-1.parquet');
+      execFileSync('mkfifo', [idFilterPath(parquet)]);
+      // Opening it waited for a writer, for good: the loader, the collector beside it and its SIGTERM hung.
+      expect(await readIdFilterAsync(parquet)).toBeUndefined();
+      expect(readIdFilter(parquet)).toBeUndefined();
+      expect(sharesAnyInFile(new Float64Array([3]), parquet)).toBeUndefined();
+    } finally {
+      cleanup();
+    }
   });
 
   it('finds a shared hash in sorted lists and merges them without repeats', async () => {

@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants,
   existsSync,
   fstatSync,
   openSync,
@@ -100,11 +101,26 @@ function readFully(fd: number, buffer: Uint8Array, at: number): number {
   return done;
 }
 
+/** Opened without waiting, as opening a named pipe waits for a writer: for good, with the event loop. */
+const READ_NOW = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/**
+ * A file descriptor of parquetPath's filter; undefined for what is no regular file (a named pipe
+ * or a device under its name hung the loader, the collector beside it and its SIGTERM).
+ */
+function openFilter(parquetPath: string): number | undefined {
+  const fd = openSync(idFilterPath(parquetPath), READ_NOW);
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
 /** The file's filter, or undefined when it has none or it does not check out (then the exact path runs). */
 export function readIdFilter(parquetPath: string): Float64Array | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(idFilterPath(parquetPath), 'r');
+    fd = openFilter(parquetPath);
+    if (fd === undefined) return undefined;
     const data = alignedBytes(fstatSync(fd).size);
     return readFully(fd, data, 0) === data.length ? decodeIdFilter(data) : undefined;
   } catch {
@@ -117,9 +133,11 @@ export function readIdFilter(parquetPath: string): Float64Array | undefined {
 /** readIdFilter with the read on libuv's thread pool. */
 export async function readIdFilterAsync(parquetPath: string): Promise<Float64Array | undefined> {
   try {
-    const file = await open(idFilterPath(parquetPath), 'r');
+    const file = await open(idFilterPath(parquetPath), READ_NOW);
     try {
-      const data = alignedBytes((await file.stat()).size);
+      const stats = await file.stat();
+      if (!stats.isFile()) return undefined;
+      const data = alignedBytes(stats.size);
       for (let done = 0; done < data.length; ) {
         const { bytesRead } = await file.read(data, done, data.length - done, done);
         if (bytesRead === 0) return undefined;
@@ -151,7 +169,8 @@ export function sharesAnyInFile(
 ): boolean | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(idFilterPath(parquetPath), 'r');
+    fd = openFilter(parquetPath);
+    if (fd === undefined) return undefined;
     const header = Buffer.alloc(HEADER);
     if (readFully(fd, header, 0) < HEADER || header.toString('latin1', 0, 4) !== MAGIC) return undefined;
     const count = header.readUInt32LE(8);
