@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { removeOwnFile } from '../remove-own-file.ts';
-import { type PartitionFile, partitionFiles, publishAsync, syncPath } from './files.ts';
+import { type PartitionFile, partitionFiles, publishAsync, readOwnFile, syncPath } from './files.ts';
 import { mergeIdFilters, readIdFilterAsync, removeIdFilter, writeIdFilterAsync } from './id-filter.ts';
 import { sqlString } from './layout.ts';
 
@@ -32,7 +32,7 @@ const INPUT_NAME = /^[^./\\][^/\\]*\.parquet$/;
  */
 function manifestInputs(manifest: string): string[] | undefined {
   try {
-    const inputs: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
+    const inputs: unknown = JSON.parse(readOwnFile(manifest));
     return Array.isArray(inputs) &&
       inputs.every((input) => typeof input === 'string' && INPUT_NAME.test(input))
       ? inputs

@@ -1,4 +1,14 @@
-import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncPath } from '../fsync.ts';
@@ -41,6 +51,20 @@ export interface PartitionFile {
 const MERGE_MANIFEST = /^\.compact-(.+)\.inputs$/;
 
 /**
+ * The text of a small file inlet wrote (a merge manifest), opened without waiting: a named pipe
+ * under its name, which readFileSync waited on for a writer with the event loop, throws instead.
+ */
+export function readOwnFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path} is no regular file`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Inputs of merges that finished (their merged file is there) but were not removed yet: between the
  * merged file's rename and its inputs' removal, or after a crash there. Their rows are in the merged file.
  */
@@ -50,7 +74,7 @@ function mergedInputs(dir: string, names: readonly string[]): Set<string> {
     const output = MERGE_MANIFEST.exec(name)?.[1];
     if (output === undefined || !names.includes(`${output}.parquet`)) continue;
     try {
-      for (const input of JSON.parse(readFileSync(join(dir, name), 'utf8')) as string[])
+      for (const input of JSON.parse(readOwnFile(join(dir, name))) as string[])
         if (input !== `${output}.parquet`) merged.add(input);
     } catch {
       // Its merge's inputs were removed and the manifest with them since the listing.

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
@@ -662,7 +663,8 @@ describe('loader', () => {
   // JSON.parse threw out of the loader's start: inlet start failed with "Unexpected token 'g'", an
   // error inlet did not foresee, at every try. A list of names with a path or an empty name had the
   // path removed: a file of the data directory ("../../../keep"), or the partition's folder (EISDIR).
-  it.each(['garb', '["../../../keep"]', '["part-x.parquet", ""]'])(
+  // A named pipe under its name: reading it waited for a writer, for good, and every query with it.
+  it.each(['garb', '["../../../keep"]', '["part-x.parquet", ""]', 'a named pipe'])(
     'starts over a finished merge whose manifest cannot be read (%s), naming it, and loads on',
     async (text) => {
       const { config, layout, wal, loader, metrics, ids } = await setup({ loader: { compact_min_files: 2 } });
@@ -671,7 +673,8 @@ describe('loader', () => {
       const dir = join(layout.events, 'dt=2026-11-20');
       const [file] = partitionFiles(dir);
       const manifest = join(dir, `.compact-${file?.name.replace('.parquet', '')}.inputs`);
-      writeFileSync(manifest, text);
+      if (text === 'a named pipe') execFileSync('mkfifo', [manifest]);
+      else writeFileSync(manifest, text);
       writeFileSync(join(layout.dataDir, 'keep'), 'kept');
       const { logger, lines } = capturingLogger();
       const restarted = await createLoader({ config, layout, wal, logger, metrics });
