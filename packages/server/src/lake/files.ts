@@ -51,13 +51,21 @@ export interface PartitionFile {
 const MERGE_MANIFEST = /^\.compact-(.+)\.inputs$/;
 
 /**
- * The text of a small file inlet wrote (a merge manifest), opened without waiting: a named pipe
- * under its name, which readFileSync waited on for a writer with the event loop, throws instead.
+ * A descriptor of path for reading, opened without waiting; undefined for what is no regular file:
+ * opening a named pipe waits for a writer, for good, with the event loop.
  */
-export function readOwnFile(path: string): string {
+export function openRegularFile(path: string): number | undefined {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
+/** The text of a small file inlet wrote (a merge manifest); a named pipe under its name throws. */
+export function readOwnFile(path: string): string {
+  const fd = openRegularFile(path);
+  if (fd === undefined) throw new Error(`${path} is no regular file`);
   try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${path} is no regular file`);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

@@ -3,7 +3,6 @@ import {
   constants,
   existsSync,
   fstatSync,
-  openSync,
   readdirSync,
   readSync,
   renameSync,
@@ -15,6 +14,7 @@ import { open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { removeOwnFile } from '../remove-own-file.ts';
+import { openRegularFile } from './files.ts';
 
 // An id filter lists the 52-bit hashes of the event ids in one Parquet file of lake/events, sorted,
 // in a hidden file beside it (.part-….parquet.ids; engines that read the lake skip dot files). The
@@ -101,19 +101,11 @@ function readFully(fd: number, buffer: Uint8Array, at: number): number {
   return done;
 }
 
-/** Opened without waiting, as opening a named pipe waits for a writer: for good, with the event loop. */
-const READ_NOW = constants.O_RDONLY | constants.O_NONBLOCK;
-
 /**
- * A file descriptor of parquetPath's filter; undefined for what is no regular file (a named pipe
- * or a device under its name hung the loader, the collector beside it and its SIGTERM).
+ * A descriptor of parquetPath's filter; undefined for what is no regular file (a named pipe or a
+ * device under its name hung the loader, the collector beside it and its SIGTERM).
  */
-function openFilter(parquetPath: string): number | undefined {
-  const fd = openSync(idFilterPath(parquetPath), READ_NOW);
-  if (fstatSync(fd).isFile()) return fd;
-  closeSync(fd);
-  return undefined;
-}
+const openFilter = (parquetPath: string) => openRegularFile(idFilterPath(parquetPath));
 
 /** The file's filter, or undefined when it has none or it does not check out (then the exact path runs). */
 export function readIdFilter(parquetPath: string): Float64Array | undefined {
@@ -133,7 +125,7 @@ export function readIdFilter(parquetPath: string): Float64Array | undefined {
 /** readIdFilter with the read on libuv's thread pool. */
 export async function readIdFilterAsync(parquetPath: string): Promise<Float64Array | undefined> {
   try {
-    const file = await open(idFilterPath(parquetPath), READ_NOW);
+    const file = await open(idFilterPath(parquetPath), constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const stats = await file.stat();
       if (!stats.isFile()) return undefined;
