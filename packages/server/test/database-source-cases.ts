@@ -202,6 +202,8 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
     const from = table(dialect.healthyTable.name);
     const queries = Object.entries(dialect.lineComments).flatMap(([name, marker]) => [
       { query: `SELECT id FROM ${from} WHERE id <= 3 ${marker} the first only`, name: `${name}_comment` },
+      // Its ; was cut only at the very end: before a comment it stayed inside the wrapper, a syntax error.
+      { query: `SELECT id FROM ${from} WHERE id <= 3; ${marker} the first only`, name: `${name}_semicolon` },
       {
         query: `SELECT id FROM ${from}\nWHERE id <= 2 ${marker} the first only\n`,
         name: `${name}_comment_incremental`,

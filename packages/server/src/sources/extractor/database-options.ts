@@ -81,6 +81,34 @@ function unclosedComment(query: string, nested: boolean): number {
   return -1;
 }
 
+/**
+ * The query without the ; that ends it and the comments and blanks after it: inlet wraps it in
+ * SELECT * FROM (…) AS q, where a ; before a last comment ("SELECT …; -- the orders") stayed
+ * inside, a syntax error. Quoted text, names and comments (-- and /* *\/; # where the database is
+ * MySQL) are read past as in unclosedComment; one that nothing closes leaves the query as it is.
+ */
+function withoutTrailingSemicolons(query: string, nested: boolean): string {
+  let end = 0;
+  for (let i = 0; i < query.length; i++) {
+    const two = query.slice(i, i + 2);
+    const quote = query[i] === "'" || query[i] === '"' || query[i] === '`' ? query[i] : undefined;
+    const dollar = query[i] === '$' ? /^\$(?:[A-Za-z_]\w*)?\$/.exec(query.slice(i))?.[0] : undefined;
+    const lineComment = two === '--' || (!nested && query[i] === '#');
+    const close = quote ?? dollar ?? (lineComment ? '\n' : undefined);
+    if (close !== undefined) {
+      const found = query.indexOf(close, i + (dollar?.length ?? 1));
+      const stop = found === -1 ? query.length : found + close.length;
+      if (!lineComment) end = stop;
+      i = stop - 1;
+    } else if (two === '/*') {
+      const stop = commentEnd(query, i, nested);
+      if (stop === -1) return query;
+      i = stop - 1;
+    } else if (!/[\s;]/.test(query[i] ?? '')) end = i + 1;
+  }
+  return query.slice(0, end);
+}
+
 /** A table entry; `nested`: the database nests /* comments (PostgreSQL). */
 const databaseTable = (nested: boolean) =>
   z
@@ -137,7 +165,7 @@ const databaseTable = (nested: boolean) =>
         table: entry.table,
         // Ends with a line break: inlet wraps it in SELECT * FROM (…) AS q, and a comment on its last
         // line (-- or #) swallowed the closing part.
-        query: entry.query === undefined ? undefined : `${entry.query.trim().replace(/;+\s*$/, '')}\n`,
+        query: entry.query === undefined ? undefined : `${withoutTrailingSemicolons(entry.query, nested)}\n`,
       }),
     );
 
