@@ -1375,6 +1375,22 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('as an ES module, reads autoPageview: "false" as false, and warns for a flag that is neither', async () => {
+    // A truthy string: 'false' kept automatic page views (and respectDnt: 'false' respected DNT).
+    const { page, warnings } = await openModulePage(
+      '/module-flags',
+      `createTracker({ writeKey: '${WRITE_KEY}', api: '${inlet.url}', heartbeat: 0, autoPageview: false, respectDnt: 'yes' });
+  window.inlet = createTracker({ writeKey: '${WRITE_KEY}', api: '${inlet.url}', heartbeat: 0, autoPageview: 'false', respectDnt: 'FALSE' });
+  inlet.track('with_text_flags');`,
+    );
+    const anonymousId = await anonymousIdOf(page);
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'with_text_flags').length > 0);
+    expect(rows.map((row) => row.name ?? row.type)).toEqual(['with_text_flags']);
+    expect(warnings).toEqual([
+      'inlet: createTracker() takes respectDnt as true or false, not "yes"; taken as true.',
+    ]);
+  });
+
   it('sends and stores nothing under Global Privacy Control when data-respect-dnt is set', async () => {
     const context = await newContext();
     await context.addInitScript(

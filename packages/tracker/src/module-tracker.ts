@@ -33,6 +33,21 @@ function heartbeatOf(heartbeat: unknown): number | undefined {
 }
 
 /**
+ * A true-or-false option: a boolean, or its text ("false" from an environment variable or a form,
+ * which as a truthy string respected Do-Not-Track, kept automatic page views or read the hash when
+ * told not to); undefined for the default. Anything else warns and is taken for what it is truthy as.
+ */
+function flagOf(name: string, value: unknown): boolean | undefined {
+  if (value == null || typeof value === 'boolean') return value ?? undefined;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  if (text === 'true' || text === 'false') return text === 'true';
+  console.warn(
+    `inlet: createTracker() takes ${name} as true or false, not ${typeof value === 'string' ? `"${value}"` : `a value of type ${typeof value}`}; taken as ${Boolean(value)}.`,
+  );
+  return Boolean(value);
+}
+
+/**
  * createTracker() for bundlers. The script tag's build reads its options from checked data-* attributes;
  * an app's own options are checked here, so the 4 KB script tag does not carry the checks. Without `api`
  * it threw "Cannot read properties of undefined (reading 'replace')", and an `api` given as a URL object
@@ -54,5 +69,12 @@ export function createModuleTracker(options: TrackerOptions): Inlet {
     );
     return untracked;
   }
-  return createTracker({ ...options, api: String(api), heartbeat: heartbeatOf(options.heartbeat) });
+  return createTracker({
+    ...options,
+    api: String(api),
+    heartbeat: heartbeatOf(options.heartbeat),
+    respectDnt: flagOf('respectDnt', options.respectDnt),
+    autoPageview: flagOf('autoPageview', options.autoPageview),
+    hashRouting: flagOf('hashRouting', options.hashRouting),
+  });
 }
