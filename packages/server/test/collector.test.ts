@@ -254,6 +254,18 @@ describe('collector over HTTP', () => {
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('https://docs.example.com');
+    // The key in the query, as the pixel takes it, was refused: 'No write key: send it … or as k'.
+    const inQuery = JSON.stringify({
+      sa: Date.now(),
+      e: [{ id: 'col-query-key', t: 'track', n: 'x', a: 'anon' }],
+    });
+    expect(
+      (await post(`/collect?k=${WRITE_KEY}`, inQuery, { 'content-type': 'text/plain', authorization: '' }))
+        .status,
+    ).toBe(204);
+    expect(await queryApi(inlet.url, "SELECT name FROM events WHERE event_id = 'col-query-key'")).toEqual([
+      { name: 'x' },
+    ]);
     const preflight = await fetch(`${inlet.url}/collect`, {
       method: 'OPTIONS',
       headers: { origin: 'https://docs.example.com', 'access-control-request-method': 'POST' },

@@ -340,10 +340,13 @@ export function createIntakeHandler(options: {
       return { status: 200, body: SUCCESS, type: 'application/json; charset=utf-8' };
     },
   });
+  // The write key in the body (k), or in the query (/collect?k=…) as the pixel takes it: there, it
+  // was refused as "No write key: send it … or as k".
   routes.set('/collect', {
     method: 'POST',
-    handle: async (request) => {
-      await acceptBody(request, await readBody(request, limit), 'inlet', undefined);
+    handle: async (request, url) => {
+      const writeKey = url?.searchParams.get('k') || undefined;
+      await acceptBody(request, await readBody(request, limit), 'inlet', undefined, writeKey);
       return { status: 204 };
     },
   });
