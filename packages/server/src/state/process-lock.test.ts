@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,29 @@ describe('a process lock', () => {
     expect(both).toBe(0);
     temp.cleanup();
   }, 20_000);
+
+  it('is not taken over from a process that took it over from one gone a moment before', async () => {
+    // Both read the dead pid; one removed the file and took the lock, then the other removed that
+    // one's new lock as if it were the dead one's, and held the lock too.
+    const temp = tempDir();
+    const path = join(temp.dir, 'model-m.lock');
+    const [read, go] = [join(temp.dir, 'read'), join(temp.dir, 'go')];
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(path, `${gone}\n`);
+    const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'take-over-late.ts');
+    const other = execFileAsync(process.execPath, ['--import', 'tsx', script, path, read, go], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    while (!existsSync(read)) await new Promise((resolve) => setTimeout(resolve, 20));
+    // The other process has read the dead pid: this one takes the lock over first.
+    const lock = acquireProcessLock(path, busy);
+    writeFileSync(go, '');
+    expect((await other).stdout).toBe('busy\n');
+    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    lock.release();
+    temp.cleanup();
+  }, 30_000);
 
   it('is refused while a live process holds it, and taken over from one gone or a file naming none', () => {
     const temp = tempDir();

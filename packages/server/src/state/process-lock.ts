@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeOwnFile } from '../remove-own-file.ts';
 
@@ -59,15 +59,41 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
       if (code === 'ENOENT') continue;
       // A folder under its name: removeOwnFile names it.
       if (code !== 'EISDIR') throw error;
-      text = '';
+      removeOwnFile(path, 'a lock that an inlet process holds, naming its pid');
+      continue;
     }
     const pid = Number.parseInt(text, 10);
     if (!Number.isNaN(pid) && (pid === process.pid ? held.has(path) : processAlive(pid)))
       throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
     // Its process is gone (or it names none, which a lock made whole never does): taken over.
-    removeOwnFile(path, 'a lock that an inlet process holds, naming its pid');
+    takeOver(path, text);
   }
   throw busy('another process right now', Number.NaN);
+}
+
+/**
+ * Removes the lock file at path, left by a process gone, whose text was `seen`: moved aside first, and
+ * put back unless it is still that one. Two processes that both read the dead pid both removed the
+ * file: the first, then the lock the first had just taken in its place, and both held it.
+ */
+function takeOver(path: string, seen: string): void {
+  const aside = `${path}.${process.pid}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch (error) {
+    // Taken over by another meanwhile, and released.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    if (readFileSync(aside, 'utf8') === seen) return;
+    // Another process's, made since: back under its name, unless a third has taken that meanwhile.
+    linkSync(aside, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(aside, { force: true });
+  }
 }
 
 /**
