@@ -52,6 +52,30 @@ function halfClosed(text: string): Promise<string> {
 
 const batch = (id: string) => JSON.stringify({ batch: [segmentMessage(id)] });
 
+/**
+ * Sends a request's head with Expect: 100-continue and waits for the server's first answer; on 100
+ * Continue it sends the body, as curl does. Resolves with every status line the server sent.
+ */
+function expectingContinue(head: string, body: string): Promise<string[]> {
+  const { port } = new URL(inlet.url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    let sent = false;
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write(`${head}Expect: 100-continue\r\nConnection: close\r\n\r\n`),
+    );
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (!sent && answer.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+        sent = true;
+        socket.write(body);
+      } else if (!sent && answer.includes('\r\n\r\n')) socket.end();
+    });
+    socket.on('close', () => resolve(answer.match(/^HTTP\/1\.1 \d+ [^\r]*/gm) ?? []));
+    socket.on('error', reject);
+  });
+}
+
 describe('request targets and headers as clients write them', () => {
   it('serves a request whose target is a whole URL (absolute form), as a forward proxy sends it', async () => {
     const { port } = new URL(inlet.url);
@@ -317,6 +341,35 @@ describe('methods and expectations Node handles apart', () => {
         message: expect.stringMatching(/^inlet is no proxy and takes no CONNECT/),
       },
     });
+  });
+
+  it('answers 413 to a body announced too large before 100 Continue, and asks for a body that fits', async () => {
+    // Node answered 100 Continue to every request: curl then sent a 10 MB body, to be told 413.
+    const tooLarge = await expectingContinue(
+      `POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth()}\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n`,
+      '',
+    );
+    expect(tooLarge).toEqual(['HTTP/1.1 413 Payload Too Large']);
+    const query = await expectingContinue(
+      `POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n`,
+      '',
+    );
+    expect(query).toEqual(['HTTP/1.1 413 Payload Too Large']);
+    const body = batch('continue-1');
+    const fits = await expectingContinue(
+      `POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth()}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`,
+      body,
+    );
+    expect(fits).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+    const sql = JSON.stringify({ sql: "SELECT event_id FROM events WHERE event_id = 'continue-1'" });
+    const queried = await expectingContinue(
+      `POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(sql)}\r\n`,
+      sql,
+    );
+    expect(queried).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+    expect(await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'continue-1'")).toEqual([
+      { event_id: 'continue-1' },
+    ]);
   });
 
   it('serves a request with an Expect other than 100-continue, where Node answered 417 with no body', async () => {
