@@ -8,17 +8,22 @@ import { encodeRecord, segmentPath } from '../src/wal/index.ts';
 
 export type FixtureEvent = Partial<EventRecord> & { ts: string };
 
+let lastReceivedAt = 0;
+
 /**
  * One event as a framed WAL line, serialized as the collector does. Defaults: site docs, a track
- * event "signup" received now, dt from ts.
+ * event "signup" received now, each a millisecond after the one before at least: two records made
+ * within one millisecond were one request's to the loader, whose retry of an event already in the
+ * lake was then counted as a segment loaded again (loader.test.ts, on a fast machine), dt from ts.
  */
 export function walRecord(fields: Partial<EventRecord> & { event_id: string; ts: string }): string {
+  lastReceivedAt = Math.max(Date.now(), lastReceivedAt + 1);
   return encodeRecord(
     serializeEventRecord({
       site: 'docs',
       type: 'track',
       name: 'signup',
-      received_at: new Date().toISOString(),
+      received_at: new Date(lastReceivedAt).toISOString(),
       device_type: 'desktop',
       is_bot: false,
       dt: fields.ts.slice(0, 10),
