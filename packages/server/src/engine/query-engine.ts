@@ -76,6 +76,12 @@ export interface QueryOptions {
   signal?: AbortSignal;
   /** The row limit as this query's note names it, where it differs from the engine's (see createQueryEngine). */
   rowLimit?: RowLimit;
+  /**
+   * Told when the query was stopped (its time limit, a cancel) and DuckDB has still not let go of it
+   * the engine's stuckMs later: planning a statement with very deep or very many expressions does
+   * not stop when interrupted. The query engine's process is then ended (query-process.ts).
+   */
+  onStuck?: (reason: InletError) => void;
 }
 
 export interface QueryStream {
@@ -103,6 +109,13 @@ function bytesRead(): number {
 class Healed extends Error {}
 
 const stream = (prepared: DuckDBPreparedStatement) => prepared.stream();
+
+/**
+ * How long a query stopped by its time limit or a cancel may go on before it is taken for one DuckDB
+ * cannot interrupt (a statement with expressions nested hundreds deep plans for tens of seconds, and
+ * an interrupt reaches it only after): DuckDB lets go of a running query within milliseconds.
+ */
+export const STUCK_MS = 5_000;
 
 /** Runs nothing: for a statement whose columns, known once prepared, are all that is wanted. */
 const planOnly = async () => undefined;
@@ -292,6 +305,8 @@ export async function createQueryEngine(options: {
   rowLimit?: RowLimit;
   /** What limits the memory of this process, as a message names it, when something does (query-process.ts). */
   processLimit?: string;
+  /** How long a stopped query may go on before its onStuck is told: STUCK_MS, unless a test says otherwise. */
+  stuckMs?: number;
 }) {
   const { config, layout } = options;
   // A database or CSV source's tables are the views <source>.<table>; a file source's rows go to the log tables.
@@ -486,10 +501,14 @@ export async function createQueryEngine(options: {
     const endLease = options.leases?.begin();
     const connection = await instance.connect();
     const stop = new AbortController();
+    let stuck: NodeJS.Timeout | undefined;
     const interrupt = (error: InletError) => {
       reason ??= error;
       connection.interrupt();
       stop.abort(reason);
+      const told = reason;
+      if (opts.onStuck && stuck === undefined)
+        stuck = setTimeout(() => opts.onStuck?.(told), options.stuckMs ?? STUCK_MS);
     };
     const timer = setTimeout(
       () =>
@@ -514,6 +533,7 @@ export async function createQueryEngine(options: {
       throw error;
     } finally {
       clearTimeout(timer);
+      clearTimeout(stuck);
       opts.signal?.removeEventListener('abort', onAbort);
       if (id !== undefined) running.delete(id);
       connection.closeSync();

@@ -20,7 +20,7 @@ export type WireError =
 
 /** From the server to the engine's process. */
 export type ToEngine =
-  | { type: 'init'; config: InletConfig; layout: DataLayout }
+  | { type: 'init'; config: InletConfig; layout: DataLayout; stuckMs?: number }
   | {
       type: 'query' | 'stream';
       job: number;
@@ -52,6 +52,8 @@ export type FromEngine =
   | { type: 'end'; job: number }
   | { type: 'chunk-failed'; job: number; error: WireError }
   | { type: 'stopped'; job: number; error: WireError }
+  /** The job was stopped (its time limit, a cancel) and DuckDB has not let go of it: end this process. */
+  | { type: 'stuck'; job: number; error: WireError }
   /** The job is over in the engine (its slot is free). */
   | { type: 'done'; job: number }
   | { type: 'damaged-file'; moved: MovedFile; detail: string }

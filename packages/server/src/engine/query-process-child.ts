@@ -34,6 +34,8 @@ interface Job {
   /** Chunks the server is ready for. */
   credit: number;
   released: boolean;
+  /** A stream's columns went to the server: it was planned, and now waits on the server's consumer too. */
+  answering?: boolean;
   /** Wakes a stream waiting for credit or its release. */
   wake?: () => void;
 }
@@ -45,19 +47,25 @@ let retiring = new Set<string>();
 const ROWS_PER_MESSAGE = 1000;
 let engine: QueryEngine | undefined;
 
-const optionsOf = (opts: WireQueryOptions, signal: AbortSignal): QueryOptions => {
+const optionsOf = (opts: WireQueryOptions, job: number, entry: Job): QueryOptions => {
   const names = new Map(opts.rowLimitNames);
   return {
     id: opts.id,
     maxRows: opts.maxRows,
     maxBytes: opts.maxBytes,
-    signal,
+    signal: entry.abort.signal,
+    // DuckDB did not let go of a stopped query (the server ends this process for it): only before a
+    // stream's columns, since after them a slow consumer of the server's may hold it as long.
+    onStuck: (reason) => {
+      if (!entry.answering) send({ type: 'stuck', job, error: toWire(reason) });
+    },
     ...(names.size > 0 && { rowLimit: (rows: number) => names.get(rows) ?? `max_rows (${rows} rows)` }),
   };
 };
 
 /** Hands a stream's chunks over one per credit the server gives, so an export never piles up here. */
 async function pass(job: number, entry: Job, stream: QueryStream): Promise<void> {
+  entry.answering = true;
   send({ type: 'columns', job, columns: stream.columns });
   stream.stopped.addEventListener(
     'abort',
@@ -97,7 +105,7 @@ async function run(message: Extract<ToEngine, { type: 'query' | 'stream' }>, rea
   const { job } = message;
   const entry: Job = { abort: new AbortController(), credit: 0, released: false };
   jobs.set(job, entry);
-  const opts = optionsOf(message.opts, entry.abort.signal);
+  const opts = optionsOf(message.opts, job, entry);
   try {
     if (message.type === 'query') {
       const result = await ready.query(message.sql, opts);
@@ -128,6 +136,7 @@ process.on('message', (message: ToEngine) => {
         onViewFailed: (name, detail) => send({ type: 'view-failed', name, detail }),
         // The server limits this process's data to about its cap (query-process-limit.ts).
         processLimit: `the query engine's process may hold within ${queryProcessCap(message.config).named}`,
+        stuckMs: message.stuckMs,
       }).then(
         (created) => {
           engine = created;

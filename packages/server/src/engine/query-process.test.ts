@@ -417,6 +417,22 @@ describe('stopping inlet start while its query engine runs', () => {
   );
 });
 
+/** The next query is answered (once the process is started again), by a process other than ended. */
+async function expectFreshProcess(
+  engine: Awaited<ReturnType<typeof createQueryProcess>>,
+  others: Set<number>,
+  ended: number,
+) {
+  let answer: unknown;
+  for (let i = 0; i < 100 && answer === undefined; i++)
+    answer = await engine.query('SELECT 3 AS three').then(
+      (result) => result.rows,
+      async () => new Promise((resolve) => setTimeout(resolve, 100)),
+    );
+  expect(answer).toEqual([[3]]);
+  expect(engineProcesses().filter((pid) => !others.has(pid))).not.toContain(ended);
+}
+
 describe('an engine process that answers nothing while a query runs in it', () => {
   it('is ended, its query fails with QUERY_ENGINE_CRASHED saying so, and the next query gets a fresh one', {
     timeout: 120_000,
@@ -447,14 +463,69 @@ describe('an engine process that answers nothing while a query runs in it', () =
       expect(lines.map((line) => line.msg)).toContainEqual(
         expect.stringContaining("the query engine's process answered nothing while queries ran in it"),
       );
-      let answer: unknown;
-      for (let i = 0; i < 100 && answer === undefined; i++)
-        answer = await engine.query('SELECT 3 AS three').then(
-          (result) => result.rows,
-          async () => new Promise((resolve) => setTimeout(resolve, 100)),
-        );
-      expect(answer).toEqual([[3]]);
-      expect(engineProcesses().filter((pid) => !others.has(pid))).not.toContain(stopped);
+      await expectFreshProcess(engine, others, stopped);
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+});
+
+describe('a query stopped while DuckDB plans it, which it cannot interrupt', () => {
+  it('fails with its time limit at once, saying why, and the next query gets a fresh process', {
+    timeout: 120_000,
+  }, async () => {
+    // Expressions nested 900 deep: DuckDB plans them for 6–20 s here and hears an interrupt only
+    // after, so the answer to a query past query.timeout_ms came that much late.
+    const { dir, cleanup } = tempDir();
+    const others = new Set(engineProcesses());
+    const lines: { level: number; msg: string }[] = [];
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { threads: 1, timeout_ms: 300 } }),
+      layout: dataLayout(dir),
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+      stuckMs: 500,
+    });
+    try {
+      const [first] = engineProcesses().filter((pid) => !others.has(pid));
+      if (first === undefined) throw new Error('no query engine process');
+      const deep = `SELECT ${'('.repeat(900)}1${'+1)'.repeat(900)} AS n`;
+      const error = await engine.query(deep).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'QUERY_TIMEOUT',
+        message: expect.stringMatching(
+          /^The query ran longer than query\.timeout_ms \(300 ms\).* DuckDB went on planning it regardless .* Write the expression flatter/,
+        ),
+      });
+      expect(lines.map((line) => line.msg)).toContainEqual(
+        expect.stringContaining("a query stopped in the query engine's process went on regardless"),
+      );
+      await expectFreshProcess(engine, others, first);
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+
+  it('is not ended for a query that stops when asked', { timeout: 60_000 }, async () => {
+    const { dir, cleanup } = tempDir();
+    const others = new Set(engineProcesses());
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { threads: 1, timeout_ms: 300 } }),
+      layout: dataLayout(dir),
+      logger: createSilentLogger(),
+      stuckMs: 500,
+    });
+    try {
+      const [first] = engineProcesses().filter((pid) => !others.has(pid));
+      const error = await engine.query('SELECT count(*) FROM range(100000000000)').catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'QUERY_TIMEOUT',
+        message: expect.not.stringContaining('DuckDB went on'),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await engine.query('SELECT 4 AS four')).rows).toEqual([[4]]);
+      expect(engineProcesses().filter((pid) => !others.has(pid))).toEqual([first]);
     } finally {
       engine.close();
       cleanup();

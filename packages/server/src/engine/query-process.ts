@@ -6,7 +6,13 @@ import { InletError } from '../errors/index.ts';
 import type { DataLayout, MovedFile, ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { QueryEngine, QueryOptions, QueryResult, QueryStream } from './query-engine.ts';
-import { type FromEngine, fromWire, type ToEngine, type WireQueryOptions } from './query-messages.ts';
+import {
+  type FromEngine,
+  fromWire,
+  type ToEngine,
+  type WireError,
+  type WireQueryOptions,
+} from './query-messages.ts';
 import {
   limitData,
   megabytes,
@@ -96,6 +102,8 @@ interface Running {
   pingedAt?: number;
   /** The server ended it for answering nothing, with queries in flight, for this long. */
   silentFor?: number;
+  /** The server ended it for a query that was stopped and that DuckDB did not let go of: that job, and why it was stopped. */
+  stuck?: { job: number; error: Error };
 }
 
 /**
@@ -122,6 +130,8 @@ export async function createQueryProcess(options: {
   onRecycle?: () => void;
   /** How long a process with queries in flight may answer nothing before it is ended: UNRESPONSIVE_MS, unless a test says otherwise. */
   unresponsiveMs?: number;
+  /** How long a stopped query may go on before its process is ended: the engine's STUCK_MS, unless a test says otherwise. */
+  stuckMs?: number;
   /** When an idle process is replaced for the memory it kept: RECYCLE, unless a test says otherwise. */
   recycle?: typeof RECYCLE;
   /** The process's entry point; the bundle's own when running from it. */
@@ -161,6 +171,12 @@ export async function createQueryProcess(options: {
       queries > 1
         ? ` It ran beside ${queries === 2 ? 'another query, which was' : `${queries - 1} other queries, which were`} stopped with it, so any of them may have been the cause; run it alone to find out.`
         : '';
+    if (running.stuck !== undefined)
+      return new InletError(
+        'QUERY_ENGINE_CRASHED',
+        `The query engine's process was ended while this query ran: a query beside it was stopped (${running.stuck.error.message.split(';')[0]}) and DuckDB could not let go of it. It is started again by itself; retry.`,
+        { retryAfterSeconds: 1 },
+      );
     if (running.silentFor !== undefined)
       return new InletError(
         'QUERY_ENGINE_CRASHED',
@@ -193,6 +209,32 @@ export async function createQueryProcess(options: {
     signal !== null &&
     signal !== 'SIGKILL' &&
     (running.dataSeen ?? 0) >= (running.dataLimit ?? dataBytes) * NEAR_LIMIT;
+
+  /**
+   * Ends a process whose query was stopped (its time limit, a cancel) and went on regardless: DuckDB
+   * plans a statement with expressions nested hundreds deep for tens of seconds, and an interrupt
+   * reaches it only after. That query fails with the reason it was stopped, saying so.
+   */
+  const endStuck = (running: Running, job: number, wire: WireError) => {
+    if (!jobs.has(job) || running.stuck || running.silentFor !== undefined || running.killedFor !== undefined)
+      return;
+    const reason = fromWire(wire);
+    running.stuck = {
+      job,
+      error: new InletError(
+        reason instanceof InletError ? reason.code : 'QUERY_CANCELLED',
+        `${reason.message} DuckDB went on planning it regardless (a statement with expressions nested hundreds deep, or very many of them, cannot be interrupted while it is planned), so the query engine's process was ended; it is started again by itself. Write the expression flatter (a CASE, an IN list or a join instead of deeply nested operators).`,
+        reason instanceof InletError && reason.retryAfterSeconds !== undefined
+          ? { retryAfterSeconds: reason.retryAfterSeconds }
+          : {},
+      ),
+    };
+    logger.error(
+      { pid: running.child.pid, queries: jobs.size, reason: reason.message },
+      "a query stopped in the query engine's process went on regardless, and the process is ended; its queries fail",
+    );
+    running.child.kill('SIGKILL');
+  };
 
   /** Ends a process with queries in flight that has answered nothing for unresponsiveMs. */
   const checkHeard = (running: Running) => {
@@ -288,10 +330,15 @@ export async function createQueryProcess(options: {
     if (current === running) current = undefined;
     // A recycled process had no queries: those in jobs now run in the one that replaced it.
     if (closing || running.recycled) return;
-    const hadQueries = jobs.size > 0 || running.killedFor !== undefined || running.silentFor !== undefined;
+    const hadQueries =
+      jobs.size > 0 ||
+      running.killedFor !== undefined ||
+      running.silentFor !== undefined ||
+      running.stuck !== undefined;
     const queries = jobs.size;
     for (const [id, job] of jobs) {
-      const error = endedError(running, code, signal, queries);
+      const error =
+        running.stuck?.job === id ? running.stuck.error : endedError(running, code, signal, queries);
       job.settle({ type: 'failed', error });
       job.chunks.push(error);
       job.wake?.();
@@ -305,15 +352,17 @@ export async function createQueryProcess(options: {
     backoffMs = young ? Math.min(MAX_BACKOFF_MS, Math.max(1000, backoffMs * 2)) : 0;
     restartAt = Date.now() + backoffMs;
     const why =
-      running.silentFor !== undefined
-        ? `it answered nothing for ${Math.round(running.silentFor / 1000)} s with queries in flight`
-        : running.killedFor !== undefined
-          ? `its memory (${running.killedFor}) passed its cap`
-          : reachedLimit(running, signal)
-            ? `signal ${signal} as its data (${megabytes(running.dataSeen ?? 0)}) reached its limit`
-            : signal
-              ? `signal ${signal}`
-              : `exit code ${code}`;
+      running.stuck !== undefined
+        ? 'a query stopped in it went on regardless'
+        : running.silentFor !== undefined
+          ? `it answered nothing for ${Math.round(running.silentFor / 1000)} s with queries in flight`
+          : running.killedFor !== undefined
+            ? `its memory (${running.killedFor}) passed its cap`
+            : reachedLimit(running, signal)
+              ? `signal ${signal} as its data (${megabytes(running.dataSeen ?? 0)}) reached its limit`
+              : signal
+                ? `signal ${signal}`
+                : `exit code ${code}`;
     logger.warn(
       { code, signal, restart_in_ms: backoffMs },
       `the query engine's process ended (${why}); starting another`,
@@ -340,6 +389,7 @@ export async function createQueryProcess(options: {
       let up = false;
       child.on('message', (message: FromEngine) => {
         running.heardAt = Date.now();
+        if (up && message.type === 'stuck') return endStuck(running, message.job, message.error);
         if (up) return onMessage(message);
         if (message.type === 'ready') {
           // An idle engine keeps no process alive (the HTTP server does); a query in flight does.
@@ -368,7 +418,7 @@ export async function createQueryProcess(options: {
           ),
         );
       });
-      child.send({ type: 'init', config, layout } satisfies ToEngine);
+      child.send({ type: 'init', config, layout, stuckMs: options.stuckMs } satisfies ToEngine);
     });
 
   /**
