@@ -299,6 +299,10 @@ describe('inlet command line', () => {
     for (const [args, first] of [
       [['sync', 'crm', 'app', 'web'], 'inlet sync takes one source, not also "app" "web".'],
       [['runs', '5', '6'], 'inlet runs takes one run id, not also "6".'],
+      [
+        ['runs', 'stop', '1'],
+        'inlet runs has no "stop": it takes a run id (inlet runs 12), start <workflow>, or nothing to list the runs.',
+      ],
       [['runs', 'start', 'nightly', 'weekly'], 'inlet runs start takes one workflow, not also "weekly".'],
       [['catalog', 'events', 'marts'], 'inlet catalog takes one table, not also "marts".'],
       [['docs', 'check', 'marts'], 'inlet docs takes nothing after check, not also "marts".'],

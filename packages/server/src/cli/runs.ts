@@ -160,6 +160,14 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       );
       return ExitCode.USAGE;
     }
+    // inlet runs stop 1: a word that is neither a run id nor start was told "not also 1", as if the
+    // word had been taken for a run id.
+    if (positionals.length > 1 && !/^\d+$/.test(positionals[0] ?? '')) {
+      output.err(
+        `inlet runs has no "${positionals[0]}": it takes a run id (inlet runs 12), start <workflow>, or nothing to list the runs.\n${runsHelp}\n`,
+      );
+      return ExitCode.USAGE;
+    }
     if (positionals.length > 0) {
       output.err(`${beyondUsage('runs', 'one run id', positionals.slice(1))}${runsHelp}\n`);
       return ExitCode.USAGE;
