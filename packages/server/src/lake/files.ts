@@ -3,6 +3,7 @@ import {
   constants,
   existsSync,
   fstatSync,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -94,7 +95,7 @@ function mergedInputs(dir: string, names: readonly string[]): Set<string> {
 /**
  * Visible Parquet files of one Hive partition directory: temporaries (their names start with a dot)
  * and the inputs of a finished merge are skipped, so no reader counts a merged row twice, and so is
- * anything that is not a file.
+ * anything that is not a file, a symbolic link included (linkedFiles names them).
  */
 export function partitionFiles(dir: string): PartitionFile[] {
   if (!existsSync(dir)) return [];
@@ -105,7 +106,10 @@ export function partitionFiles(dir: string): PartitionFile[] {
     if (name.startsWith('.') || !name.endsWith('.parquet') || merged.has(name)) continue;
     const path = join(dir, name);
     try {
-      const stats = statSync(path);
+      // inlet writes no links. One to a file outside the lake (ln -s /backups/x.parquet) is a file
+      // the query engine may not read (it reads the lake's directory alone, links resolved): listed,
+      // it made every query fail, LAKE_UNREADABLE. One inside would be a file read twice.
+      const stats = lstatSync(path);
       // A folder under a file's name (made by hand where a file was) is no file to read: DuckDB
       // finds no file at its path, and every query of the table failed with it, for good.
       if (stats.isFile()) out.push({ name, path, bytes: stats.size });
@@ -165,6 +169,20 @@ export function eventFiles(tableDir: string): string[] {
   return partitions(tableDir).flatMap((partition) =>
     partitionFiles(join(tableDir, partition)).map((f) => f.path),
   );
+}
+
+/** Symbolic links named *.parquet in a table directory's partitions, which partitionFiles() leaves out, for a warning naming them. */
+export function linkedFiles(tableDir: string): string[] {
+  return partitions(tableDir).flatMap((partition) => {
+    const dir = join(tableDir, partition);
+    try {
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isSymbolicLink() && entry.name.endsWith('.parquet'))
+        .map((entry) => join(dir, entry.name));
+    } catch {
+      return []; // removed since it was listed
+    }
+  });
 }
 
 /** Entries named dt=… under a table directory that partitions() leaves out, for a warning naming them. */

@@ -3,10 +3,12 @@ import {
   appendFileSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -788,6 +790,34 @@ describe('entries named dt=… in lake/events that are no partition', () => {
         join(layout.events, name),
       ),
     );
+  });
+});
+
+describe('a symbolic link in a partition of lake/events', () => {
+  it('is left out of queries and merges, and a loader that starts names it in its log', async () => {
+    const { config, layout, wal, loader, ids, metrics } = await setup();
+    await wal.append(record('a'));
+    await loader.runOnce({ sealNow: true });
+    const dir = join(layout.events, 'dt=2026-11-20');
+    const [file] = partitionFiles(dir);
+    // A link to a file outside the lake, which the query engine may not read: every query, of any
+    // table, failed with LAKE_UNREADABLE ("Permission Error: Cannot access file …link.parquet").
+    const outside = join(layout.lake, '..', 'outside.parquet');
+    copyFileSync(file?.path as string, outside);
+    symlinkSync(outside, join(dir, 'link.parquet'));
+    expect(await ids()).toEqual(['a']);
+    for (const id of ['b', 'c']) {
+      await wal.append(record(id));
+      await loader.runOnce({ sealNow: true });
+    }
+    expect(await ids()).toEqual(['a', 'b', 'c']);
+    expect(lstatSync(join(dir, 'link.parquet')).isSymbolicLink()).toBe(true);
+    const { logger, lines } = capturingLogger();
+    const restarted = await createLoader({ config, layout, wal, logger, metrics });
+    await restarted.stop();
+    expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
+      `${join(dir, 'link.parquet')} is a symbolic link, which inlet does not read (the query engine reads files inside the lake alone), so its rows are not queried; copy the file itself into the lake, or move the link out`,
+    ]);
   });
 });
 
