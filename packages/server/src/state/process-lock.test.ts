@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,24 @@ import { acquireProcessLock } from './index.ts';
 
 const execFileAsync = promisify(execFile);
 const busy = (holder: string) => new Error(`held by ${holder}`);
+
+/** The pid of a process that has ended. */
+const goneProcess = () => spawnSync(process.execPath, ['-e', '']).pid;
+
+/** Another process taking the lock at path once, pausing after each of its first `pauses` reads of it (take-over-late.ts). */
+const takeOnce = (path: string, stepDir: string, pauses: number) => {
+  mkdirSync(stepDir, { recursive: true });
+  const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'take-over-late.ts');
+  return execFileAsync(process.execPath, ['--import', 'tsx', script, path, stepDir, String(pauses)], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    encoding: 'utf8',
+  });
+};
+
+/** Waits until the other process has made stepDir/name, having paused there. */
+const step = async (stepDir: string, name: string) => {
+  while (!existsSync(join(stepDir, name))) await new Promise((resolve) => setTimeout(resolve, 20));
+};
 
 describe('a process lock', () => {
   it('is held by one of two processes at a time, however often they both take it', async () => {
@@ -42,28 +60,42 @@ describe('a process lock', () => {
     // one's new lock as if it were the dead one's, and held the lock too.
     const temp = tempDir();
     const path = join(temp.dir, 'model-m.lock');
-    const [read, go] = [join(temp.dir, 'read'), join(temp.dir, 'go')];
-    const gone = spawnSync(process.execPath, ['-e', '']).pid;
-    writeFileSync(path, `${gone}\n`);
-    const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'take-over-late.ts');
-    const other = execFileAsync(process.execPath, ['--import', 'tsx', script, path, read, go], {
-      cwd: join(import.meta.dirname, '..', '..'),
-      encoding: 'utf8',
-    });
-    while (!existsSync(read)) await new Promise((resolve) => setTimeout(resolve, 20));
+    writeFileSync(path, `${goneProcess()}\n`);
+    const other = takeOnce(path, temp.dir, 1);
+    await step(temp.dir, 'read-1');
     // The other process has read the dead pid: this one takes the lock over first.
     const lock = acquireProcessLock(path, busy);
-    writeFileSync(go, '');
+    writeFileSync(join(temp.dir, 'go-1'), '');
     expect((await other).stdout).toBe('busy\n');
     expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
     lock.release();
     temp.cleanup();
   }, 30_000);
 
-  it('is refused while a live process holds it, and taken over from one gone or a file naming none', () => {
+  it('is held by one at a time when three processes find it left by one gone at the same moment', async () => {
+    // B read the dead pid, this process took the lock over, then B moved this one's lock aside to
+    // look at it: C, coming just then, found no lock and took it, and C and this process both held it.
     const temp = tempDir();
     const path = join(temp.dir, 'model-m.lock');
-    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(path, `${goneProcess()}\n`);
+    const b = takeOnce(path, temp.dir, 2);
+    await step(temp.dir, 'read-1');
+    const lock = acquireProcessLock(path, busy);
+    writeFileSync(join(temp.dir, 'go-1'), '');
+    await step(temp.dir, 'read-2');
+    // B is in the middle of its take-over, having looked at the lock again: now C comes.
+    const c = await takeOnce(path, join(temp.dir, 'c'), 0);
+    writeFileSync(join(temp.dir, 'go-2'), '');
+    expect([(await b).stdout, c.stdout]).toEqual(['busy\n', 'busy\n']);
+    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    lock.release();
+    temp.cleanup();
+  }, 30_000);
+
+  it('is refused while a live process holds it, and taken over from one gone, one gone taking it over, or a file naming none', () => {
+    const temp = tempDir();
+    const path = join(temp.dir, 'model-m.lock');
+    const gone = goneProcess();
     for (const left of [`${gone}\n`, '']) {
       writeFileSync(path, left);
       const lock = acquireProcessLock(path, busy);
@@ -71,6 +103,11 @@ describe('a process lock', () => {
       expect(() => acquireProcessLock(path, busy)).toThrow('held by this process already');
       lock.release();
     }
+    // One that died taking a lock over left its guard too.
+    writeFileSync(path, `${gone}\n`);
+    writeFileSync(`${path}.takeover`, `${gone}\n`);
+    acquireProcessLock(path, busy).release();
+    expect(existsSync(`${path}.takeover`)).toBe(false);
     writeFileSync(path, `${process.ppid}\n`);
     expect(() => acquireProcessLock(path, busy)).toThrow(
       `held by another inlet process (pid ${process.ppid})`,

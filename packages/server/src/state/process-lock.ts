@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeOwnFile } from '../remove-own-file.ts';
 
@@ -63,38 +63,51 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
       continue;
     }
     const pid = Number.parseInt(text, 10);
-    if (!Number.isNaN(pid) && (pid === process.pid ? held.has(path) : processAlive(pid)))
+    if (heldByLive(path, pid))
       throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
     // Its process is gone (or it names none, which a lock made whole never does): taken over.
-    takeOver(path, text);
+    takeOver(path);
   }
   throw busy('another process right now', Number.NaN);
 }
 
+/** Whether the lock at path, naming pid (NaN for none), is held by a process that runs now. */
+const heldByLive = (path: string, pid: number): boolean =>
+  !Number.isNaN(pid) && (pid === process.pid ? held.has(path) : processAlive(pid));
+
 /**
- * Removes the lock file at path, left by a process gone, whose text was `seen`: moved aside first, and
- * put back unless it is still that one. Two processes that both read the dead pid both removed the
- * file: the first, then the lock the first had just taken in its place, and both held it.
+ * Removes the lock file at path if it is still left by a process gone, holding the lock file
+ * `<path>.takeover` meanwhile, itself a process lock (so one left by a process that died taking
+ * over is taken over too). Only its holder removes a lock left behind, and nobody else can change
+ * one while it looks: its process is gone and it is there. Removed without it, by whoever read the
+ * dead pid, the file could be another process's made since (two held it); moved aside to be looked
+ * at and put back, a third process took the lock in the moment it was away (two held it again).
  */
-function takeOver(path: string, seen: string): void {
-  const aside = `${path}.${process.pid}.stale`;
+function takeOver(path: string): void {
+  let guard: ProcessLock;
   try {
-    renameSync(path, aside);
+    guard = acquireProcessLock(`${path}.takeover`, () => new TakingOver());
   } catch (error) {
-    // Taken over by another meanwhile, and released.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    // Another process is taking it over this moment: the caller looks again.
+    if (error instanceof TakingOver) return;
     throw error;
   }
   try {
-    if (readFileSync(aside, 'utf8') === seen) return;
-    // Another process's, made since: back under its name, unless a third has taken that meanwhile.
-    linkSync(aside, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      // Taken over and released meanwhile.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (!heldByLive(path, Number.parseInt(text, 10))) rmSync(path, { force: true });
   } finally {
-    rmSync(aside, { force: true });
+    guard.release();
   }
 }
+
+class TakingOver extends Error {}
 
 /**
  * Creates the lock file with this process's pid in it, in one step, or returns false when it
