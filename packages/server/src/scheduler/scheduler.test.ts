@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -694,6 +694,32 @@ describe('scheduler', () => {
     await slow.stop();
     s.state.close();
     t.state.close();
+  });
+
+  it('ends a run that timed out, and lets the next one start, only once its step has stopped', async () => {
+    // The run ended at its timeout and released the workflow's lock while the model's query was
+    // still being stopped: the next run could begin beside it, and failed on the model's lock.
+    const s = setup();
+    writeProjectFile(
+      s.config.project_dir,
+      'models/slow.sql',
+      'SELECT count(*) AS n FROM range(100000) a, range(100000) b WHERE (a.range * b.range) % 7 = 3',
+    );
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/nightly.yaml',
+      'cron: "0 5 * * *"\ntimeout: 1s\nsteps:\n  - run slow\n',
+    );
+    const scheduler = s.scheduler({ workflows: loadWorkflows(s.config) });
+    const id = scheduler.trigger('nightly');
+    await scheduler.idle();
+    expect(existsSync(join(s.stateDir, 'locks', 'model-slow.lock'))).toBe(false);
+    const run = s.history.get(id);
+    expect(run).toMatchObject({ status: 'timed_out' });
+    // The model's own line, written once its build stopped, comes before the run's end.
+    expect(run?.steps[0]?.log).toMatch(/FAILED +slow .*attempt 1 failed: the run took longer/s);
+    await scheduler.stop();
+    s.state.close();
   });
 
   it('runs models and their tests as steps, with each model in the step log', async () => {

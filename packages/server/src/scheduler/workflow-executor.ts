@@ -23,7 +23,7 @@ function runStep(step: WorkflowStep, handlers: StepHandlers, context: StepContex
   }
 }
 
-/** Settles with the step, or rejects as soon as the signal aborts (a step that ignores it is left behind). */
+/** Settles with the step, or rejects as soon as the signal aborts (the caller then waits for the step to stop). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(() => undefined);
   return new Promise<T>((resolve, reject) => {
@@ -91,19 +91,20 @@ export async function executeRun(options: {
       };
       for (let attempt = 1; ; attempt++) {
         history.updateStep(id, position, { attempts: attempt });
+        const work = Promise.resolve().then(() => {
+          // A run that was still waiting when inlet stopped must not begin a sync nobody waits for.
+          controller.signal.throwIfAborted();
+          return runStep(step, handlers, { signal: controller.signal, log });
+        });
         try {
-          await untilAborted(
-            Promise.resolve().then(() => {
-              // A run that was still waiting when inlet stopped must not begin a sync nobody waits for.
-              controller.signal.throwIfAborted();
-              return runStep(step, handlers, { signal: controller.signal, log });
-            }),
-            controller.signal,
-          );
+          await untilAborted(work, controller.signal);
           history.updateStep(id, position, { status: 'success' });
           break;
         } catch (thrown) {
           const aborted = controller.signal.aborted;
+          // Told to stop, the step's work (a model's query, a sync's copy) goes on until it notices:
+          // the run ended at once, its workflow's lock was released, and the next run began beside it.
+          if (aborted) await work.catch(() => undefined);
           const failure = aborted ? controller.signal.reason : thrown;
           const message = (failure as Error).message;
           log(`attempt ${attempt} failed: ${message}`);
