@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -916,6 +916,24 @@ describe('csv source', () => {
       { n: 2000, top: 1999 * 799 },
     ]);
   });
+
+  it('stops copying a large export when the sync is stopped, where it copied it to the end and kept it', async () => {
+    // A workflow's timeout or Ctrl-C stopped the sync only once DuckDB had read the whole file: a
+    // run that timed out went on for as long as the copy took, and imported the file all the same.
+    const lines = ['id,name,note'];
+    for (let row = 0; row < 1_500_000; row++) lines.push(`${row},name ${row % 1000},a note of row ${row}`);
+    const { h } = await setup([{ path: 'big.csv' }], { 'big.csv': `${lines.join('\n')}\n` });
+    const stop = new AbortController();
+    const syncing = h.sync('crm', stop.signal);
+    syncing.catch(() => undefined);
+    // Stopped once DuckDB has begun writing the table's Parquet.
+    const staging = join(h.layout.lake, 'sources', 'crm', 'big', '.run-00000001');
+    while (!existsSync(staging) || readdirSync(staging).length === 0)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort();
+    await expect(syncing).rejects.toMatchObject({ code: 'SYNC_CANCELLED' });
+    await expect(h.query('SELECT count(*) AS n FROM crm.big')).rejects.toThrow();
+  }, 60_000);
 
   it('imports a JSON export with lone surrogate escapes as U+FFFD, keeping escaped pairs and backslashes', async () => {
     // A program that cut a string inside an emoji wrote half of it; DuckDB refuses the half.

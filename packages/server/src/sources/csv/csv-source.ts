@@ -362,7 +362,8 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         run.progress(rows);
         return { rows, position };
       } catch (error) {
-        if (isInletError(error)) throw error;
+        // Interrupted by a stop, the file is not at fault: looking through it for why took seconds more.
+        if (isInletError(error) || run.signal.aborted) throw error;
         const message = (error as Error).message;
         if (NOT_RECORDS.test(message)) throw await notRecords(where, readable, todo, table.format);
         const twice = DUPLICATE_KEY.exec(message);

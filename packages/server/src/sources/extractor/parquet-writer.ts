@@ -18,6 +18,8 @@ export interface ParquetWriter {
   describe(select: string): Promise<Array<{ name: string; type: string }>>;
   /** The first value of a query as text, or undefined when it is NULL or there is no row. */
   scalar(sql: string): Promise<string | undefined>;
+  /** Stops the statement running now, which then fails ("Interrupted"). */
+  interrupt(): void;
   close(): void;
 }
 
@@ -159,6 +161,9 @@ export async function createParquetWriter(options: {
     async scalar(sql) {
       const value = (await connection.runAndReadAll(sql)).getRows()[0]?.[0];
       return value === null || value === undefined ? undefined : String(value);
+    },
+    interrupt() {
+      connection.interrupt();
     },
     close() {
       connection.closeSync();

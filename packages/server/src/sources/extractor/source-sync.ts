@@ -42,6 +42,9 @@ export async function syncTables(options: {
   );
   const lock = acquireSourceLock(join(layout.lake, 'sources', source, '.sync.lock'), source, 'synced');
   const writer = await createParquetWriter({ tmpDir: join(layout.tmp, 'duckdb', source), memoryLimit });
+  // A stopped sync (a workflow's timeout, Ctrl-C) went on reading a large file to its end, and kept it.
+  const interrupt = () => writer.interrupt();
+  signal.addEventListener('abort', interrupt, { once: true });
   try {
     let total = 0;
     for (const job of jobs) {
@@ -114,6 +117,7 @@ export async function syncTables(options: {
       { details: { copied: result.tables } },
     );
   } finally {
+    signal.removeEventListener('abort', interrupt);
     writer.close();
     lock.release();
   }
