@@ -441,6 +441,23 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('fails a run whose workflow lock is a folder, naming it, where the run waited for ever', async () => {
+    // The folder was taken for another process's run to wait for: inlet runs start hung, saying nothing.
+    const s = setup({ source: counterSource().source });
+    mkdirSync(join(s.stateDir, 'locks', 'workflow-hourly.lock'), { recursive: true });
+    const scheduler = s.scheduler({ workflows: [workflow({})] });
+    const id = scheduler.trigger('hourly');
+    await scheduler.idle();
+    expect(s.history.get(id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining(
+        `${join(s.stateDir, 'locks', 'workflow-hourly.lock')} is a folder where inlet keeps a file`,
+      ),
+    });
+    await scheduler.stop();
+    s.state.close();
+  });
+
   it('logs a step that failed with an expected error as its code and message, without a stack', async () => {
     const source: Source = {
       name: 'counter',

@@ -113,9 +113,18 @@ export function createScheduler(options: {
         }
       })
       .then((status) => finished?.inc({ workflow: workflow.name, status }))
-      .catch((error: unknown) =>
-        logger.error({ ...errorFields(error), run: id }, 'a workflow run failed to run'),
-      )
+      .catch((error: unknown) => {
+        logger.error({ ...errorFields(error), run: id }, 'a workflow run failed to run');
+        // Its history says why, where it stayed running until marked abandoned, as if inlet had died.
+        try {
+          if (history.get(id)?.status === 'running') {
+            history.finish(id, 'failed', (error as Error).message);
+            finished?.inc({ workflow: workflow.name, status: 'failed' });
+          }
+        } catch {
+          // The state store itself failed: logged above.
+        }
+      })
       .finally(() => {
         clearInterval(beat);
         unfinished.set(workflow.name, (unfinished.get(workflow.name) ?? 1) - 1);

@@ -37,7 +37,9 @@ export function createWorkflowLocks(stateDir: string): WorkflowLocks {
             },
           };
         } catch (error) {
-          if (!(error instanceof InletError)) throw error;
+          // Only another process's run is waited for: a folder where the lock goes (DATA_DIR_UNUSABLE)
+          // was waited for too, and the run waited for ever, saying nothing.
+          if (!(error instanceof InletError && error.code === 'WORKFLOW_BUSY')) throw error;
         }
         try {
           await sleep(WAIT_MS, undefined, { signal });
