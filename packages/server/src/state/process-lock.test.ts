@@ -1,13 +1,17 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../test/helpers.ts';
 import { acquireProcessLock } from './index.ts';
 
 const execFileAsync = promisify(execFile);
 const busy = (holder: string) => new Error(`held by ${holder}`);
+
+/** The pid a lock file names. */
+const holder = (path: string) => readFileSync(path, 'utf8').split(' ')[0];
 
 /** The pid of a process that has ended. */
 const goneProcess = () => spawnSync(process.execPath, ['-e', '']).pid;
@@ -67,7 +71,7 @@ describe('a process lock', () => {
     const lock = acquireProcessLock(path, busy);
     writeFileSync(join(temp.dir, 'go-1'), '');
     expect((await other).stdout).toBe('busy\n');
-    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    expect(holder(path)).toBe(String(process.pid));
     lock.release();
     temp.cleanup();
   }, 30_000);
@@ -87,7 +91,7 @@ describe('a process lock', () => {
     const c = await takeOnce(path, join(temp.dir, 'c'), 0);
     writeFileSync(join(temp.dir, 'go-2'), '');
     expect([(await b).stdout, c.stdout]).toEqual(['busy\n', 'busy\n']);
-    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    expect(holder(path)).toBe(String(process.pid));
     lock.release();
     temp.cleanup();
   }, 30_000);
@@ -99,7 +103,7 @@ describe('a process lock', () => {
     for (const left of [`${gone}\n`, '']) {
       writeFileSync(path, left);
       const lock = acquireProcessLock(path, busy);
-      expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+      expect(holder(path)).toBe(String(process.pid));
       expect(() => acquireProcessLock(path, busy)).toThrow('held by this process already');
       lock.release();
     }
@@ -112,6 +116,42 @@ describe('a process lock', () => {
     expect(() => acquireProcessLock(path, busy)).toThrow(
       `held by another inlet process (pid ${process.ppid})`,
     );
+    temp.cleanup();
+  });
+
+  it('is not taken from a process of another container, even one with the same pid, until it stops touching it', () => {
+    // Containers sharing a data directory have their own pids, pid 1 in each: the lock of one was
+    // taken for one left by an earlier start of the other, and both ran the workflow at once.
+    const temp = tempDir();
+    const path = join(temp.dir, 'workflow-nightly.lock');
+    writeFileSync(path, `${process.pid} 3f2a9c1d7e4b\n`);
+    expect(() => acquireProcessLock(path, busy)).toThrow(
+      `held by another inlet process (pid ${process.pid} on 3f2a9c1d7e4b)`,
+    );
+    // Not touched for over two minutes: its process is gone.
+    const then = new Date(Date.now() - 3 * 60_000);
+    utimesSync(path, then, then);
+    const lock = acquireProcessLock(path, busy);
+    expect(readFileSync(path, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    lock.release();
+    // One this host's process left (a container started again keeps its host name) goes at once.
+    writeFileSync(path, `${process.pid} ${hostname()}\n`);
+    acquireProcessLock(path, busy).release();
+    temp.cleanup();
+  });
+
+  it('keeps the file of a lock it holds touched, for processes elsewhere to see it is held', () => {
+    const temp = tempDir();
+    const path = join(temp.dir, 'workflow-nightly.lock');
+    vi.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+    try {
+      const lock = acquireProcessLock(path, busy);
+      vi.advanceTimersByTime(60_000);
+      expect(statSync(path).mtime.toISOString()).toBe('2030-01-01T00:01:00.000Z');
+      lock.release();
+    } finally {
+      vi.useRealTimers();
+    }
     temp.cleanup();
   });
 });

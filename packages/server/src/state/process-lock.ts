@@ -1,10 +1,38 @@
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { removeOwnFile } from '../remove-own-file.ts';
 
 // Locks this process holds, so a lock file naming our own pid is told apart from one left behind
 // by an earlier process that had the same pid (pid 1 in every container start).
 const held = new Set<string>();
+
+/**
+ * Where this process's pid means something: its host. Containers sharing a data directory each have
+ * their own pids, pid 1 in each, and a host name of their own: one took the other's lock for one left
+ * by a process gone (or by an earlier start of its own), and both held it. A container started again
+ * keeps its host name, so a lock it left is still taken over at once.
+ */
+const HOST = hostname();
+
+/**
+ * How often a held lock's file is touched, and how long one from another host (whose pid cannot be
+ * looked up from here) stays held without it: eight touches missed, as for a run's heartbeats.
+ */
+const TOUCH_MS = 15_000;
+const LEASE_MS = 8 * TOUCH_MS;
+let toucher: NodeJS.Timeout | undefined;
+
+function touchHeld(): void {
+  const now = new Date();
+  for (const path of held) {
+    try {
+      utimesSync(path, now, now);
+    } catch {
+      // Removed by hand: nothing to keep fresh.
+    }
+  }
+}
 
 /** Whether a process with this pid runs on this machine now (one of another user's counts too). */
 export const processAlive = (pid: number): boolean => {
@@ -16,16 +44,45 @@ export const processAlive = (pid: number): boolean => {
   }
 };
 
+/** A lock file's text: its holder's pid (NaN for none) and host (none in a lock of an older inlet). */
+const parseLock = (text: string) => {
+  const [pid = '', host] = text.trim().split(' ');
+  return { pid: /^\d+$/.test(pid) ? Number(pid) : Number.NaN, host };
+};
+
+/**
+ * Whether the lock at path, whose text is `text`, is held by a process that runs now: looked up by
+ * its pid on this host, or, from another, by the lock file's last touch.
+ */
+function heldByLive(path: string, text: string): boolean {
+  const { pid, host = HOST } = parseLock(text);
+  if (Number.isNaN(pid)) return false;
+  if (host !== HOST) {
+    try {
+      return Date.now() - statSync(path).mtimeMs < LEASE_MS;
+    } catch {
+      return false;
+    }
+  }
+  return pid === process.pid ? held.has(path) : processAlive(pid);
+}
+
+/** The holder as the busy error names it: another process, with its pid and the host it runs on. */
+function describeHolder(text: string): string {
+  const { pid, host = HOST } = parseLock(text);
+  if (host !== HOST) return `another inlet process (pid ${pid} on ${host})`;
+  return pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`;
+}
+
 /** The pid of the process that holds the lock file at path now; undefined when none does (or it is left by one gone). */
 export function lockHolder(path: string): number | undefined {
-  let pid = Number.NaN;
+  let text = '';
   try {
-    pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    text = readFileSync(path, 'utf8');
   } catch {
     // Not held, or released meanwhile.
   }
-  if (Number.isNaN(pid)) return undefined;
-  return (pid === process.pid ? held.has(path) : processAlive(pid)) ? pid : undefined;
+  return heldByLive(path, text) ? parseLock(text).pid : undefined;
 }
 
 export interface ProcessLock {
@@ -43,10 +100,14 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
   for (let attempt = 0; attempt < 3; attempt++) {
     if (createWithPid(path)) {
       held.add(path);
+      toucher ??= setInterval(touchHeld, TOUCH_MS).unref();
       return {
         release() {
           if (!held.delete(path)) return;
           rmSync(path, { force: true });
+          if (held.size > 0) return;
+          clearInterval(toucher);
+          toucher = undefined;
         },
       };
     }
@@ -62,18 +123,12 @@ export function acquireProcessLock(path: string, busy: (holder: string, pid: num
       removeOwnFile(path, 'a lock that an inlet process holds, naming its pid');
       continue;
     }
-    const pid = Number.parseInt(text, 10);
-    if (heldByLive(path, pid))
-      throw busy(pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`, pid);
+    if (heldByLive(path, text)) throw busy(describeHolder(text), parseLock(text).pid);
     // Its process is gone (or it names none, which a lock made whole never does): taken over.
     takeOver(path);
   }
   throw busy('another process right now', Number.NaN);
 }
-
-/** Whether the lock at path, naming pid (NaN for none), is held by a process that runs now. */
-const heldByLive = (path: string, pid: number): boolean =>
-  !Number.isNaN(pid) && (pid === process.pid ? held.has(path) : processAlive(pid));
 
 /**
  * Removes the lock file at path if it is still left by a process gone, holding the lock file
@@ -101,7 +156,7 @@ function takeOver(path: string): void {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    if (!heldByLive(path, Number.parseInt(text, 10))) rmSync(path, { force: true });
+    if (!heldByLive(path, text)) rmSync(path, { force: true });
   } finally {
     guard.release();
   }
@@ -116,7 +171,7 @@ class TakingOver extends Error {}
  */
 function createWithPid(path: string): boolean {
   const draft = `${path}.${process.pid}.tmp`;
-  writeFileSync(draft, `${process.pid}\n`);
+  writeFileSync(draft, `${process.pid} ${HOST}\n`);
   try {
     linkSync(draft, path);
     return true;
@@ -129,7 +184,7 @@ function createWithPid(path: string): boolean {
   }
   // A file system without hard links: created, then written, as before.
   try {
-    writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+    writeFileSync(path, `${process.pid} ${HOST}\n`, { flag: 'wx' });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
