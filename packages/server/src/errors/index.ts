@@ -31,6 +31,8 @@ export const errorRegistry = {
   REQUEST_ABORTED: 499,
   UNSUPPORTED_CONTENT_TYPE: 415,
   UNSUPPORTED_ENCODING: 415,
+  // A Transfer-Encoding other than chunked (gzip, chunked): RFC 9112 §6.1's 501.
+  UNSUPPORTED_TRANSFER_ENCODING: 501,
   RATE_LIMITED: 429,
   WAL_FULL: 503,
   WAL_UNAVAILABLE: 503,

@@ -28,6 +28,7 @@ import { createRequestCounter } from './request-counter.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
 import { registerSdkRoutes } from './sdk-routes.ts';
 import { registerTrackerRoutes } from './tracker-routes.ts';
+import { answerBeforeRoute, transferCodingRefusal } from './transfer-coding.ts';
 
 export interface HttpAppOptions {
   config: InletConfig;
@@ -157,6 +158,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         if (request.headers.host === undefined && request.httpVersion === '1.1') {
           answerRaw(response, MISSING_HOST);
           unmatched(MISSING_HOST.status);
+          return;
+        }
+        const coding = transferCodingRefusal(request.headers['transfer-encoding']);
+        if (coding) {
+          answerBeforeRoute(request, response, coding);
+          unmatched(coding.status);
           return;
         }
         if (!collect?.(request, response)) handler(request, response);

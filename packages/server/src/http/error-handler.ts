@@ -207,6 +207,13 @@ function clientErrorOf(error: Error & { code?: string }): InletError {
         'BAD_REQUEST',
         'The client ended its side of the connection before the whole request had come (a body shorter than its Content-Length, or chunked without the last, empty chunk); nothing of it was stored. Send the whole body before ending the connection.',
       );
+    // Transfer-Encoding whose last coding is not chunked (gzip, identity) or names chunked twice:
+    // the body cannot be framed, and RFC 9112 §6.1 makes that a 400 with the connection closed.
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return new InletError(
+        'BAD_REQUEST',
+        "The request's Transfer-Encoding does not end with chunked, named once, so where its body ends cannot be read; send the body with Content-Length or Transfer-Encoding: chunked, and compress it with Content-Encoding: gzip or deflate.",
+      );
     // Node counts the request line in: a long query string overflows as huge cookies do.
     case 'HPE_HEADER_OVERFLOW':
       return new InletError(
