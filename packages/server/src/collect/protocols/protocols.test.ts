@@ -47,6 +47,31 @@ describe('Segment protocol', () => {
     expect(events[0]?.sentAt).toBe(Date.parse('2026-11-22T00:00:00Z'));
   });
 
+  it('reads a type in any case, as RudderStack does, and names the type it got when it is none of them', () => {
+    // "Track" had every message refused, where RudderStack's warehouse files it as a track call.
+    const { events } = parseSegment(
+      {
+        batch: [
+          { type: 'Track', event: 'Signed Up', userId: 'u1' },
+          { type: 'PAGE', name: 'Home', userId: 'u1' },
+          { type: 'Identify', userId: 'u1', traits: { plan: 'pro' } },
+        ],
+      },
+      undefined,
+    );
+    expect(events.map((e) => [e.type, e.name])).toEqual([
+      ['track', 'Signed Up'],
+      ['page', 'Home'],
+      ['identify', null],
+    ]);
+    expect(() => parseSegment({ batch: [{ type: 'Trak', userId: 'u' }] }, undefined)).toThrow(
+      'batch[0].type: must be one of page, track, identify, screen, group, alias (in any case); got "Trak"',
+    );
+    expect(() => parseSegment({ batch: [{ userId: 'u' }] }, undefined)).toThrow(
+      'batch[0].type: must be one of page, track, identify, screen, group, alias (in any case); none was given',
+    );
+  });
+
   it("reads RudderStack's variants: identify traits in context.traits, and $direct for no referrer", () => {
     const { events } = parseSegment(
       {

@@ -34,6 +34,22 @@ function pagePath(properties: Json, page: Json): string | null {
     : path;
 }
 
+const TYPES: readonly string[] = EVENT_TYPES;
+
+/**
+ * A message's type in any case: RudderStack's warehouse files "Track" as a track call (it reads the
+ * type lower-cased), and a hand-written client that capitalised it had every message refused.
+ */
+function messageType(value: unknown, field: string): EventType {
+  if (typeof value === 'string') {
+    const type = TYPES.includes(value) ? value : value.toLowerCase();
+    if (TYPES.includes(type)) return type as EventType;
+  }
+  const got =
+    value === undefined ? 'none was given' : `got ${JSON.stringify(value)?.slice(0, 50) ?? String(value)}`;
+  return fail(field, `must be one of ${EVENT_TYPES.join(', ')} (in any case); ${got}`);
+}
+
 function parseMessage(
   raw: unknown,
   field: string,
@@ -42,8 +58,7 @@ function parseMessage(
   sentAt: number | undefined,
 ): IncomingEvent {
   if (!isObject(raw)) fail(field, 'must be a JSON object');
-  const type = (fixedType ?? raw.type) as EventType;
-  if (!EVENT_TYPES.includes(type)) fail(`${field}.type`, `must be one of ${EVENT_TYPES.join(', ')}`);
+  const type = fixedType ?? messageType(raw.type, `${field}.type`);
   const own = optionalJsonObject(raw.context, `${field}.context`);
   // A batch-wide context is rare; without one the message's own object is used as it is (nothing
   // downstream changes it).
