@@ -1337,6 +1337,20 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('sends to the collector named by data-api without its scheme, in the page scheme', async () => {
+    // data-api="collect.example.com" was fetched relative to the page, from the page's own server
+    // (/collect.example.com/collect there), and every event was lost without a word.
+    const context = await newContext();
+    const warnings = warningsOf(context);
+    const host = inlet.url.replace(/^https?:\/\//, '');
+    const page = await open(context, '/api-without-scheme', { attrs: { 'data-api': host } });
+    const anonymousId = await anonymousIdOf(page);
+    expect(await eventsOf(anonymousId, (rows) => rows.length > 0)).toMatchObject([
+      { type: 'page', path: '/api-without-scheme' },
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
   it('as an ES module, warns and tracks nothing without api or writeKey, and takes api as a URL object', async () => {
     // Without api, createTracker() threw "Cannot read properties of undefined (reading 'replace')"; an
     // api without its scheme sent every event to the page's own server, relative to the page.

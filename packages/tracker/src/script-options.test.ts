@@ -37,6 +37,17 @@ describe('readScriptOptions', () => {
     });
   });
 
+  it('takes a data-api without its scheme as a host, in the page scheme, and keeps a path as it is', () => {
+    // collect.example.com was fetched relative to the page, from the page's own server.
+    const api = (value: string) => readScriptOptions({ writeKey: 'wk_1', api: value }, SRC)?.api;
+    expect(api('collect.example.com')).toBe('//collect.example.com');
+    expect(api('localhost:8080/inlet')).toBe('//localhost:8080/inlet');
+    expect(api('//collect.example.com')).toBe('//collect.example.com');
+    expect(api('/inlet')).toBe('/inlet');
+    expect(api('HTTP://collect.example.com')).toBe('HTTP://collect.example.com');
+    expect(api('')).toBe('https://collect.example.com');
+  });
+
   it.each(['off', 'false', '0', '-5'])('turns the page heartbeat off with data-heartbeat="%s"', (value) => {
     expect(readScriptOptions({ writeKey: 'wk_1', heartbeat: value }, SRC)?.heartbeat).toBe(0);
   });

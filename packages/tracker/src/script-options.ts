@@ -25,7 +25,9 @@ export function readScriptOptions(
     );
   return {
     writeKey: data.writeKey,
-    api: data.api || new URL(src).origin,
+    // A host without its scheme (collect.example.com) was fetched relative to the page, from the
+    // page's own server, and every event was lost: it is taken as a host, in the page's scheme.
+    api: (data.api || new URL(src).origin).replace(/^(?!\w+:\/|\/)/, '//'),
     hashRouting: flag(data.hashRouting),
     respectDnt: flag(data.respectDnt),
     heartbeat: Math.max(0, seconds) || 0,
