@@ -179,6 +179,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         },
         onRequest,
       );
+      // Node keeps the first 2,000 headers and drops the rest without a word: a request with more had
+      // its Content-Type or Authorization dropped when they came last, and was answered that it sent
+      // none. The 16 KB limit on the headers' size (431) bounds them instead.
+      server.maxHeadersCount = 0;
       server.on('connect', (request: IncomingMessage, socket: Duplex) =>
         handleConnect(request, socket, unmatched),
       );

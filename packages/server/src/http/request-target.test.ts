@@ -241,6 +241,23 @@ describe('bytes that are not HTTP after a valid request on the same connection',
   });
 });
 
+describe('a request with more than 2,000 headers', () => {
+  it('is read with all its headers, where the ones past the 2,000th were dropped', async () => {
+    // Content-Type and Authorization after 2,100 small headers: answered "The request has no
+    // Content-Type header", which it had sent.
+    const body = batch('many-headers-1');
+    const filler = Array.from({ length: 2100 }, (_, i) => `X-${i}: v\r\n`).join('');
+    const answer = await raw(
+      `POST /v1/batch HTTP/1.1\r\nHost: x\r\n${filler}Content-Type: application/json\r\n` +
+        `Authorization: ${basicAuth()}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect([answer.statusLine, answer.body]).toEqual(['HTTP/1.1 200 OK', { success: true }]);
+    expect(
+      await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'many-headers-1'"),
+    ).toEqual([{ event_id: 'many-headers-1' }]);
+  });
+});
+
 describe('a URL longer than the request head may be', () => {
   it('is refused naming the URL as well as the headers, where the message spoke of headers only', async () => {
     // Node counts the request line into its 16 KB for headers: a URL with a long query was told to
