@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
+import { refuseHttp2 } from './http2-refusal.ts';
 import { logBodyTooLarge } from './logs-routes.ts';
 import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 
@@ -173,6 +174,11 @@ export function handleClientError(
       return;
     }
   }
+  if (error.code === 'HPE_PAUSED_H2_UPGRADE') {
+    refuseHttp2(socket, HTTP2_REFUSAL);
+    onAnswer?.(505);
+    return;
+  }
   const refused = clientErrorOf(error);
   // The answer is routed's, whose route counts it: as 499 when its client went away (nginx's code),
   // though the client that only half-closed can still read why its request was not served.
@@ -188,6 +194,9 @@ export function handleClientError(
   }
   answerOnSocket(socket, refused, '', answered);
 }
+
+const HTTP2_REFUSAL =
+  'inlet speaks HTTP/1.1: this connection began with the preface of HTTP/2 without TLS (prior knowledge, h2c). Send HTTP/1.1 (curl without --http2-prior-knowledge; a proxy with HTTP/1.1 to its upstream).';
 
 /** Sockets whose 400 waits for the answer before it; the parser's later complaints are not answered again. */
 const refusing = new WeakSet<Duplex>();

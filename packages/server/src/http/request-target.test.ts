@@ -1,3 +1,4 @@
+import { connect as connectHttp2 } from 'node:http2';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -255,6 +256,26 @@ describe('a request with more than 2,000 headers', () => {
     expect(
       await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'many-headers-1'"),
     ).toEqual([{ event_id: 'many-headers-1' }]);
+  });
+});
+
+describe('a connection that speaks HTTP/2 from its first byte (h2c, prior knowledge)', () => {
+  it('is told in HTTP/2 to use HTTP/1.1, and why, where it got an HTTP/1.1 400 it could not read', async () => {
+    // curl --http2-prior-knowledge said "Empty reply from server"; Node's client, "Protocol error".
+    const session = connectHttp2(inlet.url);
+    const ended = await new Promise<Record<string, unknown>>((resolve) => {
+      session.on('goaway', (code, _lastStream, data) => resolve({ code, message: data?.toString() }));
+      session.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code }));
+      session.on('close', () => resolve({ closed: true }));
+    });
+    session.destroy();
+    expect(ended).toEqual({
+      code: 13, // HTTP_1_1_REQUIRED
+      message: expect.stringMatching(
+        /^inlet speaks HTTP\/1\.1: this connection began with the preface of HTTP\/2 without TLS/,
+      ),
+    });
+    expect((await fetch(`${inlet.url}/healthz`)).status).toBe(200);
   });
 });
 
