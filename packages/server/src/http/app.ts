@@ -18,6 +18,7 @@ import {
   handleClientError,
   handleConnect,
   handleFrameworkError,
+  MAX_PARAM_LENGTH,
   wrongMethod,
 } from './error-handler.ts';
 import { checkCharset, createIntakeHandler } from './intake-handler.ts';
@@ -141,6 +142,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   let closing = false;
   const app = Fastify({
     bodyLimit: config.limits.request_bytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // proxy-addr's trust by hop: the socket's peer is hop 0, then X-Forwarded-For from the right.
     trustProxy: (_address: string, hop: number) => hop < config.server.trust_proxy,
     return503OnClosing: true,

@@ -275,6 +275,13 @@ export function handleConnect(_request: unknown, socket: Duplex, onAnswer?: OnSo
 }
 
 /**
+ * The longest path parameter (Fastify's maxParamLength): a write key in the SDKs' settings paths may
+ * be as long as the write key the collector reads in a body (200). At Fastify's 100, a site with a
+ * longer key (openssl rand -hex 64) had analytics.js's settings refused 414.
+ */
+export const MAX_PARAM_LENGTH = 200;
+
+/**
  * Fastify's own refusals of a URL before any route runs (Fastify's frameworkErrors): a path
  * parameter that is not valid percent-encoding, or longer than Fastify's limit.
  */
@@ -283,7 +290,7 @@ export function handleFrameworkError(error: FastifyError, _request: FastifyReque
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? new InletError(
           'URL_TOO_LONG',
-          'A part of the URL path is longer than 100 characters; no table, run or query id is that long.',
+          `A part of the URL path is longer than ${MAX_PARAM_LENGTH} characters; no table, run or query id, nor a write key inlet reads, is that long.`,
         )
       : new InletError(
           'BAD_REQUEST',

@@ -279,6 +279,36 @@ describe('a connection that speaks HTTP/2 from its first byte (h2c, prior knowle
   });
 });
 
+describe('a write key longer than 100 characters in a path', () => {
+  it("is served on the SDKs' settings and analytics.js routes, where it was refused 414", async () => {
+    // A key made with openssl rand -hex 64: "A part of the URL path is longer than 100 characters; no
+    // table, run or query id is that long", so analytics.js never loaded its settings.
+    const key = `wk_${'ab'.repeat(64)}`;
+    const long = await startTestInlet({ sites: [{ id: 'long', write_key: key }] });
+    try {
+      const settings = await fetch(`${long.url}/v1/projects/${key}/settings`);
+      expect([settings.status, await settings.json()]).toMatchObject([
+        200,
+        { integrations: { 'Segment.io': { apiKey: key } } },
+      ]);
+      expect((await fetch(`${long.url}/analytics.js/v1/${key}/analytics.min.js`)).status).toBe(200);
+      const tooLong = await fetch(`${long.url}/v1/projects/${'k'.repeat(201)}/settings`);
+      expect([tooLong.status, await tooLong.json()]).toEqual([
+        414,
+        {
+          error: {
+            code: 'URL_TOO_LONG',
+            message:
+              'A part of the URL path is longer than 200 characters; no table, run or query id, nor a write key inlet reads, is that long.',
+          },
+        },
+      ]);
+    } finally {
+      await long.cleanup();
+    }
+  });
+});
+
 describe('a URL longer than the request head may be', () => {
   it('is refused naming the URL as well as the headers, where the message spoke of headers only', async () => {
     // Node counts the request line into its 16 KB for headers: a URL with a long query was told to
