@@ -1348,6 +1348,13 @@ describe('browser tracker', () => {
     expect(await eventsOf(anonymousId, (rows) => rows.length > 0)).toMatchObject([
       { type: 'page', path: '/api-without-scheme' },
     ]);
+    // A whole address with spaces around it is read as fetch reads it, not taken for a host.
+    const spaced = await open(await newContext(), '/api-with-spaces', {
+      attrs: { 'data-api': ` ${inlet.url} ` },
+    });
+    expect(await eventsOf(await anonymousIdOf(spaced), (rows) => rows.length > 0)).toMatchObject([
+      { type: 'page', path: '/api-with-spaces' },
+    ]);
     expect(warnings).toEqual([]);
   });
 

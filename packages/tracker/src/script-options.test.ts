@@ -48,6 +48,11 @@ describe('readScriptOptions', () => {
     expect(api('')).toBe('https://collect.example.com');
   });
 
+  it('reads a data-api with spaces around it as fetch does, not as a host', () => {
+    const api = readScriptOptions({ writeKey: 'wk_1', api: ' https://collect.example.com ' }, SRC)?.api;
+    expect(api).toBe('https://collect.example.com');
+  });
+
   it.each(['off', 'false', '0', '-5'])('turns the page heartbeat off with data-heartbeat="%s"', (value) => {
     expect(readScriptOptions({ writeKey: 'wk_1', heartbeat: value }, SRC)?.heartbeat).toBe(0);
   });

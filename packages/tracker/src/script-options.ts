@@ -27,7 +27,8 @@ export function readScriptOptions(
     writeKey: data.writeKey,
     // A host without its scheme (collect.example.com) was fetched relative to the page, from the
     // page's own server, and every event was lost: it is taken as a host, in the page's scheme.
-    api: (data.api || new URL(src).origin).replace(/^(?!\w+:\/|\/)/, '//'),
+    // Trimmed, as fetch trims a URL: " https://…" was read, and must not be taken for a host.
+    api: (data.api || new URL(src).origin).trim().replace(/^(?!https?:|\/)/i, '//'),
     hashRouting: flag(data.hashRouting),
     respectDnt: flag(data.respectDnt),
     heartbeat: Math.max(0, seconds) || 0,
