@@ -7,6 +7,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { preflightHeaders } from './cors.ts';
 import { basicUser } from './intake-handler.ts';
+import { type Script, script, sendScript } from './script-reply.ts';
 
 // What the browser SDKs of Segment and RudderStack fetch before they send anything, so that pointing
 // them at inlet is all they need: their settings (Segment's cdnURL, RudderStack's configUrl), which
@@ -60,12 +61,12 @@ function rudderStackSourceConfig(site: Site) {
 /** Segment's analytics.js as its snippet loads it, and the chunks it loads later, from the npm package. */
 function createAnalyticsJs() {
   let dir: string | undefined;
-  const files = new Map<string, Buffer>();
-  return (name: string): Buffer => {
+  const files = new Map<string, Script>();
+  return (name: string): Script => {
     dir ??= dirname(createRequire(import.meta.url).resolve('@segment/analytics-next/dist/umd/standalone.js'));
     let code = files.get(name);
     if (!code) {
-      code = readFileSync(join(dir, name));
+      code = script(readFileSync(join(dir, name)));
       files.set(name, code);
     }
     return code;
@@ -99,30 +100,24 @@ export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
   // Segment's snippet: <script src="https://<cdn>/analytics.js/v1/<write key>/analytics.min.js">,
   // which then loads chunks from <cdn>/analytics-next/bundles/ (its _cdn).
   const analyticsJs = createAnalyticsJs();
-  const script = (reply: FastifyReply, code: Buffer, maxAge: string) =>
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('Cache-Control', `public, max-age=${maxAge}`)
-      .header('Access-Control-Allow-Origin', '*')
-      .send(code);
   app.get<{ Params: { writeKey: string } }>(
     '/analytics.js/v1/:writeKey/analytics.min.js',
     async (request, reply) => {
       siteOfKey(request.params.writeKey);
-      return script(reply, analyticsJs('standalone.js'), '300');
+      return sendScript(request, reply, analyticsJs('standalone.js'), 'public, max-age=300');
     },
   );
   app.get<{ Params: { file: string } }>('/analytics-next/bundles/:file', async (request, reply) => {
     const { file } = request.params;
     if (!CHUNK.test(file)) throw new InletError('NOT_FOUND', `analytics.js has no chunk ${file}.`);
-    let code: Buffer;
+    let code: Script;
     try {
       code = analyticsJs(file);
     } catch {
       throw new InletError('NOT_FOUND', `analytics.js has no chunk ${file}.`);
     }
     // Chunks are named by their content: a new analytics.js names new ones.
-    return script(reply, code, '31536000, immutable');
+    return sendScript(request, reply, code, 'public, max-age=31536000, immutable');
   });
   // RudderStack asks for /sourceConfig/, whose slash is dropped before routing (app.ts).
   app.get('/sourceConfig', answer(rudderStackSourceConfig));

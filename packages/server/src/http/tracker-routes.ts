@@ -1,16 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { InletError } from '../errors/index.ts';
+import { type Script, script, sendScript } from './script-reply.ts';
 
 const DIST = join(import.meta.dirname, '..', '..', '..', 'tracker', 'dist');
-
-/** A script's bytes as they are, and gzipped for the browsers that take gzip (all of them). */
-interface Script {
-  code: Buffer;
-  gzipped: Buffer;
-}
 
 interface Bundle {
   version: string;
@@ -18,36 +12,6 @@ interface Bundle {
   hashed: string;
   /** The hashed file's own bytes; mid-build, inlet.js may already be the next build. */
   hashedScript: Script | undefined;
-}
-
-const script = (code: Buffer): Script => ({ code, gzipped: gzipSync(code, { level: 9 }) });
-
-/** Whether an Accept-Encoding takes gzip: named (or *) with a weight above 0. */
-export function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
-  let any = false;
-  for (const part of header.toLowerCase().split(',')) {
-    const [name, ...params] = part.split(';').map((piece) => piece.trim());
-    const q = params.find((param) => param.startsWith('q='));
-    const weighted = q === undefined || Number(q.slice(2)) > 0;
-    if (name === 'gzip' || name === 'x-gzip') return weighted;
-    if (name === '*') any = weighted;
-  }
-  return any;
-}
-
-/**
- * Sends a tracker build, gzipped when the browser takes it: sent as it is, the script tag cost every
- * page view 8.7 KB where its budget (and docs/tracker.md) counts 4 KB gzipped.
- */
-function sendScript(request: FastifyRequest, reply: FastifyReply, { code, gzipped }: Script, cache: string) {
-  reply
-    .type('text/javascript; charset=utf-8')
-    .header('Cache-Control', cache)
-    .header('Access-Control-Allow-Origin', '*')
-    .header('Vary', 'Accept-Encoding');
-  if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(code);
-  return reply.header('Content-Encoding', 'gzip').send(gzipped);
 }
 
 const readIfThere = (path: string): Buffer | undefined => {
