@@ -1,4 +1,11 @@
-import { fail, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
+import {
+  cutText,
+  fail,
+  optionalCutString,
+  optionalJsonObject,
+  optionalString,
+  optionalTime,
+} from '../fields.ts';
 import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
 
@@ -53,9 +60,12 @@ export function parsePixel(
         anonymousId: optionalString(query.a, 'a', 200),
         userId: optionalString(query.u, 'u', 200),
         sessionId: optionalString(query.s, 's', 200),
-        url: optionalString(query.url, 'url') ?? referer ?? null,
-        referrer: optionalString(query.ref, 'ref'),
-        title: optionalString(query.ti, 'ti', 2000),
+        // Cut to the columns' lengths, as the other protocols' are, rather than refused: a view refused
+        // behind an image is lost unseen (a url past 8,192 characters), and the Referer, which a url
+        // left out falls back to, was stored whole whatever its length.
+        url: optionalCutString(query.url, 'url') ?? cutText(referer ?? null, 8192),
+        referrer: optionalCutString(query.ref, 'ref'),
+        title: optionalCutString(query.ti, 'ti', 2000),
         campaign: {},
         properties,
         context: { protocol: 'pixel' },

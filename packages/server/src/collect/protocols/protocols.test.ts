@@ -350,6 +350,15 @@ describe('inlet batch protocol', () => {
 });
 
 describe('pixel', () => {
+  it("cuts a long url, ref, title and Referer to the columns' lengths, as the other protocols do, rather than refuse the view", () => {
+    // A url past 8,192 characters was refused, a view lost unseen behind the image; a Referer was
+    // stored whole, 12,000 characters and more.
+    const long = `https://docs.example.com/${'a'.repeat(12_000)}`;
+    const [event] = parsePixel({ k: 'wk', url: long, ref: long, ti: 't'.repeat(3000) }, undefined).events;
+    expect([event?.url?.length, event?.referrer?.length, event?.title?.length]).toEqual([8192, 8192, 2000]);
+    expect(parsePixel({ k: 'wk' }, long).events[0]?.url).toBe(long.slice(0, 8192));
+  });
+
   it('falls back to the Referer for the page URL and parses JSON properties', () => {
     const parsed = parsePixel({ k: 'wk', a: 'a', p: '{"campaign":"nov"}' }, 'https://docs.example.com/page');
     expect(parsed.events[0]).toMatchObject({
