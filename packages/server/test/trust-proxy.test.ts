@@ -55,4 +55,34 @@ describe('server.trust_proxy', () => {
       await twoHops.cleanup();
     }
   });
+
+  it('holds an IPv6 client to limits.per_ip_per_second by its /64, through which it could rotate', async () => {
+    // Each address of 2001:db8:1:2::/64 found a full bucket: six requests at once from one client
+    // under a limit of one a second all passed, and so would have any number. Sent together, as the
+    // bucket refills only after a second.
+    const limited = await startTestInlet({
+      server: { host: '127.0.0.1', port: 0, trust_proxy: true },
+      limits: { per_ip_per_second: 1, per_write_key_per_second: 0 },
+    });
+    const send = (id: string, address: string) =>
+      fetch(`${limited.url}/v1/track`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: basicAuth(),
+          'x-forwarded-for': address,
+        },
+        body: JSON.stringify(segmentMessage(id)),
+      });
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => send(`v6-${i}`, `2001:db8:1:2:${i}::${i + 1}`)),
+      );
+      expect(responses.filter((response) => response.status === 429).length).toBeGreaterThanOrEqual(4);
+      // Another /64 has a bucket of its own.
+      expect((await send('v6-other', '2001:db8:1:3::1')).status).toBe(200);
+    } finally {
+      await limited.cleanup();
+    }
+  });
 });

@@ -18,5 +18,5 @@ export { parsePlausible } from './protocols/plausible.ts';
 export { parseSegment } from './protocols/segment.ts';
 export type { ParsedIntake } from './protocols/types.ts';
 export { parseUmami } from './protocols/umami.ts';
-export { createRateLimiter } from './rate-limit.ts';
+export { addressKey, createRateLimiter } from './rate-limit.ts';
 export { createSiteKeys, type Site } from './site-keys.ts';

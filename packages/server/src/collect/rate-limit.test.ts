@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter } from './rate-limit.ts';
+import { addressKey, createRateLimiter } from './rate-limit.ts';
 
 describe('createRateLimiter', () => {
   it('refills a key at its rate and keeps keys apart', () => {
@@ -48,5 +48,23 @@ describe('createRateLimiter', () => {
   it('a rate of 0 takes everything', () => {
     const limit = createRateLimiter(0, () => 0);
     expect(limit('k', 1_000_000)).toBe(true);
+  });
+});
+
+describe('addressKey', () => {
+  it('keys an IPv6 address by its /64, however it is written, and an IPv4 address by itself', () => {
+    // By the whole address, a client rotating through its /64 found a full bucket at each request.
+    for (const address of [
+      '2001:db8:1:2::1',
+      '2001:0db8:0001:0002:ffff::9',
+      '2001:DB8:1:2:3:4:5:6',
+      '2001:db8:1:2::1%eth0',
+    ])
+      expect(addressKey(address)).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('')).toBe('');
   });
 });

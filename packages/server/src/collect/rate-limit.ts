@@ -35,3 +35,28 @@ export function createRateLimiter(perSecond: number, now: () => number = Date.no
   };
   return Object.assign(limit, { retryAfter });
 }
+
+/**
+ * The key of a client address for a per-address limit: an IPv6 address by its /64, the block one
+ * host (or one network) is given, whose 2^64 addresses a client can rotate through at will: keyed by
+ * the whole address, each request from a new one found a full bucket, and limits.per_ip_per_second
+ * held no IPv6 client back. An IPv4 address, also one mapped into IPv6 (::ffff:203.0.113.7), is
+ * its own key.
+ */
+export function addressKey(address: string): string {
+  if (!address.includes(':')) return address;
+  const ip = address.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (mapped) return mapped[1] as string;
+  const [head = '', tail] = ip.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => (Number.parseInt(group, 16) || 0).toString(16))
+    .join(':')}::/64`;
+}

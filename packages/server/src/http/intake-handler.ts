@@ -2,6 +2,7 @@ import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import {
+  addressKey,
   type BatchProtocol,
   createRateLimiter,
   eventsIn,
@@ -470,7 +471,7 @@ export function createIntakeHandler(options: {
       });
       return true;
     }
-    if (!ipLimit(clientIp(request) ?? '')) {
+    if (!ipLimit(addressKey(clientIp(request) ?? ''))) {
       fail(
         request,
         response,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createRateLimiter, parseJson } from '../collect/index.ts';
+import { addressKey, createRateLimiter, parseJson } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
@@ -94,7 +94,7 @@ export function registerLogRoutes(
     scope.addHook('preParsing', decodeContentEncoding(LOG_BODY_BYTES, logBodyTooLarge));
 
     scope.post('/logs', { bodyLimit: LOG_BODY_BYTES }, async (request, reply) => {
-      if (!ipLimit(request.ip)) throw rateLimited('requests from this address');
+      if (!ipLimit(addressKey(request.ip))) throw rateLimited('requests from this address');
       const writeKey = writeKeyOf(request);
       const site = logs.siteFor(writeKey);
       const source = (request.query as Record<string, unknown>).source ?? 'http';
