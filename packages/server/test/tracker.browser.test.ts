@@ -1358,6 +1358,19 @@ describe('browser tracker', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('warns in the console when data-api names a wrong path, which answers 404, naming what to send', async () => {
+    // data-api ending in /collect posted to /collect/collect, whose 404 had no CORS header: fetch
+    // failed as a network error, and the events were retried for good without a word.
+    const context = await newContext();
+    const warnings = warningsOf(context);
+    await open(context, '/api-with-collect', { attrs: { 'data-api': `${inlet.url}/collect` } });
+    await expect
+      .poll(() => warnings, { timeout: 15_000 })
+      .toEqual([
+        "inlet: the collector refused 1 events: No route POST /collect/collect; the tracker's data-api (createTracker's api) is the collector's address without /collect, which it adds.",
+      ]);
+  });
+
   it('as an ES module, warns and tracks nothing without api or writeKey, and takes api as a URL object', async () => {
     // Without api, createTracker() threw "Cannot read properties of undefined (reading 'replace')"; an
     // api without its scheme sent every event to the page's own server, relative to the page.

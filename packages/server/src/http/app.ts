@@ -236,6 +236,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
+    // A page's request to a wrong address (data-api="https://collect.example.com/collect" posts to
+    // /collect/collect) could not read its 404 without this: the browser's fetch failed as a network
+    // error, and the tracker retried it for good without a word. The refusal holds nothing secret.
+    const origin = request.headers.origin;
+    if (origin) reply.header('Access-Control-Allow-Origin', origin).header('Vary', 'Origin');
     const allowed = ROUTE_METHODS.filter((method) =>
       known.some((route) => route.method === method && route.pattern.test(path)),
     );
@@ -247,7 +252,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const role = missingRole(path, options);
     const message = role
       ? `${request.method} ${path} is served by the ${role} role, which this inlet process does not run (started with --role); send it to the process that runs the ${role === 'web' ? 'web role' : role} (inlet start, or inlet start --role ${role}).`
-      : `No route ${request.method} ${path}; see the HTTP API in README.md.`;
+      : /.\/collect$/.test(path)
+        ? `No route ${request.method} ${path}; the tracker's data-api (createTracker's api) is the collector's address without /collect, which it adds.`
+        : `No route ${request.method} ${path}; see the HTTP API in README.md.`;
     return reply.code(404).send(new InletError('NOT_FOUND', message).toJSON());
   });
 
