@@ -26,6 +26,11 @@ export function joinNegativeValues(args: string[], options: Options): string[] {
     const next = args[i + 1];
     // After --, every word is a positional.
     if (arg === '--') return [...joined, ...args.slice(i)];
+    const long = longForm(arg, options);
+    if (long !== arg) {
+      joined.push(long);
+      continue;
+    }
     const name = arg.startsWith('--')
       ? arg.slice(2)
       : Object.keys(options).find((key) => `-${options[key]?.short}` === arg);
@@ -40,6 +45,16 @@ export function joinNegativeValues(args: string[], options: Options): string[] {
     } else joined.push(arg);
   }
   return joined;
+}
+
+/**
+ * A short option written with = (-c=b.yaml, -s=orders) as its long form (--config=b.yaml): parseArgs
+ * took the = for the value's first character, as in -cb.yaml, and read the file "=b.yaml".
+ */
+export function longForm(arg: string, options: Options): string {
+  const short = /^-([A-Za-z])=/.exec(arg)?.[1];
+  const name = short && Object.keys(options).find((key) => options[key]?.short === short);
+  return name ? `--${name}=${arg.slice(3)}` : arg;
 }
 
 /**

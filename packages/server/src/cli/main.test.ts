@@ -29,6 +29,27 @@ describe('inlet command line', () => {
     }
   });
 
+  it('reads -c=inlet.yaml as --config=inlet.yaml and -s=name as --select=name, where = began the value', async () => {
+    const other = join(temp.dir, 'short.yaml');
+    writeFileSync(other, 'data_dir: ./short\n');
+    for (const argv of [
+      [`-c=${other}`, 'query', 'SELECT 41 + 1 AS n'],
+      ['query', 'SELECT 41 + 1 AS n', `-c=${other}`],
+    ]) {
+      const run = await inlet(...argv);
+      // It was CONFIG_NOT_FOUND: "Config file …/=…/short.yaml does not exist."
+      expect([run.code, run.out.trim(), run.err], argv.join(' ')).toEqual([ExitCode.OK, '{"n":42}', '']);
+    }
+    // -s=daily_active_users was read as flags by the --config scan, c among them: "tive_users" was
+    // taken for the configuration file.
+    const ls = await inlet('ls', '-s=daily_active_users', '--config', other);
+    expect([ls.code, ls.out, ls.err]).toEqual([
+      ExitCode.OK,
+      '{"name":"daily_active_users","kind":"model","path":null}\n',
+      '',
+    ]);
+  });
+
   it('refuses --config given twice, where the last was read and the other left without a word, and reads one before a --', async () => {
     const other = join(temp.dir, 'other.yaml');
     writeFileSync(other, 'data_dir: ./other\n');

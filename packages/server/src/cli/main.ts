@@ -3,6 +3,7 @@ import { type InletConfig, loadConfig } from '../config/index.ts';
 import { type InletError, isInletError } from '../errors/index.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
+import { longForm } from './command.ts';
 import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
@@ -18,6 +19,7 @@ import {
 import { queryCommand, queryHelp } from './query.ts';
 import { runCommand, runHelp } from './run.ts';
 import { runsCommand, runsHelp } from './runs.ts';
+import { selectOption } from './selectors.ts';
 import { startCommand, startHelp } from './start.ts';
 import { syncCommand, syncHelp } from './sync.ts';
 import { testCommand, testHelp } from './test.ts';
@@ -36,6 +38,8 @@ Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or mod
 not exist), 3 configuration (workflows too), 4 query refused or failed, 5 an error inlet did not
 foresee (its stack is logged at INLET_LOG_LEVEL=debug).
 `;
+
+const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
 
 const COMMAND_HELP: Record<string, string> = {
   start: startHelp,
@@ -66,6 +70,9 @@ async function dispatch(
   output: Output,
   env: Record<string, string | undefined>,
 ): Promise<ExitCode> {
+  // -c=b.yaml as --config=b.yaml, up to a -- (after it, every word is the command's).
+  const end = argv.indexOf('--');
+  argv = argv.map((arg, i) => (end >= 0 && i > end ? arg : longForm(arg, CONFIG_OPTION)));
   // --config may also come before the command (inlet --config x.yaml query …), as git's -C does.
   const leading: string[] = [];
   while (argv[0] === '--config' || argv[0] === '-c' || argv[0]?.startsWith('--config=')) {
@@ -107,7 +114,9 @@ async function dispatch(
   // --config may appear anywhere after the command; everything else belongs to the command.
   const { values, tokens } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' } },
+    // The commands' -s too: read as flags, -s=daily_active_users held -c, and "tive_users" was
+    // taken for the configuration file.
+    options: { ...CONFIG_OPTION, select: selectOption.select },
     strict: false,
     tokens: true,
   });
