@@ -1094,6 +1094,27 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('refuses a reference in a flow map of a workflow file as it does one in a block, not with a parser error', () => {
+    const env = (text: string) => text.replaceAll('%{', '${');
+    const s = setup();
+    const file = join(s.config.project_dir, 'workflows', 'w.yaml');
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/w.yaml',
+      env('cron: "0 5 * * *"  # %{NOT_READ}\nsteps: [{run: daily, vars: {region: %{REGION:-eu}}}]\n'),
+    );
+    // It was "… is not valid YAML: Unexpected flow-map-start at node end at line 2, column …".
+    expect(() => loadWorkflows(s.config)).toThrow(
+      env(
+        `${file} at line 2: "%{REGION:-eu}" holds a %{NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
+      ),
+    );
+    // A file that a reference is not all that is wrong with is told as YAML sees it.
+    writeProjectFile(s.config.project_dir, 'workflows/w.yaml', env('steps: [{run: %{X}}\n'));
+    expect(() => loadWorkflows(s.config)).toThrow(`${file} is not valid YAML:`);
+    s.state.close();
+  });
+
   it('refuses a workflow whose run or test step names a model the project does not have', () => {
     const s = setup();
     writeProjectFile(s.config.project_dir, 'models/daily.sql', 'SELECT 1 AS n');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type Document, parseDocument, visit } from 'yaml';
@@ -34,17 +35,43 @@ export interface Workflow extends WorkflowConfig {
  * A ${NAME} in a workflow file is an error: only inlet.yaml expands references (the configuration is
  * read once, with its environment), and here vars: { region: ${REGION} } became the text "${REGION}".
  */
-function refuseReference(document: Document, text: string, path: string): void {
+function refuseReference(
+  document: Document,
+  text: string,
+  path: string,
+  shown = (value: string) => value,
+): void {
   visit(document, {
     Scalar(_key, node) {
-      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      if (typeof node.value !== 'string') return;
+      const value = shown(node.value);
+      if (!value.includes('${')) return;
       const line = node.range ? ` at line ${text.slice(0, node.range[0]).split('\n').length}` : '';
       throw new InletError(
         'WORKFLOW_INVALID',
-        `${path}${line}: "${node.value.slice(0, 60)}" holds a \${NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
+        `${path}${line}: "${value.slice(0, 60)}" holds a \${NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
       );
     },
   });
+}
+
+/**
+ * For a file YAML cannot read: the reference its parser stopped at, said as refuseReference says
+ * one. In a flow map (steps: [{run: ${X}}]) the reference's "{" opened another, and the file was
+ * refused with "Unexpected flow-map-start at node end", naming no reference. Each ${…} of a line
+ * stands in as a plain word; a file that still cannot be read has another fault, told as it is.
+ */
+function refuseReferenceInUnreadable(text: string, path: string): void {
+  const references: string[] = [];
+  const marker = `inlet_ref_${randomBytes(6).toString('hex')}_`;
+  const marked = text.replace(/\$\{[^}\n]*\}/g, (reference) => `${marker}${references.push(reference) - 1}_`);
+  if (references.length === 0) return;
+  const document = parseDocument(marked, { logLevel: 'silent' });
+  if (document.errors.length > 0) return;
+  const token = new RegExp(`${marker}(\\d+)_`, 'g');
+  refuseReference(document, marked, path, (value) =>
+    value.replace(token, (_match, i: string) => references[Number(i)] ?? ''),
+  );
 }
 
 function parseWorkflowFile(path: string): WorkflowConfig {
@@ -70,7 +97,10 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   // unknown key, where yaml printed a Node warning of its own too.
   const document = parseDocument(text, { logLevel: 'error' });
   const error = document.errors[0];
-  if (error) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${yamlErrorLine(error)}`);
+  if (error) {
+    refuseReferenceInUnreadable(text, path);
+    throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${yamlErrorLine(error)}`);
+  }
   const tag = unknownTag(document, text);
   if (tag) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${unknownTagMessage(tag)}`);
   refuseReference(document, text, path);
