@@ -19,7 +19,6 @@ import {
 import { queryCommand, queryHelp } from './query.ts';
 import { runCommand, runHelp } from './run.ts';
 import { runsCommand, runsHelp } from './runs.ts';
-import { selectOption } from './selectors.ts';
 import { startCommand, startHelp } from './start.ts';
 import { syncCommand, syncHelp } from './sync.ts';
 import { testCommand, testHelp } from './test.ts';
@@ -113,10 +112,10 @@ async function dispatch(
   }
   // --config may appear anywhere after the command; everything else belongs to the command.
   const { values, tokens } = parseArgs({
-    args: rest,
-    // The commands' -s too: read as flags, -s=daily_active_users held -c, and "tive_users" was
-    // taken for the configuration file.
-    options: { ...CONFIG_OPTION, select: selectOption.select },
+    // A command's short option stands aside as a word: read as flags, -s=daily_active_users held -c,
+    // and "tive_users" was taken for the configuration file.
+    args: rest.map((arg) => (/^-[^-c]/.test(arg) ? '_' : arg)),
+    options: CONFIG_OPTION,
     strict: false,
     tokens: true,
   });
