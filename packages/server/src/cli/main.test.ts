@@ -383,6 +383,32 @@ describe('inlet command line', () => {
     ]);
   });
 
+  it('refuses a project_dir that names no folder for the commands that read the project, where it built nothing', async () => {
+    const dir = join(temp.dir, 'nowhere-project');
+    mkdirSync(dir);
+    const file = join(dir, 'inlet.yaml');
+    writeFileSync(file, 'data_dir: ./data\nproject_dir: ./no/such/dir\nmodels: { builtin: false }\n');
+    const missing = join(dir, 'no', 'such', 'dir');
+    for (const argv of [['run'], ['test'], ['ls']]) {
+      const run = await inlet(...argv, '--config', file);
+      // inlet run said "Done: 0 built, 0 failed, 0 skipped" and exited 0.
+      expect([run.code, run.out, run.err], argv.join(' ')).toEqual([
+        ExitCode.CONFIG,
+        '',
+        `CONFIG_INVALID: ${file} is not valid:\n  project_dir: ${missing} does not exist; correct the path, create the folder with your models in models/ (mkdir -p ${join(missing, 'models')}), or remove project_dir to build the built-in marts alone\n`,
+      ]);
+    }
+    // Those that do not read it run: a query of the lake.
+    const query = await inlet('query', 'SELECT 41 + 1 AS n', '--config', file);
+    expect([query.code, query.out, query.err]).toEqual([ExitCode.OK, '{"n":42}\n', '']);
+    mkdirSync(missing, { recursive: true });
+    const run = await inlet('run', '--config', file);
+    expect([run.code, run.err]).toEqual([
+      ExitCode.OK,
+      expect.stringMatching(/^Done: 0 built, 0 failed, 0 skipped in /),
+    ]);
+  });
+
   it('says so when --config names a directory, or the file leaves data_dir or server.host empty', async () => {
     const run = async (config: string) => {
       const captured = capturedOutput();

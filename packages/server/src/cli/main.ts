@@ -151,6 +151,7 @@ async function dispatch(
       path: typeof values.config === 'string' ? values.config : undefined,
       env,
       sourcesInUse: sourcesInUse(command, args),
+      projectMayBeMissing: !readsProject(command, args),
     });
   } catch (error) {
     // CODE: message, as every other error: docs/errors.md is looked up by the code.
@@ -229,6 +230,19 @@ function sourcesInUse(command: string, args: string[]): 'all' | string[] {
   if (command === 'sync') return args.filter((arg) => !arg.startsWith('-')).slice(0, 1);
   if (command === 'runs') return args[0] === 'start' ? 'all' : [];
   return ['query', 'catalog', 'run', 'test', 'ls', 'list', 'docs'].includes(command) ? [] : 'all';
+}
+
+/**
+ * Whether a command reads the project, whose folder project_dir must then name: inlet query and sync
+ * do not, inlet demo makes it, and a collector or loader of its own (inlet start --role collector)
+ * may run where the project is not.
+ */
+function readsProject(command: string, args: string[]): boolean {
+  if (command !== 'start') return ['run', 'test', 'ls', 'list', 'runs', 'catalog', 'docs'].includes(command);
+  const roles = args
+    .flatMap((arg, i) => (arg.startsWith('--role=') ? [arg.slice(7)] : args[i - 1] === '--role' ? [arg] : []))
+    .flatMap((value) => value.split(',').map((role) => role.trim()));
+  return roles.length === 0 || roles.some((role) => role === 'web' || role === 'scheduler');
 }
 
 /**

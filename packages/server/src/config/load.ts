@@ -408,6 +408,8 @@ export function loadConfig(options: {
   env: Env;
   cwd?: string;
   sourcesInUse?: 'all' | readonly string[];
+  /** project_dir may name a folder that is not there yet: inlet demo makes it. */
+  projectMayBeMissing?: boolean;
 }): InletConfig {
   const cwd = options.cwd ?? process.cwd();
   const explicit = options.path !== undefined;
@@ -448,8 +450,15 @@ export function loadConfig(options: {
   }
   const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path, options.env);
   const baseDir = baseDirOf(path, cwd);
-  return {
-    ...parseConfig(raw, { file: path, env: options.env, baseDir, sourcesLeftOut }),
-    configPath: path,
-  };
+  const config = parseConfig(raw, { file: path, env: options.env, baseDir, sourcesLeftOut });
+  // Without one the default ./project may well be absent (the built-in marts alone); one the file
+  // names is meant to be there, and its models were left out of every run without a word ("Done: 0
+  // built" with the built-in marts off).
+  const named = (raw as { project_dir?: unknown } | null)?.project_dir !== undefined;
+  if (named && !options.projectMayBeMissing && !existsSync(config.project_dir))
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${path} is not valid:\n  project_dir: ${config.project_dir} does not exist; correct the path, create the folder with your models in models/ (mkdir -p ${join(config.project_dir, 'models')}), or remove project_dir to build the built-in marts alone`,
+    );
+  return { ...config, configPath: path };
 }
