@@ -13,6 +13,8 @@ import {
   listLakeTables,
   MERGE_FILE_COLUMN,
   mergeOrderSql,
+  NO_PERMISSION,
+  noPermissionAdvice,
   partitionFiles,
   partitions,
   sqlString,
@@ -322,14 +324,7 @@ function inputGone(
  */
 export const FILE_RACE = /No files found|Cannot open file(?!.*: Permission denied)|No such file/;
 
-/** DuckDB's words for a file of the lake this user may not read: no race, nor passing. */
-export const NO_PERMISSION = /Cannot open file "([^"]+)": Permission denied/;
-
-/** What to do about a file of the lake inlet's user may not read. */
-export const noPermissionAdvice = (path: string) =>
-  `inlet's user may not read ${path} (permission denied); give it the lake's files (chown -R the data directory to the user inlet runs as), or move that file out of the lake`;
-
-export { DAMAGED_INSIDE };
+export { DAMAGED_INSIDE, NO_PERMISSION, noPermissionAdvice };
 
 /** The shape of a view left out because it failed to build: never any definition's own shape. */
 const FAILED = 'failed:';

@@ -115,6 +115,13 @@ const DAMAGED_PAGES = /^Invalid Input Error: Failed to read file "([^"]+)": /m;
 /** Whether DuckDB's error says a Parquet file is damaged inside (its metadata or its pages). */
 export const damagedInside = (message: string) => DAMAGED_INSIDE.test(message) || DAMAGED_PAGES.test(message);
 
+/** DuckDB's words for a file of the lake this user may not read: no race, nor passing. */
+export const NO_PERMISSION = /Cannot open file "([^"]+)": Permission denied/;
+
+/** What to do about a file of the lake inlet's user may not read. */
+export const noPermissionAdvice = (path: string) =>
+  `inlet's user may not read ${path} (permission denied); give it the lake's files (chown -R the data directory to the user inlet runs as), or move that file out of the lake`;
+
 /** Runs one statement over the lake (a DuckDB connection that may read it), failing as DuckDB does. */
 export type LakeReader = (sql: string) => Promise<unknown>;
 

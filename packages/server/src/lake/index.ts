@@ -9,6 +9,8 @@ export {
   type MovedFile,
   moveDamagedFile,
   moveDamagedInside,
+  NO_PERMISSION,
+  noPermissionAdvice,
 } from './damaged.ts';
 export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export { eventFiles, partitionFiles, partitions, publish, syncPath } from './files.ts';

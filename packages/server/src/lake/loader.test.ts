@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
+  chmodSync,
   copyFileSync,
   existsSync,
   lstatSync,
@@ -16,7 +17,7 @@ import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it, vi } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
-import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
+import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir, testConfig } from '../../test/helpers.ts';
 import { walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -1146,6 +1147,40 @@ describe('a compaction that fails', () => {
     await expect(loader.runOnce({ sealNow: true })).rejects.toThrow();
     expect(existsSync(old)).toBe(false);
   });
+});
+
+// Root reads any file, so the loader runs as nobody, in the fixture that loads and compacts.
+const UNREADABLE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'lake', 'compact-unreadable.ts');
+
+describe.skipIf(!nobodyCanRun(UNREADABLE))('a compaction that fails on a file inlet may not read', () => {
+  it('names the file and what to do once, not at every retry, and merges once it can read it', () => {
+    const temp = tempDir();
+    cleanups.push(temp.cleanup);
+    chmodSync(temp.dir, 0o777);
+    const out = execFileSync(process.execPath, ['--import', 'tsx', UNREADABLE, join(temp.dir, 'data')], {
+      ...AS_NOBODY,
+      encoding: 'utf8',
+    });
+    const { closed, passes, files, logged } = JSON.parse(out) as {
+      closed: string;
+      passes: string[];
+      files: { whileClosed: string[]; reopened: string[] };
+      logged: { level: number; msg: string; file?: string }[];
+    };
+    expect(passes).toEqual(['ok', 'ok', 'ok', 'ok']);
+    // Each retry logged 'compacting a partition failed; …' again, its cause in the error alone.
+    expect(logged).toEqual([
+      {
+        level: 50,
+        msg: `the files of partition dt=2026-11-20 cannot be merged: inlet's user may not read ${closed} (permission denied); give it the lake's files (chown -R the data directory to the user inlet runs as), or move that file out of the lake; loading goes on, and the merge is tried again quietly until it works or fails otherwise`,
+        file: closed,
+      },
+    ]);
+    expect(files).toEqual({
+      whileClosed: ['part-0000000000000001.parquet', 'part-0000000000000002.parquet'],
+      reopened: ['c-0000000000000002.parquet'],
+    });
+  }, 60_000);
 });
 
 describe('id filters a crash left half-written', () => {

@@ -6,7 +6,14 @@ import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { segmentPath, type WalSegments, walCounters } from '../wal/index.ts';
 import { compactPartition, recoverCompaction } from './compactor.ts';
-import { damagedFileMessage, damagedInside, moveDamagedFile, moveDamagedInside } from './damaged.ts';
+import {
+  damagedFileMessage,
+  damagedInside,
+  moveDamagedFile,
+  moveDamagedInside,
+  NO_PERMISSION,
+  noPermissionAdvice,
+} from './damaged.ts';
 import {
   type CheckedSegment,
   checkSegment,
@@ -273,6 +280,9 @@ export async function createLoader(options: {
   // leaves its inputs as they were, so loading goes on and the partition is merged later.
   const compactAfter = new Map<string, number>();
   const compactRetryMs = options.compactRetryMs ?? COMPACT_RETRY_MS;
+  // The error each such partition's merge last logged: one that fails alike at every retry (a file
+  // inlet's user may not read) logged the same lines every minute, for as long as it lasted.
+  const compactFailed = new Map<string, string>();
   const compact = async (dt: string) => {
     if ((compactAfter.get(dt) ?? Number.NEGATIVE_INFINITY) > monotonicMs()) return;
     try {
@@ -295,12 +305,27 @@ export async function createLoader(options: {
         logger.debug({ dt, ...compacted }, 'compacted partition');
       }
       compactAfter.delete(dt);
+      if (compactFailed.delete(dt)) logger.info({ dt }, 'compacting the partition works again');
     } catch (error) {
       compactAfter.set(dt, monotonicMs() + compactRetryMs);
-      logger.error(
-        { err: error, dt, retry_in_ms: compactRetryMs },
-        'compacting a partition failed; its files stay as they are, loading goes on and the merge is tried again later',
-      );
+      const message = (error as Error).message;
+      const fields = { err: error, dt, retry_in_ms: compactRetryMs };
+      if (compactFailed.get(dt) === message) {
+        logger.debug(fields, 'compacting a partition failed again as before');
+        return;
+      }
+      compactFailed.set(dt, message);
+      const denied = NO_PERMISSION.exec(message)?.[1];
+      if (denied !== undefined)
+        logger.error(
+          { ...fields, file: denied },
+          `the files of partition dt=${dt} cannot be merged: ${noPermissionAdvice(denied)}; loading goes on, and the merge is tried again quietly until it works or fails otherwise`,
+        );
+      else
+        logger.error(
+          fields,
+          'compacting a partition failed; its files stay as they are, loading goes on and the merge is tried again later (quietly, while it fails alike)',
+        );
     }
   };
 
