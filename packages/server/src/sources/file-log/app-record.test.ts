@@ -240,6 +240,43 @@ describe('json_lines', () => {
   });
 });
 
+it('names the time field of an epoch number no unit makes a time of, and says how the unit is told', () => {
+  const advice =
+    'is no time: an epoch number is read by its size (seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, nanoseconds above), and as';
+  const write =
+    'write the time as seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, or as ISO 8601 text';
+  // Each was "unrecognised timestamp 10000000000000000", naming neither the field nor why.
+  for (const [line, reason] of [
+    [
+      '{"ts": 1e16}',
+      `the time field "ts", 10000000000000000, ${advice} microseconds this one is 2286-11-20, after 2199; ${write}`,
+    ],
+    // Beyond 2^53, kept as its digits.
+    [
+      '{"time": 12345678901234567}',
+      `the time field "time", "12345678901234567", ${advice} microseconds this one is 2361-03-21, after 2199; ${write}`,
+    ],
+    [
+      '{"@timestamp": 99999999999}',
+      `the time field "@timestamp", 99999999999, ${advice} seconds this one is 5138-11-16, after 2199; ${write}`,
+    ],
+    [
+      '{"timestamp": -5}',
+      `the time field "timestamp", -5, ${advice} seconds this one is before 1970; ${write}`,
+    ],
+    ['{"ts": 1e30}', `the time field "ts", 1e+30, ${advice} nanoseconds this one is after 2199; ${write}`],
+  ])
+    expect(parseJsonLine(line as string), line).toEqual({ ok: false, reason });
+  // By size: 1e15 is microseconds (2001-09-09), 1733306400123456789 nanoseconds.
+  for (const [line, iso] of [
+    ['{"ts": 1e15}', '2001-09-09T01:46:40.000Z'],
+    ['{"ts": 1733306400123456789}', '2024-12-04T10:00:00.123Z'],
+  ] as const) {
+    const parsed = parseJsonLine(line);
+    expect(parsed.ok && new Date(parsed.value.tsMs as number).toISOString(), line).toBe(iso);
+  }
+});
+
 describe('regex', () => {
   it('fills access columns from named groups, request line included', () => {
     const parse = createRegexAccessParser(

@@ -2,7 +2,7 @@ import { isIP, isIPv4 } from 'node:net';
 import { parseJson } from '../../collect/index.ts';
 import { type JsonFault, jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
 import type { ParseResult } from './access-log-parser.ts';
-import { parseLogTime } from './log-timestamp.ts';
+import { epochProblem, parseLogTime } from './log-timestamp.ts';
 
 /** An application log record taken apart; `tsMs` is undefined when the record carries no time. */
 export interface AppFields {
@@ -131,6 +131,7 @@ export function appFieldsOf(record: Json, timeZone = 'UTC', dateZone = timeZone)
   // A dotted key (Elastic Common Schema's log.logger) is looked for as it is, then nested
   // ({"log": {"logger": …}}), as ECS libraries write either; a nested object left empty goes too.
   // With `objects: false` an object is no value for the column and stays a field.
+  let taken = '';
   const take = (keys: readonly string[], objects = true): unknown => {
     for (const key of keys) {
       const dot = key.indexOf('.');
@@ -141,7 +142,10 @@ export function appFieldsOf(record: Json, timeZone = 'UTC', dateZone = timeZone)
       if (value === undefined || (!objects && isObject(value))) continue;
       delete parent[name];
       if (parent !== rest && Object.keys(parent).length === 0) delete rest[key.slice(0, dot)];
-      if (value !== null && value !== '') return value;
+      if (value !== null && value !== '') {
+        taken = key;
+        return value;
+      }
     }
     return undefined;
   };
@@ -150,8 +154,15 @@ export function appFieldsOf(record: Json, timeZone = 'UTC', dateZone = timeZone)
   const timeValue = own ?? take(DATE_KEY);
   if (timeValue !== undefined) {
     tsMs = parseLogTime(timeValue, own === undefined ? dateZone : timeZone);
-    if (tsMs === undefined)
-      return { ok: false, reason: `unrecognised timestamp ${JSON.stringify(timeValue).slice(0, 60)}` };
+    if (tsMs === undefined) {
+      const problem = epochProblem(timeValue);
+      return {
+        ok: false,
+        reason: problem
+          ? `the time field "${taken}", ${JSON.stringify(timeValue).slice(0, 60)}, ${problem}`
+          : `unrecognised timestamp ${JSON.stringify(timeValue).slice(0, 60)}`,
+      };
+    }
   }
   // The Fluent Bit date is only a fallback; once a record's own time was used it is noise.
   if (typeof rest.date === 'number') delete rest.date;

@@ -235,6 +235,38 @@ function parseEpochText(text: string): number | undefined {
 
 const NUMERIC = /^\d{9,19}(?:\.\d+)?$/;
 
+/** Each unit an epoch number may be in, by size: below what it is one, and its milliseconds. */
+const EPOCH_UNITS = [
+  { below: 1e11, unit: 'seconds', ms: 1000 },
+  { below: 1e14, unit: 'milliseconds', ms: 1 },
+  { below: 1e17, unit: 'microseconds', ms: 1e-3 },
+  { below: Number.POSITIVE_INFINITY, unit: 'nanoseconds', ms: 1e-6 },
+] as const;
+
+/**
+ * Why an epoch number (a JSON number, or digits as text) is no time inlet reads, or undefined when
+ * it reads it or it is no number: in the unit its size tells, it is before 1970 or after 2199. Such a
+ * line was rejected as "unrecognised timestamp 10000000000000000", which said neither.
+ */
+export function epochProblem(value: unknown): string | undefined {
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d{9,}(?:\.\d+)?$/.test(value.trim())
+        ? Number(value)
+        : undefined;
+  if (number === undefined || parseLogTime(value) !== undefined) return undefined;
+  const { unit, ms } = EPOCH_UNITS.find(({ below }) => Math.abs(number) < below) ?? EPOCH_UNITS[3];
+  const at = number * ms;
+  const when =
+    number < 0
+      ? 'before 1970'
+      : Math.abs(at) <= 8.64e15
+        ? `${new Date(at).toISOString().slice(0, 10)}, after 2199`
+        : 'after 2199';
+  return `is no time: an epoch number is read by its size (seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, nanoseconds above), and as ${unit} this one is ${when}; write the time as seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, or as ISO 8601 text`;
+}
+
 /** Any supported log time (number or string) to epoch ms; undefined when it is none of them. */
 export function parseLogTime(value: unknown, timeZone = 'UTC'): number | undefined {
   if (typeof value === 'number') return parseEpoch(value);
