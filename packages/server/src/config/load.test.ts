@@ -762,6 +762,18 @@ describe('config', () => {
     expect(loadConfig({ path, env: {} }).project_dir).toBe(join(dir, 'project'));
   });
 
+  it('refuses a project_dir below a file, which stopped every command with a bare ENOTDIR', () => {
+    const { dir, path } = write('project_dir: ./notes.txt/project\n');
+    writeFileSync(join(dir, 'notes.txt'), 'x\n');
+    // It was "ENOTDIR: not a directory, stat '…/notes.txt/project'", with no code and no key named.
+    for (const below of ['project', 'project/shop']) {
+      writeFileSync(path, `project_dir: ./notes.txt/${below}\n`);
+      expect(() => loadConfig({ path, env: {} })).toThrow(
+        `${path} is not valid:\n  project_dir: ${join(dir, 'notes.txt', below)} cannot be a folder, as ${join(dir, 'notes.txt')} is a file; give the folder that holds models/ (and dbt_project.yml, if there is one)`,
+      );
+    }
+  });
+
   it('refuses an explicit --config that does not exist', () => {
     expect(() => loadConfig({ path: '/nonexistent/inlet.yaml', env: {} })).toThrow(/does not exist/);
   });

@@ -220,6 +220,22 @@ function unsendableInHeader(token: string): string | undefined {
   return bad < ' ' || bad === '\x7f' ? 'a control character (a line ending, say)' : 'a letter outside ASCII';
 }
 
+/**
+ * The file at path or at the nearest of its folders that exists, or undefined when that is a folder.
+ * Below a file (project_dir: /etc/passwd/x) stat failed with ENOTDIR, printed bare with no code.
+ */
+function fileAtOrAbove(path: string): string | undefined {
+  for (let at = path; dirname(at) !== at; at = dirname(at)) {
+    try {
+      const stats = statSync(at, { throwIfNoEntry: false });
+      if (stats !== undefined) return stats.isFile() ? at : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    }
+  }
+  return undefined;
+}
+
 /** Validates an already-parsed YAML value; used by loadConfig and by tests. */
 export function parseConfig(
   raw: unknown,
@@ -275,10 +291,11 @@ export function parseConfig(
   const projectDir = resolve(baseDir, expandHome(config.project_dir, 'project_dir', file));
   // A file here (the project's dbt_project.yml, say) was read as a folder with nothing in it, and
   // the project's models were left out of every run and of the catalog without a word.
-  if (statSync(projectDir, { throwIfNoEntry: false })?.isFile())
+  const inTheWay = fileAtOrAbove(projectDir);
+  if (inTheWay !== undefined)
     throw new InletError(
       'CONFIG_INVALID',
-      `${file} is not valid:\n  project_dir: ${projectDir} is a file; give the folder that holds models/ (and dbt_project.yml, if there is one)`,
+      `${file} is not valid:\n  project_dir: ${inTheWay === projectDir ? `${projectDir} is a file` : `${projectDir} cannot be a folder, as ${inTheWay} is a file`}; give the folder that holds models/ (and dbt_project.yml, if there is one)`,
     );
   return {
     ...config,
