@@ -258,6 +258,15 @@ describe('inlet command line', () => {
         '--format needs a value after it, where an option comes; write --format=VALUE for a value that starts with -; inlet runs --help lists what it takes.\n',
       ],
       [['start', 'now'], 'inlet start takes no argument "now"; inlet start --help lists what it takes.\n'],
+      // Node's "Option '--full-refresh' does not take an argument", and no more.
+      [
+        ['run', '--full-refresh=true'],
+        '--full-refresh takes no value: give it alone to switch it on, or leave it out; inlet run --help lists what it takes.\n',
+      ],
+      [
+        ['demo', '--exit=yes'],
+        '--exit takes no value: give it alone to switch it on, or leave it out; inlet demo --help lists what it takes.\n',
+      ],
       // Given twice, the last was taken and the other left without a word.
       [
         ['start', '--port', '8080', '--port', '9090'],

@@ -251,7 +251,8 @@ function readsProject(command: string, args: string[]): boolean {
  * command's arguments do (SQL with a leading -- comment is read as SQL); for an option without its
  * value, it said "Option '--workflow <value>' argument missing", or, with another option after it,
  * "argument is ambiguous" and advice to write --format=-XYZ; for a word a command takes none of,
- * "This command does not take positional arguments".
+ * "This command does not take positional arguments"; for a switch given a value, "Option
+ * '--full-refresh' does not take an argument".
  */
 function parseArgsMessage(error: Error, command: string): string | undefined {
   const help = `inlet ${command} --help lists what it takes.`;
@@ -265,6 +266,9 @@ function parseArgsMessage(error: Error, command: string): string | undefined {
     return valueless[2] === 'missing'
       ? `${valueless[1]} needs a value after it; ${help}`
       : `${valueless[1]} needs a value after it, where an option comes; write ${valueless[1]}=VALUE for a value that starts with -; ${help}`;
+  // A switch given a value (--full-refresh=true): Node's words named no command nor what to write.
+  const switched = /^Option '(?:-\w, )?(--[^' ]+)' does not take an argument/.exec(error.message)?.[1];
+  if (switched) return `${switched} takes no value: give it alone to switch it on, or leave it out; ${help}`;
   const extra = /^Unexpected argument '([^']*)'/.exec(error.message)?.[1];
   if (extra !== undefined) return `inlet ${command} takes no argument ${JSON.stringify(extra)}; ${help}`;
   return undefined;
