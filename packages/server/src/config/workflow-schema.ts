@@ -56,7 +56,13 @@ function selection(
   let into = picked.selectors;
   // The flag still waiting for its first selector.
   let waiting: string | undefined;
-  for (const word of words) {
+  // --select=a, -s=a and --exclude=a, as inlet run takes them: "run --select=a" was refused as an
+  // option a step does not take.
+  const split = words.flatMap((word) => {
+    const joined = /^(--select|-s|--exclude)=(.*)$/s.exec(word);
+    return joined ? [joined[1] as string, ...(joined[2] ? [joined[2]] : [])] : [word];
+  });
+  for (const word of split) {
     if (waiting && word.startsWith('-')) return `${waiting} needs a selector after it`;
     // Splitting on whitespace would cut a YAML map of vars apart, and YAML reads "a: b" in an
     // unquoted step as a map of its own; a map step carries them whole.

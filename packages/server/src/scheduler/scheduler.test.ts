@@ -796,6 +796,13 @@ describe('scheduler', () => {
     const parse = (step: string) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: [step] }] });
     expect(parse('run --exclude')).toThrow(/"run --exclude" --exclude needs a selector after it/);
+    // With =, as inlet run takes them: each was refused as an option a step does not take.
+    for (const [step, picked] of [
+      ['run --select=kept --exclude=slow', { selectors: ['kept'], exclude: ['slow'] }],
+      ['test -s=kept', { selectors: ['kept'], exclude: [] }],
+    ] as const)
+      expect(parse(step)().workflows[0]?.steps, step).toMatchObject([picked]);
+    expect(parse('run --select=')).toThrow(/"run --select=" --select needs a selector after it/);
     expect(parse('test --full-refresh')).toThrow(
       /"test --full-refresh" takes selectors, --select \/ -s and --exclude only/,
     );
