@@ -1,8 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InletError } from '../errors/index.ts';
 import type { ModelConfig } from './model-config.ts';
-import { readProjectText } from './project-text.ts';
+import { isProjectFolder, readProjectText } from './project-text.ts';
 
 // dbt's doc blocks: {% docs name %}…{% enddocs %} in .md files, which a description names with
 // {{ doc('name') }}. Without them the catalog would show the tag itself as the description.
@@ -17,7 +17,7 @@ export interface DocBlocks {
 }
 
 function markdownUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (!isProjectFolder(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     if (entry.name.startsWith('.')) return [];
     const path = join(dir, entry.name);

@@ -324,6 +324,23 @@ describe("dbt's var()", () => {
   });
 });
 
+describe('project folders', () => {
+  it('refuses a file where a folder of the project is, naming it, not as an error inlet did not foresee', () => {
+    // Each was "ENOTDIR: not a directory, scandir '…/models'" (exit 5).
+    for (const [files, folder] of [
+      [{ models: 'x' }, 'models'],
+      [{ 'models/a.sql': 'SELECT 1 AS x', seeds: 'code\n1\n' }, 'seeds'],
+      [{ 'models/a.sql': 'SELECT 1 AS x', tests: '' }, 'tests'],
+      [{ 'dbt_project.yml': 'name: shop\nmodel-paths: [sql.txt]\n', 'sql.txt': 'x' }, 'sql.txt'],
+    ] as const) {
+      const p = project(files);
+      expect(p.load, folder).toThrow(
+        `${join(p.dir, folder)} is a file, where inlet looks for a folder of the project; move the file out of the way and make ${folder} a folder (or leave it out)`,
+      );
+    }
+  });
+});
+
 describe('dbt_project.yml', () => {
   it("reads models, seeds and tests from dbt's model-paths, seed-paths and test-paths", () => {
     const p = project({

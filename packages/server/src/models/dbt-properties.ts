@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { SourcesEntry } from './dbt-sources.ts';
-import { readProjectText } from './project-text.ts';
+import { isProjectFolder, readProjectText } from './project-text.ts';
 
 /** One model's or seed's entry of a dbt properties file, as a configuration to parse. */
 export interface PropertiesEntry {
@@ -38,7 +38,7 @@ export const isPropertiesFile = (raw: unknown): boolean =>
 
 /** YAML files under dir, _-prefixed ones too (dbt's style: models/_orders__models.yml). */
 function yamlFilesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (!isProjectFolder(dir)) return [];
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;

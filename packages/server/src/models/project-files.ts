@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { isPropertiesFile } from './dbt-properties.ts';
-import { readProjectText } from './project-text.ts';
+import { isProjectFolder, readProjectText } from './project-text.ts';
 
 // The files of a project: where its models, seeds and tests are, the YAML beside them, and the
 // names their files give them.
@@ -13,7 +13,7 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const RESERVED = new Set(['events', 'access_logs', 'app_logs']);
 
 function filesUnder(dir: string, extension: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (!isProjectFolder(dir)) return [];
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
