@@ -1101,6 +1101,17 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('refuses a file where the folder of workflows is, naming it, not as an error inlet did not foresee', () => {
+    const s = setup();
+    const file = join(s.config.project_dir, 'workflows');
+    writeProjectFile(s.config.project_dir, 'workflows', 'cron: "0 5 * * *"\nsteps: [run]\n');
+    // It was "ENOTDIR: not a directory, scandir '…/workflows'", which stopped inlet start (exit 5).
+    expect(() => loadWorkflows(s.config)).toThrow(
+      `${file} is a file, where inlet looks for the project's folder of workflows (a .yaml file each); move the file out of the way and make workflows a folder (or leave it out).`,
+    );
+    s.state.close();
+  });
+
   it('refuses a reference in a flow map of a workflow file as it does one in a block, not with a parser error', () => {
     const env = (text: string) => text.replaceAll('%{', '${');
     const s = setup();

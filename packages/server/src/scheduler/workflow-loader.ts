@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type Document, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
@@ -155,6 +155,13 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
     origin: config.configPath ?? 'inlet.yaml',
   }));
   const dir = join(config.project_dir, 'workflows');
+  // A file by that name stopped inlet start and inlet runs with "ENOTDIR: not a directory, scandir",
+  // as an error inlet did not foresee.
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new InletError(
+      'WORKFLOW_INVALID',
+      `${dir} is a file, where inlet looks for the project's folder of workflows (a .yaml file each); move the file out of the way and make workflows a folder (or leave it out).`,
+    );
   if (existsSync(dir)) {
     for (const name of readdirSync(dir).sort()) {
       if (!/\.ya?ml$/.test(name) || name.startsWith('.')) continue;
