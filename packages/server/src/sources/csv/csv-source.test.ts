@@ -979,6 +979,34 @@ describe('csv source', () => {
     expect(await h.query('SELECT id FROM crm.days')).toEqual([{ id: '1' }]);
   });
 
+  it('names a link to a file that is gone, and a named pipe, where it said no file matches a path that is there', async () => {
+    const { h, dir } = await setup(
+      [
+        { path: 'clients.csv', name: 'clients' },
+        { path: 'pipe.csv', name: 'pipe' },
+      ],
+      {},
+    );
+    symlinkSync(join(dir, 'moved.csv'), join(dir, 'clients.csv'));
+    execFileSync('mkfifo', [join(dir, 'pipe.csv')]);
+    const error = await h.sync('crm').catch((e: Error) => e);
+    // Each was "crm.x: no file matches …; check path: (it is relative to inlet.yaml)."
+    expect(error).toMatchObject({ code: 'SOURCE_FILE_NOT_FOUND' });
+    for (const [path, why] of [
+      [
+        'clients.csv',
+        `is a symbolic link to ${join(dir, 'moved.csv')}, which does not exist; point the link at the export file, or remove it.`,
+      ],
+      [
+        'pipe.csv',
+        'is no regular file (a named pipe, a socket or a device), and inlet imports export files; write the export to a file and point path: at it.',
+      ],
+    ] as const)
+      expect((error as Error).message).toContain(
+        `crm.${path.replace('.csv', '')}: ${join(dir, path)} ${why}`,
+      );
+  });
+
   it('names a missing file, a directory given as path, a path under a file, and a bad option', async () => {
     const { h, dir } = await setup([{ path: 'nothing_*.csv', name: 'nothing' }], {});
     await expect(h.sync('crm')).rejects.toMatchObject({

@@ -4,8 +4,10 @@ import {
   constants,
   createReadStream,
   createWriteStream,
+  lstatSync,
   mkdirSync,
   readdirSync,
+  readlinkSync,
   statSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -144,14 +146,34 @@ async function withoutLoneSurrogateEscapes(from: string, to: string): Promise<vo
   await finished(out);
 }
 
-// Not throwIfNoEntry: a path under a file (export.csv/x.csv) throws ENOTDIR, which is no entry either.
-const isDirectory = (path: string) => {
+/**
+ * Why a path with no wildcard matched no file when something is there, or undefined: matchFiles
+ * passes over it, and "no file matches" a path that is there misled. Not throwIfNoEntry: a path under
+ * a file (export.csv/x.csv) throws ENOTDIR, which is no entry either.
+ */
+function whyNotAFile(path: string, table: CsvTable): string | undefined {
+  let link: ReturnType<typeof lstatSync>;
+  let stats: ReturnType<typeof statSync>;
   try {
-    return statSync(path).isDirectory();
+    link = lstatSync(path);
   } catch {
-    return false;
+    return undefined;
   }
-};
+  try {
+    stats = statSync(path);
+  } catch {
+    // A link whose file is gone (an export moved or renamed under it): said as no file at all.
+    return link.isSymbolicLink()
+      ? `${path} is a symbolic link to ${readlinkSync(path)}, which does not exist; point the link at the export file, or remove it.`
+      : undefined;
+  }
+  if (stats.isDirectory())
+    return `${path} is a directory; path: names a file, or the files of a directory with a pattern such as ${join(table.path, `*.${table.format}`)}.`;
+  // A named pipe, a socket or a device: matchFiles takes regular files only.
+  if (!stats.isFile())
+    return `${path} is no regular file (a named pipe, a socket or a device), and inlet imports export files; write the export to a file and point path: at it.`;
+  return undefined;
+}
 
 /**
  * A file or directory the user inlet runs as may not read, said as such: Node's own words
@@ -183,12 +205,9 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       } catch (error) {
         throw unreadable(where, error);
       }
-      // matchFiles passes over a directory, and "no file matches" a path that is there misled.
-      if (files.length === 0 && !/[*?]/.test(basename(pattern)) && isDirectory(pattern))
-        throw new InletError(
-          'SOURCE_FILE_NOT_FOUND',
-          `${where}: ${pattern} is a directory; path: names a file, or the files of a directory with a pattern such as ${join(table.path, `*.${table.format}`)}.`,
-        );
+      const why =
+        files.length === 0 && !/[*?]/.test(basename(pattern)) ? whyNotAFile(pattern, table) : undefined;
+      if (why !== undefined) throw new InletError('SOURCE_FILE_NOT_FOUND', `${where}: ${why}`);
       if (files.length === 0)
         throw new InletError(
           'SOURCE_FILE_NOT_FOUND',
