@@ -1,6 +1,13 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { type Candidate, type Head, hashHead, type ReadTask, type TrackedFile } from './file-tracker.ts';
+import {
+  beforeWindow,
+  type Candidate,
+  type Head,
+  hashHead,
+  type ReadTask,
+  type TrackedFile,
+} from './file-tracker.ts';
 import { createLineSplitter, type LineSplitter, type SplitLine } from './line-splitter.ts';
 
 // Parsing one chunk holds the event loop (the collector may share it): 256 KiB is a few ms.
@@ -79,14 +86,17 @@ async function openSame(candidate: Candidate): Promise<FileHandle | undefined> {
 async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOptions): Promise<ReadOutcome> {
   const { file, candidate } = task;
   // Truncated (and written again) since the plan, or while a chunk was read: the offset belongs to
-  // other content then. The first bytes are checked before and after each read, so a chunk is only
-  // used when it certainly came from the content the offset counts.
-  const head = Buffer.alloc(file.headBytes);
-  const sameFile = async () => {
-    if (file.headBytes === 0) return true;
-    const { bytesRead } = await handle.read(head, 0, file.headBytes, file.headAt ?? 0);
-    return bytesRead === file.headBytes && hashHead(head) === file.head;
+  // other content then. The first bytes, and those last read before the offset, are checked before
+  // and after each read, so a chunk is only used when it certainly came from the content the offset
+  // counts.
+  const holds = async (at: number, bytes: number, hash: string) => {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, at);
+    return bytesRead === bytes && hashHead(buffer) === hash;
   };
+  const sameFile = async () =>
+    (file.headBytes === 0 || (await holds(file.headAt ?? 0, file.headBytes, file.head))) &&
+    (!file.before || (await holds(file.before.at, file.before.bytes, file.before.hash)));
   if (!(await sameFile())) return { status: 'gone' };
   const key = `${file.dev}:${file.ino}`;
   const kept = options.partials?.get(key);
@@ -132,8 +142,21 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
       splitter,
       ...(resume && kept.warned ? { warned: true } : {}),
     });
+  await noteBefore(handle, file, sameFile);
   const held = splitter.pending();
   return held ? { status: 'read', unended: { ...held, readTo: position } } : { status: 'read' };
+}
+
+/**
+ * Hashes the bytes just before the offset the read left (file-tracker.ts `before`): taken only while
+ * the file still holds what was read, so a file emptied and refilled meanwhile keeps the old ones.
+ */
+async function noteBefore(handle: FileHandle, file: TrackedFile, sameFile: () => Promise<boolean>) {
+  const { at, bytes } = beforeWindow(file);
+  if (bytes === 0 || (file.before && file.before.at + file.before.bytes === file.offset)) return;
+  const buffer = Buffer.alloc(bytes);
+  const { bytesRead } = await handle.read(buffer, 0, bytes, at);
+  if (bytesRead === bytes && (await sameFile())) file.before = { at, bytes, hash: hashHead(buffer) };
 }
 
 /**

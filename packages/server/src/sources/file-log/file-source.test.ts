@@ -11,6 +11,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   truncateSync,
   unlinkSync,
@@ -583,6 +584,40 @@ describe('file source: sync', () => {
     appendFileSync(log(logs, 'access.log'), access(140, 145));
     await sync();
     await expectEachOnce(145);
+  });
+
+  it('reads a file emptied and written again past its old offset, beginning as before, from its start', async () => {
+    // A writer that starts each run with the same lines (a banner over 1 KiB) leaves the same first
+    // KiB after `> app.log`; refilled past the old offset before the next look, the file was taken
+    // for the one read grown, and read on from the old offset: the lines before it were lost.
+    const { logs, sync, query, layout } = await setup([
+      { name: 'app', type: 'file', path: 'app.log', format: 'json_lines' },
+    ]);
+    const path = log(logs, 'app.log');
+    const banner = Array.from(
+      { length: 30 },
+      (_, i) => `{"msg":"starting: step ${i} of 30","service":"api"}\n`,
+    );
+    const run = (name: string, lines: number) =>
+      [...banner, ...Array.from({ length: lines }, (_, i) => `{"msg":"${name} ${i}"}\n`)].join('');
+    writeFileSync(path, run('first', 5));
+    expect((await sync()).rows).toBe(35);
+    const { ino } = statSync(path);
+    writeFileSync(path, run('second', 40));
+    expect(statSync(path).ino).toBe(ino);
+    expect((await sync()).rows).toBe(70);
+    const rows = await query(
+      "SELECT split_part(message, ' ', 1) AS run, count(*)::INTEGER FROM app_logs GROUP BY 1 ORDER BY 1",
+    );
+    expect(rows.map((r) => [String(r[0]), Number(r[1])])).toEqual([
+      ['first', 5],
+      ['second', 40],
+      ['starting:', 60],
+    ]);
+    expect(existsSync(join(layout.lake, '_rejects', 'app'))).toBe(false);
+    // Grown since, it is the same file again: only the new lines are read.
+    appendFileSync(path, '{"msg":"second 40"}\n');
+    expect((await sync()).rows).toBe(1);
   });
 
   it.each([

@@ -22,6 +22,14 @@ export interface TrackedFile {
   /** Content bytes consumed: everything before it is in the lake or in the rejects. */
   offset: number;
   /**
+   * Hash of the `bytes` bytes of content from `at`, read up to the offset as it was then (up to
+   * HEAD_BYTES: the last lines read). A file emptied and written again past the offset between two
+   * looks, beginning as before (a writer that starts each run with the same lines), still has its
+   * first KiB; these bytes it has not, unless it holds again exactly what was read. Absent in
+   * checkpoints saved before, and until something before the offset is read.
+   */
+  before?: { at: number; bytes: number; hash: string };
+  /**
    * The offset is inside a multi-line record that was cut off (multiline.max_lines): its lines up
    * to the next record's first line are dropped, after a restart too.
    */
@@ -92,6 +100,12 @@ const SEEN_EVERY_MS = 3600_000;
 export const hashHead = (bytes: Buffer): string =>
   createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 
+/** Where the bytes `before` hashes lie for the file's offset now: up to HEAD_BYTES, within its content. */
+export const beforeWindow = (f: TrackedFile): { at: number; bytes: number } => {
+  const at = Math.max(f.headAt ?? 0, f.offset - HEAD_BYTES);
+  return { at, bytes: Math.max(0, f.offset - at) };
+};
+
 /** Up to HEAD_BYTES of a file's content from `at`. */
 export interface Head {
   at: number;
@@ -152,6 +166,13 @@ export async function planReads(
     const head = await headOf(c, f.headAt ?? 0);
     return head && sameStart(head, f);
   };
+  /** Whether the candidate holds the bytes f last read before its offset: undefined when it moved. */
+  const holdsBefore = async (c: Candidate, f: TrackedFile) => {
+    if (!f.before) return true;
+    const { at, bytes, hash } = f.before;
+    const head = await headOf(c, at);
+    return head && head.bytes.length >= bytes && hashHead(head.bytes.subarray(0, bytes)) === hash;
+  };
   const bound = new Map<Candidate, TrackedFile>();
   const claimed = new Set<TrackedFile>();
   const later = new Set<Candidate>();
@@ -188,7 +209,10 @@ export async function planReads(
       detach(f, c);
       continue;
     }
-    const same = f.headBytes > 0 ? await startsAs(c, f) : true;
+    // The same first bytes and size enough, but not the bytes last read before the offset: emptied
+    // and written again past the offset since the last look, so the offset counts other content.
+    const starts = f.headBytes > 0 ? await startsAs(c, f) : true;
+    const same = starts && (await holdsBefore(c, f));
     if (same === undefined) {
       // Moved while looked at: keep what is known as it is, and look again next scan.
       claimed.add(f);
@@ -238,6 +262,8 @@ export async function planReads(
       // A copy can be shorter than what was read from the original: all of it was read then.
       const offset = c.gz ? found.offset : Math.min(found.offset, c.size);
       Object.assign(found, { dev: c.dev, ino: c.ino, gz: c.gz, done: false, offset });
+      // Offsets count content, but a .gz's is not read in place; a shorter copy ends before them.
+      if (c.gz || (found.before && found.before.at + found.before.bytes > offset)) delete found.before;
       bind(c, found);
       continue;
     }
@@ -296,6 +322,14 @@ export async function planReads(
         f.headBytes = Math.min(head.bytes.length, HEAD_BYTES);
         f.head = hashHead(head.bytes.subarray(0, f.headBytes));
       }
+    }
+    // Known only by its first bytes so far (started at its end, a checkpoint saved before, a copy
+    // shorter than what was read): the bytes before the offset are taken now, checked as the head is.
+    const window = beforeWindow(f);
+    if (!c.gz && !f.before && window.bytes > 0 && c.size >= f.offset) {
+      const head = await headOf(c, window.at);
+      if (head && head.bytes.length >= window.bytes)
+        f.before = { ...window, hash: hashHead(head.bytes.subarray(0, window.bytes)) };
     }
     Object.assign(f, { path: c.path, size: c.size, mtimeMs: c.mtimeMs });
     if (options.now - f.seenAt >= SEEN_EVERY_MS) f.seenAt = options.now;
