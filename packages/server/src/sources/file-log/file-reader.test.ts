@@ -1,9 +1,19 @@
-import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../../../test/cleanups.ts';
 import { tempDir } from '../../../test/helpers.ts';
-import { type PartialLine, readTask } from './file-reader.ts';
+import { type PartialLine, readHead, readTask } from './file-reader.ts';
 import { HEAD_BYTES, hashHead, type TrackedFile } from './file-tracker.ts';
 import type { SplitLine } from './line-splitter.ts';
 
@@ -62,6 +72,15 @@ function setup() {
   return { path, file, read };
 }
 
+/** Gives a reader blocked opening the named pipe at path its writer, so nothing is left waiting. */
+const releasePipe = (path: string) => {
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // No reader waits (ENXIO), or no pipe is there any more.
+  }
+};
+
 describe('file reader', () => {
   it('reads only the new bytes of a line still waiting for its newline, and keeps it whole once it comes', async () => {
     const { path, read } = setup();
@@ -79,6 +98,32 @@ describe('file reader', () => {
       { text: 'x'.repeat(256), start: 3, end: 150_004, tooLongBytes: 150_000 },
       { text: 'next', start: 150_004, end: 150_009 },
     ]);
+  });
+
+  it('takes a named pipe put where the scan found the file for a file gone, without waiting for a writer', async () => {
+    // Opened as a file, the pipe waited for a writer for good: the source read nothing more, and the
+    // process could not exit.
+    const { path, file } = setup();
+    writeFileSync(path, 'a\n');
+    const stat = statSync(path);
+    const candidate = {
+      path,
+      dev: stat.dev,
+      ino: stat.ino,
+      size: stat.size,
+      mtimeMs: stat.mtimeMs,
+      gz: false,
+    };
+    rmSync(path);
+    execFileSync('mkfifo', [path]);
+    cleanups.push(() => releasePipe(path));
+    expect(await readHead(candidate, HEAD_BYTES)).toBeUndefined();
+    expect(
+      await readTask(
+        { candidate, file },
+        { maxLineBytes: 256, signal: new AbortController().signal, onLines: async () => {} },
+      ),
+    ).toEqual({ status: 'gone' });
   });
 
   it('reads a waiting line again from its start when its bytes were written over in place', async () => {

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import {
@@ -68,14 +69,16 @@ export interface UnendedLine {
 async function openSame(candidate: Candidate): Promise<FileHandle | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(candidate.path, 'r');
+    // Without waiting: a named pipe put where the scan found the file waited for a writer, for good,
+    // holding the source's reads and a thread of the pool (and the process's exit) with it.
+    handle = await open(candidate.path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   // Rotated between the scan and the open: the path now names another file, which the next scan plans.
   const stat = await handle.stat();
-  if (stat.ino !== candidate.ino || stat.dev !== candidate.dev) {
+  if (!stat.isFile() || stat.ino !== candidate.ino || stat.dev !== candidate.dev) {
     await handle.close();
     return undefined;
   }
