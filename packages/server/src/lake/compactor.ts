@@ -130,13 +130,23 @@ export async function compactPartition(
   const filterWritten = filters.every((f) => f !== undefined)
     ? mergeIdFilters(filters).then((merged) => writeIdFilterAsync(output, merged))
     : Promise.resolve(removeIdFilter(output));
-  const [reader] = await Promise.all([
+  // Both settled before either's failure is thrown: a copy that failed at once (a file it may not
+  // read) left the filter being written, and the merge tried again at once wrote the same .ids.tmp
+  // beside it, one rename then failing with ENOENT, or the first filter landing over the second's.
+  const [copied, filtered] = await Promise.allSettled([
     connection.runAndReadAll(
       `COPY (SELECT * FROM read_parquet([${small.map((f) => sqlString(f.path)).join(', ')}], union_by_name=true)) ` +
         `TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ${COMPACT_ROW_GROUPS})`,
     ),
     filterWritten,
   ]);
+  if (copied.status === 'rejected') {
+    // The filter of a file that was never made is no filter of any: the next merge writes its own.
+    removeIdFilter(output);
+    throw copied.reason;
+  }
+  if (filtered.status === 'rejected') throw filtered.reason;
+  const reader = copied.value;
   await publishAsync(tmp, output, dir);
   recoverCompaction(dir);
   return { inputs: small.length, rows: Number(reader.getRows()[0]?.[0] ?? 0) };
