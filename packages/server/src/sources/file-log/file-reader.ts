@@ -77,8 +77,16 @@ async function openSame(candidate: Candidate): Promise<FileHandle | undefined> {
     throw error;
   }
   // Rotated between the scan and the open: the path now names another file, which the next scan plans.
+  // That file may have the listed file's inode number (deleted since, the number reused by a copy):
+  // taken for it, its content was planned with the size and mtime of the other, read only to that
+  // size, its last record finished as at rest, and a copy's offset moved back to that size.
   const stat = await handle.stat();
-  if (!stat.isFile() || stat.ino !== candidate.ino || stat.dev !== candidate.dev) {
+  if (
+    !stat.isFile() ||
+    stat.ino !== candidate.ino ||
+    stat.dev !== candidate.dev ||
+    (candidate.birthtimeMs !== undefined && stat.birthtimeMs !== candidate.birthtimeMs)
+  ) {
     await handle.close();
     return undefined;
   }

@@ -415,6 +415,7 @@ export async function openFileTailer(
           ino: stat.ino,
           size: stat.size,
           mtimeMs: stat.mtimeMs,
+          birthtimeMs: stat.birthtimeMs,
           gz: path.endsWith('.gz'),
         });
       } catch (error) {

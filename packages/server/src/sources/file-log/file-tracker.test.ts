@@ -5,6 +5,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  type Stats,
   statSync,
   truncateSync,
   unlinkSync,
@@ -224,6 +225,49 @@ describe('planning reads across rotation', () => {
     appendFileSync(path('a.log'), lines(0, 30));
     expect((await plan(['a.log', 'a.log.1'])).sort()).toEqual([`a.log.1@${read}`, 'a.log@0']);
     expect(await plan(['a.log', 'a.log.1'])).toEqual([]);
+  });
+
+  it('a file listed under an inode number a copy made since took over is looked at again, not read as listed', async () => {
+    // old.log is listed, then deleted, and copytruncate's copy of a.log gets its inode number (ext4
+    // hands a freed number out again at once). Taken for the file listed, the copy was matched to
+    // a.log's record with old.log's size: its offset moved back to that size and the lines after it,
+    // read already, were read again; a multi-line record cut there was written as at rest.
+    const { path, plan, known, seed } = setup();
+    writeFileSync(path('old.log'), lines(0, 20));
+    const old = statSync(path('old.log'));
+    writeFileSync(path('a.log'), lines(100, 200));
+    await plan(['a.log']);
+    const read = statSync(path('a.log')).size;
+    unlinkSync(path('old.log'));
+    copyFileSync(path('a.log'), path('a.log.1'));
+    truncateSync(path('a.log'), 0);
+    appendFileSync(path('a.log'), lines(200, 201));
+    const copy = statSync(path('a.log.1'));
+    const listed = (name: string, s: Stats): Candidate => ({
+      path: path(name),
+      dev: s.dev,
+      ino: s.ino,
+      size: s.size,
+      mtimeMs: s.mtimeMs,
+      birthtimeMs: s.birthtimeMs,
+      gz: false,
+    });
+    // What the scan saw at the copy's inode number, before the copy was made: old.log.
+    const stale = { ...listed('a.log.1', old), ino: copy.ino };
+    const result = await planReads(known(), [listed('a.log', statSync(path('a.log'))), stale], {
+      now: Date.now(),
+      readHead: (c, at) => readHead(c, HEAD_BYTES, at),
+      startAtEnd: false,
+    });
+    expect(
+      result.tasks.map((t) => `${t.candidate.path.slice(path('').length + 1)}@${t.file.offset}`),
+    ).toEqual(['a.log@0']);
+    expect(result.deferred).toBe(1);
+    seed(result.files);
+    // Listed as it is now, the copy is a.log's content, read to its end already: nothing of it is
+    // read again (the old code read it again from old.log's size).
+    expect(await plan(['a.log', 'a.log.1'])).toEqual(['a.log@0']);
+    expect(known().find((f) => f.ino === copy.ino)?.offset).toBe(read);
   });
 
   it('an inode reused for other content is a new file', async () => {

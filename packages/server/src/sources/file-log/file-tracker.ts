@@ -81,6 +81,11 @@ export interface Candidate {
   ino: number;
   size: number;
   mtimeMs: number;
+  /**
+   * When the file was made, where the filesystem keeps it (0 where not): the file at the inode read
+   * is this one, not one made since under the same inode number (deleted, and the number reused).
+   */
+  birthtimeMs?: number;
   gz: boolean;
 }
 
