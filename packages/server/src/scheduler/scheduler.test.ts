@@ -1083,20 +1083,28 @@ describe('scheduler', () => {
     s.state.close();
   });
 
-  it('refuses a reference in a workflow file, which it took as text, naming the file and line', () => {
-    // Only inlet.yaml expands them: region: %{REGION} became the var "%{REGION}".
-    const env = (text: string) => text.replaceAll('%{', '${');
+  /** `${…}` written as %{…}, so that the texts below need no escapes. */
+  const env = (text: string) => text.replaceAll('%{', '${');
+
+  /** Expects w.yaml holding text (%{…} for references) to be refused for reference at line. */
+  const expectReferenceRefused = (text: string, line: number, reference: string) => {
     const s = setup();
     const file = join(s.config.project_dir, 'workflows', 'w.yaml');
-    writeProjectFile(
-      s.config.project_dir,
-      'workflows/w.yaml',
-      env('cron: "0 5 * * *"  # %{NOT_READ}\nsteps:\n  - run: daily\n    vars:\n      region: %{REGION}\n'),
-    );
+    writeProjectFile(s.config.project_dir, 'workflows/w.yaml', env(text));
     expect(() => loadWorkflows(s.config)).toThrow(
       env(
-        `${file} at line 5: "%{REGION}" holds a %{NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
+        `${file} at line ${line}: "${reference}" holds a %{NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
       ),
+    );
+    return { s, file };
+  };
+
+  it('refuses a reference in a workflow file, which it took as text, naming the file and line', () => {
+    // Only inlet.yaml expands them: region: %{REGION} became the var "%{REGION}".
+    const { s } = expectReferenceRefused(
+      'cron: "0 5 * * *"  # %{NOT_READ}\nsteps:\n  - run: daily\n    vars:\n      region: %{REGION}\n',
+      5,
+      '%{REGION}',
     );
     s.state.close();
   });
@@ -1113,19 +1121,11 @@ describe('scheduler', () => {
   });
 
   it('refuses a reference in a flow map of a workflow file as it does one in a block, not with a parser error', () => {
-    const env = (text: string) => text.replaceAll('%{', '${');
-    const s = setup();
-    const file = join(s.config.project_dir, 'workflows', 'w.yaml');
-    writeProjectFile(
-      s.config.project_dir,
-      'workflows/w.yaml',
-      env('cron: "0 5 * * *"  # %{NOT_READ}\nsteps: [{run: daily, vars: {region: %{REGION:-eu}}}]\n'),
-    );
     // It was "… is not valid YAML: Unexpected flow-map-start at node end at line 2, column …".
-    expect(() => loadWorkflows(s.config)).toThrow(
-      env(
-        `${file} at line 2: "%{REGION:-eu}" holds a %{NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
-      ),
+    const { s, file } = expectReferenceRefused(
+      'cron: "0 5 * * *"  # %{NOT_READ}\nsteps: [{run: daily, vars: {region: %{REGION:-eu}}}]\n',
+      2,
+      '%{REGION:-eu}',
     );
     // A file that a reference is not all that is wrong with is told as YAML sees it.
     writeProjectFile(s.config.project_dir, 'workflows/w.yaml', env('steps: [{run: %{X}}\n'));
