@@ -536,6 +536,11 @@ export async function createQueryEngine(options: {
       clearTimeout(stuck);
       opts.signal?.removeEventListener('abort', onAbort);
       if (id !== undefined) running.delete(id);
+      // A streamed result left before its end (max_rows reached, a client gone) is still being
+      // produced: closing the connection alone does not stop it, since the result, which DuckDB's
+      // bindings leave to the garbage collector, keeps its context alive. The scan went on, a core
+      // busy, and whenever the result was collected the main thread waited for the scan to end.
+      connection.interrupt();
       connection.closeSync();
       endLease?.();
       slots.release();
