@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Catalog } from '../catalog/index.ts';
 import { type Intake, type IntakeWorkers, parseJsonBody } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/index.ts';
 import type { RunHistory } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
+import { dropUnreadBody } from './body-drain.ts';
 import { registerCatalogRoutes } from './catalog-routes.ts';
 import {
   answerRaw,
@@ -234,7 +235,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) known.push({ method, pattern: routePattern(route.url) });
   });
-  app.setNotFoundHandler((request, reply) => {
+  const answerNoRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/';
     // A page's request to a wrong address (data-api="https://collect.example.com/collect" posts to
     // /collect/collect) could not read its 404 without this: the browser's fetch failed as a network
@@ -256,7 +257,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         ? `No route ${request.method} ${path}; the tracker's data-api (createTracker's api) is the collector's address without /collect, which it adds.`
         : `No route ${request.method} ${path}; see the HTTP API in README.md.`;
     return reply.code(404).send(new InletError('NOT_FOUND', message).toJSON());
-  });
+  };
+  app.setNotFoundHandler(answerNoRoute);
 
   // Once a request: on its answer's end, or as 499 when its connection closed first (the client went
   // away), which no onResponse follows: a POST /logs or /api/query whose client hung up mid-body was
@@ -271,6 +273,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     reply.raw.once('finish', () => count(reply.statusCode));
     reply.raw.once('close', () => count(499));
     done();
+  });
+
+  // A request no route takes is answered here, before its body is parsed: Fastify's 404 handler runs
+  // after the content-type parsers, so PUT /nope or POST /healthz with a body that is no JSON, not
+  // gzip, or too large was answered 400, 413 or 415 for that body, where the same request with a good
+  // or empty body got its 404 or 405. The body is dropped unread (this hook runs after the counting one).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
+    if (dropUnreadBody(request.raw)) reply.header('Connection', 'close');
+    answerNoRoute(request, reply);
   });
 
   registerOpsRoutes(app, { wal: options.wal, metrics });

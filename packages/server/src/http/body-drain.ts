@@ -30,3 +30,14 @@ export function drain(request: IncomingMessage): void {
   request.on('error', () => {});
   request.resume();
 }
+
+/**
+ * Drops the rest of a body refused unread: read on and dropped, or, announced larger than
+ * DRAIN_BYTES, not waited for. True when the answer must then close the connection (Connection: close).
+ */
+export function dropUnreadBody(request: IncomingMessage): boolean {
+  if (!bodyUnread(request)) return false;
+  if (Number(request.headers['content-length'] ?? 0) > DRAIN_BYTES) return true;
+  drain(request);
+  return false;
+}

@@ -21,7 +21,7 @@ import { InletError } from '../errors/index.ts';
 import type { EventType } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
+import { dropUnreadBody } from './body-drain.ts';
 import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
@@ -403,15 +403,12 @@ export function createIntakeHandler(options: {
     // writeHead sends the headers as they are, so without a length Node would frame a body of a few
     // bytes as chunks; a HEAD answer carries its GET's length and no body.
     if (answer.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(answer.body));
-    if (bodyUnread(request)) {
-      // A body refused unread is read on and dropped, so the answer reaches a client that sends its
-      // whole body before it reads (Node's fetch and http), and the connection stays usable: closed
-      // with the body still coming in, it was reset, and such clients saw EPIPE, never the 413. A
-      // body announced larger than DRAIN_BYTES is not waited for: the connection is closed, so
-      // nothing of it can be parsed as the next request.
-      if (Number(request.headers['content-length'] ?? 0) > DRAIN_BYTES) headers.Connection = 'close';
-      else drain(request);
-    }
+    // A body refused unread is read on and dropped, so the answer reaches a client that sends its
+    // whole body before it reads (Node's fetch and http), and the connection stays usable: closed
+    // with the body still coming in, it was reset, and such clients saw EPIPE, never the 413. A
+    // body announced larger than DRAIN_BYTES is not waited for: the connection is closed, so
+    // nothing of it can be parsed as the next request.
+    if (dropUnreadBody(request)) headers.Connection = 'close';
     response.writeHead(answer.status, headers);
     response.end(answer.body);
     requests.route(request, path, answer.status);

@@ -523,3 +523,62 @@ describe('a Transfer-Encoding with a coding besides chunked', () => {
     });
   });
 });
+
+describe('a request no route takes, with a body', () => {
+  // Fastify's 404 handler ran after the content-type parsers: PUT /nope or POST /healthz with a body
+  // that was no JSON, not gzip, of no type or too large was answered 400, 415 or 413 for the body,
+  // where the same request with a good or empty body got 404 or 405.
+  const refusedBodies = [
+    ['Content-Type: application/json', '{"not json'],
+    ['Content-Type: application/json\r\nContent-Encoding: gzip', 'not gzip'],
+    ['Content-Type: not a media type', '{}'],
+    ['Content-Type: application/json', `"${'x'.repeat(600 * 1024)}"`],
+  ] as const;
+
+  it('is answered 404, or 405 with Allow, before its body is read, and the body is dropped', async () => {
+    const counted = async () => {
+      const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+      return Number(
+        /^inlet_http_requests_total\{route="unmatched",status="404"\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
+      );
+    };
+    const before = await counted();
+    const requests = refusedBodies.flatMap(([headers, body]) =>
+      ['PUT /nope', 'POST /healthz'].map(
+        (line) =>
+          `${line} HTTP/1.1\r\nHost: x\r\n${headers}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      ),
+    );
+    // On one connection: each body is read on and dropped, never taken for the next request.
+    const answer = await halfClosed(`${requests.join('')}GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const answers = answer.split(/(?=HTTP\/1\.1 \d{3} )/);
+    expect(answers.map((one) => one.slice(0, one.indexOf('\r\n')))).toEqual([
+      ...refusedBodies.flatMap(() => ['HTTP/1.1 404 Not Found', 'HTTP/1.1 405 Method Not Allowed']),
+      'HTTP/1.1 200 OK',
+    ]);
+    for (const [index, one] of answers.slice(0, -1).entries()) {
+      const body = JSON.parse(one.slice(one.indexOf('\r\n\r\n') + 4));
+      if (index % 2 === 0)
+        expect(body.error).toEqual({
+          code: 'NOT_FOUND',
+          message: 'No route PUT /nope; see the HTTP API in README.md.',
+        });
+      else {
+        expect(one).toMatch(/^Allow: GET\r$/im);
+        expect(body.error.code).toBe('METHOD_NOT_ALLOWED');
+      }
+    }
+    expect(await counted()).toBe(before + refusedBodies.length);
+  });
+
+  it('is not asked for its body with 100 Continue, nor waited for past 16 MB', async () => {
+    const put = 'PUT /nope HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
+    expect(await expectingContinue(`${put}Content-Length: 10000000\r\n`, '{}')).toEqual([
+      'HTTP/1.1 404 Not Found',
+    ]);
+    // The answer comes at once, and the connection closes rather than read 32 MB for nothing.
+    const huge = await raw(`${put}Content-Length: ${32 * 1024 * 1024}\r\n\r\n{"not json`);
+    expect(huge.statusLine).toBe('HTTP/1.1 404 Not Found');
+    expect(huge.headers).toMatch(/^Connection: close$/im);
+  });
+});
