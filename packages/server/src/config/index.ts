@@ -17,4 +17,5 @@ export { VarDate } from './var-date.ts';
 export { VarFloat } from './var-float.ts';
 export { parseVarsYaml, readStepVars } from './vars-yaml.ts';
 export { durationMs, type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';
+export { MAX_WRITE_KEY_LENGTH } from './write-key.ts';
 export { parseYamlStrictly, unknownTag, unknownTagMessage, yamlErrorLine } from './yaml-tags.ts';

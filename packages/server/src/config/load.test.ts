@@ -413,6 +413,19 @@ describe('config', () => {
     ).toThrow(/origins\[0\]/);
   });
 
+  it('refuses a write_key longer than the collector reads, naming the key, the limit and what to do', () => {
+    // It was taken, and no client could send it as writeKey or k in a body, nor in a settings URL.
+    const { path } = write(
+      `sites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: shop\n    write_key: ${'k'.repeat(201)}\n`,
+    );
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      "sites[1].write_key: is 201 characters long, and the collector reads a write key of at most 200 (writeKey in a body, the SDKs' settings URL), so clients could not send it; give a key of 8 to 200 characters (openssl rand -hex 16 makes one of 32)",
+    );
+    expect(
+      parseConfig({ sites: [{ id: 'docs', write_key: 'k'.repeat(200) }] }).sites[0]?.write_key,
+    ).toHaveLength(200);
+  });
+
   it('refuses sizes DuckDB cannot run with, timers Node cannot hold and absurd thread counts, naming the key', () => {
     for (const memory_limit of ['lots', '1', '10MB', '63MB'])
       expect(() => parseConfig({ query: { memory_limit } }), memory_limit).toThrow(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { memorySize } from './memory-size.ts';
 import { timeZoneSchema } from './time-zone.ts';
 import { workflowSchema } from './workflow-schema.ts';
+import { MAX_WRITE_KEY_LENGTH } from './write-key.ts';
 
 /**
  * A list of at most `max` entries. Unbounded, inlet.yaml with 700,000 sites was taken after 31 s and
@@ -34,7 +35,13 @@ const origin = z
 
 const site = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _'),
-  write_key: z.string().min(8, 'must be at least 8 characters'),
+  write_key: z
+    .string()
+    .min(8, 'must be at least 8 characters')
+    .max(MAX_WRITE_KEY_LENGTH, {
+      error: (issue) =>
+        `is ${String(issue.input).length} characters long, and the collector reads a write key of at most ${MAX_WRITE_KEY_LENGTH} (writeKey in a body, the SDKs' settings URL), so clients could not send it; give a key of 8 to ${MAX_WRITE_KEY_LENGTH} characters (openssl rand -hex 16 makes one of 32)`,
+    }),
   origins: listOf(origin, 1000, 'origins', 'give * for any origin instead').optional(),
   /** Hosts that name this site in Plausible-style requests, which carry a domain instead of a key. */
   domains: listOf(

@@ -1,6 +1,7 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { MAX_WRITE_KEY_LENGTH } from '../config/index.ts';
 import { type ErrorCode, InletError, isInletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { bodyUnread, DRAIN_BYTES, drain } from './body-drain.ts';
@@ -276,10 +277,10 @@ export function handleConnect(_request: unknown, socket: Duplex, onAnswer?: OnSo
 
 /**
  * The longest path parameter (Fastify's maxParamLength): a write key in the SDKs' settings paths may
- * be as long as the write key the collector reads in a body (200). At Fastify's 100, a site with a
- * longer key (openssl rand -hex 64) had analytics.js's settings refused 414.
+ * be as long as inlet.yaml lets one be. At Fastify's 100, a site with a longer key
+ * (openssl rand -hex 64) had analytics.js's settings refused 414.
  */
-export const MAX_PARAM_LENGTH = 200;
+export const MAX_PARAM_LENGTH = MAX_WRITE_KEY_LENGTH;
 
 /**
  * Fastify's own refusals of a URL before any route runs (Fastify's frameworkErrors): a path

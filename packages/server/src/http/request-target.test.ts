@@ -10,6 +10,7 @@ import {
   startTestInlet,
   WRITE_KEY,
 } from '../../test/helpers.ts';
+import { MAX_WRITE_KEY_LENGTH } from '../config/index.ts';
 
 // Requests as a client writes them on the socket, where what is tested is the request line or the
 // headers themselves, which fetch and node:http always write the usual way.
@@ -303,6 +304,44 @@ describe('a write key longer than 100 characters in a path', () => {
           },
         },
       ]);
+    } finally {
+      await long.cleanup();
+    }
+  });
+});
+
+describe('a write key as long as inlet.yaml takes', () => {
+  it('is read wherever a client sends one: body, query, Basic user, header and path', async () => {
+    // The longest key inlet.yaml takes must be one every route reads: a longer one was taken, and
+    // clients could not send it as writeKey or k, nor in a settings URL.
+    const key = 'k'.repeat(MAX_WRITE_KEY_LENGTH);
+    const long = await startTestInlet({
+      sites: [{ id: 'long', write_key: key, domains: ['long.example.com'] }],
+      limits: { per_ip_per_second: 0, per_write_key_per_second: 0 },
+    });
+    try {
+      const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(`${long.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+      const event = { e: [{ t: 'page', a: 'anon-long', url: 'https://long.example.com/' }] };
+      const statuses = [
+        (await post('/v1/track', { ...segmentMessage('long-1'), writeKey: key })).status,
+        (await post('/v1/batch', { batch: [segmentMessage('long-2')] }, { authorization: basicAuth(key) }))
+          .status,
+        (await post(`/beacon/v1/batch?writeKey=${key}`, { batch: [segmentMessage('long-3')] })).status,
+        (await post('/collect', { ...event, k: key })).status,
+        (await post(`/collect?k=${key}`, event)).status,
+        (await fetch(`${long.url}/p.gif?k=${key}&id=long-4`)).status,
+        (await post('/api/send', { type: 'event', payload: { website: key, url: '/' } })).status,
+        (await post('/logs?source=api', [{ msg: 'long key' }], { authorization: basicAuth(key) })).status,
+        (await post('/logs?source=api', [{ msg: 'long key' }], { 'x-inlet-key': key })).status,
+        (await fetch(`${long.url}/v1/projects/${key}/settings`)).status,
+        (await fetch(`${long.url}/sourceConfig?writeKey=${key}`)).status,
+      ];
+      expect(statuses).toEqual([200, 200, 200, 204, 204, 200, 200, 200, 200, 200, 200]);
     } finally {
       await long.cleanup();
     }

@@ -1,3 +1,5 @@
+// Not config/index.ts, which intake workers need not load.
+import { MAX_WRITE_KEY_LENGTH } from '../../config/write-key.ts';
 import type { EventType } from '../../events/index.ts';
 import { fail, isObject, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
@@ -45,7 +47,7 @@ function parseEvent(raw: unknown, field: string, sentAt: number | undefined): In
 
 export function parseInletBatch(body: unknown): ParsedIntake {
   if (!isObject(body)) fail('body', 'must be a JSON object');
-  const writeKey = optionalString(body.k, 'k', 200) ?? undefined;
+  const writeKey = optionalString(body.k, 'k', MAX_WRITE_KEY_LENGTH) ?? undefined;
   const sentAt = optionalTime(body.sa, 'sa');
   if (!Array.isArray(body.e)) fail('e', 'must be an array of events');
   if (body.e.length === 0) fail('e', 'is empty; send at least one event');

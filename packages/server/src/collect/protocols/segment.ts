@@ -1,3 +1,5 @@
+// Not config/index.ts, which intake workers need not load.
+import { MAX_WRITE_KEY_LENGTH } from '../../config/write-key.ts';
 import { EVENT_TYPES, type EventType } from '../../events/index.ts';
 import {
   fail,
@@ -137,7 +139,7 @@ function parseMessage(
 /** Parses a Segment request body; type is fixed by the route except for /v1/batch. */
 export function parseSegment(body: unknown, fixedType: EventType | undefined): ParsedIntake {
   if (!isObject(body)) fail('body', 'must be a JSON object');
-  const writeKey = optionalString(body.writeKey, 'writeKey', 200) ?? undefined;
+  const writeKey = optionalString(body.writeKey, 'writeKey', MAX_WRITE_KEY_LENGTH) ?? undefined;
   const sentAt = optionalTime(body.sentAt, 'sentAt');
   if (fixedType) {
     return {

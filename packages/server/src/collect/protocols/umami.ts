@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+// Not config/index.ts, which intake workers need not load.
+import { MAX_WRITE_KEY_LENGTH } from '../../config/write-key.ts';
 import {
   fail,
   isObject,
@@ -31,7 +33,7 @@ export function parseUmami(body: unknown): ParsedIntake {
   if (kind !== 'event' && kind !== 'identify') fail('type', 'must be "event" or "identify"');
   if (!isObject(body.payload)) fail('payload', 'must be a JSON object');
   const payload = body.payload;
-  const website = optionalString(payload.website, 'payload.website', 200);
+  const website = optionalString(payload.website, 'payload.website', MAX_WRITE_KEY_LENGTH);
   if (!website) fail('payload.website', 'is required; use the site write key as the website id');
   const hostname = optionalString(payload.hostname, 'payload.hostname', 500);
   const name = optionalString(payload.name, 'payload.name', 200);
