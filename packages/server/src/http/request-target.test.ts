@@ -39,6 +39,16 @@ function raw(text: string): Promise<{ statusLine: string; headers: string; body:
   });
 }
 
+/** inlet_http_requests_total of the answers with this status that no route counted (route "unmatched"). */
+async function unmatched(status: number): Promise<number> {
+  const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
+  const line = new RegExp(
+    `^inlet_http_requests_total\\{route="unmatched",status="${status}"\\} (\\d+)$`,
+    'm',
+  );
+  return Number(line.exec(metrics)?.[1] ?? 0);
+}
+
 /** Sends text and ends this side of the connection (socket.end, netcat -N), then reads the answer. */
 function halfClosed(text: string): Promise<string> {
   const { port } = new URL(inlet.url);
@@ -173,29 +183,15 @@ describe('requests Node would refuse before any route', () => {
 
   it('counts the refusal of a request without a Host header in inlet_http_requests_total', async () => {
     // It was answered before any route, and counted nowhere.
-    const counted = async () => {
-      const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
-      return Number(
-        /^inlet_http_requests_total\{route="unmatched",status="400"\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
-      );
-    };
-    const before = await counted();
+    const before = await unmatched(400);
     await raw('POST /v1/batch HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     await raw('GET /api/runs HTTP/1.1\r\nConnection: close\r\n\r\n');
-    expect(await counted()).toBe(before + 2);
+    expect(await unmatched(400)).toBe(before + 2);
   });
 
   it("counts what is answered straight on the socket, the parser's 400s and CONNECT's 405, in inlet_http_requests_total", async () => {
     // Neither reached a route or Fastify's onResponse hook, and neither was counted.
-    const counted = async (status: number) => {
-      const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
-      const line = new RegExp(
-        `^inlet_http_requests_total\\{route="unmatched",status="${status}"\\} (\\d+)$`,
-        'm',
-      );
-      return Number(line.exec(metrics)?.[1] ?? 0);
-    };
-    const [bad, large, connect] = [await counted(400), await counted(431), await counted(405)];
+    const [bad, large, connect] = [await unmatched(400), await unmatched(431), await unmatched(405)];
     expect((await raw('\u0001\u0002 not http\r\n\r\n')).statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect((await raw(`GET /v1/batch?u=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).statusLine).toBe(
       'HTTP/1.1 431 Request Header Fields Too Large',
@@ -203,7 +199,7 @@ describe('requests Node would refuse before any route', () => {
     expect((await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')).statusLine).toBe(
       'HTTP/1.1 405 Method Not Allowed',
     );
-    expect([await counted(400), await counted(431), await counted(405)]).toEqual([
+    expect([await unmatched(400), await unmatched(431), await unmatched(405)]).toEqual([
       bad + 1,
       large + 1,
       connect + 1,
@@ -575,13 +571,7 @@ describe('a request no route takes, with a body', () => {
   ] as const;
 
   it('is answered 404, or 405 with Allow, before its body is read, and the body is dropped', async () => {
-    const counted = async () => {
-      const metrics = await (await fetch(`${inlet.url}/metrics`)).text();
-      return Number(
-        /^inlet_http_requests_total\{route="unmatched",status="404"\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
-      );
-    };
-    const before = await counted();
+    const before = await unmatched(404);
     const requests = refusedBodies.flatMap(([headers, body]) =>
       ['PUT /nope', 'POST /healthz'].map(
         (line) =>
@@ -607,7 +597,7 @@ describe('a request no route takes, with a body', () => {
         expect(body.error.code).toBe('METHOD_NOT_ALLOWED');
       }
     }
-    expect(await counted()).toBe(before + refusedBodies.length);
+    expect(await unmatched(404)).toBe(before + refusedBodies.length);
   });
 
   it('is not asked for its body with 100 Continue, nor waited for past 16 MB', async () => {
