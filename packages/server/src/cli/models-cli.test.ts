@@ -405,13 +405,37 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     state.db
       .prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?')
       .run(then, then, id);
+    state.db.prepare('UPDATE workflow_run_steps SET started_at = ? WHERE run_id = ?').run(then, id);
     state.close();
     const shown = await inlet('runs', String(id));
+    // Killed before its first heartbeat: it showed as "abandoned in 0 s", a time nobody knew.
     expect(shown.lines[0]).toMatchObject({
       status: 'abandoned',
-      duration_ms: 0,
-      steps: [{ step: 'run daily+', status: 'failed' }],
+      duration_ms: null,
+      error: expect.stringContaining('so how long the run went on is not known'),
+      steps: [{ step: 'run daily+', status: 'failed', duration_ms: null }],
     });
+    const text = await inlet('runs', String(id), '--format', 'table');
+    expect(text.out).toMatch(new RegExp(`^Run ${id} of nightly: abandoned, how long it ran is not known\n`));
+    const later = new Date(Date.parse(then) + 42_000).toISOString();
+    const reopened = openStateStore(join(temp.dir, 'data', 'state.sqlite'));
+    const heard = createRunHistory(reopened).claim({
+      workflow: 'nightly',
+      scheduledFor: null,
+      trigger: 'manual',
+      owner: 'gone:1',
+    }) as number;
+    reopened.db
+      .prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?')
+      .run(then, later, heard);
+    reopened.close();
+    expect((await inlet('runs', String(heard), '--format', 'table')).out).toMatch(
+      new RegExp(`^Run ${heard} of nightly: abandoned, last heard from 42 s after it started\n`),
+    );
+    // The tests after this one count the runs of nightly.
+    const cleanup = openStateStore(join(temp.dir, 'data', 'state.sqlite'));
+    cleanup.db.prepare('DELETE FROM workflow_runs WHERE id = ?').run(heard);
+    cleanup.close();
   });
 
   it('inlet runs start stopped by SIGTERM records its run as failed, not running', async () => {

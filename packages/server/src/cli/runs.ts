@@ -9,6 +9,7 @@ import {
   loadWorkflows,
   RUN_STATUSES,
   type RunHistory,
+  type RunRecord,
   STALE_RUN_MS,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
@@ -29,6 +30,18 @@ const LIST_OPTIONS: ReadonlySet<string> = new Set(['workflow', 'status', 'limit'
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
+
+/**
+ * How long a run took, as its header says it. An abandoned run's process died some time after it was
+ * last heard from, which its duration runs to: "abandoned in 0 s" was a time nobody knew.
+ */
+function took(run: RunRecord): string {
+  if (run.status === 'abandoned')
+    return run.duration_ms === null
+      ? ', how long it ran is not known'
+      : `, last heard from ${seconds(run.duration_ms)} s after it started`;
+  return run.duration_ms === null ? '' : ` in ${seconds(run.duration_ms)} s`;
+}
 
 /**
  * One run: its steps' logs as text (table), the run as JSON, or its steps as CSV. id is the run's id
@@ -62,7 +75,7 @@ function showRun(history: RunHistory, id: number | string, output: Output, forma
     return ExitCode.OK;
   }
   output.out(
-    `Run ${run.id} of ${run.workflow}: ${run.status}${run.duration_ms !== null ? ` in ${seconds(run.duration_ms)} s` : ''}\n` +
+    `Run ${run.id} of ${run.workflow}: ${run.status}${took(run)}\n` +
       `  ${run.trigger}${run.scheduled_for ? ` for ${run.scheduled_for}` : ''}, by ${run.owner}, started ${run.started_at ?? '-'}\n` +
       (run.error ? `  error: ${run.error}\n` : ''),
   );

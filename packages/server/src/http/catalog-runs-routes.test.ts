@@ -169,14 +169,21 @@ describe('catalog and runs over HTTP', () => {
     }) as number;
     runs.start(id);
     runs.startStep(id, 0, 'sync crm');
-    // Its process was killed ten minutes ago: its last heartbeat is that old.
+    // Its process was killed ten minutes ago, just after it started: its start is its last heartbeat.
+    // Its duration was that heartbeat less its start, 0 s (or less, with the start moved back alone).
+    const killedAt = new Date(Date.now() - 600_000).toISOString();
     state.db
-      .prepare('UPDATE workflow_runs SET heartbeat_at = ? WHERE id = ?')
-      .run(new Date(Date.now() - 600_000).toISOString(), id);
-    expect((await get('/api/runs?workflow=killed')).json().runs).toMatchObject([{ id, status: 'abandoned' }]);
+      .prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?')
+      .run(killedAt, killedAt, id);
+    state.db.prepare('UPDATE workflow_run_steps SET started_at = ? WHERE run_id = ?').run(killedAt, id);
+    expect((await get('/api/runs?workflow=killed')).json().runs).toMatchObject([
+      { id, status: 'abandoned', duration_ms: null },
+    ]);
     expect((await get(`/api/runs/${id}`)).json()).toMatchObject({
       status: 'abandoned',
-      steps: [{ step: 'sync crm', status: 'failed' }],
+      duration_ms: null,
+      error: expect.stringContaining('so how long the run went on is not known'),
+      steps: [{ step: 'sync crm', status: 'failed', duration_ms: null }],
     });
   });
 });

@@ -75,6 +75,46 @@ const iso = () => new Date().toISOString();
 const msBetween = (from: string, to: string) =>
   `CAST(round((julianday(${to}) - julianday(${from})) * 86400000) AS INTEGER)`;
 const ABANDONED = 'the process running it stopped before it finished';
+
+/** What abandonStale reads of a run that is running, to tell whether its process is gone and when it was last heard from. */
+interface StaleCandidate {
+  id: number;
+  owner: string;
+  created_at: string;
+  started_at: string | null;
+  heartbeat_at: string;
+  /**
+   * When its last step to end ended; null before then. A step's start is no later sign: the first one
+   * starts in the milliseconds after the run, whose duration read as known (0 s), and any other as
+   * the one before it ends.
+   */
+  step_at: string | null;
+}
+
+const msFrom = (from: string, to: string) => Date.parse(to) - Date.parse(from);
+
+/** The last time a run was known to be going: its last heartbeat, or a step ending since. */
+const lastSignOfLife = (run: StaleCandidate): string =>
+  run.step_at !== null && run.step_at > run.heartbeat_at ? run.step_at : run.heartbeat_at;
+
+/**
+ * An abandoned run's duration and why it ended. The process died some time after it was last
+ * heard from, so the run went on at least until then: that is its duration. Killed before it was
+ * heard from after its start (before its first heartbeat), it showed as "abandoned in 0 s", a time
+ * nobody knows; it has none now, and its error says so.
+ */
+function abandonedRun(run: StaleCandidate): { duration: number | null; error: string } {
+  if (run.started_at === null)
+    return { duration: null, error: `${ABANDONED}, while the run waited its turn to start` };
+  const last = lastSignOfLife(run);
+  if (last <= run.started_at)
+    return {
+      duration: null,
+      error: `${ABANDONED}, and before it was heard from after the run started (its first heartbeat), so how long the run went on is not known`,
+    };
+  return { duration: msFrom(run.started_at, last), error: ABANDONED };
+}
+
 const RUN_COLUMNS =
   'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error';
 
@@ -94,11 +134,9 @@ export function createRunHistory(state: StateStore): RunHistory {
       return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
     },
     start(id) {
-      db.prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?').run(
-        iso(),
-        iso(),
-        id,
-      );
+      // One time for both: a heartbeat a millisecond after the start read as a run heard from since.
+      const now = iso();
+      db.prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?').run(now, now, id);
     },
     heartbeat(id) {
       db.prepare("UPDATE workflow_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'").run(
@@ -140,33 +178,51 @@ export function createRunHistory(state: StateStore): RunHistory {
     },
     abandonStale(olderThanMs) {
       const cutoff = new Date(Date.now() - olderThanMs).toISOString();
-      const abandoned = "status = 'running' AND id IN (SELECT value FROM json_each(@ids))";
-      // Its step too runs to the last heartbeat: noticed in the morning, it had taken all night.
-      const heartbeat = 'max(started_at, (SELECT heartbeat_at FROM workflow_runs r WHERE r.id = run_id))';
       return db.transaction(() => {
+        // Read before any step is marked failed below, which gives it a finished_at of now.
         const running = db
-          .prepare("SELECT id, owner, created_at, heartbeat_at FROM workflow_runs WHERE status = 'running'")
-          .all() as Array<{ id: number; owner: string; created_at: string; heartbeat_at: string }>;
+          .prepare(
+            'SELECT id, owner, created_at, started_at, coalesce(heartbeat_at, created_at) AS heartbeat_at, ' +
+              '(SELECT max(s.finished_at) FROM workflow_run_steps s WHERE s.run_id = r.id) AS step_at ' +
+              "FROM workflow_runs r WHERE status = 'running'",
+          )
+          .all() as StaleCandidate[];
         // A process of this host that is gone is known dead at once: after kill -9 and a restart, its
         // run showed as running beside the new process's for the two minutes its heartbeats took.
-        const ids = running
-          .filter((run) => run.heartbeat_at < cutoff || ownerGone(run.owner, run.created_at))
-          .map((run) => run.id);
-        if (ids.length === 0) return 0;
-        const params = { ids: JSON.stringify(ids), now: iso(), error: ABANDONED };
+        const stale = running.filter(
+          (run) => run.heartbeat_at < cutoff || ownerGone(run.owner, run.created_at),
+        );
+        const now = iso();
         // The step the process was in would otherwise show as running for ever under inlet runs <id>.
-        db.prepare(
+        const failStep = db.prepare(
           "UPDATE workflow_run_steps SET status = 'failed', error = @error, finished_at = @now, " +
-            `duration_ms = ${msBetween('started_at', heartbeat)} ` +
-            `WHERE status = 'running' AND run_id IN (SELECT id FROM workflow_runs WHERE ${abandoned})`,
-        ).run(params);
-        return db
-          .prepare(
-            // Its duration runs to its last heartbeat, the last time it was known to be running.
-            "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error, " +
-              `duration_ms = ${msBetween('started_at', 'heartbeat_at')} WHERE ${abandoned}`,
-          )
-          .run(params).changes;
+            "duration_ms = @duration WHERE run_id = @id AND status = 'running'",
+        );
+        const stepStart = db.prepare(
+          "SELECT started_at FROM workflow_run_steps WHERE run_id = ? AND status = 'running'",
+        );
+        const abandon = db.prepare(
+          "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error, " +
+            "duration_ms = @duration WHERE id = @id AND status = 'running'",
+        );
+        let changes = 0;
+        for (const run of stale) {
+          const { duration, error } = abandonedRun(run);
+          const step = stepStart.get(run.id) as { started_at: string } | undefined;
+          const last = lastSignOfLife(run);
+          // Its step too runs to the last sign of life: noticed in the morning, it had taken all night.
+          if (step && last > step.started_at)
+            failStep.run({ id: run.id, now, error: ABANDONED, duration: msFrom(step.started_at, last) });
+          else if (step)
+            failStep.run({
+              id: run.id,
+              now,
+              error: `${ABANDONED}, and before it was heard from after this step started, so how long the step went on is not known`,
+              duration: null,
+            });
+          changes += abandon.run({ id: run.id, now, error, duration }).changes;
+        }
+        return changes;
       })();
     },
     takeUncountedAbandoned() {

@@ -20,6 +20,7 @@ import {
   createStepHandlers,
   dueTimes,
   loadWorkflows,
+  type RunHistory,
   STALE_RUN_MS,
   type Workflow,
 } from './index.ts';
@@ -29,6 +30,15 @@ afterAll(() => temp.cleanup());
 const logger = createSilentLogger();
 const HOUR = 3_600_000;
 let n = 0;
+
+/** Claims a manual run of hourly for a process of another host, which its heartbeats alone tell gone. */
+const claimDead = (history: RunHistory) =>
+  history.claim({
+    workflow: 'hourly',
+    scheduledFor: null,
+    trigger: 'manual',
+    owner: 'dead-host:1',
+  }) as number;
 
 const workflow = (input: Record<string, unknown>): Workflow => ({
   ...workflowSchema.parse({ name: 'hourly', cron: '0 * * * *', steps: ['sync counter'], ...input }),
@@ -524,12 +534,7 @@ describe('scheduler', () => {
     // The process died at night and the scheduler came back in the morning: its step showed as
     // having taken all night.
     const s = setup();
-    const id = s.history.claim({
-      workflow: 'hourly',
-      scheduledFor: null,
-      trigger: 'manual',
-      owner: 'dead-host:1',
-    }) as number;
+    const id = claimDead(s.history);
     s.history.start(id);
     s.history.startStep(id, 0, 'sync counter');
     const night = Date.now() - 10 * HOUR;
@@ -543,6 +548,67 @@ describe('scheduler', () => {
       status: 'abandoned',
       duration_ms: 30_000,
       steps: [{ status: 'failed', duration_ms: 25_000 }],
+    });
+    s.state.close();
+  });
+
+  it('gives an abandoned run the time until it was last heard from, and none when it never was after its start', async () => {
+    // inlet start killed (OOM) a few seconds into a run, before its first heartbeat: the run showed
+    // as "abandoned in 0 s", as if it had done nothing, and its step the same.
+    const s = setup();
+    const night = Date.now() - 10 * HOUR;
+    const at = (ms: number) => new Date(night + ms).toISOString();
+    const set = (id: number, sql: string, ...values: unknown[]) => s.state.db.prepare(sql).run(...values, id);
+    // Killed in its first step, heard from at its start alone: the step's start, 2 ms after, tells
+    // nothing of how long it went on.
+    const silent = claimDead(s.history);
+    s.history.start(silent);
+    s.history.startStep(silent, 0, 'sync counter');
+    set(silent, 'UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?', at(0), at(0));
+    set(silent, 'UPDATE workflow_run_steps SET started_at = ? WHERE run_id = ?', at(2));
+    // Killed in its second step: the first one ended 8 s in, its last sign of life.
+    const twoSteps = claimDead(s.history);
+    s.history.start(twoSteps);
+    s.history.startStep(twoSteps, 0, 'sync counter');
+    s.history.updateStep(twoSteps, 0, { status: 'success', attempts: 1 });
+    s.history.startStep(twoSteps, 1, 'sync counter');
+    set(twoSteps, 'UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?', at(0), at(0));
+    s.state.db
+      .prepare(
+        'UPDATE workflow_run_steps SET started_at = ?, finished_at = ? WHERE run_id = ? AND position = 0',
+      )
+      .run(at(1_000), at(8_000), twoSteps);
+    s.state.db
+      .prepare('UPDATE workflow_run_steps SET started_at = ? WHERE run_id = ? AND position = 1')
+      .run(at(8_000), twoSteps);
+    // Killed while it waited for the run before it: it never started.
+    const waiting = claimDead(s.history);
+    set(waiting, 'UPDATE workflow_runs SET created_at = ?, heartbeat_at = ? WHERE id = ?', at(0), at(0));
+    expect(s.history.abandonStale(STALE_RUN_MS)).toBe(3);
+    const notKnown = 'so how long the run went on is not known';
+    expect(s.history.get(silent)).toMatchObject({
+      status: 'abandoned',
+      duration_ms: null,
+      error: expect.stringContaining(notKnown),
+      steps: [
+        {
+          status: 'failed',
+          duration_ms: null,
+          error: expect.stringContaining('how long the step went on is not known'),
+        },
+      ],
+    });
+    expect(s.history.get(twoSteps)).toMatchObject({
+      status: 'abandoned',
+      duration_ms: 8_000,
+      error: 'the process running it stopped before it finished',
+      steps: [{ status: 'success' }, { status: 'failed', duration_ms: null }],
+    });
+    expect(s.history.get(waiting)).toMatchObject({
+      status: 'abandoned',
+      started_at: null,
+      duration_ms: null,
+      error: 'the process running it stopped before it finished, while the run waited its turn to start',
     });
     s.state.close();
   });
@@ -568,15 +634,18 @@ describe('scheduler', () => {
     await new Promise((resolve) => setTimeout(resolve, heartbeatMs * 20));
     expect(await scheduler.tick()).toEqual([]);
     const run = s.history.get(id);
+    // Killed before its first heartbeat: its step's start, a millisecond or so after its own, made
+    // its duration 0 s, as if known.
     expect(run).toMatchObject({
       status: 'abandoned',
-      error: 'the process running it stopped before it finished',
+      duration_ms: null,
+      error: expect.stringContaining('so how long the run went on is not known'),
     });
     expect(run?.steps).toMatchObject([
       {
         step: 'sync counter',
         status: 'failed',
-        error: 'the process running it stopped before it finished',
+        error: expect.stringContaining('so how long the step went on is not known'),
         finished_at: run?.finished_at,
       },
     ]);
@@ -611,14 +680,7 @@ describe('scheduler', () => {
   it('counts each abandoned run once in inlet_workflow_runs_total, whoever marked it abandoned', async () => {
     // A workflow OOM-killed each night was never counted, so an alert on status!="success" missed it.
     const s = setup();
-    const claimDead = () =>
-      s.history.claim({
-        workflow: 'hourly',
-        scheduledFor: null,
-        trigger: 'manual',
-        owner: 'dead-host:1',
-      }) as number;
-    const first = claimDead();
+    const first = claimDead(s.history);
     s.history.start(first);
     const metrics = createMetrics();
     const scheduler = s.scheduler({ workflows: [workflow({})], metrics, now: () => Date.now() });
@@ -633,7 +695,7 @@ describe('scheduler', () => {
     await scheduler.tick();
     expect(abandoned()).toBe(1);
     // Marked by another process (inlet runs, the API), which serves no /metrics: counted at the next tick.
-    const second = claimDead();
+    const second = claimDead(s.history);
     s.state.db
       .prepare("UPDATE workflow_runs SET heartbeat_at = '2020-01-01T00:00:00.000Z' WHERE id = ?")
       .run(second);
