@@ -58,12 +58,16 @@ export async function createSourceHarness(sources: Array<Record<string, unknown>
     progress,
     /** What the syncs counted, as /metrics would show it. */
     metrics,
-    sync(name: string, signal = new AbortController().signal): Promise<SyncResult> {
+    sync(
+      name: string,
+      signal = new AbortController().signal,
+      logger = createSilentLogger(),
+    ): Promise<SyncResult> {
       return findSource(createSources(config), name).sync({
         config,
         layout,
         state,
-        logger: createSilentLogger(),
+        logger,
         metrics,
         signal,
         onProgress: (rows, total) => progress.push([rows, total]),

@@ -14,7 +14,8 @@ const LOG_TABLE = /Table with name "?(access_logs|app_logs)"? does not exist/i;
 const logTableHint = (table: string) =>
   `${table} appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).`;
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** text, matched as it is in a regular expression. */
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * DuckDB's message, with a hint when it names a log table no log has made yet, or when the SQL fell into DuckDB's precedence of JSON arrows (fixed

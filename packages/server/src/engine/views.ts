@@ -15,6 +15,7 @@ import {
   mergeOrderSql,
   NO_PERMISSION,
   noPermissionAdvice,
+  parquetLinks,
   partitionFiles,
   partitions,
   sqlString,
@@ -22,6 +23,7 @@ import {
   walReadSql,
 } from '../lake/index.ts';
 import { listSegments, segmentPath } from '../wal/index.ts';
+import { escapeRegExp } from './sql-hints.ts';
 import type { WalViewFile } from './wal-view-check.ts';
 
 export interface ViewDefinition {
@@ -165,7 +167,7 @@ export function eventsView(
  * counted their rows twice. The view's shape is its SQL, so it is built again when files change.
  */
 function tableFilesSql(dir: string, pattern: string): string {
-  if (pattern !== PARTITIONED_FILES) return sqlString(join(dir, pattern));
+  if (pattern !== PARTITIONED_FILES) return globWithoutLinks(dir, pattern);
   const listed = partitions(dir).flatMap((partition) =>
     partitionFiles(join(dir, partition)).map((file) => file.path),
   );
@@ -173,6 +175,26 @@ function tableFilesSql(dir: string, pattern: string): string {
 }
 
 const PARTITIONED_FILES = 'dt=*/*.parquet';
+
+/**
+ * A glob of a table's files (a source's part-*.parquet, or files-<n>/part-*.parquet), or the files it
+ * matches listed one by one when a symbolic link is among them: DuckDB's glob takes links in, and the
+ * engine may read no file outside the lake, so a link there made the table's view fail (the sync that
+ * writes the table names it). A glob over folders (a mart's <version>/**) is taken as it is.
+ */
+function globWithoutLinks(dir: string, pattern: string): string {
+  const glob = sqlString(join(dir, pattern));
+  const at = pattern.lastIndexOf('/');
+  const folder = join(dir, pattern.slice(0, at + 1));
+  const name = pattern.slice(at + 1);
+  if (/[*?[]/.test(pattern.slice(0, at + 1)) || parquetLinks(folder).length === 0) return glob;
+  const matches = new RegExp(`^${name.split('*').map(escapeRegExp).join('[^/]*')}$`);
+  const files = readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.name.startsWith('.') && matches.test(entry.name))
+    .map((entry) => join(folder, entry.name))
+    .sort();
+  return files.length > 0 ? `[${files.map(sqlString).join(', ')}]` : glob;
+}
 
 /** The SELECT that reads one manifest-described table. */
 export function lakeTableSql(dir: string, table: LakeTable): string {

@@ -171,19 +171,26 @@ export function eventFiles(tableDir: string): string[] {
   );
 }
 
+/** Symbolic links named *.parquet in one directory of the lake, which no reader of the lake reads (inlet writes none). */
+export function parquetLinks(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isSymbolicLink() && entry.name.endsWith('.parquet'))
+      .map((entry) => join(dir, entry.name))
+      .sort();
+  } catch {
+    return []; // not there, or removed since it was listed
+  }
+}
+
 /** Symbolic links named *.parquet in a table directory's partitions, which partitionFiles() leaves out, for a warning naming them. */
 export function linkedFiles(tableDir: string): string[] {
-  return partitions(tableDir).flatMap((partition) => {
-    const dir = join(tableDir, partition);
-    try {
-      return readdirSync(dir, { withFileTypes: true })
-        .filter((entry) => entry.isSymbolicLink() && entry.name.endsWith('.parquet'))
-        .map((entry) => join(dir, entry.name));
-    } catch {
-      return []; // removed since it was listed
-    }
-  });
+  return partitions(tableDir).flatMap((partition) => parquetLinks(join(tableDir, partition)));
 }
+
+/** The warning that names a symbolic link a table's readers leave out, and what to do instead. */
+export const linkedFileWarning = (link: string): string =>
+  `${link} is a symbolic link, which inlet does not read (the query engine reads files inside the lake alone), so its rows are not queried; copy the file itself into the lake, or move the link out`;
 
 /** Entries named dt=… under a table directory that partitions() leaves out, for a warning naming them. */
 export function strayPartitions(tableDir: string): string[] {

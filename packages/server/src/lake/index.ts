@@ -13,7 +13,16 @@ export {
   noPermissionAdvice,
 } from './damaged.ts';
 export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';
-export { eventFiles, partitionFiles, partitions, publish, syncPath } from './files.ts';
+export {
+  eventFiles,
+  linkedFiles,
+  linkedFileWarning,
+  parquetLinks,
+  partitionFiles,
+  partitions,
+  publish,
+  syncPath,
+} from './files.ts';
 export { moveForeignEventFiles } from './foreign.ts';
 export {
   type DataLayout,

@@ -25,7 +25,7 @@ import {
   repairSegments,
   type SegmentLoadResult,
 } from './event-loader.ts';
-import { linkedFiles, partitionFiles, partitions, strayPartitions } from './files.ts';
+import { linkedFiles, linkedFileWarning, partitionFiles, partitions, strayPartitions } from './files.ts';
 import { moveForeignEventFiles } from './foreign.ts';
 import { createIdFilterCache, removeIdFilterTemps } from './id-filter.ts';
 import { type DataLayout, makeDataFolders } from './layout.ts';
@@ -197,11 +197,7 @@ export async function createLoader(options: {
       );
     removeIdFilterTemps(join(layout.events, partition));
   }
-  for (const link of linkedFiles(layout.events))
-    logger.warn(
-      { path: link },
-      `${link} is a symbolic link, which inlet does not read (the query engine reads files inside the lake alone), so its rows are not queried; copy the file itself into the lake, or move the link out`,
-    );
+  for (const link of linkedFiles(layout.events)) logger.warn({ path: link }, linkedFileWarning(link));
   for (const name of strayPartitions(layout.events))
     logger.warn(
       { path: join(layout.events, name) },

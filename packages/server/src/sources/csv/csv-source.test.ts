@@ -1,9 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AS_NOBODY, nobodyCanRun, tempDir } from '../../../test/helpers.ts';
+import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir } from '../../../test/helpers.ts';
 import {
   createSourceHarness,
   lakeColumnTypes,
@@ -434,6 +443,32 @@ describe('csv source', () => {
       { id: '1', status: 'new' },
       { id: '2', status: 'paid' },
       { id: '3', status: 'new' },
+    ]);
+  });
+
+  it("leaves a symbolic link among a table's files out of its queries and names it at each sync, where the table could not be queried", async () => {
+    // ln -s /backups/part.parquet lake/sources/crm/orders/: the view's glob took the link in, which
+    // the query engine may not read, so every query of crm.orders failed (TABLE_UNAVAILABLE, advising
+    // merge keys), with nothing naming the link.
+    const { h, dir } = await setup([{ path: 'orders_*.csv', name: 'orders', mode: 'incremental' }], {
+      'orders_1.csv': 'id,status\n1,new\n2,new\n',
+    });
+    await h.sync('crm');
+    const tableDir = join(h.layout.lake, 'sources', 'crm', 'orders');
+    const [part] = readdirSync(tableDir).filter((name) => name.startsWith('part-'));
+    copyFileSync(join(tableDir, part as string), join(dir, 'backup.parquet'));
+    const link = join(tableDir, 'part-00000001-00009.parquet');
+    symlinkSync(join(dir, 'backup.parquet'), link);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.orders')).toEqual([{ n: 2 }]);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,status\n3,new\n');
+    const { logger, lines } = capturingLogger<{ path?: string }>();
+    expect((await h.sync('crm', undefined, logger)).rows).toBe(1);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.orders')).toEqual([{ n: 3 }]);
+    expect(lines.filter((line) => line.level === 40).map((line) => [line.path, line.msg])).toEqual([
+      [
+        link,
+        `${link} is a symbolic link, which inlet does not read (the query engine reads files inside the lake alone), so its rows are not queried; copy the file itself into the lake, or move the link out`,
+      ],
     ]);
   });
 

@@ -2,7 +2,7 @@ import { linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LakeTable, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
 import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
-import { filesDirName, isPartFile, partsDirOf } from './run-files.ts';
+import { filesDirName, partNames, partsDirOf } from './run-files.ts';
 import { nextGeneration } from './table-compaction.ts';
 
 /**
@@ -22,7 +22,7 @@ export async function retypeNullColumns(options: {
   const { tableDir, manifest, writer } = options;
   const current = partsDirOf(manifest.files);
   const currentDir = join(tableDir, current);
-  const names = readdirSync(currentDir).filter(isPartFile).sort();
+  const names = partNames(currentDir).sort();
   if (names.length < 2) return manifest;
   const paths = names.map((name) => join(currentDir, name));
   // Per file and column: whether any row holds a value, from the row groups' statistics (a column

@@ -22,6 +22,17 @@ export const filesDirName = (generation: number) => `files-${pad(generation, 8)}
 export const mergedFileName = (run: number, seq: number) => `part-${pad(run, 8)}-m${pad(seq, 4)}.parquet`;
 export const foldedFileName = (run: number, seq: number) => `part-${pad(run, 8)}-f${pad(seq, 4)}.parquet`;
 export const isPartFile = (name: string) => PART.test(name);
+
+/**
+ * The part files of one directory of a table, by name, unsorted. A symbolic link named as one is left
+ * out (inlet writes none): the query engine may not read a file outside the lake, and a link there
+ * made the table's view fail; the sync names it in a warning.
+ */
+export function partNames(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && isPartFile(entry.name))
+    .map((entry) => entry.name);
+}
 /** A merge table's file that holds one version per key: a fold's, or the table's first copy (run 1). */
 export const isFoldedFile = (name: string) => /-f\d{4}\.parquet$/.test(name) || runOfPart(name) === 1;
 export const runOfPart = (name: string): number => Number(PART.exec(name)?.[1] ?? 0);
@@ -111,8 +122,9 @@ const parquetIn = (dir: string) =>
 
 /** The part files of an incremental or merge table's current directory (the table's or a files-<n>). */
 export function committedParts(partsDir: string): string[] {
-  return parquetIn(partsDir)
-    .filter(isPartFile)
+  if (!existsSync(partsDir)) return [];
+  return partNames(partsDir)
+    .sort()
     .map((name) => join(partsDir, name));
 }
 

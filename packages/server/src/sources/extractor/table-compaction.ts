@@ -6,8 +6,8 @@ import {
   filesDirName,
   foldedFileName,
   isFoldedFile,
-  isPartFile,
   mergedFileName,
+  partNames,
   partsDirOf,
   runOfPart,
 } from './run-files.ts';
@@ -72,8 +72,7 @@ export async function compactTable(options: {
   const smallFileBytes = options.smallFileBytes ?? SMALL_FILE_BYTES;
   const current = partsDirOf(manifest.files);
   const currentDir = join(tableDir, current);
-  const parts = readdirSync(currentDir)
-    .filter(isPartFile)
+  const parts = partNames(currentDir)
     .sort((a, b) => runOfPart(a) - runOfPart(b) || a.localeCompare(b))
     .map((name) => ({ name, bytes: statSync(join(currentDir, name)).size }));
   const sum = (files: typeof parts) => files.reduce((total, p) => total + p.bytes, 0);

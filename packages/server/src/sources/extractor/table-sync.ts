@@ -1,6 +1,14 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LakeTable, readLakeTable, sqlString, syncPath, writeLakeTable } from '../../lake/index.ts';
+import {
+  type LakeTable,
+  linkedFileWarning,
+  parquetLinks,
+  readLakeTable,
+  sqlString,
+  syncPath,
+  writeLakeTable,
+} from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { SourceContext } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
@@ -151,6 +159,11 @@ export async function syncTable(options: {
   const partsDir = full ? '' : current !== undefined ? partsDirOf(current) : newestFilesDir(tableDir);
   if (full) removeUncommitted(tableDir, 0, current?.split('/')[0]);
   else removeUncommittedParts(tableDir, saved?.run ?? 0, partsDir);
+  // Left out of the table (partNames, the view), where its view failed on one; a user who linked a
+  // file in is told where its rows went. A full copy's files are replaced whole by this run.
+  if (!full)
+    for (const link of parquetLinks(join(tableDir, partsDir)))
+      logger.warn({ path: link }, linkedFileWarning(link));
   const run = full ? Math.max(highestRun(tableDir), saved?.run ?? 0) + 1 : (saved?.run ?? 0) + 1;
   const staging = join(tableDir, stagingDirName(run));
   const tmpDir = join(context.layout.tmp, 'sources', source, target.name);

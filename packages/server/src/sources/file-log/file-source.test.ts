@@ -347,6 +347,31 @@ describe('file source: sync', () => {
     }
   });
 
+  it('names a symbolic link in a partition of its log table once it starts, which queries leave out', async () => {
+    // ln -s /backups/access.parquet lake/access_logs/dt=…/: its rows were left out of every query
+    // (partitionFiles), and nothing said so; lake/events' loader names such a link.
+    const { logger, lines } = capturingLogger<{ path?: string }>();
+    const { logs, sync, counts, layout, temp } = await setup([webAccessLog()], {}, logger);
+    writeFileSync(log(logs, 'access.log'), access(0, 10));
+    await sync();
+    const [partition] = readdirSync(join(layout.lake, 'access_logs')).filter((name) =>
+      name.startsWith('dt='),
+    );
+    const dir = join(layout.lake, 'access_logs', partition as string);
+    const [file] = readdirSync(dir).filter((name) => name.endsWith('.parquet'));
+    const outside = join(temp.dir, 'backup.parquet');
+    copyFileSync(join(dir, file as string), outside);
+    const link = join(dir, 'backup.parquet');
+    symlinkSync(outside, link);
+    appendFileSync(log(logs, 'access.log'), access(10, 15));
+    await sync();
+    expect([...(await counts()).values()]).toEqual(Array(15).fill(1));
+    expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
+      `${link} is a symbolic link, which inlet does not read (the query engine reads files inside the lake alone), so its rows are not queried; copy the file itself into the lake, or move the link out`,
+    ]);
+    expect(lines.find((line) => line.level === 40)?.path).toBe(link);
+  });
+
   it('reads the lines written to the old target of a symlinked path after the link is repointed', async () => {
     // path: current, a symlink moved from access-1.log to access-2.log: the lines written to
     // access-1.log after the last read were lost, with a warning that it was rotated elsewhere.

@@ -1,5 +1,6 @@
 import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { linkedFiles, linkedFileWarning } from '../../lake/index.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
@@ -95,6 +96,9 @@ export async function openFileTailer(
     },
   });
   const table = options.table ?? DEFAULT_TABLE[parser.kind];
+  // Left out of queries and merges of the table (partitionFiles), as in lake/events.
+  for (const link of linkedFiles(join(layout.lake, table)))
+    logger.warn({ path: link }, linkedFileWarning(link));
   const site = options.site ?? name;
   const host = options.host ?? null;
   const rows = createLogRowBuilder({ saltDir: layout.salts });
