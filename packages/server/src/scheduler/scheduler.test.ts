@@ -379,6 +379,26 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('stops the runs going when told to, after a tick that failed (a state store that refused a write)', async () => {
+    // A tick that failed (a full disk) left its error for stop(), which threw it before it stopped
+    // the runs: inlet start's shutdown ended there, with the run going and the loader and state
+    // store left open.
+    const { source } = counterSource({ hang: true });
+    const s = setup({ source });
+    const scheduler = s.scheduler({ workflows: [workflow({})] });
+    const id = scheduler.trigger('hourly');
+    await vi.waitFor(() => expect(s.history.get(id)?.steps[0]?.status).toBe('running'));
+    s.state.db.exec('PRAGMA query_only = ON');
+    await expect(scheduler.tick()).rejects.toThrow(/readonly/);
+    s.state.db.exec('PRAGMA query_only = OFF');
+    await scheduler.stop();
+    expect(s.history.get(id)).toMatchObject({
+      status: 'failed',
+      error: 'sync counter: inlet stopped while the run was going',
+    });
+    s.state.close();
+  });
+
   it('a run waiting behind a long run of its workflow stays alive, and is not abandoned', async () => {
     const { source } = counterSource({ hang: true });
     const s = setup({ source });

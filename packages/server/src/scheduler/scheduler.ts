@@ -223,7 +223,10 @@ export function createScheduler(options: {
     tick() {
       // One tick at a time: two overlapping ticks would read the same cursor.
       const next = (ticking ?? Promise.resolve([])).then(tickOnce, tickOnce);
-      ticking = next;
+      // stop() waits for the tick going, not for how it went: a tick that failed (a state store that
+      // refused a write) left its error for stop(), which threw it before it stopped the runs going,
+      // and inlet start's shutdown ended there, the loader and the state store left open.
+      ticking = next.catch(() => []);
       return next;
     },
     trigger(name) {
