@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
@@ -137,6 +137,26 @@ describe('a process lock', () => {
     // One this host's process left (a container started again keeps its host name) goes at once.
     writeFileSync(path, `${process.pid} ${hostname()}\n`);
     acquireProcessLock(path, busy).release();
+    temp.cleanup();
+  });
+
+  it('is taken over from a process of this host from before the machine started, whose pid another process has now', () => {
+    // After a reboot (a crash, a power cut), a lock left by inlet named a pid a daemon started at boot
+    // was given: held for as long as that daemon ran, so each run of the workflow waited for it, and
+    // inlet start refused to run the loader (DATA_DIR_IN_USE).
+    const temp = tempDir();
+    const path = join(temp.dir, 'workflow-nightly.lock');
+    writeFileSync(path, `${process.ppid} ${hostname()}\n`);
+    const beforeBoot = new Date(Date.now() - uptime() * 1000 - 3_600_000);
+    utimesSync(path, beforeBoot, beforeBoot);
+    const lock = acquireProcessLock(path, busy);
+    expect(readFileSync(path, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    lock.release();
+    // Touched since the machine started, by a process alive now: held.
+    writeFileSync(path, `${process.ppid} ${hostname()}\n`);
+    expect(() => acquireProcessLock(path, busy)).toThrow(
+      `held by another inlet process (pid ${process.ppid})`,
+    );
     temp.cleanup();
   });
 

@@ -1,5 +1,5 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, uptime } from 'node:os';
 import { dirname } from 'node:path';
 import { removeOwnFile } from '../remove-own-file.ts';
 
@@ -50,6 +50,27 @@ const parseLock = (text: string) => {
   return { pid: /^\d+$/.test(pid) ? Number(pid) : Number.NaN, host };
 };
 
+/** When the lock file at path was last touched; undefined when it cannot be looked at (gone). */
+function touchedAt(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a lock of this host was left before the machine last started, and not touched since for
+ * longer than a holder would leave it: no process outlives a restart, but its pid can be another
+ * process's after it (a daemon started at boot), which kept the lock held for as long as that ran.
+ * The lease covers a clock set forward at boot, which moves the start's time but not the lock's.
+ */
+function leftBeforeBoot(path: string): boolean {
+  const at = touchedAt(path);
+  const now = Date.now();
+  return at !== undefined && at < Math.min(now - uptime() * 1000, now - LEASE_MS);
+}
+
 /**
  * Whether the lock at path, whose text is `text`, is held by a process that runs now: looked up by
  * its pid on this host, or, from another, by the lock file's last touch.
@@ -57,14 +78,9 @@ const parseLock = (text: string) => {
 function heldByLive(path: string, text: string): boolean {
   const { pid, host = HOST } = parseLock(text);
   if (Number.isNaN(pid)) return false;
-  if (host !== HOST) {
-    try {
-      return Date.now() - statSync(path).mtimeMs < LEASE_MS;
-    } catch {
-      return false;
-    }
-  }
-  return pid === process.pid ? held.has(path) : processAlive(pid);
+  if (host !== HOST) return Date.now() - (touchedAt(path) ?? 0) < LEASE_MS;
+  if (pid === process.pid) return held.has(path);
+  return processAlive(pid) && !leftBeforeBoot(path);
 }
 
 /** The holder as the busy error names it: another process, with its pid and the host it runs on. */
