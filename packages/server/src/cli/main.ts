@@ -175,7 +175,14 @@ async function dispatch(
       case 'start':
         return await startCommand(args, config, logger, output, env);
       case 'query':
-        return await queryCommand(args, config, output);
+        // Its query engine's process logs what the server's log keeps (that process ended, and why),
+        // which the query's own error already says: silent unless INLET_LOG_LEVEL asks.
+        return await queryCommand(
+          args,
+          config,
+          createLogger({ level: level ?? 'silent', stderr: true }),
+          output,
+        );
       case 'sync':
         return await syncCommand(args, config, quiet(), output);
       case 'run':

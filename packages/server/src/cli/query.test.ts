@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AS_NOBODY, capturedOutput, nobodyCanRun, tempDir } from '../../test/helpers.ts';
-import { BIN } from '../../test/inlet-process.ts';
+import { BIN, spawnInlet } from '../../test/inlet-process.ts';
 import { sqlString, writeLakeTable } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
@@ -361,6 +361,28 @@ describe('inlet query', () => {
       expect(caret.trimStart(), sql).toBe('^');
       expect(caret.indexOf('^'), sql).toBe(displayWidth(line.slice(0, line.lastIndexOf(failing))));
     }
+  });
+
+  it('ends a query past --timeout-ms that DuckDB goes on planning at once, not when the planning is done', {
+    timeout: 150_000,
+  }, async () => {
+    // Twelve expressions nested 900 deep: DuckDB plans each for 6–40 s here and hears an interrupt
+    // only after, so the old code said the query was stopped over a minute after it was, past the
+    // outer limit below, where inlet now ends STUCK_MS after the stop. The stop comes seconds in, so
+    // that it lands while DuckDB plans even on a busy machine: at 500 ms, with other tests beside it,
+    // it came before the planning began and was heard at once. Through the bin, as a user runs it:
+    // the process must end, not only main() return.
+    const nested = `${'('.repeat(900)}1${'+1)'.repeat(900)}`;
+    const deep = `SELECT ${Array.from({ length: 12 }, (_, i) => `${nested} AS n${i}`).join(', ')}`;
+    const inlet = spawnInlet(['query', deep, '--timeout-ms', '4000', '--config', configPath]);
+    const outer = setTimeout(() => inlet.child.kill('SIGKILL'), 50_000);
+    const code = await inlet.exit.finally(() => clearTimeout(outer));
+    expect([code, inlet.err]).toEqual([
+      ExitCode.QUERY,
+      expect.stringMatching(
+        /^QUERY_TIMEOUT: The query ran longer than --timeout-ms \(4000 ms\) and was stopped; .* pass a larger --timeout-ms\. DuckDB went on planning it regardless .* Write the expression flatter .*\)\.\n$/,
+      ),
+    ]);
   });
 
   it('keeps every column of a result whose names repeat', async () => {

@@ -1,7 +1,8 @@
 import type { InletConfig } from '../config/index.ts';
-import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
+import { createQueryProcess, type QueryEngine, type RowLimit, timeoutMessage } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
+import type { Logger } from '../log/index.ts';
 import { parseOptions } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import {
@@ -26,8 +27,14 @@ function summary(rows: number, elapsedMs: number, truncated: boolean): string {
   return `${rows} row${rows === 1 ? '' : 's'} in ${elapsedMs} ms${more}\n`;
 }
 
-async function printTable(engine: QueryEngine, sql: string, maxRows: number, output: Output) {
-  const result = await engine.query(sql, { maxRows });
+async function printTable(
+  engine: QueryEngine,
+  sql: string,
+  maxRows: number,
+  rowLimit: RowLimit,
+  output: Output,
+) {
+  const result = await engine.query(sql, { maxRows, rowLimit });
   output.out(
     renderTableToFit(
       result.columns.map((c) => c.name),
@@ -47,10 +54,11 @@ async function printStreamed(
   sql: string,
   format: 'json' | 'csv',
   maxRows: number,
+  rowLimit: RowLimit,
   output: Output,
 ) {
   const started = performance.now();
-  const { rows, truncated } = await engine.stream(sql, { maxRows }, async ({ columns, chunks }) => {
+  const { rows, truncated } = await engine.stream(sql, { maxRows, rowLimit }, async ({ columns, chunks }) => {
     const { header, lines } = streamedFormat(
       format,
       columns.map((c) => c.name),
@@ -73,8 +81,13 @@ async function printStreamed(
   if (output.isTty) output.err(summary(rows, Math.round(performance.now() - started), truncated));
 }
 
-/** inlet query: the same sandboxed engine as the HTTP API, opened in this process. */
-export async function queryCommand(args: string[], config: InletConfig, output: Output): Promise<ExitCode> {
+/** inlet query: the same sandboxed engine as the HTTP API, in a process of its own as the server's. */
+export async function queryCommand(
+  args: string[],
+  config: InletConfig,
+  logger: Logger,
+  output: Output,
+): Promise<ExitCode> {
   const options = {
     format: { type: 'string' },
     'max-rows': { type: 'string' },
@@ -115,17 +128,24 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
     );
     return ExitCode.USAGE;
   }
-  const engine = await createQueryEngine({
+  // A table stops at --max-rows, or at its first 1,000 rows when none was given: the note names the
+  // option that shows more, not the API's max_rows, and a default as the default.
+  const rowLimit: RowLimit = (rows) =>
+    rowsGiven === undefined
+      ? `a table's default of ${rows} rows (pass --max-rows N for more)`
+      : `--max-rows (${rows} rows)`;
+  // In a process of its own, as the server's: DuckDB cannot be interrupted while it plans (a
+  // statement with expressions nested hundreds deep plans for tens of seconds), and a process whose
+  // thread is held by it cannot end before it is done, process.exit() too (Node waits for libuv's
+  // threads), so inlet query waited all that time to say the query had been stopped. That process is
+  // ended instead, STUCK_MS after the stop, and the query fails with its reason at once.
+  const engine = await createQueryProcess({
     config:
       timeout === undefined ? config : { ...config, query: { ...config.query, timeout_ms: Number(timeout) } },
     layout: dataLayout(config.data_dir),
+    logger,
+    oneQuery: true,
     ...(timeout !== undefined && { timeoutName: '--timeout-ms' }),
-    // A table stops at --max-rows, or at its first 1,000 rows when none was given: the note names the
-    // option that shows more, not the API's max_rows, and a default as the default.
-    rowLimit: (rows) =>
-      rowsGiven === undefined
-        ? `a table's default of ${rows} rows (pass --max-rows N for more)`
-        : `--max-rows (${rows} rows)`,
     // A file's or a view's name is whatever a source, a model or a disk left in the lake: escaped
     // as errors are (main.ts), or an escape sequence in one reached the terminal raw. Unlike an
     // error, a warning is one line (DuckDB's detail cut at its first), so line breaks are escaped
@@ -137,19 +157,21 @@ export async function queryCommand(args: string[], config: InletConfig, output: 
       ),
   });
   try {
-    if (format === 'table') await printTable(engine, sql, maxRows ?? TABLE_ROWS, output);
-    else await printStreamed(engine, sql, format, maxRows ?? Number.POSITIVE_INFINITY, output);
+    if (format === 'table') await printTable(engine, sql, maxRows ?? TABLE_ROWS, rowLimit, output);
+    else await printStreamed(engine, sql, format, maxRows ?? Number.POSITIVE_INFINITY, rowLimit, output);
     return ExitCode.OK;
   } catch (error) {
-    if (error instanceof InletError && error.code === 'QUERY_TIMEOUT')
-      throw new InletError(
-        'QUERY_TIMEOUT',
-        // The engine's message names query.timeout_ms and inlet.yaml, which --timeout-ms stood in for.
-        timeout === undefined
-          ? `${error.message} For this run alone, pass --timeout-ms.`
-          : `The query ran longer than --timeout-ms (${timeout} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or pass a larger --timeout-ms.`,
-      );
-    throw error;
+    if (!(error instanceof InletError) || error.code !== 'QUERY_TIMEOUT') throw error;
+    // The engine's message names query.timeout_ms and inlet.yaml, which --timeout-ms stood in for;
+    // what follows it (DuckDB went on planning the query, and what to write instead) stays.
+    const engineWords = timeoutMessage(Number(timeout ?? config.query.timeout_ms));
+    const after = error.message.startsWith(engineWords) ? error.message.slice(engineWords.length) : '';
+    throw new InletError(
+      'QUERY_TIMEOUT',
+      timeout === undefined
+        ? `${engineWords} For this run alone, pass --timeout-ms.${after}`
+        : `The query ran longer than --timeout-ms (${timeout} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or pass a larger --timeout-ms.${after}`,
+    );
   } finally {
     engine.close();
   }

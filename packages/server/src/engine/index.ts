@@ -6,6 +6,8 @@ export {
   type QueryResult,
   type QueryStats,
   type QueryStream,
+  type RowLimit,
+  timeoutMessage,
 } from './query-engine.ts';
 export { createQueryProcess, QUERY_PROCESS_ALLOWANCE_BYTES } from './query-process.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';

@@ -117,6 +117,10 @@ const stream = (prepared: DuckDBPreparedStatement) => prepared.stream();
  */
 export const STUCK_MS = 5_000;
 
+/** What a query past query.timeout_ms fails with (inlet query puts --timeout-ms in its place). */
+export const timeoutMessage = (timeoutMs: number) =>
+  `The query ran longer than query.timeout_ms (${timeoutMs} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in inlet.yaml.`;
+
 /** Runs nothing: for a statement whose columns, known once prepared, are all that is wanted. */
 const planOnly = async () => undefined;
 
@@ -511,13 +515,7 @@ export async function createQueryEngine(options: {
         stuck = setTimeout(() => opts.onStuck?.(told), options.stuckMs ?? STUCK_MS);
     };
     const timer = setTimeout(
-      () =>
-        interrupt(
-          new InletError(
-            'QUERY_TIMEOUT',
-            `The query ran longer than query.timeout_ms (${config.query.timeout_ms} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in inlet.yaml.`,
-          ),
-        ),
+      () => interrupt(new InletError('QUERY_TIMEOUT', timeoutMessage(config.query.timeout_ms))),
       config.query.timeout_ms,
     );
     const onAbort = () => interrupt(new InletError('QUERY_CANCELLED', 'The query was cancelled.'));

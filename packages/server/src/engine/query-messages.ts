@@ -20,7 +20,7 @@ export type WireError =
 
 /** From the server to the engine's process. */
 export type ToEngine =
-  | { type: 'init'; config: InletConfig; layout: DataLayout; stuckMs?: number }
+  | { type: 'init'; config: InletConfig; layout: DataLayout; stuckMs?: number; timeoutName?: string }
   | {
       type: 'query' | 'stream';
       job: number;

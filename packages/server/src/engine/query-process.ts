@@ -132,6 +132,13 @@ export async function createQueryProcess(options: {
   unresponsiveMs?: number;
   /** How long a stopped query may go on before its process is ended: the engine's STUCK_MS, unless a test says otherwise. */
   stuckMs?: number;
+  /** What set the time limit, as a note names it (see createQueryEngine): query.timeout_ms unless a caller's own (--timeout-ms). */
+  timeoutName?: string;
+  /**
+   * Runs one query and is closed (inlet query): a process ended for a query DuckDB did not let go
+   * of is not started again, and its error does not say it is.
+   */
+  oneQuery?: boolean;
   /** When an idle process is replaced for the memory it kept: RECYCLE, unless a test says otherwise. */
   recycle?: typeof RECYCLE;
   /** The process's entry point; the bundle's own when running from it. */
@@ -223,7 +230,7 @@ export async function createQueryProcess(options: {
       job,
       error: new InletError(
         reason instanceof InletError ? reason.code : 'QUERY_CANCELLED',
-        `${reason.message} DuckDB went on planning it regardless (a statement with expressions nested hundreds deep, or very many of them, cannot be interrupted while it is planned), so the query engine's process was ended; it is started again by itself. Write the expression flatter (a CASE, an IN list or a join instead of deeply nested operators).`,
+        `${reason.message} DuckDB went on planning it regardless (a statement with expressions nested hundreds deep, or very many of them, cannot be interrupted while it is planned), so the query engine's process was ended${options.oneQuery ? '' : '; it is started again by itself'}. Write the expression flatter (a CASE, an IN list or a join instead of deeply nested operators).`,
         reason instanceof InletError && reason.retryAfterSeconds !== undefined
           ? { retryAfterSeconds: reason.retryAfterSeconds }
           : {},
@@ -369,7 +376,7 @@ export async function createQueryProcess(options: {
     );
     options.onExit?.(why);
     setTimeout(() => {
-      if (!closing && !current) ensure().catch(() => undefined);
+      if (!closing && !current && !options.oneQuery) ensure().catch(() => undefined);
     }, backoffMs).unref();
   };
 
@@ -418,7 +425,13 @@ export async function createQueryProcess(options: {
           ),
         );
       });
-      child.send({ type: 'init', config, layout, stuckMs: options.stuckMs } satisfies ToEngine);
+      child.send({
+        type: 'init',
+        config,
+        layout,
+        stuckMs: options.stuckMs,
+        timeoutName: options.timeoutName,
+      } satisfies ToEngine);
     });
 
   /**
