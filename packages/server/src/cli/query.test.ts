@@ -385,6 +385,43 @@ describe('inlet query', () => {
     ]);
   });
 
+  it("names --max-rows and --format csv, not the API's max_rows and ?format=csv, for an answer too large to hold", {
+    timeout: 180_000,
+  }, async () => {
+    // A process limited as the engine's tests' is (query.memory_limit 64MB, one query at a time):
+    // Node in it runs out of that memory as it holds ~190 MB of rows for the table.
+    const small = tempDir();
+    try {
+      const config = join(small.dir, 'inlet.yaml');
+      writeFileSync(
+        config,
+        'data_dir: ./data\nquery: { memory_limit: 64MB, max_concurrent: 1, threads: 1 }\n',
+      );
+      const captured = capturedOutput();
+      const code = await main(
+        [
+          'query',
+          "SELECT range, repeat('x', 200) FROM range(900000)",
+          '--format',
+          'table',
+          '--max-rows',
+          '900000',
+          '--config',
+          config,
+        ],
+        captured.output,
+        { INLET_LOG_LEVEL: 'silent' },
+      );
+      expect([code, captured.err]).toEqual([
+        ExitCode.QUERY,
+        expect.stringMatching(/^QUERY_OUT_OF_MEMORY: .*fewer rows \(--max-rows\).*CSV \(--format csv, /),
+      ]);
+      expect(captured.err).not.toMatch(/max_rows|\?format=csv/);
+    } finally {
+      small.cleanup();
+    }
+  });
+
   it('keeps every column of a result whose names repeat', async () => {
     const json = await query('SELECT 1 AS a, 2 AS a', '--format', 'json');
     expect(json.out).toBe('{"a":1,"a:1":2}\n');

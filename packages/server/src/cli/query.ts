@@ -81,6 +81,16 @@ async function printStreamed(
   if (output.isTty) output.err(summary(rows, Math.round(performance.now() - started), truncated));
 }
 
+/**
+ * The engine's advice for an answer its process could not hold names the API's max_rows and
+ * ?format=csv; inlet query takes them as --max-rows and --format csv.
+ */
+const inCommandTerms = (error: InletError): InletError =>
+  new InletError(
+    error.code,
+    error.message.replaceAll('(max_rows)', '(--max-rows)').replaceAll('(?format=csv,', '(--format csv,'),
+  );
+
 /** inlet query: the same sandboxed engine as the HTTP API, in a process of its own as the server's. */
 export async function queryCommand(
   args: string[],
@@ -161,6 +171,7 @@ export async function queryCommand(
     else await printStreamed(engine, sql, format, maxRows ?? Number.POSITIVE_INFINITY, rowLimit, output);
     return ExitCode.OK;
   } catch (error) {
+    if (error instanceof InletError && error.code === 'QUERY_OUT_OF_MEMORY') throw inCommandTerms(error);
     if (!(error instanceof InletError) || error.code !== 'QUERY_TIMEOUT') throw error;
     // The engine's message names query.timeout_ms and inlet.yaml, which --timeout-ms stood in for;
     // what follows it (DuckDB went on planning the query, and what to write instead) stays.
