@@ -1,6 +1,6 @@
 // inlet as a child process, for tests and scripts that run it as a user would or kill it (crash.test.ts, bench/chaos.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WRITE_KEY } from './helpers.ts';
@@ -108,4 +108,31 @@ export function spawnInlet(args: string[], env: NodeJS.ProcessEnv = process.env)
       }
     },
   };
+}
+
+/** The pids of a process's (this one's) children that run the query engine. */
+export function engineProcesses(parent: number | 'self' = 'self'): number[] {
+  const pids = readdirSync(`/proc/${parent}/task`).flatMap((task) =>
+    readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('query-process-boot');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The engine's process (of this process, or of another), once a query runs in it (its CPU time grows). */
+export async function busyEngine(parent: number | 'self' = 'self'): Promise<number> {
+  const [pid] = engineProcesses(parent);
+  if (pid === undefined) throw new Error('no query engine process');
+  const cpuTicks = () => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const before = cpuTicks();
+  while (cpuTicks() < before + 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  return pid;
 }

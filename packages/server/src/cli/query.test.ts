@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AS_NOBODY, capturedOutput, nobodyCanRun, tempDir } from '../../test/helpers.ts';
-import { BIN, spawnInlet } from '../../test/inlet-process.ts';
+import { BIN, busyEngine, engineProcesses, spawnInlet } from '../../test/inlet-process.ts';
 import { sqlString, writeLakeTable } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
@@ -383,6 +383,58 @@ describe('inlet query', () => {
         /^QUERY_TIMEOUT: The query ran longer than --timeout-ms \(4000 ms\) and was stopped; .* pass a larger --timeout-ms\. DuckDB went on planning it regardless .* Write the expression flatter .*\)\.\n$/,
       ),
     ]);
+  });
+
+  it('leaves no query engine process planning a query on after Ctrl-C ended the command', {
+    timeout: 150_000,
+  }, async () => {
+    // The deep statement of the test before, with no time limit in reach: Ctrl-C signals the
+    // process group, which the engine's process ignores (query-process-child.ts), and ending itself
+    // once inlet query was gone waited for DuckDB's planning, minutes of a CPU, not 30 s.
+    const nested = `${'('.repeat(900)}1${'+1)'.repeat(900)}`;
+    const deep = `SELECT ${Array.from({ length: 12 }, (_, i) => `${nested} AS n${i}`).join(', ')}`;
+    const inlet = spawn(process.execPath, [BIN, 'query', deep, '--config', configPath], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const pid = inlet.pid as number;
+    let engine: number | undefined;
+    try {
+      while (engineProcesses(pid).length === 0 && inlet.exitCode === null)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const busy = await busyEngine(pid);
+      engine = busy;
+      // Planning, not starting: a thread of the engine's other than its main one (one of libuv's, where
+      // DuckDB plans) has used a second of CPU, which opening the engine takes nowhere near.
+      const cpuSeconds = (task: string) => {
+        const fields =
+          readFileSync(`/proc/${busy}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+      };
+      while (
+        !readdirSync(`/proc/${busy}/task`).some((task) => task !== String(busy) && cpuSeconds(task) >= 1)
+      )
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      process.kill(-pid, 'SIGINT');
+      const running = (at: number) => {
+        try {
+          return !readFileSync(`/proc/${at}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 600 && running(busy); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(running(busy)).toBe(false);
+    } finally {
+      if (engine !== undefined) {
+        try {
+          process.kill(engine, 'SIGKILL');
+        } catch {
+          // Gone, as it should be.
+        }
+      }
+      inlet.kill('SIGKILL');
+    }
   });
 
   it("names --max-rows and --format csv, not the API's max_rows and ?format=csv, for an answer too large to hold", {

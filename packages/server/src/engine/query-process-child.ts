@@ -175,5 +175,7 @@ process.on('message', (message: ToEngine) => {
   }
 });
 
-// The server went away (or closed the engine): nothing is left to answer.
-process.on('disconnect', () => process.exit(0));
+// The server (or inlet query) went away, or closed the engine: nothing is left to answer. Killed, not
+// exited: process.exit() waits for libuv's threads, and one that DuckDB holds planning a query it
+// cannot interrupt kept this process busy for minutes after Ctrl-C had ended inlet query.
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -13,7 +13,7 @@ import {
   tempDir,
   testConfig,
 } from '../../test/helpers.ts';
-import { BIN, exited } from '../../test/inlet-process.ts';
+import { BIN, busyEngine, engineProcesses, exited } from '../../test/inlet-process.ts';
 import { createReadLeases, dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createQueryProcess } from './index.ts';
@@ -64,33 +64,6 @@ const sendEvent = (id: string) =>
     headers: { 'content-type': 'application/json', authorization: basicAuth() },
     body: JSON.stringify({ batch: [segmentMessage(id)] }),
   });
-
-/** The pids of a process's (this one's) children that run the query engine. */
-function engineProcesses(parent: number | 'self' = 'self'): number[] {
-  const pids = readdirSync(`/proc/${parent}/task`).flatMap((task) =>
-    readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-  );
-  return pids.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('query-process-boot');
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** The engine's process (of this process, or of another), once a query runs in it (its CPU time grows). */
-async function busyEngine(parent: number | 'self' = 'self'): Promise<number> {
-  const [pid] = engineProcesses(parent);
-  if (pid === undefined) throw new Error('no query engine process');
-  const cpuTicks = () => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Number(fields[11]) + Number(fields[12]);
-  };
-  const before = cpuTicks();
-  while (cpuTicks() < before + 20) await new Promise((resolve) => setTimeout(resolve, 20));
-  return pid;
-}
 
 describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
   it('answers a value past the memory cap with QUERY_OUT_OF_MEMORY, and the server keeps going', async () => {
