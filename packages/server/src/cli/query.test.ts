@@ -34,6 +34,12 @@ async function rowsBeforeTheTail(): Promise<number> {
   return flowing;
 }
 
+/**
+ * Twelve expressions nested 900 deep: DuckDB plans each for 6–40 s here, and an interrupt reaches
+ * it only once the planning is done.
+ */
+const PLANNED_FOR_MINUTES = `SELECT ${Array.from({ length: 12 }, (_, i) => `${'('.repeat(900)}1${'+1)'.repeat(900)} AS n${i}`).join(', ')}`;
+
 async function query(...args: string[]) {
   const captured = capturedOutput();
   const code = await main(['query', ...args, '--config', configPath], captured.output, {
@@ -366,15 +372,13 @@ describe('inlet query', () => {
   it('ends a query past --timeout-ms that DuckDB goes on planning at once, not when the planning is done', {
     timeout: 150_000,
   }, async () => {
-    // Twelve expressions nested 900 deep: DuckDB plans each for 6–40 s here and hears an interrupt
-    // only after, so the old code said the query was stopped over a minute after it was, past the
-    // outer limit below, where inlet now ends STUCK_MS after the stop. The stop comes seconds in, so
-    // that it lands while DuckDB plans even on a busy machine: at 500 ms, with other tests beside it,
-    // it came before the planning began and was heard at once. Through the bin, as a user runs it:
-    // the process must end, not only main() return.
-    const nested = `${'('.repeat(900)}1${'+1)'.repeat(900)}`;
-    const deep = `SELECT ${Array.from({ length: 12 }, (_, i) => `${nested} AS n${i}`).join(', ')}`;
-    const inlet = spawnInlet(['query', deep, '--timeout-ms', '4000', '--config', configPath]);
+    // DuckDB plans PLANNED_FOR_MINUTES for a minute or more and hears an interrupt only after, so
+    // the old code said the query was stopped that long after it was, past the outer limit below,
+    // where inlet now ends STUCK_MS after the stop. The stop comes seconds in, so that it lands while
+    // DuckDB plans even on a busy machine: at 500 ms, with other tests beside it, it came before the
+    // planning began and was heard at once. Through the bin, as a user runs it: the process must
+    // end, not only main() return.
+    const inlet = spawnInlet(['query', PLANNED_FOR_MINUTES, '--timeout-ms', '4000', '--config', configPath]);
     const outer = setTimeout(() => inlet.child.kill('SIGKILL'), 50_000);
     const code = await inlet.exit.finally(() => clearTimeout(outer));
     expect([code, inlet.err]).toEqual([
@@ -388,12 +392,10 @@ describe('inlet query', () => {
   it('leaves no query engine process planning a query on after Ctrl-C ended the command', {
     timeout: 150_000,
   }, async () => {
-    // The deep statement of the test before, with no time limit in reach: Ctrl-C signals the
+    // With no time limit in reach: Ctrl-C signals the
     // process group, which the engine's process ignores (query-process-child.ts), and ending itself
     // once inlet query was gone waited for DuckDB's planning, minutes of a CPU, not 30 s.
-    const nested = `${'('.repeat(900)}1${'+1)'.repeat(900)}`;
-    const deep = `SELECT ${Array.from({ length: 12 }, (_, i) => `${nested} AS n${i}`).join(', ')}`;
-    const inlet = spawn(process.execPath, [BIN, 'query', deep, '--config', configPath], {
+    const inlet = spawn(process.execPath, [BIN, 'query', PLANNED_FOR_MINUTES, '--config', configPath], {
       stdio: 'ignore',
       detached: true,
     });
