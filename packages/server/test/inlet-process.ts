@@ -136,3 +136,22 @@ export async function busyEngine(parent: number | 'self' = 'self'): Promise<numb
   while (cpuTicks() < before + 20) await new Promise((resolve) => setTimeout(resolve, 20));
   return pid;
 }
+
+/**
+ * The engine's process of an inlet process, once a query is planned or run in it: a thread other
+ * than its main one (libuv's, where DuckDB plans, or DuckDB's own) has used a second of CPU, which
+ * starting the engine takes nowhere near.
+ */
+export async function engineAtWork(parent: number): Promise<number> {
+  while (engineProcesses(parent).length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  const engine = await busyEngine(parent);
+  const cpuSeconds = (task: string) => {
+    const fields = readFileSync(`/proc/${engine}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  while (
+    !readdirSync(`/proc/${engine}/task`).some((task) => task !== String(engine) && cpuSeconds(task) >= 1)
+  )
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  return engine;
+}

@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AS_NOBODY, capturedOutput, nobodyCanRun, tempDir } from '../../test/helpers.ts';
-import { BIN, busyEngine, engineProcesses, spawnInlet } from '../../test/inlet-process.ts';
+import { BIN, engineAtWork, spawnInlet } from '../../test/inlet-process.ts';
 import { sqlString, writeLakeTable } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
@@ -392,9 +392,9 @@ describe('inlet query', () => {
   it('leaves no query engine process planning a query on after Ctrl-C ended the command', {
     timeout: 150_000,
   }, async () => {
-    // With no time limit in reach: Ctrl-C signals the
-    // process group, which the engine's process ignores (query-process-child.ts), and ending itself
-    // once inlet query was gone waited for DuckDB's planning, minutes of a CPU, not 30 s.
+    // With no time limit in reach: Ctrl-C signals the process group, which the engine's process
+    // ignores (query-process-child.ts), and ending itself once inlet query was gone waited for
+    // DuckDB's planning, minutes of a CPU, not 30 s.
     const inlet = spawn(process.execPath, [BIN, 'query', PLANNED_FOR_MINUTES, '--config', configPath], {
       stdio: 'ignore',
       detached: true,
@@ -402,21 +402,8 @@ describe('inlet query', () => {
     const pid = inlet.pid as number;
     let engine: number | undefined;
     try {
-      while (engineProcesses(pid).length === 0 && inlet.exitCode === null)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      const busy = await busyEngine(pid);
+      const busy = await engineAtWork(pid);
       engine = busy;
-      // Planning, not starting: a thread of the engine's other than its main one (one of libuv's, where
-      // DuckDB plans) has used a second of CPU, which opening the engine takes nowhere near.
-      const cpuSeconds = (task: string) => {
-        const fields =
-          readFileSync(`/proc/${busy}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        return (Number(fields[11]) + Number(fields[12])) / 100;
-      };
-      while (
-        !readdirSync(`/proc/${busy}/task`).some((task) => task !== String(busy) && cpuSeconds(task) >= 1)
-      )
-        await new Promise((resolve) => setTimeout(resolve, 50));
       process.kill(-pid, 'SIGINT');
       const running = (at: number) => {
         try {
@@ -437,6 +424,25 @@ describe('inlet query', () => {
       }
       inlet.kill('SIGKILL');
     }
+  });
+
+  it('says its query engine process ended, not that it is started again or that the server logged why', {
+    timeout: 120_000,
+  }, async () => {
+    // A crash in DuckDB, or the kernel's out-of-memory killer, ends that process as SIGKILL does.
+    const inlet = spawnInlet([
+      'query',
+      'SELECT count(*) FROM range(10000000000000)',
+      '--timeout-ms',
+      '600000',
+      '--config',
+      configPath,
+    ]);
+    process.kill(await engineAtWork(inlet.child.pid as number), 'SIGKILL');
+    expect([await inlet.exit, inlet.err]).toEqual([
+      ExitCode.QUERY,
+      "QUERY_ENGINE_CRASHED: The query engine's process ended while this query ran (signal SIGKILL, perhaps the system, out of memory). Retry; a query that ends it every time hits a fault in DuckDB: what that process printed, above, has the details.\n",
+    ]);
   });
 
   it("names --max-rows and --format csv, not the API's max_rows and ?format=csv, for an answer too large to hold", {

@@ -135,8 +135,8 @@ export async function createQueryProcess(options: {
   /** What set the time limit, as a note names it (see createQueryEngine): query.timeout_ms unless a caller's own (--timeout-ms). */
   timeoutName?: string;
   /**
-   * Runs one query and is closed (inlet query): a process ended for a query DuckDB did not let go
-   * of is not started again, and its error does not say it is.
+   * Runs one query and is closed (inlet query): a process that ended (a query DuckDB did not let go
+   * of, a crash) is not started again, and its error does not say it is.
    */
   oneQuery?: boolean;
   /** When an idle process is replaced for the memory it kept: RECYCLE, unless a test says otherwise. */
@@ -174,6 +174,12 @@ export async function createQueryProcess(options: {
     signal: NodeJS.Signals | null,
     queries: number,
   ) => {
+    // inlet query's process of its one query is not started again, and what it printed went to the
+    // terminal, where the server's goes to its log.
+    const again = options.oneQuery ? '' : '; it is started again by itself';
+    const details = options.oneQuery
+      ? 'what that process printed, above, has the details'
+      : "the server's log has the details";
     const others =
       queries > 1
         ? ` It ran beside ${queries === 2 ? 'another query, which was' : `${queries - 1} other queries, which were`} stopped with it, so any of them may have been the cause; run it alone to find out.`
@@ -187,7 +193,7 @@ export async function createQueryProcess(options: {
     if (running.silentFor !== undefined)
       return new InletError(
         'QUERY_ENGINE_CRASHED',
-        `The query engine's process answered nothing for ${Math.round(running.silentFor / 1000)} s while this query ran (stopped by a signal or a debugger, or starved of CPU), and was ended; it is started again by itself.${others} Retry; the server's log has the details.`,
+        `The query engine's process answered nothing for ${Math.round(running.silentFor / 1000)} s while this query ran (stopped by a signal or a debugger, or starved of CPU), and was ended${again}.${others} Retry; ${details}.`,
         { retryAfterSeconds: 1 },
       );
     if (running.killedFor !== undefined)
@@ -202,7 +208,7 @@ export async function createQueryProcess(options: {
       );
     return new InletError(
       'QUERY_ENGINE_CRASHED',
-      `The query engine's process ended while this query ran (${signal ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps the system, out of memory' : ''}` : `exit code ${code}`}); it is started again by itself.${others} Retry; a query that ends it every time hits a fault in DuckDB: the server's log has the details.`,
+      `The query engine's process ended while this query ran (${signal ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps the system, out of memory' : ''}` : `exit code ${code}`})${again}.${others} Retry; a query that ends it every time hits a fault in DuckDB: ${details}.`,
       { retryAfterSeconds: 1 },
     );
   };
@@ -420,7 +426,7 @@ export async function createQueryProcess(options: {
         reject(
           new InletError(
             'QUERY_ENGINE_CRASHED',
-            `The query engine's process ended as it started (${signal ? `signal ${signal}` : `exit code ${code}`}); the server's log has its output.`,
+            `The query engine's process ended as it started (${signal ? `signal ${signal}` : `exit code ${code}`}); ${options.oneQuery ? 'what it printed, above, says why' : "the server's log has its output"}.`,
             { retryAfterSeconds: 1 },
           ),
         );
