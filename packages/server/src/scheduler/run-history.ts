@@ -44,7 +44,12 @@ export interface RunHistory {
   }): number | undefined;
   start(id: number): void;
   heartbeat(id: number): void;
-  finish(id: number, status: RunStatus, error?: string): void;
+  /**
+   * Records how a run ended, once: a run no longer running (marked abandoned while its process was
+   * silent) keeps its status, and false says so.
+   */
+  finish(id: number, status: RunStatus, error?: string): boolean;
+  /** Step writes land only while their run is running: an abandoned run's steps stay as marked. */
   startStep(id: number, position: number, step: string): void;
   /** Records a step that never started (an earlier one failed): no start, end or duration, and why. */
   skipStep(id: number, position: number, step: string, log: string): void;
@@ -115,6 +120,9 @@ function abandonedRun(run: StaleCandidate): { duration: number | null; error: st
   return { duration: msFrom(run.started_at, last), error: ABANDONED };
 }
 
+/** SQL true while the run whose id is the parameter is running. */
+const RUN_IS_RUNNING = "EXISTS (SELECT 1 FROM workflow_runs WHERE id = ? AND status = 'running')";
+
 const RUN_COLUMNS =
   'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error';
 
@@ -146,22 +154,28 @@ export function createRunHistory(state: StateStore): RunHistory {
     },
     finish(id, status, error) {
       const now = iso();
-      db.prepare(
-        'UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, ' +
-          `duration_ms = ${msBetween('coalesce(started_at, created_at)', '?')} WHERE id = ?`,
-      ).run(status, error ?? null, now, now, id);
+      // A run marked abandoned whose process finished it after all was overwritten (success), and
+      // counted on /metrics twice: as abandoned, then as success.
+      return (
+        db
+          .prepare(
+            'UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, ' +
+              `duration_ms = ${msBetween('coalesce(started_at, created_at)', '?')} WHERE id = ? AND status = 'running'`,
+          )
+          .run(status, error ?? null, now, now, id).changes === 1
+      );
     },
     startStep(id, position, step) {
       db.prepare(
-        "INSERT INTO workflow_run_steps (run_id, position, step, status, started_at) VALUES (?, ?, ?, 'running', ?) " +
-          "ON CONFLICT (run_id, position) DO UPDATE SET status = 'running', started_at = excluded.started_at",
-      ).run(id, position, step, iso());
+        "INSERT INTO workflow_run_steps (run_id, position, step, status, started_at) SELECT ?, ?, ?, 'running', ? " +
+          `WHERE ${RUN_IS_RUNNING} ON CONFLICT (run_id, position) DO UPDATE SET status = 'running', started_at = excluded.started_at`,
+      ).run(id, position, step, iso(), id);
     },
     skipStep(id, position, step, log) {
       db.prepare(
-        "INSERT INTO workflow_run_steps (run_id, position, step, status, log) VALUES (?, ?, ?, 'skipped', ?) " +
-          "ON CONFLICT (run_id, position) DO UPDATE SET status = 'skipped', log = excluded.log",
-      ).run(id, position, step, log);
+        "INSERT INTO workflow_run_steps (run_id, position, step, status, log) SELECT ?, ?, ?, 'skipped', ? " +
+          `WHERE ${RUN_IS_RUNNING} ON CONFLICT (run_id, position) DO UPDATE SET status = 'skipped', log = excluded.log`,
+      ).run(id, position, step, log, id);
     },
     updateStep(id, position, update) {
       const sets: string[] = [];
@@ -173,7 +187,8 @@ export function createRunHistory(state: StateStore): RunHistory {
       }
       if (sets.length === 0) return;
       db.prepare(
-        `UPDATE workflow_run_steps SET ${sets.join(', ')}${update.status ? finishStep(update.status) : ''} WHERE run_id = @id AND position = @position`,
+        `UPDATE workflow_run_steps SET ${sets.join(', ')}${update.status ? finishStep(update.status) : ''} ` +
+          `WHERE run_id = @id AND position = @position AND ${RUN_IS_RUNNING.replace('?', '@id')}`,
       ).run(params);
     },
     abandonStale(olderThanMs) {

@@ -727,6 +727,45 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('keeps the status of a run marked abandoned that finishes after all, and counts it once', async () => {
+    // A process silent for two minutes (paused, its heartbeats refused) whose run was marked
+    // abandoned and then finished: its status became success, and /metrics counted it twice, as
+    // abandoned and as success.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const source: Source = {
+      name: 'counter',
+      type: 'test',
+      async sync() {
+        await gate;
+        return { source: 'counter', rows: 1, tables: [] };
+      },
+    };
+    const s = setup({ source });
+    const metrics = createMetrics();
+    const scheduler = s.scheduler({ workflows: [workflow({})], metrics });
+    const id = scheduler.trigger('hourly');
+    await vi.waitFor(() => expect(s.history.get(id)?.steps[0]?.status).toBe('running'));
+    s.state.db.prepare("UPDATE workflow_runs SET heartbeat_at = '2020-01-01T00:00:00.000Z'").run();
+    expect(createRunHistory(s.state).abandonStale(STALE_RUN_MS)).toBe(1);
+    await scheduler.tick();
+    release();
+    await scheduler.idle();
+    expect(s.history.get(id)).toMatchObject({
+      status: 'abandoned',
+      error: expect.stringContaining('the process running it stopped before it finished'),
+      steps: [{ status: 'failed' }],
+    });
+    expect(metrics.render()).toMatch(
+      /^inlet_workflow_runs_total\{workflow="hourly",status="abandoned"\} 1$/m,
+    );
+    expect(metrics.render()).not.toMatch(/status="success"/);
+    await scheduler.stop();
+    s.state.close();
+  });
+
   it('retries a failing step with doubling waits, and logs each attempt', async () => {
     const { source, syncs } = counterSource({ failFirst: 2 });
     const s = setup({ source });

@@ -112,7 +112,7 @@ export function createScheduler(options: {
           lock?.release();
         }
       })
-      .then((status) => finished?.inc({ workflow: workflow.name, status }))
+      .then((status) => status && finished?.inc({ workflow: workflow.name, status }))
       .catch((error: unknown) => {
         logger.error({ ...errorFields(error), run: id }, 'a workflow run failed to run');
         // Its history says why, where it stayed running until marked abandoned, as if inlet had died.

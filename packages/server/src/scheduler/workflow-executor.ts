@@ -43,6 +43,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /**
  * Runs one claimed run: its steps in order, each retried with doubling waits, the whole run under
  * the workflow's timeout; every step's log and outcome goes to the run history as it happens.
+ * Resolves with the status recorded, or undefined when the run was marked abandoned meanwhile.
  */
 export async function executeRun(options: {
   id: number;
@@ -52,7 +53,7 @@ export async function executeRun(options: {
   logger: Logger;
   /** Aborted when inlet stops. */
   shutdown: AbortSignal;
-}): Promise<RunStatus> {
+}): Promise<RunStatus | undefined> {
   const { id, workflow, history, handlers } = options;
   const logger = options.logger.child({ workflow: workflow.name, run: id });
   history.start(id);
@@ -74,6 +75,7 @@ export async function executeRun(options: {
   let error: string | undefined;
   /** The step that failed the run, which every step after it names as why it was skipped. */
   let stopper = '';
+  let recorded = false;
   try {
     for (const [position, step] of workflow.steps.entries()) {
       const stamped = (line: string) => `${new Date().toISOString()} ${line}`;
@@ -133,7 +135,13 @@ export async function executeRun(options: {
   } finally {
     clearTimeout(timer);
     options.shutdown.removeEventListener('abort', onShutdown);
-    history.finish(id, status, error);
+    recorded = history.finish(id, status, error);
+  }
+  if (!recorded) {
+    // Marked abandoned while this process was silent (paused, its heartbeats refused): that status
+    // stays, and the run is counted once, as abandoned.
+    logger.warn({ status }, 'workflow run finished after it was marked abandoned; its history keeps that');
+    return undefined;
   }
   logger.info({ status }, 'workflow run finished');
   return status;
