@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { acquireProcessLock, openStateStore } from '../src/state/index.ts';
 import { API_TOKEN, basicAuth, segmentMessage, startTestInlet, tempDir } from './helpers.ts';
+import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 import { writeProjectFile } from './lake-fixtures.ts';
 
 // The server composes the scheduler, the run history and the catalog: a workflow run started in
@@ -61,4 +65,72 @@ describe('workflows in the running server', () => {
     });
     expect(((await query.json()) as { rows: unknown[][] }).rows).toEqual([[2]]);
   });
+});
+
+describe('workflow runs across a restart', () => {
+  it('runs the scheduled runs that waited their turn when inlet stopped after it starts again, not as failed', async () => {
+    // Three missed hours caught up with catchup: all; the first waits an hour to retry its step, the
+    // two behind it wait their turn. SIGTERM then recorded all three failed ("inlet stopped while the
+    // run was going") and the two never attempted never ran.
+    const dir = tempDir('inlet-restart-');
+    try {
+      writeProjectFile(join(dir.dir, 'project'), 'models/one.sql', 'SELECT 1 AS x');
+      const { config, url } = await inletConfigFile(
+        dir.dir,
+        'project_dir: ./project\nmodels: { builtin: false }\n' +
+          'workflows:\n  - { name: hourly, cron: "0 * * * *", catchup: all, retries: 1, retry_backoff: 1h, steps: [run] }\n',
+      );
+      const data = join(dir.dir, 'data');
+      // The scheduler last looked half past the hour three hours ago: 3 hours are owed (3.5 hours
+      // before now owed 4 in the second half of an hour).
+      const hour = 3_600_000;
+      const state = openStateStore(join(data, 'state.sqlite'));
+      state.setCheckpoint('scheduler:cursor', 'hourly', {
+        at: Math.floor(Date.now() / hour) * hour - 2.5 * hour,
+      });
+      state.close();
+      // Another process builds the model, so the first run's step fails and waits to retry.
+      mkdirSync(join(data, 'state', 'locks'), { recursive: true });
+      const modelLock = acquireProcessLock(
+        join(data, 'state', 'locks', 'model-one.lock'),
+        () => new Error('busy'),
+      );
+      type Run = { id: number; status: string; started_at: string | null; error: string | null };
+      const runs = async () => {
+        const response = await fetch(`${url}/api/runs?workflow=hourly`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        });
+        return ((await response.json()) as { runs: Run[] }).runs.reverse();
+      };
+      let child = await startInletProcess(config, url, API_TOKEN);
+      let first: Run[] = [];
+      await vi.waitFor(
+        async () => {
+          // A fourth comes due if the hour turns meanwhile.
+          first = (await runs()).slice(0, 3);
+          expect(first.map((r) => r.started_at === null)).toEqual([false, true, true]);
+        },
+        { timeout: 20_000, interval: 200 },
+      );
+      child.kill('SIGTERM');
+      await exited(child);
+      modelLock.release();
+      child = await startInletProcess(config, url, API_TOKEN);
+      try {
+        await vi.waitFor(
+          async () =>
+            expect((await runs()).slice(0, 3).map((r) => r.status)).toEqual(['failed', 'success', 'success']),
+          { timeout: 20_000, interval: 200 },
+        );
+        const after = (await runs()).slice(0, 3);
+        expect(after.map((r) => r.id)).toEqual(first.map((r) => r.id));
+        expect(after[0]?.error).toBe('run: inlet stopped while the run was going');
+      } finally {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+    } finally {
+      dir.cleanup();
+    }
+  }, 60_000);
 });

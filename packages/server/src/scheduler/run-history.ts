@@ -42,7 +42,21 @@ export interface RunHistory {
     trigger: RunRecord['trigger'];
     owner: string;
   }): number | undefined;
-  start(id: number): void;
+  /**
+   * Marks a run started; false when it had started already or is no longer running (another
+   * scheduler took it up, or it was marked abandoned while it waited): it must not run here.
+   */
+  start(id: number): boolean;
+  /**
+   * Leaves a scheduled run that never started for the next scheduler to take up (owner ''): inlet
+   * stopped while it waited its turn. It was never attempted, so it is neither failed nor abandoned.
+   */
+  release(id: number): void;
+  /**
+   * Takes up the released runs of these workflows for this owner, oldest first, in one statement so
+   * two schedulers never both take one.
+   */
+  takeUpReleased(workflows: string[], owner: string): Array<Pick<RunRecord, 'id' | 'workflow' | 'trigger'>>;
   heartbeat(id: number): void;
   /**
    * Records how a run ended, once: a run no longer running (marked abandoned while its process was
@@ -60,7 +74,8 @@ export interface RunHistory {
   ): void;
   /**
    * Marks runs whose process stopped sending heartbeats, or is known to be gone (ownerGone), as
-   * abandoned; returns how many.
+   * abandoned; returns how many. A scheduled run of such a process that never started is released
+   * instead (see release), not abandoned.
    */
   abandonStale(olderThanMs: number): number;
   /**
@@ -85,6 +100,7 @@ const ABANDONED = 'the process running it stopped before it finished';
 interface StaleCandidate {
   id: number;
   owner: string;
+  trigger: RunRecord['trigger'];
   created_at: string;
   started_at: string | null;
   heartbeat_at: string;
@@ -120,6 +136,11 @@ function abandonedRun(run: StaleCandidate): { duration: number | null; error: st
   return { duration: msFrom(run.started_at, last), error: ABANDONED };
 }
 
+/** SQL true for a run still waiting its turn, never started. */
+const UNSTARTED = "status = 'running' AND started_at IS NULL";
+/** Leaves the run whose id is the parameter, if it never started, to the next scheduler (owner ''). */
+const RELEASE = `UPDATE workflow_runs SET owner = '' WHERE id = ? AND ${UNSTARTED}`;
+
 /** SQL true while the run whose id is the parameter is running. */
 const RUN_IS_RUNNING = "EXISTS (SELECT 1 FROM workflow_runs WHERE id = ? AND status = 'running')";
 
@@ -144,7 +165,30 @@ export function createRunHistory(state: StateStore): RunHistory {
     start(id) {
       // One time for both: a heartbeat a millisecond after the start read as a run heard from since.
       const now = iso();
-      db.prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?').run(now, now, id);
+      return (
+        db
+          .prepare(
+            "UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ? AND status = 'running' AND started_at IS NULL",
+          )
+          .run(now, now, id).changes === 1
+      );
+    },
+    release(id) {
+      db.prepare(RELEASE).run(id);
+    },
+    takeUpReleased(workflows, owner) {
+      const now = iso();
+      // Its claim time becomes this process's: an owner of this pid claimed before this process
+      // started reads as an earlier process of a container (ownerGone).
+      const taken = db
+        .prepare(
+          `UPDATE workflow_runs SET owner = ?, created_at = ?, heartbeat_at = ? WHERE owner = '' AND ${UNSTARTED} ` +
+            'AND workflow IN (SELECT value FROM json_each(?)) RETURNING id, workflow, trigger',
+        )
+        .all(owner, now, now, JSON.stringify(workflows)) as Array<
+        Pick<RunRecord, 'id' | 'workflow' | 'trigger'>
+      >;
+      return taken.sort((a, b) => a.id - b.id);
     },
     heartbeat(id) {
       db.prepare("UPDATE workflow_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'").run(
@@ -197,9 +241,9 @@ export function createRunHistory(state: StateStore): RunHistory {
         // Read before any step is marked failed below, which gives it a finished_at of now.
         const running = db
           .prepare(
-            'SELECT id, owner, created_at, started_at, coalesce(heartbeat_at, created_at) AS heartbeat_at, ' +
+            'SELECT id, owner, trigger, created_at, started_at, coalesce(heartbeat_at, created_at) AS heartbeat_at, ' +
               '(SELECT max(s.finished_at) FROM workflow_run_steps s WHERE s.run_id = r.id) AS step_at ' +
-              "FROM workflow_runs r WHERE status = 'running'",
+              "FROM workflow_runs r WHERE status = 'running' AND owner <> ''",
           )
           .all() as StaleCandidate[];
         // A process of this host that is gone is known dead at once: after kill -9 and a restart, its
@@ -220,8 +264,15 @@ export function createRunHistory(state: StateStore): RunHistory {
           "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error, " +
             "duration_ms = @duration WHERE id = @id AND status = 'running'",
         );
+        const release = db.prepare(RELEASE);
         let changes = 0;
         for (const run of stale) {
+          // Killed while it waited its turn, it was never attempted: the next scheduler runs it. A
+          // manual one belongs to the command that started it, and is abandoned with it.
+          if (run.started_at === null && run.trigger !== 'manual') {
+            release.run(run.id);
+            continue;
+          }
           const { duration, error } = abandonedRun(run);
           const step = stepStart.get(run.id) as { started_at: string } | undefined;
           const last = lastSignOfLife(run);

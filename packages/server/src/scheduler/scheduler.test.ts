@@ -348,34 +348,58 @@ describe('scheduler', () => {
     s.state.close();
   });
 
-  it('a run still waiting when inlet stops fails without starting its steps', async () => {
+  it('keeps a scheduled run still waiting when inlet stops, and the next scheduler runs it', async () => {
+    // Times caught up with catchup: all, waiting behind the first, were recorded failed ("inlet
+    // stopped while the run was going") at a stop, and abandoned when inlet was killed: never run,
+    // though never attempted.
+    let hang = true;
     const started: number[] = [];
     const source: Source = {
       name: 'counter',
       type: 'test',
       sync: (context) =>
-        new Promise((_, reject) => {
+        new Promise((resolve, reject) => {
           started.push(Date.now());
+          if (!hang) resolve({ source: 'counter', rows: 1, tables: [] });
           context.signal.addEventListener('abort', () => reject(new Error('stopped')));
         }),
     };
     const s = setup({ source });
     let clock = Date.parse('2026-11-20T00:30:00Z');
-    const scheduler = s.scheduler({
-      workflows: [workflow({ catchup: 'all' })],
-      now: () => clock,
-    });
-    await scheduler.tick();
-    clock += 2 * HOUR;
-    const [first, second] = await scheduler.tick();
-    await scheduler.stop();
+    const hourly = workflow({ catchup: 'all' });
+    const first = s.scheduler({ workflows: [hourly], now: () => clock });
+    await first.tick();
+    clock += 3 * HOUR;
+    const [attempted, stopped, killed] = await first.tick();
+    await first.stop();
     expect(started).toHaveLength(1);
-    for (const id of [first, second])
+    expect(s.history.get(attempted as number)).toMatchObject({
+      status: 'failed',
+      error: 'sync counter: inlet stopped while the run was going',
+    });
+    // The third as a process killed while it waited leaves it: claimed by a process that is gone.
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.once('exit', resolve));
+    s.state.db
+      .prepare('UPDATE workflow_runs SET owner = ? WHERE id = ?')
+      .run(`${hostname()}:${dead.pid}`, killed);
+    expect(s.history.abandonStale(STALE_RUN_MS)).toBe(0);
+    for (const id of [stopped, killed])
+      expect(s.history.get(id as number)).toMatchObject({ status: 'running', started_at: null, steps: [] });
+    hang = false;
+    const next = s.scheduler({ workflows: [hourly], now: () => clock });
+    expect(await next.tick()).toEqual([stopped, killed]);
+    await next.idle();
+    expect(started).toHaveLength(3);
+    for (const id of [stopped, killed])
       expect(s.history.get(id as number)).toMatchObject({
-        status: 'failed',
-        error: 'sync counter: inlet stopped while the run was going',
+        status: 'success',
+        trigger: 'catchup',
+        owner: `${hostname()}:${process.pid}`,
       });
-    expect(s.history.get(second as number)?.steps[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    // Taken once: another tick, or another scheduler, finds nothing left to take up.
+    expect(await next.tick()).toEqual([]);
+    await next.stop();
     s.state.close();
   });
 

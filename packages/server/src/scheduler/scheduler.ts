@@ -3,7 +3,7 @@ import { errorFields, type Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { StateStore } from '../state/index.ts';
 import { dueTimes } from './cron-schedule.ts';
-import type { RunHistory } from './run-history.ts';
+import type { RunHistory, RunRecord } from './run-history.ts';
 import { processOwner } from './run-owner.ts';
 import type { StepHandlers } from './step-handlers.ts';
 import { executeRun } from './workflow-executor.ts';
@@ -87,7 +87,7 @@ export function createScheduler(options: {
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<number[]> | undefined;
 
-  const enqueue = (workflow: Workflow, id: number) => {
+  const enqueue = (workflow: Workflow, id: number, trigger: RunRecord['trigger']) => {
     // From its claim on, not from its start: a run waiting behind a long run of its workflow was
     // marked abandoned after two minutes of silence, and then run all the same.
     // A state store that refuses the write (a full disk) is logged, not thrown from a timer, which
@@ -105,7 +105,17 @@ export function createScheduler(options: {
       .then(async () => {
         // A run of it in another process (inlet runs start) goes first; this one waits, running
         // with no started_at, as it does behind a run of this process.
-        const lock = await locks.acquire(workflow.name, shutdown.signal);
+        const lock = shutdown.signal.aborted
+          ? undefined
+          : await locks.acquire(workflow.name, shutdown.signal);
+        // A scheduled run that had not started when inlet stopped was never attempted: it was
+        // recorded failed and never ran. It is left for the next scheduler (takeUpReleased). A manual
+        // one belongs to the command that started it, and fails with it.
+        if (!lock && trigger !== 'manual') {
+          history.release(id);
+          logger.info({ workflow: workflow.name, run: id }, 'workflow run left to run after the restart');
+          return undefined;
+        }
         try {
           return await executeRun({ id, workflow, history, handlers, logger, shutdown: shutdown.signal });
         } finally {
@@ -141,6 +151,18 @@ export function createScheduler(options: {
       for (const workflow of history.takeUncountedAbandoned())
         finished.inc({ workflow, status: 'abandoned' });
     const claimed: number[] = [];
+    // Runs that waited their turn when the scheduler before stopped, or was killed: they run first,
+    // and the times that came due since wait behind them as behind any run of their workflow.
+    const enabled = workflows.filter((w) => w.enabled);
+    for (const run of history.takeUpReleased(
+      enabled.map((w) => w.name),
+      owner,
+    )) {
+      const workflow = enabled.find((w) => w.name === run.workflow) as Workflow;
+      claimed.push(run.id);
+      logger.info({ workflow: workflow.name, run: run.id }, 'workflow run taken up: it had not started');
+      enqueue(workflow, run.id, run.trigger);
+    }
     for (const workflow of workflows) {
       const cursor = state.getCheckpoint<{ at: number }>(CURSOR_SCOPE, workflow.name);
       const advance = () =>
@@ -189,7 +211,7 @@ export function createScheduler(options: {
           { workflow: workflow.name, run: id, scheduled_for: new Date(time).toISOString(), trigger },
           'workflow run claimed',
         );
-        enqueue(workflow, id);
+        enqueue(workflow, id, trigger);
       }
       // Only after the claims: a crash in between makes the next tick look again, and the claims
       // already made keep those times from running twice.
@@ -239,7 +261,7 @@ export function createScheduler(options: {
       const pid = locks.heldElsewhere(name);
       if (pid !== undefined) throw busyError(history, name, pid);
       const id = history.claim({ workflow: name, scheduledFor: null, trigger: 'manual', owner }) as number;
-      enqueue(workflow, id);
+      enqueue(workflow, id, 'manual');
       return id;
     },
     async idle() {

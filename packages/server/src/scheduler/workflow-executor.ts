@@ -56,7 +56,12 @@ export async function executeRun(options: {
 }): Promise<RunStatus | undefined> {
   const { id, workflow, history, handlers } = options;
   const logger = options.logger.child({ workflow: workflow.name, run: id });
-  history.start(id);
+  // Taken up by another scheduler (after this process was silent long enough for its wait to be
+  // released), or marked abandoned meanwhile: it runs there, or not at all.
+  if (!history.start(id)) {
+    logger.warn('workflow run not started: another scheduler took it up, or it was marked abandoned');
+    return undefined;
+  }
   const controller = new AbortController();
   const timer = setTimeout(
     () =>
