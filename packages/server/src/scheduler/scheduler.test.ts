@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -788,6 +788,39 @@ describe('scheduler', () => {
     expect(metrics.render()).not.toMatch(/status="success"/);
     await scheduler.stop();
     s.state.close();
+  });
+
+  it("says a symbolic link among a synced table's files once, not at every scheduled sync", async () => {
+    // A link in lake/sources/crm/orders was named again at every sync step, each hour of each day.
+    const dataDir = join(temp.dir, `d${n++}`);
+    const exportsDir = join(dataDir, 'exports');
+    mkdirSync(exportsDir, { recursive: true });
+    writeFileSync(join(exportsDir, 'orders_1.csv'), 'id,status\n1,new\n');
+    const config = testConfig(dataDir, {
+      models: { builtin: false },
+      sources: [
+        {
+          name: 'crm',
+          type: 'csv',
+          tables: [{ path: join(exportsDir, 'orders_*.csv'), name: 'orders', mode: 'incremental' }],
+        },
+      ],
+    });
+    const state = openStateStore(join(dataDir, 'state.sqlite'));
+    const { logger: captured, lines } = capturingLogger<{ path?: string }>('warn');
+    const handlers = createStepHandlers({ config, state, logger: captured });
+    const sync = () => handlers.sync('crm', { signal: new AbortController().signal, log: () => {} });
+    await sync();
+    const link = join(dataDir, 'lake', 'sources', 'crm', 'orders', 'part-00000001-00009.parquet');
+    symlinkSync(join(exportsDir, 'orders_1.csv'), link);
+    for (let i = 2; i <= 4; i++) {
+      writeFileSync(join(exportsDir, `orders_${i}.csv`), `id,status\n${i},new\n`);
+      await sync();
+    }
+    expect(lines.map((line) => [line.path, line.msg])).toEqual([
+      [link, expect.stringContaining(`${link} is a symbolic link, which inlet does not read`)],
+    ]);
+    state.close();
   });
 
   it('retries a failing step with doubling waits, and logs each attempt', async () => {

@@ -54,11 +54,12 @@ export function createStepHandlers(options: {
   // news once, not at every run of every workflow.
   const warned = new Set<string>();
   const warn = options.onWarning ?? ((message: string) => logger.warn(message));
-  const onWarning = (message: string) => {
+  const sayOnce = (message: string, say: () => void) => {
     if (warned.has(message)) return;
     warned.add(message);
-    warn(message);
+    say();
   };
+  const onWarning = (message: string) => sayOnce(message, () => warn(message));
   const layout = dataLayout(config.data_dir);
   const metrics = options.metrics ?? createMetrics();
   let sources = options.sources;
@@ -72,6 +73,8 @@ export function createStepHandlers(options: {
         logger,
         metrics,
         signal: context.signal,
+        // A symbolic link among a table's files, named again at each sync, each hour of each day.
+        warnOnce: (fields, message) => sayOnce(message, () => logger.warn(fields, message)),
       });
       for (const table of result.tables) context.log(`${table.table}: ${rowCount(table.rows)}`);
       context.log(`synced ${rowCount(result.rows)} from ${name}`);

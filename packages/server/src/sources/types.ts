@@ -22,6 +22,13 @@ export interface SourceContext {
    * error's stack, rather than said twice.
    */
   showsFailures?: boolean;
+  /**
+   * Says a warning that stays true until someone acts on it (a symbolic link among a table's files),
+   * given by a caller that syncs again and again in one process (a workflow's sync steps), which
+   * says each one once: it was said at every sync, each hour of each day. Without it (inlet sync,
+   * one sync a process) it is logged at each sync.
+   */
+  warnOnce?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 export interface SyncResult {

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type LakeTable,
-  linkedFileWarning,
   parquetLinks,
   readLakeTable,
   sqlString,
@@ -10,6 +9,7 @@ import {
   writeLakeTable,
 } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
+import { warnLinkedFiles } from '../lake-links.ts';
 import type { SourceContext } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
 import { checkMergeKeys, rowOrdered } from './merge-keys.ts';
@@ -161,9 +161,7 @@ export async function syncTable(options: {
   else removeUncommittedParts(tableDir, saved?.run ?? 0, partsDir);
   // Left out of the table (partNames, the view), where its view failed on one; a user who linked a
   // file in is told where its rows went. A full copy's files are replaced whole by this run.
-  if (!full)
-    for (const link of parquetLinks(join(tableDir, partsDir)))
-      logger.warn({ path: link }, linkedFileWarning(link));
+  if (!full) warnLinkedFiles(context, parquetLinks(join(tableDir, partsDir)));
   const run = full ? Math.max(highestRun(tableDir), saved?.run ?? 0) + 1 : (saved?.run ?? 0) + 1;
   const staging = join(tableDir, stagingDirName(run));
   const tmpDir = join(context.layout.tmp, 'sources', source, target.name);

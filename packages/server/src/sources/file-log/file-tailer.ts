@@ -1,6 +1,7 @@
 import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { linkedFiles, linkedFileWarning } from '../../lake/index.ts';
+import { linkedFiles } from '../../lake/index.ts';
+import { warnLinkedFiles } from '../lake-links.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
@@ -20,7 +21,7 @@ import { createRecordJoiner, type JoinedRecord, type RecordJoiner } from './reco
 
 export type TailerContext = Pick<
   SourceContext,
-  'config' | 'layout' | 'state' | 'logger' | 'metrics' | 'signal' | 'onProgress'
+  'config' | 'layout' | 'state' | 'logger' | 'metrics' | 'signal' | 'onProgress' | 'warnOnce'
 >;
 
 /** A file or directory the globs lead to that inlet may not read, and why. */
@@ -97,8 +98,7 @@ export async function openFileTailer(
   });
   const table = options.table ?? DEFAULT_TABLE[parser.kind];
   // Left out of queries and merges of the table (partitionFiles), as in lake/events.
-  for (const link of linkedFiles(join(layout.lake, table)))
-    logger.warn({ path: link }, linkedFileWarning(link));
+  warnLinkedFiles(context, linkedFiles(join(layout.lake, table)));
   const site = options.site ?? name;
   const host = options.host ?? null;
   const rows = createLogRowBuilder({ saltDir: layout.salts });
