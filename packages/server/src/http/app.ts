@@ -25,6 +25,7 @@ import {
 import { checkCharset, createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { decodeUnreserved } from './percent-decoding.ts';
 import { registerQueryRoutes } from './query-routes.ts';
 import { createRequestCounter } from './request-counter.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
@@ -236,7 +237,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     for (const method of [route.method].flat()) known.push({ method, pattern: routePattern(route.url) });
   });
   const answerNoRoute = (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.split('?')[0] ?? '/';
+    // Decoded as the router decodes it: GET /api/%71uery was a 404, where GET /api/query is a 405.
+    const path = decodeUnreserved(request.url.split('?')[0] ?? '/');
     // A page's request to a wrong address (data-api="https://collect.example.com/collect" posts to
     // /collect/collect) could not read its 404 without this: the browser's fetch failed as a network
     // error, and the tracker retried it for good without a word. The refusal holds nothing secret.

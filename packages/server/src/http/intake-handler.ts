@@ -25,6 +25,7 @@ import { dropUnreadBody } from './body-drain.ts';
 import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { toInletError, wrongMethod } from './error-handler.ts';
+import { decodeUnreserved } from './percent-decoding.ts';
 import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 import { createRefusalLogger } from './refusal-log.ts';
 import type { RequestCounter } from './request-counter.ts';
@@ -447,9 +448,15 @@ export function createIntakeHandler(options: {
   return (request: IncomingMessage, response: ServerResponse): boolean => {
     const raw = request.url ?? '/';
     const query = raw.indexOf('?');
-    const path = query === -1 ? raw : raw.slice(0, query);
-    const route = routes.get(path);
-    if (!route) return false;
+    let path = query === -1 ? raw : raw.slice(0, query);
+    let route = routes.get(path);
+    // Only a path no route has is decoded, so the collector's requests pay nothing for it.
+    if (!route) {
+      const decoded = decodeUnreserved(path);
+      route = decoded === path ? undefined : routes.get(decoded);
+      if (!route) return false;
+      path = decoded;
+    }
     if (request.method === 'OPTIONS') {
       respond(request, response, path, {
         status: 204,

@@ -65,6 +65,19 @@ function halfClosed(text: string): Promise<string> {
 
 const batch = (id: string) => JSON.stringify({ batch: [segmentMessage(id)] });
 
+/** POSTs a batch of one message with id to path, and expects it answered 200 and stored. */
+async function expectStored(path: string, id: string): Promise<void> {
+  const response = await fetch(`${inlet.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basicAuth() },
+    body: batch(id),
+  });
+  expect([response.status, await response.json()], path).toEqual([200, { success: true }]);
+  expect(await queryApi(inlet.url, `SELECT event_id FROM events WHERE event_id = '${id}'`)).toEqual([
+    { event_id: id },
+  ]);
+}
+
 /**
  * Sends a request's head with Expect: 100-continue and waits for the server's first answer; on 100
  * Continue it sends the body, as curl does. Resolves with every status line the server sent.
@@ -121,15 +134,7 @@ describe('a path that starts with more than one slash', () => {
   it('is served as the path with one, as an SDK whose host ends in / sends it', async () => {
     // https://collector.example.com/ + /v1/batch: answered "No route POST //v1/batch" and the events
     // dropped, where nginx in front (merge_slashes) would have served it.
-    const response = await fetch(`${inlet.url}//v1/batch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: basicAuth() },
-      body: batch('slashes-1'),
-    });
-    expect([response.status, await response.json()]).toEqual([200, { success: true }]);
-    expect(await queryApi(inlet.url, "SELECT event_id FROM events WHERE event_id = 'slashes-1'")).toEqual([
-      { event_id: 'slashes-1' },
-    ]);
+    await expectStored('//v1/batch', 'slashes-1');
     expect((await fetch(`${inlet.url}///healthz`)).status).toBe(200);
   });
 });
@@ -161,6 +166,24 @@ describe('a path that ends in a slash', () => {
     expect(await (await fetch(`${inlet.url}/?x=1`)).json()).toMatchObject({
       error: { message: 'No route GET /; see the HTTP API in README.md.' },
     });
+  });
+});
+
+describe('a path with percent-encoded letters', () => {
+  it('is served as the path they spell, on the collector routes as on the others', async () => {
+    // POST /v1/%62atch was answered "No route" and its events dropped, where GET /%68ealthz was
+    // served: the same rule as nginx's and Fastify's router now holds for every route.
+    await expectStored('/v1/%62atch', 'encoded-1');
+    const pixel = await fetch(`${inlet.url}/p%2Egif?k=${WRITE_KEY}&n=open`);
+    expect([pixel.status, pixel.headers.get('content-type')]).toEqual([200, 'image/gif']);
+    expect((await fetch(`${inlet.url}/%68ealthz`)).status).toBe(200);
+    // A wrong method is named as on the path spelt out, on either kind of route.
+    for (const path of ['/v1/%62atch', '/api/%71uery']) {
+      const wrong = await fetch(`${inlet.url}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      expect(wrong.status, path).toBe(405);
+    }
+    // An escaped / is no path separator, here as for Fastify's routes.
+    expect((await fetch(`${inlet.url}/v1%2Fbatch`, { method: 'POST' })).status).toBe(404);
   });
 });
 
