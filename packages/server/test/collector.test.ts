@@ -745,7 +745,7 @@ describe('collector refusals', () => {
       ),
       400,
       'INVALID_FIELD',
-      'revenue: nests objects or arrays',
+      '$: nests objects or arrays',
     );
     await expectError(
       await post(
@@ -813,7 +813,7 @@ describe('collector refusals', () => {
       ),
       400,
       'INVALID_FIELD',
-      'props.n',
+      'p.n: is a number beyond',
     );
     await expectError(
       await post(
@@ -822,7 +822,7 @@ describe('collector refusals', () => {
       ),
       400,
       'INVALID_FIELD',
-      'revenue.amount[0]: is a number beyond',
+      '$.amount[0]: is a number beyond',
     );
     const pixel = await fetch(
       `${inlet.url}/p.gif?k=${WRITE_KEY}&a=a&id=inf-4&p=${encodeURIComponent('{"x":1e400}')}`,

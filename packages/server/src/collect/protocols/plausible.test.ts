@@ -121,18 +121,50 @@ describe('parsePlausible', () => {
     expect(event).toMatchObject({ type: 'track', properties: { scroll_depth: 80, engagement_ms: 12000 } });
   });
 
+  it('refuses a field that is no string, naming it as sent, where "d": 5 was looked up as the domain 5', () => {
+    const page = { n: 'pageview', u: 'https://example.com/', d: 'example.com' };
+    // Each was read as its digits: "No site has domain 5", an event named "5", a referrer "5".
+    const refusals = [
+      [
+        { ...page, d: 5 },
+        'd',
+        "d: must be a string (the site's domain, as listed in sites[].domains in inlet.yaml), not a number",
+      ],
+      [
+        { u: page.u, d: page.d, n: 5 },
+        'n',
+        'n: must be a string ("pageview" for a page view, or a custom event name), not a number',
+      ],
+      [{ ...page, u: 5 }, 'u', "u: must be a string (the page's full URL), not a number"],
+      [{ ...page, r: true }, 'r', "r: must be a string (the referring page's URL, or null), not a boolean"],
+      [{ ...page, p: 5 }, 'p', 'p: must be a JSON object or a string holding one'],
+      [{ ...page, props: [1] }, 'props', 'props: must be a JSON object or a string holding one'],
+      [
+        { n: 'pageview', url: page.u, domain: ['example.com'] },
+        'domain',
+        "domain: must be a string (the site's domain, as listed in sites[].domains in inlet.yaml), not an array",
+      ],
+    ] as const;
+    for (const [body, field, message] of refusals) {
+      expect(() => parsePlausible(body), message).toThrow(message);
+      invalidField(body, field);
+    }
+    // The script's referrer when there is none.
+    expect(only({ ...page, r: null }).event.referrer).toBeNull();
+  });
+
   it('refuses bodies it cannot map, naming the field', () => {
     invalidField([], 'body');
     invalidField({ u: 'https://example.com/', d: 'example.com' }, 'name');
     invalidField({ n: 'pageview', d: 'example.com' }, 'url');
-    invalidField({ n: 'pageview', u: '/relative', d: 'example.com' }, 'url');
-    invalidField({ n: 'pageview', u: 'data:text/html,hi', d: 'example.com' }, 'url');
-    invalidField({ n: 'pageview', u: 'https://example.com/', d: ' , ' }, 'domain');
-    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: '{oops' }, 'props');
-    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: [1] }, 'props');
-    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', $: 'lots' }, 'revenue');
+    invalidField({ n: 'pageview', u: '/relative', d: 'example.com' }, 'u');
+    invalidField({ n: 'pageview', u: 'data:text/html,hi', d: 'example.com' }, 'u');
+    invalidField({ n: 'pageview', u: 'https://example.com/', d: ' , ' }, 'd');
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: '{oops' }, 'p');
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: [1] }, 'p');
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', $: 'lots' }, '$');
     // 1e400 reads as Infinity, which would be stored as null.
-    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: '{"n":1e400}' }, 'props.n');
+    invalidField({ n: 'x', u: 'https://example.com/', d: 'example.com', p: '{"n":1e400}' }, 'p.n');
     invalidField(
       {
         n: 'x',
@@ -140,7 +172,7 @@ describe('parsePlausible', () => {
         d: 'example.com',
         $: { amount: Number.POSITIVE_INFINITY, currency: 'EUR' },
       },
-      'revenue.amount',
+      '$.amount',
     );
   });
 });

@@ -10,24 +10,48 @@ import type { ParsedIntake } from './types.ts';
 
 const MAX_PROPS = 30;
 
+/**
+ * A field the body may give under either of its names (Plausible's script sends the short one), with
+ * the name it came under, which a refusal names: the client wrote d, not domain.
+ */
+function pick(body: Json, ...names: string[]): { key: string; value: unknown } {
+  for (const key of names) {
+    const value = body[key];
+    if (value !== undefined && value !== null) return { key, value };
+  }
+  return { key: names[names.length - 1] as string, value: undefined };
+}
+
+/**
+ * A text field: a string, as Plausible's script and API send it. optionalString reads a number as
+ * its digits, so "d": 5 was looked up as the domain 5 and answered "No site has domain 5", and
+ * "n": 5 stored an event named "5".
+ */
+function text({ key, value }: { key: string; value: unknown }, what: string): string | null {
+  if (value !== undefined && typeof value !== 'string')
+    fail(key, `must be a string (${what}), not ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}`);
+  return value ?? null;
+}
+
 /** Plausible keeps only scalar props, given as an object or as a JSON string; the rest it drops, and so do we. */
-function parseProps(raw: unknown): Json {
+function parseProps({ key: field, value: raw }: { key: string; value: unknown }): Json {
   if (raw === undefined || raw === null || raw === '') return {};
   let value: unknown = raw;
   if (typeof raw === 'string') {
     try {
       value = parseJson(raw);
     } catch {
-      fail('props', 'must be a JSON object or a string holding one');
+      fail(field, 'must be a JSON object or a string holding one');
     }
   }
-  if (!isObject(value)) fail('props', 'must be a JSON object');
+  // A number or a list was told "must be a JSON object", as if a string holding one were refused.
+  if (!isObject(value)) fail(field, 'must be a JSON object or a string holding one');
   // Defined, not assigned: a prop named __proto__ is a prop like any other, not the object's prototype.
   const props: Json = {};
   for (const [key, prop] of Object.entries(value)) {
     if (prop === '' || prop === null || typeof prop === 'object') continue;
-    if (typeof prop === 'number' && !Number.isFinite(prop)) fail(`props.${key}`, HUGE_NUMBER);
-    if (Object.keys(props).length === MAX_PROPS) fail('props', `has more than ${MAX_PROPS} properties`);
+    if (typeof prop === 'number' && !Number.isFinite(prop)) fail(`${field}.${key}`, HUGE_NUMBER);
+    if (Object.keys(props).length === MAX_PROPS) fail(field, `has more than ${MAX_PROPS} properties`);
     Object.defineProperty(props, key.slice(0, 300), {
       value: typeof prop === 'string' ? prop.slice(0, 2000) : prop,
       enumerable: true,
@@ -39,9 +63,9 @@ function parseProps(raw: unknown): Json {
 }
 
 /** The hosts named by `d` (comma-separated for roll-up sites), lower case, without "www."; the URL's host when absent. */
-function parseDomains(raw: unknown, url: string): string[] {
-  const text = optionalString(raw, 'domain', 2000) ?? new URL(url).hostname;
-  const domains = text
+function parseDomains(field: { key: string; value: unknown }, url: string): string[] {
+  const given = text(field, "the site's domain, as listed in sites[].domains in inlet.yaml");
+  const domains = (optionalString(given, field.key, 2000) ?? new URL(url).hostname)
     .split(',')
     // Host names are case-insensitive, and inlet.yaml lists them in lower case.
     .map((domain) =>
@@ -51,37 +75,44 @@ function parseDomains(raw: unknown, url: string): string[] {
         .replace(/^www\./, ''),
     )
     .filter(Boolean);
-  if (domains.length === 0) fail('domain', 'is empty; send the site domain registered in inlet.yaml');
+  if (domains.length === 0) fail(field.key, 'is empty; send the site domain registered in inlet.yaml');
   return domains;
 }
 
 /** Parses a Plausible event; writeKey is undefined because Plausible names the site by domain. */
 export function parsePlausible(body: unknown): ParsedIntake {
   if (!isObject(body)) fail('body', 'must be a JSON object such as {"n":"pageview","u":"https://…","d":"…"}');
-  const rawName = optionalString(body.n ?? body.name, 'name', 200);
-  if (!rawName) fail('name', 'is required; "pageview" for a page view, or a custom event name');
+  const nameField = pick(body, 'n', 'name');
+  const rawName = optionalString(
+    text(nameField, '"pageview" for a page view, or a custom event name'),
+    nameField.key,
+    200,
+  );
+  if (!rawName) fail(nameField.key, 'is required; "pageview" for a page view, or a custom event name');
   // A page's url and referrer as the script has them, cut rather than refused (optionalCutString).
-  const url = optionalCutString(body.u ?? body.url, 'url');
-  if (!url) fail('url', 'is required; send the full page URL');
+  const urlField = pick(body, 'u', 'url');
+  const url = optionalCutString(text(urlField, "the page's full URL"), urlField.key);
+  if (!url) fail(urlField.key, 'is required; send the full page URL');
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-    fail('url', 'must be an absolute http(s) URL');
+    fail(urlField.key, 'must be an absolute http(s) URL');
   }
-  const domains = parseDomains(body.d ?? body.domain, url);
-  const properties = parseProps(body.p ?? body.props ?? body.m ?? body.meta);
-  const revenue = body.$ ?? body.revenue;
-  if (revenue !== undefined && revenue !== null) {
+  const domains = parseDomains(pick(body, 'd', 'domain'), url);
+  const properties = parseProps(pick(body, 'p', 'props', 'm', 'meta'));
+  const referrer = pick(body, 'r', 'referrer');
+  const { key: revenueKey, value: revenue } = pick(body, '$', 'revenue');
+  if (revenue !== undefined) {
     if (!isObject(revenue))
-      fail('revenue', 'must be a JSON object such as {"amount": 9.5, "currency": "EUR"}');
+      fail(revenueKey, 'must be a JSON object such as {"amount": 9.5, "currency": "EUR"}');
     const kept = { amount: revenue.amount, currency: revenue.currency };
     // Checked as properties are: an amount nested thousands deep overflowed JSON.stringify when the
     // event was written (a 500), and 1e400 inside it was stored as null. properties holds it, so one level less.
     const fault = jsonFault(kept, MAX_JSON_DEPTH - 1);
     if (fault?.kind === 'deep')
       fail(
-        'revenue',
+        revenueKey,
         `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, counted from the props; send an amount and a currency such as {"amount": 9.5, "currency": "EUR"}`,
       );
-    if (fault) fail(`revenue${fault.path}`, HUGE_NUMBER);
+    if (fault) fail(`${revenueKey}${fault.path}`, HUGE_NUMBER);
     properties.revenue = kept;
   }
   const name = rawName === 'pageview' ? null : rawName;
@@ -112,7 +143,7 @@ export function parsePlausible(body: unknown): ParsedIntake {
         userId: null,
         sessionId: null,
         url,
-        referrer: optionalCutString(body.r ?? body.referrer, 'referrer', 2000),
+        referrer: optionalCutString(text(referrer, "the referring page's URL, or null"), referrer.key, 2000),
         title: null,
         campaign: {},
         properties,
