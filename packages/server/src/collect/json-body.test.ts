@@ -40,6 +40,10 @@ describe('parseJsonBody', () => {
 
   it('names an empty body and invalid JSON', () => {
     expect(() => parseJsonBody(Buffer.alloc(0))).toThrow('The body is empty; send a JSON object.');
+    // Was "The body is not valid JSON: Unexpected end of JSON input".
+    expect(() => parseJsonBody(Buffer.from(' \r\n\t'))).toThrow(
+      'The body holds only white space; send a JSON object.',
+    );
     expect(() => parseJsonBody(Buffer.from('{"a":'))).toThrow(/^The body is not valid JSON: /);
   });
 

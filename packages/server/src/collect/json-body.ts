@@ -108,6 +108,9 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch (error) {
     // UTF-16 of ASCII text without a byte order mark is valid UTF-8, with a NUL every other byte.
     if (isUtf16(body)) throw utf16();
+    // JSON.parse's "Unexpected end of JSON input" named no empty body (a blank line, a file of spaces).
+    if (/^\s*$/.test(body.toString('utf8')))
+      throw new InletError('INVALID_JSON', 'The body holds only white space; send a JSON object.');
     throw new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
   }
 }

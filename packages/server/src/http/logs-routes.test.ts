@@ -349,6 +349,32 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect([wrong.statusCode, wrong.json().error.code]).toEqual([401, 'UNKNOWN_WRITE_KEY']);
   });
 
+  it('says a JSON body with nothing in it is empty, gzipped or not, and what to send', async () => {
+    const { post } = await setup();
+    // Each was "The body is not valid JSON: Unexpected end of JSON input".
+    const what =
+      "send log records, a JSON array of them (Fluent Bit's format json), or one a line with Content-Type: application/x-ndjson (format json_lines).";
+    const empties = [
+      [Buffer.alloc(0), {}, `The body is empty; ${what}`],
+      [Buffer.from(' \n'), { 'content-type': 'text/plain' }, `The body is empty; ${what}`],
+      [
+        gzipSync(Buffer.alloc(0)),
+        { 'content-encoding': 'gzip' },
+        `The body is empty once decompressed; ${what}`,
+      ],
+    ] as const;
+    for (const [body, headers, message] of empties) {
+      const response = await post(body, headers);
+      expect([response.statusCode, response.json().error]).toEqual([400, { code: 'INVALID_JSON', message }]);
+    }
+    // JSON lines with no line hold no record, and are answered so.
+    const lines = await post(gzipSync(''), {
+      'content-type': 'application/x-ndjson',
+      'content-encoding': 'gzip',
+    });
+    expect(lines.json()).toEqual({ accepted: 0, rejected: 0 });
+  });
+
   it('refuses bodies it cannot read with a 4xx that names the problem', async () => {
     const { post } = await setup();
     const invalid = await post('{"msg":');

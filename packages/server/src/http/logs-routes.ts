@@ -29,6 +29,16 @@ const tooManyRecords = () =>
 const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /**
+ * The refusal of a JSON body with nothing in it, gzipped or not, which JSON.parse answered
+ * "Unexpected end of JSON input". (JSON lines with no line are none, and answered as such.)
+ */
+const emptyBody = (encoding: string | undefined) =>
+  new InletError(
+    'INVALID_JSON',
+    `The body is empty${encoding && encoding.toLowerCase() !== 'identity' ? ' once decompressed' : ''}; send log records, a JSON array of them (Fluent Bit's format json), or one a line with Content-Type: application/x-ndjson (format json_lines).`,
+  );
+
+/**
  * The write key, from the first of: HTTP Basic user (Fluent Bit http_User; the password is
  * ignored), Authorization: Bearer, an X-Inlet-Key header (Fluent Bit `Header`), or ?key=.
  */
@@ -74,12 +84,14 @@ export function registerLogRoutes(
     scope.addContentTypeParser(
       ['application/json', 'text/plain'],
       { parseAs: 'string' },
-      (_request, body, done) => {
+      (request, body, done) => {
         try {
           done(null, parseJson(body as string));
         } catch (error) {
           done(
-            new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`),
+            /^\s*$/.test(body as string)
+              ? emptyBody(request.headers['content-encoding'])
+              : new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`),
             undefined,
           );
         }
