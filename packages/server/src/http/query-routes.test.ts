@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -525,6 +525,47 @@ describe('POST /api/query', () => {
         message: expect.stringContaining('retry'),
       });
     }
+  });
+});
+
+describe('DELETE /api/query/:id', () => {
+  it('cancels the running query whatever body the DELETE carries, where one that was no JSON was refused', async () => {
+    const { app } = await setup();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/api/query`;
+    const auth = { authorization: `Bearer ${API_TOKEN}` };
+    // Each was refused (400 INVALID_JSON, 415 UNSUPPORTED_CONTENT_TYPE, 400 BAD_REQUEST, 415
+    // UNSUPPORTED_ENCODING), and the query ran on to its timeout.
+    const bodies: Array<[Record<string, string>, string]> = [
+      [{ 'content-type': 'application/json' }, '{'],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, 'reason=slow'],
+      [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, 'not gzip'],
+      [{ 'content-type': 'application/json', 'content-encoding': 'br' }, 'not brotli'],
+    ];
+    for (const [i, [headers, body]] of bodies.entries()) {
+      const id = `slow-${i}`;
+      const running = fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ sql: 'SELECT count(*) FROM range(100000000000)', query_id: id }),
+      });
+      // Asked until the query is known (404 before it registers), however slow the machine.
+      let cancel: Response | undefined;
+      for (let tries = 0; tries < 500 && (cancel === undefined || cancel.status === 404); tries++) {
+        if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+        cancel = await fetch(`${url}/${id}`, { method: 'DELETE', headers: { ...headers, ...auth }, body });
+      }
+      expect([cancel?.status, await cancel?.json()], JSON.stringify(headers)).toEqual([
+        202,
+        { cancelled: id },
+      ]);
+      const answer = (await (await running).json()) as { error: { code: string } };
+      expect(answer.error.code, JSON.stringify(headers)).toBe('QUERY_CANCELLED');
+    }
+    // The token is still checked first.
+    const refused = await fetch(`${url}/slow-0`, { method: 'DELETE', body: '{' });
+    expect(refused.status).toBe(401);
   });
 });
 

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { QueryEngine, QueryStream } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
+import { dropUnreadBody } from './body-drain.ts';
 import { decodeContentEncoding } from './body-encoding.ts';
 import { csvLine } from './csv.ts';
 import { bodyTooLarge } from './error-handler.ts';
@@ -165,8 +166,9 @@ export function registerQueryRoutes(
     asked !== undefined && asked <= options.maxRows
       ? `the request's max_rows (${rows} rows)`
       : `query.max_rows in inlet.yaml (${rows} rows${asked === undefined ? '' : `; a request's max_rows can lower it, not raise it`})`;
+  const checkToken = createTokenCheck(options.apiToken);
   app.register(async (scope) => {
-    scope.addHook('onRequest', createTokenCheck(options.apiToken));
+    scope.addHook('onRequest', checkToken);
     // A gzip body was read as if plain, and answered "Unexpected token '\u001f'".
     scope.addHook(
       'preParsing',
@@ -204,8 +206,16 @@ export function registerQueryRoutes(
         sendCsvExport(reply, stream, { wanted, id, logger: options.logger }),
       );
     });
-
+  });
+  // A DELETE's body means nothing (RFC 9110 §9.3.5), and is dropped unread, whatever its type or
+  // encoding: one that was no JSON (a client's default body, {) was refused 400 or 415, and the query
+  // ran on to its timeout, holding its slot.
+  app.register(async (scope) => {
+    scope.addHook('onRequest', checkToken);
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _body, done) => done(null, undefined));
     scope.delete('/api/query/:id', async (request, reply) => {
+      if (dropUnreadBody(request.raw)) reply.header('Connection', 'close');
       const { id } = request.params as { id: string };
       if (!engine.cancel(id)) throw new InletError('NOT_FOUND', `No running query has id ${id}.`);
       return reply.code(202).send({ cancelled: id });
