@@ -92,6 +92,9 @@ describe('inlet query', () => {
     expect(slow.err).toBe(
       'QUERY_TIMEOUT: The query ran longer than --timeout-ms (200 ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or pass a larger --timeout-ms.\n',
     );
+    // Named as read: it was "(0200 ms)".
+    const padded = await query('SELECT count(*) FROM range(10000000000000)', '--timeout-ms', '0200');
+    expect(padded.err).toMatch(/^QUERY_TIMEOUT: The query ran longer than --timeout-ms \(200 ms\) /);
     for (const bad of ['0', '1e3', '0x10', '2147483648']) {
       const refused = await query('SELECT 1', '--timeout-ms', bad);
       expect([refused.code, refused.err]).toEqual([

@@ -138,6 +138,8 @@ export async function queryCommand(
     );
     return ExitCode.USAGE;
   }
+  // Named as read, not as typed: --timeout-ms 0001 was "ran longer than --timeout-ms (0001 ms)".
+  const timeoutMs = timeout === undefined ? undefined : Number(timeout);
   // A table stops at --max-rows, or at its first 1,000 rows when none was given: the note names the
   // option that shows more, not the API's max_rows, and a default as the default.
   const rowLimit: RowLimit = (rows) =>
@@ -151,11 +153,11 @@ export async function queryCommand(
   // ended instead, STUCK_MS after the stop, and the query fails with its reason at once.
   const engine = await createQueryProcess({
     config:
-      timeout === undefined ? config : { ...config, query: { ...config.query, timeout_ms: Number(timeout) } },
+      timeoutMs === undefined ? config : { ...config, query: { ...config.query, timeout_ms: timeoutMs } },
     layout: dataLayout(config.data_dir),
     logger,
     oneQuery: true,
-    ...(timeout !== undefined && { timeoutName: '--timeout-ms' }),
+    ...(timeoutMs !== undefined && { timeoutName: '--timeout-ms' }),
     // A file's or a view's name is whatever a source, a model or a disk left in the lake: escaped
     // as errors are (main.ts), or an escape sequence in one reached the terminal raw. Unlike an
     // error, a warning is one line (DuckDB's detail cut at its first), so line breaks are escaped
@@ -175,13 +177,13 @@ export async function queryCommand(
     if (!(error instanceof InletError) || error.code !== 'QUERY_TIMEOUT') throw error;
     // The engine's message names query.timeout_ms and inlet.yaml, which --timeout-ms stood in for;
     // what follows it (DuckDB went on planning the query, and what to write instead) stays.
-    const engineWords = timeoutMessage(Number(timeout ?? config.query.timeout_ms));
+    const engineWords = timeoutMessage(timeoutMs ?? config.query.timeout_ms);
     const after = error.message.startsWith(engineWords) ? error.message.slice(engineWords.length) : '';
     throw new InletError(
       'QUERY_TIMEOUT',
-      timeout === undefined
+      timeoutMs === undefined
         ? `${engineWords} For this run alone, pass --timeout-ms.${after}`
-        : `The query ran longer than --timeout-ms (${timeout} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or pass a larger --timeout-ms.${after}`,
+        : `The query ran longer than --timeout-ms (${timeoutMs} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or pass a larger --timeout-ms.${after}`,
     );
   } finally {
     engine.close();
