@@ -502,6 +502,8 @@ describe('inlet command line', () => {
     for (const [argv, named] of [
       [['sync', 'nosuch'], 'configured sources: sales'],
       [['runs', '999'], 'No run has id 999; no workflow has run yet (inlet runs lists them).'],
+      // Named as read: it was "No run has id 0999".
+      [['runs', '0999'], 'No run has id 999; no workflow has run yet (inlet runs lists them).'],
       [['catalog', 'nope'], 'the lake has '],
       [['run', 'nosuch'], 'No model or seed matches "nosuch"'],
     ] as const) {

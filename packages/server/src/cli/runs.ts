@@ -45,15 +45,20 @@ function took(run: RunRecord): string {
 
 /**
  * One run: its steps' logs as text (table), the run as JSON, or its steps as CSV. id is the run's id
- * or its digits as typed, which an unknown id is named by.
+ * or its digits as typed, which an unknown id past 2^53 is named by.
  */
 function showRun(history: RunHistory, id: number | string, output: Output, format: Format): ExitCode {
   // Past 2^53 the digits are no id a run can have, and Number() would round them into another.
-  const run = Number.isSafeInteger(Number(id)) ? history.get(Number(id)) : undefined;
+  const safe = Number.isSafeInteger(Number(id));
+  const run = safe ? history.get(Number(id)) : undefined;
   if (!run) {
     const newest = history.list({ limit: 1 })[0]?.id;
     const known = newest === undefined ? 'no workflow has run yet' : `the newest run is ${newest}`;
-    throw new InletError('NOT_FOUND', `No run has id ${id}; ${known} (inlet runs lists them).`);
+    // As read where it can be: inlet runs 0012 was "No run has id 0012".
+    throw new InletError(
+      'NOT_FOUND',
+      `No run has id ${safe ? Number(id) : id}; ${known} (inlet runs lists them).`,
+    );
   }
   if (format === 'json') {
     output.out(`${JSON.stringify(run)}\n`);
