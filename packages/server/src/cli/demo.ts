@@ -39,9 +39,10 @@ export async function demoCommand(
   const { values } = parseOptions(args, options, false);
   const port = portOption(values.port, baseConfig, output);
   if (port === undefined) return ExitCode.USAGE;
-  const days = Number(values.days);
-  if (!Number.isInteger(days) || days < 1 || days > 366) {
-    output.err('--days must be a whole number from 1 to 366\n');
+  // Digits only, as --port and --max-rows: Number() read 0x10 as 16 and 1e1 as 10 days.
+  const days = /^\d{1,3}$/.test(values.days) ? Number(values.days) : Number.NaN;
+  if (!(days >= 1 && days <= 366)) {
+    output.err(`--days must be a whole number from 1 to 366, not "${values.days}"\n`);
     return ExitCode.USAGE;
   }
   const maxAge = baseConfig.limits.max_event_age_days;

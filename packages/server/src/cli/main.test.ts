@@ -221,6 +221,23 @@ describe('inlet command line', () => {
     expect(run.err).toMatch(/Failed: 1 built, 1 failed, 0 skipped/);
   });
 
+  it('takes inlet demo --days as digits only, as the other numeric options, naming what it was given', async () => {
+    // Number() read 0x10 as 16 days and 1e1 as 10: the demo sent that many days of events. With
+    // limits.max_event_age_days 10, both were refused as going back too far ("--days 16 goes back…").
+    const config = join(temp.dir, 'demo-days.yaml');
+    writeFileSync(config, 'data_dir: ./data\nlimits:\n  max_event_age_days: 10\n');
+    for (const bad of ['0x10', '1e1', ' 5', '']) {
+      const refused = await inlet('demo', '--days', bad, '--config', config);
+      expect([bad, refused.code, refused.err]).toEqual([
+        bad,
+        ExitCode.USAGE,
+        `--days must be a whole number from 1 to 366, not "${bad}"\n`,
+      ]);
+    }
+    // Leading zeros are read, and the number named as read.
+    expect((await inlet('demo', '--days', '010', '--config', config)).err).toMatch(/^--days 10 goes back /);
+  });
+
   it('answers an option without a usable value with a usage error, not a stack trace', async () => {
     // A negative number got Node's "Option '--max-rows' argument is ambiguous", with advice to write
     // --max-rows=-XYZ; it now meets the option's own check, which says what the option takes.
@@ -231,7 +248,7 @@ describe('inlet command line', () => {
       ],
       [['query', 'SELECT 1', '--timeout-ms', '-1'], '--timeout-ms must be a whole number of milliseconds'],
       [['runs', '--limit', '-5'], '--limit -5 is not a number of runs; give a whole number from 1 up.\n'],
-      [['demo', '--days', '-5'], '--days must be a whole number from 1 to 366\n'],
+      [['demo', '--days', '-5'], '--days must be a whole number from 1 to 366, not "-5"\n'],
       [['start', '--port', '-1'], '--port -1 is not a port number; give one from 0 to 65535.\n'],
       [
         ['run', '--from', '-1', '--to', '2026-01-01'],
