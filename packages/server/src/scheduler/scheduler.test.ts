@@ -71,6 +71,23 @@ function counterSource(behaviour: { failFirst?: number; hang?: boolean } = {}) {
   return { source, syncs };
 }
 
+/** A real source whose every sync waits until release() is called, then succeeds. */
+function gatedSource() {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const source: Source = {
+    name: 'counter',
+    type: 'test',
+    async sync() {
+      await gate;
+      return { source: 'counter', rows: 1, tables: [] };
+    },
+  };
+  return { source, release };
+}
+
 function setup(options: { source?: Source; statePath?: string } = {}) {
   const dataDir = join(temp.dir, `d${n++}`);
   const config = testConfig(dataDir, { project_dir: join(dataDir, 'project'), models: { builtin: false } });
@@ -306,18 +323,7 @@ describe('scheduler', () => {
   });
 
   it('times that come due while a run of the workflow is going are caught up after it, not queued', async () => {
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const source: Source = {
-      name: 'counter',
-      type: 'test',
-      async sync() {
-        await gate;
-        return { source: 'counter', rows: 1, tables: [] };
-      },
-    };
+    const { source, release } = gatedSource();
     const s = setup({ source });
     let clock = Date.parse('2026-11-20T00:00:30Z');
     const scheduler = s.scheduler({
@@ -755,18 +761,7 @@ describe('scheduler', () => {
     // A process silent for two minutes (paused, its heartbeats refused) whose run was marked
     // abandoned and then finished: its status became success, and /metrics counted it twice, as
     // abandoned and as success.
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const source: Source = {
-      name: 'counter',
-      type: 'test',
-      async sync() {
-        await gate;
-        return { source: 'counter', rows: 1, tables: [] };
-      },
-    };
+    const { source, release } = gatedSource();
     const s = setup({ source });
     const metrics = createMetrics();
     const scheduler = s.scheduler({ workflows: [workflow({})], metrics });
