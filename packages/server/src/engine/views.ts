@@ -10,6 +10,7 @@ import {
   eventFiles,
   hasParquetFiles,
   type LakeTable,
+  lakeEntries,
   listLakeTables,
   MERGE_FILE_COLUMN,
   mergeOrderSql,
@@ -177,22 +178,25 @@ function tableFilesSql(dir: string, pattern: string): string {
 const PARTITIONED_FILES = 'dt=*/*.parquet';
 
 /**
- * A glob of a table's files (a source's part-*.parquet, or files-<n>/part-*.parquet), or the files it
- * matches listed one by one when a symbolic link is among them: DuckDB's glob takes links in, and the
- * engine may read no file outside the lake, so a link there made the table's view fail (the sync that
- * writes the table names it). A glob over folders (a mart's <version>/**) is taken as it is.
+ * A glob of a table's files (a source's part-*.parquet or files-<n>/part-*.parquet, a mart's
+ * <version>/** glob of *.parquet), or the files it matches listed one by one when a symbolic link is among
+ * them: DuckDB's glob takes links in, and the engine may read no file outside the lake, so a link
+ * there made the table's view fail (the sync or build that writes the table names it).
  */
 function globWithoutLinks(dir: string, pattern: string): string {
   const glob = sqlString(join(dir, pattern));
   const at = pattern.lastIndexOf('/');
-  const folder = join(dir, pattern.slice(0, at + 1));
+  const folders = pattern.slice(0, at + 1);
+  // A mart's ** takes in every folder under its version (its dt= partitions), and none that is a link.
+  const deep = folders.endsWith('**/');
+  const fixed = deep ? folders.slice(0, -3) : folders;
+  const folder = join(dir, fixed);
   const name = pattern.slice(at + 1);
-  if (/[*?[]/.test(pattern.slice(0, at + 1)) || parquetLinks(folder).length === 0) return glob;
+  if (/[*?[]/.test(fixed) || parquetLinks(folder, deep).length === 0) return glob;
   const matches = new RegExp(`^${name.split('*').map(escapeRegExp).join('[^/]*')}$`);
-  const files = readdirSync(folder, { withFileTypes: true })
-    .filter((entry) => entry.isFile() && !entry.name.startsWith('.') && matches.test(entry.name))
-    .map((entry) => join(folder, entry.name))
-    .sort();
+  const files = lakeEntries(folder, deep)
+    .filter(({ entry }) => entry.isFile() && !entry.name.startsWith('.') && matches.test(entry.name))
+    .map(({ path }) => path);
   return files.length > 0 ? `[${files.map(sqlString).join(', ')}]` : glob;
 }
 

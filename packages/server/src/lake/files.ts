@@ -1,6 +1,7 @@
 import {
   closeSync,
   constants,
+  type Dirent,
   existsSync,
   fstatSync,
   lstatSync,
@@ -171,16 +172,33 @@ export function eventFiles(tableDir: string): string[] {
   );
 }
 
-/** Symbolic links named *.parquet in one directory of the lake, which no reader of the lake reads (inlet writes none). */
-export function parquetLinks(dir: string): string[] {
+/**
+ * The entries of one directory of the lake with their paths, sorted, and with deep those of every
+ * folder below it too: a folder that is a symbolic link is not entered, as DuckDB's ** enters none.
+ */
+export function lakeEntries(dir: string, deep = false): Array<{ path: string; entry: Dirent }> {
+  let entries: Dirent[];
   try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isSymbolicLink() && entry.name.endsWith('.parquet'))
-      .map((entry) => join(dir, entry.name))
-      .sort();
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return []; // not there, or removed since it was listed
   }
+  return entries
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      return [{ path, entry }, ...(deep && entry.isDirectory() ? lakeEntries(path, true) : [])];
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Symbolic links named *.parquet in one directory of the lake (with deep, in the folders below it
+ * too: a mart's version), which no reader of the lake reads (inlet writes none).
+ */
+export function parquetLinks(dir: string, deep = false): string[] {
+  return lakeEntries(dir, deep)
+    .filter(({ entry }) => entry.isSymbolicLink() && entry.name.endsWith('.parquet'))
+    .map(({ path }) => path);
 }
 
 /** Symbolic links named *.parquet in a table directory's partitions, which partitionFiles() leaves out, for a warning naming them. */

@@ -15,6 +15,7 @@ export {
 export { loaderLagSeconds, type SegmentLoadResult, walReadSql } from './event-loader.ts';
 export {
   eventFiles,
+  lakeEntries,
   linkedFiles,
   linkedFileWarning,
   parquetLinks,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
 import { dataLayout, readLakeTable } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { type RunOptions, runModels, testModels } from './index.ts';
+import { tableVersions } from './table-versions.ts';
 
 const temp = tempDir();
 const logger = createSilentLogger();
@@ -1239,5 +1240,43 @@ describe('SQL that writes a source named as an SQL keyword bare', () => {
     );
     writeProjectFile(own.project_dir, 'tests/left_ids.sql', 'SELECT id FROM "left".t WHERE id IS NULL');
     expect((await testModels({ config: own })).ok).toBe(true);
+  });
+});
+
+describe('a symbolic link among the files of a mart', () => {
+  /** A mart by dt built over three days, then the file of its oldest day moved out of the lake and linked back in. */
+  const linkedMart = async (name: string) => {
+    const own = configIn(`${name}-data`, `${name}-project`);
+    writeProjectFile(
+      own.project_dir,
+      'models/daily.sql',
+      `/*---\nmaterialized: incremental\n---*/\nSELECT * FROM (VALUES (DATE '2026-09-01', 0), (DATE '2026-10-01', 1), (DATE '2026-10-02', 2)) t(dt, n)\nWHERE dt BETWEEN {{ from_dt }} AND {{ to_dt }}`,
+    );
+    expect((await runModels({ config: own, logger })).ok).toBe(true);
+    const mart = join(own.data_dir, 'lake', 'marts', 'daily');
+    const version = tableVersions(mart).current() as string;
+    const link = join(version, 'dt=2026-09-01', 'part_0.parquet');
+    const outside = join(temp.dir, `${name}-backup.parquet`);
+    renameSync(link, outside);
+    symlinkSync(outside, link);
+    return { own, mart, link };
+  };
+  const daily = async (own: InletConfig) => {
+    const query = await createQueryEngine({ config: own, layout: dataLayout(own.data_dir) });
+    try {
+      return (await query.query('SELECT dt::VARCHAR, n FROM daily ORDER BY dt')).rows;
+    } finally {
+      query.close();
+    }
+  };
+
+  it('is left out of its view, and the mart is queried from its other files', async () => {
+    // The query engine reads files inside the lake alone, links resolved: every query of the mart
+    // failed with TABLE_UNAVAILABLE (Permission Error: Cannot access file "…/part_0.parquet").
+    const { own } = await linkedMart('linked-view');
+    expect(await daily(own)).toEqual([
+      ['2026-10-01', 1],
+      ['2026-10-02', 2],
+    ]);
   });
 });
