@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +18,7 @@ import { tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
 import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
-import { dataLayout, readLakeTable } from '../lake/index.ts';
+import { dataLayout, linkedFileWarning, readLakeTable } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { type RunOptions, runModels, testModels } from './index.ts';
 import { tableVersions } from './table-versions.ts';
@@ -1278,5 +1288,32 @@ describe('a symbolic link among the files of a mart', () => {
       ['2026-10-01', 1],
       ['2026-10-02', 2],
     ]);
+  });
+
+  it('is not carried into the next version by an incremental build, and is named once in a warning', async () => {
+    // The build hard-linked the link itself into its staging folder, whose view failed the build
+    // ("Permission Error: Cannot access file …/.staging-…/dt=2026-09-01/part_0.parquet"), and a
+    // partition folder that is a link (to a folder outside the lake) had the files there carried in.
+    const { own, mart, link } = await linkedMart('linked-build');
+    const folder = join(temp.dir, 'linked-build-folder');
+    mkdirSync(folder);
+    copyFileSync(realpathSync(link), join(folder, 'part_0.parquet'));
+    symlinkSync(folder, join(dirname(dirname(link)), 'dt=2026-08-01'));
+    const warnings: string[] = [];
+    const build = () => runModels({ config: own, logger, onWarning: (message) => warnings.push(message) });
+    expect((await build()).models[0]).toMatchObject({ status: 'success', mode: 'partitions' });
+    expect(warnings).toEqual([
+      linkedFileWarning(join(dirname(dirname(link)), 'dt=2026-08-01')),
+      linkedFileWarning(link),
+    ]);
+    const version = tableVersions(mart).current() as string;
+    expect(readdirSync(version).sort()).toEqual(['dt=2026-10-01', 'dt=2026-10-02']);
+    expect(await daily(own)).toEqual([
+      ['2026-10-01', 1],
+      ['2026-10-02', 2],
+    ]);
+    warnings.length = 0;
+    expect((await build()).ok).toBe(true);
+    expect(warnings).toEqual([]);
   });
 });

@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { dataLayout, listLakeTables, makeDataFolders, type ReadLeases } from '../lake/index.ts';
+import {
+  dataLayout,
+  linkedFileWarning,
+  listLakeTables,
+  makeDataFolders,
+  type ReadLeases,
+} from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { sourceTableNames } from '../sources/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
@@ -13,6 +19,7 @@ import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
 import { loadProject } from './project-loader.ts';
 import type { Project } from './project-node.ts';
 import { checkSourceNames } from './source-check.ts';
+import { tableVersions, versionLinks } from './table-versions.ts';
 
 export interface RunOptions {
   config: InletConfig;
@@ -246,6 +253,10 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
           result = { name, kind: node.kind, status: 'failed', message: lock.message, tests: [], ms: 0 };
         } else {
           try {
+            // Left out of its view and of what the build carries over: a user who put a link among
+            // its files (in place of a part file) is told where those rows went.
+            const current = tableVersions(join(step.marts, name)).current();
+            for (const link of current ? versionLinks(current) : []) warn(linkedFileWarning(link));
             result = await buildNode(step);
             // A WAL segment loaded into the lake mid-build is not the model's fault: build it again.
             for (

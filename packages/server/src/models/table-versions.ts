@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  constants,
   copyFileSync,
   existsSync,
   linkSync,
@@ -11,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { type LakeTable, readLakeTable, writeLakeTable } from '../lake/index.ts';
+import { type LakeTable, lakeEntries, parquetLinks, readLakeTable, writeLakeTable } from '../lake/index.ts';
 
 // A mart directory holds immutable versions (v-<id>/…) and a manifest naming the current one. A
 // build writes a hidden staging directory, renames it to a version, then replaces the manifest in
@@ -48,19 +49,38 @@ export function partitionDirs(dir: string): string[] {
     .sort();
 }
 
-/** Carries the partitions that keep(dt) accepts from one version into a staging directory, by hard link. */
+/**
+ * The symbolic links among a version's files (inlet writes none): *.parquet ones, and partition
+ * folders that are links, which neither its view nor the next build reads (linkPartitions).
+ */
+export function versionLinks(version: string): string[] {
+  const folders = lakeEntries(version).filter(
+    ({ entry }) => entry.isSymbolicLink() && entry.name.startsWith('dt='),
+  );
+  return [...parquetLinks(version, true), ...folders.map(({ path }) => path)].sort();
+}
+
+/**
+ * Carries the partitions that keep(dt) accepts from one version into a staging directory, by hard
+ * link. Only files are: inlet writes no symbolic link, and one put among a version's files (in
+ * place of a part file) is left out as its view leaves it out (the build names it), where it was
+ * carried into each new version, and the staging view read through it failed the build; a copy
+ * followed it, bringing in a file from outside the lake. Nor is a partition that is a link entered.
+ */
 export function linkPartitions(from: string, to: string, keep: (dt: string) => boolean): number {
   let linked = 0;
-  for (const partition of partitionDirs(from)) {
-    if (!keep(partition.slice(3))) continue;
-    mkdirSync(join(to, partition), { recursive: true });
-    for (const file of readdirSync(join(from, partition))) {
-      if (file.startsWith('.')) continue;
+  for (const { path, entry } of lakeEntries(from)) {
+    if (!entry.isDirectory() || !entry.name.startsWith('dt=') || !keep(entry.name.slice(3))) continue;
+    for (const file of lakeEntries(path)) {
+      if (!file.entry.isFile() || file.entry.name.startsWith('.')) continue;
+      mkdirSync(join(to, entry.name), { recursive: true });
+      const target = join(to, entry.name, file.entry.name);
       try {
-        linkSync(join(from, partition, file), join(to, partition, file));
+        linkSync(file.path, target);
       } catch {
-        // Some file systems have no hard links; a copy is slower but the same.
-        copyFileSync(join(from, partition, file), join(to, partition, file));
+        // Some file systems have no hard links; a copy is slower but the same. It makes a new
+        // file, and never writes through one that is there.
+        copyFileSync(file.path, target, constants.COPYFILE_EXCL);
       }
       linked++;
     }
