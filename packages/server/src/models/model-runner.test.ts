@@ -1254,8 +1254,11 @@ describe('SQL that writes a source named as an SQL keyword bare', () => {
 });
 
 describe('a symbolic link among the files of a mart', () => {
-  /** A mart by dt built over three days, then the file of its oldest day moved out of the lake and linked back in. */
-  const linkedMart = async (name: string) => {
+  /**
+   * A mart by dt built over three days, then the file of its oldest day (or, with version, its
+   * version's folder) moved out of the lake and linked back in.
+   */
+  const linkedMart = async (name: string, what: 'file' | 'version' = 'file') => {
     const own = configIn(`${name}-data`, `${name}-project`);
     writeProjectFile(
       own.project_dir,
@@ -1265,11 +1268,11 @@ describe('a symbolic link among the files of a mart', () => {
     expect((await runModels({ config: own, logger })).ok).toBe(true);
     const mart = join(own.data_dir, 'lake', 'marts', 'daily');
     const version = tableVersions(mart).current() as string;
-    const link = join(version, 'dt=2026-09-01', 'part_0.parquet');
-    const outside = join(temp.dir, `${name}-backup.parquet`);
+    const link = what === 'file' ? join(version, 'dt=2026-09-01', 'part_0.parquet') : version;
+    const outside = join(temp.dir, `${name}-backup`);
     renameSync(link, outside);
     symlinkSync(outside, link);
-    return { own, mart, link };
+    return { own, mart, link, outside };
   };
   const daily = async (own: InletConfig) => {
     const query = await createQueryEngine({ config: own, layout: dataLayout(own.data_dir) });
@@ -1315,5 +1318,28 @@ describe('a symbolic link among the files of a mart', () => {
     warnings.length = 0;
     expect((await build()).ok).toBe(true);
     expect(warnings).toEqual([]);
+  });
+
+  it("in place of its version's folder is named, and the mart built whole, with nothing written through it", async () => {
+    // No view read the mart, its next incremental build failed ("daily: Catalog Error: Table with
+    // name daily does not exist!"), and a full one wrote the old version's .retired through the
+    // link, into the folder outside the lake.
+    for (const fullRefresh of [false, true]) {
+      const { own, mart, link, outside } = await linkedMart(`linked-version-${fullRefresh}`, 'version');
+      const warnings: string[] = [];
+      const built = await runModels({ config: own, logger, fullRefresh, onWarning: (m) => warnings.push(m) });
+      expect(built.models[0], `fullRefresh: ${fullRefresh}`).toMatchObject({
+        status: 'success',
+        mode: 'full',
+      });
+      expect(readdirSync(outside).sort()).toEqual(['dt=2026-09-01', 'dt=2026-10-01', 'dt=2026-10-02']);
+      expect(warnings).toEqual([linkedFileWarning(link)]);
+      expect(tableVersions(mart).current()).not.toBe(link);
+      expect(await daily(own)).toEqual([
+        ['2026-09-01', 0],
+        ['2026-10-01', 1],
+        ['2026-10-02', 2],
+      ]);
+    }
   });
 });

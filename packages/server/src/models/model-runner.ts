@@ -19,7 +19,7 @@ import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
 import { loadProject } from './project-loader.ts';
 import type { Project } from './project-node.ts';
 import { checkSourceNames } from './source-check.ts';
-import { tableVersions, versionLinks } from './table-versions.ts';
+import { tableVersions } from './table-versions.ts';
 
 export interface RunOptions {
   config: InletConfig;
@@ -254,9 +254,8 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
         } else {
           try {
             // Left out of its view and of what the build carries over: a user who put a link among
-            // its files (in place of a part file) is told where those rows went.
-            const current = tableVersions(join(step.marts, name)).current();
-            for (const link of current ? versionLinks(current) : []) warn(linkedFileWarning(link));
+            // its files (in place of a part file, or of its version's folder) is told where those rows went.
+            for (const link of tableVersions(join(step.marts, name)).links()) warn(linkedFileWarning(link));
             result = await buildNode(step);
             // A WAL segment loaded into the lake mid-build is not the model's fault: build it again.
             for (

@@ -4,6 +4,7 @@ import {
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   renameSync,
@@ -25,8 +26,16 @@ const ORPHAN_MS = 3_600_000;
 
 export interface TableVersions {
   dir: string;
-  /** The directory of the published version, or undefined for a view or a table never built. */
+  /**
+   * The directory of the published version, or undefined for a view, a table never built, or one
+   * whose version's folder is a symbolic link (built whole again).
+   */
   current(): string | undefined;
+  /**
+   * The symbolic links among the published version's files (inlet writes none), which neither its
+   * view nor the next build reads: *.parquet ones, partition folders, or the version's folder itself.
+   */
+  links(): string[];
   /** A new empty staging directory for a build. */
   stage(): string;
   /** Makes a staging directory the current version, atomically. */
@@ -47,17 +56,6 @@ export function partitionDirs(dir: string): string[] {
   return readdirSync(dir)
     .filter((name) => name.startsWith('dt='))
     .sort();
-}
-
-/**
- * The symbolic links among a version's files (inlet writes none): *.parquet ones, and partition
- * folders that are links, which neither its view nor the next build reads (linkPartitions).
- */
-export function versionLinks(version: string): string[] {
-  const folders = lakeEntries(version).filter(
-    ({ entry }) => entry.isSymbolicLink() && entry.name.startsWith('dt='),
-  );
-  return [...parquetLinks(version, true), ...folders.map(({ path }) => path)].sort();
 }
 
 /**
@@ -94,14 +92,30 @@ export function tableVersions(dir: string): TableVersions {
     const name = files.split('/')[0] ?? '';
     return VERSION.test(name) ? name : undefined;
   };
+  // A version's folder, not a symbolic link put in its place (to a copy outside the lake): no
+  // query reads through one, and its .retired was written outside the lake.
+  const folder = (name: string | undefined) =>
+    name && lstatSync(join(dir, name), { throwIfNoEntry: false })?.isDirectory()
+      ? join(dir, name)
+      : undefined;
   const retire = (name: string | undefined, keep: string | undefined) => {
-    if (name && name !== keep && existsSync(join(dir, name))) writeFileSync(join(dir, name, RETIRED), '');
+    const version = name === keep ? undefined : folder(name);
+    if (version) writeFileSync(join(version, RETIRED), '');
   };
   return {
     dir,
     current() {
+      return folder(currentName());
+    },
+    links() {
       const name = currentName();
-      return name && existsSync(join(dir, name)) ? join(dir, name) : undefined;
+      if (name === undefined) return [];
+      const version = join(dir, name);
+      if (lstatSync(version, { throwIfNoEntry: false })?.isSymbolicLink()) return [version];
+      const partitions = lakeEntries(version).filter(
+        ({ entry }) => entry.isSymbolicLink() && entry.name.startsWith('dt='),
+      );
+      return [...parquetLinks(version, true), ...partitions.map(({ path }) => path)].sort();
     },
     stage() {
       mkdirSync(dir, { recursive: true });
