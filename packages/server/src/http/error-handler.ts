@@ -11,20 +11,33 @@ import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 
 // Fastify's own errors for things a client sent, mapped onto inlet's codes and messages.
 const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
-    'UNSUPPORTED_CONTENT_TYPE',
-    'Unsupported Content-Type; send application/json or text/plain.',
-  ],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['INVALID_JSON', 'The body is empty; send a JSON object.'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
     'BAD_REQUEST',
     'Content-Length does not match the body that was sent.',
   ],
-  FST_ERR_CTP_EMPTY_TYPE: [
-    'UNSUPPORTED_CONTENT_TYPE',
-    'Content-Type is empty; send application/json or text/plain.',
-  ],
 };
+
+/**
+ * What a refused Content-Type was, named: the usual cause is a client's default (curl -d sends a
+ * form's type, fetch of raw bytes none), which a bare 'Unsupported Content-Type' left to guess.
+ */
+export function contentTypeRefused(type: string | undefined, where: string): string {
+  return type
+    ? `Content-Type ${type.slice(0, 100)} is not read ${where}`
+    : 'The request has no Content-Type header';
+}
+
+/** The 415 of a route Fastify parses (the API, /logs), naming the type that came and those it takes. */
+function unsupportedContentType(url: string, type: string | undefined): InletError {
+  const [where, takes] = url.startsWith('/logs')
+    ? ['by /logs', 'application/json (format json), application/x-ndjson (format json_lines) or text/plain']
+    : ['here', 'application/json (or text/plain) with a JSON body'];
+  return new InletError(
+    'UNSUPPORTED_CONTENT_TYPE',
+    `${contentTypeRefused(type, where)}; send Content-Type: ${takes}.`,
+  );
+}
 
 /** A request whose path exists for other methods only: the 405 names the ones it takes. */
 export function wrongMethod(
@@ -57,16 +70,17 @@ export function bodyTooLarge(url: string, limit: number): InletError {
  * Maps every error to a JSON body with a code; only a real fault of inlet's becomes a 500. bodyLimit is
  * the limit of the route the error came from.
  */
-export function toInletError(error: unknown, url = '', bodyLimit = 0): InletError | undefined {
+export function toInletError(
+  error: unknown,
+  url = '',
+  bodyLimit = 0,
+  contentType?: string,
+): InletError | undefined {
   if (isInletError(error)) return error;
   const e = error as FastifyError & { code?: string; errno?: number };
   const mapped = e.code ? FASTIFY_ERRORS[e.code] : undefined;
-  // /logs also takes JSON lines, which the event intake does not: its answer says so.
-  if (mapped?.[0] === 'UNSUPPORTED_CONTENT_TYPE' && url.startsWith('/logs'))
-    return new InletError(
-      'UNSUPPORTED_CONTENT_TYPE',
-      `${e.code === 'FST_ERR_CTP_EMPTY_TYPE' ? 'Content-Type is empty' : 'Unsupported Content-Type'} for /logs; send application/json (format json), application/x-ndjson (format json_lines) or text/plain.`,
-    );
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.code === 'FST_ERR_CTP_EMPTY_TYPE')
+    return unsupportedContentType(url, contentType);
   if (mapped) return new InletError(mapped[0], mapped[1]);
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(url, bodyLimit);
   if (e.code === 'ECONNRESET' || e.code === 'ECONNABORTED')
@@ -100,7 +114,12 @@ function keepConnection(request: FastifyRequest, reply: FastifyReply): void {
 
 export function createErrorHandler(logger: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toInletError(error, request.url, request.routeOptions.bodyLimit);
+    const known = toInletError(
+      error,
+      request.url,
+      request.routeOptions.bodyLimit,
+      request.headers['content-type'],
+    );
     if (known) {
       keepConnection(request, reply);
       if (known.retryAfterSeconds !== undefined) reply.header('Retry-After', String(known.retryAfterSeconds));

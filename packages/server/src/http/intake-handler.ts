@@ -24,7 +24,7 @@ import type { Metrics } from '../metrics/index.ts';
 import { dropUnreadBody } from './body-drain.ts';
 import { preflightHeaders } from './cors.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
-import { toInletError, wrongMethod } from './error-handler.ts';
+import { contentTypeRefused, toInletError, wrongMethod } from './error-handler.ts';
 import { decodeUnreserved } from './percent-decoding.ts';
 import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 import { createRefusalLogger } from './refusal-log.ts';
@@ -121,13 +121,9 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   const semicolon = type.indexOf(';');
   const media = (semicolon === -1 ? type : type.slice(0, semicolon)).trim();
   if (media !== 'application/json' && media !== 'text/plain') {
-    // Named, as the usual cause is a client's default: curl -d sends a form's type, fetch of bytes none.
-    const got = type
-      ? `Content-Type ${type.slice(0, 100)} is not read here`
-      : 'The request has no Content-Type header';
     throw new InletError(
       'UNSUPPORTED_CONTENT_TYPE',
-      `${got}; send Content-Type: application/json (or text/plain) with a JSON body.`,
+      `${contentTypeRefused(type, 'here')}; send Content-Type: application/json (or text/plain) with a JSON body.`,
     );
   }
   checkCharset(type);

@@ -419,7 +419,7 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect([msgpack.statusCode, msgpack.json().error.code]).toEqual([415, 'UNSUPPORTED_CONTENT_TYPE']);
     // It names the types /logs takes, JSON lines among them (Fluent Bit's format json_lines).
     expect(msgpack.json().error.message).toBe(
-      'Unsupported Content-Type for /logs; send application/json (format json), application/x-ndjson (format json_lines) or text/plain.',
+      'Content-Type application/msgpack is not read by /logs; send Content-Type: application/json (format json), application/x-ndjson (format json_lines) or text/plain.',
     );
     expect((await post('[]')).json()).toEqual({ accepted: 0, rejected: 0 });
   });

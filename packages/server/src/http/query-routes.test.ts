@@ -157,6 +157,32 @@ describe('POST /api/query', () => {
     expect(read.json()).toMatchObject({ rows: [['café']] });
   });
 
+  it("names the Content-Type it refused, or that there was none, as the collector does (curl -d sends a form's)", async () => {
+    // Both were answered 'Unsupported Content-Type; send application/json or text/plain.', where
+    // docs/errors.md says the message names the type that came.
+    const { app, post } = await setup();
+    const sql = Buffer.from('{"sql": "SELECT 1"}');
+    const form = await post({ 'content-type': 'application/x-www-form-urlencoded' }, sql);
+    expect([form.statusCode, form.json().error]).toEqual([
+      415,
+      {
+        code: 'UNSUPPORTED_CONTENT_TYPE',
+        message:
+          'Content-Type application/x-www-form-urlencoded is not read here; send Content-Type: application/json (or text/plain) with a JSON body.',
+      },
+    ]);
+    const untyped = await app.inject({
+      method: 'POST',
+      url: '/api/query',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      payload: sql,
+    });
+    expect([untyped.statusCode, untyped.json().error.message]).toEqual([
+      415,
+      'The request has no Content-Type header; send Content-Type: application/json (or text/plain) with a JSON body.',
+    ]);
+  });
+
   it('reads a body that starts with a byte order mark, and says so of an empty one, as the collector does', async () => {
     const { post } = await setup();
     const json = { 'content-type': 'application/json' };
