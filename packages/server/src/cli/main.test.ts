@@ -356,6 +356,14 @@ describe('inlet command line', () => {
       [['docs', 'lint'], 'inlet docs has one command, inlet docs check, not inlet docs lint.'],
       [['sync'], 'inlet sync needs the name of a source: inlet.yaml lists none (sources:).'],
       [
+        ['query'],
+        'inlet query needs the SQL to run, in quotes (an unset variable?): inlet query "SELECT count(*) FROM events".',
+      ],
+      [
+        ['query', ' '],
+        'inlet query needs the SQL to run, in quotes (an unset variable?): inlet query "SELECT count(*) FROM events".',
+      ],
+      [
         ['runs', 'start'],
         "inlet runs start needs a workflow's name (an unset variable?); workflows: (none).",
       ],

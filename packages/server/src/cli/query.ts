@@ -112,7 +112,10 @@ export async function queryCommand(
   );
   const sql = positionals.join(' ').trim();
   if (!sql) {
-    output.err(`${queryHelp}\n`);
+    // The usage alone left what was missing to be guessed, as the other commands' messages say it.
+    output.err(
+      `inlet query needs the SQL to run, in quotes (an unset variable?): inlet query "SELECT count(*) FROM events".\n${queryHelp}\n`,
+    );
     return ExitCode.USAGE;
   }
   const format = (values.format ?? (output.isTty ? 'table' : 'json')) as Format;
