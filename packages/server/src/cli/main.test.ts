@@ -347,6 +347,10 @@ describe('inlet command line', () => {
       [['sync', 'crm', 'app', 'web'], 'inlet sync takes one source, not also "app" "web".'],
       [['runs', '5', '6'], 'inlet runs takes one run id, not also "6".'],
       [
+        ['runs', ''],
+        'inlet runs needs a run id (a whole number), not nothing (an unset variable?); inlet runs lists the runs.',
+      ],
+      [
         ['runs', 'stop', '1'],
         'inlet runs has no "stop": it takes a run id (inlet runs 12), start <workflow>, or nothing to list the runs.',
       ],

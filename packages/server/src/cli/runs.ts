@@ -173,8 +173,11 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
       return showRun(history, positionals[0] ?? '', output, format);
     if (positionals.length === 1) {
+      // An empty id (inlet runs "$ID" with ID unset) was pointed to 'inlet runs --workflow  lists…'.
       output.err(
-        `"${positionals[0]}" is not a run id (a whole number); inlet runs --workflow ${positionals[0]} lists the runs of a workflow.\n`,
+        positionals[0]?.trim()
+          ? `"${positionals[0]}" is not a run id (a whole number); inlet runs --workflow ${positionals[0]} lists the runs of a workflow.\n`
+          : 'inlet runs needs a run id (a whole number), not nothing (an unset variable?); inlet runs lists the runs.\n',
       );
       return ExitCode.USAGE;
     }
