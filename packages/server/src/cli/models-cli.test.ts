@@ -338,6 +338,37 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(docs.err).toMatch(/3 missing descriptions/);
   });
 
+  it("says a model tested before it was built is not built, in inlet test and in a workflow run's error", async () => {
+    // The run's error said 'tests failed: fresh: built', a check named built that read as the opposite.
+    const fresh = tempDir();
+    try {
+      const config = join(fresh.dir, 'inlet.yaml');
+      writeFileSync(
+        config,
+        'models: { builtin: false }\nworkflows:\n  - { name: check, cron: "0 5 * * *", steps: [test fresh] }\n',
+      );
+      writeProjectFile(join(fresh.dir, 'project'), 'models/fresh.sql', 'SELECT 1 AS n');
+      const tested = await cliWith(config)('test', 'fresh');
+      expect([tested.code, tested.lines]).toEqual([
+        ExitCode.FAILURE,
+        [
+          {
+            model: 'fresh',
+            name: 'not built',
+            status: 'error',
+            failures: 0,
+            sample: [],
+            message: 'fresh has not been built; run inlet run fresh first',
+          },
+        ],
+      ]);
+      const started = await cliWith(config)('runs', 'start', 'check');
+      expect(started.lines[0]).toMatchObject({ error: 'test fresh: tests failed: fresh: not built' });
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('inlet runs start runs a workflow now; inlet runs lists and shows it', async () => {
     const started = await inlet('runs', 'start', 'nightly');
     expect(started.code).toBe(0);
