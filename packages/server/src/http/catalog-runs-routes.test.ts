@@ -160,6 +160,21 @@ describe('catalog and runs over HTTP', () => {
     }
   });
 
+  it('refuses a URL parameter GET /api/runs does not take, which was passed over (?limt=1 listed 50 runs)', async () => {
+    for (const query of ['limt=1', 'workflow=nightly&state=failed']) {
+      const bad = await get(`/api/runs?${query}`);
+      const name = query.includes('state') ? 'state' : 'limt';
+      expect([bad.statusCode, bad.json().error]).toEqual([
+        400,
+        {
+          code: 'INVALID_FIELD',
+          message: `${name}: is not a parameter of the URL, which takes workflow, status, limit and before`,
+          field: name,
+        },
+      ]);
+    }
+  });
+
   it('shows a run whose process died as abandoned without a scheduler, as inlet runs does', async () => {
     const id = runs.claim({
       workflow: 'killed',

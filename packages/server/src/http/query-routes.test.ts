@@ -183,6 +183,23 @@ describe('POST /api/query', () => {
     ]);
   });
 
+  it('refuses a URL parameter it does not take, where ?fromat=csv answered JSON cut at query.max_rows', async () => {
+    const { query } = await setup({ query: { max_rows: 5 } });
+    for (const search of ['?fromat=csv', '?format=csv&max_rows=3']) {
+      const name = search.includes('fromat') ? 'fromat' : 'max_rows';
+      const refused = await query({ sql: 'FROM range(100)' }, search);
+      expect([refused.statusCode, refused.json().error]).toEqual([
+        400,
+        {
+          code: 'INVALID_FIELD',
+          message: `${name}: is not a parameter of the URL, which takes format (?format=csv); sql, max_rows and query_id go in the JSON body`,
+          field: name,
+        },
+      ]);
+    }
+    expect((await query({ sql: 'FROM range(100)' }, '?format=csv')).body.split('\n')).toHaveLength(102);
+  });
+
   it('reads a body that starts with a byte order mark, and says so of an empty one, as the collector does', async () => {
     const { post } = await setup();
     const json = { 'content-type': 'application/json' };

@@ -10,6 +10,7 @@ import { decodeContentEncoding } from './body-encoding.ts';
 import { csvLine } from './csv.ts';
 import { bodyTooLarge } from './error-handler.ts';
 import { sendQueryAnswer } from './json-answer.ts';
+import { refuseUnknownParameters } from './url-parameters.ts';
 
 const BODY_FIELDS = new Set(['sql', 'max_rows', 'query_id']);
 
@@ -176,6 +177,11 @@ export function registerQueryRoutes(
     );
 
     scope.post('/api/query', async (request, reply) => {
+      refuseUnknownParameters(
+        request.query,
+        ['format'],
+        'format (?format=csv); sql, max_rows and query_id go in the JSON body',
+      );
       const { sql, maxRows, id } = parseQueryBody(request.body);
       const asked = (request.query as Record<string, unknown>).format ?? 'json';
       const format = typeof asked === 'string' ? asked.toLowerCase() : asked;

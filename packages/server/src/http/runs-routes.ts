@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { InletError } from '../errors/index.ts';
 import { RUN_STATUSES, type RunHistory, STALE_RUN_MS } from '../scheduler/index.ts';
 import { createTokenCheck } from './query-routes.ts';
+import { refuseUnknownParameters } from './url-parameters.ts';
 
 const STATUSES: readonly string[] = RUN_STATUSES;
+const LIST_PARAMETERS = ['workflow', 'status', 'limit', 'before'];
 
 interface ListQuery {
   limit: number;
@@ -16,6 +18,7 @@ const invalid = (field: string, message: string) =>
   new InletError('INVALID_FIELD', `${field}: ${message}`, { details: { field } });
 
 function parseListQuery(query: Record<string, string | string[] | undefined>): ListQuery {
+  refuseUnknownParameters(query, LIST_PARAMETERS, 'workflow, status, limit and before');
   // ?workflow=a&workflow=b arrives as a list, which SQLite cannot compare with a name.
   const one = (field: string) => {
     const value = query[field];
@@ -23,7 +26,7 @@ function parseListQuery(query: Record<string, string | string[] | undefined>): L
       throw invalid(field, `give one ${field === 'workflow' ? 'workflow name' : 'value'}, once`);
     return value;
   };
-  const [workflow, status, limitText, beforeText] = ['workflow', 'status', 'limit', 'before'].map(one);
+  const [workflow, status, limitText, beforeText] = LIST_PARAMETERS.map(one);
   if (workflow?.trim() === '')
     throw invalid('workflow', 'give a workflow name, or leave workflow out for the runs of all of them');
   const limit = limitText === undefined ? 50 : Number(limitText);

@@ -1,0 +1,14 @@
+import { InletError } from '../errors/index.ts';
+
+/**
+ * Refuses a URL parameter a route does not take, as the query API refuses a field its body does
+ * not take: a misspelt one (?fromat=csv, ?limt=10) was passed over, and the answer came as if it
+ * had not been sent (JSON cut at query.max_rows in place of a CSV export, 50 runs in place of 10).
+ */
+export function refuseUnknownParameters(query: unknown, taken: readonly string[], which: string): void {
+  for (const name of Object.keys((query ?? {}) as Record<string, unknown>))
+    if (!taken.includes(name))
+      throw new InletError('INVALID_FIELD', `${name}: is not a parameter of the URL, which takes ${which}`, {
+        details: { field: name },
+      });
+}
