@@ -58,6 +58,22 @@ describe('demo generator', () => {
       expect(watch.seconds, new Date(watch.last).toISOString()).toBe(watch.reached);
   });
 
+  it('makes every day asked a day of events, also before the office hours of today', () => {
+    // 01:20 on a Monday, UTC: today's office hours had not begun, so inlet demo --days 1 sent 0 to 3
+    // events ('Sent 0 events for 1 day', an empty lake), and --days 30 had 29 days of events in LA.
+    for (const timezone of ['UTC', 'America/Los_Angeles', 'Asia/Tokyo'])
+      for (const hour of [1, 7, 12, 23]) {
+        const now = Date.UTC(2026, 11, 7, hour, 20);
+        const [day, more] = [...generateDemo({ now, days: 1, timezone, seed: 5 })];
+        // A Sunday, the quietest day, has some 700.
+        expect([(day?.length ?? 0) > 500, more], `${timezone} ${hour}:20`).toEqual([true, undefined]);
+      }
+    const month = [
+      ...generateDemo({ now: Date.UTC(2026, 11, 7, 1, 20), days: 30, timezone: 'America/Los_Angeles' }),
+    ];
+    expect(month.filter((day) => day.length > 0)).toHaveLength(30);
+  });
+
   it('never sends an event later than now', () => {
     // Mid-afternoon in the office hours of the zone, when sessions with long lectures run.
     for (const hour of [13, 14, 15, 16]) {

@@ -99,7 +99,12 @@ export function* generateDemo(options: DemoOptions): Generator<DemoMessage[]> {
   const host = options.host ?? 'https://learn.example.com';
   const everyone = people(random);
   const identified = new Set<string>();
-  const firstDay = Math.floor(options.now / DAY) * DAY - (options.days - 1) * DAY;
+  // The days asked end today once its office hours (from 08:00 there) have begun, else yesterday:
+  // before 08:00, today held a few events at most, and inlet demo --days 1 sent 0 to 11 of them.
+  const today = Math.floor(options.now / DAY) * DAY;
+  const opening = today - zoneOffsetMinutes(today + 12 * HOUR, options.timezone) * 60_000 + 8 * HOUR;
+  const lastDay = options.now - 60_000 < opening ? today - DAY : today;
+  const firstDay = lastDay - (options.days - 1) * DAY;
 
   for (let day = 0; day < options.days; day++) {
     const dayStart = firstDay + day * DAY;
