@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -408,6 +418,51 @@ describe('freshness', () => {
     const own = createCatalog({ config: restarted, logger });
     try {
       expect((await own.table('events')).updated_at).toBe(loadedAt.toISOString());
+    } finally {
+      own.close();
+    }
+  });
+});
+
+describe('a symbolic link among the files of a table', () => {
+  it('is counted in neither its files nor its bytes, as queries leave it out, in a mart and a source table', async () => {
+    // inlet catalog said files: 2 and twice the bytes of a mart whose version held one file and a
+    // link to a copy of it outside the lake, whose rows no query reads.
+    const linked = testConfig(join(temp.dir, 'linked'), {
+      project_dir: join(temp.dir, 'linked-project'),
+      models: { builtin: false },
+    });
+    writeProjectFile(linked.project_dir, 'models/totals.sql', 'SELECT 1 AS n');
+    expect((await runModels({ config: linked, logger, selectors: ['totals'] })).ok).toBe(true);
+    const layout = dataLayout(linked.data_dir);
+    const customers = join(layout.lake, 'sources', 'crm', 'customers');
+    mkdirSync(customers, { recursive: true });
+    const writer = await (await DuckDBInstance.create(':memory:')).connect();
+    await writer.run(`COPY (SELECT 1 AS id, 'Aoki' AS name) TO '${customers}/part-1.parquet'`);
+    writer.closeSync();
+    writeLakeTable(customers, { name: 'crm.customers', kind: 'source', files: 'part-*.parquet' });
+    const mart = join(layout.lake, 'marts', 'totals');
+    const version = join(mart, readdirSync(mart).find((name) => name.startsWith('v-')) ?? '');
+    const own = createCatalog({ config: linked, logger });
+    try {
+      const counted = async () =>
+        (await own.tables())
+          .filter((table) => table.name !== 'events')
+          .map((table) => [table.name, table.rows, table.files, table.bytes]);
+      const before = await counted();
+      expect(before.map(([name, rows, files]) => [name, rows, files])).toEqual([
+        ['crm.customers', 1, 1],
+        ['totals', 1, 1],
+      ]);
+      for (const [dir, file] of [
+        [customers, 'part-1.parquet'],
+        [version, 'data.parquet'],
+      ] as const) {
+        const outside = join(temp.dir, `linked-${file}`);
+        copyFileSync(join(dir, file), outside);
+        symlinkSync(outside, join(dir, `part-2-${file}`));
+      }
+      expect(await counted()).toEqual(before);
     } finally {
       own.close();
     }

@@ -13,7 +13,11 @@ export interface FileStats {
 
 export const NO_FILES: FileStats = { files: 0, bytes: 0, partitions: [], updatedAt: null };
 
-/** Sums the visible files with one of the extensions under dir (dot- and _-prefixed entries are not data). */
+/**
+ * Sums the visible files with one of the extensions under dir (dot- and _-prefixed entries are not
+ * data), as queries read them: a symbolic link named *.parquet (ln -s /backups/x.parquet) is read by
+ * no query, so it is counted in neither files nor bytes.
+ */
 export function fileStats(dir: string, extensions: string[] = ['.parquet']): FileStats {
   const partitions = new Set<string>();
   let files = 0;
@@ -27,7 +31,10 @@ export function fileStats(dir: string, extensions: string[] = ['.parquet']): Fil
       if (entry.isDirectory()) {
         if (entry.name.startsWith('dt=')) partitions.add(entry.name.slice(3));
         walk(full);
-      } else if (extensions.some((ext) => entry.name.endsWith(ext))) {
+      } else if (
+        extensions.some((ext) => entry.name.endsWith(ext)) &&
+        !(entry.isSymbolicLink() && entry.name.endsWith('.parquet'))
+      ) {
         try {
           const stat = statSync(full);
           files++;
