@@ -253,6 +253,25 @@ function damagedManifest(lakeRoot: string, { dir, reason }: DamagedManifest): Vi
   return { name, shape: `refused:${refused}`, sql: '', refused };
 }
 
+/** Symbolic links named *.parquet among a table's files, at any depth, outside its temporaries (. and _ names). */
+function tableLinks(dir: string): string[] {
+  return parquetLinks(dir, true).filter(
+    (link) =>
+      !relative(dir, link)
+        .split(sep)
+        .some((part) => part.startsWith('.') || part.startsWith('_')),
+  );
+}
+
+/**
+ * A table whose only files are symbolic links, which no query reads (globWithoutLinks): it had no
+ * view, and a query of it was told the table did not exist, as if never built or synced.
+ */
+function onlyLinks(name: string, links: string[]): ViewDefinition {
+  const refused = `its only files are symbolic links, which inlet does not read (the query engine reads files inside the lake alone): ${links.join(', ')}; copy the files themselves into the lake in place of the links, or build or sync the table again (inlet run <model>, inlet sync <source>)`;
+  return { name, shape: `refused:${refused}`, sql: '', refused };
+}
+
 /**
  * Every view the engine should have now: events, each lake table that has files, then the views
  * defined by SQL. DuckDB binds a view when it is created, so those come last, in dependency order,
@@ -287,7 +306,11 @@ export function discoverViews(
       pending.push(table);
       continue;
     }
-    if (!hasParquetFiles(dir)) continue;
+    if (!hasParquetFiles(dir)) {
+      const links = tableLinks(dir);
+      if (links.length > 0) views.push(onlyLinks(table.name, links));
+      continue;
+    }
     const sql = lakeTableSql(dir, table);
     views.push({
       name: table.name,

@@ -1293,6 +1293,18 @@ describe('a symbolic link among the files of a mart', () => {
     ]);
   });
 
+  it('that is its only file makes a query of it name the link, where it was told the mart did not exist', async () => {
+    // With no Parquet file left but the link, the mart had no view: 'Catalog Error: Table with name
+    // daily does not exist!', with the hint that a mart is there once inlet run has built it.
+    const { own, link } = await linkedMart('linked-only');
+    const version = dirname(dirname(link));
+    for (const day of ['dt=2026-10-01', 'dt=2026-10-02']) rmSync(join(version, day), { recursive: true });
+    await expect(daily(own)).rejects.toMatchObject({
+      code: 'TABLE_UNAVAILABLE',
+      message: `"daily" cannot be queried: its only files are symbolic links, which inlet does not read (the query engine reads files inside the lake alone): ${link}; copy the files themselves into the lake in place of the links, or build or sync the table again (inlet run <model>, inlet sync <source>). Every other table can still be queried.`,
+    });
+  });
+
   it('is not carried into the next version by an incremental build, and is named once in a warning', async () => {
     // The build hard-linked the link itself into its staging folder, whose view failed the build
     // ("Permission Error: Cannot access file …/.staging-…/dt=2026-09-01/part_0.parquet"), and a
