@@ -1,13 +1,16 @@
 import { InletError } from '../errors/index.ts';
 
+const CACHE_BUSTER = '_';
+
 /**
  * Refuses a URL parameter a route does not take, as the query API refuses a field its body does
  * not take: a misspelt one (?fromat=csv, ?limt=10) was passed over, and the answer came as if it
  * had not been sent (JSON cut at query.max_rows in place of a CSV export, 50 runs in place of 10).
+ * `_` is passed over still: the cache-buster jQuery's `cache: false` and other clients add (?_=<time>).
  */
 export function refuseUnknownParameters(query: unknown, taken: readonly string[], which: string): void {
   for (const name of Object.keys((query ?? {}) as Record<string, unknown>))
-    if (!taken.includes(name))
+    if (name !== CACHE_BUSTER && !taken.includes(name))
       throw new InletError('INVALID_FIELD', `${name}: is not a parameter of the URL, which takes ${which}`, {
         details: { field: name },
       });
