@@ -477,6 +477,59 @@ describe('POST /logs (Fluent Bit http output)', () => {
 });
 
 describe('inlet start with log sources', () => {
+  it("files a record more than a day ahead at its arrival, and a site's own max_event_age_days wins, as for events", async () => {
+    // A year 2199 clock was filed under dt=2199-…, and sites[].max_event_age_days was passed over.
+    const inlet = await startTestInlet({
+      sites: [
+        { id: 'docs', write_key: WRITE_KEY, max_event_age_days: 0 },
+        { id: 'shop', write_key: 'wk_shop_4d1e', max_event_age_days: 30 },
+      ],
+      limits: { max_event_age_days: 365 },
+      wal: { seal_after_ms: 100 },
+      loader: { interval_ms: 100 },
+    });
+    cleanups.push(inlet.cleanup);
+    const day = 86_400_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const post = async (key: string, records: object[]) =>
+      (
+        await fetch(`${inlet.url}/logs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-ndjson', authorization: basicAuth(key) },
+          body: records.map((r) => JSON.stringify(r)).join('\n'),
+        })
+      ).json();
+    expect(
+      await post(WRITE_KEY, [
+        { ts: at(40 * day), msg: 'docs ahead 40 days' },
+        { ts: '2199-01-01T00:00:00Z', msg: 'docs in 2199' },
+        { ts: at(2 * 3_600_000), msg: 'docs ahead two hours' },
+        { ts: 1, msg: 'docs in 1970' },
+      ]),
+    ).toEqual({ accepted: 4, rejected: 0 });
+    expect(
+      await post('wk_shop_4d1e', [
+        { ts: at(-40 * day), msg: 'shop 40 days back' },
+        { ts: at(-20 * day), msg: 'shop 20 days back' },
+      ]),
+    ).toEqual({ accepted: 2, rejected: 0 });
+    const sql = `SELECT message, abs(epoch(ts) - epoch(now())) < 600 AS arrival, year(ts) = 1970 AS in_1970
+      FROM app_logs ORDER BY message`;
+    let rows: unknown[] = [];
+    for (let i = 0; i < 200 && rows.length < 6; i++) {
+      await sleep(50);
+      rows = await queryApi(inlet.url, sql).catch(() => []);
+    }
+    expect(rows).toEqual([
+      { message: 'docs ahead 40 days', arrival: true, in_1970: false },
+      { message: 'docs ahead two hours', arrival: false, in_1970: false },
+      { message: 'docs in 1970', arrival: false, in_1970: true },
+      { message: 'docs in 2199', arrival: true, in_1970: false },
+      { message: 'shop 20 days back', arrival: false, in_1970: false },
+      { message: 'shop 40 days back', arrival: true, in_1970: false },
+    ]);
+  });
+
   it('tails a configured file and takes /logs over a real socket, both queryable', async () => {
     const files = tempDir();
     cleanups.push(files.cleanup);

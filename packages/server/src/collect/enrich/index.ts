@@ -3,16 +3,15 @@ import type { EventRecord } from '../../events/index.ts';
 import type { Json } from '../fields.ts';
 import type { IncomingEvent, RequestMeta } from '../incoming.ts';
 import { createIsoFormatter } from './iso-time.ts';
+import { createTimeBounds } from './time-bounds.ts';
 import { splitUrl } from './url.ts';
 import { createUserAgentParser } from './user-agent.ts';
 import { createVisitorHasher } from './visitor-hash.ts';
 
+export { createTimeBounds } from './time-bounds.ts';
 export { splitUrl } from './url.ts';
 export { createUserAgentParser } from './user-agent.ts';
 export { createVisitorHasher, startSaltExpiry } from './visitor-hash.ts';
-
-/** How far ahead of its arrival an event's time may be. */
-const FUTURE_LIMIT_MS = 24 * 3_600_000;
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
@@ -56,12 +55,7 @@ export function createEnricher(options: {
   /** Sites with a max_event_age_days of their own, which wins over the global one. */
   sites?: ReadonlyArray<{ id: string; max_event_age_days?: number | undefined }>;
 }) {
-  const globalMaxAgeMs = (options.maxEventAgeDays ?? 0) * 86_400_000;
-  const siteMaxAgeMs = new Map(
-    (options.sites ?? []).flatMap((s) =>
-      s.max_event_age_days === undefined ? [] : [[s.id, s.max_event_age_days * 86_400_000] as const],
-    ),
-  );
+  const bounded = createTimeBounds(options);
   const parseUserAgent = createUserAgentParser();
   const visitorHash = createVisitorHasher({ dir: options.saltDir, now: options.now });
   const isoTime = createIsoFormatter();
@@ -88,18 +82,11 @@ export function createEnricher(options: {
       // Stamped after it was sent: the two clocks disagree, and the event cannot be later than its arrival.
       if (ts > meta.receivedAt) ts = meta.receivedAt;
     }
-    // More than a day ahead of its arrival, even after the skew correction, is a broken client
-    // clock rather than an event time: the arrival is taken instead (as PostHog does), so such
-    // clocks cannot file events under days that have not come yet.
-    if (ts > meta.receivedAt + FUTURE_LIMIT_MS) ts = meta.receivedAt;
-    // Further back than limits.max_event_age_days: filed at its arrival too, so that no client can
-    // spread its events over thousands of days, each a partition (and a file a load) of its own.
-    // Before 1970 is no event time even where any past is kept: only a sentAt far ahead of the
-    // client's timestamp moves one there (to year 1797 from 1971 with a sentAt in 2199).
-    else {
-      const maxAgeMs = siteMaxAgeMs.size === 0 ? globalMaxAgeMs : (siteMaxAgeMs.get(site) ?? globalMaxAgeMs);
-      if (ts < 0 || (maxAgeMs > 0 && ts < meta.receivedAt - maxAgeMs)) ts = meta.receivedAt;
-    }
+    // More than a day ahead of its arrival, even after the skew correction, or further back than
+    // max_event_age_days: filed at its arrival (createTimeBounds). Before 1970 is no event time even
+    // where any past is kept: only a sentAt far ahead of the client's timestamp moves one there (to
+    // year 1797 from 1971 with a sentAt in 2199).
+    ts = bounded(site, ts, meta.receivedAt);
     // A Segment message says whose user agent it is in context.userAgent (every browser SDK sets
     // it); without one, the request's is a browser's only when a browser sent it, with an Origin.
     // Segment's server and mobile SDKs send none, and their HTTP clients' (analytics-node, okhttp)

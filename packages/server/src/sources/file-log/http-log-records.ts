@@ -1,3 +1,4 @@
+import { createTimeBounds } from '../../collect/enrich/index.ts';
 import { parseJson } from '../../collect/index.ts';
 import { InletError } from '../../errors/index.ts';
 import { jsonFault, stringifyShallow } from '../../events/index.ts';
@@ -113,14 +114,19 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
  * combined line, or that has method, path and code/status (Fluent Bit's nginx and apache parsers),
  * is an access log; everything else is an application log.
  */
-export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', maxAgeDays = 0) {
+export function createHttpRecordMapper(
+  rows: LogRowBuilder,
+  timeZone = 'UTC',
+  bounds: Parameters<typeof createTimeBounds>[0] = {},
+) {
   // A time without an offset in the line's brackets is read as the record's own time is.
   const combined = createAccessLogParser('nginx_combined', timeZone);
-  // As for events (limits.max_event_age_days): a record further back is filed at its arrival, so
-  // that no sender can spread a few requests over thousands of daily partitions.
-  const maxAgeMs = maxAgeDays * 86_400_000;
-  const recent = <T extends { tsMs: number | undefined }>(fields: T, nowMs: number): T => {
-    if (maxAgeMs > 0 && fields.tsMs !== undefined && fields.tsMs < nowMs - maxAgeMs) fields.tsMs = nowMs;
+  // As for events: a record more than a day ahead or further back than max_event_age_days (the
+  // site's own, else limits') is filed at its arrival, so that no sender's clock files it under a day
+  // not yet come (a year 2199 one did) or spreads a few requests over thousands of daily partitions.
+  const bounded = createTimeBounds(bounds);
+  const recent = <T extends { tsMs: number | undefined }>(fields: T, site: string, nowMs: number): T => {
+    if (fields.tsMs !== undefined) fields.tsMs = bounded(site, fields.tsMs, nowMs);
     return fields;
   };
   const mapRecord = (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
@@ -144,7 +150,7 @@ export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', ma
         if (fields.host === null) fields.host = text(first(record, ['host', 'hostname']));
         return {
           kind: 'access',
-          row: rowJson(rows.access(recent(fields, nowMs), source, site, null, nowMs)),
+          row: rowJson(rows.access(recent(fields, site, nowMs), source, site, null, nowMs)),
         };
       }
     }
@@ -152,10 +158,13 @@ export function createHttpRecordMapper(rows: LogRowBuilder, timeZone = 'UTC', ma
     const unfit = access && accessFieldsFault(access);
     if (unfit) return { reason: unfit, raw };
     if (access)
-      return { kind: 'access', row: rowJson(rows.access(recent(access, nowMs), source, site, null, nowMs)) };
+      return {
+        kind: 'access',
+        row: rowJson(rows.access(recent(access, site, nowMs), source, site, null, nowMs)),
+      };
     const app = appFieldsOf(record, timeZone, 'UTC');
     if (!app.ok) return { reason: app.reason, raw };
-    return { kind: 'app', row: rowJson(rows.app(recent(app.value, nowMs), source, nowMs)) };
+    return { kind: 'app', row: rowJson(rows.app(recent(app.value, site, nowMs), source, nowMs)) };
   };
   return (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
     try {

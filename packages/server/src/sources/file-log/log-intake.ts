@@ -81,11 +81,10 @@ export function createLogIntake(options: {
     config.sites,
     'as the HTTP Basic user name, as Authorization: Bearer <key>, as an X-Inlet-Key header or as ?key=',
   );
-  const map = createHttpRecordMapper(
-    createLogRowBuilder({ saltDir: layout.salts }),
-    config.timezone,
-    config.limits.max_event_age_days,
-  );
+  const map = createHttpRecordMapper(createLogRowBuilder({ saltDir: layout.salts }), config.timezone, {
+    maxEventAgeDays: config.limits.max_event_age_days,
+    sites: config.sites,
+  });
   const metrics = logMetrics(options.metrics);
   let writer: LogLakeWriter | undefined;
 
