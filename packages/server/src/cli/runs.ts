@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { InletConfig } from '../config/index.ts';
-import { InletError } from '../errors/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import {
   createRunHistory,
@@ -10,6 +9,7 @@ import {
   RUN_STATUSES,
   type RunHistory,
   type RunRecord,
+  runById,
   STALE_RUN_MS,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
@@ -48,18 +48,8 @@ function took(run: RunRecord): string {
  * or its digits as typed, which an unknown id past 2^53 is named by.
  */
 function showRun(history: RunHistory, id: number | string, output: Output, format: Format): ExitCode {
-  // Past 2^53 the digits are no id a run can have, and Number() would round them into another.
-  const safe = Number.isSafeInteger(Number(id));
-  const run = safe ? history.get(Number(id)) : undefined;
-  if (!run) {
-    const newest = history.list({ limit: 1 })[0]?.id;
-    const known = newest === undefined ? 'no workflow has run yet' : `the newest run is ${newest}`;
-    // As read where it can be: inlet runs 0012 was "No run has id 0012".
-    throw new InletError(
-      'NOT_FOUND',
-      `No run has id ${safe ? Number(id) : id}; ${known} (inlet runs lists them).`,
-    );
-  }
+  // As read where it can be: inlet runs 0012 was "No run has id 0012".
+  const run = runById(history, id, 'inlet runs');
   if (format === 'json') {
     output.out(`${JSON.stringify(run)}\n`);
     return ExitCode.OK;

@@ -106,6 +106,24 @@ describe('catalog and runs over HTTP', () => {
     expect(bad.json().error.code).toBe('INVALID_FIELD');
   });
 
+  it('names an unknown run id as read in its 404, as inlet runs does, where /api/runs/0012 said "No run has id 0012"', async () => {
+    const newest = (await get('/api/runs?limit=1')).json().runs[0].id;
+    for (const [typed, named] of [
+      ['0012', '12'],
+      ['999', '999'],
+      // Past 2^53: Number() would round it into another id.
+      ['99999999999999999999', '99999999999999999999'],
+      ['abc', 'abc'],
+    ]) {
+      const missing = await get(`/api/runs/${typed}`);
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json().error).toMatchObject({
+        code: 'NOT_FOUND',
+        message: `No run has id ${named}; the newest run is ${newest} (GET /api/runs lists them).`,
+      });
+    }
+  });
+
   it('pages through more runs than one answer holds with ?before= and the next link; bad values are 400s', async () => {
     const ids = state.db.transaction(() =>
       Array.from({ length: 1_205 }, (_, i) => {

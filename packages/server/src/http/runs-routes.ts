@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { InletError } from '../errors/index.ts';
-import { RUN_STATUSES, type RunHistory, STALE_RUN_MS } from '../scheduler/index.ts';
+import { RUN_STATUSES, type RunHistory, runById, STALE_RUN_MS } from '../scheduler/index.ts';
 import { createTokenCheck } from './query-routes.ts';
 import { refuseUnknownParameters } from './url-parameters.ts';
 
@@ -83,9 +83,8 @@ export function registerRunsRoutes(app: FastifyInstance, options: { runs: RunHis
     );
     scope.get('/api/runs/:id', async (request) => {
       const { id } = request.params as { id: string };
-      const run = /^\d+$/.test(id) ? runs.get(Number(id)) : undefined;
-      if (!run) throw new InletError('NOT_FOUND', `No run has id ${id}; GET /api/runs lists them.`);
-      return run;
+      // Named as read, as inlet runs names it: /api/runs/0012 was "No run has id 0012".
+      return runById(runs, id, 'GET /api/runs');
     });
   });
 }

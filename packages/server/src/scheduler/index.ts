@@ -6,6 +6,7 @@ export {
   type RunHistory,
   type RunRecord,
   type RunStatus,
+  runById,
   type StepRecord,
 } from './run-history.ts';
 export { createScheduler, type Scheduler, STALE_RUN_MS } from './scheduler.ts';

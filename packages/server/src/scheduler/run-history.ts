@@ -1,3 +1,4 @@
+import { InletError } from '../errors/index.ts';
 import type { StateStore } from '../state/index.ts';
 import { ownerGone } from './run-owner.ts';
 
@@ -148,6 +149,25 @@ const RUN_COLUMNS =
   'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error';
 
 /** Run history in the state store (tables from migration 20). */
+/**
+ * The run an id names, as typed (digits) or as a number; else a NOT_FOUND naming the id as read
+ * (0012 is 12; digits past 2^53, which Number() would round into another id, as typed), the newest
+ * run, and where the runs are listed (`lists`: 'inlet runs', 'GET /api/runs').
+ */
+export function runById(
+  history: RunHistory,
+  id: number | string,
+  lists: string,
+): RunRecord & { steps: StepRecord[] } {
+  const number = Number(id);
+  const safe = (typeof id === 'number' || /^\d+$/.test(id)) && Number.isSafeInteger(number);
+  const run = safe ? history.get(number) : undefined;
+  if (run) return run;
+  const newest = history.list({ limit: 1 })[0]?.id;
+  const known = newest === undefined ? 'no workflow has run yet' : `the newest run is ${newest}`;
+  throw new InletError('NOT_FOUND', `No run has id ${safe ? number : id}; ${known} (${lists} lists them).`);
+}
+
 export function createRunHistory(state: StateStore): RunHistory {
   const { db } = state;
   const insert = db.prepare(
