@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { acquireProcessLock, openStateStore } from '../src/state/index.ts';
@@ -67,70 +67,115 @@ describe('workflows in the running server', () => {
   });
 });
 
+const HOURLY =
+  'workflows:\n  - { name: hourly, cron: "0 * * * *", catchup: all, retries: 1, retry_backoff: 1h, steps: [run] }\n';
+type Run = { id: number; status: string; started_at: string | null; error: string | null };
+
+/**
+ * Stops inlet (SIGTERM) with two scheduled runs of hourly waiting their turn: three missed hours
+ * caught up with catchup: all; the first waits an hour to retry its step (another process builds
+ * its model), the two behind it wait. Resolves with the runs as they were, and the config to start
+ * inlet again with (workflows: as given there, or none).
+ */
+async function stopWithTwoWaiting(dir: string, then: string) {
+  writeProjectFile(join(dir, 'project'), 'models/one.sql', 'SELECT 1 AS x');
+  const base = 'project_dir: ./project\nmodels: { builtin: false }\n';
+  const { config, url } = await inletConfigFile(dir, `${base}${HOURLY}`);
+  const data = join(dir, 'data');
+  // The scheduler last looked half past the hour three hours ago: 3 hours are owed (3.5 hours
+  // before now owed 4 in the second half of an hour).
+  const hour = 3_600_000;
+  const state = openStateStore(join(data, 'state.sqlite'));
+  state.setCheckpoint('scheduler:cursor', 'hourly', {
+    at: Math.floor(Date.now() / hour) * hour - 2.5 * hour,
+  });
+  state.close();
+  // Another process builds the model, so the first run's step fails and waits to retry.
+  mkdirSync(join(data, 'state', 'locks'), { recursive: true });
+  const modelLock = acquireProcessLock(
+    join(data, 'state', 'locks', 'model-one.lock'),
+    () => new Error('busy'),
+  );
+  const runs = async () => {
+    const response = await fetch(`${url}/api/runs?workflow=hourly`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    return ((await response.json()) as { runs: Run[] }).runs.reverse();
+  };
+  const child = await startInletProcess(config, url, API_TOKEN);
+  let first: Run[] = [];
+  await vi.waitFor(
+    async () => {
+      // A fourth comes due if the hour turns meanwhile.
+      first = (await runs()).slice(0, 3);
+      expect(first.map((r) => r.started_at === null)).toEqual([false, true, true]);
+    },
+    { timeout: 20_000, interval: 200 },
+  );
+  child.kill('SIGTERM');
+  await exited(child);
+  modelLock.release();
+  writeFileSync(config, readFileSync(config, 'utf8').replace(/workflows:[\s\S]*$/, then));
+  return { config, url, runs, first };
+}
+
+/**
+ * stopWithTwoWaiting in a folder of its own, then inlet started again on its config; check runs
+ * while it is up.
+ */
+async function restartWithTwoWaiting(
+  then: string,
+  check: (restart: Awaited<ReturnType<typeof stopWithTwoWaiting>>) => Promise<void>,
+) {
+  const dir = tempDir('inlet-restart-');
+  try {
+    const restart = await stopWithTwoWaiting(dir.dir, then);
+    const child = await startInletProcess(restart.config, restart.url, API_TOKEN);
+    try {
+      await check(restart);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  } finally {
+    dir.cleanup();
+  }
+}
+
 describe('workflow runs across a restart', () => {
   it('runs the scheduled runs that waited their turn when inlet stopped after it starts again, not as failed', async () => {
     // Three missed hours caught up with catchup: all; the first waits an hour to retry its step, the
     // two behind it wait their turn. SIGTERM then recorded all three failed ("inlet stopped while the
     // run was going") and the two never attempted never ran.
-    const dir = tempDir('inlet-restart-');
-    try {
-      writeProjectFile(join(dir.dir, 'project'), 'models/one.sql', 'SELECT 1 AS x');
-      const { config, url } = await inletConfigFile(
-        dir.dir,
-        'project_dir: ./project\nmodels: { builtin: false }\n' +
-          'workflows:\n  - { name: hourly, cron: "0 * * * *", catchup: all, retries: 1, retry_backoff: 1h, steps: [run] }\n',
-      );
-      const data = join(dir.dir, 'data');
-      // The scheduler last looked half past the hour three hours ago: 3 hours are owed (3.5 hours
-      // before now owed 4 in the second half of an hour).
-      const hour = 3_600_000;
-      const state = openStateStore(join(data, 'state.sqlite'));
-      state.setCheckpoint('scheduler:cursor', 'hourly', {
-        at: Math.floor(Date.now() / hour) * hour - 2.5 * hour,
-      });
-      state.close();
-      // Another process builds the model, so the first run's step fails and waits to retry.
-      mkdirSync(join(data, 'state', 'locks'), { recursive: true });
-      const modelLock = acquireProcessLock(
-        join(data, 'state', 'locks', 'model-one.lock'),
-        () => new Error('busy'),
-      );
-      type Run = { id: number; status: string; started_at: string | null; error: string | null };
-      const runs = async () => {
-        const response = await fetch(`${url}/api/runs?workflow=hourly`, {
-          headers: { authorization: `Bearer ${API_TOKEN}` },
-        });
-        return ((await response.json()) as { runs: Run[] }).runs.reverse();
-      };
-      let child = await startInletProcess(config, url, API_TOKEN);
-      let first: Run[] = [];
+    await restartWithTwoWaiting(HOURLY, async ({ runs, first }) => {
       await vi.waitFor(
-        async () => {
-          // A fourth comes due if the hour turns meanwhile.
-          first = (await runs()).slice(0, 3);
-          expect(first.map((r) => r.started_at === null)).toEqual([false, true, true]);
-        },
+        async () =>
+          expect((await runs()).slice(0, 3).map((r) => r.status)).toEqual(['failed', 'success', 'success']),
         { timeout: 20_000, interval: 200 },
       );
-      child.kill('SIGTERM');
-      await exited(child);
-      modelLock.release();
-      child = await startInletProcess(config, url, API_TOKEN);
-      try {
-        await vi.waitFor(
-          async () =>
-            expect((await runs()).slice(0, 3).map((r) => r.status)).toEqual(['failed', 'success', 'success']),
-          { timeout: 20_000, interval: 200 },
-        );
-        const after = (await runs()).slice(0, 3);
-        expect(after.map((r) => r.id)).toEqual(first.map((r) => r.id));
-        expect(after[0]?.error).toBe('run: inlet stopped while the run was going');
-      } finally {
-        child.kill('SIGTERM');
-        await exited(child);
-      }
-    } finally {
-      dir.cleanup();
-    }
+      const after = (await runs()).slice(0, 3);
+      expect(after.map((r) => r.id)).toEqual(first.map((r) => r.id));
+      expect(after[0]?.error).toBe('run: inlet stopped while the run was going');
+    });
+  }, 60_000);
+
+  it('ends the runs kept for a workflow removed from inlet.yaml before the restart as abandoned, counted once', async () => {
+    // They stayed running with an empty owner for ever: no scheduler takes up a workflow it lacks.
+    await restartWithTwoWaiting('', async ({ runs, first, url }) => {
+      const why =
+        'workflow "hourly" is no longer in inlet.yaml or project/workflows/; the run never started (it waited its turn when inlet stopped)';
+      await vi.waitFor(
+        async () =>
+          expect((await runs()).slice(0, 3)).toMatchObject([
+            { id: first[0]?.id, status: 'failed' },
+            { id: first[1]?.id, status: 'abandoned', started_at: null, error: why },
+            { id: first[2]?.id, status: 'abandoned', started_at: null, error: why },
+          ]),
+        { timeout: 20_000, interval: 200 },
+      );
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(
+        /^inlet_workflow_runs_total\{workflow="hourly",status="abandoned"\} 2$/m,
+      );
+    });
   }, 60_000);
 });

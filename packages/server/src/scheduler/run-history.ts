@@ -58,6 +58,11 @@ export interface RunHistory {
    * two schedulers never both take one.
    */
   takeUpReleased(workflows: string[], owner: string): Array<Pick<RunRecord, 'id' | 'workflow' | 'trigger'>>;
+  /**
+   * Ends, as abandoned, the released runs of workflows not among these (removed from the
+   * configuration): no scheduler would ever take them up. A disabled workflow's stay released.
+   */
+  abandonReleasedOfRemoved(workflows: string[]): Array<Pick<RunRecord, 'id' | 'workflow'>>;
   heartbeat(id: number): void;
   /**
    * Records how a run ended, once: a run no longer running (marked abandoned while its process was
@@ -142,6 +147,10 @@ const UNSTARTED = "status = 'running' AND started_at IS NULL";
 /** Leaves the run whose id is the parameter, if it never started, to the next scheduler (owner ''). */
 const RELEASE = `UPDATE workflow_runs SET owner = '' WHERE id = ? AND ${UNSTARTED}`;
 
+/** Why a released run of a workflow no longer configured was ended, after its quoted name. */
+const REMOVED =
+  'is no longer in inlet.yaml or project/workflows/; the run never started (it waited its turn when inlet stopped)';
+
 /** SQL true while the run whose id is the parameter is running. */
 const RUN_IS_RUNNING = "EXISTS (SELECT 1 FROM workflow_runs WHERE id = ? AND status = 'running')";
 
@@ -209,6 +218,17 @@ export function createRunHistory(state: StateStore): RunHistory {
         Pick<RunRecord, 'id' | 'workflow' | 'trigger'>
       >;
       return taken.sort((a, b) => a.id - b.id);
+    },
+    abandonReleasedOfRemoved(workflows) {
+      // One statement, so two schedulers never both end one; it is counted once on /metrics as any
+      // abandoned run is (takeUncountedAbandoned). It never started: no duration.
+      const ended = db
+        .prepare(
+          `UPDATE workflow_runs SET status = 'abandoned', finished_at = ?, duration_ms = NULL, error = 'workflow "' || workflow || '" ${REMOVED}' ` +
+            `WHERE owner = '' AND ${UNSTARTED} AND workflow NOT IN (SELECT value FROM json_each(?)) RETURNING id, workflow`,
+        )
+        .all(iso(), JSON.stringify(workflows)) as Array<Pick<RunRecord, 'id' | 'workflow'>>;
+      return ended.sort((a, b) => a.id - b.id);
     },
     heartbeat(id) {
       db.prepare("UPDATE workflow_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'").run(

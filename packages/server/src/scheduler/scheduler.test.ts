@@ -409,6 +409,52 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('ends a kept run of a workflow since removed as abandoned, counted once; a disabled one keeps waiting', async () => {
+    // A run kept for the next scheduler stayed running with an empty owner for ever once its
+    // workflow was removed from inlet.yaml: no scheduler takes up a workflow it does not have.
+    const s = setup({ source: counterSource().source });
+    const keep = (name: string) => {
+      const id = s.history.claim({
+        workflow: name,
+        scheduledFor: `2026-11-20T0${n++ % 10}:00:00.000Z`,
+        trigger: 'catchup',
+        owner: 'gone-host:1',
+      }) as number;
+      s.history.release(id);
+      return id;
+    };
+    const removed = keep('nightly');
+    const paused = keep('hourly');
+    const metrics = createMetrics();
+    const abandoned = () =>
+      metrics
+        .render()
+        .split('\n')
+        .filter((line) => line.startsWith('inlet_workflow_runs_total{') && line.includes('abandoned'));
+    const scheduler = s.scheduler({ workflows: [workflow({ enabled: false })], metrics });
+    await scheduler.tick();
+    await scheduler.tick();
+    expect(s.history.get(removed)).toMatchObject({
+      status: 'abandoned',
+      started_at: null,
+      duration_ms: null,
+      error:
+        'workflow "nightly" is no longer in inlet.yaml or project/workflows/; the run never started (it waited its turn when inlet stopped)',
+      steps: [],
+    });
+    expect(s.history.get(paused)).toMatchObject({ status: 'running', started_at: null, owner: '' });
+    expect(abandoned()).toEqual(['inlet_workflow_runs_total{workflow="nightly",status="abandoned"} 1']);
+    await scheduler.stop();
+    // A scheduler left with no workflows at all, which never ticks, ends them when it starts.
+    const last = keep('hourly');
+    const none = s.scheduler({ workflows: [] });
+    none.start();
+    await none.stop();
+    expect(s.history.get(paused)?.status).toBe('abandoned');
+    expect(s.history.get(last)?.error).toMatch(/^workflow "hourly" is no longer in inlet.yaml/);
+    s.state.close();
+  });
+
   it('stops the runs going when told to, after a tick that failed (a state store that refused a write)', async () => {
     // A tick that failed (a full disk) left its error for stop(), which threw it before it stopped
     // the runs: inlet start's shutdown ended there, with the run going and the loader and state

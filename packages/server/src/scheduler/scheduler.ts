@@ -145,6 +145,13 @@ export function createScheduler(options: {
   const tickOnce = async (): Promise<number[]> => {
     const at = now();
     history.abandonStale(heartbeatMs * 8);
+    // A run kept for the next scheduler whose workflow has since been removed would wait for ever,
+    // running with no owner; a disabled workflow's waits to be enabled again.
+    for (const run of history.abandonReleasedOfRemoved(workflows.map((w) => w.name)))
+      logger.warn(
+        { workflow: run.workflow, run: run.id },
+        'workflow run abandoned: its workflow is no longer configured, and it had not started',
+      );
     // Abandoned runs, marked here or by inlet runs or the API (which serve no /metrics): a workflow
     // killed mid-run each night (OOM) was missing from an alert on status!="success".
     if (finished)
@@ -231,7 +238,13 @@ export function createScheduler(options: {
 
   const scheduler: Scheduler = {
     start() {
-      if (workflows.length === 0 || timer) return;
+      if (timer) return;
+      // With no workflows there is nothing to run, but the runs kept for workflows since removed are
+      // ended once.
+      if (workflows.length === 0) {
+        void loop();
+        return;
+      }
       timer = setTimeout(loop, 0);
     },
     async stop() {
