@@ -452,23 +452,34 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const text = await inlet('runs', String(id), '--format', 'table');
     expect(text.out).toMatch(new RegExp(`^Run ${id} of nightly: abandoned, how long it ran is not known\n`));
     const later = new Date(Date.parse(then) + 42_000).toISOString();
-    const reopened = openStateStore(join(temp.dir, 'data', 'state.sqlite'));
-    const heard = createRunHistory(reopened).claim({
-      workflow: 'nightly',
-      scheduledFor: null,
-      trigger: 'manual',
-      owner: 'gone:1',
-    }) as number;
-    reopened.db
-      .prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?')
-      .run(then, later, heard);
-    reopened.close();
+    /** A manual run of nightly by a process gone, started at started_at, last heard from at heard_at. */
+    const claimGone = (started_at: string | null, heard_at: string) => {
+      const store = openStateStore(join(temp.dir, 'data', 'state.sqlite'));
+      const claimed = createRunHistory(store).claim({
+        workflow: 'nightly',
+        scheduledFor: null,
+        trigger: 'manual',
+        owner: 'gone:1',
+      }) as number;
+      store.db
+        .prepare('UPDATE workflow_runs SET started_at = ?, heartbeat_at = ? WHERE id = ?')
+        .run(started_at, heard_at, claimed);
+      store.close();
+      return claimed;
+    };
+    const heard = claimGone(then, later);
     expect((await inlet('runs', String(heard), '--format', 'table')).out).toMatch(
       new RegExp(`^Run ${heard} of nightly: abandoned, last heard from 42 s after it started\n`),
     );
+    // One that waited its turn and never started did not run at all: it said "how long it ran is
+    // not known".
+    const unstarted = claimGone(null, then);
+    expect((await inlet('runs', String(unstarted), '--format', 'table')).out).toMatch(
+      new RegExp(`^Run ${unstarted} of nightly: abandoned before it started\n`),
+    );
     // The tests after this one count the runs of nightly.
     const cleanup = openStateStore(join(temp.dir, 'data', 'state.sqlite'));
-    cleanup.db.prepare('DELETE FROM workflow_runs WHERE id = ?').run(heard);
+    cleanup.db.prepare('DELETE FROM workflow_runs WHERE id IN (?, ?)').run(heard, unstarted);
     cleanup.close();
   });
 
