@@ -104,17 +104,21 @@ async function stopWithTwoWaiting(dir: string, then: string) {
   };
   const child = await startInletProcess(config, url, API_TOKEN);
   let first: Run[] = [];
-  await vi.waitFor(
-    async () => {
-      // A fourth comes due if the hour turns meanwhile.
-      first = (await runs()).slice(0, 3);
-      expect(first.map((r) => r.started_at === null)).toEqual([false, true, true]);
-    },
-    { timeout: 20_000, interval: 200 },
-  );
-  child.kill('SIGTERM');
-  await exited(child);
-  modelLock.release();
+  // Stopped whether or not the runs came as expected: a failed wait left it running for good.
+  try {
+    await vi.waitFor(
+      async () => {
+        // A fourth comes due if the hour turns meanwhile.
+        first = (await runs()).slice(0, 3);
+        expect(first.map((r) => r.started_at === null)).toEqual([false, true, true]);
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await exited(child);
+    modelLock.release();
+  }
   writeFileSync(config, readFileSync(config, 'utf8').replace(/workflows:[\s\S]*$/, then));
   return { config, url, runs, first };
 }
