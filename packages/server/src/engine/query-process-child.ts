@@ -13,7 +13,15 @@ import {
 } from './query-messages.ts';
 import { queryProcessCap } from './query-process-limit.ts';
 
-const send = (message: FromEngine) => process.send?.(message);
+/** Nothing is left to answer: see the disconnect handler at the end. */
+const end = (): never => process.kill(process.pid, 'SIGKILL') as never;
+
+// inlet query whose output failed (a reader gone, | head; a full disk) exits at once, and a send of
+// this process's then failed with EPIPE, which Node raises as an unhandled 'error' when no callback
+// takes it: its stack trace on the terminal, under inlet's one-line message, when the channel closed
+// while rows were being sent, before the disconnect event could end this process.
+const send = (message: FromEngine) =>
+  process.send?.(message, undefined, undefined, (error) => error && end());
 
 // First in line when the machine runs out of memory: the server restarts this process, while a
 // server killed in its place loses the requests in flight.
@@ -178,4 +186,4 @@ process.on('message', (message: ToEngine) => {
 // The server (or inlet query) went away, or closed the engine: nothing is left to answer. Killed, not
 // exited: process.exit() waits for libuv's threads, and one that DuckDB holds planning a query it
 // cannot interrupt kept this process busy for minutes after Ctrl-C had ended inlet query.
-process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+process.on('disconnect', end);
