@@ -22,6 +22,26 @@ export interface Bundle {
   integrity: string;
 }
 
+/**
+ * Property names of the tracker's own objects (the store, the ids, the outbox and the sender), which the
+ * script-tag build shortens: a browser API's, the wire format's or the public API's name must never be
+ * one of them, and the ES module build keeps them all.
+ */
+const INTERNAL_PROPS = [
+  'anonymousId',
+  'sessionId',
+  'userId',
+  'setUserId',
+  'clear',
+  'store',
+  'del',
+  'read',
+  'remove',
+  'endpoint',
+  'retryBaseMs',
+  'retry',
+];
+
 /** Builds both bundles in memory. */
 export async function bundle(): Promise<Bundle> {
   const shared = {
@@ -32,7 +52,13 @@ export async function bundle(): Promise<Bundle> {
     charset: 'utf8',
   } as const;
   const [iife, esm] = await Promise.all([
-    build({ ...shared, entryPoints: [src('snippet.ts')], format: 'iife', minify: true }),
+    build({
+      ...shared,
+      entryPoints: [src('snippet.ts')],
+      format: 'iife',
+      minify: true,
+      mangleProps: new RegExp(`^(${INTERNAL_PROPS.join('|')})$`),
+    }),
     build({ ...shared, entryPoints: [src('index.ts')], format: 'esm' }),
   ]);
   // esbuild bundles and minifies; terser's compressor, run over that, finds ~160 gzipped bytes more
