@@ -68,45 +68,40 @@ export function createTracker(options: TrackerOptions): Inlet {
   const route = (): string => location.pathname + (hashRouting ? location.hash : '');
   const currentKey = (): string => route() + location.search;
 
-  // Events of a prerendered page wait until it is shown, and are dropped with it if it never is.
+  // Events of a prerendered page wait until it is shown, and are dropped with it if it never is. The
+  // title is read when the event is recorded, the URL when it is sent.
   const send = (
     type: WireEvent['t'],
     name?: string,
     props?: unknown,
     url = location.href,
     ti?: string,
-  ): void => whenShown(() => record(type, name, props, url, ti));
-  const record = (
-    type: WireEvent['t'],
-    name: string | undefined,
-    props: unknown,
-    url: string,
-    ti = document.title,
-  ): void => {
-    if (blocked()) return;
-    const ts = Date.now();
-    sender.add({
-      id: uuid(),
-      t: type,
-      n: name && cut(name, 200),
-      ts,
-      a: ids.anonymousId(),
-      u: ids.userId() ?? undefined,
-      s: ids.sessionId(ts),
-      url: cut(url, 8192) as string,
-      ref: cut(referrer, 8192),
-      ti: cut(ti, 2000),
-      p: asProps(props),
-      c: {
-        sw: screen.width,
-        sh: screen.height,
-        lang: navigator.language,
-        library: 'inlet.js',
-        hash_routing: hashRouting || undefined,
-      },
+  ): void =>
+    whenShown(() => {
+      if (blocked()) return;
+      const ts = Date.now();
+      sender.add({
+        id: uuid(),
+        t: type,
+        n: name && cut(name, 200),
+        ts,
+        a: ids.anonymousId(),
+        u: ids.userId() ?? undefined,
+        s: ids.sessionId(ts),
+        url: cut(url, 8192) as string,
+        ref: cut(referrer, 8192),
+        ti: cut(ti ?? document.title, 2000),
+        p: asProps(props),
+        c: {
+          sw: screen.width,
+          sh: screen.height,
+          lang: navigator.language,
+          library: 'inlet.js',
+          hash_routing: hashRouting || undefined,
+        },
+      });
+      if (gone) sender.flush(true);
     });
-    if (gone) sender.flush(true);
-  };
 
   const inlet: Inlet = {
     page(props) {
