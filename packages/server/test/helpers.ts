@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,6 +21,14 @@ export const API_TOKEN = 'test-token-0123456789';
 export function tempDir(prefix = 'inlet-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes yaml as dir/inlet.yaml, making dir if it is not there; returns the file's path for --config. */
+export function configIn(dir: string, yaml: string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'inlet.yaml');
+  writeFileSync(path, yaml);
+  return path;
 }
 
 export function testConfig(dataDir: string, overrides: Partial<InletConfigInput> = {}): InletConfig {

@@ -1,9 +1,9 @@
 // inlet as a child process, for tests and scripts that run it as a user would or kill it (crash.test.ts, bench/chaos.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { WRITE_KEY } from './helpers.ts';
+import { configIn, WRITE_KEY } from './helpers.ts';
 
 /** The inlet command, as `npx inlet` runs it. */
 export const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
@@ -25,10 +25,8 @@ export const freePort = () =>
  */
 export async function inletConfigFile(dir: string, extra = ''): Promise<{ config: string; url: string }> {
   const port = await freePort();
-  mkdirSync(dir, { recursive: true });
-  const config = join(dir, 'inlet.yaml');
-  writeFileSync(
-    config,
+  const config = configIn(
+    dir,
     `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\nsites:\n  - id: docs\n    write_key: ${WRITE_KEY}\n${extra}`,
   );
   return { config, url: `http://127.0.0.1:${port}` };

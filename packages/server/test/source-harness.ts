@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { createCatalog } from '../src/catalog/index.ts';
@@ -9,7 +9,7 @@ import { createSilentLogger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
 import { createSources, findSource, type SyncResult } from '../src/sources/index.ts';
 import { openStateStore } from '../src/state/index.ts';
-import { tempDir, testConfig } from './helpers.ts';
+import { configIn, tempDir, testConfig } from './helpers.ts';
 
 /** The database URLs the source tests run against (real servers on this machine). */
 export const TEST_PG_URL = process.env.INLET_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -197,8 +197,7 @@ export async function expectSyncSurvivesKills(options: {
     },
   ];
   const h = await createSourceHarness(sources.map((s) => ({ ...s, url: options.url })));
-  const configPath = join(h.dir, 'inlet.yaml');
-  writeFileSync(configPath, JSON.stringify({ data_dir: h.dir, sources }));
+  const configPath = configIn(h.dir, JSON.stringify({ data_dir: h.dir, sources }));
   const env = { INLET_CRASH_URL: options.url };
   const lake = async (table: string) => h.query(options.lakeFingerprint(table));
   /** Runs `inlet sync crash` and kills it once table has two parts staged, which it must reach. */

@@ -2,7 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capturedOutput, runCli, tempDir } from '../../test/helpers.ts';
+import { capturedOutput, configIn, runCli, tempDir } from '../../test/helpers.ts';
 import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -10,8 +10,7 @@ import { main } from './main.ts';
 import { startHelp } from './start.ts';
 
 const temp = tempDir();
-const configPath = join(temp.dir, 'inlet.yaml');
-writeFileSync(configPath, 'data_dir: ./data\n');
+const configPath = configIn(temp.dir, 'data_dir: ./data\n');
 afterAll(() => temp.cleanup());
 
 const inlet = (...argv: string[]) => runCli(argv);
@@ -205,8 +204,8 @@ describe('inlet command line', () => {
     const dir = join(temp.dir, 'failing');
     writeProjectFile(join(dir, 'project'), 'models/broken.sql', 'SELECT no_such_column FROM events');
     writeProjectFile(join(dir, 'project'), 'models/fine.sql', 'SELECT 1 AS x');
-    writeFileSync(join(dir, 'inlet.yaml'), 'data_dir: ./data\nmodels:\n  builtin: false\n');
-    const run = spawnInlet(['run', '--config', join(dir, 'inlet.yaml')]);
+    const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    const run = spawnInlet(['run', '--config', config]);
     expect(await run.exit).toBe(ExitCode.FAILURE);
     const lines = run.out
       .trim()
@@ -423,9 +422,7 @@ describe('inlet command line', () => {
 
   it('refuses a project_dir that names no folder for the commands that read the project, where it built nothing', async () => {
     const dir = join(temp.dir, 'nowhere-project');
-    mkdirSync(dir);
-    const file = join(dir, 'inlet.yaml');
-    writeFileSync(file, 'data_dir: ./data\nproject_dir: ./no/such/dir\nmodels: { builtin: false }\n');
+    const file = configIn(dir, 'data_dir: ./data\nproject_dir: ./no/such/dir\nmodels: { builtin: false }\n');
     const missing = join(dir, 'no', 'such', 'dir');
     for (const argv of [['run'], ['test'], ['ls']]) {
       const run = await inlet(...argv, '--config', file);
@@ -477,9 +474,8 @@ describe('inlet command line', () => {
     const dir = join(temp.dir, 'unset-source-url');
     mkdirSync(join(dir, 'exports'), { recursive: true });
     writeFileSync(join(dir, 'exports', 'plans.csv'), 'id,name\n1,pro\n');
-    const config = join(dir, 'inlet.yaml');
-    writeFileSync(
-      config,
+    const config = configIn(
+      dir,
       [
         'sources:',
         '  - name: sales',
@@ -521,11 +517,8 @@ describe('inlet command line', () => {
   });
 
   it('exits 2 (usage) for a source, run, table or model name that does not exist, naming those that do', async () => {
-    const dir = join(temp.dir, 'unknown-names');
-    mkdirSync(dir, { recursive: true });
-    const config = join(dir, 'inlet.yaml');
-    writeFileSync(
-      config,
+    const config = configIn(
+      join(temp.dir, 'unknown-names'),
       'data_dir: ./data\nsources:\n  - { name: sales, type: csv, tables: [{ path: plans.csv }] }\n',
     );
     for (const [argv, named] of [
@@ -546,11 +539,8 @@ describe('inlet command line', () => {
 
   it('exits 3 (configuration) for a workflow that is not valid, as for any other error in inlet.yaml', async () => {
     // It exited 1, as a failed run does, so a supervisor that stops retrying on 3 restarted it in a loop.
-    const dir = join(temp.dir, 'bad-workflow');
-    mkdirSync(dir, { recursive: true });
-    const config = join(dir, 'inlet.yaml');
-    writeFileSync(
-      config,
+    const config = configIn(
+      join(temp.dir, 'bad-workflow'),
       'data_dir: ./data\nworkflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [sync crm] }\n',
     );
     const refused = await inlet('runs', 'start', 'nightly', '--config', config);
@@ -565,8 +555,7 @@ describe('inlet command line', () => {
     const dir = join(temp.dir, 'events-file');
     mkdirSync(join(dir, 'data', 'lake'), { recursive: true });
     writeFileSync(join(dir, 'data', 'lake', 'events'), 'not a folder\n');
-    const config = join(dir, 'inlet.yaml');
-    writeFileSync(config, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
     writeProjectFile(join(dir, 'project'), 'models/m.sql', 'SELECT 1 AS n');
     for (const argv of [['run'], ['test'], ['catalog'], ['docs', 'check']]) {
       const refused = await inlet(...argv, '--config', config);
@@ -583,8 +572,7 @@ describe('inlet command line', () => {
     // inlet start said DATA_DIR_UNUSABLE "making …/lake/events failed with EEXIST" with advice about
     // permissions; with lake itself a file, inlet run ended with a bare ENOTDIR (exit 5).
     const dir = join(temp.dir, 'lake-file');
-    const config = join(dir, 'inlet.yaml');
-    writeProjectFile(dir, 'inlet.yaml', 'data_dir: ./data\nserver:\n  port: 0\nmodels:\n  builtin: false\n');
+    const config = configIn(dir, 'data_dir: ./data\nserver:\n  port: 0\nmodels:\n  builtin: false\n');
     writeProjectFile(join(dir, 'project'), 'models/m.sql', 'SELECT 1 AS n');
     // lake/marts a file failed each model of inlet run with "stg_events: ENOTDIR: not a directory, mkdir …".
     rmSync(join(dir, 'data'), { recursive: true, force: true });

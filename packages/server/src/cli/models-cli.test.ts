@@ -1,7 +1,13 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturedOutput, capturingLogger, runCli, tempDir, testConfig } from '../../test/helpers.ts';
+import {
+  capturedOutput,
+  capturingLogger,
+  configIn,
+  runCli,
+  tempDir,
+  testConfig,
+} from '../../test/helpers.ts';
 import { inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -13,7 +19,18 @@ import { runCommand } from './run.ts';
 import { displayWidth } from './text-width.ts';
 
 const temp = tempDir();
-const configPath = join(temp.dir, 'inlet.yaml');
+const configPath = configIn(
+  temp.dir,
+  [
+    'data_dir: ./data',
+    'models:',
+    '  builtin: false',
+    'workflows:',
+    '  - name: nightly',
+    '    cron: "0 5 * * *"',
+    '    steps: [run daily+, test]',
+  ].join('\n'),
+);
 const project = join(temp.dir, 'project');
 
 /** Runs the inlet command in-process with a config; NDJSON output parsed too. */
@@ -35,18 +52,6 @@ const cliWith =
 const inlet = cliWith(configPath);
 
 beforeAll(async () => {
-  writeFileSync(
-    configPath,
-    [
-      'data_dir: ./data',
-      'models:',
-      '  builtin: false',
-      'workflows:',
-      '  - name: nightly',
-      '    cron: "0 5 * * *"',
-      '    steps: [run daily+, test]',
-    ].join('\n'),
-  );
   await writeEvents(dataLayout(join(temp.dir, 'data')), [
     { ts: '2026-11-20T10:00:00Z', name: 'export' },
     { ts: '2026-11-21T10:00:00Z', name: 'export' },
@@ -342,9 +347,8 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     // The run's error said 'tests failed: fresh: built', a check named built that read as the opposite.
     const fresh = tempDir();
     try {
-      const config = join(fresh.dir, 'inlet.yaml');
-      writeFileSync(
-        config,
+      const config = configIn(
+        fresh.dir,
         'models: { builtin: false }\nworkflows:\n  - { name: check, cron: "0 5 * * *", steps: [test fresh] }\n',
       );
       writeProjectFile(join(fresh.dir, 'project'), 'models/fresh.sql', 'SELECT 1 AS n');
@@ -572,10 +576,8 @@ describe('inlet run, test, catalog, docs check, runs', () => {
 
 describe("dbt's --vars, and dbt's other options", () => {
   const own = tempDir();
-  const ownConfig = join(own.dir, 'inlet.yaml');
-  const cli = cliWith(ownConfig);
+  const cli = cliWith(configIn(own.dir, 'data_dir: ./data\nmodels:\n  builtin: false\n'));
   beforeAll(() => {
-    writeFileSync(ownConfig, 'data_dir: ./data\nmodels:\n  builtin: false\n');
     const dir = join(own.dir, 'project');
     writeProjectFile(dir, 'dbt_project.yml', 'name: shop\nvars:\n  plan: free\n');
     writeProjectFile(
@@ -662,8 +664,7 @@ describe("dbt's --vars, and dbt's other options", () => {
   it("warns once, on stderr, of a dbt_project.yml models: entry for no model (dbt init's example:), and runs", async () => {
     const stale = tempDir();
     try {
-      const staleConfig = join(stale.dir, 'inlet.yaml');
-      writeFileSync(staleConfig, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+      const staleConfig = configIn(stale.dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
       const dir = join(stale.dir, 'project');
       writeProjectFile(
         dir,

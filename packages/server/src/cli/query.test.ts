@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AS_NOBODY, capturedOutput, nobodyCanRun, tempDir } from '../../test/helpers.ts';
+import { AS_NOBODY, capturedOutput, configIn, nobodyCanRun, tempDir } from '../../test/helpers.ts';
 import { BIN, engineAtWork, spawnInlet } from '../../test/inlet-process.ts';
 import { sqlString, writeLakeTable } from '../lake/index.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -11,8 +11,7 @@ import { main } from './main.ts';
 import { displayWidth } from './text-width.ts';
 
 const temp = tempDir();
-const configPath = join(temp.dir, 'inlet.yaml');
-writeFileSync(configPath, 'data_dir: ./data\n');
+const configPath = configIn(temp.dir, 'data_dir: ./data\n');
 mkdirSync(join(temp.dir, 'data'), { recursive: true });
 afterAll(() => temp.cleanup());
 
@@ -280,9 +279,7 @@ describe('inlet query', () => {
    */
   async function queryOverDamagedLake(folder: string, file: string, view: string, sql = 'SELECT 1 AS one') {
     const dir = join(temp.dir, folder);
-    const config = join(dir, 'inlet.yaml');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(config, 'data_dir: ./data\n');
+    const config = configIn(dir, 'data_dir: ./data\n');
     const marks = join(dir, 'data', 'lake', 'marts', 'marks');
     mkdirSync(marks, { recursive: true });
     writeFileSync(join(marks, file), '');
@@ -455,9 +452,8 @@ describe('inlet query', () => {
     // Node in it runs out of that memory as it holds ~190 MB of rows for the table.
     const small = tempDir();
     try {
-      const config = join(small.dir, 'inlet.yaml');
-      writeFileSync(
-        config,
+      const config = configIn(
+        small.dir,
         'data_dir: ./data\nquery: { memory_limit: 64MB, max_concurrent: 1, threads: 1 }\n',
       );
       const captured = capturedOutput();
@@ -498,7 +494,7 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet query: permissions', () => {
     chmodSync(lake.dir, 0o755);
     const dir = join(lake.dir, 'data', 'lake', 'events', 'dt=2026-11-20');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(lake.dir, 'inlet.yaml'), 'data_dir: ./data\n');
+    const config = configIn(lake.dir, 'data_dir: ./data\n');
     const db = await DuckDBInstance.create(':memory:');
     const connection = await db.connect();
     const closed = join(dir, 'part-0000000000000002.parquet');
@@ -510,16 +506,12 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet query: permissions', () => {
     db.closeSync();
     chmodSync(closed, 0o000);
     try {
-      execFileSync(
-        process.execPath,
-        [BIN, 'query', 'SELECT count(*) FROM events', '--config', join(lake.dir, 'inlet.yaml')],
-        {
-          ...AS_NOBODY,
-          encoding: 'utf8',
-          stdio: 'pipe',
-          env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'silent' },
-        },
-      );
+      execFileSync(process.execPath, [BIN, 'query', 'SELECT count(*) FROM events', '--config', config], {
+        ...AS_NOBODY,
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'silent' },
+      });
       expect.unreachable('the query ran');
     } catch (error) {
       const { status, stderr } = error as { status: number; stderr: string };

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
+import { capturedOutput, configIn, tempDir, testConfig } from '../../test/helpers.ts';
 import { spawnInlet } from '../../test/inlet-process.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -153,8 +153,8 @@ describe('inlet sync', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'users.csv'), 'id,name\n1,ada\n');
     writeFileSync(join(dir, 'plans.csv'), 'id,name\n1,pro\n');
-    writeFileSync(
-      join(dir, 'inlet.yaml'),
+    const file = configIn(
+      dir,
       [
         'data_dir: ./data',
         'sources:',
@@ -167,7 +167,7 @@ describe('inlet sync', () => {
       ].join('\n'),
     );
     const { INLET_LOG_LEVEL: _, ...env } = process.env;
-    const sync = spawnInlet(['sync', 'sales', '--config', join(dir, 'inlet.yaml')], env);
+    const sync = spawnInlet(['sync', 'sales', '--config', file], env);
     expect(await sync.exit).toBe(ExitCode.FAILURE);
     expect(sync.err).toBe(
       'SOURCE_SCHEMA_INVALID: 1 of 2 tables of "sales" were not copied: sales.plans: primary_key "nosuch" is not a column of the result; its columns are: id, name. Copied: users (1 row). ' +

@@ -3,13 +3,12 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configIn, tempDir } from '../../test/helpers.ts';
 import { expandEnv, loadConfig, parseConfig } from './index.ts';
 
 const write = (text: string) => {
-  const dir = mkdtempSync(join(tmpdir(), 'inlet-config-'));
-  const path = join(dir, 'inlet.yaml');
-  writeFileSync(path, text);
-  return { dir, path };
+  const { dir } = tempDir('inlet-config-');
+  return { dir, path: configIn(dir, text) };
 };
 
 /** An inlet.yaml whose workflow "nightly" has one step, run: "+x", with these lines under its vars:. */

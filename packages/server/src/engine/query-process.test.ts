@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   API_TOKEN,
   basicAuth,
+  configIn,
   queryApi,
   segmentMessage,
   startTestInlet,
@@ -336,9 +337,7 @@ describe('stopping inlet start while its query engine runs', () => {
     async (signal, to, port) => {
       const { dir, cleanup } = tempDir();
       try {
-        mkdirSync(dir, { recursive: true });
-        const config = join(dir, 'inlet.yaml');
-        writeFileSync(config, `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\n`);
+        const config = configIn(dir, `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\n`);
         const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
           env: { ...process.env, INLET_API_TOKEN: API_TOKEN, INLET_LOG_LEVEL: 'warn' },
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
+import { capturingLogger, configIn, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { loadConfig, parseConfig, parseVarsYaml, workflowSchema } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
@@ -1121,13 +1121,11 @@ describe('scheduler', () => {
     s.state.close();
 
     // The same step under workflows: in inlet.yaml; the workflow's own numbers stay numbers.
-    const dir = join(temp.dir, `yaml${n++}`);
-    writeProjectFile(
-      dir,
-      'inlet.yaml',
+    const path = configIn(
+      join(temp.dir, `yaml${n++}`),
       'workflows:\n  - name: w\n    cron: "0 5 * * *"\n    retries: 2.0\n    steps:\n      - run: rates\n        vars: { rate: 1.0, days: 2, ratio: 0.25, full: yes, code: "yes", since: 2026-01-01T10:00:00Z, id: 9007199254740993, dates: [2026-01-01] }\n',
     );
-    const config = loadConfig({ path: join(dir, 'inlet.yaml'), env: {} });
+    const config = loadConfig({ path, env: {} });
     expect(config.workflows[0]?.retries).toBe(2);
     const step = config.workflows[0]?.steps[0];
     // Its values read as --vars reads them, as dbt does (yes is true); a quoted "yes" stays text, and
