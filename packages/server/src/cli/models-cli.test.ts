@@ -481,10 +481,6 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect((await inlet('runs', String(unstarted), '--format', 'table')).out).toMatch(
       new RegExp(`^Run ${unstarted} of nightly: abandoned before it started\n`),
     );
-    // The tests after this one count the runs of nightly.
-    const cleanup = openStateStore(join(temp.dir, 'data', 'state.sqlite'));
-    cleanup.db.prepare('DELETE FROM workflow_runs WHERE id IN (?, ?)').run(heard, unstarted);
-    cleanup.close();
   });
 
   it('inlet runs start stopped by SIGTERM records its run as failed, not running', async () => {
@@ -519,58 +515,72 @@ describe('inlet run, test, catalog, docs check, runs', () => {
   });
 
   it('inlet runs pages to older runs with --before, and says how to see more', async () => {
-    const all = await inlet('runs', '--workflow', 'nightly');
-    expect(all.lines.length).toBe(2);
-    const [newest, oldest] = all.lines.map((l) => l.id);
-    expect(all.err).toBe('');
-    const first = await inlet('runs', '--workflow', 'nightly', '--limit', '1');
-    expect(first.lines.map((l) => l.id)).toEqual([newest]);
-    expect(first.err).toBe(`More: inlet runs --workflow nightly --limit 1 --before ${newest}\n`);
-    const second = await inlet('runs', '--workflow', 'nightly', '--limit', '1', '--before', String(newest));
-    expect(second.lines.map((l) => l.id)).toEqual([oldest]);
-    expect(second.err).toBe('');
-    const misspelt = await inlet('runs', '--workflow', 'nighly');
-    expect(misspelt.code).toBe(2);
-    expect(misspelt.err).toBe(
-      '--workflow nighly names no workflow that is configured or has runs; workflows: nightly.\n',
-    );
-    for (const [argv, said] of [
-      [
-        ['runs', 'start'],
-        "inlet runs start needs a workflow's name (an unset variable?); workflows: nightly.\n",
-      ],
-      [
-        ['runs', 'start', ''],
-        "inlet runs start needs a workflow's name (an unset variable?); workflows: nightly.\n",
-      ],
-      [['runs', 'start', 'nightly', 'weekly'], 'inlet runs start takes one workflow, not also "weekly".\n'],
-    ] as const) {
-      const refused = await inlet(...argv);
-      expect([refused.code, refused.err.startsWith(said)], argv.join(' ')).toEqual([2, true]);
+    // Two runs of its own: counting the runs the tests before it left, it failed when run alone.
+    const own = tempDir();
+    try {
+      const inlet = cliWith(
+        configIn(
+          own.dir,
+          'data_dir: ./data\nmodels: { builtin: false }\nworkflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [test] }\n',
+        ),
+      );
+      for (let run = 0; run < 2; run++)
+        expect((await inlet('runs', 'start', 'nightly')).code).toBe(ExitCode.OK);
+      const all = await inlet('runs', '--workflow', 'nightly');
+      expect(all.lines.length).toBe(2);
+      const [newest, oldest] = all.lines.map((l) => l.id);
+      expect(all.err).toBe('');
+      const first = await inlet('runs', '--workflow', 'nightly', '--limit', '1');
+      expect(first.lines.map((l) => l.id)).toEqual([newest]);
+      expect(first.err).toBe(`More: inlet runs --workflow nightly --limit 1 --before ${newest}\n`);
+      const second = await inlet('runs', '--workflow', 'nightly', '--limit', '1', '--before', String(newest));
+      expect(second.lines.map((l) => l.id)).toEqual([oldest]);
+      expect(second.err).toBe('');
+      const misspelt = await inlet('runs', '--workflow', 'nighly');
+      expect(misspelt.code).toBe(2);
+      expect(misspelt.err).toBe(
+        '--workflow nighly names no workflow that is configured or has runs; workflows: nightly.\n',
+      );
+      for (const [argv, said] of [
+        [
+          ['runs', 'start'],
+          "inlet runs start needs a workflow's name (an unset variable?); workflows: nightly.\n",
+        ],
+        [
+          ['runs', 'start', ''],
+          "inlet runs start needs a workflow's name (an unset variable?); workflows: nightly.\n",
+        ],
+        [['runs', 'start', 'nightly', 'weekly'], 'inlet runs start takes one workflow, not also "weekly".\n'],
+      ] as const) {
+        const refused = await inlet(...argv);
+        expect([refused.code, refused.err.startsWith(said)], argv.join(' ')).toEqual([2, true]);
+      }
+      // --workflow "$WORKFLOW" with WORKFLOW unset listed the runs of every workflow.
+      const empty = await inlet('runs', '--workflow', '');
+      expect([empty.code, empty.out, empty.err]).toEqual([
+        2,
+        '',
+        '--workflow is empty (an unset variable?): name a workflow (nightly), or leave --workflow out to list the runs of all of them.\n',
+      ]);
+      const bad = await inlet('runs', '--before', 'last');
+      expect(bad.code).toBe(2);
+      expect(bad.err).toBe('--before last is not a run id; give the id of a run (a whole number above 0).\n');
+      // The list's filters with one run: inlet runs <id> --status failed showed a run that succeeded.
+      const filtered = await inlet('runs', String(newest), '--status', 'failed');
+      expect([filtered.code, filtered.out, filtered.err]).toEqual([
+        2,
+        '',
+        `inlet runs ${newest} shows one run, and --status is for the list of runs (inlet runs --status …); leave it out.\n`,
+      ]);
+      const started = await inlet('runs', 'start', 'nightly', '--limit', '1', '--before', '1');
+      expect([started.code, started.err]).toEqual([
+        2,
+        'inlet runs start nightly runs a workflow, and --limit and --before are for the list of runs (inlet runs --limit …); leave them out.\n',
+      ]);
+      expect((await inlet('runs', '--workflow', 'nightly')).lines.length).toBe(2);
+    } finally {
+      own.cleanup();
     }
-    // --workflow "$WORKFLOW" with WORKFLOW unset listed the runs of every workflow.
-    const empty = await inlet('runs', '--workflow', '');
-    expect([empty.code, empty.out, empty.err]).toEqual([
-      2,
-      '',
-      '--workflow is empty (an unset variable?): name a workflow (nightly), or leave --workflow out to list the runs of all of them.\n',
-    ]);
-    const bad = await inlet('runs', '--before', 'last');
-    expect(bad.code).toBe(2);
-    expect(bad.err).toBe('--before last is not a run id; give the id of a run (a whole number above 0).\n');
-    // The list's filters with one run: inlet runs <id> --status failed showed a run that succeeded.
-    const filtered = await inlet('runs', String(newest), '--status', 'failed');
-    expect([filtered.code, filtered.out, filtered.err]).toEqual([
-      2,
-      '',
-      `inlet runs ${newest} shows one run, and --status is for the list of runs (inlet runs --status …); leave it out.\n`,
-    ]);
-    const started = await inlet('runs', 'start', 'nightly', '--limit', '1', '--before', '1');
-    expect([started.code, started.err]).toEqual([
-      2,
-      'inlet runs start nightly runs a workflow, and --limit and --before are for the list of runs (inlet runs --limit …); leave them out.\n',
-    ]);
-    expect((await inlet('runs', '--workflow', 'nightly')).lines.length).toBe(2);
   });
 });
 
