@@ -134,11 +134,14 @@ export function walWithMissingSegment(
   };
 }
 
-/** The lines lake/_rejects/<source> holds, every day's, in the order written (each with its reason and raw text). */
-export function lakeRejects(
+/**
+ * The lines lake/_rejects/<source> holds, every day's, in the order written (each with its reason
+ * and raw text); Fields types what else a test reads of them.
+ */
+export function lakeRejects<Fields extends object = object>(
   layout: { rejects: string },
   source: string,
-): Array<{ reason: string; raw: string }> {
+): Array<{ reason: string; raw: string } & Fields> {
   const dir = join(layout.rejects, source);
   return readdirSync(dir)
     .sort()
@@ -149,7 +152,7 @@ export function lakeRejects(
           readFileSync(join(dir, day, file), 'utf8')
             .trim()
             .split('\n')
-            .map((l) => JSON.parse(l) as { reason: string; raw: string }),
+            .map((l) => JSON.parse(l) as { reason: string; raw: string } & Fields),
         ),
     );
 }

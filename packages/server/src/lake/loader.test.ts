@@ -18,7 +18,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it, vi } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir, testConfig } from '../../test/helpers.ts';
-import { walRecord } from '../../test/lake-fixtures.ts';
+import { lakeRejects, walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
@@ -377,11 +377,9 @@ describe('loader', () => {
     await wal.append(record('a') + record('b').replace('"n":"b"', '"n":"X"') + record('c'));
     await loader.runOnce({ sealNow: true });
     expect(await ids()).toEqual(['a', 'c']);
-    const rejectDir = join(layout.rejects, 'events');
-    const [partition] = readdirSync(rejectDir);
-    const [file] = readdirSync(join(rejectDir, partition as string));
-    const reject = JSON.parse(readFileSync(join(rejectDir, partition as string, file as string), 'utf8'));
-    expect(reject).toMatchObject({ reason: 'checksum mismatch', raw: expect.stringContaining('"n":"X"') });
+    expect(lakeRejects(layout, 'events')).toMatchObject([
+      { reason: 'checksum mismatch', raw: expect.stringContaining('"n":"X"') },
+    ]);
     expect(metrics.render()).toContain('inlet_wal_corrupt_records_total{reason="corrupt"} 1');
   });
 
@@ -484,11 +482,7 @@ describe('loader', () => {
     const [partition] = readdirSync(rejectDir);
     const files = readdirSync(join(rejectDir, partition as string));
     expect(files).toEqual(['segment-0000000000000001.unreadable.ndjson']);
-    const rejects = readFileSync(join(rejectDir, partition as string, files[0] as string), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    expect(rejects).toMatchObject([
+    expect(lakeRejects(layout, 'events')).toMatchObject([
       { line: 3, reason: 'DuckDB cannot parse it as JSON', raw: expect.stringContaining('"k" 1') },
       // A raw control character: not JSON, and a field separator to the CSV reader the repair uses.
       { line: 4, reason: 'DuckDB cannot parse it as JSON', raw: expect.stringContaining('"a\u0001b"') },
@@ -1206,18 +1200,6 @@ describe('the events view over WAL records whose checksum is wrong', () => {
     expect(text).toContain(from);
     writeFileSync(path, text.replace(from, to));
   };
-  const rejects = (layout: ReturnType<typeof dataLayout>) => {
-    const root = join(layout.rejects, 'events');
-    if (!existsSync(root)) return [];
-    return readdirSync(root).flatMap((partition) =>
-      readdirSync(join(root, partition)).flatMap((file) =>
-        readFileSync(join(root, partition, file), 'utf8')
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line)),
-      ),
-    );
-  };
 
   it('shows no such record, sealed or in the open segment, before loading as after', async () => {
     const { layout, wal, loader, ids, engine, metrics } = await setup();
@@ -1242,7 +1224,10 @@ describe('the events view over WAL records whose checksum is wrong', () => {
     expect(await ids()).toEqual(['a', 'c', 'e', 'f']);
     expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="corrupt"\} 2$/m);
     expect(
-      rejects(layout).map((r) => [r.reason, r.raw.includes('"n":"q"') || r.raw.includes('12845')]),
+      lakeRejects(layout, 'events').map((r) => [
+        r.reason,
+        r.raw.includes('"n":"q"') || r.raw.includes('12845'),
+      ]),
     ).toEqual([
       ['checksum mismatch', true],
       ['checksum mismatch', true],
@@ -1272,7 +1257,9 @@ describe('the events view over WAL records whose checksum is wrong', () => {
     expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="torn"\} 2$/m);
     expect(metrics.render()).toMatch(/^inlet_wal_corrupt_records_total\{reason="unreadable"\} 0$/m);
     expect(metrics.render()).toMatch(/^inlet_loader_rows_total 2$/m);
-    const kept = rejects(layout).sort((x, y) => x.segment - y.segment || x.offset - y.offset);
+    const kept = lakeRejects<{ segment: number; offset: number }>(layout, 'events').sort(
+      (x, y) => x.segment - y.segment || x.offset - y.offset,
+    );
     const torn = 'torn: the last line has no newline, a write cut short (a crash, a full disk)';
     expect(kept.map((r) => r.reason)).toEqual(['checksum mismatch', 'checksum mismatch', torn, torn]);
     expect(kept.every((r) => typeof r.segment === 'number' && typeof r.offset === 'number')).toBe(true);

@@ -490,17 +490,8 @@ describe('file source: sync', () => {
     appendFileSync(path, `\n${access(3, 5)}`);
     await sync();
     await expectEachOnce(5);
-    const dir = join(layout.rejects, 'web');
-    const rejects = readdirSync(dir).flatMap((day) =>
-      readdirSync(join(dir, day)).flatMap((f) =>
-        readFileSync(join(dir, day, f), 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l)),
-      ),
-    );
     // Kept whole across three runs: its first bytes and its full length.
-    expect(rejects).toEqual([
+    expect(lakeRejects(layout, 'web')).toEqual([
       expect.objectContaining({
         offset: access(0, 3).length,
         raw: `B${'b'.repeat(1023)}`,
@@ -770,14 +761,7 @@ describe('file source: sync', () => {
     for (const name of ['access.log.1.gz', 'access.log.2.gz']) utimesSync(log(logs, name), hourAgo, hourAgo);
     expect(rejected(await sync())).toBe(2);
     expect(rejected(await sync())).toBe(0);
-    const reasons = readdirSync(join(layout.lake, '_rejects', 'web'), { recursive: true })
-      .filter((f) => String(f).endsWith('.ndjson'))
-      .flatMap((f) =>
-        readFileSync(join(layout.lake, '_rejects', 'web', String(f)), 'utf8')
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as { file: string; reason: string }),
-      )
+    const reasons = lakeRejects<{ file: string }>(layout, 'web')
       .map((r) => [r.file, r.reason])
       .sort();
     expect(reasons).toEqual([
@@ -1061,16 +1045,7 @@ describe('file source: sync', () => {
     appendFileSync(path, `\n${access(2, 4)}`);
     expect(await until(4)).toBe(4);
     await follower?.stop();
-    const dir = join(layout.rejects, 'web');
-    const rejects = readdirSync(dir).flatMap((partition) =>
-      readdirSync(join(dir, partition)).flatMap((f) =>
-        readFileSync(join(dir, partition, f), 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l)),
-      ),
-    );
-    expect(rejects).toEqual([
+    expect(lakeRejects(layout, 'web')).toEqual([
       expect.objectContaining({
         raw: 'A'.repeat(1024),
         truncated: true,
