@@ -95,6 +95,14 @@ export function segmentMessage(id: string, overrides: Record<string, unknown> = 
   };
 }
 
+/** The JSON records among text's lines, as a test reads NDJSON or a log on standard output; Line types them. */
+export function jsonLines<Line extends object = Record<string, unknown>>(text: string): Line[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Line);
+}
+
 /** An Output for a CLI command (not a terminal) that keeps what it prints: stdout write by write, and stderr. */
 export function capturedOutput(): {
   output: Output;

@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.ts';
-import { API_TOKEN, basicAuth, queryApi, segmentMessage, tempDir } from './helpers.ts';
+import { API_TOKEN, basicAuth, jsonLines, queryApi, segmentMessage, tempDir } from './helpers.ts';
 import { exited, inletConfigFile, spawnInlet, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir();
@@ -97,10 +97,7 @@ describe('shutdown', () => {
       expect(await inlet.exit).toBe(ExitCode.INTERNAL);
       // No raw stack on stderr: the log has it, in one record.
       expect(inlet.err).not.toMatch(/^\s+at /m);
-      const records = inlet.out
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { stack?: string } });
+      const records = jsonLines<{ level: number; msg: string; err?: { stack?: string } }>(inlet.out);
       const faults = records.filter((record) => record.err?.stack?.includes('test fault'));
       expect(faults).toHaveLength(1);
       expect(faults[0]?.level).toBeGreaterThanOrEqual(50);

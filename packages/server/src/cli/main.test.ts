@@ -2,7 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capturedOutput, configIn, runCli, tempDir } from '../../test/helpers.ts';
+import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
 import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -666,11 +666,9 @@ describe('inlet command line', () => {
     expect(debug.code).toBe(ExitCode.INTERNAL);
     expect(debug.err.trim().split('\n')).toHaveLength(1);
     // The log (standard output) has the whole error, stack and all.
-    const logged = debug.out
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { err?: { code?: string; stack?: string } })
-      .find((line) => line.err?.code === 'ERR_TEST_FAULT');
+    const logged = jsonLines<{ err?: { code?: string; stack?: string } }>(debug.out).find(
+      (line) => line.err?.code === 'ERR_TEST_FAULT',
+    );
     expect(logged?.err?.stack).toMatch(/\n\s+at /);
   });
 });

@@ -4,6 +4,7 @@ import {
   capturedOutput,
   capturingLogger,
   configIn,
+  jsonLines,
   runCli,
   tempDir,
   testConfig,
@@ -40,11 +41,7 @@ const cliWith =
     const run = await runCli([...argv, '--config', config]);
     return {
       ...run,
-      lines: run.out
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
+      lines: jsonLines(run.out),
     };
   };
 
