@@ -131,6 +131,19 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
     );
   });
 
+  it('says to percent-encode a password that holds # rather than "Invalid URL", and never shows it', async () => {
+    const url = dialect.unreachableUrl.withPassword.replace('s3cret-Pa55', 's3cret#Pa55');
+    await withSourceHarness([source([{ table: 'x' }], { url })], async (h) => {
+      const error = await syncError(h, sourceName);
+      expect(error).toMatchObject({ code: 'SOURCE_CONNECTION_FAILED' });
+      expect(error.message).toContain(
+        `Source "${sourceName}" could not connect: the url is not a valid URL.`,
+      );
+      expect(error.message).toContain('# as %23');
+      expect(JSON.stringify(error)).not.toContain('s3cret');
+    });
+  });
+
   it('names the privilege a user lacks and whom to grant it, copies the tables it may read, and copies the table once granted', async () => {
     const healthy = dialect.healthyTable;
     const customers = table('customers');

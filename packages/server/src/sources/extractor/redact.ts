@@ -30,6 +30,21 @@ export function describeUrl(url: string): string {
   }
 }
 
+/**
+ * What to do about a URL the driver could not parse: a password (or user name) holding `#`, `/`,
+ * `?`, `@` or `%` as it is, which a connection URL must percent-encode. `new URL` says only
+ * "Invalid URL" and `decodeURIComponent` "URI malformed", which name neither the part nor the fix.
+ */
+export function urlSyntaxHint(error: unknown): string | undefined {
+  const invalidUrl = error instanceof TypeError && (error as { code?: unknown }).code === 'ERR_INVALID_URL';
+  if (!invalidUrl && !(error instanceof URIError)) return undefined;
+  return (
+    'the url is not a valid URL. A user name or password holding any of @ : / ? # % or a space must ' +
+    'have them percent-encoded (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25, a space as %20; ' +
+    "JavaScript's encodeURIComponent and Python's urllib.parse.quote(…, safe='') do it)"
+  );
+}
+
 /** The message of anything thrown, with the secrets of url removed. */
 export function safeMessage(error: unknown, url: string): string {
   const message = error instanceof Error ? error.message : String(error);

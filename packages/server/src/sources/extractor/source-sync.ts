@@ -4,7 +4,7 @@ import { errorFields } from '../../log/index.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import { createParquetWriter } from './parquet-writer.ts';
-import { describeUrl, safeMessage } from './redact.ts';
+import { describeUrl, safeMessage, urlSyntaxHint } from './redact.ts';
 import { checkpointScope, syncTable, type TableJob } from './table-sync.ts';
 
 /** The error for a sync stopped by Ctrl-C or shutdown. */
@@ -163,6 +163,9 @@ export async function syncDatabase<Connection extends { close(): Promise<void>; 
     try {
       return await options.connect();
     } catch (error) {
+      const hint = urlSyntaxHint(error);
+      if (hint)
+        throw new InletError('SOURCE_CONNECTION_FAILED', `Source "${source}" could not connect: ${hint}.`);
       throw new InletError(
         'SOURCE_CONNECTION_FAILED',
         `Source "${source}" could not connect to ${describeUrl(url)}: ${safeMessage(error, url)}. Check the url and that the server accepts this machine.`,

@@ -6,6 +6,7 @@ import {
   lakeColumnTypes,
   mergeTable,
   sourceEntry,
+  syncError,
   TEST_MYSQL_URL,
   uniqueName,
   withSourceHarness,
@@ -142,6 +143,19 @@ describe('mysql source', () => {
       withPassword: 'mysql://root:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'mysql://root@127.0.0.1:1/test',
     },
+  });
+
+  it('says to percent-encode a password with a % that starts no escape, rather than "URI malformed"', async () => {
+    await withSourceHarness(
+      [source([{ table: `${db}.types` }], { url: 'mysql://root:s3cret%Pa55@127.0.0.1:1/test' })],
+      async (h) => {
+        const error = await syncError(h, 'shop');
+        expect(error).toMatchObject({ code: 'SOURCE_CONNECTION_FAILED' });
+        expect(error.message).toContain('the url is not a valid URL.');
+        expect(error.message).toContain('% as %25');
+        expect(JSON.stringify(error)).not.toContain('s3cret');
+      },
+    );
   });
 
   it('copies every type faithfully, with Japanese and emoji, bytes, JSON, UTC times and NULL', async () => {
