@@ -7,6 +7,7 @@ import {
   readdirSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -443,6 +444,36 @@ describe('csv source', () => {
       { id: '1', status: 'new' },
       { id: '2', status: 'paid' },
       { id: '3', status: 'new' },
+    ]);
+  });
+
+  it('does not import a file again whose time alone changed (copied again, touched), and does one whose bytes changed', async () => {
+    // rsync without -t, cp without -p or a re-download gives the drop directory's files new times:
+    // incremental imported each again, in full, so every row of them was in crm.orders twice.
+    const { h, dir } = await setup(
+      [
+        { path: 'orders_*.csv', name: 'orders', mode: 'incremental' },
+        { path: 'orders_*.csv', name: 'orders_latest', mode: 'merge', primary_key: 'id', cursor: 'id' },
+      ],
+      { 'orders_1.csv': 'id,status\n1,new\n2,new\n' },
+    );
+    await h.sync('crm');
+    const file = join(dir, 'orders_1.csv');
+    utimesSync(file, new Date('2026-12-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z'));
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'orders', rows: 0 },
+      { table: 'orders_latest', rows: 0 },
+    ]);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.orders')).toEqual([{ n: 2 }]);
+    writeFileSync(file, 'id,status\n1,new\n2,old\n');
+    utimesSync(file, new Date('2026-12-02T00:00:00Z'), new Date('2026-12-02T00:00:00Z'));
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'orders', rows: 2 },
+      { table: 'orders_latest', rows: 2 },
+    ]);
+    expect(await h.query('SELECT status FROM crm.orders_latest ORDER BY id')).toEqual([
+      { status: 'new' },
+      { status: 'old' },
     ]);
   });
 

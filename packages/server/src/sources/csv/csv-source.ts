@@ -20,6 +20,7 @@ import { sqlString } from '../../lake/index.ts';
 import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
+import { filesToImport } from './csv-imported-files.ts';
 import { infiniteIn } from './csv-infinity.ts';
 import {
   findMixedLineBreak,
@@ -48,7 +49,7 @@ export const NOTHING_IMPORTED = 'Nothing was imported and the table keeps its ro
  */
 const MAX_JSON_DEPTH = 1000;
 
-/** What an incremental or merge import remembers: each imported file with its size and mtime. */
+/** What an incremental or merge import remembers: each imported file with its size, mtime and digest. */
 interface FilesPosition {
   files: Record<string, string>;
 }
@@ -217,11 +218,17 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         table.mode === 'full' ? {} : ((run.position as FilesPosition | undefined)?.files ?? {});
       // Keyed relative to inlet.yaml, so moving the project does not import everything again.
       const key = (file: MatchedFile) => relative(baseDir, file.path);
-      const todo = files.filter((file) => imported[key(file)] !== file.stamp);
-      const position: FilesPosition | undefined =
-        table.mode === 'full'
-          ? undefined
-          : { files: { ...imported, ...Object.fromEntries(todo.map((f) => [key(f), f.stamp])) } };
+      let todo = files;
+      let position: FilesPosition | undefined;
+      if (table.mode !== 'full') {
+        try {
+          const found = await filesToImport(files, imported, key);
+          todo = found.todo;
+          position = { files: found.remembered };
+        } catch (error) {
+          throw unreadable(where, error);
+        }
+      }
       if (todo.length === 0) return { rows: 0, position };
       let readable = todo.map((file) => file.path);
       for (const file of todo) {
