@@ -107,10 +107,21 @@ export function removeUncommittedParts(tableDir: string, committedRun: number, p
     if (PART.test(name) && runOfPart(name) > committedRun) rmSync(join(dir, name), { force: true });
 }
 
-/** Removes every file of the table, for a table whose mode or keys changed. */
-export function removeTableFiles(tableDir: string): void {
-  rmSync(tableDir, { recursive: true, force: true });
-  mkdirSync(tableDir, { recursive: true });
+/** Removes what interrupted runs and compactions left in their hidden directories, and nothing else. */
+export function removeStaging(tableDir: string): void {
+  for (const name of readdirSync(tableDir))
+    if (name.startsWith('.run-') || name.startsWith('.files-'))
+      rmSync(join(tableDir, name), { recursive: true, force: true });
+}
+
+/**
+ * Removes every file of the table but the staging directory of the run that replaces them, for a
+ * table whose mode or keys changed, once that run has copied the table in its new shape.
+ */
+export function removeTableFiles(tableDir: string, stagingDir: string): void {
+  for (const name of readdirSync(tableDir))
+    if (join(tableDir, name) !== stagingDir) rmSync(join(tableDir, name), { recursive: true, force: true });
+  syncPath(tableDir);
 }
 
 const parquetIn = (dir: string) =>

@@ -80,6 +80,29 @@ describe('table sync', () => {
     expect(readdirSync(tableDir('ids')).sort()).toEqual(['_table.json', 'snapshot-00000003']);
   });
 
+  it('keeps a table and its cursor when the copy in a changed mode fails, and replaces them when one succeeds', async () => {
+    // A cursor misspelt while switching a table to merge failed the run, and the table was gone
+    // from the lake (files and cursor removed before the copy), where a failed table keeps its rows.
+    const { harness, sync, tableDir } = await setup();
+    await sync([rangeJob(incremental, { from: 0, to: 10 })]);
+    const misspelt: TableJob = {
+      target: { name: 'ids', mode: 'merge', cursor: 'idd', primaryKey: ['id'] },
+      async extract() {
+        throw new Error('cursor "idd" is not a column of the result');
+      },
+    };
+    await expect(sync([misspelt])).rejects.toThrow(/cursor "idd" is not a column/);
+    expect(await harness.query('SELECT count(*)::INT AS n FROM src.ids')).toEqual([{ n: 10 }]);
+    // The table's own mode again goes on from its cursor.
+    expect((await sync([rangeJob(incremental, { from: 0, to: 15 })])).rows).toBe(5);
+    expect(await harness.query('SELECT count(*)::INT AS n FROM src.ids')).toEqual([{ n: 15 }]);
+    await sync([
+      rangeJob({ name: 'ids', mode: 'merge', cursor: 'id', primaryKey: ['id'] }, { from: 0, to: 4 }),
+    ]);
+    expect(await harness.query('SELECT count(*)::INT AS n FROM src.ids')).toEqual([{ n: 4 }]);
+    expect(readdirSync(tableDir('ids')).sort()).toEqual(['_table.json', 'part-00000001-00000.parquet']);
+  });
+
   it('refuses a second sync of the same source while one runs, and stops at a safe point when cancelled', async () => {
     const { harness, sync } = await setup();
     const abort = new AbortController();

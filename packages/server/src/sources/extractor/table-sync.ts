@@ -23,6 +23,7 @@ import {
   partsDirOf,
   publishParts,
   publishSnapshot,
+  removeStaging,
   removeTableFiles,
   removeUncommitted,
   removeUncommittedParts,
@@ -142,27 +143,32 @@ export async function syncTable(options: {
     syncPath(sourceDir);
   }
   let saved = state.getCheckpoint<Checkpoint>(scope, target.name);
-  if (saved && !sameShape(saved, target)) {
+  // A table whose mode or keys changed is copied again from the start; its files in the old shape
+  // stay, and stay queryable, until that copy is ready to replace them: a run that fails (a cursor
+  // misspelt in the change) left the table gone.
+  const reshaped = saved !== undefined && !sameShape(saved, target);
+  if (saved && reshaped) {
     logger.warn(
       { source, table: target.name, was: saved.mode, now: target.mode },
       'the mode, cursor or primary key of this table changed; copying it again from the start',
     );
-    removeTableFiles(tableDir);
-    state.deleteCheckpoint(scope, target.name);
     saved = undefined;
   }
   const full = target.mode === 'full';
   const previous = readLakeTable(tableDir);
-  const current = previous?.files;
+  const current = reshaped ? undefined : previous?.files;
   // Increments go where the manifest reads them: the table directory, or files-<n> once compacted.
   // Without a manifest (lost or damaged), the newest complete files-<n> directory is the table.
-  const partsDir = full ? '' : current !== undefined ? partsDirOf(current) : newestFilesDir(tableDir);
-  if (full) removeUncommitted(tableDir, 0, current?.split('/')[0]);
+  const partsDir =
+    full || reshaped ? '' : current !== undefined ? partsDirOf(current) : newestFilesDir(tableDir);
+  if (reshaped) removeStaging(tableDir);
+  else if (full) removeUncommitted(tableDir, 0, current?.split('/')[0]);
   else removeUncommittedParts(tableDir, saved?.run ?? 0, partsDir);
   // Left out of the table (partNames, the view), where its view failed on one; a user who linked a
   // file in is told where its rows went. A full copy's files are replaced whole by this run.
-  if (!full) warnLinkedFiles(context, parquetLinks(join(tableDir, partsDir)));
-  const run = full ? Math.max(highestRun(tableDir), saved?.run ?? 0) + 1 : (saved?.run ?? 0) + 1;
+  if (!full && !reshaped) warnLinkedFiles(context, parquetLinks(join(tableDir, partsDir)));
+  // A table copied again from the start is numbered from 1 again, as it was when its files went first.
+  const run = full && !reshaped ? Math.max(highestRun(tableDir), saved?.run ?? 0) + 1 : (saved?.run ?? 0) + 1;
   const staging = join(tableDir, stagingDirName(run));
   const tmpDir = join(context.layout.tmp, 'sources', source, target.name);
   rmSync(tmpDir, { recursive: true, force: true });
@@ -190,7 +196,14 @@ export async function syncTable(options: {
       },
       progress: options.onRows,
     });
+    // The old shape's files and position go only now that the new copy is staged whole.
+    const replaceOldShape = () => {
+      if (!reshaped) return;
+      removeTableFiles(tableDir, staging);
+      state.deleteCheckpoint(scope, target.name);
+    };
     if (full) {
+      replaceOldShape();
       const snapshot = publishSnapshot(staging, tableDir, run);
       writeLakeTable(
         tableDir,
@@ -206,7 +219,7 @@ export async function syncTable(options: {
     } else {
       await checkTypeChange(writer, {
         where: `${source}.${target.name}`,
-        committed: committedParts(join(tableDir, partsDir)),
+        committed: reshaped ? [] : committedParts(join(tableDir, partsDir)),
         staged: stagedFiles(staging),
       });
       if (target.mode === 'merge' && target.primaryKey)
@@ -217,7 +230,11 @@ export async function syncTable(options: {
         });
       const rowOrder =
         target.mode === 'merge' &&
-        (await rowOrdered(writer, [...committedParts(join(tableDir, partsDir)), ...stagedFiles(staging)]));
+        (await rowOrdered(writer, [
+          ...(reshaped ? [] : committedParts(join(tableDir, partsDir))),
+          ...stagedFiles(staging),
+        ]));
+      replaceOldShape();
       const published = publishParts(staging, join(tableDir, partsDir), tableDir);
       const table = withDocs(
         manifest(
@@ -232,7 +249,7 @@ export async function syncTable(options: {
       );
       if (published > 0) writeLakeTable(tableDir, table);
       // A run with no new rows still brings a comment changed in the database to the catalog.
-      else if (previous && !sameDocs(previous, table))
+      else if (previous && !reshaped && !sameDocs(previous, table))
         writeLakeTable(tableDir, withDocs(previous, result.docs, previous));
       const position = result.position !== undefined ? result.position : saved?.position;
       if (published > 0 || JSON.stringify(position) !== JSON.stringify(saved?.position))
