@@ -62,22 +62,40 @@ function givenWords(given: unknown): string {
 }
 
 /**
- * Why a value written as text (a write key of digits, a name such as 2024 or true) is not text:
- * YAML read it as a number or a boolean, and quotes keep it text.
- */
-/**
  * For a number of bytes or milliseconds written with its unit (segment_bytes: 64MB, timeout_ms: 1h),
  * the number to write: "must be a number, not the text "64MB"" left the unit those keys take unsaid.
  */
 function unitHint(key: PropertyKey | undefined, expected: string, given: unknown): string {
   if (expected !== 'number' || typeof given !== 'string' || typeof key !== 'string') return '';
+  // "60000" in quotes is told to lose its quotes (quoteHint), not that 60000 is 60000 ms.
+  if (readsAs(given) === 'number') return '';
   const bytes = key.endsWith('_bytes') ? sizeBytes(given) : undefined;
   if (bytes !== undefined) return `; give it in bytes: ${given} is ${Math.round(bytes)}`;
   const ms = key.endsWith('_ms') ? durationTextMs(given.trim()) : undefined;
   return ms === undefined ? '' : `; give it in milliseconds: ${given} is ${ms}`;
 }
 
-function quoteHint(expected: string, given: unknown): string {
+/** Text that YAML reads as a number or as true/false once it is written without quotes. */
+function readsAs(text: string): 'number' | 'boolean' | undefined {
+  if (/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text.trim())) return 'number';
+  if (text === 'true' || text === 'false') return 'boolean';
+  return undefined;
+}
+
+/**
+ * Why a value is not of the type written. A write key of digits, a name such as 2024 or true: YAML
+ * read it as a number or a boolean, and quotes keep it text. A port or a flag in quotes (port:
+ * "8080", port: "${PORT}", honor_dnt: "true"): quotes make it text, and "must be a number, not the
+ * text "8080"" left the reader to wonder how 8080 is not a number.
+ */
+function quoteHint(expected: string, given: unknown, key: PropertyKey | undefined): string {
+  if (typeof given === 'string' && readsAs(given) !== undefined) {
+    const wanted = expected === 'int' ? 'number' : expected;
+    if (readsAs(given) !== wanted) return '';
+    if (typeof key !== 'string')
+      return '; it is in quotes, which make it text in YAML: write it without them';
+    return `; it is in quotes, which make it text in YAML: write it without them, ${key}: ${given.trim()} (a \${NAME} reference too: ${key}: \${NAME}, not ${key}: "\${NAME}")`;
+  }
   if (expected !== 'string' || (typeof given !== 'number' && typeof given !== 'boolean')) return '';
   return `; YAML reads it as ${typeWords(typeof given)}: put it in quotes as written ("…") to give it as text`;
 }
@@ -100,6 +118,13 @@ function requiredHint(key: PropertyKey | undefined, expected: string): string {
   if (hint) return hint;
   if (expected === 'array') return `give a list, e.g. ${String(key)}: [ … ]`;
   return `add ${String(key)}: with ${typeWords(expected)}`;
+}
+
+/** The quote hint for a union (trust_proxy: true or a number) whose alternatives include the type the text reads as. */
+function unionQuoteHint(types: readonly string[], given: unknown, key: PropertyKey | undefined): string {
+  if (typeof given !== 'string') return '';
+  const reads = readsAs(given);
+  return reads && types.includes(typeWords(reads)) ? quoteHint(reads, given, key) : '';
 }
 
 /** "at least 1", "more than 0", for too_small and too_big. */
@@ -154,7 +179,7 @@ export function describeIssue(
     case 'invalid_type':
       if (given === undefined)
         return `${where}: is required; ${requiredHint(issue.path.at(-1), issue.expected)}`;
-      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given)}${unitHint(issue.path.at(-1), issue.expected, given)}`;
+      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given, issue.path.at(-1))}${unitHint(issue.path.at(-1), issue.expected, given)}`;
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return `${where}: must not be empty`;
       if (issue.origin === 'array' && Number(issue.minimum) === 1) return `${where}: must list at least one`;
@@ -171,7 +196,7 @@ export function describeIssue(
       const wanted = `${types.slice(0, -1).join(', ')}${types.length > 1 ? ' or ' : ''}${types.at(-1)}`;
       return given === undefined
         ? `${where}: is required; give ${wanted}`
-        : `${where}: must be ${wanted}, not ${givenWords(given)}`;
+        : `${where}: must be ${wanted}, not ${givenWords(given)}${unionQuoteHint(types, given, issue.path.at(-1))}`;
     }
     default:
       return `${where}: ${issue.message}`;

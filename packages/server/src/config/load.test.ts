@@ -84,6 +84,19 @@ describe('config', () => {
     );
   });
 
+  it('says a port from a quoted ${PORT} is text because of its quotes, where it said only "not the text "9090""', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+    const { path } = write('server:\n  port: "${PORT}"\n');
+    expect(() => loadConfig({ path, env: { PORT: '9090' } })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(
+          'server.port: must be a number, not the text "9090"; it is in quotes, which make it text in YAML: write it without them, port: 9090 (a ${NAME} reference too: port: ${NAME}, not port: "${NAME}")',
+        ),
+      }),
+    );
+  });
+
   it('refuses a tag YAML does not know with CONFIG_INVALID, naming the file, line and tag', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     const { path } = write('server:\n  port: ${PORT}\n  host: !foo 127.0.0.1\n');
@@ -310,6 +323,24 @@ describe('config', () => {
       [
         { sites: [{ id: 'docs', write_key: 'wk_docs_9f3a', domains: [true] }] },
         'sites[0].domains[0]: must be text, not true; YAML reads it as true or false: put it in quotes',
+      ],
+      // A number or a flag in quotes, as docker-compose files quote ports: "must be a number, not
+      // the text "8080"" left unsaid why 8080 is not a number.
+      [
+        { server: { port: '8080' } },
+        'server.port: must be a number, not the text "8080"; it is in quotes, which make it text in YAML: write it without them, port: 8080 (a ${NAME} reference too: port: ${NAME}, not port: "${NAME}")',
+      ],
+      [
+        { sites: [{ id: 'docs', write_key: 'wk_docs_9f3a', honor_dnt: 'true' }] },
+        'sites[0].honor_dnt: must be true or false, not the text "true"; it is in quotes, which make it text in YAML: write it without them, honor_dnt: true',
+      ],
+      [
+        { server: { trust_proxy: '1' } },
+        'server.trust_proxy: must be true or false or a number, not the text "1"; it is in quotes, which make it text in YAML: write it without them, trust_proxy: 1',
+      ],
+      [
+        { query: { timeout_ms: '60000' } },
+        'query.timeout_ms: must be a number, not the text "60000"; it is in quotes',
       ],
       [{ loader: { threads: 0 } }, 'loader.threads: must be at least 1, not 0'],
       ['hello', '(top level): must be a mapping (indented key: value lines), not the text "hello"'],
