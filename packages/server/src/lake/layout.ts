@@ -1,4 +1,4 @@
-import { mkdirSync, type Stats, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { InletError } from '../errors/index.ts';
 
@@ -58,8 +58,34 @@ const fileNotFolder = (dataDir: string, file: string, cause?: unknown) =>
     { cause },
   );
 
+/**
+ * What really kept a folder from being made. Node's recursive mkdir, refused with an errno it does not
+ * expect (EROFS: a read-only file system, as a systemd unit's ProtectSystem=strict or a container's
+ * read-only root leaves /var/lib), stats the folder it could not make and throws that stat's ENOENT:
+ * "making /var/lib/inlet/data failed with ENOENT" sent people looking for a missing parent folder. The
+ * nearest folder that is there, asked whether it can be written in, gives the errno.
+ */
+function makeError(path: string, error: unknown): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error;
+  let dir = dirname(path);
+  for (; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      if (statSync(dir, { throwIfNoEntry: false })) break;
+    } catch {
+      return error; // ENOTDIR, EACCES: not the case above
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (refused) {
+    return refused;
+  }
+  return error;
+}
+
 /** DATA_DIR_UNUSABLE for a folder or file of the data directory that could not be made or written. */
-export function dataDirUnusable(dataDir: string, doing: string, path: string, error: unknown): InletError {
+export function dataDirUnusable(dataDir: string, doing: string, path: string, thrown: unknown): InletError {
+  const error = doing === 'making' ? makeError(path, thrown) : thrown;
   const { code, message } = error as NodeJS.ErrnoException;
   // A file where inlet keeps a folder (data/tmp written by hand) was told to set data_dir or chown.
   const file = code === 'EEXIST' || code === 'ENOTDIR' ? fileAt(dataDir, path) : undefined;
@@ -73,7 +99,11 @@ export function dataDirUnusable(dataDir: string, doing: string, path: string, er
     );
   return new InletError(
     'DATA_DIR_UNUSABLE',
-    `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).`,
+    `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. ${
+      code === 'EROFS'
+        ? 'Set data_dir in inlet.yaml to a directory on a writable file system, or make this one writable (a systemd unit with ProtectSystem= needs it in ReadWritePaths=; a container, a volume there).'
+        : 'Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).'
+    }`,
     { cause: error },
   );
 }

@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dataLayout, makeDataFolders } from './layout.ts';
+
+/** Whether this process may mount a file system (root, as in the CI container). */
+function canMount(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const probe = mkdtempSync(join(tmpdir(), 'inlet-mount-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+describe('the data directory', () => {
+  // Node's recursive mkdir throws ENOENT for EROFS: "making …/data failed with ENOENT" sent people
+  // looking for a missing parent on a systemd unit's read-only /var/lib.
+  it.skipIf(!canMount())('names a read-only file system as such, where it said ENOENT', () => {
+    const mountPoint = mkdtempSync(join(tmpdir(), 'inlet-readonly-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', mountPoint]);
+    try {
+      const layout = dataLayout(join(mountPoint, 'inlet', 'data'));
+      expect(() => makeDataFolders(layout, [layout.lake])).toThrow(
+        expect.objectContaining({
+          code: 'DATA_DIR_UNUSABLE',
+          message: `data_dir ${layout.dataDir} cannot be used: making ${layout.lake} failed with EROFS (a read-only file system). Set data_dir in inlet.yaml to a directory on a writable file system, or make this one writable (a systemd unit with ProtectSystem= needs it in ReadWritePaths=; a container, a volume there).`,
+        }),
+      );
+    } finally {
+      execFileSync('umount', [mountPoint]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    }
+  });
+});
