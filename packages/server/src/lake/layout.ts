@@ -127,6 +127,9 @@ export function fileInTheWay(layout: DataLayout, dir: string): InletError | unde
 /**
  * Makes folders of the data directory, for a command that writes there without inlet start's checks
  * (inlet sync): a file where one should be ended it with a bare ENOTDIR, as an error inlet did not foresee.
+ * Each must be writable too, as inlet start checks its own: a folder that was there on a read-only
+ * file system (or another user's) ended inlet run with "an error inlet did not foresee: EROFS: …
+ * open '…/state/locks/model-daily.lock.123.tmp'" (exit 5).
  */
 export function makeDataFolders(layout: DataLayout, folders: readonly string[]): void {
   for (const dir of folders) {
@@ -134,6 +137,11 @@ export function makeDataFolders(layout: DataLayout, folders: readonly string[]):
       mkdirSync(dir, { recursive: true });
     } catch (error) {
       throw fileInTheWay(layout, dir) ?? dataDirUnusable(layout.dataDir, 'making', dir, error);
+    }
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      throw dataDirUnusable(layout.dataDir, 'writing in', dir, error);
     }
   }
 }
