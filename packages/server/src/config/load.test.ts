@@ -670,8 +670,24 @@ describe('config', () => {
       ['https://*.example.com', wildcard],
       ['https://exa mple.com', notOrigin],
       ['https://docs.example.com:99999', notOrigin],
-      ['https://docs.example.com?x=1', notOrigin],
       ['https://user@docs.example.com', notOrigin],
+      // A page's address or a bare host was told only "must be a scheme and host …, without a path".
+      [
+        'https://Docs.example.com/',
+        `is a page's address, not an origin, which has no path (not even a / at its end) and no query: write "https://docs.example.com"`,
+      ],
+      [
+        'http://localhost:3000/app/',
+        `is a page's address, not an origin, which has no path (not even a / at its end) and no query: write "http://localhost:3000"`,
+      ],
+      [
+        'https://docs.example.com?x=1',
+        `is a page's address, not an origin, which has no path (not even a / at its end) and no query: write "https://docs.example.com"`,
+      ],
+      [
+        'docs.example.com',
+        'has no scheme, which an origin starts with: write "https://docs.example.com" (or http:// for a page served without TLS)',
+      ],
     ])
       expect(() => parseConfig({ sites: [{ ...site, origins: [given] }] }), given).toThrow(
         `sites[0].origins[0]: ${message}`,

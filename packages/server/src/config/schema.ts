@@ -23,6 +23,18 @@ const origin = z
         message:
           "holds a * in its host, which matches no origin: a browser sends the page's own host; list each origin (https://docs.example.com), or give * alone for any",
       });
+    // A page's address copied from the browser's bar (https://docs.example.com/, …/pricing) or a
+    // host with no scheme: "must be a scheme and host …, without a path" left the fix to be worked out.
+    else if (/^https?:\/\/[^/?#@\s]+[/?#]/i.test(value) && URL.canParse(value))
+      ctx.addIssue({
+        code: 'custom',
+        message: `is a page's address, not an origin, which has no path (not even a / at its end) and no query: write ${JSON.stringify(new URL(value).origin)}`,
+      });
+    else if (/^[a-z0-9.-]+\.[a-z]+(:\d+)?$/i.test(value) && URL.canParse(`https://${value}`))
+      ctx.addIssue({
+        code: 'custom',
+        message: `has no scheme, which an origin starts with: write ${JSON.stringify(`https://${value}`)} (or http:// for a page served without TLS)`,
+      });
     else if (!/^https?:\/\/[^/?#@\s]+$/i.test(value) || !URL.canParse(value))
       ctx.addIssue({
         code: 'custom',
