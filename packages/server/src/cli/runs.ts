@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { InletConfig } from '../config/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import {
   createRunHistory,
@@ -11,6 +10,7 @@ import {
   type RunRecord,
   runById,
   STALE_RUN_MS,
+  workflowNames,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
 import { beyondUsage, type Command, commandArgs, outputFormat } from './command.ts';
@@ -84,18 +84,6 @@ function showRun(history: RunHistory, id: number | string, output: Output, forma
     if (step.log) output.out(`${step.log.replace(/^/gm, '  ')}\n`);
   }
   return ExitCode.OK;
-}
-
-/** The workflows configured now and those with runs in the history (one since removed, say). */
-function workflowNames(config: InletConfig, history: RunHistory): string[] {
-  let configured: string[];
-  try {
-    configured = loadWorkflows(config).map((w) => w.name);
-  } catch {
-    // A workflow file that does not load: inlet start says why; here, the ones in inlet.yaml.
-    configured = config.workflows.map((w) => w.name);
-  }
-  return [...new Set([...configured, ...history.workflowNames()])].sort();
 }
 
 /** inlet runs: the run history in the state store, read in this process (no server needed). */

@@ -8,7 +8,7 @@ import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import type { RunHistory } from '../scheduler/index.ts';
+import { type RunHistory, workflowNames } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
 import { dropUnreadBody } from './body-drain.ts';
@@ -302,6 +302,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       logger: options.logger,
     });
   if (options.catalog) registerCatalogRoutes(app, { catalog: options.catalog, apiToken: options.apiToken });
-  if (options.runs) registerRunsRoutes(app, { runs: options.runs, apiToken: options.apiToken });
+  const { runs } = options;
+  if (runs)
+    registerRunsRoutes(app, {
+      runs,
+      apiToken: options.apiToken,
+      workflowNames: () => workflowNames(config, runs),
+    });
   return app;
 }

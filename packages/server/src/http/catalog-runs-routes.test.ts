@@ -178,6 +178,19 @@ describe('catalog and runs over HTTP', () => {
     }
   });
 
+  it('names the workflows there are for a workflow no run or configuration has, where it listed no runs', async () => {
+    // inlet runs --workflow nightyl says so; the API answered {"runs": [], "next": null}, as for a
+    // workflow that never ran, to a dashboard polling a misspelt name.
+    const bad = await get('/api/runs?workflow=nightyl');
+    expect([bad.statusCode, bad.json().error.code]).toEqual([404, 'NOT_FOUND']);
+    expect(bad.json().error.message).toMatch(
+      /^No workflow is named "nightyl", configured or with runs; workflows: [a-z_, ]*\bnightly\b[a-z_, ]*\.$/,
+    );
+    // A workflow with runs but none that match the other filters is still an empty page.
+    const none = await get('/api/runs?workflow=nightly&status=timed_out');
+    expect([none.statusCode, none.json()]).toEqual([200, { runs: [], next: null }]);
+  });
+
   it('refuses a URL parameter GET /api/runs does not take, which was passed over (?limt=1 listed 50 runs)', async () => {
     // A cache-buster (jQuery's cache: false sends ?_=<time>) is no misspelling.
     expect((await get('/api/runs?_=1733450000000&limit=1')).statusCode).toBe(200);

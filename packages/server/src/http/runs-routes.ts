@@ -70,7 +70,10 @@ function listPage(runs: RunHistory, filter: ListQuery) {
 }
 
 /** GET /api/runs (newest first; ?workflow=&status=&limit=&before=) and /api/runs/:id with each step's log. */
-export function registerRunsRoutes(app: FastifyInstance, options: { runs: RunHistory; apiToken: string }) {
+export function registerRunsRoutes(
+  app: FastifyInstance,
+  options: { runs: RunHistory; apiToken: string; workflowNames: () => string[] },
+) {
   const { runs } = options;
   app.register(async (scope) => {
     scope.addHook('onRequest', createTokenCheck(options.apiToken));
@@ -78,9 +81,22 @@ export function registerRunsRoutes(app: FastifyInstance, options: { runs: RunHis
     scope.addHook('preHandler', async () => {
       runs.abandonStale(STALE_RUN_MS);
     });
-    scope.get('/api/runs', async (request) =>
-      listPage(runs, parseListQuery(request.query as Record<string, string | string[] | undefined>)),
-    );
+    scope.get('/api/runs', async (request) => {
+      const filter = parseListQuery(request.query as Record<string, string | string[] | undefined>);
+      const page = listPage(runs, filter);
+      // A misspelt workflow (?workflow=nightyl) listed nothing, as a workflow that never ran would,
+      // where inlet runs --workflow nightyl names the workflows there are.
+      if (filter.workflow !== undefined && page.runs.length === 0) {
+        const known = options.workflowNames();
+        if (!known.includes(filter.workflow))
+          throw new InletError(
+            'NOT_FOUND',
+            `No workflow is named ${JSON.stringify(filter.workflow)}, configured or with runs; workflows: ${known.join(', ') || '(none)'}.`,
+            { details: { field: 'workflow' } },
+          );
+      }
+      return page;
+    });
     scope.get('/api/runs/:id', async (request) => {
       const { id } = request.params as { id: string };
       // Named as read, as inlet runs names it: /api/runs/0012 was "No run has id 0012".
