@@ -838,6 +838,15 @@ describe('csv source', () => {
         /^crm\.short: line 3 of short\.csv has 2 fields where the header has 3;/,
       ),
     });
+    harness?.close();
+    exports?.cleanup();
+    // One field is "1 field", not "1 fields".
+    const single = await setup([{ path: 'single.csv' }], { 'single.csv': 'id,name\n1,one\n2\n' });
+    await expect(single.h.sync('crm')).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /^crm\.single: line 3 of single\.csv has 1 field where the header has 2;/,
+      ),
+    });
   });
 
   it('refuses an empty export by name, keeping the rows a full table had', async () => {

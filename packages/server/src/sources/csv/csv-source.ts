@@ -442,7 +442,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             const { file, line, fields, expected } = ragged;
             throw new InletError(
               'SOURCE_DATA_INVALID',
-              `${where}: line ${line} of ${basename(todo[file]?.path ?? '')} has ${fields} fields where ${table.header ? 'the header' : 'the first line'} has ${expected}; ` +
+              `${where}: line ${line} of ${basename(todo[file]?.path ?? '')} has ${fields} field${fields === 1 ? '' : 's'} where ${table.header ? 'the header' : 'the first line'} has ${expected}; ` +
                 `every line needs as many (a field that holds "${csvDelimiter(table)}" must be in double quotes). ` +
                 'If the file uses another delimiter, set delimiter: for this table in inlet.yaml; if lines above the header are not data, set skip: (docs/csv.md).',
             );
