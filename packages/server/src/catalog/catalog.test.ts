@@ -245,6 +245,28 @@ SELECT account_id, logins FROM {{ ref('accounts_activity') }}
     rmSync(join(config.project_dir, 'models', 'new_name.sql'));
   });
 
+  it("shows a built model's descriptions as its YAML has them now: one deleted from it is gone before a rebuild", async () => {
+    const model = (front: string) =>
+      writeProjectFile(
+        config.project_dir,
+        'models/described.sql',
+        `/*---\n${front}---*/\nSELECT 1 AS n, 2 AS m`,
+      );
+    model('description: Once described.\ncolumns:\n  n: The n.\n  m: The m.\n');
+    expect((await runModels({ config, logger, selectors: ['described'] })).ok).toBe(true);
+    model('columns:\n  m: The m, now.\n');
+    const table = await catalog.table('described');
+    expect(table.description).toBeNull();
+    expect(table.columns.map((column) => [column.name, column.description])).toEqual([
+      ['n', null],
+      ['m', 'The m, now.'],
+    ]);
+    const gaps = (await catalog.docsCheck()).filter((gap) => gap.table === 'described');
+    expect(gaps).toEqual([{ table: 'described' }, { table: 'described', column: 'n' }]);
+    rmSync(join(config.project_dir, 'models', 'described.sql'));
+    rmSync(join(config.data_dir, 'lake', 'marts', 'described'), { recursive: true });
+  });
+
   it('lists columns the YAML documents that the mart does not have, as a typo would leave them, matching names in any case as DuckDB does', async () => {
     writeProjectFile(
       config.project_dir,

@@ -244,7 +244,9 @@ export function createCatalog(options: {
       const config = configOf(name);
       if (!config) continue;
       // The YAML says it now; a manifest's is what the last build or sync wrote (a database's comment).
-      entry.description = config.description ?? entry.description;
+      // A model's or seed's manifest holds only what its YAML said then: a description since deleted
+      // from the YAML stayed shown, and counted as written by inlet docs check, until a rebuild.
+      entry.description = config.description ?? (node ? null : entry.description);
       entry.tests = [
         ...Object.entries(config.columns).flatMap(([column, value]) =>
           typeof value === 'string'
@@ -263,7 +265,7 @@ export function createCatalog(options: {
         name,
         byColumn({
           ...(name === 'events' ? EVENT_COLUMN_DESCRIPTIONS : {}),
-          ...listed.get(name)?.table.columns,
+          ...(project?.nodes.has(name) ? {} : listed.get(name)?.table.columns),
           ...(config ? columnDescriptions(config) : {}),
         }),
       );
