@@ -50,6 +50,12 @@ const MISSING_TABLE_HINT =
 const INTERNAL_GUESS =
   /^Did you mean "(?:(?:information_schema|pg_catalog)\.[^"]*|(?:pg|sqlite|duckdb)_[^".]*)"\?(?:\n|$)/m;
 
+/** DuckDB's guess at the table a missing one's name was meant to be, unless it is one of its own catalog views. */
+export function tableGuess(message: string): string | undefined {
+  if (INTERNAL_GUESS.test(message)) return undefined;
+  return /^Did you mean "([^"]+)"\?$/m.exec(message)?.[1];
+}
+
 /**
  * withSqlHint's message, and for a table that is not there, where the tables are listed and when
  * one appears: DuckDB says only that it does not exist, and offers sqlite_master. A model's

@@ -1,5 +1,5 @@
 import type { Json } from '@duckdb/node-api';
-import { keywordSources, withQuotedSchemaHint } from '../engine/index.ts';
+import { keywordSources, tableGuess, withQuotedSchemaHint } from '../engine/index.ts';
 import { sqlString } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
 import type { ColumnTest, ModelConfig } from './model-config.ts';
@@ -168,6 +168,11 @@ async function errorMessage(
   const absent = /Table with name (\S+) does not exist/.exec(message)?.[1];
   if (absent && isNode(absent))
     return `${absent}, which this test reads, has not been built; run inlet run ${absent} first`;
+  // DuckDB's guess at the name meant is on the line after its first, which alone is kept.
+  if (absent) {
+    const guess = tableGuess(error.message);
+    return `${absent}, which this test reads, is not a table or view in the lake${guess ? ` (did you mean ${guess}?)` : ''}: correct the name in the test (a relationships test's to:, or its SQL); inlet catalog lists the tables`;
+  }
   // A source named as a keyword (left, order) written bare fails to parse, as in models and queries.
   const keywords = /Parser Error/.test(message)
     ? await keywordSources(engine.connection, sql, engine.sources)

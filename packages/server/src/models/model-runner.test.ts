@@ -833,6 +833,26 @@ SELECT * FROM (VALUES ('1')) t(account_id)`,
       message:
         'Binder Error: Referenced column "account" not found in FROM clause! account is not a column of the table the test reads: fix its name in the test (under columns:, in unique:, a relationships test\'s field: or its SQL), or remove the test',
     });
+    // A to: no table has was DuckDB's first line alone, its guess at the name meant left out.
+    project(
+      'models/rel_events.sql',
+      `/*---
+columns:
+  account_id: { tests: [{ relationships: { to: rel_acounts, field: id } }, { relationships: { to: zzz, field: id } }] }
+---*/
+SELECT * FROM (VALUES ('1')) t(account_id)`,
+    );
+    const absent = await run({ selectors: ['rel_events'] });
+    expect(absent.models[0]?.tests?.map((test) => [test.status, test.message])).toEqual([
+      [
+        'error',
+        "rel_acounts, which this test reads, is not a table or view in the lake (did you mean rel_accounts?): correct the name in the test (a relationships test's to:, or its SQL); inlet catalog lists the tables",
+      ],
+      [
+        'error',
+        "zzz, which this test reads, is not a table or view in the lake: correct the name in the test (a relationships test's to:, or its SQL); inlet catalog lists the tables",
+      ],
+    ]);
     rmSync(join(config.project_dir, 'models', 'rel_accounts.sql'));
     rmSync(join(config.project_dir, 'models', 'rel_events.sql'));
   });
