@@ -370,6 +370,31 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   });
 
+  it('inlet runs start without a name lists the workflows it can start, not one since removed', async () => {
+    // A workflow with runs but no longer configured was offered, and inlet runs start said NOT_FOUND of it.
+    const fresh = tempDir();
+    try {
+      const workflows = (names: string[]) =>
+        configIn(
+          fresh.dir,
+          `models: { builtin: false }\nworkflows:\n${names.map((name) => `  - { name: ${name}, cron: "0 5 * * *", steps: [run fresh] }\n`).join('')}`,
+        );
+      writeProjectFile(join(fresh.dir, 'project'), 'models/fresh.sql', 'SELECT 1 AS n');
+      const config = workflows(['hourly', 'check']);
+      expect((await cliWith(config)('runs', 'start', 'hourly')).code).toBe(ExitCode.OK);
+      workflows(['check']);
+      const refused = await cliWith(config)('runs', 'start');
+      expect([refused.code, refused.err.split('\n')[0]]).toEqual([
+        ExitCode.USAGE,
+        "inlet runs start needs a workflow's name (an unset variable?); workflows: check.",
+      ]);
+      // The list of runs still knows it, by its runs.
+      expect((await cliWith(config)('runs', '--workflow', 'hourly')).lines).toHaveLength(1);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('inlet runs start runs a workflow now; inlet runs lists and shows it', async () => {
     // daily built before, as the tests before this one leave it: the run's step builds its new
     // partitions (the step's log names them), where run alone it showed a first, full build.

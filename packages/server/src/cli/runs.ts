@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { dataLayout } from '../lake/index.ts';
 import {
+  configuredWorkflowNames,
   createRunHistory,
   createScheduler,
   createStepHandlers,
@@ -124,7 +125,8 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         const why =
           positionals.length > 2
             ? beyondUsage('runs start', 'one workflow', positionals.slice(2))
-            : `inlet runs start needs a workflow's name (an unset variable?); workflows: ${workflowNames(config, history).join(', ') || '(none)'}.\n`;
+            : // Only those configured: one since removed, named from the history, was NOT_FOUND when started.
+              `inlet runs start needs a workflow's name (an unset variable?); workflows: ${configuredWorkflowNames(config).sort().join(', ') || '(none)'}.\n`;
         output.err(`${why}${runsHelp}\n`);
         return ExitCode.USAGE;
       }

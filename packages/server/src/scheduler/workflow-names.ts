@@ -2,17 +2,20 @@ import type { InletConfig } from '../config/index.ts';
 import type { RunHistory } from './run-history.ts';
 import { loadWorkflows } from './workflow-loader.ts';
 
-/**
- * Every workflow a run filter can name: those configured (inlet.yaml and project/workflows/) and
- * those with runs in the history (a workflow since removed keeps its runs).
- */
-export function workflowNames(config: InletConfig, history: RunHistory): string[] {
-  let configured: string[];
+/** The workflows configured now (inlet.yaml and project/workflows/), which inlet runs start can run. */
+export function configuredWorkflowNames(config: InletConfig): string[] {
   try {
-    configured = loadWorkflows(config).map((w) => w.name);
+    return loadWorkflows(config).map((w) => w.name);
   } catch {
     // A workflow file that does not load: inlet start says why; here, the ones in inlet.yaml.
-    configured = config.workflows.map((w) => w.name);
+    return config.workflows.map((w) => w.name);
   }
-  return [...new Set([...configured, ...history.workflowNames()])].sort();
+}
+
+/**
+ * Every workflow a run filter can name: those configured and those with runs in the history (a
+ * workflow since removed keeps its runs).
+ */
+export function workflowNames(config: InletConfig, history: RunHistory): string[] {
+  return [...new Set([...configuredWorkflowNames(config), ...history.workflowNames()])].sort();
 }
