@@ -402,7 +402,12 @@ describe('config', () => {
   });
 
   it('names the key and the problem', () => {
-    expect(() => parseConfig({ timezone: 'Mars/Base' })).toThrow(/timezone: is not an IANA time zone/);
+    expect(() => parseConfig({ timezone: 'Mars/Base' })).toThrow(
+      'timezone: "Mars/Base" is not an IANA time zone such as UTC, Europe/Berlin or Asia/Tokyo',
+    );
+    expect(() => parseConfig({ timezone: '' })).toThrow(
+      'timezone: is empty (an unset variable?); give an IANA time zone such as UTC, Europe/Berlin or Asia/Tokyo',
+    );
     expect(() => parseConfig({ server: { port: 'x' } })).toThrow(/server\.port:/);
     expect(() => parseConfig({ sites: [{ id: 'docs' }] })).toThrow(/sites\[0\]\.write_key:/);
     expect(() => parseConfig({ colour: 'red' })).toThrow(/unknown key "colour"/);

@@ -24,8 +24,14 @@ const isAbbreviation = (tz: string) => /^([A-Z]+|[a-z]+)$/.test(tz) && !UTC_NAME
  */
 export const timeZoneSchema = z.string().superRefine((tz, ctx) => {
   const zone = resolvedZone(tz);
+  // The value named: 'timezone: is not an IANA time zone' left a typo (Europe/Berln) to be found.
   if (zone === undefined)
-    ctx.addIssue({ code: 'custom', message: 'is not an IANA time zone such as UTC or Asia/Tokyo' });
+    ctx.addIssue({
+      code: 'custom',
+      message: tz.trim()
+        ? `"${tz}" is not an IANA time zone such as UTC, Europe/Berlin or Asia/Tokyo`
+        : 'is empty (an unset variable?); give an IANA time zone such as UTC, Europe/Berlin or Asia/Tokyo',
+    });
   else if (isAbbreviation(tz))
     ctx.addIssue({
       code: 'custom',

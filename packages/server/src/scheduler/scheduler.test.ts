@@ -1195,7 +1195,9 @@ describe('scheduler', () => {
     expect(parse({ steps: ['deploy'] })).toThrow(
       /workflows\[0\]\.steps\[0\]: "deploy" is not a step; use "sync <source>"/,
     );
-    expect(parse({ timezone: 'Mars/Olympus' })).toThrow(/workflows\[0\]\.timezone: is not an IANA time zone/);
+    expect(parse({ timezone: 'Mars/Olympus' })).toThrow(
+      'workflows[0].timezone: "Mars/Olympus" is not an IANA time zone such as UTC, Europe/Berlin or Asia/Tokyo',
+    );
     writeProjectFile(s.config.project_dir, 'workflows/w.yaml', 'cron: "0 5 * * *"\nsteps: [test]\n');
     const clash = {
       ...s.config,
