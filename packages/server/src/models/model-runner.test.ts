@@ -388,6 +388,12 @@ GROUP BY ALL`,
     const again = await run({ selectors: ['broken+', 'not_select'] });
     expect(statuses(again)).toEqual({ broken: 'success', after_broken: 'success', not_select: 'failed' });
     expect(again.models.find((m) => m.name === 'not_select')?.message).toMatch(/one SELECT statement/);
+    // A model just created, its SQL yet to write: 'must be one SELECT statement, not 0'.
+    project('models/not_select.sql', '/*---\ndescription: To do.\n---*/\n-- SELECT …\n');
+    const empty = await run({ selectors: ['not_select'] });
+    expect(empty.models[0]?.message).toMatch(
+      /not_select\.sql: a model holds no SQL \(it is empty, or only comments\); write its one SELECT statement$/,
+    );
     project('models/not_select.sql', 'SELECT 1 AS x');
     // DuckDB binds its JSON arrows more loosely than AND: the message says how to write it.
     project(

@@ -76,6 +76,12 @@ export async function analyzeSelect(
       };
     return { ok: false, reason: `${subject} must be one SELECT statement` };
   }
+  // An empty file, or one of comments alone (a model just created, its SQL yet to write).
+  if ((tree.statements?.length ?? 0) === 0)
+    return {
+      ok: false,
+      reason: `${subject} holds no SQL (it is empty, or only comments); write its one SELECT statement`,
+    };
   if ((tree.statements?.length ?? 0) !== 1)
     return {
       ok: false,
