@@ -133,6 +133,21 @@ async function rowsOf(config: ReturnType<typeof setup>['config'], sql: string): 
   }
 }
 
+/** A scheduler of one workflow (hourly, with these keys), with its warnings captured. */
+function withWarnings(source?: Source, keys: Record<string, unknown> = { steps: ['sync counter'] }) {
+  const s = setup(source ? { source } : {});
+  const { logger, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>('warn');
+  const scheduler = createScheduler({
+    state: s.state,
+    history: s.history,
+    handlers: s.handlers,
+    stateDir: s.stateDir,
+    logger,
+    workflows: [workflow(keys)],
+  });
+  return { s, lines, scheduler };
+}
+
 describe('due times', () => {
   const t0 = Date.parse('2026-11-20T00:30:00Z');
   const due = (catchup: 'all' | 'latest' | 'none', now: number, limit = 24) =>
@@ -521,19 +536,10 @@ describe('scheduler', () => {
   });
 
   it('logs a run that failed to run with an expected error as its code and message, without a stack', async () => {
-    const s = setup();
-    const { logger, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>('warn');
+    const { s, lines, scheduler } = withWarnings(undefined, {});
     s.history.start = () => {
       throw new InletError('DATA_DIR_UNUSABLE', 'The state store cannot be written; free some disk space.');
     };
-    const scheduler = createScheduler({
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      stateDir: s.stateDir,
-      logger,
-      workflows: [workflow({})],
-    });
     scheduler.trigger('hourly');
     await scheduler.idle();
     await scheduler.stop();
@@ -542,6 +548,32 @@ describe('scheduler', () => {
       code: 'DATA_DIR_UNUSABLE',
       error: expect.stringContaining('free some disk space'),
     });
+    expect(failed?.err).toBeUndefined();
+    expect(JSON.stringify(failed)).not.toContain('    at ');
+    s.state.close();
+  });
+
+  it('logs a step stopped by inlet stopping as its message, without a stack', async () => {
+    // The Error that stops it was logged whole: 'err' with its stack (at EventTarget.onShutdown …).
+    const source: Source = {
+      name: 'counter',
+      type: 'test',
+      sync: (context) =>
+        new Promise((_resolve, reject) => {
+          context.signal.addEventListener('abort', () => reject(new Error('stopped')));
+        }),
+    };
+    const { s, lines, scheduler } = withWarnings(source);
+    const id = scheduler.trigger('hourly');
+    while (s.history.get(id)?.steps[0]?.attempts !== 1)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await scheduler.stop();
+    expect(s.history.get(id)).toMatchObject({
+      status: 'failed',
+      error: 'sync counter: inlet stopped while the run was going',
+    });
+    const failed = lines.find((line) => line.msg === 'workflow step failed');
+    expect(failed).toMatchObject({ error: 'inlet stopped while the run was going' });
     expect(failed?.err).toBeUndefined();
     expect(JSON.stringify(failed)).not.toContain('    at ');
     s.state.close();
@@ -575,16 +607,7 @@ describe('scheduler', () => {
         );
       },
     };
-    const s = setup({ source });
-    const { logger, lines } = capturingLogger<{ code?: string; error?: string; err?: unknown }>('warn');
-    const scheduler = createScheduler({
-      state: s.state,
-      history: s.history,
-      handlers: s.handlers,
-      stateDir: s.stateDir,
-      logger,
-      workflows: [workflow({ steps: ['sync counter'] })],
-    });
+    const { s, lines, scheduler } = withWarnings(source);
     const id = scheduler.trigger('hourly');
     await scheduler.idle();
     await scheduler.stop();

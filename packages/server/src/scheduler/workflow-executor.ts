@@ -1,5 +1,5 @@
 import type { WorkflowStep } from '../config/index.ts';
-import { InletError } from '../errors/index.ts';
+import { InletError, isInletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { RunHistory, RunStatus } from './run-history.ts';
 import type { StepContext, StepHandlers } from './step-handlers.ts';
@@ -132,7 +132,10 @@ export async function executeRun(options: {
           stopper = step.text;
           error = `${step.text}: ${controller.signal.aborted ? (controller.signal.reason as Error).message : message}`;
           history.updateStep(id, position, { status: timedOut ? 'timed_out' : 'failed', error });
-          logger.warn({ step: step.text, attempt, ...errorFields(failure) }, 'workflow step failed');
+          // Stopped by inlet stopping, an expected end: its message alone, as for an InletError; the
+          // Error's stack (at EventTarget.onShutdown …) was logged as if inlet had crashed.
+          const fields = aborted && !isInletError(failure) ? { error: message } : errorFields(failure);
+          logger.warn({ step: step.text, attempt, ...fields }, 'workflow step failed');
           break;
         }
       }
