@@ -1452,4 +1452,20 @@ describe('browser tracker', () => {
       await page.evaluate(`Object.keys(localStorage).filter((key) => key.startsWith('inlet.'))`),
     ).toEqual([]);
   });
+  it('sends nothing under Do-Not-Track when data-respect-dnt is set, and tracks without it', async () => {
+    const context = await newContext();
+    await context.addInitScript(
+      `Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })`,
+    );
+    const collects: string[] = [];
+    context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
+    const page = await open(context, '/dnt', { attrs: { 'data-respect-dnt': '' } });
+    await page.evaluate(`inlet.track('should_not_send'); inlet.flush()`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(collects).toEqual([]);
+    const ignoring = await open(context, '/dnt-ignored');
+    const anonymousId = await anonymousIdOf(ignoring);
+    await ignoring.evaluate(`inlet.track('sent_anyway'); inlet.flush()`);
+    await eventsOf(anonymousId, (rows) => named(rows, 'sent_anyway').length === 1);
+  });
 });

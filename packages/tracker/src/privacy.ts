@@ -1,8 +1,9 @@
-type PrivacyNavigator = Navigator & { globalPrivacyControl?: boolean; msDoNotTrack?: string };
+type PrivacyNavigator = Navigator & { globalPrivacyControl?: boolean };
 
-/** True when the browser asks not to be tracked, through Global Privacy Control or Do-Not-Track. */
-export function doNotTrack(): boolean {
-  const nav = navigator as PrivacyNavigator;
-  const signals = [nav.doNotTrack, nav.msDoNotTrack, (window as { doNotTrack?: string }).doNotTrack];
-  return nav.globalPrivacyControl === true || signals.some((value) => value === '1' || value === 'yes');
-}
+/**
+ * True when the browser asks not to be tracked, through Global Privacy Control or Do-Not-Track. Only
+ * browsers that cannot run this script (Internet Explorer, the first Edge, Firefox before 32) put the
+ * signal elsewhere (navigator.msDoNotTrack, window.doNotTrack) or spell it "yes".
+ */
+export const doNotTrack = (): boolean =>
+  (navigator as PrivacyNavigator).globalPrivacyControl === true || navigator.doNotTrack === '1';
