@@ -1073,6 +1073,22 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('warns for a data-* attribute it does not know, such as a misspelt option, and not for its own', async () => {
+    // data-respect-do-not-track for data-respect-dnt tracked visitors who asked not to be, without a word.
+    const context = await newContext();
+    const warnings = warningsOf(context);
+    await open(context, '/misspelt', {
+      attrs: { 'data-respect-do-not-track': '', 'data-hash-route': '' },
+    });
+    await open(context, '/spelt', {
+      attrs: { 'data-respect-dnt': '', 'data-hash-routing': '', 'data-auto-pageview': 'true' },
+    });
+    expect(warnings).toEqual([
+      'inlet: unknown data-respectDoNotTrack ignored',
+      'inlet: unknown data-hashRoute ignored',
+    ]);
+  });
+
   it('ends time on an SPA page at navigation, naming the page that was read and its title', async () => {
     const { page, anonymousId } = await readingPage('/spa/first', {
       hidden: true,

@@ -61,6 +61,22 @@ describe('readScriptOptions', () => {
     expect(readScriptOptions({ writeKey: 'wk_1', hashRouting: 'false' }, SRC)?.hashRouting).toBe(false);
   });
 
+  it('warns for each data-* attribute that is no option, such as a misspelt one, and not for the options', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    readScriptOptions(
+      { writeKey: 'wk_1', api: '', hashRouting: '', respectDnt: '', heartbeat: '30', autoPageview: 'true' },
+      SRC,
+    );
+    expect(warn).not.toHaveBeenCalled();
+    const options = readScriptOptions({ writeKey: 'wk_1', respectDoNotTrack: '', heartbeats: '5' }, SRC);
+    expect(warn.mock.calls).toEqual([
+      ['inlet: unknown data-respectDoNotTrack ignored'],
+      ['inlet: unknown data-heartbeats ignored'],
+    ]);
+    expect(options).toMatchObject({ respectDnt: false, heartbeat: 15 });
+    warn.mockRestore();
+  });
+
   it('warns and tracks nothing without a write key', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     expect(readScriptOptions({}, SRC)).toBeUndefined();

@@ -15,6 +15,13 @@ export function readScriptOptions(
     console.warn('inlet: nothing is tracked without data-write-key="wk_…" on the script tag.');
     return undefined;
   }
+  // A misspelt option (data-respect-do-not-track, data-hash-route) was ignored without a word, and with it
+  // the Do-Not-Track of visitors who asked not to be tracked. Named as the dataset has it (hashRoute): the
+  // attribute's own spelling would not fit the size budget. Other tools' attributes (data-cfasync) are named
+  // too, which is true: inlet.js ignores them.
+  for (const name in data)
+    /^(writeKey|api|hashRouting|respectDnt|heartbeat|autoPageview)$/.test(name) ||
+      console.warn(`inlet: unknown data-${name} ignored`);
   const heartbeat = data.heartbeat;
   // "off", "false" and "0" turn the page heartbeat off; an empty attribute keeps the default. "30s" turned
   // it off without a word, and so did "-30".
