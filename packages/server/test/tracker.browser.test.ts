@@ -1123,6 +1123,27 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('credits the time on a page before a logout (reset) to the user logging out, not the next visitor', async () => {
+    const { page, anonymousId } = await readingPage('/account', { hidden: true, heartbeat: 15 });
+    await setHidden(page, false);
+    await page.evaluate(`inlet.login('user-logout')`);
+    await page.clock.runFor(20_000);
+    // The 5 seconds read since the last heartbeat went out with the next one, under the new anonymous
+    // id: a visitor with no page view, and the user's time on the page cut short.
+    await page.evaluate(`inlet.reset(); inlet.track('logged_out')`);
+    const nextVisitor = await anonymousIdOf(page);
+    await page.clock.runFor(6000);
+    await leave(page);
+
+    const after = await eventsOf(nextVisitor, (all) => named(all, 'heartbeat').length > 0);
+    expect(named(after, 'heartbeat').map((row) => [row.user_id, row.props.seconds])).toEqual([[null, 6]]);
+    const before = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 2);
+    expect(named(before, 'heartbeat').map((row) => [row.user_id, row.props.seconds])).toEqual([
+      ['user-logout', 15],
+      ['user-logout', 5],
+    ]);
+  });
+
   it('counts a page left for the back-forward cache and read again after it once for each stretch', async () => {
     const context = await bfcacheContext();
     await context.clock.install();

@@ -162,6 +162,9 @@ export function createTracker(options: TrackerOptions): Inlet {
       });
     },
     reset() {
+      // The time read before a logout belongs to the user logging out: it went out with the next
+      // heartbeat, under the new anonymous id, a visitor with no page view.
+      used(true);
       ids.clear();
     },
     optOut() {
