@@ -187,6 +187,19 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it("takes json_lines sent as application/json, as Fluent Bit's format json_lines sends it", async () => {
+    const { post, query, layout } = await setup();
+    // Fluent Bit 1.x, and 3.x's HTTP client, label format json_lines application/json.
+    const body = `{"date":"2026-10-10T00:00:00Z","msg":"a"}\r\nnot json\n{"date":"2026-10-10T00:00:01Z","msg":"b"}\n`;
+    const response = await post(body, { 'content-type': 'application/json' });
+    expect([response.statusCode, response.json()]).toEqual([200, { accepted: 2, rejected: 1 }]);
+    expect(await query('SELECT message FROM app_logs ORDER BY message')).toEqual([['a'], ['b']]);
+    expect(httpLogRejects(layout).map((r) => r.raw)).toEqual(['not json']);
+    // A document broken across lines is still not JSON lines: refused whole, as before.
+    const broken = await post('[\n{"msg": "a"},\n');
+    expect([broken.statusCode, broken.json().error.code]).toEqual([400, 'INVALID_JSON']);
+  });
+
   it('shows the log WAL on /metrics as inlet_log_wal_bytes, apart from the events WAL', async () => {
     // Nothing is loaded while the test looks, so the records stay in the WAL.
     const inlet = await startTestInlet({ loader: { interval_ms: 3_600_000 } });

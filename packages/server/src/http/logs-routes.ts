@@ -39,6 +39,24 @@ const emptyBody = (encoding: string | undefined) =>
   );
 
 /**
+ * Whether a body sent as application/json is JSON lines after all: its first line a JSON value
+ * and more lines after it. Fluent Bit's `format json_lines` sends Content-Type: application/json
+ * (1.x, and 3.x's HTTP client); such a body was refused whole as INVALID_JSON, and Fluent Bit
+ * retried it forever. A body whose first line is not JSON on its own (a broken or pretty-printed
+ * document) is still refused as JSON.
+ */
+function isJsonLines(body: string): boolean {
+  const lines = body.trimStart().split('\n', 2);
+  if (lines.length < 2) return false;
+  try {
+    parseJson(lines[0] as string);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The write key, from the first of: HTTP Basic user (Fluent Bit http_User; the password is
  * ignored), Authorization: Bearer, an X-Inlet-Key header (Fluent Bit `Header`), or ?key=.
  */
@@ -88,6 +106,7 @@ export function registerLogRoutes(
         try {
           done(null, parseJson(body as string));
         } catch (error) {
+          if (isJsonLines(body as string)) return done(null, body);
           done(
             /^\s*$/.test(body as string)
               ? emptyBody(request.headers['content-encoding'])
