@@ -200,6 +200,18 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect([broken.statusCode, broken.json().error.code]).toEqual([400, 'INVALID_JSON']);
   });
 
+  it('takes format json_stream, objects one after another with nothing between, as Fluent Bit sends it', async () => {
+    const { post, query } = await setup();
+    const body =
+      '{"date":1791590400.5,"msg":"s1 {\\"x\\": [1]}"}{"date":1791590401,"msg":"s2","n":{"a":[{}]}}';
+    const response = await post(body);
+    expect([response.statusCode, response.json()]).toEqual([200, { accepted: 2, rejected: 0 }]);
+    expect(await query('SELECT message FROM app_logs ORDER BY message')).toEqual([['s1 {"x": [1]}'], ['s2']]);
+    // Objects with something else between them, or broken inside, are no stream: refused whole.
+    for (const bad of ['{"msg":"a"} x {"msg":"b"}', '{"msg":"a"}{"msg":b}', '{"msg":"a"}{"msg":"b"'])
+      expect((await post(bad)).json().error.code).toBe('INVALID_JSON');
+  });
+
   it('shows the log WAL on /metrics as inlet_log_wal_bytes, apart from the events WAL', async () => {
     // Nothing is loaded while the test looks, so the records stay in the WAL.
     const inlet = await startTestInlet({ loader: { interval_ms: 3_600_000 } });

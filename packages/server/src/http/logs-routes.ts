@@ -5,6 +5,7 @@ import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
 import { decodeContentEncoding } from './body-encoding.ts';
 import { basicCredentialsUser, checkCharset } from './intake-handler.ts';
+import { isJsonLines, objectStreamAsArray } from './log-body-forms.ts';
 
 // Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.
 export const LOG_BODY_BYTES = 16 * 1024 * 1024;
@@ -37,24 +38,6 @@ const emptyBody = (encoding: string | undefined) =>
     'INVALID_JSON',
     `The body is empty${encoding && encoding.toLowerCase() !== 'identity' ? ' once decompressed' : ''}; send log records, a JSON array of them (Fluent Bit's format json), or one a line with Content-Type: application/x-ndjson (format json_lines).`,
   );
-
-/**
- * Whether a body sent as application/json is JSON lines after all: its first line a JSON value
- * and more lines after it. Fluent Bit's `format json_lines` sends Content-Type: application/json
- * (1.x, and 3.x's HTTP client); such a body was refused whole as INVALID_JSON, and Fluent Bit
- * retried it forever. A body whose first line is not JSON on its own (a broken or pretty-printed
- * document) is still refused as JSON.
- */
-function isJsonLines(body: string): boolean {
-  const lines = body.trimStart().split('\n', 2);
-  if (lines.length < 2) return false;
-  try {
-    parseJson(lines[0] as string);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The write key, from the first of: HTTP Basic user (Fluent Bit http_User; the password is
@@ -107,6 +90,14 @@ export function registerLogRoutes(
           done(null, parseJson(body as string));
         } catch (error) {
           if (isJsonLines(body as string)) return done(null, body);
+          const stream = objectStreamAsArray(body as string);
+          if (stream !== undefined) {
+            try {
+              return done(null, parseJson(stream));
+            } catch {
+              // Not JSON within the objects either: refused as the body it came as.
+            }
+          }
           done(
             /^\s*$/.test(body as string)
               ? emptyBody(request.headers['content-encoding'])
