@@ -110,6 +110,48 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it("reads the records of Fluent Bit's apache and nginx parsers without storing the client's address", async () => {
+    const { post, query } = await setup();
+    const agent = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0';
+    // Fluent Bit's apache/apache2 parsers: the client's address (%h) is `host`; its nginx parser:
+    // `remote` is the client and `host` the ident, `-`. Both keep a line's `-` as written.
+    const apache = {
+      host: '203.0.113.9',
+      user: '-',
+      method: 'GET',
+      path: '/a',
+      code: '304',
+      size: '-',
+      referer: '-',
+      agent,
+    };
+    const nginx = {
+      remote: '203.0.113.9',
+      host: '-',
+      user: '-',
+      method: 'GET',
+      path: '/n',
+      code: '200',
+      size: '5',
+      referer: '-',
+      agent,
+    };
+    const response = await post(JSON.stringify([apache, nginx].map((r) => ({ date: 1791608136, ...r }))));
+    expect(response.json()).toEqual({ accepted: 2, rejected: 0 });
+    const rows = await query(
+      'SELECT path, host, bytes, referrer, visitor_hash FROM access_logs ORDER BY path',
+    );
+    expect(rows.map((row) => row.slice(0, 4))).toEqual([
+      ['/a', null, '0', null],
+      ['/n', null, '5', null],
+    ]);
+    // The same client and user agent: the same visitor, hashed from the address, as from a line.
+    const hashes = rows.map((row) => row[4]);
+    expect(hashes[0]).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashes[1]).toBe(hashes[0]);
+    expect(JSON.stringify(await query('SELECT * FROM access_logs'))).not.toContain('203.0.113.9');
+  });
+
   it("reads Fluent Bit's json_date_key as UTC whatever inlet.yaml's timezone, java_sql_timestamp included", async () => {
     // Fluent Bit writes the date in UTC, java_sql_timestamp without saying so: read in the timezone of
     // inlet.yaml (Asia/Tokyo), every record was filed 9 hours early.

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createTimeBounds } from '../../collect/enrich/index.ts';
 import { parseJson } from '../../collect/index.ts';
 import { InletError } from '../../errors/index.ts';
@@ -64,11 +65,19 @@ export function parseJsonLines(text: string, max = Number.POSITIVE_INFINITY): In
   return out;
 }
 
-const first = (record: Json, keys: string[]): unknown => {
-  for (const key of keys)
-    if (record[key] !== undefined && record[key] !== null && record[key] !== '') return record[key];
+const first = (record: Json, keys: string[], absent: readonly unknown[] = ['']): unknown => {
+  for (const key of keys) {
+    const value = record[key];
+    if (value !== undefined && value !== null && !absent.includes(value)) return value;
+  }
   return undefined;
 };
+/**
+ * As `first`, with `-` taken as absent too: the fields of Fluent Bit's nginx and apache parsers
+ * hold a line's `-` as written (the ident its nginx parser calls `host`, an empty referrer), which
+ * an access line read from a file stores as NULL.
+ */
+const logged = (record: Json, keys: string[]): unknown => first(record, keys, ['', '-']);
 const text = (value: unknown): string | null =>
   value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
 const count = (value: unknown): number | null => {
@@ -95,16 +104,24 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
       : splitRequestLine(`${String(method)} ${String(target)}`);
   const seconds = count(first(record, ['request_time']));
   const ms = count(first(record, ['response_time_ms', 'duration_ms']));
+  // Fluent Bit's apache and apache2 parsers name the client's address (%h) `host`, with no
+  // `remote`: it was stored in the host column, the IP kept and left out of visitor_hash.
+  let remote = logged(record, ['remote', 'remote_addr', 'client_ip', 'ip']);
+  let host = logged(record, ['host', 'server_name', 'vhost']);
+  if (remote === undefined && typeof host === 'string' && isIP(host) !== 0)
+    [remote, host] = [host, undefined];
+  const size = first(record, ['size', 'bytes', 'body_bytes_sent']);
   return {
     tsMs: parseLogTime(first(record, TIME_KEYS), timeZone) ?? parseLogTime(first(record, DATE_KEY), 'UTC'),
-    remoteAddr: text(first(record, ['remote', 'remote_addr', 'client_ip', 'ip'])),
-    host: text(first(record, ['host', 'server_name', 'vhost'])),
+    remoteAddr: text(remote),
+    host: text(host),
     ...split,
     protocol: text(first(record, ['protocol'])) ?? split.protocol,
     status: count(status),
-    bytes: count(first(record, ['size', 'bytes', 'body_bytes_sent'])),
-    referrer: text(first(record, ['referer', 'referrer', 'http_referer'])),
-    userAgent: text(first(record, ['agent', 'user_agent', 'http_user_agent'])),
+    // Apache's %b writes a response without a body as `-`, which a line's parser reads as 0 too.
+    bytes: size === '-' ? 0 : count(size),
+    referrer: text(logged(record, ['referer', 'referrer', 'http_referer'])),
+    userAgent: text(logged(record, ['agent', 'user_agent', 'http_user_agent'])),
     responseTimeMs: seconds !== null ? seconds * 1000 : ms,
   };
 }
