@@ -213,6 +213,26 @@ describe('file source: sync', () => {
     expect((await sync()).rows).toBe(0);
   });
 
+  it('says SYNC_CANCELLED when stopped mid-file, keeps the lines read and reads the rest next time', async () => {
+    const { logs, config, state, context, abort, source, query } = await setup([
+      { name: 'app', type: 'file', path: 'app.log', format: 'json_lines', batch_rows: 1000 },
+    ]);
+    const n = 20_000;
+    const lines = Array.from({ length: n }, (_, i) => `{"ts":"2026-10-10T00:00:00Z","msg":"line ${i}"}\n`);
+    writeFileSync(log(logs, 'app.log'), lines.join(''));
+    // Stopped as Ctrl-C stops it: once the first lines are read. It was answered as a finished run
+    // ("Synced … rows") with the unread rest counted as a line waiting for its newline.
+    const stopping = { ...context, onProgress: () => abort.abort() };
+    await expect(source().sync(stopping)).rejects.toMatchObject({ code: 'SYNC_CANCELLED' });
+    const [[kept]] = (await query('SELECT count(*)::INTEGER FROM app_logs')) as [[number]];
+    expect(kept).toBeLessThan(n);
+    const again = sourceContext(config, state, { signal: new AbortController().signal });
+    expect((await source().sync(again)).rows).toBe(n - kept);
+    expect(await query('SELECT count(*)::INTEGER, count(DISTINCT message)::INTEGER FROM app_logs')).toEqual([
+      [n, n],
+    ]);
+  });
+
   it('passes over lines of only spaces and tabs, as empty ones, in access and JSON logs', async () => {
     const { logs, sync, query } = await setup([
       webAccessLog(),

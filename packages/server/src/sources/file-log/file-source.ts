@@ -130,6 +130,14 @@ export function createFileSource(name: string, options: FileOptions): Source {
           );
         }
         const { rows, rejects, gathering, waiting } = tailer.totals();
+        // Stopped (Ctrl-C, a workflow's timeout) before the files' ends: said as the other sources
+        // say it, not as a finished run whose unread rest looked like a line waiting for its newline.
+        if (context.signal.aborted)
+          throw new InletError(
+            'SYNC_CANCELLED',
+            `Sync of "${name}" was stopped; the ${rows.toLocaleString('en-US')} lines read before are kept, and the next run reads on after them.`,
+            { details: { source: name } },
+          );
         // Said, so that a record or line missing from this run is not taken for a lost one.
         const left = `${tailer.table} (records still gathering lines, left for the next run)`;
         const unended = `${tailer.table} (last lines without a newline at the end of their file, left until it is written)`;
