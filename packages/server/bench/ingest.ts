@@ -225,8 +225,9 @@ async function loaderBench() {
     wal,
     logger: createSilentLogger(),
     metrics,
-    // BENCH_CHECK_THREAD=1: checksums on their own thread, as where the collector shares the process.
-    checkThread: process.env.BENCH_CHECK_THREAD === '1',
+    // BENCH_BESIDE_COLLECTOR=1: as where the collector shares the process (checksums on their own
+    // thread, and DuckDB's threads one fewer than the cores unless BENCH_LOADER_THREADS says).
+    besideCollector: process.env.BENCH_BESIDE_COLLECTOR === '1',
   });
   const close = async () => {
     await loader.stop();

@@ -426,7 +426,7 @@ export async function startRoles(options: {
         logger,
         metrics,
         leases,
-        checkThread: has('collector'),
+        besideCollector: has('collector'),
       });
     }
 

@@ -273,7 +273,7 @@ export const configSchema = z.strictObject({
         .min(0)
         .max(MAX_FILTER_BYTES)
         .default(64 * 1024 * 1024),
-      /** DuckDB threads for the loader's copies; unset: one per core beyond the first, at most 4. */
+      /** DuckDB threads for the loader's copies; unset: at most 4, one per core beyond the first beside the collector, else every core. */
       threads: z.number().int().min(1).max(64).optional(),
     })
     .prefault({}),

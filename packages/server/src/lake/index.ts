@@ -33,7 +33,7 @@ export {
   makeDataFolders,
   sqlString,
 } from './layout.ts';
-export { createLoader, type Loader, loadGroups } from './loader.ts';
+export { createLoader, defaultLoaderThreads, type Loader, loadGroups } from './loader.ts';
 export { createPeriodicLoad, type PeriodicLoad } from './periodic-load.ts';
 export { createReadLeases, type ReadLeases } from './read-leases.ts';
 export {

@@ -32,6 +32,7 @@ import {
   type DataLayout,
   damagedFileMessage,
   dataLayout,
+  defaultLoaderThreads,
   loadGroups,
   type MovedFile,
   partitionFiles,
@@ -346,6 +347,11 @@ describe('loader', () => {
     expect(groups.map((g) => g.length)).toEqual([1, 2, 4, 8, 5]);
     expect(groups.flat()).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(loadGroups([1, 2, 3, 4], 2).map((g) => g.length)).toEqual([1, 2, 1]);
+  });
+
+  it('gives DuckDB every core without the collector, and leaves one to it beside the collector', () => {
+    expect([1, 2, 4, 8].map((cores) => defaultLoaderThreads(false, cores))).toEqual([1, 2, 4, 4]);
+    expect([1, 2, 4, 8].map((cores) => defaultLoaderThreads(true, cores))).toEqual([1, 1, 3, 4]);
   });
 
   it('drops a repeat of a loaded id whether its file has a good, damaged or no id filter', async () => {

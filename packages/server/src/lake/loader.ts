@@ -59,13 +59,15 @@ const RECYCLE_AFTER_ROWS = 500_000;
 const RECYCLE_BUSY_AFTER_ROWS = 2_000_000;
 
 /**
- * DuckDB threads for the loader when loader.threads is not set: one per core beyond the first, at
- * most 4. The first core is the collector's main thread, and the segment check thread needs some
- * of it too; on 2 cores, one DuckDB thread loaded more and let the collector answer more than two
- * did (docs/benchmarks.md).
+ * DuckDB threads for the loader when loader.threads is not set, at most 4. Beside the collector, one
+ * per core beyond the first: the first core is the collector's main thread, and the segment check
+ * thread needs some of it too; on 2 cores, one DuckDB thread loaded more and let the collector
+ * answer more than two did. A loader without the collector in its process (`--role loader`) takes
+ * every core: on 2 cores it loaded 1 M events at 232,000–241,000 events/s with two threads against
+ * 158,000–188,000 with one, alternating in one phase (docs/benchmarks.md).
  */
-function defaultLoaderThreads(): number {
-  return Math.min(4, Math.max(1, availableParallelism() - 1));
+export function defaultLoaderThreads(besideCollector: boolean, cores = availableParallelism()): number {
+  return Math.min(4, Math.max(1, besideCollector ? cores - 1 : cores));
 }
 
 /**
@@ -111,12 +113,13 @@ export async function createLoader(options: {
   /** The queries of this process: a loaded segment is deleted once none that may read it runs. */
   leases?: ReadLeases;
   /**
-   * Verifies segments on a thread of its own: for a process whose main thread also serves the
-   * collector. A loader without the collector checks on its main thread, which is idle meanwhile:
-   * the thread's start (~30 ms and ~10 MB from the inlet command's bundle; 0.15–0.4 s and 32–70 MB
-   * from the sources through tsx) then buys nothing (docs/benchmarks.md).
+   * The collector runs in this process. Its main thread is then the collector's, so segments are
+   * verified on a thread of their own and DuckDB leaves a core to it (defaultLoaderThreads). A loader
+   * without the collector checks on its main thread, which is idle meanwhile: the thread's start
+   * (~30 ms and ~10 MB from the inlet command's bundle; 0.15–0.4 s and 32–70 MB from the sources
+   * through tsx) then buys nothing (docs/benchmarks.md).
    */
-  checkThread?: boolean;
+  besideCollector?: boolean;
   /** Rows its DuckDB instance loads before a new one replaces it at an idle pass (default 500,000). */
   recycleAfterRows?: number;
   /** Rows before a new instance replaces it after any pass, idle or not (default 2,000,000). */
@@ -132,7 +135,7 @@ export async function createLoader(options: {
   makeDataFolders(layout, [join(layout.tmp, 'loader'), join(layout.tmp, 'load')]);
   const open = async () => {
     const instance = await openDuckDB({
-      threads: String(config.loader.threads ?? defaultLoaderThreads()),
+      threads: String(config.loader.threads ?? defaultLoaderThreads(options.besideCollector === true)),
       // The loader streams segment → Parquet, so a small buffer pool suffices and keeps the collector's RSS
       // low (128 MB is too small for a full 64 MB segment); row order within a file does not matter.
       memory_limit: loaderMemoryLimit(config.limits.event_bytes),
@@ -238,7 +241,7 @@ export async function createLoader(options: {
     Math.min(config.loader.compact_min_files, Math.floor(GROUP_BYTES / config.wal.segment_bytes)),
   );
   const touched = new Set<string>();
-  const checker = options.checkThread ? createSegmentChecker({ logger }) : undefined;
+  const checker = options.besideCollector ? createSegmentChecker({ logger }) : undefined;
   const filters = createIdFilterCache(config.loader.id_filter_bytes);
   metrics.gauge(
     'inlet_loader_id_filter_bytes',
