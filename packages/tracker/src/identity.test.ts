@@ -21,24 +21,24 @@ describe('createIdentity', () => {
   it('keeps the session while events keep coming, and starts a new one after 30 idle minutes', () => {
     const ids = createIdentity(memory());
     const start = 1_800_000_000_000;
-    const session = ids.sessionId(start);
-    expect(ids.sessionId(start + SESSION_TIMEOUT_MS - 1)).toBe(session);
+    const session = ids.session(start);
+    expect(ids.session(start + SESSION_TIMEOUT_MS - 1)).toBe(session);
     // Activity rolls the window forward: 50 minutes after the start, but 20 after the last event.
-    expect(ids.sessionId(start + 50 * 60_000)).toBe(session);
-    const next = ids.sessionId(start + 50 * 60_000 + SESSION_TIMEOUT_MS);
+    expect(ids.session(start + 50 * 60_000)).toBe(session);
+    const next = ids.session(start + 50 * 60_000 + SESSION_TIMEOUT_MS);
     expect(next).not.toBe(session);
   });
 
-  it('forgets user, anonymous id and session on clear', () => {
+  it('forgets user, anonymous id and session on wipe', () => {
     const ids = createIdentity(memory());
     const anonymous = ids.anonymousId();
-    const session = ids.sessionId(1);
+    const session = ids.session(1);
     ids.setUserId('user-1');
     expect(ids.userId()).toBe('user-1');
-    ids.clear();
+    ids.wipe();
     expect(ids.userId()).toBeNull();
     expect(ids.anonymousId()).not.toBe(anonymous);
-    expect(ids.sessionId(2)).not.toBe(session);
+    expect(ids.session(2)).not.toBe(session);
   });
 
   it('keeps the session and the new user id while localStorage is full, rather than its last stored values', () => {
@@ -53,10 +53,10 @@ describe('createIdentity', () => {
     });
     const ids = createIdentity(store);
     const start = 1_800_000_000_000;
-    const first = ids.sessionId(start);
+    const first = ids.session(start);
     ids.setUserId('user-a');
     // The site's own data fills the origin's quota; events keep coming a minute apart.
-    const later = Array.from({ length: 40 }, (_, i) => ids.sessionId(start + (i + 1) * 60_000));
+    const later = Array.from({ length: 40 }, (_, i) => ids.session(start + (i + 1) * 60_000));
     expect(new Set(later)).toEqual(new Set([first]));
     // Another user logs in on this browser: their events must not carry the first user's id.
     ids.setUserId('user-b');

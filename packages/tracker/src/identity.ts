@@ -15,7 +15,7 @@ export function createIdentity(store: Store) {
       return id;
     },
     /** The current session id; starts a new one after 30 idle minutes and records `now` as activity. */
-    sessionId(now: number): string {
+    session(now: number): string {
       const [id, last] = (store.get('s') ?? '').split('|');
       const current = id && now - Number(last) < SESSION_TIMEOUT_MS ? id : uuid();
       store.set('s', `${current}|${now}`);
@@ -28,7 +28,7 @@ export function createIdentity(store: Store) {
       store.set('u', id);
     },
     /** Forgets every id, so the next event starts a new anonymous visitor and session. */
-    clear(): void {
+    wipe(): void {
       store.del('a');
       store.del('s');
       store.del('u');

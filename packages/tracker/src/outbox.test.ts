@@ -18,7 +18,7 @@ describe('createOutbox', () => {
   it('keeps only the newest events beyond the limit', () => {
     const outbox = createOutbox(createStore(null), 'q.wk');
     outbox.add(Array.from({ length: OUTBOX_LIMIT + 20 }, (_, i) => event(`e${i}`)));
-    const kept = outbox.read();
+    const kept = outbox.unsent();
     expect(kept).toHaveLength(OUTBOX_LIMIT);
     expect(kept[0]?.id).toBe('e20');
   });
@@ -27,10 +27,10 @@ describe('createOutbox', () => {
     const store = createStore(null);
     const outbox = createOutbox(store, 'q.wk');
     outbox.add([event('a'), event('b'), event('c')]);
-    outbox.remove(['a', 'c']);
-    expect(outbox.read().map((e) => e.id)).toEqual(['b']);
+    outbox.forget(['a', 'c']);
+    expect(outbox.unsent().map((e) => e.id)).toEqual(['b']);
     store.set('q.wk', '{not json');
-    expect(outbox.read()).toEqual([]);
+    expect(outbox.unsent()).toEqual([]);
   });
 
   it('drops heartbeats before other events beyond the limit, so hours offline keep the page views', () => {
@@ -43,7 +43,7 @@ describe('createOutbox', () => {
     outbox.add([event('signup')]);
     for (let i = 0; i < OUTBOX_LIMIT + 100; i++) outbox.add([beat(`beat${i}`)]);
     outbox.add([event('page')]);
-    const kept = outbox.read().map((e) => e.id);
+    const kept = outbox.unsent().map((e) => e.id);
     expect(kept).toHaveLength(OUTBOX_LIMIT);
     expect(kept[0]).toBe('signup');
     expect(kept.at(-2)).toBe(`beat${OUTBOX_LIMIT + 99}`);

@@ -37,16 +37,16 @@ export function createOutbox(store: Store, key: string) {
     else store.del(key);
   };
   return {
-    read: (): WireEvent[] => entries().map(({ b: _, ...event }) => event),
+    unsent: (): WireEvent[] => entries().map(({ b: _, ...event }) => event),
     /** Stores events; with `beaconed`, as handed to sendBeacon, so they are sent again only for a day. */
     add(events: WireEvent[], beaconed?: boolean): void {
       const b = beaconed ? Date.now() : undefined;
       write(entries().concat(b ? events.map((event) => ({ ...event, b })) : events));
     },
-    remove(ids: string[]): void {
+    forget(ids: string[]): void {
       write(entries().filter((event) => !ids.includes(event.id)));
     },
-    clear(): void {
+    wipe(): void {
       store.del(key);
     },
   };

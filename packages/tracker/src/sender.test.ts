@@ -109,7 +109,7 @@ afterEach(() => {
 
 describe('createSender', () => {
   it('sends 20 events as one text/plain batch at once, with key and sentAt', async () => {
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: memoryStore() });
     for (let i = 0; i < 20; i++) sender.add(event(`e${i}`));
     await until(() => received.length === 1);
     const [first] = received;
@@ -120,7 +120,7 @@ describe('createSender', () => {
   });
 
   it('sends fewer events after about a second, together', async () => {
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: memoryStore() });
     const start = Date.now();
     sender.add(event('a'));
     sender.add(event('b'));
@@ -134,7 +134,7 @@ describe('createSender', () => {
   it('retries 503 and 429 with backoff until the server takes the events, and then stops', async () => {
     statuses = [503, 429, 503];
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     sender.add(event('a'));
     sender.flush();
     await until(() => delivered().length === 1);
@@ -147,7 +147,7 @@ describe('createSender', () => {
   it('drops a batch the server refuses with a 400: a retry cannot fix it', async () => {
     statuses = [400];
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     sender.add(event('bad'));
     sender.flush();
     await until(() => received.length === 1);
@@ -171,7 +171,7 @@ describe('createSender', () => {
       }),
     ];
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     for (const id of ['page', 'deep', 'after']) sender.add(event(id));
     sender.flush();
     await until(() => received.length === 1);
@@ -197,7 +197,7 @@ describe('createSender', () => {
       refusal('e[0].u', 'is longer than 200 characters'),
     ];
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     for (const id of ['page', 'deep', 'huge', 'after']) sender.add(event(id));
     sender.flush();
     await until(() => delivered().length === 2);
@@ -223,9 +223,9 @@ describe('createSender', () => {
   it('keeps events from a failed send for the next page load, which delivers them once', async () => {
     const store = memoryStore();
     const down = createSender({
-      endpoint: 'http://127.0.0.1:1/collect',
+      collectUrl: 'http://127.0.0.1:1/collect',
       writeKey: 'wk_test',
-      store,
+      kv: store,
       retryBaseMs: 60_000,
     });
     down.add(event('a'));
@@ -233,7 +233,7 @@ describe('createSender', () => {
     down.flush();
     await until(() => store.get('q.wk_test') !== null);
 
-    createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     await until(() => delivered().length === 2);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(delivered().sort()).toEqual(['a', 'b']);
@@ -245,7 +245,12 @@ describe('createSender', () => {
     // left to store its events: they were lost, as only a failure the page saw stored them.
     holding = true;
     const store = memoryStore();
-    const leaving = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    const leaving = createSender({
+      collectUrl: endpoint,
+      writeKey: 'wk_test',
+      kv: store,
+      retryBaseMs: 60_000,
+    });
     leaving.add(event('a'));
     leaving.flush();
     await until(() => held.length === 1);
@@ -253,7 +258,7 @@ describe('createSender', () => {
 
     // The page is gone; the next page load sends them, once.
     holding = false;
-    createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     await until(() => delivered().length === 1);
     await until(() => store.get('q.wk_test') === null);
     expect(delivered()).toEqual(['a']);
@@ -261,7 +266,7 @@ describe('createSender', () => {
 
   it('does not send again events a request of the same page still has in flight', async () => {
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     holding = true;
     sender.add(event('slow'));
     sender.flush();
@@ -278,10 +283,15 @@ describe('createSender', () => {
     expect(delivered()).toEqual(['fast']);
   });
 
-  it('stores events instead of beaconing them while offline, and retry() on the online event sends them', async () => {
+  it('stores events instead of beaconing them while offline, and resend() on the online event sends them', async () => {
     navigatorLike.onLine = false;
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    const sender = createSender({
+      collectUrl: endpoint,
+      writeKey: 'wk_test',
+      kv: store,
+      retryBaseMs: 60_000,
+    });
     sender.add(event('a'));
     sender.add(event('b'));
     sender.flush(true);
@@ -289,13 +299,13 @@ describe('createSender', () => {
     expect(JSON.parse(store.get('q.wk_test') ?? '[]')).toHaveLength(2);
 
     navigatorLike.onLine = true;
-    await sender.retry();
+    await sender.resend();
     expect(delivered().sort()).toEqual(['a', 'b']);
     expect(store.get('q.wk_test')).toBeNull();
   });
 
   it('sizes batches in UTF-8 bytes, so multi-byte text stays under the beacon limit', async () => {
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: memoryStore() });
     for (let i = 0; i < 15; i++) sender.add({ ...event(`j${i}`), ti: '日本語のタイトル'.repeat(250) });
     sender.flush(true);
     expect(navigatorLike.sendBeacon.mock.calls.length).toBeGreaterThan(1);
@@ -304,7 +314,7 @@ describe('createSender', () => {
   });
 
   it('uses sendBeacon with a text/plain blob when the page goes away', async () => {
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: memoryStore() });
     sender.add(event('a'));
     sender.flush(true);
     expect(navigatorLike.sendBeacon).toHaveBeenCalledTimes(1);
@@ -318,7 +328,12 @@ describe('createSender', () => {
   it('stores what sendBeacon refuses, so the next page load sends it', async () => {
     navigatorLike.sendBeacon.mockReset().mockReturnValue(false);
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    const sender = createSender({
+      collectUrl: endpoint,
+      writeKey: 'wk_test',
+      kv: store,
+      retryBaseMs: 60_000,
+    });
     sender.add(event('a'));
     sender.flush(true);
     expect(JSON.parse(store.get('q.wk_test') ?? '[]')).toHaveLength(1);
@@ -328,12 +343,17 @@ describe('createSender', () => {
     // The browser accepts the beacon and drops it when the collector does not answer.
     navigatorLike.sendBeacon.mockReset().mockReturnValue(true);
     const store = memoryStore();
-    const leaving = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    const leaving = createSender({
+      collectUrl: endpoint,
+      writeKey: 'wk_test',
+      kv: store,
+      retryBaseMs: 60_000,
+    });
     leaving.add(event('a'));
     leaving.add(event('b'));
     leaving.flush(true);
 
-    createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 20 });
+    createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     await until(() => delivered().length === 2);
     expect(delivered().sort()).toEqual(['a', 'b']);
     expect(received[0]?.batch.e[0]).not.toHaveProperty('b');
@@ -343,7 +363,12 @@ describe('createSender', () => {
   it('drops beaconed events after a day instead of sending them again, but still sends failed ones', async () => {
     navigatorLike.sendBeacon.mockReset().mockReturnValue(true);
     const store = memoryStore();
-    const leaving = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    const leaving = createSender({
+      collectUrl: endpoint,
+      writeKey: 'wk_test',
+      kv: store,
+      retryBaseMs: 60_000,
+    });
     leaving.add(event('beaconed'));
     leaving.flush(true);
     navigatorLike.onLine = false;
@@ -354,15 +379,15 @@ describe('createSender', () => {
     // Past the collector's shortest dedup window a repeat would be stored twice.
     const now = Date.now();
     const clock = vi.spyOn(Date, 'now').mockReturnValue(now + BEACON_RESEND_MS + 60_000);
-    const next = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
-    await next.retry();
+    const next = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 60_000 });
+    await next.resend();
     clock.mockRestore();
     expect(delivered()).toEqual(['offline']);
     expect(store.get('q.wk_test')).toBeNull();
   });
 
   it('splits a large flush into requests under the 64 KiB beacon limit', async () => {
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: memoryStore() });
     const big = (id: string): WireEvent => ({ ...event(id), p: { text: 'x'.repeat(5000) } });
     for (let i = 0; i < 19; i++) sender.add(big(`e${i}`));
     sender.flush(true);
@@ -373,7 +398,7 @@ describe('createSender', () => {
 
   it('leaves out, with a warning, an event whose properties are not JSON, and sends the others', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store: memoryStore() });
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: memoryStore() });
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     sender.add(event('before'));
@@ -389,16 +414,21 @@ describe('createSender', () => {
     warn.mockRestore();
   });
 
-  it('clear() drops buffered and stored events', async () => {
+  it('wipe() drops buffered and stored events', async () => {
     const store = memoryStore();
-    const sender = createSender({ endpoint, writeKey: 'wk_test', store, retryBaseMs: 60_000 });
+    const sender = createSender({
+      collectUrl: endpoint,
+      writeKey: 'wk_test',
+      kv: store,
+      retryBaseMs: 60_000,
+    });
     navigatorLike.onLine = false;
     sender.add(event('a'));
     sender.flush(true);
     sender.add(event('b'));
-    sender.clear();
+    sender.wipe();
     navigatorLike.onLine = true;
-    await sender.retry();
+    await sender.resend();
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(received).toHaveLength(0);
     expect(store.get('q.wk_test')).toBeNull();

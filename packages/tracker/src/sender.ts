@@ -11,9 +11,9 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 
 export interface SenderOptions {
   /** `{api}/collect` */
-  endpoint: string;
+  collectUrl: string;
   writeKey: string;
-  store: Store;
+  kv: Store;
   /** First retry delay; doubles on each failure. Default 1 s. */
   retryBaseMs?: number;
 }
@@ -42,9 +42,9 @@ function split(events: WireEvent[]): WireEvent[][] {
 
 /** Batches events, posts them, and keeps what fails in the outbox for retries with backoff. */
 export function createSender(options: SenderOptions) {
-  const { endpoint, writeKey } = options;
+  const { collectUrl: endpoint, writeKey } = options;
   const base = options.retryBaseMs ?? 1000;
-  const outbox = createOutbox(options.store, `q.${writeKey}`);
+  const outbox = createOutbox(options.kv, `q.${writeKey}`);
   let buffer: WireEvent[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -53,7 +53,7 @@ export function createSender(options: SenderOptions) {
   let redirectWarned = false;
   /** Ids of events a request of this page has in flight, which a retry leaves to that request. */
   const inFlight = new Set<string>();
-  const pending = (): WireEvent[] => outbox.read().filter((event) => !inFlight.has(event.id));
+  const pending = (): WireEvent[] => outbox.unsent().filter((event) => !inFlight.has(event.id));
 
   const body = (events: WireEvent[]): string => JSON.stringify({ k: writeKey, sa: Date.now(), e: events });
 
@@ -132,7 +132,7 @@ export function createSender(options: SenderOptions) {
       ok = await post(batch);
       if (!ok) break;
       failures = 0;
-      outbox.remove(batch.map((event) => event.id));
+      outbox.forget(batch.map((event) => event.id));
     }
     retrying = false;
     // Events that failed while this loop ran were stored but not scheduled.
@@ -148,7 +148,7 @@ export function createSender(options: SenderOptions) {
     for (const id of ids) inFlight.add(id);
     const ok = await post(events);
     for (const id of ids) inFlight.delete(id);
-    outbox.remove(ids);
+    outbox.forget(ids);
     if (ok) {
       failures = 0;
       if (pending().length) schedule(0);
@@ -178,7 +178,7 @@ export function createSender(options: SenderOptions) {
     }
   };
 
-  if (outbox.read().length) schedule(base);
+  if (outbox.unsent().length) schedule(base);
 
   return {
     add(event: WireEvent): void {
@@ -197,11 +197,11 @@ export function createSender(options: SenderOptions) {
     /** Sends what is buffered; with `beacon`, through sendBeacon because the page is going away. */
     flush,
     /** Retries the outbox now, e.g. when the browser comes back online. */
-    retry,
+    resend: retry,
     /** Drops buffered and stored events (opt-out). */
-    clear(): void {
+    wipe(): void {
       buffer = [];
-      outbox.clear();
+      outbox.wipe();
     },
   };
 }

@@ -43,16 +43,16 @@ export function createTracker(options: TrackerOptions): Inlet {
   const store = createStore(browserStorage());
   const ids = createIdentity(store);
   const sender = createSender({
-    endpoint: `${options.api.replace(/\/+$/, '')}/collect`,
+    collectUrl: `${options.api.replace(/\/+$/, '')}/collect`,
     writeKey: options.writeKey,
-    store,
+    kv: store,
   });
   const dnt = options.respectDnt && doNotTrack();
   const hashRouting = options.hashRouting === true;
   let used = (_end?: boolean): void => {};
   const blocked = (): boolean => dnt || store.get('optout') === '1';
   // Another tab may have stored events after this browser opted out; they are not sent either.
-  if (blocked()) sender.clear();
+  if (blocked()) sender.wipe();
   // The URL of the current page view, and its referrer: document.referrer on load and on a back-forward
   // cache restore, then the previous SPA page. `left` is set once the page is hidden for another.
   let href = '';
@@ -87,7 +87,7 @@ export function createTracker(options: TrackerOptions): Inlet {
         ts,
         a: ids.anonymousId(),
         u: ids.userId() ?? undefined,
-        s: ids.sessionId(ts),
+        s: ids.session(ts),
         url: cut(url, 8192) as string,
         ref: cut(referrer, 8192),
         ti: cut(ti ?? document.title, 2000),
@@ -165,12 +165,12 @@ export function createTracker(options: TrackerOptions): Inlet {
       // The time read before a logout belongs to the user logging out: it went out with the next
       // heartbeat, under the new anonymous id, a visitor with no page view.
       used(true);
-      ids.clear();
+      ids.wipe();
     },
     optOut() {
       store.set('optout', '1');
-      sender.clear();
-      ids.clear();
+      sender.wipe();
+      ids.wipe();
     },
     optIn() {
       store.del('optout');
@@ -187,7 +187,7 @@ export function createTracker(options: TrackerOptions): Inlet {
     sender.flush(true);
   });
   addEventListener('pageshow', () => (gone = false));
-  addEventListener('online', () => sender.retry());
+  addEventListener('online', () => sender.resend());
 
   if (options.autoPageview !== false) {
     queueMicrotask(() => inlet.page());
