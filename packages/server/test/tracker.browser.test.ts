@@ -1073,19 +1073,34 @@ describe('browser tracker', () => {
     ]);
   });
 
-  it('warns for a data-* attribute it does not know, such as a misspelt option, and not for its own', async () => {
+  it("warns for a data-* attribute that reads as a misspelt option, not for its own or other tools'", async () => {
     // data-respect-do-not-track for data-respect-dnt tracked visitors who asked not to be, without a word.
     const context = await newContext();
     const warnings = warningsOf(context);
     await open(context, '/misspelt', {
-      attrs: { 'data-respect-do-not-track': '', 'data-hash-route': '' },
+      // And another tracker's Do-Not-Track option, copied over with its snippet (Umami's).
+      attrs: { 'data-respect-do-not-track': '', 'data-hash-route': '', 'data-do-not-track': 'true' },
     });
     await open(context, '/spelt', {
       attrs: { 'data-respect-dnt': '', 'data-hash-routing': '', 'data-auto-pageview': 'true' },
     });
+    // Other tools' own attributes, put on every script tag or copied with another snippet, are no misspelling.
+    await open(context, '/other-tools', {
+      attrs: {
+        'data-cfasync': 'false',
+        'data-cookieconsent': 'statistics',
+        'data-cookiecategory': 'analytics',
+        'data-ot-ignore': '',
+        'data-domain': 'docs.example.com',
+        'data-no-optimize': '1',
+        'data-no-minify': '1',
+        'data-nscript': 'afterInteractive',
+      },
+    });
     expect(warnings).toEqual([
       'inlet: unknown data-respectDoNotTrack ignored',
       'inlet: unknown data-hashRoute ignored',
+      'inlet: unknown data-doNotTrack ignored',
     ]);
   });
 

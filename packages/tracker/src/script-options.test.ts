@@ -61,19 +61,55 @@ describe('readScriptOptions', () => {
     expect(readScriptOptions({ writeKey: 'wk_1', hashRouting: 'false' }, SRC)?.hashRouting).toBe(false);
   });
 
-  it('warns for each data-* attribute that is no option, such as a misspelt one, and not for the options', () => {
+  it('warns for each data-* attribute that reads as a misspelt option, and not for the options', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     readScriptOptions(
       { writeKey: 'wk_1', api: '', hashRouting: '', respectDnt: '', heartbeat: '30', autoPageview: 'true' },
       SRC,
     );
     expect(warn).not.toHaveBeenCalled();
-    const options = readScriptOptions({ writeKey: 'wk_1', respectDoNotTrack: '', heartbeats: '5' }, SRC);
-    expect(warn.mock.calls).toEqual([
-      ['inlet: unknown data-respectDoNotTrack ignored'],
-      ['inlet: unknown data-heartbeats ignored'],
-    ]);
-    expect(options).toMatchObject({ respectDnt: false, heartbeat: 15 });
+    // data-respect-do-not-track, data-heartbeats, data-write_key, data-autoPageview (HTML lower-cases it),
+    // data-api-url, data-hash-route; another tracker's data-do-not-track and data-honor-dnt.
+    const misspelt = [
+      'respectDoNotTrack',
+      'heartbeats',
+      'write_key',
+      'autopageview',
+      'apiUrl',
+      'hashRoute',
+      'doNotTrack',
+      'honorDnt',
+    ];
+    const options = readScriptOptions(
+      { writeKey: 'wk_1', ...Object.fromEntries(misspelt.map((name) => [name, ''])) },
+      SRC,
+    );
+    expect(warn.mock.calls).toEqual(misspelt.map((name) => [`inlet: unknown data-${name} ignored`]));
+    expect(options).toMatchObject({ respectDnt: false, heartbeat: 15, autoPageview: true });
+    warn.mockRestore();
+  });
+
+  it("says nothing of other tools' attributes on the script tag, which are no misspelt option", () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // Cloudflare Rocket Loader, Cookiebot, CookieConsent, OneTrust, a Plausible snippet, WP Rocket, Next.js.
+    const others = [
+      'cfasync',
+      'cookieconsent',
+      'cookiecategory',
+      'otIgnore',
+      'domain',
+      'noOptimize',
+      'noMinify',
+    ];
+    readScriptOptions(
+      {
+        writeKey: 'wk_1',
+        nscript: 'afterInteractive',
+        ...Object.fromEntries(others.map((name) => [name, 'false'])),
+      },
+      SRC,
+    );
+    expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
   });
 

@@ -15,12 +15,18 @@ export function readScriptOptions(
     console.warn('inlet: nothing is tracked without data-write-key="wk_…" on the script tag.');
     return undefined;
   }
-  // A misspelt option (data-respect-do-not-track, data-hash-route) was ignored without a word, and with it
-  // the Do-Not-Track of visitors who asked not to be tracked. Named as the dataset has it (hashRoute): the
-  // attribute's own spelling would not fit the size budget. Other tools' attributes (data-cfasync) are named
-  // too, which is true: inlet.js ignores them.
+  // A misspelt option (data-respect-do-not-track, data-hash-route, data-heartbeats) or another tracker's
+  // (data-do-not-track, data-honor-dnt) was ignored without a word, and with it the Do-Not-Track of visitors
+  // who asked not to be tracked: a name that is no option but starts as one does, or speaks of Do-Not-Track,
+  // is named as the dataset has it (hashRoute; the attribute's spelling would not fit the size budget).
+  // Other tools' attributes on script tags (data-cfasync, data-cookieconsent, data-no-optimize, data-nscript,
+  // Plausible's data-domain, for which the write key stands here) are none, and a warning for each was noise.
   for (const name in data)
-    /^(writeKey|api|hashRouting|respectDnt|heartbeat|autoPageview)$/.test(name) ||
+    if (
+      /^(?!(writeKey|api|hashRouting|respectDnt|heartbeat|autoPageview)$)(writ|api|hash|resp|hear|auto|.*(dnt|Dnt|NotTrack))/.test(
+        name,
+      )
+    )
       console.warn(`inlet: unknown data-${name} ignored`);
   const heartbeat = data.heartbeat;
   // "off", "false" and "0" turn the page heartbeat off; an empty attribute keeps the default. "30s" turned
