@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 
 /** A matched file: its path and `size:mtime`, which tells most changes apart without reading it. */
 export interface StampedFile {
@@ -7,36 +8,181 @@ export interface StampedFile {
   stamp: string;
 }
 
-/** The SHA-256 of a file's bytes, read as a stream so a large export does not hold up the process. */
-async function fileDigest(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** The bytes [from, to) of a file that a run imports. */
+export interface FilePart {
+  file: StampedFile;
+  from: number;
+  to: number;
+  /**
+   * The part is the whole file, which is read as it is. A file changed within SETTLED_MS is read from
+   * a copy of its part even then: lines a writer appends while DuckDB reads it would be read now
+   * and again from where the part ends, at the next sync.
+   */
+  whole: boolean;
 }
 
 /**
- * The files an `incremental` or `merge` table has still to import, and what to remember of every
- * file once they are. A file is remembered as `size:mtime:sha256`. One whose time alone changed
- * (copied again without its times, re-downloaded, touched) holds the rows imported already, so it
- * is not imported again, which in `incremental` added every one of its rows a second time; its new
- * time is remembered so it is not read again. Files remembered before the digest was kept
- * (`size:mtime`) are compared by size and time alone, as they were.
+ * A last line without its line break, in a file unchanged this long, is the end of an export
+ * written without one, not a line still being written: it is imported.
+ */
+export const SETTLED_MS = 60_000;
+
+const EMPTY_DIGEST = createHash('sha256').digest('hex');
+
+/**
+ * What is remembered of an imported file: `size:mtime:sha256` of the whole file, then, when what
+ * was imported of it ends before its end (a last line still being written), `:offset:sha256` of
+ * the bytes up to there. Files remembered before the digest was kept are `size:mtime`.
+ */
+interface Remembered {
+  stamp: string;
+  size: number;
+  digest?: string | undefined;
+  offset: number;
+  prefix?: string | undefined;
+}
+
+function parse(entry: string): Remembered {
+  const [size = '', mtime = '', digest, offset, prefix] = entry.split(':');
+  const whole = Number(size);
+  return {
+    stamp: `${size}:${mtime}`,
+    size: whole,
+    digest,
+    offset: offset === undefined ? whole : Number(offset),
+    prefix: prefix ?? digest,
+  };
+}
+
+const remember = (stamp: string, digest: string, offset: number, prefix: string) =>
+  `${stamp}:${digest}${offset === Number(stamp.split(':')[0]) ? '' : `:${offset}:${prefix}`}`;
+
+/**
+ * One pass over a file: the SHA-256 of its bytes, of its first `prefixBytes` (undefined when it is
+ * shorter) and of its bytes up to the end of its last line, and where that is. Read as a stream, so
+ * a large export does not hold up the process.
+ */
+async function scanFile(path: string, prefixBytes: number) {
+  const whole = createHash('sha256');
+  const prefix = createHash('sha256');
+  let size = 0;
+  let lineEnd = 0;
+  let lineDigest = EMPTY_DIGEST;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    if (size < prefixBytes) prefix.update(chunk.subarray(0, prefixBytes - size));
+    const newline = chunk.lastIndexOf(10);
+    if (newline === -1) whole.update(chunk);
+    else {
+      whole.update(chunk.subarray(0, newline + 1));
+      lineEnd = size + newline + 1;
+      lineDigest = whole.copy().digest('hex');
+      whole.update(chunk.subarray(newline + 1));
+    }
+    size += chunk.length;
+  }
+  const digest = whole.digest('hex');
+  return {
+    size,
+    digest,
+    lineEnd,
+    lineDigest,
+    prefix: size >= prefixBytes ? prefix.digest('hex') : undefined,
+  };
+}
+
+/**
+ * The parts of files an `incremental` or `merge` table has still to import, what to remember of
+ * every file once they are, and the files imported before that are imported again in full.
+ *
+ * Whole files (`merge`, and files that cannot be resumed: `resume` false): a file whose time alone
+ * changed (copied again without its times, re-downloaded, touched) holds the rows imported already,
+ * so it is not imported again; one whose bytes changed is imported again in full.
+ *
+ * Resumed files (`incremental`): a file that still starts with the bytes imported from it (a daily
+ * export that grows, `>>` from a cron job) has only its complete lines after them imported. Its last
+ * line without a line break waits, as it may be half written, until it has one or the file has not
+ * changed for SETTLED_MS. A file that no longer starts with them (rewritten, cut short) is imported
+ * again in full, as a new file.
  */
 export async function filesToImport(
   files: StampedFile[],
   imported: Record<string, string>,
   key: (file: StampedFile) => string,
-): Promise<{ todo: StampedFile[]; remembered: Record<string, string> }> {
-  const todo: StampedFile[] = [];
+  resume: boolean,
+): Promise<{ todo: FilePart[]; remembered: Record<string, string>; again: StampedFile[] }> {
+  const todo: FilePart[] = [];
+  const again: StampedFile[] = [];
   const remembered = { ...imported };
+  const now = Date.now();
   for (const file of files) {
-    const was = imported[key(file)];
-    if (was === file.stamp || was?.startsWith(`${file.stamp}:`)) continue;
-    const digest = await fileDigest(file.path);
-    remembered[key(file)] = `${file.stamp}:${digest}`;
-    const [wasSize, , wasDigest] = was?.split(':') ?? [];
-    if (wasDigest === digest && wasSize === file.stamp.split(':')[0]) continue;
-    todo.push(file);
+    const entry = imported[key(file)];
+    const was = entry === undefined ? undefined : parse(entry);
+    const [size, mtime] = file.stamp.split(':').map(Number) as [number, number];
+    const settled = now - mtime >= SETTLED_MS;
+    if (!resume) {
+      if (was?.stamp === file.stamp) continue;
+      const { digest } = await scanFile(file.path, 0);
+      remembered[key(file)] = `${file.stamp}:${digest}`;
+      if (was?.digest === digest && was.size === size) continue;
+      if (was?.digest !== undefined) again.push(file);
+      todo.push({ file, from: 0, to: size, whole: true });
+      continue;
+    }
+    if (was?.stamp === file.stamp && was.digest !== undefined) {
+      // Unchanged since the last sync: only a last line left waiting may be due.
+      if (was.offset < size && settled) {
+        remembered[key(file)] = remember(file.stamp, was.digest, size, was.digest);
+        todo.push({ file, from: was.offset, to: size, whole: was.offset === 0 });
+      }
+      continue;
+    }
+    if (was?.stamp === file.stamp) continue;
+    const scan = await scanFile(file.path, was?.prefix === undefined ? 0 : was.offset);
+    const stamp = `${scan.size}:${mtime}`;
+    const resumes = was?.prefix !== undefined && scan.prefix === was.prefix;
+    if (was?.digest !== undefined && !resumes) again.push(file);
+    const from = resumes ? was.offset : 0;
+    let to = Math.max(from, scan.lineEnd);
+    let prefix = to === from ? (resumes ? (was.prefix as string) : EMPTY_DIGEST) : scan.lineDigest;
+    if (to < scan.size && settled) {
+      to = scan.size;
+      prefix = scan.digest;
+    }
+    remembered[key(file)] = remember(stamp, scan.digest, to, prefix);
+    if (to > from || (!resumes && scan.size === 0))
+      todo.push({ file, from, to, whole: from === 0 && to === scan.size && (settled || to === 0) });
   }
-  return { todo, remembered };
+  return { todo, remembered, again };
+}
+
+/** The first `lines` lines of a file (all of it when it has fewer). */
+async function firstLines(path: string, lines: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let left = lines;
+  if (left === 0) return Buffer.alloc(0);
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    let newline = chunk.indexOf(10);
+    while (newline !== -1) {
+      left -= 1;
+      if (left === 0) return Buffer.concat([...chunks, chunk.subarray(0, newline + 1)]);
+      newline = chunk.indexOf(10, newline + 1);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Writes a part of a file to `out`: its bytes [from, to), after its first `headLines` lines (the
+ * lines skip: passes over and the header) when the part starts past them, so that it reads as the
+ * file does. Returns `out`.
+ */
+export async function writeFilePart(part: FilePart, headLines: number, out: string): Promise<string> {
+  const { file, to } = part;
+  const head = await firstLines(file.path, headLines);
+  const from = part.from <= head.length ? 0 : part.from;
+  const write = createWriteStream(out);
+  if (from > 0) write.write(head);
+  await pipeline(createReadStream(file.path, { start: from, end: to - 1 }), write);
+  return out;
 }

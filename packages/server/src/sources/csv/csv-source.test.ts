@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
+  appendFileSync,
   chmodSync,
   copyFileSync,
   existsSync,
@@ -475,6 +476,92 @@ describe('csv source', () => {
       { status: 'new' },
       { status: 'old' },
     ]);
+  });
+
+  it('imports only the lines added to a file that grew in place (>>), under the header it has', async () => {
+    // A daily export that grows during the day was imported again in full each time it grew: every
+    // row imported before was in crm.orders twice.
+    const { h, dir } = await setup(
+      [
+        { path: 'orders.csv', mode: 'incremental', skip: 1 },
+        { path: 'events.ndjson', mode: 'incremental' },
+        { path: 'kunden.csv', mode: 'incremental', encoding: 'shift_jis' },
+      ],
+      {
+        'orders.csv': 'Orders of 2026-12-06\nid,status\n1,new\n2,new\n',
+        'events.ndjson': '{"id":1}\n',
+        'kunden.csv': iconv.encode('番号,名前\n1,山田\n', 'cp932'),
+      },
+    );
+    expect((await h.sync('crm')).rows).toBe(4);
+    appendFileSync(join(dir, 'orders.csv'), '3,paid\n4,new\n');
+    appendFileSync(join(dir, 'events.ndjson'), '{"id":2}\n');
+    appendFileSync(join(dir, 'kunden.csv'), iconv.encode('2,佐藤\n', 'cp932'));
+    expect((await h.sync('crm')).tables).toEqual([
+      { table: 'orders', rows: 2 },
+      { table: 'events', rows: 1 },
+      { table: 'kunden', rows: 1 },
+    ]);
+    expect(await h.query('SELECT "名前" AS name FROM crm.kunden ORDER BY "番号"')).toEqual([
+      { name: '山田' },
+      { name: '佐藤' },
+    ]);
+    expect(await h.query('SELECT id, status FROM crm.orders ORDER BY id')).toEqual([
+      { id: '1', status: 'new' },
+      { id: '2', status: 'new' },
+      { id: '3', status: 'paid' },
+      { id: '4', status: 'new' },
+    ]);
+    expect(await h.query('SELECT id FROM crm.events ORDER BY id')).toEqual([{ id: '1' }, { id: '2' }]);
+  });
+
+  it('leaves a last line without its line break for a later sync, unless the file has not changed for a minute', async () => {
+    const { h, dir } = await setup([{ path: 'orders_*.csv', name: 'orders', mode: 'incremental' }], {
+      'orders_1.csv': 'id,status\n1,new\n2,pa',
+    });
+    const file = join(dir, 'orders_1.csv');
+    expect((await h.sync('crm')).rows).toBe(1);
+    appendFileSync(file, 'id\n3,ne');
+    expect((await h.sync('crm')).rows).toBe(1);
+    expect(await h.query('SELECT id, status FROM crm.orders ORDER BY id')).toEqual([
+      { id: '1', status: 'new' },
+      { id: '2', status: 'paid' },
+    ]);
+    // An export written without a line break at its end, or a writer that stopped there: once the
+    // file has not changed for a minute, its last line is taken as written.
+    const before = new Date(Date.now() - 120_000);
+    utimesSync(file, before, before);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,status\n9,old');
+    utimesSync(join(dir, 'orders_2.csv'), before, before);
+    expect((await h.sync('crm')).rows).toBe(2);
+    expect(await h.query('SELECT id, status FROM crm.orders ORDER BY id')).toEqual([
+      { id: '1', status: 'new' },
+      { id: '2', status: 'paid' },
+      { id: '3', status: 'ne' },
+      { id: '9', status: 'old' },
+    ]);
+    expect((await h.sync('crm')).rows).toBe(0);
+  });
+
+  it('imports a file rewritten or cut short in place again in full, naming it in a warning', async () => {
+    const { h, dir } = await setup([{ path: 'orders.csv', mode: 'incremental' }], {
+      'orders.csv': 'id,status\n1,new\n2,new\n',
+    });
+    await h.sync('crm');
+    const file = join(dir, 'orders.csv');
+    writeFileSync(file, 'id,status\n1,paid\n2,new\n3,new\n');
+    const { logger, lines } = capturingLogger<{ path?: string }>();
+    expect((await h.sync('crm', undefined, logger)).rows).toBe(3);
+    expect(lines.filter((line) => line.level === 40).map((line) => [line.path, line.msg])).toEqual([
+      [
+        file,
+        'crm.orders: orders.csv no longer starts with the lines imported from it (rewritten or cut short in place), so it is imported again in full, as a new file, and the rows imported from it before stay in the table; ' +
+          'an export rewritten in place belongs in mode: merge, with a primary_key (docs/csv.md)',
+      ],
+    ]);
+    writeFileSync(file, 'id,status\n1,paid\n');
+    expect((await h.sync('crm')).rows).toBe(1);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.orders')).toEqual([{ n: 6 }]);
   });
 
   it("leaves a symbolic link among a table's files out of its queries and names it at each sync, where the table could not be queried", async () => {

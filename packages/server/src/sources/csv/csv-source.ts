@@ -20,7 +20,7 @@ import { sqlString } from '../../lake/index.ts';
 import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
-import { filesToImport } from './csv-imported-files.ts';
+import { filesToImport, writeFilePart } from './csv-imported-files.ts';
 import { infiniteIn } from './csv-infinity.ts';
 import {
   findMixedLineBreak,
@@ -194,6 +194,25 @@ function unreadable(where: string, error: unknown): unknown {
   );
 }
 
+/**
+ * Whether an incremental table's files that grew have only their new lines imported: a JSON array
+ * ends in its ], and a file in UTF-16 or UTF-32 has line breaks of more than one byte, so such
+ * files are imported whole.
+ */
+const resumable = (table: CsvTable) =>
+  table.mode === 'incremental' && table.format !== 'json' && !/^(utf-?(16|32)|ucs)/i.test(table.encoding);
+
+/** The warning for a file of an incremental table imported again in full, its rows from before kept. */
+function importedAgain(where: string, path: string, resumes: boolean): string {
+  const why = resumes
+    ? 'no longer starts with the lines imported from it (rewritten or cut short in place)'
+    : 'changed since it was imported, and a .json file or one in UTF-16 is imported whole';
+  return (
+    `${where}: ${basename(path)} ${why}, so it is imported again in full, as a new file, and the rows imported from it before stay in the table; ` +
+    'an export rewritten in place belongs in mode: merge, with a primary_key (docs/csv.md)'
+  );
+}
+
 function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
   const pattern = isAbsolute(table.path) ? table.path : resolve(baseDir, table.path);
   const where = `${source}.${table.name}`;
@@ -219,25 +238,42 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       // Keyed relative to inlet.yaml, so moving the project does not import everything again.
       const key = (file: MatchedFile) => relative(baseDir, file.path);
       let todo = files;
+      // What is read of each file of todo: the file, or the lines added to it since it was imported.
+      let sources = files.map((file) => file.path);
       let position: FilesPosition | undefined;
       if (table.mode !== 'full') {
         try {
-          const found = await filesToImport(files, imported, key);
-          todo = found.todo;
+          const resumes = resumable(table);
+          const found = await filesToImport(files, imported, key, resumes);
+          if (table.mode === 'incremental')
+            for (const file of found.again)
+              run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes));
+          todo = found.todo.map((part) => part.file);
           position = { files: found.remembered };
+          if (todo.length > 0) mkdirSync(run.tmpDir, { recursive: true });
+          const head =
+            table.format === 'csv' || table.format === 'tsv' ? table.skip + (table.header ? 1 : 0) : 0;
+          sources = [];
+          for (const [i, part] of found.todo.entries())
+            sources.push(
+              part.whole
+                ? part.file.path
+                : await writeFilePart(part, head, join(run.tmpDir, `part-${i}-${basename(part.file.path)}`)),
+            );
         } catch (error) {
           throw unreadable(where, error);
         }
       }
       if (todo.length === 0) return { rows: 0, position };
-      let readable = todo.map((file) => file.path);
-      for (const file of todo) {
+      let readable = [...sources];
+      for (const [i, file] of todo.entries()) {
         try {
           accessSync(file.path, constants.R_OK);
         } catch (error) {
           throw unreadable(where, error);
         }
-        const utf16 = needsDecoding(table.encoding) ? undefined : utf16Encoding(file.path);
+        const source = sources[i] ?? file.path;
+        const utf16 = needsDecoding(table.encoding) ? undefined : utf16Encoding(source);
         if (utf16)
           throw new InletError(
             'SOURCE_DATA_INVALID',
@@ -245,7 +281,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
               `set encoding: ${utf16} for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
           );
         // Decoded as the encoding set, its text became other characters, imported without a word.
-        if (needsDecoding(table.encoding) && hasUtf8Bom(file.path))
+        if (needsDecoding(table.encoding) && hasUtf8Bom(source))
           throw new InletError(
             'SOURCE_DATA_INVALID',
             `${where}: ${basename(file.path)} is UTF-8 (it starts with a UTF-8 byte order mark, as Excel's "CSV UTF-8" export does), not ${table.encoding}; ` +
@@ -259,7 +295,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           for (const [i, file] of todo.entries()) {
             if (run.signal.aborted) throw new Error('cancelled');
             const utf8 = join(run.tmpDir, `${i}-${basename(file.path)}`);
-            const bad = await decodeToUtf8(file.path, utf8, table.encoding);
+            const bad = await decodeToUtf8(sources[i] ?? file.path, utf8, table.encoding);
             // Decoded anyway, its text became other characters and U+FFFD, imported without a word.
             if (bad !== undefined)
               throw new InletError(
