@@ -85,7 +85,9 @@ const csvTable = z
       ctx.addIssue({
         code: 'custom',
         path: ['format'],
-        message: `cannot tell the format from "${entry.path}"; add format: ${CSV_FORMATS.join(' | ')}`,
+        message: /\.gz$/i.test(entry.path)
+          ? `"${entry.path}" is compressed with gzip, which a csv source does not read; unpack it (gunzip -k) and point path: at the file that gives`
+          : `cannot tell the format from "${entry.path}"; add format: ${CSV_FORMATS.join(' | ')}`,
       });
     if (entry.cursor && entry.mode !== 'merge')
       ctx.addIssue({

@@ -316,6 +316,17 @@ export function hasUtf8Bom(path: string): boolean {
   }
 }
 
+/** Whether a file starts with gzip's magic bytes (a .csv.gz), which the checks here would read as text. */
+export function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The UTF-16 encoding a file's byte order mark names (Excel's "Unicode Text" export is UTF-16LE
  * with one), or undefined. Read as UTF-8, such a file is a NUL byte in every other place, and

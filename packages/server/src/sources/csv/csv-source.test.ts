@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir } from '../../../test/helpers.ts';
@@ -1167,6 +1168,26 @@ describe('csv source', () => {
       expect((error as Error).message).toContain(
         `crm.${path.replace('.csv', '')}: ${join(dir, path)} ${why}`,
       );
+  });
+
+  it('refuses a gzip export as such, where it said its header held a NUL byte, and keeps the rows', async () => {
+    const { h, dir } = await setup(
+      [{ path: 'orders_*', name: 'orders', format: 'csv', mode: 'incremental' }],
+      {
+        'orders_1.csv': 'id\n1\n',
+      },
+    );
+    await h.sync('crm');
+    writeFileSync(join(dir, 'orders_2.csv.gz'), gzipSync('id\n2\n'));
+    expect(await refusedData(h)).toContain(
+      'crm.orders: orders_2.csv.gz is compressed with gzip, which a csv source does not read; unpack it (gunzip -k orders_2.csv.gz) and point path: at the file that gives. Nothing was imported and the table keeps its rows.',
+    );
+    expect(await h.query('SELECT id FROM crm.orders')).toEqual([{ id: '1' }]);
+    expect(() =>
+      parseConfig({ sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'orders.csv.gz' }] }] }),
+    ).toThrow(
+      'sources[0].tables[0].format: "orders.csv.gz" is compressed with gzip, which a csv source does not read; unpack it (gunzip -k) and point path: at the file that gives',
+    );
   });
 
   it('names a missing file, a directory given as path, a path under a file, and a bad option', async () => {

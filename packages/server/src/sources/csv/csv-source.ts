@@ -33,6 +33,7 @@ import {
   headerWithNul,
   isBlankFile,
   isEmptyJsonArray,
+  isGzip,
   linesWhenSkipLeavesNothing,
   utf16Encoding,
 } from './csv-shape.ts';
@@ -237,6 +238,20 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         table.mode === 'full' ? {} : ((run.position as FilesPosition | undefined)?.files ?? {});
       // Keyed relative to inlet.yaml, so moving the project does not import everything again.
       const key = (file: MatchedFile) => relative(baseDir, file.path);
+      // Its compressed bytes were taken for a header with a NUL byte, with advice (tr -d) that ruins
+      // it, or, in incremental, searched for lines. Files imported before and unchanged are not opened.
+      let gzip: MatchedFile | undefined;
+      try {
+        gzip = files.find((file) => !imported[key(file)]?.startsWith(`${file.stamp}:`) && isGzip(file.path));
+      } catch (error) {
+        throw unreadable(where, error);
+      }
+      if (gzip)
+        throw new InletError(
+          'SOURCE_DATA_INVALID',
+          `${where}: ${basename(gzip.path)} is compressed with gzip, which a csv source does not read; ` +
+            `unpack it (gunzip -k ${basename(gzip.path)}) and point path: at the file that gives. ${NOTHING_IMPORTED}`,
+        );
       let todo = files;
       // What is read of each file of todo: the file, or the lines added to it since it was imported.
       let sources = files.map((file) => file.path);
