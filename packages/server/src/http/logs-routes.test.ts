@@ -21,8 +21,8 @@ const cleanups = cleanupAfterEach();
 const NGINX_LINE =
   '198.51.100.4 - - [10/Oct/2026:13:55:36 +0900] "GET /pricing?plan=pro HTTP/1.1" 200 812 "https://www.google.com/" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15" 0.031';
 
-async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
-  const temp = tempDir();
+async function setup(overrides: Parameters<typeof testConfig>[1] = {}, dir?: string) {
+  const temp = dir === undefined ? tempDir() : { dir, cleanup: () => {} };
   const config = testConfig(temp.dir, overrides);
   const layout = dataLayout(config.data_dir);
   const logs = createLogIntake({ config, layout, logger: createSilentLogger(), metrics: createMetrics() });
@@ -34,9 +34,15 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
     apiToken: 'x',
   });
   const engine = await createQueryEngine({ config, layout });
-  cleanups.push(async () => {
+  let running = true;
+  const stop = async () => {
+    if (!running) return;
+    running = false;
     await app.close();
     await logs.stop();
+  };
+  cleanups.push(async () => {
+    await stop();
     engine.close();
     temp.cleanup();
   });
@@ -51,7 +57,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
     await logs.runOnce({ sealNow: true });
     return (await engine.query(sql)).rows;
   };
-  return { layout, post, query };
+  return { dir: temp.dir, layout, post, query, stop };
 }
 
 /** The records POST /logs kept as rejects, in the order written, each with its reason and raw text. */
@@ -214,6 +220,55 @@ describe('POST /logs (Fluent Bit http output)', () => {
       ['12345678901234567891', '1234567890123456789'],
       ['12345678901234567891', '1234567890123456789'],
     ]);
+  });
+
+  it('stores a chunk Fluent Bit sends again once, gzipped or not, after a restart too, and answers it as before', async () => {
+    const first = await setup();
+    const body = [
+      JSON.stringify({ date: 1791608136.25, level: 'info', message: 'user signed in' }),
+      JSON.stringify({ date: 1791608137.5, log: NGINX_LINE }),
+      'not json',
+    ].join('\n');
+    const ndjson = { 'content-type': 'application/x-ndjson' };
+    const answers = [
+      await first.post(gzipSync(body), { ...ndjson, 'content-encoding': 'gzip' }),
+      await first.post(body, ndjson),
+    ];
+    // Another source's chunk with the same bytes is its own.
+    const other = await first.post(body, ndjson, '?source=other');
+    // A retry sent while the first is still being written waits for its answer.
+    const slow = body.replace('signed in', 'waited');
+    const both = await Promise.all([first.post(slow, ndjson), first.post(slow, ndjson)]);
+    expect(both.map((answer) => answer.json())).toEqual([
+      { accepted: 2, rejected: 1 },
+      { accepted: 2, rejected: 1 },
+    ]);
+    await first.query('SELECT 1');
+    await first.stop();
+    const second = await setup({}, first.dir);
+    answers.push(await second.post(body, ndjson));
+    for (const answer of [...answers, other]) {
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toEqual({ accepted: 2, rejected: 1 });
+    }
+    // A body differing in one record is stored.
+    expect((await second.post(body.replace('signed in', 'signed out'), ndjson)).json()).toEqual({
+      accepted: 2,
+      rejected: 1,
+    });
+    expect(await second.query('SELECT source, message FROM app_logs ORDER BY source, message')).toEqual([
+      ['http', 'user signed in'],
+      ['http', 'user signed out'],
+      ['http', 'user waited'],
+      ['other', 'user signed in'],
+    ]);
+    expect(
+      await second.query('SELECT source, count(*)::INT FROM access_logs GROUP BY ALL ORDER BY 1'),
+    ).toEqual([
+      ['http', 3],
+      ['other', 1],
+    ]);
+    expect(httpLogRejects(second.layout).length).toBe(4);
   });
 
   it('takes json_lines, keeps a bad line as a reject and still answers 200', async () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { addressKey, createRateLimiter, parseJson } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { type LogIntake, parseJsonLines, recordsOf } from '../sources/file-log/index.ts';
+import { type LogIntake, parseJsonLines, recordsOf, requestKey } from '../sources/file-log/index.ts';
 import { decodeContentEncoding } from './body-encoding.ts';
 import { basicCredentialsUser, checkCharset } from './intake-handler.ts';
 import { isJsonLines, objectStreamAsArray } from './log-body-forms.ts';
@@ -28,6 +28,9 @@ const tooManyRecords = () =>
     `The request carries more than ${LOG_RECORDS_PER_REQUEST.toLocaleString('en-US')} log records, the most one request takes; send fewer records a request.`,
   );
 const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** Each request's body as text, once decompressed: a retried chunk is known by it. */
+const bodyTexts = new WeakMap<FastifyRequest, string>();
 
 /**
  * The refusal of a JSON body with nothing in it, gzipped or not, which JSON.parse answered
@@ -77,7 +80,10 @@ export function registerLogRoutes(
     scope.addContentTypeParser(
       ['application/x-ndjson', 'application/jsonl', 'application/json-lines'],
       { parseAs: 'string' },
-      (_request, body, done) => done(null, body),
+      (request, body, done) => {
+        bodyTexts.set(request, body as string);
+        done(null, body);
+      },
     );
     // Integers beyond 2^53 (64-bit ids, numeric trace ids) keep their digits, as the event intake
     // keeps them: JSON.parse rounded 1234567890123456789 to 1234567890123456800.
@@ -86,6 +92,7 @@ export function registerLogRoutes(
       ['application/json', 'text/plain'],
       { parseAs: 'string' },
       (request, body, done) => {
+        bodyTexts.set(request, body as string);
         try {
           done(null, parseJson(body as string));
         } catch (error) {
@@ -138,8 +145,11 @@ export function registerLogRoutes(
           `log records for site ${site}`,
           keyLimit.retryAfter(writeKey as string, items.length),
         );
-      // Answered only once every record is fsynced in the log WAL.
-      return reply.code(200).send(await logs.accept(items, { site, source }));
+      // Answered only once every record is fsynced in the log WAL. A body sent again (Fluent Bit
+      // retrying a chunk whose answer it lost) is answered as before and not stored twice.
+      const body = bodyTexts.get(request);
+      const key = body === undefined ? undefined : requestKey(site, source, body);
+      return reply.code(200).send(await logs.accept(items, { site, source, key }));
     });
   });
 }

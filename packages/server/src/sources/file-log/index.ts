@@ -8,6 +8,7 @@ export { createFileSource } from './file-source.ts';
 export { type IntakeItem, parseJsonLines, recordsOf } from './http-log-records.ts';
 export { createLogIntake, type LogIntake } from './log-intake.ts';
 export { logTableManifest } from './log-tables.ts';
+export { requestKey } from './request-ledger.ts';
 
 /** `type: file` in inlet.yaml. */
 export const fileKind: SourceKind<typeof fileOptionsSchema> = {

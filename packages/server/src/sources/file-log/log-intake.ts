@@ -23,15 +23,17 @@ import { createLogLakeWriter, type LogLakeWriter } from './log-lake-writer.ts';
 import { logMetrics } from './log-metrics.ts';
 import { createLogRowBuilder } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
+import { createRequestLedger, type LogAnswer } from './request-ledger.ts';
 
 export interface LogIntake {
   /** The site id of a write key; a missing or unknown key is a 401 naming the problem. */
   siteFor(writeKey: string | undefined): string;
-  /** Maps the records to rows and resolves once they are fsynced in the log WAL (never before). */
-  accept(
-    items: IntakeItem[],
-    options: { site: string; source: string },
-  ): Promise<{ accepted: number; rejected: number }>;
+  /**
+   * Maps the records to rows and resolves once they are fsynced in the log WAL (never before).
+   * With a `key` (requestKey of the body), a body accepted within the last hour is answered as it
+   * was, and not stored again: Fluent Bit resends a chunk whose answer it did not get.
+   */
+  accept(items: IntakeItem[], options: { site: string; source: string; key?: string }): Promise<LogAnswer>;
   /** Seals the WAL segment when it is old enough (or now) and writes every sealed one to the lake. */
   runOnce(options?: { sealNow?: boolean }): Promise<void>;
   /** Bytes in log WAL segments not yet written to the lake (they count toward wal.max_bytes). */
@@ -87,6 +89,9 @@ export function createLogIntake(options: {
   });
   const metrics = logMetrics(options.metrics);
   let writer: LogLakeWriter | undefined;
+  const ledger = createRequestLedger(join(layout.state, 'log-requests'));
+  // A repeat that arrives while its first is still being written waits for that one's answer.
+  const pending = new Map<string, Promise<LogAnswer>>();
 
   const loadSegment = async (segment: number) => {
     const path = segmentPath(dir, segment);
@@ -165,35 +170,61 @@ export function createLogIntake(options: {
     pass: work,
   });
 
+  async function store(items: IntakeItem[], site: string, source: string): Promise<LogAnswer> {
+    const now = Date.now();
+    let out = '';
+    let accepted = 0;
+    let rejected = 0;
+    for (const item of items) {
+      const mapped = map(item, source, site, now);
+      if ('row' in mapped) {
+        out += encodeRecord(`${PREFIXES[mapped.kind]}${mapped.row}}`);
+        accepted++;
+      } else {
+        const reject = JSON.stringify({
+          source,
+          reason: mapped.reason,
+          raw: mapped.raw,
+          rejected_at: new Date(now).toISOString(),
+        });
+        out += encodeRecord(`${PREFIXES.reject}${reject}}`);
+        rejected++;
+      }
+    }
+    if (out !== '') await wal.append(out);
+    metrics.lines.inc({ source }, accepted);
+    if (rejected > 0) metrics.rejects.inc({ source }, rejected);
+    return { accepted, rejected };
+  }
+
   return {
     siteFor(writeKey) {
       return siteOfKey(writeKey).id;
     },
-    async accept(items, { site, source }) {
+    accept(items, { site, source, key }) {
+      if (key === undefined) return store(items, site, source);
       const now = Date.now();
-      let out = '';
-      let accepted = 0;
-      let rejected = 0;
-      for (const item of items) {
-        const mapped = map(item, source, site, now);
-        if ('row' in mapped) {
-          out += encodeRecord(`${PREFIXES[mapped.kind]}${mapped.row}}`);
-          accepted++;
-        } else {
-          const reject = JSON.stringify({
-            source,
-            reason: mapped.reason,
-            raw: mapped.raw,
-            rejected_at: new Date(now).toISOString(),
-          });
-          out += encodeRecord(`${PREFIXES.reject}${reject}}`);
-          rejected++;
+      const earlier = ledger.answer(key, now) ?? pending.get(key);
+      if (earlier) return Promise.resolve(earlier);
+      const answer = (async () => {
+        try {
+          const stored = await store(items, site, source);
+          try {
+            await ledger.remember(key, stored, now);
+          } catch (error) {
+            // The records are safe in the WAL: answer so, and a retry is stored twice, as before.
+            logger.warn(
+              errorFields(error),
+              'could not write data/state/log-requests; a resent chunk may be stored twice',
+            );
+          }
+          return stored;
+        } finally {
+          pending.delete(key);
         }
-      }
-      if (out !== '') await wal.append(out);
-      metrics.lines.inc({ source }, accepted);
-      if (rejected > 0) metrics.rejects.inc({ source }, rejected);
-      return { accepted, rejected };
+      })();
+      pending.set(key, answer);
+      return answer;
     },
     runOnce: periodic.runOnce,
     walBytes: () => wal.bytes(),
@@ -209,6 +240,7 @@ export function createLogIntake(options: {
         );
       }
       await wal.close();
+      await ledger.close();
       writer?.close();
     },
   };

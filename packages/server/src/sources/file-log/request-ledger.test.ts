@@ -1,0 +1,41 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.ts';
+import { createRequestLedger, requestKey } from './request-ledger.ts';
+
+describe('request ledger (POST /logs repeats)', () => {
+  it('forgets a body after its window and past the most it keeps, after a reopen too, and skips a torn line', async () => {
+    const temp = tempDir();
+    try {
+      const path = join(temp.dir, 'state', 'log-requests');
+      const ledger = createRequestLedger(path, { windowMs: 1000, max: 2 });
+      const [a, b, c] = ['a', 'b', 'c'].map((body) => requestKey('site', 'http', body)) as string[];
+      const now = Date.now();
+      await ledger.remember(a as string, { accepted: 1, rejected: 0 }, now);
+      await ledger.remember(b as string, { accepted: 2, rejected: 1 }, now + 10);
+      expect(ledger.answer(a as string, now + 500)).toEqual({ accepted: 1, rejected: 0 });
+      expect(ledger.answer(a as string, now + 1000)).toBeUndefined();
+      await ledger.remember(c as string, { accepted: 3, rejected: 0 }, now + 20);
+      // Three remembered where two are kept: the oldest is gone.
+      expect(ledger.answer(a as string, now + 30)).toBeUndefined();
+      expect(ledger.answer(b as string, now + 30)).toEqual({ accepted: 2, rejected: 1 });
+      await ledger.close();
+      appendFileSync(path, '12');
+      expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(4);
+      const reopened = createRequestLedger(path, { windowMs: 60_000, max: 2 });
+      expect(reopened.answer(b as string, now + 30)).toEqual({ accepted: 2, rejected: 1 });
+      expect(reopened.answer(c as string, now + 30)).toEqual({ accepted: 3, rejected: 0 });
+      expect(reopened.answer(a as string, now + 30)).toBeUndefined();
+      await reopened.close();
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('keys a body by its site and source', () => {
+    expect(requestKey('s', 'http', 'x')).not.toBe(requestKey('s', 'nginx', 'x'));
+    expect(requestKey('s', 'http', 'x')).not.toBe(requestKey('t', 'http', 'x'));
+    expect(requestKey('s', 'http', 'x')).toBe(requestKey('s', 'http', 'x'));
+  });
+});
