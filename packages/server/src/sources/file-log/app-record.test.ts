@@ -207,6 +207,39 @@ describe('json_lines', () => {
     expect(parseJsonLine('{"msg":"\\n"}')).toMatchObject({ value: { message: null } });
   });
 
+  it("reads a Docker json-file record whose log is the app's own JSON as that record, as Fluent Bit's docker parser and json decoder do", () => {
+    const docker = (log: unknown) =>
+      JSON.stringify({ log: `${JSON.stringify(log)}\n`, stream: 'stderr', time: '2026-10-10T13:55:36.5Z' });
+    // Kept as text, the level, message and fields of a containerised app were out of reach.
+    expect(parseJsonLine(docker({ level: 'warn', msg: 'hi', user_id: 42, ip: '203.0.113.1' }))).toEqual({
+      ok: true,
+      value: {
+        tsMs: Date.parse('2026-10-10T13:55:36.5Z'),
+        level: 'warn',
+        message: 'hi',
+        logger: null,
+        service: null,
+        host: null,
+        traceId: null,
+        spanId: null,
+        fields: { stream: 'stderr', user_id: 42 },
+      },
+    });
+    // The app's own time wins over Docker's, which is not left among the fields.
+    expect(parseJsonLine(docker({ level: 30, ts: 1791608136250, msg: 'up' }))).toMatchObject({
+      value: { tsMs: 1791608136250, level: 'info', message: 'up', fields: { stream: 'stderr' } },
+    });
+    // A log that is only like JSON, or a JSON value no object, stays the message.
+    for (const text of ['{not json}', '[1,2]', '{"a":1} trailing'])
+      expect(parseJsonLine(JSON.stringify({ log: `${text}\n`, stream: 'stdout' }))).toMatchObject({
+        value: { message: text, fields: { stream: 'stdout' } },
+      });
+    // A record with its own message keeps log as a field, as before.
+    expect(parseJsonLine(JSON.stringify({ message: 'm', log: '{"a":1}' }))).toMatchObject({
+      value: { message: 'm', fields: { log: '{"a":1}' } },
+    });
+  });
+
   it("maps pino's numeric levels and epoch milliseconds", () => {
     const result = parseJsonLine('{"level":50,"time":1791608136000,"pid":1,"msg":"boom"}');
     expect(result.ok && result.value).toMatchObject({

@@ -117,11 +117,45 @@ export function jsonFaultReason(fault: JsonFault): string {
 }
 
 /**
+ * A Docker json-file record (`{"log": "…\n", "stream": "stdout", "time": "…"}`) whose `log` is an
+ * application's own JSON record, read as that record with `stream` beside it, as Fluent Bit's
+ * `docker` parser and a `json` decoder on `log` read it: its level, message and fields were left as
+ * text in the message. The application's time wins over Docker's, which is then dropped; Docker's
+ * stands when the application logs none. Any other record is returned as it is.
+ */
+function dockerInner(record: Json): Json {
+  const log = record.log;
+  if (typeof log !== 'string' || !/^\s*\{[\s\S]*\}\s*$/.test(log)) return record;
+  if (
+    first(
+      record,
+      KEYS.message.filter((key) => key !== 'log'),
+    ) !== undefined
+  )
+    return record;
+  let inner: unknown;
+  try {
+    inner = parseJson(log);
+  } catch {
+    return record;
+  }
+  if (!isObject(inner)) return record;
+  const { log: _, ...outer } = record;
+  if (TIME_KEYS.some((key) => inner[key] !== undefined && inner[key] !== null && inner[key] !== ''))
+    for (const key of TIME_KEYS) delete outer[key];
+  return { ...outer, ...inner };
+}
+
+const first = (record: Json, keys: readonly string[]): unknown =>
+  keys.map((key) => record[key]).find((value) => value !== undefined && value !== null && value !== '');
+
+/**
  * Splits a parsed JSON record into the app_logs columns and the rest. A time without an offset is in
  * `timeZone`; one in `date` is in `dateZone` (UTC for Fluent Bit's json_date_key, which it writes in
  * UTC, as java_sql_timestamp without saying so).
  */
-export function appFieldsOf(record: Json, timeZone = 'UTC', dateZone = timeZone): ParseResult<AppFields> {
+export function appFieldsOf(given: Json, timeZone = 'UTC', dateZone = timeZone): ParseResult<AppFields> {
+  const record = dockerInner(given);
   // Written back out as JSON (the fields column), which cannot keep either fault as it came.
   const fault = jsonFault(record);
   if (fault) return { ok: false, reason: jsonFaultReason(fault) };
