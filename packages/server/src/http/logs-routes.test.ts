@@ -158,6 +158,32 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(JSON.stringify(await query('SELECT * FROM access_logs'))).not.toContain('203.0.113.9');
   });
 
+  it('stores the path, query and host of an absolute-form request (sent through a proxy), not the whole URL as the path', async () => {
+    const { post, query } = await setup();
+    const proxied = NGINX_LINE.replace(
+      'GET /pricing?plan=pro',
+      'GET http://shop.example.com/pricing?plan=pro',
+    );
+    const records = [
+      { date: 1791608136, log: proxied },
+      {
+        date: 1791608137,
+        remote: '198.51.100.9',
+        method: 'GET',
+        path: 'http://Docs.example.com/a?b=1',
+        code: 200,
+      },
+      { date: 1791608138, request: 'GET https://api.example.com/v1 HTTP/1.1', status: 204, host: 'edge-1' },
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 3, rejected: 0 });
+    expect(await query('SELECT host, path, query FROM access_logs ORDER BY ts')).toEqual([
+      ['shop.example.com', '/pricing', 'plan=pro'],
+      ['docs.example.com', '/a', 'b=1'],
+      // A host the record names stands.
+      ['edge-1', '/v1', null],
+    ]);
+  });
+
   it("reads Fluent Bit's json_date_key as UTC whatever inlet.yaml's timezone, java_sql_timestamp included", async () => {
     // Fluent Bit writes the date in UTC, java_sql_timestamp without saying so: read in the timezone of
     // inlet.yaml (Asia/Tokyo), every record was filed 9 hours early.

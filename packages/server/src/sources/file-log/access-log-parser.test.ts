@@ -322,10 +322,49 @@ describe('helpers', () => {
       path: '*',
       query: null,
       protocol: 'HTTP/1.1',
+      targetHost: null,
     });
     expect(splitRequestLine('GET /a b?c HTTP/1.0')).toMatchObject({ path: '/a b', query: 'c' });
     expect(splitRequestLine('GET /old')).toMatchObject({ method: 'GET', path: '/old', protocol: null });
     expect(splitRequestLine('garbage')).toMatchObject({ method: null, path: null });
+  });
+
+  it('splits an absolute-form target (sent through a proxy) into its host, path and query', () => {
+    // The whole URL was the path: a proxied request to /a?b=1 was no /a in any mart.
+    expect(splitRequestLine('GET http://Example.com:8080/a?b=1 HTTP/1.1')).toEqual({
+      method: 'GET',
+      path: '/a',
+      query: 'b=1',
+      protocol: 'HTTP/1.1',
+      targetHost: 'example.com',
+    });
+    expect(splitRequestLine('GET http://example.com HTTP/1.0')).toMatchObject({
+      path: '/',
+      query: null,
+      targetHost: 'example.com',
+    });
+    expect(splitRequestLine('GET https://user:pw@[2001:db8::1]:8443?x HTTP/1.1')).toMatchObject({
+      path: '/',
+      query: 'x',
+      targetHost: '[2001:db8::1]',
+    });
+    // An origin-form path holding :// is no absolute target.
+    expect(splitRequestLine('GET /r?to=http://example.com/ HTTP/1.1')).toMatchObject({
+      path: '/r',
+      query: 'to=http://example.com/',
+      targetHost: null,
+    });
+    const line = (host: string) =>
+      `${host}203.0.113.7 - - [10/Oct/2026:13:55:36 +0000] "GET http://shop.example.com/cart?id=3 HTTP/1.1" 200 51 "-" "${UA}"`;
+    expect(createAccessLogParser('nginx_combined')(line(''))).toMatchObject({
+      ok: true,
+      value: { host: 'shop.example.com', path: '/cart', query: 'id=3' },
+    });
+    // The virtual host the line was logged with stands.
+    expect(createAccessLogParser('nginx_combined')(line('www.example.com '))).toMatchObject({
+      ok: true,
+      value: { host: 'www.example.com', path: '/cart', query: 'id=3' },
+    });
   });
 
   it('unescapes Apache sequences and leaves unknown ones alone', () => {

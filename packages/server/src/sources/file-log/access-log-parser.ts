@@ -206,11 +206,36 @@ export function unescapeLogField(text: string): string {
 const dash = (value: string | undefined): string | null =>
   value === undefined || value === '-' || value === '' ? null : unescapeLogField(value);
 
-/** Splits `GET /a?b=1 HTTP/1.1`; a request line that is not three parts keeps no method or path. */
+// The absolute form of a request target (RFC 9112 §3.2.2), which clients send to a proxy:
+// scheme, then the authority (userinfo@ dropped, port kept apart) before the path.
+const ABSOLUTE_TARGET = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)(?::\d*)?([^#]*)/;
+
+/**
+ * Splits a request target into path and query. An absolute-form one (`http://example.com/a?b=1`)
+ * gives its host apart, lower-cased as nginx's $host has it, and its path (`/` when it has none):
+ * the whole URL was kept as the path.
+ */
+export function splitTarget(target: string): { path: string; query: string | null; host: string | null } {
+  const absolute = ABSOLUTE_TARGET.exec(target);
+  const host = absolute ? (absolute[1] as string).toLowerCase() || null : null;
+  const rest = absolute ? (absolute[2] as string) : target;
+  const q = rest.indexOf('?');
+  const path = q === -1 ? rest : rest.slice(0, q);
+  return {
+    path: absolute && !path.startsWith('/') ? `/${path}` : path,
+    query: q === -1 ? null : rest.slice(q + 1),
+    host,
+  };
+}
+
+/**
+ * Splits `GET /a?b=1 HTTP/1.1`; a request line that is not three parts keeps no method or path.
+ * `targetHost` is the host of an absolute-form target (`GET http://example.com/a HTTP/1.1`).
+ */
 export function splitRequestLine(
   request: string | null,
-): Pick<AccessFields, 'method' | 'path' | 'query' | 'protocol'> {
-  const none = { method: null, path: null, query: null, protocol: null };
+): Pick<AccessFields, 'method' | 'path' | 'query' | 'protocol'> & { targetHost: string | null } {
+  const none = { method: null, path: null, query: null, protocol: null, targetHost: null };
   if (!request) return none;
   const first = request.indexOf(' ');
   if (first <= 0) return none;
@@ -218,13 +243,13 @@ export function splitRequestLine(
   if (!/^[A-Z][A-Z0-9_-]{0,19}$/.test(method)) return none;
   const last = request.lastIndexOf(' ');
   const hasProtocol = last > first && request.startsWith('HTTP/', last + 1);
-  const target = hasProtocol ? request.slice(first + 1, last) : request.slice(first + 1);
-  const q = target.indexOf('?');
+  const target = splitTarget(hasProtocol ? request.slice(first + 1, last) : request.slice(first + 1));
   return {
     method,
-    path: q === -1 ? target : target.slice(0, q),
-    query: q === -1 ? null : target.slice(q + 1),
+    path: target.path,
+    query: target.query,
     protocol: hasProtocol ? request.slice(last + 1) : null,
+    targetHost: target.host,
   };
 }
 
@@ -281,12 +306,13 @@ export function createAccessLogParser(
     const number = trailing ? trailingNumber(trailing, format === 'nginx_combined') : undefined;
     const status = m[4] as string;
     const bytes = m[5] as string;
+    const { targetHost, ...request } = splitRequestLine(dash(m[3]));
     return accessResult({
       tsMs: lastMs,
       // The client is the first address of a forwarded list.
       remoteAddr: dash((m[1] as string).split(',')[0]),
-      host,
-      ...splitRequestLine(dash(m[3])),
+      ...request,
+      host: host ?? targetHost,
       status: status === '-' ? null : Number(status),
       bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
       referrer: combined ? dash(m[6]) : null,

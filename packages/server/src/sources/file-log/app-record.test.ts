@@ -347,6 +347,25 @@ describe('regex', () => {
     });
   });
 
+  it('reads an absolute-form request or path group as its host, path and query', () => {
+    const parse = createRegexAccessParser(
+      String.raw`^(?<remote_addr>\S+) "(?<method>\S+) (?<path>\S+)" (?<status>\d+) "(?<request>[^"]*)"$`,
+      'UTC',
+    );
+    expect(parse('198.51.100.3 "GET http://a.example.com/x?y=1" 200 "-"')).toMatchObject({
+      ok: true,
+      value: { host: 'a.example.com', path: '/x', query: 'y=1' },
+    });
+    const byRequest = createRegexAccessParser(
+      String.raw`^(?<remote_addr>\S+) "(?<request>[^"]*)" (?<status>\d+)$`,
+      'UTC',
+    );
+    expect(byRequest('198.51.100.3 "GET http://b.example.com/z HTTP/1.1" 200')).toMatchObject({
+      ok: true,
+      value: { host: 'b.example.com', path: '/z', query: null },
+    });
+  });
+
   it("reads nginx's error log, whose times are written with slashes (as Go's log package writes them)", () => {
     // Every line was rejected as an unrecognised timestamp: only 2026-10-10 was read as a date.
     const parse = createRegexAppParser(

@@ -98,7 +98,7 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
   if ((typeof method !== 'string' || typeof target !== 'string') && typeof request !== 'string')
     return undefined;
   if (status === undefined) return undefined;
-  const split =
+  const { targetHost, ...split } =
     typeof request === 'string' && typeof target !== 'string'
       ? splitRequestLine(request)
       : splitRequestLine(`${String(method)} ${String(target)}`);
@@ -114,7 +114,7 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
   return {
     tsMs: parseLogTime(first(record, TIME_KEYS), timeZone) ?? parseLogTime(first(record, DATE_KEY), 'UTC'),
     remoteAddr: text(remote),
-    host: text(host),
+    host: text(host) ?? targetHost,
     ...split,
     protocol: text(first(record, ['protocol'])) ?? split.protocol,
     status: count(status),

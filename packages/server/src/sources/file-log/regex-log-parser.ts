@@ -3,6 +3,7 @@ import {
   accessResult,
   type ParseResult,
   splitRequestLine,
+  splitTarget,
   unescapeLogField,
 } from './access-log-parser.ts';
 import { type AppFields, appFieldsOf } from './app-record.ts';
@@ -66,17 +67,17 @@ export function createRegexAccessParser(
     if (time !== null && tsMs === undefined) return { ok: false, reason: `bad timestamp ${time}` };
     const request = splitRequestLine(value(groups, 'request'));
     const rawPath = value(groups, 'path');
-    const q = rawPath?.indexOf('?') ?? -1;
+    const target = rawPath === null ? undefined : splitTarget(rawPath);
     const seconds = number(value(groups, 'request_time'));
     const ms = number(value(groups, 'request_time_ms'));
     const us = number(value(groups, 'request_time_us'));
     return accessResult({
       tsMs,
       remoteAddr: value(groups, 'remote_addr'),
-      host: value(groups, 'host'),
+      host: value(groups, 'host') ?? target?.host ?? request.targetHost,
       method: value(groups, 'method') ?? request.method,
-      path: rawPath === null ? request.path : q === -1 ? rawPath : rawPath.slice(0, q),
-      query: value(groups, 'query') ?? (rawPath !== null && q !== -1 ? rawPath.slice(q + 1) : request.query),
+      path: target ? target.path : request.path,
+      query: value(groups, 'query') ?? (target ? target.query : request.query),
       protocol: value(groups, 'protocol') ?? request.protocol,
       status: number(value(groups, 'status')),
       bytes: number(value(groups, 'bytes')),
