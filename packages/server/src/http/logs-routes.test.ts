@@ -297,6 +297,21 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(httpLogRejects(second.layout).length).toBe(4);
   });
 
+  it('stores the same body twice when a record in it has no time of its own: two happenings, not a retry', async () => {
+    const { post, query } = await setup();
+    const json = { 'content-type': 'application/json' };
+    const untimed = JSON.stringify([
+      { date: 1791608136.25, message: 'backup started' },
+      { level: 'error', message: 'disk full' },
+    ]);
+    for (let i = 0; i < 2; i++)
+      expect((await post(untimed, json)).json()).toEqual({ accepted: 2, rejected: 0 });
+    expect(await query('SELECT message, count(*)::INT FROM app_logs GROUP BY ALL ORDER BY 1')).toEqual([
+      ['backup started', 2],
+      ['disk full', 2],
+    ]);
+  });
+
   it('takes json_lines, keeps a bad line as a reject and still answers 200', async () => {
     const { post, query, layout } = await setup();
     const body = `{"date":"2026-10-10T00:00:00Z","msg":"a"}\nnot json\n[1]\n{"time":"2026-10-10 09:00:00+09:00","msg":"b"}\n`;

@@ -19,7 +19,8 @@ import { parseLogTime } from './log-timestamp.ts';
 export const MAX_RECORD_BYTES = 64 * 1024;
 
 type Json = Record<string, unknown>;
-export type MappedRecord = { kind: LogKind; row: string } | { reason: string; raw: string };
+/** A record's row, and whether it carried its own time (else it is filed at its arrival); or a reject. */
+export type MappedRecord = { kind: LogKind; row: string; timed: boolean } | { reason: string; raw: string };
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -168,6 +169,7 @@ export function createHttpRecordMapper(
         return {
           kind: 'access',
           row: rowJson(rows.access(recent(fields, site, nowMs), source, site, null, nowMs)),
+          timed: fields.tsMs !== undefined,
         };
       }
     }
@@ -178,10 +180,15 @@ export function createHttpRecordMapper(
       return {
         kind: 'access',
         row: rowJson(rows.access(recent(access, site, nowMs), source, site, null, nowMs)),
+        timed: access.tsMs !== undefined,
       };
     const app = appFieldsOf(record, timeZone, 'UTC');
     if (!app.ok) return { reason: app.reason, raw };
-    return { kind: 'app', row: rowJson(rows.app(recent(app.value, site, nowMs), source, nowMs)) };
+    return {
+      kind: 'app',
+      row: rowJson(rows.app(recent(app.value, site, nowMs), source, nowMs)),
+      timed: app.value.tsMs !== undefined,
+    };
   };
   return (item: IntakeItem, source: string, site: string, nowMs: number): MappedRecord => {
     try {

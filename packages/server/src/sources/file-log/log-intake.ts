@@ -18,7 +18,7 @@ import {
   walStrayLogger,
   walWritableLogger,
 } from '../../wal/index.ts';
-import { createHttpRecordMapper, type IntakeItem } from './http-log-records.ts';
+import { createHttpRecordMapper, type IntakeItem, type MappedRecord } from './http-log-records.ts';
 import { createLogLakeWriter, type LogLakeWriter } from './log-lake-writer.ts';
 import { logMetrics } from './log-metrics.ts';
 import { createLogRowBuilder } from './log-rows.ts';
@@ -170,13 +170,14 @@ export function createLogIntake(options: {
     pass: work,
   });
 
-  async function store(items: IntakeItem[], site: string, source: string): Promise<LogAnswer> {
-    const now = Date.now();
+  const mapAll = (items: IntakeItem[], site: string, source: string, now: number) =>
+    items.map((item) => map(item, source, site, now));
+
+  async function store(records: MappedRecord[], source: string, now: number): Promise<LogAnswer> {
     let out = '';
     let accepted = 0;
     let rejected = 0;
-    for (const item of items) {
-      const mapped = map(item, source, site, now);
+    for (const mapped of records) {
       if ('row' in mapped) {
         out += encodeRecord(`${PREFIXES[mapped.kind]}${mapped.row}}`);
         accepted++;
@@ -202,13 +203,18 @@ export function createLogIntake(options: {
       return siteOfKey(writeKey).id;
     },
     accept(items, { site, source, key }) {
-      if (key === undefined) return store(items, site, source);
       const now = Date.now();
+      if (key === undefined) return store(mapAll(items, site, source, now), source, now);
       const earlier = ledger.answer(key, now) ?? pending.get(key);
       if (earlier) return Promise.resolve(earlier);
+      const records = mapAll(items, site, source, now);
+      // Only a body whose every record carries its own time is known again by its bytes: the same
+      // untimed record posted twice (a script's "disk full" every ten minutes) is two happenings,
+      // where a retried chunk names the same moments (Fluent Bit writes its date key in each).
+      if (records.some((record) => 'row' in record && !record.timed)) return store(records, source, now);
       const answer = (async () => {
         try {
-          const stored = await store(items, site, source);
+          const stored = await store(records, source, now);
           try {
             await ledger.remember(key, stored, now);
           } catch (error) {
