@@ -82,7 +82,8 @@ export function parseSources(
     checkKeys(raw, new Set(['name', 'description', 'tables']), (message) =>
       invalid(` (${name}): ${message}`),
     );
-    if (raw.description !== undefined && typeof raw.description !== 'string')
+    // description: left empty (null) is no description, as a model's is.
+    if (raw.description != null && typeof raw.description !== 'string')
       throw invalid(` (${name}): description: must be text`);
     // As in dbt, one source's tables may be declared in several files (one per staging folder).
     const other = sources.get(name);

@@ -83,19 +83,27 @@ const modelTest = z.union(
 /** YAML's folded `>` keeps a final line break; a description is shown on one line or in a CSV cell. */
 const text = z.string().trim();
 
+/**
+ * A description: left empty (null in YAML, as a template filled in gradually has it) is no
+ * description, as dbt takes it, rather than a project no command can read.
+ */
+const description = z.preprocess((value) => (value === null ? undefined : value), text.optional());
+
 const columnEntry = z.strictObject({
-  description: text.optional(),
+  description,
   tests: z.array(columnTest).default([]),
 });
 
 // An entry given as a map is checked as one, so each of its mistakes is named (a key dbt has, a
-// test inlet has not), where a union of text and map said only that it was neither.
+// test inlet has not), where a union of text and map said only that it was neither. An entry left
+// empty (a: with nothing after it) is a column not yet described.
 const column = z
-  .union([text, z.record(z.string(), z.unknown())], {
+  .union([text, z.null(), z.record(z.string(), z.unknown())], {
     error: 'is not a column entry; give its description as text, or { description: …, tests: [...] }',
   })
   .transform((value, ctx): string | z.output<typeof columnEntry> => {
     if (typeof value === 'string') return value;
+    if (value === null) return { tests: [] };
     const parsed = columnEntry.safeParse(value);
     if (parsed.success) return parsed.data;
     for (const issue of parsed.error.issues)
@@ -113,7 +121,7 @@ export const modelConfigSchema = z.strictObject({
           : 'must be view, table or incremental',
     })
     .default('table'),
-  description: text.optional(),
+  description,
   owner: z.string().optional(),
   /** Incremental by key: new rows replace old rows with the same key. Without it, incremental is by dt partition. */
   unique_key: z

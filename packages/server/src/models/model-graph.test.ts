@@ -248,7 +248,8 @@ describe('model graph', () => {
         'columns.x.tests.0: is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }\n  columns.x: Unrecognized key: "data_type"',
       ],
       [
-        'columns:\n  x:\n',
+        // An entry left empty (x: alone) is a column not yet described, taken.
+        'columns:\n  x: [The x.]\n',
         'columns.x: is not a column entry; give its description as text, or { description: …, tests: [...] }',
       ],
       [
@@ -605,6 +606,45 @@ models:
     );
     expect(listed?.columns).toEqual(mapped?.columns);
     expect(listed?.columns.id).toEqual({ description: 'The id.', tests: ['not_null', 'unique'] });
+  });
+
+  it('takes a description: left empty (a template filled in gradually) as no description, as dbt does', () => {
+    const own = project(
+      {},
+      {
+        'models/m.sql': 'SELECT 1 AS id, 2 AS plan',
+        'models/m.yml': 'description:\ncolumns:\n  id:\n    description:\n    tests: [not_null]\n  plan:\n',
+      },
+    ).nodes.get('m')?.config;
+    expect(own?.description).toBeUndefined();
+    expect(own?.columns).toEqual({ id: { tests: ['not_null'] }, plan: { tests: [] } });
+    const dbt = project(
+      {},
+      {
+        'models/m.sql': 'SELECT 1 AS id',
+        'models/_models.yml': `version: 2
+models:
+  - name: m
+    description:
+    columns:
+      - name: id
+        description:
+sources:
+  - name: crm
+    description:
+    tables:
+      - name: customers
+        description:
+        columns:
+          - name: id
+            description:
+`,
+      },
+    );
+    expect(dbt.nodes.get('m')?.config.columns).toEqual({ id: { tests: [] } });
+    const crm = dbt.sources.get('crm');
+    expect(crm?.description).toBeUndefined();
+    expect(crm?.tables.get('customers')?.config).toMatchObject({ columns: { id: { tests: [] } } });
   });
 
   it("takes dbt's to: ref('model') and to: source('crm', 'customers') in a relationships test", () => {
