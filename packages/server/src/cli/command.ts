@@ -1,7 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { ExitCode } from './exit-codes.ts';
+import { ExitCode } from './exit-codes.ts';
 import type { Format, Output } from './output.ts';
 
 /** A command that runs in this process: its arguments (--config taken off), the config, a logger and where to write. */
@@ -114,14 +114,44 @@ export function outputFormat(given: string | undefined, output: Output): Format 
   return undefined;
 }
 
-/** Runs work with a signal that Ctrl-C (SIGINT) aborts while it runs; after it, Ctrl-C exits as usual. */
-export async function whileInterruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** The exit code of work a signal stopped, as a shell gives a command the signal ended. */
+const STOPPED_BY = { SIGINT: ExitCode.INTERRUPTED, SIGTERM: ExitCode.TERMINATED } as const;
+
+/** The error that ended work a signal stopped (SYNC_CANCELLED), printed as itself, with the signal's exit code. */
+export class StoppedBySignal extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly exitCode: ExitCode,
+  ) {
+    super('stopped by a signal', { cause: error });
+  }
+}
+
+/**
+ * Runs work with a signal that Ctrl-C (SIGINT) or SIGTERM aborts while it runs; after it, they end the
+ * process as usual. Work they stopped exits 130 or 143 (128 + the signal's number), as a shell, a
+ * script or a supervisor reads a command the signal ended, not 1 as a failure; work that finished
+ * anyway keeps its 0. SIGTERM (docker stop, timeout(1)) stops it at the same safe point as Ctrl-C.
+ */
+export async function whileInterruptible(
+  work: (signal: AbortSignal) => Promise<ExitCode>,
+): Promise<ExitCode> {
   const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGINT', stop);
+  let stoppedBy: keyof typeof STOPPED_BY | undefined;
+  const stops = (Object.keys(STOPPED_BY) as Array<keyof typeof STOPPED_BY>).map((name) => {
+    const stop = () => {
+      stoppedBy ??= name;
+      abort.abort();
+    };
+    process.once(name, stop);
+    return () => process.off(name, stop);
+  });
   try {
-    return await work(abort.signal);
+    const code = await work(abort.signal);
+    return stoppedBy && code !== ExitCode.OK ? STOPPED_BY[stoppedBy] : code;
+  } catch (error) {
+    throw stoppedBy ? new StoppedBySignal(error, STOPPED_BY[stoppedBy]) : error;
   } finally {
-    process.off('SIGINT', stop);
+    for (const off of stops) off();
   }
 }

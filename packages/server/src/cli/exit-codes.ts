@@ -7,6 +7,10 @@ export const ExitCode = {
   QUERY: 4,
   /** An error inlet did not foresee: a bug, or a state of the machine no check knows of. */
   INTERNAL: 5,
+  /** 128 + the signal's number, as a shell expects of a command Ctrl-C (SIGINT) stopped. */
+  INTERRUPTED: 130,
+  /** 128 + SIGTERM's number: stopped by a supervisor, docker stop or timeout(1). */
+  TERMINATED: 143,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

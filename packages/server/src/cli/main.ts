@@ -3,7 +3,7 @@ import { type InletConfig, loadConfig } from '../config/index.ts';
 import { type InletError, isInletError } from '../errors/index.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
-import { longForm } from './command.ts';
+import { longForm, StoppedBySignal } from './command.ts';
 import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
@@ -35,7 +35,8 @@ ${[startHelp, queryHelp, syncHelp, runHelp, testHelp, lsHelp, runsHelp, catalogH
 
 Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
 not exist), 3 configuration (workflows too), 4 query refused or failed, 5 an error inlet did not
-foresee (its stack is logged at INLET_LOG_LEVEL=debug).
+foresee (its stack is logged at INLET_LOG_LEVEL=debug); inlet run or sync stopped by Ctrl-C 130,
+by SIGTERM 143.
 `;
 
 const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
@@ -204,10 +205,13 @@ async function dispatch(
         output.err(`Unknown command "${command}".\n\n${HELP}`);
         return ExitCode.USAGE;
     }
-  } catch (error) {
+  } catch (thrown) {
+    // Work Ctrl-C or SIGTERM stopped (SYNC_CANCELLED) says its error, and exits as the signal gives.
+    const stopped = thrown instanceof StoppedBySignal ? thrown : undefined;
+    const error = stopped ? stopped.error : thrown;
     if (isInletError(error)) {
       output.err(`${coded(error)}\n`);
-      return exitCodeOf(error.code, command);
+      return stopped?.exitCode ?? exitCodeOf(error.code, command);
     }
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -504,6 +505,39 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       new RegExp(`^Run ${unstarted} of nightly: abandoned before it started\n`),
     );
   });
+
+  it('inlet run stopped by Ctrl-C exits 130, and by SIGTERM 143, as a shell reads a command a signal ended', async () => {
+    // It exited 1, as for a model that failed, so a script could not tell a stop from a failure;
+    // SIGTERM (docker stop, timeout(1)) killed it mid-build.
+    const dir = join(temp.dir, 'interrupted');
+    const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    writeProjectFile(
+      join(dir, 'project'),
+      'models/slow.sql',
+      'SELECT count(*) AS n FROM range(100000000000) t(i) WHERE i % 7 = 3',
+    );
+    for (const [signal, code] of [
+      ['SIGINT', ExitCode.INTERRUPTED],
+      ['SIGTERM', ExitCode.TERMINATED],
+    ] as const) {
+      const run = spawnInlet(['run', '--config', config]);
+      // Its build lock is there while the model builds.
+      while (!existsSync(join(dir, 'data', 'state', 'locks', 'model-slow.lock'))) {
+        if (run.child.exitCode !== null) throw new Error(`inlet run exited:\n${run.err}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Its query under way: a stop between taking the lock and starting the query is not heard
+      // until the query ends (DuckDB's interrupt stops only a query that is running).
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      run.child.kill(signal);
+      // A stop not heard must not leave the query running for minutes after the test.
+      const stopped = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+      expect(await run.exit, run.err).toBe(code);
+      clearTimeout(stopped);
+      expect(run.err).toMatch(/^Failed: 0 built, 1 failed, 0 skipped in /m);
+      expect(jsonLines(run.out)).toMatchObject([{ name: 'slow', status: 'failed', message: 'stopped' }]);
+    }
+  }, 60_000);
 
   it('inlet runs start stopped by SIGTERM records its run as failed, not running', async () => {
     // What a supervisor, docker stop or timeout(1) sends. Only Ctrl-C was heard: the process died

@@ -12,7 +12,7 @@ export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM
   source, a,b for what both pick; dbt's --select / -s "a b+" takes them too, and --exclude a b
   leaves those out.
   --from/--to rebuild exactly those days of incremental models (a backfill); one never built is
-  built whole. Ctrl-C stops it.
+  built whole. Ctrl-C stops it (exit 130; SIGTERM 143).
   ${varsHelp}`;
 
 /** inlet run: builds models in this process; a terminal gets a line per model, a pipe NDJSON. */

@@ -9,7 +9,7 @@ import { createProgress } from './output.ts';
 
 export const syncHelp = `inlet sync <source>
   Runs one configured source now (a database copy, a CSV import, a catch-up read of log files),
-  with a progress bar on a terminal. Ctrl-C stops it at a safe point.`;
+  with a progress bar on a terminal. Ctrl-C stops it at a safe point (exit 130; SIGTERM 143).`;
 
 /** inlet sync: one source, synced in this process. */
 export const syncCommand: Command = async (args, config, logger, output) => {
