@@ -64,6 +64,8 @@ export interface DatabaseSourceDialect {
   queryColumnsHaveComments: boolean;
   /** The database's name in messages: PostgreSQL or MySQL. */
   server: string;
+  /** Quotes one name as the database's SQL does ("Orders", `Orders`). */
+  quote: (name: string) => string;
   /**
    * Creates a user that may log in and read this table only, and gives its url (to the database
    * the tests' tables are in), a grant of SELECT on another table, and its removal.
@@ -158,7 +160,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
             `${sourceName}.customers: ${dialect.server} does not let the user ${reader.user} of this source's url read it (`,
           );
           expect(error.message).toContain(
-            `); grant that user SELECT on the table ${customers}, or leave this entry out of inlet.yaml.`,
+            `); grant that user SELECT on the table ${customers.split('.').map(dialect.quote).join('.')}, or leave this entry out of inlet.yaml.`,
           );
           expect(error.message).toMatch(new RegExp(`Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`));
           await reader.grant(customers);
@@ -170,6 +172,29 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
       );
     } finally {
       await reader.drop();
+    }
+  });
+
+  it('names a mixed-case table to grant as the GRANT must, quoted, and the grant so written lets the copy through', async () => {
+    // public.Orders unquoted is public.orders to PostgreSQL: the GRANT the advice led to failed.
+    const mixed = table('Mixed Case');
+    const quoted = mixed.split('.').map(dialect.quote).join('.');
+    await sql(`CREATE TABLE ${quoted} (id INT)`);
+    await sql(`INSERT INTO ${quoted} VALUES (1)`);
+    const reader = await dialect.createReader(table(dialect.healthyTable.name));
+    try {
+      await withSourceHarness([source([{ table: mixed, name: 'mixed' }], { url: reader.url })], async (h) => {
+        const error = await syncError(h, sourceName);
+        const granted = /grant that user SELECT on the table (.+), or leave this entry out/.exec(
+          error.message,
+        )?.[1];
+        expect(granted, error.message).toBe(quoted);
+        await reader.grant(granted ?? '');
+        expect((await h.sync(sourceName)).tables).toEqual([{ table: 'mixed', rows: 1 }]);
+      });
+    } finally {
+      await reader.drop();
+      await sql(`DROP TABLE ${quoted}`);
     }
   });
 

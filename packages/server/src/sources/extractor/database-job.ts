@@ -20,6 +20,8 @@ export const tableQuery = (table: DatabaseTable, quoteIdent: (name: string) => s
 export interface DatabaseTableDriver<Column extends { plan: ColumnPlan }> {
   /** The database's name in messages, e.g. PostgreSQL. */
   server: string;
+  /** Quotes one name as the database's SQL does ("Orders" in PostgreSQL, `Orders` in MySQL). */
+  quoteIdent: (name: string) => string;
   classify: (error: unknown) => DriverFailure;
   estimate: (position: unknown) => Promise<number | undefined>;
   /** The columns of the table's rows, each with its plan for the lake. */
@@ -72,6 +74,7 @@ export function databaseTableJob<Column extends { plan: ColumnPlan }>(
           url: options.url,
           statementTimeoutMs: options.statement_timeout_ms,
           server: driver.server,
+          quoteIdent: driver.quoteIdent,
           classify: driver.classify,
         });
       }

@@ -9,6 +9,7 @@ const options = {
   url: 'postgres://inlet:s3cret@db:5432/app',
   statementTimeoutMs: 5000,
   server: 'PostgreSQL',
+  quoteIdent: (name: string) => `"${name}"`,
   classify: (error: unknown) => (error as { kind?: 'timeout' | 'server' }).kind,
 };
 

@@ -1,4 +1,5 @@
 import { InletError, isInletError } from '../../errors/index.ts';
+import { quotedTableName } from './database-job.ts';
 import type { DatabaseTable } from './database-options.ts';
 import { safeMessage } from './redact.ts';
 
@@ -30,6 +31,8 @@ export function tableSyncError(
     statementTimeoutMs: number;
     /** The database's name in messages, e.g. PostgreSQL. */
     server: string;
+    /** Quotes one name as the database's SQL does, for the table a GRANT names. */
+    quoteIdent: (name: string) => string;
     classify: (error: unknown) => DriverFailure;
   },
 ): InletError {
@@ -55,8 +58,12 @@ export function tableSyncError(
   if (failure === 'no-privilege') {
     const user = urlUser(options.url);
     const who = user ? `the user ${user} of this source's url` : "this source's user";
+    // Quoted as the GRANT must name it: public.Orders unquoted is public.orders to PostgreSQL, and a
+    // name with a space or a keyword (order) is no name at all unquoted.
     const what =
-      options.table.table !== undefined ? `the table ${options.table.table}` : 'the tables its query: reads';
+      options.table.table !== undefined
+        ? `the table ${quotedTableName(options.table.table, options.quoteIdent)}`
+        : 'the tables its query: reads';
     return new InletError(
       'SOURCE_QUERY_FAILED',
       `${where}: ${options.server} does not let ${who} read it (${message}); grant that user SELECT on ${what}, or leave this entry out of inlet.yaml.`,

@@ -91,6 +91,7 @@ describe('mysql source', () => {
     },
     queryColumnsHaveComments: false,
     server: 'MySQL',
+    quote: (name) => `\`${name}\``,
     async createReader(readable) {
       const user = uniqueName('reader').slice(0, 32);
       // Both hosts: a client on 127.0.0.1 may be matched as localhost by the server.

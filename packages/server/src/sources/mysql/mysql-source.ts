@@ -122,6 +122,7 @@ function mysqlJob(
 ): TableJob {
   return databaseTableJob(source, table, options, {
     server: 'MySQL',
+    quoteIdent,
     classify: classifyMysqlFailure,
     async estimate(position) {
       const plan = await connection.query<{ rows?: number | string }>(

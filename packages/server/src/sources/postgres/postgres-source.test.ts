@@ -80,6 +80,7 @@ describe('postgres source', () => {
     },
     queryColumnsHaveComments: true,
     server: 'PostgreSQL',
+    quote: (name) => `"${name}"`,
     async createReader(readable) {
       const user = uniqueName('inlet_reader');
       await sql(`CREATE ROLE ${user} LOGIN PASSWORD 'reader-pw'`);

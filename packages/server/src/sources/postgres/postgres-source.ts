@@ -66,6 +66,7 @@ function postgresJob(
 ): TableJob {
   return databaseTableJob(source, table, options, {
     server: 'PostgreSQL',
+    quoteIdent,
     classify: classifyPostgresFailure,
     async estimate(position) {
       const plan = await connection.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
