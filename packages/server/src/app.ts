@@ -25,6 +25,7 @@ import {
   fileInTheWay,
   type Loader,
   loaderLagSeconds,
+  makeFolder,
 } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
@@ -183,7 +184,7 @@ function prepareDataDir(layout: DataLayout): void {
   ];
   for (const dir of folders) {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeFolder(dir);
     } catch (error) {
       throw fileInTheWay(layout, dir) ?? unusable(dir, 'making', error);
     }

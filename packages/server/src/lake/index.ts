@@ -31,6 +31,7 @@ export {
   dataLayout,
   fileInTheWay,
   makeDataFolders,
+  makeFolder,
   sqlString,
 } from './layout.ts';
 export { createLoader, defaultLoaderThreads, type Loader, loadGroups } from './loader.ts';

@@ -1,5 +1,5 @@
 import { accessSync, constants, mkdirSync, type Stats, statSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { InletError } from '../errors/index.ts';
 
 /** Where everything lives under the data directory; the one place these paths are spelled. */
@@ -83,6 +83,40 @@ function makeError(path: string, error: unknown): unknown {
   return error;
 }
 
+/**
+ * Makes dir and the folders above it that are not there, one at a time. Node's recursive mkdir, told
+ * ENOENT for a folder whose parent is there (a pseudo file system: data_dir /proc/inlet), makes the
+ * parent again and retries for good: inlet start spun at full CPU, saying nothing. Here the ENOENT
+ * is thrown, and dataDirUnusable names it.
+ */
+export function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  let path = resolve(dir);
+  for (; !statSync(path, { throwIfNoEntry: false }); path = dirname(path)) {
+    missing.unshift(path);
+    if (dirname(path) === path) break;
+  }
+  // A file where a folder goes fails as recursive mkdir fails on it (EEXIST), for fileInTheWay to name.
+  if (missing.length === 0 && !statSync(path).isDirectory()) mkdirSync(path);
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      // Made meanwhile by another process (a loader starting beside inlet run).
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory()) throw error;
+    }
+  }
+}
+
+/** Whether path's parent folder is there, so an ENOENT making path says its file system makes none. */
+const parentIsFolder = (path: string): boolean => {
+  try {
+    return statSync(dirname(path), { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
+};
+
 /** DATA_DIR_UNUSABLE for a folder or file of the data directory that could not be made or written. */
 export function dataDirUnusable(dataDir: string, doing: string, path: string, thrown: unknown): InletError {
   const error = doing === 'making' ? makeError(path, thrown) : thrown;
@@ -97,9 +131,13 @@ export function dataDirUnusable(dataDir: string, doing: string, path: string, th
       `data_dir ${dataDir} is a file, not a directory; set data_dir in inlet.yaml to a directory (inlet makes it when it is not there), or move the file away.`,
       { cause: error },
     );
+  const hint =
+    code === 'ENOENT' && doing === 'making' && parentIsFolder(path)
+      ? ` (its folder ${dirname(path)} is there, but its file system makes no folders, as /proc and /sys make none)`
+      : (ERRNO_HINTS[code ?? ''] ?? '');
   return new InletError(
     'DATA_DIR_UNUSABLE',
-    `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${ERRNO_HINTS[code ?? ''] ?? ''}. ${
+    `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${hint}. ${
       code === 'EROFS'
         ? 'Set data_dir in inlet.yaml to a directory on a writable file system, or make this one writable (a systemd unit with ProtectSystem= needs it in ReadWritePaths=; a container, a volume there).'
         : 'Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).'
@@ -134,7 +172,7 @@ export function fileInTheWay(layout: DataLayout, dir: string): InletError | unde
 export function makeDataFolders(layout: DataLayout, folders: readonly string[]): void {
   for (const dir of folders) {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeFolder(dir);
     } catch (error) {
       throw fileInTheWay(layout, dir) ?? dataDirUnusable(layout.dataDir, 'making', dir, error);
     }

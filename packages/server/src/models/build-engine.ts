@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection, Json } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
@@ -11,7 +10,7 @@ import {
   unavailableMessage,
 } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
-import { type DataLayout, dataDirUnusable, type ReadLeases, sqlString } from '../lake/index.ts';
+import { type DataLayout, dataDirUnusable, makeFolder, type ReadLeases, sqlString } from '../lake/index.ts';
 import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
 import { quoteName } from './sql-names.ts';
 
@@ -72,7 +71,7 @@ export async function createBuildEngine(options: {
   // inlet run, test, docs and catalog make it, not only inlet start: a data_dir this user may not
   // write ended them with a bare EACCES, as an error inlet did not foresee (exit 5).
   try {
-    mkdirSync(temp, { recursive: true });
+    makeFolder(temp);
   } catch (error) {
     throw dataDirUnusable(layout.dataDir, 'making', temp, error);
   }
