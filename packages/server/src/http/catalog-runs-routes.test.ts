@@ -208,6 +208,29 @@ describe('catalog and runs over HTTP', () => {
     }
   });
 
+  it('refuses a URL parameter the catalog, the lineage and one run do not take, where ?table=logins listed every table', async () => {
+    expect((await get('/api/catalog?_=1733450000000')).statusCode).toBe(200);
+    const oneTable = 'GET /api/catalog/<table> gives one table, with its upstream and downstream';
+    const cases: [string, string, string][] = [
+      ['/api/catalog?table=logins', 'table', `none; ${oneTable}`],
+      ['/api/catalog?kind=mart', 'kind', `none; ${oneTable}`],
+      ['/api/lineage?table=logins', 'table', `none; ${oneTable}`],
+      ['/api/catalog/logins?columns=n', 'columns', 'none'],
+      ['/api/runs/1?steps=0', 'steps', 'none; GET /api/runs?workflow=&status= filters the list of runs'],
+    ];
+    for (const [url, name, takes] of cases) {
+      const bad = await get(url);
+      expect([bad.statusCode, bad.json().error], url).toEqual([
+        400,
+        {
+          code: 'INVALID_FIELD',
+          message: `${name}: is not a parameter of the URL, which takes ${takes}`,
+          field: name,
+        },
+      ]);
+    }
+  });
+
   it('shows a run whose process died as abandoned without a scheduler, as inlet runs does', async () => {
     const id = runs.claim({
       workflow: 'killed',

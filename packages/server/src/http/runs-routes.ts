@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { InletError } from '../errors/index.ts';
 import { RUN_STATUSES, type RunHistory, runById, STALE_RUN_MS } from '../scheduler/index.ts';
 import { createTokenCheck } from './query-routes.ts';
-import { refuseUnknownParameters } from './url-parameters.ts';
+import { refuseAnyParameter, refuseUnknownParameters } from './url-parameters.ts';
 
 const STATUSES: readonly string[] = RUN_STATUSES;
 const LIST_PARAMETERS = ['workflow', 'status', 'limit', 'before'];
@@ -98,6 +98,7 @@ export function registerRunsRoutes(
       return page;
     });
     scope.get('/api/runs/:id', async (request) => {
+      refuseAnyParameter(request.query, 'GET /api/runs?workflow=&status= filters the list of runs');
       const { id } = request.params as { id: string };
       // Named as read, as inlet runs names it: /api/runs/0012 was "No run has id 0012".
       return runById(runs, id, 'GET /api/runs');

@@ -15,3 +15,8 @@ export function refuseUnknownParameters(query: unknown, taken: readonly string[]
         details: { field: name },
       });
 }
+
+/** Refuses every URL parameter but `_`, for a route that takes none; `instead` says what does what was asked. */
+export function refuseAnyParameter(query: unknown, instead?: string): void {
+  refuseUnknownParameters(query, [], instead === undefined ? 'none' : `none; ${instead}`);
+}
