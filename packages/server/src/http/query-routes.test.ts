@@ -71,6 +71,36 @@ describe('POST /api/query', () => {
     expect(fewer.json()).toMatchObject({ stats: { rows: 3, truncated: true } });
   });
 
+  it('takes a max_rows beyond 2^53 as all the rows query.max_rows allows, and names a bad one as sent', async () => {
+    const { query, post } = await setup({ query: { max_rows: 5 } });
+    // parseJson keeps an integer beyond 2^53 as its digits, and max_rows was then refused as text.
+    for (const huge of ['99999999999999999999', '1e400']) {
+      const all = await post({}, Buffer.from(`{"sql": "FROM range(100)", "max_rows": ${huge}}`));
+      expect([all.statusCode, all.json().rows.length, all.json().stats.note], huge).toEqual([
+        200,
+        5,
+        expect.stringContaining("query.max_rows in inlet.yaml (5 rows; a request's max_rows can lower it"),
+      ]);
+    }
+    const said = (given: string) =>
+      `max_rows: must be a whole number of rows, 0 or more, as a JSON number ("max_rows": 1000), not ${given}`;
+    for (const [value, given] of [
+      ['10', 'the text "10", in quotes: write it without them'],
+      ['all', 'the text "all"'],
+      [-1, '-1'],
+      [2.5, '2.5'],
+      [null, 'null'],
+    ] as const) {
+      const bad = await query({ sql: 'SELECT 1', max_rows: value });
+      expect([bad.statusCode, bad.json().error], String(value)).toEqual([
+        400,
+        { code: 'INVALID_FIELD', message: said(given), field: 'max_rows' },
+      ]);
+    }
+    const below = await post({}, Buffer.from('{"sql": "SELECT 1", "max_rows": -99999999999999999999}'));
+    expect(below.json().error.message).toBe(said('-99999999999999999999'));
+  });
+
   it("names the limit that stopped an answer: inlet.yaml's query.max_rows, or the request's own max_rows", async () => {
     const { query } = await setup({ query: { max_rows: 5 } });
     const note = async (body: Record<string, unknown>) => (await query(body)).json().stats.note as string;

@@ -27,6 +27,29 @@ function unknownField(field: string): InletError {
   );
 }
 
+/**
+ * The body's max_rows. An integer beyond 2^53 arrives as its digits (parseJson keeps such integers
+ * as strings) and asks for more rows than query.max_rows allows, which caps it: "must be a
+ * non-negative integer" refused it as it refused the text "10", and named neither.
+ */
+function parseMaxRows(value: unknown): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  // 1e400 reads as Infinity: as many rows as there are, as an integer beyond 2^53 asks.
+  const long = typeof value === 'string' && /^-?\d{16,}$/.test(value) && !Number.isSafeInteger(Number(value));
+  if (value === Number.POSITIVE_INFINITY || (long && !value.startsWith('-'))) return Number.MAX_SAFE_INTEGER;
+  const given =
+    typeof value === 'number' || long
+      ? String(value)
+      : typeof value === 'string'
+        ? `the text ${JSON.stringify(value)}${/^\s*\d+\s*$/.test(value) ? ', in quotes: write it without them' : ''}`
+        : JSON.stringify(value);
+  throw new InletError(
+    'INVALID_FIELD',
+    `max_rows: must be a whole number of rows, 0 or more, as a JSON number ("max_rows": 1000), not ${given}`,
+    { details: { field: 'max_rows' } },
+  );
+}
+
 function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefined; id: string | undefined } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new InletError('INVALID_FIELD', 'body: must be a JSON object such as {"sql": "SELECT 1"}', {
@@ -39,11 +62,7 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
   const { sql, max_rows: maxRows, query_id: id } = body as Record<string, unknown>;
   if (typeof sql !== 'string' || sql.trim() === '')
     throw new InletError('INVALID_FIELD', 'sql: must be a non-empty string', { details: { field: 'sql' } });
-  if (maxRows !== undefined && (typeof maxRows !== 'number' || !Number.isInteger(maxRows) || maxRows < 0)) {
-    throw new InletError('INVALID_FIELD', 'max_rows: must be a non-negative integer', {
-      details: { field: 'max_rows' },
-    });
-  }
+  const rows = maxRows === undefined ? undefined : parseMaxRows(maxRows);
   // An empty id could be given, but never named in DELETE /api/query/:id to cancel the query.
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 100))
     throw new InletError('INVALID_FIELD', 'query_id: must be a string of 1 to 100 characters (a UUID, say)', {
@@ -59,7 +78,7 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
         details: { field: 'query_id' },
       },
     );
-  return { sql, maxRows: maxRows as number | undefined, id: id as string | undefined };
+  return { sql, maxRows: rows, id: id as string | undefined };
 }
 
 /** About the most JSON one answer holds; a larger result is cut off and marked truncated (use CSV). */
