@@ -45,6 +45,12 @@ export function wrongMethod(
   path: string,
   allowed: readonly string[],
 ): InletError {
+  // DELETE /api/query/$ID with $ID unset was told to send POST, which would run a query, not cancel one.
+  if (method === 'DELETE' && /^\/+api\/query\/*$/.test(path))
+    return new InletError(
+      'METHOD_NOT_ALLOWED',
+      'DELETE /api/query needs the id of the query to cancel after it: DELETE /api/query/<query_id>, the query_id its POST /api/query gave (an unset variable?).',
+    );
   return new InletError(
     'METHOD_NOT_ALLOWED',
     `${path} does not take ${method}; send ${allowed.join(' or ')} (see the HTTP API in README.md).`,

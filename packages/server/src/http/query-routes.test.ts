@@ -640,6 +640,32 @@ describe('DELETE /api/query/:id', () => {
     const refused = await fetch(`${url}/slow-0`, { method: 'DELETE', body: '{' });
     expect(refused.status).toBe(401);
   });
+
+  it('says a DELETE without an id needs the query_id after it, where it said to send POST', async () => {
+    const { app } = await setup();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const auth = { authorization: `Bearer ${API_TOKEN}` };
+    // As curl -X DELETE "$URL/api/query/$ID" sends it with $ID unset.
+    for (const path of ['/api/query/', '/api/query', '//api/query//']) {
+      const cancel = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'DELETE', headers: auth });
+      expect([cancel.status, cancel.headers.get('allow'), await cancel.json()], path).toEqual([
+        405,
+        'POST',
+        {
+          error: {
+            code: 'METHOD_NOT_ALLOWED',
+            message:
+              'DELETE /api/query needs the id of the query to cancel after it: DELETE /api/query/<query_id>, the query_id its POST /api/query gave (an unset variable?).',
+          },
+        },
+      ]);
+    }
+    const get = await fetch(`http://127.0.0.1:${port}/api/query/`, { headers: auth });
+    expect((await get.json()).error.message).toBe(
+      '/api/query does not take GET; send POST (see the HTTP API in README.md).',
+    );
+  });
 });
 
 describe('a route of a role this process does not run', () => {
