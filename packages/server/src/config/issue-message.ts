@@ -100,6 +100,28 @@ function quoteHint(expected: string, given: unknown, key: PropertyKey | undefine
   return `; YAML reads it as ${typeWords(typeof given)}: put it in quotes as written ("…") to give it as text`;
 }
 
+/** The key that names an entry of each list of named entries in inlet.yaml. */
+const ENTRY_NAMES: Record<string, string> = { workflows: 'name', sources: 'name', sites: 'id' };
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * For a list of named entries written as a mapping: keyed by name (workflows: { nightly: { cron: … } },
+ * as docs/scheduler.md's example of one workflow invites), or one entry without its -. "must be a
+ * list, not a mapping" said neither where the name goes nor what makes a list.
+ */
+function listHint(key: PropertyKey | undefined, expected: string, given: unknown): string {
+  const nameKey = typeof key === 'string' ? ENTRY_NAMES[key] : undefined;
+  if (expected !== 'array' || nameKey === undefined || !isMapping(given)) return '';
+  const keys = Object.keys(given);
+  if (keys.length > 0 && !(nameKey in given) && keys.every((entry) => isMapping(given[entry])))
+    return `; write each as a list item that holds its ${nameKey}: "- ${nameKey}: ${keys[0]}" under ${String(key)}:, with the keys of ${keys[0]} under it (docs/configuration.md shows one)`;
+  if (nameKey in given)
+    return `; put "- " before its first key to make it the list's item: "- ${nameKey}: …" (docs/configuration.md shows one)`;
+  return '';
+}
+
 /**
  * What to write for a key that is missing, for the keys a first inlet.yaml most often leaves out;
  * the rest are told the kind of value.
@@ -179,7 +201,7 @@ export function describeIssue(
     case 'invalid_type':
       if (given === undefined)
         return `${where}: is required; ${requiredHint(issue.path.at(-1), issue.expected)}`;
-      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given, issue.path.at(-1))}${unitHint(issue.path.at(-1), issue.expected, given)}`;
+      return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given, issue.path.at(-1))}${unitHint(issue.path.at(-1), issue.expected, given)}${listHint(issue.path.at(-1), issue.expected, given)}`;
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return `${where}: must not be empty`;
       if (issue.origin === 'array' && Number(issue.minimum) === 1) return `${where}: must list at least one`;

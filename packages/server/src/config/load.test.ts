@@ -312,7 +312,20 @@ describe('config', () => {
         { sources: [{ ...database, tables: [{ table: 'a', mode: 'merge', cursor: 'u', primary_key: 5 }] }] },
         'sources[0].tables[0].primary_key: must be text or a list, not 5',
       ],
-      [{ sources: { name: 'crm' } }, 'sources: must be a list, not a mapping'],
+      [
+        { sources: { name: 'crm' } },
+        'sources: must be a list, not a mapping (indented key: value lines); put "- " before its first key to make it the list\'s item: "- name: …"',
+      ],
+      // Keyed by name, as docs/scheduler.md's example of one workflow invites: the message said only
+      // that it was no list.
+      [
+        { workflows: { nightly: { cron: '0 5 * * *', steps: ['run'] } } },
+        'workflows: must be a list, not a mapping (indented key: value lines); write each as a list item that holds its name: "- name: nightly" under workflows:, with the keys of nightly under it (docs/configuration.md shows one)',
+      ],
+      [
+        { sites: { docs: { write_key: 'wk_docs_9f3a' } } },
+        'sites: must be a list, not a mapping (indented key: value lines); write each as a list item that holds its id: "- id: docs" under sites:',
+      ],
       [{ sites: [{ id: 'docs' }] }, 'sites[0].write_key: is required; add write_key: with text'],
       [{ server: { port: 'x' } }, 'server.port: must be a number, not the text "x"'],
       // YAML reads write_key: 12345678 as a number: the message said only "must be text".
