@@ -10,6 +10,7 @@ export const lsHelp = `inlet ls [selector…] [--exclude …] [--vars …]   (al
   with the same selectors would build, without building it; source:crm (and source:crm+) lists the
   source's tables first, as source:<project>.crm.customers. A terminal gets one name a line, a
   pipe one JSON object a line (name, kind, and path in the project; null for a built-in mart or a source).
+  dbt's --select / -s and --exclude take selectors too, as for inlet run.
   ${varsHelp}`;
 
 /** inlet ls: the nodes a selection picks, from the project alone (nothing is built or read). */

@@ -143,6 +143,14 @@ describe('inlet command line', () => {
     expect([start.code, start.out.split('\n')[0]]).toEqual([ExitCode.OK, startHelp.split('\n')[0]]);
   });
 
+  it("names dbt's --select / -s in inlet ls --help, which takes them as inlet run and inlet test do", async () => {
+    // The usage named --exclude alone, as did README's line, so --select looked like run's and test's only.
+    for (const command of ['ls', 'run', 'test']) {
+      const help = await inlet(command, '--help');
+      expect([help.code, help.out.includes("dbt's --select / -s")], command).toEqual([ExitCode.OK, true]);
+    }
+  });
+
   it('lists inlet help among the commands and shows its usage for inlet help help, as README says', async () => {
     // inlet help help answered 'Unknown command "help"' and exited 2; the list left help out.
     const usage = await inlet('help', 'help');
