@@ -409,6 +409,26 @@ describe('inlet command line', () => {
     expect(captured.err).toContain('Usage: inlet <command>');
   });
 
+  it('says an option where the command goes is no command, and that a command is missing after --config', async () => {
+    // 'Unknown command "--verbose"', and for inlet --config x.yaml the list of commands without a word.
+    const option = await inlet('--verbose', 'query', 'SELECT 1');
+    expect([option.code, option.out, option.err.split('\n')[0]]).toEqual([
+      ExitCode.USAGE,
+      '',
+      "--verbose is no command: inlet takes its command first and the command's options after it (inlet <command> --help lists them); --config alone may come before.",
+    ]);
+    for (const argv of [['--config', 'inlet.yaml'], ['-c', 'inlet.yaml'], ['--config=inlet.yaml']]) {
+      const missing = await inlet(...argv);
+      expect([missing.code, missing.out, missing.err.split('\n')[0]], argv.join(' ')).toEqual([
+        ExitCode.USAGE,
+        '',
+        'inlet needs a command after --config, such as inlet --config x.yaml start.',
+      ]);
+      expect(missing.err).toContain('Usage: inlet <command>');
+    }
+    expect((await inlet('--help')).code).toBe(ExitCode.OK);
+  });
+
   it('prints a configuration error as CODE: message, as every other error, so docs/errors.md can be looked up', async () => {
     // The code was left out: "… is not valid:" alone named no entry of docs/errors.md.
     const file = join(temp.dir, 'colour.yaml');

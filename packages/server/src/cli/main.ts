@@ -96,6 +96,18 @@ async function dispatch(
     output.err(`Unknown command "${unknownAsked}".\n\n${HELP}`);
     return ExitCode.USAGE;
   }
+  // inlet --config x.yaml (the command left off) and inlet --verbose printed the list of commands
+  // without a word of what was wrong, or called the option an unknown command.
+  if (command === undefined && leading.length > 0) {
+    output.err(`inlet needs a command after --config, such as inlet --config x.yaml start.\n\n${HELP}`);
+    return ExitCode.USAGE;
+  }
+  if (command?.startsWith('-') && command !== '--help' && command !== '-h') {
+    output.err(
+      `${command} is no command: inlet takes its command first and the command's options after it (inlet <command> --help lists them); --config alone may come before.\n\n${HELP}`,
+    );
+    return ExitCode.USAGE;
+  }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     output.out(HELP);
     return command ? ExitCode.OK : ExitCode.USAGE;
