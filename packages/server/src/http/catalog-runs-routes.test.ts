@@ -113,7 +113,6 @@ describe('catalog and runs over HTTP', () => {
       ['999', '999'],
       // Past 2^53: Number() would round it into another id.
       ['99999999999999999999', '99999999999999999999'],
-      ['abc', 'abc'],
     ]) {
       const missing = await get(`/api/runs/${typed}`);
       expect(missing.statusCode).toBe(404);
@@ -121,6 +120,23 @@ describe('catalog and runs over HTTP', () => {
         code: 'NOT_FOUND',
         message: `No run has id ${named}; the newest run is ${newest} (GET /api/runs lists them).`,
       });
+    }
+  });
+
+  it('says a run id is a whole number for /api/runs/nightly, where it said no run had that id', async () => {
+    for (const [path, id, query] of [
+      ['/api/runs/nightly', 'nightly', 'nightly'],
+      ['/api/runs/-1', '-1', '-1'],
+      ['/api/runs/%E2%98%83%20x', '☃ x', '%E2%98%83%20x'],
+    ]) {
+      const response = await get(path);
+      expect([response.statusCode, response.json().error], path).toEqual([
+        404,
+        {
+          code: 'NOT_FOUND',
+          message: `"${id}" is not a run id (a whole number); GET /api/runs?workflow=${query} lists the runs of a workflow, GET /api/runs all of them.`,
+        },
+      ]);
     }
   });
 

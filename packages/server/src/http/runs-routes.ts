@@ -100,6 +100,13 @@ export function registerRunsRoutes(
     scope.get('/api/runs/:id', async (request) => {
       refuseAnyParameter(request.query, 'GET /api/runs?workflow=&status= filters the list of runs');
       const { id } = request.params as { id: string };
+      // /api/runs/nightly (a workflow's name where its runs were meant) was "No run has id nightly",
+      // leaving the reader to guess how ids look; inlet runs nightly says so.
+      if (!/^\d+$/.test(id))
+        throw new InletError(
+          'NOT_FOUND',
+          `${JSON.stringify(id)} is not a run id (a whole number); GET /api/runs?workflow=${encodeURIComponent(id)} lists the runs of a workflow, GET /api/runs all of them.`,
+        );
       // Named as read, as inlet runs names it: /api/runs/0012 was "No run has id 0012".
       return runById(runs, id, 'GET /api/runs');
     });
