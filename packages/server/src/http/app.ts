@@ -26,7 +26,7 @@ import { checkCharset, createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { decodeUnreserved } from './percent-decoding.ts';
-import { registerQueryRoutes } from './query-routes.ts';
+import { queryBodyError, registerQueryRoutes } from './query-routes.ts';
 import { createRequestCounter } from './request-counter.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
 import { registerSdkRoutes } from './sdk-routes.ts';
@@ -225,7 +225,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         checkCharset(request.headers['content-type']?.toLowerCase() ?? '');
         done(null, parseJsonBody(body as Buffer));
       } catch (error) {
-        done(error as Error, undefined);
+        const said =
+          request.routeOptions.url === '/api/query' ? queryBodyError(error, body as Buffer) : error;
+        done(said as Error, undefined);
       }
     },
   );

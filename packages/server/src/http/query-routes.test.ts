@@ -101,6 +101,25 @@ describe('POST /api/query', () => {
     expect(below.json().error.message).toBe(said('-99999999999999999999'));
   });
 
+  it('says the SQL goes inside a JSON object for a body that is SQL as text, where it named only a token', async () => {
+    const { post } = await setup();
+    for (const [type, sql] of [
+      ['text/plain', 'SELECT 1'],
+      ['application/json', '-- weekly\nSELECT 1'],
+      ['application/json', 'with a as (select 1) from a'],
+    ]) {
+      const refused = await post({ 'content-type': type }, Buffer.from(sql));
+      expect([refused.statusCode, refused.json().error.code], sql).toEqual([400, 'INVALID_JSON']);
+      expect(refused.json().error.message, sql).toMatch(/^The body is not valid JSON: /);
+      expect(refused.json().error.message, sql).toMatch(
+        /; POST \/api\/query takes the SQL inside a JSON object/,
+      );
+    }
+    // Broken JSON is told where it broke, and no more.
+    const broken = await post({}, Buffer.from('{"sql": "SELECT 1"'));
+    expect(broken.json().error.message).not.toContain('inside a JSON object');
+  });
+
   it("names the limit that stopped an answer: inlet.yaml's query.max_rows, or the request's own max_rows", async () => {
     const { query } = await setup({ query: { max_rows: 5 } });
     const note = async (body: Record<string, unknown>) => (await query(body)).json().stats.note as string;

@@ -81,6 +81,20 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
   return { sql, maxRows: rows, id: id as string | undefined };
 }
 
+/**
+ * A body's JSON error for POST /api/query, with what to send when the body is SQL as text (curl
+ * --data-binary @weekly.sql, as ClickHouse's and Trino's HTTP APIs take it): "Unexpected token 'S',
+ * "SELECT 1" is not valid JSON" said nothing of the {"sql": …} it wanted.
+ */
+export function queryBodyError(error: unknown, body: Buffer): unknown {
+  if (!(error instanceof InletError) || error.code !== 'INVALID_JSON') return error;
+  if (!/^\s*([A-Za-z(]|--|\/\*)/.test(body.subarray(0, 100).toString('utf8'))) return error;
+  return new InletError(
+    'INVALID_JSON',
+    `${error.message}; POST /api/query takes the SQL inside a JSON object, {"sql": "SELECT 1"}, not as the body's text`,
+  );
+}
+
 /** About the most JSON one answer holds; a larger result is cut off and marked truncated (use CSV). */
 const JSON_ANSWER_BYTES = 100 * 1024 * 1024;
 
