@@ -121,6 +121,25 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     expect(await queryApi(inlet.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 
+  it('answers a query that ran beside one that crashed DuckDB, which alone gets QUERY_ENGINE_CRASHED', async () => {
+    // Both failed before: the segfault ended the process, and every query in it with it.
+    const restarts = engineProcesses();
+    const beside = post('SELECT count(*) AS n FROM range(3000000000) a');
+    await busyEngine();
+    const culprit = post('SELECT lead(x, -9223372036854775808) OVER () FROM (VALUES (1)) t(x)');
+    const answer = await beside;
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { rows: unknown[][] }).rows).toEqual([['3000000000']]);
+    const failed = await culprit;
+    expect(failed.status).toBe(503);
+    const body = (await failed.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('QUERY_ENGINE_CRASHED');
+    expect(body.error.message).toMatch(/signal SIGSEGV.*again when it was run once more on its own/);
+    // Ended twice (beside the other query, then alone), and started again each time.
+    expect(engineProcesses()).not.toEqual(restarts);
+    expect(await queryApi(inlet.url, 'SELECT 5 AS five')).toEqual([{ five: 5 }]);
+  });
+
   it('streams a CSV export that can be cancelled part-way', async () => {
     const answer = await post('SELECT range AS n FROM range(1000000000)', { query_id: 'export-1' }, 'csv');
     expect(answer.status).toBe(200);

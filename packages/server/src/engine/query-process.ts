@@ -77,6 +77,18 @@ interface Job {
   stop?: AbortController;
   /** Ends the job's read lease, taken when it was sent to the engine's process. */
   endLease?: () => void;
+  /** Its answer, its columns or its error went to the caller. */
+  settled?: boolean;
+  /** The process it was last sent to. */
+  running?: Running;
+  /** Sends it to a process (again, after a crash, with the WAL segments retiring then). */
+  dispatch?: (running: Running) => void;
+  /** Its caller's signal: its client gone. */
+  signal?: AbortSignal;
+  /** It was run once more after a process ended under it beside other queries (runAgain). */
+  retried?: boolean;
+  /** Told when it is forgotten, or a stream's columns came: runAgain's next query may go. */
+  onSent?: () => void;
 }
 
 interface Running {
@@ -151,7 +163,7 @@ export async function createQueryProcess(options: {
   const { capBytes, dataBytes, named: capNamed } = queryProcessCap(config);
   /** Why the process's data cannot be limited here, once found (then it is not tried again). */
   let unlimited: string | undefined;
-  const jobs = new Map<number, Job>();
+  const jobs = new Map<number, Job & { id: number }>();
   const byQueryId = new Map<string, Job & { id: number }>();
   let nextJob = 0;
   let current: Running | undefined;
@@ -160,6 +172,8 @@ export async function createQueryProcess(options: {
   let restartAt = 0;
   let closing = false;
   let watch: NodeJS.Timeout | undefined;
+  /** Queries a process ended under, being run again one at a time (runAgain): new ones wait for them. */
+  let retrying: Promise<void> | undefined;
   const recycleRule = options.recycle ?? RECYCLE;
   const unresponsiveMs = options.unresponsiveMs ?? UNRESPONSIVE_MS;
 
@@ -173,6 +187,7 @@ export async function createQueryProcess(options: {
     code: number | null,
     signal: NodeJS.Signals | null,
     queries: number,
+    retried = false,
   ) => {
     // inlet query's process of its one query is not started again, and what it printed went to the
     // terminal, where the server's goes to its log.
@@ -206,9 +221,19 @@ export async function createQueryProcess(options: {
         'QUERY_OUT_OF_MEMORY',
         `The query engine's process reached the memory it may hold (${megabytes(running.dataSeen ?? 0)} of ${capNamed}) while this query ran, and ended (signal ${signal}): Node in it could not get memory for the rows it handed over.${others} Ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); or make large values smaller, or raise query.memory_limit in inlet.yaml.`,
       );
+    const how = signal
+      ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps the system, out of memory' : ''}`
+      : `exit code ${code}`;
+    // Run again alone after a process ended under it beside others (runAgain), it ended this one too.
+    if (retried && queries === 1)
+      return new InletError(
+        'QUERY_ENGINE_CRASHED',
+        `The query engine's process ended while this query ran (${how}), and again when it was run once more on its own: this query ends it, which is a fault in DuckDB (${details}). Write it another way (another function, or the same one with other arguments); the process is started again by itself.`,
+        { retryAfterSeconds: 1 },
+      );
     return new InletError(
       'QUERY_ENGINE_CRASHED',
-      `The query engine's process ended while this query ran (${signal ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps the system, out of memory' : ''}` : `exit code ${code}`})${again}.${others} Retry; a query that ends it every time hits a fault in DuckDB: ${details}.`,
+      `The query engine's process ended while this query ran (${how})${again}.${others} Retry; a query that ends it every time hits a fault in DuckDB: ${details}.`,
       { retryAfterSeconds: 1 },
     );
   };
@@ -337,6 +362,60 @@ export async function createQueryProcess(options: {
     job.endLease?.();
     job.endLease = undefined;
     if (job.queryId !== undefined && byQueryId.get(job.queryId) === job) byQueryId.delete(job.queryId);
+    job.onSent?.();
+  };
+
+  /** Fails a job with error, wherever its caller waits (its answer, a stream's next chunk). */
+  const fail = (id: number, job: Job, error: Error) => {
+    job.settle({ type: 'failed', error });
+    job.chunks.push(error);
+    job.wake?.();
+    job.stop?.abort(error);
+    forget(id, job);
+  };
+
+  /**
+   * Runs again, one at a time and each alone in the process, the queries a process had in flight
+   * when it ended beside others: people's SQL only reads, so running it twice is safe. The one that
+   * ends the fresh process too is then known to be the cause, and fails (once retried, a query is
+   * not run again); the others answer as if nothing had happened. Queries that come meanwhile wait.
+   */
+  const runAgain = (queue: Array<Job & { id: number }>) => {
+    const before = retrying;
+    const run = (async () => {
+      await before;
+      for (const job of queue) {
+        job.retried = true;
+        if (closing || job.cancelled || job.signal?.aborted) {
+          fail(
+            job.id,
+            job,
+            closing
+              ? new InletError('QUERY_CANCELLED', 'The server is stopping, and the query was cancelled.')
+              : new InletError('QUERY_CANCELLED', 'The query was cancelled.'),
+          );
+          continue;
+        }
+        let running: Running;
+        try {
+          running = await ensure();
+        } catch (error) {
+          fail(job.id, job, error as Error);
+          continue;
+        }
+        job.rows = [];
+        job.chunks = [];
+        await new Promise<void>((resolve) => {
+          job.onSent = resolve;
+          job.dispatch?.(running);
+        });
+        job.onSent = undefined;
+      }
+    })();
+    const done: Promise<void> = run.finally(() => {
+      if (retrying === done) retrying = undefined;
+    });
+    retrying = done;
   };
 
   const onExit = (running: Running, code: number | null, signal: NodeJS.Signals | null) => {
@@ -349,15 +428,30 @@ export async function createQueryProcess(options: {
       running.silentFor !== undefined ||
       running.stuck !== undefined;
     const queries = jobs.size;
+    // A crash beside other queries, or one query's own fault, leaves the others' answers to be had
+    // from a fresh process; not one whose memory or silence ended it (the same would end the next).
+    const mayRunAgain =
+      !options.oneQuery &&
+      running.silentFor === undefined &&
+      running.killedFor === undefined &&
+      !reachedLimit(running, signal) &&
+      (queries > 1 || running.stuck !== undefined);
+    const again: Array<Job & { id: number }> = [];
     for (const [id, job] of jobs) {
-      const error =
-        running.stuck?.job === id ? running.stuck.error : endedError(running, code, signal, queries);
-      job.settle({ type: 'failed', error });
-      job.chunks.push(error);
-      job.wake?.();
-      job.stop?.abort(error);
-      forget(id, job);
+      if (mayRunAgain && running.stuck?.job !== id && !job.settled && !job.retried) {
+        jobs.delete(id);
+        again.push(job);
+        continue;
+      }
+      fail(
+        id,
+        job,
+        running.stuck?.job === id
+          ? running.stuck.error
+          : endedError(running, code, signal, queries, job.retried),
+      );
     }
+    if (again.length > 0) runAgain(again);
     idle();
     // A query that ended it is no reason to wait: the next one gets a fresh process at once. One
     // that ends by itself soon after it starts is started ever more slowly.
@@ -523,6 +617,8 @@ export async function createQueryProcess(options: {
     let running: Running;
     try {
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
+      // Queries run again after a crash run alone (runAgain).
+      while (retrying) await retrying;
       running = await ensure();
       // Cancelled, or its client gone, while the process started.
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
@@ -531,21 +627,16 @@ export async function createQueryProcess(options: {
       throw error;
     }
     const outcome = new Promise<Outcome>((resolve) => {
-      let settled = false;
       job.settle = (value) => {
-        if (settled) return;
-        settled = true;
+        if (job.settled) return;
+        job.settled = true;
         resolve(value);
+        // A stream run again (runAgain) is under way once its columns are here.
+        if (value.type === 'columns') job.onSent?.();
       };
     });
     job.endLease = options.leases?.begin();
-    // Idle, it was asked nothing: its silence counts from now.
-    if (jobs.size === 0) running.heardAt = Date.now();
-    jobs.set(job.id, job);
-    // What it holds while idle is measured again from the end of this query.
-    running.aboveSince = undefined;
-    running.child.channel?.ref();
-    startWatch();
+    job.signal = opts.signal;
     const maxRows = opts.maxRows ?? config.query.max_rows;
     const wire: WireQueryOptions = {
       id,
@@ -555,14 +646,27 @@ export async function createQueryProcess(options: {
         rowLimitNames: [maxRows, 0].map((rows): [number, string] => [rows, opts.rowLimit?.(rows) ?? '']),
       }),
     };
-    const abort = () => send(running, { type: 'abort', job: job.id });
+    job.dispatch = (to) => {
+      // Idle, it was asked nothing: its silence counts from now.
+      if (jobs.size === 0) to.heardAt = Date.now();
+      jobs.set(job.id, job);
+      job.running = to;
+      // What it holds while idle is measured again from the end of this query.
+      to.aboveSince = undefined;
+      to.child.channel?.ref();
+      startWatch();
+      send(to, { type, job: job.id, sql, opts: wire, retiring: options.leases?.retiringPaths() ?? [] });
+    };
+    const abort = () => {
+      if (job.running && jobs.has(job.id)) send(job.running, { type: 'abort', job: job.id });
+    };
     opts.signal?.addEventListener('abort', abort, { once: true });
-    send(running, { type, job: job.id, sql, opts: wire, retiring: options.leases?.retiringPaths() ?? [] });
+    job.dispatch(running);
     const result = await outcome;
     // A stream's client may still go away while it reads the rows.
     if (type === 'query' || result.type === 'failed') opts.signal?.removeEventListener('abort', abort);
     if (result.type === 'failed') throw result.error;
-    return { running, result };
+    return result;
   };
 
   const newJob = (queryId: string | undefined): Job & { id: number } => ({
@@ -610,7 +714,7 @@ export async function createQueryProcess(options: {
 
   return {
     async query(sql: string, opts: QueryOptions = {}): Promise<QueryResult> {
-      const { result } = await begin('query', sql, opts, newJob(opts.id));
+      const result = await begin('query', sql, opts, newJob(opts.id));
       if (result.type !== 'result') throw new Error('the query engine answered a query with columns');
       return result.result;
     },
@@ -622,8 +726,10 @@ export async function createQueryProcess(options: {
       const job = newJob(opts.id);
       const stop = new AbortController();
       job.stop = stop;
-      const { running, result } = await begin('stream', sql, opts, job);
+      const result = await begin('stream', sql, opts, job);
       if (result.type !== 'columns') throw new Error('the query engine answered a stream with rows');
+      // The process that answered its columns (the first, or the one it was run again in).
+      const running = job.running as Running;
       const pull = () => send(running, { type: 'pull', job: job.id });
       for (let i = 0; i < STREAM_WINDOW; i++) pull();
       const chunks: AsyncIterable<Json[][]> = {
@@ -660,16 +766,12 @@ export async function createQueryProcess(options: {
       closing = true;
       clearInterval(watch);
       clearInterval(recycling);
-      for (const [id, job] of jobs) {
-        const error = new InletError(
-          'QUERY_CANCELLED',
-          'The server is stopping, and the query was cancelled.',
+      for (const [id, job] of jobs)
+        fail(
+          id,
+          job,
+          new InletError('QUERY_CANCELLED', 'The server is stopping, and the query was cancelled.'),
         );
-        job.settle({ type: 'failed', error });
-        job.chunks.push(error);
-        job.wake?.();
-        forget(id, job);
-      }
       current?.child.kill('SIGKILL');
       current = undefined;
     },
