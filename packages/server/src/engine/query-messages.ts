@@ -54,6 +54,8 @@ export type FromEngine =
   | { type: 'stopped'; job: number; error: WireError }
   /** The job was stopped (its time limit, a cancel) and DuckDB has not let go of it: end this process. */
   | { type: 'stuck'; job: number; error: WireError }
+  /** The job failed with DuckDB's INTERNAL or FATAL kind of error (isDuckDBFault): end this process. */
+  | { type: 'fault'; job: number; error: WireError }
   /** The job is over in the engine (its slot is free). */
   | { type: 'done'; job: number }
   | { type: 'damaged-file'; moved: MovedFile; detail: string }
@@ -78,6 +80,19 @@ export function fromWire(wire: WireError): Error {
     retryAfterSeconds: wire.retryAfterSeconds,
   });
 }
+
+/**
+ * DuckDB's kinds of error for a failed assertion inside it (INTERNAL) and for a database it gave up
+ * on (FATAL): after either it may answer no query ("database has been invalidated") until it is
+ * started again. DuckDB's message leads the error, or is its cause where inlet's words lead.
+ */
+export function isDuckDBFault(error: unknown): boolean {
+  const duckdb = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return /^(?:INTERNAL|FATAL) Error: /.test(String((duckdb as Error | undefined)?.message));
+}
+
+/** DuckDB's words for a query refused because an earlier one's fault invalidated the database. */
+export const INVALIDATED = /database has been invalidated because of a previous fatal error/;
 
 /**
  * Node's own words when this process's memory limit refused it memory, as it handed rows over

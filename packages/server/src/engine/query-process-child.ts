@@ -6,6 +6,7 @@ import type { QueryStream } from './query-engine.ts';
 import { createQueryEngine, type QueryEngine, type QueryOptions } from './query-engine.ts';
 import {
   type FromEngine,
+  isDuckDBFault,
   shortOfMemory,
   type ToEngine,
   toWire,
@@ -96,6 +97,7 @@ async function pass(job: number, entry: Job, stream: QueryStream): Promise<void>
       next = await chunks.next();
     } catch (error) {
       send({ type: 'chunk-failed', job, error: toWire(error) });
+      if (isDuckDBFault(error)) send({ type: 'fault', job, error: toWire(error) });
       break;
     }
     if (next.done) {
@@ -123,7 +125,8 @@ async function run(message: Extract<ToEngine, { type: 'query' | 'stream' }>, rea
       send({ type: 'result', job, result: { ...result, rows: [] } });
     } else await ready.stream(message.sql, opts, (stream) => pass(job, entry, stream));
   } catch (error) {
-    send({ type: 'failed', job, error: toWire(shortOfMemory(error)) });
+    // The server ends this process for it, and starts another: DuckDB may answer nothing more.
+    send({ type: isDuckDBFault(error) ? 'fault' : 'failed', job, error: toWire(shortOfMemory(error)) });
   } finally {
     jobs.delete(job);
     send({ type: 'done', job });

@@ -140,6 +140,37 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     expect(await queryApi(inlet.url, 'SELECT 5 AS five')).toEqual([{ five: 5 }]);
   });
 
+  it('starts the process again after an internal error of DuckDB, which its query gets saying so; a query beside it answers', async () => {
+    // DuckDB 1.5.6 fails this with "INTERNAL Error: Failed to bind column reference" (duckdb#21890).
+    // After such an error while a query runs, DuckDB refuses every later query ("FATAL Error: …
+    // database has been invalidated") until it is started again.
+    const before = engineProcesses();
+    const beside = post('SELECT count(*) AS n FROM range(3000000000) a');
+    await busyEngine();
+    const answer = await post(
+      'SELECT val FROM (VALUES (1), (2)) tbl(val) GROUP BY val HAVING (SELECT count(*) FROM (VALUES (1), (2)) tbl2(v) WHERE TRY(tbl.val + tbl.val) > 0) > 0',
+    );
+    expect(answer.status).toBe(400);
+    const body = (await answer.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('QUERY_INVALID');
+    expect(body.error.message).toMatch(
+      /^INTERNAL Error: Failed to bind column reference[\s\S]*That is a fault in DuckDB[\s\S]*ended and is started again by itself/,
+    );
+    const other = await beside;
+    expect(other.status).toBe(200);
+    expect(((await other.json()) as { rows: unknown[][] }).rows).toEqual([['3000000000']]);
+    expect(engineProcesses()).not.toEqual(before);
+    // DuckDB's words quoted by the query itself are its own error: the process stays.
+    const now = engineProcesses();
+    const own = await post("SELECT error('INTERNAL Error: made up') AS x");
+    expect(own.status).toBe(400);
+    const ownBody = (await own.json()) as { error: { message: string } };
+    expect(ownBody.error.message).toMatch(/INTERNAL Error: made up/);
+    expect(ownBody.error.message).not.toMatch(/fault in DuckDB/);
+    expect(await queryApi(inlet.url, 'SELECT 7 AS seven')).toEqual([{ seven: 7 }]);
+    expect(engineProcesses()).toEqual(now);
+  });
+
   it('streams a CSV export that can be cancelled part-way', async () => {
     const answer = await post('SELECT range AS n FROM range(1000000000)', { query_id: 'export-1' }, 'csv');
     expect(answer.status).toBe(200);

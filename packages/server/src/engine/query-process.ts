@@ -9,6 +9,7 @@ import type { QueryEngine, QueryOptions, QueryResult, QueryStream } from './quer
 import {
   type FromEngine,
   fromWire,
+  INVALIDATED,
   type ToEngine,
   type WireError,
   type WireQueryOptions,
@@ -116,6 +117,8 @@ interface Running {
   silentFor?: number;
   /** The server ended it for a query that was stopped and that DuckDB did not let go of: that job, and why it was stopped. */
   stuck?: { job: number; error: Error };
+  /** The server ended it for an error of DuckDB's INTERNAL or FATAL kind: its first line. */
+  fault?: string;
 }
 
 /**
@@ -205,6 +208,12 @@ export async function createQueryProcess(options: {
         `The query engine's process was ended while this query ran: a query beside it was stopped (${running.stuck.error.message.split(';')[0]}) and DuckDB could not let go of it. It is started again by itself; retry.`,
         { retryAfterSeconds: 1 },
       );
+    if (running.fault !== undefined)
+      return new InletError(
+        'QUERY_ENGINE_CRASHED',
+        `The query engine's process was ended while this query ran: DuckDB failed with an internal error (${running.fault}), after which it may answer no query until it is started again${again}. Retry.`,
+        { retryAfterSeconds: 1 },
+      );
     if (running.silentFor !== undefined)
       return new InletError(
         'QUERY_ENGINE_CRASHED',
@@ -270,6 +279,34 @@ export async function createQueryProcess(options: {
     logger.error(
       { pid: running.child.pid, queries: jobs.size, reason: reason.message },
       "a query stopped in the query engine's process went on regardless, and the process is ended; its queries fail",
+    );
+    running.child.kill('SIGKILL');
+  };
+
+  /**
+   * Ends a process whose DuckDB failed with an error of its INTERNAL or FATAL kind: a failed assertion
+   * in it, after which it may refuse every later query ("database has been invalidated") until it is
+   * started again. The query whose own error it was gets it, saying so; a query refused only because
+   * of another's (the invalidated database) is run again in the fresh process (runAgain), as are
+   * the others in flight.
+   */
+  const endFault = (running: Running, id: number, wire: WireError) => {
+    const job = jobs.get(id);
+    const error = fromWire(wire);
+    if (job !== undefined && !INVALIDATED.test(error.message))
+      job.settle({
+        type: 'failed',
+        error: new InletError(
+          error instanceof InletError ? error.code : 'QUERY_INVALID',
+          `${error.message}\nThat is a fault in DuckDB, not in the query as written, and DuckDB may answer no query after it: the query engine's process was ended${options.oneQuery ? '' : ' and is started again by itself'}. Writing the query another way (another function, or its parts in another order) may avoid it.`,
+          error instanceof InletError && error.details ? { details: error.details } : {},
+        ),
+      });
+    if (running.fault !== undefined) return;
+    running.fault = error.message.split('\n')[0] ?? error.message;
+    logger.error(
+      { pid: running.child.pid, queries: jobs.size, error: running.fault },
+      "DuckDB failed with an internal error in the query engine's process, which is ended and started again (DuckDB may answer no query after one); the queries beside it run again",
     );
     running.child.kill('SIGKILL');
   };
@@ -426,7 +463,8 @@ export async function createQueryProcess(options: {
       jobs.size > 0 ||
       running.killedFor !== undefined ||
       running.silentFor !== undefined ||
-      running.stuck !== undefined;
+      running.stuck !== undefined ||
+      running.fault !== undefined;
     const queries = jobs.size;
     // A crash beside other queries, or one query's own fault, leaves the others' answers to be had
     // from a fresh process; not one whose memory or silence ended it (the same would end the next).
@@ -435,7 +473,7 @@ export async function createQueryProcess(options: {
       running.silentFor === undefined &&
       running.killedFor === undefined &&
       !reachedLimit(running, signal) &&
-      (queries > 1 || running.stuck !== undefined);
+      (queries > 1 || running.stuck !== undefined || running.fault !== undefined);
     const again: Array<Job & { id: number }> = [];
     for (const [id, job] of jobs) {
       if (mayRunAgain && running.stuck?.job !== id && !job.settled && !job.retried) {
@@ -461,15 +499,17 @@ export async function createQueryProcess(options: {
     const why =
       running.stuck !== undefined
         ? 'a query stopped in it went on regardless'
-        : running.silentFor !== undefined
-          ? `it answered nothing for ${Math.round(running.silentFor / 1000)} s with queries in flight`
-          : running.killedFor !== undefined
-            ? `its memory (${running.killedFor}) passed its cap`
-            : reachedLimit(running, signal)
-              ? `signal ${signal} as its data (${megabytes(running.dataSeen ?? 0)}) reached its limit`
-              : signal
-                ? `signal ${signal}`
-                : `exit code ${code}`;
+        : running.fault !== undefined
+          ? `DuckDB failed with an internal error (${running.fault})`
+          : running.silentFor !== undefined
+            ? `it answered nothing for ${Math.round(running.silentFor / 1000)} s with queries in flight`
+            : running.killedFor !== undefined
+              ? `its memory (${running.killedFor}) passed its cap`
+              : reachedLimit(running, signal)
+                ? `signal ${signal} as its data (${megabytes(running.dataSeen ?? 0)}) reached its limit`
+                : signal
+                  ? `signal ${signal}`
+                  : `exit code ${code}`;
     logger.warn(
       { code, signal, restart_in_ms: backoffMs },
       `the query engine's process ended (${why}); starting another`,
@@ -497,6 +537,9 @@ export async function createQueryProcess(options: {
       child.on('message', (message: FromEngine) => {
         running.heardAt = Date.now();
         if (up && message.type === 'stuck') return endStuck(running, message.job, message.error);
+        if (up && message.type === 'fault') return endFault(running, message.job, message.error);
+        // Ended for a fault: what it answers now may be DuckDB refusing for it; those queries run again.
+        if (running.fault !== undefined) return;
         if (up) return onMessage(message);
         if (message.type === 'ready') {
           // An idle engine keeps no process alive (the HTTP server does); a query in flight does.
