@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { acquireProcessLock, openStateStore } from '../src/state/index.ts';
@@ -71,16 +71,24 @@ const HOURLY =
   'workflows:\n  - { name: hourly, cron: "0 * * * *", catchup: all, retries: 1, retry_backoff: 1h, steps: [run] }\n';
 type Run = { id: number; status: string; started_at: string | null; error: string | null };
 
+const RESTART_BASE = 'project_dir: ./project\nmodels: { builtin: false }\n';
+
+/** The runs of hourly of the inlet at url, oldest first. */
+async function hourlyRuns(url: string): Promise<Run[]> {
+  const response = await fetch(`${url}/api/runs?workflow=hourly`, {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  });
+  return ((await response.json()) as { runs: Run[] }).runs.reverse();
+}
+
 /**
- * Stops inlet (SIGTERM) with two scheduled runs of hourly waiting their turn: three missed hours
- * caught up with catchup: all; the first waits an hour to retry its step (another process builds
- * its model), the two behind it wait. Resolves with the runs as they were, and the config to start
- * inlet again with (workflows: as given there, or none).
+ * Stops inlet (SIGTERM) in dir with two scheduled runs of hourly waiting their turn: three missed
+ * hours caught up with catchup: all; the first waits an hour to retry its step (another process
+ * builds its model), the two behind it wait. Resolves with the runs as they were.
  */
-async function stopWithTwoWaiting(dir: string, then: string) {
+async function stopWithTwoWaiting(dir: string): Promise<Run[]> {
   writeProjectFile(join(dir, 'project'), 'models/one.sql', 'SELECT 1 AS x');
-  const base = 'project_dir: ./project\nmodels: { builtin: false }\n';
-  const { config, url } = await inletConfigFile(dir, `${base}${HOURLY}`);
+  const { config, url } = await inletConfigFile(dir, `${RESTART_BASE}${HOURLY}`);
   const data = join(dir, 'data');
   // The scheduler last looked half past the hour three hours ago: 3 hours are owed (3.5 hours
   // before now owed 4 in the second half of an hour).
@@ -96,12 +104,6 @@ async function stopWithTwoWaiting(dir: string, then: string) {
     join(data, 'state', 'locks', 'model-one.lock'),
     () => new Error('busy'),
   );
-  const runs = async () => {
-    const response = await fetch(`${url}/api/runs?workflow=hourly`, {
-      headers: { authorization: `Bearer ${API_TOKEN}` },
-    });
-    return ((await response.json()) as { runs: Run[] }).runs.reverse();
-  };
   const child = await startInletProcess(config, url, API_TOKEN);
   let first: Run[] = [];
   // Stopped whether or not the runs came as expected: a failed wait left it running for good.
@@ -109,7 +111,7 @@ async function stopWithTwoWaiting(dir: string, then: string) {
     await vi.waitFor(
       async () => {
         // A fourth comes due if the hour turns meanwhile.
-        first = (await runs()).slice(0, 3);
+        first = (await hourlyRuns(url)).slice(0, 3);
         expect(first.map((r) => r.started_at === null)).toEqual([false, true, true]);
       },
       { timeout: 20_000, interval: 200 },
@@ -119,24 +121,27 @@ async function stopWithTwoWaiting(dir: string, then: string) {
     await exited(child);
     modelLock.release();
   }
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/workflows:[\s\S]*$/, then));
-  return { config, url, runs, first };
+  return first;
 }
 
 /**
- * stopWithTwoWaiting in a folder of its own, then inlet started again on its config; check runs
- * while it is up.
+ * inlet started again, with workflows: as then gives them (or none), on a copy of the data and
+ * project stopWithTwoWaiting left in stopped; check runs while it is up. The stop is made once for
+ * every test, each of which starts on a copy of its own.
  */
 async function restartWithTwoWaiting(
+  stopped: { dir: string; first: Run[] },
   then: string,
-  check: (restart: Awaited<ReturnType<typeof stopWithTwoWaiting>>) => Promise<void>,
+  check: (restart: { url: string; runs: () => Promise<Run[]>; first: Run[] }) => Promise<void>,
 ) {
   const dir = tempDir('inlet-restart-');
   try {
-    const restart = await stopWithTwoWaiting(dir.dir, then);
-    const child = await startInletProcess(restart.config, restart.url, API_TOKEN);
+    for (const folder of ['data', 'project'])
+      cpSync(join(stopped.dir, folder), join(dir.dir, folder), { recursive: true });
+    const { config, url } = await inletConfigFile(dir.dir, `${RESTART_BASE}${then}`);
+    const child = await startInletProcess(config, url, API_TOKEN);
     try {
-      await check(restart);
+      await check({ url, runs: () => hourlyRuns(url), first: stopped.first });
     } finally {
       child.kill('SIGTERM');
       await exited(child);
@@ -147,11 +152,17 @@ async function restartWithTwoWaiting(
 }
 
 describe('workflow runs across a restart', () => {
+  const stopped = { ...tempDir('inlet-restart-'), first: [] as Run[] };
+  beforeAll(async () => {
+    stopped.first = await stopWithTwoWaiting(stopped.dir);
+  });
+  afterAll(() => stopped.cleanup());
+
   it('runs the scheduled runs that waited their turn when inlet stopped after it starts again, not as failed', async () => {
     // Three missed hours caught up with catchup: all; the first waits an hour to retry its step, the
     // two behind it wait their turn. SIGTERM then recorded all three failed ("inlet stopped while the
     // run was going") and the two never attempted never ran.
-    await restartWithTwoWaiting(HOURLY, async ({ runs, first }) => {
+    await restartWithTwoWaiting(stopped, HOURLY, async ({ runs, first }) => {
       await vi.waitFor(
         async () =>
           expect((await runs()).slice(0, 3).map((r) => r.status)).toEqual(['failed', 'success', 'success']),
@@ -165,7 +176,7 @@ describe('workflow runs across a restart', () => {
 
   it('ends the runs kept for a workflow removed from inlet.yaml before the restart as abandoned, counted once', async () => {
     // They stayed running with an empty owner for ever: no scheduler takes up a workflow it lacks.
-    await restartWithTwoWaiting('', async ({ runs, first, url }) => {
+    await restartWithTwoWaiting(stopped, '', async ({ runs, first, url }) => {
       const why =
         'workflow "hourly" is no longer in inlet.yaml or project/workflows/; the run never started (it waited its turn when inlet stopped)';
       await vi.waitFor(
