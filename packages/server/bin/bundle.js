@@ -2,10 +2,12 @@
 // the command runs and again whenever a source is newer than it, so a checkout still needs no build
 // step. Running the sources through tsx instead cost every process ~40 MB at rest and ~60 MB more
 // under load (the transpiler and a compiled copy of every module), and each worker thread as much again
-// (docs/benchmarks.md). Tests import the sources directly; `node --enable-source-maps` maps stack
-// traces from the bundle back to them.
+// (docs/benchmarks.md). Tests import the sources directly, and the processes and threads those
+// start run the bundle (runEntry); `node --enable-source-maps` maps stack traces from the bundle
+// back to them.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 // The workers are their own entry points, named as the sources start them (new URL('./…-boot.js')).
 const ENTRIES = {
@@ -84,4 +86,22 @@ export async function ensureBundle(server = join(import.meta.dirname, '..')) {
     rmSync(tmp, { recursive: true, force: true });
   }
   return main;
+}
+
+/**
+ * Runs an entry point (a name of ENTRIES) in a process or thread started from the sources (the
+ * tests): the bundle's build of it, built first when a source is newer, so it runs these very
+ * sources. Where inlet may not write its bundle, the entry's TypeScript (source, a URL) through tsx.
+ */
+export async function runEntry(name, source, server = join(import.meta.dirname, '..')) {
+  let main;
+  try {
+    main = await ensureBundle(server);
+  } catch (error) {
+    if (!['EACCES', 'EPERM', 'EROFS'].includes(error?.code)) throw error;
+    const { register } = await import('tsx/esm/api');
+    register();
+    return import(source);
+  }
+  return import(pathToFileURL(join(dirname(main), `${name}.js`)).href);
 }

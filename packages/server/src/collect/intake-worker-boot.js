@@ -1,5 +1,5 @@
-// An intake worker runs inlet's TypeScript as the main thread does: through tsx, registered here.
-import { register } from 'tsx/esm/api';
+// An intake worker, when inlet runs from its sources (the tests): the bundle's build of
+// intake-worker.ts, as the inlet command runs it, else that TypeScript through tsx.
+import { runEntry } from '../../bin/bundle.js';
 
-register();
-await import('./intake-worker.ts');
+await runEntry('intake-worker-boot', new URL('./intake-worker.ts', import.meta.url).href);
