@@ -171,6 +171,26 @@ describe('catalog', () => {
     }
   });
 
+  it('shows the tables a model not built yet reads by name, from its SQL: a CTE or a table function is no table', async () => {
+    // account_events is a built model too: here the CTE of that name is read, not the model.
+    writeProjectFile(
+      config.project_dir,
+      'models/not_run_yet.sql',
+      `WITH account_events AS (SELECT 1 AS n)
+SELECT c.name, e.event_id, a.n, r.range FROM crm.customers c, Events e, account_events a, range(3) r
+-- FROM accounts_activity`,
+    );
+    const lineage = await catalog.lineage();
+    expect(lineage.edges.filter((e) => e.to === 'not_run_yet')).toEqual([
+      { from: 'crm.customers', to: 'not_run_yet' },
+      { from: 'events', to: 'not_run_yet' },
+    ]);
+    expect(lineage.nodes).toContainEqual({ id: 'not_run_yet', kind: 'model', built: false });
+    expect((await catalog.table('events')).downstream).toContain('not_run_yet');
+    expect((await catalog.table('account_events')).downstream).not.toContain('not_run_yet');
+    rmSync(join(config.project_dir, 'models', 'not_run_yet.sql'));
+  });
+
   it('lists marts and columns without a description', async () => {
     expect(await catalog.docsCheck()).toEqual([
       { table: 'account_events' },

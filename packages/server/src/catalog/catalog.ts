@@ -4,12 +4,14 @@ import { InletError } from '../errors/index.ts';
 import { dataLayout, type LakeTable, listLakeTables, type ReadLeases } from '../lake/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import {
+  analyzeSelect,
   type BuildEngine,
   columnDescriptions,
   createBuildEngine,
   openProject,
   type Project,
   quoteName,
+  renderTemplate,
   sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
@@ -83,6 +85,8 @@ interface Snapshot {
   /** Why the models project could not be read, when it could not: the catalog then shows the lake only. */
   projectError?: unknown;
   sources: string[];
+  /** The tables each model not built yet reads, as DuckDB's parser finds them in its SQL. */
+  unbuiltInputs: Map<string, string[]>;
 }
 
 /** Looks the catalog may take again because a file they listed went away meanwhile. */
@@ -276,6 +280,7 @@ export function createCatalog(options: {
       project,
       projectError,
       sources: [...config.sources.map((s) => s.name), ...config.sourcesLeftOut],
+      unbuiltInputs: await unbuiltInputs(db, project, tables, config.timezone),
     };
   };
 
@@ -305,7 +310,7 @@ export function createCatalog(options: {
           );
         const entry = snap.tables.get(asked) ?? snap.tables.get(asked.toLowerCase());
         if (!entry) throw unknownTable(name, [...snap.tables.keys()]);
-        const lineage = buildLineage(snap.tables, snap.project, snap.sources);
+        const lineage = buildLineage(snap.tables, snap.project, snap.sources, snap.unbuiltInputs);
         return {
           ...entry,
           upstream: lineage.upstream(entry.name),
@@ -321,7 +326,7 @@ export function createCatalog(options: {
     lineage: () =>
       serial(async () => {
         const snap = await lakeSnapshot();
-        const { nodes, edges } = buildLineage(snap.tables, snap.project, snap.sources);
+        const { nodes, edges } = buildLineage(snap.tables, snap.project, snap.sources, snap.unbuiltInputs);
         return { nodes, edges };
       }),
     docsCheck: () =>
@@ -337,6 +342,45 @@ export function createCatalog(options: {
       engine = undefined;
     },
   };
+}
+
+/**
+ * The tables each model of the project not built yet reads (events, crm.customers, a model read by
+ * name), from its SQL as its first build would run it, listed by DuckDB's parser (CTE names and table
+ * functions are no tables), as a build lists them. A model whose SQL DuckDB cannot parse lists none:
+ * its build says why.
+ */
+async function unbuiltInputs(
+  db: BuildEngine,
+  project: Project | undefined,
+  tables: Map<string, unknown>,
+  timezone: string,
+): Promise<Map<string, string[]>> {
+  const inputs = new Map<string, string[]>();
+  const day = new Date().toISOString().slice(0, 10);
+  for (const node of project?.nodes.values() ?? []) {
+    if (node.kind !== 'model' || tables.has(node.name)) continue;
+    let sql: string;
+    try {
+      sql = renderTemplate(node.sql, {
+        ref: quoteName,
+        self: quoteName(node.name),
+        fromDt: day,
+        toDt: day,
+        timezone,
+        incremental: false,
+      });
+    } catch {
+      continue;
+    }
+    const analysis = await analyzeSelect(db.connection, sql);
+    if (analysis.ok)
+      inputs.set(
+        node.name,
+        analysis.tables.filter((table) => table.toLowerCase() !== node.name.toLowerCase()),
+      );
+  }
+  return inputs;
 }
 
 /**

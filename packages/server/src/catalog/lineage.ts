@@ -30,12 +30,15 @@ function namesTable(sql: string, table: string): boolean {
 /**
  * Edges source → table → model → model: from the refs and source()s of the project's models as written now, from
  * each table's depends_on (the other tables a model read when it was built and still names, what a
- * source wrote), and from a source table's schema to the configured source of that name.
+ * source wrote), from the tables a model not built yet reads (unbuiltInputs, by DuckDB's parser),
+ * and from a source table's schema to the configured source of that name.
  */
 export function buildLineage(
   tables: Map<string, TableFacts>,
   project: Project | undefined,
   sources: string[],
+  /** The tables each model not built yet reads, from its SQL as DuckDB's parser reads it. */
+  unbuiltInputs: ReadonlyMap<string, string[]> = new Map(),
 ): Lineage & { upstream(name: string): string[]; downstream(name: string): string[] } {
   const nodes = new Map<string, LineageNode>();
   const edges = new Map<string, { from: string; to: string }>();
@@ -78,9 +81,19 @@ export function buildLineage(
     )
       edge(`source:${schema}`, name);
   }
+  // A name as the SQL writes it (FROM Events) is the table or model of that name in any case, as
+  // DuckDB reads identifiers.
+  const known = new Map<string, string>();
+  for (const name of [...(project?.nodes.keys() ?? []), ...tables.keys()])
+    known.set(name.toLowerCase(), name);
   for (const node of project?.nodes.values() ?? []) {
     if (!nodes.has(node.name)) nodes.set(node.name, { id: node.name, kind: node.kind, built: false });
     for (const input of [...node.refs, ...node.sources]) edge(input, node.name);
+    // A model not built yet reads what its SQL names, as its first build will: known before it is run.
+    for (const input of unbuiltInputs.get(node.name) ?? []) {
+      const name = known.get(input.toLowerCase()) ?? input;
+      edge(sourceIds.has(`source:${name}`) && !tables.has(name) ? `source:${name}` : name, node.name);
+    }
   }
   // An input that is neither a table nor a model (a table since removed) still shows as a node: a
   // source's tables are schema.name, the raw ones have their kinds, and the rest were marts.

@@ -371,6 +371,23 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   });
 
+  it('inlet catalog shows the built-in models as reading events on a fresh install, before any is built', async () => {
+    // stg_events reads FROM events; the link was shown only once it had been built.
+    const fresh = tempDir();
+    try {
+      const config = configIn(fresh.dir, 'data_dir: ./data\n');
+      await writeEvents(dataLayout(join(fresh.dir, 'data')), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+      const events = await cliWith(config)('catalog', 'events', '--format', 'json');
+      expect(events.code).toBe(0);
+      expect(events.lines[0]?.downstream).toEqual(
+        expect.arrayContaining(['stg_events', 'daily_active_users']),
+      );
+      expect((await cliWith(config)('catalog', 'events')).out).toMatch(/stg_events/);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('inlet runs start without a name lists the workflows it can start, not one since removed', async () => {
     // A workflow with runs but no longer configured was offered, and inlet runs start said NOT_FOUND of it.
     const fresh = tempDir();

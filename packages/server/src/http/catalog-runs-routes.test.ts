@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TOKEN, tempDir, testConfig } from '../../test/helpers.ts';
@@ -88,6 +89,25 @@ describe('catalog and runs over HTTP', () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe('NOT_FOUND');
     expect((await get('/api/lineage')).json().edges).toEqual([{ from: 'events', to: 'logins' }]);
+  });
+
+  it('serves the lineage of a model not built yet, read from its SQL, where it had no upstream before its build', async () => {
+    writeProjectFile(
+      config.project_dir,
+      'models/not_built.sql',
+      'WITH logins AS (SELECT * FROM events) SELECT count(*) AS n FROM logins',
+    );
+    try {
+      const lineage = (await get('/api/lineage')).json();
+      expect(lineage.edges).toEqual([
+        { from: 'events', to: 'logins' },
+        { from: 'events', to: 'not_built' },
+      ]);
+      expect(lineage.nodes).toContainEqual({ id: 'not_built', kind: 'model', built: false });
+      expect((await get('/api/catalog/events')).json().downstream).toEqual(['logins', 'not_built']);
+    } finally {
+      rmSync(join(config.project_dir, 'models', 'not_built.sql'));
+    }
   });
 
   it('serves the run history and one run with its steps', async () => {
