@@ -156,6 +156,12 @@ describe('catalog', () => {
       { from: 'events', to: 'by_name' },
       { from: 'old_input', to: 'by_name' },
     ]);
+    // A table it reads by name after an edit is shown before it is built again, as a ref() is.
+    model('by_name', 'SELECT n FROM new_input JOIN crm.customers ON true');
+    expect((await catalog.lineage()).edges.filter((e) => e.to === 'by_name')).toEqual([
+      { from: 'crm.customers', to: 'by_name' },
+      { from: 'new_input', to: 'by_name' },
+    ]);
     // Named only in a comment or a string, it is read no more.
     model(
       'by_name',

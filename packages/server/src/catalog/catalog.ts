@@ -85,8 +85,8 @@ interface Snapshot {
   /** Why the models project could not be read, when it could not: the catalog then shows the lake only. */
   projectError?: unknown;
   sources: string[];
-  /** The tables each model not built yet reads, as DuckDB's parser finds them in its SQL. */
-  unbuiltInputs: Map<string, string[]>;
+  /** The DuckDB the look was taken with (its parser lists what a model's SQL reads). */
+  db: BuildEngine;
 }
 
 /** Looks the catalog may take again because a file they listed went away meanwhile. */
@@ -280,9 +280,18 @@ export function createCatalog(options: {
       project,
       projectError,
       sources: [...config.sources.map((s) => s.name), ...config.sourcesLeftOut],
-      unbuiltInputs: await unbuiltInputs(db, project, tables, config.timezone),
+      db,
     };
   };
+
+  /** The lineage of a look, with what each model's SQL reads (parsed only when lineage is asked for). */
+  const lineageOf = async (snap: Snapshot) =>
+    buildLineage(
+      snap.tables,
+      snap.project,
+      snap.sources,
+      await sqlInputs(snap.db, snap.project, config.timezone),
+    );
 
   /** A look for showing the lake: without the project, when it cannot be read, said in the log. */
   const lakeSnapshot = async (): Promise<Snapshot> => {
@@ -310,7 +319,7 @@ export function createCatalog(options: {
           );
         const entry = snap.tables.get(asked) ?? snap.tables.get(asked.toLowerCase());
         if (!entry) throw unknownTable(name, [...snap.tables.keys()]);
-        const lineage = buildLineage(snap.tables, snap.project, snap.sources, snap.unbuiltInputs);
+        const lineage = await lineageOf(snap);
         return {
           ...entry,
           upstream: lineage.upstream(entry.name),
@@ -326,7 +335,7 @@ export function createCatalog(options: {
     lineage: () =>
       serial(async () => {
         const snap = await lakeSnapshot();
-        const { nodes, edges } = buildLineage(snap.tables, snap.project, snap.sources, snap.unbuiltInputs);
+        const { nodes, edges } = await lineageOf(snap);
         return { nodes, edges };
       }),
     docsCheck: () =>
@@ -345,40 +354,42 @@ export function createCatalog(options: {
 }
 
 /**
- * The tables each model of the project not built yet reads (events, crm.customers, a model read by
- * name), from its SQL as its first build would run it, listed by DuckDB's parser (CTE names and table
- * functions are no tables), as a build lists them. A model whose SQL DuckDB cannot parse lists none:
- * its build says why.
+ * The tables each model of the project reads (events, crm.customers, a model read by name or by
+ * ref()), from its SQL as written now, listed by DuckDB's parser as a build lists them (CTE names and
+ * table functions are no tables): for an incremental model, as its first build and as a later one
+ * run it. A model whose SQL DuckDB cannot parse is left out: its build says why.
  */
-async function unbuiltInputs(
+async function sqlInputs(
   db: BuildEngine,
   project: Project | undefined,
-  tables: Map<string, unknown>,
   timezone: string,
 ): Promise<Map<string, string[]>> {
   const inputs = new Map<string, string[]>();
   const day = new Date().toISOString().slice(0, 10);
   for (const node of project?.nodes.values() ?? []) {
-    if (node.kind !== 'model' || tables.has(node.name)) continue;
-    let sql: string;
-    try {
-      sql = renderTemplate(node.sql, {
-        ref: quoteName,
-        self: quoteName(node.name),
-        fromDt: day,
-        toDt: day,
-        timezone,
-        incremental: false,
-      });
-    } catch {
-      continue;
+    if (node.kind !== 'model') continue;
+    const read = new Set<string>();
+    const builds = node.config.materialized === 'incremental' ? [false, true] : [false];
+    for (const incremental of builds) {
+      let sql: string;
+      try {
+        sql = renderTemplate(node.sql, {
+          ref: quoteName,
+          self: quoteName(node.name),
+          fromDt: day,
+          toDt: day,
+          timezone,
+          incremental,
+        });
+      } catch {
+        break;
+      }
+      const analysis = await analyzeSelect(db.connection, sql);
+      if (!analysis.ok) break;
+      for (const table of analysis.tables)
+        if (table.toLowerCase() !== node.name.toLowerCase()) read.add(table);
+      if (incremental === builds.at(-1)) inputs.set(node.name, [...read]);
     }
-    const analysis = await analyzeSelect(db.connection, sql);
-    if (analysis.ok)
-      inputs.set(
-        node.name,
-        analysis.tables.filter((table) => table.toLowerCase() !== node.name.toLowerCase()),
-      );
   }
   return inputs;
 }

@@ -30,15 +30,16 @@ function namesTable(sql: string, table: string): boolean {
 /**
  * Edges source → table → model → model: from the refs and source()s of the project's models as written now, from
  * each table's depends_on (the other tables a model read when it was built and still names, what a
- * source wrote), from the tables a model not built yet reads (unbuiltInputs, by DuckDB's parser),
- * and from a source table's schema to the configured source of that name.
+ * source wrote), from the tables a model's SQL reads now (sqlInputs, by DuckDB's parser; for a model
+ * whose SQL it cannot parse, what it read when built), and from a source table's schema to the
+ * configured source of that name.
  */
 export function buildLineage(
   tables: Map<string, TableFacts>,
   project: Project | undefined,
   sources: string[],
-  /** The tables each model not built yet reads, from its SQL as DuckDB's parser reads it. */
-  unbuiltInputs: ReadonlyMap<string, string[]> = new Map(),
+  /** The tables each model of the project reads, from its SQL as written now, as DuckDB's parser reads it. */
+  sqlInputs: ReadonlyMap<string, string[]> = new Map(),
 ): Lineage & { upstream(name: string): string[]; downstream(name: string): string[] } {
   const nodes = new Map<string, LineageNode>();
   const edges = new Map<string, { from: string; to: string }>();
@@ -64,10 +65,11 @@ export function buildLineage(
           ? 'source_table'
           : table.kind;
     nodes.set(name, { id: name, kind, built: true });
-    // A project model's refs are its inputs as its SQL has them now (below), as in dbt. What else it
-    // read when last built (events, a source's table, a model read by name) only a build knows, and
-    // is shown while its SQL still names it: an edit may have taken it out, or left it only in a
-    // comment or a string ('events'), where it reads nothing.
+    // A project model's inputs are what its SQL reads now (below), as in dbt: an edit may have
+    // added one, or taken one out or left it only in a comment or a string ('events'), where it
+    // reads nothing. Only for SQL DuckDB cannot parse now is what it read when last built shown,
+    // while its SQL still names it.
+    if (node?.kind === 'model' && sqlInputs.has(name)) continue;
     const sql = node?.kind === 'model' ? templateCode(node.sql) : undefined;
     for (const dep of table.depends_on)
       if (sql === undefined || namesTable(sql, dep))
@@ -89,8 +91,8 @@ export function buildLineage(
   for (const node of project?.nodes.values() ?? []) {
     if (!nodes.has(node.name)) nodes.set(node.name, { id: node.name, kind: node.kind, built: false });
     for (const input of [...node.refs, ...node.sources]) edge(input, node.name);
-    // A model not built yet reads what its SQL names, as its first build will: known before it is run.
-    for (const input of unbuiltInputs.get(node.name) ?? []) {
+    // What a model's SQL reads, built or not: known before it is run, or run again after an edit.
+    for (const input of sqlInputs.get(node.name) ?? []) {
       const name = known.get(input.toLowerCase()) ?? input;
       edge(sourceIds.has(`source:${name}`) && !tables.has(name) ? `source:${name}` : name, node.name);
     }
