@@ -8,6 +8,8 @@ export default defineConfig({
       'packages/*/scripts/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
     ],
+    // Kills the inlet processes a test or file started and left running (a test that timed out).
+    setupFiles: ['packages/server/test/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

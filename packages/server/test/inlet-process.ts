@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { killedAfterwards } from './child-processes.ts';
 import { configIn, WRITE_KEY } from './helpers.ts';
 
 /** The inlet command, as `npx inlet` runs it. */
@@ -45,10 +46,12 @@ export async function startInletProcess(
   url: string,
   apiToken: string,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
-    env: { ...process.env, INLET_API_TOKEN: apiToken, INLET_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = killedAfterwards(
+    spawn(process.execPath, [BIN, 'start', '--config', config], {
+      env: { ...process.env, INLET_API_TOKEN: apiToken, INLET_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
@@ -82,7 +85,9 @@ export interface InletProcess {
 
 /** Runs `inlet <args>` (stdin closed) with env, capturing its stdout and stderr. */
 export function spawnInlet(args: string[], env: NodeJS.ProcessEnv = process.env): InletProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = killedAfterwards(
+    spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk) => {

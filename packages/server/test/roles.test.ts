@@ -21,6 +21,7 @@ import { type Role, startRoles } from '../src/app.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { encodeRecord, segmentName, segmentPath } from '../src/wal/index.ts';
+import { killedAfterwards } from './child-processes.ts';
 import {
   basicAuth,
   capturedOutput,
@@ -120,10 +121,12 @@ describe('roles', () => {
   it('a collector on its own keeps running when the segment it seals by age cannot be written, and takes events again once it can', async () => {
     const temp = tempDir();
     const { config, url } = await inletConfigFile(temp.dir, 'wal: { seal_after_ms: 200 }\n');
-    const child = spawn(process.execPath, [BIN, 'start', '--role', 'collector', '--config', config], {
-      env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = killedAfterwards(
+      spawn(process.execPath, [BIN, 'start', '--role', 'collector', '--config', config], {
+        env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -419,19 +422,24 @@ describe('roles', () => {
         for (const dir of [temp.dir, join(temp.dir, 'data'), join(temp.dir, 'data', 'wal')])
           chmodSync(dir, 0o777);
         const startAsNobody = async () => {
-          const child = spawn(
-            'setpriv',
-            [
-              '--reuid=nobody',
-              '--regid=nogroup',
-              '--clear-groups',
-              process.execPath,
-              BIN,
-              'start',
-              '--config',
-              config,
-            ],
-            { env: { ...process.env, INLET_API_TOKEN: 'x'.repeat(16) }, stdio: ['ignore', 'ignore', 'pipe'] },
+          const child = killedAfterwards(
+            spawn(
+              'setpriv',
+              [
+                '--reuid=nobody',
+                '--regid=nogroup',
+                '--clear-groups',
+                process.execPath,
+                BIN,
+                'start',
+                '--config',
+                config,
+              ],
+              {
+                env: { ...process.env, INLET_API_TOKEN: 'x'.repeat(16) },
+                stdio: ['ignore', 'ignore', 'pipe'],
+              },
+            ),
           );
           let err = '';
           child.stderr.on('data', (chunk) => {
@@ -514,10 +522,12 @@ describe('roles', () => {
   it('a role with nothing scheduled (a scheduler without workflows) runs until it is stopped', async () => {
     const temp = tempDir();
     const { config } = await inletConfigFile(temp.dir);
-    const child = spawn(process.execPath, [BIN, 'start', '--config', config, '--role', 'scheduler'], {
-      env: { ...process.env, INLET_API_TOKEN: 'roles-token-0123456789', INLET_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = killedAfterwards(
+      spawn(process.execPath, [BIN, 'start', '--config', config, '--role', 'scheduler'], {
+        env: { ...process.env, INLET_API_TOKEN: 'roles-token-0123456789', INLET_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
     try {
       let log = '';
       child.stdout?.on('data', (chunk) => {

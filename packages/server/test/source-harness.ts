@@ -9,6 +9,7 @@ import { createSilentLogger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
 import { createSources, findSource, type SyncResult } from '../src/sources/index.ts';
 import { openStateStore } from '../src/state/index.ts';
+import { killedAfterwards } from './child-processes.ts';
 import { configIn, tempDir, testConfig } from './helpers.ts';
 
 /** The database URLs the source tests run against (real servers on this machine). */
@@ -142,10 +143,12 @@ export async function killSyncMidway(options: {
   env: Record<string, string>;
   midway: () => boolean;
 }): Promise<boolean> {
-  const child = spawn(process.execPath, [BIN, 'sync', options.source, '--config', options.configPath], {
-    env: { ...process.env, ...options.env, INLET_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = killedAfterwards(
+    spawn(process.execPath, [BIN, 'sync', options.source, '--config', options.configPath], {
+      env: { ...process.env, ...options.env, INLET_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;

@@ -2,6 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killedAfterwards } from '../../test/child-processes.ts';
 import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
 import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
@@ -676,11 +677,10 @@ describe('inlet command line', () => {
         const { INLET_API_TOKEN: _token, INLET_LOG_LEVEL: _level, ...env } = process.env;
         if (level !== undefined) env.INLET_LOG_LEVEL = level;
         env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${fault}`;
-        const child = execFile(
-          process.execPath,
-          [BIN, 'start', '--config', config],
-          { env },
-          (_e, out, err) => resolve({ code: child.exitCode, out, err }),
+        const child = killedAfterwards(
+          execFile(process.execPath, [BIN, 'start', '--config', config], { env }, (_e, out, err) =>
+            resolve({ code: child.exitCode, out, err }),
+          ),
         );
       });
     const plain = await start(undefined);

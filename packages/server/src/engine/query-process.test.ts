@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { killedAfterwards } from '../../test/child-processes.ts';
 import {
   API_TOKEN,
   basicAuth,
@@ -388,11 +389,13 @@ describe('stopping inlet start while its query engine runs', () => {
       const { dir, cleanup } = tempDir();
       try {
         const config = configIn(dir, `data_dir: ./data\nserver: { host: 127.0.0.1, port: ${port} }\n`);
-        const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
-          env: { ...process.env, INLET_API_TOKEN: API_TOKEN, INLET_LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-          detached: true,
-        });
+        const child = killedAfterwards(
+          spawn(process.execPath, [BIN, 'start', '--config', config], {
+            env: { ...process.env, INLET_API_TOKEN: API_TOKEN, INLET_LOG_LEVEL: 'warn' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: true,
+          }),
+        );
         let out = '';
         child.stdout?.on('data', (chunk) => {
           out += chunk;

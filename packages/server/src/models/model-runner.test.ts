@@ -14,6 +14,7 @@ import {
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killedAfterwards } from '../../test/child-processes.ts';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
@@ -689,7 +690,7 @@ GROUP BY ALL`,
   });
 
   it('a model another process is building fails with MODEL_BUSY; a lock its dead holder left is taken over', async () => {
-    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
+    const other = killedAfterwards(spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']));
     const lock = join(config.data_dir, 'state', 'locks', 'model-feature_daily.lock');
     mkdirSync(dirname(lock), { recursive: true });
     writeFileSync(lock, `${other.pid}\n`);
