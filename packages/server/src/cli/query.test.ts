@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killedAfterwards } from '../../test/child-processes.ts';
 import { AS_NOBODY, capturedOutput, configIn, nobodyCanRun, tempDir } from '../../test/helpers.ts';
 import { BIN, engineAtWork, spawnInlet } from '../../test/inlet-process.ts';
 import { sqlString, writeLakeTable } from '../lake/index.ts';
@@ -16,18 +17,24 @@ mkdirSync(join(temp.dir, 'data'), { recursive: true });
 afterAll(() => temp.cleanup());
 
 /** Runs inlet query and keeps each write apart. */
-// The first rows pass the filter at once; the one after them only when the scan of ten billion
-// rows is done.
-const SLOW_TAIL = 'SELECT i FROM range(10000000000) t(i) WHERE i < 300000 OR i = 9999999999';
+// The first rows pass the filter at once; the one after them only when the scan of ten trillion
+// rows is done, which no time limit here reaches (the scan waits on its output more than it
+// computes: well under a core).
+const SLOW_TAIL = 'SELECT i FROM range(10000000000000) t(i) WHERE i < 300000 OR i = 9999999999999';
 
 /**
- * How many of SLOW_TAIL's rows come out before it times out: DuckDB hands rows over in batches, so
- * where they stop coming is found first. Seconds, not less: on a busy machine the rows that do flow
- * took longer than a second.
+ * The time limit of the SLOW_TAIL runs. DuckDB hands the first rows over in batches over its first
+ * second or so (131,071 rows after 0.3 s, 176,127 after 1.5 s, and no more after that, on 2 cores at
+ * a load of 5), and holds the rest back until the scan ends: a limit of 3 s found fewer rows in one
+ * run than in the next on a machine at a load of 20, so the table's run stopped before --max-rows.
+ * The limit is well past where the batches stop, so each run finds them all.
  */
+const TAIL_LIMIT_MS = '8000';
+
+/** How many of SLOW_TAIL's rows come out before it times out. */
 async function rowsBeforeTheTail(): Promise<number> {
-  const calibration = await query(SLOW_TAIL, '--format', 'csv', '--timeout-ms', '3000');
-  expect(calibration.err).toContain('ran longer than --timeout-ms (3000 ms)');
+  const calibration = await query(SLOW_TAIL, '--format', 'csv', '--timeout-ms', TAIL_LIMIT_MS);
+  expect(calibration.err).toContain(`ran longer than --timeout-ms (${TAIL_LIMIT_MS} ms)`);
   const flowing = calibration.out.split('\r\n').length - 2;
   expect(flowing).toBeGreaterThan(0);
   return flowing;
@@ -126,15 +133,15 @@ describe('inlet query', () => {
       '--format',
       'table',
       '--timeout-ms',
-      '3000',
+      TAIL_LIMIT_MS,
       '--max-rows',
       String(flowing),
     );
     expect([table.code, table.err]).toEqual([
       ExitCode.OK,
-      `note: The answer stops at --max-rows (${flowing} rows); the query reached --timeout-ms (3000 ms) looking for more, so there may be none.\n`,
+      `note: The answer stops at --max-rows (${flowing} rows); the query reached --timeout-ms (${TAIL_LIMIT_MS} ms) looking for more, so there may be none.\n`,
     ]);
-  });
+  }, 60_000);
 
   it('takes --max-rows as digits only, not as whatever Number() reads', async () => {
     // Number() reads '' as 0 (no rows at all, silently), '0x10' as 16 and '1e3' as 1000.
@@ -156,13 +163,13 @@ describe('inlet query', () => {
       '--format',
       'csv',
       '--timeout-ms',
-      '3000',
+      TAIL_LIMIT_MS,
       '--max-rows',
       String(flowing),
     );
     expect([limited.code, limited.err]).toEqual([ExitCode.OK, '']);
     expect(limited.out.split('\r\n')).toHaveLength(flowing + 2);
-  });
+  }, 60_000);
 
   it('ends an export with --max-rows 0 at its header, without waiting on a first row', async () => {
     // DuckDB holds the three rows back until its scan of ten billion rows is done.
@@ -395,10 +402,12 @@ describe('inlet query', () => {
     // With no time limit in reach: Ctrl-C signals the process group, which the engine's process
     // ignores (query-process-child.ts), and ending itself once inlet query was gone waited for
     // DuckDB's planning, minutes of a CPU, not 30 s.
-    const inlet = spawn(process.execPath, [BIN, 'query', PLANNED_FOR_MINUTES, '--config', configPath], {
-      stdio: 'ignore',
-      detached: true,
-    });
+    const inlet = killedAfterwards(
+      spawn(process.execPath, [BIN, 'query', PLANNED_FOR_MINUTES, '--config', configPath], {
+        stdio: 'ignore',
+        detached: true,
+      }),
+    );
     const pid = inlet.pid as number;
     let engine: number | undefined;
     try {
