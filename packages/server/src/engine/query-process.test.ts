@@ -539,7 +539,9 @@ describe('a query stopped while DuckDB plans it, which it cannot interrupt', () 
       config: testConfig(dir, { query: { threads: 1, timeout_ms: 300 } }),
       layout: dataLayout(dir),
       logger: createSilentLogger(),
-      stuckMs: 500,
+      // Seconds, not 500 ms: an interrupted scan on a busy machine (a load of 20 on 2 cores) took
+      // longer than that to stop, and the process was ended as stuck.
+      stuckMs: 3_000,
     });
     try {
       const [first] = engineProcesses().filter((pid) => !others.has(pid));
@@ -548,7 +550,8 @@ describe('a query stopped while DuckDB plans it, which it cannot interrupt', () 
         code: 'QUERY_TIMEOUT',
         message: expect.not.stringContaining('DuckDB went on'),
       });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Past stuckMs, when a stuck query's process is ended.
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
       expect((await engine.query('SELECT 4 AS four')).rows).toEqual([[4]]);
       expect(engineProcesses().filter((pid) => !others.has(pid))).toEqual([first]);
     } finally {
