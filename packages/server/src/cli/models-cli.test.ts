@@ -556,36 +556,43 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   }, 60_000);
 
-  it('inlet runs start stopped by SIGTERM records its run as failed, not running', async () => {
-    // What a supervisor, docker stop or timeout(1) sends. Only Ctrl-C was heard: the process died
-    // at once and its run showed as running, then abandoned, as if it had crashed.
-    const dir = join(temp.dir, 'sigterm');
-    const { config } = await inletConfigFile(
-      dir,
-      [
-        'sources:',
-        '  - { name: crm, type: csv, tables: [{ path: missing.csv }] }',
-        'workflows:',
-        '  - { name: pull, cron: "0 5 * * *", steps: [sync crm], retries: 1, retry_backoff: 1h }',
-      ].join('\n'),
-    );
-    const started = spawnInlet(['runs', 'start', 'pull', '--config', config]);
-    const state = openStateStore(join(dir, 'data', 'state.sqlite'));
-    const history = createRunHistory(state);
-    // Waiting out its back-off, an hour long, when it is told to stop.
-    while (!history.get(1)?.steps[0]?.log.includes('retrying in')) {
-      if (started.child.exitCode !== null) throw new Error(`inlet runs start exited:\n${started.err}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(ExitCode.FAILURE);
-    expect(history.get(1)).toMatchObject({
-      status: 'failed',
-      error: 'sync crm: inlet stopped while the run was going',
-      steps: [{ step: 'sync crm', status: 'failed' }],
-    });
-    state.close();
-  });
+  it.each([
+    ['SIGINT', ExitCode.INTERRUPTED],
+    ['SIGTERM', ExitCode.TERMINATED],
+  ] as const)(
+    'inlet runs start stopped by %s records its run as failed, not running, and exits %i',
+    async (signal, code) => {
+      // SIGTERM is what a supervisor, docker stop or timeout(1) sends. Only Ctrl-C was heard: the
+      // process died at once and its run showed as running, then abandoned, as if it had crashed.
+      // Either then exited 1, as a failed run does, where inlet run and inlet sync exit 130 or 143.
+      const dir = join(temp.dir, `stopped-${signal}`);
+      const { config } = await inletConfigFile(
+        dir,
+        [
+          'sources:',
+          '  - { name: crm, type: csv, tables: [{ path: missing.csv }] }',
+          'workflows:',
+          '  - { name: pull, cron: "0 5 * * *", steps: [sync crm], retries: 1, retry_backoff: 1h }',
+        ].join('\n'),
+      );
+      const started = spawnInlet(['runs', 'start', 'pull', '--config', config]);
+      const state = openStateStore(join(dir, 'data', 'state.sqlite'));
+      const history = createRunHistory(state);
+      // Waiting out its back-off, an hour long, when it is told to stop.
+      while (!history.get(1)?.steps[0]?.log.includes('retrying in')) {
+        if (started.child.exitCode !== null) throw new Error(`inlet runs start exited:\n${started.err}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      started.child.kill(signal);
+      expect(await started.exit, started.err).toBe(code);
+      expect(history.get(1)).toMatchObject({
+        status: 'failed',
+        error: 'sync crm: inlet stopped while the run was going',
+        steps: [{ step: 'sync crm', status: 'failed' }],
+      });
+      state.close();
+    },
+  );
 
   it('inlet runs pages to older runs with --before, and says how to see more', async () => {
     // Two runs of its own: counting the runs the tests before it left, it failed when run alone.

@@ -14,7 +14,7 @@ import {
   workflowNames,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
-import { beyondUsage, type Command, commandArgs, outputFormat } from './command.ts';
+import { beyondUsage, type Command, commandArgs, outputFormat, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
@@ -22,13 +22,11 @@ export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit
 inlet runs <id> [--format table|json|csv]
 inlet runs start <workflow>
   Lists workflow runs, newest first (--before: older than run ID, to page on); shows one run with the log of each step; or runs a
-  workflow now, in this process, outside its schedule (it is recorded like the others).`;
+  workflow now, in this process, outside its schedule (it is recorded like the others); Ctrl-C stops
+  it, its run recorded as failed (exit 130; SIGTERM 143).`;
 
 /** The options that filter or page the list of runs, and nothing else. */
 const LIST_OPTIONS: ReadonlySet<string> = new Set(['workflow', 'status', 'limit', 'before']);
-
-/** The signals that stop inlet runs start at a safe point, its run recorded as failed. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
 
@@ -139,17 +137,15 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         logger,
       });
       const id = scheduler.trigger(name);
-      const stop = () => void scheduler.stop();
       // SIGTERM is what a supervisor, docker stop or timeout(1) sends: heard only for Ctrl-C, it
-      // killed the process mid-run, and its run showed as running until marked abandoned.
-      for (const signal of STOP_SIGNALS) process.once(signal, stop);
-      try {
+      // killed the process mid-run, and its run showed as running until marked abandoned. Either
+      // exited 1, as a failed run does: it now exits 130 or 143, as inlet run and inlet sync do.
+      return await whileInterruptible(async (signal) => {
+        signal.addEventListener('abort', () => void scheduler.stop(), { once: true });
         await scheduler.idle();
-      } finally {
-        for (const signal of STOP_SIGNALS) process.off(signal, stop);
-      }
-      showRun(history, id, output, format);
-      return history.get(id)?.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
+        showRun(history, id, output, format);
+        return history.get(id)?.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
+      });
     }
     // A run whose process died shows as such even when no scheduler runs to notice it.
     history.abandonStale(STALE_RUN_MS);
