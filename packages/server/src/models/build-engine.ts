@@ -65,8 +65,10 @@ export async function createBuildEngine(options: {
    * WAL segment its views may list is deleted, and its views leave out segments already loaded.
    */
   leases?: ReadLeases;
+  /** Stops the build: the statement running is interrupted, and no statement starts after it. */
+  signal?: AbortSignal;
 }): Promise<BuildEngine> {
-  const { config, layout, leases } = options;
+  const { config, layout, leases, signal } = options;
   const temp = join(layout.tmp, 'models');
   // inlet run, test, docs and catalog make it, not only inlet start: a data_dir this user may not
   // write ended them with a bare EACCES, as an error inlet did not foresee (exit 5).
@@ -85,17 +87,16 @@ export async function createBuildEngine(options: {
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
   });
-  const connection = await instance.connect();
+  const setup = await instance.connect();
   // Models see times in the configured zone, as people do in the SQL editor.
-  await connection.run(`SET TimeZone = ${sqlString(config.timezone)}`);
+  await setup.run(`SET TimeZone = ${sqlString(config.timezone)}`);
   // A model is SQL too: it reads the lake (and the WAL under the events view) and its project's
   // seeds, writes its own files in the lake, and reaches nothing else on the machine or the network.
   const reachable = [layout.lake, layout.walEvents, temp, resolve(config.project_dir), BUILTIN_PROJECT_DIR];
-  await connection.run(
-    `SET allowed_directories = [${reachable.map((dir) => sqlString(`${dir}/`)).join(', ')}]`,
-  );
-  await connection.run('SET enable_external_access = false');
-  await connection.run('SET lock_configuration = true');
+  await setup.run(`SET allowed_directories = [${reachable.map((dir) => sqlString(`${dir}/`)).join(', ')}]`);
+  await setup.run('SET enable_external_access = false');
+  await setup.run('SET lock_configuration = true');
+  const connection = stoppable(setup, signal);
   let views = new Map<string, string>();
   let reasons = new Map<string, string>();
   const endLease = leases?.begin();
@@ -140,9 +141,73 @@ export async function createBuildEngine(options: {
       }
     },
     close() {
+      stopListening(connection);
       connection.closeSync();
       closeDuckDB(instance);
       endLease?.();
     },
   };
 }
+
+/** Whether a statement failed because the build was stopped (DuckDB's interrupt, or not started). */
+export const isInterrupted = (error: unknown): boolean =>
+  error instanceof Error && error.message.includes('INTERRUPT');
+
+/** The statements of a connection, which a stopped build refuses to start. */
+const STATEMENTS: ReadonlySet<string | symbol> = new Set([
+  'run',
+  'runAndReadAll',
+  'runAndRead',
+  'prepare',
+  'stream',
+]);
+
+/** What a statement a stopped build did not start fails with: as DuckDB says an interrupted one. */
+const NOT_STARTED = 'INTERRUPT Error: the build was stopped before this statement started';
+
+const listeners = new WeakMap<DuckDBConnection, () => void>();
+
+/**
+ * The connection, whose statements stop with signal. DuckDB's interrupt stops only a statement it
+ * has begun: a stop that came after a model's build lock was taken but before its query started
+ * (or while the query waited for a thread) went unheard, and the query ran for as long as it took.
+ * So a statement is not started once stopped, and one under way is interrupted again every 50 ms
+ * until it ends.
+ */
+function stoppable(connection: DuckDBConnection, signal: AbortSignal | undefined): DuckDBConnection {
+  if (!signal) return connection;
+  let running = 0;
+  let again: ReturnType<typeof setInterval> | undefined;
+  const stop = () => {
+    connection.interrupt();
+    if (running > 0) again ??= setInterval(() => connection.interrupt(), 50);
+  };
+  signal.addEventListener('abort', stop, { once: true });
+  const wrapped = new Proxy(connection, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      if (!STATEMENTS.has(key)) return value.bind(target);
+      return async (...args: unknown[]) => {
+        if (signal.aborted) throw new Error(NOT_STARTED);
+        running++;
+        try {
+          return await value.apply(target, args);
+        } finally {
+          running--;
+          if (running === 0 && again) {
+            clearInterval(again);
+            again = undefined;
+          }
+        }
+      };
+    },
+  });
+  listeners.set(wrapped, () => {
+    signal.removeEventListener('abort', stop);
+    if (again) clearInterval(again);
+  });
+  return wrapped;
+}
+
+const stopListening = (connection: DuckDBConnection) => listeners.get(connection)?.();

@@ -1359,6 +1359,29 @@ describe('a symbolic link among the files of a mart', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('a stop that comes after the build lock is taken, before the query starts, stops the query', async () => {
+    // DuckDB's interrupt stops only a query under way: a Ctrl-C in that moment went unheard, and
+    // the model's query ran to its end (and the model was published) before inlet run stopped.
+    // The link's warning is said in that moment, so the stop comes there each time.
+    const { own } = await linkedMart('stopped-before-query');
+    writeProjectFile(
+      own.project_dir,
+      'models/daily.sql',
+      `/*---\nmaterialized: incremental\n---*/\nSELECT * FROM (SELECT DATE '2026-10-03' + (count(*) % 1)::INTEGER AS dt, count(*) AS n FROM range(1500000000) t(i) WHERE i % 7 = 3)\nWHERE dt BETWEEN {{ from_dt }} AND {{ to_dt }}`,
+    );
+    const stop = new AbortController();
+    const result = await runModels({
+      config: own,
+      logger,
+      fullRefresh: true,
+      signal: stop.signal,
+      onWarning: () => stop.abort(),
+    });
+    expect(stop.signal.aborted).toBe(true);
+    expect(result.models).toMatchObject([{ name: 'daily', status: 'failed', message: 'stopped' }]);
+    expect(result.ok).toBe(false);
+  });
+
   it("in place of its version's folder is named, and the mart built whole, with nothing written through it", async () => {
     // No view read the mart, its next incremental build failed ("daily: Catalog Error: Table with
     // name daily does not exist!"), and a full one wrote the old version's .retired through the

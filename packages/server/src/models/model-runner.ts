@@ -206,9 +206,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   // The models' build locks: data/state a file ended inlet run with a bare ENOTDIR (exit 5); and
   // where marts are published: lake/marts a file failed each model with "ENOTDIR: …, mkdir".
   makeDataFolders(layout, [join(layout.state, 'locks'), join(layout.lake, 'marts')]);
-  const engine = await createBuildEngine({ config, layout, leases: options.leases });
-  const interrupt = () => engine.connection.interrupt();
-  options.signal?.addEventListener('abort', interrupt);
+  const engine = await createBuildEngine({ config, layout, leases: options.leases, signal: options.signal });
   const results = new Map<string, ModelResult>();
   try {
     await engine.refreshViews();
@@ -295,7 +293,6 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
       tests.every((t) => t.status === 'pass');
     return { ok: ok && !options.signal?.aborted, models, tests, ms: Math.round(performance.now() - started) };
   } finally {
-    options.signal?.removeEventListener('abort', interrupt);
     engine.close();
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { keywordSources, withQuotedSchemaHint, withSqlHint } from '../engine/index.ts';
 import { isInletError } from '../errors/index.ts';
 import { type LakeTable, readLakeTable } from '../lake/index.ts';
-import type { BuildEngine } from './build-engine.ts';
+import { type BuildEngine, isInterrupted } from './build-engine.ts';
 import { type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
 import {
   type BuildMode,
@@ -180,14 +180,22 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
           timezone: step.timezone,
           incremental,
         });
-  const analysis = await analyzeSelect(engine.connection, sql);
-  if (!analysis.ok) {
-    // A source named as a keyword (left, order) written bare fails to parse, as in people's queries.
-    const keywords = await keywordSources(engine.connection, sql, engine.sources);
-    return done({
-      status: 'failed',
-      message: `${node.path}: ${withQuotedSchemaHint(analysis.reason, sql, keywords)}`,
-    });
+  let analysis: Awaited<ReturnType<typeof analyzeSelect>>;
+  try {
+    analysis = await analyzeSelect(engine.connection, sql);
+    if (!analysis.ok) {
+      // A source named as a keyword (left, order) written bare fails to parse, as in people's queries.
+      const keywords = await keywordSources(engine.connection, sql, engine.sources);
+      return done({
+        status: 'failed',
+        message: `${node.path}: ${withQuotedSchemaHint(analysis.reason, sql, keywords)}`,
+      });
+    }
+  } catch (error) {
+    // Stopped (Ctrl-C) while its SQL was read, or before: it ended inlet run as an error inlet did
+    // not foresee (exit 5).
+    if (isInterrupted(error)) return done({ status: 'failed', message: 'stopped' });
+    throw error;
   }
   const inputs = analysis.tables;
   const views = new Set([...engine.viewNames()].map(canonical));
@@ -315,7 +323,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
       inputs,
       message: isInletError(error)
         ? message
-        : message.includes('INTERRUPT')
+        : isInterrupted(error)
           ? 'stopped'
           : conversion
             ? conversion
