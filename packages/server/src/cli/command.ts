@@ -127,6 +127,10 @@ export class StoppedBySignal extends Error {
   }
 }
 
+/** What inlet says of work a signal stopped before it finished, which exits with exitCode. */
+export const stoppedLine = (command: string, exitCode: ExitCode): string =>
+  `inlet ${command} stopped: ${exitCode === ExitCode.INTERRUPTED ? 'Ctrl-C (SIGINT)' : 'SIGTERM'} came before it finished.`;
+
 /**
  * Runs work with a signal that Ctrl-C (SIGINT) or SIGTERM aborts while it runs; after it, they end the
  * process as usual. Work they stopped exits 130 or 143 (128 + the signal's number), as a shell, a

@@ -3,7 +3,7 @@ import { type InletConfig, loadConfig } from '../config/index.ts';
 import { type InletError, isInletError } from '../errors/index.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
-import { longForm, StoppedBySignal } from './command.ts';
+import { longForm, StoppedBySignal, stoppedLine } from './command.ts';
 import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
@@ -221,6 +221,13 @@ async function dispatch(
     // Work Ctrl-C or SIGTERM stopped (SYNC_CANCELLED) says its error, and exits as the signal gives.
     const stopped = thrown instanceof StoppedBySignal ? thrown : undefined;
     const error = stopped ? stopped.error : thrown;
+    // Whatever broke on the way out (DuckDB's "INTERRUPT Error: Interrupted!" from a view refresh
+    // under way) is the stop's doing: said as an error inlet did not foresee, it exited 5.
+    if (stopped && !isInletError(error)) {
+      logger.debug({ err: error }, `inlet ${command} stopped by a signal`);
+      output.err(`${stoppedLine(command, stopped.exitCode)}\n`);
+      return stopped.exitCode;
+    }
     if (isInletError(error)) {
       output.err(`${coded(error)}\n`);
       return stopped?.exitCode ?? exitCodeOf(error.code, command);

@@ -555,6 +555,46 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   }, 60_000);
 
+  it('inlet run stopped while it refreshes its views says it stopped and exits 130 or 143, not 5', async () => {
+    // The stop broke the refresh under way ("INTERRUPT Error: Interrupted!"), which was printed as
+    // an error inlet did not foresee, exit 5. The stop comes as the project's warning is said, before
+    // the views are refreshed, so at the same point each time.
+    const dir = join(temp.dir, 'stopped-refresh');
+    const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    await writeEvents(dataLayout(join(dir, 'data')), [{ ts: '2026-10-01T10:00:00Z', name: 'opened' }]);
+    writeProjectFile(
+      join(dir, 'project'),
+      'models/daily.sql',
+      '/*---\ndocs: { show: false }\n---*/\nSELECT count(*) AS n FROM events',
+    );
+    for (const [signal, code] of [
+      ['SIGINT', ExitCode.INTERRUPTED],
+      ['SIGTERM', ExitCode.TERMINATED],
+    ] as const) {
+      const before = process.listeners(signal);
+      const captured = capturedOutput();
+      const output = {
+        ...captured.output,
+        err: (text: string) => {
+          captured.output.err(text);
+          // As the signal would: only the listener inlet run added, not the test runner's.
+          if (text.startsWith('Warning:'))
+            for (const listener of process.listeners(signal))
+              if (!before.includes(listener)) listener(signal);
+        },
+      };
+      expect(
+        await main(['run', '--config', config], output, { INLET_LOG_LEVEL: 'silent' }),
+        captured.err,
+      ).toBe(code);
+      expect(captured.err).toContain(
+        `inlet run stopped: ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM'} came before it finished.\n`,
+      );
+      expect(captured.err).not.toContain('did not foresee');
+      expect(process.listeners(signal)).toEqual(before);
+    }
+  });
+
   it.each([
     ['SIGINT', ExitCode.INTERRUPTED],
     ['SIGTERM', ExitCode.TERMINATED],
