@@ -21,6 +21,11 @@ import { runCommand } from './run.ts';
 import { displayWidth } from './text-width.ts';
 
 const temp = tempDir();
+/** The signals that stop a command, and the exit code of each: Ctrl-C's, and a supervisor's. */
+const STOPS = [
+  ['SIGINT', ExitCode.INTERRUPTED],
+  ['SIGTERM', ExitCode.TERMINATED],
+] as const;
 const configPath = configIn(
   temp.dir,
   [
@@ -533,10 +538,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       'models/slow.sql',
       'SELECT count(*) AS n FROM range(100000000000) t(i) WHERE i % 7 = 3',
     );
-    for (const [signal, code] of [
-      ['SIGINT', ExitCode.INTERRUPTED],
-      ['SIGTERM', ExitCode.TERMINATED],
-    ] as const) {
+    for (const [signal, code] of STOPS) {
       const run = spawnInlet(['run', '--config', config]);
       // Its build lock is there while the model builds.
       while (!existsSync(join(dir, 'data', 'state', 'locks', 'model-slow.lock'))) {
@@ -567,10 +569,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       'models/daily.sql',
       '/*---\ndocs: { show: false }\n---*/\nSELECT count(*) AS n FROM events',
     );
-    for (const [signal, code] of [
-      ['SIGINT', ExitCode.INTERRUPTED],
-      ['SIGTERM', ExitCode.TERMINATED],
-    ] as const) {
+    for (const [signal, code] of STOPS) {
       const before = process.listeners(signal);
       const captured = capturedOutput();
       const output = {
@@ -595,10 +594,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   });
 
-  it.each([
-    ['SIGINT', ExitCode.INTERRUPTED],
-    ['SIGTERM', ExitCode.TERMINATED],
-  ] as const)(
+  it.each(STOPS)(
     'inlet runs start stopped by %s records its run as failed, not running, and exits %i',
     async (signal, code) => {
       // SIGTERM is what a supervisor, docker stop or timeout(1) sends. Only Ctrl-C was heard: the
@@ -624,6 +620,9 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       }
       started.child.kill(signal);
       expect(await started.exit, started.err).toBe(code);
+      expect(started.err).toContain(
+        `inlet runs start stopped: ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM'} came before it finished.\n`,
+      );
       expect(history.get(1)).toMatchObject({
         status: 'failed',
         error: 'sync crm: inlet stopped while the run was going',

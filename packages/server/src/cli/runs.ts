@@ -14,7 +14,14 @@ import {
   workflowNames,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
-import { beyondUsage, type Command, commandArgs, outputFormat, whileInterruptible } from './command.ts';
+import {
+  beyondUsage,
+  type Command,
+  commandArgs,
+  outputFormat,
+  stoppedLine,
+  whileInterruptible,
+} from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
@@ -140,12 +147,16 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       // SIGTERM is what a supervisor, docker stop or timeout(1) sends: heard only for Ctrl-C, it
       // killed the process mid-run, and its run showed as running until marked abandoned. Either
       // exited 1, as a failed run does: it now exits 130 or 143, as inlet run and inlet sync do.
-      return await whileInterruptible(async (signal) => {
+      const code = await whileInterruptible(async (signal) => {
         signal.addEventListener('abort', () => void scheduler.stop(), { once: true });
         await scheduler.idle();
         showRun(history, id, output, format);
         return history.get(id)?.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
       });
+      // The run shown says failed, as a run that failed does: this line says a signal stopped it.
+      if (code === ExitCode.INTERRUPTED || code === ExitCode.TERMINATED)
+        output.err(`${stoppedLine('runs start', code)}\n`);
+      return code;
     }
     // A run whose process died shows as such even when no scheduler runs to notice it.
     history.abandonStale(STALE_RUN_MS);
