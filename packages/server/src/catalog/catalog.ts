@@ -11,7 +11,7 @@ import {
   openProject,
   type Project,
   quoteName,
-  renderTemplate,
+  renderForBuild,
   sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
@@ -373,14 +373,7 @@ async function sqlInputs(
     for (const incremental of builds) {
       let sql: string;
       try {
-        sql = renderTemplate(node.sql, {
-          ref: quoteName,
-          self: quoteName(node.name),
-          fromDt: day,
-          toDt: day,
-          timezone,
-          incremental,
-        });
+        sql = renderForBuild(node.sql, node.name, { from: day, to: day, timezone, incremental });
       } catch {
         break;
       }

@@ -13,7 +13,7 @@ export {
   type RunResult,
   runModels,
 } from './model-runner.ts';
-export { renderTemplate, templateCode } from './model-template.ts';
+export { renderForBuild, templateCode } from './model-template.ts';
 export { parseVarsYaml } from './model-vars.ts';
 export type { ModelResult } from './node-builder.ts';
 export { BUILTIN_PROJECT_DIR, loadProject } from './project-loader.ts';

@@ -193,6 +193,26 @@ export function renderTemplate(sql: string, values: TemplateValues): string {
   });
 }
 
+/**
+ * A model's SQL (or a text of its tests) as one build of it runs: ref()s and {{ this }} as quoted
+ * view names, the window's days and the time zone filled in. The build, its tests and the catalog's
+ * reading of what a model reads all render it so.
+ */
+export function renderForBuild(
+  text: string,
+  model: string,
+  build: { from: string; to: string; timezone: string; incremental: boolean },
+): string {
+  return renderTemplate(text, {
+    ref: quoteName,
+    self: quoteName(model),
+    fromDt: build.from,
+    toDt: build.to,
+    timezone: build.timezone,
+    incremental: build.incremental,
+  });
+}
+
 /** SQL ready to sit inside parentheses: no trailing semicolon (nor a comment after it). */
 export function asSubquery(sql: string): string {
   return `(${withoutTrailingSemicolons(sql)}\n)`;

@@ -25,7 +25,7 @@ import {
   writeStaging,
 } from './materialize.ts';
 import { columnDescriptions } from './model-config.ts';
-import { renderTemplate } from './model-template.ts';
+import { renderForBuild } from './model-template.ts';
 import type { ProjectNode } from './project-node.ts';
 import { quoteName } from './sql-names.ts';
 import { analyzeSelect } from './sql-references.ts';
@@ -130,6 +130,14 @@ const canonical = (name: string) => name.toLowerCase().replace(/^main\./, '');
 
 const firstLines = (message: string) => message.split('\n').slice(0, 3).join(' ').trim();
 
+/** The SQL one build of a model or seed runs: a seed's reading of its CSV file, a model's rendered. */
+function nodeSql(
+  node: ProjectNode,
+  build: { from: string; to: string; timezone: string; incremental: boolean },
+): string {
+  return node.kind === 'seed' ? seedSql(node) : renderForBuild(node.sql, node.name, build);
+}
+
 /**
  * Builds one model or seed: checks it is one SELECT over things that exist, writes it to a staging
  * directory (or defines the view), runs its tests against that, and only then publishes it.
@@ -169,17 +177,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
     ...result,
     ms: Math.round(performance.now() - started),
   });
-  const sql =
-    node.kind === 'seed'
-      ? seedSql(node)
-      : renderTemplate(node.sql, {
-          ref: quoteName,
-          self: quoteName(node.name),
-          fromDt: window.from,
-          toDt: window.to,
-          timezone: step.timezone,
-          incremental,
-        });
+  const sql = nodeSql(node, { ...window, timezone: step.timezone, incremental });
   let analysis: Awaited<ReturnType<typeof analyzeSelect>>;
   try {
     analysis = await analyzeSelect(engine.connection, sql);
@@ -275,14 +273,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
     const tests = await runDataTests(
       engine,
       modelTests(node.name, node.config, quoteName(node.name), quoteName, (text) =>
-        renderTemplate(text, {
-          ref: quoteName,
-          self: quoteName(node.name),
-          fromDt: window.from,
-          toDt: window.to,
-          timezone: step.timezone,
-          incremental: false,
-        }),
+        renderForBuild(text, node.name, { ...window, timezone: step.timezone, incremental: false }),
       ),
       undefined,
       step.isNode,
