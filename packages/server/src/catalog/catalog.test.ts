@@ -124,6 +124,78 @@ describe('catalog', () => {
     await expect(catalog.table('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('describes a model of the project not built yet: its YAML, SQL, columns and lineage, with no rows and no freshness', async () => {
+    // It answered NOT_FOUND "No table or view named" for a model /api/lineage shows.
+    const later = await catalog.table('later');
+    expect(later).toMatchObject({
+      name: 'later',
+      kind: 'mart',
+      materialized: 'table',
+      built: false,
+      description: null,
+      rows: null,
+      bytes: 0,
+      files: 0,
+      partitions: { count: 0, first: null, last: null },
+      partition_list: [],
+      updated_at: null,
+      sql: 'SELECT * FROM "accounts_activity"',
+      depends_on: ['accounts_activity'],
+      upstream: ['account_events', 'accounts_activity', 'crm.customers', 'events', 'source:crm'],
+      downstream: [],
+    });
+    // Its columns as its first build would output them, with what they inherit upstream.
+    expect(later.columns).toEqual([
+      {
+        name: 'account_id',
+        type: 'VARCHAR',
+        description: 'The customer account.',
+        description_from: 'accounts_activity',
+      },
+      { name: 'name', type: 'VARCHAR', description: null },
+      {
+        name: 'logins',
+        type: 'INTEGER',
+        description: 'Login events.',
+        description_from: 'accounts_activity',
+      },
+    ]);
+    expect((await catalog.table('accounts_activity')).built).toBe(true);
+    // One that reads a model not built either has no types to tell: the columns its YAML documents.
+    writeProjectFile(
+      config.project_dir,
+      'models/later_still.sql',
+      `/*---
+description: What later has, later.
+owner: data@example.com
+columns:
+  account_id: { description: "The account.", tests: [not_null] }
+---*/
+SELECT account_id FROM {{ ref('later') }}`,
+    );
+    try {
+      expect(await catalog.table('Later_Still')).toMatchObject({
+        name: 'later_still',
+        built: false,
+        description: 'What later has, later.',
+        owner: 'data@example.com',
+        tests: ['not_null(account_id)'],
+        columns: [{ name: 'account_id', type: null, description: 'The account.' }],
+        upstream: expect.arrayContaining(['later', 'accounts_activity']),
+      });
+      expect((await catalog.table('later')).downstream).toEqual(['later_still']);
+    } finally {
+      rmSync(join(config.project_dir, 'models', 'later_still.sql'));
+    }
+    // Neither a table nor a model: NOT_FOUND, naming both.
+    await expect(catalog.table('latre')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(
+        /^No table, view or model named "latre"; the lake has .*; not built yet: later \(/,
+      ),
+    });
+  });
+
   it('draws lineage from the source through its table to models, unbuilt models included', async () => {
     const lineage = await catalog.lineage();
     expect(lineage.edges).toEqual([

@@ -8,6 +8,7 @@ import {
   type BuildEngine,
   columnDescriptions,
   createBuildEngine,
+  type ModelConfig,
   openProject,
   type Project,
   quoteName,
@@ -19,11 +20,13 @@ import { type CatalogSource, catalogSource, sourceNamedAsTable, withoutProject }
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
+import { notBuiltDetail } from './not-built.ts';
 import { addStats, fileStats, globRoot, NO_FILES } from './table-files.ts';
 
 export interface CatalogColumn {
   name: string;
-  type: string;
+  /** DuckDB's type; null for a model not built yet whose output cannot be told (it reads one not built either). */
+  type: string | null;
   description: string | null;
   /** The table a description was taken from when the column has none of its own (same name upstream). */
   description_from?: string;
@@ -55,8 +58,13 @@ export interface CatalogTable {
 }
 
 export interface CatalogTableDetail extends CatalogTable {
+  /**
+   * False for a model or seed of the project not built yet: its YAML, SQL, columns and lineage are
+   * shown; it has no rows, files or freshness until inlet run builds it.
+   */
+  built: boolean;
   partition_list: string[];
-  /** The view's SQL, for views. */
+  /** The view's SQL, for views; for a model not built yet, the SQL its first build runs. */
   sql?: string;
   tests: string[];
   upstream: string[];
@@ -64,7 +72,7 @@ export interface CatalogTableDetail extends CatalogTable {
 }
 
 /** Text without its leading and trailing blank lines (the first line keeps its indent). */
-function withoutBlankEnds(text: string): string {
+export function withoutBlankEnds(text: string): string {
   return text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
 }
 
@@ -79,8 +87,10 @@ export interface Catalog {
   close(): void;
 }
 
-interface Snapshot {
+export interface Snapshot {
   tables: Map<string, CatalogTableDetail>;
+  /** Each table's own column descriptions (YAML, manifest), by lower-case column name. */
+  own: Map<string, Map<string, string>>;
   project: Project | undefined;
   /** Why the models project could not be read, when it could not: the catalog then shows the lake only. */
   projectError?: unknown;
@@ -181,6 +191,7 @@ export function createCatalog(options: {
       // lines), so DuckDB's line numbers match the file; shown, they are only space around the SQL.
       ...(isView && table?.sql !== undefined ? { sql: withoutBlankEnds(table.sql) } : {}),
       ...(unavailable ? { unavailable } : {}),
+      built: true,
       tests: [],
       upstream: [],
       downstream: [],
@@ -251,16 +262,7 @@ export function createCatalog(options: {
       // A model's or seed's manifest holds only what its YAML said then: a description since deleted
       // from the YAML stayed shown, and counted as written by inlet docs check, until a rebuild.
       entry.description = config.description ?? (node ? null : entry.description);
-      entry.tests = [
-        ...Object.entries(config.columns).flatMap(([column, value]) =>
-          typeof value === 'string'
-            ? []
-            : value.tests.map((t) => `${typeof t === 'string' ? t : Object.keys(t)[0]}(${column})`),
-        ),
-        ...config.tests.map((t, i) =>
-          'unique' in t ? `unique(${t.unique.join(', ')})` : (t.name ?? `sql_${i + 1}`),
-        ),
-      ];
+      entry.tests = testNames(config);
     }
     const own = new Map<string, Map<string, string>>();
     for (const name of tables.keys()) {
@@ -277,6 +279,7 @@ export function createCatalog(options: {
     resolveDescriptions(tables, own);
     return {
       tables,
+      own,
       project,
       projectError,
       sources: [...config.sources.map((s) => s.name), ...config.sourcesLeftOut],
@@ -318,8 +321,19 @@ export function createCatalog(options: {
             catalogSource(config, snap.project, [...snap.tables.values()], name),
           );
         const entry = snap.tables.get(asked) ?? snap.tables.get(asked.toLowerCase());
-        if (!entry) throw unknownTable(name, [...snap.tables.keys()]);
         const lineage = await lineageOf(snap);
+        if (!entry) {
+          // A model of the project not built yet has a page as in dbt's docs, not "no such table".
+          const nodes = snap.project?.nodes;
+          const node = nodes?.get(asked) ?? nodes?.get(asked.toLowerCase());
+          if (!node)
+            throw unknownTable(
+              name,
+              [...snap.tables.keys()],
+              [...(nodes?.keys() ?? [])].filter((n) => !snap.tables.has(n)).sort(),
+            );
+          return notBuiltDetail(snap, node, lineage, config.timezone);
+        }
         return {
           ...entry,
           upstream: lineage.upstream(entry.name),
@@ -403,8 +417,22 @@ function dbtTableName(name: string, project: Project | undefined): string | unde
 
 /** A table without the detail fields, for lists. */
 function summary(entry: CatalogTableDetail): CatalogTable {
-  const { partition_list: _p, sql: _s, tests: _t, upstream: _u, downstream: _d, ...rest } = entry;
+  const { built: _b, partition_list: _p, sql: _s, tests: _t, upstream: _u, downstream: _d, ...rest } = entry;
   return rest;
+}
+
+/** A model's data tests as the catalog names them: not_null(account_id), unique(a, b), a SQL test's name. */
+export function testNames(config: ModelConfig): string[] {
+  return [
+    ...Object.entries(config.columns).flatMap(([column, value]) =>
+      typeof value === 'string'
+        ? []
+        : value.tests.map((t) => `${typeof t === 'string' ? t : Object.keys(t)[0]}(${column})`),
+    ),
+    ...config.tests.map((t, i) =>
+      'unique' in t ? `unique(${t.unique.join(', ')})` : (t.name ?? `sql_${i + 1}`),
+    ),
+  ];
 }
 
 /**
@@ -412,7 +440,7 @@ function summary(entry: CatalogTableDetail): CatalogTable {
  * so YAML's user_id documents a mart's User_ID, as dbt's docs match them on such warehouses; of two
  * sources spelling one column differently, the later (the model's YAML) wins.
  */
-function byColumn(descriptions: Record<string, string>): Map<string, string> {
+export function byColumn(descriptions: Record<string, string>): Map<string, string> {
   return new Map(Object.entries(descriptions).map(([column, text]) => [column.toLowerCase(), text]));
 }
 
@@ -423,6 +451,30 @@ function byColumn(descriptions: Record<string, string>): Map<string, string> {
 function resolveDescriptions(
   tables: Map<string, CatalogTableDetail>,
   own: Map<string, Map<string, string>>,
+): void {
+  const freshness = (table: string, seen: Set<string>): string | null => {
+    const entry = tables.get(table);
+    if (!entry || seen.has(table)) return null;
+    seen.add(table);
+    if (entry.sql === undefined) return entry.updated_at;
+    const times = entry.depends_on.map((dep) => freshness(dep, seen)).filter((t): t is string => t !== null);
+    return times.sort().at(-1) ?? null;
+  };
+  for (const [name, entry] of tables) {
+    describeColumns(tables, own, name, entry.columns);
+    if (entry.sql !== undefined) entry.updated_at = freshness(name, new Set());
+  }
+}
+
+/**
+ * Sets each column's description: its own, or that of the same column in the nearest table upstream
+ * that has one (description_from names it).
+ */
+export function describeColumns(
+  tables: ReadonlyMap<string, CatalogTableDetail>,
+  own: ReadonlyMap<string, Map<string, string>>,
+  name: string,
+  columns: CatalogColumn[],
 ): void {
   const lookup = (
     table: string,
@@ -444,31 +496,23 @@ function resolveDescriptions(
     }
     return undefined;
   };
-  const freshness = (table: string, seen: Set<string>): string | null => {
-    const entry = tables.get(table);
-    if (!entry || seen.has(table)) return null;
-    seen.add(table);
-    if (entry.sql === undefined) return entry.updated_at;
-    const times = entry.depends_on.map((dep) => freshness(dep, seen)).filter((t): t is string => t !== null);
-    return times.sort().at(-1) ?? null;
-  };
-  for (const [name, entry] of tables) {
-    for (const column of entry.columns) {
-      const found = lookup(name, column.name, new Set());
-      column.description = found?.text ?? null;
-      if (found && found.from !== name) column.description_from = found.from;
-    }
-    if (entry.sql !== undefined) entry.updated_at = freshness(name, new Set());
+  for (const column of columns) {
+    const found = lookup(name, column.name, new Set());
+    column.description = found?.text ?? null;
+    if (found && found.from !== name) column.description_from = found.from;
   }
 }
 
-/** The error for a table name the lake does not have, naming the first tables it does. */
-function unknownTable(name: string, known: string[]): InletError {
-  const shown = known.slice(0, 20).join(', ');
-  const more = known.length > 20 ? ` and ${known.length - 20} more` : '';
-  const tables = known.length > 0 ? `the lake has ${shown}${more}` : 'the lake has no tables yet';
+/** The first of a list of names, for a message: at most 20, then how many more. */
+const firstNames = (names: string[]) =>
+  `${names.slice(0, 20).join(', ')}${names.length > 20 ? ` and ${names.length - 20} more` : ''}`;
+
+/** The error for a name that is neither a table of the lake nor a model of the project, naming those there are. */
+function unknownTable(name: string, known: string[], notBuilt: string[]): InletError {
+  const tables = known.length > 0 ? `the lake has ${firstNames(known)}` : 'the lake has no tables yet';
+  const models = notBuilt.length > 0 ? `; not built yet: ${firstNames(notBuilt)}` : '';
   return new InletError(
     'NOT_FOUND',
-    `No table or view named "${name}"; ${tables} (inlet catalog lists them; views appear once built).`,
+    `No table, view or model named "${name}"; ${tables}${models} (inlet catalog lists the tables, inlet ls the models).`,
   );
 }

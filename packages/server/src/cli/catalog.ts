@@ -10,7 +10,7 @@ export const catalogHelp = `inlet catalog [table | source:<source>] [--format ta
   last update and description (and why a table cannot be queried, when it cannot); as json or csv,
   bytes, partitions, first_partition and last_partition in place of size and partitions' text.
   With a table name, its columns, tests and lineage (as CSV: its
-  columns, with their types and descriptions); with dbt's source:crm, the source's description and its tables.
+  columns, with their types and descriptions); a model not built yet has its page too (NOT BUILT YET); with dbt's source:crm, the source's description and its tables.
   ${varsHelp}`;
 
 const size = (bytes: number) =>
@@ -149,7 +149,9 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
         table.description ? `  ${table.description}` : '  (no description)',
         ...(table.source?.description ? [`  source ${table.source.name}: ${table.source.description}`] : []),
         ...(table.unavailable ? [`  UNAVAILABLE: ${table.unavailable}`] : []),
-        `  rows ${rows} · ${bytes} · partitions ${partitions} · updated ${updated}${table.owner ? ` · owner ${table.owner}` : ''}`,
+        table.built
+          ? `  rows ${rows} · ${bytes} · partitions ${partitions} · updated ${updated}${table.owner ? ` · owner ${table.owner}` : ''}`
+          : `  NOT BUILT YET: no rows and no freshness until inlet run ${table.name} builds it${table.owner ? ` · owner ${table.owner}` : ''}`,
         `  upstream: ${table.upstream.join(', ') || '-'}`,
         `  downstream: ${table.downstream.join(', ') || '-'}`,
         `  tests: ${table.tests.join(', ') || '-'}`,
@@ -160,7 +162,8 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
           ['column', 'type', 'description'],
           table.columns.map((c) => [
             c.name,
-            c.type,
+            // A model not built yet that reads one not built either: its type cannot be told yet.
+            c.type ?? '-',
             // A column no one has described is a gap to read past, not a missing value: NULL
             // read as though the catalog had failed to find it (JSON and CSV keep null).
             c.description

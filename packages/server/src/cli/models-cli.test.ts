@@ -393,6 +393,36 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   });
 
+  it('inlet catalog <model> describes a model not built yet on a fresh install, where it said NOT_FOUND "No table or view"', async () => {
+    const fresh = tempDir();
+    try {
+      const inletHere = cliWith(configIn(fresh.dir, 'data_dir: ./data\n'));
+      const json = await inletHere('catalog', 'stg_events', '--format', 'json');
+      expect(json.code).toBe(0);
+      expect(json.lines[0]).toMatchObject({
+        name: 'stg_events',
+        built: false,
+        rows: null,
+        updated_at: null,
+        upstream: ['events'],
+        description: expect.stringContaining('not from a bot'),
+        sql: expect.stringContaining('FROM events'),
+      });
+      const page = await inletHere('catalog', 'stg_events', '--format', 'table');
+      expect(page.code).toBe(0);
+      expect(page.out).toContain(
+        'NOT BUILT YET: no rows and no freshness until inlet run stg_events builds it',
+      );
+      const missing = await inletHere('catalog', 'stg_event');
+      expect(missing.code).toBe(ExitCode.USAGE);
+      expect(missing.err).toMatch(
+        /No table, view or model named "stg_event"; the lake has .*not built yet: .*stg_events/,
+      );
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('inlet runs start without a name lists the workflows it can start, not one since removed', async () => {
     // A workflow with runs but no longer configured was offered, and inlet runs start said NOT_FOUND of it.
     const fresh = tempDir();

@@ -105,6 +105,17 @@ describe('catalog and runs over HTTP', () => {
       ]);
       expect(lineage.nodes).toContainEqual({ id: 'not_built', kind: 'model', built: false });
       expect((await get('/api/catalog/events')).json().downstream).toEqual(['logins', 'not_built']);
+      // Its page, as dbt's docs show a model before its first run, where it was 404 NOT_FOUND.
+      const page = await get('/api/catalog/not_built');
+      expect(page.statusCode).toBe(200);
+      expect(page.json()).toMatchObject({
+        name: 'not_built',
+        built: false,
+        rows: null,
+        updated_at: null,
+        upstream: ['events'],
+        columns: [{ name: 'n', type: 'BIGINT', description: null }],
+      });
     } finally {
       rmSync(join(config.project_dir, 'models', 'not_built.sql'));
     }

@@ -2,6 +2,7 @@
 export { type BuildEngine, createBuildEngine } from './build-engine.ts';
 export type { DataTestResult } from './data-tests.ts';
 export { sourceDescription, sourceTableConfigs } from './dbt-sources.ts';
+export { describeSelect } from './materialize.ts';
 export { columnDescriptions, type ModelConfig } from './model-config.ts';
 export { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
 export {
@@ -15,7 +16,7 @@ export {
 } from './model-runner.ts';
 export { renderForBuild, templateCode } from './model-template.ts';
 export { parseVarsYaml } from './model-vars.ts';
-export type { ModelResult } from './node-builder.ts';
+export { firstBuildSql, type ModelResult } from './node-builder.ts';
 export { BUILTIN_PROJECT_DIR, loadProject } from './project-loader.ts';
 export type { Project, ProjectNode, SingularTest } from './project-node.ts';
 export { summarizeModel, summarizeTest } from './run-summary.ts';

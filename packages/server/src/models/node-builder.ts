@@ -138,6 +138,11 @@ function nodeSql(
   return node.kind === 'seed' ? seedSql(node) : renderForBuild(node.sql, node.name, build);
 }
 
+/** The SQL a node's first build runs (whole: nothing to add to yet), as the catalog shows a node not built. */
+export function firstBuildSql(node: ProjectNode, timezone: string): string {
+  return nodeSql(node, { ...FULL_WINDOW, timezone, incremental: false });
+}
+
 /**
  * Builds one model or seed: checks it is one SELECT over things that exist, writes it to a staging
  * directory (or defines the view), runs its tests against that, and only then publishes it.
