@@ -395,6 +395,45 @@ SELECT account_id, account_id AS User_ID, logins FROM {{ ref('accounts_activity'
   });
 });
 
+describe('the lineage of models', () => {
+  it("parses a model's SQL once, not at every request, and again once it is edited, so its lineage follows the edit", async () => {
+    // GET /api/lineage parsed every model's SQL through DuckDB at each request.
+    const own = testConfig(join(temp.dir, 'parsed-once'), {
+      project_dir: join(temp.dir, 'parsed-once-project'),
+      models: { builtin: false },
+    });
+    await writeEvents(dataLayout(own.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+    const model = (name: string, sql: string) => writeProjectFile(own.project_dir, `models/${name}.sql`, sql);
+    model('first', 'SELECT event_id FROM events');
+    model('second', "SELECT * FROM {{ ref('first') }}");
+    model(
+      'growing',
+      '/*---\nmaterialized: incremental\n---*/\nSELECT * FROM events {% if is_incremental %}WHERE dt >= {{ from_dt }}{% endif %}',
+    );
+    const parsed: string[] = [];
+    const catalog = createCatalog({ config: own, logger, onModelParsed: (name) => parsed.push(name) });
+    try {
+      const inputsOf = async (name: string) =>
+        (await catalog.lineage()).edges.filter((edge) => edge.to === name).map((edge) => edge.from);
+      expect(await inputsOf('second')).toEqual(['first']);
+      // The incremental model is parsed as a first build and as a later one reads it.
+      expect(parsed.sort()).toEqual(['first', 'growing', 'growing', 'second']);
+      parsed.length = 0;
+      await catalog.lineage();
+      await catalog.table('events');
+      expect(parsed).toEqual([]);
+      model('second', "SELECT * FROM {{ ref('first') }} JOIN events USING (event_id)");
+      expect(await inputsOf('second')).toEqual(['events', 'first']);
+      expect(parsed).toEqual(['second']);
+      // Back as it was: its lineage is what that SQL reads again.
+      model('second', "SELECT * FROM {{ ref('first') }}");
+      expect(await inputsOf('second')).toEqual(['first']);
+    } finally {
+      catalog.close();
+    }
+  });
+});
+
 describe('a table whose view cannot be built', () => {
   it('is listed with the reason, and every other table is described', async () => {
     const broken = testConfig(join(temp.dir, 'broken'), { models: { builtin: false } });

@@ -4,7 +4,6 @@ import { InletError } from '../errors/index.ts';
 import { dataLayout, type LakeTable, listLakeTables, type ReadLeases } from '../lake/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import {
-  analyzeSelect,
   type BuildEngine,
   columnDescriptions,
   createBuildEngine,
@@ -12,7 +11,6 @@ import {
   openProject,
   type Project,
   quoteName,
-  renderForBuild,
   sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
@@ -21,6 +19,7 @@ import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
 import { notBuiltDetail } from './not-built.ts';
+import { createSqlInputs } from './sql-inputs.ts';
 import { addStats, fileStats, globRoot, NO_FILES } from './table-files.ts';
 
 export interface CatalogColumn {
@@ -118,6 +117,8 @@ export function createCatalog(options: {
   vars?: Record<string, unknown>;
   /** Told, once each, what is wrong in the project but changes nothing; by default logged as a warning. */
   onWarning?: (message: string) => void;
+  /** Told each time a model's SQL is parsed for what it reads (not when the same SQL was parsed before). */
+  onModelParsed?: (model: string) => void;
 }): Catalog {
   const { config, logger, leases } = options;
   // The catalog's DuckDB lives as long as the catalog, so it must not hold a lease all that time
@@ -135,6 +136,7 @@ export function createCatalog(options: {
       warn(warning);
     }
   };
+  const sqlInputs = createSqlInputs(options.onModelParsed);
   let queue: Promise<unknown> = Promise.resolve();
   // One look at a time: the snapshot uses one DuckDB connection.
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -365,40 +367,6 @@ export function createCatalog(options: {
       engine = undefined;
     },
   };
-}
-
-/**
- * The tables each model of the project reads (events, crm.customers, a model read by name or by
- * ref()), from its SQL as written now, listed by DuckDB's parser as a build lists them (CTE names and
- * table functions are no tables): for an incremental model, as its first build and as a later one
- * run it. A model whose SQL DuckDB cannot parse is left out: its build says why.
- */
-async function sqlInputs(
-  db: BuildEngine,
-  project: Project | undefined,
-  timezone: string,
-): Promise<Map<string, string[]>> {
-  const inputs = new Map<string, string[]>();
-  const day = new Date().toISOString().slice(0, 10);
-  for (const node of project?.nodes.values() ?? []) {
-    if (node.kind !== 'model') continue;
-    const read = new Set<string>();
-    const builds = node.config.materialized === 'incremental' ? [false, true] : [false];
-    for (const incremental of builds) {
-      let sql: string;
-      try {
-        sql = renderForBuild(node.sql, node.name, { from: day, to: day, timezone, incremental });
-      } catch {
-        break;
-      }
-      const analysis = await analyzeSelect(db.connection, sql);
-      if (!analysis.ok) break;
-      for (const table of analysis.tables)
-        if (table.toLowerCase() !== node.name.toLowerCase()) read.add(table);
-      if (incremental === builds.at(-1)) inputs.set(node.name, [...read]);
-    }
-  }
-  return inputs;
 }
 
 /**
