@@ -269,6 +269,26 @@ SELECT c.name, e.event_id, a.n, r.range FROM crm.customers c, Events e, account_
     rmSync(join(config.project_dir, 'models', 'not_run_yet.sql'));
   });
 
+  it("shows a model that reads main.events (DuckDB's qualified name) as reading events, not a table main.events that is not there", async () => {
+    // Its lineage had a node main.events (a source table, not built) and events had no downstream.
+    writeProjectFile(config.project_dir, 'models/qualified.sql', 'SELECT event_id, dt FROM Main.Events');
+    try {
+      const lineage = await catalog.lineage();
+      expect(lineage.edges.filter((e) => e.to === 'qualified')).toEqual([
+        { from: 'events', to: 'qualified' },
+      ]);
+      expect(lineage.nodes.map((n) => n.id)).not.toContain('Main.Events');
+      expect((await catalog.table('events')).downstream).toContain('qualified');
+      expect((await catalog.table('main.events')).name).toBe('events');
+      expect((await catalog.table('MAIN.qualified')).name).toBe('qualified');
+      expect((await catalog.table('qualified')).columns.find((c) => c.name === 'dt')).toMatchObject({
+        description_from: 'events',
+      });
+    } finally {
+      rmSync(join(config.project_dir, 'models', 'qualified.sql'));
+    }
+  });
+
   it('lists marts and columns without a description', async () => {
     expect(await catalog.docsCheck()).toEqual([
       { table: 'account_events' },

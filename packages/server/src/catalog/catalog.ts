@@ -315,7 +315,8 @@ export function createCatalog(options: {
       serial(async () => {
         const snap = await lakeSnapshot();
         const name = withoutProject(typed, snap.project?.name);
-        const asked = dbtTableName(name, snap.project);
+        // DuckDB's qualified main.events (SHOW ALL TABLES, a query's FROM) is the table events.
+        const asked = dbtTableName(name.replace(/^main\./i, ''), snap.project);
         // dbt's source:crm names a source: it is pointed to, with its tables.
         if (asked === undefined)
           throw sourceNamedAsTable(

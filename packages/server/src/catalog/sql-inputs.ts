@@ -1,5 +1,11 @@
 import { analyzeSelect, type BuildEngine, type Project, renderForBuild } from '../models/index.ts';
 
+/**
+ * A table as the lake names it: DuckDB's main.events (any case) is events, as a build reads it; left
+ * so, it was a table main.events that is not there, and events had no downstream.
+ */
+const inMain = (table: string) => table.replace(/^main\./i, '');
+
 /** The tables each model of the project reads, by model name. */
 export type SqlInputs = (
   db: BuildEngine,
@@ -47,7 +53,8 @@ export function createSqlInputs(onParsed?: (model: string) => void): SqlInputs {
         }
         const tables = await tablesRead(node.name, sql);
         if (tables === undefined) break;
-        for (const table of tables) if (table.toLowerCase() !== node.name.toLowerCase()) read.add(table);
+        for (const table of tables.map(inMain))
+          if (table.toLowerCase() !== node.name.toLowerCase()) read.add(table);
         if (incremental === builds.at(-1)) inputs.set(node.name, [...read]);
       }
     }
