@@ -104,3 +104,22 @@ export function withoutProject(name: string, projectName: string | undefined): s
     `"${name}" names the project ${project}, ${named}; leave the project out: inlet catalog source:${rest}${also}.`,
   );
 }
+
+/**
+ * The error for a table a configured source copies that is not in the lake yet (crm.customers
+ * before inlet sync crm), which was said to be no table at all; undefined for any other name.
+ */
+export function notSyncedYet(config: Pick<InletConfig, 'sources'>, typed: string): InletError | undefined {
+  const dot = typed.indexOf('.');
+  if (dot < 0) return undefined;
+  const [source, tables] =
+    [...sourceTableNames(config)].find(
+      ([name]) => name.toLowerCase() === typed.slice(0, dot).toLowerCase(),
+    ) ?? [];
+  const table = tables?.find((name) => name.toLowerCase() === typed.slice(dot + 1).toLowerCase());
+  if (source === undefined || table === undefined) return undefined;
+  return new InletError(
+    'NOT_FOUND',
+    `${source}.${table} is a table the source ${source} copies, not synced yet, so it has no rows or columns to show: inlet sync ${source} copies it (inlet catalog source:${source} shows the source).`,
+  );
+}

@@ -454,6 +454,32 @@ describe('the lineage of models', () => {
   });
 });
 
+describe('a source table not synced yet', () => {
+  it('is NOT_FOUND saying inlet sync copies it, where it was said to be no table at all', async () => {
+    const csv = join(temp.dir, 'plans.csv');
+    writeFileSync(csv, 'id\n1\n');
+    const unsynced = testConfig(join(temp.dir, 'unsynced'), {
+      models: { builtin: false },
+      sources: [{ name: 'billing', type: 'csv', tables: [{ path: csv, name: 'plans' }] }],
+    });
+    await writeEvents(dataLayout(unsynced.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+    const own = createCatalog({ config: unsynced, logger });
+    try {
+      for (const name of ['billing.plans', 'Billing.Plans', 'source:billing.plans'])
+        await expect(own.table(name)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+          message:
+            'billing.plans is a table the source billing copies, not synced yet, so it has no rows or columns to show: inlet sync billing copies it (inlet catalog source:billing shows the source).',
+        });
+      await expect(own.table('billing.invoices')).rejects.toMatchObject({
+        message: expect.stringMatching(/^No table, view or model named "billing.invoices"/),
+      });
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('a table whose view cannot be built', () => {
   it('is listed with the reason, and every other table is described', async () => {
     const broken = testConfig(join(temp.dir, 'broken'), { models: { builtin: false } });

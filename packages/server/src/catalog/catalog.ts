@@ -14,7 +14,13 @@ import {
   sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
-import { type CatalogSource, catalogSource, sourceNamedAsTable, withoutProject } from './catalog-source.ts';
+import {
+  type CatalogSource,
+  catalogSource,
+  notSyncedYet,
+  sourceNamedAsTable,
+  withoutProject,
+} from './catalog-source.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
@@ -330,10 +336,13 @@ export function createCatalog(options: {
           const nodes = snap.project?.nodes;
           const node = nodes?.get(asked) ?? nodes?.get(asked.toLowerCase());
           if (!node)
-            throw unknownTable(
-              name,
-              [...snap.tables.keys()],
-              [...(nodes?.keys() ?? [])].filter((n) => !snap.tables.has(n)).sort(),
+            throw (
+              notSyncedYet(config, asked) ??
+              unknownTable(
+                name,
+                [...snap.tables.keys()],
+                [...(nodes?.keys() ?? [])].filter((n) => !snap.tables.has(n)).sort(),
+              )
             );
           return notBuiltDetail(snap, node, lineage, config.timezone);
         }
