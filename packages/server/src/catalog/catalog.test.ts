@@ -545,6 +545,13 @@ describe('a models project that cannot be read', () => {
     const own = createCatalog({ config: broken, logger: capturing });
     try {
       expect((await own.tables()).map((t) => t.name)).toEqual(['events']);
+      // A model not built yet cannot be told from a typo then: the message says why, not only "no such table".
+      await expect(own.table('orders')).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringMatching(
+          /^No table, view or model named "orders"; .*; the models project could not be read, so a model not built yet cannot be shown; fix this first: .*ref\('nosuch'\)/,
+        ),
+      });
     } finally {
       own.close();
     }

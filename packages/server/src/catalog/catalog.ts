@@ -342,6 +342,7 @@ export function createCatalog(options: {
                 name,
                 [...snap.tables.keys()],
                 [...(nodes?.keys() ?? [])].filter((n) => !snap.tables.has(n)).sort(),
+                snap.projectError,
               )
             );
           return notBuiltDetail(snap, node, lineage, config.timezone);
@@ -486,11 +487,21 @@ const firstNames = (names: string[]) =>
   `${names.slice(0, 20).join(', ')}${names.length > 20 ? ` and ${names.length - 20} more` : ''}`;
 
 /** The error for a name that is neither a table of the lake nor a model of the project, naming those there are. */
-function unknownTable(name: string, known: string[], notBuilt: string[]): InletError {
+function unknownTable(
+  name: string,
+  known: string[],
+  notBuilt: string[],
+  /** Why the project could not be read: its models not built yet are not known, so the name may be one. */
+  projectError?: unknown,
+): InletError {
   const tables = known.length > 0 ? `the lake has ${firstNames(known)}` : 'the lake has no tables yet';
   const models = notBuilt.length > 0 ? `; not built yet: ${firstNames(notBuilt)}` : '';
+  const unread =
+    projectError === undefined
+      ? ''
+      : `; the models project could not be read, so a model not built yet cannot be shown; fix this first: ${(projectError as Error).message}`;
   return new InletError(
     'NOT_FOUND',
-    `No table, view or model named "${name}"; ${tables}${models} (inlet catalog lists the tables, inlet ls the models).`,
+    `No table, view or model named "${name}"; ${tables}${models} (inlet catalog lists the tables, inlet ls the models)${unread}`,
   );
 }
