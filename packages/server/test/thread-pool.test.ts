@@ -1,15 +1,40 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { threadPoolWarning } from '../src/cli/start.ts';
 import { API_TOKEN, basicAuth, segmentMessage, tempDir } from './helpers.ts';
-import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
+import { engineProcesses, exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 
+/**
+ * The CPU ticks each thread of a process has used, by thread id; with priority, each but its main
+ * thread (which takes the cancels) is set to it first.
+ */
+function threadTicks(pid: number, priority?: number): Map<number, number> {
+  const ticks = new Map<number, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      if (priority !== undefined && task !== pid) setPriority(task, priority);
+      const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks.set(task, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the thread has ended
+    }
+  }
+  return ticks;
+}
+
 describe("libuv's thread pool, which DuckDB's work and the WAL's fsyncs share", () => {
   it('is set large enough by the inlet command that acknowledgements do not wait for long queries', async () => {
-    const { config, url } = await inletConfigFile(temp.dir);
+    // One DuckDB thread a query: the queries hold as many threads as before, and spin half as many.
+    const { config, url } = await inletConfigFile(temp.dir, 'query: { threads: 1 }\n');
     const child = await startInletProcess(config, url, API_TOKEN);
+    if (child.pid === undefined) throw new Error('inlet did not start');
+    while (engineProcesses(child.pid).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [engine = 0] = engineProcesses(child.pid);
+    const before = threadTicks(engine);
     const api = (path: string, init: RequestInit) =>
       fetch(`${url}${path}`, {
         ...init,
@@ -34,7 +59,13 @@ describe("libuv's thread pool, which DuckDB's work and the WAL's fsyncs share", 
           await response.text();
         }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Until each query runs on a thread of its own (a fixed wait of 500 ms was not always enough
+      // on a busy machine), at the lowest priority: the spinning threads yield the cores to other tests.
+      const spinning = () =>
+        [...threadTicks(engine, 19)].filter(
+          ([task, ticks]) => task !== engine && ticks >= (before.get(task) ?? 0) + 5,
+        ).length;
+      while (spinning() < 4) await new Promise((resolve) => setTimeout(resolve, 20));
       const answer = await fetch(`${url}/v1/track`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: basicAuth() },
