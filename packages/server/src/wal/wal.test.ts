@@ -163,8 +163,9 @@ describe('WAL writer', () => {
     let fsyncs = 0;
     const { dir, wal, cleanup } = openWal({ onFsync: () => fsyncs++ });
     await Promise.all(Array.from({ length: 200 }, (_, i) => wal.append(line(i))));
-    expect(fsyncs).toBeLessThan(200);
-    expect(fsyncs).toBeGreaterThan(0);
+    // All 200 come in one turn of the event loop, before the first write: one fsync covers them on
+    // any machine, however busy (fewer than 200, as this said before, let 199 pass).
+    expect(fsyncs).toBe(1);
     await wal.close();
     const [segment] = listSegments(dir);
     expect(
