@@ -1867,11 +1867,18 @@ describe('request time limit', () => {
       expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
       // Counted once, under its route: it was the socket's "unmatched" 408 and the route's 499 too.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const counted = (await (await fetch(`${slow.url}/metrics`)).text())
-        .split('\n')
-        .filter((line) => line.startsWith('inlet_http_requests_total{') && !line.includes('/metrics'));
-      expect(counted).toEqual(['inlet_http_requests_total{route="/v1/batch",status="408"} 1']);
+      // The route counts it when the server's end of the socket has closed, which may come after
+      // the client's end did: asked until it is there, not after a fixed 50 ms.
+      const counted = async () =>
+        (await (await fetch(`${slow.url}/metrics`)).text())
+          .split('\n')
+          .filter((line) => line.startsWith('inlet_http_requests_total{') && !line.includes('/metrics'));
+      let lines = await counted();
+      while (!lines.some((line) => line.includes('route="/v1/batch"'))) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        lines = await counted();
+      }
+      expect(lines).toEqual(['inlet_http_requests_total{route="/v1/batch",status="408"} 1']);
     } finally {
       await slow.cleanup();
     }
