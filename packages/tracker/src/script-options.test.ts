@@ -69,7 +69,9 @@ describe('readScriptOptions', () => {
     );
     expect(warn).not.toHaveBeenCalled();
     // data-respect-do-not-track, data-heartbeats, data-write_key, data-autoPageview (HTML lower-cases it),
-    // data-api-url, data-hash-route; another tracker's data-do-not-track and data-honor-dnt.
+    // data-api-url, data-hash-route; another tracker's data-do-not-track and data-honor-dnt; slips in the
+    // first letters, which the start of the name missed: data-wirte-key (the page then warned only that the
+    // write key is missing), data-hearbeat, data-heatbeat, data-has-routing, data-atuo-pageview.
     const misspelt = [
       'respectDoNotTrack',
       'heartbeats',
@@ -79,6 +81,11 @@ describe('readScriptOptions', () => {
       'hashRoute',
       'doNotTrack',
       'honorDnt',
+      'wirteKey',
+      'hearbeat',
+      'heatbeat',
+      'hasRouting',
+      'atuoPageview',
     ];
     const options = readScriptOptions(
       { writeKey: 'wk_1', ...Object.fromEntries(misspelt.map((name) => [name, ''])) },
@@ -87,6 +94,30 @@ describe('readScriptOptions', () => {
     expect(warn.mock.calls).toEqual(misspelt.map((name) => [`inlet: unknown data-${name} ignored`]));
     expect(options).toMatchObject({ respectDnt: false, heartbeat: 15, autoPageview: true });
     warn.mockRestore();
+  });
+
+  it('warns for every name one slip away from an option (a letter more, less or wrong, or two swapped)', () => {
+    const options = ['writeKey', 'hashRouting', 'respectDnt', 'heartbeat', 'autoPageview'];
+    const slips = new Set<string>();
+    for (const option of [...options, ...options.map((name) => name.toLowerCase())])
+      for (let i = 0; i <= option.length; i++) {
+        const [before, after] = [option.slice(0, i), option.slice(i)];
+        for (const letter of 'abcdefghijklmnopqrstuvwxyz')
+          slips.add(before + letter + after).add(before + letter + after.slice(1));
+        slips
+          .add(before + after.slice(1))
+          .add(before + after.slice(1, 2) + after.slice(0, 1) + after.slice(2));
+      }
+    const misspelt = [...slips].filter((name) => ![...options, 'api'].includes(name));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const unwarned = misspelt.filter((name) => {
+      warn.mockClear();
+      readScriptOptions({ writeKey: 'wk_1', [name]: '' }, SRC);
+      return warn.mock.calls.length === 0;
+    });
+    warn.mockRestore();
+    expect(misspelt.length).toBeGreaterThan(4000);
+    expect(unwarned).toEqual([]);
   });
 
   it("says nothing of other tools' attributes on the script tag, which are no misspelt option", () => {
@@ -100,6 +131,13 @@ describe('readScriptOptions', () => {
       'domain',
       'noOptimize',
       'noMinify',
+      // Umami's and Fathom's; and names a slip away from data-api.
+      'websiteId',
+      'hostUrl',
+      'site',
+      'spa',
+      'app',
+      'aid',
     ];
     readScriptOptions(
       {

@@ -17,13 +17,18 @@ export function readScriptOptions(
   }
   // A misspelt option (data-respect-do-not-track, data-hash-route, data-heartbeats) or another tracker's
   // (data-do-not-track, data-honor-dnt) was ignored without a word, and with it the Do-Not-Track of visitors
-  // who asked not to be tracked: a name that is no option but starts as one does, or speaks of Do-Not-Track,
-  // is named as the dataset has it (hashRoute; the attribute's spelling would not fit the size budget).
+  // who asked not to be tracked: a name that is no option but starts as one does, ends as one does
+  // (a slip in its first letters: data-wirte-key, data-hearbeat, data-has-routing, data-atuo-pageview), or
+  // speaks of Do-Not-Track, is named as the dataset has it (hashRoute; the attribute's spelling would not
+  // fit the size budget). One slip anywhere in a name (a letter more, less or wrong, or two swapped) leaves
+  // its first four letters or its end (Key, beat, outing, ageview) as they were: a test tries them all.
+  // An edit distance would catch two slips too, but took more than the budget's last 63 bytes gzipped.
+  // data-api is left to its prefix: names a slip away from it (data-app, data-aid) are other tools'.
   // Other tools' attributes on script tags (data-cfasync, data-cookieconsent, data-no-optimize, data-nscript,
   // Plausible's data-domain, for which the write key stands here) are none, and a warning for each was noise.
   for (const name in data)
     if (
-      /^(?!(writeKey|api|hashRouting|respectDnt|heartbeat|autoPageview)$)(writ|api|hash|resp|hear|auto|.*(dnt|Dnt|NotTrack))/.test(
+      /^(?!(writeKey|api|hashRouting|respectDnt|heartbeat|autoPageview)$)(writ|api|hash|resp|hear|auto|.*(dnt|Dnt|NotTrack)|.*([kK]ey|beat|outing|age[vV]iew)$)/.test(
         name,
       )
     )
