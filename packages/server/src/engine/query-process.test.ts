@@ -331,7 +331,20 @@ describe('read leases across the processes', () => {
     // The engine's process had no lease of the server's loader: a segment loaded while a query ran
     // was deleted under it, and the query failed with QUERY_BUSY ("No files found that match").
     const { dir, cleanup } = tempDir();
-    const leases = createReadLeases();
+    const lake = createReadLeases();
+    // The real leases, telling when the query takes its own.
+    let leaseTaken: () => void = () => {};
+    const taken = new Promise<void>((resolve) => {
+      leaseTaken = resolve;
+    });
+    const leases = {
+      ...lake,
+      begin() {
+        const end = lake.begin();
+        leaseTaken();
+        return end;
+      },
+    };
     const engine = await createQueryProcess({
       config: testConfig(dir),
       layout: dataLayout(dir),
@@ -346,8 +359,9 @@ describe('read leases across the processes', () => {
         () => 'answered',
         (error: { code?: string }) => error.code,
       );
-      // The query is on its way or running: the segment it may list stays until it is done.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The query is on its way or running: the segment it may list stays until it is done. Waited
+      // for, not 200 ms: on a busy machine the query could take its lease after the segment was retired.
+      await Promise.race([taken, answered]);
       await leases.retire(segment);
       expect(existsSync(segment)).toBe(true);
       expect(engine.cancel('long')).toBe(true);
