@@ -16,6 +16,12 @@ import type { SourceContext } from '../src/sources/index.ts';
 import type { StateStore } from '../src/state/index.ts';
 
 export const WRITE_KEY = 'wk_docs_9f3a';
+
+/**
+ * vi.waitFor's options for what comes soon on any machine: its default of a second is a time limit
+ * that a busy one (a load of 10 and more on 2 cores) can pass. It still answers as soon as it holds.
+ */
+export const STEADY = { timeout: 20_000, interval: 20 };
 export const API_TOKEN = 'test-token-0123456789';
 
 export function tempDir(prefix = 'inlet-test-'): { dir: string; cleanup: () => void } {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
-import { basicAuth, segmentMessage, tempDir, testConfig } from '../../test/helpers.ts';
+import { basicAuth, STEADY, segmentMessage, tempDir, testConfig } from '../../test/helpers.ts';
 import { createHttpApp } from '../http/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
@@ -47,7 +47,7 @@ describe('intake worker pool', () => {
     const { workers } = pool('dies-at-start.mjs');
     // Once dead it waits a second or more before the next try, and meanwhile the caller parses the
     // body itself. Asked until then: how soon the worker dies depends on the machine's load.
-    await vi.waitFor(() => expect(workers.run(job())).toBeUndefined(), { timeout: 20_000, interval: 20 });
+    await vi.waitFor(() => expect(workers.run(job())).toBeUndefined(), STEADY);
   });
 
   it('a request whose worker died is answered from the main thread, not with a 500', async () => {

@@ -10,6 +10,7 @@ import {
   basicAuth,
   configIn,
   queryApi,
+  STEADY,
   segmentMessage,
   startTestInlet,
   tempDir,
@@ -366,7 +367,7 @@ describe('read leases across the processes', () => {
       expect(existsSync(segment)).toBe(true);
       expect(engine.cancel('long')).toBe(true);
       expect(await answered).toBe('QUERY_CANCELLED');
-      await vi.waitFor(() => expect(existsSync(segment)).toBe(false));
+      await vi.waitFor(() => expect(existsSync(segment)).toBe(false), STEADY);
     } finally {
       engine.close();
       cleanup();

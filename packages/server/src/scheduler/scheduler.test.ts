@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { capturingLogger, configIn, tempDir, testConfig } from '../../test/helpers.ts';
+import { capturingLogger, configIn, STEADY, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { loadConfig, parseConfig, parseVarsYaml, workflowSchema } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
@@ -478,7 +478,7 @@ describe('scheduler', () => {
     const s = setup({ source });
     const scheduler = s.scheduler({ workflows: [workflow({})] });
     const id = scheduler.trigger('hourly');
-    await vi.waitFor(() => expect(s.history.get(id)?.steps[0]?.status).toBe('running'));
+    await vi.waitFor(() => expect(s.history.get(id)?.steps[0]?.status).toBe('running'), STEADY);
     s.state.db.exec('PRAGMA query_only = ON');
     await expect(scheduler.tick()).rejects.toThrow(/readonly/);
     s.state.db.exec('PRAGMA query_only = OFF');
@@ -782,7 +782,7 @@ describe('scheduler', () => {
     const other = s.scheduler({ workflows: [workflow({})], now: () => clock });
     await other.tick(); // first sight of the workflow: nothing owed yet
     const id = running.trigger('hourly');
-    await vi.waitFor(() => expect(s.history.get(id)?.started_at).not.toBeNull());
+    await vi.waitFor(() => expect(s.history.get(id)?.started_at).not.toBeNull(), STEADY);
     expect(() => other.trigger('hourly')).toThrow(
       expect.objectContaining({ code: 'WORKFLOW_BUSY', message: expect.stringContaining(`run ${id}`) }),
     );
@@ -835,7 +835,7 @@ describe('scheduler', () => {
     const metrics = createMetrics();
     const scheduler = s.scheduler({ workflows: [workflow({})], metrics });
     const id = scheduler.trigger('hourly');
-    await vi.waitFor(() => expect(s.history.get(id)?.steps[0]?.status).toBe('running'));
+    await vi.waitFor(() => expect(s.history.get(id)?.steps[0]?.status).toBe('running'), STEADY);
     s.state.db.prepare("UPDATE workflow_runs SET heartbeat_at = '2020-01-01T00:00:00.000Z'").run();
     expect(createRunHistory(s.state).abandonStale(STALE_RUN_MS)).toBe(1);
     await scheduler.tick();
