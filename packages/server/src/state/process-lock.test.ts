@@ -4,6 +4,7 @@ import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
+import { startTogether } from '../../test/fixtures/state/start-together.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { acquireProcessLock } from './index.ts';
 
@@ -39,13 +40,17 @@ describe('a process lock', () => {
     const lock = join(temp.dir, 'locks', 'model-m.lock');
     const log = join(temp.dir, 'holds.log');
     const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'lock-loop.ts');
-    const start = String(Date.now() + 2_000); // after both processes have loaded
+    const barrier = join(temp.dir, 'barrier');
+    mkdirSync(barrier);
     const run = () =>
-      execFileAsync(process.execPath, ['--import', 'tsx', script, start, '3000', lock, log], {
+      execFileAsync(process.execPath, ['--import', 'tsx', script, barrier, '3000', lock, log], {
         cwd: join(import.meta.dirname, '..', '..'),
         encoding: 'utf8',
       });
-    const held = (await Promise.all([run(), run()])).map(({ stdout }) => Number(stdout));
+    // Both loaded first, however long that takes, then started at one moment.
+    const runs = [run(), run()];
+    await startTogether(barrier, runs);
+    const held = (await Promise.all(runs)).map(({ stdout }) => Number(stdout));
     expect(held.every((n) => n > 0)).toBe(true);
     const holders = new Set<string>();
     let both = 0;

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startTogether } from '../../test/fixtures/state/start-together.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { MIGRATIONS, openStateStore } from './index.ts';
 
@@ -50,13 +51,17 @@ describe('state store shared by processes', () => {
     const temp = tempDir();
     const dirs = Array.from({ length: 20 }, (_, i) => join(temp.dir, String(i)));
     const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'open-at.ts');
-    const start = String(Date.now() + 2_000); // after both processes have loaded
+    const barrier = join(temp.dir, 'barrier');
+    mkdirSync(barrier);
     const run = () =>
-      execFileAsync(process.execPath, ['--import', 'tsx', script, start, '40', ...dirs], {
+      execFileAsync(process.execPath, ['--import', 'tsx', script, barrier, '40', ...dirs], {
         cwd: join(import.meta.dirname, '..', '..'),
         encoding: 'utf8',
       });
-    const outputs = await Promise.all([run(), run()]);
+    // Both loaded first, however long that takes, then started at one moment.
+    const runs = [run(), run()];
+    await startTogether(barrier, runs);
+    const outputs = await Promise.all(runs);
     for (const { stdout } of outputs) expect(stdout.trim().split('\n')).toEqual(dirs.map(() => 'ok'));
     for (const dir of dirs) {
       const store = openStateStore(join(dir, 'state.sqlite'));
