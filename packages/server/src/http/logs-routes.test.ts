@@ -158,6 +158,34 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(JSON.stringify(await query('SELECT * FROM access_logs'))).not.toContain('203.0.113.9');
   });
 
+  it('stores a Docker json-file record whose log is an nginx or Apache (common) access line in access_logs', async () => {
+    const { post, query } = await setup();
+    // What Fluent Bit's docker parser sends of the nginx and httpd images' stdout and stderr.
+    const docker = (log: string, stream = 'stdout') => ({
+      log: `${log}\n`,
+      stream,
+      time: '2026-10-10T04:55:40.5Z',
+    });
+    const records = [
+      docker(
+        '172.17.0.1 - - [10/Oct/2026:04:55:36 +0000] "GET /n?x=1 HTTP/1.1" 200 615 "-" "curl/8.5.0" "-"',
+      ),
+      // httpd's CustomLog /proc/self/fd/1 common: no referrer, no user agent.
+      docker('172.17.0.1 - - [10/Oct/2026:04:55:37 +0000] "GET /a HTTP/1.1" 304 -'),
+      docker('2026/10/10 04:55:38 [notice] 1#1: start worker processes', 'stderr'),
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 3, rejected: 0 });
+    expect(
+      await query('SELECT ts::VARCHAR, path, query, status, bytes, user_agent FROM access_logs ORDER BY ts'),
+    ).toEqual([
+      ['2026-10-10 04:55:36+00', '/n', 'x=1', 200, '615', 'curl/8.5.0'],
+      ['2026-10-10 04:55:37+00', '/a', null, 304, '0', null],
+    ]);
+    expect(await query("SELECT message, fields->>'stream' FROM app_logs")).toEqual([
+      ['2026/10/10 04:55:38 [notice] 1#1: start worker processes', 'stderr'],
+    ]);
+  });
+
   it('stores the path, query and host of an absolute-form request (sent through a proxy), not the whole URL as the path', async () => {
     const { post, query } = await setup();
     const proxied = NGINX_LINE.replace(

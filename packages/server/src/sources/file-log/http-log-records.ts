@@ -129,7 +129,7 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
 
 /**
  * Decides where each intake record goes, keeping it simple: a record whose `log` is an nginx/Apache
- * combined line, or that has method, path and code/status (Fluent Bit's nginx and apache parsers),
+ * combined or common line (Docker's json-file `log` included), or that has method, path and code/status (Fluent Bit's nginx and apache parsers),
  * is an access log; everything else is an application log.
  */
 export function createHttpRecordMapper(
@@ -137,8 +137,15 @@ export function createHttpRecordMapper(
   timeZone = 'UTC',
   bounds: Parameters<typeof createTimeBounds>[0] = {},
 ) {
-  // A time without an offset in the line's brackets is read as the record's own time is.
+  // A time without an offset in the line's brackets is read as the record's own time is. A line
+  // without referrer and user agent is Apache's common format, which the httpd image writes to its
+  // container's stdout (`CustomLog /proc/self/fd/1 common`): it went to app_logs as a message.
   const combined = createAccessLogParser('nginx_combined', timeZone);
+  const common = createAccessLogParser('apache_common', timeZone);
+  const accessLine = (log: string) => {
+    const line = combined(log);
+    return line.ok ? line : common(log);
+  };
   // As for events: a record more than a day ahead or further back than max_event_age_days (the
   // site's own, else limits') is filed at its arrival, so that no sender's clock files it under a day
   // not yet come (a year 2199 one did) or spreads a few requests over thousands of daily partitions.
@@ -162,7 +169,7 @@ export function createHttpRecordMapper(
         raw: raw.slice(0, MAX_RECORD_BYTES),
       };
     if (typeof record.log === 'string') {
-      const line = combined(record.log.trimEnd());
+      const line = accessLine(record.log.trimEnd());
       if (line.ok) {
         const fields = line.value;
         if (fields.host === null) fields.host = text(first(record, ['host', 'hostname']));
