@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAccessLogParser, splitRequestLine, unescapeLogField } from './access-log-parser.ts';
+import { createRegexAccessParser } from './regex-log-parser.ts';
 
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -367,6 +368,37 @@ describe('helpers', () => {
     expect(createAccessLogParser('nginx_combined')(line('www.example.com '))).toMatchObject({
       ok: true,
       value: { host: 'www.example.com', path: '/cart', query: 'id=3' },
+    });
+  });
+
+  it("reads a CONNECT's authority-form target (host:port) as its host and no path, in a line and a regex too", () => {
+    // `example.com:443` was the path: a tunnel through a proxy was a page in every path count.
+    expect(splitRequestLine('CONNECT Example.com:443 HTTP/1.1')).toEqual({
+      method: 'CONNECT',
+      path: null,
+      query: null,
+      protocol: 'HTTP/1.1',
+      targetHost: 'example.com',
+    });
+    expect(splitRequestLine('CONNECT [2001:db8::1]:8443 HTTP/1.1')).toMatchObject({
+      path: null,
+      targetHost: '[2001:db8::1]',
+    });
+    // Only CONNECT takes the authority form; anything else keeps its target as the path.
+    expect(splitRequestLine('GET example.com:443 HTTP/1.1')).toMatchObject({
+      path: 'example.com:443',
+      targetHost: null,
+    });
+    expect(splitRequestLine('CONNECT /a:1 HTTP/1.1')).toMatchObject({ path: '/a:1', targetHost: null });
+    const line = `203.0.113.7 - - [10/Oct/2026:13:55:36 +0000] "CONNECT api.example.com:443 HTTP/1.1" 200 0 "-" "${UA}"`;
+    expect(createAccessLogParser('nginx_combined')(line)).toMatchObject({
+      ok: true,
+      value: { method: 'CONNECT', host: 'api.example.com', path: null, query: null },
+    });
+    const regex = createRegexAccessParser('^(?<method>\\S+) (?<path>\\S+) (?<status>\\d+)$', 'UTC');
+    expect(regex('CONNECT api.example.com:443 200')).toMatchObject({
+      ok: true,
+      value: { host: 'api.example.com', path: null },
     });
   });
 

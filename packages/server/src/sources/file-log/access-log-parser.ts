@@ -210,12 +210,21 @@ const dash = (value: string | undefined): string | null =>
 // scheme, then the authority (userinfo@ dropped, port kept apart) before the path.
 const ABSOLUTE_TARGET = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)(?::\d*)?([^#]*)/;
 
+// The authority form (RFC 9112 §3.2.3), which only CONNECT takes: `host:port`, nothing else.
+const AUTHORITY_TARGET = /^(\[[0-9A-Fa-f:.]+\]|[^\s/?#@:[\]]+):\d{1,5}$/;
+
 /**
  * Splits a request target into path and query. An absolute-form one (`http://example.com/a?b=1`)
  * gives its host apart, lower-cased as nginx's $host has it, and its path (`/` when it has none):
- * the whole URL was kept as the path.
+ * the whole URL was kept as the path. A CONNECT's authority-form one (`example.com:443`) is a host
+ * (without its port, as absolute-form hosts are kept) and no path: `example.com:443` was the path.
  */
-export function splitTarget(target: string): { path: string; query: string | null; host: string | null } {
+export function splitTarget(
+  target: string,
+  method?: string | null,
+): { path: string | null; query: string | null; host: string | null } {
+  const authority = method === 'CONNECT' ? AUTHORITY_TARGET.exec(target) : null;
+  if (authority) return { path: null, query: null, host: (authority[1] as string).toLowerCase() };
   const absolute = ABSOLUTE_TARGET.exec(target);
   const host = absolute ? (absolute[1] as string).toLowerCase() || null : null;
   const rest = absolute ? (absolute[2] as string) : target;
@@ -230,7 +239,8 @@ export function splitTarget(target: string): { path: string; query: string | nul
 
 /**
  * Splits `GET /a?b=1 HTTP/1.1`; a request line that is not three parts keeps no method or path.
- * `targetHost` is the host of an absolute-form target (`GET http://example.com/a HTTP/1.1`).
+ * `targetHost` is the host of an absolute-form target (`GET http://example.com/a HTTP/1.1`), or of a
+ * CONNECT's authority-form one (`CONNECT example.com:443 HTTP/1.1`, which has no path).
  */
 export function splitRequestLine(
   request: string | null,
@@ -243,7 +253,7 @@ export function splitRequestLine(
   if (!/^[A-Z][A-Z0-9_-]{0,19}$/.test(method)) return none;
   const last = request.lastIndexOf(' ');
   const hasProtocol = last > first && request.startsWith('HTTP/', last + 1);
-  const target = splitTarget(hasProtocol ? request.slice(first + 1, last) : request.slice(first + 1));
+  const target = splitTarget(hasProtocol ? request.slice(first + 1, last) : request.slice(first + 1), method);
   return {
     method,
     path: target.path,

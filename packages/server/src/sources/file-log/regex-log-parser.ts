@@ -67,7 +67,8 @@ export function createRegexAccessParser(
     if (time !== null && tsMs === undefined) return { ok: false, reason: `bad timestamp ${time}` };
     const request = splitRequestLine(value(groups, 'request'));
     const rawPath = value(groups, 'path');
-    const target = rawPath === null ? undefined : splitTarget(rawPath);
+    const method = value(groups, 'method') ?? request.method;
+    const target = rawPath === null ? undefined : splitTarget(rawPath, method);
     const seconds = number(value(groups, 'request_time'));
     const ms = number(value(groups, 'request_time_ms'));
     const us = number(value(groups, 'request_time_us'));
@@ -75,7 +76,7 @@ export function createRegexAccessParser(
       tsMs,
       remoteAddr: value(groups, 'remote_addr'),
       host: value(groups, 'host') ?? target?.host ?? request.targetHost,
-      method: value(groups, 'method') ?? request.method,
+      method,
       path: target ? target.path : request.path,
       query: value(groups, 'query') ?? (target ? target.query : request.query),
       protocol: value(groups, 'protocol') ?? request.protocol,
