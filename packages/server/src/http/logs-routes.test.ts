@@ -325,6 +325,24 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(httpLogRejects(second.layout).length).toBe(4);
   });
 
+  it('stores many concurrent chunks once each, their concurrent retries nothing, and knows them after a restart', async () => {
+    const first = await setup();
+    const bodies = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify([{ date: 1791608136 + i, message: `chunk ${i}` }]),
+    );
+    // Every chunk and a retry of it at once: the ledger's lines share fsyncs, each answer after its own.
+    const answers = await Promise.all([...bodies, ...bodies].map((body) => first.post(body)));
+    for (const answer of answers) expect(answer.json()).toEqual({ accepted: 1, rejected: 0 });
+    await first.query('SELECT 1');
+    await first.stop();
+    const second = await setup({}, first.dir);
+    const again = await Promise.all(bodies.map((body) => second.post(body)));
+    for (const answer of again) expect(answer.json()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await second.query('SELECT count(*)::INT, count(DISTINCT message)::INT FROM app_logs')).toEqual([
+      [30, 30],
+    ]);
+  });
+
   it('stores the same body twice when a record in it has no time of its own: two happenings, not a retry', async () => {
     const { post, query } = await setup();
     const json = { 'content-type': 'application/json' };

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
@@ -28,6 +28,58 @@ describe('request ledger (POST /logs repeats)', () => {
       expect(reopened.answer(c as string, now + 30)).toEqual({ accepted: 3, rejected: 0 });
       expect(reopened.answer(a as string, now + 30)).toBeUndefined();
       await reopened.close();
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('writes the lines of concurrent requests with one fsync, each resolved once durable, and survives a reopen', async () => {
+    const temp = tempDir();
+    try {
+      const path = join(temp.dir, 'state', 'log-requests');
+      const syncs: number[] = [];
+      const ledger = createRequestLedger(path, { onSync: (lines) => syncs.push(lines) });
+      const keys = Array.from({ length: 20 }, (_, i) => requestKey('site', 'http', `body ${i}`));
+      const now = Date.now();
+      const remember = (from: number, to: number) =>
+        keys.slice(from, to).map((key, i) => ledger.remember(key, { accepted: from + i, rejected: 0 }, now));
+      // Ten requests at once share a sync; ten more, arriving while it is in flight, share the next.
+      const first = remember(0, 10);
+      await Promise.resolve();
+      await Promise.resolve();
+      const second = remember(10, 20);
+      await Promise.all([...first, ...second]);
+      expect(syncs).toEqual([10, 10]);
+      expect(readFileSync(path, 'utf8').trimEnd().split('\n')).toHaveLength(20);
+      await ledger.close();
+      const reopened = createRequestLedger(path);
+      keys.forEach((key, i) => {
+        expect(reopened.answer(key, now + 1)).toEqual({ accepted: i, rejected: 0 });
+      });
+      await reopened.close();
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('fails every request of a batch whose write failed, and writes again once the file can be opened', async () => {
+    const temp = tempDir();
+    try {
+      const path = join(temp.dir, 'state', 'log-requests');
+      const ledger = createRequestLedger(path);
+      // A directory where the file should be: it cannot be opened for appending.
+      mkdirSync(path);
+      const [a, b, c] = ['a', 'b', 'c'].map((body) => requestKey('site', 'http', body)) as string[];
+      const now = Date.now();
+      const failed = await Promise.allSettled([
+        ledger.remember(a as string, { accepted: 1, rejected: 0 }, now),
+        ledger.remember(b as string, { accepted: 1, rejected: 0 }, now),
+      ]);
+      expect(failed.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+      rmdirSync(path);
+      await ledger.remember(c as string, { accepted: 3, rejected: 0 }, now);
+      await ledger.close();
+      expect(createRequestLedger(path).answer(c as string, now + 1)).toEqual({ accepted: 3, rejected: 0 });
     } finally {
       temp.cleanup();
     }
