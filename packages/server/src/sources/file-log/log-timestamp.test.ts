@@ -46,6 +46,20 @@ describe('log timestamps', () => {
     expect(parseLogTime('2026-10-10 13:55:36 CST')).toBeUndefined();
   });
 
+  it("reads a zone's name after its offset, as Go's time.Time.String() and java.time's ZonedDateTime write it", () => {
+    const at = Date.parse('2026-10-10T04:55:36.123Z');
+    // Both were rejected as unrecognised timestamps; the offset is the time's, the name adds nothing.
+    expect(parseLogTime('2026-10-10 13:55:36.123 +0900 JST', 'America/Chicago')).toBe(at);
+    expect(parseLogTime('2026-10-10 13:55:36.123456789 +0900 JST m=+0.001234567')).toBe(at + 0.456);
+    expect(parseLogTime('2026-10-10 10:40:36.123 +0545 +0545')).toBe(at);
+    expect(parseLogTime('2026-10-10 04:55:36.123 +0000 UTC', 'Asia/Tokyo')).toBe(at);
+    expect(parseLogTime('2026-10-10T13:55:36.123+09:00[Asia/Tokyo]')).toBe(at);
+    expect(parseLogTime('2026-10-10T04:55:36.123Z[UTC]', 'Asia/Tokyo')).toBe(at);
+    // A name without an offset still names no one offset.
+    expect(parseLogTime('2026-10-10 13:55:36 CST')).toBeUndefined();
+    expect(parseLogTime('2026-10-10T13:55:36[Asia/Tokyo]')).toBeUndefined();
+  });
+
   it('reads the Apache error log, RFC 1123 and syslog times, a syslog time in the year that puts it in the past', () => {
     // Apache's error log ([Sat Oct 10 13:55:36.123456 2026]) and syslog write the server's wall clock.
     expect(parseLogTime('[Sat Oct 10 13:55:36.123456 2026]', 'Asia/Tokyo')).toBe(

@@ -120,9 +120,17 @@ export function zoneOffsetMs(timeZone: string, utcMs: number): number {
   return wall - (utcMs - (utcMs % 1000));
 }
 
+// What follows a numeric offset (or Z) and adds nothing to it: the zone's name as Go's
+// time.Time.String() writes it (`2026-10-10 13:55:36.123 +0900 JST`, `+0545 +0545` for a zone with
+// no abbreviation, then its monotonic clock reading ` m=+0.001`), or in brackets as java.time's
+// ZonedDateTime and RFC 9557 write it (`2026-10-10T13:55:36+09:00[Asia/Tokyo]`). Both times were
+// rejected. The offset is the time's; a name alone (`13:55:36 CST`) is still refused.
+const NAME_AFTER_OFFSET =
+  /(Z|[+-]\d{2}:?\d{2})(?: (?:[A-Z]{2,5}|[+-]\d{2}(?:\d{2})?)(?: m=[+-]\d+(?:\.\d+)?)?|\[!?[A-Za-z][\w/+-]{0,63}\])$/i;
+
 /** ISO 8601 (`2026-10-10T13:55:36.123+09:00`, `2026-10-10 13:55:36,123`, `2026/10/10 13:55:36`) to epoch ms; no offset means `timeZone`. */
 export function parseIsoTime(text: string, timeZone = 'UTC'): number | undefined {
-  const m = ISO.exec(text);
+  const m = ISO.exec(text) ?? ISO.exec(text.replace(NAME_AFTER_OFFSET, '$1'));
   if (!m) return undefined;
   const [, y, , mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
   const wall = utcOf(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
