@@ -384,6 +384,32 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect([broken.statusCode, broken.json().error.code]).toEqual([400, 'INVALID_JSON']);
   });
 
+  it('takes a JSON body that starts with a byte order mark, gzipped or not, as JSON lines already were', async () => {
+    const { post, query } = await setup();
+    // PowerShell 5's Set-Content -Encoding utf8 writes one; the answer named an invisible character.
+    const bom = '\uFEFF';
+    const answers = [
+      await post(`${bom}[{"date":"2026-10-10T00:00:00Z","msg":"array"}]`),
+      await post(gzipSync(`${bom}[\n  {"date":"2026-10-10T00:00:01Z","msg":"gzipped"}\n]`), {
+        'content-encoding': 'gzip',
+      }),
+      await post(
+        `${bom}{"date":"2026-10-10T00:00:02Z","msg":"s1"}{"date":"2026-10-10T00:00:03Z","msg":"s2"}`,
+      ),
+    ];
+    expect(answers.map((answer) => [answer.statusCode, answer.json()])).toEqual([
+      [200, { accepted: 1, rejected: 0 }],
+      [200, { accepted: 1, rejected: 0 }],
+      [200, { accepted: 2, rejected: 0 }],
+    ]);
+    expect(await query('SELECT message FROM app_logs ORDER BY ts')).toEqual([
+      ['array'],
+      ['gzipped'],
+      ['s1'],
+      ['s2'],
+    ]);
+  });
+
   it('takes format json_stream, objects one after another with nothing between, as Fluent Bit sends it', async () => {
     const { post, query } = await setup();
     const body =

@@ -93,11 +93,15 @@ export function registerLogRoutes(
       { parseAs: 'string' },
       (request, body, done) => {
         bodyTexts.set(request, body as string);
+        // A byte order mark, which Windows tools write before UTF-8 (PowerShell 5's -Encoding utf8),
+        // refused the body as an "Unexpected token" naming a character no one sees (U+FEFF); JSON
+        // readers may ignore it (RFC 8259 §8.1), and JSON lines already did.
+        const text = (body as string).replace(/^\uFEFF/, '');
         try {
-          done(null, parseJson(body as string));
+          done(null, parseJson(text));
         } catch (error) {
-          if (isJsonLines(body as string)) return done(null, body);
-          const stream = objectStreamAsArray(body as string);
+          if (isJsonLines(text)) return done(null, text);
+          const stream = objectStreamAsArray(text);
           if (stream !== undefined) {
             try {
               return done(null, parseJson(stream));
@@ -106,7 +110,7 @@ export function registerLogRoutes(
             }
           }
           done(
-            /^\s*$/.test(body as string)
+            /^\s*$/.test(text)
               ? emptyBody(request.headers['content-encoding'])
               : new InletError('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`),
             undefined,
