@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -608,6 +608,35 @@ describe('POST /logs (Fluent Bit http output)', () => {
       'content-encoding': 'gzip',
     });
     expect(lines.json()).toEqual({ accepted: 0, rejected: 0 });
+  });
+
+  it('refuses a body that is one JSON string with 400 naming it, where it was read as JSON lines', async () => {
+    const { post, query, layout } = await setup();
+    // A string was taken for JSON lines: "hi" answered 200 with a reject, and a record encoded
+    // twice (a JSON string holding the JSON) was stored as if sent as it should be.
+    for (const [body, type] of [
+      ['"hi"', 'application/json'],
+      [JSON.stringify(JSON.stringify({ date: '2026-10-10T00:00:00Z', msg: 'twice' })), 'application/json'],
+      ['"hi"', 'text/plain'],
+    ] as const) {
+      const refused = await post(body, { 'content-type': type });
+      expect([refused.statusCode, refused.json().error]).toEqual([
+        400,
+        {
+          code: 'INVALID_FIELD',
+          field: 'body',
+          message:
+            'body: is a JSON string; send a JSON array of log records (objects), or JSON lines, one object a line',
+        },
+      ]);
+    }
+    // JSON lines stay JSON lines, under either type.
+    const lines = '{"date":"2026-10-10T00:00:01Z","msg":"a"}\n{"date":"2026-10-10T00:00:02Z","msg":"b"}\n';
+    for (const type of ['application/x-ndjson', 'application/json'])
+      expect((await post(lines, { 'content-type': type })).json()).toEqual({ accepted: 2, rejected: 0 });
+    // (The second is the first sent again, and stored once.)
+    expect(await query('SELECT message FROM app_logs ORDER BY ALL')).toEqual([['a'], ['b']]);
+    expect(existsSync(join(layout.rejects, 'http_logs'))).toBe(false);
   });
 
   it('refuses bodies it cannot read with a 4xx that names the problem', async () => {

@@ -31,6 +31,12 @@ const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /** Each request's body as text, once decompressed: a retried chunk is known by it. */
 const bodyTexts = new WeakMap<FastifyRequest, string>();
+/**
+ * The requests whose body is JSON lines, its text left to parse line by line. Told apart from a
+ * body that is one JSON string (`"hi"`, or a document encoded twice), which was read as JSON lines
+ * and answered 200 with its text a reject, or stored as a record.
+ */
+const jsonLinesBodies = new WeakSet<FastifyRequest>();
 
 /**
  * The refusal of a JSON body with nothing in it, gzipped or not, which JSON.parse answered
@@ -82,6 +88,7 @@ export function registerLogRoutes(
       { parseAs: 'string' },
       (request, body, done) => {
         bodyTexts.set(request, body as string);
+        jsonLinesBodies.add(request);
         done(null, body);
       },
     );
@@ -100,7 +107,10 @@ export function registerLogRoutes(
         try {
           done(null, parseJson(text));
         } catch (error) {
-          if (isJsonLines(text)) return done(null, text);
+          if (isJsonLines(text)) {
+            jsonLinesBodies.add(request);
+            return done(null, text);
+          }
           const stream = objectStreamAsArray(text);
           if (stream !== undefined) {
             try {
@@ -140,7 +150,7 @@ export function registerLogRoutes(
           },
         );
       const items =
-        typeof request.body === 'string'
+        jsonLinesBodies.has(request) && typeof request.body === 'string'
           ? parseJsonLines(request.body, LOG_RECORDS_PER_REQUEST)
           : recordsOf(request.body);
       if (items.length > LOG_RECORDS_PER_REQUEST) throw tooManyRecords();

@@ -35,9 +35,12 @@ export type IntakeItem = { record: unknown } | { reason: string; raw: string };
 export function recordsOf(body: unknown): IntakeItem[] {
   if (Array.isArray(body)) return body.map((record) => ({ record }));
   if (isObject(body)) return [{ record: body }];
-  throw new InletError('INVALID_FIELD', 'body: send a JSON array of log records, or JSON lines', {
-    details: { field: 'body' },
-  });
+  const what = typeof body === 'string' ? 'a JSON string' : body === null ? 'null' : `a JSON ${typeof body}`;
+  throw new InletError(
+    'INVALID_FIELD',
+    `body: is ${what}; send a JSON array of log records (objects), or JSON lines, one object a line`,
+    { details: { field: 'body' } },
+  );
 }
 
 /**
