@@ -499,6 +499,30 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ).toEqual(['record.n', 'record.size', 'record.user.scores[1]']);
   });
 
+  it('rejects an access record whose own time cannot be read, naming it, as an app record with it is', async () => {
+    const { post, query, layout } = await setup();
+    // Fluent Bit's nginx parser fields: the record was filed at its arrival, under today, silently.
+    const access = { remote: '198.51.100.9', method: 'GET', code: '200', size: '5', date: 1791608136 };
+    const records = [
+      { ...access, path: '/zone', time: '2026-10-10 13:55:36 CST' },
+      { ...access, path: '/epoch', time: 1e16 },
+      { ...access, path: '/ok', time: '10/Oct/2026:13:55:37 +0900' },
+      { ...access, path: '/date' },
+      { msg: 'app', time: '2026-10-10 13:55:36 CST' },
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 2, rejected: 3 });
+    expect(await query('SELECT path, ts::VARCHAR FROM access_logs ORDER BY path')).toEqual([
+      ['/date', '2026-10-10 04:55:36+00'],
+      ['/ok', '2026-10-10 04:55:37+00'],
+    ]);
+    expect(httpLogRejects(layout).map((r) => r.reason.slice(0, 60))).toEqual([
+      'unrecognised timestamp "2026-10-10 13:55:36 CST"',
+      // (Past 2^53, the number is kept as its digits, as every such integer is.)
+      'the time field "time", "10000000000000000", is no time: an e',
+      'unrecognised timestamp "2026-10-10 13:55:36 CST"',
+    ]);
+  });
+
   it('rejects an access record whose size or code access_logs cannot hold, rather than fail the records loaded with it', async () => {
     const { post, query, layout } = await setup();
     const lines =

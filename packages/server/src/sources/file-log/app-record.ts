@@ -2,7 +2,7 @@ import { isIP, isIPv4 } from 'node:net';
 import { parseJson } from '../../collect/index.ts';
 import { type JsonFault, jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
 import type { ParseResult } from './access-log-parser.ts';
-import { epochProblem, parseLogTime } from './log-timestamp.ts';
+import { parseLogTime, timeFieldReason } from './log-timestamp.ts';
 
 /** An application log record taken apart; `tsMs` is undefined when the record carries no time. */
 export interface AppFields {
@@ -188,15 +188,7 @@ export function appFieldsOf(given: Json, timeZone = 'UTC', dateZone = timeZone):
   const timeValue = own ?? take(DATE_KEY);
   if (timeValue !== undefined) {
     tsMs = parseLogTime(timeValue, own === undefined ? dateZone : timeZone);
-    if (tsMs === undefined) {
-      const problem = epochProblem(timeValue);
-      return {
-        ok: false,
-        reason: problem
-          ? `the time field "${taken}", ${JSON.stringify(timeValue).slice(0, 60)}, ${problem}`
-          : `unrecognised timestamp ${JSON.stringify(timeValue).slice(0, 60)}`,
-      };
-    }
+    if (tsMs === undefined) return { ok: false, reason: timeFieldReason(taken, timeValue) };
   }
   // The Fluent Bit date is only a fallback; once a record's own time was used it is noise.
   if (typeof rest.date === 'number') delete rest.date;

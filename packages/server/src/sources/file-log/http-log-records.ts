@@ -5,15 +5,16 @@ import { InletError } from '../../errors/index.ts';
 import { jsonFault, stringifyShallow } from '../../events/index.ts';
 import {
   type AccessFields,
-  accessFieldsFault,
+  accessResult,
   createAccessLogParser,
+  type ParseResult,
   splitRequestLine,
 } from './access-log-parser.ts';
 import { appFieldsOf, jsonFaultReason } from './app-record.ts';
 import type { LogRowBuilder } from './log-rows.ts';
 import { rowJson } from './log-rows.ts';
 import type { LogKind } from './log-tables.ts';
-import { parseLogTime } from './log-timestamp.ts';
+import { parseLogTime, timeFieldReason } from './log-timestamp.ts';
 
 /** Records bigger than this (as JSON) are refused one by one, like over-long file lines. */
 export const MAX_RECORD_BYTES = 64 * 1024;
@@ -93,8 +94,26 @@ const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp'];
 // Fluent Bit's json_date_key, written in UTC (java_sql_timestamp without saying so).
 const DATE_KEY = ['date'];
 
+/**
+ * A record's own time (else Fluent Bit's date), or why it is refused: one that cannot be read
+ * (`13:55:36 CST`, an epoch number past 2199) filed an access record at its arrival without a word,
+ * where an app record with it was refused naming the field.
+ */
+function recordTime(record: Json, timeZone: string): { tsMs: number | undefined } | { reason: string } {
+  for (const [keys, zone] of [
+    [TIME_KEYS, timeZone],
+    [DATE_KEY, 'UTC'],
+  ] as const) {
+    const key = keys.find((k) => first(record, [k]) !== undefined);
+    if (key === undefined) continue;
+    const tsMs = parseLogTime(record[key], zone);
+    return tsMs === undefined ? { reason: timeFieldReason(key, record[key]) } : { tsMs };
+  }
+  return { tsMs: undefined };
+}
+
 /** A record with the fields of Fluent Bit's nginx/apache parsers (method, path, code…) as access fields. */
-function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefined {
+function accessFieldsOf(record: Json, timeZone: string): ParseResult<AccessFields> | undefined {
   const method = first(record, ['method']);
   const target = first(record, ['path', 'uri', 'request_uri']);
   const status = first(record, ['code', 'status']);
@@ -102,6 +121,8 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
   if ((typeof method !== 'string' || typeof target !== 'string') && typeof request !== 'string')
     return undefined;
   if (status === undefined) return undefined;
+  const time = recordTime(record, timeZone);
+  if ('reason' in time) return { ok: false, reason: time.reason };
   const { targetHost, ...split } =
     typeof request === 'string' && typeof target !== 'string'
       ? splitRequestLine(request)
@@ -115,8 +136,8 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
   if (remote === undefined && typeof host === 'string' && isIP(host) !== 0)
     [remote, host] = [host, undefined];
   const size = first(record, ['size', 'bytes', 'body_bytes_sent']);
-  return {
-    tsMs: parseLogTime(first(record, TIME_KEYS), timeZone) ?? parseLogTime(first(record, DATE_KEY), 'UTC'),
+  return accessResult({
+    tsMs: time.tsMs,
     remoteAddr: text(remote),
     host: text(host) ?? targetHost,
     ...split,
@@ -127,7 +148,7 @@ function accessFieldsOf(record: Json, timeZone: string): AccessFields | undefine
     referrer: text(logged(record, ['referer', 'referrer', 'http_referer'])),
     userAgent: text(logged(record, ['agent', 'user_agent', 'http_user_agent'])),
     responseTimeMs: seconds !== null ? seconds * 1000 : ms,
-  };
+  });
 }
 
 /**
@@ -184,13 +205,12 @@ export function createHttpRecordMapper(
       }
     }
     const access = accessFieldsOf(record, timeZone);
-    const unfit = access && accessFieldsFault(access);
-    if (unfit) return { reason: unfit, raw };
+    if (access && !access.ok) return { reason: access.reason, raw };
     if (access)
       return {
         kind: 'access',
-        row: rowJson(rows.access(recent(access, site, nowMs), source, site, null, nowMs)),
-        timed: access.tsMs !== undefined,
+        row: rowJson(rows.access(recent(access.value, site, nowMs), source, site, null, nowMs)),
+        timed: access.value.tsMs !== undefined,
       };
     const app = appFieldsOf(record, timeZone, 'UTC');
     if (!app.ok) return { reason: app.reason, raw };

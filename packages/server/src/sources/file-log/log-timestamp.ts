@@ -275,6 +275,13 @@ export function epochProblem(value: unknown): string | undefined {
   return `is no time: an epoch number is read by its size (seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, nanoseconds above), and as ${unit} this one is ${when}; write the time as seconds, milliseconds, microseconds or nanoseconds since 1970-01-01 UTC, or as ISO 8601 text`;
 }
 
+/** Why a record's time field (`key`) is refused: its value is no time parseLogTime reads. */
+export function timeFieldReason(key: string, value: unknown): string {
+  const problem = epochProblem(value);
+  const shown = JSON.stringify(value).slice(0, 60);
+  return problem ? `the time field "${key}", ${shown}, ${problem}` : `unrecognised timestamp ${shown}`;
+}
+
 /** Any supported log time (number or string) to epoch ms; undefined when it is none of them. */
 export function parseLogTime(value: unknown, timeZone = 'UTC'): number | undefined {
   if (typeof value === 'number') return parseEpoch(value);
