@@ -527,15 +527,17 @@ describe('POST /logs (Fluent Bit http output)', () => {
     const { post, query, layout } = await setup();
     const lines =
       '{"method":"GET","path":"/big","code":200,"size":1e20}\n{"method":"GET","path":"/ok","code":200,"size":5}\n' +
-      '{"method":"GET","path":"/odd","code":2.5}\n';
+      '{"method":"GET","path":"/odd","code":2.5}\n{"method":"GET","path":"/neg","code":200,"size":"-5"}\n';
     expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
       accepted: 1,
-      rejected: 2,
+      rejected: 3,
     });
     expect(await query('SELECT path, status, bytes::INT FROM access_logs')).toEqual([['/ok', 200, 5]]);
     expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
       'bytes 100000000000000000000 is not a byte count (a whole number up to 9007199254740991)',
       'status 2.5 is not an HTTP status code',
+      // A negative size was stored as it came.
+      'bytes -5 is not a byte count (a whole number up to 9007199254740991)',
     ]);
   });
 

@@ -33,7 +33,8 @@ export function accessFieldsFault(fields: Pick<RequestFields, 'status' | 'bytes'
   const { status, bytes } = fields;
   if (status !== null && !(Number.isInteger(status) && Math.abs(status) <= 2_147_483_647))
     return `status ${status} is not an HTTP status code`;
-  if (bytes !== null && !Number.isSafeInteger(bytes))
+  // A negative count (`"size": -5`, a regex group matching `-5`) was stored as it came.
+  if (bytes !== null && !(Number.isSafeInteger(bytes) && bytes >= 0))
     return `bytes ${bytes} is not a byte count (a whole number up to ${Number.MAX_SAFE_INTEGER})`;
   return undefined;
 }
