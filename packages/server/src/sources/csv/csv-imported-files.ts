@@ -186,3 +186,24 @@ export async function writeFilePart(part: FilePart, headLines: number, out: stri
   await pipeline(createReadStream(file.path, { start: from, end: to - 1 }), write);
   return out;
 }
+
+/** The number of line breaks in a file's first `bytes` bytes. */
+async function linesBefore(path: string, bytes: number): Promise<number> {
+  let lines = 0;
+  if (bytes === 0) return 0;
+  for await (const chunk of createReadStream(path, { end: bytes - 1 }) as AsyncIterable<Buffer>)
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+  return lines;
+}
+
+/**
+ * The line of the file that line `line` (1-based) of writeFilePart's copy of `part` is: the copy
+ * holds the file's first `headLines` lines, then the part, so a fault in lines appended to a file is
+ * named where the user finds it in the file, not where it is in the copy.
+ */
+export async function fileLine(part: FilePart, headLines: number, line: number): Promise<number> {
+  if (part.whole || part.from === 0 || line <= headLines) return line;
+  const head = await firstLines(part.file.path, headLines);
+  if (part.from <= head.length) return line;
+  return line - headLines + (await linesBefore(part.file.path, part.from));
+}

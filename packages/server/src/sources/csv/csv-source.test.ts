@@ -544,6 +544,44 @@ describe('csv source', () => {
     expect((await h.sync('crm')).rows).toBe(0);
   });
 
+  it("names the file's own line of a fault in lines appended to it, not the line in the appended part", async () => {
+    // The appended part is read under the file's header: a fault in it was named by its line there
+    // (line 3 of orders.csv, where the file's line 7 is), and the user opened the file at a good line.
+    const { h, dir } = await setup(
+      [
+        { path: 'orders.csv', mode: 'incremental', skip: 1 },
+        { path: 'kunden.csv', mode: 'incremental', encoding: 'shift_jis' },
+        { path: 'events.ndjson', mode: 'incremental' },
+        { path: 'notes.csv', mode: 'incremental' },
+        { path: 'typed.csv', mode: 'incremental', types: { id: 'BIGINT' } },
+      ],
+      {
+        'orders.csv': 'Orders of 2026-12-06\nid,status\n1,new\n2,new\n',
+        'kunden.csv': iconv.encode('番号,名前\n1,山田\n2,佐藤\n', 'cp932'),
+        'events.ndjson': '{"id":1}\n{"id":2}\n',
+        'notes.csv': 'id,note\n1,a\n2,b\n',
+        'typed.csv': 'id,note\n1,a\n2,b\n',
+      },
+    );
+    expect((await h.sync('crm')).rows).toBe(10);
+    appendFileSync(join(dir, 'typed.csv'), '3,c\n4x,d\n');
+    appendFileSync(join(dir, 'orders.csv'), '3,paid\n4,new\n5,new,late\n');
+    appendFileSync(
+      join(dir, 'kunden.csv'),
+      Buffer.concat([iconv.encode('3,鈴木\n', 'cp932'), Buffer.from('4,株式会社テスト\n')]),
+    );
+    appendFileSync(join(dir, 'events.ndjson'), '{"id":3}\n[4]\n');
+    appendFileSync(join(dir, 'notes.csv'), Buffer.from('3,c\n4,caf\xe9\n', 'latin1'));
+    const message = await refusedData(h);
+    expect(message).toContain('crm.orders: line 7 of orders.csv has 3 fields where the header has 2;');
+    expect(message).toContain('crm.kunden: line 5 of kunden.csv holds bytes that are not shift_jis');
+    expect(message).toContain('crm.events: line 4 of events.ndjson is [4], not a JSON object;');
+    expect(message).toContain('crm.notes: line 5 of notes.csv is not UTF-8');
+    // DuckDB's own line too.
+    expect(message).toContain('crm.typed: could not read typed.csv as csv (utf-8)');
+    expect(message).toContain('CSV Error on Line: 5\nOriginal Line: 4x,d');
+  });
+
   it('imports a file rewritten or cut short in place again in full, naming it in a warning', async () => {
     const { h, dir } = await setup([{ path: 'orders.csv', mode: 'incremental' }], {
       'orders.csv': 'id,status\n1,new\n2,new\n',

@@ -20,7 +20,7 @@ import { sqlString } from '../../lake/index.ts';
 import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
-import { filesToImport, writeFilePart } from './csv-imported-files.ts';
+import { type FilePart, fileLine, filesToImport, writeFilePart } from './csv-imported-files.ts';
 import { infiniteIn } from './csv-infinity.ts';
 import {
   findMixedLineBreak,
@@ -256,6 +256,14 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       // What is read of each file of todo: the file, or the lines added to it since it was imported.
       let sources = files.map((file) => file.path);
       let position: FilesPosition | undefined;
+      // The part of each file of todo read (incremental, merge), and the lines read above it.
+      let parts: Array<FilePart | undefined> = [];
+      const head = table.format === 'csv' || table.format === 'tsv' ? table.skip + (table.header ? 1 : 0) : 0;
+      /** The line of todo[i] that line `line` of what is read of it is. */
+      const lineOf = async (i: number, line: number) => {
+        const part = parts[i];
+        return part ? fileLine(part, head, line) : line;
+      };
       if (table.mode !== 'full') {
         try {
           const resumes = resumable(table);
@@ -264,10 +272,9 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             for (const file of found.again)
               run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes));
           todo = found.todo.map((part) => part.file);
+          parts = found.todo;
           position = { files: found.remembered };
           if (todo.length > 0) mkdirSync(run.tmpDir, { recursive: true });
-          const head =
-            table.format === 'csv' || table.format === 'tsv' ? table.skip + (table.header ? 1 : 0) : 0;
           sources = [];
           for (const [i, part] of found.todo.entries())
             sources.push(
@@ -315,7 +322,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             if (bad !== undefined)
               throw new InletError(
                 'SOURCE_DATA_INVALID',
-                `${where}: line ${bad} of ${basename(file.path)} holds bytes that are not ${table.encoding}, as a file in another encoding does (a UTF-8 export without a byte order mark, a Latin-1 one); ` +
+                `${where}: line ${await lineOf(i, bad)} of ${basename(file.path)} holds bytes that are not ${table.encoding}, as a file in another encoding does (a UTF-8 export without a byte order mark, a Latin-1 one); ` +
                   `set encoding: to the one it is in for this table in inlet.yaml (utf-8, the default, for UTF-8; docs/csv.md). ${NOTHING_IMPORTED}`,
               );
             readable.push(utf8);
@@ -346,6 +353,8 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           );
         if (blank.length > 0) {
           readable = readable.filter((_, i) => !isBlank[i]);
+          todo = todo.filter((_, i) => !isBlank[i]);
+          parts = parts.filter((_, i) => !isBlank[i]);
           if (readable.length === 0) return { rows: 0, position };
         }
         if (!delimited)
@@ -353,7 +362,8 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             const lines = table.format === 'ndjson';
             const found = await scanJsonExport(path, { maxDepth: MAX_JSON_DEPTH, lines });
             if (!found) continue;
-            throw refusedJson(where, basename(todo[i]?.path ?? ''), found, lines);
+            const line = await lineOf(i, found.line);
+            throw refusedJson(where, basename(todo[i]?.path ?? ''), { ...found, line }, lines);
           }
         if (delimited && table.skip > 0)
           for (const [i, path] of readable.entries()) {
@@ -442,9 +452,9 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         // Interrupted by a stop, the file is not at fault: looking through it for why took seconds more.
         if (isInletError(error) || run.signal.aborted) throw error;
         const message = (error as Error).message;
-        if (NOT_RECORDS.test(message)) throw await notRecords(where, readable, todo, table.format);
+        if (NOT_RECORDS.test(message)) throw await notRecords(where, readable, todo, table.format, lineOf);
         const twice = DUPLICATE_KEY.exec(message);
-        if (twice) throw duplicateKey(where, twice, readable, todo);
+        if (twice) throw await duplicateKey(where, twice, readable, todo, lineOf);
         // DuckDB's binder words, "Column "x" in REPLACE list not found in FROM clause" for JSON, named
         // neither inlet.yaml's key nor the columns there are.
         if (table.types && TYPED_COLUMN_MISSING.test(message)) {
@@ -468,7 +478,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             if (line === undefined) continue;
             throw new InletError(
               'SOURCE_DATA_INVALID',
-              `${where}: line ${line} of ${basename(todo[i]?.path ?? '')} opens a quoted field (") that no quote closes before the end of the file. ` +
+              `${where}: line ${await lineOf(i, line)} of ${basename(todo[i]?.path ?? '')} opens a quoted field (") that no quote closes before the end of the file. ` +
                 `Close it; a quote inside a quoted field is written twice (""). ${NOTHING_IMPORTED}`,
             );
           }
@@ -482,7 +492,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             if (!mixed) continue;
             throw new InletError(
               'SOURCE_DATA_INVALID',
-              `${where}: line ${mixed.line} of ${basename(todo[i]?.path ?? '')} ends in ${mixed.found} where the lines before it end in ${mixed.first}, ` +
+              `${where}: line ${await lineOf(i, mixed.line)} of ${basename(todo[i]?.path ?? '')} ends in ${mixed.found} where the lines before it end in ${mixed.first}, ` +
                 'as a file joined or edited by Windows and Unix programs does, and DuckDB reads one kind a file; ' +
                 `save it with one kind (dos2unix, or unix2dos, does it). ${NOTHING_IMPORTED}`,
             );
@@ -493,7 +503,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             const { file, line, fields, expected } = ragged;
             throw new InletError(
               'SOURCE_DATA_INVALID',
-              `${where}: line ${line} of ${basename(todo[file]?.path ?? '')} has ${fields} field${fields === 1 ? '' : 's'} where ${table.header ? 'the header' : 'the first line'} has ${expected}; ` +
+              `${where}: line ${await lineOf(file, line)} of ${basename(todo[file]?.path ?? '')} has ${fields} field${fields === 1 ? '' : 's'} where ${table.header ? 'the header' : 'the first line'} has ${expected}; ` +
                 `every line needs as many (a field that holds "${csvDelimiter(table)}" must be in double quotes). ` +
                 'If the file uses another delimiter, set delimiter: for this table in inlet.yaml; if lines above the header are not data, set skip: (docs/csv.md).',
             );
@@ -507,14 +517,21 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             const { line, character, byte } = found;
             throw new InletError(
               'SOURCE_DATA_INVALID',
-              `${where}: line ${line} of ${basename(todo[i]?.path ?? '')} is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at character ${character}); ` +
+              `${where}: line ${await lineOf(i, line)} of ${basename(todo[i]?.path ?? '')} is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at character ${character}); ` +
                 `${SET_ENCODING}. Nothing was imported and the table keeps its rows.`,
             );
           }
-        // DuckDB names the file and line; the temporary UTF-8 copy is named after the original.
+        // DuckDB names the file and line; the temporary UTF-8 copy is named after the original. Its
+        // line is one of what it read, which for lines appended to a file is not the file's.
+        const csvLine = /CSV Error on Line: (\d+)/.exec(message);
+        const read = readable.indexOf(/\n\s*file = (.*)/.exec(message)?.[1] ?? '');
+        const said =
+          csvLine && read !== -1
+            ? message.replace(csvLine[0], `CSV Error on Line: ${await lineOf(read, Number(csvLine[1]))}`)
+            : message;
         throw new InletError(
           'SOURCE_DATA_INVALID',
-          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table.encoding, table.types)}: ${withoutDuckDbAdvice(message)}`,
+          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table.encoding, table.types)}: ${withoutDuckDbAdvice(said)}`,
         );
       }
     },
@@ -576,13 +593,24 @@ const notObject = (where: string, file: string, line: number, text: string, line
       `Correct or remove that line. ${NOTHING_IMPORTED}`,
   );
 
+/** The line of the i-th file read that a line of what was read of it is (they differ for a part of a file). */
+type LineOf = (i: number, line: number) => Promise<number>;
+
 /** DuckDB's words for a JSON object with a key twice: the file, where in it, the object and the key. */
 const DUPLICATE_KEY = /in file "(.*?)", in (line|record\/value) (\d+): Object (.*) has duplicate key "(.*)"/s;
 
 /** A JSON export refused for an object with a key twice, which DuckDB's message named by the file's path. */
-function duplicateKey(where: string, found: RegExpExecArray, readable: string[], todo: MatchedFile[]) {
-  const [, path = '', unit, at, object = '', key = ''] = found;
-  const file = basename(todo[readable.indexOf(path)]?.path ?? path);
+async function duplicateKey(
+  where: string,
+  found: RegExpExecArray,
+  readable: string[],
+  todo: MatchedFile[],
+  lineOf: LineOf,
+) {
+  const [, path = '', unit, record = '', object = '', key = ''] = found;
+  const i = readable.indexOf(path);
+  const file = basename(todo[i]?.path ?? path);
+  const at = unit === 'line' && i !== -1 ? await lineOf(i, Number(record)) : record;
   const text = object.length > 200 ? `${object.slice(0, 200)}…` : object;
   return new InletError(
     'SOURCE_DATA_INVALID',
@@ -598,14 +626,20 @@ const NOT_RECORDS = /expected records, but got non-record JSON/;
  * A JSON export DuckDB refused for a record that is not an object, named by its first such line.
  * Left to guess, DuckDB read such a file as one column "json" of JSON values.
  */
-async function notRecords(where: string, readable: string[], todo: MatchedFile[], format: CsvFormat) {
+async function notRecords(
+  where: string,
+  readable: string[],
+  todo: MatchedFile[],
+  format: CsvFormat,
+  lineOf: LineOf,
+) {
   const lines = format === 'ndjson';
   const each = lines ? 'each line must be a JSON object' : 'each record must be a JSON object';
   for (const [i, path] of readable.entries()) {
     const found = await findNotJsonObject(path, { lines }).catch(() => undefined);
     if (!found) continue;
     const text = found.text.length > 200 ? `${found.text.slice(0, 200)}…` : found.text;
-    return notObject(where, basename(todo[i]?.path ?? ''), found.line, text, lines);
+    return notObject(where, basename(todo[i]?.path ?? ''), await lineOf(i, found.line), text, lines);
   }
   return new InletError(
     'SOURCE_DATA_INVALID',
