@@ -58,19 +58,65 @@ const remember = (stamp: string, digest: string, offset: number, prefix: string)
   `${stamp}:${digest}${offset === Number(stamp.split(':')[0]) ? '' : `:${offset}:${prefix}`}`;
 
 /**
+ * Where CSV records end in bytes fed in chunks: at a line break outside a quoted field. A quote
+ * opens a field only at its start (spaces before it allowed), as csv-shape's walker and DuckDB read
+ * it. Byte by byte, which holds for UTF-8 and the ASCII-compatible encodings a file that is resumed
+ * may be in: their other bytes are never a quote, a comma or a line break.
+ */
+function recordEnds(delimiter: string) {
+  const comma = delimiter.charCodeAt(0);
+  let quoted = false;
+  let closed = false;
+  let fieldStart = true;
+  return {
+    /** The index of the last record end in chunk[from…], or -1. */
+    last(chunk: Buffer, from: number, bom: number): number {
+      let end = -1;
+      for (let i = from; i < chunk.length; i++) {
+        const byte = chunk[i] as number;
+        const afterClose = closed;
+        closed = false;
+        if (byte === 10) {
+          if (quoted) continue;
+          end = i;
+          fieldStart = true;
+        } else if (byte === 0x22) {
+          if (quoted) {
+            quoted = false;
+            closed = true;
+          } else if (fieldStart || afterClose) quoted = true;
+          fieldStart = false;
+        } else if (byte === comma && !quoted) fieldStart = true;
+        else if (byte !== 0x20 && byte !== 0x0d && i >= bom) fieldStart = false;
+      }
+      return end;
+    },
+  };
+}
+
+/**
  * One pass over a file: the SHA-256 of its bytes, of its first `prefixBytes` (undefined when it is
  * shorter) and of its bytes up to the end of its last line, and where that is. Read as a stream, so
- * a large export does not hold up the process.
+ * a large export does not hold up the process. With `delimiter` (CSV), a line break inside a quoted
+ * field after the first `prefixBytes` ends no line: a field still being written waits whole.
  */
-async function scanFile(path: string, prefixBytes: number) {
+async function scanFile(path: string, prefixBytes: number, delimiter?: string) {
   const whole = createHash('sha256');
   const prefix = createHash('sha256');
+  const records = delimiter === undefined ? undefined : recordEnds(delimiter);
   let size = 0;
   let lineEnd = 0;
   let lineDigest = EMPTY_DIGEST;
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
     if (size < prefixBytes) prefix.update(chunk.subarray(0, prefixBytes - size));
-    const newline = chunk.lastIndexOf(10);
+    const from = Math.max(0, prefixBytes - size);
+    // A UTF-8 byte order mark before the first field does not stop a quote from opening it.
+    const bom = size === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+    const newline = records
+      ? from < chunk.length
+        ? records.last(chunk, from, bom)
+        : -1
+      : chunk.lastIndexOf(10);
     if (newline === -1) whole.update(chunk);
     else {
       whole.update(chunk.subarray(0, newline + 1));
@@ -109,6 +155,8 @@ export async function filesToImport(
   imported: Record<string, string>,
   key: (file: StampedFile) => string,
   resume: boolean,
+  /** A CSV file's delimiter: a line break in a quoted field ends no line. */
+  delimiter?: string,
 ): Promise<{ todo: FilePart[]; remembered: Record<string, string>; again: StampedFile[] }> {
   const todo: FilePart[] = [];
   const again: StampedFile[] = [];
@@ -137,9 +185,12 @@ export async function filesToImport(
       continue;
     }
     if (was?.stamp === file.stamp) continue;
-    const scan = await scanFile(file.path, was?.prefix === undefined ? 0 : was.offset);
-    const stamp = `${scan.size}:${mtime}`;
+    let scan = await scanFile(file.path, was?.prefix === undefined ? 0 : was.offset, delimiter);
     const resumes = was?.prefix !== undefined && scan.prefix === was.prefix;
+    // Its records were followed from where the lines imported end, and it is read from its start.
+    if (!resumes && delimiter !== undefined && was?.prefix !== undefined)
+      scan = await scanFile(file.path, 0, delimiter);
+    const stamp = `${scan.size}:${mtime}`;
     if (was?.digest !== undefined && !resumes) again.push(file);
     const from = resumes ? was.offset : 0;
     let to = Math.max(from, scan.lineEnd);

@@ -582,6 +582,36 @@ describe('csv source', () => {
     expect(message).toContain('CSV Error on Line: 5\nOriginal Line: 4x,d');
   });
 
+  it('leaves a quoted field whose line break is there but not its closing quote for a later sync, as a last line without its line break', async () => {
+    // An export written while the sync ran, cut inside a quoted field that holds a line break: the
+    // sync failed for a quote that nothing closes, though the writer was about to close it.
+    const { h, dir } = await setup([{ path: 'notes_*.csv', name: 'notes', mode: 'incremental' }], {
+      'notes_1.csv': 'id,note\n1,a\n',
+      'notes_2.csv': 'id,note\n8,"a new file\ncut',
+    });
+    const file = join(dir, 'notes_1.csv');
+    expect((await h.sync('crm')).rows).toBe(1);
+    appendFileSync(file, '2,"first line\nsecond');
+    expect((await h.sync('crm')).rows).toBe(0);
+    appendFileSync(file, ' line"\n3,c\n');
+    appendFileSync(join(dir, 'notes_2.csv'), ' short"\n');
+    expect((await h.sync('crm')).rows).toBe(3);
+    expect(await h.query('SELECT id, note FROM crm.notes ORDER BY id')).toEqual([
+      { id: '1', note: 'a' },
+      { id: '2', note: 'first line\nsecond line' },
+      { id: '3', note: 'c' },
+      { id: '8', note: 'a new file\ncut short' },
+    ]);
+    // A quote that stays open while the file does not change for a minute is a fault, named by its line.
+    appendFileSync(file, '4,"never closed\nmore\n');
+    expect((await h.sync('crm')).rows).toBe(0);
+    const before = new Date(Date.now() - 120_000);
+    utimesSync(file, before, before);
+    expect(await refusedData(h)).toBe(
+      'crm.notes: line 6 of notes_1.csv opens a quoted field (") that no quote closes before the end of the file. Close it; a quote inside a quoted field is written twice (""). Nothing was imported and the table keeps its rows.',
+    );
+  });
+
   it('imports a file rewritten or cut short in place again in full, naming it in a warning', async () => {
     const { h, dir } = await setup([{ path: 'orders.csv', mode: 'incremental' }], {
       'orders.csv': 'id,status\n1,new\n2,new\n',

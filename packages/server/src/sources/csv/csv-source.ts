@@ -267,7 +267,13 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       if (table.mode !== 'full') {
         try {
           const resumes = resumable(table);
-          const found = await filesToImport(files, imported, key, resumes);
+          const found = await filesToImport(
+            files,
+            imported,
+            key,
+            resumes,
+            table.format === 'csv' ? csvDelimiter(table) : undefined,
+          );
           if (table.mode === 'incremental')
             for (const file of found.again)
               run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes));
