@@ -137,8 +137,43 @@ async function scanFile(path: string, prefixBytes: number, delimiter?: string) {
 }
 
 /**
+ * The SHA-256 of a file's first bytes, for each of `offsets` no longer than it, in one read up to
+ * the largest: the bytes imported from each file gone, which a file renamed to another starts with.
+ */
+async function prefixDigests(path: string, offsets: number[]): Promise<Map<number, string>> {
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  const digests = new Map<number, string>();
+  const last = sorted.at(-1) ?? 0;
+  if (last === 0) return digests;
+  const hash = createHash('sha256');
+  let size = 0;
+  let next = 0;
+  for await (const chunk of createReadStream(path, { end: last - 1 }) as AsyncIterable<Buffer>) {
+    let at = 0;
+    for (let offset = sorted[next]; offset !== undefined && offset <= size + chunk.length; ) {
+      hash.update(chunk.subarray(at, offset - size));
+      at = offset - size;
+      digests.set(offset, hash.copy().digest('hex'));
+      next += 1;
+      offset = sorted[next];
+    }
+    hash.update(chunk.subarray(at));
+    size += chunk.length;
+  }
+  return digests;
+}
+
+/** A file that holds the bytes imported from a file of another name, gone or rewritten since. */
+export interface RenamedFile {
+  file: StampedFile;
+  /** The key of the file whose imported bytes it starts with. */
+  was: string;
+}
+
+/**
  * The parts of files an `incremental` or `merge` table has still to import, what to remember of
- * every file once they are, and the files imported before that are imported again in full.
+ * every file once they are, the files imported before that are imported again in full, and the
+ * files recognised as renamed.
  *
  * Whole files (`merge`, and files that cannot be resumed: `resume` false): a file whose time alone
  * changed (copied again without its times, re-downloaded, touched) holds the rows imported already,
@@ -147,21 +182,62 @@ async function scanFile(path: string, prefixBytes: number, delimiter?: string) {
  * Resumed files (`incremental`): a file that still starts with the bytes imported from it (a daily
  * export that grows, `>>` from a cron job) has only its complete lines after them imported. Its last
  * line without a line break waits, as it may be half written, until it has one or the file has not
- * changed for SETTLED_MS. A file that no longer starts with them (rewritten, cut short) is imported
- * again in full, as a new file.
+ * changed for SETTLED_MS. A file of a new name that starts with the bytes imported from a file gone
+ * or rewritten since (logrotate's rename, `mv`) is that file renamed, and is resumed as it would
+ * have been. A file that no longer starts with them (rewritten, cut short) is imported again in
+ * full, as a new file.
  */
 export async function filesToImport(
   files: StampedFile[],
   imported: Record<string, string>,
   key: (file: StampedFile) => string,
   resume: boolean,
-  /** A CSV file's delimiter: a line break in a quoted field ends no line. */
-  delimiter?: string,
-): Promise<{ todo: FilePart[]; remembered: Record<string, string>; again: StampedFile[] }> {
+  shape: {
+    /** A CSV file's delimiter: a line break in a quoted field ends no line. */
+    delimiter?: string | undefined;
+    /** The lines above a file's first row (skip: and the header), which files share. */
+    headLines: number;
+  } = { headLines: 0 },
+): Promise<{
+  todo: FilePart[];
+  remembered: Record<string, string>;
+  again: StampedFile[];
+  renamed: RenamedFile[];
+}> {
   const todo: FilePart[] = [];
   const again: StampedFile[] = [];
+  const renamed: RenamedFile[] = [];
   const remembered = { ...imported };
+  const { delimiter, headLines } = shape;
   const now = Date.now();
+  // Files that do not start with what was imported under their name, if anything was.
+  const unmatched: Array<{
+    file: StampedFile;
+    was: Remembered | undefined;
+    /** The scan from its start, when it was scanned from there. */
+    scan?: Awaited<ReturnType<typeof scanFile>> | undefined;
+  }> = [];
+  const kept = new Set<string>();
+  /** Imports a file from where what was imported of it ends (`was`, resumed) or from its start. */
+  const importFrom = (
+    file: StampedFile,
+    was: Remembered | undefined,
+    scan: Awaited<ReturnType<typeof scanFile>>,
+  ) => {
+    const mtime = Number(file.stamp.split(':')[1]);
+    const settled = now - mtime >= SETTLED_MS;
+    const resumes = was !== undefined;
+    const from = was?.offset ?? 0;
+    let to = Math.max(from, scan.lineEnd);
+    let prefix = to === from ? (was?.prefix ?? EMPTY_DIGEST) : scan.lineDigest;
+    if (to < scan.size && settled) {
+      to = scan.size;
+      prefix = scan.digest;
+    }
+    remembered[key(file)] = remember(`${scan.size}:${mtime}`, scan.digest, to, prefix);
+    if (to > from || (!resumes && scan.size === 0))
+      todo.push({ file, from, to, whole: from === 0 && to === scan.size && (settled || to === 0) });
+  };
   for (const file of files) {
     const entry = imported[key(file)];
     const was = entry === undefined ? undefined : parse(entry);
@@ -177,6 +253,7 @@ export async function filesToImport(
       continue;
     }
     if (was?.stamp === file.stamp && was.digest !== undefined) {
+      kept.add(key(file));
       // Unchanged since the last sync: only a last line left waiting may be due.
       if (was.offset < size && settled) {
         remembered[key(file)] = remember(file.stamp, was.digest, size, was.digest);
@@ -184,26 +261,61 @@ export async function filesToImport(
       }
       continue;
     }
-    if (was?.stamp === file.stamp) continue;
-    let scan = await scanFile(file.path, was?.prefix === undefined ? 0 : was.offset, delimiter);
-    const resumes = was?.prefix !== undefined && scan.prefix === was.prefix;
-    // Its records were followed from where the lines imported end, and it is read from its start.
-    if (!resumes && delimiter !== undefined && was?.prefix !== undefined)
-      scan = await scanFile(file.path, 0, delimiter);
-    const stamp = `${scan.size}:${mtime}`;
-    if (was?.digest !== undefined && !resumes) again.push(file);
-    const from = resumes ? was.offset : 0;
-    let to = Math.max(from, scan.lineEnd);
-    let prefix = to === from ? (resumes ? (was.prefix as string) : EMPTY_DIGEST) : scan.lineDigest;
-    if (to < scan.size && settled) {
-      to = scan.size;
-      prefix = scan.digest;
+    if (was?.stamp === file.stamp) {
+      kept.add(key(file));
+      continue;
     }
-    remembered[key(file)] = remember(stamp, scan.digest, to, prefix);
-    if (to > from || (!resumes && scan.size === 0))
-      todo.push({ file, from, to, whole: from === 0 && to === scan.size && (settled || to === 0) });
+    const scan = await scanFile(file.path, was?.prefix === undefined ? 0 : was.offset, delimiter);
+    if (was?.prefix === undefined || scan.prefix !== was.prefix) {
+      unmatched.push({ file, was, scan: was?.prefix === undefined ? scan : undefined });
+      continue;
+    }
+    kept.add(key(file));
+    importFrom(file, was, scan);
   }
-  return { todo, remembered, again };
+  // What was imported of files gone or rewritten, which a file of another name may start with. An
+  // entry of no bytes (an empty file) is the start of every file.
+  const free = Object.entries(imported)
+    .filter(([k]) => !kept.has(k))
+    .map(([k, entry]) => ({ key: k, was: parse(entry) }))
+    .filter(({ was }) => was.prefix !== undefined && was.offset > 0);
+  const claimed = new Set<string>();
+  for (const { file, was, scan } of unmatched) {
+    const size = Number(file.stamp.split(':')[0]);
+    // Bytes of no row (a header alone) are the start of every file of the table.
+    const head = free.length > 0 ? (await firstLines(file.path, headLines)).length : 0;
+    const candidates = free.filter(
+      (c) => !claimed.has(c.key) && c.key !== key(file) && c.was.offset <= size && c.was.offset > head,
+    );
+    const digests = await prefixDigests(
+      file.path,
+      candidates.map((c) => c.was.offset),
+    );
+    const match = candidates.find((c) => digests.get(c.was.offset) === c.was.prefix);
+    if (match) {
+      const resumed = await scanFile(file.path, match.was.offset, delimiter);
+      if (resumed.prefix === match.was.prefix) {
+        claimed.add(match.key);
+        renamed.push({ file, was: match.key });
+        importFrom(file, match.was, resumed);
+        continue;
+      }
+    }
+    if (was?.digest !== undefined) again.push(file);
+    importFrom(file, undefined, scan ?? (await scanFile(file.path, 0, delimiter)));
+  }
+  const present = new Set(files.map(key));
+  for (const k of claimed) if (!present.has(k)) delete remembered[k];
+  const order = new Map(files.map((file, i) => [file, i]));
+  todo.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0));
+  return {
+    todo,
+    remembered,
+    // A file whose bytes moved to another name (logrotate's rename, then a new file under the old
+    // name) is a new file, not one rewritten.
+    again: again.filter((file) => !claimed.has(key(file))),
+    renamed,
+  };
 }
 
 /** The first `lines` lines of a file (all of it when it has fewer). */

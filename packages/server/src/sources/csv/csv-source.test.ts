@@ -6,6 +6,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  renameSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -610,6 +611,44 @@ describe('csv source', () => {
     expect(await refusedData(h)).toBe(
       'crm.notes: line 6 of notes_1.csv opens a quoted field (") that no quote closes before the end of the file. Close it; a quote inside a quoted field is written twice (""). Nothing was imported and the table keeps its rows.',
     );
+  });
+
+  it('takes a file renamed (logrotate, mv) for the file it was by its bytes, importing only lines added since, and says so', async () => {
+    // orders.csv rotated to orders-20261205.csv, a new orders.csv begun: the renamed file was
+    // imported again in full, every row of it twice in crm.orders, and the new one was said to be
+    // rewritten.
+    const { h, dir } = await setup([{ path: 'orders*.csv', name: 'orders', mode: 'incremental' }], {
+      'orders.csv': 'id,status\n1,new\n2,new\n',
+    });
+    expect((await h.sync('crm')).rows).toBe(2);
+    const rotated = join(dir, 'orders-20261205.csv');
+    renameSync(join(dir, 'orders.csv'), rotated);
+    // The writer still had it open: a line added after the rename.
+    appendFileSync(rotated, '3,paid\n');
+    writeFileSync(join(dir, 'orders.csv'), 'id,status\n4,new\n');
+    const { logger, lines } = capturingLogger<{ path?: string }>();
+    expect((await h.sync('crm', undefined, logger)).rows).toBe(2);
+    expect(lines.filter((line) => line.level === 40)).toEqual([]);
+    expect(lines.filter((line) => line.path === rotated).map((line) => line.msg)).toEqual([
+      'crm.orders: orders-20261205.csv starts with the lines imported from orders.csv, which is gone or no longer starts with them, ' +
+        'so it is that file renamed (logrotate, mv): only the lines after them are imported',
+    ]);
+    // Renamed once more, and a file of the same bytes as none imported: nothing twice.
+    renameSync(rotated, join(dir, 'orders-old.csv'));
+    expect((await h.sync('crm')).rows).toBe(0);
+    expect(await h.query('SELECT id, count(*)::INT AS n FROM crm.orders GROUP BY id ORDER BY id')).toEqual([
+      { id: '1', n: 1 },
+      { id: '2', n: 1 },
+      { id: '3', n: 1 },
+      { id: '4', n: 1 },
+    ]); // A file gone that held only its header is no file renamed: every file starts so.
+    writeFileSync(join(dir, 'orders-h.csv'), 'id,status\n');
+    await h.sync('crm');
+    rmSync(join(dir, 'orders-h.csv'));
+    writeFileSync(join(dir, 'orders-n.csv'), 'id,status\n5,new\n');
+    const later = capturingLogger<{ path?: string }>();
+    expect((await h.sync('crm', undefined, later.logger)).rows).toBe(1);
+    expect(later.lines.filter((line) => line.path !== undefined)).toEqual([]);
   });
 
   it('imports a file rewritten or cut short in place again in full, naming it in a warning', async () => {

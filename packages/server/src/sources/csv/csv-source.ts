@@ -267,16 +267,19 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       if (table.mode !== 'full') {
         try {
           const resumes = resumable(table);
-          const found = await filesToImport(
-            files,
-            imported,
-            key,
-            resumes,
-            table.format === 'csv' ? csvDelimiter(table) : undefined,
-          );
+          const found = await filesToImport(files, imported, key, resumes, {
+            delimiter: table.format === 'csv' ? csvDelimiter(table) : undefined,
+            headLines: head,
+          });
           if (table.mode === 'incremental')
             for (const file of found.again)
               run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes));
+          for (const { file, was } of found.renamed)
+            run.logger.info(
+              { path: file.path, was },
+              `${where}: ${basename(file.path)} starts with the lines imported from ${basename(was)}, which is gone or no longer starts with them, ` +
+                'so it is that file renamed (logrotate, mv): only the lines after them are imported',
+            );
           todo = found.todo.map((part) => part.file);
           parts = found.todo;
           position = { files: found.remembered };
