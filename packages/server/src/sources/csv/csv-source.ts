@@ -196,12 +196,14 @@ function unreadable(where: string, error: unknown): unknown {
 }
 
 /**
- * Whether an incremental table's files that grew have only their new lines imported: a JSON array
- * ends in its ], and a file in UTF-16 or UTF-32 has line breaks of more than one byte, so such
- * files are imported whole.
+ * Whether a table's files that grew have only their new lines imported: a JSON array ends in its ],
+ * and a file in UTF-16 or UTF-32 has line breaks of more than one byte, so such files are imported
+ * whole. In merge too: a file that still starts with the bytes imported from it holds those rows
+ * unchanged, so the lines after them are all it adds, and later than the rows before, as merge
+ * orders the versions of a key of the same cursor.
  */
 const resumable = (table: CsvTable) =>
-  table.mode === 'incremental' && table.format !== 'json' && !/^(utf-?(16|32)|ucs)/i.test(table.encoding);
+  table.mode !== 'full' && table.format !== 'json' && !/^(utf-?(16|32)|ucs)/i.test(table.encoding);
 
 /** The warning for a file of an incremental table imported again in full, its rows from before kept. */
 function importedAgain(where: string, path: string, resumes: boolean): string {
