@@ -182,7 +182,7 @@ export interface RenamedFile {
  * Resumed files (`incremental`): a file that still starts with the bytes imported from it (a daily
  * export that grows, `>>` from a cron job) has only its complete lines after them imported. Its last
  * line without a line break waits, as it may be half written, until it has one or the file has not
- * changed for SETTLED_MS. A file of a new name that starts with the bytes imported from a file gone
+ * changed for SETTLED_MS; so does an empty file, an export begun. A file of a new name that starts with the bytes imported from a file gone
  * or rewritten since (logrotate's rename, `mv`) is that file renamed, and is resumed as it would
  * have been. A file that no longer starts with them (rewritten, cut short) is imported again in
  * full, as a new file.
@@ -226,7 +226,6 @@ export async function filesToImport(
   ) => {
     const mtime = Number(file.stamp.split(':')[1]);
     const settled = now - mtime >= SETTLED_MS;
-    const resumes = was !== undefined;
     const from = was?.offset ?? 0;
     let to = Math.max(from, scan.lineEnd);
     let prefix = to === from ? (was?.prefix ?? EMPTY_DIGEST) : scan.lineDigest;
@@ -235,7 +234,8 @@ export async function filesToImport(
       prefix = scan.digest;
     }
     remembered[key(file)] = remember(`${scan.size}:${mtime}`, scan.digest, to, prefix);
-    if (to > from || (!resumes && scan.size === 0))
+    // An empty file may be an export begun, not yet written: it too waits for SETTLED_MS.
+    if (to > from || (scan.size === 0 && settled))
       todo.push({ file, from, to, whole: from === 0 && to === scan.size && (settled || to === 0) });
   };
   for (const file of files) {
@@ -258,7 +258,7 @@ export async function filesToImport(
       if (was.offset < size && settled) {
         remembered[key(file)] = remember(file.stamp, was.digest, size, was.digest);
         todo.push({ file, from: was.offset, to: size, whole: was.offset === 0 });
-      }
+      } else if (size === 0 && settled) todo.push({ file, from: 0, to: 0, whole: true });
       continue;
     }
     if (was?.stamp === file.stamp) {

@@ -651,6 +651,23 @@ describe('csv source', () => {
     expect(later.lines.filter((line) => line.path !== undefined)).toEqual([]);
   });
 
+  it('leaves a file just created and still empty for a later sync, and refuses one left empty for a minute', async () => {
+    // An export begun (> orders_2.csv) but not yet written when the sync ran failed that sync as empty.
+    const { h, dir } = await setup([{ path: 'orders_*.csv', name: 'orders', mode: 'incremental' }], {
+      'orders_1.csv': 'id,status\n1,new\n',
+      'orders_2.csv': '',
+    });
+    expect((await h.sync('crm')).rows).toBe(1);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,status\n2,new\n');
+    expect((await h.sync('crm')).rows).toBe(1);
+    writeFileSync(join(dir, 'orders_3.csv'), '');
+    expect((await h.sync('crm')).rows).toBe(0);
+    const before = new Date(Date.now() - 120_000);
+    utimesSync(join(dir, 'orders_3.csv'), before, before);
+    expect(await refusedData(h)).toMatch(/^crm\.orders: orders_3\.csv is empty \(no header, no rows\)/);
+    expect(await h.query('SELECT id FROM crm.orders ORDER BY id')).toEqual([{ id: '1' }, { id: '2' }]);
+  });
+
   it('imports a file rewritten or cut short in place again in full, naming it in a warning', async () => {
     const { h, dir } = await setup([{ path: 'orders.csv', mode: 'incremental' }], {
       'orders.csv': 'id,status\n1,new\n2,new\n',
