@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { MAX_ROW_BYTES } from './csv-type-mapping.ts';
 
 /** A matched file: its path and `size:mtime`, which tells most changes apart without reading it. */
 export interface StampedFile {
@@ -229,7 +230,9 @@ export async function filesToImport(
     const from = was?.offset ?? 0;
     let to = Math.max(from, scan.lineEnd);
     let prefix = to === from ? (was?.prefix ?? EMPTY_DIGEST) : scan.lineDigest;
-    if (to < scan.size && settled) {
+    // A quoted field left open for more than a row may hold is no row still being written but a
+    // fault, which reading it names, rather than a wait while the file grows.
+    if (to < scan.size && (settled || scan.size - to > MAX_ROW_BYTES)) {
       to = scan.size;
       prefix = scan.digest;
     }

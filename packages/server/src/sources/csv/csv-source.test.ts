@@ -613,6 +613,20 @@ describe('csv source', () => {
     );
   });
 
+  it('names a quote left open in a file that keeps growing once more than a row may hold follows it, rather than waiting for it', async () => {
+    // A stray quote in a log appended to every few seconds: the file never stays still for a
+    // minute, so its rows after the quote waited, with no word, for as long as it grew.
+    const { h, dir } = await setup([{ path: 'notes.csv', mode: 'incremental' }], {
+      'notes.csv': 'id,note\n1,a\n',
+    });
+    const file = join(dir, 'notes.csv');
+    expect((await h.sync('crm')).rows).toBe(1);
+    appendFileSync(file, '2,"stray quote\n3,b\n');
+    expect((await h.sync('crm')).rows).toBe(0);
+    appendFileSync(file, `${'4,c\n'.repeat(2_200_000)}`);
+    expect(await refusedData(h)).toMatch(/^crm\.notes: line 3 of notes\.csv opens a quoted field/);
+  });
+
   it('takes a file renamed (logrotate, mv) for the file it was by its bytes, importing only lines added since, and says so', async () => {
     // orders.csv rotated to orders-20261205.csv, a new orders.csv begun: the renamed file was
     // imported again in full, every row of it twice in crm.orders, and the new one was said to be

@@ -40,7 +40,8 @@ export const decoderName = (encoding: string) =>
   /^(shift[-_]?jis|sjis|ms_?kanji)$/i.test(encoding) ? 'cp932' : encoding;
 
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-const MAX_ROW_BYTES = 8 * 1024 * 1024;
+/** The longest row DuckDB's CSV reader is given leave to read, as CSV (8 MB). */
+export const MAX_ROW_BYTES = 8 * 1024 * 1024;
 
 /** A CSV or TSV table's field delimiter: its own, else comma or tab by format. */
 export const csvDelimiter = (table: { format: CsvFormat; delimiter?: string | undefined }): string =>
