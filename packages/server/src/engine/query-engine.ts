@@ -539,6 +539,11 @@ export async function createQueryEngine(options: {
       // bindings leave to the garbage collector, keeps its context alive. The scan went on, a core
       // busy, and whenever the result was collected the main thread waited for the scan to end.
       connection.interrupt();
+      // Nor does it free what that result holds against query.memory_limit (a GROUP BY's table):
+      // held until the garbage collector came to the result, which V8 may put off for as long as
+      // JavaScript allocates little, it failed the next queries with QUERY_OUT_OF_MEMORY though
+      // nothing else ran. A statement on the connection ends the result at once.
+      await connection.run('SELECT 1').catch(() => undefined);
       connection.closeSync();
       endLease?.();
       slots.release();

@@ -317,3 +317,27 @@ describe('an export that ends before its scan does', () => {
     }
   });
 });
+
+describe('an answer or export that ends before its result does', () => {
+  it('gives back the memory its query held, so the next query fits', async () => {
+    const config = testConfig(join(temp.dir, 'data'), { query: { memory_limit: '64MB', threads: 1 } });
+    const small = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+    // A million groups take most of 64MB, and are held while their rows are read out.
+    const groups = 'SELECT range AS k, count(*) AS n FROM range(1000000) GROUP BY k';
+    const count = `SELECT count(*) AS n FROM (${groups})`;
+    try {
+      expect((await small.query(count)).rows).toEqual([['1000000']]);
+      // Its first rows only: an export stopped at the request's max_rows (or its client gone), and
+      // a JSON answer cut off at max_rows. The next query failed QUERY_OUT_OF_MEMORY after either,
+      // the groups held until the garbage collector came to the result.
+      await small.stream(groups, {}, async ({ chunks }) => {
+        for await (const _ of chunks) break;
+      });
+      expect((await small.query(count)).rows).toEqual([['1000000']]);
+      expect((await small.query(groups, { maxRows: 10 })).stats.truncated).toBe(true);
+      expect((await small.query(count)).rows).toEqual([['1000000']]);
+    } finally {
+      small.close();
+    }
+  });
+});
