@@ -232,6 +232,41 @@ function distinctNames(names: string[]): string[] {
 }
 
 const OUT_OF_MEMORY = /^Out of Memory Error/;
+
+/** Errors of a query that ran out of query.memory_limit, which the queries running at once share. */
+const sharedMemory = new WeakSet<InletError>();
+const ofMemoryLimit = (error: InletError) => {
+  sharedMemory.add(error);
+  return error;
+};
+
+const UNIT_BYTES: Record<string, number> = {
+  bytes: 1,
+  B: 1,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+};
+const ALLOCATION = /of size ([\d.]+) ?(\w+) \([\d.]+ ?\w+\/([\d.]+) ?(\w+) used\)/;
+
+/**
+ * Whether DuckDB's words ("failed to allocate data of size 16.0 MiB (48.8 MiB/61.0 MiB used)") leave
+ * the query a chance alone: an allocation larger than the whole limit fits no better then.
+ */
+function mayFitAlone(message: string): boolean {
+  const [, size, unit = '', limit, limitUnit = ''] = ALLOCATION.exec(message) ?? [];
+  const bytes = (value: string | undefined, of: string) => Number(value) * (UNIT_BYTES[of] ?? Number.NaN);
+  return !(bytes(size, unit) > bytes(limit, limitUnit));
+}
+
+/** One run of a query in withConnection. */
+interface Attempt {
+  /** It runs alone: the queries running end first, and none starts until it is done. */
+  alone?: boolean;
+  /** Set when it failed out of query.memory_limit while another query ran. */
+  beside?: boolean;
+}
 /** DuckDB's allocator's own words when the system refuses it memory (not its buffer manager's limit). */
 const BAD_ALLOCATION = /\(bad allocation\)/;
 
@@ -301,6 +336,8 @@ export async function createQueryEngine(options: {
   onDamagedFile?: (moved: MovedFile, detail: string) => void;
   /** Told each time a query is planned again because a file it listed went away meanwhile. */
   onFileRace?: (detail: string) => void;
+  /** Told when a query that ran out of query.memory_limit beside other queries is to run once more, alone. */
+  onRunAlone?: (error: InletError) => void;
   /** Told when a table's or view's view cannot be built and is left out (once until its error changes). */
   onViewFailed?: (name: string, detail: string) => void;
   /** What set the time limit, as a note names it: query.timeout_ms unless a caller's own (--timeout-ms). */
@@ -431,11 +468,13 @@ export async function createQueryEngine(options: {
         'QUERY_OUT_OF_MEMORY',
         `The query needed more memory than ${options.processLimit ?? 'this process may hold'} and was stopped (${message.split('\n')[0]}). Most often one value a single function call makes (repeat, string_agg, array_to_string over a long list), which is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml. Queries running at the same time share that memory, so one that needs little may pass when retried.`,
       );
-    if (OUT_OF_MEMORY.test(message))
-      return new InletError(
+    if (OUT_OF_MEMORY.test(message)) {
+      const error = new InletError(
         'QUERY_OUT_OF_MEMORY',
         `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in inlet.yaml.`,
       );
+      return mayFitAlone(message) ? ofMemoryLimit(error) : error;
+    }
     return new InletError('QUERY_INVALID', withQueryHint(message, sql));
   };
 
@@ -458,6 +497,8 @@ export async function createQueryEngine(options: {
 
   const running = new Map<string, () => void>();
   const slots = createQuerySlots(config.query.max_concurrent);
+  /** Queries that took a slot so far: one that began after a query did ran beside it. */
+  let begun = 0;
 
   /** Runs fn with a fresh connection that a timeout, an abort signal or cancel(id) interrupts. */
   const withConnection = async <T>(
@@ -467,6 +508,7 @@ export async function createQueryEngine(options: {
       stopped: () => InletError | undefined,
       stoppedSignal: AbortSignal,
     ) => Promise<T>,
+    attempt: Attempt = {},
   ): Promise<T> => {
     const { id } = opts;
     let reason: InletError | undefined;
@@ -495,7 +537,7 @@ export async function createQueryEngine(options: {
     try {
       if (opts.signal?.aborted) gone();
       if (reason) throw reason;
-      await slots.acquire(place);
+      await slots.acquire(place, { alone: attempt.alone });
     } catch (error) {
       if (id !== undefined) running.delete(id);
       throw error;
@@ -523,11 +565,17 @@ export async function createQueryEngine(options: {
     // Gone while this connection opened: the listener came too late to hear it.
     if (opts.signal?.aborted) reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
     if (id !== undefined) running.set(id, onAbort);
+    const besideAtStart = slots.taken > 1;
+    const mark = ++begun;
     try {
       if (reason) throw reason;
       return await fn(connection, () => reason, stop.signal);
     } catch (error) {
       if (reason) throw reason;
+      attempt.beside =
+        error instanceof InletError &&
+        sharedMemory.has(error) &&
+        (besideAtStart || begun !== mark || slots.taken > 1);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -547,6 +595,36 @@ export async function createQueryEngine(options: {
       connection.closeSync();
       endLease?.();
       slots.release();
+    }
+  };
+
+  /**
+   * Runs fn as withConnection does. A query that ran out of query.memory_limit while other queries
+   * ran, which share it, may have needed little: it is run once more, alone (those running end
+   * first, and none starts until it is done), unless again() says it went too far for that (an
+   * export that began to send its rows). Failing alone too, it needs more than the limit by itself.
+   */
+  const withMemory = async <T>(
+    opts: QueryOptions,
+    fn: Parameters<typeof withConnection<T>>[1],
+    again: () => boolean = () => true,
+  ): Promise<T> => {
+    const first: Attempt = {};
+    try {
+      return await withConnection(opts, fn, first);
+    } catch (error) {
+      if (!first.beside || !again()) throw error;
+      options.onRunAlone?.(error as InletError);
+    }
+    try {
+      return await withConnection(opts, fn, { alone: true });
+    } catch (error) {
+      if (!(error instanceof InletError) || !sharedMemory.has(error)) throw error;
+      throw new InletError(
+        error.code,
+        `${error.message} It ran out beside other queries first, and again when it was run once more alone, so it needs more than query.memory_limit by itself.`,
+        { cause: error },
+      );
     }
   };
 
@@ -651,7 +729,7 @@ export async function createQueryEngine(options: {
     query(sql: string, opts: QueryOptions = {}): Promise<QueryResult> {
       const maxRows = opts.maxRows ?? config.query.max_rows;
       const limitName = opts.rowLimit ?? rowLimit;
-      return withConnection(opts, async (connection, stopped) => {
+      return withMemory(opts, async (connection, stopped) => {
         const started = performance.now();
         const readBefore = bytesRead();
         // No rows wanted: the columns, known once it is prepared, are the answer, as for an export
@@ -758,62 +836,77 @@ export async function createQueryEngine(options: {
       opts: QueryOptions,
       consume: (stream: QueryStream) => Promise<T>,
     ): Promise<T> {
-      return withConnection(opts, async (connection, stopped, stoppedSignal) => {
-        // No rows wanted: the columns, known once it is prepared, are all there is to send. DuckDB
-        // starts a streamed result only once its first chunk is full or its scan is done, and an
-        // export of no rows waited for that until it timed out.
-        if (opts.maxRows === 0) {
-          const { prepared } = await start(connection, sql, stopped, planOnly);
-          return consume({ columns: columnsOf(prepared), chunks: NO_CHUNKS, stopped: stoppedSignal });
-        }
-        const { prepared, result } = await start(connection, sql, stopped, stream);
-        const rows = streamedRows(result, convert);
-        // The first chunk before anything is sent, so a query that fails early (most do) gets a
-        // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
-        // A failed stream says nothing of why (DuckDB's Node bindings drop a streamed result's
-        // error): a cancel or a time-out is reported as such; for the rest, DuckDB's reason is found
-        // by running the statement once more, materialized, which fails as the stream did (its
-        // result, should the failure have been passing, is dropped unread).
-        const why = async (error: unknown, cut: string, unknown: string): Promise<unknown> => {
-          if (!(error instanceof StreamFailed)) return error;
-          const reason = stopped();
-          if (reason) return reason;
+      // Its columns go out as it is consumed, its rows after them: only before then may it run again.
+      let consumed = false;
+      const consumeOnce = (stream: QueryStream) => {
+        consumed = true;
+        return consume(stream);
+      };
+      return withMemory(
+        opts,
+        async (connection, stopped, stoppedSignal) => {
+          // No rows wanted: the columns, known once it is prepared, are all there is to send. DuckDB
+          // starts a streamed result only once its first chunk is full or its scan is done, and an
+          // export of no rows waited for that until it timed out.
+          if (opts.maxRows === 0) {
+            const { prepared } = await start(connection, sql, stopped, planOnly);
+            return consumeOnce({ columns: columnsOf(prepared), chunks: NO_CHUNKS, stopped: stoppedSignal });
+          }
+          const { prepared, result } = await start(connection, sql, stopped, stream);
+          const rows = streamedRows(result, convert);
+          // The first chunk before anything is sent, so a query that fails early (most do) gets a
+          // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
+          // A failed stream says nothing of why (DuckDB's Node bindings drop a streamed result's
+          // error): a cancel or a time-out is reported as such; for the rest, DuckDB's reason is found
+          // by running the statement once more, materialized, which fails as the stream did (its
+          // result, should the failure have been passing, is dropped unread).
+          const why = async (error: unknown, cut: string, unknown: string): Promise<unknown> => {
+            if (!(error instanceof StreamFailed)) return error;
+            const reason = stopped();
+            if (reason) return reason;
+            try {
+              await prepared.run();
+            } catch (rerun) {
+              const message = (rerun as Error).message;
+              const stop = stopped();
+              if (stop) return stop;
+              if (!message.includes('INTERRUPT')) {
+                const found = failed(message, sql);
+                const error = new InletError(found.code, `${cut}${found.message}`, { cause: rerun });
+                return sharedMemory.has(found) ? ofMemoryLimit(error) : error;
+              }
+            }
+            return new InletError('QUERY_INVALID', unknown);
+          };
+          let first: IteratorResult<Json[][]>;
           try {
-            await prepared.run();
-          } catch (rerun) {
-            const message = (rerun as Error).message;
-            const stop = stopped();
-            if (stop) return stop;
-            if (!message.includes('INTERRUPT')) {
-              const found = failed(message, sql);
-              return new InletError(found.code, `${cut}${found.message}`, { cause: rerun });
+            first = await rows.next();
+          } catch (error) {
+            // Before any row went out: DuckDB's message alone, as a JSON query gets it.
+            throw await why(
+              error,
+              '',
+              'DuckDB stopped the query before its first rows without saying why, and again when it was run once more; run it again to see whether it fails the same way.',
+            );
+          }
+          async function* chunks() {
+            if (first.done) return;
+            yield first.value;
+            try {
+              yield* rows;
+            } catch (error) {
+              const cut = 'The query failed part-way through its rows, so the export is incomplete';
+              throw await why(
+                error,
+                `${cut}: `,
+                `${cut}; run it again to see whether it fails the same way.`,
+              );
             }
           }
-          return new InletError('QUERY_INVALID', unknown);
-        };
-        let first: IteratorResult<Json[][]>;
-        try {
-          first = await rows.next();
-        } catch (error) {
-          // Before any row went out: DuckDB's message alone, as a JSON query gets it.
-          throw await why(
-            error,
-            '',
-            'DuckDB stopped the query before its first rows without saying why, and again when it was run once more; run it again to see whether it fails the same way.',
-          );
-        }
-        async function* chunks() {
-          if (first.done) return;
-          yield first.value;
-          try {
-            yield* rows;
-          } catch (error) {
-            const cut = 'The query failed part-way through its rows, so the export is incomplete';
-            throw await why(error, `${cut}: `, `${cut}; run it again to see whether it fails the same way.`);
-          }
-        }
-        return consume({ columns: columnsOf(result), chunks: chunks(), stopped: stoppedSignal });
-      });
+          return consumeOnce({ columns: columnsOf(result), chunks: chunks(), stopped: stoppedSignal });
+        },
+        () => !consumed,
+      );
     },
     /** Interrupts a running query by the id it was started with; false when no such query runs. */
     cancel(id: string): boolean {

@@ -341,3 +341,83 @@ describe('an answer or export that ends before its result does', () => {
     }
   });
 });
+
+describe('a query that ran out of memory beside another', () => {
+  it('runs once more alone, once the other is done, and answers; one too large alone says so', {
+    timeout: 60_000,
+  }, async () => {
+    const config = testConfig(join(temp.dir, 'data'), {
+      query: { memory_limit: '64MB', threads: 1, max_concurrent: 2 },
+    });
+    let toldAlone = () => undefined as void;
+    const shared = await createQueryEngine({
+      config,
+      layout: dataLayout(config.data_dir),
+      onRunAlone: () => toldAlone(),
+    });
+    /** The query failed, as it did before, or is to run once more alone. */
+    const failedOnce = (answer: Promise<unknown>) =>
+      Promise.race([
+        answer.catch(() => undefined),
+        new Promise<void>((resolve) => {
+          toldAlone = resolve;
+        }),
+      ]);
+    // A million groups take most of 64MB; an export paused after its first rows holds them.
+    const groups = (n: number) => `SELECT range AS k, count(*) AS n FROM range(${n}) GROUP BY k`;
+    const holding = async () => {
+      let release = () => undefined as void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let reading = () => undefined as void;
+      const read = new Promise<void>((resolve) => {
+        reading = resolve;
+      });
+      const done = shared.stream(groups(1_000_000), {}, async ({ chunks }) => {
+        for await (const _ of chunks) {
+          reading();
+          await held;
+          return;
+        }
+      });
+      await Promise.race([read, done]);
+      return { release, done };
+    };
+    try {
+      // Alone, the same query fits.
+      expect((await shared.query(`SELECT count(*) AS n FROM (${groups(1_000_000)})`)).rows).toEqual([
+        ['1000000'],
+      ]);
+      for (const run of [
+        () => shared.query(`SELECT count(*) AS n FROM (${groups(1_000_000)})`).then((r) => r.rows),
+        () =>
+          shared.stream(`SELECT count(*) AS n FROM (${groups(1_000_000)})`, {}, async ({ chunks }) => {
+            const rows: unknown[] = [];
+            for await (const chunk of chunks) rows.push(...chunk);
+            return rows;
+          }),
+      ]) {
+        const other = await holding();
+        // It failed with QUERY_OUT_OF_MEMORY at once before, the memory it needed held by the export.
+        const answer = run();
+        await failedOnce(answer);
+        other.release();
+        await other.done;
+        expect(await answer).toEqual([['1000000']]);
+      }
+      // Too large alone too: the error says it was run alone, and names the setting.
+      const other = await holding();
+      const tooLarge = shared.query(`SELECT count(*) AS n FROM (${groups(3_000_000)})`);
+      await failedOnce(tooLarge);
+      other.release();
+      await other.done;
+      await expect(tooLarge).rejects.toMatchObject({
+        code: 'QUERY_OUT_OF_MEMORY',
+        message: expect.stringMatching(/query\.memory_limit \(64MB\)[\s\S]*run once more alone/),
+      });
+    } finally {
+      shared.close();
+    }
+  });
+});

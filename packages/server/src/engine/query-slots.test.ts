@@ -56,3 +56,46 @@ describe('query slots', () => {
     expect(slots.taken).toBe(1);
   });
 });
+
+describe('a slot taken alone', () => {
+  it('waits for the running queries, ahead of the line, and no query starts beside it', async () => {
+    const slots = createQuerySlots(2);
+    const order: string[] = [];
+    const take = (name: string, alone = false) =>
+      slots.acquire({}, { alone }).then(() => {
+        order.push(name);
+      });
+    await take('a');
+    await take('b');
+    const line = take('in line');
+    const alone = take('alone', true);
+    slots.release();
+    // One slot is free, but the query waiting alone is ahead, and waits for the other to end.
+    await Promise.resolve();
+    expect(order).toEqual(['a', 'b']);
+    slots.release();
+    await alone;
+    expect(order).toEqual(['a', 'b', 'alone']);
+    expect(slots.taken).toBe(1);
+    // Nothing starts beside it, not even a query arriving with a slot free.
+    const late = take('late');
+    await Promise.resolve();
+    expect(order).toEqual(['a', 'b', 'alone']);
+    slots.release();
+    await Promise.all([line, late]);
+    expect(order).toEqual(['a', 'b', 'alone', 'in line', 'late']);
+    expect(slots.taken).toBe(2);
+  });
+
+  it('lets the line go on when the query waiting alone leaves it', async () => {
+    const slots = createQuerySlots(2);
+    await slots.acquire({});
+    const place: { leave?: () => void } = {};
+    const alone = slots.acquire(place, { alone: true });
+    const after = slots.acquire({});
+    place.leave?.();
+    await expect(alone).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
+    await after;
+    expect(slots.taken).toBe(2);
+  });
+});
