@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -67,6 +67,23 @@ const sendEvent = (id: string) =>
     headers: { 'content-type': 'application/json', authorization: basicAuth() },
     body: JSON.stringify({ batch: [segmentMessage(id)] }),
   });
+
+/** Waits until this many threads of the engine's process besides its main one use CPU: as many queries run in it. */
+async function threadsAtWork(pid: number, count: number): Promise<void> {
+  const ticks = () =>
+    new Map(
+      readdirSync(`/proc/${pid}/task`)
+        .filter((task) => task !== String(pid))
+        .map((task) => {
+          const fields =
+            readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+          return [task, Number(fields[11]) + Number(fields[12])] as const;
+        }),
+    );
+  const before = ticks();
+  while ([...ticks()].filter(([task, used]) => used >= (before.get(task) ?? 0) + 20).length < count)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
   it('answers a value past the memory cap with QUERY_OUT_OF_MEMORY, and the server keeps going', async () => {
@@ -140,6 +157,30 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     // Ended twice (beside the other query, then alone), and started again each time.
     expect(engineProcesses()).not.toEqual(restarts);
     expect(await queryApi(inlet.url, 'SELECT 5 AS five')).toEqual([{ five: 5 }]);
+  });
+
+  it('answers a query cancelled while it waits to run again after a crash at once, not after the one ahead of it', async () => {
+    const ahead = post('SELECT count(*) FROM range(100000000000) a', { query_id: 'rerun-ahead' });
+    const crashed = await busyEngine();
+    const waiting = post('SELECT count(*) FROM range(100000000000) b', { query_id: 'rerun-waiting' });
+    await threadsAtWork(crashed, 2);
+    process.kill(crashed, 'SIGSEGV');
+    // Both are run again, one at a time: the one ahead runs alone in a fresh process, the other waits.
+    while (engineProcesses().every((pid) => pid === crashed)) await new Promise((r) => setTimeout(r, 20));
+    await busyEngine();
+    let aheadDone = false;
+    ahead.finally(() => {
+      aheadDone = true;
+    });
+    expect((await cancel('rerun-waiting')).status).toBe(202);
+    // It was answered only once the query ahead had run to its end (its time limit, here).
+    const answer = await waiting;
+    expect(aheadDone).toBe(false);
+    expect(answer.status).toBe(499);
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('QUERY_CANCELLED');
+    expect((await cancel('rerun-ahead')).status).toBe(202);
+    expect((await ahead).status).toBe(499);
+    expect(await queryApi(inlet.url, 'SELECT 6 AS six')).toEqual([{ six: 6 }]);
   });
 
   it('starts the process again after an internal error of DuckDB, which its query gets saying so; a query beside it answers', async () => {

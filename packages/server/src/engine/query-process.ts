@@ -90,6 +90,10 @@ interface Job {
   retried?: boolean;
   /** Told when it is forgotten, or a stream's columns came: runAgain's next query may go. */
   onSent?: () => void;
+  /** It waits in runAgain's line, in no process: a cancel or its client gone fails it there and then. */
+  inLine?: boolean;
+  /** Ends its wait for queries run again after a crash, when it is cancelled or its client goes. */
+  stopWaiting?: () => void;
 }
 
 interface Running {
@@ -420,10 +424,11 @@ export async function createQueryProcess(options: {
   const runAgain = (queue: Array<Job & { id: number }>) => {
     const before = retrying;
     const run = (async () => {
+      for (const job of queue) job.inLine = true;
       await before;
       for (const job of queue) {
         job.retried = true;
-        if (closing || job.cancelled || job.signal?.aborted) {
+        if (!job.settled && (closing || job.cancelled || job.signal?.aborted))
           fail(
             job.id,
             job,
@@ -431,15 +436,16 @@ export async function createQueryProcess(options: {
               ? new InletError('QUERY_CANCELLED', 'The server is stopping, and the query was cancelled.')
               : new InletError('QUERY_CANCELLED', 'The query was cancelled.'),
           );
-          continue;
-        }
-        let running: Running;
-        try {
-          running = await ensure();
-        } catch (error) {
-          fail(job.id, job, error as Error);
-          continue;
-        }
+        let running: Running | undefined;
+        if (!job.settled)
+          try {
+            running = await ensure();
+          } catch (error) {
+            if (!job.settled) fail(job.id, job, error as Error);
+          }
+        job.inLine = false;
+        // Cancelled, or its client gone, while it waited or the fresh process started: failed then (leaveLine).
+        if (job.settled || running === undefined) continue;
         job.rows = [];
         job.chunks = [];
         await new Promise<void>((resolve) => {
@@ -453,6 +459,13 @@ export async function createQueryProcess(options: {
       if (retrying === done) retrying = undefined;
     });
     retrying = done;
+  };
+
+  /** A query cancelled, or its client gone, while it waits to be run again gets its answer now, not at its turn. */
+  const leaveLine = (job: Job & { id: number }) => {
+    if (!job.inLine || job.settled) return;
+    job.inLine = false;
+    fail(job.id, job, new InletError('QUERY_CANCELLED', 'The query was cancelled.'));
   };
 
   const onExit = (running: Running, code: number | null, signal: NodeJS.Signals | null) => {
@@ -660,8 +673,14 @@ export async function createQueryProcess(options: {
     let running: Running;
     try {
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
-      // Queries run again after a crash run alone (runAgain).
-      while (retrying) await retrying;
+      // Queries run again after a crash run alone (runAgain); a cancel or its client gone ends the wait.
+      const stopWaiting = new Promise<void>((resolve) => {
+        job.stopWaiting = resolve;
+        opts.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+      while (retrying && !cancelled()) await Promise.race([retrying, stopWaiting]);
+      job.stopWaiting = undefined;
+      if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
       running = await ensure();
       // Cancelled, or its client gone, while the process started.
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
@@ -702,6 +721,7 @@ export async function createQueryProcess(options: {
     };
     const abort = () => {
       if (job.running && jobs.has(job.id)) send(job.running, { type: 'abort', job: job.id });
+      leaveLine(job);
     };
     opts.signal?.addEventListener('abort', abort, { once: true });
     job.dispatch(running);
@@ -803,6 +823,8 @@ export async function createQueryProcess(options: {
       if (job === undefined) return false;
       job.cancelled = true;
       if (current && jobs.has(job.id)) send(current, { type: 'abort', job: job.id });
+      job.stopWaiting?.();
+      leaveLine(job);
       return true;
     },
     close() {
