@@ -183,6 +183,40 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     expect(await queryApi(inlet.url, 'SELECT 6 AS six')).toEqual([{ six: 6 }]);
   });
 
+  it('runs again a CSV export that had sent nothing when the process crashed, and answers it whole', async () => {
+    const beside = post('SELECT count(*) AS n FROM range(3000000000) a');
+    const crashed = await busyEngine();
+    // Its one row comes when its count is done: no column has gone out yet.
+    const exported = post('SELECT count(*) AS n FROM range(3000000000) b', {}, 'csv');
+    await threadsAtWork(crashed, 2);
+    process.kill(crashed, 'SIGSEGV');
+    const answer = await exported;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(await answer.text()).toMatch(/^n\r?\n3000000000\r?\n$/);
+    expect((await beside).status).toBe(200);
+  });
+
+  it('cuts off a CSV export that had sent rows when the process crashed, so the client sees it failed', async () => {
+    const answer = await post('SELECT range AS n FROM range(1000000000)', {}, 'csv');
+    expect(answer.status).toBe(200);
+    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!/\n1\r?\n/.test(text)) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    const [pid] = engineProcesses();
+    process.kill(pid as number, 'SIGSEGV');
+    // Not an end, which a client would take for the whole export: the response breaks off.
+    const rest = (async () => {
+      for (;;) if ((await reader.read()).done) return 'ended';
+    })();
+    await expect(rest).rejects.toThrow();
+    expect(await queryApi(inlet.url, 'SELECT 8 AS eight')).toEqual([{ eight: 8 }]);
+  });
+
   it('starts the process again after an internal error of DuckDB, which its query gets saying so; a query beside it answers', async () => {
     // DuckDB 1.5.6 fails this with "INTERNAL Error: Failed to bind column reference" (duckdb#21890).
     // After such an error while a query runs, DuckDB refuses every later query ("FATAL Error: …
