@@ -587,10 +587,40 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   }, 60_000);
 
+  /**
+   * inlet <command> run in-process, stopped by each of STOPS as the project's warning is said (before
+   * the views are refreshed, so at the same point each time): the signal's listener the command added,
+   * not the test runner's, is called as the signal would. Each check passes or fails as it would.
+   */
+  async function stoppedAtWarning(command: string, config: string) {
+    for (const [signal, code] of STOPS) {
+      const before = process.listeners(signal);
+      const captured = capturedOutput();
+      const output = {
+        ...captured.output,
+        err: (text: string) => {
+          captured.output.err(text);
+          if (text.startsWith('Warning:'))
+            for (const listener of process.listeners(signal))
+              if (!before.includes(listener)) listener(signal);
+        },
+      };
+      expect(
+        await main([command, '--config', config], output, { INLET_LOG_LEVEL: 'silent' }),
+        captured.err,
+      ).toBe(code);
+      expect(captured.err).toContain(
+        `inlet ${command} stopped: ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM'} came before it finished.\n`,
+      );
+      expect(captured.err).not.toContain('did not foresee');
+      expect(process.listeners(signal)).toEqual(before);
+      expect(captured.out).toBe('');
+    }
+  }
+
   it('inlet run stopped while it refreshes its views says it stopped and exits 130 or 143, not 5', async () => {
     // The stop broke the refresh under way ("INTERRUPT Error: Interrupted!"), which was printed as
-    // an error inlet did not foresee, exit 5. The stop comes as the project's warning is said, before
-    // the views are refreshed, so at the same point each time.
+    // an error inlet did not foresee, exit 5.
     const dir = join(temp.dir, 'stopped-refresh');
     const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
     await writeEvents(dataLayout(join(dir, 'data')), [{ ts: '2026-10-01T10:00:00Z', name: 'opened' }]);
@@ -599,29 +629,26 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       'models/daily.sql',
       '/*---\ndocs: { show: false }\n---*/\nSELECT count(*) AS n FROM events',
     );
-    for (const [signal, code] of STOPS) {
-      const before = process.listeners(signal);
-      const captured = capturedOutput();
-      const output = {
-        ...captured.output,
-        err: (text: string) => {
-          captured.output.err(text);
-          // As the signal would: only the listener inlet run added, not the test runner's.
-          if (text.startsWith('Warning:'))
-            for (const listener of process.listeners(signal))
-              if (!before.includes(listener)) listener(signal);
-        },
-      };
-      expect(
-        await main(['run', '--config', config], output, { INLET_LOG_LEVEL: 'silent' }),
-        captured.err,
-      ).toBe(code);
-      expect(captured.err).toContain(
-        `inlet run stopped: ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM'} came before it finished.\n`,
-      );
-      expect(captured.err).not.toContain('did not foresee');
-      expect(process.listeners(signal)).toEqual(before);
-    }
+    await stoppedAtWarning('run', config);
+  });
+
+  it('inlet test stopped by Ctrl-C or SIGTERM says it stopped and exits 130 or 143, as inlet run does', async () => {
+    // It listened for neither: the tests ran to their end and it exited 0 ("1 passed"), or Node's
+    // own handler killed it with no word of what had stopped; the engine's own listener only
+    // interrupted a statement under way, so a stop between two waited for the next to end.
+    const dir = join(temp.dir, 'stopped-test');
+    const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    writeProjectFile(
+      join(dir, 'project'),
+      'models/daily.sql',
+      '/*---\ndocs: { show: false }\n---*/\nSELECT 1 AS n',
+    );
+    writeProjectFile(join(dir, 'project'), 'tests/none.sql', "SELECT * FROM {{ ref('daily') }} WHERE n < 0");
+    expect((await cliWith(config)('run')).code).toBe(0);
+    await stoppedAtWarning('test', config);
+    // Not stopped, the same tests pass.
+    const passed = await cliWith(config)('test');
+    expect([passed.code, passed.err]).toEqual([0, expect.stringContaining('1 passed, 0 failed.')]);
   });
 
   it.each(STOPS)(

@@ -31,13 +31,14 @@ export async function testModels(options: {
   const excluded = splitSourceSelectors(options.exclude ?? []);
   const onlySources = picked.models.length === 0 && picked.sources.length > 0;
   const selected = new Set(onlySources ? [] : selectNodes(graph, picked.models, excluded.models));
+  // The build engine's own stop: a listener that interrupted DuckDB stopped only a statement under
+  // way, so a stop between two (a test's check and its count) waited for the next one to end.
   const engine = await createBuildEngine({
     config,
     layout: dataLayout(config.data_dir),
     leases: options.leases,
+    signal: options.signal,
   });
-  const interrupt = () => engine.connection.interrupt();
-  options.signal?.addEventListener('abort', interrupt);
   try {
     options.signal?.throwIfAborted();
     await engine.refreshViews();
@@ -94,7 +95,6 @@ export async function testModels(options: {
     options.signal?.throwIfAborted();
     return { ok: results.every((r) => r.status === 'pass'), tests: results };
   } finally {
-    options.signal?.removeEventListener('abort', interrupt);
     engine.close();
   }
 }
