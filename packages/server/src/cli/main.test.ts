@@ -8,6 +8,7 @@ import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
+import { queryHelp } from './query.ts';
 import { startHelp } from './start.ts';
 
 const temp = tempDir();
@@ -169,6 +170,37 @@ describe('inlet command line', () => {
     expect(unknown.code).toBe(ExitCode.USAGE);
     expect(unknown.err.split('\n')[0]).toBe('Unknown command "qeury".');
     expect(unknown.out).toBe('');
+  });
+
+  it('says what inlet help does not take, as the other commands say of their extra words', async () => {
+    // inlet help query extra showed query's usage and exited 0, extra passed over; inlet help --x
+    // printed the list of commands, exit 0.
+    for (const [argv, first] of [
+      [['help', 'query', 'extra'], 'inlet help takes one command, not also "extra".'],
+      [['help', 'query', 'run', 'sync'], 'inlet help takes one command, not also "run" "sync".'],
+      [['help', '--x'], 'inlet help takes no option --x.'],
+      [['help', 'query', '--format', 'json'], 'inlet help takes no option --format.'],
+    ] as const) {
+      const extra = await inlet(...argv);
+      expect([extra.code, extra.out, extra.err.split('\n').slice(0, 2)], argv.join(' ')).toEqual([
+        ExitCode.USAGE,
+        '',
+        [first, 'inlet help [command]'],
+      ]);
+    }
+    // --config (which inlet help has no use for) and --help are no such words.
+    for (const argv of [
+      ['help', 'query', '--config', 'inlet.yaml'],
+      ['--config', 'inlet.yaml', 'help', 'query'],
+      ['help', 'query', '--help'],
+    ]) {
+      const asked = await inlet(...argv);
+      expect([asked.code, asked.err, asked.out.split('\n')[0]], argv.join(' ')).toEqual([
+        ExitCode.OK,
+        '',
+        queryHelp.split('\n')[0],
+      ]);
+    }
   });
 
   it('stops quietly when the reader of its output goes away (inlet query … | head)', async () => {

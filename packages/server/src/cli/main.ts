@@ -3,7 +3,7 @@ import { type InletConfig, loadConfig } from '../config/index.ts';
 import { type InletError, isInletError } from '../errors/index.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
-import { longForm, StoppedBySignal, stoppedLine } from './command.ts';
+import { beyondUsage, longForm, StoppedBySignal, stoppedLine } from './command.ts';
 import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
@@ -84,15 +84,27 @@ async function dispatch(
   // Ahead of the command's own: after a -- of the command's (inlet --config x.yaml query -- "…"),
   // a --config put last was read as part of the SQL, and inlet ran on the defaults.
   const rest = [...leading, ...commandArgs];
+  // inlet help's words, past a --config it has no use for and a --help that asks what it asks.
+  const helpWords =
+    command === 'help' ? withoutConfig(commandArgs).filter((a) => a !== '--help' && a !== '-h') : [];
+  // inlet help query extra showed query's usage, extra passed over, and inlet help --x the list of
+  // commands, exit 0, as if each had been read.
+  const helpOption = helpWords.find((word) => word.startsWith('-'));
+  if (helpOption !== undefined || helpWords.length > 1) {
+    output.err(
+      `${helpOption !== undefined ? `inlet help takes no option ${helpOption}.\n` : beyondUsage('help', 'one command', helpWords.slice(1))}${helpHelp}\n`,
+    );
+    return ExitCode.USAGE;
+  }
   // inlet help <command>: that command's usage, as git help does.
-  const asked = command === 'help' ? COMMAND_HELP[commandArgs[0] ?? ''] : undefined;
+  const asked = COMMAND_HELP[helpWords[0] ?? ''];
   if (asked) {
     output.out(`${asked}\n`);
     return ExitCode.OK;
   }
   // One there is not is a mistyped command, as inlet qeury is (inlet help --help is the help).
-  const unknownAsked = command === 'help' ? commandArgs[0] : undefined;
-  if (unknownAsked !== undefined && !unknownAsked.startsWith('-')) {
+  const unknownAsked = helpWords[0];
+  if (unknownAsked !== undefined) {
     output.err(`Unknown command "${unknownAsked}".\n\n${HELP}`);
     return ExitCode.USAGE;
   }
@@ -248,6 +260,18 @@ async function dispatch(
     );
     return ExitCode.INTERNAL;
   }
+}
+
+/** args without --config and its value (-c=x is --config=x by now): inlet help reads no configuration. */
+function withoutConfig(args: string[]): string[] {
+  return args.filter(
+    (arg, i) =>
+      arg !== '--config' &&
+      arg !== '-c' &&
+      !arg.startsWith('--config=') &&
+      args[i - 1] !== '--config' &&
+      args[i - 1] !== '-c',
+  );
 }
 
 /**
