@@ -287,7 +287,10 @@ describe('inlet command line', () => {
         '--max-rows must be a whole number of rows (0 or more), not "-5"\n',
       ],
       [['query', 'SELECT 1', '--timeout-ms', '-1'], '--timeout-ms must be a whole number of milliseconds'],
-      [['runs', '--limit', '-5'], '--limit -5 is not a number of runs; give a whole number from 1 up.\n'],
+      [
+        ['runs', '--limit', '-5'],
+        '--limit -5 must be a whole number from 1 to 1000; older runs are on the pages after (--before ID).\n',
+      ],
       [['demo', '--days', '-5'], '--days must be a whole number from 1 to 366, not "-5"\n'],
       [['start', '--port', '-1'], '--port -1 is not a port number; give one from 0 to 65535.\n'],
       [
@@ -363,11 +366,13 @@ describe('inlet command line', () => {
       expect([command, format.code]).toEqual([command, ExitCode.USAGE]);
       expect(format.err).toContain('--format must be table, json or csv, not "xml"');
     }
-    for (const value of ['0', 'abc', '2.5']) {
+    // Capped at 1,000 as GET /api/runs?limit= is, in the same words: --limit 5000 was taken.
+    for (const value of ['0', 'abc', '2.5', '1001', '5000']) {
       const limit = await inlet('runs', '--limit', value, '--config', configPath);
       expect([value, limit.code]).toEqual([value, ExitCode.USAGE]);
-      expect(limit.err).toContain(`--limit ${value} is not a number of runs; give a whole number from 1 up.`);
+      expect(limit.err).toContain(`--limit ${value} must be a whole number from 1 to 1000;`);
     }
+    expect((await inlet('runs', '--limit', '1000', '--config', configPath)).code).toBe(ExitCode.OK);
     // With limits.max_event_age_days: 1 it said "use --days 0 or less", which --days refuses.
     const dayOld = join(temp.dir, 'day-old.yaml');
     writeFileSync(dayOld, 'data_dir: ./data\nlimits:\n  max_event_age_days: 1\n');

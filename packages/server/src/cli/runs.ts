@@ -10,6 +10,7 @@ import {
   type RunHistory,
   type RunRecord,
   runById,
+  runsLimitProblem,
   STALE_RUN_MS,
   workflowNames,
 } from '../scheduler/index.ts';
@@ -25,7 +26,7 @@ import {
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
-export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit 20] [--before ID] [--format table|json|csv]
+export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit 20 (1–1000)] [--before ID] [--format table|json|csv]
 inlet runs <id> [--format table|json|csv]
 inlet runs start <workflow>
   Lists workflow runs, newest first (--before: older than run ID, to page on); shows one run with the log of each step; or runs a
@@ -183,11 +184,16 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       output.err(`${beyondUsage('runs', 'one run id', positionals.slice(1))}${runsHelp}\n`);
       return ExitCode.USAGE;
     }
-    const limit = Number(values.limit);
-    if (!/^\d+$/.test(values.limit) || !Number.isSafeInteger(limit) || limit < 1) {
-      output.err(`--limit ${values.limit} is not a number of runs; give a whole number from 1 up.\n`);
+    // Capped as GET /api/runs?limit= is, with the same words: --limit 5000 was taken, where the API
+    // refused limit=5000. Older runs are a page further on (--before).
+    const limitProblem = runsLimitProblem(values.limit);
+    if (limitProblem) {
+      output.err(
+        `--limit ${values.limit} ${limitProblem}; older runs are on the pages after (--before ID).\n`,
+      );
       return ExitCode.USAGE;
     }
+    const limit = Number(values.limit);
     const statuses: readonly string[] = RUN_STATUSES;
     if (values.status !== undefined && !statuses.includes(values.status)) {
       output.err(`--status ${values.status} is not a run status; use one of ${statuses.join(', ')}.\n`);

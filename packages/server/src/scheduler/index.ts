@@ -7,6 +7,7 @@ export {
   type RunRecord,
   type RunStatus,
   runById,
+  runsLimitProblem,
   type StepRecord,
 } from './run-history.ts';
 export { createScheduler, type Scheduler, STALE_RUN_MS } from './scheduler.ts';

@@ -5,6 +5,20 @@ import { ownerGone } from './run-owner.ts';
 /** Every status a run can have, for checking a filter before it silently matches nothing. */
 export const RUN_STATUSES = ['running', 'success', 'failed', 'timed_out', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The most runs a page of the list holds, for inlet runs --limit and GET /api/runs?limit= alike. */
+export const MAX_RUNS_PAGE = 1000;
+
+/**
+ * What is wrong with a page size as typed, or undefined: digits only, as Number() also reads 1e3,
+ * 0x10 and " 10", from 1 to MAX_RUNS_PAGE.
+ */
+export function runsLimitProblem(text: string): string | undefined {
+  const limit = Number(text);
+  return /^\d+$/.test(text) && limit >= 1 && limit <= MAX_RUNS_PAGE
+    ? undefined
+    : `must be a whole number from 1 to ${MAX_RUNS_PAGE}`;
+}
 export type StepStatus = 'running' | 'success' | 'failed' | 'timed_out' | 'skipped';
 
 export interface RunRecord {
