@@ -674,8 +674,9 @@ describe('inlet command line', () => {
     // data_dir itself a file: "making … failed with EEXIST", with advice about permissions.
     rmSync(join(dir, 'data'), { recursive: true, force: true });
     writeProjectFile(dir, 'data', 'not a folder\n');
-    for (const command of ['start', 'run']) {
-      const refused = await inlet(command, '--config', config);
+    // inlet runs said "an error inlet did not foresee: EEXIST: file already exists, mkdir …" (exit 5).
+    for (const command of [['start'], ['run'], ['runs'], ['runs', '1'], ['runs', 'start', 'nightly']]) {
+      const refused = await inlet(...command, '--config', config);
       expect([command, refused.code, refused.err]).toEqual([
         command,
         ExitCode.CONFIG,
@@ -683,13 +684,15 @@ describe('inlet command line', () => {
       ]);
     }
     rmSync(join(dir, 'data'), { force: true });
-    // inlet run takes its build locks in data/state/locks: "ENOTDIR: not a directory, mkdir …" (exit 5).
+    // inlet run takes its build locks in data/state/locks: "ENOTDIR: not a directory, mkdir …" (exit 5);
+    // inlet runs start failed its run with that error, its stack logged on stderr.
     rmSync(join(dir, 'data'), { recursive: true, force: true });
     writeProjectFile(dir, join('data', 'state'), 'not a folder\n');
-    expect(await inlet('run', '--config', config)).toMatchObject({
-      code: ExitCode.CONFIG,
-      err: `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} cannot be used: ${join(dir, 'data', 'state')} is a file where inlet keeps a folder. Move it out of the data directory.\n`,
-    });
+    for (const command of [['run'], ['runs', 'start', 'nightly']])
+      expect(await inlet(...command, '--config', config), command.join(' ')).toMatchObject({
+        code: ExitCode.CONFIG,
+        err: `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} cannot be used: ${join(dir, 'data', 'state')} is a file where inlet keeps a folder. Move it out of the data directory.\n`,
+      });
   });
 
   it('refuses an INLET_LOG_LEVEL that is not a level, saying which are', async () => {

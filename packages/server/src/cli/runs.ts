@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { dataLayout } from '../lake/index.ts';
+import { dataLayout, makeDataFolders } from '../lake/index.ts';
 import {
   configuredWorkflowNames,
   createRunHistory,
@@ -121,6 +121,13 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     );
     return ExitCode.USAGE;
   }
+  // A file where data_dir should be ended it with a bare EEXIST, as an error inlet did not foresee
+  // (exit 5); one where a run takes its locks (data/state) failed the run with ENOTDIR and a stack.
+  const layout = dataLayout(config.data_dir);
+  makeDataFolders(layout, [
+    layout.dataDir,
+    ...(positionals[0] === 'start' ? [join(layout.state, 'locks')] : []),
+  ]);
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
   const history = createRunHistory(state);
   try {
@@ -139,7 +146,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       const scheduler = createScheduler({
         workflows: loadWorkflows(config),
         state,
-        stateDir: dataLayout(config.data_dir).state,
+        stateDir: layout.state,
         history,
         handlers: createStepHandlers({ config, state, logger }),
         logger,
