@@ -354,6 +354,22 @@ describe('inlet command line', () => {
       expect([command, port.code]).toEqual([command, ExitCode.USAGE]);
       expect(port.err).toContain('--port 70000 is not a port number; give one from 0 to 65535.');
     }
+    // A role that starts no HTTP server left --port unread, and started as if it had taken it.
+    for (const roles of [['loader'], ['loader', 'scheduler'], ['scheduler,loader']]) {
+      const port = await inlet(
+        'start',
+        ...roles.flatMap((role) => ['--role', role]),
+        '--port',
+        '8081',
+        '--config',
+        configPath,
+      );
+      expect([roles, port.code, port.err]).toEqual([
+        roles,
+        ExitCode.USAGE,
+        `--port 8081 sets the HTTP server's port, and --role ${roles.join(',')} starts no HTTP server (collector and web do); leave --port out.\n`,
+      ]);
+    }
     // Number() reads these as 80, 1000 and 0 (any free port): inlet listened where nobody asked.
     for (const value of ['0x50', '1e3', '', ' 8080']) {
       const port = await inlet('start', '--port', value, '--config', configPath);

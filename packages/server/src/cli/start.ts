@@ -10,7 +10,7 @@ export const startHelp = `inlet start [--config inlet.yaml] [--role collector|lo
   (intake, WAL, log tails), the loader (WAL → lake), the web API and the scheduler. With --role
   (repeated or comma-separated), only those, so they can run as separate processes on one data
   directory; the HTTP server starts with collector or web. --port overrides server.port, so a
-  collector and a web process can share one inlet.yaml.`;
+  collector and a web process can share one inlet.yaml (roles without the HTTP server refuse it).`;
 
 /** The port --port asks for, else server.port; undefined (after saying why) when it is not one. */
 export function portOption(
@@ -134,6 +134,9 @@ export function threadPoolWarning(roles: readonly Role[], poolSize: string | und
   );
 }
 
+/** The roles that start the HTTP server, whose port --port sets. */
+const HTTP_ROLES: readonly Role[] = ['collector', 'web'];
+
 export async function startCommand(
   args: string[],
   config: InletConfig,
@@ -152,6 +155,13 @@ export async function startCommand(
     return ExitCode.USAGE;
   }
   const started = roles.length > 0 ? (roles as Role[]) : ROLES;
+  // --role loader --port 8081 started a loader and left --port unread, as if it had been taken.
+  if (values.port !== undefined && !started.some((role) => HTTP_ROLES.includes(role))) {
+    output.err(
+      `--port ${values.port} sets the HTTP server's port, and --role ${started.join(',')} starts no HTTP server (collector and web do); leave --port out.\n`,
+    );
+    return ExitCode.USAGE;
+  }
   const poolWarning = threadPoolWarning(started, env.UV_THREADPOOL_SIZE);
   if (poolWarning) logger.warn(poolWarning);
   const inlet = await startRoles({
