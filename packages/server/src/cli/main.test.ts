@@ -506,7 +506,7 @@ describe('inlet command line', () => {
     const dir = join(temp.dir, 'nowhere-project');
     const file = configIn(dir, 'data_dir: ./data\nproject_dir: ./no/such/dir\nmodels: { builtin: false }\n');
     const missing = join(dir, 'no', 'such', 'dir');
-    for (const argv of [['run'], ['test'], ['ls']]) {
+    for (const argv of [['run'], ['test'], ['ls'], ['runs', 'start', 'nightly']]) {
       const run = await inlet(...argv, '--config', file);
       // inlet run said "Done: 0 built, 0 failed, 0 skipped" and exited 0.
       expect([run.code, run.out, run.err], argv.join(' ')).toEqual([
@@ -515,9 +515,21 @@ describe('inlet command line', () => {
         `CONFIG_INVALID: ${file} is not valid:\n  project_dir: ${missing} does not exist; correct the path, create the folder with your models in models/ (mkdir -p ${join(missing, 'models')}), or remove project_dir to build the built-in marts alone\n`,
       ]);
     }
-    // Those that do not read it run: a query of the lake.
+    // Those that do not read it run: a query of the lake, and the run history (refused, it hid the
+    // runs that would say what went wrong).
     const query = await inlet('query', 'SELECT 41 + 1 AS n', '--config', file);
     expect([query.code, query.out, query.err]).toEqual([ExitCode.OK, '{"n":42}\n', '']);
+    const runs = await inlet('runs', '--format', 'csv', '--config', file);
+    expect([runs.code, runs.out.split('\r\n')[0], runs.err]).toEqual([
+      ExitCode.OK,
+      'id,workflow,scheduled_for,trigger,status,started_at,duration_ms,error',
+      '',
+    ]);
+    const one = await inlet('runs', '1', '--config', file);
+    expect([one.code, one.err]).toEqual([
+      ExitCode.USAGE,
+      expect.stringMatching(/^NOT_FOUND: No run has id 1/),
+    ]);
     mkdirSync(missing, { recursive: true });
     const run = await inlet('run', '--config', file);
     expect([run.code, run.err]).toEqual([

@@ -287,12 +287,15 @@ function sourcesInUse(command: string, args: string[]): 'all' | string[] {
 }
 
 /**
- * Whether a command reads the project, whose folder project_dir must then name: inlet query and sync
- * do not, inlet demo makes it, and a collector or loader of its own (inlet start --role collector)
+ * Whether a command reads the project, whose folder project_dir must then name: inlet query, sync
+ * and runs (but runs start) do not, inlet demo makes it, and a collector or loader of its own (inlet start --role collector)
  * may run where the project is not.
  */
 function readsProject(command: string, args: string[]): boolean {
-  if (command !== 'start') return ['run', 'test', 'ls', 'list', 'runs', 'catalog', 'docs'].includes(command);
+  // inlet runs lists and shows the run history alone: refused for a project_dir that names no
+  // folder, it hid the runs that would say what went wrong. inlet runs start runs a workflow's steps.
+  if (command === 'runs') return args[0] === 'start';
+  if (command !== 'start') return ['run', 'test', 'ls', 'list', 'catalog', 'docs'].includes(command);
   const roles = args
     .flatMap((arg, i) => (arg.startsWith('--role=') ? [arg.slice(7)] : args[i - 1] === '--role' ? [arg] : []))
     .flatMap((value) => value.split(',').map((role) => role.trim()));
