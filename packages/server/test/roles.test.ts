@@ -475,6 +475,19 @@ describe('roles', () => {
     const role = capturedOutput();
     expect(await main(['start', '--role', 'janitor'], role.output, {})).toBe(2);
     expect(role.err).toContain('Unknown role "janitor"');
+    // --role "$ROLE" with ROLE unset, or a trailing comma, was 'Unknown role ""', which named no mistake.
+    for (const [value, what] of [
+      ['', 'is empty (an unset variable?)'],
+      [' ', 'is empty (an unset variable?)'],
+      ['collector,', 'has an empty role between its commas'],
+      ['web,,loader', 'has an empty role between its commas'],
+    ]) {
+      const empty = capturedOutput();
+      expect(await main(['start', '--role', value as string], empty.output, {}), value).toBe(2);
+      expect(empty.err).toBe(
+        `--role ${JSON.stringify(value)} ${what}: name roles of collector, loader, web, scheduler, separated by commas, or leave --role out to run them all.\n`,
+      );
+    }
     const port = capturedOutput();
     expect(await main(['start', '--role', 'web', '--port', '80000'], port.output, {})).toBe(2);
     expect(port.err).toContain('--port 80000 is not a port number');

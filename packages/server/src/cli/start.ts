@@ -148,6 +148,14 @@ export async function startCommand(
   const { values } = parseOptions(args, options, false);
   const port = portOption(values.port, config, output);
   if (port === undefined) return ExitCode.USAGE;
+  // --role "$ROLE" with ROLE unset, or --role collector, (a trailing comma), was 'Unknown role ""'.
+  const empty = (values.role ?? []).find((value) => value.split(',').some((role) => role.trim() === ''));
+  if (empty !== undefined) {
+    output.err(
+      `--role ${JSON.stringify(empty)} ${empty.trim() === '' ? 'is empty (an unset variable?)' : 'has an empty role between its commas'}: name roles of ${ROLES.join(', ')}, separated by commas, or leave --role out to run them all.\n`,
+    );
+    return ExitCode.USAGE;
+  }
   const roles = (values.role ?? []).flatMap((value) => value.split(',')).map((role) => role.trim());
   const unknown = roles.filter((role) => !ROLES.includes(role as Role));
   if (unknown.length > 0) {
