@@ -389,6 +389,19 @@ describe('inlet command line', () => {
       expect(limit.err).toContain(`--limit ${value} must be a whole number from 1 to 1000;`);
     }
     expect((await inlet('runs', '--limit', '1000', '--config', configPath)).code).toBe(ExitCode.OK);
+    // An empty value (an unset variable) is shown in quotes: "--status  is not a run status" showed nothing.
+    for (const [option, words] of [
+      ['--limit', 'must be a whole number from 1 to 1000;'],
+      ['--status', 'is not a run status;'],
+      ['--before', 'is not a run id;'],
+    ]) {
+      const empty = await inlet('runs', option as string, '', '--config', configPath);
+      expect([option, empty.code, empty.err]).toEqual([
+        option,
+        ExitCode.USAGE,
+        expect.stringContaining(`${option} "" ${words}`),
+      ]);
+    }
     // With limits.max_event_age_days: 1 it said "use --days 0 or less", which --days refuses.
     const dayOld = join(temp.dir, 'day-old.yaml');
     writeFileSync(dayOld, 'data_dir: ./data\nlimits:\n  max_event_age_days: 1\n');

@@ -36,6 +36,12 @@ inlet runs start <workflow>
 /** The options that filter or page the list of runs, and nothing else. */
 const LIST_OPTIONS: ReadonlySet<string> = new Set(['workflow', 'status', 'limit', 'before']);
 
+/**
+ * An option's value as a message names it: an empty one (--status "$S" with S unset) in quotes, where
+ * "--status  is not a run status" showed nothing at all.
+ */
+const shown = (value: string): string => (value.trim() === '' ? JSON.stringify(value) : value);
+
 const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).toFixed(1)));
 
 /**
@@ -196,14 +202,16 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     const limitProblem = runsLimitProblem(values.limit);
     if (limitProblem) {
       output.err(
-        `--limit ${values.limit} ${limitProblem}; older runs are on the pages after (--before ID).\n`,
+        `--limit ${shown(values.limit)} ${limitProblem}; older runs are on the pages after (--before ID).\n`,
       );
       return ExitCode.USAGE;
     }
     const limit = Number(values.limit);
     const statuses: readonly string[] = RUN_STATUSES;
     if (values.status !== undefined && !statuses.includes(values.status)) {
-      output.err(`--status ${values.status} is not a run status; use one of ${statuses.join(', ')}.\n`);
+      output.err(
+        `--status ${shown(values.status)} is not a run status; use one of ${statuses.join(', ')}.\n`,
+      );
       return ExitCode.USAGE;
     }
     // inlet runs --workflow "$WF" with WF unset listed every workflow's runs, as if none was named.
@@ -220,7 +228,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       (!/^\d+$/.test(values.before ?? '') || !Number.isSafeInteger(before) || before < 1)
     ) {
       output.err(
-        `--before ${values.before} is not a run id; give the id of a run (a whole number above 0).\n`,
+        `--before ${shown(values.before ?? '')} is not a run id; give the id of a run (a whole number above 0).\n`,
       );
       return ExitCode.USAGE;
     }
