@@ -35,8 +35,8 @@ ${[startHelp, queryHelp, syncHelp, runHelp, testHelp, lsHelp, runsHelp, catalogH
 
 Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
 not exist), 3 configuration (workflows too), 4 query refused or failed, 5 an error inlet did not
-foresee (its stack is logged at INLET_LOG_LEVEL=debug); inlet run, test or sync stopped by Ctrl-C 130,
-by SIGTERM 143.
+foresee (its stack is logged at INLET_LOG_LEVEL=debug); inlet run, test, sync or runs start stopped by
+Ctrl-C 130, by SIGTERM 143.
 `;
 
 const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
