@@ -541,6 +541,28 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('rejects an access record whose code or size is no number, naming the field and value, where it stored NULL', async () => {
+    const { post, query, layout } = await setup();
+    const lines =
+      '{"method":"GET","path":"/abc","code":"abc","size":5}\n{"method":"GET","path":"/ok","code":"200","size":"5"}\n' +
+      '{"method":"GET","path":"/size","code":200,"size":"lots"}\n{"method":"GET","path":"/dash","code":"-","size":"-"}\n' +
+      '{"method":"GET","path":"/bool","status":true}\n';
+    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 2,
+      rejected: 3,
+    });
+    // A line's `-` is still no status, and no body.
+    expect(await query('SELECT path, status, bytes::INT FROM access_logs ORDER BY path')).toEqual([
+      ['/dash', null, 0],
+      ['/ok', 200, 5],
+    ]);
+    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+      'status "abc" is not an HTTP status code',
+      'bytes "lots" is not a byte count (a whole number up to 9007199254740991)',
+      'status true is not an HTTP status code',
+    ]);
+  });
+
   it('writes records spanning 1,000 days, each into its day, a bounded number of days a copy', async () => {
     // One PARTITION_BY over 800 days or more ran DuckDB out of memory, and the log loader retried
     // that segment forever: nothing sent after it reached the lake. (A backfill: no age limit.)

@@ -402,6 +402,17 @@ describe('helpers', () => {
     });
   });
 
+  it('refuses a regex line whose status or bytes group holds no number, naming it, where it stored NULL', () => {
+    const regex = createRegexAccessParser('^(?<path>\\S+) (?<status>\\S+) (?<bytes>\\S+)$', 'UTC');
+    expect(regex('/a abc 5')).toEqual({ ok: false, reason: 'status "abc" is not an HTTP status code' });
+    expect(regex('/a 200 many')).toEqual({
+      ok: false,
+      reason: 'bytes "many" is not a byte count (a whole number up to 9007199254740991)',
+    });
+    expect(regex('/a - -')).toMatchObject({ ok: true, value: { status: null, bytes: null } });
+    expect(regex('/a 200 5')).toMatchObject({ ok: true, value: { status: 200, bytes: 5 } });
+  });
+
   it('unescapes Apache sequences and leaves unknown ones alone', () => {
     expect(unescapeLogField(String.raw`a\tb\nc\\d\qe`)).toBe('a\tb\nc\\d\\qe');
     expect(unescapeLogField(String.raw`\xZZ`)).toBe(String.raw`\xZZ`);

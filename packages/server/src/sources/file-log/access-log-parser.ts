@@ -29,19 +29,42 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: strin
  * double holds exactly); undefined when it can. One such value failed the whole batch it was in
  * (DuckDB's "Failed to cast value to numerical"), again at every retry: the source stopped there.
  */
-export function accessFieldsFault(fields: Pick<RequestFields, 'status' | 'bytes'>): string | undefined {
+export function accessFieldsFault(
+  fields: Pick<RequestFields, 'status' | 'bytes'>,
+  written: { status?: unknown; bytes?: unknown } = {},
+): string | undefined {
   const { status, bytes } = fields;
+  // NaN is a value written as no number at all (`"code": "abc"`), shown as it was written.
+  const shown = (n: number, as: unknown) =>
+    Number.isNaN(n) && as !== undefined ? JSON.stringify(as).slice(0, 60) : String(n);
   if (status !== null && !(Number.isInteger(status) && Math.abs(status) <= 2_147_483_647))
-    return `status ${status} is not an HTTP status code`;
+    return `status ${shown(status, written.status)} is not an HTTP status code`;
   // A negative count (`"size": -5`, a regex group matching `-5`) was stored as it came.
   if (bytes !== null && !(Number.isSafeInteger(bytes) && bytes >= 0))
-    return `bytes ${bytes} is not a byte count (a whole number up to ${Number.MAX_SAFE_INTEGER})`;
+    return `bytes ${shown(bytes, written.bytes)} is not a byte count (a whole number up to ${Number.MAX_SAFE_INTEGER})`;
   return undefined;
 }
 
-/** The parse result for access fields, refused when the lake cannot hold their status or bytes. */
-export function accessResult(value: AccessFields): ParseResult<AccessFields> {
-  const reason = accessFieldsFault(value);
+/**
+ * A status or byte count as written, a number or its digits; NaN for anything else (`"abc"`, `true`),
+ * which accessResult refuses: it was stored as NULL without a word.
+ */
+export const writtenNumber = (written: unknown): number =>
+  typeof written === 'number'
+    ? written
+    : typeof written === 'string' && written.trim() !== ''
+      ? Number(written)
+      : Number.NaN;
+
+/**
+ * The parse result for access fields, refused when the lake cannot hold their status or bytes;
+ * `written` is the status and bytes as the input had them, to name one that is no number.
+ */
+export function accessResult(
+  value: AccessFields,
+  written?: { status?: unknown; bytes?: unknown },
+): ParseResult<AccessFields> {
+  const reason = accessFieldsFault(value, written);
   return reason === undefined ? { ok: true, value } : { ok: false, reason };
 }
 

@@ -9,6 +9,7 @@ import {
   createAccessLogParser,
   type ParseResult,
   splitRequestLine,
+  writtenNumber,
 } from './access-log-parser.ts';
 import { appFieldsOf, jsonFaultReason } from './app-record.ts';
 import type { LogRowBuilder } from './log-rows.ts';
@@ -136,19 +137,23 @@ function accessFieldsOf(record: Json, timeZone: string): ParseResult<AccessField
   if (remote === undefined && typeof host === 'string' && isIP(host) !== 0)
     [remote, host] = [host, undefined];
   const size = first(record, ['size', 'bytes', 'body_bytes_sent']);
-  return accessResult({
-    tsMs: time.tsMs,
-    remoteAddr: text(remote),
-    host: text(host) ?? targetHost,
-    ...split,
-    protocol: text(first(record, ['protocol'])) ?? split.protocol,
-    status: count(status),
-    // Apache's %b writes a response without a body as `-`, which a line's parser reads as 0 too.
-    bytes: size === '-' ? 0 : count(size),
-    referrer: text(logged(record, ['referer', 'referrer', 'http_referer'])),
-    userAgent: text(logged(record, ['agent', 'user_agent', 'http_user_agent'])),
-    responseTimeMs: seconds !== null ? seconds * 1000 : ms,
-  });
+  return accessResult(
+    {
+      tsMs: time.tsMs,
+      remoteAddr: text(remote),
+      host: text(host) ?? targetHost,
+      ...split,
+      protocol: text(first(record, ['protocol'])) ?? split.protocol,
+      // A line's `-` is no status, as the line parsers read it; anything else must be a number.
+      status: status === '-' ? null : writtenNumber(status),
+      // Apache's %b writes a response without a body as `-`, which a line's parser reads as 0 too.
+      bytes: size === undefined ? null : size === '-' ? 0 : writtenNumber(size),
+      referrer: text(logged(record, ['referer', 'referrer', 'http_referer'])),
+      userAgent: text(logged(record, ['agent', 'user_agent', 'http_user_agent'])),
+      responseTimeMs: seconds !== null ? seconds * 1000 : ms,
+    },
+    { status, bytes: size },
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   splitRequestLine,
   splitTarget,
   unescapeLogField,
+  writtenNumber,
 } from './access-log-parser.ts';
 import { type AppFields, appFieldsOf } from './app-record.ts';
 import { parseLogTime } from './log-timestamp.ts';
@@ -72,20 +73,26 @@ export function createRegexAccessParser(
     const seconds = number(value(groups, 'request_time'));
     const ms = number(value(groups, 'request_time_ms'));
     const us = number(value(groups, 'request_time_us'));
-    return accessResult({
-      tsMs,
-      remoteAddr: value(groups, 'remote_addr'),
-      host: value(groups, 'host') ?? target?.host ?? request.targetHost,
-      method,
-      path: target ? target.path : request.path,
-      query: value(groups, 'query') ?? (target ? target.query : request.query),
-      protocol: value(groups, 'protocol') ?? request.protocol,
-      status: number(value(groups, 'status')),
-      bytes: number(value(groups, 'bytes')),
-      referrer: value(groups, 'referrer'),
-      userAgent: value(groups, 'user_agent'),
-      responseTimeMs: seconds !== null ? seconds * 1000 : (ms ?? (us !== null ? us / 1000 : null)),
-    });
+    const status = value(groups, 'status');
+    const bytes = value(groups, 'bytes');
+    return accessResult(
+      {
+        tsMs,
+        remoteAddr: value(groups, 'remote_addr'),
+        host: value(groups, 'host') ?? target?.host ?? request.targetHost,
+        method,
+        path: target ? target.path : request.path,
+        query: value(groups, 'query') ?? (target ? target.query : request.query),
+        protocol: value(groups, 'protocol') ?? request.protocol,
+        // A group holding no number (`abc`) is refused, naming it, rather than stored as NULL.
+        status: status === null ? null : writtenNumber(status),
+        bytes: bytes === null ? null : writtenNumber(bytes),
+        referrer: value(groups, 'referrer'),
+        userAgent: value(groups, 'user_agent'),
+        responseTimeMs: seconds !== null ? seconds * 1000 : (ms ?? (us !== null ? us / 1000 : null)),
+      },
+      { status, bytes },
+    );
   });
 }
 
