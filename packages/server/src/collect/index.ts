@@ -10,7 +10,7 @@ export {
 } from './intake.ts';
 export type { IntakeJobResult } from './intake-worker.ts';
 export { createIntakeWorkers, type IntakeWorkers } from './intake-workers.ts';
-export { parseJson, parseJsonBody } from './json-body.ts';
+export { parseJson, parseJsonBody, refuseUtf16 } from './json-body.ts';
 export { type BatchProtocol, eventsIn, parseBatch } from './protocols/batch.ts';
 export { parseInletBatch } from './protocols/inlet.ts';
 export { parsePixel } from './protocols/pixel.ts';

@@ -22,6 +22,8 @@ describe('parseJsonBody', () => {
       Buffer.concat([Buffer.from([0xff, 0xfe]), littleEndian]),
       Buffer.concat([Buffer.from([0xfe, 0xff]), bigEndian]),
       littleEndian,
+      // Its NUL comes first: it was "not valid JSON: Unexpected token".
+      bigEndian,
     ]) {
       expect(() => parseJsonBody(body)).toThrow(
         'The body is UTF-16 text, not UTF-8; send the JSON encoded as UTF-8',

@@ -66,7 +66,11 @@ export function parseJson(text: string): unknown {
  * JSON.parse named only an unprintable "unexpected token".
  */
 const isUtf16 = (body: Buffer): boolean =>
-  (body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff) || body[1] === 0;
+  (body[0] === 0xff && body[1] === 0xfe) ||
+  (body[0] === 0xfe && body[1] === 0xff) ||
+  // Little-endian, or big-endian (whose first byte is the NUL); JSON text holds no NUL byte.
+  body[1] === 0 ||
+  body[0] === 0;
 
 // A new error each time: a refusal is counted once per error object.
 const utf16 = () =>
@@ -74,6 +78,14 @@ const utf16 = () =>
     'INVALID_JSON',
     'The body is UTF-16 text, not UTF-8; send the JSON encoded as UTF-8 (save the file as UTF-8, or in PowerShell use Out-File -Encoding utf8).',
   );
+
+/**
+ * Refuses a UTF-16 body, saying so and to send UTF-8, for a body read apart from parseJsonBody
+ * (POST /logs, whose JSON lines keep a line that is not JSON as a reject).
+ */
+export function refuseUtf16(body: Buffer): void {
+  if (isUtf16(body)) throw utf16();
+}
 
 /**
  * The refusal of a body with bytes UTF-8 has not (café in Latin-1 or Windows-1252, from a client

@@ -410,6 +410,41 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('refuses a UTF-16 body, with or without a byte order mark, saying so and to send UTF-8', async () => {
+    const { post, query, layout } = await setup();
+    // What PowerShell 5's > and Out-File write: the answer was "not valid JSON" naming U+FFFD or a NUL,
+    // and as JSON lines each line a reject in an answer of 200.
+    const array = '[{"date":"2026-10-10T00:00:00Z","msg":"one"}]';
+    const lines = '{"msg":"a"}\r\n{"msg":"b"}\r\n';
+    const le = (text: string) => Buffer.from(text, 'utf16le');
+    const be = (text: string) => le(text).swap16();
+    const bodies: [Buffer, Record<string, string>][] = [
+      [le(`\uFEFF${array}`), {}],
+      [le(array), {}],
+      [be(`\uFEFF${array}`), {}],
+      [be(array), {}],
+      [gzipSync(le(`\uFEFF${array}`)), { 'content-encoding': 'gzip' }],
+      [le(`\uFEFF${lines}`), { 'content-type': 'application/x-ndjson' }],
+      [le(lines), { 'content-type': 'application/x-ndjson' }],
+      [le(lines), {}],
+    ];
+    for (const [body, headers] of bodies) {
+      const answer = await post(body, headers);
+      expect([answer.statusCode, answer.json().error]).toEqual([
+        400,
+        {
+          code: 'INVALID_JSON',
+          message:
+            'The body is UTF-16 text, not UTF-8; send the JSON encoded as UTF-8 (save the file as UTF-8, or in PowerShell use Out-File -Encoding utf8).',
+        },
+      ]);
+    }
+    // Nothing of them stored, as record or reject; the same text in UTF-8 is taken.
+    expect((await post(array)).json()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await query('SELECT message FROM app_logs')).toEqual([['one']]);
+    expect(existsSync(join(layout.rejects, 'http_logs'))).toBe(false);
+  });
+
   it('takes format json_stream, objects one after another with nothing between, as Fluent Bit sends it', async () => {
     const { post, query } = await setup();
     const body =

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { addressKey, createRateLimiter, parseJson } from '../collect/index.ts';
+import { addressKey, createRateLimiter, parseJson, refuseUtf16 } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf, requestKey } from '../sources/file-log/index.ts';
@@ -82,14 +82,29 @@ export function registerLogRoutes(
   const keyLimit = createRateLimiter(options.limits.per_write_key_per_second);
   const rateLimited = (what: string, retryAfterSeconds = 1) =>
     new InletError('RATE_LIMITED', `Too many ${what}; slow down and retry.`, { retryAfterSeconds });
+  /**
+   * A body's text, read as UTF-8. A UTF-16 one (PowerShell 5's > and Out-File) is refused as such:
+   * as JSON it was "not valid JSON" naming U+FFFD or a NUL, and as JSON lines each line a reject.
+   */
+  const bodyText = (request: FastifyRequest, body: Buffer): string => {
+    refuseUtf16(body);
+    const text = body.toString('utf8');
+    bodyTexts.set(request, text);
+    return text;
+  };
   app.register(async (scope) => {
     scope.addContentTypeParser(
       ['application/x-ndjson', 'application/jsonl', 'application/json-lines'],
-      { parseAs: 'string' },
+      { parseAs: 'buffer' },
       (request, body, done) => {
-        bodyTexts.set(request, body as string);
+        let text: string;
+        try {
+          text = bodyText(request, body as Buffer);
+        } catch (error) {
+          return done(error as Error, undefined);
+        }
         jsonLinesBodies.add(request);
-        done(null, body);
+        done(null, text);
       },
     );
     // Integers beyond 2^53 (64-bit ids, numeric trace ids) keep their digits, as the event intake
@@ -97,13 +112,17 @@ export function registerLogRoutes(
     scope.removeContentTypeParser(['application/json', 'text/plain']);
     scope.addContentTypeParser(
       ['application/json', 'text/plain'],
-      { parseAs: 'string' },
+      { parseAs: 'buffer' },
       (request, body, done) => {
-        bodyTexts.set(request, body as string);
-        // A byte order mark, which Windows tools write before UTF-8 (PowerShell 5's -Encoding utf8),
-        // refused the body as an "Unexpected token" naming a character no one sees (U+FEFF); JSON
-        // readers may ignore it (RFC 8259 §8.1), and JSON lines already did.
-        const text = (body as string).replace(/^\uFEFF/, '');
+        let text: string;
+        try {
+          // A byte order mark, which Windows tools write before UTF-8 (PowerShell 5's -Encoding utf8),
+          // refused the body as an "Unexpected token" naming a character no one sees (U+FEFF); JSON
+          // readers may ignore it (RFC 8259 §8.1), and JSON lines already did.
+          text = bodyText(request, body as Buffer).replace(/^\uFEFF/, '');
+        } catch (error) {
+          return done(error as Error, undefined);
+        }
         try {
           done(null, parseJson(text));
         } catch (error) {
