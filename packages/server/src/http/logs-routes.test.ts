@@ -186,6 +186,26 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it("rejects a Docker record whose log is an access line with an unreadable time or size, as a file's line is, not an app log", async () => {
+    const { post, query, layout } = await setup();
+    const docker = (log: string) => ({ log: `${log}\n`, stream: 'stdout', time: '2026-10-10T04:55:40.5Z' });
+    const records = [
+      docker('172.17.0.1 - - [10/Oct/2026:13:55:36 CST] "GET /cst HTTP/1.1" 200 615 "-" "curl/8.5.0"'),
+      docker('172.17.0.1 - - [10/Oct/2026:13:55:37 CST] "GET /common HTTP/1.1" 200 -'),
+      docker('172.17.0.1 - - [10/Oct/2026:04:55:38 +0000] "GET /big HTTP/1.1" 200 100000000000000000000'),
+      docker('172.17.0.1 - - [10/Oct/2026:04:55:39 +0000] "GET /ok HTTP/1.1" 200 5'),
+    ];
+    // They went to app_logs as messages, filed at their arrival.
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 1, rejected: 3 });
+    expect(await query('SELECT path FROM access_logs')).toEqual([['/ok']]);
+    expect(existsSync(join(layout.lake, 'app_logs'))).toBe(false);
+    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+      'log: bad timestamp [10/Oct/2026:13:55:36 CST]',
+      'log: bad timestamp [10/Oct/2026:13:55:37 CST]',
+      'log: bytes 100000000000000000000 is not a byte count (a whole number up to 9007199254740991)',
+    ]);
+  });
+
   it('stores the path, query and host of an absolute-form request (sent through a proxy), not the whole URL as the path', async () => {
     const { post, query } = await setup();
     const proxied = NGINX_LINE.replace(

@@ -163,7 +163,11 @@ describe('nginx_combined', () => {
   });
 
   it('refuses lines that are not the format, and bad timestamps, with a reason', () => {
-    expect(parse('hello world')).toEqual({ ok: false, reason: 'does not match the nginx_combined format' });
+    expect(parse('hello world')).toEqual({
+      ok: false,
+      reason: 'does not match the nginx_combined format',
+      unmatched: true,
+    });
     expect(parse(`1.2.3.4 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 1`)).toMatchObject({
       ok: false,
     });

@@ -22,7 +22,8 @@ export interface AccessFields extends RequestFields {
   responseTimeMs: number | null;
 }
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+/** `unmatched` marks a line not of the format at all, apart from one of it that cannot be stored. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string; unmatched?: true };
 
 /**
  * Why access_logs cannot hold a line's status (INTEGER) or bytes (BIGINT, kept to whole numbers a
@@ -324,7 +325,7 @@ export function createAccessLogParser(
     const host = m ? (vhost?.host ?? null) : null;
     if (m) learn(vhost?.shows);
     m ??= pattern.exec(line);
-    if (!m) return { ok: false, reason: `does not match the ${format} format` };
+    if (!m) return { ok: false, reason: `does not match the ${format} format`, unmatched: true };
     // A forwarded list ('client, proxy') first: the layout is '$http_x_forwarded_for $remote_addr'.
     if (!vhost && (m[1] as string).includes(',')) learn('forwarded');
     const time = m[2] as string;

@@ -173,7 +173,7 @@ export function createHttpRecordMapper(
   const common = createAccessLogParser('apache_common', timeZone);
   const accessLine = (log: string) => {
     const line = combined(log);
-    return line.ok ? line : common(log);
+    return line.ok || !line.unmatched ? line : common(log);
   };
   // As for events: a record more than a day ahead or further back than max_event_age_days (the
   // site's own, else limits') is filed at its arrival, so that no sender's clock files it under a day
@@ -208,6 +208,10 @@ export function createHttpRecordMapper(
           timed: fields.tsMs !== undefined,
         };
       }
+      // An access line whose time cannot be read (`[10/Oct/2026:13:55:36 CST]`), or whose size
+      // access_logs cannot hold, is refused as a file's line is: it went to app_logs as a message,
+      // filed at its arrival.
+      if (!line.unmatched) return { reason: `log: ${line.reason}`, raw };
     }
     const access = accessFieldsOf(record, timeZone);
     if (access && !access.ok) return { reason: access.reason, raw };
