@@ -2,7 +2,7 @@ import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type Project, sourceDescription } from '../models/index.ts';
 import { sourceTableNames } from '../sources/index.ts';
-import type { CatalogTable } from './catalog.ts';
+import type { CatalogTable } from './catalog-table.ts';
 
 // A dbt user looks a source up as dbt's selectors and docs name it (source:crm), not by one of its
 // tables: the catalog shows the source, its description and its tables with theirs.

@@ -7,7 +7,6 @@ import {
   type BuildEngine,
   columnDescriptions,
   createBuildEngine,
-  type ModelConfig,
   openProject,
   type Project,
   quoteName,
@@ -21,65 +20,20 @@ import {
   sourceNamedAsTable,
   withoutProject,
 } from './catalog-source.ts';
+import {
+  type CatalogTable,
+  type CatalogTableDetail,
+  type Snapshot,
+  testNames,
+  withoutBlankEnds,
+} from './catalog-table.ts';
+import { byColumn, resolveDescriptions } from './column-descriptions.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
 import { notBuiltDetail } from './not-built.ts';
 import { createSqlInputs } from './sql-inputs.ts';
 import { addStats, fileStats, globRoot, NO_FILES } from './table-files.ts';
-
-export interface CatalogColumn {
-  name: string;
-  /** DuckDB's type; null for a model not built yet whose output cannot be told (it reads one not built either). */
-  type: string | null;
-  description: string | null;
-  /** The table a description was taken from when the column has none of its own (same name upstream). */
-  description_from?: string;
-}
-
-export interface CatalogTable {
-  name: string;
-  kind: 'events' | 'logs' | 'source' | 'mart';
-  /** For marts: how the model is written (seed for a CSV seed). */
-  materialized?: 'view' | 'table' | 'incremental' | 'seed';
-  description: string | null;
-  owner: string | null;
-  /** Rows now; null for views, which have none of their own. */
-  rows: number | null;
-  bytes: number;
-  files: number;
-  partitions: { count: number; first: string | null; last: string | null };
-  /** When its data last changed (newest file; for a view, the newest of what it reads). */
-  updated_at: string | null;
-  depends_on: string[];
-  columns: CatalogColumn[];
-  /** Why it cannot be queried now (its view cannot be built); absent when it can. */
-  unavailable?: string;
-  /**
-   * For a source's table: the source (crm of crm.customers) and the description a properties
-   * file's sources: gives the source itself, null when none does.
-   */
-  source?: { name: string; description: string | null };
-}
-
-export interface CatalogTableDetail extends CatalogTable {
-  /**
-   * False for a model or seed of the project not built yet: its YAML, SQL, columns and lineage are
-   * shown; it has no rows, files or freshness until inlet run builds it.
-   */
-  built: boolean;
-  partition_list: string[];
-  /** The view's SQL, for views; for a model not built yet, the SQL its first build runs. */
-  sql?: string;
-  tests: string[];
-  upstream: string[];
-  downstream: string[];
-}
-
-/** Text without its leading and trailing blank lines (the first line keeps its indent). */
-export function withoutBlankEnds(text: string): string {
-  return text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
-}
 
 export interface Catalog {
   tables(): Promise<CatalogTable[]>;
@@ -90,18 +44,6 @@ export interface Catalog {
   /** Marts and columns without a description. */
   docsCheck(): Promise<DocsGap[]>;
   close(): void;
-}
-
-export interface Snapshot {
-  tables: Map<string, CatalogTableDetail>;
-  /** Each table's own column descriptions (YAML, manifest), by lower-case column name. */
-  own: Map<string, Map<string, string>>;
-  project: Project | undefined;
-  /** Why the models project could not be read, when it could not: the catalog then shows the lake only. */
-  projectError?: unknown;
-  sources: string[];
-  /** The DuckDB the look was taken with (its parser lists what a model's SQL reads). */
-  db: BuildEngine;
 }
 
 /** Looks the catalog may take again because a file they listed went away meanwhile. */
@@ -398,88 +340,6 @@ function dbtTableName(name: string, project: Project | undefined): string | unde
 function summary(entry: CatalogTableDetail): CatalogTable {
   const { built: _b, partition_list: _p, sql: _s, tests: _t, upstream: _u, downstream: _d, ...rest } = entry;
   return rest;
-}
-
-/** A model's data tests as the catalog names them: not_null(account_id), unique(a, b), a SQL test's name. */
-export function testNames(config: ModelConfig): string[] {
-  return [
-    ...Object.entries(config.columns).flatMap(([column, value]) =>
-      typeof value === 'string'
-        ? []
-        : value.tests.map((t) => `${typeof t === 'string' ? t : Object.keys(t)[0]}(${column})`),
-    ),
-    ...config.tests.map((t, i) =>
-      'unique' in t ? `unique(${t.unique.join(', ')})` : (t.name ?? `sql_${i + 1}`),
-    ),
-  ];
-}
-
-/**
- * Descriptions keyed by the column's name in lower case. DuckDB identifiers are case-insensitive,
- * so YAML's user_id documents a mart's User_ID, as dbt's docs match them on such warehouses; of two
- * sources spelling one column differently, the later (the model's YAML) wins.
- */
-export function byColumn(descriptions: Record<string, string>): Map<string, string> {
-  return new Map(Object.entries(descriptions).map(([column, text]) => [column.toLowerCase(), text]));
-}
-
-/**
- * Fills descriptions from manifests and model YAML, then lets a column without one inherit it from
- * the same column upstream, and gives a view the freshness of the newest table it reads.
- */
-function resolveDescriptions(
-  tables: Map<string, CatalogTableDetail>,
-  own: Map<string, Map<string, string>>,
-): void {
-  const freshness = (table: string, seen: Set<string>): string | null => {
-    const entry = tables.get(table);
-    if (!entry || seen.has(table)) return null;
-    seen.add(table);
-    if (entry.sql === undefined) return entry.updated_at;
-    const times = entry.depends_on.map((dep) => freshness(dep, seen)).filter((t): t is string => t !== null);
-    return times.sort().at(-1) ?? null;
-  };
-  for (const [name, entry] of tables) {
-    describeColumns(tables, own, name, entry.columns);
-    if (entry.sql !== undefined) entry.updated_at = freshness(name, new Set());
-  }
-}
-
-/**
- * Sets each column's description: its own, or that of the same column in the nearest table upstream
- * that has one (description_from names it).
- */
-export function describeColumns(
-  tables: ReadonlyMap<string, CatalogTableDetail>,
-  own: ReadonlyMap<string, Map<string, string>>,
-  name: string,
-  columns: CatalogColumn[],
-): void {
-  const lookup = (
-    table: string,
-    column: string,
-    seen: Set<string>,
-  ): { text: string; from: string } | undefined => {
-    // Only a table that has the column can pass its description on: a same-named column elsewhere
-    // upstream is a different thing.
-    const entry = tables.get(table);
-    const key = column.toLowerCase();
-    if (seen.has(table) || (entry && !entry.columns.some((c) => c.name.toLowerCase() === key)))
-      return undefined;
-    seen.add(table);
-    const text = own.get(table)?.get(key);
-    if (text) return { text, from: table };
-    for (const dep of entry?.depends_on ?? []) {
-      const found = lookup(dep, column, seen);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  for (const column of columns) {
-    const found = lookup(name, column.name, new Set());
-    column.description = found?.text ?? null;
-    if (found && found.from !== name) column.description_from = found.from;
-  }
 }
 
 /** The first of a list of names, for a message: at most 20, then how many more. */

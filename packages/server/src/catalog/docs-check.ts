@@ -1,5 +1,5 @@
 import { type ModelConfig, type Project, sourceTableConfigs } from '../models/index.ts';
-import type { CatalogTable } from './catalog.ts';
+import type { CatalogTable } from './catalog-table.ts';
 
 /** A mart, or a column of one, that nobody has described; or a column documented that it does not have. */
 export interface DocsGap {

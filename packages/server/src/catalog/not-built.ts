@@ -1,13 +1,12 @@
 import { columnDescriptions, describeSelect, firstBuildSql, type ProjectNode } from '../models/index.ts';
 import {
-  byColumn,
   type CatalogColumn,
   type CatalogTableDetail,
-  describeColumns,
   type Snapshot,
   testNames,
   withoutBlankEnds,
-} from './catalog.ts';
+} from './catalog-table.ts';
+import { byColumn, describeColumns } from './column-descriptions.ts';
 import type { buildLineage } from './lineage.ts';
 
 // A dbt docs or Metabase user looks a model up before its first build (a fresh install, a new
