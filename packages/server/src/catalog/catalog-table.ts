@@ -35,14 +35,14 @@ export interface CatalogTable {
    * file's sources: gives the source itself, null when none does.
    */
   source?: { name: string; description: string | null };
-}
-
-export interface CatalogTableDetail extends CatalogTable {
   /**
    * False for a model or seed of the project not built yet: its YAML, SQL, columns and lineage are
    * shown; it has no rows, files or freshness until inlet run builds it.
    */
   built: boolean;
+}
+
+export interface CatalogTableDetail extends CatalogTable {
   partition_list: string[];
   /** The view's SQL, for views; for a model not built yet, the SQL its first build runs. */
   sql?: string;

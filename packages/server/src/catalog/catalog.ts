@@ -31,7 +31,7 @@ import { byColumn, resolveDescriptions } from './column-descriptions.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
-import { notBuiltDetail } from './not-built.ts';
+import { byName, notBuiltDetail, notBuiltDetails } from './not-built.ts';
 import { createSqlInputs } from './sql-inputs.ts';
 import { addStats, fileStats, globRoot, NO_FILES } from './table-files.ts';
 
@@ -258,7 +258,16 @@ export function createCatalog(options: {
   };
 
   return {
-    tables: () => serial(async () => [...(await lakeSnapshot()).tables.values()].map(summary)),
+    tables: () =>
+      serial(async () => {
+        const snap = await lakeSnapshot();
+        const built = [...snap.tables.values()];
+        // Lineage parses each model's SQL; a project whose models are all built needs none of it.
+        const unbuilt = [...(snap.project?.nodes.keys() ?? [])].some((name) => !snap.tables.has(name));
+        if (!unbuilt) return built.map(summary);
+        const notBuilt = await notBuiltDetails(snap, await lineageOf(snap), config.timezone);
+        return [...built, ...notBuilt].sort((a, b) => byName(a.name, b.name)).map(summary);
+      }),
     table: (typed) =>
       serial(async () => {
         const snap = await lakeSnapshot();
@@ -338,7 +347,7 @@ function dbtTableName(name: string, project: Project | undefined): string | unde
 
 /** A table without the detail fields, for lists. */
 function summary(entry: CatalogTableDetail): CatalogTable {
-  const { built: _b, partition_list: _p, sql: _s, tests: _t, upstream: _u, downstream: _d, ...rest } = entry;
+  const { partition_list: _p, sql: _s, tests: _t, upstream: _u, downstream: _d, ...rest } = entry;
   return rest;
 }
 

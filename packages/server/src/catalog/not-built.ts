@@ -60,6 +60,27 @@ export async function notBuiltDetail(
 }
 
 /**
+ * The project's models and seeds not built yet (no table of the lake has the name, in any case), by
+ * name, as their pages show them: what dbt's docs list beside the models built.
+ */
+export async function notBuiltDetails(
+  snap: Snapshot,
+  lineage: ReturnType<typeof buildLineage>,
+  timezone: string,
+): Promise<CatalogTableDetail[]> {
+  const nodes = [...(snap.project?.nodes.values() ?? [])]
+    .filter((node) => !snap.tables.has(node.name) && !snap.tables.has(node.name.toLowerCase()))
+    .sort((a, b) => byName(a.name, b.name));
+  const details: CatalogTableDetail[] = [];
+  // One at a time: the snapshot's DuckDB has one connection.
+  for (const node of nodes) details.push(await notBuiltDetail(snap, node, lineage, timezone));
+  return details;
+}
+
+/** Names in the order the catalog lists tables (as Array.prototype.sort orders strings). */
+export const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
  * The columns its first build would output, as DuckDB describes its SQL (which runs nothing); when
  * it reads what is not built either, those its YAML documents, of a type not known yet.
  */

@@ -7,8 +7,9 @@ import { varsHelp, varsOption } from './vars-option.ts';
 
 export const catalogHelp = `inlet catalog [table | source:<source>] [--format table|json|csv] [--vars '{name: value}']
   Lists every table and view (events, access logs, sources, marts) with rows, size, partitions,
-  last update and description (and why a table cannot be queried, when it cannot); as json or csv,
-  bytes, partitions, first_partition and last_partition in place of size and partitions' text.
+  last update and description (and why a table cannot be queried, when it cannot), and the
+  project's models not built yet (rows: not built yet); as json or csv, bytes, partitions,
+  first_partition and last_partition in place of size and partitions' text, and built.
   With a table name, its columns, tests and lineage (as CSV: its
   columns, with their types and descriptions); a model not built yet has its page too (NOT BUILT YET); with dbt's source:crm, the source's description and its tables.
   ${varsHelp}`;
@@ -46,7 +47,8 @@ const row = (t: CatalogTable) =>
     t.name,
     t.kind,
     t.materialized,
-    t.rows,
+    // A model not built yet has no rows to count, where a view's rows are - (not counted).
+    t.built ? t.rows : 'not built yet',
     size(t.bytes),
     t.partitions.count > 0 ? `${t.partitions.count} (${t.partitions.first} … ${t.partitions.last})` : null,
     t.updated_at,
@@ -67,6 +69,7 @@ const MACHINE_COLUMNS = [
   'updated_at',
   'description',
   'unavailable',
+  'built',
 ];
 
 const machineRow = (t: CatalogTable) => [
@@ -81,6 +84,7 @@ const machineRow = (t: CatalogTable) => [
   t.updated_at,
   t.description,
   t.unavailable ?? null,
+  t.built,
 ];
 
 /** inlet catalog: the same catalog as GET /api/catalog, opened in this process. */

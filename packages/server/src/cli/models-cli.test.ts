@@ -324,7 +324,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(list.lines[0]).not.toHaveProperty('size');
     const listCsv = (await inlet('catalog', '--format', 'csv')).out.split('\r\n');
     expect(listCsv[0]).toBe(
-      'name,kind,materialized,rows,bytes,partitions,first_partition,last_partition,updated_at,description,unavailable',
+      'name,kind,materialized,rows,bytes,partitions,first_partition,last_partition,updated_at,description,unavailable,built',
     );
     expect(listCsv[1]).toMatch(/^daily,mart,incremental,2,\d+,2,2026-11-20,2026-11-21,/);
     const one = await inlet('catalog', 'weekly');
@@ -413,6 +413,23 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       expect(page.out).toContain(
         'NOT BUILT YET: no rows and no freshness until inlet run stg_events builds it',
       );
+      // The list has it too, as dbt's docs list every model: it listed the built tables alone.
+      const list = await inletHere('catalog', '--format', 'json');
+      expect(list.code).toBe(0);
+      expect(list.lines.find((l) => l.name === 'events')).toMatchObject({ built: true });
+      expect(list.lines.find((l) => l.name === 'stg_events')).toMatchObject({
+        kind: 'mart',
+        rows: null,
+        bytes: 0,
+        partitions: 0,
+        updated_at: null,
+        description: expect.stringContaining('not from a bot'),
+        built: false,
+      });
+      const listCsv = (await inletHere('catalog', '--format', 'csv')).out.split('\r\n');
+      expect(listCsv.find((line) => line.startsWith('stg_events,'))).toMatch(/,false$/);
+      const terminal = await inletHere('catalog', '--format', 'table');
+      expect(terminal.out).toMatch(/^stg_events +│ mart +│ \w+ +│ not built yet +│/m);
       const missing = await inletHere('catalog', 'stg_event');
       expect(missing.code).toBe(ExitCode.USAGE);
       expect(missing.err).toMatch(

@@ -105,6 +105,24 @@ describe('catalog and runs over HTTP', () => {
       ]);
       expect(lineage.nodes).toContainEqual({ id: 'not_built', kind: 'model', built: false });
       expect((await get('/api/catalog/events')).json().downstream).toEqual(['logins', 'not_built']);
+      // Listed beside the built tables, as dbt's docs list every model: it was left out.
+      const listed = (await get('/api/catalog')).json().tables;
+      expect(listed.map((t: { name: string; built: boolean }) => [t.name, t.built])).toEqual([
+        ['events', true],
+        ['logins', true],
+        ['not_built', false],
+      ]);
+      expect(listed[2]).toMatchObject({
+        kind: 'mart',
+        materialized: 'table',
+        rows: null,
+        bytes: 0,
+        files: 0,
+        updated_at: null,
+        depends_on: ['events'],
+        columns: [{ name: 'n', type: 'BIGINT', description: null }],
+      });
+      expect(listed[2]).not.toHaveProperty('partition_list');
       // Its page, as dbt's docs show a model before its first run, where it was 404 NOT_FOUND.
       const page = await get('/api/catalog/not_built');
       expect(page.statusCode).toBe(200);
