@@ -297,7 +297,32 @@ SELECT c.name, e.event_id, a.n, r.range FROM crm.customers c, Events e, account_
       { table: 'account_events', column: 'account_id' },
       { table: 'accounts_activity', column: 'name' },
       { table: 'later' },
+      // A model not built yet is checked by the columns its SQL outputs: only its own description was.
+      { table: 'later', column: 'name' },
     ]);
+  });
+
+  it('docs check checks the columns of a model not built yet, as DuckDB describes its SQL', async () => {
+    writeProjectFile(
+      config.project_dir,
+      'models/unbuilt_docs.sql',
+      `/*---
+description: Accounts, not built yet.
+columns:
+  acount_id: { description: "A typo for account_id." }
+  logins: { description: "Logins, said again." }
+---*/
+SELECT account_id, logins, 1 AS flag FROM {{ ref('accounts_activity') }}`,
+    );
+    try {
+      // Only a missing description of the model itself was found; its columns were not looked at.
+      expect((await catalog.docsCheck()).filter((gap) => gap.table === 'unbuilt_docs')).toEqual([
+        { table: 'unbuilt_docs', column: 'acount_id', problem: 'not_a_column' },
+        { table: 'unbuilt_docs', column: 'flag' },
+      ]);
+    } finally {
+      rmSync(join(config.project_dir, 'models', 'unbuilt_docs.sql'));
+    }
   });
 
   it('an incremental model that reads {{ this }} is not its own upstream or downstream', async () => {

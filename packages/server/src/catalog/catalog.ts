@@ -321,7 +321,9 @@ export function createCatalog(options: {
         const snap = await snapshot();
         // Checked without its project, every mart would look undocumented (or fine) for no reason.
         if (snap.projectError) throw snap.projectError;
-        return docsGaps([...snap.tables.values()], snap.project);
+        // A model not built yet is checked by the columns its SQL outputs, as DuckDB describes it.
+        const notBuilt = await notBuiltDetails(snap, await lineageOf(snap), config.timezone);
+        return docsGaps([...snap.tables.values(), ...notBuilt], snap.project);
       }),
     close() {
       // An engine that failed to open has nothing to close; its rejection must not end the process.

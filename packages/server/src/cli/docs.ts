@@ -6,8 +6,8 @@ import { varsHelp, varsOption } from './vars-option.ts';
 export const docsHelp = `inlet docs check [--vars '{name: value}']
   Lists marts and mart columns that have no description (in the model's YAML, or inherited
   from the same column upstream), columns the YAML documents that the mart does not have, and
-  marts no model defines any more. A lint: it exits 0 whatever it finds, and 1 only when the
-  project cannot be read.
+  marts no model defines any more; a model not built yet by the columns its SQL outputs. A lint:
+  it exits 0 whatever it finds, and 1 only when the project cannot be read.
   ${varsHelp}`;
 
 /** inlet docs check: what the catalog cannot describe yet. */
