@@ -74,6 +74,16 @@ afterAll(() => {
   temp.cleanup();
 });
 
+/** Runs the body with a model written to the project, and removes it after. */
+async function withModel(name: string, text: string, body: () => Promise<void>): Promise<void> {
+  writeProjectFile(config.project_dir, `models/${name}.sql`, text);
+  try {
+    await body();
+  } finally {
+    rmSync(join(config.project_dir, 'models', `${name}.sql`));
+  }
+}
+
 describe('catalog', () => {
   it('lists every table and view the engine knows with kind, rows, size, partitions and freshness', async () => {
     const tables = await catalog.tables();
@@ -302,10 +312,34 @@ SELECT c.name, e.event_id, a.n, r.range FROM crm.customers c, Events e, account_
     ]);
   });
 
+  it('a model not built yet that reads another not built yet inherits its column descriptions through it', async () => {
+    // later is not built; its account_id has the description of accounts_activity's.
+    await withModel(
+      'later_tested',
+      `/*---
+description: What later has, tested.
+columns:
+  account_id: { tests: [not_null] }
+---*/
+SELECT account_id FROM {{ ref('later') }}`,
+      async () => {
+        const inherited = {
+          name: 'account_id',
+          type: null,
+          description: 'The customer account.',
+          description_from: 'accounts_activity',
+        };
+        // It had no description, and docs check asked for one that later already passes on.
+        expect((await catalog.table('later_tested')).columns).toEqual([inherited]);
+        expect((await catalog.tables()).find((t) => t.name === 'later_tested')?.columns).toEqual([inherited]);
+        expect((await catalog.docsCheck()).filter((gap) => gap.table === 'later_tested')).toEqual([]);
+      },
+    );
+  });
+
   it('docs check checks the columns of a model not built yet, as DuckDB describes its SQL', async () => {
-    writeProjectFile(
-      config.project_dir,
-      'models/unbuilt_docs.sql',
+    await withModel(
+      'unbuilt_docs',
       `/*---
 description: Accounts, not built yet.
 columns:
@@ -313,16 +347,14 @@ columns:
   logins: { description: "Logins, said again." }
 ---*/
 SELECT account_id, logins, 1 AS flag FROM {{ ref('accounts_activity') }}`,
+      async () => {
+        // Only a missing description of the model itself was found; its columns were not looked at.
+        expect((await catalog.docsCheck()).filter((gap) => gap.table === 'unbuilt_docs')).toEqual([
+          { table: 'unbuilt_docs', column: 'acount_id', problem: 'not_a_column' },
+          { table: 'unbuilt_docs', column: 'flag' },
+        ]);
+      },
     );
-    try {
-      // Only a missing description of the model itself was found; its columns were not looked at.
-      expect((await catalog.docsCheck()).filter((gap) => gap.table === 'unbuilt_docs')).toEqual([
-        { table: 'unbuilt_docs', column: 'acount_id', problem: 'not_a_column' },
-        { table: 'unbuilt_docs', column: 'flag' },
-      ]);
-    } finally {
-      rmSync(join(config.project_dir, 'models', 'unbuilt_docs.sql'));
-    }
   });
 
   it('an incremental model that reads {{ this }} is not its own upstream or downstream', async () => {

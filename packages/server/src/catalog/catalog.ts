@@ -31,7 +31,7 @@ import { byColumn, resolveDescriptions } from './column-descriptions.ts';
 import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
-import { byName, notBuiltDetail, notBuiltDetails } from './not-built.ts';
+import { byName, notBuiltDetails } from './not-built.ts';
 import { createSqlInputs } from './sql-inputs.ts';
 import { addStats, fileStats, globRoot, NO_FILES } from './table-files.ts';
 
@@ -286,7 +286,13 @@ export function createCatalog(options: {
           // A model of the project not built yet has a page as in dbt's docs, not "no such table".
           const nodes = snap.project?.nodes;
           const node = nodes?.get(asked) ?? nodes?.get(asked.toLowerCase());
-          if (!node)
+          // Described with the others not built yet: one may inherit a column's description from another.
+          const page =
+            node &&
+            (await notBuiltDetails(snap, lineage, config.timezone)).find(
+              (detail) => detail.name === node.name,
+            );
+          if (!page)
             throw (
               notSyncedYet(config, asked) ??
               unknownTable(
@@ -296,7 +302,7 @@ export function createCatalog(options: {
                 snap.projectError,
               )
             );
-          return notBuiltDetail(snap, node, lineage, config.timezone);
+          return page;
         }
         return {
           ...entry,

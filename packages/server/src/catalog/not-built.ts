@@ -14,10 +14,36 @@ import type { buildLineage } from './lineage.ts';
 // "no such table" for a model the lineage shows.
 
 /**
- * A model or seed of the project not built yet as the catalog shows it: its YAML's description,
- * owner, tests and columns, the SQL its first build runs, what it reads and what reads it.
+ * The project's models and seeds not built yet (no table of the lake has the name, in any case), by
+ * name, as their pages show them: their YAML's description, owner, tests and columns, the SQL their
+ * first build runs, what they read and what reads them. What dbt's docs list beside the models built.
  */
-export async function notBuiltDetail(
+export async function notBuiltDetails(
+  snap: Snapshot,
+  lineage: ReturnType<typeof buildLineage>,
+  timezone: string,
+): Promise<CatalogTableDetail[]> {
+  const nodes = [...(snap.project?.nodes.values() ?? [])]
+    .filter((node) => !snap.tables.has(node.name) && !snap.tables.has(node.name.toLowerCase()))
+    .sort((a, b) => byName(a.name, b.name));
+  const tables = new Map(snap.tables);
+  const own = new Map(snap.own);
+  const details: CatalogTableDetail[] = [];
+  // One at a time: the snapshot's DuckDB has one connection.
+  for (const node of nodes) {
+    const entry = await notBuiltDetail(snap, node, lineage, timezone);
+    tables.set(node.name, entry);
+    own.set(node.name, byColumn(columnDescriptions(node.config)));
+    details.push(entry);
+  }
+  // Their columns inherit descriptions from what they read, as a built model's do; through another
+  // model not built yet too (its YAML's, or what it has from upstream), as its page shows them.
+  for (const entry of details) describeColumns(tables, own, entry.name, entry.columns);
+  return details;
+}
+
+/** A model or seed not built yet, its columns not described yet. */
+async function notBuiltDetail(
   snap: Snapshot,
   node: ProjectNode,
   lineage: ReturnType<typeof buildLineage>,
@@ -27,9 +53,7 @@ export async function notBuiltDetail(
   const depends_on = lineage.edges
     .filter((edge) => edge.to === node.name && !edge.from.startsWith('source:'))
     .map((edge) => edge.from);
-  const documented = byColumn(columnDescriptions(node.config));
-  const columns = await outputColumns(snap, node, sql);
-  const entry: CatalogTableDetail = {
+  return {
     name: node.name,
     kind: 'mart',
     materialized: node.kind === 'seed' ? 'seed' : node.config.materialized,
@@ -41,7 +65,7 @@ export async function notBuiltDetail(
     partitions: { count: 0, first: null, last: null },
     updated_at: null,
     depends_on,
-    columns,
+    columns: await outputColumns(snap, node, sql),
     built: false,
     partition_list: [],
     ...(node.kind === 'model' ? { sql: withoutBlankEnds(sql) } : {}),
@@ -49,32 +73,6 @@ export async function notBuiltDetail(
     upstream: lineage.upstream(node.name),
     downstream: lineage.downstream(node.name),
   };
-  // Its columns inherit descriptions from what it reads, as a built model's do.
-  describeColumns(
-    new Map(snap.tables).set(node.name, entry),
-    new Map(snap.own).set(node.name, documented),
-    node.name,
-    columns,
-  );
-  return entry;
-}
-
-/**
- * The project's models and seeds not built yet (no table of the lake has the name, in any case), by
- * name, as their pages show them: what dbt's docs list beside the models built.
- */
-export async function notBuiltDetails(
-  snap: Snapshot,
-  lineage: ReturnType<typeof buildLineage>,
-  timezone: string,
-): Promise<CatalogTableDetail[]> {
-  const nodes = [...(snap.project?.nodes.values() ?? [])]
-    .filter((node) => !snap.tables.has(node.name) && !snap.tables.has(node.name.toLowerCase()))
-    .sort((a, b) => byName(a.name, b.name));
-  const details: CatalogTableDetail[] = [];
-  // One at a time: the snapshot's DuckDB has one connection.
-  for (const node of nodes) details.push(await notBuiltDetail(snap, node, lineage, timezone));
-  return details;
 }
 
 /** Names in the order the catalog lists tables (as Array.prototype.sort orders strings). */
