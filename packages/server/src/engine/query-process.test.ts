@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -395,6 +396,38 @@ describe('a machine where the memory of the engine’s process cannot be limited
         expect((await engine.query('SELECT 1 AS one')).rows).toEqual([[1]]);
       }
       expect(warnings.filter((line) => /cannot be limited/.test(line))).toHaveLength(1);
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+});
+
+describe('a caller’s signal', () => {
+  it('keeps no listener of the engine’s after a query or an export is done', {
+    timeout: 60_000,
+  }, async () => {
+    // Each query left one (its wait for queries run again after a crash), each export two: a signal
+    // that outlives its queries gathered them, and Node warned of a leak past ten.
+    const { dir, cleanup } = tempDir();
+    const engine = await createQueryProcess({
+      config: testConfig(dir),
+      layout: dataLayout(dir),
+      logger: createSilentLogger(),
+    });
+    try {
+      const { signal } = new AbortController();
+      expect((await engine.query('SELECT 1 AS one', { signal })).rows).toEqual([[1]]);
+      expect(getEventListeners(signal, 'abort')).toEqual([]);
+      const rows = await engine.stream('SELECT 2 AS two', { signal }, async ({ chunks }) => {
+        const all: unknown[] = [];
+        for await (const chunk of chunks) all.push(...chunk);
+        return all;
+      });
+      expect(rows).toEqual([[2]]);
+      expect(getEventListeners(signal, 'abort')).toEqual([]);
+      await expect(engine.query('SELECT nope', { signal })).rejects.toMatchObject({ code: 'QUERY_INVALID' });
+      expect(getEventListeners(signal, 'abort')).toEqual([]);
     } finally {
       engine.close();
       cleanup();

@@ -94,6 +94,8 @@ interface Job {
   inLine?: boolean;
   /** Ends its wait for queries run again after a crash, when it is cancelled or its client goes. */
   stopWaiting?: () => void;
+  /** Stops listening to its caller's signal: a stream's, once its consumer is done. */
+  unlisten?: () => void;
 }
 
 interface Running {
@@ -674,12 +676,19 @@ export async function createQueryProcess(options: {
     try {
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
       // Queries run again after a crash run alone (runAgain); a cancel or its client gone ends the wait.
+      let gone: (() => void) | undefined;
       const stopWaiting = new Promise<void>((resolve) => {
         job.stopWaiting = resolve;
-        opts.signal?.addEventListener('abort', () => resolve(), { once: true });
+        gone = () => resolve();
+        opts.signal?.addEventListener('abort', gone, { once: true });
       });
-      while (retrying && !cancelled()) await Promise.race([retrying, stopWaiting]);
-      job.stopWaiting = undefined;
+      try {
+        while (retrying && !cancelled()) await Promise.race([retrying, stopWaiting]);
+      } finally {
+        // A signal that outlives the query (a caller's, for many) kept one listener a query.
+        if (gone) opts.signal?.removeEventListener('abort', gone);
+        job.stopWaiting = undefined;
+      }
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
       running = await ensure();
       // Cancelled, or its client gone, while the process started.
@@ -724,10 +733,11 @@ export async function createQueryProcess(options: {
       leaveLine(job);
     };
     opts.signal?.addEventListener('abort', abort, { once: true });
+    job.unlisten = () => opts.signal?.removeEventListener('abort', abort);
     job.dispatch(running);
     const result = await outcome;
-    // A stream's client may still go away while it reads the rows.
-    if (type === 'query' || result.type === 'failed') opts.signal?.removeEventListener('abort', abort);
+    // A stream's client may still go away while it reads the rows: stream() stops listening after.
+    if (type === 'query' || result.type === 'failed') job.unlisten();
     if (result.type === 'failed') throw result.error;
     return result;
   };
@@ -815,6 +825,7 @@ export async function createQueryProcess(options: {
       try {
         return await consume({ columns: result.columns, chunks, stopped: stop.signal });
       } finally {
+        job.unlisten?.();
         send(running, { type: 'release', job: job.id });
       }
     },
