@@ -336,8 +336,8 @@ export async function createQueryEngine(options: {
   onDamagedFile?: (moved: MovedFile, detail: string) => void;
   /** Told each time a query is planned again because a file it listed went away meanwhile. */
   onFileRace?: (detail: string) => void;
-  /** Told when a query that ran out of query.memory_limit beside other queries is to run once more, alone. */
-  onRunAlone?: (error: InletError) => void;
+  /** Told when a query (its id, when it has one) that ran out of query.memory_limit beside other queries is to run once more, alone. */
+  onRunAlone?: (error: InletError, id: string | undefined) => void;
   /** Told when a table's or view's view cannot be built and is left out (once until its error changes). */
   onViewFailed?: (name: string, detail: string) => void;
   /** What set the time limit, as a note names it: query.timeout_ms unless a caller's own (--timeout-ms). */
@@ -614,7 +614,7 @@ export async function createQueryEngine(options: {
       return await withConnection(opts, fn, first);
     } catch (error) {
       if (!first.beside || !again()) throw error;
-      options.onRunAlone?.(error as InletError);
+      options.onRunAlone?.(error as InletError, opts.id);
     }
     try {
       return await withConnection(opts, fn, { alone: true });

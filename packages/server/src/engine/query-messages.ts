@@ -60,6 +60,8 @@ export type FromEngine =
   | { type: 'done'; job: number }
   | { type: 'damaged-file'; moved: MovedFile; detail: string }
   | { type: 'file-race'; detail: string }
+  /** A query that ran out of query.memory_limit beside others runs once more, alone: the server logs it. */
+  | { type: 'run-alone'; id: string | undefined; error: WireError }
   | { type: 'view-failed'; name: string; detail: string };
 
 export function toWire(error: unknown): WireError {

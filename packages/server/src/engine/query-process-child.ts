@@ -144,6 +144,7 @@ process.on('message', (message: ToEngine) => {
         leases: { begin: () => () => undefined, retiring: (path) => retiring.has(path) },
         onDamagedFile: (moved, detail) => send({ type: 'damaged-file', moved, detail }),
         onFileRace: (detail) => send({ type: 'file-race', detail }),
+        onRunAlone: (error, id) => send({ type: 'run-alone', id, error: toWire(error) }),
         onViewFailed: (name, detail) => send({ type: 'view-failed', name, detail }),
         // The server limits this process's data to about its cap (query-process-limit.ts).
         processLimit: `the query engine's process may hold within ${queryProcessCap(message.config).named}`,

@@ -403,6 +403,56 @@ describe('a machine where the memory of the engine’s process cannot be limited
   });
 });
 
+describe('a query that ran out of memory beside another in the engine’s process', () => {
+  it('runs once more alone and answers, and the log names it and says why', {
+    timeout: 120_000,
+  }, async () => {
+    // The server's log said nothing of it, where a crash's queries run again are logged.
+    const { dir, cleanup } = tempDir();
+    const lines: { level: number; msg: string; query_id?: string; error?: string }[] = [];
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { memory_limit: '64MB', threads: 1, max_concurrent: 2 } }),
+      layout: dataLayout(dir),
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+    });
+    const groups = `SELECT range AS k, count(*) AS n FROM range(1000000) GROUP BY k`;
+    const told = () => lines.find((line) => /runs once more, alone/.test(line.msg));
+    try {
+      // An export paused after its first rows holds most of 64MB: the query beside it runs out.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let reading: () => void = () => {};
+      const read = new Promise<void>((resolve) => {
+        reading = resolve;
+      });
+      const holding = engine.stream(groups, {}, async ({ chunks }) => {
+        for await (const _ of chunks) {
+          reading();
+          await held;
+          return;
+        }
+      });
+      await Promise.race([read, holding]);
+      const answer = engine.query(`SELECT count(*) AS n FROM (${groups})`, { id: 'beside-the-export' });
+      while (told() === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await holding;
+      expect((await answer).rows).toEqual([['1000000']]);
+      expect(told()).toMatchObject({
+        level: 40,
+        query_id: 'beside-the-export',
+        error: expect.stringMatching(/query\.memory_limit/),
+        msg: expect.stringMatching(/ran out of query\.memory_limit beside other queries/),
+      });
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+});
+
 describe('a caller’s signal', () => {
   it('keeps no listener of the engine’s after a query or an export is done', {
     timeout: 60_000,

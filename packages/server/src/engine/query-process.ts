@@ -369,6 +369,11 @@ export async function createQueryProcess(options: {
     if (message.type === 'damaged-file') return options.onDamagedFile?.(message.moved, message.detail);
     if (message.type === 'file-race') return options.onFileRace?.(message.detail);
     if (message.type === 'view-failed') return options.onViewFailed?.(message.name, message.detail);
+    if (message.type === 'run-alone')
+      return logger.warn(
+        { query_id: message.id, error: message.error.message },
+        "a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile); if this is frequent, raise query.memory_limit or lower query.max_concurrent in inlet.yaml",
+      );
     if (message.type === 'ready' || message.type === 'init-failed' || message.type === 'pong') return;
     const job = jobs.get(message.job);
     if (!job) return;
