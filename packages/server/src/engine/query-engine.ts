@@ -82,6 +82,8 @@ export interface QueryOptions {
    * not stop when interrupted. The query engine's process is then ended (query-process.ts).
    */
   onStuck?: (reason: InletError) => void;
+  /** Told, as the engine's onRunAlone is, when this query ran out of query.memory_limit beside others and runs once more, alone. */
+  onRunAlone?: (error: InletError) => void;
 }
 
 export interface QueryStream {
@@ -615,6 +617,7 @@ export async function createQueryEngine(options: {
     } catch (error) {
       if (!first.beside || !again()) throw error;
       options.onRunAlone?.(error as InletError, opts.id);
+      opts.onRunAlone?.(error as InletError);
     }
     try {
       return await withConnection(opts, fn, { alone: true });

@@ -6,7 +6,6 @@ import type { QueryColumn, QueryResult } from './query-engine.ts';
 
 /** A query's options as they cross to the engine's process: a row limit's name is text, not a function. */
 export interface WireQueryOptions {
-  id?: string;
   maxRows?: number;
   maxBytes?: number;
   /** rowLimit(rows) for the row counts a note may name (the query's max_rows, and 0). */
@@ -61,7 +60,7 @@ export type FromEngine =
   | { type: 'damaged-file'; moved: MovedFile; detail: string }
   | { type: 'file-race'; detail: string }
   /** A query that ran out of query.memory_limit beside others runs once more, alone: the server logs it. */
-  | { type: 'run-alone'; id: string | undefined; error: WireError }
+  | { type: 'run-alone'; job: number; error: WireError }
   | { type: 'view-failed'; name: string; detail: string };
 
 export function toWire(error: unknown): WireError {

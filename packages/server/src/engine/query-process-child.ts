@@ -58,8 +58,9 @@ let engine: QueryEngine | undefined;
 
 const optionsOf = (opts: WireQueryOptions, job: number, entry: Job): QueryOptions => {
   const names = new Map(opts.rowLimitNames);
+  // No id: the server knows the query by it, and cancels its job by number. Here it named a job the
+  // server was done with until its process had ended it, and refused the id's next query meanwhile.
   return {
-    id: opts.id,
     maxRows: opts.maxRows,
     maxBytes: opts.maxBytes,
     signal: entry.abort.signal,
@@ -68,6 +69,7 @@ const optionsOf = (opts: WireQueryOptions, job: number, entry: Job): QueryOption
     onStuck: (reason) => {
       if (!entry.answering) send({ type: 'stuck', job, error: toWire(reason) });
     },
+    onRunAlone: (error) => send({ type: 'run-alone', job, error: toWire(error) }),
     ...(names.size > 0 && { rowLimit: (rows: number) => names.get(rows) ?? `max_rows (${rows} rows)` }),
   };
 };
@@ -144,7 +146,6 @@ process.on('message', (message: ToEngine) => {
         leases: { begin: () => () => undefined, retiring: (path) => retiring.has(path) },
         onDamagedFile: (moved, detail) => send({ type: 'damaged-file', moved, detail }),
         onFileRace: (detail) => send({ type: 'file-race', detail }),
-        onRunAlone: (error, id) => send({ type: 'run-alone', id, error: toWire(error) }),
         onViewFailed: (name, detail) => send({ type: 'view-failed', name, detail }),
         // The server limits this process's data to about its cap (query-process-limit.ts).
         processLimit: `the query engine's process may hold within ${queryProcessCap(message.config).named}`,

@@ -20,7 +20,7 @@ import {
 import { BIN, busyEngine, engineProcesses, exited } from '../../test/inlet-process.ts';
 import { createReadLeases, dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
-import { createQueryProcess } from './index.ts';
+import { createQueryProcess, type QueryStream } from './index.ts';
 
 let inlet: Awaited<ReturnType<typeof startTestInlet>>;
 
@@ -453,36 +453,63 @@ describe('a query that ran out of memory beside another in the engine’s proces
   });
 });
 
+/** A query engine's process over an empty data folder, closed once fn is done. */
+async function withEngine(fn: (engine: Awaited<ReturnType<typeof createQueryProcess>>) => Promise<void>) {
+  const { dir, cleanup } = tempDir();
+  const engine = await createQueryProcess({
+    config: testConfig(dir),
+    layout: dataLayout(dir),
+    logger: createSilentLogger(),
+  });
+  try {
+    await fn(engine);
+  } finally {
+    engine.close();
+    cleanup();
+  }
+}
+
+/** A stream's consumer that reads every row. */
+async function allRows({ chunks }: QueryStream): Promise<unknown[]> {
+  const all: unknown[] = [];
+  for await (const chunk of chunks) all.push(...chunk);
+  return all;
+}
+
 describe('a caller’s signal', () => {
-  it('keeps no listener of the engine’s after a query or an export is done', {
-    timeout: 60_000,
-  }, async () => {
+  it('keeps no listener of the engine’s after a query or an export is done', { timeout: 60_000 }, () =>
     // Each query left one (its wait for queries run again after a crash), each export two: a signal
     // that outlives its queries gathered them, and Node warned of a leak past ten.
-    const { dir, cleanup } = tempDir();
-    const engine = await createQueryProcess({
-      config: testConfig(dir),
-      layout: dataLayout(dir),
-      logger: createSilentLogger(),
-    });
-    try {
+    withEngine(async (engine) => {
       const { signal } = new AbortController();
       expect((await engine.query('SELECT 1 AS one', { signal })).rows).toEqual([[1]]);
       expect(getEventListeners(signal, 'abort')).toEqual([]);
-      const rows = await engine.stream('SELECT 2 AS two', { signal }, async ({ chunks }) => {
-        const all: unknown[] = [];
-        for await (const chunk of chunks) all.push(...chunk);
-        return all;
-      });
-      expect(rows).toEqual([[2]]);
+      expect(await engine.stream('SELECT 2 AS two', { signal }, allRows)).toEqual([[2]]);
       expect(getEventListeners(signal, 'abort')).toEqual([]);
       await expect(engine.query('SELECT nope', { signal })).rejects.toMatchObject({ code: 'QUERY_INVALID' });
       expect(getEventListeners(signal, 'abort')).toEqual([]);
-    } finally {
-      engine.close();
-      cleanup();
-    }
-  });
+    }),
+  );
+});
+
+describe('a query id used again', () => {
+  it(
+    'is taken for the next query at once, when the query or export under it is done',
+    {
+      timeout: 60_000,
+    },
+    () =>
+      // The id was the job's until the engine's process said the job was over, after the answer: the
+      // next query under it, sent at once, got INVALID_FIELD "is already running".
+      withEngine(async (engine) => {
+        const id = 'one-id-after-another';
+        for (let i = 0; i < 5; i++) {
+          expect(await engine.stream('SELECT 2 AS two', { id }, allRows)).toEqual([[2]]);
+          expect((await engine.query('SELECT 1 AS one', { id })).rows).toEqual([[1]]);
+          expect((await engine.query('SELECT 1 AS one', { id })).rows).toEqual([[1]]);
+        }
+      }),
+  );
 });
 
 describe('read leases across the processes', () => {

@@ -371,7 +371,7 @@ export async function createQueryProcess(options: {
     if (message.type === 'view-failed') return options.onViewFailed?.(message.name, message.detail);
     if (message.type === 'run-alone')
       return logger.warn(
-        { query_id: message.id, error: message.error.message },
+        { query_id: jobs.get(message.job)?.queryId, error: message.error.message },
         "a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile); if this is frequent, raise query.memory_limit or lower query.max_concurrent in inlet.yaml",
       );
     if (message.type === 'ready' || message.type === 'init-failed' || message.type === 'pong') return;
@@ -409,8 +409,16 @@ export async function createQueryProcess(options: {
     jobs.delete(id);
     job.endLease?.();
     job.endLease = undefined;
-    if (job.queryId !== undefined && byQueryId.get(job.queryId) === job) byQueryId.delete(job.queryId);
+    freeQueryId(job);
     job.onSent?.();
+  };
+
+  /**
+   * Its caller has its answer (a stream's consumer is done): its id may name the caller's next query,
+   * though the engine's process has yet to say the job is over.
+   */
+  const freeQueryId = (job: Job) => {
+    if (job.queryId !== undefined && byQueryId.get(job.queryId) === job) byQueryId.delete(job.queryId);
   };
 
   /** Fails a job with error, wherever its caller waits (its answer, a stream's next chunk). */
@@ -715,7 +723,6 @@ export async function createQueryProcess(options: {
     job.signal = opts.signal;
     const maxRows = opts.maxRows ?? config.query.max_rows;
     const wire: WireQueryOptions = {
-      id,
       maxRows: opts.maxRows,
       maxBytes: opts.maxBytes,
       ...(opts.rowLimit && {
@@ -742,7 +749,10 @@ export async function createQueryProcess(options: {
     job.dispatch(running);
     const result = await outcome;
     // A stream's client may still go away while it reads the rows: stream() stops listening after.
-    if (type === 'query' || result.type === 'failed') job.unlisten();
+    if (type === 'query' || result.type === 'failed') {
+      job.unlisten();
+      freeQueryId(job);
+    }
     if (result.type === 'failed') throw result.error;
     return result;
   };
@@ -831,6 +841,7 @@ export async function createQueryProcess(options: {
         return await consume({ columns: result.columns, chunks, stopped: stop.signal });
       } finally {
         job.unlisten?.();
+        freeQueryId(job);
         send(running, { type: 'release', job: job.id });
       }
     },
