@@ -86,6 +86,18 @@ async function threadsAtWork(pid: number, count: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+/** A CSV export's answer read until its second row (n = 1) has come, and the reader to go on with. */
+async function readToSecondRow(answer: Response) {
+  expect(answer.status).toBe(200);
+  const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  while (!/\n1\r?\n/.test(text)) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  return { reader, text };
+}
 describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
   it('answers a value past the memory cap with QUERY_OUT_OF_MEMORY, and the server keeps going', async () => {
     const answer = await post("SELECT length(repeat('x', 1000000000)) AS n");
@@ -200,14 +212,7 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
 
   it('cuts off a CSV export that had sent rows when the process crashed, so the client sees it failed', async () => {
     const answer = await post('SELECT range AS n FROM range(1000000000)', {}, 'csv');
-    expect(answer.status).toBe(200);
-    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
-    let text = '';
-    while (!/\n1\r?\n/.test(text)) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
+    const { reader } = await readToSecondRow(answer);
     const [pid] = engineProcesses();
     process.kill(pid as number, 'SIGSEGV');
     // Not an end, which a client would take for the whole export: the response breaks off.
@@ -251,14 +256,7 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
 
   it('streams a CSV export that can be cancelled part-way', async () => {
     const answer = await post('SELECT range AS n FROM range(1000000000)', { query_id: 'export-1' }, 'csv');
-    expect(answer.status).toBe(200);
-    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
-    let text = '';
-    while (!/\n1\r?\n/.test(text)) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
+    const { reader, text } = await readToSecondRow(answer);
     expect(text).toMatch(/^n\r?\n0\r?\n1\r?\n/);
     // Rows arrived while the query still runs: the export is streamed, not gathered first.
     expect((await cancel('export-1')).status).toBe(202);
