@@ -618,6 +618,29 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('rejects an access record whose response time is no number, naming the field and what to send, where it stored NULL', async () => {
+    const { post, query, layout } = await setup();
+    const lines =
+      '{"method":"GET","path":"/abc","code":200,"request_time":"abc"}\n{"method":"GET","path":"/s","code":200,"request_time":"0.123"}\n' +
+      '{"method":"GET","path":"/ms","code":200,"duration_ms":"slow"}\n{"method":"GET","path":"/n","code":200,"response_time_ms":12.5}\n' +
+      '{"method":"GET","path":"/bool","code":200,"response_time_ms":true}\n{"method":"GET","path":"/dash","code":200,"request_time":"-"}\n';
+    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 3,
+      rejected: 3,
+    });
+    // A numeric string is a number; a `-` (nginx's for a time it has not) is no time.
+    expect(await query('SELECT path, response_time_ms FROM access_logs ORDER BY path')).toEqual([
+      ['/dash', null],
+      ['/n', 12.5],
+      ['/s', 123],
+    ]);
+    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+      'request_time "abc" is not a response time; send a number of seconds (0.123), or leave the field out',
+      'duration_ms "slow" is not a response time; send a number of milliseconds (123), or leave the field out',
+      'response_time_ms true is not a response time; send a number of milliseconds (123), or leave the field out',
+    ]);
+  });
+
   it('writes records spanning 1,000 days, each into its day, a bounded number of days a copy', async () => {
     // One PARTITION_BY over 800 days or more ran DuckDB out of memory, and the log loader retried
     // that segment forever: nothing sent after it reached the lake. (A backfill: no age limit.)

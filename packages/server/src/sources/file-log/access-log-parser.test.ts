@@ -417,6 +417,21 @@ describe('helpers', () => {
     expect(regex('/a 200 5')).toMatchObject({ ok: true, value: { status: 200, bytes: 5 } });
   });
 
+  it('refuses a regex line whose response time group holds no number, naming it, where it stored NULL', () => {
+    const regex = (group: string) => createRegexAccessParser(`^(?<path>\\S+) (?<${group}>\\S+)$`, 'UTC');
+    expect(regex('request_time')('/a abc')).toEqual({
+      ok: false,
+      reason: 'request_time "abc" is not a response time; make the group match a number of seconds (0.123)',
+    });
+    expect(regex('request_time_us')('/a 12us')).toEqual({
+      ok: false,
+      reason:
+        'request_time_us "12us" is not a response time; make the group match a number of microseconds (123000)',
+    });
+    expect(regex('request_time')('/a 0.5')).toMatchObject({ ok: true, value: { responseTimeMs: 500 } });
+    expect(regex('request_time_ms')('/a -')).toMatchObject({ ok: true, value: { responseTimeMs: null } });
+  });
+
   it('unescapes Apache sequences and leaves unknown ones alone', () => {
     expect(unescapeLogField(String.raw`a\tb\nc\\d\qe`)).toBe('a\tb\nc\\d\\qe');
     expect(unescapeLogField(String.raw`\xZZ`)).toBe(String.raw`\xZZ`);

@@ -57,6 +57,31 @@ export const writtenNumber = (written: unknown): number =>
       ? Number(written)
       : Number.NaN;
 
+const TIME_UNITS = {
+  s: { per: 1000, what: 'a number of seconds (0.123)' },
+  ms: { per: 1, what: 'a number of milliseconds (123)' },
+  us: { per: 0.001, what: 'a number of microseconds (123000)' },
+} as const;
+
+/**
+ * A response time written under `field` in `unit`, as milliseconds (null when absent); refused,
+ * naming the field and `todo` with what it must be, when it is no number (`"request_time": "abc"`),
+ * which was stored as NULL without a word.
+ */
+export function responseTimeMs(
+  field: string,
+  written: unknown,
+  unit: keyof typeof TIME_UNITS,
+  todo: (what: string) => string,
+): ParseResult<number | null> {
+  if (written === undefined || written === null) return { ok: true, value: null };
+  const n = writtenNumber(written);
+  const { per, what } = TIME_UNITS[unit];
+  if (Number.isFinite(n)) return { ok: true, value: n * per };
+  const shown = JSON.stringify(written).slice(0, 60);
+  return { ok: false, reason: `${field} ${shown} is not a response time; ${todo(what)}` };
+}
+
 /**
  * The parse result for access fields, refused when the lake cannot hold their status or bytes;
  * `written` is the status and bytes as the input had them, to name one that is no number.

@@ -8,6 +8,7 @@ import {
   accessResult,
   createAccessLogParser,
   type ParseResult,
+  responseTimeMs,
   splitRequestLine,
   writtenNumber,
 } from './access-log-parser.ts';
@@ -86,11 +87,12 @@ const first = (record: Json, keys: string[], absent: readonly unknown[] = ['']):
 const logged = (record: Json, keys: string[]): unknown => first(record, keys, ['', '-']);
 const text = (value: unknown): string | null =>
   value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
-const count = (value: unknown): number | null => {
-  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  return Number.isFinite(n) ? n : null;
-};
 
+const TIMING_KEYS = [
+  ['request_time', 's'],
+  ['response_time_ms', 'ms'],
+  ['duration_ms', 'ms'],
+] as const;
 const TIME_KEYS = ['ts', 'timestamp', 'time', '@timestamp'];
 // Fluent Bit's json_date_key, written in UTC (java_sql_timestamp without saying so).
 const DATE_KEY = ['date'];
@@ -128,8 +130,18 @@ function accessFieldsOf(record: Json, timeZone: string): ParseResult<AccessField
     typeof request === 'string' && typeof target !== 'string'
       ? splitRequestLine(request)
       : splitRequestLine(`${String(method)} ${String(target)}`);
-  const seconds = count(first(record, ['request_time']));
-  const ms = count(first(record, ['response_time_ms', 'duration_ms']));
+  // The first timing field the record has wins; one that is no number (`"abc"`) is refused, naming it.
+  // A `-` is no time, as in a line: nginx writes it for a time it has not ($upstream_response_time).
+  const timing = TIMING_KEYS.find(([key]) => logged(record, [key]) !== undefined);
+  const took = timing
+    ? responseTimeMs(
+        timing[0],
+        record[timing[0]],
+        timing[1],
+        (what) => `send ${what}, or leave the field out`,
+      )
+    : { ok: true as const, value: null };
+  if (!took.ok) return took;
   // Fluent Bit's apache and apache2 parsers name the client's address (%h) `host`, with no
   // `remote`: it was stored in the host column, the IP kept and left out of visitor_hash.
   let remote = logged(record, ['remote', 'remote_addr', 'client_ip', 'ip']);
@@ -150,7 +162,7 @@ function accessFieldsOf(record: Json, timeZone: string): ParseResult<AccessField
       bytes: size === undefined ? null : size === '-' ? 0 : writtenNumber(size),
       referrer: text(logged(record, ['referer', 'referrer', 'http_referer'])),
       userAgent: text(logged(record, ['agent', 'user_agent', 'http_user_agent'])),
-      responseTimeMs: seconds !== null ? seconds * 1000 : ms,
+      responseTimeMs: took.value,
     },
     { status, bytes: size },
   );

@@ -2,6 +2,7 @@ import {
   type AccessFields,
   accessResult,
   type ParseResult,
+  responseTimeMs,
   splitRequestLine,
   splitTarget,
   unescapeLogField,
@@ -39,11 +40,11 @@ const value = (groups: Record<string, string | undefined>, name: string): string
   return v === undefined || v === '' || v === '-' ? null : unescapeLogField(v);
 };
 
-const number = (text: string | null): number | null => {
-  if (text === null) return null;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : null;
-};
+const TIMING_GROUPS = [
+  ['request_time', 's'],
+  ['request_time_ms', 'ms'],
+  ['request_time_us', 'us'],
+] as const;
 
 /** A parser that hands the named groups of a line re matches to build, and refuses a line it does not. */
 function matching<T>(
@@ -70,9 +71,17 @@ export function createRegexAccessParser(
     const rawPath = value(groups, 'path');
     const method = value(groups, 'method') ?? request.method;
     const target = rawPath === null ? undefined : splitTarget(rawPath, method);
-    const seconds = number(value(groups, 'request_time'));
-    const ms = number(value(groups, 'request_time_ms'));
-    const us = number(value(groups, 'request_time_us'));
+    // The first timing group the line fills wins; one holding no number (`abc`) is refused, naming it.
+    const timing = TIMING_GROUPS.find(([name]) => value(groups, name) !== null);
+    const took = timing
+      ? responseTimeMs(
+          timing[0],
+          value(groups, timing[0]),
+          timing[1],
+          (what) => `make the group match ${what}`,
+        )
+      : { ok: true as const, value: null };
+    if (!took.ok) return took;
     const status = value(groups, 'status');
     const bytes = value(groups, 'bytes');
     return accessResult(
@@ -89,7 +98,7 @@ export function createRegexAccessParser(
         bytes: bytes === null ? null : writtenNumber(bytes),
         referrer: value(groups, 'referrer'),
         userAgent: value(groups, 'user_agent'),
-        responseTimeMs: seconds !== null ? seconds * 1000 : (ms ?? (us !== null ? us / 1000 : null)),
+        responseTimeMs: took.value,
       },
       { status, bytes },
     );
