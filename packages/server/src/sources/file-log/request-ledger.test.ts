@@ -85,6 +85,35 @@ describe('request ledger (POST /logs repeats)', () => {
     }
   });
 
+  it('writes the batch that sets off a compaction once, in the compacted file, not appended again after it', async () => {
+    const temp = tempDir();
+    try {
+      const path = join(temp.dir, 'state', 'log-requests');
+      const ledger = createRequestLedger(path, { max: 2 });
+      const keys = Array.from({ length: 2002 }, (_, i) => requestKey('site', 'http', `body ${i}`));
+      const key = (i: number) => keys[i] as string;
+      const now = Date.now();
+      // 2,000 lines, twice the most it keeps (1,000 at the least), make the next write compact first.
+      await Promise.all(
+        keys.slice(0, 2000).map((k) => ledger.remember(k, { accepted: 1, rejected: 0 }, now)),
+      );
+      await ledger.remember(key(2000), { accepted: 2, rejected: 0 }, now + 1);
+      // The two it keeps, each once: the compacted file already held the batch that set it off.
+      expect(readFileSync(path, 'utf8')).toBe(`${now} ${key(1999)} 1 0\n${now + 1} ${key(2000)} 2 0\n`);
+      // The next batch is appended to the compacted file.
+      await ledger.remember(key(2001), { accepted: 3, rejected: 0 }, now + 2);
+      await ledger.close();
+      expect(readFileSync(path, 'utf8').split('\n').slice(1)).toEqual([
+        `${now + 1} ${key(2000)} 2 0`,
+        `${now + 2} ${key(2001)} 3 0`,
+        '',
+      ]);
+      expect(createRequestLedger(path).answer(key(2000), now + 3)).toEqual({ accepted: 2, rejected: 0 });
+    } finally {
+      temp.cleanup();
+    }
+  });
+
   it('keys a body by its site and source', () => {
     expect(requestKey('s', 'http', 'x')).not.toBe(requestKey('s', 'nginx', 'x'));
     expect(requestKey('s', 'http', 'x')).not.toBe(requestKey('t', 'http', 'x'));

@@ -94,7 +94,13 @@ export function createRequestLedger(
 
   // One write at a time, so a compaction never closes the file under another's append.
   const write = async (chunk: string[]) => {
-    if (lines >= 2 * Math.max(max, 1000)) await compact();
+    if (lines >= 2 * Math.max(max, 1000)) {
+      // The chunk's entries are in the map, so the compacted file, fsynced, already holds them:
+      // appended after it too, they were written and synced twice, and counted twice toward the next.
+      await compact();
+      options.onSync?.(chunk.length);
+      return;
+    }
     if (!handle) {
       handle = open(path, 'a');
       try {
