@@ -98,7 +98,7 @@ export type AccessFormat = 'nginx_combined' | 'apache_combined' | 'apache_common
 
 /** Parses one line; `observe` is shown the lines of a chunk before they are parsed (oneLayout). */
 export type AccessLogParser = ((line: string) => ParseResult<AccessFields>) & {
-  observe(lines: readonly { text: string }[]): void;
+  observe(lines: Iterable<{ text: string }>): void;
 };
 
 // A quoted field: anything but a quote or backslash, or a backslash and the character it escapes
@@ -385,7 +385,7 @@ export function createAccessLogParser(
    * the client's address), so that a request to the bare address among the first lines of a file
    * (or of a run) is read as the later ones are.
    */
-  const observe = (lines: readonly { text: string }[]) => {
+  const observe = (lines: Iterable<{ text: string }>) => {
     if (!options.oneLayout || layout !== undefined) return;
     for (const { text: line } of lines) {
       const vhost = virtualHost(line, undefined);

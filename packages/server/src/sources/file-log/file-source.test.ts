@@ -272,6 +272,41 @@ describe('file source: sync', () => {
     ]);
   });
 
+  it("reads the access lines of a container's Docker json-file log with an access format, as POST /logs reads them, where each was a reject", async () => {
+    // The nginx image's stdout, as Docker's json-file driver keeps it: one JSON record a line, the
+    // access line in `log` with its line break; nginx's error log goes to the same file, on stderr.
+    const { logs, sync, query, layout } = await setup([webAccessLog({ path: 'web-json.log' })]);
+    const docker = (line: string, stream = 'stdout') =>
+      `${JSON.stringify({ log: `${line}\n`, stream, time: '2026-12-01T00:00:00.123456789Z' })}\n`;
+    const error = '2026/10/10 04:55:09 [error] 29#29: *1 open() "/usr/share/nginx/html/x" failed';
+    const lines = access(0, 3).trimEnd().split('\n');
+    writeFileSync(
+      log(logs, 'web-json.log'),
+      `${lines.map((line) => docker(line)).join('')}${docker(error, 'stderr')}`,
+    );
+    const result = await sync();
+    expect(result.tables).toEqual([
+      { table: 'access_logs', rows: 3 },
+      { table: '_rejects/web (rejected lines)', rows: 1 },
+    ]);
+    // The line's own time is the row's, not Docker's; its response time is read after the user agent.
+    expect(
+      await query(
+        'SELECT ts::VARCHAR, path, status, bytes::INTEGER, browser, response_time_ms FROM access_logs ORDER BY path',
+      ),
+    ).toEqual([
+      ['2026-10-10 04:55:00+00', '/r/0', 200, 0, 'Mobile Safari', 4],
+      ['2026-10-10 04:55:01+00', '/r/1', 200, 1, 'Mobile Safari', 4],
+      ['2026-10-10 04:55:02+00', '/r/2', 200, 2, 'Mobile Safari', 4],
+    ]);
+    expect(lakeRejects(layout, 'web')).toEqual([
+      expect.objectContaining({
+        reason: 'does not match the nginx_combined format',
+        raw: docker(error, 'stderr').trimEnd(),
+      }),
+    ]);
+  });
+
   it('rejects a line whose bytes or status access_logs cannot hold and goes on, where its batch failed at every sync', async () => {
     // DuckDB's "Failed to cast value to numerical: 100000000000000000000" failed the batch the line
     // was in, and every sync after it: the source never got past that line.

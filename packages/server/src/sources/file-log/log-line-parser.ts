@@ -18,6 +18,28 @@ export type LineParser =
     }
   | { kind: 'app'; parse: (line: string) => ParseResult<AppFields> };
 
+/**
+ * The access line a Docker json-file record holds (`{"log":"172.17.0.1 - - […] \"GET / HTTP/1.1\"
+ * 200 45\n","stream":"stdout","time":"…"}`, a container's stdout), without its line break; any other
+ * line as it is. Such a record was a reject ("does not match"), where POST /logs reads its line;
+ * an access line never starts with `{`. Docker's time is left: the line's own is the row's.
+ */
+function dockerLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  const log = typeof record === 'object' && record !== null ? (record as { log?: unknown }).log : undefined;
+  return typeof log === 'string' ? log.trimEnd() : line;
+}
+
+function* dockerLines(lines: Iterable<{ text: string }>): Generator<{ text: string }> {
+  for (const { text } of lines) yield { text: dockerLine(text) };
+}
+
 /** The table shape a source's format produces. */
 export function logKindOf(options: Pick<FileOptions, 'format' | 'schema'>): LogKind {
   if (options.format === 'json_lines') return 'app';
@@ -44,8 +66,13 @@ export function createLineParser(
         : { kind: 'access', parse: createRegexAccessParser(pattern, timezone) };
     }
     default: {
-      const parse = createAccessLogParser(format, timezone, { oneLayout: true, ...learned });
-      return { kind: 'access', parse, observe: parse.observe };
+      const parser = createAccessLogParser(format, timezone, { oneLayout: true, ...learned });
+      return {
+        kind: 'access',
+        parse: (line) => parser(dockerLine(line)),
+        // Unwrapped as they are looked at: the look stops at the first line that shows the layout.
+        observe: (lines) => parser.observe(dockerLines(lines)),
+      };
     }
   }
 }
