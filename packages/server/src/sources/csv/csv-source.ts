@@ -270,7 +270,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         try {
           const resumes = resumable(table);
           const found = await filesToImport(files, imported, key, resumes, {
-            delimiter: table.format === 'csv' ? csvDelimiter(table) : undefined,
+            delimiter: table.format === 'csv' || table.format === 'tsv' ? csvDelimiter(table) : undefined,
             headLines: head,
           });
           if (table.mode === 'incremental')
