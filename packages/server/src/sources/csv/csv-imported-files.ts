@@ -61,14 +61,16 @@ const remember = (stamp: string, digest: string, offset: number, prefix: string)
 /**
  * Where CSV records end in bytes fed in chunks: at a line break outside a quoted field. A quote
  * opens a field only at its start (spaces before it allowed), as csv-shape's walker and DuckDB read
- * it. Byte by byte, which holds for UTF-8 and the ASCII-compatible encodings a file that is resumed
- * may be in: their other bytes are never a quote, a comma or a line break.
+ * it. `delimiter` is its bytes in the file's encoding (three for a full-width ；in UTF-8), matched
+ * across chunks. Byte by byte, which holds for UTF-8 and the ASCII-compatible encodings a file that
+ * is resumed may be in: their other bytes are never a quote or a line break.
  */
-function recordEnds(delimiter: string) {
-  const comma = delimiter.charCodeAt(0);
+function recordEnds(delimiter: Buffer) {
   let quoted = false;
   let closed = false;
   let fieldStart = true;
+  // How many of the delimiter's bytes the bytes read so far end with, outside a quoted field.
+  let matched = 0;
   return {
     /** The index of the last record end in chunk[from…], or -1. */
     last(chunk: Buffer, from: number, bom: number): number {
@@ -77,6 +79,7 @@ function recordEnds(delimiter: string) {
         const byte = chunk[i] as number;
         const afterClose = closed;
         closed = false;
+        matched = quoted ? 0 : byte === delimiter[matched] ? matched + 1 : byte === delimiter[0] ? 1 : 0;
         if (byte === 10) {
           if (quoted) continue;
           end = i;
@@ -87,8 +90,10 @@ function recordEnds(delimiter: string) {
             closed = true;
           } else if (fieldStart || afterClose) quoted = true;
           fieldStart = false;
-        } else if (byte === comma && !quoted) fieldStart = true;
-        else if (byte !== 0x20 && byte !== 0x0d && i >= bom) fieldStart = false;
+        } else if (matched === delimiter.length) {
+          matched = 0;
+          fieldStart = true;
+        } else if (byte !== 0x20 && byte !== 0x0d && i >= bom) fieldStart = false;
       }
       return end;
     },
@@ -101,7 +106,7 @@ function recordEnds(delimiter: string) {
  * a large export does not hold up the process. With `delimiter` (CSV), a line break inside a quoted
  * field after the first `prefixBytes` ends no line: a field still being written waits whole.
  */
-async function scanFile(path: string, prefixBytes: number, delimiter?: string) {
+async function scanFile(path: string, prefixBytes: number, delimiter?: Buffer) {
   const whole = createHash('sha256');
   const prefix = createHash('sha256');
   const records = delimiter === undefined ? undefined : recordEnds(delimiter);
@@ -194,8 +199,8 @@ export async function filesToImport(
   key: (file: StampedFile) => string,
   resume: boolean,
   shape: {
-    /** A CSV file's delimiter: a line break in a quoted field ends no line. */
-    delimiter?: string | undefined;
+    /** A CSV or TSV file's delimiter, as its bytes in the file: a line break in a quoted field ends no line. */
+    delimiter?: Buffer | undefined;
     /** The lines above a file's first row (skip: and the header), which files share. */
     headLines: number;
   } = { headLines: 0 },

@@ -638,6 +638,31 @@ describe('csv source', () => {
       ]);
   });
 
+  it('leaves a half-written quoted field for a later sync in a file whose delimiter is not ASCII (；), in UTF-8 and in Shift_JIS', async () => {
+    // The delimiter was looked for as one byte, its UTF-16 code: a quote after a full-width ；
+    // opened no field, the part was cut at the line break inside it, and the sync failed for a
+    // quote that nothing closes, though the writer was about to close it.
+    const { h, dir } = await setup(
+      [
+        { path: 'notes.csv', mode: 'incremental', delimiter: '；' },
+        { path: 'memo.csv', mode: 'incremental', delimiter: '；', encoding: 'shift_jis' },
+      ],
+      { 'notes.csv': 'id；note\n1；a\n', 'memo.csv': iconv.encode('id；note\n1；a\n', 'shift_jis') },
+    );
+    expect((await h.sync('crm')).rows).toBe(2);
+    appendFileSync(join(dir, 'notes.csv'), '2；"一行目\n二行');
+    appendFileSync(join(dir, 'memo.csv'), iconv.encode('2；"一行目\n二行', 'shift_jis'));
+    expect((await h.sync('crm')).rows).toBe(0);
+    appendFileSync(join(dir, 'notes.csv'), '目"\n');
+    appendFileSync(join(dir, 'memo.csv'), iconv.encode('目"\n', 'shift_jis'));
+    expect((await h.sync('crm')).rows).toBe(2);
+    for (const table of ['crm.notes', 'crm.memo'])
+      expect(await h.query(`SELECT id, note FROM ${table} ORDER BY id`)).toEqual([
+        { id: '1', note: 'a' },
+        { id: '2', note: '一行目\n二行目' },
+      ]);
+  });
+
   it('names a quote left open in a file that keeps growing once more than a row may hold follows it, rather than waiting for it', async () => {
     // A stray quote in a log appended to every few seconds: the file never stays still for a
     // minute, so its rows after the quote waited, with no word, for as long as it grew.

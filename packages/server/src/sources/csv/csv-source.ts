@@ -38,7 +38,14 @@ import {
   utf16Encoding,
 } from './csv-shape.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
-import { csvDelimiter, decoderName, needsDecoding, quoteIdent, readSql } from './csv-type-mapping.ts';
+import {
+  csvDelimiter,
+  decoderName,
+  delimiterBytes,
+  needsDecoding,
+  quoteIdent,
+  readSql,
+} from './csv-type-mapping.ts';
 import { type JsonFinding, scanJsonExport } from './json-scan.ts';
 
 /** How a table's refusal ends when it refused its files before importing any. */
@@ -270,7 +277,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
         try {
           const resumes = resumable(table);
           const found = await filesToImport(files, imported, key, resumes, {
-            delimiter: table.format === 'csv' || table.format === 'tsv' ? csvDelimiter(table) : undefined,
+            delimiter: table.format === 'csv' || table.format === 'tsv' ? delimiterBytes(table) : undefined,
             headLines: head,
           });
           if (table.mode === 'incremental')

@@ -47,6 +47,13 @@ export const MAX_ROW_BYTES = 8 * 1024 * 1024;
 export const csvDelimiter = (table: { format: CsvFormat; delimiter?: string | undefined }): string =>
   table.delimiter ?? (table.format === 'tsv' ? '\t' : ',');
 
+/** A CSV or TSV table's delimiter as the bytes its files hold it as: ；is three in UTF-8, two in Shift_JIS. */
+export const delimiterBytes = (table: {
+  format: CsvFormat;
+  delimiter?: string | undefined;
+  encoding: string;
+}): Buffer => iconv.encode(csvDelimiter(table), decoderName(table.encoding));
+
 /**
  * The DuckDB reader over a table's files (all UTF-8 by now). Column types are inferred from every
  * row (sample_size=-1), so a value late in a file cannot contradict the type picked from the first
