@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,35 @@ describe('inlet sync', () => {
     expect(await syncCommand(['sales'], config, createSilentLogger(), captured.output)).toBe(0);
     expect(captured.err).toContain('plans: 1 row\n');
     expect(captured.err).toContain('Synced 1 row from sales.');
+  });
+
+  it('says which line of which file opens a quoted field its rows wait for, and what to do if it is a stray quote', async () => {
+    // A stray quote in a file that keeps growing held back every row after it with no word: the
+    // sync said "notes: 0 rows" until the file had been still for a minute, or 8 MB followed it.
+    const exports = join(temp.dir, 'exports-quote');
+    mkdirSync(exports, { recursive: true });
+    const file = join(exports, 'notes.csv');
+    writeFileSync(file, 'id,note\n1,a\n');
+    const config = testConfig(join(temp.dir, 'data-quote'), {
+      sources: [{ name: 'crm', type: 'csv', tables: [{ path: file, mode: 'incremental' }] }],
+    });
+    expect(await syncCommand(['crm'], config, createSilentLogger(), capturedOutput().output)).toBe(0);
+    appendFileSync(file, '2,b\n3,"stray quote\n4,c\n');
+    const note =
+      'crm.notes: line 4 of notes.csv opens a quoted field (") that no quote closes yet, so it and the lines after it wait for the closing quote, as a row still being written. ' +
+      'If the quote is stray, correct the line (a quote inside a field is written twice, ""): the lines wait until the file has not changed for a minute, or until more than 8 MB follow the quote, and the sync then fails naming it.\n';
+    const sync = async () => {
+      const captured = capturedOutput();
+      expect(await syncCommand(['crm'], config, createSilentLogger(), captured.output)).toBe(0);
+      return captured.err;
+    };
+    expect(await sync()).toContain(`notes: 1 row\n${note}`);
+    // Said again at a sync that finds the file as it was, for as long as the lines wait.
+    expect(await sync()).toContain(`notes: 0 rows\n${note}`);
+    appendFileSync(file, 'end"\n');
+    const closed = await sync();
+    expect(closed).toContain('notes: 1 row\n');
+    expect(closed).not.toContain('quoted field');
   });
 
   it('names a file standing where the lake or data/tmp should be a folder, where it ended with a bare ENOTDIR', async () => {

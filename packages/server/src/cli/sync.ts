@@ -48,7 +48,10 @@ export const syncCommand: Command = async (args, config, logger, output) => {
         },
       });
       progress?.done(done);
-      for (const table of result.tables) output.err(`${table.table}: ${rows(table.rows)}\n`);
+      for (const table of result.tables) {
+        output.err(`${table.table}: ${rows(table.rows)}\n`);
+        for (const note of table.notes ?? []) output.err(`${note}\n`);
+      }
       output.err(`Synced ${rows(result.rows)} from ${name}.\n`);
       return ExitCode.OK;
     });

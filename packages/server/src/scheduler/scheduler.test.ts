@@ -887,6 +887,32 @@ describe('scheduler', () => {
     state.close();
   });
 
+  it("keeps what a sync says of a table beside its rows in the run's log: lines of a file that wait for a quote", async () => {
+    // The run's log said "ticks: 0 rows" of a table whose new lines waited for a quote, with no word why.
+    const note = 'counter.ticks: line 4 of ticks.csv opens a quoted field (") that no quote closes yet, …';
+    const source: Source = {
+      name: 'counter',
+      type: 'test',
+      sync: async () => ({
+        source: 'counter',
+        rows: 0,
+        tables: [{ table: 'ticks', rows: 0, notes: [note] }],
+      }),
+    };
+    const s = setup({ source });
+    const scheduler = s.scheduler({ workflows: [workflow({ steps: ['sync counter'] })] });
+    const id = scheduler.trigger('hourly');
+    await scheduler.idle();
+    expect(
+      s.history
+        .get(id)
+        ?.steps[0]?.log.split('\n')
+        .map((line) => line.replace(/^\S+ /, '')),
+    ).toEqual(['ticks: 0 rows', note, 'synced 0 rows from counter']);
+    await scheduler.stop();
+    s.state.close();
+  });
+
   it('retries a failing step with doubling waits, and logs each attempt', async () => {
     const { source, syncs } = counterSource({ failFirst: 2 });
     const s = setup({ source });

@@ -76,7 +76,10 @@ export function createStepHandlers(options: {
         // A symbolic link among a table's files, named again at each sync, each hour of each day.
         warnOnce: (fields, message) => sayOnce(message, () => logger.warn(fields, message)),
       });
-      for (const table of result.tables) context.log(`${table.table}: ${rowCount(table.rows)}`);
+      for (const table of result.tables) {
+        context.log(`${table.table}: ${rowCount(table.rows)}`);
+        for (const note of table.notes ?? []) context.log(note);
+      }
       context.log(`synced ${rowCount(result.rows)} from ${name}`);
     },
     async run(selectors, fullRefresh, context, exclude, vars) {

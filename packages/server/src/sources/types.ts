@@ -34,7 +34,8 @@ export interface SourceContext {
 export interface SyncResult {
   source: string;
   rows: number;
-  tables: Array<{ table: string; rows: number }>;
+  /** notes: what a table's run has to say beside its rows (a file's lines held back, and why). */
+  tables: Array<{ table: string; rows: number; notes?: string[] }>;
 }
 
 /** One configured source: a log tail, a database, a CSV export. */

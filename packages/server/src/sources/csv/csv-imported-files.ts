@@ -71,9 +71,12 @@ function recordEnds(delimiter: Buffer) {
   let fieldStart = true;
   // How many of the delimiter's bytes the bytes read so far end with, outside a quoted field.
   let matched = 0;
+  // Where the quoted field under way opened (its offset from `at`), and whether a line break is in it.
+  let openedAt = 0;
+  let broken = false;
   return {
-    /** The index of the last record end in chunk[from…], or -1. */
-    last(chunk: Buffer, from: number, bom: number): number {
+    /** The index of the last record end in chunk[from…], or -1; `at` is the chunk's offset in the file. */
+    last(chunk: Buffer, from: number, bom: number, at: number): number {
       let end = -1;
       for (let i = from; i < chunk.length; i++) {
         const byte = chunk[i] as number;
@@ -81,6 +84,7 @@ function recordEnds(delimiter: Buffer) {
         closed = false;
         matched = quoted ? 0 : byte === delimiter[matched] ? matched + 1 : byte === delimiter[0] ? 1 : 0;
         if (byte === 10) {
+          broken ||= quoted;
           if (quoted) continue;
           end = i;
           fieldStart = true;
@@ -88,7 +92,14 @@ function recordEnds(delimiter: Buffer) {
           if (quoted) {
             quoted = false;
             closed = true;
-          } else if (fieldStart || afterClose) quoted = true;
+          } else if (fieldStart || afterClose) {
+            quoted = true;
+            // The second of a doubled quote reopens the field the first opened.
+            if (fieldStart) {
+              openedAt = at + i;
+              broken = false;
+            }
+          }
           fieldStart = false;
         } else if (matched === delimiter.length) {
           matched = 0;
@@ -97,6 +108,8 @@ function recordEnds(delimiter: Buffer) {
       }
       return end;
     },
+    /** Where a quoted field still open opened, when a line break is in it: lines that wait for its quote. */
+    open: (): number | undefined => (quoted && broken ? openedAt : undefined),
   };
 }
 
@@ -120,7 +133,7 @@ async function scanFile(path: string, prefixBytes: number, delimiter?: Buffer) {
     const bom = size === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
     const newline = records
       ? from < chunk.length
-        ? records.last(chunk, from, bom)
+        ? records.last(chunk, from, bom, size)
         : -1
       : chunk.lastIndexOf(10);
     if (newline === -1) whole.update(chunk);
@@ -139,6 +152,8 @@ async function scanFile(path: string, prefixBytes: number, delimiter?: Buffer) {
     lineEnd,
     lineDigest,
     prefix: size >= prefixBytes ? prefix.digest('hex') : undefined,
+    /** Where a quoted field with a line break, still open at the end, opened. */
+    openQuote: records?.open(),
   };
 }
 
@@ -167,6 +182,13 @@ async function prefixDigests(path: string, offsets: number[]): Promise<Map<numbe
     size += chunk.length;
   }
   return digests;
+}
+
+/** A file whose lines from `line` on wait for the quote that opens a quoted field there to close. */
+export interface QuoteWait {
+  file: StampedFile;
+  /** 1-based. */
+  line: number;
 }
 
 /** A file that holds the bytes imported from a file of another name, gone or rewritten since. */
@@ -209,8 +231,12 @@ export async function filesToImport(
   remembered: Record<string, string>;
   again: StampedFile[];
   renamed: RenamedFile[];
+  /** Files whose lines wait for a quoted field to close, which is not yet a fault. */
+  waiting: QuoteWait[];
 }> {
   const todo: FilePart[] = [];
+  // Files whose lines wait for a quote, and where it opened.
+  const waits: Array<{ file: StampedFile; at: number }> = [];
   const again: StampedFile[] = [];
   const renamed: RenamedFile[] = [];
   const remembered = { ...imported };
@@ -241,6 +267,7 @@ export async function filesToImport(
       to = scan.size;
       prefix = scan.digest;
     }
+    if (to < scan.size && scan.openQuote !== undefined) waits.push({ file, at: scan.openQuote });
     remembered[key(file)] = remember(`${scan.size}:${mtime}`, scan.digest, to, prefix);
     // An empty file may be an export begun, not yet written: it too waits for SETTLED_MS.
     if (to > from || (scan.size === 0 && settled))
@@ -267,6 +294,11 @@ export async function filesToImport(
         remembered[key(file)] = remember(file.stamp, was.digest, size, was.digest);
         todo.push({ file, from: was.offset, to: size, whole: was.offset === 0 });
       } else if (size === 0 && settled) todo.push({ file, from: 0, to: 0, whole: true });
+      else if (was.offset < size && delimiter) {
+        // Still waiting: for a line break, or for a quote, which is said at every sync it holds lines.
+        const { openQuote } = await scanFile(file.path, was.offset, delimiter);
+        if (openQuote !== undefined) waits.push({ file, at: openQuote });
+      }
       continue;
     }
     if (was?.stamp === file.stamp) {
@@ -323,6 +355,9 @@ export async function filesToImport(
     // name) is a new file, not one rewritten.
     again: again.filter((file) => !claimed.has(key(file))),
     renamed,
+    waiting: await Promise.all(
+      waits.map(async ({ file, at }) => ({ file, line: (await linesBefore(file.path, at)) + 1 })),
+    ),
   };
 }
 

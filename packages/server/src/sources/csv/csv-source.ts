@@ -212,6 +212,15 @@ function unreadable(where: string, error: unknown): unknown {
 const resumable = (table: CsvTable) =>
   table.mode !== 'full' && table.format !== 'json' && !/^(utf-?(16|32)|ucs)/i.test(table.encoding);
 
+/**
+ * The note for lines of a file that wait for a quoted field to close: a row still being written, or
+ * a stray quote, which holds them back until the file is still for SETTLED_MS or MAX_ROW_BYTES follow it.
+ */
+const quoteWait = (where: string, file: string, line: number) =>
+  `${where}: line ${line} of ${file} opens a quoted field (") that no quote closes yet, so it and the lines after it wait for the closing quote, as a row still being written. ` +
+  'If the quote is stray, correct the line (a quote inside a field is written twice, ""): the lines wait until the file has not changed for a minute, ' +
+  'or until more than 8 MB follow the quote, and the sync then fails naming it.';
+
 /** The warning for a file of an incremental table imported again in full, its rows from before kept. */
 function importedAgain(where: string, path: string, resumes: boolean): string {
   const why = resumes
@@ -267,6 +276,8 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       let position: FilesPosition | undefined;
       // The part of each file of todo read (incremental, merge), and the lines read above it.
       let parts: Array<FilePart | undefined> = [];
+      // What the sync says of the table beside its rows: lines that wait for a quote.
+      const notes: string[] = [];
       const head = table.format === 'csv' || table.format === 'tsv' ? table.skip + (table.header ? 1 : 0) : 0;
       /** The line of todo[i] that line `line` of what is read of it is. */
       const lineOf = async (i: number, line: number) => {
@@ -283,6 +294,11 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           if (table.mode === 'incremental')
             for (const file of found.again)
               run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes));
+          for (const { file, line } of found.waiting) {
+            const note = quoteWait(where, basename(file.path), line);
+            run.logger.info({ path: file.path, line }, note);
+            notes.push(note);
+          }
           for (const { file, was } of found.renamed)
             run.logger.info(
               { path: file.path, was },
@@ -304,7 +320,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           throw unreadable(where, error);
         }
       }
-      if (todo.length === 0) return { rows: 0, position };
+      if (todo.length === 0) return { rows: 0, position, notes };
       let readable = [...sources];
       for (const [i, file] of todo.entries()) {
         try {
@@ -373,7 +389,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           readable = readable.filter((_, i) => !isBlank[i]);
           todo = todo.filter((_, i) => !isBlank[i]);
           parts = parts.filter((_, i) => !isBlank[i]);
-          if (readable.length === 0) return { rows: 0, position };
+          if (readable.length === 0) return { rows: 0, position, notes };
         }
         if (!delimited)
           for (const [i, path] of readable.entries()) {
@@ -465,7 +481,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
           rows = await write(repaired);
         }
         run.progress(rows);
-        return { rows, position };
+        return { rows, position, notes };
       } catch (error) {
         // Interrupted by a stop, the file is not at fault: looking through it for why took seconds more.
         if (isInletError(error) || run.signal.aborted) throw error;

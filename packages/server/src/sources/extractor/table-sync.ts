@@ -10,7 +10,7 @@ import {
 } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { warnLinkedFiles } from '../lake-links.ts';
-import type { SourceContext } from '../types.ts';
+import type { SourceContext, SyncResult } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
 import { checkMergeKeys, rowOrdered } from './merge-keys.ts';
 import { retypeNullColumns } from './null-column-types.ts';
@@ -76,6 +76,8 @@ export interface TableJob {
     position?: unknown;
     cursorOrder?: string | undefined;
     docs?: TableDocs | undefined;
+    /** What the run has to say of the table beside its rows (a file's lines held back, and why). */
+    notes?: string[] | undefined;
   }>;
   /** How many rows the run will probably copy, for the progress bar. */
   estimate?(position: unknown): Promise<number | undefined>;
@@ -131,7 +133,7 @@ export async function syncTable(options: {
   context: SourceContext;
   writer: ParquetWriter;
   onRows(rows: number): void;
-}): Promise<{ table: string; rows: number }> {
+}): Promise<SyncResult['tables'][number]> {
   const { source, job, context, writer } = options;
   const { target } = job;
   const { state, logger } = context;
@@ -276,7 +278,11 @@ export async function syncTable(options: {
       if (published > 0 && !context.signal.aborted)
         await compact({ source, tableDir, table: retyped, writer, logger });
     }
-    return { table: target.name, rows: result.rows };
+    return {
+      table: target.name,
+      rows: result.rows,
+      ...(result.notes?.length ? { notes: result.notes } : {}),
+    };
   } finally {
     rmSync(staging, { recursive: true, force: true });
     rmSync(tmpDir, { recursive: true, force: true });
