@@ -67,6 +67,40 @@ async function expectSyncedAs(
   expect(await h.query(sql)).toEqual(rows);
 }
 
+/**
+ * Incremental tables of columns id and note, a file each split by its `delimiter` and written by
+ * its `encode`: a row whose quoted note holds a line break, appended in two halves, waits whole for
+ * the sync after its closing quote, the sync between importing nothing.
+ */
+async function expectHalfQuotedFieldWaits(
+  files: Array<{
+    path: string;
+    delimiter: string;
+    options?: Record<string, unknown>;
+    encode?: (text: string) => string | Buffer;
+  }>,
+): Promise<void> {
+  const text = (file: (typeof files)[number], csv: string) =>
+    (file.encode ?? ((t: string) => t))(csv.replaceAll(',', file.delimiter));
+  const { h, dir } = await setup(
+    files.map((file) => ({ path: file.path, mode: 'incremental', ...file.options })),
+    Object.fromEntries(files.map((file) => [file.path, text(file, 'id,note\n1,a\n')])),
+  );
+  const append = (csv: string) => {
+    for (const file of files) appendFileSync(join(dir, file.path), text(file, csv));
+  };
+  expect((await h.sync('crm')).rows).toBe(files.length);
+  append('2,"first line\nsecond');
+  expect((await h.sync('crm')).rows).toBe(0);
+  append(' line"\n');
+  expect((await h.sync('crm')).rows).toBe(files.length);
+  for (const file of files)
+    expect(await h.query(`SELECT id, note FROM crm.${file.path.replace(/\..*/, '')} ORDER BY id`)).toEqual([
+      { id: '1', note: 'a' },
+      { id: '2', note: 'first line\nsecond line' },
+    ]);
+}
+
 /** The message of the SOURCE_DATA_INVALID that inlet sync crm fails with. */
 async function refusedData(h: SourceHarness): Promise<string> {
   const error = await h.sync('crm').catch((e: Error) => e);
@@ -617,50 +651,25 @@ describe('csv source', () => {
     // A TSV export cut inside a quoted field that holds a line break: its part was cut at that line
     // break, DuckDB read it without quoting (id 2, note "first line, quote and all), and every sync
     // after failed on the rest of the field (second line", one field where the header has two).
-    const { h, dir } = await setup(
-      [
-        { path: 'notes.tsv', mode: 'incremental' },
-        { path: 'piped.csv', mode: 'incremental', delimiter: '|' },
-      ],
-      { 'notes.tsv': 'id\tnote\n1\ta\n', 'piped.csv': 'id|note\n1|a\n' },
-    );
-    expect((await h.sync('crm')).rows).toBe(2);
-    appendFileSync(join(dir, 'notes.tsv'), '2\t"first line\nsecond');
-    appendFileSync(join(dir, 'piped.csv'), '2|"first line\nsecond');
-    expect((await h.sync('crm')).rows).toBe(0);
-    appendFileSync(join(dir, 'notes.tsv'), ' line"\n');
-    appendFileSync(join(dir, 'piped.csv'), ' line"\n');
-    expect((await h.sync('crm')).rows).toBe(2);
-    for (const table of ['crm.notes', 'crm.piped'])
-      expect(await h.query(`SELECT id, note FROM ${table} ORDER BY id`)).toEqual([
-        { id: '1', note: 'a' },
-        { id: '2', note: 'first line\nsecond line' },
-      ]);
+    await expectHalfQuotedFieldWaits([
+      { path: 'notes.tsv', delimiter: '\t' },
+      { path: 'piped.csv', delimiter: '|', options: { delimiter: '|' } },
+    ]);
   });
 
   it('leaves a half-written quoted field for a later sync in a file whose delimiter is not ASCII (；), in UTF-8 and in Shift_JIS', async () => {
     // The delimiter was looked for as one byte, its UTF-16 code: a quote after a full-width ；
     // opened no field, the part was cut at the line break inside it, and the sync failed for a
     // quote that nothing closes, though the writer was about to close it.
-    const { h, dir } = await setup(
-      [
-        { path: 'notes.csv', mode: 'incremental', delimiter: '；' },
-        { path: 'memo.csv', mode: 'incremental', delimiter: '；', encoding: 'shift_jis' },
-      ],
-      { 'notes.csv': 'id；note\n1；a\n', 'memo.csv': iconv.encode('id；note\n1；a\n', 'shift_jis') },
-    );
-    expect((await h.sync('crm')).rows).toBe(2);
-    appendFileSync(join(dir, 'notes.csv'), '2；"一行目\n二行');
-    appendFileSync(join(dir, 'memo.csv'), iconv.encode('2；"一行目\n二行', 'shift_jis'));
-    expect((await h.sync('crm')).rows).toBe(0);
-    appendFileSync(join(dir, 'notes.csv'), '目"\n');
-    appendFileSync(join(dir, 'memo.csv'), iconv.encode('目"\n', 'shift_jis'));
-    expect((await h.sync('crm')).rows).toBe(2);
-    for (const table of ['crm.notes', 'crm.memo'])
-      expect(await h.query(`SELECT id, note FROM ${table} ORDER BY id`)).toEqual([
-        { id: '1', note: 'a' },
-        { id: '2', note: '一行目\n二行目' },
-      ]);
+    await expectHalfQuotedFieldWaits([
+      { path: 'notes.csv', delimiter: '；', options: { delimiter: '；' } },
+      {
+        path: 'memo.csv',
+        delimiter: '；',
+        options: { delimiter: '；', encoding: 'shift_jis' },
+        encode: (text) => iconv.encode(text, 'shift_jis'),
+      },
+    ]);
   });
 
   it('names a quote left open in a file that keeps growing once more than a row may hold follows it, rather than waiting for it', async () => {
