@@ -672,6 +672,30 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says of a TSV file whose lines wait for a quote what becomes of them, read without quoting, where it said the sync would fail', async () => {
+    // DuckDB guesses a TSV file's quoting, and reads one with a quote left open without it: the
+    // note said the sync would then fail naming the quote, and the lines were imported, quote and all.
+    const { h, dir } = await setup([{ path: 'notes.tsv', mode: 'incremental' }], {
+      'notes.tsv': 'id\tnote\n1\ta\n',
+    });
+    const file = join(dir, 'notes.tsv');
+    await h.sync('crm');
+    appendFileSync(file, '2\t"stray quote\n3\tb\n');
+    expect((await h.sync('crm')).tables[0]?.notes).toEqual([
+      'crm.notes: line 3 of notes.tsv opens a quoted field (") that no quote closes yet, so it and the lines after it wait for the closing quote, as a row still being written. ' +
+        'If the quote is stray, correct the line (a quote inside a field is written twice, ""): the lines wait until the file has not changed for a minute, or until more than 8 MB follow the quote, ' +
+        'and are then read as a TSV file with a quote left open is, without quoting: the quote is kept as text.',
+    ]);
+    const before = new Date(Date.now() - 120_000);
+    utimesSync(file, before, before);
+    expect((await h.sync('crm')).rows).toBe(2);
+    expect(await h.query('SELECT id, note FROM crm.notes ORDER BY id')).toEqual([
+      { id: '1', note: 'a' },
+      { id: '2', note: '"stray quote' },
+      { id: '3', note: 'b' },
+    ]);
+  });
+
   it('names a quote left open in a file that keeps growing once more than a row may hold follows it, rather than waiting for it', async () => {
     // A stray quote in a log appended to every few seconds: the file never stays still for a
     // minute, so its rows after the quote waited, with no word, for as long as it grew.

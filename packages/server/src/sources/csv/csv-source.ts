@@ -216,10 +216,13 @@ const resumable = (table: CsvTable) =>
  * The note for lines of a file that wait for a quoted field to close: a row still being written, or
  * a stray quote, which holds them back until the file is still for SETTLED_MS or MAX_ROW_BYTES follow it.
  */
-const quoteWait = (where: string, file: string, line: number) =>
+const quoteWait = (where: string, file: string, line: number, format: CsvFormat) =>
   `${where}: line ${line} of ${file} opens a quoted field (") that no quote closes yet, so it and the lines after it wait for the closing quote, as a row still being written. ` +
   'If the quote is stray, correct the line (a quote inside a field is written twice, ""): the lines wait until the file has not changed for a minute, ' +
-  'or until more than 8 MB follow the quote, and the sync then fails naming it.';
+  // A TSV file's quoting is DuckDB's guess (TSV exports need not quote), and for a quote left open it guesses none.
+  (format === 'tsv'
+    ? 'or until more than 8 MB follow the quote, and are then read as a TSV file with a quote left open is, without quoting: the quote is kept as text.'
+    : 'or until more than 8 MB follow the quote, and the sync then fails naming it.');
 
 /** The warning for a file of an incremental table imported again in full, its rows from before kept. */
 function importedAgain(where: string, path: string, resumes: boolean): string {
@@ -295,7 +298,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
             for (const file of found.again)
               run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes));
           for (const { file, line } of found.waiting) {
-            const note = quoteWait(where, basename(file.path), line);
+            const note = quoteWait(where, basename(file.path), line, table.format);
             run.logger.info({ path: file.path, line }, note);
             notes.push(note);
           }
