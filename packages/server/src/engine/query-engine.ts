@@ -262,6 +262,14 @@ function mayFitAlone(message: string): boolean {
   return !(bytes(size, unit) > bytes(limit, limitUnit));
 }
 
+/** A query under its id, across its runs (withMemory): cancel(id) reaches the run going on, or the next. */
+interface Cancellable {
+  /** cancel(id) was called. */
+  cancelled: boolean;
+  /** Stops the run going on, when one is. */
+  stop?: () => void;
+}
+
 /** One run of a query in withConnection. */
 interface Attempt {
   /** It runs alone: the queries running end first, and none starts until it is done. */
@@ -510,26 +518,17 @@ export async function createQueryEngine(options: {
       stopped: () => InletError | undefined,
       stoppedSignal: AbortSignal,
     ) => Promise<T>,
-    attempt: Attempt = {},
+    attempt: Attempt,
+    cancellable: Cancellable,
   ): Promise<T> => {
-    const { id } = opts;
     let reason: InletError | undefined;
     const place: { leave?: () => void } = {};
-    if (id !== undefined) {
-      // Two queries under one id: the second took the first's entry, and on ending removed it, so
-      // the first could no longer be cancelled.
-      if (running.has(id))
-        throw new InletError(
-          'INVALID_FIELD',
-          `query_id: "${id}" is already running; give each query an id of its own (a UUID, say).`,
-          { details: { field: 'query_id' } },
-        );
-      // Cancelled while it waits for a slot: it leaves the line at once.
-      running.set(id, () => {
-        reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
-        place.leave?.();
-      });
-    }
+    // Cancelled while it waits for a slot: it leaves the line at once.
+    cancellable.stop = () => {
+      reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
+      place.leave?.();
+    };
+    if (cancellable.cancelled) cancellable.stop();
     // A client that went away while its query waited for a slot: it leaves the line too.
     const gone = () => {
       reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
@@ -541,7 +540,7 @@ export async function createQueryEngine(options: {
       if (reason) throw reason;
       await slots.acquire(place, { alone: attempt.alone });
     } catch (error) {
-      if (id !== undefined) running.delete(id);
+      cancellable.stop = undefined;
       throw error;
     } finally {
       opts.signal?.removeEventListener('abort', gone);
@@ -566,7 +565,7 @@ export async function createQueryEngine(options: {
     opts.signal?.addEventListener('abort', onAbort);
     // Gone while this connection opened: the listener came too late to hear it.
     if (opts.signal?.aborted) reason ??= new InletError('QUERY_CANCELLED', 'The query was cancelled.');
-    if (id !== undefined) running.set(id, onAbort);
+    cancellable.stop = onAbort;
     const besideAtStart = slots.taken > 1;
     const mark = ++begun;
     try {
@@ -583,7 +582,7 @@ export async function createQueryEngine(options: {
       clearTimeout(timer);
       clearTimeout(stuck);
       opts.signal?.removeEventListener('abort', onAbort);
-      if (id !== undefined) running.delete(id);
+      cancellable.stop = undefined;
       // A streamed result left before its end (max_rows reached, a client gone) is still being
       // produced: closing the connection alone does not stop it, since the result, which DuckDB's
       // bindings leave to the garbage collector, keeps its context alive. The scan went on, a core
@@ -611,23 +610,44 @@ export async function createQueryEngine(options: {
     fn: Parameters<typeof withConnection<T>>[1],
     again: () => boolean = () => true,
   ): Promise<T> => {
-    const first: Attempt = {};
-    try {
-      return await withConnection(opts, fn, first);
-    } catch (error) {
-      if (!first.beside || !again()) throw error;
-      options.onRunAlone?.(error as InletError, opts.id);
-      opts.onRunAlone?.(error as InletError);
-    }
-    try {
-      return await withConnection(opts, fn, { alone: true });
-    } catch (error) {
-      if (!(error instanceof InletError) || !sharedMemory.has(error)) throw error;
+    const { id } = opts;
+    // Two queries under one id: the second took the first's entry, and on ending removed it, so
+    // the first could no longer be cancelled.
+    if (id !== undefined && running.has(id))
       throw new InletError(
-        error.code,
-        `${error.message} It ran out beside other queries first, and again when it was run once more alone, so it needs more than query.memory_limit by itself.`,
-        { cause: error },
+        'INVALID_FIELD',
+        `query_id: "${id}" is already running; give each query an id of its own (a UUID, say).`,
+        { details: { field: 'query_id' } },
       );
+    // The id is the query's until its last run ends: between its runs, a cancel found no query under
+    // it (and another query could take it), and the query ran once more.
+    const cancellable: Cancellable = { cancelled: false };
+    if (id !== undefined)
+      running.set(id, () => {
+        cancellable.cancelled = true;
+        cancellable.stop?.();
+      });
+    try {
+      const first: Attempt = {};
+      try {
+        return await withConnection(opts, fn, first, cancellable);
+      } catch (error) {
+        if (!first.beside || !again()) throw error;
+        options.onRunAlone?.(error as InletError, id);
+        opts.onRunAlone?.(error as InletError);
+      }
+      try {
+        return await withConnection(opts, fn, { alone: true }, cancellable);
+      } catch (error) {
+        if (!(error instanceof InletError) || !sharedMemory.has(error)) throw error;
+        throw new InletError(
+          error.code,
+          `${error.message} It ran out beside other queries first, and again when it was run once more alone, so it needs more than query.memory_limit by itself.`,
+          { cause: error },
+        );
+      }
+    } finally {
+      if (id !== undefined) running.delete(id);
     }
   };
 

@@ -342,6 +342,31 @@ describe('an answer or export that ends before its result does', () => {
   });
 });
 
+/** A million groups take most of 64MB. */
+const groups = (n: number) => `SELECT range AS k, count(*) AS n FROM range(${n}) GROUP BY k`;
+
+/** An export of a million groups paused after its first rows, holding them, until release(). */
+async function holdingExport(engine: QueryEngine) {
+  let release = () => undefined as void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let reading = () => undefined as void;
+  const read = new Promise<void>((resolve) => {
+    reading = resolve;
+  });
+  const done = engine.stream(groups(1_000_000), {}, async ({ chunks, stopped }) => {
+    for await (const _ of chunks) {
+      reading();
+      // A consumer that stops reading still hears the export stopped (its time limit), as the API's does.
+      await Promise.race([held, new Promise((resolve) => stopped.addEventListener('abort', resolve))]);
+      return;
+    }
+  });
+  await Promise.race([read, done]);
+  return { release, done };
+}
+
 describe('a query that ran out of memory beside another', () => {
   it('runs once more alone, once the other is done, and answers; one too large alone says so', {
     timeout: 60_000,
@@ -363,27 +388,7 @@ describe('a query that ran out of memory beside another', () => {
           toldAlone = resolve;
         }),
       ]);
-    // A million groups take most of 64MB; an export paused after its first rows holds them.
-    const groups = (n: number) => `SELECT range AS k, count(*) AS n FROM range(${n}) GROUP BY k`;
-    const holding = async () => {
-      let release = () => undefined as void;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let reading = () => undefined as void;
-      const read = new Promise<void>((resolve) => {
-        reading = resolve;
-      });
-      const done = shared.stream(groups(1_000_000), {}, async ({ chunks }) => {
-        for await (const _ of chunks) {
-          reading();
-          await held;
-          return;
-        }
-      });
-      await Promise.race([read, done]);
-      return { release, done };
-    };
+    const holding = () => holdingExport(shared);
     try {
       // Alone, the same query fits.
       expect((await shared.query(`SELECT count(*) AS n FROM (${groups(1_000_000)})`)).rows).toEqual([
@@ -416,6 +421,38 @@ describe('a query that ran out of memory beside another', () => {
         code: 'QUERY_OUT_OF_MEMORY',
         message: expect.stringMatching(/query\.memory_limit \(64MB\)[\s\S]*run once more alone/),
       });
+    } finally {
+      shared.close();
+    }
+  });
+
+  it('is cancelled by its query_id as it is about to run once more alone', {
+    timeout: 60_000,
+  }, async () => {
+    const config = testConfig(join(temp.dir, 'data'), {
+      query: { memory_limit: '64MB', threads: 1, max_concurrent: 2 },
+    });
+    let cancelled: boolean | undefined;
+    const shared: QueryEngine = await createQueryEngine({
+      config,
+      layout: dataLayout(config.data_dir),
+      onRunAlone: (_error, id) => {
+        cancelled = shared.cancel(id ?? '');
+      },
+    });
+    try {
+      const other = await holdingExport(shared);
+      const answer = shared.query(`SELECT count(*) AS n FROM (${groups(1_000_000)})`, { id: 'between' });
+      // Between its two runs no query was under its id: the cancel found none, and it ran again.
+      const settled = answer.then(
+        () => 'answered',
+        (error: { code?: string }) => error.code,
+      );
+      while (cancelled === undefined) await Promise.race([settled, new Promise((r) => setTimeout(r, 10))]);
+      other.release();
+      await other.done;
+      expect(cancelled).toBe(true);
+      expect(await settled).toBe('QUERY_CANCELLED');
     } finally {
       shared.close();
     }
