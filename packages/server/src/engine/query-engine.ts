@@ -119,6 +119,13 @@ const stream = (prepared: DuckDBPreparedStatement) => prepared.stream();
  */
 export const STUCK_MS = 5_000;
 
+/**
+ * How long a query to run once more alone waits for the queries running to end. No query starts
+ * while it waits, so a query that runs long beside it (an export whose client reads slowly holds its
+ * slot up to query.timeout_ms) held every other up: past this it gives up, and the line goes on.
+ */
+export const ALONE_WAIT_MS = 5_000;
+
 /** What a query past query.timeout_ms fails with (inlet query puts --timeout-ms in its place). */
 export const timeoutMessage = (timeoutMs: number) =>
   `The query ran longer than query.timeout_ms (${timeoutMs} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in inlet.yaml.`;
@@ -272,8 +279,11 @@ interface Cancellable {
 
 /** One run of a query in withConnection. */
 interface Attempt {
-  /** It runs alone: the queries running end first, and none starts until it is done. */
-  alone?: boolean;
+  /**
+   * It runs alone: the queries running end first, and none starts until it is done; still running
+   * after ALONE_WAIT_MS, they leave it this error instead.
+   */
+  alone?: InletError;
   /** Set when it failed out of query.memory_limit while another query ran. */
   beside?: boolean;
 }
@@ -358,6 +368,8 @@ export async function createQueryEngine(options: {
   processLimit?: string;
   /** How long a stopped query may go on before its onStuck is told: STUCK_MS, unless a test says otherwise. */
   stuckMs?: number;
+  /** How long a query to run once more alone waits for the others to end: ALONE_WAIT_MS, unless a test says otherwise. */
+  aloneWaitMs?: number;
 }) {
   const { config, layout } = options;
   // A database or CSV source's tables are the views <source>.<table>; a file source's rows go to the log tables.
@@ -535,14 +547,24 @@ export async function createQueryEngine(options: {
       place.leave?.();
     };
     opts.signal?.addEventListener('abort', gone);
+    let waitedAlone: NodeJS.Timeout | undefined;
     try {
       if (opts.signal?.aborted) gone();
       if (reason) throw reason;
-      await slots.acquire(place, { alone: attempt.alone });
+      const { alone } = attempt;
+      if (alone !== undefined)
+        waitedAlone = setTimeout(() => {
+          // Not in line (its turn came, and it resumes next): the slot is its own.
+          if (place.leave === undefined) return;
+          reason ??= alone;
+          place.leave();
+        }, options.aloneWaitMs ?? ALONE_WAIT_MS);
+      await slots.acquire(place, { alone: alone !== undefined });
     } catch (error) {
       cancellable.stop = undefined;
-      throw error;
+      throw reason ?? error;
     } finally {
+      clearTimeout(waitedAlone);
       opts.signal?.removeEventListener('abort', gone);
     }
     const endLease = options.leases?.begin();
@@ -622,6 +644,7 @@ export async function createQueryEngine(options: {
     // The id is the query's until its last run ends: between its runs, a cancel found no query under
     // it (and another query could take it), and the query ran once more.
     const cancellable: Cancellable = { cancelled: false };
+    let ranOut: InletError | undefined;
     if (id !== undefined)
       running.set(id, () => {
         cancellable.cancelled = true;
@@ -633,11 +656,18 @@ export async function createQueryEngine(options: {
         return await withConnection(opts, fn, first, cancellable);
       } catch (error) {
         if (!first.beside || !again()) throw error;
-        options.onRunAlone?.(error as InletError, id);
-        opts.onRunAlone?.(error as InletError);
+        ranOut = error as InletError;
+        options.onRunAlone?.(ranOut, id);
+        opts.onRunAlone?.(ranOut);
       }
+      const seconds = (options.aloneWaitMs ?? ALONE_WAIT_MS) / 1000;
+      const crowded = new InletError(
+        ranOut.code,
+        `${ranOut.message} It ran out beside other queries, which were still running ${seconds} s later, so it was not run once more alone (no query starts while one waits to); retry it in a moment, when fewer queries run.`,
+        { cause: ranOut },
+      );
       try {
-        return await withConnection(opts, fn, { alone: true }, cancellable);
+        return await withConnection(opts, fn, { alone: crowded }, cancellable);
       } catch (error) {
         if (!(error instanceof InletError) || !sharedMemory.has(error)) throw error;
         throw new InletError(

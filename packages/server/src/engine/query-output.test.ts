@@ -457,4 +457,43 @@ describe('a query that ran out of memory beside another', () => {
       shared.close();
     }
   });
+
+  it('does not hold new queries up while an export beside it is not read: it gives up after a while', {
+    timeout: 60_000,
+  }, async () => {
+    const config = testConfig(join(temp.dir, 'data'), {
+      query: { memory_limit: '64MB', threads: 1, max_concurrent: 2, timeout_ms: 20_000 },
+    });
+    let toldAlone = false;
+    const shared = await createQueryEngine({
+      config,
+      layout: dataLayout(config.data_dir),
+      aloneWaitMs: 200,
+      onRunAlone: () => {
+        toldAlone = true;
+      },
+    });
+    try {
+      // A client that stopped reading its export: nothing else started until the export's time limit
+      // cut it off, every query waiting behind the one to run alone.
+      const other = await holdingExport(shared);
+      let exportEnded = false;
+      const exported = other.done.finally(() => {
+        exportEnded = true;
+      });
+      const tooMuch = shared.query(`SELECT count(*) AS n FROM (${groups(1_000_000)})`);
+      const settled = tooMuch.catch((error: unknown) => error);
+      while (!toldAlone) await Promise.race([settled, new Promise((r) => setTimeout(r, 10))]);
+      expect((await shared.query('SELECT 42 AS n')).rows).toEqual([[42]]);
+      expect(exportEnded).toBe(false);
+      expect(await settled).toMatchObject({
+        code: 'QUERY_OUT_OF_MEMORY',
+        message: expect.stringMatching(/still running[\s\S]*retry it in a moment/),
+      });
+      other.release();
+      await exported;
+    } finally {
+      shared.close();
+    }
+  });
 });

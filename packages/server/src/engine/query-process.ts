@@ -372,7 +372,7 @@ export async function createQueryProcess(options: {
     if (message.type === 'run-alone')
       return logger.warn(
         { query_id: jobs.get(message.job)?.queryId, error: message.error.message },
-        "a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile); if this is frequent, raise query.memory_limit or lower query.max_concurrent in inlet.yaml",
+        "a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile; still running after 5 s, it gives up); if this is frequent, raise query.memory_limit or lower query.max_concurrent in inlet.yaml",
       );
     if (message.type === 'ready' || message.type === 'init-failed' || message.type === 'pong') return;
     const job = jobs.get(message.job);
