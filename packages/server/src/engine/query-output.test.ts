@@ -345,6 +345,12 @@ describe('an answer or export that ends before its result does', () => {
 /** A million groups take most of 64MB. */
 const groups = (n: number) => `SELECT range AS k, count(*) AS n FROM range(${n}) GROUP BY k`;
 
+/** Two queries at a time, which share 64MB. */
+const twoQueriesIn64MB = (query: { timeout_ms?: number } = {}) =>
+  testConfig(join(temp.dir, 'data'), {
+    query: { memory_limit: '64MB', threads: 1, max_concurrent: 2, ...query },
+  });
+
 /** An export of a million groups paused after its first rows, holding them, until release(). */
 async function holdingExport(engine: QueryEngine) {
   let release = () => undefined as void;
@@ -371,9 +377,7 @@ describe('a query that ran out of memory beside another', () => {
   it('runs once more alone, once the other is done, and answers; one too large alone says so', {
     timeout: 60_000,
   }, async () => {
-    const config = testConfig(join(temp.dir, 'data'), {
-      query: { memory_limit: '64MB', threads: 1, max_concurrent: 2 },
-    });
+    const config = twoQueriesIn64MB();
     let toldAlone = () => undefined as void;
     const shared = await createQueryEngine({
       config,
@@ -429,9 +433,7 @@ describe('a query that ran out of memory beside another', () => {
   it('is cancelled by its query_id as it is about to run once more alone', {
     timeout: 60_000,
   }, async () => {
-    const config = testConfig(join(temp.dir, 'data'), {
-      query: { memory_limit: '64MB', threads: 1, max_concurrent: 2 },
-    });
+    const config = twoQueriesIn64MB();
     let cancelled: boolean | undefined;
     const shared: QueryEngine = await createQueryEngine({
       config,
@@ -461,9 +463,7 @@ describe('a query that ran out of memory beside another', () => {
   it('does not hold new queries up while an export beside it is not read: it gives up after a while', {
     timeout: 60_000,
   }, async () => {
-    const config = testConfig(join(temp.dir, 'data'), {
-      query: { memory_limit: '64MB', threads: 1, max_concurrent: 2, timeout_ms: 20_000 },
-    });
+    const config = twoQueriesIn64MB({ timeout_ms: 20_000 });
     let toldAlone = false;
     const shared = await createQueryEngine({
       config,
