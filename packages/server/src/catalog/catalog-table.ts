@@ -28,6 +28,11 @@ export interface CatalogTable {
   updated_at: string | null;
   depends_on: string[];
   columns: CatalogColumn[];
+  /**
+   * For a model not built yet whose columns DuckDB cannot tell (it reads one in a cycle, or one
+   * whose SQL DuckDB cannot describe): why its columns are only those its YAML documents.
+   */
+  columns_note?: string;
   /** Why it cannot be queried now (its view cannot be built); absent when it can. */
   unavailable?: string;
   /**

@@ -173,7 +173,8 @@ describe('catalog', () => {
       },
     ]);
     expect((await catalog.table('accounts_activity')).built).toBe(true);
-    // One that reads a model not built either has no types to tell: the columns its YAML documents.
+    // One that reads a model not built either: its columns as DuckDB describes its SQL over that
+    // model's (not run). It had only the columns its YAML documents, with type null.
     writeProjectFile(
       config.project_dir,
       'models/later_still.sql',
@@ -192,7 +193,7 @@ SELECT account_id FROM {{ ref('later') }}`,
         description: 'What later has, later.',
         owner: 'data@example.com',
         tests: ['not_null(account_id)'],
-        columns: [{ name: 'account_id', type: null, description: 'The account.' }],
+        columns: [{ name: 'account_id', type: 'VARCHAR', description: 'The account.' }],
         upstream: expect.arrayContaining(['later', 'accounts_activity']),
       });
       expect((await catalog.table('later')).downstream).toEqual(['later_still']);
@@ -325,7 +326,7 @@ SELECT account_id FROM {{ ref('later') }}`,
       async () => {
         const inherited = {
           name: 'account_id',
-          type: null,
+          type: 'VARCHAR',
           description: 'The customer account.',
           description_from: 'accounts_activity',
         };
@@ -335,6 +336,59 @@ SELECT account_id FROM {{ ref('later') }}`,
         expect((await catalog.docsCheck()).filter((gap) => gap.table === 'later_tested')).toEqual([]);
       },
     );
+  });
+
+  it('describes models not built yet in the order they read each other; one in a cycle or over one DuckDB cannot describe has its YAML columns and says why', async () => {
+    const model = (name: string, sql: string) =>
+      writeProjectFile(config.project_dir, `models/${name}.sql`, sql);
+    const yaml = (column: string) => `/*---\ncolumns:\n  ${column}: { description: "Documented." }\n---*/\n`;
+    // Two steps from the lake, through two models not built yet, and a seed's CSV read by name.
+    model('step_one', "SELECT account_id, logins * 2 AS doubled FROM {{ ref('later') }}");
+    model('step_two', "SELECT doubled::BIGINT AS total, 'x' AS tag FROM {{ ref('step_one') }}");
+    // Read by name (no ref: the project would refuse a cycle of refs), each reads the other.
+    model('loop_a', `${yaml('a')}SELECT a FROM loop_b`);
+    model('loop_b', `${yaml('b')}SELECT a AS b FROM loop_a`);
+    model('over_loop', `${yaml('c')}SELECT * FROM {{ ref('loop_a') }}`);
+    model('broken', `${yaml('n')}SELECT no_such_column AS n FROM events`);
+    model('over_broken', `${yaml('m')}SELECT n AS m FROM {{ ref('broken') }}`);
+    const described: string[] = [];
+    const counting = createCatalog({ config, logger, onModelDescribed: (name) => described.push(name) });
+    try {
+      expect((await counting.table('step_two')).columns).toEqual([
+        { name: 'total', type: 'BIGINT', description: null },
+        { name: 'tag', type: 'VARCHAR', description: null },
+      ]);
+      expect((await counting.table('step_one')).columns.map((c) => [c.name, c.type])).toEqual([
+        ['account_id', 'VARCHAR'],
+        ['doubled', 'INTEGER'],
+      ]);
+      const loop = await counting.table('loop_a');
+      expect(loop.columns).toEqual([{ name: 'a', type: null, description: 'Documented.' }]);
+      expect(loop.columns_note).toBe(
+        'Its columns are those its YAML documents, of a type not known yet: it reads itself through loop_a → loop_b → loop_a, so none of these can be built first; make one of them read something else.',
+      );
+      expect((await counting.table('over_loop')).columns_note).toMatch(
+        /: it reads loop_a, not built yet either, whose columns cannot be told \(inlet catalog loop_a says why\)\.$/,
+      );
+      expect((await counting.table('broken')).columns_note).toMatch(
+        /: DuckDB cannot describe its SQL \(.*no_such_column.*\); inlet run broken says what is wrong\.$/,
+      );
+      expect(await counting.table('over_broken')).toMatchObject({
+        columns: [{ name: 'm', type: null, description: 'Documented.' }],
+        columns_note: expect.stringContaining('it reads broken, not built yet either'),
+      });
+      // A model of the cycle is never described: DuckDB could not tell its columns.
+      expect(described).not.toContain('loop_a');
+      // The stand-ins are gone once described: built, step_one's page has the columns of its mart.
+      model('step_one', 'SELECT 1 AS built_now');
+      expect((await runModels({ config, logger, selectors: ['step_one'] })).ok).toBe(true);
+      expect((await counting.table('step_one')).columns.map((c) => c.name)).toEqual(['built_now']);
+    } finally {
+      counting.close();
+      for (const name of ['step_one', 'step_two', 'loop_a', 'loop_b', 'over_loop', 'broken', 'over_broken'])
+        rmSync(join(config.project_dir, 'models', `${name}.sql`));
+      rmSync(join(config.data_dir, 'lake', 'marts', 'step_one'), { recursive: true, force: true });
+    }
   });
 
   it('docs check checks the columns of a model not built yet, as DuckDB describes its SQL', async () => {

@@ -67,6 +67,8 @@ export function createCatalog(options: {
   onWarning?: (message: string) => void;
   /** Told each time a model's SQL is parsed for what it reads (not when the same SQL was parsed before). */
   onModelParsed?: (model: string) => void;
+  /** Told each time DuckDB is asked for the columns of a model or seed not built yet (a DESCRIBE of its SQL). */
+  onModelDescribed?: (model: string) => void;
 }): Catalog {
   const { config, logger, leases } = options;
   // The catalog's DuckDB lives as long as the catalog, so it must not hold a lease all that time
@@ -85,6 +87,7 @@ export function createCatalog(options: {
     }
   };
   const sqlInputs = createSqlInputs(options.onModelParsed);
+  const describing = { onDescribed: options.onModelDescribed };
   let queue: Promise<unknown> = Promise.resolve();
   // One look at a time: the snapshot uses one DuckDB connection.
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -265,7 +268,7 @@ export function createCatalog(options: {
         // Lineage parses each model's SQL; a project whose models are all built needs none of it.
         const unbuilt = [...(snap.project?.nodes.keys() ?? [])].some((name) => !snap.tables.has(name));
         if (!unbuilt) return built.map(summary);
-        const notBuilt = await notBuiltDetails(snap, await lineageOf(snap), config.timezone);
+        const notBuilt = await notBuiltDetails(snap, await lineageOf(snap), config.timezone, describing);
         return [...built, ...notBuilt].sort((a, b) => byName(a.name, b.name)).map(summary);
       }),
     table: (typed) =>
@@ -289,7 +292,7 @@ export function createCatalog(options: {
           // Described with the others not built yet: one may inherit a column's description from another.
           const page =
             node &&
-            (await notBuiltDetails(snap, lineage, config.timezone)).find(
+            (await notBuiltDetails(snap, lineage, config.timezone, describing)).find(
               (detail) => detail.name === node.name,
             );
           if (!page)
@@ -328,7 +331,7 @@ export function createCatalog(options: {
         // Checked without its project, every mart would look undocumented (or fine) for no reason.
         if (snap.projectError) throw snap.projectError;
         // A model not built yet is checked by the columns its SQL outputs, as DuckDB describes it.
-        const notBuilt = await notBuiltDetails(snap, await lineageOf(snap), config.timezone);
+        const notBuilt = await notBuiltDetails(snap, await lineageOf(snap), config.timezone, describing);
         return docsGaps([...snap.tables.values(), ...notBuilt], snap.project);
       }),
     close() {

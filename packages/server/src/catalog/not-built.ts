@@ -1,4 +1,11 @@
-import { columnDescriptions, describeSelect, firstBuildSql, type ProjectNode } from '../models/index.ts';
+import {
+  columnDescriptions,
+  createTempView,
+  describeSelect,
+  dropTempView,
+  firstBuildSql,
+  type ProjectNode,
+} from '../models/index.ts';
 import {
   type CatalogColumn,
   type CatalogTableDetail,
@@ -13,6 +20,14 @@ import type { buildLineage } from './lineage.ts';
 // model): its page shows what the project says of it, with no rows and no freshness, rather than
 // "no such table" for a model the lineage shows.
 
+type Lineage = ReturnType<typeof buildLineage>;
+
+/** The columns of a model not built yet, and why they are only its YAML's when DuckDB cannot tell them. */
+interface Output {
+  columns: CatalogColumn[];
+  columns_note?: string;
+}
+
 /**
  * The project's models and seeds not built yet (no table of the lake has the name, in any case), by
  * name, as their pages show them: their YAML's description, owner, tests and columns, the SQL their
@@ -20,18 +35,22 @@ import type { buildLineage } from './lineage.ts';
  */
 export async function notBuiltDetails(
   snap: Snapshot,
-  lineage: ReturnType<typeof buildLineage>,
+  lineage: Lineage,
   timezone: string,
+  options: {
+    /** Told each time DuckDB is asked for the columns of one (a DESCRIBE of its SQL). */
+    onDescribed?: (model: string) => void;
+  } = {},
 ): Promise<CatalogTableDetail[]> {
   const nodes = [...(snap.project?.nodes.values() ?? [])]
     .filter((node) => !snap.tables.has(node.name) && !snap.tables.has(node.name.toLowerCase()))
     .sort((a, b) => byName(a.name, b.name));
+  const outputs = await describeInOrder(snap, nodes, lineage, timezone, options.onDescribed);
   const tables = new Map(snap.tables);
   const own = new Map(snap.own);
   const details: CatalogTableDetail[] = [];
-  // One at a time: the snapshot's DuckDB has one connection.
   for (const node of nodes) {
-    const entry = await notBuiltDetail(snap, node, lineage, timezone);
+    const entry = notBuiltDetail(node, lineage, timezone, outputs.get(node.name) ?? yamlColumns(node));
     tables.set(node.name, entry);
     own.set(node.name, byColumn(columnDescriptions(node.config)));
     details.push(entry);
@@ -42,13 +61,111 @@ export async function notBuiltDetails(
   return details;
 }
 
-/** A model or seed not built yet, its columns not described yet. */
-async function notBuiltDetail(
+/**
+ * The columns each node's first build would output, as DuckDB describes its SQL (which runs nothing).
+ * What it reads that is not built either is described first and stands in for its table as a
+ * temporary view (the SQL its first build runs, not run), so a model over another not built yet has
+ * its columns and types too; the views are dropped after. One in a cycle of reads, or over one whose
+ * SQL DuckDB cannot describe, has the columns its YAML documents, and a note saying why.
+ */
+async function describeInOrder(
   snap: Snapshot,
-  node: ProjectNode,
-  lineage: ReturnType<typeof buildLineage>,
+  nodes: ProjectNode[],
+  lineage: Lineage,
   timezone: string,
-): Promise<CatalogTableDetail> {
+  onDescribed: ((model: string) => void) | undefined,
+): Promise<Map<string, Output>> {
+  const byNodeName = new Map(nodes.map((node) => [node.name, node]));
+  const inputsOf = (name: string) =>
+    [
+      ...new Set(
+        lineage.edges
+          .filter((edge) => edge.to === name && edge.from !== name && byNodeName.has(edge.from))
+          .map((edge) => edge.from),
+      ),
+    ].sort(byName);
+  // Inputs first (depth first); a node met again while its inputs are visited closes a cycle.
+  const order = new Set<string>();
+  const cycles = new Map<string, string[]>();
+  const path: string[] = [];
+  const visit = (name: string) => {
+    if (order.has(name)) return;
+    const at = path.indexOf(name);
+    if (at >= 0) {
+      for (const member of path.slice(at))
+        if (!cycles.has(member)) cycles.set(member, [...path.slice(at), name]);
+      return;
+    }
+    path.push(name);
+    for (const input of inputsOf(name)) visit(input);
+    path.pop();
+    order.add(name);
+  };
+  for (const node of nodes) visit(node.name);
+
+  const outputs = new Map<string, Output>();
+  const viewed = new Set<string>();
+  try {
+    // One at a time: the snapshot's DuckDB has one connection.
+    for (const name of order) {
+      const node = byNodeName.get(name) as ProjectNode;
+      const cycle = cycles.get(name);
+      if (cycle) {
+        outputs.set(
+          name,
+          yamlColumns(
+            node,
+            `it reads itself through ${cycle.join(' → ')}, so none of these can be built first; make one of them read something else`,
+          ),
+        );
+        continue;
+      }
+      const sql = firstBuildSql(node, timezone);
+      try {
+        onDescribed?.(name);
+        const types = await describeSelect(snap.db, sql);
+        await createTempView(snap.db, name, sql);
+        viewed.add(name);
+        outputs.set(name, {
+          columns: [...types].map(([column, type]) => ({ name: column, type, description: null })),
+        });
+      } catch (error) {
+        const blocked = inputsOf(name).filter((input) => !viewed.has(input));
+        outputs.set(
+          name,
+          yamlColumns(
+            node,
+            blocked.length > 0
+              ? `it reads ${blocked.join(', ')}, not built yet either, whose columns cannot be told (inlet catalog ${blocked[0]} says why)`
+              : `DuckDB cannot describe its SQL (${(error as Error).message.split('\n')[0]}); inlet run ${name} says what is wrong`,
+          ),
+        );
+      }
+    }
+  } finally {
+    // Left in place, one would stand in front of the model's own view once it is built.
+    for (const name of viewed) await dropTempView(snap.db, name);
+  }
+  return outputs;
+}
+
+/** The columns a node's YAML documents, of a type not known yet, and why (when it is known). */
+function yamlColumns(node: ProjectNode, why?: string): Output {
+  return {
+    columns: Object.keys(node.config.columns).map((name) => ({ name, type: null, description: null })),
+    ...(why === undefined
+      ? {}
+      : { columns_note: `Its columns are those its YAML documents, of a type not known yet: ${why}.` }),
+  };
+}
+
+/** A model or seed not built yet, its columns not described yet. */
+function notBuiltDetail(
+  node: ProjectNode,
+  lineage: Lineage,
+  timezone: string,
+  output: Output,
+): CatalogTableDetail {
   const sql = firstBuildSql(node, timezone);
   const depends_on = lineage.edges
     .filter((edge) => edge.to === node.name && !edge.from.startsWith('source:'))
@@ -65,7 +182,7 @@ async function notBuiltDetail(
     partitions: { count: 0, first: null, last: null },
     updated_at: null,
     depends_on,
-    columns: await outputColumns(snap, node, sql),
+    ...output,
     built: false,
     partition_list: [],
     ...(node.kind === 'model' ? { sql: withoutBlankEnds(sql) } : {}),
@@ -77,16 +194,3 @@ async function notBuiltDetail(
 
 /** Names in the order the catalog lists tables (as Array.prototype.sort orders strings). */
 export const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/**
- * The columns its first build would output, as DuckDB describes its SQL (which runs nothing); when
- * it reads what is not built either, those its YAML documents, of a type not known yet.
- */
-async function outputColumns(snap: Snapshot, node: ProjectNode, sql: string): Promise<CatalogColumn[]> {
-  try {
-    const types = await describeSelect(snap.db, sql);
-    return [...types].map(([name, type]) => ({ name, type, description: null }));
-  } catch {
-    return Object.keys(node.config.columns).map((name) => ({ name, type: null, description: null }));
-  }
-}

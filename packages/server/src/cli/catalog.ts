@@ -157,6 +157,7 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
         table.built
           ? `  rows ${rows} · ${bytes} · partitions ${partitions} · updated ${updated}${table.owner ? ` · owner ${table.owner}` : ''}`
           : `  NOT BUILT YET: no rows and no freshness until inlet run ${table.name} builds it${table.owner ? ` · owner ${table.owner}` : ''}`,
+        ...(table.columns_note ? [`  ${table.columns_note}`] : []),
         `  upstream: ${table.upstream.join(', ') || '-'}`,
         `  downstream: ${table.downstream.join(', ') || '-'}`,
         `  tests: ${table.tests.join(', ') || '-'}`,

@@ -408,6 +408,13 @@ describe('inlet run, test, catalog, docs check, runs', () => {
         description: expect.stringContaining('not from a bot'),
         sql: expect.stringContaining('FROM events'),
       });
+      // It reads stg_events, not built either: its columns are as DuckDB describes its SQL over
+      // stg_events's, where they were those its YAML documents, with type null.
+      const dau = await inletHere('catalog', 'daily_active_users', '--format', 'json');
+      expect(dau.lines[0]?.columns).toContainEqual(
+        expect.objectContaining({ name: 'users', type: 'INTEGER', description: expect.any(String) }),
+      );
+      expect(dau.lines[0]).not.toHaveProperty('columns_note');
       const page = await inletHere('catalog', 'stg_events', '--format', 'table');
       expect(page.code).toBe(0);
       expect(page.out).toContain(

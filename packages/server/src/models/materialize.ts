@@ -43,6 +43,22 @@ export async function describeSelect(engine: BuildEngine, sql: string): Promise<
 }
 
 /**
+ * Makes a SELECT readable by name on this connection without running it, until dropTempView: a
+ * temporary view, in front of any view over the lake of that name. The catalog describes a model not
+ * built yet that reads another so.
+ */
+export async function createTempView(engine: BuildEngine, name: string, sql: string): Promise<void> {
+  await engine.connection.run(
+    `CREATE OR REPLACE TEMP VIEW ${quoteName(name)} AS SELECT * FROM ${asSubquery(sql)}`,
+  );
+}
+
+/** Drops what createTempView made, so the view over the lake of that name (once built) is read again. */
+export async function dropTempView(engine: BuildEngine, name: string): Promise<void> {
+  await engine.connection.run(`DROP VIEW IF EXISTS temp.main.${quoteName(name)}`);
+}
+
+/**
  * Fails when the SELECT outputs two columns of one name (in any case): read as a table, DuckDB
  * renames the second a_1, and the mart was published with a column nobody wrote.
  */
