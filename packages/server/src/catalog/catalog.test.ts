@@ -391,6 +391,42 @@ SELECT account_id FROM {{ ref('later') }}`,
     }
   });
 
+  it("describes for a model not built yet's page only it and those not built yet it reads, where it described every one", async () => {
+    writeProjectFile(
+      config.project_dir,
+      'models/later_still.sql',
+      "SELECT account_id FROM {{ ref('later') }}",
+    );
+    writeProjectFile(config.project_dir, 'models/unrelated.sql', 'SELECT 1 AS n');
+    const described: string[] = [];
+    const counting = createCatalog({ config, logger, onModelDescribed: (name) => described.push(name) });
+    const asking = async (work: () => Promise<unknown>) => {
+      described.length = 0;
+      await work();
+      return [...described];
+    };
+    try {
+      // The page of later described later_still and unrelated too: one DESCRIBE for each model not built.
+      expect(await asking(() => counting.table('later'))).toEqual(['later']);
+      expect(await asking(() => counting.table('later_still'))).toEqual(['later', 'later_still']);
+      expect((await counting.table('later_still')).columns).toEqual([
+        {
+          name: 'account_id',
+          type: 'VARCHAR',
+          description: 'The customer account.',
+          description_from: 'accounts_activity',
+        },
+      ]);
+      expect(await asking(() => counting.table('unrelated'))).toEqual(['unrelated']);
+      // The list describes them all, each once.
+      expect((await asking(() => counting.tables())).sort()).toEqual(['later', 'later_still', 'unrelated']);
+    } finally {
+      counting.close();
+      rmSync(join(config.project_dir, 'models', 'later_still.sql'));
+      rmSync(join(config.project_dir, 'models', 'unrelated.sql'));
+    }
+  });
+
   it('docs check checks the columns of a model not built yet, as DuckDB describes its SQL', async () => {
     await withModel(
       'unbuilt_docs',

@@ -289,10 +289,10 @@ export function createCatalog(options: {
           // A model of the project not built yet has a page as in dbt's docs, not "no such table".
           const nodes = snap.project?.nodes;
           const node = nodes?.get(asked) ?? nodes?.get(asked.toLowerCase());
-          // Described with the others not built yet: one may inherit a column's description from another.
+          // Described with those not built yet it reads: it may take on their columns and descriptions.
           const page =
             node &&
-            (await notBuiltDetails(snap, lineage, config.timezone, describing)).find(
+            (await notBuiltDetails(snap, lineage, config.timezone, { ...describing, only: node.name })).find(
               (detail) => detail.name === node.name,
             );
           if (!page)

@@ -40,17 +40,25 @@ export async function notBuiltDetails(
   options: {
     /** Told each time DuckDB is asked for the columns of one (a DESCRIBE of its SQL). */
     onDescribed?: (model: string) => void;
+    /**
+     * One model's page: only it and those not built yet it reads (through others not built yet),
+     * whose columns and descriptions it may take on, are described; by default every one.
+     */
+    only?: string;
   } = {},
 ): Promise<CatalogTableDetail[]> {
   const nodes = [...(snap.project?.nodes.values() ?? [])]
     .filter((node) => !snap.tables.has(node.name) && !snap.tables.has(node.name.toLowerCase()))
     .sort((a, b) => byName(a.name, b.name));
-  const outputs = await describeInOrder(snap, nodes, lineage, timezone, options.onDescribed);
+  const starts = options.only === undefined ? nodes.map((node) => node.name) : [options.only];
+  const outputs = await describeInOrder(snap, nodes, starts, lineage, timezone, options.onDescribed);
   const tables = new Map(snap.tables);
   const own = new Map(snap.own);
   const details: CatalogTableDetail[] = [];
   for (const node of nodes) {
-    const entry = notBuiltDetail(node, lineage, timezone, outputs.get(node.name) ?? yamlColumns(node));
+    const output = outputs.get(node.name);
+    if (!output) continue;
+    const entry = notBuiltDetail(node, lineage, timezone, output);
     tables.set(node.name, entry);
     own.set(node.name, byColumn(columnDescriptions(node.config)));
     details.push(entry);
@@ -71,6 +79,8 @@ export async function notBuiltDetails(
 async function describeInOrder(
   snap: Snapshot,
   nodes: ProjectNode[],
+  /** Those asked for: each is described after the ones it reads, and nothing else is. */
+  starts: string[],
   lineage: Lineage,
   timezone: string,
   onDescribed: ((model: string) => void) | undefined,
@@ -101,7 +111,7 @@ async function describeInOrder(
     path.pop();
     order.add(name);
   };
-  for (const node of nodes) visit(node.name);
+  for (const name of starts) if (byNodeName.has(name)) visit(name);
 
   const outputs = new Map<string, Output>();
   const viewed = new Set<string>();
@@ -149,13 +159,11 @@ async function describeInOrder(
   return outputs;
 }
 
-/** The columns a node's YAML documents, of a type not known yet, and why (when it is known). */
-function yamlColumns(node: ProjectNode, why?: string): Output {
+/** The columns a node's YAML documents, of a type not known yet, and why. */
+function yamlColumns(node: ProjectNode, why: string): Output {
   return {
     columns: Object.keys(node.config.columns).map((name) => ({ name, type: null, description: null })),
-    ...(why === undefined
-      ? {}
-      : { columns_note: `Its columns are those its YAML documents, of a type not known yet: ${why}.` }),
+    columns_note: `Its columns are those its YAML documents, of a type not known yet: ${why}.`,
   };
 }
 
