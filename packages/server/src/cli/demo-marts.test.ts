@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
+import { API_TOKEN, capturedOutput, configIn, tempDir, testConfig } from '../../test/helpers.ts';
+import { BIN } from '../../test/inlet-process.ts';
+import { loadConfig } from '../config/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -50,5 +53,36 @@ describe('inlet demo', () => {
     } finally {
       engine.close();
     }
+  });
+
+  it('prints commands to try that read the demo --config file, so that pasted elsewhere they query its data', async () => {
+    const path = configIn(join(temp.dir, 'my conf'), 'data_dir: ./data\nserver: { port: 0 }\n');
+    const config = loadConfig({ path, env: { INLET_API_TOKEN: API_TOKEN }, projectMayBeMissing: true });
+    const captured = capturedOutput();
+    expect(await demoCommand(['--days', '1', '--exit'], config, createSilentLogger(), captured.output)).toBe(
+      0,
+    );
+    const tries = captured.err.split('\n').filter((line) => line.startsWith('    npx inlet '));
+    expect(tries).toHaveLength(4);
+    const dau = tries.find((line) => line.includes('daily_active_users'));
+    expect(dau).toBe(
+      `    npx inlet query --config '${path}' "SELECT * FROM daily_active_users ORDER BY dt DESC LIMIT 7"`,
+    );
+    // Run by a shell in another folder, as a user pastes it: it said "Table with name daily_active_users does not exist".
+    const pasted = spawnSync(
+      'sh',
+      ['-c', `${dau?.trim().replace('npx inlet', `node '${BIN}'`)} --format csv`],
+      {
+        cwd: temp.dir,
+        encoding: 'utf8',
+      },
+    );
+    const [header, first] = pasted.stdout.split('\r\n');
+    expect([pasted.status, pasted.stderr, header, first?.split(',')[0]]).toEqual([
+      0,
+      '',
+      'site,dt,users,visitors,events',
+      'demo',
+    ]);
   });
 });

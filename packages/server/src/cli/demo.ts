@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startInlet } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
 import {
@@ -112,6 +112,12 @@ export async function demoCommand(
         `${skipped.length > 0 ? ` (waiting for their input: ${skipped.join(', ')})` : ''}.\n`,
     );
     for (const model of failed) output.err(`  ${model.name} failed: ${model.message}\n`);
+    // Pasted as they were, the commands read ./inlet.yaml: after inlet demo --config conf/demo.yaml they
+    // queried another data_dir, and said there was no events table.
+    const configArg =
+      config.configPath !== undefined && config.configPath !== resolve('inlet.yaml')
+        ? ` --config ${shellWord(config.configPath)}`
+        : '';
     // With --exit the server stops here: no "running at", and no curl to a server that is gone.
     const serving = [
       `    curl -s ${inlet.url}/api/query -H 'Authorization: Bearer ${inlet.apiToken}' -H 'Content-Type: application/json' \\`,
@@ -125,10 +131,10 @@ export async function demoCommand(
           : `inlet is running at ${inlet.url}`,
         `  API token: ${inlet.apiToken}`,
         '  Try:',
-        `    npx inlet query "SELECT name, count(*) AS events FROM events WHERE type = 'track' GROUP BY ALL ORDER BY 2 DESC"`,
-        '    npx inlet query "SELECT * FROM daily_active_users ORDER BY dt DESC LIMIT 7"',
-        '    npx inlet query "SELECT * FROM searches_without_results"',
-        '    npx inlet catalog',
+        `    npx inlet query${configArg} "SELECT name, count(*) AS events FROM events WHERE type = 'track' GROUP BY ALL ORDER BY 2 DESC"`,
+        `    npx inlet query${configArg} "SELECT * FROM daily_active_users ORDER BY dt DESC LIMIT 7"`,
+        `    npx inlet query${configArg} "SELECT * FROM searches_without_results"`,
+        `    npx inlet catalog${configArg}`,
         ...(values.exit ? [] : serving),
         '',
       ].join('\n'),
@@ -149,4 +155,9 @@ export async function demoCommand(
 /** 1 day, 30 days. */
 function dayCount(n: number): string {
   return `${n} ${n === 1 ? 'day' : 'days'}`;
+}
+
+/** A path as one shell word: quoted when it holds anything but the characters a shell leaves alone. */
+function shellWord(path: string): string {
+  return /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", `'"'"'`)}'`;
 }
