@@ -9,6 +9,7 @@ import {
   sendDemo,
   unfinishedDemoSend,
 } from '../demo/index.ts';
+import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
 import { parseOptions } from './command.ts';
@@ -55,6 +56,15 @@ export async function demoCommand(
     return ExitCode.USAGE;
   }
   const site = baseConfig.sites.find((s) => s.id === DEMO_SITE.id) ?? DEMO_SITE;
+  // Added beside a site of inlet.yaml that has its key, the demo site took that site's events for
+  // as long as the demo ran (and the demo's went to the other under inlet start).
+  const keyTaken = baseConfig.sites.findIndex((s) => s.id !== site.id && s.write_key === site.write_key);
+  if (keyTaken >= 0) {
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${baseConfig.configPath ?? 'inlet.yaml'} is not valid for inlet demo:\n  sites[${keyTaken}].write_key: is ${site.write_key}, the key inlet demo gives its own site, "${DEMO_SITE.id}", and two sites cannot share one; give site ${baseConfig.sites[keyTaken]?.id} another write_key, or the id ${DEMO_SITE.id} to have the demo send to it`,
+    );
+  }
   const config: InletConfig = {
     ...baseConfig,
     server: { ...baseConfig.server, port },

@@ -416,6 +416,20 @@ describe('inlet command line', () => {
     );
   });
 
+  it('refuses inlet demo when a site of inlet.yaml has the demo write key, whose events the demo site took', async () => {
+    const shared = join(temp.dir, 'shared-key.yaml');
+    writeFileSync(
+      shared,
+      'data_dir: ./shared-key\nserver: { port: 0 }\nsites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: mysite\n    write_key: wk_demo_public\n',
+    );
+    expect(await inlet('demo', '--days', '1', '--exit', '--config', shared)).toMatchObject({
+      code: ExitCode.CONFIG,
+      err: `CONFIG_INVALID: ${shared} is not valid for inlet demo:\n  sites[1].write_key: is wk_demo_public, the key inlet demo gives its own site, "demo", and two sites cannot share one; give site mysite another write_key, or the id demo to have the demo send to it\n`,
+    });
+    // Nothing was sent: the demo site got the events of wk_demo_public, and mysite had them under inlet start.
+    expect(existsSync(join(temp.dir, 'shared-key', 'wal'))).toBe(false);
+  });
+
   it('says which words a command does not take or needs before its usage, which alone left them to be guessed', async () => {
     for (const [args, first] of [
       [['sync', 'crm', 'app', 'web'], 'inlet sync takes one source, not also "app" "web".'],
