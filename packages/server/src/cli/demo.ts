@@ -46,16 +46,22 @@ export async function demoCommand(
     output.err(`--days must be a whole number from 1 to 366, not "${values.days}"\n`);
     return ExitCode.USAGE;
   }
-  const maxAge = baseConfig.limits.max_event_age_days;
+  const siteIndex = baseConfig.sites.findIndex((s) => s.id === DEMO_SITE.id);
+  const site = baseConfig.sites[siteIndex] ?? DEMO_SITE;
+  // The demo site's own limit wins, as at intake: checked against limits alone, a demo site of
+  // inlet.yaml with max_event_age_days: 3 had 7 of --days 10's days filed today, without a word.
+  const ownAge = baseConfig.sites[siteIndex]?.max_event_age_days;
+  const maxAge = ownAge ?? baseConfig.limits.max_event_age_days;
+  const ageKey =
+    ownAge === undefined ? 'limits.max_event_age_days' : `sites[${siteIndex}].max_event_age_days`;
   if (maxAge > 0 && days >= maxAge) {
     // With a limit of 1 day, "use --days 0 or less" named no --days there is.
     const fewer = maxAge > 1 ? `use --days ${maxAge - 1} or less, or ` : '';
     output.err(
-      `--days ${days} goes back as far as limits.max_event_age_days (${maxAge}) or further, and older events are filed at their arrival; ${fewer}raise the limit in inlet.yaml (0 keeps any age)\n`,
+      `--days ${days} goes back as far as ${ageKey} (${maxAge}) or further, and older events are filed at their arrival; ${fewer}raise the limit in inlet.yaml (0 keeps any age)\n`,
     );
     return ExitCode.USAGE;
   }
-  const site = baseConfig.sites.find((s) => s.id === DEMO_SITE.id) ?? DEMO_SITE;
   // Added beside a site of inlet.yaml that has its key, the demo site took that site's events for
   // as long as the demo ran (and the demo's went to the other under inlet start).
   const keyTaken = baseConfig.sites.findIndex((s) => s.id !== site.id && s.write_key === site.write_key);

@@ -416,6 +416,26 @@ describe('inlet command line', () => {
     );
   });
 
+  it("checks inlet demo --days against the demo site's own max_event_age_days, which wins at intake", async () => {
+    // Against limits.max_event_age_days alone, --days 4 sent a day the site's limit of 3 filed
+    // today, without a word, and a demo site that takes any age was refused.
+    const ownLimit = join(temp.dir, 'own-limit.yaml');
+    writeFileSync(
+      ownLimit,
+      'data_dir: ./own-limit\nserver: { port: 0 }\nsites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: demo\n    write_key: wk_demo_public\n    max_event_age_days: 3\n',
+    );
+    expect(await inlet('demo', '--days', '4', '--exit', '--config', ownLimit)).toMatchObject({
+      code: ExitCode.USAGE,
+      err: '--days 4 goes back as far as sites[1].max_event_age_days (3) or further, and older events are filed at their arrival; use --days 2 or less, or raise the limit in inlet.yaml (0 keeps any age)\n',
+    });
+    writeFileSync(
+      ownLimit,
+      'data_dir: ./any-age\nserver: { port: 0 }\nlimits:\n  max_event_age_days: 2\nsites:\n  - id: demo\n    write_key: wk_demo_public\n    max_event_age_days: 0\n',
+    );
+    const anyAge = await inlet('demo', '--days', '2', '--exit', '--config', ownLimit);
+    expect([anyAge.code, anyAge.err]).toEqual([ExitCode.OK, expect.stringContaining('Sent ')]);
+  });
+
   it('refuses inlet demo when a site of inlet.yaml has the demo write key, whose events the demo site took', async () => {
     const shared = join(temp.dir, 'shared-key.yaml');
     writeFileSync(
