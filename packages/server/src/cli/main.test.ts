@@ -16,6 +16,12 @@ const configPath = configIn(temp.dir, 'data_dir: ./data\n');
 afterAll(() => temp.cleanup());
 
 const inlet = (...argv: string[]) => runCli(argv);
+/** inlet demo --exit on a free port, with <name>.yaml holding yaml and data_dir ./<name>. */
+function demoWith(name: string, yaml: string, ...args: string[]) {
+  const path = join(temp.dir, `${name}.yaml`);
+  writeFileSync(path, `data_dir: ./${name}\nserver: { port: 0 }\n${yaml}`);
+  return inlet('demo', ...args, '--exit', '--config', path);
+}
 
 describe('inlet command line', () => {
   it('takes --config before the command as well as after it', async () => {
@@ -419,32 +425,27 @@ describe('inlet command line', () => {
   it("checks inlet demo --days against the demo site's own max_event_age_days, which wins at intake", async () => {
     // Against limits.max_event_age_days alone, --days 4 sent a day the site's limit of 3 filed
     // today, without a word, and a demo site that takes any age was refused.
-    const ownLimit = join(temp.dir, 'own-limit.yaml');
-    writeFileSync(
-      ownLimit,
-      'data_dir: ./own-limit\nserver: { port: 0 }\nsites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: demo\n    write_key: wk_demo_public\n    max_event_age_days: 3\n',
-    );
-    expect(await inlet('demo', '--days', '4', '--exit', '--config', ownLimit)).toMatchObject({
+    const sites =
+      'sites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: demo\n    write_key: wk_demo_public\n';
+    expect(await demoWith('own-limit', `${sites}    max_event_age_days: 3\n`, '--days', '4')).toMatchObject({
       code: ExitCode.USAGE,
       err: '--days 4 goes back as far as sites[1].max_event_age_days (3) or further, and older events are filed at their arrival; use --days 2 or less, or raise the limit in inlet.yaml (0 keeps any age)\n',
     });
-    writeFileSync(
-      ownLimit,
-      'data_dir: ./any-age\nserver: { port: 0 }\nlimits:\n  max_event_age_days: 2\nsites:\n  - id: demo\n    write_key: wk_demo_public\n    max_event_age_days: 0\n',
+    const anyAge = await demoWith(
+      'any-age',
+      `limits:\n  max_event_age_days: 2\n${sites}    max_event_age_days: 0\n`,
+      '--days',
+      '2',
     );
-    const anyAge = await inlet('demo', '--days', '2', '--exit', '--config', ownLimit);
     expect([anyAge.code, anyAge.err]).toEqual([ExitCode.OK, expect.stringContaining('Sent ')]);
   });
 
   it('refuses inlet demo when a site of inlet.yaml has the demo write key, whose events the demo site took', async () => {
-    const shared = join(temp.dir, 'shared-key.yaml');
-    writeFileSync(
-      shared,
-      'data_dir: ./shared-key\nserver: { port: 0 }\nsites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: mysite\n    write_key: wk_demo_public\n',
-    );
-    expect(await inlet('demo', '--days', '1', '--exit', '--config', shared)).toMatchObject({
+    const sites =
+      'sites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: mysite\n    write_key: wk_demo_public\n';
+    expect(await demoWith('shared-key', sites, '--days', '1')).toMatchObject({
       code: ExitCode.CONFIG,
-      err: `CONFIG_INVALID: ${shared} is not valid for inlet demo:\n  sites[1].write_key: is wk_demo_public, the key inlet demo gives its own site, "demo", and two sites cannot share one; give site mysite another write_key, or the id demo to have the demo send to it\n`,
+      err: `CONFIG_INVALID: ${join(temp.dir, 'shared-key.yaml')} is not valid for inlet demo:\n  sites[1].write_key: is wk_demo_public, the key inlet demo gives its own site, "demo", and two sites cannot share one; give site mysite another write_key, or the id demo to have the demo send to it\n`,
     });
     // Nothing was sent: the demo site got the events of wk_demo_public, and mysite had them under inlet start.
     expect(existsSync(join(temp.dir, 'shared-key', 'wal'))).toBe(false);
