@@ -40,8 +40,8 @@ export type WorkflowStep =
   | ({ kind: 'test'; selectors: string[]; exclude: string[]; text: string } & StepVars)
   | { kind: 'report'; report: string; text: string };
 
-const STEP_HINT =
-  'use "sync <source>", "run [selector…] [--full-refresh]", "test [selector…]" or "report <name>"';
+// report <name> is left out: the schema takes it, but every scheduler refuses it until reports exist.
+const STEP_HINT = 'use "sync <source>", "run [selector…] [--full-refresh]" or "test [selector…]"';
 const VARS_EXAMPLE = '{ run: "+daily_active_users", vars: { start_date: "2026-01-01" } }';
 
 /**

@@ -1315,6 +1315,11 @@ describe('scheduler', () => {
         workflows: [workflow({ steps: ['report daily_kpis'] })],
       }),
     ).toThrow(/needs the reports module/);
+    // A step that is none, such as deploy, was told to use "report <name>" among the steps, which the
+    // line above refuses in every inlet there is.
+    expect(() => parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: ['deploy'] }] })).toThrow(
+      /"deploy" is not a step; use "sync <source>", "run \[selector…\] \[--full-refresh\]" or "test \[selector…\]"$/,
+    );
     s.state.close();
   });
 
