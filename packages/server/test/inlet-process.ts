@@ -143,20 +143,33 @@ export async function busyEngine(parent: number | 'self' = 'self'): Promise<numb
 }
 
 /**
- * The engine's process of an inlet process, once a query is planned or run in it: a thread other
- * than its main one (libuv's, where DuckDB plans, or DuckDB's own) has used a second of CPU, which
- * starting the engine takes nowhere near.
+ * The engine's process of an inlet process, once a query is planned or run in it (busyThreads):
+ * starting the engine takes nowhere near a second of CPU.
  */
 export async function engineAtWork(parent: number): Promise<number> {
   while (engineProcesses(parent).length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
   const engine = await busyEngine(parent);
+  await busyThreads(engine);
+  return engine;
+}
+
+/**
+ * Resolves once a thread of a process other than its main one (libuv's, where DuckDB plans, or
+ * DuckDB's own) has used a second of CPU: a query is planned or runs in the DuckDB of that process.
+ */
+export async function busyThreads(pid: number): Promise<void> {
   const cpuSeconds = (task: string) => {
-    const fields = readFileSync(`/proc/${engine}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100;
   };
-  while (
-    !readdirSync(`/proc/${engine}/task`).some((task) => task !== String(engine) && cpuSeconds(task) >= 1)
-  )
+  // A thread may end between listing it and reading its figures.
+  const busy = (task: string) => {
+    try {
+      return cpuSeconds(task) >= 1;
+    } catch {
+      return false;
+    }
+  };
+  while (!readdirSync(`/proc/${pid}/task`).some((task) => task !== String(pid) && busy(task)))
     await new Promise((resolve) => setTimeout(resolve, 50));
-  return engine;
 }

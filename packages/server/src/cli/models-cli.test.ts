@@ -10,7 +10,7 @@ import {
   tempDir,
   testConfig,
 } from '../../test/helpers.ts';
-import { inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
+import { busyThreads, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createRunHistory } from '../scheduler/index.ts';
@@ -675,6 +675,34 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const passed = await cliWith(config)('test');
     expect([passed.code, passed.err]).toEqual([0, expect.stringContaining('1 passed, 0 failed.')]);
   });
+
+  it('inlet test stopped by Ctrl-C in the middle of a slow data test stops it at once and exits 130', async () => {
+    // Checked by hand only: the in-process test above stops before the views are refreshed, not in a
+    // query DuckDB is running, which only DuckDB's interrupt ends.
+    const dir = join(temp.dir, 'stopped-slow-test');
+    const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    writeProjectFile(join(dir, 'project'), 'models/daily.sql', 'SELECT 1 AS n');
+    // Built before the slow test is written: inlet run tests what it builds.
+    expect((await cliWith(config)('run')).code).toBe(0);
+    writeProjectFile(
+      join(dir, 'project'),
+      'tests/slow.sql',
+      "SELECT * FROM (SELECT count(*) AS c FROM range(100000000000) t(i) WHERE i % 7 = 3), {{ ref('daily') }} WHERE c < 0",
+    );
+    const tested = spawnInlet(['test', '--config', config]);
+    await busyThreads(tested.child.pid as number);
+    tested.child.kill('SIGINT');
+    // A stop not heard must not leave the query running for minutes after the test.
+    const unheard = setTimeout(() => tested.child.kill('SIGKILL'), 30_000);
+    const code = await tested.exit;
+    clearTimeout(unheard);
+    expect([code, tested.err]).toEqual([
+      ExitCode.INTERRUPTED,
+      expect.stringContaining('inlet test stopped: Ctrl-C (SIGINT) came before it finished.\n'),
+    ]);
+    expect(tested.err).not.toContain('did not foresee');
+    expect(tested.out).toBe('');
+  }, 60_000);
 
   it.each(STOPS)(
     'inlet runs start stopped by %s records its run as failed, not running, and exits %i',
