@@ -262,8 +262,8 @@ describe('inlet command line', () => {
       ['broken', 'failed'],
       ['fine', 'success'],
     ]);
-    // The log line about the failure goes with the other messages, to stderr.
-    expect(run.err).toMatch(/"model":"broken","status":"failed"/);
+    // The log line about the failure goes with the other messages, to stderr, as text.
+    expect(run.err).toMatch(/ ERROR model built model=broken status=failed /);
     expect(run.err).toMatch(/Failed: 1 built, 1 failed, 0 skipped/);
   });
 

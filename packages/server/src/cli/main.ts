@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { type InletConfig, loadConfig } from '../config/index.ts';
 import { type InletError, isInletError } from '../errors/index.ts';
-import { createLogger, isLogLevel, LOG_LEVELS } from '../log/index.ts';
+import { createLogger, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
 import { beyondUsage, longForm, StoppedBySignal, stoppedLine } from './command.ts';
 import { dbtFlagMessage } from './dbt-flags.ts';
 import { demoCommand, demoHelp } from './demo.ts';
 import { docsCommand, docsHelp } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
+import { logLine } from './log-lines.ts';
 import { lsCommand, lsHelp } from './ls.ts';
 import {
   type Output,
@@ -190,41 +191,48 @@ async function dispatch(
     );
     return ExitCode.CONFIG;
   }
-  const logger = createLogger({ level: level ?? 'info' });
-  // Commands that print their own results log only warnings, and to stderr: on stdout a failed
-  // model's log line came between the result lines a pipe reads. inlet sync prints its own
-  // progress and per-table counts, so its info lines only repeated them.
-  const quiet = () => createLogger({ level: level ?? 'warn', stderr: true });
+  const format = env.INLET_LOG_FORMAT || undefined;
+  if (format !== undefined && !isLogFormat(format)) {
+    output.err(
+      `INLET_LOG_FORMAT is "${format}", not a log format; set it to ${LOG_FORMATS.join(' or ')}, or unset it.\n`,
+    );
+    return ExitCode.CONFIG;
+  }
+  // inlet start logs JSON lines to stdout, for a log shipper. Commands that print their own results
+  // log to stderr, so a pipe reads only their results, and from warn up: a failed model's log line
+  // came between the result lines a pipe reads, and inlet sync's info lines only repeated its own
+  // progress and per-table counts. inlet query's engine process logs what the server's log keeps
+  // (that process ended, and why), which the query's own error already says: silent. Their lines
+  // are text, as dbt's are, unless INLET_LOG_FORMAT=json asks for JSON.
+  const server = command === 'start';
+  const logger = createLogger({
+    level: level ?? (server ? 'info' : command === 'query' ? 'silent' : 'warn'),
+    stderr: !server,
+    text: (format ?? (server ? 'json' : 'text')) === 'text' ? logLine : undefined,
+  });
   try {
     switch (command) {
       case 'start':
         return await startCommand(args, config, logger, output, env);
       case 'query':
-        // Its query engine's process logs what the server's log keeps (that process ended, and why),
-        // which the query's own error already says: silent unless INLET_LOG_LEVEL asks.
-        return await queryCommand(
-          args,
-          config,
-          createLogger({ level: level ?? 'silent', stderr: true }),
-          output,
-        );
+        return await queryCommand(args, config, logger, output);
       case 'sync':
-        return await syncCommand(args, config, quiet(), output);
+        return await syncCommand(args, config, logger, output);
       case 'run':
-        return await runCommand(args, config, quiet(), output);
+        return await runCommand(args, config, logger, output);
       case 'test':
         return await testCommand(args, config, output);
       case 'ls':
       case 'list':
-        return await lsCommand(args, config, quiet(), output);
+        return await lsCommand(args, config, logger, output);
       case 'runs':
-        return await runsCommand(args, config, quiet(), output);
+        return await runsCommand(args, config, logger, output);
       case 'catalog':
-        return await catalogCommand(args, config, quiet(), output);
+        return await catalogCommand(args, config, logger, output);
       case 'docs':
-        return await docsCommand(args, config, quiet(), output);
+        return await docsCommand(args, config, logger, output);
       case 'demo':
-        return await demoCommand(args, config, quiet(), output);
+        return await demoCommand(args, config, logger, output);
       default:
         output.err(`Unknown command "${command}".\n\n${HELP}`);
         return ExitCode.USAGE;
@@ -256,7 +264,7 @@ async function dispatch(
     logger.debug({ err: error }, `inlet ${command} failed with an error inlet did not foresee`);
     output.err(
       `inlet ${command} failed with an error inlet did not foresee: ${printableLines(describeUnforeseen(error))}. ` +
-        'Run it again with INLET_LOG_LEVEL=debug to log the whole error with its stack (on standard output), and report it.\n',
+        `Run it again with INLET_LOG_LEVEL=debug to log the whole error with its stack (on standard ${server ? 'output' : 'error'}), and report it.\n`,
     );
     return ExitCode.INTERNAL;
   }

@@ -247,6 +247,47 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(piped.logged).toEqual(['model built']);
   });
 
+  it('inlet run and catalog to a pipe log text lines on stderr, as dbt does; INLET_LOG_FORMAT=json logs JSON', async () => {
+    // A person running inlet run | tee, or inlet catalog > tables.ndjson, saw pino's JSON records
+    // ({"level":50,"time":…,"msg":"model built"}) among the messages on stderr.
+    const dir = join(temp.dir, 'log-lines');
+    const config = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+    writeProjectFile(join(dir, 'project'), 'models/broken.sql', 'SELECT * FROM nosuch');
+    const { INLET_LOG_FORMAT: _format, INLET_LOG_LEVEL: _level, ...env } = process.env;
+    const inletWith = async (extra: NodeJS.ProcessEnv, ...args: string[]) => {
+      const run = spawnInlet([...args, '--config', config], { ...env, ...extra });
+      return { code: await run.exit, err: run.err };
+    };
+    const run = await inletWith({}, 'run');
+    expect(run.code).toBe(ExitCode.FAILURE);
+    expect(run.err.split('\n')).toEqual([
+      expect.stringMatching(
+        /^\d\d:\d\d:\d\d ERROR model built model=broken status=failed ms=\d+ message="broken reads nosuch, /,
+      ),
+      expect.stringMatching(/^Failed: 0 built, 1 failed, 0 skipped in /),
+      '',
+    ]);
+    const json = await inletWith({ INLET_LOG_FORMAT: 'json' }, 'run');
+    expect(jsonLines(json.err.split('\n')[0] ?? '')).toMatchObject([
+      { level: 50, msg: 'model built', model: 'broken' },
+    ]);
+    writeProjectFile(join(dir, 'project'), 'models/unreadable.sql', '/*---\nbad: [\n---*/\nSELECT 1');
+    const catalog = await inletWith({}, 'catalog');
+    expect([catalog.code, catalog.err]).toEqual([
+      ExitCode.OK,
+      expect.stringMatching(
+        /^\d\d:\d\d:\d\d WARN the models project could not be read; the catalog shows the lake only code=MODEL_INVALID error=".*unreadable\.sql: /,
+      ),
+    ]);
+    expect(catalog.err).not.toContain('{');
+    // Any other value is refused, as a wrong INLET_LOG_LEVEL is.
+    const wrong = await inletWith({ INLET_LOG_FORMAT: 'pretty' }, 'catalog');
+    expect([wrong.code, wrong.err]).toEqual([
+      ExitCode.CONFIG,
+      'INLET_LOG_FORMAT is "pretty", not a log format; set it to json or text, or unset it.\n',
+    ]);
+  }, 60_000);
+
   it('inlet catalog on a terminal narrower than its list shows a table at a time, as inlet query does', async () => {
     // Its nine columns and descriptions made lines of some 250 columns, which the terminal wrapped
     // into each other.
