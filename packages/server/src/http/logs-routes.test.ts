@@ -641,6 +641,24 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('rejects an access record whose response time is negative, naming the field, where it stored -1000 ms', async () => {
+    const { post, query, layout } = await setup();
+    const lines =
+      '{"method":"GET","path":"/neg","code":200,"request_time":-1}\n{"method":"GET","path":"/str","code":200,"duration_ms":"-5"}\n' +
+      '{"method":"GET","path":"/zero","code":200,"request_time":0}\n';
+    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      accepted: 1,
+      rejected: 2,
+    });
+    expect(await query('SELECT path, response_time_ms FROM access_logs ORDER BY path')).toEqual([
+      ['/zero', 0],
+    ]);
+    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+      'request_time -1 is not a response time; send a number of seconds (0.123), or leave the field out',
+      'duration_ms -5 is not a response time; send a number of milliseconds (123), or leave the field out',
+    ]);
+  });
+
   it('writes records spanning 1,000 days, each into its day, a bounded number of days a copy', async () => {
     // One PARTITION_BY over 800 days or more ran DuckDB out of memory, and the log loader retried
     // that segment forever: nothing sent after it reached the lake. (A backfill: no age limit.)

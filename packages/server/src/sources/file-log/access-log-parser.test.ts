@@ -432,6 +432,20 @@ describe('helpers', () => {
     expect(regex('request_time_ms')('/a -')).toMatchObject({ ok: true, value: { responseTimeMs: null } });
   });
 
+  it('refuses a regex line whose response time group matches a negative number, naming it, where it stored it as negative milliseconds', () => {
+    const regex = (group: string) => createRegexAccessParser(`^(?<path>\\S+) (?<${group}>\\S+)$`, 'UTC');
+    expect(regex('request_time')('/a -5')).toEqual({
+      ok: false,
+      reason: 'request_time -5 is not a response time; make the group match a number of seconds (0.123)',
+    });
+    expect(regex('request_time_ms')('/a -0.5')).toEqual({
+      ok: false,
+      reason:
+        'request_time_ms -0.5 is not a response time; make the group match a number of milliseconds (123)',
+    });
+    expect(regex('request_time')('/a 0')).toMatchObject({ ok: true, value: { responseTimeMs: 0 } });
+  });
+
   it('unescapes Apache sequences and leaves unknown ones alone', () => {
     expect(unescapeLogField(String.raw`a\tb\nc\\d\qe`)).toBe('a\tb\nc\\d\\qe');
     expect(unescapeLogField(String.raw`\xZZ`)).toBe(String.raw`\xZZ`);

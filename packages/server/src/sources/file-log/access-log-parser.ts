@@ -66,7 +66,7 @@ const TIME_UNITS = {
 /**
  * A response time written under `field` in `unit`, as milliseconds (null when absent); refused,
  * naming the field and `todo` with what it must be, when it is no number (`"request_time": "abc"`),
- * which was stored as NULL without a word.
+ * which was stored as NULL without a word, or negative (`-1`), which was stored as -1000 ms.
  */
 export function responseTimeMs(
   field: string,
@@ -77,8 +77,9 @@ export function responseTimeMs(
   if (written === undefined || written === null) return { ok: true, value: null };
   const n = writtenNumber(written);
   const { per, what } = TIME_UNITS[unit];
-  if (Number.isFinite(n)) return { ok: true, value: n * per };
-  const shown = JSON.stringify(written).slice(0, 60);
+  if (Number.isFinite(n) && n >= 0) return { ok: true, value: n * per };
+  // A negative number is shown as a number, as a negative byte count is (`bytes -5`).
+  const shown = Number.isFinite(n) ? String(n) : JSON.stringify(written).slice(0, 60);
   return { ok: false, reason: `${field} ${shown} is not a response time; ${todo(what)}` };
 }
 
