@@ -11,9 +11,9 @@ import {
   renameSync,
   statSync,
 } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncPath } from '../fsync.ts';
+import { syncPath, syncPathAsync } from '../fsync.ts';
 
 export { syncPath };
 
@@ -22,16 +22,6 @@ export function publish(tmpPath: string, finalPath: string, dir: string): void {
   syncPath(tmpPath);
   renameSync(tmpPath, finalPath);
   syncPath(dir);
-}
-
-/** syncPath on libuv's thread pool. */
-async function syncPathAsync(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

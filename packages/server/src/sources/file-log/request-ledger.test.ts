@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
@@ -109,6 +109,64 @@ describe('request ledger (POST /logs repeats)', () => {
         '',
       ]);
       expect(createRequestLedger(path).answer(key(2000), now + 3)).toEqual({ accepted: 2, rejected: 0 });
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('answers requests while a compaction writes, and a crash during it leaves the file as it was', async () => {
+    const temp = tempDir();
+    try {
+      const path = join(temp.dir, 'state', 'log-requests');
+      const ledger = createRequestLedger(path, { max: 5000 });
+      const keys = Array.from({ length: 10_002 }, (_, i) => requestKey('site', 'http', `body ${i}`));
+      const key = (i: number) => keys[i] as string;
+      const now = Date.now();
+      // 10,000 lines, twice the most it keeps, make the next write compact the 5,000 it keeps.
+      await Promise.all(
+        keys.slice(0, 10_000).map((k) => ledger.remember(k, { accepted: 1, rejected: 0 }, now)),
+      );
+      let compacted = false;
+      const compaction = ledger.remember(key(10_000), { accepted: 2, rejected: 0 }, now + 1).finally(() => {
+        compacted = true;
+      });
+      // Polled at each turn of the event loop: the compaction wrote its whole file in one turn.
+      const during = await new Promise<
+        { answer: unknown; next: Promise<void>; reopened: unknown[]; lines: number } | undefined
+      >((resolve) => {
+        const poll = () => {
+          if (existsSync(`${path}.tmp`)) {
+            // What a restart now would find: the file before the compaction.
+            const reopened = createRequestLedger(path, { max: 5000 });
+            resolve({
+              answer: ledger.answer(key(9999), now + 2),
+              next: ledger.remember(key(10_001), { accepted: 3, rejected: 0 }, now + 2),
+              reopened: [reopened.answer(key(9999), now + 2), reopened.answer(key(10_000), now + 2)],
+              lines: readFileSync(path, 'utf8').split('\n').length - 1,
+            });
+          } else if (compacted) resolve(undefined);
+          else setImmediate(poll);
+        };
+        setImmediate(poll);
+      });
+      expect(during).toMatchObject({
+        answer: { accepted: 1, rejected: 0 },
+        // Its request not yet answered, the batch that set it off is not in the old file.
+        reopened: [{ accepted: 1, rejected: 0 }, undefined],
+        lines: 10_000,
+      });
+      await compaction;
+      await during?.next;
+      await ledger.close();
+      // The 5,000 kept, the last of them the batch that set it off; the request made during it after.
+      const text = readFileSync(path, 'utf8').trimEnd().split('\n');
+      expect(text).toHaveLength(5001);
+      expect(text.slice(-2)).toEqual([`${now + 1} ${key(10_000)} 2 0`, `${now + 2} ${key(10_001)} 3 0`]);
+      expect(existsSync(`${path}.tmp`)).toBe(false);
+      const reopened = createRequestLedger(path, { max: 5000 });
+      expect(reopened.answer(key(10_001), now + 3)).toEqual({ accepted: 3, rejected: 0 });
+      expect(reopened.answer(key(9999), now + 3)).toEqual({ accepted: 1, rejected: 0 });
+      expect(reopened.answer(key(4999), now + 3)).toBeUndefined();
     } finally {
       temp.cleanup();
     }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { type FileHandle, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { syncPath } from '../../fsync.ts';
+import { syncPathAsync } from '../../fsync.ts';
 
 /** What POST /logs answered a request body with. */
 export type LogAnswer = { accepted: number; rejected: number };
@@ -11,6 +11,8 @@ export type LogAnswer = { accepted: number; rejected: number };
 export const REPEAT_WINDOW_MS = 60 * 60 * 1000;
 /** The most request bodies remembered (about 100 bytes each in memory); the oldest go first. */
 export const REPEAT_MAX = 100_000;
+/** The lines a compaction hands to one write, so the event loop has a turn between writes. */
+const COMPACT_LINES_PER_WRITE = 4096;
 
 /** The key of a request body for a site and source: a retried chunk has the same bytes. */
 export function requestKey(site: string, source: string, body: string): string {
@@ -82,14 +84,28 @@ export function createRequestLedger(
   evict(Date.now());
 
   // Rewritten whole (atomically) once it holds twice what is remembered, so it stays bounded too.
+  // On libuv's thread pool, in pieces: written and fsynced in one synchronous call, its 100,000
+  // lines held the event loop, which the collector shares, and every request in hand, for the whole
+  // rewrite. A crash before the rename leaves the file as it was; the temporary file is rewritten.
   const compact = async () => {
     if (handle) await (await handle).close();
     handle = undefined;
+    // Taken now: what is remembered while it writes is in the next batch, appended after it.
+    const kept = [...entries];
     const tmp = `${path}.tmp`;
-    writeFileSync(tmp, [...entries].map(([key, e]) => encode(key, e)).join(''), { flush: true });
-    renameSync(tmp, path);
-    syncPath(dirname(path));
-    lines = entries.size;
+    const file = await open(tmp, 'w');
+    try {
+      for (let i = 0; i < kept.length; i += COMPACT_LINES_PER_WRITE) {
+        const piece = kept.slice(i, i + COMPACT_LINES_PER_WRITE);
+        await file.appendFile(piece.map(([key, e]) => encode(key, e)).join(''));
+      }
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+    await syncPathAsync(dirname(path));
+    lines = kept.length;
   };
 
   // One write at a time, so a compaction never closes the file under another's append.
@@ -110,7 +126,7 @@ export function createRequestLedger(
         handle = undefined;
         throw error;
       }
-      syncPath(dirname(path));
+      await syncPathAsync(dirname(path));
     }
     const file = await handle;
     await file.appendFile(chunk.join(''));
