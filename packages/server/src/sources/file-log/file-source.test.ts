@@ -307,6 +307,42 @@ describe('file source: sync', () => {
     ]);
   });
 
+  it('reads a line Docker split into several json-file records as one row, across syncs too, where each part was a row', async () => {
+    // Docker's json-file driver writes a line over 16 KiB in records of 16 KiB, all but the last
+    // without the line break; a read that ends between them takes the line up at the next sync.
+    const { logs, sync, query, layout } = await setup([
+      { name: 'app', type: 'file', path: 'app-json.log', format: 'json_lines' },
+    ]);
+    const time = new Date().toISOString();
+    const docker = (log: string) => `${JSON.stringify({ log, stream: 'stdout', time })}\n`;
+    const big = JSON.stringify({ level: 'error', msg: 'big', payload: 'x'.repeat(40_000) });
+    const parts = [big.slice(0, 16_384), big.slice(16_384, 32_768), `${big.slice(32_768)}\n`];
+    writeFileSync(
+      log(logs, 'app-json.log'),
+      `${docker('{"level":"info","msg":"before"}\n')}${docker(parts[0] as string)}${docker(parts[1] as string)}`,
+    );
+    // The split line waits for its last part, as a line waits for its newline.
+    expect((await sync()).tables).toEqual([
+      { table: 'app_logs', rows: 1 },
+      {
+        table: 'app_logs (last lines without a newline at the end of their file, left until it is written)',
+        rows: 1,
+      },
+    ]);
+    appendFileSync(log(logs, 'app-json.log'), `${docker(parts[2] as string)}${docker('{"msg":"after"}\n')}`);
+    expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 2 }]);
+    expect(
+      await query(
+        "SELECT message, level, length(json_extract_string(fields, '$.payload'))::INTEGER, fields->>'stream' FROM app_logs ORDER BY message",
+      ),
+    ).toEqual([
+      ['after', null, null, 'stdout'],
+      ['before', 'info', null, 'stdout'],
+      ['big', 'error', 40_000, 'stdout'],
+    ]);
+    expect(existsSync(join(layout.rejects, 'app'))).toBe(false);
+  });
+
   it('rejects a line whose bytes or status access_logs cannot hold and goes on, where its batch failed at every sync', async () => {
     // DuckDB's "Failed to cast value to numerical: 100000000000000000000" failed the batch the line
     // was in, and every sync after it: the source never got past that line.

@@ -4,6 +4,7 @@ import { linkedFiles } from '../../lake/index.ts';
 import { warnLinkedFiles } from '../lake-links.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
+import { createDockerPartJoiner, type DockerPartJoiner } from './docker-partials.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
 import type { FileOptions } from './file-config.ts';
 import { globFiles, PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
@@ -96,6 +97,9 @@ export async function openFileTailer(
       firstField = shown;
     },
   });
+  // The formats that read a Docker json-file line (json_lines, the access formats) read a line
+  // Docker split as one; multiline records are joined from the lines as they are.
+  const joinsDockerParts = !options.multiline && options.format !== 'regex';
   const table = options.table ?? DEFAULT_TABLE[parser.kind];
   // Left out of queries and merges of the table (partitionFiles), as in lake/events.
   warnLinkedFiles(context, linkedFiles(join(layout.lake, table)));
@@ -344,7 +348,12 @@ export async function openFileTailer(
     }
   };
 
-  const onLines = async (lines: SplitLine[], file: TrackedFile, joiner?: RecordJoiner) => {
+  const onLines = async (
+    lines: SplitLine[],
+    file: TrackedFile,
+    joiner?: RecordJoiner,
+    docker?: DockerPartJoiner,
+  ) => {
     linesRead += lines.length;
     if (parser.kind === 'access') parser.observe?.(lines);
     for (const split of lines) {
@@ -371,6 +380,10 @@ export async function openFileTailer(
         file.offset = offset;
         if (joiner.skipping()) file.skipping = true;
         else delete file.skipping;
+      } else if (docker) {
+        for (const whole of docker.push(line)) addLine(file, whole);
+        // Never past the first part of a line Docker split: after a restart it is read again whole.
+        file.offset = docker.pendingStart() ?? line.end;
       } else {
         addLine(file, line, split.text);
         file.offset = line.end;
@@ -608,12 +621,13 @@ export async function openFileTailer(
             maxBytes: options.max_line_bytes,
             skipping: task.file.skipping,
           });
+        const docker = joinsDockerParts ? createDockerPartJoiner(options.max_line_bytes) : undefined;
         const outcome = await readTask(task, {
           maxLineBytes: options.max_line_bytes,
           finishLastLine,
           signal,
           partials,
-          onLines: (lines, file) => onLines(lines, file, joiner),
+          onLines: (lines, file) => onLines(lines, file, joiner, docker),
           onBytes: (bytes) => {
             done += bytes;
             // Lines are what a user counts; their total is estimated from the bytes still to read.
@@ -667,6 +681,12 @@ export async function openFileTailer(
           addRecord(task.file, last);
           task.file.offset = last.end;
           delete task.file.gathered;
+        }
+        // The parts of a line Docker split at the end of a file no more is written to stand on their own.
+        const parts = (task.candidate.gz || finishLastLine) && docker?.finish();
+        if (parts) {
+          addLine(task.file, parts);
+          task.file.offset = parts.end;
         }
         keepGathered(task.file, joiner && !last && !task.candidate.gz ? joiner.finish() : undefined);
         // The line after the record that waits for its newline goes with it, should the file go.

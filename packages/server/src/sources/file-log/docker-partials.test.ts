@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { createDockerPartJoiner } from './docker-partials.ts';
+import type { SplitLine } from './line-splitter.ts';
+
+const docker = (log: string, stream = 'stdout') =>
+  JSON.stringify({ log, stream, time: '2026-12-01T00:00:00Z' });
+
+/** The records as lines of a file, one after another. */
+function lines(texts: string[]): SplitLine[] {
+  let start = 0;
+  return texts.map((text) => {
+    const line = { text, start, end: start + Buffer.byteLength(text) + 1 };
+    start = line.end;
+    return line;
+  });
+}
+
+describe('Docker json-file parts', () => {
+  it('joins the parts of a split line into one record with the first part’s time and stream', () => {
+    const joiner = createDockerPartJoiner(1024);
+    const [a, b, c, d] = lines([docker('ab'), docker('cd'), docker('ef\n'), docker('whole\n')]);
+    expect(joiner.push(a as SplitLine)).toEqual([]);
+    expect(joiner.push(b as SplitLine)).toEqual([]);
+    expect(joiner.pendingStart()).toBe(0);
+    expect(joiner.push(c as SplitLine)).toEqual([{ text: docker('abcdef\n'), start: 0, end: c?.end }]);
+    expect(joiner.pendingStart()).toBeUndefined();
+    expect(joiner.push(d as SplitLine)).toEqual([d]);
+  });
+
+  it('keeps parts no last part follows as a record of their own, and the line after them', () => {
+    const joiner = createDockerPartJoiner(1024);
+    const [a, b, c] = lines([docker('ab'), docker('cd'), 'not a Docker record']);
+    joiner.push(a as SplitLine);
+    joiner.push(b as SplitLine);
+    expect(joiner.push(c as SplitLine)).toEqual([{ text: docker('abcd'), start: 0, end: b?.end }, c]);
+    const [e] = lines([docker('tail')]);
+    joiner.push(e as SplitLine);
+    expect(joiner.finish()).toEqual({ text: docker('tail'), start: 0, end: e?.end });
+  });
+
+  it('takes a {"log": …} record without Docker\'s stream and time for a whole line, as Fluent Bit\'s tail writes one', () => {
+    const joiner = createDockerPartJoiner(1024);
+    const [a, b] = lines(['{"log":"one"}', '{"log":"two"}']);
+    expect(joiner.push(a as SplitLine)).toEqual([a]);
+    expect(joiner.push(b as SplitLine)).toEqual([b]);
+  });
+
+  it('returns parts past maxBytes at once as a line too long, holding their start', () => {
+    const joiner = createDockerPartJoiner(300);
+    const [a, b] = lines([docker('x'.repeat(200)), docker('y'.repeat(200))]);
+    expect(joiner.push(a as SplitLine)).toEqual([]);
+    const [cut] = joiner.push(b as SplitLine);
+    expect(cut).toMatchObject({
+      start: 0,
+      end: b?.end,
+      tooLongBytes: Buffer.byteLength(docker(`${'x'.repeat(200)}${'y'.repeat(200)}`)),
+    });
+    expect(cut?.text).toHaveLength(300);
+    expect(joiner.pendingStart()).toBeUndefined();
+  });
+});
