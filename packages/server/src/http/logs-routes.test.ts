@@ -186,6 +186,32 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it('stores a line Docker split into several records as one, where each part was a row', async () => {
+    const { post, query } = await setup();
+    // Fluent Bit's docker parser without docker_mode sends each 16 KiB part of a long line as it is.
+    const date = Date.now() / 1000;
+    const docker = (log: string, stream = 'stdout') => ({ date, log, stream });
+    const big = JSON.stringify({ level: 'error', msg: 'big', payload: 'x'.repeat(40_000) });
+    const records = [
+      docker('{"msg":"before"}\n'),
+      docker(big.slice(0, 16_384)),
+      docker(big.slice(16_384, 32_768)),
+      docker(`${big.slice(32_768)}\n`),
+      // A part whose rest is in another request stays as it is.
+      docker('cut', 'stderr'),
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 3, rejected: 0 });
+    expect(
+      await query(
+        "SELECT message, level, length(json_extract_string(fields, '$.payload'))::INTEGER, fields->>'stream' FROM app_logs ORDER BY message",
+      ),
+    ).toEqual([
+      ['before', null, null, 'stdout'],
+      ['big', 'error', 40_000, 'stdout'],
+      ['cut', null, null, 'stderr'],
+    ]);
+  });
+
   it("rejects a Docker record whose log is an access line with an unreadable time or size, as a file's line is, not an app log", async () => {
     const { post, query, layout } = await setup();
     const docker = (log: string) => ({ log: `${log}\n`, stream: 'stdout', time: '2026-10-10T04:55:40.5Z' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDockerPartJoiner } from './docker-partials.ts';
+import { createDockerPartJoiner, joinDockerRecords } from './docker-partials.ts';
 import type { SplitLine } from './line-splitter.ts';
 
 const docker = (log: string, stream = 'stdout') =>
@@ -57,5 +57,18 @@ describe('Docker json-file parts', () => {
     });
     expect(cut?.text).toHaveLength(300);
     expect(joiner.pendingStart()).toBeUndefined();
+  });
+
+  it('joins the POST /logs records of a split line of one stream, and leaves parts no last part follows', () => {
+    const part = (log: string, stream = 'stdout') => ({ record: { log, stream } });
+    expect(joinDockerRecords([part('a'), part('b'), part('c\n'), part('d\n')])).toEqual([
+      part('abc\n'),
+      part('d\n'),
+    ]);
+    // Another stream's record between them, the body's end, a record of Fluent Bit's tail (no stream).
+    const cut = [part('a'), part('x\n', 'stderr'), part('b\n'), part('tail')];
+    expect(joinDockerRecords(cut)).toEqual(cut);
+    const tail = [{ record: { log: 'one' } }, { record: { log: 'two\n' } }];
+    expect(joinDockerRecords(tail)).toEqual(tail);
   });
 });

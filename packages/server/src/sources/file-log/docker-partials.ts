@@ -79,3 +79,48 @@ function dockerRecord(text: string): DockerRecord | undefined {
     return undefined;
   }
 }
+
+/** A POST /logs record that is a part of a line Docker split: its log without the line break. */
+function recordPart(item: { record: unknown } | { reason: string }): DockerRecord | undefined {
+  if (!('record' in item)) return undefined;
+  const { record } = item;
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
+  const { log, stream } = record as { log?: unknown; stream?: unknown };
+  return typeof log === 'string' && typeof stream === 'string' ? (record as DockerRecord) : undefined;
+}
+
+/**
+ * The records of a POST /logs body with the parts of each line Docker split joined into one, as a
+ * file source joins them (Fluent Bit's docker parser without docker_mode sends them as they are):
+ * records of one stream without the line break, followed by the one of that stream that has it.
+ * Parts no such record follows in the body (its rest went in another request) stay as they are.
+ */
+export function joinDockerRecords<Item extends { record: unknown } | { reason: string }>(
+  items: Item[],
+): Item[] {
+  const out: Item[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const first = recordPart(items[i] as Item);
+    let end = i;
+    if (first && !first.log.endsWith('\n')) {
+      // The run of parts of its stream, and the record that ends them.
+      while (end + 1 < items.length) {
+        const next = recordPart(items[end + 1] as Item);
+        if (!next || next.stream !== first.stream) break;
+        end++;
+        if (next.log.endsWith('\n')) break;
+      }
+      const run = items.slice(i, end + 1);
+      const ended = end > i && recordPart(items[end] as Item)?.log.endsWith('\n');
+      // Unended, the run's later parts cannot start one either: taken as they are, at once.
+      if (ended) {
+        const log = run.map((item) => (recordPart(item) as DockerRecord).log).join('');
+        out.push({ ...(items[i] as Item), record: { ...first, log } });
+      } else out.push(...run);
+      i = end;
+      continue;
+    }
+    out.push(items[i] as Item);
+  }
+  return out;
+}

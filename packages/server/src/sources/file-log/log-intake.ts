@@ -18,6 +18,7 @@ import {
   walStrayLogger,
   walWritableLogger,
 } from '../../wal/index.ts';
+import { joinDockerRecords } from './docker-partials.ts';
 import { createHttpRecordMapper, type IntakeItem, type MappedRecord } from './http-log-records.ts';
 import { createLogLakeWriter, type LogLakeWriter } from './log-lake-writer.ts';
 import { logMetrics } from './log-metrics.ts';
@@ -171,7 +172,7 @@ export function createLogIntake(options: {
   });
 
   const mapAll = (items: IntakeItem[], site: string, source: string, now: number) =>
-    items.map((item) => map(item, source, site, now));
+    joinDockerRecords(items).map((item) => map(item, source, site, now));
 
   async function store(records: MappedRecord[], source: string, now: number): Promise<LogAnswer> {
     let out = '';
