@@ -276,11 +276,17 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
 
   it("carries the database's comments on a table and its columns into the catalog, and a changed comment after the next sync", async () => {
     const accounts = table('accounts');
-    await sql(`CREATE TABLE ${accounts} (id int PRIMARY KEY, email varchar(100), note varchar(100))`);
-    await sql(`INSERT INTO ${accounts} VALUES (1, 'a@example.com', 'x'), (2, 'b@example.com', NULL)`);
+    // balance: a number the lake keeps as text (PostgreSQL numeric without precision), planned apart.
+    await sql(
+      `CREATE TABLE ${accounts} (id int PRIMARY KEY, email varchar(100), note varchar(100), balance ${dialect.textDecimalType})`,
+    );
+    await sql(
+      `INSERT INTO ${accounts} VALUES (1, 'a@example.com', 'x', 1.5), (2, 'b@example.com', NULL, NULL)`,
+    );
     await sql(dialect.comment.table(accounts, 'Customer accounts from the CRM ("顧客")'));
     await sql(dialect.comment.column(accounts, 'email', 'varchar(100)', "The login e-mail, 'unique'"));
     await sql(dialect.comment.column(accounts, 'note', 'varchar(100)', 'Free text'));
+    await sql(dialect.comment.column(accounts, 'balance', dialect.textDecimalType, 'Owed, exactly'));
     const entries = [
       { table: accounts, name: 'accounts_full' },
       { table: accounts, name: 'accounts_inc', mode: 'incremental', cursor: 'id' },
@@ -299,7 +305,12 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
       await h.sync(sourceName);
       const first = {
         description: 'Customer accounts from the CRM ("顧客")',
-        columns: { id: null, email: "The login e-mail, 'unique'", note: 'Free text' },
+        columns: {
+          id: null,
+          email: "The login e-mail, 'unique'",
+          note: 'Free text',
+          balance: 'Owed, exactly',
+        },
       };
       for (const name of ['accounts_full', 'accounts_inc', 'accounts_merge'])
         expect(await described(h, name), name).toEqual(first);
@@ -341,7 +352,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
       for (const name of ['accounts_full', 'accounts_inc', 'accounts_merge'])
         expect(await described(h, name), name).toEqual({
           description: 'Accounts',
-          columns: { id: null, email: 'Primary e-mail', note: null },
+          columns: { id: null, email: 'Primary e-mail', note: null, balance: 'Owed, exactly' },
         });
     });
   });

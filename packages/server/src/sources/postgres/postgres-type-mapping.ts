@@ -157,10 +157,8 @@ export function planPostgresColumns(
         // fail its table. Unconstrained numeric stays text and keeps it.
         const decimal = numericType(typmod);
         if (decimal) return column(decimal, `NULLIF(${ref}, 'NaN')`);
-        return {
-          select: ref,
-          plan: { name: field.name, sourceType, csvType: 'VARCHAR', order: NUMERIC_TEXT_ORDER },
-        };
+        const text = column('VARCHAR');
+        return { ...text, plan: { ...text.plan, order: NUMERIC_TEXT_ORDER } };
       }
       case 'json':
       case 'jsonb':
