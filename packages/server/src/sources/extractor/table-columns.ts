@@ -77,7 +77,9 @@ export function cursorCondition(
     const finite = `${column} < ${sql.literal('infinity')}`;
     const above =
       position.below === null ? finite : `${column} ${past} ${sql.literal(position.below)} AND ${finite}`;
-    return ` WHERE (${above}) OR ${column} ${past} ${sql.literal(position.endless)}`;
+    // NaN sorts above infinity: with NaN saved, an infinity not copied yet is read by name.
+    const infinity = position.noInfinity ? ` OR ${column} = ${sql.literal('infinity')}` : '';
+    return ` WHERE (${above}) OR ${column} ${past} ${sql.literal(position.endless)}${infinity}`;
   }
   if (typeof position !== 'string') return '';
   return ` WHERE ${column} ${past} ${sql.literal(position)}`;
@@ -97,7 +99,12 @@ export const ENDLESS_VALUE = /^\+?(?:inf|infinity|nan)$/i;
 export interface EndlessPosition {
   below: string | null;
   endless: string;
+  /** endless is NaN and no infinity was copied yet (absent in positions saved before it was kept). */
+  noInfinity?: true;
 }
+
+/** PostgreSQL's NaN, as the lake writes it: the one value above infinity. */
+export const isNaNValue = (value: string) => /^nan$/i.test(value.trim());
 
 export const isEndlessPosition = (position: unknown): position is EndlessPosition =>
   typeof position === 'object' &&

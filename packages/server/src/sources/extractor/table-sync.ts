@@ -30,7 +30,7 @@ import {
   stagedFiles,
   stagingDirName,
 } from './run-files.ts';
-import { ENDLESS_VALUE, type EndlessPosition, isEndlessPosition } from './table-columns.ts';
+import { ENDLESS_VALUE, type EndlessPosition, isEndlessPosition, isNaNValue } from './table-columns.ts';
 import { compactTable } from './table-compaction.ts';
 import { sameDocs, type TableDocs, withDocs } from './table-docs.ts';
 import type { SyncMode, TableTarget } from './table-options.ts';
@@ -375,7 +375,24 @@ export async function positionAfter(
       : typeof previous === 'string'
         ? previous
         : null;
-    return { below: below ?? before, endless: greatest } satisfies EndlessPosition;
+    // NaN stays the greatest value once copied; below it, an infinity is copied once too.
+    const keptNaN = isEndlessPosition(previous) && isNaNValue(previous.endless);
+    const endlessValue = keptNaN ? previous.endless : greatest;
+    const infinityBefore = isEndlessPosition(previous) && !(keptNaN && previous.noInfinity);
+    const notNaN = isNaNValue(greatest)
+      ? await run.maxOf(cursor, {
+          order: plan?.order,
+          text,
+          where: `NOT regexp_full_match(trim({}::VARCHAR), 'nan', 'i')`,
+        })
+      : greatest;
+    const infinityNow = notNaN !== undefined && ENDLESS_VALUE.test(notNaN.trim());
+    const noInfinity = isNaNValue(endlessValue) && !infinityBefore && !infinityNow;
+    return {
+      below: below ?? before,
+      endless: endlessValue,
+      ...(noInfinity ? { noInfinity: true as const } : {}),
+    } satisfies EndlessPosition;
   }
   // Values below infinity past the saved one: the endless values copied stay as they were.
   if (greatest !== undefined && isEndlessPosition(previous)) return { ...previous, below: greatest };

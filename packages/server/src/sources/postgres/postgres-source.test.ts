@@ -369,6 +369,39 @@ describe('postgres source', () => {
     );
   });
 
+  it('copies an Infinity that comes after NaN was copied, once, in a double precision or numeric cursor', async () => {
+    // NaN sorts above Infinity: saved as the cursor, NaN kept out (WHERE d > 'NaN') every Infinity
+    // that came after it, which was then never copied.
+    await sql(`CREATE TABLE ${schema}.meter_readings (d double precision, n numeric, note text)`);
+    await sql(`INSERT INTO ${schema}.meter_readings VALUES (1, 1, 'a'), ('NaN', 'NaN', 'b')`);
+    await withSourceHarness(
+      [
+        source(
+          ['d', 'n'].map((cursor) => ({
+            table: `${schema}.meter_readings`,
+            name: `by_${cursor}`,
+            mode: 'incremental',
+            cursor,
+          })),
+        ),
+      ],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(4);
+        await sql(`INSERT INTO ${schema}.meter_readings VALUES ('Infinity', 'Infinity', 'c'), (2, 2, 'd')`);
+        expect((await h.sync('app')).rows).toBe(4);
+        expect((await h.sync('app')).rows).toBe(0);
+        await sql(
+          `INSERT INTO ${schema}.meter_readings VALUES ('Infinity', 'Infinity', 'e'), ('NaN', 'NaN', 'f')`,
+        );
+        expect((await h.sync('app')).rows).toBe(0);
+        for (const name of ['by_d', 'by_n'])
+          expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
+            { notes: ['a', 'b', 'c', 'd'] },
+          ]);
+      },
+    );
+  });
+
   it('copies the rows after a timestamp cursor reached infinity, and the changes after a numeric one reached NaN', async () => {
     // Saved as the cursor, 'infinity' let no later row through (WHERE ts > 'infinity'), nor NaN a
     // later change (WHERE version >= 'NaN'): every sync after it copied nothing, with success.
