@@ -175,14 +175,35 @@ const databaseTable = (nested: boolean) =>
  */
 export const sourceMemoryLimit = memorySize('192MB');
 
+/**
+ * The URL schemes a kind takes, an example, and the schemes of the other database kind with what
+ * that kind is called (`mysql://` on a postgres source is a type: to change, not a URL to mend).
+ */
+interface UrlRule {
+  type: string;
+  schemes: string[];
+  example: string;
+  other: { type: string; schemes: string[]; servers: string };
+}
+
+/** Why a source's url is refused: named by its scheme alone, as the rest may hold a password. */
+function urlProblem(value: string, url: UrlRule): string | undefined {
+  if (url.schemes.some((scheme) => value.startsWith(`${scheme}://`))) return undefined;
+  const other = url.other.schemes.find((scheme) => value.startsWith(`${scheme}://`));
+  if (other)
+    return (
+      `is a ${other}:// URL, which a type: ${url.type} source does not take; a ${url.other.servers} database is a ` +
+      `source of type: ${url.other.type} (or give a ${url.schemes[0]}:// URL such as ${url.example})`
+    );
+  return `must be a connection URL such as ${url.example}, usually from an environment variable`;
+}
+
 /** The options PostgreSQL and MySQL share; each kind adds its URL scheme check. */
-export function databaseOptionsSchema(
-  url: { schemes: string[]; example: string },
-  sql: { nestedComments: boolean },
-) {
+export function databaseOptionsSchema(url: UrlRule, sql: { nestedComments: boolean }) {
   return z.strictObject({
-    url: z.string().refine((value) => url.schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
-      message: `must be a connection URL such as ${url.example}, usually from an environment variable`,
+    url: z.string().superRefine((value, context) => {
+      const message = urlProblem(value, url);
+      if (message) context.addIssue({ code: 'custom', message });
     }),
     tables: z.array(databaseTable(sql.nestedComments)).min(1).superRefine(checkUniqueNames),
     /** Every statement inlet runs on the source is stopped after this long. */

@@ -7,8 +7,10 @@ import { databaseOptionsSchema } from '../extractor/index.ts';
  */
 export const mysqlOptionsSchema = databaseOptionsSchema(
   {
+    type: 'mysql',
     schemes: ['mysql', 'mariadb'],
     example: 'mysql://inlet@db.internal:3306/app',
+    other: { type: 'postgres', schemes: ['postgres', 'postgresql'], servers: 'PostgreSQL' },
   },
   { nestedComments: false },
 );

@@ -11,6 +11,7 @@ import {
   uniqueName,
   withSourceHarness,
 } from '../../../test/source-harness.ts';
+import { parseConfig } from '../../config/index.ts';
 import { readLakeTable } from '../../lake/index.ts';
 import { connectMysql } from './mysql-client.ts';
 
@@ -144,6 +145,16 @@ describe('mysql source', () => {
       withPassword: 'mysql://root:s3cret-Pa55@127.0.0.1:1/test',
       shown: 'mysql://root@127.0.0.1:1/test',
     },
+  });
+
+  it('says that a postgres:// url belongs to a source of type: postgres', () => {
+    expect(() =>
+      parseConfig({
+        sources: [{ name: 'shop', type: 'mysql', url: 'postgresql://u:s3cret@h/db', tables: [] }],
+      }),
+    ).toThrow(
+      'sources[0].url: is a postgresql:// URL, which a type: mysql source does not take; a PostgreSQL database is a source of type: postgres (or give a mysql:// URL such as mysql://inlet@db.internal:3306/app)',
+    );
   });
 
   it('says to percent-encode a password with a % that starts no escape, rather than "URI malformed"', async () => {

@@ -7,8 +7,10 @@ import { databaseOptionsSchema } from '../extractor/index.ts';
  */
 export const postgresOptionsSchema = databaseOptionsSchema(
   {
+    type: 'postgres',
     schemes: ['postgres', 'postgresql'],
     example: 'postgres://inlet@db.internal:5432/app',
+    other: { type: 'mysql', schemes: ['mysql', 'mariadb'], servers: 'MySQL or MariaDB' },
   },
   { nestedComments: true },
 );

@@ -595,7 +595,12 @@ describe('postgres source', () => {
   it("names each mistake in a source's config: a url that is not one, a query without a name, a merge table without a primary_key, an entry with neither table nor query, a table: with two dots", () => {
     expect(() =>
       parseConfig({ sources: [{ name: 'app', type: 'postgres', url: 'mysql://u:s3cret@h/db', tables: [] }] }),
-    ).toThrow(/sources\[0\]\.url: must be a connection URL/);
+    ).toThrow(
+      'sources[0].url: is a mysql:// URL, which a type: postgres source does not take; a MySQL or MariaDB database is a source of type: mysql (or give a postgres:// URL such as postgres://inlet@db.internal:5432/app)',
+    );
+    expect(() =>
+      parseConfig({ sources: [{ name: 'app', type: 'postgres', url: 'db.internal:5432/app', tables: [] }] }),
+    ).toThrow(/sources\[0\]\.url: must be a connection URL such as postgres:/);
     expect(() =>
       parseConfig({ sources: [source([{ query: 'SELECT 1' }, { table: 'a', mode: 'merge' }])] }),
     ).toThrow(/sources\[0\]\.tables\[0\]\.name: a query needs a name[\s\S]*tables\[1\]\.primary_key/);
