@@ -1314,7 +1314,9 @@ describe('scheduler', () => {
       s.scheduler({
         workflows: [workflow({ steps: ['report daily_kpis'] })],
       }),
-    ).toThrow(/needs the reports module/);
+    ).toThrow(
+      /"report daily_kpis" needs the reports module, which this inlet does not have yet; remove the step \(the steps that run are "sync <source>", "run …" and "test …"\) for the workflow to start\.$/,
+    );
     // A step that is none, such as deploy, was told to use "report <name>" among the steps, which the
     // line above refuses in every inlet there is.
     expect(() => parseConfig({ workflows: [{ name: 'w', cron: '0 5 * * *', steps: ['deploy'] }] })).toThrow(

@@ -78,7 +78,7 @@ export function createScheduler(options: {
       if (step.kind === 'report' && !handlers.report)
         throw new InletError(
           'WORKFLOW_INVALID',
-          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" needs the reports module, which this inlet does not have yet.`,
+          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" needs the reports module, which this inlet does not have yet; remove the step (the steps that run are "sync <source>", "run …" and "test …") for the workflow to start.`,
         );
   const shutdown = new AbortController();
   const chains = new Map<string, Promise<unknown>>();
