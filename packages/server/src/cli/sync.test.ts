@@ -24,6 +24,16 @@ describe('inlet sync', () => {
     expect(captured.err).toContain('Synced 1 row from sales.');
   });
 
+  it('says that a source.table names a table, and that inlet sync copies its whole source', async () => {
+    const config = testConfig(join(temp.dir, 'data'), {
+      sources: [{ name: 'sales', type: 'csv', tables: [{ path: join(temp.dir, 'exports', 'plans.csv') }] }],
+    });
+    const captured = capturedOutput();
+    await expect(syncCommand(['sales.plans'], config, createSilentLogger(), captured.output)).rejects.toThrow(
+      'No source named "sales.plans" in the configuration; configured sources: sales. "sales.plans" names a table of source "sales": inlet sync copies every table of a source, so run inlet sync sales.',
+    );
+  });
+
   it('says which line of which file opens a quoted field its rows wait for, and what to do if it is a stray quote', async () => {
     // A stray quote in a file that keeps growing held back every row after it with no word: the
     // sync said "notes: 0 rows" until the file had been still for a minute, or 8 MB followed it.

@@ -55,9 +55,14 @@ export function findSource(sources: Source[], name: string): Source {
   const source = sources.find((s) => s.name === name);
   if (!source) {
     const known = sources.map((s) => s.name).join(', ') || '(none configured)';
+    // crm.customers, as the table's view is named: a sync copies every table of its source.
+    const owner = sources.find((s) => name.startsWith(`${s.name}.`))?.name;
+    const table = owner
+      ? ` "${name}" names a table of source "${owner}": inlet sync copies every table of a source, so run inlet sync ${owner}.`
+      : '';
     throw new InletError(
       'NOT_FOUND',
-      `No source named "${name}" in the configuration; configured sources: ${known}.`,
+      `No source named "${name}" in the configuration; configured sources: ${known}.${table}`,
     );
   }
   return source;
