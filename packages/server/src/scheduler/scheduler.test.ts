@@ -1220,6 +1220,14 @@ describe('scheduler', () => {
     expect(() => loadWorkflows(config)).toThrow(
       /"sync crm" names no configured source; configured: \(none\)\. Add the source under sources: in inlet\.yaml/,
     );
+    const withCrm = {
+      ...s.config,
+      sources: [{ name: 'crm', type: 'csv', tables: [{ path: 'accounts.csv' }] }],
+      workflows: [workflowSchema.parse({ name: 'w', cron: '* * * * *', steps: ['sync crm.accounts'] })],
+    } as typeof config;
+    expect(() => loadWorkflows(withCrm)).toThrow(
+      '"sync crm.accounts" names no configured source; configured: crm. "crm.accounts" names a table of source "crm": a sync step copies every table of a source, so write sync crm.',
+    );
     const parse = (w: Record<string, unknown>) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '* * * * *', steps: ['test'], ...w }] });
     expect(parse({ cron: '61 * * * *' })).toThrow(/workflows\[0\]\.cron: is not a cron expression/);

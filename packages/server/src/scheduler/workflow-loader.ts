@@ -23,6 +23,7 @@ import {
   selectNodes,
   splitSourceSelectors,
 } from '../models/index.ts';
+import { sourceOfTable } from '../sources/index.ts';
 
 /** A workflow ready to schedule: its time zone resolved, and where it was defined. */
 export interface Workflow extends WorkflowConfig {
@@ -186,12 +187,16 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
       );
     seen.set(workflow.name, { origin: workflow.origin, entry });
     for (const step of workflow.steps)
-      if (step.kind === 'sync' && !sources.has(step.source))
+      if (step.kind === 'sync' && !sources.has(step.source)) {
+        const table = sourceOfTable(sources, step.source);
+        const todo = table
+          ? `"${step.source}" names a table of source "${table}": a sync step copies every table of a source, so write sync ${table}.`
+          : 'Add the source under sources: in inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md), or name one of those in the step.';
         throw new InletError(
           'WORKFLOW_INVALID',
-          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}. Add the source under sources: in inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md), or name one of those in the step.`,
+          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}. ${todo}`,
         );
-      else if (step.kind === 'run' || step.kind === 'test') {
+      } else if (step.kind === 'run' || step.kind === 'test') {
         // A step's own vars may be what lets the project be read (a var() with no default).
         const stepProject = step.vars ? openedProject(config, step.vars) : opened;
         if (!stepProject) continue;

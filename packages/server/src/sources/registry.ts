@@ -50,19 +50,29 @@ export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inle
   return sources;
 }
 
+/**
+ * The source a name such as crm.customers (as the table's view is named) is a table of, for the
+ * error that says a sync copies every table of a source; undefined for any other name.
+ */
+export function sourceOfTable(sourceNames: Iterable<string>, name: string): string | undefined {
+  return [...sourceNames].find((source) => name.startsWith(`${source}.`));
+}
+
 /** The source with this name, or an error that lists the configured ones. */
 export function findSource(sources: Source[], name: string): Source {
   const source = sources.find((s) => s.name === name);
   if (!source) {
     const known = sources.map((s) => s.name).join(', ') || '(none configured)';
-    // crm.customers, as the table's view is named: a sync copies every table of its source.
-    const owner = sources.find((s) => name.startsWith(`${s.name}.`))?.name;
-    const table = owner
-      ? ` "${name}" names a table of source "${owner}": inlet sync copies every table of a source, so run inlet sync ${owner}.`
+    const table = sourceOfTable(
+      sources.map((s) => s.name),
+      name,
+    );
+    const hint = table
+      ? ` "${name}" names a table of source "${table}": inlet sync copies every table of a source, so run inlet sync ${table}.`
       : '';
     throw new InletError(
       'NOT_FOUND',
-      `No source named "${name}" in the configuration; configured sources: ${known}.${table}`,
+      `No source named "${name}" in the configuration; configured sources: ${known}.${hint}`,
     );
   }
   return source;
