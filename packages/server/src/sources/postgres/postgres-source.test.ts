@@ -48,6 +48,9 @@ afterAll(async () => {
 
 const pgLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const source = sourceEntry({ name: 'app', type: 'postgres', url: TEST_PG_URL });
+/** A source copying the table once per cursor, as by_<cursor>, in incremental mode. */
+const incrementalByEach = (table: string, cursors: string[]) =>
+  source(cursors.map((cursor) => ({ table, name: `by_${cursor}`, mode: 'incremental', cursor })));
 
 describe('postgres source', () => {
   databaseSourceCases({
@@ -338,35 +341,23 @@ describe('postgres source', () => {
     // PostgreSQL orders NaN above Infinity, and Infinity above every number.
     await sql(`CREATE TABLE ${schema}.gauges (r real, d double precision, note text)`);
     await sql(`INSERT INTO ${schema}.gauges VALUES (0.5, 0.5, 'a'), (1.1, 0.1, 'b')`);
-    await withSourceHarness(
-      [
-        source(
-          ['r', 'd'].map((cursor) => ({
-            table: `${schema}.gauges`,
-            name: `by_${cursor}`,
-            mode: 'incremental',
-            cursor,
-          })),
-        ),
-      ],
-      async (h) => {
-        expect((await h.sync('app')).rows).toBe(4);
-        await sql(`INSERT INTO ${schema}.gauges VALUES ('Infinity', 'Infinity', 'c')`);
-        expect((await h.sync('app')).rows).toBe(2);
-        expect((await h.sync('app')).rows).toBe(0);
-        await sql(`INSERT INTO ${schema}.gauges VALUES ('NaN', 'NaN', 'd')`);
-        expect((await h.sync('app')).rows).toBe(2);
-        expect((await h.sync('app')).rows).toBe(0);
-        // Saved as the cursor, NaN let no later row through (WHERE d > 'NaN'): 0 rows, for good.
-        await sql(`INSERT INTO ${schema}.gauges VALUES (2.5, 2.5, 'e'), ('Infinity', 'Infinity', 'f')`);
-        expect((await h.sync('app')).rows).toBe(2);
-        expect((await h.sync('app')).rows).toBe(0);
-        for (const name of ['by_r', 'by_d'])
-          expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
-            { notes: ['a', 'b', 'c', 'd', 'e'] },
-          ]);
-      },
-    );
+    await withSourceHarness([incrementalByEach(`${schema}.gauges`, ['r', 'd'])], async (h) => {
+      expect((await h.sync('app')).rows).toBe(4);
+      await sql(`INSERT INTO ${schema}.gauges VALUES ('Infinity', 'Infinity', 'c')`);
+      expect((await h.sync('app')).rows).toBe(2);
+      expect((await h.sync('app')).rows).toBe(0);
+      await sql(`INSERT INTO ${schema}.gauges VALUES ('NaN', 'NaN', 'd')`);
+      expect((await h.sync('app')).rows).toBe(2);
+      expect((await h.sync('app')).rows).toBe(0);
+      // Saved as the cursor, NaN let no later row through (WHERE d > 'NaN'): 0 rows, for good.
+      await sql(`INSERT INTO ${schema}.gauges VALUES (2.5, 2.5, 'e'), ('Infinity', 'Infinity', 'f')`);
+      expect((await h.sync('app')).rows).toBe(2);
+      expect((await h.sync('app')).rows).toBe(0);
+      for (const name of ['by_r', 'by_d'])
+        expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
+          { notes: ['a', 'b', 'c', 'd', 'e'] },
+        ]);
+    });
   });
 
   it('copies an Infinity that comes after NaN was copied, once, in a double precision or numeric cursor', async () => {
@@ -374,32 +365,20 @@ describe('postgres source', () => {
     // that came after it, which was then never copied.
     await sql(`CREATE TABLE ${schema}.meter_readings (d double precision, n numeric, note text)`);
     await sql(`INSERT INTO ${schema}.meter_readings VALUES (1, 1, 'a'), ('NaN', 'NaN', 'b')`);
-    await withSourceHarness(
-      [
-        source(
-          ['d', 'n'].map((cursor) => ({
-            table: `${schema}.meter_readings`,
-            name: `by_${cursor}`,
-            mode: 'incremental',
-            cursor,
-          })),
-        ),
-      ],
-      async (h) => {
-        expect((await h.sync('app')).rows).toBe(4);
-        await sql(`INSERT INTO ${schema}.meter_readings VALUES ('Infinity', 'Infinity', 'c'), (2, 2, 'd')`);
-        expect((await h.sync('app')).rows).toBe(4);
-        expect((await h.sync('app')).rows).toBe(0);
-        await sql(
-          `INSERT INTO ${schema}.meter_readings VALUES ('Infinity', 'Infinity', 'e'), ('NaN', 'NaN', 'f')`,
-        );
-        expect((await h.sync('app')).rows).toBe(0);
-        for (const name of ['by_d', 'by_n'])
-          expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
-            { notes: ['a', 'b', 'c', 'd'] },
-          ]);
-      },
-    );
+    await withSourceHarness([incrementalByEach(`${schema}.meter_readings`, ['d', 'n'])], async (h) => {
+      expect((await h.sync('app')).rows).toBe(4);
+      await sql(`INSERT INTO ${schema}.meter_readings VALUES ('Infinity', 'Infinity', 'c'), (2, 2, 'd')`);
+      expect((await h.sync('app')).rows).toBe(4);
+      expect((await h.sync('app')).rows).toBe(0);
+      await sql(
+        `INSERT INTO ${schema}.meter_readings VALUES ('Infinity', 'Infinity', 'e'), ('NaN', 'NaN', 'f')`,
+      );
+      expect((await h.sync('app')).rows).toBe(0);
+      for (const name of ['by_d', 'by_n'])
+        expect(await h.query(`SELECT list(note ORDER BY note) AS notes FROM app.${name}`)).toEqual([
+          { notes: ['a', 'b', 'c', 'd'] },
+        ]);
+    });
   });
 
   it('copies the rows after a timestamp cursor reached infinity, and the changes after a numeric one reached NaN', async () => {
