@@ -381,6 +381,33 @@ describe('postgres source', () => {
     });
   });
 
+  it('copies a NaN of a numeric(p,s) cursor once, as the NULL the lake keeps of it, not again on every sync', async () => {
+    // DECIMAL has no NaN: the row is copied with a NULL cursor, the saved position stays at 2, and
+    // PostgreSQL, which sorts NaN above every number, matched it again on each run (WHERE c > '2').
+    await sql(`CREATE TABLE ${schema}.scores (id int PRIMARY KEY, c numeric(10,2))`);
+    await sql(`INSERT INTO ${schema}.scores VALUES (1, 1), (2, 2), (3, 'NaN')`);
+    await withSourceHarness(
+      [
+        source([
+          { table: `${schema}.scores`, mode: 'incremental', cursor: 'c' },
+          mergeTable(`${schema}.scores`, { name: 'score_versions', cursor: 'c' }),
+        ]),
+      ],
+      async (h) => {
+        expect((await h.sync('app')).rows).toBe(6);
+        await sql(`INSERT INTO ${schema}.scores VALUES (4, 5)`);
+        await h.sync('app');
+        await h.sync('app');
+        expect(await h.query('SELECT list(id ORDER BY id) AS ids FROM app.scores')).toEqual([
+          { ids: [1, 2, 3, 4] },
+        ]);
+        expect(await h.query('SELECT list(id ORDER BY id) AS ids FROM app.score_versions')).toEqual([
+          { ids: [1, 2, 3, 4] },
+        ]);
+      },
+    );
+  });
+
   it('copies the rows after a timestamp cursor reached infinity, and the changes after a numeric one reached NaN', async () => {
     // Saved as the cursor, 'infinity' let no later row through (WHERE ts > 'infinity'), nor NaN a
     // later change (WHERE version >= 'NaN'): every sync after it copied nothing, with success.

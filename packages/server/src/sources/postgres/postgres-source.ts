@@ -21,10 +21,14 @@ const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 /** The rows of one configured table as a query: the table itself, or the user's query. */
 const baseQuery = (table: DatabaseTable) => tableQuery(table, quoteIdent);
 
-/** The query's rows past the saved cursor (all rows on the first run; see cursorCondition). */
-function rowsQuery(table: DatabaseTable, position: unknown): string {
+/**
+ * The query's rows past the saved cursor (all rows on the first run; see cursorCondition), the
+ * cursor compared as the copy keeps it where the columns are known (PostgresColumn's compared).
+ */
+function rowsQuery(table: DatabaseTable, position: unknown, columns?: PostgresColumn[]): string {
   const where = cursorCondition(table, position, {
-    column: (name) => `q.${quoteIdent(name)}`,
+    column: (name) =>
+      columns?.find((column) => column.plan.name === name)?.compared ?? `q.${quoteIdent(name)}`,
     literal: quoteLiteral,
   });
   return `SELECT * FROM (${baseQuery(table)}) AS q${where}`;
@@ -91,7 +95,7 @@ function postgresJob(
     rows(run, columns) {
       const select = columns.map((c) => `${c.select} AS ${quoteIdent(c.plan.name)}`).join(', ');
       const copy = connection.copyOut(
-        `COPY (SELECT ${select} FROM (${rowsQuery(table, run.position)}) AS q) TO STDOUT WITH (FORMAT csv)`,
+        `COPY (SELECT ${select} FROM (${rowsQuery(table, run.position, columns)}) AS q) TO STDOUT WITH (FORMAT csv)`,
       );
       return {
         chunks: copy.chunks,

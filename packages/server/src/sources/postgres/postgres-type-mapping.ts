@@ -28,6 +28,12 @@ export interface PostgresType {
 export interface PostgresColumn {
   select: string;
   plan: ColumnPlan;
+  /**
+   * What a cursor's WHERE compares, where the copy keeps another value than the source has: a
+   * numeric(p,s) NaN, copied as NULL, is then no value past the saved cursor (PostgreSQL sorts NaN
+   * above every number, and matched it again on every run). The column itself when absent.
+   */
+  compared?: string;
   /** PostgresField's comment. */
   comment?: string | null | undefined;
 }
@@ -156,7 +162,7 @@ export function planPostgresColumns(
         // DuckDB's DECIMAL has no NaN, which numeric(p,s) allows: a NaN is copied as NULL rather than
         // fail its table. Unconstrained numeric stays text and keeps it.
         const decimal = numericType(typmod);
-        if (decimal) return column(decimal, `NULLIF(${ref}, 'NaN')`);
+        if (decimal) return { ...column(decimal, `NULLIF(${ref}, 'NaN')`), compared: `NULLIF(${ref}, 'NaN')` };
         const text = column('VARCHAR');
         return { ...text, plan: { ...text.plan, order: NUMERIC_TEXT_ORDER } };
       }
