@@ -116,6 +116,21 @@ const access = (from: number, to: number, ip = '203.0.113.9') =>
       `${ip} - - [10/Oct/2026:13:55:${String((from + i) % 60).padStart(2, '0')} +0900] "GET /r/${from + i}?q=1 HTTP/1.1" 200 ${from + i} "-" "${UA}" 0.004\n`,
   ).join('');
 
+/** Waits until the tailer has logged (at debug) this many more scans of its files than so far. */
+async function scans(lines: Array<{ msg: string }>, count: number): Promise<void> {
+  const planned = () => lines.filter((l) => l.msg === 'planned log reads').length;
+  const until = planned() + count;
+  for (let i = 0; i < 400 && planned() < until; i++) await sleep(25);
+  expect(planned()).toBeGreaterThanOrEqual(until);
+}
+
+/** Waits until following has failed this many times (and will retry from its checkpoint). */
+async function failures(lines: Array<{ msg: string }>, count: number): Promise<void> {
+  const failed = () => lines.filter((l) => l.msg.startsWith('reading log files failed')).length;
+  for (let i = 0; i < 400 && failed() < count; i++) await sleep(25);
+  expect(failed()).toBeGreaterThanOrEqual(count);
+}
+
 async function setup(
   sources: Array<Record<string, unknown>>,
   overrides: Record<string, unknown> = {},
@@ -513,7 +528,7 @@ describe('file source: sync', () => {
   it('under follow(), says once that a file ends with a line that has waited minutes for its newline', async () => {
     // inlet sync counts such files; inlet start left the line waiting without a word, for good when
     // the file was exported or copied without a newline at its end.
-    const { logger, lines } = capturingLogger<{ path?: string; offset?: number }>();
+    const { logger, lines } = capturingLogger<{ path?: string; offset?: number }>('debug');
     const { logs, source, context, counts } = await setup(
       [webAccessLog({ poll_ms: 50, batch_seconds: 0.05 })],
       {},
@@ -527,8 +542,8 @@ describe('file source: sync', () => {
     const follower = source().follow?.(context);
     for (let i = 0; i < 400 && (await counts()).size < 2; i++) await sleep(25);
     for (let i = 0; i < 400 && warned().length === 0; i++) await sleep(25);
-    // Scans (every 50 ms) go on meanwhile: still one warning.
-    await sleep(500);
+    // Ten more scans (every 50 ms) see the same line: still one warning.
+    await scans(lines, 10);
     expect(warned()).toEqual([
       expect.objectContaining({
         path,
@@ -1147,9 +1162,12 @@ describe('file source: sync', () => {
   });
 
   it('reads again the lines of a batch it could not write, even when undoing the batch fails too', async () => {
-    const { logs, source, context, counts, layout, expectEachOnce } = await setup([
-      webAccessLog({ poll_ms: 50, batch_seconds: 0.1 }),
-    ]);
+    const { logger, lines } = capturingLogger();
+    const { logs, source, context, counts, layout, expectEachOnce } = await setup(
+      [webAccessLog({ poll_ms: 50, batch_seconds: 0.1 })],
+      {},
+      logger,
+    );
     writeFileSync(log(logs, 'access.log'), access(0, 5));
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await counts()).size < 5; i++) await sleep(50);
@@ -1159,7 +1177,7 @@ describe('file source: sync', () => {
     renameSync(table, `${table}.aside`);
     writeFileSync(table, '');
     appendFileSync(log(logs, 'access.log'), access(5, 8));
-    await sleep(500);
+    await failures(lines, 1);
     rmSync(table);
     renameSync(`${table}.aside`, table);
     for (let i = 0; i < 200 && (await counts()).size < 8; i++) await sleep(50);
@@ -1203,9 +1221,12 @@ describe('file source: idle', () => {
   it('does not write its checkpoint again while no file changes', async () => {
     // Every scan moved each file's seenAt, so an idle tail rewrote its whole checkpoint every
     // poll_ms: 225 KB a second into state.sqlite for a glob of 1,000 quiet files.
-    const { logs, source, context, query } = await setup([
-      { name: 'app', type: 'file', path: '*.log', format: 'json_lines', poll_ms: 50, batch_seconds: 0.1 },
-    ]);
+    const { logger, lines } = capturingLogger('debug');
+    const { logs, source, context, query } = await setup(
+      [{ name: 'app', type: 'file', path: '*.log', format: 'json_lines', poll_ms: 50, batch_seconds: 0.1 }],
+      {},
+      logger,
+    );
     for (const name of ['a.log', 'b.log', 'c.log']) writeFileSync(log(logs, name), '{"msg":"x"}\n');
     const saved: string[] = [];
     const state = {
@@ -1220,7 +1241,7 @@ describe('file source: idle', () => {
     expect((await source().sync({ ...context, state })).rows).toBe(0);
     expect(saved.length).toBe(afterSync);
     const follower = source().follow?.({ ...context, state });
-    await sleep(500);
+    await scans(lines, 10);
     expect(saved.length).toBe(afterSync);
     appendFileSync(log(logs, 'b.log'), '{"msg":"y"}\n');
     for (let i = 0; i < 100 && saved.length === afterSync; i++) await sleep(50);
@@ -1512,9 +1533,12 @@ describe('file source: multi-line records', () => {
   });
 
   it('keeps the record of an emptied file for the retry when writing its batch fails', async () => {
-    const { logs, source, context, query, layout } = await setup([
-      python({ poll_ms: 50, batch_seconds: 0.1, rotated: false }),
-    ]);
+    const { logger, lines } = capturingLogger();
+    const { logs, source, context, query, layout } = await setup(
+      [python({ poll_ms: 50, batch_seconds: 0.1, rotated: false })],
+      {},
+      logger,
+    );
     const path = log(logs, 'app.log');
     writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
     const follower = source().follow?.(context);
@@ -1524,7 +1548,7 @@ describe('file source: multi-line records', () => {
     renameSync(table, `${table}.aside`);
     writeFileSync(table, '');
     truncateSync(path, 0);
-    await sleep(600);
+    await failures(lines, 1);
     rmSync(table);
     renameSync(`${table}.aside`, table);
     expect(await untilRows(query, 2)).toEqual(['job 1', JOB_2_WITH_TRACE]);
