@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { type AddressInfo, connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
@@ -498,14 +497,19 @@ describe('POST /api/query', () => {
     const stalled = connect(18502, '127.0.0.1');
     stalled.on('error', () => {});
     cleanups.push(() => void stalled.destroy());
-    stalled.pause();
+    // It reads the answer's first bytes, so the export has its slot, and nothing more.
+    const started = new Promise((resolve) =>
+      stalled.once('data', () => {
+        stalled.pause();
+        resolve(undefined);
+      }),
+    );
     stalled.write(
       `POST /api/query?format=csv HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
         `Authorization: Bearer ${API_TOKEN}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
-    await once(stalled, 'connect');
+    await started;
     // Sent after the export has its slot: it waits for it, and gets it once the export is cut off.
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const next = await query({ sql: 'SELECT 1 AS one' });
     expect(next.statusCode).toBe(200);
     expect(next.json()).toMatchObject({ rows: [[1]] });
