@@ -194,6 +194,16 @@ async function open(context: BrowserContext, path: string, options: PageOptions 
   return page;
 }
 
+/**
+ * Flushes the page's tracker and then makes a request of its own: a /collect that the flush sent (the
+ * page view and the events waiting for their batch) has come before this returns.
+ */
+async function flushed(page: Page): Promise<void> {
+  const after = page.waitForRequest((request) => request.url().endsWith('/after-flush'));
+  await page.evaluate(`inlet.flush(); fetch('/after-flush').catch(() => {})`);
+  await after;
+}
+
 /** A page that imports createTracker from inlet.mjs and runs `script`, which sets window.inlet; with its console warnings. */
 async function openModulePage(path: string, script: string): Promise<{ page: Page; warnings: string[] }> {
   pages.set(
@@ -416,8 +426,8 @@ describe('browser tracker', () => {
     context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
     const page = await open(context, '/prerendered', { title: 'Prerendered' });
     await page.evaluate(`inlet.track('while_prerendered')`);
-    // Past the one-second batch window, in which a page view made at load would have been sent.
-    await page.waitForTimeout(2000);
+    // Flushed, a page view made at load would have been sent without waiting for its batch.
+    await flushed(page);
     expect(collects).toEqual([]);
 
     await page.evaluate(
@@ -446,9 +456,10 @@ describe('browser tracker', () => {
     await page.evaluate(`addEventListener('popstate', () => (document.title = 'Inbox')); history.back()`);
 
     const views = await eventsOf(anonymousId, (rows) => rows.length >= 3);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const settled = await eventsOf(anonymousId, () => true);
-    expect(settled).toHaveLength(3);
+    // A page view more, made by now, goes no later than an event tracked after it.
+    await page.evaluate(`inlet.track('last'); inlet.flush()`);
+    const settled = await eventsOf(anonymousId, (rows) => named(rows, 'last').length > 0);
+    expect(settled.filter((row) => row.type === 'page')).toHaveLength(3);
     expect(views.map((row) => [row.type, row.path, row.title])).toEqual([
       ['page', '/app/inbox', 'Inbox'],
       ['page', '/app/settings', 'Settings'],
@@ -1524,7 +1535,7 @@ describe('browser tracker', () => {
     context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
     const page = await open(context, '/gpc', { attrs: { 'data-respect-dnt': '' } });
     await page.evaluate(`inlet.track('should_not_send'); inlet.identify('user-gpc')`);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await flushed(page);
     expect(collects).toEqual([]);
     expect(
       await page.evaluate(`Object.keys(localStorage).filter((key) => key.startsWith('inlet.'))`),
@@ -1538,8 +1549,8 @@ describe('browser tracker', () => {
     const collects: string[] = [];
     context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
     const page = await open(context, '/dnt', { attrs: { 'data-respect-dnt': '' } });
-    await page.evaluate(`inlet.track('should_not_send'); inlet.flush()`);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await page.evaluate(`inlet.track('should_not_send')`);
+    await flushed(page);
     expect(collects).toEqual([]);
     const ignoring = await open(context, '/dnt-ignored');
     const anonymousId = await anonymousIdOf(ignoring);
