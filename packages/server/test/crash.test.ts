@@ -66,8 +66,12 @@ describe('crash safety', () => {
         'SELECT event_id, count(*)::INT AS n FROM events GROUP BY ALL HAVING n > 1',
       );
       expect(repeated).toEqual([]);
-      // And again once everything has been loaded into Parquet.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // And again once everything has been loaded into Parquet: no WAL bytes are left to load.
+      const walBytes = async () =>
+        Number(/^inlet_wal_bytes (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+      for (let i = 0; i < 300 && (await walBytes()) !== 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await walBytes()).toBe(0);
       const total = await queryApi(
         url,
         'SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS d FROM events',
