@@ -839,16 +839,20 @@ describe('POST /logs (Fluent Bit http output)', () => {
       expect.stringContaining('16 MB a log request'),
     ]);
     // Past the limit once decoded, then broken: the decoder's late error must not go unheard.
+    let broken = false;
     const bomb = Readable.from(
       (async function* () {
         yield gzipSync(Buffer.alloc(LOG_BODY_BYTES + 1024, ' '));
         await sleep(50);
         yield Buffer.from('garbage');
+        // Asked for more: the garbage has gone on to the decoder.
+        broken = true;
       })(),
     );
     const bombed = await post(bomb, { 'content-encoding': 'gzip' });
     expect([bombed.statusCode, bombed.json().error.code]).toEqual([413, 'BODY_TOO_LARGE']);
-    await sleep(100);
+    for (let i = 0; i < 200 && !broken; i++) await sleep(10);
+    expect(broken).toBe(true);
     const msgpack = await post('x', { 'content-type': 'application/msgpack' });
     expect([msgpack.statusCode, msgpack.json().error.code]).toEqual([415, 'UNSUPPORTED_CONTENT_TYPE']);
     // It names the types /logs takes, JSON lines among them (Fluent Bit's format json_lines).
