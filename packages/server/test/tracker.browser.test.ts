@@ -1416,8 +1416,9 @@ describe('browser tracker', () => {
     context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
     await page.reload();
     await page.evaluate('window.inletReady()');
-    // The outbox is retried a second after load.
-    await page.waitForTimeout(2000);
+    // The outbox is retried a second after load, and at once when the browser comes back online.
+    await page.evaluate(`dispatchEvent(new Event('online'))`);
+    await flushed(page);
     expect(collects).toEqual([]);
     expect(await page.evaluate(`localStorage.getItem('inlet.q.${WRITE_KEY}')`)).toBeNull();
   });
