@@ -158,7 +158,12 @@ describe('a real nginx access log', () => {
     paused = new Promise<void>((resolve) => {
       resume = resolve;
     });
-    await sleep(50);
+    // Until the requests under way have been answered and logged: every request so far has its line.
+    const logged = () =>
+      [accessLog, `${accessLog}.1`]
+        .flatMap((file) => readFileSync(file, 'utf8').split('\n'))
+        .filter((line) => line.includes(' /req/')).length;
+    while (logged() < next) await sleep(5);
     renameSync(`${accessLog}.1`, `${accessLog}.2`);
     copyFileSync(accessLog, `${accessLog}.1`);
     truncateSync(accessLog, 0);
