@@ -18,7 +18,7 @@ function logValue(value: unknown): string {
 
 /**
  * A log record as the line a person reads, as dbt prints its log on a terminal and Go's slog
- * writes text: `12:30:50 ERROR model built model=bad status=failed message="…"`. The JSON record,
+ * writes text: `12:30:50 ERROR model failed model=bad status=failed message="…"`. The JSON record,
  * written by the commands that print their own results (inlet run to a pipe, inlet catalog), put
  * a line only a log shipper reads between their messages. An error inlet did not foresee (err)
  * keeps its stack, one frame a line, after its message.

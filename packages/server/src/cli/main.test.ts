@@ -263,7 +263,7 @@ describe('inlet command line', () => {
       ['fine', 'success'],
     ]);
     // The log line about the failure goes with the other messages, to stderr, as text.
-    expect(run.err).toMatch(/ ERROR model built model=broken status=failed /);
+    expect(run.err).toMatch(/ ERROR model failed model=broken status=failed /);
     expect(run.err).toMatch(/Failed: 1 built, 1 failed, 0 skipped/);
   });
 

@@ -227,16 +227,19 @@ describe('inlet run, test, catalog, docs check, runs', () => {
   it('inlet run says a failed model once on a terminal, and logs it beside the NDJSON of a pipe', async () => {
     // On a terminal, its table line was followed by the same failure as a JSON log line on stderr.
     const dir = join(temp.dir, 'failing-run');
+    // A pipe's log said "model built … status=failed" of a model that failed.
     writeProjectFile(join(dir, 'project'), 'models/broken.sql', 'SELECT no_such_column FROM events');
+    writeProjectFile(join(dir, 'project'), 'models/fine.sql', 'SELECT 1 AS one');
     const config = testConfig(join(dir, 'data'), {
       project_dir: join(dir, 'project'),
       models: { builtin: false },
     });
     const run = async (isTty: boolean) => {
       const captured = capturedOutput();
-      const { logger, lines } = capturingLogger('warn');
+      const { logger, lines } = capturingLogger<{ model?: string; status?: string }>('info');
       const code = await runCommand([], config, logger, { ...captured.output, isTty, columns: 80 });
-      return { code, out: captured.out, logged: lines.map((line) => line.msg) };
+      const logged = lines.filter((line) => line.model).map((line) => [line.msg, line.model, line.status]);
+      return { code, out: captured.out, logged };
     };
     const terminal = await run(true);
     expect(terminal.code).toBe(ExitCode.FAILURE);
@@ -244,7 +247,10 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(terminal.logged).toEqual([]);
     const piped = await run(false);
     expect(piped.code).toBe(ExitCode.FAILURE);
-    expect(piped.logged).toEqual(['model built']);
+    expect(piped.logged).toEqual([
+      ['model failed', 'broken', 'failed'],
+      ['model built', 'fine', 'success'],
+    ]);
   });
 
   it('inlet run and catalog to a pipe log text lines on stderr, as dbt does; INLET_LOG_FORMAT=json logs JSON', async () => {
@@ -262,14 +268,14 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(run.code).toBe(ExitCode.FAILURE);
     expect(run.err.split('\n')).toEqual([
       expect.stringMatching(
-        /^\d\d:\d\d:\d\d ERROR model built model=broken status=failed ms=\d+ message="broken reads nosuch, /,
+        /^\d\d:\d\d:\d\d ERROR model failed model=broken status=failed ms=\d+ message="broken reads nosuch, /,
       ),
       expect.stringMatching(/^Failed: 0 built, 1 failed, 0 skipped in /),
       '',
     ]);
     const json = await inletWith({ INLET_LOG_FORMAT: 'json' }, 'run');
     expect(jsonLines(json.err.split('\n')[0] ?? '')).toMatchObject([
-      { level: 50, msg: 'model built', model: 'broken' },
+      { level: 50, msg: 'model failed', model: 'broken' },
     ]);
     writeProjectFile(join(dir, 'project'), 'models/unreadable.sql', '/*---\nbad: [\n---*/\nSELECT 1');
     const catalog = await inletWith({}, 'catalog');

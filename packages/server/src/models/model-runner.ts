@@ -169,12 +169,20 @@ function timezoneModels(project: Project, graph: ModelGraph): Set<string> {
   return zoned;
 }
 
+/** What each status's log line says, so a failed model's line does not read "model built". */
+const RESULT_MESSAGES: Record<ModelResult['status'], string> = {
+  success: 'model built',
+  failed: 'model failed',
+  test_failed: 'model tests failed',
+  skipped: 'model skipped',
+};
+
 /** One model's result as a log line: an error for a failure, info otherwise. */
 function logResult(logger: Logger, result: ModelResult): void {
   const level = result.status === 'success' || result.status === 'skipped' ? 'info' : 'error';
   logger[level](
     { model: result.name, status: result.status, rows: result.rows, ms: result.ms, message: result.message },
-    'model built',
+    RESULT_MESSAGES[result.status],
   );
 }
 
