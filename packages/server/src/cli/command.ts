@@ -103,7 +103,8 @@ export const commandArgs = <const T extends Options>(args: string[], options: T)
 export const beyondUsage = (command: string, takes: string, extra: string[]): string =>
   `inlet ${command} takes ${takes}, not also ${extra.map((word) => JSON.stringify(word)).join(' ')}.\n`;
 
-const FORMATS: readonly string[] = ['table', 'json', 'csv'] satisfies Format[];
+/** The output formats --format names. */
+export const FORMATS: readonly string[] = ['table', 'json', 'csv'] satisfies Format[];
 
 /** --format as given, else a table for a terminal and JSON for a pipe; undefined when it names no format. */
 export function outputFormat(given: string | undefined, output: Output): Format | undefined {

@@ -85,6 +85,31 @@ describe('inlet query', () => {
     ]);
   });
 
+  it('takes the SQL as one argument, and says to use --format of a format word after it', async () => {
+    // inlet query "SELECT * FROM events" csv (no --format) ran "… FROM events csv", csv a table
+    // alias, in the default format without a word ("SELECT 1" csv: a parser error at "csv"). The
+    // words were joined into the SQL, which neither the usage nor the README says.
+    const format = await query('SELECT 1', 'csv');
+    expect([format.code, format.out, format.err.split('\n').slice(0, 2)]).toEqual([
+      ExitCode.USAGE,
+      '',
+      [
+        'inlet query takes the SQL as one argument, in quotes, not also "csv". For CSV output, give --format csv.',
+        'inlet query "<sql>" [--format table|json|csv] [--max-rows N] [--timeout-ms N]',
+      ],
+    ]);
+    const unquoted = await query('SELECT', 'count(*)', 'FROM', 'events');
+    expect([unquoted.code, unquoted.out, unquoted.err.split('\n')[0]]).toEqual([
+      ExitCode.USAGE,
+      '',
+      'inlet query takes the SQL as one argument, in quotes, not also "count(*)" "FROM" "events". Quote the whole statement: inlet query "SELECT count(*) FROM events".',
+    ]);
+    // The SQL after -- is one argument too, and runs.
+    const captured = capturedOutput();
+    const argv = ['--config', configPath, 'query', '--format', 'csv', '--', 'SELECT 1 AS one'];
+    expect([await main(argv, captured.output, {}), captured.out]).toEqual([ExitCode.OK, 'one\r\n1\r\n']);
+  });
+
   it('--timeout-ms stops a query in place of query.timeout_ms, and takes digits only', async () => {
     const slow = await query(
       'SELECT count(*) FROM range(10000000000000)',

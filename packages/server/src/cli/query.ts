@@ -3,7 +3,7 @@ import { createQueryProcess, type QueryEngine, type RowLimit, timeoutMessage } f
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
-import { parseOptions } from './command.ts';
+import { beyondUsage, FORMATS, parseOptions } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import {
   type Format,
@@ -15,7 +15,8 @@ import {
 } from './output.ts';
 
 export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-rows N] [--timeout-ms N]
-  Runs one read-only SQL statement over the lake in this process (no server needed).
+  Runs one read-only SQL statement, one argument in quotes, over the lake in this process (no
+  server needed).
   A terminal gets a table (its first 1,000 rows unless --max-rows says otherwise); a pipe gets
   NDJSON, every row unless --max-rows says otherwise, as --format json and csv do.
   --timeout-ms stops it after N ms, in place of query.timeout_ms (a long export wants more).`;
@@ -110,7 +111,20 @@ export async function queryCommand(
     options,
     true,
   );
-  const sql = positionals.join(' ').trim();
+  const [first = '', ...extra] = positionals;
+  if (extra.length > 0) {
+    // psql -c and duckdb take the SQL as one argument; joined, a word meant as the format was read
+    // as SQL (a table alias, without a word), and an unquoted * was the shell's.
+    const format = extra.map((word) => word.toLowerCase()).find((word) => FORMATS.includes(word));
+    const why = format
+      ? `For ${format.toUpperCase()} output, give --format ${format}.`
+      : 'Quote the whole statement: inlet query "SELECT count(*) FROM events".';
+    output.err(
+      `${beyondUsage('query', 'the SQL as one argument, in quotes', extra).trimEnd()} ${why}\n${queryHelp}\n`,
+    );
+    return ExitCode.USAGE;
+  }
+  const sql = first.trim();
   if (!sql) {
     // The usage alone left what was missing to be guessed, as the other commands' messages say it.
     output.err(
