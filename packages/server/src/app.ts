@@ -11,7 +11,7 @@ import {
   type IntakeWorkers,
   startSaltExpiry,
 } from './collect/index.ts';
-import { type InletConfig, MIN_API_TOKEN_LENGTH } from './config/index.ts';
+import { apiTokenProblem, type InletConfig, MIN_API_TOKEN_LENGTH } from './config/index.ts';
 import { createQueryProcess, type QueryEngine } from './engine/index.ts';
 import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
@@ -74,7 +74,11 @@ export interface RunningInlet {
 /** The admin API token: INLET_API_TOKEN, or one generated once and kept in the data directory. */
 export function resolveApiToken(config: InletConfig): { token: string; generated: boolean; path: string } {
   const path = join(dataLayout(config.data_dir).state, 'api-token');
-  if (config.apiToken) return { token: config.apiToken, generated: false, path };
+  if (config.apiToken) {
+    const problem = apiTokenProblem(config.apiToken);
+    if (problem) throw new InletError('CONFIG_INVALID', problem);
+    return { token: config.apiToken, generated: false, path };
+  }
   const saved = readSavedToken(path);
   if (saved !== undefined) return { token: saved, generated: false, path };
   const token = `inlet_${randomBytes(24).toString('base64url')}`;

@@ -586,6 +586,33 @@ describe('inlet command line', () => {
     ]);
   });
 
+  it('refuses a short or unsendable INLET_API_TOKEN for the commands that serve the API only', async () => {
+    // A token of a few characters kept in the shell stopped inlet query, ls and runs, which use none.
+    const dir = join(temp.dir, 'short-token');
+    const config = configIn(dir, 'data_dir: ./data\nserver: { port: 0 }\n');
+    const run = async (token: string, ...argv: string[]) => {
+      const captured = capturedOutput();
+      const code = await main([...argv, '--config', config], captured.output, { INLET_API_TOKEN: token });
+      return [code, captured.err];
+    };
+    for (const token of ['secret', 'correct horse battery staple']) {
+      expect(await run(token, 'query', 'SELECT 1', '--format', 'csv'), token).toEqual([ExitCode.OK, '']);
+      expect(await run(token, 'runs'), token).toEqual([ExitCode.OK, '']);
+    }
+    expect(await run('secret', 'start')).toEqual([
+      ExitCode.CONFIG,
+      'CONFIG_INVALID: INLET_API_TOKEN is shorter than 16 characters, short enough to guess; set a longer one (openssl rand -hex 24), or unset it and inlet generates one.\n',
+    ]);
+    expect(await run('correct horse battery staple', 'start')).toEqual([
+      ExitCode.CONFIG,
+      expect.stringContaining(
+        'CONFIG_INVALID: INLET_API_TOKEN holds a space, which an Authorization: Bearer',
+      ),
+    ]);
+    // Nothing was written for the token it refused.
+    expect(existsSync(join(dir, 'data', 'state', 'api-token'))).toBe(false);
+  });
+
   it('says so when --config names a directory, or the file leaves data_dir or server.host empty', async () => {
     const run = async (config: string) => {
       const captured = capturedOutput();

@@ -2,6 +2,7 @@
 
 export { describeIssue, issuePath } from './issue-message.ts';
 export {
+  apiTokenProblem,
   type Env,
   expandEnv,
   type InletConfig,

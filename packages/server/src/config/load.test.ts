@@ -4,7 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configIn, tempDir } from '../../test/helpers.ts';
-import { expandEnv, loadConfig, parseConfig } from './index.ts';
+import { apiTokenProblem, expandEnv, loadConfig, parseConfig } from './index.ts';
 
 const write = (text: string) => {
   const { dir } = tempDir('inlet-config-');
@@ -58,30 +58,20 @@ describe('config', () => {
       origins: ['https://docs.example.com'],
     });
     expect(config.apiToken).toBe('secret-0123456789');
-    expect(() => loadConfig({ path, env: { DOCS_KEY: 'wk_docs_9f3a', INLET_API_TOKEN: 'secret' } })).toThrow(
-      expect.objectContaining({
-        code: 'CONFIG_INVALID',
-        message: expect.stringContaining('INLET_API_TOKEN is shorter'),
-      }),
-    );
   });
 
-  it('refuses an INLET_API_TOKEN that no Authorization header can carry, saying why', () => {
+  it('says why an INLET_API_TOKEN cannot guard the API: too short, or no Authorization header can carry it', () => {
     // Taken, such a token made every API request a 401: no request could send it.
+    expect(apiTokenProblem('secret')).toMatch(/^INLET_API_TOKEN is shorter than 16 characters/);
     for (const [token, why] of [
       ['correct horse battery staple', 'a space'],
       ['0123456789abcdef0123\r', 'a control character (a line ending, say)'],
       ['mot-de-passe-très-long', 'a letter outside ASCII'],
     ])
-      expect(() => parseConfig({}, { env: { INLET_API_TOKEN: token } }), why).toThrow(
-        expect.objectContaining({
-          code: 'CONFIG_INVALID',
-          message: expect.stringContaining(`INLET_API_TOKEN holds ${why}, which an Authorization: Bearer`),
-        }),
+      expect(apiTokenProblem(token), why).toContain(
+        `INLET_API_TOKEN holds ${why}, which an Authorization: Bearer`,
       );
-    expect(parseConfig({}, { env: { INLET_API_TOKEN: 'Tr0ub4dor&3-~+/=.0123' } }).apiToken).toBe(
-      'Tr0ub4dor&3-~+/=.0123',
-    );
+    expect(apiTokenProblem('Tr0ub4dor&3-~+/=.0123')).toBeUndefined();
   });
 
   it('says a port from a quoted ${PORT} is text because of its quotes, where it said only "not the text "9090""', () => {

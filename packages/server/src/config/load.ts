@@ -209,6 +209,19 @@ function expandHome(path: string, key: string, file: string): string {
 }
 
 /**
+ * Why INLET_API_TOKEN cannot guard the API, or undefined when it can. Checked where a process starts
+ * serving the API: a short token kept in the shell stopped inlet query, runs and ls, which use none.
+ */
+export function apiTokenProblem(token: string): string | undefined {
+  if (token.length < MIN_API_TOKEN_LENGTH)
+    return `INLET_API_TOKEN is shorter than ${MIN_API_TOKEN_LENGTH} characters, short enough to guess; set a longer one (openssl rand -hex 24), or unset it and inlet generates one.`;
+  const unsendable = unsendableInHeader(token);
+  if (unsendable)
+    return `INLET_API_TOKEN holds ${unsendable}, which an Authorization: Bearer header cannot carry as it is, so every API request would be refused; set one of visible ASCII characters (openssl rand -hex 24), or unset it and inlet generates one.`;
+  return undefined;
+}
+
+/**
  * What in a token no client can send as it is in Authorization: Bearer <token>, or undefined: the
  * header ends the token at a space, clients send other letters as UTF-8 that the server reads back as
  * Latin-1, and an env file with Windows line endings leaves a carriage return at its end.
@@ -276,17 +289,6 @@ export function parseConfig(
   // Source options are checked here too, so a bad source fails start-up with the key named.
   createSources(config, file);
   const env = options.env ?? {};
-  if (env.INLET_API_TOKEN && env.INLET_API_TOKEN.length < MIN_API_TOKEN_LENGTH)
-    throw new InletError(
-      'CONFIG_INVALID',
-      `INLET_API_TOKEN is shorter than ${MIN_API_TOKEN_LENGTH} characters, short enough to guess; set a longer one (openssl rand -hex 24), or unset it and inlet generates one.`,
-    );
-  const unsendable = env.INLET_API_TOKEN && unsendableInHeader(env.INLET_API_TOKEN);
-  if (unsendable)
-    throw new InletError(
-      'CONFIG_INVALID',
-      `INLET_API_TOKEN holds ${unsendable}, which an Authorization: Bearer header cannot carry as it is, so every API request would be refused; set one of visible ASCII characters (openssl rand -hex 24), or unset it and inlet generates one.`,
-    );
   const baseDir = resolve(options.baseDir ?? process.cwd());
   const projectDir = resolve(baseDir, expandHome(config.project_dir, 'project_dir', file));
   // A file here (the project's dbt_project.yml, say) was read as a folder with nothing in it, and
