@@ -223,7 +223,10 @@ export const workflowSchema = z
   .strictObject({
     name: z
       .string()
-      .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must start with a letter: lower-case letters, digits, - or _'),
+      .regex(
+        /^[a-z][a-z0-9_-]{0,62}$/,
+        'must start with a lower-case letter and hold only lower-case letters, digits, - and _ (at most 63)',
+      ),
     cron,
     timezone: timeZoneSchema.optional(),
     steps: z

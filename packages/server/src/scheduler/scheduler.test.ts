@@ -1318,7 +1318,13 @@ describe('scheduler', () => {
       'cron: "0 5 * * *"\nsteps: [test]\n',
     );
     expect(() => loadWorkflows({ ...s.config, project_dir: join(s.config.data_dir, 'named') })).toThrow(
-      /Nightly Sync\.yaml is not a valid workflow:\n {2}name: "Nightly Sync", the file's name, must start with a letter: lower-case letters, digits, - or _; rename the file or give the workflow a name:/,
+      /Nightly Sync\.yaml is not a valid workflow:\n {2}name: "Nightly Sync", the file's name, must start with a lower-case letter and hold only lower-case letters, digits, - and _ \(at most 63\); rename the file or give the workflow a name:/,
+    );
+    // Nightly was told it "must start with a letter", which it does.
+    expect(() =>
+      parseConfig({ workflows: [{ name: 'Nightly', cron: '0 5 * * *', steps: ['test'] }] }),
+    ).toThrow(
+      /name: must start with a lower-case letter and hold only lower-case letters, digits, - and _ \(at most 63\)/,
     );
     expect(() =>
       s.scheduler({
