@@ -6,6 +6,7 @@ import { capturedOutput, configIn, tempDir, testConfig } from '../../test/helper
 import { spawnInlet } from '../../test/inlet-process.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { ExitCode } from './exit-codes.ts';
+import { main } from './main.ts';
 import { syncCommand } from './sync.ts';
 
 const temp = tempDir();
@@ -32,6 +33,42 @@ describe('inlet sync', () => {
     await expect(syncCommand(['sales.plans'], config, createSilentLogger(), captured.output)).rejects.toThrow(
       'No source named "sales.plans" in the configuration; configured sources: sales. "sales.plans" names a table of source "sales": inlet sync copies every table of a source, so run inlet sync sales.',
     );
+  });
+
+  it('names the configuration file given by --config where a relative path that matches nothing starts', async () => {
+    // With --config prod.yaml, both said relative paths start at "inlet.yaml", a file there is not.
+    const dir = join(temp.dir, 'prod');
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'prod.yaml');
+    writeFileSync(
+      config,
+      [
+        'data_dir: ./data',
+        'sources:',
+        '  - { name: crm, type: csv, tables: [{ path: exports/clients.csv }] }',
+        '  - { name: web, type: file, path: logs/access.log, format: nginx_combined }',
+        '',
+      ].join('\n'),
+    );
+    const sync = async (source: string) => {
+      const captured = capturedOutput();
+      const code = await main(['sync', source, '--config', config], captured.output, {
+        INLET_LOG_LEVEL: 'silent',
+      });
+      return [code, captured.err];
+    };
+    expect(await sync('crm')).toEqual([
+      ExitCode.FAILURE,
+      expect.stringContaining(
+        `crm.clients: no file matches ${join(dir, 'exports/clients.csv')}; check this table's path: exports/clients.csv (a relative path starts at ${dir}, the folder of prod.yaml).`,
+      ),
+    ]);
+    expect(await sync('web')).toEqual([
+      ExitCode.FAILURE,
+      expect.stringContaining(
+        `nothing is at ${join(dir, 'logs/access.log')}; check the path and that the files exist (a relative path starts at ${dir}, the folder of prod.yaml).`,
+      ),
+    ]);
   });
 
   it('says which line of which file opens a quoted field its rows wait for, and what to do if it is a stray quote', async () => {

@@ -1470,7 +1470,7 @@ describe('csv source', () => {
       try {
         await expect(under.sync('crm')).rejects.toMatchObject({
           code: 'SOURCE_FILE_NOT_FOUND',
-          message: `crm.x: no file matches ${join(dir, path)}; check path: (it is relative to inlet.yaml).`,
+          message: `crm.x: no file matches ${join(dir, path)}; check this table's path.`,
         });
       } finally {
         under.close();

@@ -15,9 +15,11 @@ import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
+import type { InletConfig } from '../../config/index.ts';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { sqlString } from '../../lake/index.ts';
 import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
+import { relativePathStart } from '../relative-paths.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import { type FilePart, fileLine, filesToImport, writeFilePart } from './csv-imported-files.ts';
@@ -235,7 +237,8 @@ function importedAgain(where: string, path: string, resumes: boolean): string {
   );
 }
 
-function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
+function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob {
+  const { baseDir } = config;
   const pattern = isAbsolute(table.path) ? table.path : resolve(baseDir, table.path);
   const where = `${source}.${table.name}`;
   return {
@@ -253,7 +256,7 @@ function csvJob(source: string, table: CsvTable, baseDir: string): TableJob {
       if (files.length === 0)
         throw new InletError(
           'SOURCE_FILE_NOT_FOUND',
-          `${where}: no file matches ${pattern}; check path: (it is relative to inlet.yaml).`,
+          `${where}: no file matches ${pattern}; check this table's path${isAbsolute(table.path) ? '' : `: ${table.path} (${relativePathStart(config)})`}.`,
         );
       const imported =
         table.mode === 'full' ? {} : ((run.position as FilesPosition | undefined)?.files ?? {});
@@ -754,11 +757,10 @@ export function createCsvSource(name: string, options: CsvOptions): Source {
     type: 'csv',
     sync(context) {
       // Relative paths are read where data_dir's are: next to inlet.yaml, or in the working directory.
-      const baseDir = context.config.baseDir;
       return syncTables({
         source: name,
         context,
-        jobs: options.tables.map((t) => csvJob(name, t, baseDir)),
+        jobs: options.tables.map((t) => csvJob(name, t, context.config)),
         memoryLimit: options.memory_limit,
       });
     },

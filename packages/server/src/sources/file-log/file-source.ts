@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { InletConfig } from '../../config/index.ts';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { errorFields } from '../../log/index.ts';
+import { relativePathStart } from '../relative-paths.ts';
 import type { Source, SourceContext } from '../types.ts';
 import { type FileOptions, logKindOf } from './file-config.ts';
 import { PERMISSION_DENIED, unreadableAdvice, whyNoFile } from './file-glob.ts';
@@ -17,13 +19,11 @@ const whyNone = (options: FileOptions, baseDir: string): string | undefined => {
 };
 
 /** Where inlet looked, for a path that matched nothing for no reason whyNone knows: a relative one names its folder. */
-const lookedAt = (options: FileOptions, baseDir: string): string =>
-  `nothing is at ${[options.path]
-    .flat()
-    .map((p) => resolve(baseDir, p))
-    .join(
-      ', ',
-    )}; check the path and that the files exist (relative paths start at the directory of inlet.yaml).`;
+const lookedAt = (options: FileOptions, config: InletConfig): string => {
+  const paths = [options.path].flat();
+  const start = paths.some((p) => !isAbsolute(p)) ? ` (${relativePathStart(config)})` : '';
+  return `nothing is at ${paths.map((p) => resolve(config.baseDir, p)).join(', ')}; check the path and that the files exist${start}.`;
+};
 
 /**
  * Tails the files until stopped: a scan every poll_ms, a batch written every batch_seconds (or
@@ -125,7 +125,7 @@ export function createFileSource(name: string, options: FileOptions): Source {
           const why = whyNone(options, context.config.baseDir);
           throw new InletError(
             'SOURCE_FILE_NOT_FOUND',
-            `No file matches sources "${name}" path ${JSON.stringify(options.path)}; ${why ?? lookedAt(options, context.config.baseDir)}`,
+            `No file matches sources "${name}" path ${JSON.stringify(options.path)}; ${why ?? lookedAt(options, context.config)}`,
             { details: { source: name } },
           );
         }
