@@ -162,7 +162,8 @@ export function planPostgresColumns(
         // DuckDB's DECIMAL has no NaN, which numeric(p,s) allows: a NaN is copied as NULL rather than
         // fail its table. Unconstrained numeric stays text and keeps it.
         const decimal = numericType(typmod);
-        if (decimal) return { ...column(decimal, `NULLIF(${ref}, 'NaN')`), compared: `NULLIF(${ref}, 'NaN')` };
+        const withoutNaN = `NULLIF(${ref}, 'NaN')`;
+        if (decimal) return { ...column(decimal, withoutNaN), compared: withoutNaN };
         const text = column('VARCHAR');
         return { ...text, plan: { ...text.plan, order: NUMERIC_TEXT_ORDER } };
       }
