@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Json } from '@duckdb/node-api';
-import { csvLine } from '../http/index.ts';
+import { csvLine, jsonText, numberText } from '../http/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { characters, displayWidth, fitWidth, padWidth } from './text-width.ts';
 
@@ -65,7 +65,8 @@ const AMBIGUOUS_TEXT = /^(?:NULL|"[\s\S]*|\s[\s\S]*|[\s\S]*\s|)$/;
  */
 function cell(value: Json): string {
   if (value === null) return 'NULL';
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'object') return jsonText(value);
+  if (typeof value === 'number') return numberText(value);
   if (typeof value === 'string' && AMBIGUOUS_TEXT.test(value)) return JSON.stringify(value);
   return String(value);
 }
@@ -221,7 +222,7 @@ export function streamedFormat(format: 'json' | 'csv', columns: string[]) {
   if (format === 'csv')
     return { header: csvLine(columns), lines: (rows: Json[][]) => rows.map(csvLine).join('') };
   const line = (row: Json[]) =>
-    `${JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])))}\n`;
+    `${jsonText(Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])))}\n`;
   return { header: '', lines: (rows: Json[][]) => rows.map(line).join('') };
 }
 

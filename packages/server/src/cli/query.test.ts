@@ -275,6 +275,17 @@ describe('inlet query', () => {
     expect((await query(sql, '--format', 'csv')).out).toBe('x,y,z\r\n\u001b[2J,\u202eabc,"a\r\nb"\r\n');
   });
 
+  it('keeps the sign of a -0.0 in JSON, CSV and a table, where it was written 0', async () => {
+    const sql =
+      'SELECT -0.0::DOUBLE AS z, -0.0::REAL AS f, 0.0::DOUBLE AS p, [-0.0::DOUBLE] AS l, to_json(-0.0::DOUBLE) AS j';
+    const json = (await query(sql, '--format', 'json')).out;
+    expect(json).toBe('{"z":-0.0,"f":-0.0,"p":0,"l":[-0.0],"j":-0.0}\n');
+    expect(Object.is(JSON.parse(json).z, -0)).toBe(true);
+    expect((await query(sql, '--format', 'csv')).out).toBe('z,f,p,l,j\r\n-0.0,-0.0,0,[-0.0],-0.0\r\n');
+    const table = (await query(sql, '--format', 'table')).out;
+    expect(table.split('\n')[2]).toBe('-0.0 │ -0.0 │ 0 │ [-0.0] │ -0.0');
+  });
+
   it('shows a table of --max-rows 0 as its header, without waiting on a first row', async () => {
     // As for an export: the three rows come only when the scan of ten billion rows is done.
     const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 3 OR i = 9999999999';

@@ -1,4 +1,5 @@
 import type { Json } from '@duckdb/node-api';
+import { jsonText, numberText } from './json-text.ts';
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; nested values as
@@ -7,7 +8,12 @@ import type { Json } from '@duckdb/node-api';
  */
 export function csvField(value: Json): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === 'object'
+      ? jsonText(value)
+      : typeof value === 'number'
+        ? numberText(value)
+        : String(value);
   return text === '' || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

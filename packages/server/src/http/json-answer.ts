@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Json } from '@duckdb/node-api';
 import type { FastifyReply } from 'fastify';
 import type { QueryResult } from '../engine/index.ts';
+import { jsonText } from './json-text.ts';
 
 /** Rows serialized per piece of a streamed answer: large enough that the stream's cost is noise. */
 const ROWS_PER_PIECE = 1000;
@@ -12,7 +13,7 @@ const WRITTEN: Json[] = [];
 const WHOLE_ANSWER_BYTES = 1024 * 1024;
 
 /**
- * A query's answer as JSON text in pieces, the same text JSON.stringify(result) gives. Each row is
+ * A query's answer as JSON text in pieces, the same text jsonText(result) gives. Each row is
  * let go once written, so its memory can be reclaimed while the rest is sent.
  */
 function* answerPieces(result: QueryResult): Generator<string> {
@@ -21,7 +22,7 @@ function* answerPieces(result: QueryResult): Generator<string> {
   for (let start = 0; start < rows.length; start += ROWS_PER_PIECE) {
     const end = Math.min(start + ROWS_PER_PIECE, rows.length);
     // One stringify of the piece's rows, without its brackets: as fast as one of the whole answer.
-    const piece = JSON.stringify(rows.slice(start, end));
+    const piece = jsonText(rows.slice(start, end));
     rows.fill(WRITTEN, start, end);
     yield `${start === 0 ? '' : ','}${piece.slice(1, -1)}`;
   }

@@ -187,6 +187,15 @@ describe('POST /api/query', () => {
     expect(small.json()).toMatchObject({ columns: [{ name: 'one', type: 'INTEGER' }], rows: [[1]] });
   });
 
+  it('keeps the sign of a -0.0 in a JSON answer and a CSV one, where JSON.stringify wrote 0', async () => {
+    const { query } = await setup();
+    const sql = "SELECT -0.0::DOUBLE AS z, 0.0::DOUBLE AS p, {'a': -0.0::DOUBLE} AS s, '\\ud800-0' AS t";
+    const response = await query({ sql });
+    expect(response.body).toContain('"rows":[[-0.0,0,{"a":-0.0},"\\\\ud800-0"]]');
+    expect(Object.is(response.json().rows[0][0], -0)).toBe(true);
+    expect((await query({ sql }, '?format=csv')).body).toBe('z,p,s,t\r\n-0.0,0,"{""a"":-0.0}",\\ud800-0\r\n');
+  });
+
   it('refuses a body declared in a charset other than UTF-8 with 415, as the collector does', async () => {
     // Read as UTF-8 whatever it declared, a Latin-1 'café' became 'caf\ufffd' in the SQL.
     const { post } = await setup();
