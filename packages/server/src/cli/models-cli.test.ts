@@ -495,6 +495,40 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     }
   });
 
+  it("inlet catalog <model> says under NOT BUILT YET why a model's columns are only its YAML's, and a pipe gets it as columns_note", async () => {
+    const fresh = tempDir();
+    try {
+      const config = configIn(fresh.dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
+      await writeEvents(dataLayout(join(fresh.dir, 'data')), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+      writeProjectFile(
+        join(fresh.dir, 'project'),
+        'models/broken.sql',
+        '/*---\ncolumns:\n  n: { description: "Documented." }\n---*/\nSELECT no_such_column AS n FROM events',
+      );
+      const note =
+        /^Its columns are those its YAML documents, of a type not known yet: DuckDB cannot describe its SQL \(.*no_such_column.*\); inlet run broken says what is wrong\.$/;
+      const captured = capturedOutput();
+      const terminal = { ...captured.output, isTty: true, columns: 200 };
+      expect(
+        await main(['catalog', 'broken', '--config', config], terminal, { INLET_LOG_LEVEL: 'silent' }),
+      ).toBe(0);
+      const [page = '', columns = ''] = captured.out.trimEnd().split('\n\n');
+      const lines = page.split('\n');
+      const notBuilt = lines.findIndex((line) => line.startsWith('  NOT BUILT YET: '));
+      expect(notBuilt).toBeGreaterThan(0);
+      // The reason comes right under NOT BUILT YET, on one line of its own.
+      expect(lines[notBuilt + 1]?.slice(2)).toMatch(note);
+      expect(lines[notBuilt + 2]).toBe('  upstream: events');
+      expect(columns.split('\n').at(-1)).toMatch(/^n +│ - +│ Documented\.$/);
+      const piped = await cliWith(config)('catalog', 'broken');
+      expect(piped.code).toBe(0);
+      expect(piped.lines[0]).toMatchObject({ built: false, columns: [{ name: 'n', type: null }] });
+      expect(piped.lines[0]?.columns_note).toMatch(note);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('inlet runs start without a name lists the workflows it can start, not one since removed', async () => {
     // A workflow with runs but no longer configured was offered, and inlet runs start said NOT_FOUND of it.
     const fresh = tempDir();
