@@ -1,8 +1,18 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  type MockInstance,
+  vi,
+} from 'vitest';
 import { BEACON_RESEND_MS } from './outbox.ts';
-import { createSender } from './sender.ts';
+import { createSender, MAX_BACKOFF_MS } from './sender.ts';
 import { createStore, type Store } from './store.ts';
 import type { WireBatch, WireEvent } from './types.ts';
 
@@ -53,13 +63,40 @@ const memoryStore = (): Store => {
 const delivered = (): string[] =>
   received.filter((_, i) => (answered[i] ?? 204) < 300).flatMap((r) => r.batch.e.map((e) => e.id));
 
+/** The real setTimeout, to poll with while the sender's timers are fake. */
+const realSetTimeout = globalThis.setTimeout;
+
 const until = async (check: () => boolean, ms = 5000): Promise<void> => {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => realSetTimeout(resolve, 10));
   }
 };
+
+/** Every fetch of the test: a retry calls it as its timer fires, before any answer. */
+let requests: MockInstance<typeof fetch>;
+
+/**
+ * Makes the sender's timers fake (its retries and its batch timer; requests, answers and Date stay
+ * real) and returns the fetch calls it makes, so that no further retry can be checked past the
+ * longest backoff without waiting on a clock and on Math.random.
+ */
+const fakeTimers = () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  return requests;
+};
+
+/** Waits for check, moving the fake clock on a second at a time so the retries before it are sent. */
+const untilRetried = (check: () => boolean): Promise<void> =>
+  until(() => {
+    if (check()) return true;
+    void vi.advanceTimersByTimeAsync(1000);
+    return false;
+  });
+
+/** Moves the fake clock past the longest backoff there is: a retry still to come has been sent. */
+const pastEveryBackoff = () => vi.advanceTimersByTimeAsync(MAX_BACKOFF_MS);
 
 const navigatorLike = { onLine: true, sendBeacon: vi.fn<(url: string, data: Blob) => boolean>() };
 
@@ -106,11 +143,18 @@ beforeEach(() => {
     return true;
   });
   vi.stubGlobal('navigator', navigatorLike);
+  requests = vi.spyOn(globalThis, 'fetch');
 });
 
-afterEach(() => {
-  vi.unstubAllGlobals();
+afterEach(async () => {
+  vi.useRealTimers();
   for (const response of held.splice(0)) response.destroy();
+  // A sender whose request was held schedules its retry once that request fails: on a real timer
+  // here, where it fired in a later test's fake clock and sent its event there.
+  await Promise.allSettled(requests.mock.results.map((result) => result.value));
+  await new Promise((resolve) => realSetTimeout(resolve, 0));
+  requests.mockRestore();
+  vi.unstubAllGlobals();
 });
 
 describe('createSender', () => {
@@ -139,12 +183,15 @@ describe('createSender', () => {
 
   it('retries 503 and 429 with backoff until the server takes the events, and then stops', async () => {
     statuses = [503, 429, 503];
+    const fetched = fakeTimers();
     const store = memoryStore();
     const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     sender.add(event('a'));
     sender.flush();
-    await until(() => delivered().length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The outbox is empty once the sender has the 204.
+    await untilRetried(() => delivered().length === 1 && store.get('q.wk_test') === null);
+    await pastEveryBackoff();
+    expect(fetched).toHaveBeenCalledTimes(4);
     expect(answered).toEqual([503, 429, 503, 204]);
     expect(delivered()).toEqual(['a']);
     expect(store.get('q.wk_test')).toBeNull();
@@ -152,12 +199,15 @@ describe('createSender', () => {
 
   it('drops a batch the server refuses with a 400: a retry cannot fix it', async () => {
     statuses = [400];
+    const fetched = fakeTimers();
     const store = memoryStore();
     const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     sender.add(event('bad'));
     sender.flush();
-    await until(() => received.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The event is in the outbox while its request is in flight, and gone once the sender has the 400.
+    await until(() => received.length === 1 && store.get('q.wk_test') === null);
+    await pastEveryBackoff();
+    expect(fetched).toHaveBeenCalledTimes(1);
     expect(received).toHaveLength(1);
     expect(store.get('q.wk_test')).toBeNull();
   });
@@ -176,12 +226,14 @@ describe('createSender', () => {
         },
       }),
     ];
+    const fetched = fakeTimers();
     const store = memoryStore();
     const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     for (const id of ['page', 'deep', 'after']) sender.add(event(id));
     sender.flush();
-    await until(() => received.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => received.length === 1 && store.get('q.wk_test') === null);
+    await pastEveryBackoff();
+    expect(fetched).toHaveBeenCalledTimes(1);
     expect(received).toHaveLength(1);
     expect(store.get('q.wk_test')).toBeNull();
     expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
@@ -202,15 +254,17 @@ describe('createSender', () => {
       // A field every event shares: sending them one fewer at a time would be refused each time.
       refusal('e[0].u', 'is longer than 200 characters'),
     ];
+    const fetched = fakeTimers();
     const store = memoryStore();
     const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     for (const id of ['page', 'deep', 'huge', 'after']) sender.add(event(id));
     sender.flush();
-    await until(() => delivered().length === 2);
+    await until(() => delivered().length === 2 && store.get('q.wk_test') === null);
     for (const id of ['long-user-1', 'long-user-2']) sender.add(event(id));
     sender.flush();
-    await until(() => received.length === 4);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => received.length === 4 && store.get('q.wk_test') === null);
+    await pastEveryBackoff();
+    expect(fetched).toHaveBeenCalledTimes(4);
     expect(received.map((r) => r.batch.e.map((e) => e.id))).toEqual([
       ['page', 'deep', 'huge', 'after'],
       ['page', 'huge', 'after'],
@@ -227,6 +281,7 @@ describe('createSender', () => {
   });
 
   it('keeps events from a failed send for the next page load, which delivers them once', async () => {
+    const fetched = fakeTimers();
     const store = memoryStore();
     const down = createSender({
       collectUrl: 'http://127.0.0.1:1/collect',
@@ -240,8 +295,10 @@ describe('createSender', () => {
     await until(() => store.get('q.wk_test') !== null);
 
     createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
-    await until(() => delivered().length === 2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await untilRetried(() => delivered().length === 2 && store.get('q.wk_test') === null);
+    await pastEveryBackoff();
+    // The first page's retry, past its minute, finds nothing left to send.
+    expect(fetched.mock.calls.filter(([url]) => url === endpoint)).toHaveLength(1);
     expect(delivered().sort()).toEqual(['a', 'b']);
     expect(store.get('q.wk_test')).toBeNull();
   });
@@ -271,6 +328,7 @@ describe('createSender', () => {
   });
 
   it('does not send again events a request of the same page still has in flight', async () => {
+    const fetched = fakeTimers();
     const store = memoryStore();
     const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 20 });
     holding = true;
@@ -281,8 +339,11 @@ describe('createSender', () => {
     // A delivery that succeeds sends what the outbox holds; the slow request's event is not for it.
     sender.add(event('fast'));
     sender.flush();
-    await until(() => delivered().length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Once the sender has the 204, the outbox holds the slow request's event alone.
+    const stored = () => JSON.parse(store.get('q.wk_test') ?? '[]').map((e: WireEvent) => e.id);
+    await until(() => delivered().length === 1 && stored().join() === 'slow');
+    await pastEveryBackoff();
+    expect(fetched).toHaveBeenCalledTimes(2);
     expect(delivered()).toEqual(['fast']);
     for (const response of held.splice(0)) response.writeHead(204).end();
     await until(() => store.get('q.wk_test') === null);
@@ -421,6 +482,7 @@ describe('createSender', () => {
   });
 
   it('wipe() drops buffered and stored events', async () => {
+    const fetched = fakeTimers();
     const store = memoryStore();
     const sender = createSender({
       collectUrl: endpoint,
@@ -435,7 +497,9 @@ describe('createSender', () => {
     sender.wipe();
     navigatorLike.onLine = true;
     await sender.resend();
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Past the batch timer b started, and any retry.
+    await pastEveryBackoff();
+    expect(fetched).not.toHaveBeenCalled();
     expect(received).toHaveLength(0);
     expect(store.get('q.wk_test')).toBeNull();
   });

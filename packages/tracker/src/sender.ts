@@ -7,7 +7,8 @@ const BATCH_MS = 1000;
 /** sendBeacon and keepalive fetch refuse bodies over 64 KiB, so batches stay under it. */
 const MAX_BODY = 60_000;
 const MAX_EVENTS = 500;
-const MAX_BACKOFF_MS = 5 * 60_000;
+/** The longest wait before a retry, however many failed before it. */
+export const MAX_BACKOFF_MS = 5 * 60_000;
 
 export interface SenderOptions {
   /** `{api}/collect` */
