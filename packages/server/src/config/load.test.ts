@@ -362,6 +362,46 @@ describe('config', () => {
     }
   });
 
+  it('says a name must start with a lower-case letter, where Docs or Crm was told to start with a letter', () => {
+    const lake =
+      'must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)';
+    const cases: [unknown, string][] = [
+      [
+        { sites: [{ id: '-docs', write_key: 'wk_docs_9f3a' }] },
+        'sites[0].id: must start with a lower-case letter or digit and hold only lower-case letters, digits, - and _ (at most 64)',
+      ],
+      [
+        { sources: [{ name: 'Crm', type: 'postgres', url: 'postgres://db/app', tables: [{ table: 'a' }] }] },
+        `sources[0].name: ${lake}`,
+      ],
+      [
+        {
+          sources: [
+            {
+              name: 'crm',
+              type: 'postgres',
+              url: 'postgres://db/app',
+              tables: [{ table: 'a', name: 'Plans' }],
+            },
+          ],
+        },
+        `sources[0].tables[0].name: ${lake}`,
+      ],
+      [
+        { sources: [{ name: 'web', type: 'file', path: 'a.log', format: 'json_lines', table: 'Access' }] },
+        `sources[0].table: ${lake}`,
+      ],
+      [
+        { sources: [{ type: 'postgres', url: 'postgres://db/app', tables: [{ table: 'a' }] }] },
+        'sources[0].name: is required; give it a name that starts with a lower-case letter and holds only lower-case letters, digits and _ (at most 63)',
+      ],
+    ];
+    for (const [raw, message] of cases) {
+      const path = write(JSON.stringify(raw)).path;
+      expect(() => loadConfig({ path, env: {}, sourcesInUse: 'all' }), message).toThrow(message);
+    }
+  });
+
   it("says a CSV table's type cut at its comma by YAML's { … } is to be quoted, and takes it quoted", () => {
     // docs/csv.md showed types: { Amount: DECIMAL(18,2), … }, which YAML reads as Amount: "DECIMAL(18"
     // and a column "2)" with no type: two messages that did not say why.

@@ -46,7 +46,12 @@ const origin = z
   .transform((value) => (URL.canParse(value) ? new URL(value).origin : value));
 
 const site = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _'),
+  id: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9_-]{0,63}$/,
+      'must start with a lower-case letter or digit and hold only lower-case letters, digits, - and _ (at most 64)',
+    ),
   write_key: z
     .string()
     .min(8, 'must be at least 8 characters')
@@ -144,7 +149,7 @@ const source = z
       .string()
       .regex(
         /^[a-z][a-z0-9_]{0,62}$/,
-        'must start with a letter and hold only lower-case letters, digits and _',
+        'must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)',
       ),
     type: z.string().min(1),
   })

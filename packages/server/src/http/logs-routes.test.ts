@@ -817,6 +817,12 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect([scalar.statusCode, scalar.json().error.code]).toEqual([400, 'INVALID_FIELD']);
     const source = await post('[]', {}, '?source=Bad-Name');
     expect([source.statusCode, source.json().error.code]).toEqual([400, 'INVALID_FIELD']);
+    // Docs starts with a letter, and was told "starting with a letter".
+    const capital = await post('[]', {}, '?source=Docs');
+    expect([capital.statusCode, capital.json().error.message]).toEqual([
+      400,
+      'source: must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)',
+    ]);
     // deflate, zlib-wrapped or raw (as some clients send it; raw was a 400), and inflated past the limit.
     const one = JSON.stringify([{ msg: 'deflated' }]);
     for (const pack of [deflateSync, deflateRawSync]) {

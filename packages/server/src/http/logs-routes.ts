@@ -163,7 +163,7 @@ export function registerLogRoutes(
       if (typeof source !== 'string' || !SOURCE_NAME.test(source))
         throw new InletError(
           'INVALID_FIELD',
-          'source: must be lower-case letters, digits and _, starting with a letter',
+          'source: must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)',
           {
             details: { field: 'source' },
           },

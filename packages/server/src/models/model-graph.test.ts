@@ -869,7 +869,7 @@ sources:
       `"${long}" is 70 characters long; a model name has at most 63.`,
     );
     expect(() => project({}, { 'models/Daily-Users.sql': 'SELECT 1' })).toThrow(
-      /"Daily-Users" is not a model name; use lower-case letters, digits and _, starting with a letter/,
+      /"Daily-Users" is not a model name; use lower-case letters, digits and _, starting with a lower-case letter/,
     );
     // Markdown-style front matter is SQL to DuckDB; the error says where front matter goes.
     expect(() =>

@@ -68,7 +68,7 @@ export function checkName(name: string, shown: string, kind: 'model' | 'seed' = 
   if (!NAME.test(name))
     throw new InletError(
       'MODEL_INVALID',
-      `${shown}: "${name}" is not a ${kind} name; use lower-case letters, digits and _, starting with a letter.`,
+      `${shown}: "${name}" is not a ${kind} name; use lower-case letters, digits and _, starting with a lower-case letter.`,
     );
   if (RESERVED.has(name))
     throw new InletError(

@@ -26,7 +26,10 @@ const columnList = z
 export const tableModeFields = {
   name: z
     .string()
-    .regex(TABLE_NAME, 'must start with a letter and hold only lower-case letters, digits and _')
+    .regex(
+      TABLE_NAME,
+      'must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)',
+    )
     .optional(),
   mode: syncModeSchema.default('full'),
   cursor: z.string().min(1).optional(),

@@ -116,7 +116,7 @@ export const fileOptionsSchema = z
       .string()
       .regex(
         /^[a-z][a-z0-9_]{0,62}$/,
-        'must start with a letter and hold only lower-case letters, digits and _',
+        'must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)',
       )
       .refine((name) => !RESERVED_TABLES.has(name), { message: 'is reserved; choose another table name' })
       .optional(),
