@@ -71,6 +71,26 @@ describe('inlet sync', () => {
     ]);
   });
 
+  it('names the configuration file given by --config as the one to edit for a csv table', async () => {
+    // With --config prod.yaml, the advice was to set delimiter: "for this table in inlet.yaml".
+    const dir = join(temp.dir, 'prod-delimiter');
+    mkdirSync(join(dir, 'exports'), { recursive: true });
+    writeFileSync(join(dir, 'exports', 'kunden.csv'), 'id;name\n1;Müller\n');
+    const config = join(dir, 'prod.yaml');
+    writeFileSync(
+      config,
+      'data_dir: ./data\nsources:\n  - { name: crm, type: csv, tables: [{ path: exports/kunden.csv }] }\n',
+    );
+    const captured = capturedOutput();
+    const code = await main(['sync', 'crm', '--config', config], captured.output, {
+      INLET_LOG_LEVEL: 'silent',
+    });
+    expect([code, captured.err]).toEqual([
+      ExitCode.FAILURE,
+      expect.stringContaining('set delimiter: ";" for this table in prod.yaml (docs/csv.md)'),
+    ]);
+  });
+
   it('says which line of which file opens a quoted field its rows wait for, and what to do if it is a stray quote', async () => {
     // A stray quote in a file that keeps growing held back every row after it with no word: the
     // sync said "notes: 0 rows" until the file had been still for a minute, or 8 MB followed it.
@@ -201,7 +221,7 @@ describe('inlet sync', () => {
       (e) => e,
     );
     expect(one.message).toBe(
-      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. ' +
+      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in the configuration file (docs/csv.md), or delimiter: "," for a file of one column. ' +
         'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
     );
     const two = testConfig(join(temp.dir, 'data-semicolons-two'), {
@@ -217,7 +237,7 @@ describe('inlet sync', () => {
       (e) => e,
     );
     expect(error.message).toBe(
-      '1 of 2 tables of "crm" were not copied: crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. Copied: plans (1 row). ' +
+      '1 of 2 tables of "crm" were not copied: crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in the configuration file (docs/csv.md), or delimiter: "," for a file of one column. Copied: plans (1 row). ' +
         'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
     );
   });

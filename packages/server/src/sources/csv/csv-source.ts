@@ -19,7 +19,7 @@ import type { InletConfig } from '../../config/index.ts';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { sqlString } from '../../lake/index.ts';
 import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
-import { relativePathStart } from '../relative-paths.ts';
+import { configFileName, relativePathStart } from '../relative-paths.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import { type FilePart, fileLine, filesToImport, writeFilePart } from './csv-imported-files.ts';
@@ -241,6 +241,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
   const { baseDir } = config;
   const pattern = isAbsolute(table.path) ? table.path : resolve(baseDir, table.path);
   const where = `${source}.${table.name}`;
+  const configFile = configFileName(config);
   return {
     target: table,
     async extract(run) {
@@ -340,14 +341,14 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           throw new InletError(
             'SOURCE_DATA_INVALID',
             `${where}: ${basename(file.path)} is UTF-16 (it starts with a UTF-16 byte order mark, as Excel's "Unicode Text" export does), not UTF-8; ` +
-              `set encoding: ${utf16} for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
+              `set encoding: ${utf16} for this table in ${configFile} (docs/csv.md). ${NOTHING_IMPORTED}`,
           );
         // Decoded as the encoding set, its text became other characters, imported without a word.
         if (needsDecoding(table.encoding) && hasUtf8Bom(source))
           throw new InletError(
             'SOURCE_DATA_INVALID',
             `${where}: ${basename(file.path)} is UTF-8 (it starts with a UTF-8 byte order mark, as Excel's "CSV UTF-8" export does), not ${table.encoding}; ` +
-              `remove encoding: ${table.encoding} from this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
+              `remove encoding: ${table.encoding} from this table in ${configFile} (docs/csv.md). ${NOTHING_IMPORTED}`,
           );
       }
       try {
@@ -363,7 +364,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
               throw new InletError(
                 'SOURCE_DATA_INVALID',
                 `${where}: line ${await lineOf(i, bad)} of ${basename(file.path)} holds bytes that are not ${table.encoding}, as a file in another encoding does (a UTF-8 export without a byte order mark, a Latin-1 one); ` +
-                  `set encoding: to the one it is in for this table in inlet.yaml (utf-8, the default, for UTF-8; docs/csv.md). ${NOTHING_IMPORTED}`,
+                  `set encoding: to the one it is in for this table in ${configFile} (utf-8, the default, for UTF-8; docs/csv.md). ${NOTHING_IMPORTED}`,
               );
             readable.push(utf8);
           }
@@ -415,7 +416,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
               (lines > table.skip
                 ? `${where}: the lines of ${file} after the ${table.skip} that skip: passes over are blank, so nothing is left to read; `
                 : `${where}: ${file} has only ${lines} line${lines === 1 ? '' : 's'} and skip: is ${table.skip}, so nothing is left to read; `) +
-                `skip: counts the lines above the ${table.header ? 'header' : 'first row'}: set it to that number for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
+                `skip: counts the lines above the ${table.header ? 'header' : 'first row'}: set it to that number for this table in ${configFile} (docs/csv.md). ${NOTHING_IMPORTED}`,
             );
           }
         if (delimited && table.header)
@@ -435,7 +436,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
             throw new InletError(
               'SOURCE_DATA_INVALID',
               `${where}: the header of ${basename(todo[i]?.path ?? '')} holds no "${csvDelimiter(table)}" but is split into columns by ${JSON.stringify(found)}; ` +
-                `set delimiter: ${JSON.stringify(found)} for this table in inlet.yaml (docs/csv.md), or delimiter: ${JSON.stringify(csvDelimiter(table))} for a file of one column. ${NOTHING_IMPORTED}`,
+                `set delimiter: ${JSON.stringify(found)} for this table in ${configFile} (docs/csv.md), or delimiter: ${JSON.stringify(csvDelimiter(table))} for a file of one column. ${NOTHING_IMPORTED}`,
             );
           }
         // JSON with types: the columns DuckDB infers, the forced ones in their place, so that they
@@ -466,7 +467,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           }
           const part = run.nextPart();
           const rows = await run.writer.writeSelect(select, part);
-          if (!delimited) await refuseInfinity(run.writer, part, where, todo);
+          if (!delimited) await refuseInfinity(run.writer, part, where, todo, configFile);
           return rows;
         };
         let rows: number;
@@ -506,7 +507,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
             throw new InletError(
               'SOURCE_DATA_INVALID',
               `${where}: types: names the column${missing.length > 1 ? 's' : ''} ${missing.map((name) => JSON.stringify(name)).join(', ')}, which ${todo.map((f) => basename(f.path)).join(', ')} does not have; ` +
-                `its columns are ${columns.join(', ')}. Correct the name under types: for this table in inlet.yaml (docs/csv.md). ${NOTHING_IMPORTED}`,
+                `its columns are ${columns.join(', ')}. Correct the name under types: for this table in ${configFile} (docs/csv.md). ${NOTHING_IMPORTED}`,
             );
         }
         if (table.format === 'csv') {
@@ -545,7 +546,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
               'SOURCE_DATA_INVALID',
               `${where}: line ${await lineOf(file, line)} of ${basename(todo[file]?.path ?? '')} has ${fields} field${fields === 1 ? '' : 's'} where ${table.header ? 'the header' : 'the first line'} has ${expected}; ` +
                 `every line needs as many (a field that holds "${csvDelimiter(table)}" must be in double quotes). ` +
-                'If the file uses another delimiter, set delimiter: for this table in inlet.yaml; if lines above the header are not data, set skip: (docs/csv.md).',
+                `If the file uses another delimiter, set delimiter: for this table in ${configFile}; if lines above the header are not data, set skip: (docs/csv.md).`,
             );
           }
         }
@@ -558,7 +559,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
             throw new InletError(
               'SOURCE_DATA_INVALID',
               `${where}: line ${await lineOf(i, line)} of ${basename(todo[i]?.path ?? '')} is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at character ${character}); ` +
-                `${SET_ENCODING}. Nothing was imported and the table keeps its rows.`,
+                `${setEncoding(configFile)}. Nothing was imported and the table keeps its rows.`,
             );
           }
         // DuckDB names the file and line; the temporary UTF-8 copy is named after the original. Its
@@ -571,7 +572,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
             : message;
         throw new InletError(
           'SOURCE_DATA_INVALID',
-          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table.encoding, table.types)}: ${withoutDuckDbAdvice(said)}`,
+          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table, configFile)}: ${withoutDuckDbAdvice(said)}`,
         );
       }
     },
@@ -582,7 +583,13 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
  * Refuses a JSON export's number too large for a DOUBLE (1e400), which DuckDB read as infinity
  * without a word; JSON has no infinity of its own, so an infinite value in the part came from one.
  */
-async function refuseInfinity(writer: ParquetWriter, part: string, where: string, todo: MatchedFile[]) {
+async function refuseInfinity(
+  writer: ParquetWriter,
+  part: string,
+  where: string,
+  todo: MatchedFile[],
+  configFile: string,
+) {
   const from = `read_parquet(${sqlString(part)})`;
   // Numbers inside an object or a list too ({"s":{"x":1e400}}): only columns that hold floats are looked at.
   const floats = (await writer.describe(`SELECT * FROM ${from}`)).flatMap((c) => {
@@ -598,7 +605,7 @@ async function refuseInfinity(writer: ParquetWriter, part: string, where: string
   throw new InletError(
     'SOURCE_DATA_INVALID',
     `${where}: column ${name} of ${todo.map((f) => basename(f.path)).join(', ')} holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; ` +
-      `set types: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: VARCHAR } for this table in inlet.yaml to keep it as written. ${NOTHING_IMPORTED}`,
+      `set types: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: VARCHAR } for this table in ${configFile} to keep it as written. ${NOTHING_IMPORTED}`,
   );
 }
 
@@ -695,24 +702,25 @@ const TYPED_COLUMN_MISSING =
 
 // Its CSV reader's words, then its JSON reader's.
 const NOT_UTF8 = /not utf-8 encoded|Invalid unicode|invalid UTF-8 encoding/i;
-const SET_ENCODING =
-  'set encoding for this table in inlet.yaml (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)';
+const setEncoding = (configFile: string) =>
+  `set encoding for this table in ${configFile} (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)`;
 
 /**
  * What to do about DuckDB's failure, in inlet's terms: its own advice names its options
- * (`encoding='UTF-16'`, `ignore_errors`), which a table in inlet.yaml does not have.
+ * (`encoding='UTF-16'`, `ignore_errors`), which a table in the configuration file does not have.
  */
-function readHint(message: string, encoding: string, types: CsvTable['types']): string {
-  if (!needsDecoding(encoding) && NOT_UTF8.test(message)) return `. The file is not UTF-8: ${SET_ENCODING}`;
+function readHint(message: string, { encoding, types }: CsvTable, configFile: string): string {
+  if (!needsDecoding(encoding) && NOT_UTF8.test(message))
+    return `. The file is not UTF-8: ${setEncoding(configFile)}`;
   if (/Malformed JSON.*surrogate/s.test(message))
     return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
   if (
     types !== undefined &&
     /Error when converting column|JSON transform error.*Failed to cast/s.test(message)
   )
-    return ". A column's type set by types: in inlet.yaml does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value";
+    return `. A column's type set by types: in ${configFile} does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value`;
   if (/not possible to automatically detect the CSV parsing dialect/.test(message))
-    return ". Check this table's delimiter:, header:, skip: (lines above the header) and encoding: in inlet.yaml (docs/csv.md)";
+    return `. Check this table's delimiter:, header:, skip: (lines above the header) and encoding: in ${configFile} (docs/csv.md)`;
   return '';
 }
 

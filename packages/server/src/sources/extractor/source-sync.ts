@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { errorFields } from '../../log/index.ts';
+import { configFileName } from '../relative-paths.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import { createParquetWriter } from './parquet-writer.ts';
@@ -87,6 +88,7 @@ export async function syncTables(options: {
               ),
           source,
           memoryLimit,
+          configFileName(context.config),
         );
         // An unforeseen error keeps its stack (err) beside the code the run fails with; an expected
         // one is logged with the memory advice its message may have gained.
@@ -133,13 +135,18 @@ const sentence = (message: string) => (/[.!?]$/.test(message) ? message : `${mes
  * settings an inlet.yaml does not have; a table of thousands of columns (a survey export) is what
  * usually needs more than the default.
  */
-function withMemoryAdvice(error: InletError, source: string, memoryLimit: string): InletError {
+function withMemoryAdvice(
+  error: InletError,
+  source: string,
+  memoryLimit: string,
+  configFile: string,
+): InletError {
   const at = error.message.indexOf('Out of Memory Error');
   if (at < 0) return error;
   const detail = error.message.slice(0, at) + (error.message.slice(at).split('\n')[0] ?? '');
   return new InletError(
     error.code,
-    `${detail}. The source's DuckDB ran out of its memory_limit of ${memoryLimit}; a table with thousands of columns needs more: set memory_limit (e.g. 1GB) on source "${source}" in inlet.yaml, or copy fewer columns.`,
+    `${detail}. The source's DuckDB ran out of its memory_limit of ${memoryLimit}; a table with thousands of columns needs more: set memory_limit (e.g. 1GB) on source "${source}" in ${configFile}, or copy fewer columns.`,
     { cause: error, ...(error.details ? { details: error.details } : {}) },
   );
 }
