@@ -24,6 +24,7 @@ import {
   STALE_RUN_MS,
   type Workflow,
 } from './index.ts';
+import { executeRun } from './workflow-executor.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -1211,6 +1212,28 @@ describe('scheduler', () => {
     expect(parse({ retries: 1e9 })).toThrow(
       /^inlet\.yaml is not valid:\n {2}workflows\[0\]\.retries: must be at most 10, not 1000000000$/,
     );
+  });
+
+  it("fails a report step that got past the scheduler's check with the scheduler's message", async () => {
+    // The run said only "report steps need the reports module, which this inlet does not have
+    // yet.", naming neither the workflow nor what to do.
+    const s = setup();
+    const nightly = workflow({ name: 'nightly', steps: ['report daily_kpis'] });
+    const id = s.history.claim({ workflow: 'nightly', scheduledFor: null, trigger: 'manual', owner: 'test' });
+    if (id === undefined) throw new Error('the run was not claimed');
+    const shutdown = new AbortController().signal;
+    const status = await executeRun({
+      id,
+      workflow: nightly,
+      history: s.history,
+      handlers: s.handlers,
+      logger,
+      shutdown,
+    });
+    expect([status, s.history.get(id)?.steps[0]?.error]).toEqual([
+      'failed',
+      'report daily_kpis: Workflow "nightly" (test): "report daily_kpis" needs the reports module, which this inlet does not have yet; remove the step (the steps that run are "sync <source>", "run …" and "test …") for the workflow to start.',
+    ]);
   });
 
   it('refuses workflows that name unknown sources, report steps, or clash', async () => {

@@ -5,7 +5,7 @@ import type { StateStore } from '../state/index.ts';
 import { dueTimes } from './cron-schedule.ts';
 import type { RunHistory, RunRecord } from './run-history.ts';
 import { processOwner } from './run-owner.ts';
-import type { StepHandlers } from './step-handlers.ts';
+import { reportsMissing, type StepHandlers } from './step-handlers.ts';
 import { executeRun } from './workflow-executor.ts';
 import type { Workflow } from './workflow-loader.ts';
 import { createWorkflowLocks } from './workflow-lock.ts';
@@ -75,11 +75,7 @@ export function createScheduler(options: {
   const locks = createWorkflowLocks(options.stateDir);
   for (const workflow of workflows)
     for (const step of workflow.steps)
-      if (step.kind === 'report' && !handlers.report)
-        throw new InletError(
-          'WORKFLOW_INVALID',
-          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" needs the reports module, which this inlet does not have yet; remove the step (the steps that run are "sync <source>", "run …" and "test …") for the workflow to start.`,
-        );
+      if (step.kind === 'report' && !handlers.report) throw reportsMissing(workflow, step.text);
   const shutdown = new AbortController();
   const chains = new Map<string, Promise<unknown>>();
   /** Runs claimed by this process and not finished yet, per workflow. */

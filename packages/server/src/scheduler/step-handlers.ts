@@ -36,6 +36,17 @@ export interface StepHandlers {
   report?: (name: string, context: StepContext) => Promise<void>;
 }
 
+/**
+ * The refusal of a report step while no reports module exists: the scheduler's at start, and the
+ * run's should a workflow get past that check, where it said less.
+ */
+export function reportsMissing(workflow: { name: string; origin: string }, step: string): InletError {
+  return new InletError(
+    'WORKFLOW_INVALID',
+    `Workflow "${workflow.name}" (${workflow.origin}): "${step}" needs the reports module, which this inlet does not have yet; remove the step (the steps that run are "sync <source>", "run …" and "test …") for the workflow to start.`,
+  );
+}
+
 /** The real steps: sources sync through their contract; run and test build and test models. */
 export function createStepHandlers(options: {
   config: InletConfig;

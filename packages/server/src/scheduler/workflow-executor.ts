@@ -2,10 +2,15 @@ import type { WorkflowStep } from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { RunHistory, RunStatus } from './run-history.ts';
-import type { StepContext, StepHandlers } from './step-handlers.ts';
+import { reportsMissing, type StepContext, type StepHandlers } from './step-handlers.ts';
 import type { Workflow } from './workflow-loader.ts';
 
-function runStep(step: WorkflowStep, handlers: StepHandlers, context: StepContext): Promise<void> {
+function runStep(
+  workflow: Workflow,
+  step: WorkflowStep,
+  handlers: StepHandlers,
+  context: StepContext,
+): Promise<void> {
   switch (step.kind) {
     case 'sync':
       return handlers.sync(step.source, context);
@@ -14,11 +19,7 @@ function runStep(step: WorkflowStep, handlers: StepHandlers, context: StepContex
     case 'test':
       return handlers.test(step.selectors, context, step.exclude, step.vars);
     case 'report':
-      if (!handlers.report)
-        throw new InletError(
-          'WORKFLOW_INVALID',
-          'report steps need the reports module, which this inlet does not have yet.',
-        );
+      if (!handlers.report) throw reportsMissing(workflow, step.text);
       return handlers.report(step.report, context);
   }
 }
@@ -101,7 +102,7 @@ export async function executeRun(options: {
         const work = Promise.resolve().then(() => {
           // A run that was still waiting when inlet stopped must not begin a sync nobody waits for.
           controller.signal.throwIfAborted();
-          return runStep(step, handlers, { signal: controller.signal, log });
+          return runStep(workflow, step, handlers, { signal: controller.signal, log });
         });
         try {
           await untilAborted(work, controller.signal);
