@@ -325,9 +325,12 @@ describe('file source: sync', () => {
   it('reads a line Docker split into several json-file records as one row, across syncs too, where each part was a row', async () => {
     // Docker's json-file driver writes a line over 16 KiB in records of 16 KiB, all but the last
     // without the line break; a read that ends between them takes the line up at the next sync.
-    const { logs, sync, query, layout } = await setup([
-      { name: 'app', type: 'file', path: 'app-json.log', format: 'json_lines' },
-    ]);
+    const { logger, lines } = capturingLogger<{ path?: string; offset?: number }>();
+    const { logs, sync, query, layout } = await setup(
+      [{ name: 'app', type: 'file', path: 'app-json.log', format: 'json_lines' }],
+      {},
+      logger,
+    );
     const time = new Date().toISOString();
     const docker = (log: string) => `${JSON.stringify({ log, stream: 'stdout', time })}\n`;
     const big = JSON.stringify({ level: 'error', msg: 'big', payload: 'x'.repeat(40_000) });
@@ -336,14 +339,23 @@ describe('file source: sync', () => {
       log(logs, 'app-json.log'),
       `${docker('{"level":"info","msg":"before"}\n')}${docker(parts[0] as string)}${docker(parts[1] as string)}`,
     );
-    // The split line waits for its last part, as a line waits for its newline.
+    // The split line waits for its last part, as a line waits for its newline; said as such, where
+    // it was a line "without a newline at the end of their file" and, minutes on, to echo >> file.
     expect((await sync()).tables).toEqual([
       { table: 'app_logs', rows: 1 },
-      {
-        table: 'app_logs (last lines without a newline at the end of their file, left until it is written)',
-        rows: 1,
-      },
+      { table: 'app_logs (lines Docker split in parts, waiting for their last part)', rows: 1 },
     ]);
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(log(logs, 'app-json.log'), old, old);
+    await sync();
+    expect(lines.filter((l) => l.msg.startsWith('a Docker json-file log ends with'))).toEqual([
+      expect.objectContaining({
+        path: log(logs, 'app-json.log'),
+        offset: docker('{"level":"info","msg":"before"}\n').length,
+        msg: 'a Docker json-file log ends with the parts of a line Docker split (a line over 16 KiB) whose last part has not come for 2 minutes: inlet joins a split line once its last part, the record whose log ends in a line break, is written, so this one waits for it',
+      }),
+    ]);
+    expect(lines.filter((l) => l.msg.startsWith('a log file ends with a line'))).toEqual([]);
     appendFileSync(log(logs, 'app-json.log'), `${docker(parts[2] as string)}${docker('{"msg":"after"}\n')}`);
     expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 2 }]);
     expect(

@@ -129,7 +129,7 @@ export function createFileSource(name: string, options: FileOptions): Source {
             { details: { source: name } },
           );
         }
-        const { rows, rejects, gathering, waiting } = tailer.totals();
+        const { rows, rejects, gathering, waiting, splitWaiting } = tailer.totals();
         // Stopped (Ctrl-C, a workflow's timeout) before the files' ends: said as the other sources
         // say it, not as a finished run whose unread rest looked like a line waiting for its newline.
         if (context.signal.aborted)
@@ -141,6 +141,7 @@ export function createFileSource(name: string, options: FileOptions): Source {
         // Said, so that a record or line missing from this run is not taken for a lost one.
         const left = `${tailer.table} (records still gathering lines, left for the next run)`;
         const unended = `${tailer.table} (last lines without a newline at the end of their file, left until it is written)`;
+        const split = `${tailer.table} (lines Docker split in parts, waiting for their last part)`;
         return {
           source: name,
           rows,
@@ -149,6 +150,7 @@ export function createFileSource(name: string, options: FileOptions): Source {
             ...(rejects > 0 ? [{ table: `_rejects/${name} (rejected lines)`, rows: rejects }] : []),
             ...(gathering > 0 ? [{ table: left, rows: gathering }] : []),
             ...(waiting > 0 ? [{ table: unended, rows: waiting }] : []),
+            ...(splitWaiting > 0 ? [{ table: split, rows: splitWaiting }] : []),
           ],
         };
       } finally {

@@ -47,10 +47,11 @@ export interface FileTailer {
   /** After a failure: drops unwritten rows and returns to the last checkpoint. */
   reset(): void;
   /**
-   * Rows and rejects written so far, the records the last scan left gathering lines, and the files
-   * whose last line it left waiting for its newline.
+   * Rows and rejects written so far, the records the last scan left gathering lines, the files
+   * whose last line it left waiting for its newline, and those that end in a line Docker split,
+   * waiting for its last part.
    */
-  totals(): { rows: number; rejects: number; gathering: number; waiting: number };
+  totals(): { rows: number; rejects: number; gathering: number; waiting: number; splitWaiting: number };
   close(): Promise<void>;
 }
 
@@ -143,6 +144,8 @@ export async function openFileTailer(
   const warnedUnended = new Set<string>();
   /** The last lines read without their newline yet, by dev:ino (file-reader.ts). */
   const partials = new Map<string, PartialLine>();
+  /** The files whose offset stays at the first part of a line Docker split, waiting for its last part. */
+  const splitWaiting = new Set<string>();
 
   /**
    * Back to the committed checkpoint: its files, and the lines they end with that wait for their
@@ -660,9 +663,12 @@ export async function openFileTailer(
           if (!kept?.warned && !warnedUnended.has(key)) {
             warnedUnended.add(key);
             if (kept?.start === file.offset) kept.warned = true;
+            const minutes = ROTATED_SETTLE_MS / 60_000;
             logger.warn(
               { source: name, path: candidate.path, offset: file.offset },
-              `a log file ends with a line that has had no newline for ${ROTATED_SETTLE_MS / 60_000} minutes: inlet reads a line once its newline is written, so this one waits; if nothing will write it (a file exported or copied without a newline at its end), add it (echo >> file)`,
+              docker?.pendingStart() === file.offset
+                ? `a Docker json-file log ends with the parts of a line Docker split (a line over 16 KiB) whose last part has not come for ${minutes} minutes: inlet joins a split line once its last part, the record whose log ends in a line break, is written, so this one waits for it`
+                : `a log file ends with a line that has had no newline for ${minutes} minutes: inlet reads a line once its newline is written, so this one waits; if nothing will write it (a file exported or copied without a newline at its end), add it (echo >> file)`,
             );
           }
         }
@@ -688,6 +694,9 @@ export async function openFileTailer(
           addLine(task.file, parts);
           task.file.offset = parts.end;
         }
+        // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
+        if (docker?.pendingStart() === task.file.offset) splitWaiting.add(keyOf(task.file));
+        else splitWaiting.delete(keyOf(task.file));
         keepGathered(task.file, joiner && !last && !task.candidate.gz ? joiner.finish() : undefined);
         // The line after the record that waits for its newline goes with it, should the file go.
         const { gathered } = task.file;
@@ -719,11 +728,16 @@ export async function openFileTailer(
       committed = recoverCheckpoint(state, name);
       restore();
     },
-    totals: () => ({
-      ...totals,
-      gathering: files.filter((f) => f.gathered).length,
-      waiting: files.filter((f) => !f.gz && !f.gathered && f.ino !== -1 && f.offset < f.size).length,
-    }),
+    totals: () => {
+      const waiting = files.filter((f) => !f.gz && !f.gathered && f.ino !== -1 && f.offset < f.size);
+      const split = waiting.filter((f) => splitWaiting.has(keyOf(f))).length;
+      return {
+        ...totals,
+        gathering: files.filter((f) => f.gathered).length,
+        waiting: waiting.length - split,
+        splitWaiting: split,
+      };
+    },
     async close() {
       // The lines still waiting for their newline, as far as they were read, go into the checkpoint
       // with the offsets it holds, so that the next start (or inlet sync) reads only what is added
