@@ -60,6 +60,13 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}, dir?: str
   return { dir: temp.dir, layout, post, query, stop };
 }
 
+/** JSON lines POSTed to a new intake: its answer, the rows sql reads back, and the rejects' reasons. */
+async function sendLines(lines: string, sql: string) {
+  const { post, query, layout } = await setup();
+  const answer = (await post(lines, { 'content-type': 'application/x-ndjson' })).json();
+  return { answer, rows: await query(sql), reasons: httpLogRejects(layout).map((r) => r.reason) };
+}
+
 /** The records POST /logs kept as rejects, in the order written, each with its reason and raw text. */
 const httpLogRejects = (layout: ReturnType<typeof dataLayout>) => lakeRejects(layout, 'http_logs');
 
@@ -605,16 +612,16 @@ describe('POST /logs (Fluent Bit http output)', () => {
   });
 
   it('rejects an access record whose size or code access_logs cannot hold, rather than fail the records loaded with it', async () => {
-    const { post, query, layout } = await setup();
     const lines =
       '{"method":"GET","path":"/big","code":200,"size":1e20}\n{"method":"GET","path":"/ok","code":200,"size":5}\n' +
       '{"method":"GET","path":"/odd","code":2.5}\n{"method":"GET","path":"/neg","code":200,"size":"-5"}\n';
-    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
-      accepted: 1,
-      rejected: 3,
-    });
-    expect(await query('SELECT path, status, bytes::INT FROM access_logs')).toEqual([['/ok', 200, 5]]);
-    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+    const { answer, rows, reasons } = await sendLines(
+      lines,
+      'SELECT path, status, bytes::INT FROM access_logs',
+    );
+    expect(answer).toEqual({ accepted: 1, rejected: 3 });
+    expect(rows).toEqual([['/ok', 200, 5]]);
+    expect(reasons).toEqual([
       'bytes 100000000000000000000 is not a byte count (a whole number up to 9007199254740991)',
       'status 2.5 is not an HTTP status code',
       // A negative size was stored as it came.
@@ -623,21 +630,21 @@ describe('POST /logs (Fluent Bit http output)', () => {
   });
 
   it('rejects an access record whose code or size is no number, naming the field and value, where it stored NULL', async () => {
-    const { post, query, layout } = await setup();
     const lines =
       '{"method":"GET","path":"/abc","code":"abc","size":5}\n{"method":"GET","path":"/ok","code":"200","size":"5"}\n' +
       '{"method":"GET","path":"/size","code":200,"size":"lots"}\n{"method":"GET","path":"/dash","code":"-","size":"-"}\n' +
       '{"method":"GET","path":"/bool","status":true}\n';
-    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
-      accepted: 2,
-      rejected: 3,
-    });
+    const { answer, rows, reasons } = await sendLines(
+      lines,
+      'SELECT path, status, bytes::INT FROM access_logs ORDER BY path',
+    );
+    expect(answer).toEqual({ accepted: 2, rejected: 3 });
     // A line's `-` is still no status, and no body.
-    expect(await query('SELECT path, status, bytes::INT FROM access_logs ORDER BY path')).toEqual([
+    expect(rows).toEqual([
       ['/dash', null, 0],
       ['/ok', 200, 5],
     ]);
-    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+    expect(reasons).toEqual([
       'status "abc" is not an HTTP status code',
       'bytes "lots" is not a byte count (a whole number up to 9007199254740991)',
       'status true is not an HTTP status code',
@@ -645,22 +652,22 @@ describe('POST /logs (Fluent Bit http output)', () => {
   });
 
   it('rejects an access record whose response time is no number, naming the field and what to send, where it stored NULL', async () => {
-    const { post, query, layout } = await setup();
     const lines =
       '{"method":"GET","path":"/abc","code":200,"request_time":"abc"}\n{"method":"GET","path":"/s","code":200,"request_time":"0.123"}\n' +
       '{"method":"GET","path":"/ms","code":200,"duration_ms":"slow"}\n{"method":"GET","path":"/n","code":200,"response_time_ms":12.5}\n' +
       '{"method":"GET","path":"/bool","code":200,"response_time_ms":true}\n{"method":"GET","path":"/dash","code":200,"request_time":"-"}\n';
-    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
-      accepted: 3,
-      rejected: 3,
-    });
+    const { answer, rows, reasons } = await sendLines(
+      lines,
+      'SELECT path, response_time_ms FROM access_logs ORDER BY path',
+    );
+    expect(answer).toEqual({ accepted: 3, rejected: 3 });
     // A numeric string is a number; a `-` (nginx's for a time it has not) is no time.
-    expect(await query('SELECT path, response_time_ms FROM access_logs ORDER BY path')).toEqual([
+    expect(rows).toEqual([
       ['/dash', null],
       ['/n', 12.5],
       ['/s', 123],
     ]);
-    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+    expect(reasons).toEqual([
       'request_time "abc" is not a response time; send a number of seconds (0.123), or leave the field out',
       'duration_ms "slow" is not a response time; send a number of milliseconds (123), or leave the field out',
       'response_time_ms true is not a response time; send a number of milliseconds (123), or leave the field out',
@@ -668,18 +675,16 @@ describe('POST /logs (Fluent Bit http output)', () => {
   });
 
   it('rejects an access record whose response time is negative, naming the field, where it stored -1000 ms', async () => {
-    const { post, query, layout } = await setup();
     const lines =
       '{"method":"GET","path":"/neg","code":200,"request_time":-1}\n{"method":"GET","path":"/str","code":200,"duration_ms":"-5"}\n' +
       '{"method":"GET","path":"/zero","code":200,"request_time":0}\n';
-    expect((await post(lines, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
-      accepted: 1,
-      rejected: 2,
-    });
-    expect(await query('SELECT path, response_time_ms FROM access_logs ORDER BY path')).toEqual([
-      ['/zero', 0],
-    ]);
-    expect(httpLogRejects(layout).map((r) => r.reason)).toEqual([
+    const { answer, rows, reasons } = await sendLines(
+      lines,
+      'SELECT path, response_time_ms FROM access_logs ORDER BY path',
+    );
+    expect(answer).toEqual({ accepted: 1, rejected: 2 });
+    expect(rows).toEqual([['/zero', 0]]);
+    expect(reasons).toEqual([
       'request_time -1 is not a response time; send a number of seconds (0.123), or leave the field out',
       'duration_ms -5 is not a response time; send a number of milliseconds (123), or leave the field out',
     ]);

@@ -323,6 +323,9 @@ describe('apache formats', () => {
   });
 });
 
+/** A regex format of a path and one response time group of the name given, as a source declares it. */
+const timeGroup = (group: string) => createRegexAccessParser(`^(?<path>\\S+) (?<${group}>\\S+)$`, 'UTC');
+
 describe('helpers', () => {
   it('splits request lines, with or without a protocol', () => {
     expect(splitRequestLine('OPTIONS * HTTP/1.1')).toEqual({
@@ -418,32 +421,30 @@ describe('helpers', () => {
   });
 
   it('refuses a regex line whose response time group holds no number, naming it, where it stored NULL', () => {
-    const regex = (group: string) => createRegexAccessParser(`^(?<path>\\S+) (?<${group}>\\S+)$`, 'UTC');
-    expect(regex('request_time')('/a abc')).toEqual({
+    expect(timeGroup('request_time')('/a abc')).toEqual({
       ok: false,
       reason: 'request_time "abc" is not a response time; make the group match a number of seconds (0.123)',
     });
-    expect(regex('request_time_us')('/a 12us')).toEqual({
+    expect(timeGroup('request_time_us')('/a 12us')).toEqual({
       ok: false,
       reason:
         'request_time_us "12us" is not a response time; make the group match a number of microseconds (123000)',
     });
-    expect(regex('request_time')('/a 0.5')).toMatchObject({ ok: true, value: { responseTimeMs: 500 } });
-    expect(regex('request_time_ms')('/a -')).toMatchObject({ ok: true, value: { responseTimeMs: null } });
+    expect(timeGroup('request_time')('/a 0.5')).toMatchObject({ ok: true, value: { responseTimeMs: 500 } });
+    expect(timeGroup('request_time_ms')('/a -')).toMatchObject({ ok: true, value: { responseTimeMs: null } });
   });
 
   it('refuses a regex line whose response time group matches a negative number, naming it, where it stored it as negative milliseconds', () => {
-    const regex = (group: string) => createRegexAccessParser(`^(?<path>\\S+) (?<${group}>\\S+)$`, 'UTC');
-    expect(regex('request_time')('/a -5')).toEqual({
+    expect(timeGroup('request_time')('/a -5')).toEqual({
       ok: false,
       reason: 'request_time -5 is not a response time; make the group match a number of seconds (0.123)',
     });
-    expect(regex('request_time_ms')('/a -0.5')).toEqual({
+    expect(timeGroup('request_time_ms')('/a -0.5')).toEqual({
       ok: false,
       reason:
         'request_time_ms -0.5 is not a response time; make the group match a number of milliseconds (123)',
     });
-    expect(regex('request_time')('/a 0')).toMatchObject({ ok: true, value: { responseTimeMs: 0 } });
+    expect(timeGroup('request_time')('/a 0')).toMatchObject({ ok: true, value: { responseTimeMs: 0 } });
   });
 
   it('unescapes Apache sequences and leaves unknown ones alone', () => {

@@ -4,6 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
 import { createRequestLedger, requestKey } from './request-ledger.ts';
 
+/**
+ * A ledger in dir keeping at most max bodies, that remembered count of them at now, each once
+ * accepted; key(i) is the i-th body's key, and key(count) and key(count + 1) are new ones.
+ */
+async function fullLedger(dir: string, max: number, count: number) {
+  const path = join(dir, 'state', 'log-requests');
+  const ledger = createRequestLedger(path, { max });
+  const keys = Array.from({ length: count + 2 }, (_, i) => requestKey('site', 'http', `body ${i}`));
+  const now = Date.now();
+  await Promise.all(keys.slice(0, count).map((k) => ledger.remember(k, { accepted: 1, rejected: 0 }, now)));
+  return { path, ledger, key: (i: number) => keys[i] as string, now };
+}
+
 describe('request ledger (POST /logs repeats)', () => {
   it('forgets a body after its window and past the most it keeps, after a reopen too, and skips a torn line', async () => {
     const temp = tempDir();
@@ -88,15 +101,8 @@ describe('request ledger (POST /logs repeats)', () => {
   it('writes the batch that sets off a compaction once, in the compacted file, not appended again after it', async () => {
     const temp = tempDir();
     try {
-      const path = join(temp.dir, 'state', 'log-requests');
-      const ledger = createRequestLedger(path, { max: 2 });
-      const keys = Array.from({ length: 2002 }, (_, i) => requestKey('site', 'http', `body ${i}`));
-      const key = (i: number) => keys[i] as string;
-      const now = Date.now();
       // 2,000 lines, twice the most it keeps (1,000 at the least), make the next write compact first.
-      await Promise.all(
-        keys.slice(0, 2000).map((k) => ledger.remember(k, { accepted: 1, rejected: 0 }, now)),
-      );
+      const { path, ledger, key, now } = await fullLedger(temp.dir, 2, 2000);
       await ledger.remember(key(2000), { accepted: 2, rejected: 0 }, now + 1);
       // The two it keeps, each once: the compacted file already held the batch that set it off.
       expect(readFileSync(path, 'utf8')).toBe(`${now} ${key(1999)} 1 0\n${now + 1} ${key(2000)} 2 0\n`);
@@ -117,15 +123,8 @@ describe('request ledger (POST /logs repeats)', () => {
   it('answers requests while a compaction writes, and a crash during it leaves the file as it was', async () => {
     const temp = tempDir();
     try {
-      const path = join(temp.dir, 'state', 'log-requests');
-      const ledger = createRequestLedger(path, { max: 5000 });
-      const keys = Array.from({ length: 10_002 }, (_, i) => requestKey('site', 'http', `body ${i}`));
-      const key = (i: number) => keys[i] as string;
-      const now = Date.now();
       // 10,000 lines, twice the most it keeps, make the next write compact the 5,000 it keeps.
-      await Promise.all(
-        keys.slice(0, 10_000).map((k) => ledger.remember(k, { accepted: 1, rejected: 0 }, now)),
-      );
+      const { path, ledger, key, now } = await fullLedger(temp.dir, 5000, 10_000);
       let compacted = false;
       const compaction = ledger.remember(key(10_000), { accepted: 2, rejected: 0 }, now + 1).finally(() => {
         compacted = true;
