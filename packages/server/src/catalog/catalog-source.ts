@@ -1,7 +1,8 @@
 import type { InletConfig } from '../config/index.ts';
+import { logTableHint } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
-import { type Project, sourceDescription } from '../models/index.ts';
-import { sourceTableNames } from '../sources/index.ts';
+import { type Project, sourceDescription, sourceProblem } from '../models/index.ts';
+import { logTableSources, sourceTableNames } from '../sources/index.ts';
 import type { CatalogTable } from './catalog-table.ts';
 
 // A dbt user looks a source up as dbt's selectors and docs name it (source:crm), not by one of its
@@ -110,6 +111,46 @@ export function withoutProject(name: string, projectName: string | undefined): s
  * before inlet sync crm), which was said to be no table at all; undefined for any other name.
  */
 export function notSyncedYet(config: Pick<InletConfig, 'sources'>, typed: string): InletError | undefined {
+  const copied = copiedBy(config, typed);
+  if (copied === undefined) return undefined;
+  const { source, table } = copied;
+  return new InletError(
+    'NOT_FOUND',
+    `${source}.${table} is a table the source ${source} copies, not synced yet, so it has no rows or columns to show: inlet sync ${source} copies it (inlet catalog source:${source} shows the source).`,
+  );
+}
+
+/**
+ * Why a table a model reads is not in the lake, for the page of a model not built yet: one a
+ * configured source writes but has not written yet (a log source's table, crm.customers before
+ * inlet sync crm), or one nothing in inlet.yaml writes. DuckDB said only that it does not exist,
+ * which read as an error in the model's SQL.
+ */
+export function notInLake(config: Pick<InletConfig, 'sources' | 'sourcesLeftOut'>, typed: string): string {
+  const copied = copiedBy(config, typed);
+  if (copied)
+    return `it reads ${copied.source}.${copied.table}, a table the source ${copied.source} copies, not synced yet: inlet sync ${copied.source} copies it`;
+  const name = typed.toLowerCase();
+  const [schema, table] = name.split(/\.(.*)/);
+  if (schema !== undefined && table !== undefined) {
+    const problem = sourceProblem(sourceTableNames(config), config.sourcesLeftOut, schema, table);
+    return problem === undefined
+      ? `it reads ${name}, of the source ${schema}, which inlet.yaml leaves out for an unset variable, so nothing syncs it: set the variable, then inlet sync ${schema}`
+      : `it reads ${name}, which is not in the lake: ${problem}`;
+  }
+  const writers = logTableSources(config).get(name);
+  if (writers)
+    return `it reads ${name}, which no log source has written yet: it appears once ${writers.length === 1 ? 'the log source' : 'one of the log sources'} ${writers.join(', ')}, which ${writers.length === 1 ? 'writes' : 'write'} it, has synced (inlet sync ${writers[0]}, or inlet start tails it)`;
+  const hint = logTableHint(name);
+  if (hint) return `it reads ${name}, which no log source has written yet: ${hint}`;
+  return `it reads ${typed}, which is neither a table of the lake nor a model, and which no source in inlet.yaml writes (no log source has table: ${name}): correct the name in its SQL; inlet catalog lists the tables`;
+}
+
+/** The configured source and table a name such as crm.customers (in any case) is, when a source copies it. */
+function copiedBy(
+  config: Pick<InletConfig, 'sources'>,
+  typed: string,
+): { source: string; table: string } | undefined {
   const dot = typed.indexOf('.');
   if (dot < 0) return undefined;
   const [source, tables] =
@@ -117,9 +158,5 @@ export function notSyncedYet(config: Pick<InletConfig, 'sources'>, typed: string
       ([name]) => name.toLowerCase() === typed.slice(0, dot).toLowerCase(),
     ) ?? [];
   const table = tables?.find((name) => name.toLowerCase() === typed.slice(dot + 1).toLowerCase());
-  if (source === undefined || table === undefined) return undefined;
-  return new InletError(
-    'NOT_FOUND',
-    `${source}.${table} is a table the source ${source} copies, not synced yet, so it has no rows or columns to show: inlet sync ${source} copies it (inlet catalog source:${source} shows the source).`,
-  );
+  return source === undefined || table === undefined ? undefined : { source, table };
 }

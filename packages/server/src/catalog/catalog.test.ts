@@ -629,6 +629,71 @@ describe('a source table not synced yet', () => {
   });
 });
 
+describe('a model not built yet over a lake table nothing has written yet', () => {
+  it("says which table is not written yet and what writes it, where it blamed the model's SQL", async () => {
+    const csv = join(temp.dir, 'invoices.csv');
+    writeFileSync(csv, 'id\n1\n');
+    const fresh = testConfig(join(temp.dir, 'unwritten'), {
+      project_dir: join(temp.dir, 'unwritten-project'),
+      sources: [
+        { name: 'billing', type: 'csv', tables: [{ path: csv, name: 'invoices' }] },
+        {
+          name: 'web',
+          type: 'file',
+          path: join(temp.dir, 'web.log'),
+          format: 'nginx_combined',
+          table: 'web_access',
+        },
+      ],
+    });
+    await writeEvents(dataLayout(fresh.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+    const model = (name: string, sql: string) =>
+      writeProjectFile(
+        fresh.project_dir,
+        `models/${name}.sql`,
+        `/*---\ncolumns:\n  n: Documented.\n---*/\n${sql}`,
+      );
+    model('over_web', 'SELECT count(*) AS n FROM web_access');
+    model('over_invoices', 'SELECT count(*) AS n FROM Billing.Invoices');
+    model('over_refunds', 'SELECT count(*) AS n FROM billing.refunds');
+    model('over_typo', 'SELECT count(*) AS n FROM acess_logs');
+    model('broken', 'SELECT no_such_column AS n FROM events');
+    const own = createCatalog({ config: fresh, logger });
+    const note = async (name: string) =>
+      (await own.table(name)).columns_note?.replace(
+        'Its columns are those its YAML documents, of a type not known yet: ',
+        '',
+      );
+    try {
+      // The built-in mart over access_logs, which the HTTP log intake and a file source with no table: write.
+      expect(await note('access_log_traffic_daily')).toBe(
+        'it reads access_logs, which no log source has written yet: access_logs appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).',
+      );
+      expect((await own.tables()).find((t) => t.name === 'access_log_traffic_daily')?.columns_note).toContain(
+        'it reads access_logs, which no log source has written yet',
+      );
+      expect(await note('over_web')).toBe(
+        'it reads web_access, which no log source has written yet: it appears once the log source web, which writes it, has synced (inlet sync web, or inlet start tails it).',
+      );
+      expect(await note('over_invoices')).toBe(
+        'it reads billing.invoices, a table the source billing copies, not synced yet: inlet sync billing copies it.',
+      );
+      expect(await note('over_refunds')).toBe(
+        'it reads billing.refunds, which is not in the lake: source billing has no table refunds in inlet.yaml (its tables are invoices); correct the name, or add the table to its tables:.',
+      );
+      expect(await note('over_typo')).toBe(
+        'it reads acess_logs, which is neither a table of the lake nor a model, and which no source in inlet.yaml writes (no log source has table: acess_logs): correct the name in its SQL; inlet catalog lists the tables.',
+      );
+      // A genuine error in the SQL is still said as DuckDB says it.
+      expect(await note('broken')).toMatch(
+        /^DuckDB cannot describe its SQL \(.*no_such_column.*\); inlet run broken says what is wrong\.$/,
+      );
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('a table whose view cannot be built', () => {
   it('is listed with the reason, and every other table is described', async () => {
     const broken = testConfig(join(temp.dir, 'broken'), { models: { builtin: false } });

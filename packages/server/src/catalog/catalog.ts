@@ -16,6 +16,7 @@ import {
 import {
   type CatalogSource,
   catalogSource,
+  notInLake,
   notSyncedYet,
   sourceNamedAsTable,
   withoutProject,
@@ -87,7 +88,10 @@ export function createCatalog(options: {
     }
   };
   const sqlInputs = createSqlInputs(options.onModelParsed);
-  const describing = { onDescribed: options.onModelDescribed };
+  const describing = {
+    onDescribed: options.onModelDescribed,
+    whyNotInLake: (table: string) => notInLake(config, table),
+  };
   let queue: Promise<unknown> = Promise.resolve();
   // One look at a time: the snapshot uses one DuckDB connection.
   const serial = <T>(work: () => Promise<T>): Promise<T> => {

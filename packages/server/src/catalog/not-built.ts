@@ -28,6 +28,14 @@ interface Output {
   columns_note?: string;
 }
 
+/** What describing the models not built yet tells, and asks. */
+interface Describing {
+  /** Told each time DuckDB is asked for the columns of one (a DESCRIBE of its SQL). */
+  onDescribed?: (model: string) => void;
+  /** Why a table one reads is not in the lake (not written yet, or written by nothing), as its note says it. */
+  whyNotInLake?: (table: string) => string;
+}
+
 /**
  * The project's models and seeds not built yet (no table of the lake has the name, in any case), by
  * name, as their pages show them: their YAML's description, owner, tests and columns, the SQL their
@@ -37,9 +45,7 @@ export async function notBuiltDetails(
   snap: Snapshot,
   lineage: Lineage,
   timezone: string,
-  options: {
-    /** Told each time DuckDB is asked for the columns of one (a DESCRIBE of its SQL). */
-    onDescribed?: (model: string) => void;
+  options: Describing & {
     /**
      * One model's page: only it and those not built yet it reads (through others not built yet),
      * whose columns and descriptions it may take on, are described; by default every one.
@@ -51,7 +57,7 @@ export async function notBuiltDetails(
     .filter((node) => !snap.tables.has(node.name) && !snap.tables.has(node.name.toLowerCase()))
     .sort((a, b) => byName(a.name, b.name));
   const starts = options.only === undefined ? nodes.map((node) => node.name) : [options.only];
-  const outputs = await describeInOrder(snap, nodes, starts, lineage, timezone, options.onDescribed);
+  const outputs = await describeInOrder(snap, nodes, starts, lineage, timezone, options);
   const tables = new Map(snap.tables);
   const own = new Map(snap.own);
   const details: CatalogTableDetail[] = [];
@@ -83,7 +89,7 @@ async function describeInOrder(
   starts: string[],
   lineage: Lineage,
   timezone: string,
-  onDescribed: ((model: string) => void) | undefined,
+  { onDescribed, whyNotInLake }: Describing,
 ): Promise<Map<string, Output>> {
   const byNodeName = new Map(nodes.map((node) => [node.name, node]));
   const inputsOf = (name: string) =>
@@ -141,13 +147,17 @@ async function describeInOrder(
         });
       } catch (error) {
         const blocked = inputsOf(name).filter((input) => !viewed.has(input));
+        const message = (error as Error).message;
+        const absent = blocked.length > 0 ? undefined : absentInput(snap, lineage, name, message);
         outputs.set(
           name,
           yamlColumns(
             node,
             blocked.length > 0
               ? `it reads ${blocked.join(', ')}, not built yet either, whose columns cannot be told (inlet catalog ${blocked[0]} says why)`
-              : `DuckDB cannot describe its SQL (${(error as Error).message.split('\n')[0]}); inlet run ${name} says what is wrong`,
+              : absent !== undefined && whyNotInLake
+                ? whyNotInLake(absent)
+                : `DuckDB cannot describe its SQL (${message.split('\n')[0]}); inlet run ${name} says what is wrong`,
           ),
         );
       }
@@ -157,6 +167,29 @@ async function describeInOrder(
     for (const name of viewed) await dropTempView(snap.db, name);
   }
   return outputs;
+}
+
+/** DuckDB's words for a table that is not there: crm.customers when schema crm is not either, else customers. */
+const NO_SUCH_TABLE = /^Catalog Error: Table with name "?([^"!]+?)"? does not exist/;
+
+/**
+ * The table a model reads, as its SQL names it, that DuckDB's error says is not there, when it is
+ * neither a table of the lake nor a model (a lake table nothing has written yet, or a typo); undefined
+ * for any other error.
+ */
+function absentInput(snap: Snapshot, lineage: Lineage, model: string, message: string): string | undefined {
+  const said = NO_SUCH_TABLE.exec(message)?.[1]?.toLowerCase();
+  if (said === undefined) return undefined;
+  const known = new Set(
+    [...snap.tables.keys(), ...(snap.project?.nodes.keys() ?? [])].map((name) => name.toLowerCase()),
+  );
+  return lineage.edges
+    .filter((edge) => edge.to === model && !edge.from.startsWith('source:'))
+    .map((edge) => edge.from)
+    .find((input) => {
+      const name = input.toLowerCase();
+      return !known.has(name) && (name === said || name.split('.').at(-1) === said);
+    });
 }
 
 /** The columns a node's YAML documents, of a type not known yet, and why. */

@@ -12,7 +12,7 @@ export {
 export { createQueryProcess, QUERY_PROCESS_ALLOWANCE_BYTES } from './query-process.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
 export { parseSqlTree, unsafeTableFunction } from './sql-calls.ts';
-export { tableGuess, withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';
+export { logTableHint, tableGuess, withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';
 export {
   applyViews,
   discoverViews,

@@ -11,8 +11,16 @@ const PARAMETER_HINT =
 // The log tables have no view until a batch of log lines is in the lake; DuckDB then asks whether
 // duckdb_logs was meant, as if the name were a typo.
 const LOG_TABLE = /Table with name "?(access_logs|app_logs)"? does not exist/i;
-const logTableHint = (table: string) =>
-  `${table} appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).`;
+
+/**
+ * When a log table (access_logs, app_logs) appears, for a message about one not there yet; the
+ * message ends it. Undefined for any other name.
+ */
+export function logTableHint(table: string): string | undefined {
+  const name = table.toLowerCase();
+  if (name !== 'access_logs' && name !== 'app_logs') return undefined;
+  return `${name} appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md)`;
+}
 
 /** text, matched as it is in a regular expression. */
 export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -30,7 +38,7 @@ export function withSqlHint(message: string, sql: string): string {
   if (/Values were not provided for the following prepared statement parameters/.test(message))
     return `${message}\nHint: ${PARAMETER_HINT}`;
   const logTable = LOG_TABLE.exec(message)?.[1];
-  if (logTable) return `${message}\nHint: ${logTableHint(logTable.toLowerCase())}`;
+  if (logTable) return `${message}\nHint: ${logTableHint(logTable)}.`;
   if (!sql.includes('->')) return message;
   const castKey = /Could not convert string '([^']*)' to/.exec(message)?.[1];
   const arrows =

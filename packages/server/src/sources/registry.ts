@@ -85,12 +85,32 @@ export function findSource(sources: Source[], name: string): Source {
  */
 export function sourceTableNames(config: Pick<InletConfig, 'sources'>): Map<string, string[] | undefined> {
   return new Map(
-    config.sources.map(({ name, type, ...options }) => {
-      const parsed = SOURCE_KINDS[type]?.options.safeParse(options);
-      const tables = parsed?.success
-        ? (parsed.data as { tables?: Array<{ name: string }> }).tables
-        : undefined;
-      return [name, tables?.map((table) => table.name)];
+    config.sources.map((entry) => {
+      const tables = (validOptions(entry) as { tables?: Array<{ name: string }> } | undefined)?.tables;
+      return [entry.name, tables?.map((table) => table.name)];
     }),
   );
+}
+
+/**
+ * The tables the configured sources write under a name of their own, with no source's schema (a log
+ * source's access_logs, app_logs or table:), each with the sources that write it; a source whose
+ * options are not valid writes none here (createSources says why where the source is used).
+ */
+export function logTableSources(config: Pick<InletConfig, 'sources'>): Map<string, string[]> {
+  const writers = new Map<string, string[]>();
+  for (const entry of config.sources) {
+    const options = validOptions(entry);
+    if (options === undefined) continue;
+    const source = SOURCE_KINDS[entry.type]?.create(entry.name, options);
+    for (const { table } of source?.sharedTables ?? [])
+      writers.set(table, [...(writers.get(table) ?? []), entry.name]);
+  }
+  return writers;
+}
+
+/** A `sources:` entry's options as its kind reads them, or undefined when they are not valid. */
+function validOptions({ name: _name, type, ...options }: InletConfig['sources'][number]): unknown {
+  const parsed = SOURCE_KINDS[type]?.options.safeParse(options);
+  return parsed?.success ? parsed.data : undefined;
 }
