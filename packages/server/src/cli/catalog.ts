@@ -11,7 +11,8 @@ export const catalogHelp = `inlet catalog [table | source:<source>] [--format ta
   project's models not built yet (rows: not built yet); as json or csv, bytes, partitions,
   first_partition and last_partition in place of size and partitions' text, and built.
   With a table name, its columns, tests and lineage (as CSV: its
-  columns, with their types and descriptions); a model not built yet has its page too (NOT BUILT YET); with dbt's source:crm, the source's description and its tables.
+  columns, with their types and descriptions, and columns_note on each when a model not built yet
+  has one); a model not built yet has its page too (NOT BUILT YET); with dbt's source:crm, the source's description and its tables.
   ${varsHelp}`;
 
 const size = (bytes: number) =>
@@ -136,15 +137,20 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
       output.out(`${JSON.stringify(table)}\n`);
       return ExitCode.OK;
     }
-    // A table has one row per column: what a spreadsheet of one table's documentation holds.
+    // A table has one row per column: what a spreadsheet of one table's documentation holds. Why a
+    // model's columns are only its YAML's, of no type, is on each, under the name the JSON gives it:
+    // a reader that keeps some rows keeps it with them.
     if (format === 'csv') {
+      const note = table.columns_note ?? null;
       output.out(
         renderRows(
           'csv',
-          ['column', 'type', 'description', 'description_from'],
-          table.columns.map((c) => [c.name, c.type, c.description, c.description_from ?? null]),
+          ['column', 'type', 'description', 'description_from', 'columns_note'],
+          table.columns.map((c) => [c.name, c.type, c.description, c.description_from ?? null, note]),
         ),
       );
+      // No row to carry it: said as inlet query says why its rows stop short.
+      if (note !== null && table.columns.length === 0) output.err(`note: ${note}\n`);
       return ExitCode.OK;
     }
     const [, , , rows, bytes, partitions, updated] = row(table);

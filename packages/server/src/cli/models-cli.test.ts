@@ -379,9 +379,9 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const csv = await inlet('catalog', 'daily', '--format', 'csv');
     expect(csv.code).toBe(0);
     expect(csv.out).toBe(
-      'column,type,description,description_from\r\n' +
-        'dt,DATE,UTC day of ts; the partition.,events\r\n' +
-        'events,INTEGER,,\r\n',
+      'column,type,description,description_from,columns_note\r\n' +
+        'dt,DATE,UTC day of ts; the partition.,events,\r\n' +
+        'events,INTEGER,,,\r\n',
     );
     const docs = await inlet('docs', 'check');
     expect(docs.code).toBe(0);
@@ -524,6 +524,26 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       expect(piped.code).toBe(0);
       expect(piped.lines[0]).toMatchObject({ built: false, columns: [{ name: 'n', type: null }] });
       expect(piped.lines[0]?.columns_note).toMatch(note);
+      // As CSV, one row a column: each carries the note in a columns_note column, as the JSON carries it.
+      const csv = await cliWith(config)('catalog', 'broken', '--format', 'csv');
+      expect(csv.code).toBe(0);
+      const quoted = `"${String(piped.lines[0]?.columns_note).replaceAll('"', '""')}"`;
+      expect(csv.out).toBe(
+        `column,type,description,description_from,columns_note\r\nn,,Documented.,,${quoted}\r\n`,
+      );
+      expect(csv.err).toBe('');
+      // With no column its YAML documents there is no row to carry it: it is said on stderr, as a note.
+      writeProjectFile(
+        join(fresh.dir, 'project'),
+        'models/bare.sql',
+        'SELECT no_such_column AS n FROM events',
+      );
+      const bare = await cliWith(config)('catalog', 'bare', '--format', 'csv');
+      expect(bare.code).toBe(0);
+      expect(bare.out).toBe('column,type,description,description_from,columns_note\r\n');
+      expect(bare.err).toMatch(
+        /^note: Its columns are those its YAML documents, of a type not known yet: DuckDB cannot describe its SQL \(.*no_such_column.*\); inlet run bare says what is wrong\.\n$/,
+      );
     } finally {
       fresh.cleanup();
     }
