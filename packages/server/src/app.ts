@@ -284,10 +284,6 @@ export async function startRoles(options: {
   if (has('scheduler')) for (const warning of projectWarnings(config)) warnOnce(warning);
   const layout = dataLayout(config.data_dir);
   prepareDataDir(layout);
-  // Before anything is opened, so a token file that stops the start leaves nothing to close.
-  const resolvedToken = has('collector') || has('web') ? resolveApiToken(config) : undefined;
-  if (resolvedToken?.generated)
-    logger.info({ path: resolvedToken.path }, 'generated an API token because INLET_API_TOKEN is not set');
   const metrics = createMetrics();
   // One collector and one loader a data directory: a second collector would recover (truncate)
   // the first one's open WAL segment as if it had crashed, and a second loader would load and
@@ -341,6 +337,12 @@ export async function startRoles(options: {
         ),
       );
     }
+    // After the locks, before anything is opened: a start refused for a data directory in use
+    // generated data/state/api-token there, which the running inlet (given INLET_API_TOKEN) did not
+    // use, and served in its place once restarted without the variable.
+    const resolvedToken = has('collector') || has('web') ? resolveApiToken(config) : undefined;
+    if (resolvedToken?.generated)
+      logger.info({ path: resolvedToken.path }, 'generated an API token because INLET_API_TOKEN is not set');
     state = openStateStore(join(config.data_dir, 'state.sqlite'));
     stoppers.push(registerProcessMetrics(metrics));
 

@@ -227,6 +227,31 @@ describe('roles', () => {
     temp.cleanup();
   });
 
+  it('writes no API token when it refuses a start on a data directory another inlet serves', async () => {
+    // The running inlet took its token from INLET_API_TOKEN; a second inlet start without it
+    // generated data/state/api-token before it was refused, and the first one restarted without
+    // the variable then served that token, not the one its clients send.
+    const temp = tempDir();
+    const { config: file } = await inletConfigFile(temp.dir);
+    const state = join(temp.dir, 'data', 'state');
+    const first = await startRoles({
+      config: testConfig(join(temp.dir, 'data')),
+      logger: createSilentLogger(),
+      roles: ['collector', 'loader'],
+    });
+    try {
+      const before = readdirSync(state).sort();
+      const captured = capturedOutput();
+      expect(await main(['start', '--config', file], captured.output, {})).toBe(3);
+      expect(captured.err).toMatch(/^DATA_DIR_IN_USE: .* runs the collector role on /);
+      expect(existsSync(join(state, 'api-token'))).toBe(false);
+      expect(readdirSync(state).sort()).toEqual(before);
+    } finally {
+      await first.close();
+      temp.cleanup();
+    }
+  });
+
   it('says so when server.port is taken, and leaves the data directory free', async () => {
     const temp = tempDir();
     const blocker = createServer().listen(0, '127.0.0.1');
