@@ -809,6 +809,63 @@ describe('inlet command line', () => {
     ]);
   });
 
+  it('takes --log-format json|text on the commands that log, over INLET_LOG_FORMAT', async () => {
+    // Only INLET_LOG_FORMAT chose it: inlet run --log-format json was refused as an unknown option.
+    const dir = join(temp.dir, 'log-format');
+    writeProjectFile(join(dir, 'project'), 'models/broken.sql', 'SELECT * FROM nosuch');
+    const { config } = await inletConfigFile(dir, 'models:\n  builtin: false\n');
+    const { INLET_LOG_FORMAT: _format, INLET_LOG_LEVEL: _level, ...env } = process.env;
+    const run = spawnInlet(['run', '--log-format', 'json', '--config', config], {
+      ...env,
+      INLET_LOG_FORMAT: 'text',
+    });
+    expect(await run.exit).toBe(ExitCode.FAILURE);
+    expect(jsonLines(run.err.split('\n')[0] ?? '')).toMatchObject([
+      { level: 50, msg: 'model failed', model: 'broken' },
+    ]);
+    // inlet start, which logs JSON to stdout by default, in text lines.
+    const start = spawnInlet(['start', '--role', 'collector', '--log-format=text', '--config', config], {
+      ...env,
+      INLET_LOG_FORMAT: 'json',
+      INLET_API_TOKEN: 'x'.repeat(16),
+    });
+    await start.waitForOutput('\n');
+    start.child.kill('SIGTERM');
+    await start.exit;
+    expect(start.out).toMatch(/^\d\d:\d\d:\d\d INFO inlet is listening url=http:\/\/127\.0\.0\.1:\d+ /);
+    // A variable it overrides is not read, whatever it holds.
+    const overridden = capturedOutput();
+    expect(
+      await main(['query', 'SELECT 1', '--log-format', 'json', '--config', config], overridden.output, {
+        INLET_LOG_FORMAT: 'pretty',
+      }),
+    ).toBe(ExitCode.OK);
+    // A value it does not take, none, or two, is a usage error naming the flag and what it takes.
+    const refused = async (...argv: string[]) => {
+      const { code, out, err } = await inlet('run', ...argv, '--config', config);
+      return [code, out, err];
+    };
+    expect(await refused('--log-format', 'pretty')).toEqual([
+      ExitCode.USAGE,
+      '',
+      '--log-format is "pretty", not a log format; give json or text, or leave it out.\n',
+    ]);
+    expect(await refused('--log-format')).toEqual([
+      ExitCode.USAGE,
+      '',
+      '--log-format needs json or text after it, or leave it out.\n',
+    ]);
+    expect(await refused('--log-format', 'json', '--log-format=text')).toEqual([
+      ExitCode.USAGE,
+      '',
+      '--log-format is given 2 times ("json", "text"), and inlet logs in one format; give --log-format once.\n',
+    ]);
+    // inlet test logs nothing: its tests' results are its output.
+    expect((await inlet('test', '--log-format', 'json', '--config', config)).err).toBe(
+      'inlet test takes no option --log-format; inlet test --help lists the options it takes.\n',
+    );
+  }, 60_000);
+
   it('says in one line what failed when start fails in a way inlet did not foresee, the stack at debug', async () => {
     // An error no check foresees, from a file preloaded for this test (test/fixtures/fault-at-start.cjs)
     // as a bug would throw it: it printed Node's stack trace and exited 1, like any other failure.

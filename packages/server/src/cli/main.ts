@@ -29,10 +29,13 @@ const helpHelp = `inlet help [command]
 
 const HELP = `inlet: collect product events into a Parquet lake and query them with SQL.
 
-Usage: inlet <command> [--config inlet.yaml] [options]
+Usage: inlet <command> [--config inlet.yaml] [--log-format json|text] [options]
 
 Commands:
 ${[startHelp, queryHelp, syncHelp, runHelp, testHelp, lsHelp, runsHelp, catalogHelp, docsHelp, demoHelp, helpHelp].map((h) => `  ${h.replaceAll('\n', '\n  ')}`).join('\n\n')}
+
+--log-format json|text: how a command logs, JSON lines (inlet start's default, to stdout) or text
+lines (the others', to stderr); it wins over INLET_LOG_FORMAT. inlet test and help log nothing.
 
 Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
 not exist), 3 configuration (workflows too), 4 query refused or failed, 5 an error inlet did not
@@ -41,6 +44,12 @@ Ctrl-C 130, by SIGTERM 143.
 `;
 
 const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
+
+/** The options inlet reads before the command's own, and why each is given once. */
+const ONE_VALUE = {
+  config: 'inlet reads one configuration file',
+  'log-format': 'inlet logs in one format',
+} as const;
 
 const COMMAND_HELP: Record<string, string> = {
   start: startHelp,
@@ -136,30 +145,30 @@ async function dispatch(
     output.out(`${help}\n`);
     return ExitCode.OK;
   }
-  // --config may appear anywhere after the command; everything else belongs to the command.
+  // --config (and --log-format, for a command that logs) may appear anywhere after the command;
+  // everything else belongs to the command. inlet test logs nothing: its parser refuses the flag.
+  const taken: Array<keyof typeof ONE_VALUE> = command === 'test' ? ['config'] : ['config', 'log-format'];
   const { values, tokens } = parseArgs({
     // A command's short option stands aside as a word: read as flags, -s=daily_active_users held -c,
     // and "tive_users" was taken for the configuration file.
     args: rest.map((arg) => (/^-[^-c]/.test(arg) ? '_' : arg)),
-    options: CONFIG_OPTION,
+    options: { ...CONFIG_OPTION, 'log-format': { type: 'string' } },
     strict: false,
     tokens: true,
   });
+  const ours = tokens.flatMap((t) =>
+    t.kind === 'option' && taken.includes(t.name as keyof typeof ONE_VALUE) ? [t] : [],
+  );
   const args = rest.filter(
-    (_arg, i) =>
-      !tokens.some(
-        (t) =>
-          t.kind === 'option' &&
-          t.name === 'config' &&
-          (t.index === i || (t.inlineValue === false && t.index + 1 === i)),
-      ),
+    (_arg, i) => !ours.some((t) => t.index === i || (t.inlineValue === false && t.index + 1 === i)),
   );
   // Given twice (inlet --config a.yaml start --config b.yaml), the last one was read and the other
   // left without a word.
-  const given = tokens.flatMap((t) => (t.kind === 'option' && t.name === 'config' ? [t.value ?? ''] : []));
-  if (given.length > 1) {
+  for (const name of taken) {
+    const given = ours.flatMap((t) => (t.name === name ? [t.value ?? ''] : []));
+    if (given.length < 2) continue;
     output.err(
-      `--config is given ${given.length} times (${given.map((path) => JSON.stringify(path)).join(', ')}), and inlet reads one configuration file; give --config once.\n`,
+      `--${name} is given ${given.length} times (${given.map((value) => JSON.stringify(value)).join(', ')}), and ${ONE_VALUE[name]}; give --${name} once.\n`,
     );
     return ExitCode.USAGE;
   }
@@ -168,6 +177,16 @@ async function dispatch(
   if (values.config === true || values.config === '') {
     output.err(
       '--config needs the path of a configuration file after it, such as --config /etc/inlet/inlet.yaml; leave it out to run on defaults.\n',
+    );
+    return ExitCode.USAGE;
+  }
+  const formatFlag = taken.includes('log-format') ? values['log-format'] : undefined;
+  if (formatFlag !== undefined && (typeof formatFlag !== 'string' || !isLogFormat(formatFlag))) {
+    output.err(
+      // An option in its place (inlet run --log-format --config x.yaml) was taken for its value.
+      typeof formatFlag === 'string' && formatFlag !== '' && !formatFlag.startsWith('-')
+        ? `--log-format is ${JSON.stringify(formatFlag)}, not a log format; give ${LOG_FORMATS.join(' or ')}, or leave it out.\n`
+        : `--log-format needs ${LOG_FORMATS.join(' or ')} after it, or leave it out.\n`,
     );
     return ExitCode.USAGE;
   }
@@ -191,7 +210,8 @@ async function dispatch(
     );
     return ExitCode.CONFIG;
   }
-  const format = env.INLET_LOG_FORMAT || undefined;
+  // --log-format wins: INLET_LOG_FORMAT, kept in the shell or a service's environment, is not read.
+  const format = formatFlag ?? (env.INLET_LOG_FORMAT || undefined);
   if (format !== undefined && !isLogFormat(format)) {
     output.err(
       `INLET_LOG_FORMAT is "${format}", not a log format; set it to ${LOG_FORMATS.join(' or ')}, or unset it.\n`,

@@ -5,7 +5,7 @@ import { parseOptions } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
 
-export const startHelp = `inlet start [--config inlet.yaml] [--role collector|loader|web|scheduler …] [--port N]
+export const startHelp = `inlet start [--config inlet.yaml] [--role collector|loader|web|scheduler …] [--port N] [--log-format json|text]
   Runs inlet until SIGINT or SIGTERM. Without --role, everything in one process: the collector
   (intake, WAL, log tails), the loader (WAL → lake), the web API and the scheduler. With --role
   (repeated or comma-separated), only those, so they can run as separate processes on one data
