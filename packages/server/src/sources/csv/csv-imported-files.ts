@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { MAX_ROW_BYTES } from './csv-type-mapping.ts';
+import { MAX_ROW_BYTES, type TwoByteChars } from './csv-type-mapping.ts';
 
 /** A matched file: its path and `size:mtime`, which tells most changes apart without reading it. */
 export interface StampedFile {
@@ -62,11 +62,14 @@ const remember = (stamp: string, digest: string, offset: number, prefix: string)
  * Where CSV records end in bytes fed in chunks: at a line break outside a quoted field. A quote
  * opens a field only at its start (spaces before it allowed), as csv-shape's walker and DuckDB read
  * it. `delimiter` is its bytes in the file's encoding (three for a full-width ；in UTF-8), matched
- * across chunks. Byte by byte, which holds for UTF-8 and the ASCII-compatible encodings a file that
- * is resumed may be in: their other bytes are never a quote or a line break.
+ * across chunks. Byte by byte, which holds for the ASCII-compatible encodings a file that is resumed
+ * may be in: the other bytes of a character are never a quote or a line break. They may be a
+ * delimiter in Shift_JIS (`twoByte`), whose second bytes are stepped over.
  */
-function recordEnds(delimiter: Buffer) {
+function recordEnds(delimiter: Buffer, twoByte: TwoByteChars | undefined) {
   let quoted = false;
+  // The byte before opened a two-byte character.
+  let lead = false;
   let closed = false;
   let fieldStart = true;
   // How many of the delimiter's bytes the bytes read so far end with, outside a quoted field.
@@ -82,7 +85,16 @@ function recordEnds(delimiter: Buffer) {
         const byte = chunk[i] as number;
         const afterClose = closed;
         closed = false;
-        matched = quoted ? 0 : byte === delimiter[matched] ? matched + 1 : byte === delimiter[0] ? 1 : 0;
+        // A second byte is never a quote, a space or a line break; it ends a delimiter (；) but starts none.
+        const second = lead && twoByte?.trail(byte) === true;
+        lead = !second && twoByte?.lead(byte) === true;
+        matched = quoted
+          ? 0
+          : byte === delimiter[matched] && (matched > 0 || !second)
+            ? matched + 1
+            : byte === delimiter[0] && !second
+              ? 1
+              : 0;
         if (byte === 10) {
           broken ||= quoted;
           if (quoted) continue;
@@ -116,13 +128,13 @@ function recordEnds(delimiter: Buffer) {
 /**
  * One pass over a file: the SHA-256 of its bytes, of its first `prefixBytes` (undefined when it is
  * shorter) and of its bytes up to the end of its last line, and where that is. Read as a stream, so
- * a large export does not hold up the process. With `delimiter` (CSV), a line break inside a quoted
+ * a large export does not hold up the process. With a `delimiter` (CSV), a line break inside a quoted
  * field after the first `prefixBytes` ends no line: a field still being written waits whole.
  */
-async function scanFile(path: string, prefixBytes: number, delimiter?: Buffer) {
+async function scanFile(path: string, prefixBytes: number, csv?: CsvBytes) {
   const whole = createHash('sha256');
   const prefix = createHash('sha256');
-  const records = delimiter === undefined ? undefined : recordEnds(delimiter);
+  const records = csv?.delimiter === undefined ? undefined : recordEnds(csv.delimiter, csv.twoByte);
   let size = 0;
   let lineEnd = 0;
   let lineDigest = EMPTY_DIGEST;
@@ -184,6 +196,14 @@ async function prefixDigests(path: string, offsets: number[]): Promise<Map<numbe
   return digests;
 }
 
+/** How a CSV or TSV file's fields are told apart in its bytes. */
+interface CsvBytes {
+  /** Its delimiter, as its bytes in the file: a line break in a quoted field ends no line. */
+  delimiter?: Buffer | undefined;
+  /** Its encoding's two-byte characters whose second byte may be a delimiter's (Shift_JIS). */
+  twoByte?: TwoByteChars | undefined;
+}
+
 /** A file whose lines from `line` on wait for the quote that opens a quoted field there to close. */
 export interface QuoteWait {
   file: StampedFile;
@@ -220,9 +240,7 @@ export async function filesToImport(
   imported: Record<string, string>,
   key: (file: StampedFile) => string,
   resume: boolean,
-  shape: {
-    /** A CSV or TSV file's delimiter, as its bytes in the file: a line break in a quoted field ends no line. */
-    delimiter?: Buffer | undefined;
+  shape: CsvBytes & {
     /** The lines above a file's first row (skip: and the header), which files share. */
     headLines: number;
   } = { headLines: 0 },
@@ -296,7 +314,7 @@ export async function filesToImport(
       } else if (size === 0 && settled) todo.push({ file, from: 0, to: 0, whole: true });
       else if (was.offset < size && delimiter) {
         // Still waiting: for a line break, or for a quote, which is said at every sync it holds lines.
-        const { openQuote } = await scanFile(file.path, was.offset, delimiter);
+        const { openQuote } = await scanFile(file.path, was.offset, shape);
         if (openQuote !== undefined) waits.push({ file, at: openQuote });
       }
       continue;
@@ -305,7 +323,7 @@ export async function filesToImport(
       kept.add(key(file));
       continue;
     }
-    const scan = await scanFile(file.path, was?.prefix === undefined ? 0 : was.offset, delimiter);
+    const scan = await scanFile(file.path, was?.prefix === undefined ? 0 : was.offset, shape);
     if (was?.prefix === undefined || scan.prefix !== was.prefix) {
       unmatched.push({ file, was, scan: was?.prefix === undefined ? scan : undefined });
       continue;
@@ -333,7 +351,7 @@ export async function filesToImport(
     );
     const match = candidates.find((c) => digests.get(c.was.offset) === c.was.prefix);
     if (match) {
-      const resumed = await scanFile(file.path, match.was.offset, delimiter);
+      const resumed = await scanFile(file.path, match.was.offset, shape);
       if (resumed.prefix === match.was.prefix) {
         claimed.add(match.key);
         renamed.push({ file, was: match.key });
@@ -342,7 +360,7 @@ export async function filesToImport(
       }
     }
     if (was?.digest !== undefined) again.push(file);
-    importFrom(file, undefined, scan ?? (await scanFile(file.path, 0, delimiter)));
+    importFrom(file, undefined, scan ?? (await scanFile(file.path, 0, shape)));
   }
   const present = new Set(files.map(key));
   for (const k of claimed) if (!present.has(k)) delete remembered[k];

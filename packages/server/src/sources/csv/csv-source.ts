@@ -47,6 +47,7 @@ import {
   needsDecoding,
   quoteIdent,
   readSql,
+  twoByteChars,
 } from './csv-type-mapping.ts';
 import { type JsonFinding, scanJsonExport } from './json-scan.ts';
 
@@ -296,6 +297,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           const resumes = resumable(table);
           const found = await filesToImport(files, imported, key, resumes, {
             delimiter: table.format === 'csv' || table.format === 'tsv' ? delimiterBytes(table) : undefined,
+            twoByte: twoByteChars(table.encoding),
             headLines: head,
           });
           if (table.mode === 'incremental')

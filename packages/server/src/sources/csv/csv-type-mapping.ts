@@ -39,6 +39,31 @@ export const needsDecoding = (encoding: string) => !isUtf8(encoding);
 export const decoderName = (encoding: string) =>
   /^(shift[-_]?jis|sjis|ms_?kanji)$/i.test(encoding) ? 'cp932' : encoding;
 
+/**
+ * An encoding's two-byte characters whose second byte may be an ASCII one, which a scan of bytes
+ * must step over: the bytes that open one and those that may follow.
+ */
+export interface TwoByteChars {
+  lead(byte: number): boolean;
+  trail(byte: number): boolean;
+}
+
+// A lead byte before a byte that cannot follow it is decoded alone, as U+FFFD, and that byte as itself.
+const SHIFT_JIS: TwoByteChars = {
+  lead: (byte) => (byte >= 0x81 && byte <= 0x9f) || (byte >= 0xe0 && byte <= 0xfc),
+  trail: (byte) => byte >= 0x40 && byte <= 0xfc && byte !== 0x7f,
+};
+
+/**
+ * The two-byte characters of a table's encoding whose second byte may be ASCII: Shift_JIS's (CP932
+ * and every other name iconv-lite knows it by), where ポ is 0x83 0x7C, a "|" to a scan of bytes.
+ * Undefined for UTF-8 and EUC-JP, whose characters of more than one byte hold no ASCII byte.
+ */
+export const twoByteChars = (encoding: string): TwoByteChars | undefined =>
+  iconv.encodingExists(encoding) && iconv.getCodec(encoding).encodingName === 'shiftjis'
+    ? SHIFT_JIS
+    : undefined;
+
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** The longest row DuckDB's CSV reader is given leave to read, as CSV (8 MB). */
 export const MAX_ROW_BYTES = 8 * 1024 * 1024;
