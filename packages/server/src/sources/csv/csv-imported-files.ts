@@ -33,7 +33,8 @@ const EMPTY_DIGEST = createHash('sha256').digest('hex');
 /**
  * What is remembered of an imported file: `size:mtime:sha256` of the whole file, then, when what
  * was imported of it ends before its end (a last line still being written), `:offset:sha256` of
- * the bytes up to there. Files remembered before the digest was kept are `size:mtime`.
+ * the bytes up to there, and for a CSV or TSV file `:line`, the line of the quote the lines after
+ * them wait for (0 for none). Files remembered before the digest was kept are `size:mtime`.
  */
 interface Remembered {
   stamp: string;
@@ -41,10 +42,12 @@ interface Remembered {
   digest?: string | undefined;
   offset: number;
   prefix?: string | undefined;
+  /** Undefined where it was not kept (a JSON lines file, an entry from before it was). */
+  quoteLine?: number | undefined;
 }
 
 function parse(entry: string): Remembered {
-  const [size = '', mtime = '', digest, offset, prefix] = entry.split(':');
+  const [size = '', mtime = '', digest, offset, prefix, quoteLine] = entry.split(':');
   const whole = Number(size);
   return {
     stamp: `${size}:${mtime}`,
@@ -52,11 +55,14 @@ function parse(entry: string): Remembered {
     digest,
     offset: offset === undefined ? whole : Number(offset),
     prefix: prefix ?? digest,
+    quoteLine: quoteLine === undefined ? undefined : Number(quoteLine),
   };
 }
 
-const remember = (stamp: string, digest: string, offset: number, prefix: string) =>
-  `${stamp}:${digest}${offset === Number(stamp.split(':')[0]) ? '' : `:${offset}:${prefix}`}`;
+function remember(stamp: string, digest: string, offset: number, prefix: string, quoteLine?: number) {
+  if (offset === Number(stamp.split(':')[0])) return `${stamp}:${digest}`;
+  return `${stamp}:${digest}:${offset}:${prefix}${quoteLine === undefined ? '' : `:${quoteLine}`}`;
+}
 
 /**
  * Where CSV records end in bytes fed in chunks: at a line break outside a quoted field. A quote
@@ -253,13 +259,19 @@ export async function filesToImport(
   waiting: QuoteWait[];
 }> {
   const todo: FilePart[] = [];
-  // Files whose lines wait for a quote, and where it opened.
-  const waits: Array<{ file: StampedFile; at: number }> = [];
+  const waits: QuoteWait[] = [];
   const again: StampedFile[] = [];
   const renamed: RenamedFile[] = [];
   const remembered = { ...imported };
   const { delimiter, headLines } = shape;
   const now = Date.now();
+  /** The line of a quote that opened at byte `at` of a file, if one did, with what waits for it; else 0. */
+  const quoteLine = async (file: StampedFile, at: number | undefined) => {
+    if (at === undefined) return 0;
+    const line = (await linesBefore(file.path, at)) + 1;
+    waits.push({ file, line });
+    return line;
+  };
   // Files that do not start with what was imported under their name, if anything was.
   const unmatched: Array<{
     file: StampedFile;
@@ -269,7 +281,7 @@ export async function filesToImport(
   }> = [];
   const kept = new Set<string>();
   /** Imports a file from where what was imported of it ends (`was`, resumed) or from its start. */
-  const importFrom = (
+  const importFrom = async (
     file: StampedFile,
     was: Remembered | undefined,
     scan: Awaited<ReturnType<typeof scanFile>>,
@@ -285,8 +297,15 @@ export async function filesToImport(
       to = scan.size;
       prefix = scan.digest;
     }
-    if (to < scan.size && scan.openQuote !== undefined) waits.push({ file, at: scan.openQuote });
-    remembered[key(file)] = remember(`${scan.size}:${mtime}`, scan.digest, to, prefix);
+    const waiting = to < scan.size ? await quoteLine(file, scan.openQuote) : 0;
+    // Kept for a CSV or TSV file, whose wait each sync says without reading it while it is unchanged.
+    remembered[key(file)] = remember(
+      `${scan.size}:${mtime}`,
+      scan.digest,
+      to,
+      prefix,
+      delimiter ? waiting : undefined,
+    );
     // An empty file may be an export begun, not yet written: it too waits for SETTLED_MS.
     if (to > from || (scan.size === 0 && settled))
       todo.push({ file, from, to, whole: from === 0 && to === scan.size && (settled || to === 0) });
@@ -313,9 +332,21 @@ export async function filesToImport(
         todo.push({ file, from: was.offset, to: size, whole: was.offset === 0 });
       } else if (size === 0 && settled) todo.push({ file, from: 0, to: 0, whole: true });
       else if (was.offset < size && delimiter) {
-        // Still waiting: for a line break, or for a quote, which is said at every sync it holds lines.
-        const { openQuote } = await scanFile(file.path, was.offset, shape);
-        if (openQuote !== undefined) waits.push({ file, at: openQuote });
+        // Still waiting: for a line break, or for a quote, which is said at every sync it holds lines,
+        // as found when the file last changed. An entry from before that was kept is read once.
+        if (was.quoteLine !== undefined) {
+          if (was.quoteLine > 0) waits.push({ file, line: was.quoteLine });
+        } else {
+          const { openQuote } = await scanFile(file.path, was.offset, shape);
+          const line = await quoteLine(file, openQuote);
+          remembered[key(file)] = remember(
+            file.stamp,
+            was.digest,
+            was.offset,
+            was.prefix ?? was.digest,
+            line,
+          );
+        }
       }
       continue;
     }
@@ -329,7 +360,7 @@ export async function filesToImport(
       continue;
     }
     kept.add(key(file));
-    importFrom(file, was, scan);
+    await importFrom(file, was, scan);
   }
   // What was imported of files gone or rewritten, which a file of another name may start with. An
   // entry of no bytes (an empty file) is the start of every file.
@@ -355,12 +386,12 @@ export async function filesToImport(
       if (resumed.prefix === match.was.prefix) {
         claimed.add(match.key);
         renamed.push({ file, was: match.key });
-        importFrom(file, match.was, resumed);
+        await importFrom(file, match.was, resumed);
         continue;
       }
     }
     if (was?.digest !== undefined) again.push(file);
-    importFrom(file, undefined, scan ?? (await scanFile(file.path, 0, shape)));
+    await importFrom(file, undefined, scan ?? (await scanFile(file.path, 0, shape)));
   }
   const present = new Set(files.map(key));
   for (const k of claimed) if (!present.has(k)) delete remembered[k];
@@ -373,9 +404,7 @@ export async function filesToImport(
     // name) is a new file, not one rewritten.
     again: again.filter((file) => !claimed.has(key(file))),
     renamed,
-    waiting: await Promise.all(
-      waits.map(async ({ file, at }) => ({ file, line: (await linesBefore(file.path, at)) + 1 })),
-    ),
+    waiting: waits,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -737,6 +738,31 @@ describe('csv source', () => {
     expect((await h.sync('crm')).rows).toBe(0);
     appendFileSync(file, `${'4,c\n'.repeat(2_200_000)}`);
     expect(await refusedData(h)).toMatch(/^crm\.notes: line 3 of notes\.csv opens a quoted field/);
+  });
+
+  it('does not read again a file whose lines wait for a quote while its size and time are unchanged, saying the wait found when it changed', async () => {
+    // Each sync read such a file again, from its start to its end and then to the quote, only to
+    // say the same wait, though its size and modification time said it had not changed.
+    const { h, dir } = await setup([{ path: 'notes.csv', mode: 'incremental' }], {
+      'notes.csv': 'id,note\n1,a\n',
+    });
+    const file = join(dir, 'notes.csv');
+    const waitsOnLine = (line: number) => [
+      expect.stringMatching(new RegExp(`^crm\\.notes: line ${line} of notes\\.csv opens a quoted field`)),
+    ];
+    expect((await h.sync('crm')).rows).toBe(1);
+    appendFileSync(file, '2,"first line\nsecond');
+    expect((await h.sync('crm')).tables[0]).toMatchObject({ rows: 0, notes: waitsOnLine(3) });
+    // Its bytes changed under the same size and time, which only reading it would show: the sync
+    // still says the wait it found, so it did not read the file.
+    const { atime, mtime } = statSync(file);
+    writeFileSync(file, 'id,note\n1,a\n2,_first line\nsecond');
+    utimesSync(file, atime, mtime);
+    expect((await h.sync('crm')).tables[0]).toMatchObject({ rows: 0, notes: waitsOnLine(3) });
+    // Once it grows, it is read again.
+    writeFileSync(file, 'id,note\n1,a\n2,"first line\nsecond');
+    appendFileSync(file, ' line"\n3,"x\ny');
+    expect((await h.sync('crm')).tables[0]).toMatchObject({ rows: 1, notes: waitsOnLine(5) });
   });
 
   it('takes a file renamed (logrotate, mv) for the file it was by its bytes, importing only lines added since, and says so', async () => {
