@@ -219,6 +219,33 @@ describe('POST /logs (Fluent Bit http output)', () => {
     ]);
   });
 
+  it("joins a split line's parts per stream, where another stream's record between them stored each part as a row", async () => {
+    const { post, query } = await setup();
+    // Docker's json-file log holds stdout and stderr in one file, so stderr lines can come between
+    // the parts of a stdout line; each record has its own time (Fluent Bit's date key).
+    const date = Date.parse('2026-12-01T00:00:00Z') / 1000;
+    const docker = (second: number, log: string, stream = 'stdout') => ({ date: date + second, log, stream });
+    const big = JSON.stringify({ level: 'error', msg: 'big', payload: 'x'.repeat(40_000) });
+    const records = [
+      docker(1, big.slice(0, 16_384)),
+      docker(2, 'slow query\n', 'stderr'),
+      docker(3, big.slice(16_384, 32_768)),
+      docker(4, 'retrying\n', 'stderr'),
+      docker(5, `${big.slice(32_768)}\n`),
+    ];
+    expect((await post(JSON.stringify(records))).json()).toEqual({ accepted: 3, rejected: 0 });
+    // The joined line has its first part's time.
+    expect(
+      await query(
+        "SELECT ts::VARCHAR, message, length(json_extract_string(fields, '$.payload'))::INTEGER, fields->>'stream' FROM app_logs ORDER BY ts",
+      ),
+    ).toEqual([
+      ['2026-12-01 00:00:01+00', 'big', 40_000, 'stdout'],
+      ['2026-12-01 00:00:02+00', 'slow query', null, 'stderr'],
+      ['2026-12-01 00:00:04+00', 'retrying', null, 'stderr'],
+    ]);
+  });
+
   it("rejects a Docker record whose log is an access line with an unreadable time or size, as a file's line is, not an app log", async () => {
     const { post, query, layout } = await setup();
     const docker = (log: string) => ({ log: `${log}\n`, stream: 'stdout', time: '2026-10-10T04:55:40.5Z' });

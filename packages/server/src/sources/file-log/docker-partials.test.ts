@@ -35,7 +35,50 @@ describe('Docker json-file parts', () => {
     expect(joiner.push(c as SplitLine)).toEqual([{ text: docker('abcd'), start: 0, end: b?.end }, c]);
     const [e] = lines([docker('tail')]);
     joiner.push(e as SplitLine);
-    expect(joiner.finish()).toEqual({ text: docker('tail'), start: 0, end: e?.end });
+    expect(joiner.finish()).toEqual([{ text: docker('tail'), start: 0, end: e?.end }]);
+  });
+
+  it("joins each stream's parts apart, holding the other stream's lines between them until the line is whole", () => {
+    const joiner = createDockerPartJoiner(1024);
+    const [a, x, b, y, c, z] = lines([
+      docker('ab'),
+      docker('x\n', 'stderr'),
+      docker('cd'),
+      docker('y', 'stderr'),
+      docker('ef\n'),
+      docker('z\n', 'stderr'),
+    ]);
+    for (const line of [a, x, b, y]) expect(joiner.push(line as SplitLine)).toEqual([]);
+    expect(joiner.pendingStart()).toBe(0);
+    // The stdout line where its first part was, the stderr line after it; stderr's own parts wait on.
+    expect(joiner.push(c as SplitLine)).toEqual([{ text: docker('abcdef\n'), start: 0, end: c?.end }, x]);
+    expect(joiner.pendingStart()).toBe(y?.start);
+    expect(joiner.push(z as SplitLine)).toEqual([
+      { text: docker('yz\n', 'stderr'), start: y?.start, end: z?.end },
+    ]);
+    expect(joiner.pendingStart()).toBeUndefined();
+  });
+
+  it('lets parts stand on their own before a line that is no Docker record, or once too much waits behind them', () => {
+    const joiner = createDockerPartJoiner(300);
+    const [a, x, other] = lines([docker('ab'), docker('x\n', 'stderr'), 'not a Docker record']);
+    joiner.push(a as SplitLine);
+    joiner.push(x as SplitLine);
+    expect(joiner.push(other as SplitLine)).toEqual([
+      { text: docker('ab'), start: 0, end: a?.end },
+      x,
+      other,
+    ]);
+    const [p, ...stderr] = lines([
+      docker('p'),
+      ...Array.from({ length: 4 }, () => docker(`${'e'.repeat(99)}\n`, 'stderr')),
+    ]);
+    joiner.push(p as SplitLine);
+    for (const line of stderr.slice(0, 3)) expect(joiner.push(line as SplitLine)).toEqual([]);
+    expect(joiner.push(stderr[3] as SplitLine)).toEqual([
+      { text: docker('p'), start: 0, end: p?.end },
+      ...stderr,
+    ]);
   });
 
   it('takes a {"log": …} record without Docker\'s stream and time for a whole line, as Fluent Bit\'s tail writes one', () => {
@@ -59,14 +102,20 @@ describe('Docker json-file parts', () => {
     expect(joiner.pendingStart()).toBeUndefined();
   });
 
-  it('joins the POST /logs records of a split line of one stream, and leaves parts no last part follows', () => {
+  it('joins the POST /logs records of a split line of each stream, and leaves parts no last part follows', () => {
     const part = (log: string, stream = 'stdout') => ({ record: { log, stream } });
     expect(joinDockerRecords([part('a'), part('b'), part('c\n'), part('d\n')])).toEqual([
       part('abc\n'),
       part('d\n'),
     ]);
-    // Another stream's record between them, the body's end, a record of Fluent Bit's tail (no stream).
-    const cut = [part('a'), part('x\n', 'stderr'), part('b\n'), part('tail')];
+    // Another stream's record between them stays after the joined one; the body's end, a record of
+    // no stream (a reject) leaves the parts before it as they are.
+    expect(joinDockerRecords([part('a'), part('x\n', 'stderr'), part('b\n'), part('tail')])).toEqual([
+      part('ab\n'),
+      part('x\n', 'stderr'),
+      part('tail'),
+    ]);
+    const cut = [part('a'), part('x\n', 'stderr'), { reason: 'not valid JSON' }, part('b\n'), part('tail')];
     expect(joinDockerRecords(cut)).toEqual(cut);
     const tail = [{ record: { log: 'one' } }, { record: { log: 'two\n' } }];
     expect(joinDockerRecords(tail)).toEqual(tail);

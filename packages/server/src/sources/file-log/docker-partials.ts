@@ -2,6 +2,8 @@ import type { SplitLine } from './line-splitter.ts';
 
 /** A Docker json-file record: the line a container wrote (or a part of it) in `log`. */
 type DockerRecord = { log: string } & Record<string, unknown>;
+/** A Docker record with the stream it was written to: each stream's split lines are joined apart. */
+type StreamRecord = DockerRecord & { stream: string };
 
 /**
  * The Docker json-file record a line holds when its `log` is a part of a longer line: Docker's
@@ -10,24 +12,121 @@ type DockerRecord = { log: string } & Record<string, unknown>;
  * Docker's `stream` and `time`: a `{"log":"…"}` of Fluent Bit's tail, whose lines never end in a
  * line break, would otherwise be joined line after line.
  */
-export function dockerPart(text: string): DockerRecord | undefined {
+export function dockerPart(text: string): StreamRecord | undefined {
   if (text.includes('\\n","')) return undefined;
   const record = dockerRecord(text);
-  return record &&
-    !record.log.endsWith('\n') &&
-    typeof record.stream === 'string' &&
-    typeof record.time === 'string'
-    ? record
+  return record && !record.log.endsWith('\n') ? dockerStream(record) : undefined;
+}
+
+/** The record with Docker's `stream` and `time`, as Docker's json-file driver writes each. */
+function dockerStream(record: DockerRecord): StreamRecord | undefined {
+  return typeof record.stream === 'string' && typeof record.time === 'string'
+    ? (record as StreamRecord)
     : undefined;
 }
 
 export interface DockerPartJoiner {
-  /** Takes the next line; returns the lines it completes: itself, or the parts before it joined with it. */
+  /** Takes the next line; returns the lines it completes, in order: those before an unended split line wait. */
   push(line: SplitLine): SplitLine[];
-  /** The parts gathered so far as one line (no more can come: the file is finished), if any. */
-  finish(): SplitLine | undefined;
-  /** Where the line being gathered starts: a restart must read again from there. */
+  /** The lines held (no more can come: the file is finished), each split line's parts so far as one line. */
+  finish(): SplitLine[];
+  /** Where the first line held starts: a restart must read again from there. */
   pendingStart(): number | undefined;
+}
+
+interface PartQueueOptions<Item> {
+  /** The record of an item that begins a split line (log without the line break), looked for cheaply. */
+  part(item: Item): StreamRecord | undefined;
+  /** The Docker record of an item; any other item ends the split lines before it, unended. */
+  record(item: Item): StreamRecord | undefined;
+  /** What a split line's items become: joined once its last part came (`ended`), or left unended. */
+  join(items: Item[], records: StreamRecord[], ended: boolean): Item[];
+  /** Bytes of log held at most: past it the first line held goes out as it is. */
+  maxBytes: number;
+}
+
+/**
+ * Joins the parts of each stream's split lines apart: Docker writes stdout and stderr into one file,
+ * so a stderr line can come between the parts of a stdout line. Items come out in the order their
+ * first part came: a split line where its first part was, the other stream's lines after it.
+ */
+function createPartQueue<Item>(options: PartQueueOptions<Item>) {
+  /** A line of its own, or the items of a split line (`split`), still gathering parts while `open`. */
+  type Entry = {
+    items: Item[];
+    records: StreamRecord[];
+    bytes: number;
+    split: boolean;
+    open: boolean;
+    ended: boolean;
+  };
+  const queue: Entry[] = [];
+  /** The split line each stream is gathering, by stream. */
+  const gathering = new Map<string, Entry>();
+  let held = 0;
+
+  const close = (entry: Entry, ended: boolean) => {
+    entry.open = false;
+    entry.ended = ended;
+    const stream = entry.records[0]?.stream;
+    if (stream !== undefined && gathering.get(stream) === entry) gathering.delete(stream);
+  };
+  const add = (entry: Entry, item: Item, record?: StreamRecord) => {
+    entry.items.push(item);
+    if (record) entry.records.push(record);
+    const bytes = record ? Buffer.byteLength(record.log) : 0;
+    entry.bytes += bytes;
+    held += bytes;
+  };
+  const enqueue = (item: Item, record: StreamRecord | undefined, open: boolean) => {
+    const entry: Entry = { items: [], records: [], bytes: 0, split: open, open, ended: false };
+    add(entry, item, record);
+    queue.push(entry);
+    if (open && record) gathering.set(record.stream, entry);
+  };
+  /** The lines at the head no part is awaited for; a split line too long, or holding too much behind it, goes too. */
+  const drain = (): Item[] => {
+    const out: Item[] = [];
+    for (let head = queue[0]; head; head = queue[0]) {
+      // Returned when too long, so that a line that never ends cannot exhaust memory.
+      if (head.open && head.bytes <= options.maxBytes && held - head.bytes <= options.maxBytes) break;
+      if (head.open) close(head, false);
+      queue.shift();
+      held -= head.bytes;
+      out.push(...(head.split ? options.join(head.items, head.records, head.ended) : head.items));
+    }
+    return out;
+  };
+
+  return {
+    push(item: Item): Item[] {
+      if (queue.length === 0) {
+        const part = options.part(item);
+        if (!part) return [item];
+        enqueue(item, part, true);
+        return drain();
+      }
+      const record = options.record(item);
+      const entry = record && gathering.get(record.stream);
+      if (entry && record) {
+        add(entry, item, record);
+        if (record.log.endsWith('\n')) close(entry, true);
+      } else if (record) enqueue(item, record, !record.log.endsWith('\n'));
+      else {
+        // Not a Docker record (another kind of line, one too long): the parts before it stand on their own.
+        for (const open of [...gathering.values()]) close(open, false);
+        enqueue(item, undefined, false);
+      }
+      return drain();
+    },
+    /** Every item held, the parts of each split line still awaited as they are. */
+    finish(): Item[] {
+      for (const open of [...gathering.values()]) close(open, false);
+      return drain();
+    },
+    /** The first item held, if any. */
+    head: (): Item | undefined => queue[0]?.items[0],
+  };
 }
 
 /**
@@ -36,37 +135,23 @@ export interface DockerPartJoiner {
  * cut in three was three rows of text. One over `maxBytes` is returned as a line too long.
  */
 export function createDockerPartJoiner(maxBytes: number): DockerPartJoiner {
-  type Parts = { first: DockerRecord; logs: string[]; bytes: number; start: number; end: number };
-  let parts: Parts | undefined;
-
-  const joined = (gathered: Parts, end: number, last?: DockerRecord): SplitLine => {
-    parts = undefined;
-    const text = JSON.stringify({ ...gathered.first, log: gathered.logs.join('') + (last?.log ?? '') });
-    const bytes = Buffer.byteLength(text);
-    const line = { text, start: gathered.start, end };
-    return bytes > maxBytes ? { ...line, text: text.slice(0, maxBytes), tooLongBytes: bytes } : line;
-  };
-
-  return {
-    push(line) {
-      const part = line.tooLongBytes === undefined ? dockerPart(line.text) : undefined;
-      if (part) {
-        parts ??= { first: part, logs: [], bytes: 0, start: line.start, end: line.end };
-        parts.logs.push(part.log);
-        parts.bytes += Buffer.byteLength(part.log);
-        parts.end = line.end;
-        // Returned at once when too long, so a line that never ends cannot exhaust memory.
-        return parts.bytes > maxBytes ? [joined(parts, line.end)] : [];
-      }
-      if (!parts) return [line];
-      const last = line.tooLongBytes === undefined ? dockerRecord(line.text) : undefined;
-      if (last) return [joined(parts, line.end, last)];
-      // Not the part that ends it (another kind of line, one too long): the parts stand on their own.
-      return [joined(parts, parts.end), line];
+  const queue = createPartQueue<SplitLine>({
+    part: (line) => (line.tooLongBytes === undefined ? dockerPart(line.text) : undefined),
+    record: (line) => {
+      const record = line.tooLongBytes === undefined ? dockerRecord(line.text) : undefined;
+      return record && dockerStream(record);
     },
-    finish: () => (parts ? joined(parts, parts.end) : undefined),
-    pendingStart: () => parts?.start,
-  };
+    join: (lines, records) => {
+      const first = lines[0] as SplitLine;
+      const last = lines[lines.length - 1] as SplitLine;
+      const text = JSON.stringify({ ...records[0], log: records.map((r) => r.log).join('') });
+      const bytes = Buffer.byteLength(text);
+      const line = { text, start: first.start, end: last.end };
+      return [bytes > maxBytes ? { ...line, text: text.slice(0, maxBytes), tooLongBytes: bytes } : line];
+    },
+    maxBytes,
+  });
+  return { push: queue.push, finish: queue.finish, pendingStart: () => queue.head()?.start };
 }
 
 /** The record of a Docker json-file line, whose log ends the line the parts before it began. */
@@ -80,47 +165,37 @@ function dockerRecord(text: string): DockerRecord | undefined {
   }
 }
 
-/** A POST /logs record that is a part of a line Docker split: its log without the line break. */
-function recordPart(item: { record: unknown } | { reason: string }): DockerRecord | undefined {
+/** A POST /logs record of a stream Docker wrote: Fluent Bit's docker parser takes its time out. */
+function streamRecord(item: { record: unknown } | { reason: string }): StreamRecord | undefined {
   if (!('record' in item)) return undefined;
   const { record } = item;
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
   const { log, stream } = record as { log?: unknown; stream?: unknown };
-  return typeof log === 'string' && typeof stream === 'string' ? (record as DockerRecord) : undefined;
+  return typeof log === 'string' && typeof stream === 'string' ? (record as StreamRecord) : undefined;
 }
 
 /**
  * The records of a POST /logs body with the parts of each line Docker split joined into one, as a
  * file source joins them (Fluent Bit's docker parser without docker_mode sends them as they are):
- * records of one stream without the line break, followed by the one of that stream that has it.
- * Parts no such record follows in the body (its rest went in another request) stay as they are.
+ * records of one stream without the line break, followed by the one of that stream that has it,
+ * with the other stream's records between them left after the joined one. Parts no such record
+ * follows before the body's end or a record of no stream (its rest went in another request) stay
+ * as they are.
  */
 export function joinDockerRecords<Item extends { record: unknown } | { reason: string }>(
   items: Item[],
 ): Item[] {
-  const out: Item[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const first = recordPart(items[i] as Item);
-    let end = i;
-    if (first && !first.log.endsWith('\n')) {
-      // The run of parts of its stream, and the record that ends them.
-      while (end + 1 < items.length) {
-        const next = recordPart(items[end + 1] as Item);
-        if (!next || next.stream !== first.stream) break;
-        end++;
-        if (next.log.endsWith('\n')) break;
-      }
-      const run = items.slice(i, end + 1);
-      const ended = end > i && recordPart(items[end] as Item)?.log.endsWith('\n');
-      // Unended, the run's later parts cannot start one either: taken as they are, at once.
-      if (ended) {
-        const log = run.map((item) => (recordPart(item) as DockerRecord).log).join('');
-        out.push({ ...(items[i] as Item), record: { ...first, log } });
-      } else out.push(...run);
-      i = end;
-      continue;
-    }
-    out.push(items[i] as Item);
-  }
-  return out;
+  const queue = createPartQueue<Item>({
+    part: (item) => {
+      const record = streamRecord(item);
+      return record && !record.log.endsWith('\n') ? record : undefined;
+    },
+    record: streamRecord,
+    join: (parts, records, ended) =>
+      ended
+        ? [{ ...(parts[0] as Item), record: { ...records[0], log: records.map((r) => r.log).join('') } }]
+        : parts,
+    maxBytes: Number.POSITIVE_INFINITY,
+  });
+  return [...items.flatMap((item) => queue.push(item)), ...queue.finish()];
 }

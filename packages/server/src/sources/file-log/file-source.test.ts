@@ -370,6 +370,66 @@ describe('file source: sync', () => {
     expect(existsSync(join(layout.rejects, 'app'))).toBe(false);
   });
 
+  it("joins a split line's parts per stream, across syncs too, where another stream's line between them was joined to them", async () => {
+    // Docker writes stdout and stderr into one file, so stderr lines can come between the parts of a
+    // stdout line; the stdout line and each stderr line are a row, the joined line at its first part's time.
+    const { logs, sync, query, layout } = await setup([
+      { name: 'app', type: 'file', path: 'app-json.log', format: 'json_lines' },
+    ]);
+    const docker = (second: number, log: string, stream = 'stdout') =>
+      `${JSON.stringify({ log, stream, time: `2026-12-01T00:00:0${second}Z` })}\n`;
+    const big = JSON.stringify({ level: 'error', msg: 'big', payload: 'x'.repeat(40_000) });
+    writeFileSync(
+      log(logs, 'app-json.log'),
+      `${docker(0, '{"msg":"before"}\n')}${docker(1, big.slice(0, 16_384))}${docker(2, 'slow query\n', 'stderr')}${docker(3, big.slice(16_384, 32_768))}`,
+    );
+    expect((await sync()).tables).toEqual([
+      { table: 'app_logs', rows: 1 },
+      { table: 'app_logs (lines Docker split in parts, waiting for their last part)', rows: 1 },
+    ]);
+    appendFileSync(
+      log(logs, 'app-json.log'),
+      `${docker(4, 'retrying\n', 'stderr')}${docker(5, `${big.slice(32_768)}\n`)}${docker(6, '{"msg":"after"}\n')}`,
+    );
+    expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 4 }]);
+    expect(
+      await query(
+        "SELECT ts::VARCHAR, message, length(json_extract_string(fields, '$.payload'))::INTEGER, fields->>'stream' FROM app_logs ORDER BY ts",
+      ),
+    ).toEqual([
+      ['2026-12-01 00:00:00+00', 'before', null, 'stdout'],
+      ['2026-12-01 00:00:01+00', 'big', 40_000, 'stdout'],
+      ['2026-12-01 00:00:02+00', 'slow query', null, 'stderr'],
+      ['2026-12-01 00:00:04+00', 'retrying', null, 'stderr'],
+      ['2026-12-01 00:00:06+00', 'after', null, 'stdout'],
+    ]);
+    expect(existsSync(join(layout.rejects, 'app'))).toBe(false);
+  });
+
+  it("reads the parts of a split line in a rotated file at rest with the other stream's lines between them once, not again at the next sync", async () => {
+    // The stdout parts are read where the first was, the stderr line after them: the offset is past
+    // the last part, not at the end of the stderr line read last.
+    const { logs, sync, query } = await setup([
+      { name: 'app', type: 'file', path: 'app-json.log', format: 'json_lines' },
+    ]);
+    const docker = (log: string, stream = 'stdout') =>
+      `${JSON.stringify({ log, stream, time: '2026-12-01T00:00:00Z' })}\n`;
+    writeFileSync(log(logs, 'app-json.log'), docker('{"msg":"live"}\n'));
+    const rotated = log(logs, 'app-json.log.1');
+    writeFileSync(rotated, `${docker('a'.repeat(16_384))}${docker('slow query\n', 'stderr')}${docker('b')}`);
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(rotated, old, old);
+    expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 3 }]);
+    expect((await sync()).tables).toEqual([{ table: 'app_logs', rows: 0 }]);
+    expect(
+      await query("SELECT fields->>'stream', length(message)::INTEGER FROM app_logs ORDER BY 2"),
+    ).toEqual([
+      ['stdout', 4],
+      ['stderr', 10],
+      ['stdout', 16_385],
+    ]);
+  });
+
   it('rejects a line whose bytes or status access_logs cannot hold and goes on, where its batch failed at every sync', async () => {
     // DuckDB's "Failed to cast value to numerical: 100000000000000000000" failed the batch the line
     // was in, and every sync after it: the source never got past that line.

@@ -688,12 +688,13 @@ export async function openFileTailer(
           task.file.offset = last.end;
           delete task.file.gathered;
         }
-        // The parts of a line Docker split at the end of a file no more is written to stand on their own.
-        const parts = (task.candidate.gz || finishLastLine) && docker?.finish();
-        if (parts) {
-          addLine(task.file, parts);
-          task.file.offset = parts.end;
-        }
+        // The parts of a line Docker split at the end of a file no more is written to stand on their
+        // own; the lines held after them go too (one may end before the parts do: the offset stays past all).
+        if (docker && (task.candidate.gz || finishLastLine))
+          for (const line of docker.finish()) {
+            addLine(task.file, line);
+            task.file.offset = Math.max(task.file.offset, line.end);
+          }
         // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
         if (docker?.pendingStart() === task.file.offset) splitWaiting.add(keyOf(task.file));
         else splitWaiting.delete(keyOf(task.file));
