@@ -698,6 +698,37 @@ describe('file source: sync', () => {
     expect(warned()).toHaveLength(2);
   });
 
+  it('says once, not at every inlet sync, that a line Docker split has waited minutes for its last part', async () => {
+    // Nothing saved said the warning was given: each inlet sync (a cron job's) gave it again.
+    const { logger, lines } = capturingLogger<{ path?: string; offset?: number }>();
+    const { logs, sync } = await setup(
+      [{ name: 'app', type: 'file', path: 'app-json.log', format: 'json_lines' }],
+      {},
+      logger,
+    );
+    const path = log(logs, 'app-json.log');
+    const docker = (log: string) =>
+      `${JSON.stringify({ log, stream: 'stdout', time: '2026-12-01T00:00:00Z' })}\n`;
+    const first = `${docker('{"msg":"before"}\n')}${docker('a'.repeat(16_384))}`;
+    writeFileSync(path, first);
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(path, old, old);
+    for (let run = 0; run < 3; run++) await sync();
+    const warned = () => lines.filter((l) => l.msg.startsWith('a Docker json-file log ends with the parts'));
+    expect(warned()).toEqual([
+      expect.objectContaining({ path, offset: docker('{"msg":"before"}\n').length }),
+    ]);
+    // Another split line waiting so long is said again.
+    appendFileSync(path, `${docker('b\n')}${docker('c'.repeat(16_384))}`);
+    utimesSync(path, old, old);
+    await sync();
+    await sync();
+    expect(warned()).toEqual([
+      expect.objectContaining({ offset: docker('{"msg":"before"}\n').length }),
+      expect.objectContaining({ offset: `${first}${docker('b\n')}`.length }),
+    ]);
+  });
+
   it("reads requests to the bare IP address as the host, in the first lines of a file and of a later inlet sync too, with log_format '$host $remote_addr …'", async () => {
     // What a line showed of the layout held for the lines after it, in one run: the first lines of
     // a file, and a cron job's next inlet sync starting with a request to 10.0.0.1 (a scanner's,

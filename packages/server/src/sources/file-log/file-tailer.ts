@@ -660,13 +660,15 @@ export async function openFileTailer(
         ) {
           const kept = partials.get(keyOf(file));
           const key = `${keyOf(file)}@${file.offset}`;
-          if (!kept?.warned && !warnedUnended.has(key)) {
+          const split = docker?.pendingStart() === file.offset;
+          if (!kept?.warned && file.splitWarned !== file.offset && !warnedUnended.has(key)) {
             warnedUnended.add(key);
             if (kept?.start === file.offset) kept.warned = true;
+            if (split) file.splitWarned = file.offset;
             const minutes = ROTATED_SETTLE_MS / 60_000;
             logger.warn(
               { source: name, path: candidate.path, offset: file.offset },
-              docker?.pendingStart() === file.offset
+              split
                 ? `a Docker json-file log ends with the parts of a line Docker split (a line over 16 KiB) whose last part has not come for ${minutes} minutes: inlet joins a split line once its last part, the record whose log ends in a line break, is written, so this one waits for it`
                 : `a log file ends with a line that has had no newline for ${minutes} minutes: inlet reads a line once its newline is written, so this one waits; if nothing will write it (a file exported or copied without a newline at its end), add it (echo >> file)`,
             );
@@ -698,6 +700,9 @@ export async function openFileTailer(
         // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
         if (docker?.pendingStart() === task.file.offset) splitWaiting.add(keyOf(task.file));
         else splitWaiting.delete(keyOf(task.file));
+        // Past the split line said to wait: a next one that waits so long is said again.
+        if (task.file.splitWarned !== undefined && task.file.splitWarned !== task.file.offset)
+          delete task.file.splitWarned;
         keepGathered(task.file, joiner && !last && !task.candidate.gz ? joiner.finish() : undefined);
         // The line after the record that waits for its newline goes with it, should the file go.
         const { gathered } = task.file;

@@ -59,6 +59,11 @@ export interface TrackedFile {
    * next inlet sync reads only what was added to it since. `warned`: said to wait for its newline.
    */
   waiting?: { readTo: number; head: string; bytes: number; warned?: true };
+  /**
+   * The offset of the line Docker split that the file ends with the parts of, once said to wait for
+   * its last part: said once, across restarts and runs of inlet sync too, as `waiting.warned` does.
+   */
+  splitWarned?: number;
   /** A .gz read to its end: never read again while its inode holds this size. */
   done: boolean;
   /** Last size and mtime seen (compressed size for a .gz). */
