@@ -142,7 +142,7 @@ export function notInLake(config: Pick<InletConfig, 'sources' | 'sourcesLeftOut'
   if (writers)
     return `it reads ${name}, which no log source has written yet: it appears once ${writers.length === 1 ? 'the log source' : 'one of the log sources'} ${writers.join(', ')}, which ${writers.length === 1 ? 'writes' : 'write'} it, has synced (inlet sync ${writers[0]}, or inlet start tails it)`;
   const hint = logTableHint(name);
-  if (hint) return `it reads ${name}, which no log source has written yet: ${hint}`;
+  if (hint) return `it reads ${name}, which no log source has written yet; ${hint}`;
   return `it reads ${typed}, which is neither a table of the lake nor a model, and which no source in inlet.yaml writes (no log source has table: ${name}): correct the name in its SQL; inlet catalog lists the tables`;
 }
 

@@ -667,7 +667,7 @@ describe('a model not built yet over a lake table nothing has written yet', () =
     try {
       // The built-in mart over access_logs, which the HTTP log intake and a file source with no table: write.
       expect(await note('access_log_traffic_daily')).toBe(
-        'it reads access_logs, which no log source has written yet: access_logs appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).',
+        'it reads access_logs, which no log source has written yet; access_logs appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).',
       );
       expect((await own.tables()).find((t) => t.name === 'access_log_traffic_daily')?.columns_note).toContain(
         'it reads access_logs, which no log source has written yet',
