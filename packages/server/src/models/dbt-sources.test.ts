@@ -518,7 +518,7 @@ describe("dbt's sources:", () => {
         0,
         expect.stringMatching(/^crm\.customers,source,/),
       ]);
-      expect(await shown('source:shop.crm.customers', '--format', 'csv')).toEqual([0, 'id,BIGINT,,']);
+      expect(await shown('source:shop.crm.customers', '--format', 'csv')).toEqual([0, 'id,BIGINT,,,']);
       expect((await catalog.table('source:shop.crm.customers')).name).toBe('crm.customers');
       expect((await catalog.source('source:shop.crm.*')).name).toBe('crm');
       // Another project's name says which project this is and what to type, as inlet run does.
