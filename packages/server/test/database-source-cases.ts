@@ -147,6 +147,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
   });
 
   it('names the privilege a user lacks and whom to grant it, copies the tables it may read, and copies the table once granted', async () => {
+    // Read from prod.yaml, the advice was to leave the entry out of inlet.yaml.
     const healthy = dialect.healthyTable;
     const customers = table('customers');
     const reader = await dialect.createReader(table(healthy.name));
@@ -160,7 +161,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
             `${sourceName}.customers: ${dialect.server} does not let the user ${reader.user} of this source's url read it (`,
           );
           expect(error.message).toContain(
-            `); grant that user SELECT on the table ${customers.split('.').map(dialect.quote).join('.')}, or leave this entry out of inlet.yaml.`,
+            `); grant that user SELECT on the table ${customers.split('.').map(dialect.quote).join('.')}, or leave this entry out of prod.yaml.`,
           );
           expect(error.message).toMatch(new RegExp(`Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`));
           await reader.grant(customers);
@@ -169,6 +170,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
             { table: healthy.name, rows: healthy.rows },
           ]);
         },
+        { configFile: 'prod.yaml' },
       );
     } finally {
       await reader.drop();
@@ -629,19 +631,24 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
     });
   });
 
-  it('names a table: the database does not have, says to check its spelling in inlet.yaml, and copies the others', async () => {
-    // The server's words alone ("relation … does not exist") read as a fault of the database.
+  it('names a table: the database does not have, says to check its spelling in the configuration file, and copies the others', async () => {
+    // The server's words alone ("relation … does not exist") read as a fault of the database; read
+    // from prod.yaml, they said to check the table: in inlet.yaml.
     const missing = table('customer');
     const healthy = dialect.healthyTable;
-    await withSourceHarness([source([{ table: missing }, { table: table(healthy.name) }])], async (h) => {
-      const error = await syncError(h, sourceName);
-      expect(error).toMatchObject({ code: 'SOURCE_QUERY_FAILED' });
-      expect(error.message).toMatch(
-        new RegExp(
-          `^1 of 2 tables of "${sourceName}" were not copied: ${sourceName}\\.customer: (PostgreSQL|MySQL) has no table ${missing} \\([^)]*customer[^)]*\\); check this table's table: in inlet\\.yaml, schema\\.table spelled as the database has it \\(case counts\\)\\. Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`,
-        ),
-      );
-    });
+    await withSourceHarness(
+      [source([{ table: missing }, { table: table(healthy.name) }])],
+      async (h) => {
+        const error = await syncError(h, sourceName);
+        expect(error).toMatchObject({ code: 'SOURCE_QUERY_FAILED' });
+        expect(error.message).toMatch(
+          new RegExp(
+            `^1 of 2 tables of "${sourceName}" were not copied: ${sourceName}\\.customer: (PostgreSQL|MySQL) has no table ${missing} \\([^)]*customer[^)]*\\); check this table's table: in prod\\.yaml, schema\\.table spelled as the database has it \\(case counts\\)\\. Copied: ${healthy.name} \\(${healthy.rows} rows\\)\\.$`,
+          ),
+        );
+      },
+      { configFile: 'prod.yaml' },
+    );
   });
 
   it('merge mode refuses rows without their primary_key, which the view hid, and copies them by a query: that leaves them out', async () => {

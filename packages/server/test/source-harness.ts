@@ -38,14 +38,22 @@ export const mergeTable = (table: string, extra: Record<string, unknown> = {}) =
   ...extra,
 });
 
-export async function createSourceHarness(sources: Array<Record<string, unknown>>) {
+export async function createSourceHarness(
+  sources: Array<Record<string, unknown>>,
+  options: {
+    /** The name of the file the configuration was read from (prod.yaml), as --config gives one; none by default. */
+    configFile?: string;
+  } = {},
+) {
   const temp = tempDir('inlet-sources-');
-  const config = testConfig(temp.dir, {
+  const parsed = testConfig(temp.dir, {
     sources: sources as Array<{ name: string; type: string }>,
     // Its own, so a test's models never land in the working directory's ./project.
     project_dir: join(temp.dir, 'project'),
     models: { builtin: false },
   });
+  const config =
+    options.configFile === undefined ? parsed : { ...parsed, configPath: join(temp.dir, options.configFile) };
   const layout = dataLayout(config.data_dir);
   const state = openStateStore(join(temp.dir, 'state.sqlite'));
   const engine = await createQueryEngine({ config, layout });
@@ -102,8 +110,9 @@ export type SourceHarness = Awaited<ReturnType<typeof createSourceHarness>>;
 export async function withSourceHarness<T>(
   sources: Array<Record<string, unknown>>,
   use: (h: SourceHarness) => Promise<T>,
+  options: Parameters<typeof createSourceHarness>[1] = {},
 ): Promise<T> {
-  const h = await createSourceHarness(sources);
+  const h = await createSourceHarness(sources, options);
   try {
     return await use(h);
   } finally {

@@ -76,6 +76,7 @@ export function databaseTableJob<Column extends { plan: ColumnPlan }>(
           server: driver.server,
           quoteIdent: driver.quoteIdent,
           classify: driver.classify,
+          configFile: run.configFile,
         });
       }
     },

@@ -11,6 +11,7 @@ const options = {
   server: 'PostgreSQL',
   quoteIdent: (name: string) => `"${name}"`,
   classify: (error: unknown) => (error as { kind?: 'timeout' | 'server' }).kind,
+  configFile: 'prod.yaml',
 };
 
 describe('tableSyncError', () => {

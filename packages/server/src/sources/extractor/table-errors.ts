@@ -34,6 +34,8 @@ export function tableSyncError(
     /** Quotes one name as the database's SQL does, for the table a GRANT names. */
     quoteIdent: (name: string) => string;
     classify: (error: unknown) => DriverFailure;
+    /** The configuration file to correct the table's entry in (configFileName). */
+    configFile: string;
   },
 ): InletError {
   if (isInletError(error)) return error;
@@ -51,7 +53,7 @@ export function tableSyncError(
   if (failure === 'no-table' && options.table.table !== undefined) {
     return new InletError(
       'SOURCE_QUERY_FAILED',
-      `${where}: ${options.server} has no table ${options.table.table} (${message}); check this table's table: in inlet.yaml, schema.table spelled as the database has it (case counts).`,
+      `${where}: ${options.server} has no table ${options.table.table} (${message}); check this table's table: in ${options.configFile}, schema.table spelled as the database has it (case counts).`,
     );
   }
   // The fix is a GRANT by the database's owner, not another run: say so, and to whom.
@@ -66,7 +68,7 @@ export function tableSyncError(
         : 'the tables its query: reads';
     return new InletError(
       'SOURCE_QUERY_FAILED',
-      `${where}: ${options.server} does not let ${who} read it (${message}); grant that user SELECT on ${what}, or leave this entry out of inlet.yaml.`,
+      `${where}: ${options.server} does not let ${who} read it (${message}); grant that user SELECT on ${what}, or leave this entry out of ${options.configFile}.`,
     );
   }
   if (failure === 'server' || failure === 'no-table') {

@@ -10,6 +10,7 @@ import {
 } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { warnLinkedFiles } from '../lake-links.ts';
+import { configFileName } from '../relative-paths.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
 import { checkMergeKeys, rowOrdered } from './merge-keys.ts';
@@ -50,6 +51,8 @@ export interface TableRun {
   writer: ParquetWriter;
   signal: AbortSignal;
   logger: Logger;
+  /** The configuration file a message says to edit: prod.yaml when --config named it (configFileName). */
+  configFile: string;
   /**
    * The greatest value of column in the files this run wrote, as text; undefined when none. order
    * (a ColumnPlan's) ranks the values where the lake type's own order is not the source's; text,
@@ -186,6 +189,7 @@ export async function syncTable(options: {
       writer,
       signal: context.signal,
       logger,
+      configFile: configFileName(context.config),
       async maxOf(column, { order, text = '{}::VARCHAR', where } = {}) {
         const files = stagedFiles(staging);
         if (files.length === 0) return undefined;
