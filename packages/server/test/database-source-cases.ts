@@ -423,7 +423,8 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
 
   it('refuses a time column that gained or lost its time zone between runs, which the view would read in the query time zone', async () => {
     // Read together, the older times without a zone were cast in the engine's timezone (Asia/Tokyo
-    // shifted them by nine hours) and, once compacted by the writer, in UTC: values changed.
+    // shifted them by nine hours) and, once compacted by the writer, in UTC: values changed. Read
+    // from prod.yaml, the message pointed at timezone: in inlet.yaml.
     const { naive, zoned } = dialect.timestampTypes;
     const cases = [
       { name: 'shifts', from: naive, to: zoned, was: 'TIMESTAMP', now: 'TIMESTAMP WITH TIME ZONE' },
@@ -448,6 +449,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
           expect(error.message).toContain(
             `${sourceName}.${name}: column "starts" is ${was} in the rows copied before and ${now} in this run's;`,
           );
+        expect(error.message).toContain('in the time zone of each query (timezone: in prod.yaml)');
         expect(error.message).toContain('nothing of this run was committed');
         expect(await h.query(`SELECT id, starts::VARCHAR AS starts FROM ${sourceName}.shifts`)).toEqual([
           { id: 1, starts: '2026-01-01 10:00:00' },
@@ -456,6 +458,7 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
           before,
         );
       },
+      { configFile: 'prod.yaml' },
     );
   });
 

@@ -179,6 +179,7 @@ export async function syncTable(options: {
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   let seq = 0;
+  const configFile = configFileName(context.config);
   try {
     const result = await job.extract({
       run,
@@ -189,7 +190,7 @@ export async function syncTable(options: {
       writer,
       signal: context.signal,
       logger,
-      configFile: configFileName(context.config),
+      configFile,
       async maxOf(column, { order, text = '{}::VARCHAR', where } = {}) {
         const files = stagedFiles(staging);
         if (files.length === 0) return undefined;
@@ -227,6 +228,7 @@ export async function syncTable(options: {
         where: `${source}.${target.name}`,
         committed: reshaped ? [] : committedParts(join(tableDir, partsDir)),
         staged: stagedFiles(staging),
+        configFile,
       });
       if (target.mode === 'merge' && target.primaryKey)
         await checkMergeKeys(writer, {

@@ -20,9 +20,15 @@ const read = (files: string[]) => `read_parquet([${files.map(sqlString).join(', 
  */
 export async function checkTypeChange(
   writer: ParquetWriter,
-  options: { where: string; committed: string[]; staged: string[] },
+  options: {
+    where: string;
+    committed: string[];
+    staged: string[];
+    /** The configuration file whose timezone: the message names (configFileName). */
+    configFile: string;
+  },
 ): Promise<void> {
-  const { where, committed, staged } = options;
+  const { where, committed, staged, configFile } = options;
   if (committed.length === 0 || staged.length === 0) return;
   const typesOf = async (files: string[]) =>
     new Map((await writer.describe(`SELECT * FROM ${read(files)}`)).map((c) => [c.name, c.type]));
@@ -40,7 +46,7 @@ export async function checkTypeChange(
         throw new InletError(
           'SOURCE_SCHEMA_INVALID',
           `${where}: column "${name}" is ${before.get(name)} in the rows copied before and ${added.get(name)} in this run's; ` +
-            'read as one column, the times without a time zone would be taken in the time zone of each query (timezone: in inlet.yaml), ' +
+            `read as one column, the times without a time zone would be taken in the time zone of each query (timezone: in ${configFile}), ` +
             'and change once the files are compacted, so nothing of this run was committed. ' +
             `Keep the column's type (a file: types: { ${name}: ${before.get(name)} }; a database table: a query: that casts it), ` +
             'or copy the table again from the start (docs/databases.md, "New columns are picked up").',
