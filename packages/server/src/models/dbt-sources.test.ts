@@ -265,9 +265,11 @@ describe("dbt's sources:", () => {
   });
 
   it('takes source: in a workflow test step, checked against the sources: described', () => {
+    // Read from prod.yaml, a source not there was said to be no source in inlet.yaml.
     const withStep = (step: string) => () =>
       loadWorkflows({
         ...config,
+        configPath: join(temp.dir, 'prod.yaml'),
         workflows: [workflowSchema.parse({ name: 'nightly', cron: '0 5 * * *', steps: [step] })],
       });
     expect(withStep('test source:crm --exclude source:crm.customers')).not.toThrow();
@@ -278,7 +280,7 @@ describe("dbt's sources:", () => {
       /"source:crm" selects a source's tables, which are synced \(inlet sync crm\), not built: inlet run builds none of them\. source:crm\+ selects the models that read them/,
     );
     expect(withStep('run source:erp')).toThrow(
-      /"source:erp" names no source: erp is not a source in inlet\.yaml \(its sources are crm, left\)/,
+      /"source:erp" names no source: erp is not a source in prod\.yaml \(its sources are crm, left\)/,
     );
     // source:crm+ selects the models that read it, in a run step and a test step alike.
     expect(withStep('run source:crm+')).not.toThrow();
@@ -328,13 +330,13 @@ describe("dbt's sources:", () => {
       ]);
       expect(select(['source:crm+'], ['source:crm,totals'])).toEqual(['accounts', 'named', 'totals']);
       expect(() => select(['source:crm+'], ['source:erp'])).toThrow(
-        /"source:erp" names no source to leave out: erp is not a source in inlet\.yaml \(its sources are crm, left\)/,
+        /"source:erp" names no source to leave out: erp is not a source in the configuration file \(its sources are crm, left\)/,
       );
       expect(() => select(['source:erp+'])).toThrow(
-        /"source:erp\+" names no source to select from: erp is not a source in inlet\.yaml \(its sources are crm, left\)/,
+        /"source:erp\+" names no source to select from: erp is not a source in the configuration file \(its sources are crm, left\)/,
       );
       expect(() => select(['source:crm.orders+'])).toThrow(
-        /"source:crm\.orders\+" names no source to select from: source crm has no table orders in inlet\.yaml \(its tables are customers\)/,
+        /"source:crm\.orders\+" names no source to select from: source crm has no table orders in the configuration file \(its tables are customers\)/,
       );
       expect(() => select(['+source:crm'])).toThrow(
         /"\+source:crm": a source has nothing upstream to select/,
@@ -427,7 +429,7 @@ describe("dbt's sources:", () => {
       );
       // As in dbt, two parts are a source and its table, whatever the project is named.
       expect(() => select(['source:shop.crm+'])).toThrow(
-        /"source:shop\.crm\+" names no source to select from: shop is not a source in inlet\.yaml \(its sources are crm, left\).*; dbt reads it as source shop's table crm: source:shop\.crm\.\* names the tables of source crm of project shop\./,
+        /"source:shop\.crm\+" names no source to select from: shop is not a source in the configuration file \(its sources are crm, left\).*; dbt reads it as source shop's table crm: source:shop\.crm\.\* names the tables of source crm of project shop\./,
       );
       expect(() => select(['source:shop.crm.customers.id+'])).toThrow(
         /"source:shop\.crm\.customers\.id\+" is not a source selector: dbt's are source:<source>, source:<source>\.<table> and source:<project>\.<source>\.<table>/,
@@ -637,7 +639,7 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       // An identifier: the source does not copy either is refused, naming the tables it does.
       project('models/_sources.yml', yaml.replace('identifier: customers', 'identifier: cust'));
       expect(() => openProject(config)).toThrow(
-        /\(source table raw_crm\.clients\): source crm has no table clients in inlet\.yaml \(its tables are customers\)/,
+        /\(source table raw_crm\.clients\): source crm has no table clients in the configuration file \(its tables are customers\)/,
       );
     } finally {
       rmSync(join(config.project_dir, 'models/clients.sql'));
@@ -645,32 +647,34 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
     }
   });
 
-  it('refuses a source or a table inlet.yaml does not configure, naming the configured ones', () => {
+  it('refuses a source or a table the configuration file does not configure, naming it and the configured ones', () => {
+    // Read from prod.yaml, the messages said to add the source to inlet.yaml's sources:.
+    const prod = { ...config, configPath: join(temp.dir, 'prod.yaml') };
     project('models/_sources.yml', SOURCES_YAML.replace('- name: crm', '- name: erp'));
-    expect(() => openProject(config)).toThrow(
-      /_sources\.yml \(source erp\): erp is not a source in inlet\.yaml \(its sources are crm, left\); correct the name, or add the source to inlet\.yaml's sources:/,
+    expect(() => openProject(prod)).toThrow(
+      /_sources\.yml \(source erp\): erp is not a source in prod\.yaml \(its sources are crm, left\); correct the name, or add the source to prod\.yaml's sources:/,
     );
     project(
       'models/_sources.yml',
       SOURCES_YAML.replace('- name: crm', '- name: raw_crm').replace('schema: public', 'schema: erp'),
     );
-    expect(() => openProject(config)).toThrow(
-      /\(source raw_crm\): raw_crm is not a source in inlet\.yaml \(its sources are crm, left\)/,
+    expect(() => openProject(prod)).toThrow(
+      /\(source raw_crm\): raw_crm is not a source in prod\.yaml \(its sources are crm, left\)/,
     );
     project('models/_sources.yml', SOURCES_YAML.replace('- name: customers', '- name: clients'));
-    expect(() => openProject(config)).toThrow(
-      /\(source table crm\.clients\): source crm has no table clients in inlet\.yaml \(its tables are customers\)/,
+    expect(() => openProject(prod)).toThrow(
+      /\(source table crm\.clients\): source crm has no table clients in prod\.yaml \(its tables are customers\)/,
     );
     project(
       'models/_sources.yml',
       SOURCES_YAML.replace('schema: public', 'freshness: { warn_after: { count: 1 } }'),
     );
-    expect(() => openProject(config)).toThrow(/freshness: is dbt's, and inlet checks no freshness/);
+    expect(() => openProject(prod)).toThrow(/freshness: is dbt's, and inlet checks no freshness/);
     project('models/_sources.yml', SOURCES_YAML);
     project('models/bad.sql', "SELECT * FROM {{ source('crm', 'orders') }}");
     try {
-      expect(() => openProject(config)).toThrow(
-        /bad\.sql: source\('crm', 'orders'\): source crm has no table orders in inlet\.yaml/,
+      expect(() => openProject(prod)).toThrow(
+        /bad\.sql: source\('crm', 'orders'\): source crm has no table orders in prod\.yaml/,
       );
     } finally {
       rmSync(join(config.project_dir, 'models/bad.sql'));

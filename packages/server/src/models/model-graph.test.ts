@@ -50,7 +50,7 @@ describe('model graph', () => {
     expect(selectNodes(graph, ['@e'])).toEqual(['a', 'b', 'c', 'e', 'f']);
     // source:crm+ selects what reads a source inlet.yaml configures (dbt-sources.test.ts); here there is none.
     expect(() => selectNodes(graph, ['source:crm+'])).toThrow(
-      /"source:crm\+" names no source to select from: crm is not a source in inlet\.yaml \(it has no sources:\)/,
+      /"source:crm\+" names no source to select from: crm is not a source in the configuration file \(it has no sources:\)/,
     );
     expect(() => selectNodes(graph, ['tag:nightly'])).toThrow(
       /"tag:nightly" is dbt's tag: selector method, which inlet does not have; name the models/,

@@ -121,7 +121,12 @@ export function openProject(
         .map((table) => [table.declared, table.name] as const),
     ]),
   );
-  const sources = { tables: sourceTableNames(config), leftOut: config.sourcesLeftOut, aliases };
+  const sources = {
+    tables: sourceTableNames(config),
+    leftOut: config.sourcesLeftOut,
+    aliases,
+    configPath: config.configPath,
+  };
   return { project, graph: buildGraph(project.nodes, project.disabled, project.name, sources, project.dir) };
 }
 

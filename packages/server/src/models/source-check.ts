@@ -1,31 +1,35 @@
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { sourceTableNames } from '../sources/index.ts';
 import type { ModelConfig } from './model-config.ts';
 import { renameSources, templateSources } from './model-template.ts';
 import type { Project } from './project-node.ts';
+import type { GraphSources } from './source-selectors.ts';
 
 // A source of a properties file, and a source() in SQL, name tables that inlet.yaml's sources: copy
 // into the lake; a name it does not configure would describe nothing, or read nothing, unnoticed.
 
-/** What is wrong with naming this source (and table) of inlet.yaml, or undefined when it is there. */
+/**
+ * What is wrong with naming this source (and table) of inlet.yaml, or undefined when it is there;
+ * configPath is the file sources: was read from, which the message names (configFileName).
+ */
 export function sourceProblem(
-  configured: ReadonlyMap<string, string[] | undefined>,
-  leftOut: string[],
+  { tables: configured, leftOut, configPath }: GraphSources,
   source: string,
   table?: string,
 ): string | undefined {
   // A source left out for an unset ${VAR} is there; only its tables cannot be told.
   if (leftOut.includes(source)) return undefined;
+  const file = configFileName({ configPath });
   if (!configured.has(source)) {
     const names = [...configured.keys()].join(', ');
-    return `${source} is not a source in inlet.yaml (${names ? `its sources are ${names}` : 'it has no sources:'}); correct the name, or add the source to inlet.yaml's sources:`;
+    return `${source} is not a source in ${file} (${names ? `its sources are ${names}` : 'it has no sources:'}); correct the name, or add the source to ${file}'s sources:`;
   }
   const tables = configured.get(source);
   if (tables === undefined)
     return `${source} is a log source, whose rows are a table of its own (access_logs, app_logs), read by that name with no source()`;
   if (table !== undefined && !tables.includes(table))
-    return `source ${source} has no table ${table} in inlet.yaml (its tables are ${tables.join(', ')}); correct the name, or add the table to its tables:`;
+    return `source ${source} has no table ${table} in ${file} (its tables are ${tables.join(', ')}); correct the name, or add the table to its tables:`;
   return undefined;
 }
 
@@ -104,7 +108,11 @@ export function checkSourceNames(project: Project, config: InletConfig): void {
   const configured = sourceTableNames(config);
   resolveSourceNames(project, configured, config.sourcesLeftOut);
   const check = (shown: string, source: string, table?: string) => {
-    const problem = sourceProblem(configured, config.sourcesLeftOut, source, table);
+    const problem = sourceProblem(
+      { tables: configured, leftOut: config.sourcesLeftOut, configPath: config.configPath },
+      source,
+      table,
+    );
     if (problem) throw new InletError('MODEL_INVALID', `${shown}: ${problem}.`);
   };
   for (const source of project.sources.values()) {

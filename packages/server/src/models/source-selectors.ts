@@ -19,6 +19,8 @@ export interface GraphSources {
    * inlet.yaml (its schema:, its identifier:), as source() reads them.
    */
   aliases?: ReadonlyMap<string, string>;
+  /** The file sources: was read from, which messages name (configFileName); undefined when none was. */
+  configPath?: string | undefined;
 }
 
 const asRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -90,8 +92,7 @@ export function sourceLookup(
         return node !== undefined && readsSource(node, lake, real, sources.tables.get(lake));
       });
     },
-    sourceProblem: (source, table) =>
-      sourceProblem(sources.tables, sources.leftOut, ...inLake(source, table)),
+    sourceProblem: (source, table) => sourceProblem(sources, ...inLake(source, table)),
     sourceName: inLake,
     sourcesMatching: (source, table) => {
       const matched = new Map<string, [string, string | undefined]>();

@@ -13,11 +13,3 @@ export function relativePathStart(config: Pick<InletConfig, 'baseDir' | 'configP
       : 'the working directory';
   return `a relative path starts at ${config.baseDir}, ${folder}`;
 }
-
-/**
- * The configuration file a message says to edit: prod.yaml when --config named it, where messages
- * said inlet.yaml whatever file was read.
- */
-export function configFileName(config: Pick<InletConfig, 'configPath'>): string {
-  return config.configPath === undefined ? 'the configuration file' : basename(config.configPath);
-}

@@ -15,11 +15,13 @@ import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
+// The module itself, not config/index.ts: that one loads the sources, which load this file.
+import { configFileName } from '../../config/config-file-name.ts';
 import type { InletConfig } from '../../config/index.ts';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { sqlString } from '../../lake/index.ts';
 import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
-import { configFileName, relativePathStart } from '../relative-paths.ts';
+import { relativePathStart } from '../relative-paths.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import { type FilePart, fileLine, filesToImport, writeFilePart } from './csv-imported-files.ts';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+// The module itself, not config/index.ts: that one loads the sources, which load this file.
+import { configFileName } from '../../config/config-file-name.ts';
 import { InletError, isInletError } from '../../errors/index.ts';
 import { errorFields } from '../../log/index.ts';
-import { configFileName } from '../relative-paths.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import { createParquetWriter } from './parquet-writer.ts';

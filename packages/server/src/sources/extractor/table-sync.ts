@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+// The module itself, not config/index.ts: that one loads the sources, which load this file.
+import { configFileName } from '../../config/config-file-name.ts';
 import {
   type LakeTable,
   parquetLinks,
@@ -10,7 +12,6 @@ import {
 } from '../../lake/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { warnLinkedFiles } from '../lake-links.ts';
-import { configFileName } from '../relative-paths.ts';
 import type { SourceContext, SyncResult } from '../types.ts';
 import type { ColumnPlan } from './column-plan.ts';
 import { checkMergeKeys, rowOrdered } from './merge-keys.ts';
