@@ -417,6 +417,7 @@ export async function createQueryEngine(options: {
         skipWal: options.leases?.retiring,
         dedupWindowHours: config.loader.dedup_window_hours,
         wal,
+        configPath: config.configPath,
       });
     let wanted = discover();
     if (viewStatements(views, wanted).length === 0) return;

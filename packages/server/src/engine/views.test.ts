@@ -268,6 +268,8 @@ describe("a source table under one of DuckDB's own schema names", () => {
     // folder): main.marks replaced the mart marks, and a schema named memory made every name
     // ambiguous, so no query ran at all. Its folder gone, the mart marks is still there.
     const { config, layout, writer } = await lake('duckdb-schemas');
+    // Read from prod.yaml, the message said to rename the source in inlet.yaml.
+    const prod = { ...config, configPath: join(temp.dir, 'prod.yaml') };
     await marksMart(layout, writer);
     const folders = ['main', 'memory', 'temp', 'system'].map((schema) => {
       const dir = join(layout.lake, 'sources', schema, 'marks');
@@ -278,7 +280,7 @@ describe("a source table under one of DuckDB's own schema names", () => {
     for (const dir of folders) await writer.run(`COPY (SELECT 2 AS n) TO '${dir}/run-1.parquet'`);
     const failed = new Map<string, string>();
     await withEngine(
-      { config, layout, onViewFailed: (name, detail) => failed.set(name, detail) },
+      { config: prod, layout, onViewFailed: (name, detail) => failed.set(name, detail) },
       async (engine) => {
         expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
         expect((await engine.query('SELECT count(*)::INT FROM events')).rows).toEqual([[0]]);
@@ -288,7 +290,9 @@ describe("a source table under one of DuckDB's own schema names", () => {
           'system.marks',
           'temp.marks',
         ]);
-        expect(failed.get('memory.marks')).toContain('"memory" is a name DuckDB keeps for its own schemas');
+        expect(failed.get('memory.marks')).toContain(
+          '"memory" is a name DuckDB keeps for its own schemas, so no source\'s table can be the view memory.marks; rename the source in prod.yaml,',
+        );
         for (const dir of folders) rmSync(dir, { recursive: true });
         expect((await engine.query('SELECT n FROM marks')).rows).toEqual([[1]]);
       },
@@ -299,8 +303,10 @@ describe("a source table under one of DuckDB's own schema names", () => {
 describe('two lake tables of one name', () => {
   it('are left out, naming both folders, rather than one hiding the other', async () => {
     // A log source's table: named as a mart (daily_active_users): the mart's view replaced the log
-    // table's, and queries read the one or the other without a word.
+    // table's, and queries read the one or the other without a word. Read from prod.yaml, the
+    // message said to rename a log source's table: in inlet.yaml.
     const { config, layout, writer } = await lake('same-name');
+    const prod = { ...config, configPath: join(temp.dir, 'prod.yaml') };
     await marksMart(layout, writer);
     const logs = join(layout.lake, 'marks');
     mkdirSync(logs, { recursive: true });
@@ -308,12 +314,12 @@ describe('two lake tables of one name', () => {
     writeLakeTable(logs, { name: 'marks', kind: 'logs', files: '*.parquet' });
     const failed: string[] = [];
     await withEngine(
-      { config, layout, onViewFailed: (name, detail) => failed.push(`${name}: ${detail}`) },
+      { config: prod, layout, onViewFailed: (name, detail) => failed.push(`${name}: ${detail}`) },
       async (engine) => {
         const error = await engine.query('SELECT n FROM marks').catch((e: unknown) => e);
         expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE', status: 503 });
         expect((error as Error).message).toContain(
-          `two tables of the lake are named marks: ${logs} and ${join(layout.lake, 'marts', 'marks')}`,
+          `two tables of the lake are named marks: ${logs} and ${join(layout.lake, 'marts', 'marks')}; rename one (a log source's table: in prod.yaml, or a model)`,
         );
         await engine.query('SELECT 1');
         expect(failed).toHaveLength(1);

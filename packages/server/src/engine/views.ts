@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { DUCKDB_SCHEMAS } from '../config/index.ts';
+import { configFileName, DUCKDB_SCHEMAS, type InletConfig } from '../config/index.ts';
 import { EVENT_COLUMNS } from '../events/index.ts';
 import {
   DAMAGED_INSIDE,
@@ -226,18 +226,18 @@ export function lakeTableSql(dir: string, table: LakeTable): string {
  * before inlet.yaml refused one). main.marks replaced the view marks, and a schema named memory,
  * temp or system made every name the engine resolves ambiguous, so no query ran at all.
  */
-function refusedName(name: string): string | undefined {
+function refusedName(name: string, configFile: string): string | undefined {
   const schema = name.includes('.') ? name.split('.')[0] : undefined;
   if (schema === undefined || !DUCKDB_SCHEMAS.has(schema)) return undefined;
-  return `"${schema}" is a name DuckDB keeps for its own schemas, so no source's table can be the view ${name}; rename the source in inlet.yaml, sync it again and move lake/sources/${schema}/ out of the lake`;
+  return `"${schema}" is a name DuckDB keeps for its own schemas, so no source's table can be the view ${name}; rename the source in ${configFile}, sync it again and move lake/sources/${schema}/ out of the lake`;
 }
 
 /**
  * A name two tables of the lake have (a log source's table: named as a mart): either view replaced
  * the other's, and queries read the one or the other without a word. Neither is created.
  */
-function sameName(name: string, dirs: string[]): ViewDefinition {
-  const refused = `two tables of the lake are named ${name}: ${dirs.join(' and ')}; rename one (a log source's table: in inlet.yaml, or a model) and move the other's folder out of the lake`;
+function sameName(name: string, dirs: string[], configFile: string): ViewDefinition {
+  const refused = `two tables of the lake are named ${name}: ${dirs.join(' and ')}; rename one (a log source's table: in ${configFile}, or a model) and move the other's folder out of the lake`;
   return { name, shape: `refused:${refused}`, sql: '', refused };
 }
 
@@ -288,8 +288,11 @@ export function discoverViews(
     wal?: WalViewFile[];
     /** loader.dedup_window_hours: the view leaves out the WAL rows the loader will drop as repeats. */
     dedupWindowHours?: number;
+    /** The file the configuration was read from, which a refused view's advice names (configFileName). */
+    configPath?: InletConfig['configPath'];
   } = {},
 ): ViewDefinition[] {
+  const configFile = configFileName({ configPath: options.configPath });
   const views = [eventsView(layout, options.dedupWindowHours, options.skipWal, options.wal)];
   let pending: LakeTable[] = [];
   const damaged: DamagedManifest[] = [];
@@ -299,7 +302,7 @@ export function discoverViews(
   for (const { dir, table } of tables) {
     const dirs = dirsNamed.get(table.name) ?? [];
     if (dirs.length > 1) {
-      if (dir === dirs[0]) views.push(sameName(table.name, dirs));
+      if (dir === dirs[0]) views.push(sameName(table.name, dirs, configFile));
       continue;
     }
     if (table.sql !== undefined) {
@@ -317,7 +320,7 @@ export function discoverViews(
       shape: sql,
       sql,
       files: () => filesKey(dir),
-      refused: refusedName(table.name),
+      refused: refusedName(table.name, configFile),
     });
   }
   for (const manifest of damaged) {

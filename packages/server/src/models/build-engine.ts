@@ -115,6 +115,7 @@ export async function createBuildEngine(options: {
             skipWal: leases?.retiring,
             dedupWindowHours: config.loader.dedup_window_hours,
             wal,
+            configPath: config.configPath,
           }),
         ),
         (view, error) => failed.set(view.name, unavailableMessage(view, error)),
