@@ -11,7 +11,7 @@ import {
   type IntakeWorkers,
   startSaltExpiry,
 } from './collect/index.ts';
-import { apiTokenProblem, type InletConfig, MIN_API_TOKEN_LENGTH } from './config/index.ts';
+import { apiTokenProblem, configFileName, type InletConfig, MIN_API_TOKEN_LENGTH } from './config/index.ts';
 import { createQueryProcess, type QueryEngine } from './engine/index.ts';
 import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
@@ -171,10 +171,10 @@ function registerProcessMetrics(metrics: Metrics): () => void {
  * Makes the data directory's folders and checks this user can write in each: one left by another
  * user (a start as root, then as a service user) otherwise failed later with a bare EACCES.
  */
-function prepareDataDir(layout: DataLayout): void {
+function prepareDataDir(layout: DataLayout, configFile: string): void {
   const { dataDir } = layout;
   const unusable = (path: string, doing: string, error: unknown) =>
-    dataDirUnusable(dataDir, doing, path, error);
+    dataDirUnusable(dataDir, doing, path, error, configFile);
   const folders = [
     dataDir,
     layout.lake,
@@ -283,7 +283,7 @@ export async function startRoles(options: {
   };
   if (has('scheduler')) for (const warning of projectWarnings(config)) warnOnce(warning);
   const layout = dataLayout(config.data_dir);
-  prepareDataDir(layout);
+  prepareDataDir(layout, configFileName(config));
   const metrics = createMetrics();
   // One collector and one loader a data directory: a second collector would recover (truncate)
   // the first one's open WAL segment as if it had crashed, and a second loader would load and

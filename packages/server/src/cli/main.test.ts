@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killedAfterwards } from '../../test/child-processes.ts';
@@ -774,16 +774,19 @@ describe('inlet command line', () => {
       code: ExitCode.CONFIG,
       err: `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} cannot be used: ${join(dir, 'data', 'wal')} is a file where inlet keeps a folder. Move it out of the data directory.\n`,
     });
-    // data_dir itself a file: "making … failed with EEXIST", with advice about permissions.
+    // data_dir itself a file: "making … failed with EEXIST", with advice about permissions. Read
+    // from prod.yaml, the advice was to set data_dir in inlet.yaml.
     rmSync(join(dir, 'data'), { recursive: true, force: true });
     writeProjectFile(dir, 'data', 'not a folder\n');
+    const prod = join(dir, 'prod.yaml');
+    copyFileSync(config, prod);
     // inlet runs said "an error inlet did not foresee: EEXIST: file already exists, mkdir …" (exit 5).
     for (const command of [['start'], ['run'], ['runs'], ['runs', '1'], ['runs', 'start', 'nightly']]) {
-      const refused = await inlet(...command, '--config', config);
+      const refused = await inlet(...command, '--config', prod);
       expect([command, refused.code, refused.err]).toEqual([
         command,
         ExitCode.CONFIG,
-        `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} is a file, not a directory; set data_dir in inlet.yaml to a directory (inlet makes it when it is not there), or move the file away.\n`,
+        `DATA_DIR_UNUSABLE: data_dir ${join(dir, 'data')} is a file, not a directory; set data_dir in prod.yaml to a directory (inlet makes it when it is not there), or move the file away.\n`,
       ]);
     }
     rmSync(join(dir, 'data'), { force: true });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { configFileName } from '../config/index.ts';
 import { dataLayout, makeDataFolders } from '../lake/index.ts';
 import {
   configuredWorkflowNames,
@@ -130,10 +131,11 @@ export const runsCommand: Command = async (args, config, logger, output) => {
   // A file where data_dir should be ended it with a bare EEXIST, as an error inlet did not foresee
   // (exit 5); one where a run takes its locks (data/state) failed the run with ENOTDIR and a stack.
   const layout = dataLayout(config.data_dir);
-  makeDataFolders(layout, [
-    layout.dataDir,
-    ...(positionals[0] === 'start' ? [join(layout.state, 'locks')] : []),
-  ]);
+  makeDataFolders(
+    layout,
+    [layout.dataDir, ...(positionals[0] === 'start' ? [join(layout.state, 'locks')] : [])],
+    configFileName(config),
+  );
   const state = openStateStore(join(config.data_dir, 'state.sqlite'));
   const history = createRunHistory(state);
   try {

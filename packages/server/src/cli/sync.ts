@@ -1,3 +1,4 @@
+import { configFileName } from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
 import { dataLayout, makeDataFolders } from '../lake/index.ts';
 import { createMetrics } from '../metrics/index.ts';
@@ -26,7 +27,7 @@ export const syncCommand: Command = async (args, config, logger, output) => {
   }
   const source = findSource(createSources(config), name);
   const layout = dataLayout(config.data_dir);
-  makeDataFolders(layout, [layout.lake, layout.tmp]);
+  makeDataFolders(layout, [layout.lake, layout.tmp], configFileName(config));
   const state = openStateStore(`${config.data_dir}/state.sqlite`);
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;

@@ -49,10 +49,10 @@ describe('the data directory', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', mountPoint]);
     try {
       const layout = dataLayout(join(mountPoint, 'inlet', 'data'));
-      expect(() => makeDataFolders(layout, [layout.lake])).toThrow(
+      expect(() => makeDataFolders(layout, [layout.lake], 'prod.yaml')).toThrow(
         expect.objectContaining({
           code: 'DATA_DIR_UNUSABLE',
-          message: `data_dir ${layout.dataDir} cannot be used: making ${layout.lake} failed with EROFS (a read-only file system). Set data_dir in inlet.yaml to a directory on a writable file system, or make this one writable (a systemd unit with ProtectSystem= needs it in ReadWritePaths=; a container, a volume there).`,
+          message: `data_dir ${layout.dataDir} cannot be used: making ${layout.lake} failed with EROFS (a read-only file system). Set data_dir in prod.yaml to a directory on a writable file system, or make this one writable (a systemd unit with ProtectSystem= needs it in ReadWritePaths=; a container, a volume there).`,
         }),
       );
     } finally {
@@ -72,9 +72,9 @@ describe('the data directory', () => {
       try {
         const layout = dataLayout(join(mountPoint, 'data'));
         const locks = join(layout.state, 'locks');
-        makeDataFolders(layout, [locks, layout.lake]);
+        makeDataFolders(layout, [locks, layout.lake], 'prod.yaml');
         execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
-        expect(() => makeDataFolders(layout, [locks, layout.lake])).toThrow(
+        expect(() => makeDataFolders(layout, [locks, layout.lake], 'prod.yaml')).toThrow(
           expect.objectContaining({
             code: 'DATA_DIR_UNUSABLE',
             message: expect.stringContaining(

@@ -118,7 +118,14 @@ const parentIsFolder = (path: string): boolean => {
 };
 
 /** DATA_DIR_UNUSABLE for a folder or file of the data directory that could not be made or written. */
-export function dataDirUnusable(dataDir: string, doing: string, path: string, thrown: unknown): InletError {
+export function dataDirUnusable(
+  dataDir: string,
+  doing: string,
+  path: string,
+  thrown: unknown,
+  /** The file that sets data_dir, which the advice names (configFileName). */
+  configFile: string,
+): InletError {
   const error = doing === 'making' ? makeError(path, thrown) : thrown;
   const { code, message } = error as NodeJS.ErrnoException;
   // A file where inlet keeps a folder (data/tmp written by hand) was told to set data_dir or chown.
@@ -128,7 +135,7 @@ export function dataDirUnusable(dataDir: string, doing: string, path: string, th
   if ((code === 'EEXIST' || code === 'ENOTDIR') && isFile(dataDir))
     return new InletError(
       'DATA_DIR_UNUSABLE',
-      `data_dir ${dataDir} is a file, not a directory; set data_dir in inlet.yaml to a directory (inlet makes it when it is not there), or move the file away.`,
+      `data_dir ${dataDir} is a file, not a directory; set data_dir in ${configFile} to a directory (inlet makes it when it is not there), or move the file away.`,
       { cause: error },
     );
   const hint =
@@ -139,8 +146,8 @@ export function dataDirUnusable(dataDir: string, doing: string, path: string, th
     'DATA_DIR_UNUSABLE',
     `data_dir ${dataDir} cannot be used: ${doing} ${path} failed with ${code ?? message}${hint}. ${
       code === 'EROFS'
-        ? 'Set data_dir in inlet.yaml to a directory on a writable file system, or make this one writable (a systemd unit with ProtectSystem= needs it in ReadWritePaths=; a container, a volume there).'
-        : 'Set data_dir in inlet.yaml to a directory this user can write, or give this user the data directory (chown -R).'
+        ? `Set data_dir in ${configFile} to a directory on a writable file system, or make this one writable (a systemd unit with ProtectSystem= needs it in ReadWritePaths=; a container, a volume there).`
+        : `Set data_dir in ${configFile} to a directory this user can write, or give this user the data directory (chown -R).`
     }`,
     { cause: error },
   );
@@ -169,17 +176,17 @@ export function fileInTheWay(layout: DataLayout, dir: string): InletError | unde
  * file system (or another user's) ended inlet run with "an error inlet did not foresee: EROFS: …
  * open '…/state/locks/model-daily.lock.123.tmp'" (exit 5).
  */
-export function makeDataFolders(layout: DataLayout, folders: readonly string[]): void {
+export function makeDataFolders(layout: DataLayout, folders: readonly string[], configFile: string): void {
   for (const dir of folders) {
     try {
       makeFolder(dir);
     } catch (error) {
-      throw fileInTheWay(layout, dir) ?? dataDirUnusable(layout.dataDir, 'making', dir, error);
+      throw fileInTheWay(layout, dir) ?? dataDirUnusable(layout.dataDir, 'making', dir, error, configFile);
     }
     try {
       accessSync(dir, constants.W_OK | constants.X_OK);
     } catch (error) {
-      throw dataDirUnusable(layout.dataDir, 'writing in', dir, error);
+      throw dataDirUnusable(layout.dataDir, 'writing in', dir, error, configFile);
     }
   }
 }

@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+// The module itself, not config/index.ts: that one loads the sources, which load the lake.
+import { configFileName } from '../config/config-file-name.ts';
 import type { InletConfig } from '../config/index.ts';
 import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import type { Logger } from '../log/index.ts';
@@ -132,7 +134,7 @@ export async function createLoader(options: {
   const toLoad = () =>
     wal.sealedSegments().filter((segment) => !leases?.retiring(segmentPath(layout.walEvents, segment)));
   // A file where one should be (data/tmp/loader made by hand) is named, not a bare EEXIST or ENOTDIR.
-  makeDataFolders(layout, [join(layout.tmp, 'loader'), join(layout.tmp, 'load')]);
+  makeDataFolders(layout, [join(layout.tmp, 'loader'), join(layout.tmp, 'load')], configFileName(config));
   const open = async () => {
     const instance = await openDuckDB({
       threads: String(config.loader.threads ?? defaultLoaderThreads(options.besideCollector === true)),

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection, Json } from '@duckdb/node-api';
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
 import {
   applyViews,
@@ -75,7 +75,7 @@ export async function createBuildEngine(options: {
   try {
     makeFolder(temp);
   } catch (error) {
-    throw dataDirUnusable(layout.dataDir, 'making', temp, error);
+    throw dataDirUnusable(layout.dataDir, 'making', temp, error, configFileName(config));
   }
   const instance = await openDuckDB({
     threads: String(Math.max(1, config.query.threads)),

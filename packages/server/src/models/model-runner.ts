@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import {
   dataLayout,
@@ -218,7 +218,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   const layout = dataLayout(config.data_dir);
   // The models' build locks: data/state a file ended inlet run with a bare ENOTDIR (exit 5); and
   // where marts are published: lake/marts a file failed each model with "ENOTDIR: …, mkdir".
-  makeDataFolders(layout, [join(layout.state, 'locks'), join(layout.lake, 'marts')]);
+  makeDataFolders(layout, [join(layout.state, 'locks'), join(layout.lake, 'marts')], configFileName(config));
   const engine = await createBuildEngine({ config, layout, leases: options.leases, signal: options.signal });
   const results = new Map<string, ModelResult>();
   try {
