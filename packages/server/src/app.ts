@@ -525,7 +525,7 @@ export async function startRoles(options: {
       });
       const { host, port } = config.server;
       url = await app.listen({ host, port }).catch((error: unknown) => {
-        throw listenFailed(error, host, port);
+        throw listenFailed(error, host, port, configFileName(config));
       });
     }
     loader?.start();
@@ -555,7 +555,7 @@ export async function startRoles(options: {
   // The defaults (inlet start with no inlet.yaml) list no site: said here, not only in each 401.
   if (has('collector') && config.sites.length === 0)
     logger.warn(
-      'no site is set up in inlet.yaml, so the collector refuses every event (401 UNKNOWN_WRITE_KEY); add one under sites: with an id and a write_key, and restart',
+      `no site is set up in ${configFileName(config)}, so the collector refuses every event (401 UNKNOWN_WRITE_KEY); add one under sites: with an id and a write_key, and restart`,
     );
   logger.info(
     {
@@ -581,13 +581,13 @@ export async function startRoles(options: {
 }
 
 /** The HTTP server could not listen: what is wrong with server.host or server.port, in words. */
-function listenFailed(error: unknown, host: string, port: number): unknown {
+function listenFailed(error: unknown, host: string, port: number, configFile: string): unknown {
   const code = (error as { code?: string }).code;
   const where = `${host}:${port}`;
   if (code === 'EADDRINUSE')
     return new InletError(
       'SERVER_CANNOT_LISTEN',
-      `Another program already listens on ${where}; stop it, or give inlet another server.port in inlet.yaml (or --port N).`,
+      `Another program already listens on ${where}; stop it, or give inlet another server.port in ${configFile} (or --port N).`,
       { cause: error },
     );
   if (code === 'EACCES')

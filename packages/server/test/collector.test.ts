@@ -838,13 +838,15 @@ describe('collector refusals', () => {
 
   it('says at start and in each 401 when no site is set up, so no write key can be known', async () => {
     // inlet start with no inlet.yaml runs on the defaults, which list no site: every event got
-    // "Unknown write key; check the key against the sites", with no site to check it against.
+    // "Unknown write key; check the key against the sites", with no site to check it against. Read
+    // from prod.yaml, the warning at start said no site was set up in inlet.yaml.
     const { dir, cleanup } = tempDir();
     const { logger, lines } = capturingLogger();
-    const bare = await startInlet({ config: testConfig(dir, { sites: [] }), logger });
+    const config = { ...testConfig(dir, { sites: [] }), configPath: join(dir, 'prod.yaml') };
+    const bare = await startInlet({ config, logger });
     try {
       expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
-        expect.stringContaining('no site is set up in inlet.yaml'),
+        expect.stringContaining('no site is set up in prod.yaml'),
       ]);
       const refused = await fetch(`${bare.url}/v1/track`, {
         method: 'POST',

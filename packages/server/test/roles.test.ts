@@ -261,13 +261,14 @@ describe('roles', () => {
     try {
       await expect(
         startRoles({
-          config: { ...config, server: { ...config.server, port } },
+          // Read from prod.yaml, the advice was to set server.port in inlet.yaml.
+          config: { ...config, server: { ...config.server, port }, configPath: join(temp.dir, 'prod.yaml') },
           logger: createSilentLogger(),
           roles: ['collector'],
         }),
       ).rejects.toMatchObject({
         code: 'SERVER_CANNOT_LISTEN',
-        message: expect.stringContaining(`Another program already listens on 127.0.0.1:${port}`),
+        message: `Another program already listens on 127.0.0.1:${port}; stop it, or give inlet another server.port in prod.yaml (or --port N).`,
       });
       const next = await startRoles({ config, logger: createSilentLogger(), roles: ['collector'] });
       await next.close();
