@@ -29,10 +29,10 @@ export function tempDir(prefix = 'inlet-test-'): { dir: string; cleanup: () => v
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Writes yaml as dir/inlet.yaml, making dir if it is not there; returns the file's path for --config. */
-export function configIn(dir: string, yaml: string): string {
+/** Writes yaml as dir/<file> (inlet.yaml unless given), making dir if it is not there; returns its path for --config. */
+export function configIn(dir: string, yaml: string, file = 'inlet.yaml'): string {
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'inlet.yaml');
+  const path = join(dir, file);
   writeFileSync(path, yaml);
   return path;
 }

@@ -1,4 +1,5 @@
 import type { Catalog, CatalogTable } from '../catalog/index.ts';
+import { configFileName } from '../config/index.ts';
 import { openCatalog } from './catalog-open.ts';
 import { beyondUsage, type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -131,7 +132,7 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
     }
     // dbt's source:crm (and source:crm.*, source:<project>.crm.*) is how a dbt user names a source.
     if (/^source:(?:[^.]+(?:\.[^.]+)?\.\*|[^.]+)$/.test(name))
-      return await showSource(catalog, name, format, output);
+      return await showSource(catalog, name, format, output, configFileName(config));
     const table = await catalog.table(name);
     if (format === 'json') {
       output.out(`${JSON.stringify(table)}\n`);
@@ -193,7 +194,14 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
 };
 
 /** inlet catalog source:crm: the source's description, then its tables as inlet catalog lists them. */
-async function showSource(catalog: Catalog, name: string, format: Format, output: Output): Promise<ExitCode> {
+async function showSource(
+  catalog: Catalog,
+  name: string,
+  format: Format,
+  output: Output,
+  /** The configuration file that leaves a source out (configFileName). */
+  configFile: string,
+): Promise<ExitCode> {
   const source = await catalog.source(name);
   if (format === 'json') {
     output.out(`${JSON.stringify(source)}\n`);
@@ -213,7 +221,7 @@ async function showSource(catalog: Catalog, name: string, format: Format, output
       ...(source.configured
         ? []
         : [
-            `  not configured: inlet.yaml leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.`,
+            `  not configured: ${configFile} leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.`,
           ]),
       '',
       '',

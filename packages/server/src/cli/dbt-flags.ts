@@ -2,22 +2,20 @@
 // a dbt user types them by habit, and Node's "Unknown option" (with advice about positional
 // arguments) said neither why nor what to do.
 
-const INSTEAD: Record<string, string> = {
-  '--target':
-    'inlet has no profiles or targets: what it builds in is data_dir in inlet.yaml; for another, pass --config with another inlet.yaml',
-  '-t': 'inlet has no profiles or targets: what it builds in is data_dir in inlet.yaml; for another, pass --config with another inlet.yaml',
-  '--profile': 'inlet has no profiles: what it builds in is data_dir in inlet.yaml',
-  '--profiles-dir': 'inlet has no profiles: what it builds in is data_dir in inlet.yaml',
-  '--project-dir':
-    'the project folder is project_dir in inlet.yaml (by default project/ beside it); for another, pass --config with another inlet.yaml',
-  '--threads':
-    "inlet builds models one at a time, each with query.threads of inlet.yaml as DuckDB's threads; set it there",
+// file is the configuration file read (configFileName): prod.yaml when --config named it, where
+// the advice said inlet.yaml whatever file was read.
+const insteadOf = (file: string): Record<string, string> => ({
+  '--target': `inlet has no profiles or targets: what it builds in is data_dir in ${file}; for another, pass --config with another configuration file`,
+  '-t': `inlet has no profiles or targets: what it builds in is data_dir in ${file}; for another, pass --config with another configuration file`,
+  '--profile': `inlet has no profiles: what it builds in is data_dir in ${file}`,
+  '--profiles-dir': `inlet has no profiles: what it builds in is data_dir in ${file}`,
+  '--project-dir': `the project folder is project_dir in ${file} (by default project/ beside it); for another, pass --config with another configuration file`,
+  '--threads': `inlet builds models one at a time, each with query.threads of ${file} as DuckDB's threads; set it there`,
   '--models': "it is dbt's older name for --select; use --select (or -s)",
   '-m': "it is dbt's older name for --select; use --select (or -s)",
   '--fail-fast': 'a failing model already stops the models downstream of it, and only those; remove it',
   '-x': 'a failing model already stops the models downstream of it, and only those; remove it',
-  '--selector':
-    "inlet has no YAML selectors (selectors.yml): give the selectors themselves (inlet run a b+ --exclude c), or keep a selection as a workflow's step in inlet.yaml",
+  '--selector': `inlet has no YAML selectors (selectors.yml): give the selectors themselves (inlet run a b+ --exclude c), or keep a selection as a workflow's step in ${file}`,
   '--resource-type':
     "inlet ls lists the models and seeds that inlet run builds, and with a source: selector (inlet ls source:'*') the source tables it names; inlet catalog lists every table",
   '--output':
@@ -29,11 +27,14 @@ const INSTEAD: Record<string, string> = {
   '--store-failures':
     "a failing test's result already carries a sample of the rows that failed it; remove it",
   '--warn-error': 'inlet has no warnings that a run could fail on; remove it',
-};
+});
 
-/** What to say for a dbt flag that parseArgs refused, or undefined when the option is no dbt flag. */
-export function dbtFlagMessage(error: Error): string | undefined {
+/**
+ * What to say for a dbt flag that parseArgs refused, or undefined when the option is no dbt flag;
+ * configFile is the configuration file read, which the advice names.
+ */
+export function dbtFlagMessage(error: Error, configFile: string): string | undefined {
   const option = /^Unknown option '(-[^']*)'/.exec(error.message)?.[1];
-  const instead = option === undefined ? undefined : INSTEAD[option];
+  const instead = option === undefined ? undefined : insteadOf(configFile)[option];
   return instead && `${option} is one of dbt's options, which inlet does not take: ${instead}.`;
 }

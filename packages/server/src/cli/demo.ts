@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startInlet } from '../app.ts';
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import {
   DEMO_SITE,
   FEATURE_DESCRIPTIONS,
@@ -58,7 +58,7 @@ export async function demoCommand(
     // With a limit of 1 day, "use --days 0 or less" named no --days there is.
     const fewer = maxAge > 1 ? `use --days ${maxAge - 1} or less, or ` : '';
     output.err(
-      `--days ${days} goes back as far as ${ageKey} (${maxAge}) or further, and older events are filed at their arrival; ${fewer}raise the limit in inlet.yaml (0 keeps any age)\n`,
+      `--days ${days} goes back as far as ${ageKey} (${maxAge}) or further, and older events are filed at their arrival; ${fewer}raise the limit in ${configFileName(baseConfig)} (0 keeps any age)\n`,
     );
     return ExitCode.USAGE;
   }

@@ -408,17 +408,18 @@ describe('inlet command line', () => {
         expect.stringContaining(`${option} "" ${words}`),
       ]);
     }
-    // With limits.max_event_age_days: 1 it said "use --days 0 or less", which --days refuses.
+    // With limits.max_event_age_days: 1 it said "use --days 0 or less", which --days refuses; and
+    // to raise the limit in inlet.yaml, where it is in day-old.yaml.
     const dayOld = join(temp.dir, 'day-old.yaml');
     writeFileSync(dayOld, 'data_dir: ./data\nlimits:\n  max_event_age_days: 1\n');
     expect(await inlet('demo', '--days', '1', '--config', dayOld)).toMatchObject({
       code: ExitCode.USAGE,
-      err: '--days 1 goes back as far as limits.max_event_age_days (1) or further, and older events are filed at their arrival; raise the limit in inlet.yaml (0 keeps any age)\n',
+      err: '--days 1 goes back as far as limits.max_event_age_days (1) or further, and older events are filed at their arrival; raise the limit in day-old.yaml (0 keeps any age)\n',
     });
     const weekOld = join(temp.dir, 'week-old.yaml');
     writeFileSync(weekOld, 'data_dir: ./data\nlimits:\n  max_event_age_days: 7\n');
     expect((await inlet('demo', '--config', weekOld)).err).toContain(
-      'use --days 6 or less, or raise the limit in inlet.yaml (0 keeps any age)',
+      'use --days 6 or less, or raise the limit in week-old.yaml (0 keeps any age)',
     );
   });
 
@@ -429,7 +430,7 @@ describe('inlet command line', () => {
       'sites:\n  - id: docs\n    write_key: wk_docs_9f3a\n  - id: demo\n    write_key: wk_demo_public\n';
     expect(await demoWith('own-limit', `${sites}    max_event_age_days: 3\n`, '--days', '4')).toMatchObject({
       code: ExitCode.USAGE,
-      err: '--days 4 goes back as far as sites[1].max_event_age_days (3) or further, and older events are filed at their arrival; use --days 2 or less, or raise the limit in inlet.yaml (0 keeps any age)\n',
+      err: '--days 4 goes back as far as sites[1].max_event_age_days (3) or further, and older events are filed at their arrival; use --days 2 or less, or raise the limit in own-limit.yaml (0 keeps any age)\n',
     });
     const anyAge = await demoWith(
       'any-age',
@@ -484,6 +485,12 @@ describe('inlet command line', () => {
       const extra = await inlet(...args, '--config', configPath);
       expect([args, extra.code, extra.err.split('\n')[0]]).toEqual([args, ExitCode.USAGE, first]);
     }
+    // Read from prod.yaml, inlet sync said "inlet.yaml lists none (sources:)".
+    const prod = join(temp.dir, 'prod.yaml');
+    writeFileSync(prod, 'data_dir: ./data\n');
+    expect((await inlet('sync', '--config', prod)).err.split('\n')[0]).toBe(
+      'inlet sync needs the name of a source: prod.yaml lists none (sources:).',
+    );
   });
 
   it("names the command whose option is unknown and where its options are listed, not Node's advice on positionals", async () => {

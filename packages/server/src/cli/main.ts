@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type InletConfig, loadConfig } from '../config/index.ts';
+import { configFileName, type InletConfig, loadConfig } from '../config/index.ts';
 import { type InletError, isInletError } from '../errors/index.ts';
 import { createLogger, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from '../log/index.ts';
 import { catalogCommand, catalogHelp } from './catalog.ts';
@@ -275,7 +275,7 @@ async function dispatch(
     // An unknown option, a missing or ambiguous value (--max-rows -5): Node's message says which.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
       output.err(
-        `${printableLines(dbtFlagMessage(error as Error) ?? parseArgsMessage(error as Error, command) ?? (error as Error).message)}\n`,
+        `${printableLines(dbtFlagMessage(error as Error, configFileName(config)) ?? parseArgsMessage(error as Error, command) ?? (error as Error).message)}\n`,
       );
       return ExitCode.USAGE;
     }

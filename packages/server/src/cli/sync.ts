@@ -17,11 +17,11 @@ export const syncCommand: Command = async (args, config, logger, output) => {
   const { positionals } = commandArgs(args, {});
   const [name] = positionals;
   if (!name || positionals.length > 1) {
-    // Without one it printed the usage alone: the sources there are to name are in inlet.yaml.
+    // Without one it printed the usage alone: the sources there are to name are in the configuration.
     const sources = [...config.sources.map((source) => source.name), ...config.sourcesLeftOut];
     const why = name
       ? beyondUsage('sync', 'one source', positionals.slice(1))
-      : `inlet sync needs the name of a source: ${sources.length > 0 ? `one of ${sources.join(', ')}` : 'inlet.yaml lists none (sources:)'}.\n`;
+      : `inlet sync needs the name of a source: ${sources.length > 0 ? `one of ${sources.join(', ')}` : `${configFileName(config)} lists none (sources:)`}.\n`;
     output.err(`${why}${syncHelp}\n`);
     return ExitCode.USAGE;
   }

@@ -165,9 +165,11 @@ describe("dbt's sources:", () => {
   });
 
   it('shows a source inlet.yaml leaves out for an unset variable with its tables in the lake, as not configured', async () => {
-    // Left out, the source was shown with not_synced: [], as if every table it copies were synced.
+    // Left out, the source was shown with not_synced: [], as if every table it copies were synced;
+    // read from prod.yaml, inlet catalog said inlet.yaml left it out.
     const leftOut = {
       ...config,
+      configPath: join(temp.dir, 'prod.yaml'),
       sources: config.sources.filter((s) => s.name !== 'crm'),
       sourcesLeftOut: ['crm'],
     };
@@ -189,7 +191,7 @@ describe("dbt's sources:", () => {
       expect(captured.out.split('\n').slice(0, 3)).toEqual([
         'source crm',
         '  Our CRM, copied nightly.',
-        '  not configured: inlet.yaml leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.',
+        '  not configured: prod.yaml leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.',
       ]);
       expect(captured.out).toMatch(/crm\.customers +│ 2 +│/);
     } finally {
