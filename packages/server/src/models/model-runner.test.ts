@@ -1185,8 +1185,9 @@ describe('an incremental model by dt that outputs no row for a day in its window
 describe('a model named as a log table of the lake', () => {
   it('is refused, naming the table, rather than built and hiding the log table', async () => {
     // A log source's table: daily_active_users and the built-in mart of that name: once both were
-    // in the lake, either view replaced the other.
-    const own = configIn('same-name', 'same-name-project');
+    // in the lake, either view replaced the other. Read from prod.yaml, the message said to give the
+    // log source another table: in inlet.yaml.
+    const own = { ...configIn('same-name', 'same-name-project'), configPath: join(temp.dir, 'prod.yaml') };
     const layout = dataLayout(own.data_dir);
     await writeEvents(layout, [{ ts: '2026-10-01T10:00:00Z', name: 'login' }]);
     const dir = join(layout.lake, 'signups');
@@ -1201,7 +1202,7 @@ describe('a model named as a log table of the lake', () => {
     writeProjectFile(own.project_dir, 'models/signups.sql', 'SELECT count(*)::INT AS n FROM events');
     await expect(runModels({ config: own, logger })).rejects.toMatchObject({
       code: 'MODEL_INVALID',
-      message: `${join(own.project_dir, 'models', 'signups.sql')}: "signups" is also the name of the log table in ${dir}, and one view cannot be both; rename the model, or give the log source another table: in inlet.yaml.`,
+      message: `${join(own.project_dir, 'models', 'signups.sql')}: "signups" is also the name of the log table in ${dir}, and one view cannot be both; rename the model, or give the log source another table: in prod.yaml.`,
     });
     expect(existsSync(join(layout.lake, 'marts', 'signups'))).toBe(false);
   });

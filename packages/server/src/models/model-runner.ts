@@ -94,9 +94,10 @@ function checkLakeNames(project: Project, config: InletConfig): void {
     const node = project.nodes.get(table.name);
     // A source's tables are <source>.<table>, which no model's name can be.
     if (node === undefined || table.kind !== 'logs') continue;
+    const rename = `give the log source another table: in ${configFileName(config)}`;
     throw new InletError(
       'MODEL_INVALID',
-      `${node.path}: "${table.name}" is also the name of the log table in ${dir}, and one view cannot be both; ${node.origin === 'builtin' ? 'give the log source another table: in inlet.yaml (this is a built-in mart)' : 'rename the model, or give the log source another table: in inlet.yaml'}.`,
+      `${node.path}: "${table.name}" is also the name of the log table in ${dir}, and one view cannot be both; ${node.origin === 'builtin' ? `${rename} (this is a built-in mart)` : `rename the model, or ${rename}`}.`,
     );
   }
 }
