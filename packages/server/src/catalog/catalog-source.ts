@@ -1,4 +1,4 @@
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import { logTableHint } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type Project, sourceDescription, sourceProblem } from '../models/index.ts';
@@ -33,12 +33,13 @@ export interface CatalogSource {
  * its schema: (raw_crm for crm), with or without dbt's source: before it.
  */
 export function catalogSource(
-  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut'>,
+  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut' | 'configPath'>,
   project: Project | undefined,
   tables: CatalogTable[],
   typed: string,
 ): CatalogSource {
   const asked = typed.replace(/^source:/, '').replace(/\.\*$/, '');
+  const file = configFileName(config);
   const configured = sourceTableNames(config);
   const declared = project?.sources.get(asked);
   const name = declared?.lake ?? (configured.has(asked.toLowerCase()) ? asked.toLowerCase() : asked);
@@ -46,7 +47,7 @@ export function catalogSource(
     const names = [...configured.keys(), ...config.sourcesLeftOut].join(', ');
     throw new InletError(
       'NOT_FOUND',
-      `No source named "${asked}"; ${names ? `inlet.yaml's sources are ${names}` : 'inlet.yaml has no sources:'} (inlet catalog lists every table).`,
+      `No source named "${asked}"; ${names ? `${file}'s sources are ${names}` : `${file} has no sources:`} (inlet catalog lists every table).`,
     );
   }
   const copies = configured.get(name);
@@ -60,7 +61,7 @@ export function catalogSource(
   if (own.length === 0 && copies === undefined)
     throw new InletError(
       'NOT_FOUND',
-      `"${typed}" names a source whose tables cannot be told: inlet.yaml leaves it out for an unset variable; set it to list them.`,
+      `"${typed}" names a source whose tables cannot be told: ${file} leaves it out for an unset variable; set it to list them.`,
     );
   const synced = new Set(own.map((table) => table.name));
   return {

@@ -107,19 +107,19 @@ describe('inlet command line', () => {
   });
 
   it('says a source left out for an unset variable is, in inlet catalog source:crm, as inlet ls does', async () => {
+    // Both said inlet.yaml left it out, where left-out.yaml did.
     const leftOut = join(temp.dir, 'left-out.yaml');
     writeFileSync(
       leftOut,
       `data_dir: ./data\nsources:\n  - name: crm\n    type: postgres\n    url: \${CRM_URL}\n    tables: [users]\n`,
     );
+    const told =
+      '"source:crm" names a source whose tables cannot be told: left-out.yaml leaves it out for an unset variable; set it to list them.\n';
     for (const format of ['json', 'table']) {
       const run = await inlet('catalog', 'source:crm', '--format', format, '--config', leftOut);
-      expect([run.code, run.out, run.err], format).toEqual([
-        ExitCode.USAGE,
-        '',
-        'NOT_FOUND: "source:crm" names a source whose tables cannot be told: inlet.yaml leaves it out for an unset variable; set it to list them.\n',
-      ]);
+      expect([run.code, run.out, run.err], format).toEqual([ExitCode.USAGE, '', `NOT_FOUND: ${told}`]);
     }
+    expect((await inlet('ls', 'source:crm', '--config', leftOut)).err).toBe(`MODEL_NOT_FOUND: ${told}`);
   });
 
   it('refuses --config with no path after it as a usage error, where it ran on the defaults', async () => {

@@ -155,7 +155,7 @@ describe("dbt's sources:", () => {
     // A source no properties file describes, and one inlet.yaml does not have.
     expect(await catalog.source('left')).toMatchObject({ name: 'left', description: null });
     await expect(catalog.source('erp')).rejects.toThrow(
-      /No source named "erp"; inlet\.yaml's sources are crm, left/,
+      /No source named "erp"; the configuration file's sources are crm, left/,
     );
     // Through the table lookup (GET /api/catalog/source:crm): the source, with its tables by name.
     await expect(catalog.table('source:crm')).rejects.toThrow(
@@ -461,7 +461,7 @@ describe("dbt's sources:", () => {
         /"source:crm\.order\*\+" matches no source table/,
       );
       expect(() => select(['source:er*+'])).toThrow(
-        /"source:er\*\+" matches no source table of inlet\.yaml \(its tables are crm\.customers, left\.sides\)/,
+        /"source:er\*\+" matches no source table of the configuration file \(its tables are crm\.customers, left\.sides\)/,
       );
       // Case as typed, as dbt's fnmatch on Linux.
       expect(() => select(['source:CR*+'])).toThrow(/"source:CR\*\+" matches no source table/);
@@ -595,10 +595,10 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       expect(selectNodes(graph, ['source:raw_crm.*+'])).toEqual(['accounts', 'clients']);
       // Without a +, what is wrong says which names work: dbt's, and inlet.yaml's it maps them to.
       expect(() => selectNodes(graph, ['source:raw_crm'])).toThrow(
-        /"source:raw_crm" selects a source's tables \(raw_crm is dbt's name, by its sources: entry, for crm of inlet\.yaml\), which are synced \(inlet sync crm\), not built: inlet run builds none of them\. source:raw_crm\+ \(or source:crm\+\) selects the models that read them/,
+        /"source:raw_crm" selects a source's tables \(raw_crm is dbt's name, by its sources: entry, for crm of the configuration file\), which are synced \(inlet sync crm\), not built: inlet run builds none of them\. source:raw_crm\+ \(or source:crm\+\) selects the models that read them/,
       );
       expect(() => selectNodes(graph, ['source:raw_crm.clients'])).toThrow(
-        /\(raw_crm\.clients is dbt's name, by its sources: entry, for crm\.customers of inlet\.yaml\).* source:raw_crm\.clients\+ \(or source:crm\.customers\+\) selects the models that read it/,
+        /\(raw_crm\.clients is dbt's name, by its sources: entry, for crm\.customers of the configuration file\).* source:raw_crm\.clients\+ \(or source:crm\.customers\+\) selects the models that read it/,
       );
       const run = await runModels({ config, logger, selectors: ['clients'] });
       expect(run.models.map((m) => [m.name, m.status, m.message ?? null])).toEqual([

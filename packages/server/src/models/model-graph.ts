@@ -36,6 +36,8 @@ export interface ModelGraph {
   sourcesMatching(source: string, table?: string): [string, string | undefined][];
   /** The lake's names of a source's tables (crm.customers), or of the one named; none for a source whose tables cannot be told. */
   sourceTables(source: string, table?: string): string[];
+  /** The configuration file the sources are set in, as messages name it (configFileName). */
+  sourcesFile: string;
   /** The project's node's file, from the project folder (models/staging/stg_orders.sql); undefined for a built-in one. */
   filePath(name: string): string | undefined;
 }

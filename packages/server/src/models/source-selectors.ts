@@ -1,3 +1,4 @@
+import { configFileName } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { ModelGraph } from './model-graph.ts';
 import { templateCode } from './model-template.ts';
@@ -52,7 +53,10 @@ export function sourceLookup(
   nodes: Map<string, ProjectNode>,
   order: string[],
   sources: GraphSources,
-): Pick<ModelGraph, 'readersOf' | 'sourceProblem' | 'sourceName' | 'sourcesMatching' | 'sourceTables'> {
+): Pick<
+  ModelGraph,
+  'readersOf' | 'sourceProblem' | 'sourceName' | 'sourcesMatching' | 'sourceTables' | 'sourcesFile'
+> {
   const aliases = [...(sources.aliases ?? [])];
   // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
   const inLake = (source: string, table?: string): [string, string | undefined] => {
@@ -94,6 +98,7 @@ export function sourceLookup(
     },
     sourceProblem: (source, table) => sourceProblem(sources, ...inLake(source, table)),
     sourceName: inLake,
+    sourcesFile: configFileName({ configPath: sources.configPath }),
     sourcesMatching: (source, table) => {
       const matched = new Map<string, [string, string | undefined]>();
       for (const name of names())
@@ -132,7 +137,7 @@ export function sourceTargets(
     if (targets.length > 0) return { targets };
     const all = graph.sourcesMatching('*', '*').map((pair) => pair.join('.'));
     return {
-      error: `"${selector}" matches no source table of inlet.yaml (${all.length > 0 ? `its tables are ${all.join(', ')}` : 'it has no sources: with tables'})`,
+      error: `"${selector}" matches no source table of ${graph.sourcesFile} (${all.length > 0 ? `its tables are ${all.join(', ')}` : 'it has no sources: with tables'})`,
     };
   }
   const problem = graph.sourceProblem(source, table);
@@ -196,7 +201,7 @@ function notToBuild(graph: ModelGraph, selector: string): string {
   const typed = table === undefined ? source : `${source}.${table}`;
   const lake = lakeTable === undefined ? lakeSource : `${lakeSource}.${lakeTable}`;
   const aliased = lake !== typed;
-  return `"${selector}" selects ${table === undefined ? "a source's tables" : "a source's table"}${aliased ? ` (${typed} is dbt's name, by its sources: entry, for ${lake} of inlet.yaml)` : ''}, which are synced (inlet sync ${lakeSource}), not built: inlet run builds none of them. ${selector}+${aliased ? ` (or source:${lake}+)` : ''} selects the models that read ${table === undefined ? 'them' : 'it'} and everything downstream of them; ${tests}`;
+  return `"${selector}" selects ${table === undefined ? "a source's tables" : "a source's table"}${aliased ? ` (${typed} is dbt's name, by its sources: entry, for ${lake} of ${graph.sourcesFile})` : ''}, which are synced (inlet sync ${lakeSource}), not built: inlet run builds none of them. ${selector}+${aliased ? ` (or source:${lake}+)` : ''} selects the models that read ${table === undefined ? 'them' : 'it'} and everything downstream of them; ${tests}`;
 }
 
 /** A source: selector with nothing upstream asked for and no intersection: source:crm, source:cr*+1. */
@@ -230,7 +235,7 @@ export function sourceListing(
       if (tables.length === 0 && list === selectors && !found[1])
         throw new InletError(
           'MODEL_NOT_FOUND',
-          `"${selector}" names a source whose tables cannot be told: inlet.yaml leaves it out for an unset variable; set it to list them.`,
+          `"${selector}" names a source whose tables cannot be told: ${graph.sourcesFile} leaves it out for an unset variable; set it to list them.`,
         );
       return tables;
     });
