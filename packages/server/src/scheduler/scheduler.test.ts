@@ -1238,12 +1238,14 @@ describe('scheduler', () => {
 
   it('refuses workflows that name unknown sources, report steps, or clash', async () => {
     const s = setup();
+    // Read from prod.yaml, the advice was to add the source under sources: in inlet.yaml.
     const config = {
       ...s.config,
+      configPath: join(s.config.project_dir, 'prod.yaml'),
       workflows: [workflowSchema.parse({ name: 'w', cron: '* * * * *', steps: ['sync crm'] })],
     };
     expect(() => loadWorkflows(config)).toThrow(
-      /"sync crm" names no configured source; configured: \(none\)\. Add the source under sources: in inlet\.yaml/,
+      /"sync crm" names no configured source; configured: \(none\)\. Add the source under sources: in prod\.yaml/,
     );
     const withCrm = {
       ...s.config,
@@ -1405,9 +1407,10 @@ describe('scheduler', () => {
     const s = setup();
     const file = join(s.config.project_dir, 'workflows', 'w.yaml');
     writeProjectFile(s.config.project_dir, 'workflows/w.yaml', env(text));
-    expect(() => loadWorkflows(s.config)).toThrow(
+    // Read from prod.yaml, the message said inlet.yaml expands references.
+    expect(() => loadWorkflows({ ...s.config, configPath: join(s.config.project_dir, 'prod.yaml') })).toThrow(
       env(
-        `${file} at line ${line}: "${reference}" holds a %{NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
+        `${file} at line ${line}: "${reference}" holds a %{NAME} reference, which a workflow file does not expand (prod.yaml does); write the value, or move the workflow under workflows: in prod.yaml.`,
       ),
     );
     return { s, file };

@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { type Document, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import {
+  configFileName,
   describeIssue,
   type InletConfig,
   readStepVars,
@@ -40,6 +41,8 @@ function refuseReference(
   document: Document,
   text: string,
   path: string,
+  /** The configuration file, which does expand references (configFileName). */
+  configFile: string,
   shown = (value: string) => value,
 ): void {
   visit(document, {
@@ -50,7 +53,7 @@ function refuseReference(
       const line = node.range ? ` at line ${text.slice(0, node.range[0]).split('\n').length}` : '';
       throw new InletError(
         'WORKFLOW_INVALID',
-        `${path}${line}: "${value.slice(0, 60)}" holds a \${NAME} reference, which a workflow file does not expand (inlet.yaml does); write the value, or move the workflow under workflows: in inlet.yaml.`,
+        `${path}${line}: "${value.slice(0, 60)}" holds a \${NAME} reference, which a workflow file does not expand (${configFile} does); write the value, or move the workflow under workflows: in ${configFile}.`,
       );
     },
   });
@@ -62,7 +65,7 @@ function refuseReference(
  * refused with "Unexpected flow-map-start at node end", naming no reference. Each ${…} of a line
  * stands in as a plain word; a file that still cannot be read has another fault, told as it is.
  */
-function refuseReferenceInUnreadable(text: string, path: string): void {
+function refuseReferenceInUnreadable(text: string, path: string, configFile: string): void {
   const references: string[] = [];
   const marker = `inlet_ref_${randomBytes(6).toString('hex')}_`;
   const marked = text.replace(/\$\{[^}\n]*\}/g, (reference) => `${marker}${references.push(reference) - 1}_`);
@@ -70,12 +73,12 @@ function refuseReferenceInUnreadable(text: string, path: string): void {
   const document = parseDocument(marked, { logLevel: 'silent' });
   if (document.errors.length > 0) return;
   const token = new RegExp(`${marker}(\\d+)_`, 'g');
-  refuseReference(document, marked, path, (value) =>
+  refuseReference(document, marked, path, configFile, (value) =>
     value.replace(token, (_match, i: string) => references[Number(i)] ?? ''),
   );
 }
 
-function parseWorkflowFile(path: string): WorkflowConfig {
+function parseWorkflowFile(path: string, configFile: string): WorkflowConfig {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -99,12 +102,12 @@ function parseWorkflowFile(path: string): WorkflowConfig {
   const document = parseDocument(text, { logLevel: 'error' });
   const error = document.errors[0];
   if (error) {
-    refuseReferenceInUnreadable(text, path);
+    refuseReferenceInUnreadable(text, path, configFile);
     throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${yamlErrorLine(error)}`);
   }
   const tag = unknownTag(document, text);
   if (tag) throw new InletError('WORKFLOW_INVALID', `${path} is not valid YAML: ${unknownTagMessage(tag)}`);
-  refuseReference(document, text, path);
+  refuseReference(document, text, path, configFile);
   // A step's vars are read as dbt reads --vars, so that rate: 1.0 renders as 1.0 and flag: yes as True.
   // The file name is the workflow's name unless the file says otherwise.
   const fileName = basename(path).replace(/\.ya?ml$/, '');
@@ -167,7 +170,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
     for (const name of readdirSync(dir).sort()) {
       if (!/\.ya?ml$/.test(name) || name.startsWith('.')) continue;
       const path = join(dir, name);
-      const workflow = parseWorkflowFile(path);
+      const workflow = parseWorkflowFile(path, configFileName(config));
       found.push({ ...workflow, timezone: workflow.timezone ?? config.timezone, origin: path });
     }
   }
@@ -191,7 +194,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
         const table = sourceOfTable(sources, step.source);
         const todo = table
           ? `"${step.source}" names a table of source "${table}": a sync step copies every table of a source, so write sync ${table}.`
-          : 'Add the source under sources: in inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md), or name one of those in the step.';
+          : `Add the source under sources: in ${configFileName(config)} (docs/databases.md, docs/csv.md, docs/logs.md), or name one of those in the step.`;
         throw new InletError(
           'WORKFLOW_INVALID',
           `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}. ${todo}`,
