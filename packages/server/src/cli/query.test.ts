@@ -46,13 +46,15 @@ async function rowsBeforeTheTail(): Promise<number> {
  */
 const PLANNED_FOR_MINUTES = `SELECT ${Array.from({ length: 12 }, (_, i) => `${'('.repeat(900)}1${'+1)'.repeat(900)} AS n${i}`).join(', ')}`;
 
-async function query(...args: string[]) {
+async function queryWith(config: string, ...args: string[]) {
   const captured = capturedOutput();
-  const code = await main(['query', ...args, '--config', configPath], captured.output, {
+  const code = await main(['query', ...args, '--config', config], captured.output, {
     INLET_LOG_LEVEL: 'silent',
   });
   return { code, writes: captured.writes, out: captured.out, err: captured.err };
 }
+
+const query = (...args: string[]) => queryWith(configPath, ...args);
 
 describe('inlet query', () => {
   it('streams CSV and NDJSON as the rows come, rather than building the whole output first', async () => {
@@ -122,6 +124,11 @@ describe('inlet query', () => {
     // It named query.timeout_ms and inlet.yaml, and said to pass the --timeout-ms it was given.
     expect(slow.err).toBe(
       'QUERY_TIMEOUT: The query ran longer than --timeout-ms (200 ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or pass a larger --timeout-ms.\n',
+    );
+    // Read from prod.yaml with no --timeout-ms, it said to raise query.timeout_ms in inlet.yaml.
+    const prod = configIn(temp.dir, 'data_dir: ./data\nquery:\n  timeout_ms: 200\n', 'prod.yaml');
+    expect((await queryWith(prod, 'SELECT count(*) FROM range(10000000000000)')).err).toBe(
+      'QUERY_TIMEOUT: The query ran longer than query.timeout_ms (200 ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in prod.yaml. For this run alone, pass --timeout-ms.\n',
     );
     // Named as read: it was "(0200 ms)".
     const padded = await query('SELECT count(*) FROM range(10000000000000)', '--timeout-ms', '0200');

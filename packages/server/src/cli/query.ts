@@ -1,4 +1,4 @@
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import { createQueryProcess, type QueryEngine, type RowLimit, timeoutMessage } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
@@ -192,9 +192,9 @@ export async function queryCommand(
   } catch (error) {
     if (error instanceof InletError && error.code === 'QUERY_OUT_OF_MEMORY') throw inCommandTerms(error);
     if (!(error instanceof InletError) || error.code !== 'QUERY_TIMEOUT') throw error;
-    // The engine's message names query.timeout_ms and inlet.yaml, which --timeout-ms stood in for;
+    // The engine's message names query.timeout_ms and the configuration file, which --timeout-ms stood in for;
     // what follows it (DuckDB went on planning the query, and what to write instead) stays.
-    const engineWords = timeoutMessage(timeoutMs ?? config.query.timeout_ms);
+    const engineWords = timeoutMessage(timeoutMs ?? config.query.timeout_ms, configFileName(config));
     const after = error.message.startsWith(engineWords) ? error.message.slice(engineWords.length) : '';
     throw new InletError(
       'QUERY_TIMEOUT',

@@ -8,7 +8,7 @@ import {
   type Json,
   ResultReturnType,
 } from '@duckdb/node-api';
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout } from '../lake/index.ts';
 import {
@@ -126,9 +126,12 @@ export const STUCK_MS = 5_000;
  */
 export const ALONE_WAIT_MS = 5_000;
 
-/** What a query past query.timeout_ms fails with (inlet query puts --timeout-ms in its place). */
-export const timeoutMessage = (timeoutMs: number) =>
-  `The query ran longer than query.timeout_ms (${timeoutMs} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in inlet.yaml.`;
+/**
+ * What a query past query.timeout_ms fails with (inlet query puts --timeout-ms in its place);
+ * configFile is the file that sets it (configFileName).
+ */
+export const timeoutMessage = (timeoutMs: number, configFile: string) =>
+  `The query ran longer than query.timeout_ms (${timeoutMs} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in ${configFile}.`;
 
 /** Runs nothing: for a statement whose columns, known once prepared, are all that is wanted. */
 const planOnly = async () => undefined;
@@ -489,12 +492,12 @@ export async function createQueryEngine(options: {
     if (OUT_OF_MEMORY.test(message) && BAD_ALLOCATION.test(message))
       return new InletError(
         'QUERY_OUT_OF_MEMORY',
-        `The query needed more memory than ${options.processLimit ?? 'this process may hold'} and was stopped (${message.split('\n')[0]}). Most often one value a single function call makes (repeat, string_agg, array_to_string over a long list), which is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in inlet.yaml. Queries running at the same time share that memory, so one that needs little may pass when retried.`,
+        `The query needed more memory than ${options.processLimit ?? 'this process may hold'} and was stopped (${message.split('\n')[0]}). Most often one value a single function call makes (repeat, string_agg, array_to_string over a long list), which is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in ${configFileName(config)}. Queries running at the same time share that memory, so one that needs little may pass when retried.`,
       );
     if (OUT_OF_MEMORY.test(message)) {
       const error = new InletError(
         'QUERY_OUT_OF_MEMORY',
-        `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in inlet.yaml.`,
+        `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in ${configFileName(config)}.`,
       );
       return mayFitAlone(message) ? ofMemoryLimit(error) : error;
     }
@@ -519,7 +522,7 @@ export async function createQueryEngine(options: {
   };
 
   const running = new Map<string, () => void>();
-  const slots = createQuerySlots(config.query.max_concurrent);
+  const slots = createQuerySlots(config.query.max_concurrent, configFileName(config));
   /** Queries that took a slot so far: one that began after a query did ran beside it. */
   let begun = 0;
 
@@ -581,7 +584,10 @@ export async function createQueryEngine(options: {
         stuck = setTimeout(() => opts.onStuck?.(told), options.stuckMs ?? STUCK_MS);
     };
     const timer = setTimeout(
-      () => interrupt(new InletError('QUERY_TIMEOUT', timeoutMessage(config.query.timeout_ms))),
+      () =>
+        interrupt(
+          new InletError('QUERY_TIMEOUT', timeoutMessage(config.query.timeout_ms, configFileName(config))),
+        ),
       config.query.timeout_ms,
     );
     const onAbort = () => interrupt(new InletError('QUERY_CANCELLED', 'The query was cancelled.'));

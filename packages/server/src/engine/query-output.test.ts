@@ -52,8 +52,12 @@ describe('query results', () => {
   });
 
   it('say which setting to change when a query runs out of memory, time or slots', async () => {
+    // Read from prod.yaml, each said to raise the setting in inlet.yaml.
     const limited = async (query: Partial<InletConfigInput>['query']) => {
-      const config = testConfig(join(temp.dir, 'data'), { query });
+      const config = {
+        ...testConfig(join(temp.dir, 'data'), { query }),
+        configPath: join(temp.dir, 'prod.yaml'),
+      };
       return createQueryEngine({ config, layout: dataLayout(config.data_dir) });
     };
     const small = await limited({ memory_limit: '64MB', threads: 1 });
@@ -63,7 +67,9 @@ describe('query results', () => {
         await expect(run()).rejects.toMatchObject({
           code: 'QUERY_OUT_OF_MEMORY',
           status: 422,
-          message: expect.stringContaining('query.memory_limit (64MB)'),
+          message: expect.stringMatching(
+            /query\.memory_limit \(64MB\).*raise query\.memory_limit in prod\.yaml/,
+          ),
         });
     } finally {
       small.close();
@@ -72,14 +78,14 @@ describe('query results', () => {
     try {
       await expect(quick.query('SELECT count(*) FROM range(100000000000) a')).rejects.toMatchObject({
         code: 'QUERY_TIMEOUT',
-        message: expect.stringContaining('query.timeout_ms'),
+        message: expect.stringContaining('raise query.timeout_ms in prod.yaml'),
       });
       const slow = Array.from({ length: 5 }, () =>
         quick.query('SELECT count(*) FROM range(100000000000) a').catch((error) => error),
       );
       await expect(quick.query('SELECT 1')).rejects.toMatchObject({
         code: 'QUERY_BUSY',
-        message: expect.stringContaining('query.max_concurrent'),
+        message: expect.stringContaining('raise query.max_concurrent in prod.yaml'),
       });
       await Promise.all(slow);
     } finally {

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Json } from '@duckdb/node-api';
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout, MovedFile, ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -229,12 +229,12 @@ export async function createQueryProcess(options: {
     if (running.killedFor !== undefined)
       return new InletError(
         'QUERY_OUT_OF_MEMORY',
-        `The query engine's process held ${running.killedFor} while this query ran, more than ${capNamed}, and was stopped.${others} Outside query.memory_limit it holds the rows on their way to you and any one value a single function call makes (repeat, string_agg, array_to_string over a long list): ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); make such values smaller (less data per value); or raise query.memory_limit in inlet.yaml.`,
+        `The query engine's process held ${running.killedFor} while this query ran, more than ${capNamed}, and was stopped.${others} Outside query.memory_limit it holds the rows on their way to you and any one value a single function call makes (repeat, string_agg, array_to_string over a long list): ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); make such values smaller (less data per value); or raise query.memory_limit in ${configFileName(config)}.`,
       );
     if (reachedLimit(running, signal))
       return new InletError(
         'QUERY_OUT_OF_MEMORY',
-        `The query engine's process reached the memory it may hold (${megabytes(running.dataSeen ?? 0)} of ${capNamed}) while this query ran, and ended (signal ${signal}): Node in it could not get memory for the rows it handed over.${others} Ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); or make large values smaller, or raise query.memory_limit in inlet.yaml.`,
+        `The query engine's process reached the memory it may hold (${megabytes(running.dataSeen ?? 0)} of ${capNamed}) while this query ran, and ended (signal ${signal}): Node in it could not get memory for the rows it handed over.${others} Ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); or make large values smaller, or raise query.memory_limit in ${configFileName(config)}.`,
       );
     const how = signal
       ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps the system, out of memory' : ''}`
@@ -372,7 +372,7 @@ export async function createQueryProcess(options: {
     if (message.type === 'run-alone')
       return logger.warn(
         { query_id: jobs.get(message.job)?.queryId, error: message.error.message },
-        "a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile; still running after 5 s, it gives up); if this is frequent, raise query.memory_limit or lower query.max_concurrent in inlet.yaml",
+        `a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile; still running after 5 s, it gives up); if this is frequent, raise query.memory_limit or lower query.max_concurrent in ${configFileName(config)}`,
       );
     if (message.type === 'ready' || message.type === 'init-failed' || message.type === 'pong') return;
     const job = jobs.get(message.job);

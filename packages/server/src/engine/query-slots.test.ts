@@ -3,7 +3,7 @@ import { createQuerySlots } from './query-slots.ts';
 
 describe('query slots', () => {
   it('hands a freed slot to the query in line, not to one arriving meanwhile', async () => {
-    const slots = createQuerySlots(1);
+    const slots = createQuerySlots(1, 'prod.yaml');
     let running = 0;
     let most = 0;
     const order: string[] = [];
@@ -34,7 +34,7 @@ describe('query slots', () => {
   });
 
   it('frees the slot when nobody waits, and a query that left the line takes none', async () => {
-    const slots = createQuerySlots(1);
+    const slots = createQuerySlots(1, 'prod.yaml');
     await slots.acquire({});
     const place: { leave?: () => void } = {};
     const left = slots.acquire(place);
@@ -47,7 +47,7 @@ describe('query slots', () => {
   });
 
   it('answers QUERY_BUSY when the line is full', async () => {
-    const slots = createQuerySlots(1);
+    const slots = createQuerySlots(1, 'prod.yaml');
     await slots.acquire({});
     const line = Array.from({ length: 4 }, () => slots.acquire({}));
     await expect(slots.acquire({})).rejects.toMatchObject({ code: 'QUERY_BUSY', status: 503 });
@@ -59,7 +59,7 @@ describe('query slots', () => {
 
 describe('a slot taken alone', () => {
   it('waits for the running queries, ahead of the line, and no query starts beside it', async () => {
-    const slots = createQuerySlots(2);
+    const slots = createQuerySlots(2, 'prod.yaml');
     const order: string[] = [];
     const take = (name: string, alone = false) =>
       slots.acquire({}, { alone }).then(() => {
@@ -88,7 +88,7 @@ describe('a slot taken alone', () => {
   });
 
   it('lets the line go on when the query waiting alone leaves it', async () => {
-    const slots = createQuerySlots(2);
+    const slots = createQuerySlots(2, 'prod.yaml');
     await slots.acquire({});
     const place: { leave?: () => void } = {};
     const alone = slots.acquire(place, { alone: true });

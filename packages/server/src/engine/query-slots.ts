@@ -19,8 +19,11 @@ interface Waiter {
   alone: boolean;
 }
 
-/** At most max queries at a time, and at most max * 4 more in line (QUERY_BUSY past that). */
-export function createQuerySlots(max: number): QuerySlots {
+/**
+ * At most max queries at a time, and at most max * 4 more in line (QUERY_BUSY past that, naming
+ * configFile, the file that sets query.max_concurrent).
+ */
+export function createQuerySlots(max: number, configFile: string): QuerySlots {
   let taken = 0;
   /** The one slot taken is held alone. */
   let alone = false;
@@ -48,7 +51,7 @@ export function createQuerySlots(max: number): QuerySlots {
       if (!wantsAlone && waiting.length >= max * 4) {
         throw new InletError(
           'QUERY_BUSY',
-          `Too many queries are running (query.max_concurrent is ${max}, and ${waiting.length} more wait); retry in a moment, or raise query.max_concurrent in inlet.yaml.`,
+          `Too many queries are running (query.max_concurrent is ${max}, and ${waiting.length} more wait); retry in a moment, or raise query.max_concurrent in ${configFile}.`,
           { retryAfterSeconds: 2 },
         );
       }
