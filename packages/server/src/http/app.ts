@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Catalog } from '../catalog/index.ts';
 import { type Intake, type IntakeWorkers, parseJsonBody } from '../collect/index.ts';
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -300,6 +300,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       engine: options.engine,
       apiToken: options.apiToken,
       maxRows: config.query.max_rows,
+      configFile: configFileName(config),
       bodyLimit: config.limits.request_bytes,
       logger: options.logger,
     });

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { type AddressInfo, connect } from 'node:net';
+import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -41,7 +42,8 @@ const queryVia =
 
 async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
   const temp = tempDir();
-  const config = testConfig(temp.dir, overrides);
+  // As read from prod.yaml: the notes and hints that name the file named inlet.yaml whatever was read.
+  const config = { ...testConfig(temp.dir, overrides), configPath: join(temp.dir, 'prod.yaml') };
   const { engine, app } = await queryEngineApp(config, API_TOKEN);
   cleanups.push(async () => {
     await app.close();
@@ -78,7 +80,7 @@ describe('POST /api/query', () => {
       expect([all.statusCode, all.json().rows.length, all.json().stats.note], huge).toEqual([
         200,
         5,
-        expect.stringContaining("query.max_rows in inlet.yaml (5 rows; a request's max_rows can lower it"),
+        expect.stringContaining("query.max_rows in prod.yaml (5 rows; a request's max_rows can lower it"),
       ]);
     }
     const said = (given: string) =>
@@ -123,10 +125,10 @@ describe('POST /api/query', () => {
     const { query } = await setup({ query: { max_rows: 5 } });
     const note = async (body: Record<string, unknown>) => (await query(body)).json().stats.note as string;
     const unasked = await note({ sql: 'FROM range(100)' });
-    expect(unasked).toContain('query.max_rows in inlet.yaml (5 rows)');
+    expect(unasked).toContain('query.max_rows in prod.yaml (5 rows)');
     expect(unasked).not.toContain('raise');
     expect(await note({ sql: 'FROM range(100)', max_rows: 50 })).toContain(
-      "query.max_rows in inlet.yaml (5 rows; a request's max_rows can lower it, not raise it)",
+      "query.max_rows in prod.yaml (5 rows; a request's max_rows can lower it, not raise it)",
     );
     expect(await note({ sql: 'FROM range(100)', max_rows: 3 })).toContain("the request's max_rows (3 rows)");
     expect(await note({ sql: 'FROM range(100)', max_rows: 0 })).toContain("the request's max_rows (0 rows)");
@@ -168,7 +170,7 @@ describe('POST /api/query', () => {
     const counted = await query({ sql: 'FROM range(100)' });
     expect(counted.json().stats).toMatchObject({
       truncated: true,
-      note: expect.stringContaining('query.max_rows in inlet.yaml (5 rows)'),
+      note: expect.stringContaining('query.max_rows in prod.yaml (5 rows)'),
     });
     expect((await query({ sql: 'FROM range(3)' })).json().stats).not.toHaveProperty('note');
   });
@@ -585,7 +587,7 @@ describe('POST /api/query', () => {
       ],
       [
         { sql: 'SELECT 1', timeout_ms: 100 },
-        'timeout_ms: is not a field of the body, which takes sql, max_rows and query_id; a query stops at query.timeout_ms in inlet.yaml',
+        'timeout_ms: is not a field of the body, which takes sql, max_rows and query_id; a query stops at query.timeout_ms in prod.yaml',
       ],
     ] as const;
     for (const [body, message] of refusals) {

@@ -14,12 +14,15 @@ import { refuseUnknownParameters } from './url-parameters.ts';
 
 const BODY_FIELDS = new Set(['sql', 'max_rows', 'query_id']);
 
-/** What a field the body does not take is refused with, and where it belongs when it is another's. */
-function unknownField(field: string): InletError {
+/**
+ * What a field the body does not take is refused with, and where it belongs when it is another's
+ * (configFile: the configuration file, configFileName).
+ */
+function unknownField(field: string, configFile: string): InletError {
   const hint =
     field === 'format'
       ? 'ask for CSV with POST /api/query?format=csv'
-      : `which takes sql, max_rows and query_id${/^timeout/i.test(field) ? '; a query stops at query.timeout_ms in inlet.yaml' : ''}`;
+      : `which takes sql, max_rows and query_id${/^timeout/i.test(field) ? `; a query stops at query.timeout_ms in ${configFile}` : ''}`;
   return new InletError(
     'INVALID_FIELD',
     `${field}: is not a field of the body${field === 'format' ? '; ' : ', '}${hint}`,
@@ -50,7 +53,10 @@ function parseMaxRows(value: unknown): number {
   );
 }
 
-function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefined; id: string | undefined } {
+function parseQueryBody(
+  body: unknown,
+  configFile: string,
+): { sql: string; maxRows: number | undefined; id: string | undefined } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new InletError('INVALID_FIELD', 'body: must be a JSON object such as {"sql": "SELECT 1"}', {
       details: { field: 'body' },
@@ -58,7 +64,7 @@ function parseQueryBody(body: unknown): { sql: string; maxRows: number | undefin
   // A field taken for another ("format": "csv", "maxRows") was ignored: the answer looked right
   // and was not what was asked for.
   const unknown = Object.keys(body).find((field) => !BODY_FIELDS.has(field));
-  if (unknown !== undefined) throw unknownField(unknown);
+  if (unknown !== undefined) throw unknownField(unknown, configFile);
   const { sql, max_rows: maxRows, query_id: id } = body as Record<string, unknown>;
   if (typeof sql !== 'string' || sql.trim() === '')
     throw new InletError('INVALID_FIELD', 'sql: must be a non-empty string', { details: { field: 'sql' } });
@@ -186,6 +192,8 @@ export function registerQueryRoutes(
     engine: QueryEngine;
     apiToken: string;
     maxRows: number;
+    /** The configuration file that sets query.max_rows and query.timeout_ms, as messages name it (configFileName). */
+    configFile: string;
     /** limits.request_bytes, which a body is held to once decoded. */
     bodyLimit: number;
     logger?: Logger;
@@ -194,12 +202,12 @@ export function registerQueryRoutes(
   const { engine } = options;
   // The request's max_rows can only lower query.max_rows.
   const rowLimit = (asked: number | undefined) => Math.min(asked ?? options.maxRows, options.maxRows);
-  // The note names the limit that stopped the answer: one from inlet.yaml named as max_rows sent a
+  // The note names the limit that stopped the answer: one from the configuration named as max_rows sent a
   // client that gave none looking for it in its request, and one that asked for more was not told why.
   const limitName = (asked: number | undefined) => (rows: number) =>
     asked !== undefined && asked <= options.maxRows
       ? `the request's max_rows (${rows} rows)`
-      : `query.max_rows in inlet.yaml (${rows} rows${asked === undefined ? '' : `; a request's max_rows can lower it, not raise it`})`;
+      : `query.max_rows in ${options.configFile} (${rows} rows${asked === undefined ? '' : `; a request's max_rows can lower it, not raise it`})`;
   const checkToken = createTokenCheck(options.apiToken);
   app.register(async (scope) => {
     scope.addHook('onRequest', checkToken);
@@ -215,7 +223,7 @@ export function registerQueryRoutes(
         ['format'],
         'format (?format=csv); sql, max_rows and query_id go in the JSON body',
       );
-      const { sql, maxRows, id } = parseQueryBody(request.body);
+      const { sql, maxRows, id } = parseQueryBody(request.body, options.configFile);
       const asked = (request.query as Record<string, unknown>).format ?? 'json';
       const format = typeof asked === 'string' ? asked.toLowerCase() : asked;
       if (format !== 'json' && format !== 'csv')
