@@ -443,13 +443,14 @@ describe('sandbox', () => {
   });
 
   it('says that access_logs and app_logs appear with the first logs written, before any is', async () => {
-    // DuckDB's own words asked whether duckdb_logs was meant, as if the name were a typo.
+    // DuckDB's own words asked whether duckdb_logs was meant, as if the name were a typo. The hint
+    // named "a type: file source in inlet.yaml", whatever file --config named.
     for (const table of ['access_logs', 'app_logs']) {
       const error = await engine.query(`SELECT count(*) FROM ${table}`).catch((caught) => caught);
       expect(error).toMatchObject({
         code: 'QUERY_INVALID',
         message: expect.stringContaining(
-          `Hint: ${table} appears once the first log lines are written to the lake`,
+          `Hint: ${table} appears once the first log lines are written to the lake: run inlet sync <source> for a source of type: file (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).`,
         ),
       });
       // That hint alone: not also the one for any table that is not there.

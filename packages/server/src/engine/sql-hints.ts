@@ -19,7 +19,7 @@ const LOG_TABLE = /Table with name "?(access_logs|app_logs)"? does not exist/i;
 export function logTableHint(table: string): string | undefined {
   const name = table.toLowerCase();
   if (name !== 'access_logs' && name !== 'app_logs') return undefined;
-  return `${name} appears once the first log lines are written to the lake: run inlet sync <source> for a type: file source in inlet.yaml (or let inlet start tail it), or send logs to POST /logs (docs/logs.md)`;
+  return `${name} appears once the first log lines are written to the lake: run inlet sync <source> for a source of type: file (or let inlet start tail it), or send logs to POST /logs (docs/logs.md)`;
 }
 
 /** text, matched as it is in a regular expression. */
