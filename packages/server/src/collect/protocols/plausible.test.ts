@@ -123,12 +123,13 @@ describe('parsePlausible', () => {
 
   it('refuses a field that is no string, naming it as sent, where "d": 5 was looked up as the domain 5', () => {
     const page = { n: 'pageview', u: 'https://example.com/', d: 'example.com' };
-    // Each was read as its digits: "No site has domain 5", an event named "5", a referrer "5".
+    // Each was read as its digits: "No site has domain 5", an event named "5", a referrer "5". The
+    // domain's said "as listed in sites[].domains in inlet.yaml", whatever file --config named.
     const refusals = [
       [
         { ...page, d: 5 },
         'd',
-        "d: must be a string (the site's domain, as listed in sites[].domains in inlet.yaml), not a number",
+        "d: must be a string (the site's domain, as listed in sites[].domains of the configuration), not a number",
       ],
       [
         { u: page.u, d: page.d, n: 5 },
@@ -142,13 +143,16 @@ describe('parsePlausible', () => {
       [
         { n: 'pageview', url: page.u, domain: ['example.com'] },
         'domain',
-        "domain: must be a string (the site's domain, as listed in sites[].domains in inlet.yaml), not an array",
+        "domain: must be a string (the site's domain, as listed in sites[].domains of the configuration), not an array",
       ],
     ] as const;
     for (const [body, field, message] of refusals) {
       expect(() => parsePlausible(body), message).toThrow(message);
       invalidField(body, field);
     }
+    expect(() => parsePlausible({ ...page, d: ' , ' })).toThrow(
+      'd: is empty; send the site domain registered in sites[].domains of the configuration',
+    );
     // The script's referrer when there is none.
     expect(only({ ...page, r: null }).event.referrer).toBeNull();
   });

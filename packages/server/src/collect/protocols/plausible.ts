@@ -64,7 +64,7 @@ function parseProps({ key: field, value: raw }: { key: string; value: unknown })
 
 /** The hosts named by `d` (comma-separated for roll-up sites), lower case, without "www."; the URL's host when absent. */
 function parseDomains(field: { key: string; value: unknown }, url: string): string[] {
-  const given = text(field, "the site's domain, as listed in sites[].domains in inlet.yaml");
+  const given = text(field, "the site's domain, as listed in sites[].domains of the configuration");
   const domains = (optionalString(given, field.key, 2000) ?? new URL(url).hostname)
     .split(',')
     // Host names are case-insensitive, and inlet.yaml lists them in lower case.
@@ -75,7 +75,8 @@ function parseDomains(field: { key: string; value: unknown }, url: string): stri
         .replace(/^www\./, ''),
     )
     .filter(Boolean);
-  if (domains.length === 0) fail(field.key, 'is empty; send the site domain registered in inlet.yaml');
+  if (domains.length === 0)
+    fail(field.key, 'is empty; send the site domain registered in sites[].domains of the configuration');
   return domains;
 }
 
