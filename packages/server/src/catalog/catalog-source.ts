@@ -127,24 +127,32 @@ export function notSyncedYet(config: Pick<InletConfig, 'sources'>, typed: string
  * inlet sync crm), or one nothing in inlet.yaml writes. DuckDB said only that it does not exist,
  * which read as an error in the model's SQL.
  */
-export function notInLake(config: Pick<InletConfig, 'sources' | 'sourcesLeftOut'>, typed: string): string {
+export function notInLake(
+  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut' | 'configPath'>,
+  typed: string,
+): string {
+  const file = configFileName(config);
   const copied = copiedBy(config, typed);
   if (copied)
     return `it reads ${copied.source}.${copied.table}, a table the source ${copied.source} copies, not synced yet: inlet sync ${copied.source} copies it`;
   const name = typed.toLowerCase();
   const [schema, table] = name.split(/\.(.*)/);
   if (schema !== undefined && table !== undefined) {
-    const problem = sourceProblem(sourceTableNames(config), config.sourcesLeftOut, schema, table);
+    const problem = sourceProblem(
+      { tables: sourceTableNames(config), leftOut: config.sourcesLeftOut, configPath: config.configPath },
+      schema,
+      table,
+    );
     return problem === undefined
-      ? `it reads ${name}, of the source ${schema}, which inlet.yaml leaves out for an unset variable, so nothing syncs it: set the variable, then inlet sync ${schema}`
-      : `it reads ${name}, which is not in the lake: ${problem}`;
+      ? `it reads ${name}, of the source ${schema}, which ${file} leaves out for an unset variable, so nothing syncs it: set the variable, then inlet sync ${schema}`
+      : `it reads ${name}, which is not in the lake (${problem})`;
   }
   const writers = logTableSources(config).get(name);
   if (writers)
     return `it reads ${name}, which no log source has written yet: it appears once ${writers.length === 1 ? 'the log source' : 'one of the log sources'} ${writers.join(', ')}, which ${writers.length === 1 ? 'writes' : 'write'} it, has synced (inlet sync ${writers[0]}, or inlet start tails it)`;
   const hint = logTableHint(name);
   if (hint) return `it reads ${name}, which no log source has written yet; ${hint}`;
-  return `it reads ${typed}, which is neither a table of the lake nor a model, and which no source in inlet.yaml writes (no log source has table: ${name}): correct the name in its SQL; inlet catalog lists the tables`;
+  return `it reads ${typed}, which is neither a table of the lake nor a model, and which no source in ${file} writes (no log source has table: ${name}): correct the name in its SQL; inlet catalog lists the tables`;
 }
 
 /** The configured source and table a name such as crm.customers (in any case) is, when a source copies it. */
