@@ -1,12 +1,13 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sourceContext, testConfig } from '../../../test/helpers.ts';
+import { capturingLogger, sourceContext, testConfig } from '../../../test/helpers.ts';
 import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
 import { readLakeTable } from '../../lake/index.ts';
 import { syncTables, type TableJob, type TableTarget } from './index.ts';
 import { createParquetWriter, type ParquetWriter } from './parquet-writer.ts';
 import { compactTable } from './table-compaction.ts';
+import { syncTable } from './table-sync.ts';
 
 let h: SourceHarness | undefined;
 afterEach(() => {
@@ -229,6 +230,42 @@ describe('compaction of increments', () => {
         'deleted_at',
       ]);
     });
+  });
+
+  it('keeps the small files of a compaction that runs out of memory, saying what to raise in the configuration file read', async () => {
+    // The warning said "in inlet.yaml" whatever file --config had named.
+    const { harness, files, withWriter } = await setup();
+    const { logger, lines } = capturingLogger('warn');
+    const config = { ...testConfig(harness.dir), configPath: join(harness.dir, 'prod.yaml') };
+    const context = sourceContext(config, harness.state, { logger });
+    const rows: Row[] = [];
+    await withWriter(async (writer) => {
+      // The run's own file is written; the merged one fails as DuckDB does at the source's memory_limit.
+      const starved: ParquetWriter = {
+        ...writer,
+        async writeSelect(select, outPath) {
+          if (outPath.includes(`${sep}.files-`))
+            throw new Error(
+              'Out of Memory Error: failed to allocate data of size 16.0 MiB (192.0 MiB/192.0 MiB used)',
+            );
+          return writer.writeSelect(select, outPath);
+        },
+      };
+      for (let run = 1; run <= 8; run++) {
+        rows.push({ id: run, version: run });
+        await syncTable({
+          source: 'src',
+          job: versionsJob(incremental, rows),
+          context,
+          writer: starved,
+          onRows() {},
+        });
+      }
+    });
+    expect(files()).toHaveLength(8);
+    expect(lines.map((line) => line.msg)).toEqual([
+      'compacting the table\'s increments ran out of the source\'s memory_limit; its files stay as they are: set a larger memory_limit (e.g. 1GB) on source "src" in prod.yaml',
+    ]);
   });
 
   it('clears what an interrupted compaction or run left, and the next runs add to the compacted files', async () => {

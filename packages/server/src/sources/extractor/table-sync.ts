@@ -283,7 +283,7 @@ export async function syncTable(options: {
             })
           : table;
       if (published > 0 && !context.signal.aborted)
-        await compact({ source, tableDir, table: retyped, writer, logger });
+        await compact({ source, tableDir, table: retyped, writer, logger, configFile });
     }
     return {
       table: target.name,
@@ -324,6 +324,7 @@ async function compact(options: {
   table: LakeTable;
   writer: ParquetWriter;
   logger: Logger;
+  configFile: string;
 }) {
   const { source, table, logger } = options;
   try {
@@ -334,7 +335,7 @@ async function compact(options: {
     logger.warn(
       { table: table.name, err: error },
       outOfMemory
-        ? `compacting the table's increments ran out of the source's memory_limit; its files stay as they are: set a larger memory_limit (e.g. 1GB) on source "${source}" in inlet.yaml`
+        ? `compacting the table's increments ran out of the source's memory_limit; its files stay as they are: set a larger memory_limit (e.g. 1GB) on source "${source}" in ${options.configFile}`
         : "compacting the table's increments failed; its files stay as they are and the next run tries again",
     );
   }
