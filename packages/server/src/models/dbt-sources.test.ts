@@ -682,4 +682,31 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       rmSync(join(config.project_dir, 'models/bad.sql'));
     }
   });
+
+  it("names the configuration file read where it says what takes the place of dbt's config:, external: and a source's name:", () => {
+    // Read from prod.yaml, the advice sent the user to inlet.yaml's sources:.
+    const prod = { ...config, configPath: join(temp.dir, 'prod.yaml') };
+    try {
+      project('models/_sources.yml', SOURCES_YAML.replace('loader: inlet', 'config: { enabled: true }'));
+      expect(() => openProject(prod)).toThrow(
+        "_sources.yml: sources[0] (crm): config: is dbt's, and a source has no configuration in inlet; its tables are configured in prod.yaml's sources:; remove it.",
+      );
+      project(
+        'models/_sources.yml',
+        SOURCES_YAML.replace(
+          '      - name: customers\n',
+          '      - name: customers\n        external: { location: s3://bucket/customers.csv }\n',
+        ),
+      );
+      expect(() => openProject(prod)).toThrow(
+        "_sources.yml: sources[0].tables[0] (customers): external: is dbt's, and a source's files are configured in prod.yaml's sources: (type: csv); remove it.",
+      );
+      project('models/_sources.yml', 'version: 2\nsources:\n  - tables: [customers]\n');
+      expect(() => openProject(prod)).toThrow(
+        '_sources.yml: sources[0]: has no name:; each entry is { name: <a source of prod.yaml>, tables: [{ name: …, description: … }] }',
+      );
+    } finally {
+      project('models/_sources.yml', SOURCES_YAML);
+    }
+  });
 });

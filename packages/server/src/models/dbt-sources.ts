@@ -47,27 +47,32 @@ const isMap = (value: unknown): value is Record<string, unknown> =>
 /** Keys that say where dbt finds the data, which inlet.yaml says instead: taken, and nothing done (but schema:, read for a name: inlet.yaml lacks). */
 const WHERE_ONLY = new Set(['schema', 'database', 'loader', 'quoting', 'docs', 'persist_docs']);
 
-/** What inlet does instead of dbt's source keys that would change what is read or checked. */
-const REFUSED: Record<string, string> = {
+/**
+ * What inlet does instead of dbt's source keys that would change what is read or checked;
+ * configFile is the configuration file's name (configFileName), whose sources: do some of it.
+ */
+const refused = (configFile: string): Record<string, string> => ({
   freshness:
     "inlet checks no freshness; inlet catalog shows each table's updated_at, and a test under tests/ can fail on an old max(updated_at)",
   loaded_at_field: 'inlet checks no freshness (see freshness:)',
   meta: 'inlet has no meta, since nothing would read it; write notes in a description',
   tags: 'inlet selects models by name, not tag',
-  config: "a source has no configuration in inlet; its tables are configured in inlet.yaml's sources:",
+  config: `a source has no configuration in inlet; its tables are configured in ${configFile}'s sources:`,
   overrides: 'inlet has no packages whose sources could be overridden',
-  external: "a source's files are configured in inlet.yaml's sources: (type: csv)",
-};
+  external: `a source's files are configured in ${configFile}'s sources: (type: csv)`,
+});
 
 const TABLE_KEYS = new Set(['name', 'identifier', 'description', 'columns', 'tests', 'data_tests']);
 
 /**
  * The sources: entries of the properties files, each table's configuration (description, columns:
- * with their tests, table tests:) parsed as a model's is.
+ * with their tests, table tests:) parsed as a model's is. configFile, the configuration file's name
+ * (configFileName), is where errors say a source is configured.
  */
 export function parseSources(
   entries: SourcesEntry[],
   parseTable: (raw: Record<string, unknown>, shown: string) => ModelConfig,
+  configFile: string,
 ): Map<string, DeclaredSource> {
   const sources = new Map<string, DeclaredSource>();
   for (const { raw, file, index } of entries) {
@@ -75,11 +80,11 @@ export function parseSources(
     const invalid = (message: string) => new InletError('MODEL_INVALID', `${at}${message}`);
     if (!isMap(raw) || typeof raw.name !== 'string' || raw.name === '')
       throw invalid(
-        ': has no name:; each entry is { name: <a source of inlet.yaml>, tables: [{ name: …, description: … }] }',
+        `: has no name:; each entry is { name: <a source of ${configFile}>, tables: [{ name: …, description: … }] }`,
       );
     const name = raw.name;
     const shown = `${file} (source ${name})`;
-    checkKeys(raw, new Set(['name', 'description', 'tables']), (message) =>
+    checkKeys(raw, new Set(['name', 'description', 'tables']), configFile, (message) =>
       invalid(` (${name}): ${message}`),
     );
     // description: left empty (null) is no description, as a model's is.
@@ -93,7 +98,7 @@ export function parseSources(
     const list = raw.tables ?? [];
     if (!Array.isArray(list))
       throw invalid(` (${name}): tables: must be a list of { name: …, description: …, columns: … }`);
-    addTables(list, { at, source: name, file, tables, parseTable });
+    addTables(list, { at, source: name, file, tables, parseTable, configFile });
     const description = typeof raw.description === 'string' ? raw.description : other?.description;
     sources.set(name, {
       name,
@@ -120,9 +125,10 @@ function addTables(
     file: string;
     tables: Map<string, DeclaredTable>;
     parseTable: (raw: Record<string, unknown>, shown: string) => ModelConfig;
+    configFile: string;
   },
 ): void {
-  const { at, source, file, tables, parseTable } = into;
+  const { at, source, file, tables, parseTable, configFile } = into;
   list.forEach((table: unknown, i) => {
     const where = `${at}.tables[${i}]`;
     if (!isMap(table) || typeof table.name !== 'string' || table.name === '')
@@ -133,6 +139,7 @@ function addTables(
     checkKeys(
       table,
       TABLE_KEYS,
+      configFile,
       (message) => new InletError('MODEL_INVALID', `${where} (${table.name}): ${message}`),
     );
     const twice = tables.get(table.name);
@@ -156,15 +163,16 @@ function addTables(
   });
 }
 
-/** Refuses a key outside known that dbt's words do not pass over, saying what to do instead. */
+/** Refuses a key outside known that dbt's words do not pass over, saying what to do instead (in configFile). */
 function checkKeys(
   raw: Record<string, unknown>,
   known: Set<string>,
+  configFile: string,
   invalid: (message: string) => InletError,
 ): void {
   for (const key of Object.keys(raw)) {
     if (known.has(key) || WHERE_ONLY.has(key)) continue;
-    const instead = REFUSED[key];
+    const instead = refused(configFile)[key];
     throw invalid(
       instead
         ? `${key}: is dbt's, and ${instead}; remove it.`

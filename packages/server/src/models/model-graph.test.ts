@@ -487,7 +487,7 @@ models:
       /customers_snapshot\.sql: inlet has no snapshots, so it would never run\. To keep a copy a day, make a model incremental by unique_key: \[snapshot_dt, id\]/,
     );
     expect(fails({ 'models/schema.yml': 'version: 2\nsources:\n  - tables: [customers]\n' })).toThrow(
-      /schema\.yml: sources\[0\]: has no name:; each entry is \{ name: <a source of inlet\.yaml>, tables: /,
+      /schema\.yml: sources\[0\]: has no name:; each entry is \{ name: <a source of the configuration file>, tables: /,
     );
     expect(
       fails({

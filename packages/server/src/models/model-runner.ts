@@ -110,7 +110,12 @@ export function openProject(
   config: InletConfig,
   vars?: Record<string, unknown>,
 ): { project: Project; graph: ModelGraph } {
-  const project = loadProject({ projectDir: config.project_dir, builtin: config.models.builtin, vars });
+  const project = loadProject({
+    projectDir: config.project_dir,
+    builtin: config.models.builtin,
+    vars,
+    configPath: config.configPath,
+  });
   checkLakeNames(project, config);
   checkSourceNames(project, config);
   // checkSourceNames resolved dbt's schema: and identifier:; selectors name sources as source() does.

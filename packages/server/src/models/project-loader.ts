@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
+import { configFileName, parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { takeConfigCall } from './dbt-config.ts';
 import { describeWithDocs, readDocBlocks } from './dbt-docs.ts';
@@ -81,6 +81,7 @@ function readDir(
   origin: ProjectNode['origin'],
   dbt: DbtProject,
   vars: ModelVars,
+  configFile: string,
 ): {
   nodes: ProjectNode[];
   tests: SingularTest[];
@@ -285,8 +286,10 @@ function readDir(
         `${entry.shown}: there is no such ${kind === 'models' ? 'model (no .sql file under models/ by that name)' : 'seed (no .csv file under seeds/ by that name)'}; correct the name, or remove the entry.`,
       );
   // A source table's description and tests are kept as a model's are (doc blocks, vars and all).
-  const sources = parseSources(properties.sources, (raw, shown) =>
-    describeWithDocs(parseModelConfig(raw, shown, 'model', vars), docs, shown),
+  const sources = parseSources(
+    properties.sources,
+    (raw, shown) => describeWithDocs(parseModelConfig(raw, shown, 'model', vars), docs, shown),
+    configFile,
   );
   const tests = filesIn(paths.tests, '.sql').map((path) => {
     const sql = renderVars(readProjectText(path, shownPath(path)), vars, shownPath(path));
@@ -325,6 +328,8 @@ export function loadProject(options: {
   projectDir: string;
   builtin: boolean;
   vars?: Record<string, unknown>;
+  /** The file the configuration was read from, which errors name (configFileName); undefined when none was. */
+  configPath?: string | undefined;
 }): Project {
   const nodes = new Map<string, ProjectNode>();
   const tests: SingularTest[] = [];
@@ -361,9 +366,10 @@ export function loadProject(options: {
     values: { ...dbt?.vars, ...options.vars },
     whereToSet: dbt?.shown ?? join(options.projectDir, 'dbt_project.yml'),
   };
+  const configFile = configFileName({ configPath: options.configPath });
   if (options.builtin)
-    add(readDir(BUILTIN_PROJECT_DIR, 'builtin', readDbtProject(BUILTIN_PROJECT_DIR), vars));
-  if (dir && dbt) add(readDir(dir, 'project', dbt, vars));
+    add(readDir(BUILTIN_PROJECT_DIR, 'builtin', readDbtProject(BUILTIN_PROJECT_DIR), vars, configFile));
+  if (dir && dbt) add(readDir(dir, 'project', dbt, vars, configFile));
   checkNoRefToDisabled(nodes, tests, disabled);
   const off = [...disabled.values()].filter((model) => !nodes.has(model.name));
   return {
