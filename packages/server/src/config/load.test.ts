@@ -845,17 +845,23 @@ describe('config', () => {
 
   it('refuses a config past 4 MiB, where --config /dev/zero hung reading it until memory ran out', () => {
     // 64 MiB of YAML (700,000 sites) was read, for 31 s and 2.7 GB, before anything could refuse it.
+    // It said to check that --config named inlet.yaml, whatever file it named, or with no --config.
     expect(() => loadConfig({ path: '/dev/zero', env: {} })).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         message:
-          '/dev/zero holds more than 4 MiB, more than any configuration; check that --config names inlet.yaml.',
+          "/dev/zero holds more than 4 MiB, more than any configuration; check that --config /dev/zero names inlet's configuration file.",
       }),
     );
     // At the bound, a comment and all, it is read.
-    const { path } = write('');
+    const { dir, path } = write('');
     writeFileSync(path, `data_dir: ./d\n#${'x'.repeat(4 * 2 ** 20 - 16)}\n`);
     expect(loadConfig({ path, env: {} }).data_dir.endsWith('/d')).toBe(true);
+    // The inlet.yaml read for no --config, one byte past the bound.
+    writeFileSync(path, `data_dir: ./d\n#${'x'.repeat(4 * 2 ** 20 - 15)}\n`);
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(
+      `${path} holds more than 4 MiB, more than any configuration; check that it is inlet's configuration file, or name that file with --config FILE.`,
+    );
   });
 
   it('refuses a project_dir that is a file, which read as a project with no models', () => {

@@ -338,7 +338,8 @@ function readCapped(path: string): Buffer {
   }
 }
 
-function readConfigFile(path: string): string {
+/** The configuration file's text; given is --config's argument as typed, undefined for the default inlet.yaml. */
+function readConfigFile(path: string, given: string | undefined): string {
   let bytes: Buffer;
   try {
     bytes = readCapped(path);
@@ -369,7 +370,7 @@ function readConfigFile(path: string): string {
   if (bytes.length > MAX_CONFIG_BYTES)
     throw new InletError(
       'CONFIG_INVALID',
-      `${path} holds more than ${MAX_CONFIG_BYTES / 2 ** 20} MiB, more than any configuration; check that --config names inlet.yaml.`,
+      `${path} holds more than ${MAX_CONFIG_BYTES / 2 ** 20} MiB, more than any configuration; ${given === undefined ? "check that it is inlet's configuration file, or name that file with --config FILE" : `check that --config ${given} names inlet's configuration file`}.`,
     );
   try {
     return utf8Text(bytes);
@@ -451,7 +452,7 @@ export function loadConfig(options: {
     return parseConfig({}, { env: options.env, baseDir: cwd });
   }
   const unset: UnsetInSource[] = [];
-  const document = parseWithEnv(readConfigFile(path), options.env, path, unset);
+  const document = parseWithEnv(readConfigFile(path, options.path), options.env, path, unset);
   const error = document.errors[0];
   if (error) {
     const where = error.linePos ? ` at line ${error.linePos[0].line}` : '';
