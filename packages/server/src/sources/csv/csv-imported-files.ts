@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { MAX_ROW_BYTES, type TwoByteChars } from './csv-type-mapping.ts';
+import { MAX_ROW_BYTES, type MultiByteChars } from './csv-type-mapping.ts';
 
 /** A matched file: its path and `size:mtime`, which tells most changes apart without reading it. */
 export interface StampedFile {
@@ -70,11 +70,12 @@ function remember(stamp: string, digest: string, offset: number, prefix: string,
  * it. `delimiter` is its bytes in the file's encoding (three for a full-width ；in UTF-8), matched
  * across chunks. Byte by byte, which holds for the ASCII-compatible encodings a file that is resumed
  * may be in: the other bytes of a character are never a quote or a line break. They may be a
- * delimiter in Shift_JIS (`twoByte`), whose second bytes are stepped over.
+ * delimiter in Shift_JIS, GBK, GB18030, Big5 or CP949 (`multiByte`), whose bytes after the first
+ * are stepped over.
  */
-function recordEnds(delimiter: Buffer, twoByte: TwoByteChars | undefined) {
+function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
   let quoted = false;
-  // The byte before opened a two-byte character.
+  // The byte before opened a character of more than one byte.
   let lead = false;
   let closed = false;
   let fieldStart = true;
@@ -92,8 +93,8 @@ function recordEnds(delimiter: Buffer, twoByte: TwoByteChars | undefined) {
         const afterClose = closed;
         closed = false;
         // A second byte is never a quote, a space or a line break; it ends a delimiter (；) but starts none.
-        const second = lead && twoByte?.trail(byte) === true;
-        lead = !second && twoByte?.lead(byte) === true;
+        const second = lead && multiByte?.trail(byte) === true;
+        lead = !second && multiByte?.lead(byte) === true;
         matched = quoted
           ? 0
           : byte === delimiter[matched] && (matched > 0 || !second)
@@ -140,7 +141,7 @@ function recordEnds(delimiter: Buffer, twoByte: TwoByteChars | undefined) {
 async function scanFile(path: string, prefixBytes: number, csv?: CsvBytes) {
   const whole = createHash('sha256');
   const prefix = createHash('sha256');
-  const records = csv?.delimiter === undefined ? undefined : recordEnds(csv.delimiter, csv.twoByte);
+  const records = csv?.delimiter === undefined ? undefined : recordEnds(csv.delimiter, csv.multiByte);
   let size = 0;
   let lineEnd = 0;
   let lineDigest = EMPTY_DIGEST;
@@ -206,8 +207,8 @@ async function prefixDigests(path: string, offsets: number[]): Promise<Map<numbe
 interface CsvBytes {
   /** Its delimiter, as its bytes in the file: a line break in a quoted field ends no line. */
   delimiter?: Buffer | undefined;
-  /** Its encoding's two-byte characters whose second byte may be a delimiter's (Shift_JIS). */
-  twoByte?: TwoByteChars | undefined;
+  /** Its encoding's characters whose second byte may be a delimiter's (Shift_JIS, GBK, Big5…). */
+  multiByte?: MultiByteChars | undefined;
 }
 
 /** A file whose lines from `line` on wait for the quote that opens a quoted field there to close. */

@@ -672,34 +672,43 @@ describe('csv source', () => {
     ]);
   });
 
-  it('reads a Shift_JIS file split by "|" whose ポ ends in the byte of "|" by its characters when it looks for a quote left open', async () => {
-    // ポ is 0x83 0x7C in Shift_JIS, and 0x7C is "|": the check for a quoted field still being
-    // written took its second byte for a delimiter. A quote after ポ, text, opened a field there,
-    // and its rows waited for a closing quote nothing would write; in ポ"|"… that quote closed the
-    // field, the quote that does open one was missed, and the sync failed on the half-written row.
-    const sjis = (text: string) => iconv.encode(text, 'shift_jis');
-    const { h, dir } = await setup(
-      [{ path: 'goods.csv', mode: 'incremental', delimiter: '|', encoding: 'shift_jis' }],
-      { 'goods.csv': sjis('id|name|note\n1|a|b\n') },
-    );
-    const file = join(dir, 'goods.csv');
-    expect((await h.sync('crm')).rows).toBe(1);
-    appendFileSync(file, sjis('2|ポ"スター|x\n3|c|d\n'));
-    expect((await h.sync('crm')).rows).toBe(2);
-    appendFileSync(file, sjis('4|ポ"|"first line\nsecond'));
-    expect((await h.sync('crm')).tables[0]).toMatchObject({
-      rows: 0,
-      notes: [expect.stringMatching(/^crm\.goods: line 5 of goods\.csv opens a quoted field/)],
-    });
-    appendFileSync(file, sjis(' line"\n'));
-    expect((await h.sync('crm')).rows).toBe(1);
-    expect(await h.query('SELECT id, name, note FROM crm.goods ORDER BY id')).toEqual([
-      { id: '1', name: 'a', note: 'b' },
-      { id: '2', name: 'ポ"スター', note: 'x' },
-      { id: '3', name: 'c', note: 'd' },
-      { id: '4', name: 'ポ"', note: 'first line\nsecond line' },
-    ]);
-  });
+  it.each([
+    ['shift_jis', 'ポ'],
+    ['gbk', '億'],
+    ['gb18030', '億'],
+    ['big5', '四'],
+    ['cp950', '尚'],
+  ])(
+    'reads a %s file split by "|" whose %s ends in the byte of "|" by its characters when it looks for a quote left open',
+    async (encoding, char) => {
+      // ポ is 0x83 0x7C in Shift_JIS, 億 0x83 0x7C in GBK and GB18030, 四 0xA5 0x7C and 尚 0xA9 0x7C
+      // in Big5, and 0x7C is "|": the check for a quoted field still being written took the second
+      // byte for a delimiter. A quote after the character, text, opened a field there, and its rows
+      // waited for a closing quote nothing would write; in ポ"|"… that quote closed the field, the
+      // quote that does open one was missed, and the sync failed on the half-written row.
+      const encode = (text: string) => iconv.encode(text, encoding);
+      const { h, dir } = await setup([{ path: 'goods.csv', mode: 'incremental', delimiter: '|', encoding }], {
+        'goods.csv': encode('id|name|note\n1|a|b\n'),
+      });
+      const file = join(dir, 'goods.csv');
+      expect((await h.sync('crm')).rows).toBe(1);
+      appendFileSync(file, encode(`2|${char}"x|y\n3|c|d\n`));
+      expect((await h.sync('crm')).rows).toBe(2);
+      appendFileSync(file, encode(`4|${char}"|"first line\nsecond`));
+      expect((await h.sync('crm')).tables[0]).toMatchObject({
+        rows: 0,
+        notes: [expect.stringMatching(/^crm\.goods: line 5 of goods\.csv opens a quoted field/)],
+      });
+      appendFileSync(file, encode(' line"\n'));
+      expect((await h.sync('crm')).rows).toBe(1);
+      expect(await h.query('SELECT id, name, note FROM crm.goods ORDER BY id')).toEqual([
+        { id: '1', name: 'a', note: 'b' },
+        { id: '2', name: `${char}"x`, note: 'y' },
+        { id: '3', name: 'c', note: 'd' },
+        { id: '4', name: `${char}"`, note: 'first line\nsecond line' },
+      ]);
+    },
+  );
 
   it('says of a TSV file whose lines wait for a quote what becomes of them, read without quoting, where it said the sync would fail', async () => {
     // DuckDB guesses a TSV file's quoting, and reads one with a quote left open without it: the

@@ -46,10 +46,10 @@ import {
   csvDelimiter,
   decoderName,
   delimiterBytes,
+  multiByteChars,
   needsDecoding,
   quoteIdent,
   readSql,
-  twoByteChars,
 } from './csv-type-mapping.ts';
 import { type JsonFinding, scanJsonExport } from './json-scan.ts';
 
@@ -299,7 +299,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           const resumes = resumable(table);
           const found = await filesToImport(files, imported, key, resumes, {
             delimiter: table.format === 'csv' || table.format === 'tsv' ? delimiterBytes(table) : undefined,
-            twoByte: twoByteChars(table.encoding),
+            multiByte: multiByteChars(table.encoding),
             headLines: head,
           });
           if (table.mode === 'incremental')

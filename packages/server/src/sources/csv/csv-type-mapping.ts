@@ -40,29 +40,63 @@ export const decoderName = (encoding: string) =>
   /^(shift[-_]?jis|sjis|ms_?kanji)$/i.test(encoding) ? 'cp932' : encoding;
 
 /**
- * An encoding's two-byte characters whose second byte may be an ASCII one, which a scan of bytes
- * must step over: the bytes that open one and those that may follow.
+ * An encoding's characters of more than one byte whose later bytes may be ASCII ones, which a scan
+ * of bytes must step over, as pairs: the bytes that open one and those that may follow.
  */
-export interface TwoByteChars {
+export interface MultiByteChars {
   lead(byte: number): boolean;
   trail(byte: number): boolean;
 }
 
+const within = (byte: number, from: number, to: number) => byte >= from && byte <= to;
+
 // A lead byte before a byte that cannot follow it is decoded alone, as U+FFFD, and that byte as itself.
-const SHIFT_JIS: TwoByteChars = {
-  lead: (byte) => (byte >= 0x81 && byte <= 0x9f) || (byte >= 0xe0 && byte <= 0xfc),
-  trail: (byte) => byte >= 0x40 && byte <= 0xfc && byte !== 0x7f,
+const SHIFT_JIS: MultiByteChars = {
+  lead: (byte) => within(byte, 0x81, 0x9f) || within(byte, 0xe0, 0xfc),
+  trail: (byte) => within(byte, 0x40, 0xfc) && byte !== 0x7f,
 };
 
+const GBK: MultiByteChars = {
+  lead: (byte) => within(byte, 0x81, 0xfe),
+  trail: (byte) => within(byte, 0x40, 0xfe) && byte !== 0x7f,
+};
+
+// A four-byte character (a lead, 0x30–0x39, a lead, 0x30–0x39) is stepped over as two pairs.
+const GB18030: MultiByteChars = {
+  lead: GBK.lead,
+  trail: (byte) => GBK.trail(byte) || within(byte, 0x30, 0x39),
+};
+
+const BIG5: MultiByteChars = {
+  lead: (byte) => within(byte, 0x81, 0xfe),
+  trail: (byte) => within(byte, 0x40, 0x7e) || within(byte, 0xa1, 0xfe),
+};
+
+// Unified Hangul Code: its second bytes are letters, or 0x81–0xFE.
+const CP949: MultiByteChars = {
+  lead: (byte) => within(byte, 0x81, 0xfe),
+  trail: (byte) => within(byte, 0x41, 0x5a) || within(byte, 0x61, 0x7a) || within(byte, 0x81, 0xfe),
+};
+
+// By the name of iconv-lite's codec, which every other name of the encoding resolves to.
+const MULTI_BYTE_CHARS = new Map<string, MultiByteChars>([
+  ['shiftjis', SHIFT_JIS],
+  ['cp936', GBK],
+  ['gbk', GBK],
+  ['gb18030', GB18030],
+  ['cp950', BIG5],
+  ['big5hkscs', BIG5],
+  ['cp949', CP949],
+]);
+
 /**
- * The two-byte characters of a table's encoding whose second byte may be ASCII: Shift_JIS's (CP932
- * and every other name iconv-lite knows it by), where ポ is 0x83 0x7C, a "|" to a scan of bytes.
+ * The characters of a table's encoding whose later bytes may be ASCII: Shift_JIS's (CP932 and every
+ * other name iconv-lite knows it by), where ポ is 0x83 0x7C, a "|" to a scan of bytes; GBK's (CP936,
+ * GB2312), GB18030's, Big5's (CP950, Big5-HKSCS) and CP949's (EUC-KR, which iconv-lite reads as it).
  * Undefined for UTF-8 and EUC-JP, whose characters of more than one byte hold no ASCII byte.
  */
-export const twoByteChars = (encoding: string): TwoByteChars | undefined =>
-  iconv.encodingExists(encoding) && iconv.getCodec(encoding).encodingName === 'shiftjis'
-    ? SHIFT_JIS
-    : undefined;
+export const multiByteChars = (encoding: string): MultiByteChars | undefined =>
+  iconv.encodingExists(encoding) ? MULTI_BYTE_CHARS.get(iconv.getCodec(encoding).encodingName) : undefined;
 
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** The longest row DuckDB's CSV reader is given leave to read, as CSV (8 MB). */
