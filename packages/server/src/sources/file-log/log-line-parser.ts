@@ -6,7 +6,6 @@ import {
 } from './access-log-parser.ts';
 import { type AppFields, parseJsonLine } from './app-record.ts';
 import type { FileOptions } from './file-config.ts';
-import type { LogKind } from './log-tables.ts';
 import { createRegexAccessParser, createRegexAppParser } from './regex-log-parser.ts';
 
 export type LineParser =
@@ -38,13 +37,6 @@ function dockerLine(line: string): string {
 
 function* dockerLines(lines: Iterable<{ text: string }>): Generator<{ text: string }> {
   for (const { text } of lines) yield { text: dockerLine(text) };
-}
-
-/** The table shape a source's format produces. */
-export function logKindOf(options: Pick<FileOptions, 'format' | 'schema'>): LogKind {
-  if (options.format === 'json_lines') return 'app';
-  if (options.format === 'regex') return options.schema;
-  return 'access';
 }
 
 /**
