@@ -122,7 +122,7 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
       // Both failed before: the culprit's memory stopped the process and every query in it.
       const restarts = engineProcesses();
       let besideDone = false;
-      const beside = post('SELECT count(*) AS n FROM range(3000000000) a').finally(() => {
+      const beside = post('SELECT count(*) AS n FROM range(10000000000) a').finally(() => {
         besideDone = true;
       });
       await busyEngine();
@@ -134,7 +134,7 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
       expect(body.error.message).toMatch(/make such values smaller|narrow it/);
       const answer = await beside;
       expect(answer.status).toBe(200);
-      expect(((await answer.json()) as { rows: unknown[][] }).rows).toEqual([['3000000000']]);
+      expect(((await answer.json()) as { rows: unknown[][] }).rows).toEqual([['10000000000']]);
       // The same process answered both, and answers the next query.
       expect(engineProcesses()).toEqual(restarts);
       expect(await queryApi(inlet.url, 'SELECT 3 AS three')).toEqual([{ three: 3 }]);
@@ -156,12 +156,12 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
   it('answers a query that ran beside one that crashed DuckDB, which alone gets QUERY_ENGINE_CRASHED', async () => {
     // Both failed before: the segfault ended the process, and every query in it with it.
     const restarts = engineProcesses();
-    const beside = post('SELECT count(*) AS n FROM range(3000000000) a');
+    const beside = post('SELECT count(*) AS n FROM range(10000000000) a');
     await busyEngine();
     const culprit = post('SELECT lead(x, -9223372036854775808) OVER () FROM (VALUES (1)) t(x)');
     const answer = await beside;
     expect(answer.status).toBe(200);
-    expect(((await answer.json()) as { rows: unknown[][] }).rows).toEqual([['3000000000']]);
+    expect(((await answer.json()) as { rows: unknown[][] }).rows).toEqual([['10000000000']]);
     const failed = await culprit;
     expect(failed.status).toBe(503);
     const body = (await failed.json()) as { error: { code: string; message: string } };
@@ -197,16 +197,16 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
   });
 
   it('runs again a CSV export that had sent nothing when the process crashed, and answers it whole', async () => {
-    const beside = post('SELECT count(*) AS n FROM range(3000000000) a');
+    const beside = post('SELECT count(*) AS n FROM range(10000000000) a');
     const crashed = await busyEngine();
     // Its one row comes when its count is done: no column has gone out yet.
-    const exported = post('SELECT count(*) AS n FROM range(3000000000) b', {}, 'csv');
+    const exported = post('SELECT count(*) AS n FROM range(10000000000) b', {}, 'csv');
     await threadsAtWork(crashed, 2);
     process.kill(crashed, 'SIGSEGV');
     const answer = await exported;
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(await answer.text()).toMatch(/^n\r?\n3000000000\r?\n$/);
+    expect(await answer.text()).toMatch(/^n\r?\n10000000000\r?\n$/);
     expect((await beside).status).toBe(200);
   });
 
@@ -228,7 +228,7 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     // After such an error while a query runs, DuckDB refuses every later query ("FATAL Error: …
     // database has been invalidated") until it is started again.
     const before = engineProcesses();
-    const beside = post('SELECT count(*) AS n FROM range(3000000000) a');
+    const beside = post('SELECT count(*) AS n FROM range(10000000000) a');
     await busyEngine();
     const answer = await post(
       'SELECT val FROM (VALUES (1), (2)) tbl(val) GROUP BY val HAVING (SELECT count(*) FROM (VALUES (1), (2)) tbl2(v) WHERE TRY(tbl.val + tbl.val) > 0) > 0',
@@ -241,7 +241,7 @@ describe('people’s SQL in a process of its own', { timeout: 180_000 }, () => {
     );
     const other = await beside;
     expect(other.status).toBe(200);
-    expect(((await other.json()) as { rows: unknown[][] }).rows).toEqual([['3000000000']]);
+    expect(((await other.json()) as { rows: unknown[][] }).rows).toEqual([['10000000000']]);
     expect(engineProcesses()).not.toEqual(before);
     // DuckDB's words quoted by the query itself are its own error: the process stays.
     const now = engineProcesses();
