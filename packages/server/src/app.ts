@@ -492,6 +492,7 @@ export async function startRoles(options: {
       has('scheduler') && runs
         ? createScheduler({
             workflows,
+            config,
             state,
             stateDir: layout.state,
             history: runs,

@@ -132,7 +132,7 @@ async function stopWithTwoWaiting(dir: string): Promise<Run[]> {
 async function restartWithTwoWaiting(
   stopped: { dir: string; first: Run[] },
   then: string,
-  check: (restart: { url: string; runs: () => Promise<Run[]>; first: Run[] }) => Promise<void>,
+  check: (restart: { url: string; dir: string; runs: () => Promise<Run[]>; first: Run[] }) => Promise<void>,
 ) {
   const dir = tempDir('inlet-restart-');
   try {
@@ -141,7 +141,7 @@ async function restartWithTwoWaiting(
     const { config, url } = await inletConfigFile(dir.dir, `${RESTART_BASE}${then}`);
     const child = await startInletProcess(config, url, API_TOKEN);
     try {
-      await check({ url, runs: () => hourlyRuns(url), first: stopped.first });
+      await check({ url, dir: dir.dir, runs: () => hourlyRuns(url), first: stopped.first });
     } finally {
       child.kill('SIGTERM');
       await exited(child);
@@ -176,9 +176,8 @@ describe('workflow runs across a restart', () => {
 
   it('ends the runs kept for a workflow removed from inlet.yaml before the restart as abandoned, counted once', async () => {
     // They stayed running with an empty owner for ever: no scheduler takes up a workflow it lacks.
-    await restartWithTwoWaiting(stopped, '', async ({ runs, first, url }) => {
-      const why =
-        'workflow "hourly" is no longer in inlet.yaml or project/workflows/; the run never started (it waited its turn when inlet stopped)';
+    await restartWithTwoWaiting(stopped, '', async ({ runs, first, url, dir }) => {
+      const why = `workflow "hourly" is no longer in inlet.yaml or ${join(dir, 'project', 'workflows')}/; the run never started (it waited its turn when inlet stopped)`;
       await vi.waitFor(
         async () =>
           expect((await runs()).slice(0, 3)).toMatchObject([

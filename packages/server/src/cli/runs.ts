@@ -153,6 +153,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       }
       const scheduler = createScheduler({
         workflows: loadWorkflows(config),
+        config,
         state,
         stateDir: layout.state,
         history,

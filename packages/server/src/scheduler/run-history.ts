@@ -75,8 +75,12 @@ export interface RunHistory {
   /**
    * Ends, as abandoned, the released runs of workflows not among these (removed from the
    * configuration): no scheduler would ever take them up. A disabled workflow's stay released.
+   * `configuredIn` says where the workflows are configured (workflowPlaces), which the error names.
    */
-  abandonReleasedOfRemoved(workflows: string[]): Array<Pick<RunRecord, 'id' | 'workflow'>>;
+  abandonReleasedOfRemoved(
+    workflows: string[],
+    configuredIn: string,
+  ): Array<Pick<RunRecord, 'id' | 'workflow'>>;
   heartbeat(id: number): void;
   /**
    * Records how a run ended, once: a run no longer running (marked abandoned while its process was
@@ -161,9 +165,13 @@ const UNSTARTED = "status = 'running' AND started_at IS NULL";
 /** Leaves the run whose id is the parameter, if it never started, to the next scheduler (owner ''). */
 const RELEASE = `UPDATE workflow_runs SET owner = '' WHERE id = ? AND ${UNSTARTED}`;
 
-/** Why a released run of a workflow no longer configured was ended, after its quoted name. */
-const REMOVED =
-  'is no longer in inlet.yaml or project/workflows/; the run never started (it waited its turn when inlet stopped)';
+/**
+ * Why a released run of a workflow no longer configured was ended, after its quoted name. It said
+ * inlet.yaml and project/workflows/ whichever file was read (--config prod.yaml) and whatever
+ * project_dir was.
+ */
+const removed = (configuredIn: string) =>
+  `is no longer in ${configuredIn}; the run never started (it waited its turn when inlet stopped)`;
 
 /** SQL true while the run whose id is the parameter is running. */
 const RUN_IS_RUNNING = "EXISTS (SELECT 1 FROM workflow_runs WHERE id = ? AND status = 'running')";
@@ -233,15 +241,17 @@ export function createRunHistory(state: StateStore): RunHistory {
       >;
       return taken.sort((a, b) => a.id - b.id);
     },
-    abandonReleasedOfRemoved(workflows) {
+    abandonReleasedOfRemoved(workflows, configuredIn) {
       // One statement, so two schedulers never both end one; it is counted once on /metrics as any
       // abandoned run is (takeUncountedAbandoned). It never started: no duration.
       const ended = db
         .prepare(
-          `UPDATE workflow_runs SET status = 'abandoned', finished_at = ?, duration_ms = NULL, error = 'workflow "' || workflow || '" ${REMOVED}' ` +
+          `UPDATE workflow_runs SET status = 'abandoned', finished_at = ?, duration_ms = NULL, error = 'workflow "' || workflow || '" ' || ? ` +
             `WHERE owner = '' AND ${UNSTARTED} AND workflow NOT IN (SELECT value FROM json_each(?)) RETURNING id, workflow`,
         )
-        .all(iso(), JSON.stringify(workflows)) as Array<Pick<RunRecord, 'id' | 'workflow'>>;
+        .all(iso(), removed(configuredIn), JSON.stringify(workflows)) as Array<
+        Pick<RunRecord, 'id' | 'workflow'>
+      >;
       return ended.sort((a, b) => a.id - b.id);
     },
     heartbeat(id) {

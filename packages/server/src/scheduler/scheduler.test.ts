@@ -105,9 +105,9 @@ function setup(options: { source?: Source; statePath?: string } = {}) {
   const scheduler = (
     more: Omit<
       Parameters<typeof createScheduler>[0],
-      'state' | 'history' | 'handlers' | 'logger' | 'stateDir'
-    >,
-  ) => createScheduler({ state, history, handlers, logger, stateDir, ...more });
+      'state' | 'history' | 'handlers' | 'logger' | 'stateDir' | 'config'
+    > & { config?: Parameters<typeof createScheduler>[0]['config'] },
+  ) => createScheduler({ state, history, handlers, logger, stateDir, config, ...more });
   /** Runs the workflow nightly once to its end, as a trigger does; its run must succeed. */
   const runNightly = async (workflows: ReturnType<typeof loadWorkflows>) => {
     const once = scheduler({ workflows });
@@ -143,6 +143,7 @@ function withWarnings(source?: Source, keys: Record<string, unknown> = { steps: 
     history: s.history,
     handlers: s.handlers,
     stateDir: s.stateDir,
+    config: s.config,
     logger,
     workflows: [workflow(keys)],
   });
@@ -425,7 +426,7 @@ describe('scheduler', () => {
     s.state.close();
   });
 
-  it('ends a kept run of a workflow since removed as abandoned, counted once; a disabled one keeps waiting', async () => {
+  it('ends a kept run of a workflow since removed as abandoned, naming the configuration read, counted once; a disabled one keeps waiting', async () => {
     // A run kept for the next scheduler stayed running with an empty owner for ever once its
     // workflow was removed from inlet.yaml: no scheduler takes up a workflow it does not have.
     const s = setup({ source: counterSource().source });
@@ -447,15 +448,18 @@ describe('scheduler', () => {
         .render()
         .split('\n')
         .filter((line) => line.startsWith('inlet_workflow_runs_total{') && line.includes('abandoned'));
-    const scheduler = s.scheduler({ workflows: [workflow({ enabled: false })], metrics });
+    // The error named inlet.yaml and project/workflows/ whatever file was read and project_dir was.
+    const dir = join(temp.dir, `conf${n++}`);
+    mkdirSync(join(dir, 'shop'), { recursive: true });
+    const config = loadConfig({ path: configIn(dir, 'project_dir: ./shop\n', 'prod.yaml'), env: {} });
+    const scheduler = s.scheduler({ workflows: [workflow({ enabled: false })], metrics, config });
     await scheduler.tick();
     await scheduler.tick();
     expect(s.history.get(removed)).toMatchObject({
       status: 'abandoned',
       started_at: null,
       duration_ms: null,
-      error:
-        'workflow "nightly" is no longer in inlet.yaml or project/workflows/; the run never started (it waited its turn when inlet stopped)',
+      error: `workflow "nightly" is no longer in prod.yaml or ${join(dir, 'shop', 'workflows')}/; the run never started (it waited its turn when inlet stopped)`,
       steps: [],
     });
     expect(s.history.get(paused)).toMatchObject({ status: 'running', started_at: null, owner: '' });
@@ -467,7 +471,10 @@ describe('scheduler', () => {
     none.start();
     await none.stop();
     expect(s.history.get(paused)?.status).toBe('abandoned');
-    expect(s.history.get(last)?.error).toMatch(/^workflow "hourly" is no longer in inlet.yaml/);
+    // With no configuration file read (testConfig's), there is only the project's folder to name.
+    expect(s.history.get(last)?.error).toBe(
+      `workflow "hourly" is no longer in ${join(s.config.project_dir, 'workflows')}/ (no configuration file was read); the run never started (it waited its turn when inlet stopped)`,
+    );
     s.state.close();
   });
 
@@ -524,6 +531,7 @@ describe('scheduler', () => {
       history: s.history,
       handlers: s.handlers,
       stateDir: s.stateDir,
+      config: s.config,
       logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) }),
       workflows: [workflow({ steps: ['sync counter'] })],
       heartbeatMs,

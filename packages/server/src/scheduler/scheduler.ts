@@ -1,3 +1,4 @@
+import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -7,7 +8,7 @@ import type { RunHistory, RunRecord } from './run-history.ts';
 import { processOwner } from './run-owner.ts';
 import { reportsMissing, type StepHandlers } from './step-handlers.ts';
 import { executeRun } from './workflow-executor.ts';
-import type { Workflow } from './workflow-loader.ts';
+import { type Workflow, workflowPlaces } from './workflow-loader.ts';
 import { createWorkflowLocks } from './workflow-lock.ts';
 
 export interface Scheduler {
@@ -48,6 +49,8 @@ function busyError(history: RunHistory, workflow: string, pid: number): InletErr
  */
 export function createScheduler(options: {
   workflows: Workflow[];
+  /** The configuration the workflows were read from, named in the error of a run of one removed since. */
+  config: Pick<InletConfig, 'configPath' | 'project_dir'>;
   state: StateStore;
   history: RunHistory;
   handlers: StepHandlers;
@@ -143,7 +146,10 @@ export function createScheduler(options: {
     history.abandonStale(heartbeatMs * 8);
     // A run kept for the next scheduler whose workflow has since been removed would wait for ever,
     // running with no owner; a disabled workflow's waits to be enabled again.
-    for (const run of history.abandonReleasedOfRemoved(workflows.map((w) => w.name)))
+    for (const run of history.abandonReleasedOfRemoved(
+      workflows.map((w) => w.name),
+      workflowPlaces(options.config),
+    ))
       logger.warn(
         { workflow: run.workflow, run: run.id },
         'workflow run abandoned: its workflow is no longer configured, and it had not started',

@@ -147,6 +147,20 @@ function openedProject(
   }
 }
 
+/** The project's folder of workflows, a .yaml file each. */
+const workflowsDir = (config: Pick<InletConfig, 'project_dir'>) => join(config.project_dir, 'workflows');
+
+/**
+ * Where workflows are configured, for a message that says a workflow is no longer there: the
+ * configuration file read (configFileName) and the project's folder of workflows.
+ */
+export function workflowPlaces(config: Pick<InletConfig, 'configPath' | 'project_dir'>): string {
+  const dir = `${workflowsDir(config)}/`;
+  return config.configPath === undefined
+    ? `${dir} (no configuration file was read)`
+    : `${configFileName(config)} or ${dir}`;
+}
+
 /**
  * Every workflow: those under workflows: in inlet.yaml and those in the project's workflows/
  * folder. Names must be unique, each sync step must name a configured source, and each run or test
@@ -158,7 +172,7 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
     timezone: w.timezone ?? config.timezone,
     origin: config.configPath ?? 'inlet.yaml',
   }));
-  const dir = join(config.project_dir, 'workflows');
+  const dir = workflowsDir(config);
   // A file by that name stopped inlet start and inlet runs with "ENOTDIR: not a directory, scandir",
   // as an error inlet did not foresee.
   if (existsSync(dir) && !statSync(dir).isDirectory())
