@@ -1,4 +1,5 @@
 import { relative, sep } from 'node:path';
+import { editDistance } from '../edit-distance.ts';
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
 import { pathSelection } from './path-selectors.ts';
@@ -108,22 +109,6 @@ function refHint(ref: string, nodes: Map<string, ProjectNode>, from: string): st
       (name === lower || (Math.abs(name.length - ref.length) <= 2 && editDistance(name, lower) <= 2)),
   );
   return close.length > 0 ? `; did you mean ${close.slice(0, 3).join(', ')}?` : '';
-}
-
-/** Levenshtein distance, for names a few characters long. */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++)
-      next[j] = Math.min(
-        (row[j] ?? 0) + 1,
-        (next[j - 1] ?? 0) + 1,
-        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    row = next;
-  }
-  return row[b.length] ?? 0;
 }
 
 /**

@@ -8,7 +8,8 @@ import {
   tableModeFields,
   tableTarget,
 } from '../extractor/index.ts';
-import { CSV_FORMATS, type CsvFormat, formatOf, isKnownEncoding, LAKE_TYPE } from './csv-type-mapping.ts';
+import { encodingProblem } from './csv-encoding-names.ts';
+import { CSV_FORMATS, type CsvFormat, formatOf, LAKE_TYPE } from './csv-type-mapping.ts';
 
 /** One file import: a file (or a * pattern in the file name) read into one lake table. */
 export interface CsvTable extends TableTarget {
@@ -55,8 +56,9 @@ const csvTable = z
     format: z.enum(CSV_FORMATS).optional(),
     encoding: z
       .string()
-      .refine(isKnownEncoding, {
-        message: 'is not an encoding inlet can read; use utf-8, shift_jis, cp932 or euc-jp',
+      .superRefine((encoding, ctx) => {
+        const problem = encodingProblem(encoding);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
       .default('utf-8'),
     header: z.boolean().default(true),
