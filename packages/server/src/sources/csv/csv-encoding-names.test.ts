@@ -44,6 +44,11 @@ describe('a csv table encoding inlet cannot read', () => {
       expect(refusal(given)).toContain(
         `"${given}" is not an encoding inlet can read; iconv-lite, which inlet reads files through, has no ISO-2022-JP (JIS): save the file as UTF-8 or Shift_JIS, or convert it (iconv -f ISO-2022-JP -t UTF-8)`,
       );
+    // iconv-lite's hex and base64 were taken, and a file read in one imported as a header of digits and no rows.
+    for (const given of ['hex', 'Base64'])
+      expect(refusal(given)).toContain(
+        `"${given}" is not an encoding inlet can read; hex and base64 are iconv-lite's ways of writing bytes as text, not encodings of characters: set the one the file is in (utf-8, the default, if encoding: is left out)`,
+      );
     // Nothing close: those most files are in.
     expect(refusal('klingon')).toContain(
       '"klingon" is not an encoding inlet can read; use one of those listed in docs/csv.md (Encodings), such as utf-8, shift_jis, cp932, euc-jp, gbk, gb18030, big5, euc-kr, latin1, windows-1252, utf-16le',

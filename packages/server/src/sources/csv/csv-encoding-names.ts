@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite';
 import { editDistance } from '../../edit-distance.ts';
-import { isKnownEncoding } from './csv-type-mapping.ts';
+import { BYTES_AS_TEXT, canonicalEncoding, isKnownEncoding } from './csv-type-mapping.ts';
 
 /** The encodings most files are in, named when nothing comes close to the one given. */
 const COMMON = 'utf-8, shift_jis, cp932, euc-jp, gbk, gb18030, big5, euc-kr, latin1, windows-1252, utf-16le';
@@ -8,7 +8,8 @@ const COMMON = 'utf-8, shift_jis, cp932, euc-jp, gbk, gb18030, big5, euc-kr, lat
 /**
  * Names iconv-lite does not know that stand for one it does (Windows' names for its code pages, and
  * those editors give UTF-8 with a byte order mark or without: UTF-8 BOM, utf-8-sig, UTF-8N), or for
- * one it cannot read, which no name a few letters off would help with (JIS, whose closest is sjis).
+ * one it cannot read, which no name a few letters off would help with (JIS, whose closest is sjis),
+ * and those of its codecs that are no encoding of characters (hex, base64).
  */
 const OTHER_NAMES: Array<{ name: RegExp; meant: string[] } | { name: RegExp; todo: string }> = [
   { name: /^utf8/, meant: ['utf-8 (which reads a file with a byte order mark and one without)'] },
@@ -19,16 +20,14 @@ const OTHER_NAMES: Array<{ name: RegExp; meant: string[] } | { name: RegExp; tod
     meant: ["windows-1252 (Windows' ANSI in Western Europe and the Americas)", 'cp932 (in Japan)'],
   },
   {
+    name: BYTES_AS_TEXT,
+    todo: "hex and base64 are iconv-lite's ways of writing bytes as text, not encodings of characters: set the one the file is in (utf-8, the default, if encoding: is left out)",
+  },
+  {
     name: /^(jis\d*|iso2022jp.*|csiso2022jp)$/,
     todo: 'iconv-lite, which inlet reads files through, has no ISO-2022-JP (JIS): save the file as UTF-8 or Shift_JIS, or convert it (iconv -f ISO-2022-JP -t UTF-8)',
   },
 ];
-
-/** iconv-lite's codecs that turn bytes into their text as base64 or hex, not characters: never meant. */
-const NOT_CHARACTERS = new Set(['base64', 'hex']);
-
-/** How iconv-lite compares names: lower case, letters and digits only (Shift_JIS is shiftjis). */
-const canonical = (name: string) => name.toLowerCase().replace(/[^0-9a-z]/g, '');
 
 /** A name of iconv-lite's as people write it: shift_jis, euc-jp, windows-1252, iso-8859-15, utf-16le. */
 const shown = (name: string) =>
@@ -54,7 +53,7 @@ function closestNames(given: string): string[] {
   const encodings = (iconv.encodings ?? {}) as Record<string, unknown>;
   const edits = given.length <= 4 ? 1 : 2;
   const ranked = Object.keys(encodings)
-    .filter((name) => !name.startsWith('_') && !NOT_CHARACTERS.has(name))
+    .filter((name) => !name.startsWith('_') && !BYTES_AS_TEXT.test(name))
     .map((name) => ({
       name,
       rank:
@@ -80,7 +79,7 @@ function closestNames(given: string): string[] {
  */
 export function encodingProblem(encoding: string): string | undefined {
   if (isKnownEncoding(encoding)) return undefined;
-  const given = canonical(encoding);
+  const given = canonicalEncoding(encoding);
   const other = OTHER_NAMES.find(({ name }) => name.test(given));
   const what = `"${encoding}" is not an encoding inlet can read`;
   if (other && 'todo' in other) return `${what}; ${other.todo}`;

@@ -24,9 +24,20 @@ export function formatOf(path: string): CsvFormat | undefined {
 
 const isUtf8 = (encoding: string) => /^utf-?8$/i.test(encoding);
 
-/** True for UTF-8 (read directly) and every encoding iconv-lite can decode (Shift_JIS, CP932, EUC-JP…). */
+/** How iconv-lite compares names: lower case, letters and digits only (Shift_JIS is shiftjis). */
+export const canonicalEncoding = (name: string) => name.toLowerCase().replace(/[^0-9a-z]/g, '');
+
+/**
+ * iconv-lite's codecs that write bytes as hex digits or base64, not characters: a file "decoded" by
+ * one was imported as one line of digits, a header and no rows, without a word.
+ */
+export const BYTES_AS_TEXT = /^(base64|hex)$/;
+
+/** True for UTF-8 (read directly) and every encoding of characters iconv-lite can decode (Shift_JIS, GBK, Latin-1…). */
 export function isKnownEncoding(encoding: string): boolean {
-  return isUtf8(encoding) || iconv.encodingExists(encoding);
+  return (
+    isUtf8(encoding) || (iconv.encodingExists(encoding) && !BYTES_AS_TEXT.test(canonicalEncoding(encoding)))
+  );
 }
 
 /** Whether a file must be decoded to UTF-8 before DuckDB reads it. */
