@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { type ApiToken, joinApiServers, resolveApiToken } from './auth/index.ts';
 import { type Catalog, createCatalog } from './catalog/index.ts';
 import {
   createEnricher,
@@ -11,7 +11,7 @@ import {
   type IntakeWorkers,
   startSaltExpiry,
 } from './collect/index.ts';
-import { apiTokenProblem, configFileName, type InletConfig, MIN_API_TOKEN_LENGTH } from './config/index.ts';
+import { configFileName, type InletConfig } from './config/index.ts';
 import { createQueryProcess, type QueryEngine } from './engine/index.ts';
 import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
@@ -40,13 +40,7 @@ import {
 } from './scheduler/index.ts';
 import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
-import {
-  acquireProcessLock,
-  createOnce,
-  openStateStore,
-  type ProcessLock,
-  type StateStore,
-} from './state/index.ts';
+import { acquireProcessLock, openStateStore, type ProcessLock, type StateStore } from './state/index.ts';
 import {
   createSealedSegments,
   createWalWriter,
@@ -69,48 +63,6 @@ export interface RunningInlet {
   runs: RunHistory;
   catalog: Catalog;
   close(): Promise<void>;
-}
-
-/** The admin API token: INLET_API_TOKEN, or one generated once and kept in the data directory. */
-export function resolveApiToken(config: InletConfig): { token: string; generated: boolean; path: string } {
-  const path = join(dataLayout(config.data_dir).state, 'api-token');
-  if (config.apiToken) {
-    const problem = apiTokenProblem(config.apiToken);
-    if (problem) throw new InletError('CONFIG_INVALID', problem);
-    return { token: config.apiToken, generated: false, path };
-  }
-  const saved = readSavedToken(path);
-  if (saved !== undefined) return { token: saved, generated: false, path };
-  const token = `inlet_${randomBytes(24).toString('base64url')}`;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  // Of two processes starting at once, the second takes the first one's token.
-  if (!createOnce(path, `${token}\n`))
-    return { token: readSavedToken(path) ?? token, generated: false, path };
-  return { token, generated: true, path };
-}
-
-/** The token kept in data/state/api-token, undefined when there is none; refuses an unusable one. */
-function readSavedToken(path: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (code === 'ENOENT') return undefined;
-    // A folder under its name, or a file of another user: the start failed as an error inlet did not foresee.
-    throw new InletError(
-      'CONFIG_INVALID',
-      `${path} cannot be read (${message}). Move it out of the data directory to have inlet generate a new token, give inlet's user the file, or set INLET_API_TOKEN.`,
-      { cause: error },
-    );
-  }
-  const token = text.trim();
-  if (token.length >= MIN_API_TOKEN_LENGTH) return token;
-  throw new InletError(
-    'CONFIG_INVALID',
-    `${path} holds ${token.length === 0 ? 'no API token' : 'an API token shorter than 16 characters'}. ` +
-      'Delete the file to have inlet generate a new one, or set INLET_API_TOKEN.',
-  );
 }
 
 /**
@@ -339,8 +291,14 @@ export async function startRoles(options: {
     }
     // After the locks, before anything is opened: a start refused for a data directory in use
     // generated data/state/api-token there, which the running inlet (given INLET_API_TOKEN) did not
-    // use, and served in its place once restarted without the variable.
-    const resolvedToken = has('collector') || has('web') ? resolveApiToken(config) : undefined;
+    // use, and served in its place once restarted without the variable. Each process serving the
+    // API is listed, so a start given another token than those running serve is refused.
+    let resolvedToken: ApiToken | undefined;
+    if (has('collector') || has('web')) {
+      const server = joinApiServers(layout.state);
+      roleLocks.push(server.lock);
+      resolvedToken = resolveApiToken(config, server.others);
+    }
     if (resolvedToken?.generated)
       logger.info({ path: resolvedToken.path }, 'generated an API token because INLET_API_TOKEN is not set');
     state = openStateStore(join(config.data_dir, 'state.sqlite'));

@@ -1,9 +1,13 @@
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveApiToken, startRoles } from '../src/app.ts';
+import { startRoles } from '../src/app.ts';
+import { resolveApiToken } from '../src/auth/index.ts';
+import type { InletConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { tempDir, testConfig } from './helpers.ts';
+import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 describe('the generated API token', () => {
   it('is generated once into data/state/api-token, readable by this user only, and kept', () => {
@@ -48,6 +52,94 @@ describe('the generated API token', () => {
         `${join(temp.dir, 'state', 'api-token')} cannot be read (EISDIR: illegal operation on a directory, read). Move it out`,
       ),
     });
+    temp.cleanup();
+  });
+});
+
+describe('INLET_API_TOKEN on a data directory that processes share', () => {
+  it('a web process started without INLET_API_TOKEN, or with another, beside one given it is refused; a restart with a new one changes it', async () => {
+    // The web role takes no lock: it generated data/state/api-token beside a collector given
+    // INLET_API_TOKEN, and each refused the other's clients.
+    const temp = tempDir();
+    const { config: file, url } = await inletConfigFile(temp.dir);
+    const state = join(temp.dir, 'data', 'state');
+    const web = (apiToken: string | undefined) =>
+      startRoles({
+        config: { ...testConfig(join(temp.dir, 'data')), apiToken },
+        logger: createSilentLogger(),
+        roles: ['web'],
+      });
+    const first = 'first-token-0123456789';
+    const collector = await startInletProcess(file, url, first);
+    const record = join(state, 'api-token.sha256');
+    // The token's SHA-256, never the token.
+    expect(readFileSync(record, 'utf8')).toBe(`${createHash('sha256').update(first).digest('hex')}\n`);
+    await expect(web(undefined)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `INLET_API_TOKEN is not set, but another inlet process (pid ${collector.pid}) serves the API on ${join(temp.dir, 'data')} with the INLET_API_TOKEN it was given (its SHA-256 is in ${record}), and a token of this process's own would refuse its clients. Start this process with the same INLET_API_TOKEN; or, to have inlet use the token it keeps in ${join(state, 'api-token')} (generated when there is none), stop every inlet process serving the API there and delete ${record}.`,
+    });
+    expect(existsSync(join(state, 'api-token'))).toBe(false);
+    await expect(web('second-token-0123456789')).rejects.toMatchObject({
+      code: 'DATA_DIR_IN_USE',
+      message: expect.stringContaining(
+        `another inlet process (pid ${collector.pid}) serves the API on ${join(temp.dir, 'data')} with another INLET_API_TOKEN (its SHA-256 is in ${record}), not the INLET_API_TOKEN given to this process`,
+      ),
+    });
+    const beside = await web(first);
+    expect(beside.apiToken).toBe(first);
+    await beside.close();
+    // Gone without a word (its listing left behind), the collector is no longer in the way of a new token.
+    collector.kill('SIGKILL');
+    await exited(collector);
+    const rotated = await web('second-token-0123456789');
+    expect(rotated.apiToken).toBe('second-token-0123456789');
+    await rotated.close();
+    expect(readFileSync(record, 'utf8')).toBe(
+      `${createHash('sha256').update('second-token-0123456789').digest('hex')}\n`,
+    );
+    // Restarted without the variable, a process does not switch to a generated token.
+    await expect(web(undefined)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(readdirSync(join(state, 'api-servers'))).toEqual([]);
+    temp.cleanup();
+  });
+
+  it('a process given INLET_API_TOKEN beside one serving the generated token is refused, unless it is that token', async () => {
+    const temp = tempDir();
+    const start = (apiToken: string | undefined, port = 0): ReturnType<typeof startRoles> => {
+      const config: InletConfig = { ...testConfig(temp.dir), apiToken };
+      return startRoles({
+        config: { ...config, server: { ...config.server, port } },
+        logger: createSilentLogger(),
+        roles: ['web'],
+      });
+    };
+    const generated = await start(undefined);
+    await expect(start('other-token-0123456789')).rejects.toMatchObject({
+      code: 'DATA_DIR_IN_USE',
+      message: expect.stringContaining(
+        `with the token in ${join(temp.dir, 'state', 'api-token')}, not the INLET_API_TOKEN`,
+      ),
+    });
+    // The generated token given in INLET_API_TOKEN is the same one: processes without it keep serving it.
+    const given = await start(generated.apiToken);
+    const again = await start(undefined);
+    expect(again.apiToken).toBe(generated.apiToken);
+    for (const inlet of [generated, given, again]) await inlet.close();
+    // With none serving, the generated token is replaced by a new INLET_API_TOKEN.
+    const replaced = await start('other-token-0123456789');
+    expect(replaced.apiToken).toBe('other-token-0123456789');
+    await replaced.close();
+    temp.cleanup();
+  });
+
+  it('resolveApiToken alone records INLET_API_TOKEN and refuses to generate a token beside it', () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    expect(resolveApiToken(config)).toMatchObject({ token: config.apiToken, generated: false });
+    expect(() => resolveApiToken({ ...config, apiToken: undefined })).toThrow(
+      /^INLET_API_TOKEN is not set, but the API on .* was served with an INLET_API_TOKEN \(its SHA-256/,
+    );
+    expect(readdirSync(join(temp.dir, 'state'))).toEqual(['api-token.sha256']);
     temp.cleanup();
   });
 });

@@ -6,7 +6,7 @@
 export const errorRegistry = {
   CONFIG_INVALID: 1,
   CONFIG_NOT_FOUND: 1,
-  // Another process runs the same role on the data directory (inlet start).
+  // Another process runs the same role on the data directory, or serves its API with another token (inlet start).
   DATA_DIR_IN_USE: 1,
   // data_dir cannot be created or written (inlet start).
   DATA_DIR_UNUSABLE: 1,

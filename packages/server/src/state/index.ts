@@ -4,6 +4,12 @@
  */
 export { createOnce } from './create-once.ts';
 export { MIGRATIONS } from './migrations.ts';
-export { acquireProcessLock, lockHolder, type ProcessLock, processAlive } from './process-lock.ts';
+export {
+  acquireProcessLock,
+  describeLockHolder,
+  lockHolder,
+  type ProcessLock,
+  processAlive,
+} from './process-lock.ts';
 export type { SqlDatabase, SqlStatement } from './sql-database.ts';
 export { openStateStore, type StateStore } from './state-store.ts';

@@ -90,15 +90,26 @@ function describeHolder(text: string): string {
   return pid === process.pid ? 'this process already' : `another inlet process (pid ${pid})`;
 }
 
-/** The pid of the process that holds the lock file at path now; undefined when none does (or it is left by one gone). */
-export function lockHolder(path: string): number | undefined {
-  let text = '';
+/** The lock file's text, empty when it is not there. */
+function lockText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     // Not held, or released meanwhile.
+    return '';
   }
+}
+
+/** The pid of the process that holds the lock file at path now; undefined when none does (or it is left by one gone). */
+export function lockHolder(path: string): number | undefined {
+  const text = lockText(path);
   return heldByLive(path, text) ? parseLock(text).pid : undefined;
+}
+
+/** The process that holds the lock file at path now, as a busy error names it; undefined when none does. */
+export function describeLockHolder(path: string): string | undefined {
+  const text = lockText(path);
+  return heldByLive(path, text) ? describeHolder(text) : undefined;
 }
 
 export interface ProcessLock {
