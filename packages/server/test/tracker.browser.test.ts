@@ -72,6 +72,8 @@ let pageOrigin: string;
 let dataDir: string;
 const pages = new Map<string, string>();
 const pageErrors: string[] = [];
+/** Paths the page server was asked for, which requests of a closing page reach while Playwright no longer reports them. */
+const served: string[] = [];
 const contexts: BrowserContext[] = [];
 
 const mediaHelpers = readFileSync(join(FIXTURES, 'media.js'), 'utf8');
@@ -338,6 +340,7 @@ beforeAll(async () => {
 
   pageServer = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://page').pathname;
+    served.push(path);
     if (path === '/inlet.js') {
       response
         .writeHead(200, { 'Content-Type': 'text/javascript' })
@@ -1281,6 +1284,48 @@ describe('browser tracker', () => {
 
     const rows = await eventsOf(anonymousId, (all) => named(all, 'read_to_end').length > 0);
     expect(rows.map((row) => row.name ?? row.type)).toEqual(['page', 'read_to_end']);
+  });
+
+  it('sends on the next page load, once, an event still buffered when its tab died without pagehide', async () => {
+    // Chromium tears down a tab whose pagehide has not run 500 ms after closing it, a mobile OS kills
+    // a tab in the background, a renderer crashes: what waited for its one-second batch was lost.
+    const context = await newContext();
+    await context.clock.install();
+    // Each event of every /collect request, with the page that sent it; a crashed page sends none.
+    const sent: Array<{ id: string; from: Page | null }> = [];
+    context.on('request', (request) => {
+      if (!request.url().endsWith('/collect')) return;
+      for (const { id } of JSON.parse(request.postData() ?? '{}').e as Array<{ id: string }>)
+        sent.push({ id, from: request.frame().page() });
+    });
+    const dying = await open(context, '/dies');
+    const anonymousId = await anonymousIdOf(dying);
+    await eventsOf(anonymousId, (rows) => rows.length === 1);
+    // The page's clock stops, so its batch timer cannot send the event before the crash.
+    await dying.clock.pauseAt((await dying.evaluate<number>('Date.now()')) + 1000);
+    await dying.evaluate(`
+      addEventListener('pagehide', () => navigator.sendBeacon('/pagehide-ran'));
+      inlet.track('last_words');
+    `);
+    const cdp = await context.newCDPSession(dying);
+    const crashed = dying.waitForEvent('crash');
+    void cdp.send('Page.crash').catch(() => {});
+    await crashed;
+    await dying.close();
+    await context.clock.resume();
+
+    const next = await open(context, '/dies');
+    const rows = await eventsOf(
+      anonymousId,
+      (all) => named(all, 'last_words').length > 0 && all.length === 3,
+    );
+    expect(rows.map((row) => row.name ?? row.type).sort()).toEqual(['last_words', 'page', 'page']);
+    // A page whose pagehide ran would have beaconed the event itself.
+    expect(served).not.toContain('/pagehide-ran');
+    // The next page's retry sent it, and left that page's own page view, still buffered, to its flush.
+    await flushed(next);
+    expect(sent.map(({ id }) => id).sort()).toEqual(rows.map((row) => row.event_id).sort());
+    expect(sent.find(({ id }) => id === named(rows, 'last_words')[0]?.event_id)?.from).toBe(next);
   });
 
   it('keeps events made offline and delivers everything exactly once when back online', async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { createOutbox, OUTBOX_LIMIT } from './outbox.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { BEACON_RESEND_MS, createOutbox, OUTBOX_LIMIT } from './outbox.ts';
 import { createStore } from './store.ts';
 import type { WireEvent } from './types.ts';
 
@@ -48,5 +48,16 @@ describe('createOutbox', () => {
     expect(kept[0]).toBe('signup');
     expect(kept.at(-2)).toBe(`beat${OUTBOX_LIMIT + 99}`);
     expect(kept.at(-1)).toBe('page');
+  });
+
+  it('stores an event again in place of its stored copy, so a beacon marks an event stored when tracked', () => {
+    const outbox = createOutbox(createStore(null), 'q.wk');
+    outbox.add([event('a'), event('b')]);
+    outbox.add([event('a')], true);
+    const now = Date.now();
+    const later = vi.spyOn(Date, 'now').mockReturnValue(now + BEACON_RESEND_MS);
+    // Past a day the beaconed copy is dropped, and no unmarked one is left to send again.
+    expect(outbox.unsent().map((e) => e.id)).toEqual(['b']);
+    later.mockRestore();
   });
 });

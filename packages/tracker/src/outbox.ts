@@ -14,8 +14,8 @@ type Entry = WireEvent & { b?: number };
 
 /**
  * Events not known to have arrived, persisted so the next attempt, or the next page load, can send
- * them: those that failed to send, and those handed to sendBeacon, which the browser drops when the
- * collector is down.
+ * them: those still waiting for their batch or in a request in flight, those that failed to send, and
+ * those handed to sendBeacon, which the browser drops when the collector is down.
  */
 export function createOutbox(store: Store, key: string) {
   const entries = (): Entry[] => {
@@ -36,15 +36,23 @@ export function createOutbox(store: Store, key: string) {
     if (kept.length) store.set(key, JSON.stringify(kept.slice(-OUTBOX_LIMIT)));
     else store.del(key);
   };
+  const without = (ids: string[]): Entry[] => entries().filter((event) => !ids.includes(event.id));
   return {
     unsent: (): WireEvent[] => entries().map(({ b: _, ...event }) => event),
-    /** Stores events; with `beaconed`, as handed to sendBeacon, so they are sent again only for a day. */
+    /**
+     * Stores events, in place of those stored with the same ids; with `beaconed`, as handed to
+     * sendBeacon, so they are sent again only for a day.
+     */
     add(events: WireEvent[], beaconed?: boolean): void {
       const b = beaconed ? Date.now() : undefined;
-      write(entries().concat(b ? events.map((event) => ({ ...event, b })) : events));
+      write(
+        without(events.map((event) => event.id)).concat(
+          b ? events.map((event) => ({ ...event, b })) : events,
+        ),
+      );
     },
     forget(ids: string[]): void {
-      write(entries().filter((event) => !ids.includes(event.id)));
+      write(without(ids));
     },
     wipe(): void {
       store.del(key);

@@ -350,6 +350,24 @@ describe('createSender', () => {
     expect(delivered()).toEqual(['fast']);
   });
 
+  it('keeps a buffered event for the next page load when its page dies before sending it, which sends it once', async () => {
+    // A tab torn down without its pagehide (closed while busy, killed in the background, crashed) never
+    // sends its buffer: the events waiting for their batch were lost.
+    fakeTimers();
+    const store = memoryStore();
+    const dying = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 60_000 });
+    dying.add(event('last'));
+
+    const next = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store, retryBaseMs: 60_000 });
+    next.add(event('own'));
+    // The next page's retry sends the dead page's event, and leaves its own buffered one to its flush.
+    await next.resend();
+    expect(delivered()).toEqual(['last']);
+    next.flush();
+    await until(() => delivered().length === 2 && store.get('q.wk_test') === null);
+    expect(delivered()).toEqual(['last', 'own']);
+  });
+
   it('stores events instead of beaconing them while offline, and resend() on the online event sends them', async () => {
     navigatorLike.onLine = false;
     const store = memoryStore();

@@ -52,9 +52,12 @@ export function createSender(options: SenderOptions) {
   let failures = 0;
   let retrying = false;
   let redirectWarned = false;
-  /** Ids of events a request of this page has in flight, which a retry leaves to that request. */
-  const inFlight = new Set<string>();
-  const pending = (): WireEvent[] => outbox.unsent().filter((event) => !inFlight.has(event.id));
+  /**
+   * Ids of events this page still holds, buffered or in a request in flight, which a retry leaves to
+   * this page's flush or that request.
+   */
+  const held = new Set<string>();
+  const pending = (): WireEvent[] => outbox.unsent().filter((event) => !held.has(event.id));
 
   const body = (events: WireEvent[]): string => JSON.stringify({ k: writeKey, sa: Date.now(), e: events });
 
@@ -141,16 +144,16 @@ export function createSender(options: SenderOptions) {
   };
 
   const send = async (events: WireEvent[]): Promise<void> => {
-    // Stored before the request, as a beacon's are: a page closed while it is in flight is not there
-    // to store its events when it fails, and they were lost. The next page load sends them again, for
-    // a day, as the event ids make a repeat of a request that did arrive harmless.
+    // Marked before the request as a beacon's are: a page closed while it is in flight is not there to
+    // store its events when it fails, so the next page load sends them again, for a day, as the event
+    // ids make a repeat of a request that did arrive harmless.
     const ids = events.map((event) => event.id);
     outbox.add(events, true);
-    for (const id of ids) inFlight.add(id);
+    for (const id of ids) held.add(id);
     const ok = await post(events);
-    for (const id of ids) inFlight.delete(id);
-    outbox.forget(ids);
+    for (const id of ids) held.delete(id);
     if (ok) {
+      outbox.forget(ids);
       failures = 0;
       if (pending().length) schedule(0);
     } else {
@@ -164,6 +167,9 @@ export function createSender(options: SenderOptions) {
     flushTimer = undefined;
     const events = buffer;
     buffer = [];
+    // send() holds its events again while the request is in flight; a beacon's are left to retries,
+    // which send them again when the browser comes back online.
+    for (const event of events) held.delete(event.id);
     for (const batch of split(events)) {
       // Without sendBeacon (Firefox with beacon.enabled off, some privacy extensions), a keepalive
       // fetch outlives the page as well.
@@ -192,6 +198,11 @@ export function createSender(options: SenderOptions) {
         return;
       }
       buffer.push(event);
+      // Stored at once, as a request's events are: a tab torn down without its pagehide (closed while
+      // its renderer is busy, killed in the background by a mobile OS, crashed) never flushes its
+      // buffer, and the next page load sends these instead. This page's retries leave them to its flush.
+      held.add(event.id);
+      outbox.add([event]);
       if (buffer.length >= BATCH_EVENTS) flush();
       else flushTimer ??= setTimeout(flush, BATCH_MS);
     },
