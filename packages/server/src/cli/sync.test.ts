@@ -35,6 +35,23 @@ describe('inlet sync', () => {
     );
   });
 
+  it('lists a source left out for its unset URL variable among the configured ones, and says crm.plans is its table', async () => {
+    // README's crm, its URL unset: inlet sync nosuch said "configured sources: sales", as if crm were not there.
+    const config = {
+      ...testConfig(join(temp.dir, 'data'), {
+        sources: [{ name: 'sales', type: 'csv', tables: [{ path: join(temp.dir, 'exports', 'plans.csv') }] }],
+      }),
+      sourcesLeftOut: ['crm'],
+    };
+    const sync = (name: string) => syncCommand([name], config, createSilentLogger(), capturedOutput().output);
+    await expect(sync('nosuch')).rejects.toThrow(
+      'No source named "nosuch" in the configuration; configured sources: sales, crm.',
+    );
+    await expect(sync('crm.plans')).rejects.toThrow(
+      '"crm.plans" names a table of source "crm": inlet sync copies every table of a source, so run inlet sync crm.',
+    );
+  });
+
   it('names the configuration file given by --config where a relative path that matches nothing starts', async () => {
     // With --config prod.yaml, both said relative paths start at "inlet.yaml", a file there is not.
     const dir = join(temp.dir, 'prod');

@@ -25,7 +25,7 @@ export const syncCommand: Command = async (args, config, logger, output) => {
     output.err(`${why}${syncHelp}\n`);
     return ExitCode.USAGE;
   }
-  const source = findSource(createSources(config), name);
+  const source = findSource(createSources(config), name, config.sourcesLeftOut);
   const layout = dataLayout(config.data_dir);
   makeDataFolders(layout, [layout.lake, layout.tmp], configFileName(config));
   const state = openStateStore(`${config.data_dir}/state.sqlite`);

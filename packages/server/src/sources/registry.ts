@@ -58,15 +58,16 @@ export function sourceOfTable(sourceNames: Iterable<string>, name: string): stri
   return [...sourceNames].find((source) => name.startsWith(`${source}.`));
 }
 
-/** The source with this name, or an error that lists the configured ones. */
-export function findSource(sources: Source[], name: string): Source {
+/**
+ * The source with this name, or an error that lists the configured ones: those made and those left
+ * out (leftOut) for a ${VAR} unset in a source the command does not use.
+ */
+export function findSource(sources: Source[], name: string, leftOut: string[] = []): Source {
   const source = sources.find((s) => s.name === name);
   if (!source) {
-    const known = sources.map((s) => s.name).join(', ') || '(none configured)';
-    const table = sourceOfTable(
-      sources.map((s) => s.name),
-      name,
-    );
+    const names = [...sources.map((s) => s.name), ...leftOut];
+    const known = names.join(', ') || '(none configured)';
+    const table = sourceOfTable(names, name);
     const hint = table
       ? ` "${name}" names a table of source "${table}": inlet sync copies every table of a source, so run inlet sync ${table}.`
       : '';
