@@ -1,5 +1,13 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -137,7 +145,9 @@ describe('a process lock', () => {
     const then = new Date(Date.now() - 3 * 60_000);
     utimesSync(path, then, then);
     const lock = acquireProcessLock(path, busy);
-    expect(readFileSync(path, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    expect(readFileSync(path, 'utf8')).toBe(
+      `${process.pid} ${hostname()} ${statSync(path, { bigint: true }).ino}\n`,
+    );
     lock.release();
     // One this host's process left (a container started again keeps its host name) goes at once.
     writeFileSync(path, `${process.pid} ${hostname()}\n`);
@@ -155,13 +165,46 @@ describe('a process lock', () => {
     const beforeBoot = new Date(Date.now() - uptime() * 1000 - 3_600_000);
     utimesSync(path, beforeBoot, beforeBoot);
     const lock = acquireProcessLock(path, busy);
-    expect(readFileSync(path, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    expect(readFileSync(path, 'utf8')).toBe(
+      `${process.pid} ${hostname()} ${statSync(path, { bigint: true }).ino}\n`,
+    );
     lock.release();
     // Touched since the machine started, by a process alive now: held.
     writeFileSync(path, `${process.ppid} ${hostname()}\n`);
     expect(() => acquireProcessLock(path, busy)).toThrow(
       `held by another inlet process (pid ${process.ppid})`,
     );
+    temp.cleanup();
+  });
+
+  it('is not held by a live process in a copy of its file left untouched, as in a data directory copied while inlet runs', () => {
+    // cp -r data /tmp/copy while inlet ran: inlet start on the copy was refused DATA_DIR_IN_USE, naming
+    // the pid of the process that ran on the original, for as long as that one ran.
+    const temp = tempDir();
+    const path = join(temp.dir, 'loader.lock');
+    const copy = join(temp.dir, 'copy', 'loader.lock');
+    writeFileSync(path, `${process.ppid} ${hostname()}\n`);
+    const made = `${process.ppid} ${hostname()} ${statSync(path, { bigint: true }).ino}\n`;
+    writeFileSync(path, made);
+    mkdirSync(join(temp.dir, 'copy'));
+    copyFileSync(path, copy);
+    // Touched within the lease (cp -p keeps the original's last touch), the copy is held still, as a
+    // lock whose file a FUSE file system numbered anew is; untouched for two minutes, it is a copy.
+    const held = `held by another inlet process (pid ${process.ppid})`;
+    expect(() => acquireProcessLock(copy, busy)).toThrow(held);
+    const then = new Date(Date.now() - 3 * 60_000);
+    utimesSync(copy, then, then);
+    const lock = acquireProcessLock(copy, busy);
+    expect(holder(copy)).toBe(String(process.pid));
+    lock.release();
+    // The file its holder made is held still, untouched too, as is a lock an older inlet made, which
+    // names no file.
+    utimesSync(path, then, then);
+    expect(() => acquireProcessLock(path, busy)).toThrow(held);
+    copyFileSync(path, copy);
+    writeFileSync(copy, `${process.ppid} ${hostname()}\n`);
+    utimesSync(copy, then, then);
+    expect(() => acquireProcessLock(copy, busy)).toThrow(held);
     temp.cleanup();
   });
 

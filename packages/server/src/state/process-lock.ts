@@ -1,4 +1,15 @@
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { dirname } from 'node:path';
 import { removeOwnFile } from '../remove-own-file.ts';
@@ -44,11 +55,23 @@ export const processAlive = (pid: number): boolean => {
   }
 };
 
-/** A lock file's text: its holder's pid (NaN for none) and host (none in a lock of an older inlet). */
+/**
+ * A lock file's text: its holder's pid (NaN for none), host and the inode of the file it made
+ * (neither in a lock of an older inlet, nor the inode in one of an inlet before it was written).
+ */
 const parseLock = (text: string) => {
-  const [pid = '', host] = text.trim().split(' ');
-  return { pid: /^\d+$/.test(pid) ? Number(pid) : Number.NaN, host };
+  const [pid = '', host, inode] = text.trim().split(' ');
+  return { pid: /^\d+$/.test(pid) ? Number(pid) : Number.NaN, host, inode };
 };
+
+/** The inode of the file at path, as a lock file's text names it; undefined when it cannot be looked at (gone). */
+function inodeOf(path: string): string | undefined {
+  try {
+    return String(statSync(path, { bigint: true }).ino);
+  } catch {
+    return undefined;
+  }
+}
 
 /** When the lock file at path was last touched; undefined when it cannot be looked at (gone). */
 function touchedAt(path: string): number | undefined {
@@ -76,9 +99,18 @@ function leftBeforeBoot(path: string): boolean {
  * its pid on this host, or, from another, by the lock file's last touch.
  */
 function heldByLive(path: string, text: string): boolean {
-  const { pid, host = HOST } = parseLock(text);
+  const { pid, host = HOST, inode } = parseLock(text);
   if (Number.isNaN(pid)) return false;
   if (host !== HOST) return Date.now() - (touchedAt(path) ?? 0) < LEASE_MS;
+  // A copy of the file its holder made (a data directory copied while inlet ran) is no lock of a
+  // process that runs: its process holds the original, and the copy's pid kept every start on the
+  // copy refused for as long as that one ran. Inodes are compared on this host alone, where every
+  // mount of a file shows it under one (a network file system may number it apart on each host),
+  // and only once the file has gone untouched for the lease: its holder touches the file it holds,
+  // never a copy, and a file system that numbers a file anew when it looks it up again (some FUSE
+  // ones) does not make a held lock look copied.
+  if (inode !== undefined && inode !== inodeOf(path) && Date.now() - (touchedAt(path) ?? 0) >= LEASE_MS)
+    return false;
   if (pid === process.pid) return held.has(path);
   return processAlive(pid) && !leftBeforeBoot(path);
 }
@@ -198,7 +230,7 @@ class TakingOver extends Error {}
  */
 function createWithPid(path: string): boolean {
   const draft = `${path}.${process.pid}.tmp`;
-  writeFileSync(draft, `${process.pid} ${HOST}\n`);
+  writeLock(openSync(draft, 'w'));
   try {
     linkSync(draft, path);
     return true;
@@ -211,10 +243,19 @@ function createWithPid(path: string): boolean {
   }
   // A file system without hard links: created, then written, as before.
   try {
-    writeFileSync(path, `${process.pid} ${HOST}\n`, { flag: 'wx' });
+    writeLock(openSync(path, 'wx'));
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  }
+}
+
+/** Writes this process's lock text into the file open as fd, which it closes: pid, host and the file's inode. */
+function writeLock(fd: number): void {
+  try {
+    writeSync(fd, `${process.pid} ${HOST} ${fstatSync(fd, { bigint: true }).ino}\n`);
+  } finally {
+    closeSync(fd);
   }
 }
