@@ -514,7 +514,9 @@ export async function startRoles(options: {
   // The defaults (inlet start with no inlet.yaml) list no site: said here, not only in each 401.
   if (has('collector') && config.sites.length === 0)
     logger.warn(
-      `no site is set up in ${configFileName(config)}, so the collector refuses every event (401 UNKNOWN_WRITE_KEY); add one under sites: with an id and a write_key, and restart`,
+      config.configPath === undefined
+        ? 'no site is set up, as no configuration file was read (no inlet.yaml in the working directory, nor --config), so the collector refuses every event (401 UNKNOWN_WRITE_KEY); create inlet.yaml with a site under sites: (an id and a write_key), and restart'
+        : `no site is set up in ${configFileName(config)}, so the collector refuses every event (401 UNKNOWN_WRITE_KEY); add one under sites: with an id and a write_key, and restart`,
     );
   logger.info(
     {

@@ -860,6 +860,22 @@ describe('collector refusals', () => {
     }
   });
 
+  it('says at start that no configuration file was read when no site is set up for want of one', async () => {
+    // inlet start with no inlet.yaml warned "no site is set up in the configuration file", a file
+    // the new user did not have and that the warning did not name.
+    const { dir, cleanup } = tempDir();
+    const { logger, lines } = capturingLogger();
+    const bare = await startInlet({ config: testConfig(dir, { sites: [] }), logger });
+    try {
+      expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
+        'no site is set up, as no configuration file was read (no inlet.yaml in the working directory, nor --config), so the collector refuses every event (401 UNKNOWN_WRITE_KEY); create inlet.yaml with a site under sites: (an id and a write_key), and restart',
+      ]);
+    } finally {
+      await bare.close();
+      cleanup();
+    }
+  });
+
   it('401 without a write key or with an unknown one; 403 from an origin not allowed', async () => {
     await expectError(
       await post('/v1/batch', { batch: [segmentMessage('x')] }, { authorization: '' }),
