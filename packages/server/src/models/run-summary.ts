@@ -8,16 +8,19 @@ const MARK: Record<ModelResult['status'], string> = {
   skipped: 'skipped',
 };
 
+/** 1 row, 2 rows, 12,345 rows. */
+const count = (n: number, noun: string) => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+
 /** One line per model for logs and the terminal: status, name, how it was written, rows, time, why. */
 export function summarizeModel(result: ModelResult): string {
   const parts = [MARK[result.status].padEnd(11), result.name];
   if (result.status === 'success') {
     parts.push(
-      `(${result.mode === 'partitions' ? `${result.partitions?.length ?? 0} partitions` : result.mode})`,
+      `(${result.mode === 'partitions' ? count(result.partitions?.length ?? 0, 'partition') : result.mode})`,
     );
-    if (result.rows !== undefined) parts.push(`${result.rows.toLocaleString('en-US')} rows`);
+    if (result.rows !== undefined) parts.push(count(result.rows, 'row'));
     const tests = result.tests.length;
-    if (tests > 0) parts.push(`${tests} test${tests === 1 ? '' : 's'} passed`);
+    if (tests > 0) parts.push(`${count(tests, 'test')} passed`);
   }
   parts.push(`${result.ms} ms`);
   if (result.message) parts.push(`— ${result.message}`);
