@@ -60,6 +60,14 @@ describe('catalog and runs over HTTP', () => {
     }
   });
 
+  it('says where the token is, when INLET_API_TOKEN is not set too', async () => {
+    // "send Authorization: Bearer <INLET_API_TOKEN>" sent one who had started inlet without the
+    // variable (README's way) to look for a variable never set, where inlet had generated the token.
+    expect((await get('/api/catalog', 'not-the-token-0123')).json().error.message).toBe(
+      'Missing or wrong API token; send Authorization: Bearer <token>, with the value of INLET_API_TOKEN, or, when that is not set, the token inlet generated into data/state/api-token under its data_dir (inlet start logs where).',
+    );
+  });
+
   it('serves the catalog, one table, and the lineage', async () => {
     const list = await get('/api/catalog');
     expect(list.statusCode).toBe(200);

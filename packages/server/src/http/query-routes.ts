@@ -179,7 +179,7 @@ export function createTokenCheck(token: string) {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new InletError(
         'UNAUTHORIZED',
-        'Missing or wrong API token; send Authorization: Bearer <INLET_API_TOKEN>.',
+        'Missing or wrong API token; send Authorization: Bearer <token>, with the value of INLET_API_TOKEN, or, when that is not set, the token inlet generated into data/state/api-token under its data_dir (inlet start logs where).',
       );
     }
   };
