@@ -52,6 +52,17 @@ describe('inlet sync', () => {
     );
   });
 
+  it('names a configuration file that is no file in a folder by its whole path, not "null"', async () => {
+    // --config /dev/null (the defaults): "inlet sync needs the name of a source: null lists none".
+    const captured = capturedOutput();
+    expect(
+      await main(['sync', '--config', '/dev/null'], captured.output, { INLET_LOG_LEVEL: 'silent' }),
+    ).toBe(ExitCode.USAGE);
+    expect(captured.err).toMatch(
+      /^inlet sync needs the name of a source: \/dev\/null lists none \(sources:\)\.\n/,
+    );
+  });
+
   it('names the configuration file given by --config where a relative path that matches nothing starts', async () => {
     // With --config prod.yaml, both said relative paths start at "inlet.yaml", a file there is not.
     const dir = join(temp.dir, 'prod');

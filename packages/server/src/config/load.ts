@@ -6,6 +6,7 @@ import { type Document, isMap, isScalar, isSeq, parseDocument, parse as parseYam
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
+import { isDeviceFile } from './config-file-name.ts';
 import { describeIssue } from './issue-message.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
 import { utf8Text } from './utf8-text.ts';
@@ -386,7 +387,7 @@ function readConfigFile(path: string, given: string | undefined): string {
  * /dev/stdin), whose folder is no place for data: /dev/data is memory, gone at the next boot.
  */
 function baseDirOf(path: string, cwd: string): string {
-  if (/^\/(dev|proc)\//.test(path)) return cwd;
+  if (isDeviceFile(path)) return cwd;
   return statSync(path, { throwIfNoEntry: false })?.isFile() ? dirname(path) : cwd;
 }
 
