@@ -709,6 +709,14 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       expect(await run.exit, run.err).toBe(code);
       clearTimeout(stopped);
       expect(run.err).toMatch(/^Failed: 0 built, 1 failed, 0 skipped in /m);
+      // As README has it, and as inlet test and runs start say: the failed count alone read as a
+      // model's fault, with no word that the signal had stopped the run.
+      expect(run.err).toMatch(
+        new RegExp(
+          `^inlet run stopped: ${signal === 'SIGINT' ? 'Ctrl-C \\(SIGINT\\)' : 'SIGTERM'} came before it finished\\.\n$`,
+          'm',
+        ),
+      );
       expect(jsonLines(run.out)).toMatchObject([{ name: 'slow', status: 'failed', message: 'stopped' }]);
     }
   }, 60_000);

@@ -1,5 +1,5 @@
 import { backfillProblem, dayProblem, runModels, summarizeModel, summarizeTest } from '../models/index.ts';
-import { type Command, commandArgs, whileInterruptible } from './command.ts';
+import { type Command, commandArgs, stoppedLine, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
@@ -49,7 +49,7 @@ export const runCommand: Command = async (args, config, logger, output) => {
     output.err(`${notADay}\n${runHelp}\n`);
     return ExitCode.USAGE;
   }
-  return whileInterruptible(async (signal) => {
+  const code = await whileInterruptible(async (signal) => {
     const result = await runModels({
       config,
       logger,
@@ -73,4 +73,9 @@ export const runCommand: Command = async (args, config, logger, output) => {
     );
     return result.ok ? ExitCode.OK : ExitCode.FAILURE;
   });
+  // The models the stop broke or left are counted as failed above: this line says a signal stopped
+  // the run (as inlet test and runs start say), where the count alone read as the models' fault.
+  if (code === ExitCode.INTERRUPTED || code === ExitCode.TERMINATED)
+    output.err(`${stoppedLine('run', code)}\n`);
+  return code;
 };
