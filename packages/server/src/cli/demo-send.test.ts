@@ -68,6 +68,10 @@ describe('inlet demo, sent again', () => {
     const again = capturedOutput();
     expect(await demoCommand(['--days', '2', '--exit'], config, createSilentLogger(), again.output)).toBe(0);
     expect(again.err).toMatch(/; not sending more \(use --force to add 2 more days\)\.$/m);
+    // Its count as the Sent line writes one: it said "already has 10003 events" after "Sent 10,003 events".
+    const total = await demoEvents();
+    expect(total).toBeGreaterThan(999);
+    expect(again.err).toContain(`The demo site already has ${total.toLocaleString('en-US')} events;`);
     const month = capturedOutput();
     expect(await demoCommand(['--exit'], config, createSilentLogger(), month.output)).toBe(0);
     expect(month.err).toMatch(/; not sending more \(use --force to add another month\)\.$/m);

@@ -88,7 +88,7 @@ export async function demoCommand(
     const firstMonth = Number(existing.rows[0]?.[0]) === 0;
     if (!unfinished && !firstMonth && !values.force) {
       output.err(
-        `The demo site already has ${existing.rows[0]?.[0]} events; not sending more (use --force to add ${days === 30 ? 'another month' : `${days} more ${days === 1 ? 'day' : 'days'}`}).\n`,
+        `The demo site already has ${Number(existing.rows[0]?.[0]).toLocaleString('en-US')} events; not sending more (use --force to add ${days === 30 ? 'another month' : `${days} more ${days === 1 ? 'day' : 'days'}`}).\n`,
       );
     } else {
       const send = unfinished ?? planDemoSend({ days, timezone: config.timezone, firstMonth });
