@@ -298,6 +298,18 @@ describe("dbt's sources:", () => {
     );
   });
 
+  it('names a source left out for an unset variable among the sources when a source: selector names none', () => {
+    // README's crm, its URL unset: inlet run source:erp+ said "its sources are left", as if crm were not there.
+    const leftOut = {
+      ...config,
+      sources: config.sources.filter((s) => s.name !== 'crm'),
+      sourcesLeftOut: ['crm'],
+    };
+    expect(() => selectNodes(openProject(leftOut).graph, ['source:erp+'])).toThrow(
+      /"source:erp\+" names no source to select from: erp is not a source in the configuration file \(its sources are left, crm\)/,
+    );
+  });
+
   it("selects the models downstream of a source by dbt's source:crm+ and source:crm.customers+", async () => {
     const added = {
       // Read by name, as inlet's models may, and tested.

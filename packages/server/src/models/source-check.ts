@@ -22,7 +22,7 @@ export function sourceProblem(
   if (leftOut.includes(source)) return undefined;
   const file = configFileName({ configPath });
   if (!configured.has(source)) {
-    const names = [...configured.keys()].join(', ');
+    const names = [...configured.keys(), ...leftOut].join(', ');
     return `${source} is not a source in ${file} (${names ? `its sources are ${names}` : 'it has no sources:'}); correct the name, or add the source to ${file}'s sources:`;
   }
   const tables = configured.get(source);
