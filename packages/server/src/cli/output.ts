@@ -241,7 +241,10 @@ export function renderRows(
   return header + lines(rows);
 }
 
-/** A progress bar on a terminal (redrawn at most 10 times a second), nothing on a pipe or under CI. */
+/**
+ * A progress bar on a terminal (redrawn at most 10 times a second), nothing on a pipe or under CI.
+ * A total given later replaces the first (an estimate made exact, as a sync's last report is).
+ */
 export function createProgress(output: Output, label: string, total: number) {
   let last = 0;
   const started = Date.now();
@@ -258,5 +261,9 @@ export function createProgress(output: Output, label: string, total: number) {
       `\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${rate.toLocaleString('en-US')}/s${final ? '\n' : ''}`,
     );
   };
-  return { update: (done: number) => draw(done), done: (done: number) => draw(done, true) };
+  const draws = (final: boolean) => (done: number, newTotal?: number) => {
+    if (newTotal !== undefined) total = newTotal;
+    draw(done, final);
+  };
+  return { update: draws(false), done: draws(true) };
 }

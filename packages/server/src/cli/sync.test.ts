@@ -1,9 +1,11 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, configIn, tempDir, testConfig } from '../../test/helpers.ts';
 import { spawnInlet } from '../../test/inlet-process.ts';
+import { TEST_PG_URL, uniqueName } from '../../test/source-harness.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
@@ -319,5 +321,31 @@ describe('inlet sync', () => {
       }),
     ).rejects.toMatchObject({ code: 'SOURCE_SCHEMA_INVALID' });
     expect(captured.err).toMatch(/^\rSyncing sales [^\n]* 1\/1 [^\n]*\n$/);
+  });
+
+  it("ends a database's progress bar at the rows copied, not at the query plan's estimate of them", async () => {
+    // The bar kept the total of its first draw, PostgreSQL's guess for a table never analysed
+    // (hundreds of rows for these 3), so a sync that copied every row ended at 3/921, the bar empty.
+    const schema = uniqueName('inlet_bar');
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`CREATE TABLE ${schema}.notes (id int, body text)`);
+      await client.query(`INSERT INTO ${schema}.notes VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
+      const config = testConfig(join(temp.dir, 'data-bar'), {
+        sources: [
+          { name: 'app', type: 'postgres', url: TEST_PG_URL, tables: [{ table: `${schema}.notes` }] },
+        ],
+      });
+      const captured = capturedOutput();
+      const output = { ...captured.output, isTty: true, progress: true };
+      expect(await syncCommand(['app'], config, createSilentLogger(), output)).toBe(ExitCode.OK);
+      const drawn = captured.err.split('\r').filter(Boolean);
+      expect(drawn.at(-1)).toMatch(/^Syncing app \[█{30}\] 3\/3 [^\n]*\n/);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
   });
 });

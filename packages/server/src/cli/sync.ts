@@ -31,6 +31,9 @@ export const syncCommand: Command = async (args, config, logger, output) => {
   const state = openStateStore(`${config.data_dir}/state.sqlite`);
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;
+  // The source's estimate of the rows to copy (a database's query plan guesses), and then, in its
+  // last report, the rows it copied: the bar ended at 6/2,407 for a sync that copied all 6.
+  let total: number | undefined;
   try {
     return await whileInterruptible(async (signal) => {
       const result = await source.sync({
@@ -42,13 +45,14 @@ export const syncCommand: Command = async (args, config, logger, output) => {
         signal,
         // The error a failed sync throws names every table that failed, and main prints it.
         showsFailures: true,
-        onProgress: (rows, total) => {
+        onProgress: (rows, estimate) => {
           done = rows;
+          total = estimate;
           progress ??= createProgress(output, `Syncing ${name}`, total ?? 0);
-          progress.update(rows);
+          progress.update(rows, total);
         },
       });
-      progress?.done(done);
+      progress?.done(done, total);
       for (const table of result.tables) {
         output.err(`${table.table}: ${rows(table.rows)}\n`);
         for (const note of table.notes ?? []) output.err(`${note}\n`);
@@ -58,7 +62,7 @@ export const syncCommand: Command = async (args, config, logger, output) => {
     });
   } catch (error) {
     // The bar ends its line, or the error was printed at the end of it.
-    progress?.done(done);
+    progress?.done(done, total);
     throw withRetryAdvice(error, name);
   } finally {
     state.close();
