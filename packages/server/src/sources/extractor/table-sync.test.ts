@@ -1,8 +1,9 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sourceContext, testConfig } from '../../../test/helpers.ts';
+import { capturingLogger, sourceContext, testConfig } from '../../../test/helpers.ts';
 import { createSourceHarness, type SourceHarness } from '../../../test/source-harness.ts';
+import { createSilentLogger } from '../../log/index.ts';
 import { syncTables, type TableJob, type TableTarget } from './index.ts';
 
 let h: SourceHarness | undefined;
@@ -31,10 +32,10 @@ async function setup() {
   h = await createSourceHarness([]);
   const harness = h;
   /** Syncs jobs as the source src. */
-  const sync = (jobs: TableJob[], signal = new AbortController().signal) =>
+  const sync = (jobs: TableJob[], signal = new AbortController().signal, logger = createSilentLogger()) =>
     syncTables({
       source: 'src',
-      context: sourceContext(testConfig(harness.dir), harness.state, { signal }),
+      context: sourceContext(testConfig(harness.dir), harness.state, { signal, logger }),
       jobs,
     });
   const tableDir = (name: string) => join(harness.layout.lake, 'sources', 'src', name);
@@ -78,6 +79,28 @@ describe('table sync', () => {
     await sync([rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })]);
     await sync([rangeJob({ name: 'ids', mode: 'full', cursor: 'id' }, { from: 0, to: 3 })]);
     expect(readdirSync(tableDir('ids')).sort()).toEqual(['_table.json', 'snapshot-00000003']);
+  });
+
+  it('says in its warning which of the mode, cursor and primary key changed', async () => {
+    // It said was=incremental now=incremental of a table whose cursor changed.
+    const { sync } = await setup();
+    const changes = async (target: TableTarget) => {
+      const { logger, lines } = capturingLogger<{ changed?: string }>('warn');
+      await sync([rangeJob(target, { from: 0, to: 3 })], undefined, logger);
+      return lines.map((line) => [line.msg, line.changed]);
+    };
+    const again = 'the mode, cursor or primary key of this table changed; copying it again from the start';
+    expect(await changes(incremental)).toEqual([]);
+    expect(await changes({ ...incremental, cursor: 'updated_at' })).toEqual([
+      [again, 'cursor id → updated_at'],
+    ]);
+    expect(await changes({ ...incremental, mode: 'merge', primaryKey: ['id'] })).toEqual([
+      [again, 'mode incremental → merge; cursor updated_at → id; primary_key (none) → id'],
+    ]);
+    expect(await changes({ name: 'ids', mode: 'full', cursor: 'id' })).toEqual([
+      [again, 'mode merge → full'],
+    ]);
+    expect(await changes({ name: 'ids', mode: 'full' })).toEqual([]);
   });
 
   it('keeps a table and its cursor when the copy in a changed mode fails, and replaces them when one succeeds', async () => {

@@ -97,12 +97,21 @@ interface Checkpoint {
 
 export const checkpointScope = (source: string) => `source:${source}`;
 
-// A full copy does not depend on cursor or key, so only the mode matters for it.
-const sameShape = (saved: Checkpoint, target: TableTarget) =>
-  saved.mode === target.mode &&
-  (target.mode === 'full' ||
-    (saved.cursor === target.cursor &&
-      JSON.stringify(saved.key ?? null) === JSON.stringify(target.primaryKey ?? null)));
+/**
+ * What changed of a table's mode, cursor and primary key since its last copy, as `cursor id → updated_at`;
+ * empty when nothing did. A full copy does not depend on cursor or key, so only the mode matters for it.
+ */
+function shapeChanges(saved: Checkpoint, target: TableTarget): string[] {
+  type Setting = string | string[] | undefined;
+  const said = (value: Setting) =>
+    value === undefined ? '(none)' : Array.isArray(value) ? value.join(', ') : value;
+  const changes: Array<[string, Setting, Setting]> = [['mode', saved.mode, target.mode]];
+  if (target.mode !== 'full')
+    changes.push(['cursor', saved.cursor, target.cursor], ['primary_key', saved.key, target.primaryKey]);
+  return changes
+    .filter(([, was, now]) => JSON.stringify(was ?? null) !== JSON.stringify(now ?? null))
+    .map(([key, was, now]) => `${key} ${said(was)} → ${said(now)}`);
+}
 
 function manifest(
   source: string,
@@ -152,10 +161,12 @@ export async function syncTable(options: {
   // A table whose mode or keys changed is copied again from the start; its files in the old shape
   // stay, and stay queryable, until that copy is ready to replace them: a run that fails (a cursor
   // misspelt in the change) left the table gone.
-  const reshaped = saved !== undefined && !sameShape(saved, target);
+  // The log said was=incremental now=incremental of a cursor changed, leaving what changed to be guessed.
+  const changed = saved === undefined ? [] : shapeChanges(saved, target);
+  const reshaped = changed.length > 0;
   if (saved && reshaped) {
     logger.warn(
-      { source, table: target.name, was: saved.mode, now: target.mode },
+      { source, table: target.name, changed: changed.join('; ') },
       'the mode, cursor or primary key of this table changed; copying it again from the start',
     );
     saved = undefined;
