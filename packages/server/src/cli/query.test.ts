@@ -333,6 +333,14 @@ describe('inlet query', () => {
     const marks = join(dir, 'data', 'lake', 'marts', 'marks');
     mkdirSync(marks, { recursive: true });
     writeFileSync(join(marks, file), '');
+    // A readable file beside it, so the mart is still there once the damaged one is moved aside.
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    await connection.run(
+      `COPY (SELECT 1 AS n) TO ${sqlString(join(marks, 'part-0.parquet'))} (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    db.closeSync();
     writeLakeTable(marks, { name: 'marks', kind: 'mart', files: '*.parquet' });
     const broken = join(dir, 'data', 'lake', 'marts', 'broken');
     mkdirSync(broken, { recursive: true });

@@ -127,7 +127,10 @@ describe('lake table views', () => {
         [1, 'Aoki Co.', 'a'],
         [3, 'Chiba Ltd.', 'a'],
       ]);
-      await expect(engine.query('SELECT * FROM empty_mart')).rejects.toMatchObject({ code: 'QUERY_INVALID' });
+      // A mart's build always leaves a file, an empty table too: one with none lost them.
+      await expect(engine.query('SELECT * FROM empty_mart')).rejects.toMatchObject({
+        code: 'TABLE_UNAVAILABLE',
+      });
       const tables = (
         await engine.query(
           "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1",
@@ -259,6 +262,55 @@ describe('a lake table whose view cannot be built', () => {
         expect((await engine.query('SELECT name FROM crm.customers')).rows).toEqual([['Aoki']]);
       },
     );
+  });
+});
+
+describe("a source's table or a mart none of whose files is left", () => {
+  it('cannot be queried, saying its files are gone and how to copy or build it again, not that it does not exist', async () => {
+    // A source table's one file, not Parquet, was moved to lake/_rejects/damaged/ by the query that
+    // found it: its manifest left alone, the query was told "Table with name plans does not exist!"
+    // and the catalog that its source had not synced it yet.
+    const { config, layout, writer } = await lake('files-gone');
+    const plans = join(layout.lake, 'sources', 'crm', 'plans');
+    mkdirSync(join(plans, 'snapshot-00000001'), { recursive: true });
+    writeFileSync(join(plans, 'snapshot-00000001', 'part-00000001-00000.parquet'), 'garbage');
+    writeLakeTable(plans, { name: 'crm.plans', kind: 'source', files: 'snapshot-00000001/*.parquet' });
+    const orders = join(layout.lake, 'sources', 'crm', 'orders');
+    mkdirSync(orders, { recursive: true });
+    writeLakeTable(orders, { name: 'crm.orders', kind: 'source', files: '*.parquet' });
+    const marks = join(layout.lake, 'marts', 'marks');
+    mkdirSync(join(marks, 'v-1'), { recursive: true });
+    writeLakeTable(marks, { name: 'marks', kind: 'mart', files: 'v-1/**/*.parquet' });
+    // A log table whose every day retention removed is no such table: it has no view, as before.
+    const logs = join(layout.lake, 'access_logs');
+    mkdirSync(logs, { recursive: true });
+    writeLakeTable(logs, {
+      name: 'access_logs',
+      kind: 'logs',
+      files: '**/*.parquet',
+      hive_partitioning: true,
+    });
+    await writer.run(`COPY (SELECT 1 AS id) TO '${join(layout.lake, 'sources', 'crm')}/keep.parquet'`);
+    const refused = async (engine: QueryEngine, sql: string) => {
+      const error = await engine.query(sql).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TABLE_UNAVAILABLE' });
+      return (error as Error).message;
+    };
+    await withEngine({ config, layout }, async (engine) => {
+      expect(await refused(engine, 'SELECT * FROM crm.plans')).toBe(
+        '"crm.plans" cannot be queried: none of its files is left in lake/sources/crm/plans: a file that was not readable Parquet is moved to lake/_rejects/damaged/ by the query that finds it, or one was removed by hand; put them back from a backup, or copy it again: inlet sync crm. Every other table can still be queried.',
+      );
+      expect(existsSync(join(layout.lake, '_rejects', 'damaged', 'sources', 'crm', 'plans'))).toBe(true);
+      expect(await refused(engine, 'SELECT * FROM crm.orders')).toContain(
+        "copy it again from the start: an incremental or merge table's sync goes on from its cursor, so set its mode: to full in the configuration file for one inlet sync crm, then back (databases.md).",
+      );
+      expect(await refused(engine, 'SELECT * FROM marks')).toContain(
+        'none of its files is left in lake/marts/marks: ',
+      );
+      expect(await refused(engine, 'SELECT * FROM marks')).toContain('build it again: inlet run marks.');
+      const logsError = await engine.query('SELECT * FROM access_logs').catch((e: unknown) => e);
+      expect(logsError).toMatchObject({ code: 'QUERY_INVALID' });
+    });
   });
 });
 

@@ -273,6 +273,24 @@ function onlyLinks(name: string, links: string[]): ViewDefinition {
 }
 
 /**
+ * A source's table or a mart with its manifest and no file: a sync or build always leaves one, an
+ * empty table too, so its files were taken away, as a query does with one that is not Parquet (to
+ * lake/_rejects/damaged/). It had no view, and a query of it was told it did not exist, and the
+ * catalog that its source had not synced it yet. (A log table's days may all go by retention.)
+ */
+function filesGone(lake: string, dir: string, table: LakeTable, configFile: string): ViewDefinition {
+  const source = table.name.slice(0, table.name.indexOf('.'));
+  const again =
+    table.kind !== 'source'
+      ? `build it again: inlet run ${table.name}`
+      : table.files.startsWith('snapshot-')
+        ? `copy it again: inlet sync ${source}`
+        : `copy it again from the start: an incremental or merge table's sync goes on from its cursor, so set its mode: to full in ${configFile} for one inlet sync ${source}, then back (databases.md)`;
+  const refused = `none of its files is left in lake/${relative(lake, dir)}: a file that was not readable Parquet is moved to lake/_rejects/damaged/ by the query that finds it, or one was removed by hand; put them back from a backup, or ${again}`;
+  return { name: table.name, shape: `refused:${refused}`, sql: '', refused };
+}
+
+/**
  * Every view the engine should have now: events, each lake table that has files, then the views
  * defined by SQL. DuckDB binds a view when it is created, so those come last, in dependency order,
  * and only once every table they read exists.
@@ -312,6 +330,7 @@ export function discoverViews(
     if (!hasParquetFiles(dir)) {
       const links = tableLinks(dir);
       if (links.length > 0) views.push(onlyLinks(table.name, links));
+      else if (table.kind !== 'logs') views.push(filesGone(layout.lake, dir, table, configFile));
       continue;
     }
     const sql = lakeTableSql(dir, table);
