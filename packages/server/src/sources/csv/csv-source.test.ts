@@ -831,7 +831,10 @@ describe('csv source', () => {
     expect(await h.query('SELECT id FROM crm.orders ORDER BY id')).toEqual([{ id: '1' }, { id: '2' }]);
   });
 
-  it('imports a file rewritten or cut short in place again in full, naming it in a warning', async () => {
+  it('imports a file rewritten or cut short in place again in full, naming it in a warning that says how to follow one renamed', async () => {
+    // A path: naming one file cannot tell a rewrite from logrotate's rename, whose renamed file it
+    // does not match: the lines written to it since the last sync were lost, the warning saying
+    // nothing of it.
     const { h, dir } = await setup([{ path: 'orders.csv', mode: 'incremental' }], {
       'orders.csv': 'id,status\n1,new\n2,new\n',
     });
@@ -844,7 +847,9 @@ describe('csv source', () => {
       [
         file,
         'crm.orders: orders.csv no longer starts with the lines imported from it (rewritten or cut short in place), so it is imported again in full, as a new file, and the rows imported from it before stay in the table; ' +
-          'an export rewritten in place belongs in mode: merge, with a primary_key (docs/csv.md)',
+          'an export rewritten in place belongs in mode: merge, with a primary_key (docs/csv.md); ' +
+          'if it was renamed instead (logrotate, mv), the lines written to it since the last sync are not read, as path: matches no other name: ' +
+          `give path: a pattern that matches the renamed files too (${join(dir, 'orders*.csv')}, with name: orders), whose new ones are then taken for it renamed`,
       ],
     ]);
     writeFileSync(file, 'id,status\n1,paid\n');

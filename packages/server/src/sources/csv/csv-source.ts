@@ -230,13 +230,21 @@ const quoteWait = (where: string, file: string, line: number, format: CsvFormat)
     : 'or until more than 8 MB follow the quote, and the sync then fails naming it.');
 
 /** The warning for a file of an incremental table imported again in full, its rows from before kept. */
-function importedAgain(where: string, path: string, resumes: boolean): string {
+function importedAgain(where: string, path: string, resumes: boolean, table: CsvTable): string {
   const why = resumes
     ? 'no longer starts with the lines imported from it (rewritten or cut short in place)'
     : 'changed since it was imported, and a .json file or one in UTF-16 is imported whole';
+  const file = basename(path);
+  // A file renamed by logrotate, under a path: that names one file, looks rewritten: the renamed
+  // file is not matched, and the lines written to it after the last sync were lost without a word.
+  const stem = file.includes('.') ? file.slice(0, file.lastIndexOf('.')) : file;
+  const renamed =
+    resumes && !/[*?]/.test(basename(table.path))
+      ? `; if it was renamed instead (logrotate, mv), the lines written to it since the last sync are not read, as path: matches no other name: give path: a pattern that matches the renamed files too (${table.path.slice(0, table.path.length - basename(table.path).length)}${stem}*${file.slice(stem.length)}, with name: ${table.name}), whose new ones are then taken for it renamed`
+      : '';
   return (
-    `${where}: ${basename(path)} ${why}, so it is imported again in full, as a new file, and the rows imported from it before stay in the table; ` +
-    'an export rewritten in place belongs in mode: merge, with a primary_key (docs/csv.md)'
+    `${where}: ${file} ${why}, so it is imported again in full, as a new file, and the rows imported from it before stay in the table; ` +
+    `an export rewritten in place belongs in mode: merge, with a primary_key (docs/csv.md)${renamed}`
   );
 }
 
@@ -304,7 +312,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           });
           if (table.mode === 'incremental')
             for (const file of found.again)
-              run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes));
+              run.logger.warn({ path: file.path }, importedAgain(where, file.path, resumes, table));
           for (const { file, line } of found.waiting) {
             const note = quoteWait(where, basename(file.path), line, table.format);
             run.logger.info({ path: file.path, line }, note);
