@@ -348,4 +348,22 @@ describe('inlet sync', () => {
       await client.end();
     }
   });
+
+  it("draws a log source's progress bar, ending at the lines read, for a file of one chunk too", async () => {
+    // Bytes were counted before the lines they held, and lines only once some were: a file under
+    // 256 KiB drew no bar at all, and a longer one's bar ended a chunk of lines short.
+    const dir = join(temp.dir, 'log-bar');
+    mkdirSync(dir, { recursive: true });
+    const line = (n: number) =>
+      `203.0.113.7 - - [10/Oct/2026:13:55:36 +0900] "GET /docs/${n} HTTP/1.1" 200 12 "-" "curl/8.0"\n`;
+    writeFileSync(join(dir, 'access.log'), [1, 2, 3].map(line).join(''));
+    const config = testConfig(join(dir, 'data'), {
+      sources: [{ name: 'web', type: 'file', path: join(dir, 'access.log'), format: 'nginx_combined' }],
+    });
+    const captured = capturedOutput();
+    const output = { ...captured.output, isTty: true, progress: true };
+    expect(await syncCommand(['web'], config, createSilentLogger(), output)).toBe(ExitCode.OK);
+    const drawn = captured.err.split('\r').filter(Boolean);
+    expect(drawn.at(-1)).toMatch(/^Syncing web \[█{30}\] 3\/3 [^\n]*\n/);
+  });
 });

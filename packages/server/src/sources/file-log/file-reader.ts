@@ -135,8 +135,10 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
     if (!(await sameFile())) return { status: 'gone' };
     const lines = splitter.push(buffer.subarray(0, bytesRead), position);
     position += bytesRead;
-    options.onBytes?.(bytesRead);
     if (lines.length > 0) await options.onLines(lines, file);
+    // After the chunk's lines, which progress counts: told before them, a file of one chunk (256 KiB)
+    // showed no bar, and a longer one's ended a chunk of lines short.
+    options.onBytes?.(bytesRead);
   }
   const last = options.finishLastLine && position === candidate.size ? splitter.finish(position) : undefined;
   if (last) await options.onLines([last], file);
