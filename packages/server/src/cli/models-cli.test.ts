@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -53,6 +53,26 @@ const cliWith =
 
 /** Runs the inlet command in-process with this test's config. */
 const inlet = cliWith(configPath);
+
+/**
+ * inlet test <selector> over config, and its workflow check whose one step is test <selector>, with
+ * what the selector tests not in the lake yet: one error each, its check named for what is missing.
+ */
+async function expectNotThereYet(
+  config: string,
+  selector: string,
+  missing: { model: string; name: string; message: string },
+) {
+  const tested = await cliWith(config)('test', selector);
+  expect([tested.code, tested.lines]).toEqual([
+    ExitCode.FAILURE,
+    [{ ...missing, status: 'error', failures: 0, sample: [] }],
+  ]);
+  const started = await cliWith(config)('runs', 'start', 'check');
+  expect(started.lines[0]).toMatchObject({
+    error: `test ${selector}: tests failed: ${missing.model}: ${missing.name}`,
+  });
+}
 
 beforeAll(async () => {
   await writeEvents(dataLayout(join(temp.dir, 'data')), [
@@ -402,22 +422,42 @@ describe('inlet run, test, catalog, docs check, runs', () => {
         'models: { builtin: false }\nworkflows:\n  - { name: check, cron: "0 5 * * *", steps: [test fresh] }\n',
       );
       writeProjectFile(join(fresh.dir, 'project'), 'models/fresh.sql', 'SELECT 1 AS n');
-      const tested = await cliWith(config)('test', 'fresh');
-      expect([tested.code, tested.lines]).toEqual([
-        ExitCode.FAILURE,
+      await expectNotThereYet(config, 'fresh', {
+        model: 'fresh',
+        name: 'not built',
+        message: 'fresh has not been built; run inlet run fresh first',
+      });
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
+  it("says a source's table tested before it was synced is not synced, in inlet test and in a workflow run's error", async () => {
+    // Its check was named 'synced', so a workflow's error read 'tests failed: crm.orders: synced'.
+    const fresh = tempDir();
+    try {
+      writeFileSync(join(fresh.dir, 'orders.csv'), 'id\n1\n');
+      const config = configIn(
+        fresh.dir,
         [
-          {
-            model: 'fresh',
-            name: 'not built',
-            status: 'error',
-            failures: 0,
-            sample: [],
-            message: 'fresh has not been built; run inlet run fresh first',
-          },
-        ],
-      ]);
-      const started = await cliWith(config)('runs', 'start', 'check');
-      expect(started.lines[0]).toMatchObject({ error: 'test fresh: tests failed: fresh: not built' });
+          'models: { builtin: false }',
+          'sources:',
+          '  - { name: crm, type: csv, tables: [{ path: orders.csv }] }',
+          'workflows:',
+          '  - { name: check, cron: "0 5 * * *", steps: [test source:crm] }',
+          '',
+        ].join('\n'),
+      );
+      writeProjectFile(
+        join(fresh.dir, 'project'),
+        'models/sources.yml',
+        'version: 2\nsources:\n  - name: crm\n    tables:\n      - name: orders\n        columns:\n          - { name: id, tests: [not_null] }\n',
+      );
+      await expectNotThereYet(config, 'source:crm', {
+        model: 'crm.orders',
+        name: 'not synced',
+        message: 'crm.orders is not in the lake yet; run inlet sync crm first',
+      });
     } finally {
       fresh.cleanup();
     }

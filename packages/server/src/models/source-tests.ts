@@ -100,7 +100,9 @@ export function sourceTests(options: {
     else
       missing.push({
         model: table.name,
-        name: 'synced',
+        // Named for what failed, as a model's 'not built': 'synced' made a workflow's error read
+        // 'tests failed: crm.orders: synced', the opposite of what happened.
+        name: 'not synced',
         status: 'error',
         failures: 0,
         sample: [],
