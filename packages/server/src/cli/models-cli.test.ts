@@ -59,19 +59,29 @@ const inlet = cliWith(configPath);
  * what the selector tests not in the lake yet: one error each, its check named for what is missing.
  */
 async function expectNotThereYet(
-  config: string,
   selector: string,
   missing: { model: string; name: string; message: string },
+  /** Writes what the fresh directory needs; returns the configuration's keys besides models and workflows. */
+  setup: (dir: string) => string,
 ) {
-  const tested = await cliWith(config)('test', selector);
-  expect([tested.code, tested.lines]).toEqual([
-    ExitCode.FAILURE,
-    [{ ...missing, status: 'error', failures: 0, sample: [] }],
-  ]);
-  const started = await cliWith(config)('runs', 'start', 'check');
-  expect(started.lines[0]).toMatchObject({
-    error: `test ${selector}: tests failed: ${missing.model}: ${missing.name}`,
-  });
+  const fresh = tempDir();
+  try {
+    const config = configIn(
+      fresh.dir,
+      `models: { builtin: false }\n${setup(fresh.dir)}workflows:\n  - { name: check, cron: "0 5 * * *", steps: [test ${selector}] }\n`,
+    );
+    const tested = await cliWith(config)('test', selector);
+    expect([tested.code, tested.lines]).toEqual([
+      ExitCode.FAILURE,
+      [{ ...missing, status: 'error', failures: 0, sample: [] }],
+    ]);
+    const started = await cliWith(config)('runs', 'start', 'check');
+    expect(started.lines[0]).toMatchObject({
+      error: `test ${selector}: tests failed: ${missing.model}: ${missing.name}`,
+    });
+  } finally {
+    fresh.cleanup();
+  }
 }
 
 beforeAll(async () => {
@@ -415,52 +425,35 @@ describe('inlet run, test, catalog, docs check, runs', () => {
 
   it("says a model tested before it was built is not built, in inlet test and in a workflow run's error", async () => {
     // The run's error said 'tests failed: fresh: built', a check named built that read as the opposite.
-    const fresh = tempDir();
-    try {
-      const config = configIn(
-        fresh.dir,
-        'models: { builtin: false }\nworkflows:\n  - { name: check, cron: "0 5 * * *", steps: [test fresh] }\n',
-      );
-      writeProjectFile(join(fresh.dir, 'project'), 'models/fresh.sql', 'SELECT 1 AS n');
-      await expectNotThereYet(config, 'fresh', {
-        model: 'fresh',
-        name: 'not built',
-        message: 'fresh has not been built; run inlet run fresh first',
-      });
-    } finally {
-      fresh.cleanup();
-    }
+    await expectNotThereYet(
+      'fresh',
+      { model: 'fresh', name: 'not built', message: 'fresh has not been built; run inlet run fresh first' },
+      (dir) => {
+        writeProjectFile(join(dir, 'project'), 'models/fresh.sql', 'SELECT 1 AS n');
+        return '';
+      },
+    );
   });
 
   it("says a source's table tested before it was synced is not synced, in inlet test and in a workflow run's error", async () => {
     // Its check was named 'synced', so a workflow's error read 'tests failed: crm.orders: synced'.
-    const fresh = tempDir();
-    try {
-      writeFileSync(join(fresh.dir, 'orders.csv'), 'id\n1\n');
-      const config = configIn(
-        fresh.dir,
-        [
-          'models: { builtin: false }',
-          'sources:',
-          '  - { name: crm, type: csv, tables: [{ path: orders.csv }] }',
-          'workflows:',
-          '  - { name: check, cron: "0 5 * * *", steps: [test source:crm] }',
-          '',
-        ].join('\n'),
-      );
-      writeProjectFile(
-        join(fresh.dir, 'project'),
-        'models/sources.yml',
-        'version: 2\nsources:\n  - name: crm\n    tables:\n      - name: orders\n        columns:\n          - { name: id, tests: [not_null] }\n',
-      );
-      await expectNotThereYet(config, 'source:crm', {
+    await expectNotThereYet(
+      'source:crm',
+      {
         model: 'crm.orders',
         name: 'not synced',
         message: 'crm.orders is not in the lake yet; run inlet sync crm first',
-      });
-    } finally {
-      fresh.cleanup();
-    }
+      },
+      (dir) => {
+        writeFileSync(join(dir, 'orders.csv'), 'id\n1\n');
+        writeProjectFile(
+          join(dir, 'project'),
+          'models/sources.yml',
+          'version: 2\nsources:\n  - name: crm\n    tables:\n      - name: orders\n        columns:\n          - { name: id, tests: [not_null] }\n',
+        );
+        return 'sources:\n  - { name: crm, type: csv, tables: [{ path: orders.csv }] }\n';
+      },
+    );
   });
 
   it('inlet catalog shows the built-in models as reading events on a fresh install, before any is built', async () => {
