@@ -107,6 +107,9 @@ function bytesRead(): number {
   }
 }
 
+/** Waits for work of the engine's own (building the views) outside the query's time limit, within a bound of its own. */
+type SetUp = <T>(work: Promise<T>) => Promise<T>;
+
 /** A view's build found a damaged file and moved it: the query is planned again. */
 class Healed extends Error {}
 
@@ -125,6 +128,21 @@ export const STUCK_MS = 5_000;
  * slot up to query.timeout_ms) held every other up: past this it gives up, and the line goes on.
  */
 export const ALONE_WAIT_MS = 5_000;
+
+/**
+ * How long a query waits for the engine's own set-up, the building of the views of the lake's tables
+ * (which query.timeout_ms does not count: a lake of many files took longer to bind than a short time
+ * limit, and a fresh engine's first query timed out before it began).
+ */
+export const SET_UP_MS = 60_000;
+
+/** What a query fails with when the views it waits for are still being built SET_UP_MS later. */
+const stillSettingUp = (ms: number) =>
+  new InletError(
+    'QUERY_BUSY',
+    `The query engine is still building its views of the lake's tables after ${ms / 1000} s (a lake of many files, or a slow disk), so the query did not start; they go on being built: retry in a moment.`,
+    { retryAfterSeconds: 5 },
+  );
 
 /**
  * What a query past query.timeout_ms fails with (inlet query puts --timeout-ms in its place);
@@ -373,6 +391,8 @@ export async function createQueryEngine(options: {
   stuckMs?: number;
   /** How long a query to run once more alone waits for the others to end: ALONE_WAIT_MS, unless a test says otherwise. */
   aloneWaitMs?: number;
+  /** How long a query waits for the views to be built: SET_UP_MS, unless a test says otherwise. */
+  setUpMs?: number;
 }) {
   const { config, layout } = options;
   // A database or CSV source's tables are the views <source>.<table>; a file source's rows go to the log tables.
@@ -521,6 +541,23 @@ export async function createQueryEngine(options: {
     return undefined;
   };
 
+  /**
+   * Waits for work up to setUpMs; stopped (a cancel, a client gone), the query waits no more. The
+   * work goes on either way, for the next query.
+   */
+  const boundSetUp = <T>(work: Promise<T>, signal: AbortSignal) =>
+    new Promise<T>((resolve, reject) => {
+      const ms = options.setUpMs ?? SET_UP_MS;
+      const bound = setTimeout(() => reject(stillSettingUp(ms)), ms);
+      const stopped = () => reject(signal.reason);
+      signal.addEventListener('abort', stopped, { once: true });
+      if (signal.aborted) stopped();
+      work.then(resolve, reject).finally(() => {
+        clearTimeout(bound);
+        signal.removeEventListener('abort', stopped);
+      });
+    });
+
   const running = new Map<string, () => void>();
   const slots = createQuerySlots(config.query.max_concurrent, configFileName(config));
   /** Queries that took a slot so far: one that began after a query did ran beside it. */
@@ -533,6 +570,7 @@ export async function createQueryEngine(options: {
       connection: DuckDBConnection,
       stopped: () => InletError | undefined,
       stoppedSignal: AbortSignal,
+      setUp: SetUp,
     ) => Promise<T>,
     attempt: Attempt,
     cancellable: Cancellable,
@@ -583,13 +621,30 @@ export async function createQueryEngine(options: {
       if (opts.onStuck && stuck === undefined)
         stuck = setTimeout(() => opts.onStuck?.(told), options.stuckMs ?? STUCK_MS);
     };
-    const timer = setTimeout(
-      () =>
-        interrupt(
-          new InletError('QUERY_TIMEOUT', timeoutMessage(config.query.timeout_ms, configFileName(config))),
-        ),
-      config.query.timeout_ms,
-    );
+    // The time limit is the query's: it stands still while the query waits for the engine's set-up.
+    let timeLeft = config.query.timeout_ms;
+    let timer: NodeJS.Timeout | undefined;
+    let since = 0;
+    const runClock = () => {
+      since = performance.now();
+      timer = setTimeout(
+        () =>
+          interrupt(
+            new InletError('QUERY_TIMEOUT', timeoutMessage(config.query.timeout_ms, configFileName(config))),
+          ),
+        Math.max(0, timeLeft),
+      );
+    };
+    runClock();
+    const setUp: SetUp = async (work) => {
+      clearTimeout(timer);
+      timeLeft -= performance.now() - since;
+      try {
+        return await boundSetUp(work, stop.signal);
+      } finally {
+        runClock();
+      }
+    };
     const onAbort = () => interrupt(new InletError('QUERY_CANCELLED', 'The query was cancelled.'));
     opts.signal?.addEventListener('abort', onAbort);
     // Gone while this connection opened: the listener came too late to hear it.
@@ -599,7 +654,7 @@ export async function createQueryEngine(options: {
     const mark = ++begun;
     try {
       if (reason) throw reason;
-      return await fn(connection, () => reason, stop.signal);
+      return await fn(connection, () => reason, stop.signal, setUp);
     } catch (error) {
       if (reason) throw reason;
       attempt.beside =
@@ -697,6 +752,7 @@ export async function createQueryEngine(options: {
     connection: DuckDBConnection,
     sql: string,
     stopped: () => InletError | undefined,
+    setUp: SetUp,
     run: (prepared: DuckDBPreparedStatement) => Promise<T>,
   ): Promise<{ prepared: DuckDBPreparedStatement; result: T }> => {
     let moved = 0;
@@ -740,7 +796,7 @@ export async function createQueryEngine(options: {
         return true;
       };
       try {
-        await refreshViews((message) => healed(message) || toSearch(message));
+        await setUp(refreshViews((message) => healed(message) || toSearch(message)));
       } catch (error) {
         const message = (error as Error).message;
         if (error instanceof Healed) {
@@ -789,13 +845,13 @@ export async function createQueryEngine(options: {
     query(sql: string, opts: QueryOptions = {}): Promise<QueryResult> {
       const maxRows = opts.maxRows ?? config.query.max_rows;
       const limitName = opts.rowLimit ?? rowLimit;
-      return withMemory(opts, async (connection, stopped) => {
+      return withMemory(opts, async (connection, stopped, _signal, setUp) => {
         const started = performance.now();
         const readBefore = bytesRead();
         // No rows wanted: the columns, known once it is prepared, are the answer, as for an export
         // (stream()). A JSON answer of max_rows 0 waited on DuckDB's first chunk until it timed out.
         if (maxRows === 0) {
-          const { prepared } = await start(connection, sql, stopped, planOnly);
+          const { prepared } = await start(connection, sql, stopped, setUp, planOnly);
           return {
             columns: columnsOf(prepared),
             rows: [],
@@ -812,7 +868,7 @@ export async function createQueryEngine(options: {
         // part-way through its rows is planned and run again from the start, as one whose files
         // went before its first rows is (start()); a read-only statement runs again harmlessly.
         for (let replanned = 0; ; replanned++) {
-          const { prepared, result } = await start(connection, sql, stopped, stream);
+          const { prepared, result } = await start(connection, sql, stopped, setUp, stream);
           const answer = (rows: Json[][], truncated: boolean, note: string | undefined): QueryResult => ({
             columns: columnsOf(result),
             rows,
@@ -904,15 +960,15 @@ export async function createQueryEngine(options: {
       };
       return withMemory(
         opts,
-        async (connection, stopped, stoppedSignal) => {
+        async (connection, stopped, stoppedSignal, setUp) => {
           // No rows wanted: the columns, known once it is prepared, are all there is to send. DuckDB
           // starts a streamed result only once its first chunk is full or its scan is done, and an
           // export of no rows waited for that until it timed out.
           if (opts.maxRows === 0) {
-            const { prepared } = await start(connection, sql, stopped, planOnly);
+            const { prepared } = await start(connection, sql, stopped, setUp, planOnly);
             return consumeOnce({ columns: columnsOf(prepared), chunks: NO_CHUNKS, stopped: stoppedSignal });
           }
-          const { prepared, result } = await start(connection, sql, stopped, stream);
+          const { prepared, result } = await start(connection, sql, stopped, setUp, stream);
           const rows = streamedRows(result, convert);
           // The first chunk before anything is sent, so a query that fails early (most do) gets a
           // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
