@@ -1,12 +1,15 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { capturedOutput, tempDir, testConfig } from '../../test/helpers.ts';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { capturedOutput, STEADY, tempDir, testConfig } from '../../test/helpers.ts';
+import { inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { generateDemo } from '../demo/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { openStateStore } from '../state/index.ts';
 import { demoCommand } from './demo.ts';
+import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
 
 const temp = tempDir();
@@ -19,8 +22,8 @@ const config = testConfig(join(temp.dir, 'data'), {
 const output: Output = { isTty: false, out: () => undefined, err: () => undefined };
 const demo = (...args: string[]) => demoCommand([...args, '--exit'], config, createSilentLogger(), output);
 
-async function demoEvents(): Promise<number> {
-  const engine = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+async function demoEvents(dataDir = config.data_dir): Promise<number> {
+  const engine = await createQueryEngine({ config: testConfig(dataDir), layout: dataLayout(dataDir) });
   try {
     const result = await engine.query("SELECT count(DISTINCT event_id)::INT FROM events WHERE site = 'demo'");
     return Number(result.rows[0]?.[0]);
@@ -75,5 +78,33 @@ describe('inlet demo, sent again', () => {
     const month = capturedOutput();
     expect(await demoCommand(['--exit'], config, createSilentLogger(), month.output)).toBe(0);
     expect(month.err).toMatch(/; not sending more \(use --force to add another month\)\.$/m);
+  }, 60_000);
+});
+
+describe('inlet demo stopped while it sends', () => {
+  it('says how many events were sent and acknowledged, which the data dir keeps, and that the next run resumes', async () => {
+    const dir = join(temp.dir, 'stopped');
+    const { config: configFile } = await inletConfigFile(dir);
+    const demo = spawnInlet(['demo', '--config', configFile], { ...process.env, INLET_LOG_LEVEL: 'warn' });
+    // The collector's WAL is NDJSON: a byte in it is an event acknowledged, so the send is under way.
+    const wal = join(dir, 'data', 'wal', 'events', '0000000000000001.log');
+    await vi.waitFor(() => expect(statSync(wal).size).toBeGreaterThan(0), STEADY);
+    demo.child.kill('SIGINT');
+    expect(await demo.exit).toBe(ExitCode.INTERRUPTED);
+    const line =
+      /^inlet demo stopped: Ctrl-C \(SIGINT\) came before it finished\. ([\d,]+) of the ([\d,]+) demo events to send were sent and acknowledged, and are kept in (.+); run inlet demo again to send the rest\.$/m.exec(
+        demo.err,
+      );
+    expect(line, demo.err).not.toBeNull();
+    const [, sent = '', total = '', kept] = line ?? [];
+    const count = (text: string) => Number(text.replaceAll(',', ''));
+    expect(count(sent)).toBeGreaterThan(0);
+    expect(count(sent)).toBeLessThan(count(total));
+    expect(kept).toBe(join(dir, 'data'));
+    expect(await demoEvents(join(dir, 'data'))).toBe(count(sent));
+    // What the next run resumes from.
+    const state = openStateStore(join(dir, 'data', 'state.sqlite'));
+    expect(state.getCheckpoint('demo_send', 'demo')).toMatchObject({ days: 30 });
+    state.close();
   }, 60_000);
 });

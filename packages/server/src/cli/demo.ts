@@ -12,7 +12,7 @@ import {
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { runModels } from '../models/index.ts';
-import { parseOptions } from './command.ts';
+import { parseOptions, stoppedLine, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress, type Output } from './output.ts';
 import { portOption, stopAfterFault, untilStopped } from './start.ts';
@@ -93,18 +93,33 @@ export async function demoCommand(
     } else {
       const send = unfinished ?? planDemoSend({ days, timezone: config.timezone, firstMonth });
       let progress: ReturnType<typeof createProgress> | undefined;
-      const sent = await sendDemo({
-        state: inlet.state,
-        site: site.id,
-        url: inlet.url,
-        writeKey: site.write_key,
-        send,
-        onStart: (total) => {
-          progress = createProgress(output, 'Sending demo events', total);
-        },
-        onProgress: (n) => progress?.update(n),
+      let total = 0;
+      let sent = 0;
+      // Ctrl-C while it sent ended the process without a word: it now stops sending, and says what
+      // the collector acknowledged, which the WAL keeps, and that the next run sends the rest.
+      const stopped = await whileInterruptible(async (signal) => {
+        sent = await sendDemo({
+          state: inlet.state,
+          site: site.id,
+          url: inlet.url,
+          writeKey: site.write_key,
+          send,
+          onStart: (events) => {
+            total = events;
+            progress = createProgress(output, 'Sending demo events', events);
+          },
+          onProgress: (n) => progress?.update(n),
+          signal,
+        });
+        return signal.aborted ? ExitCode.INTERRUPTED : ExitCode.OK;
       });
       progress?.done(sent);
+      if (stopped !== ExitCode.OK) {
+        output.err(
+          `${stoppedLine('demo', stopped)} ${sent.toLocaleString('en-US')} of the ${total.toLocaleString('en-US')} demo events to send were sent and acknowledged, and are kept in ${config.data_dir}; run inlet demo again to send the rest.\n`,
+        );
+        return stopped;
+      }
       await inlet.loader.runOnce({ sealNow: true });
       output.err(
         `Sent ${sent.toLocaleString('en-US')} events for ${dayCount(send.days - send.sentDays)} to site "${site.id}" and loaded them into the lake.\n`,

@@ -28,8 +28,8 @@ export function planDemoSend(options: { days: number; timezone: string; firstMon
 
 /**
  * Sends the days of a demo month not yet sent, a day at a time, recording each day once the
- * collector acknowledged it; resolves with the events sent. A day cut short is sent again whole on
- * resuming, and the loader drops the repeated event ids.
+ * collector acknowledged it; resolves with the events sent, and stops early once signal aborts. A
+ * day cut short is sent again whole on resuming, and the loader drops the repeated event ids.
  */
 export async function sendDemo(options: {
   state: StateStore;
@@ -39,6 +39,7 @@ export async function sendDemo(options: {
   send: DemoSend;
   onStart?: (total: number) => void;
   onProgress?: (sent: number) => void;
+  signal?: AbortSignal;
 }): Promise<number> {
   const { state, site, send } = options;
   const days = [
@@ -55,8 +56,12 @@ export async function sendDemo(options: {
       writeKey: options.writeKey,
       messages: [day],
       onProgress: (n) => options.onProgress?.(before + n),
+      signal: options.signal,
     });
-    state.setCheckpoint(SCOPE, site, { ...send, sentDays: send.sentDays + i + 1 });
+    // A day cut short is not recorded: it is sent again whole on resuming.
+    if (sent - before === day.length)
+      state.setCheckpoint(SCOPE, site, { ...send, sentDays: send.sentDays + i + 1 });
+    if (options.signal?.aborted) return sent;
   }
   state.deleteCheckpoint(SCOPE, site);
   return sent;

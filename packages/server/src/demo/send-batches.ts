@@ -1,4 +1,8 @@
-/** Sends messages to a collector as Segment batches, a few requests at a time; resolves with how many were accepted. */
+/**
+ * Sends messages to a collector as Segment batches, a few requests at a time; resolves with how many
+ * were accepted. Once signal aborts, no batch is sent or retried, and those in flight are awaited, so
+ * the count is of every event the collector acknowledged.
+ */
 export async function sendBatches(options: {
   url: string;
   writeKey: string;
@@ -6,7 +10,9 @@ export async function sendBatches(options: {
   batchSize?: number;
   concurrency?: number;
   onProgress?: (sent: number) => void;
+  signal?: AbortSignal;
 }): Promise<number> {
+  const { signal } = options;
   const batchSize = options.batchSize ?? 500;
   const auth = `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`;
   let sent = 0;
@@ -19,6 +25,7 @@ export async function sendBatches(options: {
         body: JSON.stringify({ batch, sentAt: new Date().toISOString() }),
       });
       if (response.ok) break;
+      if (signal?.aborted) return;
       // 429 and 503 say when to come back; anything else is a bug in the demo itself.
       if ((response.status !== 429 && response.status !== 503) || attempt >= 20) {
         throw new Error(
@@ -33,7 +40,7 @@ export async function sendBatches(options: {
     options.onProgress?.(sent);
   };
   for (const group of options.messages) {
-    for (let i = 0; i < group.length; i += batchSize) {
+    for (let i = 0; i < group.length && !signal?.aborted; i += batchSize) {
       const request = post(group.slice(i, i + batchSize)).finally(() => inFlight.delete(request));
       inFlight.add(request);
       if (inFlight.size >= (options.concurrency ?? 4)) await Promise.race(inFlight);
