@@ -223,8 +223,8 @@ export function appFieldsOf(given: Json, timeZone = 'UTC', dateZone = timeZone):
   };
 }
 
-/** Parses one JSON line into app fields; a line that is not a JSON object is refused with the reason. */
-export function parseJsonLine(line: string, timeZone = 'UTC'): ParseResult<AppFields> {
+/** One JSON object from a line, or why the line is none. */
+function jsonObject(line: string): ParseResult<Json> {
   let parsed: unknown;
   try {
     // Integers beyond 2^53 (64-bit ids, numeric trace ids) keep their digits, as strings.
@@ -232,6 +232,50 @@ export function parseJsonLine(line: string, timeZone = 'UTC'): ParseResult<AppFi
   } catch (error) {
     return { ok: false, reason: `not valid JSON: ${(error as Error).message}` };
   }
-  if (!isObject(parsed)) return { ok: false, reason: 'JSON line is not an object' };
-  return appFieldsOf(parsed, timeZone);
+  return isObject(parsed) ? { ok: true, value: parsed } : { ok: false, reason: 'JSON line is not an object' };
+}
+
+/** Parses one JSON line into app fields; a line that is not a JSON object is refused with the reason. */
+export function parseJsonLine(line: string, timeZone = 'UTC'): ParseResult<AppFields> {
+  const parsed = jsonObject(line);
+  return parsed.ok ? appFieldsOf(parsed.value, timeZone) : parsed;
+}
+
+/**
+ * Parses a json_lines record that `multiline` joined from lines: one JSON value over them all (a
+ * pretty-printed object); else a JSON line with the lines of a trace after it, which go on its
+ * message; else, when it is no JSON at all (a Go panic or a Python traceback written as text
+ * between JSON lines), its text as the message, as Fluent Bit's multiline parsers pass it on in
+ * `log`. A record that starts as JSON and is not is refused with the reason, as a line is.
+ */
+export function parseJsonRecord(record: string, timeZone = 'UTC'): ParseResult<AppFields> {
+  const whole = jsonObject(record);
+  if (whole.ok) return appFieldsOf(whole.value, timeZone);
+  const cut = record.indexOf('\n');
+  const head = cut < 0 ? whole : jsonObject(record.slice(0, cut));
+  if (head.ok) {
+    const parsed = appFieldsOf(head.value, timeZone);
+    if (!parsed.ok) return parsed;
+    const trace = record.slice(cut + 1);
+    const { message } = parsed.value;
+    return {
+      ok: true,
+      value: { ...parsed.value, message: message === null ? trace : `${message}\n${trace}` },
+    };
+  }
+  if (/^\s*[[{]/.test(record)) return whole;
+  return {
+    ok: true,
+    value: {
+      tsMs: undefined,
+      level: null,
+      message: record,
+      logger: null,
+      service: null,
+      host: null,
+      traceId: null,
+      spanId: null,
+      fields: null,
+    },
+  };
 }

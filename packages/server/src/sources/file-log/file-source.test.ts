@@ -1732,6 +1732,43 @@ describe('file source: multi-line records', () => {
     expect((await sync()).rows).toBe(2);
     expect(await messages(query)).toEqual(['a', 'b']);
   });
+
+  it('keeps a Go panic or Python traceback between JSON lines as a message, with format: json_lines', async () => {
+    const { logs, sync, query, layout } = await setup([
+      { name: 'api', type: 'file', path: 'api.log', format: 'json_lines', multiline: { parser: 'go' } },
+      {
+        name: 'worker',
+        type: 'file',
+        path: 'worker.log',
+        format: 'json_lines',
+        multiline: { parser: 'python' },
+      },
+    ]);
+    const panic =
+      'panic: runtime error: index out of range [5] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:8 +0x1d\nexit status 2';
+    writeFileSync(
+      log(logs, 'api.log'),
+      `{"level":"info","msg":"listening","ts":1791608137000}\n${panic}\n{"level":"info","msg":"listening","ts":1791608138000}\n`,
+    );
+    const traceback =
+      'Traceback (most recent call last):\n  File "/srv/jobs.py", line 12, in run\n    step(2)\nValueError: bad input 2';
+    writeFileSync(
+      log(logs, 'worker.log'),
+      `{"level":"error","msg":"job 2 failed","ts":1791608137000}\n${traceback}\n{"level":"info","msg":"job 3 done","ts":1791608138000}\n`,
+    );
+    age(log(logs, 'api.log'));
+    age(log(logs, 'worker.log'));
+    expect((await sync('api')).rows).toBe(3);
+    expect((await sync('worker')).rows).toBe(2);
+    expect(await query('SELECT source, level, message FROM app_logs ORDER BY source, ts, message')).toEqual([
+      ['api', 'info', 'listening'],
+      ['api', 'info', 'listening'],
+      ['api', null, panic],
+      ['worker', 'error', `job 2 failed\n${traceback}`],
+      ['worker', 'info', 'job 3 done'],
+    ]);
+    expect(existsSync(join(layout.lake, '_rejects'))).toBe(false);
+  });
 });
 
 describe('file source: multi-line records while files rotate under follow()', () => {

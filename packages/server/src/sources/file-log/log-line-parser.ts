@@ -4,7 +4,7 @@ import {
   type FirstField,
   type ParseResult,
 } from './access-log-parser.ts';
-import { type AppFields, parseJsonLine } from './app-record.ts';
+import { type AppFields, parseJsonLine, parseJsonRecord } from './app-record.ts';
 import type { FileOptions } from './file-config.ts';
 import { createRegexAccessParser, createRegexAppParser } from './regex-log-parser.ts';
 
@@ -50,7 +50,11 @@ export function createLineParser(
   const { format, timezone } = options;
   switch (format) {
     case 'json_lines':
-      return { kind: 'app', parse: (line) => parseJsonLine(line, timezone) };
+      return {
+        kind: 'app',
+        parse: (text) =>
+          options.multiline ? parseJsonRecord(text, timezone) : parseJsonLine(text, timezone),
+      };
     case 'regex': {
       const pattern = options.pattern ?? '';
       return options.schema === 'app'
