@@ -38,7 +38,7 @@ describe('Docker json-file parts', () => {
     expect(joiner.finish()).toEqual([{ text: docker('tail'), start: 0, end: e?.end }]);
   });
 
-  it("joins each stream's parts apart, holding the other stream's lines between them until the line is whole", () => {
+  it("joins each stream's parts apart, without holding the other stream's lines between them", () => {
     const joiner = createDockerPartJoiner(1024);
     const [a, x, b, y, c, z] = lines([
       docker('ab'),
@@ -48,37 +48,46 @@ describe('Docker json-file parts', () => {
       docker('ef\n'),
       docker('z\n', 'stderr'),
     ]);
-    for (const line of [a, x, b, y]) expect(joiner.push(line as SplitLine)).toEqual([]);
+    expect(joiner.push(a as SplitLine)).toEqual([]);
+    // The stderr line at once, while the stdout line waits for its last part.
+    expect(joiner.push(x as SplitLine)).toEqual([x]);
+    for (const line of [b, y]) expect(joiner.push(line as SplitLine)).toEqual([]);
     expect(joiner.pendingStart()).toBe(0);
-    // The stdout line where its first part was, the stderr line after it; stderr's own parts wait on.
-    expect(joiner.push(c as SplitLine)).toEqual([{ text: docker('abcdef\n'), start: 0, end: c?.end }, x]);
+    expect(joiner.held()).toEqual({ readTo: y?.end, open: { stdout: 0, stderr: y?.start } });
+    expect(joiner.push(c as SplitLine)).toEqual([{ text: docker('abcdef\n'), start: 0, end: c?.end }]);
     expect(joiner.pendingStart()).toBe(y?.start);
     expect(joiner.push(z as SplitLine)).toEqual([
       { text: docker('yz\n', 'stderr'), start: y?.start, end: z?.end },
     ]);
     expect(joiner.pendingStart()).toBeUndefined();
+    expect(joiner.held()).toBeUndefined();
   });
 
-  it('lets parts stand on their own before a line that is no Docker record, or once too much waits behind them', () => {
+  it('read again from a split line held, skips the lines written after it and takes its parts', () => {
+    const [a, x, b, y, c] = lines([
+      docker('ab'),
+      docker('x\n', 'stderr'),
+      docker('cd'),
+      docker('y\n', 'stderr'),
+      docker('ef\n'),
+    ]);
+    const first = createDockerPartJoiner(1024);
+    for (const line of [a, x, b]) first.push(line as SplitLine);
+    const held = first.held();
+    expect(held).toEqual({ readTo: b?.end, open: { stdout: 0 } });
+    const again = createDockerPartJoiner(1024, held);
+    for (const line of [a, x, b]) expect(again.push(line as SplitLine)).toEqual([]);
+    expect(again.push(y as SplitLine)).toEqual([y]);
+    expect(again.push(c as SplitLine)).toEqual([{ text: docker('abcdef\n'), start: 0, end: c?.end }]);
+    expect(again.held()).toBeUndefined();
+  });
+
+  it('lets parts stand on their own before a line that is no Docker record', () => {
     const joiner = createDockerPartJoiner(300);
     const [a, x, other] = lines([docker('ab'), docker('x\n', 'stderr'), 'not a Docker record']);
     joiner.push(a as SplitLine);
-    joiner.push(x as SplitLine);
-    expect(joiner.push(other as SplitLine)).toEqual([
-      { text: docker('ab'), start: 0, end: a?.end },
-      x,
-      other,
-    ]);
-    const [p, ...stderr] = lines([
-      docker('p'),
-      ...Array.from({ length: 4 }, () => docker(`${'e'.repeat(99)}\n`, 'stderr')),
-    ]);
-    joiner.push(p as SplitLine);
-    for (const line of stderr.slice(0, 3)) expect(joiner.push(line as SplitLine)).toEqual([]);
-    expect(joiner.push(stderr[3] as SplitLine)).toEqual([
-      { text: docker('p'), start: 0, end: p?.end },
-      ...stderr,
-    ]);
+    expect(joiner.push(x as SplitLine)).toEqual([x]);
+    expect(joiner.push(other as SplitLine)).toEqual([{ text: docker('ab'), start: 0, end: a?.end }, other]);
   });
 
   it('takes a {"log": …} record without Docker\'s stream and time for a whole line, as Fluent Bit\'s tail writes one', () => {
@@ -108,15 +117,15 @@ describe('Docker json-file parts', () => {
       part('abc\n'),
       part('d\n'),
     ]);
-    // Another stream's record between them stays after the joined one; the body's end, a record of
-    // no stream (a reject) leaves the parts before it as they are.
+    // Another stream's record between them comes before the joined one; the body's end, a record
+    // of no stream (a reject) leaves the parts before it as they are.
     expect(joinDockerRecords([part('a'), part('x\n', 'stderr'), part('b\n'), part('tail')])).toEqual([
-      part('ab\n'),
       part('x\n', 'stderr'),
+      part('ab\n'),
       part('tail'),
     ]);
     const cut = [part('a'), part('x\n', 'stderr'), { reason: 'not valid JSON' }, part('b\n'), part('tail')];
-    expect(joinDockerRecords(cut)).toEqual(cut);
+    expect(joinDockerRecords(cut)).toEqual([cut[1], cut[0], ...cut.slice(2)]);
     const tail = [{ record: { log: 'one' } }, { record: { log: 'two\n' } }];
     expect(joinDockerRecords(tail)).toEqual(tail);
   });

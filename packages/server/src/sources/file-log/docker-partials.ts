@@ -26,12 +26,24 @@ function dockerStream(record: DockerRecord): StreamRecord | undefined {
 }
 
 export interface DockerPartJoiner {
-  /** Takes the next line; returns the lines it completes, in order: those before an unended split line wait. */
+  /** Takes the next line; returns the lines it completes: a split line once whole, any other line at once. */
   push(line: SplitLine): SplitLine[];
   /** The lines held (no more can come: the file is finished), each split line's parts so far as one line. */
   finish(): SplitLine[];
   /** Where the first line held starts: a restart must read again from there. */
   pendingStart(): number | undefined;
+  /** What a read again from pendingStart() must skip, or undefined when no line is held. */
+  held(): DockerSplitsHeld | undefined;
+}
+
+/**
+ * The split lines still awaiting parts, by stream, with where each starts, and how far the file was
+ * read: the other lines read before `readTo` were written already, and a read again from the first
+ * split line's start skips them.
+ */
+export interface DockerSplitsHeld {
+  readTo: number;
+  open: Record<string, number>;
 }
 
 interface PartQueueOptions<Item> {
@@ -41,14 +53,15 @@ interface PartQueueOptions<Item> {
   record(item: Item): StreamRecord | undefined;
   /** What a split line's items become: joined once its last part came (`ended`), or left unended. */
   join(items: Item[], records: StreamRecord[], ended: boolean): Item[];
-  /** Bytes of log held at most: past it the first line held goes out as it is. */
+  /** Bytes of log a split line holds at most: past it its parts so far go out as they are. */
   maxBytes: number;
 }
 
 /**
  * Joins the parts of each stream's split lines apart: Docker writes stdout and stderr into one file,
- * so a stderr line can come between the parts of a stdout line. Items come out in the order their
- * first part came: a split line where its first part was, the other stream's lines after it.
+ * so a stderr line can come between the parts of a stdout line. Only a split line waits for its
+ * parts: the other stream's lines go out at once, where they waited behind it (for minutes, when a
+ * program writes a long line bit by bit) and made it go out in pieces once they were `maxBytes`.
  */
 function createPartQueue<Item>(options: PartQueueOptions<Item>) {
   /** A line of its own, or the items of a split line (`split`), still gathering parts while `open`. */
@@ -60,10 +73,10 @@ function createPartQueue<Item>(options: PartQueueOptions<Item>) {
     open: boolean;
     ended: boolean;
   };
+  /** The split lines still gathering parts, at most one a stream, in the order they began. */
   const queue: Entry[] = [];
   /** The split line each stream is gathering, by stream. */
   const gathering = new Map<string, Entry>();
-  let held = 0;
 
   const close = (entry: Entry, ended: boolean) => {
     entry.open = false;
@@ -74,9 +87,7 @@ function createPartQueue<Item>(options: PartQueueOptions<Item>) {
   const add = (entry: Entry, item: Item, record?: StreamRecord) => {
     entry.items.push(item);
     if (record) entry.records.push(record);
-    const bytes = record ? Buffer.byteLength(record.log) : 0;
-    entry.bytes += bytes;
-    held += bytes;
+    entry.bytes += record ? Buffer.byteLength(record.log) : 0;
   };
   const enqueue = (item: Item, record: StreamRecord | undefined, open: boolean) => {
     const entry: Entry = { items: [], records: [], bytes: 0, split: open, open, ended: false };
@@ -84,16 +95,19 @@ function createPartQueue<Item>(options: PartQueueOptions<Item>) {
     queue.push(entry);
     if (open && record) gathering.set(record.stream, entry);
   };
-  /** The lines at the head no part is awaited for; a split line too long, or holding too much behind it, goes too. */
+  /** The lines no part is awaited for; a split line too long goes too. */
   const drain = (): Item[] => {
     const out: Item[] = [];
-    for (let head = queue[0]; head; head = queue[0]) {
+    for (let i = 0; i < queue.length; ) {
+      const entry = queue[i] as Entry;
       // Returned when too long, so that a line that never ends cannot exhaust memory.
-      if (head.open && head.bytes <= options.maxBytes && held - head.bytes <= options.maxBytes) break;
-      if (head.open) close(head, false);
-      queue.shift();
-      held -= head.bytes;
-      out.push(...(head.split ? options.join(head.items, head.records, head.ended) : head.items));
+      if (entry.open && entry.bytes <= options.maxBytes) {
+        i++;
+        continue;
+      }
+      if (entry.open) close(entry, false);
+      queue.splice(i, 1);
+      out.push(...(entry.split ? options.join(entry.items, entry.records, entry.ended) : entry.items));
     }
     return out;
   };
@@ -126,6 +140,9 @@ function createPartQueue<Item>(options: PartQueueOptions<Item>) {
     },
     /** The first item held, if any. */
     head: (): Item | undefined => queue[0]?.items[0],
+    /** The first item of each split line held, by stream. */
+    heads: (): Map<string, Item> =>
+      new Map(queue.flatMap((e) => (e.records[0] && e.items[0] ? [[e.records[0].stream, e.items[0]]] : []))),
   };
 }
 
@@ -134,13 +151,15 @@ function createPartQueue<Item>(options: PartQueueOptions<Item>) {
  * every part's log), as Fluent Bit's docker_mode does: each part was a row of its own, a JSON line
  * cut in three was three rows of text. One over `maxBytes` is returned as a line too long.
  */
-export function createDockerPartJoiner(maxBytes: number): DockerPartJoiner {
+export function createDockerPartJoiner(maxBytes: number, resume?: DockerSplitsHeld): DockerPartJoiner {
+  const recordOf = (line: SplitLine) => {
+    const record = line.tooLongBytes === undefined ? dockerRecord(line.text) : undefined;
+    return record && dockerStream(record);
+  };
+  let readTo = 0;
   const queue = createPartQueue<SplitLine>({
     part: (line) => (line.tooLongBytes === undefined ? dockerPart(line.text) : undefined),
-    record: (line) => {
-      const record = line.tooLongBytes === undefined ? dockerRecord(line.text) : undefined;
-      return record && dockerStream(record);
-    },
+    record: recordOf,
     join: (lines, records) => {
       const first = lines[0] as SplitLine;
       const last = lines[lines.length - 1] as SplitLine;
@@ -151,7 +170,28 @@ export function createDockerPartJoiner(maxBytes: number): DockerPartJoiner {
     },
     maxBytes,
   });
-  return { push: queue.push, finish: queue.finish, pendingStart: () => queue.head()?.start };
+  return {
+    push(line) {
+      readTo = Math.max(readTo, line.end);
+      if (resume && line.start < resume.readTo) {
+        // Read again from the first split line held: only the parts of those held are taken again.
+        const stream = recordOf(line)?.stream;
+        const from = stream === undefined ? undefined : resume.open[stream];
+        if (from === undefined || line.start < from) return [];
+      }
+      return queue.push(line);
+    },
+    finish: queue.finish,
+    pendingStart: () => queue.head()?.start,
+    held() {
+      const heads = queue.heads();
+      if (heads.size === 0) return undefined;
+      return {
+        readTo: Math.max(readTo, resume?.readTo ?? 0),
+        open: Object.fromEntries([...heads].map(([stream, line]) => [stream, line.start])),
+      };
+    },
+  };
 }
 
 /** The record of a Docker json-file line, whose log ends the line the parts before it began. */

@@ -338,6 +338,12 @@ export async function openFileTailer(
   };
 
   /** Adds one line to the batch, as a row or a reject (`raw`: its text as read, byte order mark and all). */
+  /** Keeps with the file what a read again from its offset, a split line's first part, skips. */
+  const heldDockerSplits = (file: TrackedFile, docker: DockerPartJoiner) => {
+    const held = docker.held();
+    if (held) file.dockerSplits = held;
+    else delete file.dockerSplits;
+  };
   const addLine = (file: TrackedFile, line: SplitLine, raw = line.text) => {
     startBatch(file, line.start);
     if (line.tooLongBytes !== undefined) {
@@ -385,8 +391,10 @@ export async function openFileTailer(
         else delete file.skipping;
       } else if (docker) {
         for (const whole of docker.push(line)) addLine(file, whole);
-        // Never past the first part of a line Docker split: after a restart it is read again whole.
+        // Never past the first part of a line Docker split: after a restart it is read again whole,
+        // and the other lines read since, written already, are skipped.
         file.offset = docker.pendingStart() ?? line.end;
+        heldDockerSplits(file, docker);
       } else {
         addLine(file, line, split.text);
         file.offset = line.end;
@@ -624,7 +632,9 @@ export async function openFileTailer(
             maxBytes: options.max_line_bytes,
             skipping: task.file.skipping,
           });
-        const docker = joinsDockerParts ? createDockerPartJoiner(options.max_line_bytes) : undefined;
+        const docker = joinsDockerParts
+          ? createDockerPartJoiner(options.max_line_bytes, task.file.dockerSplits)
+          : undefined;
         const outcome = await readTask(task, {
           maxLineBytes: options.max_line_bytes,
           finishLastLine,
@@ -695,7 +705,8 @@ export async function openFileTailer(
         if (docker && (task.candidate.gz || finishLastLine))
           for (const line of docker.finish()) {
             addLine(task.file, line);
-            task.file.offset = Math.max(task.file.offset, line.end);
+            task.file.offset = Math.max(task.file.offset, line.end, task.file.dockerSplits?.readTo ?? 0);
+            delete task.file.dockerSplits;
           }
         // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
         if (docker?.pendingStart() === task.file.offset) splitWaiting.add(keyOf(task.file));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { DockerSplitsHeld } from './docker-partials.ts';
 
 /**
  * What the checkpoint remembers about one file it has read. A file is known by its inode while it
@@ -64,6 +65,11 @@ export interface TrackedFile {
    * its last part: said once, across restarts and runs of inlet sync too, as `waiting.warned` does.
    */
   splitWarned?: number;
+  /**
+   * The lines Docker split still awaiting their last part, the first of which `offset` is at: the
+   * other lines read past it were written, and are skipped when it is read again.
+   */
+  dockerSplits?: DockerSplitsHeld;
   /** A .gz read to its end: never read again while its inode holds this size. */
   done: boolean;
   /** Last size and mtime seen (compressed size for a .gz). */
