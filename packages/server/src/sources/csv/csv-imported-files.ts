@@ -81,9 +81,12 @@ function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
   let fieldStart = true;
   // How many of the delimiter's bytes the bytes read so far end with, outside a quoted field.
   let matched = 0;
-  // Where the quoted field under way opened (its offset from `at`), and whether a line break is in it.
+  // Where the quoted field under way opened (its offset from `at`), the line breaks before it, and
+  // whether a line break is in it.
   let openedAt = 0;
+  let openedAfter = 0;
   let broken = false;
+  let lineBreaks = 0;
   return {
     /** The index of the last record end in chunk[from…], or -1; `at` is the chunk's offset in the file. */
     last(chunk: Buffer, from: number, bom: number, at: number): number {
@@ -103,6 +106,7 @@ function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
               ? 1
               : 0;
         if (byte === 10) {
+          lineBreaks += 1;
           broken ||= quoted;
           if (quoted) continue;
           end = i;
@@ -116,6 +120,7 @@ function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
             // The second of a doubled quote reopens the field the first opened.
             if (fieldStart) {
               openedAt = at + i;
+              openedAfter = lineBreaks;
               broken = false;
             }
           }
@@ -127,8 +132,12 @@ function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
       }
       return end;
     },
-    /** Where a quoted field still open opened, when a line break is in it: lines that wait for its quote. */
-    open: (): number | undefined => (quoted && broken ? openedAt : undefined),
+    /**
+     * Where a quoted field still open opened, when a line break is in it (lines that wait for its
+     * quote), and the line breaks before it in the bytes looked at.
+     */
+    open: (): { at: number; lineBreaks: number } | undefined =>
+      quoted && broken ? { at: openedAt, lineBreaks: openedAfter } : undefined,
   };
 }
 
@@ -145,9 +154,13 @@ async function scanFile(path: string, prefixBytes: number, csv?: CsvBytes) {
   let size = 0;
   let lineEnd = 0;
   let lineDigest = EMPTY_DIGEST;
+  // Line breaks in the bytes not looked at for records, so the line of a quote left open is known
+  // from this one pass, where the file was read again up to the quote to count them.
+  let prefixLineBreaks = 0;
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
     if (size < prefixBytes) prefix.update(chunk.subarray(0, prefixBytes - size));
     const from = Math.max(0, prefixBytes - size);
+    if (records) prefixLineBreaks += lineBreaksIn(chunk.subarray(0, from));
     // A UTF-8 byte order mark before the first field does not stop a quote from opening it.
     const bom = size === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
     const newline = records
@@ -165,15 +178,22 @@ async function scanFile(path: string, prefixBytes: number, csv?: CsvBytes) {
     size += chunk.length;
   }
   const digest = whole.digest('hex');
+  const open = records?.open();
   return {
     size,
     digest,
     lineEnd,
     lineDigest,
     prefix: size >= prefixBytes ? prefix.digest('hex') : undefined,
-    /** Where a quoted field with a line break, still open at the end, opened. */
-    openQuote: records?.open(),
+    /** Where a quoted field with a line break, still open at the end, opened, and its 1-based line. */
+    openQuote: open && { at: open.at, line: prefixLineBreaks + open.lineBreaks + 1 },
   };
+}
+
+function lineBreaksIn(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) count += 1;
+  return count;
 }
 
 /**
@@ -266,12 +286,11 @@ export async function filesToImport(
   const remembered = { ...imported };
   const { delimiter, headLines } = shape;
   const now = Date.now();
-  /** The line of a quote that opened at byte `at` of a file, if one did, with what waits for it; else 0. */
-  const quoteLine = async (file: StampedFile, at: number | undefined) => {
-    if (at === undefined) return 0;
-    const line = (await linesBefore(file.path, at)) + 1;
-    waits.push({ file, line });
-    return line;
+  /** The line of a quote left open in a file, if one is, with what waits for it; else 0. */
+  const quoteLine = (file: StampedFile, open: { line: number } | undefined) => {
+    if (open === undefined) return 0;
+    waits.push({ file, line: open.line });
+    return open.line;
   };
   // Files that do not start with what was imported under their name, if anything was.
   const unmatched: Array<{
@@ -298,7 +317,7 @@ export async function filesToImport(
       to = scan.size;
       prefix = scan.digest;
     }
-    const waiting = to < scan.size ? await quoteLine(file, scan.openQuote) : 0;
+    const waiting = to < scan.size ? quoteLine(file, scan.openQuote) : 0;
     // Kept for a CSV or TSV file, whose wait each sync says without reading it while it is unchanged.
     remembered[key(file)] = remember(
       `${scan.size}:${mtime}`,
@@ -339,7 +358,7 @@ export async function filesToImport(
           if (was.quoteLine > 0) waits.push({ file, line: was.quoteLine });
         } else {
           const { openQuote } = await scanFile(file.path, was.offset, shape);
-          const line = await quoteLine(file, openQuote);
+          const line = quoteLine(file, openQuote);
           remembered[key(file)] = remember(
             file.stamp,
             was.digest,
@@ -446,7 +465,7 @@ async function linesBefore(path: string, bytes: number): Promise<number> {
   let lines = 0;
   if (bytes === 0) return 0;
   for await (const chunk of createReadStream(path, { end: bytes - 1 }) as AsyncIterable<Buffer>)
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+    lines += lineBreaksIn(chunk);
   return lines;
 }
 
