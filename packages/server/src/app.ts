@@ -29,7 +29,7 @@ import {
 } from './lake/index.ts';
 import type { Logger } from './log/index.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
-import { projectWarnings } from './models/index.ts';
+import { checkLogTableNames, projectWarnings } from './models/index.ts';
 import {
   createRunHistory,
   createScheduler,
@@ -493,6 +493,7 @@ export async function startRoles(options: {
     // Log tails (sources with follow()) run with the collector, for as long as it does. Each line a
     // source logs names it already; a child logger bound to it too wrote the key twice.
     const store = state;
+    if (has('collector')) checkLogTableNames(config);
     followers = has('collector')
       ? createSources(config).flatMap((source) => {
           const context = {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
@@ -6,7 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, configIn, tempDir, testConfig } from '../../test/helpers.ts';
 import { spawnInlet } from '../../test/inlet-process.ts';
 import { TEST_PG_URL, uniqueName } from '../../test/source-harness.ts';
+import { startInlet } from '../app.ts';
 import { createSilentLogger } from '../log/index.ts';
+import { openProject } from '../models/index.ts';
+import { createStepHandlers } from '../scheduler/index.ts';
+import { openStateStore } from '../state/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 import { syncCommand } from './sync.ts';
@@ -15,6 +19,65 @@ const temp = tempDir();
 afterAll(() => temp.cleanup());
 
 describe('inlet sync', () => {
+  it('refuses a log table named as a built-in mart or a model before writing it, naming both and another name', async () => {
+    // table: daily_active_users was synced into the lake, and only inlet run refused the project,
+    // once the table held rows; until then the clash went unsaid.
+    const dir = join(temp.dir, 'clash');
+    mkdirSync(join(dir, 'project', 'models'), { recursive: true });
+    writeFileSync(join(dir, 'project', 'models', 'signups.sql'), 'SELECT 1 AS n');
+    writeFileSync(
+      join(dir, 'access.log'),
+      '203.0.113.9 - - [10/Oct/2026:13:55:36 +0900] "GET / HTTP/1.1" 200 5 "-" "curl/8.0"\n',
+    );
+    const config = {
+      ...testConfig(join(dir, 'data'), {
+        project_dir: join(dir, 'project'),
+        sources: [
+          {
+            name: 'web',
+            type: 'file',
+            path: join(dir, 'access.log'),
+            format: 'nginx_combined',
+            table: 'daily_active_users',
+          },
+          {
+            name: 'edge',
+            type: 'file',
+            path: join(dir, 'access.log'),
+            format: 'nginx_combined',
+            table: 'signups',
+          },
+        ],
+      }),
+      configPath: join(dir, 'inlet.yaml'),
+    };
+    const sync = (name: string) => syncCommand([name], config, createSilentLogger(), capturedOutput().output);
+    const mart =
+      'inlet.yaml is not valid:\n  sources[0].table: the log table daily_active_users is also the name of the built-in mart daily_active_users, and one view cannot be both; name another table (e.g. table: web_daily_active_users), or turn the built-in marts off (models: { builtin: false })';
+    await expect(sync('web')).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: mart });
+    expect(existsSync(join(dir, 'data', 'lake', 'daily_active_users'))).toBe(false);
+    await expect(sync('edge')).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `inlet.yaml is not valid:\n  sources[1].table: the log table signups is also the name of the model ${join(dir, 'project', 'models', 'signups.sql')}, and one view cannot be both; name another table (e.g. table: edge_signups), or rename the model`,
+    });
+    expect(existsSync(join(dir, 'data', 'lake', 'signups'))).toBe(false);
+    // inlet run refuses the project with nothing in the lake yet, and inlet start to follow the log.
+    expect(() => openProject(config)).toThrow(mart);
+    await expect(startInlet({ config, logger: createSilentLogger() })).rejects.toMatchObject({
+      message: mart,
+    });
+    // A workflow's sync step too.
+    const state = openStateStore(join(dir, 'data', 'state.sqlite'));
+    try {
+      const handlers = createStepHandlers({ config, state, logger: createSilentLogger() });
+      const step = { signal: new AbortController().signal, log: () => {} };
+      await expect(handlers.sync('web', step)).rejects.toMatchObject({ message: mart });
+    } finally {
+      state.close();
+    }
+    expect(existsSync(join(dir, 'data', 'lake', 'daily_active_users'))).toBe(false);
+  });
+
   it('counts one row as "1 row", not "1 rows"', async () => {
     mkdirSync(join(temp.dir, 'exports'), { recursive: true });
     writeFileSync(join(temp.dir, 'exports', 'plans.csv'), 'id,name\n1,pro\n');

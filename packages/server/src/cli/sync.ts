@@ -2,6 +2,7 @@ import { configFileName } from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
 import { dataLayout, makeDataFolders } from '../lake/index.ts';
 import { createMetrics } from '../metrics/index.ts';
+import { checkLogTableNames } from '../models/index.ts';
 import { createSources, findSource, NOTHING_IMPORTED } from '../sources/index.ts';
 import { openStateStore } from '../state/index.ts';
 import { beyondUsage, type Command, commandArgs, whileInterruptible } from './command.ts';
@@ -26,6 +27,7 @@ export const syncCommand: Command = async (args, config, logger, output) => {
     return ExitCode.USAGE;
   }
   const source = findSource(createSources(config), name, config.sourcesLeftOut);
+  checkLogTableNames(config, { only: name });
   const layout = dataLayout(config.data_dir);
   makeDataFolders(layout, [layout.lake, layout.tmp], configFileName(config));
   const state = openStateStore(`${config.data_dir}/state.sqlite`);

@@ -2,6 +2,7 @@
 export { type BuildEngine, createBuildEngine } from './build-engine.ts';
 export type { DataTestResult } from './data-tests.ts';
 export { sourceDescription, sourceTableConfigs } from './dbt-sources.ts';
+export { checkLogTableNames } from './log-table-names.ts';
 export { createTempView, describeSelect, dropTempView } from './materialize.ts';
 export { columnDescriptions, type ModelConfig } from './model-config.ts';
 export { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';

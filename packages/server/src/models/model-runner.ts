@@ -13,6 +13,7 @@ import { sourceTableNames } from '../sources/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
 import { createBuildEngine, FILE_RACE, lakeViews } from './build-engine.ts';
 import { type DataTestResult, runDataTests } from './data-tests.ts';
+import { checkLogTableNames } from './log-table-names.ts';
 import { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
 import { publishedValues, renderTemplate, usesTimezone } from './model-template.ts';
 import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
@@ -116,6 +117,7 @@ export function openProject(
     vars,
     configPath: config.configPath,
   });
+  checkLogTableNames(config, { project });
   checkLakeNames(project, config);
   checkSourceNames(project, config);
   // checkSourceNames resolved dbt's schema: and identifier:; selectors name sources as source() does.

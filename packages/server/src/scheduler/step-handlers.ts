@@ -3,7 +3,7 @@ import { InletError } from '../errors/index.ts';
 import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createMetrics, type Metrics } from '../metrics/index.ts';
-import { runModels, summarizeModel, summarizeTest, testModels } from '../models/index.ts';
+import { checkLogTableNames, runModels, summarizeModel, summarizeTest, testModels } from '../models/index.ts';
 import { createSources, findSource, type Source } from '../sources/index.ts';
 import type { StateStore } from '../state/index.ts';
 
@@ -77,7 +77,9 @@ export function createStepHandlers(options: {
   return {
     async sync(name, context) {
       sources ??= createSources(config);
-      const result = await findSource(sources, name).sync({
+      const source = findSource(sources, name);
+      checkLogTableNames(config, { only: name });
+      const result = await source.sync({
         config,
         layout,
         state,
