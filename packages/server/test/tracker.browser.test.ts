@@ -11,6 +11,7 @@ import {
   type BrowserContextOptions,
   chromium,
   type Page,
+  type Request,
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningInlet, startInlet } from '../src/app.ts';
@@ -93,19 +94,39 @@ async function query<T>(sql: string, target: RunningInlet = inlet): Promise<T[]>
   );
 }
 
-/** The site's events matching `where`, in time order, polled until `ready` holds (the collector is asynchronous). */
 /**
- * Rows in the order of `ts`, the client's time corrected by the request's clock skew. Pages a few
- * tens of milliseconds apart whose requests took unlike times to arrive (a busy machine) can come
- * out of that order; `order: 'arrival'` orders by `received_at` instead, where each page's events
- * are known to reach the collector after the page before's.
+ * Where each event id first went out in a /collect request of a test's browser context: the order the
+ * trackers sent their events in, which no network can change.
+ */
+const sentOrder = new Map<string, number>();
+function recordSent(request: Request): void {
+  if (!request.url().endsWith('/collect')) return;
+  const batch: { e?: Array<{ id: string }> } = JSON.parse(request.postData() ?? '{}');
+  for (const { id } of batch.e ?? []) if (!sentOrder.has(id)) sentOrder.set(id, sentOrder.size);
+}
+type Order = 'ts' | 'arrival' | 'sent';
+
+/**
+ * The site's events matching `where`, polled until `ready` holds (the collector is asynchronous), in
+ * the order of `ts`, the client's time corrected by each request's clock skew. Requests that took
+ * unlike times to arrive (a busy machine) can come out of that order: pages a few tens of milliseconds
+ * apart, or a page on the test's clock, which runs seconds ahead in no time, with two keepalive
+ * requests in flight. `order: 'arrival'` orders by `received_at` instead, where each page's events are
+ * known to reach the collector after the page before's; `order: 'sent'` in the order the page sent
+ * them (sentOrder), for a page that is not closed, whose requests the browser context reports.
  */
 async function eventsWhere(
   where: string,
   ready: (rows: EventRow[]) => boolean,
-  order: 'ts' | 'arrival' = 'ts',
+  order: Order = 'ts',
 ): Promise<EventRow[]> {
-  const orderBy = order === 'ts' ? 'ts, name' : 'received_at, ts, name';
+  const orderBy = order === 'arrival' ? 'received_at, ts, name' : 'ts, name';
+  const sent = (row: EventRow): number => {
+    const at = sentOrder.get(row.event_id);
+    if (at === undefined)
+      throw new Error(`event ${row.event_id} (${row.name ?? row.type}) was not seen sent`);
+    return at;
+  };
   const sql =
     'SELECT event_id, type, name, anonymous_id, user_id, session_id, url, path, referrer, title, utm_source, ' +
     `utm_campaign, properties::VARCHAR AS props, context::VARCHAR AS ctx FROM events WHERE site = 'docs' AND (${where}) ORDER BY ${orderBy}`;
@@ -117,6 +138,7 @@ async function eventsWhere(
       props: JSON.parse(row.props),
       ctx: JSON.parse(row.ctx),
     }));
+    if (order === 'sent') rows.sort((a, b) => sent(a) - sent(b));
     if (ready(rows)) return rows;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -124,15 +146,13 @@ async function eventsWhere(
 }
 
 const sqlText = (value: string): string => `'${value.replaceAll("'", "''")}'`;
-const eventsOf = (
-  anonymousId: string,
-  ready: (rows: EventRow[]) => boolean,
-  order: 'ts' | 'arrival' = 'ts',
-) => eventsWhere(`anonymous_id = ${sqlText(anonymousId)}`, ready, order);
+const eventsOf = (anonymousId: string, ready: (rows: EventRow[]) => boolean, order: Order = 'ts') =>
+  eventsWhere(`anonymous_id = ${sqlText(anonymousId)}`, ready, order);
 const named = (rows: EventRow[], name: string) => rows.filter((row) => row.name === name);
 
 async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
   const context = await browser.newContext(options);
+  context.on('request', recordSent);
   contexts.push(context);
   return context;
 }
@@ -145,6 +165,7 @@ async function bfcacheContext(): Promise<BrowserContext> {
     ignoreDefaultArgs: ['--disable-back-forward-cache'],
   });
   const context = await bfcacheBrowser.newContext();
+  context.on('request', recordSent);
   contexts.push(context);
   return context;
 }
@@ -281,10 +302,10 @@ const setHidden = (page: Page, hidden: boolean) =>
 async function stopWatching(page: Page, anonymousId: string): Promise<EventRow[]> {
   await page.evaluate(`window.stopWatching(); inlet.track('stopped_watching')`);
   await page.clock.runFor(2000);
-  return eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+  return eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0, 'sent');
 }
 
-/** The heartbeats' [content_id, seconds], in time order. */
+/** The heartbeats' [content_id, seconds], in the order of the rows. */
 const heartbeatSeconds = (rows: EventRow[]) =>
   named(rows, 'heartbeat').map((row) => [row.props.content_id, row.props.seconds]);
 
@@ -815,7 +836,7 @@ describe('browser tracker', () => {
     expect(pausedAt).toBeGreaterThan(2);
     expect(pausedAt).toBeLessThan(duration);
 
-    const rows = await eventsOf(anonymousId, (all) => named(all, 'media_pause').length > 0);
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'media_pause').length > 0, 'sent');
     const round = (seconds: number) => Math.round(seconds * 10) / 10;
     const media = { content_id: 'lecture-1', duration: round(duration), interval: 1, kind: 'media' };
     expect(named(rows, 'media_play')).toMatchObject([{ props: { ...media, position: 0 } }]);
@@ -926,10 +947,12 @@ describe('browser tracker', () => {
     await page.evaluate(`document.getElementById('lecture').pause()`);
     await page.waitForFunction('window.pauseEvents === 4');
     // Stopped twice, and the page then closed: the unfinished 10 seconds go out once.
-    await page.evaluate('window.stopWatching(); window.stopWatching(); inlet.flush()');
+    await page.evaluate('window.stopWatching(); window.stopWatching()');
+    // Seen sent before the page closes, so the rows can be put in the order the page sent them.
+    await flushed(page);
     await page.close({ runBeforeUnload: true });
 
-    const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 3);
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 3, 'sent');
     const beats = named(rows, 'heartbeat').map((row) => row.props);
     expect(beats.map((props) => [props.content_id, props.interval, props.seconds])).toEqual([
       ['lecture-forty', 15, 15],
@@ -952,7 +975,7 @@ describe('browser tracker', () => {
     await page.waitForFunction(`document.getElementById('lecture').ended`);
     await page.evaluate('inlet.flush()');
 
-    const rows = await eventsOf(anonymousId, (all) => named(all, 'media_ended').length > 0);
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'media_ended').length > 0, 'sent');
     const ends = rows.filter((row) => row.name === 'heartbeat' || row.name === 'media_ended');
     expect(ends.map((row) => [row.name, row.props.seconds])).toEqual([
       ['heartbeat', 10],
@@ -1026,6 +1049,17 @@ describe('browser tracker', () => {
         `fetch(video.src).then((response) => response.blob()).then((blob) => (window.second = URL.createObjectURL(blob)))`,
       );
       expect(first).toMatch(/^blob:/);
+      // The batch with the last heartbeat of what played is held back until the next batch has been
+      // answered, as a busy machine once did with two keepalive requests in flight: ordered by ts,
+      // which the collector corrects by each request's sentAt, the heartbeats came out swapped.
+      let answer = (): void => {};
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      await page.route('**/collect', async (route) => {
+        const body = route.request().postData() ?? '';
+        if (/"seconds":3[,}]/.test(body)) await answered;
+        await route.fulfill({ response: await route.fetch() });
+        if (body.includes('stopped_watching')) answer();
+      });
       await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
       await page.evaluate('video.play()');
       await page.waitForFunction('window.playEvents === 1');
@@ -1039,7 +1073,8 @@ describe('browser tracker', () => {
       await page.evaluate('video.src = window.second; video.play()');
       await page.waitForFunction('window.emptied === 2 && window.playEvents === 3');
       await page.clock.runFor(4000);
-      const rows = await stopWatching(page, anonymousId);
+      await stopWatching(page, anonymousId);
+      const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length === 3, 'sent');
       expect(heartbeatSeconds(rows)).toEqual([
         [first, 7],
         [first, 3],
@@ -1176,6 +1211,7 @@ describe('browser tracker', () => {
     const rows = await eventsOf(
       anonymousId,
       (all) => named(all, 'heartbeat').length >= 3 && all.some((row) => row.path === '/spa/third'),
+      'sent',
     );
     expect(named(rows, 'heartbeat').map((row) => [row.path, row.title, row.props.seconds])).toEqual([
       ['/spa/first', 'First', 15],
@@ -1203,7 +1239,7 @@ describe('browser tracker', () => {
 
     const after = await eventsOf(nextVisitor, (all) => named(all, 'heartbeat').length > 0);
     expect(named(after, 'heartbeat').map((row) => [row.user_id, row.props.seconds])).toEqual([[null, 6]]);
-    const before = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 2);
+    const before = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 2, 'sent');
     expect(named(before, 'heartbeat').map((row) => [row.user_id, row.props.seconds])).toEqual([
       ['user-logout', 15],
       ['user-logout', 5],
@@ -1228,6 +1264,8 @@ describe('browser tracker', () => {
     await page.clock.runFor(7000);
     await leave(page);
 
+    // Not 'sent': the beacon of a page going into the back-forward cache is not reported to the test.
+    // The two heartbeats go out a navigation and a restore apart in real time.
     const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length >= 2);
     const seconds = named(rows, 'heartbeat').map((row) => row.props.seconds as number);
     expect(named(rows, 'heartbeat').map((row) => row.path)).toEqual(['/bf-read-a', '/bf-read-a']);
