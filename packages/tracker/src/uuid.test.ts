@@ -14,13 +14,8 @@ describe('uuid', () => {
     for (const id of ids) expect(id).toMatch(V4);
   });
 
-  it('builds a UUID v4 from getRandomValues where randomUUID is missing (plain-http pages)', () => {
+  it('builds a UUID v4 from getRandomValues, which plain-http pages have where randomUUID is missing', () => {
     vi.stubGlobal('crypto', { getRandomValues: (bytes: Uint8Array) => bytes.fill(0xff) });
     expect(uuid()).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
-  });
-
-  it('still returns a UUID v4 without any crypto', () => {
-    vi.stubGlobal('crypto', undefined);
-    expect(uuid()).toMatch(V4);
   });
 });
