@@ -76,6 +76,8 @@ const pageErrors: string[] = [];
 /** Paths the page server was asked for, which requests of a closing page reach while Playwright no longer reports them. */
 const served: string[] = [];
 const contexts: BrowserContext[] = [];
+/** Answers to /hold requests the test has not given yet. */
+const held: Array<() => void> = [];
 
 const mediaHelpers = readFileSync(join(FIXTURES, 'media.js'), 'utf8');
 const escapeAttr = (value: string): string => value.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
@@ -294,6 +296,19 @@ async function leave(page: Page): Promise<void> {
   await page.goto(`${pageOrigin}/elsewhere`);
 }
 
+/**
+ * Crashes `page`'s renderer, so it dies without its pagehide handlers, as a tab a mobile OS kills, and
+ * resumes the context's clock, which the test paused to keep the page's batch timer from sending.
+ */
+async function crash(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  const crashed = page.waitForEvent('crash');
+  void cdp.send('Page.crash').catch(() => {});
+  await crashed;
+  await page.close();
+  await context.clock.resume();
+}
+
 /** Hides or shows a readingPage()'s tab, with the visibilitychange event a browser fires. */
 const setHidden = (page: Page, hidden: boolean) =>
   page.evaluate(`window.__hidden = ${hidden}; document.dispatchEvent(new Event('visibilitychange'))`);
@@ -355,6 +370,9 @@ const scriptSrc = (): string => `${pageOrigin}/inlet.js`;
 
 const anonymousIdOf = (page: Page) => page.evaluate<string>("localStorage.getItem('inlet.a')");
 
+/** In-page expression: the events the tracker's outbox holds in localStorage, each under a key of its own. */
+const STORED = `Object.keys(localStorage).filter((key) => key.startsWith('inlet.q.${WRITE_KEY}.')).map((key) => JSON.parse(localStorage.getItem(key)))`;
+
 beforeAll(async () => {
   // The collector serves packages/tracker/dist/inlet.js, so build it from the current source.
   execFileSync('npm', ['run', 'build', '-w', 'packages/tracker'], { cwd: ROOT, stdio: 'pipe' });
@@ -372,6 +390,12 @@ beforeAll(async () => {
       response
         .writeHead(200, { 'Content-Type': 'text/javascript' })
         .end(readFileSync(join(ROOT, 'packages/tracker/dist/inlet.mjs')));
+      return;
+    }
+    // A request a page makes and the test answers (release()), to hold a page's main thread in a
+    // synchronous XMLHttpRequest.
+    if (path === '/hold') {
+      held.push(() => response.writeHead(204).end());
       return;
     }
     if (path === '/media.js') {
@@ -1345,12 +1369,7 @@ describe('browser tracker', () => {
       addEventListener('pagehide', () => navigator.sendBeacon('/pagehide-ran'));
       inlet.track('last_words');
     `);
-    const cdp = await context.newCDPSession(dying);
-    const crashed = dying.waitForEvent('crash');
-    void cdp.send('Page.crash').catch(() => {});
-    await crashed;
-    await dying.close();
-    await context.clock.resume();
+    await crash(context, dying);
 
     const next = await open(context, '/dies');
     const rows = await eventsOf(
@@ -1366,6 +1385,55 @@ describe('browser tracker', () => {
     expect(sent.find(({ id }) => id === named(rows, 'last_words')[0]?.event_id)?.from).toBe(next);
   });
 
+  it('keeps an event a tab stored while another tab of the site stored its own, and sends it once the tab died', async () => {
+    // Each tab read the outbox from its own copy of localStorage, added its event and wrote the whole
+    // outbox back: a tab whose copy had not yet seen another tab's write wrote over it, and the event
+    // that tab had stored for its batch was lost when the tab then died without its pagehide.
+    const context = await newContext();
+    await context.clock.install();
+    const dying = await open(context, '/tabs/dies');
+    const other = await open(context, '/tabs/other');
+    const anonymousId = await anonymousIdOf(dying);
+    await eventsOf(anonymousId, (rows) => rows.length === 2);
+    // Neither page's batch timer sends before the test is done with it.
+    for (const page of [dying, other])
+      await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    // The other tab's main thread is held while the dying tab stores its event, so its copy of
+    // localStorage has not seen that write when it stores its own event right after.
+    const holding = other.waitForRequest((request) => request.url().endsWith('/hold'));
+    const tracked = other.evaluate(`
+      const hold = new XMLHttpRequest();
+      hold.open('GET', '/hold', false);
+      hold.send();
+      inlet.track('from_other');
+    `);
+    await holding;
+    await dying.evaluate(`inlet.track('last_words')`);
+    for (const release of held.splice(0)) release();
+    await tracked;
+    // Both stored, as the other tab sees localStorage once the writes have reached it.
+    const outbox = () =>
+      other.evaluate<string>(
+        `Object.keys(localStorage).filter((key) => key.startsWith('inlet.q.')).map((key) => localStorage.getItem(key)).join()`,
+      );
+    await expect.poll(outbox).toContain('"n":"from_other"');
+    await expect.poll(outbox).toContain('"n":"last_words"');
+    await crash(context, dying);
+
+    // The other tab's own batch, and the next page load's retry of what the dead tab stored.
+    await other.evaluate('inlet.flush()');
+    const next = await open(context, '/tabs/next');
+    const rows = await eventsOf(anonymousId, (all) => all.length === 5);
+    expect(rows.map((row) => row.name ?? row.type).sort()).toEqual([
+      'from_other',
+      'last_words',
+      'page',
+      'page',
+      'page',
+    ]);
+    await next.waitForFunction(`${STORED}.length === 0`);
+  });
+
   it('keeps events made offline and delivers everything exactly once when back online', async () => {
     const context = await newContext();
     const page = await open(context, '/offline');
@@ -1376,9 +1444,7 @@ describe('browser tracker', () => {
     await page.evaluate(
       `inlet.track('offline_1'); inlet.track('offline_2'); inlet.flush(); inlet.track('offline_3')`,
     );
-    await page.waitForFunction(
-      `(JSON.parse(localStorage.getItem('inlet.q.${WRITE_KEY}') || '[]')).length === 3`,
-    );
+    await page.waitForFunction(`${STORED}.length === 3`);
     await context.setOffline(false);
 
     await eventsOf(anonymousId, (rows) => rows.length >= 4);
@@ -1392,7 +1458,7 @@ describe('browser tracker', () => {
       'page',
     ]);
     expect(new Set(rows.map((row) => row.event_id)).size).toBe(4);
-    expect(await page.evaluate(`localStorage.getItem('inlet.q.${WRITE_KEY}')`)).toBeNull();
+    expect(await page.evaluate(`${STORED}.length`)).toBe(0);
   });
 
   it('keeps events while the collector answers with a redirect, warns, and delivers them once it stops', async () => {
@@ -1427,8 +1493,7 @@ describe('browser tracker', () => {
       });
       const anonymousId = await anonymousIdOf(page);
       await page.evaluate(`inlet.track('while_redirected'); inlet.flush()`);
-      const stored = () =>
-        page.evaluate<number>(`(JSON.parse(localStorage.getItem('inlet.q.${WRITE_KEY}') || '[]')).length`);
+      const stored = () => page.evaluate<number>(`${STORED}.length`);
       // Until the tracker has taken the redirect's answer (it warns), or the events went off as a
       // GET. Stored they are from before the request went (kept until it is answered), so their
       // count alone does not say the answer came.
@@ -1440,7 +1505,7 @@ describe('browser tracker', () => {
       redirecting = false;
       const rows = await eventsOf(anonymousId, (all) => all.length >= 2);
       expect(rows.map((row) => row.name ?? row.type).sort()).toEqual(['page', 'while_redirected']);
-      await page.waitForFunction(`localStorage.getItem('inlet.q.${WRITE_KEY}') === null`);
+      await page.waitForFunction(`${STORED}.length === 0`);
     } finally {
       await new Promise((resolve) => proxy.close(resolve));
     }
@@ -1502,8 +1567,8 @@ describe('browser tracker', () => {
       inlet.optOut();
       // What a second tab, still open, stored when its send failed after the opt-out.
       const event = { id: 'stored-after-opt-out', t: 'track', n: 'from_other_tab', ts: Date.now(), a: 'anon', s: 'session', url: location.href, c: {} };
-      localStorage.setItem('inlet.q.${WRITE_KEY}', JSON.stringify([event]));
-      localStorage.getItem('inlet.q.${WRITE_KEY}') !== null;
+      localStorage.setItem('inlet.q.${WRITE_KEY}.' + event.id, JSON.stringify(event));
+      ${STORED}.length === 1;
     `);
     expect(stored).toBe(true);
     const collects: string[] = [];
@@ -1514,7 +1579,7 @@ describe('browser tracker', () => {
     await page.evaluate(`dispatchEvent(new Event('online'))`);
     await flushed(page);
     expect(collects).toEqual([]);
-    expect(await page.evaluate(`localStorage.getItem('inlet.q.${WRITE_KEY}')`)).toBeNull();
+    expect(await page.evaluate(`${STORED}.length`)).toBe(0);
   });
 
   it('loads inlet.js from the collector and sends to that origin without data-api', async () => {

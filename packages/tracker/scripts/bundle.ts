@@ -41,6 +41,7 @@ export const INTERNAL_PROPS = [
   'collectUrl',
   'retryBaseMs',
   'resend',
+  'names',
 ];
 
 /** Builds both bundles in memory. */

@@ -29,8 +29,35 @@ describe('createOutbox', () => {
     outbox.add([event('a'), event('b'), event('c')]);
     outbox.forget(['a', 'c']);
     expect(outbox.unsent().map((e) => e.id)).toEqual(['b']);
-    store.set('q.wk', '{not json');
+    store.set('q.wk.b', '{not json');
     expect(outbox.unsent()).toEqual([]);
+    expect(store.get('q.wk.b')).toBeNull();
+  });
+
+  it('stores each event under a key of its own, so one outbox writing cannot write over what another stored', () => {
+    // Tabs of a site share localStorage; a tab that wrote the whole outbox back from its copy wrote over
+    // an event another tab had just stored.
+    const store = createStore(null);
+    const tab = createOutbox(store, 'q.wk');
+    const other = createOutbox(store, 'q.wk');
+    tab.add([event('a')]);
+    other.add([event('b')]);
+    expect(store.get('q.wk.a')).not.toBeNull();
+    expect(store.get('q.wk.b')).not.toBeNull();
+    other.forget(['b']);
+    expect(tab.unsent().map((e) => e.id)).toEqual(['a']);
+    tab.wipe();
+    expect(store.names('q.wk')).toEqual([]);
+  });
+
+  it('takes over the outbox a tracker before this one stored under one key, beacon marks and all', () => {
+    const store = createStore(null);
+    const now = Date.now();
+    store.set('q.wk', JSON.stringify([event('a'), { ...event('b'), b: now - BEACON_RESEND_MS }]));
+    const outbox = createOutbox(store, 'q.wk');
+    expect(store.get('q.wk')).toBeNull();
+    // b went out by beacon over a day ago, and is not sent again.
+    expect(outbox.unsent().map((e) => e.id)).toEqual(['a']);
   });
 
   it('drops heartbeats before other events beyond the limit, so hours offline keep the page views', () => {

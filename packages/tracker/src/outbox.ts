@@ -16,46 +16,56 @@ type Entry = WireEvent & { b?: number };
  * Events not known to have arrived, persisted so the next attempt, or the next page load, can send
  * them: those still waiting for their batch or in a request in flight, those that failed to send, and
  * those handed to sendBeacon, which the browser drops when the collector is down.
+ *
+ * Each event has a key of its own, `<key>.<event id>`: the tabs of a site share localStorage, each
+ * through a copy that learns of another tab's write a moment later, so a tab that wrote the whole
+ * outbox back wrote over an event another tab had just stored, or brought back one it had sent.
  */
 export function createOutbox(store: Store, key: string) {
-  const entries = (): Entry[] => {
-    const now = Date.now();
-    const due = (event: Entry | null): boolean => !!event && (!event.b || now - event.b < BEACON_RESEND_MS);
-    try {
-      const events: unknown = JSON.parse(store.get(key) ?? '[]');
-      return Array.isArray(events) ? events.filter(due) : [];
-    } catch {
+  const prefix = `${key}.`;
+  /** Stored events; one beaconed over a day ago, or not JSON, is deleted. */
+  const entries = (): Entry[] =>
+    store.names(prefix).flatMap((name) => {
+      try {
+        const event: Entry = JSON.parse(store.get(name) as string);
+        if (!event.b || Date.now() - event.b < BEACON_RESEND_MS) return [event];
+      } catch {}
+      store.del(name);
       return [];
-    }
+    });
+  const forget = (ids: string[]): void => {
+    for (const id of ids) store.del(prefix + id);
   };
-  const write = (events: Entry[]): void => {
-    // A long time offline with a video playing is mostly heartbeats: a lost one costs seconds of
-    // watch time, a lost page view or signup costs more.
-    let excess = events.length - OUTBOX_LIMIT;
-    const kept = events.filter((event) => !(excess > 0 && event.n === 'heartbeat' && excess--));
-    if (kept.length) store.set(key, JSON.stringify(kept.slice(-OUTBOX_LIMIT)));
-    else store.del(key);
-  };
-  const without = (ids: string[]): Entry[] => entries().filter((event) => !ids.includes(event.id));
-  return {
+  const outbox = {
     unsent: (): WireEvent[] => entries().map(({ b: _, ...event }) => event),
     /**
      * Stores events, in place of those stored with the same ids; with `beaconed`, as handed to
      * sendBeacon, so they are sent again only for a day.
      */
-    add(events: WireEvent[], beaconed?: boolean): void {
-      const b = beaconed ? Date.now() : undefined;
-      write(
-        without(events.map((event) => event.id)).concat(
-          b ? events.map((event) => ({ ...event, b })) : events,
-        ),
-      );
+    add(events: Entry[], beaconed?: boolean): void {
+      // An event's own mark stays: one taken over from a tracker before this one's outbox.
+      for (const event of events)
+        store.set(prefix + event.id, JSON.stringify({ b: beaconed && Date.now(), ...event }));
+      // A long time offline with a video playing is mostly heartbeats: a lost one costs seconds of
+      // watch time, a lost page view or signup costs more. So heartbeats go first, oldest first.
+      const excess = store.names(prefix).length - OUTBOX_LIMIT;
+      if (excess > 0)
+        forget(
+          entries()
+            .sort((a, b) => +(a.n !== 'heartbeat') - +(b.n !== 'heartbeat') || a.ts - b.ts)
+            .slice(0, excess)
+            .map((event) => event.id),
+        );
     },
-    forget(ids: string[]): void {
-      write(without(ids));
-    },
+    forget,
     wipe(): void {
-      store.del(key);
+      for (const name of store.names(prefix)) store.del(name);
     },
   };
+  // A tracker before this one kept the whole outbox under `key`.
+  try {
+    outbox.add(JSON.parse(store.get(key) as string));
+  } catch {}
+  store.del(key);
+  return outbox;
 }

@@ -189,20 +189,19 @@ export function createSender(options: SenderOptions) {
 
   return {
     add(event: WireEvent): void {
-      // Properties that are not JSON (a cycle, a BigInt) would throw when the batch is sent, in a
-      // timer, and take the batch's other events with them: this event alone is left out.
+      // Stored at once, as a request's events are: a tab torn down without its pagehide (closed while
+      // its renderer is busy, killed in the background by a mobile OS, crashed) never flushes its
+      // buffer, and the next page load sends these instead. This page's retries leave them to its flush.
+      // Storing throws for properties that are not JSON (a cycle, a BigInt), which would throw when the
+      // batch is sent, in a timer, and take its other events along: this event alone is left out.
       try {
-        JSON.stringify(event);
+        outbox.add([event]);
       } catch (error) {
         console.warn(`inlet: event "${event.n ?? event.t}" not sent: its properties are not JSON (${error})`);
         return;
       }
       buffer.push(event);
-      // Stored at once, as a request's events are: a tab torn down without its pagehide (closed while
-      // its renderer is busy, killed in the background by a mobile OS, crashed) never flushes its
-      // buffer, and the next page load sends these instead. This page's retries leave them to its flush.
       held.add(event.id);
-      outbox.add([event]);
       if (buffer.length >= BATCH_EVENTS) flush();
       else flushTimer ??= setTimeout(flush, BATCH_MS);
     },

@@ -36,6 +36,26 @@ describe('createStore', () => {
     expect(store.get('s')).toBeNull();
   });
 
+  it("names the keys stored under a prefix, another page's in localStorage and this page's kept in memory", () => {
+    // As localStorage, whose own properties are its keys.
+    const items: Record<string, string> = {};
+    const storage: StorageLike = {
+      getItem: (key) => items[key] ?? null,
+      setItem: (key, value) => {
+        if (key.endsWith('full')) throw new Error('QuotaExceededError');
+        items[key] = value;
+      },
+      removeItem: (key) => delete items[key],
+    };
+    Object.defineProperties(items, Object.getOwnPropertyDescriptors(storage));
+    for (const name of Object.keys(storage)) Object.defineProperty(items, name, { enumerable: false });
+    createStore(items as unknown as StorageLike).set('q.wk.a', '1');
+    const store = createStore(items as unknown as StorageLike);
+    store.set('q.wk.full', '2');
+    store.set('a', 'anon-1');
+    expect(store.names('q.wk.').sort()).toEqual(['q.wk.a', 'q.wk.full']);
+  });
+
   it('works without any storage', () => {
     const store = createStore(null);
     store.set('u', 'user-1');

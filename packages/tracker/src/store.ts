@@ -3,6 +3,8 @@ export interface Store {
   get(key: string): string | null;
   set(key: string, value: string): void;
   del(key: string): void;
+  /** The keys stored that start with `prefix`, in localStorage or in this page's memory. */
+  names(prefix: string): string[];
 }
 
 /** The subset of the Web Storage API the store uses. */
@@ -38,6 +40,14 @@ export function createStore(storage: StorageLike | null): Store {
       try {
         storage?.removeItem(`inlet.${key}`);
       } catch {}
+    },
+    names(prefix) {
+      const keys = new Set(Object.keys(memory));
+      try {
+        // The page's own keys, cut alike, name nothing get() finds (it reads under `inlet.`).
+        for (const key of Object.keys(storage as object)) keys.add(key.slice(6));
+      } catch {}
+      return [...keys].filter((key) => key.startsWith(prefix));
     },
   };
 }
