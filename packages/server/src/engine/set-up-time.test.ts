@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -9,22 +9,30 @@ import { createQueryEngine } from './index.ts';
 const temp = tempDir();
 afterAll(() => temp.cleanup());
 
-/** A data dir whose lake holds 300 marts of one file each: building their views takes a while. */
-async function manyMarts(name: string): Promise<string> {
+/**
+ * A data dir whose lake holds `count` marts of one file each, every one the same row (n = 7): building
+ * their views takes a while, about 0.6 ms a mart.
+ */
+async function manyMarts(name: string, count: number): Promise<string> {
   const dataDir = join(temp.dir, name);
+  const file = join(temp.dir, `${name}.parquet`);
   const writer = await (await DuckDBInstance.create(':memory:')).connect();
-  for (let i = 0; i < 300; i++) {
+  await writer.run(`COPY (SELECT 7 AS n) TO '${file}'`);
+  writer.closeSync();
+  for (let i = 0; i < count; i++) {
     const dir = join(dataLayout(dataDir).lake, 'marts', `m${i}`);
     mkdirSync(dir, { recursive: true });
-    await writer.run(`COPY (SELECT ${i} AS n) TO '${dir}/part-1.parquet'`);
+    copyFileSync(file, join(dir, 'part-1.parquet'));
     writeLakeTable(dir, { name: `m${i}`, kind: 'mart', files: '*.parquet' });
   }
-  writer.closeSync();
   return dataDir;
 }
 
-/** How long the first query of a fresh engine over dataDir takes past the second: building the views. */
-async function setUpMs(dataDir: string): Promise<number> {
+/**
+ * How long the first query of a fresh engine over dataDir takes past the second (building the
+ * views), and how long the second takes (the query's own time).
+ */
+async function setUpMs(dataDir: string): Promise<{ setUp: number; own: number }> {
   const engine = await createQueryEngine({ config: testConfig(dataDir), layout: dataLayout(dataDir) });
   try {
     const timed = async () => {
@@ -33,7 +41,8 @@ async function setUpMs(dataDir: string): Promise<number> {
       return performance.now() - started;
     };
     const first = await timed();
-    return first - (await timed());
+    const own = await timed();
+    return { setUp: first - own, own };
   } finally {
     engine.close();
   }
@@ -41,27 +50,28 @@ async function setUpMs(dataDir: string): Promise<number> {
 
 describe("the query engine's set-up", () => {
   it("does not count building the lake's views against the query's time limit", async () => {
-    const dataDir = await manyMarts('timed');
-    const setUp = await setUpMs(dataDir);
-    expect(setUp).toBeGreaterThan(0);
-    // A limit that building the views alone passes; the query itself takes a few milliseconds.
-    const timeoutMs = Math.max(1, Math.floor(setUp / 2));
+    const dataDir = await manyMarts('timed', 1000);
+    const { setUp, own } = await setUpMs(dataDir);
+    // A limit that building the views alone passes (half of it) and the query's own time does not
+    // come near: a thousand views take hundreds of milliseconds, the query a few.
+    const timeoutMs = Math.floor((setUp + own) / 2);
+    expect(timeoutMs).toBeLessThan(setUp);
     const config = testConfig(dataDir, { query: { timeout_ms: timeoutMs } });
     const engine = await createQueryEngine({ config, layout: dataLayout(dataDir) });
     try {
-      await expect(engine.query('SELECT n FROM m299')).resolves.toMatchObject({ rows: [[299]] });
+      await expect(engine.query('SELECT n FROM m299')).resolves.toMatchObject({ rows: [[7]] });
     } finally {
       engine.close();
     }
   });
 
   it('has a bound of its own: past it the query fails saying the views are still being built, and a retry runs', async () => {
-    const dataDir = await manyMarts('bounded');
-    const setUp = await setUpMs(dataDir);
+    const dataDir = await manyMarts('bounded', 300);
     const engine = await createQueryEngine({
       config: testConfig(dataDir),
       layout: dataLayout(dataDir),
-      setUpMs: Math.max(1, Math.floor(setUp / 2)),
+      // Building 300 views takes far longer than a millisecond.
+      setUpMs: 1,
     });
     try {
       await expect(engine.query('SELECT n FROM m299')).rejects.toMatchObject({
@@ -71,7 +81,7 @@ describe("the query engine's set-up", () => {
       });
       // The views went on being built, and once they are, the query runs.
       const result = await vi.waitFor(() => engine.query('SELECT n FROM m299'), STEADY);
-      expect(result.rows).toEqual([[299]]);
+      expect(result.rows).toEqual([[7]]);
     } finally {
       engine.close();
     }
