@@ -1,7 +1,7 @@
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type ApiToken, joinApiServers, resolveApiToken } from './auth/index.ts';
+import { type ApiToken, claimApiToken } from './auth/index.ts';
 import { type Catalog, createCatalog } from './catalog/index.ts';
 import {
   createEnricher,
@@ -295,9 +295,9 @@ export async function startRoles(options: {
     // API is listed, so a start given another token than those running serve is refused.
     let resolvedToken: ApiToken | undefined;
     if (has('collector') || has('web')) {
-      const server = joinApiServers(layout.state);
-      roleLocks.push(server.lock);
-      resolvedToken = resolveApiToken(config, server.others);
+      const claim = await claimApiToken(config);
+      roleLocks.push(claim.server.lock);
+      resolvedToken = claim.token;
     }
     if (resolvedToken?.generated)
       logger.info({ path: resolvedToken.path }, 'generated an API token because INLET_API_TOKEN is not set');

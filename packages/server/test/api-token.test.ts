@@ -1,13 +1,18 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { startRoles } from '../src/app.ts';
 import { resolveApiToken } from '../src/auth/index.ts';
 import type { InletConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
+import { startTogether } from './fixtures/state/start-together.ts';
 import { tempDir, testConfig } from './helpers.ts';
 import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
+
+const execFileAsync = promisify(execFile);
 
 describe('the generated API token', () => {
   it('is generated once into data/state/api-token, readable by this user only, and kept', () => {
@@ -142,4 +147,40 @@ describe('INLET_API_TOKEN on a data directory that processes share', () => {
     expect(readdirSync(join(temp.dir, 'state'))).toEqual(['api-token.sha256']);
     temp.cleanup();
   });
+});
+
+describe('INLET_API_TOKEN claimed by two processes starting at one moment', () => {
+  const script = join(import.meta.dirname, 'fixtures', 'auth', 'claim-at.ts');
+  /** Two processes, given these tokens ('-' for none), claiming the token on each of the data directories at one moment; one line of "ok" or an error code a directory from each. */
+  const claimTogether = async (tokens: [string, string], dirs: string[], barrier: string) => {
+    mkdirSync(barrier);
+    const runs = tokens.map((token) =>
+      execFileAsync(process.execPath, ['--import', 'tsx', script, barrier, '30', '2', token, ...dirs], {
+        cwd: join(import.meta.dirname, '..'),
+        encoding: 'utf8',
+      }),
+    );
+    // Both loaded first, however long that takes, then started at one moment.
+    await startTogether(barrier, runs);
+    return (await Promise.all(runs)).map(({ stdout }) => stdout.trim().split('\n'));
+  };
+
+  it.each([
+    ['one given a token and one without', ['first-token-0123456789', '-']],
+    ['two given different tokens', ['first-token-0123456789', 'second-token-0123456789']],
+  ] as const)(
+    'of %s on a fresh data directory, one is refused, every time',
+    async (_, tokens) => {
+      // Each read the data directory before the other had listed itself or recorded its token: both
+      // started, serving two tokens, and each refused the other's clients.
+      const temp = tempDir();
+      const dirs = Array.from({ length: 30 }, (_, i) => join(temp.dir, String(i)));
+      const [a, b] = await claimTogether([...tokens], dirs, join(temp.dir, 'barrier'));
+      const both = dirs.filter((_, i) => a?.[i] === 'ok' && b?.[i] === 'ok');
+      expect(both).toEqual([]);
+      for (const [i] of dirs.entries()) expect([a?.[i], b?.[i]]).toContain('ok');
+      temp.cleanup();
+    },
+    30_000,
+  );
 });

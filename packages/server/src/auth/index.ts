@@ -4,3 +4,4 @@
  */
 export { type ApiServer, joinApiServers } from './api-servers.ts';
 export { type ApiToken, resolveApiToken } from './api-token.ts';
+export { type ApiTokenClaim, claimApiToken } from './claim-api-token.ts';
