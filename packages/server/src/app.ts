@@ -301,6 +301,12 @@ export async function startRoles(options: {
     }
     if (resolvedToken?.generated)
       logger.info({ path: resolvedToken.path }, 'generated an API token because INLET_API_TOKEN is not set');
+    // Never the token, nor its SHA-256 (a short one is found from it): where the old one was kept.
+    if (resolvedToken?.replaced)
+      logger.warn(
+        { path: resolvedToken.replaced },
+        'INLET_API_TOKEN is not the API token served on this data directory before, and replaces it: clients sending the old one are refused from now on',
+      );
     state = openStateStore(join(config.data_dir, 'state.sqlite'));
     stoppers.push(registerProcessMetrics(metrics));
 

@@ -9,7 +9,7 @@ import { resolveApiToken } from '../src/auth/index.ts';
 import type { InletConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { startTogether } from './fixtures/state/start-together.ts';
-import { tempDir, testConfig } from './helpers.ts';
+import { capturingLogger, tempDir, testConfig } from './helpers.ts';
 import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
 
 const execFileAsync = promisify(execFile);
@@ -135,6 +135,45 @@ describe('INLET_API_TOKEN on a data directory that processes share', () => {
     expect(replaced.apiToken).toBe('other-token-0123456789');
     await replaced.close();
     temp.cleanup();
+  });
+
+  it('a restart that replaces the recorded or generated token says so in its log, without the token', async () => {
+    // The token was changed without a word: clients sending the old one were refused, and nothing
+    // in the log said why.
+    const temps = [tempDir(), tempDir()];
+    const start = async (dir: string, apiToken: string | undefined) => {
+      const { logger, lines } = capturingLogger<{ path?: string }>();
+      const inlet = await startRoles({ config: { ...testConfig(dir), apiToken }, logger, roles: ['web'] });
+      await inlet.close();
+      return lines
+        .filter((line) => /API token/.test(line.msg))
+        .map(({ level, msg, path }) => ({ level, msg, path }));
+    };
+    const replaced = (path: string) => ({
+      level: 40,
+      msg: 'INLET_API_TOKEN is not the API token served on this data directory before, and replaces it: clients sending the old one are refused from now on',
+      path,
+    });
+    const first = 'first-token-0123456789';
+    const second = 'second-token-0123456789';
+    for (const { dir } of temps)
+      expect(await start(dir, undefined)).toEqual([
+        {
+          level: 30,
+          msg: 'generated an API token because INLET_API_TOKEN is not set',
+          path: join(dir, 'state', 'api-token'),
+        },
+      ]);
+    // The generated token given in INLET_API_TOKEN is no new token.
+    const [generating, given] = temps.map(({ dir }) => dir) as [string, string];
+    expect(await start(given, readFileSync(join(given, 'state', 'api-token'), 'utf8').trim())).toEqual([]);
+    expect(await start(given, first)).toEqual([replaced(join(given, 'state', 'api-token.sha256'))]);
+    expect(await start(generating, first)).toEqual([replaced(join(generating, 'state', 'api-token'))]);
+    expect(await start(generating, first)).toEqual([]);
+    const lines = await start(generating, second);
+    expect(lines).toEqual([replaced(join(generating, 'state', 'api-token.sha256'))]);
+    expect(JSON.stringify(lines)).not.toContain(second);
+    for (const temp of temps) temp.cleanup();
   });
 
   it('resolveApiToken alone records INLET_API_TOKEN and refuses to generate a token beside it', () => {

@@ -12,6 +12,11 @@ export interface ApiToken {
   generated: boolean;
   /** data/state/api-token, where inlet keeps the token it generates. */
   path: string;
+  /**
+   * Where the token served before is kept (data/state/api-token.sha256 for its SHA-256, or the
+   * generated data/state/api-token), when INLET_API_TOKEN replaces it: clients sending it are refused.
+   */
+  replaced?: string;
 }
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -23,7 +28,7 @@ const sha256 = (token: string) => createHash('sha256').update(token).digest('hex
  * started without the variable is refused rather than serving a token of its own, and one given
  * another while others (the processes `others` names, from joinApiServers) serve the recorded one
  * is refused too. Started with a new token while no other serves, a process records it: that is
- * how a token is changed.
+ * how a token is changed, and `replaced` then says where the old one was kept.
  */
 export function resolveApiToken(config: InletConfig, others: string[] = []): ApiToken {
   const state = dataLayout(config.data_dir).state;
@@ -44,6 +49,13 @@ export function resolveApiToken(config: InletConfig, others: string[] = []): Api
           `${others.join(', ')} serves the API on ${config.data_dir} with ${recorded === undefined ? `the token in ${path}` : `another INLET_API_TOKEN (its SHA-256 is in ${recordPath})`}, not the INLET_API_TOKEN given to this process, and each would refuse the other's clients. Give this process the token the other serves; to change the token, stop every inlet process serving the API on ${config.data_dir} (collector and web roles), then start them with the new INLET_API_TOKEN.`,
         );
       record(recordPath, given);
+      if (served !== undefined && served !== given)
+        return {
+          token: config.apiToken,
+          generated: false,
+          path,
+          replaced: recorded === undefined ? path : recordPath,
+        };
     }
     return { token: config.apiToken, generated: false, path };
   }
