@@ -13,7 +13,7 @@ export const LOG_BODY_BYTES = 16 * 1024 * 1024;
 export const logBodyTooLarge = () =>
   new InletError(
     'BODY_TOO_LARGE',
-    `The request body is larger than the ${LOG_BODY_BYTES / 1024 / 1024} MB a log request may carry; send fewer records a request.`,
+    `The request body is larger than the ${LOG_BODY_BYTES / 1024 / 1024} MB (${LOG_BODY_BYTES} bytes, counted after decompression) a log request may carry; send fewer records a request.`,
   );
 /**
  * The most records one log request may carry. Each becomes a row of some 200 bytes in the WAL,
