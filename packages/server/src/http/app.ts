@@ -26,6 +26,7 @@ import { checkCharset, createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { decodeUnreserved } from './percent-decoding.ts';
+import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 import { queryBodyError, registerQueryRoutes } from './query-routes.ts';
 import { createRequestCounter } from './request-counter.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
@@ -260,7 +261,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       : /.\/collect$/.test(path)
         ? `No route ${request.method} ${path}; the tracker's data-api (createTracker's api) is the collector's address without /collect, which it adds.`
         : `No route ${request.method} ${path}; see the HTTP API in README.md.`;
-    return reply.code(404).send(new InletError('NOT_FOUND', message).toJSON());
+    const error = new InletError('NOT_FOUND', message);
+    // An <img> of a process without the collector showed the JSON as a broken image: the pixel's
+    // refusals are the GIF, the reason in its headers (a POST is no image request).
+    if (role && path === '/p.gif' && (request.method === 'GET' || request.method === 'HEAD'))
+      return reply.code(404).headers(pixelErrorHeaders(error)).type('image/gif').send(PIXEL);
+    return reply.code(404).send(error.toJSON());
   };
   app.setNotFoundHandler(answerNoRoute);
 

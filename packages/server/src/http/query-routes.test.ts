@@ -12,6 +12,7 @@ import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { createHttpApp } from './index.ts';
+import { PIXEL } from './pixel-image.ts';
 
 const cleanups = cleanupAfterEach();
 
@@ -724,8 +725,21 @@ describe('a route of a role this process does not run', () => {
           'POST /v1/track is served by the collector role, which this inlet process does not run (started with --role); send it to the process that runs the collector (inlet start, or inlet start --role collector).',
       },
     });
-    const pixel = await app.inject({ method: 'GET', url: '/p.gif?k=wk_x&n=open' });
-    expect(pixel.json().error.message).toMatch(/^GET \/p\.gif is served by the collector role/);
+    // The pixel's refusal is the GIF, as its others are: an <img> showed the JSON as a broken image.
+    for (const method of ['GET', 'HEAD'] as const) {
+      const pixel = await app.inject({ method, url: '/p.gif?k=wk_x&n=open' });
+      expect([pixel.statusCode, pixel.headers['content-type'], pixel.headers['x-inlet-error']]).toEqual([
+        404,
+        'image/gif',
+        'NOT_FOUND',
+      ]);
+      expect(pixel.headers['x-inlet-error-message']).toMatch(
+        new RegExp(`^${method} /p\\.gif is served by the collector role`),
+      );
+      expect(pixel.rawPayload).toEqual(method === 'GET' ? PIXEL : Buffer.alloc(0));
+    }
+    const posted = await app.inject({ method: 'POST', url: '/p.gif' });
+    expect(posted.json().error.message).toMatch(/^POST \/p\.gif is served by the collector role/);
     // A collector-only process asked for the query API.
     const temp = tempDir();
     const collector = createHttpApp({
