@@ -61,7 +61,7 @@ export function registerTrackerRoutes(app: FastifyInstance, dist = DIST) {
     if (`inlet.${request.params.hash}` !== current.hashed || !current.hashedScript) {
       throw new InletError(
         'NOT_FOUND',
-        `No tracker build ${request.params.hash}; the current one is /${current.hashed}.`,
+        `/inlet.${request.params.hash} is not the tracker build this inlet serves: the current one is /${current.hashed} (a snippet pinned to a hash needs the new one after an upgrade; /inlet.js is always the current build).`,
       );
     }
     return sendScript(request, reply, current.hashedScript, 'public, max-age=31536000, immutable');
