@@ -887,6 +887,25 @@ describe('collector refusals', () => {
       401,
       'UNKNOWN_WRITE_KEY',
     );
+    // Each protocol says where it takes the key: the pixel, a GET, was told to send it "as writeKey
+    // in the body, or as k", and /collect "as the HTTP Basic user name".
+    const missing = async (response: Response) => {
+      const text = decodeURIComponent(response.headers.get('x-inlet-error-message') ?? '');
+      return [response.status, text || (await response.json()).error.message];
+    };
+    expect(await missing(await post('/v1/track', segmentMessage('no-key'), { authorization: '' }))).toEqual([
+      401,
+      'No write key: send it as the HTTP Basic user name (with an empty password), or as writeKey in the body (in the query for /beacon/v1/batch).',
+    ]);
+    const compact = { e: [{ t: 'page', a: 'anon-no-key' }] };
+    expect(await missing(await post('/collect', compact, { authorization: '' }))).toEqual([
+      401,
+      'No write key: send it as k in the body, or in the query (/collect?k=<write key>).',
+    ]);
+    expect(await missing(await fetch(`${inlet.url}/p.gif?n=email_open`))).toEqual([
+      401,
+      'No write key: send it as k in the query (/p.gif?k=<write key>).',
+    ]);
     // The scheme in any case, as HTTP has it and as POST /logs reads it: "basic" was "No write key".
     const credentials = basicAuth().slice('Basic '.length);
     const lower = await post(

@@ -31,8 +31,8 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
   );
   const maxEvent = config.limits.event_bytes;
 
-  const siteFor = (writeKey: string | undefined, origin: string | undefined): Site => {
-    const site = siteOfKey(writeKey);
+  const siteFor = (writeKey: string | undefined, origin: string | undefined, keyHint?: string): Site => {
+    const site = siteOfKey(writeKey, keyHint);
     if (origin && site.origins && !site.origins.includes('*') && !site.origins.includes(origin)) {
       throw new InletError(
         'ORIGIN_NOT_ALLOWED',
@@ -81,7 +81,7 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
     encode,
     /** The records for the site the request's write key names (headerWriteKey, else the payload's). */
     prepare(parsed: ParsedIntake, meta: RequestMeta, headerWriteKey: string | undefined): PreparedWrite {
-      return encode(siteFor(headerWriteKey || parsed.writeKey, meta.origin), parsed, meta);
+      return encode(siteFor(headerWriteKey || parsed.writeKey, meta.origin, parsed.keyHint), parsed, meta);
     },
   };
 }

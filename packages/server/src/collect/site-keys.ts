@@ -5,12 +5,13 @@ export type Site = InletConfig['sites'][number];
 
 /**
  * Resolves a write key to its site, for every intake that takes write keys (events and logs);
- * throws 401 errors naming the problem. howToSend tells a client without a key where to put it.
+ * throws 401 errors naming the problem. howToSend tells a client without a key where to put it,
+ * unless a call says where its protocol takes one.
  */
 export function createSiteKeys(sites: readonly Site[], howToSend: string) {
   const byKey = new Map<string, Site>(sites.map((site) => [site.write_key, site]));
-  return (writeKey: string | undefined): Site => {
-    if (!writeKey) throw new InletError('MISSING_WRITE_KEY', `No write key: send it ${howToSend}.`);
+  return (writeKey: string | undefined, howTo = howToSend): Site => {
+    if (!writeKey) throw new InletError('MISSING_WRITE_KEY', `No write key: send it ${howTo}.`);
     const site = byKey.get(writeKey);
     if (!site)
       throw new InletError(

@@ -54,5 +54,12 @@ export function parseInletBatch(body: unknown): ParsedIntake {
   if (body.e.length > MAX_EVENTS) fail('e', `has more than ${MAX_EVENTS} events; split it`);
   const eventField = (i: number) => `e[${i}]`;
   const { items, refused, positions } = parseEach(body.e, (raw, i) => parseEvent(raw, eventField(i), sentAt));
-  return { writeKey, events: items, refused, positions, eventField };
+  return {
+    writeKey,
+    events: items,
+    refused,
+    positions,
+    eventField,
+    keyHint: 'as k in the body, or in the query (/collect?k=<write key>)',
+  };
 }

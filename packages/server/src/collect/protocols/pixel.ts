@@ -50,6 +50,7 @@ export function parsePixel(
   if (type === 'track' && !name) fail('n', 'is required when t=track');
   return {
     writeKey: query.k,
+    keyHint: 'as k in the query (/p.gif?k=<write key>)',
     events: [
       {
         eventId: optionalString(query.id, 'id', 200),

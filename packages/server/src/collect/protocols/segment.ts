@@ -136,6 +136,9 @@ function parseMessage(
   };
 }
 
+const SEGMENT_KEY_HINT =
+  'as the HTTP Basic user name (with an empty password), or as writeKey in the body (in the query for /beacon/v1/batch)';
+
 /** Parses a Segment request body; type is fixed by the route except for /v1/batch. */
 export function parseSegment(body: unknown, fixedType: EventType | undefined): ParsedIntake {
   if (!isObject(body)) fail('body', 'must be a JSON object');
@@ -146,6 +149,7 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
       writeKey,
       events: [parseMessage(body, 'body', fixedType, EMPTY, sentAt)],
       eventField: () => 'body',
+      keyHint: SEGMENT_KEY_HINT,
     };
   }
   if (!Array.isArray(body.batch)) fail('batch', 'must be an array of messages');
@@ -157,5 +161,5 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
   const { items, refused, positions } = parseEach(body.batch, (raw, i) =>
     parseMessage(raw, eventField(i), undefined, shared, sentAt),
   );
-  return { writeKey, events: items, refused, positions, eventField };
+  return { writeKey, events: items, refused, positions, eventField, keyHint: SEGMENT_KEY_HINT };
 }

@@ -14,6 +14,11 @@ export interface ParsedIntake {
    * whole event: `batch[3]` (Segment), `e[3]` (inlet's format), `body` for a body holding one event.
    */
   eventField: (index: number) => string;
+  /**
+   * Where the protocol takes the write key, for the 401 when none came: the pixel, a GET, was told
+   * to send it "as writeKey in the body".
+   */
+  keyHint?: string;
 }
 
 /** The invalid messages of a batch whose other messages are kept. */
