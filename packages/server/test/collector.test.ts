@@ -926,6 +926,13 @@ describe('collector refusals', () => {
       'ORIGIN_NOT_ALLOWED',
       'https://evil.example.com',
     );
+    // A page opened from file:// sends the origin null, which YAML reads as no value unless quoted:
+    // told to "add it", a user who wrote null bare had inlet.yaml refused at start.
+    const fromFile = await post('/v1/batch', { batch: [segmentMessage('x')] }, { origin: 'null' });
+    expect([fromFile.status, (await fromFile.json()).error.message]).toEqual([
+      403,
+      'Origin null (a page opened from file:// or a sandboxed iframe) is not allowed for site docs; add "null", in quotes (YAML reads null bare as no value), to sites[].origins in inlet.yaml.',
+    ]);
   });
 
   it('413 for a body over the limit, refused before the whole body is read', async () => {

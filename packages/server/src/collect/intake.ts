@@ -36,7 +36,10 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
     if (origin && site.origins && !site.origins.includes('*') && !site.origins.includes(origin)) {
       throw new InletError(
         'ORIGIN_NOT_ALLOWED',
-        `Origin ${origin} is not allowed for site ${site.id}; add it to sites[].origins in inlet.yaml.`,
+        origin === 'null'
+          ? // YAML reads null bare as no value, which inlet.yaml refuses at start.
+            `Origin null (a page opened from file:// or a sandboxed iframe) is not allowed for site ${site.id}; add "null", in quotes (YAML reads null bare as no value), to sites[].origins in inlet.yaml.`
+          : `Origin ${origin} is not allowed for site ${site.id}; add it to sites[].origins in inlet.yaml.`,
       );
     }
     return site;
