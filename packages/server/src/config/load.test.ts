@@ -489,6 +489,12 @@ describe('config', () => {
     expect(() =>
       parseConfig({ sites: [{ id: 'a', write_key: 'wk_123456', origins: ['https://x.com/path'] }] }),
     ).toThrow(/origins\[0\]/);
+    // null written bare, for pages opened from file://: YAML reads it as no value, and the message
+    // said only "must be text, not empty (null)".
+    const { path } = write('sites:\n  - id: a\n    write_key: wk_123456\n    origins: [null]\n');
+    expect(() => loadConfig({ path, env: {} })).toThrow(
+      'sites[0].origins[0]: is empty (null), as YAML reads null written bare; to allow pages opened from file:// (whose origin is null), write "null" in quotes',
+    );
   });
 
   it('refuses a write_key longer than the collector reads, naming the key, the limit and what to do', () => {

@@ -12,7 +12,13 @@ export const listOf = <T extends z.ZodType>(item: T, max: number, what: string, 
   z.array(item).max(max, `lists more than ${max} ${what}, the most inlet takes; ${instead}`);
 
 const origin = z
-  .string()
+  .string({
+    // Pages opened from file:// send the origin null, which YAML reads as no value written bare.
+    error: (issue) =>
+      issue.input === null
+        ? 'is empty (null), as YAML reads null written bare; to allow pages opened from file:// (whose origin is null), write "null" in quotes'
+        : undefined,
+  })
   .superRefine((value, ctx) => {
     if (value === '*' || value === 'null') return;
     // An origin no browser sends was taken, and matched nothing: a * in the host (browsers send the
