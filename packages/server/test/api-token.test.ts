@@ -1,11 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { startRoles } from '../src/app.ts';
-import { resolveApiToken } from '../src/auth/index.ts';
+import { claimApiToken, resolveApiToken } from '../src/auth/index.ts';
 import type { InletConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { startTogether } from './fixtures/state/start-together.ts';
@@ -189,6 +190,29 @@ describe('INLET_API_TOKEN on a data directory that processes share', () => {
 });
 
 describe('INLET_API_TOKEN claimed by two processes starting at one moment', () => {
+  it('waits for the claim of another start, says which process is stuck in one, and takes over one left by a process gone', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    const lock = join(temp.dir, 'state', 'api-token.lock');
+    mkdirSync(join(temp.dir, 'state'), { recursive: true });
+    // A live process holding the lock, as a start stopped (SIGSTOP) in the middle of its claim would.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    writeFileSync(lock, `${holder.pid} ${hostname()}\n`);
+    await expect(claimApiToken(config, 50)).rejects.toMatchObject({
+      code: 'DATA_DIR_IN_USE',
+      message: `another inlet process (pid ${holder.pid}) has been claiming the API token on ${temp.dir} for over 0.05 s (a claim takes milliseconds): it is stuck. Stop it, then start this process again (lock file: ${lock}).`,
+    });
+    expect(existsSync(join(temp.dir, 'state', 'api-token.sha256'))).toBe(false);
+    holder.kill('SIGKILL');
+    await exited(holder);
+    const claim = await claimApiToken(config, 50);
+    expect(claim.token.token).toBe(config.apiToken);
+    claim.server.lock.release();
+    // The lock is let go once the claim is made.
+    expect(existsSync(lock)).toBe(false);
+    temp.cleanup();
+  });
+
   const script = join(import.meta.dirname, 'fixtures', 'auth', 'claim-at.ts');
   /** Two processes, given these tokens ('-' for none), claiming the token on each of the data directories at one moment; one line of "ok" or an error code a directory from each. */
   const claimTogether = async (tokens: [string, string], dirs: string[], barrier: string) => {

@@ -20,11 +20,12 @@ const WAIT_MS = 10_000;
  * Lists this process among those serving the API on config.data_dir (joinApiServers) and resolves
  * the token it serves (resolveApiToken), both while holding data/state/api-token.lock: two
  * processes starting at one moment on a fresh data directory each looked before the other had
- * listed itself or recorded its token, and both started, serving two tokens.
+ * listed itself or recorded its token, and both started, serving two tokens. waitMs bounds the wait
+ * for another start's claim (a test's is short).
  */
-export async function claimApiToken(config: InletConfig): Promise<ApiTokenClaim> {
+export async function claimApiToken(config: InletConfig, waitMs = WAIT_MS): Promise<ApiTokenClaim> {
   const state = dataLayout(config.data_dir).state;
-  const guard = await waitForLock(join(state, 'api-token.lock'), config.data_dir);
+  const guard = await waitForLock(join(state, 'api-token.lock'), config.data_dir, waitMs);
   try {
     const server = joinApiServers(state);
     try {
@@ -45,8 +46,8 @@ class Busy extends Error {
 }
 
 /** The process lock at path, once another process claiming the token there has let it go. */
-async function waitForLock(path: string, dataDir: string): Promise<ProcessLock> {
-  const until = Date.now() + WAIT_MS;
+async function waitForLock(path: string, dataDir: string, waitMs: number): Promise<ProcessLock> {
+  const until = Date.now() + waitMs;
   for (;;) {
     try {
       return acquireProcessLock(path, (holder) => new Busy(holder));
@@ -55,7 +56,7 @@ async function waitForLock(path: string, dataDir: string): Promise<ProcessLock> 
       if (Date.now() > until)
         throw new InletError(
           'DATA_DIR_IN_USE',
-          `${error.holder} has been claiming the API token on ${dataDir} for over ${WAIT_MS / 1000} s (a claim takes milliseconds): it is stuck. Stop it, then start this process again (lock file: ${path}).`,
+          `${error.holder} has been claiming the API token on ${dataDir} for over ${waitMs / 1000} s (a claim takes milliseconds): it is stuck. Stop it, then start this process again (lock file: ${path}).`,
         );
       await sleep(10);
     }
