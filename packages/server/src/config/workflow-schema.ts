@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { cronFieldProblem } from './cron-fields.ts';
 import { timeZoneSchema } from './time-zone.ts';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
@@ -205,9 +206,12 @@ const cron = z.string().superRefine((expression, ctx) => {
       });
       return;
     }
+    const field = cronFieldProblem(expression);
     ctx.addIssue({
       code: 'custom',
-      message: 'is not a cron expression such as "0 5 * * *" (minute hour day month weekday)',
+      message: field
+        ? `"${expression}" is not a cron expression: ${field}`
+        : 'is not a cron expression such as "0 5 * * *" (minute hour day month weekday)',
     });
   }
 });

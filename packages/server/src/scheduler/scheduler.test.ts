@@ -1265,7 +1265,23 @@ describe('scheduler', () => {
     );
     const parse = (w: Record<string, unknown>) => () =>
       parseConfig({ workflows: [{ name: 'w', cron: '* * * * *', steps: ['test'], ...w }] });
-    expect(parse({ cron: '61 * * * *' })).toThrow(/workflows\[0\]\.cron: is not a cron expression/);
+    // "is not a cron expression" named neither the field nor what it takes.
+    for (const [cron, said] of [
+      ['61 * * * *', 'the minute field is 61; it takes 0-59'],
+      ['0 25 * * *', 'the hour field is 25; it takes 0-23'],
+      ['0 1-30 * * *', 'the hour field is 1-30; it takes 0-23'],
+      ['0 5,25 * * *', 'the hour field is 5,25; it takes 0-23'],
+      ['0 1 32 * *', 'the day-of-month field is 32; it takes 1-31'],
+      ['0 1 0 * *', 'the day-of-month field is 0; it takes 1-31'],
+      ['0 1 * 13 *', 'the month field is 13; it takes 1-12 or JAN-DEC'],
+      ['0 1 * JANX *', 'the month field is JANX; it takes 1-12 or JAN-DEC'],
+      ['0 1 * * 8', 'the day-of-week field is 8; it takes 0-7 (0 and 7 are Sunday) or SUN-SAT'],
+      ['61 0 1 * * *', 'the seconds field is 61; it takes 0-59'],
+      ['0 61 1 * * *', 'the minute field is 61; it takes 0-59'],
+    ] as const)
+      expect(parse({ cron })).toThrow(
+        `workflows[0].cron: "${cron}" is not a cron expression: ${said}, as a value, a list (1,5), a range (1-5) or a step (*/2)`,
+      );
     // A day no month it names has is cron, but never fires: it was "not a cron expression".
     expect(parse({ cron: '0 0 31 2 *' })).toThrow(
       'workflows[0].cron: never matches a day: no month it names (2) has day 31; name a day those months have, such as 28',
