@@ -37,6 +37,7 @@ import {
   loadWorkflows,
   type RunHistory,
   type Scheduler,
+  warnLeftOutWorkflows,
 } from './scheduler/index.ts';
 import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
@@ -225,6 +226,7 @@ export async function startRoles(options: {
   const has = (role: Role) => options.roles.includes(role);
   // Before anything starts: a bad workflow should stop start-up with its file named.
   const workflows = has('scheduler') ? loadWorkflows(config) : [];
+  if (has('scheduler')) warnLeftOutWorkflows(config, logger);
   // A warning about the project (a dbt_project.yml entry for no model) is said once a process: at
   // start, not first in the log of a run at night, and not again at each run or look at the catalog.
   const warned = new Set<string>();

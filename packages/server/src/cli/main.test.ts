@@ -593,6 +593,27 @@ describe('inlet command line', () => {
     ]);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+  it('runs every command beside a workflow with an unset ${VAR}, and says which variable when it is started', async () => {
+    const dir = join(temp.dir, 'unset-workflow-var');
+    const file = configIn(
+      dir,
+      'data_dir: ./data\nmodels: { builtin: false }\nworkflows:\n' +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+        '  - { name: backfill, cron: "0 5 * * *", steps: [{ run: "+x", vars: { start: "${BACKFILL_START}" } }] }\n',
+    );
+    // Both said "environment variable BACKFILL_START is referenced but not set" and exited 3.
+    const query = await inlet('query', 'SELECT 41 + 1 AS n', '--config', file);
+    expect([query.code, query.out, query.err]).toEqual([ExitCode.OK, '{"n":42}\n', '']);
+    const start = await inlet('runs', 'start', 'backfill', '--config', file);
+    expect([start.code, start.out, start.err]).toEqual([
+      ExitCode.USAGE,
+      '',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      `NOT_FOUND: Workflow "backfill" is left out: ${file} gives it \${BACKFILL_START}, and the environment variable BACKFILL_START is not set; set it (export BACKFILL_START=…) or write \${BACKFILL_START:-default} in ${file}, then run it again.\n`,
+    ]);
+  });
+
   it('refuses a short or unsendable INLET_API_TOKEN for the commands that serve the API only', async () => {
     // A token of a few characters kept in the shell stopped inlet query, ls and runs, which use none.
     const dir = join(temp.dir, 'short-token');

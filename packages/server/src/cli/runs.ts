@@ -13,6 +13,7 @@ import {
   runById,
   runsLimitProblem,
   STALE_RUN_MS,
+  warnLeftOutWorkflows,
   workflowNames,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
@@ -151,6 +152,8 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         output.err(`${why}${runsHelp}\n`);
         return ExitCode.USAGE;
       }
+      // The one started, when left out, says so itself (scheduler.trigger).
+      warnLeftOutWorkflows(config, logger, name);
       const scheduler = createScheduler({
         workflows: loadWorkflows(config),
         config,

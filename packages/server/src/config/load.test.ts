@@ -219,6 +219,39 @@ describe('config', () => {
     );
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+  it('leaves out a workflow with an unset ${VAR} for every command, naming the variable, and never one unnamed', () => {
+    // It stopped every command (inlet query, inlet start), where a source's leaves that source out.
+    const { path } = write(
+      'workflows:\n' +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+        '  - { name: backfill, cron: "0 5 * * *", steps: [{ run: "+x", vars: { start: "${BACKFILL_START}" } }] }\n' +
+        '  - { name: nightly, cron: "0 6 * * *", steps: [test] }\n',
+    );
+    for (const sourcesInUse of ['all', []] as const) {
+      const config = loadConfig({ path, env: {}, sourcesInUse });
+      expect(config.workflows.map((w) => w.name)).toEqual(['nightly']);
+      expect(config.workflowsLeftOut).toEqual({ backfill: 'BACKFILL_START' });
+    }
+    expect(loadConfig({ path, env: { BACKFILL_START: '2026-01-01' } })).toMatchObject({
+      workflows: [{ name: 'backfill' }, { name: 'nightly' }],
+      workflowsLeftOut: {},
+    });
+    // As strict as before elsewhere: a bad cron in a workflow left out is still refused.
+    const badCron = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'workflows:\n  - { name: backfill, cron: "0 25 * * *", steps: [{ run: "+x", vars: { start: "${BACKFILL_START}" } }] }\n',
+    );
+    expect(() => loadConfig({ path: badCron.path, env: {} })).toThrow(
+      /workflows\[0\]\.cron: "0 25 \* \* \*"/,
+    );
+    const unnamed = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'workflows:\n  - { name: "${UNSET_NAME}", cron: "0 5 * * *", steps: [test] }\n',
+    );
+    expect(() => loadConfig({ path: unnamed.path, env: {} })).toThrow(/UNSET_NAME is referenced but not set/);
+  });
+
   it('refuses a reference opener that is no reference it expands, which it kept as text', () => {
     // Written with % for $ here, as the linter reads "$" "{" in a string as a template's.
     const env = (text: string) => text.replaceAll('%{', '${');

@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type Document, isMap, isScalar, isSeq, parseDocument, parse as parseYaml, visit } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  parse as parseYaml,
+  visit,
+} from 'yaml';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
 import { createSources } from '../sources/index.ts';
@@ -26,6 +35,11 @@ export interface InletConfig extends ParsedConfig {
    * use them (loadConfig's `sourcesInUse`); kept by name so the catalog's lineage still shows them.
    */
   sourcesLeftOut: string[];
+  /**
+   * Workflows of inlet.yaml left out of `workflows` because a ${VAR} in them is not set, by name,
+   * with that variable: the others run, and starting this one says what to set.
+   */
+  workflowsLeftOut: Record<string, string>;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -74,20 +88,40 @@ export function expandEnv(text: string, env: Env, file: string, onUnset?: (name:
   });
 }
 
-/** An unset ${VAR} inside the sources: entry at this index. */
-interface UnsetInSource {
-  source: number;
+/** The top-level lists whose entries an unset ${VAR} leaves out, rather than stopping every command. */
+type LeavesOut = 'sources' | 'workflows';
+
+/** An unset ${VAR} inside the entry at this index of sources: or workflows:, at the keys of path. */
+interface UnsetInEntry {
+  list: LeavesOut;
+  entry: number;
   variable: string;
+  path: (string | number)[];
 }
 
-/** The index of the top-level sources: entry a node sits in (its ancestors are path), or undefined. */
-function sourceIndexOf(document: Document, node: unknown, path: readonly unknown[]): number | undefined {
-  const sources = document.get('sources', true);
-  if (!isSeq(sources)) return undefined;
-  const at = path.indexOf(sources);
+/** The index of the top-level list's entry a node sits in (its ancestors are path), or undefined. */
+function entryIndexOf(
+  document: Document,
+  list: LeavesOut,
+  node: unknown,
+  path: readonly unknown[],
+): number | undefined {
+  const entries = document.get(list, true);
+  if (!isSeq(entries)) return undefined;
+  const at = path.indexOf(entries);
   if (at < 0) return undefined;
-  const index = sources.items.indexOf((path[at + 1] ?? node) as (typeof sources.items)[number]);
+  const index = entries.items.indexOf((path[at + 1] ?? node) as (typeof entries.items)[number]);
   return index < 0 ? undefined : index;
+}
+
+/** The keys and indexes from the document's root to a node (its ancestors are path), as zod's issues give them. */
+function keysTo(node: unknown, path: readonly unknown[]): (string | number)[] {
+  return path.flatMap<string | number>((ancestor, i) => {
+    if (isPair(ancestor)) return isScalar(ancestor.key) ? [String(ancestor.key.value)] : [];
+    if (isSeq(ancestor))
+      return [ancestor.items.indexOf((path[i + 1] ?? node) as (typeof ancestor.items)[number])];
+    return [];
+  });
 }
 
 /**
@@ -95,7 +129,7 @@ function sourceIndexOf(document: Document, node: unknown, path: readonly unknown
  * in the values only: a value holding ": ", "#" or a newline stays one value, and a reference may
  * sit in a flow map ({ port: ${PORT} }), where "{" would otherwise open one.
  */
-function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource[]): Document {
+function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInEntry[]): Document {
   const references: string[] = [];
   const marker = `inlet_env_${randomBytes(6).toString('hex')}_`;
   const marked = text.replace(REFERENCE, (reference) => `${marker}${references.push(reference) - 1}_`);
@@ -133,11 +167,16 @@ function parseWithEnv(text: string, env: Env, file: string, unset: UnsetInSource
       const text = unmarked(node.value);
       if (node.value.includes('${')) throw strayReference(text, node.range?.[0], marked, file);
       if (!node.value.includes(marker)) return;
-      // A source's unset variable is decided on once the whole file is read (loadConfig):
-      // commands that do not use that source run without it.
-      const source = sourceIndexOf(document, node, path);
+      // A source's or a workflow's unset variable is decided on once the whole file is read
+      // (loadConfig): commands that do not use that source run without it, and all without it.
+      const list = (['sources', 'workflows'] as const).find(
+        (name) => entryIndexOf(document, name, node, path) !== undefined,
+      );
+      const entry = list && entryIndexOf(document, list, node, path);
       const onUnset =
-        source === undefined ? undefined : (variable: string) => unset.push({ source, variable });
+        list === undefined || entry === undefined
+          ? undefined
+          : (variable: string) => unset.push({ list, entry, variable, path: keysTo(node, path) });
       const expanded = expandEnv(text, env, file, onUnset);
       node.value = node.type === 'PLAIN' && whole.test(node.value) ? typedScalar(expanded) : expanded;
     },
@@ -253,7 +292,13 @@ function fileAtOrAbove(path: string): string | undefined {
 /** Validates an already-parsed YAML value; used by loadConfig and by tests. */
 export function parseConfig(
   raw: unknown,
-  options: { file?: string; env?: Env; baseDir?: string; sourcesLeftOut?: string[] } = {},
+  options: {
+    file?: string;
+    env?: Env;
+    baseDir?: string;
+    sourcesLeftOut?: string[];
+    workflowsLeftOut?: Record<string, string>;
+  } = {},
 ): InletConfig {
   const file = options.file ?? 'inlet.yaml';
   const result = configSchema.safeParse(raw ?? {});
@@ -308,6 +353,7 @@ export function parseConfig(
     apiToken: env.INLET_API_TOKEN || undefined,
     baseDir,
     sourcesLeftOut: options.sourcesLeftOut ?? [],
+    workflowsLeftOut: options.workflowsLeftOut ?? {},
   };
 }
 
@@ -397,15 +443,16 @@ function baseDirOf(path: string, cwd: string): string {
  */
 function leaveOutSources(
   raw: unknown,
-  unset: UnsetInSource[],
+  unset: UnsetInEntry[],
   sourcesInUse: 'all' | readonly string[],
   file: string,
   env: Env,
 ): string[] {
-  if (unset.length === 0) return [];
+  if (!unset.some(({ list }) => list === 'sources')) return [];
   const sources = (raw as { sources: unknown[] }).sources;
   const names = new Map<number, string>();
-  for (const { source, variable } of unset) {
+  for (const { list, entry: source, variable } of unset) {
+    if (list !== 'sources') continue;
     const name = (sources[source] as { name?: unknown } | null)?.name;
     // A source whose name itself is unset cannot be told apart from the ones a command uses.
     if (sourcesInUse === 'all' || typeof name !== 'string' || name === '' || sourcesInUse.includes(name))
@@ -414,6 +461,47 @@ function leaveOutSources(
   }
   (raw as { sources: unknown[] }).sources = sources.filter((_entry, i) => !names.has(i));
   return [...names.values()];
+}
+
+/**
+ * Leaves out of raw.workflows the entries with an unset ${VAR}, and returns their names, each with
+ * the first such variable: one in a step's vars: stopped every command. Each is still checked as
+ * strictly as the others, but for the keys that hold the unset variable; one whose name itself is
+ * unset is the error naming the variable, as it cannot be named.
+ */
+function leaveOutWorkflows(
+  raw: unknown,
+  unset: UnsetInEntry[],
+  file: string,
+  env: Env,
+): Record<string, string> {
+  const inWorkflows = unset.filter(({ list }) => list === 'workflows');
+  if (inWorkflows.length === 0) return {};
+  const workflows = (raw as { workflows: unknown[] }).workflows;
+  const leftOut = new Map<number, string>();
+  for (const { entry, variable } of inWorkflows) {
+    const name = (workflows[entry] as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name === '') throw unsetVariable(variable, file, env);
+    if (!leftOut.has(entry)) leftOut.set(entry, variable);
+  }
+  // An issue at a key that holds an unset variable, or around it (the step whose vars: it is in), is
+  // that variable's doing.
+  const byUnset = (issue: z.core.$ZodIssue) =>
+    inWorkflows.some(({ path }) => issue.path.every((key, i) => String(key) === String(path[i])));
+  const result = configSchema.safeParse({ workflows: [...leftOut.keys()].map((i) => workflows[i]) });
+  const issues = result.success
+    ? []
+    : result.error.issues
+        .map((issue) => ({
+          ...issue,
+          path: ['workflows', [...leftOut.keys()][Number(issue.path[1])] ?? 0, ...issue.path.slice(2)],
+        }))
+        .filter((issue) => !byUnset(issue));
+  if (issues.length > 0) throw new InletError('CONFIG_INVALID', describeIssues(issues, file, raw));
+  (raw as { workflows: unknown[] }).workflows = workflows.filter((_entry, i) => !leftOut.has(i));
+  return Object.fromEntries(
+    [...leftOut].map(([i, variable]) => [(workflows[i] as { name: string }).name, variable]),
+  );
 }
 
 const isLink = (path: string): boolean =>
@@ -452,7 +540,7 @@ export function loadConfig(options: {
       );
     return parseConfig({}, { env: options.env, baseDir: cwd });
   }
-  const unset: UnsetInSource[] = [];
+  const unset: UnsetInEntry[] = [];
   const document = parseWithEnv(readConfigFile(path, options.path), options.env, path, unset);
   const error = document.errors[0];
   if (error) {
@@ -470,8 +558,15 @@ export function loadConfig(options: {
     });
   }
   const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path, options.env);
+  const workflowsLeftOut = leaveOutWorkflows(raw, unset, path, options.env);
   const baseDir = baseDirOf(path, cwd);
-  const config = parseConfig(raw, { file: path, env: options.env, baseDir, sourcesLeftOut });
+  const config = parseConfig(raw, {
+    file: path,
+    env: options.env,
+    baseDir,
+    sourcesLeftOut,
+    workflowsLeftOut,
+  });
   // Without one the default ./project may well be absent (the built-in marts alone); one the file
   // names is meant to be there, and its models were left out of every run without a word ("Done: 0
   // built" with the built-in marts off).

@@ -10,6 +10,7 @@ import { reportsMissing, type StepHandlers } from './step-handlers.ts';
 import { executeRun } from './workflow-executor.ts';
 import { type Workflow, workflowPlaces } from './workflow-loader.ts';
 import { createWorkflowLocks } from './workflow-lock.ts';
+import { leftOutWorkflowMessage } from './workflows-left-out.ts';
 
 export interface Scheduler {
   start(): void;
@@ -50,7 +51,7 @@ function busyError(history: RunHistory, workflow: string, pid: number): InletErr
 export function createScheduler(options: {
   workflows: Workflow[];
   /** The configuration the workflows were read from, named in the error of a run of one removed since. */
-  config: Pick<InletConfig, 'configPath' | 'project_dir'>;
+  config: Pick<InletConfig, 'configPath' | 'project_dir' | 'workflowsLeftOut'>;
   state: StateStore;
   history: RunHistory;
   handlers: StepHandlers;
@@ -271,7 +272,8 @@ export function createScheduler(options: {
       if (!workflow)
         throw new InletError(
           'NOT_FOUND',
-          `No workflow named "${name}"; workflows: ${workflows.map((w) => w.name).join(', ') || '(none)'}.`,
+          leftOutWorkflowMessage(options.config, name) ??
+            `No workflow named "${name}"; workflows: ${workflows.map((w) => w.name).join(', ') || '(none)'}.`,
         );
       const pid = locks.heldElsewhere(name);
       if (pid !== undefined) throw busyError(history, name, pid);

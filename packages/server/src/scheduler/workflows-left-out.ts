@@ -1,0 +1,34 @@
+import type { InletConfig } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+
+type LeftOutConfig = Pick<InletConfig, 'workflowsLeftOut' | 'configPath'>;
+
+/** What to set for a variable that leaves a workflow out: the variable, or a default for it in the file. */
+const setIt = (variable: string, file: string) =>
+  `set it (export ${variable}=…) or write \${${variable}:-default} in ${file}`;
+
+/**
+ * Why starting the workflow named is refused, when an unset ${VAR} of inlet.yaml leaves it out
+ * (loadConfig), or undefined: "No workflow named" sent one looking for a typo in its name.
+ */
+export function leftOutWorkflowMessage(config: LeftOutConfig, name: string): string | undefined {
+  const variable = config.workflowsLeftOut[name];
+  if (variable === undefined) return undefined;
+  const file = config.configPath ?? 'inlet.yaml';
+  return `Workflow "${name}" is left out: ${file} gives it \${${variable}}, and the environment variable ${variable} is not set; ${setIt(variable, file)}, then run it again.`;
+}
+
+/**
+ * Warns of each workflow an unset ${VAR} leaves out, by name and variable, where workflows are run;
+ * but the one named started, whose refusal says it.
+ */
+export function warnLeftOutWorkflows(config: LeftOutConfig, logger: Logger, started?: string): void {
+  const file = config.configPath ?? 'inlet.yaml';
+  for (const [workflow, variable] of Object.entries(config.workflowsLeftOut)) {
+    if (workflow === started) continue;
+    logger.warn(
+      { workflow, variable },
+      `workflow "${workflow}" is left out, as the environment variable ${variable} it uses is not set: it does not run on its cron, nor can it be started; ${setIt(variable, file)} for it to run`,
+    );
+  }
+}
