@@ -1,4 +1,4 @@
-import { configFileName, type InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig, leftOutSource } from '../config/index.ts';
 import { logTableHint } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type Project, sourceDescription, sourceProblem } from '../models/index.ts';
@@ -33,7 +33,7 @@ export interface CatalogSource {
  * its schema: (raw_crm for crm), with or without dbt's source: before it.
  */
 export function catalogSource(
-  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut' | 'configPath'>,
+  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut' | 'sourcesLeftOutBy' | 'configPath'>,
   project: Project | undefined,
   tables: CatalogTable[],
   typed: string,
@@ -58,10 +58,11 @@ export function catalogSource(
     );
   const own = tables.filter((table) => table.kind === 'source' && table.name.startsWith(`${name}.`));
   // As inlet ls says it: an empty list read as a source that copies nothing.
+  const leftOut = leftOutSource(file, config.sourcesLeftOutBy[name]);
   if (own.length === 0 && copies === undefined)
     throw new InletError(
       'NOT_FOUND',
-      `"${typed}" names a source whose tables cannot be told: ${file} leaves it out for an unset variable; set it to list them.`,
+      `"${typed}" names a source whose tables cannot be listed: ${leftOut.why}; ${leftOut.set} to list them.`,
     );
   const synced = new Set(own.map((table) => table.name));
   return {
@@ -128,7 +129,7 @@ export function notSyncedYet(config: Pick<InletConfig, 'sources'>, typed: string
  * which read as an error in the model's SQL.
  */
 export function notInLake(
-  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut' | 'configPath'>,
+  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut' | 'sourcesLeftOutBy' | 'configPath'>,
   typed: string,
 ): string {
   const file = configFileName(config);
@@ -143,8 +144,9 @@ export function notInLake(
       schema,
       table,
     );
+    const leftOut = leftOutSource(file, config.sourcesLeftOutBy[schema]);
     return problem === undefined
-      ? `it reads ${name}, of the source ${schema}, which ${file} leaves out for an unset variable, so nothing syncs it: set the variable, then inlet sync ${schema}`
+      ? `it reads ${name}, of the source ${schema}: ${leftOut.why}, so nothing syncs it; ${leftOut.set}, then inlet sync ${schema}`
       : `it reads ${name}, which is not in the lake (${problem})`;
   }
   const writers = logTableSources(config).get(name);

@@ -1,5 +1,5 @@
 import type { Catalog, CatalogTable } from '../catalog/index.ts';
-import { configFileName } from '../config/index.ts';
+import { configFileName, type InletConfig, leftOutSource } from '../config/index.ts';
 import { openCatalog } from './catalog-open.ts';
 import { beyondUsage, type Command, commandArgs, outputFormat } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -132,7 +132,7 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
     }
     // dbt's source:crm (and source:crm.*, source:<project>.crm.*) is how a dbt user names a source.
     if (/^source:(?:[^.]+(?:\.[^.]+)?\.\*|[^.]+)$/.test(name))
-      return await showSource(catalog, name, format, output, configFileName(config));
+      return await showSource(catalog, name, format, output, config);
     const table = await catalog.table(name);
     if (format === 'json') {
       output.out(`${JSON.stringify(table)}\n`);
@@ -199,10 +199,11 @@ async function showSource(
   name: string,
   format: Format,
   output: Output,
-  /** The configuration file that leaves a source out (configFileName). */
-  configFile: string,
+  /** The configuration, whose file may leave the source out for an unset variable. */
+  config: Pick<InletConfig, 'configPath' | 'sourcesLeftOutBy'>,
 ): Promise<ExitCode> {
   const source = await catalog.source(name);
+  const leftOut = leftOutSource(configFileName(config), config.sourcesLeftOutBy[source.name]);
   if (format === 'json') {
     output.out(`${JSON.stringify(source)}\n`);
     return ExitCode.OK;
@@ -221,7 +222,7 @@ async function showSource(
       ...(source.configured
         ? []
         : [
-            `  not configured: ${configFile} leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.`,
+            `  not configured: ${leftOut.why}, so nothing syncs it and the tables it copies cannot be listed; its tables below are from earlier syncs. To sync it, ${leftOut.set}.`,
           ]),
       '',
       '',

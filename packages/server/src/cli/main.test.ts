@@ -113,8 +113,9 @@ describe('inlet command line', () => {
       leftOut,
       `data_dir: ./data\nsources:\n  - name: crm\n    type: postgres\n    url: \${CRM_URL}\n    tables: [users]\n`,
     );
+    // Neither named the variable, and "cannot be told" left a new user to guess what to set.
     const told =
-      '"source:crm" names a source whose tables cannot be told: left-out.yaml leaves it out for an unset variable; set it to list them.\n';
+      '"source:crm" names a source whose tables cannot be listed: left-out.yaml leaves it out, as the environment variable CRM_URL in its entry is not set; set CRM_URL (export CRM_URL=…) to list them.\n';
     for (const format of ['json', 'table']) {
       const run = await inlet('catalog', 'source:crm', '--format', format, '--config', leftOut);
       expect([run.code, run.out, run.err], format).toEqual([ExitCode.USAGE, '', `NOT_FOUND: ${told}`]);

@@ -2,6 +2,7 @@
 
 export { configFileName } from './config-file-name.ts';
 export { describeIssue, issuePath } from './issue-message.ts';
+export { leftOutSource } from './left-out-source.ts';
 export {
   apiTokenProblem,
   type Env,

@@ -35,6 +35,8 @@ export interface InletConfig extends ParsedConfig {
    * use them (loadConfig's `sourcesInUse`); kept by name so the catalog's lineage still shows them.
    */
   sourcesLeftOut: string[];
+  /** The unset variable that leaves each of sourcesLeftOut out, which messages name. */
+  sourcesLeftOutBy: Record<string, string>;
   /**
    * Workflows of inlet.yaml left out of `workflows` because a ${VAR} in them is not set, by name,
    * with that variable: the others run, and starting this one says what to set.
@@ -297,6 +299,7 @@ export function parseConfig(
     env?: Env;
     baseDir?: string;
     sourcesLeftOut?: string[];
+    sourcesLeftOutBy?: Record<string, string>;
     workflowsLeftOut?: Record<string, string>;
   } = {},
 ): InletConfig {
@@ -353,6 +356,7 @@ export function parseConfig(
     apiToken: env.INLET_API_TOKEN || undefined,
     baseDir,
     sourcesLeftOut: options.sourcesLeftOut ?? [],
+    sourcesLeftOutBy: options.sourcesLeftOutBy ?? {},
     workflowsLeftOut: options.workflowsLeftOut ?? {},
   };
 }
@@ -439,7 +443,8 @@ function baseDirOf(path: string, cwd: string): string {
 
 /**
  * Leaves out of raw.sources the entries with an unset ${VAR} that the command does not use, and
- * returns their names; an unset one in a source it uses is the error naming the variable.
+ * returns their names, each with the first such variable; an unset one in a source it uses is the
+ * error naming the variable.
  */
 function leaveOutSources(
   raw: unknown,
@@ -447,10 +452,11 @@ function leaveOutSources(
   sourcesInUse: 'all' | readonly string[],
   file: string,
   env: Env,
-): string[] {
-  if (!unset.some(({ list }) => list === 'sources')) return [];
+): Record<string, string> {
+  if (!unset.some(({ list }) => list === 'sources')) return {};
   const sources = (raw as { sources: unknown[] }).sources;
   const names = new Map<number, string>();
+  const leftOut: Record<string, string> = {};
   for (const { list, entry: source, variable } of unset) {
     if (list !== 'sources') continue;
     const name = (sources[source] as { name?: unknown } | null)?.name;
@@ -458,9 +464,10 @@ function leaveOutSources(
     if (sourcesInUse === 'all' || typeof name !== 'string' || name === '' || sourcesInUse.includes(name))
       throw unsetVariable(variable, file, env);
     names.set(source, name);
+    leftOut[name] ??= variable;
   }
   (raw as { sources: unknown[] }).sources = sources.filter((_entry, i) => !names.has(i));
-  return [...names.values()];
+  return leftOut;
 }
 
 /**
@@ -557,7 +564,8 @@ export function loadConfig(options: {
       cause: error,
     });
   }
-  const sourcesLeftOut = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path, options.env);
+  const sourcesLeftOutBy = leaveOutSources(raw, unset, options.sourcesInUse ?? 'all', path, options.env);
+  const sourcesLeftOut = Object.keys(sourcesLeftOutBy);
   const workflowsLeftOut = leaveOutWorkflows(raw, unset, path, options.env);
   const baseDir = baseDirOf(path, cwd);
   const config = parseConfig(raw, {
@@ -565,6 +573,7 @@ export function loadConfig(options: {
     env: options.env,
     baseDir,
     sourcesLeftOut,
+    sourcesLeftOutBy,
     workflowsLeftOut,
   });
   // Without one the default ./project may well be absent (the built-in marts alone); one the file

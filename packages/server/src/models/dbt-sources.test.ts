@@ -172,6 +172,7 @@ describe("dbt's sources:", () => {
       configPath: join(temp.dir, 'prod.yaml'),
       sources: config.sources.filter((s) => s.name !== 'crm'),
       sourcesLeftOut: ['crm'],
+      sourcesLeftOutBy: { crm: 'CRM_URL' },
     };
     const unconfigured = createCatalog({ config: leftOut, logger });
     try {
@@ -191,7 +192,7 @@ describe("dbt's sources:", () => {
       expect(captured.out.split('\n').slice(0, 3)).toEqual([
         'source crm',
         '  Our CRM, copied nightly.',
-        '  not configured: prod.yaml leaves it out for an unset variable, so nothing syncs it and the tables it copies cannot be told; its tables below are from earlier syncs. Set the variable to sync it.',
+        '  not configured: prod.yaml leaves it out, as the environment variable CRM_URL in its entry is not set, so nothing syncs it and the tables it copies cannot be listed; its tables below are from earlier syncs. To sync it, set CRM_URL (export CRM_URL=…).',
       ]);
       expect(captured.out).toMatch(/crm\.customers +│ 2 +│/);
     } finally {

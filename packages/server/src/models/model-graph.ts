@@ -39,6 +39,8 @@ export interface ModelGraph {
   sourceTables(source: string, table?: string): string[];
   /** The configuration file the sources are set in, as messages name it (configFileName). */
   sourcesFile: string;
+  /** Why a source of GraphSources' leftOut is left out, and what to set (leftOutSource). */
+  sourceLeftOut(source: string): { why: string; set: string };
   /** The project's node's file, from the project folder (models/staging/stg_orders.sql); undefined for a built-in one. */
   filePath(name: string): string | undefined;
 }

@@ -132,6 +132,7 @@ export function openProject(
   const sources = {
     tables: sourceTableNames(config),
     leftOut: config.sourcesLeftOut,
+    leftOutBy: config.sourcesLeftOutBy,
     aliases,
     configPath: config.configPath,
   };

@@ -1,4 +1,4 @@
-import { configFileName } from '../config/index.ts';
+import { configFileName, leftOutSource } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { ModelGraph } from './model-graph.ts';
 import { templateCode } from './model-template.ts';
@@ -15,6 +15,8 @@ export interface GraphSources {
   tables: ReadonlyMap<string, string[] | undefined>;
   /** Sources left out for an unset ${VAR}: there, but their tables cannot be told. */
   leftOut: string[];
+  /** The unset variable that leaves each of leftOut out, which messages name. */
+  leftOutBy?: Readonly<Record<string, string>>;
   /**
    * dbt's names of a source (crm) or a table (crm.customers) that sources: maps to others of
    * inlet.yaml (its schema:, its identifier:), as source() reads them.
@@ -55,7 +57,13 @@ export function sourceLookup(
   sources: GraphSources,
 ): Pick<
   ModelGraph,
-  'readersOf' | 'sourceProblem' | 'sourceName' | 'sourcesMatching' | 'sourceTables' | 'sourcesFile'
+  | 'readersOf'
+  | 'sourceProblem'
+  | 'sourceName'
+  | 'sourcesMatching'
+  | 'sourceTables'
+  | 'sourcesFile'
+  | 'sourceLeftOut'
 > {
   const aliases = [...(sources.aliases ?? [])];
   // A selector names a source and a table as source() does: by dbt's names, which may be aliases.
@@ -99,6 +107,8 @@ export function sourceLookup(
     sourceProblem: (source, table) => sourceProblem(sources, ...inLake(source, table)),
     sourceName: inLake,
     sourcesFile: configFileName({ configPath: sources.configPath }),
+    sourceLeftOut: (source) =>
+      leftOutSource(configFileName({ configPath: sources.configPath }), sources.leftOutBy?.[source]),
     sourcesMatching: (source, table) => {
       const matched = new Map<string, [string, string | undefined]>();
       for (const name of names())
@@ -232,10 +242,11 @@ export function sourceListing(
       );
       if ('error' in named) throw new InletError('MODEL_NOT_FOUND', `${named.error}.`);
       const tables = named.targets.flatMap(([source, table]) => graph.sourceTables(source, table));
+      const leftOut = graph.sourceLeftOut(named.targets[0]?.[0] ?? '');
       if (tables.length === 0 && list === selectors && !found[1])
         throw new InletError(
           'MODEL_NOT_FOUND',
-          `"${selector}" names a source whose tables cannot be told: ${graph.sourcesFile} leaves it out for an unset variable; set it to list them.`,
+          `"${selector}" names a source whose tables cannot be listed: ${leftOut.why}; ${leftOut.set} to list them.`,
         );
       return tables;
     });
