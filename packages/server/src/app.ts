@@ -557,7 +557,7 @@ function listenFailed(error: unknown, host: string, port: number, configFile: st
   if (code === 'EADDRINUSE')
     return new InletError(
       'SERVER_CANNOT_LISTEN',
-      `Another program already listens on ${where}; stop it, or give inlet another server.port in ${configFile} (or --port N).`,
+      `Another program already listens on ${where}; stop it, or give inlet another port: --port N, or server.port in ${configFile}.`,
       { cause: error },
     );
   if (code === 'EACCES')

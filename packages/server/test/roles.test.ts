@@ -268,7 +268,17 @@ describe('roles', () => {
         }),
       ).rejects.toMatchObject({
         code: 'SERVER_CANNOT_LISTEN',
-        message: `Another program already listens on 127.0.0.1:${port}; stop it, or give inlet another server.port in prod.yaml (or --port N).`,
+        message: `Another program already listens on 127.0.0.1:${port}; stop it, or give inlet another port: --port N, or server.port in prod.yaml.`,
+      });
+      // Run on the defaults, it said to set server.port "in the configuration file", which was not there.
+      await expect(
+        startRoles({
+          config: { ...config, server: { ...config.server, port } },
+          logger: createSilentLogger(),
+          roles: ['collector'],
+        }),
+      ).rejects.toMatchObject({
+        message: `Another program already listens on 127.0.0.1:${port}; stop it, or give inlet another port: --port N, or server.port in a new ./inlet.yaml.`,
       });
       const next = await startRoles({ config, logger: createSilentLogger(), roles: ['collector'] });
       await next.close();

@@ -47,7 +47,7 @@ export function catalogSource(
     const names = [...configured.keys(), ...config.sourcesLeftOut].join(', ');
     throw new InletError(
       'NOT_FOUND',
-      `No source named "${asked}"; ${names ? `${file}'s sources are ${names}` : `${file} has no sources:`} (inlet catalog lists every table).`,
+      `No source named "${asked}"; ${names ? `${file}'s sources are ${names}` : `none is configured: add it under sources: in ${file}`} (inlet catalog lists every table).`,
     );
   }
   const copies = configured.get(name);

@@ -679,10 +679,10 @@ describe('a model not built yet over a lake table nothing has written yet', () =
         'it reads billing.invoices, a table the source billing copies, not synced yet: inlet sync billing copies it.',
       );
       expect(await note('over_refunds')).toBe(
-        'it reads billing.refunds, which is not in the lake (source billing has no table refunds in the configuration file (its tables are invoices); correct the name, or add the table to its tables:).',
+        'it reads billing.refunds, which is not in the lake (source billing has no table refunds in a new ./inlet.yaml (its tables are invoices); correct the name, or add the table to its tables:).',
       );
       expect(await note('over_typo')).toBe(
-        'it reads acess_logs, which is neither a table of the lake nor a model, and which no source in the configuration file writes (no log source has table: acess_logs): correct the name in its SQL; inlet catalog lists the tables.',
+        'it reads acess_logs, which is neither a table of the lake nor a model, and which no source in a new ./inlet.yaml writes (no log source has table: acess_logs): correct the name in its SQL; inlet catalog lists the tables.',
       );
       // A genuine error in the SQL is still said as DuckDB says it.
       expect(await note('broken')).toMatch(

@@ -5,12 +5,12 @@
 // file is the configuration file read (configFileName): prod.yaml when --config named it, where
 // the advice said inlet.yaml whatever file was read.
 const insteadOf = (file: string): Record<string, string> => ({
-  '--target': `inlet has no profiles or targets: what it builds in is data_dir in ${file}; for another, pass --config with another configuration file`,
-  '-t': `inlet has no profiles or targets: what it builds in is data_dir in ${file}; for another, pass --config with another configuration file`,
-  '--profile': `inlet has no profiles: what it builds in is data_dir in ${file}`,
-  '--profiles-dir': `inlet has no profiles: what it builds in is data_dir in ${file}`,
-  '--project-dir': `the project folder is project_dir in ${file} (by default project/ beside it); for another, pass --config with another configuration file`,
-  '--threads': `inlet builds models one at a time, each with query.threads of ${file} as DuckDB's threads; set it there`,
+  '--target': `inlet has no profiles or targets: it builds in data_dir, which you set in ${file}; for another, pass --config with another configuration file`,
+  '-t': `inlet has no profiles or targets: it builds in data_dir, which you set in ${file}; for another, pass --config with another configuration file`,
+  '--profile': `inlet has no profiles: it builds in data_dir, which you set in ${file}`,
+  '--profiles-dir': `inlet has no profiles: it builds in data_dir, which you set in ${file}`,
+  '--project-dir': `the project folder is project_dir (by default project/ beside the configuration file), which you set in ${file}; for another, pass --config with another configuration file`,
+  '--threads': `inlet builds models one at a time, each with query.threads as DuckDB's threads; set it in ${file}`,
   '--models': "it is dbt's older name for --select; use --select (or -s)",
   '-m': "it is dbt's older name for --select; use --select (or -s)",
   '--fail-fast': 'a failing model already stops the models downstream of it, and only those; remove it',

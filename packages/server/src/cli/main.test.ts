@@ -469,7 +469,10 @@ describe('inlet command line', () => {
       [['catalog', 'events', 'marts'], 'inlet catalog takes one table, not also "marts".'],
       [['docs', 'check', 'marts'], 'inlet docs takes nothing after check, not also "marts".'],
       [['docs', 'lint'], 'inlet docs has one command, inlet docs check, not inlet docs lint.'],
-      [['sync'], 'inlet sync needs the name of a source: inlet.yaml lists none (sources:).'],
+      [
+        ['sync'],
+        'inlet sync needs the name of a source: none is configured; add one under sources: in inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md).',
+      ],
       [
         ['query'],
         'inlet query needs the SQL to run, in quotes (an unset variable?): inlet query "SELECT count(*) FROM events".',
@@ -490,8 +493,30 @@ describe('inlet command line', () => {
     const prod = join(temp.dir, 'prod.yaml');
     writeFileSync(prod, 'data_dir: ./data\n');
     expect((await inlet('sync', '--config', prod)).err.split('\n')[0]).toBe(
-      'inlet sync needs the name of a source: prod.yaml lists none (sources:).',
+      'inlet sync needs the name of a source: none is configured; add one under sources: in prod.yaml (docs/databases.md, docs/csv.md, docs/logs.md).',
     );
+  });
+
+  it('says to create ./inlet.yaml where no configuration file was read, not to edit "the configuration file"', () => {
+    // Run on the defaults (no ./inlet.yaml, no --config), the advice named a file that was not there.
+    const dir = join(temp.dir, 'no-config-file');
+    mkdirSync(dir, { recursive: true });
+    const run = (...argv: string[]) =>
+      spawnSync(process.execPath, [BIN, ...argv], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, INLET_LOG_LEVEL: 'silent' },
+      });
+    const sync = run('sync');
+    expect([sync.status, sync.stderr.split('\n')[0]]).toEqual([
+      ExitCode.USAGE,
+      'inlet sync needs the name of a source: none is configured; add one under sources: in a new ./inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md).',
+    ]);
+    const target = run('run', '--target', 'prod');
+    expect([target.status, target.stderr]).toEqual([
+      ExitCode.USAGE,
+      "--target is one of dbt's options, which inlet does not take: inlet has no profiles or targets: it builds in data_dir, which you set in a new ./inlet.yaml; for another, pass --config with another configuration file.\n",
+    ]);
   });
 
   it("names the command whose option is unknown and where its options are listed, not Node's advice on positionals", async () => {

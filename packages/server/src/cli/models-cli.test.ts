@@ -1083,12 +1083,12 @@ describe("dbt's --vars, and dbt's other options", () => {
     const target = await cli('run', '--target', 'prod');
     expect([target.code, target.err]).toEqual([
       2,
-      "--target is one of dbt's options, which inlet does not take: inlet has no profiles or targets: what it builds in is data_dir in inlet.yaml; for another, pass --config with another configuration file.\n",
+      "--target is one of dbt's options, which inlet does not take: inlet has no profiles or targets: it builds in data_dir, which you set in inlet.yaml; for another, pass --config with another configuration file.\n",
     ]);
     // Read from prod.yaml, the advice named data_dir and workflows in inlet.yaml.
     const prod = cliWith(configIn(join(own.dir, 'prod'), 'data_dir: ./data\n', 'prod.yaml'));
     expect((await prod('run', '-t', 'prod')).err).toBe(
-      "-t is one of dbt's options, which inlet does not take: inlet has no profiles or targets: what it builds in is data_dir in prod.yaml; for another, pass --config with another configuration file.\n",
+      "-t is one of dbt's options, which inlet does not take: inlet has no profiles or targets: it builds in data_dir, which you set in prod.yaml; for another, pass --config with another configuration file.\n",
     );
     expect((await prod('run', '--selector', 'nightly')).err).toContain(
       "or keep a selection as a workflow's step in prod.yaml.\n",

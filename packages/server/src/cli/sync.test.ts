@@ -124,7 +124,7 @@ describe('inlet sync', () => {
       await main(['sync', '--config', '/dev/null'], captured.output, { INLET_LOG_LEVEL: 'silent' }),
     ).toBe(ExitCode.USAGE);
     expect(captured.err).toMatch(
-      /^inlet sync needs the name of a source: \/dev\/null lists none \(sources:\)\.\n/,
+      /^inlet sync needs the name of a source: none is configured; add one under sources: in \/dev\/null \(/,
     );
   });
 
@@ -314,7 +314,7 @@ describe('inlet sync', () => {
       (e) => e,
     );
     expect(one.message).toBe(
-      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in the configuration file (docs/csv.md), or delimiter: "," for a file of one column. ' +
+      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in a new ./inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. ' +
         'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
     );
     const two = testConfig(join(temp.dir, 'data-semicolons-two'), {
@@ -330,7 +330,7 @@ describe('inlet sync', () => {
       (e) => e,
     );
     expect(error.message).toBe(
-      '1 of 2 tables of "crm" were not copied: crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in the configuration file (docs/csv.md), or delimiter: "," for a file of one column. Copied: plans (1 row). ' +
+      '1 of 2 tables of "crm" were not copied: crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in a new ./inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. Copied: plans (1 row). ' +
         'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
     );
   });

@@ -22,7 +22,7 @@ export const syncCommand: Command = async (args, config, logger, output) => {
     const sources = [...config.sources.map((source) => source.name), ...config.sourcesLeftOut];
     const why = name
       ? beyondUsage('sync', 'one source', positionals.slice(1))
-      : `inlet sync needs the name of a source: ${sources.length > 0 ? `one of ${sources.join(', ')}` : `${configFileName(config)} lists none (sources:)`}.\n`;
+      : `inlet sync needs the name of a source: ${sources.length > 0 ? `one of ${sources.join(', ')}` : `none is configured; add one under sources: in ${configFileName(config)} (docs/databases.md, docs/csv.md, docs/logs.md)`}.\n`;
     output.err(`${why}${syncHelp}\n`);
     return ExitCode.USAGE;
   }

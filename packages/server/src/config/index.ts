@@ -1,6 +1,6 @@
 /** @module config: the inlet.yaml schema, ${ENV} expansion and validation; nothing else reads process.env. */
 
-export { configFileName } from './config-file-name.ts';
+export { configFileName, keyIn } from './config-file-name.ts';
 export { describeIssue, issuePath } from './issue-message.ts';
 export { leftOutSource } from './left-out-source.ts';
 export {

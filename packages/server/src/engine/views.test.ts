@@ -302,7 +302,7 @@ describe("a source's table or a mart none of whose files is left", () => {
       );
       expect(existsSync(join(layout.lake, '_rejects', 'damaged', 'sources', 'crm', 'plans'))).toBe(true);
       expect(await refused(engine, 'SELECT * FROM crm.orders')).toContain(
-        "copy it again from the start: an incremental or merge table's sync goes on from its cursor, so set its mode: to full in the configuration file for one inlet sync crm, then back (databases.md).",
+        "copy it again from the start: an incremental or merge table's sync goes on from its cursor, so set its mode: to full in a new ./inlet.yaml for one inlet sync crm, then back (databases.md).",
       );
       expect(await refused(engine, 'SELECT * FROM marks')).toContain(
         'none of its files is left in lake/marts/marks: ',

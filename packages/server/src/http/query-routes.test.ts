@@ -41,10 +41,13 @@ const queryVia =
       payload: JSON.stringify(body),
     });
 
-async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
+async function setup(overrides: Parameters<typeof testConfig>[1] = {}, file: string | null = 'prod.yaml') {
   const temp = tempDir();
   // As read from prod.yaml: the notes and hints that name the file named inlet.yaml whatever was read.
-  const config = { ...testConfig(temp.dir, overrides), configPath: join(temp.dir, 'prod.yaml') };
+  const config = {
+    ...testConfig(temp.dir, overrides),
+    configPath: file === null ? undefined : join(temp.dir, file),
+  };
   const { engine, app } = await queryEngineApp(config, API_TOKEN);
   cleanups.push(async () => {
     await app.close();
@@ -133,6 +136,15 @@ describe('POST /api/query', () => {
     );
     expect(await note({ sql: 'FROM range(100)', max_rows: 3 })).toContain("the request's max_rows (3 rows)");
     expect(await note({ sql: 'FROM range(100)', max_rows: 0 })).toContain("the request's max_rows (0 rows)");
+    // Run on the defaults, it said "query.max_rows in the configuration file", a file there was not.
+    const defaults = await setup({ query: { max_rows: 5 } }, null);
+    expect((await defaults.query({ sql: 'FROM range(100)' })).json().stats.note).toContain(
+      'The answer stops at query.max_rows, which a new ./inlet.yaml can set (5 rows);',
+    );
+    const unknown = await defaults.query({ sql: 'SELECT 1', timeout_ms: 5 });
+    expect(unknown.json().error.message).toBe(
+      'timeout_ms: is not a field of the body, which takes sql, max_rows and query_id; a query stops at query.timeout_ms, which a new ./inlet.yaml can set',
+    );
   });
 
   it('answers a query stopped at query.timeout_ms with a 422, not a 408 that clients send again on their own', async () => {

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { keyIn } from '../config/index.ts';
 import type { QueryEngine, QueryStream } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
@@ -22,7 +23,7 @@ function unknownField(field: string, configFile: string): InletError {
   const hint =
     field === 'format'
       ? 'ask for CSV with POST /api/query?format=csv'
-      : `which takes sql, max_rows and query_id${/^timeout/i.test(field) ? `; a query stops at query.timeout_ms in ${configFile}` : ''}`;
+      : `which takes sql, max_rows and query_id${/^timeout/i.test(field) ? `; a query stops at ${keyIn('query.timeout_ms', configFile)}` : ''}`;
   return new InletError(
     'INVALID_FIELD',
     `${field}: is not a field of the body${field === 'format' ? '; ' : ', '}${hint}`,
@@ -207,7 +208,7 @@ export function registerQueryRoutes(
   const limitName = (asked: number | undefined) => (rows: number) =>
     asked !== undefined && asked <= options.maxRows
       ? `the request's max_rows (${rows} rows)`
-      : `query.max_rows in ${options.configFile} (${rows} rows${asked === undefined ? '' : `; a request's max_rows can lower it, not raise it`})`;
+      : `${keyIn('query.max_rows', options.configFile)} (${rows} rows${asked === undefined ? '' : `; a request's max_rows can lower it, not raise it`})`;
   const checkToken = createTokenCheck(options.apiToken);
   app.register(async (scope) => {
     scope.addHook('onRequest', checkToken);

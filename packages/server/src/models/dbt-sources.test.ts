@@ -155,7 +155,7 @@ describe("dbt's sources:", () => {
     // A source no properties file describes, and one inlet.yaml does not have.
     expect(await catalog.source('left')).toMatchObject({ name: 'left', description: null });
     await expect(catalog.source('erp')).rejects.toThrow(
-      /No source named "erp"; the configuration file's sources are crm, left/,
+      /No source named "erp"; a new \.\/inlet\.yaml's sources are crm, left/,
     );
     // Through the table lookup (GET /api/catalog/source:crm): the source, with its tables by name.
     await expect(catalog.table('source:crm')).rejects.toThrow(
@@ -307,7 +307,7 @@ describe("dbt's sources:", () => {
       sourcesLeftOut: ['crm'],
     };
     expect(() => selectNodes(openProject(leftOut).graph, ['source:erp+'])).toThrow(
-      /"source:erp\+" names no source to select from: erp is not a source in the configuration file \(its sources are left, crm\)/,
+      /"source:erp\+" names no source to select from: erp is not a source in a new \.\/inlet\.yaml \(its sources are left, crm\)/,
     );
   });
 
@@ -345,13 +345,13 @@ describe("dbt's sources:", () => {
       ]);
       expect(select(['source:crm+'], ['source:crm,totals'])).toEqual(['accounts', 'named', 'totals']);
       expect(() => select(['source:crm+'], ['source:erp'])).toThrow(
-        /"source:erp" names no source to leave out: erp is not a source in the configuration file \(its sources are crm, left\)/,
+        /"source:erp" names no source to leave out: erp is not a source in a new \.\/inlet\.yaml \(its sources are crm, left\)/,
       );
       expect(() => select(['source:erp+'])).toThrow(
-        /"source:erp\+" names no source to select from: erp is not a source in the configuration file \(its sources are crm, left\)/,
+        /"source:erp\+" names no source to select from: erp is not a source in a new \.\/inlet\.yaml \(its sources are crm, left\)/,
       );
       expect(() => select(['source:crm.orders+'])).toThrow(
-        /"source:crm\.orders\+" names no source to select from: source crm has no table orders in the configuration file \(its tables are customers\)/,
+        /"source:crm\.orders\+" names no source to select from: source crm has no table orders in a new \.\/inlet\.yaml \(its tables are customers\)/,
       );
       expect(() => select(['+source:crm'])).toThrow(
         /"\+source:crm": a source has nothing upstream to select/,
@@ -444,7 +444,7 @@ describe("dbt's sources:", () => {
       );
       // As in dbt, two parts are a source and its table, whatever the project is named.
       expect(() => select(['source:shop.crm+'])).toThrow(
-        /"source:shop\.crm\+" names no source to select from: shop is not a source in the configuration file \(its sources are crm, left\).*; dbt reads it as source shop's table crm: source:shop\.crm\.\* names the tables of source crm of project shop\./,
+        /"source:shop\.crm\+" names no source to select from: shop is not a source in a new \.\/inlet\.yaml \(its sources are crm, left\).*; dbt reads it as source shop's table crm: source:shop\.crm\.\* names the tables of source crm of project shop\./,
       );
       expect(() => select(['source:shop.crm.customers.id+'])).toThrow(
         /"source:shop\.crm\.customers\.id\+" is not a source selector: dbt's are source:<source>, source:<source>\.<table> and source:<project>\.<source>\.<table>/,
@@ -474,7 +474,7 @@ describe("dbt's sources:", () => {
         /"source:crm\.order\*\+" matches no source table/,
       );
       expect(() => select(['source:er*+'])).toThrow(
-        /"source:er\*\+" matches no source table of the configuration file \(its tables are crm\.customers, left\.sides\)/,
+        /"source:er\*\+" matches no source table of a new \.\/inlet\.yaml \(its tables are crm\.customers, left\.sides\)/,
       );
       // Case as typed, as dbt's fnmatch on Linux.
       expect(() => select(['source:CR*+'])).toThrow(/"source:CR\*\+" matches no source table/);
@@ -608,10 +608,10 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       expect(selectNodes(graph, ['source:raw_crm.*+'])).toEqual(['accounts', 'clients']);
       // Without a +, what is wrong says which names work: dbt's, and inlet.yaml's it maps them to.
       expect(() => selectNodes(graph, ['source:raw_crm'])).toThrow(
-        /"source:raw_crm" selects a source's tables \(raw_crm is dbt's name, by its sources: entry, for crm of the configuration file\), which are synced \(inlet sync crm\), not built: inlet run builds none of them\. source:raw_crm\+ \(or source:crm\+\) selects the models that read them/,
+        /"source:raw_crm" selects a source's tables \(raw_crm is dbt's name, by its sources: entry, for crm of a new \.\/inlet\.yaml\), which are synced \(inlet sync crm\), not built: inlet run builds none of them\. source:raw_crm\+ \(or source:crm\+\) selects the models that read them/,
       );
       expect(() => selectNodes(graph, ['source:raw_crm.clients'])).toThrow(
-        /\(raw_crm\.clients is dbt's name, by its sources: entry, for crm\.customers of the configuration file\).* source:raw_crm\.clients\+ \(or source:crm\.customers\+\) selects the models that read it/,
+        /\(raw_crm\.clients is dbt's name, by its sources: entry, for crm\.customers of a new \.\/inlet\.yaml\).* source:raw_crm\.clients\+ \(or source:crm\.customers\+\) selects the models that read it/,
       );
       const run = await runModels({ config, logger, selectors: ['clients'] });
       expect(run.models.map((m) => [m.name, m.status, m.message ?? null])).toEqual([
@@ -654,7 +654,7 @@ SELECT account_id FROM {{ source('raw_crm', 'clients') }}`,
       // An identifier: the source does not copy either is refused, naming the tables it does.
       project('models/_sources.yml', yaml.replace('identifier: customers', 'identifier: cust'));
       expect(() => openProject(config)).toThrow(
-        /\(source table raw_crm\.clients\): source crm has no table clients in the configuration file \(its tables are customers\)/,
+        /\(source table raw_crm\.clients\): source crm has no table clients in a new \.\/inlet\.yaml \(its tables are customers\)/,
       );
     } finally {
       rmSync(join(config.project_dir, 'models/clients.sql'));

@@ -50,7 +50,7 @@ describe('model graph', () => {
     expect(selectNodes(graph, ['@e'])).toEqual(['a', 'b', 'c', 'e', 'f']);
     // source:crm+ selects what reads a source inlet.yaml configures (dbt-sources.test.ts); here there is none.
     expect(() => selectNodes(graph, ['source:crm+'])).toThrow(
-      /"source:crm\+" names no source to select from: crm is not a source in the configuration file \(it has no sources:\)/,
+      /"source:crm\+" names no source to select from: crm is not a source: none is configured; add it under sources: in a new \.\/inlet\.yaml/,
     );
     expect(() => selectNodes(graph, ['tag:nightly'])).toThrow(
       /"tag:nightly" is dbt's tag: selector method, which inlet does not have; name the models/,
@@ -487,7 +487,7 @@ models:
       /customers_snapshot\.sql: inlet has no snapshots, so it would never run\. To keep a copy a day, make a model incremental by unique_key: \[snapshot_dt, id\]/,
     );
     expect(fails({ 'models/schema.yml': 'version: 2\nsources:\n  - tables: [customers]\n' })).toThrow(
-      /schema\.yml: sources\[0\]: has no name:; each entry is \{ name: <a source of the configuration file>, tables: /,
+      /schema\.yml: sources\[0\]: has no name:; each entry is \{ name: <a source of a new \.\/inlet\.yaml>, tables: /,
     );
     expect(
       fails({

@@ -23,7 +23,9 @@ export function sourceProblem(
   const file = configFileName({ configPath });
   if (!configured.has(source)) {
     const names = [...configured.keys(), ...leftOut].join(', ');
-    return `${source} is not a source in ${file} (${names ? `its sources are ${names}` : 'it has no sources:'}); correct the name, or add the source to ${file}'s sources:`;
+    return names
+      ? `${source} is not a source in ${file} (its sources are ${names}); correct the name, or add the source to ${file}'s sources:`
+      : `${source} is not a source: none is configured; add it under sources: in ${file}`;
   }
   const tables = configured.get(source);
   if (tables === undefined)

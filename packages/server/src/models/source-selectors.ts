@@ -147,7 +147,10 @@ export function sourceTargets(
     if (targets.length > 0) return { targets };
     const all = graph.sourcesMatching('*', '*').map((pair) => pair.join('.'));
     return {
-      error: `"${selector}" matches no source table of ${graph.sourcesFile} (${all.length > 0 ? `its tables are ${all.join(', ')}` : 'it has no sources: with tables'})`,
+      error:
+        all.length > 0
+          ? `"${selector}" matches no source table of ${graph.sourcesFile} (its tables are ${all.join(', ')})`
+          : `"${selector}" matches no source table: none is configured; add sources under sources: in ${graph.sourcesFile}`,
     };
   }
   const problem = graph.sourceProblem(source, table);

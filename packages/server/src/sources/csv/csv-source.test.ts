@@ -213,7 +213,7 @@ describe('csv source', () => {
       ['plans', 'plans.ndjson', 'id, price'],
     ])
       expect(message).toContain(
-        `crm.${table}: types: names the column "nothere", which ${file} does not have; its columns are ${columns}. Correct the name under types: for this table in the configuration file (docs/csv.md).`,
+        `crm.${table}: types: names the column "nothere", which ${file} does not have; its columns are ${columns}. Correct the name under types: for this table in a new ./inlet.yaml (docs/csv.md).`,
       );
     expect(message).not.toMatch(/Binder Error|REPLACE/);
   });
@@ -256,7 +256,7 @@ describe('csv source', () => {
     writeFileSync(join(dir, 'plans.json'), '[{"id":1,"price":100},{"id":2,"price":"free"}]');
     const message = await refusedData(h);
     expect(message).toMatch(
-      /crm\.plans: could not read plans\.json as json \(utf-8\)\. A column's type set by types: in the configuration file does not fit one of its values: .*"free"\./,
+      /crm\.plans: could not read plans\.json as json \(utf-8\)\. A column's type set by types: in a new \.\/inlet\.yaml does not fit one of its values: .*"free"\./,
     );
     expect(message).not.toMatch(/Try setting|ignore_errors/);
   });
@@ -314,7 +314,7 @@ describe('csv source', () => {
     });
     const message = (await h.sync('crm').catch((e: Error) => e.message)) as string;
     expect(message).toContain(
-      `crm.deals: could not read deals.csv as csv (utf-8). A column's type set by types: in the configuration file does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value: ` +
+      `crm.deals: could not read deals.csv as csv (utf-8). A column's type set by types: in a new ./inlet.yaml does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value: ` +
         'Conversion Error: CSV Error on Line: 3\nOriginal Line: 2,abc\nError when converting column "amount"',
     );
     expect(message).toContain(
@@ -1037,7 +1037,7 @@ describe('csv source', () => {
     const error = await syncError(h, 'crm');
     expect(error).toMatchObject({ code: 'SOURCE_DATA_INVALID' });
     expect(error.message).toContain(
-      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in the configuration file (docs/csv.md), or delimiter: "," for a file of one column. Nothing was imported and the table keeps its rows.',
+      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in a new ./inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. Nothing was imported and the table keeps its rows.',
     );
     expect(error.message).toContain(
       'crm.tabs: the header of tabs.csv holds no "," but is split into columns by "\\t"',
@@ -1071,7 +1071,7 @@ describe('csv source', () => {
     expect(error).toMatchObject({
       code: 'SOURCE_DATA_INVALID',
       message:
-        'crm.clients: line 3 of clients.csv is not UTF-8 (byte 0xE9 at character 6); set encoding for this table in the configuration file ' +
+        'crm.clients: line 3 of clients.csv is not UTF-8 (byte 0xE9 at character 6); set encoding for this table in a new ./inlet.yaml ' +
         '(windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md). ' +
         'Nothing was imported and the table keeps its rows.',
     });
@@ -1121,7 +1121,7 @@ describe('csv source', () => {
     const { h } = await setup([{ path: 'clients.ndjson' }], { 'clients.ndjson': latin });
     // Was: could not read clients.ndjson as ndjson (utf-8): … "at byte 7 in line 3: invalid UTF-8 encoding in string."
     expect(await refusedData(h)).toBe(
-      'crm.clients: line 2 of clients.ndjson is not UTF-8 (byte 0xE9 at character 20); set encoding for this table in the configuration file ' +
+      'crm.clients: line 2 of clients.ndjson is not UTF-8 (byte 0xE9 at character 20); set encoding for this table in a new ./inlet.yaml ' +
         '(windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md). ' +
         'Nothing was imported and the table keeps its rows.',
     );
@@ -1181,7 +1181,7 @@ describe('csv source', () => {
     await expect(h.sync('crm')).rejects.toMatchObject({
       code: 'SOURCE_DATA_INVALID',
       message:
-        'crm.clients: clients.csv is UTF-8 (it starts with a UTF-8 byte order mark, as Excel\'s "CSV UTF-8" export does), not shift_jis; remove encoding: shift_jis from this table in the configuration file (docs/csv.md). Nothing was imported and the table keeps its rows.',
+        'crm.clients: clients.csv is UTF-8 (it starts with a UTF-8 byte order mark, as Excel\'s "CSV UTF-8" export does), not shift_jis; remove encoding: shift_jis from this table in a new ./inlet.yaml (docs/csv.md). Nothing was imported and the table keeps its rows.',
     });
     harness?.close();
     exports?.cleanup();
@@ -1237,7 +1237,7 @@ describe('csv source', () => {
       message:
         'crm.wide_end: line 102 of wide_end.csv has 4 fields where the header has 2; every line needs as many ' +
         '(a field that holds "," must be in double quotes). If the file uses another delimiter, set delimiter: ' +
-        'for this table in the configuration file; if lines above the header are not data, set skip: (docs/csv.md).',
+        'for this table in a new ./inlet.yaml; if lines above the header are not data, set skip: (docs/csv.md).',
     });
     harness?.close();
     exports?.cleanup();
@@ -1391,7 +1391,7 @@ describe('csv source', () => {
       /^crm\.survey: could not read survey\.csv as csv \(utf-8\): Out of Memory Error: /,
     );
     expect(message).toContain(
-      'ran out of its memory_limit of 64MB; a table with thousands of columns needs more: set memory_limit (e.g. 1GB) on source "crm" in the configuration file',
+      'ran out of its memory_limit of 64MB; a table with thousands of columns needs more: set memory_limit (e.g. 1GB) on source "crm" in a new ./inlet.yaml',
     );
     expect(message).not.toContain('SET threads');
     harness?.close();
