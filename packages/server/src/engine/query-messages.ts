@@ -19,7 +19,14 @@ export type WireError =
 
 /** From the server to the engine's process. */
 export type ToEngine =
-  | { type: 'init'; config: InletConfig; layout: DataLayout; stuckMs?: number; timeoutName?: string }
+  | {
+      type: 'init';
+      config: InletConfig;
+      layout: DataLayout;
+      stuckMs?: number;
+      aloneWaitMs?: number;
+      timeoutName?: string;
+    }
   | {
       type: 'query' | 'stream';
       job: number;

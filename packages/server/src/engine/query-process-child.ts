@@ -150,6 +150,7 @@ process.on('message', (message: ToEngine) => {
         // The server limits this process's data to about its cap (query-process-limit.ts).
         processLimit: `the query engine's process may hold within ${queryProcessCap(message.config).named}`,
         stuckMs: message.stuckMs,
+        aloneWaitMs: message.aloneWaitMs,
         timeoutName: message.timeoutName,
       }).then(
         (created) => {

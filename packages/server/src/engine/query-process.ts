@@ -5,7 +5,13 @@ import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout, MovedFile, ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { QueryEngine, QueryOptions, QueryResult, QueryStream } from './query-engine.ts';
+import {
+  ALONE_WAIT_MS,
+  type QueryEngine,
+  type QueryOptions,
+  type QueryResult,
+  type QueryStream,
+} from './query-engine.ts';
 import {
   type FromEngine,
   fromWire,
@@ -153,6 +159,8 @@ export async function createQueryProcess(options: {
   unresponsiveMs?: number;
   /** How long a stopped query may go on before its process is ended: the engine's STUCK_MS, unless a test says otherwise. */
   stuckMs?: number;
+  /** How long a query to run once more alone waits for the others to end: the engine's ALONE_WAIT_MS, unless a test says otherwise. */
+  aloneWaitMs?: number;
   /** What set the time limit, as a note names it (see createQueryEngine): query.timeout_ms unless a caller's own (--timeout-ms). */
   timeoutName?: string;
   /**
@@ -372,7 +380,7 @@ export async function createQueryProcess(options: {
     if (message.type === 'run-alone')
       return logger.warn(
         { query_id: jobs.get(message.job)?.queryId, error: message.error.message },
-        `a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile; still running after 5 s, it gives up); if this is frequent, raise query.memory_limit or lower query.max_concurrent in ${configFileName(config)}`,
+        `a query ran out of query.memory_limit beside other queries in the query engine's process, and runs once more, alone (the queries running end first, and none starts meanwhile; still running after ${(options.aloneWaitMs ?? ALONE_WAIT_MS) / 1000} s, it gives up); if this is frequent, raise query.memory_limit or lower query.max_concurrent in ${configFileName(config)}`,
       );
     if (message.type === 'ready' || message.type === 'init-failed' || message.type === 'pong') return;
     const job = jobs.get(message.job);
@@ -601,6 +609,7 @@ export async function createQueryProcess(options: {
         config,
         layout,
         stuckMs: options.stuckMs,
+        aloneWaitMs: options.aloneWaitMs,
         timeoutName: options.timeoutName,
       } satisfies ToEngine);
     });
