@@ -73,6 +73,11 @@ export interface QueryOptions {
   maxRows?: number;
   /** Rows stop (truncated) before their JSON would pass this many bytes (UTF-8). */
   maxBytes?: number;
+  /**
+   * Its time limit, where it is less than query.timeout_ms: what is left of it after the query waited
+   * in the query engine's process's server for queries run again after a crash (query-process.ts).
+   */
+  timeoutMs?: number;
   signal?: AbortSignal;
   /** The row limit as this query's note names it, where it differs from the engine's (see createQueryEngine). */
   rowLimit?: RowLimit;
@@ -622,7 +627,7 @@ export async function createQueryEngine(options: {
         stuck = setTimeout(() => opts.onStuck?.(told), options.stuckMs ?? STUCK_MS);
     };
     // The time limit is the query's: it stands still while the query waits for the engine's set-up.
-    let timeLeft = config.query.timeout_ms;
+    let timeLeft = opts.timeoutMs ?? config.query.timeout_ms;
     let timer: NodeJS.Timeout | undefined;
     let since = 0;
     const runClock = () => {

@@ -8,6 +8,8 @@ import type { QueryColumn, QueryResult } from './query-engine.ts';
 export interface WireQueryOptions {
   maxRows?: number;
   maxBytes?: number;
+  /** What is left of query.timeout_ms, where the query waited before it was sent (see QueryOptions). */
+  timeoutMs?: number;
   /** rowLimit(rows) for the row counts a note may name (the query's max_rows, and 0). */
   rowLimitNames?: Array<[number, string]>;
 }

@@ -478,6 +478,57 @@ async function allRows({ chunks }: QueryStream): Promise<unknown[]> {
   return all;
 }
 
+describe('a query that comes while the queries of a crashed engine process run again', () => {
+  it('waits for them no longer than its own time limit, then fails with QUERY_BUSY, not after the whole line', {
+    timeout: 120_000,
+  }, async () => {
+    // It waited for every query in line to run alone, each up to query.timeout_ms, and none of that
+    // counted against its own limit: here it answered only once the second query had run again.
+    const { dir, cleanup } = tempDir();
+    const others = new Set(engineProcesses());
+    const engine = await createQueryProcess({
+      config: testConfig(dir, { query: { threads: 1, max_concurrent: 2, timeout_ms: 8_000 } }),
+      layout: dataLayout(dir),
+      logger: createSilentLogger(),
+    });
+    const ours = () => engineProcesses().filter((pid) => !others.has(pid));
+    try {
+      const [crashed] = ours();
+      if (crashed === undefined) throw new Error('no query engine process');
+      // Two queries that run to their time limit, and so does each when it is run again alone.
+      const settled: string[] = [];
+      const counting = (id: string) =>
+        engine
+          .query(`SELECT count(*) FROM range(100000000000) ${id}`, { id })
+          .catch((error: unknown) => error)
+          .finally(() => settled.push(id));
+      const first = counting('first');
+      const second = counting('second');
+      await threadsAtWork(crashed, 2);
+      process.kill(crashed, 'SIGSEGV');
+      // The fresh process is started for the first of them to run again: the line has begun.
+      while (ours().every((pid) => pid === crashed)) await new Promise((r) => setTimeout(r, 20));
+      const newcomer = await engine.query('SELECT 1 AS one').catch((error: unknown) => error);
+      expect(newcomer).toMatchObject({
+        code: 'QUERY_BUSY',
+        retryAfterSeconds: 1,
+        message: expect.stringMatching(
+          /^The query waited all of query\.timeout_ms \(8000 ms\) for queries .* run again one at a time .*, and did not start; retry/,
+        ),
+      });
+      // Answered while the second still waited for its turn or ran, not after it.
+      expect(settled).not.toContain('second');
+      engine.cancel('second');
+      expect(await first).toMatchObject({ code: 'QUERY_TIMEOUT' });
+      expect(await second).toMatchObject({ code: 'QUERY_CANCELLED' });
+      expect((await engine.query('SELECT 2 AS two')).rows).toEqual([[2]]);
+    } finally {
+      engine.close();
+      cleanup();
+    }
+  });
+});
+
 describe('a caller’s signal', () => {
   it('keeps no listener of the engine’s after a query or an export is done', { timeout: 60_000 }, () =>
     // Each query left one (its wait for queries run again after a crash), each export two: a signal

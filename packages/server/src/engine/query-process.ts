@@ -695,22 +695,11 @@ export async function createQueryProcess(options: {
     if (id !== undefined) byQueryId.set(id, job);
     const cancelled = () => job.cancelled || opts.signal?.aborted;
     let running: Running;
+    /** What is left of its time limit, when it waited for queries run again after a crash. */
+    let timeLeft: number | undefined;
     try {
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
-      // Queries run again after a crash run alone (runAgain); a cancel or its client gone ends the wait.
-      let gone: (() => void) | undefined;
-      const stopWaiting = new Promise<void>((resolve) => {
-        job.stopWaiting = resolve;
-        gone = () => resolve();
-        opts.signal?.addEventListener('abort', gone, { once: true });
-      });
-      try {
-        while (retrying && !cancelled()) await Promise.race([retrying, stopWaiting]);
-      } finally {
-        // A signal that outlives the query (a caller's, for many) kept one listener a query.
-        if (gone) opts.signal?.removeEventListener('abort', gone);
-        job.stopWaiting = undefined;
-      }
+      if (retrying) timeLeft = await waitForRunAgain(opts.signal, job, cancelled);
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
       running = await ensure();
       // Cancelled, or its client gone, while the process started.
@@ -734,6 +723,7 @@ export async function createQueryProcess(options: {
     const wire: WireQueryOptions = {
       maxRows: opts.maxRows,
       maxBytes: opts.maxBytes,
+      ...(timeLeft !== undefined && { timeoutMs: timeLeft }),
       ...(opts.rowLimit && {
         rowLimitNames: [maxRows, 0].map((rows): [number, string] => [rows, opts.rowLimit?.(rows) ?? '']),
       }),
@@ -762,9 +752,60 @@ export async function createQueryProcess(options: {
       job.unlisten();
       freeQueryId(job);
     }
-    if (result.type === 'failed') throw result.error;
+    if (result.type === 'failed') throw waitedToo(result.error, timeLeft);
     return result;
   };
+
+  /**
+   * Waits while queries a crash left are run again one at a time (runAgain), each up to its own time
+   * limit: the wait counts against this query's, and it fails with QUERY_BUSY if that passes first
+   * (it waited for a whole line, not its own time). A cancel or its client gone ends the wait too.
+   * Resolves with what is left of its limit.
+   */
+  const waitForRunAgain = async (
+    signal: AbortSignal | undefined,
+    job: Job,
+    cancelled: () => boolean | undefined,
+  ): Promise<number> => {
+    const arrived = performance.now();
+    let outOfTime = false;
+    let limit: NodeJS.Timeout | undefined;
+    let gone: (() => void) | undefined;
+    const stopWaiting = new Promise<void>((resolve) => {
+      job.stopWaiting = resolve;
+      gone = () => resolve();
+      signal?.addEventListener('abort', gone, { once: true });
+      limit = setTimeout(() => {
+        outOfTime = true;
+        resolve();
+      }, config.query.timeout_ms);
+    });
+    try {
+      while (retrying && !cancelled() && !outOfTime) await Promise.race([retrying, stopWaiting]);
+    } finally {
+      clearTimeout(limit);
+      // A signal that outlives the query (a caller's, for many) kept one listener a query.
+      if (gone) signal?.removeEventListener('abort', gone);
+      job.stopWaiting = undefined;
+    }
+    if (outOfTime && !cancelled())
+      throw new InletError(
+        'QUERY_BUSY',
+        `The query waited all of ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) for queries that were running when the query engine's process ended, which are run again one at a time and each alone (no query starts meanwhile), and did not start; retry in a moment.`,
+        { retryAfterSeconds: 1 },
+      );
+    return Math.max(0, config.query.timeout_ms - (performance.now() - arrived));
+  };
+
+  /** A query's time-out, saying how much of its limit it waited for queries run again (waitForRunAgain). */
+  const waitedToo = (error: Error, timeLeft: number | undefined) =>
+    timeLeft !== undefined && error instanceof InletError && error.code === 'QUERY_TIMEOUT'
+      ? new InletError(
+          error.code,
+          `${error.message} It waited ${Math.round(config.query.timeout_ms - timeLeft)} ms of that, before it started, for queries run again after the query engine's process ended.`,
+          { cause: error },
+        )
+      : error;
 
   const newJob = (queryId: string | undefined): Job & { id: number } => ({
     id: nextJob++,
