@@ -576,6 +576,7 @@ export async function createQueryEngine(options: {
       stopped: () => InletError | undefined,
       stoppedSignal: AbortSignal,
       setUp: SetUp,
+      ownMs: () => number,
     ) => Promise<T>,
     attempt: Attempt,
     cancellable: Cancellable,
@@ -627,9 +628,13 @@ export async function createQueryEngine(options: {
         stuck = setTimeout(() => opts.onStuck?.(told), options.stuckMs ?? STUCK_MS);
     };
     // The time limit is the query's: it stands still while the query waits for the engine's set-up.
-    let timeLeft = opts.timeoutMs ?? config.query.timeout_ms;
+    const limitMs = opts.timeoutMs ?? config.query.timeout_ms;
+    let timeLeft = limitMs;
     let timer: NodeJS.Timeout | undefined;
     let since = 0;
+    let settingUp = false;
+    /** The query's own time so far, as its time limit counts it: its elapsed_ms. */
+    const ownMs = () => limitMs - timeLeft + (settingUp ? 0 : performance.now() - since);
     const runClock = () => {
       since = performance.now();
       timer = setTimeout(
@@ -644,9 +649,11 @@ export async function createQueryEngine(options: {
     const setUp: SetUp = async (work) => {
       clearTimeout(timer);
       timeLeft -= performance.now() - since;
+      settingUp = true;
       try {
         return await boundSetUp(work, stop.signal);
       } finally {
+        settingUp = false;
         runClock();
       }
     };
@@ -659,7 +666,7 @@ export async function createQueryEngine(options: {
     const mark = ++begun;
     try {
       if (reason) throw reason;
-      return await fn(connection, () => reason, stop.signal, setUp);
+      return await fn(connection, () => reason, stop.signal, setUp, ownMs);
     } catch (error) {
       if (reason) throw reason;
       attempt.beside =
@@ -850,8 +857,7 @@ export async function createQueryEngine(options: {
     query(sql: string, opts: QueryOptions = {}): Promise<QueryResult> {
       const maxRows = opts.maxRows ?? config.query.max_rows;
       const limitName = opts.rowLimit ?? rowLimit;
-      return withMemory(opts, async (connection, stopped, _signal, setUp) => {
-        const started = performance.now();
+      return withMemory(opts, async (connection, stopped, _signal, setUp, ownMs) => {
         const readBefore = bytesRead();
         // No rows wanted: the columns, known once it is prepared, are the answer, as for an export
         // (stream()). A JSON answer of max_rows 0 waited on DuckDB's first chunk until it timed out.
@@ -861,7 +867,7 @@ export async function createQueryEngine(options: {
             columns: columnsOf(prepared),
             rows: [],
             stats: {
-              elapsed_ms: Math.round(performance.now() - started),
+              elapsed_ms: Math.round(ownMs()),
               rows: 0,
               bytes_scanned: bytesRead() - readBefore,
               truncated: true,
@@ -878,7 +884,7 @@ export async function createQueryEngine(options: {
             columns: columnsOf(result),
             rows,
             stats: {
-              elapsed_ms: Math.round(performance.now() - started),
+              elapsed_ms: Math.round(ownMs()),
               rows: rows.length,
               bytes_scanned: bytesRead() - readBefore,
               truncated,
