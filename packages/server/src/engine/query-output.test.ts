@@ -93,6 +93,14 @@ describe('query results', () => {
     }
   });
 
+  it('stop at the time limit a query is given, where it is less than query.timeout_ms', async () => {
+    // What is left of its limit, after a query waited for queries run again after a crash
+    // (query-process.ts); this engine's query.timeout_ms is a minute, twice the test's.
+    await expect(
+      engine.query('SELECT count(*) FROM range(100000000000) a', { timeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+  });
+
   it('give JSON columns as JSON: typed so, and their values parsed', async () => {
     const sql = `SELECT '{"plan":"pro","n":3}'::JSON AS properties, ['[1,2]'::JSON] AS list, NULL::JSON AS none`;
     const result = await engine.query(sql);

@@ -478,55 +478,97 @@ async function allRows({ chunks }: QueryStream): Promise<unknown[]> {
   return all;
 }
 
-describe('a query that comes while the queries of a crashed engine process run again', () => {
-  it('waits for them no longer than its own time limit, then fails with QUERY_BUSY, not after the whole line', {
-    timeout: 120_000,
-  }, async () => {
-    // It waited for every query in line to run alone, each up to query.timeout_ms, and none of that
-    // counted against its own limit: here it answered only once the second query had run again.
-    const { dir, cleanup } = tempDir();
-    const others = new Set(engineProcesses());
-    const engine = await createQueryProcess({
-      config: testConfig(dir, { query: { threads: 1, max_concurrent: 2, timeout_ms: 8_000 } }),
-      layout: dataLayout(dir),
-      logger: createSilentLogger(),
-    });
-    const ours = () => engineProcesses().filter((pid) => !others.has(pid));
-    try {
-      const [crashed] = ours();
-      if (crashed === undefined) throw new Error('no query engine process');
-      // Two queries that run to their time limit, and so does each when it is run again alone.
-      const settled: string[] = [];
-      const counting = (id: string) =>
-        engine
-          .query(`SELECT count(*) FROM range(100000000000) ${id}`, { id })
-          .catch((error: unknown) => error)
-          .finally(() => settled.push(id));
-      const first = counting('first');
-      const second = counting('second');
-      await threadsAtWork(crashed, 2);
-      process.kill(crashed, 'SIGSEGV');
-      // The fresh process is started for the first of them to run again: the line has begun.
-      while (ours().every((pid) => pid === crashed)) await new Promise((r) => setTimeout(r, 20));
-      const newcomer = await engine.query('SELECT 1 AS one').catch((error: unknown) => error);
-      expect(newcomer).toMatchObject({
-        code: 'QUERY_BUSY',
-        retryAfterSeconds: 1,
-        message: expect.stringMatching(
-          /^The query waited all of query\.timeout_ms \(8000 ms\) for queries .* run again one at a time .*, and did not start; retry/,
-        ),
-      });
-      // Answered while the second still waited for its turn or ran, not after it.
-      expect(settled).not.toContain('second');
-      engine.cancel('second');
-      expect(await first).toMatchObject({ code: 'QUERY_TIMEOUT' });
-      expect(await second).toMatchObject({ code: 'QUERY_CANCELLED' });
-      expect((await engine.query('SELECT 2 AS two')).rows).toEqual([[2]]);
-    } finally {
-      engine.close();
-      cleanup();
-    }
+/**
+ * An engine process with a time limit of 8 s that crashed (SIGSEGV) running two queries, first and
+ * second, which run to that limit: once fn is called they are run again one at a time, and its
+ * fresh process is started.
+ */
+async function withQueriesInLine(
+  fn: (
+    engine: Awaited<ReturnType<typeof createQueryProcess>>,
+    line: { first: Promise<unknown>; second: Promise<unknown>; settled: string[] },
+  ) => Promise<void>,
+) {
+  const { dir, cleanup } = tempDir();
+  const others = new Set(engineProcesses());
+  const engine = await createQueryProcess({
+    config: testConfig(dir, { query: { threads: 1, max_concurrent: 2, timeout_ms: 8_000 } }),
+    layout: dataLayout(dir),
+    logger: createSilentLogger(),
   });
+  const ours = () => engineProcesses().filter((pid) => !others.has(pid));
+  try {
+    const [crashed] = ours();
+    if (crashed === undefined) throw new Error('no query engine process');
+    const settled: string[] = [];
+    const counting = (id: string) =>
+      engine
+        .query(`SELECT count(*) FROM range(100000000000) ${id}`, { id })
+        .catch((error: unknown) => error)
+        .finally(() => settled.push(id));
+    const first = counting('first');
+    const second = counting('second');
+    await threadsAtWork(crashed, 2);
+    process.kill(crashed, 'SIGSEGV');
+    // The fresh process is started for the first of them to run again: the line has begun.
+    while (ours().every((pid) => pid === crashed)) await new Promise((r) => setTimeout(r, 20));
+    await fn(engine, { first, second, settled });
+    expect((await engine.query('SELECT 2 AS two')).rows).toEqual([[2]]);
+  } finally {
+    engine.close();
+    cleanup();
+  }
+}
+
+describe('a query that comes while the queries of a crashed engine process run again', () => {
+  it(
+    'waits for them no longer than its own time limit, then fails with QUERY_BUSY, not after the whole line',
+    {
+      timeout: 120_000,
+    },
+    () =>
+      // It waited for every query in line to run alone, each up to query.timeout_ms, and none of that
+      // counted against its own limit: here it answered only once the second query had run again.
+      withQueriesInLine(async (engine, { first, second, settled }) => {
+        const newcomer = await engine.query('SELECT 1 AS one').catch((error: unknown) => error);
+        expect(newcomer).toMatchObject({
+          code: 'QUERY_BUSY',
+          retryAfterSeconds: 1,
+          message: expect.stringMatching(
+            /^The query waited all of query\.timeout_ms \(8000 ms\) for queries .* run again one at a time .*, and did not start; retry/,
+          ),
+        });
+        // Answered while the second still waited for its turn or ran, not after it.
+        expect(settled).not.toContain('second');
+        engine.cancel('second');
+        expect(await first).toMatchObject({ code: 'QUERY_TIMEOUT' });
+        expect(await second).toMatchObject({ code: 'QUERY_CANCELLED' });
+      }),
+  );
+
+  it(
+    'starts once they are done, and its time-out says how long of its limit it waited',
+    {
+      timeout: 120_000,
+    },
+    () =>
+      withQueriesInLine(async (engine, { first, second }) => {
+        const newcomer = engine
+          .query('SELECT count(*) FROM range(100000000000) n')
+          .catch((error: unknown) => error);
+        // The line ends at once, and the newcomer runs, in the fresh process, until its limit.
+        engine.cancel('first');
+        engine.cancel('second');
+        expect(await first).toMatchObject({ code: 'QUERY_CANCELLED' });
+        expect(await second).toMatchObject({ code: 'QUERY_CANCELLED' });
+        expect(await newcomer).toMatchObject({
+          code: 'QUERY_TIMEOUT',
+          message: expect.stringMatching(
+            /^The query ran longer than query\.timeout_ms \(8000 ms\).* It waited \d+ ms of that, before it started, for queries run again after the query engine's process ended\.$/,
+          ),
+        });
+      }),
+  );
 });
 
 describe('a caller’s signal', () => {
