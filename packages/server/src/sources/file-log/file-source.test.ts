@@ -1739,17 +1739,20 @@ describe('file source: multi-line records', () => {
     expect(await messages(query)).toEqual(['a', 'b']);
   });
 
+  /** api.log, JSON lines with Go panics between them, and worker.log, with Python tracebacks. */
+  const jsonWithTraces = [
+    { name: 'api', type: 'file', path: 'api.log', format: 'json_lines', multiline: { parser: 'go' } },
+    {
+      name: 'worker',
+      type: 'file',
+      path: 'worker.log',
+      format: 'json_lines',
+      multiline: { parser: 'python' },
+    },
+  ];
+
   it('keeps a Go panic or Python traceback between JSON lines as a message, with format: json_lines', async () => {
-    const { logs, sync, query, layout } = await setup([
-      { name: 'api', type: 'file', path: 'api.log', format: 'json_lines', multiline: { parser: 'go' } },
-      {
-        name: 'worker',
-        type: 'file',
-        path: 'worker.log',
-        format: 'json_lines',
-        multiline: { parser: 'python' },
-      },
-    ]);
+    const { logs, sync, query, layout } = await setup(jsonWithTraces);
     const panic =
       'panic: runtime error: index out of range [5] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:8 +0x1d\nexit status 2';
     writeFileSync(
@@ -1768,12 +1771,45 @@ describe('file source: multi-line records', () => {
     expect((await sync('worker')).rows).toBe(2);
     expect(await query('SELECT source, level, message FROM app_logs ORDER BY source, ts, message')).toEqual([
       ['api', 'info', 'listening'],
-      ['api', 'info', 'listening'],
+      // The time of the line before it.
       ['api', null, panic],
+      ['api', 'info', 'listening'],
       ['worker', 'error', `job 2 failed\n${traceback}`],
       ['worker', 'info', 'job 3 done'],
     ]);
     expect(existsSync(join(layout.lake, '_rejects'))).toBe(false);
+  });
+
+  it('gives a panic or traceback written as text between JSON lines the time of the record before it, across syncs too', async () => {
+    const { logs, sync, query } = await setup(jsonWithTraces);
+    const panic = 'panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:8 +0x1d\nexit status 2';
+    // The panic is still gathering lines when the first sync ends: the second reads it on its own.
+    writeFileSync(
+      log(logs, 'api.log'),
+      `{"msg":"a","ts":"2026-10-10T13:55:36Z"}\n{"msg":"b","ts":"2026-10-10T13:55:37Z"}\n${panic}\n`,
+    );
+    expect((await sync('api')).rows).toBe(2);
+    age(log(logs, 'api.log'));
+    expect((await sync('api')).rows).toBe(1);
+    // An uncaught exception's traceback after the one logger.exception() printed after its line.
+    const traceback = (n: number) =>
+      `Traceback (most recent call last):\n  File "/srv/jobs.py", line 12, in run\n    step(${n})\nValueError: bad input ${n}`;
+    writeFileSync(
+      log(logs, 'worker.log'),
+      `{"msg":"job 2 failed","ts":"2026-10-10T14:00:00Z"}\n${traceback(2)}\n${traceback(3)}\n{"msg":"job 4","ts":"2026-10-10T14:00:09Z"}\n`,
+    );
+    age(log(logs, 'worker.log'));
+    expect((await sync('worker')).rows).toBe(3);
+    expect(
+      await query('SELECT source, ts::VARCHAR, message FROM app_logs ORDER BY source, ts, length(message)'),
+    ).toEqual([
+      ['api', '2026-10-10 13:55:36+00', 'a'],
+      ['api', '2026-10-10 13:55:37+00', 'b'],
+      ['api', '2026-10-10 13:55:37+00', panic],
+      ['worker', '2026-10-10 14:00:00+00', traceback(3)],
+      ['worker', '2026-10-10 14:00:00+00', `job 2 failed\n${traceback(2)}`],
+      ['worker', '2026-10-10 14:00:09+00', 'job 4'],
+    ]);
   });
 });
 

@@ -117,7 +117,12 @@ export async function openFileTailer(
           ...patterns.flatMap((p) => [`${p}.*`, `${p}-*`]),
           ...(options.rotated === true ? [] : [options.rotated].flat()),
         ];
-  const toRow = (text: string, truncated = false): { row: string } | { reason: string } => {
+  /** A line's row or why it is refused; `file`: the file a multi-line record was read from. */
+  const toRow = (
+    text: string,
+    truncated = false,
+    file?: TrackedFile,
+  ): { row: string } | { reason: string } => {
     const now = Date.now();
     try {
       if (parser.kind === 'access') {
@@ -127,7 +132,13 @@ export async function openFileTailer(
       const parsed = parser.parse(text);
       if (!parsed.ok) return parsed;
       const fields = truncated ? { ...parsed.value.fields, multiline_truncated: true } : parsed.value.fields;
-      return { row: rowJson(rows.app({ ...parsed.value, fields }, name, now)) };
+      // A record with no time of its own (a trace written as text) has the time of the one before it
+      // in its file, as Fluent Bit keeps a multi-line record's first line's time: at the time it was
+      // read, a backfilled file's panic landed at "now", far from the lines around it.
+      let { tsMs } = parsed.value;
+      if (file && tsMs !== undefined) file.lastTsMs = tsMs;
+      else if (file) tsMs = file.lastTsMs;
+      return { row: rowJson(rows.app({ ...parsed.value, tsMs, fields }, name, now)) };
     } catch (error) {
       // inlet's own failure on a line must not stop this source at that line for good: the line is
       // kept with the reason, like any line inlet cannot read, and the lines after it go on.
@@ -319,7 +330,7 @@ export async function openFileTailer(
       );
       return;
     }
-    const result = toRow(record.text, record.truncated);
+    const result = toRow(record.text, record.truncated, file);
     if ('row' in result) batch.rows.push(result.row);
     else
       reject(

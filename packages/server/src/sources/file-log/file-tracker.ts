@@ -70,6 +70,12 @@ export interface TrackedFile {
    * other lines read past it were written, and are skipped when it is read again.
    */
   dockerSplits?: DockerSplitsHeld;
+  /**
+   * The time of the last record of a multi-line source read from this file that had one of its own
+   * (epoch ms): a record with none (a Go panic or Python traceback written as text between JSON
+   * lines) takes it, as it belongs with the lines around it, not at the time it was read.
+   */
+  lastTsMs?: number;
   /** A .gz read to its end: never read again while its inode holds this size. */
   done: boolean;
   /** Last size and mtime seen (compressed size for a .gz). */
