@@ -32,6 +32,11 @@ export interface ReadOptions {
    * every poll_ms): the next read goes on where this one stopped.
    */
   partials?: Map<string, PartialLine>;
+  /**
+   * Where a plain file's read goes on instead of its offset: the lines between were read already
+   * and are held by whoever takes them (a Docker joiner awaiting a split line's last part).
+   */
+  from?: number;
 }
 
 /** A plain file's last line as far as it was read, before its newline came. */
@@ -113,6 +118,7 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
   const kept = options.partials?.get(key);
   options.partials?.delete(key);
   const resume =
+    options.from === undefined &&
     kept !== undefined &&
     kept.start === file.offset &&
     kept.readTo <= candidate.size &&
@@ -122,7 +128,7 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
     (await startsAsKept(handle, kept));
   const splitter = resume ? kept.splitter : createLineSplitter(options.maxLineBytes);
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  let position = resume ? kept.readTo : file.offset;
+  let position = resume ? kept.readTo : (options.from ?? file.offset);
   while (position < candidate.size) {
     if (options.signal.aborted) return { status: 'stopped' };
     const { bytesRead } = await handle.read(

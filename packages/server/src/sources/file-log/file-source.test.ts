@@ -1270,6 +1270,60 @@ describe('file source: sync', () => {
     ]);
   });
 
+  it('under follow(), reads the parts of a split line waiting for its last part once, not again every poll', async () => {
+    const { logger, lines } = capturingLogger('debug');
+    const { logs, source, context, query } = await setup(
+      [
+        {
+          name: 'app',
+          type: 'file',
+          path: 'app-json.log',
+          format: 'json_lines',
+          poll_ms: 50,
+          batch_seconds: 0.1,
+          max_line_bytes: 2_000_000,
+        },
+      ],
+      {},
+      logger,
+    );
+    const path = log(logs, 'app-json.log');
+    const time = new Date().toISOString();
+    const docker = (text: string, stream = 'stdout') => `${JSON.stringify({ log: text, stream, time })}\n`;
+    const big = JSON.stringify({ msg: 'big', payload: 'x'.repeat(1_000_000) });
+    // Parts of 16 KiB as Docker writes them, all but the last without the line break.
+    const parts = big.match(/[\s\S]{1,16384}/g) ?? [];
+    writeFileSync(
+      path,
+      `${docker('{"msg":"before"}\n')}${parts
+        .slice(0, -1)
+        .map((p) => docker(p))
+        .join('')}`,
+    );
+    const messages = async () =>
+      (await query('SELECT message FROM app_logs ORDER BY message').catch(() => [])).map((r) => r[0]);
+    const follower = source().follow?.(context);
+    for (let i = 0; i < 200 && (await messages()).length < 1; i++) await sleep(50);
+    expect(await messages()).toEqual(['before']);
+    // Another stream's line after the split one is written at once; what the parts held is not read again.
+    appendFileSync(path, docker('{"msg":"meanwhile"}\n', 'stderr'));
+    for (let i = 0; i < 200 && (await messages()).length < 2; i++) await sleep(50);
+    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+    const before = rchar();
+    await scans(lines, 10);
+    // Ten polls read the 1 MB of parts ten times over (10 MB) while their last part was awaited.
+    expect(rchar() - before).toBeLessThan(big.length / 2);
+    appendFileSync(path, `${docker(`${parts.at(-1)}\n`)}${docker('{"msg":"after"}\n')}`);
+    for (let i = 0; i < 200 && (await messages()).length < 4; i++) await sleep(50);
+    await follower?.stop();
+    expect(await messages()).toEqual(['after', 'before', 'big', 'meanwhile']);
+    expect(
+      await query(
+        "SELECT length(json_extract_string(fields, '$.payload'))::INTEGER FROM app_logs WHERE message = 'big'",
+      ),
+    ).toEqual([[1_000_000]]);
+  });
+
   it('reads again the lines of a batch it could not write, even when undoing the batch fails too', async () => {
     const { logger, lines } = capturingLogger();
     const { logs, source, context, counts, layout, expectEachOnce } = await setup(

@@ -9,7 +9,7 @@ import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-c
 import type { FileOptions } from './file-config.ts';
 import { globFiles, PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
 import { type PartialLine, readHead, readTask } from './file-reader.ts';
-import { type Candidate, HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
+import { type Candidate, HEAD_BYTES, planReads, type ReadTask, type TrackedFile } from './file-tracker.ts';
 import type { SplitLine } from './line-splitter.ts';
 import { createLineSplitter } from './line-splitter.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
@@ -157,6 +157,30 @@ export async function openFileTailer(
   const partials = new Map<string, PartialLine>();
   /** The files whose offset stays at the first part of a line Docker split, waiting for its last part. */
   const splitWaiting = new Set<string>();
+  /**
+   * The Docker joiners whose read ended holding split lines, by dev:ino, with the file as it was then
+   * and how far they read: the next read goes on with one from there. Made anew for each read, a
+   * joiner had the file read again from a split line's first part every poll_ms while its last part
+   * was awaited (the parts so far, up to max_line_bytes, and the lines after them, each time).
+   */
+  const dockerKept = new Map<string, { joiner: DockerPartJoiner; file: TrackedFile; readTo: number }>();
+  /** The Docker joiner for a read, and where the read goes on from when it is the one kept. */
+  const dockerJoinerFor = ({ file, candidate }: ReadTask) => {
+    const kept = dockerKept.get(keyOf(file));
+    dockerKept.delete(keyOf(file));
+    // Kept only for the content it read: not emptied, rewritten or moved on from since.
+    if (
+      kept &&
+      kept.file.offset === file.offset &&
+      kept.file.head === file.head &&
+      kept.file.headBytes === file.headBytes &&
+      kept.file.headAt === file.headAt &&
+      kept.file.size <= candidate.size &&
+      kept.readTo <= candidate.size
+    )
+      return { docker: kept.joiner, from: kept.readTo };
+    return { docker: createDockerPartJoiner(options.max_line_bytes, file.dockerSplits), from: undefined };
+  };
 
   /**
    * Back to the committed checkpoint: its files, and the lines they end with that wait for their
@@ -164,6 +188,7 @@ export async function openFileTailer(
    */
   const restore = () => {
     partials.clear();
+    dockerKept.clear();
     files = withoutWaiting(committed?.files ?? []);
     for (const f of committed?.files ?? []) {
       const { waiting } = f;
@@ -607,6 +632,7 @@ export async function openFileTailer(
       files = plan.files;
       const tracked = new Set(files.map((f) => `${f.dev}:${f.ino}`));
       for (const key of partials.keys()) if (!tracked.has(key)) partials.delete(key);
+      for (const key of dockerKept.keys()) if (!tracked.has(key)) dockerKept.delete(key);
       for (const f of files) {
         const target = targets.get(`${f.dev}:${f.ino}`);
         if (target !== undefined) f.target = target;
@@ -643,11 +669,12 @@ export async function openFileTailer(
             maxBytes: options.max_line_bytes,
             skipping: task.file.skipping,
           });
-        const docker = joinsDockerParts
-          ? createDockerPartJoiner(options.max_line_bytes, task.file.dockerSplits)
-          : undefined;
+        const { docker, from } = joinsDockerParts
+          ? dockerJoinerFor(task)
+          : { docker: undefined, from: undefined };
         const outcome = await readTask(task, {
           maxLineBytes: options.max_line_bytes,
+          from,
           finishLastLine,
           signal,
           partials,
@@ -720,8 +747,12 @@ export async function openFileTailer(
             delete task.file.dockerSplits;
           }
         // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
-        if (docker?.pendingStart() === task.file.offset) splitWaiting.add(keyOf(task.file));
-        else splitWaiting.delete(keyOf(task.file));
+        if (docker?.pendingStart() === task.file.offset) {
+          splitWaiting.add(keyOf(task.file));
+          const held = docker.held();
+          if (outcome.status === 'read' && held)
+            dockerKept.set(keyOf(task.file), { joiner: docker, file: { ...task.file }, readTo: held.readTo });
+        } else splitWaiting.delete(keyOf(task.file));
         // Past the split line said to wait: a next one that waits so long is said again.
         if (task.file.splitWarned !== undefined && task.file.splitWarned !== task.file.offset)
           delete task.file.splitWarned;
