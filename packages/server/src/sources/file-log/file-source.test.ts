@@ -27,13 +27,16 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../../../test/cleanups.ts';
 import {
+  API_TOKEN,
   AS_NOBODY,
   capturingLogger,
   nobodyCanRun,
+  queryApi,
   sourceContext,
   tempDir,
   testConfig,
 } from '../../../test/helpers.ts';
+import { exited, inletConfigFile, startInletProcess } from '../../../test/inlet-process.ts';
 import { lakeRejects } from '../../../test/lake-fixtures.ts';
 import { startInlet } from '../../app.ts';
 import { createQueryEngine } from '../../engine/index.ts';
@@ -1378,6 +1381,50 @@ describe('file source: sync', () => {
     expect(waiting?.match(/"source":/g)).toHaveLength(1);
     expect(JSON.parse(waiting ?? '{}')).toMatchObject({ source: 'web' });
   });
+});
+
+describe('file source: under inlet start', () => {
+  it('joins a line Docker split as its parts come, across a restart while it waits for its last part', async () => {
+    const temp = tempDir();
+    cleanups.push(() => temp.cleanup());
+    const path = join(temp.dir, 'app-json.log');
+    const { config, url } = await inletConfigFile(
+      temp.dir,
+      `sources:\n  - { name: app, type: file, path: ${path}, format: json_lines, poll_ms: 50, batch_seconds: 0.1 }\n`,
+    );
+    const time = new Date().toISOString();
+    const docker = (text: string, stream = 'stdout') => `${JSON.stringify({ log: text, stream, time })}\n`;
+    const big = JSON.stringify({ msg: 'big', payload: 'x'.repeat(40_000) });
+    const parts = [big.slice(0, 16_384), big.slice(16_384, 32_768), `${big.slice(32_768)}\n`];
+    writeFileSync(path, docker('{"msg":"before"}\n'));
+    let child = await startInletProcess(config, url, API_TOKEN);
+    const messages = async (n: number) => {
+      const read = async () =>
+        (await queryApi(url, 'SELECT message FROM app_logs ORDER BY message').catch(() => [])).map(
+          (r) => r.message,
+        );
+      for (let i = 0; i < 400 && (await read()).length < n; i++) await sleep(50);
+      return read();
+    };
+    expect(await messages(1)).toEqual(['before']);
+    appendFileSync(path, `${docker(parts[0] as string)}${docker('{"msg":"meanwhile"}\n', 'stderr')}`);
+    // The other stream's line is read at once; the split line's first part waits for the rest.
+    expect(await messages(2)).toEqual(['before', 'meanwhile']);
+    appendFileSync(path, docker(parts[1] as string));
+    child.kill('SIGTERM');
+    await exited(child);
+    expect(child.exitCode).toBe(0);
+    child = await startInletProcess(config, url, API_TOKEN);
+    appendFileSync(path, `${docker(parts[2] as string)}${docker('{"msg":"after"}\n')}`);
+    expect(await messages(4)).toEqual(['after', 'before', 'big', 'meanwhile']);
+    const rows = await queryApi(
+      url,
+      "SELECT message, length(json_extract_string(fields, '$.payload'))::INTEGER AS payload, fields->>'stream' AS stream FROM app_logs WHERE message = 'big'",
+    );
+    child.kill('SIGTERM');
+    await exited(child);
+    expect(rows).toEqual([{ message: 'big', payload: 40_000, stream: 'stdout' }]);
+  }, 60_000);
 });
 
 describe('file source: idle', () => {
