@@ -1801,18 +1801,21 @@ describe('file source: multi-line records', () => {
     expect(await messages(query)).toEqual(['job 1', JOB_2_WITH_TRACE, 'job 3']);
   });
 
+  /** app.log, read with pattern, its tracebacks joined by parser: python. */
+  const pythonTraces = (pattern: string) => ({
+    name: 'app',
+    type: 'file',
+    path: 'app.log',
+    format: 'regex',
+    schema: 'app',
+    pattern,
+    multiline: { parser: 'python' },
+  });
+
   it('joins a traceback with parser: python, where log lines share no prefix to match', async () => {
     const { logs, sync, query } = await setup([
-      {
-        name: 'app',
-        type: 'file',
-        path: 'app.log',
-        format: 'regex',
-        schema: 'app',
-        // Python's logging.basicConfig() default: LEVEL:logger:message, no time.
-        pattern: '^(?<level>[A-Z]+):(?<logger>[^:]+):(?<message>.*)$',
-        multiline: { parser: 'python' },
-      },
+      // Python's logging.basicConfig() default: LEVEL:logger:message, no time.
+      pythonTraces('^(?<level>[A-Z]+):(?<logger>[^:]+):(?<message>.*)$'),
     ]);
     writeFileSync(
       log(logs, 'app.log'),
@@ -1911,6 +1914,30 @@ describe('file source: multi-line records', () => {
       ['worker', '2026-10-10 14:00:00+00', `job 2 failed\n${traceback(2)}`],
       ['worker', '2026-10-10 14:00:09+00', 'job 4'],
     ]);
+  });
+
+  it('gives a regex record whose ts group matched nothing the time of the record before it', async () => {
+    const { logs, sync, query } = await setup([
+      pythonTraces('^(?:(?<ts>\\d{4}-\\S+ \\S+) (?<level>[A-Z]+) )?(?<message>.*)$'),
+    ]);
+    const traceback = (n: number) =>
+      `Traceback (most recent call last):\n  File "/srv/jobs.py", line 12, in run\nValueError: bad input ${n}`;
+    writeFileSync(
+      log(logs, 'app.log'),
+      `${traceback(1)}\n2026-10-10 13:55:36 ERROR job 2 failed\n${traceback(2)}\n${traceback(3)}\n2026-10-10 13:55:40 INFO next\n`,
+    );
+    age(log(logs, 'app.log'));
+    expect((await sync()).rows).toBe(4);
+    const rows = await query(
+      "SELECT ts::VARCHAR, message FROM app_logs WHERE dt = '2026-10-10' ORDER BY ts, message DESC",
+    );
+    expect(rows).toEqual([
+      ['2026-10-10 13:55:36+00', `job 2 failed\n${traceback(2)}`],
+      ['2026-10-10 13:55:36+00', traceback(3)],
+      ['2026-10-10 13:55:40+00', 'next'],
+    ]);
+    // Before any record with a time: the time it was read.
+    expect(await query("SELECT message FROM app_logs WHERE dt <> '2026-10-10'")).toEqual([[traceback(1)]]);
   });
 });
 
