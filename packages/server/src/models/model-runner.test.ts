@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killedAfterwards } from '../../test/child-processes.ts';
-import { tempDir, testConfig } from '../../test/helpers.ts';
+import { capturingLogger, tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
 import { createQueryEngine, type QueryEngine } from '../engine/index.ts';
@@ -1358,6 +1358,30 @@ describe('a symbolic link among the files of a mart', () => {
     warnings.length = 0;
     expect((await build()).ok).toBe(true);
     expect(warnings).toEqual([]);
+  });
+
+  it('a stop between models reports those it never reached as skipped, not as failed models', async () => {
+    // Ctrl-C, SIGTERM or a workflow's timeout marked each model after the stop FAILED ("the run was
+    // stopped first"), logged an ERROR "model failed" for each and counted them as failures, as if
+    // every one of them were broken.
+    const own = configIn('stop-data', 'stop-project');
+    for (const name of ['first', 'second', 'third'])
+      writeProjectFile(own.project_dir, `models/${name}.sql`, 'SELECT 1 AS x');
+    const stop = new AbortController();
+    const { logger: capturing, lines } = capturingLogger();
+    const result = await runModels({
+      config: own,
+      logger: capturing,
+      signal: stop.signal,
+      onResult: () => stop.abort(),
+    });
+    expect(result.ok).toBe(false);
+    expect(result.models.map((m) => [m.name, m.status, m.message])).toEqual([
+      ['first', 'success', undefined],
+      ['second', 'skipped', 'the run was stopped before it reached second'],
+      ['third', 'skipped', 'the run was stopped before it reached third'],
+    ]);
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 
   it('a stop that comes after the build lock is taken, before the query starts, stops the query', async () => {
