@@ -1050,6 +1050,43 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it("logs a run step's models with the workflow, run and step they belong to", async () => {
+    // "model failed model=boom" came with no workflow or run: with two workflows running, or the
+    // same model in two of them, nothing told which run's model had failed.
+    const s = setup();
+    writeProjectFile(s.config.project_dir, 'models/boom.sql', "SELECT error('boom') AS x");
+    writeProjectFile(
+      s.config.project_dir,
+      'workflows/nightly.yaml',
+      'cron: "0 5 * * *"\nsteps: [run boom]\n',
+    );
+    const { logger: captured, lines } = capturingLogger<{
+      model?: string;
+      workflow?: string;
+      run?: number;
+      step?: string;
+    }>();
+    const scheduler = createScheduler({
+      state: s.state,
+      history: s.history,
+      handlers: createStepHandlers({ config: s.config, state: s.state, logger: captured }),
+      logger: captured,
+      stateDir: s.stateDir,
+      config: s.config,
+      workflows: loadWorkflows(s.config),
+    });
+    try {
+      const id = scheduler.trigger('nightly');
+      await scheduler.idle();
+      expect(
+        lines.filter((line) => line.msg === 'model failed').map((l) => [l.model, l.workflow, l.run, l.step]),
+      ).toEqual([['boom', 'nightly', id, 'run boom']]);
+    } finally {
+      await scheduler.stop();
+      s.state.close();
+    }
+  });
+
   it("takes dbt's --select / -s and --exclude in run and test steps, as inlet run and inlet test do", async () => {
     const s = setup();
     writeProjectFile(s.config.project_dir, 'models/kept.sql', 'SELECT 1 AS n');

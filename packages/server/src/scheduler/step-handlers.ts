@@ -11,6 +11,8 @@ import type { StateStore } from '../state/index.ts';
 export interface StepContext {
   signal: AbortSignal;
   log(line: string): void;
+  /** The run's logger, whose lines name the workflow, run and step; the handlers' own when absent. */
+  logger?: Logger;
 }
 
 /**
@@ -79,6 +81,7 @@ export function createStepHandlers(options: {
       sources ??= createSources(config);
       const source = findSource(sources, name);
       checkLogTableNames(config, { only: name });
+      const logger = context.logger ?? options.logger;
       const result = await source.sync({
         config,
         layout,
@@ -98,7 +101,7 @@ export function createStepHandlers(options: {
     async run(selectors, fullRefresh, context, exclude, vars) {
       const result = await runModels({
         config,
-        logger,
+        logger: context.logger ?? logger,
         selectors,
         exclude,
         vars,

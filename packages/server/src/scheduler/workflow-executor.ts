@@ -102,7 +102,11 @@ export async function executeRun(options: {
         const work = Promise.resolve().then(() => {
           // A run that was still waiting when inlet stopped must not begin a sync nobody waits for.
           controller.signal.throwIfAborted();
-          return runStep(workflow, step, handlers, { signal: controller.signal, log });
+          return runStep(workflow, step, handlers, {
+            signal: controller.signal,
+            log,
+            logger: logger.child({ step: step.text }),
+          });
         });
         try {
           await untilAborted(work, controller.signal);
