@@ -624,6 +624,11 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(listCsv[1]).toMatch(/^\d+,nightly,,manual,success,[^,]+,\d+,$/);
     const listed = await inlet('runs', '--format', 'table');
     expect(listed.out.split('\n')[0]).toMatch(/│ seconds │/);
+    // A manual run has no scheduled time and a run that succeeded no error: the table said NULL for
+    // both, where inlet runs <id> and inlet catalog say -.
+    expect(listed.out.split('\n')[2]).toMatch(
+      /│ nightly +│ - +│ manual +│ success +│ [^│]+│ [\d.]+ +│ -\s*$/,
+    );
     const misspelt = await inlet('runs', '--status', 'sucess');
     expect(misspelt.code).toBe(2);
     expect(misspelt.err).toBe(

@@ -263,16 +263,20 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       renderRows(
         format,
         columns,
-        runs.map((r) => [
-          r.id,
-          r.workflow,
-          r.scheduled_for,
-          r.trigger,
-          r.status,
-          r.started_at,
-          format === 'table' ? seconds(r.duration_ms) : r.duration_ms,
-          r.error,
-        ]),
+        runs.map((r) =>
+          [
+            r.id,
+            r.workflow,
+            r.scheduled_for,
+            r.trigger,
+            r.status,
+            r.started_at,
+            format === 'table' ? seconds(r.duration_ms) : r.duration_ms,
+            r.error,
+            // A person reads what a run lacks (no scheduled time, no error yet) as -, as inlet catalog
+            // and inlet runs <id> show it; NULL read as a value. Programs keep their nulls.
+          ].map((cell) => (format === 'table' ? (cell ?? '-') : cell)),
+        ),
         output.columns,
       ),
     );
