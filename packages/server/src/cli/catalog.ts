@@ -51,8 +51,9 @@ const row = (t: CatalogTable) =>
     t.materialized,
     // A model not built yet has no rows to count, where a view's rows are - (not counted).
     t.built ? t.rows : 'not built yet',
-    // It has no files at all, where a built table's 0 B is an empty one.
-    t.built ? size(t.bytes) : null,
+    // A model not built yet, or a view (its rows are its SQL's), has no files at all, where a built
+    // table's 0 B is an empty one.
+    t.built && t.materialized !== 'view' ? size(t.bytes) : null,
     t.partitions.count > 0 ? `${t.partitions.count} (${t.partitions.first} … ${t.partitions.last})` : null,
     t.updated_at,
     t.description || null,

@@ -384,6 +384,34 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     );
   });
 
+  it("inlet catalog on a terminal shows a view's size as -, as it has no files, not as an empty table's 0 B", async () => {
+    // A view mart (stg_events on a fresh demo) showed 0 B, which the list says of an empty table.
+    const fresh = tempDir();
+    try {
+      const config = configIn(fresh.dir, 'data_dir: ./data\nmodels: { builtin: false }\n');
+      writeProjectFile(
+        join(fresh.dir, 'project'),
+        'models/thin.sql',
+        '/*---\nmaterialized: view\n---*/\nSELECT 1 AS x',
+      );
+      expect((await cliWith(config)('run')).code).toBe(ExitCode.OK);
+      const terminal = (columns: number) => {
+        const captured = capturedOutput();
+        return { captured, output: { ...captured.output, isTty: true, columns } };
+      };
+      const list = terminal(400);
+      expect(await main(['catalog', '--config', config], list.output, { INLET_LOG_LEVEL: 'silent' })).toBe(0);
+      expect(list.captured.out).toMatch(/^thin +│ mart +│ view +│ - +│ - +│/m);
+      const page = terminal(200);
+      expect(
+        await main(['catalog', 'thin', '--config', config], page.output, { INLET_LOG_LEVEL: 'silent' }),
+      ).toBe(0);
+      expect(page.captured.out).toMatch(/^ {2}rows - · - · partitions - · /m);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('inlet catalog lists tables, describes one; inlet docs check lists gaps and exits 0', async () => {
     const list = await inlet('catalog');
     expect(list.lines.map((l) => [l.name, l.kind, l.materialized, l.rows])).toEqual([
