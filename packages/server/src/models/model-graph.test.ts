@@ -881,6 +881,26 @@ sources:
     expect(project({}, { 'models/dashes.sql': '---\n-- counts\nSELECT 1' }).nodes.has('dashes')).toBe(true);
   });
 
+  it("picks a built-in mart's folder by its bare name, as dbt's packages', but not after the project's name", () => {
+    // shop.staging picked the built-in stg_events, stg_page_views and user_accounts beside the
+    // project's models/staging/, and shop.staging.stg_events the built-in model, where the project's
+    // name is the project's own models alone (inlet run shop; shop.staging.* picked them right).
+    const dir = join(temp.dir, 'named-folders');
+    writeProjectFile(dir, 'dbt_project.yml', 'name: shop\n');
+    writeProjectFile(dir, 'models/staging/stg_orders.sql', 'SELECT 1 AS id');
+    const p = loadProject({ projectDir: dir, builtin: true });
+    const graph = buildGraph(p.nodes, p.disabled, p.name);
+    expect(selectNodes(graph, ['staging'])).toEqual(
+      expect.arrayContaining(['stg_events', 'stg_page_views', 'user_accounts', 'stg_orders']),
+    );
+    expect(selectNodes(graph, ['shop.staging'])).toEqual(['stg_orders']);
+    expect(selectNodes(graph, ['shop.staging.stg_orders'])).toEqual(['stg_orders']);
+    expect(() => selectNodes(graph, ['shop.staging.stg_events'])).toThrow(
+      /No model or seed matches "shop\.staging\.stg_events"/,
+    );
+    expect(() => selectNodes(graph, ['shop.product'])).toThrow(/No model or seed matches "shop\.product"/);
+  });
+
   it('lets a project model replace a built-in one of the same name, and a project seed keep its YAML', () => {
     const dir = join(temp.dir, 'override');
     writeProjectFile(dir, 'models/daily_active_users.sql', 'SELECT 1 AS mine');

@@ -260,7 +260,11 @@ function named(graph: ModelGraph, name: string): string[] {
         globPath(path, name) || (graph.isProjects(node) && globPath([graph.projectName ?? '', ...path], name))
       );
     });
-  return graph.order.filter((node) => inPath([...graph.folders(node), node], name, graph.projectName));
+  // The project's name leads only to its own models, as a package's name in dbt: shop.staging
+  // picked the built-in marts' staging folder too.
+  return graph.order.filter((node) =>
+    inPath([...graph.folders(node), node], name, graph.isProjects(node) ? graph.projectName : undefined),
+  );
 }
 
 /**
