@@ -784,6 +784,9 @@ describe('inlet run, test, catalog, docs check, runs', () => {
         ),
       );
       expect(jsonLines(run.out)).toMatchObject([{ name: 'slow', status: 'failed', message: 'stopped' }]);
+      // The stop broke the model's query: an ERROR "model failed" line said the model was at fault.
+      expect(run.err).not.toMatch(/ ERROR model failed /);
+      expect(run.err).toMatch(/^\d\d:\d\d:\d\d WARN model stopped model=slow status=failed /m);
     }
   }, 60_000);
 

@@ -191,12 +191,17 @@ const RESULT_MESSAGES: Record<ModelResult['status'], string> = {
   skipped: 'model skipped',
 };
 
-/** One model's result as a log line: an error for a failure, info otherwise. */
-function logResult(logger: Logger, result: ModelResult): void {
-  const level = result.status === 'success' || result.status === 'skipped' ? 'info' : 'error';
+/**
+ * One model's result as a log line: an error for a failure, info otherwise. A build the run's stop
+ * broke (Ctrl-C, SIGTERM, a workflow's timeout) is no fault of the model: a warning, "model stopped".
+ */
+function logResult(logger: Logger, result: ModelResult, stopped: boolean): void {
+  const broken = result.status === 'failed' && stopped;
+  const level =
+    result.status === 'success' || result.status === 'skipped' ? 'info' : broken ? 'warn' : 'error';
   logger[level](
     { model: result.name, status: result.status, rows: result.rows, ms: result.ms, message: result.message },
-    RESULT_MESSAGES[result.status],
+    broken ? 'model stopped' : RESULT_MESSAGES[result.status],
   );
 }
 
@@ -291,7 +296,7 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
         }
       }
       results.set(name, result);
-      if (options.logResults !== false) logResult(logger, result);
+      if (options.logResults !== false) logResult(logger, result, options.signal?.aborted === true);
       options.onResult?.(result);
     }
     const built = new Set([...results].filter(([, r]) => r.status === 'success').map(([n]) => n));
