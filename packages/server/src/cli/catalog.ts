@@ -169,24 +169,27 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
         `  upstream: ${table.upstream.join(', ') || '-'}`,
         `  downstream: ${table.downstream.join(', ') || '-'}`,
         `  tests: ${table.tests.join(', ') || '-'}`,
-        '',
-        '',
+        // No column to show (its columns cannot be told, and its YAML documents none; a table that
+        // cannot be queried): a table's header alone read as a listing that had failed.
+        ...(table.columns.length === 0 ? ['  columns: -', ''] : ['', '']),
       ].join('\n') +
-        renderTableToFit(
-          ['column', 'type', 'description'],
-          table.columns.map((c) => [
-            c.name,
-            // A model not built yet that reads one not built either: its type cannot be told yet.
-            c.type ?? '-',
-            // A column no one has described is a gap to read past, not a missing value: NULL
-            // read as though the catalog had failed to find it (JSON and CSV keep null).
-            c.description
-              ? `${c.description}${c.description_from ? ` (from ${c.description_from})` : ''}`
-              : '-',
-          ]),
-          output.columns,
-          80,
-        ),
+        (table.columns.length === 0
+          ? ''
+          : renderTableToFit(
+              ['column', 'type', 'description'],
+              table.columns.map((c) => [
+                c.name,
+                // A model not built yet that reads one not built either: its type cannot be told yet.
+                c.type ?? '-',
+                // A column no one has described is a gap to read past, not a missing value: NULL
+                // read as though the catalog had failed to find it (JSON and CSV keep null).
+                c.description
+                  ? `${c.description}${c.description_from ? ` (from ${c.description_from})` : ''}`
+                  : '-',
+              ]),
+              output.columns,
+              80,
+            )),
     );
     return ExitCode.OK;
   } finally {
