@@ -465,9 +465,16 @@ describe('inlet run, test, catalog, docs check, runs', () => {
 
   it("says a model tested before it was built is not built, in inlet test and in a workflow run's error", async () => {
     // The run's error said 'tests failed: fresh: built', a check named built that read as the opposite.
+    // It said to run inlet run fresh first, also to one who had, whose build's tests had failed, so
+    // that it was not published: it sent them round in a loop.
     await expectNotThereYet(
       'fresh',
-      { model: 'fresh', name: 'not built', message: 'fresh has not been built; run inlet run fresh first' },
+      {
+        model: 'fresh',
+        name: 'not built',
+        message:
+          'fresh has not been built; run inlet run fresh first (a build whose tests fail is not published: inlet run names the tests that failed)',
+      },
       (dir) => {
         writeProjectFile(join(dir, 'project'), 'models/fresh.sql', 'SELECT 1 AS n');
         return '';

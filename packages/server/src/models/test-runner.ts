@@ -59,7 +59,8 @@ export async function testModels(options: {
             status: 'error',
             failures: 0,
             sample: [],
-            message: `${name} has not been built; run inlet run ${name} first`,
+            // Also what one whose build's tests failed reads: that build was not published.
+            message: `${name} has not been built; run inlet run ${name} first (a build whose tests fail is not published: inlet run names the tests that failed)`,
           });
         continue;
       }
