@@ -635,7 +635,6 @@ describe('inlet command line', () => {
     expect([start.code, start.out, start.err]).toEqual([
       ExitCode.USAGE,
       '',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
       `NOT_FOUND: Workflow "backfill" is left out: ${file} gives it \${BACKFILL_START}, and the environment variable BACKFILL_START is not set; set it (export BACKFILL_START=…) or write \${BACKFILL_START:-default} in ${file}, then run it again.\n`,
     ]);
   });

@@ -21,7 +21,6 @@ describe('workflows left out', () => {
       expect(lines.map(({ level, msg }) => [level, msg])).toEqual([
         [
           40,
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
           `workflow "backfill" is left out, as the environment variable BACKFILL_START it uses is not set: it does not run on its cron, nor can it be started; set it (export BACKFILL_START=…) or write \${BACKFILL_START:-default} in ${path} for it to run`,
         ],
       ]);
