@@ -1,17 +1,17 @@
-import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { linkedFiles } from '../../lake/index.ts';
 import { warnLinkedFiles } from '../lake-links.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
-import { createDockerPartJoiner, type DockerPartJoiner } from './docker-partials.ts';
+import type { DockerPartJoiner } from './docker-partials.ts';
+import { createDockerSplitKeeper } from './docker-split-keeper.ts';
+import { findCandidates, type ThereNow, thereNow, type Unreadable } from './file-candidates.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
 import type { FileOptions } from './file-config.ts';
-import { globFiles, PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
-import { type PartialLine, readHead, readTask } from './file-reader.ts';
-import { type Candidate, HEAD_BYTES, planReads, type ReadTask, type TrackedFile } from './file-tracker.ts';
+import { PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
+import { readHead, readTask } from './file-reader.ts';
+import { HEAD_BYTES, fileKey as keyOf, planReads, type TrackedFile } from './file-tracker.ts';
 import type { SplitLine } from './line-splitter.ts';
-import { createLineSplitter } from './line-splitter.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
 import { createLineParser } from './log-line-parser.ts';
 import { logMetrics } from './log-metrics.ts';
@@ -19,17 +19,12 @@ import { createLogRowBuilder, rowJson } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
 import { createFirstLineTest } from './multiline-parsers.ts';
 import { createRecordJoiner, type JoinedRecord, type RecordJoiner } from './record-joiner.ts';
+import { createWaitingLines, heldLine, withoutWaiting } from './waiting-lines.ts';
 
 export type TailerContext = Pick<
   SourceContext,
   'config' | 'layout' | 'state' | 'logger' | 'metrics' | 'signal' | 'onProgress' | 'warnOnce'
 >;
-
-/** A file or directory the globs lead to that inlet may not read, and why. */
-export interface Unreadable {
-  path: string;
-  reason: string;
-}
 
 export interface FileTailer {
   /** The lake table rows go to. */
@@ -55,17 +50,11 @@ export interface FileTailer {
   close(): Promise<void>;
 }
 
-// Compressed files other than gzip would only fill the rejects with binary.
-const SKIPPED = /\.(bz2|xz|zst|lz4|zip|7z|tmp|swp)$/;
 // A .gz this young that ends early is probably still being written by logrotate.
 const GZIP_SETTLE_MS = 120_000;
 // A rotated file untouched this long gets no more bytes: a last line without its newline is whole.
 const ROTATED_SETTLE_MS = 120_000;
 
-/** The files without the waiting lines the checkpoint keeps with them (held in `partials` meanwhile). */
-const withoutWaiting = (files: readonly TrackedFile[]) =>
-  files.map(({ waiting: _, ...f }): TrackedFile => ({ ...f }));
-const keyOf = (f: TrackedFile) => `${f.dev}:${f.ino}`;
 /** A tracked file in a debug line: name, inode and offset. */
 const describe = (f: TrackedFile) => `${basename(f.path)}#${f.ino}@${f.offset}`;
 
@@ -153,107 +142,24 @@ export async function openFileTailer(
   const warned = new Set<string>();
   /** dev:ino@offset of the last lines already said to wait for their newline, in this run. */
   const warnedUnended = new Set<string>();
-  /** The last lines read without their newline yet, by dev:ino (file-reader.ts). */
-  const partials = new Map<string, PartialLine>();
-  /** The files whose offset stays at the first part of a line Docker split, waiting for its last part. */
-  const splitWaiting = new Set<string>();
-  /**
-   * The Docker joiners whose read ended holding split lines, by dev:ino, with the file as it was then
-   * and how far they read: the next read goes on with one from there. Made anew for each read, a
-   * joiner had the file read again from a split line's first part every poll_ms while its last part
-   * was awaited (the parts so far, up to max_line_bytes, and the lines after them, each time).
-   */
-  const dockerKept = new Map<string, { joiner: DockerPartJoiner; file: TrackedFile; readTo: number }>();
-  /** The Docker joiner for a read, and where the read goes on from when it is the one kept. */
-  const dockerJoinerFor = ({ file, candidate }: ReadTask) => {
-    const kept = dockerKept.get(keyOf(file));
-    dockerKept.delete(keyOf(file));
-    // Kept only for the content it read: not emptied, rewritten or moved on from since.
-    if (
-      kept &&
-      kept.file.offset === file.offset &&
-      kept.file.head === file.head &&
-      kept.file.headBytes === file.headBytes &&
-      kept.file.headAt === file.headAt &&
-      kept.file.size <= candidate.size &&
-      kept.readTo <= candidate.size
-    )
-      return { docker: kept.joiner, from: kept.readTo };
-    return { docker: createDockerPartJoiner(options.max_line_bytes, file.dockerSplits), from: undefined };
-  };
+  const waitingLines = createWaitingLines(options.max_line_bytes);
+  const dockerSplits = createDockerSplitKeeper(options.max_line_bytes);
 
   /**
    * Back to the committed checkpoint: its files, and the lines they end with that wait for their
    * newline, as far as they were read, so that those are not read again from their start.
    */
   const restore = () => {
-    partials.clear();
-    dockerKept.clear();
+    dockerSplits.clear();
     files = withoutWaiting(committed?.files ?? []);
-    for (const f of committed?.files ?? []) {
-      const { waiting } = f;
-      if (!waiting || f.gz || f.ino === -1) continue;
-      const head = Buffer.from(waiting.head, 'base64');
-      // Kept under another max_line_bytes, or not as saved: the line is read again from its start.
-      if (head.length !== Math.min(waiting.bytes, options.max_line_bytes)) continue;
-      if (waiting.readTo - f.offset !== waiting.bytes) continue;
-      partials.set(keyOf(f), {
-        start: f.offset,
-        readTo: waiting.readTo,
-        head: f.head,
-        headBytes: f.headBytes,
-        headAt: f.headAt,
-        splitter: createLineSplitter(options.max_line_bytes, { start: f.offset, head, bytes: waiting.bytes }),
-        ...(waiting.warned ? { warned: true } : {}),
-      });
-    }
+    waitingLines.restore(committed?.files ?? []);
   };
-  /**
-   * The line a file ends with that waits for its newline, as far as it was read (its first bytes
-   * in base64), when it is the line at the file's offset in the content the file is known by.
-   */
-  const waitingLine = (f: TrackedFile) => {
-    const kept = partials.get(keyOf(f));
-    const line = kept?.splitter.pending();
-    if (
-      !kept ||
-      !line ||
-      f.gz ||
-      kept.start !== f.offset ||
-      line.start !== f.offset ||
-      kept.head !== f.head ||
-      kept.headBytes !== f.headBytes ||
-      kept.headAt !== f.headAt
-    )
-      return undefined;
-    return {
-      readTo: kept.readTo,
-      head: line.head.toString('base64'),
-      bytes: line.bytes,
-      warned: kept.warned,
-    };
-  };
-  /** The files with the lines they end with that wait for their newline, for the checkpoint. */
-  const withWaiting = (base: readonly TrackedFile[]) =>
-    base.map(({ waiting: _, ...f }): TrackedFile => {
-      const line = waitingLine(f);
-      if (!line) return { ...f };
-      const { warned, ...waiting } = line;
-      return { ...f, waiting: warned ? { ...waiting, warned: true } : waiting };
-    });
   restore();
   let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
   /** dev:ino → the real path, of the files the configured paths name through a symlink now. */
   let targets = new Map<string, string>();
-  const noteTarget = (path: string, key: string) => {
-    try {
-      if (lstatSync(path).isSymbolicLink()) targets.set(key, realpathSync(path));
-    } catch {
-      // Repointed or removed since the stat: the next scan looks again.
-    }
-  };
 
   const startBatch = (file: TrackedFile, offset: number) => {
     if (batch.rows.length > 0 || batch.rejects.length > 0) return;
@@ -281,7 +187,7 @@ export async function openFileTailer(
   const saveCommitted = (batches = committed?.batches ?? 0) => {
     committed = {
       version: 1,
-      files: withWaiting(files),
+      files: waitingLines.withWaiting(files),
       batches,
       ...(firstField ? { firstField } : {}),
     };
@@ -374,12 +280,6 @@ export async function openFileTailer(
   };
 
   /** Adds one line to the batch, as a row or a reject (`raw`: its text as read, byte order mark and all). */
-  /** Keeps with the file what a read again from its offset, a split line's first part, skips. */
-  const heldDockerSplits = (file: TrackedFile, docker: DockerPartJoiner) => {
-    const held = docker.held();
-    if (held) file.dockerSplits = held;
-    else delete file.dockerSplits;
-  };
   const addLine = (file: TrackedFile, line: SplitLine, raw = line.text) => {
     startBatch(file, line.start);
     if (line.tooLongBytes !== undefined) {
@@ -430,7 +330,7 @@ export async function openFileTailer(
         // Never past the first part of a line Docker split: after a restart it is read again whole,
         // and the other lines read since, written already, are skipped.
         file.offset = docker.pendingStart() ?? line.end;
-        heldDockerSplits(file, docker);
+        dockerSplits.noteHeld(file, docker);
       } else {
         addLine(file, line, split.text);
         file.offset = line.end;
@@ -440,89 +340,13 @@ export async function openFileTailer(
   };
 
   /**
-   * The files the globs match now that inlet may read, and the paths it may not (with why);
-   * `held` keys (dev:ino) the files that are there but may not be read.
-   */
-  const candidates = (): { found: Candidate[]; unreadable: Unreadable[]; held: Set<string> } => {
-    const seen = new Set<string>();
-    const held = new Set<string>();
-    const out: Candidate[] = [];
-    const unreadable = new Map<string, string>();
-    const onUnreadable = (path: string, reason: string) => unreadable.set(path, reason);
-    livePaths = new Set(patterns.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
-    targets = new Map();
-    const rotated = new Set(rotatedGlobs.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
-    // The files symlinked paths named when last read, wherever they are: a link repointed to the
-    // next file (current -> app-2026.log) leaves lines in the old one that the link no longer shows.
-    const formerTargets = new Map(
-      files.filter((f) => f.target !== undefined && f.ino !== -1).map((f) => [f.target as string, f]),
-    );
-    for (const path of new Set([...livePaths, ...rotated, ...formerTargets.keys()])) {
-      if (SKIPPED.test(path)) continue;
-      let key: string | undefined;
-      try {
-        const stat = statSync(path);
-        key = `${stat.dev}:${stat.ino}`;
-        if (!stat.isFile() || seen.has(key)) continue;
-        // Another file now where a former target was is nothing the globs name.
-        const former = formerTargets.get(path);
-        if (former && !livePaths.has(path) && !rotated.has(path) && key !== `${former.dev}:${former.ino}`)
-          continue;
-        // A file inlet may not open was planned as "moved while looked at", again every scan, and
-        // never read nor mentioned.
-        accessSync(path, constants.R_OK);
-        seen.add(key);
-        if (livePaths.has(path)) noteTarget(path, key);
-        out.push({
-          path,
-          dev: stat.dev,
-          ino: stat.ino,
-          size: stat.size,
-          mtimeMs: stat.mtimeMs,
-          birthtimeMs: stat.birthtimeMs,
-          gz: path.endsWith('.gz'),
-        });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EACCES' || code === 'EPERM') {
-          unreadable.set(path, PERMISSION_DENIED);
-          if (key) held.add(key);
-        }
-        // Otherwise rotated away between the listing and the stat; the next scan sees where it went.
-      }
-    }
-    return { found: out, unreadable: [...unreadable].map(([path, reason]) => ({ path, reason })), held };
-  };
-
-  /**
-   * The dev:ino of the files found now, and of those there that inlet may not read; and whether a
-   * tracked file is still at its path, or may not be looked up there (a directory closed to inlet).
-   * A file that may not be read is not gone: it may get lines again once its permissions are back.
-   * A directory that may be entered but not listed (drwx--x--x) hides nothing: a file gone from
-   * its path there is gone.
-   */
-  const thereNow = (found: readonly Candidate[], held: ReadonlySet<string>) => {
-    const present = new Set([...found.map((c) => `${c.dev}:${c.ino}`), ...held]);
-    const hidden = (file: TrackedFile) => {
-      try {
-        const stat = statSync(file.path);
-        return stat.dev === file.dev && stat.ino === file.ino;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        return code === 'EACCES' || code === 'EPERM';
-      }
-    };
-    return { present, hidden };
-  };
-
-  /**
    * Warns when a path now names another file and the file it named is nowhere the globs look, not
    * even as a copy or .gz (and none is still being written): it was rotated somewhere the `rotated`
    * patterns miss, or deleted, and the lines written to it after the last read are not read. The
    * file is then known by its first bytes only (as a copy is), so it is named once, and still found
    * if it turns up where the globs look.
    */
-  const warnMovedAway = ({ present, hidden }: ReturnType<typeof thereNow>) => {
+  const warnMovedAway = ({ present, hidden }: ThereNow) => {
     for (const f of files) {
       if (f.ino === -1 || f.gz || !livePaths.has(f.path) || present.has(`${f.dev}:${f.ino}`) || hidden(f))
         continue;
@@ -536,34 +360,11 @@ export async function openFileTailer(
     }
   };
 
-  /**
-   * The files with the line each ends with that waits for its newline, as far as it was read, for
-   * the plan: a file the plan finds emptied (copytruncate) or that is gone takes it along, and once
-   * nothing the globs look at holds the file's content, the line is written as it is
-   * (endRecordsOfGoneFiles). A file still there drops it again, its line read on from the file.
-   */
-  const withUnended = (base: readonly TrackedFile[]) =>
-    base.map((f): TrackedFile => {
-      const line = waitingLine(f);
-      if (!line) return f;
-      const { readTo, head, bytes } = line;
-      // Kept from the scans before: a deleted file's line is planned again while inlet remembers it.
-      return { ...f, unended: { head, bytes, readTo, missedScans: f.unended?.missedScans ?? 0 } };
-    });
-
   /** Remembers the record a read ended inside; a read stopped early keeps what was known of it. */
   const keepGathered = (file: TrackedFile, record: JoinedRecord | undefined) => {
     if (record && record.end >= (file.gathered?.end ?? 0))
       file.gathered = { text: record.text, end: record.end, missedScans: 0 };
   };
-
-  /** A line kept without its newline (first bytes in base64) as the line it is, read to `readTo`. */
-  const heldLine = (held: { start: number; head: string; bytes: number; readTo: number }) =>
-    createLineSplitter(options.max_line_bytes, {
-      start: held.start,
-      head: Buffer.from(held.head, 'base64'),
-      bytes: held.bytes,
-    }).finish(held.readTo);
 
   /**
    * Writes the records still gathering lines in files that are gone (deleted, or emptied by
@@ -571,14 +372,14 @@ export async function openFileTailer(
    * end them any more. The offset moves past each, so a copy found later goes on after it.
    * A copy or .gz found instead is read from the record's start, whole.
    */
-  const endRecordsOfGoneFiles = ({ present, hidden }: ReturnType<typeof thereNow>) => {
+  const endRecordsOfGoneFiles = ({ present, hidden }: ThereNow) => {
     for (const file of files) {
       const { unended } = file;
       if (unended && file.ino !== -1 && (present.has(keyOf(file)) || hidden(file))) delete file.unended;
       else if (unended) {
         file.unended = { ...unended, missedScans: unended.missedScans + 1 };
         if (rotatedGlobs.length > 0 && file.unended.missedScans < 2) continue;
-        const line = heldLine({ ...unended, start: file.offset });
+        const line = heldLine(options.max_line_bytes, { ...unended, start: file.offset });
         if (line) addLine(file, line);
         file.offset = unended.readTo;
         delete file.unended;
@@ -593,7 +394,7 @@ export async function openFileTailer(
       // (or copied) while the globs were listed; it is then found by the next.
       if (rotatedGlobs.length > 0 && file.gathered.missedScans < 2) continue;
       const { tail } = gathered;
-      const line = tail && heldLine(tail);
+      const line = tail && heldLine(options.max_line_bytes, tail);
       const isFirst = options.multiline && createFirstLineTest(options.multiline);
       // A line that does not start a record is the record's last, as its newline would have made it.
       if (line && tail && line.tooLongBytes === undefined && isFirst && !isFirst(line.text))
@@ -615,7 +416,10 @@ export async function openFileTailer(
   return {
     table,
     async catchUp(catchUpOptions) {
-      const { found, unreadable, held } = candidates();
+      const scan = findCandidates({ patterns, rotatedGlobs, baseDir, files });
+      const { found, unreadable, held } = scan;
+      livePaths = scan.livePaths;
+      targets = scan.targets;
       for (const { path, reason } of unreadable) {
         if (warned.has(path) || (found.length === 0 && catchUpOptions?.failsIfNoneFound)) continue;
         warned.add(path);
@@ -624,15 +428,15 @@ export async function openFileTailer(
           `cannot read a log file or directory (${reason}); ${reason === PERMISSION_DENIED ? 'give the user inlet runs as read permission on it' : unreadableAdvice(reason)}`,
         );
       }
-      const plan = await planReads(withUnended(files), found, {
+      const plan = await planReads(waitingLines.withUnended(files), found, {
         now: Date.now(),
         readHead: (c, at) => readHead(c, HEAD_BYTES, at),
         startAtEnd: firstRun && !options.backfill,
       });
       files = plan.files;
       const tracked = new Set(files.map((f) => `${f.dev}:${f.ino}`));
-      for (const key of partials.keys()) if (!tracked.has(key)) partials.delete(key);
-      for (const key of dockerKept.keys()) if (!tracked.has(key)) dockerKept.delete(key);
+      waitingLines.prune(tracked);
+      dockerSplits.prune(tracked);
       for (const f of files) {
         const target = targets.get(`${f.dev}:${f.ino}`);
         if (target !== undefined) f.target = target;
@@ -670,14 +474,14 @@ export async function openFileTailer(
             skipping: task.file.skipping,
           });
         const { docker, from } = joinsDockerParts
-          ? dockerJoinerFor(task)
+          ? dockerSplits.joinerFor(task)
           : { docker: undefined, from: undefined };
         const outcome = await readTask(task, {
           maxLineBytes: options.max_line_bytes,
           from,
           finishLastLine,
           signal,
-          partials,
+          partials: waitingLines.partials,
           onLines: (lines, file) => onLines(lines, file, joiner, docker),
           onBytes: (bytes) => {
             done += bytes;
@@ -706,7 +510,7 @@ export async function openFileTailer(
           file.offset < candidate.size &&
           Date.now() - candidate.mtimeMs > ROTATED_SETTLE_MS
         ) {
-          const kept = partials.get(keyOf(file));
+          const kept = waitingLines.partials.get(keyOf(file));
           const key = `${keyOf(file)}@${file.offset}`;
           const split = docker?.pendingStart() === file.offset;
           if (!kept?.warned && file.splitWarned !== file.offset && !warnedUnended.has(key)) {
@@ -738,21 +542,10 @@ export async function openFileTailer(
           task.file.offset = last.end;
           delete task.file.gathered;
         }
-        // The parts of a line Docker split at the end of a file no more is written to stand on their
-        // own; the lines held after them go too (one may end before the parts do: the offset stays past all).
-        if (docker && (task.candidate.gz || finishLastLine))
-          for (const line of docker.finish()) {
-            addLine(task.file, line);
-            task.file.offset = Math.max(task.file.offset, line.end, task.file.dockerSplits?.readTo ?? 0);
-            delete task.file.dockerSplits;
-          }
+        // The parts of a line Docker split at the end of a file no more is written to stand on their own.
+        if (docker && (task.candidate.gz || finishLastLine)) dockerSplits.finish(task.file, docker, addLine);
         // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
-        if (docker?.pendingStart() === task.file.offset) {
-          splitWaiting.add(keyOf(task.file));
-          const held = docker.held();
-          if (outcome.status === 'read' && held)
-            dockerKept.set(keyOf(task.file), { joiner: docker, file: { ...task.file }, readTo: held.readTo });
-        } else splitWaiting.delete(keyOf(task.file));
+        if (docker) dockerSplits.afterRead(task.file, docker, outcome.status === 'read');
         // Past the split line said to wait: a next one that waits so long is said again.
         if (task.file.splitWarned !== undefined && task.file.splitWarned !== task.file.offset)
           delete task.file.splitWarned;
@@ -789,7 +582,7 @@ export async function openFileTailer(
     },
     totals: () => {
       const waiting = files.filter((f) => !f.gz && !f.gathered && f.ino !== -1 && f.offset < f.size);
-      const split = waiting.filter((f) => splitWaiting.has(keyOf(f))).length;
+      const split = waiting.filter((f) => dockerSplits.isWaiting(f)).length;
       return {
         ...totals,
         gathering: files.filter((f) => f.gathered).length,
@@ -803,7 +596,7 @@ export async function openFileTailer(
       // to them. Saved here rather than every poll_ms a line grows. Only with nothing unwritten:
       // otherwise the checkpoint's offsets are behind the lines read.
       if (committed && batch.rows.length === 0 && batch.rejects.length === 0) {
-        const next = withWaiting(withoutWaiting(committed.files));
+        const next = waitingLines.withWaiting(withoutWaiting(committed.files));
         if (JSON.stringify(next) !== JSON.stringify(committed.files)) {
           committed = { ...committed, files: next };
           saveCheckpoint(state, name, committed);

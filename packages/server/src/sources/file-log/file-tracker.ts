@@ -6,6 +6,9 @@ import type { DockerSplitsHeld } from './docker-partials.ts';
  * keeps one, and by a hash of its first bytes when its content moves to another inode: a copy
  * (copytruncate) or its .gz. Offsets count content bytes, so they stay valid inside a .gz.
  */
+/** A tracked file's dev:ino, the key it is kept by while its path changes. */
+export const fileKey = (f: { dev: number; ino: number }) => `${f.dev}:${f.ino}`;
+
 export interface TrackedFile {
   dev: number;
   ino: number;

@@ -1,0 +1,129 @@
+import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
+import { globFiles, PERMISSION_DENIED } from './file-glob.ts';
+import type { Candidate, TrackedFile } from './file-tracker.ts';
+
+/** A file or directory the globs lead to that inlet may not read, and why. */
+export interface Unreadable {
+  path: string;
+  reason: string;
+}
+
+/** What one scan of a file source's globs found. */
+export interface Candidates {
+  /** The files the globs match now that inlet may read. */
+  found: Candidate[];
+  /** The paths inlet may not read, with why. */
+  unreadable: Unreadable[];
+  /** dev:ino of the files that are there but may not be read. */
+  held: Set<string>;
+  /** The files the configured paths name now, as opposed to rotated files next to them. */
+  livePaths: Set<string>;
+  /** dev:ino → the real path, of the files the configured paths name through a symlink now. */
+  targets: Map<string, string>;
+}
+
+// Compressed files other than gzip would only fill the rejects with binary.
+const SKIPPED = /\.(bz2|xz|zst|lz4|zip|7z|tmp|swp)$/;
+
+/**
+ * Lists the files a file source's configured paths (`patterns`) and rotated globs match now, with
+ * the files symlinked paths named when last read (`files`' targets), and stats each once.
+ */
+export function findCandidates(options: {
+  patterns: readonly string[];
+  rotatedGlobs: readonly string[];
+  baseDir: string;
+  files: readonly TrackedFile[];
+}): Candidates {
+  const { patterns, rotatedGlobs, baseDir, files } = options;
+  const seen = new Set<string>();
+  const held = new Set<string>();
+  const out: Candidate[] = [];
+  const unreadable = new Map<string, string>();
+  const onUnreadable = (path: string, reason: string) => unreadable.set(path, reason);
+  const livePaths = new Set(patterns.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
+  const targets = new Map<string, string>();
+  const noteTarget = (path: string, key: string) => {
+    try {
+      if (lstatSync(path).isSymbolicLink()) targets.set(key, realpathSync(path));
+    } catch {
+      // Repointed or removed since the stat: the next scan looks again.
+    }
+  };
+  const rotated = new Set(rotatedGlobs.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
+  // The files symlinked paths named when last read, wherever they are: a link repointed to the
+  // next file (current -> app-2026.log) leaves lines in the old one that the link no longer shows.
+  const formerTargets = new Map(
+    files.filter((f) => f.target !== undefined && f.ino !== -1).map((f) => [f.target as string, f]),
+  );
+  for (const path of new Set([...livePaths, ...rotated, ...formerTargets.keys()])) {
+    if (SKIPPED.test(path)) continue;
+    let key: string | undefined;
+    try {
+      const stat = statSync(path);
+      key = `${stat.dev}:${stat.ino}`;
+      if (!stat.isFile() || seen.has(key)) continue;
+      // Another file now where a former target was is nothing the globs name.
+      const former = formerTargets.get(path);
+      if (former && !livePaths.has(path) && !rotated.has(path) && key !== `${former.dev}:${former.ino}`)
+        continue;
+      // A file inlet may not open was planned as "moved while looked at", again every scan, and
+      // never read nor mentioned.
+      accessSync(path, constants.R_OK);
+      seen.add(key);
+      if (livePaths.has(path)) noteTarget(path, key);
+      out.push({
+        path,
+        dev: stat.dev,
+        ino: stat.ino,
+        size: stat.size,
+        mtimeMs: stat.mtimeMs,
+        birthtimeMs: stat.birthtimeMs,
+        gz: path.endsWith('.gz'),
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        unreadable.set(path, PERMISSION_DENIED);
+        if (key) held.add(key);
+      }
+      // Otherwise rotated away between the listing and the stat; the next scan sees where it went.
+    }
+  }
+  return {
+    found: out,
+    unreadable: [...unreadable].map(([path, reason]) => ({ path, reason })),
+    held,
+    livePaths,
+    targets,
+  };
+}
+
+/** Which tracked files are still there, for the scan that found `found` and `held`. */
+export interface ThereNow {
+  /** dev:ino of the files found, and of those there that inlet may not read. */
+  present: Set<string>;
+  /** Whether a tracked file is still at its path, or may not be looked up there. */
+  hidden(file: TrackedFile): boolean;
+}
+
+/**
+ * The dev:ino of the files found now, and of those there that inlet may not read; and whether a
+ * tracked file is still at its path, or may not be looked up there (a directory closed to inlet).
+ * A file that may not be read is not gone: it may get lines again once its permissions are back.
+ * A directory that may be entered but not listed (drwx--x--x) hides nothing: a file gone from
+ * its path there is gone.
+ */
+export function thereNow(found: readonly Candidate[], held: ReadonlySet<string>): ThereNow {
+  const present = new Set([...found.map((c) => `${c.dev}:${c.ino}`), ...held]);
+  const hidden = (file: TrackedFile) => {
+    try {
+      const stat = statSync(file.path);
+      return stat.dev === file.dev && stat.ino === file.ino;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'EACCES' || code === 'EPERM';
+    }
+  };
+  return { present, hidden };
+}
