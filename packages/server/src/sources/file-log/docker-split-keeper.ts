@@ -1,5 +1,6 @@
 import { createDockerPartJoiner, type DockerPartJoiner } from './docker-partials.ts';
 import { fileKey as keyOf, type ReadTask, type TrackedFile } from './file-tracker.ts';
+import { createKeptJoiners } from './kept-joiners.ts';
 import type { SplitLine } from './line-splitter.ts';
 
 /**
@@ -32,29 +33,14 @@ export interface DockerSplitKeeper {
 export function createDockerSplitKeeper(maxLineBytes: number): DockerSplitKeeper {
   /** The files whose offset stays at the first part of a line Docker split, waiting for its last part. */
   const splitWaiting = new Set<string>();
-  /**
-   * The Docker joiners whose read ended holding split lines, by dev:ino, with the file as it was then
-   * and how far they read: the next read goes on with one from there. Made anew for each read, a
-   * joiner had the file read again from a split line's first part every poll_ms while its last part
-   * was awaited (the parts so far, up to max_line_bytes, and the lines after them, each time).
-   */
-  const kept = new Map<string, { joiner: DockerPartJoiner; file: TrackedFile; readTo: number }>();
+  /** The joiners whose read ended holding split lines: the next read goes on with one. */
+  const keptJoiners = createKeptJoiners<DockerPartJoiner>();
   return {
-    joinerFor({ file, candidate }) {
-      const before = kept.get(keyOf(file));
-      kept.delete(keyOf(file));
-      // Kept only for the content it read: not emptied, rewritten or moved on from since.
-      if (
-        before &&
-        before.file.offset === file.offset &&
-        before.file.head === file.head &&
-        before.file.headBytes === file.headBytes &&
-        before.file.headAt === file.headAt &&
-        before.file.size <= candidate.size &&
-        before.readTo <= candidate.size
-      )
-        return { docker: before.joiner, from: before.readTo };
-      return { docker: createDockerPartJoiner(maxLineBytes, file.dockerSplits), from: undefined };
+    joinerFor(task) {
+      const kept = keptJoiners.take(task);
+      return kept
+        ? { docker: kept.joiner, from: kept.from }
+        : { docker: createDockerPartJoiner(maxLineBytes, task.file.dockerSplits), from: undefined };
     },
     noteHeld(file, docker) {
       const held = docker.held();
@@ -73,13 +59,11 @@ export function createDockerSplitKeeper(maxLineBytes: number): DockerSplitKeeper
       if (docker.pendingStart() === file.offset) {
         splitWaiting.add(keyOf(file));
         const held = docker.held();
-        if (read && held) kept.set(keyOf(file), { joiner: docker, file: { ...file }, readTo: held.readTo });
+        if (read && held) keptJoiners.keep(file, docker, held.readTo);
       } else splitWaiting.delete(keyOf(file));
     },
     isWaiting: (file) => splitWaiting.has(keyOf(file)),
-    prune(tracked) {
-      for (const key of kept.keys()) if (!tracked.has(key)) kept.delete(key);
-    },
-    clear: () => kept.clear(),
+    prune: (tracked) => keptJoiners.prune(tracked),
+    clear: () => keptJoiners.clear(),
   };
 }

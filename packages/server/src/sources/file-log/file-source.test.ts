@@ -1581,6 +1581,43 @@ describe('file source: multi-line records', () => {
     ).toEqual([['job 3']]);
   });
 
+  it('under follow(), reads the lines of a record still gathering them once, not again every poll', async () => {
+    const { logger, lines } = capturingLogger('debug');
+    const { logs, source, context, query } = await setup(
+      [
+        python({
+          poll_ms: 50,
+          batch_seconds: 0.1,
+          max_line_bytes: 2_000_000,
+          multiline: { max_lines: 2000 },
+        }),
+      ],
+      {},
+      logger,
+    );
+    const path = log(logs, 'app.log');
+    // A logged error with a traceback of 1,000 frames of a kilobyte: 1 MB gathering, its end unknown
+    // until the next record's first line comes (flush_seconds is 600).
+    const frames = Array.from({ length: 1000 }, (_, i) => `  at frame ${i} ${'x'.repeat(1000)}`).join('\n');
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true).trimEnd()}\n${frames}\n`);
+    const follower = source().follow?.(context);
+    for (let i = 0; i < 200 && (await messages(query)).length < 1; i++) await sleep(50);
+    expect(await messages(query)).toEqual(['job 1']);
+    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+    const before = rchar();
+    await scans(lines, 10);
+    // Ten polls read the record's 1 MB ten times over (10 MB) while its next first line was awaited.
+    expect(rchar() - before).toBeLessThan(frames.length / 2);
+    appendFileSync(path, `  at frame last\n${pyRecord(3)}${pyRecord(4)}`);
+    for (let i = 0; i < 200 && (await messages(query)).length < 3; i++) await sleep(50);
+    await follower?.stop();
+    expect(await messages(query)).toEqual([
+      'job 1',
+      `${JOB_2_WITH_TRACE}\n${frames}\n  at frame last`,
+      'job 3',
+    ]);
+  });
+
   it('keeps a record whose lines arrive over several reads whole, across restarts, and never past its start in the checkpoint', async () => {
     const { logs, sync, query, state } = await setup([python({ batch_rows: 1 })]);
     const path = log(logs, 'app.log');

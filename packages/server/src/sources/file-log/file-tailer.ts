@@ -11,6 +11,7 @@ import type { FileOptions } from './file-config.ts';
 import { PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
 import { readHead, readTask } from './file-reader.ts';
 import { HEAD_BYTES, fileKey as keyOf, planReads, type TrackedFile } from './file-tracker.ts';
+import { createKeptJoiners } from './kept-joiners.ts';
 import type { SplitLine } from './line-splitter.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
 import { createLineParser } from './log-line-parser.ts';
@@ -144,6 +145,8 @@ export async function openFileTailer(
   const warnedUnended = new Set<string>();
   const waitingLines = createWaitingLines(options.max_line_bytes);
   const dockerSplits = createDockerSplitKeeper(options.max_line_bytes);
+  /** The record joiners whose read ended inside a record: the next read goes on with one. */
+  const recordJoiners = createKeptJoiners<RecordJoiner>();
 
   /**
    * Back to the committed checkpoint: its files, and the lines they end with that wait for their
@@ -151,6 +154,7 @@ export async function openFileTailer(
    */
   const restore = () => {
     dockerSplits.clear();
+    recordJoiners.clear();
     files = withoutWaiting(committed?.files ?? []);
     waitingLines.restore(committed?.files ?? []);
   };
@@ -437,6 +441,7 @@ export async function openFileTailer(
       const tracked = new Set(files.map((f) => `${f.dev}:${f.ino}`));
       waitingLines.prune(tracked);
       dockerSplits.prune(tracked);
+      recordJoiners.prune(tracked);
       for (const f of files) {
         const target = targets.get(`${f.dev}:${f.ino}`);
         if (target !== undefined) f.target = target;
@@ -464,18 +469,21 @@ export async function openFileTailer(
         if (signal.aborted) break;
         const finishLastLine =
           !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS;
-        // Made for each read: the record a read ends inside is read again next time, from its start.
+        // The one a read ended inside a record with goes on from where it stopped, the record's
+        // lines so far held; a restart reads the record again from its start (the offset).
+        const kept = options.multiline ? recordJoiners.take(task) : undefined;
         const joiner =
           options.multiline &&
-          createRecordJoiner({
-            isFirst: createFirstLineTest(options.multiline),
-            maxLines: options.multiline.max_lines,
-            maxBytes: options.max_line_bytes,
-            skipping: task.file.skipping,
-          });
+          (kept?.joiner ??
+            createRecordJoiner({
+              isFirst: createFirstLineTest(options.multiline),
+              maxLines: options.multiline.max_lines,
+              maxBytes: options.max_line_bytes,
+              skipping: task.file.skipping,
+            }));
         const { docker, from } = joinsDockerParts
           ? dockerSplits.joinerFor(task)
-          : { docker: undefined, from: undefined };
+          : { docker: undefined, from: kept?.from };
         const outcome = await readTask(task, {
           maxLineBytes: options.max_line_bytes,
           from,
@@ -549,7 +557,10 @@ export async function openFileTailer(
         // Past the split line said to wait: a next one that waits so long is said again.
         if (task.file.splitWarned !== undefined && task.file.splitWarned !== task.file.offset)
           delete task.file.splitWarned;
-        keepGathered(task.file, joiner && !last && !task.candidate.gz ? joiner.finish() : undefined);
+        const gathering = joiner && !last && !task.candidate.gz ? joiner.pending() : undefined;
+        keepGathered(task.file, gathering);
+        if (joiner && gathering && outcome.status === 'read' && joiner.pendingStart() === task.file.offset)
+          recordJoiners.keep(task.file, joiner, gathering.end);
         // The line after the record that waits for its newline goes with it, should the file go.
         const { gathered } = task.file;
         if (

@@ -19,6 +19,8 @@ export interface RecordJoiner {
   push(line: SplitLine): JoinedRecord[];
   /** Ends the record being gathered (the file is idle, finished or rotated away), if any. */
   finish(): JoinedRecord | undefined;
+  /** The record being gathered as finish() would end it, left gathering lines. */
+  pending(): JoinedRecord | undefined;
   /** Where the record being gathered starts: a restart must read again from there. */
   pendingStart(): number | undefined;
   /** Whether the lines now read belong to a record already cut off (and are dropped). */
@@ -45,7 +47,7 @@ export function createRecordJoiner(options: JoinOptions): RecordJoiner {
   let skip = options.skipping ?? false;
   let pending: { lines: string[]; bytes: number; start: number; end: number } | undefined;
 
-  const take = (truncated: boolean): JoinedRecord | undefined => {
+  const peek = (truncated: boolean): JoinedRecord | undefined => {
     if (!pending) return undefined;
     // Blank lines between a record and the next one's first line belong to neither.
     let n = pending.lines.length;
@@ -56,6 +58,10 @@ export function createRecordJoiner(options: JoinOptions): RecordJoiner {
       end: pending.end,
       truncated,
     };
+    return record;
+  };
+  const take = (truncated: boolean): JoinedRecord | undefined => {
+    const record = peek(truncated);
     pending = undefined;
     return record;
   };
@@ -102,6 +108,7 @@ export function createRecordJoiner(options: JoinOptions): RecordJoiner {
       return [];
     },
     finish: () => take(false),
+    pending: () => peek(false),
     pendingStart: () => pending?.start,
     skipping: () => skip,
   };
