@@ -13,10 +13,11 @@ import { readHead, readTask } from './file-reader.ts';
 import { HEAD_BYTES, fileKey as keyOf, planReads, type TrackedFile } from './file-tracker.ts';
 import { createKeptJoiners } from './kept-joiners.ts';
 import type { SplitLine } from './line-splitter.ts';
+import { createLogBatch } from './log-batch.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
 import { createLineParser } from './log-line-parser.ts';
 import { logMetrics } from './log-metrics.ts';
-import { createLogRowBuilder, rowJson } from './log-rows.ts';
+import { createLogRowBuilder } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
 import { createFirstLineTest } from './multiline-parsers.ts';
 import { createRecordJoiner, type JoinedRecord, type RecordJoiner } from './record-joiner.ts';
@@ -94,9 +95,6 @@ export async function openFileTailer(
   const table = options.table ?? DEFAULT_TABLE[parser.kind];
   // Left out of queries and merges of the table (partitionFiles), as in lake/events.
   warnLinkedFiles(context, linkedFiles(join(layout.lake, table)));
-  const site = options.site ?? name;
-  const host = options.host ?? null;
-  const rows = createLogRowBuilder({ saltDir: layout.salts });
   const metrics = logMetrics(context.metrics);
   const baseDir = config.baseDir;
   const patterns = typeof options.path === 'string' ? [options.path] : options.path;
@@ -107,38 +105,16 @@ export async function openFileTailer(
           ...patterns.flatMap((p) => [`${p}.*`, `${p}-*`]),
           ...(options.rotated === true ? [] : [options.rotated].flat()),
         ];
-  /** A line's row or why it is refused; `file`: the file a multi-line record was read from. */
-  const toRow = (
-    text: string,
-    truncated = false,
-    file?: TrackedFile,
-  ): { row: string } | { reason: string } => {
-    const now = Date.now();
-    try {
-      if (parser.kind === 'access') {
-        const parsed = parser.parse(text);
-        return parsed.ok ? { row: rowJson(rows.access(parsed.value, name, site, host, now)) } : parsed;
-      }
-      const parsed = parser.parse(text);
-      if (!parsed.ok) return parsed;
-      const fields = truncated ? { ...parsed.value.fields, multiline_truncated: true } : parsed.value.fields;
-      // A record with no time of its own (a trace written as text) has the time of the one before it
-      // in its file, as Fluent Bit keeps a multi-line record's first line's time: at the time it was
-      // read, a backfilled file's panic landed at "now", far from the lines around it.
-      let { tsMs } = parsed.value;
-      if (file && tsMs !== undefined) file.lastTsMs = tsMs;
-      else if (file) tsMs = file.lastTsMs;
-      return { row: rowJson(rows.app({ ...parsed.value, tsMs, fields }, name, now)) };
-    } catch (error) {
-      // inlet's own failure on a line must not stop this source at that line for good: the line is
-      // kept with the reason, like any line inlet cannot read, and the lines after it go on.
-      return { reason: `inlet failed on this line (${(error as Error).message}); please report it` };
-    }
-  };
-
   let firstRun = committed === undefined;
   let files: TrackedFile[] = [];
-  let batch = { base: '', startedAt: 0, rows: [] as string[], rejects: [] as string[] };
+  const batch = createLogBatch({
+    name,
+    source: options,
+    parser,
+    rows: createLogRowBuilder({ saltDir: layout.salts }),
+    logger,
+    batchNumber: () => (committed?.batches ?? 0) + 1,
+  });
   const totals = { rows: 0, rejects: 0 };
   const warned = new Set<string>();
   /** dev:ino@offset of the last lines already said to wait for their newline, in this run. */
@@ -165,29 +141,6 @@ export async function openFileTailer(
   /** dev:ino → the real path, of the files the configured paths name through a symlink now. */
   let targets = new Map<string, string>();
 
-  const startBatch = (file: TrackedFile, offset: number) => {
-    if (batch.rows.length > 0 || batch.rejects.length > 0) return;
-    // Named after the batch number and where it starts: a retry after a crash (same checkpoint)
-    // replaces its own files, and a truncated file starting at 0 again gets new names.
-    batch.base = `${name}-${String((committed?.batches ?? 0) + 1).padStart(8, '0')}-${file.ino}-${offset}`;
-    batch.startedAt = Date.now();
-  };
-
-  const reject = (file: TrackedFile, offset: number, reason: string, raw: string, bytes?: number) => {
-    startBatch(file, offset);
-    batch.rejects.push(
-      JSON.stringify({
-        source: name,
-        file: file.path,
-        offset,
-        reason,
-        raw,
-        ...(bytes === undefined ? {} : { truncated: true, bytes }),
-        rejected_at: new Date().toISOString(),
-      }),
-    );
-  };
-
   const saveCommitted = (batches = committed?.batches ?? 0) => {
     committed = {
       version: 1,
@@ -199,7 +152,7 @@ export async function openFileTailer(
   };
 
   const flush = async () => {
-    if (batch.rows.length === 0 && batch.rejects.length === 0) {
+    if (batch.size() === 0) {
       // Nothing unwritten, so what is in memory is durable: keep new files, finished .gz, pruning.
       if (
         JSON.stringify(files) !== JSON.stringify(withoutWaiting(committed?.files ?? [])) ||
@@ -243,59 +196,11 @@ export async function openFileTailer(
         `log lines rejected; they are kept with the reason in lake/_rejects/${name}`,
       );
     }
-    batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+    batch.clear();
   };
 
-  const tooLong = (bytes: number) =>
-    `line is ${bytes} bytes, longer than max_line_bytes (${options.max_line_bytes}); raw holds its start`;
-  let warnedCut = false;
   /** The files already said to hold bytes that are not UTF-8. */
   const warnedNotUtf8 = new Set<string>();
-
-  /** Adds one multi-line record to the batch, as a row or a reject. */
-  const addRecord = (file: TrackedFile, record: JoinedRecord) => {
-    startBatch(file, record.start);
-    if (record.tooLongBytes !== undefined) {
-      reject(
-        file,
-        record.start,
-        `${tooLong(record.tooLongBytes)}; it is a record's first line, and the record's further lines are dropped`,
-        record.text,
-        record.tooLongBytes,
-      );
-      return;
-    }
-    const result = toRow(record.text, record.truncated, file);
-    if ('row' in result) batch.rows.push(result.row);
-    else
-      reject(
-        file,
-        record.start,
-        record.truncated ? `${result.reason} (the record was cut to its first lines)` : result.reason,
-        record.text,
-      );
-    if (record.truncated && !warnedCut) {
-      warnedCut = true;
-      logger.warn(
-        { source: name, file: file.path, offset: record.start },
-        `a multi-line record grew past multiline.max_lines (${options.multiline?.max_lines}) or max_line_bytes (${options.max_line_bytes}): it is kept cut, with fields.multiline_truncated, and its further lines are dropped. If records are not that long, check that multiline.start matches their first lines only`,
-      );
-    }
-  };
-
-  /** Adds one line to the batch, as a row or a reject (`raw`: its text as read, byte order mark and all). */
-  const addLine = (file: TrackedFile, line: SplitLine, raw = line.text) => {
-    startBatch(file, line.start);
-    if (line.tooLongBytes !== undefined) {
-      reject(file, line.start, tooLong(line.tooLongBytes), line.text, line.tooLongBytes);
-    } else if (line.text.trim() !== '') {
-      // A line of only spaces or tabs holds no record, as an empty one holds none (POST /logs
-      // passes over both): it was rejected as "does not match" or "not valid JSON".
-      const result = toRow(line.text);
-      if ('row' in result) batch.rows.push(result.row);
-      else reject(file, line.start, result.reason, raw);
-    }
-  };
 
   const onLines = async (
     lines: SplitLine[],
@@ -320,7 +225,7 @@ export async function openFileTailer(
           ? { ...split, text: split.text.slice(1) }
           : split;
       if (joiner) {
-        for (const record of joiner.push(line)) addRecord(file, record);
+        for (const record of joiner.push(line)) batch.addRecord(file, record);
         // Never past the start of a record still gathering lines: after a restart it is read again
         // whole, so none of its lines is lost or written twice.
         const offset = joiner.pendingStart() ?? line.end;
@@ -330,16 +235,16 @@ export async function openFileTailer(
         if (joiner.skipping()) file.skipping = true;
         else delete file.skipping;
       } else if (docker) {
-        for (const whole of docker.push(line)) addLine(file, whole);
+        for (const whole of docker.push(line)) batch.addLine(file, whole);
         // Never past the first part of a line Docker split: after a restart it is read again whole,
         // and the other lines read since, written already, are skipped.
         file.offset = docker.pendingStart() ?? line.end;
         dockerSplits.noteHeld(file, docker);
       } else {
-        addLine(file, line, split.text);
+        batch.addLine(file, line, split.text);
         file.offset = line.end;
       }
-      if (batch.rows.length + batch.rejects.length >= options.batch_rows) await flush();
+      if (batch.size() >= options.batch_rows) await flush();
     }
   };
 
@@ -384,7 +289,7 @@ export async function openFileTailer(
         file.unended = { ...unended, missedScans: unended.missedScans + 1 };
         if (rotatedGlobs.length > 0 && file.unended.missedScans < 2) continue;
         const line = heldLine(options.max_line_bytes, { ...unended, start: file.offset });
-        if (line) addLine(file, line);
+        if (line) batch.addLine(file, line);
         file.offset = unended.readTo;
         delete file.unended;
         continue;
@@ -402,15 +307,20 @@ export async function openFileTailer(
       const isFirst = options.multiline && createFirstLineTest(options.multiline);
       // A line that does not start a record is the record's last, as its newline would have made it.
       if (line && tail && line.tooLongBytes === undefined && isFirst && !isFirst(line.text))
-        addRecord(file, {
+        batch.addRecord(file, {
           text: `${gathered.text}\n${line.text}`,
           start: file.offset,
           end: tail.readTo,
           truncated: false,
         });
       else {
-        addRecord(file, { text: gathered.text, start: file.offset, end: gathered.end, truncated: false });
-        if (line && tail) addLine(file, line);
+        batch.addRecord(file, {
+          text: gathered.text,
+          start: file.offset,
+          end: gathered.end,
+          truncated: false,
+        });
+        if (line && tail) batch.addLine(file, line);
       }
       file.offset = tail ? tail.readTo : gathered.end;
       delete file.gathered;
@@ -546,12 +456,13 @@ export async function openFileTailer(
             ? joiner.finish()
             : undefined;
         if (last) {
-          addRecord(task.file, last);
+          batch.addRecord(task.file, last);
           task.file.offset = last.end;
           delete task.file.gathered;
         }
         // The parts of a line Docker split at the end of a file no more is written to stand on their own.
-        if (docker && (task.candidate.gz || finishLastLine)) dockerSplits.finish(task.file, docker, addLine);
+        if (docker && (task.candidate.gz || finishLastLine))
+          dockerSplits.finish(task.file, docker, batch.addLine);
         // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
         if (docker) dockerSplits.afterRead(task.file, docker, outcome.status === 'read');
         // Past the split line said to wait: a next one that waits so long is said again.
@@ -573,7 +484,12 @@ export async function openFileTailer(
           task.file.gathered = { ...gathered, tail: { start, head: head.toString('base64'), bytes, readTo } };
         }
         if (outcome.status === 'corrupt' && settled) {
-          reject(task.file, task.file.offset, `gzip data ends early or is corrupt: ${outcome.message}`, '');
+          batch.reject(
+            task.file,
+            task.file.offset,
+            `gzip data ends early or is corrupt: ${outcome.message}`,
+            '',
+          );
           task.file.done = true;
         }
       }
@@ -581,10 +497,10 @@ export async function openFileTailer(
     },
     flush,
     batchAgeMs() {
-      return batch.rows.length + batch.rejects.length === 0 ? 0 : Date.now() - batch.startedAt;
+      return batch.ageMs();
     },
     reset() {
-      batch = { base: '', startedAt: 0, rows: [], rejects: [] };
+      batch.clear();
       // Back to the last checkpoint saved whole before anything else can fail: left where they
       // were, the files' offsets would stay past the lines of the batch just dropped, for good.
       restore();
@@ -606,7 +522,7 @@ export async function openFileTailer(
       // with the offsets it holds, so that the next start (or inlet sync) reads only what is added
       // to them. Saved here rather than every poll_ms a line grows. Only with nothing unwritten:
       // otherwise the checkpoint's offsets are behind the lines read.
-      if (committed && batch.rows.length === 0 && batch.rejects.length === 0) {
+      if (committed && batch.size() === 0) {
         const next = waitingLines.withWaiting(withoutWaiting(committed.files));
         if (JSON.stringify(next) !== JSON.stringify(committed.files)) {
           committed = { ...committed, files: next };
