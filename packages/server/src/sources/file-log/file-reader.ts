@@ -34,14 +34,15 @@ export interface ReadOptions {
   partials?: Map<string, PartialLine>;
   /**
    * Where a plain file's read goes on instead of its offset: the lines between were read already
-   * and are held by whoever takes them (a Docker joiner awaiting a split line's last part).
+   * and are held by whoever takes them (a Docker joiner awaiting a split line's last part, a record
+   * joiner gathering a record's lines); a line kept in `partials` from there goes on too.
    */
   from?: number;
 }
 
 /** A plain file's last line as far as it was read, before its newline came. */
 export interface PartialLine {
-  /** Where the line starts: the file's offset, as nothing before it is left to read. */
+  /** Where the line starts: the file's offset, or where the lines held before it (ReadOptions.from) end. */
   start: number;
   /** Bytes read so far: the next read starts here. */
   readTo: number;
@@ -118,9 +119,8 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
   const kept = options.partials?.get(key);
   options.partials?.delete(key);
   const resume =
-    options.from === undefined &&
     kept !== undefined &&
-    kept.start === file.offset &&
+    kept.start === (options.from ?? file.offset) &&
     kept.readTo <= candidate.size &&
     kept.head === file.head &&
     kept.headBytes === file.headBytes &&
@@ -148,10 +148,11 @@ async function readPlain(handle: FileHandle, task: ReadTask, options: ReadOption
   }
   const last = options.finishLastLine && position === candidate.size ? splitter.finish(position) : undefined;
   if (last) await options.onLines([last], file);
-  // Kept only when everything before the line is consumed: a multi-line record still gathering
-  // lines is read again from its start, its lines with it.
+  // Kept whatever holds the lines before it (a multi-line record still gathering lines, a split
+  // line's parts): a read from where those end goes on with it, one from the offset only when the
+  // line starts there. Kept only then, it was read again every poll_ms while they waited.
   const start = splitter.pendingStart();
-  if (options.partials && start !== undefined && start === file.offset)
+  if (options.partials && start !== undefined)
     options.partials.set(key, {
       start,
       readTo: position,

@@ -1327,6 +1327,55 @@ describe('file source: sync', () => {
     ).toEqual([[1_000_000]]);
   });
 
+  it('under follow(), reads a line still being written after a split line waiting for its last part once, not again every poll', async () => {
+    const { logger, lines } = capturingLogger('debug');
+    const { logs, source, context, query } = await setup(
+      [
+        {
+          name: 'app',
+          type: 'file',
+          path: 'app-json.log',
+          format: 'json_lines',
+          poll_ms: 50,
+          batch_seconds: 0.1,
+          max_line_bytes: 2_000_000,
+        },
+      ],
+      {},
+      logger,
+    );
+    const path = log(logs, 'app-json.log');
+    const time = new Date().toISOString();
+    const docker = (text: string, stream = 'stdout') => `${JSON.stringify({ log: text, stream, time })}\n`;
+    const big = JSON.stringify({ msg: 'big', payload: 'x'.repeat(20_000) });
+    const parts = [big.slice(0, 16_384), big.slice(16_384)];
+    // A split line's first part, then a line of another stream of 1 MB still being written (no newline yet).
+    const slow = docker(`${JSON.stringify({ msg: 'slow', payload: 'y'.repeat(1_000_000) })}\n`, 'stderr');
+    writeFileSync(path, `${docker('{"msg":"before"}\n')}${docker(parts[0] as string)}${slow.slice(0, -100)}`);
+    const messages = async () =>
+      (await query('SELECT message FROM app_logs ORDER BY message').catch(() => [])).map((r) => r[0]);
+    const follower = source().follow?.(context);
+    for (let i = 0; i < 200 && (await messages()).length < 1; i++) await sleep(50);
+    expect(await messages()).toEqual(['before']);
+    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+    const before = rchar();
+    await scans(lines, 10);
+    // Ten polls read the line being written ten times over (10 MB) while the split line waited.
+    expect(rchar() - before).toBeLessThan(slow.length / 2);
+    appendFileSync(path, `${slow.slice(-100)}${docker(`${parts[1]}\n`)}${docker('{"msg":"after"}\n')}`);
+    for (let i = 0; i < 200 && (await messages()).length < 4; i++) await sleep(50);
+    await follower?.stop();
+    expect(await messages()).toEqual(['after', 'before', 'big', 'slow']);
+    expect(
+      await query(
+        "SELECT message, length(json_extract_string(fields, '$.payload'))::INTEGER FROM app_logs WHERE message IN ('big', 'slow') ORDER BY message",
+      ),
+    ).toEqual([
+      ['big', 20_000],
+      ['slow', 1_000_000],
+    ]);
+  });
+
   it('reads again the lines of a batch it could not write, even when undoing the batch fails too', async () => {
     const { logger, lines } = capturingLogger();
     const { logs, source, context, counts, layout, expectEachOnce } = await setup(
@@ -1616,6 +1665,31 @@ describe('file source: multi-line records', () => {
       `${JOB_2_WITH_TRACE}\n${frames}\n  at frame last`,
       'job 3',
     ]);
+  });
+
+  it('under follow(), reads a line still being written after a record still gathering lines once, not again every poll', async () => {
+    const { logger, lines } = capturingLogger('debug');
+    const { logs, source, context, query } = await setup(
+      [python({ poll_ms: 50, batch_seconds: 0.1, max_line_bytes: 2_000_000 })],
+      {},
+      logger,
+    );
+    const path = log(logs, 'app.log');
+    // Job 2's traceback gathering lines (flush_seconds is 600), then a frame of 1 MB still being written.
+    const frame = `  at frame ${'x'.repeat(1_000_000)}`;
+    writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}${frame.slice(0, -100)}`);
+    const follower = source().follow?.(context);
+    for (let i = 0; i < 200 && (await messages(query)).length < 1; i++) await sleep(50);
+    expect(await messages(query)).toEqual(['job 1']);
+    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+    const before = rchar();
+    await scans(lines, 10);
+    // Ten polls read the line being written ten times over (10 MB) while the record gathered lines.
+    expect(rchar() - before).toBeLessThan(frame.length / 2);
+    appendFileSync(path, `${frame.slice(-100)}\n${pyRecord(3)}${pyRecord(4)}`);
+    for (let i = 0; i < 200 && (await messages(query)).length < 3; i++) await sleep(50);
+    await follower?.stop();
+    expect(await messages(query)).toEqual(['job 1', `${JOB_2_WITH_TRACE}\n${frame}`, 'job 3']);
   });
 
   it('keeps a record whose lines arrive over several reads whole, across restarts, and never past its start in the checkpoint', async () => {
