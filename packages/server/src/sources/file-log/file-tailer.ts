@@ -3,16 +3,13 @@ import { linkedFiles } from '../../lake/index.ts';
 import { warnLinkedFiles } from '../lake-links.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
-import type { DockerPartJoiner } from './docker-partials.ts';
 import { createDockerSplitKeeper } from './docker-split-keeper.ts';
 import { findCandidates, type ThereNow, thereNow, type Unreadable } from './file-candidates.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
 import type { FileOptions } from './file-config.ts';
 import { PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
-import { readHead, readTask } from './file-reader.ts';
+import { readHead } from './file-reader.ts';
 import { HEAD_BYTES, fileKey as keyOf, planReads, type TrackedFile } from './file-tracker.ts';
-import { createKeptJoiners } from './kept-joiners.ts';
-import type { SplitLine } from './line-splitter.ts';
 import { createLogBatch } from './log-batch.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
 import { createLineParser } from './log-line-parser.ts';
@@ -20,7 +17,7 @@ import { logMetrics } from './log-metrics.ts';
 import { createLogRowBuilder } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
 import { createFirstLineTest } from './multiline-parsers.ts';
-import { createRecordJoiner, type JoinedRecord, type RecordJoiner } from './record-joiner.ts';
+import { createTaskReader } from './task-reader.ts';
 import { createWaitingLines, heldLine, withoutWaiting } from './waiting-lines.ts';
 
 export type TailerContext = Pick<
@@ -52,11 +49,6 @@ export interface FileTailer {
   close(): Promise<void>;
 }
 
-// A .gz this young that ends early is probably still being written by logrotate.
-const GZIP_SETTLE_MS = 120_000;
-// A rotated file untouched this long gets no more bytes: a last line without its newline is whole.
-const ROTATED_SETTLE_MS = 120_000;
-
 /** A tracked file in a debug line: name, inode and offset. */
 const describe = (f: TrackedFile) => `${basename(f.path)}#${f.ino}@${f.offset}`;
 
@@ -70,7 +62,7 @@ export async function openFileTailer(
   options: FileOptions,
   context: TailerContext,
 ): Promise<FileTailer> {
-  const { config, layout, state, logger, signal } = context;
+  const { config, layout, state, logger } = context;
   const lock = acquireSourceLock(join(layout.state, 'locks', `source-${name}.lock`), name, 'read');
   const writer = await createLogLakeWriter({
     layout,
@@ -89,9 +81,6 @@ export async function openFileTailer(
       firstField = shown;
     },
   });
-  // The formats that read a Docker json-file line (json_lines, the access formats) read a line
-  // Docker split as one; multiline records are joined from the lines as they are.
-  const joinsDockerParts = !options.multiline && options.format !== 'regex';
   const table = options.table ?? DEFAULT_TABLE[parser.kind];
   // Left out of queries and merges of the table (partitionFiles), as in lake/events.
   warnLinkedFiles(context, linkedFiles(join(layout.lake, table)));
@@ -117,12 +106,20 @@ export async function openFileTailer(
   });
   const totals = { rows: 0, rejects: 0 };
   const warned = new Set<string>();
-  /** dev:ino@offset of the last lines already said to wait for their newline, in this run. */
-  const warnedUnended = new Set<string>();
   const waitingLines = createWaitingLines(options.max_line_bytes);
   const dockerSplits = createDockerSplitKeeper(options.max_line_bytes);
-  /** The record joiners whose read ended inside a record: the next read goes on with one. */
-  const recordJoiners = createKeptJoiners<RecordJoiner>();
+  const reader = createTaskReader({
+    name,
+    source: options,
+    parser,
+    batch,
+    // Called once a batch is full, long after flush is defined below.
+    flush: () => flush(),
+    waitingLines,
+    dockerSplits,
+    warned,
+    context,
+  });
 
   /**
    * Back to the committed checkpoint: its files, and the lines they end with that wait for their
@@ -130,12 +127,11 @@ export async function openFileTailer(
    */
   const restore = () => {
     dockerSplits.clear();
-    recordJoiners.clear();
+    reader.clear();
     files = withoutWaiting(committed?.files ?? []);
     waitingLines.restore(committed?.files ?? []);
   };
   restore();
-  let linesRead = 0;
   /** The files the configured paths name now, as opposed to rotated files next to them. */
   let livePaths = new Set<string>();
   /** dev:ino → the real path, of the files the configured paths name through a symlink now. */
@@ -199,55 +195,6 @@ export async function openFileTailer(
     batch.clear();
   };
 
-  /** The files already said to hold bytes that are not UTF-8. */
-  const warnedNotUtf8 = new Set<string>();
-
-  const onLines = async (
-    lines: SplitLine[],
-    file: TrackedFile,
-    joiner?: RecordJoiner,
-    docker?: DockerPartJoiner,
-  ) => {
-    linesRead += lines.length;
-    if (parser.kind === 'access') parser.observe?.(lines);
-    for (const split of lines) {
-      if (split.notUtf8 && !warnedNotUtf8.has(file.path)) {
-        // Stored changed: said once a file (a run), with where the first such line starts.
-        warnedNotUtf8.add(file.path);
-        logger.warn(
-          { source: name, path: file.path, offset: split.start },
-          'a log line holds bytes that are not UTF-8 (a file written in another encoding, such as Latin-1, or binary data): each is stored as U+FFFD (�); have the program write its log in UTF-8',
-        );
-      }
-      // A byte order mark some editors and Windows tools put at the start of a file.
-      const line =
-        split.start === 0 && split.text.charCodeAt(0) === 0xfeff
-          ? { ...split, text: split.text.slice(1) }
-          : split;
-      if (joiner) {
-        for (const record of joiner.push(line)) batch.addRecord(file, record);
-        // Never past the start of a record still gathering lines: after a restart it is read again
-        // whole, so none of its lines is lost or written twice.
-        const offset = joiner.pendingStart() ?? line.end;
-        // The lines kept for the record that started at the old offset belong to one now written.
-        if (offset !== file.offset) delete file.gathered;
-        file.offset = offset;
-        if (joiner.skipping()) file.skipping = true;
-        else delete file.skipping;
-      } else if (docker) {
-        for (const whole of docker.push(line)) batch.addLine(file, whole);
-        // Never past the first part of a line Docker split: after a restart it is read again whole,
-        // and the other lines read since, written already, are skipped.
-        file.offset = docker.pendingStart() ?? line.end;
-        dockerSplits.noteHeld(file, docker);
-      } else {
-        batch.addLine(file, line, split.text);
-        file.offset = line.end;
-      }
-      if (batch.size() >= options.batch_rows) await flush();
-    }
-  };
-
   /**
    * Warns when a path now names another file and the file it named is nowhere the globs look, not
    * even as a copy or .gz (and none is still being written): it was rotated somewhere the `rotated`
@@ -267,12 +214,6 @@ export async function openFileTailer(
           : 'a log file was rotated where the rotated patterns do not look (or deleted): the lines written to it after inlet last read it are not read; if logrotate moves it elsewhere (olddir), set rotated to a glob of where the rotated files go, such as /var/log/app/archive/app.log.*',
       );
     }
-  };
-
-  /** Remembers the record a read ended inside; a read stopped early keeps what was known of it. */
-  const keepGathered = (file: TrackedFile, record: JoinedRecord | undefined) => {
-    if (record && record.end >= (file.gathered?.end ?? 0))
-      file.gathered = { text: record.text, end: record.end, missedScans: 0 };
   };
 
   /**
@@ -351,7 +292,7 @@ export async function openFileTailer(
       const tracked = new Set(files.map((f) => `${f.dev}:${f.ino}`));
       waitingLines.prune(tracked);
       dockerSplits.prune(tracked);
-      recordJoiners.prune(tracked);
+      reader.prune(tracked);
       for (const f of files) {
         const target = targets.get(`${f.dev}:${f.ino}`);
         if (target !== undefined) f.target = target;
@@ -371,128 +312,7 @@ export async function openFileTailer(
       // Pinned at once: a restart before the first batch must not start at the (later) end again.
       if (firstRun && !options.backfill) saveCommitted();
       firstRun = false;
-      let total = 0;
-      for (const { candidate, file } of plan.tasks)
-        total += candidate.gz ? candidate.size : candidate.size - file.offset;
-      let done = 0;
-      for (const task of plan.tasks) {
-        if (signal.aborted) break;
-        const finishLastLine =
-          !livePaths.has(task.candidate.path) && Date.now() - task.candidate.mtimeMs > ROTATED_SETTLE_MS;
-        // The one a read ended inside a record with goes on from where it stopped, the record's
-        // lines so far held; a restart reads the record again from its start (the offset).
-        const kept = options.multiline ? recordJoiners.take(task) : undefined;
-        const joiner =
-          options.multiline &&
-          (kept?.joiner ??
-            createRecordJoiner({
-              isFirst: createFirstLineTest(options.multiline),
-              maxLines: options.multiline.max_lines,
-              maxBytes: options.max_line_bytes,
-              skipping: task.file.skipping,
-            }));
-        const { docker, from } = joinsDockerParts
-          ? dockerSplits.joinerFor(task)
-          : { docker: undefined, from: kept?.from };
-        const outcome = await readTask(task, {
-          maxLineBytes: options.max_line_bytes,
-          from,
-          finishLastLine,
-          signal,
-          partials: waitingLines.partials,
-          onLines: (lines, file) => onLines(lines, file, joiner, docker),
-          onBytes: (bytes) => {
-            done += bytes;
-            // Lines are what a user counts; their total is estimated from the bytes still to read.
-            if (linesRead > 0)
-              context.onProgress?.(linesRead, Math.max(linesRead, Math.round((linesRead * total) / done)));
-          },
-        });
-        if (outcome.status === 'unreadable' && !warned.has(task.candidate.path)) {
-          warned.add(task.candidate.path);
-          logger.warn(
-            { source: name, path: task.candidate.path, err: outcome.message },
-            'cannot read a log file',
-          );
-        }
-        const settled = Date.now() - task.candidate.mtimeMs > GZIP_SETTLE_MS;
-        const { file, candidate } = task;
-        // A path's own file is never taken as complete (its writer may go on with the line), so a
-        // line that never gets its newline waits for good: said once, as inlet sync counts it; once
-        // across restarts and runs of inlet sync too, as the checkpoint keeps the line (`kept`).
-        if (
-          outcome.status === 'read' &&
-          !options.multiline &&
-          !candidate.gz &&
-          !finishLastLine &&
-          file.offset < candidate.size &&
-          Date.now() - candidate.mtimeMs > ROTATED_SETTLE_MS
-        ) {
-          const kept = waitingLines.partials.get(keyOf(file));
-          const key = `${keyOf(file)}@${file.offset}`;
-          const split = docker?.pendingStart() === file.offset;
-          if (!kept?.warned && file.splitWarned !== file.offset && !warnedUnended.has(key)) {
-            warnedUnended.add(key);
-            if (kept?.start === file.offset) kept.warned = true;
-            if (split) file.splitWarned = file.offset;
-            const minutes = ROTATED_SETTLE_MS / 60_000;
-            logger.warn(
-              { source: name, path: candidate.path, offset: file.offset },
-              split
-                ? `a Docker json-file log ends with the parts of a line Docker split (a line over 16 KiB) whose last part has not come for ${minutes} minutes: inlet joins a split line once its last part, the record whose log ends in a line break, is written, so this one waits for it`
-                : `a log file ends with a line that has had no newline for ${minutes} minutes: inlet reads a line once its newline is written, so this one waits; if nothing will write it (a file exported or copied without a newline at its end), add it (echo >> file)`,
-            );
-          }
-        }
-        // The last record of a file ends when no more lines can come (a .gz, a rotated file at rest)
-        // or none came for flush_seconds; otherwise it waits, and the checkpoint with it.
-        const last =
-          joiner &&
-          ((outcome.status === 'read' &&
-            (task.candidate.gz ||
-              finishLastLine ||
-              Date.now() - task.candidate.mtimeMs >= (options.multiline?.flush_seconds ?? 0) * 1000)) ||
-            (outcome.status === 'corrupt' && settled))
-            ? joiner.finish()
-            : undefined;
-        if (last) {
-          batch.addRecord(task.file, last);
-          task.file.offset = last.end;
-          delete task.file.gathered;
-        }
-        // The parts of a line Docker split at the end of a file no more is written to stand on their own.
-        if (docker && (task.candidate.gz || finishLastLine))
-          dockerSplits.finish(task.file, docker, batch.addLine);
-        // What the file's offset waits at, for inlet sync to say: a split line's last part, not a newline.
-        if (docker) dockerSplits.afterRead(task.file, docker, outcome.status === 'read');
-        // Past the split line said to wait: a next one that waits so long is said again.
-        if (task.file.splitWarned !== undefined && task.file.splitWarned !== task.file.offset)
-          delete task.file.splitWarned;
-        const gathering = joiner && !last && !task.candidate.gz ? joiner.pending() : undefined;
-        keepGathered(task.file, gathering);
-        if (joiner && gathering && outcome.status === 'read' && joiner.pendingStart() === task.file.offset)
-          recordJoiners.keep(task.file, joiner, gathering.end);
-        // The line after the record that waits for its newline goes with it, should the file go.
-        const { gathered } = task.file;
-        if (
-          gathered &&
-          outcome.status === 'read' &&
-          outcome.unended &&
-          outcome.unended.start >= gathered.end
-        ) {
-          const { start, head, bytes, readTo } = outcome.unended;
-          task.file.gathered = { ...gathered, tail: { start, head: head.toString('base64'), bytes, readTo } };
-        }
-        if (outcome.status === 'corrupt' && settled) {
-          batch.reject(
-            task.file,
-            task.file.offset,
-            `gzip data ends early or is corrupt: ${outcome.message}`,
-            '',
-          );
-          task.file.done = true;
-        }
-      }
+      await reader.readAll(plan.tasks, livePaths);
       return { found: found.length, unreadable };
     },
     flush,
