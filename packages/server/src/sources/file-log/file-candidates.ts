@@ -1,5 +1,5 @@
 import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
-import { globFiles, PERMISSION_DENIED } from './file-glob.ts';
+import { globFiles, isPassedOver, PERMISSION_DENIED } from './file-glob.ts';
 import type { Candidate, TrackedFile } from './file-tracker.ts';
 
 /** A file or directory the globs lead to that inlet may not read, and why. */
@@ -21,9 +21,6 @@ export interface Candidates {
   /** dev:ino → the real path, of the files the configured paths name through a symlink now. */
   targets: Map<string, string>;
 }
-
-// Compressed files other than gzip would only fill the rejects with binary.
-const SKIPPED = /\.(bz2|xz|zst|lz4|zip|7z|tmp|swp)$/;
 
 /**
  * Lists the files a file source's configured paths (`patterns`) and rotated globs match now, with
@@ -57,7 +54,7 @@ export function findCandidates(options: {
     files.filter((f) => f.target !== undefined && f.ino !== -1).map((f) => [f.target as string, f]),
   );
   for (const path of new Set([...livePaths, ...rotated, ...formerTargets.keys()])) {
-    if (SKIPPED.test(path)) continue;
+    if (isPassedOver(path)) continue;
     let key: string | undefined;
     try {
       const stat = statSync(path);

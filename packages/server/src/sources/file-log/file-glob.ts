@@ -59,18 +59,40 @@ const isFile = (path: string, onUnreadable?: OnUnreadable): boolean => {
   }
 };
 
+// Compressed files other than gzip would only fill the rejects with binary; .tmp and .swp files
+// are a program's or an editor's work in progress.
+const PASSED_OVER = /\.(bz2|xz|zst|lz4|zip|7z|tmp|swp)$/;
+
+/** Whether a file a source's globs match is passed over: compressed other than with gzip, or temporary. */
+export const isPassedOver = (path: string) => PASSED_OVER.test(path);
+
+/** Why inlet does not read a file it passes over, and what to do. */
+const passedOverWhy = (path: string): string => {
+  const ext = PASSED_OVER.exec(path)?.[1];
+  return ext === 'tmp' || ext === 'swp'
+    ? `${path} ends in .${ext}, which inlet passes over as a temporary file (a program's or an editor's); name the file the program logs to, or give this one another name`
+    : `${path} is a .${ext} file, which inlet does not read (of compressed files, it reads .gz); decompress it, or have logrotate compress with gzip, its default`;
+};
+
 /**
- * Why a path names no file, when that can be told: it names a directory, or starts with a `~` that
- * no shell expanded (inlet.yaml is read by no shell). Undefined otherwise.
+ * Why a path names no file, when that can be told: it names a directory, or only files inlet
+ * passes over (a .bz2, a .tmp), or starts with a `~` that no shell expanded (inlet.yaml is read by
+ * no shell). Undefined otherwise.
  */
 export function whyNoFile(pattern: string, baseDir: string): string | undefined {
   if (pattern === '~' || pattern.startsWith('~/'))
     return `${pattern} starts with ~, which inlet does not expand; write the whole path (or \${HOME}/…)`;
-  if (hasMagic(pattern)) return undefined;
   const absolute = resolve(baseDir, pattern);
+  if (hasMagic(pattern)) {
+    // Asked when no file was found: the files the glob matches, if any, were all passed over.
+    const [passed] = globFiles(pattern, baseDir).filter(isPassedOver);
+    return passed && `${absolute} matches only files inlet does not read: ${passedOverWhy(passed)}`;
+  }
   try {
-    if (statSync(absolute).isDirectory())
+    const stat = statSync(absolute);
+    if (stat.isDirectory())
       return `${absolute} is a directory; name the files in it, such as ${join(absolute, '*.log')}`;
+    if (stat.isFile() && isPassedOver(absolute)) return passedOverWhy(absolute);
   } catch {
     // Not there (or not to be looked at, which the caller tells apart): nothing more to say.
   }

@@ -1150,6 +1150,35 @@ describe('file source: sync', () => {
     });
   });
 
+  it('says that the files a path names are passed over (compressed other than with gzip, or temporary), not that nothing is there', async () => {
+    // "nothing is at logs/app.log.bz2; check the path and that the files exist" named a file that was there.
+    const { logs, source, context } = await setup([
+      webAccessLog({ name: 'bz2', path: 'access.log.1.bz2' }),
+      webAccessLog({ name: 'xz', path: 'archive/*.log.xz' }),
+      webAccessLog({ name: 'tmp', path: 'access.log.tmp' }),
+    ]);
+    writeFileSync(log(logs, 'access.log.1.bz2'), 'BZh9');
+    mkdirSync(log(logs, 'archive'));
+    writeFileSync(log(logs, 'archive/access.log.xz'), '\xfd7zXZ');
+    writeFileSync(log(logs, 'access.log.tmp'), access(0, 1));
+    await expect(source('bz2').sync(context)).rejects.toMatchObject({
+      code: 'SOURCE_FILE_NOT_FOUND',
+      message: `No file matches sources "bz2" path "${log(logs, 'access.log.1.bz2')}"; ${log(logs, 'access.log.1.bz2')} is a .bz2 file, which inlet does not read (of compressed files, it reads .gz); decompress it, or have logrotate compress with gzip, its default.`,
+    });
+    await expect(source('xz').sync(context)).rejects.toMatchObject({
+      code: 'SOURCE_FILE_NOT_FOUND',
+      message: expect.stringContaining(
+        `${log(logs, 'archive/*.log.xz')} matches only files inlet does not read: ${log(logs, 'archive/access.log.xz')} is a .xz file`,
+      ),
+    });
+    await expect(source('tmp').sync(context)).rejects.toMatchObject({
+      code: 'SOURCE_FILE_NOT_FOUND',
+      message: expect.stringContaining(
+        `${log(logs, 'access.log.tmp')} ends in .tmp, which inlet passes over as a temporary file (a program's or an editor's); name the file the program logs to`,
+      ),
+    });
+  });
+
   it('names where it looked for a relative path that matches nothing', async () => {
     // The message said only that relative paths start at the directory of inlet.yaml, not which
     // directory that is, as a csv source's message does.
