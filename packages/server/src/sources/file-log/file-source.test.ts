@@ -127,6 +127,9 @@ async function scans(lines: Array<{ msg: string }>, count: number): Promise<void
   expect(planned()).toBeGreaterThanOrEqual(until);
 }
 
+/** Bytes this process has read from files so far (/proc/self/io rchar): what polls read again shows in it. */
+const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+
 /** Waits until following has failed this many times (and will retry from its checkpoint). */
 async function failures(lines: Array<{ msg: string }>, count: number): Promise<void> {
   const failed = () => lines.filter((l) => l.msg.startsWith('reading log files failed')).length;
@@ -189,6 +192,34 @@ async function setup(
 }
 
 const log = (logs: string, name: string) => join(logs, name);
+
+/**
+ * A json_lines source on a Docker json-file log, app-json.log (poll_ms 50, lines up to 2 MB),
+ * logging at debug; `docker` writes a record of the log's, `messages` the rows' messages.
+ */
+async function dockerLogSource() {
+  const { logger, lines } = capturingLogger('debug');
+  const { logs, source, context, query } = await setup(
+    [
+      {
+        name: 'app',
+        type: 'file',
+        path: 'app-json.log',
+        format: 'json_lines',
+        poll_ms: 50,
+        batch_seconds: 0.1,
+        max_line_bytes: 2_000_000,
+      },
+    ],
+    {},
+    logger,
+  );
+  const time = new Date().toISOString();
+  const docker = (text: string, stream = 'stdout') => `${JSON.stringify({ log: text, stream, time })}\n`;
+  const messages = async () =>
+    (await query('SELECT message FROM app_logs ORDER BY message').catch(() => [])).map((r) => r[0]);
+  return { lines, source, context, query, path: log(logs, 'app-json.log'), docker, messages };
+}
 
 describe('file source: sync', () => {
   it('reads nginx lines into access_logs with enrichment and no raw IP anywhere on disk', async () => {
@@ -1303,25 +1334,7 @@ describe('file source: sync', () => {
   });
 
   it('under follow(), reads the parts of a split line waiting for its last part once, not again every poll', async () => {
-    const { logger, lines } = capturingLogger('debug');
-    const { logs, source, context, query } = await setup(
-      [
-        {
-          name: 'app',
-          type: 'file',
-          path: 'app-json.log',
-          format: 'json_lines',
-          poll_ms: 50,
-          batch_seconds: 0.1,
-          max_line_bytes: 2_000_000,
-        },
-      ],
-      {},
-      logger,
-    );
-    const path = log(logs, 'app-json.log');
-    const time = new Date().toISOString();
-    const docker = (text: string, stream = 'stdout') => `${JSON.stringify({ log: text, stream, time })}\n`;
+    const { lines, source, context, query, path, docker, messages } = await dockerLogSource();
     const big = JSON.stringify({ msg: 'big', payload: 'x'.repeat(1_000_000) });
     // Parts of 16 KiB as Docker writes them, all but the last without the line break.
     const parts = big.match(/[\s\S]{1,16384}/g) ?? [];
@@ -1332,15 +1345,12 @@ describe('file source: sync', () => {
         .map((p) => docker(p))
         .join('')}`,
     );
-    const messages = async () =>
-      (await query('SELECT message FROM app_logs ORDER BY message').catch(() => [])).map((r) => r[0]);
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await messages()).length < 1; i++) await sleep(50);
     expect(await messages()).toEqual(['before']);
     // Another stream's line after the split one is written at once; what the parts held is not read again.
     appendFileSync(path, docker('{"msg":"meanwhile"}\n', 'stderr'));
     for (let i = 0; i < 200 && (await messages()).length < 2; i++) await sleep(50);
-    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
     const before = rchar();
     await scans(lines, 10);
     // Ten polls read the 1 MB of parts ten times over (10 MB) while their last part was awaited.
@@ -1357,36 +1367,15 @@ describe('file source: sync', () => {
   });
 
   it('under follow(), reads a line still being written after a split line waiting for its last part once, not again every poll', async () => {
-    const { logger, lines } = capturingLogger('debug');
-    const { logs, source, context, query } = await setup(
-      [
-        {
-          name: 'app',
-          type: 'file',
-          path: 'app-json.log',
-          format: 'json_lines',
-          poll_ms: 50,
-          batch_seconds: 0.1,
-          max_line_bytes: 2_000_000,
-        },
-      ],
-      {},
-      logger,
-    );
-    const path = log(logs, 'app-json.log');
-    const time = new Date().toISOString();
-    const docker = (text: string, stream = 'stdout') => `${JSON.stringify({ log: text, stream, time })}\n`;
+    const { lines, source, context, query, path, docker, messages } = await dockerLogSource();
     const big = JSON.stringify({ msg: 'big', payload: 'x'.repeat(20_000) });
     const parts = [big.slice(0, 16_384), big.slice(16_384)];
     // A split line's first part, then a line of another stream of 1 MB still being written (no newline yet).
     const slow = docker(`${JSON.stringify({ msg: 'slow', payload: 'y'.repeat(1_000_000) })}\n`, 'stderr');
     writeFileSync(path, `${docker('{"msg":"before"}\n')}${docker(parts[0] as string)}${slow.slice(0, -100)}`);
-    const messages = async () =>
-      (await query('SELECT message FROM app_logs ORDER BY message').catch(() => [])).map((r) => r[0]);
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await messages()).length < 1; i++) await sleep(50);
     expect(await messages()).toEqual(['before']);
-    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
     const before = rchar();
     await scans(lines, 10);
     // Ten polls read the line being written ten times over (10 MB) while the split line waited.
@@ -1681,7 +1670,6 @@ describe('file source: multi-line records', () => {
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await messages(query)).length < 1; i++) await sleep(50);
     expect(await messages(query)).toEqual(['job 1']);
-    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
     const before = rchar();
     await scans(lines, 10);
     // Ten polls read the record's 1 MB ten times over (10 MB) while its next first line was awaited.
@@ -1710,7 +1698,6 @@ describe('file source: multi-line records', () => {
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await messages(query)).length < 1; i++) await sleep(50);
     expect(await messages(query)).toEqual(['job 1']);
-    const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
     const before = rchar();
     await scans(lines, 10);
     // Ten polls read the line being written ten times over (10 MB) while the record gathered lines.
