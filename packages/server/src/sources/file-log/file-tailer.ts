@@ -4,21 +4,21 @@ import { warnLinkedFiles } from '../lake-links.ts';
 import { acquireSourceLock } from '../source-lock.ts';
 import type { SourceContext } from '../types.ts';
 import { createDockerSplitKeeper } from './docker-split-keeper.ts';
-import { findCandidates, type ThereNow, thereNow, type Unreadable } from './file-candidates.ts';
+import { findCandidates, thereNow, type Unreadable } from './file-candidates.ts';
 import { type FileCheckpoint, recoverCheckpoint, saveCheckpoint } from './file-checkpoint.ts';
 import type { FileOptions } from './file-config.ts';
 import { PERMISSION_DENIED, unreadableAdvice } from './file-glob.ts';
 import { readHead } from './file-reader.ts';
-import { HEAD_BYTES, fileKey as keyOf, planReads, type TrackedFile } from './file-tracker.ts';
+import { HEAD_BYTES, planReads, type TrackedFile } from './file-tracker.ts';
+import { createGoneFiles } from './gone-files.ts';
 import { createLogBatch } from './log-batch.ts';
 import { createLogLakeWriter } from './log-lake-writer.ts';
 import { createLineParser } from './log-line-parser.ts';
 import { logMetrics } from './log-metrics.ts';
 import { createLogRowBuilder } from './log-rows.ts';
 import { DEFAULT_TABLE } from './log-tables.ts';
-import { createFirstLineTest } from './multiline-parsers.ts';
 import { createTaskReader } from './task-reader.ts';
-import { createWaitingLines, heldLine, withoutWaiting } from './waiting-lines.ts';
+import { createWaitingLines, withoutWaiting } from './waiting-lines.ts';
 
 export type TailerContext = Pick<
   SourceContext,
@@ -108,6 +108,7 @@ export async function openFileTailer(
   const warned = new Set<string>();
   const waitingLines = createWaitingLines(options.max_line_bytes);
   const dockerSplits = createDockerSplitKeeper(options.max_line_bytes);
+  const goneFiles = createGoneFiles({ name, source: options, rotatedGlobs, batch, logger });
   const reader = createTaskReader({
     name,
     source: options,
@@ -195,79 +196,6 @@ export async function openFileTailer(
     batch.clear();
   };
 
-  /**
-   * Warns when a path now names another file and the file it named is nowhere the globs look, not
-   * even as a copy or .gz (and none is still being written): it was rotated somewhere the `rotated`
-   * patterns miss, or deleted, and the lines written to it after the last read are not read. The
-   * file is then known by its first bytes only (as a copy is), so it is named once, and still found
-   * if it turns up where the globs look.
-   */
-  const warnMovedAway = ({ present, hidden }: ThereNow) => {
-    for (const f of files) {
-      if (f.ino === -1 || f.gz || !livePaths.has(f.path) || present.has(`${f.dev}:${f.ino}`) || hidden(f))
-        continue;
-      f.ino = -1;
-      logger.warn(
-        { source: name, path: f.path },
-        options.rotated === false
-          ? 'a log file was rotated (renamed or deleted) and rotated is false: the lines written to it after inlet last read it are not read; set rotated: true, or a glob of where the rotated files go'
-          : 'a log file was rotated where the rotated patterns do not look (or deleted): the lines written to it after inlet last read it are not read; if logrotate moves it elsewhere (olddir), set rotated to a glob of where the rotated files go, such as /var/log/app/archive/app.log.*',
-      );
-    }
-  };
-
-  /**
-   * Writes the records still gathering lines in files that are gone (deleted, or emptied by
-   * copytruncate) with their content nowhere the globs look: no next first line or idle time can
-   * end them any more. The offset moves past each, so a copy found later goes on after it.
-   * A copy or .gz found instead is read from the record's start, whole.
-   */
-  const endRecordsOfGoneFiles = ({ present, hidden }: ThereNow) => {
-    for (const file of files) {
-      const { unended } = file;
-      if (unended && file.ino !== -1 && (present.has(keyOf(file)) || hidden(file))) delete file.unended;
-      else if (unended) {
-        file.unended = { ...unended, missedScans: unended.missedScans + 1 };
-        if (rotatedGlobs.length > 0 && file.unended.missedScans < 2) continue;
-        const line = heldLine(options.max_line_bytes, { ...unended, start: file.offset });
-        if (line) batch.addLine(file, line);
-        file.offset = unended.readTo;
-        delete file.unended;
-        continue;
-      }
-      const { gathered } = file;
-      if (!gathered || (file.ino !== -1 && (present.has(`${file.dev}:${file.ino}`) || hidden(file))))
-        continue;
-      // A new object: the checkpoint's copies of the files share this one.
-      file.gathered = { ...gathered, missedScans: gathered.missedScans + 1 };
-      // Where rotated files are looked for, a file missed by one scan only may have been renamed
-      // (or copied) while the globs were listed; it is then found by the next.
-      if (rotatedGlobs.length > 0 && file.gathered.missedScans < 2) continue;
-      const { tail } = gathered;
-      const line = tail && heldLine(options.max_line_bytes, tail);
-      const isFirst = options.multiline && createFirstLineTest(options.multiline);
-      // A line that does not start a record is the record's last, as its newline would have made it.
-      if (line && tail && line.tooLongBytes === undefined && isFirst && !isFirst(line.text))
-        batch.addRecord(file, {
-          text: `${gathered.text}\n${line.text}`,
-          start: file.offset,
-          end: tail.readTo,
-          truncated: false,
-        });
-      else {
-        batch.addRecord(file, {
-          text: gathered.text,
-          start: file.offset,
-          end: gathered.end,
-          truncated: false,
-        });
-        if (line && tail) batch.addLine(file, line);
-      }
-      file.offset = tail ? tail.readTo : gathered.end;
-      delete file.gathered;
-    }
-  };
-
   return {
     table,
     async catchUp(catchUpOptions) {
@@ -298,8 +226,8 @@ export async function openFileTailer(
         if (target !== undefined) f.target = target;
       }
       const there = thereNow(found, held);
-      if (plan.deferred === 0) warnMovedAway(there);
-      endRecordsOfGoneFiles(there);
+      if (plan.deferred === 0) goneFiles.warnMovedAway(files, livePaths, there);
+      goneFiles.endRecords(files, there);
       if (logger.isLevelEnabled('debug'))
         logger.debug(
           {
