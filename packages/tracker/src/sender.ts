@@ -151,13 +151,15 @@ export function createSender(options: SenderOptions) {
     outbox.add(events, true);
     for (const id of ids) held.add(id);
     const ok = await post(events);
-    for (const id of ids) held.delete(id);
+    // Not one wipe() dropped meanwhile: stored again, an event of a visitor who opted out while its
+    // request was in flight was sent by the retry after it.
+    const kept = events.filter((event) => held.delete(event.id));
     if (ok) {
       outbox.forget(ids);
       failures = 0;
       if (pending().length) schedule(0);
     } else {
-      outbox.add(events);
+      outbox.add(kept);
       schedule();
     }
   };
@@ -212,6 +214,7 @@ export function createSender(options: SenderOptions) {
     /** Drops buffered and stored events (opt-out). */
     wipe(): void {
       buffer = [];
+      held.clear();
       outbox.wipe();
     },
   };

@@ -30,9 +30,7 @@ const userIdOf = (userId: unknown): string | undefined => {
   // no number) became the user id "NaN", one for every such user; Infinity likewise.
   if ((typeof userId === 'string' || Number.isFinite(userId)) && `${userId}`.length <= 200)
     return `${userId}`;
-  console.warn(
-    'inlet: identify() ignored: the user id must be a string or a number of up to 200 characters, such as user.id.',
-  );
+  console.warn('inlet: identify() ignored: give it user.id, a string or number of up to 200 characters.');
 };
 
 /**
