@@ -623,6 +623,32 @@ describe('browser tracker', () => {
     expect(views[1]?.ctx).toMatchObject({ hash_routing: true });
   });
 
+  it('records no page view for a replaceState that changes only the query of a hash route', async () => {
+    // A hash-routed search box keeping #/search?q= in step (Vue Router's hash mode replaces the state)
+    // recorded a page view of the same path at each pause in typing: the route's query was taken for
+    // part of the route, where the collector leaves it out of the path.
+    const context = await newContext();
+    const page = await open(context, '/hash-app', { attrs: { 'data-hash-routing': '' } });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(`history.pushState({}, '', '#/search')`);
+    await page.waitForTimeout(50);
+    await page.evaluate(`history.replaceState({}, '', '#/search?q=re')`);
+    await page.waitForTimeout(50);
+    await page.evaluate(`history.replaceState({}, '', '#/search?q=refund')`);
+    await page.waitForTimeout(50);
+    await page.evaluate(`history.pushState({}, '', '#/reports')`);
+    await page.evaluate(`inlet.track('done_navigating')`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'done_navigating').length > 0);
+    expect(rows.filter((row) => row.type === 'page').map((row) => [row.path, row.url, row.referrer])).toEqual(
+      [
+        ['/hash-app', `${pageOrigin}/hash-app`, null],
+        ['/hash-app#/search', `${pageOrigin}/hash-app#/search`, `${pageOrigin}/hash-app`],
+        ['/hash-app#/reports', `${pageOrigin}/hash-app#/reports`, `${pageOrigin}/hash-app#/search?q=refund`],
+      ],
+    );
+  });
+
   it('records custom events with properties, including calls queued by the stub before inlet.js loaded', async () => {
     const context = await newContext();
     const page = await open(context, '/pricing', {

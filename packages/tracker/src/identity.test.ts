@@ -36,7 +36,7 @@ describe('createIdentity', () => {
     ids.setUserId('user-1');
     expect(ids.userId()).toBe('user-1');
     ids.wipe();
-    expect(ids.userId()).toBeNull();
+    expect(ids.userId()).toBeUndefined();
     expect(ids.anonymousId()).not.toBe(anonymous);
     expect(ids.session(2)).not.toBe(session);
   });

@@ -21,7 +21,7 @@ export function createIdentity(store: Store) {
       store.set('s', `${current}|${now}`);
       return current;
     },
-    userId(): string | null {
+    userId(): string | undefined {
       return store.get('u');
     },
     setUserId(id: string): void {

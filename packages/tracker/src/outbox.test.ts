@@ -31,7 +31,7 @@ describe('createOutbox', () => {
     expect(outbox.unsent().map((e) => e.id)).toEqual(['b']);
     store.set('q.wk.b', '{not json');
     expect(outbox.unsent()).toEqual([]);
-    expect(store.get('q.wk.b')).toBeNull();
+    expect(store.get('q.wk.b')).toBeUndefined();
   });
 
   it('stores each event under a key of its own, so one outbox writing cannot write over what another stored', () => {
@@ -42,8 +42,8 @@ describe('createOutbox', () => {
     const other = createOutbox(store, 'q.wk');
     tab.add([event('a')]);
     other.add([event('b')]);
-    expect(store.get('q.wk.a')).not.toBeNull();
-    expect(store.get('q.wk.b')).not.toBeNull();
+    expect(store.get('q.wk.a')).toBeDefined();
+    expect(store.get('q.wk.b')).toBeDefined();
     other.forget(['b']);
     expect(tab.unsent().map((e) => e.id)).toEqual(['a']);
     tab.wipe();
@@ -55,7 +55,7 @@ describe('createOutbox', () => {
     const now = Date.now();
     store.set('q.wk', JSON.stringify([event('a'), { ...event('b'), b: now - BEACON_RESEND_MS }]));
     const outbox = createOutbox(store, 'q.wk');
-    expect(store.get('q.wk')).toBeNull();
+    expect(store.get('q.wk')).toBeUndefined();
     // b went out by beacon over a day ago, and is not sent again.
     expect(outbox.unsent().map((e) => e.id)).toEqual(['a']);
   });

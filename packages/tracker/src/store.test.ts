@@ -33,7 +33,7 @@ describe('createStore', () => {
     store.set('s', 'session');
     expect(store.get('s')).toBe('session');
     store.del('s');
-    expect(store.get('s')).toBeNull();
+    expect(store.get('s')).toBeUndefined();
   });
 
   it("names the keys stored under a prefix, another page's in localStorage and this page's kept in memory", () => {

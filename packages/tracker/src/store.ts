@@ -1,6 +1,7 @@
 /** The key-value store the tracker keeps ids, the opt-out flag and unsent events in. */
 export interface Store {
-  get(key: string): string | null;
+  /** The value stored, or undefined for none. */
+  get(key: string): string | undefined;
   set(key: string, value: string): void;
   del(key: string): void;
   /** The keys stored that start with `prefix`, in localStorage or in this page's memory. */
@@ -22,7 +23,7 @@ export function createStore(storage: StorageLike | null): Store {
         const value = storage?.getItem(`inlet.${key}`);
         if (value != null) return value;
       } catch {}
-      return memory[key] ?? null;
+      return memory[key];
     },
     set(key, value) {
       memory[key] = value;

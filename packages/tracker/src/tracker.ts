@@ -63,8 +63,9 @@ export function createTracker(options: TrackerOptions): Inlet {
   let pageRoute = '';
   // Set from pagehide to pageshow: what is recorded then (the last heartbeats) goes out at once by beacon.
   let gone = false;
-  const route = (): string => location.pathname + (hashRouting ? location.hash : '');
-  const currentKey = (): string => route() + location.search;
+  // A hash route's own query (#/search?q=…) is a query string too: the collector leaves it out of the path.
+  const route = (): string => location.pathname + (hashRouting ? location.hash.split('?')[0] : '');
+  const currentKey = (): string => route() + location.search + (hashRouting ? location.hash : '');
 
   // Events of a prerendered page wait until it is shown, and are dropped with it if it never is. The
   // title is read when the event is recorded, the URL when it is sent.
@@ -84,7 +85,7 @@ export function createTracker(options: TrackerOptions): Inlet {
         n: name && cut(name, 200),
         ts,
         a: ids.anonymousId(),
-        u: ids.userId() ?? undefined,
+        u: ids.userId(),
         s: ids.session(ts),
         url: cut(url, 8192) as string,
         ref: cut(referrer, 8192),
