@@ -1391,6 +1391,9 @@ describe('browser tracker', () => {
     const dying = await open(context, '/dies');
     const anonymousId = await anonymousIdOf(dying);
     await eventsOf(anonymousId, (rows) => rows.length === 1);
+    // Stored until the page has the collector's answer: a page crashed before, on a busy machine, left
+    // its page view to the next page load, which sent it a second time.
+    await dying.waitForFunction(`${STORED}.length === 0`);
     // The page's clock stops, so its batch timer cannot send the event before the crash.
     await dying.clock.pauseAt((await dying.evaluate<number>('Date.now()')) + 1000);
     await dying.evaluate(`
