@@ -704,6 +704,27 @@ describe('browser tracker', () => {
     expect(after).toMatchObject([{ name: 'after_reset', user_id: null }]);
   });
 
+  it("sends no user id from another tab of the site after reset() in one, nor the old visitor's ids", async () => {
+    // Each tab kept in memory a copy of what it stored: after a logout in one tab, another tab still open
+    // sent the logged-out user's id with its next events, under the anonymous id of the next visitor.
+    const context = await newContext();
+    const other = await open(context, '/tabs/reading');
+    await other.evaluate(`inlet.identify('user-42')`);
+    const loggingOut = await open(context, '/tabs/account');
+    const anonymousId = await anonymousIdOf(loggingOut);
+    await loggingOut.evaluate(`inlet.reset(); inlet.track('logged_out'); inlet.flush()`);
+    const newId = await anonymousIdOf(loggingOut);
+    expect(newId).not.toBe(anonymousId);
+    await other.waitForFunction(`localStorage.getItem('inlet.u') === null`);
+    await other.evaluate(`inlet.track('in_other_tab'); inlet.flush()`);
+
+    const rows = await eventsOf(newId, (all) => named(all, 'in_other_tab').length > 0);
+    expect(rows.map((row) => [row.name ?? row.type, row.user_id])).toEqual([
+      ['logged_out', null],
+      ['in_other_tab', null],
+    ]);
+  });
+
   it('ignores, with a warning, an event with no name, a number or an object for its name', async () => {
     const context = await newContext();
     const page = await open(context, '/unnamed');

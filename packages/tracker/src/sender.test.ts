@@ -13,7 +13,7 @@ import {
 } from 'vitest';
 import { BEACON_RESEND_MS } from './outbox.ts';
 import { createSender, MAX_BACKOFF_MS } from './sender.ts';
-import { createStore, type Store } from './store.ts';
+import { createStore, type StorageLike, type Store } from './store.ts';
 import type { WireBatch, WireEvent } from './types.ts';
 
 // The sender against a real HTTP server; the browser-only parts (navigator.onLine, sendBeacon)
@@ -50,13 +50,18 @@ const event = (id: string): WireEvent => ({
   c: { sw: 1280, sh: 800, lang: 'en-US', library: 'inlet.js' },
 });
 
+/** localStorage in memory: its keys are its own properties, which store.names() lists, as localStorage's are. */
 const memoryStore = (): Store => {
-  const data = new Map<string, string>();
-  return createStore({
-    getItem: (key) => data.get(key) ?? null,
-    setItem: (key, value) => void data.set(key, value),
-    removeItem: (key) => void data.delete(key),
-  });
+  const items: Record<string, string> = {};
+  const methods: StorageLike = {
+    getItem: (key) => items[key] ?? null,
+    setItem: (key, value) => {
+      items[key] = value;
+    },
+    removeItem: (key) => void delete items[key],
+  };
+  for (const [name, value] of Object.entries(methods)) Object.defineProperty(items, name, { value });
+  return createStore(items as unknown as StorageLike);
 };
 
 /** Ids of the events the sender's outbox holds, each under a key of its own. */

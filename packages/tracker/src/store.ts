@@ -26,10 +26,12 @@ export function createStore(storage: StorageLike | null): Store {
       return memory[key];
     },
     set(key, value) {
-      memory[key] = value;
+      // Kept in memory only where storage fails (none throws too): a copy kept besides outlived another
+      // tab's reset() or delivery of the key, and came back, a logged-out user's id with the next event.
       try {
-        storage?.setItem(`inlet.${key}`, value);
+        (storage as StorageLike).setItem(`inlet.${key}`, value);
       } catch {
+        memory[key] = value;
         // Full storage keeps the old value, which get() would return instead of this one.
         try {
           storage?.removeItem(`inlet.${key}`);
