@@ -76,7 +76,7 @@ beforeAll(async () => {
       return;
     }
     const head = path.startsWith('/snippet')
-      ? snippet()
+      ? snippet(path === '/snippet-typo' ? TYPO_KEY : WRITE_KEY)
       : path.startsWith('/plausible')
         ? // Plausible's tracker as its README shows it; 127.0.0.1 counts as localhost, which it skips unless told.
           `<script type="module">
@@ -119,9 +119,9 @@ afterAll(async () => {
  * a stub that queues calls until analytics.js has loaded, then the script tag. `_cdn` names where
  * analytics.js loads its settings and chunks from; over https it is read off the script's address.
  */
-const snippet = () => `<script>
+const snippet = (writeKey: string) => `<script>
   window.analytics = [];
-  analytics._writeKey = '${WRITE_KEY}';
+  analytics._writeKey = '${writeKey}';
   analytics._cdn = '${inlet.url}';
   for (const method of ['page', 'identify', 'track']) {
     analytics[method] = (...args) => { analytics.push([method, ...args]); return analytics; };
@@ -130,21 +130,26 @@ const snippet = () => `<script>
   analytics.identify('user-9', { plan: 'pro' });
   analytics.track('report_exported', { format: 'csv' });
 </script>
-<script async src="${inlet.url}/analytics.js/v1/${WRITE_KEY}/analytics.min.js"></script>`;
+<script async src="${inlet.url}/analytics.js/v1/${writeKey}/analytics.min.js"></script>`;
 
-/** A page on the page server with analytics.js loaded from it, and the requests it makes. */
-async function openPage(path: string): Promise<{ page: Page; requests: string[] }> {
+/** A write key no site has, as a snippet with a typo in it sends. */
+const TYPO_KEY = 'wk_segment_sdks_tset';
+
+/** A page on the page server with analytics.js loaded from it, the requests it makes and what it logs. */
+async function openPage(path: string): Promise<{ page: Page; requests: string[]; logged: string[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   pages.push(page);
   const requests: string[] = [];
+  const logged: string[] = [];
+  page.on('console', (message) => logged.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
   page.on('response', (response) => {
     if (!response.ok()) pageErrors.push(`${response.status()} from ${response.url()}`);
   });
   await page.goto(`${pageOrigin}${path}`);
-  return { page, requests };
+  return { page, requests, logged };
 }
 
 describe('Segment and RudderStack SDKs, unchanged', () => {
@@ -192,6 +197,22 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
         expect.stringMatching(new RegExp(`^GET ${inlet.url}/analytics-next/bundles/queryString\\.bundle\\.`)),
       ]),
     );
+  });
+
+  it("Segment's snippet with a write key no site has says so in the page's console", async () => {
+    // Answered 401 with JSON, which a script tag neither runs nor shows: the console said only
+    // "Failed to load resource: … 401 (Unauthorized)", naming neither the key nor what to do.
+    const { logged } = await openPage('/snippet-typo');
+    await expect
+      .poll(() => logged.find((line) => line.includes(TYPO_KEY)), { timeout: 15_000 })
+      .toBe(
+        `error: inlet did not send analytics.js for the write key "${TYPO_KEY}" in this page's snippet, so the page sends no events: Unknown write key; check the key against the sites in inlet.yaml.`,
+      );
+    // A client that asks for JSON is answered as before.
+    const json = await fetch(`${inlet.url}/analytics.js/v1/${TYPO_KEY}/analytics.min.js`, {
+      headers: { accept: 'application/json' },
+    });
+    expect([json.status, await json.json()]).toMatchObject([401, { error: { code: 'UNKNOWN_WRITE_KEY' } }]);
   });
 
   it('analytics.js with its batching delivery posts to /v1/b', async () => {
@@ -361,7 +382,7 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     }
   });
 
-  it('settings and analytics.js for an unknown write key are a 401, a chunk that is not one a 404', async () => {
+  it('settings for an unknown write key are a 401, analytics.js a script saying so, a chunk that is not one a 404', async () => {
     const response = await fetch(`${inlet.url}/v1/projects/wk_nobody/settings`, {
       headers: { Origin: pageOrigin },
     });
@@ -371,7 +392,14 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     const rudder = await fetch(`${inlet.url}/sourceConfig/?p=npm&v=3.34.1`);
     expect(rudder.status).toBe(401);
     expect(await rudder.json()).toMatchObject({ error: { code: 'MISSING_WRITE_KEY' } });
-    expect((await fetch(`${inlet.url}/analytics.js/v1/wk_nobody/analytics.min.js`)).status).toBe(401);
+    // analytics.js is a script a page runs only when answered 2xx: the refusal is a script saying why.
+    const script = await fetch(`${inlet.url}/analytics.js/v1/wk_nobody/analytics.min.js`);
+    expect([script.status, script.headers.get('x-inlet-error'), script.headers.get('cache-control')]).toEqual(
+      [200, 'UNKNOWN_WRITE_KEY', 'no-store'],
+    );
+    expect(await script.text()).toMatch(
+      /^console\.error\("inlet did not send analytics\.js for the write key \\"wk_nobody\\"/,
+    );
     for (const file of ['..%2F..%2Fpackage.json', 'index.js', 'queryString.bundle.0000000000.js']) {
       const chunk = await fetch(`${inlet.url}/analytics-next/bundles/${file}`);
       expect(chunk.status).toBe(404);

@@ -311,7 +311,8 @@ describe('a write key longer than 100 characters in a path', () => {
         200,
         { integrations: { 'Segment.io': { apiKey: key } } },
       ]);
-      expect((await fetch(`${long.url}/analytics.js/v1/${key}/analytics.min.js`)).status).toBe(200);
+      const script = await fetch(`${long.url}/analytics.js/v1/${key}/analytics.min.js`);
+      expect([script.status, script.headers.get('x-inlet-error')]).toEqual([200, null]);
       const tooLong = await fetch(`${long.url}/v1/projects/${'k'.repeat(201)}/settings`);
       expect([tooLong.status, await tooLong.json()]).toEqual([
         414,

@@ -1,5 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { InletError } from '../errors/index.ts';
+import { pixelErrorHeaders } from './pixel-image.ts';
 
 // The scripts the collector serves to pages (inlet's tracker, Segment's analytics.js and its chunks),
 // gzipped for the browsers that take gzip: sent as they were, the tracker cost every page view 8.7 KB
@@ -42,4 +44,26 @@ export function sendScript(
     .header('Vary', 'Accept-Encoding');
   if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(code);
   return reply.header('Content-Encoding', 'gzip').send(gzipped);
+}
+
+/**
+ * Refuses a script a page loads with a <script> tag, which runs only an answer with a 2xx status and
+ * shows nothing of an error's body: the refusal is a 200 whose script writes `said` to the browser's
+ * console, with the code and message in X-Inlet-Error headers, as the pixel's refusals are. A client
+ * that asks for JSON (Accept: application/json) is answered with the error as any other route is.
+ */
+export function sendScriptRefusal(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: InletError,
+  said: string,
+) {
+  if (request.headers.accept?.includes('application/json')) throw error;
+  reply.headers(pixelErrorHeaders(error));
+  return sendScript(
+    request,
+    reply,
+    script(Buffer.from(`console.error(${JSON.stringify(said)});\n`)),
+    'no-store',
+  );
 }

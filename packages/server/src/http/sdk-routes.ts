@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createSiteKeys, type Site } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
-import { InletError } from '../errors/index.ts';
+import { InletError, isInletError } from '../errors/index.ts';
 import { preflightHeaders } from './cors.ts';
 import { basicUser } from './intake-handler.ts';
-import { type Script, script, sendScript } from './script-reply.ts';
+import { type Script, script, sendScript, sendScriptRefusal } from './script-reply.ts';
 
 // What the browser SDKs of Segment and RudderStack fetch before they send anything, so that pointing
 // them at inlet is all they need: their settings (Segment's cdnURL, RudderStack's configUrl), which
@@ -103,7 +103,14 @@ export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
   app.get<{ Params: { writeKey: string } }>(
     '/analytics.js/v1/:writeKey/analytics.min.js',
     async (request, reply) => {
-      siteOfKey(request.params.writeKey);
+      const { writeKey } = request.params;
+      try {
+        siteOfKey(writeKey);
+      } catch (error) {
+        if (!isInletError(error)) throw error;
+        const said = `inlet did not send analytics.js for the write key ${JSON.stringify(writeKey)} in this page's snippet, so the page sends no events: ${error.message}`;
+        return sendScriptRefusal(request, reply, error, said);
+      }
       return sendScript(request, reply, analyticsJs('standalone.js'), 'public, max-age=300');
     },
   );
