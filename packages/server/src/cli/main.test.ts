@@ -639,6 +639,39 @@ describe('inlet command line', () => {
     ]);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+  it('names a workflow an unset ${VAR} leaves out, and why, where inlet runs lists the workflows', async () => {
+    // inlet runs start (no name) listed "workflows: nightly", and inlet runs start nightyl and
+    // inlet runs --workflow backfill named backfill nowhere, as if inlet.yaml had no such workflow.
+    const dir = join(temp.dir, 'unset-workflow-list');
+    const file = configIn(
+      dir,
+      'data_dir: ./data\nworkflows:\n' +
+        '  - { name: nightly, cron: "0 3 * * *", steps: [{ run: daily_active_users }] }\n' +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+        '  - { name: backfill, cron: "0 5 * * *", steps: [{ run: "+x", vars: { start: "${BACKFILL_START}" } }] }\n',
+    );
+    const list = 'workflows: backfill (left out: BACKFILL_START is not set), nightly.';
+    const usage = await inlet('runs', 'start', '--config', file);
+    expect([usage.code, usage.err.split('\n')[0]]).toEqual([
+      ExitCode.USAGE,
+      `inlet runs start needs a workflow's name (an unset variable?); ${list}`,
+    ]);
+    const typo = await inlet('runs', 'start', 'nightyl', '--config', file);
+    expect([typo.code, typo.err]).toEqual([
+      ExitCode.USAGE,
+      `NOT_FOUND: No workflow named "nightyl"; ${list}\n`,
+    ]);
+    const filter = await inlet('runs', '--workflow', 'nightyl', '--config', file);
+    expect([filter.code, filter.err]).toEqual([
+      ExitCode.USAGE,
+      `--workflow nightyl names no workflow that is configured or has runs; ${list}\n`,
+    ]);
+    // Configured, though left out: its runs, none yet, where it was "names no workflow".
+    const leftOut = await inlet('runs', '--workflow', 'backfill', '--format', 'csv', '--config', file);
+    expect([leftOut.code, leftOut.err]).toEqual([ExitCode.OK, '']);
+  });
+
   it('refuses a short or unsendable INLET_API_TOKEN for the commands that serve the API only', async () => {
     // A token of a few characters kept in the shell stopped inlet query, ls and runs, which use none.
     const dir = join(temp.dir, 'short-token');

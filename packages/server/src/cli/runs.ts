@@ -6,6 +6,7 @@ import {
   createRunHistory,
   createScheduler,
   createStepHandlers,
+  listWorkflows,
   loadWorkflows,
   RUN_STATUSES,
   type RunHistory,
@@ -148,7 +149,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
           positionals.length > 2
             ? beyondUsage('runs start', 'one workflow', positionals.slice(2))
             : // Only those configured: one since removed, named from the history, was NOT_FOUND when started.
-              `inlet runs start needs a workflow's name (an unset variable?); workflows: ${configuredWorkflowNames(config).sort().join(', ') || '(none)'}.\n`;
+              `inlet runs start needs a workflow's name (an unset variable?); workflows: ${listWorkflows(config, configuredWorkflowNames(config))}.\n`;
         output.err(`${why}${runsHelp}\n`);
         return ExitCode.USAGE;
       }
@@ -224,7 +225,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     if (values.workflow?.trim() === '') {
       const known = workflowNames(config, history);
       output.err(
-        `--workflow is empty (an unset variable?): name a workflow${known.length > 0 ? ` (${known.join(', ')})` : ''}, or leave --workflow out to list the runs of all of them.\n`,
+        `--workflow is empty (an unset variable?): name a workflow${known.length > 0 ? ` (${listWorkflows(config, known)})` : ''}, or leave --workflow out to list the runs of all of them.\n`,
       );
       return ExitCode.USAGE;
     }
@@ -251,7 +252,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       const known = workflowNames(config, history);
       if (!known.includes(values.workflow)) {
         output.err(
-          `--workflow ${values.workflow} names no workflow that is configured or has runs; workflows: ${known.join(', ') || '(none)'}.\n`,
+          `--workflow ${values.workflow} names no workflow that is configured or has runs; workflows: ${listWorkflows(config, known)}.\n`,
         );
         return ExitCode.USAGE;
       }

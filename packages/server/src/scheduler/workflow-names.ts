@@ -13,9 +13,15 @@ export function configuredWorkflowNames(config: InletConfig): string[] {
 }
 
 /**
- * Every workflow a run filter can name: those configured and those with runs in the history (a
- * workflow since removed keeps its runs).
+ * Every workflow a run filter can name: those configured, those an unset ${VAR} leaves out, and those
+ * with runs in the history (a workflow since removed keeps its runs).
  */
 export function workflowNames(config: InletConfig, history: RunHistory): string[] {
-  return [...new Set([...configuredWorkflowNames(config), ...history.workflowNames()])].sort();
+  return [
+    ...new Set([
+      ...configuredWorkflowNames(config),
+      ...Object.keys(config.workflowsLeftOut),
+      ...history.workflowNames(),
+    ]),
+  ].sort();
 }

@@ -32,3 +32,19 @@ export function warnLeftOutWorkflows(config: LeftOutConfig, logger: Logger, star
     );
   }
 }
+
+/**
+ * Workflows as a message lists them, sorted: each one an unset ${VAR} leaves out with that variable,
+ * as a list of those that loaded named it nowhere; "(none)" for none.
+ */
+export function listWorkflows(
+  config: Pick<InletConfig, 'workflowsLeftOut'>,
+  names: Iterable<string>,
+): string {
+  const all = new Set([...names, ...Object.keys(config.workflowsLeftOut)]);
+  const listed = [...all].sort().map((name) => {
+    const variable = config.workflowsLeftOut[name];
+    return variable === undefined ? name : `${name} (left out: ${variable} is not set)`;
+  });
+  return listed.join(', ') || '(none)';
+}
