@@ -769,7 +769,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     );
   });
 
-  it('inlet run stopped by Ctrl-C exits 130, and by SIGTERM 143, as a shell reads a command a signal ended', async () => {
+  it('inlet run stopped by Ctrl-C exits 130, and by SIGTERM 143, as a shell reads a command a signal ended, and its summary says stopped', async () => {
     // It exited 1, as for a model that failed, so a script could not tell a stop from a failure;
     // SIGTERM (docker stop, timeout(1)) killed it mid-build.
     const dir = join(temp.dir, 'interrupted');
@@ -793,7 +793,8 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       const stopped = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
       expect(await run.exit, run.err).toBe(code);
       clearTimeout(stopped);
-      expect(run.err).toMatch(/^Failed: 0 built, 1 failed, 0 skipped in /m);
+      // It said "Failed: 0 built, 1 failed, 0 skipped", as for a model's own failure.
+      expect(run.err).toMatch(/^Stopped: 0 built, 1 stopped, 0 failed, 0 skipped in /m);
       // As README has it, and as inlet test and runs start say: the failed count alone read as a
       // model's fault, with no word that the signal had stopped the run.
       expect(run.err).toMatch(

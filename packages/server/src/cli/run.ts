@@ -1,4 +1,11 @@
-import { backfillProblem, dayProblem, runModels, summarizeModel, summarizeTest } from '../models/index.ts';
+import {
+  backfillProblem,
+  dayProblem,
+  type ModelResult,
+  runModels,
+  summarizeModel,
+  summarizeTest,
+} from '../models/index.ts';
 import { type Command, commandArgs, stoppedLine, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
@@ -67,9 +74,15 @@ export const runCommand: Command = async (args, config, logger, output) => {
     });
     for (const test of result.tests)
       output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
-    const count = (status: string) => result.models.filter((m) => m.status === status).length;
+    // A model the stop broke is counted as stopped, not failed: "Failed: 0 built, 1 failed" read as
+    // the model's fault, and the run's own line began "Failed:" where a signal had stopped it.
+    const brokenByStop = (m: ModelResult) =>
+      signal.aborted && m.status === 'failed' && m.message === 'stopped';
+    const count = (status: string) =>
+      result.models.filter((m) => m.status === status && !brokenByStop(m)).length;
+    const stopped = signal.aborted ? `${result.models.filter(brokenByStop).length} stopped, ` : '';
     output.err(
-      `${result.ok ? 'Done' : 'Failed'}: ${count('success')} built, ${count('failed') + count('test_failed')} failed, ${count('skipped')} skipped in ${(result.ms / 1000).toFixed(1)} s.\n`,
+      `${result.ok ? 'Done' : signal.aborted ? 'Stopped' : 'Failed'}: ${count('success')} built, ${stopped}${count('failed') + count('test_failed')} failed, ${count('skipped')} skipped in ${(result.ms / 1000).toFixed(1)} s.\n`,
     );
     return result.ok ? ExitCode.OK : ExitCode.FAILURE;
   });
