@@ -108,3 +108,29 @@ describe('inlet demo stopped while it sends', () => {
     state.close();
   }, 60_000);
 });
+
+describe('inlet demo stopped while it serves', () => {
+  it('says it stopped and where the data is, on SIGTERM as on Ctrl-C, and exits 0 as inlet start does', async () => {
+    // SIGTERM (docker stop, timeout(1)) and Ctrl-C both ended it without a word after "Press Ctrl-C to stop."
+    const dir = join(temp.dir, 'serving');
+    const { config: configFile } = await inletConfigFile(dir, 'models: { builtin: false }\n');
+    for (const [signal, said] of [
+      ['SIGINT', 'Ctrl-C (SIGINT)'],
+      ['SIGTERM', 'SIGTERM'],
+    ] as const) {
+      const demo = spawnInlet(['demo', '--days', '1', '--config', configFile], {
+        ...process.env,
+        INLET_LOG_LEVEL: 'warn',
+      });
+      await vi.waitFor(() => expect(demo.err).toContain('Press Ctrl-C to stop.\n'), {
+        ...STEADY,
+        timeout: 60_000,
+      });
+      demo.child.kill(signal);
+      expect(await demo.exit, demo.err).toBe(ExitCode.OK);
+      expect(demo.err.split('Press Ctrl-C to stop.\n')[1]).toBe(
+        `inlet demo stopped on ${said}. The demo data stays in ${join(dir, 'data')}; inlet demo --config ${configFile} serves it again.\n`,
+      );
+    }
+  }, 120_000);
+});

@@ -173,10 +173,14 @@ export async function demoCommand(
     if (values.exit) return ExitCode.OK;
     output.err('Press Ctrl-C to stop.\n');
     const reason = await untilStopped();
-    if ('fault' in reason) {
-      closed = true;
-      return await stopAfterFault(reason, inlet, logger);
-    }
+    closed = true;
+    if ('fault' in reason) return await stopAfterFault(reason, inlet, logger);
+    await inlet.close();
+    // Stopped while serving, it ended without a word, on Ctrl-C as on SIGTERM (docker stop): its
+    // work was done, so it exits 0, as inlet start does, and says where the data it made stays.
+    output.err(
+      `inlet demo stopped on ${reason.signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : reason.signal}. The demo data stays in ${config.data_dir}; inlet demo${configArg} serves it again.\n`,
+    );
     return ExitCode.OK;
   } finally {
     if (!closed) await inlet.close();
