@@ -37,7 +37,16 @@ export function configIn(dir: string, yaml: string, file = 'inlet.yaml'): string
   return path;
 }
 
-export function testConfig(dataDir: string, overrides: Partial<InletConfigInput> = {}): InletConfig {
+/**
+ * A configuration with the tests' site, as parsed from configPath when given: a user with sources or
+ * workflows has a file, which messages name ("in inlet.yaml"); without it they read as on the
+ * defaults ("in a new ./inlet.yaml").
+ */
+export function testConfig(
+  dataDir: string,
+  overrides: Partial<InletConfigInput> = {},
+  { configPath }: { configPath?: string } = {},
+): InletConfig {
   return parseConfig(
     {
       data_dir: dataDir,
@@ -52,7 +61,7 @@ export function testConfig(dataDir: string, overrides: Partial<InletConfigInput>
       ],
       ...overrides,
     },
-    { env: { INLET_API_TOKEN: API_TOKEN } },
+    { env: { INLET_API_TOKEN: API_TOKEN }, file: configPath },
   );
 }
 

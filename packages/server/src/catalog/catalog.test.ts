@@ -633,19 +633,23 @@ describe('a model not built yet over a lake table nothing has written yet', () =
   it("says which table is not written yet and what writes it, where it blamed the model's SQL", async () => {
     const csv = join(temp.dir, 'invoices.csv');
     writeFileSync(csv, 'id\n1\n');
-    const fresh = testConfig(join(temp.dir, 'unwritten'), {
-      project_dir: join(temp.dir, 'unwritten-project'),
-      sources: [
-        { name: 'billing', type: 'csv', tables: [{ path: csv, name: 'invoices' }] },
-        {
-          name: 'web',
-          type: 'file',
-          path: join(temp.dir, 'web.log'),
-          format: 'nginx_combined',
-          table: 'web_access',
-        },
-      ],
-    });
+    const fresh = testConfig(
+      join(temp.dir, 'unwritten'),
+      {
+        project_dir: join(temp.dir, 'unwritten-project'),
+        sources: [
+          { name: 'billing', type: 'csv', tables: [{ path: csv, name: 'invoices' }] },
+          {
+            name: 'web',
+            type: 'file',
+            path: join(temp.dir, 'web.log'),
+            format: 'nginx_combined',
+            table: 'web_access',
+          },
+        ],
+      },
+      { configPath: join(temp.dir, 'inlet.yaml') },
+    );
     await writeEvents(dataLayout(fresh.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
     const model = (name: string, sql: string) =>
       writeProjectFile(
@@ -679,10 +683,10 @@ describe('a model not built yet over a lake table nothing has written yet', () =
         'it reads billing.invoices, a table the source billing copies, not synced yet: inlet sync billing copies it.',
       );
       expect(await note('over_refunds')).toBe(
-        'it reads billing.refunds, which is not in the lake (source billing has no table refunds in a new ./inlet.yaml (its tables are invoices); correct the name, or add the table to its tables:).',
+        'it reads billing.refunds, which is not in the lake (source billing has no table refunds in inlet.yaml (its tables are invoices); correct the name, or add the table to its tables:).',
       );
       expect(await note('over_typo')).toBe(
-        'it reads acess_logs, which is neither a table of the lake nor a model, and which no source in a new ./inlet.yaml writes (no log source has table: acess_logs): correct the name in its SQL; inlet catalog lists the tables.',
+        'it reads acess_logs, which is neither a table of the lake nor a model, and which no source in inlet.yaml writes (no log source has table: acess_logs): correct the name in its SQL; inlet catalog lists the tables.',
       );
       // A genuine error in the SQL is still said as DuckDB says it.
       expect(await note('broken')).toMatch(

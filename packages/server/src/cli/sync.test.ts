@@ -307,30 +307,37 @@ describe('inlet sync', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'kunden.csv'), 'id;name\n1;Müller\n');
     writeFileSync(join(dir, 'plans.csv'), 'id,name\n1,pro\n');
-    const config = testConfig(join(temp.dir, 'data-semicolons'), {
-      sources: [{ name: 'crm', type: 'csv', tables: [{ path: join(dir, 'kunden.csv') }] }],
-    });
+    const file = { configPath: join(dir, 'inlet.yaml') };
+    const config = testConfig(
+      join(temp.dir, 'data-semicolons'),
+      { sources: [{ name: 'crm', type: 'csv', tables: [{ path: join(dir, 'kunden.csv') }] }] },
+      file,
+    );
     const one = await syncCommand(['crm'], config, createSilentLogger(), capturedOutput().output).catch(
       (e) => e,
     );
     expect(one.message).toBe(
-      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in a new ./inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. ' +
+      'crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. ' +
         'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
     );
-    const two = testConfig(join(temp.dir, 'data-semicolons-two'), {
-      sources: [
-        {
-          name: 'crm',
-          type: 'csv',
-          tables: [{ path: join(dir, 'plans.csv') }, { path: join(dir, 'kunden.csv') }],
-        },
-      ],
-    });
+    const two = testConfig(
+      join(temp.dir, 'data-semicolons-two'),
+      {
+        sources: [
+          {
+            name: 'crm',
+            type: 'csv',
+            tables: [{ path: join(dir, 'plans.csv') }, { path: join(dir, 'kunden.csv') }],
+          },
+        ],
+      },
+      file,
+    );
     const error = await syncCommand(['crm'], two, createSilentLogger(), capturedOutput().output).catch(
       (e) => e,
     );
     expect(error.message).toBe(
-      '1 of 2 tables of "crm" were not copied: crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in a new ./inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. Copied: plans (1 row). ' +
+      '1 of 2 tables of "crm" were not copied: crm.kunden: the header of kunden.csv holds no "," but is split into columns by ";"; set delimiter: ";" for this table in inlet.yaml (docs/csv.md), or delimiter: "," for a file of one column. Copied: plans (1 row). ' +
         'Nothing of a table that failed was committed, and tables copied are kept: run "inlet sync crm" again once that is fixed.',
     );
   });
