@@ -128,6 +128,18 @@ describe('inlet sync', () => {
     );
   });
 
+  it('says no source is configured, and where to add one, when a source is named with none configured', async () => {
+    // "configured sources: (none configured)." said what was missing, not where to add it.
+    const config = configIn(join(temp.dir, 'no-sources'), 'data_dir: ./data\n');
+    const captured = capturedOutput();
+    expect(
+      await main(['sync', 'crm', '--config', config], captured.output, { INLET_LOG_LEVEL: 'silent' }),
+    ).toBe(ExitCode.USAGE);
+    expect(captured.err).toBe(
+      'NOT_FOUND: No source named "crm": none is configured; add one under sources: in inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md).\n',
+    );
+  });
+
   it('names the configuration file given by --config where a relative path that matches nothing starts', async () => {
     // With --config prod.yaml, both said relative paths start at "inlet.yaml", a file there is not.
     const dir = join(temp.dir, 'prod');

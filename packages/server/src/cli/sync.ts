@@ -17,15 +17,19 @@ export const syncHelp = `inlet sync <source>
 export const syncCommand: Command = async (args, config, logger, output) => {
   const { positionals } = commandArgs(args, {});
   const [name] = positionals;
+  const sources = [...config.sources.map((source) => source.name), ...config.sourcesLeftOut];
+  const noneConfigured = `none is configured; add one under sources: in ${configFileName(config)} (docs/databases.md, docs/csv.md, docs/logs.md)`;
   if (!name || positionals.length > 1) {
     // Without one it printed the usage alone: the sources there are to name are in the configuration.
-    const sources = [...config.sources.map((source) => source.name), ...config.sourcesLeftOut];
     const why = name
       ? beyondUsage('sync', 'one source', positionals.slice(1))
-      : `inlet sync needs the name of a source: ${sources.length > 0 ? `one of ${sources.join(', ')}` : `none is configured; add one under sources: in ${configFileName(config)} (docs/databases.md, docs/csv.md, docs/logs.md)`}.\n`;
+      : `inlet sync needs the name of a source: ${sources.length > 0 ? `one of ${sources.join(', ')}` : noneConfigured}.\n`;
     output.err(`${why}${syncHelp}\n`);
     return ExitCode.USAGE;
   }
+  // "configured sources: (none configured)." said what was missing, not where to add it.
+  if (sources.length === 0)
+    throw new InletError('NOT_FOUND', `No source named "${name}": ${noneConfigured}.`);
   const source = findSource(createSources(config), name, config.sourcesLeftOut);
   checkLogTableNames(config, { only: name });
   const layout = dataLayout(config.data_dir);
