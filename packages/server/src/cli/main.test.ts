@@ -483,7 +483,7 @@ describe('inlet command line', () => {
       ],
       [
         ['runs', 'start'],
-        "inlet runs start needs a workflow's name (an unset variable?); workflows: (none).",
+        'inlet runs start needs the name of a workflow, and none is configured: add one under workflows: in inlet.yaml (docs/scheduler.md).',
       ],
     ] as const) {
       const extra = await inlet(...args, '--config', configPath);
@@ -670,6 +670,21 @@ describe('inlet command line', () => {
     // Configured, though left out: its runs, none yet, where it was "names no workflow".
     const leftOut = await inlet('runs', '--workflow', 'backfill', '--format', 'csv', '--config', file);
     expect([leftOut.code, leftOut.err]).toEqual([ExitCode.OK, '']);
+  });
+
+  it('says no workflow is configured, and where to add one, when inlet runs start has none to run', async () => {
+    // "workflows: (none)." said what was missing, not where to add it.
+    const none = 'none is configured: add one under workflows: in inlet.yaml (docs/scheduler.md).';
+    const usage = await inlet('runs', 'start', '--config', configPath);
+    expect([usage.code, usage.err.split('\n')[0]]).toEqual([
+      ExitCode.USAGE,
+      `inlet runs start needs the name of a workflow, and ${none}`,
+    ]);
+    const named = await inlet('runs', 'start', 'nightly', '--config', configPath);
+    expect([named.code, named.err]).toEqual([
+      ExitCode.USAGE,
+      `NOT_FOUND: No workflow named "nightly": ${none}\n`,
+    ]);
   });
 
   it('refuses a short or unsendable INLET_API_TOKEN for the commands that serve the API only', async () => {

@@ -8,6 +8,7 @@ import {
   createStepHandlers,
   listWorkflows,
   loadWorkflows,
+  noWorkflowConfigured,
   RUN_STATUSES,
   type RunHistory,
   type RunRecord,
@@ -145,11 +146,14 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       const name = positionals[1];
       // Told only the usage, "inlet runs start" (or "inlet runs start $WORKFLOW" unset) said not what was wrong.
       if (!name?.trim() || positionals.length > 2) {
+        // Only those configured: one since removed, named from the history, was NOT_FOUND when started.
+        const configured = configuredWorkflowNames(config);
         const why =
           positionals.length > 2
             ? beyondUsage('runs start', 'one workflow', positionals.slice(2))
-            : // Only those configured: one since removed, named from the history, was NOT_FOUND when started.
-              `inlet runs start needs a workflow's name (an unset variable?); workflows: ${listWorkflows(config, configuredWorkflowNames(config))}.\n`;
+            : configured.length === 0 && Object.keys(config.workflowsLeftOut).length === 0
+              ? `inlet runs start needs the name of a workflow, and ${noWorkflowConfigured(config)}.\n`
+              : `inlet runs start needs a workflow's name (an unset variable?); workflows: ${listWorkflows(config, configured)}.\n`;
         output.err(`${why}${runsHelp}\n`);
         return ExitCode.USAGE;
       }

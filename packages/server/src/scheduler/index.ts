@@ -14,4 +14,4 @@ export { createScheduler, type Scheduler, STALE_RUN_MS } from './scheduler.ts';
 export { createStepHandlers, type StepContext, type StepHandlers } from './step-handlers.ts';
 export { loadWorkflows, type Workflow } from './workflow-loader.ts';
 export { configuredWorkflowNames, workflowNames } from './workflow-names.ts';
-export { listWorkflows, warnLeftOutWorkflows } from './workflows-left-out.ts';
+export { listWorkflows, noWorkflowConfigured, warnLeftOutWorkflows } from './workflows-left-out.ts';

@@ -10,7 +10,7 @@ import { reportsMissing, type StepHandlers } from './step-handlers.ts';
 import { executeRun } from './workflow-executor.ts';
 import { type Workflow, workflowPlaces } from './workflow-loader.ts';
 import { createWorkflowLocks } from './workflow-lock.ts';
-import { leftOutWorkflowMessage, listWorkflows } from './workflows-left-out.ts';
+import { leftOutWorkflowMessage, listWorkflows, noWorkflowConfigured } from './workflows-left-out.ts';
 
 export interface Scheduler {
   start(): void;
@@ -273,10 +273,12 @@ export function createScheduler(options: {
         throw new InletError(
           'NOT_FOUND',
           leftOutWorkflowMessage(options.config, name) ??
-            `No workflow named "${name}"; workflows: ${listWorkflows(
-              options.config,
-              workflows.map((w) => w.name),
-            )}.`,
+            (workflows.length === 0 && Object.keys(options.config.workflowsLeftOut).length === 0
+              ? `No workflow named "${name}": ${noWorkflowConfigured(options.config)}.`
+              : `No workflow named "${name}"; workflows: ${listWorkflows(
+                  options.config,
+                  workflows.map((w) => w.name),
+                )}.`),
         );
       const pid = locks.heldElsewhere(name);
       if (pid !== undefined) throw busyError(history, name, pid);

@@ -1,4 +1,4 @@
-import type { InletConfig } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 
 type LeftOutConfig = Pick<InletConfig, 'workflowsLeftOut' | 'configPath'>;
@@ -48,3 +48,7 @@ export function listWorkflows(
   });
   return listed.join(', ') || '(none)';
 }
+
+/** What a message says when no workflow is configured: "workflows: (none)" said not where to add one. */
+export const noWorkflowConfigured = (config: Pick<InletConfig, 'configPath'>): string =>
+  `none is configured: add one under workflows: in ${configFileName(config)} (docs/scheduler.md)`;
