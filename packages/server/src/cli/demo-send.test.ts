@@ -1,8 +1,9 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { capturedOutput, STEADY, tempDir, testConfig } from '../../test/helpers.ts';
 import { inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
+import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { generateDemo } from '../demo/index.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -130,6 +131,38 @@ describe('inlet demo stopped while it serves', () => {
       expect(await demo.exit, demo.err).toBe(ExitCode.OK);
       expect(demo.err.split('Press Ctrl-C to stop.\n')[1]).toBe(
         `inlet demo stopped on ${said}. The demo data stays in ${join(dir, 'data')}; inlet demo --config ${configFile} serves it again.\n`,
+      );
+    }
+  }, 120_000);
+});
+
+describe('inlet demo stopped while it builds the marts', () => {
+  it('says it stopped, that the events are kept and how to build the marts, and exits 130 or 143', async () => {
+    // Nothing listened for a signal between the send and the serving: the build died without a word.
+    const dir = join(temp.dir, 'building');
+    const { config: configFile } = await inletConfigFile(dir, 'models: { builtin: false }\n');
+    writeProjectFile(
+      join(dir, 'project'),
+      'models/slow.sql',
+      'SELECT count(*) AS n FROM range(100000000000) t(i) WHERE i % 7 = 3',
+    );
+    for (const [signal, code, said] of [
+      ['SIGINT', ExitCode.INTERRUPTED, 'Ctrl-C (SIGINT)'],
+      ['SIGTERM', ExitCode.TERMINATED, 'SIGTERM'],
+    ] as const) {
+      const demo = spawnInlet(['demo', '--days', '1', '--force', '--config', configFile], {
+        ...process.env,
+        INLET_LOG_LEVEL: 'silent',
+      });
+      // Its build lock is there while the model builds.
+      const lock = join(dir, 'data', 'state', 'locks', 'model-slow.lock');
+      await vi.waitFor(() => expect(existsSync(lock)).toBe(true), { ...STEADY, timeout: 60_000 });
+      demo.child.kill(signal);
+      expect(await demo.exit, demo.err).toBe(code);
+      // Stopped as inlet run is, it let go of the model's lock.
+      expect(existsSync(lock)).toBe(false);
+      expect(demo.err.split('\n').at(-2)).toBe(
+        `inlet demo stopped: ${said} came before it finished. The demo events are in ${join(dir, 'data')}; inlet run --config ${configFile} builds the marts.`,
       );
     }
   }, 120_000);

@@ -11,7 +11,7 @@ import {
 } from '../demo/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { runModels } from '../models/index.ts';
+import { type RunResult, runModels } from '../models/index.ts';
 import { parseOptions, stoppedLine, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createProgress, type Output } from './output.ts';
@@ -20,8 +20,8 @@ import { portOption, stopAfterFault, untilStopped } from './start.ts';
 export const demoHelp = `inlet demo [--days 30] [--force] [--exit] [--port N]
   Starts inlet with a "demo" site (write key ${DEMO_SITE.write_key}) and sends it a realistic
   synthetic month through the collector: page views, logins per account, feature events,
-  help-centre searches (some with no result) and lecture heartbeats. Then keeps serving,
-  unless --exit. Skips sending when the demo site already has events, unless --force (another
+  help-centre searches (some with no result) and lecture heartbeats. Then keeps serving until
+  Ctrl-C or SIGTERM, unless --exit. Skips sending when the demo site already has events, unless --force (another
   month, or the --days asked, with new events). A send cut short (Ctrl-C) resumes where it stopped on the next run.
   --port overrides server.port.`;
 
@@ -135,7 +135,25 @@ export async function demoCommand(
         `Wrote ${join(seeds, 'features.csv')}, the demo's list of features; edit it for your product.\n`,
       );
     }
-    const built = await runModels({ config, logger });
+    // Pasted as they were, the commands read ./inlet.yaml: after inlet demo --config conf/demo.yaml they
+    // queried another data_dir, and said there was no events table.
+    const configArg =
+      config.configPath !== undefined && config.configPath !== resolve('inlet.yaml')
+        ? ` --config ${shellWord(config.configPath)}`
+        : '';
+    // Nothing listened for Ctrl-C or SIGTERM while the marts were built: the process died without a
+    // word, its model's query cut off. It stops the build as inlet run does, and says what is kept.
+    let built: RunResult | undefined;
+    const building = await whileInterruptible(async (signal) => {
+      built = await runModels({ config, logger, signal });
+      return signal.aborted ? ExitCode.INTERRUPTED : ExitCode.OK;
+    });
+    if (building !== ExitCode.OK || !built) {
+      output.err(
+        `${stoppedLine('demo', building)} The demo events are in ${config.data_dir}; inlet run${configArg} builds the marts.\n`,
+      );
+      return building;
+    }
     const skipped = built.models.filter((m) => m.status === 'skipped').map((m) => m.name);
     const failed = built.models.filter((m) => m.status === 'failed' || m.status === 'test_failed');
     output.err(
@@ -143,12 +161,6 @@ export async function demoCommand(
         `${skipped.length > 0 ? ` (waiting for their input: ${skipped.join(', ')})` : ''}.\n`,
     );
     for (const model of failed) output.err(`  ${model.name} failed: ${model.message}\n`);
-    // Pasted as they were, the commands read ./inlet.yaml: after inlet demo --config conf/demo.yaml they
-    // queried another data_dir, and said there was no events table.
-    const configArg =
-      config.configPath !== undefined && config.configPath !== resolve('inlet.yaml')
-        ? ` --config ${shellWord(config.configPath)}`
-        : '';
     // With --exit the server stops here: no "running at", and no curl to a server that is gone.
     const serving = [
       `    curl -s ${inlet.url}/api/query -H 'Authorization: Bearer ${inlet.apiToken}' -H 'Content-Type: application/json' \\`,
