@@ -30,7 +30,8 @@ lines (the others', to stderr); it wins over INLET_LOG_FORMAT. inlet test and he
 Exit codes: 0 ok, 1 failure, 2 usage (also a source, run, workflow, table or model name that does
 not exist), 3 configuration (workflows too), 4 query refused or failed, 5 an error inlet did not
 foresee (its stack is logged at INLET_LOG_LEVEL=debug); inlet run, test, sync or runs start stopped by
-Ctrl-C 130, by SIGTERM 143.
+Ctrl-C 130, by SIGTERM 143, and inlet demo stopped before it serves (start and demo stopped while they
+serve exit 0).
 `;
 
 /** Each command's usage, by the names inlet takes for it. */
