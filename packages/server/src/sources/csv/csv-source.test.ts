@@ -484,6 +484,44 @@ describe('csv source', () => {
     ]);
   });
 
+  it('imports nothing, keeping the rows, once the files imported are moved away, where every sync failed until the next file', async () => {
+    // A drop directory emptied once its files are imported (archived, moved to done/) failed every
+    // sync with SOURCE_FILE_NOT_FOUND "no file matches" until the next export arrived.
+    const { h, dir } = await setup(
+      [
+        { path: 'orders_*.csv', name: 'orders', mode: 'incremental' },
+        { path: 'orders_*.csv', name: 'orders_latest', mode: 'merge', primary_key: 'id', cursor: 'id' },
+      ],
+      { 'orders_1.csv': 'id,status\n1,new\n2,new\n' },
+    );
+    expect((await h.sync('crm')).rows).toBe(4);
+    rmSync(join(dir, 'orders_1.csv'));
+    const moved = await h.sync('crm');
+    expect(moved.tables).toEqual([
+      {
+        table: 'orders',
+        rows: 0,
+        notes: [
+          `crm.orders: no file matches ${join(dir, 'orders_*.csv')}, so nothing new was imported; ` +
+            'the table keeps the rows of the file imported before, no longer there (moved away once imported, or path: changed)',
+        ],
+      },
+      {
+        table: 'orders_latest',
+        rows: 0,
+        notes: [expect.stringContaining('crm.orders_latest: no file matches')],
+      },
+    ]);
+    expect(await h.query('SELECT count(*)::INT AS n FROM crm.orders')).toEqual([{ n: 2 }]);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,status\n2,paid\n3,new\n');
+    expect((await h.sync('crm')).rows).toBe(4);
+    expect(await h.query('SELECT id, status FROM crm.orders_latest ORDER BY id')).toEqual([
+      { id: '1', status: 'new' },
+      { id: '2', status: 'paid' },
+      { id: '3', status: 'new' },
+    ]);
+  });
+
   it('does not import a file again whose time alone changed (copied again, touched), and does one whose bytes changed', async () => {
     // rsync without -t, cp without -p or a re-download gives the drop directory's files new times:
     // incremental imported each again, in full, so every row of them was in crm.orders twice.

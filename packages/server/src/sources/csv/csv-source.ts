@@ -265,13 +265,23 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
       const why =
         files.length === 0 && !/[*?]/.test(basename(pattern)) ? whyNotAFile(pattern, table) : undefined;
       if (why !== undefined) throw new InletError('SOURCE_FILE_NOT_FOUND', `${where}: ${why}`);
+      const imported =
+        table.mode === 'full' ? {} : ((run.position as FilesPosition | undefined)?.files ?? {});
+      // A drop directory whose files are moved away once imported failed every sync until the next
+      // file came: an incremental or merge table that has imported files has nothing new then.
+      const importedBefore = Object.keys(imported).length;
+      if (files.length === 0 && importedBefore > 0) {
+        const note =
+          `${where}: no file matches ${pattern}, so nothing new was imported; the table keeps the rows of the ` +
+          `${importedBefore === 1 ? 'file' : `${importedBefore} files`} imported before, no longer there (moved away once imported, or path: changed)`;
+        run.logger.info({ pattern }, note);
+        return { rows: 0, position: { files: imported }, notes: [note] };
+      }
       if (files.length === 0)
         throw new InletError(
           'SOURCE_FILE_NOT_FOUND',
           `${where}: no file matches ${pattern}; check this table's path${isAbsolute(table.path) ? '' : `: ${table.path} (${relativePathStart(config)})`}.`,
         );
-      const imported =
-        table.mode === 'full' ? {} : ((run.position as FilesPosition | undefined)?.files ?? {});
       // Keyed relative to inlet.yaml, so moving the project does not import everything again.
       const key = (file: MatchedFile) => relative(baseDir, file.path);
       // Its compressed bytes were taken for a header with a NUL byte, with advice (tr -d) that ruins
