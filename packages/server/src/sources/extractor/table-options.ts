@@ -66,6 +66,22 @@ export function checkModeOptions(
         message: 'mode merge needs a cursor column that grows whenever a row changes, such as updated_at',
       });
   }
+  // Left out of a full copy without a word, a cursor written without mode: incremental made every
+  // run copy the whole table again, and whoever wrote it believed it copied only the new rows.
+  const full = 'mode is full (the default when mode: is not set), which copies the whole table every run';
+  // A csv table says so of a cursor in any mode but merge itself.
+  if (entry.mode === 'full' && entry.cursor && options.incrementalNeedsCursor)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cursor'],
+      message: `is only used with mode incremental or merge, and ${full}: set mode: incremental (or merge, with a primary_key), or remove cursor`,
+    });
+  if (entry.mode === 'full' && entry.primary_key)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['primary_key'],
+      message: `is only used with mode merge, and ${full}: set mode: merge (with a cursor), or remove primary_key`,
+    });
   if (entry.deleted_column && entry.mode !== 'merge')
     ctx.addIssue({ code: 'custom', path: ['deleted_column'], message: 'is only used with mode merge' });
 }
