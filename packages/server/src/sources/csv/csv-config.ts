@@ -76,6 +76,14 @@ const csvTable = z
     ...tableModeFields,
   })
   .superRefine((entry, ctx) => {
+    // matchFiles matches the file name only: csv/*/orders.csv said "no file matches" files that are there.
+    const dir = entry.path.slice(0, entry.path.lastIndexOf('/') + 1);
+    if (/[*?]/.test(dir))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['path'],
+        message: `"${entry.path}" has * or ? in a directory (${dir}), and a pattern matches the file names of one directory only; name the directory (exports/2026-12/*.csv), give each directory a table of its own, or gather the files in one directory`,
+      });
     if (!nameOf(entry))
       ctx.addIssue({
         code: 'custom',
