@@ -218,6 +218,27 @@ describe('csv source', () => {
     expect(message).not.toMatch(/Binder Error|REPLACE/);
   });
 
+  it('names a types: type DuckDB does not know and its column, for CSV and JSON, where DuckDB suggested another type', async () => {
+    // It was: could not read deals.csv as csv (utf-8): Catalog Error: Type with name INTEGR does not exist! Did you mean "JSON"?
+    const { h } = await setup(
+      [
+        { path: 'deals.csv', types: { code: 'VARCHAR', amount: 'integr' } },
+        { path: 'plans.ndjson', types: { tags: 'Strng[]' } },
+      ],
+      { 'deals.csv': 'code,amount\n007,1\n', 'plans.ndjson': '{"id":1,"tags":["a"]}\n' },
+    );
+    const message = await refusedData(h);
+    for (const [table, column, type] of [
+      ['deals', 'amount', 'integr'],
+      ['plans', 'tags', 'Strng[]'],
+    ])
+      expect(message).toContain(
+        `crm.${table}: types: gives the column "${column}" the type ${type}, which DuckDB does not know; ` +
+          'give it one such as VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP or DECIMAL(12,2) for this table in a new ./inlet.yaml (docs/csv.md).',
+      );
+    expect(message).not.toMatch(/Catalog Error|Did you mean/);
+  });
+
   it('refuses a CSV header holding a NUL byte, naming the file and header, where the column became "a"', async () => {
     const { h } = await setup([{ path: 'deals.csv' }, { path: 'plans.csv', skip: 1 }], {
       'deals.csv': 'a\0b,c\n1,2\n',

@@ -532,6 +532,18 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
                 `its columns are ${columns.join(', ')}. Correct the name under types: for this table in ${configFile} (docs/csv.md). ${NOTHING_IMPORTED}`,
             );
         }
+        // DuckDB's catalog words, "Type with name INTEGR does not exist! Did you mean "JSON"?", named
+        // neither the column nor inlet.yaml's key.
+        const unknownType = UNKNOWN_TYPE.exec(message)?.[1];
+        const typed =
+          unknownType &&
+          Object.entries(table.types ?? {}).find(([, type]) => typeName(type) === unknownType.toUpperCase());
+        if (typed)
+          throw new InletError(
+            'SOURCE_DATA_INVALID',
+            `${where}: types: gives the column ${JSON.stringify(typed[0])} the type ${typed[1]}, which DuckDB does not know; ` +
+              `give it one such as VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP or DECIMAL(12,2) for this table in ${configFile} (docs/csv.md). ${NOTHING_IMPORTED}`,
+          );
         if (table.format === 'csv') {
           for (const [i, path] of readable.entries()) {
             const line = await findOpenQuote(path, {
@@ -721,6 +733,10 @@ async function notRecords(
 /** DuckDB's binder error for a type forced on a column the files lack: CSV's, then JSON's. */
 const TYPED_COLUMN_MISSING =
   /COLUMN_TYPES error: Columns with names: .* do not exist|in REPLACE list not found/;
+
+const UNKNOWN_TYPE = /Type with name (.+?) does not exist/;
+/** A type of types: as DuckDB names it in UNKNOWN_TYPE: upper-case, without its (p,s) and []. */
+const typeName = (type: string) => type.replace(/\s*(\(.*\))?(\[\])?$/, '').toUpperCase();
 
 // Its CSV reader's words, then its JSON reader's.
 const NOT_UTF8 = /not utf-8 encoded|Invalid unicode|invalid UTF-8 encoding/i;
