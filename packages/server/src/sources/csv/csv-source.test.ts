@@ -381,6 +381,26 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says a CSV file read as JSON may be in another format, naming the export, not its copy in data/tmp', async () => {
+    // It was: could not read bom.json as json (utf-8): … Malformed JSON in file "<data_dir>/tmp/sources/crm/bom/0-bom.json", …
+    const { h, dir } = await setup([{ path: 'bom.json' }, { path: 'plain.ndjson' }], {
+      'bom.json': '\ufeffid,name\n1,a\n',
+      'plain.ndjson': 'id,name\n1,a\n',
+    });
+    const message = await refusedData(h);
+    for (const [table, file, format] of [
+      ['bom', 'bom.json', 'json'],
+      ['plain', 'plain.ndjson', 'ndjson'],
+    ]) {
+      expect(message).toContain(
+        `crm.${table}: could not read ${file} as ${format} (utf-8). It is not valid JSON where DuckDB says: an export cut short or written wrong, ` +
+          'or a file in another format; if it is CSV or TSV, set format: for this table in a new ./inlet.yaml (docs/csv.md): ',
+      );
+      expect(message).toContain(`Malformed JSON in file "${join(dir, file)}"`);
+    }
+    expect(message).not.toContain('/tmp/sources/');
+  });
+
   it('refuses a JSON export with a record that is not an object, naming its line, rather than reading it as one column "json"', async () => {
     const { h, message } = await refusedOnceRewritten(
       { events: '{"id":1,"kind":"view"}\n{"id":2,"kind":"click"}\n', users: '[{"id": 1, "plan": "pro"}]' },

@@ -600,10 +600,14 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
         // line is one of what it read, which for lines appended to a file is not the file's.
         const csvLine = /CSV Error on Line: (\d+)/.exec(message);
         const read = readable.indexOf(/\n\s*file = (.*)/.exec(message)?.[1] ?? '');
-        const said =
+        let said =
           csvLine && read !== -1
             ? message.replace(csvLine[0], `CSV Error on Line: ${await lineOf(read, Number(csvLine[1]))}`)
             : message;
+        // DuckDB's JSON reader names the file it read, which for one decoded or without its byte
+        // order mark is inlet's copy in data/tmp: the export is named instead.
+        for (const [i, path] of readable.entries())
+          if (path !== todo[i]?.path) said = said.replaceAll(`"${path}"`, `"${todo[i]?.path}"`);
         throw new InletError(
           'SOURCE_DATA_INVALID',
           `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table, configFile)}: ${withoutDuckDbAdvice(said)}`,
@@ -752,6 +756,9 @@ function readHint(message: string, { encoding, types }: CsvTable, configFile: st
     return `. The file is not UTF-8: ${setEncoding(configFile)}`;
   if (/Malformed JSON.*surrogate/s.test(message))
     return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
+  // A CSV file read as JSON (format: json, or a .json extension) said only "Malformed JSON … unexpected character".
+  if (/Malformed JSON/.test(message))
+    return `. It is not valid JSON where DuckDB says: an export cut short or written wrong, or a file in another format; if it is CSV or TSV, set format: for this table in ${configFile} (docs/csv.md)`;
   if (
     types !== undefined &&
     /Error when converting column|JSON transform error.*Failed to cast/s.test(message)
