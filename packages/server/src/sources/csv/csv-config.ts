@@ -110,6 +110,7 @@ const csvTable = z
   .transform(
     (entry): CsvTable => ({
       ...tableTarget({ ...entry, name: nameOf(entry) ?? '' }),
+      files: true,
       path: entry.path,
       format: entry.format ?? formatOf(entry.path) ?? 'csv',
       encoding: entry.encoding,

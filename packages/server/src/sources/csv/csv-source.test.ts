@@ -993,6 +993,39 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says what a csv merge table with a boolean deleted_column or rows without a key can do, where it said to use a query: it cannot have', async () => {
+    // Both said to copy the table with a query:, which a csv source has not.
+    const { h } = await setup(
+      [
+        {
+          path: 'flags.csv',
+          mode: 'merge',
+          primary_key: 'id',
+          cursor: 'updated',
+          deleted_column: 'is_deleted',
+        },
+        { path: 'keyless.csv', mode: 'merge', primary_key: 'id', cursor: 'updated' },
+      ],
+      {
+        'flags.csv': 'id,updated,is_deleted\n1,2026-12-01,false\n2,2026-12-01,true\n',
+        'keyless.csv': 'id,updated\n1,2026-12-01\n,2026-12-02\n',
+      },
+    );
+    const message = await h.sync('crm').then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(message).toContain(
+      'crm.flags: deleted_column "is_deleted" is a boolean; it must be NULL for live rows (a deleted_at time). ' +
+        'Remove deleted_column and leave the deleted rows out in a model (WHERE NOT is_deleted), or export the deletion as a time, empty while the row is live.',
+    );
+    expect(message).toContain(
+      'crm.keyless: 1 row of this run has no primary_key (id is NULL), and the merge view, which shows one row per key, would hide all but one of them; ' +
+        'nothing of this run was committed. Give every row of the export its key, or set a primary_key every row has.',
+    );
+    expect(message).not.toContain('query:');
+  });
+
   it('merge shows the later row of one file among versions of a key with the same cursor, at every query', async () => {
     // Ranked by cursor and file alone, such versions came in no order: each query showed another
     // mix of the file's first and second versions.

@@ -8,9 +8,9 @@ import { type ParquetWriter, quoteIdent } from './parquet-writer.ts';
  */
 export async function checkMergeKeys(
   writer: ParquetWriter,
-  options: { where: string; key: string[]; staged: string[] },
+  options: { where: string; key: string[]; staged: string[]; files?: boolean | undefined },
 ): Promise<void> {
-  const { where, key, staged } = options;
+  const { where, key, staged, files: fromFiles } = options;
   if (staged.length === 0 || key.length === 0) return;
   const files = `read_parquet([${staged.map(sqlString).join(', ')}], union_by_name=true)`;
   const keyless = key.map((column) => `${quoteIdent(column)} IS NULL`).join(' OR ');
@@ -22,7 +22,10 @@ export async function checkMergeKeys(
     'SOURCE_DATA_INVALID',
     `${where}: ${rows} ${rows === 1 ? 'row' : 'rows'} of this run ${rows === 1 ? 'has' : 'have'} no primary_key (${named}), and the merge view, ` +
       'which shows one row per key, would hide all but one of them; nothing of this run was committed. ' +
-      `Set a primary_key every row has, or copy the table with a query: that leaves those rows out or gives them a key (… WHERE ${first} IS NOT NULL).`,
+      // A csv table has no query: to leave the rows out with.
+      (fromFiles
+        ? 'Give every row of the export its key, or set a primary_key every row has.'
+        : `Set a primary_key every row has, or copy the table with a query: that leaves those rows out or gives them a key (… WHERE ${first} IS NOT NULL).`),
   );
 }
 

@@ -51,7 +51,10 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
     if ((deleted.lakeType ?? deleted.csvType) === 'BOOLEAN')
       throw fail(
         `deleted_column "${table.deletedColumn}" is a boolean; it must be NULL for live rows (a deleted_at time). ` +
-          `Use a query with CASE WHEN ${table.deletedColumn} THEN now() END AS deleted_at.`,
+          // A csv table has no query: to turn the flag into a time with.
+          (table.files
+            ? `Remove deleted_column and leave the deleted rows out in a model (WHERE NOT ${table.deletedColumn}), or export the deletion as a time, empty while the row is live.`
+            : `Use a query with CASE WHEN ${table.deletedColumn} THEN now() END AS deleted_at.`),
       );
   }
 }

@@ -16,6 +16,8 @@ export interface TableTarget {
   primaryKey?: string[] | undefined;
   /** A column that is NULL while a row is live and set once it is deleted (merge only). */
   deletedColumn?: string | undefined;
+  /** Read from export files (a csv source), which have no query: to reshape their rows with. */
+  files?: boolean | undefined;
 }
 
 const columnList = z

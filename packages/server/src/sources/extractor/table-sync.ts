@@ -247,6 +247,7 @@ export async function syncTable(options: {
           where: `${source}.${target.name}`,
           key: target.primaryKey,
           staged: stagedFiles(staging),
+          files: target.files,
         });
       const rowOrder =
         target.mode === 'merge' &&
