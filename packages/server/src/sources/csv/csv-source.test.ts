@@ -1026,6 +1026,18 @@ describe('csv source', () => {
     expect(message).not.toContain('query:');
   });
 
+  it("says to rename a csv merge table's column __inlet_file in the export, where it said to use a query: it cannot have", async () => {
+    const { h } = await setup([{ path: 'filed.ndjson', mode: 'merge', primary_key: 'id', cursor: 'u' }], {
+      'filed.ndjson': '{"__inlet_file":"a","id":1,"u":1}\n',
+    });
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_SCHEMA_INVALID',
+      message: expect.stringContaining(
+        `crm.filed: the column "__inlet_file" has the name inlet's merge view gives the file each row comes from; rename it in the export (its header, or a JSON file's key)`,
+      ),
+    });
+  });
+
   it('merge shows the later row of one file among versions of a key with the same cursor, at every query', async () => {
     // Ranked by cursor and file alone, such versions came in no order: each query showed another
     // mix of the file's first and second versions.

@@ -25,7 +25,10 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
   const taken = columns.find((c) => c.name.toLowerCase() === MERGE_FILE_COLUMN);
   if (table.mode === 'merge' && taken)
     throw fail(
-      `the column "${taken.name}" has the name inlet's merge view gives the file each row comes from; rename it (AS in a query:, or in the file's header), or leave it out`,
+      `the column "${taken.name}" has the name inlet's merge view gives the file each row comes from; ` +
+        (table.files
+          ? "rename it in the export (its header, or a JSON file's key)"
+          : 'rename it with AS in a query:, or leave it out'),
     );
   const byName = new Map(columns.map((c) => [c.name, c]));
   const known = columns.map((c) => c.name).join(', ');
