@@ -1187,6 +1187,17 @@ describe('csv source', () => {
     ]);
   });
 
+  it('says a file split by ";" among files split by "," is to be exported with ",", where it said to set delimiter: ";" for them all', async () => {
+    const { h } = await setup([{ path: 'p_*.csv', name: 'p' }], {
+      'p_1.csv': 'id,a\n1,x\n',
+      'p_2.csv': 'id;a\n2;y\n',
+    });
+    expect(await refusedData(h)).toBe(
+      'crm.p: the header of p_2.csv holds no "," but is split into columns by ";"; p_1.csv of the same table is split by ",", and the files of a table share one delimiter: ' +
+        'export p_2.csv split by ",", or give the files split by ";" a table of their own, with a path: that matches them only (docs/csv.md). Nothing was imported and the table keeps its rows.',
+    );
+  });
+
   it('says to set encoding when a file is not UTF-8, naming the first line that is not, and reads it once set', async () => {
     const latin = Buffer.from('id,name\n1,ok\n2,caf\xe9\n3,ok\n', 'latin1');
     const { h } = await setup([{ path: 'clients.csv' }], { 'clients.csv': latin });

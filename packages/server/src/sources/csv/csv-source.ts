@@ -455,10 +455,17 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           for (const [i, path] of readable.entries()) {
             const found = otherDelimiter(path, table);
             if (!found) continue;
+            const file = basename(todo[i]?.path ?? '');
+            // Setting delimiter: would break the files of the table that are split as they should be.
+            const fine = readable.findIndex((other, j) => j !== i && !otherDelimiter(other, table));
+            const [said, quoted] = [csvDelimiter(table), JSON.stringify(found)];
             throw new InletError(
               'SOURCE_DATA_INVALID',
-              `${where}: the header of ${basename(todo[i]?.path ?? '')} holds no "${csvDelimiter(table)}" but is split into columns by ${JSON.stringify(found)}; ` +
-                `set delimiter: ${JSON.stringify(found)} for this table in ${configFile} (docs/csv.md), or delimiter: ${JSON.stringify(csvDelimiter(table))} for a file of one column. ${NOTHING_IMPORTED}`,
+              `${where}: the header of ${file} holds no "${said}" but is split into columns by ${quoted}; ` +
+                (fine === -1
+                  ? `set delimiter: ${quoted} for this table in ${configFile} (docs/csv.md), or delimiter: "${said}" for a file of one column. ${NOTHING_IMPORTED}`
+                  : `${basename(todo[fine]?.path ?? '')} of the same table is split by "${said}", and the files of a table share one delimiter: ` +
+                    `export ${file} split by "${said}", or give the files split by ${quoted} a table of their own, with a path: that matches them only (docs/csv.md). ${NOTHING_IMPORTED}`),
             );
           }
         // JSON with types: the columns DuckDB infers, the forced ones in their place, so that they
