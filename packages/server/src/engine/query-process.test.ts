@@ -569,6 +569,43 @@ describe('a query that comes while the queries of a crashed engine process run a
         });
       }),
   );
+
+  it(
+    'says how long of its limit it waited in an export that times out after its first rows were sent',
+    {
+      timeout: 120_000,
+    },
+    () =>
+      // A JSON answer's QUERY_TIMEOUT said so; an export's, which comes with its chunks (or its stop,
+      // to a consumer that stopped reading) once its rows flow, did not.
+      withQueriesInLine(async (engine, { first, second }) => {
+        const waited =
+          /It waited \d+ ms of that, before it started, for queries run again after the query engine's process ended\.$/;
+        // Its consumer reads the first chunk, then stops reading (a client that reads slowly) until
+        // the time limit stops the export, then reads on to its end: the error.
+        const late = engine.stream(
+          'SELECT n FROM range(100000000000) t(n)',
+          {},
+          async ({ chunks, stopped }) => {
+            const reader = chunks[Symbol.asyncIterator]();
+            const rows = (await reader.next()).value?.length ?? 0;
+            if (!stopped.aborted) await new Promise((resolve) => stopped.addEventListener('abort', resolve));
+            const failed = await (async () => {
+              while (!(await reader.next()).done);
+            })().catch((error: unknown) => error);
+            return { rows, failed, stopped: stopped.reason as unknown };
+          },
+        );
+        engine.cancel('first');
+        engine.cancel('second');
+        expect(await first).toMatchObject({ code: 'QUERY_CANCELLED' });
+        expect(await second).toMatchObject({ code: 'QUERY_CANCELLED' });
+        const { rows, failed, stopped } = await late;
+        expect(rows).toBeGreaterThan(0);
+        expect(failed).toMatchObject({ code: 'QUERY_TIMEOUT', message: expect.stringMatching(waited) });
+        expect(stopped).toMatchObject({ code: 'QUERY_TIMEOUT', message: expect.stringMatching(waited) });
+      }),
+  );
 });
 
 describe('a caller’s signal', () => {

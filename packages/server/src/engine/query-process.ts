@@ -102,6 +102,8 @@ interface Job {
   stopWaiting?: () => void;
   /** Stops listening to its caller's signal: a stream's, once its consumer is done. */
   unlisten?: () => void;
+  /** What is left of its time limit, when it waited for queries run again after a crash (waitForRunAgain). */
+  timeLeft?: number;
 }
 
 interface Running {
@@ -402,10 +404,10 @@ export async function createQueryProcess(options: {
         job.chunks.push({ done: true, value: undefined });
         return job.wake?.();
       case 'chunk-failed':
-        job.chunks.push(fromWire(message.error));
+        job.chunks.push(waitedToo(fromWire(message.error), job));
         return job.wake?.();
       case 'stopped':
-        return job.stop?.abort(fromWire(message.error));
+        return job.stop?.abort(waitedToo(fromWire(message.error), job));
       case 'done':
         forget(message.job, job);
         return idle();
@@ -695,11 +697,9 @@ export async function createQueryProcess(options: {
     if (id !== undefined) byQueryId.set(id, job);
     const cancelled = () => job.cancelled || opts.signal?.aborted;
     let running: Running;
-    /** What is left of its time limit, when it waited for queries run again after a crash. */
-    let timeLeft: number | undefined;
     try {
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
-      if (retrying) timeLeft = await waitForRunAgain(opts.signal, job, cancelled);
+      if (retrying) job.timeLeft = await waitForRunAgain(opts.signal, job, cancelled);
       if (cancelled()) throw new InletError('QUERY_CANCELLED', 'The query was cancelled.');
       running = await ensure();
       // Cancelled, or its client gone, while the process started.
@@ -723,7 +723,7 @@ export async function createQueryProcess(options: {
     const wire: WireQueryOptions = {
       maxRows: opts.maxRows,
       maxBytes: opts.maxBytes,
-      ...(timeLeft !== undefined && { timeoutMs: timeLeft }),
+      ...(job.timeLeft !== undefined && { timeoutMs: job.timeLeft }),
       ...(opts.rowLimit && {
         rowLimitNames: [maxRows, 0].map((rows): [number, string] => [rows, opts.rowLimit?.(rows) ?? '']),
       }),
@@ -752,7 +752,7 @@ export async function createQueryProcess(options: {
       job.unlisten();
       freeQueryId(job);
     }
-    if (result.type === 'failed') throw waitedToo(result.error, timeLeft);
+    if (result.type === 'failed') throw waitedToo(result.error, job);
     return result;
   };
 
@@ -797,8 +797,11 @@ export async function createQueryProcess(options: {
     return Math.max(0, config.query.timeout_ms - (performance.now() - arrived));
   };
 
-  /** A query's time-out, saying how much of its limit it waited for queries run again (waitForRunAgain). */
-  const waitedToo = (error: Error, timeLeft: number | undefined) =>
+  /**
+   * A query's time-out, saying how much of its limit it waited for queries run again (waitForRunAgain):
+   * its answer's, or an export's that comes with its chunks or its stop once its rows flow.
+   */
+  const waitedToo = (error: Error, { timeLeft }: Job) =>
     timeLeft !== undefined && error instanceof InletError && error.code === 'QUERY_TIMEOUT'
       ? new InletError(
           error.code,
