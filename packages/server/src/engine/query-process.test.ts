@@ -486,7 +486,7 @@ async function allRows({ chunks }: QueryStream): Promise<unknown[]> {
 async function withQueriesInLine(
   fn: (
     engine: Awaited<ReturnType<typeof createQueryProcess>>,
-    line: { first: Promise<unknown>; second: Promise<unknown>; settled: string[] },
+    line: { first: Promise<unknown>; second: Promise<unknown>; settled: string[]; latest: () => number },
   ) => Promise<void>,
 ) {
   const { dir, cleanup } = tempDir();
@@ -512,7 +512,8 @@ async function withQueriesInLine(
     process.kill(crashed, 'SIGSEGV');
     // The fresh process is started for the first of them to run again: the line has begun.
     while (ours().every((pid) => pid === crashed)) await new Promise((r) => setTimeout(r, 20));
-    await fn(engine, { first, second, settled });
+    const latest = () => ours().at(-1) ?? crashed;
+    await fn(engine, { first, second, settled, latest });
     expect((await engine.query('SELECT 2 AS two')).rows).toEqual([[2]]);
   } finally {
     engine.close();
@@ -604,6 +605,41 @@ describe('a query that comes while the queries of a crashed engine process run a
         expect(rows).toBeGreaterThan(0);
         expect(failed).toMatchObject({ code: 'QUERY_TIMEOUT', message: expect.stringMatching(waited) });
         expect(stopped).toMatchObject({ code: 'QUERY_TIMEOUT', message: expect.stringMatching(waited) });
+      }),
+  );
+});
+
+describe('a query that waited for queries run again, caught in a second crash', () => {
+  it(
+    'is run again with the whole of its time limit, as the query beside it is',
+    {
+      timeout: 120_000,
+    },
+    () =>
+      // It kept what was left of its limit after its first wait, while the query crashed beside it got
+      // all of it: its time-out said it had waited part of a limit it had been given again.
+      withQueriesInLine(async (engine, { first, second, latest }) => {
+        const waiter = engine
+          .query('SELECT count(*) FROM range(100000000000) waiter', { id: 'waiter' })
+          .catch((error: unknown) => error);
+        engine.cancel('first');
+        engine.cancel('second');
+        expect(await first).toMatchObject({ code: 'QUERY_CANCELLED' });
+        expect(await second).toMatchObject({ code: 'QUERY_CANCELLED' });
+        // The waiter runs in the fresh process; another query joins it, and that process crashes too.
+        const pid = latest();
+        await threadsAtWork(pid, 1);
+        const beside = engine
+          .query('SELECT count(*) FROM range(100000000000) beside', { id: 'beside' })
+          .catch((error: unknown) => error);
+        await threadsAtWork(pid, 2);
+        process.kill(pid, 'SIGSEGV');
+        const answer = await waiter;
+        engine.cancel('beside');
+        expect(answer).toMatchObject({ code: 'QUERY_TIMEOUT' });
+        expect((answer as Error).message).toMatch(/^The query ran longer than query\.timeout_ms \(8000 ms\)/);
+        expect((answer as Error).message).not.toMatch(/It waited/);
+        expect(await beside).toMatchObject({ code: expect.stringMatching(/QUERY_CANCELLED|QUERY_TIMEOUT/) });
       }),
   );
 });

@@ -445,6 +445,8 @@ export async function createQueryProcess(options: {
    * when it ended beside others: people's SQL only reads, so running it twice is safe. The one that
    * ends the fresh process too is then known to be the cause, and fails (once retried, a query is
    * not run again); the others answer as if nothing had happened. Queries that come meanwhile wait.
+   * Each is run again with the whole of its time limit, as its run was lost to no fault of its own: one
+   * that had first waited for an earlier line (waitForRunAgain) was charged that wait once, in the run lost.
    */
   const runAgain = (queue: Array<Job & { id: number }>) => {
     const before = retrying;
@@ -473,6 +475,7 @@ export async function createQueryProcess(options: {
         if (job.settled || running === undefined) continue;
         job.rows = [];
         job.chunks = [];
+        job.timeLeft = undefined;
         await new Promise<void>((resolve) => {
           job.onSent = resolve;
           job.dispatch?.(running);
@@ -723,7 +726,6 @@ export async function createQueryProcess(options: {
     const wire: WireQueryOptions = {
       maxRows: opts.maxRows,
       maxBytes: opts.maxBytes,
-      ...(job.timeLeft !== undefined && { timeoutMs: job.timeLeft }),
       ...(opts.rowLimit && {
         rowLimitNames: [maxRows, 0].map((rows): [number, string] => [rows, opts.rowLimit?.(rows) ?? '']),
       }),
@@ -737,7 +739,14 @@ export async function createQueryProcess(options: {
       to.aboveSince = undefined;
       to.child.channel?.ref();
       startWatch();
-      send(to, { type, job: job.id, sql, opts: wire, retiring: options.leases?.retiringPaths() ?? [] });
+      const limit = job.timeLeft === undefined ? {} : { timeoutMs: job.timeLeft };
+      send(to, {
+        type,
+        job: job.id,
+        sql,
+        opts: { ...wire, ...limit },
+        retiring: options.leases?.retiringPaths() ?? [],
+      });
     };
     const abort = () => {
       if (job.running && jobs.has(job.id)) send(job.running, { type: 'abort', job: job.id });
