@@ -18,6 +18,7 @@ import {
   testConfig,
 } from '../../test/helpers.ts';
 import { BIN, busyEngine, engineProcesses, exited } from '../../test/inlet-process.ts';
+import type { InletError } from '../errors/index.ts';
 import { createReadLeases, dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { createQueryProcess, type QueryStream } from './index.ts';
@@ -534,11 +535,17 @@ describe('a query that comes while the queries of a crashed engine process run a
         const newcomer = await engine.query('SELECT 1 AS one').catch((error: unknown) => error);
         expect(newcomer).toMatchObject({
           code: 'QUERY_BUSY',
-          retryAfterSeconds: 1,
           message: expect.stringMatching(
-            /^The query waited all of query\.timeout_ms \(8000 ms\) for queries .* run again one at a time .*, and did not start; retry/,
+            /^The query waited all of query\.timeout_ms \(8000 ms\) for queries .* run again one at a time .*, and did not start; the (one|2) still in line may take up to \d+ s more \(each up to that limit\): retry then\.$/,
           ),
         });
+        // Retry-After is what the line may still take, as the message says: the second's whole limit
+        // at least while it has not run (it had not settled), at most both queries' (8 s each); it was
+        // 1 s, a guess, after which a retry waited for the line again.
+        const { retryAfterSeconds, message } = newcomer as InletError;
+        expect(message).toContain(`up to ${retryAfterSeconds} s more`);
+        expect(retryAfterSeconds).toBeGreaterThan(1);
+        expect(retryAfterSeconds).toBeLessThanOrEqual(16);
         // Answered while the second still waited for its turn or ran, not after it.
         expect(settled).not.toContain('second');
         engine.cancel('second');

@@ -193,6 +193,8 @@ export async function createQueryProcess(options: {
   let watch: NodeJS.Timeout | undefined;
   /** Queries a process ended under, being run again one at a time (runAgain): new ones wait for them. */
   let retrying: Promise<void> | undefined;
+  /** The queries runAgain has yet to send, and since when the one it sent last has run (until it is under way). */
+  const line = { waiting: new Set<Job>(), turnSince: undefined as number | undefined };
   const recycleRule = options.recycle ?? RECYCLE;
   const unresponsiveMs = options.unresponsiveMs ?? UNRESPONSIVE_MS;
 
@@ -451,7 +453,10 @@ export async function createQueryProcess(options: {
   const runAgain = (queue: Array<Job & { id: number }>) => {
     const before = retrying;
     const run = (async () => {
-      for (const job of queue) job.inLine = true;
+      for (const job of queue) {
+        job.inLine = true;
+        line.waiting.add(job);
+      }
       await before;
       for (const job of queue) {
         job.retried = true;
@@ -471,15 +476,18 @@ export async function createQueryProcess(options: {
             if (!job.settled) fail(job.id, job, error as Error);
           }
         job.inLine = false;
+        line.waiting.delete(job);
         // Cancelled, or its client gone, while it waited or the fresh process started: failed then (leaveLine).
         if (job.settled || running === undefined) continue;
         job.rows = [];
         job.chunks = [];
         job.timeLeft = undefined;
+        line.turnSince = performance.now();
         await new Promise<void>((resolve) => {
           job.onSent = resolve;
           job.dispatch?.(running);
         });
+        line.turnSince = undefined;
         job.onSent = undefined;
       }
     })();
@@ -493,6 +501,7 @@ export async function createQueryProcess(options: {
   const leaveLine = (job: Job & { id: number }) => {
     if (!job.inLine || job.settled) return;
     job.inLine = false;
+    line.waiting.delete(job);
     fail(job.id, job, new InletError('QUERY_CANCELLED', 'The query was cancelled.'));
   };
 
@@ -797,13 +806,26 @@ export async function createQueryProcess(options: {
       if (gone) signal?.removeEventListener('abort', gone);
       job.stopWaiting = undefined;
     }
-    if (outOfTime && !cancelled())
+    if (outOfTime && !cancelled()) {
+      const seconds = lineLeftSeconds();
+      const left = line.waiting.size + (line.turnSince === undefined ? 0 : 1);
       throw new InletError(
         'QUERY_BUSY',
-        `The query waited all of ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) for queries that were running when the query engine's process ended, which are run again one at a time and each alone (no query starts meanwhile), and did not start; retry in a moment.`,
-        { retryAfterSeconds: 1 },
+        `The query waited all of ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) for queries that were running when the query engine's process ended, which are run again one at a time and each alone (no query starts meanwhile), and did not start; the ${left === 1 ? 'one' : left} still in line may take up to ${seconds} s more (each up to that limit): retry then.`,
+        { retryAfterSeconds: seconds },
       );
+    }
     return Math.max(0, config.query.timeout_ms - (performance.now() - arrived));
+  };
+
+  /**
+   * How long the queries runAgain has yet to finish may still take, at most, in whole seconds (1 at
+   * least): the one under way what is left of its limit, each one waiting the whole of it.
+   */
+  const lineLeftSeconds = () => {
+    const limit = config.query.timeout_ms;
+    const turn = line.turnSince === undefined ? 0 : Math.max(0, limit - (performance.now() - line.turnSince));
+    return Math.max(1, Math.ceil((line.waiting.size * limit + turn) / 1000));
   };
 
   /**
