@@ -32,6 +32,7 @@ import {
   withinDepth,
 } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
+import { stillSettingUp, type ViewBuild } from './set-up-wait.ts';
 import { parseSqlTree, tableNames } from './sql-calls.ts';
 import { withQueryHint } from './sql-hints.ts';
 import {
@@ -140,14 +141,6 @@ export const ALONE_WAIT_MS = 5_000;
  * limit, and a fresh engine's first query timed out before it began).
  */
 export const SET_UP_MS = 60_000;
-
-/** What a query fails with when the views it waits for are still being built SET_UP_MS later. */
-const stillSettingUp = (ms: number) =>
-  new InletError(
-    'QUERY_BUSY',
-    `The query engine is still building its views of the lake's tables after ${ms / 1000} s (a lake of many files, or a slow disk), so the query did not start; they go on being built: retry in a moment.`,
-    { retryAfterSeconds: 5 },
-  );
 
 /**
  * What a query past query.timeout_ms fails with (inlet query puts --timeout-ms in its place);
@@ -432,6 +425,8 @@ export async function createQueryEngine(options: {
   /** Files of lake/events found to have the events table's keys (lake/foreign.ts). */
   const eventFilesChecked = new Set<string>();
   let refreshing: Promise<void> | undefined;
+  /** How far the refresh under way is: what a query that gives up waiting for it is told. */
+  let building: ViewBuild | undefined;
   // The WAL's records are in queries only with a good checksum, as in the lake.
   const walCheck = createWalViewCheck(layout.walEvents);
   /** heal(message) moves a damaged file the message names; true stops the refresh to plan again. */
@@ -449,15 +444,26 @@ export async function createQueryEngine(options: {
       });
     let wanted = discover();
     if (viewStatements(views, wanted).length === 0) return;
+    const build: ViewBuild = {
+      since: performance.now(),
+      total: viewStatements(views, wanted).length,
+      done: 0,
+    };
+    building = build;
     refreshing = (async () => {
       // A file of another table in a partition of events would show its rows with empty columns.
       const rows = async (sql: string) => (await admin.runAndReadAll(sql)).getRows();
       const foreign = await moveForeignEventFiles(layout, eventFiles(layout.events), rows, eventFilesChecked);
       for (const moved of foreign) options.onDamagedFile?.(moved, 'no event_id or received_at column');
       if (foreign.length > 0) wanted = discover();
+      build.total = viewStatements(views, wanted).length;
       const reasons = new Map<string, { message: string; damaged: boolean }>();
       views = await applyViews(
-        (sql) => admin.run(sql),
+        async (sql) => {
+          await admin.run(sql);
+          // A view that failed is dropped too, a statement more.
+          build.done = Math.min(build.total, build.done + 1);
+        },
         views,
         wanted,
         (view, error) => {
@@ -476,6 +482,7 @@ export async function createQueryEngine(options: {
       await refreshing;
     } finally {
       refreshing = undefined;
+      building = undefined;
     }
   };
 
@@ -553,7 +560,7 @@ export async function createQueryEngine(options: {
   const boundSetUp = <T>(work: Promise<T>, signal: AbortSignal) =>
     new Promise<T>((resolve, reject) => {
       const ms = options.setUpMs ?? SET_UP_MS;
-      const bound = setTimeout(() => reject(stillSettingUp(ms)), ms);
+      const bound = setTimeout(() => reject(stillSettingUp(ms, building)), ms);
       const stopped = () => reject(signal.reason);
       signal.addEventListener('abort', stopped, { once: true });
       if (signal.aborted) stopped();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { STEADY, tempDir, testConfig } from '../../test/helpers.ts';
+import type { InletError } from '../errors/index.ts';
 import { dataLayout, writeLakeTable } from '../lake/index.ts';
 import { createQueryEngine, type QueryResult } from './index.ts';
 
@@ -83,11 +84,15 @@ describe("the query engine's set-up", () => {
       setUpMs: 1,
     });
     try {
-      await expect(engine.query('SELECT n FROM m299')).rejects.toMatchObject({
+      const busy = await engine.query('SELECT n FROM m299').catch((error: unknown) => error);
+      expect(busy).toMatchObject({
         code: 'QUERY_BUSY',
         status: 503,
-        message: expect.stringMatching(/still building its views of the lake's tables .* retry in a moment/),
+        message: expect.stringMatching(/still building its views of the lake's tables .* about \d+ s/),
       });
+      // Retry-After is the message's figure, how long the rest may take (it was 5, a guess).
+      const { message, retryAfterSeconds } = busy as InletError;
+      expect(message).toContain(`about ${retryAfterSeconds} s`);
       // The views went on being built, and once they are, the query runs.
       const result = await vi.waitFor(() => engine.query('SELECT n FROM m299'), STEADY);
       expect(result.rows).toEqual([[7]]);
