@@ -149,6 +149,13 @@ export const SET_UP_MS = 60_000;
 export const timeoutMessage = (timeoutMs: number, configFile: string) =>
   `The query ran longer than query.timeout_ms (${timeoutMs} ms) and was stopped; narrow it (a date filter on dt helps), query a mart, or raise query.timeout_ms in ${configFile}.`;
 
+/**
+ * What a time-out (an error, or a note of rows cut at it) adds when the query waited waitedMs of its
+ * limit, before it started, for queries run again after a crash (query-process.ts).
+ */
+export const waitedNote = (waitedMs: number) =>
+  ` It waited ${Math.round(waitedMs)} ms of that, before it started, for queries run again after the query engine's process ended.`;
+
 /** Runs nothing: for a statement whose columns, known once prepared, are all that is wanted. */
 const planOnly = async () => undefined;
 
@@ -920,7 +927,7 @@ export async function createQueryEngine(options: {
               return answer(
                 rows,
                 true,
-                `The answer stops at ${limitName(maxRows)}; the query reached ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) looking for more, so there may be none.`,
+                `The answer stops at ${limitName(maxRows)}; the query reached ${options.timeoutName ?? 'query.timeout_ms'} (${config.query.timeout_ms} ms) looking for more, so there may be none.${opts.timeoutMs === undefined ? '' : waitedNote(config.query.timeout_ms - opts.timeoutMs)}`,
               );
             if (!(error instanceof StreamFailed)) throw error;
             if (reason) throw reason;

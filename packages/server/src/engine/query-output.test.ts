@@ -101,6 +101,29 @@ describe('query results', () => {
     ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
   });
 
+  it('say, in the note of rows cut at a shortened time limit, how long of it the query waited', {
+    timeout: 60_000,
+  }, async () => {
+    // The rows below 300,000 flow at once; the last only when the scan of ten trillion rows is done.
+    const sql = 'SELECT i FROM range(10000000000000) t(i) WHERE i < 300000 OR i = 9999999999999';
+    // How many rows flow before DuckDB holds the rest back until its scan is done (8 s is well past
+    // where its batches stop, even on a loaded machine: see cli/query.test.ts's TAIL_LIMIT_MS).
+    let flowing = 0;
+    await expect(
+      engine.stream(sql, { timeoutMs: 8000 }, async ({ chunks }) => {
+        for await (const chunk of chunks) flowing += chunk.length;
+      }),
+    ).rejects.toMatchObject({ code: 'QUERY_TIMEOUT' });
+    expect(flowing).toBeGreaterThan(0);
+    // Given 8 s of this engine's minute, as a query is that waited 52 s for queries run again after a
+    // crash (query-process.ts): its QUERY_TIMEOUT says so, and its note said nothing of it.
+    const { stats } = await engine.query(sql, { timeoutMs: 8000, maxRows: flowing });
+    expect(stats).toMatchObject({ rows: flowing, truncated: true });
+    expect(stats.note).toMatch(
+      /reached query\.timeout_ms \(60000 ms\) looking for more, so there may be none\. It waited 52000 ms of that, before it started, for queries run again after the query engine's process ended\.$/,
+    );
+  });
+
   it('give JSON columns as JSON: typed so, and their values parsed', async () => {
     const sql = `SELECT '{"plan":"pro","n":3}'::JSON AS properties, ['[1,2]'::JSON] AS list, NULL::JSON AS none`;
     const result = await engine.query(sql);

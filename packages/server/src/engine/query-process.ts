@@ -11,6 +11,7 @@ import {
   type QueryOptions,
   type QueryResult,
   type QueryStream,
+  waitedNote,
 } from './query-engine.ts';
 import {
   type FromEngine,
@@ -834,11 +835,9 @@ export async function createQueryProcess(options: {
    */
   const waitedToo = (error: Error, { timeLeft }: Job) =>
     timeLeft !== undefined && error instanceof InletError && error.code === 'QUERY_TIMEOUT'
-      ? new InletError(
-          error.code,
-          `${error.message} It waited ${Math.round(config.query.timeout_ms - timeLeft)} ms of that, before it started, for queries run again after the query engine's process ended.`,
-          { cause: error },
-        )
+      ? new InletError(error.code, `${error.message}${waitedNote(config.query.timeout_ms - timeLeft)}`, {
+          cause: error,
+        })
       : error;
 
   const newJob = (queryId: string | undefined): Job & { id: number } => ({
