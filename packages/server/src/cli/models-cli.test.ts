@@ -679,7 +679,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     const misspelt = await inlet('runs', '--status', 'sucess');
     expect(misspelt.code).toBe(2);
     expect(misspelt.err).toBe(
-      '--status sucess is not a run status; use one of running, success, failed, timed_out, abandoned.\n',
+      '--status sucess is not a run status; use one of running, success, failed, timed_out, stopped, abandoned.\n',
     );
     // A workflow's name where a run id goes: the usage alone did not say what was wrong.
     const named = await inlet('runs', 'nightly');
@@ -903,11 +903,12 @@ describe('inlet run, test, catalog, docs check, runs', () => {
   }, 60_000);
 
   it.each(STOPS)(
-    'inlet runs start stopped by %s records its run as failed, not running, and exits %i',
+    'inlet runs start stopped by %s records its run as stopped, not running or failed, and exits %i',
     async (signal, code) => {
       // SIGTERM is what a supervisor, docker stop or timeout(1) sends. Only Ctrl-C was heard: the
       // process died at once and its run showed as running, then abandoned, as if it had crashed.
       // Either then exited 1, as a failed run does, where inlet run and inlet sync exit 130 or 143.
+      // Then it was recorded failed, though its retry never came: stopped, it says so.
       const dir = join(temp.dir, `stopped-${signal}`);
       const { config } = await inletConfigFile(
         dir,
@@ -931,10 +932,11 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       expect(started.err).toContain(
         `inlet runs start stopped: ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM'} came before it finished.\n`,
       );
+      expect(started.out).toContain('"status":"stopped"');
       expect(history.get(1)).toMatchObject({
-        status: 'failed',
+        status: 'stopped',
         error: 'sync crm: inlet stopped while the run was going',
-        steps: [{ step: 'sync crm', status: 'failed' }],
+        steps: [{ step: 'sync crm', status: 'stopped' }],
       });
       state.close();
     },

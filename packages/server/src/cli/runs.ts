@@ -35,7 +35,7 @@ inlet runs <id> [--format table|json|csv]
 inlet runs start <workflow>
   Lists workflow runs, newest first (--before: older than run ID, to page on); shows one run with the log of each step; or runs a
   workflow now, in this process, outside its schedule (it is recorded like the others); Ctrl-C stops
-  it, its run recorded as failed (exit 130; SIGTERM 143).`;
+  it, its run recorded as stopped (exit 130; SIGTERM 143).`;
 
 /** The options that filter or page the list of runs, and nothing else. */
 const LIST_OPTIONS: ReadonlySet<string> = new Set(['workflow', 'status', 'limit', 'before']);
@@ -178,7 +178,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         showRun(history, id, output, format);
         return history.get(id)?.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
       });
-      // The run shown says failed, as a run that failed does: this line says a signal stopped it.
+      // The run shown says stopped: this line says which signal stopped it.
       if (code === ExitCode.INTERRUPTED || code === ExitCode.TERMINATED)
         output.err(`${stoppedLine('runs start', code)}\n`);
       return code;

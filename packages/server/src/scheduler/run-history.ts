@@ -3,7 +3,7 @@ import type { StateStore } from '../state/index.ts';
 import { ownerGone } from './run-owner.ts';
 
 /** Every status a run can have, for checking a filter before it silently matches nothing. */
-export const RUN_STATUSES = ['running', 'success', 'failed', 'timed_out', 'abandoned'] as const;
+export const RUN_STATUSES = ['running', 'success', 'failed', 'timed_out', 'stopped', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The most runs a page of the list holds, for inlet runs --limit and GET /api/runs?limit= alike. */
@@ -19,7 +19,7 @@ export function runsLimitProblem(text: string): string | undefined {
     ? undefined
     : `must be a whole number from 1 to ${MAX_RUNS_PAGE}`;
 }
-export type StepStatus = 'running' | 'success' | 'failed' | 'timed_out' | 'skipped';
+export type StepStatus = 'running' | 'success' | 'failed' | 'timed_out' | 'stopped' | 'skipped';
 
 export interface RunRecord {
   id: number;

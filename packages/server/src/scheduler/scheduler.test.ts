@@ -397,7 +397,7 @@ describe('scheduler', () => {
     await first.stop();
     expect(started).toHaveLength(1);
     expect(s.history.get(attempted as number)).toMatchObject({
-      status: 'failed',
+      status: 'stopped',
       error: 'sync counter: inlet stopped while the run was going',
     });
     // The third as a process killed while it waited leaves it: claimed by a process that is gone.
@@ -492,7 +492,7 @@ describe('scheduler', () => {
     s.state.db.exec('PRAGMA query_only = OFF');
     await scheduler.stop();
     expect(s.history.get(id)).toMatchObject({
-      status: 'failed',
+      status: 'stopped',
       error: 'sync counter: inlet stopped while the run was going',
     });
     s.state.close();
@@ -514,7 +514,7 @@ describe('scheduler', () => {
     expect(s.history.get(first)?.status).toBe('running');
     expect(s.history.get(waiting)).toMatchObject({ status: 'running', started_at: null });
     await scheduler.stop();
-    expect(s.history.get(waiting)?.status).toBe('failed');
+    expect(s.history.get(waiting)?.status).toBe('stopped');
     s.state.close();
   });
 
@@ -580,13 +580,42 @@ describe('scheduler', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     await scheduler.stop();
     expect(s.history.get(id)).toMatchObject({
-      status: 'failed',
+      status: 'stopped',
       error: 'sync counter: inlet stopped while the run was going',
     });
-    const failed = lines.find((line) => line.msg === 'workflow step failed');
+    const failed = lines.find((line) => line.msg === 'workflow step stopped');
     expect(failed).toMatchObject({ error: 'inlet stopped while the run was going' });
     expect(failed?.err).toBeUndefined();
     expect(JSON.stringify(failed)).not.toContain('    at ');
+    s.state.close();
+  });
+
+  it('records a run stopped by inlet stopping as stopped, not failed, and does not retry or count it as failed', async () => {
+    // Ctrl-C or a SIGTERM (a deploy, docker stop) recorded the run as failed, its step as failed and
+    // /metrics counted it failed: an alert on failed runs fired for every restart.
+    const { source } = counterSource({ hang: true });
+    const s = setup({ source });
+    const metrics = createMetrics();
+    const scheduler = s.scheduler({
+      workflows: [workflow({ steps: ['sync counter', 'run'], retries: 2 })],
+      metrics,
+    });
+    const id = scheduler.trigger('hourly');
+    await vi.waitFor(() => expect(s.history.get(id)?.steps[0]?.status).toBe('running'), STEADY);
+    await scheduler.stop();
+    const run = s.history.get(id);
+    expect(run).toMatchObject({
+      status: 'stopped',
+      error: 'sync counter: inlet stopped while the run was going',
+    });
+    expect(run?.steps[0]).toMatchObject({ status: 'stopped', attempts: 1 });
+    expect(run?.steps[1]).toMatchObject({
+      status: 'skipped',
+      log: expect.stringContaining('skipped because "sync counter" was stopped'),
+    });
+    expect(metrics.render()).toContain('inlet_workflow_runs_total{workflow="hourly",status="stopped"} 1');
+    expect(metrics.render()).not.toContain('status="failed"');
+    expect(s.history.list({ status: 'stopped' }).map((r) => r.id)).toEqual([id]);
     s.state.close();
   });
 

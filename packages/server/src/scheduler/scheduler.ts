@@ -71,7 +71,7 @@ export function createScheduler(options: {
   const now = options.now ?? Date.now;
   const finished = options.metrics?.counter(
     'inlet_workflow_runs_total',
-    'Workflow runs finished, by workflow and status (success, failed, timed_out, abandoned)',
+    'Workflow runs finished, by workflow and status (success, failed, timed_out, stopped, abandoned)',
     ['workflow', 'status'],
   );
   const owner = options.owner ?? processOwner();

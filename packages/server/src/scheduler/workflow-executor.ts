@@ -35,6 +35,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** How the step that ended a run ended it, as each step it skipped says it. */
+const ENDED: Partial<Record<RunStatus, string>> = { timed_out: 'timed out', stopped: 'was stopped' };
+
 const formatDuration = (ms: number) =>
   ms < 1000 ? `${ms} ms` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 
@@ -87,7 +90,7 @@ export async function executeRun(options: {
       const stamped = (line: string) => `${new Date().toISOString()} ${line}`;
       // A step that never ran has no start and no duration: it showed "0 s" and a started_at.
       if (status !== 'success') {
-        const why = `skipped because "${stopper}" ${status === 'timed_out' ? 'timed out' : 'failed'}`;
+        const why = `skipped because "${stopper}" ${ENDED[status] ?? 'failed'}`;
         history.skipStep(id, position, step.text, stamped(why));
         continue;
       }
@@ -130,17 +133,24 @@ export async function executeRun(options: {
               // Timed out or stopped while waiting: fall through as a failure.
             }
           }
-          const timedOut =
-            controller.signal.reason instanceof InletError &&
-            controller.signal.reason.code === 'WORKFLOW_TIMEOUT';
-          status = timedOut ? 'timed_out' : 'failed';
+          const reason = controller.signal.reason;
+          // Stopped by inlet stopping (Ctrl-C, SIGTERM from a deploy or docker stop), during an attempt
+          // or a wait between two: recorded failed, it was counted and alerted on as a failure.
+          status = !controller.signal.aborted
+            ? 'failed'
+            : reason instanceof InletError && reason.code === 'WORKFLOW_TIMEOUT'
+              ? 'timed_out'
+              : 'stopped';
           stopper = step.text;
-          error = `${step.text}: ${controller.signal.aborted ? (controller.signal.reason as Error).message : message}`;
-          history.updateStep(id, position, { status: timedOut ? 'timed_out' : 'failed', error });
+          error = `${step.text}: ${controller.signal.aborted ? (reason as Error).message : message}`;
+          history.updateStep(id, position, { status, error });
           // Stopped by inlet stopping, an expected end: its message alone, as for an InletError; the
           // Error's stack (at EventTarget.onShutdown …) was logged as if inlet had crashed.
           const fields = aborted && !isInletError(failure) ? { error: message } : errorFields(failure);
-          logger.warn({ step: step.text, attempt, ...fields }, 'workflow step failed');
+          logger.warn(
+            { step: step.text, attempt, ...fields },
+            status === 'stopped' ? 'workflow step stopped' : 'workflow step failed',
+          );
           break;
         }
       }
