@@ -8,7 +8,7 @@ import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { type RunHistory, workflowNames } from '../scheduler/index.ts';
+import { listWorkflows, type RunHistory, workflowNames } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
 import { dropUnreadBody } from './body-drain.ts';
@@ -317,6 +317,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       runs,
       apiToken: options.apiToken,
       workflowNames: () => workflowNames(config, runs),
+      // Why a workflow is left out, as inlet runs --workflow says it: the API listed "backfill" alone.
+      listWorkflows: (names) => listWorkflows(config, names),
     });
   return app;
 }

@@ -264,6 +264,27 @@ describe('catalog and runs over HTTP', () => {
     expect([none.statusCode, none.json()]).toEqual([200, { runs: [], next: null }]);
   });
 
+  it('says why a workflow an unset variable leaves out is left out, as inlet runs --workflow does', async () => {
+    // The list named "backfill" among the workflows without saying it is left out, nor what to set:
+    // inlet runs --workflow says "backfill (left out: BACKFILL_START is not set)".
+    const leftOut = createHttpApp({
+      config: { ...config, workflowsLeftOut: { backfill: 'BACKFILL_START' } },
+      logger,
+      metrics: createMetrics(),
+      catalog,
+      runs,
+      apiToken: API_TOKEN,
+    });
+    const bad = await leftOut.inject({
+      method: 'GET',
+      url: '/api/runs?workflow=nightyl',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(bad.statusCode).toBe(404);
+    expect(bad.json().error.message).toContain('backfill (left out: BACKFILL_START is not set)');
+    await leftOut.close();
+  });
+
   it('refuses a URL parameter GET /api/runs does not take, which was passed over (?limt=1 listed 50 runs)', async () => {
     // A cache-buster (jQuery's cache: false sends ?_=<time>) is no misspelling.
     expect((await get('/api/runs?_=1733450000000&limit=1')).statusCode).toBe(200);

@@ -73,7 +73,13 @@ function listPage(runs: RunHistory, filter: ListQuery) {
 /** GET /api/runs (newest first; ?workflow=&status=&limit=&before=) and /api/runs/:id with each step's log. */
 export function registerRunsRoutes(
   app: FastifyInstance,
-  options: { runs: RunHistory; apiToken: string; workflowNames: () => string[] },
+  options: {
+    runs: RunHistory;
+    apiToken: string;
+    workflowNames: () => string[];
+    /** The names as a message lists them, each left out by an unset variable saying so (listWorkflows). */
+    listWorkflows: (names: string[]) => string;
+  },
 ) {
   const { runs } = options;
   app.register(async (scope) => {
@@ -92,7 +98,7 @@ export function registerRunsRoutes(
         if (!known.includes(filter.workflow))
           throw new InletError(
             'NOT_FOUND',
-            `No workflow is named ${JSON.stringify(filter.workflow)}, configured or with runs; workflows: ${known.join(', ') || '(none)'}.`,
+            `No workflow is named ${JSON.stringify(filter.workflow)}, configured or with runs; workflows: ${options.listWorkflows(known)}.`,
             { details: { field: 'workflow' } },
           );
       }
