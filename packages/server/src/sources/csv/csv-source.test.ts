@@ -726,6 +726,43 @@ describe('csv source', () => {
     );
   });
 
+  it('says a TSV file of a full table with a quote left open was read without quoting, naming the line, where it said nothing', async () => {
+    // A TSV file's quoting is DuckDB's guess: with one quote left open it read the file without
+    // quoting, that quote and those of every quoted field kept as text, and the sync said nothing,
+    // where an incremental table's lines wait for the quote and say so.
+    const { h, dir } = await setup([{ path: 'notes.tsv' }, { path: 'log.tsv', mode: 'incremental' }], {
+      'notes.tsv': 'id\tnote\n1\t"closed"\n2\t"never closed\n3\tc\n',
+      'log.tsv': 'id\tnote\n1\ta\n2\t"open\n',
+    });
+    // Unchanged for a minute: an incremental table's lines wait no more, and are read the same way.
+    const before = new Date(Date.now() - 120_000);
+    utimesSync(join(dir, 'log.tsv'), before, before);
+    const synced = await h.sync('crm');
+    expect(synced.rows).toBe(5);
+    expect(await h.query('SELECT id, note FROM crm.notes ORDER BY id')).toEqual([
+      { id: '1', note: '"closed"' },
+      { id: '2', note: '"never closed' },
+      { id: '3', note: 'c' },
+    ]);
+    expect(synced.tables).toEqual([
+      {
+        table: 'notes',
+        rows: 3,
+        notes: [
+          'crm.notes: line 3 of notes.tsv opens a quoted field (") that no quote closes before the end of the file, so the file was read without quoting, as a TSV file with a quote left open is: its quotes are kept as text. ' +
+            'If its fields are quoted, close that one (a quote inside a quoted field is written twice, ""); if they are not, the quote is text and nothing is wrong.',
+        ],
+      },
+      {
+        table: 'log',
+        rows: 2,
+        notes: [
+          expect.stringMatching(/^crm\.log: line 3 of log\.tsv opens a quoted field .* read without quoting/),
+        ],
+      },
+    ]);
+  });
+
   it('leaves a half-written quoted field in a TSV file for a later sync, as in a CSV file of any delimiter', async () => {
     // A TSV export cut inside a quoted field that holds a line break: its part was cut at that line
     // break, DuckDB read it without quoting (id 2, note "first line, quote and all), and every sync

@@ -221,6 +221,11 @@ const resumable = (table: CsvTable) =>
  * The note for lines of a file that wait for a quoted field to close: a row still being written, or
  * a stray quote, which holds them back until the file is still for SETTLED_MS or MAX_ROW_BYTES follow it.
  */
+/** The note for a TSV file read without quoting, DuckDB's guess for a file with a quote left open. */
+const tsvReadUnquoted = (where: string, file: string, line: number) =>
+  `${where}: line ${line} of ${file} opens a quoted field (") that no quote closes before the end of the file, so the file was read without quoting, as a TSV file with a quote left open is: its quotes are kept as text. ` +
+  'If its fields are quoted, close that one (a quote inside a quoted field is written twice, ""); if they are not, the quote is text and nothing is wrong.';
+
 const quoteWait = (where: string, file: string, line: number, format: CsvFormat) =>
   `${where}: line ${line} of ${file} opens a quoted field (") that no quote closes yet, so it and the lines after it wait for the closing quote, as a row still being written. ` +
   'If the quote is stray, correct the line (a quote inside a field is written twice, ""): the lines wait until the file has not changed for a minute, ' +
@@ -517,6 +522,16 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           rows = await write(repaired);
         }
         run.progress(rows);
+        // A TSV file's quoting is DuckDB's guess, and with a quote left open it guesses none: the file
+        // was imported with its quotes as text and not a word, where a CSV file is refused for it.
+        if (table.format === 'tsv')
+          for (const [i, path] of readable.entries()) {
+            const line = await findOpenQuote(path, { delimiter: csvDelimiter(table), skip: table.skip });
+            if (line === undefined) continue;
+            const note = tsvReadUnquoted(where, basename(todo[i]?.path ?? ''), await lineOf(i, line));
+            run.logger.warn({ path: todo[i]?.path, line }, note);
+            notes.push(note);
+          }
         return { rows, position, notes };
       } catch (error) {
         // Interrupted by a stop, the file is not at fault: looking through it for why took seconds more.
