@@ -453,6 +453,26 @@ describe('createSender', () => {
     await until(() => !storedIds(store).length);
   });
 
+  it('does not send again, from the same page, events its beacon took when the tab was hidden', async () => {
+    fakeTimers();
+    const store = memoryStore();
+    const sender = createSender({ collectUrl: endpoint, writeKey: 'wk_test', kv: store });
+    // Hidden: the buffer goes by beacon, which the collector gets.
+    sender.add(event('before_hide'));
+    sender.flush(true);
+    await until(() => delivered().length === 1);
+    // Shown again: the next send succeeds, and whatever retry follows it, or the online event's, has
+    // nothing of the beacon's to send.
+    sender.add(event('after_show'));
+    sender.flush();
+    await until(() => delivered().length === 2);
+    await sender.resend();
+    await pastEveryBackoff();
+    expect(received.map((r) => r.batch.e.map((e) => e.id))).toEqual([['before_hide'], ['after_show']]);
+    // Still kept for the next page load, in case the beacon was lost.
+    expect(storedIds(store)).toEqual(['before_hide']);
+  });
+
   it('drops beaconed events after a day instead of sending them again, but still sends failed ones', async () => {
     navigatorLike.sendBeacon.mockReset().mockReturnValue(true);
     const store = memoryStore();

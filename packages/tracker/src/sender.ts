@@ -78,7 +78,7 @@ export function createSender(options: SenderOptions) {
       if (res.type === 'opaqueredirect') {
         if (!redirectWarned)
           console.warn(
-            `inlet: ${endpoint} redirects, so events are kept and retried; set data-api to where it redirects`,
+            `inlet: ${endpoint} redirects, so events are kept; set data-api to where it redirects`,
           );
         redirectWarned = true;
         return false;
@@ -169,21 +169,21 @@ export function createSender(options: SenderOptions) {
     flushTimer = undefined;
     const events = buffer;
     buffer = [];
-    // send() holds its events again while the request is in flight; a beacon's are left to retries,
-    // which send them again when the browser comes back online.
-    for (const event of events) held.delete(event.id);
     for (const batch of split(events)) {
       // Without sendBeacon (Firefox with beacon.enabled off, some privacy extensions), a keepalive
       // fetch outlives the page as well.
       if (!beacon || !navigator.sendBeacon) void send(batch);
       // The page may be gone before a fetch settles, so what the beacon cannot take is stored now;
       // offline, sendBeacon would accept the data and then drop it. A beacon the collector never got is
-      // lost without a trace, so the next page load sends it again.
-      else
-        outbox.add(
-          batch,
-          navigator.onLine && navigator.sendBeacon(endpoint, new Blob([body(batch)], { type: 'text/plain' })),
-        );
+      // lost without a trace, so the next page load sends it again; this page, shown again, does not:
+      // its events stay held, or every later send's retry repeated them. What the beacon did not take
+      // is left to retries, which send it when the browser comes back online.
+      else {
+        const sent =
+          navigator.onLine && navigator.sendBeacon(endpoint, new Blob([body(batch)], { type: 'text/plain' }));
+        outbox.add(batch, sent);
+        if (!sent) for (const event of batch) held.delete(event.id);
+      }
     }
   };
 
