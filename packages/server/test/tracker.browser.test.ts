@@ -999,6 +999,29 @@ describe('browser tracker', () => {
     expect(named(rows, 'heartbeat')).toHaveLength(2);
   });
 
+  it('sends media_play for a video already playing when watch() is called, once for a second watch()', async () => {
+    // A player that starts playing (autoplay) before the page calls watch() sent no media_play at all,
+    // while its heartbeats counted: plays were missing from the media marts.
+    const { page, anonymousId } = await lecturePage('/lectures/autoplayed');
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`document.getElementById('lecture').play()`);
+    await page.waitForFunction('window.playEvents === 1');
+    await page.evaluate(`
+      const video = document.getElementById('lecture');
+      inlet.watch(video, { contentId: 'lecture-autoplayed', interval: 10 });
+      inlet.watch(video, { contentId: 'lecture-autoplayed', interval: 10 });
+    `);
+    await page.clock.runFor(12_000);
+    await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('stopped_watching')`);
+    await page.clock.runFor(2000);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+    expect(named(rows, 'media_play')).toMatchObject([
+      { props: { content_id: 'lecture-autoplayed', kind: 'media', interval: 10 } },
+    ]);
+    expect(named(rows, 'heartbeat').filter((row) => row.props.kind === 'media')).toHaveLength(1);
+  });
+
   it('counts the last unfinished interval of a lecture when watching stops, once', async () => {
     // A 40-second watch at a 15-second interval counted 30 seconds: the last 10 made no heartbeat.
     const { page, anonymousId } = await lecturePage('/lectures/forty');

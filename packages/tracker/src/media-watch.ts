@@ -17,7 +17,8 @@ export function watchMedia(
   track: (name: string, props: Props) => void,
 ): () => void {
   // Two watches of one element sent every play and heartbeat twice, doubling its watch time.
-  watching.get(media)?.();
+  const replaced = watching.get(media);
+  replaced?.();
   // At most one heartbeat a second: `interval: 0.001` sent some 230 a second.
   const interval = Math.max(1, (options.interval as number) > 0 ? (options.interval as number) : 15);
   // Read at event time: the source is often attached after watch() is called. Heartbeats name the source
@@ -75,6 +76,9 @@ export function watchMedia(
   };
   listen('addEventListener');
   sync();
+  // Media already playing (autoplay, a player that starts before the page calls watch()) plays from
+  // here on, as if it had started now; a watch() that replaces one goes on with the play already sent.
+  if (!replaced && playing()) track('media_play', props());
   const stop = (): void => {
     if (watching.get(media) === stop) watching.delete(media);
     listen('removeEventListener');

@@ -172,7 +172,7 @@ describe('createSender', () => {
     for (let i = 0; i < 20; i++) sender.add(event(`e${i}`));
     await until(() => received.length === 1);
     const [first] = received;
-    expect(first?.contentType).toBe('text/plain');
+    expect(first?.contentType).toBe('text/plain;charset=UTF-8');
     expect(first?.batch.k).toBe('wk_test');
     expect(Math.abs((first?.batch.sa ?? 0) - Date.now())).toBeLessThan(2000);
     expect(first?.batch.e.map((e) => e.id)).toEqual(Array.from({ length: 20 }, (_, i) => `e${i}`));

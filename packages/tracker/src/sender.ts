@@ -69,8 +69,8 @@ export function createSender(options: SenderOptions) {
         method: 'POST',
         body: text,
         keepalive: byteLength(text) < MAX_BODY,
-        // text/plain keeps the request "simple", so browsers skip the CORS preflight.
-        headers: { 'Content-Type': 'text/plain' },
+        // A string body goes as text/plain;charset=UTF-8, which keeps the request "simple", so browsers
+        // skip the CORS preflight: no Content-Type to set.
         // A 301 or 302 turns the POST into a GET without the events, whose answer would be taken
         // for the collector's; a redirect is not followed, and the events stay for a retry.
         redirect: 'manual',
