@@ -1667,6 +1667,27 @@ describe('browser tracker', () => {
     expect(sent).toEqual(['after_opt_in']);
   });
 
+  it("sends none of a tab's buffered events once the visitor opted out in another tab", async () => {
+    // optOut() in one tab deleted the events the site's tabs had stored, but another tab still sent
+    // those waiting in its buffer for their batch a moment later.
+    const context = await newContext();
+    await context.clock.install();
+    const tab = await open(context, '/opt-out-elsewhere');
+    const other = await open(context, '/opt-out-here');
+    // The batch timer waits on the paused clock: the event stays buffered until the flush below.
+    await tab.clock.pauseAt((await tab.evaluate<number>('Date.now()')) + 1000);
+    const sent: string[] = [];
+    context.on('request', (request) => {
+      if (request.url().endsWith('/collect'))
+        for (const event of JSON.parse(request.postData() ?? '{}').e) if (event.n) sent.push(event.n);
+    });
+    await tab.evaluate(`inlet.track('buffered_in_other_tab')`);
+    await other.evaluate('inlet.optOut()');
+    await tab.waitForFunction(`localStorage.getItem('inlet.optout') === '1'`);
+    await flushed(tab);
+    expect(sent).toEqual([]);
+  });
+
   it('sends nothing on the next page load after optOut(), not even events another tab stored', async () => {
     const context = await newContext();
     const page = await open(context, '/opted-out');

@@ -40,6 +40,7 @@ export const INTERNAL_PROPS = [
   'forget',
   'collectUrl',
   'retryBaseMs',
+  'blocked',
   'resend',
   'names',
 ];

@@ -17,6 +17,8 @@ export interface SenderOptions {
   kv: Store;
   /** First retry delay; doubles on each failure. Default 1 s. */
   retryBaseMs?: number;
+  /** True once the visitor opted out, maybe in another tab: what is buffered then is not sent. */
+  blocked?: () => boolean;
 }
 
 /** UTF-8 size: the browser limits are in bytes, and a Japanese title is three bytes a character. */
@@ -167,7 +169,8 @@ export function createSender(options: SenderOptions) {
   const flush = (beacon?: boolean): void => {
     clearTimeout(flushTimer);
     flushTimer = undefined;
-    const events = buffer;
+    // optOut() in another tab deleted the events this tab stored, not its buffer.
+    const events = options.blocked?.() ? [] : buffer;
     buffer = [];
     for (const batch of split(events)) {
       // Without sendBeacon (Firefox with beacon.enabled off, some privacy extensions), a keepalive
@@ -177,10 +180,10 @@ export function createSender(options: SenderOptions) {
       // offline, sendBeacon would accept the data and then drop it. A beacon the collector never got is
       // lost without a trace, so the next page load sends it again; this page, shown again, does not:
       // its events stay held, or every later send's retry repeated them. What the beacon did not take
-      // is left to retries, which send it when the browser comes back online.
+      // is left to retries, which send it when the browser comes back online. A string goes as
+      // text/plain;charset=UTF-8, as a fetch's body does.
       else {
-        const sent =
-          navigator.onLine && navigator.sendBeacon(endpoint, new Blob([body(batch)], { type: 'text/plain' }));
+        const sent = navigator.onLine && navigator.sendBeacon(endpoint, body(batch));
         outbox.add(batch, sent);
         if (!sent) for (const event of batch) held.delete(event.id);
       }

@@ -40,15 +40,16 @@ const userIdOf = (userId: unknown): string | undefined => {
 export function createTracker(options: TrackerOptions): Inlet {
   const store = createStore(browserStorage());
   const ids = createIdentity(store);
+  const dnt = options.respectDnt && doNotTrack();
+  const blocked = (): boolean => dnt || store.get('optout') === '1';
   const sender = createSender({
     collectUrl: `${options.api.replace(/\/+$/, '')}/collect`,
     writeKey: options.writeKey,
     kv: store,
+    blocked,
   });
-  const dnt = options.respectDnt && doNotTrack();
   const hashRouting = options.hashRouting === true;
   let used = (_end?: boolean): void => {};
-  const blocked = (): boolean => dnt || store.get('optout') === '1';
   // Another tab may have stored events after this browser opted out; they are not sent either.
   if (blocked()) sender.wipe();
   // The URL of the current page view, and its referrer: document.referrer on load and on a back-forward
