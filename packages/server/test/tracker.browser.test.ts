@@ -1756,7 +1756,7 @@ describe('browser tracker', () => {
     await expect
       .poll(() => warnings, { timeout: 15_000 })
       .toEqual([
-        "inlet: the collector refused 1 events: No route POST /collect/collect; the tracker's data-api (createTracker's api) is the collector's address without /collect, which it adds.",
+        `inlet: the collector refused event "page": No route POST /collect/collect; the tracker's data-api (createTracker's api) is the collector's address without /collect, which it adds.`,
       ]);
   });
 

@@ -108,7 +108,8 @@ export function createSender(options: SenderOptions) {
       .json()
       .catch(() => ({}));
     const at = /^e?\[(\d+)\](\.p)?$/.exec(error?.field ?? '')?.[1];
-    const bad = at === undefined ? undefined : events[+at];
+    // A batch of one is named by its event: "refused 1 events" said less, in broken English.
+    const bad = events[+(at ?? (events.length > 1 && events.length))];
     console.warn(
       `inlet: the collector refused ${bad ? `event "${bad.n ?? bad.t}"` : `${events.length} events`}: ${error?.message ?? res.status}`,
     );
