@@ -678,8 +678,8 @@ describe('browser tracker', () => {
     const rows = await eventsOf(anonymousId, (all) => named(all, 'after_watch').length > 0);
     expect(rows.map((row) => row.name ?? row.type)).toEqual(['queued_after_watch', 'page', 'after_watch']);
     expect(warnings).toEqual([
-      expect.stringMatching(/^inlet: watch\(\) ignored: give it a <video> or <audio> element/),
-      expect.stringMatching(/^inlet: watch\(\) ignored: give it a <video> or <audio> element/),
+      expect.stringMatching(/^inlet: watch\(\) ignored: give it a <video> or <audio>\./),
+      expect.stringMatching(/^inlet: watch\(\) ignored: give it a <video> or <audio>\./),
     ]);
   });
 
@@ -737,9 +737,7 @@ describe('browser tracker', () => {
 
     const rows = await eventsOf(anonymousId, (all) => named(all, 'signup').length > 0);
     expect(rows.map((row) => row.name ?? row.type)).toEqual(['page', 'signup']);
-    expect(warnings).toEqual(
-      Array(4).fill("inlet: track() ignored: give it an event name, such as 'signup'."),
-    );
+    expect(warnings).toEqual(Array(4).fill("inlet: track() ignored: give it an event name ('signup')."));
   });
 
   it('ignores, with a warning, a user id longer than the collector takes', async () => {
@@ -1020,6 +1018,25 @@ describe('browser tracker', () => {
       { props: { content_id: 'lecture-autoplayed', kind: 'media', interval: 10 } },
     ]);
     expect(named(rows, 'heartbeat').filter((row) => row.props.kind === 'media')).toHaveLength(1);
+  });
+
+  it('sends one media_play for a video watched right after play() is called', async () => {
+    // play() then watch() in one go: the play event, still to come when watch() found the video
+    // playing, sent a second media_play.
+    const { page, anonymousId } = await lecturePage('/lectures/played-then-watched');
+    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+    await page.evaluate(`
+      const video = document.getElementById('lecture');
+      video.play();
+      inlet.watch(video, { contentId: 'lecture-played-then-watched', interval: 10 });
+    `);
+    await page.waitForFunction('window.playEvents === 1');
+    await page.clock.runFor(2000);
+    await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('stopped_watching')`);
+    await page.clock.runFor(2000);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+    expect(named(rows, 'media_play')).toHaveLength(1);
   });
 
   it('counts the last unfinished interval of a lecture when watching stops, once', async () => {

@@ -19,6 +19,10 @@ export function watchMedia(
   // Two watches of one element sent every play and heartbeat twice, doubling its watch time.
   const replaced = watching.get(media);
   replaced?.();
+  // True from a watch() that found the media playing, and so sent its play, until the next media or
+  // visibility event: a play event then (watch() called right after play(), before the browser fired
+  // it) is of that same play.
+  let started = false;
   // At most one heartbeat a second: `interval: 0.001` sent some 230 a second.
   const interval = Math.max(1, (options.interval as number) > 0 ? (options.interval as number) : 15);
   // Read at event time: the source is often attached after watch() is called. Heartbeats name the source
@@ -47,11 +51,12 @@ export function watchMedia(
   const sync = (): void => {
     clock(playing() && isVisible());
     src = media.currentSrc;
+    started = false;
   };
   // A pause does not end watching: its seconds carry over, and go out at the latest when the page is left.
   const end = (): void => clock(false, true);
   const handlers: Record<string, () => void> = {
-    play: () => track('media_play', props()),
+    play: () => started || track('media_play', props()),
     // At the end the browser fires pause then ended; one event for it is enough.
     pause: () => media.ended || track('media_pause', props()),
     ended: () => {
@@ -78,7 +83,10 @@ export function watchMedia(
   sync();
   // Media already playing (autoplay, a player that starts before the page calls watch()) plays from
   // here on, as if it had started now; a watch() that replaces one goes on with the play already sent.
-  if (!replaced && playing()) track('media_play', props());
+  if (!replaced && playing()) {
+    track('media_play', props());
+    started = true;
+  }
   const stop = (): void => {
     if (watching.get(media) === stop) watching.delete(media);
     listen('removeEventListener');

@@ -121,7 +121,7 @@ export function createTracker(options: TrackerOptions): Inlet {
     track(name, props) {
       // An event name undefined by a typo, or a number, lost the event without a word.
       if (typeof name === 'string' && name) send('track', name, props);
-      else console.warn("inlet: track() ignored: give it an event name, such as 'signup'.");
+      else console.warn("inlet: track() ignored: give it an event name ('signup').");
     },
     identify(userId, traits) {
       const id = blocked() ? undefined : userIdOf(userId);
@@ -152,7 +152,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       // Called before the player is in the page, getElementById's null threw, and from the snippet's
       // queue it took the calls queued after it along.
       if (!(media as HTMLMediaElement | null)?.play) {
-        console.warn('inlet: watch() ignored: give it a <video> or <audio> element.');
+        console.warn('inlet: watch() ignored: give it a <video> or <audio>.');
         return () => {};
       }
       // Someone watching a lecture without touching the page is still on it.
