@@ -154,6 +154,9 @@ export async function demoCommand(
       );
       return building;
     }
+    // Listened for from here, before "Press Ctrl-C to stop.": a signal that came while the lines
+    // below were printed, before any listener, ended the process at once, without a word.
+    const stopped = values.exit ? undefined : untilStopped();
     const skipped = built.models.filter((m) => m.status === 'skipped').map((m) => m.name);
     const failed = built.models.filter((m) => m.status === 'failed' || m.status === 'test_failed');
     output.err(
@@ -182,9 +185,9 @@ export async function demoCommand(
         '',
       ].join('\n'),
     );
-    if (values.exit) return ExitCode.OK;
+    if (!stopped) return ExitCode.OK;
     output.err('Press Ctrl-C to stop.\n');
-    const reason = await untilStopped();
+    const reason = await stopped;
     closed = true;
     if ('fault' in reason) return await stopAfterFault(reason, inlet, logger);
     await inlet.close();
