@@ -18,7 +18,15 @@ import { benchMessage, BENCH_ORIGIN as ORIGIN } from './events.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 50;
+// BENCH_CONNECTIONS=50,100,200 runs each load at each count of connections (closed loop: a connection
+// sends its next request when the last is answered, so a server that waits for fdatasync is bound
+// by connections ÷ latency, and more clients at once give group commit more to share a sync).
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '50').split(',').map(Number);
+if (!CONNECTIONS.every((count) => Number.isInteger(count) && count > 0)) {
+  throw new Error(
+    `BENCH_CONNECTIONS=${process.env.BENCH_CONNECTIONS}: give whole counts over 0, e.g. 50,100,200`,
+  );
+}
 const KEY = 'wk_bench_0001';
 const AUTH = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`;
 const UA =
@@ -110,13 +118,13 @@ function uniqueBodies(template: string): () => string {
   return () => parts.join(`r${(sequence++).toString(36)}`);
 }
 
-async function load(url: string, path: string, body: string) {
+async function load(url: string, path: string, body: string, connections: number) {
   // A request is built afresh for every call: autocannon's own idReplacement gets Content-Length
   // wrong for its URL-safe ids. The same requests go to the bare server, so both pay the cost.
   const nextBody = uniqueBodies(body);
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     pipelining: 1,
     duration: DURATION,
     requests: [
@@ -349,7 +357,9 @@ async function main() {
   console.log(
     `inlet bench:ingest — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
-  console.log(`autocannon: ${CONNECTIONS} connections, keep-alive, no pipelining, ${DURATION} s a run\n`);
+  console.log(
+    `autocannon: ${CONNECTIONS.join(' / ')} connections, keep-alive, no pipelining, ${DURATION} s a run\n`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-'));
   const bare = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-server.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -373,25 +383,32 @@ async function main() {
   let queryPeak = 0;
   // BENCH_LOADS=batch (or single) runs one load alone, for quick comparisons of two versions.
   const loads = (process.env.BENCH_LOADS ?? 'single,batch').split(',');
-  for (const [label, path, body, events] of [
-    ['single event', '/v1/track', single, 1],
-    ['100-event batch', '/v1/batch', batch, 100],
-  ] as const) {
-    if (!loads.includes(events === 1 ? 'single' : 'batch')) continue;
-    const base = await withCpu(bare.pid as number, events, () => load(bareUrl, path, body));
+  const runs = (
+    [
+      ['single event', '/v1/track', single, 1],
+      ['100-event batch', '/v1/batch', batch, 100],
+    ] as const
+  )
+    .filter(([, , , events]) => loads.includes(events === 1 ? 'single' : 'batch'))
+    .flatMap((run) => CONNECTIONS.map((connections) => [...run, connections] as const));
+  for (const [label, path, body, events, connections] of runs) {
+    const base = await withCpu(bare.pid as number, events, () => load(bareUrl, path, body, connections));
     const delayBefore = await loopDelay(url);
     const [[ours, rss], queryRss] = await withRss(queryPid ?? 0, () =>
-      withRss(child.pid as number, () => withCpu(child.pid as number, events, () => load(url, path, body))),
+      withRss(child.pid as number, () =>
+        withCpu(child.pid as number, events, () => load(url, path, body, connections)),
+      ),
     );
     queryPeak = Math.max(queryPeak, queryRss);
     const delay = await loopDelay(url);
     stalls.push(
-      `${label}: longest ${fmt(delay.max * 1000)} ms, ${fmt(delay.over25 - delayBefore.over25)} over 25 ms, ` +
+      `${label} (${connections}): longest ${fmt(delay.max * 1000)} ms, ${fmt(delay.over25 - delayBefore.over25)} over 25 ms, ` +
         `${fmt(delay.over100 - delayBefore.over100)} over 100 ms`,
     );
     peakRss = Math.max(peakRss, rss);
     rows.push([
       label,
+      `${connections}`,
       'bare node',
       fmt(base.rps * events),
       `${base.p50}`,
@@ -402,6 +419,7 @@ async function main() {
     ]);
     rows.push([
       label,
+      `${connections}`,
       'inlet (fsync)',
       fmt(ours.rps * events),
       `${ours.p50}`,
@@ -411,7 +429,17 @@ async function main() {
       `${ours.errors}`,
     ]);
   }
-  const header = ['load', 'server', 'events/s', 'p50 ms', 'p99 ms', 'inlet ÷ bare', 'CPU µs/event', 'errors'];
+  const header = [
+    'load',
+    'connections',
+    'server',
+    'events/s',
+    'p50 ms',
+    'p99 ms',
+    'inlet ÷ bare',
+    'CPU µs/event',
+    'errors',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
   console.log(`\ninlet ${SPLIT ? 'collector process' : 'process'} peak RSS under load: ${fmt(peakRss)} MB`);
