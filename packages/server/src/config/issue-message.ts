@@ -129,6 +129,7 @@ function listHint(key: PropertyKey | undefined, expected: string, given: unknown
 const REQUIRED_HINTS: Record<string, string> = {
   tables:
     'list the tables to copy, e.g. tables: [{ table: public.accounts }] for a database or tables: [{ path: exports/plans.csv }] for files',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${DATABASE_URL} is inlet.yaml syntax, not a template
   url: 'give the connection URL, e.g. url: ${DATABASE_URL} with the URL in that environment variable',
   name: 'give it a name that starts with a lower-case letter and holds only lower-case letters, digits and _ (at most 63)',
   type: 'give its type, e.g. type: postgres',

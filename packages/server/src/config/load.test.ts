@@ -74,6 +74,7 @@ describe('config', () => {
     expect(apiTokenProblem('Tr0ub4dor&3-~+/=.0123')).toBeUndefined();
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('says a port from a quoted ${PORT} is text because of its quotes, where it said only "not the text "9090""', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
     const { path } = write('server:\n  port: "${PORT}"\n');
@@ -81,6 +82,7 @@ describe('config', () => {
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         message: expect.stringContaining(
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
           'server.port: must be a number, not the text "9090"; it is in quotes, which make it text in YAML: write it without them, port: 9090 (a ${NAME} reference too: port: ${NAME}, not port: "${NAME}")',
         ),
       }),
@@ -98,6 +100,7 @@ describe('config', () => {
     );
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('takes an ${ENV} value that YAML would not read ([, !x) as its text, with no Node warning', async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
@@ -364,6 +367,7 @@ describe('config', () => {
       // the text "8080"" left unsaid why 8080 is not a number.
       [
         { server: { port: '8080' } },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
         'server.port: must be a number, not the text "8080"; it is in quotes, which make it text in YAML: write it without them, port: 8080 (a ${NAME} reference too: port: ${NAME}, not port: "${NAME}")',
       ],
       [

@@ -347,7 +347,7 @@ const stale = (views: Map<string, string>) => new Map([...views.keys()].map((nam
 /** DuckDB's words for a table a query names that has no view (schema-qualified, or not). */
 const NO_SUCH_TABLE = /Table with name "?([^"!]+?)"? does not exist/;
 
-const IDENTIFIER = String.raw`(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const IDENTIFIER = '(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)';
 const DOTTED_NAME = new RegExp(String.raw`${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})*`, 'g');
 
 /**

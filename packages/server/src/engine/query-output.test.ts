@@ -390,11 +390,11 @@ const twoQueriesIn64MB = (query: { timeout_ms?: number } = {}) =>
 
 /** An export of a million groups paused after its first rows, holding them, until release(). */
 async function holdingExport(engine: QueryEngine) {
-  let release = () => undefined as void;
+  let release: () => void = () => {};
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
-  let reading = () => undefined as void;
+  let reading: () => void = () => {};
   const read = new Promise<void>((resolve) => {
     reading = resolve;
   });
@@ -415,7 +415,7 @@ describe('a query that ran out of memory beside another', () => {
     timeout: 60_000,
   }, async () => {
     const config = twoQueriesIn64MB();
-    let toldAlone = () => undefined as void;
+    let toldAlone: () => void = () => {};
     const shared = await createQueryEngine({
       config,
       layout: dataLayout(config.data_dir),
