@@ -216,13 +216,17 @@ export async function startInlet(options: { config: InletConfig; logger: Logger 
  * Starts the given roles over one data directory. collector: the WAL, intake routes, log intake
  * and log tails; loader: WAL → lake; web: query, catalog and runs API; scheduler: workflows.
  * Processes with different roles share the data directory (and the state store) on one machine.
+ * Once `signal` aborts, the start stops at its next step, closes what had started and throws its reason.
  */
 export async function startRoles(options: {
   config: InletConfig;
   logger: Logger;
   roles: readonly Role[];
+  signal?: AbortSignal;
 }): Promise<RunningRoles> {
   const { config, logger } = options;
+  // Checked after each step that waits, when a signal to stop can have come.
+  const stopIfAsked = () => options.signal?.throwIfAborted();
   const has = (role: Role) => options.roles.includes(role);
   // Before anything starts: a bad workflow should stop start-up with its file named.
   const workflows = has('scheduler') ? loadWorkflows(config) : [];
@@ -298,6 +302,7 @@ export async function startRoles(options: {
     let resolvedToken: ApiToken | undefined;
     if (has('collector') || has('web')) {
       const claim = await claimApiToken(config);
+      stopIfAsked();
       roleLocks.push(claim.server.lock);
       resolvedToken = claim.token;
     }
@@ -401,6 +406,7 @@ export async function startRoles(options: {
         leases,
         besideCollector: has('collector'),
       });
+      stopIfAsked();
     }
 
     if (has('web')) {
@@ -440,6 +446,7 @@ export async function startRoles(options: {
         },
       });
       engine = queries;
+      stopIfAsked();
       metrics.gauge(
         'inlet_query_process_resident_memory_bytes',
         "Resident memory of the query engine's process (process_resident_memory_bytes is the server's own)",
@@ -494,6 +501,7 @@ export async function startRoles(options: {
       url = await app.listen({ host, port }).catch((error: unknown) => {
         throw listenFailed(error, host, port, configFileName(config));
       });
+      stopIfAsked();
     }
     loader?.start();
     scheduler?.start();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,16 @@ function postBatch(agent: Agent, url: string, ids: string[]): Promise<number | u
     request.end(body);
   });
 }
+
+/** `inlet start --config <config>`, logging at info, with test/fixtures/<fixture> preloaded and env added. */
+const startWithFixture = (config: string, fixture: string, env: Record<string, string>) =>
+  spawnInlet(['start', '--config', config], {
+    ...process.env,
+    INLET_API_TOKEN: API_TOKEN,
+    INLET_LOG_LEVEL: 'info',
+    ...env,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(import.meta.dirname, 'fixtures', fixture)}`,
+  });
 
 describe('shutdown', () => {
   it('stops on SIGTERM while keep-alive clients keep sending, and keeps what it acknowledged', async () => {
@@ -66,6 +77,33 @@ describe('shutdown', () => {
     }
   }, 30_000);
 
+  it.each(['SIGTERM', 'SIGINT'])(
+    'on %s while it starts, closes what had started, says it stopped while starting and exits 0',
+    async (signal) => {
+      const dir = join(temp.dir, `starting-${signal}`);
+      const { config } = await inletConfigFile(dir);
+      // The signal comes from a file preloaded for this test (test/fixtures/signal-at-start.cjs) once
+      // the collector's lock is taken, before the WAL, the loader's DuckDB or the port: with no
+      // listener yet, the process ended by the signal at once, exit null, its lock files left.
+      const inlet = startWithFixture(config, 'signal-at-start.cjs', { INLET_TEST_SIGNAL: signal });
+      expect(await inlet.exit).toBe(0);
+      const records = jsonLines<{ msg: string; signal?: string }>(inlet.out);
+      expect(records.filter((record) => record.signal !== undefined)).toEqual([
+        expect.objectContaining({
+          signal,
+          msg: 'stopped while starting: what had started is closed, and acknowledged events are in the WAL and load on the next start',
+        }),
+      ]);
+      expect(records.map((record) => record.msg)).not.toContain('inlet is listening');
+      expect(inlet.err).toBe('');
+      // Closed: the locks it had taken are released.
+      expect(
+        ['collector.lock', 'loader.lock'].filter((lock) => existsSync(join(dir, 'data', 'state', lock))),
+      ).toEqual([]);
+    },
+    30_000,
+  );
+
   it.each([
     ['an uncaught exception', 'exception'],
     ['an unhandled rejection', 'rejection'],
@@ -78,13 +116,7 @@ describe('shutdown', () => {
       );
       // The fault comes from a file preloaded for this test (test/fixtures/fault-on-signal.cjs), as a
       // bug in any part of inlet would throw it: Node printed its stack and exited 1 at once.
-      const inlet = spawnInlet(['start', '--config', config], {
-        ...process.env,
-        INLET_API_TOKEN: API_TOKEN,
-        INLET_LOG_LEVEL: 'info',
-        INLET_TEST_FAULT: fault,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(import.meta.dirname, 'fixtures', 'fault-on-signal.cjs')}`,
-      });
+      const inlet = startWithFixture(config, 'fault-on-signal.cjs', { INLET_TEST_FAULT: fault });
       await inlet.waitForOutput('inlet is listening');
       const ids = ['f-1', 'f-2', 'f-3'].map((id) => `${fault}-${id}`);
       const response = await fetch(`${url}/v1/batch`, {

@@ -1,4 +1,4 @@
-import { ROLES, type Role, startRoles } from '../app.ts';
+import { ROLES, type Role, type RunningRoles, startRoles } from '../app.ts';
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { parseOptions } from './command.ts';
@@ -31,31 +31,50 @@ export type StopReason =
   | { signal: string }
   | { fault: 'uncaughtException' | 'unhandledRejection'; error: unknown };
 
+/** A stop listened for: `stopped` resolves with its reason, and `signal` aborts when it comes. */
+export interface StopListener {
+  stopped: Promise<StopReason>;
+  signal: AbortSignal;
+  /** Stops listening, as a start-up that failed does: nothing is then left to keep the process up. */
+  cancel(): void;
+}
+
 /**
- * Resolves when the process has been asked to stop (SIGINT or SIGTERM), or when an error escaped
- * every handler: an exception nobody caught or a rejected promise nobody awaited. Node printed
- * those with their stack and ended the process at once with 1; here they end it as a signal does.
+ * Listens, from now on, for the process to be asked to stop (SIGINT or SIGTERM), or for an error
+ * that escaped every handler: an exception nobody caught or a rejected promise nobody awaited. Node
+ * printed those with their stack and ended the process at once with 1; here they end it as a signal does.
  */
-export function untilStopped(): Promise<StopReason> {
+export function listenForStop(): StopListener {
   // Signal listeners keep no process alive, so a role with nothing to wait on (a scheduler without
   // workflows) would end here at once, with 0, as if it had been stopped. This timer keeps it up.
   const keepAlive = setInterval(() => {}, 2 ** 30);
-  return new Promise((resolve) => {
-    const stop = (reason: StopReason) => {
-      clearInterval(keepAlive);
-      process.removeListener('SIGINT', onInt).removeListener('SIGTERM', onTerm);
-      process.removeListener('uncaughtException', onException);
-      process.removeListener('unhandledRejection', onRejection);
-      resolve(reason);
-    };
-    const onInt = () => stop({ signal: 'SIGINT' });
-    const onTerm = () => stop({ signal: 'SIGTERM' });
-    const onException = (error: unknown) => stop({ fault: 'uncaughtException', error });
-    const onRejection = (error: unknown) => stop({ fault: 'unhandledRejection', error });
-    process.once('SIGINT', onInt).once('SIGTERM', onTerm);
-    process.on('uncaughtException', onException).on('unhandledRejection', onRejection);
+  const aborter = new AbortController();
+  let resolve: (reason: StopReason) => void = () => {};
+  const stopped = new Promise<StopReason>((done) => {
+    resolve = done;
   });
+  const cancel = () => {
+    clearInterval(keepAlive);
+    process.removeListener('SIGINT', onInt).removeListener('SIGTERM', onTerm);
+    process.removeListener('uncaughtException', onException);
+    process.removeListener('unhandledRejection', onRejection);
+  };
+  const stop = (reason: StopReason) => {
+    cancel();
+    aborter.abort();
+    resolve(reason);
+  };
+  const onInt = () => stop({ signal: 'SIGINT' });
+  const onTerm = () => stop({ signal: 'SIGTERM' });
+  const onException = (error: unknown) => stop({ fault: 'uncaughtException', error });
+  const onRejection = (error: unknown) => stop({ fault: 'unhandledRejection', error });
+  process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+  process.on('uncaughtException', onException).on('unhandledRejection', onRejection);
+  return { stopped, signal: aborter.signal, cancel };
 }
+
+/** Resolves when the process has been asked to stop, or an error escaped every handler (listenForStop). */
+export const untilStopped = (): Promise<StopReason> => listenForStop().stopped;
 
 /** How long stopping after a fault may take before the process ends without waiting further. */
 const FAULT_STOP_MS = 30_000;
@@ -172,17 +191,40 @@ export async function startCommand(
   }
   const poolWarning = threadPoolWarning(started, env.UV_THREADPOOL_SIZE);
   if (poolWarning) logger.warn(poolWarning);
-  const inlet = await startRoles({
-    config: { ...config, server: { ...config.server, port } },
-    logger,
-    roles: started,
-  });
-  const reason = await untilStopped();
+  // Listened for before anything starts: a signal while the roles started (WAL recovery, the
+  // loader's DuckDB, the port) met no listener and ended the process at once, what had started
+  // left as it was and without the line saying acknowledged events are kept.
+  const stop = listenForStop();
+  let inlet: RunningRoles;
+  try {
+    inlet = await startRoles({
+      config: { ...config, server: { ...config.server, port } },
+      logger,
+      roles: started,
+      signal: stop.signal,
+    });
+  } catch (error) {
+    stop.cancel();
+    // startRoles closed what had started before it threw: this was a stop, not a failed start.
+    if (!stop.signal.aborted || error !== stop.signal.reason) throw error;
+    return stoppedWhileStarting(await stop.stopped, logger);
+  }
+  const reason = await stop.stopped;
   if ('fault' in reason) return stopAfterFault(reason, inlet, logger);
   logger.info(
     { signal: reason.signal },
     'stopping; acknowledged events are in the WAL and load on the next start',
   );
   await inlet.close();
+  return ExitCode.OK;
+}
+
+/** Ends a start that a signal (or a fault) stopped part-way, once what had started is closed. */
+function stoppedWhileStarting(reason: StopReason, logger: Logger): Promise<ExitCode> | ExitCode {
+  if ('fault' in reason) return stopAfterFault(reason, { close: async () => {} }, logger);
+  logger.info(
+    { signal: reason.signal },
+    'stopped while starting: what had started is closed, and acknowledged events are in the WAL and load on the next start',
+  );
   return ExitCode.OK;
 }
