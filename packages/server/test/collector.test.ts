@@ -839,7 +839,7 @@ describe('collector refusals', () => {
   it('says at start and in each 401 when no site is set up, so no write key can be known', async () => {
     // inlet start with no inlet.yaml runs on the defaults, which list no site: every event got
     // "Unknown write key; check the key against the sites", with no site to check it against. Read
-    // from prod.yaml, the warning at start said no site was set up in inlet.yaml.
+    // from prod.yaml, the warning at start, and each 401, said no site was set up in inlet.yaml.
     const { dir, cleanup } = tempDir();
     const { logger, lines } = capturingLogger();
     const config = { ...testConfig(dir, { sites: [] }), configPath: join(dir, 'prod.yaml') };
@@ -853,14 +853,14 @@ describe('collector refusals', () => {
         headers: { 'content-type': 'application/json', authorization: basicAuth() },
         body: JSON.stringify(segmentMessage('no-site')),
       });
-      await expectError(refused, 401, 'UNKNOWN_WRITE_KEY', 'No site is set up in inlet.yaml');
+      await expectError(refused, 401, 'UNKNOWN_WRITE_KEY', 'No site is set up in prod.yaml');
     } finally {
       await bare.close();
       cleanup();
     }
   });
 
-  it('says at start that no configuration file was read when no site is set up for want of one', async () => {
+  it('says at start and in each 401 that no configuration file was read when no site is set up for want of one', async () => {
     // inlet start with no inlet.yaml warned "no site is set up in the configuration file", a file
     // the new user did not have and that the warning did not name.
     const { dir, cleanup } = tempDir();
@@ -870,6 +870,17 @@ describe('collector refusals', () => {
       expect(lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
         'no site is set up, as no configuration file was read (no inlet.yaml in the working directory, nor --config), so the collector refuses every event (401 UNKNOWN_WRITE_KEY); create inlet.yaml with a site under sites: (an id and a write_key), and restart',
       ]);
+      const refused = await fetch(`${bare.url}/v1/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        body: JSON.stringify(segmentMessage('no-file')),
+      });
+      await expectError(
+        refused,
+        401,
+        'UNKNOWN_WRITE_KEY',
+        'No site is set up, as no configuration file was read, so no write key is known; create inlet.yaml with a site under sites: (an id and a write_key) and restart inlet.',
+      );
     } finally {
       await bare.close();
       cleanup();
@@ -931,7 +942,7 @@ describe('collector refusals', () => {
     const fromFile = await post('/v1/batch', { batch: [segmentMessage('x')] }, { origin: 'null' });
     expect([fromFile.status, (await fromFile.json()).error.message]).toEqual([
       403,
-      'Origin null (a page opened from file:// or a sandboxed iframe) is not allowed for site docs; add "null", in quotes (YAML reads null bare as no value), to sites[].origins in inlet.yaml.',
+      'Origin null (a page opened from file:// or a sandboxed iframe) is not allowed for site docs; add "null", in quotes (YAML reads null bare as no value), to sites[].origins, which a new ./inlet.yaml can set.',
     ]);
   });
 

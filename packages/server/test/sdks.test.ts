@@ -206,7 +206,7 @@ describe('Segment and RudderStack SDKs, unchanged', () => {
     await expect
       .poll(() => logged.find((line) => line.includes(TYPO_KEY)), { timeout: 15_000 })
       .toBe(
-        `error: inlet did not send analytics.js for the write key "${TYPO_KEY}" in this page's snippet, so the page sends no events: Unknown write key; check the key against the sites in inlet.yaml.`,
+        `error: inlet did not send analytics.js for the write key "${TYPO_KEY}" in this page's snippet, so the page sends no events: Unknown write key; check the key against the sites, which a new ./inlet.yaml can set.`,
       );
     // A client that asks for JSON is answered as before.
     const json = await fetch(`${inlet.url}/analytics.js/v1/${TYPO_KEY}/analytics.min.js`, {

@@ -7,7 +7,7 @@ import type { Enricher } from './enrich/index.ts';
 import type { RequestMeta } from './incoming.ts';
 import type { ParsedIntake, Refused } from './protocols/types.ts';
 import { createRateLimiter } from './rate-limit.ts';
-import { createSiteKeys, type Site } from './site-keys.ts';
+import { createSiteKeys, type Site, siteKeyIn } from './site-keys.ts';
 
 /** A request's events as WAL records, ready to append: the part of intake that is pure CPU. */
 export interface PreparedWrite {
@@ -25,21 +25,19 @@ export interface PreparedWrite {
  */
 export function createRecordEncoder(options: { config: InletConfig; enrich: Enricher }) {
   const { config, enrich } = options;
-  const siteOfKey = createSiteKeys(
-    config.sites,
-    'as the HTTP Basic user name, as writeKey in the body, or as k',
-  );
+  const siteOfKey = createSiteKeys(config, 'as the HTTP Basic user name, as writeKey in the body, or as k');
   const maxEvent = config.limits.event_bytes;
 
   const siteFor = (writeKey: string | undefined, origin: string | undefined, keyHint?: string): Site => {
     const site = siteOfKey(writeKey, keyHint);
     if (origin && site.origins && !site.origins.includes('*') && !site.origins.includes(origin)) {
+      const origins = siteKeyIn('sites[].origins', config);
       throw new InletError(
         'ORIGIN_NOT_ALLOWED',
         origin === 'null'
           ? // YAML reads null bare as no value, which inlet.yaml refuses at start.
-            `Origin null (a page opened from file:// or a sandboxed iframe) is not allowed for site ${site.id}; add "null", in quotes (YAML reads null bare as no value), to sites[].origins in inlet.yaml.`
-          : `Origin ${origin} is not allowed for site ${site.id}; add it to sites[].origins in inlet.yaml.`,
+            `Origin null (a page opened from file:// or a sandboxed iframe) is not allowed for site ${site.id}; add "null", in quotes (YAML reads null bare as no value), to ${origins}.`
+          : `Origin ${origin} is not allowed for site ${site.id}; add it to ${origins}.`,
       );
     }
     return site;
@@ -224,7 +222,7 @@ export function createIntake(options: {
         refuse(
           new InletError(
             'UNKNOWN_DOMAIN',
-            `No site has domain ${domains.join(', ')}; add it to sites[].domains in inlet.yaml.`,
+            `No site has domain ${domains.join(', ')}; add it to ${siteKeyIn('sites[].domains', config)}.`,
           ),
           count,
         );

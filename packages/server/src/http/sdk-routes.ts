@@ -78,7 +78,7 @@ const CHUNK = /^[\w-]+\.bundle\.[0-9a-f]{8,}\.js$/;
 
 export function registerSdkRoutes(app: FastifyInstance, config: InletConfig) {
   const siteOfKey = createSiteKeys(
-    config.sites,
+    config,
     "in the path (Segment's /v1/projects/<write key>/settings) or as writeKey in the query",
   );
   const answer =

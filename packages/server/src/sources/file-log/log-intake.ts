@@ -81,7 +81,7 @@ export function createLogIntake(options: {
   });
   const walCounted = walCounters(options.metrics);
   const siteOfKey = createSiteKeys(
-    config.sites,
+    config,
     'as the HTTP Basic user name, as Authorization: Bearer <key>, as an X-Inlet-Key header or as ?key=',
   );
   const map = createHttpRecordMapper(createLogRowBuilder({ saltDir: layout.salts }), config.timezone, {
