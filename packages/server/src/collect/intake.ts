@@ -1,6 +1,6 @@
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { serializeEventRecord } from '../events/index.ts';
+import { eventTooLarge, serializeEventRecord } from '../events/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { encodeRecords, type WalWriter } from '../wal/index.ts';
 import type { Enricher } from './enrich/index.ts';
@@ -51,10 +51,9 @@ export function createRecordEncoder(options: { config: InletConfig; enrich: Enri
     const bodies: string[] = [];
     let refused = parsed.refused;
     for (let i = 0; i < count; i++) {
-      const body = serializeEventRecord(
-        enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta),
-      );
-      if (body.length > maxEvent / 3 && Buffer.byteLength(body) > maxEvent + 2048) {
+      const record = enrich(site.id, parsed.events[i] as (typeof parsed.events)[number], meta);
+      const body = serializeEventRecord(record);
+      if (eventTooLarge(record, body, maxEvent)) {
         const at = parsed.positions?.[i] ?? i;
         const field = parsed.eventField(at);
         const error = new InletError(

@@ -79,3 +79,4 @@ export const EVENT_DATA_COLUMNS = EVENT_COLUMNS.filter(([name]) => name !== 'dt'
 
 export { type JsonFault, jsonFault, MAX_JSON_DEPTH, stringifyShallow } from './json-depth.ts';
 export { serializeEventRecord } from './record-json.ts';
+export { eventTooLarge, RECORD_ADDED_BYTES, RECORD_COPIED_BYTES } from './record-size.ts';

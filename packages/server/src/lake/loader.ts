@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { configFileName } from '../config/config-file-name.ts';
 import type { InletConfig } from '../config/index.ts';
 import { closeDuckDB, openDuckDB } from '../engine/allocator.ts';
+import { RECORD_ADDED_BYTES, RECORD_COPIED_BYTES } from '../events/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { segmentPath, type WalSegments, walCounters } from '../wal/index.ts';
@@ -77,11 +78,12 @@ export function defaultLoaderThreads(besideCollector: boolean, cores = available
  * parses 2,048 records at a time and holds them with their strings: a segment of 30 KB events (under
  * Segment's 32 KB limit) failed with "Out of Memory" under 256 MB, and the loader retried it on every
  * pass and never got past it; 10 KB events peaked at 394 MB of RSS. So the limit leaves room for
- * 2,048 of the largest events limits.event_bytes lets in (with their enrichment), five times over:
- * 424 MB for the default 32 KB. It is a cap, not an allocation: small events use what they did.
+ * 2,048 of the largest records limits.event_bytes lets in (with what inlet adds and the columns it
+ * copies, record-size.ts), five times over: 584 MB for the default 32 KB. It is a cap, not an
+ * allocation: small events use what they did.
  */
 export function loaderMemoryLimit(eventBytes: number): string {
-  const largestRecord = eventBytes + 4096;
+  const largestRecord = eventBytes + 2 * RECORD_ADDED_BYTES + RECORD_COPIED_BYTES;
   return `${Math.max(256, Math.ceil(64 + (5 * 2048 * largestRecord) / 2 ** 20))}MB`;
 }
 
