@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { segmentMessage, tempDir, testConfig, WRITE_KEY } from '../../test/helpers.ts';
+import { createMetrics } from '../metrics/index.ts';
+import { createWalWriter } from '../wal/index.ts';
 import { createEnricher } from './enrich/index.ts';
-import { createRecordEncoder } from './intake.ts';
+import { createIntake, createRecordEncoder } from './intake.ts';
 import { parseSegment } from './protocols/segment.ts';
 
 const cleanups = cleanupAfterEach();
@@ -50,5 +52,25 @@ describe('the size of an event (limits.event_bytes)', () => {
       context: { page: { url: `https://docs.example.com${page}`, path: page, referrer: page } },
     });
     expect(() => encode.prepare(parseSegment(copies, 'track'), meta(), WRITE_KEY)).toThrow(refused);
+  });
+});
+
+describe('a batch with messages left out', () => {
+  it('says the others were accepted in one sentence after a refusal that ends with a period', async () => {
+    const { dir, cleanup } = tempDir();
+    const wal = createWalWriter({ dir: join(dir, 'wal'), segmentBytes: 1 << 20, maxBytes: 1 << 30 });
+    cleanups.push(cleanup, () => wal.close());
+    const intake = createIntake({
+      config: testConfig(dir),
+      wal,
+      enrich: createEnricher({ saltDir: join(dir, 'salts') }),
+      metrics: createMetrics(),
+    });
+    const batch = { batch: [segmentMessage('kept'), messageOf(40_000)] };
+    const answer = await intake.accept(parseSegment(batch, undefined), meta(), WRITE_KEY).catch((e) => e);
+    expect(answer).toMatchObject({ code: 'EVENT_TOO_LARGE', details: { accepted: 1, refused: 1 } });
+    expect(answer.message).toMatch(
+      /^batch\[1\]: the event is larger than limits\.event_bytes \(32768 bytes\); send less in properties or context; the batch's 1 other message was accepted\. /,
+    );
   });
 });

@@ -96,9 +96,11 @@ export type RecordEncoder = ReturnType<typeof createRecordEncoder>;
 function partly(refused: Refused, accepted: number): InletError {
   const { error, count } = refused;
   const others = count > 1 ? ` (and ${count - 1} more invalid message${count > 2 ? 's' : ''})` : '';
+  // EVENT_TOO_LARGE's message is a sentence of its own, INVALID_FIELD's not: "context.; the batch's".
+  const first = error.message.endsWith('.') ? error.message.slice(0, -1) : error.message;
   return new InletError(
     error.code,
-    `${error.message}${others}; the batch's ${accepted} other message${accepted === 1 ? ' was' : 's were'} accepted. Fix the message named and send it again; sending the whole batch again counts nothing twice when its messages carry their ids (messageId).`,
+    `${first}${others}; the batch's ${accepted} other message${accepted === 1 ? ' was' : 's were'} accepted. Fix the message named and send it again; sending the whole batch again counts nothing twice when its messages carry their ids (messageId).`,
     { details: { ...error.details, accepted, refused: count } },
   );
 }
