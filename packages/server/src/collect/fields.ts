@@ -29,11 +29,19 @@ export const HUGE_NUMBER =
  */
 export function optionalJsonObject(value: unknown, field: string): Json {
   const object = optionalObject(value, field);
-  const fault = jsonFault(object);
+  checkJson(object, field);
+  return object;
+}
+
+/**
+ * Fails naming field (or the number's key under it) when value nests more than depth levels or
+ * holds a number beyond a 64-bit float: what JSON cannot keep of it (see jsonFault).
+ */
+export function checkJson(value: unknown, field: string, depth = MAX_JSON_DEPTH): void {
+  const fault = jsonFault(value, depth);
   if (fault?.kind === 'deep')
     fail(field, `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
   if (fault) fail(`${field}${fault.path}`, HUGE_NUMBER);
-  return object;
 }
 
 export function optionalString(value: unknown, field: string, max = 8192): string | null {

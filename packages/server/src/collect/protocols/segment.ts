@@ -1,7 +1,8 @@
 // Not config/index.ts, which intake workers need not load.
 import { MAX_WRITE_KEY_LENGTH } from '../../config/write-key.ts';
-import { EVENT_TYPES, type EventType } from '../../events/index.ts';
+import { EVENT_TYPES, type EventType, MAX_JSON_DEPTH } from '../../events/index.ts';
 import {
+  checkJson,
   fail,
   isObject,
   type Json,
@@ -37,6 +38,19 @@ function pagePath(properties: Json, page: Json): string | null {
 }
 
 const TYPES: readonly string[] = EVENT_TYPES;
+
+/**
+ * A page or screen call's properties with its category, which Segment's spec puts beside its name:
+ * analytics.js copies a page call's into properties, but a screen call's (analytics-node, the mobile
+ * SDKs) came in no column and was dropped. A category the properties hold already wins.
+ */
+function withCategory(properties: Json, category: unknown, field: string): Json {
+  if (category === undefined || category === null || category === '' || properties.category !== undefined)
+    return properties;
+  // A level of properties, as it is stored in them.
+  checkJson(category, `${field}.category`, MAX_JSON_DEPTH - 1);
+  return { ...properties, category };
+}
 
 /**
  * A message's type in any case: RudderStack's warehouse files "Track" as a track call (it reads the
@@ -80,7 +94,7 @@ function parseMessage(
     props = properties;
   } else if (type === 'page' || type === 'screen') {
     name = optionalString(raw.name, `${field}.name`, 200);
-    props = properties;
+    props = withCategory(properties, raw.category, field);
   } else if (type === 'group') {
     // Segment's spec requires the id of the group or of the user's previous identity: without it
     // the call says nothing, and it was stored with group_id or previous_id null, answered 200.
