@@ -34,3 +34,32 @@ describe("Segment's page and screen category", () => {
     );
   });
 });
+
+describe('a Segment body sent to the wrong route', () => {
+  const message = { type: 'track', event: 'Signed Up', userId: 'u1' };
+
+  it('says a batch sent to a route for one message is a batch, where it asked for a userId', () => {
+    expect(() => parseSegment({ batch: [message] }, 'track')).toThrow(
+      'batch: this route takes one track message, not a batch; send batches to /v1/batch',
+    );
+  });
+
+  it('says one message sent to /v1/batch is one message, and where it goes', () => {
+    expect(() => parseSegment(message, undefined)).toThrow(
+      'batch: must be an array of messages ({"batch": [ … ]}); this body is one track message: send it to /v1/track, or inside a batch',
+    );
+    // A body that is no message says only what a batch is.
+    expect(() => parseSegment({ batch: 'x' }, undefined)).toThrow(
+      'batch: must be an array of messages ({"batch": [ … ]})',
+    );
+  });
+
+  it('says an array of messages must come as the batch of an object', () => {
+    expect(() => parseSegment([message], undefined)).toThrow(
+      'body: must be a JSON object, {"batch": [ … ]}, not an array; send the messages as its batch',
+    );
+    expect(() => parseSegment([message], 'track')).toThrow(
+      'body: must be a JSON object (one track message), not an array; send several to /v1/batch as {"batch": [ … ]}',
+    );
+  });
+});

@@ -150,15 +150,36 @@ function parseMessage(
   };
 }
 
+const BATCH_FORM = '{"batch": [ … ]}';
+
+/** What to send instead of a body that is no JSON object: an array of messages, most likely. */
+function notAnObject(body: unknown, fixedType: EventType | undefined): string {
+  if (!Array.isArray(body)) return 'must be a JSON object';
+  return fixedType
+    ? `must be a JSON object (one ${fixedType} message), not an array; send several to /v1/batch as ${BATCH_FORM}`
+    : `must be a JSON object, ${BATCH_FORM}, not an array; send the messages as its batch`;
+}
+
+/** Where a body of one message sent to /v1/batch goes, said after the batch it lacks. */
+function oneMessage(body: Json): string {
+  const type = typeof body.type === 'string' ? body.type.toLowerCase() : undefined;
+  return type !== undefined && TYPES.includes(type)
+    ? `; this body is one ${type} message: send it to /v1/${type}, or inside a batch`
+    : '';
+}
+
 const SEGMENT_KEY_HINT =
   'as the HTTP Basic user name (with an empty password), or as writeKey in the body (in the query for /beacon/v1/batch)';
 
 /** Parses a Segment request body; type is fixed by the route except for /v1/batch. */
 export function parseSegment(body: unknown, fixedType: EventType | undefined): ParsedIntake {
-  if (!isObject(body)) fail('body', 'must be a JSON object');
+  if (!isObject(body)) fail('body', notAnObject(body, fixedType));
   const writeKey = optionalString(body.writeKey, 'writeKey', MAX_WRITE_KEY_LENGTH) ?? undefined;
   const sentAt = optionalTime(body.sentAt, 'sentAt');
   if (fixedType) {
+    // A batch here was answered "body.userId: userId or anonymousId is required".
+    if (Array.isArray(body.batch))
+      fail('batch', `this route takes one ${fixedType} message, not a batch; send batches to /v1/batch`);
     return {
       writeKey,
       events: [parseMessage(body, 'body', fixedType, EMPTY, sentAt)],
@@ -166,7 +187,8 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
       keyHint: SEGMENT_KEY_HINT,
     };
   }
-  if (!Array.isArray(body.batch)) fail('batch', 'must be an array of messages');
+  if (!Array.isArray(body.batch))
+    fail('batch', `must be an array of messages (${BATCH_FORM})${oneMessage(body)}`);
   if (body.batch.length === 0) fail('batch', 'is empty; send at least one message');
   if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
   const shared =
