@@ -293,6 +293,12 @@ describe('inlet query', () => {
     expect(table.split('\n')[2]).toBe('-0.0 │ -0.0 │ 0 │ [-0.0] │ -0.0');
   });
 
+  it('writes a NUL character in CSV as \\u0000, as NDJSON and a table show it, not as a raw 0x00 byte', async () => {
+    const sql = "SELECT chr(0) || 'a' AS v";
+    expect((await query(sql, '--format', 'csv')).out).toBe('v\r\n\\u0000a\r\n');
+    expect((await query(sql, '--format', 'json')).out).toBe('{"v":"\\u0000a"}\n');
+  });
+
   it('shows a table of --max-rows 0 as its header, without waiting on a first row', async () => {
     // As for an export: the three rows come only when the scan of ten billion rows is done.
     const sql = 'SELECT i FROM range(10000000000) t(i) WHERE i < 3 OR i = 9999999999';

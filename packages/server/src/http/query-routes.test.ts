@@ -211,6 +211,16 @@ describe('POST /api/query', () => {
     expect((await query({ sql }, '?format=csv')).body).toBe('z,p,s,t\r\n-0.0,0,"{""a"":-0.0}",\\ud800-0\r\n');
   });
 
+  it('writes a NUL character in a CSV value as \\u0000, as a JSON answer escapes it, not as a raw 0x00 byte', async () => {
+    // pandas cut the field at the byte, PostgreSQL's COPY refused the file, and grep took it for binary.
+    const { query } = await setup();
+    const sql = "SELECT chr(0) || 'a' AS v, [chr(0) || 'b'] AS l, 'c' AS plain";
+    expect((await query({ sql })).body).toContain('"rows":[["\\u0000a",["\\u0000b"],"c"]]');
+    const csv = (await query({ sql }, '?format=csv')).body;
+    expect(csv).toBe('v,l,plain\r\n\\u0000a,"[""\\u0000b""]",c\r\n');
+    expect(csv).not.toContain('\0');
+  });
+
   it('refuses a body declared in a charset other than UTF-8 with 415, as the collector does', async () => {
     // Read as UTF-8 whatever it declared, a Latin-1 'café' became 'caf\ufffd' in the SQL.
     const { post } = await setup();
