@@ -313,7 +313,7 @@ describe('inlet query', () => {
     expect(cut.out.trimEnd().split('\n')).toHaveLength(5);
     expect(cut.out).not.toContain('max_rows');
     expect(cut.err).toBe(
-      'note: The answer stops at --max-rows (3 rows); export the result as CSV (POST /api/query?format=csv, or inlet query --format csv), or narrow the query.\n',
+      'note: The answer stops at --max-rows (3 rows); pass a larger --max-rows, or leave it out with --format csv for every row, or narrow the query.\n',
     );
     // An answer that holds every row has nothing to say.
     expect((await query('SELECT 1 AS one', '--format', 'table')).err).toBe('');
@@ -323,9 +323,35 @@ describe('inlet query', () => {
     // It said "stops at --max-rows (1000 rows)", naming an option that was never given.
     const cut = await query('SELECT i FROM range(1001) t(i)', '--format', 'table');
     expect(cut.err).toBe(
-      "note: The answer stops at a table's default of 1000 rows (pass --max-rows N for more); export the result as CSV (POST /api/query?format=csv, or inlet query --format csv), or narrow the query.\n",
+      "note: The answer stops at a table's default of 1000 rows (pass --max-rows N for more); export every row with --format csv, or narrow the query.\n",
     );
     expect((await query('SELECT i FROM range(1000) t(i)', '--format', 'table')).err).toBe('');
+  });
+
+  it('says once, in its own options, how to get the rows --max-rows left out of what a terminal shows', async () => {
+    // A table's note named POST /api/query?format=csv, and the summary after it gave a second hint,
+    // "use --max-rows or --format csv", which for a CSV export cut at --max-rows was to ask for CSV.
+    const onTerminal = async (sql: string, ...args: string[]) => {
+      const captured = capturedOutput();
+      await main(
+        ['query', sql, ...args, '--config', configPath],
+        { ...captured.output, isTty: true },
+        { INLET_LOG_LEVEL: 'silent' },
+      );
+      return captured.err;
+    };
+    const ten = 'SELECT i FROM range(10) t(i)';
+    expect(await onTerminal(ten, '--max-rows', '3')).toMatch(
+      /^note: The answer stops at --max-rows \(3 rows\); pass a larger --max-rows, or leave it out with --format csv for every row, or narrow the query\.\n3 rows in \d+ ms\n$/,
+    );
+    expect(await onTerminal('SELECT i FROM range(1001) t(i)')).toMatch(
+      /^note: The answer stops at a table's default of 1000 rows \(pass --max-rows N for more\); export every row with --format csv, or narrow the query\.\n1000 rows in \d+ ms\n$/,
+    );
+    for (const format of ['csv', 'json'])
+      expect(await onTerminal(ten, '--format', format, '--max-rows', '3'), format).toMatch(
+        /^3 rows in \d+ ms \(the rest left out by --max-rows 3: pass a larger --max-rows, or leave it out for every row\)\n$/,
+      );
+    expect(await onTerminal(ten, '--format', 'csv')).toMatch(/^10 rows in \d+ ms\n$/);
   });
 
   /**

@@ -23,10 +23,20 @@ export const queryHelp = `inlet query "<sql>" [--format table|json|csv] [--max-r
 
 const TABLE_ROWS = 1000;
 
-function summary(rows: number, elapsedMs: number, truncated: boolean): string {
-  const more = truncated ? ' (more rows not shown; use --max-rows or --format csv)' : '';
-  return `${rows} row${rows === 1 ? '' : 's'} in ${elapsedMs} ms${more}\n`;
+/** How many rows, and in how long; after an export cut at --max-rows, how to get the rest. */
+function summary(rows: number, elapsedMs: number, cutAt?: number): string {
+  const rest =
+    cutAt === undefined
+      ? ''
+      : ` (the rest left out by --max-rows ${cutAt}: pass a larger --max-rows, or leave it out for every row)`;
+  return `${rows} row${rows === 1 ? '' : 's'} in ${elapsedMs} ms${rest}\n`;
 }
+
+/** What a table's note says gets every row: the options of inlet query, not the API's ?format=csv. */
+const everyRow = (rowsGiven: boolean) =>
+  rowsGiven
+    ? 'pass a larger --max-rows, or leave it out with --format csv for every row'
+    : 'export every row with --format csv';
 
 async function printTable(
   engine: QueryEngine,
@@ -34,8 +44,9 @@ async function printTable(
   maxRows: number,
   rowLimit: RowLimit,
   output: Output,
+  rowsGiven: boolean,
 ) {
-  const result = await engine.query(sql, { maxRows, rowLimit });
+  const result = await engine.query(sql, { maxRows, rowLimit, everyRow: everyRow(rowsGiven) });
   output.out(
     renderTableToFit(
       result.columns.map((c) => c.name),
@@ -45,8 +56,9 @@ async function printTable(
   );
   // Why the rows stop short (a limit, or a timeout after which there may be none) goes to stderr as
   // psql's notices do, on a pipe too: it is about the answer, not part of it.
+  // The note says how to get the rows left out, once: the summary after it only counts.
   if (result.stats.note !== undefined) output.err(`note: ${result.stats.note}\n`);
-  if (output.isTty) output.err(summary(result.stats.rows, result.stats.elapsed_ms, result.stats.truncated));
+  if (output.isTty) output.err(summary(result.stats.rows, result.stats.elapsed_ms));
 }
 
 /** CSV or NDJSON written chunk by chunk as DuckDB hands the rows over, so no result is held whole. */
@@ -79,7 +91,8 @@ async function printStreamed(
     }
     return { rows: written, truncated: false };
   });
-  if (output.isTty) output.err(summary(rows, Math.round(performance.now() - started), truncated));
+  if (output.isTty)
+    output.err(summary(rows, Math.round(performance.now() - started), truncated ? maxRows : undefined));
 }
 
 /**
@@ -186,7 +199,8 @@ export async function queryCommand(
       ),
   });
   try {
-    if (format === 'table') await printTable(engine, sql, maxRows ?? TABLE_ROWS, rowLimit, output);
+    if (format === 'table')
+      await printTable(engine, sql, maxRows ?? TABLE_ROWS, rowLimit, output, rowsGiven !== undefined);
     else await printStreamed(engine, sql, format, maxRows ?? Number.POSITIVE_INFINITY, rowLimit, output);
     return ExitCode.OK;
   } catch (error) {

@@ -82,6 +82,8 @@ export interface QueryOptions {
   signal?: AbortSignal;
   /** The row limit as this query's note names it, where it differs from the engine's (see createQueryEngine). */
   rowLimit?: RowLimit;
+  /** How this query's note says to get every row, where it differs from the API's (an export as CSV). */
+  everyRow?: string;
   /**
    * Told when the query was stopped (its time limit, a cancel) and DuckDB has still not let go of it
    * the engine's stuckMs later: planning a statement with very deep or very many expressions does
@@ -238,9 +240,9 @@ function truncationNote(
   rowLimit: RowLimit,
   limit: SizeLimit,
   maxBytes?: number,
+  whole = 'export the result as CSV (POST /api/query?format=csv, or inlet query --format csv)',
 ): string {
   const refused = limit.refused();
-  const whole = 'export the result as CSV (POST /api/query?format=csv, or inlet query --format csv)';
   if (refused === undefined || maxBytes === undefined)
     return `The answer stops at ${rowLimit(maxRows)}; ${whole}, or narrow the query.`;
   if (rows === 0)
@@ -963,7 +965,9 @@ export async function createQueryEngine(options: {
           return answer(
             rows,
             truncated,
-            truncated ? truncationNote(rows.length, maxRows, limitName, limit, opts.maxBytes) : undefined,
+            truncated
+              ? truncationNote(rows.length, maxRows, limitName, limit, opts.maxBytes, opts.everyRow)
+              : undefined,
           );
         }
       });

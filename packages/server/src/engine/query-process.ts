@@ -736,6 +736,7 @@ export async function createQueryProcess(options: {
     const wire: WireQueryOptions = {
       maxRows: opts.maxRows,
       maxBytes: opts.maxBytes,
+      everyRow: opts.everyRow,
       ...(opts.rowLimit && {
         rowLimitNames: [maxRows, 0].map((rows): [number, string] => [rows, opts.rowLimit?.(rows) ?? '']),
       }),
