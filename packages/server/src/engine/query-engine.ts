@@ -612,6 +612,7 @@ export async function createQueryEngine(options: {
     };
     opts.signal?.addEventListener('abort', gone);
     let waitedAlone: NodeJS.Timeout | undefined;
+    const limitMs = opts.timeoutMs ?? config.query.timeout_ms;
     try {
       if (opts.signal?.aborted) gone();
       if (reason) throw reason;
@@ -623,7 +624,10 @@ export async function createQueryEngine(options: {
           reason ??= alone;
           place.leave();
         }, options.aloneWaitMs ?? ALONE_WAIT_MS);
-      await slots.acquire(place, { alone: alone !== undefined });
+      await slots.acquire(place, {
+        alone: alone !== undefined,
+        limitMs,
+      });
     } catch (error) {
       cancellable.stop = undefined;
       throw reason ?? error;
@@ -644,7 +648,6 @@ export async function createQueryEngine(options: {
         stuck = setTimeout(() => opts.onStuck?.(told), options.stuckMs ?? STUCK_MS);
     };
     // The time limit is the query's: it stands still while the query waits for the engine's set-up.
-    const limitMs = opts.timeoutMs ?? config.query.timeout_ms;
     let timeLeft = limitMs;
     let timer: NodeJS.Timeout | undefined;
     let since = 0;
@@ -707,7 +710,7 @@ export async function createQueryEngine(options: {
       await connection.run('SELECT 1').catch(() => undefined);
       connection.closeSync();
       endLease?.();
-      slots.release();
+      slots.release(place);
     }
   };
 

@@ -27,6 +27,7 @@ import {
   QUERY_PROCESS_ALLOWANCE_BYTES,
   queryProcessCap,
 } from './query-process-limit.ts';
+import { retrySeconds } from './retry-after.ts';
 
 export { QUERY_PROCESS_ALLOWANCE_BYTES };
 
@@ -827,7 +828,7 @@ export async function createQueryProcess(options: {
   const lineLeftSeconds = () => {
     const limit = config.query.timeout_ms;
     const turn = line.turnSince === undefined ? 0 : Math.max(0, limit - (performance.now() - line.turnSince));
-    return Math.max(1, Math.ceil((line.waiting.size * limit + turn) / 1000));
+    return retrySeconds(line.waiting.size * limit + turn);
   };
 
   /**

@@ -1,15 +1,22 @@
 import { InletError } from '../errors/index.ts';
+import { leftAtPace, retrySeconds } from './retry-after.ts';
+
+/** Where a query stands: in line (leave() takes it out), or in its slot until release(place). */
+export interface SlotPlace {
+  leave?: () => void;
+}
 
 export interface QuerySlots {
   /**
    * Takes a slot, waiting in line for one when all are taken. place.leave() leaves the line at once
    * (a cancel, a client gone): such a query ran later for nobody, and held a slot meanwhile. With
    * alone, the slot is the only one taken until it is given back: it waits, ahead of the line, for
-   * the queries running to end, and no query starts meanwhile.
+   * the queries running to end, and no query starts meanwhile. limitMs is the query's time limit,
+   * by when it ends at the latest (a query refused for a full line is told when to retry by it).
    */
-  acquire(place: { leave?: () => void }, options?: { alone?: boolean }): Promise<void>;
-  /** Gives a slot back: to the first query in line, or to nobody. */
-  release(): void;
+  acquire(place: SlotPlace, options?: { alone?: boolean; limitMs?: number }): Promise<void>;
+  /** Gives the slot taken for place back: to the first query in line, or to nobody. */
+  release(place: SlotPlace): void;
   /** Slots taken now. */
   readonly taken: number;
 }
@@ -17,46 +24,82 @@ export interface QuerySlots {
 interface Waiter {
   turn: () => void;
   alone: boolean;
+  place: SlotPlace;
+  limitMs: number;
+}
+
+/** A query in its slot: since when (now()), and its time limit. */
+interface Holder {
+  since: number;
+  limitMs: number;
+}
+
+/**
+ * Why a query found the line full, and when to retry: once the first of those running may end,
+ * which frees a place in line. Each may take as long again as it has run so far (a query that has
+ * just begun is likely a short one; one told again after a long wait waits longer), and ends at its
+ * time limit at the latest.
+ */
+function lineFull(max: number, waiting: number, holders: Iterable<Holder>, now: number, configFile: string) {
+  let soonest = { left: Number.POSITIVE_INFINITY, byLimit: false, limitMs: 0 };
+  for (const { since, limitMs } of holders) {
+    const elapsed = now - since;
+    const left = leftAtPace(elapsed, undefined, limitMs - elapsed);
+    if (left < soonest.left) soonest = { left, byLimit: limitMs - elapsed < elapsed, limitMs };
+  }
+  const retry = retrySeconds(Number.isFinite(soonest.left) ? soonest.left : 0);
+  const why = soonest.byLimit
+    ? `one of those running reaches its time limit of ${soonest.limitMs / 1000} s in about ${retry} s`
+    : `one of those running has run about ${retry} s and may take as long again`;
+  return new InletError(
+    'QUERY_BUSY',
+    `Too many queries are running (query.max_concurrent is ${max}, and ${waiting} more wait); ${why}: retry in about ${retry} s, when a place in line may be free, or raise query.max_concurrent in ${configFile}.`,
+    { retryAfterSeconds: retry },
+  );
 }
 
 /**
  * At most max queries at a time, and at most max * 4 more in line (QUERY_BUSY past that, naming
- * configFile, the file that sets query.max_concurrent).
+ * configFile, the file that sets query.max_concurrent). now() is performance.now() but in tests.
  */
-export function createQuerySlots(max: number, configFile: string): QuerySlots {
+export function createQuerySlots(
+  max: number,
+  configFile: string,
+  now: () => number = () => performance.now(),
+): QuerySlots {
   let taken = 0;
   /** The one slot taken is held alone. */
   let alone = false;
   // Those waiting alone are ahead of the rest.
   const waiting: Waiter[] = [];
+  const holders = new Map<SlotPlace, Holder>();
+  const take = (place: SlotPlace, limitMs: number, wantsAlone: boolean) => {
+    taken++;
+    alone = wantsAlone;
+    holders.set(place, { since: now(), limitMs });
+  };
   // A slot is handed over by counting it taken here, before its query resumes: counted down in
   // release() and up in acquire() a tick later, a query arriving in between took it too, and max + 1 ran.
   const handOver = () => {
     for (let next = waiting[0]; next !== undefined && !alone; next = waiting[0]) {
       if (next.alone ? taken > 0 : taken >= max) return;
       waiting.shift();
-      taken++;
-      alone = next.alone;
+      take(next.place, next.limitMs, next.alone);
       next.turn();
     }
   };
   return {
     async acquire(place, options = {}) {
       const wantsAlone = options.alone === true;
+      const limitMs = options.limitMs ?? Number.POSITIVE_INFINITY;
       if (waiting.length === 0 && !alone && (wantsAlone ? taken === 0 : taken < max)) {
-        taken++;
-        alone = wantsAlone;
+        take(place, limitMs, wantsAlone);
         return;
       }
-      if (!wantsAlone && waiting.length >= max * 4) {
-        throw new InletError(
-          'QUERY_BUSY',
-          `Too many queries are running (query.max_concurrent is ${max}, and ${waiting.length} more wait); retry in a moment, or raise query.max_concurrent in ${configFile}.`,
-          { retryAfterSeconds: 2 },
-        );
-      }
+      if (!wantsAlone && waiting.length >= max * 4)
+        throw lineFull(max, waiting.length, holders.values(), now(), configFile);
       await new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = { turn: () => resolve(), alone: wantsAlone };
+        const waiter: Waiter = { turn: () => resolve(), alone: wantsAlone, place, limitMs };
         const at = wantsAlone ? waiting.findIndex((other) => !other.alone) : -1;
         waiting.splice(at === -1 ? waiting.length : at, 0, waiter);
         place.leave = () => {
@@ -71,7 +114,8 @@ export function createQuerySlots(max: number, configFile: string): QuerySlots {
         place.leave = undefined;
       });
     },
-    release() {
+    release(place) {
+      holders.delete(place);
       taken--;
       alone = false;
       handOver();

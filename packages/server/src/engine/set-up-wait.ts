@@ -1,4 +1,5 @@
 import { InletError } from '../errors/index.ts';
+import { leftAtPace, retrySeconds as seconds } from './retry-after.ts';
 
 /** The building of the engine's views under way: since when (performance.now()), how many changes it makes, how many are made. */
 export interface ViewBuild {
@@ -6,8 +7,6 @@ export interface ViewBuild {
   total: number;
   done: number;
 }
-
-const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /**
  * What a query fails with when the views it waits for are still being built after its bound (ms).
@@ -21,9 +20,7 @@ export function stillSettingUp(
   now = performance.now(),
 ): InletError {
   const elapsed = build === undefined ? ms : now - build.since;
-  const left =
-    build !== undefined && build.done > 0 ? (elapsed * (build.total - build.done)) / build.done : elapsed;
-  const retry = seconds(left);
+  const retry = seconds(leftAtPace(elapsed, build));
   const progress =
     build === undefined
       ? `retry in about ${retry} s`
