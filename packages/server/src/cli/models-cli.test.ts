@@ -1,4 +1,6 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +16,7 @@ import { busyThreads, inletConfigFile, spawnInlet } from '../../test/inlet-proce
 import { writeEvents, writeProjectFile } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createRunHistory } from '../scheduler/index.ts';
-import { openStateStore } from '../state/index.ts';
+import { acquireProcessLock, openStateStore } from '../state/index.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 import { runCommand } from './run.ts';
@@ -941,6 +943,59 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       state.close();
     },
   );
+
+  it('inlet runs start stopped while it waits for the run of another process records no step as attempted', async () => {
+    // Stopped while another process held its workflow, the run went on to its first step, which it
+    // recorded stopped after 1 attempt though it never started, and the run as started.
+    const dir = join(temp.dir, 'stopped-waiting');
+    const { config } = await inletConfigFile(
+      dir,
+      [
+        'sources:',
+        '  - { name: crm, type: csv, tables: [{ path: plans.csv }] }',
+        'workflows:',
+        '  - { name: pull, cron: "0 5 * * *", steps: [sync crm] }',
+      ].join('\n'),
+    );
+    const locks = join(dir, 'data', 'state', 'locks');
+    mkdirSync(locks, { recursive: true });
+    // The workflow's lock, left by a run whose process is gone, is being taken over by another
+    // process (this one): inlet runs start, which saw no run going, waits its turn.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(locks, 'workflow-pull.lock'), `${gone} ${hostname()}\n`);
+    const takingOver = acquireProcessLock(
+      join(locks, 'workflow-pull.lock.takeover'),
+      () => new Error('busy'),
+    );
+    try {
+      const started = spawnInlet(['runs', 'start', 'pull', '--config', config]);
+      const state = openStateStore(join(dir, 'data', 'state.sqlite'));
+      const history = createRunHistory(state);
+      // Claimed, its signal listeners are set (in the same turn of the event loop).
+      while (history.get(1) === undefined) {
+        if (started.child.exitCode !== null) throw new Error(`inlet runs start exited:\n${started.err}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      started.child.kill('SIGTERM');
+      expect(await started.exit, started.err).toBe(ExitCode.TERMINATED);
+      const waited = 'inlet stopped while the run waited its turn to start';
+      expect(history.get(1)).toMatchObject({
+        status: 'stopped',
+        started_at: null,
+        duration_ms: null,
+        error: waited,
+        steps: [],
+      });
+      expect(JSON.parse(started.out)).toMatchObject({ status: 'stopped', error: waited, steps: [] });
+      state.close();
+      const shown = await runCli(['runs', '1', '--format', 'table', '--config', config]);
+      expect(shown.out).toBe(
+        `Run 1 of pull: stopped before it started\n  manual, by ${hostname()}:${started.child.pid}, started -\n  error: ${waited}\n`,
+      );
+    } finally {
+      takingOver.release();
+    }
+  });
 
   it('inlet runs pages to older runs with --before, and says how to see more', async () => {
     // Two runs of its own: counting the runs the tests before it left, it failed when run alone.

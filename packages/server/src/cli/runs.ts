@@ -53,9 +53,9 @@ const seconds = (ms: number | null) => (ms === null ? null : Number((ms / 1000).
  * last heard from, which its duration runs to: "abandoned in 0 s" was a time nobody knew.
  */
 function took(run: RunRecord): string {
-  // One that waited its turn and never started (its process killed, or its workflow since removed)
-  // did not run at all: "how long it ran is not known" said it had.
-  if (run.status === 'abandoned' && run.started_at === null) return ' before it started';
+  // One that waited its turn and never started (its process killed or stopped, or its workflow since
+  // removed) did not run at all: "how long it ran is not known" said it had.
+  if (run.status !== 'running' && run.started_at === null) return ' before it started';
   if (run.status === 'abandoned')
     return run.duration_ms === null
       ? ', how long it ran is not known'

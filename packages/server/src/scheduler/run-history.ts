@@ -263,12 +263,13 @@ export function createRunHistory(state: StateStore): RunHistory {
     finish(id, status, error) {
       const now = iso();
       // A run marked abandoned whose process finished it after all was overwritten (success), and
-      // counted on /metrics twice: as abandoned, then as success.
+      // counted on /metrics twice: as abandoned, then as success. One that never started (stopped
+      // while it waited its turn) has no duration, as an abandoned one has none.
       return (
         db
           .prepare(
             'UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, ' +
-              `duration_ms = ${msBetween('coalesce(started_at, created_at)', '?')} WHERE id = ? AND status = 'running'`,
+              `duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ${msBetween('started_at', '?')} END WHERE id = ? AND status = 'running'`,
           )
           .run(status, error ?? null, now, now, id).changes === 1
       );

@@ -30,6 +30,9 @@ const HEARTBEAT_MS = 15_000;
 /** A run whose process sent no heartbeat for this long is abandoned (eight heartbeats missed). */
 export const STALE_RUN_MS = 8 * HEARTBEAT_MS;
 
+/** Why a manual run stopped while it waited for another process's run of its workflow. */
+const STOPPED_WAITING = 'inlet stopped while the run waited its turn to start';
+
 /** A manual start refused while another process runs the workflow, naming that run to wait for. */
 function busyError(history: RunHistory, workflow: string, pid: number): InletError {
   const run = history
@@ -110,8 +113,14 @@ export function createScheduler(options: {
           : await locks.acquire(workflow.name, shutdown.signal);
         // A scheduled run that had not started when inlet stopped was never attempted: it was
         // recorded failed and never ran. It is left for the next scheduler (takeUpReleased). A manual
-        // one belongs to the command that started it, and fails with it.
-        if (!lock && trigger !== 'manual') {
+        // one belongs to the command that started it, and stops with it, before any step: its first
+        // step was recorded stopped after 1 attempt, though it never began.
+        if (!lock && trigger === 'manual') {
+          const ended = history.finish(id, 'stopped', STOPPED_WAITING);
+          logger.info({ workflow: workflow.name, run: id }, 'workflow run stopped before it started');
+          return ended ? ('stopped' as const) : undefined;
+        }
+        if (!lock) {
           history.release(id);
           logger.info({ workflow: workflow.name, run: id }, 'workflow run left to run after the restart');
           return undefined;
