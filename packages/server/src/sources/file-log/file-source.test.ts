@@ -130,6 +130,16 @@ async function scans(lines: Array<{ msg: string }>, count: number): Promise<void
 /** Bytes this process has read from files so far (/proc/self/io rchar): what polls read again shows in it. */
 const rchar = () => Number(/rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
 
+/**
+ * Waits for ten more scans of the tailer's files, and expects this process to have read fewer than
+ * `bytes` meanwhile: text that each poll reads again shows ten times over.
+ */
+async function tenScansReadLessThan(lines: Array<{ msg: string }>, bytes: number): Promise<void> {
+  const before = rchar();
+  await scans(lines, 10);
+  expect(rchar() - before).toBeLessThan(bytes);
+}
+
 /** Waits until following has failed this many times (and will retry from its checkpoint). */
 async function failures(lines: Array<{ msg: string }>, count: number): Promise<void> {
   const failed = () => lines.filter((l) => l.msg.startsWith('reading log files failed')).length;
@@ -689,7 +699,6 @@ describe('file source: sync', () => {
     // 12 MB here, and a restart of inlet start did the same.
     const { logs, sync, layout, expectEachOnce } = await setup([webAccessLog({ max_line_bytes: 1024 })]);
     const path = log(logs, 'access.log');
-    const readBytes = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
     const line = access(2, 3);
     writeFileSync(path, `${access(0, 2)}${line.slice(0, 40)}`);
     await sync();
@@ -700,11 +709,11 @@ describe('file source: sync', () => {
     await sync();
     await expectEachOnce(3);
     appendFileSync(path, 'b'.repeat(1000));
-    const before = readBytes();
+    const before = rchar();
     await sync();
     // The 12,000,001 bytes of the line read before are not read again (state.sqlite and the lake
     // are read too, a little).
-    expect(readBytes() - before).toBeLessThan(6_000_000);
+    expect(rchar() - before).toBeLessThan(6_000_000);
     appendFileSync(path, `\n${access(3, 5)}`);
     await sync();
     await expectEachOnce(5);
@@ -1351,10 +1360,8 @@ describe('file source: sync', () => {
     // Another stream's line after the split one is written at once; what the parts held is not read again.
     appendFileSync(path, docker('{"msg":"meanwhile"}\n', 'stderr'));
     for (let i = 0; i < 200 && (await messages()).length < 2; i++) await sleep(50);
-    const before = rchar();
-    await scans(lines, 10);
     // Ten polls read the 1 MB of parts ten times over (10 MB) while their last part was awaited.
-    expect(rchar() - before).toBeLessThan(big.length / 2);
+    await tenScansReadLessThan(lines, big.length / 2);
     appendFileSync(path, `${docker(`${parts.at(-1)}\n`)}${docker('{"msg":"after"}\n')}`);
     for (let i = 0; i < 200 && (await messages()).length < 4; i++) await sleep(50);
     await follower?.stop();
@@ -1376,10 +1383,8 @@ describe('file source: sync', () => {
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await messages()).length < 1; i++) await sleep(50);
     expect(await messages()).toEqual(['before']);
-    const before = rchar();
-    await scans(lines, 10);
     // Ten polls read the line being written ten times over (10 MB) while the split line waited.
-    expect(rchar() - before).toBeLessThan(slow.length / 2);
+    await tenScansReadLessThan(lines, slow.length / 2);
     appendFileSync(path, `${slow.slice(-100)}${docker(`${parts[1]}\n`)}${docker('{"msg":"after"}\n')}`);
     for (let i = 0; i < 200 && (await messages()).length < 4; i++) await sleep(50);
     await follower?.stop();
@@ -1670,10 +1675,8 @@ describe('file source: multi-line records', () => {
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await messages(query)).length < 1; i++) await sleep(50);
     expect(await messages(query)).toEqual(['job 1']);
-    const before = rchar();
-    await scans(lines, 10);
     // Ten polls read the record's 1 MB ten times over (10 MB) while its next first line was awaited.
-    expect(rchar() - before).toBeLessThan(frames.length / 2);
+    await tenScansReadLessThan(lines, frames.length / 2);
     appendFileSync(path, `  at frame last\n${pyRecord(3)}${pyRecord(4)}`);
     for (let i = 0; i < 200 && (await messages(query)).length < 3; i++) await sleep(50);
     await follower?.stop();
@@ -1698,10 +1701,8 @@ describe('file source: multi-line records', () => {
     const follower = source().follow?.(context);
     for (let i = 0; i < 200 && (await messages(query)).length < 1; i++) await sleep(50);
     expect(await messages(query)).toEqual(['job 1']);
-    const before = rchar();
-    await scans(lines, 10);
     // Ten polls read the line being written ten times over (10 MB) while the record gathered lines.
-    expect(rchar() - before).toBeLessThan(frame.length / 2);
+    await tenScansReadLessThan(lines, frame.length / 2);
     appendFileSync(path, `${frame.slice(-100)}\n${pyRecord(3)}${pyRecord(4)}`);
     for (let i = 0; i < 200 && (await messages(query)).length < 3; i++) await sleep(50);
     await follower?.stop();
