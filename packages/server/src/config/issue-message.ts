@@ -136,7 +136,13 @@ const REQUIRED_HINTS: Record<string, string> = {
   path: 'give the file path or glob, e.g. path: exports/*.csv',
 };
 
-function requiredHint(key: PropertyKey | undefined, expected: string): string {
+/** A workflow's name, which may hold a - too: the hint for a source's sent a workflow's the wrong way. */
+const WORKFLOW_NAME_HINT =
+  'give it a name that starts with a lower-case letter and holds only lower-case letters, digits, - and _ (at most 63)';
+
+function requiredHint(path: readonly PropertyKey[], expected: string): string {
+  const key = path.at(-1);
+  if (key === 'name' && path[0] === 'workflows' && path.length === 3) return WORKFLOW_NAME_HINT;
   const hint = typeof key === 'string' ? REQUIRED_HINTS[key] : undefined;
   if (hint) return hint;
   if (expected === 'array') return `give a list, e.g. ${String(key)}: [ … ]`;
@@ -200,8 +206,7 @@ export function describeIssue(
       return `${where}: must be ${choices(issue.values)}${shown}`;
     }
     case 'invalid_type':
-      if (given === undefined)
-        return `${where}: is required; ${requiredHint(issue.path.at(-1), issue.expected)}`;
+      if (given === undefined) return `${where}: is required; ${requiredHint(issue.path, issue.expected)}`;
       return `${where}: must be ${typeWords(issue.expected)}, not ${givenWords(given)}${quoteHint(issue.expected, given, issue.path.at(-1))}${unitHint(issue.path.at(-1), issue.expected, given)}${listHint(issue.path.at(-1), issue.expected, given)}`;
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return `${where}: must not be empty`;

@@ -432,6 +432,11 @@ describe('config', () => {
         { sources: [{ type: 'postgres', url: 'postgres://db/app', tables: [{ table: 'a' }] }] },
         'sources[0].name: is required; give it a name that starts with a lower-case letter and holds only lower-case letters, digits and _ (at most 63)',
       ],
+      // A workflow's name may hold a -, which the hint for one left out did not say.
+      [
+        { workflows: [{ cron: '0 5 * * *', steps: ['run'] }] },
+        'workflows[0].name: is required; give it a name that starts with a lower-case letter and holds only lower-case letters, digits, - and _ (at most 63)',
+      ],
     ];
     for (const [raw, message] of cases) {
       const path = write(JSON.stringify(raw)).path;
