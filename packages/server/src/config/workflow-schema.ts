@@ -147,6 +147,11 @@ function mapStep(input: Record<string, unknown>, fail: Fail): WorkflowStep {
   const verbs = Object.keys(input).filter((key) => key === 'run' || key === 'test');
   const others = Object.keys(input).filter((key) => key !== 'run' && key !== 'test' && key !== 'vars');
   const verb = verbs[0];
+  // A key misspelt beside run: (var:) was told the step was no step at all, naming no key.
+  if (verbs.length === 1 && others.length > 0 && !others.some((key) => / /.test(key)))
+    return fail(
+      `${shown}: a step written as a map takes run: or test:, and vars:, not ${others.map((k) => `"${k}"`).join(', ')}; e.g. ${VARS_EXAMPLE}.`,
+    );
   if (verbs.length !== 1 || verb === undefined || others.length > 0)
     return fail(
       `${shown} is not a step: a step written as a map is a run or a test with vars, e.g. ${VARS_EXAMPLE}; ${

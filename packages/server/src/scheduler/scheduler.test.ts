@@ -1214,6 +1214,10 @@ describe('scheduler', () => {
     expect(parse({ sync: 'crm', vars: { a: 1 } })).toThrow(
       /is not a step: a step written as a map is a run or a test with vars/,
     );
+    // A key misspelt beside run: was not named: "is not a step", as if the step were no run at all.
+    expect(parse({ run: 'sales', var: { region: 'eu' } })).toThrow(
+      `{"run":"sales","var":{"region":"eu"}}: a step written as a map takes run: or test:, and vars:, not "var"; e.g. { run: "+daily_active_users", vars: { start_date: "2026-01-01" } }.`,
+    );
     expect(parse({ run: 'sales', vars: ['region=eu'] })).toThrow(
       /"vars":\["region=eu"\]}: vars: must be a map of names to values/,
     );
