@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
+import { editDistance } from '../edit-distance.ts';
 import { InletError } from '../errors/index.ts';
 import type { SourcesEntry } from './dbt-sources.ts';
 import { isProjectFolder, readProjectText } from './project-text.ts';
@@ -156,8 +157,13 @@ export function dbtKeyHint(key: string): string | undefined {
 }
 
 /** The message for keys a configuration does not take, with what to do for dbt's own. */
-export function unknownKeysMessage(message: string): string {
+export function unknownKeysMessage(message: string, known: readonly string[] = []): string {
   const keys = [...message.matchAll(/"([^"]+)"/g)].map((found) => found[1] ?? '');
   const hints = keys.filter((key) => DBT_KEYS[key]).map((key) => `${key}: ${DBT_KEYS[key]}`);
-  return hints.length > 0 ? `${message} (dbt's ${hints.join('; ')}; remove it)` : message;
+  if (hints.length > 0) return `${message} (dbt's ${hints.join('; ')}; remove it)`;
+  // A key misspelt (materialised) was named with no word of the one meant.
+  const meant = known.filter((name) =>
+    keys.some((key) => key !== name && editDistance(key.toLowerCase(), name) <= 2),
+  );
+  return meant.length > 0 ? `${message} (did you mean ${meant.join(', ')}?)` : message;
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { describeIssue, issuePath } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { unknownKeysMessage } from './dbt-properties.ts';
-import { type ModelConfig, modelConfigSchema } from './model-config.ts';
+import { COLUMN_KEYS, type ModelConfig, modelConfigSchema } from './model-config.ts';
 import { checkTemplate } from './model-template.ts';
 import { type ModelVars, renderVars } from './model-vars.ts';
 import type { ProjectNode } from './project-node.ts';
@@ -132,6 +132,12 @@ export function parseModelConfig(
   throw invalidConfig(result.error as z.ZodError, file, raw ?? {});
 }
 
+/** The keys a model's configuration takes where an unknown one was found: at its top, or in a column's entry. */
+function knownKeys(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) return Object.keys(modelConfigSchema.shape);
+  return path.length === 2 && path[0] === 'columns' ? COLUMN_KEYS : [];
+}
+
 /** How zod's own messages start ("Invalid input: expected string, received undefined"). */
 const ZOD_WORDING = /^(Invalid|Too (small|big))\b/;
 
@@ -145,7 +151,8 @@ export function invalidConfig(error: z.ZodError, file: string, raw: unknown): In
     const issue = closestIssue(union);
     const where = issuePath(issue.path, '', 'dots');
     // An unknown key is told what dbt meant by it, which inlet.yaml's wording cannot know.
-    if (issue.code === 'unrecognized_keys') return `${where}: ${unknownKeysMessage(issue.message)}`;
+    if (issue.code === 'unrecognized_keys')
+      return `${where}: ${unknownKeysMessage(issue.message, knownKeys(issue.path))}`;
     // The schema's own words (materialized: ephemeral says what to write instead) stay.
     if (!ZOD_WORDING.test(issue.message)) return `${where}: ${issue.message}`;
     return describeIssue(issue, raw, '', 'dots');

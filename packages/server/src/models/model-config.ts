@@ -93,6 +93,8 @@ const columnEntry = z.strictObject({
   description,
   tests: z.array(columnTest).default([]),
 });
+/** The keys a column's entry takes, to name the one meant by a key misspelt. */
+export const COLUMN_KEYS: readonly string[] = Object.keys(columnEntry.shape);
 
 // An entry given as a map is checked as one, so each of its mistakes is named (a key dbt has, a
 // test inlet has not), where a union of text and map said only that it was neither. An entry left

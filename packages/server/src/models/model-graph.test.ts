@@ -402,6 +402,13 @@ describe('model graph', () => {
       expect(fails({ 'models/m.sql': `{{ config(${args}) }}\nSELECT 1` }), args).toThrow(
         `config(${args}) ${why}`,
       );
+    // A key misspelt was named with nothing to say which was meant: materialised read as a key dbt has not.
+    expect(fails({ 'models/m.sql': '/*---\nmaterialised: view\n---*/\nSELECT 1' })).toThrow(
+      /\(top level\): Unrecognized key: "materialised" \(did you mean materialized\?\)$/,
+    );
+    expect(
+      fails({ 'models/m.sql': '/*---\ncolumns:\n  x: { descripton: X. }\n---*/\nSELECT 1 AS x' }),
+    ).toThrow(/columns\.x: Unrecognized key: "descripton" \(did you mean description\?\)$/);
     expect(fails({ 'models/m.sql': "{{ config(incremental_strategy='merge') }}\nSELECT 1" })).toThrow(
       /Unrecognized key: "incremental_strategy" \(dbt's incremental_strategy: an incremental model merges by unique_key/,
     );
