@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { editDistance } from '../edit-distance.ts';
 import { sizeBytes } from './memory-size.ts';
 import { durationTextMs } from './workflow-schema.ts';
 
@@ -173,6 +174,44 @@ function unionTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[] 
   return [...new Set(expected.map(typeWords))];
 }
 
+/** A schema as keysAt walks it: zod's own description of a wrapper (optional, default, pipe) or a container. */
+interface SchemaNode {
+  _zod: {
+    def: { type: string; innerType?: SchemaNode; in?: SchemaNode; element?: SchemaNode; shape?: object };
+  };
+}
+
+/** The keys the object at path in schema takes (through lists, optionals, defaults and transforms); none when it is no object. */
+function keysAt(schema: SchemaNode, path: readonly PropertyKey[]): string[] {
+  let node: SchemaNode | undefined = schema;
+  let at = 0;
+  while (node) {
+    const def: SchemaNode['_zod']['def'] = node._zod.def;
+    const next: SchemaNode | undefined = def.innerType ?? def.in;
+    if (next) node = next;
+    else if (def.type === 'array' && typeof path[at] === 'number') {
+      node = def.element;
+      at++;
+    } else if (def.type === 'object' && def.shape && at < path.length)
+      node = (def.shape as Record<string, SchemaNode>)[String(path[at++])];
+    else return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+  }
+  return [];
+}
+
+/** " (did you mean retries?)" for unknown keys a letter or two from keys the schema takes there. */
+function meantKeys(
+  keys: readonly string[],
+  schema: SchemaNode | undefined,
+  path: readonly PropertyKey[],
+): string {
+  if (!schema) return '';
+  const meant = keysAt(schema, path).filter((name) =>
+    keys.some((key) => key !== name && editDistance(key.toLowerCase(), name) <= 2),
+  );
+  return meant.length > 0 ? ` (did you mean ${meant.join(', ')}?)` : '';
+}
+
 /**
  * One line for one zod issue, in the words of the file: "sources[0].tables: is required; list the
  * tables to copy, …" where zod says "Invalid input: expected array, received undefined".
@@ -183,6 +222,8 @@ export function describeIssue(
   raw: unknown,
   prefix = '',
   style: PathStyle = 'brackets',
+  /** The schema that refused raw, to name the key meant by one unknown. */
+  schema?: unknown,
 ): string {
   const where = issuePath(issue.path, prefix, style);
   const given = valueAt(raw, issue.path);
@@ -198,7 +239,7 @@ export function describeIssue(
         : '';
       const others = issue.keys.filter((key) => key !== '<<');
       if (others.length === 0) return merge;
-      const unknown = `${where}: unknown key ${others.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in docs/configuration.md`;
+      const unknown = `${where}: unknown key ${others.map((k) => `"${k}"`).join(', ')}${meantKeys(others, schema as SchemaNode | undefined, issue.path)}; check the spelling against the configuration reference in docs/configuration.md`;
       return merge ? `${merge}\n  ${unknown}` : unknown;
     }
     case 'invalid_value': {

@@ -399,6 +399,22 @@ describe('config', () => {
     }
   });
 
+  it('names the key meant by one misspelt, in inlet.yaml and in a workflow of it', () => {
+    // 'unknown key "retrys"; check the spelling against …' left the reader to find retries there.
+    const check = 'check the spelling against the configuration reference in docs/configuration.md';
+    for (const [yaml, message] of [
+      ['data_dri: ./data\n', `(top level): unknown key "data_dri" (did you mean data_dir?); ${check}`],
+      [
+        'workflows:\n  - { name: n, cron: "0 5 * * *", steps: [run], retrys: 2 }\n',
+        `workflows[0]: unknown key "retrys" (did you mean retries?); ${check}`,
+      ],
+      ['colour: red\n', `(top level): unknown key "colour"; ${check}`],
+    ])
+      expect(() => loadConfig({ path: write(yaml).path, env: {}, sourcesInUse: 'all' }), yaml).toThrow(
+        message,
+      );
+  });
+
   it('says a name must start with a lower-case letter, where Docs or Crm was told to start with a letter', () => {
     const lake =
       'must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)';

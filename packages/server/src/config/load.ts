@@ -232,7 +232,7 @@ function isSafeIntegerBound(issue: z.core.$ZodIssue, issues: z.core.$ZodIssue[])
 
 function describeIssues(issues: z.core.$ZodIssue[], file: string, raw: unknown): string {
   const shown = issues.filter((issue) => !isSafeIntegerBound(issue, issues));
-  const lines = shown.slice(0, 5).map((issue) => describeIssue(issue, raw));
+  const lines = shown.slice(0, 5).map((issue) => describeIssue(issue, raw, '', 'brackets', configSchema));
   return `${file} is not valid:\n  ${lines.join('\n  ')}`;
 }
 

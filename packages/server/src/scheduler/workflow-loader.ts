@@ -126,7 +126,7 @@ function parseWorkflowFile(path: string, configFile: string): WorkflowConfig {
     // A name nobody wrote in the file: say where it came from and how to change it.
     issue.path.join('.') === 'name' && !named
       ? `name: "${fileName}", the file's name, ${issue.message}; rename the file or give the workflow a name:`
-      : describeIssue(issue, withName),
+      : describeIssue(issue, withName, '', 'brackets', workflowSchema),
   );
   throw new InletError('WORKFLOW_INVALID', `${path} is not a valid workflow:\n  ${lines.join('\n  ')}`);
 }
