@@ -16,3 +16,10 @@ export function editDistance(a: string, b: string): number {
   }
   return row[b.length] ?? 0;
 }
+
+/** The names a letter or two from one of those typed (in any case): the keys a "did you mean" offers. */
+export function namesNear(typed: readonly string[], names: readonly string[]): string[] {
+  return names.filter((name) =>
+    typed.some((key) => key !== name && editDistance(key.toLowerCase(), name) <= 2),
+  );
+}

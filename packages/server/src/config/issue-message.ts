@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { editDistance } from '../edit-distance.ts';
+import { namesNear } from '../edit-distance.ts';
 import { sizeBytes } from './memory-size.ts';
 import { durationTextMs } from './workflow-schema.ts';
 
@@ -206,9 +206,7 @@ function meantKeys(
   path: readonly PropertyKey[],
 ): string {
   if (!schema) return '';
-  const meant = keysAt(schema, path).filter((name) =>
-    keys.some((key) => key !== name && editDistance(key.toLowerCase(), name) <= 2),
-  );
+  const meant = namesNear(keys, keysAt(schema, path));
   return meant.length > 0 ? ` (did you mean ${meant.join(', ')}?)` : '';
 }
 

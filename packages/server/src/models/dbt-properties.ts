@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYamlStrictly, yamlErrorLine } from '../config/index.ts';
-import { editDistance } from '../edit-distance.ts';
+import { namesNear } from '../edit-distance.ts';
 import { InletError } from '../errors/index.ts';
 import type { SourcesEntry } from './dbt-sources.ts';
 import { isProjectFolder, readProjectText } from './project-text.ts';
@@ -162,8 +162,6 @@ export function unknownKeysMessage(message: string, known: readonly string[] = [
   const hints = keys.filter((key) => DBT_KEYS[key]).map((key) => `${key}: ${DBT_KEYS[key]}`);
   if (hints.length > 0) return `${message} (dbt's ${hints.join('; ')}; remove it)`;
   // A key misspelt (materialised) was named with no word of the one meant.
-  const meant = known.filter((name) =>
-    keys.some((key) => key !== name && editDistance(key.toLowerCase(), name) <= 2),
-  );
+  const meant = namesNear(keys, known);
   return meant.length > 0 ? `${message} (did you mean ${meant.join(', ')}?)` : message;
 }
