@@ -763,6 +763,43 @@ describe('csv source', () => {
     ]);
   });
 
+  it.each([
+    [
+      'a closed quoted field holds a line break',
+      {},
+      'id\tnote\n1\t"two\nlines"\n2\t"never closed\n3\tc\n',
+      4,
+      /detect the CSV parsing dialect/,
+    ],
+    [
+      'its quotes are kept in a typed column',
+      { types: { note: 'BIGINT' } },
+      'id\tnote\n1\t"5"\n2\t"7\n',
+      3,
+      /Could not convert string ""5"" to 'BIGINT'/,
+    ],
+  ])(
+    'names the quote left open in a TSV file DuckDB could not read without quoting (%s), where it named only its own failure',
+    async (_, options, text, line, duckDb) => {
+      // Read without quoting, as DuckDB reads a TSV file with a quote left open, the file failed
+      // with DuckDB's words for what that did (a row split by the line break of a closed quoted
+      // field, a quoted number kept with its quotes) and not a word of the quote that caused it.
+      const { h } = await setup([{ path: 'notes.tsv', ...options }], { 'notes.tsv': text });
+      const message = await refusedData(h);
+      expect(message).toMatch(duckDb);
+      expect(
+        message.startsWith(
+          `crm.notes: line ${line} of notes.tsv opens a quoted field (") that no quote closes before the end of the file, so DuckDB read the file without quoting, as it reads a TSV file with a quote left open, and could not: `,
+        ),
+      ).toBe(true);
+      expect(
+        message.endsWith(
+          'If its fields are quoted, close that one (a quote inside a quoted field is written twice, ""); if they are not, the quote is text, and what DuckDB says is wrong with the file. Nothing was imported and the table keeps its rows.',
+        ),
+      ).toBe(true);
+    },
+  );
+
   it('leaves a half-written quoted field in a TSV file for a later sync, as in a CSV file of any delimiter', async () => {
     // A TSV export cut inside a quoted field that holds a line break: its part was cut at that line
     // break, DuckDB read it without quoting (id 2, note "first line, quote and all), and every sync

@@ -26,6 +26,7 @@ import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import { type FilePart, fileLine, filesToImport, writeFilePart } from './csv-imported-files.ts';
 import { infiniteIn } from './csv-infinity.ts';
+import { NOTHING_IMPORTED, openQuoteRefused, tsvReadUnquoted, tsvUnquotedRefused } from './csv-refusals.ts';
 import {
   findMixedLineBreak,
   findNotJsonObject,
@@ -52,9 +53,6 @@ import {
   readSql,
 } from './csv-type-mapping.ts';
 import { type JsonFinding, scanJsonExport } from './json-scan.ts';
-
-/** How a table's refusal ends when it refused its files before importing any. */
-export const NOTHING_IMPORTED = 'Nothing was imported and the table keeps its rows.';
 
 /**
  * The deepest nesting of objects and arrays a JSON export may have. DuckDB's reader ended the
@@ -221,11 +219,6 @@ const resumable = (table: CsvTable) =>
  * The note for lines of a file that wait for a quoted field to close: a row still being written, or
  * a stray quote, which holds them back until the file is still for SETTLED_MS or MAX_ROW_BYTES follow it.
  */
-/** The note for a TSV file read without quoting, DuckDB's guess for a file with a quote left open. */
-const tsvReadUnquoted = (where: string, file: string, line: number) =>
-  `${where}: line ${line} of ${file} opens a quoted field (") that no quote closes before the end of the file, so the file was read without quoting, as a TSV file with a quote left open is: its quotes are kept as text. ` +
-  'If its fields are quoted, close that one (a quote inside a quoted field is written twice, ""); if they are not, the quote is text and nothing is wrong.';
-
 const quoteWait = (where: string, file: string, line: number, format: CsvFormat) =>
   `${where}: line ${line} of ${file} opens a quoted field (") that no quote closes yet, so it and the lines after it wait for the closing quote, as a row still being written. ` +
   'If the quote is stray, correct the line (a quote inside a field is written twice, ""): the lines wait until the file has not changed for a minute, ' +
@@ -566,20 +559,36 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
             `${where}: types: gives the column ${JSON.stringify(typed[0])} the type ${typed[1]}, which DuckDB does not know; ` +
               `give it one such as VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP or DECIMAL(12,2) for this table in ${configFile} (docs/csv.md). ${NOTHING_IMPORTED}`,
           );
-        if (table.format === 'csv') {
+        /** DuckDB's message in the user's terms: the line and the file its export's, its advice left out. */
+        const duckDbSaid = async () => {
+          // DuckDB names the file and line; the temporary UTF-8 copy is named after the original. Its
+          // line is one of what it read, which for lines appended to a file is not the file's.
+          const csvLine = /CSV Error on Line: (\d+)/.exec(message);
+          const read = readable.indexOf(/\n\s*file = (.*)/.exec(message)?.[1] ?? '');
+          let said =
+            csvLine && read !== -1
+              ? message.replace(csvLine[0], `CSV Error on Line: ${await lineOf(read, Number(csvLine[1]))}`)
+              : message;
+          // DuckDB's JSON reader names the file it read, which for one decoded or without its byte
+          // order mark is inlet's copy in data/tmp: the export is named instead.
+          for (const [i, path] of readable.entries())
+            if (path !== todo[i]?.path) said = said.replaceAll(`"${path}"`, `"${todo[i]?.path}"`);
+          return withoutDuckDbAdvice(said);
+        };
+        // A CSV file is read with quoting, so a quote left open fails it. A TSV file's quoting is
+        // DuckDB's guess, none for a file with a quote left open, which is then what likely failed it.
+        if (table.format === 'csv' || table.format === 'tsv')
           for (const [i, path] of readable.entries()) {
             const line = await findOpenQuote(path, {
               delimiter: csvDelimiter(table),
               skip: table.skip,
             }).catch(() => undefined);
             if (line === undefined) continue;
-            throw new InletError(
-              'SOURCE_DATA_INVALID',
-              `${where}: line ${await lineOf(i, line)} of ${basename(todo[i]?.path ?? '')} opens a quoted field (") that no quote closes before the end of the file. ` +
-                `Close it; a quote inside a quoted field is written twice (""). ${NOTHING_IMPORTED}`,
-            );
+            const file = basename(todo[i]?.path ?? '');
+            throw table.format === 'csv'
+              ? openQuoteRefused(where, file, await lineOf(i, line))
+              : tsvUnquotedRefused(where, file, await lineOf(i, line), await duckDbSaid());
           }
-        }
         if (table.format === 'csv' || table.format === 'tsv')
           for (const [i, path] of readable.entries()) {
             const mixed = await findMixedLineBreak(path, {
@@ -618,21 +627,9 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
                 `${setEncoding(configFile)}. Nothing was imported and the table keeps its rows.`,
             );
           }
-        // DuckDB names the file and line; the temporary UTF-8 copy is named after the original. Its
-        // line is one of what it read, which for lines appended to a file is not the file's.
-        const csvLine = /CSV Error on Line: (\d+)/.exec(message);
-        const read = readable.indexOf(/\n\s*file = (.*)/.exec(message)?.[1] ?? '');
-        let said =
-          csvLine && read !== -1
-            ? message.replace(csvLine[0], `CSV Error on Line: ${await lineOf(read, Number(csvLine[1]))}`)
-            : message;
-        // DuckDB's JSON reader names the file it read, which for one decoded or without its byte
-        // order mark is inlet's copy in data/tmp: the export is named instead.
-        for (const [i, path] of readable.entries())
-          if (path !== todo[i]?.path) said = said.replaceAll(`"${path}"`, `"${todo[i]?.path}"`);
         throw new InletError(
           'SOURCE_DATA_INVALID',
-          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table, configFile)}: ${withoutDuckDbAdvice(said)}`,
+          `${where}: could not read ${todo.map((f) => basename(f.path)).join(', ')} as ${table.format} (${table.encoding})${readHint(message, table, configFile)}: ${await duckDbSaid()}`,
         );
       }
     },

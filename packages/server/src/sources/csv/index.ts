@@ -4,7 +4,8 @@ import { csvOptionsSchema } from './csv-config.ts';
 import { createCsvSource } from './csv-source.ts';
 
 export { type CsvOptions, csvOptionsSchema } from './csv-config.ts';
-export { createCsvSource, NOTHING_IMPORTED } from './csv-source.ts';
+export { NOTHING_IMPORTED } from './csv-refusals.ts';
+export { createCsvSource } from './csv-source.ts';
 export { formatOf, readSql } from './csv-type-mapping.ts';
 
 export const csvKind: SourceKind<typeof csvOptionsSchema> = {
