@@ -462,6 +462,36 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
     );
   });
 
+  it('refuses a merge cursor that became text between runs, whose saved time the database and the view would compare as text', async () => {
+    // Accepted as a change the lake follows (timestamp to text): the saved cursor was compared with
+    // the text column as text, and the view ranked each key's versions by the cursor as text, the
+    // times copied before written otherwise than the text copied now.
+    const tickets = table('tickets');
+    await sql(
+      `CREATE TABLE ${tickets} (id int PRIMARY KEY, title text, updated_at ${dialect.timestampTypes.naive})`,
+    );
+    await sql(
+      `INSERT INTO ${tickets} VALUES (1, 'open', '2026-01-01 10:00:00'), (2, 'new', '2026-01-01 11:00:00')`,
+    );
+    await withSourceHarness([source([mergeTable(tickets)])], async (h) => {
+      expect((await h.sync(sourceName)).rows).toBe(2);
+      await sql(dialect.retype(tickets, 'updated_at', 'text'));
+      await sql(`UPDATE ${tickets} SET title = 'closed', updated_at = '2026-01-02T09:00:00Z' WHERE id = 1`);
+      const error = await syncError(h, sourceName);
+      expect(error).toMatchObject({ code: 'SOURCE_SCHEMA_INVALID' });
+      expect(error.message).toContain(
+        `${sourceName}.tickets: cursor column "updated_at" is TIMESTAMP in the rows copied before and VARCHAR in this run's; text orders otherwise than times and numbers ` +
+          '("10" before "9", "2026-1-2" after "2026-01-10"), so the rows past the saved cursor, and a merge table\'s newest version of each row, would be taken by the wrong order; ' +
+          "nothing of this run was committed. Keep the column's type (a database table: a query: that casts it, SELECT …, CAST(updated_at AS …) AS updated_at FROM …; " +
+          'a file: types: { updated_at: TIMESTAMP }), or copy the table again from the start (docs/databases.md, "New columns are picked up").',
+      );
+      expect(await h.query(`SELECT id, title FROM ${sourceName}.tickets ORDER BY id`)).toEqual([
+        { id: 1, title: 'open' },
+        { id: 2, title: 'new' },
+      ]);
+    });
+  });
+
   it('merge mode ranks versions by a numeric cursor kept as text by number', async () => {
     // A decimal the lake keeps as text compares as text there, where '99' > '100': the view showed version 99.
     const documents = table('documents');

@@ -1227,6 +1227,30 @@ describe('csv source', () => {
     ]);
   });
 
+  it('refuses a new file whose merge cursor reads as text where it read as a time before, naming the types: that keeps it a time', async () => {
+    // TIMESTAMP and VARCHAR read together as text, so the run was committed, and the view ranked
+    // each key's versions by text: "2026-11-20 09:00:00" from before above "2026/11/21 10:00" now.
+    const table = {
+      path: 'orders_*.csv',
+      name: 'orders',
+      mode: 'merge',
+      primary_key: 'id',
+      cursor: 'updated',
+    };
+    const { h, dir } = await setup([table], {
+      'orders_1.csv': 'id,status,updated\n1,open,2026-11-20 09:00:00\n',
+    });
+    expect((await h.sync('crm')).rows).toBe(1);
+    writeFileSync(join(dir, 'orders_2.csv'), 'id,status,updated\n1,paid,2026/11/21 10:00 JST\n');
+    await expect(h.sync('crm')).rejects.toMatchObject({
+      code: 'SOURCE_SCHEMA_INVALID',
+      message: expect.stringMatching(
+        /^crm\.orders: cursor column "updated" is TIMESTAMP in the rows copied before and VARCHAR in this run's; text orders otherwise .*a file: types: \{ updated: TIMESTAMP \}/,
+      ),
+    });
+    expect(await h.query('SELECT id, status FROM crm.orders')).toEqual([{ id: '1', status: 'open' }]);
+  });
+
   it('says to set delimiter when a .csv file is split by ";" or tabs, not commas, and reads it once set', async () => {
     // Read with the default comma, a European Excel export became one column "id;name;amount",
     // each row one value: a sync that succeeded with a table of nothing a query could use.

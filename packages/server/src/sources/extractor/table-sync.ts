@@ -241,6 +241,7 @@ export async function syncTable(options: {
         committed: reshaped ? [] : committedParts(join(tableDir, partsDir)),
         staged: stagedFiles(staging),
         configFile,
+        cursor: target.cursor,
       });
       if (target.mode === 'merge' && target.primaryKey)
         await checkMergeKeys(writer, {

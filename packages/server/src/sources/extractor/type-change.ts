@@ -26,14 +26,23 @@ export async function checkTypeChange(
     staged: string[];
     /** The configuration file whose timezone: the message names (configFileName). */
     configFile: string;
+    /** The table's cursor column, whose values must keep their order from run to run. */
+    cursor?: string | undefined;
   },
 ): Promise<void> {
-  const { where, committed, staged, configFile } = options;
+  const { where, committed, staged, configFile, cursor } = options;
   if (committed.length === 0 || staged.length === 0) return;
   const typesOf = async (files: string[]) =>
     new Map((await writer.describe(`SELECT * FROM ${read(files)}`)).map((c) => [c.name, c.type]));
   const before = await typesOf(committed);
   const added = await typesOf(staged);
+  if (cursor !== undefined && textOnlyOnOneSide(before.get(cursor), added.get(cursor))) {
+    // A column empty in every row is VARCHAR for want of values to type it by (a header-only export).
+    const holdsValues = async (files: string[]) =>
+      Number(await writer.scalar(`SELECT count(${quoteIdent(cursor)}) FROM ${read(files)}`)) > 0;
+    if ((await holdsValues(committed)) && (await holdsValues(staged)))
+      throw cursorTypeChanged(where, cursor, before.get(cursor) ?? '', added.get(cursor) ?? '');
+  }
   const after = await typesOf([...committed, ...staged]);
   for (const [files, own] of [
     [staged, added],
@@ -68,4 +77,26 @@ export async function checkTypeChange(
       }
     }
   }
+}
+
+/** Whether one of two types is text and the other is not: their values order otherwise. */
+const textOnlyOnOneSide = (was?: string, now?: string) =>
+  was !== undefined && now !== undefined && (was === 'VARCHAR') !== (now === 'VARCHAR');
+
+/**
+ * A cursor that became text, or stopped being text, between runs. The lake reads both as text,
+ * which the change follows for another column; but the cursor saved (a time's or a number's text)
+ * was then compared with the new column by the database as text, and a merge view ranked each row's
+ * versions by their text, the values copied before written otherwise than those copied now.
+ */
+function cursorTypeChanged(where: string, cursor: string, was: string, now: string): InletError {
+  const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(cursor) ? cursor : JSON.stringify(cursor);
+  return new InletError(
+    'SOURCE_SCHEMA_INVALID',
+    `${where}: cursor column "${cursor}" is ${was} in the rows copied before and ${now} in this run's; ` +
+      'text orders otherwise than times and numbers ("10" before "9", "2026-1-2" after "2026-01-10"), so the rows past the saved cursor, ' +
+      "and a merge table's newest version of each row, would be taken by the wrong order; nothing of this run was committed. " +
+      `Keep the column's type (a database table: a query: that casts it, SELECT …, CAST(${name} AS …) AS ${name} FROM …; a file: types: { ${name}: ${was} }), ` +
+      'or copy the table again from the start (docs/databases.md, "New columns are picked up").',
+  );
 }
