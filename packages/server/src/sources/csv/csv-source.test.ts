@@ -800,6 +800,26 @@ describe('csv source', () => {
     },
   );
 
+  it.each([
+    ['in the header', {}, 'id\t"note\n1\ta\n2\tb\n', 1],
+    ['after spaces', {}, 'id\tnote\n1\ta\n2\t  "never closed\n', 3],
+    ['in a column typed BLOB', { types: { note: 'BLOB' } }, 'id\tnote\n1\ta\n2\t"never closed\n', 3],
+    ['after a doubled quote', {}, 'id\tnote\n1\t"""quoted"" text"\n2\t"never closed\n', 3],
+    ['on a line skip: passes over', { skip: 1 }, '"Orders, exported 2026-11-20\nid\tnote\n1\ta\n', 1],
+  ])('says a TSV file with a quote left open %s was read without quoting', async (_, options, text, line) => {
+    // Looked for only where a value or a column's name of what DuckDB read starts with a quote, as
+    // one a quote left open opens does, where every TSV file was read once more to look for it.
+    const { h } = await setup([{ path: 'notes.tsv', ...options }], { 'notes.tsv': text });
+    const synced = await h.sync('crm');
+    expect(synced.tables[0]?.notes).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^crm\\.notes: line ${line} of notes\\.tsv opens a quoted field .*, so the file was read without quoting`,
+        ),
+      ),
+    ]);
+  });
+
   it('leaves a half-written quoted field in a TSV file for a later sync, as in a CSV file of any delimiter', async () => {
     // A TSV export cut inside a quoted field that holds a line break: its part was cut at that line
     // break, DuckDB read it without quoting (id 2, note "first line, quote and all), and every sync

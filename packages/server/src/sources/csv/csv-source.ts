@@ -26,6 +26,7 @@ import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import { type FilePart, fileLine, filesToImport, writeFilePart } from './csv-imported-files.ts';
 import { infiniteIn } from './csv-infinity.ts';
+import { mayHoldOpenQuote } from './csv-open-quote.ts';
 import { NOTHING_IMPORTED, openQuoteRefused, tsvReadUnquoted, tsvUnquotedRefused } from './csv-refusals.ts';
 import {
   findMixedLineBreak,
@@ -475,6 +476,8 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           if (Object.keys(forced).some((name) => !inferred.some((c) => c.name === name))) return undefined;
           return inferred.map((c) => ({ name: c.name, type: forced[c.name] ?? c.type }));
         };
+        // Whether DuckDB may have read a TSV file without quoting, for a quote left open in it.
+        let readUnquoted = false;
         const write = async (paths: string[]) => {
           // A wider file passes over blank lines itself; its rows of NULL (",,") are rows of the export.
           const oneColumn =
@@ -495,6 +498,9 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           const part = run.nextPart();
           const rows = await run.writer.writeSelect(select, part);
           if (!delimited) await refuseInfinity(run.writer, part, where, todo, configFile);
+          // The lines skip: passes over are in no row of the part, and a quote there is looked for anyway.
+          if (table.format === 'tsv')
+            readUnquoted = table.skip > 0 || (await mayHoldOpenQuote(run.writer, part));
           return rows;
         };
         let rows: number;
@@ -517,7 +523,8 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
         run.progress(rows);
         // A TSV file's quoting is DuckDB's guess, and with a quote left open it guesses none: the file
         // was imported with its quotes as text and not a word, where a CSV file is refused for it.
-        if (table.format === 'tsv')
+        // Its files are looked through for the quote only when what DuckDB read shows one may be.
+        if (readUnquoted)
           for (const [i, path] of readable.entries()) {
             const line = await findOpenQuote(path, { delimiter: csvDelimiter(table), skip: table.skip });
             if (line === undefined) continue;
