@@ -636,7 +636,17 @@ export async function createQueryEngine(options: {
       opts.signal?.removeEventListener('abort', gone);
     }
     const endLease = options.leases?.begin();
-    const connection = await instance.connect();
+    let connection: DuckDBConnection;
+    try {
+      connection = await instance.connect();
+    } catch (error) {
+      // The slot and the lease are given back here, as the finally below does once connected: kept,
+      // a query.max_concurrent of 1 left every later query waiting in line for good.
+      cancellable.stop = undefined;
+      endLease?.();
+      slots.release(place);
+      throw error;
+    }
     const stop = new AbortController();
     let stuck: NodeJS.Timeout | undefined;
     const interrupt = (error: InletError) => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import type { InletConfigInput } from '../config/index.ts';
 import { dataLayout } from '../lake/index.ts';
@@ -90,6 +91,24 @@ describe('query results', () => {
       await Promise.all(slow);
     } finally {
       quick.close();
+    }
+  });
+
+  it('give back the slot of a query whose connection could not be opened, so the next one runs', async () => {
+    const config = testConfig(join(temp.dir, 'data'), { query: { max_concurrent: 1 } });
+    const one = await createQueryEngine({ config, layout: dataLayout(config.data_dir) });
+    // DuckDB refuses a connection only when out of memory or closing: no query can make it do so.
+    const refused = vi
+      .spyOn(DuckDBInstance.prototype, 'connect')
+      .mockRejectedValueOnce(new Error('Out of Memory Error: could not allocate a connection'));
+    try {
+      await expect(one.query('SELECT 1')).rejects.toThrow('could not allocate a connection');
+      expect(refused).toHaveBeenCalledTimes(1);
+      // Kept by the query that failed, its slot left this one waiting in line for good.
+      expect((await one.query('SELECT 2 AS n', { timeoutMs: 5_000 })).rows).toEqual([[2]]);
+    } finally {
+      refused.mockRestore();
+      one.close();
     }
   });
 
