@@ -172,6 +172,24 @@ async function bfcacheContext(): Promise<BrowserContext> {
   return context;
 }
 
+/** Counts in window.settled the requests to /collect that have settled, before the tracker reads their outcome. */
+const countSettled = (context: BrowserContext) =>
+  context.addInitScript(`
+    window.settled = 0;
+    const originalFetch = window.fetch;
+    window.fetch = (...args) => originalFetch(...args).finally(() => window.settled++);
+  `);
+
+/** The events, by name (or type), that `context`'s pages send to a /collect from now on, as they go. */
+function sentFrom(context: BrowserContext): string[] {
+  const sent: string[] = [];
+  context.on('request', (request) => {
+    if (request.url().endsWith('/collect'))
+      for (const event of JSON.parse(request.postData() ?? '{}').e) sent.push(event.n ?? event.t);
+  });
+  return sent;
+}
+
 /** What `target` (a page, or every page of a context) writes with console.warn, as it comes. */
 function warningsOf(target: Page | BrowserContext): string[] {
   const warnings: string[] = [];
@@ -396,6 +414,12 @@ beforeAll(async () => {
     // synchronous XMLHttpRequest.
     if (path === '/hold') {
       held.push(() => response.writeHead(204).end());
+      return;
+    }
+    // A collector that fails, with a 503 the test gives when it wants (release()): a request the
+    // tracker has in flight until then.
+    if (path === '/failing/collect') {
+      held.push(() => response.writeHead(503).end());
       return;
     }
     if (path === '/media.js') {
@@ -1656,12 +1680,7 @@ describe('browser tracker', () => {
     // The failed request's events were stored again after optOut() had deleted them, and the retry a
     // second later sent them for a visitor who had opted out.
     const context = await newContext();
-    // Counts the requests to /collect that have settled, before the tracker reads their outcome.
-    await context.addInitScript(`
-      window.settled = 0;
-      const originalFetch = window.fetch;
-      window.fetch = (...args) => originalFetch(...args).finally(() => window.settled++);
-    `);
+    await countSettled(context);
     const page = await open(context, '/opt-out-in-flight');
     const anonymousId = await anonymousIdOf(page);
     await eventsOf(anonymousId, (rows) => rows.length === 1);
@@ -1670,11 +1689,7 @@ describe('browser tracker', () => {
     await page.evaluate(`inlet.track('before_opt_out'); inlet.flush(); inlet.optOut()`);
     await page.waitForFunction('window.settled === 2');
     await context.setOffline(false);
-    const sent: string[] = [];
-    context.on('request', (request) => {
-      if (request.url().endsWith('/collect'))
-        for (const event of JSON.parse(request.postData() ?? '{}').e) sent.push(event.n ?? event.t);
-    });
+    const sent = sentFrom(context);
     // A retry now sends what is stored, before the event tracked after opting in again.
     const after = page.waitForRequest((request) => (request.postData() ?? '').includes('after_opt_in'));
     await page.evaluate(
@@ -1703,6 +1718,32 @@ describe('browser tracker', () => {
     await tab.waitForFunction(`localStorage.getItem('inlet.optout') === '1'`);
     await flushed(tab);
     expect(sent).toEqual([]);
+  });
+
+  it("sends none of a tab's events whose request failed after the visitor opted out in another tab", async () => {
+    // The events of a request in flight when another tab opted out were stored again when it failed,
+    // after that tab's optOut() had deleted them, and this tab's retry sent them a second later.
+    const context = await newContext();
+    await countSettled(context);
+    const tab = await open(context, '/opted-out-in-flight', {
+      attrs: { 'data-api': `${pageOrigin}/failing` },
+    });
+    // Its page view's request, which the page server holds.
+    await expect.poll(() => held.length).toBe(1);
+    const other = await open(context, '/opting-out');
+    await other.evaluate('inlet.optOut()');
+    await tab.waitForFunction(`localStorage.getItem('inlet.optout') === '1'`);
+    const sent = sentFrom(context);
+    for (const release of held.splice(0)) release();
+    await tab.waitForFunction('window.settled === 1');
+    // A retry now sends what is stored, before the event tracked after opting in again.
+    const after = tab.waitForRequest((request) => (request.postData() ?? '').includes('after_opt_in'));
+    await tab.evaluate(
+      `dispatchEvent(new Event('online')); inlet.optIn(); inlet.track('after_opt_in'); inlet.flush()`,
+    );
+    await after;
+    for (const release of held.splice(0)) release();
+    expect(sent).toEqual(['after_opt_in']);
   });
 
   it('sends nothing on the next page load after optOut(), not even events another tab stored', async () => {

@@ -1,5 +1,6 @@
 import { createTracker } from './tracker.ts';
 import type { Inlet, TrackerOptions } from './types.ts';
+import { warn } from './warn.ts';
 
 const nothing = (): void => {};
 /** What createTracker() gives without a write key or a collector: every call records nothing. */
@@ -26,8 +27,8 @@ function heartbeatOf(heartbeat: unknown): number | undefined {
     typeof heartbeat === 'number' || typeof heartbeat === 'string' ? Number(heartbeat) : Number.NaN;
   if (!Number.isNaN(seconds)) return seconds;
   if (heartbeat !== false)
-    console.warn(
-      `inlet: createTracker() takes heartbeat in seconds (30) or 0 for off, not ${typeof heartbeat === 'string' ? `"${heartbeat}"` : `a value of type ${typeof heartbeat}`}; heartbeats are off.`,
+    warn(
+      `createTracker() takes heartbeat in seconds (30) or 0 for off, not ${typeof heartbeat === 'string' ? `"${heartbeat}"` : `a value of type ${typeof heartbeat}`}; heartbeats are off.`,
     );
   return 0;
 }
@@ -41,8 +42,8 @@ function flagOf(name: string, value: unknown): boolean | undefined {
   if (value == null || typeof value === 'boolean') return value ?? undefined;
   const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
   if (text === 'true' || text === 'false') return text === 'true';
-  console.warn(
-    `inlet: createTracker() takes ${name} as true or false, not ${typeof value === 'string' ? `"${value}"` : `a value of type ${typeof value}`}; taken as ${Boolean(value)}.`,
+  warn(
+    `createTracker() takes ${name} as true or false, not ${typeof value === 'string' ? `"${value}"` : `a value of type ${typeof value}`}; taken as ${Boolean(value)}.`,
   );
   return Boolean(value);
 }
@@ -56,16 +57,16 @@ function flagOf(name: string, value: unknown): boolean | undefined {
 export function createModuleTracker(options: TrackerOptions): Inlet {
   const { writeKey, api } = options ?? {};
   if (!writeKey || typeof writeKey !== 'string' || !api) {
-    console.warn(
-      `inlet: createTracker() needs ${writeKey ? 'api, the collector\'s address such as "https://collect.example.com"' : "writeKey, the site's write key (wk_…) from inlet.yaml"}; nothing is tracked without it.`,
+    warn(
+      `createTracker() needs ${writeKey ? 'api, the collector\'s address such as "https://collect.example.com"' : "writeKey, the site's write key (wk_…) from inlet.yaml"}; nothing is tracked without it.`,
     );
     return untracked;
   }
   // An api without its scheme (collect.example.com) was fetched relative to the page, from the page's
   // own server, and every event was lost there without a word.
   if (!/^https?:\/\/[^/]/i.test(String(api))) {
-    console.warn(
-      `inlet: createTracker() needs api as a whole address such as "https://collect.example.com", not "${api}"; nothing is tracked without it.`,
+    warn(
+      `createTracker() needs api as a whole address such as "https://collect.example.com", not "${api}"; nothing is tracked without it.`,
     );
     return untracked;
   }

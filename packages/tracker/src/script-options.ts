@@ -1,4 +1,5 @@
 import type { TrackerOptions } from './types.ts';
+import { warn } from './warn.ts';
 
 /** A boolean attribute: present means on, unless it says "false". */
 const flag = (value: string | undefined): boolean => value !== undefined && value !== 'false';
@@ -12,7 +13,7 @@ export function readScriptOptions(
   src: string,
 ): TrackerOptions | undefined {
   if (!data.writeKey) {
-    console.warn('inlet: nothing is tracked without data-write-key="wk_…" on the script tag.');
+    warn('nothing is tracked without data-write-key="wk_…" on the script tag.');
     return undefined;
   }
   // A misspelt option (data-respect-do-not-track, data-hash-route, data-heartbeats) or another tracker's
@@ -32,15 +33,13 @@ export function readScriptOptions(
         name,
       )
     )
-      console.warn(`inlet: unknown data-${name} ignored`);
+      warn(`unknown data-${name} ignored`);
   const heartbeat = data.heartbeat;
   // "off", "false" and "0" turn the page heartbeat off; an empty attribute keeps the default. "30s" turned
   // it off without a word, and so did "-30".
   const seconds = Number(heartbeat || 15);
   if (!(seconds >= 0) && heartbeat !== 'off' && heartbeat !== 'false')
-    console.warn(
-      `inlet: data-heartbeat takes seconds ("30") or "off", not "${heartbeat}"; heartbeats are off.`,
-    );
+    warn(`data-heartbeat takes seconds ("30") or "off", not "${heartbeat}"; heartbeats are off.`);
   return {
     writeKey: data.writeKey,
     // A host without its scheme (collect.example.com) was fetched relative to the page, from the

@@ -1,6 +1,7 @@
 import { createOutbox } from './outbox.ts';
 import type { Store } from './store.ts';
 import type { WireEvent } from './types.ts';
+import { warn } from './warn.ts';
 
 const BATCH_EVENTS = 20;
 const BATCH_MS = 1000;
@@ -61,6 +62,9 @@ export function createSender(options: SenderOptions) {
   const held = new Set<string>();
   const pending = (): WireEvent[] => outbox.unsent().filter((event) => !held.has(event.id));
 
+  /** None of `events` once the visitor opted out, maybe in another tab, which deleted what this one stored. */
+  const unblocked = (events: WireEvent[]): WireEvent[] => (options.blocked?.() ? [] : events);
+
   const body = (events: WireEvent[]): string => JSON.stringify({ k: writeKey, sa: Date.now(), e: events });
 
   /** True when the server took the events, or refused them in a way a retry cannot fix. */
@@ -79,9 +83,7 @@ export function createSender(options: SenderOptions) {
       });
       if (res.type === 'opaqueredirect') {
         if (!redirectWarned)
-          console.warn(
-            `inlet: ${endpoint} redirects, so events are kept; set data-api to where it redirects`,
-          );
+          warn(`${endpoint} redirects, so events are kept; set data-api to where it redirects`);
         redirectWarned = true;
         return false;
       }
@@ -110,8 +112,8 @@ export function createSender(options: SenderOptions) {
     const at = /^e?\[(\d+)\](\.p)?$/.exec(error?.field ?? '')?.[1];
     // A batch of one is named by its event: "refused 1 events" said less, in broken English.
     const bad = events[+(at ?? (events.length > 1 && events.length))];
-    console.warn(
-      `inlet: the collector refused ${bad ? `event "${bad.n ?? bad.t}"` : `${events.length} events`}: ${error?.message ?? res.status}`,
+    warn(
+      `the collector refused ${bad ? `event "${bad.n ?? bad.t}"` : `${events.length} events`}: ${error?.message ?? res.status}`,
     );
     // The collector kept the batch's other events (it says how many): nothing to send again.
     if (error?.accepted) return true;
@@ -154,15 +156,16 @@ export function createSender(options: SenderOptions) {
     outbox.add(events, true);
     for (const id of ids) held.add(id);
     const ok = await post(events);
-    // Not one wipe() dropped meanwhile: stored again, an event of a visitor who opted out while its
-    // request was in flight was sent by the retry after it.
+    // Not one wipe() dropped meanwhile, nor any once optOut() in another tab deleted what this one
+    // stored: stored again, an event of a visitor who opted out while its request was in flight was
+    // sent by the retry after it.
     const kept = events.filter((event) => held.delete(event.id));
     if (ok) {
       outbox.forget(ids);
       failures = 0;
       if (pending().length) schedule(0);
     } else {
-      outbox.add(kept);
+      outbox.add(unblocked(kept));
       schedule();
     }
   };
@@ -171,7 +174,7 @@ export function createSender(options: SenderOptions) {
     clearTimeout(flushTimer);
     flushTimer = undefined;
     // optOut() in another tab deleted the events this tab stored, not its buffer.
-    const events = options.blocked?.() ? [] : buffer;
+    const events = unblocked(buffer);
     buffer = [];
     for (const batch of split(events)) {
       // Without sendBeacon (Firefox with beacon.enabled off, some privacy extensions), a keepalive
@@ -203,7 +206,7 @@ export function createSender(options: SenderOptions) {
       try {
         outbox.add([event]);
       } catch (error) {
-        console.warn(`inlet: event "${event.n ?? event.t}" not sent: its properties are not JSON (${error})`);
+        warn(`event "${event.n ?? event.t}" not sent: its properties are not JSON (${error})`);
         return;
       }
       buffer.push(event);

@@ -1,6 +1,7 @@
 import { readScriptOptions } from './script-options.ts';
 import { createTracker } from './tracker.ts';
 import type { Inlet } from './types.ts';
+import { warn } from './warn.ts';
 
 // The script-tag build: reads data-* from its own <script>, then replaces the queue stub
 //   window.inlet = window.inlet || function () { (inlet.q = inlet.q || []).push(arguments); };
@@ -21,7 +22,7 @@ if (!stub?.track && script instanceof HTMLScriptElement) {
     const call = (method: string, ...args: unknown[]): unknown => {
       const fn = (tracker as unknown as Record<string, Method | undefined>)[method];
       if (typeof fn === 'function') return fn(...args);
-      console.warn(`inlet: unknown method "${method}"`);
+      warn(`unknown method "${method}"`);
     };
     global.inlet = Object.assign(call, tracker) satisfies Inlet;
     for (const args of stub?.q ?? []) call(...(Array.from(args) as [string, ...unknown[]]));

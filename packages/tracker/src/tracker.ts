@@ -9,6 +9,7 @@ import { browserStorage, createStore } from './store.ts';
 import type { Inlet, Props, TrackerOptions, WireEvent } from './types.ts';
 import { uuid } from './uuid.ts';
 import { isVisible, onVisibilityChange } from './visibility.ts';
+import { warn } from './warn.ts';
 
 /**
  * Cut strings to the collector's field limits, so one long title cannot get a whole batch refused. A cut
@@ -30,7 +31,7 @@ const userIdOf = (userId: unknown): string | undefined => {
   // no number) became the user id "NaN", one for every such user; Infinity likewise.
   if ((typeof userId === 'string' || Number.isFinite(userId)) && `${userId}`.length <= 200)
     return `${userId}`;
-  console.warn('inlet: identify() ignored: give it user.id, a string or number of up to 200 characters.');
+  warn('identify() ignored: give it user.id, a string or number of up to 200 characters.');
 };
 
 /**
@@ -121,7 +122,7 @@ export function createTracker(options: TrackerOptions): Inlet {
     track(name, props) {
       // An event name undefined by a typo, or a number, lost the event without a word.
       if (typeof name === 'string' && name) send('track', name, props);
-      else console.warn("inlet: track() ignored: give it an event name ('signup').");
+      else warn("track() ignored: give it an event name ('signup').");
     },
     identify(userId, traits) {
       const id = blocked() ? undefined : userIdOf(userId);
@@ -144,7 +145,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       try {
         props = { query: String(query), results: Number(resultsCount) };
       } catch {
-        return console.warn('inlet: search() ignored: give it a text and a number.');
+        return warn('search() ignored: give it a text and a number.');
       }
       inlet.track('search', props);
     },
@@ -152,7 +153,7 @@ export function createTracker(options: TrackerOptions): Inlet {
       // Called before the player is in the page, getElementById's null threw, and from the snippet's
       // queue it took the calls queued after it along.
       if (!(media as HTMLMediaElement | null)?.play) {
-        console.warn('inlet: watch() ignored: give it a <video> or <audio>.');
+        warn('watch() ignored: give it a <video> or <audio>.');
         return () => {};
       }
       // Someone watching a lecture without touching the page is still on it.
