@@ -364,6 +364,26 @@ async function lecturePage(path: string): Promise<{ page: Page; anonymousId: str
 }
 
 /**
+ * Opens a lecturePage() at `path` and, in one script, plays #lecture and calls watch() `watches` times
+ * (content id lecture-played, at a 10-second interval); plays it for `ms` of the page's clock, pauses
+ * it, and returns the events up to the pause.
+ */
+async function playThenWatch(path: string, watches: number, ms: number): Promise<EventRow[]> {
+  const { page, anonymousId } = await lecturePage(path);
+  await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
+  await page.evaluate(`
+    const video = document.getElementById('lecture');
+    video.play();
+    for (let i = 0; i < ${watches}; i++) inlet.watch(video, { contentId: 'lecture-played', interval: 10 });
+  `);
+  await page.waitForFunction('window.playEvents === 1');
+  await page.clock.runFor(ms);
+  await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('stopped_watching')`);
+  await page.clock.runFor(2000);
+  return eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+}
+
+/**
  * Watches #lecture at a 10-second interval, with window.emptied set once it gets a new source (and
  * what listen adds, with the element as video), and plays it for 7 seconds of the page's clock.
  */
@@ -1047,20 +1067,16 @@ describe('browser tracker', () => {
   it('sends one media_play for a video watched right after play() is called', async () => {
     // play() then watch() in one go: the play event, still to come when watch() found the video
     // playing, sent a second media_play.
-    const { page, anonymousId } = await lecturePage('/lectures/played-then-watched');
-    await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
-    await page.evaluate(`
-      const video = document.getElementById('lecture');
-      video.play();
-      inlet.watch(video, { contentId: 'lecture-played-then-watched', interval: 10 });
-    `);
-    await page.waitForFunction('window.playEvents === 1');
-    await page.clock.runFor(2000);
-    await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('stopped_watching')`);
-    await page.clock.runFor(2000);
-
-    const rows = await eventsOf(anonymousId, (all) => named(all, 'stopped_watching').length > 0);
+    const rows = await playThenWatch('/lectures/played-then-watched', 1, 2000);
     expect(named(rows, 'media_play')).toHaveLength(1);
+  });
+
+  it('sends one media_play and one heartbeat an interval for a video watched twice right after play()', async () => {
+    // play() then watch() twice in one go (a player that renders twice as it starts): the second watch()
+    // took over from the first, which had sent the play, and sent it again at the play event to come.
+    const rows = await playThenWatch('/lectures/played-then-watched-twice', 2, 12_000);
+    expect(named(rows, 'media_play')).toHaveLength(1);
+    expect(heartbeatSeconds(rows)).toEqual([['lecture-played', 10]]);
   });
 
   it('counts the last unfinished interval of a lecture when watching stops, once', async () => {

@@ -17,7 +17,7 @@ export function createIdentity(store: Store) {
     /** The current session id; starts a new one after 30 idle minutes and records `now` as activity. */
     session(now: number): string {
       const [id, last] = (store.get('s') ?? '').split('|');
-      const current = id && now - Number(last) < SESSION_TIMEOUT_MS ? id : uuid();
+      const current = id && now - +last < SESSION_TIMEOUT_MS ? id : uuid();
       store.set('s', `${current}|${now}`);
       return current;
     },

@@ -3,8 +3,11 @@ import type { Props, WatchOptions } from './types.ts';
 import { isVisible } from './visibility.ts';
 
 const round = (seconds: number): number => Math.round(seconds * 10) / 10;
-/** How each element is watched: a second watch() of it (a re-rendered player) replaces the first. */
-const watching = new WeakMap<HTMLMediaElement, () => void>();
+/**
+ * How each element is watched: a second watch() of it (a re-rendered player) replaces the first, stopping
+ * it, which says whether it still lets the play event to come pass (see `started`).
+ */
+const watching = new WeakMap<HTMLMediaElement, () => boolean>();
 
 /**
  * Reports play, pause and end of a media element, and a `heartbeat` every `interval` seconds while it
@@ -18,10 +21,10 @@ export function watchMedia(
 ): () => void {
   // Two watches of one element sent every play and heartbeat twice, doubling its watch time.
   const replaced = watching.get(media);
-  replaced?.();
+  const replacedStarted = replaced?.() as boolean;
   // True from a watch() that found the media playing, and so sent its play, until the next media or
   // visibility event: a play event then (watch() called right after play(), before the browser fired
-  // it) is of that same play.
+  // it) is of that same play. A watch() that replaces such a one takes it over.
   let started = false;
   // At most one heartbeat a second: `interval: 0.001` sent some 230 a second.
   const interval = Math.max(1, (options.interval as number) > 0 ? (options.interval as number) : 15);
@@ -82,15 +85,18 @@ export function watchMedia(
   listen('addEventListener');
   sync();
   // Media already playing (autoplay, a player that starts before the page calls watch()) plays from
-  // here on, as if it had started now; a watch() that replaces one goes on with the play already sent.
-  if (!replaced && playing()) {
+  // here on, as if it had started now; a watch() that replaces one goes on with the play already sent,
+  // and lets its play event pass as the one it replaces would have (play(); watch(); watch() sent two).
+  if (replaced) started = replacedStarted;
+  else if (playing()) {
     track('media_play', props());
     started = true;
   }
-  const stop = (): void => {
+  const stop = (): boolean => {
     if (watching.get(media) === stop) watching.delete(media);
     listen('removeEventListener');
     end();
+    return started;
   };
   watching.set(media, stop);
   return stop;

@@ -37,7 +37,7 @@ export function readScriptOptions(
   const heartbeat = data.heartbeat;
   // "off", "false" and "0" turn the page heartbeat off; an empty attribute keeps the default. "30s" turned
   // it off without a word, and so did "-30".
-  const seconds = Number(heartbeat || 15);
+  const seconds = +(heartbeat || 15);
   if (!(seconds >= 0) && heartbeat !== 'off' && heartbeat !== 'false')
     warn(`data-heartbeat takes seconds ("30") or "off", not "${heartbeat}"; heartbeats are off.`);
   return {
