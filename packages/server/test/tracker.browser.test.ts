@@ -1566,6 +1566,31 @@ describe('browser tracker', () => {
     await next.waitForFunction(`${STORED}.length === 0`);
   });
 
+  it('sends the events a page before left stored in the order they happened, on the next page load', async () => {
+    // They went in the order of their keys in localStorage, which their random ids set, not their own.
+    const context = await newContext();
+    const page = await open(context, '/stored-order');
+    const anonymousId = await anonymousIdOf(page);
+    await eventsOf(anonymousId, (rows) => rows.length === 1);
+    await page.waitForFunction(`${STORED}.length === 0`);
+    // As a tab that died with them unsent left them, stored latest first, under ids in that order too.
+    await page.evaluate(`
+      const now = Date.now();
+      ['third', 'second', 'first'].forEach((name, i) => {
+        const id = '0000000' + i + '-0000-4000-8000-5704edc0de00';
+        const event = { id, t: 'track', n: name, ts: now - 1000 * i, a: ${sqlText(anonymousId)}, s: 'session', url: location.href, c: {} };
+        localStorage.setItem('inlet.q.${WRITE_KEY}.' + id, JSON.stringify(event));
+      });
+    `);
+    const sending = page.waitForRequest((request) => (request.postData() ?? '').includes('"first"'));
+    await page.reload();
+    const batch: { e: Array<{ n?: string }> } = JSON.parse((await sending).postData() ?? '{}');
+    expect(batch.e.map((event) => event.n)).toEqual(['first', 'second', 'third']);
+    // Delivered too, with the two page views.
+    const rows = await eventsOf(anonymousId, (all) => all.length === 5);
+    expect(rows.flatMap((row) => row.name ?? []).sort()).toEqual(['first', 'second', 'third']);
+  });
+
   it('keeps events made offline and delivers everything exactly once when back online', async () => {
     const context = await newContext();
     const page = await open(context, '/offline');

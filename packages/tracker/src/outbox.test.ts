@@ -23,6 +23,17 @@ describe('createOutbox', () => {
     expect(kept[0]?.id).toBe('e20');
   });
 
+  it('gives the events in the order they happened, not in the order of their keys', () => {
+    // The next page load sent what a page left in the order localStorage gave their keys in.
+    const outbox = createOutbox(createStore(null), 'q.wk');
+    outbox.add([
+      { ...event('a'), ts: 3 },
+      { ...event('b'), ts: 1 },
+      { ...event('c'), ts: 2 },
+    ]);
+    expect(outbox.unsent().map((e) => e.id)).toEqual(['b', 'c', 'a']);
+  });
+
   it('removes delivered events by id and tolerates corrupt storage', () => {
     const store = createStore(null);
     const outbox = createOutbox(store, 'q.wk');

@@ -23,16 +23,23 @@ type Entry = WireEvent & { b?: number };
  */
 export function createOutbox(store: Store, key: string) {
   const prefix = `${key}.`;
-  /** Stored events; one beaconed over a day ago, or not JSON, is deleted. */
+  /**
+   * Stored events, in the order they happened; one beaconed over a day ago, or not JSON, is deleted.
+   * localStorage gives its keys in an order of its own (Chromium's follows no order of the ids), in
+   * which the events a page left were sent by the next one.
+   */
   const entries = (): Entry[] =>
-    store.names(prefix).flatMap((name) => {
-      try {
-        const event: Entry = JSON.parse(store.get(name) as string);
-        if (!event.b || Date.now() - event.b < BEACON_RESEND_MS) return [event];
-      } catch {}
-      store.del(name);
-      return [];
-    });
+    store
+      .names(prefix)
+      .flatMap((name) => {
+        try {
+          const event: Entry = JSON.parse(store.get(name) as string);
+          if (!event.b || Date.now() - event.b < BEACON_RESEND_MS) return [event];
+        } catch {}
+        store.del(name);
+        return [];
+      })
+      .sort((a, b) => a.ts - b.ts);
   const forget = (ids: string[]): void => {
     for (const id of ids) store.del(prefix + id);
   };
@@ -47,12 +54,13 @@ export function createOutbox(store: Store, key: string) {
       for (const event of events)
         store.set(prefix + event.id, JSON.stringify({ b: beaconed && Date.now(), ...event }));
       // A long time offline with a video playing is mostly heartbeats: a lost one costs seconds of
-      // watch time, a lost page view or signup costs more. So heartbeats go first, oldest first.
+      // watch time, a lost page view or signup costs more. So heartbeats go first, oldest first (the
+      // sort keeps the order of entries() within each).
       const excess = store.names(prefix).length - OUTBOX_LIMIT;
       if (excess > 0)
         forget(
           entries()
-            .sort((a, b) => +(a.n !== 'heartbeat') - +(b.n !== 'heartbeat') || a.ts - b.ts)
+            .sort((a, b) => +(a.n !== 'heartbeat') - +(b.n !== 'heartbeat'))
             .slice(0, excess)
             .map((event) => event.id),
         );

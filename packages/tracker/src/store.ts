@@ -15,7 +15,7 @@ export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
  * Wraps localStorage under the `inlet.` prefix. Storage can be blocked, full or
  * missing (privacy modes, sandboxed iframes), so every call falls back to memory for this page.
  */
-export function createStore(storage: StorageLike | null): Store {
+export function createStore(storage?: StorageLike | null): Store {
   const memory: Record<string, string> = {};
   return {
     get(key) {
@@ -55,11 +55,9 @@ export function createStore(storage: StorageLike | null): Store {
   };
 }
 
-/** `window.localStorage`, or null where reading the property itself throws (blocked storage). */
-export function browserStorage(): StorageLike | null {
+/** `window.localStorage`, or undefined where reading the property itself throws (blocked storage). */
+export function browserStorage(): StorageLike | undefined {
   try {
     return window.localStorage;
-  } catch {
-    return null;
-  }
+  } catch {}
 }
