@@ -110,15 +110,39 @@ export function withoutProject(name: string, projectName: string | undefined): s
 
 /**
  * The error for a table a configured source copies that is not in the lake yet (crm.customers
- * before inlet sync crm), which was said to be no table at all; undefined for any other name.
+ * before inlet sync crm), or a log table no log has been written to yet (access_logs, a file
+ * source's table:), which were said to be no table at all; undefined for any other name.
  */
 export function notSyncedYet(config: Pick<InletConfig, 'sources'>, typed: string): InletError | undefined {
   const copied = copiedBy(config, typed);
-  if (copied === undefined) return undefined;
+  if (copied === undefined) return logTableNotWritten(config, typed);
   const { source, table } = copied;
   return new InletError(
     'NOT_FOUND',
     `${source}.${table} is a table the source ${source} copies, not synced yet, so it has no rows or columns to show: inlet sync ${source} copies it (inlet catalog source:${source} shows the source).`,
+  );
+}
+
+/** The error for a log table nothing has written yet, naming what writes it; undefined for another name. */
+function logTableNotWritten(config: Pick<InletConfig, 'sources'>, typed: string): InletError | undefined {
+  const name = typed.toLowerCase();
+  const writers = logTableSources(config).get(name);
+  if (writers) {
+    const by =
+      writers.length === 1
+        ? `the log source ${writers[0]} writes, and it has written none yet`
+        : `the log sources ${writers.join(', ')} write, and none has written any yet`;
+    return new InletError(
+      'NOT_FOUND',
+      `${name} is the table ${by}, so it has no rows or columns to show: inlet sync ${writers[0]} writes it (or inlet start tails it).`,
+    );
+  }
+  const hint = logTableHint(name);
+  if (hint === undefined) return undefined;
+  const kind = name === 'access_logs' ? 'access logs' : 'application logs';
+  return new InletError(
+    'NOT_FOUND',
+    `${name} is the table of ${kind}, and no log has been written to it yet, so it has no rows or columns to show; ${hint}.`,
   );
 }
 

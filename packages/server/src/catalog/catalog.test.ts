@@ -629,6 +629,45 @@ describe('a source table not synced yet', () => {
   });
 });
 
+describe('a log table nothing has written yet', () => {
+  it('is NOT_FOUND saying what writes it, where it was said to be no table at all', async () => {
+    const unwritten = testConfig(join(temp.dir, 'no-logs'), {
+      models: { builtin: false },
+      sources: [
+        {
+          name: 'web',
+          type: 'file',
+          path: join(temp.dir, 'web.log'),
+          format: 'nginx_combined',
+          table: 'web_access',
+        },
+      ],
+    });
+    await writeEvents(dataLayout(unwritten.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+    const own = createCatalog({ config: unwritten, logger });
+    try {
+      for (const name of ['web_access', 'Web_Access'])
+        await expect(own.table(name)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+          message:
+            'web_access is the table the log source web writes, and it has written none yet, so it has no rows or columns to show: inlet sync web writes it (or inlet start tails it).',
+        });
+      await expect(own.table('access_logs')).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message:
+          'access_logs is the table of access logs, and no log has been written to it yet, so it has no rows or columns to show; access_logs appears once the first log lines are written to the lake: run inlet sync <source> for a source of type: file (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).',
+      });
+      await expect(own.table('app_logs')).rejects.toMatchObject({
+        message: expect.stringMatching(
+          /^app_logs is the table of application logs, and no log has been written/,
+        ),
+      });
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('a model not built yet over a lake table nothing has written yet', () => {
   it("says which table is not written yet and what writes it, where it blamed the model's SQL", async () => {
     const csv = join(temp.dir, 'invoices.csv');
