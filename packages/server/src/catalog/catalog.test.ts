@@ -893,6 +893,33 @@ describe('freshness', () => {
   });
 });
 
+describe("events' files", () => {
+  it('count neither an empty WAL segment nor a .log file that is no segment, as queries read neither', async () => {
+    // After a restart, inlet catalog events said files: 6 for a lake of 5 files and an empty WAL, as
+    // it counted the empty segment inlet start opens (and garbage.log, which nothing reads or loads).
+    const restarted = testConfig(join(temp.dir, 'restarted-files'), { models: { builtin: false } });
+    const layout = dataLayout(restarted.data_dir);
+    await writeEvents(layout, [{ ts: '2026-11-20T10:00:00Z' }]);
+    const own = createCatalog({ config: restarted, logger });
+    try {
+      const lake = await own.table('events');
+      mkdirSync(layout.walEvents, { recursive: true });
+      writeFileSync(segmentPath(layout.walEvents, 7), '');
+      writeFileSync(join(layout.walEvents, 'garbage.log'), 'not a segment\n');
+      expect(await own.table('events')).toMatchObject({ files: lake.files, bytes: lake.bytes, rows: 1 });
+      // A segment with records is read, and counted.
+      writeFileSync(
+        segmentPath(layout.walEvents, 8),
+        walRecord({ event_id: 'in-the-wal', ts: '2026-11-20T11:00:00Z' }),
+      );
+      const withWal = await own.table('events');
+      expect([withWal.files, withWal.rows]).toEqual([lake.files + 1, 2]);
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('a symbolic link among the files of a table', () => {
   it('is counted in neither its files nor its bytes, as queries leave it out, in a mart and a source table', async () => {
     // inlet catalog said files: 2 and twice the bytes of a mart whose version held one file and a

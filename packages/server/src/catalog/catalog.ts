@@ -34,7 +34,7 @@ import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.t
 import { buildLineage, type Lineage } from './lineage.ts';
 import { byName, notBuiltDetails } from './not-built.ts';
 import { createSqlInputs } from './sql-inputs.ts';
-import { addStats, fileStats, globRoot, NO_FILES } from './table-files.ts';
+import { addStats, fileStats, globRoot, NO_FILES, walStats } from './table-files.ts';
 
 export interface Catalog {
   tables(): Promise<CatalogTable[]>;
@@ -118,7 +118,7 @@ export function createCatalog(options: {
     const isView = table?.sql !== undefined;
     const stats =
       name === 'events'
-        ? addStats(fileStats(layout.events), fileStats(layout.walEvents, ['.log']))
+        ? addStats(fileStats(layout.events), walStats(layout.walEvents))
         : listed && !isView
           ? fileStats(globRoot(listed.dir, listed.table.files))
           : NO_FILES;

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { listSegments, segmentPath } from '../wal/index.ts';
 
 /** What a table's files look like on disk: size, partitions, and when they last changed. */
 export interface FileStats {
@@ -14,11 +15,11 @@ export interface FileStats {
 export const NO_FILES: FileStats = { files: 0, bytes: 0, partitions: [], updatedAt: null };
 
 /**
- * Sums the visible files with one of the extensions under dir (dot- and _-prefixed entries are not
- * data), as queries read them: a symbolic link named *.parquet (ln -s /backups/x.parquet) is read by
- * no query, so it is counted in neither files nor bytes.
+ * Sums the visible Parquet files under dir (dot- and _-prefixed entries are not data), as queries
+ * read them: a symbolic link named *.parquet (ln -s /backups/x.parquet) is read by no query, so it
+ * is counted in neither files nor bytes.
  */
-export function fileStats(dir: string, extensions: string[] = ['.parquet']): FileStats {
+export function fileStats(dir: string): FileStats {
   const partitions = new Set<string>();
   let files = 0;
   let bytes = 0;
@@ -31,16 +32,12 @@ export function fileStats(dir: string, extensions: string[] = ['.parquet']): Fil
       if (entry.isDirectory()) {
         if (entry.name.startsWith('dt=')) partitions.add(entry.name.slice(3));
         walk(full);
-      } else if (
-        extensions.some((ext) => entry.name.endsWith(ext)) &&
-        !(entry.isSymbolicLink() && entry.name.endsWith('.parquet'))
-      ) {
+      } else if (entry.name.endsWith('.parquet') && !entry.isSymbolicLink()) {
         try {
           const stat = statSync(full);
           files++;
           bytes += stat.size;
-          // An empty file holds no rows, so its time is no update: inlet start opens an empty WAL
-          // segment, which made events look fresh after a restart with nothing received.
+          // An empty file holds no rows, so its time is no update.
           if (stat.size > 0) newest = Math.max(newest, stat.mtimeMs);
         } catch {
           // Compacted or cleaned up between the listing and the stat.
@@ -59,6 +56,30 @@ export function fileStats(dir: string, extensions: string[] = ['.parquet']): Fil
     partitions: [...partitions].sort(),
     updatedAt: newest > 0 ? new Date(newest).toISOString() : null,
   };
+}
+
+/**
+ * The stats of a WAL's segments, which queries of events read where they lie, leaving out what no
+ * query reads: an empty segment (inlet start opens one at each start) and a .log file that is no
+ * segment (garbage.log, one renamed by hand).
+ */
+export function walStats(dir: string): FileStats {
+  let stats = NO_FILES;
+  for (const path of listSegments(dir).map((segment) => segmentPath(dir, segment))) {
+    try {
+      const { size, mtimeMs } = statSync(path);
+      if (size > 0)
+        stats = addStats(stats, {
+          files: 1,
+          bytes: size,
+          partitions: [],
+          updatedAt: new Date(mtimeMs).toISOString(),
+        });
+    } catch {
+      // Loaded and deleted between the listing and the stat.
+    }
+  }
+  return stats;
 }
 
 /** Adds two sets of stats (the lake part and the WAL part of events). */
