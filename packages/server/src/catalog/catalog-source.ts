@@ -113,13 +113,32 @@ export function withoutProject(name: string, projectName: string | undefined): s
  * before inlet sync crm), or a log table no log has been written to yet (access_logs, a file
  * source's table:), which were said to be no table at all; undefined for any other name.
  */
-export function notSyncedYet(config: Pick<InletConfig, 'sources'>, typed: string): InletError | undefined {
+export function notSyncedYet(
+  config: Pick<InletConfig, 'sources' | 'sourcesLeftOut' | 'sourcesLeftOutBy' | 'configPath'>,
+  typed: string,
+): InletError | undefined {
   const copied = copiedBy(config, typed);
-  if (copied === undefined) return logTableNotWritten(config, typed);
+  if (copied === undefined) return leftOutSourceTable(config, typed) ?? logTableNotWritten(config, typed);
   const { source, table } = copied;
   return new InletError(
     'NOT_FOUND',
     `${source}.${table} is a table the source ${source} copies, not synced yet, so it has no rows or columns to show: inlet sync ${source} copies it (inlet catalog source:${source} shows the source).`,
+  );
+}
+
+/** The error for a table of a source inlet.yaml leaves out for an unset variable; undefined for another name. */
+function leftOutSourceTable(
+  config: Pick<InletConfig, 'sourcesLeftOut' | 'sourcesLeftOutBy' | 'configPath'>,
+  typed: string,
+): InletError | undefined {
+  const name = typed.toLowerCase();
+  const [source, table] = name.split(/\.(.*)/);
+  if (source === undefined || table === undefined || !config.sourcesLeftOut.includes(source))
+    return undefined;
+  const leftOut = leftOutSource(configFileName(config), config.sourcesLeftOutBy[source]);
+  return new InletError(
+    'NOT_FOUND',
+    `${name} is not in the lake, and the source ${source} that would copy it is not configured now: ${leftOut.why}; ${leftOut.set}, then inlet sync ${source}.`,
   );
 }
 

@@ -629,6 +629,34 @@ describe('a source table not synced yet', () => {
   });
 });
 
+describe('a table of a source inlet.yaml leaves out for an unset variable', () => {
+  it('is NOT_FOUND naming the variable to set, where it was said to be no table at all', async () => {
+    // crm's url: ${CRM_URL}, unset: inlet catalog crm.customers answered "No table, view or model
+    // named", as for a misspelt name, while inlet catalog source:crm said which variable to set.
+    const leftOut = {
+      ...testConfig(
+        join(temp.dir, 'left-out'),
+        { models: { builtin: false } },
+        { configPath: join(temp.dir, 'prod.yaml') },
+      ),
+      sourcesLeftOut: ['crm'],
+      sourcesLeftOutBy: { crm: 'CRM_URL' },
+    };
+    await writeEvents(dataLayout(leftOut.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+    const own = createCatalog({ config: leftOut, logger });
+    try {
+      for (const name of ['crm.customers', 'CRM.Customers'])
+        await expect(own.table(name)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+          message:
+            'crm.customers is not in the lake, and the source crm that would copy it is not configured now: prod.yaml leaves it out, as the environment variable CRM_URL in its entry is not set; set CRM_URL (export CRM_URL=…), then inlet sync crm.',
+        });
+    } finally {
+      own.close();
+    }
+  });
+});
+
 describe('a log table nothing has written yet', () => {
   it('is NOT_FOUND saying what writes it, where it was said to be no table at all', async () => {
     const unwritten = testConfig(join(temp.dir, 'no-logs'), {
