@@ -53,7 +53,8 @@ export const docsCommand: Command = async (args, config, logger, output) => {
           ? `${missing} missing description${missing === 1 ? '' : 's'}; add them to the models' YAML (description:, columns:).`
           : '',
         strays > 0
-          ? `${strays} documented column${strays === 1 ? ' is' : 's are'} not in ${strays === 1 ? 'its mart' : 'their marts'}; fix the name${strays === 1 ? '' : 's'} under columns: or remove ${strays === 1 ? 'it' : 'them'}.`
+          ? // A source's table, documented in a properties file's sources:, is no mart.
+            `${strays} documented column${strays === 1 ? ' is' : 's are'} not in ${strays === 1 ? 'its table' : 'their tables'}; fix the name${strays === 1 ? '' : 's'} under columns: (the model's YAML, or the table's entry in sources:) or remove ${strays === 1 ? 'it' : 'them'}.`
           : '',
         orphans > 0
           ? `${orphans} mart${orphans === 1 ? '' : 's'} no model defines any more; delete ${orphans === 1 ? 'its folder' : 'their folders'} under lake/marts/ once nothing reads ${orphans === 1 ? 'it' : 'them'}.`

@@ -1,0 +1,40 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { capturedOutput, sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
+import { writeProjectFile } from '../../test/lake-fixtures.ts';
+import { createSilentLogger } from '../log/index.ts';
+import { createSources, findSource } from '../sources/index.ts';
+import { openStateStore } from '../state/index.ts';
+import { docsCommand } from './docs.ts';
+import { ExitCode } from './exit-codes.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+
+describe('inlet docs check', () => {
+  it("says a column documented in sources: that a source's table lacks is not in its table, not in a mart", async () => {
+    // The summary said "1 documented column is not in its mart" of sales.accounts, a source's table.
+    const csv = join(temp.dir, 'accounts.csv');
+    writeFileSync(csv, 'id,plan\n1,pro\n');
+    const config = testConfig(join(temp.dir, 'data'), {
+      project_dir: join(temp.dir, 'project'),
+      models: { builtin: false },
+      sources: [{ name: 'sales', type: 'csv', tables: [{ path: csv, name: 'accounts' }] }],
+    });
+    const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+    await findSource(createSources(config), 'sales').sync(sourceContext(config, state));
+    state.close();
+    writeProjectFile(
+      config.project_dir,
+      'models/sources.yml',
+      'version: 2\nsources:\n  - name: sales\n    tables:\n      - name: accounts\n        columns:\n          - { name: planx, description: A typo. }\n',
+    );
+    const captured = capturedOutput();
+    expect(await docsCommand(['check'], config, createSilentLogger(), captured.output)).toBe(ExitCode.OK);
+    expect(captured.out).toBe('{"table":"sales.accounts","column":"planx","problem":"not_a_column"}\n');
+    expect(captured.err).toBe(
+      "1 documented column is not in its table; fix the name under columns: (the model's YAML, or the table's entry in sources:) or remove it.\n",
+    );
+  });
+});
