@@ -1,7 +1,14 @@
 import type { InletConfig } from '../config/index.ts';
 import { FILE_RACE } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
-import { dataLayout, type LakeTable, listLakeTables, type ReadLeases } from '../lake/index.ts';
+import {
+  type DamagedManifest,
+  dataLayout,
+  type LakeTable,
+  listLakeTables,
+  type ReadLeases,
+  tableOfFolder,
+} from '../lake/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import {
   type BuildEngine,
@@ -187,7 +194,14 @@ export function createCatalog(options: {
     engine ??= createBuildEngine({ config, layout, leases: viewLeases });
     const db = await engine;
     await db.refreshViews();
-    const listed = new Map(listLakeTables(layout.lake).map((entry) => [entry.table.name, entry]));
+    const damaged: DamagedManifest[] = [];
+    const listed = new Map(listLakeTables(layout.lake, damaged).map((entry) => [entry.table.name, entry]));
+    // A table whose manifest cannot be read is shown as its folder tells (a source's table, not a
+    // mart), with the files in it; its glob is unknown, so every file of the folder.
+    for (const { dir } of damaged) {
+      const table = { ...tableOfFolder(layout.lake, dir), files: '' };
+      if (!listed.has(table.name)) listed.set(table.name, { dir, table });
+    }
     let project: Project | undefined;
     let projectError: unknown;
     try {

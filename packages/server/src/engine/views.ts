@@ -21,6 +21,7 @@ import {
   partitions,
   sqlString,
   TABLE_MANIFEST,
+  tableOfFolder,
   walReadSql,
 } from '../lake/index.ts';
 import { listSegments, segmentPath } from '../wal/index.ts';
@@ -247,8 +248,7 @@ function sameName(name: string, dirs: string[], configFile: string): ViewDefinit
  * word, and a query of it was told the table did not exist yet.
  */
 function damagedManifest(lakeRoot: string, { dir, reason }: DamagedManifest): ViewDefinition {
-  const parts = relative(lakeRoot, dir).split(sep);
-  const name = parts[0] === 'marts' || parts[0] === 'sources' ? parts.slice(1).join('.') : parts.join('.');
+  const { name } = tableOfFolder(lakeRoot, dir);
   const refused = `its manifest ${join(dir, TABLE_MANIFEST)} cannot be read (${reason}); build or copy the table again (inlet run for a model, inlet sync <source> for a source's table; a log table's is written again with its next records) or restore the file from a backup`;
   return { name, shape: `refused:${refused}`, sql: '', refused };
 }

@@ -46,5 +46,6 @@ export {
   mergeOrderSql,
   readLakeTable,
   TABLE_MANIFEST,
+  tableOfFolder,
   writeLakeTable,
 } from './tables.ts';

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { syncPath } from './files.ts';
 
@@ -131,6 +131,20 @@ export function readLakeTable(dir: string): LakeTable | undefined {
 export interface DamagedManifest {
   dir: string;
   reason: string;
+}
+
+/**
+ * The name and kind a table's folder gives it, for one whose _table.json cannot be read:
+ * marts/<name>, sources/<source>/<table> as <source>.<table>, and <name> for a log table.
+ */
+export function tableOfFolder(
+  lakeRoot: string,
+  dir: string,
+): Pick<LakeTable, 'name' | 'kind' | 'depends_on'> {
+  const [top, ...rest] = relative(lakeRoot, dir).split(sep);
+  if (top === 'marts') return { name: rest.join('.'), kind: 'mart' };
+  if (top === 'sources') return { name: rest.join('.'), kind: 'source', depends_on: rest.slice(0, 1) };
+  return { name: [top, ...rest].join('.'), kind: 'logs' };
 }
 
 /**
