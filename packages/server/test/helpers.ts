@@ -12,8 +12,8 @@ import { createHttpApp } from '../src/http/index.ts';
 import { dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger, type Logger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
-import type { SourceContext } from '../src/sources/index.ts';
-import type { StateStore } from '../src/state/index.ts';
+import { createSources, findSource, type SourceContext } from '../src/sources/index.ts';
+import { openStateStore, type StateStore } from '../src/state/index.ts';
 
 export const WRITE_KEY = 'wk_docs_9f3a';
 
@@ -173,6 +173,31 @@ export function sourceContext(
     signal: new AbortController().signal,
     ...overrides,
   };
+}
+
+/**
+ * A config under dir with the CSV source sales, whose table accounts (id, plan) is synced into the
+ * lake as inlet sync sales leaves it; overrides are the rest of inlet.yaml.
+ */
+export async function withSalesSynced(
+  dir: string,
+  overrides: Partial<InletConfigInput> = {},
+): Promise<InletConfig> {
+  const csv = join(dir, 'accounts.csv');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(csv, 'id,plan\n1,pro\n');
+  const config = testConfig(join(dir, 'data'), {
+    models: { builtin: false },
+    sources: [{ name: 'sales', type: 'csv', tables: [{ path: csv, name: 'accounts' }] }],
+    ...overrides,
+  });
+  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+  try {
+    await findSource(createSources(config), 'sales').sync(sourceContext(config, state));
+  } finally {
+    state.close();
+  }
+  return config;
 }
 
 /** A logger that keeps every line it writes, parsed, for a test to look at; Fields types what else it reads. */

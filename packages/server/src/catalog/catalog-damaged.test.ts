@@ -1,12 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
+import { tempDir, withSalesSynced } from '../../test/helpers.ts';
 import { writeEvents } from '../../test/lake-fixtures.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
-import { createSources, findSource } from '../sources/index.ts';
-import { openStateStore } from '../state/index.ts';
 import { createCatalog } from './index.ts';
 
 const temp = tempDir();
@@ -16,16 +14,8 @@ describe("a source's table whose _table.json cannot be read", () => {
   it('is listed as a source table of its source, with its files, and why it cannot be queried', async () => {
     // It was listed as "sales.accounts (mart)", with upstream -, 0 B and no files: a mart, to one
     // who then looked for a model to build again, where inlet sync sales writes it again.
-    const csv = join(temp.dir, 'accounts.csv');
-    writeFileSync(csv, 'id,plan\n1,pro\n');
-    const config = testConfig(join(temp.dir, 'data'), {
-      models: { builtin: false },
-      sources: [{ name: 'sales', type: 'csv', tables: [{ path: csv, name: 'accounts' }] }],
-    });
+    const config = await withSalesSynced(temp.dir);
     await writeEvents(dataLayout(config.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
-    const state = openStateStore(join(config.data_dir, 'state.sqlite'));
-    await findSource(createSources(config), 'sales').sync(sourceContext(config, state));
-    state.close();
     const catalog = createCatalog({ config, logger: createSilentLogger() });
     try {
       const synced = await catalog.table('sales.accounts');

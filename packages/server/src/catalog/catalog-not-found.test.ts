@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import { writeEvents } from '../../test/lake-fixtures.ts';
+import type { InletConfig } from '../config/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
-import { createCatalog } from './index.ts';
+import { type Catalog, createCatalog } from './index.ts';
 
 // Names the lake has no table for yet, though something in inlet.yaml would write one: each is
 // NOT_FOUND saying what writes it, not the message for a misspelt name.
@@ -12,6 +13,23 @@ import { createCatalog } from './index.ts';
 const temp = tempDir();
 const logger = createSilentLogger();
 afterAll(() => temp.cleanup());
+
+/** A catalog over config's data directory, with events in its lake alone, given to body and closed after. */
+async function withCatalog(config: InletConfig, body: (catalog: Catalog) => Promise<void>): Promise<void> {
+  await writeEvents(dataLayout(config.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
+  const catalog = createCatalog({ config, logger });
+  try {
+    await body(catalog);
+  } finally {
+    catalog.close();
+  }
+}
+
+/** Each of names is NOT_FOUND with message. */
+async function expectNotFound(catalog: Catalog, names: string[], message: string): Promise<void> {
+  for (const name of names)
+    await expect(catalog.table(name)).rejects.toMatchObject({ code: 'NOT_FOUND', message });
+}
 
 describe('a table of a source inlet.yaml leaves out for an unset variable', () => {
   it('is NOT_FOUND naming the variable to set, where it was said to be no table at all', async () => {
@@ -26,18 +44,13 @@ describe('a table of a source inlet.yaml leaves out for an unset variable', () =
       sourcesLeftOut: ['crm'],
       sourcesLeftOutBy: { crm: 'CRM_URL' },
     };
-    await writeEvents(dataLayout(leftOut.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
-    const own = createCatalog({ config: leftOut, logger });
-    try {
-      for (const name of ['crm.customers', 'CRM.Customers'])
-        await expect(own.table(name)).rejects.toMatchObject({
-          code: 'NOT_FOUND',
-          message:
-            'crm.customers is not in the lake, and the source crm that would copy it is not configured now: prod.yaml leaves it out, as the environment variable CRM_URL in its entry is not set; set CRM_URL (export CRM_URL=…), then inlet sync crm.',
-        });
-    } finally {
-      own.close();
-    }
+    await withCatalog(leftOut, (own) =>
+      expectNotFound(
+        own,
+        ['crm.customers', 'CRM.Customers'],
+        'crm.customers is not in the lake, and the source crm that would copy it is not configured now: prod.yaml leaves it out, as the environment variable CRM_URL in its entry is not set; set CRM_URL (export CRM_URL=…), then inlet sync crm.',
+      ),
+    );
   });
 });
 
@@ -55,27 +68,22 @@ describe('a log table nothing has written yet', () => {
         },
       ],
     });
-    await writeEvents(dataLayout(unwritten.data_dir), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
-    const own = createCatalog({ config: unwritten, logger });
-    try {
-      for (const name of ['web_access', 'Web_Access'])
-        await expect(own.table(name)).rejects.toMatchObject({
-          code: 'NOT_FOUND',
-          message:
-            'web_access is the table the log source web writes, and it has written none yet, so it has no rows or columns to show: inlet sync web writes it (or inlet start tails it).',
-        });
-      await expect(own.table('access_logs')).rejects.toMatchObject({
-        code: 'NOT_FOUND',
-        message:
-          'access_logs is the table of access logs, and no log has been written to it yet, so it has no rows or columns to show; access_logs appears once the first log lines are written to the lake: run inlet sync <source> for a source of type: file (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).',
-      });
+    await withCatalog(unwritten, async (own) => {
+      await expectNotFound(
+        own,
+        ['web_access', 'Web_Access'],
+        'web_access is the table the log source web writes, and it has written none yet, so it has no rows or columns to show: inlet sync web writes it (or inlet start tails it).',
+      );
+      await expectNotFound(
+        own,
+        ['access_logs'],
+        'access_logs is the table of access logs, and no log has been written to it yet, so it has no rows or columns to show; access_logs appears once the first log lines are written to the lake: run inlet sync <source> for a source of type: file (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).',
+      );
       await expect(own.table('app_logs')).rejects.toMatchObject({
         message: expect.stringMatching(
           /^app_logs is the table of application logs, and no log has been written/,
         ),
       });
-    } finally {
-      own.close();
-    }
+    });
   });
 });

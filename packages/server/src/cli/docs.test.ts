@@ -1,11 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capturedOutput, sourceContext, tempDir, testConfig } from '../../test/helpers.ts';
+import { capturedOutput, tempDir, withSalesSynced } from '../../test/helpers.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { createSilentLogger } from '../log/index.ts';
-import { createSources, findSource } from '../sources/index.ts';
-import { openStateStore } from '../state/index.ts';
 import { docsCommand } from './docs.ts';
 import { ExitCode } from './exit-codes.ts';
 
@@ -15,16 +12,7 @@ afterAll(() => temp.cleanup());
 describe('inlet docs check', () => {
   it("says a column documented in sources: that a source's table lacks is not in its table, not in a mart", async () => {
     // The summary said "1 documented column is not in its mart" of sales.accounts, a source's table.
-    const csv = join(temp.dir, 'accounts.csv');
-    writeFileSync(csv, 'id,plan\n1,pro\n');
-    const config = testConfig(join(temp.dir, 'data'), {
-      project_dir: join(temp.dir, 'project'),
-      models: { builtin: false },
-      sources: [{ name: 'sales', type: 'csv', tables: [{ path: csv, name: 'accounts' }] }],
-    });
-    const state = openStateStore(join(config.data_dir, 'state.sqlite'));
-    await findSource(createSources(config), 'sales').sync(sourceContext(config, state));
-    state.close();
+    const config = await withSalesSynced(temp.dir, { project_dir: join(temp.dir, 'project') });
     writeProjectFile(
       config.project_dir,
       'models/sources.yml',
