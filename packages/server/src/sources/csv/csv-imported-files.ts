@@ -67,13 +67,13 @@ function remember(stamp: string, digest: string, offset: number, prefix: string,
 /**
  * Where CSV records end in bytes fed in chunks: at a line break outside a quoted field. A quote
  * opens a field only at its start (spaces before it allowed), as csv-shape's walker and DuckDB read
- * it. `delimiter` is its bytes in the file's encoding (three for a full-width ；in UTF-8), matched
+ * it, and none on the first `skip` lines looked at, which skip: passes over as lines. `delimiter` is its bytes in the file's encoding (three for a full-width ；in UTF-8), matched
  * across chunks. Byte by byte, which holds for the ASCII-compatible encodings a file that is resumed
  * may be in: the other bytes of a character are never a quote or a line break. They may be a
  * delimiter in Shift_JIS, GBK, GB18030, Big5 or CP949 (`multiByte`), whose bytes after the first
  * are stepped over.
  */
-function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
+function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined, skip: number) {
   let quoted = false;
   // The byte before opened a character of more than one byte.
   let lead = false;
@@ -111,7 +111,7 @@ function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
           if (quoted) continue;
           end = i;
           fieldStart = true;
-        } else if (byte === 0x22) {
+        } else if (byte === 0x22 && lineBreaks >= skip) {
           if (quoted) {
             quoted = false;
             closed = true;
@@ -150,7 +150,9 @@ function recordEnds(delimiter: Buffer, multiByte: MultiByteChars | undefined) {
 async function scanFile(path: string, prefixBytes: number, csv?: CsvBytes) {
   const whole = createHash('sha256');
   const prefix = createHash('sha256');
-  const records = csv?.delimiter === undefined ? undefined : recordEnds(csv.delimiter, csv.multiByte);
+  // The lines skip: passes over are in the bytes looked at only when they start with the file's.
+  const skip = prefixBytes === 0 ? (csv?.skipLines ?? 0) : 0;
+  const records = csv?.delimiter === undefined ? undefined : recordEnds(csv.delimiter, csv.multiByte, skip);
   let size = 0;
   let lineEnd = 0;
   let lineDigest = EMPTY_DIGEST;
@@ -229,6 +231,8 @@ interface CsvBytes {
   delimiter?: Buffer | undefined;
   /** Its encoding's characters whose second byte may be a delimiter's (Shift_JIS, GBK, Big5…). */
   multiByte?: MultiByteChars | undefined;
+  /** The lines skip: passes over (a title, an export date), a quote on which opens no field. */
+  skipLines?: number | undefined;
 }
 
 /** A file whose lines from `line` on wait for the quote that opens a quoted field there to close. */

@@ -43,6 +43,7 @@ import {
   linesWhenSkipLeavesNothing,
   utf16Encoding,
 } from './csv-shape.ts';
+import { withSkippedLinesUnquoted } from './csv-skipped-lines.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
 import {
   csvDelimiter,
@@ -318,6 +319,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
             delimiter: table.format === 'csv' || table.format === 'tsv' ? delimiterBytes(table) : undefined,
             multiByte: multiByteChars(table.encoding),
             headLines: head,
+            skipLines: table.format === 'csv' || table.format === 'tsv' ? table.skip : 0,
           });
           if (table.mode === 'incremental')
             for (const file of found.again)
@@ -391,6 +393,14 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           }
         }
         const delimited = table.format === 'csv' || table.format === 'tsv';
+        // DuckDB's skip passes over records, not lines: a quote on a line it skips ran to the end.
+        if (delimited)
+          for (const [i, path] of readable.entries())
+            readable[i] = await withSkippedLinesUnquoted(
+              path,
+              table.skip,
+              join(run.tmpDir, `skipped-${i}-${basename(path)}`),
+            );
         // DuckDB's JSON reader refuses a UTF-8 byte order mark, which Windows programs write: "BOM
         // is not supported" (naming the line after it), and a .json array with one was taken for a
         // file of records that are not objects. A copy without it is read.
@@ -498,9 +508,7 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
           const part = run.nextPart();
           const rows = await run.writer.writeSelect(select, part);
           if (!delimited) await refuseInfinity(run.writer, part, where, todo, configFile);
-          // The lines skip: passes over are in no row of the part, and a quote there is looked for anyway.
-          if (table.format === 'tsv')
-            readUnquoted = table.skip > 0 || (await mayHoldOpenQuote(run.writer, part));
+          if (table.format === 'tsv') readUnquoted = await mayHoldOpenQuote(run.writer, part);
           return rows;
         };
         let rows: number;
