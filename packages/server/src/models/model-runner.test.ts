@@ -404,7 +404,7 @@ GROUP BY ALL`,
     );
     const arrows = await run({ selectors: ['arrows'] });
     expect(arrows.models.find((m) => m.name === 'arrows')?.message).toMatch(
-      /^arrows: Conversion Error.*\nHint: DuckDB binds -> and ->> more loosely/s,
+      /arrows\.sql line 2: Conversion Error.*\nLINE 2: +WHERE type = 'track'.*\nHint: DuckDB binds -> and ->> more loosely/s,
     );
     rmSync(join(temp.dir, 'project', 'models', 'arrows.sql'));
     // A seed whose quote never closes was read as one column named "id,name"; now it fails by name.

@@ -171,26 +171,44 @@ export function usesTimezone(sql: string): boolean {
 export function renderTemplate(sql: string, values: TemplateValues): string {
   const resolved = withoutComments(sql).replace(
     BLOCK,
-    (_whole, not: string | undefined, then: string, otherwise: string | undefined) =>
-      values.incremental !== (not !== undefined) ? then : (otherwise ?? ''),
+    (whole, not: string | undefined, then: string, otherwise: string | undefined) =>
+      values.incremental !== (not !== undefined)
+        ? keepLines(whole, whole.indexOf('%}') + 2, then)
+        : keepLines(whole, whole.lastIndexOf('{%') - (otherwise ?? '').length, otherwise ?? ''),
   );
-  return resolved.replace(EXPRESSION, (_whole, expression: string) => {
-    const ref = REF.exec(expression);
-    if (ref) return values.ref(ref[1] ?? ref[2] ?? '');
-    // Quoted part by part, so a source named after a keyword ("left".customers) is read as a name.
-    const table = sourceTable(expression);
-    if (table) return quoteName(table);
-    switch (expression) {
-      case 'this':
-        return values.self;
-      case 'from_dt':
-        return `DATE ${sqlString(values.fromDt)}`;
-      case 'to_dt':
-        return `DATE ${sqlString(values.toDt)}`;
-      default:
-        return sqlString(values.timezone);
-    }
-  });
+  return resolved.replace(
+    EXPRESSION,
+    (whole, expression: string) => value(expression, values) + breaks(whole),
+  );
+}
+
+/** The line breaks of a text, and nothing else. */
+const breaks = (text: string) => text.replace(/[^\n]/g, '');
+
+/**
+ * kept, the part of whole that starts at start, with the line breaks of the rest of whole around
+ * it: a model's rendered SQL keeps its file's lines, so DuckDB's LINE n in an error is the file's.
+ */
+const keepLines = (whole: string, start: number, kept: string) =>
+  breaks(whole.slice(0, start)) + kept + breaks(whole.slice(start + kept.length));
+
+/** What one {{ … }} tag turns into. */
+function value(expression: string, values: TemplateValues): string {
+  const ref = REF.exec(expression);
+  if (ref) return values.ref(ref[1] ?? ref[2] ?? '');
+  // Quoted part by part, so a source named after a keyword ("left".customers) is read as a name.
+  const table = sourceTable(expression);
+  if (table) return quoteName(table);
+  switch (expression) {
+    case 'this':
+      return values.self;
+    case 'from_dt':
+      return `DATE ${sqlString(values.fromDt)}`;
+    case 'to_dt':
+      return `DATE ${sqlString(values.toDt)}`;
+    default:
+      return sqlString(values.timezone);
+  }
 }
 
 /**
@@ -215,7 +233,8 @@ export function renderForBuild(
 
 /** SQL ready to sit inside parentheses: no trailing semicolon (nor a comment after it). */
 export function asSubquery(sql: string): string {
-  return `(${withoutTrailingSemicolons(sql)}\n)`;
+  // On a line of its own, so DuckDB's LINE n in an error is the model's line n - 1 (sql-error-lines.ts).
+  return `(\n${withoutTrailingSemicolons(sql)}\n)`;
 }
 
 /** Tag values for SQL that reads what is published (data tests): refs are views, the window is everything. */

@@ -27,6 +27,7 @@ import {
 import { columnDescriptions } from './model-config.ts';
 import { renderForBuild } from './model-template.ts';
 import type { ProjectNode } from './project-node.ts';
+import { firstLines, modelErrorMessage } from './sql-error-lines.ts';
 import { quoteName } from './sql-names.ts';
 import { analyzeSelect } from './sql-references.ts';
 import { partitionDirs, tableVersions } from './table-versions.ts';
@@ -127,8 +128,6 @@ async function mergeTarget(step: BuildStep, current: string | undefined): Promis
 
 /** The table names a reader means, whatever the spelling: main.events and Events are events. */
 const canonical = (name: string) => name.toLowerCase().replace(/^main\./, '');
-
-const firstLines = (message: string) => message.split('\n').slice(0, 3).join(' ').trim();
 
 /** The SQL one build of a model or seed runs: a seed's reading of its CSV file, a model's rendered. */
 function nodeSql(
@@ -325,7 +324,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
             ? conversion
             : node.kind === 'seed' && /sniffing file|CSV Error/i.test(message)
               ? `${node.path}: not a CSV file a seed can be (comma-separated, a header row, every row as many fields as the header, every quote closed); DuckDB says: ${firstLines(message).replace(/ The search space used was:.*$/, '')}`
-              : `${node.name}: ${withSqlHint(firstLines(message), sql)}`,
+              : withSqlHint(modelErrorMessage(node, message, sql), sql),
     });
   } finally {
     versions.cleanup(step.retainVersionsMs);
