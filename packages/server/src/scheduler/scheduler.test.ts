@@ -974,6 +974,44 @@ describe('scheduler', () => {
     s.state.close();
   });
 
+  it('does not retry a step failed by an error in the project (a ref to no model, a cycle), and says why', async () => {
+    const s = setup();
+    const model = (name: string, sql: string) =>
+      writeProjectFile(s.config.project_dir, `models/${name}.sql`, sql);
+    model('ok', 'SELECT 1 AS n');
+    const scheduler = s.scheduler({
+      workflows: [workflow({ retries: 2, retry_backoff: '10ms', steps: ['run', 'test'] })],
+    });
+    const cases: Array<[code: string, write: () => void]> = [
+      ['MODEL_REF_MISSING', () => model('broken', "SELECT * FROM {{ ref('nowhere') }}")],
+      [
+        'MODEL_CYCLE',
+        () => {
+          model('broken', "SELECT * FROM {{ ref('other') }}");
+          model('other', "SELECT * FROM {{ ref('broken') }}");
+        },
+      ],
+    ];
+    for (const [code, write] of cases) {
+      write();
+      const id = scheduler.trigger('hourly');
+      await scheduler.idle();
+      const run = s.history.get(id);
+      const note = `not retried: ${code} is an error in the project, which every attempt would meet again; fix it, then run inlet runs start hourly`;
+      expect(run?.status).toBe('failed');
+      expect(run?.error).toMatch(new RegExp(`^run: .*\\(${note.replace(/[()]/g, '\\$&')}\\)$`, 's'));
+      expect(run?.steps.map((step) => [step.step, step.status, step.attempts])).toEqual([
+        ['run', 'failed', 1],
+        ['test', 'skipped', 0],
+      ]);
+      const log = run?.steps[0]?.log.split('\n').map((line) => line.replace(/^\S+ /, ''));
+      expect(log?.at(-1)).toBe(note);
+      expect(log?.join('\n')).not.toContain('retrying in');
+    }
+    await scheduler.stop();
+    s.state.close();
+  });
+
   it('fails the run when retries run out, skipping the steps after it; a timeout stops a hung step', async () => {
     const failing = counterSource({ failFirst: 5 });
     const s = setup({ source: failing.source });

@@ -41,6 +41,25 @@ const ENDED: Partial<Record<RunStatus, string>> = { timed_out: 'timed out', stop
 const formatDuration = (ms: number) =>
   ms < 1000 ? `${ms} ms` : ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 
+/**
+ * Errors in the project or the workflow itself (a ref() to no model, a cycle, a selector that names
+ * nothing): each attempt reads the same files and fails the same way, so a retry only delays the
+ * failure by its back-off, an hour or more, before anyone hears of it.
+ */
+const LASTING: ReadonlySet<string> = new Set([
+  'MODEL_INVALID',
+  'MODEL_CYCLE',
+  'MODEL_REF_MISSING',
+  'MODEL_NOT_FOUND',
+  'WORKFLOW_INVALID',
+]);
+
+/** Why a failure is not retried, when it is one a retry would meet again. */
+const notRetried = (failure: unknown, retries: number, workflow: string): string | undefined =>
+  retries > 0 && isInletError(failure) && LASTING.has(failure.code)
+    ? `not retried: ${failure.code} is an error in the project, which every attempt would meet again; fix it, then run inlet runs start ${workflow}`
+    : undefined;
+
 const sleep = (ms: number, signal: AbortSignal) =>
   untilAborted(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal);
 
@@ -123,7 +142,11 @@ export async function executeRun(options: {
           const failure = aborted ? controller.signal.reason : thrown;
           const message = (failure as Error).message;
           log(`attempt ${attempt} failed: ${message}`);
-          if (!aborted && attempt <= workflow.retries) {
+          const lasting = aborted
+            ? undefined
+            : notRetried(failure, workflow.retries - attempt + 1, workflow.name);
+          if (lasting) log(lasting);
+          if (!aborted && !lasting && attempt <= workflow.retries) {
             const wait = workflow.retry_backoff * 2 ** (attempt - 1);
             log(`retrying in ${wait / 1000} s`);
             try {
@@ -142,7 +165,7 @@ export async function executeRun(options: {
               ? 'timed_out'
               : 'stopped';
           stopper = step.text;
-          error = `${step.text}: ${controller.signal.aborted ? (reason as Error).message : message}`;
+          error = `${step.text}: ${controller.signal.aborted ? (reason as Error).message : message}${lasting ? ` (${lasting})` : ''}`;
           history.updateStep(id, position, { status, error });
           // Stopped by inlet stopping, an expected end: its message alone, as for an InletError; the
           // Error's stack (at EventTarget.onShutdown …) was logged as if inlet had crashed.
