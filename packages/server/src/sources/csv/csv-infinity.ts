@@ -1,4 +1,10 @@
+import { basename } from 'node:path';
+import { InletError } from '../../errors/index.ts';
 import { sqlString } from '../../lake/index.ts';
+import type { ParquetWriter } from '../extractor/index.ts';
+import { NOTHING_IMPORTED } from './csv-refusals.ts';
+import type { MatchedFile } from './csv-source.ts';
+import { quoteIdent } from './csv-type-mapping.ts';
 
 /** The parts of a type's list (a STRUCT's fields) split at its top-level commas, quoted names kept whole. */
 function topLevelParts(list: string): string[] {
@@ -43,4 +49,34 @@ export function infiniteIn(expression: string, type: string, depth = 0): string 
     return inner ? [inner] : [];
   });
   return fields.length > 0 ? `(${fields.join(' OR ')})` : undefined;
+}
+
+/**
+ * Refuses a JSON export's number too large for a DOUBLE (1e400), which DuckDB read as infinity
+ * without a word; JSON has no infinity of its own, so an infinite value in the part came from one.
+ */
+export async function refuseInfinity(
+  writer: ParquetWriter,
+  part: string,
+  where: string,
+  todo: MatchedFile[],
+  configFile: string,
+) {
+  const from = `read_parquet(${sqlString(part)})`;
+  // Numbers inside an object or a list too ({"s":{"x":1e400}}): only columns that hold floats are looked at.
+  const floats = (await writer.describe(`SELECT * FROM ${from}`)).flatMap((c) => {
+    const check = infiniteIn(quoteIdent(c.name), c.type);
+    return check ? [{ name: c.name, check }] : [];
+  });
+  if (floats.length === 0) return;
+  // One pass: the place (1-based) of the first column with an infinite value, or NULL.
+  const infinite = floats.map((c) => `coalesce(bool_or(${c.check}), false)`);
+  const at = await writer.scalar(`SELECT list_position([${infinite.join(', ')}], true) FROM ${from}`);
+  const name = at === null || at === undefined ? undefined : floats[Number(at) - 1]?.name;
+  if (name === undefined) return;
+  throw new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: column ${name} of ${todo.map((f) => basename(f.path)).join(', ')} holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; ` +
+      `set types: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: VARCHAR } for this table in ${configFile} to keep it as written. ${NOTHING_IMPORTED}`,
+  );
 }

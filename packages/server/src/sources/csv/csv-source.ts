@@ -19,18 +19,25 @@ import iconv from 'iconv-lite';
 import { configFileName } from '../../config/config-file-name.ts';
 import type { InletConfig } from '../../config/index.ts';
 import { InletError, isInletError } from '../../errors/index.ts';
-import { sqlString } from '../../lake/index.ts';
-import { checkTableColumns, type ParquetWriter, syncTables, type TableJob } from '../extractor/index.ts';
+import { checkTableColumns, syncTables, type TableJob } from '../extractor/index.ts';
 import { relativePathStart } from '../relative-paths.ts';
 import type { Source } from '../types.ts';
 import type { CsvOptions, CsvTable } from './csv-config.ts';
 import { type FilePart, fileLine, filesToImport, writeFilePart } from './csv-imported-files.ts';
-import { infiniteIn } from './csv-infinity.ts';
+import { refuseInfinity } from './csv-infinity.ts';
 import { mayHoldOpenQuote } from './csv-open-quote.ts';
+import {
+  NOT_UTF8,
+  readHint,
+  setEncoding,
+  TYPED_COLUMN_MISSING,
+  typeName,
+  UNKNOWN_TYPE,
+  withoutDuckDbAdvice,
+} from './csv-read-hints.ts';
 import { NOTHING_IMPORTED, openQuoteRefused, tsvReadUnquoted, tsvUnquotedRefused } from './csv-refusals.ts';
 import {
   findMixedLineBreak,
-  findNotJsonObject,
   findNotUtf8,
   findOpenQuote,
   findRaggedRecord,
@@ -51,23 +58,24 @@ import {
   delimiterBytes,
   multiByteChars,
   needsDecoding,
-  quoteIdent,
   readSql,
 } from './csv-type-mapping.ts';
-import { type JsonFinding, scanJsonExport } from './json-scan.ts';
-
-/**
- * The deepest nesting of objects and arrays a JSON export may have. DuckDB's reader ended the
- * process with SIGSEGV for a record 10,000 levels deep; real exports nest a few levels.
- */
-const MAX_JSON_DEPTH = 1000;
+import {
+  DUPLICATE_KEY,
+  duplicateKey,
+  MAX_JSON_DEPTH,
+  NOT_RECORDS,
+  notRecords,
+  refusedJson,
+} from './json-refusals.ts';
+import { scanJsonExport } from './json-scan.ts';
 
 /** What an incremental or merge import remembers: each imported file with its size, mtime and digest. */
 interface FilesPosition {
   files: Record<string, string>;
 }
 
-interface MatchedFile {
+export interface MatchedFile {
   path: string;
   stamp: string;
 }
@@ -651,171 +659,11 @@ function csvJob(source: string, table: CsvTable, config: InletConfig): TableJob 
   };
 }
 
-/**
- * Refuses a JSON export's number too large for a DOUBLE (1e400), which DuckDB read as infinity
- * without a word; JSON has no infinity of its own, so an infinite value in the part came from one.
- */
-async function refuseInfinity(
-  writer: ParquetWriter,
-  part: string,
-  where: string,
-  todo: MatchedFile[],
-  configFile: string,
-) {
-  const from = `read_parquet(${sqlString(part)})`;
-  // Numbers inside an object or a list too ({"s":{"x":1e400}}): only columns that hold floats are looked at.
-  const floats = (await writer.describe(`SELECT * FROM ${from}`)).flatMap((c) => {
-    const check = infiniteIn(quoteIdent(c.name), c.type);
-    return check ? [{ name: c.name, check }] : [];
-  });
-  if (floats.length === 0) return;
-  // One pass: the place (1-based) of the first column with an infinite value, or NULL.
-  const infinite = floats.map((c) => `coalesce(bool_or(${c.check}), false)`);
-  const at = await writer.scalar(`SELECT list_position([${infinite.join(', ')}], true) FROM ${from}`);
-  const name = at === null || at === undefined ? undefined : floats[Number(at) - 1]?.name;
-  if (name === undefined) return;
-  throw new InletError(
-    'SOURCE_DATA_INVALID',
-    `${where}: column ${name} of ${todo.map((f) => basename(f.path)).join(', ')} holds a number beyond what a DOUBLE holds (such as 1e400), which would be stored as infinity; ` +
-      `set types: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: VARCHAR } for this table in ${configFile} to keep it as written. ${NOTHING_IMPORTED}`,
-  );
-}
-
 /** Copies a file to `out` without its first three bytes, a UTF-8 byte order mark; returns `out`. */
 async function withoutBom(path: string, out: string): Promise<string> {
   mkdirSync(dirname(out), { recursive: true });
   await pipeline(createReadStream(path, { start: 3 }), createWriteStream(out));
   return out;
-}
-
-/** A JSON export refused for what scanJsonExport found in it. */
-function refusedJson(where: string, file: string, found: JsonFinding, lines: boolean): InletError {
-  if (found.problem === 'null') return notObject(where, file, found.line, 'null', lines);
-  if (found.problem === 'nul-key')
-    return new InletError(
-      'SOURCE_DATA_INVALID',
-      `${where}: line ${found.line} of ${file} has a key with a NUL character ("${found.key}"), which would cut its column's name short at the NUL; ` +
-        `remove the \\u0000 from that key, or the key. ${NOTHING_IMPORTED}`,
-    );
-  return new InletError(
-    'SOURCE_DATA_INVALID',
-    `${where}: line ${found.line} of ${file} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep, more than DuckDB's JSON reader can read; ` +
-      `write that value flatter (or as a JSON string), or remove the line. ${NOTHING_IMPORTED}`,
-  );
-}
-
-/** A JSON export refused for the record on `line`, `text`, that is not an object. */
-const notObject = (where: string, file: string, line: number, text: string, lines: boolean) =>
-  new InletError(
-    'SOURCE_DATA_INVALID',
-    `${where}: line ${line} of ${file} is ${text}, not a JSON object; ${lines ? 'each line' : 'each record'} must be a JSON object ({"column": value, …}), whose keys are the columns. ` +
-      `Correct or remove that line. ${NOTHING_IMPORTED}`,
-  );
-
-/** The line of the i-th file read that a line of what was read of it is (they differ for a part of a file). */
-type LineOf = (i: number, line: number) => Promise<number>;
-
-/** DuckDB's words for a JSON object with a key twice: the file, where in it, the object and the key. */
-const DUPLICATE_KEY = /in file "(.*?)", in (line|record\/value) (\d+): Object (.*) has duplicate key "(.*)"/s;
-
-/** A JSON export refused for an object with a key twice, which DuckDB's message named by the file's path. */
-async function duplicateKey(
-  where: string,
-  found: RegExpExecArray,
-  readable: string[],
-  todo: MatchedFile[],
-  lineOf: LineOf,
-) {
-  const [, path = '', unit, record = '', object = '', key = ''] = found;
-  const i = readable.indexOf(path);
-  const file = basename(todo[i]?.path ?? path);
-  const at = unit === 'line' && i !== -1 ? await lineOf(i, Number(record)) : record;
-  const text = object.length > 200 ? `${object.slice(0, 200)}…` : object;
-  return new InletError(
-    'SOURCE_DATA_INVALID',
-    `${where}: ${unit === 'line' ? 'line' : 'record'} ${at} of ${file} holds an object with the key "${key}" twice (${text}); ` +
-      `each key is a column, so an object may hold it once: remove one of them. ${NOTHING_IMPORTED}`,
-  );
-}
-
-/** DuckDB's words for a JSON export with a record that is not an object, or only objects without keys. */
-const NOT_RECORDS = /expected records, but got non-record JSON/;
-
-/**
- * A JSON export DuckDB refused for a record that is not an object, named by its first such line.
- * Left to guess, DuckDB read such a file as one column "json" of JSON values.
- */
-async function notRecords(
-  where: string,
-  readable: string[],
-  todo: MatchedFile[],
-  format: CsvFormat,
-  lineOf: LineOf,
-) {
-  const lines = format === 'ndjson';
-  const each = lines ? 'each line must be a JSON object' : 'each record must be a JSON object';
-  for (const [i, path] of readable.entries()) {
-    const found = await findNotJsonObject(path, { lines }).catch(() => undefined);
-    if (!found) continue;
-    const text = found.text.length > 200 ? `${found.text.slice(0, 200)}…` : found.text;
-    return notObject(where, basename(todo[i]?.path ?? ''), await lineOf(i, found.line), text, lines);
-  }
-  return new InletError(
-    'SOURCE_DATA_INVALID',
-    `${where}: ${todo.map((f) => basename(f.path)).join(', ')} holds a record that is not a JSON object, or only objects without keys; ` +
-      `${each} ({"column": value, …}), whose keys are the columns. ${NOTHING_IMPORTED}`,
-  );
-}
-
-/** DuckDB's words for a file that is not UTF-8. */
-/** DuckDB's binder error for a type forced on a column the files lack: CSV's, then JSON's. */
-const TYPED_COLUMN_MISSING =
-  /COLUMN_TYPES error: Columns with names: .* do not exist|in REPLACE list not found/;
-
-const UNKNOWN_TYPE = /Type with name (.+?) does not exist/;
-/** A type of types: as DuckDB names it in UNKNOWN_TYPE: upper-case, without its (p,s) and []. */
-const typeName = (type: string) => type.replace(/\s*(\(.*\))?(\[\])?$/, '').toUpperCase();
-
-// Its CSV reader's words, then its JSON reader's.
-const NOT_UTF8 = /not utf-8 encoded|Invalid unicode|invalid UTF-8 encoding/i;
-const setEncoding = (configFile: string) =>
-  `set encoding for this table in ${configFile} (windows-1252 for a Western Excel export, shift_jis for a Japanese one, or any encoding iconv-lite knows; docs/csv.md)`;
-
-/**
- * What to do about DuckDB's failure, in inlet's terms: its own advice names its options
- * (`encoding='UTF-16'`, `ignore_errors`), which a table in the configuration file does not have.
- */
-function readHint(message: string, { encoding, types }: CsvTable, configFile: string): string {
-  if (!needsDecoding(encoding) && NOT_UTF8.test(message))
-    return `. The file is not UTF-8: ${setEncoding(configFile)}`;
-  if (/Malformed JSON.*surrogate/s.test(message))
-    return '. It holds a lone surrogate escape such as \\ud83d (half of an emoji, often a string cut short by the program that wrote it), which DuckDB cannot read: replace it in the file with \\ufffd';
-  // A CSV file read as JSON (format: json, or a .json extension) said only "Malformed JSON … unexpected character".
-  if (/Malformed JSON/.test(message))
-    return `. It is not valid JSON where DuckDB says: an export cut short or written wrong, or a file in another format; if it is CSV or TSV, set format: for this table in ${configFile} (docs/csv.md)`;
-  if (
-    types !== undefined &&
-    /Error when converting column|JSON transform error.*Failed to cast/s.test(message)
-  )
-    return `. A column's type set by types: in ${configFile} does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value`;
-  if (/not possible to automatically detect the CSV parsing dialect/.test(message))
-    return `. Check this table's delimiter:, header:, skip: (lines above the header) and encoding: in ${configFile} (docs/csv.md)`;
-  return '';
-}
-
-/**
- * DuckDB's message without its list of fixes, which name read_csv options inlet.yaml does not have
- * (`Possible Solution: Enable ignore errors`, `* Check whether the null string value is set
- * correctly (e.g., nullstr = 'N/A')`), the options it read with (`file = …`, `sample_size = …`),
- * and inlet's own SQL; the line it quotes is cut to its start, as a line may be 8 MB long.
- */
-function withoutDuckDbAdvice(message: string): string {
-  const cut = message.search(
-    /\n(?:The search space used was:|Possible fixes:|Possible Solution:|Try setting |\s*LINE \d+:|\* |\s*file = )/,
-  );
-  return (cut === -1 ? message : message.slice(0, cut))
-    .replace(/^(Original Line: .{200}).+$/m, '$1…')
-    .trimEnd();
 }
 
 /**
