@@ -1295,9 +1295,12 @@ describe('file source: sync', () => {
   });
 
   it('follow() tails new lines, writes them every batch_seconds and flushes on stop', async () => {
-    const { logs, source, context, counts } = await setup([
-      webAccessLog({ poll_ms: 50, batch_seconds: 0.2 }),
-    ]);
+    const { logger, lines } = capturingLogger('debug');
+    const { logs, source, context, counts } = await setup(
+      [webAccessLog({ poll_ms: 50, batch_seconds: 0.2 })],
+      {},
+      logger,
+    );
     writeFileSync(log(logs, 'access.log'), access(0, 5));
     const follower = source().follow?.(context);
     const until = async (n: number) => {
@@ -1308,7 +1311,9 @@ describe('file source: sync', () => {
     appendFileSync(log(logs, 'access.log'), access(5, 8));
     expect(await until(8)).toBe(8);
     appendFileSync(log(logs, 'access.log'), access(8, 9));
-    await new Promise((r) => setTimeout(r, 100));
+    // Read, not yet written: the scan planned after this append has ended once a third is planned
+    // (a fixed 100 ms let a loaded machine stop the tailer before any poll had read the line).
+    await scans(lines, 3);
     await follower?.stop();
     expect((await counts()).size).toBe(9);
   });
