@@ -545,6 +545,18 @@ export async function createQueryEngine(options: {
     return new InletError('QUERY_INVALID', withQueryHint(message, sql));
   };
 
+  /**
+   * A streamed answer failed after `held` rows were in hand, and running it whole to learn why was
+   * refused memory by the process's cap, which those rows count against as much as DuckDB's values.
+   */
+  const failedHolding = (message: string, sql: string, held: number) => {
+    if (!(OUT_OF_MEMORY.test(message) && BAD_ALLOCATION.test(message))) return failed(message, sql);
+    return new InletError(
+      'QUERY_OUT_OF_MEMORY',
+      `The query needed more memory than ${options.processLimit ?? 'this process may hold'} and was stopped (${message.split('\n')[0]}) with ${held.toLocaleString('en-US')} rows of its answer in hand, which are held outside query.memory_limit until they are sent, as is any one value a single function call makes (repeat, string_agg). Ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); make large values smaller, or raise query.memory_limit in ${configFileName(config)}.`,
+    );
+  };
+
   /** A query that names a view left out of the engine: why that view cannot be queried. */
   const leftOut = (error: Error, sql: string): InletError | undefined => {
     const named = NO_SUCH_TABLE.exec(error.message)?.[1]?.toLowerCase();
@@ -960,7 +972,7 @@ export async function createQueryEngine(options: {
                 await new Promise((resolve) => setTimeout(resolve, 20 * (replanned + 1)));
                 continue;
               }
-              throw failed(message, sql);
+              throw rows.length > 0 ? failedHolding(message, sql, rows.length) : failed(message, sql);
             }
             const parseJson = createJsonParser(whole.columnTypes());
             let converted: Json[][];

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
 import type { InletConfigInput } from '../config/index.ts';
@@ -109,6 +109,33 @@ describe('query results', () => {
     } finally {
       refused.mockRestore();
       one.close();
+    }
+  });
+
+  it('say to ask for fewer rows or CSV when the rows in hand leave no memory for DuckDB in its process', async () => {
+    // In the query's process (query-process.ts) Node's rows and DuckDB's allocations share one cap.
+    // When DuckDB is refused first, the stream ends part-way and the whole run that finds out why
+    // is refused too: that said only to make one large value smaller, as if no rows were held.
+    const refused = vi
+      .spyOn(DuckDBPreparedStatement.prototype, 'runAndReadAll')
+      .mockRejectedValueOnce(
+        new Error('Out of Memory Error: failed to allocate data of size 32.0 MiB (bad allocation)'),
+      );
+    try {
+      await expect(
+        engine.query(
+          "SELECT range, CASE WHEN range < 100000 THEN 'a' ELSE error('refused') END FROM range(200000)",
+          { maxRows: 1_000_000 },
+        ),
+      ).rejects.toMatchObject({
+        code: 'QUERY_OUT_OF_MEMORY',
+        message: expect.stringMatching(
+          /with [\d,]+ rows of its answer in hand.*fewer rows \(max_rows\).*CSV/,
+        ),
+      });
+      expect(refused).toHaveBeenCalledTimes(1);
+    } finally {
+      refused.mockRestore();
     }
   });
 
