@@ -4,7 +4,7 @@ import type { Json } from '../fields.ts';
 import type { IncomingEvent, RequestMeta } from '../incoming.ts';
 import { createIsoFormatter } from './iso-time.ts';
 import { createTimeBounds } from './time-bounds.ts';
-import { splitUrl } from './url.ts';
+import { splitUrl, withScheme } from './url.ts';
 import { createUserAgentParser } from './user-agent.ts';
 import { createVisitorHasher } from './visitor-hash.ts';
 
@@ -101,7 +101,8 @@ export function createEnricher(options: {
       lastVisitor = visitorHash(site, ip, userAgent);
     }
     const ua = parseUserAgent(userAgent);
-    const url = splitUrl(event.url, event.context.hash_routing === true);
+    const pageUrl = withScheme(event.url);
+    const url = splitUrl(pageUrl, event.context.hash_routing === true);
     let context = event.context;
     if ('ip' in context) {
       // The raw IP never reaches the disk: it only feeds the visitor hash.
@@ -119,7 +120,7 @@ export function createEnricher(options: {
       anonymous_id: some(event.anonymousId),
       user_id: some(event.userId),
       session_id: some(event.sessionId),
-      url: some(event.url),
+      url: some(pageUrl),
       path: some(url.path),
       referrer: some(event.referrer),
       title: some(event.title),

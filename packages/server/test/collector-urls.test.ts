@@ -1,0 +1,104 @@
+// How a page's location becomes the url, path and utm_* columns, over HTTP as each protocol sends it:
+// a URL written without its scheme, and a campaign given both in the URL and in Segment's context.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basicAuth, queryApi, segmentMessage, startTestInlet, WRITE_KEY } from './helpers.ts';
+
+let inlet: Awaited<ReturnType<typeof startTestInlet>>;
+
+beforeAll(async () => {
+  inlet = await startTestInlet({ limits: { per_ip_per_second: 0, per_write_key_per_second: 0 } });
+});
+afterAll(async () => inlet.cleanup());
+
+const post = async (path: string, body: unknown) => {
+  const response = await fetch(`${inlet.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basicAuth() },
+    body: JSON.stringify(body),
+  });
+  expect(response.ok).toBe(true);
+};
+
+const LOCATION = 'url, path, utm_source, utm_medium, utm_campaign, utm_term, utm_content';
+const located = (prefix: string, columns = LOCATION) =>
+  queryApi(inlet.url, `SELECT event_id, ${columns} FROM events WHERE event_id LIKE '${prefix}%' ORDER BY 1`);
+
+describe('a page URL without a scheme', () => {
+  it('is read as a host and path when its first segment is a host name, and stays a path after a /', async () => {
+    await post('/v1/batch', {
+      batch: [
+        // Segment's context.page, as a server or a hand-made client fills it in.
+        segmentMessage('noscheme-1', {
+          context: { page: { url: 'docs.example.com/guide?utm_source=x' } },
+        }),
+        segmentMessage('noscheme-2', {
+          type: 'page',
+          properties: { url: 'www.example.com:8080/shop/cart#top' },
+        }),
+        segmentMessage('noscheme-3', { type: 'page', properties: { url: '/pricing?utm_medium=email' } }),
+      ],
+    });
+    // inlet's tracker format, and the pixel.
+    await post('/collect', {
+      k: WRITE_KEY,
+      e: [{ id: 'noscheme-4', t: 'page', a: 'anon-1', url: 'www.site.com/path' }],
+    });
+    const pixel = await fetch(
+      `${inlet.url}/p.gif?k=${WRITE_KEY}&id=noscheme-5&a=anon-1&url=${encodeURIComponent('news.example.org?utm_campaign=nov')}`,
+    );
+    expect(pixel.status).toBe(200);
+    const none = {
+      utm_source: null,
+      utm_medium: null,
+      utm_campaign: null,
+      utm_term: null,
+      utm_content: null,
+    };
+    expect(await located('noscheme-')).toEqual([
+      {
+        event_id: 'noscheme-1',
+        ...none,
+        url: 'https://docs.example.com/guide?utm_source=x',
+        path: '/guide',
+        utm_source: 'x',
+      },
+      {
+        event_id: 'noscheme-2',
+        ...none,
+        url: 'https://www.example.com:8080/shop/cart#top',
+        path: '/shop/cart',
+      },
+      {
+        event_id: 'noscheme-3',
+        ...none,
+        url: '/pricing?utm_medium=email',
+        path: '/pricing',
+        utm_medium: 'email',
+      },
+      { event_id: 'noscheme-4', ...none, url: 'https://www.site.com/path', path: '/path' },
+      {
+        event_id: 'noscheme-5',
+        ...none,
+        url: 'https://news.example.org?utm_campaign=nov',
+        path: '/',
+        utm_campaign: 'nov',
+      },
+    ]);
+  });
+
+  it('keeps a value with a scheme, or one whose first segment is no host name, as it came', async () => {
+    await post('/collect', {
+      k: WRITE_KEY,
+      e: [
+        { id: 'kept-1', t: 'page', a: 'anon-1', url: 'http://docs.example.com/a' },
+        { id: 'kept-2', t: 'page', a: 'anon-1', url: 'guide/start?utm_term=b' },
+        { id: 'kept-3', t: 'page', a: 'anon-1', url: 'android-app://com.example/home' },
+      ],
+    });
+    expect(await located('kept-', 'url, path, utm_term')).toEqual([
+      { event_id: 'kept-1', url: 'http://docs.example.com/a', path: '/a', utm_term: null },
+      { event_id: 'kept-2', url: 'guide/start?utm_term=b', path: '/guide/start', utm_term: 'b' },
+      { event_id: 'kept-3', url: 'android-app://com.example/home', path: '/home', utm_term: null },
+    ]);
+  });
+});
