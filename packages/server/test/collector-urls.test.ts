@@ -102,3 +102,44 @@ describe('a page URL without a scheme', () => {
     ]);
   });
 });
+
+describe("a campaign in the URL and in Segment's context.campaign", () => {
+  it('takes every utm_* column from context.campaign when it names any, else from the URL', async () => {
+    const url = 'https://docs.example.com/?utm_source=url_src&utm_medium=url_med&utm_term=url_term';
+    const message = (id: string, campaign?: object) =>
+      segmentMessage(id, { context: { page: { url }, ...(campaign && { campaign }) } });
+    await post('/v1/batch', {
+      batch: [
+        message('camp-1', { name: 'spring', source: 'newsletter' }),
+        message('camp-2', {}),
+        message('camp-3', { source: '', id: 'x' }),
+        message('camp-4'),
+        segmentMessage('camp-5', {
+          context: {
+            page: { url: 'https://docs.example.com/' },
+            campaign: { medium: 'cpc', content: 'banner' },
+          },
+        }),
+      ],
+    });
+    const utm = (
+      source: string | null,
+      medium: string | null,
+      campaign: string | null,
+      term: string | null,
+    ) => ({
+      utm_source: source,
+      utm_medium: medium,
+      utm_campaign: campaign,
+      utm_term: term,
+    });
+    const fromUrl = utm('url_src', 'url_med', null, 'url_term');
+    expect(await located('camp-', 'utm_source, utm_medium, utm_campaign, utm_term, utm_content')).toEqual([
+      { event_id: 'camp-1', ...utm('newsletter', null, 'spring', null), utm_content: null },
+      { event_id: 'camp-2', ...fromUrl, utm_content: null },
+      { event_id: 'camp-3', ...fromUrl, utm_content: null },
+      { event_id: 'camp-4', ...fromUrl, utm_content: null },
+      { event_id: 'camp-5', ...utm(null, 'cpc', null, null), utm_content: 'banner' },
+    ]);
+  });
+});

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EventRecord } from '../../events/index.ts';
 import type { Json } from '../fields.ts';
 import type { IncomingEvent, RequestMeta } from '../incoming.ts';
+import { campaignUtm } from './campaign.ts';
 import { createIsoFormatter } from './iso-time.ts';
 import { createTimeBounds } from './time-bounds.ts';
 import { splitUrl, withScheme } from './url.ts';
@@ -13,8 +14,6 @@ export { splitUrl } from './url.ts';
 export { createUserAgentParser } from './user-agent.ts';
 export { createVisitorHasher, startSaltExpiry } from './visitor-hash.ts';
 
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : undefined;
 const some = (value: string | null | undefined): string | undefined => value ?? undefined;
 const nonEmpty = (value: Json): Json | undefined => {
   for (const _ in value) return value;
@@ -103,6 +102,8 @@ export function createEnricher(options: {
     const ua = parseUserAgent(userAgent);
     const pageUrl = withScheme(event.url);
     const url = splitUrl(pageUrl, event.context.hash_routing === true);
+    // One event's campaign comes from one place: Segment's context.campaign when it names any, else the URL.
+    const utm = campaignUtm(event.campaign) ?? url;
     let context = event.context;
     if ('ip' in context) {
       // The raw IP never reaches the disk: it only feeds the visitor hash.
@@ -124,11 +125,11 @@ export function createEnricher(options: {
       path: some(url.path),
       referrer: some(event.referrer),
       title: some(event.title),
-      utm_source: some(url.utm_source) ?? text(event.campaign.source),
-      utm_medium: some(url.utm_medium) ?? text(event.campaign.medium),
-      utm_campaign: some(url.utm_campaign) ?? text(event.campaign.name) ?? text(event.campaign.campaign),
-      utm_term: some(url.utm_term) ?? text(event.campaign.term),
-      utm_content: some(url.utm_content) ?? text(event.campaign.content),
+      utm_source: some(utm.utm_source),
+      utm_medium: some(utm.utm_medium),
+      utm_campaign: some(utm.utm_campaign),
+      utm_term: some(utm.utm_term),
+      utm_content: some(utm.utm_content),
       browser: some(ua.browser),
       os: some(ua.os),
       device_type: ua.device_type,
