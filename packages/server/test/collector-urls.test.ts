@@ -93,12 +93,14 @@ describe('a page URL without a scheme', () => {
         { id: 'kept-1', t: 'page', a: 'anon-1', url: 'http://docs.example.com/a' },
         { id: 'kept-2', t: 'page', a: 'anon-1', url: 'guide/start?utm_term=b' },
         { id: 'kept-3', t: 'page', a: 'anon-1', url: 'android-app://com.example/home' },
+        { id: 'kept-4', t: 'page', a: 'anon-1', url: 'report.pdf?v=2' },
       ],
     });
     expect(await located('kept-', 'url, path, utm_term')).toEqual([
       { event_id: 'kept-1', url: 'http://docs.example.com/a', path: '/a', utm_term: null },
       { event_id: 'kept-2', url: 'guide/start?utm_term=b', path: '/guide/start', utm_term: 'b' },
       { event_id: 'kept-3', url: 'android-app://com.example/home', path: '/home', utm_term: null },
+      { event_id: 'kept-4', url: 'report.pdf?v=2', path: '/report.pdf', utm_term: null },
     ]);
   });
 });

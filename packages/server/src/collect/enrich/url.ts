@@ -20,19 +20,24 @@ const EMPTY: UrlParts = {
 
 /**
  * A page URL written without its scheme but starting with a host name (www.example.com/path,
- * docs.example.com:8080?utm_source=x: a dot in the first segment, before any /, ? or #), as a
- * server or a hand-made client may send it, with https:// before it; anything else as it came. Read
- * as a relative URL, the host became the start of the path (/www.example.com/path), and a port was
- * taken for a scheme (path 8080/path). A value starting with / is a path, and stays one.
+ * docs.example.com:8080?utm_source=x), as a server or a hand-made client may send it, with https://
+ * before it; anything else as it came. Read as a relative URL, the host became the start of the path
+ * (/www.example.com/path), and a port was taken for a scheme (path 8080/path). A value starting with
+ * / is a path, and stays one; so does a name of two labels that no / follows (index.html,
+ * report.pdf?v=2), which is more often a relative file than a host.
  */
 export function withScheme(url: string | null): string | null {
-  if (url === null || !HOST_FIRST.test(url)) return url;
-  return cutText(`https://${url}`, MAX_URL_CHARS);
+  const host = url === null ? undefined : HOST_FIRST.exec(url);
+  if (!host) return url;
+  const [, name = '', port, after] = host;
+  const hostLike =
+    after === '/' || port !== undefined || name.startsWith('www.') || name.split('.').length > 2;
+  return hostLike ? cutText(`https://${url}`, MAX_URL_CHARS) : url;
 }
 
-/** A host name of two labels or more whose last starts with a letter, or an IPv4 address; then a port, and the end of the host. */
+/** A host name of two labels or more whose last starts with a letter, or an IPv4 address; a port; what ends the host. */
 const HOST_FIRST =
-  /^(?:(?:[\p{L}\p{N}][\p{L}\p{N}-]*\.)+\p{L}[\p{L}\p{N}-]*|\d{1,3}(?:\.\d{1,3}){3})(?::\d{1,5})?(?:[/?#]|$)/u;
+  /^((?:[\p{L}\p{N}][\p{L}\p{N}-]*\.)+\p{L}[\p{L}\p{N}-]*|\d{1,3}(?:\.\d{1,3}){3})(:\d{1,5})?([/?#]|$)/u;
 
 /** The url column's length, as the protocols cut it. */
 const MAX_URL_CHARS = 8192;
