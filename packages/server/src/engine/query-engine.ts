@@ -23,6 +23,7 @@ import {
 } from '../lake/index.ts';
 import { sqlCode } from '../sql/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
+import { connectionRefused } from './connection-refusal.ts';
 import { createQuerySlots } from './query-slots.ts';
 import {
   createJsonParser,
@@ -656,8 +657,9 @@ export async function createQueryEngine(options: {
       // a query.max_concurrent of 1 left every later query waiting in line for good.
       cancellable.stop = undefined;
       endLease?.();
+      const refused = connectionRefused(error, slots.firstEnd(place));
       slots.release(place);
-      throw error;
+      throw refused;
     }
     const stop = new AbortController();
     let stuck: NodeJS.Timeout | undefined;

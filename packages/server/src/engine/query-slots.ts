@@ -17,8 +17,19 @@ export interface QuerySlots {
   acquire(place: SlotPlace, options?: { alone?: boolean; limitMs?: number }): Promise<void>;
   /** Gives the slot taken for place back: to the first query in line, or to nobody. */
   release(place: SlotPlace): void;
+  /**
+   * When the first of the queries in a slot, place's own left out, may end (see lineFull): in whole
+   * seconds, and what a message says of it; undefined when no other query holds a slot.
+   */
+  firstEnd(place: SlotPlace): FirstEnd | undefined;
   /** Slots taken now. */
   readonly taken: number;
+}
+
+/** When a slot may be free: retry in seconds, because of why ("one of those running has run …"). */
+export interface FirstEnd {
+  seconds: number;
+  why: string;
 }
 
 interface Waiter {
@@ -35,26 +46,31 @@ interface Holder {
 }
 
 /**
- * Why a query found the line full, and when to retry: once the first of those running may end,
- * which frees a place in line. Each may take as long again as it has run so far (a query that has
- * just begun is likely a short one; one told again after a long wait waits longer), and ends at its
- * time limit at the latest.
+ * When the first of holders may end: each may take as long again as it has run so far (a query that
+ * has just begun is likely a short one; one told again after a long wait waits longer), and ends at
+ * its time limit at the latest.
  */
-function lineFull(max: number, waiting: number, holders: Iterable<Holder>, now: number, configFile: string) {
+function firstEnd(holders: Iterable<Holder>, now: number): FirstEnd {
   let soonest = { left: Number.POSITIVE_INFINITY, byLimit: false, limitMs: 0 };
   for (const { since, limitMs } of holders) {
     const elapsed = now - since;
     const left = leftAtPace(elapsed, undefined, limitMs - elapsed);
     if (left < soonest.left) soonest = { left, byLimit: limitMs - elapsed < elapsed, limitMs };
   }
-  const retry = retrySeconds(Number.isFinite(soonest.left) ? soonest.left : 0);
+  const seconds = retrySeconds(Number.isFinite(soonest.left) ? soonest.left : 0);
   const why = soonest.byLimit
-    ? `one of those running reaches its time limit of ${soonest.limitMs / 1000} s in about ${retry} s`
-    : `one of those running has run about ${retry} s and may take as long again`;
+    ? `one of those running reaches its time limit of ${soonest.limitMs / 1000} s in about ${seconds} s`
+    : `one of those running has run about ${seconds} s and may take as long again`;
+  return { seconds, why };
+}
+
+/** Why a query found the line full, and when to retry: once the first of those running may end, which frees a place in line. */
+function lineFull(max: number, waiting: number, holders: Iterable<Holder>, now: number, configFile: string) {
+  const { seconds, why } = firstEnd(holders, now);
   return new InletError(
     'QUERY_BUSY',
-    `Too many queries are running (query.max_concurrent is ${max}, and ${waiting} more wait); ${why}: retry in about ${retry} s, when a place in line may be free, or raise query.max_concurrent in ${configFile}.`,
-    { retryAfterSeconds: retry },
+    `Too many queries are running (query.max_concurrent is ${max}, and ${waiting} more wait); ${why}: retry in about ${seconds} s, when a place in line may be free, or raise query.max_concurrent in ${configFile}.`,
+    { retryAfterSeconds: seconds },
   );
 }
 
@@ -119,6 +135,10 @@ export function createQuerySlots(
       taken--;
       alone = false;
       handOver();
+    },
+    firstEnd(place) {
+      const others = [...holders].filter(([holder]) => holder !== place).map(([, held]) => held);
+      return others.length === 0 ? undefined : firstEnd(others, now());
     },
     get taken() {
       return taken;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, it, vi } from 'vitest';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { API_TOKEN, queryEngineApp, tempDir, testConfig } from '../../test/helpers.ts';
 
@@ -59,5 +60,42 @@ describe('POST /api/query with every slot taken and the line full', () => {
       /^Too many queries are running \(query\.max_concurrent is 1, and 4 more wait\); one of those running has run about (\d+) s and may take as long again: retry in about \1 s, when a place in line may be free, or raise query\.max_concurrent in prod\.yaml\.$/,
     );
     expect(retryAfter).toBe(/retry in about (\d+) s/.exec(error.message)?.[1]);
+  });
+});
+
+describe('POST /api/query that DuckDB will not open a connection for', () => {
+  it('answers QUERY_BUSY with a Retry-After when DuckDB will not open a connection for the query, not a 500', async () => {
+    const temp = tempDir();
+    const config = testConfig(temp.dir);
+    // In the server's own process, where connect() can be refused: the query engine's process is another.
+    const { engine, app } = await queryEngineApp(config, API_TOKEN, { inProcess: true });
+    const refused = vi
+      .spyOn(DuckDBInstance.prototype, 'connect')
+      .mockRejectedValueOnce(new Error('Failed to connect'));
+    cleanups.push(async () => {
+      refused.mockRestore();
+      await app.close();
+      engine.close();
+      temp.cleanup();
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/query`;
+    const post = () =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+        body: JSON.stringify({ sql: 'SELECT 1 AS n' }),
+      });
+    const answer = await post();
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    const { error } = (await answer.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('QUERY_BUSY');
+    expect(error.message).toMatch(
+      /^DuckDB could not open a connection for the query \(Failed to connect\), which it refuses only when it cannot get the memory for one, so nothing of the query ran; retry in a moment\./,
+    );
+    expect(refused).toHaveBeenCalledTimes(1);
+    // As told: the retry runs.
+    expect(await (await post()).json()).toMatchObject({ rows: [[1]] });
   });
 });
