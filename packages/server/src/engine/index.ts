@@ -1,15 +1,8 @@
 /** @module engine: the sandboxed DuckDB that runs people's SQL over views of the lake. */
-export {
-  createQueryEngine,
-  type QueryColumn,
-  type QueryEngine,
-  type QueryResult,
-  type QueryStats,
-  type QueryStream,
-  type RowLimit,
-  timeoutMessage,
-} from './query-engine.ts';
+export type { RowLimit } from './answer-limits.ts';
+export { createQueryEngine, type QueryEngine, timeoutMessage } from './query-engine.ts';
 export { createQueryProcess, QUERY_PROCESS_ALLOWANCE_BYTES } from './query-process.ts';
+export type { QueryColumn, QueryResult, QueryStats, QueryStream } from './query-types.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
 export { parseSqlTree, unsafeTableFunction } from './sql-calls.ts';
 export { logTableHint, tableGuess, withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';

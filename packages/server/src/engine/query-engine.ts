@@ -1,110 +1,42 @@
 import { readFileSync } from 'node:fs';
-import {
-  type DuckDBConnection,
-  type DuckDBPreparedStatement,
-  type DuckDBResult,
-  type DuckDBResultReader,
-  type DuckDBValueConverter,
-  type Json,
-  ResultReturnType,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResultReader, Json } from '@duckdb/node-api';
 import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import type { DataLayout } from '../lake/index.ts';
 import {
+  type DataLayout,
   damagedInside,
-  eventFiles,
   type MovedFile,
   moveDamagedFile,
   moveDamagedInside,
-  moveForeignEventFiles,
   type ReadLeases,
   sqlString,
 } from '../lake/index.ts';
-import { sqlCode } from '../sql/index.ts';
 import { closeDuckDB, openDuckDB } from './allocator.ts';
+import { createSizeLimit, plannedOnlyNote, type RowLimit, truncationNote } from './answer-limits.ts';
 import { connectionRefused } from './connection-refusal.ts';
+import {
+  createQueryFailures,
+  namesMissingFile,
+  OUT_OF_MEMORY,
+  ofMemoryLimit,
+  sharedMemory,
+} from './query-failures.ts';
 import { createQuerySlots } from './query-slots.ts';
+import type { QueryOptions, QueryResult, QueryStream } from './query-types.ts';
 import {
-  createJsonParser,
-  createValueConverter,
-  tooDeepToConvert,
-  typeName,
-  withinDepth,
-} from './result-values.ts';
+  columnsOf,
+  NO_CHUNKS,
+  planOnly,
+  readRows,
+  StreamFailed,
+  stream,
+  streamedRows,
+} from './result-rows.ts';
+import { createValueConverter } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
-import { stillSettingUp, type ViewBuild } from './set-up-wait.ts';
-import { parseSqlTree, tableNames } from './sql-calls.ts';
-import { withQueryHint } from './sql-hints.ts';
-import {
-  applyViews,
-  DAMAGED_INSIDE,
-  discoverViews,
-  FILE_RACE,
-  failedViews,
-  NO_PERMISSION,
-  noPermissionAdvice,
-  unavailableMessage,
-  viewStatements,
-} from './views.ts';
-import { createWalViewCheck } from './wal-view-check.ts';
-
-export interface QueryColumn {
-  name: string;
-  type: string;
-}
-
-export interface QueryStats {
-  elapsed_ms: number;
-  rows: number;
-  bytes_scanned: number;
-  truncated: boolean;
-  /** Why the rows stop short, and what gets them all; only when truncated. */
-  note?: string;
-}
-
-export interface QueryResult {
-  columns: QueryColumn[];
-  rows: Json[][];
-  stats: QueryStats;
-}
-
-export interface QueryOptions {
-  /** Lets a caller cancel the query later with cancel(id). */
-  id?: string;
-  maxRows?: number;
-  /** Rows stop (truncated) before their JSON would pass this many bytes (UTF-8). */
-  maxBytes?: number;
-  /**
-   * Its time limit, where it is less than query.timeout_ms: what is left of it after the query waited
-   * in the query engine's process's server for queries run again after a crash (query-process.ts).
-   */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** The row limit as this query's note names it, where it differs from the engine's (see createQueryEngine). */
-  rowLimit?: RowLimit;
-  /** How this query's note says to get every row, where it differs from the API's (an export as CSV). */
-  everyRow?: string;
-  /**
-   * Told when the query was stopped (its time limit, a cancel) and DuckDB has still not let go of it
-   * the engine's stuckMs later: planning a statement with very deep or very many expressions does
-   * not stop when interrupted. The query engine's process is then ended (query-process.ts).
-   */
-  onStuck?: (reason: InletError) => void;
-  /** Told, as the engine's onRunAlone is, when this query ran out of query.memory_limit beside others and runs once more, alone. */
-  onRunAlone?: (error: InletError) => void;
-}
-
-export interface QueryStream {
-  columns: QueryColumn[];
-  chunks: AsyncIterable<Json[][]>;
-  /**
-   * Aborted, with the InletError as its reason, when the query reaches its time limit or is
-   * cancelled: a consumer waiting on its reader (a client that stopped reading) must stop then,
-   * since no chunk will come to tell it.
-   */
-  stopped: AbortSignal;
-}
+import { stillSettingUp } from './set-up-wait.ts';
+import { createViewRefresh, Healed } from './view-refresh.ts';
+import { FILE_RACE } from './views.ts';
 
 // Bytes the process read through read(2), used as the query's bytes scanned; DuckDB's own profiling
 // metrics are not reachable from the Node bindings. Approximate when queries overlap.
@@ -118,11 +50,6 @@ function bytesRead(): number {
 
 /** Waits for work of the engine's own (building the views) outside the query's time limit, within a bound of its own. */
 type SetUp = <T>(work: Promise<T>) => Promise<T>;
-
-/** A view's build found a damaged file and moved it: the query is planned again. */
-class Healed extends Error {}
-
-const stream = (prepared: DuckDBPreparedStatement) => prepared.stream();
 
 /**
  * How long a query stopped by its time limit or a cancel may go on before it is taken for one DuckDB
@@ -159,145 +86,6 @@ export const timeoutMessage = (timeoutMs: number, configFile: string) =>
 export const waitedNote = (waitedMs: number) =>
   ` It waited ${Math.round(waitedMs)} ms of that, before it started, for queries run again after the query engine's process ended.`;
 
-/** Runs nothing: for a statement whose columns, known once prepared, are all that is wanted. */
-const planOnly = async () => undefined;
-
-const NO_CHUNKS: AsyncIterable<Json[][]> = {
-  [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
-};
-
-/** A streamed result that ended because it failed, not because it was read to the end. */
-class StreamFailed extends Error {}
-
-/**
- * The rows of a streamed result, chunk by chunk. DuckDB's Node bindings end a stream that fails
- * part-way exactly like one read to the end (both fetch NULL, and the error is not passed on), so
- * a result whose return type turned INVALID is a failure here, never a quietly shorter result.
- */
-async function* streamedRows(
-  result: DuckDBResult,
-  convert: DuckDBValueConverter<Json>,
-): AsyncGenerator<Json[][]> {
-  const parseJson = createJsonParser(result.columnTypes());
-  const names = result.columnNames();
-  try {
-    for await (const rows of result.yieldConvertedRows(convert))
-      yield withinDepth(names, parseJson ? parseJson(rows) : rows);
-  } catch (error) {
-    throw tooDeepToConvert(error);
-  }
-  if (result.returnType === ResultReturnType.INVALID) throw new StreamFailed();
-}
-
-/** A row limit as a note names it, with its rows: "max_rows (1000 rows)". */
-export type RowLimit = (rows: number) => string;
-
-interface SizeLimit {
-  /** Whether one more row keeps the JSON within the limit (always, without one). */
-  fits(row: Json[]): boolean;
-  /** The bytes of the last row that did not fit, or undefined. */
-  refused(): number | undefined;
-}
-
-/**
- * Counts a result's JSON against maxBytes bytes. Bytes as sent, not characters: counted in
- * characters, an answer of Japanese text was three times the limit (a 100 MB cap let 313 MB
- * through, and the server held 1.3 GB to send it).
- */
-function createSizeLimit(maxBytes: number | undefined): SizeLimit {
-  let size = 0;
-  let refused: number | undefined;
-  return {
-    fits(row) {
-      if (maxBytes === undefined) return true;
-      const bytes = Buffer.byteLength(JSON.stringify(row)) + 1;
-      if (size + bytes > maxBytes) {
-        refused = bytes;
-        return false;
-      }
-      size += bytes;
-      return true;
-    },
-    refused: () => refused,
-  };
-}
-
-/**
- * What an answer of max_rows 0 says: its query was planned for the columns, never run, so it cannot
- * say whether rows were left out and is marked truncated rather than complete.
- */
-const plannedOnlyNote = (rowLimit: RowLimit) =>
-  `The answer stops at ${rowLimit(0)}: the query was planned for its columns and not run, so whether it has rows (or fails as it runs) is not known; ask for more rows to run it.`;
-
-const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
-
-/**
- * Why an answer holds fewer rows than its result: which limit stopped it, and what gets every row.
- * A single row past the byte limit answered no rows at all, with nothing to say why.
- */
-function truncationNote(
-  rows: number,
-  maxRows: number,
-  rowLimit: RowLimit,
-  limit: SizeLimit,
-  maxBytes?: number,
-  whole = 'export the result as CSV (POST /api/query?format=csv, or inlet query --format csv)',
-): string {
-  const refused = limit.refused();
-  if (refused === undefined || maxBytes === undefined)
-    return `The answer stops at ${rowLimit(maxRows)}; ${whole}, or narrow the query.`;
-  if (rows === 0)
-    return `The first row alone is ${megabytes(refused)} of JSON, more than an answer may hold (${megabytes(maxBytes)}), so no row is answered; select fewer or narrower columns, or ${whole}.`;
-  return `The answer stops after ${rows} rows, before its JSON passed ${megabytes(maxBytes)}; ${whole}, or select fewer or narrower columns.`;
-}
-
-/**
- * Column names made distinct (SELECT 1 a, 2 a gives a and a:1), so that NDJSON objects and
- * anything else keyed by name keep every column.
- */
-function distinctNames(names: string[]): string[] {
-  const given = new Set(names);
-  const used = new Set<string>();
-  return names.map((name) => {
-    let distinct = name;
-    for (let n = 1; used.has(distinct); n++) {
-      distinct = `${name}:${n}`;
-      if (given.has(distinct)) distinct = name;
-    }
-    used.add(distinct);
-    return distinct;
-  });
-}
-
-const OUT_OF_MEMORY = /^Out of Memory Error/;
-
-/** Errors of a query that ran out of query.memory_limit, which the queries running at once share. */
-const sharedMemory = new WeakSet<InletError>();
-const ofMemoryLimit = (error: InletError) => {
-  sharedMemory.add(error);
-  return error;
-};
-
-const UNIT_BYTES: Record<string, number> = {
-  bytes: 1,
-  B: 1,
-  KiB: 2 ** 10,
-  MiB: 2 ** 20,
-  GiB: 2 ** 30,
-  TiB: 2 ** 40,
-};
-const ALLOCATION = /of size ([\d.]+) ?(\w+) \([\d.]+ ?\w+\/([\d.]+) ?(\w+) used\)/;
-
-/**
- * Whether DuckDB's words ("failed to allocate data of size 16.0 MiB (48.8 MiB/61.0 MiB used)") leave
- * the query a chance alone: an allocation larger than the whole limit fits no better then.
- */
-function mayFitAlone(message: string): boolean {
-  const [, size, unit = '', limit, limitUnit = ''] = ALLOCATION.exec(message) ?? [];
-  const bytes = (value: string | undefined, of: string) => Number(value) * (UNIT_BYTES[of] ?? Number.NaN);
-  return !(bytes(size, unit) > bytes(limit, limitUnit));
-}
-
 /** A query under its id, across its runs (withMemory): cancel(id) reaches the run going on, or the next. */
 interface Cancellable {
   /** cancel(id) was called. */
@@ -316,58 +104,11 @@ interface Attempt {
   /** Set when it failed out of query.memory_limit while another query ran. */
   beside?: boolean;
 }
-/** DuckDB's allocator's own words when the system refuses it memory (not its buffer manager's limit). */
-const BAD_ALLOCATION = /\(bad allocation\)/;
 
 const FILE_RACE_RETRIES = 3;
 
-/**
- * Whether the file DuckDB did not find is one the query names itself (FROM '…/lake/x.parquet'): the
- * query's mistake, which was answered 503, files went away, retry, for a path that was never right.
- * A file of a view that went away meanwhile is a race, and the query is planned again.
- */
-async function namesMissingFile(
-  connection: DuckDBConnection,
-  sql: string,
-  message: string,
-): Promise<boolean> {
-  const file = FILE_RACE.test(message) ? /"([^"]+)"/.exec(message)?.[1] : undefined;
-  if (file === undefined) return false;
-  const reader = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})::VARCHAR`);
-  const tree = parseSqlTree(String(reader.getRows()[0]?.[0])) as { statements?: unknown };
-  return [...tableNames(tree.statements)].includes(file);
-}
-
 /** Damaged files a query may move out of the lake before it gives up (each is one more attempt). */
 const DAMAGED_FILES_PER_QUERY = 10;
-
-/**
- * Every view to be built again at the next refresh, by a shape none has; the names stay, so one no
- * longer wanted is still dropped.
- */
-const stale = (views: Map<string, string>) => new Map([...views.keys()].map((name) => [name, 'stale']));
-
-/** DuckDB's words for a table a query names that has no view (schema-qualified, or not). */
-const NO_SUCH_TABLE = /Table with name "?([^"!]+?)"? does not exist/;
-
-const IDENTIFIER = '(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)';
-const DOTTED_NAME = new RegExp(String.raw`${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})*`, 'g');
-
-/**
- * The dotted names (crm.customers, "CRM"."customers") a statement gives, lower-cased and unquoted,
- * that end in table; names in its strings and comments are only text.
- */
-function namesEndingIn(sql: string, table: string): Set<string> {
-  const names = new Set<string>();
-  for (const [chain] of sqlCode(sql).matchAll(DOTTED_NAME)) {
-    const parts = chain.match(new RegExp(IDENTIFIER, 'g')) ?? [];
-    const plain = parts.map((part) =>
-      (part.startsWith('"') ? part.slice(1, -1).replaceAll('""', '"') : part).toLowerCase(),
-    );
-    if (plain.at(-1) === table) names.add(plain.join('.'));
-  }
-  return names;
-}
 
 /**
  * The sandboxed engine for people's SQL: an in-memory DuckDB that reads only the lake and the WAL,
@@ -426,154 +167,15 @@ export async function createQueryEngine(options: {
   await admin.run('SET enable_external_access = false');
   await admin.run('SET lock_configuration = true');
 
-  // View name → shape of the definition it was created from; rebuilt when files appear or change.
-  let views = new Map<string, string>();
-  /** Views left out because they failed to build: name → why they cannot be queried. */
-  const unavailable = new Map<string, { message: string; damaged: boolean }>();
   /** Files of the lake read without fault when looking for one damaged inside (lake/damaged.ts). */
   const goodFiles = new Map<string, 'footer' | 'whole'>();
-  /** Files of lake/events found to have the events table's keys (lake/foreign.ts). */
-  const eventFilesChecked = new Set<string>();
-  let refreshing: Promise<void> | undefined;
-  /** How far the refresh under way is: what a query that gives up waiting for it is told. */
-  let building: ViewBuild | undefined;
-  // The WAL's records are in queries only with a good checksum, as in the lake.
-  const walCheck = createWalViewCheck(layout.walEvents);
-  /** heal(message) moves a damaged file the message names; true stops the refresh to plan again. */
-  const refreshViews = async (heal: (message: string) => boolean) => {
-    // Before the wait below: no refresh may start between that wait and its own start.
-    const wal = await walCheck.files(options.leases?.retiring);
-    // Another query's refresh failing is that query's to handle; this one looks again.
-    while (refreshing) await refreshing.catch(() => undefined);
-    const discover = () =>
-      discoverViews(layout, {
-        skipWal: options.leases?.retiring,
-        dedupWindowHours: config.loader.dedup_window_hours,
-        wal,
-        configPath: config.configPath,
-      });
-    let wanted = discover();
-    if (viewStatements(views, wanted).length === 0) return;
-    const build: ViewBuild = {
-      since: performance.now(),
-      total: viewStatements(views, wanted).length,
-      done: 0,
-    };
-    building = build;
-    refreshing = (async () => {
-      // A file of another table in a partition of events would show its rows with empty columns.
-      const rows = async (sql: string) => (await admin.runAndReadAll(sql)).getRows();
-      const foreign = await moveForeignEventFiles(layout, eventFiles(layout.events), rows, eventFilesChecked);
-      for (const moved of foreign) options.onDamagedFile?.(moved, 'no event_id or received_at column');
-      if (foreign.length > 0) wanted = discover();
-      build.total = viewStatements(views, wanted).length;
-      const reasons = new Map<string, { message: string; damaged: boolean }>();
-      views = await applyViews(
-        async (sql) => {
-          await admin.run(sql);
-          // A view that failed is dropped too, a statement more.
-          build.done = Math.min(build.total, build.done + 1);
-        },
-        views,
-        wanted,
-        (view, error) => {
-          if (heal(error.message)) throw new Healed(error.message);
-          const message = unavailableMessage(view, error);
-          if (unavailable.get(view.name)?.message !== message)
-            options.onViewFailed?.(view.name, error.message);
-          reasons.set(view.name, { message, damaged: DAMAGED_INSIDE.test(error.message) });
-        },
-      );
-      // Views built this time, or no longer wanted, are available or gone; the rest failed before.
-      for (const name of unavailable.keys()) if (!failedViews(views).includes(name)) unavailable.delete(name);
-      for (const [name, message] of reasons) unavailable.set(name, message);
-    })();
-    try {
-      await refreshing;
-    } finally {
-      refreshing = undefined;
-      building = undefined;
-    }
-  };
+  const lakeViews = createViewRefresh({ ...options, admin });
 
-  const unreadable = (error: unknown) => {
-    const detail = (error as Error).message.split('\n')[0];
-    return new InletError(
-      'LAKE_UNREADABLE',
-      damagedInside(detail) && !DAMAGED_INSIDE.test(detail)
-        ? `A Parquet file of the lake is damaged inside (${detail}); queries that read it fail until it is moved out of the lake or restored from a backup.`
-        : DAMAGED_INSIDE.test(detail)
-          ? `A Parquet file of the lake is damaged inside and DuckDB does not say which (${detail}); queries of its table fail until it is moved out of the lake or restored from a backup. A file that is not Parquet at all is moved aside by itself.`
-          : `The lake's tables cannot be read, so no query can run (${detail}); the log has the whole error.`,
-      { cause: error },
-    );
-  };
-
-  /** Files went away between listing and reading on every attempt: the lake is being rewritten. */
-  const filesChanged = (message: string) =>
-    new InletError(
-      'QUERY_BUSY',
-      `Files of the lake went away while the query read them (compaction or a loader replaced them: ${message.split('\n')[0]}); retry in a moment.`,
-      { retryAfterSeconds: 1 },
-    );
-
-  /** DuckDB's error for a statement that failed as it ran. */
-  const failed = (message: string, sql: string) => {
-    if (FILE_RACE.test(message)) return filesChanged(message);
-    const denied = NO_PERMISSION.exec(message)?.[1];
-    if (denied !== undefined) return new InletError('LAKE_UNREADABLE', `${noPermissionAdvice(denied)}.`);
-    // Refused by the engine's configuration as it ran (duckdb_extensions() lists a directory), as
-    // prepareReadOnly refuses what is found while planning.
-    if (/^Permission Error|disabled by configuration/.test(message))
-      return new InletError(
-        'QUERY_NOT_ALLOWED',
-        `${message.split('\n')[0]}. Queries read only the lake's tables and views and cannot write, attach or change settings.`,
-      );
-    // DuckDB's allocator was refused memory, not its buffer manager: one value a single function
-    // call makes, held outside memory_limit, passed what the process may take.
-    if (OUT_OF_MEMORY.test(message) && BAD_ALLOCATION.test(message))
-      return new InletError(
-        'QUERY_OUT_OF_MEMORY',
-        `The query needed more memory than ${options.processLimit ?? 'this process may hold'} and was stopped (${message.split('\n')[0]}). Most often one value a single function call makes (repeat, string_agg, array_to_string over a long list), which is held outside query.memory_limit: make such values smaller (less data per value), or raise query.memory_limit in ${configFileName(config)}. Queries running at the same time share that memory, so one that needs little may pass when retried.`,
-      );
-    if (OUT_OF_MEMORY.test(message)) {
-      const error = new InletError(
-        'QUERY_OUT_OF_MEMORY',
-        `The query needed more memory than query.memory_limit (${config.query.memory_limit}) allows and was stopped (${message.split('\n')[0]}); narrow it (a filter on dt, fewer columns or groups) or raise query.memory_limit in ${configFileName(config)}.`,
-      );
-      return mayFitAlone(message) ? ofMemoryLimit(error) : error;
-    }
-    return new InletError('QUERY_INVALID', withQueryHint(message, sql));
-  };
-
-  /**
-   * A streamed answer failed after `held` rows were in hand, and running it whole to learn why was
-   * refused memory by the process's cap, which those rows count against as much as DuckDB's values.
-   */
-  const failedHolding = (message: string, sql: string, held: number) => {
-    if (!(OUT_OF_MEMORY.test(message) && BAD_ALLOCATION.test(message))) return failed(message, sql);
-    return new InletError(
-      'QUERY_OUT_OF_MEMORY',
-      `The query needed more memory than ${options.processLimit ?? 'this process may hold'} and was stopped (${message.split('\n')[0]}) with ${held.toLocaleString('en-US')} rows of its answer in hand, which are held outside query.memory_limit until they are sent, as is any one value a single function call makes (repeat, string_agg). Ask for fewer rows (max_rows) or narrower columns, or export them as CSV (?format=csv, streamed a few thousand rows at a time); make large values smaller, or raise query.memory_limit in ${configFileName(config)}.`,
-    );
-  };
-
-  /** A query that names a view left out of the engine: why that view cannot be queried. */
-  const leftOut = (error: Error, sql: string): InletError | undefined => {
-    const named = NO_SUCH_TABLE.exec(error.message)?.[1]?.toLowerCase();
-    if (named === undefined) return undefined;
-    // DuckDB names the table without its schema (crm.customers and temp.customers are both
-    // "customers"), so the names the query gives it decide which view it meant.
-    const given = namesEndingIn(sql, named);
-    for (const [name, { message, damaged }] of unavailable) {
-      const lower = name.toLowerCase();
-      const meant = [lower, `main.${lower}`, `memory.${lower}`, `memory.main.${lower}`];
-      // Damage inside a file keeps its own code, as when a query finds it.
-      if (named === lower || named === `main.${lower}` || meant.some((full) => given.has(full)))
-        return new InletError(damaged ? 'LAKE_UNREADABLE' : 'TABLE_UNAVAILABLE', message, { cause: error });
-    }
-    return undefined;
-  };
+  const { unreadable, filesChanged, failed, failedHolding, leftOut } = createQueryFailures({
+    config,
+    processLimit: options.processLimit,
+    unavailable: lakeViews.unavailable,
+  });
 
   /**
    * Waits for work up to setUpMs; stopped (a cancel, a client gone), the query waits no more. The
@@ -582,7 +184,7 @@ export async function createQueryEngine(options: {
   const boundSetUp = <T>(work: Promise<T>, signal: AbortSignal) =>
     new Promise<T>((resolve, reject) => {
       const ms = options.setUpMs ?? SET_UP_MS;
-      const bound = setTimeout(() => reject(stillSettingUp(ms, building)), ms);
+      const bound = setTimeout(() => reject(stillSettingUp(ms, lakeViews.building())), ms);
       const stopped = () => reject(signal.reason);
       signal.addEventListener('abort', stopped, { once: true });
       if (signal.aborted) stopped();
@@ -816,7 +418,7 @@ export async function createQueryEngine(options: {
     const movedOut = (file: MovedFile, message: string) => {
       moved++;
       options.onDamagedFile?.(file, message);
-      views = stale(views);
+      lakeViews.rebuild();
       return true;
     };
     for (let attempt = 0; ; attempt++) {
@@ -835,7 +437,7 @@ export async function createQueryEngine(options: {
         searched.add(message);
         const file = await moveDamagedInside(layout, message, (sql) => connection.run(sql), goodFiles);
         // Not found, the view that failed is built again and left out with the reason.
-        views = stale(views);
+        lakeViews.rebuild();
         return file !== undefined && movedOut(file, message);
       };
       // A file went between listing and reading: a WAL segment the loader of another process
@@ -845,13 +447,13 @@ export async function createQueryEngine(options: {
       const raced = async (message: string) => {
         if (attempt >= FILE_RACE_RETRIES || !FILE_RACE.test(message)) return false;
         options.onFileRace?.(message);
-        views = stale(views);
+        lakeViews.rebuild();
         // A deletion still under way in the other process would be listed again at once.
         await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
         return true;
       };
       try {
-        await setUp(refreshViews((message) => healed(message) || toSearch(message)));
+        await setUp(lakeViews.refresh((message) => healed(message) || toSearch(message)));
       } catch (error) {
         const message = (error as Error).message;
         if (error instanceof Healed) {
@@ -887,12 +489,6 @@ export async function createQueryEngine(options: {
         throw failed(message, sql);
       }
     }
-  };
-
-  /** The columns of a result, or of a prepared statement (known before it runs). */
-  const columnsOf = (statement: DuckDBResult | DuckDBPreparedStatement): QueryColumn[] => {
-    const names = Array.from({ length: statement.columnCount }, (_, i) => statement.columnName(i));
-    return distinctNames(names).map((name, i) => ({ name, type: typeName(statement.columnType(i)) }));
   };
 
   return {
@@ -970,20 +566,13 @@ export async function createQueryEngine(options: {
               if (message.includes('INTERRUPT')) throw rerun;
               if (FILE_RACE.test(message) && replanned < FILE_RACE_RETRIES) {
                 options.onFileRace?.(message);
-                views = stale(views);
+                lakeViews.rebuild();
                 await new Promise((resolve) => setTimeout(resolve, 20 * (replanned + 1)));
                 continue;
               }
               throw rows.length > 0 ? failedHolding(message, sql, rows.length) : failed(message, sql);
             }
-            const parseJson = createJsonParser(whole.columnTypes());
-            let converted: Json[][];
-            try {
-              converted = whole.convertRows(convert);
-            } catch (error) {
-              throw tooDeepToConvert(error);
-            }
-            const all = withinDepth(whole.columnNames(), parseJson ? parseJson(converted) : converted);
+            const all = readRows(whole, convert);
             limit = createSizeLimit(opts.maxBytes);
             const fitting = all.slice(0, maxRows).findIndex((row) => !limit.fits(row));
             rows = all.slice(0, fitting === -1 ? maxRows : fitting);

@@ -2,7 +2,7 @@ import type { Json } from '@duckdb/node-api';
 import type { InletConfig } from '../config/index.ts';
 import { type ErrorCode, InletError } from '../errors/index.ts';
 import type { DataLayout, MovedFile } from '../lake/index.ts';
-import type { QueryColumn, QueryResult } from './query-engine.ts';
+import type { QueryColumn, QueryResult } from './query-types.ts';
 
 /** A query's options as they cross to the engine's process: a row limit's name is text, not a function. */
 export interface WireQueryOptions {

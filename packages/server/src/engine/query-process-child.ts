@@ -2,8 +2,7 @@
 // createQueryEngine, driven by messages, so that a query whose single value takes more memory than
 // the machine has, or a crash in DuckDB, ends this process and not the server's.
 import { writeFileSync } from 'node:fs';
-import type { QueryStream } from './query-engine.ts';
-import { createQueryEngine, type QueryEngine, type QueryOptions } from './query-engine.ts';
+import { createQueryEngine, type QueryEngine } from './query-engine.ts';
 import {
   type FromEngine,
   isDuckDBFault,
@@ -13,6 +12,7 @@ import {
   type WireQueryOptions,
 } from './query-messages.ts';
 import { queryProcessCap } from './query-process-limit.ts';
+import type { QueryOptions, QueryStream } from './query-types.ts';
 
 /** Nothing is left to answer: see the disconnect handler at the end. */
 const end = (): never => process.kill(process.pid, 'SIGKILL') as never;

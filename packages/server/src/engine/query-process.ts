@@ -5,14 +5,7 @@ import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { DataLayout, MovedFile, ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
-import {
-  ALONE_WAIT_MS,
-  type QueryEngine,
-  type QueryOptions,
-  type QueryResult,
-  type QueryStream,
-  waitedNote,
-} from './query-engine.ts';
+import { ALONE_WAIT_MS, type QueryEngine, waitedNote } from './query-engine.ts';
 import {
   type FromEngine,
   fromWire,
@@ -27,6 +20,7 @@ import {
   QUERY_PROCESS_ALLOWANCE_BYTES,
   queryProcessCap,
 } from './query-process-limit.ts';
+import type { QueryOptions, QueryResult, QueryStream } from './query-types.ts';
 import { retrySeconds } from './retry-after.ts';
 
 export { QUERY_PROCESS_ALLOWANCE_BYTES };
