@@ -191,7 +191,7 @@ export function createCatalog(options: {
   };
 
   const look = async (): Promise<Snapshot> => {
-    engine ??= createBuildEngine({ config, layout, leases: viewLeases });
+    engine ??= createBuildEngine({ config, layout, leases: viewLeases, readOnly: true });
     const db = await engine;
     await db.refreshViews();
     const damaged: DamagedManifest[] = [];

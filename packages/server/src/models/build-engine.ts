@@ -67,16 +67,15 @@ export async function createBuildEngine(options: {
   leases?: ReadLeases;
   /** Stops the build: the statement running is interrupted, and no statement starts after it. */
   signal?: AbortSignal;
+  /**
+   * For the catalog, which only reads: it spills nothing, as the query engine spills nothing, so it
+   * makes no folder. inlet catalog made data/tmp/models in a fresh directory, and failed over a
+   * data_dir this user may only read.
+   */
+  readOnly?: boolean;
 }): Promise<BuildEngine> {
   const { config, layout, leases, signal } = options;
-  const temp = join(layout.tmp, 'models');
-  // inlet run, test, docs and catalog make it, not only inlet start: a data_dir this user may not
-  // write ended them with a bare EACCES, as an error inlet did not foresee (exit 5).
-  try {
-    makeFolder(temp);
-  } catch (error) {
-    throw dataDirUnusable(layout.dataDir, 'making', temp, error, configFileName(config));
-  }
+  const temp = spillFolder(config, layout, options.readOnly === true);
   const instance = await openDuckDB({
     threads: String(Math.max(1, config.query.threads)),
     memory_limit: config.models.memory_limit,
@@ -92,7 +91,8 @@ export async function createBuildEngine(options: {
   await setup.run(`SET TimeZone = ${sqlString(config.timezone)}`);
   // A model is SQL too: it reads the lake (and the WAL under the events view) and its project's
   // seeds, writes its own files in the lake, and reaches nothing else on the machine or the network.
-  const reachable = [layout.lake, layout.walEvents, temp, resolve(config.project_dir), BUILTIN_PROJECT_DIR];
+  const reachable = [layout.lake, layout.walEvents, resolve(config.project_dir), BUILTIN_PROJECT_DIR];
+  if (temp !== '') reachable.push(temp);
   await setup.run(`SET allowed_directories = [${reachable.map((dir) => sqlString(`${dir}/`)).join(', ')}]`);
   await setup.run('SET enable_external_access = false');
   await setup.run('SET lock_configuration = true');
@@ -148,6 +148,23 @@ export async function createBuildEngine(options: {
       endLease?.();
     },
   };
+}
+
+/**
+ * Where the engine's DuckDB spills what does not fit in memory, made first: a data_dir this user may
+ * not write ended inlet run and test with a bare EACCES, as an error inlet did not foresee (exit 5).
+ * A read-only engine spills nowhere (''), rather than into a folder DuckDB would make when it first
+ * spills and delete, whole, when closed, with what a build that started meanwhile had put there.
+ */
+function spillFolder(config: InletConfig, layout: DataLayout, readOnly: boolean): string {
+  if (readOnly) return '';
+  const temp = join(layout.tmp, 'models');
+  try {
+    makeFolder(temp);
+  } catch (error) {
+    throw dataDirUnusable(layout.dataDir, 'making', temp, error, configFileName(config));
+  }
+  return temp;
 }
 
 /** Whether a statement failed because the build was stopped (DuckDB's interrupt, or not started). */
