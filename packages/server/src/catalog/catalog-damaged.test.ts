@@ -25,7 +25,7 @@ describe("a source's table whose _table.json cannot be read", () => {
       );
       const damaged = await catalog.table('sales.accounts');
       expect(damaged).toMatchObject({
-        kind: 'source',
+        kind: 'source_table',
         rows: null,
         files: synced.files,
         bytes: synced.bytes,

@@ -56,7 +56,7 @@ export function catalogSource(
       'NOT_FOUND',
       `${name} is a log source, whose rows are a table of its own (access_logs, app_logs): inlet catalog access_logs (or app_logs) shows it.`,
     );
-  const own = tables.filter((table) => table.kind === 'source' && table.name.startsWith(`${name}.`));
+  const own = tables.filter((table) => table.kind === 'source_table' && table.name.startsWith(`${name}.`));
   // As inlet ls says it: an empty list read as a source that copies nothing.
   const leftOut = leftOutSource(file, config.sourcesLeftOutBy[name]);
   if (own.length === 0 && copies === undefined)

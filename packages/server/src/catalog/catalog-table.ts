@@ -14,7 +14,8 @@ export interface CatalogColumn {
 
 export interface CatalogTable {
   name: string;
-  kind: 'events' | 'logs' | 'source' | 'mart';
+  /** source_table for a source's table (crm.customers), as lineage names it: source is source:crm itself. */
+  kind: 'events' | 'logs' | 'source_table' | 'mart';
   /** For marts: how the model is written (seed for a CSV seed). */
   materialized?: 'view' | 'table' | 'incremental' | 'seed';
   description: string | null;

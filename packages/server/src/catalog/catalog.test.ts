@@ -90,7 +90,7 @@ describe('catalog', () => {
     expect(tables.map((t) => [t.name, t.kind, t.materialized ?? null, t.rows, t.built])).toEqual([
       ['account_events', 'mart', 'view', null, true],
       ['accounts_activity', 'mart', 'table', 2, true],
-      ['crm.customers', 'source', null, 2, true],
+      ['crm.customers', 'source_table', null, 2, true],
       ['events', 'events', null, 3, true],
       // A model of the project not built yet, as dbt's docs list it: it was left out.
       ['later', 'mart', 'table', null, false],
@@ -220,6 +220,9 @@ SELECT account_id FROM {{ ref('later') }}`,
     ]);
     expect(lineage.nodes).toContainEqual({ id: 'later', kind: 'model', built: false });
     expect(lineage.nodes).toContainEqual({ id: 'source:crm', kind: 'source', built: true });
+    // A source's table was kind source in the catalog and source_table here, one thing by two words.
+    expect(lineage.nodes).toContainEqual({ id: 'crm.customers', kind: 'source_table', built: true });
+    expect((await catalog.table('crm.customers')).kind).toBe('source_table');
   });
 
   it("shows a built model's refs as its SQL has them now, not the ones it was built with", async () => {
@@ -722,7 +725,7 @@ describe('a table whose view cannot be built', () => {
         ['events', 1, null],
       ]);
       const customers = await own.table('crm.customers');
-      expect(customers).toMatchObject({ kind: 'source', files: 1, columns: [] });
+      expect(customers).toMatchObject({ kind: 'source_table', files: 1, columns: [] });
       expect(customers.unavailable).toContain('_table.json');
     } finally {
       own.close();

@@ -135,7 +135,9 @@ export function createCatalog(options: {
         : Number((await db.rows(`SELECT count(*)::BIGINT AS n FROM ${quoteName(name)}`))[0]?.n ?? 0);
     return {
       name,
-      kind: name === 'events' ? 'events' : (table?.kind ?? 'mart'),
+      // A source's table was kind source here and source_table in lineage, whose source is source:crm.
+      kind:
+        name === 'events' ? 'events' : table?.kind === 'source' ? 'source_table' : (table?.kind ?? 'mart'),
       description: name === 'events' ? EVENTS_DESCRIPTION : (table?.description ?? null),
       owner: null,
       rows,
@@ -225,7 +227,7 @@ export function createCatalog(options: {
       }
       // dbt describes a source as well as each of its tables; its tables show it, as dbt's docs do.
       const schema = name.split('.')[0] ?? name;
-      if (entry.kind === 'source')
+      if (entry.kind === 'source_table')
         entry.source = { name: schema, description: sourceDescription(project, schema) ?? null };
       const config = configOf(name);
       if (!config) continue;

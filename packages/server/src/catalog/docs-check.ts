@@ -37,7 +37,7 @@ export function docsGaps(tables: CatalogTable[], project: Project | undefined): 
   // columns are not listed, since a source table needs no description to be read.
   const declared = sourceTableConfigs(project);
   for (const table of tables)
-    if (table.kind === 'source') gaps.push(...documentedNotThere(table, declared.get(table.name)));
+    if (table.kind === 'source_table') gaps.push(...documentedNotThere(table, declared.get(table.name)));
   return gaps.sort(
     (a, b) => a.table.localeCompare(b.table) || (a.column ?? '').localeCompare(b.column ?? ''),
   );

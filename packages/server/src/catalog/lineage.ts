@@ -17,7 +17,7 @@ export interface Lineage {
 
 /** Only what lineage needs to know about each table the engine has. */
 interface TableFacts {
-  kind: 'events' | 'logs' | 'source' | 'mart';
+  kind: 'events' | 'logs' | 'source_table' | 'mart';
   depends_on: string[];
 }
 
@@ -57,13 +57,7 @@ export function buildLineage(
   for (const [name, table] of tables) {
     const node = project?.nodes.get(name);
     const kind: LineageNode['kind'] =
-      table.kind === 'mart'
-        ? node?.kind === 'seed'
-          ? 'seed'
-          : 'model'
-        : table.kind === 'source'
-          ? 'source_table'
-          : table.kind;
+      table.kind === 'mart' ? (node?.kind === 'seed' ? 'seed' : 'model') : table.kind;
     nodes.set(name, { id: name, kind, built: true });
     // A project model's inputs are what its SQL reads now (below), as in dbt: an edit may have
     // added one, or taken one out or left it only in a comment or a string ('events'), where it
@@ -76,7 +70,7 @@ export function buildLineage(
         edge(sourceIds.has(`source:${dep}`) && !tables.has(dep) ? `source:${dep}` : dep, name);
     const schema = name.includes('.') ? name.split('.')[0] : undefined;
     if (
-      table.kind === 'source' &&
+      table.kind === 'source_table' &&
       table.depends_on.length === 0 &&
       schema &&
       sourceIds.has(`source:${schema}`)

@@ -125,7 +125,7 @@ describe("dbt's sources:", () => {
     const args = ['crm.customers', '--format', 'table'];
     expect(await catalogCommand(args, config, logger, captured.output)).toBe(0);
     expect(captured.out.split('\n').slice(0, 3)).toEqual([
-      'crm.customers (source)',
+      'crm.customers (source_table)',
       '  One row per customer account.',
       '  source crm: Our CRM, copied nightly.',
     ]);
@@ -147,7 +147,7 @@ describe("dbt's sources:", () => {
     // As CSV, its tables as inlet catalog --format csv lists them: bytes, a number of them.
     expect((await shown('source:crm', '--format', 'csv')).out.split('\r\n').slice(0, 2)).toEqual([
       expect.stringMatching(/^name,kind,materialized,rows,bytes,partitions,first_partition,last_partition,/),
-      expect.stringMatching(/^crm\.customers,source,,2,\d+,\d+,/),
+      expect.stringMatching(/^crm\.customers,source_table,,2,\d+,\d+,/),
     ]);
     const json = JSON.parse((await shown('source:crm.*', '--format', 'json')).out);
     expect(json).toMatchObject({ name: 'crm', description: 'Our CRM, copied nightly.', not_synced: [] });
@@ -533,7 +533,7 @@ describe("dbt's sources:", () => {
     try {
       expect(await shown('source:shop.crm.*', '--format', 'csv')).toEqual([
         0,
-        expect.stringMatching(/^crm\.customers,source,/),
+        expect.stringMatching(/^crm\.customers,source_table,/),
       ]);
       expect(await shown('source:shop.crm.customers', '--format', 'csv')).toEqual([0, 'id,BIGINT,,,']);
       expect((await catalog.table('source:shop.crm.customers')).name).toBe('crm.customers');
