@@ -79,6 +79,12 @@ describe('a log table nothing has written yet', () => {
         ['access_logs'],
         'access_logs is the table of access logs, and no log has been written to it yet, so it has no rows or columns to show; access_logs appears once the first log lines are written to the lake: run inlet sync <source> for a source of type: file (or let inlet start tail it), or send logs to POST /logs (docs/logs.md).',
       );
+      // source:web pointed to access_logs or app_logs, neither of which web writes.
+      await expect(own.source('source:web')).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message:
+          'web is a log source, whose rows are the table web_access, not tables of its own: inlet catalog web_access shows it.',
+      });
       await expect(own.table('app_logs')).rejects.toMatchObject({
         message: expect.stringMatching(
           /^app_logs is the table of application logs, and no log has been written/,

@@ -51,11 +51,16 @@ export function catalogSource(
     );
   }
   const copies = configured.get(name);
-  if (copies === undefined && !config.sourcesLeftOut.includes(name))
+  if (copies === undefined && !config.sourcesLeftOut.includes(name)) {
+    // It pointed to access_logs or app_logs whatever the source writes: a table: of its own was neither.
+    const table = [...logTableSources(config)].find(([, writers]) => writers.includes(name))?.[0];
     throw new InletError(
       'NOT_FOUND',
-      `${name} is a log source, whose rows are a table of its own (access_logs, app_logs): inlet catalog access_logs (or app_logs) shows it.`,
+      table === undefined
+        ? `${name} is a log source, whose rows are a table of its own (access_logs, app_logs): inlet catalog access_logs (or app_logs) shows it.`
+        : `${name} is a log source, whose rows are the table ${table}, not tables of its own: inlet catalog ${table} shows it.`,
     );
+  }
   const own = tables.filter((table) => table.kind === 'source_table' && table.name.startsWith(`${name}.`));
   // As inlet ls says it: an empty list read as a source that copies nothing.
   const leftOut = leftOutSource(file, config.sourcesLeftOutBy[name]);
