@@ -16,8 +16,12 @@ export interface CatalogTable {
   name: string;
   /** source_table for a source's table (crm.customers), as lineage names it: source is source:crm itself. */
   kind: 'events' | 'logs' | 'source_table' | 'mart';
-  /** For marts: how the model is written (seed for a CSV seed). */
-  materialized?: 'view' | 'table' | 'incremental' | 'seed';
+  /**
+   * For marts: how the model is written (seed for a CSV seed); null for any other table, and for a
+   * mart no model defines now that is not a view. Always there: a program reads null, not a key
+   * that is missing from one table's JSON and null in the list's.
+   */
+  materialized: 'view' | 'table' | 'incremental' | 'seed' | null;
   description: string | null;
   owner: string | null;
   /** Rows now; null for views, which have none of their own. */

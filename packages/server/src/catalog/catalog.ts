@@ -138,6 +138,9 @@ export function createCatalog(options: {
       // A source's table was kind source here and source_table in lineage, whose source is source:crm.
       kind:
         name === 'events' ? 'events' : table?.kind === 'source' ? 'source_table' : (table?.kind ?? 'mart'),
+      // What the lake has, for a mart no model defines now (or while the project cannot be read): a
+      // view's size showed as 0 B, as if it were an empty table. A model's YAML says it below.
+      materialized: isView ? 'view' : null,
       description: name === 'events' ? EVENTS_DESCRIPTION : (table?.description ?? null),
       owner: null,
       rows,
@@ -150,9 +153,6 @@ export function createCatalog(options: {
       },
       partition_list: stats.partitions,
       updated_at: stats.updatedAt,
-      // What the lake has, for a mart no model defines now (or while the project cannot be read): a
-      // view's size showed as 0 B, as if it were an empty table. A model's YAML says it below.
-      ...(isView ? { materialized: 'view' as const } : {}),
       // A manifest written before builds left {{ this }} out lists the model as its own input.
       depends_on: (table?.depends_on ?? []).filter((dep) => dep !== name),
       columns,
