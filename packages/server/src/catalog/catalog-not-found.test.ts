@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
-import { writeEvents } from '../../test/lake-fixtures.ts';
+import { writeAccessLogs, writeEvents } from '../../test/lake-fixtures.ts';
 import type { InletConfig } from '../config/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -90,6 +90,36 @@ describe('a log table nothing has written yet', () => {
           /^app_logs is the table of application logs, and no log has been written/,
         ),
       });
+    });
+  });
+});
+
+describe('a log source in lineage', () => {
+  it('writes its table, written yet or not, where its node stood alone', async () => {
+    const logs = testConfig(join(temp.dir, 'log-lineage'), {
+      models: { builtin: false },
+      sources: [
+        { name: 'nginx', type: 'file', path: join(temp.dir, 'access.log'), format: 'nginx_combined' },
+        {
+          name: 'web',
+          type: 'file',
+          path: join(temp.dir, 'web.log'),
+          format: 'nginx_combined',
+          table: 'web_access',
+        },
+      ],
+    });
+    await writeAccessLogs(dataLayout(logs.data_dir), [
+      { ts: '2026-11-20T10:00:00Z', path: '/', status: 200 },
+    ]);
+    await withCatalog(logs, async (own) => {
+      const lineage = await own.lineage();
+      expect(lineage.edges).toEqual([
+        { from: 'source:nginx', to: 'access_logs' },
+        { from: 'source:web', to: 'web_access' },
+      ]);
+      expect(lineage.nodes).toContainEqual({ id: 'web_access', kind: 'logs', built: false });
+      expect((await own.table('access_logs')).upstream).toEqual(['source:nginx']);
     });
   });
 });

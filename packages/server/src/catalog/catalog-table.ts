@@ -69,6 +69,8 @@ export interface Snapshot {
   /** Why the models project could not be read, when it could not: the catalog then shows the lake only. */
   projectError?: unknown;
   sources: string[];
+  /** The log tables (access_logs, a file source's table:) with the log sources that write each. */
+  logWriters: Map<string, string[]>;
   /** The DuckDB the look was taken with (its parser lists what a model's SQL reads). */
   db: BuildEngine;
 }

@@ -20,6 +20,7 @@ import {
   sourceDescription,
   sourceTableConfigs,
 } from '../models/index.ts';
+import { logTableSources } from '../sources/index.ts';
 import {
   type CatalogSource,
   catalogSource,
@@ -259,6 +260,7 @@ export function createCatalog(options: {
       project,
       projectError,
       sources: [...config.sources.map((s) => s.name), ...config.sourcesLeftOut],
+      logWriters: logTableSources(config),
       db,
     };
   };
@@ -270,6 +272,7 @@ export function createCatalog(options: {
       snap.project,
       snap.sources,
       await sqlInputs(snap.db, snap.project, config.timezone),
+      snap.logWriters,
     );
 
   /** A look for showing the lake: without the project, when it cannot be read, said in the log. */

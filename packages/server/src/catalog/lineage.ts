@@ -40,6 +40,8 @@ export function buildLineage(
   sources: string[],
   /** The tables each model of the project reads, from its SQL as written now, as DuckDB's parser reads it. */
   sqlInputs: ReadonlyMap<string, string[]> = new Map(),
+  /** The log tables with the log sources that write each (access_logs ← nginx). */
+  logWriters: ReadonlyMap<string, string[]> = new Map(),
 ): Lineage & { upstream(name: string): string[]; downstream(name: string): string[] } {
   const nodes = new Map<string, LineageNode>();
   const edges = new Map<string, { from: string; to: string }>();
@@ -76,6 +78,11 @@ export function buildLineage(
       sourceIds.has(`source:${schema}`)
     )
       edge(`source:${schema}`, name);
+  }
+  // A log source's node stood alone: nothing said it writes access_logs (or its table:), written yet or not.
+  for (const [table, writers] of logWriters) {
+    if (!nodes.has(table)) nodes.set(table, { id: table, kind: 'logs', built: false });
+    for (const writer of writers) if (sourceIds.has(`source:${writer}`)) edge(`source:${writer}`, table);
   }
   // A name as the SQL writes it (FROM Events) is the table or model of that name in any case, as
   // DuckDB reads identifiers.
