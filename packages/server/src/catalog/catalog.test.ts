@@ -615,6 +615,7 @@ describe('a source table not synced yet', () => {
     const csv = join(temp.dir, 'plans.csv');
     writeFileSync(csv, 'id\n1\n');
     const unsynced = testConfig(join(temp.dir, 'unsynced'), {
+      project_dir: join(temp.dir, 'unsynced-project'),
       models: { builtin: false },
       sources: [{ name: 'billing', type: 'csv', tables: [{ path: csv, name: 'plans' }] }],
     });
@@ -630,6 +631,9 @@ describe('a source table not synced yet', () => {
       await expect(own.table('billing.invoices')).rejects.toMatchObject({
         message: expect.stringMatching(/^No table, view or model named "billing.invoices"/),
       });
+      // A model that reads it has it upstream, and its source before it, as a synced table has.
+      writeProjectFile(unsynced.project_dir, 'models/plan_list.sql', 'SELECT * FROM billing.plans');
+      expect((await own.table('plan_list')).upstream).toEqual(['billing.plans', 'source:billing']);
     } finally {
       own.close();
     }

@@ -108,8 +108,14 @@ export function buildLineage(
         : name.includes('.')
           ? 'source_table'
           : 'model';
-  for (const { from } of edges.values())
-    if (!nodes.has(from)) nodes.set(from, { id: from, kind: kindOf(from), built: false });
+  for (const { from } of [...edges.values()]) {
+    if (nodes.has(from)) continue;
+    nodes.set(from, { id: from, kind: kindOf(from), built: false });
+    // A source's table not synced yet that a model reads comes from its source, as a synced one
+    // does: crm.orders stood without source:crm upstream of it until inlet sync crm.
+    const schema = from.includes('.') ? `source:${from.split('.')[0]}` : undefined;
+    if (schema && sourceIds.has(schema)) edge(schema, from);
+  }
 
   const list = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   const walk = (start: string, forward: boolean) => {
