@@ -1,16 +1,24 @@
-// npm run bench:intake: the collector's CPU per event on its pure path, in this process: a 100-event
-// Segment batch parsed (JSON and fields), then enriched and encoded as WAL records, as intake does
-// for every request. No HTTP and no disk, so the figure moves only with the code and the CPU's speed:
-// the one to compare two versions by, run after each other on the same machine.
+// npm run bench:intake: the collector's CPU per event on its path for 100-event Segment batches, in
+// this process: each request's body parsed (JSON and fields), enriched and encoded as WAL records,
+// as intake does for every request, then appended to a WAL in a temporary directory, BENCH_IN_FLIGHT
+// requests at a time as connections would send them (BENCH_WAL=0 leaves the WAL out). No HTTP, so
+// the figure moves only with the code and the CPU's speed: the one to compare two versions by, run
+// after each other on the same machine. Under a CPU profile, profile-top.ts says where it went:
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx packages/server/bench/intake.ts
+//   node --import tsx packages/server/bench/profile-top.ts /tmp/prof/<file>.cpuprofile
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEnricher, createRecordEncoder, parseJsonBody, parseSegment } from '../src/collect/index.ts';
+import { createEnricher, createIntake, parseJsonBody, parseSegment } from '../src/collect/index.ts';
 import { parseConfig } from '../src/config/index.ts';
+import { createMetrics } from '../src/metrics/index.ts';
+import { createWalWriter, segmentPath } from '../src/wal/index.ts';
 import { benchMessage, BENCH_ORIGIN as ORIGIN } from './events.ts';
 
 const KEY = 'wk_bench_0001';
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20_000);
+const IN_FLIGHT = Math.max(1, Number(process.env.BENCH_IN_FLIGHT ?? 50));
+const WAL = process.env.BENCH_WAL !== '0';
 const UA =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
@@ -25,37 +33,61 @@ const message = (i: number) => ({
 
 const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-intake-'));
 const config = parseConfig({ data_dir: dir, sites: [{ id: 'bench', write_key: KEY }] }, { env: {} });
-const encoder = createRecordEncoder({ config, enrich: createEnricher({ saltDir: join(dir, 'salts') }) });
+const enrich = createEnricher({ saltDir: join(dir, 'salts') });
+const segmentBytes = 64 * 2 ** 20;
+const walDir = join(dir, 'wal');
+const wal = createWalWriter({ dir: walDir, segmentBytes, maxBytes: 2 ** 50 });
+// Without the WAL, appending is left out: the encoded records are only counted.
+const intake = createIntake({
+  config,
+  enrich,
+  metrics: createMetrics(),
+  wal: WAL ? wal : { ...wal, append: async () => {} },
+});
 const body = Buffer.from(JSON.stringify({ batch: Array.from({ length: 100 }, (_, i) => message(i)) }));
 
 let parseMs = 0;
 let encodeMs = 0;
-let recordBytes = 0;
-const run = (batches: number) => {
-  for (let i = 0; i < batches; i++) {
-    const t0 = performance.now();
-    const parsed = parseSegment(parseJsonBody(body), undefined);
-    const t1 = performance.now();
-    const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: ORIGIN };
-    recordBytes += encoder.prepare(parsed, meta, KEY).records.length;
-    encodeMs += performance.now() - t1;
-    parseMs += t1 - t0;
+const run = async (batches: number) => {
+  for (let done = 0; done < batches; ) {
+    const appends: Promise<number>[] = [];
+    for (let n = Math.min(IN_FLIGHT, batches - done); n > 0; n--, done++) {
+      const t0 = performance.now();
+      const parsed = parseSegment(parseJsonBody(body), undefined);
+      const t1 = performance.now();
+      const meta = { receivedAt: Date.now(), ip: '203.0.113.5', userAgent: UA, origin: ORIGIN };
+      // Encodes the records at once; the append resolves once the WAL has synced them.
+      appends.push(intake.accept(parsed, meta, KEY));
+      encodeMs += performance.now() - t1;
+      parseMs += t1 - t0;
+    }
+    await Promise.all(appends);
+    // Sealed and removed as the loader would, so the bench's disk use stays one segment.
+    if (wal.bytes() > segmentBytes / 2) {
+      await wal.seal();
+      for (const id of wal.sealedSegments()) rmSync(segmentPath(walDir, id));
+      wal.refresh();
+    }
   }
 };
 
-run(BATCHES / 5); // warm-up: let the JIT settle
+await run(BATCHES / 5); // warm-up: let the JIT settle
 parseMs = 0;
 encodeMs = 0;
-recordBytes = 0;
+const cpu = process.cpuUsage();
 const started = performance.now();
-run(BATCHES);
+await run(BATCHES);
 const totalMs = performance.now() - started;
+const { user, system } = process.cpuUsage(cpu);
+await wal.close();
 rmSync(dir, { recursive: true, force: true });
 
-const perEvent = (ms: number) => ((ms * 1000) / (BATCHES * 100)).toFixed(2);
+const events = BATCHES * 100;
+const perEvent = (ms: number) => ((ms * 1000) / events).toFixed(2);
 console.log(`inlet bench:intake — ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
 console.log(
-  `${BATCHES * 100} events in 100-event batches: ${perEvent(totalMs)} µs an event ` +
-    `(parse ${perEvent(parseMs)}, enrich + encode ${perEvent(encodeMs)}), ` +
-    `${Math.round(recordBytes / BATCHES / 100)} bytes a WAL record`,
+  `${events} events in 100-event batches, ${IN_FLIGHT} in flight: ` +
+    `${perEvent((user + system) / 1000)} µs of CPU an event (every thread's), ${perEvent(totalMs)} µs of time ` +
+    `(parse ${perEvent(parseMs)}, enrich + encode ${perEvent(encodeMs)}, ` +
+    `${WAL ? 'WAL append and sync' : 'no WAL'} ${perEvent(totalMs - parseMs - encodeMs)})`,
 );
