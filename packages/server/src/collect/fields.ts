@@ -152,20 +152,64 @@ function epochMs(value: number): number {
   return Math.round(value / 1e6);
 }
 
+/** Two decimal digits at `at` as a number, or -1. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 48;
+  const ones = text.charCodeAt(at + 1) - 48;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
+}
+
+/**
+ * The time of day of a time as toISOString writes it (2026-12-07T06:53:24.123Z, what every
+ * Segment SDK sends) in milliseconds, or -1 for any other text or a time no day has (24:00, a leap
+ * second), which isoMs reads.
+ */
+function canonicalTimeOfDay(value: string): number {
+  if (value.length !== 24 || value.charCodeAt(10) !== 0x54 || value.charCodeAt(23) !== 0x5a) return -1;
+  if (value.charCodeAt(13) !== 0x3a || value.charCodeAt(16) !== 0x3a || value.charCodeAt(19) !== 0x2e)
+    return -1;
+  const hour = twoDigits(value, 11);
+  const minute = twoDigits(value, 14);
+  const second = twoDigits(value, 17);
+  const milliHigh = twoDigits(value, 20);
+  const milliLow = twoDigits(value, 21);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return -1;
+  if (milliHigh < 0 || milliLow < 0) return -1;
+  return ((hour * 60 + minute) * 60 + second) * 1000 + milliHigh * 10 + (milliLow % 10);
+}
+
+// The day (2026-12-07T) of the last time in toISOString's form that was read, and its midnight in
+// epoch milliseconds: a batch's times fall on a day or two, so the others of that day are read
+// without regular expressions and Date.UTC (a twentieth of parsing a Segment batch).
+let knownDay = '';
+let knownDayMs = 0;
+
+const NO_TIME =
+  'must be an ISO 8601 date string such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds';
+
+/** Epoch milliseconds of a time sent as text: ISO 8601 (isoMs) or epoch digits (epochMs). */
+function textMs(value: string, field: string): number {
+  const timeOfDay = canonicalTimeOfDay(value);
+  if (timeOfDay >= 0 && knownDay !== '' && value.startsWith(knownDay)) return knownDayMs + timeOfDay;
+  // Digits as text: what some clients send, and a nanosecond time beyond 2^53 as parseJson keeps it.
+  if (EPOCH_TEXT.test(value)) return epochMs(Number(value));
+  if (!/^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}/.test(value)) return fail(field, NO_TIME);
+  const ms = isoMs(value, field) ?? unreadable(field, value);
+  // Only a day isoMs took (in the calendar, from 1970 on) is kept.
+  if (timeOfDay >= 0 && ms - timeOfDay >= 0) {
+    knownDay = value.slice(0, 11);
+    knownDayMs = ms - timeOfDay;
+  }
+  return ms;
+}
+
 /** Accepts ISO 8601 strings and epoch numbers (epochMs); returns epoch milliseconds. */
 export function optionalTime(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   let ms: number;
   if (typeof value === 'number') ms = epochMs(value);
-  // Digits as text: what some clients send, and a nanosecond time beyond 2^53 as parseJson keeps it.
-  else if (typeof value === 'string' && EPOCH_TEXT.test(value)) ms = epochMs(Number(value));
-  else if (typeof value === 'string' && /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}/.test(value)) {
-    ms = isoMs(value, field) ?? unreadable(field, value);
-  } else
-    fail(
-      field,
-      'must be an ISO 8601 date string such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds',
-    );
+  else if (typeof value === 'string') ms = textMs(value, field);
+  else ms = fail(field, NO_TIME);
   // Before 1970 is a client bug (a negative epoch) that would create nonsense partitions. A time
   // past 2200 is a broken clock as any more than a day ahead, which enrich files at its arrival; it
   // was refused, and the event lost. Only what no date can hold is refused as well.

@@ -201,6 +201,40 @@ describe('Segment protocol', () => {
     ).toBe(at);
   });
 
+  it("reads times in toISOString's form the same whether or not their day was read just before", () => {
+    const read = (timestamp: string) =>
+      parseSegment({ batch: [{ type: 'page', userId: 'u', timestamp }] }, undefined).events[0]?.timestamp;
+    // The day of the time read before is kept: each of these follows a time of another day, or of
+    // its own day, and must read as if read alone.
+    const times = [
+      '2026-12-07T23:59:59.999Z',
+      '2026-12-07T00:00:00.000Z',
+      '2026-12-08T00:00:00.001Z',
+      '2026-12-07T12:34:56.789Z',
+      '2028-02-29T10:00:00.000Z',
+      '2026-12-07T09:05:07.010Z',
+    ];
+    for (const time of [...times, ...times.reverse()])
+      expect([time, read(time)]).toEqual([time, Date.parse(time)]);
+    // A time of the day read before is still checked whole: what no day has is read as isoMs reads
+    // it (24:00 the end of the day, a leap second its minute's last millisecond) or refused.
+    read('2026-12-05T10:00:00.000Z');
+    expect(read('2026-12-05T24:00:00.000Z')).toBe(Date.parse('2026-12-06T00:00:00Z'));
+    expect(read('2026-12-05T23:59:60.000Z')).toBe(Date.parse('2026-12-05T23:59:59.999Z'));
+    for (const timestamp of [
+      '2026-12-05T24:00:01.000Z',
+      '2026-12-05T10:60:00.000Z',
+      '2026-12-05T1a:00:00.000Z',
+    ])
+      expect(() => read(timestamp)).toThrow(`"${timestamp}" is not a date and time inlet can read`);
+    // A day the calendar has not is refused after a day of the same month was read.
+    read('2026-02-28T10:00:00.000Z');
+    expect(() => read('2026-02-30T10:00:00.000Z')).toThrow('2026-02-30 is not a day of the calendar');
+    // A day before 1970 is kept by no read: the next time of that day is refused too.
+    for (let i = 0; i < 2; i++)
+      expect(() => read('1969-12-31T23:59:59.000Z')).toThrow('is not a valid date from 1970 on');
+  });
+
   it('keeps numeric ids as text, and refuses one too large for a JSON number to hold exactly', () => {
     const message = (userId: unknown) => ({ batch: [{ type: 'track', event: 'e', userId }] });
     expect(parseSegment(message(9_007_199_254_740_991), undefined).events[0]?.userId).toBe(
