@@ -8,7 +8,6 @@ import {
   openSync,
   rmSync,
   statSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { InletError } from '../errors/index.ts';
@@ -19,6 +18,7 @@ import { monotonicMs } from './monotonic-clock.ts';
 import { type RecoveryResult, recoverSegment } from './recovery.ts';
 import { listSegments, segmentPath, straySegments } from './segment-files.ts';
 import { ensureDir, recoverRewrites } from './segment-rewrite.ts';
+import { writeChunks } from './write-chunks.ts';
 import { LOW_SPACE, unavailable } from './write-failures.ts';
 
 export interface WalWriterOptions {
@@ -288,12 +288,13 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
     }
     // Leaving a broken segment closes it, which must wait for a sync still running on it.
     if (broken !== undefined && syncing) return;
-    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+    const chunks = pending;
+    const bytes = pendingBytes;
     const waiters = pendingWaiters;
     pending = [];
     pendingBytes = 0;
     pendingWaiters = [];
-    let written = 0;
+    const progress = { written: 0 };
     try {
       if (broken !== undefined) {
         // Continue in a new segment, so no torn bytes precede good ones and a file that refuses
@@ -306,11 +307,11 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
         // The folder takes files again: segments that could not be written to it before can be.
         if (orphans.any()) rescue(true);
       }
-      while (written < data.length) written += writeSync(fd, data, written);
+      writeChunks(fd, chunks, progress);
     } catch (error) {
       // A write refused part-way (the disk filled up during it) is cut back, so the segment ends
       // with its last whole record: nothing of a refused request is left to load.
-      if (written > 0) {
+      if (progress.written > 0) {
         try {
           ftruncateSync(fd, size);
         } catch {
@@ -324,7 +325,7 @@ export function createWalWriter(options: WalWriterOptions): WalWriter {
       return;
     }
     if (size === 0) firstWriteAt = monotonicMs();
-    size += data.length;
+    size += bytes;
     writes += 1;
     unsynced.push(...waiters);
     sync();

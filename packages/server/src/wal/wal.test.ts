@@ -174,6 +174,22 @@ describe('WAL writer', () => {
     cleanup();
   });
 
+  it('writes appends that arrive together byte for byte in their order, more of them than one writev takes', async () => {
+    const { dir, wal, cleanup } = openWal();
+    // 3,000 requests' records in one write, past the 1,024 buffers (IOV_MAX) a writev takes, of
+    // sizes that differ, one of them empty (a batch whose messages were all refused).
+    const appends = Array.from({ length: 3000 }, (_, i) =>
+      i === 7
+        ? Buffer.alloc(0)
+        : Buffer.from(Array.from({ length: 1 + (i % 5) }, (_, j) => line(i * 10 + j)).join('')),
+    );
+    await Promise.all(appends.map((records) => wal.append(records)));
+    await wal.close();
+    const [segment] = listSegments(dir);
+    expect(readFileSync(segmentPath(dir, segment as number)).equals(Buffer.concat(appends))).toBe(true);
+    cleanup();
+  });
+
   it('rotates segments by size and on seal, and starts after existing ones when reopened', async () => {
     const { dir, wal, cleanup } = openWal({ segmentBytes: 200 });
     for (let i = 0; i < 12; i++) await wal.append(line(i));
@@ -265,8 +281,11 @@ describe('WAL writer', () => {
   });
 });
 
-/** Runs test/fixtures/wal/refused-writes.ts under a file size limit in KB (ulimit -f), SIGXFSZ ignored. */
-function underFileSizeLimit(kb: number, appends: number, freeBytes?: number) {
+/**
+ * Runs test/fixtures/wal/refused-writes.ts under a file size limit in KB (ulimit -f), SIGXFSZ
+ * ignored, with `together` appends at a time (in one write).
+ */
+function underFileSizeLimit(kb: number, appends: number, freeBytes?: number, together = 1) {
   const { dir, cleanup } = tempDir();
   const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'wal', 'refused-writes.ts');
   try {
@@ -279,7 +298,8 @@ function underFileSizeLimit(kb: number, appends: number, freeBytes?: number) {
         script,
         join(dir, 'wal'),
         String(appends),
-        ...(freeBytes === undefined ? [] : [String(freeBytes)]),
+        String(freeBytes ?? ''),
+        String(together),
       ],
       { encoding: 'utf8', cwd: join(import.meta.dirname, '..', '..') },
     );
@@ -308,6 +328,16 @@ describe('WAL writer when the disk refuses writes', () => {
     expect(run.segments.every((segment) => segment.bad === 0)).toBe(true);
     expect(run.segments.flatMap((segment) => segment.ids)).toEqual(run.acknowledged);
     expect(run.changes.slice(0, 2)).toEqual(['EFBIG', 'works']);
+  });
+
+  it('cuts a write of several requests refused part-way back to whole records, written apart as they came', () => {
+    // Four appends of ten ~700-byte records in each write: the third write crosses 64 KB part-way.
+    const run = underFileSizeLimit(64, 20, undefined, 4);
+    expect(run.refused.length).toBeGreaterThan(0);
+    expect(run.refused[0]).toContain('file size limit');
+    expect(run.segments.every((segment) => segment.bad === 0)).toBe(true);
+    expect(run.segments.flatMap((segment) => segment.ids)).toEqual(run.acknowledged);
+    expect(run.acknowledged.length).toBeGreaterThanOrEqual(80);
   });
 
   it('leaves one segment file, not one per refused append, when every write is refused; the probe says so', () => {
