@@ -1,9 +1,9 @@
 // npm run bench:intake: the collector's CPU per event on its path for 100-event Segment batches, in
 // this process: each request's body parsed (JSON and fields), enriched and encoded as WAL records,
 // as intake does for every request, then appended to a WAL in a temporary directory, BENCH_IN_FLIGHT
-// requests at a time as connections would send them (BENCH_WAL=0 leaves the WAL out). No HTTP, so
-// the figure moves only with the code and the CPU's speed: the one to compare two versions by, run
-// after each other on the same machine. Under a CPU profile, profile-top.ts says where it went:
+// requests at a time as connections would send them (BENCH_WAL=0 leaves the WAL out; BENCH_VISITORS
+// below). No HTTP, so the figure moves only with the code and the CPU's speed: the one to compare two
+// versions by, run after each other on the same machine. Under a CPU profile, profile-top.ts says where it went:
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx packages/server/bench/intake.ts
 //   node --import tsx packages/server/bench/profile-top.ts /tmp/prof/<file>.cpuprofile
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,11 +25,20 @@ const UA =
 // The events bench:ingest sends (varied as real traffic; BENCH_ALIKE=1 for the alike ones), each
 // with its own id and a timestamp 15 s apart.
 const ALIKE = process.env.BENCH_ALIKE === '1';
-const message = (i: number) => ({
-  ...benchMessage(i, ALIKE),
-  messageId: `bench-${i}`,
-  timestamp: new Date(Date.now() - i * 15_000).toISOString(),
-});
+// BENCH_VISITORS=N (at most 256): the messages name their visitor's IP and user agent in context,
+// as a server SDK forwarding N visitors' events does, rather than all taking the request's.
+const VISITORS = Math.min(256, Number(process.env.BENCH_VISITORS ?? 0));
+const visitor = (i: number) =>
+  VISITORS > 0 ? { ip: `198.51.100.${i % VISITORS}`, userAgent: `${UA} bench/${i % 7}` } : {};
+const message = (i: number) => {
+  const event = benchMessage(i, ALIKE);
+  return {
+    ...event,
+    context: { ...(event.context as object), ...visitor(i) },
+    messageId: `bench-${i}`,
+    timestamp: new Date(Date.now() - i * 15_000).toISOString(),
+  };
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'inlet-bench-intake-'));
 const config = parseConfig({ data_dir: dir, sites: [{ id: 'bench', write_key: KEY }] }, { env: {} });

@@ -142,6 +142,33 @@ describe('visitor hash', () => {
     cleanup();
   });
 
+  it("gives a visitor hashed before, with others between, the day's hash, and the new day's after midnight", () => {
+    const { dir, cleanup } = tempDir();
+    let now = Date.parse('2026-11-21T23:59:59Z');
+    // Two visitors kept at most: a third pushes the first out.
+    const hash = createVisitorHasher({ dir, now: () => now, cacheSize: 2 });
+    const fresh = () => createVisitorHasher({ dir, now: () => now });
+    const visitors = ['203.0.113.7', '203.0.113.8', '203.0.113.9'];
+    const evening = visitors.map((ip) => hash('docs', ip, IPHONE));
+    expect(new Set(evening).size).toBe(3);
+    for (const [i, ip] of [...visitors, ...visitors].entries())
+      expect(hash('docs', ip, IPHONE)).toBe(evening[i % 3]);
+    // A user agent too long to keep is hashed each time, alike.
+    const long = `${IPHONE} ${'x'.repeat(2000)}`;
+    expect(hash('docs', visitors[0], long)).toBe(fresh()('docs', visitors[0], long));
+    expect(hash('docs', visitors[0], long)).toBe(hash('docs', visitors[0], long));
+    now += 2000;
+    // Past midnight the day's salt is new: no hash of the evening is given again, kept or not (the
+    // last two visitors' were kept, and are asked for first).
+    const night = [...visitors]
+      .reverse()
+      .map((ip) => hash('docs', ip, IPHONE))
+      .reverse();
+    expect(night).toEqual(visitors.map((ip) => fresh()('docs', ip, IPHONE)));
+    for (const [i, nightHash] of night.entries()) expect(nightHash).not.toBe(evening[i]);
+    cleanup();
+  });
+
   it('deletes salts older than 48 hours when it starts and every hour after, with no event hashed', () => {
     const { dir, cleanup } = tempDir();
     vi.useFakeTimers({
