@@ -34,7 +34,8 @@ export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit
 inlet runs <id> [--format table|json|csv]
 inlet runs start <workflow>
   Lists workflow runs, newest first (--before: older than run ID, to page on); shows one run with the log of each step; or runs a
-  workflow now, in this process, outside its schedule (it is recorded like the others); Ctrl-C stops
+  workflow now, in this process, outside its schedule (it is recorded like the others; one switched off by
+  enabled: false runs too, its run noting so); Ctrl-C stops
   it, its run recorded as stopped (exit 130; SIGTERM 143).`;
 
 /** The options that filter or page the list of runs, and nothing else. */
@@ -92,6 +93,7 @@ function showRun(history: RunHistory, id: number | string, output: Output, forma
   output.out(
     `Run ${run.id} of ${run.workflow}: ${run.status}${took(run)}\n` +
       `  ${run.trigger}${run.scheduled_for ? ` for ${run.scheduled_for}` : ''}, by ${run.owner}, started ${run.started_at ?? '-'}\n` +
+      (run.note ? `  note: ${run.note}\n` : '') +
       (run.error ? `  error: ${run.error}\n` : ''),
   );
   for (const step of run.steps) {

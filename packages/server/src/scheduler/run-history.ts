@@ -35,6 +35,11 @@ export interface RunRecord {
   finished_at: string | null;
   duration_ms: number | null;
   error: string | null;
+  /**
+   * What a reader of the run should know of how it came to run, or null: a workflow switched off
+   * (enabled: false) and started by hand says so.
+   */
+  note: string | null;
 }
 
 export interface StepRecord {
@@ -56,6 +61,7 @@ export interface RunHistory {
     scheduledFor: string | null;
     trigger: RunRecord['trigger'];
     owner: string;
+    note?: string;
   }): number | undefined;
   /**
    * Marks a run started; false when it had started already or is no longer running (another
@@ -177,7 +183,7 @@ const removed = (configuredIn: string) =>
 const RUN_IS_RUNNING = "EXISTS (SELECT 1 FROM workflow_runs WHERE id = ? AND status = 'running')";
 
 const RUN_COLUMNS =
-  'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error';
+  'id, workflow, scheduled_for, trigger, status, owner, created_at, started_at, finished_at, duration_ms, error, note';
 
 /** Run history in the state store (tables from migration 20). */
 /**
@@ -202,15 +208,15 @@ export function runById(
 export function createRunHistory(state: StateStore): RunHistory {
   const { db } = state;
   const insert = db.prepare(
-    'INSERT INTO workflow_runs (workflow, scheduled_for, trigger, status, owner, created_at, heartbeat_at) ' +
-      "VALUES (?, ?, ?, 'running', ?, ?, ?) ON CONFLICT (workflow, scheduled_for) DO NOTHING",
+    'INSERT INTO workflow_runs (workflow, scheduled_for, trigger, status, owner, created_at, heartbeat_at, note) ' +
+      "VALUES (?, ?, ?, 'running', ?, ?, ?, ?) ON CONFLICT (workflow, scheduled_for) DO NOTHING",
   );
   const finishStep = (status: StepStatus) =>
     status === 'running' ? '' : `, finished_at = @now, duration_ms = ${msBetween('started_at', '@now')}`;
   return {
-    claim({ workflow, scheduledFor, trigger, owner }) {
+    claim({ workflow, scheduledFor, trigger, owner, note }) {
       const now = iso();
-      const result = insert.run(workflow, scheduledFor, trigger, owner, now, now);
+      const result = insert.run(workflow, scheduledFor, trigger, owner, now, now, note ?? null);
       return result.changes === 1 ? Number(result.lastInsertRowid) : undefined;
     },
     start(id) {

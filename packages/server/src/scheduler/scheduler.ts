@@ -45,6 +45,10 @@ function busyError(history: RunHistory, workflow: string, pid: number): InletErr
   );
 }
 
+/** The note of a run started by hand of a workflow switched off, which its schedule does not run. */
+const switchedOff = (workflow: Workflow): string =>
+  `workflow "${workflow.name}" is switched off (enabled: false in ${workflow.origin}): its schedule does not run it; this run was started by hand`;
+
 /**
  * The scheduler: on each tick, for each workflow, the cron times since it last looked are due
  * (per the workflow's catchup), and each is claimed in the run history first. The claim is a
@@ -291,7 +295,17 @@ export function createScheduler(options: {
         );
       const pid = locks.heldElsewhere(name);
       if (pid !== undefined) throw busyError(history, name, pid);
-      const id = history.claim({ workflow: name, scheduledFor: null, trigger: 'manual', owner }) as number;
+      // A person asked for it, so it runs; but "enabled: false" read as if it had been taken no notice
+      // of, and the run looked like any other: the run and the log say the schedule does not run it.
+      const note = workflow.enabled ? undefined : switchedOff(workflow);
+      const id = history.claim({
+        workflow: name,
+        scheduledFor: null,
+        trigger: 'manual',
+        owner,
+        note,
+      }) as number;
+      if (note) logger.warn({ workflow: name, run: id }, note);
       enqueue(workflow, id, 'manual');
       return id;
     },

@@ -57,4 +57,9 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
     sql: `ALTER TABLE workflow_runs ADD COLUMN abandoned_counted INTEGER NOT NULL DEFAULT 0;
     UPDATE workflow_runs SET abandoned_counted = 1 WHERE status = 'abandoned'`,
   },
+  {
+    id: 22,
+    name: 'scheduler: a note on a run, as of a workflow switched off and started by hand',
+    sql: 'ALTER TABLE workflow_runs ADD COLUMN note TEXT',
+  },
 ];

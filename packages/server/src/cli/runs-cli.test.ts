@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
+import { spawnInlet } from '../../test/inlet-process.ts';
+import { writeProjectFile } from '../../test/lake-fixtures.ts';
+import { ExitCode } from './exit-codes.ts';
+
+const temp = tempDir();
+afterAll(() => temp.cleanup());
+const configPath = configIn(
+  temp.dir,
+  `data_dir: ./data
+models: { builtin: false }
+workflows:
+  - { name: nightly, cron: "0 5 * * *", steps: [run one] }
+  - { name: paused, cron: "0 5 * * *", steps: [run one], enabled: false }
+`,
+);
+writeProjectFile(join(temp.dir, 'project'), 'models/one.sql', 'SELECT 1 AS n');
+
+/** Runs the inlet command in-process with this test's config; NDJSON output parsed too. */
+const inlet = async (...argv: string[]) => {
+  const run = await runCli([...argv, '--config', configPath]);
+  return { ...run, lines: jsonLines(run.out) };
+};
+
+describe('inlet runs', () => {
+  it('runs a workflow switched off when started by hand, and says on the terminal and in the run that its schedule does not', async () => {
+    // enabled: false "keeps the workflow without running it", and inlet runs start ran it as any
+    // other: nothing said the workflow was switched off, in the run or on the terminal.
+    const note = `workflow "paused" is switched off (enabled: false in ${configPath}): its schedule does not run it; this run was started by hand`;
+    const started = spawnInlet(['runs', 'start', 'paused', '--format', 'table', '--config', configPath]);
+    expect(await started.exit).toBe(ExitCode.OK);
+    expect(started.out).toMatch(/^Run \d+ of paused: success/);
+    expect(started.out).toContain(`\n  note: ${note}\n`);
+    expect(started.err).toContain(`WARN ${note}`);
+    const id = String((await inlet('runs', '--workflow', 'paused')).lines[0]?.id);
+    expect((await inlet('runs', id, '--format', 'json')).lines[0]).toMatchObject({
+      workflow: 'paused',
+      trigger: 'manual',
+      status: 'success',
+      note,
+    });
+    // A workflow that is switched on has no note.
+    const on = await inlet('runs', 'start', 'nightly');
+    expect([on.code, on.lines[0]?.note]).toEqual([ExitCode.OK, null]);
+  });
+});
