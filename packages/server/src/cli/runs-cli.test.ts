@@ -45,4 +45,23 @@ describe('inlet runs', () => {
     const on = await inlet('runs', 'start', 'nightly');
     expect([on.code, on.lines[0]?.note]).toEqual([ExitCode.OK, null]);
   });
+
+  it('points a word that is no run id nor workflow to the list, and show <id> to inlet runs <id>', async () => {
+    // inlet runs list, as git or docker read it, was told "inlet runs --workflow list lists the runs
+    // of a workflow", which lists nothing; inlet runs show 12 was told only what inlet runs takes.
+    const list = await inlet('runs', 'list');
+    expect([list.code, list.err]).toEqual([
+      ExitCode.USAGE,
+      `"list" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow (nightly, paused).\n`,
+    ]);
+    const show = await inlet('runs', 'show', '12');
+    expect([show.code, show.err]).toEqual([
+      ExitCode.USAGE,
+      'inlet runs has no "show": inlet runs 12 shows run 12.\n',
+    ]);
+    // A workflow's name still points to --workflow.
+    expect((await inlet('runs', 'paused')).err).toBe(
+      '"paused" is not a run id (a whole number); inlet runs --workflow paused lists the runs of a workflow.\n',
+    );
+  });
 });

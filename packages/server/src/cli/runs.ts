@@ -190,19 +190,28 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
       return showRun(history, positionals[0] ?? '', output, format);
     if (positionals.length === 1) {
+      const word = positionals[0] ?? '';
       // An empty id (inlet runs "$ID" with ID unset) was pointed to 'inlet runs --workflow  lists…'.
+      // A word no workflow has (inlet runs list, as git or docker read it) was pointed to --workflow
+      // list, which lists nothing; a workflow's name still is.
+      const known = word.trim() ? workflowNames(config, history) : [];
       output.err(
-        positionals[0]?.trim()
-          ? `"${positionals[0]}" is not a run id (a whole number); inlet runs --workflow ${positionals[0]} lists the runs of a workflow.\n`
-          : 'inlet runs needs a run id (a whole number), not nothing (an unset variable?); inlet runs lists the runs.\n',
+        !word.trim()
+          ? 'inlet runs needs a run id (a whole number), not nothing (an unset variable?); inlet runs lists the runs.\n'
+          : known.includes(word)
+            ? `"${word}" is not a run id (a whole number); inlet runs --workflow ${word} lists the runs of a workflow.\n`
+            : `"${word}" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow (${listWorkflows(config, known)}).\n`,
       );
       return ExitCode.USAGE;
     }
     // inlet runs stop 1: a word that is neither a run id nor start was told "not also 1", as if the
-    // word had been taken for a run id.
+    // word had been taken for a run id. inlet runs show 12 is inlet runs 12.
     if (positionals.length > 1 && !/^\d+$/.test(positionals[0] ?? '')) {
+      const id = positionals.length === 2 && /^\d+$/.test(positionals[1] ?? '') ? positionals[1] : undefined;
       output.err(
-        `inlet runs has no "${positionals[0]}": it takes a run id (inlet runs 12), start <workflow>, or nothing to list the runs.\n${runsHelp}\n`,
+        id
+          ? `inlet runs has no "${positionals[0]}": inlet runs ${id} shows run ${id}.\n`
+          : `inlet runs has no "${positionals[0]}": it takes a run id (inlet runs 12), start <workflow>, or nothing to list the runs.\n${runsHelp}\n`,
       );
       return ExitCode.USAGE;
     }
