@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { namesNear } from '../edit-distance.ts';
 import { sizeBytes } from './memory-size.ts';
-import { durationTextMs } from './workflow-schema.ts';
+import { CRON_EXAMPLE, durationTextMs } from './workflow-schema.ts';
 
 type Issue = z.core.$ZodIssue;
 
@@ -135,6 +135,7 @@ const REQUIRED_HINTS: Record<string, string> = {
   name: 'give it a name that starts with a lower-case letter and holds only lower-case letters, digits and _ (at most 63)',
   type: 'give its type, e.g. type: postgres',
   path: 'give the file path or glob, e.g. path: exports/*.csv',
+  cron: CRON_EXAMPLE,
 };
 
 /** A workflow's name, which may hold a - too: the hint for a source's sent a workflow's the wrong way. */

@@ -185,10 +185,19 @@ const step = z.unknown().transform((input, ctx): WorkflowStep => {
   return fail(`${varsJson(input)} is not a step; ${STEP_HINT}, or ${VARS_EXAMPLE}`);
 });
 
+/** What to write for a workflow's cron, when it is missing or empty. */
+export const CRON_EXAMPLE =
+  'give the times it runs as a cron expression, such as cron: "0 5 * * *" (minute hour day-of-month month day-of-week: 05:00 each day)';
+
 const cron = z.string().superRefine((expression, ctx) => {
   // cron-parser fills in fields that are missing, so "0 5 * *" (one * forgotten) would run every
   // minute past midnight on the 5th of the month; an @alias (@daily) is one word.
   const fields = expression.trim().split(/\s+/).filter(Boolean).length;
+  // "has 0 fields" said nothing of what happened: an unset ${CRON}, or cron: with nothing after it.
+  if (fields === 0) {
+    ctx.addIssue({ code: 'custom', message: `is empty (an unset variable?); ${CRON_EXAMPLE}` });
+    return;
+  }
   if (!expression.trim().startsWith('@') && (fields < 5 || fields > 6)) {
     ctx.addIssue({
       code: 'custom',
