@@ -1,6 +1,7 @@
 /** @module config: the inlet.yaml schema, ${ENV} expansion and validation; nothing else reads process.env. */
 
 export { configFileName, keyIn } from './config-file-name.ts';
+export { durationMs } from './duration.ts';
 export { describeIssue, issuePath } from './issue-message.ts';
 export { leftOutSource } from './left-out-source.ts';
 export {
@@ -19,6 +20,6 @@ export { utf8Text } from './utf8-text.ts';
 export { VarDate } from './var-date.ts';
 export { VarFloat } from './var-float.ts';
 export { parseVarsYaml, readStepVars } from './vars-yaml.ts';
-export { durationMs, type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';
+export { type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';
 export { MAX_WRITE_KEY_LENGTH } from './write-key.ts';
 export { parseYamlStrictly, unknownTag, unknownTagMessage, yamlErrorLine } from './yaml-tags.ts';

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { namesNear } from '../edit-distance.ts';
+import { durationTextMs } from './duration.ts';
 import { sizeBytes } from './memory-size.ts';
-import { CRON_EXAMPLE, durationTextMs } from './workflow-schema.ts';
+import { CRON_EXAMPLE } from './workflow-schema.ts';
 
 type Issue = z.core.$ZodIssue;
 

@@ -14,4 +14,25 @@ describe('a workflow in inlet.yaml', () => {
       expect(parse({ cron })).toThrow(`workflows[0].cron: is empty (an unset variable?); ${written}`);
     expect(parse({ cron: undefined })).toThrow(`workflows[0].cron: is required; ${written}`);
   });
+
+  it('says what to write for a duration it does not read, naming the value', () => {
+    // Each was "must be a duration such as 30s, 5m or 2h", naming neither the value nor what was wrong.
+    for (const [timeout, said] of [
+      ['1d', 'is "1d", and inlet counts no days: write 24h'],
+      ['1h30m', 'is "1h30m", and a duration has one unit: write 90m'],
+      ['5 min', 'is "5 min"; write 5m: the units are ms, s, m and h'],
+      ['-5s', 'is "-5s"; a duration must be more than 0, such as 30s, 5m or 2h'],
+      ['', 'is empty (an unset variable?); give a duration such as 30s, 5m or 2h'],
+      [
+        'soon',
+        'is "soon", not a duration: write a number and its unit, ms, s, m or h (500ms, 30s, 5m, 2h), or a number of seconds',
+      ],
+    ])
+      expect(parse({ timeout })).toThrow(`workflows[0].timeout: ${said}`);
+    expect(parse({ retry_backoff: '2 hours' })).toThrow('workflows[0].retry_backoff: is "2 hours"; write 2h');
+    expect(parse({ timeout: '90m', retry_backoff: '1.5s' })().workflows[0]).toMatchObject({
+      timeout: 5_400_000,
+      retry_backoff: 1500,
+    });
+  });
 });

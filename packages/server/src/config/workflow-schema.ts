@@ -1,36 +1,10 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { cronFieldProblem } from './cron-fields.ts';
+import { durationMs } from './duration.ts';
 import { timeZoneSchema } from './time-zone.ts';
 import { VarDate } from './var-date.ts';
 import { VarFloat } from './var-float.ts';
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds of a duration written with its unit (500ms, 30s, 5m, 2h), or undefined. */
-export function durationTextMs(text: string): number | undefined {
-  const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text) ?? [];
-  return unit === undefined ? undefined : Math.round(Number(amount) * (UNITS[unit] ?? 1000));
-}
-
-/**
- * A duration as seconds (a number) or text such as 500ms, 30s, 5m, 2h; parsed to milliseconds.
- * A default goes through prefault, not default: zod hands a default back as it is, without the
- * transform, and 3600 (seconds) became a timeout of 3.6 s.
- */
-export const durationMs = z
-  .union([
-    z.number().positive(),
-    z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'must be a duration such as 30s, 5m or 2h'),
-  ])
-  .transform((value) => {
-    if (typeof value === 'number') return Math.round(value * 1000);
-    return durationTextMs(value) ?? Number.NaN;
-  })
-  // As the number 0 is refused: timeout: 0s (or 0.0001s, rounded to 0 ms) stopped every run at once.
-  .refine((ms) => ms > 0, 'must be more than 0 ms, such as 30s, 5m or 2h')
-  // Node's timers hold at most 2^31-1 ms; a longer one fires at once.
-  .refine((ms) => ms <= 2 ** 31 - 1, 'must be at most 596h (about 24.8 days)');
 
 /** What {{ var('name') }} is for a run or test step, over the vars: of dbt_project.yml (dbt's --vars). */
 type StepVars = { vars?: Record<string, unknown> };
