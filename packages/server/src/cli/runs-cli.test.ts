@@ -64,4 +64,27 @@ describe('inlet runs', () => {
       '"paused" is not a run id (a whole number); inlet runs --workflow paused lists the runs of a workflow.\n',
     );
   });
+
+  it('inlet start says which workflows are switched off, and how to run one', async () => {
+    // The start-up line named every workflow found, "workflows": ["nightly", "paused"], as if each ran.
+    const started = spawnInlet(['start', '--role', 'scheduler', '--config', configPath], {
+      ...process.env,
+      INLET_API_TOKEN: 'runs-token-0123456789',
+      INLET_LOG_LEVEL: 'info',
+    });
+    try {
+      await started.waitForOutput('inlet is running');
+      const lines = jsonLines(started.out);
+      expect(lines.filter((line) => line.workflow !== undefined)).toEqual([
+        expect.objectContaining({
+          level: 30,
+          workflow: 'paused',
+          msg: `workflow "paused" is switched off (enabled: false in ${configPath}): its schedule does not run it; inlet runs start paused runs it now`,
+        }),
+      ]);
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exit;
+    }
+  });
 });

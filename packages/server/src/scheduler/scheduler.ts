@@ -45,9 +45,9 @@ function busyError(history: RunHistory, workflow: string, pid: number): InletErr
   );
 }
 
-/** The note of a run started by hand of a workflow switched off, which its schedule does not run. */
-const switchedOff = (workflow: Workflow): string =>
-  `workflow "${workflow.name}" is switched off (enabled: false in ${workflow.origin}): its schedule does not run it; this run was started by hand`;
+/** What is said of a workflow switched off, which its schedule does not run, and then what else. */
+const switchedOff = (workflow: Workflow, then: string): string =>
+  `workflow "${workflow.name}" is switched off (enabled: false in ${workflow.origin}): its schedule does not run it; ${then}`;
 
 /**
  * The scheduler: on each tick, for each workflow, the cron times since it last looked are due
@@ -255,6 +255,13 @@ export function createScheduler(options: {
   const scheduler: Scheduler = {
     start() {
       if (timer) return;
+      // The start-up line names every workflow found, those switched off too, as if each ran on its cron.
+      for (const workflow of workflows)
+        if (!workflow.enabled)
+          logger.info(
+            { workflow: workflow.name },
+            switchedOff(workflow, `inlet runs start ${workflow.name} runs it now`),
+          );
       // With no workflows there is nothing to run, but the runs kept for workflows since removed are
       // ended once.
       if (workflows.length === 0) {
@@ -297,7 +304,7 @@ export function createScheduler(options: {
       if (pid !== undefined) throw busyError(history, name, pid);
       // A person asked for it, so it runs; but "enabled: false" read as if it had been taken no notice
       // of, and the run looked like any other: the run and the log say the schedule does not run it.
-      const note = workflow.enabled ? undefined : switchedOff(workflow);
+      const note = workflow.enabled ? undefined : switchedOff(workflow, 'this run was started by hand');
       const id = history.claim({
         workflow: name,
         scheduledFor: null,
