@@ -14,6 +14,7 @@ models: { builtin: false }
 workflows:
   - { name: nightly, cron: "0 5 * * *", steps: [run one] }
   - { name: paused, cron: "0 5 * * *", steps: [run one], enabled: false }
+  - { name: capped, cron: "0 5 * * *", steps: [run one], catchup_limit: 5 }
 `,
 );
 writeProjectFile(join(temp.dir, 'project'), 'models/one.sql', 'SELECT 1 AS n');
@@ -52,7 +53,7 @@ describe('inlet runs', () => {
     const list = await inlet('runs', 'list');
     expect([list.code, list.err]).toEqual([
       ExitCode.USAGE,
-      `"list" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow (nightly, paused).\n`,
+      `"list" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow (capped, nightly, paused).\n`,
     ]);
     const show = await inlet('runs', 'show', '12');
     expect([show.code, show.err]).toEqual([
@@ -65,7 +66,7 @@ describe('inlet runs', () => {
     );
   });
 
-  it('inlet start says which workflows are switched off, and how to run one', async () => {
+  it('inlet start says which workflows are switched off, and how to run one, and of a catchup_limit that caps nothing', async () => {
     // The start-up line named every workflow found, "workflows": ["nightly", "paused"], as if each ran.
     const started = spawnInlet(['start', '--role', 'scheduler', '--config', configPath], {
       ...process.env,
@@ -80,6 +81,12 @@ describe('inlet runs', () => {
           level: 30,
           workflow: 'paused',
           msg: `workflow "paused" is switched off (enabled: false in ${configPath}): its schedule does not run it; inlet runs start paused runs it now`,
+        }),
+        // catchup_limit beside catchup: latest (the default) was taken without a word, and capped nothing.
+        expect.objectContaining({
+          level: 40,
+          workflow: 'capped',
+          msg: `workflow "capped" (${configPath}) gives catchup_limit: 5, which only catchup: all reads, and its catchup is latest, which runs only the latest missed time; remove catchup_limit, or set catchup: all`,
         }),
       ]);
     } finally {

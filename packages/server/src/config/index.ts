@@ -20,6 +20,11 @@ export { utf8Text } from './utf8-text.ts';
 export { VarDate } from './var-date.ts';
 export { VarFloat } from './var-float.ts';
 export { parseVarsYaml, readStepVars } from './vars-yaml.ts';
-export { type WorkflowConfig, type WorkflowStep, workflowSchema } from './workflow-schema.ts';
+export {
+  CATCHUP_LIMIT,
+  type WorkflowConfig,
+  type WorkflowStep,
+  workflowSchema,
+} from './workflow-schema.ts';
 export { MAX_WRITE_KEY_LENGTH } from './write-key.ts';
 export { parseYamlStrictly, unknownTag, unknownTagMessage, yamlErrorLine } from './yaml-tags.ts';

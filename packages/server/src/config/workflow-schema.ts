@@ -208,6 +208,9 @@ const cron = z.string().superRefine((expression, ctx) => {
  * One workflow, in inlet.yaml under workflows: or as project/workflows/<name>.yaml. The time zone
  * defaults to the top-level timezone; catch-up decides what happens to times missed while down.
  */
+/** The most missed times a workflow with catchup: all runs, when it gives no catchup_limit. */
+export const CATCHUP_LIMIT = 24;
+
 /** Extra attempts a failing step may have at most. */
 const MAX_RETRIES = 10;
 
@@ -229,8 +232,11 @@ export const workflowSchema = z
         'lists more than 1000 steps, the most inlet takes; one run step builds many models with a selector (run +model)',
       ),
     catchup: z.enum(['latest', 'all', 'none']).default('latest'),
-    /** With catchup: all, at most this many missed times are run (the most recent ones). */
-    catchup_limit: z.number().int().positive().max(1000).default(24),
+    /**
+     * With catchup: all, at most this many missed times are run (the most recent ones); none given,
+     * CATCHUP_LIMIT. Kept unset when not given, so the scheduler can warn of one beside another catchup.
+     */
+    catchup_limit: z.number().int().positive().max(1000).optional(),
     /** Extra attempts of a failing step; the wait doubles after each one. */
     retries: z.number().int().min(0).max(MAX_RETRIES).default(0),
     retry_backoff: durationMs.prefault('30s'),

@@ -1,4 +1,4 @@
-import type { InletConfig } from '../config/index.ts';
+import { CATCHUP_LIMIT, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -209,7 +209,7 @@ export function createScheduler(options: {
           after: cursor.at,
           now: at,
           catchup: workflow.catchup,
-          limit: workflow.catchup_limit,
+          limit: workflow.catchup_limit ?? CATCHUP_LIMIT,
         });
       } catch (error) {
         // cron-parser can give up on a cron in a zone whose clocks just changed (Lord Howe Island's
@@ -256,12 +256,20 @@ export function createScheduler(options: {
     start() {
       if (timer) return;
       // The start-up line names every workflow found, those switched off too, as if each ran on its cron.
-      for (const workflow of workflows)
+      for (const workflow of workflows) {
         if (!workflow.enabled)
           logger.info(
             { workflow: workflow.name },
             switchedOff(workflow, `inlet runs start ${workflow.name} runs it now`),
           );
+        // Taken without a word, it capped nothing: latest runs one missed time, none none. Not refused,
+        // as the docs' example once gave it beside catchup: latest.
+        if (workflow.catchup_limit !== undefined && workflow.catchup !== 'all')
+          logger.warn(
+            { workflow: workflow.name },
+            `workflow "${workflow.name}" (${workflow.origin}) gives catchup_limit: ${workflow.catchup_limit}, which only catchup: all reads, and its catchup is ${workflow.catchup}, which runs ${workflow.catchup === 'latest' ? 'only the latest missed time' : 'no missed time'}; remove catchup_limit, or set catchup: all`,
+          );
+      }
       // With no workflows there is nothing to run, but the runs kept for workflows since removed are
       // ended once.
       if (workflows.length === 0) {
