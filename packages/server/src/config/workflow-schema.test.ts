@@ -35,4 +35,13 @@ describe('a workflow in inlet.yaml', () => {
       retry_backoff: 1500,
     });
   });
+
+  it('says a flag written as a key of a map step goes in its text, where it said only which keys the map takes', () => {
+    expect(parse({ steps: [{ run: 'one', vars: { x: 1 }, full_refresh: true }] })).toThrow(
+      'workflows[0].steps[0]: {"run":"one","vars":{"x":1},"full_refresh":true}: a step written as a map takes run: or test:, and vars:, not "full_refresh"; flags go in the text after run:, as inlet run takes them: { run: "one --full-refresh", vars: { … } }.',
+    );
+    expect(parse({ steps: [{ test: 'one', exclude: 'slow', vars: { x: 1 } }] })).toThrow(
+      'flags go in the text after test:, as inlet test takes them: { test: "one --exclude slow", vars: { … } }.',
+    );
+  });
 });

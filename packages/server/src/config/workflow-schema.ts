@@ -112,6 +112,28 @@ function varsJson(vars: unknown): string {
   return json.replace(/"\\u0000bare(\d+)"/g, (_match, i: string) => bare[Number(i)] ?? '');
 }
 
+/** dbt's flags written as keys of a map step (full_refresh: true), by the flag each is. */
+const FLAG_KEYS: Record<string, string> = {
+  full_refresh: '--full-refresh',
+  'full-refresh': '--full-refresh',
+  select: '--select',
+  exclude: '--exclude',
+};
+
+/**
+ * Where flags written as keys of a map step go, or undefined when no key is one: full_refresh: true
+ * beside run: was told only that the map takes run: and vars:, not how to ask for a full refresh.
+ */
+function flagsInText(input: Record<string, unknown>, verb: string, keys: string[]): string | undefined {
+  const flags = keys.filter((key) => FLAG_KEYS[key] !== undefined);
+  if (flags.length === 0) return undefined;
+  const words = flags.map((key) =>
+    FLAG_KEYS[key] === '--full-refresh' ? '--full-refresh' : `${FLAG_KEYS[key]} ${String(input[key])}`,
+  );
+  const text = [typeof input[verb] === 'string' ? input[verb] : '', ...words].join(' ').trim();
+  return `flags go in the text after ${verb}:, as inlet ${verb} takes them: { ${verb}: "${text}", vars: { … } }`;
+}
+
 /**
  * A run or test step written as a map, to give it vars as inlet run --vars does: the selectors
  * (and flags) as the text form has them after run: or test:, and vars: a map of names to values.
@@ -124,7 +146,7 @@ function mapStep(input: Record<string, unknown>, fail: Fail): WorkflowStep {
   // A key misspelt beside run: (var:) was told the step was no step at all, naming no key.
   if (verbs.length === 1 && others.length > 0 && !others.some((key) => / /.test(key)))
     return fail(
-      `${shown}: a step written as a map takes run: or test:, and vars:, not ${others.map((k) => `"${k}"`).join(', ')}; e.g. ${VARS_EXAMPLE}.`,
+      `${shown}: a step written as a map takes run: or test:, and vars:, not ${others.map((k) => `"${k}"`).join(', ')}; ${flagsInText(input, verb ?? 'run', others) ?? `e.g. ${VARS_EXAMPLE}`}.`,
     );
   if (verbs.length !== 1 || verb === undefined || others.length > 0)
     return fail(
