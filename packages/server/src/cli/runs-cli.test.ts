@@ -60,6 +60,10 @@ describe('inlet runs', () => {
       ExitCode.USAGE,
       'inlet runs has no "show": inlet runs 12 shows run 12.\n',
     ]);
+    // A word that is no show is not pointed there: inlet runs stop 12 does not want to see run 12.
+    expect((await inlet('runs', 'stop', '12')).err.split('\n')[0]).toBe(
+      'inlet runs has no "stop": it takes a run id (inlet runs 12), start <workflow>, or nothing to list the runs.',
+    );
     // A workflow's name still points to --workflow.
     expect((await inlet('runs', 'paused')).err).toBe(
       '"paused" is not a run id (a whole number); inlet runs --workflow paused lists the runs of a workflow.\n',

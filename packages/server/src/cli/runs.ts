@@ -38,6 +38,17 @@ inlet runs start <workflow>
   enabled: false runs too, its run noting so); Ctrl-C stops
   it, its run recorded as stopped (exit 130; SIGTERM 143).`;
 
+/** Words other tools show one item by (kubectl get, docker inspect), which inlet runs <id> is. */
+const SHOW_WORDS: ReadonlySet<string> = new Set([
+  'show',
+  'get',
+  'view',
+  'describe',
+  'inspect',
+  'info',
+  'logs',
+]);
+
 /** The options that filter or page the list of runs, and nothing else. */
 const LIST_OPTIONS: ReadonlySet<string> = new Set(['workflow', 'status', 'limit', 'before']);
 
@@ -205,9 +216,12 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       return ExitCode.USAGE;
     }
     // inlet runs stop 1: a word that is neither a run id nor start was told "not also 1", as if the
-    // word had been taken for a run id. inlet runs show 12 is inlet runs 12.
+    // word had been taken for a run id. inlet runs show 12 is inlet runs 12 (but stop 12 is no show).
     if (positionals.length > 1 && !/^\d+$/.test(positionals[0] ?? '')) {
-      const id = positionals.length === 2 && /^\d+$/.test(positionals[1] ?? '') ? positionals[1] : undefined;
+      const id =
+        positionals.length === 2 && SHOW_WORDS.has(positionals[0] ?? '') && /^\d+$/.test(positionals[1] ?? '')
+          ? positionals[1]
+          : undefined;
       output.err(
         id
           ? `inlet runs has no "${positionals[0]}": inlet runs ${id} shows run ${id}.\n`
