@@ -76,7 +76,7 @@ const pageErrors: string[] = [];
 /** Paths the page server was asked for, which requests of a closing page reach while Playwright no longer reports them. */
 const served: string[] = [];
 const contexts: BrowserContext[] = [];
-/** Answers to /hold requests the test has not given yet. */
+/** Answers to the requests the page server holds (/hold, /failing/collect) the test has not given yet. */
 const held: Array<() => void> = [];
 
 const mediaHelpers = readFileSync(join(FIXTURES, 'media.js'), 'utf8');
@@ -171,6 +171,14 @@ async function bfcacheContext(): Promise<BrowserContext> {
   contexts.push(context);
   return context;
 }
+
+/**
+ * Waits until the page server holds `count` requests, `what` they are. Playwright reports a request
+ * as the browser makes it, which on a busy machine can be well before the server has it: an answer
+ * given then went to no request, and the one that came after was held for good.
+ */
+const serverHolds = (count: number, what: string) =>
+  expect.poll(() => held.length, { timeout: 10_000, message: `the page server to hold ${what}` }).toBe(count);
 
 /** Counts in window.settled the requests to /collect that have settled, before the tracker reads their outcome. */
 const countSettled = (context: BrowserContext) =>
@@ -468,6 +476,8 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  // A request a test left held is answered, so no later test takes it for one of its own.
+  for (const release of held.splice(0)) release();
   await Promise.all(contexts.splice(0).map((context) => context.close()));
   expect(pageErrors.splice(0)).toEqual([]);
 });
@@ -1532,14 +1542,13 @@ describe('browser tracker', () => {
       await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
     // The other tab's main thread is held while the dying tab stores its event, so its copy of
     // localStorage has not seen that write when it stores its own event right after.
-    const holding = other.waitForRequest((request) => request.url().endsWith('/hold'));
     const tracked = other.evaluate(`
       const hold = new XMLHttpRequest();
       hold.open('GET', '/hold', false);
       hold.send();
       inlet.track('from_other');
     `);
-    await holding;
+    await serverHolds(1, "the other tab's /hold");
     await dying.evaluate(`inlet.track('last_words')`);
     for (const release of held.splice(0)) release();
     await tracked;
@@ -1769,8 +1778,8 @@ describe('browser tracker', () => {
     const tab = await open(context, '/opted-out-in-flight', {
       attrs: { 'data-api': `${pageOrigin}/failing` },
     });
-    // Its page view's request, which the page server holds.
-    await expect.poll(() => held.length).toBe(1);
+    // Its page view's request, which the page server holds; it goes a second after load (the batch).
+    await serverHolds(1, "the tab's page view request to /failing/collect");
     const other = await open(context, '/opting-out');
     await other.evaluate('inlet.optOut()');
     await tab.waitForFunction(`localStorage.getItem('inlet.optout') === '1'`);
@@ -1783,7 +1792,6 @@ describe('browser tracker', () => {
       `dispatchEvent(new Event('online')); inlet.optIn(); inlet.track('after_opt_in'); inlet.flush()`,
     );
     await after;
-    for (const release of held.splice(0)) release();
     expect(sent).toEqual(['after_opt_in']);
   });
 
