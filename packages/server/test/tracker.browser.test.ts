@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningInlet, startInlet } from '../src/app.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
+import { within } from './within.ts';
 
 // The browser tracker end to end: Chromium loads a page from one origin that sends to the collector on
 // another, and every assertion reads rows back through the query API, as a user of inlet would.
@@ -27,6 +28,11 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/tracker/', import.meta.url));
 const WRITE_KEY = 'wk_tracker_browser_test';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/**
+ * A bound on one wait on a page or the page server, well inside a test's 30 s, so that a wait that never
+ * ends fails naming what it waited for rather than at the test's timeout.
+ */
+const WAIT = 10_000;
 const LAUNCH_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -178,7 +184,7 @@ async function bfcacheContext(): Promise<BrowserContext> {
  * given then went to no request, and the one that came after was held for good.
  */
 const serverHolds = (count: number, what: string) =>
-  expect.poll(() => held.length, { timeout: 10_000, message: `the page server to hold ${what}` }).toBe(count);
+  expect.poll(() => held.length, { timeout: WAIT, message: `the page server to hold ${what}` }).toBe(count);
 
 /** Counts in window.settled the requests to /collect that have settled, before the tracker reads their outcome. */
 const countSettled = (context: BrowserContext) =>
@@ -240,10 +246,18 @@ async function open(context: BrowserContext, path: string, options: PageOptions 
   serve(path, options);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
-  await page.goto(`${pageOrigin}${path}`, { referer: options.referer });
-  await page.evaluate('window.inletReady()');
+  await page.goto(`${pageOrigin}${path}`, { referer: options.referer, timeout: WAIT });
+  await within(WAIT, `inlet.js to run on ${path}`, page.evaluate('window.inletReady()'));
   return page;
 }
+
+/** Waits until `expression` holds in `page`, failing after WAIT with `what` it waited for. */
+const until = (page: Page, expression: string, what: string) =>
+  within(
+    WAIT,
+    `${what} (${expression}) on ${new URL(page.url()).pathname}`,
+    page.waitForFunction(expression),
+  );
 
 /**
  * Flushes the page's tracker and then makes a request of its own: a /collect that the flush sent (the
@@ -252,7 +266,7 @@ async function open(context: BrowserContext, path: string, options: PageOptions 
 async function flushed(page: Page): Promise<void> {
   const after = page.waitForRequest((request) => request.url().endsWith('/after-flush'));
   await page.evaluate(`inlet.flush(); fetch('/after-flush').catch(() => {})`);
-  await after;
+  await within(WAIT, `the request ${new URL(page.url()).pathname} makes after inlet.flush()`, after);
 }
 
 /** A page that imports createTracker from inlet.mjs and runs `script`, which sets window.inlet; with its console warnings. */
@@ -330,7 +344,7 @@ async function crash(context: BrowserContext, page: Page): Promise<void> {
   const cdp = await context.newCDPSession(page);
   const crashed = page.waitForEvent('crash');
   void cdp.send('Page.crash').catch(() => {});
-  await crashed;
+  await within(WAIT, `the renderer of ${new URL(page.url()).pathname} to crash`, crashed);
   await page.close();
   await context.clock.resume();
 }
@@ -769,7 +783,7 @@ describe('browser tracker', () => {
     await loggingOut.evaluate(`inlet.reset(); inlet.track('logged_out'); inlet.flush()`);
     const newId = await anonymousIdOf(loggingOut);
     expect(newId).not.toBe(anonymousId);
-    await other.waitForFunction(`localStorage.getItem('inlet.u') === null`);
+    await until(other, `localStorage.getItem('inlet.u') === null`, "the other tab to see reset()'s storage");
     await other.evaluate(`inlet.track('in_other_tab'); inlet.flush()`);
 
     const rows = await eventsOf(newId, (all) => named(all, 'in_other_tab').length > 0);
@@ -1504,7 +1518,7 @@ describe('browser tracker', () => {
     await eventsOf(anonymousId, (rows) => rows.length === 1);
     // Stored until the page has the collector's answer: a page crashed before, on a busy machine, left
     // its page view to the next page load, which sent it a second time.
-    await dying.waitForFunction(`${STORED}.length === 0`);
+    await until(dying, `${STORED}.length === 0`, 'the page view to be answered and forgotten');
     // The page's clock stops, so its batch timer cannot send the event before the crash.
     await dying.clock.pauseAt((await dying.evaluate<number>('Date.now()')) + 1000);
     await dying.evaluate(`
@@ -1548,17 +1562,30 @@ describe('browser tracker', () => {
       hold.send();
       inlet.track('from_other');
     `);
+    // Awaited below, unless a wait before it fails: then it fails as the context closes, unheard.
+    tracked.catch(() => {});
     await serverHolds(1, "the other tab's /hold");
-    await dying.evaluate(`inlet.track('last_words')`);
+    // A tab sharing the other's renderer would wait for its main thread too: bounded, it says so.
+    await within(
+      WAIT,
+      "the dying tab's inlet.track() while the other tab is held",
+      dying.evaluate(`inlet.track('last_words')`),
+    );
     for (const release of held.splice(0)) release();
-    await tracked;
+    await within(WAIT, "the other tab's inlet.track() after its /hold was answered", tracked);
     // Both stored, as the other tab sees localStorage once the writes have reached it.
+    // Bounded itself: expect.poll waits for a read that never ends past its own timeout.
     const outbox = () =>
-      other.evaluate<string>(
-        `Object.keys(localStorage).filter((key) => key.startsWith('inlet.q.')).map((key) => localStorage.getItem(key)).join()`,
+      within(
+        WAIT,
+        "the other tab's read of localStorage",
+        other.evaluate<string>(
+          `Object.keys(localStorage).filter((key) => key.startsWith('inlet.q.')).map((key) => localStorage.getItem(key)).join()`,
+        ),
       );
-    await expect.poll(outbox).toContain('"n":"from_other"');
-    await expect.poll(outbox).toContain('"n":"last_words"');
+    const seen = (name: string) => ({ timeout: WAIT, message: `the other tab to see ${name} stored` });
+    await expect.poll(outbox, seen('from_other')).toContain('"n":"from_other"');
+    await expect.poll(outbox, seen('last_words')).toContain('"n":"last_words"');
     await crash(context, dying);
 
     // The other tab's own batch, and the next page load's retry of what the dead tab stored.
@@ -1572,7 +1599,7 @@ describe('browser tracker', () => {
       'page',
       'page',
     ]);
-    await next.waitForFunction(`${STORED}.length === 0`);
+    await until(next, `${STORED}.length === 0`, 'the outbox to be delivered and emptied');
   });
 
   it('sends the events a page before left stored in the order they happened, on the next page load', async () => {
@@ -1745,7 +1772,7 @@ describe('browser tracker', () => {
     await page.evaluate(
       `dispatchEvent(new Event('online')); inlet.optIn(); inlet.track('after_opt_in'); inlet.flush()`,
     );
-    await after;
+    await within(WAIT, 'the request with after_opt_in', after);
     expect(sent).toEqual(['after_opt_in']);
   });
 
@@ -1765,7 +1792,7 @@ describe('browser tracker', () => {
     });
     await tab.evaluate(`inlet.track('buffered_in_other_tab')`);
     await other.evaluate('inlet.optOut()');
-    await tab.waitForFunction(`localStorage.getItem('inlet.optout') === '1'`);
+    await until(tab, `localStorage.getItem('inlet.optout') === '1'`, "the tab to see the other's optOut()");
     await flushed(tab);
     expect(sent).toEqual([]);
   });
@@ -1782,16 +1809,16 @@ describe('browser tracker', () => {
     await serverHolds(1, "the tab's page view request to /failing/collect");
     const other = await open(context, '/opting-out');
     await other.evaluate('inlet.optOut()');
-    await tab.waitForFunction(`localStorage.getItem('inlet.optout') === '1'`);
+    await until(tab, `localStorage.getItem('inlet.optout') === '1'`, "the tab to see the other's optOut()");
     const sent = sentFrom(context);
     for (const release of held.splice(0)) release();
-    await tab.waitForFunction('window.settled === 1');
+    await until(tab, 'window.settled === 1', "the page view's request to fail with the 503");
     // A retry now sends what is stored, before the event tracked after opting in again.
     const after = tab.waitForRequest((request) => (request.postData() ?? '').includes('after_opt_in'));
     await tab.evaluate(
       `dispatchEvent(new Event('online')); inlet.optIn(); inlet.track('after_opt_in'); inlet.flush()`,
     );
-    await after;
+    await within(WAIT, 'the request with after_opt_in', after);
     expect(sent).toEqual(['after_opt_in']);
   });
 
