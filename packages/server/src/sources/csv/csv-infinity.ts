@@ -2,8 +2,8 @@ import { basename } from 'node:path';
 import { InletError } from '../../errors/index.ts';
 import { sqlString } from '../../lake/index.ts';
 import type { ParquetWriter } from '../extractor/index.ts';
+import type { MatchedFile } from './csv-file-list.ts';
 import { NOTHING_IMPORTED } from './csv-refusals.ts';
-import type { MatchedFile } from './csv-source.ts';
 import { quoteIdent } from './csv-type-mapping.ts';
 
 /** The parts of a type's list (a STRUCT's fields) split at its top-level commas, quoted names kept whole. */

@@ -2,9 +2,9 @@
 // reads it (nested too deep, a key holding NUL), named by its file and line, with what to change.
 import { basename } from 'node:path';
 import { InletError } from '../../errors/index.ts';
+import type { MatchedFile } from './csv-file-list.ts';
 import { NOTHING_IMPORTED } from './csv-refusals.ts';
 import { findNotJsonObject } from './csv-shape.ts';
-import type { MatchedFile } from './csv-source.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
 import type { JsonFinding } from './json-scan.ts';
 
