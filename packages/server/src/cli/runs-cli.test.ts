@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
+import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
 import { spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
+import { main } from './main.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -68,6 +70,30 @@ describe('inlet runs', () => {
     expect((await inlet('runs', 'paused')).err).toBe(
       '"paused" is not a run id (a whole number); inlet runs --workflow paused lists the runs of a workflow.\n',
     );
+  });
+
+  it('lists and shows no runs on a fresh directory without making data_dir or its state store', async () => {
+    // inlet runs only reads, and made data/state.sqlite (and data/) to say there were none.
+    const dir = join(temp.dir, 'fresh');
+    const config = configIn(dir, 'data_dir: ./data\n');
+    const captured = capturedOutput();
+    const list = await main(['runs', '--config', config], { ...captured.output, isTty: true }, {});
+    expect([list, captured.err]).toEqual([
+      ExitCode.OK,
+      `No runs yet: none is recorded in ${join(dir, 'data', 'state.sqlite')}, where inlet start and inlet runs start record them.\n`,
+    ]);
+    const one = await runCli(['runs', '1', '--config', config]);
+    expect([one.code, one.err]).toEqual([
+      ExitCode.USAGE,
+      'NOT_FOUND: No run has id 1; no workflow has run yet (inlet runs lists them).\n',
+    ]);
+    for (const argv of [
+      ['runs', 'list'],
+      ['runs', '--workflow', 'nightly'],
+      ['runs', '--format', 'csv'],
+    ])
+      await runCli([...argv, '--config', config]);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
   it('inlet start says which workflows are switched off, and how to run one, and of a catchup_limit that caps nothing', async () => {

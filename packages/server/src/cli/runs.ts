@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { configFileName } from '../config/index.ts';
 import { dataLayout, makeDataFolders } from '../lake/index.ts';
@@ -130,6 +131,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     output.err(`${runsHelp}\n`);
     return ExitCode.USAGE;
   }
+  const starts = positionals[0] === 'start';
   // The list's filters, given with one run or a start: inlet runs 1 --status failed showed run 1,
   // a success, as if the filter had passed it.
   const filters = [
@@ -138,7 +140,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
     ),
   ];
   if (filters.length > 0 && positionals.length > 0) {
-    const what = positionals[0] === 'start' ? 'runs a workflow' : 'shows one run';
+    const what = starts ? 'runs a workflow' : 'shows one run';
     output.err(
       `inlet runs ${positionals.join(' ')} ${what}, and ${filters.join(' and ')} ${filters.length > 1 ? 'are' : 'is'} for the list of runs (inlet runs ${filters[0]} …); leave ${filters.length > 1 ? 'them' : 'it'} out.\n`,
     );
@@ -147,15 +149,21 @@ export const runsCommand: Command = async (args, config, logger, output) => {
   // A file where data_dir should be ended it with a bare EEXIST, as an error inlet did not foresee
   // (exit 5); one where a run takes its locks (data/state) failed the run with ENOTDIR and a stack.
   const layout = dataLayout(config.data_dir);
-  makeDataFolders(
-    layout,
-    [layout.dataDir, ...(positionals[0] === 'start' ? [join(layout.state, 'locks')] : [])],
-    configFileName(config),
-  );
-  const state = openStateStore(join(config.data_dir, 'state.sqlite'));
+  const storePath = join(config.data_dir, 'state.sqlite');
+  // Listing or showing runs only reads: on a fresh directory it made data/state.sqlite (and data_dir)
+  // to say there were none. With no store there is no run, so an empty one in memory answers; a
+  // data_dir that is there (or a file where it goes, which makeDataFolders names) is checked as before.
+  const noStore = !starts && !existsSync(storePath);
+  if (!noStore || existsSync(layout.dataDir))
+    makeDataFolders(
+      layout,
+      [layout.dataDir, ...(starts ? [join(layout.state, 'locks')] : [])],
+      configFileName(config),
+    );
+  const state = openStateStore(noStore ? ':memory:' : storePath);
   const history = createRunHistory(state);
   try {
-    if (positionals[0] === 'start') {
+    if (starts) {
       const name = positionals[1];
       // Told only the usage, "inlet runs start" (or "inlet runs start $WORKFLOW" unset) said not what was wrong.
       if (!name?.trim() || positionals.length > 2) {
@@ -320,8 +328,13 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         `More: inlet runs ${[...filters, '--limit', String(limit), '--before', String(oldest.id)].join(' ')}\n`,
       );
     }
+    // Said to a person; a program reads the empty list.
     if (output.isTty && runs.length === 0)
-      output.err('No runs yet. Workflows run on their schedule under inlet start.\n');
+      output.err(
+        noStore
+          ? `No runs yet: none is recorded in ${storePath}, where inlet start and inlet runs start record them.\n`
+          : 'No runs yet. Workflows run on their schedule under inlet start.\n',
+      );
     return ExitCode.OK;
   } finally {
     state.close();
