@@ -156,7 +156,17 @@ describe('model graph', () => {
       /No model or seed matches "cusomer_totals\+"; did you mean customer_totals\?/,
     );
     expect(() => selectNodes(named, [], ['Ordrs'])).toThrow(/did you mean orders\?/);
-    expect(() => selectNodes(named, ['xyz'])).toThrow(/No model or seed matches "xyz"\. Selectors are/);
+    // With none close, the project's names when they are few, which the message left to be looked up.
+    expect(() => selectNodes(named, ['xyz'])).toThrow(
+      /No model or seed matches "xyz"; the project's models and seeds are customer_totals, order_items, orders\. Selectors are/,
+    );
+    const many = buildGraph(project(Object.fromEntries([...'abcdefghijk'].map((c) => [`m_${c}`, []]))).nodes);
+    expect(() => selectNodes(many, ['xyz'])).toThrow(
+      /No model or seed matches "xyz"; inlet ls lists the project's 11 models and seeds\. Selectors are/,
+    );
+    expect(() => selectNodes(buildGraph(project({}).nodes), ['xyz'])).toThrow(
+      /No model or seed matches "xyz"; the project has no model or seed\. Selectors are/,
+    );
   });
 
   it('selects the models of a folder by its name, as dbt does (staging, marts.finance), with graph operators', () => {
@@ -696,7 +706,11 @@ sources:
   it('never suggests that a model ref itself: a ref to a model since renamed offers none', () => {
     // v refs t, renamed: "did you mean v?" for ref('t'), when v reading itself is a cycle.
     expect(() => buildGraph(project({ v: ['t'] }).nodes)).toThrow(
-      /^v \(.*v\.sql\) refers to ref\('t'\), which no model or seed defines\.$/,
+      /^v \(.*v\.sql\) refers to ref\('t'\), which no model or seed defines; the project has no other model or seed\.$/,
+    );
+    // With none close, the others are named (never the model itself).
+    expect(() => buildGraph(project({ v: ['qqq'], orders: [], customers: [] }).nodes)).toThrow(
+      /^v \(.*v\.sql\) refers to ref\('qqq'\), which no model or seed defines; the project's other models and seeds are customers, orders\.$/,
     );
     expect(() => buildGraph(project({ order: ['orders'], orderz: [] }).nodes)).toThrow(
       /refers to ref\('orders'\), which no model or seed defines; did you mean orderz\?$/,

@@ -2,6 +2,7 @@ import { relative, sep } from 'node:path';
 import { editDistance } from '../edit-distance.ts';
 import { InletError } from '../errors/index.ts';
 import { templateRefs } from './model-template.ts';
+import { modelNamesHint } from './names-hint.ts';
 import { pathSelection } from './path-selectors.ts';
 import type { ProjectNode, SwitchedOff } from './project-node.ts';
 import { hasWildcard, wildcardMatch } from './source-patterns.ts';
@@ -110,7 +111,11 @@ function refHint(ref: string, nodes: Map<string, ProjectNode>, from: string): st
       name !== from &&
       (name === lower || (Math.abs(name.length - ref.length) <= 2 && editDistance(name, lower) <= 2)),
   );
-  return close.length > 0 ? `; did you mean ${close.slice(0, 3).join(', ')}?` : '';
+  return modelNamesHint(
+    close.slice(0, 3),
+    [...nodes.keys()].filter((name) => name !== from),
+    true,
+  );
 }
 
 /**
@@ -135,7 +140,7 @@ export function buildGraph(
     throw new InletError(
       'MODEL_REF_MISSING',
       // Each line a sentence; one that asks "did you mean orders?" takes no full stop after it.
-      missing.map((line) => (line.endsWith('?') ? line : `${line}.`)).join('\n'),
+      missing.map((line) => (/[?.]$/.test(line) ? line : `${line}.`)).join('\n'),
       { details: { missing } },
     );
 
@@ -396,7 +401,7 @@ function pick(graph: ModelGraph, selectors: string[], use: 'select' | 'exclude' 
         .slice(0, 5);
       throw new InletError(
         'MODEL_NOT_FOUND',
-        `No model or seed matches "${selector}"${close.length > 0 ? `; did you mean ${close.join(', ')}?` : '.'} ${SELECTORS}`,
+        `No model or seed matches "${selector}"${modelNamesHint(close, graph.order)} ${SELECTORS}`,
       );
     }
     const [, at, upDepth, up, , down, downDepth] = match;

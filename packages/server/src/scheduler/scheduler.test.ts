@@ -1199,6 +1199,10 @@ describe('scheduler', () => {
     expect(() => loadWorkflows(withSteps('run --exclude slw'))).toThrow(
       /names no model or seed: No model or seed matches "slw"/,
     );
+    // A name close to none: the project's few names, where the step's error named none.
+    expect(() => loadWorkflows(withSteps('run nightly_marts'))).toThrow(
+      /"run nightly_marts" names no model or seed: No model or seed matches "nightly_marts"; the project's models and seeds are kept, slow\./,
+    );
     s.state.close();
   });
 
