@@ -1,5 +1,5 @@
-// How a page's location becomes the url, path and utm_* columns, over HTTP as each protocol sends it:
-// a URL written without its scheme, and a campaign given both in the URL and in Segment's context.
+// How a page's location becomes the url, path, referrer and utm_* columns, over HTTP as each protocol
+// sends it: a URL or referrer written without its scheme, and a campaign given both in the URL and in Segment's context.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth, queryApi, segmentMessage, startTestInlet, WRITE_KEY } from './helpers.ts';
 
@@ -101,6 +101,34 @@ describe('a page URL without a scheme', () => {
       { event_id: 'kept-2', url: 'guide/start?utm_term=b', path: '/guide/start', utm_term: 'b' },
       { event_id: 'kept-3', url: 'android-app://com.example/home', path: '/home', utm_term: null },
       { event_id: 'kept-4', url: 'report.pdf?v=2', path: '/report.pdf', utm_term: null },
+    ]);
+  });
+});
+
+describe('a referrer without a scheme', () => {
+  it('is read as a host and path as a page URL is, so its host is the host', async () => {
+    // Stored as it came, www.google.com/ was no URL, and entry_paths took its whole text for the source.
+    await post('/v1/batch', {
+      batch: [segmentMessage('ref-1', { context: { page: { url: '/a', referrer: 'www.google.com/' } } })],
+    });
+    await post('/collect', {
+      k: WRITE_KEY,
+      e: [
+        { id: 'ref-2', t: 'page', a: 'anon-1', url: '/a', ref: 'news.ycombinator.com/item?id=1' },
+        { id: 'ref-3', t: 'page', a: 'anon-1', url: '/a', ref: 'http://docs.example.com/a' },
+        { id: 'ref-4', t: 'page', a: 'anon-1', url: '/a', ref: 'index.html' },
+      ],
+    });
+    const pixel = await fetch(
+      `${inlet.url}/p.gif?k=${WRITE_KEY}&id=ref-5&a=anon-1&url=%2Fa&ref=${encodeURIComponent('www.bing.com:443/search?q=x')}`,
+    );
+    expect(pixel.status).toBe(200);
+    expect(await located('ref-', 'referrer')).toEqual([
+      { event_id: 'ref-1', referrer: 'https://www.google.com/' },
+      { event_id: 'ref-2', referrer: 'https://news.ycombinator.com/item?id=1' },
+      { event_id: 'ref-3', referrer: 'http://docs.example.com/a' },
+      { event_id: 'ref-4', referrer: 'index.html' },
+      { event_id: 'ref-5', referrer: 'https://www.bing.com:443/search?q=x' },
     ]);
   });
 });

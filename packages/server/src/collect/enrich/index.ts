@@ -123,7 +123,8 @@ export function createEnricher(options: {
       session_id: some(event.sessionId),
       url: some(pageUrl),
       path: some(url.path),
-      referrer: some(event.referrer),
+      // As the page's URL: www.google.com/ stored as it came was no URL, whose host no one could read.
+      referrer: some(withScheme(event.referrer)),
       title: some(event.title),
       utm_source: some(utm.utm_source),
       utm_medium: some(utm.utm_medium),
