@@ -173,3 +173,20 @@ export async function busyThreads(pid: number): Promise<void> {
   while (!readdirSync(`/proc/${pid}/task`).some((task) => task !== String(pid) && busy(task)))
     await new Promise((resolve) => setTimeout(resolve, 50));
 }
+
+/** Waits until this many threads of the engine's process besides its main one use CPU: as many queries run in it. */
+export async function threadsAtWork(pid: number, count: number): Promise<void> {
+  const ticks = () =>
+    new Map(
+      readdirSync(`/proc/${pid}/task`)
+        .filter((task) => task !== String(pid))
+        .map((task) => {
+          const fields =
+            readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+          return [task, Number(fields[11]) + Number(fields[12])] as const;
+        }),
+    );
+  const before = ticks();
+  while ([...ticks()].filter(([task, used]) => used >= (before.get(task) ?? 0) + 20).length < count)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
