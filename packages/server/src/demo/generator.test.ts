@@ -60,9 +60,10 @@ describe('demo generator', () => {
 
   it('makes every day asked a day of events, also before the office hours of today', () => {
     // 01:20 on a Monday, UTC: today's office hours had not begun, so inlet demo --days 1 sent 0 to 3
-    // events ('Sent 0 events for 1 day', an empty lake), and --days 30 had 29 days of events in LA.
+    // events ('Sent 0 events for 1 day', an empty lake), and --days 30 had 29 days of events in LA;
+    // at 08:20, with today's office hours just begun, it sent a few bots' page views and no person's.
     for (const timezone of ['UTC', 'America/Los_Angeles', 'Asia/Tokyo'])
-      for (const hour of [1, 7, 12, 23]) {
+      for (const hour of [1, 7, 8, 9, 12, 23]) {
         const now = Date.UTC(2026, 11, 7, hour, 20);
         const [day, more] = [...generateDemo({ now, days: 1, timezone, seed: 5 })];
         // A Sunday, the quietest day, has some 700.

@@ -99,10 +99,11 @@ export function* generateDemo(options: DemoOptions): Generator<DemoMessage[]> {
   const host = options.host ?? 'https://learn.example.com';
   const everyone = people(random);
   const identified = new Set<string>();
-  // The days asked end today once its office hours (from 08:00 there) have begun, else yesterday:
-  // before 08:00, today held a few events at most, and inlet demo --days 1 sent 0 to 11 of them.
+  // The days asked end today once its busiest hours are past (from noon there), else yesterday:
+  // before 08:00 today held a few events at most, and in its first office hours only the day's
+  // bots and early visitors (inlet demo --days 1 at 08:13 made a daily_active_users of no rows).
   const today = Math.floor(options.now / DAY) * DAY;
-  const opening = today - zoneOffsetMinutes(today + 12 * HOUR, options.timezone) * 60_000 + 8 * HOUR;
+  const opening = today - zoneOffsetMinutes(today + 12 * HOUR, options.timezone) * 60_000 + 12 * HOUR;
   const lastDay = options.now - 60_000 < opening ? today - DAY : today;
   const firstDay = lastDay - (options.days - 1) * DAY;
 
