@@ -9,13 +9,19 @@ export function fail(field: string, problem: string): never {
   throw new InletError('INVALID_FIELD', `${field}: ${problem}`, { details: { field } });
 }
 
+/**
+ * A field's name: field, then key (".context.page.url"). The parsers below take the two apart and
+ * join them only when they fail, so a message that passes builds none of its fields' names.
+ */
+export const named = (field: string, key: string): string => (key === '' ? field : `${field}${key}`);
+
 export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function optionalObject(value: unknown, field: string): Json {
+export function optionalObject(value: unknown, field: string, key = ''): Json {
   if (value === undefined || value === null) return {};
-  if (!isObject(value)) fail(field, 'must be a JSON object');
+  if (!isObject(value)) fail(named(field, key), 'must be a JSON object');
   return value;
 }
 
@@ -27,9 +33,9 @@ export const HUGE_NUMBER =
  * An object the event keeps as JSON (properties, traits, context): optionalObject, nested at most
  * MAX_JSON_DEPTH levels, holding no number beyond a 64-bit float (its field named to the leaf).
  */
-export function optionalJsonObject(value: unknown, field: string): Json {
-  const object = optionalObject(value, field);
-  checkJson(object, field);
+export function optionalJsonObject(value: unknown, field: string, key = ''): Json {
+  const object = optionalObject(value, field, key);
+  checkJson(object, field, MAX_JSON_DEPTH, key);
   return object;
 }
 
@@ -37,25 +43,25 @@ export function optionalJsonObject(value: unknown, field: string): Json {
  * Fails naming field (or the number's key under it) when value nests more than depth levels or
  * holds a number beyond a 64-bit float: what JSON cannot keep of it (see jsonFault).
  */
-export function checkJson(value: unknown, field: string, depth = MAX_JSON_DEPTH): void {
+export function checkJson(value: unknown, field: string, depth = MAX_JSON_DEPTH, key = ''): void {
   const fault = jsonFault(value, depth);
   if (fault?.kind === 'deep')
-    fail(field, `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
-  if (fault) fail(`${field}${fault.path}`, HUGE_NUMBER);
+    fail(named(field, key), `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
+  if (fault) fail(`${named(field, key)}${fault.path}`, HUGE_NUMBER);
 }
 
-export function optionalString(value: unknown, field: string, max = 8192): string | null {
+export function optionalString(value: unknown, field: string, max = 8192, key = ''): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value === 'number' && Number.isFinite(value)) {
     // JSON.parse has already rounded an integer beyond 2^53 (a 64-bit id 1234567890123456789 reads
     // as 1234567890123456800), so two ids would become one: refused rather than stored wrong. A
     // request body read by parseJson has such integers as strings already.
     if (Number.isInteger(value) && !Number.isSafeInteger(value))
-      fail(field, 'is a number too large to keep exactly (beyond 2^53); send it as a string');
+      fail(named(field, key), 'is a number too large to keep exactly (beyond 2^53); send it as a string');
     return String(value);
   }
-  if (typeof value !== 'string') fail(field, 'must be a string');
-  if (value.length > max) fail(field, `is longer than ${max} characters`);
+  if (typeof value !== 'string') fail(named(field, key), 'must be a string');
+  if (value.length > max) fail(named(field, key), `is longer than ${max} characters`);
   return value;
 }
 
@@ -74,8 +80,8 @@ export function cutText(text: string | null, max: number): string | null {
  * browser SDKs send them as the page has them, and drop an event answered 400, so a long title
  * lost every view of its page.
  */
-export function optionalCutString(value: unknown, field: string, max = 8192): string | null {
-  return cutText(optionalString(value, field, Number.POSITIVE_INFINITY), max);
+export function optionalCutString(value: unknown, field: string, max = 8192, key = ''): string | null {
+  return cutText(optionalString(value, field, Number.POSITIVE_INFINITY, key), max);
 }
 
 /** The latest time a JavaScript Date holds (year 275760). */
@@ -108,7 +114,7 @@ const unreadable = (field: string, value: string): never =>
  * offset is UTC, as a date alone is, whatever the server's time zone. A leap second (23:59:60) is
  * the last millisecond of its minute, so it stays on its day; 24:00 is the end of the day.
  */
-function isoMs(value: string, field: string): number | undefined {
+function isoMs(value: string, field: string, key: string): number | undefined {
   const m = ISO_TIME.exec(value);
   if (!m) return undefined;
   const year = +(m[1] as string);
@@ -122,13 +128,16 @@ function isoMs(value: string, field: string): number | undefined {
   const offsetMinutes = m[10] === undefined ? 0 : +m[10];
   const endOfDay = hour === 24 && minute === 0 && second === 0 && (fraction === undefined || +fraction === 0);
   if (month < 1 || month > 12 || day < 1 || (hour > 23 && !endOfDay) || minute > 59 || second > 60)
-    return unreadable(field, value);
-  if (offsetHours > 23 || offsetMinutes > 59) return unreadable(field, value);
+    return unreadable(named(field, key), value);
+  if (offsetHours > 23 || offsetMinutes > 59) return unreadable(named(field, key), value);
   // Date.UTC reads years below 100 as 19xx; any year before 1970 is refused by the caller.
   if (year < 1000) return -1;
   // A day the month does not have (2026-02-30) would roll over into the next month.
   if (day > 28 && day > new Date(Date.UTC(year, month, 0)).getUTCDate())
-    fail(field, `${m[1]}-${m[2]}-${m[3]} is not a day of the calendar; send the day the event happened`);
+    fail(
+      named(field, key),
+      `${m[1]}-${m[2]}-${m[3]} is not a day of the calendar; send the day the event happened`,
+    );
   // The fraction to the millisecond, cut as Date.parse cuts it (.1234567 is 123 ms).
   let millis = 0;
   if (second === 60) millis = 999;
@@ -188,13 +197,13 @@ const NO_TIME =
   'must be an ISO 8601 date string such as 2026-11-22T09:30:00.000Z, or an epoch number in seconds or milliseconds';
 
 /** Epoch milliseconds of a time sent as text: ISO 8601 (isoMs) or epoch digits (epochMs). */
-function textMs(value: string, field: string): number {
+function textMs(value: string, field: string, key: string): number {
   const timeOfDay = canonicalTimeOfDay(value);
   if (timeOfDay >= 0 && knownDay !== '' && value.startsWith(knownDay)) return knownDayMs + timeOfDay;
   // Digits as text: what some clients send, and a nanosecond time beyond 2^53 as parseJson keeps it.
   if (EPOCH_TEXT.test(value)) return epochMs(Number(value));
-  if (!/^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}/.test(value)) return fail(field, NO_TIME);
-  const ms = isoMs(value, field) ?? unreadable(field, value);
+  if (!/^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}/.test(value)) return fail(named(field, key), NO_TIME);
+  const ms = isoMs(value, field, key) ?? unreadable(named(field, key), value);
   // Only a day isoMs took (in the calendar, from 1970 on) is kept.
   if (timeOfDay >= 0 && ms - timeOfDay >= 0) {
     knownDay = value.slice(0, 11);
@@ -204,20 +213,20 @@ function textMs(value: string, field: string): number {
 }
 
 /** Accepts ISO 8601 strings and epoch numbers (epochMs); returns epoch milliseconds. */
-export function optionalTime(value: unknown, field: string): number | undefined {
+export function optionalTime(value: unknown, field: string, key = ''): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   let ms: number;
   if (typeof value === 'number') ms = epochMs(value);
-  else if (typeof value === 'string') ms = textMs(value, field);
-  else ms = fail(field, NO_TIME);
+  else if (typeof value === 'string') ms = textMs(value, field, key);
+  else ms = fail(named(field, key), NO_TIME);
   // Before 1970 is a client bug (a negative epoch) that would create nonsense partitions. A time
   // past 2200 is a broken clock as any more than a day ahead, which enrich files at its arrival; it
   // was refused, and the event lost. Only what no date can hold is refused as well.
-  if (ms < 0) fail(field, 'is not a valid date from 1970 on; send the time the event happened');
+  if (ms < 0) fail(named(field, key), 'is not a valid date from 1970 on; send the time the event happened');
   // Told apart: "from 1970 on" was the answer to +275760-09-13T00:00:00.001Z and to 1e300 too.
   if (!(ms <= MAX_DATE_MS))
     fail(
-      field,
+      named(field, key),
       'is later than any date a time can hold (year 275760, +275760-09-13); send the time the event happened',
     );
   return ms;

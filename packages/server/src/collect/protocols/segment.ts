@@ -48,7 +48,7 @@ function withCategory(properties: Json, category: unknown, field: string): Json 
   if (category === undefined || category === null || category === '' || properties.category !== undefined)
     return properties;
   // A level of properties, as it is stored in them.
-  checkJson(category, `${field}.category`, MAX_JSON_DEPTH - 1);
+  checkJson(category, field, MAX_JSON_DEPTH - 1, '.category');
   return { ...properties, category };
 }
 
@@ -63,8 +63,21 @@ function messageType(value: unknown, field: string): EventType {
   }
   const got =
     value === undefined ? 'none was given' : `got ${JSON.stringify(value)?.slice(0, 50) ?? String(value)}`;
-  return fail(field, `must be one of ${EVENT_TYPES.join(', ')} (in any case); ${got}`);
+  return fail(`${field}.type`, `must be one of ${EVENT_TYPES.join(', ')} (in any case); ${got}`);
 }
+
+/** The page's fields a message's location is read from, and their names under it, in properties or context.page. */
+type Located = 'url' | 'referrer' | 'title';
+const PROPERTIES: Record<Located, string> = {
+  url: '.properties.url',
+  referrer: '.properties.referrer',
+  title: '.properties.title',
+};
+const PAGE: Record<Located, string> = {
+  url: '.context.page.url',
+  referrer: '.context.page.referrer',
+  title: '.context.page.title',
+};
 
 function parseMessage(
   raw: unknown,
@@ -74,79 +87,79 @@ function parseMessage(
   sentAt: number | undefined,
 ): IncomingEvent {
   if (!isObject(raw)) fail(field, 'must be a JSON object');
-  const type = fixedType ?? messageType(raw.type, `${field}.type`);
-  const own = optionalJsonObject(raw.context, `${field}.context`);
+  // Each check takes the message's field and the key under it apart (see named), so a message that
+  // passes builds none of its fields' names.
+  const type = fixedType ?? messageType(raw.type, field);
+  const own = optionalJsonObject(raw.context, field, '.context');
   // A batch-wide context is rare; without one the message's own object is used as it is (nothing
   // downstream changes it).
   const context = shared === EMPTY ? own : { ...shared, ...own };
-  const page = optionalObject(context.page, `${field}.context.page`);
-  const properties = optionalJsonObject(raw.properties, `${field}.properties`);
-  const traits = optionalJsonObject(raw.traits, `${field}.traits`);
-  const anonymousId = optionalString(raw.anonymousId, `${field}.anonymousId`, 200);
-  const userId = optionalString(raw.userId, `${field}.userId`, 200);
+  const page = optionalObject(context.page, field, '.context.page');
+  const properties = optionalJsonObject(raw.properties, field, '.properties');
+  const traits = optionalJsonObject(raw.traits, field, '.traits');
+  const anonymousId = optionalString(raw.anonymousId, field, 200, '.anonymousId');
+  const userId = optionalString(raw.userId, field, 200, '.userId');
   if (!anonymousId && !userId) fail(`${field}.userId`, 'userId or anonymousId is required');
 
   let name: string | null;
   let props: Json;
   if (type === 'track') {
-    name = optionalString(raw.event, `${field}.event`, 200);
+    name = optionalString(raw.event, field, 200, '.event');
     if (!name) fail(`${field}.event`, 'is required for a track call');
     props = properties;
   } else if (type === 'page' || type === 'screen') {
-    name = optionalString(raw.name, `${field}.name`, 200);
+    name = optionalString(raw.name, field, 200, '.name');
     props = withCategory(properties, raw.category, field);
   } else if (type === 'group') {
     // Segment's spec requires the id of the group or of the user's previous identity: without it
     // the call says nothing, and it was stored with group_id or previous_id null, answered 200.
-    const groupId = optionalString(raw.groupId, `${field}.groupId`, 200);
+    const groupId = optionalString(raw.groupId, field, 200, '.groupId');
     if (!groupId) fail(`${field}.groupId`, 'is required for a group call');
     name = null;
     props = { ...traits, group_id: groupId };
   } else if (type === 'alias') {
-    const previousId = optionalString(raw.previousId, `${field}.previousId`, 200);
+    const previousId = optionalString(raw.previousId, field, 200, '.previousId');
     if (!previousId) fail(`${field}.previousId`, 'is required for an alias call');
     name = null;
     props = { previous_id: previousId };
   } else {
     name = null;
     // RudderStack's SDKs send an identify call's traits in context.traits.
-    props = raw.traits === undefined ? optionalJsonObject(context.traits, `${field}.context.traits`) : traits;
+    props = raw.traits === undefined ? optionalJsonObject(context.traits, field, '.context.traits') : traits;
   }
   const sessionId = context.sessionId ?? properties.session_id;
   // Where the event happened: a page call's properties describe the page (analytics.js copies
   // context.page into them), but another call's are its own, and context.page is the page it
   // happened on. A Product Clicked's url (the product's link, in Segment's e-commerce spec) was
   // stored as the event's url and path, so clicks counted under the pages they led to.
-  const [first, firstName, second, secondName] =
-    type === 'page'
-      ? [properties, 'properties', page, 'context.page']
-      : [page, 'context.page', properties, 'properties'];
+  const [first, firstKeys, second, secondKeys] =
+    type === 'page' ? [properties, PROPERTIES, page, PAGE] : [page, PAGE, properties, PROPERTIES];
   // Cut to the column's length rather than refused: the whole text stays in properties or
   // context.page, and Segment's SDKs (which, unlike inlet's tracker, send a page's title and URL
   // as they are) drop a message answered 400, so a page with a title past 2,000 characters, or an
   // app whose URLs carry state past 8,192, lost every view.
-  const located = (key: string, max?: number): string | null =>
+  const located = (key: Located, max?: number): string | null =>
     first[key] !== undefined && first[key] !== null && first[key] !== ''
-      ? optionalCutString(first[key], `${field}.${firstName}.${key}`, max)
-      : optionalCutString(second[key], `${field}.${secondName}.${key}`, max);
+      ? optionalCutString(first[key], field, max, firstKeys[key])
+      : optionalCutString(second[key], field, max, secondKeys[key]);
   const url = located('url');
   return {
-    eventId: optionalString(raw.messageId, `${field}.messageId`, 200),
+    eventId: optionalString(raw.messageId, field, 200, '.messageId'),
     type,
     name,
-    timestamp: optionalTime(raw.timestamp ?? raw.originalTimestamp, `${field}.timestamp`),
-    sentAt: optionalTime(raw.sentAt, `${field}.sentAt`) ?? sentAt,
+    timestamp: optionalTime(raw.timestamp ?? raw.originalTimestamp, field, '.timestamp'),
+    sentAt: optionalTime(raw.sentAt, field, '.sentAt') ?? sentAt,
     anonymousId,
     userId,
-    sessionId: optionalString(sessionId, `${field}.context.sessionId`, 200),
+    sessionId: optionalString(sessionId, field, 200, '.context.sessionId'),
     url: url ?? pagePath(type === 'page' ? properties : EMPTY, page),
     referrer: noDirect(located('referrer')),
     title: located('title', 2000),
-    campaign: optionalObject(context.campaign, `${field}.context.campaign`),
+    campaign: optionalObject(context.campaign, field, '.context.campaign'),
     properties: props,
     context,
-    userAgent: optionalString(context.userAgent, `${field}.context.userAgent`, 2000),
-    ip: optionalString(context.ip, `${field}.context.ip`, 100) ?? undefined,
+    userAgent: optionalString(context.userAgent, field, 2000, '.context.userAgent'),
+    ip: optionalString(context.ip, field, 100, '.context.ip') ?? undefined,
   };
 }
 
