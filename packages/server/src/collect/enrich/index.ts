@@ -20,6 +20,12 @@ const nonEmpty = (value: Json): Json | undefined => {
   return undefined;
 };
 
+/** A context with a key other than ip (which enrich sets to undefined, and JSON leaves out). */
+const contextOf = (context: Json): Json | undefined => {
+  for (const key in context) if (key !== 'ip') return context;
+  return undefined;
+};
+
 /**
  * An id for a message that came without one. An exact retry (same client timestamp) still gets the
  * same id; without a client timestamp either, the receive time makes each hit its own event.
@@ -104,12 +110,12 @@ export function createEnricher(options: {
     const url = splitUrl(pageUrl, event.context.hash_routing === true);
     // One event's campaign comes from one place: Segment's context.campaign when it names any, else the URL.
     const utm = campaignUtm(event.campaign) ?? url;
-    let context = event.context;
-    if ('ip' in context) {
-      // The raw IP never reaches the disk: it only feeds the visitor hash.
-      const { ip: _dropped, ...rest } = context;
-      context = rest;
-    }
+    // The raw IP never reaches the disk: it only feeds the visitor hash. It is set to undefined,
+    // which the record's JSON leaves out, rather than copied away with the rest of context for
+    // every message a server SDK forwards: the context is the request's parsed body, which nothing
+    // reads once it is enriched, and enriching it again gives the same record.
+    const context = event.context;
+    if (context.ip !== undefined) context.ip = undefined;
     const tsIso = ts === meta.receivedAt ? receivedIso : isoTime(ts);
     return {
       event_id: event.eventId ?? fallbackId(site, event, meta.receivedAt, `${site}\0${ip}\0${userAgent}`),
@@ -137,7 +143,7 @@ export function createEnricher(options: {
       is_bot: ua.is_bot,
       visitor_hash: some(lastVisitor),
       properties: nonEmpty(event.properties),
-      context: nonEmpty(context),
+      context: contextOf(context),
       dt: tsIso.slice(0, 10),
     };
   };
