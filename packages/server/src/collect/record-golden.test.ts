@@ -5,6 +5,7 @@ import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { serializeEventRecord } from '../events/index.ts';
 import { createEnricher } from './enrich/index.ts';
+import { parseInletBatch } from './protocols/inlet.ts';
 import { parseSegment } from './protocols/segment.ts';
 
 // The records and errors of a varied set of Segment messages, against what the collector wrote for
@@ -238,10 +239,40 @@ function errors(): string[] {
   ];
 }
 
+// Events of inlet's own format (the tracker's), each invalid in one field.
+const invalidInlet: unknown[] = [
+  7,
+  { t: 'view', a: 'a' },
+  { t: 'track', a: 'a' },
+  { t: 'page', n: ['n'], a: 'a' },
+  { t: 'page' },
+  { t: 'page', a: { a: 1 } },
+  { t: 'page', u: 'u'.repeat(201) },
+  { t: 'page', a: 'a', id: 2 ** 53 + 2 },
+  { t: 'page', a: 'a', ts: 'soon' },
+  { t: 'page', a: 'a', s: [1] },
+  { t: 'page', a: 'a', url: 5.5, ref: {} },
+  { t: 'page', a: 'a', ti: 't'.repeat(2001) },
+  { t: 'page', a: 'a', p: [1] },
+  { t: 'page', a: 'a', c: { deep: { n: Number.NEGATIVE_INFINITY } } },
+];
+
+function inletErrors(): string[] {
+  const { refused } = parseInletBatch({ k: 'wk', e: [{ t: 'page', a: 'a' }, ...invalidInlet] });
+  const each = invalidInlet.map((event, i) =>
+    JSON.stringify({ i, batch: said(errorOf(() => parseInletBatch({ e: [event] }))) }),
+  );
+  return [
+    JSON.stringify({ first: said(refused?.error), count: refused?.count, index: refused?.index }),
+    ...each,
+  ];
+}
+
 describe('the records and errors of Segment messages', () => {
   for (const [name, make] of [
     ['segment-records.ndjson', records],
     ['segment-errors.ndjson', errors],
+    ['inlet-errors.ndjson', inletErrors],
   ] as const) {
     it(`are those of ${name}, byte for byte`, () => {
       const lines = make();

@@ -3,7 +3,7 @@ import { MAX_WRITE_KEY_LENGTH } from '../../config/write-key.ts';
 import type { EventType } from '../../events/index.ts';
 import { fail, isObject, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
-import { type ParsedIntake, parseEach } from './types.ts';
+import { indexedField, type ParsedIntake, parseEach } from './types.ts';
 
 // inlet's compact batch format, sent by the browser tracker (see docs/collector.md):
 // { "k": writeKey, "sa": sentAt ms, "e": [ { "id", "t", "n", "ts", "a", "u", "s", "url", "ref", "ti", "p", "c" } ] }
@@ -15,31 +15,32 @@ const TYPES = new Map<unknown, EventType>([
   ['identify', 'identify'],
 ]);
 const MAX_EVENTS = 500;
+const eventField = indexedField('e', MAX_EVENTS);
 
 function parseEvent(raw: unknown, field: string, sentAt: number | undefined): IncomingEvent {
   if (!isObject(raw)) fail(field, 'must be a JSON object');
   const type = TYPES.get(raw.t);
   if (!type) fail(`${field}.t`, 'must be "page", "track" or "identify"');
-  const name = optionalString(raw.n, `${field}.n`, 200);
+  const name = optionalString(raw.n, field, 200, '.n');
   if (type === 'track' && !name) fail(`${field}.n`, 'is required for a track event');
-  const anonymousId = optionalString(raw.a, `${field}.a`, 200);
-  const userId = optionalString(raw.u, `${field}.u`, 200);
+  const anonymousId = optionalString(raw.a, field, 200, '.a');
+  const userId = optionalString(raw.u, field, 200, '.u');
   if (!anonymousId && !userId) fail(`${field}.a`, 'an anonymous id (a) or user id (u) is required');
   return {
-    eventId: optionalString(raw.id, `${field}.id`, 200),
+    eventId: optionalString(raw.id, field, 200, '.id'),
     type,
     name,
-    timestamp: optionalTime(raw.ts, `${field}.ts`),
+    timestamp: optionalTime(raw.ts, field, '.ts'),
     sentAt,
     anonymousId,
     userId,
-    sessionId: optionalString(raw.s, `${field}.s`, 200),
-    url: optionalString(raw.url, `${field}.url`),
-    referrer: optionalString(raw.ref, `${field}.ref`),
-    title: optionalString(raw.ti, `${field}.ti`, 2000),
+    sessionId: optionalString(raw.s, field, 200, '.s'),
+    url: optionalString(raw.url, field, undefined, '.url'),
+    referrer: optionalString(raw.ref, field, undefined, '.ref'),
+    title: optionalString(raw.ti, field, 2000, '.ti'),
     campaign: {},
-    properties: optionalJsonObject(raw.p, `${field}.p`),
-    context: optionalJsonObject(raw.c, `${field}.c`),
+    properties: optionalJsonObject(raw.p, field, '.p'),
+    context: optionalJsonObject(raw.c, field, '.c'),
     userAgent: undefined,
     ip: undefined,
   };
@@ -52,7 +53,6 @@ export function parseInletBatch(body: unknown): ParsedIntake {
   if (!Array.isArray(body.e)) fail('e', 'must be an array of events');
   if (body.e.length === 0) fail('e', 'is empty; send at least one event');
   if (body.e.length > MAX_EVENTS) fail('e', `has more than ${MAX_EVENTS} events; split it`);
-  const eventField = (i: number) => `e[${i}]`;
   const { items, refused, positions } = parseEach(body.e, (raw, i) => parseEvent(raw, eventField(i), sentAt));
   return {
     writeKey,

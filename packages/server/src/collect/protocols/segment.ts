@@ -13,11 +13,12 @@ import {
   optionalTime,
 } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
-import { type ParsedIntake, parseEach } from './types.ts';
+import { indexedField, type ParsedIntake, parseEach } from './types.ts';
 
 // Segment's HTTP tracking API (also what RudderStack SDKs send): /v1/batch and one route per type.
 
 const MAX_BATCH = 2500;
+const eventField = indexedField('batch', MAX_BATCH);
 const EMPTY: Json = {};
 
 /** RudderStack's browser SDK sends "$direct" as the referrer of a visit that has none. */
@@ -206,7 +207,6 @@ export function parseSegment(body: unknown, fixedType: EventType | undefined): P
   if (body.batch.length > MAX_BATCH) fail('batch', `has more than ${MAX_BATCH} messages; split it`);
   const shared =
     body.context === undefined || body.context === null ? EMPTY : optionalJsonObject(body.context, 'context');
-  const eventField = (i: number) => `batch[${i}]`;
   const { items, refused, positions } = parseEach(body.batch, (raw, i) =>
     parseMessage(raw, eventField(i), undefined, shared, sentAt),
   );

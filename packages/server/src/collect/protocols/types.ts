@@ -21,6 +21,23 @@ export interface ParsedIntake {
   keyHint?: string;
 }
 
+/**
+ * eventField for a batch named `name`: `batch[3]`. Each name is made once and kept (up to the
+ * batch's most messages, max), as every message of every batch is parsed under its name.
+ */
+export function indexedField(name: string, max: number): (index: number) => string {
+  const names: string[] = [];
+  return (index) => {
+    if (index >= max) return `${name}[${index}]`;
+    let field = names[index];
+    if (field === undefined) {
+      field = `${name}[${index}]`;
+      names[index] = field;
+    }
+    return field;
+  };
+}
+
 /** The invalid messages of a batch whose other messages are kept. */
 export interface Refused {
   error: InletError;
