@@ -133,6 +133,13 @@ describe('visitor hash', () => {
     expect(first).toMatch(/^[0-9a-f]{16}$/);
     expect(hash('docs', '203.0.113.7', IPHONE)).toBe(first);
     expect(hash('shop', '203.0.113.7', IPHONE)).not.toBe(first);
+    // The same IP with another user agent, or none, is another visitor, each hashed the same again.
+    const other = [hash('docs', '203.0.113.7', 'curl/8.5.0'), hash('docs', '203.0.113.7', undefined)];
+    expect(new Set([first, ...other]).size).toBe(3);
+    expect([hash('docs', '203.0.113.7', 'curl/8.5.0'), hash('docs', '203.0.113.7', undefined)]).toEqual(
+      other,
+    );
+    expect(hash('docs', '203.0.113.7', IPHONE)).toBe(first);
     expect(existsSync(join(dir, '2026-11-10.salt'))).toBe(false);
     now += 24 * 3600_000;
     expect(hash('docs', '203.0.113.7', IPHONE)).not.toBe(first);

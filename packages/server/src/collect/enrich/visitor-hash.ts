@@ -88,7 +88,12 @@ export function createVisitorHasher(options: { dir: string; now?: () => number; 
   // The UTC day (days since 1970) the salt and the cached hashes are of.
   let dayNumber = Number.NaN;
   let salt: Buffer = Buffer.alloc(0);
-  const hashes = new Map<string, string>();
+  // Site, then IP, then user agent (a Map a level), so that a visitor's hash is found without
+  // joining the three into one key for every event; kept[] holds them in the order they came, and
+  // next is where the oldest, which goes first, stands in it.
+  const hashes = new Map<string, Map<string, Map<string, string>>>();
+  const kept: Array<[string, string, string]> = [];
+  let next = 0;
 
   const rotate = (today: string, at: number) => {
     const path = join(options.dir, `${today}.salt`);
@@ -113,15 +118,38 @@ export function createVisitorHasher(options: { dir: string; now?: () => number; 
       // Only once the day's salt is read: a salt that cannot be read is tried again next time.
       dayNumber = Math.floor(at / DAY_MS);
       hashes.clear();
+      kept.length = 0;
+      next = 0;
     }
-    const text = `${site}\0${ip}\0${userAgent ?? ''}`;
-    const cached = hashes.get(text);
+    const agent = userAgent ?? '';
+    const ofIp = hashes.get(site)?.get(ip);
+    const cached = ofIp?.get(agent);
     if (cached !== undefined) return cached;
+    const text = `${site}\0${ip}\0${agent}`;
     const hash = createHash('sha256').update(salt).update(text).digest('hex').slice(0, 16);
-    if (text.length > CACHED_CHARS) return hash;
-    // The oldest entry goes first (a Map iterates in insertion order).
-    if (hashes.size >= cacheSize) hashes.delete(hashes.keys().next().value as string);
-    hashes.set(text, hash);
+    if (text.length > CACHED_CHARS || cacheSize < 1) return hash;
+    if (kept.length >= cacheSize) {
+      const [oldSite, oldIp, oldAgent] = kept[next] as [string, string, string];
+      const ofSite = hashes.get(oldSite);
+      const agents = ofSite?.get(oldIp);
+      agents?.delete(oldAgent);
+      if (agents?.size === 0) ofSite?.delete(oldIp);
+      if (ofSite?.size === 0) hashes.delete(oldSite);
+    }
+    kept[next] = [site, ip, agent];
+    next = (next + 1) % cacheSize;
+    // Looked up again: the oldest visitor, gone above, may have been the last of this site and IP.
+    let ofSite = hashes.get(site);
+    if (!ofSite) {
+      ofSite = new Map();
+      hashes.set(site, ofSite);
+    }
+    let agents = ofSite.get(ip);
+    if (!agents) {
+      agents = new Map();
+      ofSite.set(ip, agents);
+    }
+    agents.set(agent, hash);
     return hash;
   };
 }
