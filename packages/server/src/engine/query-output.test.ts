@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
+import { holdingExport } from '../../test/holding-export.ts';
 import type { InletConfigInput } from '../config/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createQueryEngine, type QueryEngine } from './index.ts';
@@ -433,28 +434,6 @@ const twoQueriesIn64MB = (query: { timeout_ms?: number } = {}) =>
   testConfig(join(temp.dir, 'data'), {
     query: { memory_limit: '64MB', threads: 1, max_concurrent: 2, ...query },
   });
-
-/** An export of a million groups paused after its first rows, holding them, until release(). */
-async function holdingExport(engine: QueryEngine) {
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let reading: () => void = () => {};
-  const read = new Promise<void>((resolve) => {
-    reading = resolve;
-  });
-  const done = engine.stream(groups(1_000_000), {}, async ({ chunks, stopped }) => {
-    for await (const _ of chunks) {
-      reading();
-      // A consumer that stops reading still hears the export stopped (its time limit), as the API's does.
-      await Promise.race([held, new Promise((resolve) => stopped.addEventListener('abort', resolve))]);
-      return;
-    }
-  });
-  await Promise.race([read, done]);
-  return { release, done };
-}
 
 describe('a query that ran out of memory beside another', () => {
   it('runs once more alone, once the other is done, and answers; one too large alone says so', {

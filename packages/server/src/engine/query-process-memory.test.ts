@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { tempDir, testConfig } from '../../test/helpers.ts';
+import { holdingExport, MILLION_GROUPS } from '../../test/holding-export.ts';
 import { engineProcesses } from '../../test/inlet-process.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -119,27 +120,13 @@ describe('a query that ran out of memory beside another in the engine’s proces
       // Not ALONE_WAIT_MS: the warning says how long the engine's process waits, which said 5 s always.
       aloneWaitMs: 60_000,
     });
-    const groups = `SELECT range AS k, count(*) AS n FROM range(1000000) GROUP BY k`;
     const told = () => lines.find((line) => /runs once more, alone/.test(line.msg));
     try {
       // An export paused after its first rows holds most of 64MB: the query beside it runs out.
-      let release: () => void = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
+      const { release, done: holding } = await holdingExport(engine);
+      const answer = engine.query(`SELECT count(*) AS n FROM (${MILLION_GROUPS})`, {
+        id: 'beside-the-export',
       });
-      let reading: () => void = () => {};
-      const read = new Promise<void>((resolve) => {
-        reading = resolve;
-      });
-      const holding = engine.stream(groups, {}, async ({ chunks }) => {
-        for await (const _ of chunks) {
-          reading();
-          await held;
-          return;
-        }
-      });
-      await Promise.race([read, holding]);
-      const answer = engine.query(`SELECT count(*) AS n FROM (${groups})`, { id: 'beside-the-export' });
       while (told() === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
       release();
       await holding;
