@@ -34,7 +34,7 @@ describe('a view no model defines any more', () => {
     rmSync(join(config.project_dir, 'models', 'logins.sql'));
     // Its mart stays (docs/models.md): the lake still has the view, which is all the catalog shows.
     expect((await shown('logins', '--format', 'table')).split('\n').slice(0, 3)).toEqual([
-      'logins (mart, view)',
+      'logins (model, view)',
       '  (no description)',
       built.split('\n')[2],
     ]);
@@ -42,7 +42,7 @@ describe('a view no model defines any more', () => {
     const listed = (await shown('--format', 'table')).split('\n').find((line) => line.startsWith('logins '));
     expect(listed?.split('│').map((cell) => cell.trim())).toEqual([
       'logins',
-      'mart',
+      'model',
       'view',
       '-',
       '-',

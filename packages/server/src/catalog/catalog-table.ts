@@ -1,3 +1,4 @@
+import type { LakeTable } from '../lake/index.ts';
 import type { BuildEngine, ModelConfig, Project } from '../models/index.ts';
 
 // What the catalog says of a table, shared by the catalog, its pages for models not built yet, the
@@ -12,13 +13,34 @@ export interface CatalogColumn {
   description_from?: string;
 }
 
+/**
+ * What a table is, one word wherever a table's kind is given (inlet ls, the catalog, lineage, inlet
+ * run's results): docs/catalog.md's "Kinds" lists them. source_table is a source's table
+ * (crm.customers), where source is the source itself (lineage's source:crm).
+ */
+export type TableKind = 'events' | 'logs' | 'source_table' | 'model' | 'seed';
+
+/**
+ * A table's kind from what its manifest in the lake says (model for a mart: the project, when it has
+ * the model, says seed); without one (an input since removed), from its name: a source's tables are
+ * schema.name.
+ */
+export function tableKind(name: string, lake?: LakeTable['kind']): TableKind {
+  if (name === 'events') return 'events';
+  if (lake) return lake === 'source' ? 'source_table' : lake === 'logs' ? 'logs' : 'model';
+  return name === 'access_logs' || name === 'app_logs'
+    ? 'logs'
+    : name.includes('.')
+      ? 'source_table'
+      : 'model';
+}
+
 export interface CatalogTable {
   name: string;
-  /** source_table for a source's table (crm.customers), as lineage names it: source is source:crm itself. */
-  kind: 'events' | 'logs' | 'source_table' | 'mart';
+  kind: TableKind;
   /**
-   * For marts: how the model is written (seed for a CSV seed); null for any other table, and for a
-   * mart no model defines now that is not a view. Always there: a program reads null, not a key
+   * For models and seeds: how the model is written (seed for a CSV seed); null for any other table,
+   * and for a mart no model defines now that is not a view. Always there: a program reads null, not a key
    * that is missing from one table's JSON and null in the list's.
    */
   materialized: 'view' | 'table' | 'incremental' | 'seed' | null;

@@ -88,12 +88,12 @@ describe('catalog', () => {
   it('lists every table and view the engine knows with kind, rows, size, partitions and freshness', async () => {
     const tables = await catalog.tables();
     expect(tables.map((t) => [t.name, t.kind, t.materialized ?? null, t.rows, t.built])).toEqual([
-      ['account_events', 'mart', 'view', null, true],
-      ['accounts_activity', 'mart', 'table', 2, true],
+      ['account_events', 'model', 'view', null, true],
+      ['accounts_activity', 'model', 'table', 2, true],
       ['crm.customers', 'source_table', null, 2, true],
       ['events', 'events', null, 3, true],
       // A model of the project not built yet, as dbt's docs list it: it was left out.
-      ['later', 'mart', 'table', null, false],
+      ['later', 'model', 'table', null, false],
     ]);
     const events = tables.find((t) => t.name === 'events');
     // GET /api/catalog and one table's JSON left the key out for a table no model makes, where
@@ -145,7 +145,7 @@ describe('catalog', () => {
     const later = await catalog.table('later');
     expect(later).toMatchObject({
       name: 'later',
-      kind: 'mart',
+      kind: 'model',
       materialized: 'table',
       built: false,
       description: null,

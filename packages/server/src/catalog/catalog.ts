@@ -33,6 +33,7 @@ import {
   type CatalogTable,
   type CatalogTableDetail,
   type Snapshot,
+  tableKind,
   testNames,
   withoutBlankEnds,
 } from './catalog-table.ts';
@@ -136,9 +137,7 @@ export function createCatalog(options: {
         : Number((await db.rows(`SELECT count(*)::BIGINT AS n FROM ${quoteName(name)}`))[0]?.n ?? 0);
     return {
       name,
-      // A source's table was kind source here and source_table in lineage, whose source is source:crm.
-      kind:
-        name === 'events' ? 'events' : table?.kind === 'source' ? 'source_table' : (table?.kind ?? 'mart'),
+      kind: tableKind(name, table?.kind),
       // What the lake has, for a mart no model defines now (or while the project cannot be read): a
       // view's size showed as 0 B, as if it were an empty table. A model's YAML says it below.
       materialized: isView ? 'view' : null,
@@ -226,6 +225,8 @@ export function createCatalog(options: {
     for (const [name, entry] of tables) {
       const node = project?.nodes.get(name);
       if (node) {
+        // A mart is the model's or the seed's (a log table left under a model's name stays logs).
+        if (entry.kind === 'model') entry.kind = node.kind;
         entry.materialized = node.kind === 'seed' ? 'seed' : node.config.materialized;
         entry.owner = node.config.owner ?? null;
       }

@@ -22,7 +22,7 @@ export interface DocsGap {
 export function docsGaps(tables: CatalogTable[], project: Project | undefined): DocsGap[] {
   const gaps: DocsGap[] = [];
   for (const table of tables) {
-    if (table.kind !== 'mart') continue;
+    if (table.kind !== 'model' && table.kind !== 'seed') continue;
     // Its missing descriptions are noise: nobody will describe a model that is gone.
     if (project && !project.nodes.has(table.name)) {
       gaps.push({ table: table.name, problem: 'no_model' });

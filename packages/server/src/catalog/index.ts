@@ -2,6 +2,6 @@
 
 export { type Catalog, createCatalog } from './catalog.ts';
 export type { CatalogSource } from './catalog-source.ts';
-export type { CatalogColumn, CatalogTable, CatalogTableDetail } from './catalog-table.ts';
+export type { CatalogColumn, CatalogTable, CatalogTableDetail, TableKind } from './catalog-table.ts';
 export type { DocsGap } from './docs-check.ts';
 export type { Lineage, LineageNode } from './lineage.ts';

@@ -1,9 +1,11 @@
 import { type Project, sourceDescription, templateCode } from '../models/index.ts';
+import { type TableKind, tableKind } from './catalog-table.ts';
 
 export interface LineageNode {
   /** A table or view name, or source:<name> for a configured source (a database, a log). */
   id: string;
-  kind: 'source' | 'events' | 'logs' | 'source_table' | 'seed' | 'model';
+  /** A table's kind, as the catalog gives it; source for a configured source (source:crm). */
+  kind: TableKind | 'source';
   /** False for a model of the project that has not been built yet. */
   built: boolean;
   /** A source's description, from a properties file's sources: (absent when none gives one). */
@@ -17,7 +19,7 @@ export interface Lineage {
 
 /** Only what lineage needs to know about each table the engine has. */
 interface TableFacts {
-  kind: 'events' | 'logs' | 'source_table' | 'mart';
+  kind: TableKind;
   depends_on: string[];
 }
 
@@ -58,9 +60,7 @@ export function buildLineage(
   }
   for (const [name, table] of tables) {
     const node = project?.nodes.get(name);
-    const kind: LineageNode['kind'] =
-      table.kind === 'mart' ? (node?.kind === 'seed' ? 'seed' : 'model') : table.kind;
-    nodes.set(name, { id: name, kind, built: true });
+    nodes.set(name, { id: name, kind: table.kind, built: true });
     // A project model's inputs are what its SQL reads now (below), as in dbt: an edit may have
     // added one, or taken one out or left it only in a comment or a string ('events'), where it
     // reads nothing. Only for SQL DuckDB cannot parse now is what it read when last built shown,
@@ -98,19 +98,11 @@ export function buildLineage(
       edge(sourceIds.has(`source:${name}`) && !tables.has(name) ? `source:${name}` : name, node.name);
     }
   }
-  // An input that is neither a table nor a model (a table since removed) still shows as a node: a
-  // source's tables are schema.name, the raw ones have their kinds, and the rest were marts.
-  const kindOf = (name: string): LineageNode['kind'] =>
-    name === 'events'
-      ? 'events'
-      : name === 'access_logs' || name === 'app_logs'
-        ? 'logs'
-        : name.includes('.')
-          ? 'source_table'
-          : 'model';
+  // An input that is neither a table nor a model (a table since removed) still shows as a node, of
+  // the kind its name tells.
   for (const { from } of [...edges.values()]) {
     if (nodes.has(from)) continue;
-    nodes.set(from, { id: from, kind: kindOf(from), built: false });
+    nodes.set(from, { id: from, kind: tableKind(from), built: false });
     // A source's table not synced yet that a model reads comes from its source, as a synced one
     // does: crm.orders stood without source:crm upstream of it until inlet sync crm.
     const schema = from.includes('.') ? `source:${from.split('.')[0]}` : undefined;

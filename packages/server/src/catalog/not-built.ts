@@ -213,7 +213,7 @@ function notBuiltDetail(
     .map((edge) => edge.from);
   return {
     name: node.name,
-    kind: 'mart',
+    kind: node.kind,
     materialized: node.kind === 'seed' ? 'seed' : node.config.materialized,
     description: node.config.description ?? null,
     owner: node.config.owner ?? null,

@@ -158,7 +158,8 @@ export const catalogCommand: Command = async (args, config, logger, output) => {
     const [, , , rows, bytes, partitions, updated] = row(table);
     output.out(
       [
-        `${table.name} (${[table.kind, table.materialized].filter(Boolean).join(', ')})`,
+        // A seed is materialized as a seed: countries (seed), not (seed, seed).
+        `${table.name} (${[...new Set([table.kind, table.materialized])].filter(Boolean).join(', ')})`,
         table.description ? `  ${table.description}` : '  (no description)',
         ...(table.source?.description ? [`  source ${table.source.name}: ${table.source.description}`] : []),
         ...(table.unavailable ? [`  UNAVAILABLE: ${table.unavailable}`] : []),

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import type { TableKind } from '../catalog/index.ts';
 import { openProject, selectNodes, sourceListing } from '../models/index.ts';
 import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -9,9 +10,13 @@ export const lsHelp = `inlet ls [selector…] [--exclude …] [--vars …]   (al
   Lists the models and seeds the selectors pick, in build order, as dbt ls does: what inlet run
   with the same selectors would build, without building it; source:crm (and source:crm+) lists the
   source's tables first, as source:<project>.crm.customers. A terminal gets one name a line, a
-  pipe one JSON object a line (name, kind, and path in the project; null for a built-in mart or a source).
+  pipe one JSON object a line (name, kind: model, seed or source_table, as inlet catalog says, and
+  path in the project; null for a built-in mart or a source's table).
   dbt's --select / -s and --exclude take selectors too, as for inlet run.
   ${varsHelp}`;
+
+/** A source's table's kind, as the catalog and lineage give it (source is the source itself, source:crm). */
+const SOURCE_TABLE: TableKind = 'source_table';
 
 /** inlet ls: the nodes a selection picks, from the project alone (nothing is built or read). */
 export const lsCommand: Command = async (args, config, _logger, output) => {
@@ -36,7 +41,7 @@ export const lsCommand: Command = async (args, config, _logger, output) => {
     output.out(
       output.isTty
         ? `source:${prefix}${name}\n`
-        : `${JSON.stringify({ name, kind: 'source', path: null })}\n`,
+        : `${JSON.stringify({ name, kind: SOURCE_TABLE, path: null })}\n`,
     );
   const picked = sources.models === undefined ? [] : selectNodes(graph, sources.models, sources.exclude);
   for (const name of picked) {

@@ -410,7 +410,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
   it("inlet catalog on a terminal shows a view's size as -, as it has no files, not as an empty table's 0 B", async () => {
     // A view mart (stg_events on a fresh demo) showed 0 B, which the list says of an empty table.
     const view: [string, string] = ['models/thin.sql', '/*---\nmaterialized: view\n---*/\nSELECT 1 AS x'];
-    expect(await catalogOnTerminal(view, true)).toMatch(/^thin +│ mart +│ view +│ - +│ - +│/m);
+    expect(await catalogOnTerminal(view, true)).toMatch(/^thin +│ model +│ view +│ - +│ - +│/m);
     expect(await catalogOnTerminal(view, true, 'thin')).toMatch(/^ {2}rows - · - · partitions - · /m);
   });
 
@@ -429,9 +429,9 @@ describe('inlet run, test, catalog, docs check, runs', () => {
   it('inlet catalog lists tables, describes one; inlet docs check lists gaps and exits 0', async () => {
     const list = await inlet('catalog');
     expect(list.lines.map((l) => [l.name, l.kind, l.materialized, l.rows])).toEqual([
-      ['daily', 'mart', 'incremental', 2],
+      ['daily', 'model', 'incremental', 2],
       ['events', 'events', null, 2],
-      ['weekly', 'mart', 'table', 1],
+      ['weekly', 'model', 'table', 1],
     ]);
     // For a program, the size is bytes and the partitions a count and days, not text to read.
     expect(list.lines[0]).toMatchObject({
@@ -445,7 +445,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     expect(listCsv[0]).toBe(
       'name,kind,materialized,rows,bytes,partitions,first_partition,last_partition,updated_at,description,unavailable,built',
     );
-    expect(listCsv[1]).toMatch(/^daily,mart,incremental,2,\d+,2,2026-11-20,2026-11-21,/);
+    expect(listCsv[1]).toMatch(/^daily,model,incremental,2,\d+,2,2026-11-20,2026-11-21,/);
     const one = await inlet('catalog', 'weekly');
     expect(one.lines[0]).toMatchObject({ name: 'weekly', upstream: ['daily', 'events'] });
     const csv = await inlet('catalog', 'daily', '--format', 'csv');
@@ -554,7 +554,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       expect(list.code).toBe(0);
       expect(list.lines.find((l) => l.name === 'events')).toMatchObject({ built: true });
       expect(list.lines.find((l) => l.name === 'stg_events')).toMatchObject({
-        kind: 'mart',
+        kind: 'model',
         rows: null,
         bytes: 0,
         partitions: 0,
@@ -566,7 +566,7 @@ describe('inlet run, test, catalog, docs check, runs', () => {
       expect(listCsv.find((line) => line.startsWith('stg_events,'))).toMatch(/,false$/);
       const terminal = await inletHere('catalog', '--format', 'table');
       // Nor a size: it has no files, where 0 B said an empty table.
-      expect(terminal.out).toMatch(/^stg_events +│ mart +│ \w+ +│ not built yet +│ - +│ - +│ - +│/m);
+      expect(terminal.out).toMatch(/^stg_events +│ model +│ \w+ +│ not built yet +│ - +│ - +│ - +│/m);
       const missing = await inletHere('catalog', 'stg_event');
       expect(missing.code).toBe(ExitCode.USAGE);
       expect(missing.err).toMatch(

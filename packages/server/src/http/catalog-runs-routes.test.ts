@@ -75,7 +75,7 @@ describe('catalog and runs over HTTP', () => {
       list.json().tables.map((t: { name: string; kind: string; rows: number }) => [t.name, t.kind, t.rows]),
     ).toEqual([
       ['events', 'events', 1],
-      ['logins', 'mart', 1],
+      ['logins', 'model', 1],
     ]);
     const table = await get('/api/catalog/logins');
     expect(table.json()).toMatchObject({
@@ -121,7 +121,7 @@ describe('catalog and runs over HTTP', () => {
         ['not_built', false],
       ]);
       expect(listed[2]).toMatchObject({
-        kind: 'mart',
+        kind: 'model',
         materialized: 'table',
         rows: null,
         bytes: 0,

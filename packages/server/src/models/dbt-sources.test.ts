@@ -497,7 +497,7 @@ describe("dbt's sources:", () => {
       expect(await listed(true, 'source:crm')).toEqual([0, 'source:crm.customers\n']);
       expect(await listed(false, 'source:crm')).toEqual([
         0,
-        '{"name":"crm.customers","kind":"source","path":null}\n',
+        '{"name":"crm.customers","kind":"source_table","path":null}\n',
       ]);
       expect(await listed(true, 'source:crm+')).toEqual([0, 'source:crm.customers\naccounts\n']);
       expect(await listed(true, 'source:*', '--exclude', 'source:crm')).toEqual([0, 'source:left.sides\n']);
