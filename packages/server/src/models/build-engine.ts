@@ -12,6 +12,7 @@ import {
 import { InletError } from '../errors/index.ts';
 import { type DataLayout, dataDirUnusable, makeFolder, type ReadLeases, sqlString } from '../lake/index.ts';
 import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
+import { openSpillFolder } from './spill-folder.ts';
 import { quoteName } from './sql-names.ts';
 
 /**
@@ -68,14 +69,31 @@ export async function createBuildEngine(options: {
   /** Stops the build: the statement running is interrupted, and no statement starts after it. */
   signal?: AbortSignal;
   /**
-   * For the catalog, which only reads: it spills nothing, as the query engine spills nothing, so it
-   * makes no folder. inlet catalog made data/tmp/models in a fresh directory, and failed over a
-   * data_dir this user may only read.
+   * For the catalog, which only reads: it makes nothing in data_dir, and spills to a folder of its
+   * own under the system's temporary folder, removed when it closes (spill-folder.ts). inlet catalog
+   * made data/tmp/models in a fresh directory, and failed over a data_dir this user may only read.
    */
   readOnly?: boolean;
 }): Promise<BuildEngine> {
-  const { config, layout, leases, signal } = options;
-  const temp = spillFolder(config, layout, options.readOnly === true);
+  const { config, layout } = options;
+  const own = options.readOnly === true ? openSpillFolder() : undefined;
+  const temp = options.readOnly === true ? (own?.path ?? '') : modelsSpillFolder(config, layout);
+  try {
+    return await openBuildEngine(config, layout, temp, options, () => own?.remove());
+  } catch (error) {
+    own?.remove();
+    throw error;
+  }
+}
+
+/** The engine over its DuckDB, which spills to temp ('' for nowhere); onClosed is told when it closes. */
+async function openBuildEngine(
+  config: InletConfig,
+  layout: DataLayout,
+  temp: string,
+  { leases, signal }: { leases?: ReadLeases; signal?: AbortSignal },
+  onClosed: () => void,
+): Promise<BuildEngine> {
   const instance = await openDuckDB({
     threads: String(Math.max(1, config.query.threads)),
     memory_limit: config.models.memory_limit,
@@ -146,18 +164,19 @@ export async function createBuildEngine(options: {
       connection.closeSync();
       closeDuckDB(instance);
       endLease?.();
+      onClosed();
     },
   };
 }
 
 /**
- * Where the engine's DuckDB spills what does not fit in memory, made first: a data_dir this user may
+ * Where a build's DuckDB spills what does not fit in memory, made first: a data_dir this user may
  * not write ended inlet run and test with a bare EACCES, as an error inlet did not foresee (exit 5).
- * A read-only engine spills nowhere (''), rather than into a folder DuckDB would make when it first
- * spills and delete, whole, when closed, with what a build that started meanwhile had put there.
+ * The catalog's engine spills elsewhere (spill-folder.ts): letting its DuckDB make this folder when it
+ * first spills would not do, as DuckDB deletes a folder it made, whole, when closed, with what a
+ * build started meanwhile had put there.
  */
-function spillFolder(config: InletConfig, layout: DataLayout, readOnly: boolean): string {
-  if (readOnly) return '';
+function modelsSpillFolder(config: InletConfig, layout: DataLayout): string {
   const temp = join(layout.tmp, 'models');
   try {
     makeFolder(temp);
