@@ -42,6 +42,7 @@ import { type DocsGap, docsGaps } from './docs-check.ts';
 import { EVENT_COLUMN_DESCRIPTIONS, EVENTS_DESCRIPTION } from './event-columns.ts';
 import { buildLineage, type Lineage } from './lineage.ts';
 import { byName, notBuiltDetails } from './not-built.ts';
+import { countRows } from './row-count.ts';
 import { createSqlInputs } from './sql-inputs.ts';
 import { addStats, fileStats, globRoot, NO_FILES, walStats } from './table-files.ts';
 
@@ -131,10 +132,7 @@ export function createCatalog(options: {
         : listed && !isView
           ? fileStats(globRoot(listed.dir, listed.table.files))
           : NO_FILES;
-    const rows =
-      isView || unavailable
-        ? null
-        : Number((await db.rows(`SELECT count(*)::BIGINT AS n FROM ${quoteName(name)}`))[0]?.n ?? 0);
+    const rows = isView || unavailable ? null : await countRows(db, name, config);
     return {
       name,
       kind: tableKind(name, table?.kind),

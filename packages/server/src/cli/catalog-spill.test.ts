@@ -90,6 +90,19 @@ describe('inlet catalog over a table whose count needs more than models.memory_l
     },
     120_000,
   );
+
+  it('says what to do where it cannot spill, where it said the error was not foreseen', async () => {
+    // TMPDIR names a folder that is not there, so no spill folder can be made in it.
+    const missing = join(temp.dir, 'tmp-missing');
+    const run = await catalog(['crm.customers', '--config', config], missing);
+    expect(run.code).toBe(ExitCode.QUERY);
+    expect(run.err).toContain(
+      `Counting the rows of crm.customers for the catalog needed more memory than models.memory_limit (64MB) allows, and no folder could be made in the system's temporary folder (${missing}) for it to spill to`,
+    );
+    expect(run.err).toContain(
+      'set TMPDIR to a folder this user may write in, or raise models.memory_limit in inlet.yaml.',
+    );
+  }, 120_000);
 });
 
 describe("the catalog's spill folders", () => {

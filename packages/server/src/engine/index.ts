@@ -1,6 +1,7 @@
 /** @module engine: the sandboxed DuckDB that runs people's SQL over views of the lake. */
 export type { RowLimit } from './answer-limits.ts';
 export { createQueryEngine, type QueryEngine, timeoutMessage } from './query-engine.ts';
+export { OUT_OF_MEMORY } from './query-failures.ts';
 export { createQueryProcess, QUERY_PROCESS_ALLOWANCE_BYTES } from './query-process.ts';
 export type { QueryColumn, QueryResult, QueryStats, QueryStream } from './query-types.ts';
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
