@@ -26,7 +26,13 @@ entries AS (
     CASE
       WHEN utm_source IS NOT NULL AND utm_source <> '' THEN utm_source
       WHEN referrer IS NULL OR referrer = '' THEN '(direct)'
-      ELSE coalesce(nullif(regexp_extract(referrer, '^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?([^/:?#]+)', 1), ''), referrer)
+      ELSE coalesce(
+        nullif(regexp_extract(referrer, '^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?([^/:?#]+)', 1), ''),
+        -- Stored without its scheme (www.bing.com/search?q=x, as the collector kept such a referrer
+        -- before 2026-12-07): a first segment with a dot is the host.
+        nullif(regexp_extract(referrer, '^(?:www\.)?([^/:?#\s]+\.[^/:?#\s]+)(?:[/:?#]|$)', 1), ''),
+        referrer
+      )
     END AS source
   FROM ordered
   WHERE step = 1
