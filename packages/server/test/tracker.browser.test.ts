@@ -283,8 +283,8 @@ async function openModulePage(path: string, script: string): Promise<{ page: Pag
   const warnings = warningsOf(context);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
-  await page.goto(`${pageOrigin}${path}`);
-  await page.waitForFunction('window.inlet?.track', null, { timeout: 10_000 });
+  await page.goto(`${pageOrigin}${path}`, { timeout: WAIT });
+  await until(page, 'window.inlet?.track', 'createTracker() to set window.inlet');
   return { page, warnings };
 }
 
@@ -294,9 +294,11 @@ async function openModulePage(path: string, script: string): Promise<{ page: Pag
  */
 async function goBackFromCache(page: Page): Promise<void> {
   // A restored page fires no load event, only pageshow.
-  await page.goBack({ waitUntil: 'commit' });
-  await page.waitForFunction(
+  await page.goBack({ waitUntil: 'commit', timeout: WAIT });
+  await until(
+    page,
     `window.restored !== undefined || (document.readyState === 'complete' && !window.leftFrom)`,
+    'the page gone back to to be shown',
   );
   expect(await page.evaluate('window.restored === true'), 'restored from the back-forward cache').toBe(true);
 }
@@ -333,7 +335,7 @@ async function readingPage(
  */
 async function leave(page: Page): Promise<void> {
   pages.set('/elsewhere', '<!doctype html><html><head><title>Elsewhere</title></head><body></body></html>');
-  await page.goto(`${pageOrigin}/elsewhere`);
+  await page.goto(`${pageOrigin}/elsewhere`, { timeout: WAIT });
 }
 
 /**
@@ -373,7 +375,7 @@ async function lecturePage(path: string): Promise<{ page: Page; anonymousId: str
   await context.clock.install();
   const page = await open(context, path);
   const anonymousId = await anonymousIdOf(page);
-  await page.evaluate('makeVideo(2)');
+  await within(WAIT, 'makeVideo(2) to record and load a video', page.evaluate('makeVideo(2)'));
   await page.evaluate(`
     const video = document.getElementById('lecture');
     video.loop = true;
@@ -398,7 +400,7 @@ async function playThenWatch(path: string, watches: number, ms: number): Promise
     video.play();
     for (let i = 0; i < ${watches}; i++) inlet.watch(video, { contentId: 'lecture-played', interval: 10 });
   `);
-  await page.waitForFunction('window.playEvents === 1');
+  await until(page, 'window.playEvents === 1', '#lecture to play');
   await page.clock.runFor(ms);
   await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('stopped_watching')`);
   await page.clock.runFor(2000);
@@ -418,7 +420,7 @@ async function watchSevenSeconds(page: Page, listen = ''): Promise<void> {
   `);
   await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
   await page.evaluate(`document.getElementById('lecture').play()`);
-  await page.waitForFunction('window.playEvents === 1');
+  await until(page, 'window.playEvents === 1', '#lecture to play');
   await page.clock.runFor(7000);
 }
 
@@ -607,7 +609,7 @@ describe('browser tracker', () => {
       `window.leftFrom = true; addEventListener('pageshow', (event) => (window.restored = event.persisted))`,
     );
     await page.evaluate(`location.href = '/bf-b'`);
-    await page.waitForURL('**/bf-b');
+    await within(WAIT, 'the navigation to /bf-b', page.waitForURL('**/bf-b'));
     await eventsOf(anonymousId, (rows) => rows.length >= 2);
     // Thirty-one minutes away: the session's last activity moves back, so the restored view starts a new one.
     await page.evaluate(
@@ -641,7 +643,7 @@ describe('browser tracker', () => {
     const anonymousId = await anonymousIdOf(page);
     await eventsOf(anonymousId, (rows) => rows.length >= 1);
     await page.evaluate(`window.leftFrom = true; location.href = '/bf-manual-b'`);
-    await page.waitForURL('**/bf-manual-b');
+    await within(WAIT, 'the navigation to /bf-manual-b', page.waitForURL('**/bf-manual-b'));
     await page.evaluate('window.inletReady().then(() => inlet.page())');
     await eventsOf(anonymousId, (rows) => rows.length >= 2);
     await goBackFromCache(page);
@@ -953,7 +955,11 @@ describe('browser tracker', () => {
     const context = await newContext();
     const page = await open(context, '/lectures/1', { attrs: { 'data-heartbeat': '1' } });
     const anonymousId = await anonymousIdOf(page);
-    const duration = await page.evaluate<number>('makeVideo(3)');
+    const duration = await within(
+      WAIT,
+      'makeVideo(3) to record and load a video',
+      page.evaluate<number>('makeVideo(3)'),
+    );
     expect(duration).toBeGreaterThan(2.5);
     await page.evaluate(`
       window.stopWatching = inlet.watch(document.getElementById('lecture'), { contentId: 'lecture-1', interval: 1 });
@@ -961,7 +967,10 @@ describe('browser tracker', () => {
     `);
     // Paused by the page once two seconds have played, not 2.5 s later by this process: on a busy
     // machine that pause came late, after the 3-second video had ended.
-    const pausedAt = await page.evaluate<number>(`new Promise((resolve) => {
+    const pausedAt = await within(
+      WAIT,
+      '#lecture to play past 2.1 s and be paused there',
+      page.evaluate<number>(`new Promise((resolve) => {
       const video = document.getElementById('lecture');
       const check = () => {
         if (video.currentTime < 2.1) return;
@@ -971,7 +980,8 @@ describe('browser tracker', () => {
       };
       video.addEventListener('timeupdate', check);
       check();
-    })`);
+    })`),
+    );
     expect(pausedAt).toBeGreaterThan(2);
     expect(pausedAt).toBeLessThan(duration);
 
@@ -1008,10 +1018,10 @@ describe('browser tracker', () => {
     // Four stretches of six seconds: 24 seconds played, two heartbeats of ten seconds.
     for (let stretch = 1; stretch <= 4; stretch++) {
       await page.evaluate(`document.getElementById('lecture').play()`);
-      await page.waitForFunction(`window.playEvents === ${stretch}`);
+      await until(page, `window.playEvents === ${stretch}`, '#lecture to play again');
       await page.clock.runFor(6000);
       await page.evaluate(`document.getElementById('lecture').pause()`);
-      await page.waitForFunction(`window.pauseEvents === ${stretch}`);
+      await until(page, `window.pauseEvents === ${stretch}`, '#lecture to pause');
     }
     await page.evaluate('inlet.flush()');
 
@@ -1055,7 +1065,7 @@ describe('browser tracker', () => {
     `);
     await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
     await page.evaluate(`document.getElementById('lecture').play()`);
-    await page.waitForFunction('window.playEvents === 1');
+    await until(page, 'window.playEvents === 1', '#lecture to play');
     await page.clock.runFor(25_000);
     await page.evaluate(`document.getElementById('lecture').pause(); inlet.track('stopped_watching')`);
     await page.clock.runFor(2000);
@@ -1071,7 +1081,7 @@ describe('browser tracker', () => {
     const { page, anonymousId } = await lecturePage('/lectures/autoplayed');
     await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
     await page.evaluate(`document.getElementById('lecture').play()`);
-    await page.waitForFunction('window.playEvents === 1');
+    await until(page, 'window.playEvents === 1', '#lecture to play');
     await page.evaluate(`
       const video = document.getElementById('lecture');
       inlet.watch(video, { contentId: 'lecture-autoplayed', interval: 10 });
@@ -1111,18 +1121,18 @@ describe('browser tracker', () => {
     );
     await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
     await page.evaluate(`document.getElementById('lecture').play()`);
-    await page.waitForFunction('window.playEvents === 1');
+    await until(page, 'window.playEvents === 1', '#lecture to play');
     await page.clock.runFor(20_000);
     // Pause and play spam ends nothing: its seconds carry over.
     for (let i = 2; i <= 4; i++) {
       await page.evaluate(`document.getElementById('lecture').pause()`);
-      await page.waitForFunction(`window.pauseEvents === ${i - 1}`);
+      await until(page, `window.pauseEvents === ${i - 1}`, '#lecture to pause');
       await page.evaluate(`document.getElementById('lecture').play()`);
-      await page.waitForFunction(`window.playEvents === ${i}`);
+      await until(page, `window.playEvents === ${i}`, '#lecture to play again');
     }
     await page.clock.runFor(20_000);
     await page.evaluate(`document.getElementById('lecture').pause()`);
-    await page.waitForFunction('window.pauseEvents === 4');
+    await until(page, 'window.pauseEvents === 4', '#lecture to pause');
     // Stopped twice, and the page then closed: the unfinished 10 seconds go out once.
     await page.evaluate('window.stopWatching(); window.stopWatching()');
     // Seen sent before the page closes, so the rows can be put in the order the page sent them.
@@ -1145,11 +1155,11 @@ describe('browser tracker', () => {
     );
     await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
     await page.evaluate(`document.getElementById('lecture').play()`);
-    await page.waitForFunction('window.playEvents === 1');
+    await until(page, 'window.playEvents === 1', '#lecture to play');
     await page.clock.runFor(13_000);
     // No longer looping, the video ends within its two seconds while the page's clock stands still.
     await page.evaluate(`document.getElementById('lecture').loop = false`);
-    await page.waitForFunction(`document.getElementById('lecture').ended`);
+    await until(page, `document.getElementById('lecture').ended`, '#lecture to end');
     await page.evaluate('inlet.flush()');
 
     const rows = await eventsOf(anonymousId, (all) => named(all, 'media_ended').length > 0, 'sent');
@@ -1167,10 +1177,10 @@ describe('browser tracker', () => {
     const { page, anonymousId } = await lecturePage('/lectures/reloaded');
     await watchSevenSeconds(page);
     await page.evaluate(`document.getElementById('lecture').load()`);
-    await page.waitForFunction('window.emptied === true');
+    await until(page, 'window.emptied === true', '#lecture to be emptied by load()');
     await page.clock.runFor(35_000);
     await page.evaluate(`document.getElementById('lecture').play()`);
-    await page.waitForFunction('window.playEvents === 2');
+    await until(page, 'window.playEvents === 2', '#lecture to play');
     await page.clock.runFor(4000);
     expect(heartbeatSeconds(await stopWatching(page, anonymousId))).toEqual([
       ['lecture', 7],
@@ -1185,13 +1195,13 @@ describe('browser tracker', () => {
     await page.evaluate(
       `const video = document.getElementById('lecture'); video.pause(); video.currentTime = 1.5`,
     );
-    await page.waitForFunction('window.seeked === true');
+    await until(page, 'window.seeked === true', '#lecture to seek to 1.5 s');
     const duration = await page.evaluate<number>(
       `Math.round(document.getElementById('lecture').duration * 10) / 10`,
     );
     expect(duration).toBeGreaterThan(1.5);
     await page.evaluate(`document.getElementById('lecture').load()`);
-    await page.waitForFunction('window.emptied === true');
+    await until(page, 'window.emptied === true', '#lecture to be emptied by load()');
     const [last] = named(await stopWatching(page, anonymousId), 'heartbeat');
     expect(last?.props).toMatchObject({ content_id: 'lecture', seconds: 7, position: 1.5, duration });
   });
@@ -1222,8 +1232,12 @@ describe('browser tracker', () => {
       window.stopWatching = inlet.watch(video, { interval: 10 });
       video.currentSrc
     `);
-      const second = await page.evaluate<string>(
-        `fetch(video.src).then((response) => response.blob()).then((blob) => (window.second = URL.createObjectURL(blob)))`,
+      const second = await within(
+        WAIT,
+        "a second blob URL of the video's source",
+        page.evaluate<string>(
+          `fetch(video.src).then((response) => response.blob()).then((blob) => (window.second = URL.createObjectURL(blob)))`,
+        ),
       );
       expect(first).toMatch(/^blob:/);
       // The batch with the last heartbeat of what played is held back until the next batch has been
@@ -1239,16 +1253,20 @@ describe('browser tracker', () => {
       });
       await page.clock.pauseAt((await page.evaluate<number>('Date.now()')) + 1000);
       await page.evaluate('video.play()');
-      await page.waitForFunction('window.playEvents === 1');
+      await until(page, 'window.playEvents === 1', '#lecture to play');
       await page.clock.runFor(7000);
       await page.evaluate('video.load()');
-      await page.waitForFunction('window.emptied === 1');
+      await until(page, 'window.emptied === 1', 'the video to be emptied by load()');
       await page.evaluate('video.play()');
-      await page.waitForFunction('window.playEvents === 2');
+      await until(page, 'window.playEvents === 2', '#lecture to play');
       await page.clock.runFor(3000);
       // A playlist's next item.
       await page.evaluate('video.src = window.second; video.play()');
-      await page.waitForFunction('window.emptied === 2 && window.playEvents === 3');
+      await until(
+        page,
+        'window.emptied === 2 && window.playEvents === 3',
+        'the video to play its new source',
+      );
       await page.clock.runFor(4000);
       await stopWatching(page, anonymousId);
       const rows = await eventsOf(anonymousId, (all) => named(all, 'heartbeat').length === 3, 'sent');
@@ -1302,7 +1320,7 @@ describe('browser tracker', () => {
     const opened = Date.now();
     const page = await open(context, '/reading/flood', { attrs: { 'data-heartbeat': '0.001' } });
     const anonymousId = await anonymousIdOf(page);
-    await page.evaluate('makeVideo(3)');
+    await within(WAIT, 'makeVideo(3) to record and load a video', page.evaluate('makeVideo(3)'));
     await page.evaluate(`
       inlet.watch(document.getElementById('lecture'), { contentId: 'flood', interval: 0.001 });
       document.getElementById('lecture').play();
@@ -1436,7 +1454,7 @@ describe('browser tracker', () => {
     const before = await page.evaluate<number>('performance.now()');
     await page.clock.runFor(20_000);
     await page.evaluate(`location.href = '/bf-read-b'`);
-    await page.waitForURL('**/bf-read-b');
+    await within(WAIT, 'the navigation to /bf-read-b', page.waitForURL('**/bf-read-b'));
     await goBackFromCache(page);
     await page.clock.runFor(7000);
     await leave(page);
@@ -1457,14 +1475,14 @@ describe('browser tracker', () => {
     await context.clock.install();
     const page = await open(context, '/lectures/long', { attrs: { 'data-heartbeat': '60' } });
     const anonymousId = await anonymousIdOf(page);
-    await page.evaluate('makeVideo(2)');
+    await within(WAIT, 'makeVideo(2) to record and load a video', page.evaluate('makeVideo(2)'));
     await page.evaluate(`
       const video = document.getElementById('lecture');
       video.loop = true;
       inlet.watch(video, { contentId: 'lecture-long', interval: 60 });
       video.play();
     `);
-    await page.waitForFunction(`!document.getElementById('lecture').paused`);
+    await until(page, `!document.getElementById('lecture').paused`, '#lecture to play');
     // Forty minutes of a lecture, watched without touching the page.
     await page.clock.runFor(40 * 60_000);
 
@@ -1608,7 +1626,7 @@ describe('browser tracker', () => {
     const page = await open(context, '/stored-order');
     const anonymousId = await anonymousIdOf(page);
     await eventsOf(anonymousId, (rows) => rows.length === 1);
-    await page.waitForFunction(`${STORED}.length === 0`);
+    await until(page, `${STORED}.length === 0`, 'the page view to be answered and forgotten');
     // As a tab that died with them unsent left them, stored latest first, under ids in that order too.
     await page.evaluate(`
       const now = Date.now();
@@ -1619,8 +1637,9 @@ describe('browser tracker', () => {
       });
     `);
     const sending = page.waitForRequest((request) => (request.postData() ?? '').includes('"first"'));
-    await page.reload();
-    const batch: { e: Array<{ n?: string }> } = JSON.parse((await sending).postData() ?? '{}');
+    await page.reload({ timeout: WAIT });
+    const request = await within(WAIT, 'the request with the stored events after the reload', sending);
+    const batch: { e: Array<{ n?: string }> } = JSON.parse(request.postData() ?? '{}');
     expect(batch.e.map((event) => event.n)).toEqual(['first', 'second', 'third']);
     // Delivered too, with the two page views.
     const rows = await eventsOf(anonymousId, (all) => all.length === 5);
@@ -1637,7 +1656,7 @@ describe('browser tracker', () => {
     await page.evaluate(
       `inlet.track('offline_1'); inlet.track('offline_2'); inlet.flush(); inlet.track('offline_3')`,
     );
-    await page.waitForFunction(`${STORED}.length === 3`);
+    await until(page, `${STORED}.length === 3`, 'the three offline events to be stored');
     await context.setOffline(false);
 
     await eventsOf(anonymousId, (rows) => rows.length >= 4);
@@ -1691,14 +1710,19 @@ describe('browser tracker', () => {
       // GET. Stored they are from before the request went (kept until it is answered), so their
       // count alone does not say the answer came.
       const warned = () => warnings.some((text) => text.includes('redirect'));
-      await expect.poll(() => gets.length > 0 || warned(), { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(() => gets.length > 0 || warned(), {
+          timeout: WAIT,
+          message: "the tracker to take the redirect's answer (a warning) or the redirect to be followed",
+        })
+        .toBe(true);
       expect(gets).toEqual([]);
       expect(await stored()).toBe(2);
 
       redirecting = false;
       const rows = await eventsOf(anonymousId, (all) => all.length >= 2);
       expect(rows.map((row) => row.name ?? row.type).sort()).toEqual(['page', 'while_redirected']);
-      await page.waitForFunction(`${STORED}.length === 0`);
+      await until(page, `${STORED}.length === 0`, 'the outbox to be delivered and emptied');
     } finally {
       await new Promise((resolve) => proxy.close(resolve));
     }
@@ -1761,10 +1785,10 @@ describe('browser tracker', () => {
     const page = await open(context, '/opt-out-in-flight');
     const anonymousId = await anonymousIdOf(page);
     await eventsOf(anonymousId, (rows) => rows.length === 1);
-    await page.waitForFunction('window.settled === 1');
+    await until(page, 'window.settled === 1', "the page view's request to settle");
     await context.setOffline(true);
     await page.evaluate(`inlet.track('before_opt_out'); inlet.flush(); inlet.optOut()`);
-    await page.waitForFunction('window.settled === 2');
+    await until(page, 'window.settled === 2', 'the offline request of before_opt_out to fail');
     await context.setOffline(false);
     const sent = sentFrom(context);
     // A retry now sends what is stored, before the event tracked after opting in again.
@@ -1835,8 +1859,12 @@ describe('browser tracker', () => {
     expect(stored).toBe(true);
     const collects: string[] = [];
     context.on('request', (request) => request.url().includes('/collect') && collects.push(request.url()));
-    await page.reload();
-    await page.evaluate('window.inletReady()');
+    await page.reload({ timeout: WAIT });
+    await within(
+      WAIT,
+      'inlet.js to run on /opted-out after the reload',
+      page.evaluate('window.inletReady()'),
+    );
     // The outbox is retried a second after load, and at once when the browser comes back online.
     await page.evaluate(`dispatchEvent(new Event('online'))`);
     await flushed(page);
@@ -1852,8 +1880,8 @@ describe('browser tracker', () => {
       '/from-collector',
       `<!doctype html><title>From the collector</title><script defer src="${inlet.url}/inlet.js" data-write-key="${WRITE_KEY}" data-heartbeat="off"></script>`,
     );
-    await page.goto(`${pageOrigin}/from-collector`);
-    await page.waitForFunction('window.inlet?.track');
+    await page.goto(`${pageOrigin}/from-collector`, { timeout: WAIT });
+    await until(page, 'window.inlet?.track', "the collector's inlet.js to run");
     const anonymousId = await anonymousIdOf(page);
     expect(await eventsOf(anonymousId, (rows) => rows.length > 0)).toMatchObject([
       { type: 'page', path: '/from-collector', title: 'From the collector' },
@@ -1888,7 +1916,7 @@ describe('browser tracker', () => {
     const warnings = warningsOf(context);
     await open(context, '/api-with-collect', { attrs: { 'data-api': `${inlet.url}/collect` } });
     await expect
-      .poll(() => warnings, { timeout: 15_000 })
+      .poll(() => warnings, { timeout: 15_000, message: "the warning of the collector's 404" })
       .toEqual([
         `inlet: the collector refused event "page": No route POST /collect/collect; the tracker's data-api (createTracker's api) is the collector's address without /collect, which it adds.`,
       ]);
