@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
 import { spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
+import { within } from '../../test/within.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
 
@@ -94,6 +95,51 @@ describe('inlet runs', () => {
     ])
       await runCli([...argv, '--config', config]);
     expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it('starts a workflow while another workflow file is invalid, warning of it, and refuses the invalid one itself', async () => {
+    // A bad cron in workflows/hourly.yaml refused inlet runs start nightly, which it has nothing to do with.
+    const dir = join(temp.dir, 'broken-other');
+    const config = configIn(
+      dir,
+      'data_dir: ./data\nmodels: { builtin: false }\nworkflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [run one] }\n',
+    );
+    writeProjectFile(join(dir, 'project'), 'models/one.sql', 'SELECT 1 AS n');
+    writeProjectFile(join(dir, 'project'), 'workflows/hourly.yaml', 'cron: "99 * * * *"\nsteps: [run one]\n');
+    const hourly = join(dir, 'project', 'workflows', 'hourly.yaml');
+    const invalid = `${hourly} is not a valid workflow: cron: "99 * * * *" is not a cron expression: the minute field is 99; it takes 0-59, as a value, a list (1,5), a range (1-5) or a step (*/2)`;
+    const nightly = spawnInlet(['runs', 'start', 'nightly', '--format', 'json', '--config', config]);
+    expect(await within(20_000, 'inlet runs start nightly to exit', nightly.exit)).toBe(ExitCode.OK);
+    expect(jsonLines(nightly.out)[0]).toMatchObject({ workflow: 'nightly', status: 'success' });
+    expect(nightly.err).toContain(
+      `WARN workflow "hourly" does not load (inlet start refuses to start until it does); nightly runs all the same: ${invalid}`,
+    );
+    // A name no workflow that loads has is refused, after the warning, which says no more that it runs.
+    const typo = spawnInlet(['runs', 'start', 'nightyl', '--config', config]);
+    expect(await within(20_000, 'inlet runs start nightyl to exit', typo.exit)).toBe(ExitCode.USAGE);
+    expect(typo.err).toContain(
+      `WARN workflow "hourly" does not load (inlet start refuses to start until it does): ${invalid}`,
+    );
+    expect(typo.err).toContain('NOT_FOUND: No workflow named "nightyl"; workflows: nightly.\n');
+    // The invalid one is refused with its own problem, as before.
+    const own = await runCli(['runs', 'start', 'hourly', '--config', config]);
+    expect([own.code, own.err]).toEqual([
+      ExitCode.CONFIG,
+      `WORKFLOW_INVALID: ${invalid.replace('workflow: ', 'workflow:\n  ')}\n`,
+    ]);
+    // inlet start, which would schedule it, still refuses to start (docs/scheduler.md).
+    const started = spawnInlet(['start', '--role', 'scheduler', '--config', config], {
+      ...process.env,
+      INLET_API_TOKEN: 'runs-token-0123456789',
+    });
+    try {
+      expect(await within(20_000, 'inlet start to refuse the invalid workflow and exit', started.exit)).toBe(
+        ExitCode.CONFIG,
+      );
+      expect(started.err).toContain(`WORKFLOW_INVALID: ${hourly} is not a valid workflow:\n`);
+    } finally {
+      started.child.kill('SIGTERM');
+    }
   });
 
   it('inlet start says which workflows are switched off, and how to run one, and of a catchup_limit that caps nothing', async () => {

@@ -8,7 +8,6 @@ import {
   createScheduler,
   createStepHandlers,
   listWorkflows,
-  loadWorkflows,
   noWorkflowConfigured,
   RUN_STATUSES,
   type RunHistory,
@@ -18,6 +17,7 @@ import {
   STALE_RUN_MS,
   warnLeftOutWorkflows,
   workflowNames,
+  workflowsToStart,
 } from '../scheduler/index.ts';
 import { openStateStore } from '../state/index.ts';
 import {
@@ -181,7 +181,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       // The one started, when left out, says so itself (scheduler.trigger).
       warnLeftOutWorkflows(config, logger, name);
       const scheduler = createScheduler({
-        workflows: loadWorkflows(config),
+        workflows: workflowsToStart(config, name, logger),
         config,
         state,
         stateDir: layout.state,

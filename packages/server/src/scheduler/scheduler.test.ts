@@ -19,6 +19,7 @@ import {
   createScheduler,
   createStepHandlers,
   dueTimes,
+  loadEachWorkflow,
   loadWorkflows,
   type RunHistory,
   STALE_RUN_MS,
@@ -1437,6 +1438,12 @@ describe('scheduler', () => {
     expect(() => loadWorkflows(twice)).toThrow(
       `Workflow "w" is defined twice in ${twice.configPath}: as workflows[1] and workflows[2]. Rename one of them (name:) or remove it.`,
     );
+    // Read one by one (inlet runs start), neither copy of w loads, and a stays to be run.
+    const each = loadEachWorkflow(twice);
+    expect([each.workflows.map((w) => w.name), each.problems.map((p) => [p.name, p.error.code])]).toEqual([
+      ['a'],
+      [['w', 'WORKFLOW_INVALID']],
+    ]);
     // A key left out or of the wrong type in a workflow file is said in words, as in inlet.yaml.
     writeProjectFile(join(s.config.data_dir, 'worded'), 'workflows/w.yaml', 'steps: sync crm\n');
     expect(() => loadWorkflows({ ...s.config, project_dir: join(s.config.data_dir, 'worded') })).toThrow(

@@ -161,17 +161,28 @@ export function workflowPlaces(config: Pick<InletConfig, 'configPath' | 'project
     : `${configFileName(config)} or ${dir}`;
 }
 
+/** A workflow that does not load: the name it goes by (a file's own, for one that cannot be read), where, and why. */
+export interface WorkflowProblem {
+  name: string;
+  origin: string;
+  error: InletError;
+}
+
 /**
- * Every workflow: those under workflows: in inlet.yaml and those in the project's workflows/
- * folder. Names must be unique, each sync step must name a configured source, and each run or test
- * step's selectors a model or seed of the project (when it can be read).
+ * Every workflow, each checked on its own: those that load, and the problem of each that does not (a
+ * file that is not a valid workflow, a step naming no source or model, a name defined twice). What
+ * leaves no workflow readable, a file where the folder of workflows goes, is thrown.
  */
-export function loadWorkflows(config: InletConfig): Workflow[] {
+export function loadEachWorkflow(config: InletConfig): {
+  workflows: Workflow[];
+  problems: WorkflowProblem[];
+} {
   const found: Workflow[] = config.workflows.map((w) => ({
     ...w,
     timezone: w.timezone ?? config.timezone,
     origin: config.configPath ?? 'inlet.yaml',
   }));
+  const problems: WorkflowProblem[] = [];
   const dir = workflowsDir(config);
   // A file by that name stopped inlet start and inlet runs with "ENOTDIR: not a directory, scandir",
   // as an error inlet did not foresee.
@@ -184,8 +195,14 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
     for (const name of readdirSync(dir).sort()) {
       if (!/\.ya?ml$/.test(name) || name.startsWith('.')) continue;
       const path = join(dir, name);
-      const workflow = parseWorkflowFile(path, configFileName(config));
-      found.push({ ...workflow, timezone: workflow.timezone ?? config.timezone, origin: path });
+      try {
+        const workflow = parseWorkflowFile(path, configFileName(config));
+        found.push({ ...workflow, timezone: workflow.timezone ?? config.timezone, origin: path });
+      } catch (error) {
+        if (!isInletError(error)) throw error;
+        // What it is named inside is not known: the file's name is the workflow's unless it says otherwise.
+        problems.push({ name: name.replace(/\.ya?ml$/, ''), origin: path, error });
+      }
     }
   }
   // A source left out for an unset ${VAR} (inlet runs lists runs without it) is still configured.
@@ -193,51 +210,81 @@ export function loadWorkflows(config: InletConfig): Workflow[] {
   const opened = openedProject(config);
   // Where each name was defined: the file, and for inlet.yaml's workflows: list the entry.
   const seen = new Map<string, { origin: string; entry: number }>();
+  const loaded: Workflow[] = [];
   for (const [entry, workflow] of found.entries()) {
-    const other = seen.get(workflow.name);
-    if (other)
-      throw new InletError(
-        'WORKFLOW_INVALID',
-        other.origin === workflow.origin
-          ? `Workflow "${workflow.name}" is defined twice in ${workflow.origin}: as workflows[${other.entry}] and workflows[${entry}]. Rename one of them (name:) or remove it.`
-          : `Workflow "${workflow.name}" is defined twice: in ${other.origin} and in ${workflow.origin}. Rename one of them (name:, or the file) or remove it.`,
-      );
-    seen.set(workflow.name, { origin: workflow.origin, entry });
-    for (const step of workflow.steps)
-      if (step.kind === 'sync' && !sources.has(step.source)) {
-        const table = sourceOfTable(sources, step.source);
-        const todo = table
-          ? `"${step.source}" names a table of source "${table}": a sync step copies every table of a source, so write sync ${table}.`
-          : `Add the source under sources: in ${configFileName(config)} (docs/databases.md, docs/csv.md, docs/logs.md), or name one of those in the step.`;
+    try {
+      const other = seen.get(workflow.name);
+      if (other)
         throw new InletError(
           'WORKFLOW_INVALID',
-          `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}. ${todo}`,
+          other.origin === workflow.origin
+            ? `Workflow "${workflow.name}" is defined twice in ${workflow.origin}: as workflows[${other.entry}] and workflows[${entry}]. Rename one of them (name:) or remove it.`
+            : `Workflow "${workflow.name}" is defined twice: in ${other.origin} and in ${workflow.origin}. Rename one of them (name:, or the file) or remove it.`,
         );
-      } else if (step.kind === 'run' || step.kind === 'test') {
-        // A step's own vars may be what lets the project be read (a var() with no default).
-        const stepProject = step.vars ? openedProject(config, step.vars) : opened;
-        if (!stepProject) continue;
-        for (const [selector, excluded] of [
-          ...step.selectors.map((each) => [each, false] as const),
-          ...step.exclude.map((each) => [each, true] as const),
-        ])
-          try {
-            // dbt's source:crm picks a source's tables to test: inlet test takes it, inlet run does not
-            // (though --exclude source:crm, which leaves out nothing run builds, it takes as dbt does);
-            // source:crm+ picks the models that read it, in both.
-            const split = splitSourceSelectors([selector]);
-            if (step.kind === 'test' && split.sources.length > 0)
-              checkSourceSelectors(stepProject.project, [selector]);
-            if (step.kind === 'run' || split.models.length > 0)
-              selectNodes(stepProject.graph, excluded ? [] : [selector], excluded ? [selector] : []);
-          } catch (error) {
-            if (!isInletError(error)) throw error;
-            throw new InletError(
-              'WORKFLOW_INVALID',
-              `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no model or seed: ${error.message}`,
-            );
-          }
-      }
+      seen.set(workflow.name, { origin: workflow.origin, entry });
+      checkSteps(config, workflow, sources, opened);
+      loaded.push(workflow);
+    } catch (error) {
+      if (!isInletError(error)) throw error;
+      problems.push({ name: workflow.name, origin: workflow.origin, error });
+    }
   }
-  return found;
+  // Neither copy of a name defined twice runs: which one was meant is not known.
+  const broken = new Set(problems.map((p) => p.name));
+  return { workflows: loaded.filter((w) => !broken.has(w.name)), problems };
+}
+
+/**
+ * Every workflow: those under workflows: in inlet.yaml and those in the project's workflows/
+ * folder. Names must be unique, each sync step must name a configured source, and each run or test
+ * step's selectors a model or seed of the project (when it can be read); the first that is not is thrown.
+ */
+export function loadWorkflows(config: InletConfig): Workflow[] {
+  const { workflows, problems } = loadEachWorkflow(config);
+  if (problems[0]) throw problems[0].error;
+  return workflows;
+}
+
+/** Throws for a sync step naming no configured source, or a run or test step naming no model or seed. */
+function checkSteps(
+  config: InletConfig,
+  workflow: Workflow,
+  sources: ReadonlySet<string>,
+  opened: ReturnType<typeof openedProject>,
+): void {
+  for (const step of workflow.steps)
+    if (step.kind === 'sync' && !sources.has(step.source)) {
+      const table = sourceOfTable(sources, step.source);
+      const todo = table
+        ? `"${step.source}" names a table of source "${table}": a sync step copies every table of a source, so write sync ${table}.`
+        : `Add the source under sources: in ${configFileName(config)} (docs/databases.md, docs/csv.md, docs/logs.md), or name one of those in the step.`;
+      throw new InletError(
+        'WORKFLOW_INVALID',
+        `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no configured source; configured: ${[...sources].join(', ') || '(none)'}. ${todo}`,
+      );
+    } else if (step.kind === 'run' || step.kind === 'test') {
+      // A step's own vars may be what lets the project be read (a var() with no default).
+      const stepProject = step.vars ? openedProject(config, step.vars) : opened;
+      if (!stepProject) continue;
+      for (const [selector, excluded] of [
+        ...step.selectors.map((each) => [each, false] as const),
+        ...step.exclude.map((each) => [each, true] as const),
+      ])
+        try {
+          // dbt's source:crm picks a source's tables to test: inlet test takes it, inlet run does not
+          // (though --exclude source:crm, which leaves out nothing run builds, it takes as dbt does);
+          // source:crm+ picks the models that read it, in both.
+          const split = splitSourceSelectors([selector]);
+          if (step.kind === 'test' && split.sources.length > 0)
+            checkSourceSelectors(stepProject.project, [selector]);
+          if (step.kind === 'run' || split.models.length > 0)
+            selectNodes(stepProject.graph, excluded ? [] : [selector], excluded ? [selector] : []);
+        } catch (error) {
+          if (!isInletError(error)) throw error;
+          throw new InletError(
+            'WORKFLOW_INVALID',
+            `Workflow "${workflow.name}" (${workflow.origin}): "${step.text}" names no model or seed: ${error.message}`,
+          );
+        }
+    }
 }

@@ -1,13 +1,14 @@
 import type { InletConfig } from '../config/index.ts';
 import type { RunHistory } from './run-history.ts';
-import { loadWorkflows } from './workflow-loader.ts';
+import { loadEachWorkflow } from './workflow-loader.ts';
 
 /** The workflows configured now (inlet.yaml and project/workflows/), which inlet runs start can run. */
 export function configuredWorkflowNames(config: InletConfig): string[] {
   try {
-    return loadWorkflows(config).map((w) => w.name);
+    // One that does not load is left out: inlet start and inlet runs start say why.
+    return loadEachWorkflow(config).workflows.map((w) => w.name);
   } catch {
-    // A workflow file that does not load: inlet start says why; here, the ones in inlet.yaml.
+    // No folder of workflows to read: inlet start says why; here, the ones in inlet.yaml.
     return config.workflows.map((w) => w.name);
   }
 }

@@ -1,0 +1,22 @@
+import type { InletConfig } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import { loadEachWorkflow, type Workflow } from './workflow-loader.ts';
+
+/**
+ * The workflows inlet runs start may run the one named from: that one must load, and is refused with
+ * its own problem; another's problem (a bad cron in workflows/hourly.yaml) refused nightly too, where
+ * Airflow and Digdag run one workflow beside a broken other. Each such other is named in a warning.
+ */
+export function workflowsToStart(config: InletConfig, name: string, logger: Logger): Workflow[] {
+  const { workflows, problems } = loadEachWorkflow(config);
+  const own = problems.find((problem) => problem.name === name);
+  if (own) throw own.error;
+  // One not found is refused (scheduler.trigger), after these, as one of them may be where it is defined.
+  const runs = workflows.some((workflow) => workflow.name === name) ? `; ${name} runs all the same` : '';
+  for (const problem of problems)
+    logger.warn(
+      { workflow: problem.name, origin: problem.origin },
+      `workflow "${problem.name}" does not load (inlet start refuses to start until it does)${runs}: ${problem.error.message.replace(/\n\s*/g, ' ')}`,
+    );
+  return workflows;
+}
