@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { configFileName } from '../config/index.ts';
 import { dataLayout, makeDataFolders } from '../lake/index.ts';
@@ -19,7 +19,7 @@ import {
   workflowNames,
   workflowsToStart,
 } from '../scheduler/index.ts';
-import { openStateStore } from '../state/index.ts';
+import { openStateStore, openStateStoreToRead } from '../state/index.ts';
 import {
   beyondUsage,
   type Command,
@@ -151,16 +151,21 @@ export const runsCommand: Command = async (args, config, logger, output) => {
   const layout = dataLayout(config.data_dir);
   const storePath = join(config.data_dir, 'state.sqlite');
   // Listing or showing runs only reads: on a fresh directory it made data/state.sqlite (and data_dir)
-  // to say there were none. With no store there is no run, so an empty one in memory answers; a
-  // data_dir that is there (or a file where it goes, which makeDataFolders names) is checked as before.
+  // to say there were none. With no store there is no run, so an empty one in memory answers; a file
+  // where data_dir goes is named (makeDataFolders). A data_dir this user may not write (a read-only
+  // mount, another user's files) refused them with DATA_DIR_UNUSABLE: its store is read read-only.
   const noStore = !starts && !existsSync(storePath);
-  if (!noStore || existsSync(layout.dataDir))
+  if (starts || (existsSync(layout.dataDir) && !statSync(layout.dataDir).isDirectory()))
     makeDataFolders(
       layout,
       [layout.dataDir, ...(starts ? [join(layout.state, 'locks')] : [])],
       configFileName(config),
     );
-  const state = openStateStore(noStore ? ':memory:' : storePath);
+  const { store: state, readOnly } = starts
+    ? { store: openStateStore(storePath), readOnly: false }
+    : noStore
+      ? { store: openStateStore(':memory:'), readOnly: false }
+      : openStateStoreToRead(storePath);
   const history = createRunHistory(state);
   try {
     if (starts) {
@@ -204,8 +209,9 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         output.err(`${stoppedLine('runs start', code)}\n`);
       return code;
     }
-    // A run whose process died shows as such even when no scheduler runs to notice it.
-    history.abandonStale(STALE_RUN_MS);
+    // A run whose process died shows as such even when no scheduler runs to notice it (but in a
+    // store read-only here, until one that may write it does).
+    if (!readOnly) history.abandonStale(STALE_RUN_MS);
     if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
       return showRun(history, positionals[0] ?? '', output, format);
     if (positionals.length === 1) {

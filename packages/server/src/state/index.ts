@@ -12,4 +12,4 @@ export {
   processAlive,
 } from './process-lock.ts';
 export type { SqlDatabase, SqlStatement } from './sql-database.ts';
-export { openStateStore, type StateStore } from './state-store.ts';
+export { openStateStore, openStateStoreToRead, type StateStore } from './state-store.ts';

@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { InletError } from '../errors/index.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -44,6 +45,94 @@ export function openStateStore(path: string): StateStore {
     throw unusableStore(path, error);
   }
   return storeOver(db);
+}
+
+/** Whether this user may write the store and the folder beside it (where SQLite keeps its -wal and -shm). */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens an existing state store to read it: as openStateStore does where this user may write it, and
+ * read-only where not (a read-only mount, files of another user), which openStateStore failed for, as
+ * it migrates. readOnly says which; a read-only store whose schema is older than this inlet's is refused.
+ */
+export function openStateStoreToRead(path: string): { store: StateStore; readOnly: boolean } {
+  if (writable(path)) return { store: openStateStore(path), readOnly: false };
+  let db: Database.Database | undefined;
+  let copy: string | undefined;
+  try {
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      db.prepare('SELECT 1 FROM sqlite_schema').get();
+    } catch (error) {
+      // A store in WAL mode is read through its -shm file, which a reader makes when no writer has:
+      // in a folder it may not write, it reads a copy (and its -wal) instead.
+      if (!(error as { code?: string }).code?.startsWith('SQLITE_READONLY')) throw error;
+      db?.close();
+      copy = copiedStore(path);
+      db = new Database(join(copy, 'state.sqlite'), { fileMustExist: true });
+    }
+    const missing = missingMigrations(db);
+    if (missing.length > 0)
+      throw new InletError(
+        'DATA_DIR_UNUSABLE',
+        `${path} was made by an older inlet (its schema lacks ${missing.map((name) => `"${name}"`).join(', ')}), and this user may not write it; run inlet start once (with write access) to migrate it, then read it again.`,
+      );
+  } catch (error) {
+    db?.close();
+    if (copy) rmSync(copy, { recursive: true, force: true });
+    throw unusableStore(path, error);
+  }
+  const store = storeOver(db);
+  const temporary = copy;
+  return {
+    store: {
+      ...store,
+      close() {
+        store.close();
+        if (temporary) rmSync(temporary, { recursive: true, force: true });
+      },
+    },
+    readOnly: true,
+  };
+}
+
+/**
+ * A temporary folder holding a copy of the store at path (and its -wal), as state.sqlite; what stops
+ * it (a TMPDIR this user may not write, a full /tmp) said as such.
+ */
+function copiedStore(path: string): string {
+  let folder: string | undefined;
+  try {
+    folder = mkdtempSync(join(tmpdir(), 'inlet-state-'));
+    const copied = join(folder, 'state.sqlite');
+    copyFileSync(path, copied);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copied}-wal`);
+    return folder;
+  } catch (error) {
+    if (folder) rmSync(folder, { recursive: true, force: true });
+    throw new InletError(
+      'DATA_DIR_UNUSABLE',
+      `${path} can be read only as a copy, as this user may not write beside it (where SQLite keeps its -shm file), and copying it to ${tmpdir()} failed (${(error as Error).message}); give this user write access to ${dirname(path)}, or a TMPDIR it may write with room for the copy.`,
+      { cause: error },
+    );
+  }
+}
+
+/** The migrations this inlet has that the store has not had, by name. */
+function missingMigrations(db: Database.Database): string[] {
+  const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_migrations'").get();
+  const applied = new Set(
+    table ? (db.prepare('SELECT id FROM _migrations').all() as Array<{ id: number }>).map((r) => r.id) : [],
+  );
+  return MIGRATIONS.filter((m) => !applied.has(m.id)).map((m) => m.name);
 }
 
 /** A state store SQLite cannot open, as an error that says what is wrong with the file. */
