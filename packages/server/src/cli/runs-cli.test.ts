@@ -68,6 +68,13 @@ describe('inlet runs', () => {
       ExitCode.USAGE,
       `"list" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow (capped, nightly, paused).\n`,
     ]);
+    // Where no workflow is configured the list is not "((none))".
+    const bare = configIn(join(temp.dir, 'bare'), 'data_dir: ./data\nmodels: { builtin: false }\n');
+    const none = await runCli(['runs', 'list', '--config', bare]);
+    expect([none.code, none.err]).toEqual([
+      ExitCode.USAGE,
+      `"list" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow (there are none yet).\n`,
+    ]);
     const show = await inlet('runs', 'show', '12');
     expect([show.code, show.err]).toEqual([
       ExitCode.USAGE,

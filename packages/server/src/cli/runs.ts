@@ -31,6 +31,10 @@ import {
 import { ExitCode } from './exit-codes.ts';
 import { type Format, type Output, renderRows } from './output.ts';
 
+/** A list of workflows in parentheses after a word, or nothing where there are none (not "((none))"). */
+const someWorkflows = (listed: string): string =>
+  listed === '(none)' ? ' (there are none yet)' : ` (${listed})`;
+
 export const runsHelp = `inlet runs [--workflow NAME] [--status STATUS] [--limit 20 (1–1000)] [--before ID] [--format table|json|csv]
 inlet runs <id> [--format table|json|csv]
 inlet runs start <workflow>
@@ -225,7 +229,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
           ? 'inlet runs needs a run id (a whole number), not nothing (an unset variable?); inlet runs lists the runs.\n'
           : known.includes(word)
             ? `"${word}" is not a run id (a whole number); inlet runs --workflow ${word} lists the runs of a workflow.\n`
-            : `"${word}" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow (${listWorkflows(config, known)}).\n`,
+            : `"${word}" is neither a run id (a whole number) nor a workflow's name: inlet runs alone lists the runs, inlet runs 12 shows run 12, and inlet runs --workflow NAME lists the runs of one workflow${someWorkflows(listWorkflows(config, known))}.\n`,
       );
       return ExitCode.USAGE;
     }
