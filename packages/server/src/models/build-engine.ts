@@ -169,6 +169,9 @@ async function openBuildEngine(
   };
 }
 
+/** data/tmp/models, where a build's DuckDB spills (a build that runs out of memory even so names it). */
+export const modelsSpillPath = (layout: DataLayout): string => join(layout.tmp, 'models');
+
 /**
  * Where a build's DuckDB spills what does not fit in memory, made first: a data_dir this user may
  * not write ended inlet run and test with a bare EACCES, as an error inlet did not foresee (exit 5).
@@ -177,7 +180,7 @@ async function openBuildEngine(
  * build started meanwhile had put there.
  */
 function modelsSpillFolder(config: InletConfig, layout: DataLayout): string {
-  const temp = join(layout.tmp, 'models');
+  const temp = modelsSpillPath(layout);
   try {
     makeFolder(temp);
   } catch (error) {

@@ -4,6 +4,7 @@ import { keywordSources, withQuotedSchemaHint, withSqlHint } from '../engine/ind
 import { isInletError } from '../errors/index.ts';
 import { type LakeTable, readLakeTable } from '../lake/index.ts';
 import { type BuildEngine, isInterrupted } from './build-engine.ts';
+import { type BuildMemory, outOfMemoryMessage } from './build-memory.ts';
 import { type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
 import {
   type BuildMode,
@@ -45,6 +46,8 @@ export interface ModelResult {
   /** Tables and views the SQL reads. */
   inputs?: string[];
   message?: string;
+  /** The error code of a failure that has one: QUERY_OUT_OF_MEMORY, which inlet run exits 4 on. */
+  code?: 'QUERY_OUT_OF_MEMORY';
   tests: DataTestResult[];
   ms: number;
 }
@@ -62,6 +65,8 @@ export interface BuildStep {
   /** It uses {{ timezone }}, or reads a model that does: its manifest records the zone, checked at each build. */
   usesTimezone: boolean;
   retainVersionsMs: number;
+  /** models.memory_limit and where it is set, which a build that ran out of it names. */
+  memory: BuildMemory;
   isNode(name: string): boolean;
 }
 
@@ -312,6 +317,9 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
     if (staging) versions.discard(staging);
     await engine.refreshViews().catch(() => undefined);
     const message = (error as Error).message;
+    const outOfMemory = outOfMemoryMessage(node, message, step.memory);
+    if (outOfMemory)
+      return done({ status: 'failed', inputs, code: 'QUERY_OUT_OF_MEMORY', message: outOfMemory });
     const conversion = node.kind === 'seed' ? seedConversionMessage(node, message) : undefined;
     return done({
       status: 'failed',

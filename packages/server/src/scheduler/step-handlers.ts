@@ -117,11 +117,17 @@ export function createStepHandlers(options: {
           .filter((m) => m.status === 'failed' || m.status === 'test_failed')
           .map((m) => m.name);
         const tests = result.tests.filter((t) => t.status !== 'pass').map((t) => t.name);
+        // What to do about a model that ran out of models.memory_limit is the run's error too: the
+        // history said only "models failed: orders", and the step's log DuckDB's words.
+        const outOfMemory = result.models
+          .filter((m) => m.code === 'QUERY_OUT_OF_MEMORY')
+          .map((m) => m.message);
         throw new InletError(
           'MODEL_BUILD_FAILED',
           [
             failed.length > 0 ? `models failed: ${failed.join(', ')}` : '',
             tests.length > 0 ? `tests failed: ${tests.join(', ')}` : '',
+            ...outOfMemory,
           ]
             .filter(Boolean)
             .join('; ') || 'the run was stopped',
