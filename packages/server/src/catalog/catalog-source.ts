@@ -1,8 +1,8 @@
 import { configFileName, type InletConfig, leftOutSource } from '../config/index.ts';
 import { logTableHint } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
-import { type Project, sourceDescription, sourceProblem } from '../models/index.ts';
-import { logTableSources, sourceTableNames } from '../sources/index.ts';
+import { configuredSources, type Project, sourceDescription, sourceProblem } from '../models/index.ts';
+import { logSourceTables, logTableSources, sourceTableNames } from '../sources/index.ts';
 import type { CatalogTable } from './catalog-table.ts';
 
 // A dbt user looks a source up as dbt's selectors and docs name it (source:crm), not by one of its
@@ -53,7 +53,7 @@ export function catalogSource(
   const copies = configured.get(name);
   if (copies === undefined && !config.sourcesLeftOut.includes(name)) {
     // It pointed to access_logs or app_logs whatever the source writes: a table: of its own was neither.
-    const table = [...logTableSources(config)].find(([, writers]) => writers.includes(name))?.[0];
+    const table = logSourceTables(config).get(name);
     throw new InletError(
       'NOT_FOUND',
       table === undefined
@@ -187,11 +187,7 @@ export function notInLake(
   const name = typed.toLowerCase();
   const [schema, table] = name.split(/\.(.*)/);
   if (schema !== undefined && table !== undefined) {
-    const problem = sourceProblem(
-      { tables: sourceTableNames(config), leftOut: config.sourcesLeftOut, configPath: config.configPath },
-      schema,
-      table,
-    );
+    const problem = sourceProblem(configuredSources(config), schema, table);
     const leftOut = leftOutSource(file, config.sourcesLeftOutBy[schema]);
     return problem === undefined
       ? `it reads ${name}, of the source ${schema}: ${leftOut.why}, so nothing syncs it; ${leftOut.set}, then inlet sync ${schema}`

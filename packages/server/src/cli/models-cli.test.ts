@@ -248,6 +248,40 @@ describe('inlet run, test, catalog, docs check, runs', () => {
     );
   });
 
+  it('inlet ls source:nginx, a log source, points to inlet catalog with the table it writes, as the catalog does', async () => {
+    // It said nginx's rows are a table of its own "(access_logs, app_logs)", naming neither the one it
+    // writes nor where to look, where inlet catalog source:nginx says inlet catalog access_logs.
+    const fresh = tempDir();
+    try {
+      const config = configIn(
+        fresh.dir,
+        [
+          'models: { builtin: false }',
+          'sources:',
+          `  - { name: nginx, type: file, path: ${join(fresh.dir, 'access.log')}, format: nginx_combined }`,
+          `  - { name: web, type: file, path: ${join(fresh.dir, 'web.log')}, format: nginx_combined, table: web_access }`,
+        ].join('\n'),
+      );
+      writeProjectFile(
+        join(fresh.dir, 'project'),
+        'models/hits.sql',
+        'SELECT count(*) AS n FROM access_logs',
+      );
+      for (const [selector, source, table] of [
+        ['source:nginx', 'nginx', 'access_logs'],
+        ['source:web+', 'web', 'web_access'],
+      ]) {
+        const listed = await cliWith(config)('ls', selector);
+        expect([listed.code, listed.err]).toEqual([
+          ExitCode.USAGE,
+          `MODEL_NOT_FOUND: "${selector}" names no source: ${source} is a log source, whose rows are the table ${table}, read by that name with no source(): inlet catalog ${table} shows it.\n`,
+        ]);
+      }
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('inlet test runs the data tests', async () => {
     const tested = await inlet('test');
     expect(tested.code).toBe(0);

@@ -21,7 +21,7 @@ export { firstBuildSql, type ModelResult } from './node-builder.ts';
 export { BUILTIN_PROJECT_DIR, loadProject } from './project-loader.ts';
 export type { Project, ProjectNode, SingularTest } from './project-node.ts';
 export { summarizeModel, summarizeTest } from './run-summary.ts';
-export { sourceProblem } from './source-check.ts';
+export { configuredSources, sourceProblem } from './source-check.ts';
 export { sourceListing } from './source-selectors.ts';
 export { checkSourceSelectors, splitSourceSelectors } from './source-tests.ts';
 export { quoteName } from './sql-names.ts';

@@ -9,7 +9,6 @@ import {
   type ReadLeases,
 } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
-import { sourceTableNames } from '../sources/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
 import { createBuildEngine, FILE_RACE, lakeViews, modelsSpillPath } from './build-engine.ts';
 import type { BuildMemory } from './build-memory.ts';
@@ -20,7 +19,7 @@ import { publishedValues, renderTemplate, usesTimezone } from './model-template.
 import { type BuildStep, buildNode, type ModelResult } from './node-builder.ts';
 import { loadProject } from './project-loader.ts';
 import type { Project } from './project-node.ts';
-import { checkSourceNames } from './source-check.ts';
+import { checkSourceNames, configuredSources } from './source-check.ts';
 import { tableVersions } from './table-versions.ts';
 
 export interface RunOptions {
@@ -130,13 +129,7 @@ export function openProject(
         .map((table) => [table.declared, table.name] as const),
     ]),
   );
-  const sources = {
-    tables: sourceTableNames(config),
-    leftOut: config.sourcesLeftOut,
-    leftOutBy: config.sourcesLeftOutBy,
-    aliases,
-    configPath: config.configPath,
-  };
+  const sources = { ...configuredSources(config), aliases };
   return { project, graph: buildGraph(project.nodes, project.disabled, project.name, sources, project.dir) };
 }
 

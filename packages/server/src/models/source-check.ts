@@ -1,6 +1,6 @@
 import { configFileName, type InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
-import { sourceTableNames } from '../sources/index.ts';
+import { logSourceTables, sourceTableNames } from '../sources/index.ts';
 import type { ModelConfig } from './model-config.ts';
 import { renameSources, templateSources } from './model-template.ts';
 import type { Project } from './project-node.ts';
@@ -14,7 +14,7 @@ import type { GraphSources } from './source-selectors.ts';
  * configPath is the file sources: was read from, which the message names (configFileName).
  */
 export function sourceProblem(
-  { tables: configured, leftOut, configPath }: GraphSources,
+  { tables: configured, leftOut, configPath, logTables }: GraphSources,
   source: string,
   table?: string,
 ): string | undefined {
@@ -28,11 +28,29 @@ export function sourceProblem(
       : `${source} is not a source: none is configured; add it under sources: in ${file}`;
   }
   const tables = configured.get(source);
-  if (tables === undefined)
-    return `${source} is a log source, whose rows are a table of its own (access_logs, app_logs), read by that name with no source()`;
+  if (tables === undefined) {
+    // As inlet catalog source:nginx says it: the table alone left the user to find where to look.
+    const table = logTables?.get(source);
+    return table === undefined
+      ? `${source} is a log source, whose rows are a table of its own (access_logs, app_logs), read by that name with no source()`
+      : `${source} is a log source, whose rows are the table ${table}, read by that name with no source(): inlet catalog ${table} shows it`;
+  }
   if (table !== undefined && !tables.includes(table))
     return `source ${source} has no table ${table} in ${file} (its tables are ${tables.join(', ')}); correct the name, or add the table to its tables:`;
   return undefined;
+}
+
+/** inlet.yaml's sources as sourceProblem and the selectors read them. */
+export function configuredSources(
+  config: Pick<InletConfig, 'sources' | 'configPath' | 'sourcesLeftOut' | 'sourcesLeftOutBy'>,
+): GraphSources & { tables: Map<string, string[] | undefined> } {
+  return {
+    tables: sourceTableNames(config),
+    leftOut: config.sourcesLeftOut,
+    leftOutBy: config.sourcesLeftOutBy,
+    configPath: config.configPath,
+    logTables: logSourceTables(config),
+  };
 }
 
 /**
@@ -107,14 +125,10 @@ function renameInTests(config: ModelConfig, rename: (table: string) => string): 
  * resolved to its names.
  */
 export function checkSourceNames(project: Project, config: InletConfig): void {
-  const configured = sourceTableNames(config);
-  resolveSourceNames(project, configured, config.sourcesLeftOut);
+  const sources = configuredSources(config);
+  resolveSourceNames(project, sources.tables, config.sourcesLeftOut);
   const check = (shown: string, source: string, table?: string) => {
-    const problem = sourceProblem(
-      { tables: configured, leftOut: config.sourcesLeftOut, configPath: config.configPath },
-      source,
-      table,
-    );
+    const problem = sourceProblem(sources, source, table);
     if (problem) throw new InletError('MODEL_INVALID', `${shown}: ${problem}.`);
   };
   for (const source of project.sources.values()) {

@@ -24,6 +24,8 @@ export interface GraphSources {
   aliases?: ReadonlyMap<string, string>;
   /** The file sources: was read from, which messages name (configFileName); undefined when none was. */
   configPath?: string | undefined;
+  /** The table each log source writes (nginx → access_logs), which a message naming one points to. */
+  logTables?: ReadonlyMap<string, string>;
 }
 
 const asRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

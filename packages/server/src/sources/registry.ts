@@ -110,6 +110,14 @@ export function logTableSources(config: Pick<InletConfig, 'sources'>): Map<strin
   return writers;
 }
 
+/** The table each log source writes (nginx → access_logs), as logTableSources has it the other way round. */
+export function logSourceTables(config: Pick<InletConfig, 'sources'>): Map<string, string> {
+  const tables = new Map<string, string>();
+  for (const [table, writers] of logTableSources(config))
+    for (const source of writers) if (!tables.has(source)) tables.set(source, table);
+  return tables;
+}
+
 /** A `sources:` entry's options as its kind reads them, or undefined when they are not valid. */
 function validOptions({ name: _name, type, ...options }: InletConfig['sources'][number]): unknown {
   const parsed = SOURCE_KINDS[type]?.options.safeParse(options);
