@@ -84,10 +84,9 @@ export const runCommand: Command = async (args, config, logger, output) => {
     output.err(
       `${result.ok ? 'Done' : signal.aborted ? 'Stopped' : 'Failed'}: ${count('success')} built, ${stopped}${count('failed') + count('test_failed')} failed, ${count('skipped')} skipped in ${(result.ms / 1000).toFixed(1)} s.\n`,
     );
-    // A model that needed more than models.memory_limit is a query that ran out of memory, which
-    // exits 4 (QUERY_OUT_OF_MEMORY) as the catalog's count does; its line says what to do.
-    if (result.ok) return ExitCode.OK;
-    return result.models.some((m) => m.code === 'QUERY_OUT_OF_MEMORY') ? ExitCode.QUERY : ExitCode.FAILURE;
+    // A model that ran out of memory failed as any other (its line says QUERY_OUT_OF_MEMORY and what
+    // to do): a run's exit code says whether the build failed, as dbt's does, not why.
+    return result.ok ? ExitCode.OK : ExitCode.FAILURE;
   });
   // The models the stop broke or left are counted as failed above: this line says a signal stopped
   // the run (as inlet test and runs start say), where the count alone read as the models' fault.
