@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   type Browser,
   type BrowserContext,
@@ -289,18 +290,19 @@ export const TAB_CLOSE = { retry: 2 };
  * Builds packages/tracker/dist, which the collector serves as inlet.js, from the current source. The
  * tracker-*.browser.test.ts files run side by side, and two builds at once write the same temporary files
  * and can rename them from under each other: each build waits for the one before under a lock (flock).
+ * Run without blocking: a worker whose event loop waited that long (up to 45 s for the lock, then the
+ * build, on a loaded machine) could not answer vitest's calls, which time out after 60 s and fail the run.
  */
-function buildTracker(): void {
+async function buildTracker(): Promise<void> {
   const lock = join(tmpdir(), 'inlet-tracker-build.lock');
   try {
-    execFileSync('flock', ['-w', '45', lock, 'npm', 'run', 'build', '-w', 'packages/tracker'], {
+    await promisify(execFile)('flock', ['-w', '45', lock, 'npm', 'run', 'build', '-w', 'packages/tracker'], {
       cwd: ROOT,
-      stdio: 'pipe',
     });
   } catch (error) {
-    const { status, stderr } = error as { status: number | null; stderr?: Buffer };
+    const { code, stderr } = error as { code?: number | string; stderr?: string };
     throw new Error(
-      `building the tracker failed (exit ${status}; flock gives 1 after waiting 45 s for ${lock}): ${stderr ?? ''}`,
+      `building the tracker failed (exit ${code}; flock gives 1 after waiting 45 s for ${lock}): ${stderr ?? ''}`,
     );
   }
 }
@@ -308,7 +310,7 @@ function buildTracker(): void {
 /** Starts the file's page server, collector and Chromium before its tests, and checks and closes what each test left. */
 export function setUpTrackerBrowser(): void {
   beforeAll(async () => {
-    buildTracker();
+    await buildTracker();
 
     pageServer = createServer((request, response) => {
       const path = new URL(request.url ?? '/', 'http://page').pathname;
