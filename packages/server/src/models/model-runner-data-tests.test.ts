@@ -269,6 +269,21 @@ SELECT * FROM (VALUES ${values}) t("Order ID", "utm.source")`,
     const tested = testModels({ config, selectors: ['endless'], signal: abort.signal });
     setTimeout(() => abort.abort(new Error('the run took longer than its timeout')), 300);
     await expect(tested).rejects.toThrow('the run took longer than its timeout');
+    // Stopped while the engine set up its views, it said DuckDB's "INTERRUPT Error: the build was
+    // stopped before this statement started" in place of the stop's reason: at each moment, the reason.
+    const said: string[] = [];
+    for (let ms = 0; ms <= 60; ms += 3) {
+      const early = new AbortController();
+      const stopped = testModels({ config, selectors: ['endless'], signal: early.signal });
+      setTimeout(() => early.abort(new Error('the run took longer than its timeout')), ms);
+      said.push(
+        await stopped.then(
+          () => `${ms} ms: finished`,
+          (error) => `${ms} ms: ${(error as Error).message}`,
+        ),
+      );
+    }
+    expect(said.filter((line) => !line.endsWith(' ms: the run took longer than its timeout'))).toEqual([]);
     rmSync(join(config.project_dir, 'models', 'endless.sql'));
     rmSync(join(config.project_dir, 'models', 'endless.yaml'));
   });

@@ -95,6 +95,11 @@ export async function testModels(options: {
     ];
     options.signal?.throwIfAborted();
     return { ok: results.every((r) => r.status === 'pass'), tests: results };
+  } catch (error) {
+    // Stopped, whatever failed on the way says why it stopped (a workflow's timeout), not DuckDB's
+    // "INTERRUPT Error" of the statement the stop cut.
+    options.signal?.throwIfAborted();
+    throw error;
   } finally {
     engine.close();
   }
