@@ -60,4 +60,24 @@ describe('a model whose build needs more than models.memory_limit', () => {
     expect(error.startsWith('run: models failed: big; ')).toBe(true);
     expect(error.slice('run: models failed: big; '.length)).toMatch(SAID);
   });
+
+  it('a data test that needs more says so too, and what to do', async () => {
+    // It said DuckDB's words alone. A project of its own: its model's build fails on the test.
+    const dir = join(temp.dir, 'tested');
+    const own = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n  memory_limit: 64MB\n');
+    writeProjectFile(join(dir, 'project'), 'models/small.sql', 'SELECT 1 AS n');
+    await runCli(['run', '--config', own]);
+    writeProjectFile(
+      join(dir, 'project'),
+      'models/small.yaml',
+      'tests:\n  - name: heavy\n    sql: SELECT n, (SELECT list(i) FROM range(20000000) t(i)) AS ids FROM {{ this }}\n',
+    );
+    const tested = await runCli(['test', '--config', own]);
+    expect(tested.code).toBe(ExitCode.FAILURE);
+    const heavy = jsonLines(tested.out).find((line) => line.name === 'heavy');
+    expect(heavy).toMatchObject({ status: 'error' });
+    expect(String(heavy?.message)).toMatch(
+      /^Out of Memory Error: [^\n]* The test needed more memory than models\.memory_limit allows \(what did not fit spilled to data\/tmp\/models\): raise models\.memory_limit in inlet\.yaml, or make the test read fewer rows \(filter them in its SQL\)$/,
+    );
+  });
 });
