@@ -34,10 +34,10 @@ import {
   createRunHistory,
   createScheduler,
   createStepHandlers,
-  loadWorkflows,
   type RunHistory,
   type Scheduler,
   warnLeftOutWorkflows,
+  workflowsToSchedule,
 } from './scheduler/index.ts';
 import { createLogIntake, type LogIntake } from './sources/file-log/index.ts';
 import { createSources } from './sources/index.ts';
@@ -228,8 +228,10 @@ export async function startRoles(options: {
   // Checked after each step that waits, when a signal to stop can have come.
   const stopIfAsked = () => options.signal?.throwIfAborted();
   const has = (role: Role) => options.roles.includes(role);
-  // Before anything starts: a bad workflow should stop start-up with its file named.
-  const workflows = has('scheduler') ? loadWorkflows(config) : [];
+  // Before anything starts: each workflow that does not load is left out, named in a warning (the
+  // others run, and the collector collects); what leaves none readable stops start-up with its file named.
+  const loaded = has('scheduler') ? workflowsToSchedule(config, logger) : undefined;
+  const workflows = loaded?.workflows ?? [];
   if (has('scheduler')) warnLeftOutWorkflows(config, logger);
   // A warning about the project (a dbt_project.yml entry for no model) is said once a process: at
   // start, not first in the log of a run at night, and not again at each run or look at the catalog.
@@ -494,6 +496,8 @@ export async function startRoles(options: {
         engine,
         catalog,
         runs: has('web') ? runs : undefined,
+        // As this process's scheduler read them; a process without one reads them when first asked.
+        workflows: loaded && (() => loaded),
         logs,
         apiToken: resolvedToken.token,
       });

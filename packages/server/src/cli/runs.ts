@@ -17,6 +17,8 @@ import {
   STALE_RUN_MS,
   warnLeftOutWorkflows,
   workflowNames,
+  workflowProblemLine,
+  workflowProblems,
   workflowsToStart,
 } from '../scheduler/index.ts';
 import { openStateStore, openStateStoreToRead } from '../state/index.ts';
@@ -338,6 +340,8 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         `More: inlet runs ${[...filters, '--limit', String(limit), '--before', String(oldest.id)].join(' ')}\n`,
       );
     }
+    // A workflow file with a typo is left out by inlet start, which said so only in its log at start-up.
+    for (const problem of workflowProblems(config)) output.err(`${workflowProblemLine(problem)}\n`);
     // Said to a person; a program reads the empty list.
     if (output.isTty && runs.length === 0)
       output.err(

@@ -8,7 +8,13 @@ import type { QueryEngine } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { listWorkflows, type RunHistory, workflowNames } from '../scheduler/index.ts';
+import {
+  type LoadedWorkflows,
+  listWorkflows,
+  loadEachWorkflow,
+  type RunHistory,
+  workflowNames,
+} from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
 import type { WalWriter } from '../wal/index.ts';
 import { dropUnreadBody } from './body-drain.ts';
@@ -47,7 +53,18 @@ export interface HttpAppOptions {
   logs?: LogIntake;
   catalog?: Catalog;
   runs?: RunHistory;
+  /** The workflows this process's scheduler loaded and those it left out (GET /api/workflows). */
+  workflows?: () => LoadedWorkflows;
   apiToken: string;
+}
+
+/** read's value, read when first asked for and kept; a read that throws is tried again when next asked. */
+function readOnce<T>(read: () => T): () => T {
+  let value: { read: T } | undefined;
+  return () => {
+    value ??= { read: read() };
+    return value.read;
+  };
 }
 
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -61,7 +78,7 @@ const MISSING_HOST = new InletError(
 const COLLECTOR_PATHS =
   /^\/(v1\/(batch|b|import|track|t|page|p|identify|i|screen|s|group|g|alias|a|projects\/[^/]+\/settings)|beacon\/v1\/batch|collect|p\.gif|api\/(event|send)|inlet(\.[^/.]+)?\.js|analytics\.js\/v1\/[^/]+\/analytics\.min\.js|analytics-next\/bundles\/[^/]+|sourceConfig|logs)$/;
 /** Paths of the web role: query-, catalog- and runs-routes.ts. */
-const WEB_PATHS = /^\/api\/(query(\/[^/]+)?|catalog(\/[^/]+)?|lineage|runs(\/[^/]+)?)$/;
+const WEB_PATHS = /^\/api\/(query(\/[^/]+)?|catalog(\/[^/]+)?|lineage|runs(\/[^/]+)?|workflows)$/;
 
 /**
  * The role that serves a path this process has no route for because it does not run that role
@@ -319,6 +336,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       workflowNames: () => workflowNames(config, runs),
       // Why a workflow is left out, as inlet runs --workflow says it: the API listed "backfill" alone.
       listWorkflows: (names) => listWorkflows(config, names),
+      // Without a scheduler here (--role web), read once, when first asked: not at each request,
+      // as reading them opens the dbt project.
+      workflows: options.workflows ?? readOnce(() => loadEachWorkflow(config)),
     });
   return app;
 }

@@ -53,7 +53,14 @@ afterAll(async () => {
 
 describe('catalog and runs over HTTP', () => {
   it('needs the API token', async () => {
-    for (const url of ['/api/catalog', '/api/catalog/events', '/api/lineage', '/api/runs', '/api/runs/1']) {
+    for (const url of [
+      '/api/catalog',
+      '/api/catalog/events',
+      '/api/lineage',
+      '/api/runs',
+      '/api/runs/1',
+      '/api/workflows',
+    ]) {
       const response = await get(url, null);
       expect(response.statusCode).toBe(401);
       expect(response.json().error.code).toBe('UNAUTHORIZED');
@@ -311,7 +318,10 @@ describe('catalog and runs over HTTP', () => {
       ['/api/lineage?table=logins', 'table', `none; ${oneTable}`],
       ['/api/catalog/logins?columns=n', 'columns', 'none'],
       ['/api/runs/1?steps=0', 'steps', 'none; GET /api/runs?workflow=&status= filters the list of runs'],
+      ['/api/workflows?name=x', 'name', 'none; GET /api/runs?workflow= lists the runs of a workflow'],
     ];
+    // Without a scheduler in the process, the workflows are read when first asked: none here.
+    expect((await get('/api/workflows')).json()).toEqual({ workflows: [], not_loading: [] });
     for (const [url, name, takes] of cases) {
       const bad = await get(url);
       expect([bad.statusCode, bad.json().error], url).toEqual([

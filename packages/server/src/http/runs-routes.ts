@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { InletError } from '../errors/index.ts';
 import {
+  type LoadedWorkflows,
   RUN_STATUSES,
   type RunHistory,
   runById,
@@ -70,7 +71,33 @@ function listPage(runs: RunHistory, filter: ListQuery) {
   return { runs: page, next: `/api/runs?${params}` };
 }
 
-/** GET /api/runs (newest first; ?workflow=&status=&limit=&before=) and /api/runs/:id with each step's log. */
+/**
+ * The workflows as the scheduler loaded them, and each it left out with its error: a workflow file with
+ * a typo was found only in the start-up log.
+ */
+function workflowsBody({ workflows, problems }: LoadedWorkflows) {
+  return {
+    workflows: workflows.map((w) => ({
+      name: w.name,
+      file: w.origin,
+      cron: w.cron,
+      timezone: w.timezone,
+      enabled: w.enabled,
+      steps: w.steps.map((step) => step.text),
+    })),
+    not_loading: problems.map((p) => ({
+      name: p.name,
+      file: p.origin,
+      code: p.error.code,
+      error: p.error.message,
+    })),
+  };
+}
+
+/**
+ * GET /api/runs (newest first; ?workflow=&status=&limit=&before=) and /api/runs/:id with each step's
+ * log; GET /api/workflows, those that load and those that do not.
+ */
 export function registerRunsRoutes(
   app: FastifyInstance,
   options: {
@@ -79,6 +106,8 @@ export function registerRunsRoutes(
     workflowNames: () => string[];
     /** The names as a message lists them, each left out by an unset variable saying so (listWorkflows). */
     listWorkflows: (names: string[]) => string;
+    /** The workflows the scheduler runs, and those it left out for not loading. */
+    workflows: () => LoadedWorkflows;
   },
 ) {
   const { runs } = options;
@@ -103,6 +132,10 @@ export function registerRunsRoutes(
           );
       }
       return page;
+    });
+    scope.get('/api/workflows', async (request) => {
+      refuseAnyParameter(request.query, 'GET /api/runs?workflow= lists the runs of a workflow');
+      return workflowsBody(options.workflows());
     });
     scope.get('/api/runs/:id', async (request) => {
       refuseAnyParameter(request.query, 'GET /api/runs?workflow=&status= filters the list of runs');

@@ -12,7 +12,14 @@ export {
 } from './run-history.ts';
 export { createScheduler, type Scheduler, STALE_RUN_MS } from './scheduler.ts';
 export { createStepHandlers, type StepContext, type StepHandlers } from './step-handlers.ts';
-export { loadEachWorkflow, loadWorkflows, type Workflow, type WorkflowProblem } from './workflow-loader.ts';
+export {
+  type LoadedWorkflows,
+  loadEachWorkflow,
+  loadWorkflows,
+  type Workflow,
+  type WorkflowProblem,
+} from './workflow-loader.ts';
 export { configuredWorkflowNames, workflowNames } from './workflow-names.ts';
+export { workflowProblemLine, workflowProblems, workflowsToSchedule } from './workflow-problems.ts';
 export { listWorkflows, noWorkflowConfigured, warnLeftOutWorkflows } from './workflows-left-out.ts';
 export { workflowsToStart } from './workflows-to-start.ts';

@@ -168,15 +168,18 @@ export interface WorkflowProblem {
   error: InletError;
 }
 
+/** The workflows that load, and the problem of each that does not. */
+export interface LoadedWorkflows {
+  workflows: Workflow[];
+  problems: WorkflowProblem[];
+}
+
 /**
  * Every workflow, each checked on its own: those that load, and the problem of each that does not (a
  * file that is not a valid workflow, a step naming no source or model, a name defined twice). What
  * leaves no workflow readable, a file where the folder of workflows goes, is thrown.
  */
-export function loadEachWorkflow(config: InletConfig): {
-  workflows: Workflow[];
-  problems: WorkflowProblem[];
-} {
+export function loadEachWorkflow(config: InletConfig): LoadedWorkflows {
   const found: Workflow[] = config.workflows.map((w) => ({
     ...w,
     timezone: w.timezone ?? config.timezone,

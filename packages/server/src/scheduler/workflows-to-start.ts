@@ -1,6 +1,7 @@
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { loadEachWorkflow, type Workflow } from './workflow-loader.ts';
+import { workflowProblemLine } from './workflow-problems.ts';
 
 /**
  * The workflows inlet runs start may run the one named from: that one must load, and is refused with
@@ -14,9 +15,6 @@ export function workflowsToStart(config: InletConfig, name: string, logger: Logg
   // One not found is refused (scheduler.trigger), after these, as one of them may be where it is defined.
   const runs = workflows.some((workflow) => workflow.name === name) ? `; ${name} runs all the same` : '';
   for (const problem of problems)
-    logger.warn(
-      { workflow: problem.name, origin: problem.origin },
-      `workflow "${problem.name}" does not load (inlet start refuses to start until it does)${runs}: ${problem.error.message.replace(/\n\s*/g, ' ')}`,
-    );
+    logger.warn({ workflow: problem.name, origin: problem.origin }, workflowProblemLine(problem, runs));
   return workflows;
 }
