@@ -6,9 +6,9 @@ import { InletError } from '../../errors/index.ts';
 import type { TableRun } from '../extractor/index.ts';
 import { relativePathStart } from '../relative-paths.ts';
 import type { CsvTable } from './csv-config.ts';
+import { isGzip } from './csv-file-encoding.ts';
 import type { CsvJobContext } from './csv-job-context.ts';
 import { NOTHING_IMPORTED } from './csv-refusals.ts';
-import { isGzip } from './csv-shape.ts';
 
 export interface MatchedFile {
   path: string;

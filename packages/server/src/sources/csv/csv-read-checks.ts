@@ -2,10 +2,11 @@
 // leaves nothing, a header with a NUL byte, a header split by another delimiter than the table's.
 import { basename } from 'node:path';
 import { InletError } from '../../errors/index.ts';
+import { linesWhenSkipLeavesNothing } from './csv-blank-files.ts';
 import type { CsvTable } from './csv-config.ts';
 import type { CsvBatch, CsvJobContext } from './csv-job-context.ts';
 import { NOTHING_IMPORTED } from './csv-refusals.ts';
-import { firstRecordFields, headerWithNul, linesWhenSkipLeavesNothing } from './csv-shape.ts';
+import { firstRecordFields, headerWithNul } from './csv-shape.ts';
 import { csvDelimiter } from './csv-type-mapping.ts';
 import { type LineOf, MAX_JSON_DEPTH, refusedJson } from './json-refusals.ts';
 import { scanJsonExport } from './json-scan.ts';

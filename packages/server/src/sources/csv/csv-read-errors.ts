@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { InletError, isInletError } from '../../errors/index.ts';
 import type { TableRun } from '../extractor/index.ts';
 import type { CsvTable } from './csv-config.ts';
+import { findNotUtf8 } from './csv-file-encoding.ts';
 import type { CsvBatch, CsvJobContext } from './csv-job-context.ts';
 import {
   NOT_UTF8,
@@ -14,7 +15,7 @@ import {
   withoutDuckDbAdvice,
 } from './csv-read-hints.ts';
 import { NOTHING_IMPORTED, openQuoteRefused, tsvUnquotedRefused } from './csv-refusals.ts';
-import { findMixedLineBreak, findNotUtf8, findOpenQuote, findRaggedRecord } from './csv-shape.ts';
+import { findMixedLineBreak, findOpenQuote, findRaggedRecord } from './csv-shape.ts';
 import { csvDelimiter, needsDecoding, readSql } from './csv-type-mapping.ts';
 import { DUPLICATE_KEY, duplicateKey, type LineOf, NOT_RECORDS, notRecords } from './json-refusals.ts';
 

@@ -7,13 +7,15 @@ import { pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
 import { InletError } from '../../errors/index.ts';
 import type { TableRun } from '../extractor/index.ts';
+import { isBlankFile } from './csv-blank-files.ts';
+import { hasUtf8Bom, utf16Encoding } from './csv-file-encoding.ts';
 import { unreadable } from './csv-file-list.ts';
 import type { CsvBatch, CsvJobContext } from './csv-job-context.ts';
 import { NOTHING_IMPORTED } from './csv-refusals.ts';
-import { hasUtf8Bom, isBlankFile, isEmptyJsonArray, utf16Encoding } from './csv-shape.ts';
 import { withSkippedLinesUnquoted } from './csv-skipped-lines.ts';
 import { decoderName, needsDecoding } from './csv-type-mapping.ts';
 import type { LineOf } from './json-refusals.ts';
+import { isEmptyJsonArray } from './json-shape.ts';
 
 /**
  * Decodes a file to UTF-8; returns the first line (1-based) that held bytes the encoding has no

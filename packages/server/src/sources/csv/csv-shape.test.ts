@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { findMixedLineBreak, findNotUtf8, findRaggedRecord, firstRecordFields } from './csv-shape.ts';
+import { findNotUtf8 } from './csv-file-encoding.ts';
+import { findMixedLineBreak, findRaggedRecord, firstRecordFields } from './csv-shape.ts';
 
 describe('findRaggedRecord', () => {
   const ragged = (text: string, options = { delimiter: ',', skip: 0 }) => {

@@ -4,9 +4,9 @@ import { basename } from 'node:path';
 import { InletError } from '../../errors/index.ts';
 import type { MatchedFile } from './csv-file-list.ts';
 import { NOTHING_IMPORTED } from './csv-refusals.ts';
-import { findNotJsonObject } from './csv-shape.ts';
 import type { CsvFormat } from './csv-type-mapping.ts';
 import type { JsonFinding } from './json-scan.ts';
+import { findNotJsonObject } from './json-shape.ts';
 
 /**
  * The deepest nesting of objects and arrays a JSON export may have. DuckDB's reader ended the
