@@ -1,18 +1,12 @@
 /** @module config: the inlet.yaml schema, ${ENV} expansion and validation; nothing else reads process.env. */
 
+export { apiTokenProblem, MIN_API_TOKEN_LENGTH } from './api-token.ts';
 export { configFileName, keyIn } from './config-file-name.ts';
 export { durationMs } from './duration.ts';
+export { type Env, expandEnv } from './env-expansion.ts';
 export { describeIssue, issuePath } from './issue-message.ts';
 export { leftOutSource } from './left-out-source.ts';
-export {
-  apiTokenProblem,
-  type Env,
-  expandEnv,
-  type InletConfig,
-  loadConfig,
-  MIN_API_TOKEN_LENGTH,
-  parseConfig,
-} from './load.ts';
+export { type InletConfig, loadConfig, parseConfig } from './load.ts';
 export { sizeBytes } from './memory-size.ts';
 export { configSchema, DUCKDB_SCHEMAS, type InletConfigInput } from './schema.ts';
 export { sameTimeZone, timeZoneToWrite } from './time-zone.ts';
