@@ -7,14 +7,7 @@ export type { QueryColumn, QueryResult, QueryStats, QueryStream } from './query-
 export { keywordSources, prepareReadOnly } from './sandbox.ts';
 export { parseSqlTree, unsafeTableFunction } from './sql-calls.ts';
 export { logTableHint, tableGuess, withQuotedSchemaHint, withSqlHint } from './sql-hints.ts';
-export {
-  applyViews,
-  discoverViews,
-  FILE_RACE,
-  failedViews,
-  lakeTableSql,
-  unavailableMessage,
-  type ViewDefinition,
-  viewStatements,
-} from './views.ts';
+export { applyViews, FILE_RACE, failedViews, unavailableMessage, viewStatements } from './view-apply.ts';
+export { lakeTableSql } from './view-sql.ts';
+export { discoverViews, type ViewDefinition } from './views.ts';
 export { createWalViewCheck, type WalViewCheck, type WalViewFile } from './wal-view-check.ts';

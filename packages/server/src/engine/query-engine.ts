@@ -35,8 +35,8 @@ import {
 import { createValueConverter } from './result-values.ts';
 import { prepareReadOnly } from './sandbox.ts';
 import { stillSettingUp } from './set-up-wait.ts';
+import { FILE_RACE } from './view-apply.ts';
 import { createViewRefresh, Healed } from './view-refresh.ts';
-import { FILE_RACE } from './views.ts';
 
 // Bytes the process read through read(2), used as the query's bytes scanned; DuckDB's own profiling
 // metrics are not reachable from the Node bindings. Approximate when queries overlap.

@@ -5,7 +5,7 @@ import { damagedInside, sqlString } from '../lake/index.ts';
 import { sqlCode } from '../sql/index.ts';
 import { parseSqlTree, tableNames } from './sql-calls.ts';
 import { withQueryHint } from './sql-hints.ts';
-import { DAMAGED_INSIDE, FILE_RACE, NO_PERMISSION, noPermissionAdvice } from './views.ts';
+import { DAMAGED_INSIDE, FILE_RACE, NO_PERMISSION, noPermissionAdvice } from './view-apply.ts';
 
 /** DuckDB's words when a query was refused memory, by its limit or by the system. */
 export const OUT_OF_MEMORY = /^Out of Memory Error/;

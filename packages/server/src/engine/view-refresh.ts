@@ -8,14 +8,8 @@ import {
   type ReadLeases,
 } from '../lake/index.ts';
 import type { ViewBuild } from './set-up-wait.ts';
-import {
-  applyViews,
-  DAMAGED_INSIDE,
-  discoverViews,
-  failedViews,
-  unavailableMessage,
-  viewStatements,
-} from './views.ts';
+import { applyViews, DAMAGED_INSIDE, failedViews, unavailableMessage, viewStatements } from './view-apply.ts';
+import { discoverViews } from './views.ts';
 import { createWalViewCheck } from './wal-view-check.ts';
 
 /** A view's build found a damaged file and moved it: the query is planned again. */
