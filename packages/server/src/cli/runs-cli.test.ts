@@ -1,18 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  AS_NOBODY,
-  capturedOutput,
-  configIn,
-  jsonLines,
-  nobodyCanRun,
-  runCli,
-  tempDir,
-} from '../../test/helpers.ts';
-import { BIN, spawnInlet } from '../../test/inlet-process.ts';
+import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
+import { spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { within } from '../../test/within.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -175,77 +165,4 @@ describe('inlet runs', () => {
       await started.exit;
     }
   });
-});
-
-// Root writes anywhere, so the history is read as nobody over a data_dir nobody may only read (and,
-// run as another user, one that user made and then took its own write permission from).
-describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write', () => {
-  it('lists and shows the runs of a state.sqlite made before, and says so of one made by an older inlet', async () => {
-    // Opening state.sqlite migrated it, and the data_dir was checked for writing first: inlet runs,
-    // and inlet runs <id>, were DATA_DIR_UNUSABLE on a read-only mount or another user's files.
-    const owned = tempDir();
-    const data = join(owned.dir, 'data');
-    const asNobody = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
-      const run = spawnSync(process.execPath, [BIN, ...argv, '--format', 'json', '--config', config], {
-        ...AS_NOBODY,
-        encoding: 'utf8',
-        env: { ...process.env, INLET_LOG_LEVEL: 'silent', ...env },
-        timeout: 30_000,
-      });
-      if (run.error)
-        throw new Error(`inlet ${argv.join(' ')}, run as nobody, did not finish: ${run.error.message}`);
-      return run;
-    };
-    const config = configIn(
-      owned.dir,
-      'data_dir: ./data\nmodels: { builtin: false }\nworkflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [run one] }\n',
-    );
-    try {
-      chmodSync(owned.dir, 0o755);
-      writeProjectFile(join(owned.dir, 'project'), 'models/one.sql', 'SELECT 1 AS n');
-      expect((await runCli(['runs', 'start', 'nightly', '--config', config])).code).toBe(ExitCode.OK);
-      execFileSync('chmod', ['-R', 'a-w', data]);
-      const files = readdirSync(data).sort();
-      const list = asNobody(['runs']);
-      expect([list.status, list.stderr, jsonLines(list.stdout)]).toEqual([
-        ExitCode.OK,
-        '',
-        [expect.objectContaining({ id: 1, workflow: 'nightly', status: 'success' })],
-      ]);
-      const one = asNobody(['runs', '1']);
-      expect([one.status, one.stderr, jsonLines(one.stdout)[0]]).toEqual([
-        ExitCode.OK,
-        '',
-        expect.objectContaining({
-          id: 1,
-          steps: [expect.objectContaining({ step: 'run one', status: 'success' })],
-        }),
-      ]);
-      // Read as it is: no -wal or -shm left beside it.
-      expect(readdirSync(data).sort()).toEqual(files);
-      // It is read from a copy in TMPDIR: one it may not write there is said as such, not an unforeseen EACCES.
-      const noTmp = asNobody(['runs'], { TMPDIR: data });
-      expect([noTmp.status, noTmp.stderr]).toEqual([
-        ExitCode.CONFIG,
-        `DATA_DIR_UNUSABLE: ${join(data, 'state.sqlite')} can be read only as a copy, as this user may not write beside it (where SQLite keeps its -shm file), and copying it to ${data} failed (EACCES: permission denied, mkdtemp '${join(data, 'inlet-state-XXXXXX')}'); give this user write access to ${data}, or a TMPDIR it may write with room for the copy.\n`,
-      ]);
-      // One whose schema lacks a migration of this inlet's cannot be migrated by a reader who may not write it.
-      execFileSync('chmod', ['-R', 'u+w', data]);
-      const db = new Database(join(data, 'state.sqlite'));
-      const last = db.prepare('SELECT name FROM _migrations ORDER BY id DESC LIMIT 1').get() as {
-        name: string;
-      };
-      db.prepare('DELETE FROM _migrations WHERE name = ?').run(last.name);
-      db.close();
-      execFileSync('chmod', ['-R', 'a-w', data]);
-      const old = asNobody(['runs']);
-      expect([old.status, old.stderr]).toEqual([
-        ExitCode.CONFIG,
-        `DATA_DIR_UNUSABLE: ${join(data, 'state.sqlite')} was made by an older inlet (its schema lacks "${last.name}"), and this user may not write it; run inlet start once (with write access) to migrate it, then read it again.\n`,
-      ]);
-    } finally {
-      execFileSync('chmod', ['-R', 'u+w', owned.dir]);
-      owned.cleanup();
-    }
-  }, 60_000);
 });

@@ -215,9 +215,10 @@ export const runsCommand: Command = async (args, config, logger, output) => {
         output.err(`${stoppedLine('runs start', code)}\n`);
       return code;
     }
-    // A run whose process died shows as such even when no scheduler runs to notice it (but in a
-    // store read-only here, until one that may write it does).
-    if (!readOnly) history.abandonStale(STALE_RUN_MS);
+    // A run whose process died shows as such even when no scheduler runs to notice it; in a store
+    // read-only here, as one that may write it will mark it (it showed as running until then).
+    if (readOnly) history.showStale(STALE_RUN_MS);
+    else history.abandonStale(STALE_RUN_MS);
     if (positionals.length === 1 && /^\d+$/.test(positionals[0] ?? ''))
       return showRun(history, positionals[0] ?? '', output, format);
     if (positionals.length === 1) {

@@ -1,6 +1,6 @@
 import { InletError } from '../errors/index.ts';
 import type { StateStore } from '../state/index.ts';
-import { ownerGone } from './run-owner.ts';
+import { asWriterLeavesIt, findStaleRuns, type StaleRun, stepAsWriterLeavesIt } from './stale-runs.ts';
 
 /** Every status a run can have, for checking a filter before it silently matches nothing. */
 export const RUN_STATUSES = ['running', 'success', 'failed', 'timed_out', 'stopped', 'abandoned'] as const;
@@ -109,6 +109,11 @@ export interface RunHistory {
    */
   abandonStale(olderThanMs: number): number;
   /**
+   * Shows in list and get the runs abandonStale would mark as it would mark them, without writing
+   * the store: read read-only, they showed as running until a process that may write it came.
+   */
+  showStale(olderThanMs: number): void;
+  /**
    * Takes the abandoned runs no process has counted yet, marking them counted: the workflow of
    * each, so a scheduler counts every abandoned run once, whoever marked it.
    */
@@ -124,48 +129,6 @@ const iso = () => new Date().toISOString();
 /** SQL for the milliseconds between two ISO times; rounded, as julianday's days are not exact (29999 for 30 s). */
 const msBetween = (from: string, to: string) =>
   `CAST(round((julianday(${to}) - julianday(${from})) * 86400000) AS INTEGER)`;
-const ABANDONED = 'the process running it stopped before it finished';
-
-/** What abandonStale reads of a run that is running, to tell whether its process is gone and when it was last heard from. */
-interface StaleCandidate {
-  id: number;
-  owner: string;
-  trigger: RunRecord['trigger'];
-  created_at: string;
-  started_at: string | null;
-  heartbeat_at: string;
-  /**
-   * When its last step to end ended; null before then. A step's start is no later sign: the first one
-   * starts in the milliseconds after the run, whose duration read as known (0 s), and any other as
-   * the one before it ends.
-   */
-  step_at: string | null;
-}
-
-const msFrom = (from: string, to: string) => Date.parse(to) - Date.parse(from);
-
-/** The last time a run was known to be going: its last heartbeat, or a step ending since. */
-const lastSignOfLife = (run: StaleCandidate): string =>
-  run.step_at !== null && run.step_at > run.heartbeat_at ? run.step_at : run.heartbeat_at;
-
-/**
- * An abandoned run's duration and why it ended. The process died some time after it was last
- * heard from, so the run went on at least until then: that is its duration. Killed before it was
- * heard from after its start (before its first heartbeat), it showed as "abandoned in 0 s", a time
- * nobody knows; it has none now, and its error says so.
- */
-function abandonedRun(run: StaleCandidate): { duration: number | null; error: string } {
-  if (run.started_at === null)
-    return { duration: null, error: `${ABANDONED}, while the run waited its turn to start` };
-  const last = lastSignOfLife(run);
-  if (last <= run.started_at)
-    return {
-      duration: null,
-      error: `${ABANDONED}, and before it was heard from after the run started (its first heartbeat), so how long the run went on is not known`,
-    };
-  return { duration: msFrom(run.started_at, last), error: ABANDONED };
-}
-
 /** SQL true for a run still waiting its turn, never started. */
 const UNSTARTED = "status = 'running' AND started_at IS NULL";
 /** Leaves the run whose id is the parameter, if it never started, to the next scheduler (owner ''). */
@@ -207,6 +170,8 @@ export function runById(
 
 export function createRunHistory(state: StateStore): RunHistory {
   const { db } = state;
+  // The runs showStale shows as a writer would leave them, by id.
+  let shown = new Map<number, StaleRun>();
   const insert = db.prepare(
     'INSERT INTO workflow_runs (workflow, scheduled_for, trigger, status, owner, created_at, heartbeat_at, note) ' +
       "VALUES (?, ?, ?, 'running', ?, ?, ?, ?) ON CONFLICT (workflow, scheduled_for) DO NOTHING",
@@ -307,29 +272,12 @@ export function createRunHistory(state: StateStore): RunHistory {
       ).run(params);
     },
     abandonStale(olderThanMs) {
-      const cutoff = new Date(Date.now() - olderThanMs).toISOString();
       return db.transaction(() => {
-        // Read before any step is marked failed below, which gives it a finished_at of now.
-        const running = db
-          .prepare(
-            'SELECT id, owner, trigger, created_at, started_at, coalesce(heartbeat_at, created_at) AS heartbeat_at, ' +
-              '(SELECT max(s.finished_at) FROM workflow_run_steps s WHERE s.run_id = r.id) AS step_at ' +
-              "FROM workflow_runs r WHERE status = 'running' AND owner <> ''",
-          )
-          .all() as StaleCandidate[];
-        // A process of this host that is gone is known dead at once: after kill -9 and a restart, its
-        // run showed as running beside the new process's for the two minutes its heartbeats took.
-        const stale = running.filter(
-          (run) => run.heartbeat_at < cutoff || ownerGone(run.owner, run.created_at),
-        );
         const now = iso();
         // The step the process was in would otherwise show as running for ever under inlet runs <id>.
         const failStep = db.prepare(
           "UPDATE workflow_run_steps SET status = 'failed', error = @error, finished_at = @now, " +
             "duration_ms = @duration WHERE run_id = @id AND status = 'running'",
-        );
-        const stepStart = db.prepare(
-          "SELECT started_at FROM workflow_run_steps WHERE run_id = ? AND status = 'running'",
         );
         const abandon = db.prepare(
           "UPDATE workflow_runs SET status = 'abandoned', finished_at = @now, error = @error, " +
@@ -337,30 +285,19 @@ export function createRunHistory(state: StateStore): RunHistory {
         );
         const release = db.prepare(RELEASE);
         let changes = 0;
-        for (const run of stale) {
-          // Killed while it waited its turn, it was never attempted: the next scheduler runs it. A
-          // manual one belongs to the command that started it, and is abandoned with it.
-          if (run.started_at === null && run.trigger !== 'manual') {
+        for (const run of findStaleRuns(db, olderThanMs)) {
+          if (run.release) {
             release.run(run.id);
             continue;
           }
-          const { duration, error } = abandonedRun(run);
-          const step = stepStart.get(run.id) as { started_at: string } | undefined;
-          const last = lastSignOfLife(run);
-          // Its step too runs to the last sign of life: noticed in the morning, it had taken all night.
-          if (step && last > step.started_at)
-            failStep.run({ id: run.id, now, error: ABANDONED, duration: msFrom(step.started_at, last) });
-          else if (step)
-            failStep.run({
-              id: run.id,
-              now,
-              error: `${ABANDONED}, and before it was heard from after this step started, so how long the step went on is not known`,
-              duration: null,
-            });
-          changes += abandon.run({ id: run.id, now, error, duration }).changes;
+          if (run.step) failStep.run({ id: run.id, now, ...run.step });
+          changes += abandon.run({ id: run.id, now, error: run.error, duration: run.duration }).changes;
         }
         return changes;
       })();
+    },
+    showStale(olderThanMs) {
+      shown = new Map(findStaleRuns(db, olderThanMs).map((run) => [run.id, run]));
     },
     takeUncountedAbandoned() {
       // One statement, so two schedulers sharing the store never both take a run.
@@ -379,19 +316,26 @@ export function createRunHistory(state: StateStore): RunHistory {
         params.push(filter.workflow);
       }
       if (filter.status) {
-        where.push('status = ?');
-        params.push(filter.status);
+        // By the status shown: a run shown as abandoned is one, though the store says running.
+        const abandoned = [...shown.values()].flatMap((run) => (run.release ? [] : [run.id]));
+        const isShown = 'id IN (SELECT value FROM json_each(?))';
+        where.push(
+          filter.status === 'abandoned' ? `(status = ? OR ${isShown})` : `status = ? AND NOT ${isShown}`,
+        );
+        params.push(filter.status, JSON.stringify(abandoned));
       }
       if (filter.before !== undefined) {
         where.push('id < ?');
         params.push(filter.before);
       }
       params.push(filter.limit ?? 50);
-      return db
-        .prepare(
-          `SELECT ${RUN_COLUMNS} FROM workflow_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-        )
-        .all(...params) as RunRecord[];
+      return (
+        db
+          .prepare(
+            `SELECT ${RUN_COLUMNS} FROM workflow_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+          )
+          .all(...params) as RunRecord[]
+      ).map((run) => asWriterLeavesIt(run, shown.get(run.id)));
     },
     workflowNames() {
       return (
@@ -410,7 +354,11 @@ export function createRunHistory(state: StateStore): RunHistory {
           'SELECT position, step, status, attempts, started_at, finished_at, duration_ms, log, error FROM workflow_run_steps WHERE run_id = ? ORDER BY position',
         )
         .all(id) as StepRecord[];
-      return { ...run, steps };
+      const stale = shown.get(id);
+      return asWriterLeavesIt(
+        { ...run, steps: steps.map((step) => stepAsWriterLeavesIt(step, stale)) },
+        stale,
+      );
     },
   };
 }
