@@ -19,6 +19,8 @@ const config = configIn(
     'workflows:',
     '  - { name: nightly, cron: "0 5 * * *", steps: [run] }',
   ].join('\n'),
+  // Named otherwise than inlet.yaml, which the messages said whichever file --config gave.
+  'other.yaml',
 );
 writeProjectFile(
   join(temp.dir, 'project'),
@@ -34,7 +36,7 @@ const inlet = async (...argv: string[]) => {
 
 /** What a build that ran out of memory says: the model, the limit, what to do, then DuckDB's words. */
 const SAID =
-  /^Building big needed more memory than models\.memory_limit \(64MB\) allows, even with what did not fit spilled to .*data\/tmp\/models: raise models\.memory_limit in inlet\.yaml, or make big incremental \(materialized: incremental, so that a build adds only the new rows\) or filter the rows it reads\. DuckDB says: Out of Memory Error: [^\n]*$/;
+  /^Building big needed more memory than models\.memory_limit \(64MB\) allows, even with what did not fit spilled to .*data\/tmp\/models: raise models\.memory_limit in other\.yaml, or make big incremental \(materialized: incremental, so that a build adds only the new rows\) or filter the rows it reads\. DuckDB says: Out of Memory Error: [^\n]*$/;
 
 // It said DuckDB's words alone (Out of Memory Error: failed to allocate data of size …), which named
 // neither the setting nor what to do, and the run's error said only "models failed: big".
@@ -64,7 +66,11 @@ describe('a model whose build needs more than models.memory_limit', () => {
   it('a data test that needs more says so too, and what to do', async () => {
     // It said DuckDB's words alone. A project of its own: its model's build fails on the test.
     const dir = join(temp.dir, 'tested');
-    const own = configIn(dir, 'data_dir: ./data\nmodels:\n  builtin: false\n  memory_limit: 64MB\n');
+    const own = configIn(
+      dir,
+      'data_dir: ./data\nmodels:\n  builtin: false\n  memory_limit: 64MB\n',
+      'tested.yaml',
+    );
     writeProjectFile(join(dir, 'project'), 'models/small.sql', 'SELECT 1 AS n');
     await runCli(['run', '--config', own]);
     writeProjectFile(
@@ -76,8 +82,9 @@ describe('a model whose build needs more than models.memory_limit', () => {
     expect(tested.code).toBe(ExitCode.FAILURE);
     const heavy = jsonLines(tested.out).find((line) => line.name === 'heavy');
     expect(heavy).toMatchObject({ status: 'error' });
-    expect(String(heavy?.message)).toMatch(
-      /^Out of Memory Error: [^\n]* The test needed more memory than models\.memory_limit allows \(what did not fit spilled to data\/tmp\/models\): raise models\.memory_limit in inlet\.yaml, or make the test read fewer rows \(filter them in its SQL\)$/,
-    );
+    // It said inlet.yaml whichever file --config gave, and data/tmp/models wherever data_dir was.
+    const said = ` The test needed more memory than models.memory_limit (64MB) allows, even with what did not fit spilled to ${join(dir, 'data', 'tmp', 'models')}: raise models.memory_limit in tested.yaml, or make the test read fewer rows (filter them in its SQL)`;
+    expect(String(heavy?.message)).toMatch(/^Out of Memory Error: [^\n]* The test/);
+    expect(String(heavy?.message).slice(-said.length)).toBe(said);
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type DataLayout, dataDirUnusable, makeFolder, type ReadLeases, sqlString } from '../lake/index.ts';
+import type { BuildMemory } from './build-memory.ts';
 import { BUILTIN_PROJECT_DIR } from './project-loader.ts';
 import { openSpillFolder } from './spill-folder.ts';
 import { quoteName } from './sql-names.ts';
@@ -32,6 +33,8 @@ export interface BuildEngine {
   /** Tables and views left out because their view cannot be built: name → why, and what to do. */
   unavailable(): Map<string, string>;
   rows(sql: string): Promise<Record<string, Json>[]>;
+  /** What its DuckDB may use, where it spills and where the limit is set, which a build or test that ran out of it names. */
+  memory: BuildMemory;
   close(): void;
 }
 
@@ -148,6 +151,7 @@ async function openBuildEngine(
       views.set(name, `override:${sql}`);
     },
     unavailable: () => reasons,
+    memory: { limit: config.models.memory_limit, spillFolder: temp, configFile: configFileName(config) },
     viewNames() {
       return new Set([...views].filter(([, shape]) => !shape.startsWith('failed:')).map(([name]) => name));
     },
@@ -170,7 +174,7 @@ async function openBuildEngine(
 }
 
 /** data/tmp/models, where a build's DuckDB spills (a build that runs out of memory even so names it). */
-export const modelsSpillPath = (layout: DataLayout): string => join(layout.tmp, 'models');
+const modelsSpillPath = (layout: DataLayout): string => join(layout.tmp, 'models');
 
 /**
  * Where a build's DuckDB spills what does not fit in memory, made first: a data_dir this user may

@@ -1,14 +1,26 @@
+import { keyIn } from '../config/index.ts';
 import { OUT_OF_MEMORY } from '../engine/index.ts';
 
-/** What a build's DuckDB may use, and where it is set, for the message of a build that ran out of it. */
+/** What a build's DuckDB may use, and where it is set, for the message of a build or a test that ran out of it. */
 export interface BuildMemory {
-  /** models.memory_limit, as inlet.yaml gives it. */
+  /** models.memory_limit, as the configuration gives it. */
   limit: string;
   /** The folder the build's DuckDB spills to (data/tmp/models). */
   spillFolder: string;
-  /** inlet.yaml, or the file --config named. */
+  /** The configuration file in use, as messages name it (configFileName). */
   configFile: string;
 }
+
+/**
+ * Where to raise the limit: in the file --config named (it said inlet.yaml whichever was read), or,
+ * with none read, in a new ./inlet.yaml (keyIn).
+ */
+const raiseLimit = (memory: BuildMemory): string =>
+  `raise ${keyIn('models.memory_limit', memory.configFile)}`;
+
+/** What needed more than models.memory_limit allows, with where what did not fit spilled. */
+const needed = (what: string, memory: BuildMemory): string =>
+  `${what} needed more memory than models.memory_limit (${memory.limit}) allows, even with what did not fit spilled to ${memory.spillFolder}`;
 
 /**
  * What a model's or seed's build that ran out of models.memory_limit says (QUERY_OUT_OF_MEMORY), or
@@ -22,12 +34,19 @@ export function outOfMemoryMessage(
   memory: BuildMemory,
 ): string | undefined {
   if (!OUT_OF_MEMORY.test(message)) return undefined;
-  const raise = `raise models.memory_limit in ${memory.configFile}`;
+  const raise = raiseLimit(memory);
   const todo =
     node.kind === 'seed'
       ? raise
       : node.config.materialized === 'incremental'
         ? `${raise}, or filter the rows it reads (its first build reads all of them)`
         : `${raise}, or make ${node.name} incremental (materialized: incremental, so that a build adds only the new rows) or filter the rows it reads`;
-  return `Building ${node.name} needed more memory than models.memory_limit (${memory.limit}) allows, even with what did not fit spilled to ${memory.spillFolder}: ${todo}. DuckDB says: ${message.split('\n')[0]}`;
+  return `${needed(`Building ${node.name}`, memory)}: ${todo}. DuckDB says: ${message.split('\n')[0]}`;
 }
+
+/**
+ * What a data test that ran out of models.memory_limit says after DuckDB's first line, message: its
+ * words alone named neither the setting nor what to do, as a model's build's did.
+ */
+export const testOutOfMemoryMessage = (message: string, memory: BuildMemory): string =>
+  `${message} ${needed('The test', memory)}: ${raiseLimit(memory)}, or make the test read fewer rows (filter them in its SQL)`;

@@ -2,6 +2,7 @@ import type { Json } from '@duckdb/node-api';
 import { keywordSources, OUT_OF_MEMORY, tableGuess, withQuotedSchemaHint } from '../engine/index.ts';
 import { sqlString } from '../lake/index.ts';
 import type { BuildEngine } from './build-engine.ts';
+import { testOutOfMemoryMessage } from './build-memory.ts';
 import type { ColumnTest, ModelConfig } from './model-config.ts';
 import { asSubquery } from './model-template.ts';
 import { quoteColumn } from './sql-names.ts';
@@ -173,9 +174,7 @@ async function errorMessage(
     const guess = tableGuess(error.message);
     return `${absent}, which this test reads, is not a table or view in the lake${guess ? ` (did you mean ${guess}?)` : ''}: correct the name in the test (a relationships test's to:, or its SQL); inlet catalog lists the tables`;
   }
-  // DuckDB's words alone named neither the setting nor what to do, as a model's build's did.
-  if (OUT_OF_MEMORY.test(message))
-    return `${message} The test needed more memory than models.memory_limit allows (what did not fit spilled to data/tmp/models): raise models.memory_limit in inlet.yaml, or make the test read fewer rows (filter them in its SQL)`;
+  if (OUT_OF_MEMORY.test(message)) return testOutOfMemoryMessage(message, engine.memory);
   // A source named as a keyword (left, order) written bare fails to parse, as in models and queries.
   const keywords = /Parser Error/.test(message)
     ? await keywordSources(engine.connection, sql, engine.sources)

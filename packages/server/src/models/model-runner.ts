@@ -10,8 +10,7 @@ import {
 } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { acquireProcessLock, type ProcessLock } from '../state/index.ts';
-import { createBuildEngine, FILE_RACE, lakeViews, modelsSpillPath } from './build-engine.ts';
-import type { BuildMemory } from './build-memory.ts';
+import { createBuildEngine, FILE_RACE, lakeViews } from './build-engine.ts';
 import { type DataTestResult, runDataTests } from './data-tests.ts';
 import { checkLogTableNames } from './log-table-names.ts';
 import { buildGraph, type ModelGraph, selectNodes } from './model-graph.ts';
@@ -228,11 +227,6 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
   // where marts are published: lake/marts a file failed each model with "ENOTDIR: …, mkdir".
   makeDataFolders(layout, [join(layout.state, 'locks'), join(layout.lake, 'marts')], configFileName(config));
   const engine = await createBuildEngine({ config, layout, leases: options.leases, signal: options.signal });
-  const memory: BuildMemory = {
-    limit: config.models.memory_limit,
-    spillFolder: modelsSpillPath(layout),
-    configFile: configFileName(config),
-  };
   const results = new Map<string, ModelResult>();
   try {
     await engine.refreshViews();
@@ -271,7 +265,6 @@ export async function runModels(options: RunOptions): Promise<RunResult> {
           timezone: config.timezone,
           usesTimezone: zoned.has(name),
           retainVersionsMs: options.retainVersionsMs ?? Math.max(60_000, 2 * config.query.timeout_ms),
-          memory,
           isNode: (n) => project.nodes.has(n),
         };
         const lock = lockModel(layout.state, name);

@@ -4,7 +4,7 @@ import { keywordSources, withQuotedSchemaHint, withSqlHint } from '../engine/ind
 import { isInletError } from '../errors/index.ts';
 import { type LakeTable, readLakeTable } from '../lake/index.ts';
 import { type BuildEngine, isInterrupted } from './build-engine.ts';
-import { type BuildMemory, outOfMemoryMessage } from './build-memory.ts';
+import { outOfMemoryMessage } from './build-memory.ts';
 import { type DataTestResult, modelTests, runDataTests } from './data-tests.ts';
 import {
   type BuildMode,
@@ -65,8 +65,6 @@ export interface BuildStep {
   /** It uses {{ timezone }}, or reads a model that does: its manifest records the zone, checked at each build. */
   usesTimezone: boolean;
   retainVersionsMs: number;
-  /** models.memory_limit and where it is set, which a build that ran out of it names. */
-  memory: BuildMemory;
   isNode(name: string): boolean;
 }
 
@@ -317,7 +315,7 @@ export async function buildNode(step: BuildStep): Promise<ModelResult> {
     if (staging) versions.discard(staging);
     await engine.refreshViews().catch(() => undefined);
     const message = (error as Error).message;
-    const outOfMemory = outOfMemoryMessage(node, message, step.memory);
+    const outOfMemory = outOfMemoryMessage(node, message, step.engine.memory);
     if (outOfMemory)
       return done({ status: 'failed', inputs, code: 'QUERY_OUT_OF_MEMORY', message: outOfMemory });
     const conversion = node.kind === 'seed' ? seedConversionMessage(node, message) : undefined;
