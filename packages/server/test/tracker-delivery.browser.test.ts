@@ -11,6 +11,7 @@ import { createSilentLogger } from '../src/log/index.ts';
 import {
   anonymousIdOf,
   eventsOf,
+  eventsWhere,
   flushed,
   held,
   inlet,
@@ -203,6 +204,51 @@ describe('browser tracker', () => {
     // Delivered too, with the two page views.
     const rows = await eventsOf(anonymousId, (all) => all.length === 5);
     expect(rows.flatMap((row) => row.name ?? []).sort()).toEqual(['first', 'second', 'third']);
+  });
+
+  it('sends events of one millisecond that a failing collector left stored in the order they were called in', async () => {
+    // A page view and the track() calls right after it share a millisecond, and went in the order of
+    // their keys in localStorage. Here the page's clock stands still, so all its events share one.
+    const context = await newContext();
+    const calls = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth'];
+    const page = await open(context, '/same-ms', {
+      attrs: { 'data-api': `${pageOrigin}/failing` },
+      head: '<script>const frozen = Date.now(); Date.now = () => frozen;</script>',
+    });
+    await page.evaluate(`${JSON.stringify(calls)}.forEach((name) => inlet.track(name)); inlet.flush()`);
+    // Every request the collector fails, until the page holds the events as failed, not as in flight.
+    await expect
+      .poll(
+        () => {
+          for (const release of held.splice(0)) release();
+          return page.evaluate(`${STORED}.filter((event) => !event.b).length`);
+        },
+        { timeout: WAIT, message: 'the events to be stored as failed' },
+      )
+      .toBe(calls.length + 1);
+    const anonymousId = await anonymousIdOf(page);
+    await page.close();
+    const sending = context.waitForEvent('request', {
+      predicate: (request) =>
+        request.url() === `${inlet.url}/collect` && /"first"/.test(request.postData() ?? ''),
+      timeout: WAIT,
+    });
+    await open(context, '/same-ms-next');
+    const batch: { e: Array<{ t: string; n?: string; url: string }> } = JSON.parse(
+      (await within(WAIT, 'the request with the stored events', sending)).postData() ?? '{}',
+    );
+    const sent = batch.e.filter((event) => event.url.endsWith('/same-ms')).map((event) => event.n ?? event.t);
+    expect(sent).toEqual(['page', ...calls]);
+    // In the lake they share a ts; their seq in context keeps the order they were called in.
+    await eventsWhere(
+      `anonymous_id = ${sqlText(anonymousId)} AND path = '/same-ms'`,
+      (rows) => rows.length === 7,
+    );
+    const rows = await query<{ name: string }>(
+      `SELECT coalesce(name, type) AS name FROM events WHERE anonymous_id = ${sqlText(anonymousId)} ` +
+        `AND path = '/same-ms' ORDER BY ts, (context->>'seq')::INTEGER`,
+    );
+    expect(rows.map((row) => row.name)).toEqual(['page', ...calls]);
   });
 
   it('keeps events made offline and delivers everything exactly once when back online', async () => {

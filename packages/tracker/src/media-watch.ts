@@ -34,7 +34,8 @@ export function watchMedia(
   const props = (source = media.currentSrc): Props => ({
     content_id: options.contentId || media.id || source || null,
     position: round(media.currentTime),
-    duration: Number.isFinite(media.duration) ? round(media.duration) : null,
+    // NaN before the metadata is in, Infinity for a live stream: both are null in the JSON that is sent.
+    duration: round(media.duration),
     interval,
     kind: 'media',
   });

@@ -3,6 +3,8 @@ import { BEACON_RESEND_MS, createOutbox, OUTBOX_LIMIT } from './outbox.ts';
 import { createStore } from './store.ts';
 import type { WireEvent } from './types.ts';
 
+// Numbered as a page load numbers its events, in the order they are made.
+let seq = 0;
 const event = (id: string): WireEvent => ({
   id,
   t: 'track',
@@ -11,7 +13,7 @@ const event = (id: string): WireEvent => ({
   a: 'anon',
   s: 'session',
   url: 'https://example.com/',
-  c: { sw: 1, sh: 1, lang: 'en', library: 'inlet.js' },
+  c: { sw: 1, sh: 1, lang: 'en', library: 'inlet.js', seq: seq++ },
 });
 
 describe('createOutbox', () => {
@@ -32,6 +34,28 @@ describe('createOutbox', () => {
       { ...event('c'), ts: 2 },
     ]);
     expect(outbox.unsent().map((e) => e.id)).toEqual(['b', 'c', 'a']);
+  });
+
+  it('gives the events of one millisecond in the order they were called in, and those of two page loads in one order', () => {
+    // A page view and the track() right after it share a millisecond; they went in either order.
+    // Without nth, stored without a seq (JSON leaves undefined out).
+    const at = (id: string, ts: number, nth?: number): WireEvent => ({
+      ...event(id),
+      ts,
+      c: { ...event(id).c, seq: nth as number },
+    });
+    // Two page loads' events of one millisecond, and after them two a tracker before seq stored.
+    const stored = [at('b9', 1, 2), at('c1', 1, 0), at('a5', 1, 1), at('d0', 1, 1), at('f3', 2), at('e2', 2)];
+    for (const order of [stored, [...stored].reverse()]) {
+      const store = createStore(null);
+      // Stored by a page load before this one and read back as JSON, as the next page load reads them.
+      createOutbox(store, 'q.wk').add(order);
+      expect(
+        createOutbox(store, 'q.wk')
+          .unsent()
+          .map((e) => e.id),
+      ).toEqual(['c1', 'a5', 'd0', 'b9', 'e2', 'f3']);
+    }
   });
 
   it('removes delivered events by id and tolerates corrupt storage', () => {

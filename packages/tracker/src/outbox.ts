@@ -26,11 +26,15 @@ export function createOutbox(store: Store, key: string) {
   /**
    * Stored events, in the order they happened; one beaconed over a day ago, or not JSON, is deleted.
    * localStorage gives its keys in an order of its own (Chromium's follows no order of the ids), in
-   * which the events a page left were sent by the next one.
+   * which the events a page left were sent by the next one. Within a millisecond (a page view and the
+   * track() right after it) by `seq`, the order of the calls in their page load, then by id (the names
+   * are sorted first, and the sort keeps their order for a tie), so the events of two page loads go in
+   * one order whichever tab sends them. Those a tracker before `seq` stored have none (NaN, a tie).
    */
   const entries = (): Entry[] =>
     store
       .names(prefix)
+      .sort()
       .flatMap((name) => {
         try {
           const event: Entry = JSON.parse(store.get(name) as string);
@@ -39,7 +43,7 @@ export function createOutbox(store: Store, key: string) {
         store.del(name);
         return [];
       })
-      .sort((a, b) => a.ts - b.ts);
+      .sort((a, b) => a.ts - b.ts || a.c?.seq - b.c?.seq);
   const forget = (ids: string[]): void => {
     for (const id of ids) store.del(prefix + id);
   };

@@ -1,5 +1,5 @@
 /** Whether the browser is prerendering the page (speculation rules, the address bar), not showing it. */
-const prerendering = (): boolean => (document as { prerendering?: boolean }).prerendering === true;
+const prerendering = (): boolean => !!(document as { prerendering?: boolean }).prerendering;
 
 /**
  * Runs `task` now, or once a prerendered page is shown: it may never be, and then nothing it did

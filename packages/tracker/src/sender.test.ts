@@ -39,6 +39,8 @@ let errors: string[] = [];
 let holding = false;
 const held: ServerResponse[] = [];
 
+// Numbered as a page load numbers its events, in the order they are made.
+let seq = 0;
 const event = (id: string): WireEvent => ({
   id,
   t: 'track',
@@ -47,7 +49,7 @@ const event = (id: string): WireEvent => ({
   a: 'anon-1',
   s: 'session-1',
   url: 'https://docs.example.com/',
-  c: { sw: 1280, sh: 800, lang: 'en-US', library: 'inlet.js' },
+  c: { sw: 1280, sh: 800, lang: 'en-US', library: 'inlet.js', seq: seq++ },
 });
 
 /** localStorage in memory: its keys are its own properties, which store.names() lists, as localStorage's are. */

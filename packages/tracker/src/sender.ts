@@ -131,8 +131,8 @@ export function createSender(options: SenderOptions) {
   };
 
   const retry = async (): Promise<void> => {
-    clearTimeout(retryTimer);
-    retryTimer = undefined;
+    // clearTimeout() gives undefined: the timer cleared and forgotten in one statement, for the bytes.
+    retryTimer = clearTimeout(retryTimer) as undefined;
     if (retrying) return;
     retrying = true;
     let ok = true;
@@ -171,8 +171,7 @@ export function createSender(options: SenderOptions) {
   };
 
   const flush = (beacon?: boolean): void => {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
+    flushTimer = clearTimeout(flushTimer) as undefined;
     // optOut() in another tab deleted the events this tab stored, not its buffer.
     const events = unblocked(buffer);
     buffer = [];
@@ -194,7 +193,8 @@ export function createSender(options: SenderOptions) {
     }
   };
 
-  if (outbox.unsent().length) schedule(base);
+  // Nothing is held yet: what is pending is what another page load left.
+  if (pending().length) schedule(base);
 
   return {
     add(event: WireEvent): void {

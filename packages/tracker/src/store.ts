@@ -19,8 +19,9 @@ export function createStore(storage?: StorageLike | null): Store {
   const memory: Record<string, string> = {};
   return {
     get(key) {
+      // Without storage the call throws, as a blocked one does, and memory answers.
       try {
-        const value = storage?.getItem(`inlet.${key}`);
+        const value = (storage as StorageLike).getItem(`inlet.${key}`);
         if (value != null) return value;
       } catch {}
       return memory[key];
@@ -34,14 +35,14 @@ export function createStore(storage?: StorageLike | null): Store {
         memory[key] = value;
         // Full storage keeps the old value, which get() would return instead of this one.
         try {
-          storage?.removeItem(`inlet.${key}`);
+          (storage as StorageLike).removeItem(`inlet.${key}`);
         } catch {}
       }
     },
     del(key) {
       delete memory[key];
       try {
-        storage?.removeItem(`inlet.${key}`);
+        (storage as StorageLike).removeItem(`inlet.${key}`);
       } catch {}
     },
     names(prefix) {

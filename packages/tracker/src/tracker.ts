@@ -65,6 +65,8 @@ export function createTracker(options: TrackerOptions): Inlet {
   let pageRoute = '';
   // Set from pagehide to pageshow: what is recorded then (the last heartbeats) goes out at once by beacon.
   let gone = false;
+  // Events recorded so far: each event's `seq`, the order of the calls in this page load.
+  let seq = 0;
   // A hash route's own query (#/search?q=…) is a query string too: the collector leaves it out of the path.
   const route = (): string => location.pathname + (hashRouting ? location.hash.split('?')[0] : '');
   const currentKey = (): string => route() + location.search + (hashRouting ? location.hash : '');
@@ -99,6 +101,7 @@ export function createTracker(options: TrackerOptions): Inlet {
           lang: navigator.language,
           library: 'inlet.js',
           hash_routing: hashRouting || undefined,
+          seq: seq++,
         },
       });
       if (gone) sender.flush(true);
@@ -176,9 +179,7 @@ export function createTracker(options: TrackerOptions): Inlet {
     optIn() {
       store.del('optout');
     },
-    flush() {
-      sender.flush();
-    },
+    flush: () => sender.flush(),
   };
 
   // Hidden is the last moment a mobile browser reliably runs code; pagehide covers bfcache and closing.
@@ -188,10 +189,10 @@ export function createTracker(options: TrackerOptions): Inlet {
     sender.flush(true);
   });
   addEventListener('pageshow', () => (gone = false));
-  addEventListener('online', () => sender.resend());
+  addEventListener('online', sender.resend);
 
   if (options.autoPageview !== false) {
-    queueMicrotask(() => inlet.page());
+    queueMicrotask(inlet.page);
     // A page restored from the back-forward cache runs no script again, but it is a new view.
     addEventListener('pageshow', (event) => event.persisted && inlet.page());
     // Deferred a task so the app can set the new document.title first.

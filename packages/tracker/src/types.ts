@@ -26,6 +26,12 @@ export interface WireContext {
   library: 'inlet.js';
   /** Set when the site routes by `location.hash`, so the server can read the route from the hash. */
   hash_routing?: true;
+  /**
+   * The event's number in its page load, from 0: events of one millisecond keep the order they were
+   * called in, in the outbox and in the lake (`ORDER BY ts, context->>'seq'`). Missing from events a
+   * tracker before this one stored.
+   */
+  seq: number;
 }
 
 /** The request body of `POST {api}/collect`. */
