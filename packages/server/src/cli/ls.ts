@@ -3,7 +3,7 @@ import type { TableKind } from '../catalog/index.ts';
 import { openProject, selectNodes, sourceListing } from '../models/index.ts';
 import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, nothingPickedNote, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const lsHelp = `inlet ls [selector…] [--exclude …] [--vars …]   (also inlet list)
@@ -49,5 +49,7 @@ export const lsCommand: Command = async (args, config, _logger, output) => {
     const path = node?.origin === 'project' ? relative(config.project_dir, node.path) : null;
     output.out(output.isTty ? `${name}\n` : `${JSON.stringify({ name, kind: node?.kind, path })}\n`);
   }
+  const nothing = nothingPickedNote('ls', { selectors, exclude });
+  if (nothing && picked.length === 0 && sources.tables.length === 0) output.err(`${nothing}\n`);
   return ExitCode.OK;
 };

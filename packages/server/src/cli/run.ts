@@ -8,7 +8,7 @@ import {
 } from '../models/index.ts';
 import { type Command, commandArgs, stoppedLine, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, nothingPickedNote, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD] [--vars …]
@@ -56,11 +56,12 @@ export const runCommand: Command = async (args, config, logger, output) => {
     output.err(`${notADay}\n${runHelp}\n`);
     return ExitCode.USAGE;
   }
+  const selection = selectorsOf(tokens);
   const code = await whileInterruptible(async (signal) => {
     const result = await runModels({
       config,
       logger,
-      ...selectorsOf(tokens),
+      ...selection,
       fullRefresh: values['full-refresh'],
       from: values.from,
       to: values.to,
@@ -80,6 +81,8 @@ export const runCommand: Command = async (args, config, logger, output) => {
       signal.aborted && m.status === 'failed' && m.message === 'stopped';
     const count = (status: string) =>
       result.models.filter((m) => m.status === status && !brokenByStop(m)).length;
+    const nothing = nothingPickedNote('run', selection);
+    if (nothing && result.models.length === 0) output.err(`${nothing}\n`);
     const stopped = signal.aborted ? `${result.models.filter(brokenByStop).length} stopped, ` : '';
     output.err(
       `${result.ok ? 'Done' : signal.aborted ? 'Stopped' : 'Failed'}: ${count('success')} built, ${stopped}${count('failed') + count('test_failed')} failed, ${count('skipped')} skipped in ${(result.ms / 1000).toFixed(1)} s.\n`,

@@ -3,7 +3,7 @@ import { summarizeTest, testModels } from '../models/index.ts';
 import { commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
-import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, nothingPickedNote, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const testHelp = `inlet test [selector…] [--vars …]
@@ -26,16 +26,22 @@ export async function testCommand(args: string[], config: InletConfig, output: O
     return ExitCode.USAGE;
   }
   // As inlet run and sync: Ctrl-C or SIGTERM stops the test under way and exits 130 or 143.
+  const selection = selectorsOf(tokens);
   return whileInterruptible(async (signal) => {
     const result = await testModels({
       config,
-      ...selectorsOf(tokens),
+      ...selection,
       vars: given.vars,
       signal,
       onWarning: (message) => output.err(`Warning: ${message}\n`),
     });
     for (const test of result.tests)
       output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
+    // source:crm picks a source's tables, which are no model: "nothing picked" would not be so there.
+    const nothing = selection.selectors.some((s) => s.trim().startsWith('source:'))
+      ? undefined
+      : nothingPickedNote('test', selection);
+    if (nothing && result.picked === 0 && result.tests.length === 0) output.err(`${nothing}\n`);
     const failed = result.tests.filter((t) => t.status !== 'pass').length;
     output.err(`${result.tests.length - failed} passed, ${failed} failed.\n`);
     return result.ok ? ExitCode.OK : ExitCode.FAILURE;

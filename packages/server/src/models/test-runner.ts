@@ -22,7 +22,12 @@ export async function testModels(options: {
   vars?: Record<string, unknown>;
   /** Told what is wrong in the project but changes no test (a dbt_project.yml entry for no model). */
   onWarning?: (message: string) => void;
-}): Promise<{ ok: boolean; tests: DataTestResult[] }> {
+}): Promise<{
+  ok: boolean;
+  tests: DataTestResult[];
+  /** How many models and seeds the selectors picked (their source: tables not counted). */
+  picked: number;
+}> {
   const { config } = options;
   const { project, graph } = openProject(config, options.vars);
   for (const warning of project.warnings) options.onWarning?.(warning);
@@ -94,7 +99,7 @@ export async function testModels(options: {
       ...(await runDataTests(engine, tests, options.signal, (name) => project.nodes.has(name))),
     ];
     options.signal?.throwIfAborted();
-    return { ok: results.every((r) => r.status === 'pass'), tests: results };
+    return { ok: results.every((r) => r.status === 'pass'), tests: results, picked: selected.size };
   } catch (error) {
     // Stopped, whatever failed on the way says why it stopped (a workflow's timeout), not DuckDB's
     // "INTERRUPT Error" of the statement the stop cut.
