@@ -17,4 +17,17 @@ describe('csv table configuration', () => {
       );
     expect(() => parseConfig(csvSource({ path: 'exports/2026-12/orders_*.csv' }))).not.toThrow();
   });
+
+  it('says a pattern needs name: for its table, and which file name makes none, where it said "the file name" of a pattern', () => {
+    const unnamed = (path: string) => ({ sources: [{ name: 'sales', type: 'csv', tables: [{ path }] }] });
+    // It said "the file name does not make a lake table name" for drops/orders_*.csv too, which has no
+    // one file name: a reader looked for what was wrong with the characters of orders_.
+    expect(() => parseConfig(unnamed('drops/orders_*.csv'))).toThrow(
+      'sources[0].tables[0].name: "drops/orders_*.csv" is a pattern, whose files make one table: name it with name: (lower-case letters, digits and _, such as name: orders)',
+    );
+    expect(() => parseConfig(unnamed('exports/取引先.csv'))).toThrow(
+      'sources[0].tables[0].name: the file name 取引先 makes no lake table name; add name: with lower-case letters, digits and _',
+    );
+    expect(() => parseConfig(unnamed('exports/Account.csv'))).not.toThrow();
+  });
 });

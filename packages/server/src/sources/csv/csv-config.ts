@@ -28,6 +28,18 @@ const nameOf = (entry: { name?: string | undefined; path: string }) =>
   entry.name ?? (/[*?]/.test(entry.path) ? undefined : deriveTableName(baseName(entry.path)));
 
 /**
+ * Why a table without name: has none. A pattern has no one file name: "the file name does not make
+ * a lake table name" sent a reader of drops/orders_*.csv looking at the characters of orders_.
+ */
+function unnamedProblem(path: string): string {
+  const base = baseName(path);
+  if (!/[*?]/.test(path))
+    return `the file name ${base} makes no lake table name; add name: with lower-case letters, digits and _`;
+  const like = deriveTableName(base);
+  return `"${path}" is a pattern, whose files make one table: name it with name: (lower-case letters, digits and _${like ? `, such as name: ${like}` : ''})`;
+}
+
+/**
  * YAML's { … } ends a value at a comma, so types: { amount: DECIMAL(12,2) } reads as amount:
  * "DECIMAL(12" and a column "2)" with no type. Said as such, rather than as two unrelated faults.
  */
@@ -88,8 +100,7 @@ const csvTable = z
       ctx.addIssue({
         code: 'custom',
         path: ['name'],
-        message:
-          'the file name does not make a lake table name; add name: with lower-case letters, digits and _',
+        message: unnamedProblem(entry.path),
       });
     if (!entry.format && !formatOf(entry.path))
       ctx.addIssue({
