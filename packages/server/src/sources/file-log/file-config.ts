@@ -118,7 +118,14 @@ export const fileOptionsSchema = z
         /^[a-z][a-z0-9_]{0,62}$/,
         'must start with a lower-case letter and hold only lower-case letters, digits and _ (at most 63)',
       )
-      .refine((name) => !RESERVED_TABLES.has(name), { message: 'is reserved; choose another table name' })
+      .superRefine((name, ctx) => {
+        // "is reserved; choose another table name" named neither why nor a name to take.
+        if (RESERVED_TABLES.has(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${name}" is reserved: lake/events, lake/sources and lake/marts hold the events, the sources' tables and the marts, and a log table there would take their place; name another table, such as table: ${name}_logs`,
+          });
+      })
       .optional(),
     /**
      * Also read rotated files next to each path (<path>.1, <path>.2.gz, <path>-20261010.gz …); a glob
