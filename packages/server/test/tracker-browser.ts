@@ -15,6 +15,7 @@ import {
   type Request,
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { isBuildCurrent } from '../../tracker/scripts/build-stamp.ts';
 import { type RunningInlet, startInlet } from '../src/app.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
@@ -287,17 +288,22 @@ export const STORED = `Object.keys(localStorage).filter((key) => key.startsWith(
 export const TAB_CLOSE = { retry: 2 };
 
 /**
- * Builds packages/tracker/dist, which the collector serves as inlet.js, from the current source. The
- * tracker-*.browser.test.ts files run side by side, and two builds at once write the same temporary files
- * and can rename them from under each other: each build waits for the one before under a lock (flock).
- * Run without blocking: a worker whose event loop waited that long (up to 45 s for the lock, then the
- * build, on a loaded machine) could not answer vitest's calls, which time out after 60 s and fail the run.
+ * Makes sure packages/tracker/dist, which the collector serves as inlet.js, is built from the current
+ * source, building it only when it is not: `npm test` and `npm ci` have just built it, and the tracker
+ * build stamps dist/ with a hash of what it was built from (build-stamp.ts). The tracker-*.browser.test.ts
+ * files run side by side, and two builds at once write the same temporary files and can rename them from
+ * under each other: a build waits for the one before under a lock (flock), and --if-changed then finds
+ * the build the file before it made. Run without blocking: a worker whose event loop waited that long
+ * (up to 45 s for the lock, then the build, on a loaded machine) could not answer vitest's calls, which
+ * time out after 60 s and fail the run.
  */
 async function buildTracker(): Promise<void> {
+  if (isBuildCurrent()) return;
   const lock = join(tmpdir(), 'inlet-tracker-build.lock');
+  const build = ['--import', 'tsx', 'scripts/build.ts', '--if-changed'];
   try {
-    await promisify(execFile)('flock', ['-w', '45', lock, 'npm', 'run', 'build', '-w', 'packages/tracker'], {
-      cwd: ROOT,
+    await promisify(execFile)('flock', ['-w', '45', lock, process.execPath, ...build], {
+      cwd: join(ROOT, 'packages/tracker'),
     });
   } catch (error) {
     const { code, stderr } = error as { code?: number | string; stderr?: string };
