@@ -11,7 +11,7 @@ import {
   type IntakeWorkers,
   startSaltExpiry,
 } from './collect/index.ts';
-import { configFileName, type InletConfig } from './config/index.ts';
+import { configFileName, type InletConfig, warnLeftOutSources } from './config/index.ts';
 import { createQueryProcess, type QueryEngine } from './engine/index.ts';
 import { InletError } from './errors/index.ts';
 import { createHttpApp } from './http/index.ts';
@@ -233,6 +233,8 @@ export async function startRoles(options: {
   const loaded = has('scheduler') ? workflowsToSchedule(config, logger) : undefined;
   const workflows = loaded?.workflows ?? [];
   if (has('scheduler')) warnLeftOutWorkflows(config, logger);
+  // A source an unset ${VAR} leaves out (its url:) is not synced nor tailed; the rest starts.
+  if (has('scheduler') || has('collector')) warnLeftOutSources(config, logger);
   // A warning about the project (a dbt_project.yml entry for no model) is said once a process: at
   // start, not first in the log of a run at night, and not again at each run or look at the catalog.
   const warned = new Set<string>();

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { killedAfterwards } from './child-processes.ts';
 import { configIn, WRITE_KEY } from './helpers.ts';
+import { within } from './within.ts';
 
 /** The inlet command, as `npx inlet` runs it. */
 export const BIN = join(import.meta.dirname, '..', 'bin', 'inlet.cjs');
@@ -113,6 +114,33 @@ export function spawnInlet(args: string[], env: NodeJS.ProcessEnv = process.env)
       }
     },
   };
+}
+
+/** Runs `inlet start --config <config>` with env and resolves once url/healthz answers; rejects with its stderr if it exits first. */
+export async function spawnStartedInlet(
+  config: string,
+  url: string,
+  env: NodeJS.ProcessEnv,
+): Promise<InletProcess> {
+  const inlet = spawnInlet(['start', '--config', config], env);
+  await within(
+    60_000,
+    'inlet start to answer /healthz',
+    (async () => {
+      for (;;) {
+        if (inlet.child.exitCode !== null) throw new Error(`inlet exited at start:\n${inlet.err}`);
+        if (
+          await fetch(`${url}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })(),
+  );
+  return inlet;
 }
 
 /** The pids of a process's (this one's) children that run the query engine. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.ts';
 import { API_TOKEN, basicAuth, jsonLines, segmentMessage, tempDir } from './helpers.ts';
-import { type InletProcess, inletConfigFile, spawnInlet } from './inlet-process.ts';
+import { type InletProcess, inletConfigFile, spawnInlet, spawnStartedInlet } from './inlet-process.ts';
 import { writeProjectFile } from './lake-fixtures.ts';
 import { within } from './within.ts';
 
@@ -29,25 +29,7 @@ beforeAll(async () => {
     'cron: "99 * * * *"\nsteps: [run one]\n',
   );
   ({ config, url } = await inletConfigFile(temp.dir, 'project_dir: ./project\nmodels: { builtin: false }\n'));
-  inlet = spawnInlet(['start', '--config', config], env);
-  // Up once /healthz answers; an inlet that exits first fails here with what it said.
-  await within(
-    60_000,
-    'inlet start to answer /healthz',
-    (async () => {
-      for (;;) {
-        if (inlet.child.exitCode !== null) throw new Error(`inlet exited at start:\n${inlet.err}`);
-        if (
-          await fetch(`${url}/healthz`).then(
-            (r) => r.ok,
-            () => false,
-          )
-        )
-          return;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })(),
-  );
+  inlet = await spawnStartedInlet(config, url, env);
 }, 90_000);
 afterAll(async () => {
   inlet?.child.kill('SIGTERM');

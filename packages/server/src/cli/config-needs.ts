@@ -1,13 +1,12 @@
 /**
- * The sources whose ${VAR} references a command needs set. inlet start (log tails, scheduled
- * syncs), demo and runs start (a workflow's sync steps) use them all; inlet sync its own; the
- * commands that read the lake or the run history none, so a database URL kept in the environment
- * of the syncing job only does not stop them.
+ * The sources whose ${VAR} references a command needs set: inlet sync its own. Every other command
+ * leaves out a source whose variable is unset: inlet start, demo and runs start (log tails, syncs on
+ * schedules) stopped whole for the URL of one sync, collector included; they warn of it, and a
+ * workflow's sync step of it fails naming the variable. A database URL kept in the environment of
+ * the syncing job only stops nothing else.
  */
-export function sourcesInUse(command: string, args: string[]): 'all' | string[] {
-  if (command === 'sync') return args.filter((arg) => !arg.startsWith('-')).slice(0, 1);
-  if (command === 'runs') return args[0] === 'start' ? 'all' : [];
-  return ['query', 'catalog', 'run', 'test', 'ls', 'list', 'docs'].includes(command) ? [] : 'all';
+export function sourcesInUse(command: string, args: string[]): string[] {
+  return command === 'sync' ? args.filter((arg) => !arg.startsWith('-')).slice(0, 1) : [];
 }
 
 /**

@@ -5,7 +5,7 @@ export { configFileName, keyIn } from './config-file-name.ts';
 export { durationMs } from './duration.ts';
 export { type Env, expandEnv } from './env-expansion.ts';
 export { describeIssue, issuePath } from './issue-message.ts';
-export { leftOutSource } from './left-out-source.ts';
+export { leftOutSource, leftOutSourceError, warnLeftOutSources } from './left-out-source.ts';
 export { type InletConfig, loadConfig, parseConfig } from './load.ts';
 export { sizeBytes } from './memory-size.ts';
 export { configSchema, DUCKDB_SCHEMAS, type InletConfigInput } from './schema.ts';

@@ -1,4 +1,4 @@
-import type { InletConfig } from '../config/index.ts';
+import { type InletConfig, leftOutSourceError } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -78,6 +78,9 @@ export function createStepHandlers(options: {
   let sources = options.sources;
   return {
     async sync(name, context) {
+      // A source left out for an unset ${VAR}: inlet start runs without it, and its syncs fail saying so.
+      const leftOut = leftOutSourceError(config, name);
+      if (leftOut) throw leftOut;
       sources ??= createSources(config);
       const source = findSource(sources, name);
       checkLogTableNames(config, { only: name });
