@@ -30,7 +30,8 @@ beforeAll(async () => {
       `    url: \${${VARIABLE}}`,
       '    tables: [{ table: public.plans }]',
       'workflows:',
-      '  - { name: nightly, cron: "0 5 * * *", steps: [sync crm] }',
+      // Retried, it would wait 30 s and then 60 s for an error every attempt meets again.
+      '  - { name: nightly, cron: "0 5 * * *", retries: 2, retry_backoff: 30s, steps: [sync crm] }',
       '  - { name: imports, cron: "0 6 * * *", steps: [sync sales] }',
       '',
     ].join('\n'),
@@ -70,7 +71,7 @@ describe('inlet start with a source whose url: ${VAR} is not set', () => {
     expect(jsonLines(nightly.out)[0]).toMatchObject({
       workflow: 'nightly',
       status: 'failed',
-      error: `sync crm: inlet.yaml leaves it out, as the environment variable ${VARIABLE} in its entry is not set; set ${VARIABLE} (export ${VARIABLE}=…) in the environment of inlet start (and restart it) or of inlet runs start, for it to sync.`,
+      error: `sync crm: inlet.yaml leaves it out, as the environment variable ${VARIABLE} in its entry is not set; set ${VARIABLE} (export ${VARIABLE}=…) in the environment of inlet start (and restart it) or of inlet runs start, for it to sync. (not retried: CONFIG_INVALID is an error in the configuration, which every attempt would meet again; fix it, then run inlet runs start nightly)`,
     });
     const imports = spawnInlet(['runs', 'start', 'imports', '--format', 'json', '--config', config], env);
     expect(await within(60_000, 'inlet runs start imports to exit', imports.exit)).toBe(ExitCode.OK);

@@ -52,12 +52,15 @@ const LASTING: ReadonlySet<string> = new Set([
   'MODEL_REF_MISSING',
   'MODEL_NOT_FOUND',
   'WORKFLOW_INVALID',
+  // inlet.yaml as this process read it (a sync of a source it leaves out, its url's variable unset):
+  // every attempt in this process reads the same configuration.
+  'CONFIG_INVALID',
 ]);
 
 /** Why a failure is not retried, when it is one a retry would meet again. */
 const notRetried = (failure: unknown, retries: number, workflow: string): string | undefined =>
   retries > 0 && isInletError(failure) && LASTING.has(failure.code)
-    ? `not retried: ${failure.code} is an error in the project, which every attempt would meet again; fix it, then run inlet runs start ${workflow}`
+    ? `not retried: ${failure.code} is an error in the ${failure.code === 'CONFIG_INVALID' ? 'configuration' : 'project'}, which every attempt would meet again; fix it, then run inlet runs start ${workflow}`
     : undefined;
 
 const sleep = (ms: number, signal: AbortSignal) =>
