@@ -302,33 +302,46 @@ describe('catalog and runs over HTTP', () => {
         400,
         {
           code: 'INVALID_FIELD',
-          message: `${name}: is not a parameter of the URL, which takes workflow, status, limit and before`,
+          message: `${name}: is not a parameter of GET /api/runs, which takes workflow, status, limit and before`,
           field: name,
         },
       ]);
     }
   });
 
-  it('refuses a URL parameter the catalog, the lineage and one run do not take, where ?table=logins listed every table', async () => {
+  it('refuses a URL parameter the catalog, the lineage and one run do not take, naming the route and what it gives', async () => {
+    // ?table=logins listed every table; then /api/lineage?x=1 was refused with a hint on the catalog.
     expect((await get('/api/catalog?_=1733450000000')).statusCode).toBe(200);
-    const oneTable = 'GET /api/catalog/<table> gives one table, with its upstream and downstream';
+    const catalog =
+      'GET /api/catalog, which takes none; it lists every table, and GET /api/catalog/<table> gives one';
+    const lineage =
+      "GET /api/lineage, which takes none; it draws the lineage of every table, and GET /api/catalog/<table> gives one table's upstream and downstream";
     const cases: [string, string, string][] = [
-      ['/api/catalog?table=logins', 'table', `none; ${oneTable}`],
-      ['/api/catalog?kind=mart', 'kind', `none; ${oneTable}`],
-      ['/api/lineage?table=logins', 'table', `none; ${oneTable}`],
-      ['/api/catalog/logins?columns=n', 'columns', 'none'],
-      ['/api/runs/1?steps=0', 'steps', 'none; GET /api/runs?workflow=&status= filters the list of runs'],
-      ['/api/workflows?name=x', 'name', 'none; GET /api/runs?workflow= lists the runs of a workflow'],
+      ['/api/catalog?table=logins', 'table', catalog],
+      ['/api/catalog?kind=mart', 'kind', catalog],
+      ['/api/lineage?x=1', 'x', lineage],
+      ['/api/lineage?table=logins', 'table', lineage],
+      ['/api/catalog/logins?columns=n', 'columns', 'GET /api/catalog/<table>, which takes none'],
+      [
+        '/api/runs/1?steps=0',
+        'steps',
+        'GET /api/runs/<id>, which takes none; GET /api/runs?workflow=&status= filters the list of runs',
+      ],
+      [
+        '/api/workflows?name=x',
+        'name',
+        'GET /api/workflows, which takes none; GET /api/runs?workflow= lists the runs of a workflow',
+      ],
     ];
     // Without a scheduler in the process, the workflows are read when first asked: none here.
     expect((await get('/api/workflows')).json()).toEqual({ workflows: [], not_loading: [] });
-    for (const [url, name, takes] of cases) {
+    for (const [url, name, route] of cases) {
       const bad = await get(url);
       expect([bad.statusCode, bad.json().error], url).toEqual([
         400,
         {
           code: 'INVALID_FIELD',
-          message: `${name}: is not a parameter of the URL, which takes ${takes}`,
+          message: `${name}: is not a parameter of ${route}`,
           field: name,
         },
       ]);

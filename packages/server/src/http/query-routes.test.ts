@@ -274,7 +274,7 @@ describe('POST /api/query', () => {
         400,
         {
           code: 'INVALID_FIELD',
-          message: `${name}: is not a parameter of the URL, which takes format (?format=csv); sql, max_rows and query_id go in the JSON body`,
+          message: `${name}: is not a parameter of POST /api/query, which takes format (?format=csv); sql, max_rows and query_id go in the JSON body`,
           field: name,
         },
       ]);

@@ -221,6 +221,7 @@ export function registerQueryRoutes(
     scope.post('/api/query', async (request, reply) => {
       refuseUnknownParameters(
         request.query,
+        'POST /api/query',
         ['format'],
         'format (?format=csv); sql, max_rows and query_id go in the JSON body',
       );

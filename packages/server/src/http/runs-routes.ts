@@ -25,7 +25,7 @@ const invalid = (field: string, message: string) =>
   new InletError('INVALID_FIELD', `${field}: ${message}`, { details: { field } });
 
 function parseListQuery(query: Record<string, string | string[] | undefined>): ListQuery {
-  refuseUnknownParameters(query, LIST_PARAMETERS, 'workflow, status, limit and before');
+  refuseUnknownParameters(query, 'GET /api/runs', LIST_PARAMETERS, 'workflow, status, limit and before');
   // ?workflow=a&workflow=b arrives as a list, which SQLite cannot compare with a name.
   const one = (field: string) => {
     const value = query[field];
@@ -134,11 +134,19 @@ export function registerRunsRoutes(
       return page;
     });
     scope.get('/api/workflows', async (request) => {
-      refuseAnyParameter(request.query, 'GET /api/runs?workflow= lists the runs of a workflow');
+      refuseAnyParameter(
+        request.query,
+        'GET /api/workflows',
+        'GET /api/runs?workflow= lists the runs of a workflow',
+      );
       return workflowsBody(options.workflows());
     });
     scope.get('/api/runs/:id', async (request) => {
-      refuseAnyParameter(request.query, 'GET /api/runs?workflow=&status= filters the list of runs');
+      refuseAnyParameter(
+        request.query,
+        'GET /api/runs/<id>',
+        'GET /api/runs?workflow=&status= filters the list of runs',
+      );
       const { id } = request.params as { id: string };
       // /api/runs/nightly (a workflow's name where its runs were meant) was "No run has id nightly",
       // leaving the reader to guess how ids look; inlet runs nightly says so.
