@@ -1,9 +1,9 @@
 import { relative } from 'node:path';
 import type { TableKind } from '../catalog/index.ts';
-import { openProject, selectNodes, sourceListing } from '../models/index.ts';
+import { nothingPickedNote, openProject, selectNodes, sourceListing } from '../models/index.ts';
 import { type Command, commandArgs } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { emptySelectorProblem, nothingPickedNote, selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const lsHelp = `inlet ls [selector…] [--exclude …] [--vars …]   (also inlet list)

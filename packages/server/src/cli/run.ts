@@ -3,12 +3,13 @@ import {
   dayProblem,
   type ModelResult,
   runModels,
+  runPickedNothing,
   summarizeModel,
   summarizeTest,
 } from '../models/index.ts';
 import { type Command, commandArgs, stoppedLine, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
-import { emptySelectorProblem, nothingPickedNote, selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const runHelp = `inlet run [selector…] [--full-refresh] [--from YYYY-MM-DD --to YYYY-MM-DD] [--vars …]
@@ -81,8 +82,8 @@ export const runCommand: Command = async (args, config, logger, output) => {
       signal.aborted && m.status === 'failed' && m.message === 'stopped';
     const count = (status: string) =>
       result.models.filter((m) => m.status === status && !brokenByStop(m)).length;
-    const nothing = nothingPickedNote('run', selection);
-    if (nothing && result.models.length === 0) output.err(`${nothing}\n`);
+    const nothing = runPickedNothing(selection, result);
+    if (nothing) output.err(`${nothing}\n`);
     const stopped = signal.aborted ? `${result.models.filter(brokenByStop).length} stopped, ` : '';
     output.err(
       `${result.ok ? 'Done' : signal.aborted ? 'Stopped' : 'Failed'}: ${count('success')} built, ${stopped}${count('failed') + count('test_failed')} failed, ${count('skipped')} skipped in ${(result.ms / 1000).toFixed(1)} s.\n`,

@@ -54,3 +54,43 @@ describe('selectors that pick nothing', () => {
     expect([test.code, test.err]).toEqual([0, '0 passed, 0 failed.\n']);
   });
 });
+
+describe("a workflow's steps whose selectors pick nothing", () => {
+  it('say so in the step log that inlet runs <id> shows, where the step built nothing and said nothing', async () => {
+    const withWorkflow = configIn(
+      temp.dir,
+      `data_dir: ./data
+models: { builtin: false }
+workflows:
+  - name: nightly
+    cron: "0 5 * * *"
+    steps: ["run -s daily+ --exclude daily weekly", "test weekly --exclude weekly", "test weekly"]
+`,
+      'workflow.yaml',
+    );
+    const started = await runCli(['runs', 'start', 'nightly', '--config', withWorkflow]);
+    const id = jsonLines(started.out)[0]?.id;
+    expect([started.code, typeof id]).toEqual([0, 'number']);
+    const shown = await runCli(['runs', String(id), '--format', 'json', '--config', withWorkflow]);
+    const steps = (jsonLines(shown.out)[0] as { steps: { step: string; status: string; log: string }[] })
+      .steps;
+    const note = (given: string, did: string) =>
+      `Nothing to do: the selectors ${given} pick no model or seed, so the step ${did}. a,b (no spaces) picks only what both a and b pick, and --exclude leaves out what it names; inlet ls lists every model and seed.`;
+    // Each line of a step's log starts with the time it was written.
+    const lines = (log: string) =>
+      log
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.replace(/^\S+Z /, ''));
+    expect(steps.map((s) => [s.step, s.status, lines(s.log)])).toEqual([
+      [
+        'run -s daily+ --exclude daily weekly',
+        'success',
+        [note('daily+ --exclude daily weekly', 'builds nothing')],
+      ],
+      ['test weekly --exclude weekly', 'success', [note('weekly --exclude weekly', 'runs no test')]],
+      // weekly has no test: nothing to say of a step that picked a model.
+      ['test weekly', 'success', []],
+    ]);
+  });
+});

@@ -53,19 +53,3 @@ export function emptySelectorProblem(tokens: readonly SelectorToken[]): string |
     ? '--exclude is empty (an unset variable?): name the models to leave out, or leave --exclude out.'
     : '--select is empty (an unset variable?): name a model, or leave --select out to pick every model.';
 }
-
-/**
- * What inlet ls, run and test say when their selectors pick no model or seed (an intersection that
- * meets nowhere, an --exclude of all that was selected): they printed nothing, "Done: 0 built" or
- * "0 passed", exit 0, as if the project had nothing to do. dbt says "Nothing to do" there; so does
- * inlet, naming the selectors, and exits 0 as dbt does. Undefined when no selector was given.
- */
-export function nothingPickedNote(
-  command: 'ls' | 'run' | 'test',
-  { selectors, exclude }: { selectors: string[]; exclude: string[] },
-): string | undefined {
-  if (selectors.length === 0 && exclude.length === 0) return undefined;
-  const given = [...selectors, ...(exclude.length > 0 ? ['--exclude', ...exclude] : [])].join(' ');
-  const did = { ls: 'lists nothing', run: 'builds nothing', test: 'runs no test' }[command];
-  return `Nothing to do: the selectors ${given} pick no model or seed, so inlet ${command} ${did}. a,b (no spaces) picks only what both a and b pick, and --exclude leaves out what it names; inlet ls lists every model and seed.`;
-}

@@ -1,9 +1,9 @@
 import type { InletConfig } from '../config/index.ts';
-import { summarizeTest, testModels } from '../models/index.ts';
+import { summarizeTest, testModels, testPickedNothing } from '../models/index.ts';
 import { commandArgs, whileInterruptible } from './command.ts';
 import { ExitCode } from './exit-codes.ts';
 import type { Output } from './output.ts';
-import { emptySelectorProblem, nothingPickedNote, selectOption, selectorsOf } from './selectors.ts';
+import { emptySelectorProblem, selectOption, selectorsOf } from './selectors.ts';
 import { parseVars, varsHelp, varsOption } from './vars-option.ts';
 
 export const testHelp = `inlet test [selector…] [--vars …]
@@ -37,11 +37,8 @@ export async function testCommand(args: string[], config: InletConfig, output: O
     });
     for (const test of result.tests)
       output.out(output.isTty ? `${summarizeTest(test)}\n` : `${JSON.stringify(test)}\n`);
-    // source:crm picks a source's tables, which are no model: "nothing picked" would not be so there.
-    const nothing = selection.selectors.some((s) => s.trim().startsWith('source:'))
-      ? undefined
-      : nothingPickedNote('test', selection);
-    if (nothing && result.picked === 0 && result.tests.length === 0) output.err(`${nothing}\n`);
+    const nothing = testPickedNothing(selection, result);
+    if (nothing) output.err(`${nothing}\n`);
     const failed = result.tests.filter((t) => t.status !== 'pass').length;
     output.err(`${result.tests.length - failed} passed, ${failed} failed.\n`);
     return result.ok ? ExitCode.OK : ExitCode.FAILURE;

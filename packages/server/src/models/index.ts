@@ -18,6 +18,7 @@ export {
 export { renderForBuild, templateCode } from './model-template.ts';
 export { parseVarsYaml } from './model-vars.ts';
 export { firstBuildSql, type ModelResult } from './node-builder.ts';
+export { nothingPickedNote, runPickedNothing, testPickedNothing } from './nothing-picked.ts';
 export { BUILTIN_PROJECT_DIR, loadProject } from './project-loader.ts';
 export type { Project, ProjectNode, SingularTest } from './project-node.ts';
 export { summarizeModel, summarizeTest } from './run-summary.ts';

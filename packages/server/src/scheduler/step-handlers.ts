@@ -3,7 +3,15 @@ import { InletError } from '../errors/index.ts';
 import { dataLayout, type ReadLeases } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createMetrics, type Metrics } from '../metrics/index.ts';
-import { checkLogTableNames, runModels, summarizeModel, summarizeTest, testModels } from '../models/index.ts';
+import {
+  checkLogTableNames,
+  runModels,
+  runPickedNothing,
+  summarizeModel,
+  summarizeTest,
+  testModels,
+  testPickedNothing,
+} from '../models/index.ts';
 import { createSources, findSource, type Source } from '../sources/index.ts';
 import type { StateStore } from '../state/index.ts';
 
@@ -114,6 +122,9 @@ export function createStepHandlers(options: {
         onWarning,
         leases: options.leases,
       });
+      // A step that built nothing said nothing: its log was empty, and nothing told why.
+      const nothing = runPickedNothing({ selectors, exclude: exclude ?? [] }, result, 'the step');
+      if (nothing) context.log(nothing);
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok) {
         const failed = result.models
@@ -147,6 +158,8 @@ export function createStepHandlers(options: {
         signal: context.signal,
         onWarning,
       });
+      const nothing = testPickedNothing({ selectors, exclude: exclude ?? [] }, result, 'the step');
+      if (nothing) context.log(nothing);
       for (const test of result.tests) context.log(summarizeTest(test));
       if (!result.ok)
         throw new InletError(
