@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript, the inlet command's own module
 import { ensureBundle } from '../bin/bundle.js';
+import { stdoutOf } from './child-processes.ts';
 import {
   API_TOKEN,
   AS_NOBODY,
@@ -73,13 +73,13 @@ describe('the bundle the inlet command runs', () => {
   const BUNDLE_JS = join(import.meta.dirname, '..', 'bin', 'bundle.js');
   it.skipIf(process.getuid?.() !== 0 || !nobodyCanRun(BUNDLE_JS))(
     'fails with EACCES where it may not write its build',
-    () => {
+    async () => {
       const server = fakeServer('read-only');
       chmodSync(temp.dir, 0o755);
       const script = `import(${JSON.stringify(pathToFileURL(BUNDLE_JS).href)})
         .then((m) => m.ensureBundle(${JSON.stringify(server)}))
         .then(() => console.log('built'), (e) => console.log(e.code ?? e.message))`;
-      const printed = execFileSync(process.execPath, ['-e', script], { ...AS_NOBODY, encoding: 'utf8' });
+      const printed = await stdoutOf(process.execPath, ['-e', script], AS_NOBODY);
       expect(printed.trim()).toBe('EACCES');
     },
   );

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { killedAfterwards } from './child-processes.ts';
+import { killedAfterwards, runChild, stdoutOf } from './child-processes.ts';
+import { tempDir } from './helpers.ts';
 
 const sleeper = () => killedAfterwards(spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600_000)']));
 const alive = (child: ChildProcess | undefined) => child?.exitCode === null && child.signalCode === null;
@@ -22,4 +25,35 @@ describe('child processes a test left running', () => {
     expect(ofATest?.signalCode).toBe('SIGKILL');
     expect(alive(ofTheFile)).toBe(true);
   });
+});
+
+describe('a child run to its end', () => {
+  it("keeps this process's event loop turning while the child runs, as vitest's calls need", async () => {
+    // The child ends well only once this process has written `ready`, which a held loop never does
+    // before the child gives up (execFileSync's way).
+    const { dir, cleanup } = tempDir();
+    try {
+      const ready = join(dir, 'ready');
+      const wait = `const t = Date.now(); while (!require('fs').existsSync(${JSON.stringify(ready)})) { if (Date.now() - t > 20_000) process.exit(1); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); }`;
+      const run = runChild(process.execPath, ['-e', wait]);
+      setImmediate(() => writeFileSync(ready, ''));
+      expect(await run).toMatchObject({ status: 0, signal: null });
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
+
+  it('gives the status and stderr of a child that failed, and stdoutOf throws with them', async () => {
+    const fail = "console.log('out'); console.error('no such table'); process.exit(3)";
+    expect(await runChild(process.execPath, ['-e', fail])).toEqual({
+      status: 3,
+      signal: null,
+      stdout: 'out\n',
+      stderr: 'no such table\n',
+    });
+    await expect(stdoutOf(process.execPath, ['-e', fail])).rejects.toThrow(
+      /ended with exit 3: no such table/,
+    );
+    expect(await stdoutOf(process.execPath, ['-e', "console.log('fine')"])).toBe('fine\n');
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stdoutOf } from '../../test/child-processes.ts';
 import { AS_NOBODY, configIn, nobodyCanRun, runCli, tempDir } from '../../test/helpers.ts';
 import { BIN } from '../../test/inlet-process.ts';
 import { writeEvents } from '../../test/lake-fixtures.ts';
@@ -42,19 +42,14 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet catalog over a data_dir it may not wr
       chmodSync(owned.dir, 0o755);
       const config = configIn(owned.dir, 'data_dir: ./data\nmodels:\n  builtin: false\n');
       await writeEvents(dataLayout(join(owned.dir, 'data')), [{ ts: '2026-11-20T10:00:00Z', name: 'login' }]);
-      const out = execFileSync(
+      const out = await stdoutOf(
         process.execPath,
         [BIN, 'catalog', 'events', '--format', 'json', '--config', config],
-        {
-          ...AS_NOBODY,
-          encoding: 'utf8',
-          stdio: 'pipe',
-          env: { ...process.env, INLET_LOG_LEVEL: 'silent' },
-        },
+        { ...AS_NOBODY, env: { ...process.env, INLET_LOG_LEVEL: 'silent' } },
       );
       expect(JSON.parse(out)).toMatchObject({ name: 'events', rows: 1 });
     } finally {
       owned.cleanup();
     }
-  }, 30_000);
+  }, 60_000);
 });

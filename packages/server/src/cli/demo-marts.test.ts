@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runChild } from '../../test/child-processes.ts';
 import { API_TOKEN, capturedOutput, configIn, tempDir, testConfig } from '../../test/helpers.ts';
 import { BIN } from '../../test/inlet-process.ts';
 import { loadConfig } from '../config/index.ts';
@@ -69,12 +69,11 @@ describe('inlet demo', () => {
       `    npx inlet query --config '${path}' "SELECT * FROM daily_active_users ORDER BY dt DESC LIMIT 7"`,
     );
     // Run by a shell in another folder, as a user pastes it: it said "Table with name daily_active_users does not exist".
-    const pasted = spawnSync(
+    const pasted = await runChild(
       'sh',
       ['-c', `${dau?.trim().replace('npx inlet', `node '${BIN}'`)} --format csv`],
       {
         cwd: temp.dir,
-        encoding: 'utf8',
       },
     );
     const [header, first] = pasted.stdout.split('\r\n');
@@ -84,5 +83,5 @@ describe('inlet demo', () => {
       'site,dt,users,visitors,events',
       'demo',
     ]);
-  });
+  }, 120_000);
 });

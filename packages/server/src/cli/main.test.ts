@@ -2,7 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killedAfterwards } from '../../test/child-processes.ts';
+import { killedAfterwards, runChild } from '../../test/child-processes.ts';
 import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
 import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
@@ -224,12 +224,12 @@ describe('inlet command line', () => {
     expect([await query.exit, query.err]).toEqual([0, '']);
   });
 
-  it('stops quietly when the reader of its errors goes away (inlet query … 2>&1 | head)', () => {
+  it('stops quietly when the reader of its errors goes away (inlet query … 2>&1 | head)', async () => {
     // The table's note after it went to a closed stderr: EPIPE, unhandled, exit 1.
     const command = `"${process.execPath}" "${BIN}" query 'SELECT * FROM range(3000)' --format table --config "${configPath}" 2>&1 >/dev/null | true; echo "\${PIPESTATUS[0]}"`;
-    const run = spawnSync('bash', ['-c', command], { encoding: 'utf8' });
+    const run = await runChild('bash', ['-c', command]);
     expect(run.stdout).toBe('0\n');
-  });
+  }, 60_000);
 
   it.skipIf(!existsSync('/dev/full'))(
     'says in one line that it could not write its output to a full disk, with no stack trace',
@@ -497,27 +497,26 @@ describe('inlet command line', () => {
     );
   });
 
-  it('says to create ./inlet.yaml where no configuration file was read, not to edit "the configuration file"', () => {
+  it('says to create ./inlet.yaml where no configuration file was read, not to edit "the configuration file"', async () => {
     // Run on the defaults (no ./inlet.yaml, no --config), the advice named a file that was not there.
     const dir = join(temp.dir, 'no-config-file');
     mkdirSync(dir, { recursive: true });
     const run = (...argv: string[]) =>
-      spawnSync(process.execPath, [BIN, ...argv], {
+      runChild(process.execPath, [BIN, ...argv], {
         cwd: dir,
-        encoding: 'utf8',
         env: { ...process.env, INLET_LOG_LEVEL: 'silent' },
       });
-    const sync = run('sync');
+    const sync = await run('sync');
     expect([sync.status, sync.stderr.split('\n')[0]]).toEqual([
       ExitCode.USAGE,
       'inlet sync needs the name of a source: none is configured; add one under sources: in a new ./inlet.yaml (docs/databases.md, docs/csv.md, docs/logs.md).',
     ]);
-    const target = run('run', '--target', 'prod');
+    const target = await run('run', '--target', 'prod');
     expect([target.status, target.stderr]).toEqual([
       ExitCode.USAGE,
       "--target is one of dbt's options, which inlet does not take: inlet has no profiles or targets: it builds in data_dir, which you set in a new ./inlet.yaml; for another, pass --config with another configuration file.\n",
     ]);
-  });
+  }, 60_000);
 
   it("names the command whose option is unknown and where its options are listed, not Node's advice on positionals", async () => {
     // inlet docs check --format csv said "Unknown option '--format'. To specify a positional argument

@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killedAfterwards } from '../../test/child-processes.ts';
+import { killedAfterwards, runChild } from '../../test/child-processes.ts';
 import { AS_NOBODY, capturedOutput, configIn, nobodyCanRun, tempDir } from '../../test/helpers.ts';
 import { BIN, engineAtWork, spawnInlet } from '../../test/inlet-process.ts';
 import { sqlString, writeLakeTable } from '../lake/index.ts';
@@ -598,15 +598,14 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet query: permissions', () => {
     db.closeSync();
     chmodSync(closed, 0o000);
     try {
-      execFileSync(process.execPath, [BIN, 'query', 'SELECT count(*) FROM events', '--config', config], {
-        ...AS_NOBODY,
-        encoding: 'utf8',
-        stdio: 'pipe',
-        env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'silent' },
-      });
-      expect.unreachable('the query ran');
-    } catch (error) {
-      const { status, stderr } = error as { status: number; stderr: string };
+      const { status, stderr } = await runChild(
+        process.execPath,
+        [BIN, 'query', 'SELECT count(*) FROM events', '--config', config],
+        {
+          ...AS_NOBODY,
+          env: { ...process.env, INLET_API_TOKEN: 'test-token-0123456789', INLET_LOG_LEVEL: 'silent' },
+        },
+      );
       // It was QUERY_BUSY: "Files of the lake went away while the query read them (…); retry in a moment."
       expect({ status, stderr }).toEqual({
         status: ExitCode.QUERY,
@@ -617,5 +616,5 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet query: permissions', () => {
     } finally {
       lake.cleanup();
     }
-  }, 30_000);
+  }, 60_000);
 });

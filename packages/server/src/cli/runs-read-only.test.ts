@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { runChild } from '../../test/child-processes.ts';
 import { AS_NOBODY, configIn, jsonLines, nobodyCanRun, runCli, tempDir } from '../../test/helpers.ts';
 import { BIN } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
@@ -23,16 +24,17 @@ function ownedProject() {
   chmodSync(owned.dir, 0o755);
   writeProjectFile(join(owned.dir, 'project'), 'models/one.sql', 'SELECT 1 AS n');
   /** inlet as nobody, --format json unless argv says another. */
-  const asNobody = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+  const asNobody = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
     const format = argv.includes('--format') ? [] : ['--format', 'json'];
-    const run = spawnSync(process.execPath, [BIN, ...argv, ...format, '--config', config], {
+    const run = await runChild(process.execPath, [BIN, ...argv, ...format, '--config', config], {
       ...AS_NOBODY,
-      encoding: 'utf8',
       env: { ...process.env, INLET_LOG_LEVEL: 'silent', ...env },
       timeout: 30_000,
     });
-    if (run.error)
-      throw new Error(`inlet ${argv.join(' ')}, run as nobody, did not finish: ${run.error.message}`);
+    if (run.signal !== null)
+      throw new Error(
+        `inlet ${argv.join(' ')}, run as nobody, did not finish: ended by ${run.signal} (after 30 s?)`,
+      );
     return run;
   };
   const cleanup = () => {
@@ -53,13 +55,13 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
       expect((await runCli(['runs', 'start', 'nightly', '--config', config])).code).toBe(ExitCode.OK);
       execFileSync('chmod', ['-R', 'a-w', data]);
       const files = readdirSync(data).sort();
-      const list = asNobody(['runs']);
+      const list = await asNobody(['runs']);
       expect([list.status, list.stderr, jsonLines(list.stdout)]).toEqual([
         ExitCode.OK,
         '',
         [expect.objectContaining({ id: 1, workflow: 'nightly', status: 'success' })],
       ]);
-      const one = asNobody(['runs', '1']);
+      const one = await asNobody(['runs', '1']);
       expect([one.status, one.stderr, jsonLines(one.stdout)[0]]).toEqual([
         ExitCode.OK,
         '',
@@ -71,7 +73,7 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
       // Read as it is: no -wal or -shm left beside it.
       expect(readdirSync(data).sort()).toEqual(files);
       // It is read from a copy in TMPDIR: one it may not write there is said as such, not an unforeseen EACCES.
-      const noTmp = asNobody(['runs'], { TMPDIR: data });
+      const noTmp = await asNobody(['runs'], { TMPDIR: data });
       expect([noTmp.status, noTmp.stderr]).toEqual([
         ExitCode.CONFIG,
         `DATA_DIR_UNUSABLE: ${join(data, 'state.sqlite')} can be read only as a copy, as this user may not write beside it (where SQLite keeps its -shm file), and copying it to ${data} failed (EACCES: permission denied, mkdtemp '${join(data, 'inlet-state-XXXXXX')}'); give this user write access to ${data}, or a TMPDIR it may write with room for the copy.\n`,
@@ -85,7 +87,7 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
       db.prepare('DELETE FROM _migrations WHERE name = ?').run(last.name);
       db.close();
       execFileSync('chmod', ['-R', 'a-w', data]);
-      const old = asNobody(['runs']);
+      const old = await asNobody(['runs']);
       expect([old.status, old.stderr]).toEqual([
         ExitCode.CONFIG,
         `DATA_DIR_UNUSABLE: ${join(data, 'state.sqlite')} was made by an older inlet (its schema lacks "${last.name}"), and this user may not write it; run inlet start once (with write access) to migrate it, then read it again.\n`,
@@ -93,7 +95,7 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
     } finally {
       cleanup();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('shows a run whose process died as abandoned, as the next writer records it, without writing the store', async () => {
     // A reader that may not write the store left such a run running for ever: only a writer marks it.
@@ -120,7 +122,7 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
       run.run('2026-01-03T05:00:00.000Z', `${hostname()}:${gone}`, at(3), at(3), at(1));
       db.close();
       execFileSync('chmod', ['-R', 'a-w', data]);
-      const list = asNobody(['runs']);
+      const list = await asNobody(['runs']);
       expect([list.status, list.stderr]).toEqual([ExitCode.OK, '']);
       const runs = jsonLines(list.stdout) as Array<Record<string, unknown>>;
       expect(runs.map((r) => [r.id, r.status, r.duration_ms, r.error])).toEqual([
@@ -132,13 +134,13 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
       const recorded =
         'shown as abandoned, which the state store (this user may not write it) records at the next inlet start, or inlet runs by a user who may write it';
       // Shown one at a time, each says why, and that the store does not say so yet (no finished_at).
-      const shownRun = (id: number) =>
-        jsonLines(asNobody(['runs', String(id)]).stdout)[0] as {
+      const shownRun = async (id: number) =>
+        jsonLines((await asNobody(['runs', String(id)])).stdout)[0] as {
           note: string;
           finished_at: null;
           steps: unknown[];
         };
-      const [two, four] = [shownRun(2), shownRun(4)];
+      const [two, four] = [await shownRun(2), await shownRun(4)];
       expect([two.note, two.finished_at, four.note, four.finished_at]).toEqual([
         `its process (elsewhere:4242) stopped sending heartbeats at ${at(5)}; ${recorded}`,
         null,
@@ -146,11 +148,11 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
         null,
       ]);
       // The status filter reads the status shown.
-      expect(jsonLines(asNobody(['runs', '--status', 'running']).stdout)).toEqual([
+      expect(jsonLines((await asNobody(['runs', '--status', 'running'])).stdout)).toEqual([
         expect.objectContaining({ id: 3 }),
       ]);
       expect(
-        (jsonLines(asNobody(['runs', '--status', 'abandoned']).stdout) as Array<{ id: number }>).map(
+        (jsonLines((await asNobody(['runs', '--status', 'abandoned'])).stdout) as Array<{ id: number }>).map(
           (r) => r.id,
         ),
       ).toEqual([4, 2]);
@@ -162,7 +164,7 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
           error: 'the process running it stopped before it finished',
         }),
       ]);
-      const shown = asNobody(['runs', '2', '--format', 'table']);
+      const shown = await asNobody(['runs', '2', '--format', 'table']);
       expect(shown.stdout.split('\n').slice(0, 3)).toEqual([
         'Run 2 of nightly: abandoned, last heard from 300 s after it started',
         `  schedule for 2026-01-01T05:00:00.000Z, by elsewhere:4242, started ${at(10)}`,
@@ -177,5 +179,5 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
     } finally {
       cleanup();
     }
-  }, 120_000);
+  }, 180_000);
 });

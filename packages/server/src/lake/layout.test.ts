@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runChild } from '../../test/child-processes.ts';
 import { configIn, tempDir } from '../../test/helpers.ts';
 import { BIN } from '../../test/inlet-process.ts';
 import { dataLayout, makeDataFolders } from './layout.ts';
@@ -25,14 +26,11 @@ function canMount(): boolean {
 describe('the data directory', () => {
   // Node's recursive mkdir, told ENOENT for a folder whose parent is there, retries for good: inlet
   // start spun at full CPU and said nothing. In a process of its own, which a timeout can end.
-  it('refuses a data_dir under /proc at once, where making it spun for good', () => {
+  it('refuses a data_dir under /proc at once, where making it spun for good', async () => {
     const temp = tempDir();
     try {
       const config = configIn(temp.dir, 'data_dir: /proc/inlet-test\nserver: { port: 1 }\n');
-      const start = spawnSync(process.execPath, [BIN, 'start', '--config', config], {
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+      const start = await runChild(process.execPath, [BIN, 'start', '--config', config], { timeout: 30_000 });
       expect(start.status, start.stderr).toBe(3);
       expect(start.stderr).toMatch(
         /^DATA_DIR_UNUSABLE: data_dir \/proc\/inlet-test cannot be used: making \/proc\/inlet-test failed with (ENOENT \(its folder \/proc is there, but its file system makes no folders, as \/proc and \/sys make none\)|EACCES)\./,

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it, vi } from 'vitest';
+import { stdoutOf } from '../../test/child-processes.ts';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir, testConfig } from '../../test/helpers.ts';
 import { lakeRejects, walRecord } from '../../test/lake-fixtures.ts';
@@ -1153,14 +1154,15 @@ describe('a compaction that fails', () => {
 const UNREADABLE = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'lake', 'compact-unreadable.ts');
 
 describe.skipIf(!nobodyCanRun(UNREADABLE))('a compaction that fails on a file inlet may not read', () => {
-  it('names the file and what to do once, not at every retry, and merges once it can read it', () => {
+  it('names the file and what to do once, not at every retry, and merges once it can read it', async () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
     chmodSync(temp.dir, 0o777);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', UNREADABLE, join(temp.dir, 'data')], {
-      ...AS_NOBODY,
-      encoding: 'utf8',
-    });
+    const out = await stdoutOf(
+      process.execPath,
+      ['--import', 'tsx', UNREADABLE, join(temp.dir, 'data')],
+      AS_NOBODY,
+    );
     const { closed, passes, files, logged } = JSON.parse(out) as {
       closed: string;
       passes: string[];

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   linkSync,
@@ -12,6 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { stdoutOf } from '../../test/child-processes.ts';
 import { capturingLogger, tempDir } from '../../test/helpers.ts';
 import {
   checkLine,
@@ -285,11 +285,11 @@ describe('WAL writer', () => {
  * Runs test/fixtures/wal/refused-writes.ts under a file size limit in KB (ulimit -f), SIGXFSZ
  * ignored, with `together` appends at a time (in one write).
  */
-function underFileSizeLimit(kb: number, appends: number, freeBytes?: number, together = 1) {
+async function underFileSizeLimit(kb: number, appends: number, freeBytes?: number, together = 1) {
   const { dir, cleanup } = tempDir();
   const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'wal', 'refused-writes.ts');
   try {
-    const out = execFileSync(
+    const out = await stdoutOf(
       'bash',
       [
         '-c',
@@ -301,7 +301,7 @@ function underFileSizeLimit(kb: number, appends: number, freeBytes?: number, tog
         String(freeBytes ?? ''),
         String(together),
       ],
-      { encoding: 'utf8', cwd: join(import.meta.dirname, '..', '..') },
+      { cwd: join(import.meta.dirname, '..', '..') },
     );
     return JSON.parse(out) as {
       acknowledged: string[];
@@ -316,10 +316,10 @@ function underFileSizeLimit(kb: number, appends: number, freeBytes?: number, tog
   }
 }
 
-describe('WAL writer when the disk refuses writes', () => {
-  it('cuts a write refused part-way back to whole records, and goes on in a new segment', () => {
+describe('WAL writer when the disk refuses writes', { timeout: 60_000 }, () => {
+  it('cuts a write refused part-way back to whole records, and goes on in a new segment', async () => {
     // 64 KB a file: the tenth append of ten ~700-byte records crosses it part-way through a record.
-    const run = underFileSizeLimit(64, 20);
+    const run = await underFileSizeLimit(64, 20);
     expect(run.refused.length).toBeGreaterThan(0);
     expect(run.refused[0]).toContain('WAL_UNAVAILABLE');
     expect(run.refused[0]).toContain('file size limit');
@@ -330,9 +330,9 @@ describe('WAL writer when the disk refuses writes', () => {
     expect(run.changes.slice(0, 2)).toEqual(['EFBIG', 'works']);
   });
 
-  it('cuts a write of several requests refused part-way back to whole records, written apart as they came', () => {
+  it('cuts a write of several requests refused part-way back to whole records, written apart as they came', async () => {
     // Four appends of ten ~700-byte records in each write: the third write crosses 64 KB part-way.
-    const run = underFileSizeLimit(64, 20, undefined, 4);
+    const run = await underFileSizeLimit(64, 20, undefined, 4);
     expect(run.refused.length).toBeGreaterThan(0);
     expect(run.refused[0]).toContain('file size limit');
     expect(run.segments.every((segment) => segment.bad === 0)).toBe(true);
@@ -340,8 +340,8 @@ describe('WAL writer when the disk refuses writes', () => {
     expect(run.acknowledged.length).toBeGreaterThanOrEqual(80);
   });
 
-  it('leaves one segment file, not one per refused append, when every write is refused; the probe says so', () => {
-    const run = underFileSizeLimit(0, 30);
+  it('leaves one segment file, not one per refused append, when every write is refused; the probe says so', async () => {
+    const run = await underFileSizeLimit(0, 30);
     expect(run.acknowledged).toEqual([]);
     expect(run.refused).toHaveLength(30);
     expect(run.files.filter((name) => name.endsWith('.log'))).toHaveLength(1);
@@ -351,10 +351,10 @@ describe('WAL writer when the disk refuses writes', () => {
     expect(run.changes).toEqual(['EFBIG']);
   });
 
-  it('probes its way back only with 1 MB free, even with wal.min_free_bytes off', () => {
+  it('probes its way back only with 1 MB free, even with wal.min_free_bytes off', async () => {
     // A probe's 4 KB fit under the limit of 64 KB a file; the disk it is told of has 512 KB free.
-    expect(underFileSizeLimit(64, 20, 512 * 1024).probe).toBe(false);
-    expect(underFileSizeLimit(64, 20, 2 * 1024 * 1024).probe).toBe(true);
+    expect((await underFileSizeLimit(64, 20, 512 * 1024)).probe).toBe(false);
+    expect((await underFileSizeLimit(64, 20, 2 * 1024 * 1024)).probe).toBe(true);
   });
 
   it('refuses appends that would leave less than min_free_bytes free, until space returns', async () => {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stdoutOf } from '../../../test/child-processes.ts';
 import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir } from '../../../test/helpers.ts';
 import {
   createSourceHarness,
@@ -1863,7 +1864,7 @@ describe('csv source', () => {
 const FIXTURE = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'file-log', 'sync-source.ts');
 
 describe.skipIf(!nobodyCanRun(FIXTURE))('csv source: permissions', () => {
-  it('says which file or directory it may not read, not that a file could not be parsed', () => {
+  it('says which file or directory it may not read, not that a file could not be parsed', async () => {
     exports = tempDir('inlet-exports-');
     const { dir } = exports;
     chmodSync(dir, 0o755);
@@ -1874,15 +1875,12 @@ describe.skipIf(!nobodyCanRun(FIXTURE))('csv source: permissions', () => {
     chmodSync(join(dir, 'closed.csv'), 0o000);
     mkdirSync(join(dir, 'private'), { mode: 0o700 });
     writeFileSync(join(dir, 'private', 'a.csv'), 'id\n1\n');
-    const sync = (table: Record<string, unknown>) => {
+    const sync = async (table: Record<string, unknown>) => {
       const source = { name: 'crm', type: 'csv', tables: [table] };
-      const out = execFileSync(
+      const out = await stdoutOf(
         process.execPath,
         ['--import', 'tsx', FIXTURE, dataDir, JSON.stringify(source)],
-        {
-          ...AS_NOBODY,
-          encoding: 'utf8',
-        },
+        AS_NOBODY,
       );
       return (JSON.parse(out) as { error?: { code: string; message: string } }).error;
     };
@@ -1894,11 +1892,11 @@ describe.skipIf(!nobodyCanRun(FIXTURE))('csv source: permissions', () => {
       [{ path: join(dir, 'private', 'a.csv') }, join(dir, 'private', 'a.csv')],
       [{ path: join(dir, 'private', '*.csv'), name: 'a' }, join(dir, 'private')],
     ] as const)
-      expect(sync(table)).toEqual({
+      expect(await sync(table)).toEqual({
         code: 'SOURCE_FILE_UNREADABLE',
         message: expect.stringContaining(
           `: inlet may not read ${path} (permission denied); give the user inlet runs as read permission on it`,
         ),
       });
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   chmodSync,
@@ -25,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { stdoutOf } from '../../../test/child-processes.ts';
 import { cleanupAfterEach } from '../../../test/cleanups.ts';
 import {
   API_TOKEN,
@@ -2209,11 +2209,16 @@ const readerCanRun = nobodyCanRun(FIXTURE);
 
 describe.skipIf(!readerCanRun)('file source: permissions', () => {
   /** Syncs one json_lines source over `path` in another process; what it printed. */
-  const syncAsReader = (dir: string, name: string, path: string, options: Record<string, unknown> = {}) => {
+  const syncAsReader = async (
+    dir: string,
+    name: string,
+    path: string,
+    options: Record<string, unknown> = {},
+  ) => {
     const dataDir = join(dir, `data-${name}`);
     mkdirSync(dataDir, { mode: 0o777, recursive: true });
     chmodSync(dataDir, 0o777);
-    const out = execFileSync(
+    const out = await stdoutOf(
       process.execPath,
       [
         '--import',
@@ -2222,7 +2227,7 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
         dataDir,
         JSON.stringify({ name, type: 'file', path, format: 'json_lines', ...options }),
       ],
-      { ...asReader, encoding: 'utf8', env: { ...process.env, HOME: dir } },
+      { ...asReader, env: { ...process.env, HOME: dir } },
     );
     return JSON.parse(out) as {
       result?: { rows: number; tables: Array<{ table: string; rows: number }> };
@@ -2231,7 +2236,7 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
     };
   };
 
-  it('says which file or directory it may not read, instead of that nothing matches or nothing', () => {
+  it('says which file or directory it may not read, instead of that nothing matches or nothing', async () => {
     const temp = tempDir();
     cleanups.push(temp.cleanup);
     chmodSync(temp.dir, 0o755);
@@ -2246,7 +2251,7 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
       ['one', join(closed, 'app.log')],
       ['glob', join(closed, '*.log')],
     ] as const) {
-      const { error, warnings } = syncAsReader(temp.dir, name, path);
+      const { error, warnings } = await syncAsReader(temp.dir, name, path);
       expect(error?.code).toBe('SOURCE_FILE_UNREADABLE');
       expect(error?.message).toContain(closed);
       expect(error?.message).toMatch(/permission/);
@@ -2261,14 +2266,14 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
     writeFileSync(join(open, 'b.log'), line);
     chmodSync(join(open, 'a.log'), 0o644);
     chmodSync(join(open, 'b.log'), 0o000);
-    const partly = syncAsReader(temp.dir, 'partly', join(open, '*.log'));
+    const partly = await syncAsReader(temp.dir, 'partly', join(open, '*.log'));
     expect(partly.result?.rows).toBe(1);
     expect(partly.warnings).toContainEqual({
       msg: expect.stringMatching(/cannot read a log file.*permission/),
       path: join(open, 'b.log'),
     });
     chmodSync(closed, 0o755);
-  }, 60_000);
+  }, 180_000);
 
   it.each([
     ['the file', (path: string) => path],
@@ -2291,19 +2296,19 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
       const cut = job2.indexOf('  File');
       writeFileSync(path, `${pyRecord(1)}${job2.slice(0, cut)}`);
       chmodSync(path, 0o644);
-      expect(syncAsReader(temp.dir, 'app', path, python).result?.rows).toBe(1);
+      expect((await syncAsReader(temp.dir, 'app', path, python)).result?.rows).toBe(1);
       // Its permissions dropped for two scans (a deploy resetting them, say): the file is still there,
       // so job 2 may still get lines. It was written cut, and its traceback became a reject.
       chmodSync(closed(path), 0o000);
       for (const _ of [1, 2]) {
-        const { error, warnings } = syncAsReader(temp.dir, 'app', path, python);
+        const { error, warnings } = await syncAsReader(temp.dir, 'app', path, python);
         expect(error?.code).toBe('SOURCE_FILE_UNREADABLE');
         // Nor was it taken for a file rotated away.
         expect(warnings.map((w) => w.msg)).not.toContainEqual(expect.stringMatching(/rotated/));
       }
       chmodSync(closed(path), closed(path) === path ? 0o644 : 0o755);
       appendFileSync(path, `${job2.slice(cut)}${pyRecord(3)}`);
-      const after = syncAsReader(temp.dir, 'app', path, python);
+      const after = await syncAsReader(temp.dir, 'app', path, python);
       expect(after.result?.tables).toEqual([
         { table: 'app_logs', rows: 1 },
         { table: 'app_logs (records still gathering lines, left for the next run)', rows: 1 },
@@ -2314,7 +2319,7 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
       const rows = (await engine.query('SELECT message FROM app_logs ORDER BY ts')).rows;
       expect(rows.map((r) => r[0])).toEqual(['job 1', JOB_2_WITH_TRACE]);
     },
-    60_000,
+    180_000,
   );
 
   it('still writes the record of a file rotated away in a directory it may enter but not list', async () => {
@@ -2335,17 +2340,17 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
     writeFileSync(path, `${pyRecord(1)}${pyRecord(2, true)}`);
     chmodSync(path, 0o644);
     chmodSync(dir, 0o711);
-    expect(syncAsReader(temp.dir, 'app', path, python).result?.rows).toBe(1);
+    expect((await syncAsReader(temp.dir, 'app', path, python)).result?.rows).toBe(1);
     renameSync(path, `${path}.1`);
     writeFileSync(path, pyRecord(3));
     chmodSync(path, 0o644);
-    const first = syncAsReader(temp.dir, 'app', path, python);
-    const second = syncAsReader(temp.dir, 'app', path, python);
+    const first = await syncAsReader(temp.dir, 'app', path, python);
+    const second = await syncAsReader(temp.dir, 'app', path, python);
     // Job 2 as far as it was read, once two scans found its file gone.
     expect(second.result?.rows).toBe(1);
     expect([...first.warnings, ...second.warnings].map((w) => w.msg)).toContainEqual(
       expect.stringMatching(/rotated where the rotated patterns do not look/),
     );
     chmodSync(dir, 0o755);
-  }, 60_000);
+  }, 180_000);
 });
