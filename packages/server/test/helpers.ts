@@ -99,6 +99,23 @@ export async function queryApi(
   return body.rows.map((row) => Object.fromEntries(body.columns.map((c, i) => [c.name, row[i]])));
 }
 
+/**
+ * The statuses of /healthz and of one event sent to the inlet at url: whether it is up and collecting,
+ * which a part of inlet that is left out (a broken workflow, a source without its URL) must not stop.
+ */
+export async function collectingStatuses(
+  url: string,
+  id: string,
+): Promise<{ health: number; batch: number }> {
+  const health = (await fetch(`${url}/healthz`)).status;
+  const sent = await fetch(`${url}/v1/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basicAuth() },
+    body: JSON.stringify({ batch: [segmentMessage(id)] }),
+  });
+  return { health, batch: sent.status };
+}
+
 export function segmentMessage(id: string, overrides: Record<string, unknown> = {}) {
   return {
     type: 'track',

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.ts';
-import { API_TOKEN, basicAuth, jsonLines, segmentMessage, tempDir } from './helpers.ts';
+import { API_TOKEN, collectingStatuses, jsonLines, tempDir } from './helpers.ts';
 import { type InletProcess, inletConfigFile, spawnInlet, spawnStartedInlet } from './inlet-process.ts';
 import { within } from './within.ts';
 
@@ -46,13 +46,7 @@ afterAll(async () => {
 
 describe('inlet start with a source whose url: ${VAR} is not set', () => {
   it('starts and collects, warning of the source and the variable to set', async () => {
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const sent = await fetch(`${url}/v1/batch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: basicAuth() },
-      body: JSON.stringify({ batch: [segmentMessage('unset-source-1')] }),
-    });
-    expect(sent.status).toBe(200);
+    expect(await collectingStatuses(url, 'unset-source-1')).toEqual({ health: 200, batch: 200 });
     // Logged (as JSON, on stdout) before the server listened; read from the pipe once it is there.
     await within(30_000, 'the warning in the log', inlet.waitForOutput('is not synced'));
     expect(jsonLines<{ level: number; msg: string }>(inlet.out)).toContainEqual(

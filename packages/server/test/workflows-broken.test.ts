@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.ts';
-import { API_TOKEN, basicAuth, jsonLines, segmentMessage, tempDir } from './helpers.ts';
+import { API_TOKEN, collectingStatuses, jsonLines, tempDir } from './helpers.ts';
 import { type InletProcess, inletConfigFile, spawnInlet, spawnStartedInlet } from './inlet-process.ts';
 import { writeProjectFile } from './lake-fixtures.ts';
 import { within } from './within.ts';
@@ -45,13 +45,7 @@ const api = async (path: string) => {
 
 describe('inlet start with one workflow file that does not load', () => {
   it('starts and collects, warning of the file with its error and that it does not run until fixed', async () => {
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const sent = await fetch(`${url}/v1/batch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: basicAuth() },
-      body: JSON.stringify({ batch: [segmentMessage('broken-1')] }),
-    });
-    expect(sent.status).toBe(200);
+    expect(await collectingStatuses(url, 'broken-1')).toEqual({ health: 200, batch: 200 });
     // Logged (as JSON, on stdout) before the server listened; read from the pipe once it is there.
     await within(30_000, 'the warning in the log', inlet.waitForOutput('does not load'));
     expect(jsonLines<{ level: number; msg: string; origin: string }>(inlet.out)).toContainEqual(
