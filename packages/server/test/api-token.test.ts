@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { startRoles } from '../src/app.ts';
+import { startRoles } from '../src/app/index.ts';
 import { claimApiToken, resolveApiToken } from '../src/auth/index.ts';
 import type { InletConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { deflateSync, gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInlet } from '../src/app.ts';
+import { startInlet } from '../src/app/index.ts';
 import { API_TOKEN, basicAuth, tempDir, testConfig } from './helpers.ts';
 
 const LIMIT = 16 * 1024;

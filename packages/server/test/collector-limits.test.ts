@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startInlet } from '../src/app.ts';
+import { startInlet } from '../src/app/index.ts';
 import { listSegments, segmentPath } from '../src/wal/index.ts';
 import {
   basicAuth,

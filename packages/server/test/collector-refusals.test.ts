@@ -3,7 +3,7 @@
 // an unknown route or method.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startInlet } from '../src/app.ts';
+import { startInlet } from '../src/app/index.ts';
 import { expectError, sharedCollectorInlet } from './collector-inlet.ts';
 import {
   basicAuth,

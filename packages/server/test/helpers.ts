@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { type RunningInlet, startInlet } from '../src/app.ts';
+import { type RunningInlet, startInlet } from '../src/app/index.ts';
 import type { Output } from '../src/cli/output.ts';
 import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
 import { createQueryEngine, createQueryProcess, type QueryEngine } from '../src/engine/index.ts';

@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Role, startRoles } from '../src/app.ts';
+import { type Role, startRoles } from '../src/app/index.ts';
 import { main } from '../src/cli/main.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { encodeRecord, segmentName, segmentPath } from '../src/wal/index.ts';

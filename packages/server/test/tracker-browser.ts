@@ -16,7 +16,7 @@ import {
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { isBuildCurrent } from '../../tracker/scripts/build-stamp.ts';
-import { type RunningInlet, startInlet } from '../src/app.ts';
+import { type RunningInlet, startInlet } from '../src/app/index.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import { within } from './within.ts';

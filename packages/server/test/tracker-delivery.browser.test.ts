@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { startInlet } from '../src/app.ts';
+import { startInlet } from '../src/app/index.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
 import {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startInlet } from '../app.ts';
+import { startInlet } from '../app/index.ts';
 import { configFileName, type InletConfig } from '../config/index.ts';
 import {
   DEMO_SITE,

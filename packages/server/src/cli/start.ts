@@ -1,4 +1,4 @@
-import { ROLES, type Role, type RunningRoles, startRoles } from '../app.ts';
+import { ROLES, type Role, type RunningRoles, startRoles } from '../app/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { parseOptions } from './command.ts';

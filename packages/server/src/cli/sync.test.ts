@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, configIn, tempDir, testConfig } from '../../test/helpers.ts';
 import { spawnInlet } from '../../test/inlet-process.ts';
 import { TEST_PG_URL, uniqueName } from '../../test/source-harness.ts';
-import { startInlet } from '../app.ts';
+import { startInlet } from '../app/index.ts';
 import { createSilentLogger } from '../log/index.ts';
 import { openProject } from '../models/index.ts';
 import { createStepHandlers } from '../scheduler/index.ts';

@@ -38,7 +38,7 @@ import {
 } from '../../../test/helpers.ts';
 import { exited, inletConfigFile, startInletProcess } from '../../../test/inlet-process.ts';
 import { lakeRejects } from '../../../test/lake-fixtures.ts';
-import { startInlet } from '../../app.ts';
+import { startInlet } from '../../app/index.ts';
 import { createQueryEngine } from '../../engine/index.ts';
 import { dataLayout } from '../../lake/index.ts';
 import { createSilentLogger } from '../../log/index.ts';
