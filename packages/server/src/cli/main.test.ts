@@ -111,7 +111,7 @@ describe('inlet command line', () => {
     const leftOut = join(temp.dir, 'left-out.yaml');
     writeFileSync(
       leftOut,
-      `data_dir: ./data\nsources:\n  - name: crm\n    type: postgres\n    url: \${CRM_URL}\n    tables: [users]\n`,
+      `data_dir: ./data\nsources:\n  - name: crm\n    type: postgres\n    url: \${CRM_URL}\n    tables: [{ table: users }]\n`,
     );
     // Neither named the variable, and "cannot be told" left a new user to guess what to set.
     const told =

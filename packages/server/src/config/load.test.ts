@@ -223,6 +223,46 @@ describe('config', () => {
   });
 
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+  it('checks a source left out for an unset ${VAR} as strictly as one configured, but for the keys holding it', () => {
+    // Its other keys went unchecked until the variable was set at deploy time, when inlet refused to start.
+    const refused = (entry: string) =>
+      loadConfig({ path: write(`sources:\n  - ${entry}\n`).path, env: {}, sourcesInUse: [] });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+    const url = 'url: "${UNSET_URL}"';
+    for (const [entry, message] of [
+      [
+        `{ name: crm, type: postgres, ${url}, tabels: [{ table: plans }] }`,
+        /sources\[0\]: unknown key "tabels"/,
+      ],
+      [`{ name: crm, type: postgres, ${url}, tables: plans }`, /sources\[0\]\.tables: /],
+      [
+        `{ name: crm, type: postgres, ${url}, tables: [{ table: plans, mode: sometimes }] }`,
+        /sources\[0\]\.tables\[0\]\.mode: /,
+      ],
+      [
+        `{ name: crm, type: postgress, ${url}, tables: [{ table: plans }] }`,
+        /sources\[0\]\.type: "postgress" is not a source type/,
+      ],
+      [
+        `{ name: CRM, type: postgres, ${url}, tables: [{ table: plans }] }`,
+        /sources\[0\]\.name: must start with a lower-case letter/,
+      ],
+    ] as const)
+      expect(() => refused(entry), entry).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(message) }),
+      );
+    // The keys that hold it are its doing: an empty url, a type that names no kind yet.
+    for (const entry of [
+      `{ name: crm, type: postgres, ${url}, tables: [{ table: plans }] }`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      '{ name: crm, type: "${UNSET_TYPE}", url: x, tables: [{ table: plans }] }',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      '{ name: crm, type: mysql, url: "mysql://inlet:${UNSET_PASSWORD}@db/app", statement_timeout_ms: "${UNSET_TIMEOUT}", tables: [{ table: plans }] }',
+    ])
+      expect(refused(entry), entry).toMatchObject({ sources: [], sourcesLeftOut: ['crm'] });
+  });
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
   it('leaves out a workflow with an unset ${VAR} for every command, naming the variable, and never one unnamed', () => {
     // It stopped every command (inlet query, inlet start), where a source's leaves that source out.
     const { path } = write(
@@ -247,6 +287,14 @@ describe('config', () => {
     );
     expect(() => loadConfig({ path: badCron.path, env: {} })).toThrow(
       /workflows\[0\]\.cron: "0 25 \* \* \*"/,
+    );
+    // And a misspelt key beside the unset one, which went unsaid until the variable was set.
+    const misspelt = write(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+      'workflows:\n  - { name: backfill, cron: "0 5 * * *", retires: 2, steps: [{ run: "+x", vars: { start: "${BACKFILL_START}" } }] }\n',
+    );
+    expect(() => loadConfig({ path: misspelt.path, env: {} })).toThrow(
+      /workflows\[0\]: unknown key "retires" \(did you mean retries\?\)/,
     );
     const unnamed = write(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template

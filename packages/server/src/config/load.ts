@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
-import { createSources } from '../sources/index.ts';
+import { createSources, parseSourceOptions } from '../sources/index.ts';
 import { isDeviceFile } from './config-file-name.ts';
 import { isLink, readConfigFile } from './config-file-read.ts';
 import { type Env, parseWithEnv, type UnsetInEntry, unsetVariable } from './env-expansion.ts';
@@ -161,9 +161,20 @@ function baseDirOf(path: string, cwd: string): string {
 }
 
 /**
+ * Whether an issue of an entry left out is its unset variables' doing: one at a key that holds one,
+ * or around it (the step whose vars: it is in). An unknown key is no value's doing: a misspelt key
+ * beside the unset one went unsaid until the variable was set, and inlet then refused to start.
+ */
+function byUnset(issue: z.core.$ZodIssue, unset: UnsetInEntry[]): boolean {
+  if (issue.code === 'unrecognized_keys') return false;
+  return unset.some(({ path }) => issue.path.every((key, i) => String(key) === String(path[i])));
+}
+
+/**
  * Leaves out of raw.sources the entries with an unset ${VAR} that the command does not use, and
  * returns their names, each with the first such variable; an unset one in a source it uses is the
- * error naming the variable.
+ * error naming the variable. Each left out is still checked as strictly as the others, its kind's
+ * options too, but for the keys that hold the unset variable.
  */
 function leaveOutSources(
   raw: unknown,
@@ -172,18 +183,38 @@ function leaveOutSources(
   file: string,
   env: Env,
 ): Record<string, string> {
-  if (!unset.some(({ list }) => list === 'sources')) return {};
+  const inSources = unset.filter(({ list }) => list === 'sources');
+  if (inSources.length === 0) return {};
   const sources = (raw as { sources: unknown[] }).sources;
   const names = new Map<number, string>();
   const leftOut: Record<string, string> = {};
-  for (const { list, entry: source, variable } of unset) {
-    if (list !== 'sources') continue;
+  for (const { entry: source, variable } of inSources) {
     const name = (sources[source] as { name?: unknown } | null)?.name;
     // A source whose name itself is unset cannot be told apart from the ones a command uses.
     if (sourcesInUse === 'all' || typeof name !== 'string' || name === '' || sourcesInUse.includes(name))
       throw unsetVariable(variable, file, env);
     names.set(source, name);
     leftOut[name] ??= variable;
+  }
+  const indexes = [...names.keys()];
+  const result = configSchema.safeParse({ sources: indexes.map((i) => sources[i]) });
+  const issues = result.success
+    ? []
+    : result.error.issues
+        .map((issue) => ({
+          ...issue,
+          path: ['sources', indexes[Number(issue.path[1])] ?? 0, ...issue.path.slice(2)],
+        }))
+        .filter((issue) => !byUnset(issue, inSources));
+  if (issues.length > 0) throw new InletError('CONFIG_INVALID', describeIssues(issues, file, raw));
+  for (const [i, entry] of result.success ? result.data.sources.entries() : []) {
+    const at = indexes[i] ?? 0;
+    const held = inSources.filter(({ entry: source }) => source === at);
+    // A type that holds the variable names no kind yet, whose options to check.
+    if (held.some(({ path }) => path[2] === 'type')) continue;
+    parseSourceOptions(entry, at, file, (issue) =>
+      byUnset({ ...issue, path: ['sources', at, ...issue.path] }, held),
+    );
   }
   (raw as { sources: unknown[] }).sources = sources.filter((_entry, i) => !names.has(i));
   return leftOut;
@@ -210,10 +241,6 @@ function leaveOutWorkflows(
     if (typeof name !== 'string' || name === '') throw unsetVariable(variable, file, env);
     if (!leftOut.has(entry)) leftOut.set(entry, variable);
   }
-  // An issue at a key that holds an unset variable, or around it (the step whose vars: it is in), is
-  // that variable's doing.
-  const byUnset = (issue: z.core.$ZodIssue) =>
-    inWorkflows.some(({ path }) => issue.path.every((key, i) => String(key) === String(path[i])));
   const result = configSchema.safeParse({ workflows: [...leftOut.keys()].map((i) => workflows[i]) });
   const issues = result.success
     ? []
@@ -222,7 +249,7 @@ function leaveOutWorkflows(
           ...issue,
           path: ['workflows', [...leftOut.keys()][Number(issue.path[1])] ?? 0, ...issue.path.slice(2)],
         }))
-        .filter((issue) => !byUnset(issue));
+        .filter((issue) => !byUnset(issue, inWorkflows));
   if (issues.length > 0) throw new InletError('CONFIG_INVALID', describeIssues(issues, file, raw));
   (raw as { workflows: unknown[] }).workflows = workflows.filter((_entry, i) => !leftOut.has(i));
   return Object.fromEntries(

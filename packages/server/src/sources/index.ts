@@ -6,6 +6,7 @@ export {
   findSource,
   logSourceTables,
   logTableSources,
+  parseSourceOptions,
   sourceOfTable,
   sourceTableNames,
 } from './registry.ts';

@@ -4,35 +4,50 @@ import type { InletConfig } from '../config/index.ts';
 import { describeIssue } from '../config/issue-message.ts';
 import { InletError } from '../errors/index.ts';
 import { SOURCE_KINDS } from './kinds.ts';
-import type { Source } from './types.ts';
+import type { Source, SourceKind } from './types.ts';
+
+/**
+ * The kind of the sources: entry at index i and its options (all but name and type) as the kind
+ * validates them, or the error naming the key; ignore tells which issues not to count (those of a key holding an
+ * unset ${VAR}, in a source left out for it).
+ */
+export function parseSourceOptions(
+  entry: { type: string } & Record<string, unknown>,
+  i: number,
+  file: string,
+  ignore: (issue: z.core.$ZodIssue) => boolean = () => false,
+): { kind: SourceKind; options: unknown } {
+  const { name: _name, type, ...options } = entry;
+  const kind = SOURCE_KINDS[type];
+  if (!kind) {
+    const known = Object.keys(SOURCE_KINDS).sort().join(', ') || '(none)';
+    throw new InletError(
+      'CONFIG_INVALID',
+      `${file} is not valid:\n  sources[${i}].type: "${type}" is not a source type; use one of ${known}`,
+    );
+  }
+  const parsed = kind.options.safeParse(options);
+  const issues = parsed.success ? [] : (parsed.error as z.ZodError).issues.filter((issue) => !ignore(issue));
+  if (issues.length > 0) {
+    const lines = issues.slice(0, 5).map((issue) => describeIssue(issue, options, `sources[${i}]`));
+    throw new InletError('CONFIG_INVALID', `${file} is not valid:\n  ${lines.join('\n  ')}`);
+  }
+  return { kind, options: parsed.data };
+}
 
 /** Validates every `sources:` entry against its kind's schema and builds the sources, once at start-up. */
 export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inlet.yaml'): Source[] {
   const names = new Set<string>();
   const sources = config.sources.map((entry, i) => {
-    const { name, type, ...options } = entry;
+    const { name } = entry;
     if (names.has(name))
       throw new InletError(
         'CONFIG_INVALID',
         `${file} is not valid:\n  sources[${i}].name: "${name}" is used twice; source names must be unique`,
       );
     names.add(name);
-    const kind = SOURCE_KINDS[type];
-    if (!kind) {
-      const known = Object.keys(SOURCE_KINDS).sort().join(', ') || '(none)';
-      throw new InletError(
-        'CONFIG_INVALID',
-        `${file} is not valid:\n  sources[${i}].type: "${type}" is not a source type; use one of ${known}`,
-      );
-    }
-    const parsed = kind.options.safeParse(options);
-    if (!parsed.success) {
-      const lines = (parsed.error as z.ZodError).issues
-        .slice(0, 5)
-        .map((issue) => describeIssue(issue, options, `sources[${i}]`));
-      throw new InletError('CONFIG_INVALID', `${file} is not valid:\n  ${lines.join('\n  ')}`);
-    }
-    return kind.create(name, parsed.data);
+    const { kind, options } = parseSourceOptions(entry, i, file);
+    return kind.create(name, options);
   });
   // Rows of two shapes in one table: the view took one source's columns, empty in the other's rows.
   const holders = new Map<string, { source: string; holds: string }>();
