@@ -666,9 +666,13 @@ describe('inlet command line', () => {
       ExitCode.USAGE,
       `--workflow nightyl names no workflow that is configured or has runs; ${list}\n`,
     ]);
-    // Configured, though left out: its runs, none yet, where it was "names no workflow".
+    // Configured, though left out: its runs, none yet, where it was "names no workflow", and why it
+    // does not run, as for a workflow that does not load.
     const leftOut = await inlet('runs', '--workflow', 'backfill', '--format', 'csv', '--config', file);
-    expect([leftOut.code, leftOut.err]).toEqual([ExitCode.OK, '']);
+    expect([leftOut.code, leftOut.err]).toEqual([
+      ExitCode.OK,
+      `workflow "backfill" does not load, and does not run until it is fixed: Workflow "backfill" is left out: ${file} gives it \${BACKFILL_START}, and the environment variable BACKFILL_START is not set; set it (export BACKFILL_START=…) or write \${BACKFILL_START:-default} in ${file}, then restart inlet for it to run on its cron.\n`,
+    ]);
   });
 
   it('says no workflow is configured, and where to add one, when inlet runs start has none to run', async () => {

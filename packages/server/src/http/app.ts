@@ -13,6 +13,7 @@ import {
   listWorkflows,
   loadEachWorkflow,
   type RunHistory,
+  withLeftOutWorkflows,
   workflowNames,
 } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
@@ -329,6 +330,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     });
   if (options.catalog) registerCatalogRoutes(app, { catalog: options.catalog, apiToken: options.apiToken });
   const { runs } = options;
+  // Without a scheduler here (--role web), read once, when first asked: not at each request,
+  // as reading them opens the dbt project.
+  const loaded = options.workflows ?? readOnce(() => loadEachWorkflow(config));
   if (runs)
     registerRunsRoutes(app, {
       runs,
@@ -336,9 +340,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       workflowNames: () => workflowNames(config, runs),
       // Why a workflow is left out, as inlet runs --workflow says it: the API listed "backfill" alone.
       listWorkflows: (names) => listWorkflows(config, names),
-      // Without a scheduler here (--role web), read once, when first asked: not at each request,
-      // as reading them opens the dbt project.
-      workflows: options.workflows ?? readOnce(() => loadEachWorkflow(config)),
+      // Those an unset ${VAR} leaves out are listed as not loading, with what to set: they were listed nowhere.
+      workflows: () => withLeftOutWorkflows(config, loaded()),
     });
   return app;
 }

@@ -271,7 +271,7 @@ describe('catalog and runs over HTTP', () => {
     expect([none.statusCode, none.json()]).toEqual([200, { runs: [], next: null }]);
   });
 
-  it('says why a workflow an unset variable leaves out is left out, as inlet runs --workflow does', async () => {
+  it('says why a workflow an unset variable leaves out is left out, as inlet runs --workflow does, and lists it as not loading', async () => {
     // The list named "backfill" among the workflows without saying it is left out, nor what to set:
     // inlet runs --workflow says "backfill (left out: BACKFILL_START is not set)".
     const leftOut = createHttpApp({
@@ -289,6 +289,25 @@ describe('catalog and runs over HTTP', () => {
     });
     expect(bad.statusCode).toBe(404);
     expect(bad.json().error.message).toContain('backfill (left out: BACKFILL_START is not set)');
+    // GET /api/workflows listed it nowhere, neither loaded nor not loading: only inlet start's log said why.
+    const listed = await leftOut.inject({
+      method: 'GET',
+      url: '/api/workflows',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(listed.json()).toEqual({
+      workflows: [],
+      not_loading: [
+        {
+          name: 'backfill',
+          file: 'inlet.yaml',
+          code: 'CONFIG_INVALID',
+          error:
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+            'Workflow "backfill" is left out: inlet.yaml gives it ${BACKFILL_START}, and the environment variable BACKFILL_START is not set; set it (export BACKFILL_START=…) or write ${BACKFILL_START:-default} in inlet.yaml, then restart inlet for it to run on its cron.',
+        },
+      ],
+    });
     await leftOut.close();
   });
 

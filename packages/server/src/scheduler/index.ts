@@ -20,6 +20,11 @@ export {
   type WorkflowProblem,
 } from './workflow-loader.ts';
 export { configuredWorkflowNames, workflowNames } from './workflow-names.ts';
-export { workflowProblemLine, workflowProblems, workflowsToSchedule } from './workflow-problems.ts';
+export {
+  withLeftOutWorkflows,
+  workflowProblemLine,
+  workflowProblems,
+  workflowsToSchedule,
+} from './workflow-problems.ts';
 export { listWorkflows, noWorkflowConfigured, warnLeftOutWorkflows } from './workflows-left-out.ts';
 export { workflowsToStart } from './workflows-to-start.ts';

@@ -1,6 +1,7 @@
 import type { InletConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type LoadedWorkflows, loadEachWorkflow, type WorkflowProblem } from './workflow-loader.ts';
+import { leftOutWorkflowProblems } from './workflows-left-out.ts';
 
 /**
  * What is said of a workflow that does not load, on one line: its name, its file (where its error
@@ -25,11 +26,19 @@ export function workflowsToSchedule(config: InletConfig, logger: Logger): Loaded
   return loaded;
 }
 
-/** Each workflow that does not load, for inlet runs to name; none where no workflow can be read (inlet start says why). */
+/**
+ * Each workflow that does not load, for inlet runs to name, those an unset ${VAR} leaves out last;
+ * only those where no workflow can be read (inlet start says why).
+ */
 export function workflowProblems(config: InletConfig): WorkflowProblem[] {
   try {
-    return loadEachWorkflow(config).problems;
+    return [...loadEachWorkflow(config).problems, ...leftOutWorkflowProblems(config)];
   } catch {
-    return [];
+    return leftOutWorkflowProblems(config);
   }
+}
+
+/** The workflows as loaded, with those an unset ${VAR} leaves out among the problems (GET /api/workflows). */
+export function withLeftOutWorkflows(config: InletConfig, loaded: LoadedWorkflows): LoadedWorkflows {
+  return { ...loaded, problems: [...loaded.problems, ...leftOutWorkflowProblems(config)] };
 }

@@ -1,5 +1,7 @@
 import { configFileName, type InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { WorkflowProblem } from './workflow-loader.ts';
 
 type LeftOutConfig = Pick<InletConfig, 'workflowsLeftOut' | 'configPath'>;
 
@@ -9,13 +11,34 @@ const setIt = (variable: string, file: string) =>
 
 /**
  * Why starting the workflow named is refused, when an unset ${VAR} of inlet.yaml leaves it out
- * (loadConfig), or undefined: "No workflow named" sent one looking for a typo in its name.
+ * (loadConfig), or undefined: "No workflow named" sent one looking for a typo in its name. `then`
+ * says what to do once it is set.
  */
-export function leftOutWorkflowMessage(config: LeftOutConfig, name: string): string | undefined {
+export function leftOutWorkflowMessage(
+  config: LeftOutConfig,
+  name: string,
+  then = 'run it again',
+): string | undefined {
   const variable = config.workflowsLeftOut[name];
   if (variable === undefined) return undefined;
   const file = config.configPath ?? 'inlet.yaml';
-  return `Workflow "${name}" is left out: ${file} gives it \${${variable}}, and the environment variable ${variable} is not set; ${setIt(variable, file)}, then run it again.`;
+  return `Workflow "${name}" is left out: ${file} gives it \${${variable}}, and the environment variable ${variable} is not set; ${setIt(variable, file)}, then ${then}.`;
+}
+
+/**
+ * Each workflow an unset ${VAR} leaves out, as one that does not load: GET /api/workflows and inlet
+ * runs listed it nowhere, and only inlet start's warning at start-up said why it never ran.
+ */
+export function leftOutWorkflowProblems(config: LeftOutConfig): WorkflowProblem[] {
+  const origin = config.configPath ?? 'inlet.yaml';
+  return Object.keys(config.workflowsLeftOut).map((name) => ({
+    name,
+    origin,
+    error: new InletError(
+      'CONFIG_INVALID',
+      leftOutWorkflowMessage(config, name, 'restart inlet for it to run on its cron') ?? '',
+    ),
+  }));
 }
 
 /**
