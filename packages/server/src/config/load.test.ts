@@ -260,6 +260,15 @@ describe('config', () => {
       '{ name: crm, type: mysql, url: "mysql://inlet:${UNSET_PASSWORD}@db/app", statement_timeout_ms: "${UNSET_TIMEOUT}", tables: [{ table: plans }] }',
     ])
       expect(refused(entry), entry).toMatchObject({ sources: [], sourcesLeftOut: ['crm'] });
+    // A name used twice, the configured crm and the one left out, refused once the variable is set.
+    const twice = write(
+      'sources:\n  - { name: crm, type: csv, tables: [{ path: a.csv }] }\n' +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template
+        '  - { name: crm, type: postgres, url: "${UNSET_URL}", tables: [{ table: plans }] }\n',
+    );
+    expect(() => loadConfig({ path: twice.path, env: {}, sourcesInUse: [] })).toThrow(
+      'sources[1].name: "crm" is used twice; source names must be unique',
+    );
   });
 
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is inlet.yaml syntax, not a template

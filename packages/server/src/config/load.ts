@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InletError } from '../errors/index.ts';
-import { createSources, parseSourceOptions } from '../sources/index.ts';
+import { createSources, nameUsedTwice, parseSourceOptions } from '../sources/index.ts';
 import { isDeviceFile } from './config-file-name.ts';
 import { isLink, readConfigFile } from './config-file-read.ts';
 import { type Env, parseWithEnv, type UnsetInEntry, unsetVariable } from './env-expansion.ts';
@@ -216,6 +216,14 @@ function leaveOutSources(
       byUnset({ ...issue, path: ['sources', at, ...issue.path] }, held),
     );
   }
+  // Left out, it was a second crm beside the one configured, refused only once the variable was set.
+  const first = new Map<unknown, number>();
+  sources.forEach((entry, i) => {
+    const name = (entry as { name?: unknown } | null)?.name;
+    const before = first.get(name);
+    if (before === undefined) first.set(name, i);
+    else if (names.has(i) || names.has(before)) throw nameUsedTwice(String(name), i, file);
+  });
   (raw as { sources: unknown[] }).sources = sources.filter((_entry, i) => !names.has(i));
   return leftOut;
 }

@@ -6,6 +6,7 @@ export {
   findSource,
   logSourceTables,
   logTableSources,
+  nameUsedTwice,
   parseSourceOptions,
   sourceOfTable,
   sourceTableNames,

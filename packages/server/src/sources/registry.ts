@@ -35,16 +35,19 @@ export function parseSourceOptions(
   return { kind, options: parsed.data };
 }
 
+/** The error for a source's name that an entry before the one at index i has already. */
+export const nameUsedTwice = (name: string, i: number, file: string): InletError =>
+  new InletError(
+    'CONFIG_INVALID',
+    `${file} is not valid:\n  sources[${i}].name: "${name}" is used twice; source names must be unique`,
+  );
+
 /** Validates every `sources:` entry against its kind's schema and builds the sources, once at start-up. */
 export function createSources(config: Pick<InletConfig, 'sources'>, file = 'inlet.yaml'): Source[] {
   const names = new Set<string>();
   const sources = config.sources.map((entry, i) => {
     const { name } = entry;
-    if (names.has(name))
-      throw new InletError(
-        'CONFIG_INVALID',
-        `${file} is not valid:\n  sources[${i}].name: "${name}" is used twice; source names must be unique`,
-      );
+    if (names.has(name)) throw nameUsedTwice(name, i, file);
     names.add(name);
     const { kind, options } = parseSourceOptions(entry, i, file);
     return kind.create(name, options);
