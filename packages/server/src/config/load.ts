@@ -171,6 +171,27 @@ function byUnset(issue: z.core.$ZodIssue, unset: UnsetInEntry[]): boolean {
 }
 
 /**
+ * Checks the entries of a list at indexes, those left out, as the schema checks any, but for the
+ * issues their unset variables cause; gives them parsed, or undefined when only those were found.
+ */
+function checkLeftOut(
+  raw: unknown,
+  list: 'sources' | 'workflows',
+  indexes: number[],
+  unset: UnsetInEntry[],
+  file: string,
+): ParsedConfig | undefined {
+  const entries = (raw as Record<typeof list, unknown[]>)[list];
+  const result = configSchema.safeParse({ [list]: indexes.map((i) => entries[i]) });
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .map((issue) => ({ ...issue, path: [list, indexes[Number(issue.path[1])] ?? 0, ...issue.path.slice(2)] }))
+    .filter((issue) => !byUnset(issue, unset));
+  if (issues.length > 0) throw new InletError('CONFIG_INVALID', describeIssues(issues, file, raw));
+  return undefined;
+}
+
+/**
  * Leaves out of raw.sources the entries with an unset ${VAR} that the command does not use, and
  * returns their names, each with the first such variable; an unset one in a source it uses is the
  * error naming the variable. Each left out is still checked as strictly as the others, its kind's
@@ -197,17 +218,8 @@ function leaveOutSources(
     leftOut[name] ??= variable;
   }
   const indexes = [...names.keys()];
-  const result = configSchema.safeParse({ sources: indexes.map((i) => sources[i]) });
-  const issues = result.success
-    ? []
-    : result.error.issues
-        .map((issue) => ({
-          ...issue,
-          path: ['sources', indexes[Number(issue.path[1])] ?? 0, ...issue.path.slice(2)],
-        }))
-        .filter((issue) => !byUnset(issue, inSources));
-  if (issues.length > 0) throw new InletError('CONFIG_INVALID', describeIssues(issues, file, raw));
-  for (const [i, entry] of result.success ? result.data.sources.entries() : []) {
+  const checked = checkLeftOut(raw, 'sources', indexes, inSources, file);
+  for (const [i, entry] of checked?.sources.entries() ?? []) {
     const at = indexes[i] ?? 0;
     const held = inSources.filter(({ entry: source }) => source === at);
     // A type that holds the variable names no kind yet, whose options to check.
@@ -249,16 +261,7 @@ function leaveOutWorkflows(
     if (typeof name !== 'string' || name === '') throw unsetVariable(variable, file, env);
     if (!leftOut.has(entry)) leftOut.set(entry, variable);
   }
-  const result = configSchema.safeParse({ workflows: [...leftOut.keys()].map((i) => workflows[i]) });
-  const issues = result.success
-    ? []
-    : result.error.issues
-        .map((issue) => ({
-          ...issue,
-          path: ['workflows', [...leftOut.keys()][Number(issue.path[1])] ?? 0, ...issue.path.slice(2)],
-        }))
-        .filter((issue) => !byUnset(issue, inWorkflows));
-  if (issues.length > 0) throw new InletError('CONFIG_INVALID', describeIssues(issues, file, raw));
+  checkLeftOut(raw, 'workflows', [...leftOut.keys()], inWorkflows, file);
   (raw as { workflows: unknown[] }).workflows = workflows.filter((_entry, i) => !leftOut.has(i));
   return Object.fromEntries(
     [...leftOut].map(([i, variable]) => [(workflows[i] as { name: string }).name, variable]),
