@@ -841,6 +841,13 @@ describe('POST /logs (Fluent Bit http output)', () => {
     expect(existsSync(join(layout.rejects, 'http_logs'))).toBe(false);
   });
 
+  it('takes ?source= given twice the first time, as ?key=, where it was refused as a bad name', async () => {
+    const { post, query } = await setup();
+    const twice = await post('[{"msg":"twice"}]', {}, '?source=shop&source=other');
+    expect([twice.statusCode, twice.json()]).toEqual([200, { accepted: 1, rejected: 0 }]);
+    expect(await query('SELECT source, message FROM app_logs')).toEqual([['shop', 'twice']]);
+  });
+
   it('refuses bodies it cannot read with a 4xx that names the problem', async () => {
     const { post } = await setup();
     const invalid = await post('{"msg":');

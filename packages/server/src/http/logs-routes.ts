@@ -159,7 +159,10 @@ export function registerLogRoutes(
       if (!ipLimit(addressKey(request.ip))) throw rateLimited('requests from this address');
       const writeKey = writeKeyOf(request);
       const site = logs.siteFor(writeKey);
-      const source = (request.query as Record<string, unknown>).source ?? 'http';
+      // ?source=a&source=b is parsed to an array: its first, as ?key= takes its (a name given twice
+      // was refused as not lower case, which named no fault of either).
+      const given = (request.query as Record<string, unknown>).source ?? 'http';
+      const source = Array.isArray(given) ? given[0] : given;
       if (typeof source !== 'string' || !SOURCE_NAME.test(source))
         throw new InletError(
           'INVALID_FIELD',
