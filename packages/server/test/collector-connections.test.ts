@@ -265,6 +265,41 @@ describe('collector refusals', () => {
     ]);
     expect((await fetch(`${inlet.url}/healthz`)).status).toBe(200);
   });
+  it('says a POST with neither Content-Length nor Transfer-Encoding carries no body, where it said the body was empty', async () => {
+    // A hand-written client (a socket, a microcontroller) that writes its body after the headers
+    // without announcing it: HTTP/1.1 reads no body then, and the bytes are the next request.
+    const { port } = new URL(inlet.url);
+    const unframed = (path: string, authorization: string, body: string) =>
+      new Promise<string>((resolve, reject) => {
+        let answer = '';
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: ${authorization}\r\nConnection: close\r\n\r\n${body}`,
+          ),
+        );
+        socket.on('data', (chunk) => {
+          answer += chunk.toString();
+        });
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    for (const [path, authorization, body] of [
+      ['/v1/batch', basicAuth(), JSON.stringify({ batch: [segmentMessage('unframed-1')] })],
+      ['/logs', basicAuth(), '[{"msg":"unframed"}]'],
+      ['/api/query', `Bearer ${API_TOKEN}`, '{"sql":"SELECT 1"}'],
+    ] as const) {
+      const answer = await unframed(path, authorization, body);
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(JSON.parse(answer.split('\r\n\r\n')[1] ?? '')).toEqual({
+        error: {
+          code: 'BAD_REQUEST',
+          message:
+            'The request has neither Content-Length nor Transfer-Encoding, so HTTP/1.1 reads no body from it (bytes sent after its headers are read as the next request); send the body with Content-Length: <its size in bytes> or Transfer-Encoding: chunked, as HTTP clients do by themselves.',
+        },
+      });
+    }
+  });
+
   it('keeps a connection open after answers given at once, and after a body refused unread, which it drops', async () => {
     // Requests written back to back on one connection; the answers, until the server closes it.
     const exchange = (text: string) =>

@@ -39,7 +39,7 @@ import { createRequestCounter } from './request-counter.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
 import { registerSdkRoutes } from './sdk-routes.ts';
 import { registerTrackerRoutes } from './tracker-routes.ts';
-import { answerBeforeRoute, transferCodingRefusal } from './transfer-coding.ts';
+import { answerBeforeRoute, transferCodingRefusal, unframedBodyRefusal } from './transfer-coding.ts';
 
 export interface HttpAppOptions {
   config: InletConfig;
@@ -311,6 +311,14 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     if (!request.is404) return done();
     if (dropUnreadBody(request.raw)) reply.header('Connection', 'close');
     answerNoRoute(request, reply);
+  });
+
+  // A POST whose body HTTP/1.1 cannot read is told so, where a parser read it as empty; a route's
+  // token check (onRequest) comes first.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const unframed = request.method === 'POST' ? unframedBodyRefusal(request.headers) : undefined;
+    if (unframed) throw unframed;
+    return payload;
   });
 
   registerOpsRoutes(app, { wal: options.wal, metrics });

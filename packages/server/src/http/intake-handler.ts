@@ -29,6 +29,7 @@ import { decodeUnreserved } from './percent-decoding.ts';
 import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 import { createRefusalLogger } from './refusal-log.ts';
 import type { RequestCounter } from './request-counter.ts';
+import { unframedBodyRefusal } from './transfer-coding.ts';
 
 // The collector's routes are served here, on Node's http server directly, before Fastify sees the
 // request: they are the hot path (tens of thousands of requests a second), and Fastify's routing,
@@ -116,6 +117,8 @@ export function checkCharset(type: string): void {
 
 /** Reads a body: content type and declared size checked before reading, decompressed, size-limited. */
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const unframed = unframedBodyRefusal(request.headers);
+  if (unframed) throw unframed;
   const type = request.headers['content-type']?.toLowerCase() ?? '';
   // The media type alone, matched whole: a prefix let application/jsonp and text/plainx through.
   const semicolon = type.indexOf(';');

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { InletError } from '../errors/index.ts';
 import { bodyUnread, drain } from './body-drain.ts';
 
@@ -20,6 +20,19 @@ export function transferCodingRefusal(header: string | undefined): InletError | 
   return new InletError(
     'UNSUPPORTED_TRANSFER_ENCODING',
     `Transfer-Encoding ${header.slice(0, 100)} is not supported: inlet reads chunked alone; send the body with Content-Length or Transfer-Encoding: chunked, and compress it with Content-Encoding: gzip or deflate.`,
+  );
+}
+
+/**
+ * The refusal of a POST with neither Content-Length nor Transfer-Encoding, for which HTTP/1.1 reads
+ * no body (RFC 9112 §6.3): a hand-written client that wrote its body after the headers was told
+ * "The body is empty", which it was not sent as, and its body was read as the next request.
+ */
+export function unframedBodyRefusal(headers: IncomingHttpHeaders): InletError | undefined {
+  if (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return undefined;
+  return new InletError(
+    'BAD_REQUEST',
+    'The request has neither Content-Length nor Transfer-Encoding, so HTTP/1.1 reads no body from it (bytes sent after its headers are read as the next request); send the body with Content-Length: <its size in bytes> or Transfer-Encoding: chunked, as HTTP clients do by themselves.',
   );
 }
 
