@@ -204,6 +204,11 @@ export async function prepareReadOnly(
       'QUERY_INVALID',
       `The query holds a NUL character (U+0000) at offset ${nul}; remove it (a string that needs one can write chr(0)).`,
     );
+  // IMPORT DATABASE is run in part while its text is split into statements (DuckDB reads its
+  // directory's schema.sql), so it is refused by its word first: one naming a directory of the lake,
+  // which DuckDB may read, found no schema.sql there and was answered 503 QUERY_BUSY, "retry".
+  if (writtenKind(sql) === 'IMPORT')
+    throw new InletError('QUERY_NOT_ALLOWED', `IMPORT statements are not allowed. ${ALLOWED_HINT}`);
   let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
   try {
     extracted = await connection.extractStatements(sql);
