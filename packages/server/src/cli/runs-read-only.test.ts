@@ -131,6 +131,29 @@ describe.skipIf(!nobodyCanRun(BIN))('inlet runs over a data_dir it may not write
         [2, 'abandoned', 300_000, 'the process running it stopped before it finished'],
         [1, 'success', expect.any(Number), null],
       ]);
+      // The table's rows have no note: why runs the store says are running are shown abandoned is
+      // said once below it, and only where one listed is.
+      const table = async (argv: string[] = []) => {
+        const run = await asNobody(['runs', ...argv, '--format', 'table']);
+        // The ids of its rows, below its header and rule.
+        const ids = run.stdout
+          .trim()
+          .split('\n')
+          .slice(2)
+          .map((row) => Number(row.trim().split(' ')[0]));
+        return [run.status, ids, run.stderr];
+      };
+      expect(await table()).toEqual([
+        ExitCode.OK,
+        [4, 3, 2, 1],
+        'Shown as abandoned: run 4, whose process is no longer running, and run 2, whose process sent no heartbeat for 2 minutes. The state store still says they are running, as this user may not write it; the next inlet start, or inlet runs by a user who may write it, records them as abandoned. inlet runs <id> says when each was last heard from.\n',
+      ]);
+      expect(await table(['--before', '3'])).toEqual([
+        ExitCode.OK,
+        [2, 1],
+        'Shown as abandoned: run 2, whose process sent no heartbeat for 2 minutes. The state store still says it is running, as this user may not write it; the next inlet start, or inlet runs by a user who may write it, records it as abandoned. inlet runs <id> says when it was last heard from.\n',
+      ]);
+      expect(await table(['--status', 'running'])).toEqual([ExitCode.OK, [3], '']);
       const recorded =
         'shown as abandoned, which the state store (this user may not write it) records at the next inlet start, or inlet runs by a user who may write it';
       // Shown one at a time, each says why, and that the store does not say so yet (no finished_at).

@@ -11,6 +11,7 @@ export {
   type StepRecord,
 } from './run-history.ts';
 export { createScheduler, type Scheduler, STALE_RUN_MS } from './scheduler.ts';
+export { shownAbandonedLine } from './stale-runs.ts';
 export { createStepHandlers, type StepContext, type StepHandlers } from './step-handlers.ts';
 export {
   type LoadedWorkflows,

@@ -111,8 +111,9 @@ export interface RunHistory {
   /**
    * Shows in list and get the runs abandonStale would mark as it would mark them, without writing
    * the store: read read-only, they showed as running until a process that may write it came.
+   * Returns them, to say why below a list (shownAbandonedLine).
    */
-  showStale(olderThanMs: number): void;
+  showStale(olderThanMs: number): readonly StaleRun[];
   /**
    * Takes the abandoned runs no process has counted yet, marking them counted: the workflow of
    * each, so a scheduler counts every abandoned run once, whoever marked it.
@@ -297,7 +298,9 @@ export function createRunHistory(state: StateStore): RunHistory {
       })();
     },
     showStale(olderThanMs) {
-      shown = new Map(findStaleRuns(db, olderThanMs).map((run) => [run.id, run]));
+      const stale = findStaleRuns(db, olderThanMs);
+      shown = new Map(stale.map((run) => [run.id, run]));
+      return stale;
     },
     takeUncountedAbandoned() {
       // One statement, so two schedulers sharing the store never both take a run.

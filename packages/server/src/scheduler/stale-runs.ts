@@ -121,6 +121,34 @@ export function findStaleRuns(db: SqlDatabase, olderThanMs: number): StaleRun[] 
 const shownNote = (run: Extract<StaleRun, { release: false }>): string =>
   `its process (${run.owner}) ${run.gone ? `is no longer running (last heard from at ${run.last})` : `stopped sending heartbeats at ${run.last}`}; shown as abandoned, which the state store (this user may not write it) records at the next inlet start, or inlet runs by a user who may write it`;
 
+/** Runs by id, as a sentence names them: run 4; runs 4 and 2; runs 5, 4 and 2. */
+const runIds = (ids: readonly number[]): string =>
+  ids.length === 1 ? `run ${ids[0]}` : `runs ${ids.slice(0, -1).join(', ')} and ${ids.at(-1)}`;
+
+/**
+ * Why the runs of a list shown as abandoned (showStale) are, said once below it, whose rows carry no
+ * note: they showed as abandoned with no word that the store says running, nor why. Undefined where
+ * none is shown so.
+ */
+export function shownAbandonedLine(stale: readonly StaleRun[], olderThanMs: number): string | undefined {
+  const shown = stale.flatMap((run) => (run.release ? [] : [run]));
+  if (shown.length === 0) return undefined;
+  const gone = shown.flatMap((run) => (run.gone ? [run.id] : []));
+  const silent = shown.flatMap((run) => (run.gone ? [] : [run.id]));
+  const why = [
+    ...(gone.length === 0
+      ? []
+      : [`${runIds(gone)}, whose ${gone.length > 1 ? 'processes are' : 'process is'} no longer running`]),
+    ...(silent.length === 0
+      ? []
+      : [
+          `${runIds(silent)}, whose process${silent.length > 1 ? 'es' : ''} sent no heartbeat for ${olderThanMs / 60_000} minutes`,
+        ]),
+  ];
+  const [it, is, each] = shown.length > 1 ? ['them', 'they are', 'each'] : ['it', 'it is', 'it'];
+  return `Shown as abandoned: ${why.join(', and ')}. The state store still says ${is} running, as this user may not write it; the next inlet start, or inlet runs by a user who may write it, records ${it} as abandoned. inlet runs <id> says when ${each} was last heard from.`;
+}
+
 /**
  * A run as a writer would leave it that found it stale (findStaleRuns), for a reader that may not
  * write the store: released (no owner), or abandoned with a note saying the store does not say so yet.
