@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_TOKEN, basicAuth, configIn, jsonLines, segmentMessage, tempDir, WRITE_KEY } from './helpers.ts';
-import { freePort, spawnInlet } from './inlet-process.ts';
+import { freePort, spawnInlet, stopInlet } from './inlet-process.ts';
 
 const temp = tempDir();
 afterAll(() => temp.cleanup());
@@ -25,8 +25,7 @@ async function withStaging(name: string, sites: string, test: (url: string, log:
     await inlet.waitForOutput('inlet is listening');
     await test(`http://127.0.0.1:${port}`, inlet.out);
   } finally {
-    inlet.child.kill('SIGTERM');
-    expect(await inlet.exit).toBe(0);
+    expect(await stopInlet(inlet)).toBe(0);
   }
 }
 

@@ -143,6 +143,16 @@ export async function spawnStartedInlet(
   return inlet;
 }
 
+/**
+ * Stops an inlet process as a supervisor does (SIGTERM) and resolves to its exit code once it has
+ * exited and its output is all read; to undefined for none (a beforeAll that failed before it started).
+ */
+export function stopInlet(inlet: InletProcess | undefined): Promise<number | null | undefined> {
+  if (!inlet) return Promise.resolve(undefined);
+  inlet.child.kill('SIGTERM');
+  return inlet.exit;
+}
+
 /** The pids of a process's (this one's) children that run the query engine. */
 export function engineProcesses(parent: number | 'self' = 'self'): number[] {
   const pids = readdirSync(`/proc/${parent}/task`).flatMap((task) =>

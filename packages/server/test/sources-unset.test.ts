@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.ts';
 import { API_TOKEN, collectingStatuses, jsonLines, tempDir } from './helpers.ts';
-import { type InletProcess, inletConfigFile, spawnInlet, spawnStartedInlet } from './inlet-process.ts';
+import {
+  type InletProcess,
+  inletConfigFile,
+  spawnInlet,
+  spawnStartedInlet,
+  stopInlet,
+} from './inlet-process.ts';
 import { within } from './within.ts';
 
 // A database source whose url: ${VAR} was unset kept inlet start from starting at all, collector
@@ -39,8 +45,7 @@ beforeAll(async () => {
   inlet = await spawnStartedInlet(config, url, env);
 }, 90_000);
 afterAll(async () => {
-  inlet?.child.kill('SIGTERM');
-  await inlet?.exit;
+  await stopInlet(inlet);
   temp.cleanup();
 });
 

@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.ts';
 import { API_TOKEN, collectingStatuses, jsonLines, tempDir } from './helpers.ts';
-import { type InletProcess, inletConfigFile, spawnInlet, spawnStartedInlet } from './inlet-process.ts';
+import {
+  type InletProcess,
+  inletConfigFile,
+  spawnInlet,
+  spawnStartedInlet,
+  stopInlet,
+} from './inlet-process.ts';
 import { writeProjectFile } from './lake-fixtures.ts';
 import { within } from './within.ts';
 
@@ -32,8 +38,7 @@ beforeAll(async () => {
   inlet = await spawnStartedInlet(config, url, env);
 }, 90_000);
 afterAll(async () => {
-  inlet?.child.kill('SIGTERM');
-  await inlet?.exit;
+  await stopInlet(inlet);
   temp.cleanup();
 });
 

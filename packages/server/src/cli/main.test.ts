@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killedAfterwards, runChild } from '../../test/child-processes.ts';
 import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
-import { BIN, inletConfigFile, spawnInlet } from '../../test/inlet-process.ts';
+import { BIN, inletConfigFile, spawnInlet, stopInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { ExitCode } from './exit-codes.ts';
 import { main } from './main.ts';
@@ -934,8 +934,7 @@ describe('inlet command line', () => {
       INLET_API_TOKEN: 'x'.repeat(16),
     });
     await start.waitForOutput('\n');
-    start.child.kill('SIGTERM');
-    await start.exit;
+    await stopInlet(start);
     expect(start.out).toMatch(/^\d\d:\d\d:\d\d INFO inlet is listening url=http:\/\/127\.0\.0\.1:\d+ /);
     // A variable it overrides is not read, whatever it holds.
     const overridden = capturedOutput();

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capturedOutput, configIn, jsonLines, runCli, tempDir } from '../../test/helpers.ts';
-import { spawnInlet } from '../../test/inlet-process.ts';
+import { spawnInlet, stopInlet } from '../../test/inlet-process.ts';
 import { writeProjectFile } from '../../test/lake-fixtures.ts';
 import { within } from '../../test/within.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -161,8 +161,7 @@ describe('inlet runs', () => {
         }),
       ]);
     } finally {
-      started.child.kill('SIGTERM');
-      await started.exit;
+      await stopInlet(started);
     }
   });
 });
