@@ -671,7 +671,7 @@ describe('inlet command line', () => {
     const leftOut = await inlet('runs', '--workflow', 'backfill', '--format', 'csv', '--config', file);
     expect([leftOut.code, leftOut.err]).toEqual([
       ExitCode.OK,
-      `workflow "backfill" does not load, and does not run until it is fixed: Workflow "backfill" is left out: ${file} gives it \${BACKFILL_START}, and the environment variable BACKFILL_START is not set; set it (export BACKFILL_START=…) or write \${BACKFILL_START:-default} in ${file}, then restart inlet for it to run on its cron.\n`,
+      `workflow "backfill" does not run until BACKFILL_START is set: Workflow "backfill" is left out: ${file} gives it \${BACKFILL_START}, and the environment variable BACKFILL_START is not set; set it (export BACKFILL_START=…) or write \${BACKFILL_START:-default} in ${file}, then restart inlet for it to run on its cron.\n`,
     ]);
   });
 

@@ -166,6 +166,8 @@ export interface WorkflowProblem {
   name: string;
   origin: string;
   error: InletError;
+  /** The unset variable that leaves it out of inlet.yaml's workflows, where that is why. */
+  unsetVariable?: string;
 }
 
 /** The workflows that load, and the problem of each that does not. */

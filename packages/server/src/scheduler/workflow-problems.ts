@@ -5,13 +5,18 @@ import { leftOutWorkflowProblems } from './workflows-left-out.ts';
 
 /**
  * What is said of a workflow that does not load, on one line: its name, its file (where its error
- * does not name it already), its error, and that it does not run until fixed; `besides` before the
+ * does not name it already), its error, and that it does not run until fixed (or its variable set); `besides` before the
  * error (what runs all the same).
  */
 export function workflowProblemLine(problem: WorkflowProblem, besides = ''): string {
   const message = problem.error.message.replace(/\n\s*/g, ' ');
   const where = message.includes(problem.origin) ? '' : ` (${problem.origin})`;
-  return `workflow "${problem.name}"${where} does not load, and does not run until it is fixed${besides}: ${message}`;
+  // One an unset ${VAR} leaves out loads once it is set: "until it is fixed" sent one looking for a typo.
+  const until =
+    problem.unsetVariable === undefined
+      ? 'does not load, and does not run until it is fixed'
+      : `does not run until ${problem.unsetVariable} is set`;
+  return `workflow "${problem.name}"${where} ${until}${besides}: ${message}`;
 }
 
 /**

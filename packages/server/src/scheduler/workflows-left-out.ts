@@ -34,6 +34,7 @@ export function leftOutWorkflowProblems(config: LeftOutConfig): WorkflowProblem[
   return Object.keys(config.workflowsLeftOut).map((name) => ({
     name,
     origin,
+    unsetVariable: config.workflowsLeftOut[name],
     error: new InletError(
       'CONFIG_INVALID',
       leftOutWorkflowMessage(config, name, 'restart inlet for it to run on its cron') ?? '',
