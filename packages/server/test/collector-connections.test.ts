@@ -298,6 +298,9 @@ describe('collector refusals', () => {
         },
       });
     }
+    // A URL no route serves is a 404 all the same: the framing matters only to a route that reads a body.
+    const stray = await unframed('/api/nowhere', `Bearer ${API_TOKEN}`, '');
+    expect(stray.split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found');
   });
 
   it('keeps a connection open after answers given at once, and after a body refused unread, which it drops', async () => {
