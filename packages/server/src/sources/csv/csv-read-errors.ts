@@ -15,8 +15,8 @@ import {
   withoutDuckDbAdvice,
 } from './csv-read-hints.ts';
 import { NOTHING_IMPORTED, openQuoteRefused, tsvUnquotedRefused } from './csv-refusals.ts';
-import { findMixedLineBreak, findOpenQuote, findRaggedRecord } from './csv-shape.ts';
-import { csvDelimiter, needsDecoding, readSql } from './csv-type-mapping.ts';
+import { findLongRecord, findMixedLineBreak, findOpenQuote, findRaggedRecord } from './csv-shape.ts';
+import { csvDelimiter, MAX_ROW_BYTES, needsDecoding, readSql } from './csv-type-mapping.ts';
 import { DUPLICATE_KEY, duplicateKey, type LineOf, NOT_RECORDS, notRecords } from './json-refusals.ts';
 
 /** Throws the error a failed read of the batch's files is to the user: the file and line at fault, and what to do. */
@@ -38,6 +38,7 @@ export async function explainReadError(
   await refuseTypes(job, run, batch, message);
   const duckDbSaid = () => inUserTerms(message, batch, lineOf);
   await refuseDelimitedFile(job, batch, lineOf, duckDbSaid);
+  await refuseLongRecord(job, batch, lineOf, message);
   await refuseNotUtf8(job, batch, lineOf, message);
   throw new InletError(
     'SOURCE_DATA_INVALID',
@@ -151,27 +152,55 @@ async function refuseDelimitedFile(
   }
 }
 
-/** Refuses a file that is not UTF-8 where the table reads UTF-8, naming its first such line. */
-async function refuseNotUtf8(
-  job: CsvJobContext,
-  batch: CsvBatch,
-  lineOf: LineOf,
-  message: string,
-): Promise<void> {
+// DuckDB's words for a record longer than its CSV reader reads, and the start of the record it quotes.
+const LINE_SIZE = /Maximum line size of \d+ bytes exceeded/;
+const ORIGINAL_LINE = /Original Line: ([^\n]{0,200})([^\n]?)/;
+
+/**
+ * Refuses a CSV or TSV file with a record longer than DuckDB reads (8 MB), naming the line it
+ * starts on: DuckDB's "CSV Error on Line: 1" is the first line of what its reader had under way.
+ */
+async function refuseLongRecord(job: CsvJobContext, batch: CsvBatch, lineOf: LineOf, message: string) {
   const { table, where, configFile } = job;
-  const { readable, todo } = batch;
+  if ((table.format !== 'csv' && table.format !== 'tsv') || !LINE_SIZE.test(message)) return;
+  const options = { delimiter: csvDelimiter(table), skip: table.skip };
+  const long = await firstFound(batch.readable, (path) => findLongRecord(path, options, MAX_ROW_BYTES));
+  if (!long) return;
+  const quoted = ORIGINAL_LINE.exec(message);
+  const start = quoted ? `; it starts ${JSON.stringify(quoted[1])}${quoted[2] ? '…' : ''}` : '';
+  const { file, found } = long;
+  throw new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: line ${await lineOf(file, found.line)} of ${basename(batch.todo[file]?.path ?? '')} starts a row of ${found.bytes.toLocaleString('en-US')} bytes, ` +
+      `more than the ${MAX_ROW_BYTES.toLocaleString('en-US')} (8 MB) a row of a CSV or TSV file may hold${start}. ` +
+      'If a quote there opens a field that should have ended sooner, correct it; a value that long is to be left out of the export or cut short, ' +
+      `or the table exported as JSON lines (format: ndjson for this table in ${configFile}), whose values may be longer. ${NOTHING_IMPORTED}`,
+  );
+}
+
+/** Refuses a file that is not UTF-8 where the table reads UTF-8, naming its first such line. */
+async function refuseNotUtf8(job: CsvJobContext, batch: CsvBatch, lineOf: LineOf, message: string) {
+  const { table, where, configFile } = job;
   // DuckDB's line for a file that is not UTF-8 is where its reader was, often the header.
-  if (!needsDecoding(table.encoding) && NOT_UTF8.test(message))
-    for (const [i, path] of readable.entries()) {
-      const found = await findNotUtf8(path).catch(() => undefined);
-      if (!found) continue;
-      const { line, character, byte } = found;
-      throw new InletError(
-        'SOURCE_DATA_INVALID',
-        `${where}: line ${await lineOf(i, line)} of ${basename(todo[i]?.path ?? '')} is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at character ${character}); ` +
-          `${setEncoding(configFile)}. Nothing was imported and the table keeps its rows.`,
-      );
-    }
+  if (needsDecoding(table.encoding) || !NOT_UTF8.test(message)) return;
+  const notUtf8 = await firstFound(batch.readable, findNotUtf8);
+  if (!notUtf8) return;
+  const { file, found } = notUtf8;
+  const { line, character, byte } = found;
+  throw new InletError(
+    'SOURCE_DATA_INVALID',
+    `${where}: line ${await lineOf(file, line)} of ${basename(batch.todo[file]?.path ?? '')} is not UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at character ${character}); ` +
+      `${setEncoding(configFile)}. Nothing was imported and the table keeps its rows.`,
+  );
+}
+
+/** The first of the files (by index) in which `find` finds something, and what it found; a file it fails on is passed over. */
+async function firstFound<T>(paths: string[], find: (path: string) => Promise<T | undefined>) {
+  for (const [file, path] of paths.entries()) {
+    const found = await find(path).catch(() => undefined);
+    if (found !== undefined) return { file, found };
+  }
+  return undefined;
 }
 
 /** The first file (by index) with a record of another field count than its first, and that record. */

@@ -21,9 +21,9 @@ export async function findRaggedRecord(
 ): Promise<RaggedRecord | undefined> {
   const walker = recordWalker(options);
   let expected: number | undefined;
-  const check = (record: { line: number; fields: number }): RaggedRecord | undefined => {
-    if (expected === undefined) expected = record.fields;
-    else if (record.fields !== expected) return { ...record, expected };
+  const check = ({ line, fields }: WalkedRecord): RaggedRecord | undefined => {
+    if (expected === undefined) expected = fields;
+    else if (fields !== expected) return { line, fields, expected };
     return undefined;
   };
   for await (const chunk of createReadStream(path, { encoding: 'utf8' }) as AsyncIterable<string>)
@@ -47,6 +47,32 @@ export async function findOpenQuote(
   for await (const chunk of createReadStream(path, { encoding: 'utf8' }) as AsyncIterable<string>)
     walker.push(chunk);
   return walker.openQuote();
+}
+
+/** A record of a CSV file longer than DuckDB's CSV reader is given leave to read. */
+export interface LongRecord {
+  /** The line the record starts on, 1-based, counting skipped lines. */
+  line: number;
+  /** Its length in UTF-8 bytes, with the line break that ends it, as DuckDB counts it. */
+  bytes: number;
+}
+
+/**
+ * The first record after `skip` lines longer than `maxBytes`, a quoted field's line breaks
+ * included. DuckDB's message for one ("CSV Error on Line: 1 … Maximum line size of 8388608 bytes
+ * exceeded") names the first line of what its reader had under way, not the record's. Used only to
+ * explain a file DuckDB refused.
+ */
+export async function findLongRecord(
+  path: string,
+  options: { delimiter: string; skip: number },
+  maxBytes: number,
+): Promise<LongRecord | undefined> {
+  const walker = recordWalker(options);
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' }) as AsyncIterable<string>)
+    for (const { line, bytes } of walker.push(chunk)) if (bytes > maxBytes) return { line, bytes };
+  const last = walker.end();
+  return last && last.bytes > maxBytes ? { line: last.line, bytes: last.bytes } : undefined;
 }
 
 /** A line of a CSV file that ends with another line break than the lines before it. */
@@ -99,9 +125,20 @@ export async function findMixedLineBreak(
   return undefined;
 }
 
+/** A record recordWalker hands back: the line it starts on, its fields and its UTF-8 bytes. */
+interface WalkedRecord {
+  line: number;
+  fields: number;
+  bytes: number;
+}
+
+/** The UTF-8 bytes of a UTF-16 code unit: each half of a surrogate pair is two of its four. */
+const utf8Bytes = (unit: number) =>
+  unit < 0x80 ? 1 : unit < 0x800 || (unit >= 0xd800 && unit < 0xe000) ? 2 : 3;
+
 /**
  * Walks CSV text fed in chunks and hands back each record after `skip` lines with the line it
- * starts on and its number of fields. Quoted fields may hold the delimiter, doubled quotes and line
+ * starts on, its number of fields and its length in UTF-8 bytes. Quoted fields may hold the delimiter, doubled quotes and line
  * breaks; blank lines are passed over, as DuckDB passes over them.
  */
 function recordWalker(options: { delimiter: string; skip: number }) {
@@ -109,6 +146,7 @@ function recordWalker(options: { delimiter: string; skip: number }) {
   let line = 1;
   let recordLine = 1;
   let fields = 1;
+  let bytes = 0;
   let empty = true;
   let quoted = false;
   let quoteLine = 0;
@@ -118,18 +156,20 @@ function recordWalker(options: { delimiter: string; skip: number }) {
   let closed = false;
   return {
     /** The records the text completes. */
-    push(text: string): Array<{ line: number; fields: number }> {
-      const records: Array<{ line: number; fields: number }> = [];
+    push(text: string): WalkedRecord[] {
+      const records: WalkedRecord[] = [];
       for (let i = 0; i < text.length; i++) {
         const c = text[i];
         const afterClose = closed;
         closed = false;
+        bytes += utf8Bytes(text.charCodeAt(i));
         if (c === '\n') {
           line += 1;
           if (quoted) continue;
-          if (recordLine > skip && !empty) records.push({ line: recordLine, fields });
+          if (recordLine > skip && !empty) records.push({ line: recordLine, fields, bytes });
           recordLine = line;
           fields = 1;
+          bytes = 0;
           empty = true;
           fieldStart = true;
         } else if (c === '"') {
@@ -155,8 +195,8 @@ function recordWalker(options: { delimiter: string; skip: number }) {
       return records;
     },
     /** The last record, when the text ends without a line break after it. */
-    end(): { line: number; fields: number } | undefined {
-      return recordLine > skip && !empty ? { line: recordLine, fields } : undefined;
+    end(): WalkedRecord | undefined {
+      return recordLine > skip && !empty ? { line: recordLine, fields, bytes } : undefined;
     },
     /** The line of a quote still open where the text ended, if one is. */
     openQuote: (): number | undefined => (quoted ? quoteLine : undefined),

@@ -329,18 +329,30 @@ describe('csv source', () => {
     expect(message).not.toContain('crm.d:');
   });
 
-  it('says a value does not fit the type types: sets, without the options DuckDB read with, and cuts a long line it quotes', async () => {
-    const { h } = await setup([{ path: 'deals.csv', types: { amount: 'BIGINT' } }, { path: 'notes.csv' }], {
-      'deals.csv': 'id,amount\n1,10\n2,abc\n',
-      'notes.csv': `id,note\n1,${'x'.repeat(9 * 1024 * 1024)}\n`,
-    });
+  it('says a value does not fit the type types: sets, without the options DuckDB read with, and names the line of a row over 8 MB, quoting its start', async () => {
+    const { h } = await setup(
+      [{ path: 'deals.csv', types: { amount: 'BIGINT' } }, { path: 'notes.csv' }, { path: 'memos.csv' }],
+      {
+        'deals.csv': 'id,amount\n1,10\n2,abc\n',
+        'notes.csv': `id,note\n1,short\n2,${'x'.repeat(9 * 1024 * 1024)}\n`,
+        // A quoted field of two lines of 5 MB each: the row is over 8 MB, neither line is.
+        'memos.csv': `id,memo\n1,short\n\n2,"${'é'.repeat(2_500_000)}\n${'y'.repeat(5_000_000)}"\n3,z\n`,
+      },
+    );
     const message = (await h.sync('crm').catch((e: Error) => e.message)) as string;
     expect(message).toContain(
       `crm.deals: could not read deals.csv as csv (utf-8). A column's type set by types: in a new ./inlet.yaml does not fit one of its values: set that column to VARCHAR, which takes any, or correct the value: ` +
         'Conversion Error: CSV Error on Line: 3\nOriginal Line: 2,abc\nError when converting column "amount"',
     );
+    // DuckDB said "CSV Error on Line: 1" for each, the header's line.
+    const advice =
+      'If a quote there opens a field that should have ended sooner, correct it; a value that long is to be left out of the export or cut short, ' +
+      'or the table exported as JSON lines (format: ndjson for this table in a new ./inlet.yaml), whose values may be longer. Nothing was imported and the table keeps its rows.';
     expect(message).toContain(
-      `Original Line: 1,${'x'.repeat(198)}…\nMaximum line size of 8388608 bytes exceeded`,
+      `crm.notes: line 3 of notes.csv starts a row of 9,437,187 bytes, more than the 8,388,608 (8 MB) a row of a CSV or TSV file may hold; it starts "2,${'x'.repeat(198)}"…. ${advice}`,
+    );
+    expect(message).toContain(
+      `crm.memos: line 4 of memos.csv starts a row of 10,000,006 bytes, more than the 8,388,608 (8 MB) a row of a CSV or TSV file may hold; it starts "2,\\"${'é'.repeat(197)}"…. ${advice}`,
     );
     // It went on with DuckDB's advice (nullstr = 'N/A') and 20 lines of the options it read with,
     // and with 10,000 characters of the 9 MB line.
