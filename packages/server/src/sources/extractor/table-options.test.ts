@@ -34,4 +34,42 @@ describe('table options', () => {
       }),
     ).not.toThrow();
   });
+
+  it('refuses a deleted_column that is a primary_key column or the cursor, which hid every row of the view without a word', () => {
+    // deleted_column: id was taken: every row has its key, so every row read as deleted, and
+    // SELECT count(*) FROM crm.customers gave 0 after a sync that said it copied them all.
+    const merge = {
+      table: 'public.customers',
+      mode: 'merge',
+      cursor: 'updated_at',
+      primary_key: ['tenant', 'id'],
+    };
+    expect(() =>
+      parseConfig({ sources: [{ ...database, tables: [{ ...merge, deleted_column: 'id' }] }] }),
+    ).toThrow(
+      'sources[0].tables[0].deleted_column: is id, a column of primary_key, which every row has (a row without one is refused), ' +
+        'so every row would read as deleted and the view would show none; name the column that is NULL while a row is live ' +
+        'and set once it is deleted (such as deleted_at), or remove deleted_column',
+    );
+    expect(() =>
+      parseConfig({
+        sources: [
+          {
+            name: 'files',
+            type: 'csv',
+            tables: [
+              { path: 'c.csv', mode: 'merge', primary_key: 'Id', cursor: 'Upd', deleted_column: 'Upd' },
+            ],
+          },
+        ],
+      }),
+    ).toThrow(
+      'sources[0].tables[0].deleted_column: is Upd, the cursor, which every changed row has, ' +
+        'so every such row would read as deleted and the view would hide it; name the column that is NULL while a row is live ' +
+        'and set once it is deleted (such as deleted_at), or remove deleted_column',
+    );
+    expect(() =>
+      parseConfig({ sources: [{ ...database, tables: [{ ...merge, deleted_column: 'deleted_at' }] }] }),
+    ).not.toThrow();
+  });
 });

@@ -86,6 +86,23 @@ export function checkModeOptions(
     });
   if (entry.deleted_column && entry.mode !== 'merge')
     ctx.addIssue({ code: 'custom', path: ['deleted_column'], message: 'is only used with mode merge' });
+  // The view hides each row whose deleted_column is not NULL: a key column, or the cursor, hid
+  // every row (or every changed one), the sync saying all the while that it copied them.
+  const deleted = entry.deleted_column;
+  const meant =
+    'name the column that is NULL while a row is live and set once it is deleted (such as deleted_at), or remove deleted_column';
+  if (entry.mode === 'merge' && deleted && entry.primary_key?.includes(deleted))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['deleted_column'],
+      message: `is ${deleted}, a column of primary_key, which every row has (a row without one is refused), so every row would read as deleted and the view would show none; ${meant}`,
+    });
+  else if (entry.mode === 'merge' && deleted && deleted === entry.cursor)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['deleted_column'],
+      message: `is ${deleted}, the cursor, which every changed row has, so every such row would read as deleted and the view would hide it; ${meant}`,
+    });
 }
 
 /** A lake table name derived from a source object name (a table, a file), or undefined when none fits. */
