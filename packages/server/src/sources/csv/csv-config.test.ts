@@ -30,4 +30,19 @@ describe('csv table configuration', () => {
     );
     expect(() => parseConfig(unnamed('exports/Account.csv'))).not.toThrow();
   });
+
+  it("refuses a delimiter that is the quote or a line break, where the sync failed with DuckDB's binder error", () => {
+    // delimiter: '"' failed each sync with "Binder Error: QUOTE must not appear in the DELIMITER
+    // specification and vice versa", naming neither the key nor what to give.
+    const separates = 'give the character that separates the fields, such as ",", ";", "|" or a tab ("\\t")';
+    expect(() => parseConfig(csvSource({ path: 'orders.csv', delimiter: '"' }))).toThrow(
+      `sources[0].tables[0].delimiter: cannot be ", which quotes a field that holds the delimiter; ${separates}`,
+    );
+    for (const delimiter of ['\n', '\r'])
+      expect(() => parseConfig(csvSource({ path: 'orders.csv', delimiter }))).toThrow(
+        `sources[0].tables[0].delimiter: cannot be a line break, which ends a row; ${separates}`,
+      );
+    for (const delimiter of [';', '\t', '|', '；'])
+      expect(() => parseConfig(csvSource({ path: 'orders.csv', delimiter }))).not.toThrow();
+  });
 });

@@ -62,6 +62,21 @@ function refuseCutTypes(value: unknown, ctx: z.RefinementCtx): unknown {
   return cut ? {} : value;
 }
 
+/**
+ * A delimiter DuckDB cannot split fields by: the quote failed each sync with its binder error
+ * ("QUOTE must not appear in the DELIMITER specification"), a line break read each line as one field.
+ */
+function refuseDelimiter(delimiter: string, ctx: z.RefinementCtx): void {
+  const separates = 'give the character that separates the fields, such as ",", ";", "|" or a tab ("\\t")';
+  if (delimiter === '"')
+    ctx.addIssue({
+      code: 'custom',
+      message: `cannot be ", which quotes a field that holds the delimiter; ${separates}`,
+    });
+  if (delimiter === '\n' || delimiter === '\r')
+    ctx.addIssue({ code: 'custom', message: `cannot be a line break, which ends a row; ${separates}` });
+}
+
 const csvTable = z
   .strictObject({
     path: z.string().min(1),
@@ -74,7 +89,7 @@ const csvTable = z
       })
       .default('utf-8'),
     header: z.boolean().default(true),
-    delimiter: z.string().length(1, 'must be one character').optional(),
+    delimiter: z.string().length(1, 'must be one character').superRefine(refuseDelimiter).optional(),
     skip: z.number().int().min(0).default(0),
     types: z
       .preprocess(
