@@ -45,4 +45,17 @@ describe('csv table configuration', () => {
     for (const delimiter of [';', '\t', '|', '；'])
       expect(() => parseConfig(csvSource({ path: 'orders.csv', delimiter }))).not.toThrow();
   });
+
+  it("refuses a DECIMAL of types: wider than 38 digits or with more after the point than in all, where the sync failed with DuckDB's binder error", () => {
+    // types: { amount: "DECIMAL(40,2)" } failed each sync with "Binder Error: DECIMAL type width
+    // must be between 1 and 38", naming neither the column nor the key.
+    expect(() => parseConfig(csvSource({ path: 'orders.csv', types: { amount: 'DECIMAL(40,2)' } }))).toThrow(
+      'sources[0].tables[0].types.amount: DECIMAL(40,2) has 40 digits, and a DECIMAL holds 1 to 38; give 38 or fewer, or VARCHAR to keep every digit as text',
+    );
+    expect(() => parseConfig(csvSource({ path: 'orders.csv', types: { amount: 'numeric(2, 5)' } }))).toThrow(
+      'sources[0].tables[0].types.amount: numeric(2, 5) has 5 digits after the point and 2 in all; the second number is at most the first, as in DECIMAL(12,2)',
+    );
+    for (const type of ['DECIMAL(38,0)', 'decimal(12,2)', 'NUMERIC(5)', 'DECIMAL'])
+      expect(() => parseConfig(csvSource({ path: 'orders.csv', types: { amount: type } }))).not.toThrow();
+  });
 });

@@ -77,6 +77,27 @@ function refuseDelimiter(delimiter: string, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', message: `cannot be a line break, which ends a row; ${separates}` });
 }
 
+/**
+ * A DECIMAL DuckDB cannot make: each sync failed with its binder error ("DECIMAL type width must be
+ * between 1 and 38", "scale cannot be greater than width"), which named neither column nor key.
+ */
+function refuseDecimal(type: string, ctx: z.RefinementCtx): void {
+  const decimal = /^\s*(?:DECIMAL|NUMERIC)\s*\((\d+)(?:,\s*(\d+))?\)/i.exec(type);
+  if (!decimal) return;
+  const width = Number(decimal[1]);
+  const scale = Number(decimal[2] ?? 0);
+  if (width < 1 || width > 38)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${type} has ${width} digits, and a DECIMAL holds 1 to 38; give 38 or fewer, or VARCHAR to keep every digit as text`,
+    });
+  else if (scale > width)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${type} has ${scale} digits after the point and ${width} in all; the second number is at most the first, as in DECIMAL(12,2)`,
+    });
+}
+
 const csvTable = z
   .strictObject({
     path: z.string().min(1),
@@ -96,7 +117,10 @@ const csvTable = z
         refuseCutTypes,
         z.record(
           z.string(),
-          z.string().regex(LAKE_TYPE, 'must be a DuckDB type such as VARCHAR, BIGINT or DECIMAL(12,2)'),
+          z
+            .string()
+            .regex(LAKE_TYPE, 'must be a DuckDB type such as VARCHAR, BIGINT or DECIMAL(12,2)')
+            .superRefine(refuseDecimal),
         ),
       )
       .optional(),
