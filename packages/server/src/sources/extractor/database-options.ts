@@ -82,13 +82,14 @@ function unclosedComment(query: string, nested: boolean): number {
 }
 
 /**
- * The query without the ; that ends it and the comments and blanks after it: inlet wraps it in
- * SELECT * FROM (…) AS q, where a ; before a last comment ("SELECT …; -- the orders") stayed
- * inside, a syntax error. Quoted text, names and comments (-- and /* *\/; # where the database is
- * MySQL) are read past as in unclosedComment; one that nothing closes leaves the query as it is.
+ * Where the query's statement text ends, past the ; that ends it and the comments and blanks after
+ * it, and where the first ; outside quoted text and comments is (-1 for none): a ; before the end is
+ * a second statement. Quoted text, names and comments (-- and /* *\/; # where the database is
+ * MySQL) are read past as in unclosedComment; undefined for one that nothing closes.
  */
-function withoutTrailingSemicolons(query: string, nested: boolean): string {
+function statementEnd(query: string, nested: boolean): { end: number; semicolon: number } | undefined {
   let end = 0;
+  let semicolon = -1;
   for (let i = 0; i < query.length; i++) {
     const two = query.slice(i, i + 2);
     const quote = query[i] === "'" || query[i] === '"' || query[i] === '`' ? query[i] : undefined;
@@ -96,17 +97,52 @@ function withoutTrailingSemicolons(query: string, nested: boolean): string {
     const lineComment = two === '--' || (!nested && query[i] === '#');
     const close = quote ?? dollar ?? (lineComment ? '\n' : undefined);
     if (close !== undefined) {
-      const found = query.indexOf(close, i + (dollar?.length ?? 1));
+      // MySQL's strings, and PostgreSQL's E'…', take \' for a quote: "SELECT 'a\'; b'" is one statement.
+      const escapes =
+        quote !== undefined &&
+        quote !== '`' &&
+        (!nested || (quote === "'" && /(?:^|\W)[eE]$/.test(query.slice(0, i))));
+      const found = escapes ? quoteEnd(query, i) : query.indexOf(close, i + (dollar?.length ?? 1));
       const stop = found === -1 ? query.length : found + close.length;
       if (!lineComment) end = stop;
       i = stop - 1;
     } else if (two === '/*') {
       const stop = commentEnd(query, i, nested);
-      if (stop === -1) return query;
+      if (stop === -1) return undefined;
       i = stop - 1;
-    } else if (!/[\s;]/.test(query[i] ?? '')) end = i + 1;
+    } else if (query[i] === ';' && semicolon === -1) semicolon = i;
+    else if (!/[\s;]/.test(query[i] ?? '')) end = i + 1;
   }
-  return query.slice(0, end);
+  return { end, semicolon };
+}
+
+/** Where the quoted text opened at `i` closes, past the characters a \ escapes; -1 if it does not. */
+function quoteEnd(query: string, i: number): number {
+  for (let j = i + 1; j < query.length; j++) {
+    if (query[j] === '\\') j++;
+    else if (query[j] === query[i]) return j;
+  }
+  return -1;
+}
+
+/**
+ * The query without the ; that ends it and the comments and blanks after it: inlet wraps it in
+ * SELECT * FROM (…) AS q, where a ; before a last comment ("SELECT …; -- the orders") stayed
+ * inside, a syntax error. One with a comment that nothing closes is left as it is.
+ */
+function withoutTrailingSemicolons(query: string, nested: boolean): string {
+  const ends = statementEnd(query, nested);
+  return ends === undefined ? query : query.slice(0, ends.end);
+}
+
+/**
+ * The statement after the first, when the query holds more than one (SELECT …; SELECT …), which
+ * the database refused inside inlet's SELECT * FROM (…) AS q as "syntax error at or near ";"".
+ */
+function secondStatement(query: string, nested: boolean): string | undefined {
+  const ends = statementEnd(query, nested);
+  if (ends === undefined || ends.semicolon === -1 || ends.semicolon >= ends.end) return undefined;
+  return query.slice(ends.semicolon + 1, ends.end).replace(/^[\s;]+/, '');
 }
 
 /** A table entry; `nested`: the database nests /* comments (PostgreSQL). */
@@ -156,6 +192,13 @@ const databaseTable = (nested: boolean) =>
           code: 'custom',
           path: ['query'],
           message: `opens a /* comment that no */ closes (${JSON.stringify(entry.query.slice(comment, comment + 30))}); close it with */, or write the comment after -- on its own line`,
+        });
+      const second = entry.query === undefined ? undefined : secondStatement(entry.query, nested);
+      if (second !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['query'],
+          message: `holds more than one statement (${JSON.stringify(second.length > 60 ? `${second.slice(0, 60)}…` : second)} follows the ; after the first); give one SELECT a table, and each other its own entry with a name:, or join them in one (UNION ALL, JOIN)`,
         });
       checkModeOptions(entry, ctx);
     })

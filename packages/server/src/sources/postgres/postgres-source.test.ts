@@ -642,4 +642,36 @@ describe('postgres source', () => {
     ])
       expect(() => parseConfig({ sources: [source([{ name: 'q', query }])] }), query).not.toThrow();
   });
+
+  it('refuses a query: of two statements, where PostgreSQL said only "syntax error at or near ";""', () => {
+    expect(() =>
+      parseConfig({
+        sources: [source([{ name: 'q', query: 'SELECT * FROM accounts; SELECT * FROM plans' }])],
+      }),
+    ).toThrow(
+      'sources[0].tables[0].query: holds more than one statement ("SELECT * FROM plans" follows the ; after the first); ' +
+        'give one SELECT a table, and each other its own entry with a name:, or join them in one (UNION ALL, JOIN)',
+    );
+    // A ; that ends it, with blanks and comments after, and one in quoted text, a name or a comment.
+    for (const query of [
+      'SELECT 1 AS a;',
+      'SELECT 1 AS a; -- the active ones',
+      'SELECT 1 AS a; /* a /* b */ c */ ;',
+      'SELECT \';\' AS a, 1 AS "b;c"',
+      'SELECT $x$ ; $x$ AS a',
+      'SELECT 1 AS a -- ; SELECT 2\n',
+      "SELECT E'it\\'s; not' AS a",
+    ])
+      expect(() => parseConfig({ sources: [source([{ name: 'q', query }])] }), query).not.toThrow();
+    // MySQL's strings take \' for a quote.
+    const mysql = { name: 'shop', type: 'mysql', url: 'mysql://u@db/shop' };
+    for (const query of ["SELECT 'it\\'s; not' AS a", 'SELECT "a\\"; b" AS a'])
+      expect(
+        () => parseConfig({ sources: [{ ...mysql, tables: [{ name: 'q', query }] }] }),
+        query,
+      ).not.toThrow();
+    expect(() =>
+      parseConfig({ sources: [{ ...mysql, tables: [{ name: 'q', query: "SELECT 'a\\''; SELECT 2" }] }] }),
+    ).toThrow('holds more than one statement ("SELECT 2" follows');
+  });
 });
