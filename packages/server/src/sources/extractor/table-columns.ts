@@ -43,7 +43,7 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
     // values otherwise, rows were copied again on every run, or the view kept an older version.
     if (cursor.unordered)
       throw fail(
-        `cursor "${table.cursor}" is a ${cursor.sourceType}, whose values inlet cannot order as the database does; ` +
+        `cursor "${table.cursor}" has the type ${cursor.sourceType}, whose values inlet cannot order as the database does; ` +
           'use a column of numbers, dates, times or text that grows with each new or changed row (an id, updated_at)',
       );
   }

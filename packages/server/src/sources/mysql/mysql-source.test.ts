@@ -358,11 +358,11 @@ describe('mysql source', () => {
       async (h) => {
         await expect(h.sync('shop')).rejects.toMatchObject({
           code: 'SOURCE_SCHEMA_INVALID',
-          message: expect.stringMatching(/cursor "on_off" is a tinyint\(1\).*numbers, dates, times/),
+          message: expect.stringMatching(/cursor "on_off" has the type tinyint\(1\).*numbers, dates, times/),
         });
         await expect(h.sync('bits')).rejects.toMatchObject({
           code: 'SOURCE_SCHEMA_INVALID',
-          message: expect.stringMatching(/cursor "bit_flag" is a bit\(1\)/),
+          message: expect.stringMatching(/cursor "bit_flag" has the type bit\(1\)/),
         });
       },
     );
