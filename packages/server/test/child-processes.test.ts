@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundledFixture } from './bundled-fixture.ts';
 import { killedAfterwards, runChild, stdoutOf } from './child-processes.ts';
 import { tempDir } from './helpers.ts';
 
@@ -55,5 +56,24 @@ describe('a child run to its end', () => {
       /ended with exit 3: no such table/,
     );
     expect(await stdoutOf(process.execPath, ['-e', "console.log('fine')"])).toBe('fine\n');
+  }, 60_000);
+});
+
+describe('a fixture bundled for a child', () => {
+  it('runs under plain node, with the TypeScript it imports and the packages inlet depends on', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(join(dir, 'value.ts'), 'export const value: number = 41 + 1;\n');
+      const fixture = join(dir, 'bundled-check.ts');
+      writeFileSync(
+        fixture,
+        "import { stringify } from 'yaml';\nimport { value } from './value.ts';\nprocess.stdout.write(stringify({ value }));\n",
+      );
+      const bundled = await bundledFixture(fixture);
+      expect(bundled).toBe(join(import.meta.dirname, '..', 'dist', 'fixtures', 'bundled-check.js'));
+      expect(await stdoutOf(process.execPath, [bundled])).toBe('value: 42\n');
+    } finally {
+      cleanup();
+    }
   }, 60_000);
 });

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bundledFixture } from '../../../test/bundled-fixture.ts';
 import { stdoutOf } from '../../../test/child-processes.ts';
 import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir } from '../../../test/helpers.ts';
 import {
@@ -1891,7 +1892,7 @@ describe.skipIf(!nobodyCanRun(FIXTURE))('csv source: permissions', () => {
       const source = { name: 'crm', type: 'csv', tables: [table] };
       const out = await stdoutOf(
         process.execPath,
-        ['--import', 'tsx', FIXTURE, dataDir, JSON.stringify(source)],
+        [await bundledFixture(FIXTURE), dataDir, JSON.stringify(source)],
         AS_NOBODY,
       );
       return (JSON.parse(out) as { error?: { code: string; message: string } }).error;

@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { bundledFixture } from '../../../test/bundled-fixture.ts';
 import { stdoutOf } from '../../../test/child-processes.ts';
 import { cleanupAfterEach } from '../../../test/cleanups.ts';
 import {
@@ -2221,9 +2222,7 @@ describe.skipIf(!readerCanRun)('file source: permissions', () => {
     const out = await stdoutOf(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        FIXTURE,
+        await bundledFixture(FIXTURE),
         dataDir,
         JSON.stringify({ name, type: 'file', path, format: 'json_lines', ...options }),
       ],
