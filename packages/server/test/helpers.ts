@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -24,8 +24,17 @@ export const WRITE_KEY = 'wk_docs_9f3a';
 export const STEADY = { timeout: 20_000, interval: 20 };
 export const API_TOKEN = 'test-token-0123456789';
 
-export function tempDir(prefix = 'inlet-test-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+/**
+ * Where a test that writes hundreds of files, and checks what they hold rather than that they were
+ * fsynced, may make its tempDir: tmpfs (/dev/shm), whose fsync returns at once, where the machine has
+ * one; the system's temporary directory otherwise. On disk, a load's fsync of each file and of its
+ * directory took half the time of a 1,000-partition load on a busy machine.
+ */
+export const IN_MEMORY = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+/** A new directory under base (the system's temporary directory unless given), and what removes it. */
+export function tempDir(prefix = 'inlet-test-', base = tmpdir()): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(base, prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -18,7 +18,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it, vi } from 'vitest';
 import { stdoutOf } from '../../test/child-processes.ts';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
-import { AS_NOBODY, capturingLogger, nobodyCanRun, tempDir, testConfig } from '../../test/helpers.ts';
+import {
+  AS_NOBODY,
+  capturingLogger,
+  IN_MEMORY,
+  nobodyCanRun,
+  tempDir,
+  testConfig,
+} from '../../test/helpers.ts';
 import { lakeRejects, walRecord } from '../../test/lake-fixtures.ts';
 import { createQueryEngine } from '../engine/index.ts';
 import { createSilentLogger } from '../log/index.ts';
@@ -49,8 +56,8 @@ async function setup(
   overrides = {},
   segmentBytes = 1 << 20,
   options: Partial<Parameters<typeof createLoader>[0]> = {},
+  temp = tempDir(),
 ) {
-  const temp = tempDir();
   const config = testConfig(temp.dir, overrides);
   const layout = dataLayout(config.data_dir);
   const metrics = createMetrics();
@@ -308,7 +315,7 @@ describe('loader', () => {
   it('loads a segment whose events span 1,000 days, 64 days a copy, every event once in its partition', async () => {
     // One PARTITION_BY over 800 days or more ran DuckDB out of memory on every pass, so that segment
     // and every later one stayed out of the lake (a backfill does this; so could any client).
-    const { layout, wal, loader, engine } = await setup({}, 8 << 20);
+    const { layout, wal, loader, engine } = await setup({}, 8 << 20, {}, tempDir(undefined, IN_MEMORY));
     const day = (i: number) => new Date(Date.UTC(2023, 0, 1) + i * 86_400_000).toISOString();
     let records = '';
     for (let i = 0; i < 1000; i++)
