@@ -1,5 +1,14 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killedAfterwards, runChild } from '../../test/child-processes.ts';
@@ -233,19 +242,33 @@ describe('inlet command line', () => {
 
   it.skipIf(!existsSync('/dev/full'))(
     'says in one line that it could not write its output to a full disk, with no stack trace',
-    () => {
+    async () => {
       // ENOSPC was rethrown from the stream's error handler: Node's "throw error; ^" and the stack.
-      for (const argv of [['query', 'SELECT * FROM range(100000)', '--format', 'csv'], ['help']]) {
-        const run = spawnSync(process.execPath, [BIN, ...argv, '--config', configPath], {
-          stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
-          encoding: 'utf8',
+      // Both at once, and awaited: spawnSync held this worker for the seconds each took.
+      const toFullDisk = (argv: string[]) =>
+        new Promise<[number | null, string]>((resolve) => {
+          const full = openSync('/dev/full', 'w');
+          const child = killedAfterwards(
+            spawn(process.execPath, [BIN, ...argv, '--config', configPath], {
+              stdio: ['ignore', full, 'pipe'],
+            }),
+          );
+          closeSync(full);
+          let stderr = '';
+          child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+            stderr += chunk;
+          });
+          child.on('close', (status) => resolve([status, stderr]));
         });
-        expect([run.status, run.stderr], argv[0]).toEqual([
+      const commands = [['query', 'SELECT * FROM range(100000)', '--format', 'csv'], ['help']];
+      const runs = await Promise.all(commands.map(toFullDisk));
+      for (const [i, run] of runs.entries())
+        expect(run, commands[i]?.[0]).toEqual([
           ExitCode.FAILURE,
           'inlet could not write its output (ENOSPC: no space left on device, write), so what it wrote is incomplete; free room where standard output goes, or send it elsewhere.\n',
         ]);
-      }
     },
+    60_000,
   );
 
   it('keeps its log out of the results a pipe reads: inlet run with a failing model prints one line per model', async () => {
