@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it, vi } from 'vitest';
+import { bundledFixture } from '../../test/bundled-fixture.ts';
 import { stdoutOf } from '../../test/child-processes.ts';
 import { cleanupAfterEach } from '../../test/cleanups.ts';
 import {
@@ -1167,7 +1168,7 @@ describe.skipIf(!nobodyCanRun(UNREADABLE))('a compaction that fails on a file in
     chmodSync(temp.dir, 0o777);
     const out = await stdoutOf(
       process.execPath,
-      ['--import', 'tsx', UNREADABLE, join(temp.dir, 'data')],
+      [await bundledFixture(UNREADABLE), join(temp.dir, 'data')],
       AS_NOBODY,
     );
     const { closed, passes, files, logged } = JSON.parse(out) as {
