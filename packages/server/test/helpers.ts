@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { type RunningInlet, startInlet } from '../src/app/index.ts';
+// The app, the engine and the HTTP app are imported where a helper starts them (startTestInlet,
+// queryEngineApp): most files that import this one start none, and loading the app and Fastify's
+// routes cost each of those files ~2 s before its first test.
+import type { RunningInlet } from '../src/app/index.ts';
 import type { Output } from '../src/cli/output.ts';
 import { type InletConfig, type InletConfigInput, parseConfig } from '../src/config/index.ts';
-import { createQueryEngine, createQueryProcess, type QueryEngine } from '../src/engine/index.ts';
-import { createHttpApp } from '../src/http/index.ts';
+import type { createQueryEngine, QueryEngine } from '../src/engine/index.ts';
+import type { createHttpApp } from '../src/http/index.ts';
 import { dataLayout } from '../src/lake/index.ts';
 import { createSilentLogger, type Logger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
@@ -79,6 +82,7 @@ export async function startTestInlet(
   logger: Logger = createSilentLogger(),
 ): Promise<RunningInlet & { dataDir: string; cleanup: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
+  const { startInlet } = await import('../src/app/index.ts');
   const inlet = await startInlet({ config: testConfig(dir, overrides), logger });
   return {
     ...inlet,
@@ -279,13 +283,17 @@ export async function queryEngineApp(
     engine?: Omit<Parameters<typeof createQueryEngine>[0], 'config' | 'layout'>;
   } = {},
 ): Promise<{ engine: QueryEngine; app: ReturnType<typeof createHttpApp> }> {
+  const [engines, http] = await Promise.all([
+    import('../src/engine/index.ts'),
+    import('../src/http/index.ts'),
+  ]);
   const layout = dataLayout(config.data_dir);
   mkdirSync(layout.events, { recursive: true });
   const engine =
     options.inProcess || options.engine
-      ? await createQueryEngine({ config, layout, ...options.engine })
-      : await createQueryProcess({ config, layout, logger: createSilentLogger() });
-  const app = createHttpApp({
+      ? await engines.createQueryEngine({ config, layout, ...options.engine })
+      : await engines.createQueryProcess({ config, layout, logger: createSilentLogger() });
+  const app = http.createHttpApp({
     config,
     logger: createSilentLogger(),
     metrics: createMetrics(),
