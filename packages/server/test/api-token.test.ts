@@ -9,6 +9,7 @@ import { startRoles } from '../src/app/index.ts';
 import { claimApiToken, resolveApiToken } from '../src/auth/index.ts';
 import type { InletConfig } from '../src/config/index.ts';
 import { createSilentLogger } from '../src/log/index.ts';
+import { bundledFixture } from './bundled-fixture.ts';
 import { startTogether } from './fixtures/state/start-together.ts';
 import { capturingLogger, tempDir, testConfig } from './helpers.ts';
 import { exited, inletConfigFile, startInletProcess } from './inlet-process.ts';
@@ -217,8 +218,9 @@ describe('INLET_API_TOKEN claimed by two processes starting at one moment', () =
   /** Two processes, given these tokens ('-' for none), claiming the token on each of the data directories at one moment; one line of "ok" or an error code a directory from each. */
   const claimTogether = async (tokens: [string, string], dirs: string[], barrier: string) => {
     mkdirSync(barrier);
+    const bundled = await bundledFixture(script);
     const runs = tokens.map((token) =>
-      execFileAsync(process.execPath, ['--import', 'tsx', script, barrier, '30', '2', token, ...dirs], {
+      execFileAsync(process.execPath, [bundled, barrier, '30', '2', token, ...dirs], {
         cwd: join(import.meta.dirname, '..'),
         encoding: 'utf8',
       }),

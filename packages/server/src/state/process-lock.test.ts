@@ -12,6 +12,7 @@ import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
+import { bundledFixture } from '../../test/bundled-fixture.ts';
 import { startTogether } from '../../test/fixtures/state/start-together.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { acquireProcessLock } from './index.ts';
@@ -26,10 +27,10 @@ const holder = (path: string) => readFileSync(path, 'utf8').split(' ')[0];
 const goneProcess = () => spawnSync(process.execPath, ['-e', '']).pid;
 
 /** Another process taking the lock at path once, pausing after each of its first `pauses` reads of it (take-over-late.ts). */
-const takeOnce = (path: string, stepDir: string, pauses: number) => {
+const takeOnce = async (path: string, stepDir: string, pauses: number) => {
   mkdirSync(stepDir, { recursive: true });
   const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'take-over-late.ts');
-  return execFileAsync(process.execPath, ['--import', 'tsx', script, path, stepDir, String(pauses)], {
+  return execFileAsync(process.execPath, [await bundledFixture(script), path, stepDir, String(pauses)], {
     cwd: join(import.meta.dirname, '..', '..'),
     encoding: 'utf8',
   });
@@ -50,8 +51,8 @@ describe('a process lock', () => {
     const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'lock-loop.ts');
     const barrier = join(temp.dir, 'barrier');
     mkdirSync(barrier);
-    const run = () =>
-      execFileAsync(process.execPath, ['--import', 'tsx', script, barrier, '3000', lock, log], {
+    const run = async () =>
+      execFileAsync(process.execPath, [await bundledFixture(script), barrier, '3000', lock, log], {
         cwd: join(import.meta.dirname, '..', '..'),
         encoding: 'utf8',
       });

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { bundledFixture } from '../../test/bundled-fixture.ts';
 import { startTogether } from '../../test/fixtures/state/start-together.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { MIGRATIONS, openStateStore } from './index.ts';
@@ -53,8 +54,8 @@ describe('state store shared by processes', () => {
     const script = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'state', 'open-at.ts');
     const barrier = join(temp.dir, 'barrier');
     mkdirSync(barrier);
-    const run = () =>
-      execFileAsync(process.execPath, ['--import', 'tsx', script, barrier, '40', ...dirs], {
+    const run = async () =>
+      execFileAsync(process.execPath, [await bundledFixture(script), barrier, '40', ...dirs], {
         cwd: join(import.meta.dirname, '..', '..'),
         encoding: 'utf8',
       });
