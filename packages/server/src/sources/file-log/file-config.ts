@@ -14,7 +14,27 @@ export const LOG_FORMATS = [
 
 const RESERVED_TABLES = new Set(['events', 'sources', 'marts']);
 
-const glob = z.string().min(1, 'must not be empty');
+/**
+ * Why a glob is refused: one that starts at / with ** (or a wildcard, then **) in its first two
+ * components walks a whole tree such as / or /var and reads every file in it as a log: 1.5 GB of
+ * memory and 2.6 GB of rejected lines in 4 minutes for a path of / then ** twice. Undefined when the
+ * glob is fine.
+ */
+function whyTooBroad(pattern: string): string | undefined {
+  if (!pattern.startsWith('/')) return undefined;
+  const parts = pattern.split('/').filter((part) => part !== '');
+  if (!parts.slice(0, 2).includes('**')) return undefined;
+  const top = parts[0] === '**' ? '/' : `/${parts[0]}`;
+  return `${pattern} has ** too near the top of the filesystem: inlet would read every file under ${top} as a log (and reject most of it); name the directory the logs are in, such as /var/log/app/**/*.log`;
+}
+
+const glob = z
+  .string()
+  .min(1, 'must not be empty')
+  .superRefine((pattern, ctx) => {
+    const why = whyTooBroad(pattern);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
 
 /** Refuses a `multiline` that cannot work: a bad `start`, one every line matches, an access format. */
 function checkMultiline(

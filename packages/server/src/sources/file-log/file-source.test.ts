@@ -2133,6 +2133,18 @@ describe('file source: configuration', () => {
         `sources[0].table: "${table}" is reserved: lake/events, lake/sources and lake/marts hold the events, the sources' tables and the marts, and a log table there would take their place; name another table, such as table: ${table}_logs`,
       );
     expect(parse({ path: [], format: 'json_lines' })).toThrow(/sources\[0\]\.path/);
+    // path: /**/** read the whole filesystem: 1.5 GB of memory and 2.6 GB of rejects in 4 minutes.
+    expect(parse({ path: '/**/**', format: 'json_lines' })).toThrow(
+      'sources[0].path: /**/** has ** too near the top of the filesystem: inlet would read every file under / as a log (and reject most of it); name the directory the logs are in, such as /var/log/app/**/*.log',
+    );
+    expect(parse({ path: ['a.log', '/var/**/*.log'], format: 'json_lines' })).toThrow(
+      /sources\[0\]\.path\[1\]: \/var\/\*\*\/\*\.log has \*\* too near the top of the filesystem: inlet would read every file under \/var /,
+    );
+    expect(parse({ path: 'a.log', format: 'json_lines', rotated: '/*/**/*.gz' })).toThrow(
+      /sources\[0\]\.rotated: \/\*\/\*\*\/\*\.gz has \*\* too near the top/,
+    );
+    for (const path of ['/var/log/app/**/*.log', 'logs/**/*.log', '/var/log/*.log'])
+      expect(parse({ path, format: 'json_lines' })).not.toThrow();
     expect(parse({ path: 'a.log', format: 'json_lines', tail: true })).toThrow(/sources\[0\]/);
     expect(createFileSource('web', { path: 'a.log' } as never).type).toBe('file');
     expect(parse({ path: 'a.log', format: 'json_lines', rotated: 5 })).toThrow(
