@@ -20,6 +20,26 @@ describe('table options', () => {
       expect(() => parseConfig({ sources: [source] })).toThrow(
         `sources[0].tables[0].primary_key: is only used with mode merge, and ${full}: set mode: merge (with a cursor), or remove primary_key`,
       );
+    // primary_key: [id, id] was taken without a word, for a database table and a csv table alike.
+    for (const source of [
+      {
+        ...database,
+        tables: [{ table: 'public.orders', mode: 'merge', cursor: 'at', primary_key: ['id', 'id'] }],
+      },
+      {
+        name: 'files',
+        type: 'csv',
+        tables: [{ path: 'o.csv', mode: 'merge', cursor: 'at', primary_key: ['id', 'at', 'id'] }],
+      },
+    ])
+      expect(() => parseConfig({ sources: [source] })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringMatching(
+            /sources\[0\]\.tables\[0\]\.primary_key: names the column "id" twice \(id, (at, )?id\); name each column of the key once/,
+          ),
+        }),
+      );
     expect(() =>
       parseConfig({
         sources: [

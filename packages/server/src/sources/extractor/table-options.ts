@@ -84,6 +84,15 @@ export function checkModeOptions(
       path: ['primary_key'],
       message: `is only used with mode merge, and ${full}: set mode: merge (with a cursor), or remove primary_key`,
     });
+  // Taken without a word, a key that names a column twice keys the rows by fewer columns than it
+  // seems to; said once, it is the same key.
+  const twice = entry.primary_key?.find((column, i, key) => key.indexOf(column) !== i);
+  if (twice !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['primary_key'],
+      message: `names the column "${twice}" twice (${entry.primary_key?.join(', ')}); name each column of the key once`,
+    });
   if (entry.deleted_column && entry.mode !== 'merge')
     ctx.addIssue({ code: 'custom', path: ['deleted_column'], message: 'is only used with mode merge' });
   // The view hides each row whose deleted_column is not NULL: a key column, or the cursor, hid
