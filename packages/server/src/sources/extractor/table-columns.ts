@@ -1,7 +1,21 @@
+import { namesNear } from '../../edit-distance.ts';
 import { InletError } from '../../errors/index.ts';
 import { MERGE_FILE_COLUMN } from '../../lake/index.ts';
 import { type ColumnPlan, duplicateColumn } from './column-plan.ts';
 import type { TableTarget } from './table-options.ts';
+
+/**
+ * " (did you mean Id? names are case-sensitive)" for a configured column only the case of which is
+ * wrong, which the list of columns alone left to be spotted; " (did you mean order_id?)" for one a
+ * letter or two off, as a key misspelt in inlet.yaml is told.
+ */
+function meantColumn(column: string, columns: ColumnPlan[]): string {
+  const names = columns.map((c) => c.name);
+  const cased = names.filter((name) => name.toLowerCase() === column.toLowerCase());
+  if (cased.length > 0) return ` (did you mean ${cased.join(', ')}? names are case-sensitive)`;
+  const near = namesNear([column], names);
+  return near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : '';
+}
 
 /**
  * Checks a table's columns against its configuration before any row is copied, so a typo in a
@@ -34,7 +48,10 @@ export function checkTableColumns(source: string, table: TableTarget, columns: C
   const known = columns.map((c) => c.name).join(', ');
   const need = (column: string, key: string) => {
     const found = byName.get(column);
-    if (!found) throw fail(`${key} "${column}" is not a column of the result; its columns are: ${known}`);
+    if (!found)
+      throw fail(
+        `${key} "${column}" is not a column of the result${meantColumn(column, columns)}; its columns are: ${known}`,
+      );
     return found;
   };
   if (table.cursor) {
