@@ -58,4 +58,29 @@ describe('csv table configuration', () => {
     for (const type of ['DECIMAL(38,0)', 'decimal(12,2)', 'NUMERIC(5)', 'DECIMAL'])
       expect(() => parseConfig(csvSource({ path: 'orders.csv', types: { amount: type } }))).not.toThrow();
   });
+
+  it('says once that path: names no file, where "" gave three messages, one with a blank file name', () => {
+    // The whole message: the one line, and no other.
+    const only = (path: string, message: string) =>
+      expect(() => parseConfig({ sources: [{ name: 'sales', type: 'csv', tables: [{ path }] }] })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: `inlet.yaml is not valid:\n  sources[0].tables[0].path: ${message}`,
+        }),
+      );
+    for (const path of ['', '  '])
+      only(
+        path,
+        'is empty; path: names a file, such as exports/orders.csv, or the files of a directory with a pattern (and name:) such as exports/*.csv',
+      );
+    only(
+      'exports/',
+      '"exports/" is a directory; path: names a file, or the files of a directory with a pattern (and name:) such as exports/*.csv',
+    );
+    expect(() =>
+      parseConfig({ sources: [{ name: 'sales', type: 'csv', tables: [{ path: 'exports/.csv' }] }] }),
+    ).toThrow(
+      'sources[0].tables[0].name: ".csv" has no name before its extension, so makes no lake table name; add name: with lower-case letters, digits and _',
+    );
+  });
 });

@@ -33,10 +33,25 @@ const nameOf = (entry: { name?: string | undefined; path: string }) =>
  */
 function unnamedProblem(path: string): string {
   const base = baseName(path);
+  // ".csv" said "the file name  makes no lake table name", a blank where the name was.
   if (!/[*?]/.test(path))
-    return `the file name ${base} makes no lake table name; add name: with lower-case letters, digits and _`;
+    return base.trim() === ''
+      ? `"${path.split('/').at(-1)}" has no name before its extension, so makes no lake table name; add name: with lower-case letters, digits and _`
+      : `the file name ${base} makes no lake table name; add name: with lower-case letters, digits and _`;
   const like = deriveTableName(base);
   return `"${path}" is a pattern, whose files make one table: name it with name: (lower-case letters, digits and _${like ? `, such as name: ${like}` : ''})`;
+}
+
+/**
+ * Why path: names no file, when it does not: empty (path: "" said "must not be empty", then "the
+ * file name  makes no lake table name" and "cannot tell the format from """), or a directory.
+ */
+function pathProblem(path: string): string | undefined {
+  if (path.trim() === '')
+    return 'is empty; path: names a file, such as exports/orders.csv, or the files of a directory with a pattern (and name:) such as exports/*.csv';
+  if (path.endsWith('/'))
+    return `"${path}" is a directory; path: names a file, or the files of a directory with a pattern (and name:) such as ${path}*.csv`;
+  return undefined;
 }
 
 /**
@@ -100,7 +115,7 @@ function refuseDecimal(type: string, ctx: z.RefinementCtx): void {
 
 const csvTable = z
   .strictObject({
-    path: z.string().min(1),
+    path: z.string(),
     format: z.enum(CSV_FORMATS).optional(),
     encoding: z
       .string()
@@ -127,6 +142,12 @@ const csvTable = z
     ...tableModeFields,
   })
   .superRefine((entry, ctx) => {
+    // A path that names no file is said once: the name and format it cannot give follow from it.
+    const noFile = pathProblem(entry.path);
+    if (noFile) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: noFile });
+      return;
+    }
     // matchFiles matches the file name only: csv/*/orders.csv said "no file matches" files that are there.
     const dir = entry.path.slice(0, entry.path.lastIndexOf('/') + 1);
     if (/[*?]/.test(dir))
