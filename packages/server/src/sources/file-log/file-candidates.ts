@@ -1,4 +1,5 @@
 import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
+import { InletError } from '../../errors/index.ts';
 import { globFiles, isPassedOver, PERMISSION_DENIED } from './file-glob.ts';
 import type { Candidate, TrackedFile } from './file-tracker.ts';
 
@@ -22,23 +23,45 @@ export interface Candidates {
   targets: Map<string, string>;
 }
 
+/** The error of a source whose globs match more than max_files files, naming the glob that went past. */
+function tooManyFiles(source: string, glob: string, maxFiles: number): InletError {
+  const count = maxFiles.toLocaleString('en-US');
+  return new InletError(
+    'CONFIG_INVALID',
+    `sources "${source}": ${glob} and the source's other paths match more than ${count} files (max_files), which inlet would all follow and read as logs; name the directory the logs are in (/var/log/app/*.log, or /var/log/app/**/*.log), or, if these are all log files, raise max_files.`,
+    { details: { source } },
+  );
+}
+
 /**
  * Lists the files a file source's configured paths (`patterns`) and rotated globs match now, with
  * the files symlinked paths named when last read (`files`' targets), and stats each once.
  */
 export function findCandidates(options: {
+  /** The source's name, for the error of a glob that matches more than maxFiles files. */
+  source: string;
   patterns: readonly string[];
   rotatedGlobs: readonly string[];
   baseDir: string;
   files: readonly TrackedFile[];
+  maxFiles: number;
 }): Candidates {
-  const { patterns, rotatedGlobs, baseDir, files } = options;
+  const { source, patterns, rotatedGlobs, baseDir, files, maxFiles } = options;
   const seen = new Set<string>();
   const held = new Set<string>();
   const out: Candidate[] = [];
   const unreadable = new Map<string, string>();
   const onUnreadable = (path: string, reason: string) => unreadable.set(path, reason);
-  const livePaths = new Set(patterns.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
+  // A glob that matches a whole tree (/data/**) read every file in it as a log: gigabytes of
+  // memory and of rejected lines. Counted over both kinds of globs, the walk stopped past the cap.
+  let matched = 0;
+  const listed = (glob: string) => {
+    const paths = globFiles(glob, baseDir, onUnreadable, maxFiles - matched);
+    matched += paths.length;
+    if (matched > maxFiles) throw tooManyFiles(source, glob, maxFiles);
+    return paths;
+  };
+  const livePaths = new Set(patterns.flatMap(listed));
   const targets = new Map<string, string>();
   const noteTarget = (path: string, key: string) => {
     try {
@@ -47,7 +70,7 @@ export function findCandidates(options: {
       // Repointed or removed since the stat: the next scan looks again.
     }
   };
-  const rotated = new Set(rotatedGlobs.flatMap((g) => globFiles(g, baseDir, onUnreadable)));
+  const rotated = new Set(rotatedGlobs.flatMap(listed));
   // The files symlinked paths named when last read, wherever they are: a link repointed to the
   // next file (current -> app-2026.log) leaves lines in the old one that the link no longer shows.
   const formerTargets = new Map(

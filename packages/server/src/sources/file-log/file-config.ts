@@ -173,6 +173,8 @@ export const fileOptionsSchema = z
     batch_rows: z.number().int().min(1).max(10_000_000).default(100_000),
     batch_seconds: z.number().positive().max(3600).default(30),
     poll_ms: z.number().int().min(50).max(60_000).default(1000),
+    /** At most this many files matched by path and rotated, together; more is an error naming the glob. */
+    max_files: z.number().int().min(1).max(1_000_000).default(10_000),
     /** Records of several lines (stack traces): a line not matching `start` joins the record before it. */
     multiline: z
       .strictObject({

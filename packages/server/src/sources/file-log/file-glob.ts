@@ -108,8 +108,15 @@ export function isGlob(pattern: string): boolean {
  * Regular files (or links to them) matching a glob, absolute or relative to baseDir, sorted; a
  * wildcard skips dot-names. A directory that may not be listed, or a path that may not be looked
  * up, is reported to onUnreadable: to the user it is not the same as a path that matches nothing.
+ * The walk stops once more than `limit` files are found: a glob that matches a whole tree is not
+ * listed to its end.
  */
-export function globFiles(pattern: string, baseDir: string, onUnreadable?: OnUnreadable): string[] {
+export function globFiles(
+  pattern: string,
+  baseDir: string,
+  onUnreadable?: OnUnreadable,
+  limit = Number.POSITIVE_INFINITY,
+): string[] {
   const absolute = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
   const parts = absolute.split(sep);
   const fixed: string[] = [];
@@ -118,7 +125,7 @@ export function globFiles(pattern: string, baseDir: string, onUnreadable?: OnUnr
   const out: string[] = [];
   const walk = (dir: string, rest: string[]) => {
     const [part, ...tail] = rest;
-    if (part === undefined) return;
+    if (part === undefined || out.length > limit) return;
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });

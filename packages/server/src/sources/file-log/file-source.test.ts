@@ -1191,6 +1191,30 @@ describe('file source: sync', () => {
     });
   });
 
+  it('refuses globs that match more than max_files files, naming the source, the glob and the count', async () => {
+    // path: /**/** read the whole filesystem as logs: 1.5 GB of memory and 2.6 GB of rejects in 4 minutes.
+    const { logs, source, context } = await setup([
+      webAccessLog({ name: 'wide', path: '*.log', max_files: 2 }),
+      webAccessLog({ name: 'rotated', path: 'a.log', max_files: 2 }),
+      webAccessLog({ name: 'fits', path: '*.log', max_files: 3, rotated: false }),
+    ]);
+    for (const name of ['a.log', 'b.log', 'c.log', 'a.log.1']) writeFileSync(log(logs, name), access(0, 1));
+    await expect(source('wide').sync(context)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `sources "wide": ${log(logs, '*.log')} and the source's other paths match more than 2 files (max_files), which inlet would all follow and read as logs; name the directory the logs are in (/var/log/app/*.log, or /var/log/app/**/*.log), or, if these are all log files, raise max_files.`,
+    });
+    // The rotated files count too: a.log and a.log.1 are 2, and the cap is not passed.
+    await expect(source('rotated').sync(context)).resolves.toMatchObject({ rows: 2 });
+    writeFileSync(log(logs, 'a.log.2'), access(0, 1));
+    await expect(source('rotated').sync(context)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(
+        `sources "rotated": ${log(logs, 'a.log')}.* and the source's other paths match more than 2 files`,
+      ),
+    });
+    await expect(source('fits').sync(context)).resolves.toMatchObject({ rows: 3 });
+  });
+
   it('says that the files a path names are passed over (compressed other than with gzip, or temporary), not that nothing is there', async () => {
     // "nothing is at logs/app.log.bz2; check the path and that the files exist" named a file that was there.
     const { logs, source, context } = await setup([

@@ -199,7 +199,14 @@ export async function openFileTailer(
   return {
     table,
     async catchUp(catchUpOptions) {
-      const scan = findCandidates({ patterns, rotatedGlobs, baseDir, files });
+      const scan = findCandidates({
+        source: name,
+        patterns,
+        rotatedGlobs,
+        baseDir,
+        files,
+        maxFiles: options.max_files,
+      });
       const { found, unreadable, held } = scan;
       livePaths = scan.livePaths;
       targets = scan.targets;
