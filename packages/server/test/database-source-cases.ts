@@ -45,6 +45,8 @@ export interface DatabaseSourceDialect {
   textDecimalType: string;
   /** A string literal holding `text` as it is, line breaks and carriage returns included. */
   literal: (text: string) => string;
+  /** The database's JSON column types (PostgreSQL's json and jsonb). */
+  jsonTypes: string[];
   /** A text type that holds values of many megabytes. */
   longText: string;
   /** SQL that repeats the string of this SQL expression n times. */
@@ -417,6 +419,57 @@ export function databaseSourceCases(dialect: DatabaseSourceDialect): void {
           { id: 2 },
           { id: 3 },
         ]);
+      },
+    );
+  });
+
+  it('copies a JSON null as the JSON value null, apart from SQL NULL, in full, incremental and merge mode', async () => {
+    // JSON null is a value, not a missing one. Answers write both as null, so ::VARCHAR tells them apart.
+    const docs = dialect.jsonTypes.map((type, i) => ({ type, name: `doc${i}` }));
+    const jsonNulls = table('json_nulls');
+    const rows = (values: Array<[number, string]>) =>
+      values.map(([id, value]) => `(${id}, ${docs.map(() => value).join(', ')}, ${id})`).join(', ');
+    await sql(
+      `CREATE TABLE ${jsonNulls} (id int PRIMARY KEY, ${docs.map((d) => `${d.name} ${d.type}`).join(', ')}, updated_at int)`,
+    );
+    await sql(
+      `INSERT INTO ${jsonNulls} VALUES ${rows([
+        [1, "'null'"],
+        [2, 'NULL'],
+        [3, `'{"a": null}'`],
+        [4, "'[null]'"],
+      ])}`,
+    );
+    await withSourceHarness(
+      [
+        source([
+          { table: jsonNulls },
+          { table: jsonNulls, name: 'json_nulls_since', mode: 'incremental', cursor: 'updated_at' },
+          mergeTable(jsonNulls, { name: 'json_nulls_merged' }),
+        ]),
+      ],
+      async (h) => {
+        await h.sync(sourceName);
+        await sql(
+          `INSERT INTO ${jsonNulls} VALUES ${rows([
+            [5, "'null'"],
+            [6, 'NULL'],
+          ])}`,
+        );
+        await h.sync(sourceName);
+        const expected = [
+          [1, 'null'],
+          [2, null],
+          [3, '{"a": null}'],
+          [4, '[null]'],
+          [5, 'null'],
+          [6, null],
+        ].map(([id, doc]) => ({ id, ...Object.fromEntries(docs.map((d) => [d.name, doc])) }));
+        const select = docs.map((d) => `${d.name}::VARCHAR AS ${d.name}`).join(', ');
+        for (const name of ['json_nulls', 'json_nulls_since', 'json_nulls_merged'])
+          expect(await h.query(`SELECT id, ${select} FROM ${sourceName}.${name} ORDER BY id`), name).toEqual(
+            expected,
+          );
       },
     );
   });

@@ -81,6 +81,7 @@ describe('mysql source', () => {
     literal: (text) =>
       `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
     longText: 'LONGTEXT',
+    jsonTypes: ['JSON'],
     repeat: (text, n) => `REPEAT(${text}, ${n})`,
     timestampTypes: { naive: 'DATETIME', zoned: 'TIMESTAMP NULL' },
     retype: (table, column, type) => `ALTER TABLE ${table} MODIFY ${column} ${type}`,

@@ -73,6 +73,7 @@ describe('postgres source', () => {
     literal: (text) =>
       `E'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\r', '\\r').replaceAll('\n', '\\n')}'`,
     longText: 'text',
+    jsonTypes: ['json', 'jsonb'],
     repeat: (text, n) => `repeat(${text}, ${n})`,
     timestampTypes: { naive: 'timestamp', zoned: 'timestamptz' },
     retype: (table, column, type) => `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type}`,
