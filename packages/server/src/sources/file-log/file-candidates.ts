@@ -1,6 +1,6 @@
 import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
 import { InletError } from '../../errors/index.ts';
-import { globFiles, isPassedOver, PERMISSION_DENIED } from './file-glob.ts';
+import { globFiles, isPassedOver, PERMISSION_DENIED, type WalkedDirs } from './file-glob.ts';
 import type { Candidate, TrackedFile } from './file-tracker.ts';
 
 /** A file or directory the globs lead to that inlet may not read, and why. */
@@ -34,19 +34,34 @@ function tooManyFiles(source: string, glob: string, maxFiles: number): InletErro
 }
 
 /**
+ * The error of a source whose globs list more than max_dirs directories to find their files,
+ * naming the glob that went past.
+ */
+function tooManyDirs(source: string, glob: string, maxDirs: number): InletError {
+  const count = maxDirs.toLocaleString('en-US');
+  return new InletError(
+    'CONFIG_INVALID',
+    `sources "${source}": ${glob} and the source's other paths look through more than ${count} directories (max_dirs) for their files, which inlet would do again every poll_ms; name the directory the logs are in (/var/log/app/*.log, or /var/log/app/**/*.log), or, if the logs are spread over that many directories, raise max_dirs.`,
+    { details: { source } },
+  );
+}
+
+/**
  * Lists the files a file source's configured paths (`patterns`) and rotated globs match now, with
  * the files symlinked paths named when last read (`files`' targets), and stats each once.
  */
 export function findCandidates(options: {
-  /** The source's name, for the error of a glob that matches more than maxFiles files. */
+  /** The source's name, for the error of a glob that matches more than maxFiles files (or lists more than maxDirs directories). */
   source: string;
   patterns: readonly string[];
   rotatedGlobs: readonly string[];
   baseDir: string;
   files: readonly TrackedFile[];
   maxFiles: number;
+  /** At most this many directories listed to find them. */
+  maxDirs: number;
 }): Candidates {
-  const { source, patterns, rotatedGlobs, baseDir, files, maxFiles } = options;
+  const { source, patterns, rotatedGlobs, baseDir, files, maxFiles, maxDirs } = options;
   const seen = new Set<string>();
   const held = new Set<string>();
   const out: Candidate[] = [];
@@ -55,10 +70,14 @@ export function findCandidates(options: {
   // A glob that matches a whole tree (/data/**) read every file in it as a log: gigabytes of
   // memory and of rejected lines. Counted over both kinds of globs, the walk stopped past the cap.
   let matched = 0;
+  // A ** over a large tree that holds almost no logs (/data/**/*.nomatch) was walked whole every
+  // poll_ms, however few files it matched.
+  const dirs: WalkedDirs = { listed: new Set(), limit: maxDirs };
   const listed = (glob: string) => {
-    const paths = globFiles(glob, baseDir, onUnreadable, maxFiles - matched);
+    const paths = globFiles(glob, baseDir, onUnreadable, maxFiles - matched, dirs);
     matched += paths.length;
     if (matched > maxFiles) throw tooManyFiles(source, glob, maxFiles);
+    if (dirs.listed.size > maxDirs) throw tooManyDirs(source, glob, maxDirs);
     return paths;
   };
   const livePaths = new Set(patterns.flatMap(listed));

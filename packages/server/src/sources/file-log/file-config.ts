@@ -175,6 +175,8 @@ export const fileOptionsSchema = z
     poll_ms: z.number().int().min(50).max(60_000).default(1000),
     /** At most this many files matched by path and rotated, together; more is an error naming the glob. */
     max_files: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** At most this many directories listed, every poll_ms, to find those files; more is an error naming the glob. */
+    max_dirs: z.number().int().min(1).max(1_000_000).default(10_000),
     /** Records of several lines (stack traces): a line not matching `start` joins the record before it. */
     multiline: z
       .strictObject({

@@ -104,18 +104,26 @@ export function isGlob(pattern: string): boolean {
   return hasMagic(pattern);
 }
 
+/** The directories the walks of one scan have listed, counted over a source's globs together. */
+export interface WalkedDirs {
+  readonly listed: Set<string>;
+  /** A walk lists no more new directories once more than this many are listed. */
+  readonly limit: number;
+}
+
 /**
  * Regular files (or links to them) matching a glob, absolute or relative to baseDir, sorted; a
  * wildcard skips dot-names. A directory that may not be listed, or a path that may not be looked
  * up, is reported to onUnreadable: to the user it is not the same as a path that matches nothing.
- * The walk stops once more than `limit` files are found: a glob that matches a whole tree is not
- * listed to its end.
+ * The walk stops once more than `limit` files are found, or once `dirs` holds more than its limit:
+ * a glob that matches a whole tree, or looks through one for a few files, is not walked to its end.
  */
 export function globFiles(
   pattern: string,
   baseDir: string,
   onUnreadable?: OnUnreadable,
   limit = Number.POSITIVE_INFINITY,
+  dirs: WalkedDirs = { listed: new Set(), limit: Number.POSITIVE_INFINITY },
 ): string[] {
   const absolute = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
   const parts = absolute.split(sep);
@@ -124,8 +132,8 @@ export function globFiles(
   const root = fixed.join(sep) || sep;
   const out: string[] = [];
   const walk = (dir: string, rest: string[]) => {
-    const [part, ...tail] = rest;
-    if (part === undefined || out.length > limit) return;
+    if (rest.length === 0 || out.length > limit || dirs.listed.size > dirs.limit) return;
+    dirs.listed.add(dir);
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -134,8 +142,14 @@ export function globFiles(
       if (reason) onUnreadable?.(dir, reason);
       return;
     }
+    match(dir, entries, rest);
+  };
+  // Given the entries already listed, so that ** matching nothing does not list its directory again.
+  const match = (dir: string, entries: Dirent[], rest: string[]) => {
+    const [part, ...tail] = rest;
+    if (part === undefined || out.length > limit) return;
     if (part === '**') {
-      walk(dir, tail);
+      match(dir, entries, tail);
       for (const entry of entries)
         if (entry.isDirectory() && !entry.name.startsWith('.')) walk(join(dir, entry.name), rest);
       return;

@@ -1215,6 +1215,23 @@ describe('file source: sync', () => {
     await expect(source('fits').sync(context)).resolves.toMatchObject({ rows: 3 });
   });
 
+  it('refuses globs that look through more than max_dirs directories, naming the source, the glob and the count', async () => {
+    // /data/**/*.nomatch matched nothing and walked the whole tree again every poll_ms, without a word.
+    const { logs, source, context } = await setup([
+      webAccessLog({ name: 'deep', path: 'tree/**/*.log', max_dirs: 3 }),
+      webAccessLog({ name: 'fits', path: 'tree/**/*.log', max_dirs: 4 }),
+    ]);
+    for (const dir of ['a', 'b', 'c']) mkdirSync(log(logs, `tree/${dir}`), { recursive: true });
+    writeFileSync(log(logs, 'tree/a/x.log'), access(0, 1));
+    // tree, a, b and c: 4 directories, more than 3.
+    await expect(source('deep').sync(context)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `sources "deep": ${log(logs, 'tree/**/*.log')} and the source's other paths look through more than 3 directories (max_dirs) for their files, which inlet would do again every poll_ms; name the directory the logs are in (/var/log/app/*.log, or /var/log/app/**/*.log), or, if the logs are spread over that many directories, raise max_dirs.`,
+    });
+    // The rotated glob (tree/**/*.log.*) looks through the same 4 directories: counted once.
+    await expect(source('fits').sync(context)).resolves.toMatchObject({ rows: 1 });
+  });
+
   it('says that the files a path names are passed over (compressed other than with gzip, or temporary), not that nothing is there', async () => {
     // "nothing is at logs/app.log.bz2; check the path and that the files exist" named a file that was there.
     const { logs, source, context } = await setup([

@@ -206,6 +206,7 @@ export async function openFileTailer(
         baseDir,
         files,
         maxFiles: options.max_files,
+        maxDirs: options.max_dirs,
       });
       const { found, unreadable, held } = scan;
       livePaths = scan.livePaths;
