@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProgress, type Output, processOutput, renderTable } from './output.ts';
+import { createProgress, type Output, processOutput, renderTable, renderTableToFit } from './output.ts';
 import { displayWidth } from './text-width.ts';
 
 describe('renderTable', () => {
@@ -47,6 +47,17 @@ describe('renderTable', () => {
     // All three showed as NULL or as a blank: a table could not tell a missing value from text.
     const table = renderTable(['a', 'b', 'c', 'd', 'e', 'f'], [[null, 'NULL', '', ' x ', '"q"', 'x y']]);
     expect(table.split('\n')[2]).toBe('NULL │ "NULL" │ "" │ " x " │ "\\"q\\"" │ x y');
+  });
+
+  it('shows the JSON text of a JSON column as it is, in a table and a row at a time', () => {
+    // Quoted as text is, the JSON string "a,b" showed as "\"a,b\"".
+    const row = ['"a,b"', 'null', null, '"a,b"'];
+    const json = new Set([0, 1, 2]);
+    expect(renderTable(['j', 'n', 'none', 't'], [row], 60, json).split('\n')[2]).toBe(
+      '"a,b" │ null │ NULL │ "\\"a,b\\""',
+    );
+    const rows = renderTableToFit(['j', 'n', 'none', 't'], [row], 12, undefined, json).split('\n');
+    expect(rows.slice(1, 5)).toEqual(['j    │ "a,b"', 'n    │ null', 'none │ NULL', 't    │ "\\"a,b\\""']);
   });
 
   it('lines up emoji sequences (skin tones, families, flags) as one character of two columns', () => {

@@ -164,9 +164,23 @@ function caretColumn(sql: string, column: number): number {
   return shown;
 }
 
-/** Renders rows as an aligned table with a header rule; long cells are cut at maxWidth columns. */
-export function renderTable(columns: string[], rows: Json[][], maxWidth = 60): string {
-  const cells = rows.map((row) => row.map((v) => fitWidth(printable(cell(v)), maxWidth)));
+/** No column of JSON text. */
+const NO_JSON: ReadonlySet<number> = new Set();
+
+/**
+ * The cells of rows; a value of a column in jsonText is JSON text (a JSON column's, as the engine
+ * gives it with jsonText) and is shown as it is: JSON text never reads as NULL or as nothing, and
+ * quoted as other text is, the JSON string "a,b" would show as "\"a,b\"".
+ */
+const cellsOf = (row: Json[], jsonText: ReadonlySet<number>) =>
+  row.map((value, i) => (typeof value === 'string' && jsonText.has(i) ? value : cell(value)));
+
+/**
+ * Renders rows as an aligned table with a header rule; long cells are cut at maxWidth columns.
+ * The values of the columns in jsonText are JSON text, shown as they are (see cellsOf).
+ */
+export function renderTable(columns: string[], rows: Json[][], maxWidth = 60, jsonText = NO_JSON): string {
+  const cells = rows.map((row) => cellsOf(row, jsonText).map((v) => fitWidth(printable(v), maxWidth)));
   const names = columns.map(printable);
   // A loop, not Math.max(...): spread over hundreds of thousands of rows overflows the stack.
   const widths = names.map(displayWidth);
@@ -194,8 +208,9 @@ export function renderTableToFit(
   rows: Json[][],
   terminalWidth?: number,
   maxWidth?: number,
+  jsonText = NO_JSON,
 ): string {
-  const table = renderTable(columns, rows, maxWidth);
+  const table = renderTable(columns, rows, maxWidth, jsonText);
   const rule = table.split('\n', 2)[1] ?? '';
   // Without rows, the header is all there is: as a table it at least names the columns. A width of
   // 0 is a terminal that does not know its own (script(1), a serial console), not a narrow one.
@@ -208,9 +223,10 @@ export function renderTableToFit(
   rows.forEach((row, r) => {
     const title = `─[ row ${r + 1} ]`;
     lines.push(title + '─'.repeat(Math.max(0, terminalWidth - displayWidth(title))));
+    const cells = cellsOf(row, jsonText);
     names.forEach((name, i) => {
       lines.push(
-        `${padWidth(name, nameWidth)} │ ${fitWidth(printable(cell(row[i] ?? null)), valueWidth)}`.trimEnd(),
+        `${padWidth(name, nameWidth)} │ ${fitWidth(printable(cells[i] ?? 'NULL'), valueWidth)}`.trimEnd(),
       );
     });
   });

@@ -302,6 +302,20 @@ describe('inlet query', () => {
     expect(table.split('\n')[2]).toBe('-0.0 │ -0.0 │ 0 │ [-0.0] │ -0.0');
   });
 
+  it('writes a JSON value as its JSON text in a table and CSV, a JSON null apart from NULL, and parsed in NDJSON', async () => {
+    // A JSON null showed as NULL and an empty CSV field, as SQL NULL does, and the JSON string "a,b" as a,b.
+    const sql = `SELECT 'null'::JSON AS j, NULL::JSON AS n, '"a,b"'::JSON AS s, '12'::JSON AS num,
+      '{"a":1}'::JSON AS o, ['null'::JSON, '"b"'::JSON] AS l, {'f': '" c "'::JSON} AS st`;
+    const table = (await query(sql, '--format', 'table')).out.split('\n');
+    expect(table[2]).toBe('null │ NULL │ "a,b" │ 12  │ {"a":1} │ [null,"b"] │ {"f":" c "}');
+    expect((await query(sql, '--format', 'csv')).out).toBe(
+      'j,n,s,num,o,l,st\r\nnull,,"""a,b""",12,"{""a"":1}","[null,""b""]","{""f"":"" c ""}"\r\n',
+    );
+    expect((await query(sql, '--format', 'json')).out).toBe(
+      '{"j":null,"n":null,"s":"a,b","num":12,"o":{"a":1},"l":[null,"b"],"st":{"f":" c "}}\n',
+    );
+  });
+
   it('writes a NUL character in CSV as \\u0000, as NDJSON and a table show it, not as a raw 0x00 byte', async () => {
     const sql = "SELECT chr(0) || 'a' AS v";
     expect((await query(sql, '--format', 'csv')).out).toBe('v\r\n\\u0000a\r\n');

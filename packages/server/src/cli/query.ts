@@ -1,5 +1,11 @@
 import { configFileName, type InletConfig } from '../config/index.ts';
-import { createQueryProcess, type QueryEngine, type RowLimit, timeoutMessage } from '../engine/index.ts';
+import {
+  createQueryProcess,
+  type QueryColumn,
+  type QueryEngine,
+  type RowLimit,
+  timeoutMessage,
+} from '../engine/index.ts';
 import { InletError } from '../errors/index.ts';
 import { damagedFileMessage, dataLayout } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -38,6 +44,10 @@ const everyRow = (rowsGiven: boolean) =>
     ? 'pass a larger --max-rows, or leave it out with --format csv for every row'
     : 'export every row with --format csv';
 
+/** The places of a result's JSON columns, whose values a table shows as their JSON text. */
+const jsonColumns = (columns: QueryColumn[]): Set<number> =>
+  new Set(columns.flatMap((column, i) => (column.type === 'JSON' ? [i] : [])));
+
 async function printTable(
   engine: QueryEngine,
   sql: string,
@@ -46,12 +56,20 @@ async function printTable(
   output: Output,
   rowsGiven: boolean,
 ) {
-  const result = await engine.query(sql, { maxRows, rowLimit, everyRow: everyRow(rowsGiven) });
+  // A JSON value shows as its JSON text, a JSON null as null apart from NULL (see jsonText).
+  const result = await engine.query(sql, {
+    maxRows,
+    rowLimit,
+    everyRow: everyRow(rowsGiven),
+    jsonText: true,
+  });
   output.out(
     renderTableToFit(
       result.columns.map((c) => c.name),
       result.rows,
       output.columns,
+      undefined,
+      jsonColumns(result.columns),
     ),
   );
   // Why the rows stop short (a limit, or a timeout after which there may be none) goes to stderr as
@@ -71,7 +89,9 @@ async function printStreamed(
   output: Output,
 ) {
   const started = performance.now();
-  const { rows, truncated } = await engine.stream(sql, { maxRows, rowLimit }, async ({ columns, chunks }) => {
+  // CSV writes a JSON value as its JSON text; NDJSON holds it as JSON, parsed.
+  const opts = { maxRows, rowLimit, jsonText: format === 'csv' };
+  const { rows, truncated } = await engine.stream(sql, opts, async ({ columns, chunks }) => {
     const { header, lines } = streamedFormat(
       format,
       columns.map((c) => c.name),

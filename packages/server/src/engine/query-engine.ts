@@ -534,7 +534,7 @@ export async function createQueryEngine(options: {
           let truncated = false;
           let limit = createSizeLimit(opts.maxBytes);
           try {
-            for await (const chunk of streamedRows(result, convert)) {
+            for await (const chunk of streamedRows(result, convert, opts.jsonText)) {
               for (const row of chunk) {
                 if (rows.length >= maxRows || !limit.fits(row)) {
                   truncated = true;
@@ -572,7 +572,7 @@ export async function createQueryEngine(options: {
               }
               throw rows.length > 0 ? failedHolding(message, sql, rows.length) : failed(message, sql);
             }
-            const all = readRows(whole, convert);
+            const all = readRows(whole, convert, opts.jsonText);
             limit = createSizeLimit(opts.maxBytes);
             const fitting = all.slice(0, maxRows).findIndex((row) => !limit.fits(row));
             rows = all.slice(0, fitting === -1 ? maxRows : fitting);
@@ -614,7 +614,7 @@ export async function createQueryEngine(options: {
             return consumeOnce({ columns: columnsOf(prepared), chunks: NO_CHUNKS, stopped: stoppedSignal });
           }
           const { prepared, result } = await start(connection, sql, stopped, setUp, stream);
-          const rows = streamedRows(result, convert);
+          const rows = streamedRows(result, convert, opts.jsonText);
           // The first chunk before anything is sent, so a query that fails early (most do) gets a
           // 400; one that fails later throws from the chunks, and the export is cut off, not ended.
           // A failed stream says nothing of why (DuckDB's Node bindings drop a streamed result's

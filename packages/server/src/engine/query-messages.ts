@@ -13,6 +13,7 @@ export interface WireQueryOptions {
   /** rowLimit(rows) for the row counts a note may name (the query's max_rows, and 0). */
   rowLimitNames?: Array<[number, string]>;
   everyRow?: string;
+  jsonText?: boolean;
 }
 
 /** An error as it crosses between the processes: an InletError keeps its code. */

@@ -7,6 +7,7 @@ import { holdingExport } from '../../test/holding-export.ts';
 import type { InletConfigInput } from '../config/index.ts';
 import { dataLayout } from '../lake/index.ts';
 import { createQueryEngine, type QueryEngine } from './index.ts';
+import type { QueryOptions } from './query-types.ts';
 
 let engine: QueryEngine;
 const temp = tempDir();
@@ -21,8 +22,8 @@ afterAll(() => {
   temp.cleanup();
 });
 
-const streamed = (sql: string) =>
-  engine.stream(sql, {}, async ({ chunks }) => {
+const streamed = (sql: string, opts: QueryOptions = {}) =>
+  engine.stream(sql, opts, async ({ chunks }) => {
     const all: unknown[] = [];
     for await (const chunk of chunks) all.push(...chunk);
     return all;
@@ -212,6 +213,35 @@ describe('query results', () => {
       [{ p: { plan: 'pro' }, n: 1 }, [[1], null], [{ key: 'k', value: { a: 1 } }], { x: [2] }],
     ]);
     expect(await streamed(sql)).toEqual(result.rows);
+  });
+  it('give JSON columns as their text when asked (jsonText), a JSON null apart from SQL NULL', async () => {
+    // A CSV or a table writes a JSON value as its JSON text; parsed, the JSON null of
+    // properties->'$.plan' was null as a missing key's SQL NULL is, and "a,b" lost its quotes.
+    const sql = `SELECT 'null'::JSON AS j, NULL::JSON AS n, '"a,b"'::JSON AS s, '12'::JSON AS num,
+      '{"a":  1}'::JSON AS o, '9007199254740993'::JSON AS big, ('{"x":null}'::JSON->'$.x') AS x,
+      ['null'::JSON, NULL, '"b"'::JSON] AS l, {'f': '"c"'::JSON} AS st`;
+    const expected = [
+      'null',
+      null,
+      '"a,b"',
+      '12',
+      '{"a":  1}',
+      '9007199254740993',
+      'null',
+      [null, null, 'b'],
+      { f: 'c' },
+    ];
+    expect((await engine.query(sql, { jsonText: true })).rows).toEqual([expected]);
+    expect(await streamed(sql, { jsonText: true })).toEqual([expected]);
+    // Unasked, they come parsed, as JSON answers give them.
+    expect((await engine.query(sql)).rows[0]?.slice(0, 6)).toEqual([
+      null,
+      null,
+      'a,b',
+      12,
+      { a: 1 },
+      '9007199254740993',
+    ]);
   });
 });
 

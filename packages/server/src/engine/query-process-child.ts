@@ -65,6 +65,7 @@ const optionsOf = (opts: WireQueryOptions, job: number, entry: Job): QueryOption
     maxBytes: opts.maxBytes,
     timeoutMs: opts.timeoutMs,
     everyRow: opts.everyRow,
+    jsonText: opts.jsonText,
     signal: entry.abort.signal,
     // DuckDB did not let go of a stopped query (the server ends this process for it): only before a
     // stream's columns, since after them a slow consumer of the server's may hold it as long.

@@ -320,6 +320,7 @@ export async function createQueryProcess(options: {
       maxRows: opts.maxRows,
       maxBytes: opts.maxBytes,
       everyRow: opts.everyRow,
+      jsonText: opts.jsonText,
       ...(opts.rowLimit && {
         rowLimitNames: [maxRows, 0].map((rows): [number, string] => [rows, opts.rowLimit?.(rows) ?? '']),
       }),

@@ -39,6 +39,11 @@ export interface QueryOptions {
   /** How this query's note says to get every row, where it differs from the API's (an export as CSV). */
   everyRow?: string;
   /**
+   * JSON columns' values as their JSON text rather than parsed, for CSV and tables, which write a
+   * JSON value so: parsed, a JSON null is null as SQL NULL is, and a JSON string loses its quotes.
+   */
+  jsonText?: boolean;
+  /**
    * Told when the query was stopped (its time limit, a cancel) and DuckDB has still not let go of it
    * the engine's stuckMs later: planning a statement with very deep or very many expressions does
    * not stop when interrupted. The query engine's process is then ended (query-process.ts).

@@ -31,8 +31,9 @@ export class StreamFailed extends Error {}
 export async function* streamedRows(
   result: DuckDBResult,
   convert: DuckDBValueConverter<Json>,
+  jsonText?: boolean,
 ): AsyncGenerator<Json[][]> {
-  const parseJson = createJsonParser(result.columnTypes());
+  const parseJson = createJsonParser(result.columnTypes(), jsonText);
   const names = result.columnNames();
   try {
     for await (const rows of result.yieldConvertedRows(convert))
@@ -44,8 +45,12 @@ export async function* streamedRows(
 }
 
 /** The rows of a result read whole (runAndReadAll), converted as streamedRows converts each chunk. */
-export function readRows(whole: DuckDBResultReader, convert: DuckDBValueConverter<Json>): Json[][] {
-  const parseJson = createJsonParser(whole.columnTypes());
+export function readRows(
+  whole: DuckDBResultReader,
+  convert: DuckDBValueConverter<Json>,
+  jsonText?: boolean,
+): Json[][] {
+  const parseJson = createJsonParser(whole.columnTypes(), jsonText);
   let converted: Json[][];
   try {
     converted = whole.convertRows(convert);

@@ -219,10 +219,16 @@ function jsonParser(type: DuckDBType): Parse | undefined {
 /**
  * What parses the JSON values of a result's rows in place, or undefined when it has none. The
  * bindings hand a converter each value's type without its JSON alias, so the result's columns say.
+ * With jsonText, a JSON column's own values stay their text, as a CSV field or a table cell writes
+ * them (a JSON null the text null, apart from SQL NULL); those inside a list, struct or map are
+ * parsed still, for the nested value is written as one JSON text that holds them.
  */
-export function createJsonParser(types: DuckDBType[]): ((rows: Json[][]) => Json[][]) | undefined {
+export function createJsonParser(
+  types: DuckDBType[],
+  jsonText = false,
+): ((rows: Json[][]) => Json[][]) | undefined {
   const columns = types.flatMap((type, i) => {
-    const parse = jsonParser(type);
+    const parse = jsonText && type.alias === 'JSON' ? undefined : jsonParser(type);
     return parse ? [[i, parse] as const] : [];
   });
   if (columns.length === 0) return undefined;

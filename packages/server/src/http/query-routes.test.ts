@@ -363,16 +363,37 @@ describe('POST /api/query', () => {
     expect(response.body).toBe('empty,none,text\r\n"",,a\r\n');
   });
 
-  it('refuses a value nested thousands deep with a 400 naming its column, as JSON and as CSV, not a 500', async () => {
+  it("writes a JSON column's value in CSV as its JSON text, a JSON null apart from NULL, and parsed in JSON", async () => {
+    // A JSON null came out as an empty field, as SQL NULL does, and the JSON string "a,b" as a,b.
+    const { query } = await setup();
+    const sql = `SELECT 'null'::JSON AS j, NULL::JSON AS n, '"a,b"'::JSON AS s, '12'::JSON AS num,
+      '{"a":1}'::JSON AS o, ('{"x":null}'::JSON->'$.x') AS x, ('{"x":null}'::JSON->'$.y') AS y,
+      ['null'::JSON, '"b,c"'::JSON] AS l, {'f': '"d"'::JSON, 'g': 'null'::JSON} AS st`;
+    const csv = await query({ sql }, '?format=csv');
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.body).toBe(
+      'j,n,s,num,o,x,y,l,st\r\nnull,,"""a,b""",12,"{""a"":1}",null,,"[null,""b,c""]","{""f"":""d"",""g"":null}"\r\n',
+    );
+    expect((await query({ sql })).json().rows).toEqual([
+      [null, null, 'a,b', 12, { a: 1 }, null, null, [null, 'b,c'], { f: 'd', g: null }],
+    ]);
+  });
+
+  it("refuses a value nested thousands deep with a 400 naming its column, not a 500, but sends a JSON column's text in CSV", async () => {
     const { query } = await setup();
     const deep = (levels: number) => `'${'['.repeat(levels)}${']'.repeat(levels)}'::JSON`;
-    for (const sql of [
-      `SELECT 1 AS n, ${deep(10000)} AS doc`,
-      `SELECT 1 AS n, (${deep(3000)})::VARIANT AS doc`,
+    for (const [sql, searches] of [
+      // A JSON column's value goes into CSV as its text, unparsed, however deep.
+      [`SELECT 1 AS n, ${deep(10000)} AS doc`, ['']],
+      [`SELECT 1 AS n, [${deep(10000)}] AS doc`, ['', '?format=csv']],
+      [`SELECT 1 AS n, (${deep(3000)})::VARIANT AS doc`, ['', '?format=csv']],
       // Much deeper, DuckDB itself runs out of stack making the type (QUERY_ENGINE_CRASHED).
-      `SELECT 1 AS n, json_transform('1', '${'['.repeat(3000)}"INTEGER"${']'.repeat(3000)}') AS doc`,
-    ])
-      for (const search of ['', '?format=csv']) {
+      [
+        `SELECT 1 AS n, json_transform('1', '${'['.repeat(3000)}"INTEGER"${']'.repeat(3000)}') AS doc`,
+        ['', '?format=csv'],
+      ],
+    ] as const)
+      for (const search of searches) {
         const response = await query({ sql }, search);
         expect(response.statusCode, `${sql.slice(0, 40)} ${search}: ${response.body.slice(0, 300)}`).toBe(
           400,
@@ -384,6 +405,8 @@ describe('POST /api/query', () => {
       }
     const json = await query({ sql: `SELECT ${deep(10000)} AS doc` });
     expect(json.json().error.message).toContain('column 1 ("doc")');
+    const csv = await query({ sql: `SELECT ${deep(10000)} AS doc` }, '?format=csv');
+    expect(csv.body).toBe(`doc\r\n${'['.repeat(10000)}${']'.repeat(10000)}\r\n`);
     // As deep as DuckDB's own expressions may nest, a value is answered as it is.
     const nested = await query({ sql: `SELECT ${deep(1000)} AS doc` });
     expect(nested.statusCode).toBe(200);

@@ -251,7 +251,8 @@ export function registerQueryRoutes(
       // An export holds every row unless the request's max_rows says fewer (query.max_rows is the
       // JSON answer's limit, not an export's): asked for 10, a client got the whole table.
       const wanted = maxRows ?? Number.POSITIVE_INFINITY;
-      return engine.stream(sql, { id, maxRows, signal: abort.signal }, (stream) =>
+      // A JSON value as its JSON text, as a CSV field writes it (see jsonText).
+      return engine.stream(sql, { id, maxRows, signal: abort.signal, jsonText: true }, (stream) =>
         sendCsvExport(reply, stream, { wanted, id, logger: options.logger }),
       );
     });
