@@ -74,18 +74,28 @@ const passedOverWhy = (path: string): string => {
     : `${path} is a .${ext} file, which inlet does not read (of compressed files, it reads .gz); decompress it, or have logrotate compress with gzip, its default`;
 };
 
+/** The most a source's scan may find and list: its max_files and max_dirs. */
+export interface ScanCaps {
+  maxFiles: number;
+  maxDirs: number;
+}
+
 /**
  * Why a path names no file, when that can be told: it names a directory, or only files inlet
  * passes over (a .bz2, a .tmp), or starts with a `~` that no shell expanded (inlet.yaml is read by
- * no shell). Undefined otherwise.
+ * no shell). Undefined otherwise. A glob is walked no further than a scan walks it (`caps`).
  */
-export function whyNoFile(pattern: string, baseDir: string): string | undefined {
+export function whyNoFile(pattern: string, baseDir: string, caps: ScanCaps): string | undefined {
   if (pattern === '~' || pattern.startsWith('~/'))
     return `${pattern} starts with ~, which inlet does not expand; write the whole path (or \${HOME}/…)`;
   const absolute = resolve(baseDir, pattern);
   if (hasMagic(pattern)) {
-    // Asked when no file was found: the files the glob matches, if any, were all passed over.
-    const [passed] = globFiles(pattern, baseDir).filter(isPassedOver);
+    // Asked when no file was found: the files the glob matches, if any, were all passed over. Past
+    // a cap the scan fails saying so; walked on, a tree grown since the scan was listed whole.
+    const dirs: WalkedDirs = { listed: new Set(), limit: caps.maxDirs };
+    const files = globFiles(pattern, baseDir, undefined, caps.maxFiles, dirs);
+    if (files.length > caps.maxFiles || dirs.listed.size > caps.maxDirs) return undefined;
+    const [passed] = files.filter(isPassedOver);
     return passed && `${absolute} matches only files inlet does not read: ${passedOverWhy(passed)}`;
   }
   try {

@@ -14,7 +14,8 @@ const MAX_BACKOFF_MS = 30_000;
 
 /** What is wrong with the source's paths, when they name no file for a reason that can be told. */
 const whyNone = (options: FileOptions, baseDir: string): string | undefined => {
-  const reasons = [options.path].flat().flatMap((p) => whyNoFile(p, baseDir) ?? []);
+  const caps = { maxFiles: options.max_files, maxDirs: options.max_dirs };
+  const reasons = [options.path].flat().flatMap((p) => whyNoFile(p, baseDir, caps) ?? []);
   return reasons.length > 0 ? `${reasons.join('; ')}.` : undefined;
 };
 
