@@ -14,18 +14,25 @@ export const LOG_FORMATS = [
 
 const RESERVED_TABLES = new Set(['events', 'sources', 'marts']);
 
+/** Whether a glob's component matches any name: `**`, `*`, `?*`, or `*.*`, which matches most. */
+const anyName = (part: string) => part === '**' || part === '*.*' || /^[*?]*\*[*?]*$/.test(part);
+
 /**
- * Why a glob is refused: one that starts at / with ** (or a wildcard, then **) in its first two
- * components walks a whole tree such as / or /var and reads every file in it as a log: 1.5 GB of
- * memory and 2.6 GB of rejected lines in 4 minutes for a path of / then ** twice. Undefined when the
- * glob is fine.
+ * Why a glob is refused: one from / that, below a top-level directory (or below / itself), holds a
+ * ** and otherwise only components that match any name (`/**`, `/var/**`, `/srv/*` then `**`) reads
+ * every file of that tree as a log: 1.5 GB of memory and 2.6 GB of rejected lines in 4 minutes for
+ * a path of / then ** twice. One that names the files (`/home/**` then `*.log`) or a directory
+ * (`/var/log/**`) may still match or walk too much: max_files and max_dirs stop it when it is
+ * scanned. Undefined when the glob is fine.
  */
 function whyTooBroad(pattern: string): string | undefined {
   if (!pattern.startsWith('/')) return undefined;
   const parts = pattern.split('/').filter((part) => part !== '');
-  if (!parts.slice(0, 2).includes('**')) return undefined;
-  const top = parts[0] === '**' ? '/' : `/${parts[0]}`;
-  return `${pattern} has ** too near the top of the filesystem: inlet would read every file under ${top} as a log (and reject most of it); name the directory the logs are in, such as /var/log/app/**/*.log`;
+  const top = parts[0] === undefined || anyName(parts[0]) ? '/' : `/${parts[0]}`;
+  const below = top === '/' ? parts : parts.slice(1);
+  if (!below.includes('**') || !below.every(anyName)) return undefined;
+  const named = top === '/' ? '' : ` or ${top}/**/*.log`;
+  return `${pattern} names every file under ${top}: inlet would read them all as logs (and reject most of them); name the directory the logs are in, or how their names end, such as /var/log/app/**/*.log${named}`;
 }
 
 const glob = z
