@@ -447,6 +447,22 @@ describe('helpers', () => {
     expect(timeGroup('request_time')('/a 0')).toMatchObject({ ok: true, value: { responseTimeMs: 0 } });
   });
 
+  it('names a number past 1e21 in a reason as the line wrote it, not as 1e+23', () => {
+    const big = '100000000000000000000000';
+    const line = `203.0.113.7 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 ${big} "-" "${UA}"`;
+    expect(createAccessLogParser('nginx_combined')(line)).toEqual({
+      ok: false,
+      reason: `bytes ${big} is not a byte count (a whole number up to 9007199254740991)`,
+    });
+    const regex = createRegexAccessParser('^(?<path>\\S+) (?<status>\\S+) (?<bytes>\\S+)$', 'UTC');
+    expect(regex(`/a ${big} 5`)).toEqual({ ok: false, reason: `status ${big} is not an HTTP status code` });
+    expect(regex('/a 1e30 5')).toEqual({ ok: false, reason: 'status 1e30 is not an HTTP status code' });
+    expect(timeGroup('request_time')(`/a -${big}`)).toEqual({
+      ok: false,
+      reason: `request_time -${big} is not a response time; make the group match a number of seconds (0.123)`,
+    });
+  });
+
   it('unescapes Apache sequences and leaves unknown ones alone', () => {
     expect(unescapeLogField(String.raw`a\tb\nc\\d\qe`)).toBe('a\tb\nc\\d\\qe');
     expect(unescapeLogField(String.raw`\xZZ`)).toBe(String.raw`\xZZ`);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { parseClfTime, parseLogTime } from './log-timestamp.ts';
+import { shownNumber } from './shown-value.ts';
 
 /** The request and response as an access log line records them: access_logs keeps them as they are. */
 export interface RequestFields {
@@ -36,13 +37,11 @@ export function accessFieldsFault(
 ): string | undefined {
   const { status, bytes } = fields;
   // NaN is a value written as no number at all (`"code": "abc"`), shown as it was written.
-  const shown = (n: number, as: unknown) =>
-    Number.isNaN(n) && as !== undefined ? JSON.stringify(as).slice(0, 60) : String(n);
   if (status !== null && !(Number.isInteger(status) && Math.abs(status) <= 2_147_483_647))
-    return `status ${shown(status, written.status)} is not an HTTP status code`;
+    return `status ${shownNumber(status, written.status)} is not an HTTP status code`;
   // A negative count (`"size": -5`, a regex group matching `-5`) was stored as it came.
   if (bytes !== null && !(Number.isSafeInteger(bytes) && bytes >= 0))
-    return `bytes ${shown(bytes, written.bytes)} is not a byte count (a whole number up to ${Number.MAX_SAFE_INTEGER})`;
+    return `bytes ${shownNumber(bytes, written.bytes)} is not a byte count (a whole number up to ${Number.MAX_SAFE_INTEGER})`;
   return undefined;
 }
 
@@ -79,8 +78,7 @@ export function responseTimeMs(
   const { per, what } = TIME_UNITS[unit];
   if (Number.isFinite(n) && n >= 0) return { ok: true, value: n * per };
   // A negative number is shown as a number, as a negative byte count is (`bytes -5`).
-  const shown = Number.isFinite(n) ? String(n) : JSON.stringify(written).slice(0, 60);
-  return { ok: false, reason: `${field} ${shown} is not a response time; ${todo(what)}` };
+  return { ok: false, reason: `${field} ${shownNumber(n, written)} is not a response time; ${todo(what)}` };
 }
 
 /**
@@ -368,18 +366,21 @@ export function createAccessLogParser(
     const status = m[4] as string;
     const bytes = m[5] as string;
     const { targetHost, ...request } = splitRequestLine(dash(m[3]));
-    return accessResult({
-      tsMs: lastMs,
-      // The client is the first address of a forwarded list.
-      remoteAddr: dash((m[1] as string).split(',')[0]),
-      ...request,
-      host: host ?? targetHost,
-      status: status === '-' ? null : Number(status),
-      bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
-      referrer: combined ? dash(m[6]) : null,
-      userAgent: combined ? dash(m[7]) : null,
-      responseTimeMs: number === undefined ? null : Number(number) * timeScale,
-    });
+    return accessResult(
+      {
+        tsMs: lastMs,
+        // The client is the first address of a forwarded list.
+        remoteAddr: dash((m[1] as string).split(',')[0]),
+        ...request,
+        host: host ?? targetHost,
+        status: status === '-' ? null : Number(status),
+        bytes: bytes === '-' ? (format === 'nginx_combined' ? null : 0) : Number(bytes),
+        referrer: combined ? dash(m[6]) : null,
+        userAgent: combined ? dash(m[7]) : null,
+        responseTimeMs: number === undefined ? null : Number(number) * timeScale,
+      },
+      { status, bytes },
+    );
   };
   /**
    * Looks ahead over lines about to be parsed for one that shows the layout (a name, or '-', before

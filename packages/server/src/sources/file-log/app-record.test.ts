@@ -284,11 +284,17 @@ it('names the time field of an epoch number no unit makes a time of, and says ho
       '{"ts": 1e16}',
       `the time field "ts", 10000000000000000, ${advice} microseconds this one is 2286-11-20, after 2199; ${write}`,
     ],
-    // Beyond 2^53, kept as its digits.
+    // Beyond 2^53, kept as its digits, and named as the line wrote them: it was quoted, as if a
+    // string, and a number past 1e21 is no 1e+23 either.
     [
       '{"time": 12345678901234567}',
-      `the time field "time", "12345678901234567", ${advice} microseconds this one is 2361-03-21, after 2199; ${write}`,
+      `the time field "time", 12345678901234567, ${advice} microseconds this one is 2361-03-21, after 2199; ${write}`,
     ],
+    [
+      '{"ts": 100000000000000000000000, "msg": "x"}',
+      `the time field "ts", 100000000000000000000000, ${advice} nanoseconds this one is after 2199; ${write}`,
+    ],
+
     [
       '{"@timestamp": 99999999999}',
       `the time field "@timestamp", 99999999999, ${advice} seconds this one is 5138-11-16, after 2199; ${write}`,
@@ -300,8 +306,11 @@ it('names the time field of an epoch number no unit makes a time of, and says ho
     ['{"ts": 1e30}', `the time field "ts", 1e+30, ${advice} nanoseconds this one is after 2199; ${write}`],
   ])
     expect(parseJsonLine(line as string), line).toEqual({ ok: false, reason });
-  // By size: 1e15 is microseconds (2001-09-09), 1733306400123456789 nanoseconds.
+  // By size: 1e15 is microseconds (2001-09-09), 1733306400123456789 nanoseconds; 0 is a time, the
+  // first second of 1970, as Fluent Bit takes it.
   for (const [line, iso] of [
+    ['{"ts": 0}', '1970-01-01T00:00:00.000Z'],
+    ['{"ts": 5}', '1970-01-01T00:00:05.000Z'],
     ['{"ts": 1e15}', '2001-09-09T01:46:40.000Z'],
     ['{"ts": 1733306400123456789}', '2024-12-04T10:00:00.123Z'],
   ] as const) {

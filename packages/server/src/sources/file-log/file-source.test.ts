@@ -507,7 +507,8 @@ describe('file source: sync', () => {
     ]);
     expect(lakeRejects(layout, 'web')).toEqual([
       expect.objectContaining({
-        reason: 'bytes 100000000000000000000 is not a byte count (a whole number up to 9007199254740991)',
+        // Named as the line wrote it: it was the double's 100000000000000000000.
+        reason: 'bytes 99999999999999999999 is not a byte count (a whole number up to 9007199254740991)',
         raw: huge.trimEnd(),
       }),
     ]);

@@ -1,3 +1,5 @@
+import { shownValue } from './shown-value.ts';
+
 // Log timestamps come in a handful of shapes: Common Log Format with its offset, ISO 8601 with or
 // without one, RFC 1123, ctime (Apache's error log) and syslog's, epoch numbers in seconds,
 // milliseconds or microseconds. All become epoch milliseconds with a fraction down to the
@@ -278,7 +280,7 @@ export function epochProblem(value: unknown): string | undefined {
 /** Why a record's time field (`key`) is refused: its value is no time parseLogTime reads. */
 export function timeFieldReason(key: string, value: unknown): string {
   const problem = epochProblem(value);
-  const shown = JSON.stringify(value).slice(0, 60);
+  const shown = shownValue(value);
   return problem ? `the time field "${key}", ${shown}, ${problem}` : `unrecognised timestamp ${shown}`;
 }
 
