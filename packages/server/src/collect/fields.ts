@@ -65,6 +65,40 @@ export function optionalString(value: unknown, field: string, max = 8192, key = 
   return value;
 }
 
+/** Only white space, as JavaScript's \s has it (a tab, U+00A0, the ideographic space U+3000…). */
+const BLANK = /^\s+$/;
+
+/**
+ * Whether a text is only white space. A text that starts with a character \s cannot match (a letter
+ * or digit, as ids start) is told apart by that one character, without the regular expression.
+ */
+function isBlank(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first > 0x20 && first < 0x1680 && first !== 0xa0) return false;
+  return BLANK.test(text);
+}
+
+/**
+ * optionalString for an id or a name (userId, messageId, an event's name): one of only white space
+ * is none, as an empty one is. Stored, "   " was a user every request without a user shared, a
+ * message id that made distinct messages repeats of one another, or an event named blank. Spaces
+ * within or around a text that has more are kept: ids are the client's.
+ */
+export function optionalId(value: unknown, field: string, max = 200, key = ''): string | null {
+  const text = optionalString(value, field, max, key);
+  return text !== null && isBlank(text) ? null : text;
+}
+
+/**
+ * The problem of a required id or name that came as none (optionalId), saying so when one was sent
+ * blank: "is required" alone puzzled a client that had sent "   ".
+ */
+export function requiredProblem(problem: string, ...sent: unknown[]): string {
+  return sent.some((value) => typeof value === 'string' && value !== '')
+    ? `${problem} (a value of only white space is none)`
+    : problem;
+}
+
 /**
  * A text cut to max characters, for a column whose whole value the event keeps elsewhere (a page's
  * title in its properties). A cut between the halves of a surrogate pair (an emoji) moves before

@@ -1,7 +1,15 @@
 // Not config/index.ts, which intake workers need not load.
 import { MAX_WRITE_KEY_LENGTH } from '../../config/write-key.ts';
 import type { EventType } from '../../events/index.ts';
-import { fail, isObject, optionalJsonObject, optionalString, optionalTime } from '../fields.ts';
+import {
+  fail,
+  isObject,
+  optionalId,
+  optionalJsonObject,
+  optionalString,
+  optionalTime,
+  requiredProblem,
+} from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
 import { indexedField, type ParsedIntake, parseEach } from './types.ts';
 
@@ -21,20 +29,21 @@ function parseEvent(raw: unknown, field: string, sentAt: number | undefined): In
   if (!isObject(raw)) fail(field, 'must be a JSON object');
   const type = TYPES.get(raw.t);
   if (!type) fail(`${field}.t`, 'must be "page", "track" or "identify"');
-  const name = optionalString(raw.n, field, 200, '.n');
-  if (type === 'track' && !name) fail(`${field}.n`, 'is required for a track event');
-  const anonymousId = optionalString(raw.a, field, 200, '.a');
-  const userId = optionalString(raw.u, field, 200, '.u');
-  if (!anonymousId && !userId) fail(`${field}.a`, 'an anonymous id (a) or user id (u) is required');
+  const name = optionalId(raw.n, field, 200, '.n');
+  if (type === 'track' && !name) fail(`${field}.n`, requiredProblem('is required for a track event', raw.n));
+  const anonymousId = optionalId(raw.a, field, 200, '.a');
+  const userId = optionalId(raw.u, field, 200, '.u');
+  if (!anonymousId && !userId)
+    fail(`${field}.a`, requiredProblem('an anonymous id (a) or user id (u) is required', raw.a, raw.u));
   return {
-    eventId: optionalString(raw.id, field, 200, '.id'),
+    eventId: optionalId(raw.id, field, 200, '.id'),
     type,
     name,
     timestamp: optionalTime(raw.ts, field, '.ts'),
     sentAt,
     anonymousId,
     userId,
-    sessionId: optionalString(raw.s, field, 200, '.s'),
+    sessionId: optionalId(raw.s, field, 200, '.s'),
     url: optionalString(raw.url, field, undefined, '.url'),
     referrer: optionalString(raw.ref, field, undefined, '.ref'),
     title: optionalString(raw.ti, field, 2000, '.ti'),

@@ -2,9 +2,10 @@ import {
   cutText,
   fail,
   optionalCutString,
+  optionalId,
   optionalJsonObject,
-  optionalString,
   optionalTime,
+  requiredProblem,
 } from '../fields.ts';
 import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
@@ -46,21 +47,21 @@ export function parsePixel(
     if (parsed === null) fail('p', 'must be a JSON object');
     properties = optionalJsonObject(parsed, 'p');
   }
-  const name = optionalString(query.n, 'n', 200);
-  if (type === 'track' && !name) fail('n', 'is required when t=track');
+  const name = optionalId(query.n, 'n', 200);
+  if (type === 'track' && !name) fail('n', requiredProblem('is required when t=track', query.n));
   return {
     writeKey: query.k,
     keyHint: 'as k in the query (/p.gif?k=<write key>)',
     events: [
       {
-        eventId: optionalString(query.id, 'id', 200),
+        eventId: optionalId(query.id, 'id', 200),
         type,
         name,
         timestamp: optionalTime(pixelTime(query.ts), 'ts'),
         sentAt: undefined,
-        anonymousId: optionalString(query.a, 'a', 200),
-        userId: optionalString(query.u, 'u', 200),
-        sessionId: optionalString(query.s, 's', 200),
+        anonymousId: optionalId(query.a, 'a', 200),
+        userId: optionalId(query.u, 'u', 200),
+        sessionId: optionalId(query.s, 's', 200),
         // Cut to the columns' lengths, as the other protocols' are, rather than refused: a view refused
         // behind an image is lost unseen (a url past 8,192 characters), and the Referer, which a url
         // left out falls back to, was stored whole whatever its length.

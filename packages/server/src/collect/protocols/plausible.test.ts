@@ -161,6 +161,11 @@ describe('parsePlausible', () => {
     invalidField([], 'body');
     invalidField({ u: 'https://example.com/', d: 'example.com' }, 'name');
     invalidField({ n: 'pageview', d: 'example.com' }, 'url');
+    // An event named blank was stored, where an empty name is refused.
+    expect(() => parsePlausible({ n: '   ', u: 'https://example.com/', d: 'example.com' })).toThrow(
+      'n: is required; "pageview" for a page view, or a custom event name (a value of only white space is none)',
+    );
+
     invalidField({ n: 'pageview', u: '/relative', d: 'example.com' }, 'u');
     invalidField({ n: 'pageview', u: 'data:text/html,hi', d: 'example.com' }, 'u');
     invalidField({ n: 'pageview', u: 'https://example.com/', d: ' , ' }, 'd');

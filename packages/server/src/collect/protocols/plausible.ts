@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { jsonFault, MAX_JSON_DEPTH } from '../../events/index.ts';
-import { fail, HUGE_NUMBER, isObject, type Json, optionalCutString, optionalString } from '../fields.ts';
+import {
+  fail,
+  HUGE_NUMBER,
+  isObject,
+  type Json,
+  optionalCutString,
+  optionalId,
+  optionalString,
+  requiredProblem,
+} from '../fields.ts';
 import { parseJson } from '../json-body.ts';
 import type { ParsedIntake } from './types.ts';
 
@@ -84,12 +93,16 @@ function parseDomains(field: { key: string; value: unknown }, url: string): stri
 export function parsePlausible(body: unknown): ParsedIntake {
   if (!isObject(body)) fail('body', 'must be a JSON object such as {"n":"pageview","u":"https://…","d":"…"}');
   const nameField = pick(body, 'n', 'name');
-  const rawName = optionalString(
+  const rawName = optionalId(
     text(nameField, '"pageview" for a page view, or a custom event name'),
     nameField.key,
     200,
   );
-  if (!rawName) fail(nameField.key, 'is required; "pageview" for a page view, or a custom event name');
+  if (!rawName)
+    fail(
+      nameField.key,
+      requiredProblem('is required; "pageview" for a page view, or a custom event name', nameField.value),
+    );
   // A page's url and referrer as the script has them, cut rather than refused (optionalCutString).
   const urlField = pick(body, 'u', 'url');
   const url = optionalCutString(text(urlField, "the page's full URL"), urlField.key);

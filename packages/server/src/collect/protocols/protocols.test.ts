@@ -341,6 +341,96 @@ describe('Segment protocol', () => {
   });
 });
 
+describe('blank ids and names', () => {
+  // White space only (a template's unfilled "{{ id }}", a padded column): such an event was stored,
+  // under the event name "   " or as a user "  " every request without a user shared.
+  const BLANKS = ['   ', '\t', ' \n ', '\u00a0', '\u3000'];
+
+  it('refuses a blank event name, group id or previous id as it refuses an empty one, naming it', () => {
+    for (const blank of BLANKS) {
+      const refused = parseSegment(
+        {
+          batch: [
+            { type: 'track', event: 'Signed Up', userId: 'u' },
+            { type: 'track', event: blank, userId: 'u' },
+            { type: 'group', groupId: blank, userId: 'u' },
+            { type: 'alias', previousId: blank, userId: 'u' },
+          ],
+        },
+        undefined,
+      );
+      expect([refused.events.length, refused.refused?.count, refused.refused?.error.message]).toEqual([
+        1,
+        3,
+        'batch[1].event: is required for a track call (a value of only white space is none)',
+      ]);
+      expect(() => parseSegment({ userId: 'u', groupId: blank }, 'group')).toThrow(
+        'body.groupId: is required for a group call (a value of only white space is none)',
+      );
+      expect(() => parseSegment({ userId: 'u', previousId: blank }, 'alias')).toThrow(
+        'body.previousId: is required for an alias call (a value of only white space is none)',
+      );
+      expect(() => parseInletBatch({ k: 'wk', e: [{ t: 'track', n: blank, a: 'a' }] })).toThrow(
+        'e[0].n: is required for a track event (a value of only white space is none)',
+      );
+      expect(() => parsePixel({ k: 'wk', n: blank, t: 'track' }, undefined)).toThrow(
+        'n: is required when t=track (a value of only white space is none)',
+      );
+    }
+  });
+
+  it('reads a blank user id, anonymous id, message id or session id as none, as an empty one is', () => {
+    for (const blank of BLANKS) {
+      const [event] = parseSegment(
+        {
+          type: 'track',
+          event: 'x',
+          userId: blank,
+          anonymousId: 'a1',
+          messageId: blank,
+          context: { sessionId: blank },
+        },
+        'track',
+      ).events;
+      expect([event?.userId, event?.anonymousId, event?.eventId, event?.sessionId]).toEqual([
+        null,
+        'a1',
+        null,
+        null,
+      ]);
+      expect(() => parseSegment({ type: 'page', userId: blank, anonymousId: blank }, 'page')).toThrow(
+        'body.userId: userId or anonymousId is required (a value of only white space is none)',
+      );
+      expect(() => parseInletBatch({ k: 'wk', e: [{ t: 'page', a: blank, u: '' }] })).toThrow(
+        'e[0].a: an anonymous id (a) or user id (u) is required (a value of only white space is none)',
+      );
+      const [compact] = parseInletBatch({
+        k: 'wk',
+        e: [{ t: 'page', id: blank, a: 'a', u: blank, s: blank }],
+      }).events;
+      expect([compact?.eventId, compact?.anonymousId, compact?.userId, compact?.sessionId]).toEqual([
+        null,
+        'a',
+        null,
+        null,
+      ]);
+      const [pixel] = parsePixel({ k: 'wk', id: blank, a: blank, u: blank, s: blank }, undefined).events;
+      expect([pixel?.eventId, pixel?.anonymousId, pixel?.userId, pixel?.sessionId]).toEqual([
+        null,
+        null,
+        null,
+        null,
+      ]);
+    }
+    // Spaces within an id or a name, or around it, are the client's: kept as sent.
+    const [kept] = parseSegment(
+      { type: 'track', event: ' Signed Up ', userId: 'Ada Lovelace', anonymousId: ' a 1' },
+      'track',
+    ).events;
+    expect([kept?.name, kept?.userId, kept?.anonymousId]).toEqual([' Signed Up ', 'Ada Lovelace', ' a 1']);
+  });
+});
+
 describe('inlet batch protocol', () => {
   it('parses the compact format', () => {
     const parsed = parseInletBatch({

@@ -7,10 +7,12 @@ import {
   isObject,
   type Json,
   optionalCutString,
+  optionalId,
   optionalJsonObject,
   optionalObject,
   optionalString,
   optionalTime,
+  requiredProblem,
 } from '../fields.ts';
 import type { IncomingEvent } from '../incoming.ts';
 import { indexedField, type ParsedIntake, parseEach } from './types.ts';
@@ -98,29 +100,34 @@ function parseMessage(
   const page = optionalObject(context.page, field, '.context.page');
   const properties = optionalJsonObject(raw.properties, field, '.properties');
   const traits = optionalJsonObject(raw.traits, field, '.traits');
-  const anonymousId = optionalString(raw.anonymousId, field, 200, '.anonymousId');
-  const userId = optionalString(raw.userId, field, 200, '.userId');
-  if (!anonymousId && !userId) fail(`${field}.userId`, 'userId or anonymousId is required');
+  const anonymousId = optionalId(raw.anonymousId, field, 200, '.anonymousId');
+  const userId = optionalId(raw.userId, field, 200, '.userId');
+  if (!anonymousId && !userId)
+    fail(
+      `${field}.userId`,
+      requiredProblem('userId or anonymousId is required', raw.userId, raw.anonymousId),
+    );
 
   let name: string | null;
   let props: Json;
   if (type === 'track') {
-    name = optionalString(raw.event, field, 200, '.event');
-    if (!name) fail(`${field}.event`, 'is required for a track call');
+    name = optionalId(raw.event, field, 200, '.event');
+    if (!name) fail(`${field}.event`, requiredProblem('is required for a track call', raw.event));
     props = properties;
   } else if (type === 'page' || type === 'screen') {
-    name = optionalString(raw.name, field, 200, '.name');
+    name = optionalId(raw.name, field, 200, '.name');
     props = withCategory(properties, raw.category, field);
   } else if (type === 'group') {
     // Segment's spec requires the id of the group or of the user's previous identity: without it
     // the call says nothing, and it was stored with group_id or previous_id null, answered 200.
-    const groupId = optionalString(raw.groupId, field, 200, '.groupId');
-    if (!groupId) fail(`${field}.groupId`, 'is required for a group call');
+    const groupId = optionalId(raw.groupId, field, 200, '.groupId');
+    if (!groupId) fail(`${field}.groupId`, requiredProblem('is required for a group call', raw.groupId));
     name = null;
     props = { ...traits, group_id: groupId };
   } else if (type === 'alias') {
-    const previousId = optionalString(raw.previousId, field, 200, '.previousId');
-    if (!previousId) fail(`${field}.previousId`, 'is required for an alias call');
+    const previousId = optionalId(raw.previousId, field, 200, '.previousId');
+    if (!previousId)
+      fail(`${field}.previousId`, requiredProblem('is required for an alias call', raw.previousId));
     name = null;
     props = { previous_id: previousId };
   } else {
@@ -145,14 +152,14 @@ function parseMessage(
       : optionalCutString(second[key], field, max, secondKeys[key]);
   const url = located('url');
   return {
-    eventId: optionalString(raw.messageId, field, 200, '.messageId'),
+    eventId: optionalId(raw.messageId, field, 200, '.messageId'),
     type,
     name,
     timestamp: optionalTime(raw.timestamp ?? raw.originalTimestamp, field, '.timestamp'),
     sentAt: optionalTime(raw.sentAt, field, '.sentAt') ?? sentAt,
     anonymousId,
     userId,
-    sessionId: optionalString(sessionId, field, 200, '.context.sessionId'),
+    sessionId: optionalId(sessionId, field, 200, '.context.sessionId'),
     url: url ?? pagePath(type === 'page' ? properties : EMPTY, page),
     referrer: noDirect(located('referrer')),
     title: located('title', 2000),

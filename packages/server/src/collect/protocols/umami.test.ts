@@ -95,6 +95,12 @@ describe('parseUmami', () => {
     });
   });
 
+  it('reads a blank visitor id, user id or event name as none, as an empty one is', () => {
+    // Stored, "  " was a user, or an event named blank, where "" is none.
+    const { event } = only({ type: 'event', payload: payload({ vid: ' ', id: '\t', name: '  ' }) });
+    expect([event.anonymousId, event.userId, event.type, event.name]).toEqual([null, null, 'page', null]);
+  });
+
   it('refuses bodies it cannot map, naming the field', () => {
     invalidField('hello', 'body');
     invalidField({ type: 'pageview', payload: payload() }, 'type');

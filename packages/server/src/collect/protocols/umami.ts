@@ -6,6 +6,7 @@ import {
   isObject,
   type Json,
   optionalCutString,
+  optionalId,
   optionalJsonObject,
   optionalString,
 } from '../fields.ts';
@@ -36,7 +37,7 @@ export function parseUmami(body: unknown): ParsedIntake {
   const website = optionalString(payload.website, 'payload.website', MAX_WRITE_KEY_LENGTH);
   if (!website) fail('payload.website', 'is required; use the site write key as the website id');
   const hostname = optionalString(payload.hostname, 'payload.hostname', 500);
-  const name = optionalString(payload.name, 'payload.name', 200);
+  const name = optionalId(payload.name, 'payload.name', 200);
   const data = optionalJsonObject(payload.data, 'payload.data');
 
   const context: Json = { protocol: 'umami' };
@@ -61,8 +62,8 @@ export function parseUmami(body: unknown): ParsedIntake {
         name: kind === 'identify' ? null : name,
         timestamp: undefined,
         sentAt: undefined,
-        anonymousId: optionalString(payload.vid, 'payload.vid', 200),
-        userId: optionalString(payload.id, 'payload.id', 200),
+        anonymousId: optionalId(payload.vid, 'payload.vid', 200),
+        userId: optionalId(payload.id, 'payload.id', 200),
         sessionId: null,
         url: pageUrl(optionalCutString(payload.url, 'payload.url'), hostname),
         referrer: optionalCutString(payload.referrer, 'payload.referrer'),
