@@ -423,6 +423,51 @@ describe('collector refusals', () => {
       ).toBe(200);
   });
 
+  it('refuses a pixel parameter whose percent-escapes are no UTF-8, as a JSON body with such bytes is, naming it', async () => {
+    // URLSearchParams read %E0%A4 (a Hindi letter cut short) and %E9 (é in Latin-1) as U+FFFD, and
+    // the view was stored as "\ufffd" and "caf\ufffd", where a JSON body with those bytes is refused.
+    const pixel = (query: string, method = 'GET') =>
+      fetch(`${inlet.url}/p.gif?k=${WRITE_KEY}&${query}`, { method });
+    for (const [query, message] of [
+      [
+        'n=%E0%A4&a=esc-1&id=esc-1',
+        'n: holds %E0%A4, which is not text in UTF-8 (the page or template encoded it in another character set, or cut a character short); percent-encode the text as UTF-8, as encodeURIComponent does.',
+      ],
+      ['amp;ti=caf%E9&a=esc-2&id=esc-2', 'ti: holds %E9, which is not text in UTF-8'],
+      ['id=esc-3&u=%ED%A0%80x', 'u: holds %ED%A0%80, which is not text in UTF-8'],
+    ]) {
+      for (const method of ['GET', 'HEAD']) {
+        const refused = await pixel(query as string, method);
+        expect([
+          refused.status,
+          refused.headers.get('content-type'),
+          refused.headers.get('x-inlet-error'),
+        ]).toEqual([400, 'image/gif', 'INVALID_FIELD']);
+        expect(decodeURIComponent(refused.headers.get('x-inlet-error-message') ?? '')).toContain(message);
+      }
+    }
+    // UTF-8's own U+FFFD, a % that starts no escape (kept as it is), a bad escape in a parameter the
+    // pixel does not read (a mail service's), or in a second k it does not take: the view is kept.
+    for (const query of [
+      'id=esc-ok-1&a=a&ti=%EF%BF%BD',
+      'id=esc-ok-2&a=a&ti=100%&n=50%25%20off',
+      'id=esc-ok-3&a=a&mc_eid=%E9',
+      'id=esc-ok-4&a=a&id=%E9',
+    ])
+      expect([query, (await pixel(query)).status]).toEqual([query, 200]);
+    expect(
+      await queryApi(
+        inlet.url,
+        "SELECT event_id, name, title FROM events WHERE event_id LIKE 'esc-%' ORDER BY 1",
+      ),
+    ).toEqual([
+      { event_id: 'esc-ok-1', name: null, title: '\ufffd' },
+      { event_id: 'esc-ok-2', name: '50% off', title: '100%' },
+      { event_id: 'esc-ok-3', name: null, title: null },
+      { event_id: 'esc-ok-4', name: null, title: null },
+    ]);
+  });
+
   it('404 for an unknown route, 405 naming the methods for a known one asked with another, as JSON', async () => {
     await expectError(await fetch(`${inlet.url}/v2/nothing`), 404, 'NOT_FOUND');
     const batch = await fetch(`${inlet.url}/v1/batch`);

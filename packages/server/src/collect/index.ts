@@ -13,7 +13,7 @@ export { createIntakeWorkers, type IntakeWorkers } from './intake-workers.ts';
 export { parseJson, parseJsonBody, refuseUtf16 } from './json-body.ts';
 export { type BatchProtocol, eventsIn, parseBatch } from './protocols/batch.ts';
 export { parseInletBatch } from './protocols/inlet.ts';
-export { parsePixel } from './protocols/pixel.ts';
+export { checkPixelEscapes, parsePixel } from './protocols/pixel.ts';
 export { parsePlausible } from './protocols/plausible.ts';
 export { parseSegment } from './protocols/segment.ts';
 export type { ParsedIntake } from './protocols/types.ts';

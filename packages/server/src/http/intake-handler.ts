@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import {
   addressKey,
   type BatchProtocol,
+  checkPixelEscapes,
   createRateLimiter,
   eventsIn,
   type Intake,
@@ -62,6 +63,7 @@ type Route = {
 function pixelQuery(url: URL | undefined): Record<string, string> {
   // No prototype: a key such as __proto__ is then a plain key, as in Object.fromEntries.
   const query: Record<string, string> = Object.create(null);
+  if (url) checkPixelEscapes(url.search);
   for (const [key, value] of url?.searchParams ?? []) {
     const name = key.startsWith('amp;') ? key.slice(4) : key;
     if (!(name in query)) query[name] = value;

@@ -30,6 +30,53 @@ const pixelTime = (ts: string | undefined): number | string | undefined => {
  */
 const PLUS_READ_AS_SPACE = /^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d(?::?\d\d)?)$/;
 
+/** The parameters parsePixel reads; a bad escape elsewhere (a mail service's own) is not the view's. */
+const READ = new Set(['k', 't', 'n', 'url', 'ref', 'ti', 'a', 'u', 's', 'id', 'ts', 'p']);
+
+/** A percent-escape of a byte past ASCII: only such a byte can make a text that is no UTF-8. */
+const HIGH_ESCAPE = /%[89a-f][0-9a-f]/i;
+
+/** A run of percent-escapes: one character's bytes, or several characters'. */
+const ESCAPES = /(?:%[0-9a-f]{2})+/gi;
+
+/** The first run of escapes in value that is no UTF-8, or undefined. */
+function badEscapes(value: string): string | undefined {
+  for (const [run] of value.matchAll(ESCAPES)) {
+    try {
+      decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a parameter the pixel reads whose percent-escapes are no UTF-8 (%E9, é in Latin-1, or
+ * %E0%A4, a character cut short), naming it and them: URLSearchParams reads them as U+FFFD, and the
+ * view was stored as "caf\ufffd", where a JSON body with such bytes is refused. search is the query
+ * as sent (URL's search); only a parameter's first value is read, as pixelQuery takes it.
+ */
+export function checkPixelEscapes(search: string): void {
+  if (!HIGH_ESCAPE.test(search)) return;
+  const seen = new Set<string>();
+  for (const pair of search.slice(1).split('&')) {
+    const equals = pair.indexOf('=');
+    let rawKey = equals === -1 ? pair : pair.slice(0, equals);
+    // A key written escaped (%6E for n) is the key it decodes to, as URLSearchParams reads it.
+    if (rawKey.includes('%')) rawKey = badEscapes(rawKey) ? rawKey : decodeURIComponent(rawKey);
+    const key = rawKey.startsWith('amp;') ? rawKey.slice(4) : rawKey;
+    if (!READ.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    const bad = equals === -1 ? undefined : badEscapes(pair.slice(equals + 1));
+    if (bad)
+      fail(
+        key,
+        `holds ${bad.toUpperCase()}, which is not text in UTF-8 (the page or template encoded it in another character set, or cut a character short); percent-encode the text as UTF-8, as encodeURIComponent does.`,
+      );
+  }
+}
+
 export function parsePixel(
   query: Record<string, string | undefined>,
   referer: string | undefined,
