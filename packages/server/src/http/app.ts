@@ -35,6 +35,7 @@ import { registerOpsRoutes } from './ops-routes.ts';
 import { decodeUnreserved } from './percent-decoding.ts';
 import { PIXEL, pixelErrorHeaders } from './pixel-image.ts';
 import { queryBodyError, registerQueryRoutes } from './query-routes.ts';
+import { refuseRepeatedKeys } from './repeated-key.ts';
 import { createRequestCounter } from './request-counter.ts';
 import { registerRunsRoutes } from './runs-routes.ts';
 import { registerSdkRoutes } from './sdk-routes.ts';
@@ -242,7 +243,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         // Read as UTF-8 whatever it declares, as the collector reads its bodies (and refuses others),
         // and as it reads them: a byte order mark (PowerShell 5 writes one) was an "Unexpected token".
         checkCharset(request.headers['content-type']?.toLowerCase() ?? '');
-        done(null, parseJsonBody(body as Buffer));
+        const json = parseJsonBody(body as Buffer);
+        // The API's bodies only: the collector's routes are served before Fastify, and its bodies
+        // are held to their protocols' fields.
+        refuseRepeatedKeys((body as Buffer).toString('utf8'));
+        done(null, json);
       } catch (error) {
         const said =
           request.routeOptions.url === '/api/query' ? queryBodyError(error, body as Buffer) : error;

@@ -125,6 +125,30 @@ describe('POST /api/query', () => {
     expect(broken.json().error.message).not.toContain('inside a JSON object');
   });
 
+  it('refuses a body that names a field twice, naming it, where the last one was run without a word', async () => {
+    // JSON.parse keeps the last: {"sql":"SELECT 1","sql":"SELECT 2"} ran SELECT 2, answered 200.
+    const { post } = await setup();
+    for (const [body, field] of [
+      ['{"sql":"SELECT 1","sql":"SELECT 2"}', 'sql'],
+      ['{"sql": "SELECT 1", "max_rows": 1, "\\u0073ql": "SELECT 2"}', 'sql'],
+      ['{"max_rows": 5, "sql": "SELECT 1", "max_rows": 500}', 'max_rows'],
+      ['{"sql": "SELECT 1", "query_id": "a", "query_id": "b"}', 'query_id'],
+    ]) {
+      const refused = await post({}, Buffer.from(body as string));
+      expect([refused.statusCode, refused.json().error], body).toEqual([
+        400,
+        {
+          code: 'INVALID_FIELD',
+          field,
+          message: `${field}: is given twice in the body; send each field once (JSON parsers keep one of the two, not always the same one)`,
+        },
+      ]);
+    }
+    // A key's text inside a string value is no repeat.
+    const nested = await post({}, Buffer.from('{"sql": "SELECT \'\\"sql\\": 1\' AS sql", "max_rows": 1}'));
+    expect([nested.statusCode, nested.json().rows]).toEqual([200, [['"sql": 1']]]);
+  });
+
   it("names the limit that stopped an answer: inlet.yaml's query.max_rows, or the request's own max_rows", async () => {
     const { query } = await setup({ query: { max_rows: 5 } });
     const note = async (body: Record<string, unknown>) => (await query(body)).json().stats.note as string;
