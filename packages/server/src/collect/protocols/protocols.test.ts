@@ -341,6 +341,26 @@ describe('Segment protocol', () => {
   });
 });
 
+describe('Segment fields read from elsewhere, or of a kind no client means', () => {
+  it('refuses a context.ip that is no IP address, naming it, where its text was hashed as the visitor', () => {
+    // A server that forwards X-Forwarded-For whole hashed each proxy chain as a visitor of its own.
+    for (const [ip, said] of [
+      ['1.2.3.4, 10.0.0.1', '"1.2.3.4, 10.0.0.1" is a list of addresses'],
+      ['203.0.113.7:50123', '"203.0.113.7:50123" is not an IP address'],
+      ['unknown', '"unknown" is not an IP address'],
+      [12345, '"12345" is not an IP address'],
+    ] as const) {
+      expect(() =>
+        parseSegment({ batch: [{ type: 'track', event: 'x', userId: 'u', context: { ip } }] }, undefined),
+      ).toThrow(`batch[0].context.ip: ${said}`);
+    }
+    for (const ip of ['203.0.113.7', '2001:db8::1', '::ffff:203.0.113.7', '0.0.0.0'])
+      expect(
+        parseSegment({ type: 'track', event: 'x', userId: 'u', context: { ip } }, 'track').events[0]?.ip,
+      ).toBe(ip);
+  });
+});
+
 describe('blank ids and names', () => {
   // White space only (a template's unfilled "{{ id }}", a padded column): such an event was stored,
   // under the event name "   " or as a user "  " every request without a user shared.

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 // Not config/index.ts, which intake workers need not load.
 import { MAX_WRITE_KEY_LENGTH } from '../../config/write-key.ts';
 import { EVENT_TYPES, type EventType, MAX_JSON_DEPTH } from '../../events/index.ts';
@@ -167,8 +168,26 @@ function parseMessage(
     properties: props,
     context,
     userAgent: optionalString(context.userAgent, field, 2000, '.context.userAgent'),
-    ip: optionalString(context.ip, field, 100, '.context.ip') ?? undefined,
+    ip: contextIp(context.ip, field),
   };
+}
+
+/**
+ * context.ip, which a server SDK forwards for its visitor: an IPv4 or IPv6 address, or none. Its text
+ * was hashed as the visitor's whatever it held, so a server that forwarded X-Forwarded-For whole
+ * ("203.0.113.7, 10.0.0.1") made a visitor of each proxy chain, and "unknown" one of everyone.
+ */
+function contextIp(value: unknown, field: string): string | undefined {
+  const ip = optionalString(value, field, 100, '.context.ip');
+  if (ip === null) return undefined;
+  if (isIP(ip) !== 0) return ip;
+  const shown = JSON.stringify(ip.slice(0, 60));
+  return fail(
+    `${field}.context.ip`,
+    ip.includes(',')
+      ? `${shown} is a list of addresses (X-Forwarded-For as it came?); send the visitor's own address alone, the first entry a proxy of yours did not add, or leave context.ip out`
+      : `${shown} is not an IP address; send the visitor's IPv4 or IPv6 address (203.0.113.7, 2001:db8::1) without a port, or leave context.ip out`,
+  );
 }
 
 const BATCH_FORM = '{"batch": [ … ]}';
