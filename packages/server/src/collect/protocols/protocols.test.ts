@@ -359,6 +359,23 @@ describe('Segment fields read from elsewhere, or of a kind no client means', () 
         parseSegment({ type: 'track', event: 'x', userId: 'u', context: { ip } }, 'track').events[0]?.ip,
       ).toBe(ip);
   });
+
+  it('names originalTimestamp and properties.session_id when the bad value came from them', () => {
+    // Both were named as the field they stand in for, which the message did not send.
+    expect(() =>
+      parseSegment({ type: 'track', event: 'x', userId: 'u', originalTimestamp: 'yesterday' }, 'track'),
+    ).toThrow('body.originalTimestamp: must be an ISO 8601 date string');
+    expect(() =>
+      parseSegment({ type: 'track', event: 'x', userId: 'u', properties: { session_id: { a: 1 } } }, 'track'),
+    ).toThrow('body.properties.session_id: must be a string');
+    // Where both are sent, timestamp and context.sessionId are read, and named.
+    expect(() =>
+      parseSegment(
+        { type: 'track', event: 'x', userId: 'u', timestamp: 'soon', originalTimestamp: '2026-12-07' },
+        'track',
+      ),
+    ).toThrow('body.timestamp: must be an ISO 8601 date string');
+  });
 });
 
 describe('blank ids and names', () => {

@@ -136,7 +136,11 @@ function parseMessage(
     // RudderStack's SDKs send an identify call's traits in context.traits.
     props = raw.traits === undefined ? optionalJsonObject(context.traits, field, '.context.traits') : traits;
   }
-  const sessionId = context.sessionId ?? properties.session_id;
+  // Each named where it came from, in a refusal: properties.session_id was named context.sessionId,
+  // and originalTimestamp timestamp, which the message had not sent.
+  const fromContext = context.sessionId !== undefined && context.sessionId !== null;
+  const sessionId = fromContext ? context.sessionId : properties.session_id;
+  const fromTimestamp = raw.timestamp !== undefined && raw.timestamp !== null;
   // Where the event happened: a page call's properties describe the page (analytics.js copies
   // context.page into them), but another call's are its own, and context.page is the page it
   // happened on. A Product Clicked's url (the product's link, in Segment's e-commerce spec) was
@@ -156,11 +160,18 @@ function parseMessage(
     eventId: optionalId(raw.messageId, field, 200, '.messageId'),
     type,
     name,
-    timestamp: optionalTime(raw.timestamp ?? raw.originalTimestamp, field, '.timestamp'),
+    timestamp: fromTimestamp
+      ? optionalTime(raw.timestamp, field, '.timestamp')
+      : optionalTime(raw.originalTimestamp, field, '.originalTimestamp'),
     sentAt: optionalTime(raw.sentAt, field, '.sentAt') ?? sentAt,
     anonymousId,
     userId,
-    sessionId: optionalId(sessionId, field, 200, '.context.sessionId'),
+    sessionId: optionalId(
+      sessionId,
+      field,
+      200,
+      fromContext ? '.context.sessionId' : '.properties.session_id',
+    ),
     url: url ?? pagePath(type === 'page' ? properties : EMPTY, page),
     referrer: noDirect(located('referrer')),
     title: located('title', 2000),
