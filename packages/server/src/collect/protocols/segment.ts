@@ -186,19 +186,29 @@ function parseMessage(
 /**
  * context.ip, which a server SDK forwards for its visitor: an IPv4 or IPv6 address, or none. Its text
  * was hashed as the visitor's whatever it held, so a server that forwarded X-Forwarded-For whole
- * ("203.0.113.7, 10.0.0.1") made a visitor of each proxy chain, and "unknown" one of everyone.
+ * ("203.0.113.7, 10.0.0.1") made a visitor of each proxy chain, and "unknown" one of everyone. What
+ * servers forward as they got it is read as proxies and analytics read it: a list's first entry
+ * (the client's, as X-Forwarded-For puts it), an address without its port (203.0.113.7:50123,
+ * [2001:db8::1]:443); text that holds no address is refused.
  */
 function contextIp(value: unknown, field: string): string | undefined {
   const ip = optionalString(value, field, 100, '.context.ip');
   if (ip === null) return undefined;
   if (isIP(ip) !== 0) return ip;
-  const shown = JSON.stringify(ip.slice(0, 60));
+  const address = withoutPort(ip.split(',', 1)[0]?.trim() ?? '');
+  if (isIP(address) !== 0) return address;
   return fail(
     `${field}.context.ip`,
-    ip.includes(',')
-      ? `${shown} is a list of addresses (X-Forwarded-For as it came?); send the visitor's own address alone, the first entry a proxy of yours did not add, or leave context.ip out`
-      : `${shown} is not an IP address; send the visitor's IPv4 or IPv6 address (203.0.113.7, 2001:db8::1) without a port, or leave context.ip out`,
+    `${JSON.stringify(ip.slice(0, 60))} is not an IP address; send the visitor's IPv4 or IPv6 address (203.0.113.7, 2001:db8::1), or leave context.ip out`,
   );
+}
+
+/** An address written with a port (203.0.113.7:50123, [2001:db8::1]:443) without it; else as it was. */
+function withoutPort(text: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text);
+  if (bracketed) return bracketed[1] as string;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(text);
+  return v4 ? (v4[1] as string) : text;
 }
 
 const BATCH_FORM = '{"batch": [ … ]}';
