@@ -49,6 +49,24 @@ describe('browser tracker', () => {
     expect(view?.session_id).toMatch(UUID);
   });
 
+  it("records one page view on load when the stub's queue holds a page(), with that call's properties", async () => {
+    // A snippet as Segment's is written, inlet('page') in the stub: the queued page view and the automatic
+    // one after it were two views of one page load.
+    const context = await newContext();
+    const page = await open(context, '/docs/queued', {
+      head: `<script>inlet('page', { section: 'docs' }); inlet('track', 'queued_after_page');</script>`,
+    });
+    const anonymousId = await anonymousIdOf(page);
+    await page.evaluate(`inlet.track('last'); inlet.flush()`);
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'last').length > 0, 'sent');
+    expect(rows.map((row) => [row.name ?? row.type, row.props])).toEqual([
+      ['page', { section: 'docs' }],
+      ['queued_after_page', null],
+      ['last', null],
+    ]);
+  });
+
   it('records nothing while the page is prerendered, and the page view once it is shown', async () => {
     // A page the browser prerenders (speculation rules, the address bar) may never be shown.
     const context = await newContext();

@@ -525,7 +525,7 @@ describe('createSender', () => {
     await until(() => delivered().length === 2);
     expect(delivered()).toEqual(['before', 'after']);
     expect(warn).toHaveBeenCalledTimes(2);
-    expect(String(warn.mock.calls[0]?.[0])).toMatch(/^inlet: event "clicked" not sent: its properties/);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/^inlet: event "clicked" not sent: the properties/);
     warn.mockRestore();
   });
 

@@ -206,7 +206,7 @@ export function createSender(options: SenderOptions) {
       try {
         outbox.add([event]);
       } catch (error) {
-        warn(`event "${event.n ?? event.t}" not sent: its properties are not JSON (${error})`);
+        warn(`event "${event.n ?? event.t}" not sent: the properties are not JSON (${error})`);
         return;
       }
       buffer.push(event);

@@ -192,7 +192,9 @@ export function createTracker(options: TrackerOptions): Inlet {
   addEventListener('online', sender.resend);
 
   if (options.autoPageview !== false) {
-    queueMicrotask(inlet.page);
+    // A page() the stub queued, or called right after createTracker(), is this load's page view: the
+    // automatic one after it counted the page twice.
+    queueMicrotask(() => href || inlet.page());
     // A page restored from the back-forward cache runs no script again, but it is a new view.
     addEventListener('pageshow', (event) => event.persisted && inlet.page());
     // Deferred a task so the app can set the new document.title first.
