@@ -149,11 +149,12 @@ describe('browser tracker', () => {
     // Math.max(1, '30s') is NaN: heartbeats were off without a word, where data-heartbeat="30s" warned.
     const { warnings } = await openModulePage(
       '/module-heartbeat',
-      `const options = { writeKey: '${WRITE_KEY}', api: '${inlet.url}', autoPageview: false };
-  createTracker({ ...options, heartbeat: false });
-  createTracker({ ...options, heartbeat: '30' });
-  createTracker({ ...options, heartbeat: { seconds: 30 } });
-  window.inlet = createTracker({ ...options, heartbeat: '30s' });`,
+      // Each for a site of its own, as a second tracker of a site is the first; none records anything.
+      `const options = { api: '${inlet.url}', autoPageview: false };
+  createTracker({ ...options, writeKey: 'wk_a', heartbeat: false });
+  createTracker({ ...options, writeKey: 'wk_b', heartbeat: '30' });
+  createTracker({ ...options, writeKey: 'wk_c', heartbeat: { seconds: 30 } });
+  window.inlet = createTracker({ ...options, writeKey: 'wk_d', heartbeat: '30s' });`,
     );
     expect(warnings).toEqual([
       'inlet: createTracker() takes heartbeat in seconds (30) or 0 for off, not a value of type object; heartbeats are off.',
@@ -161,11 +162,41 @@ describe('browser tracker', () => {
     ]);
   });
 
+  it('as an ES module, returns the tracker made before for a second createTracker() of the site, with a warning', async () => {
+    // Called twice (a component's effect run twice by React's StrictMode, a module run again by hot
+    // reload, two parts of an app each setting up tracking), two trackers counted every page view, SPA
+    // navigation and heartbeat twice, without a word.
+    const { page, warnings } = await openModulePage(
+      '/module-twice',
+      `const options = { writeKey: '${WRITE_KEY}', api: '${inlet.url}', heartbeat: 0 };
+  const first = createTracker(options);
+  window.inlet = createTracker({ ...options, api: '${inlet.url}/', hashRouting: true });
+  window.same = first === inlet;`,
+    );
+    const anonymousId = await anonymousIdOf(page);
+    // The track after the navigation's page view, which waits a task.
+    await page.evaluate(
+      `history.pushState({}, '', '/module-twice/next'); setTimeout(() => inlet.track('after_navigation'), 50)`,
+    );
+
+    const rows = await eventsOf(anonymousId, (all) => named(all, 'after_navigation').length > 0, 'sent');
+    expect(rows.map((row) => [row.name ?? row.type, row.path])).toEqual([
+      ['page', '/module-twice'],
+      ['page', '/module-twice/next'],
+      ['after_navigation', '/module-twice/next'],
+    ]);
+    expect(await page.evaluate('window.same')).toBe(true);
+    expect(warnings).toEqual([
+      `inlet: createTracker() ran before on this page for ${WRITE_KEY}: it returns the tracker made then, with the options given then, so that nothing is counted twice.`,
+    ]);
+  });
+
   it('as an ES module, reads autoPageview: "false" as false, and warns for a flag that is neither', async () => {
     // A truthy string: 'false' kept automatic page views (and respectDnt: 'false' respected DNT).
     const { page, warnings } = await openModulePage(
       '/module-flags',
-      `createTracker({ writeKey: '${WRITE_KEY}', api: '${inlet.url}', heartbeat: 0, autoPageview: false, respectDnt: 'yes' });
+      // The first for a site of its own, as a second tracker of a site is the first; it records nothing.
+      `createTracker({ writeKey: 'wk_other', api: '${inlet.url}', heartbeat: 0, autoPageview: false, respectDnt: 'yes' });
   window.inlet = createTracker({ writeKey: '${WRITE_KEY}', api: '${inlet.url}', heartbeat: 0, autoPageview: 'false', respectDnt: 'FALSE' });
   inlet.track('with_text_flags');`,
     );

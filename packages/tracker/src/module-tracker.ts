@@ -49,6 +49,13 @@ function flagOf(name: string, value: unknown): boolean | undefined {
 }
 
 /**
+ * The trackers createTracker() made in this page, by write key and collector. A second tracker of a site
+ * (a component's effect run twice by React's StrictMode, a module run again by hot reload, two parts of an
+ * app each setting up tracking) counted every page view, navigation and heartbeat twice.
+ */
+const made = new Map<string, Inlet>();
+
+/**
  * createTracker() for bundlers. The script tag's build reads its options from checked data-* attributes;
  * an app's own options are checked here, so the 4 KB script tag does not carry the checks. Without `api`
  * it threw "Cannot read properties of undefined (reading 'replace')", and an `api` given as a URL object
@@ -70,12 +77,24 @@ export function createModuleTracker(options: TrackerOptions): Inlet {
     );
     return untracked;
   }
-  return createTracker({
+  const checked = {
     ...options,
     api: String(api),
     heartbeat: heartbeatOf(options.heartbeat),
     respectDnt: flagOf('respectDnt', options.respectDnt),
     autoPageview: flagOf('autoPageview', options.autoPageview),
     hashRouting: flagOf('hashRouting', options.hashRouting),
-  });
+  };
+  // The tracker sends to the api without its trailing slashes.
+  const site = `${writeKey} ${checked.api.replace(/\/+$/, '')}`;
+  const before = made.get(site);
+  if (before) {
+    warn(
+      `createTracker() ran before on this page for ${writeKey}: it returns the tracker made then, with the options given then, so that nothing is counted twice.`,
+    );
+    return before;
+  }
+  const tracker = createTracker(checked);
+  made.set(site, tracker);
+  return tracker;
 }
