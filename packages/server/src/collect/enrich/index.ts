@@ -49,6 +49,16 @@ function fallbackId(site: string, event: IncomingEvent, receivedAt: number, visi
 }
 
 /**
+ * How much of received_at − sentAt is taken for the request's time in transit rather than a clock
+ * behind, and not added to the client's timestamps. Added whole (Segment's rule), it gave each request
+ * of a page a correction of its own: a page's first request pays for the connection (DNS, TCP, TLS) and
+ * its next do not, so the events of the first were put after those of the next, recorded a moment
+ * later. Within it, a synced clock's times are kept as they are, in their order; past it, the part
+ * beyond is added, which never changes from one request to the next by more than their transit times do.
+ */
+const TRANSIT_MS = 1000;
+
+/**
  * Builds enrich(): received_at, skew-corrected ts, user agent and bot flags, visitor hash, UTM split.
  * It runs once per event on the hot path, so what a whole request shares is computed once per request.
  */
@@ -83,7 +93,9 @@ export function createEnricher(options: {
     }
     let ts = event.timestamp ?? meta.receivedAt;
     if (event.timestamp !== undefined && event.sentAt !== undefined) {
-      ts += meta.receivedAt - event.sentAt;
+      const skew = meta.receivedAt - event.sentAt;
+      // A clock behind is told from the time in transit only past TRANSIT_MS; one ahead, in full.
+      ts += skew < 0 ? skew : Math.max(0, skew - TRANSIT_MS);
       // Stamped after it was sent: the two clocks disagree, and the event cannot be later than its arrival.
       if (ts > meta.receivedAt) ts = meta.receivedAt;
     }
