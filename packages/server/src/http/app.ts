@@ -29,7 +29,8 @@ import {
   MAX_PARAM_LENGTH,
   wrongMethod,
 } from './error-handler.ts';
-import { checkCharset, createIntakeHandler } from './intake-handler.ts';
+import { checkCharset } from './intake-body.ts';
+import { createIntakeHandler } from './intake-handler.ts';
 import { registerLogRoutes } from './logs-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { decodeUnreserved } from './percent-decoding.ts';
@@ -76,7 +77,7 @@ const MISSING_HOST = new InletError(
   'The request has no Host header, which HTTP/1.1 requires; send Host: with the name (and port) inlet is reached at, as HTTP clients do by themselves.',
 );
 
-/** Paths of the collector role: intake-handler.ts, tracker-, sdk- and logs-routes.ts. */
+/** Paths of the collector role: intake-routes.ts, tracker-, sdk- and logs-routes.ts. */
 const COLLECTOR_PATHS =
   /^\/(v1\/(batch|b|import|track|t|page|p|identify|i|screen|s|group|g|alias|a|projects\/[^/]+\/settings)|beacon\/v1\/batch|collect|p\.gif|api\/(event|send)|inlet(\.[^/.]+)?\.js|analytics\.js\/v1\/[^/]+\/analytics\.min\.js|analytics-next\/bundles\/[^/]+|sourceConfig|logs)$/;
 /** Paths of the web role: query-, catalog- and runs-routes.ts. */

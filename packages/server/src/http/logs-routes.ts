@@ -3,8 +3,9 @@ import { addressKey, createRateLimiter, parseJson, refuseUtf16 } from '../collec
 import type { InletConfig } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { type LogIntake, parseJsonLines, recordsOf, requestKey } from '../sources/file-log/index.ts';
+import { basicCredentialsUser } from './basic-credentials.ts';
 import { decodeContentEncoding } from './body-encoding.ts';
-import { basicCredentialsUser, checkCharset } from './intake-handler.ts';
+import { checkCharset } from './intake-body.ts';
 import { isJsonLines, objectStreamAsArray } from './log-body-forms.ts';
 
 // Fluent Bit flushes chunks of up to a few MB; refusing one with 413 would make it retry forever.

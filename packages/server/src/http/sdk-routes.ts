@@ -5,8 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createSiteKeys, type Site } from '../collect/index.ts';
 import type { InletConfig } from '../config/index.ts';
 import { InletError, isInletError } from '../errors/index.ts';
+import { basicUser } from './basic-credentials.ts';
 import { preflightHeaders } from './cors.ts';
-import { basicUser } from './intake-handler.ts';
 import { type Script, script, sendScript, sendScriptRefusal } from './script-reply.ts';
 
 // What the browser SDKs of Segment and RudderStack fetch before they send anything, so that pointing
