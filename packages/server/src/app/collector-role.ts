@@ -12,6 +12,8 @@ import { type DataLayout, loaderLagSeconds, type ReadLeases } from '../lake/inde
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { createLogIntake, type LogIntake } from '../sources/file-log/index.ts';
+import { createSources } from '../sources/index.ts';
+import type { StateStore } from '../state/index.ts';
 import {
   createWalWriter,
   type WalWriter,
@@ -129,4 +131,23 @@ export function startCollector(options: {
     );
   }
   return { wal: writer, intake, workers, logs: logIntake };
+}
+
+/**
+ * The log tails of the collector: each source with follow() followed until signal aborts. Each line
+ * a source logs names it already; a child logger bound to it too wrote the key twice.
+ */
+export function followSources(options: {
+  config: InletConfig;
+  layout: DataLayout;
+  state: StateStore;
+  metrics: Metrics;
+  logger: Logger;
+  signal: AbortSignal;
+}): Array<{ stop(): Promise<void> }> {
+  const { config, layout, state, metrics, logger, signal } = options;
+  return createSources(config).flatMap((source) => {
+    const context = { config, layout, state, metrics, logger };
+    return source.follow ? [source.follow({ ...context, signal })] : [];
+  });
 }

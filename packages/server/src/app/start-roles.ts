@@ -1,54 +1,31 @@
 import { join } from 'node:path';
-import { type ApiToken, claimApiToken } from '../auth/index.ts';
 import { type Catalog, createCatalog } from '../catalog/index.ts';
 import type { Intake, IntakeWorkers } from '../collect/index.ts';
-import { configFileName, type InletConfig, warnLeftOutSources } from '../config/index.ts';
+import { configFileName, type InletConfig } from '../config/index.ts';
 import type { QueryEngine } from '../engine/index.ts';
-import { InletError } from '../errors/index.ts';
 import { createHttpApp } from '../http/index.ts';
 import { createLoader, createReadLeases, dataLayout, type Loader } from '../lake/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
-import { checkLogTableNames, projectWarnings } from '../models/index.ts';
+import { checkLogTableNames } from '../models/index.ts';
 import {
   createRunHistory,
   createScheduler,
   createStepHandlers,
   type RunHistory,
   type Scheduler,
-  warnLeftOutWorkflows,
-  workflowsToSchedule,
 } from '../scheduler/index.ts';
 import type { LogIntake } from '../sources/file-log/index.ts';
-import { createSources } from '../sources/index.ts';
-import { acquireProcessLock, openStateStore, type ProcessLock, type StateStore } from '../state/index.ts';
+import { openStateStore, type ProcessLock, type StateStore } from '../state/index.ts';
 import { createSealedSegments, type WalWriter } from '../wal/index.ts';
-import { startCollector } from './collector-role.ts';
+import { followSources, startCollector } from './collector-role.ts';
 import { prepareDataDir } from './data-dir-check.ts';
 import { listenFailed } from './listen-failure.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { startQueryEngine } from './query-engine.ts';
-
-export interface RunningInlet {
-  url: string;
-  apiToken: string;
-  wal: WalWriter;
-  loader: Loader;
-  engine: QueryEngine;
-  state: StateStore;
-  scheduler: Scheduler;
-  runs: RunHistory;
-  catalog: Catalog;
-  close(): Promise<void>;
-}
-
-/** What one inlet process runs; `inlet start` without --role runs them all. */
-export const ROLES = ['collector', 'loader', 'web', 'scheduler'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** The parts a set of roles started; a part its roles do not need is absent. */
-export type RunningRoles = Partial<Omit<RunningInlet, 'state' | 'close'>> &
-  Pick<RunningInlet, 'state' | 'close'>;
+import { lockRoles } from './role-locks.ts';
+import { ROLES, type Role, type RunningInlet, type RunningRoles } from './roles.ts';
+import { warnAtStart, warnNoSite } from './start-warnings.ts';
 
 /** Starts collector, loader, query API and scheduler in one process (the embedded default). */
 export async function startInlet(options: { config: InletConfig; logger: Logger }): Promise<RunningInlet> {
@@ -76,22 +53,8 @@ export async function startRoles(options: {
   // Checked after each step that waits, when a signal to stop can have come.
   const stopIfAsked = () => options.signal?.throwIfAborted();
   const has = (role: Role) => options.roles.includes(role);
-  // Before anything starts: each workflow that does not load is left out, named in a warning (the
-  // others run, and the collector collects); what leaves none readable stops start-up with its file named.
-  const loaded = has('scheduler') ? workflowsToSchedule(config, logger) : undefined;
+  const { loaded, warnOnce } = warnAtStart({ config, logger, has });
   const workflows = loaded?.workflows ?? [];
-  if (has('scheduler')) warnLeftOutWorkflows(config, logger);
-  // A source an unset ${VAR} leaves out (its url:) is not synced nor tailed; the rest starts.
-  if (has('scheduler') || has('collector')) warnLeftOutSources(config, logger);
-  // A warning about the project (a dbt_project.yml entry for no model) is said once a process: at
-  // start, not first in the log of a run at night, and not again at each run or look at the catalog.
-  const warned = new Set<string>();
-  const warnOnce = (message: string) => {
-    if (warned.has(message)) return;
-    warned.add(message);
-    logger.warn(message);
-  };
-  if (has('scheduler')) for (const warning of projectWarnings(config)) warnOnce(warning);
   const layout = dataLayout(config.data_dir);
   prepareDataDir(layout, configFileName(config));
   const metrics = createMetrics();
@@ -134,38 +97,7 @@ export async function startRoles(options: {
     for (const lock of roleLocks) lock.release();
   };
   try {
-    for (const role of (['collector', 'loader'] as const).filter(has)) {
-      const path = join(layout.state, `${role}.lock`);
-      roleLocks.push(
-        acquireProcessLock(
-          path,
-          (holder) =>
-            new InletError(
-              'DATA_DIR_IN_USE',
-              `${holder} runs the ${role} role on ${config.data_dir}, and one data directory takes one ${role}. Stop that process, give this one another data_dir, or start it with --role for what the other does not run (lock file: ${path}).`,
-            ),
-        ),
-      );
-    }
-    // After the locks, before anything is opened: a start refused for a data directory in use
-    // generated data/state/api-token there, which the running inlet (given INLET_API_TOKEN) did not
-    // use, and served in its place once restarted without the variable. Each process serving the
-    // API is listed, so a start given another token than those running serve is refused.
-    let resolvedToken: ApiToken | undefined;
-    if (has('collector') || has('web')) {
-      const claim = await claimApiToken(config);
-      stopIfAsked();
-      roleLocks.push(claim.server.lock);
-      resolvedToken = claim.token;
-    }
-    if (resolvedToken?.generated)
-      logger.info({ path: resolvedToken.path }, 'generated an API token because INLET_API_TOKEN is not set');
-    // Never the token, nor its SHA-256 (a short one is found from it): where the old one was kept.
-    if (resolvedToken?.replaced)
-      logger.warn(
-        { path: resolvedToken.replaced },
-        'INLET_API_TOKEN is not the API token served on this data directory before, and replaces it: clients sending the old one are refused from now on',
-      );
+    const resolvedToken = await lockRoles({ config, logger, layout, has, roleLocks, stopIfAsked });
     state = openStateStore(join(config.data_dir, 'state.sqlite'));
     stoppers.push(registerProcessMetrics(metrics));
 
@@ -259,21 +191,10 @@ export async function startRoles(options: {
     loader?.start();
     scheduler?.start();
     logs?.start();
-    // Log tails (sources with follow()) run with the collector, for as long as it does. Each line a
-    // source logs names it already; a child logger bound to it too wrote the key twice.
-    const store = state;
+    // Log tails (sources with follow()) run with the collector, for as long as it does.
     if (has('collector')) checkLogTableNames(config);
     followers = has('collector')
-      ? createSources(config).flatMap((source) => {
-          const context = {
-            config,
-            layout,
-            state: store,
-            metrics,
-            logger,
-          };
-          return source.follow ? [source.follow({ ...context, signal: stopSources.signal })] : [];
-        })
+      ? followSources({ config, layout, state, metrics, logger, signal: stopSources.signal })
       : [];
   } catch (error) {
     await close().catch((closeError: unknown) =>
@@ -281,13 +202,7 @@ export async function startRoles(options: {
     );
     throw error;
   }
-  // The defaults (inlet start with no inlet.yaml) list no site: said here, not only in each 401.
-  if (has('collector') && config.sites.length === 0)
-    logger.warn(
-      config.configPath === undefined
-        ? 'no site is set up, as no configuration file was read (no inlet.yaml in the working directory, nor --config), so the collector refuses every event (401 UNKNOWN_WRITE_KEY); create inlet.yaml with a site under sites: (an id and a write_key), and restart'
-        : `no site is set up in ${configFileName(config)}, so the collector refuses every event (401 UNKNOWN_WRITE_KEY); add one under sites: with an id and a write_key, and restart`,
-    );
+  warnNoSite({ config, logger, has });
   logger.info(
     {
       url,
