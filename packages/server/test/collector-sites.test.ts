@@ -1,7 +1,7 @@
 // What the collector does site by site, each test on an inlet of its own set up with its sites: a
 // write key with a colon in it, event ids kept apart per site, a Plausible roll-up naming several
 // sites that one of them refuses, and sites[].honor_dnt. The protocols on one shared inlet are in
-// collector.test.ts.
+// collector.test.ts and collector-browsers.test.ts.
 import { describe, expect, it } from 'vitest';
 import { basicAuth, queryApi, segmentMessage, startTestInlet, WRITE_KEY } from './helpers.ts';
 
