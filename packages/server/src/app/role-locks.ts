@@ -42,8 +42,10 @@ export async function lockRoles(options: {
   let resolvedToken: ApiToken | undefined;
   if (has('collector') || has('web')) {
     const claim = await claimApiToken(config);
-    stopIfAsked();
+    // Listed before the stop is looked at: a start stopped while it claimed kept this process's
+    // entry among the servers of the API, and a start given another token was refused for it.
     roleLocks.push(claim.server.lock);
+    stopIfAsked();
     resolvedToken = claim.token;
   }
   if (resolvedToken?.generated)
