@@ -19,20 +19,35 @@ const parses = (expression: string): boolean => {
   }
 };
 
+/** The fields of a cron as written, each with its name and what it takes; undefined for an @alias. */
+const namedFields = (expression: string) => {
+  const values = expression.trim().split(/\s+/);
+  const fields = values.length === 6 ? [SECONDS, ...FIELDS] : FIELDS;
+  return values.length === fields.length ? fields.map((field, i) => ({ field, value: values[i] ?? '' })) : [];
+};
+
+/**
+ * The first field that holds H, which cron-parser replaces with a value it picks at random at each
+ * parse (Jenkins hashes the job's name, so its H stays put); undefined when none does. Day and month
+ * names (THU) are not it.
+ */
+export function hashedField(expression: string): string | undefined {
+  const hashed = namedFields(expression).find(({ value }) => /H/.test(value.replace(/[a-z]{3}/gi, '')));
+  return hashed && `the ${hashed.field[0]} field is ${hashed.value}`;
+}
+
 /**
  * What is wrong with the first field of a cron that cron-parser refuses, each field tried alone
  * among *s; undefined when none is wrong alone. cron-parser said only "got value 25 expected range
  * 0-23", which inlet turned into "is not a cron expression" with neither the field nor its range.
  */
 export function cronFieldProblem(expression: string): string | undefined {
-  const values = expression.trim().split(/\s+/);
-  const fields = values.length === 6 ? [SECONDS, ...FIELDS] : FIELDS;
-  if (values.length !== fields.length) return undefined;
-  const at = values.findIndex(
-    (_value, i) => !parses(values.map((value, j) => (j === i ? value : '*')).join(' ')),
+  const fields = namedFields(expression);
+  const values = fields.map(({ value }) => value);
+  const wrong = fields.find(
+    (_field, i) => !parses(values.map((value, j) => (j === i ? value : '*')).join(' ')),
   );
-  const field = fields[at];
-  if (field === undefined) return undefined;
-  const [name, takes] = field;
-  return `the ${name} field is ${values[at]}; it takes ${takes}, as a value, a list (1,5), a range (1-5) or a step (*/2)`;
+  if (wrong === undefined) return undefined;
+  const [name, takes] = wrong.field;
+  return `the ${name} field is ${wrong.value}; it takes ${takes}, as a value, a list (1,5), a range (1-5) or a step (*/2)`;
 }

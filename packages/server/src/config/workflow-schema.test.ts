@@ -15,6 +15,26 @@ describe('a workflow in inlet.yaml', () => {
     expect(parse({ cron: undefined })).toThrow(`workflows[0].cron: is required; ${written}`);
   });
 
+  it("refuses cron-parser's H, which it picks anew at random each time the schedule is read", () => {
+    // cron-parser reads Jenkins' H as a random value picked at each parse, and the scheduler parses
+    // the cron at every tick: "H * * * *" ran 28 times in a simulated day, and "0 0 H 2 *" was
+    // refused as never matching in 16 loads of 200, when H came out as 30 or 31.
+    for (const [cron, field] of [
+      ['H * * * *', 'the minute field is H'],
+      ['H/15 * * * *', 'the minute field is H/15'],
+      ['0 H(0-5) * * *', 'the hour field is H(0-5)'],
+      ['0 0 H 2 *', 'the day-of-month field is H'],
+      ['0 5 * * 1,H', 'the day-of-week field is 1,H'],
+      ['H 0 5 * * *', 'the seconds field is H'],
+    ])
+      expect(parse({ cron })).toThrow(
+        `workflows[0].cron: "${cron}" is not a cron expression inlet can keep to: ${field}, which the cron library picks anew at random each time inlet reads the schedule (Jenkins' H is the same each time), so the workflow would run at random times; write the value itself, such as 17 (or */15 for H/15)`,
+      );
+    // Day and month names hold an H (THU), and are not it.
+    expect(parse({ cron: '0 5 * * THU' })().workflows[0]?.cron).toBe('0 5 * * THU');
+    expect(parse({ cron: '0 5 * * MON-THU' })().workflows[0]?.cron).toBe('0 5 * * MON-THU');
+  });
+
   it('says what to write for a duration it does not read, naming the value', () => {
     // Each was "must be a duration such as 30s, 5m or 2h", naming neither the value nor what was wrong.
     for (const [timeout, said] of [

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { cronFieldProblem } from './cron-fields.ts';
+import { cronFieldProblem, hashedField } from './cron-fields.ts';
 import { durationMs } from './duration.ts';
 import { timeZoneSchema } from './time-zone.ts';
 import { VarDate } from './var-date.ts';
@@ -198,6 +198,16 @@ const cron = z.string().superRefine((expression, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: `has ${fields} fields; a cron expression has five (minute hour day month weekday), or six with seconds first`,
+    });
+    return;
+  }
+  // The scheduler parses the cron afresh at each tick, so an H landed somewhere else each time:
+  // "H * * * *" ran 0 to 3 times an hour, and "0 0 H 2 *" failed to load when H came out as 30.
+  const hashed = hashedField(expression);
+  if (hashed) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${expression}" is not a cron expression inlet can keep to: ${hashed}, which the cron library picks anew at random each time inlet reads the schedule (Jenkins' H is the same each time), so the workflow would run at random times; write the value itself, such as 17 (or */15 for H/15)`,
     });
     return;
   }
