@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { describeIssue, issuePath } from '../config/index.ts';
 import { InletError } from '../errors/index.ts';
 import { unknownKeysMessage } from './dbt-properties.ts';
-import { COLUMN_KEYS, type ModelConfig, modelConfigSchema } from './model-config.ts';
+import { COLUMN_KEYS, columnNamedTwice, type ModelConfig, modelConfigSchema } from './model-config.ts';
 import { checkTemplate } from './model-template.ts';
 import { type ModelVars, renderVars } from './model-vars.ts';
 import type { ProjectNode } from './project-node.ts';
@@ -85,14 +85,16 @@ function fromDbtList(config: Record<string, unknown>, file: string): Record<stri
   const invalid = (message: string) =>
     new InletError('MODEL_INVALID', `${file} is not a valid model configuration:\n  ${message}`);
   const columns: Record<string, unknown> = {};
+  const names: string[] = [];
   config.columns.forEach((entry: unknown, i) => {
     if (!isMap(entry) || typeof entry.name !== 'string' || entry.name === '')
       throw invalid(
         `columns.${i}: has no name:; in a list, each column is { name: <column>, description: …, tests: [...] }`,
       );
     const { name, ...rest } = entry;
-    if (Object.hasOwn(columns, name))
-      throw invalid(`columns.${i}: names ${name} a second time; give each column once`);
+    names.push(name);
+    const twice = columnNamedTwice(name, names, i);
+    if (twice) throw invalid(twice);
     columns[name] = rest;
   });
   return { ...config, columns };

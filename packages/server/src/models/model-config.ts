@@ -80,6 +80,52 @@ const modelTest = z.union(
   },
 );
 
+const ANY_CASE = "one column to DuckDB, which reads a column's name in any case; give each column once";
+
+/** Names of one column in another case (ID and id): one entry's description and tests were dropped. */
+function oncePerColumn(columns: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  for (const column of Object.keys(columns)) {
+    const other = seen.get(column.toLowerCase());
+    if (other === undefined) seen.set(column.toLowerCase(), column);
+    else ctx.addIssue({ code: 'custom', message: `names ${other} and ${column}, ${ANY_CASE}` });
+  }
+}
+
+/** A column named twice in dbt's list of columns, in any case: the message, or undefined. */
+export function columnNamedTwice(name: string, names: string[], at: number): string | undefined {
+  const before = names.slice(0, at).findIndex((other) => other.toLowerCase() === name.toLowerCase());
+  if (before < 0) return undefined;
+  return names[before] === name
+    ? `columns.${at}: names ${name} a second time; give each column once`
+    : `columns.${at}: names ${name}, as columns.${before} names ${names[before]}: ${ANY_CASE}`;
+}
+
+/**
+ * Tests sharing a name (given, or sql_<n> for one that gives none): their results are shown by it,
+ * so "dup found 1 row" did not say which failed.
+ */
+function oncePerTestName(tests: z.output<typeof modelTest>[], ctx: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  tests.forEach((test, i) => {
+    if (!('sql' in test)) return;
+    const named = test.name ?? `sql_${i + 1}`;
+    const before = seen.get(named);
+    seen.set(named, before ?? i);
+    if (before === undefined) return;
+    const own = 'give each test a name of its own, which inlet run and inlet test show its result by';
+    ctx.addIssue(
+      test.name === undefined
+        ? {
+            code: 'custom',
+            path: [i],
+            message: `gives no name:, so it is named ${named}, as tests.${before} is; ${own}`,
+          }
+        : { code: 'custom', path: [i, 'name'], message: `is ${named}, as tests.${before}'s is; ${own}` },
+    );
+  });
+}
+
 /** YAML's folded `>` keeps a final line break; a description is shown on one line or in a CSV cell. */
 const text = z.string().trim();
 
@@ -140,8 +186,9 @@ export const modelConfigSchema = z.strictObject({
           ? 'is a list, as in dbt; inlet takes a map of column name to its description or { description: …, tests: [...] }, e.g. columns: { x: The x. }'
           : undefined,
     })
+    .superRefine(oncePerColumn)
     .default({}),
-  tests: z.array(modelTest).default([]),
+  tests: z.array(modelTest).superRefine(oncePerTestName).default([]),
   /** A seed's types by column, as dbt has them (zip: varchar keeps 01234); the rest are detected. */
   column_types: z
     .record(z.string().min(1), z.string().trim().min(1), {

@@ -267,6 +267,24 @@ describe('model graph', () => {
         'columns.0: has no name:; in a list, each column is { name: <column>, description: …, tests: [...] }',
       ],
       ['columns:\n  - name: x\n  - name: x\n', 'columns.1: names x a second time; give each column once'],
+      // One column to DuckDB, in any case: one entry's description and tests were dropped without a word.
+      [
+        'columns:\n  ID: The id.\n  id: { tests: [not_null] }\n',
+        "columns: names ID and id, one column to DuckDB, which reads a column's name in any case; give each column once",
+      ],
+      [
+        'columns:\n  - name: id\n  - name: ID\n',
+        "columns.1: names ID, as columns.0 names id: one column to DuckDB, which reads a column's name in any case; give each column once",
+      ],
+      // Results are shown by the test's name: "dup found 1 row" did not say which of the two.
+      [
+        'tests:\n  - { name: dup, sql: "SELECT 1 WHERE false" }\n  - { name: dup, sql: "SELECT 1" }\n',
+        "tests.1.name: is dup, as tests.0's is; give each test a name of its own, which inlet run and inlet test show its result by",
+      ],
+      [
+        'tests:\n  - { name: sql_2, sql: "SELECT 1 WHERE false" }\n  - sql: "SELECT 1"\n',
+        'tests.1: gives no name:, so it is named sql_2, as tests.0 is; give each test a name of its own, which inlet run and inlet test show its result by',
+      ],
       [
         'tests:\n  - unique: x\n',
         'tests.0.unique: must be a list of columns, e.g. [a, b]; one column is tested under columns:',
