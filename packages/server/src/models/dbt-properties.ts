@@ -37,16 +37,15 @@ const isMap = (value: unknown): value is Record<string, unknown> =>
 export const isPropertiesFile = (raw: unknown): boolean =>
   isMap(raw) && ('models' in raw || 'seeds' in raw || 'sources' in raw || 'version' in raw);
 
-/** YAML files under dir, _-prefixed ones too (dbt's style: models/_orders__models.yml). */
+/** YAML files under dir, _-prefixed ones and those in _-prefixed folders too (dbt's style: models/_orders__models.yml). */
 function yamlFilesUnder(dir: string): string[] {
   if (!isProjectFolder(dir)) return [];
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith('_')) out.push(...yamlFilesUnder(path));
-    } else if (/\.ya?ml$/.test(entry.name)) out.push(path);
+    if (entry.isDirectory()) out.push(...yamlFilesUnder(path));
+    else if (/\.ya?ml$/.test(entry.name)) out.push(path);
   }
   return out.sort();
 }

@@ -910,6 +910,24 @@ sources:
     expect(() => project({}, { 'models/Daily-Users.sql': 'SELECT 1' })).toThrow(
       /"Daily-Users" is not a model name; use lower-case letters, digits and _, starting with a lower-case letter/,
     );
+    // A file or folder whose name began with _ was passed over without a word, so ref('_base') said
+    // no model defines it, and dbt's models/_legacy/ lost its models.
+    expect(() => project({}, { 'models/_base.sql': 'SELECT 1' })).toThrow(
+      /_base\.sql: "_base" is not a model name; use lower-case letters, digits and _, starting with a lower-case letter/,
+    );
+    expect(() => project({}, { 'seeds/_plans.csv': 'plan\nfree\n' })).toThrow(/"_plans" is not a seed name/);
+    const underscored = project(
+      { report: ['orders'] },
+      {
+        'models/_legacy/orders.sql': 'SELECT 1 AS id',
+        'models/_legacy/_models.yml': 'version: 2\nmodels:\n  - name: orders\n    description: Orders.\n',
+        'seeds/_lists/plans.csv': 'plan\nfree\n',
+        'tests/_checks/no_orders.sql': "SELECT * FROM {{ ref('orders') }} WHERE false",
+      },
+    );
+    expect([...underscored.nodes.keys()].sort()).toEqual(['orders', 'plans', 'report']);
+    expect(underscored.nodes.get('orders')?.config.description).toBe('Orders.');
+    expect(underscored.tests.map((t) => t.name)).toEqual(['no_orders']);
     // Markdown-style front matter is SQL to DuckDB; the error says where front matter goes.
     expect(() =>
       project({}, { 'models/md.sql': '---\nmaterialized: table\ndescription: x\n---\nSELECT 1' }),

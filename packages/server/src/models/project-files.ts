@@ -12,11 +12,13 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** Names the lake already uses for raw data; a model by that name would hide it. */
 const RESERVED = new Set(['events', 'access_logs', 'app_logs']);
 
+// A file or folder whose name begins with _ is read, as dbt reads it. Passed over, models/_base.sql
+// made ref('_base') say that no model defines it, and dbt's models/_legacy/ lost its models silently.
 function filesUnder(dir: string, extension: string): string[] {
   if (!isProjectFolder(dir)) return [];
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+    if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...filesUnder(path, extension));
     else if (entry.name.endsWith(extension)) out.push(path);
