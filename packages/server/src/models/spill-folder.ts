@@ -2,9 +2,15 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** What the folders are called: inlet-spill-<pid>-<random>, so a left-over one tells whose it was. */
+/**
+ * What the folders are called: inlet-spill-<pid>-s<start>-<random>, so a left-over one tells whose it
+ * was; <start> (when that process started, in ms) tells an earlier process of this pid from this one
+ * (inlet-spill-<pid>-<random>, of an inlet before it, tells only the pid).
+ */
 const PREFIX = 'inlet-spill-';
-const OWNED = /^inlet-spill-(\d{1,9})-[^/]+$/;
+const OWNED = /^inlet-spill-(\d{1,9})-(?:s(\d{1,15})-)?[^/]+$/;
+/** When this process started. */
+const STARTED_AT = Math.round(Date.now() - process.uptime() * 1000);
 
 /** A folder a read-only engine's DuckDB spills to, and how to remove it when the engine closes. */
 export interface SpillFolder {
@@ -26,7 +32,7 @@ export function openSpillFolder(): SpillFolder | undefined {
   removeLeftOvers(parent);
   let path: string;
   try {
-    path = mkdtempSync(join(parent, `${PREFIX}${process.pid}-`));
+    path = mkdtempSync(join(parent, `${PREFIX}${process.pid}-s${STARTED_AT}-`));
   } catch {
     return undefined;
   }
@@ -42,7 +48,12 @@ export function openSpillFolder(): SpillFolder | undefined {
   };
 }
 
-/** Removes the spill folders of processes no longer running; another user's are left (EPERM, EACCES). */
+/**
+ * Removes the spill folders of processes no longer running, and those an earlier process of this
+ * process's pid left: a container's inlet has the same pid (1) at each start, so the folder of one
+ * killed while it spilled (out of memory, the likeliest time) was taken for this one's and kept for
+ * good, one more at each such kill. Another user's are left (EPERM, EACCES).
+ */
 function removeLeftOvers(parent: string): void {
   let names: string[];
   try {
@@ -51,8 +62,11 @@ function removeLeftOvers(parent: string): void {
     return;
   }
   for (const name of names) {
-    const pid = OWNED.exec(name)?.[1];
-    if (pid === undefined || running(Number(pid))) continue;
+    const [, pid, started] = OWNED.exec(name) ?? [];
+    if (pid === undefined) continue;
+    const earlierOfMine =
+      Number(pid) === process.pid && started !== undefined && Number(started) !== STARTED_AT;
+    if (!earlierOfMine && running(Number(pid))) continue;
     try {
       rmSync(join(parent, name), { recursive: true, force: true });
     } catch {
