@@ -127,13 +127,29 @@ describe('inlet runs', () => {
     expect(typo.err).toContain(
       `WARN workflow "hourly" does not load, and does not run until it is fixed: ${invalid}`,
     );
-    expect(typo.err).toContain('NOT_FOUND: No workflow named "nightyl"; workflows: nightly.\n');
+    expect(typo.err).toContain(
+      'NOT_FOUND: No workflow named "nightyl"; workflows: hourly (does not load: the warning above says why), nightly.\n',
+    );
     // The invalid one is refused with its own problem, as before.
     const own = await runCli(['runs', 'start', 'hourly', '--config', config]);
     expect([own.code, own.err]).toEqual([
       ExitCode.CONFIG,
       `WORKFLOW_INVALID: ${invalid.replace('workflow: ', 'workflow:\n  ')}\n`,
     ]);
+    // With no workflow that loads, a name none has said "none is configured: add one under
+    // workflows: in inlet.yaml", of a project whose workflows/ holds one with a typo.
+    const alone = join(dir, 'alone');
+    const onlyBroken = configIn(alone, 'data_dir: ./data\nmodels: { builtin: false }\n');
+    writeProjectFile(join(alone, 'project'), 'workflows/hourly.yaml', 'cron: "99 * * * *"\nsteps: [run]\n');
+    const none = await runCli(['runs', 'start', 'nightly', '--config', onlyBroken]);
+    expect(none.code).toBe(ExitCode.USAGE);
+    expect(none.err).toContain(
+      'NOT_FOUND: No workflow named "nightly"; workflows: hourly (does not load: the warning above says why).\n',
+    );
+    const unnamed = await runCli(['runs', 'start', '--config', onlyBroken]);
+    expect(unnamed.err).toMatch(
+      /^inlet runs start needs a workflow's name \(an unset variable\?\); workflows: hourly \(does not load: inlet runs start hourly says why\)\.\n/,
+    );
     // inlet start leaves it out and runs the others (test/workflows-broken.test.ts).
   });
 

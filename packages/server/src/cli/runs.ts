@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { configFileName } from '../config/index.ts';
 import { dataLayout, makeDataFolders } from '../lake/index.ts';
 import {
-  configuredWorkflowNames,
   createRunHistory,
   createScheduler,
   createStepHandlers,
@@ -16,6 +15,7 @@ import {
   runsLimitProblem,
   STALE_RUN_MS,
   shownAbandonedLine,
+  startableWorkflowNames,
   warnLeftOutWorkflows,
   workflowNames,
   workflowProblemLine,
@@ -180,7 +180,7 @@ export const runsCommand: Command = async (args, config, logger, output) => {
       // Told only the usage, "inlet runs start" (or "inlet runs start $WORKFLOW" unset) said not what was wrong.
       if (!name?.trim() || positionals.length > 2) {
         // Only those configured: one since removed, named from the history, was NOT_FOUND when started.
-        const configured = configuredWorkflowNames(config);
+        const configured = startableWorkflowNames(config, (name) => `inlet runs start ${name} says why`);
         const why =
           positionals.length > 2
             ? beyondUsage('runs start', 'one workflow', positionals.slice(2))

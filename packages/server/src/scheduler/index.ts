@@ -20,7 +20,7 @@ export {
   type Workflow,
   type WorkflowProblem,
 } from './workflow-loader.ts';
-export { configuredWorkflowNames, workflowNames } from './workflow-names.ts';
+export { startableWorkflowNames, workflowNames } from './workflow-names.ts';
 export {
   withLeftOutWorkflows,
   workflowProblemLine,

@@ -1,7 +1,10 @@
 import type { InletConfig } from '../config/index.ts';
+import { InletError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { loadEachWorkflow, type Workflow } from './workflow-loader.ts';
+import { startableWorkflowNames } from './workflow-names.ts';
 import { workflowProblemLine } from './workflow-problems.ts';
+import { listWorkflows } from './workflows-left-out.ts';
 
 /**
  * The workflows inlet runs start may run the one named from: that one must load, and is refused with
@@ -16,5 +19,20 @@ export function workflowsToStart(config: InletConfig, name: string, logger: Logg
   const runs = workflows.some((workflow) => workflow.name === name) ? `; ${name} runs all the same` : '';
   for (const problem of problems)
     logger.warn({ workflow: problem.name, origin: problem.origin }, workflowProblemLine(problem, runs));
+  // One left out by an unset variable, or with none that does not load, is refused by scheduler.trigger.
+  if (
+    problems.length > 0 &&
+    !workflows.some((workflow) => workflow.name === name) &&
+    config.workflowsLeftOut[name] === undefined
+  ) {
+    const names = startableWorkflowNames(config, () => 'the warning above says why', {
+      names: workflows.map((workflow) => workflow.name),
+      problems,
+    });
+    throw new InletError(
+      'NOT_FOUND',
+      `No workflow named "${name}"; workflows: ${listWorkflows(config, names)}.`,
+    );
+  }
   return workflows;
 }
