@@ -15,6 +15,17 @@ describe('a workflow in inlet.yaml', () => {
     expect(parse({ cron: undefined })).toThrow(`workflows[0].cron: is required; ${written}`);
   });
 
+  it("says a cron's time zone goes in timezone:, where it named TZ= as the seconds field", () => {
+    // CRON_TZ= and TZ= (robfig/cron, Kubernetes' CronJob) made six fields, the first read as seconds.
+    for (const [cron, zone, rest] of [
+      ['CRON_TZ=Asia/Tokyo 0 5 * * *', 'CRON_TZ=', '0 5 * * *'],
+      ['TZ=UTC 30 4 * * 1-5', 'TZ=', '30 4 * * 1-5'],
+    ])
+      expect(parse({ cron })).toThrow(
+        `workflows[0].cron: "${cron}" gives its time zone as ${zone}, which a cron of inlet does not take; write cron: "${rest}" and the zone as the workflow's timezone: ${cron.slice(zone.length).split(' ')[0]}`,
+      );
+  });
+
   it("refuses cron-parser's H, which it picks anew at random each time the schedule is read", () => {
     // cron-parser reads Jenkins' H as a random value picked at each parse, and the scheduler parses
     // the cron at every tick: "H * * * *" ran 28 times in a simulated day, and "0 0 H 2 *" was

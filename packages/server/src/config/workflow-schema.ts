@@ -194,6 +194,16 @@ const cron = z.string().superRefine((expression, ctx) => {
     ctx.addIssue({ code: 'custom', message: `is empty (an unset variable?); ${CRON_EXAMPLE}` });
     return;
   }
+  // robfig/cron's and Kubernetes' CronJob's CRON_TZ= or TZ= made a sixth field, named as the seconds.
+  const zoned = /^\s*((?:CRON_)?TZ=)(\S*)\s+(.*?)\s*$/.exec(expression);
+  if (zoned) {
+    const [, prefix, zone, rest] = zoned;
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${expression}" gives its time zone as ${prefix}, which a cron of inlet does not take; write cron: "${rest}" and the zone as the workflow's timezone: ${zone}`,
+    });
+    return;
+  }
   if (!expression.trim().startsWith('@') && (fields < 5 || fields > 6)) {
     ctx.addIssue({
       code: 'custom',
