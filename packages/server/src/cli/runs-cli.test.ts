@@ -28,6 +28,20 @@ const inlet = async (...argv: string[]) => {
   return { ...run, lines: jsonLines(run.out) };
 };
 
+/** A project whose nightly loads beside a workflows/hourly.yaml with a bad cron, and hourly's error. */
+const besideBrokenHourly = (name: string) => {
+  const dir = join(temp.dir, name);
+  const config = configIn(
+    dir,
+    'data_dir: ./data\nmodels: { builtin: false }\nworkflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [run one] }\n',
+  );
+  writeProjectFile(join(dir, 'project'), 'models/one.sql', 'SELECT 1 AS n');
+  writeProjectFile(join(dir, 'project'), 'workflows/hourly.yaml', 'cron: "99 * * * *"\nsteps: [run one]\n');
+  const hourly = join(dir, 'project', 'workflows', 'hourly.yaml');
+  const invalid = `${hourly} is not a valid workflow: cron: "99 * * * *" is not a cron expression: the minute field is 99; it takes 0-59, as a value, a list (1,5), a range (1-5) or a step (*/2)`;
+  return { dir, config, invalid };
+};
+
 describe('inlet runs', () => {
   it('runs a workflow switched off when started by hand, and says on the terminal and in the run that its schedule does not', async () => {
     // enabled: false "keeps the workflow without running it", and inlet runs start ran it as any
@@ -106,15 +120,7 @@ describe('inlet runs', () => {
 
   it('starts a workflow while another workflow file is invalid, warning of it, and refuses the invalid one itself', async () => {
     // A bad cron in workflows/hourly.yaml refused inlet runs start nightly, which it has nothing to do with.
-    const dir = join(temp.dir, 'broken-other');
-    const config = configIn(
-      dir,
-      'data_dir: ./data\nmodels: { builtin: false }\nworkflows:\n  - { name: nightly, cron: "0 5 * * *", steps: [run one] }\n',
-    );
-    writeProjectFile(join(dir, 'project'), 'models/one.sql', 'SELECT 1 AS n');
-    writeProjectFile(join(dir, 'project'), 'workflows/hourly.yaml', 'cron: "99 * * * *"\nsteps: [run one]\n');
-    const hourly = join(dir, 'project', 'workflows', 'hourly.yaml');
-    const invalid = `${hourly} is not a valid workflow: cron: "99 * * * *" is not a cron expression: the minute field is 99; it takes 0-59, as a value, a list (1,5), a range (1-5) or a step (*/2)`;
+    const { dir, config, invalid } = besideBrokenHourly('broken-other');
     const nightly = spawnInlet(['runs', 'start', 'nightly', '--format', 'json', '--config', config]);
     expect(await within(20_000, 'inlet runs start nightly to exit', nightly.exit)).toBe(ExitCode.OK);
     expect(jsonLines(nightly.out)[0]).toMatchObject({ workflow: 'nightly', status: 'success' });
@@ -151,6 +157,24 @@ describe('inlet runs', () => {
       /^inlet runs start needs a workflow's name \(an unset variable\?\); workflows: hourly \(does not load: inlet runs start hourly says why\)\.\n/,
     );
     // inlet start leaves it out and runs the others (test/workflows-broken.test.ts).
+  });
+
+  it('lists the runs of a workflow that does not load, saying why it does not, rather than that none is configured', async () => {
+    // inlet runs --workflow hourly said "names no workflow that is configured or has runs; workflows:
+    // nightly." of the file the user had just written, and exited 2 without the line saying what is wrong in it.
+    const { config, invalid } = besideBrokenHourly('broken-listed');
+    const runs = await runCli(['runs', '--workflow', 'hourly', '--format', 'csv', '--config', config]);
+    expect([runs.code, runs.out.split('\r\n')[0], runs.err]).toEqual([
+      ExitCode.OK,
+      'id,workflow,scheduled_for,trigger,status,started_at,duration_ms,error',
+      `workflow "hourly" does not load, and does not run until it is fixed: ${invalid}\n`,
+    ]);
+    // A name no workflow has is still refused, naming the one that does not load among the workflows.
+    const typo = await runCli(['runs', '--workflow', 'houryl', '--config', config]);
+    expect([typo.code, typo.err]).toEqual([
+      ExitCode.USAGE,
+      '--workflow houryl names no workflow that is configured or has runs; workflows: hourly, nightly.\n',
+    ]);
   });
 
   it('inlet start says which workflows are switched off, and how to run one, and of a catchup_limit that caps nothing', async () => {

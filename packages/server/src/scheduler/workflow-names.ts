@@ -13,12 +13,6 @@ const loadEach = (config: InletConfig): { names: string[]; problems: WorkflowPro
   }
 };
 
-/** The workflows configured now (inlet.yaml and project/workflows/), which inlet runs start can run. */
-export function configuredWorkflowNames(config: InletConfig): string[] {
-  // One that does not load is left out: inlet start and inlet runs start say why.
-  return loadEach(config).names;
-}
-
 /**
  * The workflows as inlet runs start names them: those that load, and each that does not saying so
  * and where why is told; one that does not load, left out, had "none is configured: add one under
@@ -33,13 +27,16 @@ export function startableWorkflowNames(
 }
 
 /**
- * Every workflow a run filter can name: those configured, those an unset ${VAR} leaves out, and those
+ * Every workflow a run filter can name: those configured, those that do not load or an unset ${VAR}
+ * leaves out (inlet runs --workflow of one that does not load said none was configured), and those
  * with runs in the history (a workflow since removed keeps its runs).
  */
 export function workflowNames(config: InletConfig, history: RunHistory): string[] {
+  const { names, problems } = loadEach(config);
   return [
     ...new Set([
-      ...configuredWorkflowNames(config),
+      ...names,
+      ...problems.map((problem) => problem.name),
       ...Object.keys(config.workflowsLeftOut),
       ...history.workflowNames(),
     ]),
