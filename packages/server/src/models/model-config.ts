@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { namesNear } from '../edit-distance.ts';
 
 /** A column as the SELECT names it, spaces and dots included ("Order ID", "utm.source"): it is quoted whole. */
 const name = z.string().min(1, 'must be a column name, not empty');
@@ -16,6 +17,8 @@ function dbtRelation(to: string): string {
 }
 
 const literal = z.union([z.string(), z.number(), z.boolean()]);
+
+const COLUMN_TESTS = ['not_null', 'unique', 'accepted_values', 'relationships'];
 
 /** A test on one column, dbt style: `not_null`, `unique`, `{accepted_values: …}`, `{relationships: …}`. */
 const columnTest = z.union(
@@ -47,7 +50,10 @@ const columnTest = z.union(
       const named = typeof input === 'string' ? input : key[0];
       if (named?.includes('.'))
         return `is ${named}, a test from a dbt package; inlet has no packages: write the check as a sql: test under the model's tests: ({ sql: "SELECT … FROM {{ this }} WHERE …", name: … })`;
-      return 'is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }';
+      // A test's name a letter or two off (not_nul, uniqe, accepted_value) is named as meant.
+      const near = named === undefined ? [] : namesNear([named], COLUMN_TESTS);
+      const meant = near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : '';
+      return `is not a column test${meant}; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }`;
     },
   },
 );

@@ -236,6 +236,14 @@ describe('model graph', () => {
     const cases: Array<[string, string]> = [
       [
         'columns:\n  x: { tests: [not_nul] }\n',
+        'columns.x.tests.0: is not a column test (did you mean not_null?); use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }',
+      ],
+      [
+        'columns:\n  x: { tests: [{ accepted_value: { values: [a] } }] }\n',
+        'columns.x.tests.0: is not a column test (did you mean accepted_values?); use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }',
+      ],
+      [
+        'columns:\n  x: { tests: [freshness] }\n',
         'columns.x.tests.0: is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }',
       ],
       [
@@ -255,7 +263,7 @@ describe('model graph', () => {
       [
         // Two mistakes in one column: each named, not "is not a column entry".
         'columns:\n  x: { data_type: int, tests: [not_nul] }\n',
-        'columns.x.tests.0: is not a column test; use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }\n  columns.x: Unrecognized key: "data_type"',
+        'columns.x.tests.0: is not a column test (did you mean not_null?); use not_null, unique, { accepted_values: { values: [...] } } or { relationships: { to: <model or table>, field: <column> } }\n  columns.x: Unrecognized key: "data_type"',
       ],
       [
         // An entry left empty (x: alone) is a column not yet described, taken.
