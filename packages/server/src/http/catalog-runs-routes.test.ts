@@ -251,6 +251,8 @@ describe('catalog and runs over HTTP', () => {
       ['workflow=busy&workflow=nightly', 'workflow: give one workflow name, once'],
       // Empty, it listed the runs of every workflow, where status= is refused.
       ['workflow=', 'workflow: give a workflow name, or leave workflow out for the runs of all of them'],
+      // Its 404 repeated the name whole, 5,000 characters of it.
+      [`workflow=${'a'.repeat(5000)}`, "workflow: is 5000 characters, and a workflow's name is at most 63"],
     ]) {
       const bad = await get(`/api/runs?${query}`);
       expect(bad.statusCode).toBe(400);

@@ -36,6 +36,9 @@ function parseListQuery(query: Record<string, string | string[] | undefined>): L
   const [workflow, status, limitText, beforeText] = LIST_PARAMETERS.map(one);
   if (workflow?.trim() === '')
     throw invalid('workflow', 'give a workflow name, or leave workflow out for the runs of all of them');
+  // No workflow has a longer name (inlet.yaml refuses one); the 404 repeated 5,000 characters whole.
+  if (workflow !== undefined && workflow.length > 63)
+    throw invalid('workflow', `is ${workflow.length} characters, and a workflow's name is at most 63`);
   // As inlet runs --limit takes it, from the same check.
   const limitProblem = limitText === undefined ? undefined : runsLimitProblem(limitText);
   if (limitProblem) throw invalid('limit', limitProblem);
