@@ -51,3 +51,13 @@ export function cronFieldProblem(expression: string): string | undefined {
   const [name, takes] = wrong.field;
   return `the ${name} field is ${wrong.value}; it takes ${takes}, as a value, a list (1,5), a range (1-5) or a step (*/2)`;
 }
+
+/**
+ * The year a six-field cron ends in, as Quartz and AWS write one (0 0 1 1 * 2030): inlet's sixth
+ * field is seconds, first, so 2030 was named as a day of the week; undefined when it ends in none.
+ */
+export function yearField(expression: string): string | undefined {
+  const values = expression.trim().split(/\s+/);
+  const last = values.at(-1) ?? '';
+  return values.length === 6 && /^(?:19|2\d)\d\d(?:[-,/]\d+)*$/.test(last) ? last : undefined;
+}

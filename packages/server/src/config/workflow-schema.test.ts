@@ -26,6 +26,20 @@ describe('a workflow in inlet.yaml', () => {
       );
   });
 
+  it('says a cron that ends in a year has none in inlet, where it named the year as the day of the week', () => {
+    // "0 0 1 1 * 2030" (AWS's minute hour day month weekday year) was read with seconds first, and
+    // refused as "the day-of-week field is 2030".
+    for (const [cron, year, rest] of [
+      ['0 0 1 1 * 2030', '2030', '0 0 1 1 *'],
+      ['30 4 * * 1-5 2026-2028', '2026-2028', '30 4 * * 1-5'],
+    ])
+      expect(parse({ cron })).toThrow(
+        `workflows[0].cron: "${cron}" ends in a year (${year}), as Quartz and AWS write a cron; inlet's has none (its six fields are seconds first): write cron: "${rest}"`,
+      );
+    // Six fields with seconds first are taken as before.
+    expect(parse({ cron: '30 0 5 * * 1' })().workflows[0]?.cron).toBe('30 0 5 * * 1');
+  });
+
   it("refuses cron-parser's H, which it picks anew at random each time the schedule is read", () => {
     // cron-parser reads Jenkins' H as a random value picked at each parse, and the scheduler parses
     // the cron at every tick: "H * * * *" ran 28 times in a simulated day, and "0 0 H 2 *" was

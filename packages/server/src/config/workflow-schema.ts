@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { cronFieldProblem, hashedField } from './cron-fields.ts';
+import { cronFieldProblem, hashedField, yearField } from './cron-fields.ts';
 import { durationMs } from './duration.ts';
 import { timeZoneSchema } from './time-zone.ts';
 import { VarDate } from './var-date.ts';
@@ -208,6 +208,15 @@ const cron = z.string().superRefine((expression, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: `has ${fields} fields; a cron expression has five (minute hour day month weekday), or six with seconds first`,
+    });
+    return;
+  }
+  const year = yearField(expression);
+  if (year) {
+    const rest = expression.trim().split(/\s+/).slice(0, 5).join(' ');
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${expression}" ends in a year (${year}), as Quartz and AWS write a cron; inlet's has none (its six fields are seconds first): write cron: "${rest}"`,
     });
     return;
   }
