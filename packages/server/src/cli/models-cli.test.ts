@@ -1165,6 +1165,14 @@ describe("dbt's --vars, and dbt's other options", () => {
       2,
       '--vars is not YAML or JSON: Flow map must end with a } at line 1, column 6',
     ]);
+    // Nested thousands deep, it said "Maximum call stack size exceeded at line 1, column 3149".
+    const deep = await cli('run', '--vars', `${'{a: '.repeat(3000)}1${'}'.repeat(3000)}`);
+    expect([deep.code, deep.err.split('\n')[0]]).toEqual([
+      2,
+      expect.stringMatching(
+        /^--vars is not YAML or JSON: lists or maps nest deeper than inlet reads \(thousands of levels\); nest them less deeply, at line 1, column \d+$/,
+      ),
+    ]);
   });
 
   it('inlet catalog and docs check print what is wrong with --vars, then their usage, and exit 2', async () => {

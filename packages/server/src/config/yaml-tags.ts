@@ -57,7 +57,13 @@ export function yamlErrorLine(error: unknown): string {
     const where = linePos?.[0] ? ` at line ${linePos[0].line}` : '';
     return `a second YAML document starts${where} (after a --- line), and inlet reads one; remove the --- line, or what follows it`;
   }
-  return (message.split('\n')[0] ?? '').replace(/:$/, '');
+  const first = (message.split('\n')[0] ?? '').replace(/:$/, '');
+  // The yaml package reads nesting by recursion: thousands of [ or { deep ran out of stack, which
+  // it gives as its message, "Maximum call stack size exceeded at line 1, column 3149".
+  return first.replace(
+    /^Maximum call stack size exceeded/,
+    'lists or maps nest deeper than inlet reads (thousands of levels); nest them less deeply,',
+  );
 }
 
 /**
