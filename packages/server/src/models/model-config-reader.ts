@@ -153,6 +153,10 @@ export function invalidConfig(error: z.ZodError, file: string, raw: unknown): In
     const issue = closestIssue(union);
     const where = issuePath(issue.path, '', 'dots');
     // An unknown key is told what dbt meant by it, which inlet.yaml's wording cannot know.
+    // dbt's config: block, which a properties file (models: - name: m) takes, stands for the keys a
+    // model's own .yaml holds at its top.
+    if (issue.code === 'unrecognized_keys' && issue.path.length === 0 && issue.keys.includes('config'))
+      return `${where}: Unrecognized key: "config" (a properties file's models: entry gives a model's settings under config:, as dbt's do; this file is the model's own configuration, whose keys stand at its top: write materialized: table and the rest without config:)`;
     if (issue.code === 'unrecognized_keys')
       return `${where}: ${unknownKeysMessage(issue.message, knownKeys(issue.path))}`;
     // The schema's own words (materialized: ephemeral says what to write instead) stay.

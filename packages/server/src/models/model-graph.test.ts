@@ -442,6 +442,12 @@ describe('model graph', () => {
     expect(fails({ 'models/m.sql': '/*---\nmaterialised: view\n---*/\nSELECT 1' })).toThrow(
       /\(top level\): Unrecognized key: "materialised" \(did you mean materialized\?\)$/,
     );
+    // dbt's config: block, which a properties file takes, in the model's own .yaml: "Unrecognized key" alone.
+    expect(
+      fails({ 'models/m.sql': 'SELECT 1 AS x', 'models/m.yaml': 'config:\n  materialized: table\n' }),
+    ).toThrow(
+      /\(top level\): Unrecognized key: "config" \(a properties file's models: entry gives a model's settings under config:, as dbt's do; this file is the model's own configuration, whose keys stand at its top: write materialized: table and the rest without config:\)$/,
+    );
     expect(
       fails({ 'models/m.sql': '/*---\ncolumns:\n  x: { descripton: X. }\n---*/\nSELECT 1 AS x' }),
     ).toThrow(/columns\.x: Unrecognized key: "descripton" \(did you mean description\?\)$/);
