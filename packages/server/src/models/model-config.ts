@@ -86,6 +86,19 @@ const modelTest = z.union(
   },
 );
 
+/**
+ * A unique_key that names a column twice (id, id, or id, ID, one column to DuckDB): taken without a
+ * word, it merges by fewer columns than it seems to, as a source's primary_key: refuses it.
+ */
+function oncePerKey(key: string[], ctx: z.RefinementCtx): void {
+  const twice = key.find((column, i) => key.findIndex((c) => c.toLowerCase() === column.toLowerCase()) !== i);
+  if (twice !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: `names the column "${twice}" twice (${key.join(', ')}); name each column of the key once`,
+    });
+}
+
 const ANY_CASE = "one column to DuckDB, which reads a column's name in any case; give each column once";
 
 /** Names of one column in another case (ID and id): one entry's description and tests were dropped. */
@@ -179,7 +192,9 @@ export const modelConfigSchema = z.strictObject({
   owner: z.string().optional(),
   /** Incremental by key: new rows replace old rows with the same key. Without it, incremental is by dt partition. */
   unique_key: z
-    .union([name, z.array(name).min(1)], { error: 'must be a column name or a list of them' })
+    .union([name, z.array(name).min(1).superRefine(oncePerKey)], {
+      error: 'must be a column name or a list of them',
+    })
     .optional(),
   /** Incremental by dt: each run rebuilds this many days before the newest partition (or today, if earlier) and all after. */
   lookback_days: z.number().int().min(0).max(366).default(1),

@@ -302,6 +302,11 @@ describe('model graph', () => {
         'tests.0: is not a model test; use { unique: [<column>, …] } or { sql: "SELECT … FROM {{ this }} WHERE …", name: <name> }',
       ],
       ['materialized: incremental\nunique_key: 3\n', 'unique_key: must be a column name or a list of them'],
+      // Taken, it merged by fewer columns than it seemed to.
+      [
+        'materialized: incremental\nunique_key: [id, day, ID]\n',
+        'unique_key: names the column "ID" twice (id, day, ID); name each column of the key once',
+      ],
       [
         'tests:\n  - { name: no such test, sql: "SELECT 1" }\n',
         'tests.0.name: must be a test name of letters, digits and _',
