@@ -53,11 +53,25 @@ export function cronFieldProblem(expression: string): string | undefined {
 }
 
 /**
- * The year a six-field cron ends in, as Quartz and AWS write one (0 0 1 1 * 2030): inlet's sixth
- * field is seconds, first, so 2030 was named as a day of the week; undefined when it ends in none.
+ * A six-field cron in AWS's form (minute hour day month weekday year), which inlet reads with seconds
+ * first: one ending in a year (0 0 1 1 * 2030) was refused naming 2030 as a day of the week, and one
+ * with AWS's ? for the day or weekday it leaves open (0 12 * * ? *, noon each day) was taken, and ran
+ * at minute 12 of every hour. Gives the five fields inlet reads it as (? as *), with what told it;
+ * undefined for any other cron.
  */
-export function yearField(expression: string): string | undefined {
+export function awsForm(expression: string): { told: string; five: string } | undefined {
   const values = expression.trim().split(/\s+/);
-  const last = values.at(-1) ?? '';
-  return values.length === 6 && /^(?:19|2\d)\d\d(?:[-,/]\d+)*$/.test(last) ? last : undefined;
+  if (values.length !== 6) return undefined;
+  const last = values[5] ?? '';
+  const year = /^(?:19|2\d)\d\d(?:[-,/]\d+)*$/.test(last);
+  // In the seconds-first reading ? stands in the day (4th) or weekday (6th) field; AWS puts it 3rd or 5th.
+  if (!year && values[2] !== '?' && values[4] !== '?') return undefined;
+  const five = values
+    .slice(0, 5)
+    .map((value) => (value === '?' ? '*' : value))
+    .join(' ');
+  return {
+    told: year ? `ends in a year (${last})` : `has ? as its ${values[2] === '?' ? 'third' : 'fifth'} field`,
+    five,
+  };
 }

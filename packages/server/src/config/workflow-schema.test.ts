@@ -26,18 +26,23 @@ describe('a workflow in inlet.yaml', () => {
       );
   });
 
-  it('says a cron that ends in a year has none in inlet, where it named the year as the day of the week', () => {
-    // "0 0 1 1 * 2030" (AWS's minute hour day month weekday year) was read with seconds first, and
-    // refused as "the day-of-week field is 2030".
-    for (const [cron, year, rest] of [
-      ['0 0 1 1 * 2030', '2030', '0 0 1 1 *'],
-      ['30 4 * * 1-5 2026-2028', '2026-2028', '30 4 * * 1-5'],
+  it("says a cron in AWS's form has no year in inlet, where it misread or refused it", () => {
+    // "0 0 1 1 * 2030" (minute hour day month weekday year) was read with seconds first and refused
+    // as "the day-of-week field is 2030"; "0 12 * * ? *", noon each day, was taken and ran hourly.
+    for (const [cron, told, five] of [
+      ['0 0 1 1 * 2030', 'ends in a year (2030)', '0 0 1 1 *'],
+      ['30 4 * * 1-5 2026-2028', 'ends in a year (2026-2028)', '30 4 * * 1-5'],
+      ['0 12 * * ? *', 'has ? as its fifth field', '0 12 * * *'],
+      ['0 12 ? * MON-FRI *', 'has ? as its third field', '0 12 * * MON-FRI'],
+      ['0/5 * * * ? *', 'has ? as its fifth field', '0/5 * * * *'],
     ])
       expect(parse({ cron })).toThrow(
-        `workflows[0].cron: "${cron}" ends in a year (${year}), as Quartz and AWS write a cron; inlet's has none (its six fields are seconds first): write cron: "${rest}"`,
+        `workflows[0].cron: "${cron}" ${told}, as AWS writes a cron (minute hour day month weekday year); inlet's has no year, and its six fields are seconds first: write cron: "${five}"`,
       );
-    // Six fields with seconds first are taken as before.
+    // Six fields with seconds first are taken as before, Quartz's ? among them.
     expect(parse({ cron: '30 0 5 * * 1' })().workflows[0]?.cron).toBe('30 0 5 * * 1');
+    expect(parse({ cron: '0 0 12 * * ?' })().workflows[0]?.cron).toBe('0 0 12 * * ?');
+    expect(parse({ cron: '0 0 12 ? * MON' })().workflows[0]?.cron).toBe('0 0 12 ? * MON');
   });
 
   it("refuses cron-parser's H, which it picks anew at random each time the schedule is read", () => {

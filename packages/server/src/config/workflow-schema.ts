@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { cronFieldProblem, hashedField, yearField } from './cron-fields.ts';
+import { awsForm, cronFieldProblem, hashedField } from './cron-fields.ts';
 import { durationMs } from './duration.ts';
 import { timeZoneSchema } from './time-zone.ts';
 import { VarDate } from './var-date.ts';
@@ -211,12 +211,11 @@ const cron = z.string().superRefine((expression, ctx) => {
     });
     return;
   }
-  const year = yearField(expression);
-  if (year) {
-    const rest = expression.trim().split(/\s+/).slice(0, 5).join(' ');
+  const aws = awsForm(expression);
+  if (aws) {
     ctx.addIssue({
       code: 'custom',
-      message: `"${expression}" ends in a year (${year}), as Quartz and AWS write a cron; inlet's has none (its six fields are seconds first): write cron: "${rest}"`,
+      message: `"${expression}" ${aws.told}, as AWS writes a cron (minute hour day month weekday year); inlet's has no year, and its six fields are seconds first: write cron: "${aws.five}"`,
     });
     return;
   }
